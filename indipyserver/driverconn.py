@@ -1,0 +1,178 @@
+"""A connection from the server to one source of devices, and the in-process kind.
+
+`DriverConnection` is the base of every driver-side connection (in-process drivers here,
+executable drivers in `exdriver.py`, remote servers in `remote.py`). It owns the bounded
+outbound queue to the driver, so that a driver which stops reading never grows the server's
+memory without bound (indiserver has no such limit, INDI notes 2.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indipydriver.driver import IPyDriver
+
+    from .router import Router
+
+logger = logging.getLogger(__name__)
+
+#: Default limit of bytes queued to one driver, the same figure as indiserver's client `-m`.
+DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
+
+
+class DriverConnection:
+    """One source of devices seen by the router; subclasses start and restart the peer.
+
+    The router calls `send` only; the subclass's `run` moves bytes from `outgoing()` to the
+    peer and calls `router.driver_ready` / `driver_frames` / `driver_lost` from its side.
+    """
+
+    #: Chained server: receives enableBLOB and device="*" getProperties.
+    is_remote: bool = False
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        is_remote: bool | None = None,
+        max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
+    ) -> None:
+        self.label = label
+        if is_remote is not None:
+            self.is_remote = is_remote
+        self.max_queue_bytes = max_queue_bytes
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._wakeup = asyncio.Event()
+        self._dropped = 0
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label!r}>"
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting to be written to the driver."""
+        return self._pending_bytes
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes to the driver; never blocks; drops (and logs) past `max_queue_bytes`."""
+        if self._pending_bytes + len(data) > self.max_queue_bytes:
+            # A driver that does not read its input must not take the server down with it.
+            if self._dropped == 0:
+                logger.warning(
+                    "%s is not reading its input: dropping messages (queue over %d bytes)",
+                    self.label,
+                    self.max_queue_bytes,
+                )
+            self._dropped += 1
+            return
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        self._wakeup.set()
+
+    async def outgoing(self) -> bytes:
+        """Wait for queued bytes and take them all as one batch (one write to the peer)."""
+        while not self._pending:
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._take()
+
+    def _take(self) -> bytes:
+        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self._dropped:
+            logger.warning("%s: %d messages were dropped", self.label, self._dropped)
+            self._dropped = 0
+        return data
+
+    def discard_outgoing(self) -> None:
+        """Forget queued bytes; call before `router.driver_ready` when a peer is restarted."""
+        self._pending.clear()
+        self._pending_bytes = 0
+
+    async def run(self, router: Router) -> None:
+        """Run for the life of the server: connect the peer and feed the router."""
+        raise NotImplementedError
+
+
+class InProcessDriverConnection(DriverConnection):
+    """Runs an `IPyDriver` in the server's event loop through an in-memory `Link`.
+
+    The driver's writes are framed and handed straight to the router, so each message is
+    serialised once by the driver and the same bytes go to every client.
+    """
+
+    #: Writes between yields to the event loop, so a driver sending in a tight loop lets the
+    #: clients' flushes run and cannot starve them.
+    YIELD_EVERY_BYTES = 256 * 1024
+
+    def __init__(self, driver: IPyDriver, *, label: str | None = None) -> None:
+        super().__init__(label or type(driver).__name__)
+        self.driver = driver
+        self._router: Router | None = None
+        self._framer: object | None = None
+        self._written_since_yield = 0
+        self._closed = False
+
+    # -- the Link the driver sees ------------------------------------------------------
+
+    async def read(self) -> bytes:
+        while not self._pending:
+            if self._closed:
+                return b""
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._take()
+
+    async def write(self, data: bytes) -> None:
+        router = self._router
+        if router is None or self._closed:
+            return
+        frames = self._feed(data)
+        if frames:
+            router.driver_frames(self, frames)
+        self._written_since_yield += len(data)
+        if self._written_since_yield >= self.YIELD_EVERY_BYTES:
+            self._written_since_yield = 0
+            await asyncio.sleep(0)
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+
+    def _feed(self, data: bytes) -> list:  # type: ignore[type-arg]
+        from indipydriver.protocol.errors import ProtocolError
+        from indipydriver.protocol.framing import Framer
+
+        if self._framer is None:
+            self._framer = Framer()
+        assert isinstance(self._framer, Framer)
+        frames = []
+        for item in self._framer.feed(data):
+            if isinstance(item, ProtocolError):
+                logger.error("%s sent malformed XML: %s", self.label, item)
+            else:
+                frames.append(item)
+        return frames
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def run(self, router: Router) -> None:
+        """Serve the driver until it returns; its devices are deleted when it ends."""
+        self._router = router
+        self._closed = False
+        self.discard_outgoing()
+        router.driver_ready(self)
+        try:
+            await self.driver.serve(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("driver %s failed", self.label)
+        finally:
+            self._closed = True
+            router.driver_lost(self)
