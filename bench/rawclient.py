@@ -1,0 +1,163 @@
+"""Cheap raw INDI TCP clients for the benchmarks (standard library only).
+
+A ``RawClient`` never parses XML: it counts occurrences of byte patterns (closing tags such as
+``</setNumberVector>``, or marker text such as ``done r7``) in what it receives, correctly across
+chunk boundaries, and records when it first and last saw each pattern.  A ``Hub`` reads many
+clients from one thread with ``selectors``; a client made with ``read=False`` is never read
+(a slow client), so the server has to queue or drop what it sends it.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from collections.abc import Callable, Iterable
+
+CLOSE_TAGS = {
+    "setNumber": b"</setNumberVector>",
+    "setBLOB": b"</setBLOBVector>",
+    "setText": b"</setTextVector>",
+    "defText": b"</defTextVector>",
+    "defNumber": b"</defNumberVector>",
+    "defSwitch": b"</defSwitchVector>",
+    "defLight": b"</defLightVector>",
+    "defBLOB": b"</defBLOBVector>",
+}
+DEF_KEYS = ("defText", "defNumber", "defSwitch", "defLight", "defBLOB")
+
+_BUFSIZE = 1 << 20
+
+
+class RawClient:
+    def __init__(self, host: str, port: int, name: str = "client", read: bool = True,
+                 rcvbuf: int | None = None, timeout: float = 10.0) -> None:
+        self.name = name
+        self.read = read
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.setblocking(False)
+        self.patterns: dict[str, bytes] = dict(CLOSE_TAGS)
+        self._maxlen = max(len(p) for p in self.patterns.values())
+        self._tail = b""
+        self.eof = False
+        self.error: str | None = None
+        self.reset()
+
+    # -- counting ---------------------------------------------------------------------------
+    def watch(self, key: str, pattern: bytes) -> None:
+        """Also count occurrences of pattern (e.g. a marker text) from now on."""
+        self.patterns[key] = pattern
+        self._maxlen = max(self._maxlen, len(pattern))
+        self.counts.setdefault(key, 0)
+
+    def reset(self) -> None:
+        """Zero the counters and timestamps (arm a measurement)."""
+        self.counts = {k: 0 for k in self.patterns}
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.nbytes = 0
+        self.t_first_byte: float | None = None
+        self.t_last_byte: float | None = None
+
+    def defs(self) -> int:
+        return sum(self.counts.get(k, 0) for k in DEF_KEYS)
+
+    def _account(self, buf: bytearray, n: int, now: float) -> None:
+        self.nbytes += n
+        if self.t_first_byte is None:
+            self.t_first_byte = now
+        self.t_last_byte = now
+        head = bytes(buf[:min(n, self._maxlen - 1)])
+        for key, pat in self.patterns.items():
+            c = buf.count(pat, 0, n)
+            if self._tail:
+                k = len(pat) - 1        # an occurrence straddling the previous chunk boundary
+                c += (self._tail[len(self._tail) - k:] + head[:k]).count(pat)
+            if c:
+                self.counts[key] += c
+                self.first.setdefault(key, now)
+                self.last[key] = now
+        keep = self._maxlen - 1
+        if n >= keep:
+            self._tail = bytes(buf[n - keep:n])
+        else:
+            self._tail = (self._tail + bytes(buf[:n]))[-keep:]
+
+    # -- I/O --------------------------------------------------------------------------------
+    def send(self, data: bytes) -> None:
+        self.sock.setblocking(True)
+        try:
+            self.sock.sendall(data)
+        finally:
+            self.sock.setblocking(False)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def drain(self, idle: float = 1.0, limit: float = 30.0) -> None:
+        """Read until EOF or until nothing arrives for `idle` seconds (used on a slow client)."""
+        hub = Hub([self], force=True)
+        hub.run_until(lambda: self.eof, timeout=limit, idle=idle)
+
+
+class Hub:
+    """Reads a set of RawClients from the calling thread."""
+
+    def __init__(self, clients: Iterable[RawClient], force: bool = False) -> None:
+        self.sel = selectors.DefaultSelector()
+        self.clients = [c for c in clients if c.read or force]
+        for c in self.clients:
+            if not c.eof:
+                self.sel.register(c.sock, selectors.EVENT_READ, c)
+        self.buf = bytearray(_BUFSIZE)
+        self.view = memoryview(self.buf)
+
+    def close(self) -> None:
+        self.sel.close()
+
+    def poll(self, timeout: float) -> int:
+        """One select + read round; returns bytes read."""
+        total = 0
+        for key, _ in self.sel.select(timeout):
+            c: RawClient = key.data
+            try:
+                n = c.sock.recv_into(self.buf, _BUFSIZE)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                c.error = repr(exc)
+                n = 0
+            if n == 0:
+                c.eof = True
+                self.sel.unregister(c.sock)
+                continue
+            c._account(self.buf, n, time.perf_counter())
+            total += n
+        return total
+
+    def run_until(self, done: Callable[[], bool], timeout: float,
+                  idle: float | None = None) -> bool:
+        """Poll until done() is true (returns True), timeout, or `idle` seconds of silence."""
+        end = time.perf_counter() + timeout
+        last_data = time.perf_counter()
+        while not done():
+            now = time.perf_counter()
+            if now >= end:
+                return False
+            if idle is not None and now - last_data >= idle:
+                return False
+            if not self.sel.get_map():
+                return done()
+            wait = min(end - now, 0.2)
+            if self.poll(wait):
+                last_data = time.perf_counter()
+        return True

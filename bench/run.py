@@ -1,0 +1,622 @@
+"""Side-by-side benchmark: indilib's C ``indiserver`` vs ``indipyserver`` (standard library only).
+
+Every (scenario, repetition, server) gets a fresh server process on a free loopback port running
+``bench/trafficdriver.py`` as its executable driver; the repetitions alternate the server order.
+Prints a markdown table of medians, same-run ratios (ours / indiserver), the target next to each
+ratio, and PASS/MISS.  See bench/README.md.
+
+    python bench/run.py                 # all scenarios, 3 reps
+    python bench/run.py --quick         # smaller sizes, 1 rep, < ~2 minutes
+    python bench/run.py -s blob,burst -r 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from rawclient import Hub, RawClient  # noqa: E402
+
+DRIVER = HERE / "trafficdriver.py"
+HOST = "127.0.0.1"
+MB = 1_000_000
+
+
+# ------------------------------------------------------------------------------------------
+# servers
+# ------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One server process (and its driver) that we started; stopped by its own id only."""
+
+    def __init__(self, kind: str, extra: int = 0, exe: Path = DRIVER) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+        env = dict(os.environ, HOME=str(self.tmp), BENCH_EXTRA=str(extra))
+        if kind == "indiserver":
+            cmd = ["indiserver", "-p", str(self.port), "-r", "0",
+                   "-u", f"/tmp/bench-{uuid.uuid4().hex}", str(exe)]
+        else:
+            env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+            cmd = [sys.executable, "-m", "indipyserver", "-p", str(self.port),
+                   "--host", HOST, str(exe)]
+        self.log = open(self.tmp / "server.log", "wb")
+        self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self._wait_listening()
+
+    def _wait_listening(self, timeout: float = 15.0) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}: "
+                                   f"{self.log_tail()}")
+            try:
+                socket.create_connection((HOST, self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.kind} not listening on {self.port}: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        self.log.flush()
+        try:
+            return (self.tmp / "server.log").read_bytes()[-600:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def peak_rss_mb(self) -> float:
+        """VmHWM of the server process itself (not its drivers)."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)   # the session we created for it
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def ours_available() -> str | None:
+    """None if `python -m indipyserver` looks runnable, else the reason it is not."""
+    r = subprocess.run([sys.executable, "-c", "import indipyserver.__main__"],
+                       cwd=ROOT, capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if r.returncode:
+        return (r.stderr.strip().splitlines() or ["import failed"])[-1]
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# client helpers
+# ------------------------------------------------------------------------------------------
+
+GETPROPS = b'<getProperties version="1.7"/>\n'
+ENABLE_BLOB = b'<enableBLOB device="Bench">Also</enableBLOB>\n'
+_seq = [0]
+
+
+def connect(server: Server, n: int = 1, blobs: bool = False, base_defs: int = 4,
+            read: bool = True, timeout: float = 30.0) -> list[RawClient]:
+    """n clients that asked for properties (and BLOBs) and have seen the definitions."""
+    clients = [RawClient(HOST, server.port, f"c{i}", read=read) for i in range(n)]
+    for c in clients:
+        c.send(GETPROPS + (ENABLE_BLOB if blobs else b""))
+    if read:
+        hub = Hub(clients)
+        ok = hub.run_until(lambda: all(c.defs() >= base_defs for c in clients), timeout)
+        hub.close()
+        if not ok:
+            raise RuntimeError(f"{server.kind}: definitions not received "
+                               f"({[c.defs() for c in clients]}) {server.log_tail()}")
+    return clients
+
+
+def control(text: str) -> bytes:
+    return (f'<newTextVector device="Bench" name="BENCH_CONTROL">'
+            f'<oneText name="cmd">{text}</oneText></newTextVector>\n').encode()
+
+
+def prepare(ctl: RawClient, spec: str, timeout: float = 60.0) -> str:
+    _seq[0] += 1
+    job = f"j{_seq[0]}x"
+    ctl.watch("ready", f"ready {job}".encode())
+    ctl.send(control(f"prepare id={job} {spec}"))
+    hub = Hub([ctl])
+    ok = hub.run_until(lambda: ctl.counts["ready"] > 0, timeout)
+    hub.close()
+    if not ok:
+        raise RuntimeError(f"driver did not get ready for {spec}")
+    return job
+
+
+@dataclass
+class StreamResult:
+    t0: float
+    ends: list[float]          # per reading client: time the last counted message arrived
+    counts: list[int]
+    clients: list[RawClient] = field(repr=False)
+
+
+def stream(ctl: RawClient, clients: list[RawClient], job: str, key: str, expected: int,
+           timeout: float) -> StreamResult:
+    """Start job, read all reading clients until each has `expected` messages or saw `done`
+    followed by 1 s of quiet (a server that coalesces or drops delivers fewer)."""
+    done_pat = f"done {job}".encode()
+    for c in clients:
+        c.reset()
+        c.watch("done", done_pat)
+    readers = [c for c in clients if c.read]
+
+    def finished(c: RawClient) -> bool:
+        return c.counts[key] >= expected and c.counts["done"] > 0 or c.eof
+
+    hub = Hub(readers)
+    t0 = time.perf_counter()
+    ctl.send(control(f"go id={job}"))
+    ok = hub.run_until(lambda: all(finished(c) for c in readers), timeout)
+    if not ok:   # accept fewer messages once `done` was seen and the stream went quiet
+        hub.run_until(lambda: False, timeout=2.0, idle=1.0)
+    hub.close()
+    ends = [max(c.last.get(key, t0), c.last.get("done", t0)) if c.counts[key] >= expected
+            else c.last.get(key, t0) for c in readers]
+    if any(c.counts["done"] == 0 for c in readers):
+        lost = [c.name for c in readers if c.counts["done"] == 0]
+        raise RuntimeError(f"stream did not finish on {lost}: "
+                           f"{[c.counts[key] for c in readers]}/{expected}")
+    return StreamResult(t0, ends, [c.counts[key] for c in readers], clients)
+
+
+# ------------------------------------------------------------------------------------------
+# scenarios: each returns {metric: value} for one server
+# ------------------------------------------------------------------------------------------
+
+@dataclass
+class Config:
+    blob_count: int = 50
+    blob_size: int = 10 * 1024 * 1024
+    bursts: tuple[int, int] = (10_000, 100_000)
+    fan_clients: int = 10
+    fan_count: int = 10_000
+    trips: int = 2000
+    slow_count: int = 50
+    extra: int = 999
+    fw_count: int = 100_000
+    fw_vectors: int = 1000
+
+
+def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
+    out = {}
+    for style in ("libindi", "oneline"):
+        with Server(kind) as srv:
+            (c,) = connect(srv, blobs=True)
+            job = prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
+                             f"style={style} ping=1")
+            r = stream(c, [c], job, "setBLOB", cfg.blob_count, timeout=300)
+            out[f"blob_{style}_MBps"] = r.counts[0] * cfg.blob_size / MB / (r.ends[0] - r.t0)
+            out[f"blob_{style}_lost"] = cfg.blob_count - r.counts[0]
+            c.close()
+    return out
+
+
+def scen_burst(kind: str, cfg: Config) -> dict[str, float]:
+    out = {}
+    for n in cfg.bursts:
+        with Server(kind) as srv:
+            (c,) = connect(srv)
+            job = prepare(c, f"kind=num count={n}")
+            r = stream(c, [c], job, "setNumber", n, timeout=300)
+            out[f"burst_{n}_msgps"] = n / (r.ends[0] - r.t0)
+            out[f"burst_{n}_delivered"] = r.counts[0]
+            c.close()
+    return out
+
+
+def scen_fanout(kind: str, cfg: Config) -> dict[str, float]:
+    n = cfg.fan_count
+    with Server(kind) as srv:
+        cs = connect(srv, n=cfg.fan_clients)
+        job = prepare(cs[0], f"kind=num count={n}")
+        r = stream(cs[0], cs, job, "setNumber", n, timeout=300)
+        slowest = max(r.ends) - r.t0
+        out = {"fanout_aggregate_msgps": sum(r.counts) / slowest,
+               "fanout_slowest_msgps": n / slowest,
+               "fanout_delivered_min": min(r.counts)}
+        for c in cs:
+            c.close()
+    return out
+
+
+def scen_roundtrip(kind: str, cfg: Config) -> dict[str, float]:
+    with Server(kind) as srv:
+        (c,) = connect(srv)
+        hub = Hub([c])
+        lat = []
+        for i in range(cfg.trips + 50):
+            want = c.counts["setNumber"] + 1
+            msg = (f'<newNumberVector device="Bench" name="NUM">'
+                   f'<oneNumber name="v">{i}</oneNumber></newNumberVector>\n').encode()
+            t = time.perf_counter()
+            c.send(msg)
+            if not hub.run_until(lambda: c.counts["setNumber"] >= want, 10):
+                raise RuntimeError("round trip timed out")
+            if i >= 50:            # the first 50 warm up
+                lat.append(time.perf_counter() - t)
+        hub.close()
+        c.close()
+    lat.sort()
+    return {"rt_p50_us": lat[len(lat) // 2] * 1e6,
+            "rt_p99_us": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e6}
+
+
+def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
+    spec = f"kind=blob count={cfg.slow_count} size={cfg.blob_size} style=libindi ping=1"
+    with Server(kind) as srv:            # solo reference on its own server
+        (c,) = connect(srv, blobs=True)
+        job = prepare(c, spec)
+        r = stream(c, [c], job, "setBLOB", cfg.slow_count, timeout=300)
+        solo = r.counts[0] * cfg.blob_size / MB / (r.ends[0] - r.t0)
+        c.close()
+    with Server(kind) as srv:
+        (fast,) = connect(srv, blobs=True)
+        (slow,) = connect(srv, blobs=True, read=False)
+        time.sleep(0.3)                   # let the server take the slow client's requests
+        job = prepare(fast, spec)
+        r = stream(fast, [fast, slow], job, "setBLOB", cfg.slow_count, timeout=300)
+        speed = r.counts[0] * cfg.blob_size / MB / (r.ends[0] - r.t0)
+        rss = srv.peak_rss_mb()
+        slow.drain(idle=1.5, limit=60)
+        out = {"slow_peak_rss_MB": rss,
+               "slow_fast_MBps": speed,
+               "slow_fast_vs_solo": speed / solo,
+               "slow_fast_lost": cfg.slow_count - r.counts[0],
+               "slow_slow_blobs": slow.counts["setBLOB"],
+               "slow_slow_MB_received": slow.nbytes / MB,
+               "slow_slow_disconnected": 1.0 if slow.eof else 0.0}
+        fast.close()
+        slow.close()
+    return out
+
+
+def scen_getprops(kind: str, cfg: Config) -> dict[str, float]:
+    total = cfg.extra + 4
+    with Server(kind, extra=cfg.extra) as srv:
+        (c,) = connect(srv, n=1, base_defs=total)    # warm: the server has seen them once
+        c.close()
+        c = RawClient(HOST, srv.port, "gp")
+        hub = Hub([c])
+        t0 = time.perf_counter()
+        c.send(GETPROPS)
+        if not hub.run_until(lambda: c.defs() >= total, 60):
+            raise RuntimeError(f"only {c.defs()} of {total} definitions")
+        dt = c.last["defNumber"] - t0
+        hub.close()
+        c.close()
+    return {"getprops_ms": dt * 1000}
+
+
+SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
+    "blob": scen_blob,
+    "burst": scen_burst,
+    "fanout": scen_fanout,
+    "roundtrip": scen_roundtrip,
+    "slow": scen_slow,
+    "getprops": scen_getprops,
+}
+
+# metric -> (label, unit, target description, check(ratio or value), ratio?)
+# ratio targets compare ours / indiserver medians; "abs" targets judge ours alone.
+TARGETS: dict[str, tuple[str, str, float | None, bool]] = {
+    # metric: (label, direction, target, higher_is_better)
+    "blob_libindi_MBps": ("BLOB libindi-style (72-col + enclen), MB/s", ">=", 1.0, True),
+    "blob_oneline_MBps": ("BLOB one-line base64, MB/s", ">=", 6.0, True),
+    "burst_10000_msgps": ("10k setNumberVector burst, msg/s", ">=", 5.0, True),
+    "fanout_aggregate_msgps": ("fan-out 10 clients aggregate, msg/s", ">=", 10.0, True),
+    "fanout_slowest_msgps": ("fan-out slowest client, msg/s", "", None, True),
+    "rt_p50_us": ("round trip p50, us", "<=", 1.0, False),
+    "rt_p99_us": ("round trip p99, us", "<=", 1.0, False),
+    "slow_peak_rss_MB": ("slow client: server peak RSS, MB", "<=", 0.5, False),
+    "getprops_ms": ("getProperties 1003 vectors, ms", "<=", 1.0, False),
+}
+
+
+# ------------------------------------------------------------------------------------------
+# driver framework scenario (ours only)
+# ------------------------------------------------------------------------------------------
+
+def scen_framework(cfg: Config) -> dict[str, float]:
+    """In-process IPyDriver through its own IPyServer (bench/fwdriver.py) to a raw client."""
+    out: dict[str, float] = {}
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(HERE / "fwdriver.py"), "--port", str(port),
+                             "--vectors", str(cfg.fw_vectors)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        end = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode(errors="replace")[-800:])
+            try:
+                socket.create_connection((HOST, port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    raise RuntimeError("fwdriver not listening")
+                time.sleep(0.05)
+        c = RawClient(HOST, port, "fw")
+        hub = Hub([c])
+        total = cfg.fw_vectors + 2
+        t0 = time.perf_counter()
+        c.send(GETPROPS)
+        if not hub.run_until(lambda: c.defs() >= total, 60):
+            raise RuntimeError(f"framework: only {c.defs()} of {total} definitions")
+        out["fw_getprops_ms"] = (max(c.last.values()) - t0) * 1000
+        n = cfg.fw_count
+        c.reset()
+        c.watch("done", b"fwdone")
+        t0 = time.perf_counter()
+        c.send((f'<newNumberVector device="FwBench" name="FW_CONTROL">'
+                f'<oneNumber name="count">{n}</oneNumber></newNumberVector>\n').encode())
+        ok = hub.run_until(lambda: c.counts["done"] > 0, 300)
+        if not ok:
+            raise RuntimeError(f"framework stream did not finish: {c.counts['setNumber']}")
+        got = c.counts["setNumber"]
+        out["fw_msgps"] = got / (c.last["setNumber"] - t0)
+        out["fw_delivered"] = got
+        hub.close()
+        c.close()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# main
+# ------------------------------------------------------------------------------------------
+
+def fmt(v: float | None) -> str:
+    if v is None or v != v:
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    indi = "?"
+    try:
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "indi-bin"],
+                           capture_output=True, text=True)
+        indi = r.stdout.strip() or "?"
+    except OSError:
+        pass
+    try:
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    return (f"nproc {os.cpu_count()}, {cpu}, Python {platform.python_version()}, "
+            f"indi-bin {indi}, load average at start {load}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-s", "--scenarios", default=",".join([*SCENARIOS, "framework"]),
+                    help="comma separated: " + ",".join([*SCENARIOS, "framework"]))
+    ap.add_argument("-r", "--reps", type=int, default=3)
+    ap.add_argument("--quick", action="store_true",
+                    help="1 rep, smaller sizes (finishes in about 2 minutes)")
+    ap.add_argument("--servers", default="indiserver,ours")
+    ap.add_argument("--max-seconds", type=float, default=1800,
+                    help="stop starting new runs after this long")
+    args = ap.parse_args(argv)
+
+    cfg = Config()
+    if args.quick:
+        args.reps = 1 if "-r" not in (argv or sys.argv) and "--reps" not in (argv or sys.argv) \
+            else args.reps
+        cfg = Config(blob_count=10, blob_size=5 * 1024 * 1024, bursts=(10_000, 50_000),
+                     fan_count=5_000, trips=500, slow_count=20, fw_count=20_000)
+    names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    servers = [s.strip() for s in args.servers.split(",")]
+    if "ours" in servers:
+        why = ours_available()
+        if why:
+            print(f"# ours (python -m indipyserver) not runnable: {why}; indiserver only\n")
+            servers.remove("ours")
+            ours_missing = why
+        else:
+            ours_missing = None
+    else:
+        ours_missing = "not selected"
+
+    started = time.monotonic()
+    results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours")}
+    errors: list[str] = []
+    for name in names:
+        if name == "framework" or name not in SCENARIOS:
+            continue
+        for rep in range(args.reps):
+            order = servers if rep % 2 == 0 else list(reversed(servers))
+            for kind in order:
+                if time.monotonic() - started > args.max_seconds:
+                    errors.append(f"time budget reached before {name} rep {rep + 1} {kind}")
+                    continue
+                t = time.monotonic()
+                try:
+                    res = SCENARIOS[name](kind, cfg)
+                except Exception as exc:  # keep going: report it
+                    errors.append(f"{name} rep {rep + 1} {kind}: {exc}")
+                    print(f"[{name} rep {rep + 1} {kind}] ERROR {exc}", file=sys.stderr)
+                    continue
+                for k, v in res.items():
+                    results[kind].setdefault(k, []).append(v)
+                print(f"[{name} rep {rep + 1} {kind}] {time.monotonic() - t:.1f}s "
+                      + " ".join(f"{k}={fmt(v)}" for k, v in res.items()), file=sys.stderr)
+
+    fw: dict[str, list[float]] = {}
+    if "framework" in names and ours_missing is None:
+        for rep in range(args.reps):
+            try:
+                for k, v in scen_framework(cfg).items():
+                    fw.setdefault(k, []).append(v)
+            except Exception as exc:
+                errors.append(f"framework rep {rep + 1}: {exc}")
+                print(f"[framework rep {rep + 1}] ERROR {exc}", file=sys.stderr)
+
+    print(report(results, fw, cfg, args, ours_missing, errors))
+    return 0
+
+
+def med(xs: list[float] | None) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]], cfg: Config,
+           args: argparse.Namespace, ours_missing: str | None, errors: list[str]) -> str:
+    I, O = results["indiserver"], results["ours"]
+    lines = [f"Machine: {machine()}", "",
+             f"Reps: {args.reps} (medians; server order alternates per rep)"
+             f"{' -- QUICK MODE (smaller sizes)' if args.quick else ''}", "",
+             "| scenario | indiserver | ours | ours/indiserver | target | result |",
+             "|---|---:|---:|---:|---|---|"]
+
+    def row(label: str, key: str, direction: str, target: float | None, higher: bool) -> None:
+        a, b = med(I.get(key)), med(O.get(key))
+        ratio = b / a if a and b is not None else None
+        if target is None or ratio is None:
+            res = "" if target is None else "n/a"
+        else:
+            ok = ratio >= target if direction == ">=" else ratio <= target
+            res = "PASS" if ok else "MISS"
+        tgt = f"{direction} {target}x" if target is not None else ""
+        lines.append(f"| {label} | {fmt(a)} | {fmt(b)} | {fmt(ratio) + 'x' if ratio else 'n/a'}"
+                     f" | {tgt} | {res} |")
+
+    mb = cfg.blob_size / (1024 * 1024)
+    for key, (label, direction, target, higher) in TARGETS.items():
+        if key.startswith("blob_"):
+            label += f" ({cfg.blob_count} x {mb:g} MiB)"
+        if key.startswith("fanout"):
+            label = label.replace("10 clients", f"{cfg.fan_clients} clients x {cfg.fan_count}")
+        if key.startswith("slow_"):
+            label += f" ({cfg.slow_count} x {mb:g} MiB)"
+        if key == "getprops_ms":
+            label = f"getProperties {cfg.extra + 4} vectors, ms"
+        if I.get(key) or O.get(key):
+            row(label, key, direction, target, higher)
+        if key == "burst_10000_msgps":
+            big = cfg.bursts[1]
+            if I.get(f"burst_{big}_msgps") or O.get(f"burst_{big}_msgps"):
+                row(f"{big // 1000}k setNumberVector burst, msg/s", f"burst_{big}_msgps",
+                    "", None, True)
+                a, b = med(O.get(f"burst_{big}_msgps")), med(O.get("burst_10000_msgps"))
+                a2, b2 = med(I.get(f"burst_{big}_msgps")), med(I.get("burst_10000_msgps"))
+                ri = a2 / b2 if a2 and b2 else None
+                ro = a / b if a and b else None
+                res = "n/a" if ro is None else ("PASS" if ro >= 0.9 else "MISS")
+                lines.append(f"| {big // 1000}k vs 10k per-message speed (1.0 = linear) | "
+                             f"{fmt(ri)} | {fmt(ro)} | | ours >= 0.9 | {res} |")
+    extra_rows = [
+        ("BLOB libindi-style: BLOBs lost", "blob_libindi_lost"),
+        ("BLOB one-line: BLOBs lost", "blob_oneline_lost"),
+        ("10k burst: messages delivered", "burst_10000_delivered"),
+        (f"{cfg.bursts[1] // 1000}k burst: messages delivered", f"burst_{cfg.bursts[1]}_delivered"),
+        ("fan-out: fewest messages delivered to a client", "fanout_delivered_min"),
+        ("slow client: fast client MB/s", "slow_fast_MBps"),
+        ("slow client: fast client BLOBs lost", "slow_fast_lost"),
+        ("slow client: slow client BLOBs received", "slow_slow_blobs"),
+        ("slow client: slow client MB received", "slow_slow_MB_received"),
+        ("slow client: slow client disconnected (1 = yes)", "slow_slow_disconnected"),
+    ]
+    for label, key in extra_rows:
+        if I.get(key) or O.get(key):
+            lines.append(f"| {label} | {fmt(med(I.get(key)))} | {fmt(med(O.get(key)))} | | | |")
+    for who, data in (("indiserver", I), ("ours", O)):
+        v = med(data.get("slow_fast_vs_solo"))
+        if v is not None:
+            res = ("PASS" if v >= 0.95 and not med(data.get("slow_fast_lost")) else "MISS") \
+                if who == "ours" else ""
+            lines.append(f"| slow client: fast client speed / solo speed ({who}) | | | {fmt(v)} "
+                         f"| ours >= 0.95, nothing lost | {res} |")
+    if fw:
+        v = med(fw.get("fw_msgps"))
+        lines.append(f"| driver framework: in-process IPyDriver setNumberVector loop, msg/s "
+                     f"({cfg.fw_count}) | | {fmt(v)} | | >= 50,000 msg/s | "
+                     f"{'PASS' if v and v >= 50_000 else 'MISS'} |")
+        lines.append(f"| driver framework: getProperties {cfg.fw_vectors + 2} vectors, ms | | "
+                     f"{fmt(med(fw.get('fw_getprops_ms')))} | | | |")
+        lines.append(f"| driver framework: messages delivered | | "
+                     f"{fmt(med(fw.get('fw_delivered')))} | | | |")
+    if ours_missing:
+        lines += ["", f"ours: not measured ({ours_missing})"]
+    if errors:
+        lines += ["", "Errors:"] + [f"- {e}" for e in errors]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Traffic-generator INDI executable driver for the benchmarks (standard library only).
+
+Speaks INDI on stdin/stdout like any executable driver, so indilib's ``indiserver`` and
+``indipyserver`` can both launch it by path.  Device ``Bench`` defines:
+
+* ``BENCH_CONTROL``  text vector (rw), member ``cmd``: the benchmark client writes commands here;
+* ``BENCH_STATUS``   text vector (ro), member ``status``: ``ready <id>`` / ``done <id>`` replies;
+* ``NUM``            number vector (rw), member ``v``: burst stream and echo (round trip);
+* ``BLOB``           BLOB vector (ro), member ``data``;
+* ``EXTRA_0000`` ... ``N`` extra number vectors when ``BENCH_EXTRA=N`` is set in the environment.
+
+Commands (``cmd`` text, space separated ``key=value``):
+
+* ``prepare id=ID kind=num count=N``  pre-encodes N setNumberVector messages;
+* ``prepare id=ID kind=blob count=N size=BYTES style=libindi|oneline ping=0|1``
+  pre-encodes one setBLOBVector (BYTES decoded) sent N times.  ``libindi``: base64 wrapped at
+  72 columns with ``enclen`` like indilib drivers; ``oneline``: one base64 line, no ``enclen``,
+  as Python drivers send it.  ``ping=1``: after each BLOB send ``<pingRequest uid="SetBLOB/K"/>``
+  and, like indilib >= 1.9.7 drivers, wait for the reply to the previous ping before the next BLOB.
+* ``go id=ID`` streams what was prepared, then sends ``BENCH_STATUS`` = ``done ID``.
+  Preparation answers ``ready ID`` so that encoding never falls inside a measurement.
+
+Echo mode is always on: a ``newNumberVector`` for ``NUM`` is answered at once with a
+``setNumberVector`` carrying the same value.
+
+stdin is read by the main thread; streams are written by a worker thread with plain blocking
+``os.write`` on the pre-encoded bytes, so the driver is never the bottleneck.
+"""
+
+import base64
+import os
+import re
+import sys
+import threading
+import time
+
+DEVICE = "Bench"
+OUT = sys.stdout.fileno()
+IN = sys.stdin.fileno()
+_write_lock = threading.Lock()
+
+
+def _ts() -> str:
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%02d" % int((t % 1) * 100)
+
+
+def write(data: bytes) -> None:
+    """Write all of data to stdout (blocking); one writer at a time."""
+    view = memoryview(data)
+    with _write_lock:
+        while view:
+            n = os.write(OUT, view)
+            view = view[n:]
+
+
+def esc(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&apos;"))
+
+
+def build_defs(extra: int) -> bytes:
+    ts = _ts()
+    parts = [
+        f'<defTextVector device="{DEVICE}" name="BENCH_CONTROL" label="Control" group="Bench" '
+        f'state="Idle" perm="rw" timeout="0" timestamp="{ts}">\n'
+        f'  <defText name="cmd" label="Command"></defText>\n</defTextVector>\n',
+        f'<defTextVector device="{DEVICE}" name="BENCH_STATUS" label="Status" group="Bench" '
+        f'state="Idle" perm="ro" timeout="0" timestamp="{ts}">\n'
+        f'  <defText name="status" label="Status">idle</defText>\n</defTextVector>\n',
+        f'<defNumberVector device="{DEVICE}" name="NUM" label="Number" group="Bench" '
+        f'state="Idle" perm="rw" timeout="0" timestamp="{ts}">\n'
+        f'  <defNumber name="v" label="Value" format="%.6f" min="0" max="0" step="0">0'
+        f'</defNumber>\n</defNumberVector>\n',
+        f'<defBLOBVector device="{DEVICE}" name="BLOB" label="BLOB" group="Bench" '
+        f'state="Idle" perm="ro" timeout="0" timestamp="{ts}">\n'
+        f'  <defBLOB name="data" label="Data"/>\n</defBLOBVector>\n',
+    ]
+    for i in range(extra):
+        parts.append(
+            f'<defNumberVector device="{DEVICE}" name="EXTRA_{i:04d}" label="Extra {i}" '
+            f'group="Extra" state="Idle" perm="ro" timeout="0" timestamp="{ts}">\n'
+            f'  <defNumber name="a" label="A" format="%.3f" min="0" max="100" step="1">{i}'
+            f'</defNumber>\n'
+            f'  <defNumber name="b" label="B" format="%.3f" min="0" max="100" step="1">1.5'
+            f'</defNumber>\n</defNumberVector>\n')
+    return "".join(parts).encode()
+
+
+def status(text: str) -> bytes:
+    return (f'<setTextVector device="{DEVICE}" name="BENCH_STATUS" state="Ok" '
+            f'timestamp="{_ts()}">\n  <oneText name="status">{esc(text)}</oneText>\n'
+            f'</setTextVector>\n').encode()
+
+
+def build_numbers(count: int) -> bytes:
+    ts = _ts()
+    return "".join(
+        f'<setNumberVector device="{DEVICE}" name="NUM" state="Ok" timestamp="{ts}">\n'
+        f'  <oneNumber name="v">{i}</oneNumber>\n</setNumberVector>\n'
+        for i in range(count)).encode()
+
+
+def build_blob(size: int, style: str) -> bytes:
+    # Incompressible-looking but cheap to make: repeat a random 64 KiB block.
+    block = os.urandom(65536)
+    raw = (block * (size // len(block) + 1))[:size]
+    if style == "libindi":
+        b64 = base64.encodebytes(raw)          # 76 columns; re-wrap to 72 like indilib
+        flat = b64.replace(b"\n", b"")
+        lines = [flat[i:i + 72] for i in range(0, len(flat), 72)]
+        body = b"\n".join(lines) + b"\n"
+        member = (f'  <oneBLOB name="data" size="{size}" enclen="{len(flat)}" '
+                  f'format=".fits">\n').encode() + body + b"  </oneBLOB>\n"
+    else:
+        flat = base64.b64encode(raw)
+        member = (f'  <oneBLOB name="data" size="{size}" format=".fits">').encode() + flat \
+            + b"</oneBLOB>\n"
+    head = (f'<setBLOBVector device="{DEVICE}" name="BLOB" state="Ok" '
+            f'timestamp="{_ts()}">\n').encode()
+    return head + member + b"</setBLOBVector>\n"
+
+
+class Pinger:
+    """Waits for pingReply uids like indilib's IDSetBLOB does."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.replied: set[str] = set()
+
+    def reply(self, uid: str) -> None:
+        with self.cond:
+            self.replied.add(uid)
+            self.cond.notify_all()
+
+    def wait(self, uid: str, timeout: float = 60.0) -> bool:
+        end = time.monotonic() + timeout
+        with self.cond:
+            while uid not in self.replied:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+            self.replied.discard(uid)
+            return True
+
+
+PINGER = Pinger()
+PREPARED: dict[str, dict] = {}
+
+
+def stream(job: dict, job_id: str) -> None:
+    if job["kind"] == "num":
+        write(job["data"])
+    else:
+        blob = job["data"]
+        for k in range(job["count"]):
+            if job["ping"] and k > 0:
+                if not PINGER.wait(f"SetBLOB/{job['base'] + k - 1}"):
+                    sys.stderr.write("trafficdriver: ping reply timeout\n")
+            write(blob)
+            if job["ping"]:
+                write(f'<pingRequest uid="SetBLOB/{job["base"] + k}"/>\n'.encode())
+    write(status(f"done {job_id}"))
+
+
+_ping_base = [0]
+
+
+def command(text: str) -> None:
+    args = dict(p.split("=", 1) for p in text.split()[1:] if "=" in p)
+    verb = text.split()[0] if text.split() else ""
+    job_id = args.get("id", "0")
+    if verb == "prepare":
+        count = int(args.get("count", "0"))
+        if args.get("kind") == "blob":
+            job = {"kind": "blob", "count": count, "ping": args.get("ping", "0") == "1",
+                   "data": build_blob(int(args.get("size", "1048576")),
+                                      args.get("style", "libindi")),
+                   "base": _ping_base[0]}
+            _ping_base[0] += count
+        else:
+            job = {"kind": "num", "data": build_numbers(count)}
+        PREPARED[job_id] = job
+        write(status(f"ready {job_id}"))
+    elif verb == "go":
+        job = PREPARED.pop(job_id, None)
+        if job is None:
+            write(status(f"unknown {job_id}"))
+            return
+        threading.Thread(target=stream, args=(job, job_id), daemon=True).start()
+
+
+_TAG = re.compile(rb"<([A-Za-z][A-Za-z0-9_]*)")
+_ATTR = re.compile(rb'([A-Za-z_]+)\s*=\s*("[^"]*"|\'[^\']*\')')
+_TEXT = re.compile(rb"<oneText[^>]*>(.*?)</oneText>", re.S)
+_NUMBER = re.compile(rb"<oneNumber[^>]*>(.*?)</oneNumber>", re.S)
+
+
+def attrs(start: bytes) -> dict[bytes, bytes]:
+    return {k: v[1:-1] for k, v in _ATTR.findall(start)}
+
+
+def handle(elem: bytes, tag: bytes, defs: bytes) -> None:
+    start = elem[:elem.find(b">") + 1]
+    if tag == b"getProperties":
+        write(defs)
+    elif tag == b"newNumberVector":
+        a = attrs(start)
+        if a.get(b"name") == b"NUM":
+            m = _NUMBER.search(elem)
+            value = m.group(1).strip().decode() if m else "0"
+            write((f'<setNumberVector device="{DEVICE}" name="NUM" state="Ok">'
+                   f'<oneNumber name="v">{value}</oneNumber></setNumberVector>\n').encode())
+    elif tag == b"newTextVector":
+        a = attrs(start)
+        if a.get(b"name") == b"BENCH_CONTROL":
+            m = _TEXT.search(elem)
+            if m:
+                command(m.group(1).decode().strip())
+    elif tag == b"pingReply":
+        uid = attrs(start).get(b"uid", b"").decode()
+        PINGER.reply(uid)
+    elif tag == b"pingRequest":
+        write(start.replace(b"pingRequest", b"pingReply", 1))
+
+
+def main() -> None:
+    defs = build_defs(int(os.environ.get("BENCH_EXTRA", "0")))
+    buf = b""
+    while True:
+        chunk = os.read(IN, 1 << 16)
+        if not chunk:
+            break
+        buf += chunk
+        while True:
+            m = _TAG.search(buf)
+            if m is None:
+                buf = b""
+                break
+            tag = m.group(1)
+            gt = buf.find(b">", m.end())
+            if gt < 0:
+                buf = buf[m.start():]
+                break
+            if buf[gt - 1:gt] == b"/":
+                end = gt + 1
+            else:
+                close = buf.find(b"</" + tag + b">", gt)
+                if close < 0:
+                    buf = buf[m.start():]
+                    break
+                end = close + len(tag) + 3
+            elem = buf[m.start():end]
+            buf = buf[end:]
+            handle(elem, tag, defs)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass
