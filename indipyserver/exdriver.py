@@ -1,0 +1,246 @@
+"""Executable (third-party) drivers run as child processes on pipes, restarted with backoff.
+
+Pipes, not a socketpair: an indilib C driver whose stdout is an AF_UNIX socket switches to passing
+BLOBs as file descriptors (``indidriverio.c``), which only indiserver understands. The pipes are
+grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image crosses in few wake-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .backoff import Backoff
+from .driverconn import DriverConnection
+from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES
+from .peerio import InboundProtocol, OutboundProtocol, WriteGate, pump
+
+if TYPE_CHECKING:
+    from .router import Router
+
+__all__ = ["ExDriverConnection"]
+
+logger = logging.getLogger(__name__)
+
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
+PIPE_SIZE = 1 << 20
+MAX_STDERR_LINE = 64 * 1024
+
+
+def _pipe_max_size() -> int:
+    try:
+        with open("/proc/sys/fs/pipe-max-size", encoding="ascii") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return PIPE_SIZE
+
+
+def grow_pipe(fd: int, size: int = PIPE_SIZE) -> int:
+    """Ask the kernel for a bigger pipe buffer; returns the size obtained (0 if not supported)."""
+    try:
+        return fcntl.fcntl(fd, F_SETPIPE_SZ, min(size, _pipe_max_size()))
+    except OSError as exc:
+        logger.debug("cannot grow pipe buffer: %s", exc)
+        return 0
+
+
+class ExDriverConnection(DriverConnection):
+    """One executable driver: spawned, watched, restarted with backoff, and reaped on shutdown.
+
+    ``name``, ``config``, ``skel`` and ``prefix`` become ``INDIDEV``, ``INDICONFIG``, ``INDISKEL``
+    and ``INDIPREFIX``, as indiserver's FIFO options do; ``INDIDEV`` pins the device name an
+    indilib driver would otherwise take from the first ``getProperties`` it sees.
+    """
+
+    is_remote = False
+
+    def __init__(
+        self,
+        program: str,
+        *args: str,
+        name: str | None = None,
+        config: str | None = None,
+        skel: str | None = None,
+        prefix: str | None = None,
+        env: Mapping[str, str] | None = None,
+        max_restarts: int | None = 10,
+        backoff: Backoff | None = None,
+        max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
+        grace: float = 2.0,
+    ) -> None:
+        super().__init__(
+            program if name is None else f"{program} ({name})", max_queue_bytes=max_queue_bytes
+        )
+        self.program = program
+        self.args = args
+        self.name = name
+        self.env: dict[str, str] = dict(env or {})
+        for key, value in (
+            ("INDIDEV", name),
+            ("INDICONFIG", config),
+            ("INDISKEL", skel),
+            ("INDIPREFIX", prefix),
+        ):
+            if value is not None:
+                self.env[key] = value
+        self.backoff = backoff or Backoff(max_restarts=max_restarts)
+        self.grace = grace
+        self.pid: int | None = None
+        self.exited_for_good = False
+        self._process: asyncio.subprocess.Process | None = None
+        self._stop_requested = False
+        self._stop_event = asyncio.Event()
+
+    def stop(self) -> None:
+        """Stop the driver for good (FIFO ``stop``): ``run`` reaps the process and returns."""
+        self._stop_requested = True
+        self._stop_event.set()
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+
+    async def run(self, router: Router) -> None:
+        """Run the driver for the life of the server, restarting it when it dies."""
+        try:
+            while not self._stop_requested:
+                await self._run_once(router)
+                if self._stop_requested:
+                    break
+                delay = self.backoff.next_delay()
+                if delay is None:
+                    self.exited_for_good = True
+                    logger.error(
+                        "driver %s exited for good after %d restarts",
+                        self.label,
+                        self.backoff.restarts,
+                    )
+                    return
+                logger.warning("restarting driver %s in %.1f s", self.label, delay)
+                try:
+                    await asyncio.wait_for(self._stop_event.wait(), delay)
+                except TimeoutError:
+                    pass
+        finally:
+            logger.info("driver %s stopped", self.label)
+
+    async def _run_once(self, router: Router) -> None:
+        loop = asyncio.get_running_loop()
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        grow_pipe(in_w)
+        grow_pipe(out_r)
+        env = dict(os.environ)
+        env.update(self.env)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.program,
+                *self.args,
+                stdin=in_r,
+                stdout=out_w,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                # Own process group: a Ctrl-C in the terminal reaches only the server, which then
+                # shuts its drivers down in order instead of watching them all die at once.
+                process_group=0,
+            )
+        except OSError as exc:
+            os.close(in_w)
+            os.close(out_r)
+            logger.error("cannot start driver %s: %s", self.label, exc)
+            return
+        finally:
+            os.close(in_r)  # the child's ends; the child holds its own copies
+            os.close(out_w)
+        self._process = process
+        self.pid = process.pid
+        self.backoff.started()
+        logger.info("started driver %s (pid %d)", self.label, process.pid)
+        inbound = InboundProtocol(lambda frames: router.driver_frames(self, frames), self.label)
+        gate = WriteGate()
+        write_pipe = os.fdopen(in_w, "wb", buffering=0)
+        read_pipe = os.fdopen(out_r, "rb", buffering=0)
+        write_transport: asyncio.WriteTransport | None = None
+        read_transport: asyncio.ReadTransport | None = None
+        ready = False
+        try:
+            async with asyncio.TaskGroup() as tg:
+                try:
+                    write_transport, _ = await loop.connect_write_pipe(
+                        lambda: OutboundProtocol(gate), write_pipe
+                    )
+                    # Ready before the first byte is read, so the router knows the driver when
+                    # its first definitions arrive; early output just waits in the pipe.
+                    self.discard_outgoing()
+                    router.driver_ready(self)
+                    ready = True
+                    read_transport, _ = await loop.connect_read_pipe(lambda: inbound, read_pipe)
+                    assert process.stderr is not None
+                    tg.create_task(self._log_stderr(process.stderr))
+                    pumping = tg.create_task(pump(self, write_transport, gate))
+                    await inbound.closed.wait()
+                    pumping.cancel()
+                finally:
+                    # Closing stdin first lets a C driver exit by itself (it exits on EOF).
+                    for transport in (write_transport, read_transport):
+                        if transport is not None:
+                            transport.close()
+                    write_pipe.close()
+                    read_pipe.close()
+                    await self._reap(process)
+        finally:
+            self._process = None
+            if ready:
+                router.driver_lost(self)
+
+    async def _log_stderr(self, stream: asyncio.StreamReader) -> None:
+        """Log each stderr line with the driver's name (as indiserver's ``Driver <name>:``)."""
+        pending = b""
+        while chunk := await stream.read(65536):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if len(pending) > MAX_STDERR_LINE:
+                lines.append(pending)
+                pending = b""
+            for line in lines:
+                logger.info("Driver %s: %s", self.label, line.decode("utf-8", "replace").rstrip())
+        if pending:
+            logger.info("Driver %s: %s", self.label, pending.decode("utf-8", "replace").rstrip())
+
+    async def _reap(self, process: asyncio.subprocess.Process) -> None:
+        """Stop and wait for the child; runs even when the server is being cancelled."""
+        if process.returncode is None:
+            try:
+                await asyncio.wait_for(asyncio.shield(process.wait()), self.grace / 2)
+            except TimeoutError:
+                pass
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(asyncio.shield(process.wait()), self.grace)
+            except TimeoutError:
+                logger.warning("driver %s ignored SIGTERM; killing it", self.label)
+                process.kill()
+        try:
+            returncode = await asyncio.shield(process.wait())
+        except asyncio.CancelledError:
+            # Cancelled again while reaping: make sure the child is gone, then let go.
+            if process.returncode is None:
+                process.kill()
+            raise
+        if returncode < 0:
+            logger.warning(
+                "driver %s (pid %d) killed by %s",
+                self.label,
+                process.pid,
+                signal.Signals(-returncode).name,
+            )
+        else:
+            logger.info("driver %s (pid %d) exited with status %d", self.label, process.pid,
+                        returncode)
+
+    def __repr__(self) -> str:
+        return f"ExDriverConnection({self.program!r}, pid={self.pid})"

@@ -1,0 +1,239 @@
+"""ExDriverConnection against small Python scripts standing in for executable drivers.
+
+A recording router replaces the real one, so these tests protect the connection's own duties:
+pipes (not sockets) of 1 MiB, framing into the router, stderr logging, environment, restart with
+backoff, giving up, and reaping children on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from indipyserver.backoff import Backoff
+from indipyserver.exdriver import ExDriverConnection
+
+GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
+
+# Answers getProperties with a def that reports what the driver sees of its environment.
+ECHO_DRIVER = textwrap.dedent(
+    """
+    import fcntl, os, stat, sys
+    def kind(fd):
+        mode = os.fstat(fd).st_mode
+        return "fifo" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "other"
+    info = "%s %s %d %s" % (kind(0), kind(1), fcntl.fcntl(0, 1032), os.environ.get("INDIDEV", "-"))
+    sys.stderr.write("hello from stderr\\nsecond line\\n")
+    sys.stderr.flush()
+    buf = b""
+    while True:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        if b"<getProperties" in buf:
+            buf = b""
+            out = ('<defTextVector device="Echo" name="INFO" state="Idle" perm="ro">'
+                   '<defText name="I">%s</defText></defTextVector>\\n' % info)
+            os.write(1, out.encode())
+    """
+)
+
+CRASH_DRIVER = "import sys; sys.stdout.write('<message message=\"up\"/>'); sys.exit(3)"
+
+STUBBORN_DRIVER = textwrap.dedent(
+    """
+    import signal, time, sys
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.stdin.close()
+    while True:
+        time.sleep(1)
+    """
+)
+
+
+class RecordingRouter:
+    """Records the calls a driver connection makes; answers driver_ready like the real one."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.changed = asyncio.Event()
+
+    def driver_ready(self, conn: ExDriverConnection) -> None:
+        self.events.append(("ready", conn.pid))
+        conn.send(GET_PROPERTIES)
+        self.changed.set()
+
+    def driver_frames(self, conn: ExDriverConnection, frames: list) -> None:  # type: ignore[type-arg]
+        for frame in frames:
+            self.events.append(("frame", frame))
+        self.changed.set()
+
+    def driver_lost(self, conn: ExDriverConnection) -> None:
+        self.events.append(("lost", conn.pid))
+        self.changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(timeout):
+            while not predicate(self.events):
+                self.changed.clear()
+                await self.changed.wait()
+
+    def frames(self) -> list:  # type: ignore[type-arg]
+        return [e[1] for e in self.events if e[0] == "frame"]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for e in self.events if e[0] == kind)
+
+
+def script(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "driver.py"
+    path.write_text(text)
+    return [sys.executable, str(path)]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_driver_gets_getproperties_and_its_frames_reach_the_router(tmp_path: Path) -> None:
+    """The router's getProperties reaches stdin and the driver's def comes back as a Frame."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    frame = router.frames()[0]
+    assert frame.tag == "defTextVector" and frame.device == "Echo"
+    assert router.events[0][0] == "ready"
+
+
+async def test_driver_stdio_are_pipes_grown_to_one_mebibyte_and_indidev_is_set(
+    tmp_path: Path,
+) -> None:
+    """Pipes, not a socketpair (else indilib drivers pass BLOBs as fds); 1 MiB; INDIDEV pinned."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER), name="My Echo")
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    data = router.frames()[0].data.decode()
+    with open("/proc/sys/fs/pipe-max-size") as f:
+        expected = min(1 << 20, int(f.read()))
+    assert f">fifo fifo {expected} My Echo<" in data
+
+
+async def test_stderr_lines_are_logged_with_the_driver_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each stderr line is one log record naming the driver, like indiserver's 'Driver x:'."""
+    caplog.set_level(logging.INFO, logger="indipyserver.exdriver")
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        async with asyncio.timeout(5):
+            while "second line" not in caplog.text:
+                await asyncio.sleep(0.02)
+        task.cancel()
+    lines = [r.getMessage() for r in caplog.records if "from stderr" in r.getMessage()]
+    assert lines == [f"Driver {conn.label}: hello from stderr"]
+    assert f"Driver {conn.label}: second line" in caplog.text
+
+
+async def test_a_dying_driver_is_lost_restarted_and_finally_given_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each death calls driver_lost; restarts follow the backoff; the limit ends run() logged."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(
+        *script(tmp_path, CRASH_DRIVER),
+        backoff=Backoff(initial=0.01, cap=0.05, max_restarts=2),
+    )
+    async with asyncio.timeout(10):
+        await conn.run(router)  # type: ignore[arg-type]
+    assert router.count("ready") == 3
+    assert router.count("lost") == 3
+    kinds = [e[0] for e in router.events if e[0] != "frame"]
+    assert kinds == ["ready", "lost"] * 3
+    assert conn.exited_for_good
+    assert "exited for good" in caplog.text
+    assert len({e[1] for e in router.events if e[0] == "ready"}) == 3  # three processes
+
+
+async def test_a_missing_executable_is_logged_and_retried_without_crashing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A driver that cannot be started is no reason to stop the server."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(
+        "/nonexistent/indi_driver", backoff=Backoff(initial=0.01, max_restarts=1)
+    )
+    async with asyncio.timeout(5):
+        await conn.run(router)  # type: ignore[arg-type]
+    assert router.events == []
+    assert "cannot start driver" in caplog.text
+
+
+async def test_cancel_reaps_a_driver_that_ignores_sigterm(tmp_path: Path) -> None:
+    """Shutdown escalates stdin EOF -> SIGTERM -> SIGKILL and always reaps the child."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, STUBBORN_DRIVER), grace=0.4)
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: ev and ev[0][0] == "ready")
+        await asyncio.sleep(0.2)
+        pid = conn.pid
+        assert pid is not None and pid_alive(pid)
+        task.cancel()
+    assert not pid_alive(pid)  # reaped: not even a zombie is left
+    assert router.events[-1][0] == "lost"
+
+
+async def test_stop_ends_run_without_restart(tmp_path: Path) -> None:
+    """FIFO 'stop': the driver is terminated and not restarted."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+        tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        pid = conn.pid
+        conn.stop()
+    assert router.count("ready") == 1 and router.count("lost") == 1
+    assert pid is not None and not pid_alive(pid)
+    assert not conn.exited_for_good
+
+
+async def test_large_output_arrives_whole(tmp_path: Path) -> None:
+    """A multi-megabyte element (a BLOB) crosses the pipe intact as one frame."""
+    big = textwrap.dedent(
+        """
+        import os, sys
+        sys.stdin.buffer.read(10)
+        body = b"A" * (5 * 1024 * 1024)
+        os.write(1, b'<setBLOBVector device="D" name="B"><oneBLOB name="b" size="1" format=".x">'
+                 + body + b'</oneBLOB></setBLOBVector>')
+        sys.stdin.buffer.read()
+        """
+    )
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, big))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    (frame,) = router.frames()
+    assert frame.tag == "setBLOBVector" and len(frame.data) > 5 * 1024 * 1024
