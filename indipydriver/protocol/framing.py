@@ -1,0 +1,344 @@
+"""Split an INDI byte stream into complete top-level elements without parsing their bodies.
+
+An INDI connection is not one XML document but a stream of top-level elements, with whitespace,
+stray `<?xml ...?>` declarations (Python drivers send one per message) and comments between
+them (indi-notes 1.6). `Framer.feed` accepts the stream split at any byte and returns `Frame`s
+(tag, start-tag attributes, the raw bytes) in order. This is the server's hot path: frames are
+forwarded as raw bytes, so only the start tag is looked at.
+
+How an element is found:
+
+* the start tag is scanned quote-aware (attribute values may hold `>` and `/`); `<x .../>` is a
+  complete element;
+* otherwise the element ends at the first `</x` followed by optional whitespace and `>`: INDI
+  top-level elements never contain themselves, so no nesting count is needed;
+* the search for the closing tag is resumable: bytes already searched are not searched again, so
+  a 13 MB BLOB arriving in 64 KB reads costs O(n) in total.
+
+Errors are returned in the list, never raised: a `ProtocolError` saying what and at which byte
+offset of the stream. The resynchronisation rule: after an error the framer skips to the next `<`
+that is followed by an ASCII letter, `_` or `?` (a possible start tag or declaration) and starts
+again there; a `<` found inside a malformed start tag is itself such a candidate. `<!DOCTYPE`,
+`<!ENTITY`, `<![CDATA[` and any other `<!` that is not a comment are refused this way (never
+expanded). An element still unfinished after `max_element_size` bytes is reported once and then
+discarded up to its closing tag while keeping only a few bytes in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from .errors import ProtocolError
+from .escaping import unescape
+
+__all__ = ["Frame", "Framer"]
+
+logger = logging.getLogger(__name__)
+
+# Possessive quantifiers keep this linear even when the tag is incomplete and the match fails.
+# `<` is excluded from attribute values (XML forbids it there) so a broken tag cannot swallow
+# the elements after it.
+_START_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*+)((?:[^<>\"']++|\"[^<\"]*+\"|'[^<']*+')*+)(>?)")
+_ATTR = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_RESYNC_POINT = re.compile(rb"<[A-Za-z_?]")
+_CLOSE_TAIL = re.compile(rb"[ \t\r\n]*+>")
+_WHITESPACE = frozenset(b" \t\r\n")
+_NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_CHAR = _NAME_START | frozenset(b"0123456789.:-")
+
+# Scanner states.
+_IDLE = 0  # between elements
+_START = 1  # inside a start tag that has not fully arrived
+_BODY = 2  # looking for the closing tag
+_SKIP = 3  # inside a declaration or comment, looking for its terminator
+_RESYNC = 4  # after an error, looking for a plausible start of element
+
+_BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Frame:
+    """One complete top-level element, as received."""
+
+    tag: str  # e.g. "setNumberVector"
+    attrs: dict[str, str]  # attributes of the start tag only, entity-decoded and stripped
+    data: bytes  # the whole element exactly as received
+
+    @property
+    def device(self) -> str | None:
+        return self.attrs.get("device")
+
+    @property
+    def name(self) -> str | None:
+        return self.attrs.get("name")
+
+    def __repr__(self) -> str:
+        return f"Frame(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
+
+
+def _decode_attrs(raw: bytes) -> dict[str, str]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # SPEC: names and text are ISO-8859-1; C drivers may send raw Latin-1 bytes.
+        text = raw.decode("latin-1")
+    return {
+        key: unescape(dq or sq).strip() if "&" in (dq or sq) else (dq or sq).strip()
+        for key, dq, sq in _ATTR.findall(text)
+    }
+
+
+class Framer:
+    """Incremental splitter of an INDI byte stream into `Frame`s (one per connection)."""
+
+    def __init__(self, max_element_size: int = 256 * 1024 * 1024) -> None:
+        self.max_element_size = max_element_size
+        self._buf = bytearray()  # unconsumed bytes; empty between feeds in the common case
+        self._offset = 0  # stream offset of _buf[0]
+        self._state = _IDLE
+        # Positions below are relative to the start of _buf.
+        self._search = 0  # where to resume the search for a closing tag / terminator
+        self._start_hint = 0  # in _START: length already seen without a `>` after it
+        self._close = b""  # b"</tag" in _BODY
+        self._tag = ""
+        self._attrs_raw = b""
+        self._terminator = b""  # in _SKIP
+        self._skip_start = 0  # stream offset where the declaration/comment began
+        self._discarding = False  # in _BODY: element too large, dropping its bytes
+        self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
+
+    def feed(self, data: bytes) -> list[Frame | ProtocolError]:
+        """Add bytes from the peer; return every element they complete, and any errors."""
+        out: list[Frame | ProtocolError] = []
+        if not data:
+            return out
+        buf = self._buf
+        work: bytes | bytearray
+        if buf:
+            buf += data
+            work = buf
+        else:
+            work = data  # common case: no leftover, scan the caller's bytes without copying
+        pos = self._scan(work, out)
+        # Keep what is unconsumed; all positions are rebased to the new buffer start.
+        if work is buf:
+            if pos:
+                del buf[:pos]  # bytearray deletes from the front cheaply
+        elif pos < len(work):
+            self._buf = bytearray(memoryview(work)[pos:])
+        self._offset += pos
+        self._search -= pos
+        self._start_hint -= pos
+        return out
+
+    # The scanner is one function with local variables: it runs once per frame on the hot path.
+    def _scan(self, work: bytes | bytearray, out: list[Frame | ProtocolError]) -> int:  # noqa: C901
+        n = len(work)
+        pos = 0
+        state = self._state
+        search = self._search
+        offset = self._offset
+        while True:
+            if state == _IDLE:
+                lt = work.find(b"<", pos)
+                if lt < 0:
+                    if work[pos:].strip():
+                        out.append(self._error("text outside any element", offset + pos))
+                        state = _RESYNC
+                    pos = n
+                    break
+                if lt > pos and not work[pos:lt].isspace():
+                    out.append(self._error("text outside any element", offset + pos))
+                pos = lt
+                if lt + 1 >= n:
+                    break
+                c = work[lt + 1]
+                if c in _NAME_START:
+                    state = _START
+                    self._start_hint = lt
+                elif c == 0x3F:  # <?xml ...?>
+                    state = _SKIP
+                    self._terminator = b"?>"
+                    self._skip_start = offset + lt
+                    search = lt + 2
+                elif c == 0x21:  # <!
+                    if n - lt < 4 and b"<!--".startswith(work[lt:n]):
+                        break
+                    if work.startswith(b"<!--", lt):
+                        state = _SKIP
+                        self._terminator = b"-->"
+                        self._skip_start = offset + lt
+                        search = lt + 4
+                    else:
+                        # Never expanded: entity definitions are an attack surface and
+                        # lilxml would drop them anyway.
+                        out.append(
+                            self._error(
+                                "refused markup '<!' that is not a comment (DOCTYPE/ENTITY/CDATA)",
+                                offset + lt,
+                            )
+                        )
+                        pos = lt + 1
+                        state = _RESYNC
+                else:
+                    what = bytes(work[lt : lt + 2])
+                    out.append(self._error(f"unexpected {what!r} between elements", offset + lt))
+                    pos = lt + 1
+                    state = _RESYNC
+
+            elif state == _START:
+                # pos is the `<`; only rescan when a `>` has arrived since the last attempt.
+                hint = self._start_hint
+                if hint > pos and work.find(b">", hint) < 0 and work.find(b"<", hint) < 0:
+                    if n - pos > self.max_element_size:
+                        out.append(self._error("start tag too long", offset + pos))
+                        pos += 1
+                        state = _RESYNC
+                        continue
+                    self._start_hint = n
+                    break
+                m = _START_TAG.match(work, pos)
+                assert m is not None  # `<` + name start always matches
+                if m.group(3):
+                    attrs_raw = m.group(2)
+                    tag = m.group(1)
+                    end = m.end()
+                    if attrs_raw.endswith(b"/"):
+                        out.append(self._frame(work, pos, end, tag, attrs_raw[:-1]))
+                        pos = end
+                        state = _IDLE
+                        continue
+                    self._tag = tag.decode("ascii")
+                    self._attrs_raw = attrs_raw
+                    self._close = b"</" + tag
+                    self._discarding = False
+                    search = end
+                    state = _BODY
+                    continue
+                e = m.end()
+                if e < n:
+                    c = work[e]
+                    if c == 0x3C:  # `<` inside a start tag
+                        out.append(self._error("unterminated start tag", offset + pos))
+                        pos = e
+                        state = _IDLE
+                        continue
+                    # an opening quote whose value has not ended yet
+                    lt = work.find(b"<", e + 1)
+                    if lt >= 0:
+                        out.append(self._error("unterminated attribute value", offset + e))
+                        pos = lt
+                        state = _IDLE
+                        continue
+                if n - pos > self.max_element_size:
+                    out.append(self._error("start tag too long", offset + pos))
+                    pos += 1
+                    state = _RESYNC
+                    continue
+                self._start_hint = n
+                break
+
+            elif state == _BODY:
+                close = self._close
+                i = work.find(close, search)
+                if i >= 0:
+                    self.bytes_searched += i + len(close) - search
+                    j = i + len(close)
+                    if j < n:
+                        c = work[j]
+                        if c == 0x3E:  # `>`
+                            end = j + 1
+                        elif c in _WHITESPACE:
+                            mt = _CLOSE_TAIL.match(work, j)
+                            if mt is None:
+                                if not work[j:].isspace():
+                                    out.append(self._error(f"malformed closing tag of {self._tag}", offset + i))
+                                    pos = j
+                                    state = _RESYNC
+                                    continue
+                                search = i  # `</tag   ` and the rest still to come
+                                self._check_size(work, pos, n, out)
+                                if self._discarding:
+                                    pos = i
+                                break
+                            end = mt.end()
+                        elif c in _NAME_CHAR:  # `</tagXYZ`: a different element
+                            search = i + 1
+                            continue
+                        else:
+                            out.append(self._error(f"malformed closing tag of {self._tag}", offset + i))
+                            pos = j
+                            state = _RESYNC
+                            continue
+                        if not self._discarding:
+                            out.append(self._frame(work, pos, end, None, self._attrs_raw))
+                        pos = end
+                        state = _IDLE
+                        continue
+                    new_search = i  # `</tag` at the very end: need one more byte
+                else:
+                    new_search = max(search, n - len(close) + 1)
+                    self.bytes_searched += n - search
+                search = new_search
+                self._check_size(work, pos, n, out)
+                if self._discarding:
+                    pos = search  # keep only the tail that may start the closing tag
+                break
+
+            elif state == _SKIP:
+                term = self._terminator
+                i = work.find(term, search)
+                if i >= 0:
+                    pos = i + len(term)
+                    state = _IDLE
+                    continue
+                search = max(search, n - len(term) + 1)
+                pos = search  # nothing of a declaration or comment is kept
+                if offset + pos - self._skip_start > self.max_element_size:
+                    out.append(self._error("unterminated declaration or comment", self._skip_start))
+                    state = _RESYNC
+                break
+
+            else:  # _RESYNC
+                m = _RESYNC_POINT.search(work, pos)
+                if m is None:
+                    pos = n - 1 if work.endswith(b"<") else n
+                    break
+                pos = m.start()
+                state = _IDLE
+
+        self._state = state
+        self._search = search
+        return pos
+
+    def _check_size(self, work: bytes | bytearray, pos: int, n: int, out: list[Frame | ProtocolError]) -> None:
+        if not self._discarding and n - pos > self.max_element_size:
+            out.append(
+                self._error(
+                    f"{self._tag} element larger than {self.max_element_size} bytes; skipped",
+                    self._offset + pos,
+                )
+            )
+            self._discarding = True
+
+    def _frame(
+        self, work: bytes | bytearray, start: int, end: int, tag: bytes | None, attrs_raw: bytes
+    ) -> Frame:
+        if type(work) is bytes:
+            data = work[start:end]
+        elif end - start > _BIG_FRAME:
+            with memoryview(work) as view:
+                data = view[start:end].tobytes()
+        else:
+            data = bytes(work[start:end])
+        return Frame(
+            self._tag if tag is None else tag.decode("ascii"),
+            _decode_attrs(attrs_raw) if attrs_raw else {},
+            data,
+        )
+
+    def _error(self, what: str, offset: int) -> ProtocolError:
+        logger.debug("framing error: %s at byte %d", what, offset)
+        return ProtocolError(what, offset)
