@@ -178,6 +178,7 @@ class ExDriverConnection(DriverConnection):
                     router.driver_ready(self)
                     ready = True
                     read_transport, _ = await loop.connect_read_pipe(lambda: inbound, read_pipe)
+                    inbound.start()
                     assert process.stderr is not None
                     tg.create_task(self._log_stderr(process.stderr))
                     pumping = tg.create_task(pump(self, write_transport, gate))

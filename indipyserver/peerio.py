@@ -62,7 +62,20 @@ class InboundProtocol(asyncio.Protocol):
         self._on_frames = on_frames
         self._label = label
         self._framer = Framer()
+        self._transport: asyncio.ReadTransport | None = None
         self.closed = asyncio.Event()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Nothing is read until start(): data arriving before the owner has told the router
+        # the peer is ready would reach the router for a connection it does not know yet.
+        assert isinstance(transport, asyncio.ReadTransport)
+        self._transport = transport
+        transport.pause_reading()
+
+    def start(self) -> None:
+        """Begin reading (call after ``router.driver_ready``)."""
+        if self._transport is not None:
+            self._transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         frames: list[Frame] = []

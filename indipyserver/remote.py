@@ -1,0 +1,164 @@
+"""Remote INDI servers (ours or indilib's) chained below this one, reconnected with backoff.
+
+indiserver calls ``Bye()`` when a remote cannot be reached, at start or on reconnect, killing the
+whole server (INDI issue #1927). Here a failed or lost remote is logged, its devices are deleted
+for the clients (``router.driver_lost``), and the connection is retried with backoff, forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .backoff import Backoff
+from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from .peerio import StreamProtocol, WriteGate, pump
+
+if TYPE_CHECKING:
+    from indipydriver.protocol.framing import Frame
+
+    from .router import Router
+
+__all__ = ["RemoteSpec", "parse_remote_spec", "RemoteConnection"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 7624
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteSpec:
+    """A remote as written on indiserver's command line: ``[device]@host[:port]``."""
+
+    host: str
+    port: int = DEFAULT_PORT
+    device: str | None = None
+
+
+def parse_remote_spec(text: str) -> RemoteSpec:
+    """Parse ``[device]@host[:port]`` (``[::1]`` brackets allowed); raises ValueError."""
+    device, at, hostport = text.rpartition("@")
+    if not at:
+        raise ValueError(f"a remote is written [device]@host[:port], not {text!r}")
+    device = device.strip().strip('"').strip()
+    port = DEFAULT_PORT
+    if hostport.startswith("["):
+        host, bracket, rest = hostport[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"bad bracketed host in {text!r}")
+        portpart = rest[1:] if rest else None
+    else:
+        host, colon, portpart_ = hostport.partition(":")
+        portpart = portpart_ if colon else None
+    if portpart is not None:
+        if not portpart.isdigit() or not 0 < int(portpart) < 65536:
+            raise ValueError(f"bad port {portpart!r} in {text!r}")
+        port = int(portpart)
+    if not host:
+        raise ValueError(f"no host in {text!r}")
+    return RemoteSpec(host=host, port=port, device=device or None)
+
+
+def _attr(value: str) -> str:
+    """Escape an attribute value with the five named entities (all that lilxml decodes)."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
+
+
+class RemoteConnection(DriverConnection):
+    """A connection to another INDI server whose devices this server offers as its own.
+
+    With ``device`` only that device is taken from the remote (indiserver's ``dev@host``); its
+    other devices' messages are ignored. With ``blob_enable`` the remote is asked to send BLOBs
+    (``enableBLOB Also``) for each device as it appears; otherwise BLOBs come only when a client
+    asks for them (the router forwards clients' ``enableBLOB`` to remotes).
+    """
+
+    is_remote = True
+
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        blob_enable: bool = False,
+        device: str | None = None,
+        backoff: Backoff | None = None,
+        max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(
+            f"remote {device + '@' if device else ''}{host}:{port}",
+            is_remote=True,
+            max_queue_bytes=max_queue_bytes,
+        )
+        self.host = host
+        self.port = port
+        self.blob_enable = blob_enable
+        self.device = device
+        self.backoff = backoff or Backoff(initial=0.5, cap=30.0, max_restarts=None)
+        self.connect_timeout = connect_timeout
+        self.connected = False
+        self._blob_enabled: set[str] = set()
+
+    def _frames(self, router: Router, frames: list[Frame]) -> None:
+        if self.device is not None:
+            # dev@host: take only that device (and site-wide messages) from the remote.
+            frames = [f for f in frames if f.attrs.get("device") in (None, self.device)]
+        if self.blob_enable:
+            for frame in frames:
+                device = frame.attrs.get("device")
+                if (
+                    device is not None
+                    and frame.tag.startswith("def")
+                    and device not in self._blob_enabled
+                ):
+                    self._blob_enabled.add(device)
+                    self.send(f'<enableBLOB device="{_attr(device)}">Also</enableBLOB>\n'.encode())
+        if frames:
+            router.driver_frames(self, frames)
+
+    async def run(self, router: Router) -> None:
+        """Stay connected for the life of the server; never raises for network trouble."""
+        loop = asyncio.get_running_loop()
+        while True:
+            gate = WriteGate()
+            protocol = StreamProtocol(lambda frames: self._frames(router, frames), self.label, gate)
+            try:
+                transport, _ = await asyncio.wait_for(
+                    loop.create_connection(lambda: protocol, self.host, self.port),
+                    self.connect_timeout,
+                )
+            except (OSError, TimeoutError) as exc:
+                delay = self.backoff.next_delay() or self.backoff.cap
+                logger.warning("cannot connect to %s: %s; retrying in %.1f s", self.label, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            self._blob_enabled.clear()
+            self.backoff.started()
+            self.connected = True
+            logger.info("connected to %s", self.label)
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    self.discard_outgoing()
+                    router.driver_ready(self)
+                    protocol.start()
+                    pumping = tg.create_task(pump(self, transport, gate))
+                    await protocol.closed.wait()
+                    pumping.cancel()
+            finally:
+                self.connected = False
+                transport.close()
+                router.driver_lost(self)
+            delay = self.backoff.next_delay() or self.backoff.cap
+            logger.warning("lost %s; reconnecting in %.1f s", self.label, delay)
+            await asyncio.sleep(delay)
+
+    def __repr__(self) -> str:
+        return f"RemoteConnection({self.host!r}, {self.port}, device={self.device!r})"

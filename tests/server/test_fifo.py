@@ -1,0 +1,124 @@
+"""The indiserver-compatible FIFO: line grammar, and commands read through a real named pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from indipyserver.fifo import FifoCommand, FifoListener, parse_fifo_line
+from indipyserver.remote import RemoteSpec
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("start indi_simulator_ccd", FifoCommand("start", "indi_simulator_ccd")),
+        (
+            'start indi_simulator_ccd -n "CCD Simulator"',
+            FifoCommand("start", "indi_simulator_ccd", name="CCD Simulator"),
+        ),
+        (
+            'start indi_x -n "N" -c "/tmp/c.xml" -s "/usr/share/indi/sk.xml" -p "pre"',
+            FifoCommand(
+                "start", "indi_x", name="N", config="/tmp/c.xml",
+                skel="/usr/share/indi/sk.xml", prefix="pre",
+            ),
+        ),
+        ('stop indi_simulator_ccd -n "CCD Simulator"',
+         FifoCommand("stop", "indi_simulator_ccd", name="CCD Simulator")),
+        ("stop indi_simulator_ccd", FifoCommand("stop", "indi_simulator_ccd")),
+        (
+            'start "Dome Simulator"@localhost:7625',
+            FifoCommand(
+                "start", "Dome Simulator@localhost:7625",
+                remote=RemoteSpec("localhost", 7625, "Dome Simulator"),
+            ),
+        ),
+        ("stop @otherhost", FifoCommand("stop", "@otherhost", remote=RemoteSpec("otherhost"))),
+    ],
+)
+def test_fifo_lines_as_indiwebmanager_writes_them(line: str, command: FifoCommand) -> None:
+    """The lines indiserver's Fifo.cpp accepts (and indiwebmanager writes) parse to commands."""
+    assert parse_fifo_line(line) == command
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["", "start", "launch indi_x", 'start indi_x -n', "start indi_x -q v",
+     'start indi_x -n "unclosed', 'stop indi_x -c "c"'],
+)
+def test_bad_fifo_lines_raise_value_error(line: str) -> None:
+    """A bad line is reported (and then skipped by the listener), never half-executed."""
+    with pytest.raises(ValueError):
+        parse_fifo_line(line)
+
+
+async def write_fifo(path: Path, text: str) -> None:
+    """Write as `echo ... > fifo` does: open, write, close (each writer's close is an EOF)."""
+
+    def blocking() -> None:
+        with open(path, "w") as f:
+            f.write(text)
+
+    await asyncio.to_thread(blocking)
+
+
+async def test_commands_through_a_real_fifo_across_several_writers(tmp_path: Path) -> None:
+    """Each writer's close does not end listening; bad lines are skipped; order is kept."""
+    path = tmp_path / "indififo"
+    got: list[FifoCommand] = []
+    arrived = asyncio.Event()
+
+    async def on_command(command: FifoCommand) -> None:
+        got.append(command)
+        arrived.set()
+
+    listener = FifoListener(str(path), on_command)
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+        task = tg.create_task(listener.run())
+        while not path.exists():
+            await asyncio.sleep(0.01)
+        await write_fifo(path, 'start indi_simulator_ccd -n "CCD Simulator"\n')
+        await write_fifo(path, "bogus line\nstop indi_simulator_ccd\n")
+        await write_fifo(path, "start @localhost:7625\n")
+        while len(got) < 3:
+            arrived.clear()
+            await arrived.wait()
+        task.cancel()
+    assert [(c.action, c.driver) for c in got] == [
+        ("start", "indi_simulator_ccd"),
+        ("stop", "indi_simulator_ccd"),
+        ("start", "@localhost:7625"),
+    ]
+    assert got[0].name == "CCD Simulator"
+
+
+async def test_a_failing_command_handler_does_not_stop_the_listener(tmp_path: Path) -> None:
+    """An exception from the handler is logged; the next line is still handled."""
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    got: list[str] = []
+
+    def on_command(command: FifoCommand) -> None:
+        if command.driver == "bad":
+            raise RuntimeError("boom")
+        got.append(command.driver)
+
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+        task = tg.create_task(FifoListener(str(path), on_command).run())
+        await write_fifo(path, "start bad\nstart good\n")
+        while not got:
+            await asyncio.sleep(0.01)
+        task.cancel()
+    assert got == ["good"]
+
+
+def test_a_regular_file_is_not_taken_as_a_fifo(tmp_path: Path) -> None:
+    """Pointing -f at an ordinary file is an error, not a silent busy loop."""
+    path = tmp_path / "plain"
+    path.write_text("")
+    with pytest.raises(ValueError):
+        asyncio.run(FifoListener(str(path), lambda c: None).run())

@@ -1,0 +1,173 @@
+"""RemoteConnection against a scripted TCP server on 127.0.0.1, with a recording router.
+
+Protects: the ``[device]@host[:port]`` grammar; surviving a refused connection; driver_ready on
+connect, driver_lost on loss and reconnection with backoff; ``enableBLOB Also`` once per device
+when blob_enable is set; ``dev@host`` taking only that device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from indipyserver.backoff import Backoff
+from indipyserver.remote import RemoteConnection, RemoteSpec, parse_remote_spec
+
+FAST = Backoff(initial=0.02, cap=0.05, max_restarts=None)
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("@localhost", RemoteSpec("localhost", 7624, None)),
+        ("@localhost:7625", RemoteSpec("localhost", 7625, None)),
+        ("CCD Simulator@host.example:7000", RemoteSpec("host.example", 7000, "CCD Simulator")),
+        ('"Dome Simulator"@10.0.0.2', RemoteSpec("10.0.0.2", 7624, "Dome Simulator")),
+        ("dev@[::1]:7625", RemoteSpec("::1", 7625, "dev")),
+        ("@[::1]", RemoteSpec("::1", 7624, None)),
+    ],
+)
+def test_remote_spec_forms(text: str, spec: RemoteSpec) -> None:
+    """indiserver's [device]@host[:port], default port 7624, quotes around the device removed."""
+    assert parse_remote_spec(text) == spec
+
+
+@pytest.mark.parametrize("text", ["localhost:7624", "dev@", "@host:port", "@host:0", "@host:70000"])
+def test_bad_remote_specs_are_refused(text: str) -> None:
+    """A typo on the command line is reported, not turned into a connection to nowhere."""
+    with pytest.raises(ValueError):
+        parse_remote_spec(text)
+
+
+class RecordingRouter:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.changed = asyncio.Event()
+
+    def driver_ready(self, conn: RemoteConnection) -> None:
+        self.events.append(("ready", None))
+        conn.send(b'<getProperties version="1.7" device="*"/>')
+        self.changed.set()
+
+    def driver_frames(self, conn: RemoteConnection, frames: list) -> None:  # type: ignore[type-arg]
+        self.events.extend(("frame", f) for f in frames)
+        self.changed.set()
+
+    def driver_lost(self, conn: RemoteConnection) -> None:
+        self.events.append(("lost", None))
+        self.changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(timeout):
+            while not predicate(self.events):
+                self.changed.clear()
+                await self.changed.wait()
+
+    def count(self, kind: str) -> int:
+        return sum(1 for e in self.events if e[0] == kind)
+
+
+class ScriptedServer:
+    """A TCP server that records what it receives and sends canned defs to each connection."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.received = bytearray()
+        self.writers: list[asyncio.StreamWriter] = []
+        self.got_data = asyncio.Event()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        writer.write(self.reply)
+        while data := await reader.read(65536):
+            self.received += data
+            self.got_data.set()
+        writer.close()
+
+    def drop_all(self) -> None:
+        for w in self.writers:
+            w.transport.abort()
+        self.writers.clear()
+
+
+DEFS = (
+    b'<defTextVector device="A" name="P" state="Idle" perm="ro"><defText name="t">x</defText>'
+    b'</defTextVector><defBLOBVector device="A" name="B" state="Idle" perm="ro">'
+    b'<defBLOB name="b"/></defBLOBVector>'
+    b'<defTextVector device="B &amp; C" name="P" state="Idle" perm="ro">'
+    b'<defText name="t">y</defText></defTextVector>'
+)
+
+
+async def test_connects_asks_and_forwards_and_reconnects_after_loss() -> None:
+    """driver_ready on connect, frames forwarded, driver_lost on loss, then back again."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 3)
+        async with asyncio.timeout(5):
+            while b"getProperties" not in scripted.received:
+                await asyncio.sleep(0.01)
+        assert b"enableBLOB" not in scripted.received  # BLOBs only when asked for
+        scripted.drop_all()
+        await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 6)
+        task.cancel()
+    kinds = [e[0] for e in router.events if e[0] != "frame"]
+    assert kinds == ["ready", "lost", "ready", "lost"]
+
+
+async def test_refused_connection_is_retried_until_the_server_appears() -> None:
+    """A remote that is down at start never raises; the connection is made once it is up."""
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)
+        assert router.events == [] and not task.done()
+        scripted = ScriptedServer(DEFS)
+        server = await asyncio.start_server(scripted.handle, "127.0.0.1", port)
+        async with server:
+            await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 3)
+            task.cancel()
+
+
+async def test_blob_enable_sends_enableblob_once_per_device() -> None:
+    """With blob_enable each device gets one escaped enableBLOB Also as it first appears."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, blob_enable=True, backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        async with asyncio.timeout(5):
+            while scripted.received.count(b"enableBLOB") < 4:
+                await asyncio.sleep(0.01)
+        task.cancel()
+    assert scripted.received.count(b'<enableBLOB device="A">Also</enableBLOB>') == 1
+    assert scripted.received.count(b'<enableBLOB device="B &amp; C">Also</enableBLOB>') == 1
+
+
+async def test_device_at_host_takes_only_that_device() -> None:
+    """dev@host: other devices of the remote are not offered to our clients."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        await asyncio.sleep(0.1)
+        task.cancel()
+    devices = {e[1].device for e in router.events if e[0] == "frame"}  # type: ignore[attr-defined]
+    assert devices == {"B & C"}
