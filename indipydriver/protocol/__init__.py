@@ -32,6 +32,9 @@ from .events import (
     Text,
     Vector,
 )
+from .framing import Frame, Framer
+from .parser import parse_element
+from .serialiser import serialise
 
 __all__ = [
     "BLOB",
@@ -44,6 +47,8 @@ __all__ = [
     "DelProperty",
     "EnableBLOB",
     "Event",
+    "Frame",
+    "Framer",
     "GetProperties",
     "Light",
     "LocalProtocolError",
@@ -67,6 +72,8 @@ __all__ = [
     "State",
     "Switch",
     "SwitchState",
+    "parse_element",
+    "serialise",
     "Text",
     "Vector",
 ]
