@@ -1,0 +1,449 @@
+"""Router unit tests: who receives which element, with no sockets and no event loop."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.router import Router
+
+
+def frames(xml: str) -> list[Frame]:
+    out = Framer().feed(xml.encode())
+    assert all(isinstance(f, Frame) for f in out), out
+    return out  # type: ignore[return-value]
+
+
+class FakeClient:
+    def __init__(self, label: str, log: list[str] | None = None) -> None:
+        self.label = label
+        self.got: list[bytes] = []
+        self.log = log
+
+    def send_frame(self, frame: Frame) -> None:
+        self.got.append(frame.data)
+        if self.log is not None:
+            self.log.append(f"{self.label}:{frame.tag}")
+
+    def tags(self) -> list[str]:
+        return [Framer().feed(d)[0].tag for d in self.got]  # type: ignore[union-attr]
+
+    def text(self) -> str:
+        return b"".join(self.got).decode()
+
+
+class FakeDriver:
+    def __init__(self, label: str, is_remote: bool = False, log: list[str] | None = None) -> None:
+        self.label = label
+        self.is_remote = is_remote
+        self.got: list[bytes] = []
+        self.log = log
+
+    def send(self, data: bytes) -> None:
+        self.got.append(data)
+        if self.log is not None:
+            self.log.append(f"{self.label}:{data[:20]!r}")
+
+    def text(self) -> str:
+        return b"".join(self.got).decode()
+
+
+DEF_X_P = (
+    '<defNumberVector device="X" name="P" state="Ok" perm="rw">'
+    '<defNumber name="a" format="%g" min="0" max="9" step="1">1</defNumber></defNumberVector>'
+)
+SET_X_P = '<setNumberVector device="X" name="P"><oneNumber name="a">2</oneNumber></setNumberVector>'
+DEF_X_Q = (
+    '<defTextVector device="X" name="Q" state="Ok" perm="ro">'
+    '<defText name="t">hello</defText></defTextVector>'
+)
+SET_X_Q = '<setTextVector device="X" name="Q"><oneText name="t">bye</oneText></setTextVector>'
+DEF_X_B = '<defBLOBVector device="X" name="B" state="Idle" perm="ro"><defBLOB name="b"/></defBLOBVector>'
+SET_X_B = (
+    '<setBLOBVector device="X" name="B"><oneBLOB name="b" size="3" format=".raw">'
+    "AAAA</oneBLOB></setBLOBVector>"
+)
+SET_X_B2 = SET_X_B.replace('name="B"', 'name="B2"')
+DEF_Y_P = DEF_X_P.replace('device="X"', 'device="Y"')
+SET_Y_P = SET_X_P.replace('device="X"', 'device="Y"')
+SET_Y_B = SET_X_B.replace('device="X"', 'device="Y"')
+NEW_X_P = '<newNumberVector device="X" name="P"><oneNumber name="a">5</oneNumber></newNumberVector>'
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router()
+
+
+def ready(router: Router, *drivers: FakeDriver) -> None:
+    for d in drivers:
+        router.driver_ready(d)  # type: ignore[arg-type]
+        d.got.clear()
+
+
+def client(router: Router, label: str = "c1", getprops: str | None = "<getProperties/>") -> FakeClient:
+    c = FakeClient(label)
+    router.add_client(c)
+    if getprops:
+        router.client_frames(c, frames(getprops))
+    return c
+
+
+# -- drivers starting -------------------------------------------------------------------
+
+
+def test_driver_ready_asks_for_properties_naming_no_device_with_version_17(router: Router) -> None:
+    """A C driver takes its device name from the first getProperties's device (notes 2.2)."""
+    d = FakeDriver("d")
+    router.driver_ready(d)  # type: ignore[arg-type]
+    assert d.got == [b'<getProperties version="1.7"/>\n']
+
+
+def test_remote_ready_is_marked_chained_then_asked_for_everything(router: Router) -> None:
+    r = FakeDriver("r", is_remote=True)
+    router.driver_ready(r)  # type: ignore[arg-type]
+    assert r.got == [b'<getProperties device="*" version="1.7"/>\n', b'<getProperties version="1.7"/>\n']
+
+
+# -- client interest ---------------------------------------------------------------------
+
+
+def test_driver_element_goes_only_to_clients_that_showed_interest(router: Router) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    all_ = client(router, "all")
+    only_y = client(router, "y", '<getProperties device="Y"/>')
+    silent = client(router, "silent", None)
+    router.driver_frames(d, frames(DEF_X_P + DEF_Y_P))  # type: ignore[arg-type]
+    assert all_.tags() == ["defNumberVector", "defNumberVector"]
+    assert only_y.text() == DEF_Y_P
+    assert silent.got == []
+
+
+def test_named_interest_is_not_widened_by_a_later_devicefree_getproperties(router: Router) -> None:
+    """indiserver ClInfo: once a client named a device it never becomes 'all devices'."""
+    d = FakeDriver("d")
+    ready(router, d)
+    c = client(router, "c", '<getProperties device="Y"/><getProperties/>')
+    router.driver_frames(d, frames(SET_X_P + SET_Y_P))  # type: ignore[arg-type]
+    assert c.text() == SET_Y_P
+
+
+def test_property_interest_from_new_gets_that_property_and_device_level_messages(router: Router) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P + DEF_X_Q))  # type: ignore[arg-type]
+    c = client(router, "c", NEW_X_P)
+    msg = '<message device="X" message="hi"/>'
+    router.driver_frames(d, frames(SET_X_P + SET_X_Q + msg))  # type: ignore[arg-type]
+    assert c.text() == SET_X_P + msg
+
+
+def test_devicefree_message_from_a_driver_goes_to_every_client(router: Router) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    c1 = client(router, "c1", None)
+    c2 = client(router, "c2", '<getProperties device="Z"/>')
+    router.driver_frames(d, frames('<message message="server wide"/>'))  # type: ignore[arg-type]
+    assert c1.text() == c2.text() == '<message message="server wide"/>'
+
+
+def test_forwarded_bytes_are_the_original_bytes_object(router: Router) -> None:
+    """Forward, never re-serialise: the same bytes object goes to every client."""
+    d = FakeDriver("d")
+    ready(router, d)
+    c1, c2 = client(router, "c1"), client(router, "c2")
+    fs = frames(SET_X_P)
+    router.driver_frames(d, fs)  # type: ignore[arg-type]
+    assert c1.got[0] is fs[0].data and c2.got[0] is fs[0].data
+
+
+# -- client to driver ------------------------------------------------------------------
+
+
+def test_client_new_goes_only_to_the_owner_and_is_echoed_to_other_interested_clients(
+    router: Router,
+) -> None:
+    dx, dy = FakeDriver("dx"), FakeDriver("dy")
+    ready(router, dx, dy)
+    router.driver_frames(dx, frames(DEF_X_P))  # type: ignore[arg-type]
+    router.driver_frames(dy, frames(DEF_Y_P))  # type: ignore[arg-type]
+    sender, watcher = client(router, "sender"), client(router, "watcher")
+    other_dev = client(router, "other", '<getProperties device="Y"/>')
+    for c in (sender, watcher, other_dev):
+        c.got.clear()
+    router.client_frames(sender, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert dx.text() == NEW_X_P
+    assert dy.got == []
+    assert watcher.text() == NEW_X_P
+    assert sender.got == [] and other_dev.got == []
+
+
+def test_client_new_for_unknown_device_is_dropped(router: Router, caplog: pytest.LogCaptureFixture) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    c = client(router)
+    d.got.clear()
+    with caplog.at_level(logging.DEBUG, logger="indipyserver.router"):
+        router.client_frames(c, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert d.got == []
+    assert "unknown device" in caplog.text
+
+
+def test_client_getproperties_is_answered_from_the_cache(router: Router) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P + SET_X_P + DEF_X_Q))  # type: ignore[arg-type]
+    c = client(router)
+    assert c.text() == DEF_X_P + SET_X_P + DEF_X_Q
+    assert d.got == []  # the driver is not made to redefine everything for everyone
+
+
+def test_client_getproperties_reaches_a_driver_not_heard_from(router: Router) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    client(router, "c", '<getProperties version="2.0"/>')
+    assert d.got == [b'<getProperties version="1.7"/>\n']
+
+
+def test_named_getproperties_not_in_cache_goes_to_owner_with_version_17(router: Router) -> None:
+    """C drivers exit on getProperties without version or newer than 1.7 (notes 2.8)."""
+    dx, dy = FakeDriver("dx"), FakeDriver("dy")
+    ready(router, dx, dy)
+    router.driver_frames(dx, frames(DEF_X_P))  # type: ignore[arg-type]
+    client(router, "c", '<getProperties version="2.0" switch="2.0" device="X" name="Z"/>')
+    assert dx.got == [b'<getProperties device="X" name="Z" version="1.7"/>\n']
+    assert dy.got == []
+
+
+def test_star_getproperties_goes_to_all_drivers_and_marks_client_chained(router: Router) -> None:
+    d, r = FakeDriver("d"), FakeDriver("r", is_remote=True)
+    ready(router, d, r)
+    c = client(router, "up", '<getProperties device="*" version="1.7"/>')
+    assert d.got == [b'<getProperties version="1.7"/>\n']
+    assert r.got == [b'<getProperties device="*" version="1.7"/>\n']
+    router.driver_frames(d, frames(SET_X_P))  # type: ignore[arg-type]
+    assert c.text() == SET_X_P
+
+
+# -- enableBLOB --------------------------------------------------------------------------
+
+
+def blob_setup(router: Router, enable: str) -> tuple[FakeDriver, FakeClient]:
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P + DEF_X_B + DEF_Y_P))  # type: ignore[arg-type]
+    c = client(router, "c", "<getProperties/>" + enable)
+    c.got.clear()
+    router.driver_frames(d, frames(SET_X_P + SET_X_B + SET_X_B2 + SET_Y_B + SET_Y_P))  # type: ignore[arg-type]
+    return d, c
+
+
+def test_blobs_are_never_sent_by_default(router: Router) -> None:
+    _, c = blob_setup(router, "")
+    assert c.text() == SET_X_P + SET_Y_P
+
+
+def test_enableblob_also_adds_that_devices_blobs_only(router: Router) -> None:
+    _, c = blob_setup(router, '<enableBLOB device="X">Also</enableBLOB>')
+    assert c.text() == SET_X_P + SET_X_B + SET_X_B2 + SET_Y_P
+
+
+def test_enableblob_only_sends_nothing_but_that_devices_blobs(router: Router) -> None:
+    _, c = blob_setup(router, '<enableBLOB device="X">Only</enableBLOB>')
+    assert c.text() == SET_X_B + SET_X_B2 + SET_Y_P
+
+
+def test_named_enableblob_overrides_the_device_wide_mode_for_that_property(router: Router) -> None:
+    _, c = blob_setup(
+        router, '<enableBLOB device="X">Also</enableBLOB><enableBLOB device="X" name="B2">Never</enableBLOB>'
+    )
+    assert c.text() == SET_X_P + SET_X_B + SET_Y_P
+
+
+def test_enableblob_never_after_also_stops_blobs(router: Router) -> None:
+    _, c = blob_setup(
+        router, '<enableBLOB device="X">Also</enableBLOB><enableBLOB device="X">Never</enableBLOB>'
+    )
+    assert c.text() == SET_X_P + SET_Y_P
+
+
+def test_enableblob_is_forwarded_only_to_a_remote_owner(router: Router) -> None:
+    d, r = FakeDriver("d"), FakeDriver("r", is_remote=True)
+    ready(router, d, r)
+    router.driver_frames(d, frames(DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(r, frames(DEF_Y_P))  # type: ignore[arg-type]
+    c = client(router)
+    router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB><enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert d.got == []
+    assert r.text() == '<enableBLOB device="Y">Also</enableBLOB>'
+
+
+# -- snooping ----------------------------------------------------------------------------
+
+
+def test_snoop_registers_and_forwards_to_owner_with_version(router: Router) -> None:
+    owner, snooper = FakeDriver("owner"), FakeDriver("snooper")
+    ready(router, owner, snooper)
+    router.driver_frames(owner, frames(DEF_X_P))  # type: ignore[arg-type]
+    snooper.got.clear()
+    router.driver_frames(snooper, frames('<getProperties device="X" name="P"/>'))  # type: ignore[arg-type]
+    assert owner.got == [b'<getProperties device="X" name="P" version="1.7"/>\n']
+    assert snooper.text() == DEF_X_P  # replayed from the cache
+    snooper.got.clear()
+    router.driver_frames(owner, frames(SET_X_P + SET_X_Q + '<message device="X" message="m"/>'))  # type: ignore[arg-type]
+    assert snooper.text() == SET_X_P + '<message device="X" message="m"/>'
+
+
+def test_late_snooper_gets_static_values_def_and_latest_set(router: Router) -> None:
+    """indi_pylibcamera#31: static values sent before snooping started were never seen."""
+    owner, late = FakeDriver("owner"), FakeDriver("late")
+    ready(router, owner, late)
+    newer = SET_X_P.replace(">2<", ">3<")
+    router.driver_frames(owner, frames(DEF_X_P + SET_X_P + newer + DEF_X_Q))  # type: ignore[arg-type]
+    router.driver_frames(late, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
+    assert late.text() == DEF_X_P + newer + DEF_X_Q
+
+
+def test_delproperty_clears_the_cache_and_reaches_snoopers(router: Router) -> None:
+    owner, snooper = FakeDriver("owner"), FakeDriver("snooper")
+    ready(router, owner, snooper)
+    router.driver_frames(owner, frames(DEF_X_P + DEF_X_Q))  # type: ignore[arg-type]
+    router.driver_frames(snooper, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
+    snooper.got.clear()
+    router.driver_frames(owner, frames('<delProperty device="X" name="P"/>'))  # type: ignore[arg-type]
+    assert snooper.text() == '<delProperty device="X" name="P"/>'
+    assert router.cached("X", "P") == (None, None)
+    assert router.cached("X", "Q")[0] is not None
+    late = client(router)
+    assert late.text() == DEF_X_Q
+
+
+def test_blobs_reach_a_snooping_driver_only_after_its_enableblob(router: Router) -> None:
+    owner, snooper = FakeDriver("owner"), FakeDriver("snooper")
+    ready(router, owner, snooper)
+    router.driver_frames(owner, frames(DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(snooper, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
+    snooper.got.clear()
+    router.driver_frames(owner, frames(SET_X_B))  # type: ignore[arg-type]
+    assert snooper.got == []
+    router.driver_frames(snooper, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.driver_frames(owner, frames(SET_X_B + SET_X_B2))  # type: ignore[arg-type]
+    assert snooper.text() == SET_X_B
+    assert owner.got == [b'<getProperties device="X" version="1.7"/>\n']  # enableBLOB not forwarded
+
+
+def test_snoop_of_unknown_device_goes_to_remotes_and_starts_when_device_appears(router: Router) -> None:
+    local, snooper, remote = FakeDriver("local"), FakeDriver("snooper"), FakeDriver("r", is_remote=True)
+    ready(router, local, snooper, remote)
+    router.driver_frames(snooper, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
+    assert remote.got == [b'<getProperties device="X" version="1.7"/>\n']
+    assert local.got == []
+    router.driver_frames(remote, frames(DEF_X_P))  # type: ignore[arg-type]
+    assert snooper.text() == DEF_X_P
+
+
+def test_set_from_a_client_reaches_snooping_drivers_only(router: Router) -> None:
+    snooper = FakeDriver("snooper")
+    ready(router, snooper)
+    router.driver_frames(snooper, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
+    c, other = client(router, "down"), client(router, "other")
+    snooper.got.clear()
+    router.client_frames(c, frames(SET_X_P))  # type: ignore[arg-type]
+    assert snooper.text() == SET_X_P
+    assert other.got == []
+
+
+def test_snoop_all_devices_gets_everything_but_its_own(router: Router) -> None:
+    a, b = FakeDriver("a"), FakeDriver("b")
+    ready(router, a, b)
+    router.driver_frames(a, frames(DEF_X_P))  # type: ignore[arg-type]
+    router.driver_frames(b, frames(DEF_Y_P + "<getProperties/>"))  # type: ignore[arg-type]
+    assert b.text() == DEF_X_P
+    router.driver_frames(a, frames(SET_X_P))  # type: ignore[arg-type]
+    router.driver_frames(b, frames(SET_Y_P))  # type: ignore[arg-type]
+    assert b.text() == DEF_X_P + SET_X_P
+
+
+# -- pings --------------------------------------------------------------------------------
+
+
+def test_client_ping_is_answered_on_that_client_only(router: Router) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    c, other = client(router, "c", None), client(router, "o")
+    d.got.clear()
+    router.client_frames(c, frames('<pingRequest uid="7"/>'))  # type: ignore[arg-type]
+    assert c.got == [b'<pingReply uid="7"/>']
+    assert other.got == [] and d.got == []
+
+
+def test_driver_ping_after_blob_is_answered_after_the_blob_is_queued(router: Router) -> None:
+    """indilib >= 1.9.7 drivers wait for this reply before the next BLOB (notes 2.7)."""
+    log: list[str] = []
+    d = FakeDriver("d", log=log)
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_B))  # type: ignore[arg-type]
+    c = FakeClient("c", log)
+    router.add_client(c)
+    router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB><getProperties/>'))  # type: ignore[arg-type]
+    log.clear()
+    router.driver_frames(d, frames(SET_X_B + '<pingRequest uid="SetBLOB/1"></pingRequest>'))  # type: ignore[arg-type]
+    assert log == ["c:setBLOBVector", "d:b'<pingReply uid=\"SetB'"]
+    assert d.got == [b'<pingReply uid="SetBLOB/1"></pingReply>']
+    assert c.tags() == ["defBLOBVector", "setBLOBVector"]
+
+
+# -- ownership ---------------------------------------------------------------------------
+
+
+def test_duplicate_device_is_refused_and_clients_are_told(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = FakeDriver("first"), FakeDriver("second")
+    ready(router, first, second)
+    c = client(router)
+    router.driver_frames(first, frames(DEF_X_P))  # type: ignore[arg-type]
+    c.got.clear()
+    with caplog.at_level(logging.ERROR):
+        router.driver_frames(second, frames(DEF_X_Q + SET_X_Q))  # type: ignore[arg-type]
+    assert len(c.got) == 1 and c.got[0].startswith(b"<message ")
+    assert b"already provided by first" in c.got[0] and b'device=' not in c.got[0]
+    assert "refused" in caplog.text
+    assert router.owner("X") is first
+    first.got.clear()
+    second.got.clear()
+    router.client_frames(c, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert first.text() == NEW_X_P and second.got == []
+
+
+def test_chain_loop_traffic_for_a_local_device_is_not_circulated(router: Router) -> None:
+    local, remote = FakeDriver("local"), FakeDriver("r", is_remote=True)
+    ready(router, local, remote)
+    c = client(router)
+    router.driver_frames(local, frames(SET_X_P))  # type: ignore[arg-type]
+    router.driver_frames(remote, frames(SET_X_P))  # type: ignore[arg-type]
+    assert c.tags() == ["setNumberVector", "message"]
+
+
+def test_lost_driver_deletes_its_devices_and_frees_the_names(router: Router) -> None:
+    d, d2 = FakeDriver("d"), FakeDriver("d2")
+    ready(router, d, d2)
+    c = client(router)
+    router.driver_frames(d, frames(DEF_X_P + DEF_Y_P))  # type: ignore[arg-type]
+    c.got.clear()
+    router.driver_lost(d)  # type: ignore[arg-type]
+    assert c.tags() == ["delProperty", "delProperty"]
+    assert b'device="X"' in c.got[0] and b'device="Y"' in c.got[1]
+    assert router.cached("X", "P") == (None, None) and router.owner("X") is None
+    router.driver_frames(d2, frames(DEF_X_P))  # type: ignore[arg-type]
+    assert router.owner("X") is d2
+
+
+def test_send_message_reaches_all_clients_with_escaped_text(router: Router) -> None:
+    c1, c2 = client(router, "c1", None), client(router, "c2")
+    router.send_message('a <b> & "c"', timestamp="2024-01-01T00:00:00")
+    expected = '<message timestamp="2024-01-01T00:00:00" message="a &lt;b&gt; &amp; &quot;c&quot;"/>\n'
+    assert c1.text() == c2.text() == expected
