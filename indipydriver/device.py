@@ -1,0 +1,108 @@
+"""A Device: a named mapping of vector name -> vector (indipydriver 3.x `Device`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .vectors import PropertyVector
+from .wire import escape, timestamp_text
+
+if TYPE_CHECKING:
+    from .driver import IPyDriver
+    from .rxevents import RxEvent
+
+__all__ = ["Device"]
+
+logger = logging.getLogger(__name__)
+
+
+class Device(Mapping[str, PropertyVector]):
+    """One instrument: its vectors, `devicedata` for your hardware objects, and `enable`.
+
+    Setting `enable` False (done by `send_delProperty`) stops traffic to and from the device
+    until it is set True again and the vectors are re-defined.
+    """
+
+    def __init__(self, devicename: str, properties: Iterable[PropertyVector],
+                 **devicedata: Any) -> None:
+        self.devicename = devicename
+        self.devicedata = devicedata
+        self.enable = True
+        self.driver: IPyDriver | None = None
+        self.data: dict[str, PropertyVector] = {}
+        if len(devicename.encode()) >= 64:
+            # C peers hold device names in 64-byte buffers (indi-notes 1.6).
+            logger.warning("device name %r is 64 bytes or more; C clients truncate it",
+                           devicename)
+        for vector in properties:
+            if not isinstance(vector, PropertyVector):
+                raise TypeError(f"device {devicename!r}: {vector!r} is not a property vector")
+            if vector.name in self.data:
+                raise ValueError(f"device {devicename!r}: duplicate vector {vector.name!r}")
+            vector.devicename = devicename
+            vector.device = self
+            self.data[vector.name] = vector
+
+    def __getitem__(self, vectorname: str) -> PropertyVector:
+        return self.data[vectorname]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Device({self.devicename!r}, {list(self.data)})"
+
+    @property
+    def propertyvectors(self) -> dict[str, PropertyVector]:
+        return self.data
+
+    def _driver(self) -> IPyDriver:
+        if self.driver is None:
+            raise RuntimeError(f"device {self.devicename!r} is not in an IPyDriver")
+        return self.driver
+
+    async def send_message(self, message: str = "", timestamp: datetime | None = None) -> None:
+        """Send a message about this device, for clients to show or log."""
+        driver = self._driver()
+        if not self.enable:
+            return
+        text = (
+            f'<message device="{escape(self.devicename)}"'
+            f' timestamp="{timestamp_text(timestamp)}"'
+        )
+        if message:
+            text += f' message="{escape(message)}"'
+        await driver._send((text + "/>").encode())
+
+    # indipydriver 3.x name
+    send_device_message = send_message
+
+    async def send_delProperty(self, message: str = "", timestamp: datetime | None = None) -> None:
+        """Tell clients the whole device is gone and disable it (`enable` = False)."""
+        driver = self._driver()
+        text = (
+            f'<delProperty device="{escape(self.devicename)}"'
+            f' timestamp="{timestamp_text(timestamp)}"'
+        )
+        if message:
+            text += f' message="{escape(message)}"'
+        self.enable = False
+        for vector in self.data.values():
+            for member in vector.data.values():
+                member.changed = True
+        await driver._send((text + "/>").encode())
+
+    async def devrxevent(self, event: RxEvent) -> None:
+        """Override to handle this device's client events; the default driver `rxevent` calls it."""
+
+    async def devhardware(self) -> None:
+        """Override to run this device's hardware; the default driver `hardware` runs it."""
+
+    async def devsnoopevent(self, event: RxEvent) -> None:
+        """Override to handle snooped events; the default driver `snoopevent` calls it."""

@@ -1,0 +1,453 @@
+"""IPyDriver: holds devices, answers clients, runs your coroutines (indipydriver 3.x API).
+
+Subclass it and override the coroutines::
+
+    class Thermostat(IPyDriver):
+        async def rxevent(self, event): ...     # a client's checked request (rxevents.py)
+        async def hardware(self): ...           # runs for the life of the driver
+        async def snoopevent(self, event): ...  # traffic of devices this driver snoops
+
+    asyncio.run(Thermostat(device).asyncrun())  # an executable driver for indiserver
+
+What the framework does before your code sees anything: answers getProperties (unless
+`auto_send_def` is False), answers pingRequest, ignores enableBLOB (servers apply it), and
+rejects client requests that break the vector's rules (validation.py). Errors raised by your
+coroutines are logged with the device and vector and the driver carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from . import rxevents as rx
+from .device import Device
+from .links import Link, StdioLink
+from .protocol import events as pe
+from .protocol.blobs import encode_base64
+from .snooping import SnoopRegistry
+from .validation import Rejected, check_new_vector
+from .wire import escape, timestamp_text
+
+if TYPE_CHECKING:
+    from .members import BLOBMember
+    from .vectors import BLOBVector
+
+__all__ = ["IPyDriver"]
+
+logger = logging.getLogger(__name__)
+
+_CLIENT_TAGS = frozenset(("newNumberVector", "newSwitchVector", "newTextVector", "newBLOBVector"))
+_SNOOP_TAGS = frozenset((
+    "defNumberVector", "defSwitchVector", "defTextVector", "defLightVector", "defBLOBVector",
+    "setNumberVector", "setSwitchVector", "setTextVector", "setLightVector", "setBLOBVector",
+    "message", "delProperty",
+))
+
+# Payloads above this are base64-encoded in a worker thread so the event loop keeps answering.
+_THREAD_ENCODE_SIZE = 1 << 20
+
+
+class IPyDriver(Mapping[str, Device]):
+    """A driver: a mapping of device name -> Device, plus the coroutines you override.
+
+    `driverdata` holds the keyword arguments given to the constructor (your hardware objects).
+    Tunables (class or instance attributes): `auto_send_def`, `snoop_quiet_seconds` (repeat a
+    snoop request after that long without hearing from the device), `blob_ping_timeout` (how
+    long the next BLOB waits for the server to confirm the previous one).
+    """
+
+    auto_send_def: bool = True
+    debug_enable: bool = False
+    snoop_quiet_seconds: float = 60.0
+    snoop_retry_after_delete: float = 2.0
+    blob_ping_timeout: float = 10.0
+
+    def __init__(self, *devices: Device, **driverdata: Any) -> None:
+        # 2.x style IPyDriver([dev1, dev2]) is accepted too.
+        if len(devices) == 1 and isinstance(devices[0], (list, tuple)):
+            devices = tuple(devices[0])
+        self.devices: dict[str, Device] = {}
+        for device in devices:
+            if not isinstance(device, Device):
+                raise TypeError(f"IPyDriver takes Device objects, not {device!r}")
+            if device.devicename in self.devices:
+                raise ValueError(f"duplicate device name {device.devicename!r}")
+            device.driver = self
+            self.devices[device.devicename] = device
+        self.driverdata = driverdata
+        self.stop = False
+        self.shutdownrequested = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
+        self._link: Link | None = None
+        self._background: list[Coroutine[Any, Any, Any]] = []
+        self._taskgroup: asyncio.TaskGroup | None = None
+        self._rx_queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue()
+        self._snoop_queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue()
+        self._snoop_wakeup = asyncio.Event()
+        self._pings: dict[str, asyncio.Future[None]] = {}
+        self._ping_count = 0
+        self._last_blob_ping: asyncio.Future[None] | None = None
+        self._blob_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ---------------------------------------------------------------- mapping of devices
+
+    def __getitem__(self, devicename: str) -> Device:
+        return self.devices[devicename]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.devices)
+
+    def __len__(self) -> int:
+        return len(self.devices)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.devices)})"
+
+    # ---------------------------------------------------------------- override these
+
+    async def rxevent(self, event: rx.RxEvent) -> None:
+        """A client's request, already checked; the default hands it to the device's devrxevent."""
+        device = self.devices.get(event.devicename or "")
+        if device is not None:
+            await device.devrxevent(event)
+
+    async def hardware(self) -> None:
+        """Runs for the life of the driver; the default runs every device's devhardware."""
+        async with asyncio.TaskGroup() as group:
+            for device in self.devices.values():
+                group.create_task(self._guard(device.devhardware(), f"device {device.devicename!r} devhardware"))
+
+    async def snoopevent(self, event: rx.RxEvent) -> None:
+        """Traffic from snooped devices: def*/set* vectors, Message and delProperty."""
+
+    # ---------------------------------------------------------------- sending
+
+    async def send_message(self, message: str = "", timestamp: datetime | None = None) -> None:
+        """Send a site-wide message (no device)."""
+        text = f'<message timestamp="{timestamp_text(timestamp)}"'
+        if message:
+            text += f' message="{escape(message)}"'
+        await self._send((text + "/>").encode())
+
+    async def send_getProperties(self, devicename: str | None = None,
+                                 vectorname: str | None = None) -> None:
+        """Snoop: ask for (and from now on receive) the traffic of other devices.
+
+        None = all devices; a device name, optionally with a vector name. The request is
+        repeated automatically when the snooped device goes quiet or restarts.
+        """
+        if devicename is not None and devicename in self.devices:
+            logger.error("cannot snoop on device %r: it belongs to this driver", devicename)
+            return
+        if devicename is None and vectorname is not None:
+            logger.error("cannot snoop vector %r without a device name (SPEC p.5)", vectorname)
+            return
+        self.snoops.add(devicename, vectorname, time.monotonic())
+        self._snoop_wakeup.set()
+        await self._send(_get_properties_bytes(devicename, vectorname))
+
+    # 3.x name for the same request
+    snoop = send_getProperties
+
+    async def _send(self, data: bytes) -> None:
+        """Write one serialised message; dropped (with a debug line) when not connected."""
+        link = self._link
+        if link is None:
+            if self.debug_enable:
+                logger.debug("not connected, dropped %r", data[:200])
+            return
+        if self.debug_enable:
+            logger.debug("TX %r", data[:500])
+        await link.write(data)
+
+    async def _encode_blobs(self, vector: BLOBVector,
+                            payloads: list[tuple[BLOBMember, bytes]],
+                            message: str, timestamp: datetime | None) -> bytes:
+        total = sum(len(raw) for _, raw in payloads)
+        if total >= _THREAD_ENCODE_SIZE:
+            return await asyncio.to_thread(vector._blob_bytes, payloads, message, timestamp,
+                                           encode_base64)
+        return vector._blob_bytes(payloads, message, timestamp, encode_base64)
+
+    async def _send_blob(self, data: bytes) -> None:
+        """Send a setBLOBVector, then a pingRequest; the next BLOB waits for its reply.
+
+        This is indilib's (>= 1.9.7) back-pressure: the server answers once it has taken the
+        BLOB, so a driver never queues images faster than they leave (indi-notes 2.7).
+        """
+        async with self._blob_lock:
+            previous = self._last_blob_ping
+            if previous is not None and not previous.done():
+                try:
+                    await asyncio.wait_for(asyncio.shield(previous), self.blob_ping_timeout)
+                except TimeoutError:
+                    logger.warning("no pingReply for the previous BLOB within %s s; sending anyway",
+                                   self.blob_ping_timeout)
+            await self._send(data)
+            if self._link is None:
+                return
+            self._ping_count += 1
+            uid = f"SetBLOB/{self._ping_count}"
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            for old in [k for k, f in self._pings.items() if f.done()]:
+                del self._pings[old]
+            self._pings[uid] = future
+            self._last_blob_ping = future
+            await self._send(f'<pingRequest uid="{uid}"/>'.encode())
+
+    # ---------------------------------------------------------------- running
+
+    def add_background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a coroutine alongside the driver; its errors are logged, not fatal."""
+        if self._taskgroup is not None:
+            self._tasks.add(self._taskgroup.create_task(self._guard(coro, "background task")))
+        else:
+            self._background.append(coro)
+
+    def shutdown(self) -> None:
+        """Stop the driver: `serve`/`asyncrun` return soon after."""
+        self.stop = True
+        self.shutdownrequested.set()
+
+    async def asyncrun(self) -> None:
+        """Serve on stdin/stdout: the way indiserver runs an executable driver."""
+        await self.serve(StdioLink())
+
+    async def serve(self, link: Link) -> None:
+        """Run the driver on `link` until the peer closes it (EOF) or `shutdown()` is called."""
+        self.stop = False
+        self.shutdownrequested.clear()
+        self.stopped.clear()
+        self._link = link
+        done = asyncio.Event()
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._taskgroup = group
+                tasks = [
+                    group.create_task(self._read_loop(link, done)),
+                    group.create_task(self._consume(self._rx_queue, self.rxevent, "rxevent")),
+                    group.create_task(self._consume(self._snoop_queue, self.snoopevent,
+                                                    "snoopevent")),
+                    group.create_task(self._snoop_timer()),
+                    group.create_task(self._guard(self.hardware(), "hardware")),
+                ]
+                for coro in self._background:
+                    tasks.append(group.create_task(self._guard(coro, "background task")))
+                self._background.clear()
+                # Snoop requests made before serving (or before a reconnect) go out now.
+                for snoop in self.snoops:
+                    snoop.last_sent = time.monotonic()
+                    await self._send(_get_properties_bytes(snoop.devicename, snoop.vectorname))
+                self._tasks.update(tasks)
+                stopper = group.create_task(self.shutdownrequested.wait())
+                ended = group.create_task(done.wait())
+                await asyncio.wait([stopper, ended], return_when=asyncio.FIRST_COMPLETED)
+                # Stop everything, including tasks add_background started while running.
+                self._taskgroup = None
+                for task in (*self._tasks, stopper, ended):
+                    task.cancel()
+        finally:
+            self._taskgroup = None
+            self._tasks.clear()
+            self._link = None
+            for future in self._pings.values():
+                if not future.done():
+                    future.cancel()
+            self._pings.clear()
+            self._last_blob_ping = None
+            try:
+                await link.close()
+            except Exception:  # noqa: BLE001 - closing a broken link must not hide the cause
+                logger.debug("error closing link", exc_info=True)
+            self.stop = True
+            self.stopped.set()
+
+    async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("%s of %s failed", what, type(self).__name__)
+
+    async def _consume(self, queue: asyncio.Queue[rx.RxEvent], handler: Any, what: str) -> None:
+        while True:
+            event = await queue.get()
+            try:
+                await handler(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("%s failed for device %r vector %r (%s)", what,
+                                 event.devicename, event.vectorname, type(event).__name__)
+
+    async def _snoop_timer(self) -> None:
+        while True:
+            self._snoop_wakeup.clear()
+            delay = self.snoops.next_check(time.monotonic()) if len(self.snoops) else 3600.0
+            try:
+                await asyncio.wait_for(self._snoop_wakeup.wait(), delay)
+            except TimeoutError:
+                pass
+            for snoop in self.snoops.due(time.monotonic()):
+                logger.info("repeating snoop request device=%r vector=%r (nothing heard)",
+                            snoop.devicename, snoop.vectorname)
+                await self._send(_get_properties_bytes(snoop.devicename, snoop.vectorname))
+
+    # ---------------------------------------------------------------- receiving
+
+    async def _read_loop(self, link: Link, done: asyncio.Event) -> None:
+        from .protocol.framing import Framer
+        from .protocol.parser import parse_element
+
+        framer = Framer()
+        try:
+            while True:
+                chunk = await link.read()
+                if not chunk:
+                    logger.info("%s: input closed, stopping", type(self).__name__)
+                    return
+                for frame in framer.feed(chunk):
+                    if isinstance(frame, Exception):
+                        logger.warning("ignoring malformed input: %s", frame)
+                        continue
+                    if self.debug_enable:
+                        logger.debug("RX %r", frame.data[:500])
+                    try:
+                        await self._dispatch(frame, parse_element)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        logger.exception("error handling %s for device %r vector %r",
+                                         frame.tag, frame.device, frame.name)
+        except (ConnectionError, OSError) as exc:
+            logger.info("%s: link failed (%s), stopping", type(self).__name__, exc)
+        finally:
+            done.set()
+
+    async def _dispatch(self, frame: Any, parse_element: Any) -> None:
+        tag = frame.tag
+        if tag == "pingRequest":
+            uid = frame.attrs.get("uid")
+            reply = f'<pingReply uid="{escape(uid)}"/>' if uid is not None else "<pingReply/>"
+            await self._send(reply.encode())
+            return
+        if tag == "pingReply":
+            future = self._pings.pop(frame.attrs.get("uid", ""), None)
+            if future is not None and not future.done():
+                future.set_result(None)
+            return
+        devicename = frame.attrs.get("device")
+        if tag == "getProperties":
+            await self._answer_get_properties(devicename, frame.attrs.get("name"))
+            return
+        if tag in _CLIENT_TAGS:
+            await self._client_new(frame, parse_element)
+            return
+        if tag == "enableBLOB":
+            device = self.devices.get(devicename or "")
+            if device is not None:
+                event = parse_element(frame.data)
+                if event is not None:
+                    vector = device.get(event.name) if event.name else None
+                    self._rx_queue.put_nowait(rx.enableBLOB(event, vector))
+            return
+        if tag in _SNOOP_TAGS:
+            if devicename is not None and devicename in self.devices:
+                return  # our own device echoed back; not a snoop
+            await self._snooped(frame, parse_element)
+            return
+        logger.debug("ignoring unexpected <%s>", tag)
+
+    async def _answer_get_properties(self, devicename: str | None, vectorname: str | None) -> None:
+        if devicename is not None and devicename != "*" and devicename not in self.devices:
+            return  # for another driver
+        if not self.auto_send_def:
+            for device in self._selected(devicename):
+                vector = device.get(vectorname) if vectorname else None
+                if vectorname and vector is None:
+                    continue
+                raw = pe.GetProperties(device=devicename, name=vectorname)
+                self._rx_queue.put_nowait(rx.getProperties(raw, device.devicename, vectorname,
+                                                           vector))
+            return
+        for device in self._selected(devicename):
+            if not device.enable:
+                continue
+            if vectorname is not None:
+                vector = device.get(vectorname)
+                if vector is not None:
+                    await vector.send_defVector()
+                continue
+            for vector in device.values():
+                await vector.send_defVector()
+
+    def _selected(self, devicename: str | None) -> list[Device]:
+        if devicename is None or devicename == "*":
+            return list(self.devices.values())
+        return [self.devices[devicename]]
+
+    async def _client_new(self, frame: Any, parse_element: Any) -> None:
+        devicename = frame.attrs.get("device")
+        vectorname = frame.attrs.get("name")
+        if devicename not in self.devices:
+            # The server routes by device; anything else is a misrouted message (SPEC p.3).
+            logger.warning("rejected %s: device %r vector %r: unknown device",
+                           frame.tag, devicename, vectorname)
+            return
+        try:
+            raw = parse_element(frame.data)
+        except Exception as exc:  # noqa: BLE001 - a ProtocolError or a conversion error
+            logger.warning("rejected %s: device %r vector %r: malformed (%s)",
+                           frame.tag, devicename, vectorname, exc)
+            return
+        if raw is None:
+            return
+        try:
+            vector, values = check_new_vector(self.devices, raw)
+        except Rejected as why:
+            member = f" member {why.member!r}" if why.member else ""
+            logger.warning("rejected %s: device %r vector %r%s: %s",
+                           frame.tag, devicename, vectorname, member, why.reason)
+            return
+        self._rx_queue.put_nowait(rx.NEW_EVENTS[type(raw)](raw, values, vector))
+
+    async def _snooped(self, frame: Any, parse_element: Any) -> None:
+        try:
+            raw = parse_element(frame.data)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("ignoring malformed snooped %s from device %r: %s",
+                           frame.tag, frame.device, exc)
+            return
+        if raw is None:
+            return
+        now = time.monotonic()
+        if isinstance(raw, pe.Message):
+            event: rx.RxEvent = rx.Message(raw)
+            self.snoops.heard(raw.device, None, now)
+        elif isinstance(raw, pe.DelProperty):
+            event = rx.delProperty(raw)
+            self.snoops.deleted(raw.device, raw.name, now)
+            self._snoop_wakeup.set()
+        else:
+            event = rx.SNOOP_EVENTS[type(raw)](raw, rx.snooped_values(raw))
+            self.snoops.heard(raw.device, raw.name, now)
+        self._snoop_queue.put_nowait(event)
+
+
+def _get_properties_bytes(devicename: str | None, vectorname: str | None) -> bytes:
+    # version="1.7" always: C drivers exit on a getProperties without it (indi-notes 2.8), and
+    # indiserver forwards a snoop request to the snooped driver unchanged.
+    text = '<getProperties version="1.7"'
+    if devicename is not None:
+        text += f' device="{escape(devicename)}"'
+        if vectorname is not None:
+            text += f' name="{escape(vectorname)}"'
+    return (text + "/>").encode()

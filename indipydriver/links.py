@@ -1,0 +1,216 @@
+"""Links: how a driver exchanges bytes with its peer (docs/architecture.md, "Link").
+
+`StdioLink` speaks on stdin/stdout as indilib's `indiserver` expects of an executable driver;
+`MemoryLink.pair()` joins a driver to an in-memory peer (tests, `testing.DriverHarness`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import stat
+from typing import Protocol
+
+__all__ = ["Link", "StdioLink", "MemoryLink"]
+
+logger = logging.getLogger(__name__)
+
+READ_SIZE = 1 << 16
+
+
+class Link(Protocol):
+    async def read(self) -> bytes:
+        """Next chunk of bytes from the peer, b"" at EOF."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes, waiting while the peer is behind (back-pressure)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class StdioLink:
+    """INDI over file descriptors 0 and 1 (or others given), whatever they are.
+
+    indiserver gives a driver ONE unix socketpair as both stdin and stdout (indi-notes 2.6),
+    other launchers give two pipes, and a test may redirect to files. So:
+
+    * the same socket on both fds: one asyncio socket stream, read and written. (An asyncio
+      *write pipe* transport on a socket watches it for readability to detect a closed peer,
+      and would take the server's first message for a hang-up.)
+    * pipes, sockets, ttys: asyncio pipe transports, which buffer a large write and send it as
+      the peer reads, so a 13 MB BLOB never surfaces EAGAIN even though the fds are non-blocking.
+    * regular files (not pollable): blocking reads and writes in a worker thread.
+
+    The fds are duplicated, so closing the link never closes stdin/stdout themselves.
+    """
+
+    def __init__(self, infd: int = 0, outfd: int = 1) -> None:
+        self.infd = infd
+        self.outfd = outfd
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._read_thread_fd: int | None = None
+        self._write_thread_fd: int | None = None
+        self._opened = False
+        self._open_lock = asyncio.Lock()
+        self._dups: list[int] = []
+
+    async def _open(self) -> None:
+        async with self._open_lock:
+            if self._opened:
+                return
+            loop = asyncio.get_running_loop()
+            in_stat = os.fstat(self.infd)
+            out_stat = os.fstat(self.outfd)
+            same = (in_stat.st_dev, in_stat.st_ino) == (out_stat.st_dev, out_stat.st_ino)
+            if same and stat.S_ISSOCK(in_stat.st_mode):
+                sock = socket.socket(fileno=os.dup(self.infd))
+                self._reader, self._writer = await asyncio.open_connection(
+                    sock=sock, limit=READ_SIZE
+                )
+            else:
+                await self._open_reader(loop, in_stat)
+                await self._open_writer(loop, out_stat)
+            self._opened = True
+
+    async def _open_reader(self, loop: asyncio.AbstractEventLoop, st: os.stat_result) -> None:
+        fd = os.dup(self.infd)
+        if stat.S_ISREG(st.st_mode):
+            self._read_thread_fd = fd
+            self._dups.append(fd)
+            return
+        reader = asyncio.StreamReader(limit=READ_SIZE, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+        await loop.connect_read_pipe(lambda: protocol, os.fdopen(fd, "rb", buffering=0))
+        self._reader = reader
+
+    async def _open_writer(self, loop: asyncio.AbstractEventLoop, st: os.stat_result) -> None:
+        fd = os.dup(self.outfd)
+        if stat.S_ISREG(st.st_mode):
+            self._write_thread_fd = fd
+            self._dups.append(fd)
+            return
+        if stat.S_ISSOCK(st.st_mode):
+            # A socket used only for writing: a socket stream, for the reason in the class doc.
+            sock = socket.socket(fileno=fd)
+            _, self._writer = await asyncio.open_connection(sock=sock)
+            return
+        transport, protocol = await loop.connect_write_pipe(
+            lambda: asyncio.streams.FlowControlMixin(loop=loop),  # type: ignore[attr-defined]
+            os.fdopen(fd, "wb", buffering=0),
+        )
+        self._writer = asyncio.StreamWriter(transport, protocol, None, loop)
+
+    async def read(self) -> bytes:
+        if not self._opened:
+            await self._open()
+        if self._reader is not None:
+            try:
+                return await self._reader.read(READ_SIZE)
+            except ConnectionError:
+                return b""
+        assert self._read_thread_fd is not None
+        return await asyncio.to_thread(os.read, self._read_thread_fd, READ_SIZE)
+
+    async def write(self, data: bytes) -> None:
+        if not self._opened:
+            await self._open()
+        writer = self._writer
+        if writer is not None:
+            writer.write(data)
+            # drain() returns at once unless the transport buffer is above its high-water mark.
+            await writer.drain()
+            return
+        fd = self._write_thread_fd
+        assert fd is not None
+        await asyncio.to_thread(_write_all, fd, data)
+
+    async def close(self) -> None:
+        writer = self._writer
+        if writer is not None:
+            try:
+                await writer.drain()
+            except ConnectionError:
+                pass
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except ConnectionError:
+                pass
+        for fd in self._dups:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._dups.clear()
+        # asyncio made the shared file descriptions non-blocking; give the process (and
+        # whoever shares the terminal or pipe) blocking stdio back.
+        for fd in (self.infd, self.outfd):
+            try:
+                os.set_blocking(fd, True)
+            except OSError:
+                pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class MemoryLink:
+    """One end of an in-memory byte pipe; `MemoryLink.pair()` gives both ends.
+
+    Writes never block (an unbounded queue): tests and the harness read everything anyway.
+    """
+
+    def __init__(self) -> None:
+        self._incoming: asyncio.Queue[bytes] = asyncio.Queue()
+        self.peer: MemoryLink | None = None
+        self.closed = False
+        self._eof = False
+
+    @classmethod
+    def pair(cls) -> tuple[MemoryLink, MemoryLink]:
+        a, b = cls(), cls()
+        a.peer, b.peer = b, a
+        return a, b
+
+    async def read(self) -> bytes:
+        if self._eof:
+            return b""
+        data = await self._incoming.get()
+        if not data:
+            self._eof = True
+        return data
+
+    def read_nowait(self) -> bytes | None:
+        """The next chunk if one is waiting, else None (b"" at EOF)."""
+        if self._eof:
+            return b""
+        try:
+            data = self._incoming.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+        if not data:
+            self._eof = True
+        return data
+
+    async def write(self, data: bytes) -> None:
+        if self.closed:
+            raise ConnectionResetError("link is closed")
+        if data and self.peer is not None and not self.peer.closed:
+            self.peer._incoming.put_nowait(data)
+
+    async def close(self) -> None:
+        """Close this end: the peer reads EOF."""
+        if not self.closed:
+            self.closed = True
+            if self.peer is not None:
+                self.peer._incoming.put_nowait(b"")
+            self._incoming.put_nowait(b"")

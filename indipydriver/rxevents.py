@@ -1,0 +1,274 @@
+"""The events a driver's `rxevent` and `snoopevent` receive (indipydriver 3.x class names).
+
+Match on them by class and attributes::
+
+    match event:
+        case newNumberVector(devicename="Thermostat", vectorname="TARGET") if "TARGET" in event:
+            value = event["TARGET"]          # already a float, checked against min/max
+
+Values are converted for you: numbers are floats, switches and lights the enum strings ('On',
+'Ok', ...), BLOBs decoded (and `.z`-decompressed) bytes. The protocol event with the raw wire
+text is `event.raw` (e.g. `event.raw["TARGET"].value` is the text the client sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .protocol import events as pe
+from .protocol.timestamps import parse_timestamp
+
+if TYPE_CHECKING:
+    from .vectors import PropertyVector
+
+__all__ = [
+    "RxEvent",
+    "VectorEvent",
+    "getProperties",
+    "enableBLOB",
+    "newSwitchVector",
+    "newTextVector",
+    "newNumberVector",
+    "newBLOBVector",
+    "Message",
+    "delProperty",
+    "defSwitchVector",
+    "defTextVector",
+    "defNumberVector",
+    "defLightVector",
+    "defBLOBVector",
+    "setSwitchVector",
+    "setTextVector",
+    "setNumberVector",
+    "setLightVector",
+    "setBLOBVector",
+]
+
+
+def _timestamp(text: str | None) -> datetime:
+    """The event's time; the time of arrival when absent or unreadable (as 3.x did)."""
+    if text:
+        try:
+            return parse_timestamp(text)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+class RxEvent:
+    """Base of all events: `devicename`, `vectorname`, `timestamp` and the protocol event `raw`."""
+
+    __match_args__ = ("devicename", "vectorname")
+
+    def __init__(self, raw: Any, devicename: str | None, vectorname: str | None,
+                 vector: PropertyVector | None = None) -> None:
+        self.raw = raw
+        self.devicename = devicename
+        self.vectorname = vectorname
+        self.vector = vector
+        self.timestamp = _timestamp(getattr(raw, "timestamp", None))
+
+    @property
+    def root(self) -> Any:
+        """3.x gave the XML element here; the protocol event (wire attributes) takes its place."""
+        return self.raw
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(devicename={self.devicename!r}, vectorname={self.vectorname!r})"
+
+
+class VectorEvent(RxEvent, Mapping[str, Any]):
+    """An event carrying member values: a mapping of member name -> converted value."""
+
+    def __init__(self, raw: Any, values: dict[str, Any],
+                 vector: PropertyVector | None = None) -> None:
+        super().__init__(raw, raw.device, raw.name, vector)
+        self._values = values
+
+    def __getitem__(self, membername: str) -> Any:
+        return self._values[membername]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        values = {k: (f"<{len(v)} bytes>" if isinstance(v, bytes) else v)
+                  for k, v in self._values.items()}
+        return (f"{type(self).__name__}(devicename={self.devicename!r}, "
+                f"vectorname={self.vectorname!r}, {values})")
+
+
+# ---------------------------------------------------------------- from clients
+
+
+class getProperties(RxEvent):  # noqa: N801 - 3.x name
+    """A client asks for definitions; given to `rxevent` only when `auto_send_def` is False."""
+
+
+class enableBLOB(RxEvent):  # noqa: N801
+    """A client's BLOB policy; drivers ignore it (servers apply it), but it is shown for logging."""
+
+    def __init__(self, raw: pe.EnableBLOB, vector: PropertyVector | None = None) -> None:
+        super().__init__(raw, raw.device, raw.name, vector)
+        self.value = raw.value
+
+
+class newSwitchVector(VectorEvent):  # noqa: N801
+    """A client sets switches: values 'On'/'Off'; only some members may be present."""
+
+
+class newTextVector(VectorEvent):  # noqa: N801
+    """A client sets texts."""
+
+
+class newNumberVector(VectorEvent):  # noqa: N801
+    """A client sets numbers: values are floats, already checked against min/max."""
+
+
+class newBLOBVector(VectorEvent):  # noqa: N801
+    """A client uploads BLOBs: values are decoded bytes; `sizeformat[name]` = (size, format)."""
+
+    def __init__(self, raw: Any, values: dict[str, Any],
+                 vector: PropertyVector | None = None) -> None:
+        super().__init__(raw, values, vector)
+        self.sizeformat = {m.name: (m.size, m.format) for m in raw.members}
+
+
+# ---------------------------------------------------------------- snooped from other devices
+
+
+class Message(RxEvent):
+    """A message from another device (or site-wide when `devicename` is None)."""
+
+    def __init__(self, raw: pe.Message) -> None:
+        super().__init__(raw, raw.device, None)
+        self.message = raw.message or ""
+
+
+class delProperty(RxEvent):  # noqa: N801
+    """A snooped device removed one vector, or itself when `vectorname` is None."""
+
+    def __init__(self, raw: pe.DelProperty) -> None:
+        super().__init__(raw, raw.device, raw.name)
+        self.message = raw.message or ""
+
+
+class _SnoopVectorEvent(VectorEvent):
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        super().__init__(raw, values)
+        self.message = raw.message or ""
+        self.state = raw.state
+
+
+class _DefEvent(_SnoopVectorEvent):
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        super().__init__(raw, values)
+        self.label = raw.label or raw.name
+        self.group = raw.group or ""
+        self.perm = getattr(raw, "perm", "ro")
+        self.timeout = getattr(raw, "timeout", None)
+        self.memberlabels = {m.name: (m.label or m.name) for m in raw.members}
+
+
+class defSwitchVector(_DefEvent):  # noqa: N801
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        super().__init__(raw, values)
+        self.rule = raw.rule
+
+
+class defTextVector(_DefEvent):  # noqa: N801
+    pass
+
+
+class defNumberVector(_DefEvent):  # noqa: N801
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        super().__init__(raw, values)
+        # name -> (label, format, min, max, step) as 3.x gave them, plus floats in `limits`
+        self.memberlabels = {
+            m.name: (m.label or m.name, m.format, m.min, m.max, m.step) for m in raw.members
+        }
+
+
+class defLightVector(_DefEvent):  # noqa: N801
+    pass
+
+
+class defBLOBVector(_DefEvent):  # noqa: N801
+    pass
+
+
+class _SetEvent(_SnoopVectorEvent):
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        super().__init__(raw, values)
+        self.timeout = getattr(raw, "timeout", None)
+
+
+class setSwitchVector(_SetEvent):  # noqa: N801
+    pass
+
+
+class setTextVector(_SetEvent):  # noqa: N801
+    pass
+
+
+class setNumberVector(_SetEvent):  # noqa: N801
+    pass
+
+
+class setLightVector(_SetEvent):  # noqa: N801
+    pass
+
+
+class setBLOBVector(_SetEvent):  # noqa: N801
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        super().__init__(raw, values)
+        self.sizeformat = {m.name: (m.size, m.format) for m in raw.members}
+
+
+# protocol event class -> (user event class, "kind" used to convert member values)
+SNOOP_EVENTS: dict[type, type[VectorEvent]] = {
+    pe.DefSwitchVector: defSwitchVector,
+    pe.DefTextVector: defTextVector,
+    pe.DefNumberVector: defNumberVector,
+    pe.DefLightVector: defLightVector,
+    pe.DefBLOBVector: defBLOBVector,
+    pe.SetSwitchVector: setSwitchVector,
+    pe.SetTextVector: setTextVector,
+    pe.SetNumberVector: setNumberVector,
+    pe.SetLightVector: setLightVector,
+    pe.SetBLOBVector: setBLOBVector,
+}
+
+NEW_EVENTS: dict[type, type[VectorEvent]] = {
+    pe.NewSwitchVector: newSwitchVector,
+    pe.NewTextVector: newTextVector,
+    pe.NewNumberVector: newNumberVector,
+    pe.NewBLOBVector: newBLOBVector,
+}
+
+
+def snooped_values(raw: Any) -> dict[str, Any]:
+    """Member values of a snooped def/set, converted like client values; members whose value
+    cannot be read are left out (another device's mistake must not stop this driver)."""
+    from .protocol.blobs import unpack_blob
+
+    values: dict[str, Any] = {}
+    for member in raw.members:
+        if isinstance(member, pe.Number):
+            try:
+                values[member.name] = member.float
+            except ValueError:
+                continue
+        elif isinstance(member, pe.BLOB):
+            try:
+                values[member.name] = unpack_blob(member.data, member.format)
+            except ValueError:
+                continue
+        else:
+            values[member.name] = member.value
+    return values

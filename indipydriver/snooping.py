@@ -1,0 +1,94 @@
+"""Snoop registrations and when to repeat them.
+
+A driver snoops by sending `getProperties` (SPEC p.4-5) for all devices, one device or one
+property. The server forgets the request when it restarts, and a snooped driver that restarts
+comes back only after it has spoken again (indi-notes 1.5 point 6, 2.5), so a request sent once
+can silently stop working. The registry therefore repeats a request when its device has been
+quiet for `quiet_seconds`, and soon after the device (or the property) is deleted.
+
+Pure bookkeeping: the driver asks `due(now)` and sends what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Snoop", "SnoopRegistry"]
+
+
+@dataclass(eq=False)
+class Snoop:
+    """One request: `devicename` None = all devices; `vectorname` None = the whole device."""
+
+    devicename: str | None
+    vectorname: str | None
+    last_sent: float = float("-inf")
+    last_heard: float = float("-inf")
+
+    def matches(self, devicename: str | None, vectorname: str | None = None) -> bool:
+        if self.devicename is None:
+            return True
+        if devicename != self.devicename:
+            return False
+        return self.vectorname is None or vectorname is None or vectorname == self.vectorname
+
+    def key(self) -> tuple[str | None, str | None]:
+        return (self.devicename, self.vectorname)
+
+
+class SnoopRegistry:
+    """The driver's snoop requests with the time each was last sent and last answered."""
+
+    def __init__(self, quiet_seconds: float = 60.0, retry_after_delete: float = 2.0) -> None:
+        self.quiet_seconds = quiet_seconds
+        self.retry_after_delete = retry_after_delete
+        self._snoops: dict[tuple[str | None, str | None], Snoop] = {}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._snoops.values()))
+
+    def __len__(self) -> int:
+        return len(self._snoops)
+
+    def add(self, devicename: str | None, vectorname: str | None, now: float) -> Snoop:
+        """Register (or refresh) a request that is being sent now."""
+        snoop = self._snoops.get((devicename, vectorname))
+        if snoop is None:
+            snoop = Snoop(devicename, vectorname)
+            self._snoops[snoop.key()] = snoop
+        snoop.last_sent = now
+        return snoop
+
+    def heard(self, devicename: str | None, vectorname: str | None, now: float) -> None:
+        """Something arrived from a snooped device: its requests are working."""
+        for snoop in self._snoops.values():
+            if snoop.matches(devicename, vectorname):
+                snoop.last_heard = now
+
+    def deleted(self, devicename: str | None, vectorname: str | None, now: float) -> None:
+        """The device (or property) went away, maybe restarting: ask again soon."""
+        for snoop in self._snoops.values():
+            if snoop.matches(devicename, vectorname):
+                # Pretend the request is old and unanswered, so `due` repeats it after the
+                # short retry delay instead of a full quiet period.
+                snoop.last_heard = float("-inf")
+                snoop.last_sent = min(
+                    snoop.last_sent, now - self.quiet_seconds + self.retry_after_delete
+                )
+
+    def due(self, now: float) -> list[Snoop]:
+        """Requests to send again now; each is marked as sent."""
+        result = []
+        for snoop in self._snoops.values():
+            quiet_since = max(snoop.last_sent, snoop.last_heard)
+            if now - quiet_since >= self.quiet_seconds:
+                snoop.last_sent = now
+                result.append(snoop)
+        return result
+
+    def next_check(self, now: float) -> float:
+        """Seconds until some request may be due (for the timer's sleep)."""
+        if not self._snoops:
+            return self.quiet_seconds
+        soonest = min(max(s.last_sent, s.last_heard) for s in self._snoops.values())
+        return max(0.0, soonest + self.quiet_seconds - now)

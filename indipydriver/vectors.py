@@ -1,0 +1,520 @@
+"""Property vectors (indipydriver 3.x names and signatures) and how they are sent.
+
+A vector is a mapping of member name -> member value. Its `send_*` methods serialise the
+element once to bytes and hand them to the driver. Things 3.x got wrong and this fixes:
+a `message` goes with the one send it is given to (never repeated later), a BLOB's size applies
+to one send only, and `send_setVectorMembers(members=[])` sends a valid empty (state-only) set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .members import (
+    BLOBMember,
+    LightMember,
+    NumberMember,
+    PropertyMember,
+    SwitchMember,
+    TextMember,
+)
+from .protocol.enums import Perm, Rule, State, SwitchState
+from .wire import escape, timestamp_text
+
+if TYPE_CHECKING:
+    from .device import Device
+    from .driver import IPyDriver
+
+__all__ = [
+    "PropertyVector",
+    "SwitchVector",
+    "LightVector",
+    "TextVector",
+    "NumberVector",
+    "BLOBVector",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class PropertyVector(Mapping[str, Any]):
+    """Common part of all vectors: name, label, group, state, enable and the send methods."""
+
+    vectortype: ClassVar[str] = ""  # "Number", "Switch", ...
+    member_class: ClassVar[type[PropertyMember]] = PropertyMember
+    has_perm: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        name: str,
+        label: str | None,
+        group: str | None,
+        state: str,
+        members: Iterable[PropertyMember],
+    ) -> None:
+        self.name = name
+        self.label = label if label else name
+        self.group = group if group else ""
+        self.state = state  # type: ignore[assignment]
+        self.timeout = "0"
+        self.enable = True
+        self.device: Device | None = None
+        self._devicename: str | None = None
+        self._ident = ""
+        self.data: dict[str, PropertyMember] = {}
+        for member in members:
+            if not isinstance(member, self.member_class):
+                raise TypeError(
+                    f"{type(self).__name__} {name!r}: members must be "
+                    f"{self.member_class.__name__}s, not {type(member).__name__}"
+                )
+            if member.name in self.data:
+                raise ValueError(f"{type(self).__name__} {name!r}: duplicate member {member.name!r}")
+            self.data[member.name] = member
+        if not self.data:
+            raise ValueError(f"{type(self).__name__} {name!r} needs at least one member")
+
+    # ---------------------------------------------------------------- attributes
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        try:
+            self._state = State(value)
+        except ValueError:
+            raise ValueError(
+                f"vector {self.name!r}: state {value!r} is not one of Idle, Ok, Busy, Alert"
+            ) from None
+
+    @property
+    def devicename(self) -> str | None:
+        return self._devicename
+
+    @devicename.setter
+    def devicename(self, value: str | None) -> None:
+        self._devicename = value
+        # The identifying attributes are the same in every element this vector sends.
+        if value is not None:
+            self._ident = f' device="{escape(value)}" name="{escape(self.name)}"'
+
+    @property
+    def driver(self) -> IPyDriver | None:
+        return self.device.driver if self.device is not None else None
+
+    @property
+    def vectorname(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, device={self._devicename!r})"
+
+    # ---------------------------------------------------------------- mapping of member values
+
+    def __getitem__(self, membername: str) -> Any:
+        return self.data[membername].membervalue
+
+    def __setitem__(self, membername: str, value: Any) -> None:
+        self.data[membername].membervalue = value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __contains__(self, membername: object) -> bool:
+        return membername in self.data
+
+    def members(self) -> dict[str, PropertyMember]:
+        """The member objects by name (the mapping itself gives values)."""
+        return self.data
+
+    def memberlabel(self, membername: str) -> str:
+        return self.data[membername].label
+
+    # ---------------------------------------------------------------- sending
+
+    def _sendable(self) -> bool:
+        device = self.device
+        if device is None or device.driver is None:
+            raise RuntimeError(f"vector {self.name!r} is not in a Device of an IPyDriver")
+        return self.enable and device.enable
+
+    def _apply(self, timeout: Any, state: str | None) -> None:
+        if timeout is not None:
+            self.timeout = timeout if isinstance(timeout, str) else str(timeout)
+        if state:
+            self.state = state  # type: ignore[assignment]
+
+    def _timeout_attr(self) -> str:
+        # 3.x convention: no timeout on read-only vectors (SPEC: N/A for ro).
+        return f' timeout="{escape(self.timeout)}"' if self._perm_value() != "ro" else ""
+
+    def _perm_value(self) -> str:
+        return "ro"
+
+    def _extra_def_attrs(self) -> str:
+        return f' perm="{self._perm_value()}"'
+
+    def _def_bytes(self, message: str, timestamp: datetime | None) -> bytes:
+        tag = f"def{self.vectortype}Vector"
+        parts = [
+            f"<{tag}{self._ident} label=\"{escape(self.label)}\" group=\"{escape(self.group)}\""
+            f' state="{self._state.value}"{self._extra_def_attrs()}{self._timeout_attr()}'
+            f' timestamp="{timestamp_text(timestamp)}"'
+        ]
+        if message:
+            parts.append(f' message="{escape(message)}"')
+        parts.append(">")
+        parts.extend(member._def() for member in self.data.values())  # type: ignore[attr-defined]
+        parts.append(f"</{tag}>")
+        return "".join(parts).encode()
+
+    def _set_bytes(
+        self, members: Iterable[PropertyMember], message: str, timestamp: datetime | None
+    ) -> bytes:
+        tag = self.vectortype
+        parts = [
+            f'<set{tag}Vector{self._ident} state="{self._state.value}"{self._timeout_attr()}'
+            f' timestamp="{timestamp_text(timestamp)}"'
+        ]
+        if message:
+            parts.append(f' message="{escape(message)}"')
+        parts.append(">")
+        for member in members:
+            parts.append(member._one)
+            member.changed = False
+        parts.append(f"</set{tag}Vector>")
+        return "".join(parts).encode()
+
+    def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
+        return members
+
+    async def send_defVector(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+    ) -> None:
+        """Send the definition (all members); clients learn the vector from this."""
+        self._apply(timeout, state)
+        if not self._sendable():
+            return
+        data = self._def_bytes(message, timestamp)
+        for member in self.data.values():
+            member.changed = False
+        await self.device.driver._send(data)  # type: ignore[union-attr]
+
+    async def send_setVector(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+        allvalues: bool = True,
+    ) -> None:
+        """Send current values: all of them, or with `allvalues=False` only the changed ones.
+
+        With `allvalues=False`, nothing changed and no message or state given, nothing is sent.
+        """
+        self._apply(timeout, state)
+        if not self._sendable():
+            return
+        if allvalues:
+            members: Iterable[PropertyMember] = self.data.values()
+        else:
+            members = [m for m in self.data.values() if m.changed]
+            if not members and not message and not state:
+                return
+        await self.device.driver._send(  # type: ignore[union-attr]
+            self._set_bytes(self._ordered(members), message, timestamp)
+        )
+
+    async def send_setVectorMembers(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+        members: Iterable[str] = (),
+    ) -> None:
+        """Send the named members only; an empty list sends a state/message-only set."""
+        self._apply(timeout, state)
+        if not self._sendable():
+            return
+        wanted = set(members)
+        unknown = wanted - self.data.keys()
+        if unknown:
+            raise KeyError(f"vector {self.name!r} has no member(s) {sorted(unknown)}")
+        chosen = [m for m in self.data.values() if m.name in wanted]
+        await self.device.driver._send(  # type: ignore[union-attr]
+            self._set_bytes(self._ordered(chosen), message, timestamp)
+        )
+
+    async def send_delProperty(self, message: str = "", timestamp: datetime | None = None) -> None:
+        """Tell clients this vector is gone; it stays disabled until `enable` is set True."""
+        device = self.device
+        if device is None or device.driver is None:
+            raise RuntimeError(f"vector {self.name!r} is not in a Device of an IPyDriver")
+        text = f'<delProperty{self._ident} timestamp="{timestamp_text(timestamp)}"'
+        if message:
+            text += f' message="{escape(message)}"'
+        self.enable = False
+        for member in self.data.values():
+            member.changed = True
+        await device.driver._send((text + "/>").encode())
+
+
+class _PermVector(PropertyVector):
+    """Vectors a client may write to (all but lights)."""
+
+    def __init__(self, name: str, label: str | None, group: str | None, perm: str, state: str,
+                 members: Iterable[PropertyMember]) -> None:
+        self.perm = perm  # type: ignore[assignment]
+        super().__init__(name, label, group, state, members)
+
+    @property
+    def perm(self) -> Perm:
+        return self._perm
+
+    @perm.setter
+    def perm(self, value: str) -> None:
+        try:
+            self._perm = Perm(value)
+        except ValueError:
+            raise ValueError(f"perm {value!r} is not one of ro, wo, rw") from None
+
+    def _perm_value(self) -> str:
+        return self._perm.value
+
+
+class SwitchVector(_PermVector):
+    """Switches with a rule; assigning 'On' in a OneOfMany or AtMostOne vector turns the others
+    Off, so the vector always keeps its rule."""
+
+    vectortype = "Switch"
+    member_class = SwitchMember
+
+    def __init__(
+        self,
+        name: str,
+        label: str | None,
+        group: str | None,
+        perm: str,
+        rule: str,
+        state: str,
+        switchmembers: Iterable[SwitchMember],
+    ) -> None:
+        self.rule = rule  # type: ignore[assignment]
+        super().__init__(name, label, group, perm, state, switchmembers)
+        if self._perm is Perm.WO:
+            logger.warning("SwitchVector %r: perm 'wo' is not allowed for switches (SPEC p.3)",
+                           name)
+
+    @property
+    def rule(self) -> Rule:
+        return self._rule
+
+    @rule.setter
+    def rule(self, value: str) -> None:
+        try:
+            self._rule = Rule(value)
+        except ValueError:
+            raise ValueError(f"rule {value!r} is not one of OneOfMany, AtMostOne, AnyOfMany") from None
+
+    def __setitem__(self, membername: str, value: Any) -> None:
+        member = self.data[membername]
+        member.membervalue = value
+        if member.membervalue is SwitchState.ON and self._rule is not Rule.ANY_OF_MANY:
+            for other in self.data.values():
+                if other is not member and other.membervalue is SwitchState.ON:
+                    other.membervalue = SwitchState.OFF
+
+    def _extra_def_attrs(self) -> str:
+        return f' perm="{self._perm.value}" rule="{self._rule.value}"'
+
+    def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
+        # SPEC pp.9-10: for OneOfMany the device reports the switch going Off before the one
+        # going On, so a client never sees two On at once.
+        members = list(members)
+        return [m for m in members if m.membervalue is SwitchState.OFF] + [
+            m for m in members if m.membervalue is SwitchState.ON
+        ]
+
+
+class LightVector(PropertyVector):
+    """Read-only indicators; lights have no perm and no timeout (SPEC p.3)."""
+
+    vectortype = "Light"
+    member_class = LightMember
+    has_perm = False
+
+    def __init__(
+        self,
+        name: str,
+        label: str | None,
+        group: str | None,
+        state: str,
+        lightmembers: Iterable[LightMember],
+    ) -> None:
+        super().__init__(name, label, group, state, lightmembers)
+
+    @property
+    def perm(self) -> Perm:
+        return Perm.RO
+
+    def _extra_def_attrs(self) -> str:
+        return ""
+
+    def _timeout_attr(self) -> str:
+        return ""
+
+
+class TextVector(_PermVector):
+    """Text values."""
+
+    vectortype = "Text"
+    member_class = TextMember
+
+    def __init__(
+        self,
+        name: str,
+        label: str | None,
+        group: str | None,
+        perm: str,
+        state: str,
+        textmembers: Iterable[TextMember],
+    ) -> None:
+        super().__init__(name, label, group, perm, state, textmembers)
+
+
+class NumberVector(_PermVector):
+    """Numbers; values may be assigned as float, int or INDI text and read back as given."""
+
+    vectortype = "Number"
+    member_class = NumberMember
+
+    def __init__(
+        self,
+        name: str,
+        label: str | None,
+        group: str | None,
+        perm: str,
+        state: str,
+        numbermembers: Iterable[NumberMember],
+    ) -> None:
+        super().__init__(name, label, group, perm, state, numbermembers)
+
+    def getfloatvalue(self, membername: str) -> float:
+        return self.data[membername].getfloatvalue()  # type: ignore[attr-defined, no-any-return]
+
+    def getformattedvalue(self, membername: str) -> str:
+        return self.data[membername].getformattedvalue()  # type: ignore[attr-defined, no-any-return]
+
+
+class BLOBVector(_PermVector):
+    """Binary large objects. Each send reads the member values, base64-encodes them once and,
+    like indilib >= 1.9.7, follows each BLOB with a pingRequest so the next BLOB waits until the
+    server has taken the previous one (back-pressure)."""
+
+    vectortype = "BLOB"
+    member_class = BLOBMember
+
+    def __init__(
+        self,
+        name: str,
+        label: str | None,
+        group: str | None,
+        perm: str,
+        state: str,
+        blobmembers: Iterable[BLOBMember],
+    ) -> None:
+        super().__init__(name, label, group, perm, state, blobmembers)
+
+    def set_blobsize(self, membername: str, blobsize: int) -> None:
+        """Size (before compression) to announce for this member on the next send only."""
+        if not isinstance(blobsize, int):
+            raise ValueError(f"blobsize must be an int, not {blobsize!r}")
+        self.data[membername].blobsize = blobsize  # type: ignore[attr-defined]
+
+    def set_blobformat(self, membername: str, blobformat: str) -> None:
+        """Format (file suffix such as '.fits' or '.fits.z') of this member's BLOBs."""
+        self.data[membername].blobformat = blobformat  # type: ignore[attr-defined]
+
+    async def send_setVector(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+        allvalues: bool = True,
+    ) -> None:
+        """Send members that hold data (all of them, or only changed ones)."""
+        names = [
+            m.name for m in self.data.values()
+            if m.membervalue is not None and (allvalues or m.changed)
+        ]
+        if not names and not allvalues and not message and not state:
+            return
+        await self.send_setVectorMembers(message, timestamp, timeout, state, names)
+
+    async def send_setVectorMembers(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+        members: Iterable[str] = (),
+    ) -> None:
+        """Send the named BLOB members (their current data); [] sends a state-only set."""
+        self._apply(timeout, state)
+        if not self._sendable():
+            return
+        wanted = set(members)
+        unknown = wanted - self.data.keys()
+        if unknown:
+            raise KeyError(f"vector {self.name!r} has no member(s) {sorted(unknown)}")
+        chosen: list[BLOBMember] = [
+            m for m in self.data.values() if m.name in wanted  # type: ignore[misc]
+        ]
+        payloads = [(m, m.read_value()) for m in chosen]
+        driver = self.device.driver  # type: ignore[union-attr]
+        data = await driver._encode_blobs(self, payloads, message, timestamp)
+        for member in chosen:
+            # 3.x kept a size set once for every later send; here it is per send.
+            member.blobsize = 0
+            member.changed = False
+        await driver._send_blob(data)
+
+    def _blob_bytes(
+        self,
+        payloads: list[tuple[BLOBMember, bytes]],
+        message: str,
+        timestamp: datetime | None,
+        encode: Any,
+    ) -> bytes:
+        head = (
+            f'<setBLOBVector{self._ident} state="{self._state.value}"{self._timeout_attr()}'
+            f' timestamp="{timestamp_text(timestamp)}"'
+        )
+        if message:
+            head += f' message="{escape(message)}"'
+        pieces = [(head + ">").encode()]
+        for member, raw in payloads:
+            size = member.blobsize if member.blobsize else len(raw)
+            encoded = encode(raw)
+            pieces.append(
+                f'<oneBLOB name="{escape(member.name)}" size="{size}"'
+                f' format="{escape(member.blobformat)}" enclen="{len(encoded)}">'.encode()
+            )
+            pieces.append(encoded)
+            pieces.append(b"</oneBLOB>")
+        pieces.append(b"</setBLOBVector>")
+        return b"".join(pieces)

@@ -1,0 +1,69 @@
+"""The driver's outgoing hot path: attribute escaping and message timestamps, as cheap strings.
+
+Vectors build their `def*`/`set*` elements by joining cached string fragments (see
+`vectors.py`) instead of building protocol events and serialising them, because a driver that
+streams readings sends the same element shape thousands of times a second and every
+microsecond per message counts. The output is the same XML the protocol serialiser writes.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+__all__ = ["escape", "now_timestamp", "timestamp_text", "timestamp_attr"]
+
+# Only the five named entities: lilxml (indilib's parser) knows no others (indi-notes 1.6), so
+# newlines and tabs pass through unescaped rather than as numeric references.
+_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+)
+_SPECIAL = frozenset("&<>\"'")
+
+
+def escape(text: str) -> str:
+    """Escape text for an attribute value or element content (both use the same five entities)."""
+    # The common case (names, numbers) has nothing to escape: skip the translate call.
+    if _SPECIAL.isdisjoint(text):
+        return text
+    return text.translate(_ESCAPES)
+
+
+_cached_second = -1
+_cached_prefix = ""
+
+
+def now_timestamp() -> str:
+    """The current UTC time as an INDI timeValue with milliseconds.
+
+    The `YYYY-MM-DDTHH:MM:SS` part is formatted once per second and reused: a driver sending in
+    a tight loop pays for one `time.time()` and one small f-string per message.
+    """
+    global _cached_second, _cached_prefix
+    now = time.time()
+    second = int(now)
+    if second != _cached_second:
+        _cached_prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _cached_second = second
+    millis = int((now - second) * 1000)
+    return f"{_cached_prefix}.{millis:03d}"
+
+
+def timestamp_text(timestamp: datetime | None) -> str:
+    """A user's timestamp (None = now) as an INDI timeValue; aware datetimes become UTC.
+
+    Naive datetimes are taken to be UTC already, as indipydriver 3.x did.
+    """
+    if timestamp is None:
+        return now_timestamp()
+    if not isinstance(timestamp, datetime):
+        raise TypeError(f"timestamp must be a datetime.datetime or None, not {timestamp!r}")
+    if timestamp.tzinfo is not None:
+        timestamp = timestamp.astimezone(timezone.utc).replace(tzinfo=None)
+    text = timestamp.isoformat(sep="T", timespec="milliseconds")
+    return text
+
+
+def timestamp_attr(timestamp: datetime | None) -> str:
+    """` timestamp="..."` ready to join into a start tag."""
+    return f' timestamp="{timestamp_text(timestamp)}"'
