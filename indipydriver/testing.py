@@ -1,0 +1,209 @@
+"""Test a driver with no sockets and no server: `DriverHarness` plays the client.
+
+The harness runs `driver.serve()` on an in-memory link and gives the test the client's side:
+send protocol events (or raw XML), await what the driver sends back as protocol events.
+pingRequests from the driver are answered automatically (as a server would), so BLOB
+back-pressure does not stall the test. Example (pytest with pytest-asyncio)::
+
+    from indipydriver.protocol.events import NewNumberVector, Number, SetNumberVector
+    from indipydriver.testing import DriverHarness
+
+    async def test_target_follows_client():
+        driver = make_driver()                      # your IPyDriver
+        async with DriverHarness(driver) as client:
+            defs = await client.get_properties()    # every def* the driver sends
+            await client.send(NewNumberVector("Thermostat", "TARGET", (Number("TARGET", "21"),)))
+            reply = await client.expect(SetNumberVector, name="TARGET")
+            assert reply["TARGET"].float == 21.0
+            await client.send('<newNumberVector device="Thermostat" name="TARGET">'
+                              '<oneNumber name="TARGET">99</oneNumber></newNumberVector>')
+            await client.expect_nothing(SetNumberVector, seconds=0.1)   # 99 > max: rejected
+
+Leaving the `async with` closes the client side; the driver sees EOF and `serve` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+from .driver import IPyDriver
+from .links import MemoryLink
+from .protocol.framing import Frame, Framer
+
+__all__ = ["DriverHarness"]
+
+logger = logging.getLogger(__name__)
+
+
+class DriverHarness:
+    """The client side of a driver under test (see the module docstring for an example).
+
+    `timeout` is the default wait of `receive`/`expect`; `answer_pings=False` leaves the
+    driver's pingRequests unanswered (to test back-pressure) and `show_pings=True` makes them
+    visible to `receive`.
+    """
+
+    def __init__(self, driver: IPyDriver, *, timeout: float = 2.0, answer_pings: bool = True,
+                 show_pings: bool = False) -> None:
+        self.driver = driver
+        self.timeout = timeout
+        self.answer_pings = answer_pings
+        self.show_pings = show_pings
+        self.frames_received = 0
+        self.bytes_received = 0
+        self.driver_link, self.client_link = MemoryLink.pair()
+        self._frames: deque[Frame] = deque()
+        self._arrived = asyncio.Event()
+        self._serve_task: asyncio.Task[None] | None = None
+        self._pump_task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> DriverHarness:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Start `driver.serve()` on the in-memory link."""
+        self._serve_task = asyncio.create_task(self.driver.serve(self.driver_link))
+        self._pump_task = asyncio.create_task(self._pump())
+        await asyncio.sleep(0)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close the client side (EOF for the driver) and wait for `serve` to return."""
+        await self.client_link.close()
+        if self._serve_task is not None:
+            await asyncio.wait_for(self._serve_task, timeout)
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            try:
+                await self._pump_task
+            except asyncio.CancelledError:
+                pass
+
+    @property
+    def serving(self) -> bool:
+        """Whether the driver's `serve` is still running."""
+        return self._serve_task is not None and not self._serve_task.done()
+
+    # ---------------------------------------------------------------- client -> driver
+
+    async def send(self, message: Any) -> None:
+        """Send a protocol event, or XML as str/bytes, to the driver."""
+        if isinstance(message, str):
+            data = message.encode()
+        elif isinstance(message, (bytes, bytearray)):
+            data = bytes(message)
+        else:
+            from .protocol.serialiser import serialise
+
+            data = serialise(message)
+        await self.client_link.write(data)
+
+    # ---------------------------------------------------------------- driver -> client
+
+    async def _pump(self) -> None:
+        framer = Framer()
+        link = self.client_link
+        while True:
+            chunk = await link.read()
+            if not chunk:
+                self._arrived.set()
+                return
+            self.bytes_received += len(chunk)
+            for frame in framer.feed(chunk):
+                if not isinstance(frame, Frame):
+                    logger.error("driver sent malformed XML: %s", frame)
+                    continue
+                self.frames_received += 1
+                if frame.tag == "pingRequest":
+                    if self.answer_pings:
+                        uid = frame.attrs.get("uid", "")
+                        from .wire import escape
+
+                        await link.write(f'<pingReply uid="{escape(uid)}"/>'.encode())
+                    if not self.show_pings:
+                        continue
+                self._frames.append(frame)
+            self._arrived.set()
+
+    async def receive_frame(self, timeout: float | None = None) -> Frame:
+        """The next element the driver sent, unparsed (tag, attrs, raw bytes)."""
+        deadline = asyncio.get_running_loop().time() + (self.timeout if timeout is None else timeout)
+        while not self._frames:
+            self._arrived.clear()
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError("the driver sent nothing in time")
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except TimeoutError:
+                raise TimeoutError("the driver sent nothing in time") from None
+            if not self._frames and self._pump_task is not None and self._pump_task.done():
+                raise EOFError("the driver closed its output")
+        return self._frames.popleft()
+
+    async def receive(self, timeout: float | None = None) -> Any:
+        """The next event the driver sent (parsed protocol event)."""
+        from .protocol.parser import parse_element
+
+        frame = await self.receive_frame(timeout)
+        return parse_element(frame.data)
+
+    async def expect(self, kind: type | None = None, timeout: float | None = None,
+                     **attrs: Any) -> Any:
+        """The next event of class `kind` whose attributes equal `attrs`; others are skipped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.timeout if timeout is None else timeout)
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                event = await self.receive(max(remaining, 0.0))
+            except TimeoutError:
+                raise TimeoutError(f"no {kind.__name__ if kind else 'event'} {attrs} in time") from None
+            if _matches(event, kind, attrs):
+                return event
+
+    async def collect(self, seconds: float = 0.1) -> list[Any]:
+        """Every event that arrives within `seconds` (and any already waiting)."""
+        await asyncio.sleep(seconds)
+        return self.pending()
+
+    def pending(self) -> list[Any]:
+        """Every event already received and not yet taken, parsed."""
+        from .protocol.parser import parse_element
+
+        events = [parse_element(frame.data) for frame in self._frames]
+        self._frames.clear()
+        return events
+
+    async def expect_nothing(self, kind: type | None = None, seconds: float = 0.1,
+                             **attrs: Any) -> None:
+        """Fail (AssertionError) if a matching event arrives within `seconds`."""
+        for event in await self.collect(seconds):
+            if _matches(event, kind, attrs):
+                raise AssertionError(f"unexpected {event!r}")
+
+    async def get_properties(self, device: str | None = None, name: str | None = None,
+                             quiet: float = 0.05) -> list[Any]:
+        """Send getProperties and return the def* events that come back (until quiet)."""
+        from .protocol.events import GetProperties
+
+        self.pending()
+        await self.send(GetProperties(version="1.7", device=device, name=name))
+        events: list[Any] = []
+        while True:
+            try:
+                events.append(await self.receive(quiet))
+            except TimeoutError:
+                return events
+
+
+def _matches(event: Any, kind: type | None, attrs: dict[str, Any]) -> bool:
+    if kind is not None and not isinstance(event, kind):
+        return False
+    return all(getattr(event, key, None) == value for key, value in attrs.items())
