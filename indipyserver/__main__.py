@@ -1,0 +1,8 @@
+"""``python -m indipyserver``: the same as the ``indipyserver`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""The ``indipyserver`` command: an INDI server driven like indilib's ``indiserver``.
+
+Same positional driver arguments, ``-p``, ``-m``, ``-r``, ``-v`` and ``-f`` FIFO as indiserver, so
+scripts and indiwebmanager can use it; plus in-process Python drivers and a built-in demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .exdriver import ExDriverConnection
+from .fifo import FifoCommand, FifoListener
+from .remote import RemoteSpec, parse_remote_spec
+
+if TYPE_CHECKING:
+    from .server import IPyServer
+
+__all__ = ["main", "parse_args", "Options", "load_python_drivers"]
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+An INDI server (protocol 1.7) in the style of indilib's indiserver.
+
+A positional DRIVER is one of
+  program            an executable INDI driver found on PATH or by path (indi_simulator_ccd,
+                     ./my_driver); it runs as a child process speaking INDI on stdin/stdout and is
+                     restarted with backoff when it dies (at most -r times in a row)
+  [device]@host[:port]
+                     a remote INDI server (ours or indilib's), port 7624 by default;
+                     "CCD Simulator"@pi.local takes that one device, @pi.local:7625 all of them;
+                     lost remotes are retried forever and never stop this server
+  file.py            a Python file that is NOT executable is loaded in-process, as --driver-script
+
+In-process Python drivers (--driver-script FILE, --module NAME): the file or module is imported
+and must provide, in this order of preference, make_driver() returning an IPyDriver (or a list
+of them), a module-level list `drivers`, or a module-level `driver`. Its `if __name__ ==
+"__main__":` block is not run.
+"""
+
+EPILOG = """\
+FIFO (-f): one command per line, as indiserver and indiwebmanager write them:
+  start <driver> [-n "name"] [-c "config"] [-s "skel"] [-p "prefix"]
+  stop <driver> [-n "name"]
+  start "Dev Name"@host:7625          (a line with @ is a remote)
+-n/-c/-s/-p set INDIDEV/INDICONFIG/INDISKEL/INDIPREFIX for the driver. The FIFO is created if
+missing. With -f the server keeps running with no drivers at all.
+
+examples:
+  indipyserver --demo
+  indipyserver indi_simulator_telescope indi_simulator_ccd
+  indipyserver -p 7625 --host 0.0.0.0 indi_lx200generic --driver-script my_driver.py
+  indipyserver "Dome Simulator"@obs-east:7624 @obs-west:7624
+  indipyserver -v -f /tmp/indififo
+
+Ctrl-C or SIGTERM shuts down cleanly: drivers get EOF, then SIGTERM, then SIGKILL, and are
+reaped; the exit status is 0.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ExDriverSpec:
+    """An executable driver from the command line."""
+
+    program: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Options:
+    """The parsed command line."""
+
+    port: int
+    host: str
+    max_client_mb: int
+    max_restarts: int
+    verbosity: int
+    fifo: str | None
+    demo: bool
+    remote_blobs: bool
+    exdrivers: list[ExDriverSpec]
+    remotes: list[RemoteSpec]
+    scripts: list[str]
+    modules: list[str]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="indipyserver",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("drivers", nargs="*", metavar="DRIVER",
+                        help="executable driver, [device]@host[:port] remote, or a .py file")
+    parser.add_argument("-p", "--port", type=int, default=7624,
+                        help="TCP port to listen on (default 7624)")
+    parser.add_argument("--host", default="localhost",
+                        help="interface to listen on (default localhost; 0.0.0.0 for all: "
+                             "INDI has no authentication)")
+    parser.add_argument("-m", type=int, default=128, metavar="MB", dest="max_client_mb",
+                        help="MB queued to one client before it is disconnected (default 128)")
+    parser.add_argument("-r", type=int, default=10, metavar="N", dest="max_restarts",
+                        help="restarts of a failing driver before it is given up (default 10; "
+                             "the count resets after a minute of stable running)")
+    parser.add_argument("-v", action="count", default=0, dest="verbosity",
+                        help="-v key events, -vv debug of the server, -vvv debug of everything")
+    parser.add_argument("-f", metavar="FIFO", dest="fifo",
+                        help="read start/stop commands from this FIFO (indiserver compatible)")
+    parser.add_argument("--driver-script", action="append", default=[], metavar="FILE",
+                        dest="scripts", help="load an in-process Python driver from a file")
+    parser.add_argument("--module", action="append", default=[], metavar="NAME",
+                        dest="modules", help="load an in-process Python driver from a module")
+    parser.add_argument("--demo", action="store_true",
+                        help="also serve the built-in demo thermostat (no hardware needed)")
+    parser.add_argument("--remote-blobs", action="store_true",
+                        help="ask remote servers for BLOBs always, not only when a client does")
+    return parser
+
+
+def _is_in_process_script(arg: str) -> bool:
+    return arg.endswith(".py") and os.path.isfile(arg) and not os.access(arg, os.X_OK)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    """Parse the command line; exits with status 2 and a usage message on errors."""
+    parser = _build_parser()
+    ns = parser.parse_args(argv)
+    exdrivers: list[ExDriverSpec] = []
+    remotes: list[RemoteSpec] = []
+    scripts = list(ns.scripts)
+    for arg in ns.drivers:
+        if "@" in arg:
+            try:
+                remotes.append(parse_remote_spec(arg))
+            except ValueError as exc:
+                parser.error(str(exc))
+        elif _is_in_process_script(arg):
+            scripts.append(arg)
+        else:
+            exdrivers.append(ExDriverSpec(arg))
+    if not (exdrivers or remotes or scripts or ns.modules or ns.demo or ns.fifo):
+        parser.error("nothing to serve: give a driver, --driver-script, --module, --demo or -f")
+    if not 0 < ns.port < 65536:
+        parser.error(f"bad port {ns.port}")
+    if ns.max_restarts < 0 or ns.max_client_mb <= 0:
+        parser.error("-r must be >= 0 and -m > 0")
+    return Options(
+        port=ns.port,
+        host=ns.host,
+        max_client_mb=ns.max_client_mb,
+        max_restarts=ns.max_restarts,
+        verbosity=ns.verbosity,
+        fifo=ns.fifo,
+        demo=ns.demo,
+        remote_blobs=ns.remote_blobs,
+        exdrivers=exdrivers,
+        remotes=remotes,
+        scripts=scripts,
+        modules=list(ns.modules),
+    )
+
+
+def _drivers_from(module: Any, origin: str) -> list[Any]:
+    """The IPyDriver instances a module offers: make_driver(), then `drivers`, then `driver`."""
+    if callable(getattr(module, "make_driver", None)):
+        made = module.make_driver()
+    elif hasattr(module, "drivers"):
+        made = module.drivers
+    elif hasattr(module, "driver"):
+        made = module.driver
+    else:
+        raise ValueError(f"{origin} has no make_driver(), `drivers` or `driver`")
+    found = list(made) if isinstance(made, Iterable) and not hasattr(made, "serve") else [made]
+    for driver in found:
+        if not hasattr(driver, "serve"):
+            raise ValueError(f"{origin} gave {driver!r}, which is not an IPyDriver")
+    return found
+
+
+def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()) -> list[Any]:
+    """Import driver files and modules and collect their drivers; raises ValueError on failure."""
+    drivers: list[Any] = []
+    for path in scripts:
+        name = f"indipyserver_script_{Path(path).stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ValueError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        # The script's own directory first, so its sibling imports work as when run directly.
+        sys.path.insert(0, str(Path(path).resolve().parent))
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise ValueError(f"importing {path} failed: {exc!r}") from exc
+        drivers += _drivers_from(module, path)
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:
+            raise ValueError(f"importing {name} failed: {exc!r}") from exc
+        drivers += _drivers_from(module, name)
+    return drivers
+
+
+def _configure_logging(verbosity: int) -> None:
+    """0: warnings; -v: key events (INFO); -vv: server debug; -vvv: debug of everything."""
+    root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(
+        level=root_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if verbosity == 2:
+        logging.getLogger("indipyserver").setLevel(logging.DEBUG)
+
+
+class _FifoControl:
+    """Applies FIFO commands to a running server."""
+
+    def __init__(self, server: IPyServer, options: Options) -> None:
+        self.server = server
+        self.options = options
+
+    def __call__(self, command: FifoCommand) -> None:
+        if command.remote is not None:
+            self._remote(command)
+        elif command.action == "start":
+            self.server.add_exdriver(
+                command.driver,
+                name=command.name,
+                config=command.config,
+                skel=command.skel,
+                prefix=command.prefix,
+                max_restarts=self.options.max_restarts,
+            )
+        else:
+            stopped = 0
+            for conn in list(self.server.connections):
+                if (
+                    isinstance(conn, ExDriverConnection)
+                    and conn.program == command.driver
+                    and (command.name is None or conn.name == command.name)
+                ):
+                    self.server.remove_connection(conn)
+                    stopped += 1
+            if not stopped:
+                logger.warning("FIFO stop: no running driver %s", command.driver)
+
+    def _remote(self, command: FifoCommand) -> None:
+        spec = command.remote
+        assert spec is not None
+        if command.action == "start":
+            self.server.add_remote(
+                spec.host, spec.port, blob_enable=self.options.remote_blobs, device=spec.device
+            )
+            return
+        for conn in list(self.server.connections):
+            if (
+                getattr(conn, "is_remote", False)
+                and (getattr(conn, "host", None), getattr(conn, "port", None))
+                == (spec.host, spec.port)
+                and (spec.device is None or getattr(conn, "device", None) == spec.device)
+            ):
+                self.server.remove_connection(conn)
+
+
+def build_server(options: Options) -> IPyServer:
+    """Make the server the options describe (drivers are started by ``asyncrun``)."""
+    from .server import IPyServer
+
+    drivers = load_python_drivers(options.scripts, options.modules)
+    if options.demo:
+        from .demo import make_driver
+
+        drivers.append(make_driver())
+    server = IPyServer(
+        *drivers,
+        host=options.host,
+        port=options.port,
+        max_client_queue_bytes=options.max_client_mb * 1024 * 1024,
+    )
+    for ex in options.exdrivers:
+        server.add_exdriver(ex.program, *ex.args, max_restarts=options.max_restarts)
+    for remote in options.remotes:
+        server.add_remote(
+            remote.host, remote.port, blob_enable=options.remote_blobs, device=remote.device
+        )
+    return server
+
+
+async def serve(options: Options) -> None:
+    """Run until cancelled (SIGINT/SIGTERM cancel it), with the FIFO if one was given."""
+    server = build_server(options)
+    async with asyncio.TaskGroup() as tg:
+        if options.fifo:
+            tg.create_task(FifoListener(options.fifo, _FifoControl(server, options)).run())
+        await server.asyncrun()
+        # The server returns by itself only when every driver has gone for good; with a FIFO
+        # it stays (indiserver -f keeps running with zero drivers), so keep the FIFO going.
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``indipyserver`` console script."""
+    options = parse_args(argv)
+    _configure_logging(options.verbosity)
+    try:
+        return asyncio.run(_main(options))
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        return 0
+
+
+async def _main(options: Options) -> int:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    stopping = False
+
+    def stop(signame: str) -> None:
+        nonlocal stopping
+        if not stopping:
+            logger.warning("%s received: shutting down", signame)
+            stopping = True
+            task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig.name)
+    try:
+        await serve(options)
+    except asyncio.CancelledError:
+        if not stopping:
+            raise
+        task.uncancel()
+        return 0
+    except (ValueError, OSError) as exc:  # bad driver module, port in use, FIFO not a FIFO
+        logger.error("%s", exc)
+        return 1
+    except ExceptionGroup as group:
+        for exc in group.exceptions:
+            logger.error("%s", exc, exc_info=exc)
+        return 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+    logger.error("no drivers left; exiting")
+    return 1

@@ -1,0 +1,122 @@
+"""The indipyserver command line: indiserver-style arguments and loading in-process drivers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from indipyserver.cli import ExDriverSpec, load_python_drivers, parse_args
+from indipyserver.remote import RemoteSpec
+
+
+def test_defaults_match_indiserver_except_the_listening_interface() -> None:
+    """Port 7624, -m 128, -r 10 as indiserver; but localhost, since INDI has no authentication."""
+    o = parse_args(["indi_simulator_ccd"])
+    assert (o.port, o.host, o.max_client_mb, o.max_restarts, o.verbosity) == (
+        7624, "localhost", 128, 10, 0,
+    )
+    assert o.exdrivers == [ExDriverSpec("indi_simulator_ccd")]
+    assert o.remotes == [] and o.fifo is None and not o.demo
+
+
+def test_positional_drivers_are_executables_or_remotes_in_every_form() -> None:
+    """'[device]@host[:port]' is a remote (device optional, port optional), the rest executables."""
+    o = parse_args([
+        "-p", "7700", "--host", "0.0.0.0", "-m", "1000", "-r", "0", "-vvv",
+        "indi_simulator_telescope", "CCD Simulator@pi.local:7625", "@otherhost",
+        "Dome Simulator@[::1]", "./drivers/indi_mine",
+    ])
+    assert (o.port, o.host, o.max_client_mb, o.max_restarts, o.verbosity) == (
+        7700, "0.0.0.0", 1000, 0, 3,
+    )
+    assert o.exdrivers == [ExDriverSpec("indi_simulator_telescope"), ExDriverSpec("./drivers/indi_mine")]
+    assert o.remotes == [
+        RemoteSpec("pi.local", 7625, "CCD Simulator"),
+        RemoteSpec("otherhost", 7624, None),
+        RemoteSpec("::1", 7624, "Dome Simulator"),
+    ]
+
+
+def test_fifo_alone_is_enough_to_run() -> None:
+    """indiserver -f runs with zero drivers (indiwebmanager starts them later)."""
+    assert parse_args(["-f", "/tmp/indififo", "-v"]).fifo == "/tmp/indififo"
+
+
+def test_nothing_to_serve_is_a_usage_error() -> None:
+    """Like indiserver: no drivers and no FIFO prints usage and exits 2."""
+    with pytest.raises(SystemExit) as info:
+        parse_args([])
+    assert info.value.code == 2
+
+
+@pytest.mark.parametrize("argv", [["@host:notaport"], ["-p", "0", "x"], ["-r", "-1", "x"]])
+def test_bad_arguments_exit_2(argv: list[str]) -> None:
+    """Typos are reported with usage rather than producing a half-working server."""
+    with pytest.raises(SystemExit) as info:
+        parse_args(argv)
+    assert info.value.code == 2
+
+
+def test_non_executable_py_file_is_loaded_in_process(tmp_path: Path) -> None:
+    """A plain .py positional is an in-process driver; an executable file stays a subprocess."""
+    plain = tmp_path / "plain.py"
+    plain.write_text("")
+    runnable = tmp_path / "runnable.py"
+    runnable.write_text("")
+    runnable.chmod(0o755)
+    o = parse_args([str(plain), str(runnable), "--module", "pkg.mod", "--driver-script", "x.py"])
+    assert o.scripts == ["x.py", str(plain)]
+    assert o.modules == ["pkg.mod"]
+    assert o.exdrivers == [ExDriverSpec(str(runnable))]
+
+
+class FakeDriver:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def serve(self, link: object) -> None:
+        """Looks like an IPyDriver to the loader."""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "def make_driver():\n    return FakeDriver('a')\n",
+        "def make_driver():\n    return [FakeDriver('a'), FakeDriver('b')]\n",
+        "drivers = [FakeDriver('a'), FakeDriver('b')]\n",
+        "driver = FakeDriver('a')\n",
+    ],
+)
+def test_driver_script_forms(tmp_path: Path, body: str) -> None:
+    """make_driver() (one or a list), `drivers` or `driver`; __main__ blocks do not run."""
+    script = tmp_path / "mydriver.py"
+    script.write_text(
+        "from tests.server.test_cli import FakeDriver\n" + body
+        + "if __name__ == '__main__':\n    raise SystemExit('must not run')\n"
+    )
+    names = [d.name for d in load_python_drivers(scripts=[str(script)])]
+    assert names == (["a", "b"] if "b" in body else ["a"])
+
+
+def test_a_module_without_drivers_is_a_clear_error(tmp_path: Path) -> None:
+    """A module offering nothing is refused with a message naming what is expected."""
+    script = tmp_path / "empty.py"
+    script.write_text("x = 1\n")
+    with pytest.raises(ValueError, match="make_driver"):
+        load_python_drivers(scripts=[str(script)])
+    with pytest.raises(ValueError, match="importing"):
+        load_python_drivers(modules=["no_such_module_anywhere"])
+
+
+def test_help_explains_drivers_remotes_fifo_python_and_demo() -> None:
+    """`indipyserver --help` documents every way to give a driver, and the FIFO grammar."""
+    out = subprocess.run(
+        [sys.executable, "-m", "indipyserver", "--help"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout
+    for needle in ("@host[:port]", "--driver-script", "--module", "make_driver()", "--demo",
+                   'start <driver> [-n "name"]', "stop <driver>", "-m MB", "-r N", "SIGTERM"):
+        assert needle in out, needle
