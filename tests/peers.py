@@ -1,0 +1,394 @@
+"""Drive indilib's real INDI peers (Debian ``indi-bin``) from interop tests.
+
+``IndiServer`` runs a C ``indiserver`` with its own port, unix socket and ``HOME``; ``getprop``,
+``setprop`` and ``indi_eval`` run the command-line clients against any server on 127.0.0.1
+(ours or indilib's). Missing binaries are a test *failure*, never a skip: CI installs them with
+``scripts/run-tests``, and a skipped interop suite would hide exactly the bugs it exists for.
+
+Everything has a timeout and a child process is always reaped, so a hung peer fails one test
+instead of the whole run. Usage::
+
+    def test_something(indiserver_factory, tmp_path):
+        server = indiserver_factory("indi_simulator_telescope")
+        values = getprop(server.port, "Telescope Simulator.CONNECTION.*", cwd=tmp_path)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import pytest
+
+HOST = "127.0.0.1"
+INSTALL_HINT = (
+    "install Debian's indi-bin (`apt-get install -y indi-bin` as root), "
+    "or run the suite with `bash scripts/run-tests`, which installs it"
+)
+# Seconds beyond a peer's own -t timeout before we give up on the process and kill it.
+_GRACE = 10.0
+
+
+def find_binary(name: str) -> str:
+    """Path of an indi-bin program; fails the test (not skips) when it is not installed."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} not found on PATH: {INSTALL_HINT}", pytrace=False)
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0 and release it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_accepts(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
+    """True when something accepts TCP connections on host:port now."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class PeerResult:
+    """What a command-line peer did: its arguments, exit code and both outputs."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def describe(self) -> str:
+        """A readable summary for assertion messages."""
+        return (
+            f"{' '.join(self.args)}\n  exit {self.returncode}\n"
+            f"  stdout: {self.stdout.strip()!r}\n  stderr: {self.stderr.strip()!r}"
+        )
+
+
+class GetpropResult(dict[str, str]):
+    """``indi_getprop`` output as ``{"dev.prop.elem": value}``, plus the exit code and outputs.
+
+    indi_getprop exits 0 when every non-wildcard query matched, 1 when something was missing and
+    2 on error; values are the raw wire text (numbers as ``%.20g``).
+    """
+
+    def __init__(self, values: Mapping[str, str], result: PeerResult) -> None:
+        super().__init__(values)
+        self.result = result
+        self.returncode = result.returncode
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+
+
+def parse_getprop_output(text: str) -> dict[str, str]:
+    """Parse ``dev.prop.elem=value`` lines; a line without ``=`` continues a multi-line text."""
+    values: dict[str, str] = {}
+    last: str | None = None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.count(".") >= 2:
+            values[key] = value
+            last = key
+        elif last is not None:
+            values[last] += "\n" + line
+    return values
+
+
+def run_peer(
+    args: Sequence[str],
+    *,
+    timeout: float,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> PeerResult:
+    """Run a peer to completion in ``cwd`` (a fresh temporary folder if None) with ``HOME=cwd``.
+
+    A peer still running after ``timeout`` seconds is killed and the test fails, showing what
+    it printed. The temporary folder matters: indi_getprop saves BLOBs into its working folder.
+    """
+    with contextlib.ExitStack() as stack:
+        if cwd is None:
+            cwd = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="indipeer-")))
+        full_env = {**os.environ, "HOME": str(cwd), **(env or {})}
+        try:
+            done = subprocess.run(
+                list(args),
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            out = _text(exc.stdout)
+            err = _text(exc.stderr)
+            pytest.fail(
+                f"{' '.join(args)} still running after {timeout:.0f} s; killed.\n"
+                f"  stdout: {out!r}\n  stderr: {err!r}",
+                pytrace=False,
+            )
+        return PeerResult(tuple(args), done.returncode, done.stdout, done.stderr)
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data if isinstance(data, str) else data.decode(errors="replace")
+
+
+def _seconds(timeout: float) -> str:
+    """The whole seconds the indi tools' -t option takes."""
+    return str(max(1, math.ceil(timeout)))
+
+
+def getprop(
+    port: int,
+    *specs: str,
+    timeout: float = 2.0,
+    host: str = HOST,
+    cwd: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> GetpropResult:
+    """Run ``indi_getprop -t timeout`` for ``specs`` (``dev.prop.elem``, ``*`` wildcards).
+
+    It returns as soon as every non-wildcard spec matched, else after ``timeout`` seconds (so
+    wildcard queries always take the whole timeout). ``cwd`` receives any BLOB files.
+    """
+    args = [find_binary("indi_getprop"), "-h", host, "-p", str(port), "-t", _seconds(timeout)]
+    result = run_peer([*args, *extra_args, *specs], timeout=timeout + _GRACE, cwd=cwd)
+    return GetpropResult(parse_getprop_output(result.stdout), result)
+
+
+def setprop(
+    port: int,
+    *specs: str,
+    timeout: float = 2.0,
+    host: str = HOST,
+    cwd: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> PeerResult:
+    """Run ``indi_setprop`` with ``specs`` like ``"dev.prop.elem=value"``; exit 0 means sent.
+
+    Put ``-n``/``-s``/``-x`` type flags in ``specs`` before the spec they apply to. Untyped
+    specs make indi_setprop wait for the property's definition and check it is writable.
+    """
+    args = [find_binary("indi_setprop"), "-h", host, "-p", str(port), "-t", _seconds(timeout)]
+    return run_peer([*args, *extra_args, *specs], timeout=timeout + _GRACE, cwd=cwd)
+
+
+def indi_eval(
+    port: int,
+    expression: str,
+    *,
+    wait: bool = True,
+    timeout: float = 5.0,
+    host: str = HOST,
+    cwd: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> PeerResult:
+    """Run ``indi_eval`` on an expression such as ``'"Dev.PROP.ELEM"==1'``.
+
+    With ``wait`` (``-w``) it waits until the expression is true; exit 0 means true, 1 false or
+    timed out, 2 error.
+    """
+    args = [find_binary("indi_eval"), "-h", host, "-p", str(port), "-t", _seconds(timeout)]
+    if wait:
+        args.append("-w")
+    return run_peer([*args, *extra_args, expression], timeout=timeout + _GRACE, cwd=cwd)
+
+
+class IndiServer:
+    """indilib's ``indiserver`` running ``drivers`` on a free port, for one test.
+
+    It gets its own ``-p`` port and ``-u`` unix socket (a second server on the same socket path
+    exits), ``HOME`` in ``workdir`` (drivers write ``~/.indi`` config there) and its stderr log
+    in ``workdir/indiserver.log``. Starting waits until the port accepts connections; stopping
+    terminates and reaps the server and any driver it left behind.
+    """
+
+    def __init__(
+        self,
+        *drivers: str,
+        workdir: Path,
+        port: int | None = None,
+        verbosity: int = 1,
+        extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        startup_timeout: float = 10.0,
+    ) -> None:
+        self.drivers = drivers
+        self.workdir = workdir
+        self.home = workdir / "home"
+        self.log_path = workdir / "indiserver.log"
+        self._fixed_port = port
+        self.port = port if port is not None else 0
+        self.verbosity = verbosity
+        self.extra_args = tuple(extra_args)
+        self.env = dict(env or {})
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        # sun_path holds 108 bytes; pytest's tmp paths can be long.
+        sock = workdir / "indiserver.sock"
+        self.socket_path = str(sock) if len(str(sock)) < 100 else f"/tmp/indipy-{uuid.uuid4().hex}"
+
+    @property
+    def args(self) -> list[str]:
+        """The indiserver command line."""
+        verbose = ["-" + "v" * self.verbosity] if self.verbosity > 0 else []
+        return [
+            find_binary("indiserver"),
+            *verbose,
+            "-p",
+            str(self.port),
+            "-u",
+            self.socket_path,
+            *self.extra_args,
+            *self.drivers,
+        ]
+
+    def start(self) -> Self:
+        """Start the server and wait until it accepts TCP connections; fail the test if not."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        # A free port can be taken between our check and indiserver's bind: try a few.
+        for _attempt in range(3):
+            if self._fixed_port is None:
+                self.port = free_port()
+            self._spawn()
+            if self._wait_listening():
+                return self
+            returncode = self.stop()
+            if self._fixed_port is not None or "bind" not in self.log_text():
+                break
+        pytest.fail(
+            f"indiserver did not accept connections on port {self.port} within "
+            f"{self.startup_timeout:.0f} s (exit {returncode}).\n"
+            f"{' '.join(self.args)}\n--- log ---\n{self.log_tail()}",
+            pytrace=False,
+        )
+
+    def _spawn(self) -> None:
+        env = {**os.environ, "HOME": str(self.home), **self.env}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.args,
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Own process group, so stop() can also reap drivers the server leaves behind.
+                start_new_session=True,
+            )
+
+    def _wait_listening(self) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            if port_accepts(self.port):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> int | None:
+        """Terminate and reap the server and its process group; returns its exit code."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        # Drivers get EOF on stdin when the server dies and exit by themselves; any that did not
+        # are still in the server's process group (pgid == the server's pid, which we started).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if self.socket_path.startswith("/tmp/indipy-"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.socket_path)
+        return process.returncode
+
+    @property
+    def running(self) -> bool:
+        """True while the server process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+    def log_text(self) -> str:
+        """Everything the server (and its drivers' stderr) has logged so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the log, for failure messages."""
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def wait_for_log(self, text: str, timeout: float = 5.0) -> bool:
+        """Wait until ``text`` appears in the log; False after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log_text():
+                return True
+            time.sleep(0.05)
+        return text in self.log_text()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<IndiServer port={self.port} drivers={list(self.drivers)} {state}>"
+
+
+@pytest.fixture
+def indiserver_factory(tmp_path: Path) -> Iterator[Callable[..., IndiServer]]:
+    """Start indilib indiservers for a test: ``indiserver_factory("indi_simulator_ccd", ...)``.
+
+    Keyword arguments go to :class:`IndiServer`. Every server started is stopped at teardown.
+    """
+    servers: list[IndiServer] = []
+
+    def start(*drivers: str, **kwargs: object) -> IndiServer:
+        workdir = tmp_path / f"indiserver-{len(servers)}"
+        workdir.mkdir()
+        server = IndiServer(*drivers, workdir=workdir, **kwargs)  # type: ignore[arg-type]
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in reversed(servers):
+        server.stop()
