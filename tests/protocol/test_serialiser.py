@@ -1,0 +1,79 @@
+"""serialise: what C peers can read (five entities, no numeric refs, no CDATA), and local errors."""
+
+from __future__ import annotations
+
+import binascii
+
+import pytest
+
+from indipydriver.protocol import (
+    BLOB,
+    DefNumberVector,
+    DefTextVector,
+    LocalProtocolError,
+    Message,
+    Number,
+    Perm,
+    SetBLOBVector,
+    SetTextVector,
+    State,
+    Switch,
+    Text,
+    parse_element,
+    serialise,
+)
+
+
+def test_newlines_and_tabs_are_written_raw_never_as_numeric_references() -> None:
+    wire = serialise(SetTextVector("d", "n", (Text("t", "line1\nline2\tx"),), message="a\tb"))
+    assert b"&#" not in wire
+    assert b"line1\nline2\tx" in wire
+
+
+def test_non_ascii_is_utf8_not_character_references() -> None:
+    wire = serialise(Message("Kamera", message="5° Ω"))
+    assert "5° Ω".encode() in wire and b"&#" not in wire
+
+
+def test_all_five_special_characters_are_escaped_in_attributes_and_content() -> None:
+    wire = serialise(SetTextVector("d&<>\"'", "n", (Text("t", "<&>\"'"),)))
+    assert b'device="d&amp;&lt;&gt;&quot;&apos;"' in wire
+    assert b">&lt;&amp;&gt;&quot;&apos;</oneText>" in wire
+    assert b"CDATA" not in wire
+
+
+def test_blob_is_one_line_of_base64_with_size_and_format_and_no_enclen_unless_set() -> None:
+    data = bytes(range(256)) * 100
+    wire = serialise(SetBLOBVector("CCD", "CCD1", (BLOB("CCD1", data, len(data), ".fits"),)))
+    start = wire.index(b'format=".fits">') + len(b'format=".fits">')
+    body = wire[start : wire.index(b"</oneBLOB>")]
+    assert b"\n" not in body and binascii.a2b_base64(body) == data
+    assert b'size="25600"' in wire and b"enclen" not in wire
+
+
+def test_missing_required_attribute_is_a_local_error_naming_it() -> None:
+    event = DefNumberVector("d", "n", State.OK, Perm.RW, (Number("x", "1"),))  # no format/min/...
+    with pytest.raises(LocalProtocolError, match="defNumber.*'format'"):
+        serialise(event)
+
+
+def test_wrong_member_kind_is_a_local_error() -> None:
+    event = DefTextVector("d", "n", State.OK, Perm.RW, (Switch("s"),))  # type: ignore[arg-type]
+    with pytest.raises(LocalProtocolError, match="cannot hold member"):
+        serialise(event)
+
+
+def test_control_characters_xml_cannot_carry_are_a_local_error() -> None:
+    with pytest.raises(LocalProtocolError, match="cannot be sent"):
+        serialise(Message(message="bell\x07"))
+
+
+def test_not_an_event_is_a_local_error() -> None:
+    with pytest.raises(LocalProtocolError, match="not an INDI event"):
+        serialise("<message/>")  # type: ignore[arg-type]
+
+
+def test_members_given_as_a_list_serialise_and_round_trip() -> None:
+    event = SetTextVector("d", "n", [Text("a", "1"), Text("b", "2")])  # type: ignore[arg-type]
+    assert event.members == (Text("a", "1"), Text("b", "2"))
+    assert parse_element(serialise(event)) == event
