@@ -1,0 +1,137 @@
+"""What a driver sends: changed-only sets, messages not repeated, BLOB size per send, empty sets."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime, timezone
+
+from driverkit import DEV, make_driver
+from indipydriver.protocol import events as pe
+from indipydriver.protocol.enums import State, SwitchState
+from indipydriver.testing import DriverHarness
+
+
+async def test_send_setvector_sends_all_members_or_only_changed_ones() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["NUM"]
+        await vector.send_setVector()
+        first = await client.expect(pe.SetNumberVector)
+        assert [m.name for m in first.members] == ["A", "B"]
+        vector["B"] = 7
+        await vector.send_setVector(allvalues=False)
+        changed = await client.expect(pe.SetNumberVector)
+        assert [(m.name, m.float) for m in changed.members] == [("B", 7.0)]
+        # nothing changed, no message, no state: nothing is sent
+        await vector.send_setVector(allvalues=False)
+        await client.expect_nothing(pe.SetNumberVector)
+
+
+async def test_a_message_goes_with_one_send_only() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["NUM"]
+        await vector.send_setVector(message="moving")
+        assert (await client.expect(pe.SetNumberVector)).message == "moving"
+        await vector.send_setVector()
+        assert (await client.expect(pe.SetNumberVector)).message is None
+        await driver[DEV].send_message("device says")
+        assert (await client.expect(pe.Message)).message == "device says"
+        await driver.send_message("site wide")
+        site = await client.expect(pe.Message)
+        assert site.device is None and site.message == "site wide"
+
+
+async def test_state_timeout_and_timestamp_arguments_are_sent() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        when = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+        await driver[DEV]["NUM"].send_setVector(state="Busy", timeout=5, timestamp=when)
+        event = await client.expect(pe.SetNumberVector)
+        assert (event.state, event.timeout, event.timestamp) == (
+            State.BUSY, "5", "2024-01-02T03:04:05.678")
+
+
+async def test_empty_set_is_a_valid_state_only_acknowledgement() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await driver[DEV]["NUM"].send_setVectorMembers(state="Alert", members=[])
+        event = await client.expect(pe.SetNumberVector)
+        assert event.members == () and event.state == State.ALERT
+
+
+async def test_switch_sets_report_off_before_on() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["ONE"]
+        await vector.send_defVector()  # everything sent once: nothing pending
+        vector["S2"] = "On"
+        await vector.send_setVector(allvalues=False)
+        event = await client.expect(pe.SetSwitchVector)
+        assert [(m.name, m.value) for m in event.members] == [
+            ("S1", SwitchState.OFF), ("S2", SwitchState.ON)]
+
+
+async def test_blob_size_applies_to_one_send_and_is_otherwise_the_data_length() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["BLOB"]
+        raw = b"x" * 1000
+        vector["IMG"] = zlib.compress(raw)
+        vector.set_blobsize("IMG", len(raw))
+        vector.set_blobformat("IMG", ".bin.z")
+        await vector.send_setVectorMembers(members=["IMG"])
+        first = await client.expect(pe.SetBLOBVector)
+        assert first["IMG"].size == 1000 and zlib.decompress(first["IMG"].data) == raw
+        vector["IMG"] = b"abc"
+        vector.set_blobformat("IMG", ".bin")
+        await vector.send_setVectorMembers(members=["IMG"])
+        second = await client.expect(pe.SetBLOBVector)
+        assert second["IMG"].size == 3 and second["IMG"].data == b"abc"
+
+
+async def test_blob_from_a_file_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "image.bin"
+    path.write_bytes(b"\x00\x01\x02")
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        driver[DEV]["BLOB"]["IMG"] = str(path)
+        await driver[DEV]["BLOB"].send_setVectorMembers(members=["IMG"])
+        assert (await client.expect(pe.SetBLOBVector))["IMG"].data == b"\x00\x01\x02"
+
+
+async def test_each_blob_is_followed_by_a_ping_and_the_next_waits_for_its_reply() -> None:
+    driver = make_driver()
+    driver.blob_ping_timeout = 0.3
+    async with DriverHarness(driver, answer_pings=False, show_pings=True) as client:
+        vector = driver[DEV]["BLOB"]
+        vector["IMG"] = b"1"
+        await vector.send_setVectorMembers(members=["IMG"])
+        await client.expect(pe.SetBLOBVector)
+        ping = await client.expect(pe.PingRequest)
+        import asyncio
+
+        second = asyncio.create_task(vector.send_setVectorMembers(members=["IMG"]))
+        await asyncio.sleep(0.05)
+        assert not second.done()  # held back until the server confirms the first BLOB
+        await client.send(pe.PingReply(uid=ping.uid))
+        await asyncio.wait_for(second, 1)
+        await client.expect(pe.SetBLOBVector)
+
+
+async def test_delproperty_disables_the_vector_and_device() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await driver[DEV]["NUM"].send_delProperty(message="gone")
+        event = await client.expect(pe.DelProperty)
+        assert (event.device, event.name, event.message) == (DEV, "NUM", "gone")
+        await driver[DEV]["NUM"].send_setVector()
+        await client.expect_nothing(pe.SetNumberVector)
+        await driver[DEV].send_delProperty()
+        assert (await client.expect(pe.DelProperty)).name is None
+        assert await client.get_properties() == []
+
+
+async def test_sends_before_serving_are_dropped_not_raised() -> None:
+    driver = make_driver()
+    await driver[DEV]["NUM"].send_setVector()
