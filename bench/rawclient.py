@@ -29,16 +29,11 @@ DEF_KEYS = ("defText", "defNumber", "defSwitch", "defLight", "defBLOB")
 _BUFSIZE = 1 << 20
 
 
-class RawClient:
-    def __init__(self, host: str, port: int, name: str = "client", read: bool = True,
-                 rcvbuf: int | None = None, timeout: float = 10.0) -> None:
+class Counter:
+    """Counts byte patterns in a stream fed chunk by chunk (see module doc)."""
+
+    def __init__(self, name: str = "stream") -> None:
         self.name = name
-        self.read = read
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if rcvbuf:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.setblocking(False)
         self.patterns: dict[str, bytes] = dict(CLOSE_TAGS)
         self._maxlen = max(len(p) for p in self.patterns.values())
         self._tail = b""
@@ -65,7 +60,7 @@ class RawClient:
     def defs(self) -> int:
         return sum(self.counts.get(k, 0) for k in DEF_KEYS)
 
-    def _account(self, buf: bytearray, n: int, now: float) -> None:
+    def _account(self, buf: bytes | bytearray, n: int, now: float) -> None:
         self.nbytes += n
         if self.t_first_byte is None:
             self.t_first_byte = now
@@ -75,7 +70,7 @@ class RawClient:
             c = buf.count(pat, 0, n)
             if self._tail:
                 k = len(pat) - 1        # an occurrence straddling the previous chunk boundary
-                c += (self._tail[len(self._tail) - k:] + head[:k]).count(pat)
+                c += ((self._tail[-k:] if k else b"") + head[:k]).count(pat)
             if c:
                 self.counts[key] += c
                 self.first.setdefault(key, now)
@@ -85,6 +80,21 @@ class RawClient:
             self._tail = bytes(buf[n - keep:n])
         else:
             self._tail = (self._tail + bytes(buf[:n]))[-keep:]
+
+    def feed(self, data: bytes, now: float | None = None) -> None:
+        self._account(data, len(data), time.perf_counter() if now is None else now)
+
+
+class RawClient(Counter):
+    def __init__(self, host: str, port: int, name: str = "client", read: bool = True,
+                 rcvbuf: int | None = None, timeout: float = 10.0) -> None:
+        super().__init__(name)
+        self.read = read
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.setblocking(False)
 
     # -- I/O --------------------------------------------------------------------------------
     def send(self, data: bytes) -> None:
