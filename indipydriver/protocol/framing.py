@@ -45,6 +45,7 @@ _ATTR = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _RESYNC_POINT = re.compile(rb"<[A-Za-z_?]")
 _CLOSE_TAIL = re.compile(rb"[ \t\r\n]*+>")
 _WHITESPACE = frozenset(b" \t\r\n")
+_XML_SPACE = " \t\r\n"  # what XML (and indilib's lilxml) calls whitespace; not NBSP etc.
 _NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _NAME_CHAR = _NAME_START | frozenset(b"0123456789.:-")
 
@@ -85,7 +86,7 @@ def _decode_attrs(raw: bytes) -> dict[str, str]:
         # SPEC: names and text are ISO-8859-1; C drivers may send raw Latin-1 bytes.
         text = raw.decode("latin-1")
     return {
-        key: unescape(dq or sq).strip() if "&" in (dq or sq) else (dq or sq).strip()
+        key: unescape(dq or sq).strip(_XML_SPACE) if "&" in (dq or sq) else (dq or sq).strip(_XML_SPACE)
         for key, dq, sq in _ATTR.findall(text)
     }
 
@@ -144,13 +145,23 @@ class Framer:
             if state == _IDLE:
                 lt = work.find(b"<", pos)
                 if lt < 0:
-                    if work[pos:].strip():
-                        out.append(self._error("text outside any element", offset + pos))
+                    rest = work[pos:]
+                    text = rest.lstrip()
+                    if text:
+                        where = offset + pos + len(rest) - len(text)
+                        out.append(self._error("text outside any element", where))
                         state = _RESYNC
                     pos = n
                     break
                 if lt > pos and not work[pos:lt].isspace():
-                    out.append(self._error("text outside any element", offset + pos))
+                    # Report where the text starts, and resync as if it had arrived alone, so
+                    # the result never depends on how the stream was split.
+                    rest = work[pos:lt]
+                    where = offset + pos + len(rest) - len(rest.lstrip())
+                    out.append(self._error("text outside any element", where))
+                    pos = lt
+                    state = _RESYNC
+                    continue
                 pos = lt
                 if lt + 1 >= n:
                     break
@@ -272,7 +283,12 @@ class Framer:
                             pos = j
                             state = _RESYNC
                             continue
-                        if not self._discarding:
+                        if self._discarding:
+                            pass
+                        elif end - pos > self.max_element_size:
+                            # Same verdict whether the element arrived in one read or many.
+                            self._check_size(work, pos, end, out)
+                        else:
                             out.append(self._frame(work, pos, end, None, self._attrs_raw))
                         pos = end
                         state = _IDLE

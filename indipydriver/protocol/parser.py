@@ -26,6 +26,9 @@ __all__ = ["parse_element"]
 
 logger = logging.getLogger(__name__)
 
+# Only XML whitespace is stripped (what indilib pads with); a value may end in e.g. NBSP.
+_XML_SPACE = " \t\r\n"
+
 # A compiled attribute: (name, required, converter or None). Enum converters are plain dict
 # lookups: calling an Enum class costs about ten times more.
 _AttrPlan = tuple[str, bool, "dict[str, Any] | Callable[[str], Any] | None"]
@@ -66,7 +69,7 @@ def _convert_attrs(
             if required:
                 raise ProtocolError(f"{where}: missing required attribute {name!r}")
             continue
-        value = raw.strip()
+        value = raw.strip(_XML_SPACE)
         if conv is None:
             kwargs[name] = value
         elif type(conv) is dict:
@@ -89,7 +92,7 @@ def _convert_attrs(
 
 
 def _body_value(body: Body, enum: type[Enum] | None, text: str | None, where: str) -> Any:
-    text = text.strip() if text else ""
+    text = text.strip(_XML_SPACE) if text else ""
     if body is Body.TEXT:
         return text
     if body is Body.ENUM:
@@ -114,7 +117,7 @@ def _member(spec: MemberSpec, element: ET.Element, parent: str) -> Any:
     attrib = element.attrib
     name = attrib.get("name")
     if name is not None:
-        where = f"{where} name={name.strip()!r}"
+        where = f"{where} name={name.strip(_XML_SPACE)!r}"
     kwargs = _convert_attrs(_MEMBER_PLANS[spec.tag], attrib, where)
     if spec.body is not Body.EMPTY:
         kwargs[spec.value_field] = _body_value(spec.body, spec.enum, element.text, where)
