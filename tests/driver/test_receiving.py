@@ -1,0 +1,177 @@
+"""Client requests: checked before rxevent, rejected with a log line, state left unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from typing import Any
+
+import pytest
+
+from driverkit import DEV, RecordingDriver, make_driver
+from indipydriver import newBLOBVector, newNumberVector, newSwitchVector, newTextVector
+from indipydriver.protocol import events as pe
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.testing import DriverHarness
+
+
+async def _settle(driver: RecordingDriver, count: int = 1) -> None:
+    for _ in range(50):
+        if len(driver.events) >= count:
+            return
+        await asyncio.sleep(0.005)
+
+
+async def test_valid_numbers_reach_rxevent_as_floats_with_raw_text_kept() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", " -1:30 "),
+                                                          pe.Number("B", "1e6"))))
+        await _settle(driver)
+    event = driver.events[0]
+    assert isinstance(event, newNumberVector)
+    assert dict(event) == {"A": -1.5, "B": 1e6}
+    assert event.raw["A"].value == "-1:30"
+    assert event.vector is driver[DEV]["NUM"] and event.devicename == DEV
+    assert event.vectorname == "NUM" and event.timestamp is not None
+
+
+async def test_partial_vector_is_accepted_like_indi_setprop_sends() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await client.send('<newNumberVector device="Dev" name="NUM">'
+                          '<oneNumber name="B">3</oneNumber></newNumberVector>')
+        await _settle(driver)
+    assert dict(driver.events[0]) == {"B": 3.0}
+
+
+REJECTIONS = [
+    ('<newNumberVector device="Other" name="NUM"><oneNumber name="A">1</oneNumber>'
+     '</newNumberVector>', "unknown device"),
+    ('<newNumberVector device="Dev" name="NOPE"><oneNumber name="A">1</oneNumber>'
+     '</newNumberVector>', "unknown vector"),
+    ('<newNumberVector device="Dev" name="NUM"><oneNumber name="Z">1</oneNumber>'
+     '</newNumberVector>', "unknown member"),
+    ('<newNumberVector device="Dev" name="RO"><oneNumber name="X">1</oneNumber>'
+     '</newNumberVector>', "read-only"),
+    ('<newNumberVector device="Dev" name="NUM"><oneNumber name="A">abc</oneNumber>'
+     '</newNumberVector>', "does not parse"),
+    ('<newNumberVector device="Dev" name="NUM"><oneNumber name="A">10.5</oneNumber>'
+     '</newNumberVector>', "outside min"),
+    ('<newNumberVector device="Dev" name="NUM"><oneNumber name="A">-11</oneNumber>'
+     '</newNumberVector>', "outside min"),
+    ('<newSwitchVector device="Dev" name="NUM"><oneSwitch name="A">On</oneSwitch>'
+     '</newSwitchVector>', "not a SwitchVector"),
+    ('<newSwitchVector device="Dev" name="ONE"><oneSwitch name="S2">On</oneSwitch>'
+     '<oneSwitch name="S3">On</oneSwitch></newSwitchVector>', "allows one switch On"),
+    ('<newSwitchVector device="Dev" name="ONE"><oneSwitch name="S1">Off</oneSwitch>'
+     '</newSwitchVector>', "would leave none On"),
+    ('<newSwitchVector device="Dev" name="ATMOST"><oneSwitch name="M1">On</oneSwitch>'
+     '<oneSwitch name="M2">On</oneSwitch></newSwitchVector>', "allows one switch On"),
+    ('<newSwitchVector device="Dev" name="ONE"><oneSwitch name="S2">Maybe</oneSwitch>'
+     '</newSwitchVector>', "S2"),
+    ('<newBLOBVector device="Dev" name="BLOB"><oneBLOB name="IMG" size="3" format=".z">'
+     'AAAA</oneBLOB></newBLOBVector>', "cannot be decoded"),
+]
+
+
+@pytest.mark.parametrize(("xml", "why"), REJECTIONS)
+async def test_bad_requests_are_rejected_with_a_log_line_and_state_unchanged(
+    xml: str, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    driver = make_driver()
+    before = {name: dict(vector) for name, vector in driver[DEV].items()}
+    with caplog.at_level(logging.WARNING):
+        async with DriverHarness(driver) as client:
+            await client.send(xml)
+            await client.collect(0.02)
+    assert driver.events == []
+    assert {name: dict(vector) for name, vector in driver[DEV].items()} == before
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("rejected" in line and why in line for line in lines), lines
+    if "device=" not in xml[:40] and "Other" not in xml:
+        assert any(repr(DEV) in line for line in lines)
+
+
+async def test_min_equal_to_max_means_no_limits() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("B", "123456"),)))
+        await _settle(driver)
+    assert driver.events[0]["B"] == 123456.0
+
+
+async def test_one_of_many_accepts_the_single_switch_turning_on() -> None:
+    driver = make_driver(echo=True)
+    async with DriverHarness(driver) as client:
+        await client.send(pe.NewSwitchVector(DEV, "ONE", (pe.Switch("S3", SwitchState.ON),)))
+        reply = await client.expect(pe.SetSwitchVector)
+    assert isinstance(driver.events[0], newSwitchVector)
+    assert {m.name: m.value for m in reply.members} == {"S1": "Off", "S2": "Off", "S3": "On"}
+    assert dict(driver[DEV]["ONE"]) == {"S1": "Off", "S2": "Off", "S3": "On"}
+
+
+async def test_text_and_blob_values_arrive_decoded() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await client.send(pe.NewTextVector(DEV, "TXT", (pe.Text("T", "a < b & c"),)))
+        payload = b"image" * 100
+        await client.send(pe.NewBLOBVector(DEV, "BLOB", (
+            pe.BLOB("IMG", zlib.compress(payload), len(payload), ".bin.z"),)))
+        await _settle(driver, 2)
+    text, blob = driver.events
+    assert isinstance(text, newTextVector) and text["T"] == "a < b & c"
+    assert isinstance(blob, newBLOBVector) and blob["IMG"] == payload
+    assert blob.sizeformat["IMG"] == (500, ".bin.z")
+
+
+async def test_enableblob_is_not_acted_on_by_the_driver() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await client.send('<enableBLOB device="Dev">Never</enableBLOB>')
+        await client.expect_nothing()
+        vector = driver[DEV]["BLOB"]
+        vector["IMG"] = b"still sent"
+        await vector.send_setVectorMembers(members=["IMG"])
+        assert (await client.expect(pe.SetBLOBVector))["IMG"].data == b"still sent"
+
+
+class FailingDriver(RecordingDriver):
+    async def rxevent(self, event: Any) -> None:
+        self.events.append(event)
+        if len(self.events) == 1:
+            raise RuntimeError("boom")
+        await event.vector.send_setVector()
+
+
+async def test_an_error_in_rxevent_is_logged_with_device_and_vector_and_the_driver_continues(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from driverkit import make_device
+
+    driver = FailingDriver(make_device())
+    async with DriverHarness(driver) as client:
+        await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "1"),)))
+        await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "2"),)))
+        await client.expect(pe.SetNumberVector, name="NUM")
+        assert client.serving
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("rxevent" in r.getMessage() and "'Dev'" in r.getMessage()
+               and "'NUM'" in r.getMessage() and r.exc_info for r in errors)
+
+
+async def test_malformed_xml_is_skipped_and_later_requests_still_work() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await client.send(b"<newNumberVector device='Dev' name='NUM'><oneNumber <<>></newNumberVector>")
+        await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "4"),)))
+        await _settle(driver)
+    assert driver.events[-1]["A"] == 4.0
+
+
+async def test_ping_requests_are_answered_with_the_same_uid() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await client.send(pe.PingRequest(uid="abc/1"))
+        assert await client.expect(pe.PingReply) == pe.PingReply(uid="abc/1")
