@@ -1,0 +1,112 @@
+"""getProperties is answered automatically; snooped traffic reaches snoopevent; snoops repeat."""
+
+from __future__ import annotations
+
+import asyncio
+
+from driverkit import DEV, RecordingDriver, make_device, make_driver
+from indipydriver import Message, defNumberVector, delProperty, getProperties, setNumberVector
+from indipydriver.protocol import events as pe
+from indipydriver.protocol.enums import Perm, State
+from indipydriver.testing import DriverHarness
+
+
+async def test_getproperties_for_all_devices_one_device_and_one_vector() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        everything = await client.get_properties()
+        assert [e.name for e in everything] == list(driver[DEV])
+        assert isinstance(everything[0], pe.DefNumberVector)
+        assert [e.name for e in await client.get_properties(device=DEV)] == list(driver[DEV])
+        one = await client.get_properties(device=DEV, name="TXT")
+        assert [(type(e), e.name) for e in one] == [(pe.DefTextVector, "TXT")]
+        assert await client.get_properties(device="Someone else") == []
+
+
+async def test_definitions_carry_the_vector_attributes() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        defs = {e.name: e for e in await client.get_properties()}
+    number = defs["NUM"]
+    assert (number.label, number.group, number.perm, number.state) == (
+        "Numbers", "G", Perm.RW, State.IDLE)
+    assert (number["A"].format, number["A"].min, number["A"].max) == ("%.2f", "-10.0", "10.0")
+    assert defs["ONE"].rule == "OneOfMany"
+    assert defs["BLOB"]["IMG"].data == b""
+
+
+async def test_with_auto_send_def_false_rxevent_gets_getproperties_instead() -> None:
+    driver = make_driver()
+    driver.auto_send_def = False
+    async with DriverHarness(driver) as client:
+        assert await client.get_properties(device=DEV, name="NUM") == []
+    assert len(driver.events) == 1 and isinstance(driver.events[0], getProperties)
+    assert driver.events[0].vector is driver[DEV]["NUM"]
+
+
+async def test_snooped_def_set_message_and_delproperty_reach_snoopevent() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await driver.send_getProperties("Mount", "COORD")
+        request = await client.expect(pe.GetProperties)
+        assert (request.device, request.name, request.version) == ("Mount", "COORD", "1.7")
+        await client.send(pe.DefNumberVector("Mount", "COORD", State.OK, Perm.RO,
+                                             (pe.Number("RA", "12:30", None, "%9.6m", "0", "24",
+                                                        "0"),)))
+        await client.send(pe.SetNumberVector("Mount", "COORD", (pe.Number("RA", "13.5"),)))
+        await client.send(pe.Message("Mount", message="slewing"))
+        await client.send(pe.DelProperty("Mount", "COORD"))
+        for _ in range(50):
+            if len(driver.snooped) == 4:
+                break
+            await asyncio.sleep(0.005)
+    kinds = [type(e) for e in driver.snooped]
+    assert kinds == [defNumberVector, setNumberVector, Message, delProperty]
+    assert driver.snooped[0]["RA"] == 12.5 and driver.snooped[1]["RA"] == 13.5
+    assert driver.snooped[2].message == "slewing" and driver.snooped[2].devicename == "Mount"
+    assert driver.snooped[3].vectorname == "COORD"
+
+
+async def test_snooping_own_device_is_refused() -> None:
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await driver.send_getProperties(DEV)
+        await client.expect_nothing(pe.GetProperties)
+
+
+async def test_snoop_requests_made_before_serving_are_sent_on_start() -> None:
+    driver = make_driver()
+    await driver.send_getProperties()
+    async with DriverHarness(driver) as client:
+        request = await client.expect(pe.GetProperties)
+        assert request.device is None and request.version == "1.7"
+
+
+class QuickSnoop(RecordingDriver):
+    snoop_quiet_seconds = 0.15
+    snoop_retry_after_delete = 0.05
+
+
+async def test_snoop_request_is_repeated_while_the_device_is_quiet_not_while_it_talks() -> None:
+    driver = QuickSnoop(make_device())
+    async with DriverHarness(driver) as client:
+        await driver.send_getProperties("Mount")
+        await client.expect(pe.GetProperties)
+        # quiet: repeated after about snoop_quiet_seconds
+        await client.expect(pe.GetProperties, device="Mount", timeout=1.0)
+        # talking: not repeated
+        for _ in range(6):
+            await client.send(pe.Message("Mount", message="alive"))
+            await asyncio.sleep(0.05)
+        assert [e for e in client.pending() if isinstance(e, pe.GetProperties)] == []
+
+
+async def test_snoop_request_is_repeated_soon_after_the_device_is_deleted() -> None:
+    driver = QuickSnoop(make_device())
+    driver.snoops.quiet_seconds = 10.0  # only the delete can trigger a repeat in this test
+    async with DriverHarness(driver) as client:
+        await driver.send_getProperties("Mount")
+        await client.expect(pe.GetProperties)
+        await client.send(pe.DelProperty("Mount"))
+        request = await client.expect(pe.GetProperties, timeout=1.0)
+        assert request.device == "Mount"
