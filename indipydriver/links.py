@@ -58,6 +58,7 @@ class StdioLink:
         self._opened = False
         self._open_lock = asyncio.Lock()
         self._dups: list[int] = []
+        self._read_transport: asyncio.BaseTransport | None = None
 
     async def _open(self) -> None:
         async with self._open_lock:
@@ -85,7 +86,9 @@ class StdioLink:
             return
         reader = asyncio.StreamReader(limit=READ_SIZE, loop=loop)
         protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-        await loop.connect_read_pipe(lambda: protocol, os.fdopen(fd, "rb", buffering=0))
+        self._read_transport, _ = await loop.connect_read_pipe(
+            lambda: protocol, os.fdopen(fd, "rb", buffering=0)
+        )
         self._reader = reader
 
     async def _open_writer(self, loop: asyncio.AbstractEventLoop, st: os.stat_result) -> None:
@@ -130,6 +133,9 @@ class StdioLink:
         await asyncio.to_thread(_write_all, fd, data)
 
     async def close(self) -> None:
+        if self._read_transport is not None:
+            self._read_transport.close()
+            self._read_transport = None
         writer = self._writer
         if writer is not None:
             try:
