@@ -1,0 +1,90 @@
+"""The DriverHarness itself: end to end with the demo-style flow, hardware and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from driverkit import DEV, RecordingDriver, make_device, make_driver
+from indipydriver.protocol import events as pe
+from indipydriver.testing import DriverHarness
+
+
+async def test_harness_end_to_end_request_reply_and_shutdown_on_close() -> None:
+    driver = make_driver(echo=True)
+    client = DriverHarness(driver)
+    await client.start()
+    defs = await client.get_properties()
+    assert len(defs) == len(driver[DEV])
+    await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "2.5"),)))
+    reply = await client.expect(pe.SetNumberVector, device=DEV, name="NUM")
+    assert reply["A"].float == 2.5 and driver[DEV]["NUM"]["A"] == 2.5
+    await client.close()
+    assert not client.serving and driver.stopped.is_set()
+
+
+async def test_expect_times_out_when_nothing_matches() -> None:
+    async with DriverHarness(make_driver(), timeout=0.05) as client:
+        with pytest.raises(TimeoutError):
+            await client.expect(pe.SetNumberVector)
+
+
+class Ticker(RecordingDriver):
+    async def hardware(self) -> None:
+        vector = self[DEV]["NUM"]
+        for i in range(3):
+            vector["A"] = i
+            await vector.send_setVector()
+            await asyncio.sleep(0)
+        raise RuntimeError("hardware broke")
+
+
+async def test_hardware_runs_and_its_error_is_logged_without_stopping_the_driver(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    driver = Ticker(make_device())
+    async with DriverHarness(driver) as client:
+        values = [(await client.expect(pe.SetNumberVector))["A"].float for _ in range(3)]
+        assert values == [0.0, 1.0, 2.0]
+        await asyncio.sleep(0.01)
+        assert client.serving
+        assert [e.name for e in await client.get_properties(device=DEV, name="TXT")] == ["TXT"]
+    assert any("hardware" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
+
+
+async def test_background_tasks_run_and_shutdown_stops_serve() -> None:
+    driver = make_driver()
+    started = asyncio.Event()
+
+    async def background() -> None:
+        started.set()
+        await driver[DEV].send_message("from background")
+        await asyncio.sleep(3600)
+
+    driver.add_background(background())
+    async with DriverHarness(driver) as client:
+        assert (await client.expect(pe.Message)).message == "from background"
+        driver.shutdown()
+        await asyncio.wait_for(driver.stopped.wait(), 2)
+        assert not client.serving
+
+
+async def test_a_tight_send_loop_delivers_every_message(capsys: Any) -> None:
+    """Sends 20000 setNumberVectors; the rate goes to the report, the count is what's checked."""
+    import time
+
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["NUM"]
+        count = 20000
+        start = time.perf_counter()
+        for i in range(count):
+            vector["A"] = i % 10
+            await vector.send_setVector()
+        elapsed = time.perf_counter() - start
+        await asyncio.sleep(0.2)
+        assert client.frames_received == count
+    logging.getLogger(__name__).info("setNumberVector send rate: %.0f msgs/s", count / elapsed)
