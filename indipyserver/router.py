@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame
 
+from .propertycache import PropertyCache
+
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
 
@@ -219,8 +221,7 @@ class Router:
         self._snoops: dict[str, dict[DriverConnection, set[str] | None]] = {}
         self._snoop_all: dict[DriverConnection, None] = {}
         self._driver_blobs: dict[DriverConnection, BlobModes] = {}
-        # device -> property -> [latest def, latest non-BLOB set]
-        self._cache: dict[str, dict[str, list[Frame | None]]] = {}
+        self._cache = PropertyCache()
 
     # -- queries (for the server, tests and logs) ----------------------------------------
 
@@ -238,8 +239,7 @@ class Router:
 
     def cached(self, device: str, name: str) -> tuple[Frame | None, Frame | None]:
         """The latest (def, set) kept for a property."""
-        entry = self._cache.get(device, {}).get(name)
-        return (entry[0], entry[1]) if entry else (None, None)
+        return self._cache.get(device, name)
 
     # -- clients -----------------------------------------------------------------------
 
@@ -338,26 +338,12 @@ class Router:
 
     def _replay(self, state: ClientState, device: str | None, name: str | None) -> bool:
         """Send cached defs and sets to one client; False when nothing matched."""
-        found = False
-        for dev, name_, entry in self._cached_entries(device, name):
-            found = True
-            for frame in entry:
-                if frame is not None and state.wants(False, dev, name_):
+        entries = self._cache.replay(device, name)
+        for dev, name_, replay in entries:
+            if state.wants(False, dev, name_):
+                for frame in replay:
                     state.sink.send_frame(frame)
-        return found
-
-    def _cached_entries(
-        self, device: str | None, name: str | None
-    ) -> list[tuple[str, str, list[Frame | None]]]:
-        if device is None:
-            return [(d, n, e) for d, props in self._cache.items() for n, e in props.items()]
-        props = self._cache.get(device)
-        if not props:
-            return []
-        if name is None:
-            return [(device, n, e) for n, e in props.items()]
-        entry = props.get(name)
-        return [(device, name, entry)] if entry else []
+        return bool(entries)
 
     def _ask_remotes(self, device: str, name: str | None, who: str) -> None:
         remotes = [d for d in self._drivers if d.is_remote]
@@ -392,7 +378,7 @@ class Router:
         self._drivers.pop(driver, None)
         for device in sorted(self._owned.pop(driver, ())):
             del self._owner[device]
-            self._cache.pop(device, None)
+            self._cache.delete(device)
             frame = del_property_frame(device)
             self._to_clients(frame, device, None)
             self._to_snoopers(frame, device, None, driver)
@@ -448,19 +434,14 @@ class Router:
         name = attrs.get("name") or None
         if name is not None:
             if tag in DEF_TAGS:
-                self._cache.setdefault(device, {})[name] = [frame, None]
+                self._cache.define(device, name, frame)
             elif tag in SET_TAGS:
                 if tag != "setBLOBVector":  # BLOBs are not kept: stale images, memory
-                    props = self._cache.setdefault(device, {})
-                    entry = props.get(name)
-                    if entry is None:
-                        props[name] = [None, frame]
-                    else:
-                        entry[1] = frame
+                    self._cache.update(device, name, frame)
             elif tag == "delProperty":
-                self._cache.get(device, {}).pop(name, None)
+                self._cache.delete(device, name)
         elif tag == "delProperty":
-            self._cache.pop(device, None)
+            self._cache.delete(device)
         self._to_clients(frame, device, name)
         self._to_snoopers(frame, device, name, driver)
 
@@ -523,11 +504,9 @@ class Router:
 
     def _replay_to_driver(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
         own = self._owned.get(driver, ())
-        for dev, _name, entry in self._cached_entries(device, name):
-            if dev in own:
-                continue
-            for frame in entry:
-                if frame is not None:
+        for dev, _name, replay in self._cache.replay(device, name):
+            if dev not in own:
+                for frame in replay:
                     driver.send(frame.data)
 
     # -- delivery ----------------------------------------------------------------------

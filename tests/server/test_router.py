@@ -7,6 +7,8 @@ import logging
 import pytest
 
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.parser import parse_element
 from indipyserver.router import Router
 
 
@@ -14,6 +16,11 @@ def frames(xml: str) -> list[Frame]:
     out = Framer().feed(xml.encode())
     assert all(isinstance(f, Frame) for f in out), out
     return out  # type: ignore[return-value]
+
+
+def member_values(data: bytes) -> dict[str, str]:
+    event = parse_element(data)
+    return {m.name: m.value for m in event.members}  # type: ignore[union-attr]
 
 
 class FakeClient:
@@ -197,7 +204,10 @@ def test_client_getproperties_is_answered_from_the_cache(router: Router) -> None
     ready(router, d)
     router.driver_frames(d, frames(DEF_X_P + SET_X_P + DEF_X_Q))  # type: ignore[arg-type]
     c = client(router)
-    assert c.text() == DEF_X_P + SET_X_P + DEF_X_Q
+    # One def per property, carrying the latest value: indi_getprop takes the first it sees.
+    assert c.tags() == ["defNumberVector", "defTextVector"]
+    assert member_values(c.got[0]) == {"a": "2"}
+    assert c.got[1] == DEF_X_Q.encode()
     assert d.got == []  # the driver is not made to redefine everything for everyone
 
 
@@ -297,14 +307,38 @@ def test_snoop_registers_and_forwards_to_owner_with_version(router: Router) -> N
     assert snooper.text() == SET_X_P + '<message device="X" message="m"/>'
 
 
-def test_late_snooper_gets_static_values_def_and_latest_set(router: Router) -> None:
+def test_late_snooper_gets_static_values_with_the_latest_set_merged(router: Router) -> None:
     """indi_pylibcamera#31: static values sent before snooping started were never seen."""
     owner, late = FakeDriver("owner"), FakeDriver("late")
     ready(router, owner, late)
-    newer = SET_X_P.replace(">2<", ">3<")
+    newer = SET_X_P.replace(">2<", ">3<").replace('name="P"', 'name="P" state="Busy"')
     router.driver_frames(owner, frames(DEF_X_P + SET_X_P + newer + DEF_X_Q))  # type: ignore[arg-type]
     router.driver_frames(late, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
-    assert late.text() == DEF_X_P + newer + DEF_X_Q
+    assert len(late.got) == 2
+    merged = parse_element(late.got[0])
+    assert isinstance(merged, DefNumberVector)
+    assert merged.state == "Busy" and merged["a"].value == "3" and merged["a"].max == "9"
+    assert late.got[1] == DEF_X_Q.encode()
+
+
+def test_new_def_replaces_the_cached_set(router: Router) -> None:
+    owner = FakeDriver("owner")
+    ready(router, owner)
+    redefined = DEF_X_P.replace(">1<", ">7<")
+    router.driver_frames(owner, frames(DEF_X_P + SET_X_P + redefined))  # type: ignore[arg-type]
+    assert router.cached("X", "P") == (frames(redefined)[0], None)
+    assert client(router).text() == redefined
+
+
+def test_oneNumber_limits_in_a_set_update_the_replayed_definition(router: Router) -> None:
+    """indilib IUUpdateMinMax sends new min/max/step inside oneNumber."""
+    owner = FakeDriver("owner")
+    ready(router, owner)
+    limits = SET_X_P.replace('<oneNumber name="a">', '<oneNumber name="a" min="-5" max="50">')
+    router.driver_frames(owner, frames(DEF_X_P + limits))  # type: ignore[arg-type]
+    merged = parse_element(client(router).got[0])
+    assert isinstance(merged, DefNumberVector)
+    assert (merged["a"].min, merged["a"].max, merged["a"].step) == ("-5", "50", "1")
 
 
 def test_delproperty_clears_the_cache_and_reaches_snoopers(router: Router) -> None:

@@ -1,0 +1,126 @@
+"""The latest definition and value of every property, to answer late getProperties.
+
+SPEC p.11 lets a server cache `def`/`set` to answer `getProperties`. Replaying is what gives
+late snoopers the static values (site, focal length) sent before they asked (indi_pylibcamera
+issue #31), and spares every driver a full redefinition whenever a client connects.
+
+A replay is ONE def carrying the current values (the latest set merged in), not the original
+def followed by the set: clients such as `indi_getprop` take the first value they see and exit.
+The merge parses the two cached elements only when a replay asks for it, and keeps the result
+until the property changes again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.parser import parse_element
+from indipydriver.protocol.serialiser import serialise
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PropertyCache"]
+
+
+class _Entry:
+    __slots__ = ("definition", "latest", "merged")
+
+    def __init__(self, definition: Frame | None, latest: Frame | None) -> None:
+        self.definition = definition
+        self.latest = latest  # newest non-BLOB set since the definition
+        self.merged: list[Frame] | None = None
+
+
+class PropertyCache:
+    """device -> property -> latest def and set (setBLOBVector is never kept: stale, large)."""
+
+    def __init__(self) -> None:
+        self._devices: dict[str, dict[str, _Entry]] = {}
+
+    def define(self, device: str, name: str, frame: Frame) -> None:
+        self._devices.setdefault(device, {})[name] = _Entry(frame, None)
+
+    def update(self, device: str, name: str, frame: Frame) -> None:
+        props = self._devices.setdefault(device, {})
+        entry = props.get(name)
+        if entry is None:
+            props[name] = _Entry(None, frame)
+        else:
+            entry.latest = frame
+            entry.merged = None
+
+    def delete(self, device: str, name: str | None = None) -> None:
+        """delProperty: one property, or the whole device when no name."""
+        if name is None:
+            self._devices.pop(device, None)
+        else:
+            props = self._devices.get(device)
+            if props is not None:
+                props.pop(name, None)
+
+    def get(self, device: str, name: str) -> tuple[Frame | None, Frame | None]:
+        """The cached (def, set) of a property."""
+        entry = self._devices.get(device, {}).get(name)
+        return (entry.definition, entry.latest) if entry else (None, None)
+
+    def replay(self, device: str | None, name: str | None) -> list[tuple[str, str, list[Frame]]]:
+        """(device, property, elements to send) for every cached property that matches."""
+        if device is None:
+            items = [(d, n, e) for d, props in self._devices.items() for n, e in props.items()]
+        else:
+            props = self._devices.get(device, {})
+            if name is None:
+                items = [(device, n, e) for n, e in props.items()]
+            else:
+                entry = props.get(name)
+                items = [(device, name, entry)] if entry else []
+        return [(d, n, self._current(e)) for d, n, e in items]
+
+    def _current(self, entry: _Entry) -> list[Frame]:
+        if entry.merged is None:
+            entry.merged = _merge(entry.definition, entry.latest)
+        return entry.merged
+
+
+def _merge(definition: Frame | None, latest: Frame | None) -> list[Frame]:
+    if definition is None or latest is None:
+        return [f for f in (definition, latest) if f is not None]
+    try:
+        d: Any = parse_element(definition.data)
+        s: Any = parse_element(latest.data)
+        changes: dict[str, Any] = {"members": _merge_members(d.members, s.members)}
+        for attr in ("state", "timeout", "timestamp"):
+            value = getattr(s, attr, None)
+            if value is not None:
+                changes[attr] = value
+        data = serialise(dataclasses.replace(d, **changes))
+    except Exception as exc:  # noqa: BLE001 - a merge failure must never stop routing
+        logger.debug("cannot merge cached %s into its definition (%s): replaying both",
+                     latest.tag, exc)
+        return [definition, latest]
+    return [Frame(definition.tag, definition.attrs, data)]
+
+
+def _merge_members(defined: tuple[Any, ...], updated: tuple[Any, ...]) -> tuple[Any, ...]:
+    new = {m.name: m for m in updated}
+    out = []
+    for member in defined:
+        u = new.get(member.name)
+        if u is None:
+            out.append(member)
+        elif isinstance(member, Number):
+            # indilib's oneNumber may carry new limits (IUUpdateMinMax, INDI notes 1.6).
+            out.append(dataclasses.replace(
+                member,
+                value=u.value,
+                min=u.min if u.min is not None else member.min,
+                max=u.max if u.max is not None else member.max,
+                step=u.step if u.step is not None else member.step,
+            ))
+        else:
+            out.append(dataclasses.replace(member, value=u.value))
+    return tuple(out)

@@ -1,0 +1,199 @@
+"""`IPyServer`: in-process drivers, executable drivers and remote servers behind one port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from typing import Any
+
+from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
+from .driverconn import DriverConnection, InProcessDriverConnection
+from .router import Router
+
+logger = logging.getLogger(__name__)
+
+
+class IPyServer:
+    """An INDI server: routes between TCP clients and every kind of driver.
+
+    Binds to localhost by default: INDI has no authentication (INDI notes 4.10). With
+    `port=0` the system picks a port; `await server.started()` then read `server.port`.
+    """
+
+    def __init__(
+        self,
+        *drivers: Any,
+        host: str = "localhost",
+        port: int = 7624,
+        maxconnections: int = 100,
+        max_client_queue_mb: float = DEFAULT_MAX_CLIENT_QUEUE / (1024 * 1024),
+        handle_signals: bool = True,
+    ) -> None:
+        if maxconnections < 1:
+            raise ValueError("maxconnections must be at least 1")
+        if max_client_queue_mb <= 0:
+            raise ValueError("max_client_queue_mb must be positive")
+        self.host = host
+        self.port = port
+        self.maxconnections = maxconnections
+        self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
+        self.handle_signals = handle_signals
+        self.router = Router()
+        self.clients: set[ClientConnection] = set()
+        self._connections: list[DriverConnection] = []
+        self._tasks: dict[DriverConnection, asyncio.Task[None]] = {}
+        self._taskgroup: asyncio.TaskGroup | None = None
+        self._ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        for driver in drivers:
+            self.add_driver(driver)
+
+    def __repr__(self) -> str:
+        return f"<IPyServer {self.host}:{self.port} {len(self._connections)} drivers>"
+
+    # -- what the server serves ----------------------------------------------------------
+
+    @property
+    def connections(self) -> list[DriverConnection]:
+        """Every driver-side connection: in-process, executable and remote."""
+        return list(self._connections)
+
+    def add_driver(self, driver: Any) -> DriverConnection:
+        """Serve an in-process `IPyDriver` (or any ready-made `DriverConnection`)."""
+        conn = driver if isinstance(driver, DriverConnection) else InProcessDriverConnection(driver)
+        return self.add_connection(conn)
+
+    def add_exdriver(self, program: str, *args: str, **options: Any) -> DriverConnection:
+        """Run an executable driver (C or Python) as a child process on pipes.
+
+        Options (name=, config=, env=, max_restarts=, ...) go to `ExDriverConnection`.
+        """
+        from .exdriver import ExDriverConnection
+
+        return self.add_connection(ExDriverConnection(program, *args, **options))
+
+    def add_remote(
+        self, host: str, port: int = 7624, blob_enable: bool = False, **options: Any
+    ) -> DriverConnection:
+        """Chain another INDI server: its devices are served here too (device=, ... options)."""
+        from .remote import RemoteConnection
+
+        return self.add_connection(RemoteConnection(host, port, blob_enable=blob_enable, **options))
+
+    def add_connection(self, conn: DriverConnection) -> DriverConnection:
+        """Add a driver-side connection; started at once when the server is running."""
+        self._connections.append(conn)
+        if self._taskgroup is not None:
+            self._start(conn)
+        return conn
+
+    def remove_connection(self, conn: DriverConnection) -> None:
+        """Stop a connection for good (FIFO `stop`); its devices are deleted for clients."""
+        if conn in self._connections:
+            self._connections.remove(conn)
+        task = self._tasks.pop(conn, None)
+        stop = getattr(conn, "stop", None)
+        if callable(stop):
+            stop()  # lets it reap its child; its run() then returns
+        elif task is not None:
+            task.cancel()
+
+    def _start(self, conn: DriverConnection) -> None:
+        assert self._taskgroup is not None
+        task = self._taskgroup.create_task(self._run_connection(conn), name=f"driver {conn.label}")
+        self._tasks[conn] = task
+
+    async def _run_connection(self, conn: DriverConnection) -> None:
+        try:
+            await conn.run(self.router)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # One broken connection must not take the server (the TaskGroup) down.
+            logger.exception("connection %s failed", conn.label)
+        finally:
+            self._tasks.pop(conn, None)
+
+    # -- running -------------------------------------------------------------------------
+
+    async def asyncrun(self) -> None:
+        """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""
+        self._loop = asyncio.get_running_loop()
+        self._stop.clear()
+        server = await self._loop.create_server(
+            self._client_factory,
+            "127.0.0.1" if self.host == "localhost" else self.host,
+            self.port,
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        signals = self._install_signals()
+        logger.info("serving INDI on %s:%d", self.host, self.port)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._taskgroup = tg
+                for conn in self._connections:
+                    self._start(conn)
+                self._ready.set()
+                await self._stop.wait()
+                for task in list(self._tasks.values()):
+                    task.cancel()
+        finally:
+            self._taskgroup = None
+            self._ready.clear()
+            server.close()
+            for client in list(self.clients):
+                client.close()
+            for sig in signals:
+                self._loop.remove_signal_handler(sig)
+            logger.info("server on port %d stopped", self.port)
+
+    async def started(self) -> None:
+        """Wait until the server listens (then `port` is the bound port) and drivers run."""
+        await self._ready.wait()
+
+    def shutdown(self) -> None:
+        """Ask `asyncrun` to stop; safe from any thread."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:
+                loop.call_soon_threadsafe(self._stop.set)
+                return
+        self._stop.set()
+
+    def send_message(self, message: str, timestamp: str | None = None) -> None:
+        """A device-less message to every connected client."""
+        self.router.send_message(message, timestamp)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _client_factory(self) -> ClientConnection:
+        return ClientConnection(
+            self.router,
+            self.clients,
+            maxconnections=self.maxconnections,
+            max_queue_bytes=self.max_client_queue_bytes,
+        )
+
+    def _install_signals(self) -> list[signal.Signals]:
+        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
+            return []
+        assert self._loop is not None
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._loop.add_signal_handler(sig, self._on_signal, sig)
+            except (NotImplementedError, RuntimeError):
+                continue
+            installed.append(sig)
+        return installed
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        logger.info("%s: shutting down", sig.name)
+        self._stop.set()
