@@ -290,7 +290,8 @@ def build_server(options: Options) -> IPyServer:
         *drivers,
         host=options.host,
         port=options.port,
-        max_client_queue_bytes=options.max_client_mb * 1024 * 1024,
+        max_client_queue_mb=options.max_client_mb,
+        handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
     )
     for ex in options.exdrivers:
         server.add_exdriver(ex.program, *ex.args, max_restarts=options.max_restarts)
@@ -302,14 +303,19 @@ def build_server(options: Options) -> IPyServer:
 
 
 async def serve(options: Options) -> None:
-    """Run until cancelled (SIGINT/SIGTERM cancel it), with the FIFO if one was given."""
+    """Run until cancelled (SIGINT/SIGTERM cancel it), with the FIFO if one was given.
+
+    With ``-f`` the server keeps running with zero drivers, as indiserver does; without it,
+    drivers that exit for good are logged and the server stays up for the rest.
+    """
     server = build_server(options)
     async with asyncio.TaskGroup() as tg:
+        listener = None
         if options.fifo:
-            tg.create_task(FifoListener(options.fifo, _FifoControl(server, options)).run())
+            listener = tg.create_task(FifoListener(options.fifo, _FifoControl(server, options)).run())
         await server.asyncrun()
-        # The server returns by itself only when every driver has gone for good; with a FIFO
-        # it stays (indiserver -f keeps running with zero drivers), so keep the FIFO going.
+        if listener is not None:
+            listener.cancel()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -349,11 +355,12 @@ async def _main(options: Options) -> int:
         return 1
     except ExceptionGroup as group:
         for exc in group.exceptions:
-            logger.error("%s", exc, exc_info=exc)
+            # Expected failures (port in use, FIFO path) read best without a traceback.
+            expected = isinstance(exc, (ValueError, OSError))
+            logger.error("%s", exc, exc_info=None if expected else exc)
         return 1
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
-    logger.error("no drivers left; exiting")
-    return 1
+    return 0

@@ -1,0 +1,139 @@
+"""`python -m indipyserver` as a process: signals end it cleanly (exit 0, children reaped).
+
+The driver child is a tiny Python script that speaks no INDI and ignores SIGINT, so only the
+server's own shutdown (stdin EOF, SIGTERM, SIGKILL) can end it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHILD = """\
+import signal, sys, os
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+print(os.getpid(), file=sys.stderr, flush=True)
+sys.stdin.buffer.read()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def start_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], int, int]:
+    """Start the server with one executable child; return (server, port, child pid)."""
+    child = tmp_path / "child_driver"
+    child.write_text(f"#!{sys.executable}\n{CHILD}")
+    child.chmod(0o755)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "indipyserver", "-v", "-p", str(port), *extra, str(child)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert server.stderr is not None
+    child_pid = 0
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        line = server.stderr.readline()
+        if not line:
+            break
+        if "child_driver:" in line and line.rsplit(":", 1)[1].strip().isdigit():
+            child_pid = int(line.rsplit(":", 1)[1])
+            break
+    if not child_pid:
+        server.kill()
+        server.wait()
+        server.stderr.close()
+        pytest.fail("server did not start its child driver")
+    return server, port, child_pid
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_exits_zero_and_reaps_the_driver(tmp_path: Path, sig: signal.Signals) -> None:
+    """SIGTERM (service stop) and SIGINT (Ctrl-C): exit status 0, no driver left behind."""
+    server, port, child_pid = start_server(tmp_path)
+    try:
+        assert wait_for(lambda: _accepts(port))
+        assert pid_alive(child_pid)
+        server.send_signal(sig)
+        assert server.wait(timeout=15) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
+    assert not pid_alive(child_pid), "the driver child outlived the server"
+
+
+def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> None:
+    """-f alone keeps the server up; 'start' through the FIFO runs a driver; 'stop' reaps it."""
+    fifo = tmp_path / "fifo"
+    port = free_port()
+    child = tmp_path / "child_driver"
+    child.write_text(f"#!{sys.executable}\n{CHILD}")
+    child.chmod(0o755)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "indipyserver", "-v", "-p", str(port), "-f", str(fifo)],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert server.stderr is not None
+    try:
+        assert wait_for(lambda: _accepts(port) and fifo.exists())
+        with open(fifo, "w") as f:
+            f.write(f'start {child} -n "Kid"\n')
+        child_pid = 0
+        for line in server.stderr:
+            if "child_driver (Kid):" in line and line.rsplit(":", 1)[1].strip().isdigit():
+                child_pid = int(line.rsplit(":", 1)[1])
+                break
+        assert child_pid and pid_alive(child_pid)
+        with open(fifo, "w") as f:
+            f.write(f'stop {child} -n "Kid"\n')
+        assert wait_for(lambda: not pid_alive(child_pid))
+        assert server.poll() is None  # still serving, with zero drivers
+        server.terminate()
+        assert server.wait(timeout=15) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
