@@ -1,6 +1,6 @@
 """Write INDI instrument drivers in Python (indipydriver 3.x compatible API).
 
-A driver is an `IPyDriver` subclass holding `Device`s, each holding vectors of members::
+A driver is an `IPyDriver` subclass holding Device objects, each holding vectors of members::
 
     from indipydriver import IPyDriver, Device, NumberVector, NumberMember
 
