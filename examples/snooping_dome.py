@@ -30,7 +30,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import indipydriver as ipd
-from indipyserver import IPyServer
 
 DEVICE = "Dome"
 TELESCOPE = "Telescope Simulator"
@@ -111,8 +110,12 @@ def make_driver(telescope: str = TELESCOPE) -> DomeDriver:
     return DomeDriver(ipd.Device(DEVICE, [seen, dome]), telescope=telescope, site=(0.0, 0.0))
 
 
-def make_server(host: str = "localhost", port: int = 7624) -> IPyServer:
+def make_server(host: str = "localhost", port: int = 7624) -> Any:
     """The dome in-process with the telescope simulator as an executable driver."""
+    # Imported here: run as an executable driver (exdrivers/indi_py_dome) the dome needs
+    # only indipydriver, whichever server runs it.
+    from indipyserver import IPyServer
+
     server = IPyServer(make_driver(), host=host, port=port)
     server.add_exdriver("indi_simulator_telescope")
     return server

@@ -15,7 +15,8 @@ Run it (no hardware needed)::
 
 What to expect: ``Thermostat.TEMPERATURE.TEMPERATURE`` climbs towards the target and then
 hovers within half a degree of it; ``Thermostat.HEATER.HEATING`` is Busy while the heater is
-on; a target outside -20..40 is refused (the TARGET vector turns Alert); every ten readings a
+on; a target outside -20..40 is refused (never reaches the driver; the target
+stays as it was); every ten readings a
 CSV log of the temperature is sent as a BLOB. In KStars: Tools > Devices > Device Manager >
 Client, host localhost, port 7624, Connect.
 
