@@ -1,0 +1,166 @@
+"""Our IPyServer serving indilib's telescope and CCD simulators plus an in-process Python driver,
+seen through indilib's command-line clients.
+
+Protects: executable drivers on pipes behind the router; BLOB delivery to indi_getprop, image
+after image (from the second image on, indilib >= 1.9.7 drivers wait for our pingReply); the
+CCD snooping the telescope through our server (its FITS header follows the mount); killing a
+driver process gives delProperty and the device comes back after the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from peers import find_binary, getprop, indi_eval, setprop
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.backoff import Backoff
+from indipyserver.demo import make_driver
+from indipyserver.exdriver import ExDriverConnection
+from indipyserver.server import IPyServer
+
+TELESCOPE = "Telescope Simulator"
+CCD = "CCD Simulator"
+
+
+@pytest.fixture
+async def served(tmp_home: Path) -> AsyncIterator[IPyServer]:
+    """Telescope + CCD simulators and the demo thermostat on one of our servers (port 0)."""
+    find_binary("indi_simulator_telescope")
+    find_binary("indi_simulator_ccd")
+    server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=0, handle_signals=False)
+    server.add_exdriver("indi_simulator_telescope", backoff=Backoff(initial=0.2))
+    server.add_exdriver("indi_simulator_ccd", backoff=Backoff(initial=0.2))
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(server.asyncrun())
+        await asyncio.wait_for(server.started(), 10)
+        try:
+            yield server
+        finally:
+            server.shutdown()
+
+
+def fits_header(path: Path) -> dict[str, str]:
+    """The FITS primary header cards as {keyword: raw value text}."""
+    data = path.read_bytes()
+    assert data.startswith(b"SIMPLE  ="), f"{path} is not a FITS file"
+    cards: dict[str, str] = {}
+    for i in range(0, len(data), 80):
+        card = data[i : i + 80].decode("ascii", "replace")
+        if card.startswith("END "):
+            break
+        key, _, rest = card.partition("=")
+        cards[key.strip()] = rest.split("/")[0].strip().strip("'").strip()
+    return cards
+
+
+def sexagesimal(text: str) -> float:
+    sign = -1 if text.strip().startswith("-") else 1
+    parts = [abs(float(p)) for p in text.replace(":", " ").split()]
+    return sign * (parts[0] + parts[1] / 60 + parts[2] / 3600)
+
+
+async def expose(port: int, workdir: Path) -> Path:
+    """Take one 0.1 s exposure and let indi_getprop save it, as a KStars user would."""
+    workdir.mkdir()
+    watcher = asyncio.create_task(
+        asyncio.to_thread(getprop, port, f"{CCD}.CCD1.CCD1", timeout=20, cwd=workdir)
+    )
+    try:
+        # indi_getprop must have seen the defBLOBVector and sent enableBLOB before the image.
+        await asyncio.sleep(1.0)
+        result = await asyncio.to_thread(
+            setprop, port, f"{CCD}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1"
+        )
+        assert result.returncode == 0, result.describe()
+    finally:
+        got = await watcher
+    assert got.returncode == 0, got.result.describe()
+    return workdir / f"{CCD}.CCD1.CCD1.fits"
+
+
+async def test_three_devices_three_images_and_snooped_coordinates(
+    served: IPyServer, tmp_path: Path
+) -> None:
+    """All three devices visible; three FITS in a row; the FITS header follows a mount sync."""
+    port = served.port
+    seen = await asyncio.to_thread(getprop, port, "*.*.*", timeout=3)
+    devices = {key.split(".")[0] for key in seen}
+    assert {TELESCOPE, CCD, "Thermostat"} <= devices, seen.result.describe()
+
+    for spec in (f"{TELESCOPE}.CONNECTION.CONNECT=On", f"{CCD}.CONNECTION.CONNECT=On"):
+        result = await asyncio.to_thread(setprop, port, spec)
+        assert result.returncode == 0, result.describe()
+    ok = await asyncio.to_thread(
+        indi_eval, port, f'"{CCD}.CONNECTION.CONNECT"==1 && "{TELESCOPE}.CONNECTION.CONNECT"==1',
+        timeout=10,
+    )
+    assert ok.returncode == 0, ok.describe()
+
+    # Sync (not slew) the mount: its coordinates change at once, so the test stays fast.
+    for spec in (f"{TELESCOPE}.ON_COORD_SET.SYNC=On",
+                 f"{TELESCOPE}.EQUATORIAL_EOD_COORD.RA;DEC=5;-10"):
+        result = await asyncio.to_thread(setprop, port, spec)
+        assert result.returncode == 0, result.describe()
+    moved = await asyncio.to_thread(
+        indi_eval, port, f'"{TELESCOPE}.EQUATORIAL_EOD_COORD.DEC"<-9', timeout=10
+    )
+    assert moved.returncode == 0, moved.describe()
+    await asyncio.sleep(0.5)  # the CCD receives the snooped coordinates through our router
+
+    images = [await expose(port, tmp_path / f"image{i}") for i in range(3)]
+    for image in images:
+        assert image.stat().st_size > 100_000
+    header = fits_header(images[-1])
+    # The header holds J2000 coordinates converted from the mount's JNow: allow for precession.
+    assert abs(sexagesimal(header["OBJCTRA"]) - 5.0) < 0.1, header
+    assert abs(sexagesimal(header["OBJCTDEC"]) - -10.0) < 0.5, header
+
+
+async def test_killed_driver_process_gives_delproperty_then_device_returns(
+    served: IPyServer, tmp_path: Path
+) -> None:
+    """SIGKILL a simulator: clients see delProperty for its device, then its defs again."""
+    port = served.port
+    (telescope,) = [
+        c for c in served.connections
+        if isinstance(c, ExDriverConnection) and c.program == "indi_simulator_telescope"
+    ]
+    first = await asyncio.to_thread(getprop, port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=5)
+    assert first.returncode == 0, first.result.describe()
+    old_pid = telescope.pid
+    assert old_pid is not None
+
+    # A raw client watching everything, to see the delProperty itself.
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b'<getProperties version="1.7"/>')
+    await writer.drain()
+    framer = Framer()
+    tags: list[str] = []
+
+    async def read_until(tag: str, after: int = 0) -> int:
+        while tag not in tags[after:]:
+            chunk = await reader.read(65536)
+            assert chunk, "server closed the client"
+            tags.extend(
+                f.tag for f in framer.feed(chunk)
+                if isinstance(f, Frame) and f.device == TELESCOPE
+            )
+        return tags.index(tag, after)
+
+    async with asyncio.timeout(10):
+        await read_until("defSwitchVector")
+    os.kill(old_pid, signal.SIGKILL)
+    async with asyncio.timeout(10):
+        deleted = await read_until("delProperty")
+        await read_until("defSwitchVector", deleted)
+    writer.close()
+    await writer.wait_closed()
+    assert telescope.pid != old_pid
+    again = await asyncio.to_thread(getprop, port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=5)
+    assert again.returncode == 0, again.result.describe()
