@@ -109,9 +109,11 @@ class InProcessDriverConnection(DriverConnection):
     #: Writes between yields to the event loop, so a driver sending in a tight loop lets the
     #: clients' flushes run and cannot starve them.
     YIELD_EVERY_BYTES = 256 * 1024
+    _count = 0  # numbers the labels: two instances of one driver class must be told apart
 
     def __init__(self, driver: IPyDriver, *, label: str | None = None) -> None:
-        super().__init__(label or type(driver).__name__)
+        InProcessDriverConnection._count += 1
+        super().__init__(label or f"{type(driver).__name__} #{InProcessDriverConnection._count}")
         self.driver = driver
         self._router: Router | None = None
         self._framer: object | None = None

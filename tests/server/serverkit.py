@@ -1,0 +1,126 @@
+"""Helpers for the server's end-to-end tests: a small driver, a raw TCP client, a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+from indipydriver import (
+    BLOBMember,
+    BLOBVector,
+    Device,
+    IPyDriver,
+    NumberMember,
+    NumberVector,
+    TextMember,
+    TextVector,
+    newNumberVector,
+)
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver import IPyServer
+
+
+class Gadget(IPyDriver):
+    """Device `name`: VALUE (rw number, echoes what a client sets), STATIC (ro text), IMAGE (BLOB)."""
+
+    async def rxevent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(event, newNumberVector) and "V" in event:
+            event.vector["V"] = event["V"]
+            event.vector.state = "Ok"
+            await event.vector.send_setVector()
+
+
+def make_gadget(name: str = "Gadget") -> Gadget:
+    device = Device(
+        name,
+        [
+            NumberVector("VALUE", "Value", "Main", "rw", "Idle",
+                         [NumberMember("V", "V", "%.2f", 0, 1000, 0, 1)]),
+            TextVector("STATIC", "Static", "Main", "ro", "Ok",
+                       [TextMember("T", "T", "constant")]),
+            BLOBVector("IMAGE", "Image", "Main", "ro", "Idle", [BLOBMember("I", "I")]),
+        ],
+    )
+    return Gadget(device)
+
+
+async def send_blob(driver: Gadget, payload: bytes, name: str = "Gadget") -> None:
+    vector = driver[name]["IMAGE"]
+    vector["I"] = payload
+    vector.set_blobformat("I", ".bin")
+    await vector.send_setVector()
+
+
+_OPEN: list[RawClient] = []
+
+
+class RawClient:
+    """A bare INDI client: writes text, collects whole elements as Frames."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.frames: list[Frame] = []
+        self.errors: list[Exception] = []
+        self._framer = Framer()
+
+    @classmethod
+    async def connect(cls, port: int) -> RawClient:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        client = cls(reader, writer)
+        _OPEN.append(client)
+        return client
+
+    async def send(self, text: str | bytes) -> None:
+        self.writer.write(text.encode() if isinstance(text, str) else text)
+        await self.writer.drain()
+
+    async def read_until(self, done: Callable[[list[Frame]], bool], timeout: float = 5.0) -> list[Frame]:
+        async def loop() -> None:
+            while not done(self.frames):
+                data = await self.reader.read(1 << 16)
+                if not data:
+                    raise EOFError("server closed the connection")
+                for item in self._framer.feed(data):
+                    if isinstance(item, Frame):
+                        self.frames.append(item)
+                    else:
+                        self.errors.append(item)
+
+        await asyncio.wait_for(loop(), timeout)
+        return self.frames
+
+    async def wait_for(self, tag: str, timeout: float = 5.0, **attrs: str) -> Frame:
+        def match(f: Frame) -> bool:
+            return f.tag == tag and all(f.attrs.get(k) == v for k, v in attrs.items())
+
+        await self.read_until(lambda fs: any(match(f) for f in fs), timeout)
+        return next(f for f in self.frames if match(f))
+
+    async def settle(self, seconds: float = 0.2) -> None:
+        """Read whatever arrives for a short while."""
+        with contextlib.suppress(TimeoutError):
+            await self.read_until(lambda fs: False, seconds)
+
+    def tags(self) -> list[str]:
+        return [f.tag for f in self.frames]
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await self.writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def running(server: IPyServer) -> AsyncIterator[IPyServer]:
+    """Run a server for the body of the block, then shut it down and wait for it."""
+    task = asyncio.create_task(server.asyncrun())
+    try:
+        await asyncio.wait_for(server.started(), 5)
+        yield server
+    finally:
+        server.shutdown()
+        await asyncio.wait_for(task, 5)
+        while _OPEN:
+            await _OPEN.pop().close()

@@ -1,0 +1,240 @@
+"""IPyServer end to end: real sockets on 127.0.0.1 port 0, in-process drivers, raw clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver import IPyServer
+from indipyserver.driverconn import DriverConnection
+from indipyserver.router import Router
+
+from serverkit import RawClient, make_gadget, running, send_blob
+
+NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">42</oneNumber></newNumberVector>'
+
+
+def server(*drivers: object, **kw: object) -> IPyServer:
+    return IPyServer(*drivers, port=0, handle_signals=False, **kw)  # type: ignore[arg-type]
+
+
+async def test_getproperties_new_set_round_trip_and_echo() -> None:
+    """A client's new reaches the driver; its set reaches every client; the new is echoed."""
+    async with running(server(make_gadget())) as srv:
+        a, b = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
+        for c in (a, b):
+            await c.send('<getProperties version="1.7"/>')
+            await c.wait_for("defBLOBVector")
+        await a.send(NEW_V)
+        for c in (a, b):
+            s = await c.wait_for("setNumberVector", name="VALUE")
+            assert b"42" in s.data
+        await b.wait_for("newNumberVector")
+        await a.settle(0.1)
+        assert "newNumberVector" not in a.tags()  # not echoed to its sender
+        assert srv.port != 0
+
+
+async def test_late_client_gets_current_values_in_the_definition() -> None:
+    async with running(server(make_gadget())) as srv:
+        a = await RawClient.connect(srv.port)
+        await a.send("<getProperties/>" + NEW_V)
+        await a.wait_for("setNumberVector")
+        late = await RawClient.connect(srv.port)
+        await late.send('<getProperties device="Gadget" name="VALUE"/>')
+        d = await late.wait_for("defNumberVector")
+        assert b">42" in d.data or b"42.0" in d.data
+
+
+@pytest.mark.parametrize(
+    ("mode", "expect_blob", "expect_other"),
+    [("", False, True), ("Also", True, True), ("Only", True, False)],
+)
+async def test_enableblob_modes(mode: str, expect_blob: bool, expect_other: bool) -> None:
+    driver = make_gadget()
+    async with running(server(driver)) as srv:
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        await c.wait_for("defBLOBVector")
+        if mode:
+            await c.send(f'<enableBLOB device="Gadget">{mode}</enableBLOB>')
+        await c.send("<pingRequest uid='sync'/>")
+        await c.wait_for("pingReply", uid="sync")
+        c.frames.clear()
+        await send_blob(driver, b"x" * 1000)
+        await driver["Gadget"]["VALUE"].send_setVector()
+        await c.settle(0.3)
+        assert ("setBLOBVector" in c.tags()) == expect_blob
+        assert ("setNumberVector" in c.tags()) == expect_other
+
+
+async def test_ping_is_answered_to_that_client_only() -> None:
+    async with running(server(make_gadget())) as srv:
+        a, b = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
+        await b.send("<getProperties/>")
+        await a.send('<pingRequest uid="abc"/>')
+        reply = await a.wait_for("pingReply")
+        assert reply.attrs == {"uid": "abc"}
+        await b.settle(0.2)
+        assert "pingReply" not in b.tags()
+
+
+class RawDriver(DriverConnection):
+    """A driver-side connection the test feeds by hand (a snooping peer)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.router: Router | None = None
+
+    async def run(self, router: Router) -> None:
+        self.router = router
+        router.driver_ready(self)
+        await asyncio.Event().wait()
+
+    def feed(self, xml: str) -> None:
+        assert self.router is not None
+        self.router.driver_frames(self, [f for f in Framer().feed(xml.encode()) if isinstance(f, Frame)])
+
+    def taken(self) -> bytes:
+        return self._take() if self._pending else b""
+
+
+async def test_late_snooper_gets_static_values_and_later_updates() -> None:
+    driver = make_gadget()
+    snooper = RawDriver("snooper")
+    async with running(server(driver, snooper)) as srv:
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        await c.wait_for("defBLOBVector")
+        snooper.taken()
+        snooper.feed('<getProperties device="Gadget" name="STATIC"/>')
+        got = snooper.taken()
+        assert b'<defTextVector device="Gadget" name="STATIC"' in got and b"constant" in got
+        vector = driver["Gadget"]["STATIC"]
+        vector["T"] = "changed"
+        await vector.send_setVector()
+        await driver["Gadget"]["VALUE"].send_setVector()
+        await asyncio.sleep(0.05)
+        got = snooper.taken()
+        assert b"changed" in got and b"VALUE" not in got
+
+
+async def test_duplicate_device_refused_and_server_keeps_serving(caplog: pytest.LogCaptureFixture) -> None:
+    first, second = make_gadget(), make_gadget()
+    async with running(server(first)) as srv:
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        await c.wait_for("defBLOBVector")
+        srv.add_driver(second)
+        msg = await c.wait_for("message")
+        assert b"already provided" in msg.data
+        await c.send(NEW_V)
+        await c.wait_for("setNumberVector")
+        assert srv.router.owner("Gadget").driver is first  # type: ignore[union-attr]
+    assert "refused" in caplog.text
+
+
+async def test_slow_client_queue_stays_bounded_while_fast_client_gets_every_blob() -> None:
+    """A client that never reads neither grows memory nor slows the others (notes 4.1)."""
+    driver = make_gadget()
+    limit_mb = 4
+    async with running(server(driver, max_client_queue_mb=limit_mb)) as srv:
+        slow, fast = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
+        for c in (slow, fast):
+            await c.send('<getProperties/><enableBLOB device="Gadget">Also</enableBLOB><pingRequest uid="s"/>')
+        await fast.wait_for("pingReply")
+        await asyncio.sleep(0.1)
+        slow_conn = max(srv.clients, key=lambda cc: cc.label == f"127.0.0.1:{slow.writer.get_extra_info('sockname')[1]}")
+        payload = b"\0" * 300_000
+        count = 40  # 40 x 400 kB of base64: far more than the 4 MB limit
+        peak = 0
+        received = 0
+
+        async def reader() -> None:
+            nonlocal received
+            await fast.read_until(lambda fs: sum(f.tag == "setBLOBVector" for f in fs) >= count, 20)
+            received = sum(f.tag == "setBLOBVector" for f in fast.frames)
+
+        task = asyncio.create_task(reader())
+        for _ in range(count):
+            await send_blob(driver, payload)
+            peak = max(peak, slow_conn.queued_bytes)
+        await task
+        assert received == count
+        assert peak <= limit_mb * 1024 * 1024
+        assert slow_conn in srv.clients  # superseded BLOBs were dropped, so it stayed under -m
+        assert slow_conn.dropped > 0
+
+
+async def test_slow_client_is_disconnected_past_the_queue_limit(caplog: pytest.LogCaptureFixture) -> None:
+    driver = make_gadget()
+    async with running(server(driver, max_client_queue_mb=2)) as srv:
+        slow = await RawClient.connect(srv.port)
+        await slow.send("<getProperties/>")
+        await asyncio.sleep(0.1)
+        (conn,) = srv.clients
+        device = driver["Gadget"]
+        for i in range(30000):  # messages are never coalesced; loopback buffers take a few MB
+            await device.send_message("m" * 1000 + str(i))
+            if conn.closed.is_set():
+                break
+        await asyncio.wait_for(conn.closed.wait(), 5)
+        assert conn not in srv.clients
+    assert "bytes queued" in caplog.text
+
+
+async def test_maxconnections_refuses_with_a_message() -> None:
+    async with running(server(make_gadget(), maxconnections=1)) as srv:
+        first = await RawClient.connect(srv.port)
+        await first.send("<pingRequest uid='1'/>")
+        await first.wait_for("pingReply")
+        second = await RawClient.connect(srv.port)
+        with pytest.raises(EOFError):
+            await second.read_until(lambda fs: False)
+        assert second.tags() == ["message"]
+        assert b"already has 1 clients" in second.frames[0].data
+        assert "device" not in second.frames[0].attrs
+        await first.send("<pingRequest uid='2'/>")
+        await first.wait_for("pingReply", uid="2")
+
+
+async def test_malformed_xml_affects_only_that_client(caplog: pytest.LogCaptureFixture) -> None:
+    driver = make_gadget()
+    async with running(server(driver)) as srv:
+        bad, good = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
+        await good.send("<getProperties/>")
+        await good.wait_for("defBLOBVector")
+        with caplog.at_level(logging.WARNING, logger="indipyserver.clients"):
+            await bad.send("<<<garbage & stuff <getProperties device='Gadget' name='VALUE'/>")
+            await bad.wait_for("defNumberVector")  # resynchronised: still served
+        assert "malformed XML" in caplog.text and "127.0.0.1:" in caplog.text
+        await driver["Gadget"]["VALUE"].send_setVector()
+        await good.wait_for("setNumberVector")
+        await bad.send("<a <b <c <d <e <f <g <h <i <j <k <l <m")
+        with pytest.raises(EOFError):
+            await bad.read_until(lambda fs: False)
+        await good.send("<pingRequest uid='still'/>")
+        await good.wait_for("pingReply", uid="still")
+
+
+async def test_send_message_reaches_every_client() -> None:
+    async with running(server(make_gadget())) as srv:
+        c = await RawClient.connect(srv.port)
+        await c.send("<pingRequest/>")
+        await c.wait_for("pingReply")
+        srv.send_message("hello all")
+        m = await c.wait_for("message")
+        assert m.attrs["message"] == "hello all" and "device" not in m.attrs
+
+
+async def test_shutdown_closes_clients_and_returns() -> None:
+    srv = server(make_gadget())
+    async with running(srv):
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        await c.wait_for("defBLOBVector")
+    with pytest.raises(EOFError):
+        await c.read_until(lambda fs: False, 2)
