@@ -18,7 +18,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-from .elements import ELEMENTS, Attr, Body, ElementSpec, MemberSpec
+from .elements import ELEMENTS, Attr, Body
 from .errors import ProtocolError
 from .events import Event
 
@@ -29,120 +29,146 @@ logger = logging.getLogger(__name__)
 # Only XML whitespace is stripped (what indilib pads with); a value may end in e.g. NBSP.
 _XML_SPACE = " \t\r\n"
 
-# A compiled attribute: (name, required, converter or None). Enum converters are plain dict
-# lookups: calling an Enum class costs about ten times more.
-_AttrPlan = tuple[str, bool, "dict[str, Any] | Callable[[str], Any] | None"]
+# Parsing has a fast path and a slow one. The fast path converts whatever attributes are present
+# with plain dict lookups (calling an Enum class costs about ten times more) and lets KeyError /
+# ValueError escape; only then does the slow path (`_diagnose`) work out which element, attribute
+# and value were wrong, so well-formed traffic never pays for building error context.
+
+_Converter = "dict[str, Any] | Callable[[str], Any] | None"
 
 
-def _plan_attrs(attrs: tuple[Attr, ...]) -> tuple[_AttrPlan, ...]:
-    plan = []
-    for attr in attrs:
-        conv: dict[str, Any] | Callable[[str], Any] | None = attr.convert
-        if isinstance(conv, type) and issubclass(conv, Enum):
-            conv = {member.value: member for member in conv}
-        plan.append((attr.name, attr.required, conv))
-    return tuple(plan)
+class _Plan:
+    """How to turn one element's attributes (and body) into constructor arguments."""
 
+    __slots__ = ("tag", "attrs", "convert", "required", "body", "value_field", "enum_map", "cls")
 
-def _enum_map(enum: type[Enum] | None) -> dict[str, Any]:
-    return {member.value: member for member in enum} if enum is not None else {}
+    def __init__(
+        self,
+        tag: str,
+        cls: type,
+        attrs: tuple[Attr, ...],
+        body: Body,
+        value_field: str | None,
+        enum: type[Enum] | None,
+    ) -> None:
+        self.tag = tag
+        self.cls = cls
+        self.attrs = attrs
+        self.convert: dict[str, Any] = {}
+        for attr in attrs:
+            conv: Any = attr.convert
+            if isinstance(conv, type) and issubclass(conv, Enum):
+                conv = {member.value: member for member in conv}
+            self.convert[attr.name] = conv
+        self.required = tuple(a.name for a in attrs if a.required)
+        self.body = body
+        self.value_field = value_field
+        self.enum_map: dict[str, Any] = {m.value: m for m in enum} if enum is not None else {}
 
-
-_ATTR_PLANS: dict[str, tuple[_AttrPlan, ...]] = {tag: _plan_attrs(s.attrs) for tag, s in ELEMENTS.items()}
-_MEMBER_PLANS: dict[str, tuple[_AttrPlan, ...]] = {
-    s.member.tag: _plan_attrs(s.member.attrs) for s in ELEMENTS.values() if s.member is not None
-}
-_ENUM_MAPS: dict[type[Enum], dict[str, Any]] = {}
-for _spec in ELEMENTS.values():
-    for _enum in (_spec.enum, _spec.member.enum if _spec.member else None):
-        if _enum is not None:
-            _ENUM_MAPS[_enum] = _enum_map(_enum)
-
-
-def _convert_attrs(
-    plan: tuple[_AttrPlan, ...], attrib: dict[str, str], where: str
-) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    for name, required, conv in plan:
-        raw = attrib.get(name)
-        if raw is None:
-            if required:
-                raise ProtocolError(f"{where}: missing required attribute {name!r}")
-            continue
-        value = raw.strip(_XML_SPACE)
-        if conv is None:
-            kwargs[name] = value
-        elif type(conv) is dict:
-            try:
-                kwargs[name] = conv[value]
-            except KeyError:
-                raise ProtocolError(
-                    f"{where}: attribute {name}={raw!r} is not one of {', '.join(conv)}"
-                ) from None
-        else:
-            try:
-                kwargs[name] = conv(value)  # type: ignore[operator]
-            except ValueError:
-                raise ProtocolError(f"{where}: attribute {name}={raw!r} is not valid") from None
-    if len(attrib) > len(kwargs) and logger.isEnabledFor(logging.DEBUG):
-        unknown = set(attrib) - {name for name, _, _ in plan}
-        if unknown:
-            logger.debug("%s: ignoring unknown attributes %s", where, sorted(unknown))
-    return kwargs
-
-
-def _body_value(body: Body, enum: type[Enum] | None, text: str | None, where: str) -> Any:
-    text = text.strip(_XML_SPACE) if text else ""
-    if body is Body.TEXT:
-        return text
-    if body is Body.ENUM:
-        assert enum is not None
-        try:
-            return _ENUM_MAPS[enum][text]
-        except KeyError:
-            raise ProtocolError(
-                f"{where}: value {text!r} is not one of {', '.join(_ENUM_MAPS[enum])}"
-            ) from None
-    if body is Body.BASE64:
-        try:
+    def kwargs(self, attrib: dict[str, str], text: str | None) -> dict[str, Any]:
+        """Constructor arguments; raises KeyError/ValueError/binascii.Error on bad input."""
+        kwargs: dict[str, Any] = {}
+        convert = self.convert
+        for key, raw in attrib.items():
+            if key not in convert:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("<%s>: ignoring unknown attribute %s=%r", self.tag, key, raw)
+                continue
+            conv = convert[key]
+            if conv is None:
+                kwargs[key] = raw.strip(_XML_SPACE)
+            elif type(conv) is dict:
+                kwargs[key] = conv[raw.strip(_XML_SPACE)]
+            else:
+                kwargs[key] = conv(raw.strip(_XML_SPACE))
+        for key in self.required:
+            if key not in kwargs:
+                raise KeyError(key)
+        body = self.body
+        if body is Body.TEXT:
+            kwargs["value"] = text.strip(_XML_SPACE) if text else ""
+        elif body is Body.ENUM:
+            kwargs["value"] = self.enum_map[text.strip(_XML_SPACE) if text else ""]
+        elif body is Body.BASE64:
             # a2b_base64 ignores the newlines indilib wraps at 72 columns (indi-notes 1.4).
-            return binascii.a2b_base64(text, strict_mode=False)
-        except (binascii.Error, ValueError) as exc:
-            raise ProtocolError(f"{where}: BLOB data is not valid base64 ({exc})") from None
-    return None
+            kwargs["data"] = binascii.a2b_base64(text or "", strict_mode=False)
+        return kwargs
+
+    def diagnose(self, attrib: dict[str, str], text: str | None, where: str) -> ProtocolError:
+        """The precise error for input that failed the fast path."""
+        for attr in self.attrs:
+            raw = attrib.get(attr.name)
+            if raw is None:
+                if attr.required:
+                    return ProtocolError(f"{where}: missing required attribute {attr.name!r}")
+                continue
+            conv = self.convert[attr.name]
+            value = raw.strip(_XML_SPACE)
+            if type(conv) is dict and value not in conv:
+                return ProtocolError(
+                    f"{where}: attribute {attr.name}={raw!r} is not one of {', '.join(conv)}"
+                )
+            if callable(conv):
+                try:
+                    conv(value)
+                except ValueError:
+                    return ProtocolError(f"{where}: attribute {attr.name}={raw!r} is not valid")
+        value = text.strip(_XML_SPACE) if text else ""
+        if self.body is Body.ENUM and value not in self.enum_map:
+            return ProtocolError(
+                f"{where}: value {value!r} is not one of {', '.join(self.enum_map)}"
+            )
+        if self.body is Body.BASE64:
+            try:
+                binascii.a2b_base64(text or "", strict_mode=False)
+            except (binascii.Error, ValueError) as exc:
+                return ProtocolError(f"{where}: BLOB data is not valid base64 ({exc})")
+        return ProtocolError(f"{where}: invalid element")
 
 
-def _member(spec: MemberSpec, element: ET.Element, parent: str) -> Any:
-    where = f"{parent}/{spec.tag}"
-    attrib = element.attrib
-    name = attrib.get("name")
-    if name is not None:
-        where = f"{where} name={name.strip(_XML_SPACE)!r}"
-    kwargs = _convert_attrs(_MEMBER_PLANS[spec.tag], attrib, where)
-    if spec.body is not Body.EMPTY:
-        kwargs[spec.value_field] = _body_value(spec.body, spec.enum, element.text, where)
-    return spec.cls(**kwargs)
+def _where(tag: str, attrib: dict[str, str]) -> str:
+    if "device" in attrib or "name" in attrib:
+        return f"{tag} device={attrib.get('device')!r} name={attrib.get('name')!r}"
+    return tag
 
 
-def _to_event(spec: ElementSpec, root: ET.Element) -> Event:
-    where = spec.tag
+_PLANS: dict[str, _Plan] = {}
+_MEMBER_OF: dict[str, tuple[str, _Plan]] = {}  # vector tag -> (member tag, member plan)
+for _spec in ELEMENTS.values():
+    _PLANS[_spec.tag] = _Plan(
+        _spec.tag, _spec.cls, _spec.attrs, _spec.body, _spec.value_field, _spec.enum
+    )
+    _m = _spec.member
+    if _m is not None:
+        _MEMBER_OF[_spec.tag] = (
+            _m.tag,
+            _Plan(_m.tag, _m.cls, _m.attrs, _m.body, _m.value_field, _m.enum),
+        )
+
+
+def _to_event(plan: _Plan, root: ET.Element) -> Event:
     attrib = root.attrib
-    if "name" in attrib or "device" in attrib:
-        where = f"{spec.tag} device={attrib.get('device')!r} name={attrib.get('name')!r}"
-    kwargs = _convert_attrs(_ATTR_PLANS[spec.tag], attrib, where)
-    member = spec.member
+    try:
+        kwargs = plan.kwargs(attrib, root.text if plan.body is not Body.EMPTY else None)
+    except (KeyError, ValueError, binascii.Error):
+        raise plan.diagnose(attrib, root.text, _where(plan.tag, attrib)) from None
+    member = _MEMBER_OF.get(plan.tag)
     if member is not None:
+        mtag, mplan = member
+        cls = mplan.cls
         members = []
         for child in root:
-            if child.tag == member.tag:
-                members.append(_member(member, child, where))
-            else:
-                logger.debug("%s: ignoring unexpected child <%s>", where, child.tag)
+            if child.tag != mtag:
+                logger.debug("<%s>: ignoring unexpected child <%s>", plan.tag, child.tag)
+                continue
+            cattrib = child.attrib
+            try:
+                members.append(cls(**mplan.kwargs(cattrib, child.text)))
+            except (KeyError, ValueError, binascii.Error):
+                where = f"{_where(plan.tag, attrib)}/{mtag} name={cattrib.get('name')!r}"
+                raise mplan.diagnose(cattrib, child.text, where) from None
         kwargs["members"] = tuple(members)
-    elif spec.body is not Body.EMPTY:
-        assert spec.value_field is not None
-        kwargs[spec.value_field] = _body_value(spec.body, spec.enum, root.text, where)
-    result: Event = spec.cls(**kwargs)
+    result: Event = plan.cls(**kwargs)
     return result
 
 
@@ -171,8 +197,8 @@ def parse_element(data: bytes) -> Event | None:
     if b"<!" in data and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
         raise ProtocolError("refused a DOCTYPE/ENTITY declaration")
     root = _parse_xml(data)
-    spec = ELEMENTS.get(root.tag)
-    if spec is None:
+    plan = _PLANS.get(root.tag)
+    if plan is None:
         logger.debug("ignoring unknown element <%s>", root.tag)
         return None
-    return _to_event(spec, root)
+    return _to_event(plan, root)

@@ -207,3 +207,35 @@ def test_doctype_and_entity_declarations_are_refused_never_expanded(data: bytes)
 
 def test_an_xml_declaration_before_the_element_is_accepted() -> None:
     assert parse_element(b"<?xml version='1.0'?>\n<pingRequest uid='1'/>") is not None
+
+
+def _best_time(func: object, repeat: int = 3) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()  # type: ignore[operator]
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_parsing_a_big_blob_is_linear_not_quadratic() -> None:
+    """8x the data may cost about 8x the time (loose bound 24x; quadratic would be 64x)."""
+
+    def element(size: int) -> bytes:
+        import base64
+
+        body = base64.encodebytes(b"\x5a" * size)
+        return (
+            b"<setBLOBVector device='CCD' name='CCD1'><oneBLOB name='CCD1' size='%d' format='.fits'>"
+            % size
+            + body
+            + b"</oneBLOB></setBLOBVector>"
+        )
+
+    small, big = element(1 << 20), element(8 << 20)
+    event = parse_element(big)
+    assert isinstance(event, SetBLOBVector) and len(event.members[0].data) == 8 << 20
+    ratio = _best_time(lambda: parse_element(big)) / _best_time(lambda: parse_element(small))
+    assert ratio < 24
