@@ -264,7 +264,7 @@ class IPyDriver(Mapping[str, Device]):
             self._last_blob_ping = None
             try:
                 await link.close()
-            except Exception:  # noqa: BLE001 - closing a broken link must not hide the cause
+            except Exception:
                 logger.debug("error closing link", exc_info=True)
             self.stop = True
             self.stopped.set()

@@ -13,7 +13,7 @@ import socket
 import stat
 from typing import Protocol
 
-__all__ = ["Link", "StdioLink", "MemoryLink"]
+__all__ = ["Link", "MemoryLink", "StdioLink"]
 
 logger = logging.getLogger(__name__)
 

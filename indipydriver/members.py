@@ -15,19 +15,19 @@ from .protocol.numbers import format_number, number_to_wire, parse_number
 from .wire import escape
 
 __all__ = [
+    "BLOBMember",
+    "LightMember",
+    "NumberMember",
     "PropertyMember",
     "SwitchMember",
-    "LightMember",
     "TextMember",
-    "NumberMember",
-    "BLOBMember",
     "getfloat",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-def getfloat(value: float | int | str) -> float:
+def getfloat(value: float | str) -> float:
     """A number given as float, int or INDI text (integer, real or sexagesimal) as a float.
 
     Raises TypeError for other types and ValueError for text that is not an INDI number.
@@ -170,9 +170,9 @@ class NumberMember(PropertyMember):
         self,
         name: str,
         label: str | None = None,
-        format: str = "",  # noqa: A002 - 3.x keyword name
-        min: float | str = 0,  # noqa: A002
-        max: float | str = 0,  # noqa: A002
+        format: str = "",
+        min: float | str = 0,
+        max: float | str = 0,
         step: float | str = 0,
         membervalue: float | str = "0",
     ) -> None:

@@ -24,26 +24,26 @@ if TYPE_CHECKING:
     from .vectors import PropertyVector
 
 __all__ = [
+    "Message",
     "RxEvent",
     "VectorEvent",
-    "getProperties",
-    "enableBLOB",
-    "newSwitchVector",
-    "newTextVector",
-    "newNumberVector",
-    "newBLOBVector",
-    "Message",
-    "delProperty",
+    "defBLOBVector",
+    "defLightVector",
+    "defNumberVector",
     "defSwitchVector",
     "defTextVector",
-    "defNumberVector",
-    "defLightVector",
-    "defBLOBVector",
+    "delProperty",
+    "enableBLOB",
+    "getProperties",
+    "newBLOBVector",
+    "newNumberVector",
+    "newSwitchVector",
+    "newTextVector",
+    "setBLOBVector",
+    "setLightVector",
+    "setNumberVector",
     "setSwitchVector",
     "setTextVector",
-    "setNumberVector",
-    "setLightVector",
-    "setBLOBVector",
 ]
 
 
@@ -106,11 +106,11 @@ class VectorEvent(RxEvent, Mapping[str, Any]):
 # ---------------------------------------------------------------- from clients
 
 
-class getProperties(RxEvent):  # noqa: N801 - 3.x name
+class getProperties(RxEvent):
     """A client asks for definitions; given to `rxevent` only when `auto_send_def` is False."""
 
 
-class enableBLOB(RxEvent):  # noqa: N801
+class enableBLOB(RxEvent):
     """A client's BLOB policy; drivers ignore it (servers apply it), but it is shown for logging."""
 
     def __init__(self, raw: pe.EnableBLOB, vector: PropertyVector | None = None) -> None:
@@ -118,19 +118,19 @@ class enableBLOB(RxEvent):  # noqa: N801
         self.value = raw.value
 
 
-class newSwitchVector(VectorEvent):  # noqa: N801
+class newSwitchVector(VectorEvent):
     """A client sets switches: values 'On'/'Off'; only some members may be present."""
 
 
-class newTextVector(VectorEvent):  # noqa: N801
+class newTextVector(VectorEvent):
     """A client sets texts."""
 
 
-class newNumberVector(VectorEvent):  # noqa: N801
+class newNumberVector(VectorEvent):
     """A client sets numbers: values are floats, already checked against min/max."""
 
 
-class newBLOBVector(VectorEvent):  # noqa: N801
+class newBLOBVector(VectorEvent):
     """A client uploads BLOBs: values are decoded bytes; `sizeformat[name]` = (size, format)."""
 
     def __init__(self, raw: Any, values: dict[str, Any],
@@ -150,7 +150,7 @@ class Message(RxEvent):
         self.message = raw.message or ""
 
 
-class delProperty(RxEvent):  # noqa: N801
+class delProperty(RxEvent):
     """A snooped device removed one vector, or itself when `vectorname` is None."""
 
     def __init__(self, raw: pe.DelProperty) -> None:
@@ -175,17 +175,17 @@ class _DefEvent(_SnoopVectorEvent):
         self.memberlabels = {m.name: (m.label or m.name) for m in raw.members}
 
 
-class defSwitchVector(_DefEvent):  # noqa: N801
+class defSwitchVector(_DefEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
         self.rule = raw.rule
 
 
-class defTextVector(_DefEvent):  # noqa: N801
+class defTextVector(_DefEvent):
     pass
 
 
-class defNumberVector(_DefEvent):  # noqa: N801
+class defNumberVector(_DefEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
         # name -> (label, format, min, max, step) as 3.x gave them, plus floats in `limits`
@@ -194,11 +194,11 @@ class defNumberVector(_DefEvent):  # noqa: N801
         }
 
 
-class defLightVector(_DefEvent):  # noqa: N801
+class defLightVector(_DefEvent):
     pass
 
 
-class defBLOBVector(_DefEvent):  # noqa: N801
+class defBLOBVector(_DefEvent):
     pass
 
 
@@ -208,23 +208,23 @@ class _SetEvent(_SnoopVectorEvent):
         self.timeout = getattr(raw, "timeout", None)
 
 
-class setSwitchVector(_SetEvent):  # noqa: N801
+class setSwitchVector(_SetEvent):
     pass
 
 
-class setTextVector(_SetEvent):  # noqa: N801
+class setTextVector(_SetEvent):
     pass
 
 
-class setNumberVector(_SetEvent):  # noqa: N801
+class setNumberVector(_SetEvent):
     pass
 
 
-class setLightVector(_SetEvent):  # noqa: N801
+class setLightVector(_SetEvent):
     pass
 
 
-class setBLOBVector(_SetEvent):  # noqa: N801
+class setBLOBVector(_SetEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
         self.sizeformat = {m.name: (m.size, m.format) for m in raw.members}

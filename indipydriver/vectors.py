@@ -29,12 +29,12 @@ if TYPE_CHECKING:
     from .driver import IPyDriver
 
 __all__ = [
+    "BLOBVector",
+    "LightVector",
+    "NumberVector",
     "PropertyVector",
     "SwitchVector",
-    "LightVector",
     "TextVector",
-    "NumberVector",
-    "BLOBVector",
 ]
 
 logger = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ microsecond per message counts. The output is the same XML the protocol serialis
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-__all__ = ["escape", "now_timestamp", "timestamp_text", "timestamp_attr"]
+__all__ = ["escape", "now_timestamp", "timestamp_attr", "timestamp_text"]
 
 # Only the five named entities: lilxml (indilib's parser) knows no others (indi-notes 1.6), so
 # newlines and tabs pass through unescaped rather than as numeric references.
@@ -59,7 +59,7 @@ def timestamp_text(timestamp: datetime | None) -> str:
     if not isinstance(timestamp, datetime):
         raise TypeError(f"timestamp must be a datetime.datetime or None, not {timestamp!r}")
     if timestamp.tzinfo is not None:
-        timestamp = timestamp.astimezone(timezone.utc).replace(tzinfo=None)
+        timestamp = timestamp.astimezone(UTC).replace(tzinfo=None)
     text = timestamp.isoformat(sep="T", timespec="milliseconds")
     return text
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from driverkit import DEV, make_driver
+
 from indipydriver import (
     Device,
     IPyDriver,

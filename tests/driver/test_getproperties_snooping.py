@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from driverkit import DEV, RecordingDriver, make_device, make_driver
+
 from indipydriver import Message, defNumberVector, delProperty, getProperties, setNumberVector
 from indipydriver.protocol import events as pe
 from indipydriver.protocol.enums import Perm, State

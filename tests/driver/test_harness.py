@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 import pytest
-
 from driverkit import DEV, RecordingDriver, make_device, make_driver
+
 from indipydriver.protocol import events as pe
 from indipydriver.testing import DriverHarness
 

@@ -8,8 +8,8 @@ import zlib
 from typing import Any
 
 import pytest
-
 from driverkit import DEV, RecordingDriver, make_driver
+
 from indipydriver import newBLOBVector, newNumberVector, newSwitchVector, newTextVector
 from indipydriver.protocol import events as pe
 from indipydriver.protocol.enums import SwitchState

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from driverkit import DEV, make_driver
+
 from indipydriver.protocol import events as pe
 from indipydriver.protocol.enums import State, SwitchState
 from indipydriver.testing import DriverHarness
@@ -45,7 +46,7 @@ async def test_a_message_goes_with_one_send_only() -> None:
 async def test_state_timeout_and_timestamp_arguments_are_sent() -> None:
     driver = make_driver()
     async with DriverHarness(driver) as client:
-        when = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+        when = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
         await driver[DEV]["NUM"].send_setVector(state="Busy", timeout=5, timestamp=when)
         event = await client.expect(pe.SetNumberVector)
         assert (event.state, event.timeout, event.timestamp) == (
