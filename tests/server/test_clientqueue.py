@@ -1,0 +1,79 @@
+"""ClientQueue: order, coalescing only when asked, chunking of large elements."""
+
+from __future__ import annotations
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.clientqueue import ClientQueue
+
+
+def f(xml: str) -> Frame:
+    (frame,) = Framer().feed(xml.encode())
+    assert isinstance(frame, Frame)
+    return frame
+
+
+def drain(q: ClientQueue, chunk: int = 1 << 20) -> bytes:
+    out = b""
+    while q:
+        out += bytes(q.take(chunk))
+    return out
+
+
+SET_A1 = '<setNumberVector device="D" name="A"><oneNumber name="x">1</oneNumber></setNumberVector>'
+SET_A2 = SET_A1.replace(">1<", ">2<")
+SET_B = SET_A1.replace('name="A"', 'name="B"')
+BLOB1 = '<setBLOBVector device="D" name="I"><oneBLOB name="i" size="1" format=".b">AA==</oneBLOB></setBLOBVector>'
+BLOB2 = BLOB1.replace("AA==", "AQ==")
+
+
+def test_a_client_that_keeps_up_gets_every_element_in_order() -> None:
+    q = ClientQueue()
+    for x in (SET_A1, SET_B, SET_A2):
+        q.put(f(x), coalesce=False)
+    assert drain(q) == (SET_A1 + SET_B + SET_A2).encode()
+    assert q.nbytes == 0 and q.dropped == 0
+
+
+def test_behind_an_older_set_of_the_same_property_is_dropped_and_order_kept() -> None:
+    q = ClientQueue()
+    for x in (SET_A1, SET_B, SET_A2, BLOB1, BLOB2):
+        q.put(f(x), coalesce=True)
+    assert drain(q) == (SET_B + SET_A2 + BLOB2).encode()
+    assert q.dropped == 2
+
+
+def test_a_set_with_a_message_is_never_dropped() -> None:
+    q = ClientQueue()
+    with_msg = SET_A1.replace('name="A"', 'name="A" message="done"')
+    q.put(f(with_msg), coalesce=True)
+    q.put(f(SET_A2), coalesce=True)
+    assert drain(q) == (with_msg + SET_A2).encode()
+
+
+def test_nbytes_counts_what_is_waiting() -> None:
+    q = ClientQueue()
+    q.put(f(SET_A1), coalesce=True)
+    q.put(f(SET_A2), coalesce=True)
+    assert q.nbytes == len(SET_A2)
+
+
+def test_a_large_element_is_handed_out_in_chunks_without_losing_bytes() -> None:
+    big = '<message device="D" message="' + "x" * 10_000 + '"/>'
+    q = ClientQueue()
+    q.put(f(SET_A1))
+    q.put(f(big))
+    q.put(f(SET_B))
+    chunks = []
+    while q:
+        chunks.append(bytes(q.take(4096)))
+    assert max(len(c) for c in chunks) <= 4096
+    assert b"".join(chunks) == (SET_A1 + big + SET_B).encode()
+    assert q.nbytes == 0
+
+
+def test_an_element_already_handed_out_is_not_coalesced_away() -> None:
+    q = ClientQueue()
+    q.put(f(SET_A1), coalesce=True)
+    first = bytes(q.take(1 << 20))
+    q.put(f(SET_A2), coalesce=True)
+    assert first == SET_A1.encode() and drain(q) == SET_A2.encode() and q.dropped == 0

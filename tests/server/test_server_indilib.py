@@ -1,0 +1,43 @@
+"""indilib's own clients (indi_getprop, indi_setprop) against IPyServer with an in-process driver."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+
+from indipyserver import IPyServer
+from serverkit import make_gadget, running
+
+pytestmark = pytest.mark.interop
+
+
+async def run(*argv: str) -> tuple[int, str]:
+    if shutil.which(argv[0]) is None:
+        pytest.fail(f"{argv[0]} not installed (Debian indi-bin)")
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 15)
+    return proc.returncode or 0, out.decode()
+
+
+async def test_indi_getprop_lists_every_property() -> None:
+    async with running(IPyServer(make_gadget(), port=0, handle_signals=False)) as srv:
+        rc, out = await run("indi_getprop", "-p", str(srv.port), "-t", "1", "Gadget.*.*")
+    assert "Gadget.STATIC.T=constant" in out
+    assert "Gadget.VALUE.V=" in out
+
+
+async def test_indi_setprop_then_getprop_sees_the_new_value() -> None:
+    async with running(IPyServer(make_gadget(), port=0, handle_signals=False)) as srv:
+        port = str(srv.port)
+        rc, out = await run("indi_setprop", "-p", port, "Gadget.VALUE.V=123")
+        assert rc == 0, out
+        for _ in range(20):
+            rc, out = await run("indi_getprop", "-p", port, "Gadget.VALUE.V")
+            if "123" in out:
+                break
+            await asyncio.sleep(0.05)
+    assert rc == 0 and out.strip().startswith("Gadget.VALUE.V=123"), out
