@@ -222,6 +222,7 @@ class IPyDriver(Mapping[str, Device]):
 
     async def serve(self, link: Link) -> None:
         """Run the driver on `link` until the peer closes it (EOF) or `shutdown()` is called."""
+        self._fresh_primitives()
         self.stop = False
         self.shutdownrequested.clear()
         self.stopped.clear()
@@ -268,6 +269,18 @@ class IPyDriver(Mapping[str, Device]):
                 logger.debug("error closing link", exc_info=True)
             self.stop = True
             self.stopped.set()
+
+    def _fresh_primitives(self) -> None:
+        """asyncio queues and locks belong to the loop that first used them; a driver served
+        again under a new loop (a restart, a second asyncio.run in tests) needs new ones."""
+        loop = asyncio.get_running_loop()
+        if getattr(self.shutdownrequested, "_loop", None) not in (None, loop):
+            self.shutdownrequested = asyncio.Event()
+            self.stopped = asyncio.Event()
+        self._rx_queue = asyncio.Queue()
+        self._snoop_queue = asyncio.Queue()
+        self._snoop_wakeup = asyncio.Event()
+        self._blob_lock = asyncio.Lock()
 
     async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         try:

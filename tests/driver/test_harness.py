@@ -88,3 +88,16 @@ async def test_a_tight_send_loop_delivers_every_message(capsys: Any) -> None:
         await asyncio.sleep(0.2)
         assert client.frames_received == count
     logging.getLogger(__name__).info("setNumberVector send rate: %.0f msgs/s", count / elapsed)
+
+
+def test_the_same_driver_can_be_served_again_under_a_new_event_loop() -> None:
+    """A restarted driver (or a second asyncio.run) must not trip over loop-bound queues."""
+    driver = make_driver(echo=True)
+
+    async def session() -> float:
+        async with DriverHarness(driver) as client:
+            await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "3"),)))
+            return (await client.expect(pe.SetNumberVector))["A"].float
+
+    assert asyncio.run(session()) == 3.0
+    assert asyncio.run(session()) == 3.0
