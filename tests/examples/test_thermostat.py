@@ -20,7 +20,7 @@ async def test_every_vector_kind_is_listed_with_its_initial_value() -> None:
     server = thermostat.make_server("127.0.0.1", port, interval=0.05)
     async with serving(server, ports=[port]):
         values = (await getprop(port, "Thermostat.*.*"))
-    assert values["Thermostat.TARGET.TARGET"] == "20"
+    assert float(values["Thermostat.TARGET.TARGET"]) == 20.0
     assert "Thermostat.TEMPERATURE.TEMPERATURE" in values
     assert values["Thermostat.HEATER_MODE.AUTO"] == "On"
     assert values["Thermostat.HEATER_MODE.ON"] == "Off"
@@ -112,7 +112,7 @@ async def test_script_runs_from_the_command_line_and_stops_on_ctrl_c() -> None:
     try:
         await wait_listening(port)
         values = (await getprop(port, "Thermostat.TARGET.TARGET"))
-        assert values == {"Thermostat.TARGET.TARGET": "20"}
+        assert float(values["Thermostat.TARGET.TARGET"]) == 20.0
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 10)
