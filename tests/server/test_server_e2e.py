@@ -238,3 +238,42 @@ async def test_shutdown_closes_clients_and_returns() -> None:
         await c.wait_for("defBLOBVector")
     with pytest.raises(EOFError):
         await c.read_until(lambda fs: False, 2)
+
+
+SIGNAL_SCRIPT = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from serverkit import make_gadget
+from indipyserver import IPyServer
+
+async def main():
+    srv = IPyServer(make_gadget(), port=0)
+    task = asyncio.create_task(srv.asyncrun())
+    await srv.started()
+    sys.stdout.write(f"{srv.port}\\n")
+    sys.stdout.flush()
+    await task
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+async def test_signal_shuts_the_server_down_cleanly_with_exit_0(signame: str) -> None:
+    import signal
+    import sys
+    from pathlib import Path
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SIGNAL_SCRIPT, str(Path(__file__).parent),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    port = int(await asyncio.wait_for(proc.stdout.readline(), 10))
+    c = await RawClient.connect(port)
+    await c.send("<getProperties/>")
+    await c.wait_for("defBLOBVector")
+    proc.send_signal(getattr(signal, signame))
+    _, err = await asyncio.wait_for(proc.communicate(), 10)
+    await c.close()
+    assert proc.returncode == 0, err.decode()
