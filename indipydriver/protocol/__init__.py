@@ -72,8 +72,8 @@ __all__ = [
     "State",
     "Switch",
     "SwitchState",
-    "parse_element",
-    "serialise",
     "Text",
     "Vector",
+    "parse_element",
+    "serialise",
 ]

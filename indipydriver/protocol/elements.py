@@ -16,7 +16,7 @@ from typing import Any
 from . import events as ev
 from .enums import BLOBEnable, Perm, Rule, State, SwitchState
 
-__all__ = ["Attr", "Body", "MemberSpec", "ElementSpec", "ELEMENTS", "SPEC_BY_CLASS"]
+__all__ = ["ELEMENTS", "SPEC_BY_CLASS", "Attr", "Body", "ElementSpec", "MemberSpec"]
 
 
 class Body(Enum):
@@ -128,7 +128,11 @@ DEF_BLOB = MemberSpec("defBLOB", ev.BLOB, _NAME_LABEL, Body.EMPTY, "data")
 ONE_TEXT = MemberSpec("oneText", ev.Text, (_req("name"),), Body.TEXT, "value")
 # min/max/step: indilib IUUpdateMinMax extension inside setNumberVector (indi-notes 1.6).
 ONE_NUMBER = MemberSpec(
-    "oneNumber", ev.Number, (_req("name"), _opt("min"), _opt("max"), _opt("step")), Body.TEXT, "value"
+    "oneNumber",
+    ev.Number,
+    (_req("name"), _opt("min"), _opt("max"), _opt("step")),
+    Body.TEXT,
+    "value",
 )
 ONE_SWITCH = MemberSpec("oneSwitch", ev.Switch, (_req("name"),), Body.ENUM, "value", SwitchState)
 ONE_LIGHT = MemberSpec("oneLight", ev.Light, (_req("name"),), Body.ENUM, "value", State)

@@ -51,7 +51,7 @@ def _replace(match: re.Match[str]) -> str:
     if named is not None:
         return named
     try:
-        code = int(ref[2:], 16) if ref[1] == "x" else int(ref[1:])
+        code = int(ref[2:], 16) if ref[1] == "x" else int(ref[1:])  # noqa: FURB166
         return chr(code)
     except (ValueError, OverflowError):
         return match.group()  # not a character: leave the text as it was

@@ -19,34 +19,34 @@ from typing import Any, Generic, TypeVar
 from .enums import BLOBEnable, Perm, Rule, State, SwitchState
 
 __all__ = [
-    "Text",
-    "Number",
-    "Switch",
-    "Light",
     "BLOB",
-    "Member",
-    "GetProperties",
-    "DefTextVector",
+    "DefBLOBVector",
+    "DefLightVector",
     "DefNumberVector",
     "DefSwitchVector",
-    "DefLightVector",
-    "DefBLOBVector",
-    "SetTextVector",
-    "SetNumberVector",
-    "SetSwitchVector",
-    "SetLightVector",
-    "SetBLOBVector",
-    "NewTextVector",
-    "NewNumberVector",
-    "NewSwitchVector",
-    "NewBLOBVector",
-    "Message",
+    "DefTextVector",
     "DelProperty",
     "EnableBLOB",
-    "PingRequest",
-    "PingReply",
-    "Vector",
     "Event",
+    "GetProperties",
+    "Light",
+    "Member",
+    "Message",
+    "NewBLOBVector",
+    "NewNumberVector",
+    "NewSwitchVector",
+    "NewTextVector",
+    "Number",
+    "PingReply",
+    "PingRequest",
+    "SetBLOBVector",
+    "SetLightVector",
+    "SetNumberVector",
+    "SetSwitchVector",
+    "SetTextVector",
+    "Switch",
+    "Text",
+    "Vector",
 ]
 
 
@@ -94,7 +94,7 @@ class Number:
     step: str | None = None
 
     @property
-    def float(self) -> float:  # noqa: A003 - the name is part of the contract
+    def float(self) -> float:
         """The value as a float (integer, real or sexagesimal)."""
         # Imported lazily: numbers.py is written in parallel and is not needed for framing.
         from .numbers import parse_number
@@ -489,10 +489,31 @@ Event = (
 )
 
 
-for _cls in (Text, Number, Switch, Light, GetProperties, DefTextVector, DefNumberVector,
-             DefSwitchVector, DefLightVector, DefBLOBVector, SetTextVector, SetNumberVector,
-             SetSwitchVector, SetLightVector, SetBLOBVector, NewTextVector, NewNumberVector,
-             NewSwitchVector, NewBLOBVector, Message, DelProperty, EnableBLOB, PingRequest,
-             PingReply):
-    _cls.__repr__ = _readable_repr  # type: ignore[assignment,method-assign]
+for _cls in (
+    Text,
+    Number,
+    Switch,
+    Light,
+    GetProperties,
+    DefTextVector,
+    DefNumberVector,
+    DefSwitchVector,
+    DefLightVector,
+    DefBLOBVector,
+    SetTextVector,
+    SetNumberVector,
+    SetSwitchVector,
+    SetLightVector,
+    SetBLOBVector,
+    NewTextVector,
+    NewNumberVector,
+    NewSwitchVector,
+    NewBLOBVector,
+    Message,
+    DelProperty,
+    EnableBLOB,
+    PingRequest,
+    PingReply,
+):
+    _cls.__repr__ = _readable_repr  # type: ignore[method-assign]
 del _cls

@@ -85,10 +85,13 @@ def _decode_attrs(raw: bytes) -> dict[str, str]:
     except UnicodeDecodeError:
         # SPEC: names and text are ISO-8859-1; C drivers may send raw Latin-1 bytes.
         text = raw.decode("latin-1")
-    return {
-        key: unescape(dq or sq).strip(_XML_SPACE) if "&" in (dq or sq) else (dq or sq).strip(_XML_SPACE)
-        for key, dq, sq in _ATTR.findall(text)
-    }
+    attrs = {}
+    for key, dq, sq in _ATTR.findall(text):
+        value = dq or sq
+        if "&" in value:
+            value = unescape(value)
+        attrs[key] = value.strip(_XML_SPACE)
+    return attrs
 
 
 class Framer:
@@ -135,7 +138,7 @@ class Framer:
         return out
 
     # The scanner is one function with local variables: it runs once per frame on the hot path.
-    def _scan(self, work: bytes | bytearray, out: list[Frame | ProtocolError]) -> int:  # noqa: C901
+    def _scan(self, work: bytes | bytearray, out: list[Frame | ProtocolError]) -> int:
         n = len(work)
         pos = 0
         state = self._state
@@ -265,7 +268,11 @@ class Framer:
                             mt = _CLOSE_TAIL.match(work, j)
                             if mt is None:
                                 if not work[j:].isspace():
-                                    out.append(self._error(f"malformed closing tag of {self._tag}", offset + i))
+                                    out.append(
+                                        self._error(
+                                            f"malformed closing tag of {self._tag}", offset + i
+                                        )
+                                    )
                                     pos = j
                                     state = _RESYNC
                                     continue
@@ -279,7 +286,9 @@ class Framer:
                             search = i + 1
                             continue
                         else:
-                            out.append(self._error(f"malformed closing tag of {self._tag}", offset + i))
+                            out.append(
+                                self._error(f"malformed closing tag of {self._tag}", offset + i)
+                            )
                             pos = j
                             state = _RESYNC
                             continue
@@ -329,7 +338,9 @@ class Framer:
         self._search = search
         return pos
 
-    def _check_size(self, work: bytes | bytearray, pos: int, n: int, out: list[Frame | ProtocolError]) -> None:
+    def _check_size(
+        self, work: bytes | bytearray, pos: int, n: int, out: list[Frame | ProtocolError]
+    ) -> None:
         if not self._discarding and n - pos > self.max_element_size:
             out.append(
                 self._error(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import binascii
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -40,7 +39,7 @@ _Converter = "dict[str, Any] | Callable[[str], Any] | None"
 class _Plan:
     """How to turn one element's attributes (and body) into constructor arguments."""
 
-    __slots__ = ("tag", "attrs", "convert", "required", "body", "value_field", "enum_map", "cls")
+    __slots__ = ("attrs", "body", "cls", "convert", "enum_map", "required", "tag", "value_field")
 
     def __init__(
         self,

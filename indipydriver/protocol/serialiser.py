@@ -43,7 +43,16 @@ def _write_attrs(obj: Any, layout: _AttrLayout, parts: list[str], tag: str) -> N
 class _Writer:
     """Serialiser for one event class, compiled once from its table row."""
 
-    __slots__ = ("tag", "open", "close", "layout", "member", "member_layout", "member_close", "spec")
+    __slots__ = (
+        "close",
+        "layout",
+        "member",
+        "member_close",
+        "member_layout",
+        "open",
+        "spec",
+        "tag",
+    )
 
     def __init__(self, spec: ElementSpec) -> None:
         self.spec = spec
@@ -67,8 +76,9 @@ class _Writer:
         mlayout = self.member_layout
         body = member.body
         chunks: list[bytes] | None = None
+        mcls: Any = member.cls
         for m in event.members:
-            if type(m) is not member.cls:
+            if type(m) is not mcls:
                 raise LocalProtocolError(f"<{self.tag}> cannot hold member {m!r}")
             parts.append(mopen)
             _write_attrs(m, mlayout, parts, mtag)
