@@ -20,7 +20,7 @@ __all__ = ["ClientQueue"]
 class ClientQueue:
     """Elements waiting for one client, oldest first, with their total size in bytes."""
 
-    __slots__ = ("_items", "_start", "_latest", "_partial", "nbytes", "dropped")
+    __slots__ = ("_items", "_latest", "_partial", "_start", "dropped", "nbytes")
 
     def __init__(self) -> None:
         self._items: list[bytes | None] = []  # None: dropped in favour of a newer element

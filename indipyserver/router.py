@@ -157,7 +157,7 @@ class BlobModes:
 class ClientState:
     """What the router knows of one client: its interests and BLOB modes."""
 
-    __slots__ = ("sink", "all_devices", "chained", "interests", "blobs", "simple")
+    __slots__ = ("all_devices", "blobs", "chained", "interests", "simple", "sink")
 
     def __init__(self, sink: ClientSink) -> None:
         self.sink = sink
@@ -200,7 +200,7 @@ class ClientState:
         if names == ():
             return False
         # Device-level elements (no name) go to anyone interested in part of the device.
-        return name is None or name in names  # type: ignore[operator]
+        return name is None or name in names
 
     def wants(self, is_blob: bool, device: str, name: str | None) -> bool:
         if self.simple:
