@@ -50,7 +50,9 @@ def _frame_in_chunks(stream: bytes, size: int) -> list[Frame]:
 
 def _top_level_tags(stream: bytes) -> collections.Counter[str]:
     """Independent count: in these captures every top-level element starts a line."""
-    return collections.Counter(m.decode() for m in re.findall(rb"^<([A-Za-z]+)", stream, re.M))
+    return collections.Counter(
+        m.decode() for m in re.findall(rb"^<([A-Za-z]+)", stream, re.MULTILINE)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,9 @@ def ccd() -> tuple[bytes, list[Frame], list[Event | None]]:
 
 
 @pytest.mark.parametrize("capture", ["telescope", "ccd"])
-def test_every_element_is_framed_and_parses_to_an_event(capture: str, request: pytest.FixtureRequest) -> None:
+def test_every_element_is_framed_and_parses_to_an_event(
+    capture: str, request: pytest.FixtureRequest
+) -> None:
     stream, frames, events = request.getfixturevalue(capture)
     assert collections.Counter(f.tag for f in frames) == _top_level_tags(stream)
     assert None not in events
@@ -89,7 +93,9 @@ def test_padded_member_values_are_stripped(capture: str, request: pytest.Fixture
 
 
 @pytest.mark.parametrize("capture", ["telescope", "ccd"])
-def test_every_event_survives_serialise_and_parse_again(capture: str, request: pytest.FixtureRequest) -> None:
+def test_every_event_survives_serialise_and_parse_again(
+    capture: str, request: pytest.FixtureRequest
+) -> None:
     _, _, events = request.getfixturevalue(capture)
     for event in events:
         assert event is not None
@@ -99,7 +105,7 @@ def test_every_event_survives_serialise_and_parse_again(capture: str, request: p
 def test_ccd_blobs_decode_to_size_bytes_of_fits_and_enclen_is_the_base64_length(
     ccd: tuple[bytes, list[Frame], list[Event | None]],
 ) -> None:
-    stream, frames, events = ccd
+    _stream, _frames, events = ccd
     blobs = [e for e in events if isinstance(e, SetBLOBVector)]
     assert len(blobs) == 2
     for vector in blobs:
@@ -110,7 +116,9 @@ def test_ccd_blobs_decode_to_size_bytes_of_fits_and_enclen_is_the_base64_length(
         assert member.data.startswith(b"SIMPLE  =")  # a FITS primary header
 
 
-def test_ccd_ping_requests_follow_each_blob(ccd: tuple[bytes, list[Frame], list[Event | None]]) -> None:
+def test_ccd_ping_requests_follow_each_blob(
+    ccd: tuple[bytes, list[Frame], list[Event | None]],
+) -> None:
     _, _, events = ccd
     pings = [e for e in events if isinstance(e, PingRequest)]
     assert pings == [PingRequest("SetBLOB/1"), PingRequest("SetBLOB/2")]
@@ -118,12 +126,16 @@ def test_ccd_ping_requests_follow_each_blob(ccd: tuple[bytes, list[Frame], list[
         assert isinstance(events[events.index(ping) - 1], SetBLOBVector)
 
 
-def test_ccd_snoop_requests_carry_version_device_and_name(ccd: tuple[bytes, list[Frame], list[Event | None]]) -> None:
+def test_ccd_snoop_requests_carry_version_device_and_name(
+    ccd: tuple[bytes, list[Frame], list[Event | None]],
+) -> None:
     _, _, events = ccd
     assert GetProperties("1.7", "Telescope Simulator", "EQUATORIAL_EOD_COORD") in events
 
 
-def test_ccd_framing_is_the_same_in_one_read_and_in_small_reads(ccd: tuple[bytes, list[Frame], list[Event | None]]) -> None:
+def test_ccd_framing_is_the_same_in_one_read_and_in_small_reads(
+    ccd: tuple[bytes, list[Frame], list[Event | None]],
+) -> None:
     stream, frames, _ = ccd
     assert [f.data for f in Framer().feed(stream)] == [f.data for f in frames]
 
@@ -132,7 +144,12 @@ def test_indilib_client_requests_parse_with_comments_skipped() -> None:
     stream = _read("indilib-clients-send.xml")
     events = [parse_element(f.data) for f in _frame_in_chunks(stream, 7)]
     assert GetProperties("1.7") in events
-    assert NewNumberVector(
-        "Telescope Simulator", "EQUATORIAL_EOD_COORD", (Number("RA", "5:30:00"), Number("DEC", "-5 30"))
-    ) in events
+    assert (
+        NewNumberVector(
+            "Telescope Simulator",
+            "EQUATORIAL_EOD_COORD",
+            (Number("RA", "5:30:00"), Number("DEC", "-5 30")),
+        )
+        in events
+    )
     assert None not in events

@@ -37,7 +37,9 @@ def test_events_are_frozen_and_slotted() -> None:
 
 
 def test_events_are_hashable_and_compare_by_value() -> None:
-    same = SetNumberVector("Mount", "EQ", [Number("RA", "5.5"), Number("DEC", "-5")], state=State.OK)  # type: ignore[arg-type]
+    same = SetNumberVector(
+        "Mount", "EQ", [Number("RA", "5.5"), Number("DEC", "-5")], state=State.OK
+    )  # type: ignore[arg-type]
     assert same == VECTOR and hash(same) == hash(VECTOR)
 
 
@@ -47,7 +49,9 @@ def test_repr_is_readable_leaves_out_none_and_shows_enum_names() -> None:
         "SetNumberVector(device='Mount', name='EQ', members=(Number(name='RA', value='5.5'), "
         "Number(name='DEC', value='-5')), state=State.OK)"
     )
-    assert repr(DefLightVector("d", "l", State.IDLE, (Light("x", State.BUSY),))).count("State.") == 2
+    assert (
+        repr(DefLightVector("d", "l", State.IDLE, (Light("x", State.BUSY),))).count("State.") == 2
+    )
 
 
 def test_blob_repr_does_not_dump_megabytes() -> None:
@@ -56,7 +60,8 @@ def test_blob_repr_does_not_dump_megabytes() -> None:
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("indipydriver.protocol.numbers") is None, reason="numbers.py not written yet"
+    importlib.util.find_spec("indipydriver.protocol.numbers") is None,
+    reason="numbers.py not written yet",
 )
 def test_number_float_parses_sexagesimal_wire_text() -> None:
     assert Number("DEC", "-10:30:18").float == pytest.approx(-10.505)

@@ -26,9 +26,7 @@ def feed_bytewise(stream: bytes, **kw: int) -> list[Frame | ProtocolError]:
 
 
 def summary(items: list[Frame | ProtocolError]) -> list[object]:
-    return [
-        (x.tag, x.attrs, x.data) if isinstance(x, Frame) else ("error", str(x)) for x in items
-    ]
+    return [(x.tag, x.attrs, x.data) if isinstance(x, Frame) else ("error", str(x)) for x in items]
 
 
 def frames(items: list[Frame | ProtocolError]) -> list[Frame]:
@@ -49,7 +47,9 @@ def test_one_element_is_returned_with_its_exact_bytes_and_start_tag_attributes()
 
 
 def test_frame_repr_does_not_dump_the_data() -> None:
-    (frame,) = feed_whole(b"<setBLOBVector device='d' name='n'>" + b"A" * 10000 + b"</setBLOBVector>")
+    (frame,) = feed_whole(
+        b"<setBLOBVector device='d' name='n'>" + b"A" * 10000 + b"</setBLOBVector>"
+    )
     assert "AAAA" not in repr(frame) and "bytes" in repr(frame)
 
 
@@ -75,14 +75,18 @@ def test_whitespace_declarations_and_comments_between_elements_are_skipped() -> 
         b"<pingRequest/>",
     ],
 )
-def test_start_tag_scan_is_quote_aware_and_self_closing_elements_end_at_slash_gt(element: bytes) -> None:
+def test_start_tag_scan_is_quote_aware_and_self_closing_elements_end_at_slash_gt(
+    element: bytes,
+) -> None:
     items = feed_whole(element + SET)
     assert [f.data for f in frames(items)] == [element, SET]
     assert summary(feed_bytewise(element + SET)) == summary(items)
 
 
 def test_quoted_gt_in_a_non_empty_element_start_tag() -> None:
-    element = b"<newTextVector device='d' name='n' x='>'><oneText name='t'>a</oneText></newTextVector>"
+    element = (
+        b"<newTextVector device='d' name='n' x='>'><oneText name='t'>a</oneText></newTextVector>"
+    )
     assert [f.data for f in frames(feed_whole(element))] == [element]
 
 
@@ -163,7 +167,9 @@ def test_malformed_input_resynchronises_at_the_next_start_tag(broken: bytes) -> 
 
 def test_unknown_top_level_tags_are_still_framed() -> None:
     """The framer does not know INDI; deciding what to ignore is the parser's job."""
-    assert [f.tag for f in frames(feed_whole(b"<switchProtocol version='2.0'/>"))] == ["switchProtocol"]
+    assert [f.tag for f in frames(feed_whole(b"<switchProtocol version='2.0'/>"))] == [
+        "switchProtocol"
+    ]
 
 
 def test_an_incomplete_element_is_kept_until_it_completes() -> None:
@@ -194,7 +200,11 @@ def test_oversized_element_at_the_limit_is_still_delivered() -> None:
 def test_closing_tag_search_is_linear_when_a_big_blob_arrives_in_small_reads() -> None:
     """A 8 MB element fed in 4 KB reads must be searched about once, not once per read."""
     body = b"QUFB" * (2 * 1024 * 1024)
-    element = b"<setBLOBVector device='d' name='n'><oneBLOB name='b'>" + body + b"</oneBLOB></setBLOBVector>"
+    element = (
+        b"<setBLOBVector device='d' name='n'><oneBLOB name='b'>"
+        + body
+        + b"</oneBLOB></setBLOBVector>"
+    )
     framer = Framer()
     out: list[Frame | ProtocolError] = []
     for i in range(0, len(element), 4096):

@@ -58,7 +58,10 @@ def test_indilib_padded_values_and_single_quotes_are_stripped() -> None:
         State.IDLE,
         Perm.RW,
         Rule.ONE_OF_MANY,
-        (Switch("CONNECT", SwitchState.OFF, "Connect"), Switch("DISCONNECT", SwitchState.ON, "Disconnect")),
+        (
+            Switch("CONNECT", SwitchState.OFF, "Connect"),
+            Switch("DISCONNECT", SwitchState.ON, "Disconnect"),
+        ),
         label="Connection",
         group="Main Control",
         timeout="60",
@@ -67,12 +70,16 @@ def test_indilib_padded_values_and_single_quotes_are_stripped() -> None:
 
 
 def test_text_values_are_stripped_too_but_inner_whitespace_kept() -> None:
-    event = parse_element(b"<setTextVector device='d' name='n'><oneText name='t'>\n   a  b\n  </oneText></setTextVector>")
+    event = parse_element(
+        b"<setTextVector device='d' name='n'><oneText name='t'>\n   a  b\n  </oneText></setTextVector>"
+    )
     assert event == SetTextVector("d", "n", (Text("t", "a  b"),))
 
 
 def test_attribute_values_are_stripped() -> None:
-    assert parse_element(b"<getProperties version=' 1.7 ' device=' d '/>") == GetProperties("1.7", "d")
+    assert parse_element(b"<getProperties version=' 1.7 ' device=' d '/>") == GetProperties(
+        "1.7", "d"
+    )
 
 
 def test_numbers_keep_the_wire_text_including_sexagesimal_and_percent_20g() -> None:
@@ -81,7 +88,9 @@ def test_numbers_keep_the_wire_text_including_sexagesimal_and_percent_20g() -> N
         b"<oneNumber name='RA'>5:30:00</oneNumber>"
         b"<oneNumber name='X'>\n      1.8826685845851898193e-05\n</oneNumber></newNumberVector>"
     )
-    assert event == NewNumberVector("d", "n", (Number("RA", "5:30:00"), Number("X", "1.8826685845851898193e-05")))
+    assert event == NewNumberVector(
+        "d", "n", (Number("RA", "5:30:00"), Number("X", "1.8826685845851898193e-05"))
+    )
 
 
 def test_blob_base64_wrapped_at_72_columns_decodes_to_the_bytes() -> None:
@@ -99,7 +108,9 @@ def test_blob_base64_wrapped_at_72_columns_decodes_to_the_bytes() -> None:
     )
 
 
-def test_unknown_top_level_element_returns_none_and_logs_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+def test_unknown_top_level_element_returns_none_and_logs_at_debug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG, logger="indipydriver.protocol.parser")
     assert parse_element(b"<switchProtocol version='2.0'/>") is None
     assert "switchProtocol" in caplog.text
@@ -128,7 +139,9 @@ def test_indilib_blob_extras_attached_and_len_are_ignored() -> None:
 
 
 def test_raw_latin1_bytes_from_c_drivers_are_accepted() -> None:
-    assert parse_element(b"<message device='d' message='20\xb0C'/>") == Message("d", message="20\u00b0C")
+    assert parse_element(b"<message device='d' message='20\xb0C'/>") == Message(
+        "d", message="20\u00b0C"
+    )
 
 
 def test_numeric_character_references_from_elementtree_peers_are_decoded() -> None:
@@ -136,14 +149,19 @@ def test_numeric_character_references_from_elementtree_peers_are_decoded() -> No
 
 
 def test_enable_blob_value_is_stripped_enum() -> None:
-    assert parse_element(b"<enableBLOB device='d'>\n Also \n</enableBLOB>") == EnableBLOB("d", BLOBEnable.ALSO)
+    assert parse_element(b"<enableBLOB device='d'>\n Also \n</enableBLOB>") == EnableBLOB(
+        "d", BLOBEnable.ALSO
+    )
 
 
 @pytest.mark.parametrize(
     ("data", "words"),
     [
         (b"<setTextVector name='n'/>", ["setTextVector", "'device'", "missing"]),
-        (b"<defSwitchVector device='d' name='n' state='Idle' perm='rw'/>", ["defSwitchVector", "'rule'"]),
+        (
+            b"<defSwitchVector device='d' name='n' state='Idle' perm='rw'/>",
+            ["defSwitchVector", "'rule'"],
+        ),
         (
             b"<defTextVector device='d' name='n' state='idle' perm='rw'/>",
             ["defTextVector", "device='d'", "name='n'", "state='idle'", "Idle"],
@@ -162,8 +180,10 @@ def test_enable_blob_value_is_stripped_enum() -> None:
             ["oneNumber", "'name'"],
         ),
         (
-            b"<defNumberVector device='d' name='n' state='Ok' perm='ro'>"
-            b"<defNumber name='x' min='0' max='1' step='0'>1</defNumber></defNumberVector>",
+            (
+                b"<defNumberVector device='d' name='n' state='Ok' perm='ro'>"
+                b"<defNumber name='x' min='0' max='1' step='0'>1</defNumber></defNumberVector>"
+            ),
             ["defNumber", "name='x'", "'format'"],
         ),
         (
@@ -186,7 +206,9 @@ def test_enable_blob_value_is_stripped_enum() -> None:
         (b"", ["malformed XML"]),
     ],
 )
-def test_bad_input_raises_protocol_error_naming_element_attribute_and_value(data: bytes, words: list[str]) -> None:
+def test_bad_input_raises_protocol_error_naming_element_attribute_and_value(
+    data: bytes, words: list[str]
+) -> None:
     with pytest.raises(ProtocolError) as info:
         parse_element(data)
     for word in words:

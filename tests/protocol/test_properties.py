@@ -24,7 +24,9 @@ _XML_SPACE = " \t\r\n"
 # XML 1.0 characters: no controls except tab/newline, no surrogates, no U+FFFE/U+FFFF.
 # Carriage returns are left out everywhere: XML turns them into newlines by design.
 _BODY_CHARS = st.characters(
-    blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff", whitelist_characters="\n\t"
+    blacklist_categories=("Cs", "Cc"),
+    blacklist_characters="\ufffe\uffff",
+    whitelist_characters="\n\t",
 )
 # Attribute values also lose tabs and newlines (XML attribute-value normalisation).
 _ATTR_CHARS = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff")
@@ -34,9 +36,7 @@ _SPECIALS = st.sampled_from(["<", ">", "&", '"', "'", "&amp;", "]]>", "°", "é"
 def _text(chars: st.SearchStrategy[str], min_size: int = 0) -> st.SearchStrategy[str]:
     pieces = st.lists(st.one_of(st.text(chars, max_size=8), _SPECIALS), max_size=4)
     return (
-        pieces.map("".join)
-        .map(lambda s: s.strip(_XML_SPACE))
-        .filter(lambda s: len(s) >= min_size)
+        pieces.map("".join).map(lambda s: s.strip(_XML_SPACE)).filter(lambda s: len(s) >= min_size)
     )
 
 
@@ -87,7 +87,9 @@ def _event(spec: ElementSpec) -> st.SearchStrategy[Event]:
 EVENTS: st.SearchStrategy[Event] = st.one_of([_event(spec) for spec in ELEMENTS.values()])
 
 # What real peers put between elements: whitespace, declarations, comments.
-JUNK = st.sampled_from(["", "\n", "  \r\n\t", "<?xml version='1.0'?>\n", "<!-- indi_setprop -->", "\n\n"])
+JUNK = st.sampled_from(
+    ["", "\n", "  \r\n\t", "<?xml version='1.0'?>\n", "<!-- indi_setprop -->", "\n\n"]
+)
 
 
 def _summary(items: list[Frame | ProtocolError]) -> list[object]:
@@ -109,8 +111,29 @@ MARKUP_BYTES = st.lists(
     st.one_of(
         st.binary(max_size=6),
         st.sampled_from(
-            [b"<", b">", b"/", b"'", b'"', b"<?", b"?>", b"<!--", b"-->", b"<!DOCTYPE", b"</",
-             b"<a", b"</a>", b"<a/>", b"<a b='>'>", b" ", b"\n", b"x", b"=", b"<!", b"<![CDATA["]
+            [
+                b"<",
+                b">",
+                b"/",
+                b"'",
+                b'"',
+                b"<?",
+                b"?>",
+                b"<!--",
+                b"-->",
+                b"<!DOCTYPE",
+                b"</",
+                b"<a",
+                b"</a>",
+                b"<a/>",
+                b"<a b='>'>",
+                b" ",
+                b"\n",
+                b"x",
+                b"=",
+                b"<!",
+                b"<![CDATA[",
+            ]
         ),
     ),
     max_size=40,
@@ -119,7 +142,9 @@ MARKUP_BYTES = st.lists(
 
 @SETTINGS
 @given(st.binary(max_size=400) | MARKUP_BYTES, st.lists(st.integers(0, 400), max_size=8))
-def test_any_bytes_give_frames_or_protocol_errors_never_an_exception(data: bytes, cuts: list[int]) -> None:
+def test_any_bytes_give_frames_or_protocol_errors_never_an_exception(
+    data: bytes, cuts: list[int]
+) -> None:
     out = _feed_split(data, [c for c in cuts if c <= len(data)])
     assert all(isinstance(x, (Frame, ProtocolError)) for x in out)
     for x in out:
@@ -129,7 +154,9 @@ def test_any_bytes_give_frames_or_protocol_errors_never_an_exception(data: bytes
 
 @SETTINGS
 @given(MARKUP_BYTES, st.lists(st.integers(0, 200), max_size=8))
-def test_framing_result_does_not_depend_on_where_the_stream_is_split(data: bytes, cuts: list[int]) -> None:
+def test_framing_result_does_not_depend_on_where_the_stream_is_split(
+    data: bytes, cuts: list[int]
+) -> None:
     whole = Framer().feed(data)
     split = _feed_split(data, [c for c in cuts if c <= len(data)])
     assert _summary(split) == _summary(whole)
@@ -142,7 +169,10 @@ def test_parse_of_serialise_is_identity_for_every_element_kind(event: Event) -> 
 
 
 @SETTINGS
-@given(st.lists(st.tuples(JUNK, EVENTS), min_size=1, max_size=5), st.lists(st.integers(0, 3000), max_size=6))
+@given(
+    st.lists(st.tuples(JUNK, EVENTS), min_size=1, max_size=5),
+    st.lists(st.integers(0, 3000), max_size=6),
+)
 def test_a_stream_of_events_split_anywhere_frames_and_parses_back(
     items: list[tuple[str, Event]], cuts: list[int]
 ) -> None:
