@@ -1,0 +1,36 @@
+"""examples/snooping_dome.py: the in-process dome follows indilib's telescope simulator run
+by our server as an executable driver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+
+import snooping_dome
+
+
+def test_azimuth_of_the_celestial_pole_and_meridian() -> None:
+    """The azimuth formula: the north celestial pole is due north, a southern star on the
+    meridian is due south, one an hour west of it is south-west of south."""
+    pole = snooping_dome.azimuth_deg(3.0, 89.999, 45.0, 3.0)
+    assert min(pole, 360.0 - pole) < 1e-6
+    assert abs(snooping_dome.azimuth_deg(6.0, -20.0, 45.0, 6.0) - 180.0) < 1e-6
+    assert 180.0 < snooping_dome.azimuth_deg(5.0, -20.0, 45.0, 6.0) < 270.0
+
+
+async def test_dome_follows_the_telescope_it_snoops(private_home: Path) -> None:
+    """After the telescope is synced to RA 5.5 h DEC -20, Dome.TELESCOPE shows the same
+    position (received by snooping through our server) and the dome azimuth is Ok."""
+    port = free_port()
+    async with serving(snooping_dome.make_server("127.0.0.1", port), ports=[port]):
+        await wait_for_value(port, "Telescope Simulator.CONNECTION.CONNECT", lambda v: v != "",
+                             timeout=20)
+        await setprop(port, "Telescope Simulator.CONNECTION.CONNECT=On")
+        await setprop(port, "Telescope Simulator.ON_COORD_SET.SYNC=On")
+        await setprop(port, "Telescope Simulator.EQUATORIAL_EOD_COORD.RA;DEC=5.5;-20")
+        await wait_for_value(port, "Dome.TELESCOPE.DEC", lambda v: abs(float(v) + 20) < 0.01)
+        await wait_for_value(port, "Dome.TELESCOPE.RA", lambda v: abs(float(v) - 5.5) < 0.01)
+        values = await getprop(port, "Dome.DOME_AZIMUTH.*", "Dome.DOME_AZIMUTH._STATE")
+    assert 0.0 <= float(values["Dome.DOME_AZIMUTH.AZ"]) < 360.0
+    assert values["Dome.DOME_AZIMUTH._STATE"] == "Ok"
