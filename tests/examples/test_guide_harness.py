@@ -1,0 +1,58 @@
+"""The in-memory harness examples shown in docs/guides/testing.rst (included from this file, so
+the documented code is the tested code)."""
+
+from __future__ import annotations
+
+from indipydriver.protocol.events import SetBLOBVector, SetNumberVector, SetSwitchVector
+from indipydriver.testing import DriverHarness
+from indipyserver.demo import make_driver
+
+
+async def test_target_is_set_and_confirmed() -> None:
+    """A client's new TARGET is applied and confirmed with state Ok."""
+    async with DriverHarness(make_driver(interval=60)) as client:
+        await client.send('<newNumberVector device="Thermostat" name="TARGET">'
+                          '<oneNumber name="TARGET">25</oneNumber></newNumberVector>')
+        reply = await client.expect(SetNumberVector, name="TARGET")
+        assert reply["TARGET"].float == 25.0
+        assert reply.state == "Ok"
+
+
+async def test_target_beyond_max_never_reaches_the_driver() -> None:
+    """A target above max (40) is dropped by the framework: no reply at all."""
+    async with DriverHarness(make_driver(interval=60)) as client:
+        await client.send('<newNumberVector device="Thermostat" name="TARGET">'
+                          '<oneNumber name="TARGET">99</oneNumber></newNumberVector>')
+        await client.expect_nothing(SetNumberVector, name="TARGET", seconds=0.2)
+
+
+async def test_definitions_cover_every_vector_kind() -> None:
+    """getProperties is answered with the six vectors of the demo, all five kinds."""
+    async with DriverHarness(make_driver(interval=60)) as client:
+        defs = await client.get_properties()
+        kinds = {type(event).__name__ for event in defs}
+        assert {event.name for event in defs} == {
+            "TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"}
+        assert kinds == {"DefNumberVector", "DefSwitchVector", "DefLightVector",
+                         "DefTextVector", "DefBLOBVector"}
+
+
+async def test_mode_switch_replies_with_the_whole_one_of_many_vector() -> None:
+    """Turning ON on: the reply holds all three members, only ON is On."""
+    async with DriverHarness(make_driver(interval=60)) as client:
+        await client.send('<newSwitchVector device="Thermostat" name="HEATER_MODE">'
+                          '<oneSwitch name="ON">On</oneSwitch></newSwitchVector>')
+        reply = await client.expect(SetSwitchVector, name="HEATER_MODE")
+        assert {name: reply[name].value for name in reply} == {
+            "AUTO": "Off", "ON": "On", "OFF": "Off"}
+
+
+async def test_hardware_loop_sends_the_csv_log_blob() -> None:
+    """With a fast hardware loop the LOG BLOB arrives as CSV with its size and format."""
+    async with DriverHarness(make_driver(interval=0.01, log_every=3), timeout=5) as client:
+        blob = await client.expect(SetBLOBVector, name="LOG")
+        log = blob["LOG"]
+        assert log.format == ".csv"
+        assert log.size == len(log.data)
+        assert log.data.splitlines()[0] == b"reading,temperature,heater"
+        assert len(log.data.splitlines()) == 4
