@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from .elements import SPEC_BY_CLASS, Attr, Body, ElementSpec, MemberSpec
@@ -45,6 +46,9 @@ class _Writer:
 
     __slots__ = (
         "close",
+        "extra_get",
+        "extra_none",
+        "fast",
         "layout",
         "member",
         "member_close",
@@ -63,6 +67,18 @@ class _Writer:
         self.member: MemberSpec | None = spec.member
         self.member_layout = _layout(spec.member.attrs) if spec.member else ()
         self.member_close = f"</{spec.member.tag}>\n" if spec.member else ""
+        # one* members whose only required attribute is `name` take a fast path when their
+        # optional attributes (oneNumber min/max/step) are all None.
+        m = spec.member
+        extra = tuple(a.name for a in m.attrs if a.name != "name") if m else ()
+        self.fast = (
+            m is not None
+            and m.tag.startswith("one")
+            and m.body in (Body.TEXT, Body.ENUM)
+            and not any(a.required for a in m.attrs if a.name != "name")
+        )
+        self.extra_get: Callable[[Any], Any] | None = attrgetter(*extra) if extra else None
+        self.extra_none: Any = (None,) * len(extra) if len(extra) > 1 else None
 
     def __call__(self, event: Any) -> bytes:
         parts = [self.open]
@@ -77,9 +93,17 @@ class _Writer:
         body = member.body
         chunks: list[bytes] | None = None
         mcls: Any = member.cls
+        close = self.member_close
+        extra_get = self.extra_get
+        extra_none = self.extra_none
         for m in event.members:
             if type(m) is not mcls:
                 raise LocalProtocolError(f"<{self.tag}> cannot hold member {m!r}")
+            if self.fast and (extra_get is None or extra_get(m) == extra_none):
+                # The commonest member by far: `<oneNumber name="x">value</oneNumber>`.
+                value = escape(m.value) if body is Body.TEXT else m.value
+                parts.append(f'{mopen} name="{escape(m.name)}">{value}{close}')
+                continue
             parts.append(mopen)
             _write_attrs(m, mlayout, parts, mtag)
             if body is Body.TEXT:
