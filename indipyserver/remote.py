@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .backoff import Backoff
@@ -72,6 +74,41 @@ def _attr(value: str) -> str:
     )
 
 
+class EchoFilter:
+    """Drops an element whose exact bytes already passed within ``window`` seconds.
+
+    Two servers that are each other's remote (a loop) would bounce requests such as
+    ``getProperties`` and ``enableBLOB``, device-less ``message``s and the echoes of clients'
+    ``newXXX`` between them forever: every server forwards those to all its remotes or clients. The bounced copy is
+    byte-for-byte the original and comes back within milliseconds, so dropping exact repeats
+    within a short window breaks the loop after one round. Genuine repeats are harmless to
+    drop: the router answers repeated ``getProperties`` from its cache.
+    """
+
+    def __init__(self, window: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self._clock = clock
+        self._seen: dict[bytes, float] = {}
+
+    def repeated(self, data: bytes) -> bool:
+        now = self._clock()
+        if len(self._seen) > 256:
+            self._seen = {k: t for k, t in self._seen.items() if now - t < self.window}
+        last = self._seen.get(data)
+        self._seen[data] = now
+        return last is not None and now - last < self.window
+
+    def clear(self) -> None:
+        self._seen.clear()
+
+
+def _echo_prone(frame: Frame) -> bool:
+    """Elements a remote passes on to all its clients, so in a loop they come back to it."""
+    return (frame.tag == "message" and frame.device is None) or (
+        frame.tag.startswith("new") and frame.tag.endswith("Vector")
+    )
+
+
 class RemoteConnection(DriverConnection):
     """A connection to another INDI server whose devices this server offers as its own.
 
@@ -106,8 +143,18 @@ class RemoteConnection(DriverConnection):
         self.connect_timeout = connect_timeout
         self.connected = False
         self._blob_enabled: set[str] = set()
+        self._sent = EchoFilter()
+        self._received = EchoFilter()
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes for the remote, except requests that are echoes (see ``EchoFilter``)."""
+        if data.startswith((b"<getProperties", b"<enableBLOB")) and self._sent.repeated(data):
+            logger.debug("%s: repeated request not forwarded: %r", self.label, data[:120])
+            return
+        super().send(data)
 
     def _frames(self, router: Router, frames: list[Frame]) -> None:
+        frames = [f for f in frames if not (_echo_prone(f) and self._received.repeated(f.data))]
         if self.device is not None:
             # dev@host: take only that device (and site-wide messages) from the remote.
             frames = [f for f in frames if f.attrs.get("device") in (None, self.device)]
@@ -141,6 +188,8 @@ class RemoteConnection(DriverConnection):
                 await asyncio.sleep(delay)
                 continue
             self._blob_enabled.clear()
+            self._sent.clear()  # a reconnection must ask again, however soon
+            self._received.clear()
             self.backoff.started()
             self.connected = True
             logger.info("connected to %s", self.label)

@@ -1,0 +1,231 @@
+"""Chains of servers, ours (`python -m indipyserver`) and indilib's `indiserver`, mixed.
+
+Protects: devices are visible through every hop in both directions (indilib above ours and
+ours above indilib); a new value set at the top reaches the bottom driver and its reply comes
+back; a remote that stops gives delProperty and its devices return when it is back; duplicate
+device names and a loop of two servers are refused without killing either server or making
+traffic circulate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from peers import IndiServer, free_port, getprop, indi_eval, port_accepts, setprop
+
+from indipydriver.protocol.framing import Frame, Framer
+
+DOME = "Dome Simulator"
+THERMOSTAT = "Thermostat"
+
+
+class OurServer:
+    """`python -m indipyserver` as a child process with its own port, HOME and log file."""
+
+    def __init__(self, workdir: Path, *args: str, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.log_path = workdir / "indipyserver.log"
+        self.args = [sys.executable, "-m", "indipyserver", "-v", "-p", str(self.port), *args]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait: bool = True) -> OurServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(self.workdir)},
+            )
+        deadline = time.monotonic() + 15
+        while wait and not port_accepts(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"our server did not start:\n{self.log()}", pytrace=False)
+            time.sleep(0.05)
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> int | None:
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def our_server(tmp_path: Path) -> Iterator[Callable[..., OurServer]]:
+    """Start our servers for one test; all are stopped (SIGTERM, exit 0) at teardown."""
+    servers: list[OurServer] = []
+
+    def start(*args: str, port: int | None = None, wait: bool = True) -> OurServer:
+        server = OurServer(tmp_path / f"ours-{len(servers)}", *args, port=port)
+        servers.append(server)
+        return server.start(wait=wait)
+
+    yield start
+    codes = [(s.args, s.stop()) for s in reversed(servers)]
+    assert all(code == 0 for _, code in codes), codes
+
+
+def wait_getprop(port: int, spec: str, timeout: float = 15.0) -> dict[str, str]:
+    """indi_getprop until `spec` (no wildcard) is found, for servers that are still connecting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = getprop(port, spec, timeout=2)
+        if got.returncode == 0 or time.monotonic() > deadline:
+            assert got.returncode == 0, got.result.describe()
+            return got
+        time.sleep(0.2)
+
+
+class Watcher:
+    """A raw INDI client that records (tag, device) of everything the server sends."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=0.2)
+        self.sock.sendall(b'<getProperties version="1.7"/>')
+        self.framer = Framer()
+        self.seen: list[tuple[str, str | None]] = []
+
+    def pump(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                raise AssertionError("server closed the connection")
+            self.seen += [(f.tag, f.device) for f in self.framer.feed(chunk) if isinstance(f, Frame)]
+
+    def wait_for(self, tag: str, device: str, after: int = 0, timeout: float = 15.0) -> int:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(ValueError):
+                return self.seen.index((tag, device), after)
+            assert time.monotonic() < deadline, f"no {tag} for {device}; saw {self.seen[-10:]}"
+            self.pump(0.2)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_chain_both_ways_values_travel_down_and_replies_come_up(
+    our_server: Callable[..., OurServer], indiserver_factory: Callable[..., IndiServer]
+) -> None:
+    """indiserver -> ours -> ours -> indiserver(dome): all devices at the top, set/reply works."""
+    bottom = indiserver_factory("indi_simulator_dome")
+    middle = our_server("--demo", f"@127.0.0.1:{bottom.port}")
+    top = our_server(f"@127.0.0.1:{middle.port}")
+    above = indiserver_factory(f"@127.0.0.1:{top.port}")
+
+    for port in (top.port, above.port):
+        wait_getprop(port, f"{DOME}.CONNECTION.CONNECT")
+        wait_getprop(port, f"{THERMOSTAT}.TARGET.TARGET")
+
+    # Set at our top server: reaches the C dome driver three hops down; its reply comes back.
+    result = setprop(top.port, f"{DOME}.CONNECTION.CONNECT=On")
+    assert result.returncode == 0, result.describe()
+    ok = indi_eval(top.port, f'"{DOME}.CONNECTION.CONNECT"==1', timeout=10)
+    assert ok.returncode == 0, ok.describe()
+
+    # Set at indilib's server above ours: reaches the Python driver in the middle server.
+    result = setprop(above.port, f"{THERMOSTAT}.TARGET.TARGET=31.5")
+    assert result.returncode == 0, result.describe()
+    ok = indi_eval(above.port, f'"{THERMOSTAT}.TARGET.TARGET"==31.5', timeout=10)
+    assert ok.returncode == 0, ok.describe()
+    ok = indi_eval(middle.port, f'"{THERMOSTAT}.TARGET.TARGET"==31.5', timeout=5)
+    assert ok.returncode == 0, ok.describe()
+    assert bottom.running and above.running
+
+
+def test_remote_server_stop_gives_delproperty_and_restart_brings_devices_back(
+    our_server: Callable[..., OurServer], indiserver_factory: Callable[..., IndiServer]
+) -> None:
+    """A lost remote never stops our server: delProperty now, devices again on reconnect."""
+    remote = indiserver_factory("indi_simulator_dome", port=free_port())  # same port on restart
+    ours = our_server(f"@127.0.0.1:{remote.port}")
+    wait_getprop(ours.port, f"{DOME}.CONNECTION.CONNECT")
+    watcher = Watcher(ours.port)
+    try:
+        watcher.wait_for("defSwitchVector", DOME)
+        remote.stop()
+        deleted = watcher.wait_for("delProperty", DOME)
+        assert ours.alive()
+        remote.start()  # same port again
+        watcher.wait_for("defSwitchVector", DOME, after=deleted, timeout=20)
+    finally:
+        watcher.close()
+    wait_getprop(ours.port, f"{DOME}.CONNECTION.CONNECT")
+
+
+def test_duplicate_device_names_are_refused_and_the_server_lives(
+    our_server: Callable[..., OurServer], tmp_path: Path
+) -> None:
+    """Two dome simulators: the second 'Dome Simulator' is refused, the first keeps working."""
+    ours = our_server("indi_simulator_dome", "indi_simulator_dome")
+    wait_getprop(ours.port, f"{DOME}.CONNECTION.CONNECT")
+    time.sleep(1.0)
+    watcher = Watcher(ours.port)
+    try:
+        watcher.pump(1.5)
+    finally:
+        watcher.close()
+    defs = [tag for tag, device in watcher.seen if device == DOME and tag.startswith("def")]
+    assert len(defs) == len(set(defs)) or len(defs) < 60, "both drivers' defs reached a client"
+    names = getprop(ours.port, f"{DOME}.*.*", timeout=2)
+    # Each property exactly once: one dome, not two interleaved.
+    assert names.stdout.count(f"{DOME}.CONNECTION.CONNECT=") == 1, names.stdout
+    assert "refused" in ours.log() and "duplicate" in ours.log()
+    result = setprop(ours.port, f"{DOME}.CONNECTION.CONNECT=On")
+    assert result.returncode == 0
+    ok = indi_eval(ours.port, f'"{DOME}.CONNECTION.CONNECT"==1', timeout=10)
+    assert ok.returncode == 0, ok.describe()
+    assert ours.alive()
+
+
+def test_a_loop_of_two_servers_is_refused_and_traffic_does_not_circulate(
+    our_server: Callable[..., OurServer],
+) -> None:
+    """A remote of B and B remote of A: each device stays with its owner; no message storm."""
+    port_a, port_b = free_port(), free_port()
+    a = our_server("--demo", f"@127.0.0.1:{port_b}", port=port_a, wait=False)
+    b = our_server("indi_simulator_dome", f"@127.0.0.1:{port_a}", port=port_b, wait=False)
+    wait_getprop(port_a, f"{DOME}.CONNECTION.CONNECT")
+    wait_getprop(port_b, f"{THERMOSTAT}.TARGET.TARGET")
+    time.sleep(1.0)
+    watcher = Watcher(port_a)
+    try:
+        watcher.pump(1.0)
+        before = len(watcher.seen)
+        result = setprop(port_a, f"{DOME}.CONNECTION.CONNECT=On")
+        assert result.returncode == 0, result.describe()
+        watcher.pump(3.0)
+        after = len(watcher.seen) - before
+    finally:
+        watcher.close()
+    # One connect produces a few dozen elements from the dome driver; a loop would give
+    # thousands in three seconds.
+    assert after < 400, f"{after} elements in 3 s after one set: traffic circulates"
+    ok = indi_eval(port_b, f'"{DOME}.CONNECTION.CONNECT"==1', timeout=10)
+    assert ok.returncode == 0, ok.describe()
+    assert a.alive() and b.alive()
