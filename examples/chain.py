@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Three INDI servers on one machine forming a tree, controlled from the root.
 
 ::
@@ -102,7 +101,8 @@ def main() -> None:
                         metavar=("ROOT", "EAST", "WEST"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    print("root :%d -> east :%d, west :%d; Ctrl-C to stop" % tuple(args.ports))
+    root, east, west = args.ports
+    print(f"root :{root} -> east :{east}, west :{west}; Ctrl-C to stop")
     try:
         asyncio.run(run_tree(make_tree(*args.ports)))
     except KeyboardInterrupt:

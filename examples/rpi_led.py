@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """An INDI driver for an LED on a Raspberry Pi GPIO pin, with a blink rate.
 
 Wiring: GPIO17 (physical pin 11) -> 330 ohm resistor -> LED anode (long leg); LED cathode ->
@@ -59,14 +58,17 @@ class LEDDriver(ipd.IPyDriver):
     """Switches, blinks and reports one LED (``driverdata["led"]``, a gpiozero LED)."""
 
     async def rxevent(self, event: Any) -> None:
+        # (A bare name such as DEVICE inside a case pattern would *capture*, not compare.)
+        if event.devicename != DEVICE:
+            return
         match event:
-            case ipd.newSwitchVector(devicename=DEVICE, vectorname="LED_SWITCH"):
+            case ipd.newSwitchVector(vectorname="LED_SWITCH"):
                 if event.get("ON") == "On":
                     self.driverdata["lit"] = True
                 elif event.get("OFF") == "On":
                     self.driverdata["lit"] = False
                 await self.apply()
-            case ipd.newNumberVector(devicename=DEVICE, vectorname="BLINK") if "RATE" in event:
+            case ipd.newNumberVector(vectorname="BLINK") if "RATE" in event:
                 self.driverdata["rate"] = float(event["RATE"])
                 await self.apply()
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A dome that follows a telescope by snooping on it (here: indilib's telescope simulator).
 
 Needs indilib's drivers (``apt install indi-bin``). Run::
@@ -26,7 +25,7 @@ import argparse
 import asyncio
 import logging
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import indipydriver as ipd
@@ -38,7 +37,7 @@ logger = logging.getLogger("snooping_dome")
 
 def local_sidereal_hours(when: datetime, longitude_deg: float) -> float:
     """Local mean sidereal time in hours (accurate to about a second: plenty for a dome)."""
-    j2000 = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
+    j2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
     days = (when - j2000).total_seconds() / 86400.0
     gmst = 18.697374558 + 24.06570982441908 * days
     return (gmst + longitude_deg / 15.0) % 24.0
@@ -87,7 +86,7 @@ class DomeDriver(ipd.IPyDriver):
         seen["DEC"] = dec
         await seen.send_setVector(state="Ok")
         lat, lon = self.driverdata["site"]
-        lst = local_sidereal_hours(datetime.now(timezone.utc), lon)
+        lst = local_sidereal_hours(datetime.now(UTC), lon)
         dome = device["DOME_AZIMUTH"]
         dome["AZ"] = azimuth_deg(ra, dec, lat, lst)
         await dome.send_setVector(state="Ok")

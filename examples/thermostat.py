@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The demo: a simulated thermostat using every kind of INDI vector, served on a TCP port.
 
 Run it (no hardware needed)::

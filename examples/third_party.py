@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Serve indilib's telescope and CCD simulators together with a Python driver.
 
 Needs indilib's drivers (Debian/Ubuntu: ``apt install indi-bin``). Run::

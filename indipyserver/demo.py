@@ -106,15 +106,17 @@ class ThermostatDriver(IPyDriver):
 
     async def rxevent(self, event) -> None:  # type: ignore[no-untyped-def]
         room: Room = self.driverdata["room"]
+        if event.devicename != DEVICE:
+            return
         match event:
-            case newNumberVector(devicename=DEVICE, vectorname="TARGET") if "TARGET" in event:
+            case newNumberVector(vectorname="TARGET") if "TARGET" in event:
                 # The framework has already parsed the value (sexagesimal too) and refused
                 # anything outside min..max, so it can be used as it is.
                 room.target = float(event["TARGET"])
                 event.vector["TARGET"] = room.target
                 event.vector.state = "Ok"
                 await event.vector.send_setVector()
-            case newSwitchVector(devicename=DEVICE, vectorname="HEATER_MODE"):
+            case newSwitchVector(vectorname="HEATER_MODE"):
                 # OneOfMany: the client sends the member it turns On; reply with all three.
                 chosen = [name for name, value in event.items() if value == "On"]
                 if chosen:
@@ -123,7 +125,7 @@ class ThermostatDriver(IPyDriver):
                         event.vector[name] = "On" if name == room.mode else "Off"
                     event.vector.state = "Ok"
                 await event.vector.send_setVector()
-            case newTextVector(devicename=DEVICE, vectorname="SITE") if "NAME" in event:
+            case newTextVector(vectorname="SITE") if "NAME" in event:
                 event.vector["NAME"] = event["NAME"]
                 event.vector.state = "Ok"
                 await event.vector.send_setVector()

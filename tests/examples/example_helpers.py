@@ -12,7 +12,6 @@ from typing import Any
 
 import peers
 
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
     # The examples are scripts, not a package: import them from their folder, as a user would.

@@ -3,9 +3,8 @@ through the root only."""
 
 from __future__ import annotations
 
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
-
 import chain
+from example_helpers import free_port, getprop, serving, setprop, wait_for_value
 
 
 async def test_root_lists_devices_of_both_leaves() -> None:

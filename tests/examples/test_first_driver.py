@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import first_driver
 from example_helpers import free_port, getprop, serving, setprop, wait_for_value
 
-import first_driver
 from indipyserver import IPyServer
 
 

@@ -7,15 +7,14 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
-
-import rpi_led
-from indipyserver import IPyServer
-
 # gpiozero is the `rpi` extra; the test environment must have it (no skip: the example is
 # part of the product).
 import gpiozero  # noqa: F401  (imported for the clear ImportError if missing)
+import pytest
+import rpi_led
+from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+
+from indipyserver import IPyServer
 
 
 @pytest.fixture

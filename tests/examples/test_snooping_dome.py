@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
-
 import snooping_dome
+from example_helpers import free_port, getprop, serving, setprop, wait_for_value
 
 
 def test_azimuth_of_the_celestial_pole_and_meridian() -> None:

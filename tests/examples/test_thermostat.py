@@ -9,9 +9,16 @@ import signal
 import sys
 from pathlib import Path
 
-from example_helpers import EXAMPLES, free_port, getprop, serving, setprop, wait_for_value, wait_listening
-
 import thermostat
+from example_helpers import (
+    EXAMPLES,
+    free_port,
+    getprop,
+    serving,
+    setprop,
+    wait_for_value,
+    wait_listening,
+)
 
 
 async def test_every_vector_kind_is_listed_with_its_initial_value() -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
-
 import third_party
+from example_helpers import free_port, getprop, serving, setprop, wait_for_value
 
 
 async def test_all_three_devices_are_served_and_an_exposure_is_saved(

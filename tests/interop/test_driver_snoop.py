@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from peers import getprop, indi_eval, setprop
+from peers import getprop, setprop
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LAUNCHER = EXAMPLES / "exdrivers" / "indi_py_dome"
 sys.path.insert(0, str(EXAMPLES))
 
-from snooping_dome import azimuth_deg, local_sidereal_hours  # noqa: E402
+from snooping_dome import azimuth_deg, local_sidereal_hours
 
 SCOPE = "Telescope Simulator"
 
@@ -46,7 +46,7 @@ def test_dome_receives_the_telescope_simulator_coordinates(indiserver_factory) -
     ra = float(values["Dome.TELESCOPE.RA"])
     lat = float(values[f"{SCOPE}.GEOGRAPHIC_COORD.LAT"])
     lon = float(values[f"{SCOPE}.GEOGRAPHIC_COORD.LONG"])
-    expected = azimuth_deg(ra, -20.0, lat, local_sidereal_hours(datetime.now(timezone.utc), lon))
+    expected = azimuth_deg(ra, -20.0, lat, local_sidereal_hours(datetime.now(UTC), lon))
     # a few seconds may separate the dome's computation from ours: 15"/s of hour angle at most
     difference = abs((float(values["Dome.DOME_AZIMUTH.AZ"]) - expected + 180) % 360 - 180)
     assert difference == pytest.approx(0, abs=1.0)
