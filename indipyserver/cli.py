@@ -27,7 +27,7 @@ from .remote import RemoteSpec, parse_remote_spec
 if TYPE_CHECKING:
     from .server import IPyServer
 
-__all__ = ["main", "parse_args", "Options", "load_python_drivers"]
+__all__ = ["Options", "load_python_drivers", "main", "parse_args"]
 
 logger = logging.getLogger(__name__)
 
@@ -354,10 +354,10 @@ async def _main(options: Options) -> int:
         logger.error("%s", exc)
         return 1
     except ExceptionGroup as group:
-        for exc in group.exceptions:
+        for error in group.exceptions:
             # Expected failures (port in use, FIFO path) read best without a traceback.
-            expected = isinstance(exc, (ValueError, OSError))
-            logger.error("%s", exc, exc_info=None if expected else exc)
+            expected = isinstance(error, (ValueError, OSError))
+            logger.error("%s", error, exc_info=None if expected else error)
         return 1
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,8 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .backoff import Backoff
-from .driverconn import DriverConnection
-from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES
+from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .peerio import InboundProtocol, OutboundProtocol, WriteGate, pump
 
 if TYPE_CHECKING:

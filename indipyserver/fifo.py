@@ -13,6 +13,7 @@ and a line containing ``@`` names a remote server, ``start "Dev Name"@host:7625`
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import shlex
@@ -23,7 +24,7 @@ from typing import Literal
 
 from .remote import RemoteSpec, parse_remote_spec
 
-__all__ = ["FifoCommand", "parse_fifo_line", "FifoListener"]
+__all__ = ["FifoCommand", "FifoListener", "parse_fifo_line"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class FifoListener:
             reader = asyncio.StreamReader()
             pipe = os.fdopen(self._open(), "rb", buffering=0)
             transport, _ = await loop.connect_read_pipe(
-                lambda: asyncio.StreamReaderProtocol(reader), pipe
+                functools.partial(asyncio.StreamReaderProtocol, reader), pipe
             )
             logger.info("listening for start/stop commands on FIFO %s", self.path)
             try:

@@ -8,10 +8,11 @@ for the clients (``router.driver_lost``), and the connection is retried with bac
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .backoff import Backoff
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from .router import Router
 
-__all__ = ["RemoteSpec", "parse_remote_spec", "RemoteConnection"]
+__all__ = ["RemoteConnection", "RemoteSpec", "parse_remote_spec"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,10 @@ class EchoFilter:
 
     def clear(self) -> None:
         self._seen.clear()
+
+
+def _same(protocol: StreamProtocol) -> StreamProtocol:
+    return protocol
 
 
 def _echo_prone(frame: Frame) -> bool:
@@ -179,7 +184,7 @@ class RemoteConnection(DriverConnection):
             protocol = StreamProtocol(lambda frames: self._frames(router, frames), self.label, gate)
             try:
                 transport, _ = await asyncio.wait_for(
-                    loop.create_connection(lambda: protocol, self.host, self.port),
+                    loop.create_connection(functools.partial(_same, protocol), self.host, self.port),
                     self.connect_timeout,
                 )
             except (OSError, TimeoutError) as exc:

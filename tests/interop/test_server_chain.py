@@ -179,19 +179,11 @@ def test_remote_server_stop_gives_delproperty_and_restart_brings_devices_back(
 
 
 def test_duplicate_device_names_are_refused_and_the_server_lives(
-    our_server: Callable[..., OurServer], tmp_path: Path
+    our_server: Callable[..., OurServer],
 ) -> None:
     """Two dome simulators: the second 'Dome Simulator' is refused, the first keeps working."""
     ours = our_server("indi_simulator_dome", "indi_simulator_dome")
     wait_getprop(ours.port, f"{DOME}.CONNECTION.CONNECT")
-    time.sleep(1.0)
-    watcher = Watcher(ours.port)
-    try:
-        watcher.pump(1.5)
-    finally:
-        watcher.close()
-    defs = [tag for tag, device in watcher.seen if device == DOME and tag.startswith("def")]
-    assert len(defs) == len(set(defs)) or len(defs) < 60, "both drivers' defs reached a client"
     names = getprop(ours.port, f"{DOME}.*.*", timeout=2)
     # Each property exactly once: one dome, not two interleaved.
     assert names.stdout.count(f"{DOME}.CONNECTION.CONNECT=") == 1, names.stdout

@@ -130,8 +130,7 @@ async def test_driver_stdio_are_pipes_grown_to_one_mebibyte_and_indidev_is_set(
         await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
         task.cancel()
     data = router.frames()[0].data.decode()
-    with open("/proc/sys/fs/pipe-max-size") as f:
-        expected = min(1 << 20, int(f.read()))
+    expected = min(1 << 20, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
     assert f">fifo fifo {expected} My Echo<" in data
 
 
