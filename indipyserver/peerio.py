@@ -19,7 +19,7 @@ from indipydriver.protocol.framing import Frame, Framer
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
 
-__all__ = ["WriteGate", "pump", "InboundProtocol", "OutboundProtocol", "StreamProtocol"]
+__all__ = ["InboundProtocol", "OutboundProtocol", "StreamProtocol", "WriteGate", "pump"]
 
 logger = logging.getLogger(__name__)
 
