@@ -34,7 +34,10 @@ class BenchDriver(ipd.IPyDriver):
                 await self.send_message(f"blobgot {len(value)}")
 
 
-def make_driver(nvectors):
+def make_driver(nvectors=None):
+    """Also the entry point for `indipyserver --driver-script bench/ipd_child.py`."""
+    if nvectors is None:
+        nvectors = int(os.environ.get("BENCH_VECTORS", "0"))
     ctrl = ipd.NumberVector(name="CTRL", label="Control", group="Bench", perm="rw", state="Ok",
                             numbermembers=[ipd.NumberMember(name="count", label="Count",
                                                             format="%.0f", min="0", max="0",
@@ -58,5 +61,5 @@ def make_driver(nvectors):
 
 
 if __name__ == "__main__":
-    driver = make_driver(int(os.environ.get("BENCH_VECTORS", "0")))
+    driver = make_driver()
     asyncio.run(driver.asyncrun())
