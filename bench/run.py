@@ -38,6 +38,8 @@ from rawclient import Hub, RawClient  # noqa: E402
 DRIVER = HERE / "trafficdriver.py"
 HOST = "127.0.0.1"
 MB = 1_000_000
+BIG_QUEUE = ("-m", "1000")
+PROFILE_DIR: Path | None = None     # --profile-ours: run ours under cProfile, print the top
 STALL_SECONDS = 15.0     # a stream with no bytes to any reading client for this long has stalled
 
 
@@ -57,6 +59,7 @@ class Server:
     def __init__(self, kind: str, extra: int = 0, exe: Path | None = DRIVER,
                  args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
         self.kind = kind
+        self.profile: Path | None = None
         self.port = free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
         env = dict(os.environ, HOME=str(self.tmp), BENCH_EXTRA=str(extra), **(env or {}))
@@ -65,7 +68,12 @@ class Server:
                    "-u", f"/tmp/bench-{uuid.uuid4().hex}", *([str(exe)] if exe else [])]
         else:
             env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-            cmd = [sys.executable, "-m", "indipyserver", *args, "-p", str(self.port),
+            prof: list[str] = []
+            if PROFILE_DIR is not None:
+                PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+                self.profile = PROFILE_DIR / f"ours-{time.strftime('%H%M%S')}-{self.port}.prof"
+                prof = ["-m", "cProfile", "-o", str(self.profile)]
+            cmd = [sys.executable, *prof, "-m", "indipyserver", *args, "-p", str(self.port),
                    "--host", HOST, *([str(exe)] if exe else [])]
         self.log = open(self.tmp / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdin=subprocess.DEVNULL,
@@ -116,6 +124,13 @@ class Server:
                 self.proc.wait(5)
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.profile is not None and self.profile.exists():
+            import pstats
+            import io
+            out = io.StringIO()
+            pstats.Stats(str(self.profile), stream=out).sort_stats("tottime").print_stats(12)
+            print(f"--- profile of ours ({self.profile}), top tottime ---\n"
+                  + out.getvalue()[-3500:], file=sys.stderr)
 
     def __enter__(self) -> Server:
         return self
@@ -237,7 +252,10 @@ class Config:
 def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
     out = {}
     for style in ("libindi", "oneline"):
-        with Server(kind) as srv:
+        # indiserver's default -m 128 disconnects even a lone reading client here (its queue
+        # passes 128 MB after ~10 BLOBs of 10 MiB), so both servers get -m 1000 as
+        # indiwebmanager uses.
+        with Server(kind, args=BIG_QUEUE) as srv:
             (c,) = connect(srv, blobs=True)
             job = prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
                              f"style={style} ping=1")
@@ -300,7 +318,7 @@ def scen_roundtrip(kind: str, cfg: Config) -> dict[str, float]:
 
 def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
     spec = f"kind=blob count={cfg.slow_count} size={cfg.blob_size} style=libindi ping=1"
-    with Server(kind) as srv:            # solo reference on its own server
+    with Server(kind, args=BIG_QUEUE) as srv:      # solo reference on its own server
         (c,) = connect(srv, blobs=True)
         job = prepare(c, spec)
         r = stream(c, [c], job, "setBLOB", cfg.slow_count, timeout=300)
@@ -466,7 +484,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenario-timeout", type=int, default=0,
                     help="abandon one scenario run after this many seconds "
                          "(default 600, quick 90)")
+    ap.add_argument("--profile-ours", metavar="DIR", default=None,
+                    help="run our server under cProfile (slower!), save stats in DIR and print "
+                         "the top functions by own time after each run")
     args = ap.parse_args(argv)
+    if args.profile_ours:
+        global PROFILE_DIR
+        PROFILE_DIR = Path(args.profile_ours)
 
     cfg = Config()
     if args.quick:
