@@ -30,9 +30,16 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol.elements import ELEMENTS
 
-CORPUS = Path(os.environ.get("INDI_CORPUS", "/work/shared/corpus"))
+# The captures live in shared/ beside the repository (as in CI); INDI_CORPUS overrides that.
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = Path(os.environ.get("INDI_CORPUS", REPO.parent / "shared" / "corpus"))
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+
+@pytest.fixture(autouse=True, scope="module")
+def _corpus_present() -> None:
+    """A missing corpus is a failure, not a skip: these tests are the real-peer evidence."""
+    if not CORPUS.is_dir():
+        pytest.fail(f"INDI wire corpus not found at {CORPUS} (set INDI_CORPUS)")
 
 
 def _read(name: str) -> bytes:

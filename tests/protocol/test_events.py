@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 
 import pytest
 
@@ -59,9 +58,5 @@ def test_blob_repr_does_not_dump_megabytes() -> None:
     assert "xxxx" not in text and "1000000 bytes" in text
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("indipydriver.protocol.numbers") is None,
-    reason="numbers.py not written yet",
-)
 def test_number_float_parses_sexagesimal_wire_text() -> None:
     assert Number("DEC", "-10:30:18").float == pytest.approx(-10.505)
