@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,50 +73,16 @@ def _attr(value: str) -> str:
     )
 
 
-class EchoFilter:
-    """Drops an element whose exact bytes already passed within ``window`` seconds.
-
-    Two servers that are each other's remote (a loop) would bounce requests such as
-    ``getProperties`` and ``enableBLOB``, device-less ``message``s and the echoes of clients'
-    ``newXXX`` between them forever: every server forwards those to all its remotes or clients. The bounced copy is
-    byte-for-byte the original and comes back within milliseconds, so dropping exact repeats
-    within a short window breaks the loop after one round. Genuine repeats are harmless to
-    drop: the router answers repeated ``getProperties`` from its cache.
-    """
-
-    def __init__(self, window: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window = window
-        self._clock = clock
-        self._seen: dict[bytes, float] = {}
-
-    def repeated(self, data: bytes) -> bool:
-        now = self._clock()
-        if len(self._seen) > 256:
-            self._seen = {k: t for k, t in self._seen.items() if now - t < self.window}
-        last = self._seen.get(data)
-        self._seen[data] = now
-        return last is not None and now - last < self.window
-
-    def clear(self) -> None:
-        self._seen.clear()
-
-
 def _same(protocol: StreamProtocol) -> StreamProtocol:
     return protocol
-
-
-def _echo_prone(frame: Frame) -> bool:
-    """Elements a remote passes on to all its clients, so in a loop they come back to it."""
-    return (frame.tag == "message" and frame.device is None) or (
-        frame.tag.startswith("new") and frame.tag.endswith("Vector")
-    )
 
 
 class RemoteConnection(DriverConnection):
     """A connection to another INDI server whose devices this server offers as its own.
 
     With ``device`` only that device is taken from the remote (indiserver's ``dev@host``); its
-    other devices' messages are ignored. With ``blob_enable`` the remote is asked to send BLOBs
+    other devices' messages are ignored here, and the router pre-registers the device and asks
+    for it alone with ``getProperties device="dev"`` (INDI notes 2.2). With ``blob_enable`` the remote is asked to send BLOBs
     (``enableBLOB Also``) for each device as it appears; otherwise BLOBs come only when a client
     asks for them (the router forwards clients' ``enableBLOB`` to remotes).
     """
@@ -148,18 +112,10 @@ class RemoteConnection(DriverConnection):
         self.connect_timeout = connect_timeout
         self.connected = False
         self._blob_enabled: set[str] = set()
-        self._sent = EchoFilter()
-        self._received = EchoFilter()
-
-    def send(self, data: bytes) -> None:
-        """Queue bytes for the remote, except requests that are echoes (see ``EchoFilter``)."""
-        if data.startswith((b"<getProperties", b"<enableBLOB")) and self._sent.repeated(data):
-            logger.debug("%s: repeated request not forwarded: %r", self.label, data[:120])
-            return
-        super().send(data)
 
     def _frames(self, router: Router, frames: list[Frame]) -> None:
-        frames = [f for f in frames if not (_echo_prone(f) and self._received.repeated(f.data))]
+        # No echo filtering here: loops of servers are stopped by the router's rules
+        # (ownership, requests never re-broadcast to remotes; see router.py).
         if self.device is not None:
             # dev@host: take only that device (and site-wide messages) from the remote.
             frames = [f for f in frames if f.attrs.get("device") in (None, self.device)]
@@ -193,8 +149,6 @@ class RemoteConnection(DriverConnection):
                 await asyncio.sleep(delay)
                 continue
             self._blob_enabled.clear()
-            self._sent.clear()  # a reconnection must ask again, however soon
-            self._received.clear()
             self.backoff.started()
             self.connected = True
             logger.info("connected to %s", self.label)

@@ -6,6 +6,24 @@ It implements indiserver's de-facto rules (INDI notes 1.5) with the improvements
 routing instead of broadcasting, per-device/property `enableBLOB` (SPEC p.4, p.8), snooping with
 a replay cache (SPEC p.11 allows caching), ping replies, and refusing duplicate device names
 (which also stops loops in a chain of servers).
+
+Loop guard (notes 4.3: indiserver has none). Two servers that are each other's remote must not
+circulate traffic, and the guard is a set of routing rules, not a filter on repeated bytes:
+
+* ownership: a source may speak only about devices it owns. Anything a driver or remote sends
+  about a device owned by another source, or refused for it in this session, is dropped (the
+  first refusal is logged and told to clients). An echo coming back round a loop is about a
+  device the receiving server already owns, so it stops there.
+* requests are never re-broadcast to remotes: a client's ``getProperties device="*"`` or
+  device-less ``getProperties`` re-asks only *local* drivers not heard from (a remote was asked
+  when it connected and sends us everything since, because we are its chained client); a
+  request for an unknown device is asked of each remote (and upstream server) at most once per
+  connection and never of the connection it came from.
+* ``enableBLOB`` reaches only the remote owning the named device, as Also/Never derived from
+  what our clients and snooping drivers want (never a client's Only, which would starve the
+  cache); a device-less one is expanded into one per remote-owned device.
+* a device-less ``message`` from a remote goes to end-user clients only, not to upstream
+  servers (it travels one server hop): nothing ties it to an owner that could stop a loop.
 """
 
 from __future__ import annotations
@@ -33,6 +51,10 @@ BLOB_TAGS = frozenset({"setBLOBVector", "newBLOBVector"})
 DEVICE_TAGS = DEF_TAGS | SET_TAGS | {"message", "delProperty"}
 
 NEVER, ALSO, ONLY = BLOBEnable.NEVER, BLOBEnable.ALSO, BLOBEnable.ONLY
+
+#: Requests for unknown devices remembered per connection (loop guard); past this many the
+#: memory is cleared, so a client asking for endless invented names cannot grow it unbounded.
+MAX_ASKED = 1024
 
 
 class ClientSink(Protocol):
@@ -221,6 +243,9 @@ class Router:
         self._snoops: dict[str, dict[DriverConnection, set[str] | None]] = {}
         self._snoop_all: dict[DriverConnection, None] = {}
         self._driver_blobs: dict[DriverConnection, BlobModes] = {}
+        # loop guard: requests already made of a connection, BLOB modes told to each remote
+        self._asked: dict[object, set[tuple[str, str | None]]] = {}
+        self._blob_sent: dict[DriverConnection, dict[tuple[str, str | None], BLOBEnable]] = {}
         self._cache = PropertyCache()
 
     # -- queries (for the server, tests and logs) ----------------------------------------
@@ -249,7 +274,9 @@ class Router:
 
     def client_lost(self, client: ClientSink) -> None:
         """A client disconnected."""
-        self._clients.pop(client, None)
+        state = self._clients.pop(client, None)
+        if state is not None:
+            self._asked.pop(state, None)
 
     def client_frames(self, client: ClientSink, frames: list[Frame]) -> None:
         """Elements read from a client, handled in order."""
@@ -272,9 +299,15 @@ class Router:
                 self._client_enable_blob(state, frame, device, name)
             elif tag == "pingRequest":
                 client.send_frame(ping_reply(frame))
-            elif tag in SET_TAGS and device:
-                # From a chained server below us: only snooping drivers want it (notes 1.5.4).
-                self._to_snoopers(frame, device, name, None)
+            elif tag in DEVICE_TAGS and device:
+                # From a chained server below us forwarding what one of our drivers snoops
+                # (notes 1.5.4): only snooping drivers want it, and only for a device no source
+                # of ours provides -- otherwise it is a stale copy (or a loop's echo) of
+                # traffic the snoopers already get from the owner.
+                if device not in self._owner:
+                    self._to_snoopers(frame, device, name, None)
+                else:
+                    logger.debug("dropped <%s> for %r from client %s: owned here", tag, device, client.label)
             elif tag == "pingReply":
                 pass
             else:
@@ -297,22 +330,20 @@ class Router:
     def _client_get_properties(
         self, state: ClientState, device: str | None, name: str | None
     ) -> None:
-        if device == "*":
-            for driver in self._drivers:
-                driver.send(get_properties_bytes("*" if driver.is_remote else None))
-            self._replay(state, None, None)
-            return
-        if device is None:
-            # Answered from the cache; only drivers not heard from yet are asked.
+        if device is None or device == "*":
+            # Answered from the cache. device="*" (an upstream server, now marked chained) is
+            # never passed on as device="*": two servers that are each other's remote would
+            # bounce it forever. Remotes are not re-asked either: they were asked when they
+            # connected and, as their chained client, we get everything they have since.
             self._replay(state, None, None)
             request = get_properties_bytes()
             for driver in self._drivers:
-                if not self._owned.get(driver):
+                if not driver.is_remote and not self._owned.get(driver):
                     driver.send(request)
             return
         owner = self._owner.get(device)
         if owner is None:
-            self._ask_remotes(device, name, "client " + state.sink.label)
+            self._ask_remotes(device, name, "client " + state.sink.label, None)
             return
         if not self._replay(state, device, name):
             owner.send(get_properties_bytes(device, name))
@@ -328,13 +359,44 @@ class Router:
         state._update()
         # Only chained servers act on enableBLOB; drivers must ignore it (notes 1.5).
         if device:
-            owner = self._owner.get(device)
-            if owner is not None and owner.is_remote:
-                owner.send(frame.data)
+            self._forward_blob_mode(device, name)
         else:
-            for driver in self._drivers:
-                if driver.is_remote:
-                    driver.send(frame.data)
+            # Device-less: expanded per device a remote owns. Forwarding it as it is to every
+            # remote would loop between two servers that are each other's remote.
+            for dev, owner in list(self._owner.items()):
+                if owner.is_remote:
+                    self._forward_blob_mode(dev, None)
+
+    def _forward_blob_mode(self, device: str, name: str | None) -> None:
+        """Tell the remote owning `device` whether anyone here wants its BLOBs.
+
+        The remote sees one client (us) for all of ours, so what it is told is derived from
+        all of them: Also if any client or snooping driver wants these BLOBs, else Never. A
+        client's Only is never passed on: it would stop the remote sending the non-BLOB
+        traffic that our cache and other clients need (SPEC p.4). Unchanged modes are not
+        re-sent, which also bounds what a loop of servers could exchange.
+        """
+        owner = self._owner.get(device)
+        if owner is None or not owner.is_remote:
+            return
+        wanted = any(_wants_blobs(s.blobs, device, name) for s in self._clients.values()) or any(
+            _wants_blobs(b, device, name) for b in self._driver_blobs.values()
+        )
+        mode = ALSO if wanted else NEVER
+        if mode is NEVER and getattr(owner, "blob_enable", False):
+            return  # the remote was configured to always send BLOBs
+        sent = self._blob_sent.setdefault(owner, {})
+        if sent.get((device, name), NEVER) is mode:
+            return
+        sent[(device, name)] = mode
+        if name is None:
+            for key in [k for k in sent if k[0] == device and k[1] is not None]:
+                del sent[key]
+        attrs = {"device": device}
+        if name:
+            attrs["name"] = name
+        text = "".join(f' {k}="{_escape(v)}"' for k, v in attrs.items())
+        owner.send(f"<enableBLOB{text}>{mode.value}</enableBLOB>\n".encode())
 
     def _replay(self, state: ClientState, device: str | None, name: str | None) -> bool:
         """Send cached defs and sets to one client; False when nothing matched."""
@@ -345,12 +407,35 @@ class Router:
                     state.sink.send_frame(frame)
         return bool(entries)
 
-    def _ask_remotes(self, device: str, name: str | None, who: str) -> None:
-        remotes = [d for d in self._drivers if d.is_remote]
+    def _ask_remotes(
+        self, device: str, name: str | None, who: str, source: DriverConnection | None
+    ) -> None:
+        """Ask remotes for a device nobody here provides, each at most once per connection.
+
+        Asking again is never needed: the remote keeps our interest and sends the device when
+        it appears. Asking once and never the connection the request came from is what stops
+        such a request going round a loop of servers for ever.
+        """
+        remotes = [
+            d
+            for d in self._drivers
+            if d.is_remote and d is not source and getattr(d, "device", None) in (None, device)
+        ]
         if not remotes:
             logger.debug("getProperties from %s for unknown device %r dropped", who, device)
         for remote in remotes:
-            remote.send(get_properties_bytes(device, name))
+            if self._first_ask(remote, device, name):
+                remote.send(get_properties_bytes(device, name))
+
+    def _first_ask(self, target: object, device: str, name: str | None) -> bool:
+        """True the first time (device, name) is asked of `target` (a connection)."""
+        asked = self._asked.setdefault(target, set())
+        if (device, name) in asked or (device, None) in asked:
+            return False
+        if len(asked) >= MAX_ASKED:
+            asked.clear()
+        asked.add((device, name))
+        return True
 
     # -- drivers -----------------------------------------------------------------------
 
@@ -360,15 +445,30 @@ class Router:
         The first getProperties names no device, or a C driver would take that device name
         as its own (INDI notes 2.2). A remote is first told we are a chained server
         (device="*", indiserver's own signature) so that it forwards snoop requests to us.
+        A ``dev@host`` remote is, like indiserver's RemoteDvrInfo, pre-registered as the owner
+        of that device and asked only for it (notes 2.2).
         """
         self._drivers[driver] = None
         self._owned.setdefault(driver, set())
-        if driver.is_remote:
+        self._refused.pop(driver, None)  # a new session: refusals are per session
+        self._asked.pop(driver, None)
+        self._blob_sent.pop(driver, None)
+        pinned = getattr(driver, "device", None) if driver.is_remote else None
+        if pinned:
+            owner = self._owner.get(pinned)
+            if owner is None:
+                self._owner[pinned] = driver
+                self._owned[driver].add(pinned)
+            elif owner is not driver:
+                self._refuse(driver, pinned, owner)
+            driver.send(get_properties_bytes(pinned))
+            self._first_ask(driver, pinned, None)
+        elif driver.is_remote:
             driver.send(get_properties_bytes("*"))
             driver.send(get_properties_bytes())
             # Snoops that nobody local could answer may be for this remote's devices.
             for device, snoopers in self._snoops.items():
-                if device not in self._owner and snoopers:
+                if device not in self._owner and snoopers and self._first_ask(driver, device, None):
                     driver.send(get_properties_bytes(device))
         else:
             driver.send(get_properties_bytes())
@@ -383,6 +483,8 @@ class Router:
             self._to_clients(frame, device, None)
             self._to_snoopers(frame, device, None, driver)
         self._refused.pop(driver, None)
+        self._asked.pop(driver, None)
+        self._blob_sent.pop(driver, None)
         self._driver_blobs.pop(driver, None)
         self._snoop_all.pop(driver, None)
         for snoopers in self._snoops.values():
@@ -406,7 +508,10 @@ class Router:
                 mode = _blob_mode(frame)
                 if mode is not None:
                     blobs = self._driver_blobs.setdefault(driver, BlobModes())
-                    blobs.set(frame.attrs.get("device"), frame.attrs.get("name"), mode)
+                    device = frame.attrs.get("device") or None
+                    blobs.set(device, frame.attrs.get("name") or None, mode)
+                    if device:  # a snooped remote device's BLOBs must be asked of its remote
+                        self._forward_blob_mode(device, frame.attrs.get("name") or None)
             elif tag in NEW_TAGS:
                 self._driver_new(driver, frame)
             elif tag == "pingReply":
@@ -419,18 +524,32 @@ class Router:
         attrs = frame.attrs
         device = attrs.get("device")
         if not device:
-            if tag == "message":
-                self.broadcast(frame)
-            else:
+            if tag != "message":
                 logger.warning("driver %s sent <%s> without device: dropped", driver.label, tag)
+            elif driver.is_remote:
+                # Nothing ties a device-less message to an owner, so from a remote it goes to
+                # end-user clients only: passed up to a chained server it could come back
+                # round a loop (and our own refusal notices are device-less messages).
+                self.broadcast(frame, chained=False)
+            else:
+                self.broadcast(frame)
             return
         owner = self._owner.get(device)
         if owner is not driver:
-            if owner is not None:
+            if owner is not None or device in self._refused.get(driver, ()):
+                # Loop guard: a source speaks only about its own devices (module docstring).
                 self._refuse(driver, device, owner)
+                return
+            if tag == "delProperty":
+                logger.debug("dropped <delProperty> for unowned %r from %s", device, driver.label)
                 return
             self._owner[device] = driver
             self._owned.setdefault(driver, set()).add(device)
+            if driver.is_remote and any(
+                not s.blobs.is_default and _wants_blobs(s.blobs, device, None)
+                for s in self._clients.values()
+            ):
+                self._forward_blob_mode(device, None)
         name = attrs.get("name") or None
         if name is not None:
             if tag in DEF_TAGS:
@@ -442,17 +561,28 @@ class Router:
                 self._cache.delete(device, name)
         elif tag == "delProperty":
             self._cache.delete(device)
+            # The whole device is gone: free the name, so that after a loss the real owner
+            # can take it back from a copy that came round a loop, and another source may
+            # provide it. (A pinned dev@host remote keeps its device.)
+            if getattr(driver, "device", None) != device:
+                del self._owner[device]
+                self._owned[driver].discard(device)
         self._to_clients(frame, device, name)
         self._to_snoopers(frame, device, name, driver)
 
-    def _refuse(self, driver: DriverConnection, device: str, owner: DriverConnection) -> None:
+    def _refuse(
+        self, driver: DriverConnection, device: str, owner: DriverConnection | None
+    ) -> None:
+        """Drop what `driver` says about `device`; the first time, log it and tell clients."""
         refused = self._refused.setdefault(driver, set())
         if device in refused:
+            logger.debug("dropped element for refused device %r from %s", device, driver.label)
             return
         refused.add(device)
+        by = owner.label if owner is not None else "another source"
         text = (
             f"Device {device!r} from {driver.label} refused: it is already provided by "
-            f"{owner.label} (duplicate device name, or a loop of chained servers)"
+            f"{by} (duplicate device name, or a loop of chained servers)"
         )
         logger.error(text)
         self.broadcast(message_frame(text))
@@ -462,11 +592,18 @@ class Router:
         name = frame.attrs.get("name") or None
         if not device:
             return
-        if driver.is_remote:
-            # A chained server echoes its other clients' newXXX to us: pass the echo on.
-            self._to_clients(frame, device, name)
-            return
         owner = self._owner.get(device)
+        if driver.is_remote:
+            # A chained server echoes its other clients' newXXX to us (notes 1.5.3): pass it on
+            # only for a device that remote provides. An echo of a newXXX for a device owned by
+            # anyone else (ours, seen by the remote through a loop) stops here.
+            if owner is driver:
+                self._to_clients(frame, device, name)
+            else:
+                logger.debug(
+                    "dropped <%s> for %r from %s: not its device", frame.tag, device, driver.label
+                )
+            return
         if owner is not None and owner is not driver:
             owner.send(frame.data)
         else:
@@ -496,10 +633,12 @@ class Router:
         if owner is not None:
             owner.send(get_properties_bytes(device, name))
             return
-        self._ask_remotes(device, name, "driver " + driver.label)
+        # A remote's getProperties is its own driver's snoop passed up to us: it is not sent
+        # back to that remote, and each connection is asked once (loop guard).
+        self._ask_remotes(device, name, "driver " + driver.label, driver)
         # ...and upstream servers, as indiserver's q2Servers does.
         for state in self._clients.values():
-            if state.chained:
+            if state.chained and self._first_ask(state, device, name):
                 state.sink.send_frame(_element("getProperties", _gp_attrs(device, name)))
 
     def _replay_to_driver(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
@@ -511,9 +650,14 @@ class Router:
 
     # -- delivery ----------------------------------------------------------------------
 
-    def broadcast(self, frame: Frame) -> None:
-        """A device-less element to every client (not to a BLOB-only connection)."""
+    def broadcast(self, frame: Frame, chained: bool = True) -> None:
+        """A device-less element to every client (not to a BLOB-only connection).
+
+        With `chained` false, upstream servers (clients that sent device="*") are skipped.
+        """
         for state in self._clients.values():
+            if not chained and state.chained:
+                continue
             if state.simple or state.blobs.default is not ONLY:
                 state.sink.send_frame(frame)
 
@@ -562,6 +706,15 @@ def _gp_attrs(device: str, name: str | None) -> dict[str, str]:
         attrs["name"] = name
     attrs["version"] = "1.7"
     return attrs
+
+
+def _wants_blobs(blobs: BlobModes, device: str, name: str | None) -> bool:
+    """Whether a connection's modes ask for any BLOB of `device` (of property `name`)."""
+    if name is not None:
+        return blobs.mode(device, name) is not NEVER
+    return blobs.mode(device, None) is not NEVER or any(
+        mode is not NEVER for (dev, _), mode in blobs.props.items() if dev == device
+    )
 
 
 def _blob_mode(frame: Frame) -> BLOBEnable | None:

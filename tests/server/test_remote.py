@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from indipyserver.backoff import Backoff
-from indipyserver.remote import EchoFilter, RemoteConnection, RemoteSpec, parse_remote_spec
+from indipyserver.remote import RemoteConnection, RemoteSpec, parse_remote_spec
 
 FAST = Backoff(initial=0.02, cap=0.05, max_restarts=None)
 
@@ -171,46 +171,3 @@ async def test_device_at_host_takes_only_that_device() -> None:
         task.cancel()
     devices = {e[1].device for e in router.events if e[0] == "frame"}  # type: ignore[attr-defined]
     assert devices == {"B & C"}
-
-
-def test_echo_filter_drops_only_exact_repeats_within_the_window() -> None:
-    """Loop guard: the same bytes again within the window are an echo; later, or different, not."""
-    now = [0.0]
-    f = EchoFilter(window=1.0, clock=lambda: now[0])
-    assert not f.repeated(b"<getProperties version='1.7'/>")
-    now[0] = 0.5
-    assert f.repeated(b"<getProperties version='1.7'/>")
-    assert not f.repeated(b"<getProperties version='1.7' device='X'/>")
-    now[0] = 5.0
-    assert not f.repeated(b"<getProperties version='1.7'/>")
-    f.clear()
-    assert not f.repeated(b"<getProperties version='1.7' device='X'/>")
-
-
-async def test_repeated_requests_and_echoed_news_are_not_bounced() -> None:
-    """In a loop of servers getProperties and newXXX echoes would circulate; repeats are dropped."""
-    new = b'<newSwitchVector device="A" name="S"><oneSwitch name="x">On</oneSwitch></newSwitchVector>'
-    scripted = ScriptedServer(DEFS + new + new)
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    router = RecordingRouter()
-    conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
-    async with server, asyncio.TaskGroup() as tg:
-        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
-        await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) >= 4)
-        conn.send(b'<getProperties version="1.7"/>')
-        conn.send(b'<getProperties version="1.7"/>')
-        conn.send(b'<newSwitchVector device="A" name="S"><oneSwitch name="x">On</oneSwitch>'
-                  b'</newSwitchVector>')
-        conn.send(b'<newSwitchVector device="A" name="S"><oneSwitch name="x">On</oneSwitch>'
-                  b'</newSwitchVector>')
-        async with asyncio.timeout(5):
-            while scripted.received.count(b"newSwitchVector") < 4:
-                await asyncio.sleep(0.01)
-        task.cancel()
-    news = [e for e in router.events if e[0] == "frame" and e[1].tag == "newSwitchVector"]
-    assert len(news) == 1  # the echo of an echo is dropped
-    # getProperties: the router's and our two identical ones -> sent once; a user's two
-    # identical newXXX are both sent (only echoes coming *from* the remote are filtered).
-    assert scripted.received.count(b'<getProperties version="1.7"/>') == 1
-    assert scripted.received.count(b"<newSwitchVector") == 2

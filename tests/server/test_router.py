@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.protocol.parser import parse_element
 from indipyserver.router import Router
 
@@ -228,14 +228,17 @@ def test_named_getproperties_not_in_cache_goes_to_owner_with_version_17(router: 
     assert dy.got == []
 
 
-def test_star_getproperties_goes_to_all_drivers_and_marks_client_chained(router: Router) -> None:
+def test_star_getproperties_asks_local_drivers_only_and_marks_client_chained(router: Router) -> None:
+    """Loop guard: device="*" is never passed on to our remotes (two servers that are each
+    other's remote bounced it forever); a remote was asked when it connected."""
     d, r = FakeDriver("d"), FakeDriver("r", is_remote=True)
     ready(router, d, r)
     c = client(router, "up", '<getProperties device="*" version="1.7"/>')
     assert d.got == [b'<getProperties version="1.7"/>\n']
-    assert r.got == [b'<getProperties device="*" version="1.7"/>\n']
+    assert r.got == []
     router.driver_frames(d, frames(SET_X_P))  # type: ignore[arg-type]
     assert c.text() == SET_X_P
+    assert router._clients[c].chained  # type: ignore[index]
 
 
 # -- enableBLOB --------------------------------------------------------------------------
@@ -288,7 +291,7 @@ def test_enableblob_is_forwarded_only_to_a_remote_owner(router: Router) -> None:
     c = client(router)
     router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB><enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
     assert d.got == []
-    assert r.text() == '<enableBLOB device="Y">Also</enableBLOB>'
+    assert r.text() == '<enableBLOB device="Y">Also</enableBLOB>\n'
 
 
 # -- snooping ----------------------------------------------------------------------------
@@ -481,3 +484,241 @@ def test_send_message_reaches_all_clients_with_escaped_text(router: Router) -> N
     router.send_message('a <b> & "c"', timestamp="2024-01-01T00:00:00")
     expected = '<message timestamp="2024-01-01T00:00:00" message="a &lt;b&gt; &amp; &quot;c&quot;"/>\n'
     assert c1.text() == c2.text() == expected
+
+
+# -- loop guard: rules, not a repeat filter ---------------------------------------------------
+
+REMOTE_DEF_Y = DEF_Y_P
+
+
+def test_newxxx_echo_from_a_remote_for_a_device_it_does_not_own_is_dropped(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A chained server echoes our own newXXX back to us in a loop: it must stop here."""
+    local, remote = FakeDriver("local"), FakeDriver("r", is_remote=True)
+    ready(router, local, remote)
+    router.driver_frames(local, frames(DEF_X_P))  # type: ignore[arg-type]
+    router.driver_frames(remote, frames(DEF_Y_P))  # type: ignore[arg-type]
+    c = client(router)
+    c.got.clear()
+    with caplog.at_level(logging.DEBUG, logger="indipyserver.router"):
+        router.driver_frames(remote, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert c.got == [] and local.got == []
+    assert "not its device" in caplog.text
+    # ...while an echo about the remote's own device still reaches our clients (notes 1.5.3).
+    new_y = NEW_X_P.replace('device="X"', 'device="Y"')
+    router.driver_frames(remote, frames(new_y))  # type: ignore[arg-type]
+    assert c.text() == new_y
+
+
+def test_a_refused_device_stays_refused_for_that_source_after_the_owner_is_lost(router: Router) -> None:
+    """An in-flight copy coming round a loop must not claim a device whose owner just died."""
+    owner, remote = FakeDriver("owner"), FakeDriver("r", is_remote=True)
+    ready(router, owner, remote)
+    c = client(router)
+    router.driver_frames(owner, frames(DEF_X_P))  # type: ignore[arg-type]
+    router.driver_frames(remote, frames(DEF_X_P))  # type: ignore[arg-type]  # refused
+    router.driver_lost(owner)  # type: ignore[arg-type]
+    c.got.clear()
+    router.driver_frames(remote, frames(SET_X_P + DEF_X_P))  # type: ignore[arg-type]
+    assert c.got == [] and router.owner("X") is None
+    router.driver_ready(owner)  # type: ignore[arg-type]
+    router.driver_frames(owner, frames(DEF_X_P))  # type: ignore[arg-type]
+    assert router.owner("X") is owner
+    # A new session of the refused source starts with a clean slate.
+    router.driver_lost(owner)  # type: ignore[arg-type]
+    router.driver_ready(remote)  # type: ignore[arg-type]
+    router.driver_frames(remote, frames(DEF_X_P))  # type: ignore[arg-type]
+    assert router.owner("X") is remote
+
+
+def test_devicewide_delproperty_frees_the_name_and_never_claims_it(router: Router) -> None:
+    a, b = FakeDriver("a"), FakeDriver("b")
+    ready(router, a, b)
+    c = client(router)
+    router.driver_frames(b, frames('<delProperty device="X"/>'))  # type: ignore[arg-type]
+    assert router.owner("X") is None and c.got == []
+    router.driver_frames(a, frames(DEF_X_P + '<delProperty device="X"/>'))  # type: ignore[arg-type]
+    assert router.owner("X") is None
+    router.driver_frames(b, frames(DEF_X_P))  # type: ignore[arg-type]
+    assert router.owner("X") is b
+
+
+def test_devicefree_message_from_a_remote_is_not_passed_up_to_chained_servers(router: Router) -> None:
+    """Nothing ties it to an owner, so up a loop it would come back for ever."""
+    remote, local = FakeDriver("r", is_remote=True), FakeDriver("local")
+    ready(router, remote, local)
+    user, up = client(router, "user"), client(router, "up", '<getProperties device="*"/>')
+    router.driver_frames(remote, frames('<message message="from below"/>'))  # type: ignore[arg-type]
+    assert user.text() == '<message message="from below"/>' and up.got == []
+    router.driver_frames(local, frames('<message message="ours"/>'))  # type: ignore[arg-type]
+    assert up.text() == '<message message="ours"/>'
+
+
+def test_enableblob_reaches_only_the_owning_remote_as_also_or_never(router: Router) -> None:
+    """A remote gets enableBLOB only for its own devices; Only is never passed on (it would
+    starve the cache of sets), a device-less one is expanded per device, repeats are not sent."""
+    r1, r2, local = FakeDriver("r1", is_remote=True), FakeDriver("r2", is_remote=True), FakeDriver("l")
+    ready(router, r1, r2, local)
+    router.driver_frames(r1, frames(DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(r2, frames(DEF_Y_P))  # type: ignore[arg-type]
+    router.driver_frames(local, frames(DEF_X_P.replace('"X"', '"Z"')))  # type: ignore[arg-type]
+    blob_only, other = client(router, "blobs"), client(router, "other")
+    router.client_frames(blob_only, frames('<enableBLOB device="X">Only</enableBLOB>'))  # type: ignore[arg-type]
+    assert r1.text() == '<enableBLOB device="X">Also</enableBLOB>\n' and r2.got == [] and local.got == []
+    r1.got.clear()
+    router.client_frames(other, frames("<enableBLOB>Also</enableBLOB>"))  # type: ignore[arg-type]
+    assert r1.got == []  # X already Also
+    assert r2.text() == '<enableBLOB device="Y">Also</enableBLOB>\n'
+    r2.got.clear()
+    router.client_frames(other, frames("<enableBLOB>Never</enableBLOB>"))  # type: ignore[arg-type]
+    assert r1.got == []  # blob_only still wants X's BLOBs
+    assert r2.text() == '<enableBLOB device="Y">Never</enableBLOB>\n'
+    assert local.got == []
+
+
+def test_unknown_device_is_asked_of_each_remote_once_and_never_of_its_source(router: Router) -> None:
+    r1, r2 = FakeDriver("r1", is_remote=True), FakeDriver("r2", is_remote=True)
+    ready(router, r1, r2)
+    c = client(router, "c", '<getProperties device="Q"/><getProperties device="Q"/>')
+    assert r1.got == r2.got == [b'<getProperties device="Q" version="1.7"/>\n']
+    r1.got.clear()
+    r2.got.clear()
+    # r1's own driver snoops W (passed up to us): asked of r2 only.
+    router.driver_frames(r1, frames('<getProperties device="W"/>'))  # type: ignore[arg-type]
+    assert r1.got == [] and r2.got == [b'<getProperties device="W" version="1.7"/>\n']
+    assert c.got == []
+
+
+def test_pinned_remote_is_preregistered_and_asked_for_its_device_only(router: Router) -> None:
+    """dev@host: indiserver pre-registers dev and sends getProperties device='dev' (notes 2.2)."""
+    r = FakeDriver("r", is_remote=True)
+    r.device = "X"  # type: ignore[attr-defined]
+    router.driver_ready(r)  # type: ignore[arg-type]
+    assert r.got == [b'<getProperties device="X" version="1.7"/>\n']
+    assert router.owner("X") is r
+    r.got.clear()
+    c = client(router, "c", '<getProperties device="X"/>')
+    assert r.got == [b'<getProperties device="X" version="1.7"/>\n']  # routed before any def
+    client(router, "c2", '<getProperties device="Other"/>')
+    assert len(r.got) == 1  # a pinned remote is never asked for other devices
+    router.driver_frames(r, frames(DEF_X_P))  # type: ignore[arg-type]
+    assert c.text() == DEF_X_P
+
+
+def test_pinned_remote_for_a_device_already_owned_is_refused(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    local, r = FakeDriver("local"), FakeDriver("r", is_remote=True)
+    r.device = "X"  # type: ignore[attr-defined]
+    ready(router, local)
+    router.driver_frames(local, frames(DEF_X_P))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR):
+        router.driver_ready(r)  # type: ignore[arg-type]
+    assert "refused" in caplog.text and router.owner("X") is local
+
+
+class Wire:
+    """Two routers joined like two servers: deliveries queued, so a loop shows as a count."""
+
+    def __init__(self) -> None:
+        self.queue: list[tuple[object, ...]] = []
+        self.delivered = 0
+
+    def pump(self, limit: int = 20000) -> int:
+        """Deliver until nothing moves (or `limit`, which means traffic circulates)."""
+        count = 0
+        while self.queue and count < limit:
+            target, method, conn, frs = self.queue.pop(0)
+            getattr(target, method)(conn, frs)
+            count += 1
+        self.delivered += count
+        return count
+
+
+class LinkRemote(FakeDriver):
+    """Server X's remote connection to server Y: what X sends, Y reads from a client."""
+
+    def __init__(self, wire: Wire, label: str) -> None:
+        super().__init__(label, is_remote=True)
+        self.wire = wire
+        self.peer: Router | None = None
+        self.peer_client: LinkClient | None = None
+
+    def send(self, data: bytes) -> None:
+        super().send(data)
+        self.wire.queue.append((self.peer, "client_frames", self.peer_client, frames(data.decode())))
+
+
+class LinkClient(FakeClient):
+    """That connection seen from server Y: what Y sends it, X reads from its remote."""
+
+    def __init__(self, wire: Wire, label: str, router: Router, remote: LinkRemote) -> None:
+        super().__init__(label)
+        self.wire, self.router, self.remote = wire, router, remote
+
+    def send_frame(self, frame: Frame) -> None:
+        super().send_frame(frame)
+        self.wire.queue.append((self.router, "driver_frames", self.remote, [frame]))
+
+
+def connect(wire: Wire, lower: Router, upper: Router, label: str) -> LinkRemote:
+    """`upper` takes `lower` as a remote (upper's RemoteConnection is lower's client)."""
+    remote = LinkRemote(wire, label)
+    peer_client = LinkClient(wire, label, upper, remote)
+    remote.peer, remote.peer_client = lower, peer_client
+    lower.add_client(peer_client)
+    upper.driver_ready(remote)  # type: ignore[arg-type]
+    return remote
+
+
+def test_two_routers_that_are_each_others_remote_go_quiet_after_every_kind_of_request() -> None:
+    """The loop of two servers that circulated ~46,000 elements in 3 s: every request and echo
+    now stops after a bounded number of hops, by ownership and once-per-connection rules."""
+    wire = Wire()
+    a, b = Router(), Router()
+    thermo, dome = FakeDriver("thermo"), FakeDriver("dome")
+    a.driver_ready(thermo)  # type: ignore[arg-type]
+    b.driver_ready(dome)  # type: ignore[arg-type]
+    a_to_b = connect(wire, b, a, "A->B")
+    b_to_a = connect(wire, a, b, "B->A")
+    assert wire.pump() < 50
+    a.driver_frames(thermo, frames(DEF_Y_P))  # type: ignore[arg-type]
+    b.driver_frames(dome, frames(DEF_X_P + DEF_X_B))  # type: ignore[arg-type]
+    assert wire.pump() < 50
+    assert a.owner("X") is a_to_b and b.owner("X") is dome
+    assert b.owner("Y") is b_to_a and a.owner("Y") is thermo
+
+    user = client(a, "user")
+    assert any(b'defNumberVector device="X"' in g for g in user.got)  # B's device, through the chain
+    dome.got.clear()
+    thermo.got.clear()
+    steps = [
+        (a, NEW_X_P),  # a newXXX for the remote's device, echoed to B's and back
+        (a, NEW_X_P.replace('device="X"', 'device="Y"')),  # for our own device
+        (a, "<getProperties/>"),
+        (a, '<getProperties device="*" version="1.7"/>'),
+        (a, '<getProperties device="Nowhere"/>'),
+        (a, "<enableBLOB>Also</enableBLOB>"),
+        (a, '<enableBLOB device="X">Only</enableBLOB>'),
+    ]
+    for router, xml in steps:
+        router.client_frames(user, frames(xml))
+        moved = wire.pump()
+        assert moved < 50, f"{moved} deliveries after {xml}: traffic circulates"
+    # Drivers' own traffic: a snoop of an unknown device, device-less and device messages.
+    for router, driver, xml in [
+        (a, thermo, '<getProperties device="Ghost"/>'),
+        (a, thermo, '<message message="site wide"/>'),
+        (b, dome, '<message device="X" message="dome says"/>'),
+        (b, dome, SET_X_P),
+    ]:
+        router.driver_frames(driver, frames(xml))
+        moved = wire.pump()
+        assert moved < 50, f"{moved} deliveries after {xml}: traffic circulates"
+    # The real work still happens exactly once.
+    assert dome.got.count(NEW_X_P.encode()) == 1
+    assert thermo.got.count(NEW_X_P.replace('device="X"', 'device="Y"').encode()) == 1
+    # Ownership held on both sides throughout.
+    assert a.owner("X") is a_to_b and b.owner("X") is dome
+    assert b.owner("Y") is b_to_a and a.owner("Y") is thermo
