@@ -220,4 +220,22 @@ def test_a_loop_of_two_servers_is_refused_and_traffic_does_not_circulate(
     assert after < 400, f"{after} elements in 3 s after one set: traffic circulates"
     ok = indi_eval(port_b, f'"{DOME}.CONNECTION.CONNECT"==1', timeout=10)
     assert ok.returncode == 0, ok.describe()
+    # The requests that used to bounce between the two (a chained server's device="*",
+    # device-less enableBLOB, a request for a device nobody has): answered, then quiet.
+    watcher = Watcher(port_a)
+    try:
+        watcher.pump(1.0)
+        watcher.sock.sendall(
+            b'<getProperties device="*" version="1.7"/><enableBLOB>Also</enableBLOB>'
+            b'<getProperties device="Nowhere" version="1.7"/>'
+        )
+        watcher.pump(1.0)  # the cache replay and any hops
+        before = len(watcher.seen)
+        watcher.pump(2.0)
+        quiet = len(watcher.seen) - before
+    finally:
+        watcher.close()
+    assert quiet < 100, f"{quiet} elements in 2 s after the requests: traffic circulates"
+    # Each server refused its own devices coming back round the loop, and said so.
+    assert "refused" in a.log() and "refused" in b.log()
     assert a.alive() and b.alive()
