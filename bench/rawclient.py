@@ -48,6 +48,13 @@ class Counter:
         self._maxlen = max(self._maxlen, len(pattern))
         self.counts.setdefault(key, 0)
 
+    def focus(self, *keys: str) -> None:
+        """Count only these patterns from now on (each pattern costs a scan of every chunk)."""
+        self.patterns = {k: self.patterns[k] for k in keys}
+        self._maxlen = max(len(p) for p in self.patterns.values())
+        self._tail = self._tail[-(self._maxlen - 1):] if self._maxlen > 1 else b""
+        self.counts = {k: self.counts.get(k, 0) for k in keys}
+
     def reset(self) -> None:
         """Zero the counters and timestamps (arm a measurement)."""
         self.counts = {k: 0 for k in self.patterns}

@@ -206,8 +206,9 @@ def stream(ctl: RawClient, clients: list[RawClient], job: str, key: str, expecte
     followed by 1 s of quiet (a server that coalesces or drops delivers fewer)."""
     done_pat = f"done {job}".encode()
     for c in clients:
-        c.reset()
         c.watch("done", done_pat)
+        c.focus(key, "done")      # fewer patterns: the client stays far faster than a server
+        c.reset()
     readers = [c for c in clients if c.read]
 
     def finished(c: RawClient) -> bool:
@@ -364,6 +365,42 @@ def scen_getprops(kind: str, cfg: Config) -> dict[str, float]:
     return {"getprops_ms": dt * 1000}
 
 
+def client_ceiling(cfg: Config) -> float:
+    """Decoded MB/s our RawClient can count when a forked process sendall()s pre-encoded
+    libindi-style BLOBs straight at it (no INDI server): the harness's own limit."""
+    import trafficdriver
+    blob = trafficdriver.build_blob(cfg.blob_size, "libindi")
+    count = min(cfg.blob_count, 20)
+    lsock = socket.socket()
+    lsock.bind((HOST, 0))
+    lsock.listen(1)
+    pid = os.fork()
+    if pid == 0:   # child: serve one connection and exit
+        try:
+            conn, _ = lsock.accept()
+            conn.recv(16)
+            for _ in range(count):
+                conn.sendall(blob)
+            conn.sendall(b"done calib")
+            time.sleep(2)
+        finally:
+            os._exit(0)
+    try:
+        c = RawClient(HOST, lsock.getsockname()[1], "calib")
+        c.watch("done", b"done calib")
+        c.focus("setBLOB", "done")
+        hub = Hub([c])
+        t0 = time.perf_counter()
+        c.send(b"go")
+        hub.run_until(lambda: c.counts["done"] > 0, 60)
+        hub.close()
+        c.close()
+        return count * cfg.blob_size / MB / (c.last["setBLOB"] - t0)
+    finally:
+        lsock.close()
+        os.waitpid(pid, 0)
+
+
 SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
     "blob": scen_blob,
     "burst": scen_burst,
@@ -514,6 +551,15 @@ def main(argv: list[str] | None = None) -> int:
         ours_missing = "not selected"
 
     started = time.monotonic()
+    ceiling = None
+    if {"blob", "slow"} & set(names):
+        try:
+            ceiling = client_ceiling(cfg)
+            print(f"[calibration] raw client counts {ceiling:.0f} MB/s of BLOBs with no server",
+                  file=sys.stderr)
+        except Exception as exc:
+            errors_pre = f"calibration: {exc}"
+            print(errors_pre, file=sys.stderr)
     results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours")}
     errors: list[str] = []
     for name in names:
@@ -550,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
                 errors.append(f"framework rep {rep + 1}: {exc}")
                 print(f"[framework rep {rep + 1}] ERROR {exc}", file=sys.stderr)
 
-    print(report(results, fw, cfg, args, ours_missing, errors))
+    print(report(results, fw, cfg, args, ours_missing, errors, ceiling))
     return 0
 
 
@@ -578,7 +624,8 @@ def med(xs: list[float] | None) -> float | None:
 
 
 def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]], cfg: Config,
-           args: argparse.Namespace, ours_missing: str | None, errors: list[str]) -> str:
+           args: argparse.Namespace, ours_missing: str | None, errors: list[str],
+           ceiling: float | None = None) -> str:
     I, O = results["indiserver"], results["ours"]
     lines = [f"Machine: {machine()}", "",
              f"Reps: {args.reps} (medians; server order alternates per rep)"
@@ -659,6 +706,9 @@ def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]
                      f"{fmt(med(fw.get('fw_getprops_ms')))} | | | |")
         lines.append(f"| driver framework: messages delivered | | "
                      f"{fmt(med(fw.get('fw_delivered')))} | | | |")
+    if ceiling:
+        lines += ["", f"Harness ceiling: the raw client counts {ceiling:.0f} MB/s of BLOBs "
+                      f"(decoded) sent straight to it with no server in between."]
     if ours_missing:
         lines += ["", f"ours: not measured ({ours_missing})"]
     if errors:
