@@ -11,7 +11,10 @@ Subclass it and override the coroutines::
 
 What the framework does before your code sees anything: answers getProperties (unless
 `auto_send_def` is False), answers pingRequest, ignores enableBLOB (servers apply it), and
-rejects client requests that break the vector's rules (validation.py). Errors raised by your
+rejects client requests that break the vector's rules (validation.py: logged, and answered
+with the vector's current values, state Alert and a message saying why), and keeps at most
+`rx_queue_size` requests waiting for `rxevent` (newer ones are refused the same way when it is
+full). Errors raised by your
 coroutines are logged with the device and vector and the driver carries on.
 """
 
@@ -58,7 +61,8 @@ class IPyDriver(Mapping[str, Device]):
     `driverdata` holds the keyword arguments given to the constructor (your hardware objects).
     Tunables (class or instance attributes): `auto_send_def`, `snoop_quiet_seconds` (repeat a
     snoop request after that long without hearing from the device), `blob_ping_timeout` (how
-    long the next BLOB waits for the server to confirm the previous one).
+    long the next BLOB waits for the server to confirm the previous one), `rx_queue_size` (how
+    many client events may wait for `rxevent`).
     """
 
     auto_send_def: bool = True
@@ -66,6 +70,11 @@ class IPyDriver(Mapping[str, Device]):
     snoop_quiet_seconds: float = 60.0
     snoop_retry_after_delete: float = 2.0
     blob_ping_timeout: float = 10.0
+    #: Client events waiting for `rxevent`. A client (or a loop of servers) sending faster than
+    #: rxevent handles them must not grow memory without bound; past this the *newest* event
+    #: is dropped: the waiting ones were accepted first and are kept in order, and a dropped
+    #: newXXX is answered with Alert (see `_queue_rx`), so its sender knows.
+    rx_queue_size: int = 1000
 
     def __init__(self, *devices: Device, **driverdata: Any) -> None:
         # 2.x style IPyDriver([dev1, dev2]) is accepted too.
@@ -87,7 +96,8 @@ class IPyDriver(Mapping[str, Device]):
         self._link: Link | None = None
         self._background: list[Coroutine[Any, Any, Any]] = []
         self._taskgroup: asyncio.TaskGroup | None = None
-        self._rx_queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue()
+        self._rx_queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue(self.rx_queue_size)
+        self._rx_dropped = 0
         self._snoop_queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue()
         self._snoop_wakeup = asyncio.Event()
         self._pings: dict[str, asyncio.Future[None]] = {}
@@ -277,7 +287,8 @@ class IPyDriver(Mapping[str, Device]):
         if getattr(self.shutdownrequested, "_loop", None) not in (None, loop):
             self.shutdownrequested = asyncio.Event()
             self.stopped = asyncio.Event()
-        self._rx_queue = asyncio.Queue()
+        self._rx_queue = asyncio.Queue(self.rx_queue_size)
+        self._rx_dropped = 0
         self._snoop_queue = asyncio.Queue()
         self._snoop_wakeup = asyncio.Event()
         self._blob_lock = asyncio.Lock()
@@ -370,7 +381,7 @@ class IPyDriver(Mapping[str, Device]):
                 event = parse_element(frame.data)
                 if event is not None:
                     vector = device.get(event.name) if event.name else None
-                    self._rx_queue.put_nowait(rx.enableBLOB(event, vector))
+                    await self._queue_rx(rx.enableBLOB(event, vector))
             return
         if tag in _SNOOP_TAGS:
             if devicename is not None and devicename in self.devices:
@@ -388,8 +399,8 @@ class IPyDriver(Mapping[str, Device]):
                 if vectorname and vector is None:
                     continue
                 raw = pe.GetProperties(device=devicename, name=vectorname)
-                self._rx_queue.put_nowait(rx.getProperties(raw, device.devicename, vectorname,
-                                                           vector))
+                await self._queue_rx(rx.getProperties(raw, device.devicename, vectorname,
+                                                      vector))
             return
         for device in self._selected(devicename):
             if not device.enable:
@@ -420,6 +431,7 @@ class IPyDriver(Mapping[str, Device]):
         except Exception as exc:  # noqa: BLE001 - a ProtocolError or a conversion error
             logger.warning("rejected %s: device %r vector %r: malformed (%s)",
                            frame.tag, devicename, vectorname, exc)
+            await self._answer_rejected(devicename, vectorname, f"Request rejected: {exc}")
             return
         if raw is None:
             return
@@ -429,8 +441,47 @@ class IPyDriver(Mapping[str, Device]):
             member = f" member {why.member!r}" if why.member else ""
             logger.warning("rejected %s: device %r vector %r%s: %s",
                            frame.tag, devicename, vectorname, member, why.reason)
+            about = f" (member {why.member!r})" if why.member else ""
+            await self._answer_rejected(devicename, vectorname,
+                                        f"Request rejected{about}: {why.reason}")
             return
-        self._rx_queue.put_nowait(rx.NEW_EVENTS[type(raw)](raw, values, vector))
+        await self._queue_rx(rx.NEW_EVENTS[type(raw)](raw, values, vector))
+
+    async def _answer_rejected(self, devicename: str | None, vectorname: str | None,
+                               text: str) -> None:
+        """Tell the client its request failed (vectors.PropertyVector._send_rejected).
+
+        For a vector the client cannot know (unknown, deleted, device disabled) there is no
+        vector to answer with: only the log line.
+        """
+        device = self.devices.get(devicename or "")
+        vector = device.get(vectorname) if device is not None and vectorname else None
+        if vector is not None and vector.enable and device is not None and device.enable:
+            await vector._send_rejected(text)
+
+    async def _queue_rx(self, event: rx.RxEvent) -> None:
+        """Queue an event for rxevent; when `rx_queue_size` are waiting, drop this one.
+
+        Dropping the newest keeps the order of what was accepted; a dropped newXXX is answered
+        like a rejected one (Alert + message) so the client is not left waiting.
+        """
+        try:
+            self._rx_queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._rx_dropped += 1
+            if self._rx_dropped == 1 or self._rx_dropped % 100 == 0:
+                logger.warning("rxevent queue full (%d events waiting): dropped %s for device %r "
+                               "vector %r (%d dropped so far)", self._rx_queue.qsize(),
+                               type(event).__name__, event.devicename, event.vectorname,
+                               self._rx_dropped)
+            if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
+                await self._answer_rejected(event.devicename, event.vectorname,
+                                            "Request dropped: the driver is busy "
+                                            f"({self._rx_queue.qsize()} requests waiting)")
+            return
+        if self._rx_dropped and self._rx_queue.qsize() == 1:
+            logger.warning("rxevent queue drained; %d events had been dropped", self._rx_dropped)
+            self._rx_dropped = 0
 
     async def _snooped(self, frame: Any, parse_element: Any) -> None:
         try:

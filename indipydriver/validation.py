@@ -1,9 +1,11 @@
 """Checking a client's new values before `rxevent` sees them.
 
 INDI leaves enforcement to the device (SPEC p.3: perm is a hint, "devices must still reject
-writes to ro"; p.6: switch rules are "implemented wholly within the Device"), and gives no way
-to answer an error, so a bad request is dropped with a log line naming device, vector, member
-and why. Nothing here changes the driver's vectors: `rxevent` decides what to apply.
+writes to ro"; p.6: switch rules are "implemented wholly within the Device"). A bad request
+never reaches `rxevent`: the driver logs a line naming device, vector, member and why, and
+answers the client with a set*Vector of the vector's current values, state Alert and a message
+saying what was wrong (`IPyDriver._client_new`), so a client does not show it Busy for ever.
+Nothing here changes the driver's vectors: `rxevent` decides what to apply.
 """
 
 from __future__ import annotations

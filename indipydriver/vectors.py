@@ -177,11 +177,17 @@ class PropertyVector(Mapping[str, Any]):
         return "".join(parts).encode()
 
     def _set_bytes(
-        self, members: Iterable[PropertyMember], message: str, timestamp: datetime | None
+        self,
+        members: Iterable[PropertyMember],
+        message: str,
+        timestamp: datetime | None,
+        state: State | None = None,
+        mark_sent: bool = True,
     ) -> bytes:
         tag = self.vectortype
+        state = state or self._state
         parts = [
-            f'<set{tag}Vector{self._ident} state="{self._state.value}"{self._timeout_attr()}'
+            f'<set{tag}Vector{self._ident} state="{state.value}"{self._timeout_attr()}'
             f' timestamp="{timestamp_text(timestamp)}"'
         ]
         if message:
@@ -189,9 +195,24 @@ class PropertyVector(Mapping[str, Any]):
         parts.append(">")
         for member in members:
             parts.append(member._one)
-            member.changed = False
+            if mark_sent:
+                member.changed = False
         parts.append(f"</set{tag}Vector>")
         return "".join(parts).encode()
+
+    async def _send_rejected(self, message: str) -> None:
+        """Answer a client request the framework rejected: current values, Alert, the reason.
+
+        A client (KStars) shows a vector Busy from its newXXX until a set arrives, so a silent
+        drop leaves it Busy for ever; SPEC p.6 has the device report a failed request with state
+        Alert. The vector's own state and `changed` flags are left alone: the request failed,
+        not the device. A BLOB vector's answer is state-only (no image resent).
+        """
+        if not self._sendable():
+            return
+        members = [] if self.vectortype == "BLOB" else list(self._ordered(self.data.values()))
+        data = self._set_bytes(members, message, None, state=State.ALERT, mark_sent=False)
+        await self.device.driver._send(data)  # type: ignore[union-attr]
 
     def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
         return members

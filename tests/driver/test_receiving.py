@@ -1,4 +1,5 @@
-"""Client requests: checked before rxevent, rejected with a log line, state left unchanged."""
+"""Client requests: checked before rxevent; rejected ones are logged and answered with the
+vector's current values, state Alert and the reason; the driver's state is left unchanged."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import zlib
 from typing import Any
 
 import pytest
-from driverkit import DEV, RecordingDriver, make_driver
+from driverkit import DEV, RecordingDriver, make_device, make_driver
 
 from indipydriver import newBLOBVector, newNumberVector, newSwitchVector, newTextVector
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.enums import State, SwitchState
 from indipydriver.testing import DriverHarness
 
 
@@ -82,16 +83,89 @@ async def test_bad_requests_are_rejected_with_a_log_line_and_state_unchanged(
 ) -> None:
     driver = make_driver()
     before = {name: dict(vector) for name, vector in driver[DEV].items()}
+    states = {name: vector.state for name, vector in driver[DEV].items()}
     with caplog.at_level(logging.WARNING):
         async with DriverHarness(driver) as client:
             await client.send(xml)
-            await client.collect(0.02)
+            replies = await client.collect(0.05)
     assert driver.events == []
     assert {name: dict(vector) for name, vector in driver[DEV].items()} == before
+    assert {name: vector.state for name, vector in driver[DEV].items()} == states
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("rejected" in line and why in line for line in lines), lines
     if "device=" not in xml[:40] and "Other" not in xml:
         assert any(repr(DEV) in line for line in lines)
+    # The client is answered, so it does not show the vector Busy for ever (SPEC p.6: Alert).
+    name = xml.split('name="', 1)[1].split('"', 1)[0]
+    if why in ("unknown device", "unknown vector"):
+        assert replies == []  # no vector to answer with: the log line only
+        return
+    assert len(replies) == 1, replies
+    reply = replies[0]
+    vector = driver[DEV][name]
+    assert type(reply).__name__ == f"Set{vector.vectortype}Vector"
+    assert reply.device == DEV and reply.name == name and reply.state == State.ALERT
+    assert reply.message.startswith("Request rejected") and why in reply.message
+    if vector.vectortype == "BLOB":
+        assert reply.members == ()  # state-only: no image sent back
+    else:
+        assert {m.name for m in reply.members} == set(vector)  # all current values
+
+
+async def test_rejection_reply_carries_current_values_and_leaves_changed_flags() -> None:
+    """The Alert answer repeats what the device holds now; later sends are unaffected."""
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await driver[DEV]["NUM"].send_setVector()  # all sent: nothing marked changed
+        await client.expect(pe.SetNumberVector, name="NUM")
+        driver[DEV]["NUM"]["A"] = 7
+        await client.send('<newNumberVector device="Dev" name="NUM"><oneNumber name="A">99'
+                          '</oneNumber></newNumberVector>')
+        reply = await client.expect(pe.SetNumberVector, name="NUM")
+        assert reply.state == State.ALERT and reply["A"].float == 7.0
+        assert "outside min" in reply.message and "'A'" in reply.message
+        await driver[DEV]["NUM"].send_setVector(allvalues=False)
+        again = await client.expect(pe.SetNumberVector, name="NUM")
+    assert [m.name for m in again.members] == ["A"]  # still marked changed
+    assert again.state == State.IDLE  # the device's own state was not touched
+
+
+async def test_rxevent_queue_is_bounded_and_drops_the_newest_with_an_alert(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client sending faster than rxevent handles must not grow memory without bound:
+    past rx_queue_size the newest request is dropped, logged and answered with Alert; the
+    ones already accepted are handled, in order."""
+    gate, busy = asyncio.Event(), asyncio.Event()
+
+    class Slow(RecordingDriver):
+        rx_queue_size = 3
+
+        async def rxevent(self, event: Any) -> None:
+            busy.set()
+            await gate.wait()
+            self.events.append(event)
+
+    driver = Slow(make_device())
+    with caplog.at_level(logging.WARNING):
+        async with DriverHarness(driver) as client:
+            await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "0"),)))
+            await asyncio.wait_for(busy.wait(), 5)  # rxevent holds event 0
+            for value in range(1, 6):
+                await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", str(value)),)))
+            replies = await client.collect(0.1)
+            gate.set()
+            for _ in range(50):
+                if len(driver.events) >= 4:
+                    break
+                await asyncio.sleep(0.01)
+            await client.collect(0.05)
+    # The consumer holds one event while waiting, three wait in the queue: 0..3 kept.
+    assert [e["A"] for e in driver.events] == [0.0, 1.0, 2.0, 3.0]
+    alerts = [r for r in replies if isinstance(r, pe.SetNumberVector)]
+    assert len(alerts) == 2 and all(r.state == State.ALERT for r in alerts)
+    assert all("driver is busy" in r.message for r in alerts)
+    assert any("rxevent queue full" in r.getMessage() for r in caplog.records)
 
 
 async def test_min_equal_to_max_means_no_limits() -> None:
