@@ -1,8 +1,16 @@
 """One TCP client connection: an asyncio Protocol between a socket and the router.
 
 A Protocol rather than streams: reads are framed and routed in the same callback, and writes go
-straight to the transport, batched once per event-loop turn (one `write` for every element
-queued in that turn), so there is no per-message await or task on the hot path.
+straight to the transport, batched per read (``flowcontrol.LoopFlow``): everything routed from
+one read of a peer leaves in one ``write`` per receiver at the end of that same callback, so
+there is no per-message await, task or extra event-loop turn on the hot path.
+
+Falling behind has three stages (all bounded): *paused* (the transport is above its high-water
+mark; elements wait in our queue), *congested* (our queue passed ``soft_bytes`` while the client
+is still reading: driver reads are paused until it catches up, nothing is dropped), *slow* (no
+progress for ``SLOW_AFTER`` seconds: superseded sets and BLOBs are dropped for it until it has
+caught up completely, and it no longer holds the drivers up). Past ``max_queue_bytes`` it is
+disconnected, as indiserver does.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
 from .clientqueue import ClientQueue
+from .flowcontrol import flow_for
 from .router import message_frame
 
 if TYPE_CHECKING:
@@ -24,6 +33,16 @@ logger = logging.getLogger(__name__)
 
 #: Default `-m`: bytes queued to one client before it is disconnected, as indiserver.
 DEFAULT_MAX_CLIENT_QUEUE = 128 * 1024 * 1024
+
+#: Queue bytes past which a client that still reads holds the drivers up (see module doc).
+SOFT_QUEUE_BYTES = 16 * 1024 * 1024
+
+#: A congested client that sends nothing to its socket for this long is slow (seconds).
+SLOW_AFTER = 0.05
+
+#: A client already paused this long without a single resume when it passes the soft limit
+#: is slow at once: it never showed it reads, so it must not stall the others even briefly.
+NEVER_RESUMED_SLOW_AFTER = 0.02
 
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
@@ -55,14 +74,25 @@ class ClientConnection(asyncio.Protocol):
         self._framer = Framer()
         self._transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
+        self._flow = flow_for(self._loop)
         self._paused = False
-        self._flush_pending = False
+        self._paused_at = 0.0
+        self._resumed_since_pause = True
+        self._marked = False  # a flush is pending in the LoopFlow
         self._closing = False
         self._eof = False
         self._bad = 0
         self._registered = False
         # Below this the queue cannot be over the limit, whatever the transport holds.
         self._check_from = max_queue_bytes - self.HIGH_WATER - self.CHUNK
+        # Behind: congested (holds drivers) or slow (coalesces), see the module doc.
+        self.soft_bytes = min(SOFT_QUEUE_BYTES, max_queue_bytes // 4)
+        self._coalesce_from = max_queue_bytes // 2  # a safety net even when not slow
+        self._congested = False
+        self._slow = False
+        self._written = 0  # bytes handed to the transport
+        self._progress_mark = 0
+        self._timer: asyncio.TimerHandle | None = None
         self.closed = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -107,6 +137,7 @@ class ClientConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
         self._queue.clear()
+        self._not_behind()
         if self._registered:
             self._registered = False
             self.connections.discard(self)
@@ -128,7 +159,13 @@ class ClientConnection(asyncio.Protocol):
                 self._bad = 0
                 good.append(item)
         if good:
-            self.router.client_frames(self, good)
+            # Whatever this read makes the router send leaves before the callback returns.
+            flow = self._flow
+            flow.begin()
+            try:
+                self.router.client_frames(self, good)
+            finally:
+                flow.end()
         if self._bad >= MAX_BAD_IN_A_ROW:
             logger.error("client %s keeps sending malformed XML: disconnected", self.label)
             self.close()
@@ -144,20 +181,24 @@ class ClientConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
+        self._paused_at = self._loop.time()
+        self._resumed_since_pause = False
 
     def resume_writing(self) -> None:
         self._paused = False
+        self._resumed_since_pause = True
         self._flush()
 
     # -- the router's side -----------------------------------------------------------------
 
     def send_frame(self, frame: Frame) -> None:
-        """Queue one element; never blocks. Coalesces while the client is behind."""
+        """Queue one element; never blocks. Coalesces only once the client is slow."""
         if self._closing:
             return
         queue = self._queue
-        queue.put(frame, self._paused)
-        if queue.nbytes > self._check_from and self.queued_bytes > self.max_queue_bytes:
+        queue.put(frame, self._slow or queue.nbytes > self._coalesce_from)
+        nbytes = queue.nbytes
+        if nbytes > self._check_from and self.queued_bytes > self.max_queue_bytes:
             logger.warning(
                 "client %s disconnected: more than %d bytes queued (it is not reading)",
                 self.label,
@@ -165,25 +206,86 @@ class ClientConnection(asyncio.Protocol):
             )
             self.abort()
             return
-        if not self._paused:
-            self._schedule_flush()
+        if nbytes > self.soft_bytes and not (self._congested or self._slow):
+            self._fell_behind()
+        if not (self._paused or self._marked):
+            self._marked = True
+            self._flow.mark(self)
 
     def _schedule_flush(self) -> None:
-        if not self._flush_pending:
-            self._flush_pending = True
-            self._loop.call_soon(self._flush)
+        if not self._marked:
+            self._marked = True
+            self._flow.mark(self)
+
+    def flush_marked(self) -> None:
+        """The LoopFlow's call: write what is queued."""
+        self._marked = False
+        self._flush()
 
     def _flush(self) -> None:
-        """Write everything queued this turn as few writes as possible, until paused."""
-        self._flush_pending = False
+        """Write everything queued as few writes as possible, until paused."""
         transport = self._transport
         if transport is None or self._closing:
             return
         queue = self._queue
+        chunk = self.CHUNK
         while queue and not self._paused:
-            transport.write(queue.take(self.CHUNK))
+            data = queue.take(chunk)
+            self._written += len(data)
+            transport.write(data)
+        if self._congested and queue.nbytes <= self.soft_bytes // 2:
+            self._not_behind()
+        elif self._slow and not queue:
+            self._slow = False
+            logger.info("client %s caught up", self.label)
         if self._eof and not queue:
             self.close()
+
+    # -- falling behind --------------------------------------------------------------------
+
+    def _sent(self) -> int:
+        """Bytes the kernel has taken from us so far (progress of the client's reading)."""
+        transport = self._transport
+        return self._written - (transport.get_write_buffer_size() if transport else 0)
+
+    def _fell_behind(self) -> None:
+        if (
+            self._paused
+            and not self._resumed_since_pause
+            and self._loop.time() - self._paused_at > NEVER_RESUMED_SLOW_AFTER
+        ):
+            self._become_slow()
+            return
+        self._congested = True
+        self._progress_mark = self._sent()
+        self._flow.congest(self)
+        self._timer = self._loop.call_later(SLOW_AFTER, self._check_progress)
+
+    def _check_progress(self) -> None:
+        self._timer = None
+        if not self._congested or self._closing:
+            return
+        sent = self._sent()
+        if sent > self._progress_mark:
+            self._progress_mark = sent
+            self._timer = self._loop.call_later(SLOW_AFTER, self._check_progress)
+        else:
+            self._become_slow()
+
+    def _become_slow(self) -> None:
+        self._not_behind()
+        self._slow = True
+        logger.info(
+            "client %s is not reading: superseded elements are dropped for it", self.label
+        )
+
+    def _not_behind(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._congested:
+            self._congested = False
+            self._flow.decongest(self)
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -191,6 +293,7 @@ class ClientConnection(asyncio.Protocol):
         """Close after the transport's buffer is written."""
         self._closing = True
         self._queue.clear()
+        self._not_behind()
         if self._transport is not None:
             self._transport.close()
 
@@ -198,5 +301,6 @@ class ClientConnection(asyncio.Protocol):
         """Close at once, dropping whatever is buffered."""
         self._closing = True
         self._queue.clear()
+        self._not_behind()
         if self._transport is not None:
             self._transport.abort()

@@ -12,6 +12,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from .flowcontrol import flow_for
+
 if TYPE_CHECKING:
     from indipydriver.driver import IPyDriver
 
@@ -48,6 +50,11 @@ class DriverConnection:
         self._pending_bytes = 0
         self._wakeup = asyncio.Event()
         self._dropped = 0
+        # Set by `attach_writer` (peerio.pump): queued bytes are then written straight to the
+        # transport at the end of the current read batch, without waking a task.
+        self._writer: asyncio.WriteTransport | None = None
+        self._writer_paused = False
+        self._marked = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label!r}>"
@@ -71,7 +78,41 @@ class DriverConnection:
             return
         self._pending.append(data)
         self._pending_bytes += len(data)
-        self._wakeup.set()
+        if self._writer is None:
+            self._wakeup.set()
+        elif not (self._marked or self._writer_paused):
+            self._marked = True
+            flow_for().mark(self)
+
+    # -- direct writing (see peerio.pump) ------------------------------------------------
+
+    def attach_writer(self, transport: asyncio.WriteTransport) -> None:
+        """Write queued bytes straight to `transport` from now on (batched per read)."""
+        self._writer = transport
+        self._writer_paused = False
+        if self._pending and not self._marked:
+            self._marked = True
+            flow_for().mark(self)
+
+    def detach_writer(self) -> None:
+        """Back to `outgoing()`: the transport is gone."""
+        self._writer = None
+        self._marked = False
+
+    def writer_paused(self, paused: bool) -> None:
+        """Flow control of the attached transport: stop/restart writing to it."""
+        self._writer_paused = paused
+        if not paused and self._pending and not self._marked and self._writer is not None:
+            self._marked = True
+            flow_for().mark(self)
+
+    def flush_marked(self) -> None:
+        """The LoopFlow's call: one write of everything queued, unless paused."""
+        self._marked = False
+        writer = self._writer
+        if writer is None or self._writer_paused or not self._pending or writer.is_closing():
+            return
+        writer.write(self._take())
 
     async def outgoing(self) -> bytes:
         """Wait for queued bytes and take them all as one batch (one write to the peer)."""
@@ -134,9 +175,17 @@ class InProcessDriverConnection(DriverConnection):
         router = self._router
         if router is None or self._closed:
             return
+        flow = flow_for()
+        if flow.congested:
+            # A client is behind but reading: wait, as an executable driver waits on its pipe.
+            await flow.wait_uncongested()
         frames = self._feed(data)
         if frames:
-            router.driver_frames(self, frames)
+            flow.begin()
+            try:
+                router.driver_frames(self, frames)
+            finally:
+                flow.end()
         self._written_since_yield += len(data)
         if self._written_since_yield >= self.YIELD_EVERY_BYTES:
             self._written_since_yield = 0

@@ -1,9 +1,12 @@
 """Byte plumbing shared by executable drivers and remote servers: asyncio protocols, no tasks.
 
 Reading: every chunk goes straight through a ``Framer`` to the router (``data_received``), so a
-BLOB of many megabytes is never copied into a line buffer. Writing: ``pump`` moves batches from
-the connection's bounded queue (``DriverConnection.send``/``outgoing``) to the transport, waiting
-while the transport is above its high-water mark.
+BLOB of many megabytes is never copied into a line buffer; what the router sends because of one
+read is written at the end of that read (``flowcontrol.LoopFlow.batch``). Reading pauses while a
+client is congested (``LoopFlow.congest``), so a fast driver waits in its own pipe. Writing:
+``pump`` attaches the transport to the connection, which then writes its bounded queue
+(``DriverConnection.send``) straight to it once per batch, and keeps it in the queue while
+the transport is above its high-water mark.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import TYPE_CHECKING
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
+from .flowcontrol import flow_for
+
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
 
@@ -25,34 +30,67 @@ logger = logging.getLogger(__name__)
 
 
 class WriteGate:
-    """Transport flow control as something to await: closed while the transport is paused."""
+    """Transport flow control: tells the attached connection, and can be awaited."""
 
     def __init__(self) -> None:
         self._writable = asyncio.Event()
         self._writable.set()
+        self._closed = asyncio.Event()
+        self.conn: DriverConnection | None = None
 
     def pause(self) -> None:
         self._writable.clear()
+        if self.conn is not None:
+            self.conn.writer_paused(True)
 
     def resume(self) -> None:
         self._writable.set()
+        if self.conn is not None:
+            self.conn.writer_paused(False)
+
+    def close(self) -> None:
+        """The transport is gone (its protocol's connection_lost)."""
+        self._closed.set()
+        self.resume()
+
+    @property
+    def writable(self) -> bool:
+        return self._writable.is_set()
 
     async def wait(self) -> None:
         await self._writable.wait()
 
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
 
 async def pump(conn: DriverConnection, transport: asyncio.WriteTransport, gate: WriteGate) -> None:
-    """Move the connection's queued bytes to the transport, one batch per wake-up.
+    """Connect the connection's queue to the transport until the transport closes.
 
-    Only one batch sits in the transport's buffer at a time (the gate waits for it to drain
-    below the high-water mark); the rest stays in the connection's bounded queue.
+    The connection then writes its queued bytes itself, once per read batch, and stops while
+    the transport is above its high-water mark, so only about one batch sits in the
+    transport's buffer; the rest stays in the connection's bounded queue. No task wakes per
+    message (that would cost an event-loop turn of latency on every request).
     """
-    while not transport.is_closing():
-        data = await conn.outgoing()
-        if transport.is_closing():
-            return
-        transport.write(data)
-        await gate.wait()
+    gate.conn = conn
+    conn.attach_writer(transport)
+    if not gate.writable:
+        conn.writer_paused(True)
+    try:
+        while not transport.is_closing():
+            try:
+                # Wakes now and then to notice a transport closed without connection_lost.
+                await asyncio.wait_for(gate.wait_closed(), 1.0)
+            except TimeoutError:
+                pass
+    finally:
+        gate.conn = None
+        conn.detach_writer()
+
+
+#: Bytes per read from a driver: the size of the grown pipe (exdriver.PIPE_SIZE), so a BLOB
+#: crosses in few wake-ups. asyncio's default is 256 KiB.
+READ_SIZE = 1 << 20
 
 
 class InboundProtocol(asyncio.Protocol):
@@ -63,6 +101,9 @@ class InboundProtocol(asyncio.Protocol):
         self._label = label
         self._framer = Framer()
         self._transport: asyncio.ReadTransport | None = None
+        self._started = False
+        self._throttled = False
+        self._flow = flow_for()
         self.closed = asyncio.Event()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -70,12 +111,29 @@ class InboundProtocol(asyncio.Protocol):
         # the peer is ready would reach the router for a connection it does not know yet.
         assert isinstance(transport, asyncio.ReadTransport)
         self._transport = transport
+        if isinstance(getattr(transport, "max_size", None), int):
+            transport.max_size = READ_SIZE  # type: ignore[attr-defined]
         transport.pause_reading()
 
     def start(self) -> None:
         """Begin reading (call after ``router.driver_ready``)."""
-        if self._transport is not None:
+        self._started = True
+        self._flow.add_reader(self)
+        if self._transport is not None and not self._throttled:
             self._transport.resume_reading()
+
+    def throttle(self, paused: bool) -> None:
+        """Pause/resume reading while clients are congested (``LoopFlow``)."""
+        if paused == self._throttled:
+            return
+        self._throttled = paused
+        transport = self._transport
+        if transport is None or not self._started or transport.is_closing():
+            return
+        if paused:
+            transport.pause_reading()
+        else:
+            transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         frames: list[Frame] = []
@@ -86,7 +144,12 @@ class InboundProtocol(asyncio.Protocol):
             else:
                 frames.append(item)
         if frames:
-            self._on_frames(frames)
+            flow = self._flow
+            flow.begin()
+            try:
+                self._on_frames(frames)
+            finally:
+                flow.end()
 
     def eof_received(self) -> bool | None:
         return None  # close the transport
@@ -94,6 +157,7 @@ class InboundProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None:
             logger.info("%s: connection lost: %s", self._label, exc)
+        self._flow.remove_reader(self)
         self.closed.set()
 
 
@@ -110,7 +174,7 @@ class OutboundProtocol(asyncio.BaseProtocol):
         self._gate.resume()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._gate.resume()  # wake the pump, which then sees the closed transport
+        self._gate.close()  # ends the pump
 
 
 class StreamProtocol(InboundProtocol):
@@ -127,5 +191,5 @@ class StreamProtocol(InboundProtocol):
         self._gate.resume()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._gate.resume()
+        self._gate.close()
         super().connection_lost(exc)

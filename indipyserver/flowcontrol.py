@@ -1,0 +1,155 @@
+"""Per-event-loop write batching and driver-read throttling, shared by all connections.
+
+Two jobs, both about latency and bounded memory without an extra event-loop turn per message:
+
+* **Flushing.** A connection that has something to write marks itself dirty. A read callback
+  routes everything it read inside ``flow.batch()`` and the dirty connections are flushed when
+  the batch ends, in the same callback: one ``transport.write`` per receiver per read, and no
+  ``call_soon`` round trip (which costs a whole loop iteration, i.e. an extra ``epoll_wait`` and
+  the latency of everything else that is ready). Marks made outside a read callback (timers,
+  in-process drivers) are flushed by one ``call_soon`` for all of them.
+* **Throttling.** A client that reads, but more slowly than a driver writes, is *congested*:
+  while any client is, every driver-side reader is paused, so the driver waits in its own pipe
+  or socket (like a plain TCP forwarder) instead of the server queueing or dropping for it.
+  A client that makes no progress at all is not allowed to hold the others up: its owner
+  declares it slow (it then coalesces) and un-congests it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+__all__ = ["Flushable", "LoopFlow", "Throttleable", "flow_for"]
+
+
+class Flushable(Protocol):
+    """A connection that writes what it has queued when asked."""
+
+    def flush_marked(self) -> None:
+        """Write queued bytes (called once per mark)."""
+
+
+class Throttleable(Protocol):
+    """A reader of a driver-side peer that can stop and restart reading."""
+
+    def throttle(self, paused: bool) -> None:
+        """Stop (True) or restart (False) reading because of congested clients."""
+
+
+class LoopFlow:
+    """The dirty connections and congested clients of one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._dirty: list[Flushable] = []
+        self._scheduled = False
+        self._hold = 0
+        self._readers: set[Throttleable] = set()
+        self._congested: set[object] = set()
+        self._uncongested = asyncio.Event()
+        self._uncongested.set()
+
+    # -- flushing ----------------------------------------------------------------------------
+
+    def mark(self, conn: Flushable) -> None:
+        """Flush `conn` at the end of the current batch (or soon, outside any batch).
+
+        The caller guarantees one mark per pending flush (it keeps its own flag).
+        """
+        self._dirty.append(conn)
+        if not self._hold and not self._scheduled:
+            self._scheduled = True
+            self.loop.call_soon(self._run_scheduled)
+
+    def _run_scheduled(self) -> None:
+        self._scheduled = False
+        if not self._hold:
+            self.flush()
+
+    def flush(self) -> None:
+        """Flush every marked connection (flushing may mark more: loop until none)."""
+        while self._dirty:
+            dirty = self._dirty
+            self._dirty = []
+            for conn in dirty:
+                conn.flush_marked()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Route one read inside this: its writes go out together when it ends."""
+        self._hold += 1
+        try:
+            yield
+        finally:
+            self._hold -= 1
+            if not self._hold and self._dirty:
+                self.flush()
+
+    def begin(self) -> None:
+        """``batch()`` without a context manager, for the hottest paths."""
+        self._hold += 1
+
+    def end(self) -> None:
+        """Close a ``begin()``: flush what the batch marked."""
+        self._hold -= 1
+        if not self._hold and self._dirty:
+            self.flush()
+
+    # -- throttling --------------------------------------------------------------------------
+
+    @property
+    def congested(self) -> bool:
+        return bool(self._congested)
+
+    def add_reader(self, reader: Throttleable) -> None:
+        self._readers.add(reader)
+        if self._congested:
+            reader.throttle(True)
+
+    def remove_reader(self, reader: Throttleable) -> None:
+        self._readers.discard(reader)
+
+    def congest(self, client: object) -> None:
+        """`client` is behind but reading: pause driver reads until it catches up."""
+        if client in self._congested:
+            return
+        first = not self._congested
+        self._congested.add(client)
+        if first:
+            self._uncongested.clear()
+            for reader in list(self._readers):
+                reader.throttle(True)
+
+    def decongest(self, client: object) -> None:
+        """`client` caught up, became slow or went away."""
+        if client not in self._congested:
+            return
+        self._congested.discard(client)
+        if not self._congested:
+            self._uncongested.set()
+            for reader in list(self._readers):
+                reader.throttle(False)
+
+    async def wait_uncongested(self) -> None:
+        """For in-process drivers: their `write` waits here while clients are congested."""
+        await self._uncongested.wait()
+
+
+_flows: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopFlow] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def flow_for(loop: asyncio.AbstractEventLoop | None = None) -> LoopFlow:
+    """The `LoopFlow` of `loop` (default: the running loop); one per loop, so servers in
+    different threads or successive test loops never share state."""
+    if loop is None:
+        loop = asyncio.get_running_loop()
+    flow = _flows.get(loop)
+    if flow is None:
+        flow = _flows[loop] = LoopFlow(loop)
+    return flow
