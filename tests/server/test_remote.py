@@ -171,3 +171,25 @@ async def test_device_at_host_takes_only_that_device() -> None:
         task.cancel()
     devices = {e[1].device for e in router.events if e[0] == "frame"}  # type: ignore[attr-defined]
     assert devices == {"B & C"}
+
+
+async def test_device_at_host_with_the_real_router_asks_for_that_device_only() -> None:
+    """indiserver's dev@host: the remote is sent getProperties device='dev' (notes 2.2), not the
+    chained-server device="*" nor a device-less one, and our clients see only that device."""
+    from indipyserver.router import Router
+
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = Router()
+    conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))
+        async with asyncio.timeout(5):
+            while router.cached("B & C", "P")[0] is None or not scripted.received:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        task.cancel()
+    assert bytes(scripted.received) == b'<getProperties device="B &amp; C" version="1.7"/>\n'
+    assert router.owner("B & C") is None  # lost on cancel: deleted for clients
+    assert router.cached("A", "P") == (None, None)
