@@ -386,7 +386,8 @@ class Router:
         if mode is NEVER and getattr(owner, "blob_enable", False):
             return  # the remote was configured to always send BLOBs
         sent = self._blob_sent.setdefault(owner, {})
-        if sent.get((device, name), NEVER) is mode:
+        # A property without its own entry has what its device was last told.
+        if sent.get((device, name), sent.get((device, None), NEVER)) is mode:
             return
         sent[(device, name)] = mode
         if name is None:

@@ -722,3 +722,15 @@ def test_two_routers_that_are_each_others_remote_go_quiet_after_every_kind_of_re
     # Ownership held on both sides throughout.
     assert a.owner("X") is a_to_b and b.owner("X") is dome
     assert b.owner("Y") is b_to_a and a.owner("Y") is thermo
+
+
+def test_a_property_never_after_device_also_is_passed_to_the_remote(router: Router) -> None:
+    """Per-property modes reach the owning remote when they differ from the device's."""
+    r = FakeDriver("r", is_remote=True)
+    ready(router, r)
+    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
+    c = client(router)
+    router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB>'  # type: ignore[arg-type]
+                                   '<enableBLOB device="X" name="B">Never</enableBLOB>'))
+    assert r.text() == ('<enableBLOB device="X">Also</enableBLOB>\n'
+                        '<enableBLOB device="X" name="B">Never</enableBLOB>\n')
