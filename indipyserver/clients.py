@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_CLIENT_QUEUE = 128 * 1024 * 1024
 
 #: Queue bytes past which a client that still reads holds the drivers up (see module doc).
-SOFT_QUEUE_BYTES = 16 * 1024 * 1024
+SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 
 #: A congested client that sends nothing to its socket for this long is slow (seconds).
 SLOW_AFTER = 0.05

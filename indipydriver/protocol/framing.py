@@ -127,7 +127,13 @@ class Framer:
             work = data  # common case: no leftover, scan the caller's bytes without copying
         pos = self._scan(work, out)
         # Keep what is unconsumed; all positions are rebased to the new buffer start.
-        if work is buf:
+        current = self._buf
+        if current is not buf:
+            # A large element took the buffer itself as its data (_take_buffer); scanning
+            # went on in the new buffer, which holds what followed that element.
+            if pos:
+                del current[:pos]
+        elif work is buf:
             if pos:
                 del buf[:pos]  # bytearray deletes from the front cheaply
         elif pos < len(work):
@@ -297,6 +303,17 @@ class Framer:
                         elif end - pos > self.max_element_size:
                             # Same verdict whether the element arrived in one read or many.
                             self._check_size(work, pos, end, out)
+                        elif pos == 0 and end > _BIG_FRAME and work is self._buf:
+                            # A large element accumulated over many reads: hand the buffer
+                            # itself out instead of copying megabytes, carry on in the tail.
+                            out.append(self._take_buffer(work, end))
+                            work = self._buf
+                            n = len(work)
+                            offset += end
+                            search -= end
+                            pos = 0
+                            state = _IDLE
+                            continue
                         else:
                             out.append(self._frame(work, pos, end, None, self._attrs_raw))
                         pos = end
@@ -365,6 +382,16 @@ class Framer:
             _decode_attrs(attrs_raw) if attrs_raw else {},
             data,
         )
+
+    def _take_buffer(self, work: bytearray, end: int) -> Frame:
+        """The element is work[:end]: give it `work` itself (no copy of a BLOB) and keep the
+        bytes after it in a new buffer. Frame.data is then a bytearray nobody writes to."""
+        self._buf = work[end:]
+        del work[end:]
+        self._offset += end
+        self._search -= end
+        self._start_hint -= end
+        return Frame(self._tag, _decode_attrs(self._attrs_raw) if self._attrs_raw else {}, work)  # type: ignore[arg-type]
 
     def _error(self, what: str, offset: int) -> ProtocolError:
         logger.debug("framing error: %s at byte %d", what, offset)
