@@ -36,6 +36,16 @@ class ClientQueue:
     def __bool__(self) -> bool:
         return self._partial is not None or self._start < len(self._items)
 
+    @property
+    def waiting_bytes(self) -> int:
+        """Bytes not yet started: `nbytes` less the rest of the element being written.
+
+        What a client is behind by: the element in the middle of being written is being
+        consumed, and a reader of one large BLOB at a time is not behind.
+        """
+        partial = self._partial
+        return self.nbytes - (len(partial) if partial is not None else 0)
+
     def put(self, frame: Frame, coalesce: bool = False) -> None:
         """Add an element; with `coalesce`, an older queued set of the same property goes.
 

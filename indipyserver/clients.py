@@ -206,7 +206,11 @@ class ClientConnection(asyncio.Protocol):
             )
             self.abort()
             return
-        if nbytes > self.soft_bytes and not (self._congested or self._slow):
+        if (
+            nbytes > self.soft_bytes
+            and not (self._congested or self._slow)
+            and queue.waiting_bytes > self.soft_bytes
+        ):
             self._fell_behind()
         if not (self._paused or self._marked):
             self._marked = True
@@ -233,7 +237,7 @@ class ClientConnection(asyncio.Protocol):
             data = queue.take(chunk)
             self._written += len(data)
             transport.write(data)
-        if self._congested and queue.nbytes <= self.soft_bytes // 2:
+        if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
             self._not_behind()
         elif self._slow and not queue:
             self._slow = False
