@@ -22,6 +22,7 @@ from .members import (
     getfloat,
 )
 from .rxevents import (
+    ClientVectorEvent,
     Message,
     RxEvent,
     VectorEvent,
@@ -55,6 +56,7 @@ from .vectors import (
 __all__ = [
     "BLOBMember",
     "BLOBVector",
+    "ClientVectorEvent",
     "Device",
     "IPyDriver",
     "LightMember",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .vectors import PropertyVector
 from .wire import escape, timestamp_text
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["Device"]
 
 logger = logging.getLogger(__name__)
+
+_V = TypeVar("_V", bound=PropertyVector)
 
 
 class Device(Mapping[str, PropertyVector]):
@@ -57,6 +59,17 @@ class Device(Mapping[str, PropertyVector]):
 
     def __repr__(self) -> str:
         return f"Device({self.devicename!r}, {list(self.data)})"
+
+    def vector(self, vectorname: str, kind: type[_V]) -> _V:
+        """The named vector as its own class, e.g. ``device.vector("LOG", BLOBVector)``.
+
+        Raises KeyError for an unknown name and TypeError when the vector is of another kind.
+        """
+        vector = self.data[vectorname]
+        if not isinstance(vector, kind):
+            raise TypeError(f"device {self.devicename!r}: vector {vectorname!r} is a "
+                            f"{type(vector).__name__}, not a {kind.__name__}")
+        return vector
 
     @property
     def propertyvectors(self) -> dict[str, PropertyVector]:

@@ -103,7 +103,7 @@ class StdioLink:
             _, self._writer = await asyncio.open_connection(sock=sock)
             return
         transport, protocol = await loop.connect_write_pipe(
-            lambda: asyncio.streams.FlowControlMixin(loop=loop),  # type: ignore[attr-defined]
+            lambda: asyncio.streams.FlowControlMixin(loop=loop),
             os.fdopen(fd, "wb", buffering=0),
         )
         self._writer = asyncio.StreamWriter(transport, protocol, None, loop)

@@ -58,8 +58,17 @@ class PropertyMember:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, membervalue={self.membervalue!r})"
 
+    # Each kind of member defines the value it holds and how it is checked when assigned.
     @property
     def membervalue(self) -> Any:
+        raise NotImplementedError
+
+    @membervalue.setter
+    def membervalue(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def _def(self) -> str:
+        """The member's `def*` element."""
         raise NotImplementedError
 
     def _label_attr(self) -> str:

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from .protocol import events as pe
 from .protocol.timestamps import parse_timestamp
-
-if TYPE_CHECKING:
-    from .vectors import PropertyVector
+from .vectors import BLOBVector, NumberVector, PropertyVector, SwitchVector, TextVector
 
 __all__ = [
+    "ClientVectorEvent",
     "Message",
     "RxEvent",
     "VectorEvent",
@@ -58,7 +57,11 @@ def _timestamp(text: str | None) -> datetime:
 
 
 class RxEvent:
-    """Base of all events: `devicename`, `vectorname`, `timestamp` and the protocol event `raw`."""
+    """Base of all events: `devicename`, `vectorname`, `timestamp` and the protocol event `raw`.
+
+    `vector` is this driver's vector the event is about, when there is one (never for snooped
+    traffic; always for a client's new*Vector, see `ClientVectorEvent`).
+    """
 
     __match_args__ = ("devicename", "vectorname")
 
@@ -67,7 +70,7 @@ class RxEvent:
         self.raw = raw
         self.devicename = devicename
         self.vectorname = vectorname
-        self.vector = vector
+        self.vector: PropertyVector | None = vector
         self.timestamp = _timestamp(getattr(raw, "timestamp", None))
 
     @property
@@ -118,23 +121,34 @@ class enableBLOB(RxEvent):
         self.value = raw.value
 
 
-class newSwitchVector(VectorEvent):
+_V = TypeVar("_V", bound=PropertyVector)
+
+
+class ClientVectorEvent(VectorEvent, Generic[_V]):
+    """A client's checked new*Vector; `vector` is the target vector, of the matching kind."""
+
+    vector: _V
+
+    def __init__(self, raw: Any, values: dict[str, Any], vector: _V) -> None:
+        super().__init__(raw, values, vector)
+
+
+class newSwitchVector(ClientVectorEvent[SwitchVector]):
     """A client sets switches: values 'On'/'Off'; only some members may be present."""
 
 
-class newTextVector(VectorEvent):
+class newTextVector(ClientVectorEvent[TextVector]):
     """A client sets texts."""
 
 
-class newNumberVector(VectorEvent):
+class newNumberVector(ClientVectorEvent[NumberVector]):
     """A client sets numbers: values are floats, already checked against min/max."""
 
 
-class newBLOBVector(VectorEvent):
+class newBLOBVector(ClientVectorEvent[BLOBVector]):
     """A client uploads BLOBs: values are decoded bytes; `sizeformat[name]` = (size, format)."""
 
-    def __init__(self, raw: Any, values: dict[str, Any],
-                 vector: PropertyVector | None = None) -> None:
+    def __init__(self, raw: Any, values: dict[str, Any], vector: BLOBVector) -> None:
         super().__init__(raw, values, vector)
         self.sizeformat = {m.name: (m.size, m.format) for m in raw.members}
 
@@ -244,7 +258,7 @@ SNOOP_EVENTS: dict[type, type[VectorEvent]] = {
     pe.SetBLOBVector: setBLOBVector,
 }
 
-NEW_EVENTS: dict[type, type[VectorEvent]] = {
+NEW_EVENTS: dict[type, type[ClientVectorEvent[Any]]] = {
     pe.NewSwitchVector: newSwitchVector,
     pe.NewTextVector: newTextVector,
     pe.NewNumberVector: newNumberVector,

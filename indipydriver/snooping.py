@@ -11,6 +11,7 @@ Pure bookkeeping: the driver asks `due(now)` and sends what it returns.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["Snoop", "SnoopRegistry"]
@@ -44,7 +45,7 @@ class SnoopRegistry:
         self.retry_after_delete = retry_after_delete
         self._snoops: dict[tuple[str | None, str | None], Snoop] = {}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Snoop]:
         return iter(list(self._snoops.values()))
 
     def __len__(self) -> int:

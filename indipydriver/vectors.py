@@ -9,9 +9,9 @@ to one send only, and `send_setVectorMembers(members=[])` sends a valid empty (s
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .members import (
     BLOBMember,
@@ -39,6 +39,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_M = TypeVar("_M", bound=PropertyMember)
+
 
 class PropertyVector(Mapping[str, Any]):
     """Common part of all vectors: name, label, group, state, enable and the send methods."""
@@ -58,7 +60,7 @@ class PropertyVector(Mapping[str, Any]):
         self.name = name
         self.label = label if label else name
         self.group = group if group else ""
-        self.state = state  # type: ignore[assignment]
+        self.state = state
         self.timeout = "0"
         self.enable = True
         self.device: Device | None = None
@@ -91,6 +93,11 @@ class PropertyVector(Mapping[str, Any]):
             raise ValueError(
                 f"vector {self.name!r}: state {value!r} is not one of Idle, Ok, Busy, Alert"
             ) from None
+
+    @property
+    def perm(self) -> Perm:
+        """Read-only unless the vector kind has a settable perm (lights are always ro)."""
+        return Perm.RO
 
     @property
     def devicename(self) -> str | None:
@@ -138,29 +145,39 @@ class PropertyVector(Mapping[str, Any]):
     def memberlabel(self, membername: str) -> str:
         return self.data[membername].label
 
+    def _member(self, membername: str, kind: type[_M]) -> _M:
+        """The member object as its own class (the constructor admits only `member_class`)."""
+        member = self.data[membername]
+        if not isinstance(member, kind):
+            raise TypeError(f"member {membername!r} of {self.name!r} is not a {kind.__name__}")
+        return member
+
     # ---------------------------------------------------------------- sending
 
-    def _sendable(self) -> bool:
+    def _attached_driver(self) -> IPyDriver:
         device = self.device
         if device is None or device.driver is None:
             raise RuntimeError(f"vector {self.name!r} is not in a Device of an IPyDriver")
-        return self.enable and device.enable
+        return device.driver
+
+    def _sending_driver(self) -> IPyDriver | None:
+        """The driver to send with; None while this vector or its device is disabled."""
+        driver = self._attached_driver()
+        device = self.device
+        return driver if self.enable and device is not None and device.enable else None
 
     def _apply(self, timeout: Any, state: str | None) -> None:
         if timeout is not None:
             self.timeout = timeout if isinstance(timeout, str) else str(timeout)
         if state:
-            self.state = state  # type: ignore[assignment]
+            self.state = state
 
     def _timeout_attr(self) -> str:
         # 3.x convention: no timeout on read-only vectors (SPEC: N/A for ro).
-        return f' timeout="{escape(self.timeout)}"' if self._perm_value() != "ro" else ""
-
-    def _perm_value(self) -> str:
-        return "ro"
+        return f' timeout="{escape(self.timeout)}"' if self.perm is not Perm.RO else ""
 
     def _extra_def_attrs(self) -> str:
-        return f' perm="{self._perm_value()}"'
+        return f' perm="{self.perm.value}"'
 
     def _def_bytes(self, message: str, timestamp: datetime | None) -> bytes:
         tag = f"def{self.vectortype}Vector"
@@ -172,7 +189,7 @@ class PropertyVector(Mapping[str, Any]):
         if message:
             parts.append(f' message="{escape(message)}"')
         parts.append(">")
-        parts.extend(member._def() for member in self.data.values())  # type: ignore[attr-defined]
+        parts.extend(member._def() for member in self.data.values())
         parts.append(f"</{tag}>")
         return "".join(parts).encode()
 
@@ -208,11 +225,12 @@ class PropertyVector(Mapping[str, Any]):
         Alert. The vector's own state and `changed` flags are left alone: the request failed,
         not the device. A BLOB vector's answer is state-only (no image resent).
         """
-        if not self._sendable():
+        driver = self._sending_driver()
+        if driver is None:
             return
         members = [] if self.vectortype == "BLOB" else list(self._ordered(self.data.values()))
         data = self._set_bytes(members, message, None, state=State.ALERT, mark_sent=False)
-        await self.device.driver._send(data)  # type: ignore[union-attr]
+        await driver._send(data)
 
     def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
         return members
@@ -226,12 +244,13 @@ class PropertyVector(Mapping[str, Any]):
     ) -> None:
         """Send the definition (all members); clients learn the vector from this."""
         self._apply(timeout, state)
-        if not self._sendable():
+        driver = self._sending_driver()
+        if driver is None:
             return
         data = self._def_bytes(message, timestamp)
         for member in self.data.values():
             member.changed = False
-        await self.device.driver._send(data)  # type: ignore[union-attr]
+        await driver._send(data)
 
     async def send_setVector(
         self,
@@ -246,7 +265,8 @@ class PropertyVector(Mapping[str, Any]):
         With `allvalues=False`, nothing changed and no message or state given, nothing is sent.
         """
         self._apply(timeout, state)
-        if not self._sendable():
+        driver = self._sending_driver()
+        if driver is None:
             return
         if allvalues:
             members: Iterable[PropertyMember] = self.data.values()
@@ -254,9 +274,7 @@ class PropertyVector(Mapping[str, Any]):
             members = [m for m in self.data.values() if m.changed]
             if not members and not message and not state:
                 return
-        await self.device.driver._send(  # type: ignore[union-attr]
-            self._set_bytes(self._ordered(members), message, timestamp)
-        )
+        await driver._send(self._set_bytes(self._ordered(members), message, timestamp))
 
     async def send_setVectorMembers(
         self,
@@ -268,16 +286,19 @@ class PropertyVector(Mapping[str, Any]):
     ) -> None:
         """Send the named members only; an empty list sends a state/message-only set."""
         self._apply(timeout, state)
-        if not self._sendable():
+        driver = self._sending_driver()
+        if driver is None:
             return
         wanted = set(members)
         unknown = wanted - self.data.keys()
         if unknown:
             raise KeyError(f"vector {self.name!r} has no member(s) {sorted(unknown)}")
         chosen = [m for m in self.data.values() if m.name in wanted]
-        await self.device.driver._send(  # type: ignore[union-attr]
-            self._set_bytes(self._ordered(chosen), message, timestamp)
-        )
+        await self._send_members(driver, chosen, message, timestamp)
+
+    async def _send_members(self, driver: IPyDriver, chosen: list[PropertyMember],
+                            message: str, timestamp: datetime | None) -> None:
+        await driver._send(self._set_bytes(self._ordered(chosen), message, timestamp))
 
     async def send_delProperty(self, message: str = "", timestamp: datetime | None = None) -> None:
         """Tell clients this vector is gone; it stays disabled until `enable` is set True."""
@@ -298,7 +319,7 @@ class _PermVector(PropertyVector):
 
     def __init__(self, name: str, label: str | None, group: str | None, perm: str, state: str,
                  members: Iterable[PropertyMember]) -> None:
-        self.perm = perm  # type: ignore[assignment]
+        self.perm = perm
         super().__init__(name, label, group, state, members)
 
     @property
@@ -311,9 +332,6 @@ class _PermVector(PropertyVector):
             self._perm = Perm(value)
         except ValueError:
             raise ValueError(f"perm {value!r} is not one of ro, wo, rw") from None
-
-    def _perm_value(self) -> str:
-        return self._perm.value
 
 
 class SwitchVector(_PermVector):
@@ -333,7 +351,7 @@ class SwitchVector(_PermVector):
         state: str,
         switchmembers: Iterable[SwitchMember],
     ) -> None:
-        self.rule = rule  # type: ignore[assignment]
+        self.rule = rule
         super().__init__(name, label, group, perm, state, switchmembers)
         if self._perm is Perm.WO:
             logger.warning("SwitchVector %r: perm 'wo' is not allowed for switches (SPEC p.3)",
@@ -387,10 +405,6 @@ class LightVector(PropertyVector):
     ) -> None:
         super().__init__(name, label, group, state, lightmembers)
 
-    @property
-    def perm(self) -> Perm:
-        return Perm.RO
-
     def _extra_def_attrs(self) -> str:
         return ""
 
@@ -434,10 +448,10 @@ class NumberVector(_PermVector):
         super().__init__(name, label, group, perm, state, numbermembers)
 
     def getfloatvalue(self, membername: str) -> float:
-        return self.data[membername].getfloatvalue()  # type: ignore[attr-defined, no-any-return]
+        return self._member(membername, NumberMember).getfloatvalue()
 
     def getformattedvalue(self, membername: str) -> str:
-        return self.data[membername].getformattedvalue()  # type: ignore[attr-defined, no-any-return]
+        return self._member(membername, NumberMember).getformattedvalue()
 
 
 class BLOBVector(_PermVector):
@@ -463,11 +477,11 @@ class BLOBVector(_PermVector):
         """Size (before compression) to announce for this member on the next send only."""
         if not isinstance(blobsize, int):
             raise ValueError(f"blobsize must be an int, not {blobsize!r}")
-        self.data[membername].blobsize = blobsize  # type: ignore[attr-defined]
+        self._member(membername, BLOBMember).blobsize = blobsize
 
     def set_blobformat(self, membername: str, blobformat: str) -> None:
         """Format (file suffix such as '.fits' or '.fits.z') of this member's BLOBs."""
-        self.data[membername].blobformat = blobformat  # type: ignore[attr-defined]
+        self._member(membername, BLOBMember).blobformat = blobformat
 
     async def send_setVector(
         self,
@@ -486,29 +500,13 @@ class BLOBVector(_PermVector):
             return
         await self.send_setVectorMembers(message, timestamp, timeout, state, names)
 
-    async def send_setVectorMembers(
-        self,
-        message: str = "",
-        timestamp: datetime | None = None,
-        timeout: Any = None,
-        state: str | None = None,
-        members: Iterable[str] = (),
-    ) -> None:
-        """Send the named BLOB members (their current data); [] sends a state-only set."""
-        self._apply(timeout, state)
-        if not self._sendable():
-            return
-        wanted = set(members)
-        unknown = wanted - self.data.keys()
-        if unknown:
-            raise KeyError(f"vector {self.name!r} has no member(s) {sorted(unknown)}")
-        chosen: list[BLOBMember] = [
-            m for m in self.data.values() if m.name in wanted  # type: ignore[misc]
-        ]
-        payloads = [(m, m.read_value()) for m in chosen]
-        driver = self.device.driver  # type: ignore[union-attr]
+    async def _send_members(self, driver: IPyDriver, chosen: list[PropertyMember],
+                            message: str, timestamp: datetime | None) -> None:
+        # The chosen BLOB members with their current data; none makes a state-only set.
+        blobs = [self._member(m.name, BLOBMember) for m in chosen]
+        payloads = [(m, m.read_value()) for m in blobs]
         data = await driver._encode_blobs(self, payloads, message, timestamp)
-        for member in chosen:
+        for member in blobs:
             # 3.x kept a size set once for every later send; here it is per send.
             member.blobsize = 0
             member.changed = False
@@ -519,7 +517,7 @@ class BLOBVector(_PermVector):
         payloads: list[tuple[BLOBMember, bytes]],
         message: str,
         timestamp: datetime | None,
-        encode: Any,
+        encode: Callable[[bytes], bytes],
     ) -> bytes:
         head = (
             f'<setBLOBVector{self._ident} state="{self._state.value}"{self._timeout_attr()}'

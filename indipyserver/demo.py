@@ -37,6 +37,7 @@ from indipydriver import (
     LightVector,
     NumberMember,
     NumberVector,
+    RxEvent,
     SwitchMember,
     SwitchVector,
     TextMember,
@@ -104,7 +105,7 @@ class ThermostatDriver(IPyDriver):
     ``log_every`` (readings between two ``LOG`` BLOBs).
     """
 
-    async def rxevent(self, event) -> None:  # type: ignore[no-untyped-def]
+    async def rxevent(self, event: RxEvent) -> None:
         room: Room = self.driverdata["room"]
         if event.devicename != DEVICE:
             return
@@ -147,7 +148,7 @@ class ThermostatDriver(IPyDriver):
             lights["FROST"] = "Alert" if room.temperature < 2.0 else "Ok"
             await lights.send_setVector()
             if room.count % log_every == 0:
-                log = device["LOG"]
+                log = device.vector("LOG", BLOBVector)
                 data = room.csv_log()
                 log["LOG"] = data
                 log.set_blobsize("LOG", len(data))

@@ -205,10 +205,10 @@ class ClientState:
                 pass
             elif not name:
                 self.interests[device] = None
-            elif names == ():
+            elif isinstance(names, set):
+                names.add(name)
+            else:  # () : nothing asked of this device yet
                 self.interests[device] = {name}
-            else:
-                names.add(name)  # type: ignore[union-attr]
         elif getproperties and not self.interests:
             self.all_devices = True
         self._update()
@@ -317,14 +317,14 @@ class Router:
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
     ) -> None:
         owner = self._owner.get(device) if device else None
-        if owner is None:
+        if owner is None or not device:
             logger.debug("dropped <%s> for unknown device %r", frame.tag, device)
             return
         owner.send(frame.data)
         # indiserver echoes every newXXX to the other interested clients (notes 1.5.3).
         is_blob = frame.tag in BLOB_TAGS
         for other in self._clients.values():
-            if other is not state and other.wants(is_blob, device, name):  # type: ignore[arg-type]
+            if other is not state and other.wants(is_blob, device, name):
                 other.sink.send_frame(frame)
 
     def _client_get_properties(
