@@ -14,7 +14,7 @@ What the framework does before your code sees anything: answers getProperties (u
 rejects client requests that break the vector's rules (validation.py: logged, and answered
 with the vector's current values, state Alert and a message saying why), and keeps at most
 `rx_queue_size` requests waiting for `rxevent` (newer ones are refused the same way when it is
-full). Errors raised by your
+full; snooped traffic waiting for `snoopevent` is bounded the same way). Errors raised by your
 coroutines are logged with the device and vector and the driver carries on.
 """
 
@@ -62,7 +62,7 @@ class IPyDriver(Mapping[str, Device]):
     Tunables (class or instance attributes): `auto_send_def`, `snoop_quiet_seconds` (repeat a
     snoop request after that long without hearing from the device), `blob_ping_timeout` (how
     long the next BLOB waits for the server to confirm the previous one), `rx_queue_size` (how
-    many client events may wait for `rxevent`).
+    many client events may wait for `rxevent`, and how many snooped events for `snoopevent`).
     """
 
     auto_send_def: bool = True
@@ -73,7 +73,8 @@ class IPyDriver(Mapping[str, Device]):
     #: Client events waiting for `rxevent`. A client (or a loop of servers) sending faster than
     #: rxevent handles them must not grow memory without bound; past this the *newest* event
     #: is dropped: the waiting ones were accepted first and are kept in order, and a dropped
-    #: newXXX is answered with Alert (see `_queue_rx`), so its sender knows.
+    #: newXXX is answered with Alert (see `_queue_rx`), so its sender knows. Snooped events
+    #: waiting for `snoopevent` are bounded by the same number (newest dropped and logged).
     rx_queue_size: int = 1000
 
     def __init__(self, *devices: Device, **driverdata: Any) -> None:
@@ -96,9 +97,8 @@ class IPyDriver(Mapping[str, Device]):
         self._link: Link | None = None
         self._background: list[Coroutine[Any, Any, Any]] = []
         self._taskgroup: asyncio.TaskGroup | None = None
-        self._rx_queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue(self.rx_queue_size)
-        self._rx_dropped = 0
-        self._snoop_queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue()
+        self._rx_queue = _EventQueue("rxevent", self.rx_queue_size)
+        self._snoop_queue = _EventQueue("snoopevent", self.rx_queue_size)
         self._snoop_wakeup = asyncio.Event()
         self._pings: dict[str, asyncio.Future[None]] = {}
         self._ping_count = 0
@@ -287,9 +287,8 @@ class IPyDriver(Mapping[str, Device]):
         if getattr(self.shutdownrequested, "_loop", None) not in (None, loop):
             self.shutdownrequested = asyncio.Event()
             self.stopped = asyncio.Event()
-        self._rx_queue = asyncio.Queue(self.rx_queue_size)
-        self._rx_dropped = 0
-        self._snoop_queue = asyncio.Queue()
+        self._rx_queue = _EventQueue("rxevent", self.rx_queue_size)
+        self._snoop_queue = _EventQueue("snoopevent", self.rx_queue_size)
         self._snoop_wakeup = asyncio.Event()
         self._blob_lock = asyncio.Lock()
 
@@ -301,7 +300,7 @@ class IPyDriver(Mapping[str, Device]):
         except Exception:
             logger.exception("%s of %s failed", what, type(self).__name__)
 
-    async def _consume(self, queue: asyncio.Queue[rx.RxEvent], handler: Any, what: str) -> None:
+    async def _consume(self, queue: _EventQueue, handler: Any, what: str) -> None:
         while True:
             event = await queue.get()
             try:
@@ -465,23 +464,12 @@ class IPyDriver(Mapping[str, Device]):
         Dropping the newest keeps the order of what was accepted; a dropped newXXX is answered
         like a rejected one (Alert + message) so the client is not left waiting.
         """
-        try:
-            self._rx_queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self._rx_dropped += 1
-            if self._rx_dropped == 1 or self._rx_dropped % 100 == 0:
-                logger.warning("rxevent queue full (%d events waiting): dropped %s for device %r "
-                               "vector %r (%d dropped so far)", self._rx_queue.qsize(),
-                               type(event).__name__, event.devicename, event.vectorname,
-                               self._rx_dropped)
-            if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
-                await self._answer_rejected(event.devicename, event.vectorname,
-                                            "Request dropped: the driver is busy "
-                                            f"({self._rx_queue.qsize()} requests waiting)")
+        if self._rx_queue.offer(event):
             return
-        if self._rx_dropped and self._rx_queue.qsize() == 1:
-            logger.warning("rxevent queue drained; %d events had been dropped", self._rx_dropped)
-            self._rx_dropped = 0
+        if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
+            await self._answer_rejected(event.devicename, event.vectorname,
+                                        "Request dropped: the driver is busy "
+                                        f"({self._rx_queue.qsize()} requests waiting)")
 
     async def _snooped(self, frame: Any, parse_element: Any) -> None:
         try:
@@ -503,7 +491,42 @@ class IPyDriver(Mapping[str, Device]):
         else:
             event = rx.SNOOP_EVENTS[type(raw)](raw, rx.snooped_values(raw))
             self.snoops.heard(raw.device, raw.name, now)
-        self._snoop_queue.put_nowait(event)
+        self._snoop_queue.offer(event)
+
+
+class _EventQueue:
+    """Events waiting for one of the user's coroutines (`rxevent`, `snoopevent`), at most
+    `size`: a peer sending faster than the coroutine handles them must not grow memory without
+    bound. Past that the *newest* is dropped (what was accepted keeps its order) and logged."""
+
+    def __init__(self, what: str, size: int) -> None:
+        self.what = what
+        self._queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue(size)
+        self.dropped = 0  # since the queue was last drained
+
+    def qsize(self) -> int:
+        return self._queue.qsize()
+
+    async def get(self) -> rx.RxEvent:
+        return await self._queue.get()
+
+    def offer(self, event: rx.RxEvent) -> bool:
+        """Queue `event`; False when the queue is full and it was dropped."""
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 100 == 0:
+                logger.warning("%s queue full (%d events waiting): dropped %s for device %r "
+                               "vector %r (%d dropped so far)", self.what, self._queue.qsize(),
+                               type(event).__name__, event.devicename, event.vectorname,
+                               self.dropped)
+            return False
+        if self.dropped and self._queue.qsize() == 1:
+            logger.warning("%s queue drained; %d events had been dropped", self.what,
+                           self.dropped)
+            self.dropped = 0
+        return True
 
 
 def _get_properties_bytes(devicename: str | None, vectorname: str | None) -> bytes:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any
 
+import pytest
 from driverkit import DEV, RecordingDriver, make_device, make_driver
 
 from indipydriver import Message, defNumberVector, delProperty, getProperties, setNumberVector
@@ -66,6 +69,53 @@ async def test_snooped_def_set_message_and_delproperty_reach_snoopevent() -> Non
     assert driver.snooped[0]["RA"] == 12.5 and driver.snooped[1]["RA"] == 13.5
     assert driver.snooped[2].message == "slewing" and driver.snooped[2].devicename == "Mount"
     assert driver.snooped[3].vectorname == "COORD"
+
+
+async def test_snooped_events_waiting_for_snoopevent_are_bounded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A snooped device talking faster than snoopevent handles must not grow memory without
+    bound: past rx_queue_size the newest snooped event is dropped and logged; the ones already
+    accepted are handled, in order, and the queue accepts again once drained."""
+    gate, busy = asyncio.Event(), asyncio.Event()
+
+    class Slow(RecordingDriver):
+        rx_queue_size = 3
+
+        async def snoopevent(self, event: Any) -> None:
+            busy.set()
+            await gate.wait()
+            self.snooped.append(event)
+
+    def reading(value: int) -> pe.SetNumberVector:
+        return pe.SetNumberVector("Mount", "COORD", (pe.Number("RA", str(value)),))
+
+    driver = Slow(make_device())
+    with caplog.at_level(logging.WARNING):
+        async with DriverHarness(driver) as client:
+            await driver.send_getProperties("Mount")
+            await client.expect(pe.GetProperties)
+            await client.send(reading(0))
+            await asyncio.wait_for(busy.wait(), 5)  # snoopevent holds reading 0
+            for value in range(1, 6):
+                await client.send(reading(value))
+            await client.collect(0.1)
+            gate.set()
+            for _ in range(100):
+                if len(driver.snooped) >= 4:
+                    break
+                await asyncio.sleep(0.01)
+            await client.send(reading(6))  # room again: accepted
+            for _ in range(100):
+                if len(driver.snooped) >= 5:
+                    break
+                await asyncio.sleep(0.01)
+    # The consumer holds one event while waiting, three wait in the queue: 0..3 kept, 4 and 5
+    # dropped.
+    assert [e["RA"] for e in driver.snooped] == [0.0, 1.0, 2.0, 3.0, 6.0]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("snoopevent queue full" in m and "setNumberVector" in m for m in messages)
+    assert any("snoopevent queue drained; 2 events had been dropped" in m for m in messages)
 
 
 async def test_snooping_own_device_is_refused() -> None:
