@@ -11,23 +11,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+# Only the five named entities (lilxml knows no others, indi-notes 1.6), and lenient: text a
+# user gives is sent as it is, as 3.x did. One implementation for the whole package.
+from .protocol.escaping import escape_entities as escape
+
 __all__ = ["escape", "now_timestamp", "timestamp_attr", "timestamp_text"]
-
-# Only the five named entities: lilxml (indilib's parser) knows no others (indi-notes 1.6), so
-# newlines and tabs pass through unescaped rather than as numeric references.
-_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
-)
-_SPECIAL = frozenset("&<>\"'")
-
-
-def escape(text: str) -> str:
-    """Escape text for an attribute value or element content (both use the same five entities)."""
-    # The common case (names, numbers) has nothing to escape: skip the translate call.
-    if _SPECIAL.isdisjoint(text):
-        return text
-    return text.translate(_ESCAPES)
-
 
 _cached_second = -1
 _cached_prefix = ""

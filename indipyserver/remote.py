@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from indipydriver.protocol.escaping import escape_entities
+
 from .backoff import Backoff
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .peerio import StreamProtocol, WriteGate, pump
@@ -60,17 +62,6 @@ def parse_remote_spec(text: str) -> RemoteSpec:
     if not host:
         raise ValueError(f"no host in {text!r}")
     return RemoteSpec(host=host, port=port, device=device or None)
-
-
-def _attr(value: str) -> str:
-    """Escape an attribute value with the five named entities (all that lilxml decodes)."""
-    return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&apos;")
-    )
 
 
 def _same(protocol: StreamProtocol) -> StreamProtocol:
@@ -128,7 +119,7 @@ class RemoteConnection(DriverConnection):
                     and device not in self._blob_enabled
                 ):
                     self._blob_enabled.add(device)
-                    self.send(f'<enableBLOB device="{_attr(device)}">Also</enableBLOB>\n'.encode())
+                    self.send(f'<enableBLOB device="{escape_entities(device)}">Also</enableBLOB>\n'.encode())
         if frames:
             router.driver_frames(self, frames)
 

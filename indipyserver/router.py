@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from indipydriver.protocol.enums import BLOBEnable
+from indipydriver.protocol.escaping import escape_entities
 from indipydriver.protocol.framing import Frame
 
 from .propertycache import PropertyCache
@@ -69,23 +70,12 @@ class ClientSink(Protocol):
 # -- elements the server writes itself --------------------------------------------------
 
 
-def _escape(text: str) -> str:
-    # Only the five named entities: C peers (lilxml) decode nothing else (INDI notes 1.6).
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&apos;")
-    )
-
-
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _element(tag: str, attrs: dict[str, str]) -> Frame:
-    text = "".join(f' {k}="{_escape(v)}"' for k, v in attrs.items())
+    text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
     return Frame(tag, dict(attrs), f"<{tag}{text}/>\n".encode())
 
 
@@ -396,7 +386,7 @@ class Router:
         attrs = {"device": device}
         if name:
             attrs["name"] = name
-        text = "".join(f' {k}="{_escape(v)}"' for k, v in attrs.items())
+        text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
         owner.send(f"<enableBLOB{text}>{mode.value}</enableBLOB>\n".encode())
 
     def _replay(self, state: ClientState, device: str | None, name: str | None) -> bool:

@@ -12,13 +12,24 @@ import re
 
 from .errors import LocalProtocolError
 
-__all__ = ["escape", "unescape"]
+__all__ = ["escape", "escape_entities", "unescape"]
 
 # One search answers "is there anything to do?" for the common, clean string.
 _NEEDS_WORK = re.compile(r"[&<>\"'\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_SPECIAL = frozenset("&<>\"'")
+
+
+def _entities(text: str) -> str:
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
 
 
 def escape(text: str) -> str:
@@ -36,13 +47,20 @@ def escape(text: str) -> str:
             f"character {bad.group()!r} at index {bad.start()} of {text[:40]!r} "
             "cannot be sent in XML 1.0"
         )
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&apos;")
-    )
+    return _entities(text)
+
+
+def escape_entities(text: str) -> str:
+    """Replace the five special characters by their entities; check nothing else.
+
+    The lenient form of `escape`, for text that must go out as it is rather than raise: names a
+    peer sent (lenient input decoding may have made control characters of them) forwarded by
+    the server, and the driver's send path (indipydriver 3.x sent such text unchanged).
+    """
+    # The common case (names, numbers) has nothing to escape: skip the replace calls.
+    if _SPECIAL.isdisjoint(text):
+        return text
+    return _entities(text)
 
 
 def _replace(match: re.Match[str]) -> str:
