@@ -39,6 +39,7 @@ DRIVER = HERE / "trafficdriver.py"
 HOST = "127.0.0.1"
 MB = 1_000_000
 BIG_QUEUE = ("-m", "1000")
+OURS_ROOT = ROOT                    # --ours-root: another checkout of ours to measure
 PROFILE_DIR: Path | None = None     # --profile-ours: run ours under cProfile, print the top
 STALL_SECONDS = 15.0     # a stream with no bytes to any reading client for this long has stalled
 
@@ -67,7 +68,7 @@ class Server:
             cmd = ["indiserver", *args, "-p", str(self.port), "-r", "0",
                    "-u", f"/tmp/bench-{uuid.uuid4().hex}", *([str(exe)] if exe else [])]
         else:
-            env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+            env["PYTHONPATH"] = str(OURS_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
             prof: list[str] = []
             if PROFILE_DIR is not None:
                 PROFILE_DIR.mkdir(parents=True, exist_ok=True)
@@ -142,8 +143,8 @@ class Server:
 def ours_available() -> str | None:
     """None if `python -m indipyserver` looks runnable, else the reason it is not."""
     r = subprocess.run([sys.executable, "-c", "import indipyserver.__main__"],
-                       cwd=ROOT, capture_output=True, text=True,
-                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                       cwd="/tmp", capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=str(OURS_ROOT)))
     if r.returncode:
         return (r.stderr.strip().splitlines() or ["import failed"])[-1]
     return None
@@ -524,7 +525,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile-ours", metavar="DIR", default=None,
                     help="run our server under cProfile (slower!), save stats in DIR and print "
                          "the top functions by own time after each run")
+    ap.add_argument("--ours-root", metavar="DIR", default=None,
+                    help="measure the indipyserver/indipydriver found in DIR instead of this "
+                         "checkout (e.g. a `git archive` of another commit)")
     args = ap.parse_args(argv)
+    if args.ours_root:
+        global OURS_ROOT
+        OURS_ROOT = Path(args.ours_root).resolve()
     if args.profile_ours:
         global PROFILE_DIR
         PROFILE_DIR = Path(args.profile_ours)
