@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loop", type=int, default=50_000, help="setNumberVector loop length")
     ap.add_argument("--vectors", type=int, default=1000)
     args = ap.parse_args(argv)
+    # `timeout`/kill send SIGTERM: unwind so that every server/driver we started is stopped
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.quick:
         args.reps, args.loop = 1, 10_000
     py3 = ensure_venv()

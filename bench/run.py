@@ -529,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure the indipyserver/indipydriver found in DIR instead of this "
                          "checkout (e.g. a `git archive` of another commit)")
     args = ap.parse_args(argv)
+    # `timeout`/kill send SIGTERM: unwind so that every server/driver we started is stopped
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.ours_root:
         global OURS_ROOT
         OURS_ROOT = Path(args.ours_root).resolve()
