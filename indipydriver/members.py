@@ -152,7 +152,8 @@ class TextMember(PropertyMember):
     @membervalue.setter
     def membervalue(self, value: str) -> None:
         if not isinstance(value, str):
-            raise ValueError(f"text {self.name!r}: {value!r} is not a string")
+            # 3.x API: every bad member value raises ValueError, whatever its type.
+            raise ValueError(f"text {self.name!r}: {value!r} is not a string")  # noqa: TRY004
         if value != self._value:
             self._value = value
             self.changed = True
@@ -291,7 +292,10 @@ class BLOBMember(PropertyMember):
     ) -> None:
         super().__init__(name, label)
         if not isinstance(blobsize, int):
-            raise ValueError(f"BLOB {name!r}: blobsize must be an int, not {blobsize!r}")
+            # 3.x API: a bad blobsize raises ValueError, whatever its type.
+            raise ValueError(  # noqa: TRY004
+                f"BLOB {name!r}: blobsize must be an int, not {blobsize!r}"
+            )
         self.blobsize = blobsize
         self.blobformat = blobformat
         self._value: BLOBValue = membervalue

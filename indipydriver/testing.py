@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Any
+from typing import Any, Self
 
 from .driver import IPyDriver
 from .links import MemoryLink
@@ -60,7 +60,7 @@ class DriverHarness:
         self._serve_task: asyncio.Task[None] | None = None
         self._pump_task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> DriverHarness:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -476,7 +476,8 @@ class BLOBVector(_PermVector):
     def set_blobsize(self, membername: str, blobsize: int) -> None:
         """Size (before compression) to announce for this member on the next send only."""
         if not isinstance(blobsize, int):
-            raise ValueError(f"blobsize must be an int, not {blobsize!r}")
+            # 3.x API: a bad blobsize raises ValueError, whatever its type.
+            raise ValueError(f"blobsize must be an int, not {blobsize!r}")  # noqa: TRY004
         self._member(membername, BLOBMember).blobsize = blobsize
 
     def set_blobformat(self, membername: str, blobformat: str) -> None:

@@ -84,7 +84,8 @@ async def test_asyncrun_answers_getproperties_when_stdin_is_a_file(tmp_path: Pat
     infile = tmp_path / "in.xml"
     infile.write_bytes(b'<getProperties version="1.7"/>')
     outfile = tmp_path / "out.xml"
-    with open(infile, "rb") as stdin, open(outfile, "wb") as stdout:
+    # Real files (not pipes) are the point of the test; opening a tmp file does not block.
+    with open(infile, "rb") as stdin, open(outfile, "wb") as stdout:  # noqa: ASYNC230
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(SCRIPT), "256", stdin=stdin, stdout=stdout)
         assert await asyncio.wait_for(proc.wait(), 10) == 0

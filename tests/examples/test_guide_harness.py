@@ -19,11 +19,17 @@ async def test_target_is_set_and_confirmed() -> None:
 
 
 async def test_target_beyond_max_never_reaches_the_driver() -> None:
-    """A target above max (40) is dropped by the framework: no reply at all."""
-    async with DriverHarness(make_driver(interval=60)) as client:
+    """A target above max (40) is refused by the framework: the client gets the current value
+    back with state Alert and the reason, and rxevent never sees the request."""
+    driver = make_driver(interval=60)
+    async with DriverHarness(driver) as client:
         await client.send('<newNumberVector device="Thermostat" name="TARGET">'
                           '<oneNumber name="TARGET">99</oneNumber></newNumberVector>')
+        refused = await client.expect(SetNumberVector, name="TARGET")
+        assert refused.state == "Alert" and refused["TARGET"].float == 20.0
+        assert "outside min" in refused.message
         await client.expect_nothing(SetNumberVector, name="TARGET", seconds=0.2)
+    assert driver.driverdata["room"].target == 20.0
 
 
 async def test_definitions_cover_every_vector_kind() -> None:

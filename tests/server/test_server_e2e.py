@@ -6,13 +6,12 @@ import asyncio
 import logging
 
 import pytest
+from serverkit import RawClient, make_gadget, running, send_blob
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
 from indipyserver.driverconn import DriverConnection
 from indipyserver.router import Router
-
-from serverkit import RawClient, make_gadget, running, send_blob
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">42</oneNumber></newNumberVector>'
 

@@ -6,9 +6,9 @@ import asyncio
 import shutil
 
 import pytest
+from serverkit import make_gadget, running
 
 from indipyserver import IPyServer
-from serverkit import make_gadget, running
 
 pytestmark = pytest.mark.interop
 
@@ -25,7 +25,7 @@ async def run(*argv: str) -> tuple[int, str]:
 
 async def test_indi_getprop_lists_every_property() -> None:
     async with running(IPyServer(make_gadget(), port=0, handle_signals=False)) as srv:
-        rc, out = await run("indi_getprop", "-p", str(srv.port), "-t", "1", "Gadget.*.*")
+        _, out = await run("indi_getprop", "-p", str(srv.port), "-t", "1", "Gadget.*.*")
     assert "Gadget.STATIC.T=constant" in out
     assert "Gadget.VALUE.V=" in out
 
