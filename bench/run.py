@@ -193,6 +193,10 @@ def prepare(ctl: RawClient, spec: str, timeout: float = 60.0) -> str:
     return job
 
 
+def rate(amount: float, seconds: float) -> float:
+    return amount / seconds if seconds > 0 else 0.0
+
+
 @dataclass
 class StreamResult:
     t0: float
@@ -262,7 +266,7 @@ def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
             job = prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
                              f"style={style} ping=1")
             r = stream(c, [c], job, "setBLOB", cfg.blob_count, timeout=300)
-            out[f"blob_{style}_MBps"] = r.counts[0] * cfg.blob_size / MB / (r.ends[0] - r.t0)
+            out[f"blob_{style}_MBps"] = rate(r.counts[0] * cfg.blob_size / MB, r.ends[0] - r.t0)
             out[f"blob_{style}_lost"] = cfg.blob_count - r.counts[0]
             c.close()
     return out
@@ -275,7 +279,7 @@ def scen_burst(kind: str, cfg: Config) -> dict[str, float]:
             (c,) = connect(srv)
             job = prepare(c, f"kind=num count={n}")
             r = stream(c, [c], job, "setNumber", n, timeout=300)
-            out[f"burst_{n}_msgps"] = n / (r.ends[0] - r.t0)
+            out[f"burst_{n}_msgps"] = rate(n, r.ends[0] - r.t0)
             out[f"burst_{n}_delivered"] = r.counts[0]
             c.close()
     return out
@@ -288,8 +292,8 @@ def scen_fanout(kind: str, cfg: Config) -> dict[str, float]:
         job = prepare(cs[0], f"kind=num count={n}")
         r = stream(cs[0], cs, job, "setNumber", n, timeout=300)
         slowest = max(r.ends) - r.t0
-        out = {"fanout_aggregate_msgps": sum(r.counts) / slowest,
-               "fanout_slowest_msgps": n / slowest,
+        out = {"fanout_aggregate_msgps": rate(sum(r.counts), slowest),
+               "fanout_slowest_msgps": rate(n, slowest),
                "fanout_delivered_min": min(r.counts)}
         for c in cs:
             c.close()
@@ -324,7 +328,7 @@ def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
         (c,) = connect(srv, blobs=True)
         job = prepare(c, spec)
         r = stream(c, [c], job, "setBLOB", cfg.slow_count, timeout=300)
-        solo = r.counts[0] * cfg.blob_size / MB / (r.ends[0] - r.t0)
+        solo = rate(r.counts[0] * cfg.blob_size / MB, r.ends[0] - r.t0)
         c.close()
     with Server(kind) as srv:
         (fast,) = connect(srv, blobs=True)
@@ -333,12 +337,12 @@ def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
         job = prepare(fast, spec)
         r = stream(fast, [fast, slow], job, "setBLOB", cfg.slow_count, timeout=300,
                    require_done=False)
-        speed = r.counts[0] * cfg.blob_size / MB / (r.ends[0] - r.t0)
+        speed = rate(r.counts[0] * cfg.blob_size / MB, r.ends[0] - r.t0)
         rss = srv.peak_rss_mb()
         slow.drain(idle=1.5, limit=20)
         out = {"slow_peak_rss_MB": rss,
                "slow_fast_MBps": speed,
-               "slow_fast_vs_solo": speed / solo,
+               "slow_fast_vs_solo": speed / solo if solo else float("nan"),
                "slow_fast_lost": cfg.slow_count - r.counts[0],
                "slow_fast_disconnected": 1.0 if fast.eof else 0.0,
                "slow_slow_blobs": slow.counts["setBLOB"],
