@@ -66,6 +66,30 @@ def port_accepts(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
         return False
 
 
+def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> bool:
+    """Wait until `port` accepts connections; False when `process` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if port_accepts(port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """SIGTERM, then SIGKILL after `timeout` seconds; the process is reaped. Its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    return process.returncode
+
+
 @dataclass(frozen=True)
 class PeerResult:
     """What a command-line peer did: its arguments, exit code and both outputs."""
@@ -303,27 +327,14 @@ class IndiServer:
 
     def _wait_listening(self) -> bool:
         assert self.process is not None
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            if port_accepts(self.port):
-                return True
-            time.sleep(0.05)
-        return False
+        return wait_listening(self.process, self.port, self.startup_timeout)
 
     def stop(self) -> int | None:
         """Terminate and reap the server and its process group; returns its exit code."""
         process, self.process = self.process, None
         if process is None:
             return None
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        terminate(process, 5)
         # Drivers get EOF on stdin when the server dies and exit by themselves; any that did not
         # are still in the server's process group (pgid == the server's pid, which we started).
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -19,7 +19,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, free_port, getprop, indi_eval, port_accepts, setprop
+from peers import (
+    IndiServer,
+    free_port,
+    getprop,
+    indi_eval,
+    setprop,
+    terminate,
+    wait_listening,
+)
 
 from indipydriver.protocol.framing import Frame, Framer
 
@@ -44,11 +52,8 @@ class OurServer:
                 self.args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(self.workdir)},
             )
-        deadline = time.monotonic() + 15
-        while wait and not port_accepts(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"our server did not start:\n{self.log()}", pytrace=False)
-            time.sleep(0.05)
+        if wait and not wait_listening(self.process, self.port, 15):
+            pytest.fail(f"our server did not start:\n{self.log()}", pytrace=False)
         return self
 
     def alive(self) -> bool:
@@ -58,14 +63,7 @@ class OurServer:
         process, self.process = self.process, None
         if process is None:
             return None
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        return process.returncode
+        return terminate(process, 15)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
