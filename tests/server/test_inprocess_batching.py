@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from serverkit import RawClient, make_gadget, running
 
 from indipyserver import IPyServer
 from indipyserver.clients import ClientConnection
-from serverkit import RawClient, make_gadget, running
 
 BURST = 200
 

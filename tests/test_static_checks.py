@@ -1,0 +1,29 @@
+"""The linters the project configures are run, so they cannot silently rot (style.md).
+
+`mypy --strict` on the two packages (they ship `py.typed`, so users' type checkers rely on the
+hints) and `ruff check` on the packages, tests and examples.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=240, check=False
+    )
+
+
+def test_packages_pass_mypy_strict() -> None:
+    result = _run("mypy", "--strict", "indipydriver", "indipyserver")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_packages_tests_and_examples_pass_ruff() -> None:
+    result = _run("ruff", "check", "indipydriver", "indipyserver", "tests", "examples")
+    assert result.returncode == 0, result.stdout + result.stderr
