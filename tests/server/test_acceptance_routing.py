@@ -1,0 +1,153 @@
+"""Acceptance (issue 3): forwarding and getProperties rules through real connections.
+
+The router's unit tests check these rules with fake connections; these run them end to end,
+through an executable driver on pipes and TCP clients, so the connection layers cannot undo them:
+
+* "Messages are forwarded as the original bytes": an executable driver's odd but valid XML
+  (single quotes, padded values, attribute order) reaches clients byte for byte, and a client's
+  request reaches the executable driver byte for byte.
+* "an in-process driver's message is serialised once and the same bytes go to every client".
+* "Every getProperties sent to an executable driver carries version="1.7"; the first one names
+  no device": whatever version (none, 2.0) clients and snooping drivers use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from serverkit import RawClient, make_gadget, running
+
+from indipydriver import IPyDriver
+from indipyserver import IPyServer
+from indipyserver.clients import ClientConnection
+
+# Announces device "Rec" in indilib's own style and appends everything it reads to argv[1].
+RECORDER = f"#!{sys.executable}\n" + textwrap.dedent(
+    """
+    import os, sys
+    DEF = (b"<defNumberVector device='Rec' name='N' state='Idle' perm='rw' label='N'>\\n"
+           b"  <defNumber name='x' format='%g' min='0' max='10' step='1'>\\n      3\\n"
+           b"  </defNumber>\\n</defNumberVector>\\n")
+    os.write(1, DEF)
+    with open(sys.argv[1], "ab", buffering=0) as log:
+        while True:
+            data = os.read(0, 65536)
+            if not data:
+                break
+            log.write(data)
+            if b"<getProperties" in data:
+                os.write(1, DEF)
+    """
+)
+
+ODD_DEF = (
+    b"<defNumberVector device='Rec' name='N' state='Idle' perm='rw' label='N'>\n"
+    b"  <defNumber name='x' format='%g' min='0' max='10' step='1'>\n      3\n"
+    b"  </defNumber>\n</defNumberVector>"
+)
+
+
+def server(*drivers: object, **kw: object) -> IPyServer:
+    return IPyServer(*drivers, port=0, handle_signals=False, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> tuple[Path, Path]:
+    script = tmp_path / "recorder.py"
+    script.write_text(RECORDER)
+    script.chmod(0o755)
+    return script, tmp_path / "stdin.log"
+
+
+async def _wait_file(path: Path, needle: bytes, timeout: float = 5.0) -> bytes:
+    for _ in range(int(timeout / 0.02)):
+        data = path.read_bytes() if path.exists() else b""
+        if needle in data:
+            return data
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{needle!r} never reached the driver; it got {data!r}")
+
+
+async def test_original_bytes_are_forwarded_both_ways_through_an_executable_driver(
+    recorder: tuple[Path, Path],
+) -> None:
+    script, log = recorder
+    srv = server()
+    srv.add_exdriver(str(script), str(log), max_restarts=0)
+    async with running(srv):
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties version='1.7'/>")
+        d = await c.wait_for("defNumberVector", device="Rec")
+        assert d.data == ODD_DEF  # not re-serialised: quotes, padding and order kept
+        new = (b"<newNumberVector  name='N' device='Rec'>\n <oneNumber name='x'>"
+               b"  7 </oneNumber>\n</newNumberVector>")
+        await c.send(new)
+        await _wait_file(log, new)
+
+
+async def test_an_in_process_drivers_message_is_serialised_once_for_every_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, list[bytes]] = {}
+    original = ClientConnection.send_frame
+
+    def recording(self: ClientConnection, frame):  # type: ignore[no-untyped-def]
+        if frame.tag == "setNumberVector":
+            seen.setdefault(self.label, []).append(frame.data)
+        return original(self, frame)
+
+    monkeypatch.setattr(ClientConnection, "send_frame", recording)
+    driver = make_gadget()
+    async with running(server(driver)) as srv:
+        clients = [await RawClient.connect(srv.port) for _ in range(3)]
+        for c in clients:
+            await c.send("<getProperties/>")
+            await c.wait_for("defBLOBVector")
+        await driver["Gadget"]["VALUE"].send_setVector()
+        for c in clients:
+            await c.wait_for("setNumberVector")
+    assert len(seen) == 3
+    first = next(iter(seen.values()))[0]
+    assert all(len(got) == 1 and got[0] is first for got in seen.values())
+
+
+class Snooper(IPyDriver):
+    async def hardware(self) -> None:
+        await self.send_getProperties("Rec", "N")
+        await self.send_getProperties("Rec")
+
+
+async def test_every_getproperties_to_an_executable_driver_says_version_17_and_the_first_no_device(
+    recorder: tuple[Path, Path],
+) -> None:
+    from indipydriver import Device, TextMember, TextVector
+
+    script, log = recorder
+    snooper = Snooper(Device("Snoop", [TextVector("T", "T", "G", "ro", "Idle",
+                                                  [TextMember("t", membervalue="x")])]))
+    srv = server()
+    srv.add_exdriver(str(script), str(log), max_restarts=0)
+    async with running(srv):
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        await c.wait_for("defNumberVector", device="Rec")
+        srv.add_driver(snooper)
+        for request in ('<getProperties version="2.0" switch="2.0" device="Rec" name="Z"/>',
+                        "<getProperties device='Rec' name='ZZ'/>",
+                        '<getProperties version="1.5" device="Rec"/>'):
+            late = await RawClient.connect(srv.port)
+            await late.send(request)
+        await _wait_file(log, b'name="ZZ"')
+        await asyncio.sleep(0.3)
+    requests = re.findall(rb"<getProperties[^>]*>", log.read_bytes())
+    assert requests, log.read_bytes()
+    assert b"device" not in requests[0]
+    assert any(b'name="N"' in r for r in requests)  # the snooping driver's request
+    assert any(b'name="Z"' in r for r in requests)  # the client's version="2.0" request
+    assert all(b'version="1.7"' in r and b"2.0" not in r and b"1.5" not in r for r in requests), (
+        requests)
