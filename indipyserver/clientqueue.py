@@ -20,7 +20,7 @@ __all__ = ["ClientQueue"]
 class ClientQueue:
     """Elements waiting for one client, oldest first, with their total size in bytes."""
 
-    __slots__ = ("_items", "_latest", "_partial", "_start", "dropped", "nbytes")
+    __slots__ = ("_held", "_items", "_latest", "_partial", "_start", "dropped", "nbytes", "streaming")
 
     def __init__(self) -> None:
         self._items: list[bytes | None] = []  # None: dropped in favour of a newer element
@@ -29,6 +29,10 @@ class ClientQueue:
         self._partial: memoryview | None = None  # rest of a large element being written
         self.nbytes = 0
         self.dropped = 0
+        # An element arriving in pieces (cut-through): its pieces go straight into _items and
+        # whole elements put meanwhile wait in _held, so that nothing lands inside it.
+        self.streaming = False
+        self._held: list[tuple[Frame, bool]] = []
 
     def __len__(self) -> int:
         return len(self._items) - self._start + (self._partial is not None)
@@ -54,6 +58,10 @@ class ClientQueue:
         the client is behind and would be disconnected otherwise.
         """
         data = frame.data
+        if self.streaming:
+            self._held.append((frame, coalesce))
+            self.nbytes += len(data)
+            return
         key = None
         if frame.tag.startswith("set") and "message" not in frame.attrs:
             key = (frame.attrs.get("device", ""), frame.attrs.get("name", ""))
@@ -68,6 +76,26 @@ class ClientQueue:
             self._latest[key] = len(self._items)
         self._items.append(data)
         self.nbytes += len(data)
+
+    def open_stream(self) -> None:
+        """Pieces of one element follow (`put_piece`) until `close_stream`."""
+        assert not self.streaming
+        self.streaming = True
+
+    def put_piece(self, data: bytes) -> None:
+        """Add the next bytes of the element being streamed (never dropped: it is begun)."""
+        self._items.append(data)
+        self.nbytes += len(data)
+
+    def close_stream(self) -> None:
+        """The streamed element is complete: what was put meanwhile follows it."""
+        self.streaming = False
+        held = self._held
+        if held:
+            self._held = []
+            for frame, coalesce in held:
+                self.nbytes -= len(frame.data)
+                self.put(frame, coalesce)
 
     def take(self, max_bytes: int) -> bytes | memoryview:
         """The next bytes to write: whole small elements joined, or a chunk of a large one."""
@@ -124,3 +152,5 @@ class ClientQueue:
         self._start = 0
         self._partial = None
         self.nbytes = 0
+        self.streaming = False
+        self._held.clear()

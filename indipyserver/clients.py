@@ -197,6 +197,42 @@ class ClientConnection(asyncio.Protocol):
             return
         queue = self._queue
         queue.put(frame, self._slow or queue.nbytes > self._coalesce_from)
+        self._queued()
+
+    # Cut-through (cutthrough.BlobForwarder): one element in pieces as the driver sends it.
+
+    def stream_begin(self) -> bool:
+        """Take the element that is starting to arrive in pieces? Decided once, for all of it:
+        False for a client that is slow (superseded BLOBs are dropped for it: it is given the
+        element whole at its end with `send_frame` instead, which coalesces) or that is
+        already receiving another streamed element. Once begun, every piece is sent, even if
+        the client turns slow meanwhile: an element is never cut in half (-m still holds)."""
+        queue = self._queue
+        if self._closing or self._slow or queue.streaming or queue.nbytes > self._coalesce_from:
+            return False
+        queue.open_stream()
+        return True
+
+    def stream_piece(self, data: bytes) -> None:
+        """The next bytes of the element begun with `stream_begin`."""
+        if self._closing:
+            return
+        self._queue.put_piece(data)
+        self._queued()
+
+    def stream_end(self, data: bytes) -> None:
+        """The last bytes of the streamed element; elements put meanwhile follow it."""
+        if self._closing:
+            return
+        queue = self._queue
+        if data:
+            queue.put_piece(data)
+        queue.close_stream()
+        self._queued()
+
+    def _queued(self) -> None:
+        """After adding to the queue: limits, falling behind, and a flush at the batch end."""
+        queue = self._queue
         nbytes = queue.nbytes
         if nbytes > self._check_from and self.queued_bytes > self.max_queue_bytes:
             logger.warning(
@@ -242,7 +278,7 @@ class ClientConnection(asyncio.Protocol):
         elif self._slow and not queue:
             self._slow = False
             logger.info("client %s caught up", self.label)
-        if self._eof and not queue:
+        if self._eof and not queue and not queue.streaming:
             self.close()
 
     # -- falling behind --------------------------------------------------------------------

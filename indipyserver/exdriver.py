@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .backoff import Backoff
+from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .peerio import InboundProtocol, OutboundProtocol, WriteGate, pump
 
@@ -158,7 +159,11 @@ class ExDriverConnection(DriverConnection):
         self.pid = process.pid
         self.backoff.started()
         logger.info("started driver %s (pid %d)", self.label, process.pid)
-        inbound = InboundProtocol(lambda frames: router.driver_frames(self, frames), self.label)
+        inbound = InboundProtocol(
+            lambda frames: router.driver_frames(self, frames),
+            self.label,
+            BlobForwarder(router, self),
+        )
         gate = WriteGate()
         write_pipe = os.fdopen(in_w, "wb", buffering=0)
         read_pipe = os.fdopen(out_r, "rb", buffering=0)

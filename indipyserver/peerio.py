@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
+from .cutthrough import STREAM_TAGS, BlobForwarder
 from .flowcontrol import flow_for
 
 if TYPE_CHECKING:
@@ -96,10 +97,17 @@ READ_SIZE = 1 << 20
 class InboundProtocol(asyncio.Protocol):
     """Frames a byte stream and hands each batch of complete elements to ``on_frames``."""
 
-    def __init__(self, on_frames: Callable[[list[Frame]], None], label: str) -> None:
+    def __init__(
+        self,
+        on_frames: Callable[[list[Frame]], None],
+        label: str,
+        forwarder: BlobForwarder | None = None,
+    ) -> None:
         self._on_frames = on_frames
         self._label = label
-        self._framer = Framer()
+        # With a forwarder, BLOBs are passed on while they arrive (cutthrough.py).
+        self._forwarder = forwarder
+        self._framer = Framer(stream_tags=STREAM_TAGS) if forwarder is not None else Framer()
         self._transport: asyncio.ReadTransport | None = None
         self._started = False
         self._throttled = False
@@ -136,13 +144,22 @@ class InboundProtocol(asyncio.Protocol):
             transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
+        items = self._framer.feed(data)
         frames: list[Frame] = []
-        for item in self._framer.feed(data):
-            if isinstance(item, ProtocolError):
-                # INDI 1.7 p.3: ignore what is malformed; indiserver closes the peer instead.
-                logger.warning("%s sent malformed XML, ignored: %s", self._label, item)
-            else:
+        errors = False
+        for item in items:
+            if type(item) is Frame:
                 frames.append(item)
+            elif isinstance(item, ProtocolError):
+                errors = True
+            else:
+                self._route_in_order(items)  # pieces of a streamed element in this read
+                return
+        if errors:
+            for item in items:
+                if isinstance(item, ProtocolError):
+                    # INDI 1.7 p.3: ignore what is malformed; indiserver closes the peer.
+                    logger.warning("%s sent malformed XML, ignored: %s", self._label, item)
         if frames:
             flow = self._flow
             flow.begin()
@@ -151,12 +168,44 @@ class InboundProtocol(asyncio.Protocol):
             finally:
                 flow.end()
 
+    def _route_in_order(self, items: list) -> None:  # type: ignore[type-arg]
+        """A read holding pieces of a streamed element: frames and pieces go out in order."""
+        forwarder = self._forwarder
+        assert forwarder is not None
+        flow = self._flow
+        flow.begin()
+        try:
+            frames: list[Frame] = []
+            for item in items:
+                if type(item) is Frame:
+                    frames.append(item)
+                elif isinstance(item, ProtocolError):
+                    logger.warning("%s sent malformed XML, ignored: %s", self._label, item)
+                else:
+                    if frames:
+                        self._on_frames(frames)
+                        frames = []
+                    forwarder.handle(item)
+            if frames:
+                self._on_frames(frames)
+        finally:
+            flow.end()
+
     def eof_received(self) -> bool | None:
         return None  # close the transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         if exc is not None:
             logger.info("%s: connection lost: %s", self._label, exc)
+        forwarder = self._forwarder
+        if forwarder is not None and forwarder.active:
+            logger.warning("%s: connection lost in the middle of a BLOB", self._label)
+            flow = self._flow
+            flow.begin()
+            try:
+                forwarder.abort(self._framer.stream_tail())
+            finally:
+                flow.end()
         self._flow.remove_reader(self)
         self.closed.set()
 

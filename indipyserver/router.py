@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.escaping import escape_entities
-from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Frame, FrameHead
 
 from .propertycache import PropertyCache
 
@@ -509,6 +509,25 @@ class Router:
                 pass
             else:
                 logger.debug("dropped <%s> from driver %s", tag, driver.label)
+
+    def route_head(self, driver: DriverConnection, head: FrameHead) -> list[ClientSink] | None:
+        """The clients of an element from `driver` that is still arriving, chosen from its start
+        tag alone (cut-through forwarding of BLOBs, `cutthrough.BlobForwarder`).
+
+        Only a ``setBLOBVector`` about a device `driver` already owns, that no snooping driver
+        may want, can go this way: for it `driver_frames` would do nothing but `_to_clients`
+        (the cache keeps no BLOBs). None means: assemble it and call `driver_frames`.
+        """
+        if head.tag != "setBLOBVector":
+            return None
+        attrs = head.attrs
+        device = attrs.get("device")
+        name = attrs.get("name") or None
+        if not device or name is None or self._owner.get(device) is not driver:
+            return None
+        if self._snoops.get(device) or self._snoop_all:
+            return None
+        return [s.sink for s in self._clients.values() if s.wants(True, device, name)]
 
     def _driver_device_element(self, driver: DriverConnection, frame: Frame) -> None:
         tag = frame.tag

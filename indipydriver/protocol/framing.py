@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from .errors import ProtocolError
 from .escaping import unescape
 
-__all__ = ["Frame", "Framer"]
+__all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,12 @@ _START = 1  # inside a start tag that has not fully arrived
 _BODY = 2  # looking for the closing tag
 _SKIP = 3  # inside a declaration or comment, looking for its terminator
 _RESYNC = 4  # after an error, looking for a plausible start of element
+_STREAM = 5  # inside an element that may be handed out in pieces (Framer stream_tags)
+
+#: Streamable elements and their member tag (the only child allowed in their body).
+_STREAM_MEMBERS = {"setBLOBVector": b"oneBLOB", "newBLOBVector": b"oneBLOB"}
+_END_TAG = re.compile(rb"</([A-Za-z_][\w.:-]*+)[ \t\r\n]*+(>?)")
+_MAX_MARKUP = 1 << 16  # a start/end tag or comment inside a streamed element longer than this is an error
 
 _BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
 
@@ -79,6 +85,67 @@ class Frame:
         return f"Frame(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class FrameHead:
+    """The start of an element handed out in pieces (``Framer(stream_tags=...)``).
+
+    ``tag`` and ``attrs`` are those of the element's start tag, as in `Frame`; ``data`` is the
+    element's first bytes (the start tag and the beginning of the body). `FrameChunk`s with the
+    following bytes come next, then one `FrameEnd`; the pieces joined are the element as
+    received. Nothing else is returned between a head and its end.
+    """
+
+    tag: str
+    attrs: dict[str, str]
+    data: bytes
+
+    @property
+    def device(self) -> str | None:
+        return self.attrs.get("device")
+
+    @property
+    def name(self) -> str | None:
+        return self.attrs.get("name")
+
+    def __repr__(self) -> str:
+        return f"FrameHead(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class FrameChunk:
+    """More bytes of the element begun by the last `FrameHead`."""
+
+    data: bytes
+
+    def __repr__(self) -> str:
+        return f"FrameChunk(<{len(self.data)} bytes>)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class FrameEnd:
+    """The last bytes of a streamed element, ending with its closing tag.
+
+    ``complete`` is False when the peer cut the element short (a `ProtocolError` saying how
+    follows): ``data`` is then a closing sequence made up by the framer (``</oneBLOB>`` if a
+    member was open, then the element's closing tag) so that whoever received the pieces
+    still has a well-formed element, with a truncated value.
+    """
+
+    data: bytes
+    complete: bool = True
+
+    def __repr__(self) -> str:
+        return f"FrameEnd(<{len(self.data)} bytes>, complete={self.complete})"
+
+
+def _slice(work: bytes | bytearray, start: int, end: int) -> bytes:
+    """work[start:end] as bytes, without copying when it is all of a bytes object."""
+    if type(work) is bytes:
+        return work if start == 0 and end == len(work) else work[start:end]
+    with memoryview(work) as view:
+        return view[start:end].tobytes()
+
+
 def _decode_attrs(raw: bytes) -> dict[str, str]:
     try:
         text = raw.decode("utf-8")
@@ -97,8 +164,30 @@ def _decode_attrs(raw: bytes) -> dict[str, str]:
 class Framer:
     """Incremental splitter of an INDI byte stream into `Frame`s (one per connection)."""
 
-    def __init__(self, max_element_size: int = 256 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        max_element_size: int = 256 * 1024 * 1024,
+        *,
+        stream_tags: frozenset[str] | set[str] | tuple[str, ...] = (),
+        stream_min: int = 1 << 16,
+    ) -> None:
+        """With ``stream_tags`` (``setBLOBVector``/``newBLOBVector``), such an element still
+        unfinished after ``stream_min`` bytes is handed out in pieces as it arrives
+        (`FrameHead`, `FrameChunk`..., `FrameEnd`) instead of being assembled: memory per
+        connection stays bounded by one read whatever the element's size. The body is
+        scanned for ``<`` only (memchr speed; base64 never holds one) and every markup found
+        is checked: only the member tag may start inside, so an element cut short by its
+        peer is noticed where the next element starts, and that element is not lost."""
         self.max_element_size = max_element_size
+        unknown = set(stream_tags) - set(_STREAM_MEMBERS)
+        if unknown:
+            raise ValueError(f"cannot stream {sorted(unknown)}: only {sorted(_STREAM_MEMBERS)}")
+        self._stream_tags = frozenset(stream_tags)
+        self.stream_min = min(stream_min, max_element_size)
+        self._member = b""  # in _STREAM: the member tag name
+        self._child = False  # in _STREAM: inside a member's body
+        self._streaming = False  # in _STREAM: a FrameHead has been handed out
+        self._streamed = 0  # in _STREAM: bytes handed out so far
         self._buf = bytearray()  # unconsumed bytes; empty between feeds in the common case
         self._offset = 0  # stream offset of _buf[0]
         self._state = _IDLE
@@ -235,7 +324,14 @@ class Framer:
                     self._close = b"</" + tag
                     self._discarding = False
                     search = end
-                    state = _BODY
+                    if self._stream_tags and self._tag in self._stream_tags:
+                        self._member = _STREAM_MEMBERS[self._tag]
+                        self._child = False
+                        self._streaming = False
+                        self._streamed = 0
+                        state = _STREAM
+                    else:
+                        state = _BODY
                     continue
                 e = m.end()
                 if e < n:
@@ -343,6 +439,129 @@ class Framer:
                     state = _RESYNC
                 break
 
+            elif state == _STREAM:
+                # pos: first byte not yet handed out (the element's `<` until it streams).
+                # hold: where bytes must be kept because a markup there is unfinished.
+                i = work.find(b"<", search)
+                hold = n
+                if i >= 0:
+                    hold = i
+                    abort = ""
+                    resume = -1  # where scanning goes on after an abort (-1: resync after i)
+                    if i + 1 < n:
+                        c = work[i + 1]
+                        if c == 0x2F:  # `</`
+                            m = _END_TAG.match(work, i)
+                            if m is None:
+                                if i + 2 < n:
+                                    abort = f"malformed closing tag in {self._tag}"
+                            elif m.group(2):
+                                ename = m.group(1)
+                                end = m.end()
+                                if b"</" + ename == self._close:
+                                    state = _IDLE
+                                    if self._streaming:
+                                        self._streaming = False
+                                        out.append(FrameEnd(_slice(work, pos, end)))
+                                    elif end - pos > self.max_element_size:
+                                        self._check_size(work, pos, end, out)
+                                    elif pos == 0 and end > _BIG_FRAME and work is self._buf:
+                                        out.append(self._take_buffer(work, end))
+                                        work = self._buf
+                                        n = len(work)
+                                        offset += end
+                                        search -= end
+                                        continue
+                                    else:
+                                        out.append(
+                                            self._frame(work, pos, end, None, self._attrs_raw)
+                                        )
+                                    pos = end
+                                    continue
+                                if ename == self._member:
+                                    self._child = False
+                                    search = end
+                                    continue
+                                abort = f"unexpected </{ename.decode('latin-1')}> in {self._tag}"
+                            elif m.end() < n:
+                                abort = f"malformed closing tag in {self._tag}"
+                        elif c in _NAME_START:
+                            m = _START_TAG.match(work, i)
+                            assert m is not None
+                            if m.group(3):
+                                if m.group(1) == self._member:
+                                    self._child = not m.group(2).endswith(b"/")
+                                    search = m.end()
+                                    continue
+                                abort = (
+                                    f"unterminated {self._tag}: "
+                                    f"<{m.group(1).decode('latin-1')}> started inside it"
+                                )
+                                resume = i
+                            else:
+                                e = m.end()
+                                if e < n and (work[e] == 0x3C or work.find(b"<", e + 1) >= 0):
+                                    abort = f"malformed start tag in {self._tag}"
+                        elif c == 0x21:  # `<!`
+                            if n - i >= 4:
+                                if work.startswith(b"<!--", i):
+                                    j = work.find(b"-->", i + 4)
+                                    if j >= 0:
+                                        search = j + 3
+                                        continue
+                                else:
+                                    abort = f"refused markup '<!' in {self._tag}"
+                            elif not b"<!--".startswith(work[i:n]):
+                                abort = f"refused markup '<!' in {self._tag}"
+                        else:
+                            abort = f"unexpected {bytes(work[i : i + 2])!r} in {self._tag}"
+                    if abort or n - i > _MAX_MARKUP:
+                        if self._streaming and i > pos:
+                            # Everything before i was checked: hand it out, so that the
+                            # closing sequence matches where the receivers' copy ends.
+                            self._streamed += i - pos
+                            out.append(FrameChunk(_slice(work, pos, i)))
+                        self._stream_abort(abort or f"unfinished markup in {self._tag}", offset + i, out)
+                        if resume >= 0:
+                            pos = resume
+                            state = _IDLE
+                        else:
+                            pos = i + 1
+                            state = _RESYNC
+                        continue
+                # Out of data: everything before `hold` can be handed out.
+                search = hold
+                if not self._streaming:
+                    if hold - pos < self.stream_min:
+                        break  # small so far: assembled, as other elements
+                    self._streaming = True
+                    self._streamed = hold - pos
+                    out.append(
+                        FrameHead(
+                            self._tag,
+                            _decode_attrs(self._attrs_raw) if self._attrs_raw else {},
+                            _slice(work, pos, hold),
+                        )
+                    )
+                    pos = hold
+                elif hold > pos:
+                    self._streamed += hold - pos
+                    out.append(FrameChunk(_slice(work, pos, hold)))
+                    pos = hold
+                if self._streamed > self.max_element_size:
+                    self._stream_abort(
+                        f"{self._tag} element larger than {self.max_element_size} bytes; "
+                        "skipped",
+                        offset + pos,
+                        out,
+                    )
+                    # Drop the rest of it up to its closing tag, keeping a few bytes only.
+                    self._discarding = True
+                    search = pos
+                    state = _BODY
+                    continue
+                break
+
             else:  # _RESYNC
                 m = _RESYNC_POINT.search(work, pos)
                 if m is None:
@@ -354,6 +573,27 @@ class Framer:
         self._state = state
         self._search = search
         return pos
+
+    def _stream_abort(self, what: str, where: int, out: list) -> None:  # type: ignore[type-arg]
+        """The streamed element is broken: report it and, if pieces of it were handed out,
+        close it (FrameEnd complete=False) so that their receivers stay well-formed."""
+        if self._streaming:
+            self._streaming = False
+            out.append(FrameEnd(self._tail(), complete=False))
+        out.append(self._error(what, where))
+        self._discarding = False
+
+    def stream_tail(self) -> bytes | None:
+        """While an element is being handed out in pieces: the bytes that would close it
+        (``</oneBLOB>`` if a member is open, then its own closing tag), for a peer that went
+        away in the middle of it. None when no element is being streamed."""
+        if self._state != _STREAM or not self._streaming:
+            return None
+        return self._tail()
+
+    def _tail(self) -> bytes:
+        tail = b"</" + self._member + b">\n" if self._child else b""
+        return tail + self._close + b">\n"
 
     def _check_size(
         self, work: bytes | bytearray, pos: int, n: int, out: list[Frame | ProtocolError]

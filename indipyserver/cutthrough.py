@@ -1,0 +1,134 @@
+"""Cut-through forwarding: a BLOB from a driver goes on to its clients as it arrives.
+
+indiserver (and this server before) stores a whole ``setBLOBVector`` before routing it: a 13 MB
+element is read, assembled and only then written, so the clients wait while the server reads
+and the server idles while the clients read. Here the framer of a driver-side connection
+(``Framer(stream_tags={"setBLOBVector"})``) hands such an element out in pieces
+(`FrameHead`, `FrameChunk`..., `FrameEnd`); the router picks its clients from the start tag
+alone (`Router.route_head`) and every piece is queued to them at once. The element is never
+assembled in the server, and each read of the driver is passed on without a copy.
+
+Per receiver the choice is made once, before the first piece (`ClientConnection.stream_begin`):
+
+* a client that takes it gets every piece (even if it turns slow meanwhile: an element is never
+  cut in half; ``-m`` still bounds its queue), and whatever else is sent to it meanwhile waits
+  until the element is complete;
+* a client that is slow, or already receiving another streamed element, is *late*: it gets the
+  element whole at its end through ``send_frame`` (so superseded BLOBs are still dropped for it,
+  as before);
+* when the router cannot decide from the start tag (snooping drivers, an unowned device) the
+  element is assembled and routed whole with ``driver_frames``, as before.
+
+Pings: the driver's ``pingRequest`` after a BLOB comes after the element's `FrameEnd`, so it is
+answered only once the whole BLOB has been queued to its receivers (INDI notes 2.7).
+A driver that cuts an element short (or dies in the middle of it) ends it with the framer's
+closing sequence (``FrameEnd.complete`` False): the receivers' streams stay well-formed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead
+
+if TYPE_CHECKING:
+    from .driverconn import DriverConnection
+    from .router import ClientSink, Router
+
+__all__ = ["STREAM_TAGS", "BlobForwarder"]
+
+logger = logging.getLogger(__name__)
+
+#: Elements from drivers that are forwarded while they arrive.
+STREAM_TAGS = frozenset({"setBLOBVector"})
+
+
+class BlobForwarder:
+    """Delivers the streamed elements read from one driver-side connection."""
+
+    __slots__ = ("_driver", "_head", "_late", "_parts", "_receivers", "_router", "_whole")
+
+    def __init__(self, router: Router, driver: DriverConnection) -> None:
+        self._router = router
+        self._driver = driver
+        self._head: FrameHead | None = None
+        self._receivers: list = []  # type: ignore[type-arg]  # clients taking the pieces
+        self._late: list[ClientSink] = []  # clients given the element whole at its end
+        self._whole = False  # routed whole by the router at its end
+        # The element assembled, only when someone needs it whole. A bytearray rather than a
+        # list of the pieces: the pieces can be freed once written to the other clients, and
+        # no second copy is made at the end (peak memory with a slow client).
+        self._parts: bytearray | None = None
+
+    @property
+    def active(self) -> bool:
+        """An element is being forwarded."""
+        return self._head is not None
+
+    def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
+        if type(item) is FrameChunk:
+            data = item.data
+            for client in self._receivers:
+                client.stream_piece(data)
+            if self._parts is not None:
+                self._parts += data
+        elif type(item) is FrameHead:
+            self._begin(item)
+        else:
+            assert type(item) is FrameEnd
+            self._end(item)
+
+    def _begin(self, head: FrameHead) -> None:
+        self._head = head
+        route_head = getattr(self._router, "route_head", None)  # test doubles may lack it
+        clients = route_head(self._driver, head) if route_head is not None else None
+        receivers = []
+        late: list[ClientSink] = []
+        if clients is None:
+            self._whole = True
+        else:
+            self._whole = False
+            for client in clients:
+                begin = getattr(client, "stream_begin", None)
+                if begin is not None and begin():
+                    receivers.append(client)
+                else:
+                    late.append(client)
+        self._receivers = receivers
+        self._late = late
+        self._parts = bytearray(head.data) if (self._whole or late) else None
+        data = head.data
+        for client in receivers:
+            client.stream_piece(data)
+
+    def _end(self, end: FrameEnd) -> None:
+        head = self._head
+        assert head is not None
+        data = end.data
+        for client in self._receivers:
+            client.stream_end(data)
+        parts = self._parts
+        self._head = None
+        self._receivers = []
+        self._parts = None
+        late, self._late = self._late, []
+        if parts is None:
+            return
+        if not end.complete:
+            # Cut short by the driver: nobody who would get it whole gets it at all, as an
+            # element that never ends is never routed.
+            logger.debug("incomplete %s from %s not delivered whole", head.tag, self._driver.label)
+            return
+        parts += data
+        frame = Frame(head.tag, head.attrs, parts)  # type: ignore[arg-type]  # nobody writes to it
+        if self._whole:
+            self._router.driver_frames(self._driver, [frame])
+        else:
+            for client in late:
+                client.send_frame(frame)
+
+    def abort(self, tail: bytes | None) -> None:
+        """The connection is gone in the middle of an element: close it for its receivers."""
+        if self._head is not None:
+            self._end(FrameEnd(tail or b"", complete=False))

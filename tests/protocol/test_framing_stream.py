@@ -1,0 +1,191 @@
+"""Framer stream mode: large BLOB vectors handed out in pieces (cut-through forwarding)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import random
+
+import pytest
+
+from indipydriver.protocol.errors import ProtocolError
+from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead, Framer
+
+
+def blob_element(nbytes: int, *, wrap: bool = False, device: str = "CCD", name: str = "IMG") -> bytes:
+    raw = os.urandom(nbytes)
+    if wrap:
+        b64 = base64.b64encode(raw)
+        body = b"\n".join(b64[i : i + 72] for i in range(0, len(b64), 72)) + b"\n"
+        enclen = f' enclen="{len(b64)}"'.encode()
+    else:
+        body = base64.b64encode(raw)
+        enclen = b""
+    return (
+        f'<setBLOBVector device="{device}" name="{name}" state="Ok">\n'
+        f'  <oneBLOB name="a" size="{nbytes}" format=".fits"'.encode()
+        + enclen
+        + b">\n"
+        + body
+        + b"</oneBLOB>\n  <oneBLOB name='b' size='0' format='.fits' enclen='0'/>\n"
+        b"</setBLOBVector>\n"
+    )
+
+
+NUM = b'<setNumberVector device="CCD" name="T"><oneNumber name="t">1</oneNumber></setNumberVector>\n'
+PING = b'<pingRequest uid="SetBLOB/1"/>\n'
+
+
+def run(framer: Framer, chunks: list[bytes]) -> list:
+    out: list = []
+    for c in chunks:
+        out.extend(framer.feed(c))
+    return out
+
+
+def assemble(items: list) -> list:
+    """Streams joined back into (tag, attrs, data, complete); frames as (tag, attrs, data, True)."""
+    result: list = []
+    current: list | None = None
+    for item in items:
+        if isinstance(item, Frame):
+            assert current is None, "a frame inside a stream"
+            result.append((item.tag, item.attrs, bytes(item.data), True))
+        elif isinstance(item, FrameHead):
+            assert current is None
+            current = [item.tag, item.attrs, [item.data]]
+        elif isinstance(item, FrameChunk):
+            assert current is not None
+            current[2].append(item.data)
+        elif isinstance(item, FrameEnd):
+            assert current is not None
+            current[2].append(item.data)
+            result.append((current[0], current[1], b"".join(current[2]), item.complete))
+            current = None
+        else:
+            assert isinstance(item, ProtocolError)
+            assert current is None or True
+            result.append(("error", str(item)))
+    assert current is None
+    return result
+
+
+def splits(data: bytes, rng: random.Random, pieces: int) -> list[bytes]:
+    cuts = sorted(rng.sample(range(1, len(data)), pieces))
+    return [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_stream_equals_whole_elements_split_anywhere(wrap: bool) -> None:
+    stream = NUM + blob_element(300_000, wrap=wrap) + PING + blob_element(10) + NUM
+    expected = assemble(Framer().feed(stream))
+    rng = random.Random(7)
+    for trial in range(60):
+        chunks = splits(stream, rng, 1 + trial % 40)
+        items = run(Framer(stream_tags={"setBLOBVector"}, stream_min=4096), chunks)
+        assert assemble(items) == expected
+        assert any(isinstance(i, FrameHead) for i in items) or len(chunks) < 3
+
+
+def test_every_split_of_the_markup_around_the_closing_tags() -> None:
+    element = blob_element(6000)
+    stream = element + PING
+    expected = assemble(Framer().feed(stream))
+    tail_start = len(element) - 60
+    for cut in range(tail_start, len(stream)):
+        for first in (100, 5000):
+            chunks = [stream[:first], stream[first:cut], stream[cut:]]
+            items = run(Framer(stream_tags={"setBLOBVector"}, stream_min=64), [c for c in chunks if c])
+            assert assemble(items) == expected, cut
+
+
+def test_large_element_streams_without_being_kept() -> None:
+    element = blob_element(3_000_000)
+    framer = Framer(stream_tags={"setBLOBVector"})
+    chunk = 1 << 20
+    kinds = []
+    for i in range(0, len(element), chunk):
+        for item in framer.feed(element[i : i + chunk]):
+            kinds.append(type(item).__name__)
+        assert len(framer._buf) < 100  # only a possibly unfinished tag is held
+    assert kinds[0] == "FrameHead" and kinds[-1] == "FrameEnd"
+    assert set(kinds[1:-1]) <= {"FrameChunk"}
+
+
+def test_a_read_is_handed_on_without_copy() -> None:
+    element = blob_element(500_000)
+    framer = Framer(stream_tags={"setBLOBVector"})
+    framer.feed(element[:100_000])
+    middle = element[100_000:400_000]
+    (item,) = framer.feed(middle)
+    assert isinstance(item, FrameChunk) and item.data is middle
+
+
+def test_small_and_complete_elements_stay_frames() -> None:
+    stream = blob_element(1000) + NUM
+    items = Framer(stream_tags={"setBLOBVector"}).feed(stream)
+    assert [type(i) for i in items] == [Frame, Frame]
+
+
+def test_unterminated_blob_followed_by_a_good_element() -> None:
+    element = blob_element(200_000)
+    cut = element[: len(element) // 2]  # stops inside the base64 of the first member
+    framer = Framer(stream_tags={"setBLOBVector"}, stream_min=4096)
+    items = run(framer, [cut[:50_000], cut[50_000:], NUM + PING])
+    got = assemble(items)
+    errors = [g for g in got if g[0] == "error"]
+    assert len(errors) == 1 and "unterminated setBLOBVector" in errors[0][1]
+    blob = got[0]
+    assert blob[0] == "setBLOBVector" and blob[3] is False
+    # The receivers' copy is well-formed: the member and the element are closed.
+    assert blob[2].endswith(b"</oneBLOB>\n</setBLOBVector>\n")
+    assert blob[2].startswith(cut)
+    from xml.etree import ElementTree
+
+    ElementTree.fromstring(blob[2])
+    assert [g[0] for g in got if g[0] != "error"][1:] == ["setNumberVector", "pingRequest"]
+
+
+def test_unterminated_between_members_and_before_streaming() -> None:
+    element = blob_element(200_000)
+    between = element.index(b"</oneBLOB>") + len(b"</oneBLOB>\n")
+    framer = Framer(stream_tags={"setBLOBVector"}, stream_min=4096)
+    got = assemble(run(framer, [element[:between], element[between:between]  + NUM]))
+    assert got[0][2].endswith(b"</oneBLOB>\n</setBLOBVector>\n") and got[0][3] is False
+    assert got[2][0] == "setNumberVector"
+    # Not yet streamed: the broken element is just dropped, the next one is kept.
+    small = blob_element(100)[:150]
+    got = assemble(Framer(stream_tags={"setBLOBVector"}).feed(small + NUM))
+    assert [g[0] for g in got] == ["error", "setNumberVector"]
+
+
+def test_malformed_closing_tag_inside_is_an_error_and_resyncs() -> None:
+    element = blob_element(100_000)
+    bad = element.replace(b"</oneBLOB>", b"</oneBLOBX>", 1)
+    framer = Framer(stream_tags={"setBLOBVector"}, stream_min=4096)
+    got = assemble(run(framer, [bad[:60_000], bad[60_000:] + NUM]))
+    assert got[0][3] is False
+    assert any(g[0] == "error" for g in got)
+    assert got[-1][0] == "setNumberVector"
+
+
+def test_stream_tail_for_a_peer_that_goes_away() -> None:
+    element = blob_element(100_000)
+    framer = Framer(stream_tags={"setBLOBVector"}, stream_min=4096)
+    assert framer.stream_tail() is None
+    framer.feed(element[:50_000])
+    assert framer.stream_tail() == b"</oneBLOB>\n</setBLOBVector>\n"
+
+
+def test_oversized_streamed_element_is_closed_and_skipped() -> None:
+    element = blob_element(200_000)
+    framer = Framer(100_000, stream_tags={"setBLOBVector"}, stream_min=4096)
+    got = assemble(run(framer, [element[i : i + 30_000] for i in range(0, len(element), 30_000)] + [NUM]))
+    assert got[0][3] is False and got[0][0] == "setBLOBVector"
+    assert "larger than" in got[1][1]
+    assert got[-1][0] == "setNumberVector" and len(got) == 3
+
+
+def test_only_blob_vectors_stream() -> None:
+    with pytest.raises(ValueError):
+        Framer(stream_tags={"setNumberVector"})

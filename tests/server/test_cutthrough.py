@@ -1,0 +1,278 @@
+"""Cut-through BLOB forwarding: a driver's setBLOBVector reaches clients while it arrives.
+
+A real Router and real ClientConnections on fake transports, fed through the driver-side
+InboundProtocol with a BlobForwarder, as an executable driver's output is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+from xml.etree import ElementTree
+
+import pytest
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver import clients as clients_module
+from indipyserver.clients import ClientConnection
+from indipyserver.cutthrough import BlobForwarder
+from indipyserver.peerio import InboundProtocol
+from indipyserver.router import Router
+
+DEFS = (
+    b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro"><defBLOB name="a"/></defBLOBVector>\n'
+    b'<defBLOBVector device="Cam" name="RAW" state="Idle" perm="ro"><defBLOB name="a"/></defBLOBVector>\n'
+    b'<defNumberVector device="Cam" name="T" state="Idle" perm="ro">'
+    b'<defNumber name="t" format="%g" min="0" max="0" step="0">1</defNumber></defNumberVector>\n'
+)
+
+
+def blob(nbytes: int, name: str = "IMG", wrap: bool = True, seed: int = 0) -> bytes:
+    raw = random.Random(seed).randbytes(nbytes)
+    b64 = base64.b64encode(raw)
+    if wrap:
+        body = b"\n".join(b64[i : i + 72] for i in range(0, len(b64), 72)) + b"\n"
+    else:
+        body = b64
+    return (
+        f'<setBLOBVector device="Cam" name="{name}" state="Ok">\n'
+        f'  <oneBLOB name="a" size="{nbytes}" format=".bin" enclen="{len(b64)}">\n'.encode()
+        + body
+        + b"  </oneBLOB>\n</setBLOBVector>"
+    )
+
+
+def number(v: int) -> bytes:
+    return (
+        f'<setNumberVector device="Cam" name="T" state="Ok"><oneNumber name="t">{v}</oneNumber>'
+        "</setNumberVector>\n"
+    ).encode()
+
+
+def ping(k: int) -> bytes:
+    return f'<pingRequest uid="SetBLOB/{k}"/>\n'.encode()
+
+
+class FakeTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = bytearray()
+        self.closed = False
+
+    def write(self, data) -> None:  # type: ignore[no-untyped-def]
+        self.out += data
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def set_write_buffer_limits(self, high=None, low=None) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def get_extra_info(self, name, default=None):  # type: ignore[no-untyped-def]
+        return ("127.0.0.1", id(self) % 60000) if name == "peername" else default
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+class FakeDriver:
+    is_remote = False
+    label = "fake-driver"
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.on_send = None
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+        if self.on_send is not None:
+            self.on_send(data)
+
+
+def elements(data: bytes) -> list[Frame]:
+    out = Framer().feed(bytes(data))
+    assert all(isinstance(i, Frame) for i in out), out
+    return out  # type: ignore[return-value]
+
+
+async def setup(*modes: str | None, max_queue_bytes: int = 64 * 1024 * 1024):
+    router = Router()
+    driver = FakeDriver()
+    router.driver_ready(driver)  # type: ignore[arg-type]
+    inbound = InboundProtocol(
+        lambda frames: router.driver_frames(driver, frames),  # type: ignore[arg-type]
+        "fake-driver",
+        BlobForwarder(router, driver),  # type: ignore[arg-type]
+    )
+    inbound.data_received(DEFS)
+    conns = []
+    for mode in modes:
+        client = ClientConnection(router, set(), max_queue_bytes=max_queue_bytes)
+        transport = FakeTransport()
+        client.connection_made(transport)
+        request = b"<getProperties version='1.7'/>"
+        if mode is not None:
+            request += mode.encode()
+        client.data_received(request)
+        transport.out.clear()
+        conns.append((client, transport))
+    await asyncio.sleep(0)
+    return router, driver, inbound, conns
+
+
+def feed_split(inbound: InboundProtocol, data: bytes, rng: random.Random, pieces: int) -> None:
+    cuts = sorted(rng.sample(range(1, len(data)), pieces))
+    for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True):
+        inbound.data_received(data[a:b])
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_split_anywhere_receivers_with_different_blob_modes(seed: int) -> None:
+    _router, driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>',
+        None,  # Never (default): numbers only
+        '<enableBLOB device="Cam">Only</enableBLOB>',
+        '<enableBLOB device="Cam" name="RAW">Also</enableBLOB>',  # only RAW's BLOBs
+    )
+    big = blob(300_000, seed=seed)
+    raw = blob(150_000, name="RAW", wrap=False, seed=seed + 100)
+    stream = big + ping(1) + number(1) + raw + b"\n" + ping(2) + blob(10) + number(2)
+    feed_split(inbound, stream, random.Random(seed), 1 + seed * 37)
+    await asyncio.sleep(0)
+    also, never, only, rawonly = (elements(t.out) for _c, t in conns)
+    assert [f.tag for f in also] == ["setBLOBVector", "setNumberVector", "setBLOBVector",
+                                     "setBLOBVector", "setNumberVector"]
+    assert bytes(also[0].data) == big and bytes(also[2].data) == raw
+    assert [f.tag for f in never] == ["setNumberVector", "setNumberVector"]
+    assert [f.tag for f in only] == ["setBLOBVector"] * 3
+    assert [bytes(f.data) for f in rawonly if f.tag == "setBLOBVector"] == [raw]
+    assert [d for d in driver.sent if b"pingReply" in d] == [
+        b'<pingReply uid="SetBLOB/1"/>', b'<pingReply uid="SetBLOB/2"/>'
+    ]
+
+
+async def test_ping_is_answered_after_the_blob_is_queued_to_its_clients() -> None:
+    _router, driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    client, transport = conns[0]
+    big = blob(500_000)
+    seen: list[int] = []
+    driver.on_send = lambda data: seen.append(len(transport.out) + client._queue.nbytes)
+    for i in range(0, len(big), 50_000):
+        inbound.data_received(big[i : i + 50_000])
+        assert not seen
+    inbound.data_received(ping(1))
+    assert seen == [len(big)]
+
+
+async def test_other_elements_wait_until_the_streamed_blob_is_complete() -> None:
+    router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    big = blob(400_000)
+    inbound.data_received(big[:200_000])
+    router.send_message("hello from the server")  # e.g. another driver's traffic meanwhile
+    await asyncio.sleep(0)
+    inbound.data_received(big[200_000:])
+    await asyncio.sleep(0)
+    got = elements(conns[0][1].out)
+    assert [f.tag for f in got] == ["setBLOBVector", "message"]
+    assert bytes(got[0].data) == big
+
+
+async def test_slow_receiver_gets_the_started_blob_whole_then_only_the_latest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", -1.0)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>',
+        '<enableBLOB device="Cam">Also</enableBLOB>',
+        max_queue_bytes=8_000_000,
+    )
+    (fast, fast_t), (slow, slow_t) = conns
+    slow.pause_writing()  # its socket takes nothing from now on
+    blobs = [blob(1_500_000, seed=k) for k in range(3)]
+    for k, element in enumerate(blobs):
+        for i in range(0, len(element), 1 << 20):
+            inbound.data_received(element[i : i + (1 << 20)])
+        inbound.data_received(ping(k))
+        if k == 0:
+            assert slow._slow  # it fell behind during the first BLOB, which it still gets whole
+    await asyncio.sleep(0)
+    assert [bytes(f.data) for f in elements(fast_t.out)] == blobs
+    assert slow._queue.dropped == 1  # the second BLOB was superseded by the third
+    slow.resume_writing()
+    assert [bytes(f.data) for f in elements(slow_t.out)] == [blobs[0], blobs[2]]
+    assert not slow_t.closed
+
+
+async def test_unterminated_blob_is_closed_for_receivers_and_next_element_delivered() -> None:
+    _router, driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', None
+    )
+    big = blob(300_000)
+    inbound.data_received(big[:150_000])
+    inbound.data_received(big[150_000:200_000] + number(7) + ping(1))
+    await asyncio.sleep(0)
+    also = conns[0][1].out
+    got = elements(also)
+    assert [f.tag for f in got] == ["setBLOBVector", "setNumberVector"]
+    ElementTree.fromstring(bytes(got[0].data))  # well-formed, with a truncated value
+    assert bytes(got[0].data).startswith(big[:200_000])
+    assert [f.tag for f in elements(conns[1][1].out)] == ["setNumberVector"]
+    assert b'<pingReply uid="SetBLOB/1"/>' in driver.sent
+
+
+async def test_driver_gone_in_the_middle_of_a_blob() -> None:
+    _router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    big = blob(300_000)
+    inbound.data_received(big[:200_000])
+    inbound.connection_lost(None)
+    await asyncio.sleep(0)
+    (got,) = elements(conns[0][1].out)
+    ElementTree.fromstring(bytes(got.data))
+
+
+async def test_snooped_blob_is_routed_whole() -> None:
+    router, driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    snooper = FakeDriver()
+    snooper.label = "snooper"
+    router.driver_ready(snooper)  # type: ignore[arg-type]
+    router.driver_frames(snooper, Framer().feed(  # type: ignore[arg-type]
+        b'<getProperties device="Cam" version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
+    ))
+    big = blob(300_000)
+    for i in range(0, len(big), 70_000):
+        inbound.data_received(big[i : i + 70_000])
+    await asyncio.sleep(0)
+    assert big in snooper.sent
+    assert [bytes(f.data) for f in elements(conns[0][1].out)] == [big]
+    del driver
+
+
+async def test_two_drivers_streaming_to_one_client_never_interleave() -> None:
+    router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    other = FakeDriver()
+    other.label = "other"
+    router.driver_ready(other)  # type: ignore[arg-type]
+    inbound2 = InboundProtocol(
+        lambda frames: router.driver_frames(other, frames),  # type: ignore[arg-type]
+        "other",
+        BlobForwarder(router, other),  # type: ignore[arg-type]
+    )
+    inbound2.data_received(DEFS.replace(b"Cam", b"Cam2"))
+    conns[0][0].data_received(b'<enableBLOB device="Cam2">Also</enableBLOB>')
+    a = blob(300_000, seed=1)
+    b = blob(300_000, seed=2).replace(b'device="Cam"', b'device="Cam2"')
+    for i in range(0, 300_000, 60_000):
+        inbound.data_received(a[i : i + 60_000])
+        inbound2.data_received(b[i : i + 60_000])
+    inbound.data_received(a[300_000:])
+    inbound2.data_received(b[300_000:])
+    await asyncio.sleep(0)
+    got = [bytes(f.data) for f in elements(conns[0][1].out) if f.tag == "setBLOBVector"]
+    assert sorted(got) == sorted([a, b])
