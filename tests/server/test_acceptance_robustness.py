@@ -13,7 +13,8 @@ another driver) is still fully served afterwards:
 * an executable driver that stops reading: its queue stays under max_queue_bytes, the excess is
   dropped with a log line, and everything else keeps working;
 * a remote server that sends malformed XML: logged with its label, its good output reaches
-  clients.
+  clients;
+* a client beyond maxconnections: told with a message, logged, closed; its slot is reusable.
 """
 
 from __future__ import annotations
@@ -259,3 +260,27 @@ async def test_malformed_xml_from_a_remote_server_is_logged_and_its_good_output_
         await remote.wait_closed()
     lines = [r.getMessage() for r in caplog.records if "malformed XML" in r.getMessage()]
     assert lines and all(f"127.0.0.1:{port}" in line for line in lines), lines
+
+
+async def test_a_client_beyond_maxconnections_is_told_logged_and_its_slot_is_reusable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The refused client gets a device-less message and is closed, the refusal is logged, the
+    connected client is not disturbed, and once it leaves a new client is accepted."""
+    async with running(server(make_gadget(), maxconnections=1)) as srv:
+        first = await RawClient.connect(srv.port)
+        await _served(first, "first")
+        with caplog.at_level(logging.WARNING, logger="indipyserver.clients"):
+            refused = await RawClient.connect(srv.port)
+            with pytest.raises(EOFError):
+                await refused.read_until(lambda fs: False)
+        assert refused.tags() == ["message"]
+        assert "refused client" in caplog.text and "maxconnections" in caplog.text
+        await _served(first, "first-again")
+        await first.close()
+        for _ in range(100):
+            if not srv.clients:
+                break
+            await asyncio.sleep(0.01)
+        later = await RawClient.connect(srv.port)
+        await _served(later, "later")
