@@ -24,6 +24,7 @@ from indipydriver.protocol.framing import Frame, Framer
 
 from .clientqueue import ClientQueue
 from .flowcontrol import flow_for
+from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
 from .router import message_frame
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class ClientConnection(asyncio.Protocol):
         self._queue = ClientQueue()
         self._framer = Framer()
         self._transport: asyncio.Transport | None = None
+        self._read_size = 0  # adapted per read (peerio.adapt_read_size); 0: not ours
         self._loop = asyncio.get_running_loop()
         self._flow = flow_for(self._loop)
         self._paused = False
@@ -129,6 +131,10 @@ class ClientConnection(asyncio.Protocol):
             transport.close()
             return
         transport.set_write_buffer_limits(high=self.HIGH_WATER, low=self.LOW_WATER)
+        if isinstance(getattr(transport, "max_size", None), int):
+            # Small reads while the client sends little (peerio.SMALL_READ_SIZE).
+            transport.max_size = SMALL_READ_SIZE  # type: ignore[attr-defined]
+            self._read_size = SMALL_READ_SIZE
         self.connections.add(self)
         self._registered = True
         self.router.add_client(self)
@@ -148,6 +154,9 @@ class ClientConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closing:
             return
+        size = self._read_size
+        if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
+            self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
         good: list[Frame] = []
         for item in self._framer.feed(data):
             if isinstance(item, ProtocolError):
