@@ -262,3 +262,15 @@ async def test_one_of_many_and_at_most_one_never_send_two_members_on(
                 assert on == [member] and values[-1] is SwitchState.ON
             else:
                 assert member not in on
+
+
+async def test_sends_before_serving_are_dropped_not_delivered_later() -> None:
+    """Strengthens test_sending's 'dropped, not raised': a set or message sent before the driver
+    serves is not queued up and replayed once a client connects (it would be stale)."""
+    driver = make_driver()
+    await driver[DEV]["NUM"].send_setVector()
+    await driver[DEV].send_message("too early")
+    async with DriverHarness(driver) as client:
+        assert await client.collect(0.2) == []
+        await driver[DEV].send_message("on time")
+        assert (await client.expect(pe.Message)).message == "on time"
