@@ -14,7 +14,8 @@ another driver) is still fully served afterwards:
   dropped with a log line, and everything else keeps working;
 * a remote server that sends malformed XML: logged with its label, its good output reaches
   clients;
-* a client beyond maxconnections: told with a message, logged, closed; its slot is reusable.
+* a client beyond maxconnections: told with a message, logged, closed; its slot is reusable;
+* a 1 MiB stderr "line" from an executable driver: logged in bounded pieces, nothing lost.
 """
 
 from __future__ import annotations
@@ -284,3 +285,43 @@ async def test_a_client_beyond_maxconnections_is_told_logged_and_its_slot_is_reu
             await asyncio.sleep(0.01)
         later = await RawClient.connect(srv.port)
         await _served(later, "later")
+
+
+CHATTY_DRIVER = f"#!{sys.executable}\n" + textwrap.dedent(
+    """
+    import os, sys
+    sys.stderr.write("x" * (1 << 20))  # 1 MiB without a newline
+    sys.stderr.write("\\nlast words\\n")
+    sys.stderr.flush()
+    os.write(1, b'<defTextVector device="Chatty" name="T" state="Ok" perm="ro">'
+                b'<defText name="t">ok</defText></defTextVector>\\n')
+    while os.read(0, 65536):
+        pass
+    """
+)
+
+
+async def test_a_huge_stderr_line_from_an_executable_driver_is_logged_in_bounded_pieces(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Huge input on stderr: no log record holds more than the line limit (64 KiB plus one
+    read), nothing is lost, and the driver's INDI output still reaches clients."""
+    script = tmp_path / "chatty_driver.py"
+    script.write_text(CHATTY_DRIVER)
+    script.chmod(0o755)
+    srv = server()
+    srv.add_exdriver(str(script), max_restarts=0)
+    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
+        async with running(srv):
+            c = await RawClient.connect(srv.port)
+            await c.send("<getProperties/>")
+            await c.wait_for("defTextVector", device="Chatty")
+            for _ in range(200):
+                if "last words" in caplog.text:
+                    break
+                await asyncio.sleep(0.01)
+    pieces = [r.getMessage() for r in caplog.records if "chatty_driver.py: " in r.getMessage()]
+    assert any(p.endswith("last words") for p in pieces)
+    xs = [p.split("chatty_driver.py: ", 1)[1] for p in pieces if "xxxx" in p]
+    assert sum(len(x) for x in xs) == 1 << 20
+    assert len(xs) > 1 and max(len(x) for x in xs) <= 64 * 1024 + 65536
