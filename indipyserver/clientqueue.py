@@ -77,6 +77,16 @@ class ClientQueue:
         self._items.append(data)
         self.nbytes += len(data)
 
+    def drop_superseded(self, device: str, name: str) -> None:
+        """Drop the queued set of (device, name) not yet started: a newer one is on its way."""
+        index = self._latest.pop((device, name), None)
+        if index is not None and index >= self._start:
+            old = self._items[index]
+            if old is not None:
+                self._items[index] = None
+                self.nbytes -= len(old)
+                self.dropped += 1
+
     def open_stream(self) -> None:
         """Pieces of one element follow (`put_piece`) until `close_stream`."""
         assert not self.streaming

@@ -94,6 +94,8 @@ class ClientConnection(asyncio.Protocol):
         self._slow = False
         self._written = 0  # bytes handed to the transport
         self._progress_mark = 0
+        self._progress_at = 0.0
+        self._paused_sent = 0  # _sent() when the transport last paused
         self._timer: asyncio.TimerHandle | None = None
         self.closed = asyncio.Event()
 
@@ -191,6 +193,7 @@ class ClientConnection(asyncio.Protocol):
     def pause_writing(self) -> None:
         self._paused = True
         self._paused_at = self._loop.time()
+        self._paused_sent = self._sent()
         self._resumed_since_pause = False
 
     def resume_writing(self) -> None:
@@ -221,6 +224,13 @@ class ClientConnection(asyncio.Protocol):
             return False
         queue.open_stream()
         return True
+
+    def stream_late(self, device: str, name: str) -> None:
+        """A BLOB of (device, name) this client did not `stream_begin` is arriving and will be
+        given to it whole: if the client is slow, its queued older one is stale already
+        (dropped now rather than at the end, so both are never held at once)."""
+        if self._slow and not self._closing:
+            self._queue.drop_superseded(device, name)
 
     def stream_piece(self, data: bytes) -> None:
         """The next bytes of the element begun with `stream_begin`."""
@@ -307,19 +317,41 @@ class ClientConnection(asyncio.Protocol):
             return
         self._congested = True
         self._progress_mark = self._sent()
+        self._progress_at = self._loop.time()
         self._flow.congest(self)
-        self._timer = self._loop.call_later(SLOW_AFTER, self._check_progress)
+        self._arm_progress_check(self._progress_at)
+
+    def _arm_progress_check(self, now: float) -> None:
+        """Check again when SLOW_AFTER has passed without progress -- or sooner, when the
+        client will have been paused NEVER_RESUMED_SLOW_AFTER without taking a single byte:
+        the drivers are held up meanwhile, so a client that has stopped reading is let go as
+        soon as that is known rather than after the full SLOW_AFTER."""
+        delay = self._progress_at + SLOW_AFTER - now
+        if self._paused and not self._resumed_since_pause and self._sent() == self._paused_sent:
+            delay = min(delay, self._paused_at + NEVER_RESUMED_SLOW_AFTER - now)
+        self._timer = self._loop.call_later(max(delay, 0.001), self._check_progress)
 
     def _check_progress(self) -> None:
         self._timer = None
         if not self._congested or self._closing:
             return
+        now = self._loop.time()
         sent = self._sent()
-        if sent > self._progress_mark:
+        if (
+            self._paused
+            and not self._resumed_since_pause
+            and sent == self._paused_sent
+            and now - self._paused_at >= NEVER_RESUMED_SLOW_AFTER
+        ):
+            self._become_slow()  # not a byte taken since it was paused
+        elif sent > self._progress_mark:
             self._progress_mark = sent
-            self._timer = self._loop.call_later(SLOW_AFTER, self._check_progress)
-        else:
+            self._progress_at = now
+            self._arm_progress_check(now)
+        elif now - self._progress_at >= SLOW_AFTER * 0.99:
             self._become_slow()
+        else:
+            self._arm_progress_check(now)
 
     def _become_slow(self) -> None:
         self._not_behind()

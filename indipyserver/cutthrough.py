@@ -15,7 +15,8 @@ Per receiver the choice is made once, before the first piece (`ClientConnection.
   until the element is complete;
 * a client that is slow, or already receiving another streamed element, is *late*: it gets the
   element whole at its end through ``send_frame`` (so superseded BLOBs are still dropped for it,
-  as before);
+  as before; a slow client's queued older BLOB of the property is dropped as soon as the new
+  one starts, so that the server never holds both for it);
 * when the router cannot decide from the start tag (snooping drivers, an unowned device) the
   element is assembled and routed whole with ``driver_frames``, as before.
 
@@ -95,6 +96,9 @@ class BlobForwarder:
                     receivers.append(client)
                 else:
                     late.append(client)
+                    superseded = getattr(client, "stream_late", None)
+                    if superseded is not None:
+                        superseded(head.attrs["device"], head.attrs["name"])
         self._receivers = receivers
         self._late = late
         self._parts = bytearray(head.data) if (self._whole or late) else None

@@ -276,3 +276,60 @@ async def test_two_drivers_streaming_to_one_client_never_interleave() -> None:
     await asyncio.sleep(0)
     got = [bytes(f.data) for f in elements(conns[0][1].out) if f.tag == "setBLOBVector"]
     assert sorted(got) == sorted([a, b])
+
+
+async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The drivers are held up while a client is congested: one that has not taken a byte
+    since its transport paused is declared slow after NEVER_RESUMED_SLOW_AFTER, not SLOW_AFTER."""
+    monkeypatch.setattr(clients_module, "SLOW_AFTER", 5.0)
+    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
+    )
+    client, _t = conns[0]
+    client.pause_writing()
+    inbound.data_received(blob(2_000_000))
+    assert client._congested and not client._slow
+    await asyncio.sleep(0.15)
+    assert client._slow and not client._congested
+
+
+async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clients_module, "SLOW_AFTER", 5.0)
+    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
+    )
+    client, transport = conns[0]
+    buffered = [600_000]
+    transport.get_write_buffer_size = lambda: buffered[0]  # type: ignore[method-assign]
+    client.pause_writing()
+    inbound.data_received(blob(2_000_000))
+    assert client._congested
+    buffered[0] = 500_000  # the kernel took some: it reads, slowly
+    await asyncio.sleep(0.15)
+    assert client._congested and not client._slow
+
+
+async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", -1.0)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
+    )
+    client, transport = conns[0]
+    client.pause_writing()
+    first, second, third = (blob(1_500_000, seed=k) for k in range(3))
+    for element in (first, second):  # streamed (reads of 1 MiB); the second one late
+        for i in range(0, len(element), 1 << 20):
+            inbound.data_received(element[i : i + (1 << 20)])
+    assert client._slow
+    held = client._queue.nbytes
+    inbound.data_received(third[:300_000])  # the third starts: the second is stale now
+    assert client._queue.nbytes < held - 1_000_000
+    inbound.data_received(third[300_000:])
+    client.resume_writing()
+    assert [bytes(f.data) for f in elements(transport.out)] == [first, third]
