@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import threading
+import weakref
 from typing import Any
 
 from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
@@ -13,6 +14,16 @@ from .driverconn import DriverConnection, InProcessDriverConnection
 from .router import Router
 
 logger = logging.getLogger(__name__)
+
+#: The servers running on each event loop that asked to stop on SIGINT/SIGTERM.
+_SIGNAL_SERVERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[IPyServer]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _stop_servers_on(loop: asyncio.AbstractEventLoop, sig: signal.Signals) -> None:
+    for server in list(_SIGNAL_SERVERS.get(loop, ())):
+        server._on_signal(sig)
 
 
 class IPyServer:
@@ -129,7 +140,7 @@ class IPyServer:
             self.port,
         )
         self.port = server.sockets[0].getsockname()[1]
-        signals = self._install_signals()
+        self._install_signals()
         logger.info("serving INDI on %s:%d", self.host, self.port)
         try:
             async with asyncio.TaskGroup() as tg:
@@ -146,8 +157,7 @@ class IPyServer:
             server.close()
             for client in list(self.clients):
                 client.close()
-            for sig in signals:
-                self._loop.remove_signal_handler(sig)
+            self._remove_signals()
             logger.info("server on port %d stopped", self.port)
 
     async def started(self) -> None:
@@ -182,17 +192,40 @@ class IPyServer:
         )
 
     def _install_signals(self) -> list[signal.Signals]:
+        """Stop on SIGINT/SIGTERM; one handler per loop serves every server running on it.
+
+        `add_signal_handler` replaces the loop's previous handler, so servers sharing a loop
+        (examples/chain.py runs three) register in `_SIGNAL_SERVERS` and the first one in
+        installs the handler that stops them all.
+        """
         if not self.handle_signals or threading.current_thread() is not threading.main_thread():
             return []
-        assert self._loop is not None
+        loop = self._loop
+        assert loop is not None
+        servers = _SIGNAL_SERVERS.setdefault(loop, set())
+        servers.add(self)
+        if len(servers) > 1:
+            return []
         installed = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                self._loop.add_signal_handler(sig, self._on_signal, sig)
+                loop.add_signal_handler(sig, _stop_servers_on, loop, sig)
             except (NotImplementedError, RuntimeError):
                 continue
             installed.append(sig)
         return installed
+
+    def _remove_signals(self) -> None:
+        """Leave the loop's signal registry; the last server out removes the handler."""
+        loop = self._loop
+        servers = _SIGNAL_SERVERS.get(loop) if loop is not None else None
+        if loop is None or servers is None or self not in servers:
+            return
+        servers.discard(self)
+        if not servers:
+            del _SIGNAL_SERVERS[loop]
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
     def _on_signal(self, sig: signal.Signals) -> None:
         logger.info("%s: shutting down", sig.name)
