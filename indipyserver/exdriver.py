@@ -189,12 +189,19 @@ class ExDriverConnection(DriverConnection):
                     await inbound.closed.wait()
                     pumping.cancel()
                 finally:
-                    # Closing stdin first lets a C driver exit by itself (it exits on EOF).
-                    for transport in (write_transport, read_transport):
-                        if transport is not None:
-                            transport.close()
-                    write_pipe.close()
-                    read_pipe.close()
+                    # Closing stdin first lets a C driver exit by itself (it exits on EOF). A
+                    # driver that stopped reading never drains what is buffered for it, so its
+                    # transport is aborted: close() would wait for that drain for ever and leak.
+                    if write_transport is None:
+                        write_pipe.close()
+                    elif write_transport.get_write_buffer_size():
+                        write_transport.abort()
+                    else:
+                        write_transport.close()
+                    if read_transport is None:
+                        read_pipe.close()
+                    else:
+                        read_transport.close()
                     await self._reap(process)
         finally:
             self._process = None
