@@ -29,6 +29,7 @@ closing sequence (``FrameEnd.complete`` False): the receivers' streams stay well
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead
@@ -48,11 +49,20 @@ STREAM_TAGS = frozenset({"setBLOBVector"})
 class BlobForwarder:
     """Delivers the streamed elements read from one driver-side connection."""
 
-    __slots__ = ("_driver", "_head", "_late", "_parts", "_receivers", "_router", "_whole")
+    __slots__ = ("_driver", "_head", "_late", "_on_whole", "_parts", "_receivers", "_router", "_whole")
 
-    def __init__(self, router: Router, driver: DriverConnection) -> None:
+    def __init__(
+        self,
+        router: Router,
+        driver: DriverConnection,
+        on_whole: Callable[[list[Frame]], None] | None = None,
+    ) -> None:
+        """`on_whole` routes an element that had to be assembled (default:
+        ``router.driver_frames(driver, ...)``); a connection that filters what it reads
+        passes its own frame handler."""
         self._router = router
         self._driver = driver
+        self._on_whole = on_whole
         self._head: FrameHead | None = None
         self._receivers: list = []  # type: ignore[type-arg]  # clients taking the pieces
         self._late: list[ClientSink] = []  # clients given the element whole at its end
@@ -127,7 +137,10 @@ class BlobForwarder:
         parts += data
         frame = Frame(head.tag, head.attrs, parts)  # type: ignore[arg-type]  # nobody writes to it
         if self._whole:
-            self._router.driver_frames(self._driver, [frame])
+            if self._on_whole is not None:
+                self._on_whole([frame])
+            else:
+                self._router.driver_frames(self._driver, [frame])
         else:
             for client in late:
                 client.send_frame(frame)

@@ -252,8 +252,14 @@ class OutboundProtocol(asyncio.BaseProtocol):
 class StreamProtocol(InboundProtocol):
     """Both directions over one socket (a remote INDI server)."""
 
-    def __init__(self, on_frames: Callable[[list[Frame]], None], label: str, gate: WriteGate) -> None:
-        super().__init__(on_frames, label)
+    def __init__(
+        self,
+        on_frames: Callable[[list[Frame]], None],
+        label: str,
+        gate: WriteGate,
+        forwarder: BlobForwarder | None = None,
+    ) -> None:
+        super().__init__(on_frames, label, forwarder)
         self._gate = gate
 
     def pause_writing(self) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from indipydriver.protocol.escaping import escape_entities
 
 from .backoff import Backoff
+from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .peerio import StreamProtocol, WriteGate, pump
 
@@ -128,7 +129,10 @@ class RemoteConnection(DriverConnection):
         loop = asyncio.get_running_loop()
         while True:
             gate = WriteGate()
-            protocol = StreamProtocol(lambda frames: self._frames(router, frames), self.label, gate)
+            on_frames = functools.partial(self._frames, router)
+            # BLOBs from the remote are passed on while they arrive (cutthrough.py).
+            forwarder = BlobForwarder(router, self, on_frames)
+            protocol = StreamProtocol(on_frames, self.label, gate, forwarder)
             try:
                 transport, _ = await asyncio.wait_for(
                     loop.create_connection(functools.partial(_same, protocol), self.host, self.port),

@@ -333,3 +333,45 @@ async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
     inbound.data_received(third[300_000:])
     client.resume_writing()
     assert [bytes(f.data) for f in elements(transport.out)] == [first, third]
+
+
+@pytest.mark.parametrize("pinned", [None, "Cam"])
+async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filters(
+    pinned: str | None,
+) -> None:
+    from indipyserver.backoff import Backoff
+    from indipyserver.remote import RemoteConnection
+
+    big = blob(2_000_000, seed=5)
+    other = blob(300_000, seed=6).replace(b'device="Cam"', b'device="Other"')
+    other_defs = DEFS.replace(b"Cam", b"Other")
+    done = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(DEFS + other_defs)
+        await asyncio.sleep(0.1)  # the client's enableBLOB is in place
+        for element in (other, big, number(3)):
+            for i in range(0, len(element), 100_000):
+                writer.write(element[i : i + 100_000])
+                await writer.drain()
+                await asyncio.sleep(0)
+        await done.wait()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = Router()
+    client = ClientConnection(router, set())
+    transport = FakeTransport()
+    client.connection_made(transport)
+    client.data_received(b"<getProperties version='1.7'/><enableBLOB>Also</enableBLOB>")
+    conn = RemoteConnection("127.0.0.1", port, device=pinned, backoff=Backoff(initial=0.05))
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))
+        async with asyncio.timeout(10):
+            while b"setNumberVector" not in transport.out:
+                await asyncio.sleep(0.01)
+        done.set()
+        task.cancel()
+    got = [bytes(f.data) for f in elements(transport.out) if f.tag == "setBLOBVector"]
+    assert got == ([big] if pinned else [other, big])
