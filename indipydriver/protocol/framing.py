@@ -41,6 +41,15 @@ logger = logging.getLogger(__name__)
 # `<` is excluded from attribute values (XML forbids it there) so a broken tag cannot swallow
 # the elements after it.
 _START_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*+)((?:[^<>\"']++|\"[^<\"]*+\"|'[^<']*+')*+)(>?)")
+# The start tag as the _START state reads it: only `name="value"` pairs after whitespace. A tag
+# that is not XML, such as `<not xml>` (an attribute without a value), stops matching early, so
+# it is reported and skipped instead of opening an element that buffers the stream behind it
+# while waiting for `</not`. One pass, whatever way the stream is split.
+_STRICT_START_TAG = re.compile(
+    rb"<([A-Za-z_][\w.:-]*+)"
+    rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+"
+    rb"[ \t\r\n]*+/?)(>?)"
+)
 _ATTR = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _RESYNC_POINT = re.compile(rb"<[A-Za-z_?]")
 _CLOSE_TAIL = re.compile(rb"[ \t\r\n]*+>")
@@ -308,7 +317,7 @@ class Framer:
                         continue
                     self._start_hint = n
                     break
-                m = _START_TAG.match(work, pos)
+                m = _STRICT_START_TAG.match(work, pos)
                 assert m is not None  # `<` + name start always matches
                 if m.group(3):
                     attrs_raw = m.group(2)
@@ -341,10 +350,13 @@ class Framer:
                         pos = e
                         state = _IDLE
                         continue
-                    # an opening quote whose value has not ended yet
+                    # Not a well-formed attribute here. More bytes may still complete it (a
+                    # quoted value not yet ended, a name cut by the read); a `<` after it
+                    # settles it: the tag is malformed and the stream resumes at that `<`.
                     lt = work.find(b"<", e + 1)
                     if lt >= 0:
-                        out.append(self._error("unterminated attribute value", offset + e))
+                        what = bytes(work[pos : min(lt, pos + 80)])
+                        out.append(self._error(f"malformed start tag {what!r}", offset + e))
                         pos = lt
                         state = _IDLE
                         continue
