@@ -121,6 +121,12 @@ def ping_reply(frame: Frame) -> Frame:
 # -- per-connection state ----------------------------------------------------------------
 
 
+#: Named interests / enableBLOB entries kept per connection. A peer naming ever new devices or
+#: properties must not grow server memory without bound: past this, interest widens to all
+#: devices (more traffic, nothing missed) and further named BLOB modes are ignored (logged).
+MAX_NAMED_ENTRIES = 10_000
+
+
 class BlobModes:
     """enableBLOB state of one connection: default Never, per device, per property."""
 
@@ -137,6 +143,13 @@ class BlobModes:
             self.default = mode
             self.devices.clear()
             self.props.clear()
+        elif len(self.devices) + len(self.props) >= MAX_NAMED_ENTRIES and (
+            (device, name) not in self.props if name else device not in self.devices
+        ):
+            logger.warning(
+                "enableBLOB for %r %r ignored: more than %d named BLOB modes on one connection",
+                device, name, MAX_NAMED_ENTRIES,
+            )
         elif name:
             self.props[(device, name)] = mode
         else:
@@ -169,7 +182,7 @@ class BlobModes:
 class ClientState:
     """What the router knows of one client: its interests and BLOB modes."""
 
-    __slots__ = ("all_devices", "blobs", "chained", "interests", "simple", "sink")
+    __slots__ = ("_entries", "all_devices", "blobs", "chained", "interests", "simple", "sink")
 
     def __init__(self, sink: ClientSink) -> None:
         self.sink = sink
@@ -179,6 +192,7 @@ class ClientState:
         self.interests: dict[str, set[str] | None] = {}
         self.blobs = BlobModes()
         self.simple = False  # all devices, default BLOB modes: the fast path
+        self._entries = 0  # distinct named interests recorded
 
     def _update(self) -> None:
         self.simple = self.all_devices and self.blobs.is_default
@@ -190,15 +204,28 @@ class ClientState:
             if not self.interests:
                 self.all_devices = self.chained = True
         elif device:
+            if self._entries >= MAX_NAMED_ENTRIES and not self.all_devices:
+                logger.warning(
+                    "client %s named more than %d devices/properties: it now gets all devices",
+                    self.sink.label, MAX_NAMED_ENTRIES,
+                )
+                self.all_devices = True
+            if self.all_devices:
+                self._update()
+                return
             names = self.interests.get(device, ())
             if names is None:
                 pass
             elif not name:
                 self.interests[device] = None
+                self._entries += 1
             elif isinstance(names, set):
-                names.add(name)
+                if name not in names:
+                    names.add(name)
+                    self._entries += 1
             else:  # () : nothing asked of this device yet
                 self.interests[device] = {name}
+                self._entries += 1
         elif getproperties and not self.interests:
             self.all_devices = True
         self._update()

@@ -734,3 +734,44 @@ def test_a_property_never_after_device_also_is_passed_to_the_remote(router: Rout
                                    '<enableBLOB device="X" name="B">Never</enableBLOB>'))
     assert r.text() == ('<enableBLOB device="X">Also</enableBLOB>\n'
                         '<enableBLOB device="X" name="B">Never</enableBLOB>\n')
+
+
+def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bound(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Memory stays bounded whatever a client names: past MAX_NAMED_ENTRIES its interest becomes
+    'all devices' (it gets more, never less) with one warning; repeats of one name never count."""
+    from indipyserver.router import MAX_NAMED_ENTRIES, ClientState
+
+    class Sink:
+        label = "client 1"
+
+        def send_frame(self, frame: object) -> None:
+            pass
+
+    state = ClientState(Sink())  # type: ignore[arg-type]
+    for _ in range(3 * MAX_NAMED_ENTRIES):
+        state.add_interest("Scope", "COORD", False)  # one real interest, repeated
+    assert not state.all_devices and state.interested("Scope", "COORD")
+    assert not state.interested("Other", None)
+    with caplog.at_level("WARNING", logger="indipyserver.router"):
+        for i in range(MAX_NAMED_ENTRIES + 100):
+            state.add_interest(f"bogus{i}", None, False)
+    assert state.all_devices and state.interested("Other", None)
+    assert len(state.interests) <= MAX_NAMED_ENTRIES
+    assert sum("now gets all devices" in r.message for r in caplog.records) == 1
+
+
+def test_named_blob_modes_are_capped_per_connection(caplog: pytest.LogCaptureFixture) -> None:
+    """enableBLOB naming ever new properties is ignored past the cap (logged); known ones still change."""
+    from indipydriver.protocol import BLOBEnable
+    from indipyserver.router import MAX_NAMED_ENTRIES, BlobModes
+
+    modes = BlobModes()
+    with caplog.at_level("WARNING", logger="indipyserver.router"):
+        for i in range(MAX_NAMED_ENTRIES + 50):
+            modes.set("Cam", f"P{i}", BLOBEnable.ALSO)
+    assert len(modes.props) == MAX_NAMED_ENTRIES
+    assert any("ignored" in r.message for r in caplog.records)
+    modes.set("Cam", "P0", BLOBEnable.NEVER)  # an existing entry may still change
+    assert modes.mode("Cam", "P0") is BLOBEnable.NEVER
