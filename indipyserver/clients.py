@@ -185,7 +185,7 @@ class ClientConnection(asyncio.Protocol):
         # indiserver still handles what a half-closed client sent (indi_setprop does this);
         # everything has been routed already, so send what is queued, then close.
         self._eof = True
-        if not self._queue:
+        if not self._queue and not self._queue.streaming:  # never cut a streamed BLOB
             return False
         self._schedule_flush()
         return True

@@ -375,3 +375,17 @@ async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filt
         task.cancel()
     got = [bytes(f.data) for f in elements(transport.out) if f.tag == "setBLOBVector"]
     assert got == ([big] if pinned else [other, big])
+
+
+async def test_a_half_closed_client_gets_the_streamed_blob_whole_before_closing() -> None:
+    _router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    client, transport = conns[0]
+    big = blob(300_000)
+    inbound.data_received(big[:200_000])
+    await asyncio.sleep(0)  # written: its queue is empty in the middle of the element
+    assert client.eof_received() is True
+    assert not transport.closed
+    inbound.data_received(big[200_000:])
+    await asyncio.sleep(0)
+    assert transport.closed
+    assert [bytes(f.data) for f in elements(transport.out)] == [big]
