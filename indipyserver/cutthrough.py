@@ -49,7 +49,16 @@ STREAM_TAGS = frozenset({"setBLOBVector"})
 class BlobForwarder:
     """Delivers the streamed elements read from one driver-side connection."""
 
-    __slots__ = ("_driver", "_head", "_late", "_on_whole", "_parts", "_receivers", "_router", "_whole")
+    __slots__ = (
+        "_driver",
+        "_head",
+        "_late",
+        "_on_whole",
+        "_parts",
+        "_receivers",
+        "_router",
+        "_whole",
+    )
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import ProtocolError
 from .escaping import unescape
@@ -69,7 +70,8 @@ _STREAM = 5  # inside an element that may be handed out in pieces (Framer stream
 #: Streamable elements and their member tag (the only child allowed in their body).
 _STREAM_MEMBERS = {"setBLOBVector": b"oneBLOB", "newBLOBVector": b"oneBLOB"}
 _END_TAG = re.compile(rb"</([A-Za-z_][\w.:-]*+)[ \t\r\n]*+(>?)")
-_MAX_MARKUP = 1 << 16  # a start/end tag or comment inside a streamed element longer than this is an error
+#: A start/end tag or comment inside a streamed element longer than this is an error.
+_MAX_MARKUP = 1 << 16
 
 _BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
 
@@ -242,7 +244,9 @@ class Framer:
         return out
 
     # The scanner is one function with local variables: it runs once per frame on the hot path.
-    def _scan(self, work: bytes | bytearray, out: list[Frame | ProtocolError]) -> int:
+    # `out` also takes FrameHead/FrameChunk/FrameEnd in stream mode (Any: `feed` keeps its
+    # declared type for the callers that never stream).
+    def _scan(self, work: bytes | bytearray, out: list[Any]) -> int:
         n = len(work)
         pos = 0
         state = self._state
@@ -533,7 +537,9 @@ class Framer:
                             # closing sequence matches where the receivers' copy ends.
                             self._streamed += i - pos
                             out.append(FrameChunk(_slice(work, pos, i)))
-                        self._stream_abort(abort or f"unfinished markup in {self._tag}", offset + i, out)
+                        self._stream_abort(
+                            abort or f"unfinished markup in {self._tag}", offset + i, out
+                        )
                         if resume >= 0:
                             pos = resume
                             state = _IDLE
@@ -562,8 +568,7 @@ class Framer:
                     pos = hold
                 if self._streamed > self.max_element_size:
                     self._stream_abort(
-                        f"{self._tag} element larger than {self.max_element_size} bytes; "
-                        "skipped",
+                        f"{self._tag} element larger than {self.max_element_size} bytes; skipped",
                         offset + pos,
                         out,
                     )
@@ -586,7 +591,7 @@ class Framer:
         self._search = search
         return pos
 
-    def _stream_abort(self, what: str, where: int, out: list) -> None:  # type: ignore[type-arg]
+    def _stream_abort(self, what: str, where: int, out: list[Any]) -> None:
         """The streamed element is broken: report it and, if pieces of it were handed out,
         close it (FrameEnd complete=False) so that their receivers stay well-formed."""
         if self._streaming:

@@ -147,14 +147,20 @@ async def test_split_anywhere_receivers_with_different_blob_modes(seed: int) -> 
     feed_split(inbound, stream, random.Random(seed), 1 + seed * 37)
     await asyncio.sleep(0)
     also, never, only, rawonly = (elements(t.out) for _c, t in conns)
-    assert [f.tag for f in also] == ["setBLOBVector", "setNumberVector", "setBLOBVector",
-                                     "setBLOBVector", "setNumberVector"]
+    assert [f.tag for f in also] == [
+        "setBLOBVector",
+        "setNumberVector",
+        "setBLOBVector",
+        "setBLOBVector",
+        "setNumberVector",
+    ]
     assert bytes(also[0].data) == big and bytes(also[2].data) == raw
     assert [f.tag for f in never] == ["setNumberVector", "setNumberVector"]
     assert [f.tag for f in only] == ["setBLOBVector"] * 3
     assert [bytes(f.data) for f in rawonly if f.tag == "setBLOBVector"] == [raw]
     assert [d for d in driver.sent if b"pingReply" in d] == [
-        b'<pingReply uid="SetBLOB/1"/>', b'<pingReply uid="SetBLOB/2"/>'
+        b'<pingReply uid="SetBLOB/1"/>',
+        b'<pingReply uid="SetBLOB/2"/>',
     ]
 
 
@@ -193,7 +199,7 @@ async def test_slow_receiver_gets_the_started_blob_whole_then_only_the_latest(
         '<enableBLOB device="Cam">Also</enableBLOB>',
         max_queue_bytes=8_000_000,
     )
-    (fast, fast_t), (slow, slow_t) = conns
+    (_fast, fast_t), (slow, slow_t) = conns
     slow.pause_writing()  # its socket takes nothing from now on
     blobs = [blob(1_500_000, seed=k) for k in range(3)]
     for k, element in enumerate(blobs):
@@ -242,9 +248,12 @@ async def test_snooped_blob_is_routed_whole() -> None:
     snooper = FakeDriver()
     snooper.label = "snooper"
     router.driver_ready(snooper)  # type: ignore[arg-type]
-    router.driver_frames(snooper, Framer().feed(  # type: ignore[arg-type]
-        b'<getProperties device="Cam" version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
-    ))
+    router.driver_frames(
+        snooper,
+        Framer().feed(  # type: ignore[arg-type]
+            b'<getProperties device="Cam" version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
+        ),
+    )
     big = blob(300_000)
     for i in range(0, len(big), 70_000):
         inbound.data_received(big[i : i + 70_000])
