@@ -76,13 +76,11 @@ _MAX_MARKUP = 1 << 16
 _BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Frame:
-    """One complete top-level element, as received."""
+class _StartTagInfo:
+    """What routing reads from a start tag, shared by whole elements and streamed heads."""
 
-    tag: str  # e.g. "setNumberVector"
-    attrs: dict[str, str]  # attributes of the start tag only, entity-decoded and stripped
-    data: bytes  # the whole element exactly as received
+    __slots__ = ()
+    attrs: dict[str, str]
 
     @property
     def device(self) -> str | None:
@@ -92,12 +90,21 @@ class Frame:
     def name(self) -> str | None:
         return self.attrs.get("name")
 
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Frame(_StartTagInfo):
+    """One complete top-level element, as received."""
+
+    tag: str  # e.g. "setNumberVector"
+    attrs: dict[str, str]  # attributes of the start tag only, entity-decoded and stripped
+    data: bytes  # the whole element exactly as received
+
     def __repr__(self) -> str:
         return f"Frame(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class FrameHead:
+class FrameHead(_StartTagInfo):
     """The start of an element handed out in pieces (``Framer(stream_tags=...)``).
 
     ``tag`` and ``attrs`` are those of the element's start tag, as in `Frame`; ``data`` is the
@@ -109,14 +116,6 @@ class FrameHead:
     tag: str
     attrs: dict[str, str]
     data: bytes
-
-    @property
-    def device(self) -> str | None:
-        return self.attrs.get("device")
-
-    @property
-    def name(self) -> str | None:
-        return self.attrs.get("name")
 
     def __repr__(self) -> str:
         return f"FrameHead(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
