@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from abc import ABC, abstractmethod
 from typing import IO, Any
 
 from .protocol.enums import State, SwitchState
@@ -41,7 +42,7 @@ def getfloat(value: float | str) -> float:
     raise TypeError(f"not a number: {value!r}")
 
 
-class PropertyMember:
+class PropertyMember(ABC):
     """Common part of all members: `name`, `label` and the `changed` flag used by
     `send_setVector(allvalues=False)`."""
 
@@ -60,16 +61,16 @@ class PropertyMember:
 
     # Each kind of member defines the value it holds and how it is checked when assigned.
     @property
-    def membervalue(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def membervalue(self) -> Any: ...
 
     @membervalue.setter
-    def membervalue(self, value: Any) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def membervalue(self, value: Any) -> None: ...
 
+    @abstractmethod
     def _def(self) -> str:
         """The member's `def*` element."""
-        raise NotImplementedError
 
     def _label_attr(self) -> str:
         return f' label="{escape(self.label)}"'

@@ -46,7 +46,7 @@ class PropertyVector(Mapping[str, Any]):
     """Common part of all vectors: name, label, group, state, enable and the send methods."""
 
     vectortype: ClassVar[str] = ""  # "Number", "Switch", ...
-    member_class: ClassVar[type[PropertyMember]] = PropertyMember
+    member_class: ClassVar[type[PropertyMember]]  # set by each concrete vector class
     has_perm: ClassVar[bool] = True
 
     def __init__(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from .flowcontrol import flow_for
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
 
 
-class DriverConnection:
+class DriverConnection(ABC):
     """One source of devices seen by the router; subclasses start and restart the peer.
 
     The router calls `send` only; the subclass's `run` moves bytes from `outgoing()` to the
@@ -135,9 +136,9 @@ class DriverConnection:
         self._pending.clear()
         self._pending_bytes = 0
 
+    @abstractmethod
     async def run(self, router: Router) -> None:
         """Run for the life of the server: connect the peer and feed the router."""
-        raise NotImplementedError
 
 
 class InProcessDriverConnection(DriverConnection):
