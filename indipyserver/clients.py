@@ -25,7 +25,7 @@ from indipydriver.protocol.framing import Frame, Framer
 from .clientqueue import ClientQueue
 from .flowcontrol import flow_for
 from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
-from .router import message_frame
+from .serverframes import message_frame
 
 if TYPE_CHECKING:
     from .router import Router

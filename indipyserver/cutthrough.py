@@ -36,7 +36,8 @@ from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
-    from .router import ClientSink, Router
+    from .interests import ClientSink
+    from .router import Router
 
 __all__ = ["STREAM_TAGS", "BlobForwarder"]
 

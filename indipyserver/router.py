@@ -29,222 +29,37 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.escaping import escape_entities
 from indipydriver.protocol.framing import Frame, FrameHead
 
+from .interests import BlobModes, ClientSink, ClientState
 from .propertycache import PropertyCache
+from .serverframes import (
+    BLOB_TAGS,
+    DEF_TAGS,
+    DEVICE_TAGS,
+    NEW_TAGS,
+    SET_TAGS,
+    del_property_frame,
+    element_frame,
+    get_properties_bytes,
+    message_frame,
+    ping_reply,
+)
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
 
 logger = logging.getLogger(__name__)
 
-_KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
-DEF_TAGS = frozenset(f"def{k}Vector" for k in _KINDS)
-SET_TAGS = frozenset(f"set{k}Vector" for k in _KINDS)
-NEW_TAGS = frozenset(f"new{k}Vector" for k in _KINDS if k != "Light")
-BLOB_TAGS = frozenset({"setBLOBVector", "newBLOBVector"})
-#: Elements a device sends about itself; the first one naming a device claims it.
-DEVICE_TAGS = DEF_TAGS | SET_TAGS | {"message", "delProperty"}
-
 NEVER, ALSO, ONLY = BLOBEnable.NEVER, BLOBEnable.ALSO, BLOBEnable.ONLY
 
 #: Requests for unknown devices remembered per connection (loop guard); past this many the
 #: memory is cleared, so a client asking for endless invented names cannot grow it unbounded.
 MAX_ASKED = 1024
-
-
-class ClientSink(Protocol):
-    """What the router needs of a client connection."""
-
-    label: str
-
-    def send_frame(self, frame: Frame) -> None:
-        """Queue one element to the client; never blocks."""
-
-
-# -- elements the server writes itself --------------------------------------------------
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _element(tag: str, attrs: dict[str, str]) -> Frame:
-    text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
-    return Frame(tag, dict(attrs), f"<{tag}{text}/>\n".encode())
-
-
-def message_frame(message: str, timestamp: str | None = None, device: str | None = None) -> Frame:
-    """A `message` element from the server itself."""
-    attrs = {"device": device} if device else {}
-    attrs["timestamp"] = timestamp or _now()
-    attrs["message"] = message
-    return _element("message", attrs)
-
-
-def del_property_frame(device: str) -> Frame:
-    """The `delProperty` that tells clients a device went away."""
-    return _element("delProperty", {"device": device, "timestamp": _now()})
-
-
-def get_properties_bytes(device: str | None = None, name: str | None = None) -> bytes:
-    """A getProperties for a driver: always version="1.7".
-
-    C drivers exit(1) on a missing or newer version (INDI notes 2.8), so the version is
-    rewritten rather than forwarded (a client's version="2.0" must never reach them).
-    """
-    attrs = {}
-    if device:
-        attrs["device"] = device
-    if name:
-        attrs["name"] = name
-    attrs["version"] = "1.7"
-    return _element("getProperties", attrs).data
-
-
-def ping_reply(frame: Frame) -> Frame:
-    """The same element renamed to pingReply, as indiserver answers (INDI notes 2.7)."""
-    data = frame.data
-    start = data.find(b"<pingRequest")
-    data = data[:start] + b"<pingReply" + data[start + len(b"<pingRequest") :]
-    end = data.rfind(b"</pingRequest>")
-    if end >= 0:
-        data = data[:end] + b"</pingReply>" + data[end + len(b"</pingRequest>") :]
-    return Frame("pingReply", dict(frame.attrs), data)
-
-
-# -- per-connection state ----------------------------------------------------------------
-
-
-#: Named interests / enableBLOB entries kept per connection. A peer naming ever new devices or
-#: properties must not grow server memory without bound: past this, interest widens to all
-#: devices (more traffic, nothing missed) and further named BLOB modes are ignored (logged).
-MAX_NAMED_ENTRIES = 10_000
-
-
-class BlobModes:
-    """enableBLOB state of one connection: default Never, per device, per property."""
-
-    __slots__ = ("default", "devices", "props")
-
-    def __init__(self) -> None:
-        self.default = NEVER
-        self.devices: dict[str, BLOBEnable] = {}
-        self.props: dict[tuple[str, str], BLOBEnable] = {}
-
-    def set(self, device: str | None, name: str | None, mode: BLOBEnable) -> None:
-        if not device:
-            # DTD: device is required; a device-less one is taken as connection-wide.
-            self.default = mode
-            self.devices.clear()
-            self.props.clear()
-        elif len(self.devices) + len(self.props) >= MAX_NAMED_ENTRIES and (
-            (device, name) not in self.props if name else device not in self.devices
-        ):
-            logger.warning(
-                "enableBLOB for %r %r ignored: more than %d named BLOB modes on one connection",
-                device, name, MAX_NAMED_ENTRIES,
-            )
-        elif name:
-            self.props[(device, name)] = mode
-        else:
-            # A device-wide setting replaces earlier per-property ones of that device.
-            self.devices[device] = mode
-            for key in [k for k in self.props if k[0] == device]:
-                del self.props[key]
-
-    def mode(self, device: str | None, name: str | None) -> BLOBEnable:
-        if device is None:
-            return self.default
-        if name is not None and self.props:
-            mode = self.props.get((device, name))
-            if mode is not None:
-                return mode
-        return self.devices.get(device, self.default)
-
-    @property
-    def is_default(self) -> bool:
-        return self.default is NEVER and not self.devices and not self.props
-
-    def wants(self, is_blob: bool, device: str | None, name: str | None) -> bool:
-        """SPEC p.4: Never = no BLOBs, Also = BLOBs too, Only = nothing but setBLOBVector."""
-        mode = self.mode(device, name)
-        if is_blob:
-            return mode is not NEVER
-        return mode is not ONLY
-
-
-class ClientState:
-    """What the router knows of one client: its interests and BLOB modes."""
-
-    __slots__ = ("_entries", "all_devices", "blobs", "chained", "interests", "simple", "sink")
-
-    def __init__(self, sink: ClientSink) -> None:
-        self.sink = sink
-        self.all_devices = False
-        self.chained = False  # an upstream server that sent getProperties device="*"
-        # device -> property names, or None for the whole device (indiserver ClInfo::props)
-        self.interests: dict[str, set[str] | None] = {}
-        self.blobs = BlobModes()
-        self.simple = False  # all devices, default BLOB modes: the fast path
-        self._entries = 0  # distinct named interests recorded
-
-    def _update(self) -> None:
-        self.simple = self.all_devices and self.blobs.is_default
-
-    def add_interest(self, device: str | None, name: str | None, getproperties: bool) -> None:
-        """INDI notes 1.5 rule 1: a named device narrows; device-less getProperties means all,
-        unless a specific interest was shown first; device="*" marks a chained server."""
-        if device == "*":
-            if not self.interests:
-                self.all_devices = self.chained = True
-        elif device:
-            if self._entries >= MAX_NAMED_ENTRIES and not self.all_devices:
-                logger.warning(
-                    "client %s named more than %d devices/properties: it now gets all devices",
-                    self.sink.label, MAX_NAMED_ENTRIES,
-                )
-                self.all_devices = True
-            if self.all_devices:
-                self._update()
-                return
-            names = self.interests.get(device, ())
-            if names is None:
-                pass
-            elif not name:
-                self.interests[device] = None
-                self._entries += 1
-            elif isinstance(names, set):
-                if name not in names:
-                    names.add(name)
-                    self._entries += 1
-            else:  # () : nothing asked of this device yet
-                self.interests[device] = {name}
-                self._entries += 1
-        elif getproperties and not self.interests:
-            self.all_devices = True
-        self._update()
-
-    def interested(self, device: str, name: str | None) -> bool:
-        if self.all_devices:
-            return True
-        names = self.interests.get(device, ())
-        if names is None:
-            return True
-        if names == ():
-            return False
-        # Device-level elements (no name) go to anyone interested in part of the device.
-        return name is None or name in names
-
-    def wants(self, is_blob: bool, device: str, name: str | None) -> bool:
-        if self.simple:
-            return not is_blob
-        return self.interested(device, name) and self.blobs.wants(is_blob, device, name)
 
 
 class Router:
@@ -676,7 +491,7 @@ class Router:
         # ...and upstream servers, as indiserver's q2Servers does.
         for state in self._clients.values():
             if state.chained and self._first_ask(state, device, name):
-                state.sink.send_frame(_element("getProperties", _gp_attrs(device, name)))
+                state.sink.send_frame(element_frame("getProperties", _gp_attrs(device, name)))
 
     def _replay_to_driver(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
         own = self._owned.get(driver, ())

@@ -741,7 +741,7 @@ def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bou
 ) -> None:
     """Memory stays bounded whatever a client names: past MAX_NAMED_ENTRIES its interest becomes
     'all devices' (it gets more, never less) with one warning; repeats of one name never count."""
-    from indipyserver.router import MAX_NAMED_ENTRIES, ClientState
+    from indipyserver.interests import MAX_NAMED_ENTRIES, ClientState
 
     class Sink:
         label = "client 1"
@@ -765,7 +765,7 @@ def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bou
 def test_named_blob_modes_are_capped_per_connection(caplog: pytest.LogCaptureFixture) -> None:
     """enableBLOB naming ever new properties is ignored past the cap (logged); known ones still change."""
     from indipydriver.protocol import BLOBEnable
-    from indipyserver.router import MAX_NAMED_ENTRIES, BlobModes
+    from indipyserver.interests import MAX_NAMED_ENTRIES, BlobModes
 
     modes = BlobModes()
     with caplog.at_level("WARNING", logger="indipyserver.router"):
