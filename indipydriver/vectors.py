@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .members import (
@@ -40,6 +41,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _M = TypeVar("_M", bound=PropertyMember)
+
+
+def _not_one_of(vector: str, what: str, value: object, allowed: type[StrEnum]) -> ValueError:
+    """The error for an attribute given a value outside its INDI enumeration (SPEC p.5)."""
+    choices = ", ".join(member.value for member in allowed)
+    return ValueError(f"vector {vector!r}: {what} {value!r} is not one of {choices}")
 
 
 class PropertyVector(Mapping[str, Any]):
@@ -90,9 +97,7 @@ class PropertyVector(Mapping[str, Any]):
         try:
             self._state = State(value)
         except ValueError:
-            raise ValueError(
-                f"vector {self.name!r}: state {value!r} is not one of Idle, Ok, Busy, Alert"
-            ) from None
+            raise _not_one_of(self.name, "state", value, State) from None
 
     @property
     def perm(self) -> Perm:
@@ -319,6 +324,7 @@ class _PermVector(PropertyVector):
 
     def __init__(self, name: str, label: str | None, group: str | None, perm: str, state: str,
                  members: Iterable[PropertyMember]) -> None:
+        self.name = name  # named in the error if perm is invalid
         self.perm = perm
         super().__init__(name, label, group, state, members)
 
@@ -331,7 +337,7 @@ class _PermVector(PropertyVector):
         try:
             self._perm = Perm(value)
         except ValueError:
-            raise ValueError(f"perm {value!r} is not one of ro, wo, rw") from None
+            raise _not_one_of(self.name, "perm", value, Perm) from None
 
 
 class SwitchVector(_PermVector):
@@ -351,6 +357,7 @@ class SwitchVector(_PermVector):
         state: str,
         switchmembers: Iterable[SwitchMember],
     ) -> None:
+        self.name = name  # named in the error if rule is invalid
         self.rule = rule
         super().__init__(name, label, group, perm, state, switchmembers)
         if self._perm is Perm.WO:
@@ -366,7 +373,7 @@ class SwitchVector(_PermVector):
         try:
             self._rule = Rule(value)
         except ValueError:
-            raise ValueError(f"rule {value!r} is not one of OneOfMany, AtMostOne, AnyOfMany") from None
+            raise _not_one_of(self.name, "rule", value, Rule) from None
 
     def __setitem__(self, membername: str, value: Any) -> None:
         member = self.data[membername]

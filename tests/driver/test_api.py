@@ -91,3 +91,15 @@ def test_driver_accepts_devices_as_positional_arguments_or_one_list() -> None:
     assert IPyDriver(a, x=1).driverdata == {"x": 1}
     with pytest.raises(ValueError):
         IPyDriver(a, a)
+
+
+@pytest.mark.parametrize(
+    ("perm", "rule", "state", "what"),
+    [("xx", "OneOfMany", "Ok", "perm 'xx'"), ("rw", "Bad", "Ok", "rule 'Bad'"),
+     ("rw", "OneOfMany", "Meh", "state 'Meh'")],
+)
+def test_a_bad_enumeration_in_a_constructor_names_the_vector_and_the_choices(
+    perm: str, rule: str, state: str, what: str
+) -> None:
+    with pytest.raises(ValueError, match=f"vector 'S': {what} is not one of"):
+        SwitchVector("S", "label", "group", perm, rule, state, [SwitchMember("a")])
