@@ -300,26 +300,43 @@ def scen_fanout(kind: str, cfg: Config) -> dict[str, float]:
     return out
 
 
-def scen_roundtrip(kind: str, cfg: Config) -> dict[str, float]:
-    with Server(kind) as srv:
-        (c,) = connect(srv)
-        hub = Hub([c])
-        lat = []
+def scen_roundtrip(kinds: list[str], cfg: Config) -> dict[str, dict[str, float]]:
+    """Round trips to every server in `kinds`, interleaved trip by trip.
+
+    Latency here is mostly the kernel waking the peers, and how long that takes changes from
+    one minute to the next on a shared machine (indiserver's p50 was 40-50 us in some runs
+    and 120-130 us in others). Running the servers one after the other compared them in
+    different conditions; alternating single trips between them, with both servers up and
+    the order flipped every trip, gives each the same conditions.
+    """
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(Server(kind)) for kind in kinds]
+        clients = [connect(srv)[0] for srv in servers]
+        hubs = [Hub([c]) for c in clients]
+        lat: list[list[float]] = [[] for _ in kinds]
         for i in range(cfg.trips + 50):
-            want = c.counts["setNumber"] + 1
             msg = (f'<newNumberVector device="Bench" name="NUM">'
                    f'<oneNumber name="v">{i}</oneNumber></newNumberVector>\n').encode()
-            t = time.perf_counter()
-            c.send(msg)
-            if not hub.run_until(lambda: c.counts["setNumber"] >= want, 10):
-                raise RuntimeError("round trip timed out")
-            if i >= 50:            # the first 50 warm up
-                lat.append(time.perf_counter() - t)
-        hub.close()
-        c.close()
-    lat.sort()
-    return {"rt_p50_us": lat[len(lat) // 2] * 1e6,
-            "rt_p99_us": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e6}
+            order = range(len(kinds)) if i % 2 == 0 else range(len(kinds) - 1, -1, -1)
+            for j in order:
+                c = clients[j]
+                want = c.counts["setNumber"] + 1
+                t = time.perf_counter()
+                c.send(msg)
+                if not hubs[j].run_until(lambda: c.counts["setNumber"] >= want, 10):
+                    raise RuntimeError(f"round trip timed out on {kinds[j]}")
+                if i >= 50:            # the first 50 warm up
+                    lat[j].append(time.perf_counter() - t)
+        for hub in hubs:
+            hub.close()
+        for c in clients:
+            c.close()
+    out = {}
+    for kind, xs in zip(kinds, lat):
+        xs.sort()
+        out[kind] = {"rt_p50_us": xs[len(xs) // 2] * 1e6,
+                     "rt_p99_us": xs[min(len(xs) - 1, int(len(xs) * 0.99))] * 1e6}
+    return out
 
 
 def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
@@ -410,9 +427,13 @@ SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
     "blob": scen_blob,
     "burst": scen_burst,
     "fanout": scen_fanout,
-    "roundtrip": scen_roundtrip,
     "slow": scen_slow,
     "getprops": scen_getprops,
+}
+
+#: Scenarios that run all servers at once (one call per rep, results per server).
+PAIRED: dict[str, Callable[[list[str], Config], dict[str, dict[str, float]]]] = {
+    "roundtrip": scen_roundtrip,
 }
 
 # metric -> (label, unit, target description, check(ratio or value), ratio?)
@@ -515,8 +536,9 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-s", "--scenarios", default=",".join([*SCENARIOS, "framework"]),
-                    help="comma separated: " + ",".join([*SCENARIOS, "framework"]))
+    every = [*SCENARIOS, *PAIRED, "framework"]
+    ap.add_argument("-s", "--scenarios", default=",".join(every),
+                    help="comma separated: " + ",".join(every))
     ap.add_argument("-r", "--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true",
                     help="1 rep, smaller sizes (finishes in about 2 minutes)")
@@ -576,6 +598,26 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours")}
     errors: list[str] = []
     for name in names:
+        if name in PAIRED:
+            for rep in range(args.reps):
+                if time.monotonic() - started > args.max_seconds:
+                    errors.append(f"time budget reached before {name} rep {rep + 1}")
+                    continue
+                order = servers if rep % 2 == 0 else list(reversed(servers))
+                t = time.monotonic()
+                try:
+                    with deadline(args.scenario_timeout):
+                        by_kind = PAIRED[name](order, cfg)
+                except Exception as exc:  # keep going: report it
+                    errors.append(f"{name} rep {rep + 1}: {exc}")
+                    print(f"[{name} rep {rep + 1}] ERROR {exc}", file=sys.stderr)
+                    continue
+                for kind, res in by_kind.items():
+                    for k, v in res.items():
+                        results[kind].setdefault(k, []).append(v)
+                    print(f"[{name} rep {rep + 1} {kind}] {time.monotonic() - t:.1f}s (interleaved) "
+                          + " ".join(f"{k}={fmt(v)}" for k, v in res.items()), file=sys.stderr)
+            continue
         if name == "framework" or name not in SCENARIOS:
             continue
         for rep in range(args.reps):

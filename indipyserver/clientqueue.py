@@ -116,6 +116,13 @@ class ClientQueue:
             self.nbytes -= len(chunk)
             return chunk
         items = self._items
+        if len(items) == 1 and self._start == 0:  # the usual case: one element per flush
+            item = items[0]
+            if item is not None and len(item) <= max_bytes:
+                items.clear()
+                self._latest.clear()
+                self.nbytes -= len(item)
+                return item
         parts: list[bytes] = []
         size = 0
         i = self._start

@@ -161,14 +161,15 @@ class ClientConnection(asyncio.Protocol):
             self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
         good: list[Frame] = []
         for item in self._framer.feed(data):
-            if isinstance(item, ProtocolError):
+            if type(item) is Frame:
+                self._bad = 0
+                good.append(item)
+            else:
+                assert isinstance(item, ProtocolError)
                 self._bad += 1
                 logger.warning("client %s sent malformed XML: %s", self.label, item)
                 if "larger than" in str(item):
                     self._bad = MAX_BAD_IN_A_ROW
-            else:
-                self._bad = 0
-                good.append(item)
         if good:
             # Whatever this read makes the router send leaves before the callback returns.
             flow = self._flow
@@ -288,10 +289,14 @@ class ClientConnection(asyncio.Protocol):
             return
         queue = self._queue
         chunk = self.CHUNK
-        while queue and not self._paused:
+        while not self._paused:
             data = queue.take(chunk)
+            if not data:
+                break
             self._written += len(data)
             transport.write(data)
+            if not queue.nbytes:  # all written: spare the call that would find nothing
+                break
         if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
             self._not_behind()
         elif self._slow and not queue:

@@ -13,7 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
-from .flowcontrol import flow_for
+from .flowcontrol import LoopFlow, flow_for
 
 if TYPE_CHECKING:
     from indipydriver.driver import IPyDriver
@@ -54,6 +54,7 @@ class DriverConnection(ABC):
         # Set by `attach_writer` (peerio.pump): queued bytes are then written straight to the
         # transport at the end of the current read batch, without waking a task.
         self._writer: asyncio.WriteTransport | None = None
+        self._flow: LoopFlow | None = None  # the writer's loop's, set with it
         self._writer_paused = False
         self._marked = False
 
@@ -79,41 +80,52 @@ class DriverConnection(ABC):
             return
         self._pending.append(data)
         self._pending_bytes += len(data)
-        if self._writer is None:
+        flow = self._flow
+        if flow is None:
             self._wakeup.set()
         elif not (self._marked or self._writer_paused):
             self._marked = True
-            flow_for().mark(self)
+            flow.mark(self)
 
     # -- direct writing (see peerio.pump) ------------------------------------------------
 
     def attach_writer(self, transport: asyncio.WriteTransport) -> None:
         """Write queued bytes straight to `transport` from now on (batched per read)."""
         self._writer = transport
+        self._flow = flow = flow_for()
         self._writer_paused = False
         if self._pending and not self._marked:
             self._marked = True
-            flow_for().mark(self)
+            flow.mark(self)
 
     def detach_writer(self) -> None:
         """Back to `outgoing()`: the transport is gone."""
         self._writer = None
+        self._flow = None
         self._marked = False
 
     def writer_paused(self, paused: bool) -> None:
         """Flow control of the attached transport: stop/restart writing to it."""
         self._writer_paused = paused
-        if not paused and self._pending and not self._marked and self._writer is not None:
+        flow = self._flow
+        if not paused and self._pending and not self._marked and flow is not None:
             self._marked = True
-            flow_for().mark(self)
+            flow.mark(self)
 
     def flush_marked(self) -> None:
         """The LoopFlow's call: one write of everything queued, unless paused."""
         self._marked = False
         writer = self._writer
-        if writer is None or self._writer_paused or not self._pending or writer.is_closing():
+        pending = self._pending
+        if writer is None or self._writer_paused or not pending or writer.is_closing():
             return
-        writer.write(self._take())
+        if len(pending) == 1 and not self._dropped:  # `_take`, inlined: once per read
+            data = pending[0]
+            pending.clear()
+            self._pending_bytes = 0
+        else:
+            data = self._take()
+        writer.write(data)
 
     async def outgoing(self) -> bytes:
         """Wait for queued bytes and take them all as one batch (one write to the peer)."""

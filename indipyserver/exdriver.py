@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .backoff import Backoff
@@ -160,7 +161,7 @@ class ExDriverConnection(DriverConnection):
         self.backoff.started()
         logger.info("started driver %s (pid %d)", self.label, process.pid)
         inbound = InboundProtocol(
-            lambda frames: router.driver_frames(self, frames),
+            partial(router.driver_frames, self),
             self.label,
             BlobForwarder(router, self),
         )

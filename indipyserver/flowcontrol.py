@@ -96,8 +96,12 @@ class LoopFlow:
     def end(self) -> None:
         """Close a ``begin()``: flush what the batch marked."""
         self._hold -= 1
-        if not self._hold and self._dirty:
-            self.flush()
+        if not self._hold:
+            while self._dirty:  # `flush`, inlined: this runs once per read
+                dirty = self._dirty
+                self._dirty = []
+                for conn in dirty:
+                    conn.flush_marked()
 
     # -- throttling --------------------------------------------------------------------------
 

@@ -121,7 +121,8 @@ class Router:
             device = attrs.get("device") or None
             name = attrs.get("name") or None
             if tag in NEW_TAGS:
-                state.add_interest(device, name, False)
+                if not state.all_devices or device == "*":  # else nothing to record
+                    state.add_interest(device, name, False)
                 self._client_new(state, frame, device, name)
             elif tag == "getProperties":
                 state.add_interest(device, name, True)
@@ -420,7 +421,8 @@ class Router:
                 del self._owner[device]
                 self._owned[driver].discard(device)
         self._to_clients(frame, device, name)
-        self._to_snoopers(frame, device, name, driver)
+        if self._snoop_all or self._snoops.get(device):
+            self._to_snoopers(frame, device, name, driver)
 
     def _refuse(
         self, driver: DriverConnection, device: str, owner: DriverConnection | None

@@ -51,11 +51,20 @@ _STRICT_START_TAG = re.compile(
     rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+"
     rb"[ \t\r\n]*+/?)(>?)"
 )
+# A whole start tag, after optional whitespace, for `Framer._whole_elements`: the strict form
+# with its `>` present.
+_WHOLE_START_TAG = re.compile(
+    rb"[ \t\r\n]*+<([A-Za-z_][\w.:-]*+)"
+    rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+"
+    rb"[ \t\r\n]*+/?)>"
+)
+_SPACES = re.compile(rb"[ \t\r\n\x0b\x0c]*+")  # what bytes.strip() removes
 _ATTR = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _RESYNC_POINT = re.compile(rb"<[A-Za-z_?]")
 _CLOSE_TAIL = re.compile(rb"[ \t\r\n]*+>")
 _WHITESPACE = frozenset(b" \t\r\n")
 _XML_SPACE = " \t\r\n"  # what XML (and indilib's lilxml) calls whitespace; not NBSP etc.
+_XML_SPACE_EQ = _XML_SPACE + "="
 _NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _NAME_CHAR = _NAME_START | frozenset(b"0123456789.:-")
 
@@ -91,13 +100,43 @@ class _StartTagInfo:
         return self.attrs.get("name")
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Frame(_StartTagInfo):
-    """One complete top-level element, as received."""
+    """One complete top-level element, as received (treat as read-only).
+
+    A plain slotted class rather than a frozen dataclass: the server makes one per element on
+    its hot path. ``attrs`` is decoded only when first read (a forwarded element often needs
+    nothing but its device and name, some nothing at all); from then on it is a plain slot.
+    """
+
+    __slots__ = ("_raw", "attrs", "data", "tag")
 
     tag: str  # e.g. "setNumberVector"
     attrs: dict[str, str]  # attributes of the start tag only, entity-decoded and stripped
     data: bytes  # the whole element exactly as received
+
+    def __init__(self, tag: str, attrs: dict[str, str] | None, data: bytes, raw: bytes = b"") -> None:
+        """`attrs` None: decoded from `raw` (the start tag's attribute text) when first read."""
+        self.tag = tag
+        if attrs is not None:
+            self.attrs = attrs
+        self._raw = raw
+        self.data = data
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached while the `attrs` slot is still empty.
+        if name != "attrs":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raw = self._raw
+        attrs = self.attrs = _decode_attrs(raw) if raw else {}
+        return attrs
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Frame)
+        return self.tag == other.tag and self.data == other.data and self.attrs == other.attrs
+
+    __hash__ = None  # type: ignore[assignment]  # attrs is a dict, as in the dataclass before
 
     def __repr__(self) -> str:
         return f"Frame(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
@@ -157,11 +196,18 @@ def _slice(work: bytes | bytearray, start: int, end: int) -> bytes:
 
 
 def _decode_attrs(raw: bytes) -> dict[str, str]:
+    """The attributes of a start tag already checked by `_STRICT_START_TAG` (`raw` is its
+    attribute text), entity-decoded and stripped as XML says."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         # SPEC: names and text are ISO-8859-1; C drivers may send raw Latin-1 bytes.
         text = raw.decode("latin-1")
+    if "'" not in text and "&" not in text:
+        # The usual form, ` a="x" b="y"`: with no single quote every `"` delimits a value,
+        # so splitting on it alternates `name=` parts and values (one C-speed pass).
+        parts = text.split('"')
+        return {k.strip(_XML_SPACE_EQ): v.strip(_XML_SPACE) for k, v in zip(parts[::2], parts[1::2])}
     attrs = {}
     for key, dq, sq in _ATTR.findall(text):
         value = dq or sq
@@ -193,6 +239,7 @@ class Framer:
         if unknown:
             raise ValueError(f"cannot stream {sorted(unknown)}: only {sorted(_STREAM_MEMBERS)}")
         self._stream_tags = frozenset(stream_tags)
+        self._stream_tag_bytes = frozenset(t.encode("ascii") for t in self._stream_tags)
         self.stream_min = min(stream_min, max_element_size)
         self._member = b""  # in _STREAM: the member tag name
         self._child = False  # in _STREAM: inside a member's body
@@ -217,6 +264,46 @@ class Framer:
         out: list[Frame | ProtocolError] = []
         if not data:
             return out
+        start = 0
+        if self._state == _IDLE and not self._buf:
+            # Fast path, the common case of a read holding whole small elements: one match of
+            # the start tag and one search for the closing tag each, with none of the
+            # resumable scanner's state. Anything else (a partial element, text, comments,
+            # a streamed tag, `</x >`) is left to `_scan` from the first such element.
+            n = len(data)
+            match = _WHOLE_START_TAG.match
+            while True:
+                m = match(data, start)
+                if m is None:
+                    break
+                tag, raw = m.groups()
+                body = m.end()
+                if raw.endswith(b"/"):
+                    raw = raw[:-1]
+                    end = body
+                else:
+                    if tag in self._stream_tag_bytes:
+                        break
+                    close = b"</" + tag
+                    i = data.find(close, body)
+                    if i < 0:
+                        break
+                    end = i + len(close)
+                    if end >= n or data[end] != 0x3E:  # `</x >`, `</xy`, or cut after `</x`
+                        break
+                    self.bytes_searched += end - body
+                    end += 1
+                begin = m.start(1) - 1
+                if end - begin > self.max_element_size:
+                    break
+                out.append(Frame(tag.decode("ascii"), None, data[begin:end], raw))
+                start = end
+                if end >= n - 1 and (end == n or data[end] == 0x0A):
+                    self._offset += n
+                    return out
+            if _SPACES.fullmatch(data, start):
+                self._offset += n
+                return out
         buf = self._buf
         work: bytes | bytearray
         if buf:
@@ -224,7 +311,7 @@ class Framer:
             work = buf
         else:
             work = data  # common case: no leftover, scan the caller's bytes without copying
-        pos = self._scan(work, out)
+        pos = self._scan(work, out, start)
         # Keep what is unconsumed; all positions are rebased to the new buffer start.
         current = self._buf
         if current is not buf:
@@ -245,9 +332,8 @@ class Framer:
     # The scanner is one function with local variables: it runs once per frame on the hot path.
     # `out` also takes FrameHead/FrameChunk/FrameEnd in stream mode (Any: `feed` keeps its
     # declared type for the callers that never stream).
-    def _scan(self, work: bytes | bytearray, out: list[Any]) -> int:
+    def _scan(self, work: bytes | bytearray, out: list[Any], pos: int = 0) -> int:
         n = len(work)
-        pos = 0
         state = self._state
         search = self._search
         offset = self._offset
@@ -633,11 +719,7 @@ class Framer:
                 data = view[start:end].tobytes()
         else:
             data = bytes(work[start:end])
-        return Frame(
-            self._tag if tag is None else tag.decode("ascii"),
-            _decode_attrs(attrs_raw) if attrs_raw else {},
-            data,
-        )
+        return Frame(self._tag if tag is None else tag.decode("ascii"), None, data, attrs_raw)
 
     def _take_buffer(self, work: bytearray, end: int) -> Frame:
         """The element is work[:end]: give it `work` itself (no copy of a BLOB) and keep the
@@ -647,7 +729,7 @@ class Framer:
         self._offset += end
         self._search -= end
         self._start_hint -= end
-        return Frame(self._tag, _decode_attrs(self._attrs_raw) if self._attrs_raw else {}, work)  # type: ignore[arg-type]
+        return Frame(self._tag, None, work, self._attrs_raw)  # type: ignore[arg-type]
 
     def _error(self, what: str, offset: int) -> ProtocolError:
         logger.debug("framing error: %s at byte %d", what, offset)

@@ -1,0 +1,126 @@
+"""The server's own CPU per round trip, without the kernel or the event loop.
+
+`python bench/hotpath.py` drives the real objects of one round trip -- a client's
+`ClientConnection`, the `Router`, an executable driver's `InboundProtocol` and its
+`DriverConnection` -- through stand-in transports that only count bytes, and reports
+microseconds per trip (client newNumberVector in -> driver write, driver setNumberVector in ->
+client write). The round-trip scenario of `run.py` measures the same path with real sockets,
+pipes and processes on a shared machine, where a trip's latency is mostly the kernel and
+waking peers; this isolates the part that is ours, so a change to the hot path can be judged
+without that noise. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indipyserver.clients import ClientConnection
+from indipyserver.cutthrough import BlobForwarder
+from indipyserver.driverconn import DriverConnection
+from indipyserver.peerio import InboundProtocol
+from indipyserver.router import Router
+
+DEFS = (
+    b'<defNumberVector device="Bench" name="NUM" label="n" group="g" state="Idle" perm="rw" '
+    b'timeout="0"><defNumber name="v" label="v" format="%g" min="0" max="0" step="0">0'
+    b"</defNumber></defNumberVector>\n"
+)
+
+
+class CountingTransport(asyncio.Transport):
+    """Takes whatever is written at once, as a socket with room in its buffer would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = 0
+        self.writes = 0
+        self.max_size = 1 << 16
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += len(data)
+        self.writes += 1
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 7624) if name == "peername" else default
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class BenchDriver(DriverConnection):
+    async def run(self, router: Router) -> None:  # never started: the bench feeds it directly
+        raise NotImplementedError
+
+
+async def measure(trips: int) -> tuple[float, int, int]:
+    """Seconds for `trips` round trips; bytes written to the driver and to the client."""
+    router = Router()
+    driver = BenchDriver("bench")
+    to_driver = CountingTransport()
+    driver.attach_writer(to_driver)
+    inbound = InboundProtocol(partial(router.driver_frames, driver), "bench",
+                              BlobForwarder(router, driver))
+    inbound.connection_made(CountingTransport())
+    router.driver_ready(driver)
+    inbound.start()
+    inbound.data_received(DEFS)
+    client = ClientConnection(router, set())
+    to_client = CountingTransport()
+    client.connection_made(to_client)
+    client.data_received(b'<getProperties version="1.7"/>\n')
+    news = [(f'<newNumberVector device="Bench" name="NUM"><oneNumber name="v">{i}'
+             f'</oneNumber></newNumberVector>\n').encode() for i in range(trips)]
+    sets = [(f'<setNumberVector device="Bench" name="NUM" state="Ok"><oneNumber name="v">{i}'
+             f'</oneNumber></setNumberVector>\n').encode() for i in range(trips)]
+    start = (to_driver.written, to_client.written)
+    from_client = client.data_received
+    from_driver = inbound.data_received
+    t0 = time.perf_counter()
+    for new, set_ in zip(news, sets):
+        from_client(new)
+        from_driver(set_)
+    elapsed = time.perf_counter() - t0
+    return elapsed, to_driver.written - start[0], to_client.written - start[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", "--trips", type=int, default=100_000)
+    ap.add_argument("-r", "--reps", type=int, default=5)
+    args = ap.parse_args()
+    per_trip = []
+    for _ in range(args.reps):
+        elapsed, to_driver, to_client = asyncio.run(measure(args.trips))
+        if not (to_driver and to_client):
+            raise SystemExit("nothing reached the driver or the client: the bench is broken")
+        per_trip.append(elapsed / args.trips * 1e6)
+    print(f"server hot path: {statistics.median(per_trip):.2f} us per round trip "
+          f"(median of {args.reps} x {args.trips:,} trips; "
+          f"min {min(per_trip):.2f}, max {max(per_trip):.2f})")
+
+
+if __name__ == "__main__":
+    main()
