@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.errors import ProtocolError
@@ -58,6 +59,11 @@ class ClientConnection(asyncio.Protocol):
     LOW_WATER = 256 * 1024
     CHUNK = 256 * 1024
 
+    #: Direct writes (`_write_direct`): bytes per write(2), and the most of an unsent rest
+    #: handed to the transport so that it tells us (pause/resume) when the socket drains.
+    DIRECT_CHUNK = 1024 * 1024
+    HANDOFF = 64 * 1024
+
     def __init__(
         self,
         router: Router,
@@ -97,6 +103,10 @@ class ClientConnection(asyncio.Protocol):
         self._progress_at = 0.0
         self._paused_sent = 0  # _sent() when the transport last paused
         self._timer: asyncio.TimerHandle | None = None
+        # Direct writes: the socket's descriptor (-1: write through the transport only) and
+        # the unsent rest of the last bytes taken from the queue.
+        self._fd = -1
+        self._tail: bytes | memoryview | None = None
         self.closed = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -106,7 +116,8 @@ class ClientConnection(asyncio.Protocol):
     def queued_bytes(self) -> int:
         """Bytes held for this client: our queue plus the transport's buffer."""
         buffered = self._transport.get_write_buffer_size() if self._transport else 0
-        return self._queue.nbytes + buffered
+        tail = self._tail
+        return self._queue.nbytes + buffered + (len(tail) if tail is not None else 0)
 
     @property
     def dropped(self) -> int:
@@ -132,7 +143,13 @@ class ClientConnection(asyncio.Protocol):
             self._closing = True
             transport.close()
             return
-        transport.set_write_buffer_limits(high=self.HIGH_WATER, low=self.LOW_WATER)
+        self._fd = _direct_fd(transport)
+        if self._fd >= 0:
+            # The transport holds at most one HANDOFF piece: paused as soon as it holds
+            # anything, resumed once it is empty (see _write_direct).
+            transport.set_write_buffer_limits(high=0, low=0)
+        else:
+            transport.set_write_buffer_limits(high=self.HIGH_WATER, low=self.LOW_WATER)
         if isinstance(getattr(transport, "max_size", None), int):
             # Small reads while the client sends little (peerio.SMALL_READ_SIZE).
             transport.max_size = SMALL_READ_SIZE  # type: ignore[attr-defined]
@@ -144,6 +161,7 @@ class ClientConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
+        self._tail = None
         self._queue.clear()
         self._not_behind()
         if self._registered:
@@ -186,7 +204,8 @@ class ClientConnection(asyncio.Protocol):
         # indiserver still handles what a half-closed client sent (indi_setprop does this);
         # everything has been routed already, so send what is queued, then close.
         self._eof = True
-        if not self._queue and not self._queue.streaming:  # never cut a streamed BLOB
+        queue = self._queue
+        if not queue and not queue.streaming and self._tail is None:  # never cut a BLOB
             return False
         self._schedule_flush()
         return True
@@ -288,22 +307,70 @@ class ClientConnection(asyncio.Protocol):
         if transport is None or self._closing:
             return
         queue = self._queue
-        chunk = self.CHUNK
-        while not self._paused:
-            data = queue.take(chunk)
-            if not data:
-                break
-            self._written += len(data)
-            transport.write(data)
-            if not queue.nbytes:  # all written: spare the call that would find nothing
-                break
+        if self._fd >= 0:
+            self._write_direct(transport)
+            if self._closing:
+                return
+        else:
+            chunk = self.CHUNK
+            while not self._paused:
+                data = queue.take(chunk)
+                if not data:
+                    break
+                self._written += len(data)
+                transport.write(data)
+                if not queue.nbytes:  # all written: spare the call that would find nothing
+                    break
         if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
             self._not_behind()
         elif self._slow and not queue:
             self._slow = False
             logger.info("client %s caught up", self.label)
-        if self._eof and not queue and not queue.streaming:
+        if self._eof and not queue and not queue.streaming and self._tail is None:
             self.close()
+
+    def _write_direct(self, transport: asyncio.Transport) -> None:
+        """Write the queue with write(2) on the socket itself, without the transport's copy.
+
+        asyncio's socket transport (3.11) copies into its own buffer whatever the socket does
+        not take at once; a client reading as fast as it can keeps its socket full, so nearly
+        every byte of a BLOB was copied once more. Here the queue's bytes are written
+        straight from where they are, and only the unsent rest is kept (a view, no copy).
+        Then at most HANDOFF bytes of it go to the transport: it pauses us while it holds
+        them and resumes us (``resume_writing``, buffer limits 0/0) once the socket has
+        taken them, which is when the socket has room again. The transport's buffer is
+        always empty when we write ourselves, so the order of bytes is kept.
+        """
+        queue = self._queue
+        tail = self._tail
+        fd = self._fd
+        while not self._paused:
+            if tail is None:
+                tail = queue.take(self.DIRECT_CHUNK)
+                if not tail:
+                    tail = None
+                    break
+            try:
+                n = os.write(fd, tail)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            except OSError as exc:
+                self._tail = None
+                logger.info("client %s: write failed: %s", self.label, exc)
+                self.abort()
+                return
+            self._written += n
+            if n == len(tail):
+                tail = None
+                if not queue.nbytes:  # all written: spare the call that would find nothing
+                    break
+                continue
+            rest = memoryview(tail)[n:]
+            piece = rest[: self.HANDOFF]
+            tail = rest[len(piece) :] if len(rest) > len(piece) else None
+            self._written += len(piece)
+            transport.write(piece)  # pauses us unless the socket took it at once
+        self._tail = tail
 
     # -- falling behind --------------------------------------------------------------------
 
@@ -379,6 +446,7 @@ class ClientConnection(asyncio.Protocol):
         """Close after the transport's buffer is written."""
         self._closing = True
         self._queue.clear()
+        self._tail = None
         self._not_behind()
         if self._transport is not None:
             self._transport.close()
@@ -387,6 +455,22 @@ class ClientConnection(asyncio.Protocol):
         """Close at once, dropping whatever is buffered."""
         self._closing = True
         self._queue.clear()
+        self._tail = None
         self._not_behind()
         if self._transport is not None:
             self._transport.abort()
+
+
+def _direct_fd(transport: asyncio.BaseTransport) -> int:
+    """The descriptor of a plain socket transport that `ClientConnection` may write to
+    itself, or -1 (TLS, not POSIX, or not a socket: write through the transport)."""
+    if os.name != "posix" or transport.get_extra_info("sslcontext") is not None:
+        return -1
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return -1
+    try:
+        fd = sock.fileno()
+    except (AttributeError, OSError):
+        return -1
+    return fd if isinstance(fd, int) and fd >= 0 else -1
