@@ -403,7 +403,7 @@ def client_ceiling(cfg: Config) -> float:
             conn.recv(16)
             for _ in range(count):
                 conn.sendall(blob)
-            conn.sendall(b"done calib")
+            conn.sendall(b"<message>done calib</message>")
             time.sleep(2)
         finally:
             os._exit(0)
