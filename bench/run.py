@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +68,8 @@ class Server:
         if kind == "indiserver":
             cmd = ["indiserver", *args, "-p", str(self.port), "-r", "0",
                    "-u", f"/tmp/bench-{uuid.uuid4().hex}", *([str(exe)] if exe else [])]
+        elif kind == "floor":  # reference forwarder, not an INDI server (floor.py)
+            cmd = [sys.executable, str(HERE / "floor.py"), str(self.port), str(exe)]
         else:
             env["PYTHONPATH"] = str(OURS_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
             prof: list[str] = []
@@ -431,6 +434,9 @@ SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
     "getprops": scen_getprops,
 }
 
+#: Scenarios where bench/floor.py (`--servers ...,floor`) is timed beside the servers.
+FLOOR_SCENARIOS = {"roundtrip"}
+
 #: Scenarios that run all servers at once (one call per rep, results per server).
 PAIRED: dict[str, Callable[[list[str], Config], dict[str, dict[str, float]]]] = {
     "roundtrip": scen_roundtrip,
@@ -595,49 +601,38 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             errors_pre = f"calibration: {exc}"
             print(errors_pre, file=sys.stderr)
-    results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours")}
+    results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours", "floor")}
     errors: list[str] = []
     for name in names:
-        if name in PAIRED:
-            for rep in range(args.reps):
+        if name not in PAIRED and (name == "framework" or name not in SCENARIOS):
+            continue
+        # floor.py only forwards bytes: it stands beside the servers in the round trip only.
+        kinds = [k for k in servers if k != "floor" or name in FLOOR_SCENARIOS]
+        for rep in range(args.reps):
+            order = kinds if rep % 2 == 0 else list(reversed(kinds))
+            runs: list[tuple[str, Callable[[], dict[str, dict[str, float]]]]]
+            if name in PAIRED:  # all servers at once: one run per rep
+                runs = [(f"{name} rep {rep + 1}", partial(PAIRED[name], order, cfg))]
+            else:
+                runs = [(f"{name} rep {rep + 1} {kind}",
+                         partial(lambda k: {k: SCENARIOS[name](k, cfg)}, kind)) for kind in order]
+            for label, call in runs:
                 if time.monotonic() - started > args.max_seconds:
-                    errors.append(f"time budget reached before {name} rep {rep + 1}")
+                    errors.append(f"time budget reached before {label}")
                     continue
-                order = servers if rep % 2 == 0 else list(reversed(servers))
                 t = time.monotonic()
                 try:
                     with deadline(args.scenario_timeout):
-                        by_kind = PAIRED[name](order, cfg)
+                        by_kind = call()
                 except Exception as exc:  # keep going: report it
-                    errors.append(f"{name} rep {rep + 1}: {exc}")
-                    print(f"[{name} rep {rep + 1}] ERROR {exc}", file=sys.stderr)
+                    errors.append(f"{label}: {exc}")
+                    print(f"[{label}] ERROR {exc}", file=sys.stderr)
                     continue
                 for kind, res in by_kind.items():
                     for k, v in res.items():
                         results[kind].setdefault(k, []).append(v)
-                    print(f"[{name} rep {rep + 1} {kind}] {time.monotonic() - t:.1f}s (interleaved) "
+                    print(f"[{name} rep {rep + 1} {kind}] {time.monotonic() - t:.1f}s "
                           + " ".join(f"{k}={fmt(v)}" for k, v in res.items()), file=sys.stderr)
-            continue
-        if name == "framework" or name not in SCENARIOS:
-            continue
-        for rep in range(args.reps):
-            order = servers if rep % 2 == 0 else list(reversed(servers))
-            for kind in order:
-                if time.monotonic() - started > args.max_seconds:
-                    errors.append(f"time budget reached before {name} rep {rep + 1} {kind}")
-                    continue
-                t = time.monotonic()
-                try:
-                    with deadline(args.scenario_timeout):
-                        res = SCENARIOS[name](kind, cfg)
-                except Exception as exc:  # keep going: report it
-                    errors.append(f"{name} rep {rep + 1} {kind}: {exc}")
-                    print(f"[{name} rep {rep + 1} {kind}] ERROR {exc}", file=sys.stderr)
-                    continue
-                for k, v in res.items():
-                    results[kind].setdefault(k, []).append(v)
-                print(f"[{name} rep {rep + 1} {kind}] {time.monotonic() - t:.1f}s "
-                      + " ".join(f"{k}={fmt(v)}" for k, v in res.items()), file=sys.stderr)
 
     fw: dict[str, list[float]] = {}
     if "framework" in names and ours_missing is None:
@@ -745,6 +740,13 @@ def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]
     for label, key in extra_rows:
         if I.get(key) or O.get(key):
             lines.append(f"| {label} | {fmt(med(I.get(key)))} | {fmt(med(O.get(key)))} | | | |")
+    F = results.get("floor", {})
+    for key, what in (("rt_p50_us", "p50"), ("rt_p99_us", "p99")):
+        a, f = med(I.get(key)), med(F.get(key))
+        if f is not None:
+            ratio = f"{fmt(f / a)}x" if a else "n/a"
+            lines.append(f"| round trip {what}, us: bare asyncio forwarder, no INDI (floor.py) "
+                         f"in the ours column | {fmt(a)} | {fmt(f)} | {ratio} | | |")
     for who, data in (("indiserver", I), ("ours", O)):
         v = med(data.get("slow_fast_vs_solo"))
         if v is not None:
