@@ -7,32 +7,66 @@ same property arrives. Only what is still waiting here can be dropped; a client 
 gets every element. The owner disconnects the client when `nbytes` passes its limit anyway.
 
 Elements are written in order; large ones are handed out in bounded chunks (memoryview slices,
-no copies) so that a multi-megabyte BLOB never sits whole in a transport buffer per client.
+no copies) so that a multi-megabyte BLOB never sits whole in a transport buffer per client. A
+BLOB that arrived in pieces (cut-through, `cutthrough.py`) can also be queued as those pieces
+(`Parts`), so that giving it whole to a client that could not take it while it streamed costs
+no copy.
 """
 
 from __future__ import annotations
 
 from indipydriver.protocol.framing import Frame
 
-__all__ = ["ClientQueue"]
+__all__ = ["ClientQueue", "Parts"]
+
+
+class Parts:
+    """One whole element queued as the pieces it arrived in (read-only bytes, not copied)."""
+
+    __slots__ = ("attrs", "parts", "size", "tag")
+
+    def __init__(self, tag: str, attrs: dict[str, str], parts: list[bytes]) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.parts = [p for p in parts if p]  # an empty piece would read as "nothing left"
+        self.size = sum(len(p) for p in self.parts)
+        if not self.parts:
+            raise ValueError("an element has at least one byte")
+
+
+def _size(item: bytes | Parts) -> int:
+    return item.size if isinstance(item, Parts) else len(item)
 
 
 class ClientQueue:
     """Elements waiting for one client, oldest first, with their total size in bytes."""
 
-    __slots__ = ("_held", "_items", "_latest", "_partial", "_start", "dropped", "nbytes", "streaming")
+    __slots__ = (
+        "_held",
+        "_items",
+        "_latest",
+        "_partial",
+        "_rest",
+        "_rest_bytes",
+        "_start",
+        "dropped",
+        "nbytes",
+        "streaming",
+    )
 
     def __init__(self) -> None:
-        self._items: list[bytes | None] = []  # None: dropped in favour of a newer element
+        self._items: list[bytes | Parts | None] = []  # None: dropped for a newer element
         self._start = 0  # items before this index were already handed out
         self._latest: dict[tuple[str, str], int] = {}  # (device, name) -> index of its set
         self._partial: memoryview | None = None  # rest of a large element being written
+        self._rest: list[bytes] = []  # its pieces after _partial (of a Parts), last first
+        self._rest_bytes = 0
         self.nbytes = 0
         self.dropped = 0
         # An element arriving in pieces (cut-through): its pieces go straight into _items and
         # whole elements put meanwhile wait in _held, so that nothing lands inside it.
         self.streaming = False
-        self._held: list[tuple[Frame, bool]] = []
+        self._held: list[tuple[Frame | Parts, bool]] = []
 
     def __len__(self) -> int:
         return len(self._items) - self._start + (self._partial is not None)
@@ -48,7 +82,7 @@ class ClientQueue:
         consumed, and a reader of one large BLOB at a time is not behind.
         """
         partial = self._partial
-        return self.nbytes - (len(partial) if partial is not None else 0)
+        return self.nbytes - (len(partial) + self._rest_bytes if partial is not None else 0)
 
     def put(self, frame: Frame, coalesce: bool = False) -> None:
         """Add an element; with `coalesce`, an older queued set of the same property goes.
@@ -62,20 +96,34 @@ class ClientQueue:
             self._held.append((frame, coalesce))
             self.nbytes += len(data)
             return
-        key = None
         if frame.tag.startswith("set") and "message" not in frame.attrs:
-            key = (frame.attrs.get("device", ""), frame.attrs.get("name", ""))
-            if coalesce:
-                index = self._latest.get(key)
-                if index is not None and index >= self._start:
-                    old = self._items[index]
-                    if old is not None:
-                        self._items[index] = None
-                        self.nbytes -= len(old)
-                        self.dropped += 1
-            self._latest[key] = len(self._items)
+            self._index(frame.attrs, coalesce)
         self._items.append(data)
         self.nbytes += len(data)
+
+    def put_parts(self, element: Parts, coalesce: bool = False) -> None:
+        """`put` for an element held as its pieces."""
+        if self.streaming:
+            self._held.append((element, coalesce))
+            self.nbytes += element.size
+            return
+        if element.tag.startswith("set") and "message" not in element.attrs:
+            self._index(element.attrs, coalesce)
+        self._items.append(element)
+        self.nbytes += element.size
+
+    def _index(self, attrs: dict[str, str], coalesce: bool) -> None:
+        """Remember where the set of this property goes; drop the older one if coalescing."""
+        key = (attrs.get("device", ""), attrs.get("name", ""))
+        if coalesce:
+            index = self._latest.get(key)
+            if index is not None and index >= self._start:
+                old = self._items[index]
+                if old is not None:
+                    self._items[index] = None
+                    self.nbytes -= _size(old)
+                    self.dropped += 1
+        self._latest[key] = len(self._items)
 
     def drop_superseded(self, device: str, name: str) -> None:
         """Drop the queued set of (device, name) not yet started: a newer one is on its way."""
@@ -84,7 +132,7 @@ class ClientQueue:
             old = self._items[index]
             if old is not None:
                 self._items[index] = None
-                self.nbytes -= len(old)
+                self.nbytes -= _size(old)
                 self.dropped += 1
 
     def open_stream(self) -> None:
@@ -103,22 +151,23 @@ class ClientQueue:
         held = self._held
         if held:
             self._held = []
-            for frame, coalesce in held:
-                self.nbytes -= len(frame.data)
-                self.put(frame, coalesce)
+            for element, coalesce in held:
+                if type(element) is Parts:
+                    self.nbytes -= element.size
+                    self.put_parts(element, coalesce)
+                else:
+                    assert isinstance(element, Frame)
+                    self.nbytes -= len(element.data)
+                    self.put(element, coalesce)
 
     def take(self, max_bytes: int) -> bytes | memoryview:
         """The next bytes to write: whole small elements joined, or a chunk of a large one."""
         if self._partial is not None:
-            chunk = self._partial[:max_bytes]
-            rest = self._partial[max_bytes:]
-            self._partial = rest if len(rest) else None
-            self.nbytes -= len(chunk)
-            return chunk
+            return self._next_chunk(max_bytes)
         items = self._items
         if len(items) == 1 and self._start == 0:  # the usual case: one element per flush
             item = items[0]
-            if item is not None and len(item) <= max_bytes:
+            if type(item) is bytes and len(item) <= max_bytes:
                 items.clear()
                 self._latest.clear()
                 self.nbytes -= len(item)
@@ -132,6 +181,18 @@ class ClientQueue:
             if item is None:
                 i += 1
                 continue
+            if isinstance(item, Parts):
+                if parts:
+                    break  # written on the next call, piece by piece
+                # Its pieces become the element being written, without a copy.
+                items[i] = None
+                i += 1
+                rest = item.parts[::-1]
+                self._partial = memoryview(rest.pop())
+                self._rest = rest
+                self._rest_bytes = item.size - len(self._partial)
+                self._advance(i, end)
+                return self._next_chunk(max_bytes)
             n = len(item)
             if size + n > max_bytes:
                 if not parts:
@@ -147,6 +208,15 @@ class ClientQueue:
             items[i] = None  # written: do not keep it alive here
             size += n
             i += 1
+        self._advance(i, end)
+        self.nbytes -= size
+        if len(parts) == 1:
+            return parts[0]
+        return b"".join(parts)
+
+    def _advance(self, i: int, end: int) -> None:
+        """Items before `i` have been handed out."""
+        items = self._items
         if i >= end:
             items.clear()
             self._latest.clear()
@@ -158,16 +228,31 @@ class ClientQueue:
             self._start = 0
         else:
             self._start = i
-        self.nbytes -= size
-        if len(parts) == 1:
-            return parts[0]
-        return b"".join(parts)
+
+    def _next_chunk(self, max_bytes: int) -> memoryview:
+        """The next bytes of the element being written (`_partial`, then its `_rest`)."""
+        partial = self._partial
+        assert partial is not None
+        chunk = partial[:max_bytes]
+        rest = partial[max_bytes:]
+        if len(rest):
+            self._partial = rest
+        elif self._rest:
+            piece = self._rest.pop()
+            self._rest_bytes -= len(piece)
+            self._partial = memoryview(piece)
+        else:
+            self._partial = None
+        self.nbytes -= len(chunk)
+        return chunk
 
     def clear(self) -> None:
         self._items.clear()
         self._latest.clear()
         self._start = 0
         self._partial = None
+        self._rest = []
+        self._rest_bytes = 0
         self.nbytes = 0
         self.streaming = False
         self._held.clear()

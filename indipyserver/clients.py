@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
-from .clientqueue import ClientQueue
+from .clientqueue import ClientQueue, Parts
 from .flowcontrol import flow_for
 from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
 from .serverframes import message_frame
@@ -229,6 +229,14 @@ class ClientConnection(asyncio.Protocol):
             return
         queue = self._queue
         queue.put(frame, self._slow or queue.nbytes > self._coalesce_from)
+        self._queued()
+
+    def send_parts(self, element: Parts) -> None:
+        """`send_frame` for a whole element held as the pieces it arrived in (no copy)."""
+        if self._closing:
+            return
+        queue = self._queue
+        queue.put_parts(element, self._slow or queue.nbytes > self._coalesce_from)
         self._queued()
 
     # Cut-through (cutthrough.BlobForwarder): one element in pieces as the driver sends it.

@@ -14,9 +14,10 @@ Per receiver the choice is made once, before the first piece (`ClientConnection.
   cut in half; ``-m`` still bounds its queue), and whatever else is sent to it meanwhile waits
   until the element is complete;
 * a client that is slow, or already receiving another streamed element, is *late*: it gets the
-  element whole at its end through ``send_frame`` (so superseded BLOBs are still dropped for it,
-  as before; a slow client's queued older BLOB of the property is dropped as soon as the new
-  one starts, so that the server never holds both for it);
+  element whole at its end through ``send_parts`` -- the pieces as they were read, referenced,
+  not copied -- (so superseded BLOBs are still dropped for it, as before; a slow client's
+  queued older BLOB of the property is dropped as soon as the new one starts, so that the
+  server never holds both for it);
 * when the router cannot decide from the start tag (snooping drivers, an unowned device) the
   element is assembled and routed whole with ``driver_frames``, as before.
 
@@ -33,6 +34,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead
+
+from .clientqueue import Parts
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
@@ -56,6 +59,7 @@ class BlobForwarder:
         "_late",
         "_on_whole",
         "_parts",
+        "_pieces",
         "_receivers",
         "_router",
         "_whole",
@@ -77,10 +81,13 @@ class BlobForwarder:
         self._receivers: list = []  # type: ignore[type-arg]  # clients taking the pieces
         self._late: list[ClientSink] = []  # clients given the element whole at its end
         self._whole = False  # routed whole by the router at its end
-        # The element assembled, only when someone needs it whole. A bytearray rather than a
-        # list of the pieces: the pieces can be freed once written to the other clients, and
-        # no second copy is made at the end (peak memory with a slow client).
+        # The element assembled, only when the router needs it whole (a bytearray: no second
+        # copy at the end) ...
         self._parts: bytearray | None = None
+        # ... or its pieces, only referenced, when clients that could not take it as it
+        # streamed get it whole at its end (`ClientConnection.send_parts`): a slow client
+        # costs no copy of every BLOB. The pieces are the ones written to the receivers.
+        self._pieces: list[bytes] | None = None
 
     @property
     def active(self) -> bool:
@@ -94,6 +101,8 @@ class BlobForwarder:
                 client.stream_piece(data)
             if self._parts is not None:
                 self._parts += data
+            elif self._pieces is not None:
+                self._pieces.append(data)
         elif type(item) is FrameHead:
             self._begin(item)
         else:
@@ -121,7 +130,8 @@ class BlobForwarder:
                         superseded(head.attrs["device"], head.attrs["name"])
         self._receivers = receivers
         self._late = late
-        self._parts = bytearray(head.data) if (self._whole or late) else None
+        self._parts = bytearray(head.data) if self._whole else None
+        self._pieces = [head.data] if late else None
         data = head.data
         for client in receivers:
             client.stream_piece(data)
@@ -133,27 +143,39 @@ class BlobForwarder:
         for client in self._receivers:
             client.stream_end(data)
         parts = self._parts
+        pieces = self._pieces
         self._head = None
         self._receivers = []
         self._parts = None
+        self._pieces = None
         late, self._late = self._late, []
-        if parts is None:
+        if parts is None and pieces is None:
             return
         if not end.complete:
             # Cut short by the driver: nobody who would get it whole gets it at all, as an
             # element that never ends is never routed.
             logger.debug("incomplete %s from %s not delivered whole", head.tag, self._driver.label)
             return
-        parts += data
-        frame = Frame(head.tag, head.attrs, parts)  # type: ignore[arg-type]  # nobody writes to it
-        if self._whole:
+        if parts is not None:
+            parts += data
+            frame = Frame(head.tag, head.attrs, parts)  # type: ignore[arg-type]  # read-only
             if self._on_whole is not None:
                 self._on_whole([frame])
             else:
                 self._router.driver_frames(self._driver, [frame])
-        else:
-            for client in late:
-                client.send_frame(frame)
+            return
+        assert pieces is not None
+        pieces.append(data)
+        element = Parts(head.tag, head.attrs, pieces)
+        joined: Frame | None = None
+        for client in late:
+            send_parts = getattr(client, "send_parts", None)
+            if send_parts is not None:
+                send_parts(element)
+            else:  # a sink that only takes whole frames (test doubles)
+                if joined is None:
+                    joined = Frame(head.tag, head.attrs, b"".join(pieces))
+                client.send_frame(joined)
 
     def abort(self, tail: bytes | None) -> None:
         """The connection is gone in the middle of an element: close it for its receivers."""

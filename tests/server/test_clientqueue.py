@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.clientqueue import ClientQueue
+from indipyserver.clientqueue import ClientQueue, Parts
 
 
 def f(xml: str) -> Frame:
@@ -77,3 +77,76 @@ def test_an_element_already_handed_out_is_not_coalesced_away() -> None:
     first = bytes(q.take(1 << 20))
     q.put(f(SET_A2), coalesce=True)
     assert first == SET_A1.encode() and drain(q) == SET_A2.encode() and q.dropped == 0
+
+
+# -- elements queued as the pieces they arrived in (Parts) ---------------------------------------
+
+BIG = (b'<setBLOBVector device="D" name="I"><oneBLOB name="i" size="3000" format=".b">'
+       + b"Q" * 4000 + b"</oneBLOB></setBLOBVector>")
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def big_parts(data: bytes = BIG, size: int = 700) -> Parts:
+    return Parts("setBLOBVector", {"device": "D", "name": "I"}, pieces(data, size))
+
+
+def test_an_element_of_parts_is_written_whole_in_order_in_bounded_chunks() -> None:
+    q = ClientQueue()
+    q.put(f(SET_A1))
+    q.put_parts(big_parts())
+    q.put(f(SET_B))
+    assert q.nbytes == len(SET_A1) + len(BIG) + len(SET_B)
+    out = []
+    while q:
+        chunk = bytes(q.take(500))
+        assert 0 < len(chunk) <= 500
+        out.append(chunk)
+    assert b"".join(out) == SET_A1.encode() + BIG + SET_B.encode()
+    assert q.nbytes == 0 and q.waiting_bytes == 0
+
+
+def test_parts_are_handed_out_without_a_copy() -> None:
+    parts = pieces(BIG, 1000)
+    q = ClientQueue()
+    q.put_parts(Parts("setBLOBVector", {"device": "D", "name": "I"}, parts))
+    first = q.take(1 << 20)
+    assert isinstance(first, memoryview) and first.obj is parts[0]
+
+
+def test_waiting_bytes_excludes_the_rest_of_the_parts_being_written() -> None:
+    q = ClientQueue()
+    q.put_parts(big_parts())
+    q.put(f(SET_B))
+    q.take(100)  # the BLOB is being written
+    assert q.waiting_bytes == len(SET_B)
+    assert q.nbytes == len(BIG) - 100 + len(SET_B)
+
+
+def test_a_newer_set_supersedes_queued_parts_when_coalescing() -> None:
+    q = ClientQueue()
+    q.put(f(SET_A1))
+    q.put_parts(big_parts())
+    newer = BIG.replace(b'size="3000"', b'size="3001"')
+    q.put_parts(big_parts(newer), coalesce=True)
+    assert q.dropped == 1
+    assert q.nbytes == len(SET_A1) + len(newer)
+    assert drain(q) == SET_A1.encode() + newer
+
+
+def test_parts_put_while_an_element_streams_follow_it() -> None:
+    q = ClientQueue()
+    q.open_stream()
+    q.put_piece(b"<setBLOBVector device='D' name='J'>")
+    q.put_parts(big_parts())
+    q.put_piece(b"</setBLOBVector>")
+    q.close_stream()
+    assert drain(q) == b"<setBLOBVector device='D' name='J'></setBLOBVector>" + BIG
+
+
+def test_empty_pieces_are_left_out() -> None:
+    q = ClientQueue()
+    q.put_parts(Parts("setBLOBVector", {}, [b"", BIG, b""]))
+    assert drain(q) == BIG
