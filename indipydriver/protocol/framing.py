@@ -105,30 +105,35 @@ class Frame(_StartTagInfo):
 
     A plain slotted class rather than a frozen dataclass: the server makes one per element on
     its hot path. ``attrs`` is decoded only when first read (a forwarded element often needs
-    nothing but its device and name, some nothing at all); from then on it is a plain slot.
+    nothing but its device and name, some nothing at all). A property over a slot that holds
+    None until then, not ``__getattr__`` on an empty slot: that way every first read raised
+    (and formatted) an AttributeError inside the interpreter, twice per round trip.
     """
 
-    __slots__ = ("_raw", "attrs", "data", "tag")
+    __slots__ = ("_attrs", "_raw", "data", "tag")
 
     tag: str  # e.g. "setNumberVector"
-    attrs: dict[str, str]  # attributes of the start tag only, entity-decoded and stripped
     data: bytes  # the whole element exactly as received
 
     def __init__(self, tag: str, attrs: dict[str, str] | None, data: bytes, raw: bytes = b"") -> None:
         """`attrs` None: decoded from `raw` (the start tag's attribute text) when first read."""
         self.tag = tag
-        if attrs is not None:
-            self.attrs = attrs
+        self._attrs = attrs
         self._raw = raw
         self.data = data
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached while the `attrs` slot is still empty.
-        if name != "attrs":
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        raw = self._raw
-        attrs = self.attrs = _decode_attrs(raw) if raw else {}
+    @property
+    def attrs(self) -> dict[str, str]:
+        """Attributes of the start tag only, entity-decoded and stripped."""
+        attrs = self._attrs
+        if attrs is None:
+            raw = self._raw
+            attrs = self._attrs = _decode_attrs(raw) if raw else {}
         return attrs
+
+    @attrs.setter
+    def attrs(self, value: dict[str, str]) -> None:
+        self._attrs = value
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
