@@ -211,8 +211,9 @@ def _decode_attrs(raw: bytes) -> dict[str, str]:
     if "'" not in text and "&" not in text:
         # The usual form, ` a="x" b="y"`: with no single quote every `"` delimits a value,
         # so splitting on it alternates `name=` parts and values (one C-speed pass).
-        parts = text.split('"')
-        return {k.strip(_XML_SPACE_EQ): v.strip(_XML_SPACE) for k, v in zip(parts[::2], parts[1::2])}
+        # (One iterator zipped with itself pairs them without slicing the list twice.)
+        parts = iter(text.split('"'))
+        return {k.strip(_XML_SPACE_EQ): v.strip(_XML_SPACE) for k, v in zip(parts, parts)}
     attrs = {}
     for key, dq, sq in _ATTR.findall(text):
         value = dq or sq
