@@ -240,7 +240,7 @@ class ClientConnection(asyncio.Protocol):
         queue = self._queue
         if (
             frame.data is self._flow.through
-            and not queue
+            and not queue.nbytes  # nothing queued (at most dropped placeholders)
             and self._tail is None
             and len(frame.data) <= self._write_through_max
             and not (queue.streaming or self._paused or self._slow or self._congested or self._eof)
