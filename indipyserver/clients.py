@@ -96,6 +96,10 @@ class ClientConnection(asyncio.Protocol):
         # Behind: congested (holds drivers) or slow (coalesces), see the module doc.
         self.soft_bytes = min(SOFT_QUEUE_BYTES, max_queue_bytes // 4)
         self._coalesce_from = max_queue_bytes // 2  # a safety net even when not slow
+        # Elements up to this size may be written through (`send_frame`): alone in the queue
+        # they can reach neither the limits checked by `_queued` nor a second write chunk.
+        self._write_through_max = min(self._check_from, self.soft_bytes, self.CHUNK,
+                                      self.DIRECT_CHUNK)
         self._congested = False
         self._slow = False
         self._written = 0  # bytes handed to the transport
@@ -177,21 +181,27 @@ class ClientConnection(asyncio.Protocol):
         size = self._read_size
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
-        good: list[Frame] = []
-        for item in self._framer.feed(data):
-            if type(item) is Frame:
-                self._bad = 0
-                good.append(item)
-            else:
-                assert isinstance(item, ProtocolError)
-                self._bad += 1
-                logger.warning("client %s sent malformed XML: %s", self.label, item)
-                if "larger than" in str(item):
-                    self._bad = MAX_BAD_IN_A_ROW
+        items = self._framer.feed(data)
+        good: list[Frame]
+        if len(items) == 1 and type(items[0]) is Frame:  # the usual read: one whole element
+            self._bad = 0
+            good = items  # type: ignore[assignment]
+        else:
+            good = []
+            for item in items:
+                if type(item) is Frame:
+                    self._bad = 0
+                    good.append(item)
+                else:
+                    assert isinstance(item, ProtocolError)
+                    self._bad += 1
+                    logger.warning("client %s sent malformed XML: %s", self.label, item)
+                    if "larger than" in str(item):
+                        self._bad = MAX_BAD_IN_A_ROW
         if good:
             # Whatever this read makes the router send leaves before the callback returns.
             flow = self._flow
-            flow.begin()
+            flow.begin(good[0].data if len(good) == 1 else None)
             try:
                 self.router.client_frames(self, good)
             finally:
@@ -228,6 +238,24 @@ class ClientConnection(asyncio.Protocol):
         if self._closing:
             return
         queue = self._queue
+        if (
+            frame.data is self._flow.through
+            and not queue.nbytes  # nothing queued (at most dropped placeholders)
+            and self._tail is None
+            and len(frame.data) <= self._write_through_max
+            and not (queue.streaming or self._paused or self._slow or self._congested or self._eof)
+        ):
+            # The one element of this batch, and nothing queued for us: `_queued` could only
+            # mark us, and the batch's end would flush this alone. Write it now instead, as
+            # `_flush` would, without the queue's round trip (put, then take it back).
+            transport = self._transport
+            assert transport is not None  # set before the router knows us
+            if self._fd >= 0:
+                self._tail = frame.data
+                self._write_direct(transport)
+            else:
+                self._write_queue(transport, frame.data)
+            return
         queue.put(frame, self._slow or queue.nbytes > self._coalesce_from)
         self._queued()
 
@@ -320,15 +348,7 @@ class ClientConnection(asyncio.Protocol):
             if self._closing:
                 return
         else:
-            chunk = self.CHUNK
-            while not self._paused:
-                data = queue.take(chunk)
-                if not data:
-                    break
-                self._written += len(data)
-                transport.write(data)
-                if not queue.nbytes:  # all written: spare the call that would find nothing
-                    break
+            self._write_queue(transport, None)
         if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
             self._not_behind()
         elif self._slow and not queue:
@@ -336,6 +356,21 @@ class ClientConnection(asyncio.Protocol):
             logger.info("client %s caught up", self.label)
         if self._eof and not queue and not queue.streaming and self._tail is None:
             self.close()
+
+    def _write_queue(self, transport: asyncio.Transport, data: bytes | memoryview | None) -> None:
+        """Write `data` (if any), then the queue, through the transport until it pauses us."""
+        queue = self._queue
+        chunk = self.CHUNK
+        while not self._paused:
+            if data is None:
+                data = queue.take(chunk)
+                if not data:
+                    break
+            self._written += len(data)
+            transport.write(data)
+            data = None
+            if not queue.nbytes:  # all written: spare the call that would find nothing
+                break
 
     def _write_direct(self, transport: asyncio.Transport) -> None:
         """Write the queue with write(2) on the socket itself, without the transport's copy.

@@ -78,9 +78,16 @@ class DriverConnection(ABC):
                 )
             self._dropped += 1
             return
+        flow = self._flow
+        if flow is not None and data is flow.through and not (self._pending or self._dropped):
+            # The one element of this batch, and nothing else queued for us: the write the
+            # batch's end would make (`flush_marked`), made now, without queueing it first.
+            writer = self._writer
+            if not (self._writer_paused or writer is None or writer.is_closing()):
+                writer.write(data)
+                return
         self._pending.append(data)
         self._pending_bytes += len(data)
-        flow = self._flow
         if flow is None:
             self._wakeup.set()
         elif not (self._marked or self._writer_paused):

@@ -48,6 +48,11 @@ class LoopFlow:
         self._dirty: list[Flushable] = []
         self._scheduled = False
         self._hold = 0
+        #: Inside a batch that routes exactly one element (``begin(through=...)``): that
+        #: element's bytes. A receiver handed these very bytes with nothing else queued may
+        #: write them at once: that is the one write the batch's end would make, only sooner.
+        #: Anything else routed in the batch (replies, replays) is queued and flushed as usual.
+        self.through: bytes | None = None
         self._readers: set[Throttleable] = set()
         self._congested: set[object] = set()
         self._uncongested = asyncio.Event()
@@ -89,14 +94,18 @@ class LoopFlow:
             if not self._hold and self._dirty:
                 self.flush()
 
-    def begin(self) -> None:
-        """``batch()`` without a context manager, for the hottest paths."""
+    def begin(self, through: bytes | None = None) -> None:
+        """``batch()`` without a context manager, for the hottest paths. `through`: the bytes
+        of the batch's only element (see ``through``); ignored inside an enclosing batch."""
+        if not self._hold:
+            self.through = through
         self._hold += 1
 
     def end(self) -> None:
         """Close a ``begin()``: flush what the batch marked."""
         self._hold -= 1
         if not self._hold:
+            self.through = None
             while self._dirty:  # `flush`, inlined: this runs once per read
                 dirty = self._dirty
                 self._dirty = []

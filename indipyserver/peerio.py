@@ -168,16 +168,20 @@ class InboundProtocol(asyncio.Protocol):
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
         items = self._framer.feed(data)
-        frames: list[Frame] = []
+        frames: list[Frame]
         errors = False
-        for item in items:
-            if type(item) is Frame:
-                frames.append(item)
-            elif isinstance(item, ProtocolError):
-                errors = True
-            else:
-                self._route_in_order(items)  # pieces of a streamed element in this read
-                return
+        if len(items) == 1 and type(items[0]) is Frame:  # the usual read: one whole element
+            frames = items  # type: ignore[assignment]
+        else:
+            frames = []
+            for item in items:
+                if type(item) is Frame:
+                    frames.append(item)
+                elif isinstance(item, ProtocolError):
+                    errors = True
+                else:
+                    self._route_in_order(items)  # pieces of a streamed element in this read
+                    return
         if errors:
             for item in items:
                 if isinstance(item, ProtocolError):
@@ -185,7 +189,7 @@ class InboundProtocol(asyncio.Protocol):
                     logger.warning("%s sent malformed XML, ignored: %s", self._label, item)
         if frames:
             flow = self._flow
-            flow.begin()
+            flow.begin(frames[0].data if len(frames) == 1 else None)
             try:
                 self._on_frames(frames)
             finally:

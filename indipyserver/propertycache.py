@@ -45,7 +45,9 @@ class PropertyCache:
         self._devices.setdefault(device, {})[name] = _Entry(frame, None)
 
     def update(self, device: str, name: str, frame: Frame) -> None:
-        props = self._devices.setdefault(device, {})
+        props = self._devices.get(device)
+        if props is None:  # not setdefault: that builds a dict on every set (once per trip)
+            props = self._devices[device] = {}
         entry = props.get(name)
         if entry is None:
             props[name] = _Entry(None, frame)

@@ -12,6 +12,7 @@ import socket
 
 from indipydriver.protocol.framing import Frame
 from indipyserver.clients import ClientConnection, _direct_fd
+from indipyserver.flowcontrol import flow_for
 from indipyserver.router import Router
 
 
@@ -74,3 +75,47 @@ async def test_write_error_disconnects() -> None:
     await asyncio.wait_for(client.closed.wait(), 5)
     assert client.queued_bytes == 0
     transport.close()
+
+
+def one_element_batch(client: ClientConnection, frame: Frame) -> None:
+    """Route `frame` to `client` as the one element of a read batch (write-through)."""
+    flow = flow_for()
+    flow.begin(frame.data)
+    try:
+        client.send_frame(frame)
+    finally:
+        flow.end()
+
+
+async def test_write_through_on_a_full_socket_holds_the_rest_and_keeps_order() -> None:
+    """One-element batches (`LoopFlow.through`) write at once; once the socket is full the
+    rest is held exactly as by the batched path, and later elements queue behind it."""
+    loop = asyncio.get_running_loop()
+    ours, peer = socket.socketpair()
+    peer.setblocking(False)
+    client = ClientConnection(Router(), set())
+    transport, _ = await loop.connect_accepted_socket(lambda: client, ours)
+    sent: list[Frame] = []
+    try:
+        assert client._fd >= 0
+        k = 0
+        while not client._paused:  # write through until the socket is full
+            frame = element(k, 60_000)
+            one_element_batch(client, frame)
+            sent.append(frame)
+            k += 1
+            assert k < 10_000, "the socket never filled"
+        assert client.queued_bytes > 0
+        # Paused: the next one-element batch queues instead of writing through.
+        late = element(k, 100)
+        one_element_batch(client, late)
+        sent.append(late)
+        assert client._queue.nbytes == len(late.data)
+        expected = b"".join(f.data for f in sent)
+        assert await read_all(peer, len(expected)) == expected
+        await asyncio.sleep(0.05)
+        assert client.queued_bytes == 0 and not client._paused
+    finally:
+        transport.close()
+        peer.close()
+        await asyncio.sleep(0)

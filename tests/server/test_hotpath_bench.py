@@ -7,6 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "hotpath.py"
 
 
@@ -19,10 +21,11 @@ def _load():  # type: ignore[no-untyped-def]
     return module
 
 
-def test_every_trip_reaches_the_driver_and_the_client() -> None:
+@pytest.mark.parametrize("evict", [0, 1 << 16])
+def test_every_trip_reaches_the_driver_and_the_client(evict: int) -> None:
     hotpath = _load()
     trips = 50
-    elapsed, to_driver, to_client = asyncio.run(hotpath.measure(trips))
+    elapsed, to_driver, to_client = asyncio.run(hotpath.measure(trips, evict))
     assert elapsed > 0
     new = len(b'<newNumberVector device="Bench" name="NUM"><oneNumber name="v">'
               b"</oneNumber></newNumberVector>")
