@@ -116,18 +116,15 @@ class ClientQueue:
         """Remember where the set of this property goes; drop the older one if coalescing."""
         key = (attrs.get("device", ""), attrs.get("name", ""))
         if coalesce:
-            index = self._latest.get(key)
-            if index is not None and index >= self._start:
-                old = self._items[index]
-                if old is not None:
-                    self._items[index] = None
-                    self.nbytes -= _size(old)
-                    self.dropped += 1
+            self._drop(self._latest.get(key))
         self._latest[key] = len(self._items)
 
     def drop_superseded(self, device: str, name: str) -> None:
         """Drop the queued set of (device, name) not yet started: a newer one is on its way."""
-        index = self._latest.pop((device, name), None)
+        self._drop(self._latest.pop((device, name), None))
+
+    def _drop(self, index: int | None) -> None:
+        """Drop the element at `index` unless it is gone or already being written."""
         if index is not None and index >= self._start:
             old = self._items[index]
             if old is not None:
