@@ -25,7 +25,9 @@ class Parts:
 
     __slots__ = ("attrs", "parts", "size", "tag")
 
-    def __init__(self, tag: str, attrs: dict[str, str], parts: list[bytes]) -> None:
+    def __init__(
+        self, tag: str, attrs: dict[str, str], parts: list[bytes | memoryview]
+    ) -> None:
         self.tag = tag
         self.attrs = attrs
         self.parts = [p for p in parts if p]  # an empty piece would read as "nothing left"
@@ -34,7 +36,7 @@ class Parts:
             raise ValueError("an element has at least one byte")
 
 
-def _size(item: bytes | Parts) -> int:
+def _size(item: bytes | memoryview | Parts) -> int:
     return item.size if isinstance(item, Parts) else len(item)
 
 
@@ -55,11 +57,11 @@ class ClientQueue:
     )
 
     def __init__(self) -> None:
-        self._items: list[bytes | Parts | None] = []  # None: dropped for a newer element
+        self._items: list[bytes | memoryview | Parts | None] = []  # None: dropped for a newer element
         self._start = 0  # items before this index were already handed out
         self._latest: dict[tuple[str, str], int] = {}  # (device, name) -> index of its set
         self._partial: memoryview | None = None  # rest of a large element being written
-        self._rest: list[bytes] = []  # its pieces after _partial (of a Parts), last first
+        self._rest: list[bytes | memoryview] = []  # its pieces after _partial (of a Parts), last first
         self._rest_bytes = 0
         self.nbytes = 0
         self.dropped = 0
@@ -137,7 +139,7 @@ class ClientQueue:
         assert not self.streaming
         self.streaming = True
 
-    def put_piece(self, data: bytes) -> None:
+    def put_piece(self, data: bytes | memoryview) -> None:
         """Add the next bytes of the element being streamed (never dropped: it is begun)."""
         self._items.append(data)
         self.nbytes += len(data)
@@ -169,7 +171,7 @@ class ClientQueue:
                 self._latest.clear()
                 self.nbytes -= len(item)
                 return item
-        parts: list[bytes] = []
+        parts: list[bytes | memoryview] = []
         size = 0
         i = self._start
         end = len(items)
@@ -198,7 +200,7 @@ class ClientQueue:
                     self._partial = view[max_bytes:]
                     items[i] = None
                     i += 1
-                    parts.append(view[:max_bytes])  # type: ignore[arg-type]
+                    parts.append(view[:max_bytes])
                     size = max_bytes
                 break
             parts.append(item)

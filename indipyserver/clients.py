@@ -288,14 +288,14 @@ class ClientConnection(asyncio.Protocol):
         if self._slow and not self._closing:
             self._queue.drop_superseded(device, name)
 
-    def stream_piece(self, data: bytes) -> None:
+    def stream_piece(self, data: bytes | memoryview) -> None:
         """The next bytes of the element begun with `stream_begin`."""
         if self._closing:
             return
         self._queue.put_piece(data)
         self._queued()
 
-    def stream_end(self, data: bytes) -> None:
+    def stream_end(self, data: bytes | memoryview) -> None:
         """The last bytes of the streamed element; elements put meanwhile follow it."""
         if self._closing:
             return

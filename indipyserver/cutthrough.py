@@ -87,7 +87,7 @@ class BlobForwarder:
         # ... or its pieces, only referenced, when clients that could not take it as it
         # streamed get it whole at its end (`ClientConnection.send_parts`): a slow client
         # costs no copy of every BLOB. The pieces are the ones written to the receivers.
-        self._pieces: list[bytes] | None = None
+        self._pieces: list[bytes | memoryview] | None = None
 
     @property
     def active(self) -> bool:

@@ -20,6 +20,7 @@ from .backoff import Backoff
 from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .peerio import InboundProtocol, OutboundProtocol, WriteGate, pump
+from .pipereader import PipeReader
 
 if TYPE_CHECKING:
     from .router import Router
@@ -182,7 +183,7 @@ class ExDriverConnection(DriverConnection):
                     self.discard_outgoing()
                     router.driver_ready(self)
                     ready = True
-                    read_transport, _ = await loop.connect_read_pipe(lambda: inbound, read_pipe)
+                    read_transport = PipeReader(loop, read_pipe, inbound)
                     inbound.start()
                     assert process.stderr is not None
                     tg.create_task(self._log_stderr(process.stderr))

@@ -79,7 +79,7 @@ class FrameHead(_StartTagInfo):
 
     tag: str
     attrs: dict[str, str]
-    data: bytes
+    data: bytes | memoryview
 
     def __repr__(self) -> str:
         return f"FrameHead(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
@@ -89,7 +89,7 @@ class FrameHead(_StartTagInfo):
 class FrameChunk:
     """More bytes of the element begun by the last `FrameHead`."""
 
-    data: bytes
+    data: bytes | memoryview
 
     def __repr__(self) -> str:
         return f"FrameChunk(<{len(self.data)} bytes>)"
@@ -105,7 +105,7 @@ class FrameEnd:
     still has a well-formed element, with a truncated value.
     """
 
-    data: bytes
+    data: bytes | memoryview
     complete: bool = True
 
     def __repr__(self) -> str:

@@ -89,6 +89,11 @@ def _slice(work: bytes | bytearray, start: int, end: int) -> bytes:
         return view[start:end].tobytes()
 
 
+def _view(work: bytes | bytearray, start: int, end: int) -> memoryview:
+    """work[start:end] without a copy, for a buffer lent by the caller (`Framer.feed_lent`)."""
+    return memoryview(work)[start:end]
+
+
 class Framer:
     """Incremental splitter of an INDI byte stream into `Frame`s (one per connection)."""
 
@@ -118,6 +123,7 @@ class Framer:
         self._streaming = False  # in _STREAM: a FrameHead has been handed out
         self._streamed = 0  # in _STREAM: bytes handed out so far
         self._buf = bytearray()  # unconsumed bytes; empty between feeds in the common case
+        self._lend = False  # in feed_lent: stream pieces may be views of the caller's buffer
         self._offset = 0  # stream offset of _buf[0]
         self._state = _IDLE
         # Positions below are relative to the start of _buf.
@@ -137,7 +143,7 @@ class Framer:
         if not data:
             return out
         start = 0
-        if self._state == _IDLE and not self._buf:
+        if self._state == _IDLE and not self._buf and type(data) is bytes:
             # Fast path, the common case of a read holding whole small elements: one match of
             # the start tag and one search for the closing tag each, with none of the
             # resumable scanner's state. Anything else (a partial element, text, comments,
@@ -201,11 +207,32 @@ class Framer:
         self._start_hint -= pos
         return out
 
+    @property
+    def streaming(self) -> bool:
+        """The element being read is being handed out in pieces (a `FrameHead` is out): the
+        next bytes are more of it, until its `FrameEnd`."""
+        return self._state == _STREAM and self._streaming
+
+    def feed_lent(self, data: bytearray) -> list[Any]:
+        """`feed` for a buffer the caller lends: the pieces of a streamed element in it
+        (`FrameHead`/`FrameChunk`/`FrameEnd` data) are views of `data`, not copies, so a
+        BLOB read into a buffer is passed on without being copied again. The caller must
+        not write to `data` while any of those views is alive (``sys.getrefcount`` tells:
+        a view holds a reference to `data`). Everything else is copied as `feed` does."""
+        self._lend = True
+        try:
+            return self.feed(data)  # type: ignore[arg-type]
+        finally:
+            self._lend = False
+
     # The scanner is one function with local variables: it runs once per frame on the hot path.
     # `out` also takes FrameHead/FrameChunk/FrameEnd in stream mode (Any: `feed` keeps its
     # declared type for the callers that never stream).
     def _scan(self, work: bytes | bytearray, out: list[Any], pos: int = 0) -> int:
         n = len(work)
+        # Pieces of a streamed element: views of a lent buffer, never of our own `_buf`
+        # (it is trimmed and appended to, which a view would forbid).
+        piece = _view if self._lend and work is not self._buf else _slice
         state = self._state
         search = self._search
         offset = self._offset
@@ -435,7 +462,7 @@ class Framer:
                                     state = _IDLE
                                     if self._streaming:
                                         self._streaming = False
-                                        out.append(FrameEnd(_slice(work, pos, end)))
+                                        out.append(FrameEnd(piece(work, pos, end)))
                                     elif end - pos > self.max_element_size:
                                         self._check_size(work, pos, end, out)
                                     elif pos == 0 and end > _BIG_FRAME and work is self._buf:
@@ -493,7 +520,7 @@ class Framer:
                             # Everything before i was checked: hand it out, so that the
                             # closing sequence matches where the receivers' copy ends.
                             self._streamed += i - pos
-                            out.append(FrameChunk(_slice(work, pos, i)))
+                            out.append(FrameChunk(piece(work, pos, i)))
                         self._stream_abort(
                             abort or f"unfinished markup in {self._tag}", offset + i, out
                         )
@@ -515,13 +542,13 @@ class Framer:
                         FrameHead(
                             self._tag,
                             decode_attrs(self._attrs_raw) if self._attrs_raw else {},
-                            _slice(work, pos, hold),
+                            piece(work, pos, hold),
                         )
                     )
                     pos = hold
                 elif hold > pos:
                     self._streamed += hold - pos
-                    out.append(FrameChunk(_slice(work, pos, hold)))
+                    out.append(FrameChunk(piece(work, pos, hold)))
                     pos = hold
                 if self._streamed > self.max_element_size:
                     self._stream_abort(

@@ -196,3 +196,54 @@ def test_oversized_streamed_element_is_closed_and_skipped() -> None:
 def test_only_blob_vectors_stream() -> None:
     with pytest.raises(ValueError):
         Framer(stream_tags={"setNumberVector"})
+
+
+def _detached(items: list) -> list:
+    """The items with their bytes copied out (as a receiver that wrote them on would)."""
+    out: list = []
+    for item in items:
+        if isinstance(item, FrameHead):
+            out.append(FrameHead(item.tag, item.attrs, bytes(item.data)))
+        elif isinstance(item, FrameChunk):
+            out.append(FrameChunk(bytes(item.data)))
+        elif isinstance(item, FrameEnd):
+            out.append(FrameEnd(bytes(item.data), item.complete))
+        else:
+            if isinstance(item, Frame):
+                assert type(item.data) is bytes  # whole elements never borrow the buffer
+            out.append(item)
+    return out
+
+
+def _views_of(buf: bytearray, items: list) -> int:
+    """How many items hold a view (all of them of `buf`)."""
+    views = [i.data for i in items if isinstance(getattr(i, "data", None), memoryview)]
+    assert all(v.obj is buf for v in views)
+    return len(views)
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_a_lent_buffer_is_referenced_only_by_the_pieces_handed_out(wrap: bool) -> None:
+    """feed_lent: BLOB pieces are views of the caller's buffer (no copy), and nothing else
+    keeps it: once the pieces are dropped the reader may read into it again (readbuffers
+    relies on this), and overwriting it changes nothing already framed or still to come."""
+    import sys
+
+    stream = NUM + blob_element(300_000, wrap=wrap) + PING + blob_element(10) + NUM
+    stream += blob_element(200_000, wrap=wrap) + NUM
+    expected = assemble(Framer().feed(stream))
+    rng = random.Random(11)
+    views = 0
+    for trial in range(40):
+        framer = Framer(stream_tags={"setBLOBVector"}, stream_min=4096)
+        got: list = []
+        for chunk in splits(stream, rng, 1 + trial % 30):
+            buf = bytearray(chunk)
+            items = framer.feed_lent(buf)
+            views += _views_of(buf, items)
+            got.extend(_detached(items))
+            del items
+            assert sys.getrefcount(buf) == 2  # `buf` and the call's argument: nobody else
+            buf[:] = b"\xff" * len(buf)  # read into again
+        assert assemble(got) == expected
+    assert views > 100

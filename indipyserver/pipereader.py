@@ -1,0 +1,130 @@
+"""The read end of an executable driver's stdout pipe, as a lean asyncio read transport.
+
+asyncio's own pipe transport (3.11) can only ``os.read`` into a new bytes object per read.
+This one does that too while reads are small (the round-trip path is unchanged: one
+``os.read``, one ``data_received``), but once reads are large (``max_size`` above
+`SMALL_READ`, set by the protocol while reads come back full) it reads into a buffer the
+protocol lends (``get_buffer``/``buffer_updated``, the `asyncio.BufferedProtocol` calls), so
+a BLOB's pieces can be forwarded from reused memory (``readbuffers``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, BinaryIO, Protocol
+
+__all__ = ["BufferTaker", "PipeReader"]
+
+logger = logging.getLogger(__name__)
+
+#: Read sizes up to this use ``os.read`` and ``data_received``.
+SMALL_READ = 1 << 16
+
+
+class BufferTaker(Protocol):
+    """What `PipeReader` needs from its protocol besides `asyncio.Protocol`'s calls."""
+
+    def get_buffer(self, sizehint: int) -> bytearray: ...
+
+    def buffer_updated(self, nbytes: int) -> None: ...
+
+
+class PipeReader(asyncio.ReadTransport):
+    """Reads `pipe` (non-blocking) into `protocol` until EOF, an error or `close`."""
+
+    max_size = SMALL_READ  # bytes per read; the protocol may change it between reads
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, pipe: BinaryIO, protocol: asyncio.Protocol
+    ) -> None:
+        super().__init__({"pipe": pipe})
+        self._loop = loop
+        self._pipe = pipe
+        self._fd = pipe.fileno()
+        os.set_blocking(self._fd, False)
+        self._protocol = protocol
+        self._closing = False
+        self._paused = False
+        self._reading = False
+        self._lost = False  # connection_lost is scheduled
+        protocol.connection_made(self)
+        if not (self._paused or self._closing):
+            self._watch(True)
+
+    def _watch(self, on: bool) -> None:
+        if on and not self._reading:
+            self._loop.add_reader(self._fd, self._read_ready)
+        elif not on and self._reading:
+            self._loop.remove_reader(self._fd)
+        self._reading = on
+
+    def _read_ready(self) -> None:
+        size = self.max_size
+        protocol: Any = self._protocol
+        try:
+            if size > SMALL_READ:
+                buf = protocol.get_buffer(size)
+                n = os.readv(self._fd, [buf])
+                if n:
+                    protocol.buffer_updated(n)
+                    return
+            else:
+                data = os.read(self._fd, size)
+                if data:
+                    protocol.data_received(data)
+                    return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            logger.debug("reading %r failed: %s", self._pipe, exc)
+            self._close(exc)
+            return
+        # EOF: the writer closed its end (the driver exited). As asyncio's pipe transport,
+        # whatever eof_received answers: there is nothing more to read.
+        self._watch(False)
+        self._closing = True
+        protocol.eof_received()
+        self._close(None)
+
+    def is_reading(self) -> bool:
+        return not (self._paused or self._closing)
+
+    def pause_reading(self) -> None:
+        if self._closing or self._paused:
+            return
+        self._paused = True
+        self._watch(False)
+
+    def resume_reading(self) -> None:
+        if self._closing or not self._paused:
+            return
+        self._paused = False
+        self._watch(True)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        self._close(None)
+
+    def _close(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._watch(False)
+        if not self._lost:
+            self._lost = True
+            self._loop.call_soon(self._connection_lost, exc)
+
+    def _connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self._protocol.connection_lost(exc)
+        finally:
+            self._pipe.close()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        assert isinstance(protocol, asyncio.Protocol)
+        self._protocol = protocol
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._protocol

@@ -1,0 +1,119 @@
+"""BLOBs from an executable driver are read into reused buffers (readbuffers, pipereader):
+a buffer is never read into while a client still has a piece of it queued.
+
+A real server, a Python script as the executable driver, a client that reads everything and
+one that stops reading. Every BLOB has its own content, so a piece overwritten by a later read
+would show as a wrong byte in what a client receives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import sys
+import textwrap
+from pathlib import Path
+
+from serverkit import RawClient, running
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver import IPyServer
+
+COUNT = 12
+RAW = 3 * 1024 * 1024  # 4 MiB of base64 each: four full pipe reads per BLOB
+
+# Defines Cam.IMG; on the trigger (a newNumberVector) sends COUNT BLOBs, BLOB k all of byte k.
+DRIVER = textwrap.dedent(
+    f"""
+    import base64, os, sys
+    buf = b""
+    while True:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        if b"<getProperties" in buf:
+            buf = b""
+            os.write(1, b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro">'
+                        b'<defBLOB name="a"/></defBLOBVector>\\n')
+        if b"<newNumberVector" in buf:
+            buf = b""
+            for k in range({COUNT}):
+                body = base64.b64encode(bytes([k]) * {RAW})
+                os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
+                            b'<oneBLOB name="a" size="{RAW}" format=".bin">' + body
+                            + b'</oneBLOB></setBLOBVector>\\n')
+    """
+)
+
+TRIGGER = b'<newNumberVector device="Cam" name="GO"><oneNumber name="n">1</oneNumber></newNumberVector>'
+
+
+def blob_value(data: bytes) -> bytes:
+    start = data.index(b'format=".bin">') + len(b'format=".bin">')
+    return base64.b64decode(data[start : data.index(b"</oneBLOB>")])
+
+
+async def test_blob_pieces_kept_for_a_client_that_stopped_reading_are_never_overwritten(
+    tmp_path: Path,
+) -> None:
+    """The fast client gets all BLOBs byte-exact; the one that stopped reading, when it
+    reads again, gets byte-exact BLOBs too, the last being the newest (superseded ones were
+    dropped for it, not corrupted), and reads were lent (so reuse really happened)."""
+    from indipydriver.protocol import framing
+
+    lent = 0
+    feed_lent = framing.Framer.feed_lent
+
+    def counting(self: Framer, data: bytearray) -> list:  # type: ignore[type-arg]
+        nonlocal lent
+        lent += 1
+        return feed_lent(self, data)
+
+    script = tmp_path / "cam.py"
+    script.write_text(DRIVER)
+    srv = IPyServer(port=0, handle_signals=False)
+    srv.add_exdriver(sys.executable, str(script), max_restarts=0)
+    framing.Framer.feed_lent = counting  # type: ignore[method-assign]
+    loop = asyncio.get_running_loop()
+    try:
+        async with running(srv):
+            fast = await RawClient.connect(srv.port)
+            slow = socket.socket()
+            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills at once
+            slow.setblocking(False)
+            await loop.sock_connect(slow, ("127.0.0.1", srv.port))
+            hello = b'<getProperties version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
+            await loop.sock_sendall(slow, hello + b'<pingRequest uid="s"/>')
+            got = b""
+            while b"pingReply" not in got:
+                got += await loop.sock_recv(slow, 65536)
+            await fast.send(hello.decode())
+            await fast.wait_for("defBLOBVector", device="Cam")
+            await fast.send(TRIGGER)
+            frames = await fast.read_until(
+                lambda fs: sum(f.tag == "setBLOBVector" for f in fs) >= COUNT, 30
+            )
+            blobs = [blob_value(f.data) for f in frames if f.tag == "setBLOBVector"]
+            assert blobs == [bytes([k]) * RAW for k in range(COUNT)]
+            client = next(c for c in srv.clients if c.label.endswith(str(slow.getsockname()[1])))
+            assert client.dropped > 0  # it fell behind and had superseded BLOBs dropped
+
+            # Now it reads again: everything it gets is intact, and it ends with the newest.
+            framer = Framer()
+            values: list[bytes] = []
+            while len(values) < COUNT and (not values or values[-1] != bytes([COUNT - 1]) * RAW):
+                data = await asyncio.wait_for(loop.sock_recv(slow, 1 << 20), 10)
+                assert data, "the server closed the slow client"
+                for f in framer.feed(data):
+                    assert isinstance(f, Frame), f  # a corrupted piece breaks the XML
+                    if f.tag == "setBLOBVector":
+                        values.append(blob_value(f.data))
+            assert values[-1] == bytes([COUNT - 1]) * RAW
+            assert all(v in (bytes([k]) * RAW for k in range(COUNT)) for v in values)
+            assert len(values) < COUNT
+            slow.close()
+    finally:
+        framing.Framer.feed_lent = feed_lent  # type: ignore[method-assign]
+    assert lent > COUNT

@@ -1,0 +1,116 @@
+"""PipeReader: the driver's stdout read small into new bytes, large into the protocol's buffer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from indipyserver.pipereader import SMALL_READ, PipeReader
+
+
+class Recorder(asyncio.Protocol):
+    """Records every call a transport makes; lends one buffer for large reads."""
+
+    def __init__(self, size: int = 1 << 20) -> None:
+        self.calls: list[tuple[str, object]] = []
+        self.buffer = bytearray(size)
+        self.lost = asyncio.Event()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.calls.append(("made", transport))
+
+    def data_received(self, data: bytes) -> None:
+        self.calls.append(("data", data))
+
+    def get_buffer(self, sizehint: int) -> bytearray:
+        self.calls.append(("get_buffer", sizehint))
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.calls.append(("buffer", bytes(self.buffer[:nbytes])))
+
+    def eof_received(self) -> bool | None:
+        self.calls.append(("eof", None))
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.calls.append(("lost", exc))
+        self.lost.set()
+
+    def kinds(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+    def received(self) -> bytes:
+        return b"".join(c[1] for c in self.calls if c[0] in ("data", "buffer"))  # type: ignore[misc]
+
+
+async def until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.001)
+
+
+async def test_small_reads_are_new_bytes_and_large_reads_fill_the_lent_buffer() -> None:
+    """While reads are small the round trip path is one os.read; once the protocol raises
+    max_size the bytes land in its buffer (no new 1 MiB object per read)."""
+    r, w = os.pipe()
+    proto = Recorder()
+    transport = PipeReader(asyncio.get_running_loop(), os.fdopen(r, "rb", buffering=0), proto)
+    assert proto.calls == [("made", transport)]
+    os.write(w, b"<pingRequest/>")
+    await until(lambda: "data" in proto.kinds())
+    assert proto.calls[-1] == ("data", b"<pingRequest/>")
+    transport.max_size = 1 << 20
+    os.write(w, b"x" * 60_000)  # less than the pipe holds: the writer never blocks
+    await until(lambda: len(proto.received()) == 14 + 60_000)
+    assert "get_buffer" in proto.kinds() and proto.calls[-1][0] == "buffer"
+    os.close(w)
+    await asyncio.wait_for(proto.lost.wait(), 5)
+    assert proto.kinds()[-2:] == ["eof", "lost"]
+    assert proto.calls[-1] == ("lost", None)
+    transport.close()  # after EOF: nothing more happens
+    await asyncio.sleep(0.01)
+    assert proto.kinds().count("lost") == 1
+
+
+async def test_pause_stops_reading_until_resume() -> None:
+    """Throttling (LoopFlow) pauses a driver's reads: its bytes wait in the pipe."""
+    r, w = os.pipe()
+    proto = Recorder()
+    transport = PipeReader(asyncio.get_running_loop(), os.fdopen(r, "rb", buffering=0), proto)
+    transport.pause_reading()
+    assert not transport.is_reading()
+    os.write(w, b"<a/>")
+    await asyncio.sleep(0.05)
+    assert "data" not in proto.kinds()
+    transport.resume_reading()
+    await until(lambda: proto.received() == b"<a/>")
+    transport.close()
+    transport.close()
+    await asyncio.wait_for(proto.lost.wait(), 5)
+    await asyncio.sleep(0.01)
+    assert proto.kinds().count("lost") == 1
+    assert transport.is_closing()
+    os.close(w)
+
+
+async def test_paused_before_the_first_read_reads_nothing() -> None:
+    """The server pauses a driver's reads in connection_made until the router knows it."""
+    r, w = os.pipe()
+
+    class PausesAtOnce(Recorder):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            assert isinstance(transport, asyncio.ReadTransport)
+            transport.pause_reading()
+
+    proto = PausesAtOnce()
+    transport = PipeReader(asyncio.get_running_loop(), os.fdopen(r, "rb", buffering=0), proto)
+    os.write(w, b"<early/>" * 10)
+    await asyncio.sleep(0.05)
+    assert proto.kinds() == ["made"]
+    transport.resume_reading()
+    await until(lambda: proto.received() == b"<early/>" * 10)
+    assert SMALL_READ >= 80
+    os.close(w)
+    await asyncio.wait_for(proto.lost.wait(), 5)
