@@ -1,29 +1,30 @@
 """One TCP client connection: an asyncio Protocol between a socket and the router.
 
 A Protocol rather than streams: reads are framed and routed in the same callback, and writes go
-straight to the transport, batched per read (``flowcontrol.LoopFlow``): everything routed from
+straight to the socket, batched per read (``flowcontrol.LoopFlow``): everything routed from
 one read of a peer leaves in one ``write`` per receiver at the end of that same callback, so
 there is no per-message await, task or extra event-loop turn on the hot path.
 
-Falling behind has three stages (all bounded): *paused* (the transport is above its high-water
-mark; elements wait in our queue), *congested* (our queue passed ``soft_bytes`` while the client
-is still reading: driver reads are paused until it catches up, nothing is dropped), *slow* (no
-progress for ``SLOW_AFTER`` seconds: superseded sets and BLOBs are dropped for it until it has
-caught up completely, and it no longer holds the drivers up). Past ``max_queue_bytes`` it is
-disconnected, as indiserver does.
+Writing the queue to the socket is the base class (``clientwriter.ClientWriter``), and a
+client that falls behind (paused, congested, slow: ``fallingbehind``) is tracked by an object
+the connection owns. The flags that every message checks (``_paused``, ``_congested``,
+``_slow``, ``_tail``) stay plain attributes of the connection, so splitting these jobs costs
+the per-message path no call and no lookup. Past ``max_queue_bytes`` a client is disconnected,
+as indiserver does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
 from .clientqueue import ClientQueue, Parts
+from .clientwriter import ClientWriter
+from .fallingbehind import FallingBehind
 from .flowcontrol import flow_for
 from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
 from .serverframes import message_frame
@@ -36,33 +37,15 @@ logger = logging.getLogger(__name__)
 #: Default `-m`: bytes queued to one client before it is disconnected, as indiserver.
 DEFAULT_MAX_CLIENT_QUEUE = 128 * 1024 * 1024
 
-#: Queue bytes past which a client that still reads holds the drivers up (see module doc).
+#: Queue bytes past which a client that still reads holds the drivers up (``fallingbehind``).
 SOFT_QUEUE_BYTES = 4 * 1024 * 1024
-
-#: A congested client that sends nothing to its socket for this long is slow (seconds).
-SLOW_AFTER = 0.05
-
-#: A client already paused this long without a single resume when it passes the soft limit
-#: is slow at once: it never showed it reads, so it must not stall the others even briefly.
-NEVER_RESUMED_SLOW_AFTER = 0.02
 
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
 
 
-class ClientConnection(asyncio.Protocol):
+class ClientConnection(ClientWriter, asyncio.Protocol):
     """One client; registered with the router while connected."""
-
-    #: Transport buffer limits: past HIGH_WATER the rest waits in our queue, where it can be
-    #: coalesced. Large elements are written CHUNK bytes at a time.
-    HIGH_WATER = 1024 * 1024
-    LOW_WATER = 256 * 1024
-    CHUNK = 256 * 1024
-
-    #: Direct writes (`_write_direct`): bytes per write(2), and the most of an unsent rest
-    #: handed to the transport so that it tells us (pause/resume) when the socket drains.
-    DIRECT_CHUNK = 1024 * 1024
-    HANDOFF = 64 * 1024
 
     def __init__(
         self,
@@ -72,6 +55,7 @@ class ClientConnection(asyncio.Protocol):
         maxconnections: int = 100,
         max_queue_bytes: int = DEFAULT_MAX_CLIENT_QUEUE,
     ) -> None:
+        super().__init__()
         self.router = router
         self.connections = connections
         self.maxconnections = maxconnections
@@ -81,11 +65,8 @@ class ClientConnection(asyncio.Protocol):
         self._framer = Framer()
         self._transport: asyncio.Transport | None = None
         self._read_size = 0  # adapted per read (peerio.adapt_read_size); 0: not ours
-        self._loop = asyncio.get_running_loop()
-        self._flow = flow_for(self._loop)
-        self._paused = False
-        self._paused_at = 0.0
-        self._resumed_since_pause = True
+        self._flow = flow_for(asyncio.get_running_loop())
+        self._paused = False  # the transport paused us (pause_writing)
         self._marked = False  # a flush is pending in the LoopFlow
         self._closing = False
         self._eof = False
@@ -93,24 +74,17 @@ class ClientConnection(asyncio.Protocol):
         self._registered = False
         # Below this the queue cannot be over the limit, whatever the transport holds.
         self._check_from = max_queue_bytes - self.HIGH_WATER - self.CHUNK
-        # Behind: congested (holds drivers) or slow (coalesces), see the module doc.
+        # Behind: congested (holds drivers) or slow (coalesces), see fallingbehind.
         self.soft_bytes = min(SOFT_QUEUE_BYTES, max_queue_bytes // 4)
         self._coalesce_from = max_queue_bytes // 2  # a safety net even when not slow
         # Elements up to this size may be written through (`send_frame`): alone in the queue
         # they can reach neither the limits checked by `_queued` nor a second write chunk.
         self._write_through_max = min(self._check_from, self.soft_bytes, self.CHUNK,
                                       self.DIRECT_CHUNK)
+        # The stage of falling behind, set by `_behind` only and read here per message.
         self._congested = False
         self._slow = False
-        self._written = 0  # bytes handed to the transport
-        self._progress_mark = 0
-        self._progress_at = 0.0
-        self._paused_sent = 0  # _sent() when the transport last paused
-        self._timer: asyncio.TimerHandle | None = None
-        # Direct writes: the socket's descriptor (-1: write through the transport only) and
-        # the unsent rest of the last bytes taken from the queue.
-        self._fd = -1
-        self._tail: bytes | memoryview | None = None
+        self._behind = FallingBehind(self, self._flow)
         self.closed = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -147,13 +121,7 @@ class ClientConnection(asyncio.Protocol):
             self._closing = True
             transport.close()
             return
-        self._fd = _direct_fd(transport)
-        if self._fd >= 0:
-            # The transport holds at most one HANDOFF piece: paused as soon as it holds
-            # anything, resumed once it is empty (see _write_direct).
-            transport.set_write_buffer_limits(high=0, low=0)
-        else:
-            transport.set_write_buffer_limits(high=self.HIGH_WATER, low=self.LOW_WATER)
+        self._start_writing(transport)
         if isinstance(getattr(transport, "max_size", None), int):
             # Small reads while the client sends little (peerio.SMALL_READ_SIZE).
             transport.max_size = SMALL_READ_SIZE  # type: ignore[attr-defined]
@@ -167,7 +135,7 @@ class ClientConnection(asyncio.Protocol):
         self._closing = True
         self._tail = None
         self._queue.clear()
-        self._not_behind()
+        self._behind.not_behind()
         if self._registered:
             self._registered = False
             self.connections.discard(self)
@@ -222,13 +190,10 @@ class ClientConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._paused = True
-        self._paused_at = self._loop.time()
-        self._paused_sent = self._sent()
-        self._resumed_since_pause = False
+        self._behind.paused()
 
     def resume_writing(self) -> None:
         self._paused = False
-        self._resumed_since_pause = True
         self._flush()
 
     # -- the router's side -----------------------------------------------------------------
@@ -322,7 +287,7 @@ class ClientConnection(asyncio.Protocol):
             and not (self._congested or self._slow)
             and queue.waiting_bytes > self.soft_bytes
         ):
-            self._fell_behind()
+            self._behind.fell_behind()
         if not (self._paused or self._marked):
             self._marked = True
             self._flow.mark(self)
@@ -350,138 +315,11 @@ class ClientConnection(asyncio.Protocol):
         else:
             self._write_queue(transport, None)
         if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
-            self._not_behind()
+            self._behind.not_behind()
         elif self._slow and not queue:
-            self._slow = False
-            logger.info("client %s caught up", self.label)
+            self._behind.caught_up()
         if self._eof and not queue and not queue.streaming and self._tail is None:
             self.close()
-
-    def _write_queue(self, transport: asyncio.Transport, data: bytes | memoryview | None) -> None:
-        """Write `data` (if any), then the queue, through the transport until it pauses us."""
-        queue = self._queue
-        chunk = self.CHUNK
-        while not self._paused:
-            if data is None:
-                data = queue.take(chunk)
-                if not data:
-                    break
-            self._written += len(data)
-            transport.write(data)
-            data = None
-            if not queue.nbytes:  # all written: spare the call that would find nothing
-                break
-
-    def _write_direct(self, transport: asyncio.Transport) -> None:
-        """Write the queue with write(2) on the socket itself, without the transport's copy.
-
-        asyncio's socket transport (3.11) copies into its own buffer whatever the socket does
-        not take at once; a client reading as fast as it can keeps its socket full, so nearly
-        every byte of a BLOB was copied once more. Here the queue's bytes are written
-        straight from where they are, and only the unsent rest is kept (a view, no copy).
-        Then at most HANDOFF bytes of it go to the transport: it pauses us while it holds
-        them and resumes us (``resume_writing``, buffer limits 0/0) once the socket has
-        taken them, which is when the socket has room again. The transport's buffer is
-        always empty when we write ourselves, so the order of bytes is kept.
-        """
-        queue = self._queue
-        tail = self._tail
-        fd = self._fd
-        while not self._paused:
-            if tail is None:
-                tail = queue.take(self.DIRECT_CHUNK)
-                if not tail:
-                    tail = None
-                    break
-            try:
-                n = os.write(fd, tail)
-            except (BlockingIOError, InterruptedError):
-                n = 0
-            except OSError as exc:
-                self._tail = None
-                logger.info("client %s: write failed: %s", self.label, exc)
-                self.abort()
-                return
-            self._written += n
-            if n == len(tail):
-                tail = None
-                if not queue.nbytes:  # all written: spare the call that would find nothing
-                    break
-                continue
-            rest = memoryview(tail)[n:]
-            piece = rest[: self.HANDOFF]
-            tail = rest[len(piece) :] if len(rest) > len(piece) else None
-            self._written += len(piece)
-            transport.write(piece)  # pauses us unless the socket took it at once
-        self._tail = tail
-
-    # -- falling behind --------------------------------------------------------------------
-
-    def _sent(self) -> int:
-        """Bytes the kernel has taken from us so far (progress of the client's reading)."""
-        transport = self._transport
-        return self._written - (transport.get_write_buffer_size() if transport else 0)
-
-    def _fell_behind(self) -> None:
-        if (
-            self._paused
-            and not self._resumed_since_pause
-            and self._loop.time() - self._paused_at > NEVER_RESUMED_SLOW_AFTER
-        ):
-            self._become_slow()
-            return
-        self._congested = True
-        self._progress_mark = self._sent()
-        self._progress_at = self._loop.time()
-        self._flow.congest(self)
-        self._arm_progress_check(self._progress_at)
-
-    def _arm_progress_check(self, now: float) -> None:
-        """Check again when SLOW_AFTER has passed without progress -- or sooner, when the
-        client will have been paused NEVER_RESUMED_SLOW_AFTER without taking a single byte:
-        the drivers are held up meanwhile, so a client that has stopped reading is let go as
-        soon as that is known rather than after the full SLOW_AFTER."""
-        delay = self._progress_at + SLOW_AFTER - now
-        if self._paused and not self._resumed_since_pause and self._sent() == self._paused_sent:
-            delay = min(delay, self._paused_at + NEVER_RESUMED_SLOW_AFTER - now)
-        self._timer = self._loop.call_later(max(delay, 0.001), self._check_progress)
-
-    def _check_progress(self) -> None:
-        self._timer = None
-        if not self._congested or self._closing:
-            return
-        now = self._loop.time()
-        sent = self._sent()
-        if (
-            self._paused
-            and not self._resumed_since_pause
-            and sent == self._paused_sent
-            and now - self._paused_at >= NEVER_RESUMED_SLOW_AFTER
-        ):
-            self._become_slow()  # not a byte taken since it was paused
-        elif sent > self._progress_mark:
-            self._progress_mark = sent
-            self._progress_at = now
-            self._arm_progress_check(now)
-        elif now - self._progress_at >= SLOW_AFTER * 0.99:
-            self._become_slow()
-        else:
-            self._arm_progress_check(now)
-
-    def _become_slow(self) -> None:
-        self._not_behind()
-        self._slow = True
-        logger.info(
-            "client %s is not reading: superseded elements are dropped for it", self.label
-        )
-
-    def _not_behind(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._congested:
-            self._congested = False
-            self._flow.decongest(self)
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -490,7 +328,7 @@ class ClientConnection(asyncio.Protocol):
         self._closing = True
         self._queue.clear()
         self._tail = None
-        self._not_behind()
+        self._behind.not_behind()
         if self._transport is not None:
             self._transport.close()
 
@@ -499,21 +337,7 @@ class ClientConnection(asyncio.Protocol):
         self._closing = True
         self._queue.clear()
         self._tail = None
-        self._not_behind()
+        self._behind.not_behind()
         if self._transport is not None:
             self._transport.abort()
 
-
-def _direct_fd(transport: asyncio.BaseTransport) -> int:
-    """The descriptor of a plain socket transport that `ClientConnection` may write to
-    itself, or -1 (TLS, not POSIX, or not a socket: write through the transport)."""
-    if os.name != "posix" or transport.get_extra_info("sslcontext") is not None:
-        return -1
-    sock = transport.get_extra_info("socket")
-    if sock is None:
-        return -1
-    try:
-        fd = sock.fileno()
-    except (AttributeError, OSError):
-        return -1
-    return fd if isinstance(fd, int) and fd >= 0 else -1

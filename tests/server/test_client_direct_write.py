@@ -11,7 +11,8 @@ import asyncio
 import socket
 
 from indipydriver.protocol.framing import Frame
-from indipyserver.clients import ClientConnection, _direct_fd
+from indipyserver.clients import ClientConnection
+from indipyserver.clientwriter import _direct_fd
 from indipyserver.flowcontrol import flow_for
 from indipyserver.router import Router
 

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import pytest
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver import clients as clients_module
+from indipyserver import fallingbehind
 from indipyserver.clientqueue import Parts
 from indipyserver.clients import ClientConnection
 from indipyserver.cutthrough import BlobForwarder
@@ -194,7 +194,7 @@ async def test_other_elements_wait_until_the_streamed_blob_is_complete() -> None
 async def test_slow_receiver_gets_the_started_blob_whole_then_only_the_latest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", -1.0)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", -1.0)
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>',
         '<enableBLOB device="Cam">Also</enableBLOB>',
@@ -298,8 +298,8 @@ async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_del
 ) -> None:
     """The drivers are held up while a client is congested: one that has not taken a byte
     since its transport paused is declared slow after NEVER_RESUMED_SLOW_AFTER, not SLOW_AFTER."""
-    monkeypatch.setattr(clients_module, "SLOW_AFTER", 5.0)
-    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 5.0)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.03)
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )
@@ -312,8 +312,8 @@ async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_del
 
 
 async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(clients_module, "SLOW_AFTER", 5.0)
-    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 5.0)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.03)
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )
@@ -331,7 +331,7 @@ async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.Monke
 async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(clients_module, "NEVER_RESUMED_SLOW_AFTER", -1.0)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", -1.0)
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )

@@ -1,0 +1,141 @@
+"""A client that falls behind: how long it may hold the drivers up, and when it is let go.
+
+Holding the drivers up (their reads paused until the client catches up) loses nothing for a
+client that reads, only slowly; but one that does not read at all would stall every other
+client and driver, so it must be told apart quickly and then cost the others nothing.
+Hence three stages, all bounded:
+
+* *paused*: the transport is above its high-water mark; elements wait in our queue.
+* *congested*: our queue passed ``soft_bytes`` while the client is still reading: driver
+  reads are paused until it catches up (``flowcontrol.LoopFlow.congest``), nothing is dropped.
+* *slow*: no progress for ``SLOW_AFTER`` seconds, or sooner if it has been paused for
+  ``NEVER_RESUMED_SLOW_AFTER`` with no sign of reading: superseded sets and BLOBs are dropped
+  for it until it has caught up completely (``clientqueue``), and it no longer holds the
+  drivers up.
+
+Past ``max_queue_bytes`` it is disconnected, as indiserver does (``ClientConnection``).
+
+The stage is kept in the connection's ``_congested`` and ``_slow``, which its per-message path
+reads as plain attributes; `FallingBehind` sets them and is called only when the stage may
+change (the transport paused, the queue passed the soft limit or drained, a timer fired, the
+client went away), so a client that keeps up pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .clients import ClientConnection
+    from .flowcontrol import LoopFlow
+
+logger = logging.getLogger("indipyserver.clients")  # same logger as the connection it serves
+
+#: A congested client that sends nothing to its socket for this long is slow (seconds).
+SLOW_AFTER = 0.05
+
+#: A client already paused this long without a single resume when it passes the soft limit
+#: is slow at once: it never showed it reads, so it must not stall the others even briefly.
+NEVER_RESUMED_SLOW_AFTER = 0.02
+
+
+class FallingBehind:
+    """The progress marks and timer that move one client from congested to slow."""
+
+    __slots__ = (
+        "_client",
+        "_flow",
+        "_loop",
+        "_paused_at",
+        "_paused_sent",
+        "_progress_at",
+        "_progress_mark",
+        "_timer",
+    )
+
+    def __init__(self, client: ClientConnection, flow: LoopFlow) -> None:
+        self._client = client
+        self._flow = flow
+        self._loop = flow.loop
+        # When the transport last paused the client, and its `_sent()` then. It has had no
+        # resume since exactly while its `_paused` is true (each callback sets that flag).
+        self._paused_at = 0.0
+        self._paused_sent = 0
+        self._progress_mark = 0
+        self._progress_at = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def paused(self) -> None:
+        """The transport paused the client (its ``pause_writing``)."""
+        self._paused_at = self._loop.time()
+        self._paused_sent = self._client._sent()
+
+    def fell_behind(self) -> None:
+        """The client's queue passed the soft limit while it was neither congested nor slow."""
+        client = self._client
+        if client._paused and self._loop.time() - self._paused_at > NEVER_RESUMED_SLOW_AFTER:
+            self._become_slow()
+            return
+        client._congested = True
+        self._progress_mark = client._sent()
+        self._progress_at = self._loop.time()
+        self._flow.congest(client)
+        self._arm_progress_check(self._progress_at)
+
+    def caught_up(self) -> None:
+        """A slow client's queue is empty: it gets every element again."""
+        self._client._slow = False
+        logger.info("client %s caught up", self._client.label)
+
+    def not_behind(self) -> None:
+        """Congested no more (caught up, slow or gone): stop holding the drivers up."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        client = self._client
+        if client._congested:
+            client._congested = False
+            self._flow.decongest(client)
+
+    def _arm_progress_check(self, now: float) -> None:
+        """Check again when SLOW_AFTER has passed without progress -- or sooner, when the
+        client will have been paused NEVER_RESUMED_SLOW_AFTER without taking a single byte:
+        the drivers are held up meanwhile, so a client that has stopped reading is let go as
+        soon as that is known rather than after the full SLOW_AFTER."""
+        client = self._client
+        delay = self._progress_at + SLOW_AFTER - now
+        if client._paused and client._sent() == self._paused_sent:
+            delay = min(delay, self._paused_at + NEVER_RESUMED_SLOW_AFTER - now)
+        self._timer = self._loop.call_later(max(delay, 0.001), self._check_progress)
+
+    def _check_progress(self) -> None:
+        self._timer = None
+        client = self._client
+        if not client._congested or client._closing:
+            return
+        now = self._loop.time()
+        sent = client._sent()
+        if (
+            client._paused
+            and sent == self._paused_sent
+            and now - self._paused_at >= NEVER_RESUMED_SLOW_AFTER
+        ):
+            self._become_slow()  # not a byte taken since it was paused
+        elif sent > self._progress_mark:
+            self._progress_mark = sent
+            self._progress_at = now
+            self._arm_progress_check(now)
+        elif now - self._progress_at >= SLOW_AFTER * 0.99:
+            self._become_slow()
+        else:
+            self._arm_progress_check(now)
+
+    def _become_slow(self) -> None:
+        self.not_behind()
+        client = self._client
+        client._slow = True
+        logger.info(
+            "client %s is not reading: superseded elements are dropped for it", client.label
+        )
