@@ -21,7 +21,8 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
   connection and never of the connection it came from.
 * ``enableBLOB`` reaches only the remote owning the named device, as Also/Never derived from
   what our clients and snooping drivers want (never a client's Only, which would starve the
-  cache); a device-less one is expanded into one per remote-owned device.
+  cache), and is re-derived when one of them goes; a device-less one is expanded into one per
+  remote-owned device.
 * a device-less ``message`` from a remote goes to end-user clients only, not to upstream
   servers (it travels one server hop): nothing ties it to an owner that could stop a loop.
 """
@@ -109,6 +110,7 @@ class Router:
         state = self._clients.pop(client, None)
         if state is not None:
             self._asked.pop(state, None)
+            self._recheck_blob_modes()
 
     def client_frames(self, client: ClientSink, frames: list[Frame]) -> None:
         """Elements read from a client, handled in order."""
@@ -232,6 +234,15 @@ class Router:
         text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
         owner.send(f"<enableBLOB{text}>{mode.value}</enableBLOB>\n".encode())
 
+    def _recheck_blob_modes(self) -> None:
+        """Whoever wanted BLOBs may have gone: a remote told Also for a device or property
+        that nobody here wants any more is told Never, so it stops sending images across the
+        chain for no one."""
+        for sent in list(self._blob_sent.values()):
+            for (device, name), mode in list(sent.items()):
+                if mode is ALSO:
+                    self._forward_blob_mode(device, name)
+
     def _replay(self, state: ClientState, device: str | None, name: str | None) -> bool:
         """Send cached defs and sets to one client; False when nothing matched."""
         entries = self._cache.replay(device, name)
@@ -319,7 +330,8 @@ class Router:
         self._refused.pop(driver, None)
         self._asked.pop(driver, None)
         self._blob_sent.pop(driver, None)
-        self._driver_blobs.pop(driver, None)
+        if self._driver_blobs.pop(driver, None) is not None:
+            self._recheck_blob_modes()  # it may have been the last to snoop a remote's BLOBs
         self._snoop_all.pop(driver, None)
         for snoopers in self._snoops.values():
             snoopers.pop(driver, None)

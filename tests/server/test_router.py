@@ -577,6 +577,48 @@ def test_enableblob_reaches_only_the_owning_remote_as_also_or_never(router: Rout
     assert local.got == []
 
 
+def test_a_remote_is_told_never_once_the_last_client_wanting_its_blobs_is_gone(router: Router) -> None:
+    """BLOBs cross a chain only while someone here wants them: when the clients that asked
+    disconnect, the remote is told Never (per device and per property), not left sending."""
+    r = FakeDriver("r", is_remote=True)
+    ready(router, r)
+    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
+    a, b, c = client(router, "a"), client(router, "b"), client(router, "c")
+    router.client_frames(a, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_frames(b, frames('<enableBLOB device="X">Only</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_frames(c, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="X">Also</enableBLOB>\n'
+    r.got.clear()
+    router.client_lost(a)  # type: ignore[arg-type]
+    router.client_lost(b)  # type: ignore[arg-type]
+    assert r.got == []  # c still wants property B's BLOBs
+    router.client_lost(c)  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="X">Never</enableBLOB>\n'
+    r.got.clear()
+    # Asked for one property only: lowered for that property when its client goes.
+    e = client(router, "e")
+    router.client_frames(e, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="X" name="B">Also</enableBLOB>\n'
+    r.got.clear()
+    router.client_lost(e)  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="X" name="B">Never</enableBLOB>\n'
+    r.got.clear()
+    router.client_lost(client(router, "d"))  # type: ignore[arg-type]
+    assert r.got == []  # nothing left to lower: nothing re-sent
+
+
+def test_a_remote_is_told_never_when_the_driver_snooping_its_blobs_is_gone(router: Router) -> None:
+    """A local driver that snooped a remote camera's BLOBs dies: the remote stops sending them."""
+    r, snooper = FakeDriver("r", is_remote=True), FakeDriver("s")
+    ready(router, r, snooper)
+    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(snooper, frames('<getProperties device="X"/><enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text().endswith('<enableBLOB device="X">Also</enableBLOB>\n')
+    r.got.clear()
+    router.driver_lost(snooper)  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="X">Never</enableBLOB>\n'
+
+
 def test_unknown_device_is_asked_of_each_remote_once_and_never_of_its_source(router: Router) -> None:
     r1, r2 = FakeDriver("r1", is_remote=True), FakeDriver("r2", is_remote=True)
     ready(router, r1, r2)
