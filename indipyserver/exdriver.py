@@ -11,6 +11,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import shlex
 import signal
 from collections.abc import Mapping
 from functools import partial
@@ -75,8 +76,10 @@ class ExDriverConnection(DriverConnection):
         max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
         grace: float = 2.0,
     ) -> None:
+        # Named in logs as started: `python cam.py` must not be logged as just `python`.
+        command = shlex.join([program, *args]) if args else program
         super().__init__(
-            program if name is None else f"{program} ({name})", max_queue_bytes=max_queue_bytes
+            command if name is None else f"{command} ({name})", max_queue_bytes=max_queue_bytes
         )
         self.program = program
         self.args = args

@@ -149,6 +149,7 @@ async def test_stderr_lines_are_logged_with_the_driver_name(
                 await asyncio.sleep(0.02)
         task.cancel()
     lines = [r.getMessage() for r in caplog.records if "from stderr" in r.getMessage()]
+    assert conn.label.endswith("driver.py")  # `python driver.py` is named by its script too
     assert lines == [f"Driver {conn.label}: hello from stderr"]
     assert f"Driver {conn.label}: second line" in caplog.text
 

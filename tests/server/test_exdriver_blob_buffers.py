@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import socket
 import sys
 import textwrap
 from pathlib import Path
+from xml.etree import ElementTree
 
+import pytest
 from serverkit import RawClient, running
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -117,3 +120,52 @@ async def test_blob_pieces_kept_for_a_client_that_stopped_reading_are_never_over
     finally:
         framing.Framer.feed_lent = feed_lent  # type: ignore[method-assign]
     assert lent > COUNT
+
+
+# Sends its definition, then on the trigger 2.5 MiB of a BLOB's base64 and dies (exit 1).
+DYING_DRIVER = textwrap.dedent(
+    """
+    import os, sys
+    buf = b""
+    while True:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        if b"<getProperties" in buf:
+            buf = b""
+            os.write(1, b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro">'
+                        b'<defBLOB name="a"/></defBLOBVector>\\n')
+        if b"<newNumberVector" in buf:
+            os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
+                        b'<oneBLOB name="a" size="9999999" format=".bin">' + b"QUJD" * 655360)
+            sys.exit(1)
+    """
+)
+
+
+async def test_a_driver_dying_in_the_middle_of_a_blob_leaves_clients_well_formed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The client that was receiving the BLOB gets it closed (truncated, but well-formed XML,
+    so its next element parses), the loss is logged with the driver's name, the device is
+    deleted, and the server goes on serving."""
+    script = tmp_path / "dying_cam.py"
+    script.write_text(DYING_DRIVER)
+    srv = IPyServer(port=0, handle_signals=False)
+    srv.add_exdriver(sys.executable, str(script), max_restarts=0)
+    with caplog.at_level(logging.WARNING):
+        async with running(srv):
+            c = await RawClient.connect(srv.port)
+            await c.send('<getProperties version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>')
+            await c.wait_for("defBLOBVector", device="Cam")
+            await c.send(TRIGGER)
+            await c.wait_for("delProperty", timeout=10, device="Cam")
+            (blob,) = [f for f in c.frames if f.tag == "setBLOBVector"]
+            assert len(blob.data) > 2_500_000
+            ElementTree.fromstring(bytes(blob.data))  # closed by the server: well-formed
+            assert not c.errors
+            await c.send('<pingRequest uid="still-there"/>')
+            await c.wait_for("pingReply", uid="still-there")
+    assert "connection lost in the middle of a BLOB" in caplog.text
+    assert "dying_cam.py" in caplog.text
