@@ -138,6 +138,7 @@ class InboundProtocol(asyncio.Protocol):
         self._flow = flow_for()
         self._pool = ReadBufferPool(READ_SIZE, POOLED_READS)
         self._lent: bytearray | None = None  # the buffer of the read under way
+        self._small: bytearray | None = None  # for small buffered reads (StreamProtocol)
         self.closed = asyncio.Event()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -176,11 +177,18 @@ class InboundProtocol(asyncio.Protocol):
             self._adapt(len(data), size)
         self._handle(self._framer.feed(data))
 
-    # Large reads of a `PipeReader` arrive in a buffer lent to it (the BufferedProtocol calls).
+    # Reads into our buffers (the BufferedProtocol calls): a `PipeReader`'s large reads, and
+    # every read of a remote server's socket (`StreamProtocol`).
 
     def get_buffer(self, sizehint: int) -> bytearray:
-        self._lent = buf = self._pool.get()
-        return buf
+        if self._read_size > SMALL_READ_SIZE:
+            self._lent = buf = self._pool.get()  # large: pooled, may be lent to the framer
+            return buf
+        small = self._small
+        if small is None:
+            small = self._small = bytearray(SMALL_READ_SIZE)
+        self._lent = small  # small: always copied out, so it is free again at once
+        return small
 
     def buffer_updated(self, nbytes: int) -> None:
         buf = self._lent
@@ -189,7 +197,7 @@ class InboundProtocol(asyncio.Protocol):
         size = self._read_size
         if size and (nbytes >= size or size > SMALL_READ_SIZE > nbytes):
             self._adapt(nbytes, size)
-        if nbytes == len(buf) and self._framer.streaming:
+        if nbytes == len(buf) and buf is not self._small and self._framer.streaming:
             # A full read in the middle of a BLOB: its pieces are views of `buf`, which is
             # not read into again while any of them is queued (readbuffers).
             items = self._framer.feed_lent(buf)
@@ -289,8 +297,12 @@ class OutboundProtocol(asyncio.BaseProtocol):
         self._gate.close()  # ends the pump
 
 
-class StreamProtocol(InboundProtocol):
-    """Both directions over one socket (a remote INDI server)."""
+class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
+    """Both directions over one socket (a remote INDI server).
+
+    A BufferedProtocol: asyncio's socket transport reads into our buffers (`get_buffer`), so a
+    chained server's BLOB is passed on from reused memory as an executable driver's is.
+    """
 
     def __init__(
         self,

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
-__all__ = ["BufferTaker", "PipeReader"]
+__all__ = ["PipeReader"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,16 +23,13 @@ logger = logging.getLogger(__name__)
 SMALL_READ = 1 << 16
 
 
-class BufferTaker(Protocol):
-    """What `PipeReader` needs from its protocol besides `asyncio.Protocol`'s calls."""
-
-    def get_buffer(self, sizehint: int) -> bytearray: ...
-
-    def buffer_updated(self, nbytes: int) -> None: ...
-
-
 class PipeReader(asyncio.ReadTransport):
-    """Reads `pipe` (non-blocking) into `protocol` until EOF, an error or `close`."""
+    """Reads `pipe` (non-blocking) into `protocol` until EOF, an error or `close`.
+
+    `protocol` is an `asyncio.Protocol` that also has ``get_buffer(sizehint) -> bytearray``
+    and ``buffer_updated(nbytes)`` (as `peerio.InboundProtocol`), used once ``max_size`` is
+    raised above `SMALL_READ`.
+    """
 
     max_size = SMALL_READ  # bytes per read; the protocol may change it between reads
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import socket
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -58,32 +60,42 @@ def blob_value(data: bytes) -> bytes:
     return base64.b64decode(data[start : data.index(b"</oneBLOB>")])
 
 
+@pytest.mark.parametrize("via", ["exdriver", "remote"])
 async def test_blob_pieces_kept_for_a_client_that_stopped_reading_are_never_overwritten(
-    tmp_path: Path,
+    tmp_path: Path, via: str
 ) -> None:
     """The fast client gets all BLOBs byte-exact; the one that stopped reading, when it
     reads again, gets byte-exact BLOBs too, the last being the newest (superseded ones were
-    dropped for it, not corrupted), and reads were lent (so reuse really happened)."""
+    dropped for it, not corrupted), and reads were lent (so reuse really happened). `remote`:
+    the clients are on a second server chained to the first (StreamProtocol reads)."""
     from indipydriver.protocol import framing
 
-    lent = 0
+    lenders: Counter[int] = Counter()  # lent reads per Framer
     feed_lent = framing.Framer.feed_lent
 
     def counting(self: Framer, data: bytearray) -> list:  # type: ignore[type-arg]
-        nonlocal lent
-        lent += 1
+        lenders[id(self)] += 1
         return feed_lent(self, data)
 
     script = tmp_path / "cam.py"
     script.write_text(DRIVER)
-    srv = IPyServer(port=0, handle_signals=False)
-    srv.add_exdriver(sys.executable, str(script), max_restarts=0)
+    bottom = IPyServer(port=0, handle_signals=False)
+    bottom.add_exdriver(sys.executable, str(script), max_restarts=0)
     framing.Framer.feed_lent = counting  # type: ignore[method-assign]
     loop = asyncio.get_running_loop()
     try:
-        async with running(srv):
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(running(bottom))
+            srv = bottom
+            if via == "remote":
+                srv = IPyServer(port=0, handle_signals=False)
+                srv.add_remote("127.0.0.1", bottom.port)
+                await stack.enter_async_context(running(srv))
+                probe = await RawClient.connect(srv.port)  # until the chain is up
+                await probe.send("<getProperties/>")
+                await probe.wait_for("defBLOBVector", device="Cam")
             fast = await RawClient.connect(srv.port)
-            slow = socket.socket()
+            slow = stack.enter_context(socket.socket())
             slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills at once
             slow.setblocking(False)
             await loop.sock_connect(slow, ("127.0.0.1", srv.port))
@@ -116,10 +128,10 @@ async def test_blob_pieces_kept_for_a_client_that_stopped_reading_are_never_over
             assert values[-1] == bytes([COUNT - 1]) * RAW
             assert all(v in (bytes([k]) * RAW for k in range(COUNT)) for v in values)
             assert len(values) < COUNT
-            slow.close()
     finally:
         framing.Framer.feed_lent = feed_lent  # type: ignore[method-assign]
-    assert lent > COUNT
+    assert sum(lenders.values()) > COUNT
+    assert len(lenders) == (2 if via == "remote" else 1)  # the chained server lent too
 
 
 # Sends its definition, then on the trigger 2.5 MiB of a BLOB's base64 and dies (exit 1).
