@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import textwrap
 from collections.abc import AsyncIterator, Callable
 
 from indipydriver import (
@@ -50,6 +51,29 @@ async def send_blob(driver: Gadget, payload: bytes, name: str = "Gadget") -> Non
     vector["I"] = payload
     vector.set_blobformat("I", ".bin")
     await vector.send_setVector()
+
+
+def stdio_driver(on_get_properties: str, on_new: str = "", setup: str = "") -> str:
+    """The text of a small executable driver (a Python script) for tests: `setup` runs first,
+    then it reads stdin until EOF and runs `on_get_properties` when a getProperties has
+    arrived and `on_new` when a new*Vector has (each: Python statements at any indent)."""
+    def block(code: str, indent: int) -> str:
+        return textwrap.indent(textwrap.dedent(code).strip("\n"), " " * indent) + "\n"
+
+    return (
+        "import base64, os, sys\n"
+        + (block(setup, 0) if setup else "")
+        + 'buf = b""\n'
+        + "while True:\n"
+        + "    chunk = os.read(0, 65536)\n"
+        + "    if not chunk:\n"
+        + "        break\n"
+        + "    buf += chunk\n"
+        + '    if b"<getProperties" in buf:\n'
+        + '        buf = b""\n'
+        + block(on_get_properties, 8)
+        + ('    if b"<new" in buf:\n' + '        buf = b""\n' + block(on_new, 8) if on_new else "")
+    )
 
 
 _OPEN: list[RawClient] = []

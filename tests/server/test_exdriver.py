@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from serverkit import stdio_driver
 
 from indipyserver.backoff import Backoff
 from indipyserver.exdriver import ExDriverConnection
@@ -22,27 +23,21 @@ from indipyserver.exdriver import ExDriverConnection
 GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
 
 # Answers getProperties with a def that reports what the driver sees of its environment.
-ECHO_DRIVER = textwrap.dedent(
-    """
-    import fcntl, os, stat, sys
+ECHO_DRIVER = stdio_driver(
+    setup="""
+    import fcntl, stat
     def kind(fd):
         mode = os.fstat(fd).st_mode
         return "fifo" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "other"
     info = "%s %s %d %s" % (kind(0), kind(1), fcntl.fcntl(0, 1032), os.environ.get("INDIDEV", "-"))
     sys.stderr.write("hello from stderr\\nsecond line\\n")
     sys.stderr.flush()
-    buf = b""
-    while True:
-        chunk = os.read(0, 65536)
-        if not chunk:
-            break
-        buf += chunk
-        if b"<getProperties" in buf:
-            buf = b""
-            out = ('<defTextVector device="Echo" name="INFO" state="Idle" perm="ro">'
-                   '<defText name="I">%s</defText></defTextVector>\\n' % info)
-            os.write(1, out.encode())
-    """
+    """,
+    on_get_properties="""
+    out = ('<defTextVector device="Echo" name="INFO" state="Idle" perm="ro">'
+           '<defText name="I">%s</defText></defTextVector>\\n' % info)
+    os.write(1, out.encode())
+    """,
 )
 
 CRASH_DRIVER = "import sys; sys.stdout.write('<message message=\"up\"/>'); sys.exit(3)"

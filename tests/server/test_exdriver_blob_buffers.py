@@ -14,13 +14,12 @@ import contextlib
 import logging
 import socket
 import sys
-import textwrap
 from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from serverkit import RawClient, running
+from serverkit import RawClient, running, stdio_driver
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
@@ -28,27 +27,25 @@ from indipyserver import IPyServer
 COUNT = 12
 RAW = 3 * 1024 * 1024  # 4 MiB of base64 each: four full pipe reads per BLOB
 
-# Defines Cam.IMG; on the trigger (a newNumberVector) sends COUNT BLOBs, BLOB k all of byte k.
-DRIVER = textwrap.dedent(
+def cam_driver(on_trigger: str) -> str:
+    """A driver script defining Cam.IMG (a BLOB) that runs `on_trigger` on a new*Vector."""
+    return stdio_driver(
+        """
+        os.write(1, b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro">'
+                    b'<defBLOB name="a"/></defBLOBVector>\\n')
+        """,
+        on_trigger,
+    )
+
+
+# On the trigger: COUNT BLOBs, BLOB k all of byte k.
+DRIVER = cam_driver(
     f"""
-    import base64, os, sys
-    buf = b""
-    while True:
-        chunk = os.read(0, 65536)
-        if not chunk:
-            break
-        buf += chunk
-        if b"<getProperties" in buf:
-            buf = b""
-            os.write(1, b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro">'
-                        b'<defBLOB name="a"/></defBLOBVector>\\n')
-        if b"<newNumberVector" in buf:
-            buf = b""
-            for k in range({COUNT}):
-                body = base64.b64encode(bytes([k]) * {RAW})
-                os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
-                            b'<oneBLOB name="a" size="{RAW}" format=".bin">' + body
-                            + b'</oneBLOB></setBLOBVector>\\n')
+    for k in range({COUNT}):
+        body = base64.b64encode(bytes([k]) * {RAW})
+        os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
+                    b'<oneBLOB name="a" size="{RAW}" format=".bin">' + body
+                    + b'</oneBLOB></setBLOBVector>\\n')
     """
 )
 
@@ -134,24 +131,12 @@ async def test_blob_pieces_kept_for_a_client_that_stopped_reading_are_never_over
     assert len(lenders) == (2 if via == "remote" else 1)  # the chained server lent too
 
 
-# Sends its definition, then on the trigger 2.5 MiB of a BLOB's base64 and dies (exit 1).
-DYING_DRIVER = textwrap.dedent(
+# On the trigger: 2.5 MiB of a BLOB's base64, then it dies (exit 1).
+DYING_DRIVER = cam_driver(
     """
-    import os, sys
-    buf = b""
-    while True:
-        chunk = os.read(0, 65536)
-        if not chunk:
-            break
-        buf += chunk
-        if b"<getProperties" in buf:
-            buf = b""
-            os.write(1, b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro">'
-                        b'<defBLOB name="a"/></defBLOBVector>\\n')
-        if b"<newNumberVector" in buf:
-            os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
-                        b'<oneBLOB name="a" size="9999999" format=".bin">' + b"QUJD" * 655360)
-            sys.exit(1)
+    os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
+                b'<oneBLOB name="a" size="9999999" format=".bin">' + b"QUJD" * 655360)
+    sys.exit(1)
     """
 )
 
