@@ -15,12 +15,20 @@ extra attribute lookup per message would show.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
+import struct
+import termios
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .clientqueue import ClientQueue
+    from .flowcontrol import LoopFlow
+
+#: The ioctl that tells how many bytes wait in a socket's send queue (Linux: SIOCOUTQ, the
+#: same number as TIOCOUTQ).
+_SIOCOUTQ = getattr(termios, "TIOCOUTQ", 0x5411)
 
 logger = logging.getLogger("indipyserver.clients")  # same logger as the connection it serves
 
@@ -45,6 +53,10 @@ class ClientWriter:
     _queue: ClientQueue
     _transport: asyncio.Transport | None
     _paused: bool
+    _flow: LoopFlow
+    _congested: bool
+    _slow: bool
+    soft_bytes: int
 
     def __init__(self) -> None:
         self._written = 0  # bytes handed to the transport or to write(2)
@@ -68,9 +80,23 @@ class ClientWriter:
             transport.set_write_buffer_limits(high=self.HIGH_WATER, low=self.LOW_WATER)
 
     def _sent(self) -> int:
-        """Bytes the kernel has taken from us so far (progress of the client's reading)."""
+        """Bytes that have left us for the client so far: the progress of its reading.
+
+        Not only what the kernel has taken: while the socket is full, the kernel takes
+        more only once a third or so of its send buffer is free again (several MB on
+        loopback), so a client reading steadily but below that pace looked like one that
+        does not read at all. Bytes still in the socket's send queue (SIOCOUTQ, Linux)
+        are not counted: they drain as the client reads.
+        """
         transport = self._transport
-        return self._written - (transport.get_write_buffer_size() if transport else 0)
+        sent = self._written - (transport.get_write_buffer_size() if transport else 0)
+        if self._fd >= 0:
+            try:
+                unsent: int = struct.unpack("i", fcntl.ioctl(self._fd, _SIOCOUTQ, b"\0\0\0\0"))[0]
+            except OSError:
+                return sent
+            return sent - unsent
+        return sent
 
     def _write_queue(self, transport: asyncio.Transport, data: bytes | memoryview | None) -> None:
         """Write `data` (if any), then the queue, through the transport until it pauses us."""
@@ -115,6 +141,10 @@ class ClientWriter:
                 self.abort()
                 return
             self._written += n
+            if n and not (self._congested or self._slow) and queue.nbytes <= self.soft_bytes:
+                # This client keeps up (fallingbehind). Counted before a handoff below can
+                # pause it, so what it counts itself is never news to its own pause.
+                self._flow.flowing += 1
             if n == len(tail):
                 tail = None
                 if not queue.nbytes:  # all written: spare the call that would find nothing

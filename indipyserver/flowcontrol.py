@@ -53,6 +53,9 @@ class LoopFlow:
         #: write them at once: that is the one write the batch's end would make, only sooner.
         #: Anything else routed in the batch (replies, replays) is queued and flushed as usual.
         self.through: bytes | None = None
+        #: Counts writes whose bytes the socket took, to clients that are not behind
+        #: (``clientwriter``): a client stuck while this moves is behind while others keep up.
+        self.flowing = 0
         self._readers: set[Throttleable] = set()
         self._congested: set[object] = set()
         self._uncongested = asyncio.Event()
