@@ -8,11 +8,12 @@ Two jobs, both about latency and bounded memory without an extra event-loop turn
   ``call_soon`` round trip (which costs a whole loop iteration, i.e. an extra ``epoll_wait`` and
   the latency of everything else that is ready). Marks made outside a read callback (timers,
   in-process drivers) are flushed by one ``call_soon`` for all of them.
-* **Throttling.** A client that reads, but more slowly than a driver writes, is *congested*:
-  while any client is, every driver-side reader is paused, so the driver waits in its own pipe
-  or socket (like a plain TCP forwarder) instead of the server queueing or dropping for it.
-  A client that makes no progress at all is not allowed to hold the others up: its owner
-  declares it slow (it then coalesces) and un-congests it.
+* **Throttling.** A client that reads, but more slowly than a driver writes, while no other
+  client keeps up, is *congested*: while any client is, every driver-side reader is paused,
+  so the driver waits in its own pipe or socket (like a plain TCP forwarder) instead of the
+  server queueing or dropping for it. A client that makes no progress at all, or falls
+  behind while others keep up (``flowing``), is not allowed to hold the others up: its owner
+  declares it slow (it then coalesces) and un-congests it (``fallingbehind``).
 """
 
 from __future__ import annotations
