@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import shutil
@@ -407,6 +408,62 @@ def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
     return out
 
 
+#: How fast the slowread scenario's slow client reads (MB/s): a laptop on gigabit Ethernet.
+SLOW_READER_MBPS = 100.0
+
+
+def _with_slow_reader(kind: str, cfg: Config, spec: str) -> dict[str, float]:
+    """The fast client's BLOB speed beside a client reading SLOW_READER_MBPS (another
+    process: bench/slowreader.py), and what that client got."""
+    with Server(kind) as srv:
+        (fast,) = connect(srv, blobs=True)
+        reader = subprocess.Popen(
+            [sys.executable, str(HERE / "slowreader.py"), str(srv.port), str(SLOW_READER_MBPS)],
+            stdout=subprocess.PIPE, text=True, cwd=HERE)
+        try:
+            assert reader.stdout is not None
+            if reader.stdout.readline().strip() != "ready":
+                raise RuntimeError("the slow reader did not start")
+            job = prepare(fast, spec)
+            r = stream(fast, [fast], job, "setBLOB", cfg.slow_count, timeout=300,
+                       require_done=False)
+            speed = rate(r.counts[0] * cfg.blob_size / MB, r.ends[0] - r.t0)
+            fast_eof = fast.eof
+        finally:
+            reader.terminate()
+            out, _ = reader.communicate(timeout=30)
+        got = json.loads(out.strip().splitlines()[-1])
+        fast.close()
+    return {"slowread_fast_MBps": speed,
+            "slowread_fast_lost": cfg.slow_count - r.counts[0],
+            "slowread_fast_disconnected": 1.0 if fast_eof else 0.0,
+            "slowread_slow_MB_received": got["bytes"] / MB,
+            "slowread_slow_blobs": got["blobs"],
+            "slowread_slow_disconnected": 1.0 if got["closed"] else 0.0}
+
+
+def scen_slowread(kind: str, cfg: Config) -> dict[str, float]:
+    """A client reading SLOW_READER_MBPS beside a fast one, against the fast one alone (no
+    target in the issue: scenario 5's slow client never reads). Solo and with-reader runs
+    alternate as in scen_slow."""
+    spec = f"kind=blob count={cfg.slow_count} size={cfg.blob_size} style=libindi ping=1"
+    solos: list[float] = []
+    runs: list[dict[str, float]] = []
+    for i in range(SLOW_PAIRS):
+        if i % 2 == 0:
+            solos.append(_solo_blob_speed(kind, cfg, spec))
+            runs.append(_with_slow_reader(kind, cfg, spec))
+        else:
+            runs.append(_with_slow_reader(kind, cfg, spec))
+            solos.append(_solo_blob_speed(kind, cfg, spec))
+    out = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    for k in ("slowread_fast_lost", "slowread_fast_disconnected", "slowread_slow_disconnected"):
+        out[k] = max(r[k] for r in runs)
+    solo = statistics.median(solos)
+    out["slowread_fast_vs_solo"] = out["slowread_fast_MBps"] / solo if solo else float("nan")
+    return out
+
+
 def scen_getprops(kind: str, cfg: Config) -> dict[str, float]:
     total = cfg.extra + 4
     with Server(kind, extra=cfg.extra) as srv:
@@ -465,6 +522,7 @@ SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
     "burst": scen_burst,
     "fanout": scen_fanout,
     "slow": scen_slow,
+    "slowread": scen_slowread,
     "getprops": scen_getprops,
 }
 
@@ -773,6 +831,14 @@ def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]
         ("slow client: slow client BLOBs received", "slow_slow_blobs"),
         ("slow client: slow client MB received", "slow_slow_MB_received"),
         ("slow client: slow client disconnected (1 = yes)", "slow_slow_disconnected"),
+        (f"client reading {SLOW_READER_MBPS:g} MB/s beside: fast client MB/s", "slowread_fast_MBps"),
+        (f"client reading {SLOW_READER_MBPS:g} MB/s beside: fast client BLOBs lost", "slowread_fast_lost"),
+        (f"client reading {SLOW_READER_MBPS:g} MB/s beside: fast client speed / solo speed",
+         "slowread_fast_vs_solo"),
+        (f"client reading {SLOW_READER_MBPS:g} MB/s beside: its MB received", "slowread_slow_MB_received"),
+        (f"client reading {SLOW_READER_MBPS:g} MB/s beside: its BLOBs received", "slowread_slow_blobs"),
+        (f"client reading {SLOW_READER_MBPS:g} MB/s beside: it was disconnected (1 = yes)",
+         "slowread_slow_disconnected"),
     ]
     for label, key in extra_rows:
         if I.get(key) or O.get(key):
