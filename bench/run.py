@@ -388,24 +388,34 @@ def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
     conditions (their ratio moved between 0.7 and 1.35 for the same code): each rep alternates
     SLOW_PAIRS solo runs with as many runs with the slow client and compares the medians.
     """
+    out, runs = _beside_vs_solo(kind, cfg, _with_slow_client, "slow")
+    out["slow_peak_rss_MB"] = max(r["slow_peak_rss_MB"] for r in runs)
+    return out
+
+
+def _beside_vs_solo(
+    kind: str, cfg: Config, beside: Callable[[str, Config, str], dict[str, float]], prefix: str
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """SLOW_PAIRS solo runs alternating with as many `beside` runs: the medians of what the
+    `beside` runs measured, the worst of what they lost, and the fast client's speed beside
+    the other client over its solo speed (`prefix`_fast_vs_solo)."""
     spec = f"kind=blob count={cfg.slow_count} size={cfg.blob_size} style=libindi ping=1"
     solos: list[float] = []
     runs: list[dict[str, float]] = []
     for i in range(SLOW_PAIRS):
         if i % 2 == 0:
             solos.append(_solo_blob_speed(kind, cfg, spec))
-            runs.append(_with_slow_client(kind, cfg, spec))
+            runs.append(beside(kind, cfg, spec))
         else:
-            runs.append(_with_slow_client(kind, cfg, spec))
+            runs.append(beside(kind, cfg, spec))
             solos.append(_solo_blob_speed(kind, cfg, spec))
     out = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     # What a single run lost or dropped must not be hidden by the median.
-    for k in ("slow_fast_lost", "slow_fast_disconnected", "slow_slow_disconnected"):
-        out[k] = max(r[k] for r in runs)
-    out["slow_peak_rss_MB"] = max(r["slow_peak_rss_MB"] for r in runs)
+    for k in ("fast_lost", "fast_disconnected", "slow_disconnected"):
+        out[f"{prefix}_{k}"] = max(r[f"{prefix}_{k}"] for r in runs)
     solo = statistics.median(solos)
-    out["slow_fast_vs_solo"] = out["slow_fast_MBps"] / solo if solo else float("nan")
-    return out
+    out[f"{prefix}_fast_vs_solo"] = out[f"{prefix}_fast_MBps"] / solo if solo else float("nan")
+    return out, runs
 
 
 #: How fast the slowread scenario's slow client reads (MB/s): a laptop on gigabit Ethernet.
@@ -444,24 +454,8 @@ def _with_slow_reader(kind: str, cfg: Config, spec: str) -> dict[str, float]:
 
 def scen_slowread(kind: str, cfg: Config) -> dict[str, float]:
     """A client reading SLOW_READER_MBPS beside a fast one, against the fast one alone (no
-    target in the issue: scenario 5's slow client never reads). Solo and with-reader runs
-    alternate as in scen_slow."""
-    spec = f"kind=blob count={cfg.slow_count} size={cfg.blob_size} style=libindi ping=1"
-    solos: list[float] = []
-    runs: list[dict[str, float]] = []
-    for i in range(SLOW_PAIRS):
-        if i % 2 == 0:
-            solos.append(_solo_blob_speed(kind, cfg, spec))
-            runs.append(_with_slow_reader(kind, cfg, spec))
-        else:
-            runs.append(_with_slow_reader(kind, cfg, spec))
-            solos.append(_solo_blob_speed(kind, cfg, spec))
-    out = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    for k in ("slowread_fast_lost", "slowread_fast_disconnected", "slowread_slow_disconnected"):
-        out[k] = max(r[k] for r in runs)
-    solo = statistics.median(solos)
-    out["slowread_fast_vs_solo"] = out["slowread_fast_MBps"] / solo if solo else float("nan")
-    return out
+    target in the issue: scenario 5's slow client never reads)."""
+    return _beside_vs_solo(kind, cfg, _with_slow_reader, "slowread")[0]
 
 
 def scen_getprops(kind: str, cfg: Config) -> dict[str, float]:

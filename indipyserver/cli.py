@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .exdriver import ExDriverConnection
 from .fifo import FifoCommand, FifoListener
 from .remote import RemoteSpec, parse_remote_spec
+from .streamblobs import DEFAULT_STREAM_DROP_MB
 
 if TYPE_CHECKING:
     from .server import IPyServer
@@ -85,6 +86,7 @@ class Options:
     port: int
     host: str
     max_client_mb: int
+    max_stream_mb: float
     max_restarts: int
     verbosity: int
     fifo: str | None
@@ -112,6 +114,11 @@ def _build_parser() -> argparse.ArgumentParser:
                              "INDI has no authentication)")
     parser.add_argument("-m", type=int, default=128, metavar="MB", dest="max_client_mb",
                         help="MB queued to one client before it is disconnected (default 128)")
+    parser.add_argument("-d", type=float, default=DEFAULT_STREAM_DROP_MB, metavar="MB",
+                        dest="max_stream_mb",
+                        help="MB a client may be behind and still get video stream frames "
+                             f"(BLOB formats with 'stream'), as indiserver (default "
+                             f"{DEFAULT_STREAM_DROP_MB}; 0 never drops them)")
     parser.add_argument("-r", type=int, default=10, metavar="N", dest="max_restarts",
                         help="restarts of a failing driver before it is given up (default 10; "
                              "the count resets after a minute of stable running)")
@@ -155,12 +162,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error("nothing to serve: give a driver, --driver-script, --module, --demo or -f")
     if not 0 < ns.port < 65536:
         parser.error(f"bad port {ns.port}")
-    if ns.max_restarts < 0 or ns.max_client_mb <= 0:
-        parser.error("-r must be >= 0 and -m > 0")
+    if ns.max_restarts < 0 or ns.max_client_mb <= 0 or ns.max_stream_mb < 0:
+        parser.error("-r and -d must be >= 0 and -m > 0")
     return Options(
         port=ns.port,
         host=ns.host,
         max_client_mb=ns.max_client_mb,
+        max_stream_mb=ns.max_stream_mb,
         max_restarts=ns.max_restarts,
         verbosity=ns.verbosity,
         fifo=ns.fifo,
@@ -291,6 +299,7 @@ def build_server(options: Options) -> IPyServer:
         host=options.host,
         port=options.port,
         max_client_queue_mb=options.max_client_mb,
+        max_stream_behind_mb=options.max_stream_mb,
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
     )
     for ex in options.exdrivers:

@@ -50,6 +50,7 @@ from .serverframes import (
     message_frame,
     ping_reply,
 )
+from .streamblobs import is_stream_blob
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
@@ -66,7 +67,10 @@ MAX_ASKED = 1024
 class Router:
     """Who owns which device, client interests, BLOB modes, snoops and the def/set cache."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream_drop_bytes: int = 0) -> None:
+        """`stream_drop_bytes`: a video stream BLOB is not given to a client with more than
+        this queued (indiserver's -d; 0: never dropped), see `streamblobs`."""
+        self.stream_drop_bytes = stream_drop_bytes
         self._clients: dict[ClientSink, ClientState] = {}
         self._drivers: dict[DriverConnection, None] = {}  # live drivers, in start order
         self._owner: dict[str, DriverConnection] = {}
@@ -382,7 +386,10 @@ class Router:
             return None
         if self._snoops.get(device) or self._snoop_all:
             return None
-        return [s.sink for s in self._clients.values() if s.wants(True, device, name)]
+        clients = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
+        if self.stream_drop_bytes and clients and is_stream_blob(head.data):
+            clients = self._keep_up_with_stream(clients, device, name)
+        return clients
 
     def _driver_device_element(self, driver: DriverConnection, frame: Frame) -> None:
         tag = frame.tag
@@ -533,12 +540,34 @@ class Router:
 
     def _to_clients(self, frame: Frame, device: str, name: str | None) -> None:
         is_blob = frame.tag in BLOB_TAGS
+        if is_blob and self.stream_drop_bytes and is_stream_blob(frame.data):
+            sinks = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
+            for sink in self._keep_up_with_stream(sinks, device, name):
+                sink.send_frame(frame)
+            return
         for state in self._clients.values():
             if state.simple:
                 if not is_blob:
                     state.sink.send_frame(frame)
             elif state.wants(is_blob, device, name):
                 state.sink.send_frame(frame)
+
+    def _keep_up_with_stream(
+        self, sinks: list[ClientSink], device: str, name: str | None
+    ) -> list[ClientSink]:
+        """The clients of a video stream frame that are not too far behind to get it."""
+        limit = self.stream_drop_bytes
+        kept = []
+        for sink in sinks:
+            behind = getattr(sink, "queued_bytes", 0)
+            if behind > limit:
+                logger.debug(
+                    "client %s is %d bytes behind: stream frame %s.%s dropped for it",
+                    sink.label, behind, device, name,
+                )
+            else:
+                kept.append(sink)
+        return kept
 
     def _to_snoopers(
         self, frame: Frame, device: str, name: str | None, source: DriverConnection | None

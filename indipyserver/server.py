@@ -12,6 +12,7 @@ from typing import Any
 from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from .driverconn import DriverConnection, InProcessDriverConnection
 from .router import Router
+from .streamblobs import DEFAULT_STREAM_DROP_MB
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +41,23 @@ class IPyServer:
         port: int = 7624,
         maxconnections: int = 100,
         max_client_queue_mb: float = DEFAULT_MAX_CLIENT_QUEUE / (1024 * 1024),
+        max_stream_behind_mb: float = DEFAULT_STREAM_DROP_MB,
         handle_signals: bool = True,
     ) -> None:
+        """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
+        not given video stream frames (``streamblobs``); 0 gives it every one."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
             raise ValueError("max_client_queue_mb must be positive")
+        if max_stream_behind_mb < 0:
+            raise ValueError("max_stream_behind_mb must be 0 (never drop) or positive")
         self.host = host
         self.port = port
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
-        self.router = Router()
+        self.router = Router(stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024))
         self.clients: set[ClientConnection] = set()
         self._connections: list[DriverConnection] = []
         self._tasks: dict[DriverConnection, asyncio.Task[None]] = {}

@@ -13,11 +13,13 @@ from indipyserver.remote import RemoteSpec
 
 
 def test_defaults_match_indiserver_except_the_listening_interface() -> None:
-    """Port 7624, -m 128, -r 10 as indiserver; but localhost, since INDI has no authentication."""
+    """Port 7624, -m 128, -d 5, -r 10 as indiserver; but localhost, since INDI has no
+    authentication."""
     o = parse_args(["indi_simulator_ccd"])
-    assert (o.port, o.host, o.max_client_mb, o.max_restarts, o.verbosity) == (
-        7624, "localhost", 128, 10, 0,
+    assert (o.port, o.host, o.max_client_mb, o.max_stream_mb, o.max_restarts, o.verbosity) == (
+        7624, "localhost", 128, 5, 10, 0,
     )
+    assert parse_args(["-d", "0", "x"]).max_stream_mb == 0  # indiserver: 0 never drops
     assert o.exdrivers == [ExDriverSpec("indi_simulator_ccd")]
     assert o.remotes == [] and o.fifo is None and not o.demo
 
@@ -52,7 +54,9 @@ def test_nothing_to_serve_is_a_usage_error() -> None:
     assert info.value.code == 2
 
 
-@pytest.mark.parametrize("argv", [["@host:notaport"], ["-p", "0", "x"], ["-r", "-1", "x"]])
+@pytest.mark.parametrize(
+    "argv", [["@host:notaport"], ["-p", "0", "x"], ["-r", "-1", "x"], ["-d", "-1", "x"]]
+)
 def test_bad_arguments_exit_2(argv: list[str]) -> None:
     """Typos are reported with usage rather than producing a half-working server."""
     with pytest.raises(SystemExit) as info:

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from indipydriver.protocol.events import DefNumberVector
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame, FrameHead, Framer
 from indipydriver.protocol.parser import parse_element
 from indipyserver.router import Router
 
@@ -817,3 +817,35 @@ def test_named_blob_modes_are_capped_per_connection(caplog: pytest.LogCaptureFix
     assert any("ignored" in r.message for r in caplog.records)
     modes.set("Cam", "P0", BLOBEnable.NEVER)  # an existing entry may still change
     assert modes.mode("Cam", "P0") is BLOBEnable.NEVER
+
+
+# -- video stream frames (indiserver -d) ---------------------------------------------------
+
+SET_X_STREAM = SET_X_B.replace('format=".raw"', 'format=".stream_jpg"')
+
+
+def test_a_stream_frame_is_not_given_to_a_client_too_far_behind() -> None:
+    """As indiserver's -d: a client with more than stream_drop_bytes queued gets no video
+    stream frames (format containing 'stream'), while one that keeps up gets every frame;
+    other BLOBs (exposures) still reach both. 0 drops none."""
+    for limit in (1000, 0):
+        router = Router(stream_drop_bytes=limit)
+        d = FakeDriver("d")
+        ready(router, d)
+        router.driver_frames(d, frames(DEF_X_B))  # type: ignore[arg-type]
+        behind, keeping_up = client(router, "behind"), client(router, "up")
+        for c in (behind, keeping_up):
+            router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+            c.got.clear()
+        behind.queued_bytes = 5000  # type: ignore[attr-defined]
+        keeping_up.queued_bytes = 0  # type: ignore[attr-defined]
+        router.driver_frames(d, frames(SET_X_STREAM + SET_X_B))  # type: ignore[arg-type]
+        assert keeping_up.tags() == ["setBLOBVector", "setBLOBVector"]
+        if limit:
+            assert behind.got == [SET_X_B.encode()]  # the exposure, not the stream frame
+        else:
+            assert behind.tags() == ["setBLOBVector", "setBLOBVector"]
+        # Cut through (a frame still arriving): the same choice from its head.
+        head = FrameHead("setBLOBVector", {"device": "X", "name": "B"}, SET_X_STREAM.encode()[:90])
+        routed = router.route_head(d, head)  # type: ignore[arg-type]
+        assert routed == ([keeping_up] if limit else [behind, keeping_up])

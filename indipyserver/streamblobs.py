@@ -1,0 +1,38 @@
+"""Video stream BLOBs: frames a client that is behind is better off without (indiserver ``-d``).
+
+A camera streaming video sends each frame as a ``setBLOBVector`` whose ``oneBLOB`` has a format
+naming a stream (indilib's ``.stream``, ``.stream_jpg``...). A frame is stale as soon as the next
+one exists, so, as indiserver does, a client already more than ``-d`` MB behind is not given
+new ones: it sees the stream again, live, once it has caught up, instead of ever later. Every
+other BLOB (an exposure) is kept for it as usual.
+"""
+
+from __future__ import annotations
+
+from indipydriver.protocol.frames import decode_attrs
+
+__all__ = ["DEFAULT_STREAM_DROP_MB", "is_stream_blob"]
+
+#: indiserver 1.9.9's default for -d (MB).
+DEFAULT_STREAM_DROP_MB = 5
+
+#: The first member's start tag is looked for within this many bytes of the element.
+_HEAD = 4096
+
+
+def is_stream_blob(data: bytes | bytearray | memoryview) -> bool:
+    """Whether the element (or its first bytes) is a BLOB vector whose first ``oneBLOB`` has a
+    format containing ``stream``, as indiserver tests it."""
+    head = bytes(data[:_HEAD])
+    start = head.find(b"<oneBLOB")
+    if start < 0:
+        return False
+    end = head.find(b">", start)
+    if end < 0:
+        return False
+    raw = head[start + len(b"<oneBLOB") : end].rstrip(b"/")
+    try:
+        fmt = decode_attrs(raw).get("format", "")
+    except ValueError:
+        return False
+    return "stream" in fmt
