@@ -87,6 +87,7 @@ class Options:
     host: str
     max_client_mb: int
     max_stream_mb: float
+    log_dir: str | None
     max_restarts: int
     verbosity: int
     fifo: str | None
@@ -114,6 +115,9 @@ def _build_parser() -> argparse.ArgumentParser:
                              "INDI has no authentication)")
     parser.add_argument("-m", type=int, default=128, metavar="MB", dest="max_client_mb",
                         help="MB queued to one client before it is disconnected (default 128)")
+    parser.add_argument("-l", metavar="DIR", dest="log_dir",
+                        help="append the drivers' messages to DIR/YYYY-MM-DD.islog, as "
+                             "indiserver")
     parser.add_argument("-d", type=float, default=DEFAULT_STREAM_DROP_MB, metavar="MB",
                         dest="max_stream_mb",
                         help="MB a client may be behind and still get video stream frames "
@@ -169,6 +173,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         host=ns.host,
         max_client_mb=ns.max_client_mb,
         max_stream_mb=ns.max_stream_mb,
+        log_dir=ns.log_dir,
         max_restarts=ns.max_restarts,
         verbosity=ns.verbosity,
         fifo=ns.fifo,
@@ -300,6 +305,7 @@ def build_server(options: Options) -> IPyServer:
         port=options.port,
         max_client_queue_mb=options.max_client_mb,
         max_stream_behind_mb=options.max_stream_mb,
+        message_log_dir=options.log_dir,
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
     )
     for ex in options.exdrivers:

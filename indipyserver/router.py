@@ -30,6 +30,7 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import BLOBEnable
@@ -67,10 +68,17 @@ MAX_ASKED = 1024
 class Router:
     """Who owns which device, client interests, BLOB modes, snoops and the def/set cache."""
 
-    def __init__(self, stream_drop_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        stream_drop_bytes: int = 0,
+        message_log: Callable[[dict[str, str], str], None] | None = None,
+    ) -> None:
         """`stream_drop_bytes`: a video stream BLOB is not given to a client with more than
-        this queued (indiserver's -d; 0: never dropped), see `streamblobs`."""
+        this queued (indiserver's -d; 0: never dropped), see `streamblobs`. `message_log` is
+        called with the attributes and device of each element a driver sends that carries a
+        message and is routed (indiserver's -l, `messagelog`)."""
         self.stream_drop_bytes = stream_drop_bytes
+        self.message_log = message_log
         self._clients: dict[ClientSink, ClientState] = {}
         self._drivers: dict[DriverConnection, None] = {}  # live drivers, in start order
         self._owner: dict[str, DriverConnection] = {}
@@ -398,7 +406,10 @@ class Router:
         if not device:
             if tag != "message":
                 logger.warning("driver %s sent <%s> without device: dropped", driver.label, tag)
-            elif driver.is_remote:
+                return
+            if self.message_log is not None:
+                self.message_log(attrs, "")
+            if driver.is_remote:
                 # Nothing ties a device-less message to an owner, so from a remote it goes to
                 # end-user clients only: passed up to a chained server it could come back
                 # round a loop (and our own refusal notices are device-less messages).
@@ -422,6 +433,8 @@ class Router:
                 for s in self._clients.values()
             ):
                 self._forward_blob_mode(device, None)
+        if self.message_log is not None and "message" in attrs:
+            self.message_log(attrs, device)
         name = attrs.get("name") or None
         if name is not None:
             if tag in DEF_TAGS:

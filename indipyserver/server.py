@@ -11,6 +11,7 @@ from typing import Any
 
 from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from .driverconn import DriverConnection, InProcessDriverConnection
+from .messagelog import DriverMessageLog
 from .router import Router
 from .streamblobs import DEFAULT_STREAM_DROP_MB
 
@@ -42,10 +43,13 @@ class IPyServer:
         maxconnections: int = 100,
         max_client_queue_mb: float = DEFAULT_MAX_CLIENT_QUEUE / (1024 * 1024),
         max_stream_behind_mb: float = DEFAULT_STREAM_DROP_MB,
+        message_log_dir: str | None = None,
         handle_signals: bool = True,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
-        not given video stream frames (``streamblobs``); 0 gives it every one."""
+        not given video stream frames (``streamblobs``); 0 gives it every one.
+        `message_log_dir` (indiserver's -l): drivers' messages are appended to
+        ``DIR/YYYY-MM-DD.islog`` (``messagelog``)."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -57,7 +61,10 @@ class IPyServer:
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
-        self.router = Router(stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024))
+        self.router = Router(
+            stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024),
+            message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
+        )
         self.clients: set[ClientConnection] = set()
         self._connections: list[DriverConnection] = []
         self._tasks: dict[DriverConnection, asyncio.Task[None]] = {}

@@ -20,6 +20,7 @@ def test_defaults_match_indiserver_except_the_listening_interface() -> None:
         7624, "localhost", 128, 5, 10, 0,
     )
     assert parse_args(["-d", "0", "x"]).max_stream_mb == 0  # indiserver: 0 never drops
+    assert o.log_dir is None and parse_args(["-l", "/var/log/indi", "x"]).log_dir == "/var/log/indi"
     assert o.exdrivers == [ExDriverSpec("indi_simulator_ccd")]
     assert o.remotes == [] and o.fifo is None and not o.demo
 
