@@ -28,6 +28,10 @@ def _stop_servers_on(loop: asyncio.AbstractEventLoop, sig: signal.Signals) -> No
         server._on_signal(sig)
 
 
+#: Seconds a client has, when the server stops, to take what is still queued for it.
+CLOSE_GRACE = 1.0
+
+
 class IPyServer:
     """An INDI server: routes between TCP clients and every kind of driver.
 
@@ -170,8 +174,26 @@ class IPyServer:
             server.close()
             for client in list(self.clients):
                 client.close()
+            await self._closed_or_aborted(list(self.clients))
             self._remove_signals()
             logger.info("server on port %d stopped", self.port)
+
+    async def _closed_or_aborted(self, clients: list[ClientConnection]) -> None:
+        """Give closing clients CLOSE_GRACE seconds to take what is left for them, then abort
+        them: one that does not read never would, and its socket would outlive the server."""
+        pending = [c for c in clients if not c.closed.is_set()]
+        if not pending:
+            return
+        try:
+            async with asyncio.timeout(CLOSE_GRACE):
+                for client in pending:
+                    await client.closed.wait()
+        except TimeoutError:
+            for client in pending:
+                if not client.closed.is_set():
+                    logger.info("client %s did not take its last bytes: aborted", client.label)
+                    client.abort()
+            await asyncio.sleep(0)  # the transports close their sockets in a callback
 
     async def started(self) -> None:
         """Wait until the server listens (then `port` is the bound port) and drivers run."""

@@ -10,8 +10,10 @@ driver process gives delProperty and the device comes back after the restart.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from indipyserver.backoff import Backoff
 from indipyserver.demo import make_driver
 from indipyserver.exdriver import ExDriverConnection
 from indipyserver.server import IPyServer
+from indipyserver.streamblobs import is_stream_blob
 
 TELESCOPE = "Telescope Simulator"
 CCD = "CCD Simulator"
@@ -164,3 +167,62 @@ async def test_killed_driver_process_gives_delproperty_then_device_returns(
     assert telescope.pid != old_pid
     again = await asyncio.to_thread(getprop, port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=5)
     assert again.returncode == 0, again.result.describe()
+
+
+async def test_ccd_video_stream_frames_are_dropped_only_for_a_client_too_far_behind(
+    tmp_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """-d against the real CCD simulator streaming video: its frames (format '.stream') reach a
+    client that reads, while one that has stopped reading is given none once it is more than
+    -d MB behind (indiserver's rule), stays connected, and its queue stays near -d instead of
+    growing with the stream."""
+    find_binary("indi_simulator_ccd")
+    limit_mb = 2
+    server = IPyServer(host="127.0.0.1", port=0, handle_signals=False, max_stream_behind_mb=limit_mb)
+    server.add_exdriver("indi_simulator_ccd", max_restarts=0)
+    hello = f'<getProperties version="1.7"/><enableBLOB device="{CCD}">Also</enableBLOB>'.encode()
+    with caplog.at_level(logging.DEBUG, logger="indipyserver.router"):
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(server.asyncrun())
+            await asyncio.wait_for(server.started(), 10)
+            try:
+                stalled_r, stalled_w = await asyncio.open_connection("127.0.0.1", server.port)
+                stalled_w.transport.get_extra_info("socket").setsockopt(
+                    socket.SOL_SOCKET, socket.SO_RCVBUF, 4096
+                )
+                stalled_w.write(hello)
+                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                writer.write(hello)
+                framer = Framer()
+                frames: list[Frame] = []
+
+                async def until(done) -> None:  # type: ignore[no-untyped-def]
+                    while not done():
+                        chunk = await reader.read(1 << 20)
+                        assert chunk, "server closed the reading client"
+                        frames.extend(f for f in framer.feed(chunk) if isinstance(f, Frame))
+
+                def has(name: str) -> bool:
+                    return any(f.device == CCD and f.name == name for f in frames)
+
+                async with asyncio.timeout(20):
+                    await until(lambda: has("CONNECTION"))
+                    writer.write(f'<newSwitchVector device="{CCD}" name="CONNECTION"><oneSwitch '
+                                 'name="CONNECT">On</oneSwitch></newSwitchVector>'.encode())
+                    await until(lambda: has("CCD_VIDEO_STREAM"))
+                    writer.write(f'<newSwitchVector device="{CCD}" name="CCD_VIDEO_STREAM"><oneSwitch '
+                                 'name="STREAM_ON">On</oneSwitch></newSwitchVector>'.encode())
+                    blobs = lambda: [f for f in frames if f.tag == "setBLOBVector"]
+                    await until(lambda: len(blobs()) >= 8)
+                assert all(is_stream_blob(f.data) for f in blobs())  # the real format: '.stream'
+                (stalled,) = [c for c in server.clients if c.label.endswith(
+                    str(stalled_w.get_extra_info("sockname")[1]))]
+                assert stalled.queued_bytes < (limit_mb + 4) * 1024 * 1024
+                writer.write(f'<newSwitchVector device="{CCD}" name="CCD_VIDEO_STREAM"><oneSwitch '
+                             'name="STREAM_OFF">On</oneSwitch></newSwitchVector>'.encode())
+                writer.close()
+                stalled_w.close()
+                del stalled_r
+            finally:
+                server.shutdown()
+    assert "stream frame CCD Simulator.CCD1 dropped" in caplog.text

@@ -276,3 +276,33 @@ async def test_signal_shuts_the_server_down_cleanly_with_exit_0(signame: str) ->
     _, err = await asyncio.wait_for(proc.communicate(), 10)
     await c.close()
     assert proc.returncode == 0, err.decode()
+
+
+async def test_shutdown_aborts_a_client_that_does_not_take_its_last_bytes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client that stopped reading with data queued for it would keep its socket open after
+    the server returned (transport.close waits to flush): it is aborted after a grace period,
+    logged, and the server returns. (pytest turns an unclosed socket into an error.)"""
+    import socket as socket_module
+
+    driver = make_gadget()
+    srv = server(driver)
+    task = asyncio.create_task(srv.asyncrun())
+    await asyncio.wait_for(srv.started(), 5)
+    stalled = socket_module.create_connection(("127.0.0.1", srv.port))
+    try:
+        stalled.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, 4096)
+        stalled.sendall(b'<getProperties/><enableBLOB device="Gadget">Also</enableBLOB>')
+        await asyncio.sleep(0.2)
+        for _ in range(10):
+            await send_blob(driver, b"\0" * 1_000_000)  # more than the socket buffers hold
+        (conn,) = srv.clients
+        assert conn.queued_bytes > 0
+        with caplog.at_level(logging.INFO, logger="indipyserver.server"):
+            srv.shutdown()
+            await asyncio.wait_for(task, 5)
+        assert conn.closed.is_set()
+        assert "did not take its last bytes: aborted" in caplog.text
+    finally:
+        stalled.close()
