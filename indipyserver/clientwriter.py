@@ -20,6 +20,7 @@ import logging
 import os
 import struct
 import termios
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ class ClientWriter:
     HANDOFF = 64 * 1024
 
     # Set by the connection: its label, queue and transport, and whether the transport has
-    # paused it (asyncio's pause_writing/resume_writing).
+    # paused it (asyncio's pause_writing/resume_writing); `abort` closes it at once when a
+    # write fails.
+    abort: Callable[[], None]
     label: str
     _queue: ClientQueue
     _transport: asyncio.Transport | None
@@ -64,10 +67,6 @@ class ClientWriter:
         # the unsent rest of the last bytes taken from the queue.
         self._fd = -1
         self._tail: bytes | memoryview | None = None
-
-    def abort(self) -> None:
-        """Close at once, dropping whatever is buffered (the connection's; a write failed)."""
-        raise NotImplementedError
 
     def _start_writing(self, transport: asyncio.Transport) -> None:
         """Choose direct writes or the transport's, once the connection is accepted."""

@@ -51,7 +51,7 @@ from .serverframes import (
     message_frame,
     ping_reply,
 )
-from .streamblobs import is_stream_blob
+from .streamblobs import is_stream_blob, keep_up_with_stream
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
@@ -396,7 +396,7 @@ class Router:
             return None
         clients = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
         if self.stream_drop_bytes and clients and is_stream_blob(head.data):
-            clients = self._keep_up_with_stream(clients, device, name)
+            clients = keep_up_with_stream(clients, self.stream_drop_bytes, device, name)
         return clients
 
     def _driver_device_element(self, driver: DriverConnection, frame: Frame) -> None:
@@ -555,7 +555,7 @@ class Router:
         is_blob = frame.tag in BLOB_TAGS
         if is_blob and self.stream_drop_bytes and is_stream_blob(frame.data):
             sinks = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
-            for sink in self._keep_up_with_stream(sinks, device, name):
+            for sink in keep_up_with_stream(sinks, self.stream_drop_bytes, device, name):
                 sink.send_frame(frame)
             return
         for state in self._clients.values():
@@ -564,23 +564,6 @@ class Router:
                     state.sink.send_frame(frame)
             elif state.wants(is_blob, device, name):
                 state.sink.send_frame(frame)
-
-    def _keep_up_with_stream(
-        self, sinks: list[ClientSink], device: str, name: str | None
-    ) -> list[ClientSink]:
-        """The clients of a video stream frame that are not too far behind to get it."""
-        limit = self.stream_drop_bytes
-        kept = []
-        for sink in sinks:
-            behind = getattr(sink, "queued_bytes", 0)
-            if behind > limit:
-                logger.debug(
-                    "client %s is %d bytes behind: stream frame %s.%s dropped for it",
-                    sink.label, behind, device, name,
-                )
-            else:
-                kept.append(sink)
-        return kept
 
     def _to_snoopers(
         self, frame: Frame, device: str, name: str | None, source: DriverConnection | None

@@ -9,9 +9,17 @@ other BLOB (an exposure) is kept for it as usual.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from typing import TypeVar
+
 from indipydriver.protocol.frames import decode_attrs
 
-__all__ = ["DEFAULT_STREAM_DROP_MB", "is_stream_blob"]
+__all__ = ["DEFAULT_STREAM_DROP_MB", "is_stream_blob", "keep_up_with_stream"]
+
+logger = logging.getLogger("indipyserver.router")  # decided while routing: the router's log
+
+Sink = TypeVar("Sink")
 
 #: indiserver 1.9.9's default for -d (MB).
 DEFAULT_STREAM_DROP_MB = 5
@@ -36,3 +44,21 @@ def is_stream_blob(data: bytes | bytearray | memoryview) -> bool:
     except ValueError:
         return False
     return "stream" in fmt
+
+
+def keep_up_with_stream(
+    sinks: Sequence[Sink], limit: int, device: str, name: str | None
+) -> list[Sink]:
+    """The clients of a stream frame that are not more than `limit` bytes behind (their
+    ``queued_bytes``) and so get it; the others are passed over, with a debug line."""
+    kept = []
+    for sink in sinks:
+        behind = getattr(sink, "queued_bytes", 0)
+        if behind > limit:
+            logger.debug(
+                "client %s is %d bytes behind: stream frame %s.%s dropped for it",
+                getattr(sink, "label", sink), behind, device, name,
+            )
+        else:
+            kept.append(sink)
+    return kept
