@@ -21,8 +21,8 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
   connection and never of the connection it came from.
 * ``enableBLOB`` reaches only the remote owning the named device, as Also/Never derived from
   what our clients and snooping drivers want (never a client's Only, which would starve the
-  cache), and is re-derived when one of them goes; a device-less one is expanded into one per
-  remote-owned device.
+  cache), sent only when it changes, and is re-derived when one of them goes; a device-less one
+  is expanded into one per remote-owned device. Those rules live in `remoteblobs`.
 * a device-less ``message`` from a remote goes to end-user clients only, not to upstream
   servers (it travels one server hop): nothing ties it to an owner that could stop a loop.
 """
@@ -34,11 +34,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.escaping import escape_entities
 from indipydriver.protocol.framing import Frame, FrameHead
 
 from .interests import BlobModes, ClientSink, ClientState
 from .propertycache import PropertyCache
+from .remoteblobs import RemoteBlobModes
 from .serverframes import (
     BLOB_TAGS,
     DEF_TAGS,
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-NEVER, ALSO, ONLY = BLOBEnable.NEVER, BLOBEnable.ALSO, BLOBEnable.ONLY
+ONLY = BLOBEnable.ONLY
 
 #: Requests for unknown devices remembered per connection (loop guard); past this many the
 #: memory is cleared, so a client asking for endless invented names cannot grow it unbounded.
@@ -88,9 +88,10 @@ class Router:
         self._snoops: dict[str, dict[DriverConnection, set[str] | None]] = {}
         self._snoop_all: dict[DriverConnection, None] = {}
         self._driver_blobs: dict[DriverConnection, BlobModes] = {}
-        # loop guard: requests already made of a connection, BLOB modes told to each remote
+        # loop guard: requests already made of a connection
         self._asked: dict[object, set[tuple[str, str | None]]] = {}
-        self._blob_sent: dict[DriverConnection, dict[tuple[str, str | None], BLOBEnable]] = {}
+        # the BLOB modes told to each remote, derived from clients and snooping drivers
+        self._remote_blobs = RemoteBlobModes(self._owner, self._clients, self._driver_blobs)
         self._cache = PropertyCache()
 
     # -- queries (for the server, tests and logs) ----------------------------------------
@@ -122,7 +123,7 @@ class Router:
         state = self._clients.pop(client, None)
         if state is not None:
             self._asked.pop(state, None)
-            self._recheck_blob_modes()
+            self._remote_blobs.recheck()
 
     def client_frames(self, client: ClientSink, frames: list[Frame]) -> None:
         """Elements read from a client, handled in order."""
@@ -205,55 +206,7 @@ class Router:
         state.blobs.set(device, name, mode)
         state._update()
         # Only chained servers act on enableBLOB; drivers must ignore it (notes 1.5).
-        if device:
-            self._forward_blob_mode(device, name)
-        else:
-            # Device-less: expanded per device a remote owns. Forwarding it as it is to every
-            # remote would loop between two servers that are each other's remote.
-            for dev, owner in list(self._owner.items()):
-                if owner.is_remote:
-                    self._forward_blob_mode(dev, None)
-
-    def _forward_blob_mode(self, device: str, name: str | None) -> None:
-        """Tell the remote owning `device` whether anyone here wants its BLOBs.
-
-        The remote sees one client (us) for all of ours, so what it is told is derived from
-        all of them: Also if any client or snooping driver wants these BLOBs, else Never. A
-        client's Only is never passed on: it would stop the remote sending the non-BLOB
-        traffic that our cache and other clients need (SPEC p.4). Unchanged modes are not
-        re-sent, which also bounds what a loop of servers could exchange.
-        """
-        owner = self._owner.get(device)
-        if owner is None or not owner.is_remote:
-            return
-        wanted = any(_wants_blobs(s.blobs, device, name) for s in self._clients.values()) or any(
-            _wants_blobs(b, device, name) for b in self._driver_blobs.values()
-        )
-        mode = ALSO if wanted else NEVER
-        if mode is NEVER and getattr(owner, "blob_enable", False):
-            return  # the remote was configured to always send BLOBs
-        sent = self._blob_sent.setdefault(owner, {})
-        # A property without its own entry has what its device was last told.
-        if sent.get((device, name), sent.get((device, None), NEVER)) is mode:
-            return
-        sent[(device, name)] = mode
-        if name is None:
-            for key in [k for k in sent if k[0] == device and k[1] is not None]:
-                del sent[key]
-        attrs = {"device": device}
-        if name:
-            attrs["name"] = name
-        text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
-        owner.send(f"<enableBLOB{text}>{mode.value}</enableBLOB>\n".encode())
-
-    def _recheck_blob_modes(self) -> None:
-        """Whoever wanted BLOBs may have gone: a remote told Also for a device or property
-        that nobody here wants any more is told Never, so it stops sending images across the
-        chain for no one."""
-        for sent in list(self._blob_sent.values()):
-            for (device, name), mode in list(sent.items()):
-                if mode is ALSO:
-                    self._forward_blob_mode(device, name)
+        self._remote_blobs.client_set(device, name)
 
     def _replay(self, state: ClientState, device: str | None, name: str | None) -> bool:
         """Send cached defs and sets to one client; False when nothing matched."""
@@ -309,7 +262,7 @@ class Router:
         self._owned.setdefault(driver, set())
         self._refused.pop(driver, None)  # a new session: refusals are per session
         self._asked.pop(driver, None)
-        self._blob_sent.pop(driver, None)
+        self._remote_blobs.forget(driver)
         pinned = getattr(driver, "device", None) if driver.is_remote else None
         if pinned:
             owner = self._owner.get(pinned)
@@ -341,9 +294,9 @@ class Router:
             self._to_snoopers(frame, device, None, driver)
         self._refused.pop(driver, None)
         self._asked.pop(driver, None)
-        self._blob_sent.pop(driver, None)
+        self._remote_blobs.forget(driver)
         if self._driver_blobs.pop(driver, None) is not None:
-            self._recheck_blob_modes()  # it may have been the last to snoop a remote's BLOBs
+            self._remote_blobs.recheck()  # it may have been the last to snoop a remote's BLOBs
         self._snoop_all.pop(driver, None)
         for snoopers in self._snoops.values():
             snoopers.pop(driver, None)
@@ -369,7 +322,7 @@ class Router:
                     device = frame.attrs.get("device") or None
                     blobs.set(device, frame.attrs.get("name") or None, mode)
                     if device:  # a snooped remote device's BLOBs must be asked of its remote
-                        self._forward_blob_mode(device, frame.attrs.get("name") or None)
+                        self._remote_blobs.update(device, frame.attrs.get("name") or None)
             elif tag in NEW_TAGS:
                 self._driver_new(driver, frame)
             elif tag == "pingReply":
@@ -428,11 +381,8 @@ class Router:
                 return
             self._owner[device] = driver
             self._owned.setdefault(driver, set()).add(device)
-            if driver.is_remote and any(
-                not s.blobs.is_default and _wants_blobs(s.blobs, device, None)
-                for s in self._clients.values()
-            ):
-                self._forward_blob_mode(device, None)
+            if driver.is_remote:
+                self._remote_blobs.device_added(device)
         if self.message_log is not None and "message" in attrs:
             self.message_log(attrs, device)
         name = attrs.get("name") or None
@@ -597,15 +547,6 @@ def _gp_attrs(device: str, name: str | None) -> dict[str, str]:
         attrs["name"] = name
     attrs["version"] = "1.7"
     return attrs
-
-
-def _wants_blobs(blobs: BlobModes, device: str, name: str | None) -> bool:
-    """Whether a connection's modes ask for any BLOB of `device` (of property `name`)."""
-    if name is not None:
-        return blobs.mode(device, name) is not NEVER
-    return blobs.mode(device, None) is not NEVER or any(
-        mode is not NEVER for (dev, _), mode in blobs.props.items() if dev == device
-    )
 
 
 def _blob_mode(frame: Frame) -> BLOBEnable | None:
