@@ -25,7 +25,7 @@ from indipydriver.protocol.framing import Frame, Framer
 from .clientqueue import ClientQueue, Parts
 from .clientwriter import ClientWriter
 from .fallingbehind import FallingBehind
-from .flowcontrol import flow_for
+from .flowcontrol import KeepingUp, flow_for
 from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
 from .serverframes import message_frame
 
@@ -54,7 +54,10 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         *,
         maxconnections: int = 100,
         max_queue_bytes: int = DEFAULT_MAX_CLIENT_QUEUE,
+        keeping_up: KeepingUp | None = None,
     ) -> None:
+        """`keeping_up`: shared by the clients of one server (``fallingbehind``); alone,
+        a client has nobody to compare with and holds the drivers when it is behind."""
         super().__init__()
         self.router = router
         self.connections = connections
@@ -84,6 +87,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         # The stage of falling behind, set by `_behind` only and read here per message.
         self._congested = False
         self._slow = False
+        self._keeping_up = keeping_up if keeping_up is not None else KeepingUp()
         self._behind = FallingBehind(self, self._flow)
         self.closed = asyncio.Event()
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .clientqueue import ClientQueue
-    from .flowcontrol import LoopFlow
+    from .flowcontrol import KeepingUp, LoopFlow
 
 #: The ioctl that tells how many bytes wait in a socket's send queue (Linux: SIOCOUTQ, the
 #: same number as TIOCOUTQ).
@@ -57,6 +57,7 @@ class ClientWriter:
     _transport: asyncio.Transport | None
     _paused: bool
     _flow: LoopFlow
+    _keeping_up: KeepingUp
     _congested: bool
     _slow: bool
     soft_bytes: int
@@ -143,7 +144,7 @@ class ClientWriter:
             if n and not (self._congested or self._slow) and queue.nbytes <= self.soft_bytes:
                 # This client keeps up (fallingbehind). Counted before a handoff below can
                 # pause it, so what it counts itself is never news to its own pause.
-                self._flow.flowing += 1
+                self._keeping_up.count += 1
             if n == len(tail):
                 tail = None
                 if not queue.nbytes:  # all written: spare the call that would find nothing

@@ -11,7 +11,7 @@ for only while no other client keeps up. Hence three stages, all bounded:
   client took anything meanwhile: driver reads are paused until it catches up
   (``flowcontrol.LoopFlow.congest``), nothing is dropped.
 * *slow*: past ``soft_bytes`` while other clients that are not behind took what was written
-  to them (``LoopFlow.flowing`` moved while this one was paused), or congested with no
+  to them (``flowcontrol.KeepingUp`` moved while this one was paused), or congested with no
   progress for ``SLOW_AFTER`` seconds, or paused for ``NEVER_RESUMED_SLOW_AFTER`` with no
   sign of reading: superseded sets and BLOBs are dropped for it until it has caught up
   completely (``clientqueue``), and it no longer holds the drivers up. Measured with a
@@ -69,7 +69,7 @@ class FallingBehind:
         # resume since exactly while its `_paused` is true (each callback sets that flag).
         self._paused_at = 0.0
         self._paused_sent = 0
-        self._paused_flowing = 0  # LoopFlow.flowing then
+        self._paused_flowing = 0  # its server's KeepingUp count then
         self._progress_mark = 0
         self._progress_at = 0.0
         self._timer: asyncio.TimerHandle | None = None
@@ -78,7 +78,7 @@ class FallingBehind:
         """The transport paused the client (its ``pause_writing``)."""
         self._paused_at = self._loop.time()
         self._paused_sent = self._client._sent()
-        self._paused_flowing = self._flow.flowing
+        self._paused_flowing = self._client._keeping_up.count
 
     def fell_behind(self) -> None:
         """The client's queue passed the soft limit while it was neither congested nor slow."""
@@ -87,7 +87,7 @@ class FallingBehind:
             if self._loop.time() - self._paused_at > NEVER_RESUMED_SLOW_AFTER:
                 self._become_slow("is not reading")
                 return
-            if self._flow.flowing != self._paused_flowing:
+            if client._keeping_up.count != self._paused_flowing:
                 # Others kept taking what was sent to them while this one was stuck: the
                 # drivers are not too fast for everyone, this client is too slow for them, and
                 # holding the drivers for it would pace the others to it.

@@ -12,7 +12,7 @@ Two jobs, both about latency and bounded memory without an extra event-loop turn
   client keeps up, is *congested*: while any client is, every driver-side reader is paused,
   so the driver waits in its own pipe or socket (like a plain TCP forwarder) instead of the
   server queueing or dropping for it. A client that makes no progress at all, or falls
-  behind while others keep up (``flowing``), is not allowed to hold the others up: its owner
+  behind while others keep up (`KeepingUp`), is not allowed to hold the others up: its owner
   declares it slow (it then coalesces) and un-congests it (``fallingbehind``).
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-__all__ = ["Flushable", "LoopFlow", "Throttleable", "flow_for"]
+__all__ = ["Flushable", "KeepingUp", "LoopFlow", "Throttleable", "flow_for"]
 
 
 class Flushable(Protocol):
@@ -41,6 +41,19 @@ class Throttleable(Protocol):
         """Stop (True) or restart (False) reading because of congested clients."""
 
 
+class KeepingUp:
+    """Counts writes whose bytes the socket took, to clients of one server that are not
+    behind (``clientwriter``): a client stuck while this moves is behind while others keep up
+    (``fallingbehind``). One per server, not per loop: two servers in one process (a chain,
+    the tests) have unrelated clients, and one's fast client must not make the other's look
+    slow."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class LoopFlow:
     """The dirty connections and congested clients of one event loop."""
 
@@ -54,9 +67,6 @@ class LoopFlow:
         #: write them at once: that is the one write the batch's end would make, only sooner.
         #: Anything else routed in the batch (replies, replays) is queued and flushed as usual.
         self.through: bytes | None = None
-        #: Counts writes whose bytes the socket took, to clients that are not behind
-        #: (``clientwriter``): a client stuck while this moves is behind while others keep up.
-        self.flowing = 0
         self._readers: set[Throttleable] = set()
         self._congested: set[object] = set()
         self._uncongested = asyncio.Event()

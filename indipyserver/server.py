@@ -11,6 +11,7 @@ from typing import Any
 
 from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from .driverconn import DriverConnection, InProcessDriverConnection
+from .flowcontrol import KeepingUp
 from .messagelog import DriverMessageLog
 from .router import Router
 from .streamblobs import DEFAULT_STREAM_DROP_MB
@@ -70,6 +71,7 @@ class IPyServer:
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
         )
         self.clients: set[ClientConnection] = set()
+        self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
         self._connections: list[DriverConnection] = []
         self._tasks: dict[DriverConnection, asyncio.Task[None]] = {}
         self._taskgroup: asyncio.TaskGroup | None = None
@@ -224,6 +226,7 @@ class IPyServer:
             self.clients,
             maxconnections=self.maxconnections,
             max_queue_bytes=self.max_client_queue_bytes,
+            keeping_up=self._keeping_up,
         )
 
     def _install_signals(self) -> list[signal.Signals]:
