@@ -25,7 +25,7 @@ from indipydriver.protocol.framing import Frame, Framer
 from .clientqueue import ClientQueue, Parts
 from .clientwriter import ClientWriter
 from .fallingbehind import FallingBehind
-from .flowcontrol import KeepingUp, flow_for
+from .flowcontrol import Congestion, KeepingUp, flow_for
 from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
 from .serverframes import message_frame
 
@@ -55,9 +55,13 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         maxconnections: int = 100,
         max_queue_bytes: int = DEFAULT_MAX_CLIENT_QUEUE,
         keeping_up: KeepingUp | None = None,
+        congestion: Congestion | None = None,
     ) -> None:
         """`keeping_up`: shared by the clients of one server (``fallingbehind``); alone,
-        a client has nobody to compare with and holds the drivers when it is behind."""
+        a client has nobody to compare with and holds the drivers when it is behind.
+        `congestion`: the server's (``flowcontrol.Congestion``), so that a congested client
+        holds up the drivers of its own server, not those of another one in the same loop;
+        alone, a client gets its own, which holds up no reader."""
         super().__init__()
         self.router = router
         self.connections = connections
@@ -68,7 +72,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._framer = Framer()
         self._transport: asyncio.Transport | None = None
         self._read_size = 0  # adapted per read (peerio.adapt_read_size); 0: not ours
-        self._flow = flow_for(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        self._flow = flow_for(loop)
         self._paused = False  # the transport paused us (pause_writing)
         self._marked = False  # a flush is pending in the LoopFlow
         self._closing = False
@@ -88,7 +93,9 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._congested = False
         self._slow = False
         self._keeping_up = keeping_up if keeping_up is not None else KeepingUp()
-        self._behind = FallingBehind(self, self._flow)
+        self._behind = FallingBehind(
+            self, congestion if congestion is not None else Congestion(), loop
+        )
         self.closed = asyncio.Event()
 
     def __repr__(self) -> str:

@@ -3,7 +3,9 @@
 `DriverConnection` is the base of every driver-side connection (in-process drivers here,
 executable drivers in `exdriver.py`, remote servers in `remote.py`). It owns the bounded
 outbound queue to the driver, so that a driver which stops reading never grows the server's
-memory without bound (indiserver has no such limit, INDI notes 2.4).
+memory without bound (indiserver has no such limit, INDI notes 2.4), and carries its server's
+`flowcontrol.Congestion`, which holds up reading from the driver while a client of that server
+is congested.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
-from .flowcontrol import LoopFlow, flow_for
+from .flowcontrol import Congestion, LoopFlow, flow_for
 
 if TYPE_CHECKING:
     from indipydriver.driver import IPyDriver
@@ -57,6 +59,11 @@ class DriverConnection(ABC):
         self._flow: LoopFlow | None = None  # the writer's loop's, set with it
         self._writer_paused = False
         self._marked = False
+        #: The congested clients that hold up reading from this driver: its server's, set by
+        #: ``IPyServer.add_connection`` before `run`; alone (the tests), its own. A subclass
+        #: registers the reader of its peer with it (``peerio.InboundProtocol``), and an
+        #: in-process driver's writes wait on it.
+        self.congestion = Congestion()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label!r}>"
@@ -195,10 +202,11 @@ class InProcessDriverConnection(DriverConnection):
         router = self._router
         if router is None or self._closed:
             return
-        flow = flow_for()
-        if flow.congested:
-            # A client is behind but reading: wait, as an executable driver waits on its pipe.
-            await flow.wait_uncongested()
+        congestion = self.congestion
+        if congestion.congested:
+            # A client of this server is behind but reading: wait, as an executable driver
+            # waits on its pipe.
+            await congestion.wait_uncongested()
         frames = self._feed(data)
         if frames:
             # No flow batch here: a batch per write would flush (one socket send per client)

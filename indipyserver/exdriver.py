@@ -168,6 +168,7 @@ class ExDriverConnection(DriverConnection):
             partial(router.driver_frames, self),
             self.label,
             BlobForwarder(router, self),
+            self.congestion,
         )
         gate = WriteGate()
         write_pipe = os.fdopen(in_w, "wb", buffering=0)

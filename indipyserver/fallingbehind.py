@@ -8,8 +8,8 @@ for only while no other client keeps up. Hence three stages, all bounded:
 
 * *paused*: the transport is above its high-water mark; elements wait in our queue.
 * *congested*: our queue passed ``soft_bytes`` while the client is still reading and no other
-  client took anything meanwhile: driver reads are paused until it catches up
-  (``flowcontrol.LoopFlow.congest``), nothing is dropped.
+  client took anything meanwhile: its server's driver reads are paused until it catches up
+  (``flowcontrol.Congestion.congest``), nothing is dropped.
 * *slow*: past ``soft_bytes`` while other clients that are not behind took what was written
   to them (``flowcontrol.KeepingUp`` moved while this one was paused), or congested with no
   progress for ``SLOW_AFTER`` seconds, or paused for ``NEVER_RESUMED_SLOW_AFTER`` with no
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .clients import ClientConnection
-    from .flowcontrol import LoopFlow
+    from .flowcontrol import Congestion
 
 logger = logging.getLogger("indipyserver.clients")  # same logger as the connection it serves
 
@@ -51,7 +51,7 @@ class FallingBehind:
 
     __slots__ = (
         "_client",
-        "_flow",
+        "_congestion",
         "_loop",
         "_paused_at",
         "_paused_flowing",
@@ -61,10 +61,13 @@ class FallingBehind:
         "_timer",
     )
 
-    def __init__(self, client: ClientConnection, flow: LoopFlow) -> None:
+    def __init__(
+        self, client: ClientConnection, congestion: Congestion, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        """`congestion`: the client's server's, whose driver reads it holds up while congested."""
         self._client = client
-        self._flow = flow
-        self._loop = flow.loop
+        self._congestion = congestion
+        self._loop = loop
         # When the transport last paused the client, and its `_sent()` then. It has had no
         # resume since exactly while its `_paused` is true (each callback sets that flag).
         self._paused_at = 0.0
@@ -96,7 +99,7 @@ class FallingBehind:
         client._congested = True
         self._progress_mark = client._sent()
         self._progress_at = self._loop.time()
-        self._flow.congest(client)
+        self._congestion.congest(client)
         self._arm_progress_check(self._progress_at)
 
     def caught_up(self) -> None:
@@ -112,7 +115,7 @@ class FallingBehind:
         client = self._client
         if client._congested:
             client._congested = False
-            self._flow.decongest(client)
+            self._congestion.decongest(client)
 
     def _arm_progress_check(self, now: float) -> None:
         """Check again when SLOW_AFTER has passed without progress -- or sooner, when the

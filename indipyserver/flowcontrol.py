@@ -1,19 +1,23 @@
-"""Per-event-loop write batching and driver-read throttling, shared by all connections.
+"""Write batching per event loop, and driver-read throttling per server.
 
 Two jobs, both about latency and bounded memory without an extra event-loop turn per message:
 
-* **Flushing.** A connection that has something to write marks itself dirty. A read callback
-  routes everything it read inside ``flow.batch()`` and the dirty connections are flushed when
-  the batch ends, in the same callback: one ``transport.write`` per receiver per read, and no
-  ``call_soon`` round trip (which costs a whole loop iteration, i.e. an extra ``epoll_wait`` and
-  the latency of everything else that is ready). Marks made outside a read callback (timers,
-  in-process drivers) are flushed by one ``call_soon`` for all of them.
-* **Throttling.** A client that reads, but more slowly than a driver writes, while no other
-  client keeps up, is *congested*: while any client is, every driver-side reader is paused,
-  so the driver waits in its own pipe or socket (like a plain TCP forwarder) instead of the
-  server queueing or dropping for it. A client that makes no progress at all, or falls
-  behind while others keep up (`KeepingUp`), is not allowed to hold the others up: its owner
-  declares it slow (it then coalesces) and un-congests it (``fallingbehind``).
+* **Flushing** (`LoopFlow`, one per event loop). A connection that has something to write
+  marks itself dirty. A read callback routes everything it read inside ``flow.batch()`` and
+  the dirty connections are flushed when the batch ends, in the same callback: one
+  ``transport.write`` per receiver per read, and no ``call_soon`` round trip (which costs a
+  whole loop iteration, i.e. an extra ``epoll_wait`` and the latency of everything else that
+  is ready). Marks made outside a read callback (timers, in-process drivers) are flushed by one
+  ``call_soon`` for all of them. Per loop on purpose: a batch is one read callback of the
+  loop, whoever's connection it reads, and sharing it between servers holds nobody up (it
+  only groups writes).
+* **Throttling** (`Congestion`, one per server). A client that reads, but more slowly than a
+  driver writes, while no other client keeps up, is *congested*: while any client of a server
+  is, every driver-side reader of that server is paused, so the driver waits in its own pipe or
+  socket (like a plain TCP forwarder) instead of the server queueing or dropping for it. A
+  client that makes no progress at all, or falls behind while others of its server keep up
+  (`KeepingUp`), is not allowed to hold the others up: its owner declares it slow (it then
+  coalesces) and un-congests it (``fallingbehind``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-__all__ = ["Flushable", "KeepingUp", "LoopFlow", "Throttleable", "flow_for"]
+__all__ = ["Congestion", "Flushable", "KeepingUp", "LoopFlow", "Throttleable", "flow_for"]
 
 
 class Flushable(Protocol):
@@ -54,8 +58,75 @@ class KeepingUp:
         self.count = 0
 
 
+class Congestion:
+    """The congested clients of one server, and the driver-side readers they hold up.
+
+    One per server, not per loop, for the reason `KeepingUp` is: two servers in one process (a
+    chain, the tests) serve unrelated clients and drivers, and a client congested on one must
+    not pause the other's drivers. The server gives the same object to its clients (through
+    ``fallingbehind``, which calls `congest`/`decongest`), to its driver connections
+    (``DriverConnection.congestion``: in-process drivers' writes wait on it) and through them to
+    the readers of their peers' pipes and sockets (``peerio.InboundProtocol``). An object built
+    alone (the tests) gets a standalone one, which nothing else shares.
+    """
+
+    __slots__ = ("_cleared", "_clients", "_readers", "congested")
+
+    def __init__(self) -> None:
+        self._readers: set[Throttleable] = set()
+        self._clients: set[object] = set()
+        #: Whether any client is congested: a plain attribute, since an in-process driver
+        #: reads it on every write.
+        self.congested = False
+        # Set when the congestion ends; made per congested spell, inside the loop that runs
+        # it, so that a server object is never tied to the event loop of an earlier run.
+        self._cleared: asyncio.Event | None = None
+
+    def add_reader(self, reader: Throttleable) -> None:
+        """`reader` reads a driver-side peer of this server: paused while it is congested."""
+        self._readers.add(reader)
+        if self.congested:
+            reader.throttle(True)
+
+    def remove_reader(self, reader: Throttleable) -> None:
+        self._readers.discard(reader)
+
+    def congest(self, client: object) -> None:
+        """`client` is behind but reading: pause this server's driver reads until it catches up."""
+        clients = self._clients
+        if client in clients:
+            return
+        clients.add(client)
+        if len(clients) == 1:
+            self.congested = True
+            self._cleared = asyncio.Event()
+            for reader in list(self._readers):
+                reader.throttle(True)
+
+    def decongest(self, client: object) -> None:
+        """`client` caught up, became slow or went away."""
+        clients = self._clients
+        if client not in clients:
+            return
+        clients.discard(client)
+        if not clients:
+            self.congested = False
+            cleared, self._cleared = self._cleared, None
+            if cleared is not None:
+                cleared.set()
+            for reader in list(self._readers):
+                reader.throttle(False)
+
+    async def wait_uncongested(self) -> None:
+        """For in-process drivers: their `write` waits here while a client is congested, as an
+        executable driver waits on its pipe."""
+        cleared = self._cleared
+        if cleared is not None:
+            await cleared.wait()
+
+
 class LoopFlow:
-    """The dirty connections and congested clients of one event loop."""
+    """The dirty connections of one event loop, flushed once per batch."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -67,10 +138,6 @@ class LoopFlow:
         #: write them at once: that is the one write the batch's end would make, only sooner.
         #: Anything else routed in the batch (replies, replays) is queued and flushed as usual.
         self.through: bytes | None = None
-        self._readers: set[Throttleable] = set()
-        self._congested: set[object] = set()
-        self._uncongested = asyncio.Event()
-        self._uncongested.set()
 
     # -- flushing ----------------------------------------------------------------------------
 
@@ -125,45 +192,6 @@ class LoopFlow:
                 self._dirty = []
                 for conn in dirty:
                     conn.flush_marked()
-
-    # -- throttling --------------------------------------------------------------------------
-
-    @property
-    def congested(self) -> bool:
-        return bool(self._congested)
-
-    def add_reader(self, reader: Throttleable) -> None:
-        self._readers.add(reader)
-        if self._congested:
-            reader.throttle(True)
-
-    def remove_reader(self, reader: Throttleable) -> None:
-        self._readers.discard(reader)
-
-    def congest(self, client: object) -> None:
-        """`client` is behind but reading: pause driver reads until it catches up."""
-        if client in self._congested:
-            return
-        first = not self._congested
-        self._congested.add(client)
-        if first:
-            self._uncongested.clear()
-            for reader in list(self._readers):
-                reader.throttle(True)
-
-    def decongest(self, client: object) -> None:
-        """`client` caught up, became slow or went away."""
-        if client not in self._congested:
-            return
-        self._congested.discard(client)
-        if not self._congested:
-            self._uncongested.set()
-            for reader in list(self._readers):
-                reader.throttle(False)
-
-    async def wait_uncongested(self) -> None:
-        """For in-process drivers: their `write` waits here while clients are congested."""
-        await self._uncongested.wait()
 
 
 _flows: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopFlow] = (

@@ -3,10 +3,10 @@
 Reading: every chunk goes straight through a ``Framer`` to the router (``data_received``), so a
 BLOB of many megabytes is never copied into a line buffer; what the router sends because of one
 read is written at the end of that read (``flowcontrol.LoopFlow.batch``). Reading pauses while a
-client is congested (``LoopFlow.congest``), so a fast driver waits in its own pipe. Writing:
-``pump`` attaches the transport to the connection, which then writes its bounded queue
-(``DriverConnection.send``) straight to it once per batch, and keeps it in the queue while
-the transport is above its high-water mark.
+client of the same server is congested (``flowcontrol.Congestion``), so a fast driver waits in
+its own pipe. Writing: ``pump`` attaches the transport to the connection, which then writes its
+bounded queue (``DriverConnection.send``) straight to it once per batch, and keeps it in the
+queue while the transport is above its high-water mark.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
 from .cutthrough import STREAM_TAGS, BlobForwarder
-from .flowcontrol import flow_for
+from .flowcontrol import Congestion, flow_for
 from .readbuffers import ReadBufferPool
 
 if TYPE_CHECKING:
@@ -125,7 +125,10 @@ class InboundProtocol(asyncio.Protocol):
         on_frames: Callable[[list[Frame]], None],
         label: str,
         forwarder: BlobForwarder | None = None,
+        congestion: Congestion | None = None,
     ) -> None:
+        """`congestion`: the server's, whose congested clients pause this reader (the owning
+        connection's ``DriverConnection.congestion``); alone, its own, which never does."""
         self._on_frames = on_frames
         self._label = label
         # With a forwarder, BLOBs are passed on while they arrive (cutthrough.py).
@@ -136,6 +139,7 @@ class InboundProtocol(asyncio.Protocol):
         self._started = False
         self._throttled = False
         self._flow = flow_for()
+        self._congestion = congestion if congestion is not None else Congestion()
         self._pool = ReadBufferPool(READ_SIZE, POOLED_READS)
         self._lent: bytearray | None = None  # the buffer of the read under way
         self._small: bytearray | None = None  # for small buffered reads (StreamProtocol)
@@ -154,12 +158,12 @@ class InboundProtocol(asyncio.Protocol):
     def start(self) -> None:
         """Begin reading (call after ``router.driver_ready``)."""
         self._started = True
-        self._flow.add_reader(self)
+        self._congestion.add_reader(self)
         if self._transport is not None and not self._throttled:
             self._transport.resume_reading()
 
     def throttle(self, paused: bool) -> None:
-        """Pause/resume reading while clients are congested (``LoopFlow``)."""
+        """Pause/resume reading while clients of the server are congested (``Congestion``)."""
         if paused == self._throttled:
             return
         self._throttled = paused
@@ -277,7 +281,7 @@ class InboundProtocol(asyncio.Protocol):
                 forwarder.abort(self._framer.stream_tail())
             finally:
                 flow.end()
-        self._flow.remove_reader(self)
+        self._congestion.remove_reader(self)
         self.closed.set()
 
 
@@ -310,8 +314,9 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
         label: str,
         gate: WriteGate,
         forwarder: BlobForwarder | None = None,
+        congestion: Congestion | None = None,
     ) -> None:
-        super().__init__(on_frames, label, forwarder)
+        super().__init__(on_frames, label, forwarder, congestion)
         self._gate = gate
 
     def pause_writing(self) -> None:

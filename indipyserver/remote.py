@@ -132,7 +132,9 @@ class RemoteConnection(DriverConnection):
             on_frames = functools.partial(self._frames, router)
             # BLOBs from the remote are passed on while they arrive (cutthrough.py).
             forwarder = BlobForwarder(router, self, on_frames)
-            protocol = StreamProtocol(on_frames, self.label, gate, forwarder)
+            protocol = StreamProtocol(
+                on_frames, self.label, gate, forwarder, self.congestion
+            )
             try:
                 transport, _ = await asyncio.wait_for(
                     loop.create_connection(functools.partial(_same, protocol), self.host, self.port),

@@ -11,7 +11,7 @@ from typing import Any
 
 from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from .driverconn import DriverConnection, InProcessDriverConnection
-from .flowcontrol import KeepingUp
+from .flowcontrol import Congestion, KeepingUp
 from .messagelog import DriverMessageLog
 from .router import Router
 from .streamblobs import DEFAULT_STREAM_DROP_MB
@@ -72,6 +72,8 @@ class IPyServer:
         )
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
+        # Its congested clients, which hold up its drivers' reads (not another server's).
+        self._congestion = Congestion()
         self._connections: list[DriverConnection] = []
         self._tasks: dict[DriverConnection, asyncio.Task[None]] = {}
         self._taskgroup: asyncio.TaskGroup | None = None
@@ -115,6 +117,7 @@ class IPyServer:
 
     def add_connection(self, conn: DriverConnection) -> DriverConnection:
         """Add a driver-side connection; started at once when the server is running."""
+        conn.congestion = self._congestion  # held up by this server's clients only
         self._connections.append(conn)
         if self._taskgroup is not None:
             self._start(conn)
@@ -227,6 +230,7 @@ class IPyServer:
             maxconnections=self.maxconnections,
             max_queue_bytes=self.max_client_queue_bytes,
             keeping_up=self._keeping_up,
+            congestion=self._congestion,
         )
 
     def _install_signals(self) -> list[signal.Signals]:

@@ -1,11 +1,12 @@
-"""FallingBehind: which clients count as 'the others keeping up' (one server's, not the loop's)."""
+"""FallingBehind: which clients count as 'the others keeping up', and whose drivers a congested
+client holds up (one server's, not the loop's)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from indipyserver.fallingbehind import FallingBehind
-from indipyserver.flowcontrol import KeepingUp, LoopFlow
+from indipyserver.flowcontrol import Congestion, KeepingUp
 
 
 class StuckClient:
@@ -29,19 +30,50 @@ async def test_only_clients_of_its_own_server_make_a_stuck_client_the_slow_one()
     taking their data says nothing about this one's, so a client stuck alone in its server
     holds the drivers (congested) instead of being let go; once a client of its own server
     takes data while it is stuck, it is the slow one."""
-    flow = LoopFlow(asyncio.get_running_loop())
+    congestion = Congestion()
     ours, other_server = KeepingUp(), KeepingUp()
     client = StuckClient(ours)
-    behind = FallingBehind(client, flow)  # type: ignore[arg-type]
+    behind = FallingBehind(client, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
     behind.paused()
     other_server.count += 5
     behind.fell_behind()
     assert client._congested and not client._slow
-    assert flow.congested
+    assert congestion.congested
     behind.not_behind()
-    assert not flow.congested
+    assert not congestion.congested
 
     behind.paused()
     ours.count += 1
     behind.fell_behind()
     assert client._slow and not client._congested
+
+
+class Reader:
+    def __init__(self) -> None:
+        self.paused = False
+
+    def throttle(self, paused: bool) -> None:
+        self.paused = paused
+
+
+async def test_a_congested_client_holds_up_the_readers_of_its_own_server_only() -> None:
+    """Two servers in one loop: a client congested on one pauses that server's driver reads
+    and in-process writes; the other server's go on."""
+    ours, other_server = Congestion(), Congestion()
+    our_reader, their_reader = Reader(), Reader()
+    ours.add_reader(our_reader)
+    other_server.add_reader(their_reader)
+    client = StuckClient(KeepingUp())
+    behind = FallingBehind(client, ours, asyncio.get_running_loop())  # type: ignore[arg-type]
+    behind.paused()
+    behind.fell_behind()
+    assert client._congested
+    assert our_reader.paused and ours.congested
+    assert not their_reader.paused and not other_server.congested
+    await asyncio.wait_for(other_server.wait_uncongested(), 1)  # an in-process driver's write
+    waiting = asyncio.create_task(ours.wait_uncongested())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    behind.not_behind()
+    assert not our_reader.paused
+    await asyncio.wait_for(waiting, 1)

@@ -6,7 +6,7 @@ import asyncio
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.clientqueue import ClientQueue
-from indipyserver.flowcontrol import LoopFlow, flow_for
+from indipyserver.flowcontrol import Congestion, LoopFlow, flow_for
 
 
 class Sink:
@@ -51,22 +51,22 @@ async def test_one_flow_per_loop() -> None:
 
 
 async def test_congested_clients_pause_every_reader_until_the_last_catches_up() -> None:
-    flow = flow_for()
+    congestion = Congestion()  # one server's
     early, late = Reader(), Reader()
-    flow.add_reader(early)
+    congestion.add_reader(early)
     a, b = object(), object()
-    flow.congest(a)
-    flow.congest(b)
-    assert early.paused and flow.congested
-    flow.add_reader(late)
+    congestion.congest(a)
+    congestion.congest(b)
+    assert early.paused and congestion.congested
+    congestion.add_reader(late)
     assert late.paused  # a reader started while congested starts paused
-    flow.decongest(a)
+    congestion.decongest(a)
     assert early.paused
-    flow.decongest(b)
-    assert not early.paused and not late.paused and not flow.congested
-    await asyncio.wait_for(flow.wait_uncongested(), 1)
-    flow.remove_reader(early)
-    flow.remove_reader(late)
+    congestion.decongest(b)
+    assert not early.paused and not late.paused and not congestion.congested
+    await asyncio.wait_for(congestion.wait_uncongested(), 1)
+    congestion.remove_reader(early)
+    congestion.remove_reader(late)
 
 
 def _blob(n: int) -> bytes:
