@@ -68,13 +68,17 @@ class RemoteBlobModes:
                     self.update(dev, None)
 
     def device_added(self, device: str) -> None:
-        """A remote's new device: its remote is told Also at once when a client here already
-        asked for that device's BLOBs."""
-        if any(
-            not s.blobs.is_default and _wants_blobs(s.blobs, device, None)
-            for s in self._clients.values()
-        ):
+        """A remote's new device: its remote is told at once what clients here already asked
+        for that device's BLOBs, as scoped as they asked it (the whole device, or only the
+        properties they named: the device-wide Also that `update` derives from a property's
+        would have the remote send every BLOB of the device up the chain)."""
+        asked = [s.blobs for s in self._clients.values() if not s.blobs.is_default]
+        if not asked:
+            return
+        if any(blobs.mode(device, None) is not NEVER for blobs in asked):
             self.update(device, None)
+        for name in sorted({n for blobs in asked for (dev, n) in blobs.props if dev == device}):
+            self.update(device, name)
 
     def recheck(self) -> None:
         """A client or snooping driver went: each Also sent is re-derived (Never if nobody here
