@@ -1,21 +1,25 @@
-"""Our server chained above indilib's real ``indiserver`` (running the CCD simulator), with a
-recording TCP proxy between the two, so the test sees exactly the bytes each way and nothing of
-our internals.
+"""Our server chained above indilib's real ``indiserver``, with a recording TCP proxy between
+the two, so the test sees exactly the bytes each way and nothing of our internals.
 
 Protects (``remoteblobs.RemoteBlobModes`` against the real peer, not the router's unit tests):
-a client of ours that sends ``enableBLOB Also`` for the CCD makes us send
+a client of ours that sends ``enableBLOB Also`` for the CCD simulator makes us send
 ``<enableBLOB device="CCD Simulator">Also</enableBLOB>`` up, and the image reaches it through
 us; once that client is gone we send ``Never`` up, and indiserver then stops sending the
-images up the chain while the exposure's other properties still come through.
+images up the chain while the exposure's other properties still come through. With two
+cameras behind one indiserver, a Never for one camera does not stop the other's images.
 
 What indiserver 1.9.9 does (observed through the proxy and its ``-vv`` log, and asserted here):
-``enableBLOB`` per device (no ``name``) is enough; with ``Also`` the image comes as one
-``setBLOBVector`` whose ``oneBLOB`` carries ``size``, ``format=".fits"`` and indiserver's own
-``len`` attribute (no ``enclen``), base64 on one unbroken line (indiserver encodes the driver's
-shared buffer itself); after ``Never`` the driver still produces the next image (indiserver
-logs ``read <setBLOBVector ...>``) but queues nothing to us: no ``setBLOBVector`` at all comes
-down, not even an empty one, while ``CCD_EXPOSURE`` goes Busy then Ok as before. A device-wide
-``Never`` also ends an earlier per-property ``Also`` (``name="CCD1"``, as indi_getprop asks).
+with ``Also`` the image comes as one ``setBLOBVector`` whose ``oneBLOB`` carries ``size``,
+``format=".fits"`` and indiserver's own ``len`` attribute (no ``enclen``), base64 on one
+unbroken line (indiserver encodes the driver's shared buffer itself); after ``Never`` the driver
+still produces the next image (indiserver logs ``read <setBLOBVector ...>``) but queues nothing
+to us: no ``setBLOBVector`` at all comes down, not even an empty one, while ``CCD_EXPOSURE``
+goes Busy then Ok as before. But on a chained connection (one that asked for all devices, as a
+chained server does) indiserver keeps one mode for all devices: an ``enableBLOB`` without a
+property name sets the mode of every device (and overrides per-property ones), the last one
+winning; one with a ``name`` sets that property's. So a device-wide ``Never`` also ends an
+earlier per-property ``Also``, and a ``Never`` for one camera stopped the other camera's images
+too, until we followed it with the ``Also`` still needed (remoteblobs.py).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import asyncio
 import base64
 import contextlib
 import re
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,13 +213,9 @@ class Chain:
         return client
 
 
-@pytest.fixture
-async def chain(
-    indiserver_factory: Callable[..., IndiServer], tmp_home: Path
-) -> AsyncIterator[Chain]:
-    find_binary("indi_simulator_ccd")
-    # -vv: indiserver logs each element it reads from the driver and queues to a client.
-    remote = indiserver_factory("indi_simulator_ccd", verbosity=2)
+@contextlib.asynccontextmanager
+async def chained_above(remote: IndiServer) -> AsyncIterator[Chain]:
+    """Our server, its one remote being `remote` reached through a recording proxy."""
     proxy = RecordingProxy(remote.port)
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_remote("127.0.0.1", await proxy.start())
@@ -232,6 +233,17 @@ async def chain(
     finally:
         await proxy.close()
     assert proxy.connections == 1, "our server reconnected to the remote"
+
+
+@pytest.fixture
+async def chain(
+    indiserver_factory: Callable[..., IndiServer], tmp_home: Path
+) -> AsyncIterator[Chain]:
+    """indiserver running the CCD simulator, below our server."""
+    find_binary("indi_simulator_ccd")
+    # -vv: indiserver logs each element it reads from the driver and queues to a client.
+    async with chained_above(indiserver_factory("indi_simulator_ccd", verbosity=2)) as chain:
+        yield chain
 
 
 def indiserver_after_last_enable(remote: IndiServer) -> str:
@@ -333,3 +345,118 @@ async def test_a_property_scoped_also_outlives_a_device_wide_one(chain: Chain) -
     after = indiserver_after_last_enable(chain.remote)
     assert "read <setBLOBVector device='CCD Simulator' name='CCD1'>" in after, after[-3000:]
     assert "queuing <setBLOBVector" not in after
+
+
+# An executable driver serving two cameras, Cam1 and Cam2: each defines SHOOT (a switch) and
+# IMG (a BLOB); SHOOT sends the image "<camera>#<n>" (n counts that camera's shots), then SHOOT
+# back to Off with state Ok.
+TWO_CAMERAS = r"""
+import base64, os, re
+def defs(cam):
+    return (f'<defSwitchVector device="{cam}" name="SHOOT" state="Idle" perm="rw" '
+            f'rule="AtMostOne"><defSwitch name="GO">Off</defSwitch></defSwitchVector>\n'
+            f'<defBLOBVector device="{cam}" name="IMG" state="Idle" perm="ro">'
+            f'<defBLOB name="IMG"/></defBLOBVector>\n').encode()
+shots = {"Cam1": 0, "Cam2": 0}
+request = re.compile(
+    rb"<getProperties[^>]*>|<newSwitchVector device=.(Cam[12]).*?</newSwitchVector>", re.S)
+buf = b""
+while chunk := os.read(0, 65536):
+    buf += chunk
+    while m := request.search(buf):
+        buf = buf[m.end():]
+        if m.group(1) is None:
+            os.write(1, defs("Cam1") + defs("Cam2"))
+            continue
+        cam = m.group(1).decode()
+        shots[cam] += 1
+        image = f"{cam}#{shots[cam]}".encode()
+        os.write(1, (
+            f'<setBLOBVector device="{cam}" name="IMG" state="Ok"><oneBLOB name="IMG" '
+            f'size="{len(image)}" format=".txt">{base64.b64encode(image).decode()}'
+            f'</oneBLOB></setBLOBVector>\n<setSwitchVector device="{cam}" name="SHOOT" '
+            f'state="Ok"><oneSwitch name="GO">Off</oneSwitch></setSwitchVector>\n').encode())
+"""
+
+
+def enable(device: str, mode: str) -> bytes:
+    return f'<enableBLOB device="{device}">{mode}</enableBLOB>'.encode()
+
+
+def shoot(camera: str) -> bytes:
+    return (f'<newSwitchVector device="{camera}" name="SHOOT">'
+            '<oneSwitch name="GO">On</oneSwitch></newSwitchVector>').encode()
+
+
+def image(camera: str, shot: int) -> Callable[[Frame], bool]:
+    """The setBLOBVector carrying `camera`'s image number `shot`."""
+    data = base64.b64encode(f"{camera}#{shot}".encode())
+    return lambda f: f.tag == "setBLOBVector" and f.device == camera and data in f.data
+
+
+def images(frames: list[Frame] | bytes | bytearray, camera: str) -> int:
+    if not isinstance(frames, list):
+        frames = [f for f in Framer().feed(bytes(frames)) if isinstance(f, Frame)]
+    return sum(1 for f in frames if f.tag == "setBLOBVector" and f.device == camera)
+
+
+async def test_a_never_for_one_device_does_not_stop_the_blobs_of_another(
+    indiserver_factory: Callable[..., IndiServer], tmp_path: Path, tmp_home: Path
+) -> None:
+    """indiserver sets the BLOB mode of *every* device on a chained connection from an
+    enableBLOB without a property name (the last one wins), unlike the SPEC's per-device modes.
+    Two clients of ours each want one camera's images: when the first leaves, the Never we send
+    for its camera must be followed by the Also still needed for the other, or the second
+    client gets no more images. (Before that re-send, it got none.) indiserver then keeps
+    sending the first camera's images up too -- nobody here receives them -- until the last
+    client wanting BLOBs is gone and the last Never makes it stop."""
+    driver = tmp_path / "indi_two_cameras"
+    driver.write_text(f"#!{sys.executable}\n{TWO_CAMERAS}")
+    driver.chmod(0o755)
+    async with chained_above(indiserver_factory(str(driver))) as chain:
+        proxy = chain.proxy
+        controller = await chain.connect(HELLO)  # takes the pictures; never asks for BLOBs
+        for camera in ("Cam1", "Cam2"):
+            await within(f"{camera} defined", controller.until(has(
+                lambda f, cam=camera: f.tag == "defSwitchVector" and f.device == cam)))
+
+        async def take(camera: str) -> None:
+            """`camera` takes a picture; the controller sees it done (so the image, sent
+            before, has come down)."""
+            mark = controller.send(shoot(camera))
+            done = has(lambda f: f.tag == "setSwitchVector" and f.device == camera, mark)
+            await within(f"{camera} SHOOT done", controller.until(done))
+
+        wants1 = await chain.connect(HELLO + enable("Cam1", "Also"))
+        wants2 = await chain.connect(HELLO + enable("Cam2", "Also"))
+        await within("Also for both", proxy.wait_up(enable("Cam2", "Also")))
+        await take("Cam1")
+        await take("Cam2")
+        await within("Cam1's image", wants1.until(has(image("Cam1", 1))))
+        await within("Cam2's image", wants2.until(has(image("Cam2", 1))))
+
+        # The Cam1 client leaves: Never for Cam1, then Also for Cam2 again.
+        up_before = len(proxy.up)
+        await wants1.close()
+        sent = await within("Never for Cam1", proxy.wait_up(enable("Cam1", "Never"), up_before))
+        await within("Also for Cam2 again", proxy.wait_up(enable("Cam2", "Also"), sent))
+        down_before = len(proxy.down)
+        await take("Cam2")
+        await within("Cam2's next image", wants2.until(has(image("Cam2", 2))))
+        await take("Cam1")
+        # indiserver: Cam1's image still comes up the chain; nobody here is given it.
+        assert images(proxy.down[down_before:], "Cam1") == 1
+        await take("Cam2")  # wants2 has caught up with Cam1's SHOOT once it has Cam2#3
+        await within("Cam2's third image", wants2.until(has(image("Cam2", 3))))
+        assert images(wants2.frames, "Cam1") == 0 and images(controller.frames, "Cam1") == 0
+
+        # The last one leaves: one Never, nothing re-sent, and no image comes up any more.
+        up_before = len(proxy.up)
+        await wants2.close()
+        await within("Never for Cam2", proxy.wait_up(enable("Cam2", "Never"), up_before))
+        down_before = len(proxy.down)
+        await take("Cam1")
+        await take("Cam2")
+        after = proxy.down[down_before:]
+        assert images(after, "Cam1") == images(after, "Cam2") == 0
+        assert bytes(proxy.up[up_before:]).count(b"<enableBLOB") == 1, bytes(proxy.up[up_before:])
