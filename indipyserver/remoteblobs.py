@@ -16,6 +16,14 @@ here that snoop the remote's devices. The rules:
   Never.
 * when a client or snooping driver goes, every Also sent is re-derived: a remote whose images
   nobody here wants any more is told Never, so it stops sending them across the chain.
+* indilib's indiserver (1.9.9, tests/interop/test_remote_blob_modes.py) does not keep the modes
+  of a chained connection per device: an enableBLOB without a property name sets the mode of
+  every device on the connection (and overrides per-property ones), the last one winning. So a
+  device-wide Never is followed by the Alsos the remote was told for its other devices and
+  properties, or the BLOBs still wanted from them would stop too. indiserver then goes on
+  sending the first device's BLOBs (nobody here gets them: they are filtered per client as
+  always); a remote that keeps modes per device, as the SPEC says and this server does, stops
+  just that device's and takes the repeated Alsos as no change.
 
 `RemoteBlobModes` is owned by the `router.Router` and reads its live tables; it is called only
 where those modes can change (an enableBLOB, a remote's new device, a connection made or lost),
@@ -68,13 +76,17 @@ class RemoteBlobModes:
                     self.update(dev, None)
 
     def device_added(self, device: str) -> None:
-        """A remote's new device: its remote is told Also at once when a client here already
-        asked for that device's BLOBs."""
-        if any(
-            not s.blobs.is_default and _wants_blobs(s.blobs, device, None)
-            for s in self._clients.values()
-        ):
+        """A remote's new device: its remote is told at once what clients here already asked
+        for that device's BLOBs, as scoped as they asked it (the whole device, or only the
+        properties they named: the device-wide Also that `update` derives from a property's
+        would have the remote send every BLOB of the device up the chain)."""
+        asked = [s.blobs for s in self._clients.values() if not s.blobs.is_default]
+        if not asked:
+            return
+        if any(blobs.mode(device, None) is not NEVER for blobs in asked):
             self.update(device, None)
+        for name in sorted({n for blobs in asked for (dev, n) in blobs.props if dev == device}):
+            self.update(device, name)
 
     def recheck(self) -> None:
         """A client or snooping driver went: each Also sent is re-derived (Never if nobody here
@@ -108,11 +120,21 @@ class RemoteBlobModes:
         if name is None:
             for key in [k for k in sent if k[0] == device and k[1] is not None]:
                 del sent[key]
-        attrs = {"device": device}
-        if name:
-            attrs["name"] = name
-        text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
-        owner.send(f"<enableBLOB{text}>{mode.value}</enableBLOB>\n".encode())
+        owner.send(_enable_blob(device, name, mode))
+        if mode is NEVER and name is None:
+            # indiserver applies an enableBLOB without a property name to every device of the
+            # connection (module docstring): tell it again what the others still want, the
+            # device-wide modes first since they override per-property ones there.
+            for (dev, prop), told in sorted(sent.items(), key=lambda e: e[0][1] is not None):
+                if told is ALSO:
+                    owner.send(_enable_blob(dev, prop, ALSO))
+
+
+def _enable_blob(device: str, name: str | None, mode: BLOBEnable) -> bytes:
+    text = f' device="{escape_entities(device)}"'
+    if name:
+        text += f' name="{escape_entities(name)}"'
+    return f"<enableBLOB{text}>{mode.value}</enableBLOB>\n".encode()
 
 
 def _wants_blobs(blobs: BlobModes, device: str, name: str | None) -> bool:

@@ -33,6 +33,9 @@ from indipydriver.protocol.framing import Frame, Framer
 
 DOME = "Dome Simulator"
 THERMOSTAT = "Thermostat"
+# The checkout under test: a child `python -m indipyserver` imports it, not whatever
+# indipyserver is installed (an editable install of another checkout or worktree).
+REPO = Path(__file__).resolve().parents[2]
 
 
 class OurServer:
@@ -50,11 +53,15 @@ class OurServer:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(self.workdir)},
+                stderr=subprocess.STDOUT, env=self.env(),
             )
         if wait and not wait_listening(self.process, self.port, 15):
             pytest.fail(f"our server did not start:\n{self.log()}", pytrace=False)
         return self
+
+    def env(self) -> dict[str, str]:
+        path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+        return {**os.environ, "HOME": str(self.workdir), "PYTHONPATH": path}
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -23,6 +23,30 @@ def test_a_message_becomes_a_line_in_the_file_of_its_day(tmp_path: Path) -> None
     assert (tmp_path / "2026-11-22.islog").read_text() == "2026-11-22T00:00:01: : Server says hi\n"
 
 
+def test_control_characters_are_dropped_as_indiserver_drops_them(tmp_path: Path) -> None:
+    """indiserver's XML parser (lilxml) drops every control character from attribute values
+    (``iscntrl``), so in its .islog one message is one line: ``lit\nnewline`` is logged as
+    ``litnewline`` (seen with indiserver 1.9.9, tests/interop/test_message_log.py). Ours wrote
+    the newline, splitting the message over two lines for anyone reading the file by line."""
+    log = DriverMessageLog(tmp_path)
+    stamp = "2031-01-02T03:04:05"
+    for message in ("lit\nnewline", "lit\r\ncrlf", "tab\tx", "bell\x07 and del\x7f", "end\n"):
+        log({"device": "Dome", "message": message, "timestamp": stamp}, "Dome")
+    log({"device": "Dome", "message": "\n\t", "timestamp": stamp}, "Dome")  # nothing left: no line
+    log({"device": "Dome", "message": "stamp", "timestamp": "2031-01-02T03:04:06\n"}, "Do\tme")
+    assert (tmp_path / "2031-01-02.islog").read_text() == (
+        "2031-01-02T03:04:05: Dome: litnewline\n"
+        "2031-01-02T03:04:05: Dome: litcrlf\n"
+        "2031-01-02T03:04:05: Dome: tabx\n"
+        "2031-01-02T03:04:05: Dome: bell and del\n"
+        "2031-01-02T03:04:05: Dome: end\n"
+        "2031-01-02T03:04:06: Dome: stamp\n"
+    )
+    # Not control characters for indiserver either: kept (é, a C1 character, a no-break space).
+    log({"message": "caf\u00e9 \u0085 \u00a0x", "timestamp": stamp}, "")
+    assert (tmp_path / "2031-01-02.islog").read_text().endswith(": : caf\u00e9 \u0085 \u00a0x\n")
+
+
 def test_without_a_timestamp_the_time_is_now_in_utc(tmp_path: Path) -> None:
     DriverMessageLog(tmp_path)({"message": "m"}, "D")
     (path,) = tmp_path.iterdir()

@@ -778,6 +778,64 @@ def test_a_property_never_after_device_also_is_passed_to_the_remote(router: Rout
                         '<enableBLOB device="X" name="B">Never</enableBLOB>\n')
 
 
+def test_blob_modes_asked_before_a_remote_device_appears_reach_it_as_asked(router: Router) -> None:
+    """A client's enableBLOB for a remote device not yet known is passed on when the device
+    appears, as scoped as the client asked: one property's Also stays one property's (it used to
+    become the whole device's, so the remote sent every BLOB of the device up the chain), and a
+    device-wide Also with one property Never gives both."""
+    r = FakeDriver("r", is_remote=True)
+    ready(router, r)
+    c = client(router)
+    router.client_frames(c, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.got == []  # X unknown yet: nothing to tell
+    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="X" name="B">Also</enableBLOB>\n'
+    r.got.clear()
+    router.client_lost(c)  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="X" name="B">Never</enableBLOB>\n'
+
+    d = client(router, "d")
+    router.client_frames(d, frames('<enableBLOB device="Y">Also</enableBLOB>'  # type: ignore[arg-type]
+                                   '<enableBLOB device="Y" name="B">Never</enableBLOB>'))
+    r.got.clear()
+    router.driver_frames(r, frames(DEF_X_B.replace('"X"', '"Y"')))  # type: ignore[arg-type]
+    assert r.text() == ('<enableBLOB device="Y">Also</enableBLOB>\n'
+                        '<enableBLOB device="Y" name="B">Never</enableBLOB>\n')
+
+
+def test_a_device_wide_never_to_a_remote_is_followed_by_the_alsos_it_still_needs(router: Router) -> None:
+    """indiserver (1.9.9) applies an enableBLOB without a property name to every device of the
+    connection (tests/interop/test_remote_blob_modes.py): after telling a remote Never for X,
+    what it was told for its other devices and properties still wanted is told again, or their
+    BLOBs would stop too. Per-property Nevers need nothing re-sent."""
+    r = FakeDriver("r", is_remote=True)
+    ready(router, r)
+    for dev in ("X", "Y", "Z"):
+        router.driver_frames(r, frames(DEF_X_B.replace('"X"', f'"{dev}"')))  # type: ignore[arg-type]
+    wants_x, wants_y, wants_zb = client(router, "x"), client(router, "y"), client(router, "z")
+    router.client_frames(wants_x, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_frames(wants_zb, frames('<enableBLOB device="Z" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_frames(wants_y, frames('<enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
+    r.got.clear()
+    router.client_lost(wants_x)  # type: ignore[arg-type]
+    assert r.text() == (
+        '<enableBLOB device="X">Never</enableBLOB>\n'
+        '<enableBLOB device="Y">Also</enableBLOB>\n'  # device-wide ones first: they would
+        '<enableBLOB device="Z" name="B">Also</enableBLOB>\n'  # override per-property ones
+    )
+    r.got.clear()
+    router.client_frames(wants_y, frames('<enableBLOB device="Y" name="B">Never</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == '<enableBLOB device="Y" name="B">Never</enableBLOB>\n'
+    r.got.clear()
+    router.client_lost(wants_y)  # type: ignore[arg-type]
+    router.client_lost(wants_zb)  # type: ignore[arg-type]
+    assert r.text() == (
+        '<enableBLOB device="Y">Never</enableBLOB>\n'
+        '<enableBLOB device="Z" name="B">Also</enableBLOB>\n'
+        '<enableBLOB device="Z" name="B">Never</enableBLOB>\n'
+    )
+
+
 def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bound(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
