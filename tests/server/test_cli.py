@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,7 @@ def test_help_explains_drivers_remotes_fifo_python_and_demo() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "indipyserver", "--help"],
         capture_output=True, text=True, timeout=30, check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},  # this checkout's
     ).stdout
     for needle in ("@host[:port]", "--driver-script", "--module", "make_driver()", "--demo",
                    'start <driver> [-n "name"]', "stop <driver>", "-m MB", "-r N", "SIGTERM"):

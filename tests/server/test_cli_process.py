@@ -24,6 +24,15 @@ sys.stdin.buffer.read()
 """
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def server_env(home: Path) -> dict[str, str]:
+    """The child imports this checkout's indipyserver (not whatever copy is installed)."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "HOME": str(home), "PYTHONPATH": path}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,7 +65,7 @@ def start_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], in
     server = subprocess.Popen(
         [sys.executable, "-m", "indipyserver", "-v", "-p", str(port), *extra, str(child)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
-        env={**os.environ, "HOME": str(tmp_path)},
+        env=server_env(tmp_path),
     )
     assert server.stderr is not None
     child_pid = 0
@@ -104,7 +113,7 @@ def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> No
     server = subprocess.Popen(
         [sys.executable, "-m", "indipyserver", "-v", "-p", str(port), "-f", str(fifo)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
-        env={**os.environ, "HOME": str(tmp_path)},
+        env=server_env(tmp_path),
     )
     assert server.stderr is not None
     try:
