@@ -73,7 +73,7 @@ class IPyDriver(Mapping[str, Device]):
     #: Client events waiting for `rxevent`. A client (or a loop of servers) sending faster than
     #: rxevent handles them must not grow memory without bound; past this the *newest* event
     #: is dropped: the waiting ones were accepted first and are kept in order, and a dropped
-    #: newXXX is answered with Alert (see `_queue_rx`), so its sender knows. Snooped events
+    #: new*Vector is answered with Alert (see `_queue_rx`), so its sender knows. Snooped events
     #: waiting for `snoopevent` are bounded by the same number (newest dropped and logged).
     rx_queue_size: int = 1000
 
@@ -461,7 +461,7 @@ class IPyDriver(Mapping[str, Device]):
     async def _queue_rx(self, event: rx.RxEvent) -> None:
         """Queue an event for rxevent; when `rx_queue_size` are waiting, drop this one.
 
-        Dropping the newest keeps the order of what was accepted; a dropped newXXX is answered
+        Dropping the newest keeps the order of what was accepted; a dropped new*Vector is answered
         like a rejected one (Alert + message) so the client is not left waiting.
         """
         if self._rx_queue.offer(event):

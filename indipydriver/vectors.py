@@ -225,7 +225,7 @@ class PropertyVector(Mapping[str, Any]):
     async def _send_rejected(self, message: str) -> None:
         """Answer a client request the framework rejected: current values, Alert, the reason.
 
-        A client (KStars) shows a vector Busy from its newXXX until a set arrives, so a silent
+        A client (KStars) shows a vector Busy from its new*Vector until a set arrives, so a silent
         drop leaves it Busy for ever; SPEC p.6 has the device report a failed request with state
         Alert. The vector's own state and `changed` flags are left alone: the request failed,
         not the device. A BLOB vector's answer is state-only (no image resent).

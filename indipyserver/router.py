@@ -169,7 +169,7 @@ class Router:
             logger.debug("dropped <%s> for unknown device %r", frame.tag, device)
             return
         owner.send(frame.data)
-        # indiserver echoes every newXXX to the other interested clients (notes 1.5.3).
+        # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
         is_blob = frame.tag in BLOB_TAGS
         for other in self._clients.values():
             if other is not state and other.wants(is_blob, device, name):
@@ -430,8 +430,8 @@ class Router:
             return
         owner = self._owner.get(device)
         if driver.is_remote:
-            # A chained server echoes its other clients' newXXX to us (notes 1.5.3): pass it on
-            # only for a device that remote provides. An echo of a newXXX for a device owned by
+            # A chained server echoes its other clients' new*Vector to us (notes 1.5.3): pass it on
+            # only for a device that remote provides. An echo of a new*Vector for a device owned by
             # anyone else (ours, seen by the remote through a loop) stops here.
             if owner is driver:
                 self._to_clients(frame, device, name)
