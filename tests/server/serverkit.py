@@ -22,6 +22,16 @@ from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
 
 
+class Reader:
+    """A driver-side reader double for throttling tests: records whether it is paused."""
+
+    def __init__(self) -> None:
+        self.paused = False
+
+    def throttle(self, paused: bool) -> None:
+        self.paused = paused
+
+
 class Gadget(IPyDriver):
     """Device `name`: VALUE (rw number, echoes what a client sets), STATIC (ro text), IMAGE (BLOB)."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from serverkit import Reader
+
 from indipyserver.fallingbehind import FallingBehind
 from indipyserver.flowcontrol import Congestion, KeepingUp
 
@@ -46,14 +48,6 @@ async def test_only_clients_of_its_own_server_make_a_stuck_client_the_slow_one()
     ours.count += 1
     behind.fell_behind()
     assert client._slow and not client._congested
-
-
-class Reader:
-    def __init__(self) -> None:
-        self.paused = False
-
-    def throttle(self, paused: bool) -> None:
-        self.paused = paused
 
 
 async def test_a_congested_client_holds_up_the_readers_of_its_own_server_only() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from serverkit import Reader
+
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.clientqueue import ClientQueue
 from indipyserver.flowcontrol import Congestion, LoopFlow, flow_for
@@ -16,14 +18,6 @@ class Sink:
 
     def flush_marked(self) -> None:
         self.flushes += 1
-
-
-class Reader:
-    def __init__(self) -> None:
-        self.paused = False
-
-    def throttle(self, paused: bool) -> None:
-        self.paused = paused
 
 
 async def test_marks_inside_a_batch_flush_when_it_ends_without_a_loop_turn() -> None:
