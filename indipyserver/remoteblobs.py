@@ -104,6 +104,8 @@ class RemoteBlobModes:
     def changed(self, device: str | None, name: str | None) -> None:
         """A client or snooping driver sent enableBLOB (already recorded in its modes) for
         `device` (None: all devices) and property `name` (None: all of the device's)."""
+        if device is None:
+            name = None  # a device-less enableBLOB sets a connection's default (`BlobModes.set`)
         for remote, session in list(self._sessions.items()):
             self._sync(remote, session, session.matching(device, name))
 

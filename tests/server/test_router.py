@@ -830,6 +830,9 @@ def test_a_device_wide_also_asks_the_remote_per_property_for_each_blob_it_define
     r.got.clear()
     router.client_frames(c, frames('<enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
     assert r.got == []  # only changes are sent
+    router.client_frames(c, frames('<enableBLOB name="B">Never</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == (enable("X", "B", "Never") + enable("X", "B2", "Never")
+                        + enable("Y", "B", "Never"))  # no device: the client's default, all
     assert "<enableBLOB device=\"X\">" not in r.text()
 
 
