@@ -75,8 +75,9 @@ class RemoteConnection(DriverConnection):
     With ``device`` only that device is taken from the remote (indiserver's ``dev@host``); its
     other devices' messages are ignored here, and the router pre-registers the device and asks
     for it alone with ``getProperties device="dev"`` (INDI notes 2.2). With ``blob_enable`` the remote is asked to send BLOBs
-    (``enableBLOB Also``) for each device as it appears; otherwise BLOBs come only when a client
-    asks for them (the router forwards clients' ``enableBLOB`` to remotes).
+    (``enableBLOB Also``) for each device as it appears (for drivers that send BLOBs of properties
+    they never defined); otherwise BLOBs come only while a client or snooping driver here wants
+    them, asked per BLOB property the remote defined (``remoteblobs``).
     """
 
     is_remote = True

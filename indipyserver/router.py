@@ -19,10 +19,10 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
   when it connected and sends us everything since, because we are its chained client); a
   request for an unknown device is asked of each remote (and upstream server) at most once per
   connection and never of the connection it came from.
-* ``enableBLOB`` reaches only the remote owning the named device, as Also/Never derived from
-  what our clients and snooping drivers want (never a client's Only, which would starve the
-  cache), sent only when it changes, and is re-derived when one of them goes; a device-less one
-  is expanded into one per remote-owned device. Those rules live in `remoteblobs`.
+* a client's ``enableBLOB`` is never passed on: each remote is told, per BLOB property it has
+  defined, Also/Never derived from what our clients and snooping drivers want (never a
+  client's Only, which would starve the cache), only when it changes, re-derived when one of
+  them goes. Those rules live in `remoteblobs`.
 * a device-less ``message`` from a remote goes to end-user clients only, not to upstream
   servers (it travels one server hop): nothing ties it to an owner that could stop a loop.
 """
@@ -91,7 +91,7 @@ class Router:
         # loop guard: requests already made of a connection
         self._asked: dict[object, set[tuple[str, str | None]]] = {}
         # the BLOB modes told to each remote, derived from clients and snooping drivers
-        self._remote_blobs = RemoteBlobModes(self._owner, self._clients, self._driver_blobs)
+        self._remote_blobs = RemoteBlobModes(self._clients, self._driver_blobs)
         self._cache = PropertyCache()
 
     # -- queries (for the server, tests and logs) ----------------------------------------
@@ -206,7 +206,7 @@ class Router:
         state.blobs.set(device, name, mode)
         state._update()
         # Only chained servers act on enableBLOB; drivers must ignore it (notes 1.5).
-        self._remote_blobs.client_set(device, name)
+        self._remote_blobs.changed(device, name)
 
     def _replay(self, state: ClientState, device: str | None, name: str | None) -> bool:
         """Send cached defs and sets to one client; False when nothing matched."""
@@ -320,9 +320,10 @@ class Router:
                 if mode is not None:
                     blobs = self._driver_blobs.setdefault(driver, BlobModes())
                     device = frame.attrs.get("device") or None
-                    blobs.set(device, frame.attrs.get("name") or None, mode)
-                    if device:  # a snooped remote device's BLOBs must be asked of its remote
-                        self._remote_blobs.update(device, frame.attrs.get("name") or None)
+                    name = frame.attrs.get("name") or None
+                    blobs.set(device, name, mode)
+                    # a snooped remote device's BLOBs must be asked of its remote
+                    self._remote_blobs.changed(device, name)
             elif tag in NEW_TAGS:
                 self._driver_new(driver, frame)
             elif tag == "pingReply":
@@ -381,21 +382,25 @@ class Router:
                 return
             self._owner[device] = driver
             self._owned.setdefault(driver, set()).add(device)
-            if driver.is_remote:
-                self._remote_blobs.device_added(device)
         if self.message_log is not None and "message" in attrs:
             self.message_log(attrs, device)
         name = attrs.get("name") or None
         if name is not None:
             if tag in DEF_TAGS:
                 self._cache.define(device, name, frame)
+                if tag == "defBLOBVector" and driver.is_remote:
+                    self._remote_blobs.defined(driver, device, name)  # asked for at once if wanted
             elif tag in SET_TAGS:
                 if tag != "setBLOBVector":  # BLOBs are not kept: stale images, memory
                     self._cache.update(device, name, frame)
             elif tag == "delProperty":
                 self._cache.delete(device, name)
+                if driver.is_remote:
+                    self._remote_blobs.deleted(driver, device, name)
         elif tag == "delProperty":
             self._cache.delete(device)
+            if driver.is_remote:
+                self._remote_blobs.deleted(driver, device, None)
             # The whole device is gone: free the name, so that after a loss the real owner
             # can take it back from a copy that came round a loop, and another source may
             # provide it. (A pinned dev@host remote keeps its device.)

@@ -3,10 +3,13 @@ the two, so the test sees exactly the bytes each way and nothing of our internal
 
 Protects (``remoteblobs.RemoteBlobModes`` against the real peer, not the router's unit tests):
 a client of ours that sends ``enableBLOB Also`` for the CCD simulator makes us send
-``<enableBLOB device="CCD Simulator">Also</enableBLOB>`` up, and the image reaches it through
-us; once that client is gone we send ``Never`` up, and indiserver then stops sending the
-images up the chain while the exposure's other properties still come through. With two
-cameras behind one indiserver, a Never for one camera does not stop the other's images.
+``<enableBLOB device="CCD Simulator" name="CCD1">Also</enableBLOB>`` (and the same for ``CCD2``,
+the guide head's image: one per BLOB property the CCD has defined) up, never an enableBLOB
+without a property name, and the image reaches it through us; once that client is gone we send
+each property's ``Never`` up, and indiserver then stops sending the images up the chain while
+the exposure's other properties still come through. With two cameras behind one indiserver,
+when the client wanting the first camera's images leaves, indiserver stops sending them up the
+chain while the second camera's still reach the client that wants them.
 
 What indiserver 1.9.9 does (observed through the proxy and its ``-vv`` log, and asserted here):
 with ``Also`` the image comes as one ``setBLOBVector`` whose ``oneBLOB`` carries ``size``,
@@ -17,9 +20,12 @@ to us: no ``setBLOBVector`` at all comes down, not even an empty one, while ``CC
 goes Busy then Ok as before. But on a chained connection (one that asked for all devices, as a
 chained server does) indiserver keeps one mode for all devices: an ``enableBLOB`` without a
 property name sets the mode of every device (and overrides per-property ones), the last one
-winning; one with a ``name`` sets that property's. So a device-wide ``Never`` also ends an
-earlier per-property ``Also``, and a ``Never`` for one camera stopped the other camera's images
-too, until we followed it with the ``Also`` still needed (remoteblobs.py).
+winning; one with a ``name`` sets that property's, whatever the connection-wide mode. A
+device-wide ``Never`` for one camera stopped the other camera's images too; re-sending the
+``Also`` still needed after it kept them coming but left indiserver sending the first camera's
+images up the chain as well. Hence per-property modes only (remoteblobs.py). indiserver also
+keeps a per-property mode across the driver's ``delProperty`` of that property (the CCD deletes
+``CCD1`` when disconnected and defines it again on connect).
 """
 
 from __future__ import annotations
@@ -43,12 +49,12 @@ from indipyserver.server import IPyServer
 T = TypeVar("T")
 CCD = "CCD Simulator"
 ALSO = f'<enableBLOB device="{CCD}">Also</enableBLOB>'.encode()
-NEVER = f'<enableBLOB device="{CCD}">Never</enableBLOB>'.encode()
 CONNECT = (
     f'<newSwitchVector device="{CCD}" name="CONNECTION">'
     '<oneSwitch name="CONNECT">On</oneSwitch></newSwitchVector>'
 ).encode()
 CCD1_ALSO = f'<enableBLOB device="{CCD}" name="CCD1">Also</enableBLOB>'.encode()  # indi_getprop's
+DISCONNECT = CONNECT.replace(b'"CONNECT">On', b'"DISCONNECT">On')
 HELLO = b'<getProperties version="1.7"/>'
 EXPOSE = (
     f'<newNumberVector device="{CCD}" name="CCD_EXPOSURE">'
@@ -182,6 +188,16 @@ async def within(what: str, step: Awaitable[T], seconds: float = 10.0) -> T:
         pytest.fail(f"no {what} within {seconds:.0f} s", pytrace=False)
 
 
+def enable_blob(device: str, name: str, mode: str) -> bytes:
+    """An enableBLOB for one property, as we send it up (and as indi_getprop sends it)."""
+    return f'<enableBLOB device="{device}" name="{name}">{mode}</enableBLOB>'.encode()
+
+
+def enables_up(proxy: RecordingProxy, start: int = 0) -> list[bytes]:
+    """Every enableBLOB we sent up from offset `start`, in order."""
+    return re.findall(rb"<enableBLOB[^>]*>[^<]*</enableBLOB>", bytes(proxy.up[start:]))
+
+
 def blob_frames(data: bytes | bytearray) -> list[Frame]:
     frames = Framer().feed(bytes(data))
     return [f for f in frames if isinstance(f, Frame) and f.tag == "setBLOBVector"]
@@ -256,16 +272,18 @@ async def test_blobs_are_enabled_up_the_chain_then_disabled_when_nobody_wants_th
     chain: Chain,
 ) -> None:
     proxy = chain.proxy
-    # 1. A client that wants the CCD's BLOBs: we ask indiserver for them.
+    # 1. A client that wants the CCD's BLOBs: we ask indiserver for them, property by property,
+    #    as the connected CCD defines them.
     first = await chain.connected_ccd(HELLO + ALSO)
-    also_at = await within("Also sent up", proxy.wait_up(ALSO))
+    also_at = await within("Also sent up", proxy.wait_up(enable_blob(CCD, "CCD1", "Also")))
+    await within("CCD2's Also sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Also")))
     mark = first.send(EXPOSE)
     await within("the image", first.until(has(ccd("setBLOBVector", "CCD1"), mark)))
     assert proxy.up.find(EXPOSE) > also_at  # Also went up before the exposure
 
-    # 2. It leaves: we tell indiserver Never.
+    # 2. It leaves: we tell indiserver Never, for each property.
     await first.close()
-    await within("Never sent up", proxy.wait_up(NEVER, also_at))
+    await within("Never sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Never"), also_at))
     down_at_never = len(proxy.down)
 
     # 3. A client that never asked for BLOBs takes another exposure through us.
@@ -274,9 +292,12 @@ async def test_blobs_are_enabled_up_the_chain_then_disabled_when_nobody_wants_th
     await within("CCD_EXPOSURE Busy then Ok", second.until(busy_then_ok(mark)))
     await second.close()
 
-    # What went up: Also once, before the image; Never once, after it; nothing after Never.
-    assert proxy.up.count(ALSO) == 1 and proxy.up.count(NEVER) == 1, bytes(proxy.up)
-    assert proxy.up.count(b"<enableBLOB") == 2, bytes(proxy.up)
+    # What went up: Also once per BLOB property, before the image; Never once per property,
+    # after it; nothing after Never; never an enableBLOB for the whole device.
+    assert enables_up(proxy) == [
+        enable_blob(CCD, "CCD1", "Also"), enable_blob(CCD, "CCD2", "Also"),
+        enable_blob(CCD, "CCD1", "Never"), enable_blob(CCD, "CCD2", "Never"),
+    ], bytes(proxy.up)
 
     # The image came down once, before Never, and reached the first client through us intact.
     (image,) = blob_frames(proxy.down)
@@ -306,10 +327,9 @@ async def test_blobs_are_enabled_up_the_chain_then_disabled_when_nobody_wants_th
 
 async def test_a_property_scoped_also_outlives_a_device_wide_one(chain: Chain) -> None:
     """indi_getprop asks per property (``name="CCD1"``), KStars per device. Two such clients:
-    the device-wide one leaving does not stop the images the other still wants; when that one
-    leaves too, the device-wide Never we send up also ends the per-property Also indiserver
-    was told before (it does in 1.9.9: no separate Never per property is needed), and a
-    client that never asked gets no image and makes none come up the chain."""
+    the device-wide one leaving lowers only the property the other does not want (CCD2, the
+    guide head's image) and the other still gets its images; when that one leaves too, CCD1 is
+    lowered and a client that never asked gets no image and makes none come up the chain."""
     proxy = chain.proxy
     controller = await chain.connected_ccd(HELLO)  # connects the CCD; never asks for BLOBs
     # As indi_getprop does: enableBLOB for the property once its defBLOBVector has arrived.
@@ -318,33 +338,66 @@ async def test_a_property_scoped_also_outlives_a_device_wide_one(chain: Chain) -
     per_property.send(CCD1_ALSO)
     await within("CCD1 Also sent up", proxy.wait_up(CCD1_ALSO))
     device_wide = await chain.connect(HELLO + ALSO)
-    await within("Also sent up", proxy.wait_up(ALSO))
+    await within("CCD2 Also sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Also")))
     mark = controller.send(EXPOSE)
     await within("the image", device_wide.until(has(ccd("setBLOBVector", "CCD1"))))
     await within("the image", per_property.until(has(ccd("setBLOBVector", "CCD1"))))
     await within("CCD_EXPOSURE Busy then Ok", controller.until(busy_then_ok(mark)))
 
-    # The device-wide client leaves: the per-property one still gets the next image.
+    # The device-wide client leaves: CCD2 is lowered, the per-property one gets the next image.
     await device_wide.close()
+    await within("CCD2 Never sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Never")))
     mark, seen = per_property.send(EXPOSE), len(controller.frames)
     await within("the second image", per_property.until(has(ccd("setBLOBVector", "CCD1"), mark)))
     # (the controller sees this exposure end too: its next Busy is then the next exposure's)
     await within("CCD_EXPOSURE Busy then Ok", controller.until(busy_then_ok(seen)))
-    assert b">Never<" not in proxy.up, bytes(proxy.up)
+    assert enable_blob(CCD, "CCD1", "Never") not in proxy.up, bytes(proxy.up)
 
-    # The last one leaves: one device-wide Never goes up, and no image comes down any more.
+    # The last one leaves: CCD1's Never goes up, and no image comes down any more.
     await per_property.close()
-    await within("Never sent up", proxy.wait_up(NEVER))
+    await within("CCD1 Never sent up", proxy.wait_up(enable_blob(CCD, "CCD1", "Never")))
     down_at_never = len(proxy.down)
     mark = controller.send(EXPOSE)
     await within("CCD_EXPOSURE Busy then Ok", controller.until(busy_then_ok(mark)))
-    assert proxy.up.count(b"<enableBLOB") == 3, bytes(proxy.up)  # CCD1 Also, Also, Never
+    assert enables_up(proxy) == [
+        CCD1_ALSO, enable_blob(CCD, "CCD2", "Also"),
+        enable_blob(CCD, "CCD2", "Never"), enable_blob(CCD, "CCD1", "Never"),
+    ], bytes(proxy.up)
     assert len(blob_frames(proxy.down)) == 2
     assert b"<setBLOBVector" not in proxy.down[down_at_never:]
     assert not any(f.tag == "setBLOBVector" for f in controller.frames)
     after = indiserver_after_last_enable(chain.remote)
     assert "read <setBLOBVector device='CCD Simulator' name='CCD1'>" in after, after[-3000:]
     assert "queuing <setBLOBVector" not in after
+
+
+async def test_a_mode_told_for_a_deleted_property_is_still_lowered(chain: Chain) -> None:
+    """The CCD deletes CCD1 and CCD2 when disconnected and defines them again on connect.
+    indiserver keeps our connection's per-property modes across that, so the Alsos told before
+    the disconnect are lowered when the client wanting the images leaves while the properties
+    are gone, and after the CCD is connected again no image comes up the chain."""
+    proxy = chain.proxy
+    controller = await chain.connected_ccd(HELLO)  # never asks for BLOBs
+    wants = await chain.connect(HELLO + ALSO)
+    await within("CCD2 Also sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Also")))
+    controller.send(DISCONNECT)
+    await within("CCD1 deleted", wants.until(has(ccd("delProperty", "CCD1"))))
+    await wants.close()
+    await within("CCD2 Never sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Never")))
+
+    mark = controller.send(CONNECT)
+    await within("CCD1 defined again", controller.until(has(ccd("defBLOBVector", "CCD1"), mark)))
+    down_at_connect = len(proxy.down)
+    mark = controller.send(EXPOSE)
+    await within("CCD_EXPOSURE Busy then Ok", controller.until(busy_then_ok(mark)))
+    assert b"<setBLOBVector" not in proxy.down[down_at_connect:]
+    after = indiserver_after_last_enable(chain.remote)
+    assert "read <setBLOBVector device='CCD Simulator' name='CCD1'>" in after, after[-3000:]
+    assert "queuing <setBLOBVector" not in after
+    assert enables_up(proxy) == [
+        enable_blob(CCD, "CCD1", "Also"), enable_blob(CCD, "CCD2", "Also"),
+        enable_blob(CCD, "CCD1", "Never"), enable_blob(CCD, "CCD2", "Never"),
+    ], bytes(proxy.up)
 
 
 # An executable driver serving two cameras, Cam1 and Cam2: each defines SHOOT (a switch) and
@@ -400,25 +453,26 @@ def images(frames: list[Frame] | bytes | bytearray, camera: str) -> int:
     return sum(1 for f in frames if f.tag == "setBLOBVector" and f.device == camera)
 
 
-async def test_a_never_for_one_device_does_not_stop_the_blobs_of_another(
+async def test_a_camera_nobody_wants_stops_sending_while_the_other_goes_on(
     indiserver_factory: Callable[..., IndiServer], tmp_path: Path, tmp_home: Path
 ) -> None:
-    """indiserver sets the BLOB mode of *every* device on a chained connection from an
-    enableBLOB without a property name (the last one wins), unlike the SPEC's per-device modes.
-    Two clients of ours each want one camera's images: when the first leaves, the Never we send
-    for its camera must be followed by the Also still needed for the other, or the second
-    client gets no more images. (Before that re-send, it got none.) indiserver then keeps
-    sending the first camera's images up too -- nobody here receives them -- until the last
-    client wanting BLOBs is gone and the last Never makes it stop."""
+    """The bandwidth fix. indiserver sets the BLOB mode of *every* device on a chained connection
+    from an enableBLOB without a property name (the last one wins), so two clients of ours each
+    wanting one camera's images are told up per property. When the Cam1 client leaves, Cam1's
+    IMG alone is told Never: indiserver stops sending Cam1's images up the chain (the driver
+    still makes them) while Cam2's still reach the client that wants them. (With the
+    device-wide Never then Also re-sent before, Cam1's images kept coming up, for nobody.)"""
+    find_binary("indiserver")
     driver = tmp_path / "indi_two_cameras"
     driver.write_text(f"#!{sys.executable}\n{TWO_CAMERAS}")
     driver.chmod(0o755)
-    async with chained_above(indiserver_factory(str(driver))) as chain:
+    # -vv: indiserver logs each element it reads from the driver and queues to a client.
+    async with chained_above(indiserver_factory(str(driver), verbosity=2)) as chain:
         proxy = chain.proxy
         controller = await chain.connect(HELLO)  # takes the pictures; never asks for BLOBs
         for camera in ("Cam1", "Cam2"):
             await within(f"{camera} defined", controller.until(has(
-                lambda f, cam=camera: f.tag == "defSwitchVector" and f.device == cam)))
+                lambda f, cam=camera: f.tag == "defBLOBVector" and f.device == cam)))
 
         async def take(camera: str) -> None:
             """`camera` takes a picture; the controller sees it done (so the image, sent
@@ -427,36 +481,52 @@ async def test_a_never_for_one_device_does_not_stop_the_blobs_of_another(
             done = has(lambda f: f.tag == "setSwitchVector" and f.device == camera, mark)
             await within(f"{camera} SHOOT done", controller.until(done))
 
+        # (The waits below look for an enableBLOB naming the camera, whatever its form: what
+        # indiserver does is asserted first, the exact bytes we sent up last.)
         wants1 = await chain.connect(HELLO + enable("Cam1", "Also"))
         wants2 = await chain.connect(HELLO + enable("Cam2", "Also"))
-        await within("Also for both", proxy.wait_up(enable("Cam2", "Also")))
+        await within("Also for Cam1", proxy.wait_up(b'<enableBLOB device="Cam1"'))
+        await within("Also for Cam2", proxy.wait_up(b'<enableBLOB device="Cam2"'))
         await take("Cam1")
         await take("Cam2")
         await within("Cam1's image", wants1.until(has(image("Cam1", 1))))
         await within("Cam2's image", wants2.until(has(image("Cam2", 1))))
 
-        # The Cam1 client leaves: Never for Cam1, then Also for Cam2 again.
-        up_before = len(proxy.up)
+        # The Cam1 client leaves: Never for Cam1's IMG goes up.
+        up_at_leave = len(proxy.up)
         await wants1.close()
-        sent = await within("Never for Cam1", proxy.wait_up(enable("Cam1", "Never"), up_before))
-        await within("Also for Cam2 again", proxy.wait_up(enable("Cam2", "Also"), sent))
+        await within("Never for Cam1", proxy.wait_up(b'<enableBLOB device="Cam1"', up_at_leave))
+        log_before = len(chain.remote.log_text())
         down_before = len(proxy.down)
+        await take("Cam1")
         await take("Cam2")
         await within("Cam2's next image", wants2.until(has(image("Cam2", 2))))
         await take("Cam1")
-        # indiserver: Cam1's image still comes up the chain; nobody here is given it.
-        assert images(proxy.down[down_before:], "Cam1") == 1
-        await take("Cam2")  # wants2 has caught up with Cam1's SHOOT once it has Cam2#3
+        await take("Cam2")
         await within("Cam2's third image", wants2.until(has(image("Cam2", 3))))
+        # indiserver sends no more of Cam1's images up the chain: the driver made two, and
+        # indiserver read them and queued them to nobody ...
+        after = proxy.down[down_before:]
+        assert images(after, "Cam1") == 0 and images(after, "Cam2") == 2
+        log = chain.remote.log_text()[log_before:]
+        assert "read <setBLOBVector device='Cam1'" in log, log[-3000:]
+        assert "queuing <setBLOBVector device='Cam1'" not in log, log[-3000:]
+        # ... and nobody here was given one.
         assert images(wants2.frames, "Cam1") == 0 and images(controller.frames, "Cam1") == 0
 
-        # The last one leaves: one Never, nothing re-sent, and no image comes up any more.
+        # The last one leaves: one Never, and no image comes up any more.
         up_before = len(proxy.up)
         await wants2.close()
-        await within("Never for Cam2", proxy.wait_up(enable("Cam2", "Never"), up_before))
+        await within("Never for Cam2", proxy.wait_up(b'<enableBLOB device="Cam2"', up_before))
         down_before = len(proxy.down)
         await take("Cam1")
         await take("Cam2")
         after = proxy.down[down_before:]
         assert images(after, "Cam1") == images(after, "Cam2") == 0
-        assert bytes(proxy.up[up_before:]).count(b"<enableBLOB") == 1, bytes(proxy.up[up_before:])
+
+        # What went up: one Also per camera's IMG; when the Cam1 client left, Cam1's Never and
+        # nothing else; when the last left, Cam2's Never. Never an enableBLOB for a whole device.
+        assert enables_up(proxy) == [
+            enable_blob("Cam1", "IMG", "Also"), enable_blob("Cam2", "IMG", "Also"),
+            enable_blob("Cam1", "IMG", "Never"), enable_blob("Cam2", "IMG", "Never"),
+        ], bytes(proxy.up)

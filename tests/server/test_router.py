@@ -68,6 +68,17 @@ DEF_X_Q = (
 )
 SET_X_Q = '<setTextVector device="X" name="Q"><oneText name="t">bye</oneText></setTextVector>'
 DEF_X_B = '<defBLOBVector device="X" name="B" state="Idle" perm="ro"><defBLOB name="b"/></defBLOBVector>'
+
+
+def blob_def(device: str, *names: str) -> str:
+    """defBLOBVectors of `device`, one per property name."""
+    return "".join(DEF_X_B.replace('"X"', f'"{device}"').replace('"B"', f'"{n}"') for n in names)
+
+
+def enable(device: str, name: str | None, mode: str) -> str:
+    """An enableBLOB as our server writes it (and as clients may send it)."""
+    named = f' name="{name}"' if name else ""
+    return f'<enableBLOB device="{device}"{named}>{mode}</enableBLOB>\n'
 SET_X_B = (
     '<setBLOBVector device="X" name="B"><oneBLOB name="b" size="3" format=".raw">'
     "AAAA</oneBLOB></setBLOBVector>"
@@ -287,11 +298,11 @@ def test_enableblob_is_forwarded_only_to_a_remote_owner(router: Router) -> None:
     d, r = FakeDriver("d"), FakeDriver("r", is_remote=True)
     ready(router, d, r)
     router.driver_frames(d, frames(DEF_X_B))  # type: ignore[arg-type]
-    router.driver_frames(r, frames(DEF_Y_P))  # type: ignore[arg-type]
+    router.driver_frames(r, frames(DEF_Y_P + blob_def("Y", "B")))  # type: ignore[arg-type]
     c = client(router)
     router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB><enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
     assert d.got == []
-    assert r.text() == '<enableBLOB device="Y">Also</enableBLOB>\n'
+    assert r.text() == '<enableBLOB device="Y" name="B">Also</enableBLOB>\n'
 
 
 # -- snooping ----------------------------------------------------------------------------
@@ -561,47 +572,41 @@ def test_enableblob_reaches_only_the_owning_remote_as_also_or_never(router: Rout
     r1, r2, local = FakeDriver("r1", is_remote=True), FakeDriver("r2", is_remote=True), FakeDriver("l")
     ready(router, r1, r2, local)
     router.driver_frames(r1, frames(DEF_X_B))  # type: ignore[arg-type]
-    router.driver_frames(r2, frames(DEF_Y_P))  # type: ignore[arg-type]
-    router.driver_frames(local, frames(DEF_X_P.replace('"X"', '"Z"')))  # type: ignore[arg-type]
+    router.driver_frames(r2, frames(DEF_Y_P + blob_def("Y", "B")))  # type: ignore[arg-type]
+    router.driver_frames(local, frames(blob_def("Z", "B")))  # type: ignore[arg-type]
     blob_only, other = client(router, "blobs"), client(router, "other")
     router.client_frames(blob_only, frames('<enableBLOB device="X">Only</enableBLOB>'))  # type: ignore[arg-type]
-    assert r1.text() == '<enableBLOB device="X">Also</enableBLOB>\n' and r2.got == [] and local.got == []
+    assert r1.text() == enable("X", "B", "Also") and r2.got == [] and local.got == []
     r1.got.clear()
     router.client_frames(other, frames("<enableBLOB>Also</enableBLOB>"))  # type: ignore[arg-type]
-    assert r1.got == []  # X already Also
-    assert r2.text() == '<enableBLOB device="Y">Also</enableBLOB>\n'
+    assert r1.got == []  # X's B already Also
+    assert r2.text() == enable("Y", "B", "Also")
     r2.got.clear()
     router.client_frames(other, frames("<enableBLOB>Never</enableBLOB>"))  # type: ignore[arg-type]
     assert r1.got == []  # blob_only still wants X's BLOBs
-    assert r2.text() == '<enableBLOB device="Y">Never</enableBLOB>\n'
+    assert r2.text() == enable("Y", "B", "Never")
     assert local.got == []
 
 
 def test_a_remote_is_told_never_once_the_last_client_wanting_its_blobs_is_gone(router: Router) -> None:
     """BLOBs cross a chain only while someone here wants them: when the clients that asked
-    disconnect, the remote is told Never (per device and per property), not left sending."""
+    disconnect, each property told Also is told Never, not left sending."""
     r = FakeDriver("r", is_remote=True)
     ready(router, r)
-    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(r, frames(blob_def("X", "B", "B2")))  # type: ignore[arg-type]
     a, b, c = client(router, "a"), client(router, "b"), client(router, "c")
     router.client_frames(a, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
     router.client_frames(b, frames('<enableBLOB device="X">Only</enableBLOB>'))  # type: ignore[arg-type]
     router.client_frames(c, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="X">Also</enableBLOB>\n'
+    assert r.text() == enable("X", "B", "Also") + enable("X", "B2", "Also")
     r.got.clear()
     router.client_lost(a)  # type: ignore[arg-type]
+    assert r.got == []  # b (Only) still wants all of X's BLOBs
     router.client_lost(b)  # type: ignore[arg-type]
-    assert r.got == []  # c still wants property B's BLOBs
+    assert r.text() == enable("X", "B2", "Never")  # c still wants property B's
+    r.got.clear()
     router.client_lost(c)  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="X">Never</enableBLOB>\n'
-    r.got.clear()
-    # Asked for one property only: lowered for that property when its client goes.
-    e = client(router, "e")
-    router.client_frames(e, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="X" name="B">Also</enableBLOB>\n'
-    r.got.clear()
-    router.client_lost(e)  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="X" name="B">Never</enableBLOB>\n'
+    assert r.text() == enable("X", "B", "Never")
     r.got.clear()
     router.client_lost(client(router, "d"))  # type: ignore[arg-type]
     assert r.got == []  # nothing left to lower: nothing re-sent
@@ -613,10 +618,10 @@ def test_a_remote_is_told_never_when_the_driver_snooping_its_blobs_is_gone(route
     ready(router, r, snooper)
     router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
     router.driver_frames(snooper, frames('<getProperties device="X"/><enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
-    assert r.text().endswith('<enableBLOB device="X">Also</enableBLOB>\n')
+    assert r.text().endswith(enable("X", "B", "Also"))
     r.got.clear()
     router.driver_lost(snooper)  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="X">Never</enableBLOB>\n'
+    assert r.text() == enable("X", "B", "Never")
 
 
 def test_unknown_device_is_asked_of_each_remote_once_and_never_of_its_source(router: Router) -> None:
@@ -767,73 +772,196 @@ def test_two_routers_that_are_each_others_remote_go_quiet_after_every_kind_of_re
 
 
 def test_a_property_never_after_device_also_is_passed_to_the_remote(router: Router) -> None:
-    """Per-property modes reach the owning remote when they differ from the device's."""
+    """A client's Never for one property after its Also for the whole device: that property
+    alone is lowered at the remote."""
     r = FakeDriver("r", is_remote=True)
     ready(router, r)
-    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(r, frames(blob_def("X", "B", "B2")))  # type: ignore[arg-type]
     c = client(router)
     router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB>'  # type: ignore[arg-type]
                                    '<enableBLOB device="X" name="B">Never</enableBLOB>'))
-    assert r.text() == ('<enableBLOB device="X">Also</enableBLOB>\n'
-                        '<enableBLOB device="X" name="B">Never</enableBLOB>\n')
+    assert r.text() == enable("X", "B", "Also") + enable("X", "B2", "Also") + enable("X", "B", "Never")
 
 
 def test_blob_modes_asked_before_a_remote_device_appears_reach_it_as_asked(router: Router) -> None:
-    """A client's enableBLOB for a remote device not yet known is passed on when the device
-    appears, as scoped as the client asked: one property's Also stays one property's (it used to
-    become the whole device's, so the remote sent every BLOB of the device up the chain), and a
-    device-wide Also with one property Never gives both."""
+    """A client's enableBLOB for a remote device not yet known is passed on as the device's BLOB
+    properties are defined, as scoped as the client asked: one property's Also stays one
+    property's, and a device-wide Also with one property Never asks for the others only."""
     r = FakeDriver("r", is_remote=True)
     ready(router, r)
     c = client(router)
     router.client_frames(c, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
     assert r.got == []  # X unknown yet: nothing to tell
-    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="X" name="B">Also</enableBLOB>\n'
+    router.driver_frames(r, frames(blob_def("X", "B", "B2")))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Also")
     r.got.clear()
     router.client_lost(c)  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="X" name="B">Never</enableBLOB>\n'
+    assert r.text() == enable("X", "B", "Never")
 
     d = client(router, "d")
     router.client_frames(d, frames('<enableBLOB device="Y">Also</enableBLOB>'  # type: ignore[arg-type]
                                    '<enableBLOB device="Y" name="B">Never</enableBLOB>'))
     r.got.clear()
-    router.driver_frames(r, frames(DEF_X_B.replace('"X"', '"Y"')))  # type: ignore[arg-type]
-    assert r.text() == ('<enableBLOB device="Y">Also</enableBLOB>\n'
-                        '<enableBLOB device="Y" name="B">Never</enableBLOB>\n')
+    router.driver_frames(r, frames(blob_def("Y", "B", "B2")))  # type: ignore[arg-type]
+    assert r.text() == enable("Y", "B2", "Also")
 
 
-def test_a_device_wide_never_to_a_remote_is_followed_by_the_alsos_it_still_needs(router: Router) -> None:
-    """indiserver (1.9.9) applies an enableBLOB without a property name to every device of the
-    connection (tests/interop/test_remote_blob_modes.py): after telling a remote Never for X,
-    what it was told for its other devices and properties still wanted is told again, or their
-    BLOBs would stop too. Per-property Nevers need nothing re-sent."""
-    r = FakeDriver("r", is_remote=True)
+def remote_with(router: Router, defs: str, label: str = "r") -> FakeDriver:
+    """A remote server connection that has sent `defs`; what it was sent is cleared."""
+    r = FakeDriver(label, is_remote=True)
     ready(router, r)
-    for dev in ("X", "Y", "Z"):
-        router.driver_frames(r, frames(DEF_X_B.replace('"X"', f'"{dev}"')))  # type: ignore[arg-type]
-    wants_x, wants_y, wants_zb = client(router, "x"), client(router, "y"), client(router, "z")
-    router.client_frames(wants_x, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
-    router.client_frames(wants_zb, frames('<enableBLOB device="Z" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
-    router.client_frames(wants_y, frames('<enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.driver_frames(r, frames(defs))  # type: ignore[arg-type]
     r.got.clear()
-    router.client_lost(wants_x)  # type: ignore[arg-type]
-    assert r.text() == (
-        '<enableBLOB device="X">Never</enableBLOB>\n'
-        '<enableBLOB device="Y">Also</enableBLOB>\n'  # device-wide ones first: they would
-        '<enableBLOB device="Z" name="B">Also</enableBLOB>\n'  # override per-property ones
-    )
+    return r
+
+
+def test_a_device_wide_also_asks_the_remote_per_property_for_each_blob_it_defined(router: Router) -> None:
+    """indiserver (1.9.9) applies an enableBLOB without a property name to every device of the
+    connection (tests/interop/test_remote_blob_modes.py), so a remote is never told one: a client
+    asking for a device's BLOBs (or every device's) gives one Also per BLOB property that device
+    defined, none for its other properties, none for other devices' unless asked for."""
+    r = remote_with(router, DEF_X_P + blob_def("X", "B", "B2") + blob_def("Y", "B"))
+    c = client(router)
+    router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Also") + enable("X", "B2", "Also")
     r.got.clear()
-    router.client_frames(wants_y, frames('<enableBLOB device="Y" name="B">Never</enableBLOB>'))  # type: ignore[arg-type]
-    assert r.text() == '<enableBLOB device="Y" name="B">Never</enableBLOB>\n'
+    router.client_frames(c, frames("<enableBLOB>Also</enableBLOB>"))  # type: ignore[arg-type]
+    assert r.text() == enable("Y", "B", "Also")  # X's already are
     r.got.clear()
-    router.client_lost(wants_y)  # type: ignore[arg-type]
-    router.client_lost(wants_zb)  # type: ignore[arg-type]
-    assert r.text() == (
-        '<enableBLOB device="Y">Never</enableBLOB>\n'
-        '<enableBLOB device="Z" name="B">Also</enableBLOB>\n'
-        '<enableBLOB device="Z" name="B">Never</enableBLOB>\n'
-    )
+    router.client_frames(c, frames('<enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.got == []  # only changes are sent
+    router.client_frames(c, frames('<enableBLOB name="B">Never</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == (enable("X", "B", "Never") + enable("X", "B2", "Never")
+                        + enable("Y", "B", "Never"))  # no device: the client's default, all
+    assert "<enableBLOB device=\"X\">" not in r.text()
+
+
+def test_a_wanted_devices_new_blob_property_is_asked_for_as_its_def_arrives(router: Router) -> None:
+    """The Also goes while the def is handled, so before the remote can send that BLOB; for a
+    device asked for by name and for one asked for with every device alike."""
+    log: list[str] = []
+    r = FakeDriver("r", is_remote=True, log=log)
+    ready(router, r)
+    router.driver_frames(r, frames(DEF_X_P))  # type: ignore[arg-type]
+    named, everything = client(router, "named"), client(router, "all")
+    named.log = everything.log = log
+    router.client_frames(named, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_frames(everything, frames("<enableBLOB>Also</enableBLOB>"))  # type: ignore[arg-type]
+    assert r.got == []  # no BLOB property defined yet: nothing to ask for
+    log.clear()
+    router.driver_frames(r, frames(DEF_X_B + SET_X_B))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Also")
+    assert log[0].startswith("r:b'<enableBLOB") and "named:setBLOBVector" in log
+    r.got.clear()
+    router.driver_frames(r, frames(blob_def("Z", "C")))  # type: ignore[arg-type]
+    assert r.text() == enable("Z", "C", "Also")  # wanted by the client asking for every device
+    r.got.clear()
+    router.driver_frames(r, frames(DEF_X_B))  # type: ignore[arg-type]
+    assert r.got == []  # defined again: the remote still holds Also
+
+
+def test_the_last_client_gone_lowers_each_property_and_nothing_device_wide(router: Router) -> None:
+    r = remote_with(router, blob_def("X", "B", "B2") + blob_def("Y", "B"))
+    a, b = client(router, "a"), client(router, "b")
+    router.client_frames(a, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_frames(b, frames("<enableBLOB>Also</enableBLOB>"))  # type: ignore[arg-type]
+    r.got.clear()
+    router.client_lost(a)  # type: ignore[arg-type]
+    assert r.got == []  # b wants every device's BLOBs
+    router.client_lost(b)  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Never") + enable("X", "B2", "Never") + enable("Y", "B", "Never")
+
+
+def test_two_clients_wanting_different_cameras_one_leaves_only_its_camera_is_lowered(router: Router) -> None:
+    """The bandwidth fix: the Never for the camera nobody wants any more names its properties,
+    so indiserver stops sending them while the other camera's properties are not touched
+    (a device-wide Never followed by Alsos again used to leave indiserver sending both)."""
+    r = remote_with(router, blob_def("Cam1", "IMG", "GUIDE") + blob_def("Cam2", "IMG"))
+    wants1, wants2 = client(router, "1"), client(router, "2")
+    router.client_frames(wants1, frames('<enableBLOB device="Cam1">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_frames(wants2, frames('<enableBLOB device="Cam2">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == (enable("Cam1", "GUIDE", "Also") + enable("Cam1", "IMG", "Also")
+                        + enable("Cam2", "IMG", "Also"))
+    r.got.clear()
+    router.client_lost(wants1)  # type: ignore[arg-type]
+    assert r.text() == enable("Cam1", "GUIDE", "Never") + enable("Cam1", "IMG", "Never")
+    r.got.clear()
+    router.driver_frames(r, frames(SET_X_B.replace('"X"', '"Cam2"').replace('"B"', '"IMG"')))  # type: ignore[arg-type]
+    assert wants2.tags()[-1] == "setBLOBVector"
+    router.client_lost(wants2)  # type: ignore[arg-type]
+    assert r.text() == enable("Cam2", "IMG", "Never")
+
+
+def test_a_deleted_blob_property_is_forgotten_but_an_also_it_holds_is_still_lowered(router: Router) -> None:
+    """delProperty: the property is no longer asked for; but indiserver keeps a connection's
+    per-property mode across a driver's delProperty (a CCD driver deletes its image property on
+    disconnect, defines it again on connect), so an Also the remote holds is still lowered once
+    nobody wants it, then forgotten. Defined again while wanted: asked for again only if lowered."""
+    r = remote_with(router, blob_def("X", "B", "B2") + blob_def("Y", "B"))
+    c = client(router)
+    router.client_frames(c, frames('<enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.driver_frames(r, frames('<delProperty device="X" name="B"/><delProperty device="Y"/>'))  # type: ignore[arg-type]
+    r.got.clear()
+    router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B2", "Also")  # not B: deleted before it was wanted
+    r.got.clear()
+    router.client_frames(c, frames("<enableBLOB>Never</enableBLOB>"))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B2", "Never") + enable("Y", "B", "Never")  # Y's Also was held
+    r.got.clear()
+    router.client_frames(c, frames('<enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_lost(c)  # type: ignore[arg-type]
+    assert r.got == []  # Y's B forgotten once lowered
+    d = client(router, "d")
+    router.client_frames(d, frames('<enableBLOB device="Y">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.driver_frames(r, frames(blob_def("Y", "B")))  # type: ignore[arg-type]
+    assert r.text() == enable("Y", "B", "Also")  # defined again, wanted: asked for again
+
+
+def test_a_snooping_driver_wanting_a_remotes_blobs_asks_for_them_per_property(router: Router) -> None:
+    """A local driver snooping a remote camera: its enableBLOB (for one property, or the device)
+    is what it wants, even before the camera's def comes; the Alsos go when it dies."""
+    r = FakeDriver("r", is_remote=True)
+    one, whole = FakeDriver("one"), FakeDriver("whole")
+    ready(router, r, one, whole)
+    router.driver_frames(one, frames('<getProperties device="X"/><enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
+    r.got.clear()
+    router.driver_frames(r, frames(blob_def("X", "B", "B2")))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Also")
+    r.got.clear()
+    router.driver_frames(whole, frames('<getProperties device="X"/><enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text().endswith(enable("X", "B2", "Also")) and "B\">Also" not in r.text()
+    r.got.clear()
+    router.driver_lost(whole)  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B2", "Never")
+    r.got.clear()
+    router.driver_lost(one)  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Never")
+
+
+def test_a_reconnected_remote_is_asked_again_as_its_defs_arrive(router: Router) -> None:
+    r = remote_with(router, blob_def("X", "B"))
+    c = client(router)
+    router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Also")
+    router.driver_lost(r)  # type: ignore[arg-type]
+    router.driver_ready(r)  # type: ignore[arg-type]
+    r.got.clear()
+    router.client_lost(client(router, "other"))  # type: ignore[arg-type]
+    assert r.got == []  # a new session: nothing told, nothing to lower
+    router.driver_frames(r, frames(blob_def("X", "B")))  # type: ignore[arg-type]
+    assert r.text() == enable("X", "B", "Also")
+
+
+def test_a_remote_with_blob_enable_is_told_nothing_here(router: Router) -> None:
+    """blob_enable (--remote-blobs): the connection asks for every BLOB itself, device-wide."""
+    r = FakeDriver("r", is_remote=True)
+    r.blob_enable = True  # type: ignore[attr-defined]
+    ready(router, r)
+    router.driver_frames(r, frames(blob_def("X", "B")))  # type: ignore[arg-type]
+    c = client(router)
+    router.client_frames(c, frames('<enableBLOB device="X">Also</enableBLOB>'))  # type: ignore[arg-type]
+    router.client_lost(c)  # type: ignore[arg-type]
+    assert r.got == []
 
 
 def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bound(
