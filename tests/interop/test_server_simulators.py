@@ -185,13 +185,16 @@ async def test_ccd_video_stream_frames_are_dropped_only_for_a_client_too_far_beh
         async with asyncio.TaskGroup() as tg:
             tg.create_task(server.asyncrun())
             await asyncio.wait_for(server.started(), 10)
+            opened: list[asyncio.StreamWriter] = []  # closed whatever happens (no leaked sockets)
             try:
                 stalled_r, stalled_w = await asyncio.open_connection("127.0.0.1", server.port)
+                opened.append(stalled_w)
                 stalled_w.transport.get_extra_info("socket").setsockopt(
                     socket.SOL_SOCKET, socket.SO_RCVBUF, 4096
                 )
                 stalled_w.write(hello)
                 reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                opened.append(writer)
                 writer.write(hello)
                 framer = Framer()
                 frames: list[Frame] = []
@@ -240,5 +243,7 @@ async def test_ccd_video_stream_frames_are_dropped_only_for_a_client_too_far_beh
                 stalled_w.close()
                 del stalled_r
             finally:
+                for opened_writer in opened:
+                    opened_writer.close()
                 server.shutdown()
     assert "stream frame CCD Simulator.CCD1 dropped" in caplog.text
