@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 import socket
 import sys
 from pathlib import Path
@@ -122,7 +123,13 @@ async def test_a_slow_reader_beside_a_fast_client_does_not_set_its_pace(
                 assert all(b in [bytes([k]) * RAW for k in range(COUNT)] for b in slow.blobs)
                 assert len(slow.blobs) < COUNT  # superseded ones were dropped for it
                 reading.cancel()
-    assert "is behind while other clients keep up" in caplog.text
+    # Let go, and said so. Usually as "behind while other clients keep up"; on a loaded
+    # machine the reader may not get a turn within NEVER_RESUMED_SLOW_AFTER and is let go as
+    # "not reading" first -- either way it no longer holds the driver (asserted above).
+    assert re.search(
+        r"is (behind while other clients keep up|not reading): superseded elements are dropped",
+        caplog.text,
+    )
 
 
 async def test_a_slow_reader_alone_holds_the_driver_and_gets_every_blob(tmp_path: Path) -> None:
