@@ -15,6 +15,8 @@ Missing g++, libindi-dev or indi-bin make these tests fail (tests/peers.py), nev
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import functools
 import json
 import re
@@ -28,6 +30,7 @@ from typing import Any
 import pytest
 from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary
 
+from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.server import IPyServer
 
 BASECLIENT = Path(__file__).resolve().parent / "baseclient"
@@ -407,37 +410,96 @@ async def ccd_port(request: pytest.FixtureRequest, tmp_home: Path,
             server.shutdown()
 
 
+class ImageReader:
+    """A plain socket client beside the probe, asking for the CCD's BLOBs too: the reference
+    for what the probe decoded. Python's base64 decoder skips the newlines of indilib's
+    72-column form, so its bytes are the image the driver sent."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+        self._framer = Framer()
+        self._frames: list[Frame] = []
+
+    @classmethod
+    async def open(cls, port: int) -> ImageReader:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f'<getProperties version="1.7"/><enableBLOB device="{CCD}">Also'
+                     f'</enableBLOB>\n'.encode())
+        await writer.drain()
+        return cls(reader, writer)
+
+    async def next_image(self, timeout: float = 20.0) -> tuple[str, bytes]:
+        """The oneBLOB content of the next CCD1 setBLOBVector, raw and decoded."""
+        async with asyncio.timeout(timeout):
+            while True:
+                while self._frames:
+                    frame = self._frames.pop(0)
+                    if frame.tag == "setBLOBVector" and frame.name == "CCD1":
+                        m = re.search(rb"<oneBLOB[^>]*>(.*?)</oneBLOB", frame.data, re.S)
+                        assert m is not None, frame
+                        return m.group(1).decode("ascii"), base64.b64decode(m.group(1))
+                data = await self._reader.read(1 << 20)
+                assert data, "the server closed the reference client's connection"
+                self._frames += [f for f in self._framer.feed(data) if isinstance(f, Frame)]
+
+    async def close(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(OSError):
+            await self._writer.wait_closed()
+
+
 async def test_ccd_simulator_exposure_reaches_baseclient_as_a_fits_blob(
     ccd_port: int, probes: ProbeFactory
 ) -> None:
     """What Ekos does for every capture: watch the camera, connect it (CONNECTION), enable BLOBs
     (Also) for it, set CCD_EXPOSURE; the FITS frame arrives as newBLOB on CCD1 with format
-    .fits, and its decoded length is both its size attribute and the length its own FITS header
-    (BITPIX, NAXIS1, NAXIS2) implies; the exposure ends Ok. Twice:
-    the simulator sends the second image only once its ping after the first was answered."""
-    probe = await probes(ccd_port, watch=(CCD,))
-    await probe.expect("newProperty", device=CCD, name="CONNECTION", timeout=15)
-    after = probe.mark()
-    await probe.command("switch", CCD, "CONNECTION", "CONNECT=On")
-    await probe.expect("newSwitch", after=after, device=CCD, name="CONNECTION",
-                       where=lambda e: e["state"] == "Ok" and members(e)["CONNECT"] == "On",
-                       timeout=15)
-    await probe.expect("newProperty", device=CCD, name="CCD1", timeout=15)
-    await probe.expect("newProperty", device=CCD, name="CCD_EXPOSURE", timeout=15)
-    await probe.command("blobmode", CCD, "Also")
-    await probe.barrier()
-    for _ in range(2):
-        after = probe.mark()
-        await probe.command("number", CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE=0.1")
-        blob = await probe.expect("newBLOB", after=after, device=CCD, name="CCD1", timeout=20)
-        assert (blob["member"], blob["format"]) == ("CCD1", ".fits"), blob
-        assert bytes.fromhex(blob["head"]).startswith(b"SIMPLE  ="), blob
-        # the decoded bytes are exactly the FITS file its own header describes
-        fits = blob["fits"]
-        pixels = abs(fits["BITPIX"]) // 8 * fits["NAXIS1"] * fits["NAXIS2"]
-        assert fits["NAXIS"] == 2 and pixels > 0, fits
-        expected = fits["header_bytes"] + -(-pixels // 2880) * 2880
-        assert blob["size"] == blob["bloblen"] == expected, blob
-        await probe.expect("newNumber", after=after, device=CCD, name="CCD_EXPOSURE",
-                           where=lambda e: e["state"] == "Ok", timeout=10)
+    .fits; its size attribute is the length its own FITS header (BITPIX, NAXIS1, NAXIS2)
+    implies, and its first `size` bytes are the image a Python client on the same server
+    decoded; the exposure ends Ok. Twice: the simulator sends the second image only once its
+    ping after the first was answered.
 
+    ``bloblen`` differs between the servers, and the test pins down how. indiserver takes the
+    simulator's image through shared memory and sends one line of base64, so ``bloblen`` is
+    ``size``. Ours runs the simulator on pipes, where libindi writes base64 wrapped at 72
+    columns, and passes those bytes on as they are (as indiserver does for a driver on pipes).
+    libindiclient decodes that form correctly but computes ``bloblen`` from the text's length,
+    newlines included: a few percent too long, with junk after the image. KStars reads ``size``
+    bytes and is not affected (scripts/check-kstars)."""
+    probe = await probes(ccd_port, watch=(CCD,))
+    reference = await ImageReader.open(ccd_port)
+    try:
+        await probe.expect("newProperty", device=CCD, name="CONNECTION", timeout=15)
+        after = probe.mark()
+        await probe.command("switch", CCD, "CONNECTION", "CONNECT=On")
+        await probe.expect("newSwitch", after=after, device=CCD, name="CONNECTION",
+                           where=lambda e: e["state"] == "Ok" and members(e)["CONNECT"] == "On",
+                           timeout=15)
+        await probe.expect("newProperty", device=CCD, name="CCD1", timeout=15)
+        await probe.expect("newProperty", device=CCD, name="CCD_EXPOSURE", timeout=15)
+        await probe.command("blobmode", CCD, "Also")
+        await probe.barrier()
+        for _ in range(2):
+            after = probe.mark()
+            await probe.command("number", CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE=0.1")
+            blob = await probe.expect("newBLOB", after=after, device=CCD, name="CCD1", timeout=20)
+            text, image = await reference.next_image()
+            assert (blob["member"], blob["format"]) == ("CCD1", ".fits"), blob
+            assert bytes.fromhex(blob["head"]).startswith(b"SIMPLE  ="), blob
+            # the size attribute is the length of the FITS file its own header describes
+            fits = blob["fits"]
+            pixels = abs(fits["BITPIX"]) // 8 * fits["NAXIS1"] * fits["NAXIS2"]
+            assert fits["NAXIS"] == 2 and pixels > 0, fits
+            expected = fits["header_bytes"] + -(-pixels // 2880) * 2880
+            assert blob["size"] == len(image) == expected, blob
+            # ... and those bytes are the image, byte for byte
+            assert blob["fnv1a64_size"] == fnv1a64(image), blob
+            if "\n" in text.strip():  # 72 columns: ours, the driver's own bytes
+                assert re.fullmatch(r"\s*(?:[A-Za-z0-9+/=]{72}\n)+[A-Za-z0-9+/=]{1,72}\s*", text)
+                # libindi counts about three bytes per four characters, the newlines included
+                assert blob["size"] < blob["bloblen"] <= len(text) * 3 // 4, blob
+            else:  # one line: indiserver's re-encoding of the shared-memory image
+                assert blob["bloblen"] == blob["size"], blob
+            await probe.expect("newNumber", after=after, device=CCD, name="CCD_EXPOSURE",
+                               where=lambda e: e["state"] == "Ok", timeout=10)
+    finally:
+        await reference.close()

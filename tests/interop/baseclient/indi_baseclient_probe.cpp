@@ -5,9 +5,9 @@
 //
 // It connects to HOST:PORT and prints every BaseClient callback as one line of JSON on stdout
 // ("cb" names the callback), flushing after each line. BLOBs are summarised, not printed:
-// size, format, decoded length, a 64-bit FNV-1a of the decoded bytes, their first 16 bytes in
-// hex, and for a FITS file its header length and BITPIX/NAXISn. Commands come on stdin, one per line;
-// words are separated by spaces and may be double-quoted ("CCD Simulator", NAME="North Dome"),
+// size, format, decoded length, a 64-bit FNV-1a of the decoded bytes and one of their first `size`
+// bytes, their first 16 bytes in hex, and for a FITS file its header length and BITPIX/NAXISn.
+// Commands come on stdin, one per line; words are separated by spaces and may be double-quoted ("CCD Simulator", NAME="North Dome"),
 // with \" and \\ inside quotes:
 //
 //   number DEV PROP MEMBER=VALUE...    set members of the client's copy, then sendNewNumber
@@ -255,6 +255,9 @@ std::string blob_fields(const IBLOB &b)
     const size_t len = b.blob != nullptr && b.bloblen > 0 ? static_cast<size_t>(b.bloblen) : 0;
     return ",\"format\":" + quote(b.format) + ",\"size\":" + std::to_string(b.size) +
            ",\"bloblen\":" + std::to_string(b.bloblen) + ",\"fnv1a64\":" + quote(fnv1a64(b.blob, len)) +
+           // The first `size` bytes: what a client that trusts the size attribute reads (KStars).
+           ",\"fnv1a64_size\":" +
+           quote(fnv1a64(b.blob, b.size > 0 && static_cast<size_t>(b.size) < len ? static_cast<size_t>(b.size) : len)) +
            ",\"head\":" + quote(hex_head(b.blob, len, 16)) + fits_summary(b.blob, len);
 }
 
