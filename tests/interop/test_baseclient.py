@@ -435,7 +435,7 @@ class ImageReader:
                 while self._frames:
                     frame = self._frames.pop(0)
                     if frame.tag == "setBLOBVector" and frame.name == "CCD1":
-                        m = re.search(rb"<oneBLOB[^>]*>(.*?)</oneBLOB", frame.data, re.S)
+                        m = re.search(rb"<oneBLOB[^>]*>(.*?)</oneBLOB", frame.data, re.DOTALL)
                         assert m is not None, frame
                         return m.group(1).decode("ascii"), base64.b64decode(m.group(1))
                 data = await self._reader.read(1 << 20)
