@@ -537,9 +537,12 @@ class BLOBVector(_PermVector):
         for member, raw in payloads:
             size = member.blobsize if member.blobsize else len(raw)
             encoded = encode(raw)
+            # One line of base64 and no `enclen`: indilib's lilxml takes `enclen` to mean
+            # base64 wrapped at 72 columns and, with one line, swallows the closing tags of a
+            # BLOB longer than one read (indiserver and libindiclient 1.9.9 then stall).
             pieces.append(
                 f'<oneBLOB name="{escape(member.name)}" size="{size}"'
-                f' format="{escape(member.blobformat)}" enclen="{len(encoded)}">'.encode()
+                f' format="{escape(member.blobformat)}">'.encode()
             )
             pieces.append(encoded)
             pieces.append(b"</oneBLOB>")

@@ -5,6 +5,11 @@
 (ours or indilib's). Missing binaries are a test *failure*, never a skip: CI installs them with
 ``scripts/run-tests``, and a skipped interop suite would hide exactly the bugs it exists for.
 
+``BaseClientProbe`` runs indilib's client library itself (``INDI::BaseClient`` from
+libindiclient, what KStars/Ekos and PHD2 are built on) through a small C++ program,
+tests/interop/baseclient/indi_baseclient_probe.cpp, that ``build_baseclient_probe`` compiles
+against Debian's ``libindi-dev``; a missing compiler or missing headers fail the test too.
+
 Everything has a timeout and a child process is always reaped, so a hung peer fails one test
 instead of the whole run. Usage::
 
@@ -15,7 +20,9 @@ instead of the whole run. Usage::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import math
 import os
 import shutil
@@ -25,11 +32,11 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import IO, Any, Self
 
 import pytest
 
@@ -40,6 +47,12 @@ INSTALL_HINT = (
 )
 # Seconds beyond a peer's own -t timeout before we give up on the process and kill it.
 _GRACE = 10.0
+LIBINDI_HEADER = Path("/usr/include/libindi/baseclient.h")
+BASECLIENT_SOURCE = Path(__file__).resolve().parent / "interop" / "baseclient" / "indi_baseclient_probe.cpp"
+BASECLIENT_HINT = (
+    "install Debian's libindi-dev and g++ (`apt-get install -y libindi-dev g++` as root), "
+    "or run the suite with `bash scripts/run-tests`, which installs them"
+)
 
 
 def find_binary(name: str) -> str:
@@ -403,3 +416,182 @@ def indiserver_factory(tmp_path: Path) -> Iterator[Callable[..., IndiServer]]:
     yield start
     for server in reversed(servers):
         server.stop()
+
+
+# ------------------------------------------------------------------------------------------------
+# indilib's client library: INDI::BaseClient through tests/interop/baseclient's probe
+
+
+def build_baseclient_probe(outdir: Path) -> Path:
+    """Compile the BaseClient probe into ``outdir``; fails the test (never skips) without g++
+    or libindi-dev's headers, or when the compiler refuses the source."""
+    compiler = shutil.which("g++")
+    if compiler is None:
+        pytest.fail(f"g++ not found on PATH: {BASECLIENT_HINT}", pytrace=False)
+    if not LIBINDI_HEADER.is_file():
+        pytest.fail(f"{LIBINDI_HEADER} not found: {BASECLIENT_HINT}", pytrace=False)
+    binary = outdir / "indi_baseclient_probe"
+    args = [compiler, "-std=c++17", "-O1", "-Wall", "-Wextra", "-pthread",
+            f"-I{LIBINDI_HEADER.parent}", "-o", str(binary), str(BASECLIENT_SOURCE),
+            "-lindiclient"]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"compiling the BaseClient probe took over 180 s: {' '.join(args)}",
+                    pytrace=False)
+    if done.returncode != 0 or not binary.is_file():
+        pytest.fail(
+            f"compiling the BaseClient probe failed (exit {done.returncode}): {BASECLIENT_HINT}\n"
+            f"{' '.join(args)}\n{done.stderr[-4000:]}",
+            pytrace=False,
+        )
+    return binary
+
+
+def _probe_word(word: str) -> str:
+    """One word of a probe command, double-quoted when it holds spaces, quotes or backslashes."""
+    if word and not any(c in word for c in ' \t"\\'):
+        return word
+    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class BaseClientProbe:
+    """indilib's ``INDI::BaseClient`` connected to a server on 127.0.0.1, driven from asyncio.
+
+    ``events`` collects every callback line the probe printed (``{"cb": "newNumber", ...}``; see
+    the probe's source for the fields); :meth:`expect` waits for one, :meth:`command` sends a
+    command and waits for its ``ack``. :meth:`close` ends and reaps the process, whatever state
+    it is in.
+    """
+
+    def __init__(self, binary: Path, port: int, *, log_path: Path, host: str = HOST,
+                 watch: Iterable[str] = ()) -> None:
+        self.args = [str(binary), host, str(port)]
+        for device in watch:
+            self.args += ["--watch", device]
+        self.log_path = log_path
+        self.events: list[dict[str, Any]] = []
+        self.process: asyncio.subprocess.Process | None = None
+        self._log: IO[bytes] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Condition()
+        self._eof = False
+        self._pings = 0
+
+    async def start(self) -> Self:
+        """Start the probe; it connects at once (``connectServer``) and fails the test if not."""
+        self._log = self.log_path.open("wb")
+        self.process = await asyncio.create_subprocess_exec(
+            *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=self._log, limit=1 << 20,
+        )
+        self._reader = asyncio.create_task(self._read())
+        await self.expect("serverConnected", timeout=10)
+        return self
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        stdout = self.process.stdout  # close() drops self.process while this still reads
+        while line := await stdout.readline():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                event = {"cb": "unparsed", "line": line.decode(errors="replace")}
+            async with self._arrived:
+                self.events.append(event)
+                self._arrived.notify_all()
+        async with self._arrived:
+            self._eof = True
+            self._arrived.notify_all()
+
+    def mark(self) -> int:
+        """The index the next event will have, for ``expect(after=...)``."""
+        return len(self.events)
+
+    def select(self, cb: str, *, after: int = 0, **fields: Any) -> list[dict[str, Any]]:
+        """Events of callback ``cb`` from index ``after`` on whose ``fields`` equal the given."""
+        return [e for e in self.events[after:]
+                if e.get("cb") == cb and all(e.get(k) == v for k, v in fields.items())]
+
+    async def expect(self, cb: str, *, after: int = 0, timeout: float = 10.0,
+                     where: Callable[[dict[str, Any]], bool] | None = None,
+                     **fields: Any) -> dict[str, Any]:
+        """The first event of callback ``cb`` from index ``after`` on that has ``fields`` (and
+        satisfies ``where``); waits up to ``timeout`` seconds, else fails the test."""
+        def found() -> dict[str, Any] | None:
+            for event in self.select(cb, after=after, **fields):
+                if where is None or where(event):
+                    return event
+            return None
+
+        try:
+            async with asyncio.timeout(timeout), self._arrived:
+                while (event := found()) is None:
+                    if self._eof:
+                        break
+                    await self._arrived.wait()
+        except TimeoutError:
+            event = None
+        if event is None:
+            state = "exited" if self._eof else f"no such event within {timeout:.0f} s"
+            pytest.fail(f"BaseClient probe: expected {cb} {fields} after event {after}; "
+                        f"{state}.\n{self.describe()}", pytrace=False)
+        return event
+
+    async def command(self, *words: str, ok: bool = True, timeout: float = 10.0) -> dict[str, Any]:
+        """Send one command line and return its ``ack``; fails the test if ``ok`` differs."""
+        assert self.process is not None and self.process.stdin is not None
+        after = self.mark()
+        self.process.stdin.write((" ".join(_probe_word(w) for w in words) + "\n").encode())
+        await self.process.stdin.drain()
+        ack = await self.expect("ack", after=after, timeout=timeout, cmd=words[0])
+        if ack["ok"] is not ok:
+            pytest.fail(f"BaseClient probe: {' '.join(words)!r} gave {ack}\n{self.describe()}",
+                        pytrace=False)
+        return ack
+
+    async def barrier(self, timeout: float = 10.0) -> None:
+        """A ping round trip: the server has handled everything this client sent before it."""
+        self._pings += 1
+        uid = f"barrier-{self._pings}"
+        after = self.mark()
+        await self.command("ping", uid)
+        await self.expect("newPingReply", after=after, timeout=timeout, uid=uid)
+
+    def describe(self, last: int = 25) -> str:
+        """The last events (shortened) and the probe's stderr, for failure messages."""
+        lines = [json.dumps(e)[:300] for e in self.events[-last:]]
+        try:
+            stderr = self.log_path.read_text(errors="replace")[-2000:]
+        except FileNotFoundError:
+            stderr = ""
+        return (f"{' '.join(self.args)}: {len(self.events)} events, last {len(lines)}:\n  "
+                + "\n  ".join(lines) + f"\n--- stderr ---\n{stderr}")
+
+    async def close(self) -> int | None:
+        """``quit``, then kill after 5 s; the process is reaped and its pipes closed."""
+        process, self.process = self.process, None
+        if process is not None:
+            try:
+                if process.returncode is None and process.stdin is not None:
+                    with contextlib.suppress(ConnectionError):
+                        process.stdin.write(b"quit\n")
+                        await process.stdin.drain()
+                    process.stdin.close()
+                try:
+                    await asyncio.wait_for(process.wait(), 5)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        try:
+            if self._reader is not None:
+                # The process is gone, so its stdout reaches EOF and the reader ends.
+                await asyncio.wait_for(self._reader, 5)
+        finally:
+            if self._log is not None:
+                self._log.close()
+        return process.returncode if process is not None else None

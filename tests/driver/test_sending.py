@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import zlib
 from datetime import UTC, datetime
 
@@ -136,3 +137,27 @@ async def test_delproperty_disables_the_vector_and_device() -> None:
 async def test_sends_before_serving_are_dropped_not_raised() -> None:
     driver = make_driver()
     await driver[DEV]["NUM"].send_setVector()
+
+
+async def test_blob_is_one_line_of_base64_without_enclen() -> None:
+    """indilib's lilxml (indiserver and libindiclient 1.9.9) reads an element with ``enclen`` by
+    copying whole reads into a buffer of enclen + enclen/72 + 1 bytes, expecting base64 wrapped
+    at 72 columns: one line of base64 leaves that slack free, the closing tags of a BLOB over
+    one read land in it, and the connection stalls for good (KStars saw no more messages; under
+    indiserver the driver's BLOBs and everything after them were lost). So a BLOB goes out as
+    one line with no ``enclen``, the form indiserver itself sends to its clients."""
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["BLOB"]
+        payload = bytes(range(256)) * 1000
+        for data in (payload, b"\x00" * 300_000):  # the second one is encoded on a thread
+            vector["IMG"] = data
+            await vector.send_setVectorMembers(members=["IMG"])
+            frame = await client.receive_frame()
+            assert frame.tag == "setBLOBVector"
+            start = frame.data.index(b"<oneBLOB")
+            tag = frame.data[start : frame.data.index(b">", start) + 1]
+            assert b"enclen" not in tag, tag
+            body = frame.data[len(tag) + start : frame.data.index(b"</oneBLOB>")]
+            assert not any(c in body for c in b" \t\r\n")
+            assert base64.b64decode(body, validate=True) == data
