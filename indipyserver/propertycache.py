@@ -8,6 +8,10 @@ A replay is ONE def carrying the current values (the latest set merged in), not 
 def followed by the set: clients such as `indi_getprop` take the first value they see and exit.
 The merge parses the two cached elements only when a replay asks for it, and keeps the result
 until the property changes again.
+
+A setBLOBVector's data is never kept (stale images, memory), but its state, timeout and
+timestamp are: a driver asked for its definition after an exposure says state Ok, and so must
+the replay (KStars showed a reconnecting client CCD1 Idle from the cache, Ok from indiserver).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import dataclasses
 import logging
 from typing import Any
 
+from indipydriver.protocol.enums import State
 from indipydriver.protocol.events import Number
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.parser import parse_element
@@ -26,17 +31,22 @@ logger = logging.getLogger(__name__)
 __all__ = ["PropertyCache"]
 
 
+_VECTOR_ATTRS = ("state", "timeout", "timestamp")
+
+
 class _Entry:
-    __slots__ = ("definition", "latest", "merged")
+    __slots__ = ("blob_attrs", "definition", "latest", "merged")
 
     def __init__(self, definition: Frame | None, latest: Frame | None) -> None:
         self.definition = definition
         self.latest = latest  # newest non-BLOB set since the definition
+        self.blob_attrs: dict[str, str] | None = None  # _VECTOR_ATTRS of the setBLOBVectors since
         self.merged: list[Frame] | None = None
 
 
 class PropertyCache:
-    """device -> property -> latest def and set (setBLOBVector is never kept: stale, large)."""
+    """device -> property -> latest def and set (of a setBLOBVector only its state, timeout and
+    timestamp are kept: the data would be stale and large)."""
 
     def __init__(self) -> None:
         self._devices: dict[str, dict[str, _Entry]] = {}
@@ -53,6 +63,17 @@ class PropertyCache:
             props[name] = _Entry(None, frame)
         else:
             entry.latest = frame
+            entry.merged = None
+
+    def update_blob(self, device: str, name: str, attrs: dict[str, str]) -> None:
+        """A setBLOBVector (its start tag's attributes): the replayed definition takes its state,
+        timeout and timestamp; an attribute it lacks keeps the value from before."""
+        entry = self._devices.get(device, {}).get(name)
+        if entry is None or entry.definition is None:
+            return  # nothing to replay it in
+        kept = {k: attrs[k] for k in _VECTOR_ATTRS if attrs.get(k)}
+        if kept:
+            entry.blob_attrs = {**entry.blob_attrs, **kept} if entry.blob_attrs else kept
             entry.merged = None
 
     def delete(self, device: str, name: str | None = None) -> None:
@@ -84,26 +105,32 @@ class PropertyCache:
 
     def _current(self, entry: _Entry) -> list[Frame]:
         if entry.merged is None:
-            entry.merged = _merge(entry.definition, entry.latest)
+            entry.merged = _merge(entry.definition, entry.latest, entry.blob_attrs)
         return entry.merged
 
 
-def _merge(definition: Frame | None, latest: Frame | None) -> list[Frame]:
-    if definition is None or latest is None:
+def _merge(
+    definition: Frame | None, latest: Frame | None, blob_attrs: dict[str, str] | None = None
+) -> list[Frame]:
+    if definition is None or (latest is None and not blob_attrs):
         return [f for f in (definition, latest) if f is not None]
     try:
         d: Any = parse_element(definition.data)
-        s: Any = parse_element(latest.data)
-        changes: dict[str, Any] = {"members": _merge_members(d.members, s.members)}
-        for attr in ("state", "timeout", "timestamp"):
-            value = getattr(s, attr, None)
-            if value is not None:
-                changes[attr] = value
+        changes: dict[str, Any] = {}
+        if latest is not None:
+            s: Any = parse_element(latest.data)
+            changes["members"] = _merge_members(d.members, s.members)
+            for attr in _VECTOR_ATTRS:
+                value = getattr(s, attr, None)
+                if value is not None:
+                    changes[attr] = value
+        elif blob_attrs:  # a defBLOBVector: the attributes of the sets since, never their data
+            changes = {k: State(v) if k == "state" else v for k, v in blob_attrs.items()}
         data = serialise(dataclasses.replace(d, **changes))
     except Exception as exc:  # noqa: BLE001 - a merge failure must never stop routing
-        logger.debug("cannot merge cached %s into its definition (%s): replaying both",
-                     latest.tag, exc)
-        return [definition, latest]
+        logger.debug("cannot merge cached %s into its definition (%s): replaying as cached",
+                     latest.tag if latest is not None else "setBLOBVector state", exc)
+        return [definition] if latest is None else [definition, latest]
     return [Frame(definition.tag, definition.attrs, data)]
 
 

@@ -337,7 +337,8 @@ class Router:
 
         Only a ``setBLOBVector`` about a device `driver` already owns, that no snooping driver
         may want, can go this way: for it `driver_frames` would do nothing but `_to_clients`
-        (the cache keeps no BLOBs). None means: assemble it and call `driver_frames`.
+        and note its state in the cache (which keeps no BLOB data), done here from the start
+        tag. None means: assemble it and call `driver_frames`.
         """
         if head.tag != "setBLOBVector":
             return None
@@ -351,6 +352,7 @@ class Router:
         clients = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
         if self.stream_drop_bytes and clients and is_stream_blob(head.data):
             clients = keep_up_with_stream(clients, self.stream_drop_bytes, device, name)
+        self._cache.update_blob(device, name, attrs)
         return clients
 
     def _driver_device_element(self, driver: DriverConnection, frame: Frame) -> None:
@@ -391,8 +393,10 @@ class Router:
                 if tag == "defBLOBVector" and driver.is_remote:
                     self._remote_blobs.defined(driver, device, name)  # asked for at once if wanted
             elif tag in SET_TAGS:
-                if tag != "setBLOBVector":  # BLOBs are not kept: stale images, memory
+                if tag != "setBLOBVector":
                     self._cache.update(device, name, frame)
+                else:  # the data is not kept (stale images, memory); the state is
+                    self._cache.update_blob(device, name, attrs)
             elif tag == "delProperty":
                 self._cache.delete(device, name)
                 if driver.is_remote:

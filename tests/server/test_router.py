@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.events import DefBLOBVector, DefNumberVector
 from indipydriver.protocol.framing import Frame, FrameHead, Framer
 from indipydriver.protocol.parser import parse_element
 from indipyserver.router import Router
@@ -353,6 +353,39 @@ def test_oneNumber_limits_in_a_set_update_the_replayed_definition(router: Router
     merged = parse_element(client(router).got[0])
     assert isinstance(merged, DefNumberVector)
     assert (merged["a"].min, merged["a"].max, merged["a"].step) == ("-5", "50", "1")
+
+
+def test_a_blob_sets_state_is_carried_by_the_replayed_definition(router: Router) -> None:
+    """Found with KStars (scripts/check-kstars): after an exposure the CCD's own defBLOBVector
+    says state Ok, and indiserver, which asks the driver, shows a reconnecting client Ok. The
+    BLOB itself is never cached, but its state, timeout and timestamp must reach the replay;
+    the replayed definition still carries no data."""
+    owner = FakeDriver("owner")
+    ready(router, owner)
+    done = SET_X_B.replace('name="B">', 'name="B" state="Ok" timeout="5" timestamp="2024-01-02T03:04:05">')
+    router.driver_frames(owner, frames(DEF_X_B + done))  # type: ignore[arg-type]
+    replayed = client(router).got
+    assert len(replayed) == 1
+    merged = parse_element(replayed[0])
+    assert isinstance(merged, DefBLOBVector)
+    assert (merged.state, merged.timeout, merged.timestamp) == ("Ok", "5", "2024-01-02T03:04:05")
+    assert b"AAAA" not in replayed[0] and b"oneBLOB" not in replayed[0]
+    # a later set without a state keeps the state; a new definition starts afresh
+    router.driver_frames(owner, frames(SET_X_B))  # type: ignore[arg-type]
+    assert parse_element(client(router, "c2").got[0]).state == "Ok"  # type: ignore[union-attr]
+    router.driver_frames(owner, frames(DEF_X_B))  # type: ignore[arg-type]
+    assert client(router, "c3").got == [DEF_X_B.encode()]
+
+
+def test_a_cut_through_blobs_state_is_carried_by_the_replayed_definition(router: Router) -> None:
+    """The same for a BLOB forwarded while it is still arriving (only its head is routed)."""
+    owner = FakeDriver("owner")
+    ready(router, owner)
+    router.driver_frames(owner, frames(DEF_X_B))  # type: ignore[arg-type]
+    head = FrameHead("setBLOBVector", {"device": "X", "name": "B", "state": "Busy"}, b"<setBLOBVector")
+    router.route_head(owner, head)  # type: ignore[arg-type]
+    merged = parse_element(client(router).got[0])
+    assert isinstance(merged, DefBLOBVector) and merged.state == "Busy"
 
 
 def test_delproperty_clears_the_cache_and_reaches_snoopers(router: Router) -> None:
