@@ -29,6 +29,10 @@ def _layout(attrs: tuple[Attr, ...]) -> _AttrLayout:
     return tuple((a.name, f' {a.name}="', a.required) for a in attrs)
 
 
+#: Columns of the base64 lines indilib writes, and expects along with `enclen`.
+_ENCLEN_COLUMNS = 72
+
+
 def _write_attrs(obj: Any, layout: _AttrLayout, parts: list[str], tag: str) -> None:
     for name, prefix, required in layout:
         value = getattr(obj, name)
@@ -116,7 +120,16 @@ class _Writer:
                 if chunks is None:
                     chunks = []
                 chunks.append("".join(parts).encode())
-                chunks.append(binascii.b2a_base64(m.data, newline=False))
+                b64 = binascii.b2a_base64(m.data, newline=False)
+                if m.enclen is not None and len(b64) > _ENCLEN_COLUMNS:
+                    # indilib's XML parser reads `enclen` as promising lines of 72 columns: one
+                    # line with `enclen` makes it take the closing tags of a long value as data
+                    # and stall (indiserver, libindiclient 1.9.9). So a member that carries
+                    # `enclen` is written in the form it promises, as indilib's drivers write it;
+                    # without `enclen`, one line, as indiserver sends its clients.
+                    b64 = b"\n".join([b64[i : i + _ENCLEN_COLUMNS]
+                                      for i in range(0, len(b64), _ENCLEN_COLUMNS)])
+                chunks.append(b64)
                 parts = [self.member_close]
             else:
                 parts.append("/>\n")

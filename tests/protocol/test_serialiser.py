@@ -51,6 +51,22 @@ def test_blob_is_one_line_of_base64_with_size_and_format_and_no_enclen_unless_se
     assert b'size="25600"' in wire and b"enclen" not in wire
 
 
+def test_blob_with_enclen_is_written_in_72_column_lines_as_enclen_promises() -> None:
+    """indilib's XML parser (indiserver, libindiclient 1.9.9) reads an ``enclen`` as promising
+    base64 in lines of 72 columns; one line with ``enclen`` made it swallow the closing tags of
+    a long value and stall the connection. A member that carries ``enclen`` (as parsed from an
+    indilib driver) is therefore written the way indilib writes it, and parses back the same."""
+    data = bytes(range(256)) * 100
+    blob = BLOB("CCD1", data, len(data), ".fits", enclen=len(binascii.b2a_base64(data)) - 1)
+    event = SetBLOBVector("CCD", "CCD1", (blob,))
+    wire = serialise(event)
+    body = wire[wire.index(b'enclen="34136">') + 15 : wire.index(b"</oneBLOB>")]
+    lines = body.split(b"\n")
+    assert [len(line) for line in lines[:-1]] == [72] * (34136 // 72)
+    assert 0 < len(lines[-1]) <= 72 and len(b"".join(lines)) == 34136
+    assert parse_element(wire) == event
+
+
 def test_missing_required_attribute_is_a_local_error_naming_it() -> None:
     event = DefNumberVector("d", "n", State.OK, Perm.RW, (Number("x", "1"),))  # no format/min/...
     with pytest.raises(LocalProtocolError, match="defNumber.*'format'"):
