@@ -57,6 +57,17 @@ _WHOLE_START_TAG = re.compile(
     rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+"
     rb"[ \t\r\n]*+/?)>"
 )
+# The round trip's element alone in a read: a new/set vector (not a BLOB) whose start tag
+# begins `device="..." name="..."`, as every INDI library writes it. The rest of the tag is
+# checked as `_WHOLE_START_TAG` checks it; device and name come out of the same match, so they
+# are not decoded again. An entity (`&`), a `/>` or leading text falls to the general path.
+_ALONE = re.compile(
+    rb"<((?:new|set)(?:Number|Switch|Text|Light)Vector)"
+    rb"[ \t\r\n]++device=\"([^\"<&]*+)\"[ \t\r\n]++name=\"([^\"<&]*+)\""
+    rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+)"
+    rb"[ \t\r\n]*+>"
+)
+_XML_SPACE = " \t\r\n"  # what decode_attrs strips from values
 _SPACES = re.compile(rb"[ \t\r\n\x0b\x0c]*+")  # what bytes.strip() removes
 _RESYNC_POINT = re.compile(rb"<[A-Za-z_?]")
 _CLOSE_TAIL = re.compile(rb"[ \t\r\n]*+>")
@@ -144,6 +155,35 @@ class Framer:
             return out
         start = 0
         if self._state == _IDLE and not self._buf and type(data) is bytes:
+            alone = _ALONE.match(data)
+            if alone is not None:
+                # One element and at most a newline after it: the frame, at the cost of one
+                # match and one search. Anything else goes on below, from the start.
+                tag, device, name, rest = alone.groups()
+                close = b"</" + tag
+                i = data.find(close, alone.end())
+                n = len(data)
+                end = i + len(close) + 1
+                if (
+                    i >= 0
+                    and data[end - 1 : end] == b">"
+                    and (end == n or (end + 1 == n and data[end] == 0x0A))
+                    and end <= self.max_element_size
+                ):
+                    try:
+                        attrs = {
+                            "device": device.decode().strip(_XML_SPACE),
+                            "name": name.decode().strip(_XML_SPACE),
+                        }
+                    except UnicodeDecodeError:
+                        pass  # decode_attrs reads it as Latin-1
+                    else:
+                        if rest:
+                            attrs.update(decode_attrs(rest))
+                        self.bytes_searched += i - alone.end()
+                        self._offset += n
+                        out.append(Frame(tag.decode("ascii"), attrs, data if end == n else data[:end]))
+                        return out
             # Fast path, the common case of a read holding whole small elements: one match of
             # the start tag and one search for the closing tag each, with none of the
             # resumable scanner's state. Anything else (a partial element, text, comments,
