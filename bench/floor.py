@@ -1,18 +1,25 @@
-"""A bare asyncio forwarder: the floor under any asyncio INDI server's round trip.
+"""A bare forwarder: the floor under any Python INDI server's round trip.
 
 `python bench/floor.py PORT DRIVER` runs DRIVER on pipes and passes bytes between it and every
 TCP client on PORT, each read in one write, with no framing, no routing and no INDI at all.
 `run.py --servers indiserver,ours,floor -s roundtrip` times it beside the two servers: whatever
 it measures is what asyncio's event loop, transports and the kernel cost on this machine, so a
-server that frames and routes cannot expect to beat it. Not a server: never use it for anything
-else. Standard library only.
+server that frames and routes cannot expect to beat it.
+
+`python bench/floor.py --raw PORT DRIVER` (`--servers ...,rawfloor`) does the same without
+asyncio: one `select.epoll` loop, `os.read` and `os.write`. It is the least a Python process
+can do per trip, so it bounds what any Python server could reach, asyncio or not.
+
+Not servers: never use them for anything else. Standard library only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 
@@ -71,8 +78,55 @@ async def serve(port: int, driver: str) -> None:
         proc.wait()
 
 
+def serve_raw(port: int, driver: str) -> None:
+    """The same forwarding with one epoll loop and blocking writes, no asyncio."""
+    to_driver_r, to_driver = os.pipe()
+    from_driver, from_driver_w = os.pipe()
+    proc = subprocess.Popen([driver], stdin=to_driver_r, stdout=from_driver_w)
+    os.close(to_driver_r)
+    os.close(from_driver_w)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen()
+    poller = select.epoll()
+    poller.register(listener.fileno(), select.EPOLLIN)
+    poller.register(from_driver, select.EPOLLIN)
+    clients: dict[int, socket.socket] = {}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            for fd, _ in poller.poll():
+                if fd == from_driver:
+                    data = os.read(from_driver, 1 << 16)
+                    if not data:
+                        return  # the driver exited
+                    for client in clients:
+                        os.write(client, data)
+                elif fd == listener.fileno():
+                    sock, _ = listener.accept()
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    clients[sock.fileno()] = sock
+                    poller.register(sock.fileno(), select.EPOLLIN)
+                else:
+                    data = os.read(fd, 1 << 16)
+                    if data:
+                        os.write(to_driver, data)
+                    else:
+                        poller.unregister(fd)
+                        clients.pop(fd).close()
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def main() -> None:
-    asyncio.run(serve(int(sys.argv[1]), sys.argv[2]))
+    if len(sys.argv) < 3 or (sys.argv[1] == "--raw" and len(sys.argv) < 4):
+        raise SystemExit("usage: floor.py [--raw] PORT DRIVER")
+    if sys.argv[1] == "--raw":
+        serve_raw(int(sys.argv[2]), sys.argv[3])
+    else:
+        asyncio.run(serve(int(sys.argv[1]), sys.argv[2]))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ from rawclient import Hub, RawClient  # noqa: E402
 
 DRIVER = HERE / "trafficdriver.py"
 HOST = "127.0.0.1"
+#: The bare forwarders of floor.py (asyncio, and --raw: epoll without asyncio), not servers.
+FLOORS = {"floor": "bare asyncio forwarder", "rawfloor": "bare epoll forwarder, no asyncio"}
 MB = 1_000_000
 BIG_QUEUE = ("-m", "1000")
 OURS_ROOT = ROOT                    # --ours-root: another checkout of ours to measure
@@ -69,8 +71,9 @@ class Server:
         if kind == "indiserver":
             cmd = ["indiserver", *args, "-p", str(self.port), "-r", "0",
                    "-u", f"/tmp/bench-{uuid.uuid4().hex}", *([str(exe)] if exe else [])]
-        elif kind == "floor":  # reference forwarder, not an INDI server (floor.py)
-            cmd = [sys.executable, str(HERE / "floor.py"), str(self.port), str(exe)]
+        elif kind in FLOORS:  # reference forwarders, not INDI servers (floor.py)
+            raw = ["--raw"] if kind == "rawfloor" else []
+            cmd = [sys.executable, str(HERE / "floor.py"), *raw, str(self.port), str(exe)]
         else:
             env["PYTHONPATH"] = str(OURS_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
             prof: list[str] = []
@@ -534,7 +537,7 @@ SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
 #: Solo / with-slow-client run pairs per rep of the slow scenario (see scen_slow).
 SLOW_PAIRS = 3
 
-#: Scenarios where bench/floor.py (`--servers ...,floor`) is timed beside the servers.
+#: Scenarios where bench/floor.py (`--servers ...,floor,rawfloor`) is timed beside the servers.
 FLOOR_SCENARIOS = {"roundtrip"}
 
 #: Scenarios that run all servers at once (one call per rep, results per server).
@@ -701,13 +704,13 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             errors_pre = f"calibration: {exc}"
             print(errors_pre, file=sys.stderr)
-    results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours", "floor")}
+    results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours", *FLOORS)}
     errors: list[str] = []
     for name in names:
         if name not in PAIRED and (name == "framework" or name not in SCENARIOS):
             continue
         # floor.py only forwards bytes: it stands beside the servers in the round trip only.
-        kinds = [k for k in servers if k != "floor" or name in FLOOR_SCENARIOS]
+        kinds = [k for k in servers if k not in FLOORS or name in FLOOR_SCENARIOS]
         for rep in range(args.reps):
             order = kinds if rep % 2 == 0 else list(reversed(kinds))
             runs: list[tuple[str, Callable[[], dict[str, dict[str, float]]]]]
@@ -848,13 +851,14 @@ def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]
     for label, key in extra_rows:
         if I.get(key) or O.get(key):
             lines.append(f"| {label} | {fmt(med(I.get(key)))} | {fmt(med(O.get(key)))} | | | |")
-    F = results.get("floor", {})
-    for key, what in (("rt_p50_us", "p50"), ("rt_p99_us", "p99")):
-        a, f = med(I.get(key)), med(F.get(key))
-        if f is not None:
-            ratio = f"{fmt(f / a)}x" if a else "n/a"
-            lines.append(f"| round trip {what}, us: bare asyncio forwarder, no INDI (floor.py) "
-                         f"in the ours column | {fmt(a)} | {fmt(f)} | {ratio} | | |")
+    for floor, title in FLOORS.items():
+        F = results.get(floor, {})
+        for key, what in (("rt_p50_us", "p50"), ("rt_p99_us", "p99")):
+            a, f = med(I.get(key)), med(F.get(key))
+            if f is not None:
+                ratio = f"{fmt(f / a)}x" if a else "n/a"
+                lines.append(f"| round trip {what}, us: {title}, no INDI ({floor}) "
+                             f"in the ours column | {fmt(a)} | {fmt(f)} | {ratio} | | |")
     for who, data in (("indiserver", I), ("ours", O)):
         v = med(data.get("slow_fast_vs_solo"))
         if v is not None:
