@@ -31,7 +31,7 @@ import re
 from typing import Any
 
 from .errors import ProtocolError
-from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
+from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
 
 __all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
@@ -67,7 +67,6 @@ _ALONE = re.compile(
     rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+)"
     rb"[ \t\r\n]*+>"
 )
-_XML_SPACE = " \t\r\n"  # what decode_attrs strips from values
 _SPACES = re.compile(rb"[ \t\r\n\x0b\x0c]*+")  # what bytes.strip() removes
 _RESYNC_POINT = re.compile(rb"<[A-Za-z_?]")
 _CLOSE_TAIL = re.compile(rb"[ \t\r\n]*+>")
@@ -180,7 +179,7 @@ class Framer:
                     else:
                         if rest:
                             attrs.update(decode_attrs(rest))
-                        self.bytes_searched += i - alone.end()
+                        self.bytes_searched += i + len(close) - alone.end()
                         self._offset += n
                         out.append(Frame(tag.decode("ascii"), attrs, data if end == n else data[:end]))
                         return out

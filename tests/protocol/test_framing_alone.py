@@ -143,3 +143,4 @@ def test_whatever_the_shortcut_takes_comes_out_as_the_general_path_frames_it(
     follow = b'x<pingRequest uid="2"/>'
     assert summary(fast.feed(follow)) == summary(general(slow, follow))
     assert fast._offset == slow._offset
+    assert fast.bytes_searched == slow.bytes_searched
