@@ -163,26 +163,26 @@ class Framer:
                 i = data.find(close, alone.end())
                 n = len(data)
                 end = i + len(close) + 1
+                # ASCII device and name only: decode_attrs reads the whole tag as Latin-1 when
+                # any byte of it is not UTF-8, and a non-ASCII name must be read the same way.
                 if (
                     i >= 0
                     and data[end - 1 : end] == b">"
                     and (end == n or (end + 1 == n and data[end] == 0x0A))
                     and end <= self.max_element_size
+                    and device.isascii()
+                    and name.isascii()
                 ):
-                    try:
-                        attrs = {
-                            "device": device.decode().strip(_XML_SPACE),
-                            "name": name.decode().strip(_XML_SPACE),
-                        }
-                    except UnicodeDecodeError:
-                        pass  # decode_attrs reads it as Latin-1
-                    else:
-                        if rest:
-                            attrs.update(decode_attrs(rest))
-                        self.bytes_searched += i + len(close) - alone.end()
-                        self._offset += n
-                        out.append(Frame(tag.decode("ascii"), attrs, data if end == n else data[:end]))
-                        return out
+                    attrs = {
+                        "device": device.decode("ascii").strip(_XML_SPACE),
+                        "name": name.decode("ascii").strip(_XML_SPACE),
+                    }
+                    if rest:
+                        attrs.update(decode_attrs(rest))
+                    self.bytes_searched += i + len(close) - alone.end()
+                    self._offset += n
+                    out.append(Frame(tag.decode("ascii"), attrs, data if end == n else data[:end]))
+                    return out
             # Fast path, the common case of a read holding whole small elements: one match of
             # the start tag and one search for the closing tag each, with none of the
             # resumable scanner's state. Anything else (a partial element, text, comments,

@@ -117,10 +117,26 @@ TAGS = st.sampled_from(
 )
 EXTRA = st.sampled_from(
     [b"", b' state="Ok"', b" state='Busy'", b' timeout="5" timestamp="2026-01-01T00:00:00"',
-     b' message="it&apos;s done"', b' state = "Ok"', b" bogus", b' state="Ok"/']
+     b' message="it&apos;s done"', b' state = "Ok"', b" bogus", b' state="Ok"/',
+     b' message="caf\xe9"', " message='café'".encode()]
 )
 CLOSE = st.sampled_from([b">", b" >", b"\n>", b""])
 AFTER = st.sampled_from([b"", b"\n", b"\n\n", b" ", b"<pingRequest uid='1'/>", b"junk", b"\r\n"])
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        # UTF-8 device, a Latin-1 byte later in the tag: the whole tag is read as Latin-1.
+        b'<setTextVector device="T\xc3\xa9lescope" name="T" message="caf\xe9">'
+        b'<oneText name="t">x</oneText></setTextVector>\n',
+        b'<newNumberVector device="" name="\xc3\xa9" state=\'\x80\'></newNumberVector>',
+    ],
+)
+def test_a_tag_mixing_utf8_and_latin1_is_decoded_as_the_general_path_does(element: bytes) -> None:
+    """Found by review: device and name decoded apart from the rest read UTF-8 where the
+    general path, seeing a Latin-1 byte anywhere in the tag, reads all of it as Latin-1."""
+    assert summary(Framer().feed(element)) == summary(general(Framer(), element))
 
 
 @settings(max_examples=400)
