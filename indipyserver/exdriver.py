@@ -1,8 +1,17 @@
-"""Executable (third-party) drivers run as child processes on pipes, restarted with backoff.
+"""Executable (third-party) drivers run as child processes, restarted with backoff.
 
-Pipes, not a socketpair: an indilib C driver whose stdout is an AF_UNIX socket switches to passing
-BLOBs as file descriptors (``indidriverio.c``), which only indiserver understands. The pipes are
-grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image crosses in few wake-ups.
+stdin and stderr are pipes. stdout is a pipe too, except for indilib's C/C++ drivers (ELF
+programs that link libindidriver, `is_indilib_elf`): their stdout is one end of an AF_UNIX
+socketpair. Such a driver checks fd 1 with ``getsockopt(SO_DOMAIN)`` and, on a Unix socket,
+passes each BLOB's data as a memfd (SCM_RIGHTS) instead of writing it as 72-column base64 with
+``enclen``, which libindiclient miscounts (``bloblen`` about 1.4 % too large). We take the
+descriptors (`SocketReader`) and send clients one line of base64 (``attachedblobs``), as
+indiserver 1.9.9 does. ``shared_blobs`` overrides the choice. Such a driver is read without
+cut-through streaming: its elements are small (the data travels aside), and an attached one
+must arrive whole to be converted.
+
+The pipes are grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image written
+inline crosses in few wake-ups.
 """
 
 from __future__ import annotations
@@ -10,18 +19,22 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import mmap
 import os
 import shlex
+import shutil
 import signal
+import socket
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
+from .attachedblobs import AttachedBlobs, SharedBuffers
 from .backoff import Backoff
 from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .peerio import InboundProtocol, OutboundProtocol, WriteGate, pump
-from .pipereader import PipeReader
+from .pipereader import PipeReader, SocketReader
 
 if TYPE_CHECKING:
     from .router import Router
@@ -43,6 +56,23 @@ def _pipe_max_size() -> int:
         return PIPE_SIZE
 
 
+def is_indilib_elf(program: str, path: str | None = None) -> bool:
+    """Whether `program` (looked up on `path` as the spawn does) is an ELF executable that
+    links libindidriver: only those choose shared BLOBs by their stdout. Merely ELF would also
+    take ``python driver.py`` (the interpreter), whose drivers keep the pipe."""
+    found = shutil.which(program, path=path)
+    if found is None:
+        return False
+    try:
+        with open(found, "rb") as f:
+            if f.read(4) != b"\x7fELF":
+                return False
+            with mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as image:
+                return image.find(b"libindidriver") >= 0
+    except (OSError, ValueError):
+        return False
+
+
 def grow_pipe(fd: int, size: int = PIPE_SIZE) -> int:
     """Ask the kernel for a bigger pipe buffer; returns the size obtained (0 if not supported)."""
     try:
@@ -58,6 +88,8 @@ class ExDriverConnection(DriverConnection):
     ``name``, ``config``, ``skel`` and ``prefix`` become ``INDIDEV``, ``INDICONFIG``, ``INDISKEL``
     and ``INDIPREFIX``, as indiserver's FIFO options do; ``INDIDEV`` pins the device name an
     indilib driver would otherwise take from the first ``getProperties`` it sees.
+    ``shared_blobs``: run stdout on a Unix socket and take BLOBs attached as descriptors
+    (module docstring); None chooses by the program (`is_indilib_elf`).
     """
 
     is_remote = False
@@ -75,6 +107,7 @@ class ExDriverConnection(DriverConnection):
         backoff: Backoff | None = None,
         max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
         grace: float = 2.0,
+        shared_blobs: bool | None = None,
     ) -> None:
         # Named in logs as started: `python cam.py` must not be logged as just `python`.
         command = shlex.join([program, *args]) if args else program
@@ -95,6 +128,7 @@ class ExDriverConnection(DriverConnection):
                 self.env[key] = value
         self.backoff = backoff or Backoff(max_restarts=max_restarts)
         self.grace = grace
+        self.shared_blobs = shared_blobs
         self.pid: int | None = None
         self.exited_for_good = False
         self._process: asyncio.subprocess.Process | None = None
@@ -134,12 +168,20 @@ class ExDriverConnection(DriverConnection):
 
     async def _run_once(self, router: Router) -> None:
         loop = asyncio.get_running_loop()
-        in_r, in_w = os.pipe()
-        out_r, out_w = os.pipe()
-        grow_pipe(in_w)
-        grow_pipe(out_r)
         env = dict(os.environ)
         env.update(self.env)
+        shared = self.shared_blobs
+        if shared is None:
+            shared = is_indilib_elf(self.program, env.get("PATH"))
+        in_r, in_w = os.pipe()
+        grow_pipe(in_w)
+        out_sock: socket.socket | None = None
+        if shared:
+            out_sock, child_out = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            out_r, out_w = -1, child_out.detach()
+        else:
+            out_r, out_w = os.pipe()
+            grow_pipe(out_r)
         try:
             process = await asyncio.create_subprocess_exec(
                 self.program,
@@ -154,7 +196,10 @@ class ExDriverConnection(DriverConnection):
             )
         except OSError as exc:
             os.close(in_w)
-            os.close(out_r)
+            if out_sock is not None:
+                out_sock.close()
+            else:
+                os.close(out_r)
             logger.error("cannot start driver %s: %s", self.label, exc)
             return
         finally:
@@ -163,16 +208,26 @@ class ExDriverConnection(DriverConnection):
         self._process = process
         self.pid = process.pid
         self.backoff.started()
-        logger.info("started driver %s (pid %d)", self.label, process.pid)
-        inbound = InboundProtocol(
-            partial(router.driver_frames, self),
+        logger.info(
+            "started driver %s (pid %d%s)",
             self.label,
-            BlobForwarder(router, self),
-            self.congestion,
+            process.pid,
+            ", shared BLOBs" if shared else "",
         )
+        buffers = SharedBuffers()
+        on_frames = partial(router.driver_frames, self)
+        if shared:
+            # Not streamed (module docstring): every element reaches AttachedBlobs whole.
+            inbound = InboundProtocol(
+                AttachedBlobs(on_frames, buffers, self.label), self.label, None, self.congestion
+            )
+        else:
+            inbound = InboundProtocol(
+                on_frames, self.label, BlobForwarder(router, self), self.congestion
+            )
         gate = WriteGate()
         write_pipe = os.fdopen(in_w, "wb", buffering=0)
-        read_pipe = os.fdopen(out_r, "rb", buffering=0)
+        read_pipe = os.fdopen(out_r, "rb", buffering=0) if out_sock is None else None
         write_transport: asyncio.WriteTransport | None = None
         read_transport: asyncio.ReadTransport | None = None
         ready = False
@@ -187,7 +242,11 @@ class ExDriverConnection(DriverConnection):
                     self.discard_outgoing()
                     router.driver_ready(self)
                     ready = True
-                    read_transport = PipeReader(loop, read_pipe, inbound)
+                    if out_sock is not None:
+                        read_transport = SocketReader(loop, out_sock, inbound, buffers.push)
+                    else:
+                        assert read_pipe is not None
+                        read_transport = PipeReader(loop, read_pipe, inbound)
                     inbound.start()
                     assert process.stderr is not None
                     tg.create_task(self._log_stderr(process.stderr))
@@ -204,13 +263,17 @@ class ExDriverConnection(DriverConnection):
                         write_transport.abort()
                     else:
                         write_transport.close()
-                    if read_transport is None:
-                        read_pipe.close()
-                    else:
+                    if read_transport is not None:
                         read_transport.close()
+                    elif out_sock is not None:
+                        out_sock.close()
+                    else:
+                        assert read_pipe is not None
+                        read_pipe.close()
                     await self._reap(process)
         finally:
             self._process = None
+            buffers.close_all()  # descriptors the dead driver sent for nothing
             if ready:
                 router.driver_lost(self)
 

@@ -5,17 +5,22 @@ This one does that too while reads are small (the round-trip path is unchanged: 
 ``os.read``, one ``data_received``), but once reads are large (``max_size`` above
 `SMALL_READ`, set by the protocol while reads come back full) it reads into a buffer the
 protocol lends (``get_buffer``/``buffer_updated``, the `asyncio.BufferedProtocol` calls), so
-a BLOB's pieces can be forwarded from reused memory (``readbuffers``).
+a BLOB's pieces can be forwarded from reused memory (``readbuffers``). `SocketReader` does
+the same on an indilib C driver's stdout socket with ``recvmsg``, to receive the descriptors of
+its attached BLOBs too (``attachedblobs``).
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
 import logging
 import os
+import socket
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
-__all__ = ["PipeReader"]
+__all__ = ["PipeReader", "SocketReader"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,14 @@ class PipeReader(asyncio.ReadTransport):
         self, loop: asyncio.AbstractEventLoop, pipe: BinaryIO, protocol: asyncio.Protocol
     ) -> None:
         super().__init__({"pipe": pipe})
+        self._init(loop, pipe, protocol)
+
+    def _init(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        pipe: BinaryIO | socket.socket,
+        protocol: asyncio.Protocol,
+    ) -> None:
         self._loop = loop
         self._pipe = pipe
         self._fd = pipe.fileno()
@@ -63,12 +76,12 @@ class PipeReader(asyncio.ReadTransport):
         try:
             if size > SMALL_READ:
                 buf = protocol.get_buffer(size)
-                n = os.readv(self._fd, [buf])
+                n = self._read_into(buf)
                 if n:
                     protocol.buffer_updated(n)
                     return
             else:
-                data = os.read(self._fd, size)
+                data = self._read(size)
                 if data:
                     protocol.data_received(data)
                     return
@@ -84,6 +97,12 @@ class PipeReader(asyncio.ReadTransport):
         self._closing = True
         protocol.eof_received()
         self._close(None)
+
+    def _read(self, size: int) -> bytes:
+        return os.read(self._fd, size)
+
+    def _read_into(self, buf: bytearray) -> int:
+        return os.readv(self._fd, [buf])
 
     def is_reading(self) -> bool:
         return not (self._paused or self._closing)
@@ -125,3 +144,56 @@ class PipeReader(asyncio.ReadTransport):
 
     def get_protocol(self) -> asyncio.BaseProtocol:
         return self._protocol
+
+
+#: Descriptors per read, as indiserver's ``MsgQueue::doRead`` (a driver sends at most 16).
+MAX_FDS = 16
+_FD_SPACE = socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize)
+_RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+
+
+class SocketReader(PipeReader):
+    """A `PipeReader` for an AF_UNIX socket that also receives descriptors (SCM_RIGHTS).
+
+    The descriptors of a read go to `on_fds` before its bytes go to the protocol, so that
+    they are there when the elements that refer to them are framed (``attachedblobs``).
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        protocol: asyncio.Protocol,
+        on_fds: Callable[[list[int]], None],
+    ) -> None:
+        asyncio.ReadTransport.__init__(self, {"socket": sock})
+        self._sock = sock
+        self._on_fds = on_fds
+        self._init(loop, sock, protocol)
+
+    def _read(self, size: int) -> bytes:
+        data, ancdata, flags, _ = self._sock.recvmsg(size, _FD_SPACE, _RECV_FLAGS)
+        if ancdata:
+            self._take_fds(ancdata, flags)
+        return data
+
+    def _read_into(self, buf: bytearray) -> int:
+        n, ancdata, flags, _ = self._sock.recvmsg_into([buf], _FD_SPACE, _RECV_FLAGS)
+        if ancdata:
+            self._take_fds(ancdata, flags)
+        return n
+
+    def _take_fds(self, ancdata: list[tuple[int, int, bytes]], flags: int) -> None:
+        fds = array.array("i")
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+        if flags & socket.MSG_CTRUNC:
+            # More than MAX_FDS at once: some were lost, so these cannot be matched either.
+            logger.error("%r sent more descriptors than %d; %d closed", self._sock, MAX_FDS,
+                         len(fds))
+            for fd in fds:
+                os.close(fd)
+            return
+        if fds:
+            self._on_fds(list(fds))

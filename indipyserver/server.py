@@ -99,9 +99,10 @@ class IPyServer:
         return self.add_connection(conn)
 
     def add_exdriver(self, program: str, *args: str, **options: Any) -> DriverConnection:
-        """Run an executable driver (C or Python) as a child process on pipes.
+        """Run an executable driver (C or Python) as a child process.
 
-        Options (name=, config=, env=, max_restarts=, ...) go to `ExDriverConnection`.
+        Options (name=, config=, env=, max_restarts=, shared_blobs=, ...) go to
+        `ExDriverConnection`; indilib C drivers get shared BLOBs unless ``shared_blobs=False``.
         """
         from .exdriver import ExDriverConnection
 

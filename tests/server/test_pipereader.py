@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
+import logging
 import os
+import socket
 
-from indipyserver.pipereader import SMALL_READ, PipeReader
+import pytest
+
+from indipyserver.pipereader import MAX_FDS, SMALL_READ, PipeReader, SocketReader
 
 
 class Recorder(asyncio.Protocol):
@@ -114,3 +119,52 @@ async def test_paused_before_the_first_read_reads_nothing() -> None:
     assert SMALL_READ >= 80
     os.close(w)
     await asyncio.wait_for(proto.lost.wait(), 5)
+
+
+def _fds_message(sock: socket.socket, data: bytes, fds: list[int]) -> None:
+    sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
+
+
+async def test_socket_reader_hands_fds_over_before_the_bytes() -> None:
+    """Descriptors reach on_fds before the read's bytes reach the protocol, small reads and
+    large (lent-buffer) reads alike; EOF as for a pipe."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    proto = Recorder()
+    got: list[int] = []
+    transport = SocketReader(asyncio.get_running_loop(), ours, proto,
+                             lambda fds: proto.calls.append(("fds", list(fds))) or got.extend(fds))
+    sent = [os.memfd_create("a"), os.memfd_create("b")]
+    _fds_message(theirs, b"<one/>", sent[:1])
+    await until(lambda: "data" in proto.kinds())
+    assert proto.kinds()[-2:] == ["fds", "data"]
+    transport.max_size = 1 << 20
+    _fds_message(theirs, b"x" * 70_000, sent[1:])
+    await until(lambda: len(proto.received()) == 6 + 70_000)
+    assert proto.kinds()[proto.kinds().index("get_buffer") :][:2] == ["get_buffer", "fds"]
+    assert len(got) == 2 and all(os.fstat(fd) for fd in got)
+    theirs.close()
+    await asyncio.wait_for(proto.lost.wait(), 5)
+    assert proto.kinds()[-2:] == ["eof", "lost"]
+    assert ours.fileno() == -1  # closed with the transport
+    for fd in [*sent, *got]:
+        os.close(fd)
+
+
+async def test_socket_reader_closes_fds_of_a_truncated_control_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    proto = Recorder()
+    got: list[int] = []
+    transport = SocketReader(asyncio.get_running_loop(), ours, proto, got.extend)
+    sent = [os.memfd_create(f"m{i}") for i in range(MAX_FDS + 4)]
+    before = len(os.listdir("/proc/self/fd"))
+    with caplog.at_level(logging.ERROR):
+        _fds_message(theirs, b"<one/>", sent)
+        await until(lambda: "data" in proto.kinds())
+    assert got == [] and "more descriptors" in caplog.text
+    assert len(os.listdir("/proc/self/fd")) == before  # what arrived was closed
+    transport.close()
+    theirs.close()
+    for fd in sent:
+        os.close(fd)
