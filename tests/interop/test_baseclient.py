@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary
+from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary, serving
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.server import IPyServer
@@ -401,13 +401,8 @@ async def ccd_port(request: pytest.FixtureRequest, tmp_home: Path,
         return
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver("indi_simulator_ccd", max_restarts=0)
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(server.asyncrun())
-        await asyncio.wait_for(server.started(), 10)
-        try:
-            yield server.port
-        finally:
-            server.shutdown()
+    async with serving(server):
+        yield server.port
 
 
 class ImageReader:

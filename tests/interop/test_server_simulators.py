@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import find_binary, getprop, indi_eval, setprop
+from peers import find_binary, getprop, indi_eval, serving, setprop
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.backoff import Backoff
@@ -39,13 +39,8 @@ async def served(tmp_home: Path) -> AsyncIterator[IPyServer]:
     server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver("indi_simulator_telescope", backoff=Backoff(initial=0.2))
     server.add_exdriver("indi_simulator_ccd", backoff=Backoff(initial=0.2))
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(server.asyncrun())
-        await asyncio.wait_for(server.started(), 10)
-        try:
-            yield server
-        finally:
-            server.shutdown()
+    async with serving(server):
+        yield server
 
 
 def fits_header(path: Path) -> dict[str, str]:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import find_binary
+from peers import find_binary, serving
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.exdriver import is_indilib_elf
@@ -30,13 +30,8 @@ async def ccd_server(tmp_home: Path) -> AsyncIterator[IPyServer]:
     find_binary("indi_simulator_ccd")
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver("indi_simulator_ccd", max_restarts=0)  # auto: shared BLOBs
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(server.asyncrun())
-        await asyncio.wait_for(server.started(), 10)
-        try:
-            yield server
-        finally:
-            server.shutdown()
+    async with serving(server):
+        yield server
 
 
 class Client:
