@@ -10,18 +10,30 @@ server that frames and routes cannot expect to beat it.
 asyncio: one `select.epoll` loop, `os.read` and `os.write`. It is the least a Python process
 can do per trip, so it bounds what any Python server could reach, asyncio or not.
 
+Between the two, to tell what in asyncio costs (`--servers ...,readerfloor,inlinefloor`):
+`--reader` forwards from `loop.add_reader` callbacks with `os.read`/`os.write`, no transports;
+`--inline` does too, but its callbacks are called by its own selector from inside `select`,
+so asyncio's handles and ready queue are skipped as well. `--raw --busy-before US` (or
+`--busy-after US`; `busybefore`, `busyafter`: 15 us) spins around each forwarding write, to
+tell how much work before and after a server's write costs a trip.
+
 Not servers: never use them for anything else. Standard library only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import select
+import selectors
 import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
 
 
 class FromDriver(asyncio.Protocol):
@@ -78,55 +90,225 @@ async def serve(port: int, driver: str) -> None:
         proc.wait()
 
 
-def serve_raw(port: int, driver: str) -> None:
-    """The same forwarding with one epoll loop and blocking writes, no asyncio."""
-    to_driver_r, to_driver = os.pipe()
-    from_driver, from_driver_w = os.pipe()
-    proc = subprocess.Popen([driver], stdin=to_driver_r, stdout=from_driver_w)
-    os.close(to_driver_r)
-    os.close(from_driver_w)
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen()
+class Forwarder:
+    """The forwarding of the modes without transports: raw fds, `os.read` and `os.write`.
+
+    `busy_before`/`busy_after` (seconds) spin around each forwarding write: work a server
+    does before its write delays the peer it wakes; work after it delays it only when that
+    peer waits for the same CPU (--busy-before/--busy-after, `busybefore`/`busyafter`).
+    """
+
+    def __init__(self, driver: str, busy_before: float = 0.0, busy_after: float = 0.0) -> None:
+        to_driver_r, self.to_driver = os.pipe()
+        self.from_driver, from_driver_w = os.pipe()
+        self.proc = subprocess.Popen([driver], stdin=to_driver_r, stdout=from_driver_w)
+        os.close(to_driver_r)
+        os.close(from_driver_w)
+        self.clients: dict[int, socket.socket] = {}
+        self.busy_before = busy_before
+        self.busy_after = busy_after
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+    def listen(self, port: int) -> None:
+        self.listener.bind(("127.0.0.1", port))
+        self.listener.listen()
+
+    def accept(self) -> int:
+        sock, _ = self.listener.accept()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.clients[sock.fileno()] = sock
+        return sock.fileno()
+
+    def from_driver_ready(self) -> bool:
+        """Forward one read of the driver to every client; False once the driver exited."""
+        data = os.read(self.from_driver, 1 << 16)
+        if not data:
+            return False
+        _busy(self.busy_before)
+        for client in self.clients:
+            os.write(client, data)
+        _busy(self.busy_after)
+        return True
+
+    def from_client_ready(self, fd: int) -> bool:
+        """Forward one read of a client to the driver; False once the client has gone (then
+        unregister `fd` and `drop` it)."""
+        data = os.read(fd, 1 << 16)
+        if not data:
+            return False
+        _busy(self.busy_before)
+        os.write(self.to_driver, data)
+        _busy(self.busy_after)
+        return True
+
+    def drop(self, fd: int) -> None:
+        self.clients.pop(fd).close()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def _busy(seconds: float) -> None:
+    if seconds:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+
+def serve_raw(fwd: Forwarder, port: int) -> None:
+    """The forwarding with one epoll loop and blocking writes, no asyncio."""
+    fwd.listen(port)
+    listener = fwd.listener.fileno()
     poller = select.epoll()
-    poller.register(listener.fileno(), select.EPOLLIN)
-    poller.register(from_driver, select.EPOLLIN)
-    clients: dict[int, socket.socket] = {}
+    poller.register(listener, select.EPOLLIN)
+    poller.register(fwd.from_driver, select.EPOLLIN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while True:
             for fd, _ in poller.poll():
-                if fd == from_driver:
-                    data = os.read(from_driver, 1 << 16)
-                    if not data:
-                        return  # the driver exited
-                    for client in clients:
-                        os.write(client, data)
-                elif fd == listener.fileno():
-                    sock, _ = listener.accept()
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    clients[sock.fileno()] = sock
-                    poller.register(sock.fileno(), select.EPOLLIN)
-                else:
-                    data = os.read(fd, 1 << 16)
-                    if data:
-                        os.write(to_driver, data)
-                    else:
-                        poller.unregister(fd)
-                        clients.pop(fd).close()
+                if fd == fwd.from_driver:
+                    if not fwd.from_driver_ready():
+                        return
+                elif fd == listener:
+                    poller.register(fwd.accept(), select.EPOLLIN)
+                elif not fwd.from_client_ready(fd):
+                    poller.unregister(fd)
+                    fwd.drop(fd)
     finally:
-        proc.terminate()
-        proc.wait()
+        fwd.stop()
+
+
+async def serve_reader(fwd: Forwarder, port: int, inline: InlineSelector | None = None) -> None:
+    """The forwarding as asyncio callbacks without transports: `loop.add_reader`, or with
+    `inline` called by the selector itself (no handle, no ready queue, no `_run_once` turn)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    add = inline.add_inline if inline is not None else loop.add_reader
+    remove = inline.remove_inline if inline is not None else loop.remove_reader
+
+    def from_driver() -> None:
+        if not fwd.from_driver_ready():
+            remove(fwd.from_driver)
+            stop.set()
+
+    def from_client(fd: int) -> None:
+        if not fwd.from_client_ready(fd):
+            remove(fd)
+            fwd.drop(fd)
+
+    def accept() -> None:
+        fd = fwd.accept()
+        add(fd, from_client, fd)
+
+    fwd.listen(port)
+    fwd.listener.setblocking(False)
+    loop.add_reader(fwd.listener.fileno(), accept)
+    add(fwd.from_driver, from_driver)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        fwd.stop()
+
+
+class InlineSelector(selectors.BaseSelector):
+    """An epoll selector for asyncio that calls the callbacks of `add_inline` fds itself,
+    inside `select`; everything else (asyncio's own fds) it returns as usual."""
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+        self._keys: dict[int, selectors.SelectorKey] = {}
+        self._inline: dict[int, tuple[Callable[..., None], tuple[Any, ...]]] = {}
+
+    def add_inline(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
+        self._inline[fd] = (callback, args)
+        self._epoll.register(fd, select.EPOLLIN)
+
+    def remove_inline(self, fd: int) -> None:
+        if self._inline.pop(fd, None) is not None:
+            self._epoll.unregister(fd)
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        if fd in self._keys or fd in self._inline:
+            raise KeyError(f"{fileobj!r} is already registered")
+        key = selectors.SelectorKey(fileobj, fd, events, data)
+        mask = (select.EPOLLIN if events & selectors.EVENT_READ else 0) | (
+            select.EPOLLOUT if events & selectors.EVENT_WRITE else 0)
+        self._epoll.register(fd, mask)
+        self._keys[fd] = key
+        return key
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        key = self._keys.pop(fd)
+        try:
+            self._epoll.unregister(fd)
+        except OSError:
+            pass
+        return key
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None:
+            timeout = -1
+        elif timeout <= 0:
+            timeout = 0
+        else:
+            timeout = math.ceil(timeout * 1e3) * 1e-3
+        ready: list[tuple[selectors.SelectorKey, int]] = []
+        try:
+            events = self._epoll.poll(timeout, max(len(self._keys) + len(self._inline), 1))
+        except InterruptedError:
+            return ready
+        for fd, event in events:
+            inline = self._inline.get(fd)
+            if inline is not None:
+                inline[0](*inline[1])
+                continue
+            key = self._keys.get(fd)
+            if key is not None:
+                mask = (selectors.EVENT_READ if event & ~select.EPOLLOUT else 0) | (
+                    selectors.EVENT_WRITE if event & ~select.EPOLLIN else 0)
+                ready.append((key, mask & key.events))
+        return ready
+
+    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
+        return {key.fileobj: key for key in self._keys.values()}
+
+    def close(self) -> None:
+        self._epoll.close()
+
+
+USAGE = "usage: floor.py [--raw|--reader|--inline] [--busy-before US] [--busy-after US] PORT DRIVER"
 
 
 def main() -> None:
-    if len(sys.argv) < 3 or (sys.argv[1] == "--raw" and len(sys.argv) < 4):
-        raise SystemExit("usage: floor.py [--raw] PORT DRIVER")
-    if sys.argv[1] == "--raw":
-        serve_raw(int(sys.argv[2]), sys.argv[3])
+    args = sys.argv[1:]
+    mode = args.pop(0) if args and args[0] in ("--raw", "--reader", "--inline") else None
+    busy = {"--busy-before": 0.0, "--busy-after": 0.0}
+    while args and args[0] in busy:
+        if mode != "--raw" or len(args) < 2:
+            raise SystemExit(USAGE + " (--busy-* with --raw only)")
+        option = args.pop(0)
+        busy[option] = float(args.pop(0)) * 1e-6
+    if len(args) != 2:
+        raise SystemExit(USAGE)
+    port, driver = int(args[0]), args[1]
+    if mode is None:
+        asyncio.run(serve(port, driver))
+        return
+    fwd = Forwarder(driver, busy["--busy-before"], busy["--busy-after"])
+    if mode == "--raw":
+        serve_raw(fwd, port)
+    elif mode == "--reader":
+        asyncio.run(serve_reader(fwd, port))
     else:
-        asyncio.run(serve(int(sys.argv[1]), sys.argv[2]))
+        selector = InlineSelector()
+        with asyncio.Runner(loop_factory=lambda: asyncio.SelectorEventLoop(selector)) as runner:
+            runner.run(serve_reader(fwd, port, selector))
 
 
 if __name__ == "__main__":

@@ -39,8 +39,15 @@ from rawclient import Hub, RawClient  # noqa: E402
 
 DRIVER = HERE / "trafficdriver.py"
 HOST = "127.0.0.1"
-#: The bare forwarders of floor.py (asyncio, and --raw: epoll without asyncio), not servers.
-FLOORS = {"floor": "bare asyncio forwarder", "rawfloor": "bare epoll forwarder, no asyncio"}
+#: The bare forwarders of floor.py, not servers: title and floor.py options.
+FLOORS = {
+    "floor": ("bare asyncio forwarder", ()),
+    "rawfloor": ("bare epoll forwarder, no asyncio", ("--raw",)),
+    "readerfloor": ("asyncio add_reader forwarder, no transports", ("--reader",)),
+    "inlinefloor": ("asyncio forwarder called inside select, no transports", ("--inline",)),
+    "busybefore": ("rawfloor spinning 15 us before each write", ("--raw", "--busy-before", "15")),
+    "busyafter": ("rawfloor spinning 15 us after each write", ("--raw", "--busy-after", "15")),
+}
 MB = 1_000_000
 BIG_QUEUE = ("-m", "1000")
 OURS_ROOT = ROOT                    # --ours-root: another checkout of ours to measure
@@ -72,8 +79,8 @@ class Server:
             cmd = ["indiserver", *args, "-p", str(self.port), "-r", "0",
                    "-u", f"/tmp/bench-{uuid.uuid4().hex}", *([str(exe)] if exe else [])]
         elif kind in FLOORS:  # reference forwarders, not INDI servers (floor.py)
-            raw = ["--raw"] if kind == "rawfloor" else []
-            cmd = [sys.executable, str(HERE / "floor.py"), *raw, str(self.port), str(exe)]
+            cmd = [sys.executable, str(HERE / "floor.py"), *FLOORS[kind][1], str(self.port),
+                   str(exe)]
         else:
             env["PYTHONPATH"] = str(OURS_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
             prof: list[str] = []
@@ -851,7 +858,7 @@ def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]
     for label, key in extra_rows:
         if I.get(key) or O.get(key):
             lines.append(f"| {label} | {fmt(med(I.get(key)))} | {fmt(med(O.get(key)))} | | | |")
-    for floor, title in FLOORS.items():
+    for floor, (title, _) in FLOORS.items():
         F = results.get(floor, {})
         for key, what in (("rt_p50_us", "p50"), ("rt_p99_us", "p99")):
             a, f = med(I.get(key)), med(F.get(key))
