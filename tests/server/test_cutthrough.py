@@ -304,8 +304,9 @@ async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_del
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )
     client, _t = conns[0]
+    data = blob(2_000_000)  # made first: on a loaded machine it can take longer than the delay
     client.pause_writing()
-    inbound.data_received(blob(2_000_000))
+    inbound.data_received(data)
     assert client._congested and not client._slow
     await asyncio.sleep(0.15)
     assert client._slow and not client._congested
@@ -320,8 +321,9 @@ async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.Monke
     client, transport = conns[0]
     buffered = [600_000]
     transport.get_write_buffer_size = lambda: buffered[0]  # type: ignore[method-assign]
+    data = blob(2_000_000)  # made first: on a loaded machine it can take longer than the delay
     client.pause_writing()
-    inbound.data_received(blob(2_000_000))
+    inbound.data_received(data)
     assert client._congested
     buffered[0] = 500_000  # the kernel took some: it reads, slowly
     await asyncio.sleep(0.15)
