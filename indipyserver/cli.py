@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .eventloop import run
 from .exdriver import ExDriverConnection
 from .fifo import FifoCommand, FifoListener
 from .remote import RemoteSpec, parse_remote_spec
@@ -338,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     _configure_logging(options.verbosity)
     try:
-        return asyncio.run(_main(options))
+        return run(_main(options))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         return 0
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.errors import ProtocolError
@@ -24,6 +25,7 @@ from indipydriver.protocol.framing import Frame, Framer
 
 from .clientqueue import ClientQueue, Parts
 from .clientwriter import ClientWriter
+from .eventloop import InlineSelector, inline_selector
 from .fallingbehind import FallingBehind
 from .flowcontrol import Congestion, KeepingUp, flow_for
 from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
@@ -80,6 +82,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._eof = False
         self._bad = 0
         self._registered = False
+        self._inline: InlineSelector | None = None  # reading the socket for us (eventloop)
+        self._read_error: OSError | None = None
         # Below this the queue cannot be over the limit, whatever the transport holds.
         self._check_from = max_queue_bytes - self.HIGH_WATER - self.CHUNK
         # Behind: congested (holds drivers) or slow (coalesces), see fallingbehind.
@@ -141,8 +145,42 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._registered = True
         self.router.add_client(self)
         logger.info("client %s connected", self.label)
+        selector = inline_selector(asyncio.get_running_loop())
+        if selector is not None and self._fd >= 0:
+            # The server's own loop: its selector reads the socket for us (``eventloop``);
+            # the transport only writes what the socket did not take at once.
+            transport.pause_reading()
+            self._inline = selector
+            selector.add_inline(self._fd, self._read_inline)
+
+    def _read_inline(self) -> None:
+        """The socket is readable (called by the `InlineSelector`): as the transport would."""
+        try:
+            data = os.read(self._fd, self._read_size or SMALL_READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # reset by the peer...
+            self._stop_inline()
+            self._read_error = exc
+            if self._transport is not None:
+                self._transport.abort()
+            return
+        if data:
+            self.data_received(data)
+            return
+        self._stop_inline()
+        if not self.eof_received() and self._transport is not None:
+            self._transport.close()
+
+    def _stop_inline(self) -> None:
+        if self._inline is not None:
+            self._inline.remove_inline(self._fd)
+            self._inline = None
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_inline()  # before the transport closes the socket
+        if exc is None:
+            exc = self._read_error
         self._closing = True
         self._tail = None
         self._queue.clear()

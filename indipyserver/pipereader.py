@@ -20,6 +20,8 @@ import socket
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from .eventloop import inline_selector
+
 __all__ = ["PipeReader", "SocketReader"]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class PipeReader(asyncio.ReadTransport):
         protocol: asyncio.Protocol,
     ) -> None:
         self._loop = loop
+        self._inline = inline_selector(loop)
         self._pipe = pipe
         self._fd = pipe.fileno()
         os.set_blocking(self._fd, False)
@@ -64,10 +67,17 @@ class PipeReader(asyncio.ReadTransport):
             self._watch(True)
 
     def _watch(self, on: bool) -> None:
+        # On the server's own loop the selector calls `_read_ready` itself (``eventloop``).
         if on and not self._reading:
-            self._loop.add_reader(self._fd, self._read_ready)
+            if self._inline is not None:
+                self._inline.add_inline(self._fd, self._read_ready)
+            else:
+                self._loop.add_reader(self._fd, self._read_ready)
         elif not on and self._reading:
-            self._loop.remove_reader(self._fd)
+            if self._inline is not None:
+                self._inline.remove_inline(self._fd)
+            else:
+                self._loop.remove_reader(self._fd)
         self._reading = on
 
     def _read_ready(self) -> None:

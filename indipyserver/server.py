@@ -11,6 +11,7 @@ from typing import Any
 
 from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from .driverconn import DriverConnection, InProcessDriverConnection
+from .eventloop import run
 from .flowcontrol import Congestion, KeepingUp
 from .messagelog import DriverMessageLog
 from .router import Router
@@ -152,6 +153,14 @@ class IPyServer:
             self._tasks.pop(conn, None)
 
     # -- running -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until SIGINT/SIGTERM or `shutdown()`, on the server's own event loop.
+
+        The same as ``asyncio.run(server.asyncrun())``, except that the loop's selector reads
+        clients and executable drivers itself (``eventloop``): a round trip costs less.
+        """
+        run(self.asyncrun())
 
     async def asyncrun(self) -> None:
         """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""

@@ -1,0 +1,43 @@
+"""Run the server's end-to-end tests on both event loops a server may get.
+
+``indipyserver`` (the command), ``IPyServer.run`` and ``eventloop.run`` use asyncio on an
+`InlineSelector`, which reads client sockets and executable drivers' output itself; a server
+started with plain ``asyncio.run`` reads them through asyncio's transports. Every test of a
+module in `BOTH_LOOPS` runs once on each; the other tests run on asyncio's default loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from indipyserver.eventloop import new_event_loop
+
+BOTH_LOOPS = {
+    "test_acceptance_lifecycle",
+    "test_acceptance_robustness",
+    "test_acceptance_router_properties",
+    "test_acceptance_routing",
+    "test_client_direct_write",
+    "test_cutthrough",
+    "test_exdriver",
+    "test_exdriver_blob_buffers",
+    "test_exdriver_shared_blobs",
+    "test_exdriver_shutdown",
+    "test_falling_behind_e2e",
+    "test_pipereader",
+    "test_read_size",
+    "test_server_e2e",
+    "test_write_through",
+}
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:
+    module = getattr(item, "module", None)
+    name = getattr(module, "__name__", "").rpartition(".")[2]
+    if name in BOTH_LOOPS:
+        return {"asyncio": asyncio.new_event_loop, "inline": new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}
