@@ -3,7 +3,6 @@
 Run ``python examples/first_driver.py`` and use indi_setprop/indi_getprop on port 7624.
 """
 
-import asyncio
 
 import indipydriver as ipd
 from indipyserver import IPyServer
@@ -35,4 +34,4 @@ def make_driver():
 
 
 if __name__ == "__main__":
-    asyncio.run(IPyServer(make_driver(), host="localhost", port=7624).asyncrun())
+    IPyServer(make_driver(), host="localhost", port=7624).run()

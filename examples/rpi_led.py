@@ -21,7 +21,6 @@ with ``--mock`` the script logs the pin state each time it changes.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -153,7 +152,7 @@ def main() -> None:
     driver = make_driver(args.pin, args.mock)
     print(f"LED on GPIO{args.pin} served on {args.host}:{args.port}; Ctrl-C to stop")
     try:
-        asyncio.run(IPyServer(driver, host=args.host, port=args.port).asyncrun())
+        IPyServer(driver, host=args.host, port=args.port).run()
     except KeyboardInterrupt:
         pass
     finally:

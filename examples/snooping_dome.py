@@ -22,7 +22,6 @@ What to expect: ``Dome.TELESCOPE.RA``/``DEC`` show the telescope's position (5.5
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import math
 from datetime import UTC, datetime
@@ -128,7 +127,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     print(f"Dome and Telescope Simulator served on {args.host}:{args.port}; Ctrl-C to stop")
     try:
-        asyncio.run(make_server(args.host, args.port).asyncrun())
+        make_server(args.host, args.port).run()
     except KeyboardInterrupt:
         pass
 

@@ -26,7 +26,6 @@ driver API.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 
 from indipyserver import IPyServer
@@ -47,7 +46,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     print(f"Thermostat served on {args.host}:{args.port}; Ctrl-C to stop")
     try:
-        asyncio.run(make_server(args.host, args.port, args.interval).asyncrun())
+        make_server(args.host, args.port, args.interval).run()
     except KeyboardInterrupt:
         pass
 

@@ -27,7 +27,6 @@ would stall before the second one.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 
 from indipyserver import IPyServer
@@ -52,7 +51,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     print(f"Serving {', '.join(EXECUTABLE_DRIVERS)} and Thermostat on {args.host}:{args.port}")
     try:
-        asyncio.run(make_server(args.host, args.port).asyncrun())
+        make_server(args.host, args.port).run()
     except KeyboardInterrupt:
         pass
 
