@@ -449,7 +449,7 @@ class IPyDriver(Mapping[str, Device]):
 
     async def _answer_rejected(self, devicename: str | None, vectorname: str | None,
                                text: str) -> None:
-        """Tell the client its request failed (vectors.PropertyVector._send_rejected).
+        """Tell the client its request failed (propertyvector.PropertyVector._send_rejected).
 
         For a vector the client cannot know (unknown, deleted, device disabled) there is no
         vector to answer with: only the log line.

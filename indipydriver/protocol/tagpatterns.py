@@ -23,7 +23,7 @@ _STRICT_START_TAG = re.compile(
     rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+"
     rb"[ \t\r\n]*+/?)(>?)"
 )
-# A whole start tag, after optional whitespace, for `Framer._whole_elements`: the strict form
+# A whole start tag, after optional whitespace, for the fast path in `Framer.feed`: the strict form
 # with its `>` present.
 _WHOLE_START_TAG = re.compile(
     rb"[ \t\r\n]*+<([A-Za-z_][\w.:-]*+)"
