@@ -16,12 +16,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import tagpatterns
 from .errors import ProtocolError
 from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
 from .scanner import _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
-from .tagpatterns import _ALONE, _SPACES, _WHOLE_START_TAG
 
 __all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
+
+# Bound by assignment, not imported by name: CPython 3.11 compiles `_ALONE.match(data)` as a
+# method call (LOAD_METHOD: no bound method object made per call) only for a name that no
+# import statement binds in this module (compile.c, is_import_originated).
+_ALONE = tagpatterns._ALONE
+_SPACES = tagpatterns._SPACES
+_WHOLE_START_TAG = tagpatterns._WHOLE_START_TAG
 
 
 class Framer(ResumableScanner):

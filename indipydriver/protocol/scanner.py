@@ -26,21 +26,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from . import tagpatterns
 from .errors import ProtocolError
 from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
-from .tagpatterns import (
-    _CLOSE_TAIL,
-    _END_TAG,
-    _NAME_CHAR,
-    _NAME_START,
-    _RESYNC_POINT,
-    _START_TAG,
-    _STRICT_START_TAG,
-    _WHITESPACE,
-)
 
 # The framer's log, as it was before the scanner had a module of its own.
 logger = logging.getLogger("indipydriver.protocol.framing")
+
+# Bound by assignment, not imported by name: CPython 3.11 compiles `_START_TAG.match(work, i)`
+# as a method call (LOAD_METHOD: no bound method object made per call) only for a name that no
+# import statement binds in this module (compile.c, is_import_originated).
+_START_TAG = tagpatterns._START_TAG
+_STRICT_START_TAG = tagpatterns._STRICT_START_TAG
+_END_TAG = tagpatterns._END_TAG
+_CLOSE_TAIL = tagpatterns._CLOSE_TAIL
+_RESYNC_POINT = tagpatterns._RESYNC_POINT
+_WHITESPACE = tagpatterns._WHITESPACE
+_NAME_START = tagpatterns._NAME_START
+_NAME_CHAR = tagpatterns._NAME_CHAR
 
 # Scanner states.
 _IDLE = 0  # between elements
