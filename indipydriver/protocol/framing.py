@@ -6,10 +6,27 @@ them (indi-notes 1.6). `Framer.feed` accepts the stream split at any byte and re
 (tag, start-tag attributes, the raw bytes) in order. This is the server's hot path: frames are
 forwarded as raw bytes, so only the start tag is looked at.
 
-A read that starts between elements is framed here, in `Framer.feed`: first the round trip's
-vector alone in a read (`_ALONE`), then whole small elements one after another; whatever those
-do not handle goes on in the resumable scanner (`scanner`), which says how an element is found,
-how errors are reported and how the stream is resynchronised after one.
+How an element is found:
+
+* the start tag is scanned quote-aware (attribute values may hold `>` and `/`); `<x .../>` is a
+  complete element;
+* otherwise the element ends at the first `</x` followed by optional whitespace and `>`: INDI
+  top-level elements never contain themselves, so no nesting count is needed;
+* the search for the closing tag is resumable: bytes already searched are not searched again, so
+  a 13 MB BLOB arriving in 64 KB reads costs O(n) in total.
+
+Errors are returned in the list, never raised: a `ProtocolError` saying what and at which byte
+offset of the stream. The resynchronisation rule: after an error the framer skips to the next `<`
+that is followed by an ASCII letter, `_` or `?` (a possible start tag or declaration) and starts
+again there; a `<` found inside a malformed start tag is itself such a candidate. `<!DOCTYPE`,
+`<!ENTITY`, `<![CDATA[` and any other `<!` that is not a comment are refused this way (never
+expanded). An element still unfinished after `max_element_size` bytes is reported once and then
+discarded up to its closing tag while keeping only a few bytes in memory.
+
+Where the code is: a read that starts between elements is framed in `Framer.feed` itself,
+first the round trip's vector alone in a read (`_ALONE`), then whole small elements one after
+another; whatever those do not handle goes on in the resumable scanner (`scanner`), and the
+byte patterns both match are in `tagpatterns`.
 """
 
 from __future__ import annotations
@@ -23,9 +40,8 @@ from .scanner import _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
 
 __all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
-# Bound by assignment, not imported by name: CPython 3.11 compiles `_ALONE.match(data)` as a
-# method call (LOAD_METHOD: no bound method object made per call) only for a name that no
-# import statement binds in this module (compile.c, is_import_originated).
+# Bound by assignment, not imported by name, so that `_ALONE.match(data)` stays a method call
+# (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
 _ALONE = tagpatterns._ALONE
 _SPACES = tagpatterns._SPACES
 _WHOLE_START_TAG = tagpatterns._WHOLE_START_TAG

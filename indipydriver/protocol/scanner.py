@@ -1,24 +1,9 @@
 """The framer's resumable scanner: one state machine over the stream, kept between reads.
 
 `Framer.feed` frames whole small elements itself and hands everything else to
-`ResumableScanner._scan`, which carries on from where the previous read stopped.
-
-How an element is found:
-
-* the start tag is scanned quote-aware (attribute values may hold `>` and `/`); `<x .../>` is a
-  complete element;
-* otherwise the element ends at the first `</x` followed by optional whitespace and `>`: INDI
-  top-level elements never contain themselves, so no nesting count is needed;
-* the search for the closing tag is resumable: bytes already searched are not searched again, so
-  a 13 MB BLOB arriving in 64 KB reads costs O(n) in total.
-
-Errors are returned in the list, never raised: a `ProtocolError` saying what and at which byte
-offset of the stream. The resynchronisation rule: after an error the framer skips to the next `<`
-that is followed by an ASCII letter, `_` or `?` (a possible start tag or declaration) and starts
-again there; a `<` found inside a malformed start tag is itself such a candidate. `<!DOCTYPE`,
-`<!ENTITY`, `<![CDATA[` and any other `<!` that is not a comment are refused this way (never
-expanded). An element still unfinished after `max_element_size` bytes is reported once and then
-discarded up to its closing tag while keeping only a few bytes in memory.
+`ResumableScanner._scan`, which carries on from where the previous read stopped: partial
+elements, declarations and comments, errors and resynchronisation, streamed elements. How an
+element is found and the resynchronisation rule are in the docstring of `framing`.
 """
 
 from __future__ import annotations
@@ -33,9 +18,8 @@ from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
 # The framer's log, as it was before the scanner had a module of its own.
 logger = logging.getLogger("indipydriver.protocol.framing")
 
-# Bound by assignment, not imported by name: CPython 3.11 compiles `_START_TAG.match(work, i)`
-# as a method call (LOAD_METHOD: no bound method object made per call) only for a name that no
-# import statement binds in this module (compile.c, is_import_originated).
+# Bound by assignment, not imported by name, so that `_START_TAG.match(...)` stays a method call
+# (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
 _START_TAG = tagpatterns._START_TAG
 _STRICT_START_TAG = tagpatterns._STRICT_START_TAG
 _END_TAG = tagpatterns._END_TAG
