@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from . import rxevents as rx
 from .device import Device
+from .eventqueue import _EventQueue
 from .links import Link, StdioLink
 from .protocol import events as pe
 from .protocol.blobs import encode_base64
-from .snooping import SnoopRegistry
+from .snooping import SnoopRegistry, _get_properties_bytes
 from .validation import Rejected, check_new_vector
 from .wire import escape, timestamp_text
 
@@ -448,7 +449,7 @@ class IPyDriver(Mapping[str, Device]):
 
     async def _answer_rejected(self, devicename: str | None, vectorname: str | None,
                                text: str) -> None:
-        """Tell the client its request failed (vectors.PropertyVector._send_rejected).
+        """Tell the client its request failed (propertyvector.PropertyVector._send_rejected).
 
         For a vector the client cannot know (unknown, deleted, device disabled) there is no
         vector to answer with: only the log line.
@@ -492,49 +493,3 @@ class IPyDriver(Mapping[str, Device]):
             event = rx.SNOOP_EVENTS[type(raw)](raw, rx.snooped_values(raw))
             self.snoops.heard(raw.device, raw.name, now)
         self._snoop_queue.offer(event)
-
-
-class _EventQueue:
-    """Events waiting for one of the user's coroutines (`rxevent`, `snoopevent`), at most
-    `size`: a peer sending faster than the coroutine handles them must not grow memory without
-    bound. Past that the *newest* is dropped (what was accepted keeps its order) and logged."""
-
-    def __init__(self, what: str, size: int) -> None:
-        self.what = what
-        self._queue: asyncio.Queue[rx.RxEvent] = asyncio.Queue(size)
-        self.dropped = 0  # since the queue was last drained
-
-    def qsize(self) -> int:
-        return self._queue.qsize()
-
-    async def get(self) -> rx.RxEvent:
-        return await self._queue.get()
-
-    def offer(self, event: rx.RxEvent) -> bool:
-        """Queue `event`; False when the queue is full and it was dropped."""
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 100 == 0:
-                logger.warning("%s queue full (%d events waiting): dropped %s for device %r "
-                               "vector %r (%d dropped so far)", self.what, self._queue.qsize(),
-                               type(event).__name__, event.devicename, event.vectorname,
-                               self.dropped)
-            return False
-        if self.dropped and self._queue.qsize() == 1:
-            logger.warning("%s queue drained; %d events had been dropped", self.what,
-                           self.dropped)
-            self.dropped = 0
-        return True
-
-
-def _get_properties_bytes(devicename: str | None, vectorname: str | None) -> bytes:
-    # version="1.7" always: C drivers exit on a getProperties without it (indi-notes 2.8), and
-    # indiserver forwards a snoop request to the snooped driver unchanged.
-    text = '<getProperties version="1.7"'
-    if devicename is not None:
-        text += f' device="{escape(devicename)}"'
-        if vectorname is not None:
-            text += f' name="{escape(vectorname)}"'
-    return (text + "/>").encode()

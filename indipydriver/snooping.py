@@ -6,13 +6,16 @@ comes back only after it has spoken again (indi-notes 1.5 point 6, 2.5), so a re
 can silently stop working. The registry therefore repeats a request when its device has been
 quiet for `quiet_seconds`, and soon after the device (or the property) is deleted.
 
-Pure bookkeeping: the driver asks `due(now)` and sends what it returns.
+Pure bookkeeping: the driver asks `due(now)` and sends what it returns, written as a request
+by `_get_properties_bytes`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from .wire import escape
 
 __all__ = ["Snoop", "SnoopRegistry"]
 
@@ -93,3 +96,14 @@ class SnoopRegistry:
             return self.quiet_seconds
         soonest = min(max(s.last_sent, s.last_heard) for s in self._snoops.values())
         return max(0.0, soonest + self.quiet_seconds - now)
+
+
+def _get_properties_bytes(devicename: str | None, vectorname: str | None) -> bytes:
+    # version="1.7" always: C drivers exit on a getProperties without it (indi-notes 2.8), and
+    # indiserver forwards a snoop request to the snooped driver unchanged.
+    text = '<getProperties version="1.7"'
+    if devicename is not None:
+        text += f' device="{escape(devicename)}"'
+        if vectorname is not None:
+            text += f' name="{escape(vectorname)}"'
+    return (text + "/>").encode()

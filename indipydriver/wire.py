@@ -1,7 +1,7 @@
 """The driver's outgoing hot path: attribute escaping and message timestamps, as cheap strings.
 
 Vectors build their `def*`/`set*` elements by joining cached string fragments (see
-`vectors.py`) instead of building protocol events and serialising them, because a driver that
+`propertyvector.py`) instead of building protocol events and serialising them, because a driver that
 streams readings sends the same element shape thousands of times a second and every
 microsecond per message counts. The output is the same XML the protocol serialiser writes.
 """

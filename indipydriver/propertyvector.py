@@ -1,0 +1,300 @@
+"""`PropertyVector`: what every kind of vector shares (the kinds are in `vectors`).
+
+Its name, label, group, state and enable; the mapping of member name -> member value; and the
+`send_*` methods, which serialise the element once to bytes and hand them to the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from .members import PropertyMember
+from .protocol.enums import Perm, State
+from .wire import escape, timestamp_text
+
+if TYPE_CHECKING:
+    from .device import Device
+    from .driver import IPyDriver
+
+__all__ = ["PropertyVector"]
+
+_M = TypeVar("_M", bound=PropertyMember)
+
+
+def _not_one_of(vector: str, what: str, value: object, allowed: type[StrEnum]) -> ValueError:
+    """The error for an attribute given a value outside its INDI enumeration (SPEC p.5)."""
+    choices = ", ".join(member.value for member in allowed)
+    return ValueError(f"vector {vector!r}: {what} {value!r} is not one of {choices}")
+
+
+class PropertyVector(Mapping[str, Any]):
+    """Common part of all vectors: name, label, group, state, enable and the send methods."""
+
+    vectortype: ClassVar[str] = ""  # "Number", "Switch", ...
+    member_class: ClassVar[type[PropertyMember]]  # set by each concrete vector class
+    has_perm: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        name: str,
+        label: str | None,
+        group: str | None,
+        state: str,
+        members: Iterable[PropertyMember],
+    ) -> None:
+        self.name = name
+        self.label = label if label else name
+        self.group = group if group else ""
+        self.state = state
+        self.timeout = "0"
+        self.enable = True
+        self.device: Device | None = None
+        self._devicename: str | None = None
+        self._ident = ""
+        self.data: dict[str, PropertyMember] = {}
+        for member in members:
+            if not isinstance(member, self.member_class):
+                raise TypeError(
+                    f"{type(self).__name__} {name!r}: members must be "
+                    f"{self.member_class.__name__}s, not {type(member).__name__}"
+                )
+            if member.name in self.data:
+                raise ValueError(f"{type(self).__name__} {name!r}: duplicate member {member.name!r}")
+            self.data[member.name] = member
+        if not self.data:
+            raise ValueError(f"{type(self).__name__} {name!r} needs at least one member")
+
+    # ---------------------------------------------------------------- attributes
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        try:
+            self._state = State(value)
+        except ValueError:
+            raise _not_one_of(self.name, "state", value, State) from None
+
+    @property
+    def perm(self) -> Perm:
+        """Read-only unless the vector kind has a settable perm (lights are always ro)."""
+        return Perm.RO
+
+    @property
+    def devicename(self) -> str | None:
+        return self._devicename
+
+    @devicename.setter
+    def devicename(self, value: str | None) -> None:
+        self._devicename = value
+        # The identifying attributes are the same in every element this vector sends.
+        if value is not None:
+            self._ident = f' device="{escape(value)}" name="{escape(self.name)}"'
+
+    @property
+    def driver(self) -> IPyDriver | None:
+        return self.device.driver if self.device is not None else None
+
+    @property
+    def vectorname(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, device={self._devicename!r})"
+
+    # ---------------------------------------------------------------- mapping of member values
+
+    def __getitem__(self, membername: str) -> Any:
+        return self.data[membername].membervalue
+
+    def __setitem__(self, membername: str, value: Any) -> None:
+        self.data[membername].membervalue = value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __contains__(self, membername: object) -> bool:
+        return membername in self.data
+
+    def members(self) -> dict[str, PropertyMember]:
+        """The member objects by name (the mapping itself gives values)."""
+        return self.data
+
+    def memberlabel(self, membername: str) -> str:
+        return self.data[membername].label
+
+    def _member(self, membername: str, kind: type[_M]) -> _M:
+        """The member object as its own class (the constructor admits only `member_class`)."""
+        member = self.data[membername]
+        if not isinstance(member, kind):
+            raise TypeError(f"member {membername!r} of {self.name!r} is not a {kind.__name__}")
+        return member
+
+    # ---------------------------------------------------------------- sending
+
+    def _attached_driver(self) -> IPyDriver:
+        device = self.device
+        if device is None or device.driver is None:
+            raise RuntimeError(f"vector {self.name!r} is not in a Device of an IPyDriver")
+        return device.driver
+
+    def _sending_driver(self) -> IPyDriver | None:
+        """The driver to send with; None while this vector or its device is disabled."""
+        driver = self._attached_driver()
+        device = self.device
+        return driver if self.enable and device is not None and device.enable else None
+
+    def _apply(self, timeout: Any, state: str | None) -> None:
+        if timeout is not None:
+            self.timeout = timeout if isinstance(timeout, str) else str(timeout)
+        if state:
+            self.state = state
+
+    def _timeout_attr(self) -> str:
+        # 3.x convention: no timeout on read-only vectors (SPEC: N/A for ro).
+        return f' timeout="{escape(self.timeout)}"' if self.perm is not Perm.RO else ""
+
+    def _extra_def_attrs(self) -> str:
+        return f' perm="{self.perm.value}"'
+
+    def _def_bytes(self, message: str, timestamp: datetime | None) -> bytes:
+        tag = f"def{self.vectortype}Vector"
+        parts = [
+            f"<{tag}{self._ident} label=\"{escape(self.label)}\" group=\"{escape(self.group)}\""
+            f' state="{self._state.value}"{self._extra_def_attrs()}{self._timeout_attr()}'
+            f' timestamp="{timestamp_text(timestamp)}"'
+        ]
+        if message:
+            parts.append(f' message="{escape(message)}"')
+        parts.append(">")
+        parts.extend(member._def() for member in self.data.values())
+        parts.append(f"</{tag}>")
+        return "".join(parts).encode()
+
+    def _set_bytes(
+        self,
+        members: Iterable[PropertyMember],
+        message: str,
+        timestamp: datetime | None,
+        state: State | None = None,
+        mark_sent: bool = True,
+    ) -> bytes:
+        tag = self.vectortype
+        state = state or self._state
+        parts = [
+            f'<set{tag}Vector{self._ident} state="{state.value}"{self._timeout_attr()}'
+            f' timestamp="{timestamp_text(timestamp)}"'
+        ]
+        if message:
+            parts.append(f' message="{escape(message)}"')
+        parts.append(">")
+        for member in members:
+            parts.append(member._one)
+            if mark_sent:
+                member.changed = False
+        parts.append(f"</set{tag}Vector>")
+        return "".join(parts).encode()
+
+    async def _send_rejected(self, message: str) -> None:
+        """Answer a client request the framework rejected: current values, Alert, the reason.
+
+        A client (KStars) shows a vector Busy from its new*Vector until a set arrives, so a silent
+        drop leaves it Busy for ever; SPEC p.6 has the device report a failed request with state
+        Alert. The vector's own state and `changed` flags are left alone: the request failed,
+        not the device. A BLOB vector's answer is state-only (no image resent).
+        """
+        driver = self._sending_driver()
+        if driver is None:
+            return
+        members = [] if self.vectortype == "BLOB" else list(self._ordered(self.data.values()))
+        data = self._set_bytes(members, message, None, state=State.ALERT, mark_sent=False)
+        await driver._send(data)
+
+    def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
+        return members
+
+    async def send_defVector(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+    ) -> None:
+        """Send the definition (all members); clients learn the vector from this."""
+        self._apply(timeout, state)
+        driver = self._sending_driver()
+        if driver is None:
+            return
+        data = self._def_bytes(message, timestamp)
+        for member in self.data.values():
+            member.changed = False
+        await driver._send(data)
+
+    async def send_setVector(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+        allvalues: bool = True,
+    ) -> None:
+        """Send current values: all of them, or with `allvalues=False` only the changed ones.
+
+        With `allvalues=False`, nothing changed and no message or state given, nothing is sent.
+        """
+        self._apply(timeout, state)
+        driver = self._sending_driver()
+        if driver is None:
+            return
+        if allvalues:
+            members: Iterable[PropertyMember] = self.data.values()
+        else:
+            members = [m for m in self.data.values() if m.changed]
+            if not members and not message and not state:
+                return
+        await driver._send(self._set_bytes(self._ordered(members), message, timestamp))
+
+    async def send_setVectorMembers(
+        self,
+        message: str = "",
+        timestamp: datetime | None = None,
+        timeout: Any = None,
+        state: str | None = None,
+        members: Iterable[str] = (),
+    ) -> None:
+        """Send the named members only; an empty list sends a state/message-only set."""
+        self._apply(timeout, state)
+        driver = self._sending_driver()
+        if driver is None:
+            return
+        wanted = set(members)
+        unknown = wanted - self.data.keys()
+        if unknown:
+            raise KeyError(f"vector {self.name!r} has no member(s) {sorted(unknown)}")
+        chosen = [m for m in self.data.values() if m.name in wanted]
+        await self._send_members(driver, chosen, message, timestamp)
+
+    async def _send_members(self, driver: IPyDriver, chosen: list[PropertyMember],
+                            message: str, timestamp: datetime | None) -> None:
+        await driver._send(self._set_bytes(self._ordered(chosen), message, timestamp))
+
+    async def send_delProperty(self, message: str = "", timestamp: datetime | None = None) -> None:
+        """Tell clients this vector is gone; it stays disabled until `enable` is set True."""
+        device = self.device
+        if device is None or device.driver is None:
+            raise RuntimeError(f"vector {self.name!r} is not in a Device of an IPyDriver")
+        text = f'<delProperty{self._ident} timestamp="{timestamp_text(timestamp)}"'
+        if message:
+            text += f' message="{escape(message)}"'
+        self.enable = False
+        for member in self.data.values():
+            member.changed = True
+        await device.driver._send((text + "/>").encode())

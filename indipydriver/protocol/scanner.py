@@ -1,0 +1,485 @@
+"""The framer's resumable scanner: one state machine over the stream, kept between reads.
+
+`Framer.feed` frames whole small elements itself and hands everything else to
+`ResumableScanner._scan`, which carries on from where the previous read stopped: partial
+elements, declarations and comments, errors and resynchronisation, streamed elements. How an
+element is found and the resynchronisation rule are in the docstring of `framing`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import tagpatterns
+from .errors import ProtocolError
+from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
+
+# The framer's log, as it was before the scanner had a module of its own.
+logger = logging.getLogger("indipydriver.protocol.framing")
+
+# Bound by assignment, not imported by name, so that `_START_TAG.match(...)` stays a method call
+# (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
+_START_TAG = tagpatterns._START_TAG
+_STRICT_START_TAG = tagpatterns._STRICT_START_TAG
+_END_TAG = tagpatterns._END_TAG
+_CLOSE_TAIL = tagpatterns._CLOSE_TAIL
+_RESYNC_POINT = tagpatterns._RESYNC_POINT
+_WHITESPACE = tagpatterns._WHITESPACE
+_NAME_START = tagpatterns._NAME_START
+_NAME_CHAR = tagpatterns._NAME_CHAR
+
+# Scanner states.
+_IDLE = 0  # between elements
+_START = 1  # inside a start tag that has not fully arrived
+_BODY = 2  # looking for the closing tag
+_SKIP = 3  # inside a declaration or comment, looking for its terminator
+_RESYNC = 4  # after an error, looking for a plausible start of element
+_STREAM = 5  # inside an element that may be handed out in pieces (Framer stream_tags)
+
+#: Streamable elements and their member tag (the only child allowed in their body).
+_STREAM_MEMBERS = {"setBLOBVector": b"oneBLOB", "newBLOBVector": b"oneBLOB"}
+#: A start/end tag or comment inside a streamed element longer than this is an error.
+_MAX_MARKUP = 1 << 16
+
+_BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
+
+
+def _slice(work: bytes | bytearray, start: int, end: int) -> bytes:
+    """work[start:end] as bytes, without copying when it is all of a bytes object."""
+    if type(work) is bytes:
+        return work if start == 0 and end == len(work) else work[start:end]
+    with memoryview(work) as view:
+        return view[start:end].tobytes()
+
+
+def _view(work: bytes | bytearray, start: int, end: int) -> memoryview:
+    """work[start:end] without a copy, for a buffer lent by the caller (`Framer.feed_lent`)."""
+    return memoryview(work)[start:end]
+
+
+class ResumableScanner:
+    """The scanning half of `Framer`: `_scan` and the helpers it calls. The state below is
+    set up and described by `Framer.__init__`."""
+
+    max_element_size: int
+    stream_min: int
+    bytes_searched: int
+    _stream_tags: frozenset[str]
+    _member: bytes
+    _child: bool
+    _streaming: bool
+    _streamed: int
+    _buf: bytearray
+    _lend: bool
+    _offset: int
+    _state: int
+    _search: int
+    _start_hint: int
+    _close: bytes
+    _tag: str
+    _attrs_raw: bytes
+    _terminator: bytes
+    _skip_start: int
+    _discarding: bool
+
+    # The scanner is one function with local variables: it runs once per frame on the hot path.
+    # `out` also takes FrameHead/FrameChunk/FrameEnd in stream mode (Any: `feed` keeps its
+    # declared type for the callers that never stream).
+    def _scan(self, work: bytes | bytearray, out: list[Any], pos: int = 0) -> int:
+        n = len(work)
+        # Pieces of a streamed element: views of a lent buffer, never of our own `_buf`
+        # (it is trimmed and appended to, which a view would forbid).
+        piece = _view if self._lend and work is not self._buf else _slice
+        state = self._state
+        search = self._search
+        offset = self._offset
+        while True:
+            if state == _IDLE:
+                lt = work.find(b"<", pos)
+                if lt < 0:
+                    rest = work[pos:]
+                    text = rest.lstrip()
+                    if text:
+                        where = offset + pos + len(rest) - len(text)
+                        out.append(self._error("text outside any element", where))
+                        state = _RESYNC
+                    pos = n
+                    break
+                if lt > pos and not work[pos:lt].isspace():
+                    # Report where the text starts, and resync as if it had arrived alone, so
+                    # the result never depends on how the stream was split.
+                    rest = work[pos:lt]
+                    where = offset + pos + len(rest) - len(rest.lstrip())
+                    out.append(self._error("text outside any element", where))
+                    pos = lt
+                    state = _RESYNC
+                    continue
+                pos = lt
+                if lt + 1 >= n:
+                    break
+                c = work[lt + 1]
+                if c in _NAME_START:
+                    state = _START
+                    self._start_hint = lt
+                elif c == 0x3F:  # <?xml ...?>
+                    state = _SKIP
+                    self._terminator = b"?>"
+                    self._skip_start = offset + lt
+                    search = lt + 2
+                elif c == 0x21:  # <!
+                    if n - lt < 4 and b"<!--".startswith(work[lt:n]):
+                        break
+                    if work.startswith(b"<!--", lt):
+                        state = _SKIP
+                        self._terminator = b"-->"
+                        self._skip_start = offset + lt
+                        search = lt + 4
+                    else:
+                        # Never expanded: entity definitions are an attack surface and
+                        # lilxml would drop them anyway.
+                        out.append(
+                            self._error(
+                                "refused markup '<!' that is not a comment (DOCTYPE/ENTITY/CDATA)",
+                                offset + lt,
+                            )
+                        )
+                        pos = lt + 1
+                        state = _RESYNC
+                else:
+                    what = bytes(work[lt : lt + 2])
+                    out.append(self._error(f"unexpected {what!r} between elements", offset + lt))
+                    pos = lt + 1
+                    state = _RESYNC
+
+            elif state == _START:
+                # pos is the `<`; only rescan when a `>` has arrived since the last attempt.
+                hint = self._start_hint
+                if hint > pos and work.find(b">", hint) < 0 and work.find(b"<", hint) < 0:
+                    if n - pos > self.max_element_size:
+                        out.append(self._error("start tag too long", offset + pos))
+                        pos += 1
+                        state = _RESYNC
+                        continue
+                    self._start_hint = n
+                    break
+                m = _STRICT_START_TAG.match(work, pos)
+                assert m is not None  # `<` + name start always matches
+                if m.group(3):
+                    attrs_raw = m.group(2)
+                    tag = m.group(1)
+                    end = m.end()
+                    if attrs_raw.endswith(b"/"):
+                        out.append(self._frame(work, pos, end, tag, attrs_raw[:-1]))
+                        pos = end
+                        state = _IDLE
+                        continue
+                    self._tag = tag.decode("ascii")
+                    self._attrs_raw = attrs_raw
+                    self._close = b"</" + tag
+                    self._discarding = False
+                    search = end
+                    if self._stream_tags and self._tag in self._stream_tags:
+                        self._member = _STREAM_MEMBERS[self._tag]
+                        self._child = False
+                        self._streaming = False
+                        self._streamed = 0
+                        state = _STREAM
+                    else:
+                        state = _BODY
+                    continue
+                e = m.end()
+                if e < n:
+                    c = work[e]
+                    if c == 0x3C:  # `<` inside a start tag
+                        out.append(self._error("unterminated start tag", offset + pos))
+                        pos = e
+                        state = _IDLE
+                        continue
+                    # Not a well-formed attribute here. More bytes may still complete it (a
+                    # quoted value not yet ended, a name cut by the read); a `<` after it
+                    # settles it: the tag is malformed and the stream resumes at that `<`.
+                    lt = work.find(b"<", e + 1)
+                    if lt >= 0:
+                        what = bytes(work[pos : min(lt, pos + 80)])
+                        out.append(self._error(f"malformed start tag {what!r}", offset + e))
+                        pos = lt
+                        state = _IDLE
+                        continue
+                if n - pos > self.max_element_size:
+                    out.append(self._error("start tag too long", offset + pos))
+                    pos += 1
+                    state = _RESYNC
+                    continue
+                self._start_hint = n
+                break
+
+            elif state == _BODY:
+                close = self._close
+                i = work.find(close, search)
+                if i >= 0:
+                    self.bytes_searched += i + len(close) - search
+                    j = i + len(close)
+                    if j < n:
+                        c = work[j]
+                        if c == 0x3E:  # `>`
+                            end = j + 1
+                        elif c in _WHITESPACE:
+                            mt = _CLOSE_TAIL.match(work, j)
+                            if mt is None:
+                                if not work[j:].isspace():
+                                    out.append(
+                                        self._error(
+                                            f"malformed closing tag of {self._tag}", offset + i
+                                        )
+                                    )
+                                    pos = j
+                                    state = _RESYNC
+                                    continue
+                                search = i  # `</tag   ` and the rest still to come
+                                self._check_size(work, pos, n, out)
+                                if self._discarding:
+                                    pos = i
+                                break
+                            end = mt.end()
+                        elif c in _NAME_CHAR:  # `</tagXYZ`: a different element
+                            search = i + 1
+                            continue
+                        else:
+                            out.append(
+                                self._error(f"malformed closing tag of {self._tag}", offset + i)
+                            )
+                            pos = j
+                            state = _RESYNC
+                            continue
+                        if self._discarding:
+                            pass
+                        elif end - pos > self.max_element_size:
+                            # Same verdict whether the element arrived in one read or many.
+                            self._check_size(work, pos, end, out)
+                        elif pos == 0 and end > _BIG_FRAME and work is self._buf:
+                            # A large element accumulated over many reads: hand the buffer
+                            # itself out instead of copying megabytes, carry on in the tail.
+                            out.append(self._take_buffer(work, end))
+                            work = self._buf
+                            n = len(work)
+                            offset += end
+                            search -= end
+                            pos = 0
+                            state = _IDLE
+                            continue
+                        else:
+                            out.append(self._frame(work, pos, end, None, self._attrs_raw))
+                        pos = end
+                        state = _IDLE
+                        continue
+                    new_search = i  # `</tag` at the very end: need one more byte
+                else:
+                    new_search = max(search, n - len(close) + 1)
+                    self.bytes_searched += n - search
+                search = new_search
+                self._check_size(work, pos, n, out)
+                if self._discarding:
+                    pos = search  # keep only the tail that may start the closing tag
+                break
+
+            elif state == _SKIP:
+                term = self._terminator
+                i = work.find(term, search)
+                if i >= 0:
+                    pos = i + len(term)
+                    state = _IDLE
+                    continue
+                search = max(search, n - len(term) + 1)
+                pos = search  # nothing of a declaration or comment is kept
+                if offset + pos - self._skip_start > self.max_element_size:
+                    out.append(self._error("unterminated declaration or comment", self._skip_start))
+                    state = _RESYNC
+                break
+
+            elif state == _STREAM:
+                # pos: first byte not yet handed out (the element's `<` until it streams).
+                # hold: where bytes must be kept because a markup there is unfinished.
+                i = work.find(b"<", search)
+                hold = n
+                if i >= 0:
+                    hold = i
+                    abort = ""
+                    resume = -1  # where scanning goes on after an abort (-1: resync after i)
+                    if i + 1 < n:
+                        c = work[i + 1]
+                        if c == 0x2F:  # `</`
+                            m = _END_TAG.match(work, i)
+                            if m is None:
+                                if i + 2 < n:
+                                    abort = f"malformed closing tag in {self._tag}"
+                            elif m.group(2):
+                                ename = m.group(1)
+                                end = m.end()
+                                if b"</" + ename == self._close:
+                                    state = _IDLE
+                                    if self._streaming:
+                                        self._streaming = False
+                                        out.append(FrameEnd(piece(work, pos, end)))
+                                    elif end - pos > self.max_element_size:
+                                        self._check_size(work, pos, end, out)
+                                    elif pos == 0 and end > _BIG_FRAME and work is self._buf:
+                                        out.append(self._take_buffer(work, end))
+                                        work = self._buf
+                                        n = len(work)
+                                        offset += end
+                                        search -= end
+                                        continue
+                                    else:
+                                        out.append(
+                                            self._frame(work, pos, end, None, self._attrs_raw)
+                                        )
+                                    pos = end
+                                    continue
+                                if ename == self._member:
+                                    self._child = False
+                                    search = end
+                                    continue
+                                abort = f"unexpected </{ename.decode('latin-1')}> in {self._tag}"
+                            elif m.end() < n:
+                                abort = f"malformed closing tag in {self._tag}"
+                        elif c in _NAME_START:
+                            m = _START_TAG.match(work, i)
+                            assert m is not None
+                            if m.group(3):
+                                if m.group(1) == self._member:
+                                    self._child = not m.group(2).endswith(b"/")
+                                    search = m.end()
+                                    continue
+                                abort = (
+                                    f"unterminated {self._tag}: "
+                                    f"<{m.group(1).decode('latin-1')}> started inside it"
+                                )
+                                resume = i
+                            else:
+                                e = m.end()
+                                if e < n and (work[e] == 0x3C or work.find(b"<", e + 1) >= 0):
+                                    abort = f"malformed start tag in {self._tag}"
+                        elif c == 0x21:  # `<!`
+                            if n - i >= 4:
+                                if work.startswith(b"<!--", i):
+                                    j = work.find(b"-->", i + 4)
+                                    if j >= 0:
+                                        search = j + 3
+                                        continue
+                                else:
+                                    abort = f"refused markup '<!' in {self._tag}"
+                            elif not b"<!--".startswith(work[i:n]):
+                                abort = f"refused markup '<!' in {self._tag}"
+                        else:
+                            abort = f"unexpected {bytes(work[i : i + 2])!r} in {self._tag}"
+                    if abort or n - i > _MAX_MARKUP:
+                        if self._streaming and i > pos:
+                            # Everything before i was checked: hand it out, so that the
+                            # closing sequence matches where the receivers' copy ends.
+                            self._streamed += i - pos
+                            out.append(FrameChunk(piece(work, pos, i)))
+                        self._stream_abort(
+                            abort or f"unfinished markup in {self._tag}", offset + i, out
+                        )
+                        if resume >= 0:
+                            pos = resume
+                            state = _IDLE
+                        else:
+                            pos = i + 1
+                            state = _RESYNC
+                        continue
+                # Out of data: everything before `hold` can be handed out.
+                search = hold
+                if not self._streaming:
+                    if hold - pos < self.stream_min:
+                        break  # small so far: assembled, as other elements
+                    self._streaming = True
+                    self._streamed = hold - pos
+                    out.append(
+                        FrameHead(
+                            self._tag,
+                            decode_attrs(self._attrs_raw) if self._attrs_raw else {},
+                            piece(work, pos, hold),
+                        )
+                    )
+                    pos = hold
+                elif hold > pos:
+                    self._streamed += hold - pos
+                    out.append(FrameChunk(piece(work, pos, hold)))
+                    pos = hold
+                if self._streamed > self.max_element_size:
+                    self._stream_abort(
+                        f"{self._tag} element larger than {self.max_element_size} bytes; skipped",
+                        offset + pos,
+                        out,
+                    )
+                    # Drop the rest of it up to its closing tag, keeping a few bytes only.
+                    self._discarding = True
+                    search = pos
+                    state = _BODY
+                    continue
+                break
+
+            else:  # _RESYNC
+                m = _RESYNC_POINT.search(work, pos)
+                if m is None:
+                    pos = n - 1 if work.endswith(b"<") else n
+                    break
+                pos = m.start()
+                state = _IDLE
+
+        self._state = state
+        self._search = search
+        return pos
+
+    def _stream_abort(self, what: str, where: int, out: list[Any]) -> None:
+        """The streamed element is broken: report it and, if pieces of it were handed out,
+        close it (FrameEnd complete=False) so that their receivers stay well-formed."""
+        if self._streaming:
+            self._streaming = False
+            out.append(FrameEnd(self._tail(), complete=False))
+        out.append(self._error(what, where))
+        self._discarding = False
+
+    def _tail(self) -> bytes:
+        tail = b"</" + self._member + b">\n" if self._child else b""
+        return tail + self._close + b">\n"
+
+    def _check_size(
+        self, work: bytes | bytearray, pos: int, n: int, out: list[Frame | ProtocolError]
+    ) -> None:
+        if not self._discarding and n - pos > self.max_element_size:
+            out.append(
+                self._error(
+                    f"{self._tag} element larger than {self.max_element_size} bytes; skipped",
+                    self._offset + pos,
+                )
+            )
+            self._discarding = True
+
+    def _frame(
+        self, work: bytes | bytearray, start: int, end: int, tag: bytes | None, attrs_raw: bytes
+    ) -> Frame:
+        if type(work) is bytes:
+            data = work[start:end]
+        elif end - start > _BIG_FRAME:
+            with memoryview(work) as view:
+                data = view[start:end].tobytes()
+        else:
+            data = bytes(work[start:end])
+        return Frame(self._tag if tag is None else tag.decode("ascii"), None, data, attrs_raw)
+
+    def _take_buffer(self, work: bytearray, end: int) -> Frame:
+        """The element is work[:end]: give it `work` itself (no copy of a BLOB) and keep the
+        bytes after it in a new buffer. Frame.data is then a bytearray nobody writes to."""
+        self._buf = work[end:]
+        del work[end:]
+        self._offset += end
+        self._search -= end
+        self._start_hint -= end
+        return Frame(self._tag, None, work, self._attrs_raw)  # type: ignore[arg-type]
+
+    def _error(self, what: str, offset: int) -> ProtocolError:
+        logger.debug("framing error: %s at byte %d", what, offset)
+        return ProtocolError(what, offset)

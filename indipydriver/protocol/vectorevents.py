@@ -1,0 +1,292 @@
+"""The vector events: `Vector`, their mapping-like base, and the def/set/new vector of each
+kind of member (`events` re-exports them). Their readable repr is set in `events`, with the
+other events'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic
+
+from .enums import Perm, Rule, State
+from .memberevents import BLOB, Light, M, Number, Switch, Text
+
+__all__ = [
+    "DefBLOBVector",
+    "DefLightVector",
+    "DefNumberVector",
+    "DefSwitchVector",
+    "DefTextVector",
+    "NewBLOBVector",
+    "NewNumberVector",
+    "NewSwitchVector",
+    "NewTextVector",
+    "SetBLOBVector",
+    "SetLightVector",
+    "SetNumberVector",
+    "SetSwitchVector",
+    "SetTextVector",
+    "Vector",
+]
+
+
+# ---------------------------------------------------------------- vectors
+
+
+class Vector(Generic[M]):
+    """Mapping-like access shared by all vector events: `ev[name]`, `len(ev)`, `iter(ev)`.
+
+    Members are few (typically 1-10), so a linear search is cheaper than building a dict per
+    event.
+    """
+
+    __slots__ = ()
+    members: tuple[M, ...]
+
+    def __getitem__(self, name: str) -> M:
+        for member in self.members:
+            if member.name == name:
+                return member
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(member.name == name for member in self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __iter__(self) -> Iterator[str]:
+        return (member.name for member in self.members)
+
+    def get(self, name: str, default: Any = None) -> M | Any:
+        """The member called `name`, or `default`."""
+        for member in self.members:
+            if member.name == name:
+                return member
+        return default
+
+    def _freeze_members(self) -> None:
+        # Accept any iterable so callers may pass a list; events must stay hashable and equal
+        # to their parsed round trip, which yields tuples.
+        if type(self.members) is not tuple:
+            object.__setattr__(self, "members", tuple(self.members))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DefTextVector(Vector[Text]):
+    device: str
+    name: str
+    state: State
+    perm: Perm
+    members: tuple[Text, ...]
+    label: str | None = None
+    group: str | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DefNumberVector(Vector[Number]):
+    device: str
+    name: str
+    state: State
+    perm: Perm
+    members: tuple[Number, ...]
+    label: str | None = None
+    group: str | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DefSwitchVector(Vector[Switch]):
+    device: str
+    name: str
+    state: State
+    perm: Perm
+    rule: Rule
+    members: tuple[Switch, ...]
+    label: str | None = None
+    group: str | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DefLightVector(Vector[Light]):
+    """Lights have no perm and no timeout (SPEC p.3)."""
+
+    device: str
+    name: str
+    state: State
+    members: tuple[Light, ...]
+    label: str | None = None
+    group: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DefBLOBVector(Vector[BLOB]):
+    """BLOB definitions carry no data (SPEC: defBLOB is EMPTY)."""
+
+    device: str
+    name: str
+    state: State
+    perm: Perm
+    members: tuple[BLOB, ...]
+    label: str | None = None
+    group: str | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SetTextVector(Vector[Text]):
+    """Device -> client update; members may be only the changed ones, or none (state only)."""
+
+    device: str
+    name: str
+    members: tuple[Text, ...] = field(default=())
+    state: State | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SetNumberVector(Vector[Number]):
+    """Device -> client update; members may be only the changed ones, or none (state only)."""
+
+    device: str
+    name: str
+    members: tuple[Number, ...] = field(default=())
+    state: State | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SetSwitchVector(Vector[Switch]):
+    """Device -> client update; members may be only the changed ones, or none (state only)."""
+
+    device: str
+    name: str
+    members: tuple[Switch, ...] = field(default=())
+    state: State | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SetLightVector(Vector[Light]):
+    """Device -> client update of lights (no timeout)."""
+
+    device: str
+    name: str
+    members: tuple[Light, ...] = field(default=())
+    state: State | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SetBLOBVector(Vector[BLOB]):
+    """Device -> client BLOB delivery."""
+
+    device: str
+    name: str
+    members: tuple[BLOB, ...] = field(default=())
+    state: State | None = None
+    timeout: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class NewTextVector(Vector[Text]):
+    """Client -> device request; real clients send partial vectors (indi_setprop)."""
+
+    device: str
+    name: str
+    members: tuple[Text, ...] = field(default=())
+    timestamp: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class NewNumberVector(Vector[Number]):
+    """Client -> device request; real clients send partial vectors (indi_setprop)."""
+
+    device: str
+    name: str
+    members: tuple[Number, ...] = field(default=())
+    timestamp: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class NewSwitchVector(Vector[Switch]):
+    """Client -> device request; usually only the switch turning On (SPEC pp.9-10)."""
+
+    device: str
+    name: str
+    members: tuple[Switch, ...] = field(default=())
+    timestamp: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class NewBLOBVector(Vector[BLOB]):
+    """Client -> device upload."""
+
+    device: str
+    name: str
+    members: tuple[BLOB, ...] = field(default=())
+    timestamp: str | None = None
+
+    def __post_init__(self) -> None:
+        self._freeze_members()
