@@ -9,7 +9,8 @@ Clients only ever see inline BLOBs: each member becomes one line of base64 witho
 (what indiserver sends to TCP clients), which libindiclient counts right.
 
 ``binascii.b2a_base64`` holds the GIL, so encoding a large image at once stalls the whole
-server (about 3.5 ms for 2.6 MB, 18 ms for 10 MB) and a worker thread would not help. So
+server (3.3-4.9 ms for 2.6 MB, 14-20 ms for 10 MB, measured here) and a worker thread would
+not help. So
 `AttachedBlobs` encodes at most `STEP` bytes per event-loop iteration and passes the element on
 as it is encoded, in the pieces of cut-through forwarding (``cutthrough``: `FrameHead`,
 `FrameChunk`..., `FrameEnd`); `STEP` is a multiple of 3, so the pieces are one valid line.
@@ -27,8 +28,10 @@ import asyncio
 import binascii
 import logging
 import os
+import queue
 import re
 import stat
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -84,10 +87,57 @@ def _close(fd: int) -> None:
         logger.debug("closing shared buffer %d: %s", fd, exc)
 
 
+#: Closing the last descriptor of a memfd frees its pages, about 40 us of the loop per MiB here
+#: (2.4 ms for 64 MiB): from this size on it is closed by `_Closer`'s thread (close releases
+#: the GIL). Smaller ones are closed at once.
+CLOSE_IN_THREAD = 4 << 20
+
+
+class _Closer:
+    """One daemon thread that closes large memfds off the event loop, in the order given.
+
+    Started once per process, when the first driver with shared BLOBs starts, rather than in
+    the middle of a BLOB. A daemon: descriptors still queued when the process exits are closed
+    by the exit itself.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="indipyserver memfd closer", daemon=True
+                )
+                self._thread.start()
+
+    def close(self, fd: int) -> None:
+        self.start()
+        self._queue.put(fd)
+
+    def _run(self) -> None:
+        while True:
+            _close(self._queue.get())
+
+
+_CLOSER = _Closer()
+
+
+def _release(fd: int, size: int) -> None:
+    """Close `fd`, a memfd of `size` bytes: by the closer thread if it is large, else at once."""
+    if size >= CLOSE_IN_THREAD:
+        _CLOSER.close(fd)
+    else:
+        _close(fd)
+
+
 class _Member:
     """One attached oneBLOB of an element, and the descriptor it took."""
 
-    __slots__ = ("attrs", "end", "fd", "length", "raw", "start")
+    __slots__ = ("attrs", "end", "fd", "length", "raw", "size", "start")
 
     def __init__(
         self, start: int, end: int, raw: bytes, attrs: dict[str, str], fd: int | None
@@ -98,6 +148,7 @@ class _Member:
         self.attrs = attrs
         self.fd = fd  # None: no descriptor was left for it
         self.length = 0  # its len, once checked
+        self.size = 0  # the memfd's size, once checked
 
 
 def _claim(frame: Frame, buffers: SharedBuffers) -> list[_Member]:
@@ -145,6 +196,7 @@ def _check(members: list[_Member]) -> int:
         _length(member.attrs, "size")
         if length:
             info = os.fstat(member.fd)
+            member.size = info.st_size
             if not stat.S_ISREG(info.st_mode):
                 raise ValueError(f"shared buffer of BLOB {name!r} is not a memory file")
             if info.st_size < length:
@@ -190,7 +242,7 @@ def _encode(fd: int, offset: int, n: int, buf: bytearray | None = None) -> bytes
 def _close_members(members: list[_Member]) -> None:
     for member in members:
         if member.fd is not None:
-            _close(member.fd)
+            _release(member.fd, member.size)
             member.fd = None
 
 
@@ -295,7 +347,7 @@ class _Conversion:
             self.offset += n
         if self.offset < member.length:
             return False
-        _close(member.fd)  # done with: closed at once, not at the element's end
+        _release(member.fd, member.size)  # done with: closed now, not at the element's end
         member.fd = None
         self.index += 1
         self.offset = 0
@@ -349,6 +401,7 @@ class AttachedBlobs:
         self._closed = False
         if congestion is not None:
             congestion.add_reader(self)
+        _CLOSER.start()  # now, not in the middle of the first large BLOB
 
     @property
     def converting(self) -> bool:
