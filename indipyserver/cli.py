@@ -1,7 +1,8 @@
 """The ``indipyserver`` command: an INDI server driven like indilib's ``indiserver``.
 
 Same positional driver arguments, ``-p``, ``-m``, ``-r``, ``-v`` and ``-f`` FIFO as indiserver, so
-scripts and indiwebmanager can use it; plus in-process Python drivers and a built-in demo.
+scripts and indiwebmanager can use it; plus in-process Python drivers, a built-in demo and
+``--shared-blobs`` (whether executable drivers get a Unix socket to pass BLOBs as memfds).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ A positional DRIVER is one of
                      "CCD Simulator"@pi.local takes that one device, @pi.local:7625 all of them;
                      lost remotes are retried forever and never stop this server
   file.py            a Python file that is NOT executable is loaded in-process, as --driver-script
+
+Shared BLOBs (--shared-blobs): indilib's C drivers (ELF programs linking libindidriver) get a
+Unix socket as stdout, as under indiserver 1.9.9, and pass their BLOBs as shared memory; the
+server sends clients one line of base64. "auto" (the default) does this for those drivers only,
+"on" for every executable driver, "off" for none (every driver on a pipe: a C driver then writes
+its BLOBs as base64 itself). It applies to the drivers given here and to those started through
+the FIFO.
 
 In-process Python drivers (--driver-script FILE, --module NAME): the file or module is imported
 and must provide, in this order of preference, make_driver() returning an IPyDriver (or a list
@@ -94,6 +102,7 @@ class Options:
     fifo: str | None
     demo: bool
     remote_blobs: bool
+    shared_blobs: bool | None  # --shared-blobs: None (auto), True (on), False (off)
     exdrivers: list[ExDriverSpec]
     remotes: list[RemoteSpec]
     scripts: list[str]
@@ -139,7 +148,15 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="also serve the built-in demo thermostat (no hardware needed)")
     parser.add_argument("--remote-blobs", action="store_true",
                         help="ask remote servers for BLOBs always, not only when a client does")
+    parser.add_argument("--shared-blobs", choices=list(SHARED_BLOBS), default="auto",
+                        help="executable drivers' stdout on a Unix socket, so they pass BLOBs as "
+                             "shared memory: auto (default) for indilib's C drivers, on for all, "
+                             "off for none (see above)")
     return parser
+
+
+#: --shared-blobs -> ``ExDriverConnection(shared_blobs=...)``.
+SHARED_BLOBS: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 
 
 def _is_in_process_script(arg: str) -> bool:
@@ -180,6 +197,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         fifo=ns.fifo,
         demo=ns.demo,
         remote_blobs=ns.remote_blobs,
+        shared_blobs=SHARED_BLOBS[ns.shared_blobs],
         exdrivers=exdrivers,
         remotes=remotes,
         scripts=scripts,
@@ -259,6 +277,7 @@ class _FifoControl:
                 skel=command.skel,
                 prefix=command.prefix,
                 max_restarts=self.options.max_restarts,
+                shared_blobs=self.options.shared_blobs,
             )
         else:
             stopped = 0
@@ -310,7 +329,10 @@ def build_server(options: Options) -> IPyServer:
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
     )
     for ex in options.exdrivers:
-        server.add_exdriver(ex.program, *ex.args, max_restarts=options.max_restarts)
+        server.add_exdriver(
+            ex.program, *ex.args, max_restarts=options.max_restarts,
+            shared_blobs=options.shared_blobs,
+        )
     for remote in options.remotes:
         server.add_remote(
             remote.host, remote.port, blob_enable=options.remote_blobs, device=remote.device

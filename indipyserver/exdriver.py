@@ -8,7 +8,8 @@ passes each BLOB's data as a memfd (SCM_RIGHTS) instead of writing it as 72-colu
 descriptors (`SocketReader`) and send clients one line of base64 (``attachedblobs``), as
 indiserver 1.9.9 does. ``shared_blobs`` overrides the choice. Such a driver is read without
 cut-through streaming: its elements are small (the data travels aside), and an attached one
-must arrive whole to be converted.
+must arrive whole to be converted; a large one is then passed on in pieces as it is encoded,
+over several loop iterations, while its reader is held.
 
 The pipes are grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image written
 inline crosses in few wake-ups.
@@ -216,11 +217,19 @@ class ExDriverConnection(DriverConnection):
         )
         buffers = SharedBuffers()
         on_frames = partial(router.driver_frames, self)
+        attached: AttachedBlobs | None = None
         if shared:
-            # Not streamed (module docstring): every element reaches AttachedBlobs whole.
-            inbound = InboundProtocol(
-                AttachedBlobs(on_frames, buffers, self.label), self.label, None, self.congestion
+            # Not streamed (module docstring): every element reaches AttachedBlobs whole, which
+            # passes a large BLOB on in pieces as it encodes it, holding the reader meanwhile.
+            attached = AttachedBlobs(
+                on_frames,
+                buffers,
+                self.label,
+                BlobForwarder(router, self, on_whole=on_frames),
+                self.congestion,
             )
+            inbound = InboundProtocol(attached, self.label, None, self.congestion)
+            attached.reader = inbound
         else:
             inbound = InboundProtocol(
                 on_frames, self.label, BlobForwarder(router, self), self.congestion
@@ -270,9 +279,13 @@ class ExDriverConnection(DriverConnection):
                     else:
                         assert read_pipe is not None
                         read_pipe.close()
+                    if attached is not None:
+                        attached.close()  # a BLOB being converted: given up, its fds closed
                     await self._reap(process)
         finally:
             self._process = None
+            if attached is not None:
+                attached.close()
             buffers.close_all()  # descriptors the dead driver sent for nothing
             if ready:
                 router.driver_lost(self)

@@ -138,6 +138,7 @@ class InboundProtocol(asyncio.Protocol):
         self._read_size = 0  # 0: the transport's read size is not ours to adapt
         self._started = False
         self._throttled = False
+        self._held = False
         self._flow = flow_for()
         self._congestion = congestion if congestion is not None else Congestion()
         self._pool = ReadBufferPool(READ_SIZE, POOLED_READS)
@@ -159,7 +160,7 @@ class InboundProtocol(asyncio.Protocol):
         """Begin reading (call after ``router.driver_ready``)."""
         self._started = True
         self._congestion.add_reader(self)
-        if self._transport is not None and not self._throttled:
+        if self._transport is not None and not (self._throttled or self._held):
             self._transport.resume_reading()
 
     def throttle(self, paused: bool) -> None:
@@ -167,10 +168,22 @@ class InboundProtocol(asyncio.Protocol):
         if paused == self._throttled:
             return
         self._throttled = paused
+        self._apply()
+
+    def hold(self, held: bool) -> None:
+        """Pause/resume reading for the frame handler's own reasons, independently of
+        `throttle`: ``attachedblobs`` holds the reader while it converts a BLOB over several
+        loop iterations, so that what the driver sends next waits in its socket, in order."""
+        if held == self._held:
+            return
+        self._held = held
+        self._apply()
+
+    def _apply(self) -> None:
         transport = self._transport
         if transport is None or not self._started or transport.is_closing():
             return
-        if paused:
+        if self._throttled or self._held:
             transport.pause_reading()
         else:
             transport.resume_reading()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import textwrap
 from collections.abc import AsyncIterator, Callable
 
@@ -84,6 +85,20 @@ def stdio_driver(on_get_properties: str, on_new: str = "", setup: str = "") -> s
         + block(on_get_properties, 8)
         + ('    if b"<new" in buf:\n' + '        buf = b""\n' + block(on_new, 8) if on_new else "")
     )
+
+
+def open_memfds() -> list[str]:
+    """The memfds this process holds (a server under test runs in it): shared BLOBs' memfds
+    must all be closed once inlined or given up."""
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if "shm_anon" in target:
+            out.append(target)
+    return out
 
 
 _OPEN: list[RawClient] = []

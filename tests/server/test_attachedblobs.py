@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
+from typing import Any
 
 import pytest
 
+from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.attachedblobs import AttachedBlobs, SharedBuffers, inline_attached
+from indipyserver.flowcontrol import Congestion
 
 
 def memfd(data: bytes, size: int = 1 << 20) -> int:
@@ -18,6 +22,12 @@ def memfd(data: bytes, size: int = 1 << 20) -> int:
     os.write(fd, data)
     os.ftruncate(fd, max(size, len(data)))
     return fd
+
+
+def pushed(*fds: int) -> SharedBuffers:
+    buffers = SharedBuffers()
+    buffers.push(fds)
+    return buffers
 
 
 def closed(fd: int) -> bool:
@@ -173,3 +183,243 @@ def test_wrapper_keeps_order_and_identity() -> None:
     assert got[1] is plain
     wrap([vector(member("CCD1", 3))])  # no fd: dropped, nothing routed
     assert len(got) == 2
+
+
+# -- large vectors: converted a step per loop iteration (AttachedBlobs) ------------------------
+
+STEP = 3 * 1024  # small steps here, so that a few KB already take many loop iterations
+
+
+class Reader:
+    """The driver's reader as AttachedBlobs sees it: records hold()."""
+
+    def __init__(self) -> None:
+        self.held = False
+        self.holds: list[bool] = []
+
+    def hold(self, held: bool) -> None:
+        self.held = held
+        self.holds.append(held)
+
+
+class Sink:
+    """A BlobForwarder stand-in: records the pieces."""
+
+    def __init__(self) -> None:
+        self.items: list[FrameHead | FrameChunk | FrameEnd] = []
+        self.aborted: list[bytes | None] = []
+
+    def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
+        self.items.append(item)
+
+    def abort(self, tail: bytes | None) -> None:
+        self.aborted.append(tail)
+
+    def element(self) -> bytes:
+        return b"".join(bytes(item.data) for item in self.items)
+
+
+def wrapper(got: list[Frame], buffers: SharedBuffers, **kw: Any) -> tuple[AttachedBlobs, Reader]:
+    wrap = AttachedBlobs(got.extend, buffers, "drv", step=STEP, **kw)
+    reader = Reader()
+    wrap.reader = reader
+    return wrap, reader
+
+
+async def until_idle(wrap: AttachedBlobs, limit: int = 10_000) -> int:
+    """Run the loop until `wrap` has finished converting; the iterations it took."""
+    n = 0
+    while wrap.converting:
+        n += 1
+        assert n < limit
+        await asyncio.sleep(0)
+    return n
+
+
+async def test_large_vector_same_bytes_as_at_once_and_the_loop_keeps_running() -> None:
+    a, b = os.urandom(10 * STEP + 1), os.urandom(4 * STEP + 2)
+    expected = inline_attached(vector(member("A", len(a)), member("B", len(b))),
+                               pushed(memfd(a), memfd(b)))
+    assert expected is not None
+    fds = [memfd(a), memfd(b)]
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(*fds))
+    events: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop.call_soon(events.append, "callback")  # scheduled before the conversion starts
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    ticks = 0
+    wrap([vector(member("A", len(a)), member("B", len(b)))])
+    assert wrap.converting and reader.held and got == []  # nothing encoded in the read itself
+    iterations = await until_idle(wrap)
+    events.append("converted")
+    tick.cancel()
+    # One iteration per step (11 + 5 pieces), and the other task ran in between.
+    assert iterations >= 15
+    assert ticks >= iterations - 1
+    assert events == ["callback", "converted"]
+    ((frame,),) = [got]
+    assert frame == expected and bytes(frame.data) == expected.data
+    assert reader.holds == [True, False]
+    assert all(closed(fd) for fd in fds)
+
+
+async def test_frames_after_the_blob_wait_for_it_same_read_and_later_reads() -> None:
+    payload = os.urandom(5 * STEP)
+    fd = memfd(payload)
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd))
+    before = frame("<message device='CCD Simulator' message='before'/>")
+    ping = frame("<pingRequest uid='SetBLOB/1'/>")
+    after = frame("<message device='CCD Simulator' message='after'/>")
+    wrap([before, vector(member("CCD1", len(payload))), ping])
+    assert got == [before]  # what came before the BLOB goes at once
+    await asyncio.sleep(0)
+    wrap([after])  # a later read (the real reader is held: queued here all the same)
+    small = memfd(b"tiny")
+    wrap.buffers.push([small])
+    wrap([vector(member("CCD1", 4))])  # small, but behind the large one all the same
+    await until_idle(wrap)
+    assert [f.tag for f in got] == ["message", "setBLOBVector", "pingRequest", "message",
+                                    "setBLOBVector"]
+    assert got[2] is ping and got[3] is after
+    assert [v for _, v in blobs(got[1])] == [payload] and blobs(got[4])[0][1] == b"tiny"
+    assert reader.holds == [True, False] and closed(fd) and closed(small)
+
+
+async def test_two_large_vectors_in_one_read_convert_one_after_the_other() -> None:
+    p1, p2 = os.urandom(3 * STEP + 5), os.urandom(2 * STEP + 7)
+    fds = [memfd(p1), memfd(p2)]
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(*fds))
+    wrap([vector(member("A", len(p1))), vector(member("B", len(p2)))])
+    await until_idle(wrap)
+    assert [blobs(f)[0][1] for f in got] == [p1, p2]
+    assert False not in reader.holds[:-1] and reader.holds[-1] is False  # released once, at the end
+    assert all(closed(fd) for fd in fds)
+
+
+async def test_pieces_go_to_the_sink_as_encoded() -> None:
+    payload = os.urandom(4 * STEP)
+    fd = memfd(payload)
+    sink = Sink()
+    got: list[Frame] = []
+    wrap, _ = wrapper(got, pushed(fd), sink=sink)
+    wrap([vector(member("CCD1", len(payload)))])
+    assert [type(i) for i in sink.items] == [FrameHead]
+    head = sink.items[0]
+    assert isinstance(head, FrameHead) and head.tag == "setBLOBVector"
+    assert head.attrs["device"] == "CCD Simulator" and b"format='.fits'" in bytes(head.data)
+    await asyncio.sleep(0)
+    assert [type(i) for i in sink.items] == [FrameHead, FrameChunk]
+    assert len(sink.items[1].data) == STEP // 3 * 4  # one step of base64
+    await until_idle(wrap)
+    assert isinstance(sink.items[-1], FrameEnd) and sink.items[-1].complete
+    assert got == []  # the sink routes it, not on_frames
+    element = frame(sink.element().decode())
+    assert [v for _, v in blobs(element)] == [payload]
+    assert closed(fd)
+
+
+async def test_a_memfd_that_shrinks_meanwhile_cuts_the_element_short(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = os.urandom(6 * STEP)
+    fd = memfd(payload, size=len(payload))
+    sink = Sink()
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd), sink=sink)
+    after = frame("<message message='after'/>")
+    wrap([vector(member("CCD1", len(payload))), after])
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    os.ftruncate(fd, STEP)  # the driver shrinks it after sending it
+    with caplog.at_level(logging.ERROR):
+        await until_idle(wrap)
+    assert "cut short" in caplog.text
+    assert sink.aborted == [b"</oneBLOB>\n</setBLOBVector>\n"]
+    assert got == [after]  # what followed still goes, in order
+    assert reader.holds == [True, False] and closed(fd)
+
+
+async def test_a_bad_large_vector_is_dropped_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    fd = memfd(b"x" * 10 * STEP)
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd))
+    ping = frame("<pingRequest uid='1'/>")
+    with caplog.at_level(logging.ERROR):
+        wrap([vector(member("A", 10 * STEP), member("B", 10 * STEP)), ping])  # one fd for two
+    assert "missing shared buffer" in caplog.text
+    assert got == [ping] and not wrap.converting and reader.holds == [] and closed(fd)
+
+
+async def test_close_mid_conversion_closes_every_fd_and_ends_the_stream() -> None:
+    fds = [memfd(os.urandom(8 * STEP)), memfd(os.urandom(8 * STEP)), memfd(b"next")]
+    sink = Sink()
+    got: list[Frame] = []
+    buffers = pushed(*fds)
+    wrap, _ = wrapper(got, buffers, sink=sink)
+    wrap([vector(member("A", 8 * STEP), member("B", 8 * STEP)),
+          vector(member("C", 4)), frame("<message message='later'/>")])
+    await asyncio.sleep(0)
+    assert wrap.converting
+    wrap.close()
+    assert not wrap.converting
+    assert sink.aborted == [b"</oneBLOB>\n</setBLOBVector>\n"]
+    assert closed(fds[0]) and closed(fds[1])
+    buffers.close_all()  # the owner's part: the unclaimed one (exdriver does this)
+    assert closed(fds[2])
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert got == [] and len(sink.items) == 2  # nothing more after close
+
+
+async def test_congestion_pauses_the_steps() -> None:
+    payload = os.urandom(6 * STEP)
+    fd = memfd(payload)
+    congestion = Congestion()
+    got: list[Frame] = []
+    wrap, _ = wrapper(got, pushed(fd), congestion=congestion)
+    client = object()
+    wrap([vector(member("CCD1", len(payload)))])
+    await asyncio.sleep(0)
+    congestion.congest(client)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert wrap.converting and got == []
+    congestion.decongest(client)
+    await until_idle(wrap)
+    assert blobs(got[0])[0][1] == payload
+    wrap.close()
+    assert closed(fd)
+
+
+def test_step_must_be_a_multiple_of_3() -> None:
+    with pytest.raises(ValueError):
+        AttachedBlobs(lambda frames: None, SharedBuffers(), "drv", step=1000)
+
+
+async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
+    """Closing a memfd frees its pages (about 40 us per MiB): a large one is closed off the
+    loop, but closed all the same."""
+    from indipyserver.attachedblobs import CLOSE_IN_THREAD
+
+    payload = os.urandom(3 * STEP)
+    fd = memfd(payload, size=CLOSE_IN_THREAD)
+    got: list[Frame] = []
+    wrap, _ = wrapper(got, pushed(fd))
+    wrap([vector(member("CCD1", len(payload)))])
+    await until_idle(wrap)
+    assert blobs(got[0])[0][1] == payload
+    async with asyncio.timeout(5):
+        while not closed(fd):
+            await asyncio.sleep(0.01)

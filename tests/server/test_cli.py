@@ -127,3 +127,71 @@ def test_help_explains_drivers_remotes_fifo_python_and_demo() -> None:
     for needle in ("@host[:port]", "--driver-script", "--module", "make_driver()", "--demo",
                    'start <driver> [-n "name"]', "stop <driver>", "-m MB", "-r N", "SIGTERM"):
         assert needle in out, needle
+
+
+# -- --shared-blobs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "shared"), [(None, None), ("auto", None), ("on", True),
+                                                ("off", False)])
+def test_shared_blobs_option_reaches_every_executable_driver(
+    value: str | None, shared: bool | None
+) -> None:
+    """--shared-blobs applies to the executable drivers of the command line and of the FIFO;
+    auto (the default) leaves the choice to the program (indilib ELF drivers get a socket)."""
+    from indipyserver.cli import _FifoControl, build_server
+    from indipyserver.exdriver import ExDriverConnection
+    from indipyserver.fifo import FifoCommand
+
+    argv = ["indi_simulator_ccd", "-f", "/tmp/unused-fifo"]
+    options = parse_args(argv if value is None else ["--shared-blobs", value, *argv])
+    assert options.shared_blobs is shared
+    server = build_server(options)
+    _FifoControl(server, options)(FifoCommand("start", "indi_simulator_telescope"))
+    exdrivers = [c for c in server.connections if isinstance(c, ExDriverConnection)]
+    assert [c.program for c in exdrivers] == ["indi_simulator_ccd", "indi_simulator_telescope"]
+    assert [c.shared_blobs for c in exdrivers] == [shared, shared]
+
+
+def test_shared_blobs_bad_value_exits_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--shared-blobs", "yes", "x"])
+    assert info.value.code == 2
+
+
+def test_help_documents_shared_blobs() -> None:
+    from indipyserver.cli import _build_parser
+
+    text = _build_parser().format_help()
+    assert "--shared-blobs {auto,on,off}" in text
+    assert "libindidriver" in text and "FIFO" in text
+
+
+@pytest.mark.parametrize(("value", "stdout_is_socket"), [("auto", False), ("on", True),
+                                                         ("off", False)])
+async def test_shared_blobs_option_chooses_the_drivers_stdout(
+    tmp_path: Path, value: str, stdout_is_socket: bool
+) -> None:
+    """End to end: a script driver (auto: a pipe) gets a socket with on; off keeps the pipe."""
+    from serverkit import RawClient, running
+
+    from indipyserver.cli import build_server
+
+    script = tmp_path / "drv.py"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import os, stat\n"
+        "os.read(0, 65536)\n"
+        "kind = stat.S_ISSOCK(os.fstat(1).st_mode)\n"
+        "os.write(1, b\"<defTextVector device='K' name='OUT' state='Idle' perm='ro'>\"\n"
+        "            b\"<defText name='SOCK'>%s</defText></defTextVector>\" % str(kind).encode())\n"
+        "os.read(0, 65536)\n"
+    )
+    script.chmod(0o755)
+    server = build_server(parse_args(["--host", "127.0.0.1", "--shared-blobs", value, str(script)]))
+    server.port = 0  # -p takes no 0: any free port for the test
+    async with running(server) as srv:
+        client = await RawClient.connect(srv.port)
+        await client.send("<getProperties version='1.7'/>")
+        frame = await client.wait_for("defTextVector", name="OUT")
+        assert f">{stdout_is_socket}<".encode() in frame.data

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from serverkit import RawClient, running
+from serverkit import open_memfds as memfds
 
 from indipyserver import IPyServer
 from indipyserver.exdriver import ExDriverConnection, is_indilib_elf
@@ -61,19 +61,6 @@ FAKE_C_DRIVER = textwrap.dedent(
     wait_for(b"never")
     """
 )
-
-
-def memfds() -> list[str]:
-    """The memfds this process holds (the server runs in it)."""
-    out = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if "shm_anon" in target:
-            out.append(target)
-    return out
 
 
 async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
