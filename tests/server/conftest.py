@@ -24,6 +24,7 @@ BOTH_LOOPS = {
     "test_client_direct_write",
     "test_cutthrough",
     "test_exdriver",
+    "test_exdriver_attached_vectors",
     "test_exdriver_blob_buffers",
     "test_exdriver_shared_blobs",
     "test_exdriver_shutdown",
