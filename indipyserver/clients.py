@@ -66,6 +66,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         alone, a client gets its own, which holds up no reader."""
         super().__init__()
         self.router = router
+        # A new vector alone in a read goes to its driver before it is framed (``lanes``).
+        self._lane = getattr(router, "lane_new", None)
         self.connections = connections
         self.maxconnections = maxconnections
         self.max_queue_bytes = max_queue_bytes
@@ -198,6 +200,12 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         size = self._read_size
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
+        framer = self._framer
+        lane = self._lane
+        if lane is not None and framer.idle_for(data) and lane(self, data, self._flow):
+            framer.skipped(len(data))  # one whole element, routed by the shortcut (lanes)
+            self._bad = 0
+            return
         items = self._framer.feed(data)
         good: list[Frame]
         if len(items) == 1 and type(items[0]) is Frame:  # the usual read: one whole element
@@ -246,6 +254,32 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._flush()
 
     # -- the router's side -----------------------------------------------------------------
+
+    def write_through(self, data: bytes) -> bool:
+        """`send_frame`'s write-through for `data` alone, outside any batch (``lanes``): True
+        when written (or dropped, the client closing), False when it must be queued."""
+        if self._closing:
+            return True
+        queue = self._queue
+        if (
+            queue.nbytes
+            or self._tail is not None
+            or len(data) > self._write_through_max
+            or queue.streaming
+            or self._paused
+            or self._slow
+            or self._congested
+            or self._eof
+        ):
+            return False
+        transport = self._transport
+        assert transport is not None  # set before the router knows us
+        if self._fd >= 0:
+            self._tail = data
+            self._write_direct(transport)
+        else:
+            self._write_queue(transport, data)
+        return True
 
     def send_frame(self, frame: Frame) -> None:
         """Queue one element; never blocks. Coalesces only once the client is slow."""

@@ -73,6 +73,22 @@ class DriverConnection(ABC):
         """Bytes waiting to be written to the driver."""
         return self._pending_bytes
 
+    def write_through(self, data: bytes) -> bool:
+        """Write `data` at once if nothing waits before it and the writer takes it now;
+        False (nothing done) when it must go through `send` (``lanes``)."""
+        writer = self._writer
+        if (
+            self._pending
+            or self._dropped
+            or self._writer_paused
+            or writer is None
+            or len(data) > self.max_queue_bytes
+            or writer.is_closing()
+        ):
+            return False
+        writer.write(data)
+        return True
+
     def send(self, data: bytes) -> None:
         """Queue bytes to the driver; never blocks; drops (and logs) past `max_queue_bytes`."""
         if self._pending_bytes + len(data) > self.max_queue_bytes:

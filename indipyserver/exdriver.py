@@ -234,6 +234,11 @@ class ExDriverConnection(DriverConnection):
             inbound = InboundProtocol(
                 on_frames, self.label, BlobForwarder(router, self), self.congestion
             )
+        # A set vector alone in a read goes to its clients before it is framed (``lanes``).
+        # (AttachedBlobs holds the reader while it converts: nothing read can overtake it.)
+        lane_set = getattr(router, "lane_set", None)
+        if lane_set is not None:
+            inbound.lane = partial(lane_set, self)
         gate = WriteGate()
         write_pipe = os.fdopen(in_w, "wb", buffering=0)
         read_pipe = os.fdopen(out_r, "rb", buffering=0) if out_sock is None else None

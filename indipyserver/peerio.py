@@ -20,7 +20,7 @@ from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
 from .cutthrough import STREAM_TAGS, BlobForwarder
-from .flowcontrol import Congestion, flow_for
+from .flowcontrol import Congestion, LoopFlow, flow_for
 from .readbuffers import ReadBufferPool
 
 if TYPE_CHECKING:
@@ -188,11 +188,20 @@ class InboundProtocol(asyncio.Protocol):
         else:
             transport.resume_reading()
 
+    #: Set by the owner to route a read that is one whole element without framing it first
+    #: (``lanes.RouterLanes.lane_set``); returns False when it leaves the read to `_handle`.
+    lane: Callable[[bytes, LoopFlow], bool] | None = None
+
     def data_received(self, data: bytes) -> None:
         size = self._read_size
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._adapt(len(data), size)
-        self._handle(self._framer.feed(data))
+        lane = self.lane
+        framer = self._framer
+        if lane is not None and framer.idle_for(data) and lane(data, self._flow):
+            framer.skipped(len(data))
+            return
+        self._handle(framer.feed(data))
 
     # Reads into our buffers (the BufferedProtocol calls): a `PipeReader`'s large reads, and
     # every read of a remote server's socket (`StreamProtocol`).

@@ -36,7 +36,7 @@ from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame, FrameHead
 
 from .interests import BlobModes, ClientSink, ClientState
-from .routingtables import RoutingTables
+from .lanes import RouterLanes
 from .serverframes import (
     BLOB_TAGS,
     DEF_TAGS,
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class Router(RoutingTables):
+class Router(RouterLanes):
     """Who receives which element: the rules for each element a client or a driver sends
     (the tables they read and the delivery are `RoutingTables`)."""
 

@@ -90,6 +90,20 @@ class Framer(ResumableScanner):
         self._discarding = False  # in _BODY: element too large, dropping its bytes
         self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
 
+    def idle_for(self, data: bytes) -> bool:
+        """Whether `data` may be taken whole by a shortcut outside `feed` (the server's
+        ``lanes``): between elements, nothing buffered, and not over the element limit."""
+        return (
+            self._state == _IDLE
+            and not self._buf
+            and type(data) is bytes
+            and len(data) <= self.max_element_size
+        )
+
+    def skipped(self, n: int) -> None:
+        """`n` bytes taken whole by a shortcut after `idle_for`: counted, as `feed` would."""
+        self._offset += n
+
     def feed(self, data: bytes) -> list[Frame | ProtocolError]:
         """Add bytes from the peer; return every element they complete, and any errors."""
         out: list[Frame | ProtocolError] = []

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import textwrap
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from indipydriver import (
     BLOBMember,
@@ -21,6 +23,9 @@ from indipydriver import (
 )
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
+from indipyserver.flowcontrol import flow_for
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "hotpath.py"
 
 
 class Reader:
@@ -173,3 +178,25 @@ async def running(server: IPyServer) -> AsyncIterator[IPyServer]:
         await asyncio.wait_for(task, 5)
         while _OPEN:
             await _OPEN.pop().close()
+
+
+def _counting_transport() -> type[asyncio.Transport]:
+    """bench/hotpath.py's stand-in transport (takes every write at once)."""
+    spec = importlib.util.spec_from_file_location("hotpath_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CountingTransport  # type: ignore[no-any-return]
+
+
+class Recorder(_counting_transport()):  # type: ignore[misc]
+    """Records every write, with whether a read batch was still open when it was made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.in_batch: list[bool] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+        self.in_batch.append(flow_for()._hold > 0)

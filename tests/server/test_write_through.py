@@ -9,9 +9,9 @@ per receiver per read, and give way to the batched path whenever anything is que
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from functools import partial
-from pathlib import Path
+
+from serverkit import Recorder
 
 from indipyserver.clients import ClientConnection
 from indipyserver.cutthrough import BlobForwarder
@@ -19,8 +19,6 @@ from indipyserver.driverconn import DriverConnection
 from indipyserver.flowcontrol import flow_for
 from indipyserver.peerio import InboundProtocol
 from indipyserver.router import Router
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "hotpath.py"
 
 DEFS = (
     b'<defNumberVector device="D" name="N" state="Idle" perm="rw"><defNumber name="v" '
@@ -38,28 +36,6 @@ def new(i: int) -> bytes:
 def set_(i: int, extra: str = "") -> bytes:
     return (f'<setNumberVector device="D" name="N" state="Ok"{extra}><oneNumber name="v">{i}'
             f"</oneNumber></setNumberVector>\n").encode()
-
-
-def _counting_transport() -> type[asyncio.Transport]:
-    """bench/hotpath.py's stand-in transport (takes every write at once)."""
-    spec = importlib.util.spec_from_file_location("hotpath_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.CountingTransport  # type: ignore[no-any-return]
-
-
-class Recorder(_counting_transport()):  # type: ignore[misc]
-    """Records every write, with whether a read batch was still open when it was made."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes: list[bytes] = []
-        self.in_batch: list[bool] = []
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.writes.append(bytes(data))
-        self.in_batch.append(flow_for()._hold > 0)
 
 
 class Driver(DriverConnection):
@@ -132,11 +108,12 @@ async def test_one_element_reads_route_exactly_as_batched_reads() -> None:
     assert new(1).rstrip() in through.received()[0]
 
 
-async def test_a_one_element_read_is_written_while_its_batch_is_open_once_per_receiver() -> None:
+async def test_a_one_element_read_is_written_before_the_read_returns_once_per_receiver() -> None:
     rig = Rig()
     rig.clients[0].data_received(new(7))
+    # Routed by the shortcut (lanes): written at once, no batch open at all.
     assert rig.to_driver.writes == [new(7).rstrip()]
-    assert rig.to_driver.in_batch == [True]  # written as soon as routed, not at the batch end
+    assert rig.to_driver.in_batch == [False]
     assert rig.to_client[1].writes == [new(7).rstrip()]  # the echo, also at once
     assert rig.to_client[0].writes == []
     rig.inbound.data_received(set_(7))
@@ -181,8 +158,9 @@ async def test_a_paused_driver_pipe_queues_and_keeps_order() -> None:
     rig.driver.writer_paused(False)
     await asyncio.sleep(0)  # a mark outside any batch is flushed soon
     assert rig.to_driver.writes == [new(1).rstrip() + new(2).rstrip()]
-    rig.clients[0].data_received(new(3))
-    assert rig.to_driver.writes[-1] == new(3).rstrip() and rig.to_driver.in_batch[-1]
+    rig.clients[0].data_received(new(3))  # caught up: written at once again (lanes)
+    assert rig.to_driver.writes[-1] == new(3).rstrip()
+    assert len(rig.to_driver.writes) == 2
 
 
 async def test_a_two_element_read_is_one_write_per_receiver() -> None:

@@ -1,0 +1,147 @@
+"""The round trip's shortcut: a new or set vector alone in a read, routed from its start tag.
+
+A client's ``newNumberVector`` to its driver and the driver's ``setNumberVector`` back are most
+of what an interactive client waits for, and each usually arrives alone in its read. The
+general path frames the read (a `Frame`, its attributes decoded, a list), dispatches it in the
+router and only then writes. Here the same routing is done from the tag, device and name of
+one regex match, and the write comes first: the `Frame`, the attributes, the client's interest
+and the property cache are done after it, while the peer is already at work (work a server
+does before a write delays the peer it wakes by all of its time; after it, only when the two
+share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
+
+Only what this routes exactly as `router` would is taken: a number, switch, text or light
+vector with ASCII device and name, whole, alone in the read (a newline may follow), about a
+device an executable driver owns, that no snooping driver watches and whose message (if any)
+is not being logged. Everything else -- and any read when the receiver cannot take the write
+at once -- is left to the general path before anything is done.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from indipydriver.protocol import tagpatterns
+from indipydriver.protocol.frames import Frame, decode_attrs
+
+from .routingtables import RoutingTables
+
+if TYPE_CHECKING:
+    from .driverconn import DriverConnection
+    from .flowcontrol import LoopFlow
+    from .interests import ClientSink
+
+__all__ = ["RouterLanes", "alone"]
+
+# Bound by assignment, not imported by name: see `tagpatterns` (a method call per match).
+_ALONE = tagpatterns._ALONE
+_XML_SPACE = " \t\r\n"
+_NEW = ord("n")
+_SET = ord("s")
+
+
+def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None:
+    """(tag, device, name, other attributes, element) when `data` is one whole vector of the
+    `kind` (``ord("n")`` new, ``ord("s")`` set) the shortcut takes, else None. The element is
+    `data` without the newline that may follow it, as the framer would hand it out."""
+    m = _ALONE.match(data)
+    if m is None:
+        return None
+    tag, device, name, rest = m.groups()
+    if tag[0] != kind or not (device.isascii() and name.isascii()):
+        return None
+    close = b"</" + tag
+    i = data.find(close, m.end())
+    if i < 0:
+        return None
+    end = i + len(close) + 1
+    n = len(data)
+    if data[end - 1 : end] != b">":
+        return None
+    if end == n:
+        element = data
+    elif end + 1 == n and data[end] == 0x0A:
+        element = data[:end]
+    else:
+        return None
+    dev = device.decode("ascii").strip(_XML_SPACE)
+    if not dev:
+        return None
+    return tag, dev, name.decode("ascii").strip(_XML_SPACE), rest, element
+
+
+def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> Frame:
+    attrs = {"device": device, "name": name}
+    if rest:
+        attrs.update(decode_attrs(rest))
+    return Frame(tag.decode("ascii"), attrs, element)
+
+
+class RouterLanes(RoutingTables):
+    """`lane_new` and `lane_set`: True when the read was routed, False (nothing done) when it
+    is the general path's."""
+
+    def lane_new(self, client: ClientSink, data: bytes, flow: LoopFlow) -> bool:
+        """A client's read: a new vector to the driver that owns the device."""
+        found = alone(data, _NEW)
+        if found is None:
+            return False
+        tag, device, name, rest, element = found
+        state = self._clients.get(client)
+        owner = self._owner.get(device)
+        if state is None or owner is None or not owner.write_through(element):
+            return False
+        # What `Router.client_frames` does besides, after the write.
+        if not state.all_devices:
+            state.add_interest(device, name, False)
+        # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
+        late = None
+        for other in self._clients.values():
+            if other is not state and other.wants(False, device, name):
+                late = _write_through(other.sink, element, late)
+        if late is not None:
+            _send_late(late, _frame(tag, device, name, rest, element), flow)
+        return True
+
+    def lane_set(self, driver: DriverConnection, data: bytes, flow: LoopFlow) -> bool:
+        """A driver's read: a set vector to the clients that want it, then into the cache."""
+        found = alone(data, _SET)
+        if found is None:
+            return False
+        tag, device, name, rest, element = found
+        if self._owner.get(device) is not driver or self._snoop_all or self._snoops.get(device):
+            return False
+        if self.message_log is not None and b"message" in rest:
+            return False
+        late = None
+        for state in self._clients.values():
+            if state.simple or state.wants(False, device, name):
+                late = _write_through(state.sink, element, late)
+        frame = _frame(tag, device, name, rest, element)
+        self._cache.update(device, name, frame)
+        if late is not None:
+            _send_late(late, frame, flow)
+        return True
+
+
+def _write_through(
+    sink: ClientSink, element: bytes, late: list[ClientSink] | None
+) -> list[ClientSink] | None:
+    """Write `element` to `sink` at once if it can take it; else add `sink` to `late`."""
+    write_through = getattr(sink, "write_through", None)  # test doubles may lack it
+    if write_through is not None and write_through(element):
+        return late
+    if late is None:
+        return [sink]
+    late.append(sink)
+    return late
+
+
+def _send_late(late: list[ClientSink], frame: Frame, flow: LoopFlow) -> None:
+    """The clients that could not take the element at once get it queued, as the router
+    would have queued it for them, flushed together."""
+    flow.begin()
+    try:
+        for sink in late:
+            sink.send_frame(frame)
+    finally:
+        flow.end()
