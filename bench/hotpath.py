@@ -90,6 +90,7 @@ async def measure(trips: int, evict: int = 0) -> tuple[float, int, int]:
     driver.attach_writer(to_driver)
     inbound = InboundProtocol(partial(router.driver_frames, driver), "bench",
                               BlobForwarder(router, driver))
+    inbound.lane = partial(router.lane_set, driver)  # as exdriver sets it (lanes)
     inbound.connection_made(CountingTransport())
     router.driver_ready(driver)
     inbound.start()
