@@ -12,7 +12,7 @@ can do per trip, so it bounds what any Python server could reach, asyncio or not
 
 Between the two, to tell what in asyncio costs (`--servers ...,readerfloor,inlinefloor`):
 `--reader` forwards from `loop.add_reader` callbacks with `os.read`/`os.write`, no transports;
-`--inline` does too, but its callbacks are called by its own selector from inside `select`,
+`--inline` does too, but its callbacks are called by the server's selector (`indipyserver.eventloop`) from inside `select`,
 so asyncio's handles and ready queue are skipped as well. `--raw --busy-before US` (or
 `--busy-after US`; `busybefore`, `busyafter`: 15 us) spins around each forwarding write, to
 tell how much work before and after a server's write costs a trip.
@@ -23,17 +23,20 @@ Not servers: never use them for anything else. Standard library only.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import select
-import selectors
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indipyserver.eventloop import inline_selector, run  # noqa: E402
 
 
 class FromDriver(asyncio.Protocol):
@@ -180,13 +183,15 @@ def serve_raw(fwd: Forwarder, port: int) -> None:
         fwd.stop()
 
 
-async def serve_reader(fwd: Forwarder, port: int, inline: InlineSelector | None = None) -> None:
+async def serve_reader(fwd: Forwarder, port: int, inline: bool = False) -> None:
     """The forwarding as asyncio callbacks without transports: `loop.add_reader`, or with
-    `inline` called by the selector itself (no handle, no ready queue, no `_run_once` turn)."""
+    `inline`, called by the server's selector itself (`indipyserver.eventloop`: no handle, no
+    ready queue, no `_run_once` turn)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    add = inline.add_inline if inline is not None else loop.add_reader
-    remove = inline.remove_inline if inline is not None else loop.remove_reader
+    selector = inline_selector(loop) if inline else None
+    add: Callable[..., None] = selector.add_inline if selector is not None else loop.add_reader
+    remove = selector.remove_inline if selector is not None else loop.remove_reader
 
     def from_driver() -> None:
         if not fwd.from_driver_ready():
@@ -200,7 +205,7 @@ async def serve_reader(fwd: Forwarder, port: int, inline: InlineSelector | None 
 
     def accept() -> None:
         fd = fwd.accept()
-        add(fd, from_client, fd)
+        add(fd, partial(from_client, fd))
 
     fwd.listen(port)
     fwd.listener.setblocking(False)
@@ -212,74 +217,6 @@ async def serve_reader(fwd: Forwarder, port: int, inline: InlineSelector | None 
         await stop.wait()
     finally:
         fwd.stop()
-
-
-class InlineSelector(selectors.BaseSelector):
-    """An epoll selector for asyncio that calls the callbacks of `add_inline` fds itself,
-    inside `select`; everything else (asyncio's own fds) it returns as usual."""
-
-    def __init__(self) -> None:
-        self._epoll = select.epoll()
-        self._keys: dict[int, selectors.SelectorKey] = {}
-        self._inline: dict[int, tuple[Callable[..., None], tuple[Any, ...]]] = {}
-
-    def add_inline(self, fd: int, callback: Callable[..., None], *args: Any) -> None:
-        self._inline[fd] = (callback, args)
-        self._epoll.register(fd, select.EPOLLIN)
-
-    def remove_inline(self, fd: int) -> None:
-        if self._inline.pop(fd, None) is not None:
-            self._epoll.unregister(fd)
-
-    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
-        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
-        if fd in self._keys or fd in self._inline:
-            raise KeyError(f"{fileobj!r} is already registered")
-        key = selectors.SelectorKey(fileobj, fd, events, data)
-        mask = (select.EPOLLIN if events & selectors.EVENT_READ else 0) | (
-            select.EPOLLOUT if events & selectors.EVENT_WRITE else 0)
-        self._epoll.register(fd, mask)
-        self._keys[fd] = key
-        return key
-
-    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
-        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
-        key = self._keys.pop(fd)
-        try:
-            self._epoll.unregister(fd)
-        except OSError:
-            pass
-        return key
-
-    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        if timeout is None:
-            timeout = -1
-        elif timeout <= 0:
-            timeout = 0
-        else:
-            timeout = math.ceil(timeout * 1e3) * 1e-3
-        ready: list[tuple[selectors.SelectorKey, int]] = []
-        try:
-            events = self._epoll.poll(timeout, max(len(self._keys) + len(self._inline), 1))
-        except InterruptedError:
-            return ready
-        for fd, event in events:
-            inline = self._inline.get(fd)
-            if inline is not None:
-                inline[0](*inline[1])
-                continue
-            key = self._keys.get(fd)
-            if key is not None:
-                mask = (selectors.EVENT_READ if event & ~select.EPOLLOUT else 0) | (
-                    selectors.EVENT_WRITE if event & ~select.EPOLLIN else 0)
-                ready.append((key, mask & key.events))
-        return ready
-
-    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
-        return {key.fileobj: key for key in self._keys.values()}
-
-    def close(self) -> None:
-        self._epoll.close()
 
 
 USAGE = "usage: floor.py [--raw|--reader|--inline] [--busy-before US] [--busy-after US] PORT DRIVER"
@@ -306,9 +243,7 @@ def main() -> None:
     elif mode == "--reader":
         asyncio.run(serve_reader(fwd, port))
     else:
-        selector = InlineSelector()
-        with asyncio.Runner(loop_factory=lambda: asyncio.SelectorEventLoop(selector)) as runner:
-            runner.run(serve_reader(fwd, port, selector))
+        run(serve_reader(fwd, port, inline=True))
 
 
 if __name__ == "__main__":
