@@ -10,14 +10,17 @@ does before a write delays the peer it wakes by all of its time; after it, only 
 share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
 
 Only what this routes exactly as `router` would is taken: a number, switch, text or light
-vector with ASCII device and name, whole, alone in the read (a newline may follow), about a
-device an executable driver owns, that no snooping driver watches and whose message (if any)
-is not being logged. Everything else -- and any read when the receiver cannot take the write
-at once -- is left to the general path before anything is done.
+vector (not a client's new light vector: the router drops it) with ASCII device and name,
+neither blank nor repeated later in the tag (the router would read those differently), whole,
+alone in the read (a newline may follow), about a device an executable driver owns, that no
+snooping driver watches and whose message (if any) is not being logged. Everything else --
+and any read when the receiver cannot take the write at once -- is left to the general path
+before anything is done.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol import tagpatterns
@@ -37,6 +40,9 @@ _ALONE = tagpatterns._ALONE
 _XML_SPACE = " \t\r\n"
 _NEW = ord("n")
 _SET = ord("s")
+# A `device` or `name` attribute again among the others: the framer keeps the last one, so the
+# router would route by it (a value holding ` name=` is left to the general path too).
+_AGAIN = re.compile(rb"[ \t\r\n](?:device|name)[ \t\r\n]*+=")
 
 
 def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None:
@@ -48,6 +54,8 @@ def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None
         return None
     tag, device, name, rest = m.groups()
     if tag[0] != kind or not (device.isascii() and name.isascii()):
+        return None
+    if rest and (b"name" in rest or b"device" in rest) and _AGAIN.search(rest):
         return None
     close = b"</" + tag
     i = data.find(close, m.end())
@@ -64,9 +72,10 @@ def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None
     else:
         return None
     dev = device.decode("ascii").strip(_XML_SPACE)
-    if not dev:
+    prop = name.decode("ascii").strip(_XML_SPACE)
+    if not (dev and prop):  # the router reads an empty name as none (no cache, wider echo)
         return None
-    return tag, dev, name.decode("ascii").strip(_XML_SPACE), rest, element
+    return tag, dev, prop, rest, element
 
 
 def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> Frame:
@@ -86,12 +95,14 @@ class RouterLanes(RoutingTables):
         if found is None:
             return False
         tag, device, name, rest, element = found
+        if tag == b"newLightVector":  # lights are read-only: the router drops it
+            return False
         state = self._clients.get(client)
         owner = self._owner.get(device)
         if state is None or owner is None or not owner.write_through(element):
             return False
         # What `Router.client_frames` does besides, after the write.
-        if not state.all_devices:
+        if not state.all_devices or device == "*":  # "*": marks a chained server
             state.add_interest(device, name, False)
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
         late = None
