@@ -105,12 +105,19 @@ class RouterLanes(RoutingTables):
         if not state.all_devices or device == "*":  # "*": marks a chained server
             state.add_interest(device, name, False)
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
-        late = None
-        for other in self._clients.values():
-            if other is not state and other.wants(False, device, name):
-                late = _write_through(other.sink, element, late)
-        if late is not None:
-            _send_late(late, _frame(tag, device, name, rest, element), flow)
+        frame = None
+        try:
+            for other in self._clients.values():
+                if other is not state and other.wants(False, device, name):
+                    sink = other.sink
+                    if not _write_through(sink, element):
+                        if frame is None:
+                            frame = _frame(tag, device, name, rest, element)
+                            flow.begin()
+                        sink.send_frame(frame)
+        finally:
+            if frame is not None:
+                flow.end()
         return True
 
     def lane_set(self, driver: DriverConnection, data: bytes, flow: LoopFlow) -> bool:
@@ -123,36 +130,29 @@ class RouterLanes(RoutingTables):
             return False
         if self.message_log is not None and b"message" in rest:
             return False
-        late = None
-        for state in self._clients.values():
-            if state.simple or state.wants(False, device, name):
-                late = _write_through(state.sink, element, late)
-        frame = _frame(tag, device, name, rest, element)
+        frame = None
+        try:
+            for state in self._clients.values():
+                if state.simple or state.wants(False, device, name):
+                    sink = state.sink
+                    if not _write_through(sink, element):
+                        if frame is None:
+                            frame = _frame(tag, device, name, rest, element)
+                            flow.begin()
+                        sink.send_frame(frame)
+        finally:
+            if frame is not None:
+                flow.end()
+        if frame is None:
+            frame = _frame(tag, device, name, rest, element)
         self._cache.update(device, name, frame)
-        if late is not None:
-            _send_late(late, frame, flow)
         return True
 
 
-def _write_through(
-    sink: ClientSink, element: bytes, late: list[ClientSink] | None
-) -> list[ClientSink] | None:
-    """Write `element` to `sink` at once if it can take it; else add `sink` to `late`."""
+def _write_through(sink: ClientSink, element: bytes) -> bool:
+    """Write `element` to `sink` at once if it can take it. When it cannot, the caller queues
+    it there and then (`send_frame`, in a batch flushed at its end), as the router would for
+    that client: in the router's order of clients, not after the others' writes, which
+    ``fallingbehind`` counts when it judges a client that is behind (slow or congested)."""
     write_through = getattr(sink, "write_through", None)  # test doubles may lack it
-    if write_through is not None and write_through(element):
-        return late
-    if late is None:
-        return [sink]
-    late.append(sink)
-    return late
-
-
-def _send_late(late: list[ClientSink], frame: Frame, flow: LoopFlow) -> None:
-    """The clients that could not take the element at once get it queued, as the router
-    would have queued it for them, flushed together."""
-    flow.begin()
-    try:
-        for sink in late:
-            sink.send_frame(frame)
-    finally:
-        flow.end()
+    return write_through is not None and bool(write_through(element))

@@ -536,3 +536,61 @@ def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
 
     asyncio.run(run())
 
+
+def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_order() -> None:
+    # fallingbehind: a paused client whose queue passes the soft limit is *slow* if others
+    # kept up (wrote to their sockets) since it was paused, else *congested* (holds the
+    # drivers). The router queues for the clients in order, so a client before the others
+    # is judged before their writes of this same element count: the shortcut must not
+    # write to every client first and queue for the late ones after.
+    import socket
+
+    from indipydriver.protocol.framing import Frame
+    from indipyserver.flowcontrol import KeepingUp
+
+    async def outcome(shortcut: bool, source: str) -> object:
+        loop = asyncio.get_running_loop()
+        router = Router()
+        driver = Driver("d")
+        driver.attach_writer(Recorder())
+        inbound = InboundProtocol(partial(router.driver_frames, driver), "d")
+        if shortcut:
+            inbound.lane = partial(router.lane_set, driver)
+        inbound.connection_made(_HeldTransport())
+        router.driver_ready(driver)
+        inbound.start()
+        inbound.data_received(DEFS)
+        keeping_up = KeepingUp()
+        clients, sockets = [], []
+        for _ in range(3):
+            ours, peer = socket.socketpair()
+            sockets += [ours, peer]
+            client = ClientConnection(router, set(), max_queue_bytes=8 << 20,
+                                      keeping_up=keeping_up)
+            await loop.connect_accepted_socket(lambda c=client: c, ours)  # type: ignore[misc]
+            assert client._fd >= 0  # writes itself, counting KeepingUp
+            client._lane = router.lane_new if shortcut else None
+            client.data_received(INTERESTS[0])
+            clients.append(client)
+        behind = clients[0]
+        behind.pause_writing()
+        filler = b"<message>" + b"x" * (behind.soft_bytes - 40) + b"</message>"
+        behind.send_frame(Frame("message", {}, filler))
+        await asyncio.sleep(0)
+        if source == "driver":
+            inbound.data_received(DRIVER_READS[0])
+        else:
+            clients[2].data_received(CLIENT_READS[0])
+        result = (behind._slow, behind._congested, inbound._throttled)
+        for client in clients:
+            client.abort()
+        await asyncio.sleep(0)
+        for s in sockets:
+            s.close()
+        return result
+
+    async def run() -> None:
+        for source in ("driver", "client"):
+            assert await outcome(True, source) == await outcome(False, source)
+
+    asyncio.run(run())
