@@ -10,14 +10,17 @@ does before a write delays the peer it wakes by all of its time; after it, only 
 share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
 
 Only what this routes exactly as `router` would is taken: a number, switch, text or light
-vector with ASCII device and name, whole, alone in the read (a newline may follow), about a
-device an executable driver owns, that no snooping driver watches and whose message (if any)
-is not being logged. Everything else -- and any read when the receiver cannot take the write
-at once -- is left to the general path before anything is done.
+vector (not a client's new light vector: the router drops it) with ASCII device and name,
+neither blank nor repeated later in the tag (the router would read those differently), whole,
+alone in the read (a newline may follow), about a device an executable driver owns, that no
+snooping driver watches and whose message (if any) is not being logged. Everything else --
+and any read when the receiver cannot take the write at once -- is left to the general path
+before anything is done.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol import tagpatterns
@@ -37,6 +40,9 @@ _ALONE = tagpatterns._ALONE
 _XML_SPACE = " \t\r\n"
 _NEW = ord("n")
 _SET = ord("s")
+# A `device` or `name` attribute again among the others: the framer keeps the last one, so the
+# router would route by it (a value holding ` name=` is left to the general path too).
+_AGAIN = re.compile(rb"[ \t\r\n](?:device|name)[ \t\r\n]*+=")
 
 
 def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None:
@@ -48,6 +54,8 @@ def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None
         return None
     tag, device, name, rest = m.groups()
     if tag[0] != kind or not (device.isascii() and name.isascii()):
+        return None
+    if rest and (b"name" in rest or b"device" in rest) and _AGAIN.search(rest):
         return None
     close = b"</" + tag
     i = data.find(close, m.end())
@@ -64,9 +72,10 @@ def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None
     else:
         return None
     dev = device.decode("ascii").strip(_XML_SPACE)
-    if not dev:
+    prop = name.decode("ascii").strip(_XML_SPACE)
+    if not (dev and prop):  # the router reads an empty name as none (no cache, wider echo)
         return None
-    return tag, dev, name.decode("ascii").strip(_XML_SPACE), rest, element
+    return tag, dev, prop, rest, element
 
 
 def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> Frame:
@@ -86,20 +95,29 @@ class RouterLanes(RoutingTables):
         if found is None:
             return False
         tag, device, name, rest, element = found
+        if tag == b"newLightVector":  # lights are read-only: the router drops it
+            return False
         state = self._clients.get(client)
         owner = self._owner.get(device)
         if state is None or owner is None or not owner.write_through(element):
             return False
         # What `Router.client_frames` does besides, after the write.
-        if not state.all_devices:
+        if not state.all_devices or device == "*":  # "*": marks a chained server
             state.add_interest(device, name, False)
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
-        late = None
-        for other in self._clients.values():
-            if other is not state and other.wants(False, device, name):
-                late = _write_through(other.sink, element, late)
-        if late is not None:
-            _send_late(late, _frame(tag, device, name, rest, element), flow)
+        frame = None
+        try:
+            for other in self._clients.values():
+                if other is not state and other.wants(False, device, name):
+                    sink = other.sink
+                    if not _write_through(sink, element):
+                        if frame is None:
+                            frame = _frame(tag, device, name, rest, element)
+                            flow.begin()
+                        sink.send_frame(frame)
+        finally:
+            if frame is not None:
+                flow.end()
         return True
 
     def lane_set(self, driver: DriverConnection, data: bytes, flow: LoopFlow) -> bool:
@@ -112,36 +130,29 @@ class RouterLanes(RoutingTables):
             return False
         if self.message_log is not None and b"message" in rest:
             return False
-        late = None
-        for state in self._clients.values():
-            if state.simple or state.wants(False, device, name):
-                late = _write_through(state.sink, element, late)
-        frame = _frame(tag, device, name, rest, element)
+        frame = None
+        try:
+            for state in self._clients.values():
+                if state.simple or state.wants(False, device, name):
+                    sink = state.sink
+                    if not _write_through(sink, element):
+                        if frame is None:
+                            frame = _frame(tag, device, name, rest, element)
+                            flow.begin()
+                        sink.send_frame(frame)
+        finally:
+            if frame is not None:
+                flow.end()
+        if frame is None:
+            frame = _frame(tag, device, name, rest, element)
         self._cache.update(device, name, frame)
-        if late is not None:
-            _send_late(late, frame, flow)
         return True
 
 
-def _write_through(
-    sink: ClientSink, element: bytes, late: list[ClientSink] | None
-) -> list[ClientSink] | None:
-    """Write `element` to `sink` at once if it can take it; else add `sink` to `late`."""
+def _write_through(sink: ClientSink, element: bytes) -> bool:
+    """Write `element` to `sink` at once if it can take it. When it cannot, the caller queues
+    it there and then (`send_frame`, in a batch flushed at its end), as the router would for
+    that client: in the router's order of clients, not after the others' writes, which
+    ``fallingbehind`` counts when it judges a client that is behind (slow or congested)."""
     write_through = getattr(sink, "write_through", None)  # test doubles may lack it
-    if write_through is not None and write_through(element):
-        return late
-    if late is None:
-        return [sink]
-    late.append(sink)
-    return late
-
-
-def _send_late(late: list[ClientSink], frame: Frame, flow: LoopFlow) -> None:
-    """The clients that could not take the element at once get it queued, as the router
-    would have queued it for them, flushed together."""
-    flow.begin()
-    try:
-        for sink in late:
-            sink.send_frame(frame)
-    finally:
-        flow.end()
+    return write_through is not None and bool(write_through(element))
