@@ -28,19 +28,18 @@ import asyncio
 import binascii
 import logging
 import os
-import queue
 import re
 import stat
-import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Protocol
 
 from indipydriver.protocol.frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
 
 from .flowcontrol import Congestion, flow_for
+from .sharedbuffers import CLOSER, SharedBuffers, release
 
-__all__ = ["STEP", "AttachedBlobs", "SharedBuffers", "inline_attached"]
+__all__ = ["STEP", "AttachedBlobs", "SharedBuffers", "inline_attached"]  # SharedBuffers: re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -57,81 +56,6 @@ _EMPTY_END = re.compile(rb"\s*</oneBLOB\s*>")
 _DROPPED = re.compile(rb"""\s+(?:attached|enclen)\s*=\s*(?:"[^"]*"|'[^']*')""")
 #: What closes an element cut short inside a member's value.
 _CUT_SHORT = b"</oneBLOB>\n</setBLOBVector>\n"
-
-
-class SharedBuffers:
-    """The descriptors received from one driver and not yet claimed, oldest first; owns them."""
-
-    def __init__(self) -> None:
-        self._fds: deque[int] = deque()
-
-    def push(self, fds: Iterable[int]) -> None:
-        self._fds.extend(fds)
-
-    def pop(self) -> int | None:
-        return self._fds.popleft() if self._fds else None
-
-    def __len__(self) -> int:
-        return len(self._fds)
-
-    def close_all(self) -> None:
-        """Close what is left (the driver died or restarted): they would never be claimed."""
-        while self._fds:
-            _close(self._fds.popleft())
-
-
-def _close(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError as exc:
-        logger.debug("closing shared buffer %d: %s", fd, exc)
-
-
-#: Closing the last descriptor of a memfd frees its pages, about 40 us of the loop per MiB here
-#: (2.4 ms for 64 MiB): from this size on it is closed by `_Closer`'s thread (close releases
-#: the GIL). Smaller ones are closed at once.
-CLOSE_IN_THREAD = 4 << 20
-
-
-class _Closer:
-    """One daemon thread that closes large memfds off the event loop, in the order given.
-
-    Started once per process, when the first driver with shared BLOBs starts, rather than in
-    the middle of a BLOB. A daemon: descriptors still queued when the process exits are closed
-    by the exit itself.
-    """
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[int] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="indipyserver memfd closer", daemon=True
-                )
-                self._thread.start()
-
-    def close(self, fd: int) -> None:
-        self.start()
-        self._queue.put(fd)
-
-    def _run(self) -> None:
-        while True:
-            _close(self._queue.get())
-
-
-_CLOSER = _Closer()
-
-
-def _release(fd: int, size: int) -> None:
-    """Close `fd`, a memfd of `size` bytes: by the closer thread if it is large, else at once."""
-    if size >= CLOSE_IN_THREAD:
-        _CLOSER.close(fd)
-    else:
-        _close(fd)
 
 
 class _Member:
@@ -242,7 +166,7 @@ def _encode(fd: int, offset: int, n: int, buf: bytearray | None = None) -> bytes
 def _close_members(members: list[_Member]) -> None:
     for member in members:
         if member.fd is not None:
-            _release(member.fd, member.size)
+            release(member.fd, member.size)
             member.fd = None
 
 
@@ -347,7 +271,7 @@ class _Conversion:
             self.offset += n
         if self.offset < member.length:
             return False
-        _release(member.fd, member.size)  # done with: closed now, not at the element's end
+        release(member.fd, member.size)  # done with: closed now, not at the element's end
         member.fd = None
         self.index += 1
         self.offset = 0
@@ -401,7 +325,7 @@ class AttachedBlobs:
         self._closed = False
         if congestion is not None:
             congestion.add_reader(self)
-        _CLOSER.start()  # now, not in the middle of the first large BLOB
+        CLOSER.start()  # now, not in the middle of the first large BLOB
 
     @property
     def converting(self) -> bool:

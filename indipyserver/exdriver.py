@@ -30,12 +30,13 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from .attachedblobs import AttachedBlobs, SharedBuffers
+from .attachedblobs import AttachedBlobs
 from .backoff import Backoff
 from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .peerio import InboundProtocol, OutboundProtocol, WriteGate, pump
 from .pipereader import PipeReader, SocketReader
+from .sharedbuffers import SharedBuffers
 
 if TYPE_CHECKING:
     from .router import Router

@@ -411,7 +411,7 @@ def test_step_must_be_a_multiple_of_3() -> None:
 async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
     """Closing a memfd frees its pages (about 40 us per MiB): a large one is closed off the
     loop, but closed all the same."""
-    from indipyserver.attachedblobs import CLOSE_IN_THREAD
+    from indipyserver.sharedbuffers import CLOSE_IN_THREAD
 
     payload = os.urandom(3 * STEP)
     fd = memfd(payload, size=CLOSE_IN_THREAD)
