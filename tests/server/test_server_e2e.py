@@ -306,3 +306,52 @@ async def test_shutdown_aborts_a_client_that_does_not_take_its_last_bytes(
         assert "did not take its last bytes: aborted" in caplog.text
     finally:
         stalled.close()
+
+
+async def test_a_client_reset_is_logged_and_forgotten_while_others_are_served(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client that resets its connection (RST) while data is on its way is dropped with a
+    log line; the others keep their round trips (on both event loops: the server's own reads
+    the socket itself)."""
+    import socket as socket_module
+    import struct
+
+    async with running(server(make_gadget())) as srv:
+        ok = await RawClient.connect(srv.port)
+        await ok.send('<getProperties version="1.7"/>')
+        await ok.wait_for("defBLOBVector")
+        gone = socket_module.create_connection(("127.0.0.1", srv.port))
+        gone.sendall(b'<getProperties version="1.7"/>')
+        await asyncio.sleep(0.1)
+        gone.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
+        with caplog.at_level(logging.INFO, logger="indipyserver.clients"):
+            gone.close()  # unread definitions in its buffer: the kernel sends a reset
+            for _ in range(50):
+                if len(srv.clients) == 1:
+                    break
+                await asyncio.sleep(0.02)
+        assert len(srv.clients) == 1
+        assert "disconnected" in caplog.text
+        await ok.send(NEW_V)
+        s = await ok.wait_for("setNumberVector", name="VALUE")
+        assert b"42" in s.data
+
+
+async def test_a_half_closed_client_gets_what_was_routed_for_it_then_is_closed() -> None:
+    """A client that shuts down its sending side (EOF) still gets what its requests produced
+    at once -- the definitions for its getProperties -- and then the server closes it; its
+    new vector reached the driver all the same."""
+    driver = make_gadget()
+    async with running(server(driver)) as srv:
+        c = await RawClient.connect(srv.port)
+        await c.send('<getProperties version="1.7"/>' + NEW_V)
+        c.writer.write_eof()
+        with pytest.raises(EOFError):
+            await c.read_until(lambda frames: False, 5)
+        assert "defBLOBVector" in c.tags()
+        for _ in range(50):
+            if driver["Gadget"]["VALUE"]["V"] == 42:
+                break
+            await asyncio.sleep(0.02)
+        assert driver["Gadget"]["VALUE"]["V"] == 42
