@@ -109,6 +109,23 @@ def open_memfds() -> list[str]:
 _OPEN: list[RawClient] = []
 
 
+#: For a driver script run by a test: `wait_for(token)` reads stdin until `token` has come
+#: (consumed; exits at EOF). Put at the marker line ``# wait_for`` of a dedented script.
+SCRIPT_WAIT_FOR = textwrap.dedent(
+    """
+    pending = b""
+    def wait_for(token):
+        global pending
+        while token not in pending:
+            data = os.read(0, 65536)
+            if not data:
+                sys.exit(0)
+            pending += data
+        pending = pending[pending.index(token) + len(token):]
+    """
+).lstrip("\n")
+
+
 class RawClient:
     """A bare INDI client: writes text, collects whole elements as Frames."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serverkit import RawClient, running
+from serverkit import SCRIPT_WAIT_FOR, RawClient, running
 from serverkit import open_memfds as memfds
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -37,15 +37,7 @@ DRIVER = textwrap.dedent(
     import array, json, os, random, socket, sys
     spec = json.loads(sys.argv[1])
     out = socket.socket(fileno=1)
-    pending = b""
-    def wait_for(token):
-        global pending
-        while token not in pending:
-            data = os.read(0, 65536)
-            if not data:
-                sys.exit(0)
-            pending += data
-        pending = pending[pending.index(token) + len(token):]
+    # wait_for
     fds = []
     for i, size in enumerate(spec["sizes"]):
         fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
@@ -70,7 +62,7 @@ DRIVER = textwrap.dedent(
     out.sendall(spec["later"].encode())
     wait_for(b"never")
     """
-)
+).replace("# wait_for\n", SCRIPT_WAIT_FOR)
 
 GO = "<newTextVector device='Fake' name='GO'><oneText name='GO'>go</oneText></newTextVector>"
 DONE = "<message device='Fake' message='done'/>\n"

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, running
+from serverkit import SCRIPT_WAIT_FOR, RawClient, running
 from serverkit import open_memfds as memfds
 
 from indipyserver import IPyServer
@@ -27,15 +27,7 @@ FAKE_C_DRIVER = textwrap.dedent(
             os.write(1, data)
         else:
             out.sendall(data)
-    pending = b""
-    def wait_for(token):
-        global pending
-        while token not in pending:
-            data = os.read(0, 65536)
-            if not data:
-                sys.exit(0)
-            pending += data
-        pending = pending[pending.index(token) + len(token):]
+    # wait_for
     def blob(n, payload):
         fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
         os.write(fd, payload)
@@ -60,7 +52,7 @@ FAKE_C_DRIVER = textwrap.dedent(
     send(b"<message device='Fake' message='done'/>\\n")
     wait_for(b"never")
     """
-)
+).replace("# wait_for\n", SCRIPT_WAIT_FOR)
 
 
 async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
