@@ -11,6 +11,7 @@ from serverkit import RawClient, make_gadget, running, send_blob
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
 from indipyserver.driverconn import DriverConnection
+from indipyserver.eventloop import inline_selector
 from indipyserver.router import Router
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">42</oneNumber></newNumberVector>'
@@ -355,3 +356,43 @@ async def test_a_half_closed_client_gets_what_was_routed_for_it_then_is_closed()
                 break
             await asyncio.sleep(0.02)
         assert driver["Gadget"]["VALUE"]["V"] == 42
+
+
+async def test_clients_coming_and_going_fast_leave_the_server_serving(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Descriptor numbers are reused at once when clients come and go; on the server's own
+    loop each is registered with its selector again. 150 clients that connect, some of them
+    asking and sending, and leave (some with a reset) while the driver keeps sending: nothing
+    is logged as an error and a last client gets its round trip."""
+    import socket as socket_module
+    import struct
+
+    driver = make_gadget()
+    async with running(server(driver)) as srv:
+        with caplog.at_level(logging.WARNING):
+            for i in range(150):
+                s = socket_module.create_connection(("127.0.0.1", srv.port))
+                if i % 3:
+                    s.sendall(b'<getProperties version="1.7"/>' + (NEW_V.encode() if i % 5 == 0 else b""))
+                if i % 4 == 0:
+                    s.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
+                await asyncio.sleep(0)
+                s.close()
+                if i % 10 == 0:
+                    await driver["Gadget"]["VALUE"].send_setVector()
+            for _ in range(100):
+                if not srv.clients:
+                    break
+                await asyncio.sleep(0.02)
+        assert not srv.clients
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+        selector = inline_selector(asyncio.get_running_loop())
+        if selector is not None:  # every client's inline reader went with it
+            assert not selector._inline
+        last = await RawClient.connect(srv.port)
+        await last.send('<getProperties version="1.7"/>')
+        await last.wait_for("defBLOBVector")
+        await last.send(NEW_V)
+        s = await last.wait_for("setNumberVector", name="VALUE")
+        assert b"42" in s.data
