@@ -217,3 +217,20 @@ class Recorder(_counting_transport()):  # type: ignore[misc]
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.writes.append(bytes(data))
         self.in_batch.append(flow_for()._hold > 0)
+
+
+class PausableReadTransport(asyncio.ReadTransport):
+    """A read transport double that records whether it may deliver a read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading = True
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def is_closing(self) -> bool:
+        return False

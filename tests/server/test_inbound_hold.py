@@ -3,24 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
+from serverkit import PausableReadTransport as Transport
 
 from indipyserver.peerio import InboundProtocol
-
-
-class Transport(asyncio.ReadTransport):
-    def __init__(self) -> None:
-        super().__init__()
-        self.reading = True
-
-    def pause_reading(self) -> None:
-        self.reading = False
-
-    def resume_reading(self) -> None:
-        self.reading = True
-
-    def is_closing(self) -> bool:
-        return False
 
 
 async def test_hold_and_throttle_each_keep_the_reader_paused() -> None:

@@ -16,7 +16,7 @@ from functools import partial
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from serverkit import Recorder
+from serverkit import PausableReadTransport, Recorder
 
 from indipyserver import lanes
 from indipyserver.clients import ClientConnection
@@ -456,23 +456,6 @@ def test_a_new_light_vector_from_a_client_is_dropped_as_the_router_drops_it() ->
     assert both([("client", 23, 0)], [0, 1]) == 0
 
 
-class _HeldTransport(asyncio.ReadTransport):
-    """A driver's read transport: records whether it may deliver a read."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reading = True
-
-    def pause_reading(self) -> None:
-        self.reading = False
-
-    def resume_reading(self) -> None:
-        self.reading = True
-
-    def is_closing(self) -> bool:
-        return False
-
-
 def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
     # A shared-BLOB driver's reader has the shortcut too (exdriver): while AttachedBlobs
     # converts a large attached BLOB over several loop iterations, the reader is held, so the
@@ -500,7 +483,7 @@ def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
             return taken[-1]
 
         inbound.lane = lane
-        transport = _HeldTransport()
+        transport = PausableReadTransport()
         inbound.connection_made(transport)
         router.driver_ready(driver)
         inbound.start()
@@ -556,7 +539,7 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
         inbound = InboundProtocol(partial(router.driver_frames, driver), "d")
         if shortcut:
             inbound.lane = partial(router.lane_set, driver)
-        inbound.connection_made(_HeldTransport())
+        inbound.connection_made(PausableReadTransport())
         router.driver_ready(driver)
         inbound.start()
         inbound.data_received(DEFS)
