@@ -314,6 +314,18 @@ def scen_fanout(kind: str, cfg: Config) -> dict[str, float]:
     return out
 
 
+#: Seconds every server of the round trip sits idle, all started and connected, before the
+#: trips. A process that has just started is placed by the kernel's scheduler after its startup
+#: burst of CPU for a few hundred milliseconds (indipyserver had used 120 ms of CPU when it
+#: first answered a client, indiserver under 10 ms), and trips in that time are slower. Started
+#: one after the other with no pause, the last server was measured in that window and the first
+#: was not: two copies of our own server side by side, 6 reps with the start order alternating,
+#: the later-started copy was 1.19-1.41x slower at p50 in every rep (indiserver against itself,
+#: 5 reps: 0.99-1.08x). After 2 s idle the ours/ours pair was 0.96-1.10x, the start order no
+#: longer telling.
+RT_SETTLE = 2.0
+
+
 def scen_roundtrip(kinds: list[str], cfg: Config) -> dict[str, dict[str, float]]:
     """Round trips to every server in `kinds`, interleaved trip by trip.
 
@@ -326,6 +338,7 @@ def scen_roundtrip(kinds: list[str], cfg: Config) -> dict[str, dict[str, float]]
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(Server(kind)) for kind in kinds]
         clients = [connect(srv)[0] for srv in servers]
+        time.sleep(RT_SETTLE)
         hubs = [Hub([c]) for c in clients]
         lat: list[list[float]] = [[] for _ in kinds]
         for i in range(cfg.trips + 50):
