@@ -16,8 +16,10 @@ as indiserver does.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
+import socket
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.errors import ProtocolError
@@ -46,6 +48,24 @@ SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 MAX_BAD_IN_A_ROW = 10
 
 
+def is_local_peer(sock: object, peer: object, own: object = None) -> bool:
+    """Whether a connection's other end is on this machine: a Unix socket, a loopback address
+    (IPv4, IPv6 or IPv4 written as IPv6), or the very address it connected to (`own`)."""
+    if getattr(sock, "family", None) == getattr(socket, "AF_UNIX", object()):
+        return True
+    if not (isinstance(peer, tuple) and peer and isinstance(peer[0], str)):
+        return False
+    if isinstance(own, tuple) and own and own[0] == peer[0]:
+        return True
+    try:
+        address = ipaddress.ip_address(peer[0].partition("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 class ClientConnection(ClientWriter, asyncio.Protocol):
     """One client; registered with the router while connected."""
 
@@ -72,6 +92,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self.maxconnections = maxconnections
         self.max_queue_bytes = max_queue_bytes
         self.label = "client"
+        # The client runs on this machine: a write wakes it here (``lanes`` hands it the CPU).
+        self.local = False
         self._queue = ClientQueue()
         self._framer = Framer()
         self._transport: asyncio.Transport | None = None
@@ -127,6 +149,9 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.label = f"{peer[0]}:{peer[1]}"
+        self.local = is_local_peer(
+            transport.get_extra_info("socket"), peer, transport.get_extra_info("sockname")
+        )
         if len(self.connections) >= self.maxconnections:
             logger.warning(
                 "refused client %s: already %d connections (maxconnections)",

@@ -577,3 +577,70 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
             assert await outcome(True, source) == await outcome(False, source)
 
     asyncio.run(run())
+
+
+class _Handoffs:
+    """Stands in for `lanes._handoff`: records, at each call, what the rig had written."""
+
+    def __init__(self, rig_box: list[Rig]) -> None:
+        self.rig_box = rig_box
+        self.calls: list[tuple[int, list[int]]] = []
+
+    def __call__(self) -> None:
+        rig = self.rig_box[0]
+        self.calls.append((len(rig.to_driver.writes), [len(t.writes) for t in rig.to_client]))
+
+
+def _handoffs(monkeypatch, interests: list[int], reads, local=(), **options):  # type: ignore[no-untyped-def]
+    """Feed `reads` to a rig with the shortcut whose clients in `local` are on this machine;
+    return the `_handoff` calls, each with the writes made before it."""
+    box: list[Rig] = []
+    handoffs = _Handoffs(box)
+    monkeypatch.setattr(lanes, "_handoff", handoffs)
+
+    async def run() -> None:
+        rig = Rig(True, interests, **options)
+        for i, client in enumerate(rig.clients):
+            client.local = i in local
+        box.append(rig)
+        rig.feed(reads)
+
+    asyncio.run(run())
+    return handoffs.calls
+
+
+def test_a_new_vector_hands_the_cpu_to_the_driver_once_written(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The driver is woken by the write and most likely queued on this CPU: it gets the CPU
+    # before the server's own bookkeeping (lanes), and only once the bytes are on their way.
+    assert _handoffs(monkeypatch, [0], [("client", 0, 0)]) == [(1, [0])]
+    # What the shortcut leaves (two elements in one read) goes the general way: no handing over.
+    assert _handoffs(monkeypatch, [0], [("client", 6, 0)]) == []
+    # Nor when the driver could not take the write at once (queued for the general path).
+    assert _handoffs(monkeypatch, [0], [("client", 0, 0)], driver_paused=True) == []
+
+
+def test_a_set_vector_hands_over_after_all_its_writes_when_a_client_is_local(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Two clients, both written to before the one handing over.
+    assert _handoffs(monkeypatch, [0, 0], [("driver", 0, 0)], local=[1]) == [(0, [1, 1])]
+    # Clients on other machines are not woken here: nothing to hand the CPU to.
+    assert _handoffs(monkeypatch, [0, 0], [("driver", 0, 0)]) == []
+    # A local client that cannot take the write gets it queued (flushed later): no handing over.
+    assert _handoffs(monkeypatch, [0, 0], [("driver", 0, 0)], local=[0], paused=0) == []
+
+
+def test_handing_over_changes_nothing_routed() -> None:
+    # lanes._handoff is os.sched_yield: with every client local, the reads of the round
+    # trip route as without the shortcut.
+    async def run() -> None:
+        with_lanes = Rig(True, [0, 1])
+        for client in with_lanes.clients:
+            client.local = True
+        without = Rig(False, [0, 1])
+        reads = [("client", 0, 0), ("driver", 0, 0), ("client", 2, 1), ("driver", 2, 0)]
+        with_lanes.feed(reads)
+        without.feed(reads)
+        await asyncio.sleep(0)
+        assert with_lanes.outcome() == without.outcome()
+        assert with_lanes.taken == 4
+
+    asyncio.run(run())
