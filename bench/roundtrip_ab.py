@@ -1,0 +1,104 @@
+"""Round trips through two servers side by side, over many fresh pairs: is B faster than A?
+
+    python bench/roundtrip_ab.py indiserver ours            # ours against indiserver
+    python bench/roundtrip_ab.py ours ours=/tmp/other       # this checkout against another one
+    python bench/roundtrip_ab.py ours ours                  # the same server twice (A/A)
+
+Each rep starts both servers (``run.Server``, the traffic driver), alternating which one starts
+first, lets them sit idle for `--settle` seconds (``run.RT_SETTLE``), then interleaves trips
+between them as ``run.py -s roundtrip`` does. Where the kernel places a server and its driver
+holds for the life of the pair and moves one server's p50 by 10 % or more from one pair to the
+next (measured here), so a few reps cannot tell changes of a few percent apart: this runs many
+short ones and prints B/A per rep, their median and geometric mean, and how many reps B won.
+An A/A run shows the noise floor. ``ours=DIR`` measures the indipyserver found in DIR (a
+``git worktree`` or ``git archive`` of another commit). Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run  # noqa: E402
+
+
+def _start(spec: str) -> run.Server:
+    kind, _, root = spec.partition("=")
+    if kind not in ("indiserver", "ours"):
+        raise SystemExit(f"unknown server {spec!r}: indiserver, ours or ours=DIR")
+    run.OURS_ROOT = Path(root).resolve() if root else run.ROOT
+    return run.Server(kind)
+
+
+def pair(specs: tuple[str, str], trips: int, settle: float, a_first: bool) -> list[list[float]]:
+    """Seconds per trip, for A and for B, from one pair of fresh servers."""
+    with contextlib.ExitStack() as stack:
+        order = (0, 1) if a_first else (1, 0)
+        started = {i: stack.enter_context(_start(specs[i])) for i in order}
+        servers = [started[0], started[1]]
+        clients = [run.connect(srv)[0] for srv in servers]
+        time.sleep(settle)
+        hubs = [run.Hub([c]) for c in clients]
+        lat: list[list[float]] = [[], []]
+        for i in range(trips + 50):
+            msg = (f'<newNumberVector device="Bench" name="NUM"><oneNumber name="v">{i}'
+                   f"</oneNumber></newNumberVector>\n").encode()
+            for j in (i % 2, 1 - i % 2):
+                c = clients[j]
+                want = c.counts["setNumber"] + 1
+                t = time.perf_counter()
+                c.send(msg)
+                if not hubs[j].run_until(lambda c=c, want=want: c.counts["setNumber"] >= want,
+                                         10):
+                    raise RuntimeError(f"round trip timed out on {specs[j]}")
+                if i >= 50:
+                    lat[j].append(time.perf_counter() - t)
+        for hub in hubs:
+            hub.close()
+        for c in clients:
+            c.close()
+    return lat
+
+
+def quantile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("a")
+    ap.add_argument("b")
+    ap.add_argument("-n", "--trips", type=int, default=2000, help="trips per server per rep")
+    ap.add_argument("-r", "--reps", type=int, default=16)
+    ap.add_argument("--settle", type=float, default=run.RT_SETTLE)
+    args = ap.parse_args(argv)
+    ratios: dict[str, list[float]] = {"p50": [], "p99": []}
+    print(f"| rep | started first | A p50 | B p50 | B/A p50 | A p99 | B p99 | B/A p99 |\n"
+          f"|---|---|---:|---:|---:|---:|---:|---:|")
+    for rep in range(args.reps):
+        a_first = rep % 2 == 0
+        lat_a, lat_b = pair((args.a, args.b), args.trips, args.settle, a_first)
+        row = []
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            a, b = quantile(lat_a, q) * 1e6, quantile(lat_b, q) * 1e6
+            ratios[name].append(b / a)
+            row.append(f"{a:.0f} | {b:.0f} | {b / a:.3f}")
+        print(f"| {rep + 1} | {'A' if a_first else 'B'} | {' | '.join(row)} |", flush=True)
+    print(f"\nA = {args.a}, B = {args.b}; {args.reps} reps x {args.trips} trips each, "
+          f"settle {args.settle:g} s")
+    for name, xs in ratios.items():
+        won = sum(x < 1 for x in xs)
+        print(f"B/A {name}: median {statistics.median(xs):.3f}, geometric mean "
+              f"{statistics.geometric_mean(xs):.3f}, B faster in {won} of {len(xs)} reps")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""bench/roundtrip_ab.py, the A/B runner for round trips: it must time both servers of every
+pair, alternate which one starts first and summarise B/A, or a comparison made with it (the
+notes on lanes' handing over cite one) would rest on a broken tool."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def test_an_a_a_run_times_both_servers_of_every_pair_and_alternates_the_start() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "roundtrip_ab.py"), "ours", "ours", "-n", "30", "-r", "2",
+         "--settle", "0"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    rows = re.findall(r"^\| (\d) \| ([AB]) \| (\d+) \| (\d+) \| ([\d.]+) \|", out, re.M)
+    assert [(rep, first) for rep, first, *_ in rows] == [("1", "A"), ("2", "B")]
+    for _, _, a, b, ratio in rows:
+        assert int(a) > 0 and int(b) > 0
+        assert abs(float(ratio) - int(b) / int(a)) < 0.03  # the times are printed rounded
+    assert re.search(r"B/A p50: median [\d.]+, geometric mean [\d.]+, B faster in \d of 2 reps", out)
+    assert re.search(r"B/A p99: median [\d.]+, geometric mean [\d.]+, B faster in \d of 2 reps", out)
+
+
+def test_an_unknown_server_is_refused_with_what_is_known() -> None:
+    r = subprocess.run(
+        [sys.executable, str(BENCH / "roundtrip_ab.py"), "ours", "nginx", "-r", "1"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert r.returncode != 0
+    assert "unknown server 'nginx': indiserver, ours or ours=DIR" in r.stderr
