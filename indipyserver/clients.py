@@ -16,10 +16,8 @@ as indiserver does.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
-import socket
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.errors import ProtocolError
@@ -30,6 +28,7 @@ from .clientwriter import ClientWriter
 from .eventloop import InlineSelector, inline_selector
 from .fallingbehind import FallingBehind
 from .flowcontrol import Congestion, KeepingUp, flow_for
+from .localpeer import is_local_peer
 from .peerio import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
 from .serverframes import message_frame
 
@@ -46,24 +45,6 @@ SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
-
-
-def is_local_peer(sock: object, peer: object, own: object = None) -> bool:
-    """Whether a connection's other end is on this machine: a Unix socket, a loopback address
-    (IPv4, IPv6 or IPv4 written as IPv6), or the very address it connected to (`own`)."""
-    if getattr(sock, "family", None) == getattr(socket, "AF_UNIX", object()):
-        return True
-    if not (isinstance(peer, tuple) and peer and isinstance(peer[0], str)):
-        return False
-    if isinstance(own, tuple) and own and own[0] == peer[0]:
-        return True
-    try:
-        address = ipaddress.ip_address(peer[0].partition("%")[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback
 
 
 class ClientConnection(ClientWriter, asyncio.Protocol):

@@ -37,6 +37,9 @@ class DriverConnection(ABC):
 
     #: Chained server: receives enableBLOB and device="*" getProperties.
     is_remote: bool = False
+    #: The peer runs on this machine (``lanes`` hands it the CPU after writing to it): always
+    #: for an executable or in-process driver; a remote server's connection says (``remote``).
+    local: bool = True
 
     def __init__(
         self,

@@ -138,7 +138,8 @@ class RouterLanes(RoutingTables):
         finally:
             if frame is not None:
                 flow.end()
-        _handoff()  # an executable driver: always on this machine
+        if owner.local:  # an executable driver; a remote server on this machine
+            _handoff()
         return True
 
     def lane_set(self, driver: DriverConnection, data: bytes, flow: LoopFlow) -> bool:

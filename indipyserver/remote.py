@@ -18,6 +18,7 @@ from indipydriver.protocol.escaping import escape_entities
 from .backoff import Backoff
 from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from .localpeer import is_local_peer
 from .peerio import StreamProtocol, WriteGate, pump
 
 if TYPE_CHECKING:
@@ -148,6 +149,11 @@ class RemoteConnection(DriverConnection):
                 continue
             self._blob_enabled.clear()
             self.backoff.started()
+            self.local = is_local_peer(
+                transport.get_extra_info("socket"),
+                transport.get_extra_info("peername"),
+                transport.get_extra_info("sockname"),
+            )
             self.connected = True
             logger.info("connected to %s", self.label)
             try:

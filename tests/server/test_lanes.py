@@ -591,9 +591,10 @@ class _Handoffs:
         self.calls.append((len(rig.to_driver.writes), [len(t.writes) for t in rig.to_client]))
 
 
-def _handoffs(monkeypatch, interests: list[int], reads, local=(), **options):  # type: ignore[no-untyped-def]
-    """Feed `reads` to a rig with the shortcut whose clients in `local` are on this machine;
-    return the `_handoff` calls, each with the writes made before it."""
+def _handoffs(monkeypatch, interests: list[int], reads, local=(), far=False, **options):  # type: ignore[no-untyped-def]
+    """Feed `reads` to a rig with the shortcut whose clients in `local` are on this machine
+    (and its driver too unless `far`); return the `_handoff` calls, each with the writes made
+    before it."""
     box: list[Rig] = []
     handoffs = _Handoffs(box)
     monkeypatch.setattr(lanes, "_handoff", handoffs)
@@ -602,6 +603,7 @@ def _handoffs(monkeypatch, interests: list[int], reads, local=(), **options):  #
         rig = Rig(True, interests, **options)
         for i, client in enumerate(rig.clients):
             client.local = i in local
+        rig.driver.local = not far
         box.append(rig)
         rig.feed(reads)
 
@@ -617,6 +619,9 @@ def test_a_new_vector_hands_the_cpu_to_the_driver_once_written(monkeypatch) -> N
     assert _handoffs(monkeypatch, [0], [("client", 6, 0)]) == []
     # Nor when the driver could not take the write at once (queued for the general path).
     assert _handoffs(monkeypatch, [0], [("client", 0, 0)], driver_paused=True) == []
+    # A remote server's device: handed over when that server is on this machine only.
+    assert _handoffs(monkeypatch, [0], [("client", 0, 0)], remote=True) == [(1, [0])]
+    assert _handoffs(monkeypatch, [0], [("client", 0, 0)], remote=True, far=True) == []
 
 
 def test_a_set_vector_hands_over_after_all_its_writes_when_a_client_is_local(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -193,3 +193,20 @@ async def test_device_at_host_with_the_real_router_asks_for_that_device_only() -
     assert bytes(scripted.received) == b'<getProperties device="B &amp; C" version="1.7"/>\n'
     assert router.owner("B & C") is None  # lost on cancel: deleted for clients
     assert router.cached("A", "P") == (None, None)
+
+
+async def test_a_remote_server_on_this_machine_is_known_to_be_local() -> None:
+    """The round trip's shortcut hands the CPU to a peer it has woken only when the peer is
+    on this machine (lanes); a remote server's connection says so once connected (the rule
+    itself: test_localpeer)."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
+    conn.local = False  # as if an earlier connection had gone elsewhere
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "ready" for e in ev))
+        assert conn.local is True
+        task.cancel()

@@ -1,5 +1,6 @@
-"""Which clients run on this machine (ClientConnection.local): the shortcut (lanes) hands the
-CPU to a client it has just woken only when that client is here, where the write woke it."""
+"""Which peers run on this machine (`localpeer.is_local_peer`, ClientConnection.local): the
+round trip's shortcut (lanes) hands the CPU to a peer it has just woken only when that peer is
+here, where the write woke it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import socket
 
 import pytest
 
-from indipyserver.clients import ClientConnection, is_local_peer
+from indipyserver.clients import ClientConnection
+from indipyserver.localpeer import is_local_peer
 from indipyserver.router import Router
 
 TCP = socket.socket()  # only its family is looked at
