@@ -267,6 +267,7 @@ class Config:
     extra: int = 999
     fw_count: int = 100_000
     fw_vectors: int = 1000
+    slow_pairs: int = 6  # solo / beside run pairs per rep of the slow scenarios (scen_slow)
 
 
 def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
@@ -420,7 +421,8 @@ def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
     A run lasts about half a second here, and the machine's speed changes from one second to
     the next, so a single solo run and a single run with the slow client compared different
     conditions (their ratio moved between 0.7 and 1.35 for the same code): each rep alternates
-    SLOW_PAIRS solo runs with as many runs with the slow client and compares the medians.
+    `Config.slow_pairs` solo runs with as many runs with the slow client and compares the
+    medians.
     """
     out, runs = _beside_vs_solo(kind, cfg, _with_slow_client, "slow")
     out["slow_peak_rss_MB"] = max(r["slow_peak_rss_MB"] for r in runs)
@@ -430,13 +432,13 @@ def scen_slow(kind: str, cfg: Config) -> dict[str, float]:
 def _beside_vs_solo(
     kind: str, cfg: Config, beside: Callable[[str, Config, str], dict[str, float]], prefix: str
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
-    """SLOW_PAIRS solo runs alternating with as many `beside` runs: the medians of what the
-    `beside` runs measured, the worst of what they lost, and the fast client's speed beside
-    the other client over its solo speed (`prefix`_fast_vs_solo)."""
+    """`Config.slow_pairs` solo runs alternating with as many `beside` runs: the medians of
+    what the `beside` runs measured, the worst of what they lost, and the fast client's speed
+    beside the other client over its solo speed (`prefix`_fast_vs_solo)."""
     spec = f"kind=blob count={cfg.slow_count} size={cfg.blob_size} style=libindi ping=1"
     solos: list[float] = []
     runs: list[dict[str, float]] = []
-    for i in range(SLOW_PAIRS):
+    for i in range(cfg.slow_pairs):
         if i % 2 == 0:
             solos.append(_solo_blob_speed(kind, cfg, spec))
             runs.append(beside(kind, cfg, spec))
@@ -554,9 +556,6 @@ SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
     "getprops": scen_getprops,
 }
 
-#: Solo / with-slow-client run pairs per rep of the slow scenario (see scen_slow).
-SLOW_PAIRS = 3
-
 #: Scenarios where bench/floor.py (`--servers ...,floor,rawfloor`) is timed beside the servers.
 FLOOR_SCENARIOS = {"roundtrip"}
 
@@ -672,6 +671,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="1 rep, smaller sizes (finishes in about 2 minutes)")
     ap.add_argument("--servers", default="indiserver,ours")
+    ap.add_argument("--slow-pairs", type=int, default=Config.slow_pairs, metavar="N",
+                    help="solo runs, and as many beside the other client, per rep of the slow "
+                         f"and slowread scenarios (default {Config.slow_pairs}; more for a "
+                         "steadier ratio)")
     ap.add_argument("--max-seconds", type=float, default=1800,
                     help="stop starting new runs after this long")
     ap.add_argument("--scenario-timeout", type=int, default=0,
@@ -699,6 +702,7 @@ def main(argv: list[str] | None = None) -> int:
             else args.reps
         cfg = Config(blob_count=10, blob_size=5 * 1024 * 1024, bursts=(10_000, 50_000),
                      fan_count=5_000, trips=500, slow_count=20, fw_count=20_000)
+    cfg.slow_pairs = max(1, args.slow_pairs)
     if not args.scenario_timeout:
         args.scenario_timeout = 90 if args.quick else 600
     names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
