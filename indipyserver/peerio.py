@@ -98,6 +98,14 @@ READ_SIZE = 1 << 20
 #: a client that has stopped reading, plus what the clients that read have queued.
 POOLED_READS = 32
 
+#: A full read whose last this many bytes hold no ``<`` ends inside a large element (base64
+#: has none), most likely a BLOB that began in it: lent to the framer like the reads after it
+#: (`InboundProtocol.buffer_updated`). Copying that first read out cost two 1 MiB copies per
+#: BLOB into fresh memory (``bytes`` here, then the framer's slices of it): 60-90 % of the
+#: server's page faults while BLOBs streamed. Reads of small elements have a ``<`` every few
+#: hundred bytes and keep the copy, which `Framer.feed` scans fastest.
+BLOB_TAIL_PROBE = 256
+
 #: Bytes per read while the peer sends little. ``os.read(fd, n)``/``recv(n)`` allocate n bytes
 #: before reading: for n past malloc's mmap threshold (128 KiB) that is an mmap + munmap per
 #: read, about 9 us for 1 MiB against 0.5 us for 64 KiB -- on every small message. So reads
@@ -223,9 +231,13 @@ class InboundProtocol(asyncio.Protocol):
         size = self._read_size
         if size and (nbytes >= size or size > SMALL_READ_SIZE > nbytes):
             self._adapt(nbytes, size)
-        if nbytes == len(buf) and buf is not self._small and self._framer.streaming:
-            # A full read in the middle of a BLOB: its pieces are views of `buf`, which is
-            # not read into again while any of them is queued (readbuffers).
+        if nbytes == len(buf) and buf is not self._small and (
+            self._framer.streaming
+            or (self._forwarder is not None and buf.find(b"<", nbytes - BLOB_TAIL_PROBE) < 0)
+        ):
+            # A full read in the middle of a BLOB, or one that begins a BLOB: its pieces are
+            # views of `buf`, which is not read into again while any of them is queued
+            # (readbuffers). Anything else in it is copied by the framer as before.
             items = self._framer.feed_lent(buf)
         else:
             items = self._framer.feed(bytes(memoryview(buf)[:nbytes]))  # buf is free again

@@ -1,0 +1,118 @@
+"""Which full reads `InboundProtocol` lends to the framer (pieces handed out as views of the
+read buffer, no copy) and which it copies out.
+
+A BLOB's first read used to be copied (twice: out of the buffer, then the framer's slices of
+that copy) into fresh memory, most of the server's page faults while BLOBs streamed. Reads of
+small elements must keep the copy: the framer scans bytes fastest, and nothing of them is
+handed out in pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
+from indipydriver.protocol.framing import Frame
+from indipyserver.peerio import READ_SIZE, InboundProtocol
+
+HEAD = (
+    b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
+    b'<oneBLOB name="a" size="99999999" format=".fits" enclen="99999999">'
+)
+SMALL = (
+    b'<setNumberVector device="Cam" name="T" state="Ok">'
+    b'<oneNumber name="t">-10.5</oneNumber></setNumberVector>\n'
+)
+
+
+class _Forwarder:
+    """Collects what the protocol hands the cut-through forwarder."""
+
+    active = False
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    def handle(self, item: Any) -> None:
+        self.items.append(item)
+
+
+class _Transport(asyncio.ReadTransport):
+    """Only what the protocol asks of its transport: the read size it sets, pausing."""
+
+    max_size = READ_SIZE
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def _protocol() -> tuple[InboundProtocol, list[Frame], _Forwarder]:
+    frames: list[Frame] = []
+    forwarder = _Forwarder()
+    proto = InboundProtocol(frames.extend, "test driver", forwarder)  # type: ignore[arg-type]
+    transport = _Transport()
+    proto.connection_made(transport)
+    proto._read_size = transport.max_size = READ_SIZE  # reading large: pooled, lent buffers
+    return proto, frames, forwarder
+
+
+def _read(proto: InboundProtocol, data: bytes) -> bytearray:
+    buf = proto.get_buffer(-1)
+    assert len(data) <= len(buf)
+    buf[: len(data)] = data
+    proto.buffer_updated(len(data))
+    return buf
+
+
+def _base64(n: int) -> bytes:
+    line = b"QUJD" * 18 + b"\n"  # 72 columns and a newline, as libindi wraps
+    return (line * (n // len(line) + 1))[:n]
+
+
+async def test_a_full_read_that_begins_a_blob_hands_its_pieces_out_as_views_of_the_buffer() -> None:
+    proto, frames, forwarder = _protocol()
+    # A ping-like element, then the BLOB's start: the framer is between elements when the read
+    # arrives (not yet streaming), as for every BLOB after the first.
+    lead = SMALL + HEAD
+    buf = _read(proto, lead + _base64(READ_SIZE - len(lead)))
+    assert [f.tag for f in frames] == ["setNumberVector"]
+    assert type(frames[0].data) is bytes  # whole small elements are still copied out
+    pieces = [i for i in forwarder.items if isinstance(i, FrameHead | FrameChunk)]
+    assert pieces and isinstance(pieces[0], FrameHead)
+    for piece in pieces:
+        assert isinstance(piece.data, memoryview) and piece.data.obj is buf
+    assert sum(len(p.data) for p in pieces) == READ_SIZE - len(SMALL)
+    # The next read is taken into another buffer: this one is still referenced by the views.
+    buf2 = _read(proto, _base64(READ_SIZE))
+    assert buf2 is not buf
+
+
+async def test_a_full_read_of_small_elements_is_copied_and_its_buffer_is_free_again() -> None:
+    proto, frames, forwarder = _protocol()
+    data = (SMALL * (READ_SIZE // len(SMALL) + 1))[:READ_SIZE]
+    first = id(_read(proto, data))  # no reference kept here: the pool's view counts
+    assert len(frames) == READ_SIZE // len(SMALL)
+    assert all(type(f.data) is bytes for f in frames)
+    assert forwarder.items == []
+    assert id(proto.get_buffer(-1)) == first  # nothing refers to it: read into again
+
+
+async def test_a_blob_begun_in_a_lent_read_arrives_whole_and_in_order() -> None:
+    """The bytes handed out across a lent first read and the reads after it are the
+    element, unchanged, ending in its closing tag."""
+    proto, frames, forwarder = _protocol()
+    body = _base64(READ_SIZE * 2)
+    element = HEAD + body + b"</oneBLOB></setBLOBVector>\n"
+    for at in range(0, len(element), READ_SIZE):
+        _read(proto, element[at : at + READ_SIZE])
+    assert isinstance(forwarder.items[-1], FrameEnd) and forwarder.items[-1].complete
+    got = b"".join(bytes(i.data) for i in forwarder.items)
+    assert got == element.rstrip(b"\n")
+    assert frames == []
