@@ -101,7 +101,7 @@ POOLED_READS = 32
 #: A full read whose last this many bytes hold no ``<`` ends inside a large element (base64
 #: has none), most likely a BLOB that began in it: lent to the framer like the reads after it
 #: (`InboundProtocol.buffer_updated`). Copying that first read out cost two 1 MiB copies per
-#: BLOB into fresh memory (``bytes`` here, then the framer's slices of it): 60-90 % of the
+#: BLOB into fresh memory (``bytes`` here, then the framer's slices of it): 78-90 % of the
 #: server's page faults while BLOBs streamed. Reads of small elements have a ``<`` every few
 #: hundred bytes and keep the copy, which `Framer.feed` scans fastest.
 BLOB_TAIL_PROBE = 256
