@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
@@ -25,6 +26,7 @@ from .readbuffers import ReadBufferPool
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
+    from .eventloop import InlineSelector
 
 __all__ = ["InboundProtocol", "OutboundProtocol", "StreamProtocol", "WriteGate", "pump"]
 
@@ -168,8 +170,7 @@ class InboundProtocol(asyncio.Protocol):
         """Begin reading (call after ``router.driver_ready``)."""
         self._started = True
         self._congestion.add_reader(self)
-        if self._transport is not None and not (self._throttled or self._held):
-            self._transport.resume_reading()
+        self._apply()
 
     def throttle(self, paused: bool) -> None:
         """Pause/resume reading while clients of the server are congested (``Congestion``)."""
@@ -228,21 +229,25 @@ class InboundProtocol(asyncio.Protocol):
         buf = self._lent
         assert buf is not None
         self._lent = None
-        size = self._read_size
-        if size and (nbytes >= size or size > SMALL_READ_SIZE > nbytes):
-            self._adapt(nbytes, size)
         if nbytes == len(buf) and buf is not self._small and (
             self._framer.streaming
             or (self._forwarder is not None and buf.find(b"<", nbytes - BLOB_TAIL_PROBE) < 0)
         ):
             # A full read in the middle of a BLOB, or one that begins a BLOB: its pieces are
             # views of `buf`, which is not read into again while any of them is queued
-            # (readbuffers). Anything else in it is copied by the framer as before.
+            # (readbuffers).
+            size = self._read_size
+            if size and nbytes >= size:
+                self._adapt(nbytes, size)
             items = self._framer.feed_lent(buf)
-        else:
-            items = self._framer.feed(bytes(memoryview(buf)[:nbytes]))  # buf is free again
+            del buf
+            self._handle(items)
+            return
+        # Anything else is copied, and `buf` is free again. Taken as `data_received` takes a
+        # read, so that a remote server's set vector alone in a read has the shortcut too.
+        data = bytes(memoryview(buf)[:nbytes])
         del buf
-        self._handle(items)
+        self.data_received(data)
 
     def _adapt(self, got: int, size: int) -> None:
         self._read_size = new = adapt_read_size(self._transport, got, size, READ_SIZE)
@@ -339,8 +344,14 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
     """Both directions over one socket (a remote INDI server).
 
     A BufferedProtocol: asyncio's socket transport reads into our buffers (`get_buffer`), so a
-    chained server's BLOB is passed on from reused memory as an executable driver's is.
+    chained server's BLOB is passed on from reused memory as an executable driver's is. On the
+    server's own loop the selector reads the socket instead (`read_inline`), as it reads
+    clients' sockets and drivers' pipes (``eventloop``); the transport then only writes.
     """
+
+    _inline: InlineSelector | None = None  # reading the socket for us (read_inline)
+    _fd = -1
+    _watching = False
 
     def __init__(
         self,
@@ -359,6 +370,76 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
     def resume_writing(self) -> None:
         self._gate.resume()
 
+    def read_inline(self, selector: InlineSelector, fd: int) -> None:
+        """Have `selector` read socket `fd` from inside ``select`` from now on.
+
+        Through asyncio's transport every read of a chained server costs a handle in the ready
+        queue and the transport's read method; a round trip through two servers of ours was
+        1.16-1.25x indiserver's (bench/RESULTS.md, "Chained servers").
+        """
+        self._inline = selector
+        self._fd = fd
+        transport = self._transport
+        if transport is not None:
+            transport.pause_reading()  # for good: the selector reads, the transport writes
+        self._apply()
+
+    def _apply(self) -> None:
+        selector = self._inline
+        if selector is None:
+            super()._apply()
+            return
+        transport = self._transport
+        on = (
+            transport is not None
+            and self._started
+            and not transport.is_closing()
+            and not (self._throttled or self._held)
+        )
+        if on and not self._watching:
+            selector.add_inline(self._fd, self._read_inline)
+        elif not on and self._watching:
+            selector.remove_inline(self._fd)
+        self._watching = on
+
+    def _read_inline(self) -> None:
+        """The socket is readable (called by the `InlineSelector`): as the transport would."""
+        transport = self._transport
+        if transport is None or transport.is_closing():  # as asyncio's: no reads once closing
+            self._stop_inline()
+            return
+        fd = self._fd
+        try:
+            if self._read_size > SMALL_READ_SIZE:
+                buf = self.get_buffer(-1)
+                n = os.readv(fd, [buf])
+                if n:
+                    self.buffer_updated(n)
+                    return
+            else:
+                data = os.read(fd, SMALL_READ_SIZE)
+                if data:
+                    self.data_received(data)
+                    return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # reset by the peer...
+            self._stop_inline()
+            logger.info("%s: connection lost: %s", self._label, exc)
+            cast(asyncio.Transport, transport).abort()  # connection_lost follows, without the error
+            return
+        self._stop_inline()  # end of file: the remote server closed the connection
+        if not self.eof_received():
+            transport.close()
+
+    def _stop_inline(self) -> None:
+        if self._inline is not None:
+            if self._watching:
+                self._inline.remove_inline(self._fd)
+            self._watching = False
+            self._inline = None
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_inline()  # before the transport closes the socket
         self._gate.close()
         super().connection_lost(exc)

@@ -18,6 +18,7 @@ from indipydriver.protocol.escaping import escape_entities
 from .backoff import Backoff
 from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from .eventloop import inline_selector
 from .localpeer import is_local_peer
 from .peerio import StreamProtocol, WriteGate, pump
 
@@ -137,6 +138,13 @@ class RemoteConnection(DriverConnection):
             protocol = StreamProtocol(
                 on_frames, self.label, gate, forwarder, self.congestion
             )
+            # A set vector alone in a read goes to the clients before it is framed (``lanes``),
+            # as an executable driver's does. What `_frames` adds is for other elements (a
+            # pinned device's filter, enableBLOB after a definition): the shortcut takes only
+            # sets about a device this remote already owns.
+            lane_set = getattr(router, "lane_set", None)
+            if lane_set is not None:
+                protocol.lane = functools.partial(lane_set, self)
             try:
                 transport, _ = await asyncio.wait_for(
                     loop.create_connection(functools.partial(_same, protocol), self.host, self.port),
@@ -149,6 +157,10 @@ class RemoteConnection(DriverConnection):
                 continue
             self._blob_enabled.clear()
             self.backoff.started()
+            selector = inline_selector(loop)
+            sock = transport.get_extra_info("socket")
+            if selector is not None and sock is not None:
+                protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
             self.local = is_local_peer(
                 transport.get_extra_info("socket"),
                 transport.get_extra_info("peername"),

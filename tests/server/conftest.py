@@ -31,6 +31,7 @@ BOTH_LOOPS = {
     "test_falling_behind_e2e",
     "test_pipereader",
     "test_read_size",
+    "test_remote",
     "test_server_e2e",
     "test_write_through",
 }

@@ -182,7 +182,7 @@ class Rig:
             partial(self.router.driver_frames, self.driver), "d",
             BlobForwarder(self.router, self.driver),
         )
-        if shortcut and not remote:  # a remote server's reads have no shortcut (remote.py)
+        if shortcut:  # a remote server's reads have it too (remote.py)
             self.inbound.lane = self._counted(partial(self.router.lane_set, self.driver))
         self.inbound.connection_made(Recorder())
         self.router.driver_ready(self.driver)
@@ -446,9 +446,9 @@ def test_a_new_vector_for_a_device_named_star_marks_the_client_chained_as_the_ro
 
 
 def test_a_new_vector_to_a_remote_servers_device_is_routed_the_same() -> None:
-    # A remote owner is written to as a driver is (DriverConnection.write_through); its own
-    # reads have no shortcut.
-    assert both([("client", 0, 0), ("driver", 0, 0), ("client", 2, 1)], [0, 3], remote=True) == 2
+    # A remote owner is written to as a driver is (DriverConnection.write_through), and a set
+    # vector alone in its read goes to the clients by the shortcut too.
+    assert both([("client", 0, 0), ("driver", 0, 0), ("client", 2, 1)], [0, 3], remote=True) == 3
 
 
 def test_a_new_light_vector_from_a_client_is_dropped_as_the_router_drops_it() -> None:

@@ -210,3 +210,62 @@ async def test_a_remote_server_on_this_machine_is_known_to_be_local() -> None:
         await router.wait_for(lambda ev: any(e[0] == "ready" for e in ev))
         assert conn.local is True
         task.cancel()
+
+
+async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() -> None:
+    """A chained server's set vector that arrives alone in a read reaches the clients by the
+    round trip's shortcut (lanes), as an executable driver's does, and lands in the cache; a
+    pinned dev@host remote's set about another of its devices is still dropped (the shortcut
+    takes only sets about a device the remote owns, and leaves the rest to `_frames`)."""
+    from serverkit import Recorder
+
+    from indipyserver.clients import ClientConnection
+    from indipyserver.router import Router
+
+    defs = b"".join(
+        b'<defTextVector device="%s" name="P" state="Idle" perm="ro"><defText name="t">x'
+        b"</defText></defTextVector>\n" % device for device in (b"Scope", b"Dome")
+    )
+    scripted = ScriptedServer(defs)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = Router()
+    seen: list[tuple[bytes, bool]] = []
+    lane_set = router.lane_set
+
+    def counted(driver, data, flow):  # type: ignore[no-untyped-def]
+        taken = lane_set(driver, data, flow)
+        seen.append((bytes(data), taken))
+        return taken
+
+    router.lane_set = counted  # type: ignore[method-assign]
+    client = ClientConnection(router, set())
+    to_client = Recorder()
+    client.connection_made(to_client)
+    client.data_received(b'<getProperties version="1.7"/>\n')
+    conn = RemoteConnection("127.0.0.1", port, device="Scope", backoff=FAST)
+    mine = (b'<setTextVector device="Scope" name="P" state="Ok"><oneText name="t">z'
+            b"</oneText></setTextVector>\n")
+    other = (b'<setTextVector device="Dome" name="P" state="Ok"><oneText name="t">w'
+             b"</oneText></setTextVector>\n")
+
+    async def sent(data: bytes) -> None:
+        scripted.writers[0].write(data)
+        async with asyncio.timeout(5):
+            while not any(d == data for d, _ in seen):
+                await asyncio.sleep(0.005)
+
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))
+        async with asyncio.timeout(5):
+            while router.cached("Scope", "P")[0] is None:
+                await asyncio.sleep(0.005)
+        await sent(other)
+        await sent(mine)
+        await asyncio.sleep(0.05)
+        written = b"".join(to_client.writes)
+        cached = router.cached("Scope", "P")[1]
+        task.cancel()
+    assert (other, False) in seen and (mine, True) in seen
+    assert mine.rstrip(b"\n") in written and b'device="Dome"' not in written
+    assert cached is not None and cached.data == mine.rstrip(b"\n")
