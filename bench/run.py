@@ -327,8 +327,17 @@ def scen_fanout(kind: str, cfg: Config) -> dict[str, float]:
 RT_SETTLE = 2.0
 
 
-def scen_roundtrip(kinds: list[str], cfg: Config) -> dict[str, dict[str, float]]:
-    """Round trips to every server in `kinds`, interleaved trip by trip.
+def _chained(stack: contextlib.ExitStack, kind: str) -> Server:
+    """A server of `kind` serving the traffic driver, and another of the same kind in front
+    of it that has it as a remote server (``Bench@host:port``, as indiserver writes a remote
+    device); the one in front, which clients talk to."""
+    behind = stack.enter_context(Server(kind))
+    return stack.enter_context(Server(kind, exe=Path(f"Bench@{HOST}:{behind.port}")))
+
+
+def scen_roundtrip(kinds: list[str], cfg: Config, chain: bool = False) -> dict[str, dict[str, float]]:
+    """Round trips to every server in `kinds`, interleaved trip by trip; with `chain`, through
+    two chained servers of each kind (client -> server -> remote server -> driver).
 
     Latency here is mostly the kernel waking the peers, and how long that takes changes from
     one minute to the next on a shared machine (indiserver's p50 was 40-50 us in some runs
@@ -337,7 +346,8 @@ def scen_roundtrip(kinds: list[str], cfg: Config) -> dict[str, dict[str, float]]
     the order rotated every trip, gives each the same conditions.
     """
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(Server(kind)) for kind in kinds]
+        servers = [_chained(stack, kind) if chain else stack.enter_context(Server(kind))
+                   for kind in kinds]
         clients = [connect(srv)[0] for srv in servers]
         time.sleep(RT_SETTLE)
         hubs = [Hub([c]) for c in clients]
@@ -364,10 +374,11 @@ def scen_roundtrip(kinds: list[str], cfg: Config) -> dict[str, dict[str, float]]
         for c in clients:
             c.close()
     out = {}
+    prefix = "chain_rt" if chain else "rt"
     for kind, xs in zip(kinds, lat):
         xs.sort()
-        out[kind] = {"rt_p50_us": xs[len(xs) // 2] * 1e6,
-                     "rt_p99_us": xs[min(len(xs) - 1, int(len(xs) * 0.99))] * 1e6}
+        out[kind] = {f"{prefix}_p50_us": xs[len(xs) // 2] * 1e6,
+                     f"{prefix}_p99_us": xs[min(len(xs) - 1, int(len(xs) * 0.99))] * 1e6}
     return out
 
 
@@ -562,6 +573,7 @@ FLOOR_SCENARIOS = {"roundtrip"}
 #: Scenarios that run all servers at once (one call per rep, results per server).
 PAIRED: dict[str, Callable[[list[str], Config], dict[str, dict[str, float]]]] = {
     "roundtrip": scen_roundtrip,
+    "chain": partial(scen_roundtrip, chain=True),
 }
 
 # metric -> (label, unit, target description, check(ratio or value), ratio?)
@@ -575,6 +587,8 @@ TARGETS: dict[str, tuple[str, str, float | None, bool]] = {
     "fanout_slowest_msgps": ("fan-out slowest client, msg/s", "", None, True),
     "rt_p50_us": ("round trip p50, us", "<=", 1.0, False),
     "rt_p99_us": ("round trip p99, us", "<=", 1.0, False),
+    "chain_rt_p50_us": ("round trip through two chained servers p50, us", "", None, False),
+    "chain_rt_p99_us": ("round trip through two chained servers p99, us", "", None, False),
     "slow_peak_rss_MB": ("slow client: server peak RSS, MB", "<=", 0.5, False),
     "getprops_ms": ("getProperties 1003 vectors, ms", "<=", 1.0, False),
 }
