@@ -22,6 +22,7 @@ BOTH_LOOPS = {
     "test_acceptance_router_properties",
     "test_acceptance_routing",
     "test_client_direct_write",
+    "test_congestion_per_server",
     "test_cutthrough",
     "test_exdriver",
     "test_exdriver_attached_vectors",
