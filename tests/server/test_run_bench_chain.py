@@ -4,24 +4,14 @@ it must really go through two servers and report what it measured under its own 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
 
 @pytest.fixture(scope="module")
-def run() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run_chain_under_test", BENCH / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while it loads
-    spec.loader.exec_module(module)
-    return module
+def run(bench_run: ModuleType) -> ModuleType:
+    return bench_run
 
 
 def test_a_chain_is_two_servers_the_front_one_serving_the_other_as_a_remote(
