@@ -217,6 +217,9 @@ class InboundProtocol(asyncio.Protocol):
 
     def get_buffer(self, sizehint: int) -> bytearray:
         if self._read_size > SMALL_READ_SIZE:
+            # A read that never came (EAGAIN) left its buffer here: not in use, so no reason for
+            # the pool to pass it over.
+            self._lent = None
             self._lent = buf = self._pool.get()  # large: pooled, may be lent to the framer
             return buf
         small = self._small
@@ -409,18 +412,14 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
             self._stop_inline()
             return
         fd = self._fd
+        large = self._read_size > SMALL_READ_SIZE
+        data = b""
         try:
-            if self._read_size > SMALL_READ_SIZE:
-                buf = self.get_buffer(-1)
-                n = os.readv(fd, [buf])
-                if n:
-                    self.buffer_updated(n)
-                    return
+            if large:
+                n = os.readv(fd, [self.get_buffer(-1)])
             else:
                 data = os.read(fd, SMALL_READ_SIZE)
-                if data:
-                    self.data_received(data)
-                    return
+                n = len(data)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:  # reset by the peer...
@@ -428,9 +427,23 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
             logger.info("%s: connection lost: %s", self._label, exc)
             cast(asyncio.Transport, transport).abort()  # connection_lost follows, without the error
             return
-        self._stop_inline()  # end of file: the remote server closed the connection
-        if not self.eof_received():
-            transport.close()
+        if not n:
+            self._stop_inline()  # end of file: the remote server closed the connection
+            if not self.eof_received():
+                transport.close()
+            return
+        try:
+            if large:
+                self.buffer_updated(n)
+            else:
+                self.data_received(data)
+        except Exception:
+            # As asyncio's transport does when its protocol fails on a read: the connection is
+            # closed (and reconnected with backoff), not left reading with a framer or a BLOB
+            # forwarder stopped half-way.
+            logger.exception("%s: handling what it sent failed: connection closed", self._label)
+            self._stop_inline()
+            cast(asyncio.Transport, transport).abort()
 
     def _stop_inline(self) -> None:
         if self._inline is not None:

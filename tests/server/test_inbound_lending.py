@@ -116,3 +116,12 @@ async def test_a_blob_begun_in_a_lent_read_arrives_whole_and_in_order() -> None:
     got = b"".join(bytes(i.data) for i in forwarder.items)
     assert got == element.rstrip(b"\n")
     assert frames == []
+
+
+async def test_a_buffer_lent_for_a_read_that_never_came_is_read_into_again() -> None:
+    """A read that found nothing (EAGAIN after `get_buffer`) leaves its buffer free: the next
+    read takes it rather than growing the pool by another 1 MiB."""
+    proto, _, _ = _protocol()
+    first = id(proto.get_buffer(-1))  # and no buffer_updated: nothing was read
+    assert id(proto.get_buffer(-1)) == first
+    assert proto._pool.pooled == 1

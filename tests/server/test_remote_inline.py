@@ -22,12 +22,14 @@ def _run(main):  # type: ignore[no-untyped-def]
         return runner.run(main())
 
 
-async def _connected(got: list[bytes]):  # type: ignore[no-untyped-def]
+async def _connected(got: list[bytes], on_frames=None):  # type: ignore[no-untyped-def]
     """A StreamProtocol on one end of a socket pair, read by the selector; the other end."""
     loop = asyncio.get_running_loop()
     selector = inline_selector(loop)
     assert selector is not None
-    proto = StreamProtocol(lambda frames: got.extend(f.data for f in frames), "remote", WriteGate())
+    if on_frames is None:
+        on_frames = lambda frames: got.extend(f.data for f in frames)
+    proto = StreamProtocol(on_frames, "remote", WriteGate())
     ours, theirs = socket.socketpair()
     ours.setblocking(False)
     transport, _ = await loop.create_connection(lambda: proto, sock=ours)
@@ -129,3 +131,24 @@ def test_a_reset_connection_is_lost_once_and_unwatched() -> None:
         assert len(lost) == 1 and fd not in selector._inline
 
     _run(main)
+
+
+def test_a_read_the_server_fails_to_handle_closes_the_connection_with_a_log(caplog) -> None:  # type: ignore[no-untyped-def]
+    """As on asyncio's transport: an error while routing what the remote sent ends the
+    connection (the remote is then reconnected with backoff) rather than reading on with a
+    framer or a BLOB forwarder stopped half-way."""
+
+    def broken(frames) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("routing bug")
+
+    async def main() -> None:
+        proto, transport, selector, fd, theirs = await _connected([], broken)
+        theirs.send(SET % 1)
+        await _until(lambda: proto.closed.is_set())
+        assert fd not in selector._inline and transport.is_closing()
+        theirs.close()
+
+    with caplog.at_level("ERROR", logger="indipyserver"):
+        _run(main)
+    assert any("handling what it sent failed" in r.getMessage() and r.exc_info
+               for r in caplog.records)
