@@ -263,12 +263,14 @@ class ExDriverConnection(DriverConnection):
                         assert read_pipe is not None
                         read_transport = PipeReader(loop, read_pipe, inbound)
                     inbound.start()
+                    self.reader_now = read_transport.read_now  # lanes: a quick answer, read at once
                     assert process.stderr is not None
                     tg.create_task(self._log_stderr(process.stderr))
                     pumping = tg.create_task(pump(self, write_transport, gate))
                     await inbound.closed.wait()
                     pumping.cancel()
                 finally:
+                    self.reader_now = None
                     # Closing stdin first lets a C driver exit by itself (it exits on EOF). A
                     # driver that stopped reading never drains what is buffered for it, so its
                     # transport is aborted: close() would wait for that drain for ever and leak.

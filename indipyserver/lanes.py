@@ -141,6 +141,7 @@ class RouterLanes(RoutingTables):
                 flow.end()
         if owner.local:  # an executable driver; a remote server on this machine
             _handoff()
+            owner.read_now()  # a driver that answers at once has done so by now
         return True
 
     def lane_set(self, driver: DriverConnection, data: bytes, flow: LoopFlow) -> bool:

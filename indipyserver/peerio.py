@@ -445,6 +445,12 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
             self._stop_inline()
             cast(asyncio.Transport, transport).abort()
 
+    def read_now(self) -> None:
+        """Read at once what the remote has already sent, if anything, as the selector would
+        (``DriverConnection.read_now``); nothing unless the selector reads the socket now."""
+        if self._watching:
+            self._read_inline()
+
     def _stop_inline(self) -> None:
         if self._inline is not None:
             if self._watching:

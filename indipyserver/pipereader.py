@@ -108,6 +108,21 @@ class PipeReader(asyncio.ReadTransport):
         protocol.eof_received()
         self._close(None)
 
+    def read_now(self) -> None:
+        """Read at once what the driver has already written, if anything, as the selector
+        would once it saw the pipe readable (``lanes``: a driver handed the CPU after a request
+        has usually answered by the time the server runs again). Nothing while paused or
+        closing; an error goes to the loop's exception handler, as from the selector."""
+        if not self._reading or self._closing:
+            return
+        try:
+            self._read_ready()
+        except Exception as exc:  # noqa: BLE001  # reported, as the selector reports its readers'
+            self._loop.call_exception_handler(
+                {"message": "Exception reading a driver's output", "exception": exc,
+                 "transport": self}
+            )
+
     def _read(self, size: int) -> bytes:
         return os.read(self._fd, size)
 

@@ -161,6 +161,7 @@ class RemoteConnection(DriverConnection):
             sock = transport.get_extra_info("socket")
             if selector is not None and sock is not None:
                 protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
+                self.reader_now = protocol.read_now  # lanes: a quick answer, read at once
             self.local = is_local_peer(
                 transport.get_extra_info("socket"),
                 transport.get_extra_info("peername"),
@@ -178,6 +179,7 @@ class RemoteConnection(DriverConnection):
                     pumping.cancel()
             finally:
                 self.connected = False
+                self.reader_now = None
                 transport.close()
                 router.driver_lost(self)
             delay = self.backoff.next_delay() or self.backoff.cap

@@ -649,3 +649,43 @@ def test_handing_over_changes_nothing_routed() -> None:
         assert with_lanes.taken == 4
 
     asyncio.run(run())
+
+
+def test_a_driver_that_answered_during_the_handover_is_read_at_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After a new vector is written and the CPU handed to the driver, what the driver has
+    answered meanwhile is read there and then (`DriverConnection.read_now`), before the
+    client's read returns: no turn of the event loop between the two halves of the trip.
+    Routed as the general path routes it; a driver on another machine is not read early."""
+    order: list[str] = []
+    monkeypatch.setattr(lanes, "_handoff", lambda: order.append("handoff"))
+
+    async def run(far: bool) -> tuple[list[str], int]:
+        rig = Rig(True, [0, 1])
+        rig.driver.local = not far
+        answer = DRIVER_READS[0]
+
+        def answered() -> None:  # the driver's reader, finding the answer in the pipe
+            order.append("read_now")
+            rig.inbound.data_received(answer)
+
+        rig.driver.reader_now = answered
+        rig.clients[0].data_received(CLIENT_READS[0])
+        written = len(rig.to_client[0].writes)
+        return order[:], written
+
+    # Handed to the driver, its answer read, written to the (local) client and handed to it.
+    assert asyncio.run(run(far=False)) == (["handoff", "read_now", "handoff"], 1)
+    order.clear()
+    assert asyncio.run(run(far=True)) == ([], 0)
+
+    async def same() -> None:  # the answer read early routes as when the loop reads it
+        early = Rig(True, [0, 1])
+        early.driver.reader_now = lambda: early.inbound.data_received(DRIVER_READS[0])
+        early.clients[0].data_received(CLIENT_READS[0])
+        later = Rig(True, [0, 1])
+        later.clients[0].data_received(CLIENT_READS[0])
+        later.inbound.data_received(DRIVER_READS[0])
+        await asyncio.sleep(0)
+        assert early.outcome() == later.outcome()
+
+    asyncio.run(same())

@@ -121,6 +121,53 @@ async def test_paused_before_the_first_read_reads_nothing() -> None:
     await asyncio.wait_for(proto.lost.wait(), 5)
 
 
+async def test_read_now_takes_what_is_there_and_nothing_while_paused_or_closed() -> None:
+    """read_now (lanes, after handing a driver the CPU) reads the pipe at once, before the
+    loop would: what is there is delivered, nothing there costs nothing, a paused reader
+    stays paused, a closed one is not read."""
+    r, w = os.pipe()
+    proto = Recorder()
+    transport = PipeReader(asyncio.get_running_loop(), os.fdopen(r, "rb", buffering=0), proto)
+    transport.read_now()  # nothing written yet: no call, no error
+    assert proto.kinds() == ["made"]
+    os.write(w, b"<a/>")
+    transport.read_now()  # no await: read here, not by the loop
+    assert proto.received() == b"<a/>"
+    transport.pause_reading()
+    os.write(w, b"<b/>")
+    transport.read_now()
+    assert proto.received() == b"<a/>"
+    transport.resume_reading()
+    await until(lambda: proto.received() == b"<a/><b/>")
+    transport.close()
+    os.write(w, b"<c/>")
+    transport.read_now()
+    await asyncio.wait_for(proto.lost.wait(), 5)
+    assert proto.received() == b"<a/><b/>"
+    os.close(w)
+
+
+async def test_read_now_reports_a_protocol_error_to_the_loop_instead_of_raising() -> None:
+    """The caller (a client's read, in lanes) must not be cut short by the driver's routing:
+    an exception goes to the loop's handler, as from the selector."""
+    r, w = os.pipe()
+
+    class Fails(Recorder):
+        def data_received(self, data: bytes) -> None:
+            raise RuntimeError("routing bug")
+
+    loop = asyncio.get_running_loop()
+    seen: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda loop, context: seen.append(context))
+    transport = PipeReader(loop, os.fdopen(r, "rb", buffering=0), Fails())
+    os.write(w, b"<a/>")
+    transport.read_now()
+    assert len(seen) == 1 and isinstance(seen[0]["exception"], RuntimeError)
+    assert seen[0]["transport"] is transport
+    transport.close()
+    os.close(w)
+
+
 def _fds_message(sock: socket.socket, data: bytes, fds: list[int]) -> None:
     sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
 

@@ -152,3 +152,28 @@ def test_a_read_the_server_fails_to_handle_closes_the_connection_with_a_log(capl
         _run(main)
     assert any("handling what it sent failed" in r.getMessage() and r.exc_info
                for r in caplog.records)
+
+
+def test_read_now_reads_what_the_remote_sent_unless_the_reader_is_stopped() -> None:
+    """A chained server's answer is read at once after a request was handed to it (lanes,
+    `DriverConnection.read_now`), as the selector would read it; not while throttled."""
+
+    async def main() -> None:
+        got: list[bytes] = []
+        proto, transport, _, _, theirs = await _connected(got)
+        theirs.send(SET % 1)
+        proto.read_now()  # no await since the send: read here, not by the loop
+        assert got == [(SET % 1).rstrip(b"\n")]
+        proto.read_now()  # nothing more there: nothing happens
+        proto.throttle(True)
+        theirs.send(SET % 2)
+        proto.read_now()
+        await asyncio.sleep(0.02)
+        assert len(got) == 1
+        proto.throttle(False)
+        await _until(lambda: len(got) == 2)
+        transport.close()
+        await _until(lambda: proto.closed.is_set())
+        theirs.close()
+
+    _run(main)
