@@ -10,7 +10,8 @@ does before a write delays the peer it wakes by all of its time; after it, only 
 share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
 
 Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
-before its own bookkeeping. Writing to a pipe or a socket tells Linux the writer will soon
+before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
+at once (`DriverConnection.read_now`), not on the event loop's next turn. Writing to a pipe or a socket tells Linux the writer will soon
 sleep (a "sync" wake-up), so the woken driver or local client is usually queued on this very
 CPU, where everything the server still does -- the bookkeeping, asyncio's turn of the loop --
 delays it by all of its time. Yielding lets it run first. A peer on another machine is woken by
