@@ -245,15 +245,34 @@ class InProcessDriverConnection(DriverConnection):
             await congestion.wait_uncongested()
         frames = self._feed(data)
         if frames:
-            # No flow batch here: a batch per write would flush (one socket send per client)
-            # per message. Outside a batch the marks are flushed by one call_soon, i.e. once
-            # the driver yields, so a driver sending in a tight loop reaches each client in
-            # one write per loop turn (YIELD_EVERY_BYTES bounds how much that is).
-            router.driver_frames(self, frames)
+            if self._turn_open:
+                # Not the first write of this turn of the loop: no batch here, a batch per
+                # write would flush (one socket send per client) per message. Outside a batch
+                # the marks are flushed by one call_soon, i.e. once the driver yields, so a
+                # driver sending in a tight loop reaches each client in one write per loop turn
+                # (YIELD_EVERY_BYTES bounds how much that is).
+                router.driver_frames(self, frames)
+            else:
+                # The first write of the turn goes out at once, in a batch of its own: an
+                # answer to a client's request (rxevent) reaches it without waiting for the
+                # loop's next turn. A tight loop pays one more send per turn.
+                self._turn_open = True
+                flow = flow_for()
+                flow.loop.call_soon(self._close_turn)
+                flow.begin(frames[0].data if len(frames) == 1 else None)
+                try:
+                    router.driver_frames(self, frames)
+                finally:
+                    flow.end()
         self._written_since_yield += len(data)
         if self._written_since_yield >= self.YIELD_EVERY_BYTES:
             self._written_since_yield = 0
             await asyncio.sleep(0)
+
+    _turn_open = False  # this turn of the loop has had a write (`write`)
+
+    def _close_turn(self) -> None:
+        self._turn_open = False
 
     async def close(self) -> None:
         self._closed = True

@@ -46,3 +46,45 @@ async def test_a_burst_sent_without_yielding_is_flushed_once_per_loop_turn(
         assert sum(f.tag == "setNumberVector" for f in frames) == BURST
         assert 1 <= flushes <= 3, f"{flushes} flushes for {BURST} messages"
         await asyncio.sleep(0)
+
+
+async def test_the_first_write_of_a_loop_turn_reaches_the_client_at_once() -> None:
+    """An in-process driver's answer to a request (its first write in a turn of the loop) is
+    written to the client before the driver's write returns, not on the loop's next turn;
+    further writes in the same turn are gathered and flushed once the driver yields, as
+    before (the burst test above)."""
+    from serverkit import Recorder
+
+    from indipyserver.driverconn import InProcessDriverConnection
+    from indipyserver.router import Router
+
+    router = Router()
+    conn = InProcessDriverConnection(make_gadget())
+    conn._router = router
+    router.driver_ready(conn)
+    defs = b'<defNumberVector device="Gadget" name="VALUE" perm="rw" state="Idle">' \
+        b'<defNumber name="V" format="%g" min="0" max="0" step="0">0</defNumber></defNumberVector>'
+    await conn.write(defs)
+    client = ClientConnection(router, set())
+    to_client = Recorder()
+    client.connection_made(to_client)
+    client.data_received(b'<getProperties version="1.7"/>\n')
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    to_client.writes.clear()
+
+    def setvector(value: int) -> bytes:
+        return (b'<setNumberVector device="Gadget" name="VALUE" state="Ok">'
+                b'<oneNumber name="V">%d</oneNumber></setNumberVector>' % value)
+
+    await conn.write(setvector(1))
+    assert to_client.writes == [setvector(1)]  # no await since: written before the next turn
+    await conn.write(setvector(2))
+    await conn.write(setvector(3))
+    assert to_client.writes == [setvector(1)]  # gathered
+    await asyncio.sleep(0)
+    assert b"".join(to_client.writes) == setvector(1) + setvector(2) + setvector(3)
+    await asyncio.sleep(0)
+    to_client.writes.clear()
+    await conn.write(setvector(4))  # a new turn: at once again
+    assert to_client.writes == [setvector(4)]
