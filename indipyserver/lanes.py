@@ -11,15 +11,16 @@ share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
 
 Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
 before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
-at once (`DriverConnection.read_now`), not on the event loop's next turn. Writing to a pipe or a socket tells Linux the writer will soon
-sleep (a "sync" wake-up), so the woken driver or local client is usually queued on this very
-CPU, where everything the server still does -- the bookkeeping, asyncio's turn of the loop --
-delays it by all of its time. Yielding lets it run first. A peer on another machine is woken by
-nothing here: no yield (`localpeer`). Whatever else waits for this CPU may run first too; with
-two busy loops taking both CPUs, round trips measured the same with and without. Without
-load, `bench/roundtrip_ab.py indiserver ours` (16 pairs): p50 1.067x before, 0.953x with it
-(bench/RESULTS.md). Only a read that is one element alone takes the shortcut, so a busy peer
-whose messages pile up in the reads is served by the general path, without yielding.
+at once (`DriverConnection.read_now`), not on the event loop's next turn. Writing to a pipe or
+a socket tells Linux the writer will soon sleep (a "sync" wake-up), so the woken driver or
+local client is usually queued on this very CPU, where everything the server still does -- the
+bookkeeping, asyncio's turn of the loop -- delays it by all of its time. Yielding lets it run
+first. A peer on another machine is woken by nothing here: no yield (`localpeer`). Whatever
+else waits for this CPU may run first too; with two busy loops taking both CPUs, round trips
+measured the same with and without. Without load, `bench/roundtrip_ab.py indiserver ours` (16
+pairs): p50 1.067x before, 0.953x with it (bench/RESULTS.md). Only a read that is one element
+alone takes the shortcut, so a busy peer whose messages pile up in the reads is served by the
+general path, without yielding.
 
 Only what this routes exactly as `router` would is taken: a number, switch, text or light
 vector (not a client's new light vector: the router drops it) with ASCII device and name,

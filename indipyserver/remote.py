@@ -163,7 +163,7 @@ class RemoteConnection(DriverConnection):
                 protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
                 self.reader_now = protocol.read_now  # lanes: a quick answer, read at once
             self.local = is_local_peer(
-                transport.get_extra_info("socket"),
+                sock,
                 transport.get_extra_info("peername"),
                 transport.get_extra_info("sockname"),
             )
