@@ -106,8 +106,10 @@ def _length(attrs: dict[str, str], key: str) -> int:
 def _check(members: list[_Member]) -> int:
     """Raise ValueError or OSError unless every member can be read; their total ``len``.
 
-    Checked before anything is sent: a descriptor for each, no body, valid ``len`` and
-    ``size``, and a memory file (a regular file to fstat, as a memfd is) holding ``len`` bytes.
+    Checked before anything is sent: a descriptor for each, no body, a valid ``size`` (and
+    ``len`` if given), and a memory file (a regular file to fstat, as a memfd is) holding
+    ``len`` bytes. Without ``len`` the first ``size`` bytes are sent, or the whole memfd if it
+    is smaller, as indiserver 1.9.9 does (it reads only ``size``; libindi's drivers send both).
     """
     total = 0
     for member in members:
@@ -116,15 +118,19 @@ def _check(members: list[_Member]) -> int:
             raise ValueError(f"missing shared buffer for BLOB {name!r}")
         if member.end < 0:
             raise ValueError(f"attached BLOB {name!r} has a body")
-        member.length = length = _length(member.attrs, "len")
-        _length(member.attrs, "size")
+        size = _length(member.attrs, "size")
+        given = member.attrs.get("len")
+        length = _length(member.attrs, "len") if given is not None else size
         if length:
             info = os.fstat(member.fd)
             member.size = info.st_size
             if not stat.S_ISREG(info.st_mode):
                 raise ValueError(f"shared buffer of BLOB {name!r} is not a memory file")
-            if info.st_size < length:
+            if given is None:
+                length = min(length, info.st_size)  # as indiserver, which reads only size
+            elif info.st_size < length:
                 raise ValueError(f"len {length} exceeds the shared buffer's {info.st_size} bytes")
+        member.length = length
         total += length
     return total
 
@@ -191,8 +197,8 @@ def inline_attached(frame: Frame, buffers: SharedBuffers, label: str = "driver")
     encoded at once (`AttachedBlobs` spreads large ones over several loop iterations).
 
     Returns `frame` itself when it has no attached member, and None (the element dropped, an
-    error logged, as indiserver does) when a member lacks a descriptor, a valid ``len`` and
-    ``size``, or readable data. Every descriptor taken is closed, whatever happens.
+    error logged, as indiserver does) when a member lacks a descriptor, a valid ``size`` (and
+    ``len`` if it has one), or readable data. Every descriptor taken is closed, whatever happens.
     """
     if frame.tag != "setBLOBVector" or b"attached" not in frame.data:
         return frame

@@ -144,16 +144,33 @@ def test_missing_fd_drops_element(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.mark.parametrize(
     "attrs",
-    ["name='A' size='5' attached='true'", "name='A' len='x' size='5' attached='true'",
-     "name='A' len='5' attached='true'", "name='A' len='5000000' size='5' attached='true'"],
+    ["name='A' len='x' size='5' attached='true'", "name='A' len='5' attached='true'",
+     "name='A' size='' attached='true'", "name='A' len='5000000' size='5' attached='true'"],
 )
 def test_bad_len_or_size_drops_element(attrs: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A member without a valid ``size``, or with a ``len`` that is not a number or beyond its
+    memfd, is dropped with an error logged, and its descriptor closed."""
     fd = memfd(b"12345")  # 1 MiB memfd: len 5000000 is beyond it
     buffers = SharedBuffers()
     buffers.push([fd])
     with caplog.at_level(logging.ERROR):
         assert inline_attached(vector(f"<oneBLOB {attrs}></oneBLOB>"), buffers) is None
     assert "dropped" in caplog.text
+    assert closed(fd)
+
+
+@pytest.mark.parametrize(("size", "sent"), [(5, b"12345"), (3, b"123"), (3 << 20, None)])
+def test_member_without_len_sends_size_bytes(size: int, sent: bytes | None) -> None:
+    """Without ``len`` (indilib's own integration tests send only ``size``) the first ``size``
+    bytes are sent, or the whole memfd when it is smaller, as indiserver 1.9.9 does: it reads
+    only ``size``. The element keeps its other attributes; the descriptor is closed."""
+    fd = memfd(b"12345")  # 1 MiB
+    got = inline_attached(
+        vector(f"<oneBLOB name='A' size='{size}' format='.fits' attached='true'/>"), pushed(fd))
+    assert got is not None
+    ((attrs, value),) = blobs(got)
+    assert attrs == {"name": "A", "size": str(size), "format": ".fits"}
+    assert value == (sent if sent is not None else b"12345".ljust(1 << 20, b"\0"))
     assert closed(fd)
 
 
