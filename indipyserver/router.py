@@ -133,6 +133,8 @@ class Router(RouterLanes):
             # bounce it forever. Remotes are not re-asked either: they were asked when they
             # connected and, as their chained client, we get everything they have since.
             self._replay(state, None, None)
+            if device is None:
+                self._replay_to_named(state)
             request = get_properties_bytes()
             for driver in self._drivers:
                 if not driver.is_remote and not self._owned.get(driver):
@@ -144,6 +146,18 @@ class Router(RouterLanes):
             return
         if not self._replay(state, device, name):
             owner.send(get_properties_bytes(device, name))
+
+    def _replay_to_named(self, asker: ClientState) -> None:
+        """A device-less getProperties is answered to the other clients that want named
+        devices only, too. indiserver passes it to its drivers, whose definitions reach every
+        client interested in them, and an indiserver chaining several of our devices, one
+        connection each (``"CCD"@host``, ``"Telescope"@host``), relies on that: it passes its
+        own clients' device-less getProperties to one connection per host:port and learns the
+        other devices from what its other connections receive meanwhile. Clients that want
+        every device asked for themselves and get nothing again."""
+        for other in self._clients.values():
+            if other is not asker and not other.all_devices and other.interests:
+                self._replay(other, None, None)
 
     def _client_enable_blob(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None

@@ -244,3 +244,26 @@ def test_a_loop_of_two_servers_is_refused_and_traffic_does_not_circulate(
     # Each server refused its own devices coming back round the loop, and said so.
     assert "refused" in a.log() and "refused" in b.log()
     assert a.alive() and b.alive()
+
+
+def test_indiserver_in_front_with_one_connection_per_device_sees_every_device(
+    our_server: Callable[..., OurServer], indiserver_factory: Callable[..., IndiServer]
+) -> None:
+    """indiserver chaining two of our devices as ``"Dome Simulator"@ours`` and
+    ``"Thermostat"@ours`` passes a client's device-less getProperties to only one of those
+    connections (one per host:port) and learns the other device from what its other connection
+    receives meanwhile: every client of ours interested in named devices only gets its devices'
+    definitions again, as an indiserver's drivers re-send them. Before, a client of that
+    indiserver saw the first device's definitions only."""
+    ours = our_server("--demo", "indi_simulator_dome")
+    wait_getprop(ours.port, f"{DOME}.CONNECTION.CONNECT")
+    above = indiserver_factory(f"{DOME}@127.0.0.1:{ours.port}",
+                               f"{THERMOSTAT}@127.0.0.1:{ours.port}")
+    time.sleep(1.0)  # both of its connections have asked for their device
+    watcher = Watcher(above.port)
+    try:
+        watcher.wait_for("defSwitchVector", DOME)
+        watcher.wait_for("defNumberVector", THERMOSTAT)
+    finally:
+        watcher.close()
+    assert above.running and ours.alive()

@@ -222,6 +222,35 @@ def test_client_getproperties_is_answered_from_the_cache(router: Router) -> None
     assert d.got == []  # the driver is not made to redefine everything for everyone
 
 
+def test_devicefree_getproperties_is_answered_to_clients_of_named_devices_too(
+    router: Router,
+) -> None:
+    """An indiserver chaining our devices one connection each (``"X"@host``, ``"Y"@host``)
+    passes its clients' device-less getProperties to one of those connections only and learns
+    the other device from its other connection: as an indiserver's drivers would, the cache
+    answers every client that wants named devices only, each with its own devices. A client of
+    every device is not sent everything again because another client asked."""
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P + DEF_Y_P))  # type: ignore[arg-type]
+    x_conn = client(router, "x", '<getProperties device="X"/>')
+    y_conn = client(router, "y", '<getProperties device="Y"/>')
+    gui = client(router, "gui")
+    for c in (x_conn, y_conn, gui):
+        c.got.clear()
+    router.client_frames(x_conn, frames("<getProperties/>"))  # type: ignore[arg-type]
+    assert x_conn.text() == DEF_X_P
+    assert y_conn.text() == DEF_Y_P
+    assert gui.got == []
+    router.client_frames(gui, frames("<getProperties/>"))  # type: ignore[arg-type]
+    assert gui.text() == DEF_X_P + DEF_Y_P
+    assert x_conn.text() == DEF_X_P * 2 and y_conn.text() == DEF_Y_P * 2
+    # A named getProperties is answered to the asker only.
+    router.client_frames(gui, frames('<getProperties device="Y"/>'))  # type: ignore[arg-type]
+    assert y_conn.text() == DEF_Y_P * 2
+    assert d.got == []
+
+
 def test_client_getproperties_reaches_a_driver_not_heard_from(router: Router) -> None:
     d = FakeDriver("d")
     ready(router, d)
