@@ -33,6 +33,7 @@ from .eventqueue import _EventQueue
 from .links import Link, StdioLink
 from .protocol import events as pe
 from .protocol.blobs import encode_base64
+from .protocol.enums import BLOBEnable
 from .snooping import SnoopRegistry, _get_properties_bytes
 from .validation import Rejected, check_new_vector
 from .wire import escape, timestamp_text
@@ -166,6 +167,27 @@ class IPyDriver(Mapping[str, Device]):
 
     # 3.x name for the same request
     snoop = send_getProperties
+
+    async def send_enableBLOB(self, value: str, devicename: str,
+                              vectorname: str | None = None) -> None:
+        """Snoop BLOBs too: ``"Also"`` (or ``"Only"``, ``"Never"``) for a device snooped with
+        `send_getProperties`, optionally one vector of it (indilib's ``IDSnoopBLOBs``).
+
+        Servers send a snooping driver no BLOBs until it asks, as they do a client; the images
+        then reach `snoopevent` as ``setBLOBVector`` events with decoded bytes.
+        """
+        try:
+            mode = BLOBEnable(value)
+        except ValueError:
+            logger.error("enableBLOB value %r is not Never, Also or Only", value)
+            return
+        if devicename in self.devices:
+            logger.error("cannot snoop BLOBs of device %r: it belongs to this driver", devicename)
+            return
+        text = f'<enableBLOB device="{escape(devicename)}"'
+        if vectorname is not None:
+            text += f' name="{escape(vectorname)}"'
+        await self._send(f"{text}>{mode}</enableBLOB>".encode())
 
     async def _send(self, data: bytes) -> None:
         """Write one serialised message; dropped (with a debug line) when not connected."""

@@ -125,6 +125,28 @@ async def test_snooping_own_device_is_refused() -> None:
         await client.expect_nothing(pe.GetProperties)
 
 
+async def test_send_enableblob_asks_for_a_snooped_devices_blobs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """send_enableBLOB writes indilib's IDSnoopBLOBs request (device, optional vector, mode);
+    a value that is not Never/Also/Only, or the driver's own device, is refused with an error
+    logged and nothing sent."""
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        await driver.send_enableBLOB("Also", "Camera")
+        request = await client.expect(pe.EnableBLOB)
+        assert (request.device, request.name, request.value) == ("Camera", None, "Also")
+        await driver.send_enableBLOB("Only", "Camera", "CCD1")
+        request = await client.expect(pe.EnableBLOB)
+        assert (request.device, request.name, request.value) == ("Camera", "CCD1", "Only")
+        with caplog.at_level(logging.ERROR):
+            await driver.send_enableBLOB("Sometimes", "Camera")
+            await driver.send_enableBLOB("Also", DEV)
+        await client.expect_nothing(pe.EnableBLOB)
+    assert "is not Never, Also or Only" in caplog.text
+    assert "belongs to this driver" in caplog.text
+
+
 async def test_snoop_requests_made_before_serving_are_sent_on_start() -> None:
     driver = make_driver()
     await driver.send_getProperties()

@@ -1,0 +1,71 @@
+"""A Python driver snooping another device's BLOBs through the server (indilib's IDSnoopBLOBs).
+
+Protects: a snooping driver gets no BLOBs until it sends enableBLOB, as a client; after
+``send_enableBLOB("Also", device)`` the images reach its ``snoopevent`` as ``setBLOBVector``
+events with the decoded bytes, and ``"Never"`` stops them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from serverkit import make_gadget, running, send_blob
+
+from indipydriver import Device, IPyDriver, TextMember, TextVector, setBLOBVector
+from indipyserver import IPyServer
+
+
+class BlobSnooper(IPyDriver):
+    def __init__(self) -> None:
+        super().__init__(Device("Snoop", [TextVector("T", "T", "G", "ro", "Idle",
+                                                     [TextMember("t", membervalue="x")])]))
+        self.snooped: list[Any] = []
+
+    async def snoopevent(self, event: Any) -> None:
+        self.snooped.append(event)
+
+    def blobs(self) -> list[bytes]:
+        return [e["I"] for e in self.snooped if isinstance(e, setBLOBVector)]
+
+
+async def _until(predicate: Any, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+async def _settle() -> None:
+    """Let in-process writes cross the server (each is gathered per loop turn)."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.05)
+
+
+async def test_snooping_driver_gets_blobs_only_after_send_enableblob() -> None:
+    camera = make_gadget()
+    snooper = BlobSnooper()
+    async with running(IPyServer(camera, snooper, port=0, handle_signals=False)):
+        await snooper.send_getProperties("Gadget")
+        await _until(lambda: any(getattr(e, "vectorname", None) == "IMAGE"
+                                 for e in snooper.snooped))
+        await send_blob(camera, b"before")
+        await camera["Gadget"]["STATIC"].send_setVector()  # a later message: the BLOB was routed
+        await _until(lambda: sum(getattr(e, "vectorname", None) == "STATIC"
+                                 for e in snooper.snooped) >= 2)
+        assert snooper.blobs() == []
+
+        await snooper.send_enableBLOB("Also", "Gadget", "IMAGE")
+        await _settle()
+        await send_blob(camera, b"first image")
+        await _until(lambda: snooper.blobs() == [b"first image"])
+
+        await snooper.send_enableBLOB("Never", "Gadget", "IMAGE")
+        await _settle()
+        await send_blob(camera, b"after never")
+        await camera["Gadget"]["STATIC"].send_setVector()
+        await _until(lambda: sum(getattr(e, "vectorname", None) == "STATIC"
+                                 for e in snooper.snooped) >= 3)
+        assert snooper.blobs() == [b"first image"]
