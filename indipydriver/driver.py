@@ -330,9 +330,15 @@ class IPyDriver(Mapping[str, Device]):
                 await handler(event)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 logger.exception("%s failed for device %r vector %r (%s)", what,
                                  event.devicename, event.vectorname, type(event).__name__)
+                if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
+                    # The client waits for an answer (KStars shows the vector Busy until one
+                    # comes): the request failed, so say so, as for one the framework refused.
+                    await self._answer_rejected(
+                        event.devicename, event.vectorname,
+                        f"Request failed: {type(exc).__name__} in the driver: {exc}"[:300])
 
     async def _snoop_timer(self) -> None:
         while True:

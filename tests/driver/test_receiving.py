@@ -222,13 +222,20 @@ class FailingDriver(RecordingDriver):
 async def test_an_error_in_rxevent_is_logged_with_device_and_vector_and_the_driver_continues(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """The traceback is logged with the device and vector; the client that sent the request
+    gets the vector in state Alert with the error as its message (it would otherwise show the
+    vector Busy for ever); the next request is handled as usual."""
     from driverkit import make_device
 
     driver = FailingDriver(make_device())
     async with DriverHarness(driver) as client:
         await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "1"),)))
         await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "2"),)))
-        await client.expect(pe.SetNumberVector, name="NUM")
+        failed = await client.expect(pe.SetNumberVector, name="NUM")
+        assert failed.state == "Alert"
+        assert failed.message == "Request failed: RuntimeError in the driver: boom"
+        answered = await client.expect(pe.SetNumberVector, name="NUM")
+        assert answered.state != "Alert"
         assert client.serving
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert any("rxevent" in r.getMessage() and "'Dev'" in r.getMessage()
