@@ -238,6 +238,10 @@ def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()
         except Exception as exc:
             raise ValueError(f"importing {path} failed: {exc!r}") from exc
         drivers += _drivers_from(module, path)
+    if modules and "" not in sys.path and os.getcwd() not in sys.path:
+        # As ``python -m``: a module beside the user is found (the console script's path
+        # starts at its own bin directory instead).
+        sys.path.insert(0, os.getcwd())
     for name in modules:
         try:
             module = importlib.import_module(name)
@@ -248,13 +252,17 @@ def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()
 
 
 def _configure_logging(verbosity: int) -> None:
-    """0: warnings; -v: key events (INFO); -vv: server debug; -vvv: debug of everything."""
+    """0: warnings, where the server listens and what drivers print on stderr (indiserver
+    shows both too); -v: key events (INFO); -vv: server debug; -vvv: debug of everything."""
     root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(
         level=root_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if verbosity == 0:
+        for name in ("indipyserver.server", "indipyserver.driver_stderr"):
+            logging.getLogger(name).setLevel(logging.INFO)
     if verbosity == 2:
         logging.getLogger("indipyserver").setLevel(logging.DEBUG)
 

@@ -18,6 +18,7 @@ inline crosses in few wake-ups.
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import logging
 import mmap
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 __all__ = ["ExDriverConnection"]
 
 logger = logging.getLogger(__name__)
+#: What drivers write on stderr, one record per line (``Driver <name>: ...`` as indiserver
+#: prints it); the ``indipyserver`` command shows it without ``-v``, as indiserver does.
+stderr_logger = logging.getLogger("indipyserver.driver_stderr")
 
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
 PIPE_SIZE = 1 << 20
@@ -202,7 +206,7 @@ class ExDriverConnection(DriverConnection):
                 out_sock.close()
             else:
                 os.close(out_r)
-            logger.error("cannot start driver %s: %s", self.label, exc)
+            logger.error("cannot start driver %s: %s%s", self.label, exc, _start_hint(self.program, exc))
             return
         finally:
             os.close(in_r)  # the child's ends; the child holds its own copies
@@ -308,9 +312,11 @@ class ExDriverConnection(DriverConnection):
                 lines.append(pending)
                 pending = b""
             for line in lines:
-                logger.info("Driver %s: %s", self.label, line.decode("utf-8", "replace").rstrip())
+                stderr_logger.info("Driver %s: %s", self.label,
+                                   line.decode("utf-8", "replace").rstrip())
         if pending:
-            logger.info("Driver %s: %s", self.label, pending.decode("utf-8", "replace").rstrip())
+            stderr_logger.info("Driver %s: %s", self.label,
+                               pending.decode("utf-8", "replace").rstrip())
 
     async def _reap(self, process: asyncio.subprocess.Process) -> None:
         """Stop and wait for the child; runs even when the server is being cancelled."""
@@ -319,7 +325,9 @@ class ExDriverConnection(DriverConnection):
                 await asyncio.wait_for(asyncio.shield(process.wait()), self.grace / 2)
             except TimeoutError:
                 pass
+        stopped = False  # by us: its SIGTERM is no news
         if process.returncode is None:
+            stopped = True
             process.terminate()
             try:
                 await asyncio.wait_for(asyncio.shield(process.wait()), self.grace)
@@ -333,7 +341,9 @@ class ExDriverConnection(DriverConnection):
             if process.returncode is None:
                 process.kill()
             raise
-        if returncode < 0:
+        if stopped and returncode == -signal.SIGTERM:
+            logger.info("driver %s (pid %d) stopped", self.label, process.pid)
+        elif returncode < 0:
             logger.warning(
                 "driver %s (pid %d) killed by %s",
                 self.label,
@@ -346,3 +356,16 @@ class ExDriverConnection(DriverConnection):
 
     def __repr__(self) -> str:
         return f"ExDriverConnection({self.program!r}, pid={self.pid})"
+
+
+def _start_hint(program: str, exc: OSError) -> str:
+    """What to do about a driver that cannot be started, when the error alone does not say."""
+    if exc.errno == errno.ENOEXEC:
+        if program.endswith(".py"):
+            return ("; a Python driver run as a program needs a '#!/usr/bin/env python3' first "
+                    "line (without the executable bit the indipyserver command loads a .py "
+                    "file in-process)")
+        return "; it is not a program this system can run (no '#!' line?)"
+    if isinstance(exc, FileNotFoundError) and os.sep not in program:
+        return " (not found on PATH)"
+    return ""

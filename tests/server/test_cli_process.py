@@ -56,24 +56,28 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyp
     return False
 
 
-def start_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], int, int]:
+def start_server(tmp_path: Path, *extra: str, verbose: bool = True,
+                 ) -> tuple[subprocess.Popen[str], int, int]:
     """Start the server with one executable child; return (server, port, child pid)."""
     child = tmp_path / "child_driver"
     child.write_text(f"#!{sys.executable}\n{CHILD}")
     child.chmod(0o755)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "indipyserver", "-v", "-p", str(port), *extra, str(child)],
+        [sys.executable, "-m", "indipyserver", *(["-v"] if verbose else []), "-p", str(port),
+         *extra, str(child)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
         env=server_env(tmp_path),
     )
     assert server.stderr is not None
     child_pid = 0
     deadline = time.monotonic() + 15
+    server.seen = []  # type: ignore[attr-defined]  # the lines read up to the child's pid
     while time.monotonic() < deadline:
         line = server.stderr.readline()
         if not line:
             break
+        server.seen.append(line)  # type: ignore[attr-defined]
         if "child_driver:" in line and line.rsplit(":", 1)[1].strip().isdigit():
             child_pid = int(line.rsplit(":", 1)[1])
             break
@@ -101,6 +105,30 @@ def test_signal_exits_zero_and_reaps_the_driver(tmp_path: Path, sig: signal.Sign
         assert server.stderr is not None
         server.stderr.close()
     assert not pid_alive(child_pid), "the driver child outlived the server"
+
+
+def test_without_v_the_listening_port_and_drivers_stderr_are_shown(tmp_path: Path) -> None:
+    """As indiserver, the command shows where it listens and what its drivers print on stderr
+    (``Driver <name>: ...``) without -v: a driver's complaints are not hidden by default.
+    start_server found the child's stderr line (its pid) with no -v given."""
+    server, port, child_pid = start_server(tmp_path, verbose=False)
+    try:
+        assert wait_for(lambda: _accepts(port))
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=15) == 0
+        assert server.stderr is not None
+        rest = server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
+    before = "".join(server.seen)  # type: ignore[attr-defined]
+    assert f"serving INDI on localhost:{port}" in before, before
+    assert f"Driver {tmp_path / 'child_driver'}: {child_pid}" in before, before
+    assert f"server on port {port} stopped" in rest, rest
+    assert "exited with status" not in rest, rest  # other INFO lines still need -v
 
 
 def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> None:

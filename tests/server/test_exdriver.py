@@ -8,6 +8,7 @@ backoff, giving up, and reaping children on shutdown.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import sys
@@ -133,7 +134,7 @@ async def test_stderr_lines_are_logged_with_the_driver_name(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Each stderr line is one log record naming the driver, like indiserver's 'Driver x:'."""
-    caplog.set_level(logging.INFO, logger="indipyserver.exdriver")
+    caplog.set_level(logging.INFO, logger="indipyserver.driver_stderr")
     router = RecordingRouter()
     conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
     async with asyncio.TaskGroup() as tg:
@@ -232,3 +233,26 @@ async def test_large_output_arrives_whole(tmp_path: Path) -> None:
         task.cancel()
     (frame,) = router.frames()
     assert frame.tag == "setBLOBVector" and len(frame.data) > 5 * 1024 * 1024
+
+
+async def test_a_driver_that_cannot_start_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """'Exec format error' for an executable .py without a '#!' line says what to do about it
+    (the command line runs an executable .py as a program, a plain one in-process); a bare
+    name that is not found says it was looked for on PATH."""
+    from indipyserver.exdriver import _start_hint
+
+    driver = tmp_path / "focuser.py"
+    driver.write_text("import indipydriver\n")
+    driver.chmod(0o755)
+    conn = ExDriverConnection(str(driver), backoff=Backoff(initial=0.01, max_restarts=0))
+    async with asyncio.timeout(5):
+        await conn.run(RecordingRouter())  # type: ignore[arg-type]
+    assert "Exec format error" in caplog.text and "#!/usr/bin/env python3" in caplog.text
+    hint = _start_hint("./focuser.py", OSError(errno.ENOEXEC, "Exec format error"))
+    assert "'#!/usr/bin/env python3'" in hint and "in-process" in hint
+    assert "no '#!' line" in _start_hint("./drv", OSError(errno.ENOEXEC, "Exec format error"))
+    assert _start_hint("indi_nothing", FileNotFoundError(errno.ENOENT, "No such file")) == (
+        " (not found on PATH)")
+    assert _start_hint("./missing.py", FileNotFoundError(errno.ENOENT, "No such file")) == ""
