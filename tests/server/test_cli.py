@@ -195,3 +195,18 @@ async def test_shared_blobs_option_chooses_the_drivers_stdout(
         await client.send("<getProperties version='1.7'/>")
         frame = await client.wait_for("defTextVector", name="OUT")
         assert f">{stdout_is_socket}<".encode() in frame.data
+
+
+def test_module_in_the_current_directory_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--module NAME finds NAME.py in the current directory, as ``python -m`` would, even
+    when started through the console script (whose sys.path starts at its bin directory)."""
+    (tmp_path / "cwd_focuser_module.py").write_text(
+        "from tests.server.test_cli import FakeDriver\ndriver = FakeDriver('focuser')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    monkeypatch.delitem(sys.modules, "cwd_focuser_module", raising=False)
+    drivers = load_python_drivers(modules=["cwd_focuser_module"])
+    assert [d.name for d in drivers] == ["focuser"]
+    monkeypatch.delitem(sys.modules, "cwd_focuser_module", raising=False)
