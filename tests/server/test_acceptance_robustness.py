@@ -311,7 +311,7 @@ async def test_a_huge_stderr_line_from_an_executable_driver_is_logged_in_bounded
     script.chmod(0o755)
     srv = server()
     srv.add_exdriver(str(script), max_restarts=0)
-    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
+    with caplog.at_level(logging.INFO, logger="indipyserver.driver_stderr"):
         async with running(srv):
             c = await RawClient.connect(srv.port)
             await c.send("<getProperties/>")

@@ -186,7 +186,7 @@ async def test_a_congested_client_of_one_server_holds_up_its_drivers_only(
     else:
         srv_b.add_driver(in_process_meter())
     writes = CameraWrites()
-    exlog = logging.getLogger("indipyserver.exdriver")
+    exlog = logging.getLogger("indipyserver.driver_stderr")  # the camera reports its writes
     level = exlog.level
     exlog.addHandler(writes)
     exlog.setLevel(logging.INFO)
