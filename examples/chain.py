@@ -14,8 +14,11 @@ Run::
 then talk only to the root::
 
     indi_getprop -p 7624 "*.ROOF.*"               # both roofs, through the root
-    indi_setprop -p 7624 "Roof West.ROOF.OPEN=On"
+    indi_setprop -p 7624 "Roof West.ROOF.OPEN=On" # the roof takes half a second to open
+    indi_eval -p 7624 -w '"Roof West.ROOF.OPEN"==1'   # returns once it is open
     indi_getprop -p 7624 "Roof West.ROOF.*"       # OPEN=On, routed to the west leaf and back
+
+(An ``indi_getprop`` run at once after ``indi_setprop`` still prints OPEN=Off, CLOSE=On.)
 
 What to expect: each leaf server runs one roof driver; the root has no driver of its own, only
 two remotes, yet a client of the root sees and controls both roofs.
@@ -53,6 +56,8 @@ class RoofDriver(ipd.IPyDriver):
                 roof = event.vector
                 roof.state = "Busy"
                 await roof.send_setVector()
+                # Held here, rxevent takes no other request: fine for half a second; for long
+                # moves see docs/concepts.rst, "Long actions: one request at a time".
                 await asyncio.sleep(self.driverdata["travel"])
                 roof["OPEN"] = "On" if wanted == "OPEN" else "Off"
                 roof["CLOSE"] = "On" if wanted == "CLOSE" else "Off"

@@ -1,7 +1,9 @@
 """An INDI driver for an LED on a Raspberry Pi GPIO pin, with a blink rate.
 
 Wiring: GPIO17 (physical pin 11) -> 330 ohm resistor -> LED anode (long leg); LED cathode ->
-GND (physical pin 9). Install gpiozero (``pip install "indipy-toolkit[rpi]"``) and run::
+GND (physical pin 9). Install gpiozero (in the toolkit's clone: ``pip install ".[rpi]"``; on a
+Pi gpiozero also needs a pin library such as lgpio, see docs/guides/raspberry_pi_led.rst), and
+from the clone run::
 
     python examples/rpi_led.py                    # on a Pi: drives the real LED
     python examples/rpi_led.py --mock             # anywhere: gpiozero's mock pins
@@ -14,8 +16,10 @@ Off a Pi the mock pin factory is chosen automatically. Then from any INDI client
     indi_setprop "LED.LED_SWITCH.OFF=On"          # dark again
     indi_getprop "LED.*.*"                        # LED.LED_STATE.LED is Ok / Busy / Idle
 
-What to expect: ``LED.LED_STATE.LED`` reports Ok (steadily lit), Busy (blinking) or Idle (off);
-with ``--mock`` the script logs the pin state each time it changes.
+What to expect: ``LED.LED_STATE.LED`` reports Ok (steadily lit), Busy (blinking) or Idle (off).
+Each switch or rate request is logged as one line with the LED's state, blink rate and the pin's
+value at that moment (``INFO:rpi_led:LED on, blink rate 2.0 Hz, pin value 1``); the toggles of
+a blink are not logged, on real or mock pins.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ Needs indilib's drivers (Debian/Ubuntu: ``apt install indi-bin``). Run::
     python examples/third_party.py                # serves on localhost:7624
 
 The server starts ``indi_simulator_telescope`` and ``indi_simulator_ccd`` as executable
-drivers (on pipes, as indiserver does) and runs the demo thermostat in-process. Clients see
-three devices: "Telescope Simulator", "CCD Simulator" and "Thermostat".
+drivers and runs the demo thermostat in-process. As indiserver 1.9.9 does, it gives these C
+drivers a Unix socket as stdout (stdin and stderr stay pipes), so the CCD passes its images as
+shared memory; clients still get each image as base64 (docs/interoperability.rst, "BLOB
+encoding"). Clients see three devices: "Telescope Simulator", "CCD Simulator" and "Thermostat".
 
 Take an exposure from a shell (simulators write their config to ``~/.indi``)::
 
