@@ -4,9 +4,9 @@ A driver is an `IPyDriver` subclass holding Device objects, each holding vectors
 
     from indipydriver import IPyDriver, Device, NumberVector, NumberMember
 
-See `indipydriver.driver` for what the framework does for you, `indipydriver.rxevents` for
-the events your `rxevent`/`snoopevent` receive and `indipydriver.testing` for testing a driver
-with no server.
+See `IPyDriver` for what the framework does for you, the event classes exported here
+(`newNumberVector` ... `setBLOBVector`, `Message`, `delProperty`) for what your
+`rxevent`/`snoopevent` receive, and `indipydriver.testing` for testing a driver with no server.
 """
 
 from .device import Device

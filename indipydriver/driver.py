@@ -15,7 +15,9 @@ rejects client requests that break the vector's rules (validation.py: logged, an
 with the vector's current values, state Alert and a message saying why), and keeps at most
 `rx_queue_size` requests waiting for `rxevent` (newer ones are refused the same way when it is
 full; snooped traffic waiting for `snoopevent` is bounded the same way). Errors raised by your
-coroutines are logged with the device and vector and the driver carries on.
+coroutines are logged with the device and vector and the driver carries on; a request whose
+`rxevent` raised is answered like a rejected one, naming the error. `IPyDriver`'s own
+docstring says the same for the API reference.
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ _THREAD_ENCODE_SIZE = 1 << 20
 
 class IPyDriver(Mapping[str, Device]):
     """A driver: a mapping of device name -> Device, plus the coroutines you override.
+
+    Before your code sees anything the framework answers getProperties (unless
+    `auto_send_def` is False) and pingRequest, ignores enableBLOB (servers apply it), and
+    rejects client requests that break the vector's rules: logged, and answered with the
+    vector's current values, state Alert and a message saying why. `rxevent` is called for one
+    request at a time, in order (start long actions with `add_background`); an error raised in
+    it is logged with the device and vector and the request answered in the same way, naming
+    the error; the driver carries on.
 
     `driverdata` holds the keyword arguments given to the constructor (your hardware objects).
     Tunables (class or instance attributes): `auto_send_def`, `snoop_quiet_seconds` (repeat a
