@@ -9,15 +9,7 @@ Subclass it and override the coroutines::
 
     asyncio.run(Thermostat(device).asyncrun())  # an executable driver for indiserver
 
-What the framework does before your code sees anything: answers getProperties (unless
-`auto_send_def` is False), answers pingRequest, ignores enableBLOB (servers apply it), and
-rejects client requests that break the vector's rules (validation.py: logged, and answered
-with the vector's current values, state Alert and a message saying why), and keeps at most
-`rx_queue_size` requests waiting for `rxevent` (newer ones are refused the same way when it is
-full; snooped traffic waiting for `snoopevent` is bounded the same way). Errors raised by your
-coroutines are logged with the device and vector and the driver carries on; a request whose
-`rxevent` raised is answered like a rejected one, naming the error. `IPyDriver`'s own
-docstring says the same for the API reference.
+What the framework does before your code sees anything is in `IPyDriver`'s docstring.
 """
 
 from __future__ import annotations
