@@ -23,7 +23,8 @@ alone takes the shortcut, so a busy peer whose messages pile up in the reads is 
 general path, without yielding.
 
 Only what this routes exactly as `router` would is taken: a number, switch, text or light
-vector (not a client's new light vector: the router drops it) with ASCII device and name,
+vector (not a client's new light vector, nor a malformed one: the router drops those) with
+ASCII device and name,
 neither blank nor repeated later in the tag (the router would read those differently), whole,
 alone in the read (a newline may follow), about a device an executable driver owns, that no
 snooping driver watches and whose message (if any) is not being logged. Everything else --
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from indipydriver.protocol import tagpatterns
 from indipydriver.protocol.frames import Frame, decode_attrs
+from indipydriver.protocol.wellformed import xml_error
 
 from .routingtables import RoutingTables
 
@@ -118,8 +120,8 @@ class RouterLanes(RoutingTables):
         if found is None:
             return False
         tag, device, name, rest, element = found
-        if tag == b"newLightVector":  # lights are read-only: the router drops it
-            return False
+        if tag == b"newLightVector" or xml_error(element) is not None:
+            return False  # the router drops a light (read-only) and logs a malformed element
         state = self._clients.get(client)
         owner = self._owner.get(device)
         if state is None or owner is None or not owner.write_through(element):

@@ -25,6 +25,10 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
   them goes. Those rules live in `remoteblobs`.
 * a device-less ``message`` from a remote goes to end-user clients only, not to upstream
   servers (it travels one server hop): nothing ties it to an owner that could stop a loop.
+
+What a client sends is passed on as its bytes only when it is well-formed XML (``wellformed``):
+a malformed ``new*Vector`` is logged and dropped, as indiserver's parser drops it, instead of
+reaching the driver and the other clients.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame, FrameHead
+from indipydriver.protocol.wellformed import xml_error
 
 from .interests import BlobModes, ClientSink, ClientState
 from .lanes import RouterLanes
@@ -85,6 +90,8 @@ class Router(RouterLanes):
             device = attrs.get("device") or None
             name = attrs.get("name") or None
             if tag in NEW_TAGS:
+                if not _well_formed(client, frame):
+                    continue
                 if not state.all_devices or device == "*":  # else nothing to record
                     state.add_interest(device, name, False)
                 self._client_new(state, frame, device, name)
@@ -102,7 +109,8 @@ class Router(RouterLanes):
                 # of ours provides -- otherwise it is a stale copy (or a loop's echo) of
                 # traffic the snoopers already get from the owner.
                 if device not in self._owner:
-                    self._to_snoopers(frame, device, name, None)
+                    if _well_formed(client, frame):
+                        self._to_snoopers(frame, device, name, None)
                 else:
                     logger.debug("dropped <%s> for %r from client %s: owned here", tag, device, client.label)
             elif tag == "pingReply":
@@ -409,6 +417,16 @@ class Router(RouterLanes):
         for state in self._clients.values():
             if state.chained and self._first_ask(state, device, name):
                 state.sink.send_frame(element_frame("getProperties", _gp_attrs(device, name)))
+
+
+def _well_formed(client: ClientSink, frame: Frame) -> bool:
+    """Whether a client's element may be passed on as it is: the bytes of one that is not
+    well-formed XML would break the driver's and the other clients' parsers (``wellformed``)."""
+    error = xml_error(frame.data)
+    if error is None:
+        return True
+    logger.warning("client %s sent a malformed <%s> (%s): dropped", client.label, frame.tag, error)
+    return False
 
 
 def _gp_attrs(device: str, name: str | None) -> dict[str, str]:

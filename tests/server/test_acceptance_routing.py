@@ -90,6 +90,35 @@ async def test_original_bytes_are_forwarded_both_ways_through_an_executable_driv
         await _wait_file(log, new)
 
 
+async def test_a_malformed_request_reaches_neither_the_executable_driver_nor_other_clients(
+    recorder: tuple[Path, Path],
+) -> None:
+    """Alone in a read (the round trip's shortcut) or not: a newNumberVector whose member is
+    closed by the wrong end tag, carrying a version-less getProperties on to the next
+    </newNumberVector>, is dropped; before, its bytes reached the driver (a C driver exits on
+    that getProperties) and the other client (whose parser fails). The next request passes."""
+    script, log = recorder
+    srv = server()
+    srv.add_exdriver(str(script), str(log), max_restarts=0)
+    async with running(srv):
+        sender, watcher = [await RawClient.connect(srv.port) for _ in range(2)]
+        for c in (sender, watcher):
+            await c.send("<getProperties version='1.7'/>")
+            await c.wait_for("defNumberVector", device="Rec")
+        bad = (b"<newNumberVector device='Rec' name='N'><oneNumber name='x'>1</oneText>"
+               b"<getProperties/></newNumberVector>")
+        await sender.send(bad)  # alone in its read
+        await asyncio.sleep(0.1)
+        await sender.send(bad + b"<pingRequest uid='p'/>")  # with another element
+        await sender.wait_for("pingReply")
+        good = b"<newNumberVector device='Rec' name='N'><oneNumber name='x'>2</oneNumber></newNumberVector>"
+        await sender.send(good)
+        got = await _wait_file(log, good)
+        echoed = await watcher.wait_for("newNumberVector")
+    assert b"oneText" not in got and b"<getProperties/>" not in got, got  # only the server's own
+    assert echoed.data == good
+
+
 async def test_an_in_process_drivers_message_is_serialised_once_for_every_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -199,6 +199,31 @@ def test_client_new_goes_only_to_the_owner_and_is_echoed_to_other_interested_cli
     assert sender.got == [] and other_dev.got == []
 
 
+@pytest.mark.parametrize("bad", [
+    NEW_X_P.replace('name="a">5', 'name="a" name="b">5'),  # duplicate attribute
+    NEW_X_P.replace(">5<", ">&undefined;<"),
+    NEW_X_P.replace("</oneNumber>", "</oneText><getProperties/>"),  # runs on, a request inside
+])
+def test_malformed_client_new_reaches_neither_driver_nor_clients(
+    router: Router, bad: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client's new*Vector is passed on as its bytes: one that is not well-formed XML would
+    break the driver's and the other clients' parsers (and a version-less getProperties
+    carried inside makes a C driver exit), so it is dropped with a warning; the client's next
+    request goes through."""
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P))  # type: ignore[arg-type]
+    sender, watcher = client(router, "sender"), client(router, "watcher")
+    watcher.got.clear()
+    with caplog.at_level(logging.WARNING, logger="indipyserver.router"):
+        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
+    assert d.got == [] and watcher.got == []
+    assert "client sender sent a malformed <newNumberVector>" in caplog.text
+    router.client_frames(sender, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert d.text() == NEW_X_P and watcher.text() == NEW_X_P
+
+
 def test_client_new_for_unknown_device_is_dropped(router: Router, caplog: pytest.LogCaptureFixture) -> None:
     d = FakeDriver("d")
     ready(router, d)
