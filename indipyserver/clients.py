@@ -192,6 +192,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._closing = True
         self._tail = None
         self._queue.clear()
+        self._framer.release()  # a partial element: its memory now, not when the GC runs
         self._behind.not_behind()
         if self._registered:
             self._registered = False

@@ -323,6 +323,7 @@ class InboundProtocol(asyncio.Protocol):
                 forwarder.abort(self._framer.stream_tail())
             finally:
                 flow.end()
+        self._framer.release()  # a partial element: its memory now, not when the GC runs
         self._congestion.remove_reader(self)
         self.closed.set()
 

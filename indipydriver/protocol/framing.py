@@ -90,6 +90,15 @@ class Framer(ResumableScanner):
         self._discarding = False  # in _BODY: element too large, dropping its bytes
         self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
 
+    def release(self) -> None:
+        """The peer is gone: let go of what is buffered now. A partial element may hold up to
+        `max_element_size` bytes, and the connection that owns this framer may live on until
+        the cyclic garbage collector finds it. Nothing may be fed after."""
+        self._buf = bytearray()
+        self._state = _IDLE
+        self._search = self._start_hint = 0
+        self._discarding = False
+
     def idle_for(self, data: bytes) -> bool:
         """Whether `data` may be taken whole by a shortcut outside `feed` (the server's
         ``lanes``): between elements, nothing buffered, and not over the element limit."""
