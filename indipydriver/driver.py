@@ -25,6 +25,7 @@ from . import rxevents as rx
 from .device import Device
 from .eventqueue import _EventQueue
 from .links import Link, StdioLink
+from .logbudget import WarningBudget, clip, short
 from .protocol import events as pe
 from .protocol.blobs import encode_base64
 from .protocol.enums import BLOBEnable
@@ -98,6 +99,7 @@ class IPyDriver(Mapping[str, Device]):
         self.shutdownrequested = asyncio.Event()
         self.stopped = asyncio.Event()
         self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
+        self._warnings = WarningBudget()  # about what clients and snooped devices sent
         self._link: Link | None = None
         self._background: list[Coroutine[Any, Any, Any]] = []
         self._taskgroup: asyncio.TaskGroup | None = None
@@ -453,27 +455,33 @@ class IPyDriver(Mapping[str, Device]):
         vectorname = frame.attrs.get("name")
         if devicename not in self.devices:
             # The server routes by device; anything else is a misrouted message (SPEC p.3).
-            logger.warning("rejected %s: device %r vector %r: unknown device",
-                           frame.tag, devicename, vectorname)
+            if (note := self._warnings.take()) is not None:
+                logger.warning("rejected %s: device %s vector %s: unknown device%s",
+                               frame.tag, short(devicename), short(vectorname), note)
             return
         try:
             raw = parse_element(frame.data)
         except Exception as exc:  # noqa: BLE001 - a ProtocolError or a conversion error
-            logger.warning("rejected %s: device %r vector %r: malformed (%s)",
-                           frame.tag, devicename, vectorname, exc)
-            await self._answer_rejected(devicename, vectorname, f"Request rejected: {exc}")
+            if (note := self._warnings.take()) is not None:
+                logger.warning("rejected %s: device %s vector %s: malformed (%s)%s",
+                               frame.tag, short(devicename), short(vectorname),
+                               clip(str(exc)), note)
+            await self._answer_rejected(devicename, vectorname,
+                                        f"Request rejected: {clip(str(exc))}")
             return
         if raw is None:
             return
         try:
             vector, values = check_new_vector(self.devices, raw)
         except Rejected as why:
-            member = f" member {why.member!r}" if why.member else ""
-            logger.warning("rejected %s: device %r vector %r%s: %s",
-                           frame.tag, devicename, vectorname, member, why.reason)
-            about = f" (member {why.member!r})" if why.member else ""
+            if (note := self._warnings.take()) is not None:
+                member = f" member {short(why.member)}" if why.member else ""
+                logger.warning("rejected %s: device %s vector %s%s: %s%s",
+                               frame.tag, short(devicename), short(vectorname), member,
+                               clip(why.reason), note)
+            about = f" (member {short(why.member)})" if why.member else ""
             await self._answer_rejected(devicename, vectorname,
-                                        f"Request rejected{about}: {why.reason}")
+                                        f"Request rejected{about}: {clip(why.reason)}")
             return
         await self._queue_rx(rx.NEW_EVENTS[type(raw)](raw, values, vector))
 
@@ -506,8 +514,9 @@ class IPyDriver(Mapping[str, Device]):
         try:
             raw = parse_element(frame.data)
         except Exception as exc:  # noqa: BLE001
-            logger.warning("ignoring malformed snooped %s from device %r: %s",
-                           frame.tag, frame.device, exc)
+            if (note := self._warnings.take()) is not None:
+                logger.warning("ignoring malformed snooped %s from device %s: %s%s",
+                               frame.tag, short(frame.device), clip(str(exc)), note)
             return
         if raw is None:
             return

@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from indipydriver.logbudget import short
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame, FrameHead
 from indipydriver.protocol.wellformed import xml_error
@@ -90,7 +91,7 @@ class Router(RouterLanes):
             device = attrs.get("device") or None
             name = attrs.get("name") or None
             if tag in NEW_TAGS:
-                if not _well_formed(client, frame):
+                if not self._well_formed(client, frame):
                     continue
                 if not state.all_devices or device == "*":  # else nothing to record
                     state.add_interest(device, name, False)
@@ -109,7 +110,7 @@ class Router(RouterLanes):
                 # of ours provides -- otherwise it is a stale copy (or a loop's echo) of
                 # traffic the snoopers already get from the owner.
                 if device not in self._owner:
-                    if _well_formed(client, frame):
+                    if self._well_formed(client, frame):
                         self._to_snoopers(frame, device, name, None)
                 else:
                     logger.debug("dropped <%s> for %r from client %s: owned here", tag, device, client.label)
@@ -167,12 +168,26 @@ class Router(RouterLanes):
             if other is not asker and not other.all_devices and other.interests:
                 self._replay(other, None, None)
 
+    def _well_formed(self, client: ClientSink, frame: Frame) -> bool:
+        """Whether a client's element may be passed on as it is: the bytes of one that is not
+        well-formed XML would break the driver's and the other clients' parsers
+        (``wellformed``)."""
+        error = xml_error(frame.data)
+        if error is None:
+            return True
+        if (note := self._client_warnings.take()) is not None:
+            logger.warning("client %s sent a malformed <%s> (%s): dropped%s", client.label,
+                           frame.tag, error, note)
+        return False
+
     def _client_enable_blob(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
     ) -> None:
         mode = _blob_mode(frame)
         if mode is None:
-            logger.warning("client %s sent a bad enableBLOB: %r", state.sink.label, frame.data)
+            if (note := self._client_warnings.take()) is not None:
+                logger.warning("client %s sent a bad enableBLOB: %s%s", state.sink.label,
+                               short(frame.data), note)
             return
         state.blobs.set(device, name, mode)
         state._update()
@@ -417,16 +432,6 @@ class Router(RouterLanes):
         for state in self._clients.values():
             if state.chained and self._first_ask(state, device, name):
                 state.sink.send_frame(element_frame("getProperties", _gp_attrs(device, name)))
-
-
-def _well_formed(client: ClientSink, frame: Frame) -> bool:
-    """Whether a client's element may be passed on as it is: the bytes of one that is not
-    well-formed XML would break the driver's and the other clients' parsers (``wellformed``)."""
-    error = xml_error(frame.data)
-    if error is None:
-        return True
-    logger.warning("client %s sent a malformed <%s> (%s): dropped", client.label, frame.tag, error)
-    return False
 
 
 def _gp_attrs(device: str, name: str | None) -> dict[str, str]:

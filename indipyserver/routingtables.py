@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from indipydriver.logbudget import WarningBudget
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame
 
@@ -65,6 +66,7 @@ class RoutingTables:
         # the BLOB modes told to each remote, derived from clients and snooping drivers
         self._remote_blobs = RemoteBlobModes(self._clients, self._driver_blobs)
         self._cache = PropertyCache()
+        self._client_warnings = WarningBudget()  # about what clients sent: bounded
 
     # -- queries (for the server, tests and logs) ----------------------------------------
 

@@ -1122,3 +1122,18 @@ def test_a_stream_frame_is_not_given_to_a_client_too_far_behind() -> None:
         head = FrameHead("setBLOBVector", {"device": "X", "name": "B"}, SET_X_STREAM.encode()[:90])
         routed = router.route_head(d, head)  # type: ignore[arg-type]
         assert routed == ([keeping_up] if limit else [behind, keeping_up])
+
+
+def test_a_flood_of_bad_enableblobs_gives_a_bounded_number_of_short_warnings(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """100,000 bad enableBLOBs gave 100,000 warning lines in a chaos run: now a burst of
+    them, each cut short, and the count of those left out comes with the next one."""
+    c = client(router)
+    bad = frames(f'<enableBLOB device="{"X" * 5000}">Sometimes</enableBLOB>')
+    with caplog.at_level(logging.WARNING, logger="indipyserver.router"):
+        for _ in range(1000):
+            router.client_frames(c, bad)  # type: ignore[arg-type]
+    lines = [r.getMessage() for r in caplog.records if "bad enableBLOB" in r.getMessage()]
+    assert 1 <= len(lines) <= 20
+    assert max(len(line) for line in lines) < 400
