@@ -87,8 +87,9 @@ class FallingBehind:
         """The client's queue passed the soft limit while it was neither congested nor slow."""
         client = self._client
         if client._paused:
-            if self._loop.time() - self._paused_at > NEVER_RESUMED_SLOW_AFTER:
-                self._become_slow("is not reading")
+            stuck = self._loop.time() - self._paused_at
+            if stuck > NEVER_RESUMED_SLOW_AFTER:
+                self._become_slow(f"has taken nothing for {stuck * 1e3:.0f} ms")
                 return
             if client._keeping_up.count != self._paused_flowing:
                 # Others kept taking what was sent to them while this one was stuck: the
@@ -140,13 +141,13 @@ class FallingBehind:
             and sent == self._paused_sent
             and now - self._paused_at >= NEVER_RESUMED_SLOW_AFTER
         ):
-            self._become_slow("is not reading")  # not a byte taken since it was paused
+            self._become_slow(f"has taken nothing for {(now - self._paused_at) * 1e3:.0f} ms")
         elif sent > self._progress_mark:
             self._progress_mark = sent
             self._progress_at = now
             self._arm_progress_check(now)
         elif now - self._progress_at >= SLOW_AFTER * 0.99:
-            self._become_slow("is not reading")
+            self._become_slow(f"has taken nothing for {(now - self._progress_at) * 1e3:.0f} ms")
         else:
             self._arm_progress_check(now)
 
@@ -154,4 +155,6 @@ class FallingBehind:
         self.not_behind()
         client = self._client
         client._slow = True
-        logger.info("client %s %s: superseded elements are dropped for it", client.label, why)
+        # It may still be reading, only more slowly than the drivers write: say what was seen.
+        logger.info("client %s %s: superseded elements are dropped for it until it catches up",
+                    client.label, why)
