@@ -98,6 +98,7 @@ class Options:
     max_stream_mb: float
     log_dir: str | None
     max_restarts: int
+    maxconnections: int
     verbosity: int
     fifo: str | None
     demo: bool
@@ -125,6 +126,9 @@ def _build_parser() -> argparse.ArgumentParser:
                              "INDI has no authentication)")
     parser.add_argument("-m", type=int, default=128, metavar="MB", dest="max_client_mb",
                         help="MB queued to one client before it is disconnected (default 128)")
+    parser.add_argument("--maxconnections", type=int, default=100, metavar="N",
+                        help="clients connected at once; one more is told and closed "
+                             "(default 100; a chained server above counts as one)")
     parser.add_argument("-l", metavar="DIR", dest="log_dir",
                         help="append the drivers' messages to DIR/YYYY-MM-DD.islog, as "
                              "indiserver")
@@ -186,11 +190,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error(f"bad port {ns.port}")
     if ns.max_restarts < 0 or ns.max_client_mb <= 0 or ns.max_stream_mb < 0:
         parser.error("-r and -d must be >= 0 and -m > 0")
+    if ns.maxconnections < 1:
+        parser.error("--maxconnections must be at least 1")
     return Options(
         port=ns.port,
         host=ns.host,
         max_client_mb=ns.max_client_mb,
         max_stream_mb=ns.max_stream_mb,
+        maxconnections=ns.maxconnections,
         log_dir=ns.log_dir,
         max_restarts=ns.max_restarts,
         verbosity=ns.verbosity,
@@ -333,6 +340,7 @@ def build_server(options: Options) -> IPyServer:
         port=options.port,
         max_client_queue_mb=options.max_client_mb,
         max_stream_behind_mb=options.max_stream_mb,
+        maxconnections=options.maxconnections,
         message_log_dir=options.log_dir,
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
     )

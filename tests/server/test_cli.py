@@ -210,3 +210,15 @@ def test_module_in_the_current_directory_is_found(
     drivers = load_python_drivers(modules=["cwd_focuser_module"])
     assert [d.name for d in drivers] == ["focuser"]
     monkeypatch.delitem(sys.modules, "cwd_focuser_module", raising=False)
+
+
+def test_maxconnections_is_set_from_the_command_line() -> None:
+    """--maxconnections N caps the clients connected at once (100 by default: a chaos run
+    locked everyone out by holding 100 idle sockets, and a busy site may want more)."""
+    from indipyserver.cli import build_server
+
+    assert parse_args(["--demo"]).maxconnections == 100
+    options = parse_args(["--demo", "--maxconnections", "500"])
+    assert build_server(options).maxconnections == 500
+    with pytest.raises(SystemExit):
+        parse_args(["--demo", "--maxconnections", "0"])
