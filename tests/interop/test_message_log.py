@@ -70,7 +70,11 @@ def test_telescope_connect_messages_match_indiservers_log(
         assert result.returncode == 0, result.describe()
     # The driver logs while it connects: wait until both logs hold the same, settled, texts.
     online = "[INFO] Telescope simulator is online."
-    wait_until(lambda: online in texts(theirs_dir) and online in texts(ours_dir), "'online'")
+    try:
+        wait_until(lambda: online in texts(theirs_dir) and online in texts(ours_dir), "'online'")
+    except AssertionError as exc:  # say which server's log lacks it
+        raise AssertionError(f"{exc}: indiserver logged {texts(theirs_dir)}, "
+                             f"ours {texts(ours_dir)}") from None
     previous: tuple[list[str], list[str]] = ([], [])
     deadline = time.monotonic() + 10
     while (now := (texts(theirs_dir), texts(ours_dir))) != previous or now[0] != now[1]:
