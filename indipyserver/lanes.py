@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from indipydriver.protocol import tagpatterns
 from indipydriver.protocol.frames import Frame, decode_attrs
-from indipydriver.protocol.wellformed import xml_error
+from indipydriver.protocol.wellformed import plain_request, xml_error
 
 from .routingtables import RoutingTables
 
@@ -120,7 +120,7 @@ class RouterLanes(RoutingTables):
         if found is None:
             return False
         tag, device, name, rest, element = found
-        if tag == b"newLightVector" or xml_error(element) is not None:
+        if tag == b"newLightVector" or not (plain_request(element) or xml_error(element) is None):
             return False  # the router drops a light (read-only) and logs a malformed element
         state = self._clients.get(client)
         owner = self._owner.get(device)
