@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from indipydriver.logbudget import short
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame, FrameHead
-from indipydriver.protocol.wellformed import xml_error
+from indipydriver.protocol.wellformed import plain_request, xml_error
 
 from .interests import BlobModes, ClientSink, ClientState
 from .lanes import RouterLanes
@@ -172,6 +172,8 @@ class Router(RouterLanes):
         """Whether a client's element may be passed on as it is: the bytes of one that is not
         well-formed XML would break the driver's and the other clients' parsers
         (``wellformed``)."""
+        if plain_request(frame.data):
+            return True
         error = xml_error(frame.data)
         if error is None:
             return True
