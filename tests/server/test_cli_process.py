@@ -89,6 +89,15 @@ def start_server(tmp_path: Path, *extra: str, verbose: bool = True,
     return server, port, child_pid
 
 
+def _reap(server: subprocess.Popen[str]) -> None:
+    """Whatever the test found: no server process or pipe left behind."""
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+    assert server.stderr is not None
+    server.stderr.close()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_exits_zero_and_reaps_the_driver(tmp_path: Path, sig: signal.Signals) -> None:
     """SIGTERM (service stop) and SIGINT (Ctrl-C): exit status 0, no driver left behind."""
@@ -99,11 +108,7 @@ def test_signal_exits_zero_and_reaps_the_driver(tmp_path: Path, sig: signal.Sign
         server.send_signal(sig)
         assert server.wait(timeout=15) == 0
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        assert server.stderr is not None
-        server.stderr.close()
+        _reap(server)
     assert not pid_alive(child_pid), "the driver child outlived the server"
 
 
@@ -119,11 +124,7 @@ def test_without_v_the_listening_port_and_drivers_stderr_are_shown(tmp_path: Pat
         assert server.stderr is not None
         rest = server.stderr.read()
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        assert server.stderr is not None
-        server.stderr.close()
+        _reap(server)
     before = "".join(server.seen)  # type: ignore[attr-defined]
     assert f"serving INDI on localhost:{port}" in before, before
     assert f"Driver {tmp_path / 'child_driver'}: {child_pid}" in before, before
@@ -161,11 +162,7 @@ def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> No
         server.terminate()
         assert server.wait(timeout=15) == 0
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        assert server.stderr is not None
-        server.stderr.close()
+        _reap(server)
 
 
 def _accepts(port: int) -> bool:
