@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+from collections import deque
 from collections.abc import Coroutine, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,8 @@ from .logbudget import WarningBudget, clip, short
 from .protocol import events as pe
 from .protocol.blobs import encode_base64
 from .protocol.enums import BLOBEnable
+from .protocol.frames import Frame
+from .sharedblobs import inline_attached
 from .snooping import SnoopRegistry, _get_properties_bytes
 from .validation import Rejected, check_new_vector
 from .wire import escape, timestamp_text
@@ -364,16 +368,28 @@ class IPyDriver(Mapping[str, Device]):
         from .protocol.parser import parse_element
 
         framer = Framer()
+        take_fds = getattr(link, "take_fds", None)  # indiserver's shared BLOBs (sharedblobs)
+        fds: deque[int] = deque()
         try:
             while True:
                 chunk = await link.read()
                 if not chunk:
                     logger.info("%s: input closed, stopping", type(self).__name__)
                     return
+                if take_fds is not None:
+                    fds.extend(take_fds())
                 for frame in framer.feed(chunk):
                     if isinstance(frame, Exception):
                         logger.warning("ignoring malformed input: %s", frame)
                         continue
+                    if frame.tag == "setBLOBVector" and b"attached" in frame.data:
+                        try:
+                            frame = Frame(frame.tag, frame.attrs,
+                                          inline_attached(frame.data, fds))
+                        except (ValueError, OSError) as exc:
+                            logger.error("snooped %s from device %s dropped: %s", frame.tag,
+                                         short(frame.device), exc)
+                            continue
                     if self.debug_enable:
                         logger.debug("RX %r", frame.data[:500])
                     try:
@@ -386,6 +402,8 @@ class IPyDriver(Mapping[str, Device]):
         except (ConnectionError, OSError) as exc:
             logger.info("%s: link failed (%s), stopping", type(self).__name__, exc)
         finally:
+            for fd in fds:
+                os.close(fd)
             done.set()
 
     async def _dispatch(self, frame: Any, parse_element: Any) -> None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import logging
 import os
@@ -38,9 +39,11 @@ class StdioLink:
     indiserver gives a driver ONE unix socketpair as both stdin and stdout (indi-notes 2.6),
     other launchers give two pipes, and a test may redirect to files. So:
 
-    * the same socket on both fds: one asyncio socket stream, read and written. (An asyncio
-      *write pipe* transport on a socket watches it for readability to detect a closed peer,
-      and would take the server's first message for a hang-up.)
+    * the same socket on both fds: read with ``recvmsg``, so that the memfds indiserver 1.9.9
+      passes with snooped BLOBs arrive too (`take_fds`, ``sharedblobs``), and written with
+      ``sock_sendall``. (An asyncio *write pipe* transport on a socket watches it for
+      readability to detect a closed peer, and would take the server's first message for a
+      hang-up.)
     * pipes, sockets, ttys: asyncio pipe transports, which buffer a large write and send it as
       the peer reads, so a 13 MB BLOB never surfaces EAGAIN even though the fds are non-blocking.
     * regular files (not pollable): blocking reads and writes in a worker thread.
@@ -59,6 +62,7 @@ class StdioLink:
         self._open_lock = asyncio.Lock()
         self._dups: list[int] = []
         self._read_transport: asyncio.BaseTransport | None = None
+        self._socket: _SocketLink | None = None  # indiserver's one socketpair
 
     async def _open(self) -> None:
         async with self._open_lock:
@@ -69,10 +73,7 @@ class StdioLink:
             out_stat = os.fstat(self.outfd)
             same = (in_stat.st_dev, in_stat.st_ino) == (out_stat.st_dev, out_stat.st_ino)
             if same and stat.S_ISSOCK(in_stat.st_mode):
-                sock = socket.socket(fileno=os.dup(self.infd))
-                self._reader, self._writer = await asyncio.open_connection(
-                    sock=sock, limit=READ_SIZE
-                )
+                self._socket = _SocketLink(os.dup(self.infd))
             else:
                 await self._open_reader(loop, in_stat)
                 await self._open_writer(loop, out_stat)
@@ -111,6 +112,8 @@ class StdioLink:
     async def read(self) -> bytes:
         if not self._opened:
             await self._open()
+        if self._socket is not None:
+            return await self._socket.read()
         if self._reader is not None:
             try:
                 return await self._reader.read(READ_SIZE)
@@ -119,9 +122,18 @@ class StdioLink:
         assert self._read_thread_fd is not None
         return await asyncio.to_thread(os.read, self._read_thread_fd, READ_SIZE)
 
+    def take_fds(self) -> list[int]:
+        """Descriptors received with what `read` returned so far, in order (indiserver 1.9.9
+        passes a snooped BLOB as a memfd beside its ``attached`` element); the caller owns
+        and closes them."""
+        return self._socket.take_fds() if self._socket is not None else []
+
     async def write(self, data: bytes) -> None:
         if not self._opened:
             await self._open()
+        if self._socket is not None:
+            await self._socket.write(data)
+            return
         writer = self._writer
         if writer is not None:
             writer.write(data)
@@ -133,6 +145,9 @@ class StdioLink:
         await asyncio.to_thread(_write_all, fd, data)
 
     async def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
         if self._read_transport is not None:
             self._read_transport.close()
             self._read_transport = None
@@ -160,6 +175,71 @@ class StdioLink:
                 os.set_blocking(fd, True)
             except OSError:
                 pass
+
+
+#: Descriptors per read, as indiserver's own reads of a driver (16 per message at most).
+_MAX_FDS = 16
+_FD_SPACE = socket.CMSG_SPACE(_MAX_FDS * array.array("i").itemsize)
+_RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+
+
+class _SocketLink:
+    """indiserver's single socketpair as stdin and stdout, read with ``recvmsg``.
+
+    indiserver 1.9.9 passes a BLOB to a snooping driver as a memfd (SCM_RIGHTS) beside an empty
+    ``<oneBLOB ... attached='true'/>``; a plain read would drop the descriptor. Writes go out
+    whole and in order (``sock_sendall`` under a lock: two tasks sending at once must not
+    interleave their bytes).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._sock = socket.socket(fileno=fd)
+        self._sock.setblocking(False)
+        self._fds: list[int] = []
+        self._write_lock = asyncio.Lock()
+
+    async def read(self) -> bytes:
+        loop = asyncio.get_running_loop()
+        sock = self._sock
+        while True:
+            try:
+                data, ancdata, flags, _ = sock.recvmsg(READ_SIZE, _FD_SPACE, _RECV_FLAGS)
+            except (BlockingIOError, InterruptedError):
+                ready = loop.create_future()
+                loop.add_reader(sock.fileno(), _wake, ready)
+                try:
+                    await ready
+                finally:
+                    loop.remove_reader(sock.fileno())
+                continue
+            except (ConnectionError, OSError):
+                return b""
+            for level, kind, payload in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds = array.array("i")
+                    fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+                    self._fds.extend(fds)
+            if flags & socket.MSG_CTRUNC:
+                logger.error("more than %d descriptors in one read: some were lost", _MAX_FDS)
+            return data
+
+    def take_fds(self) -> list[int]:
+        fds, self._fds = self._fds, []
+        return fds
+
+    async def write(self, data: bytes) -> None:
+        async with self._write_lock:
+            await asyncio.get_running_loop().sock_sendall(self._sock, data)
+
+    def close(self) -> None:
+        for fd in self.take_fds():
+            os.close(fd)
+        self._sock.close()
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -723,8 +723,7 @@ def test_snooping_driver_gets_blobs_after_enable_blob(rig: Rig, kind: str, sourc
     How they arrive differs on purpose. indiserver 1.9.9 gives a snooping driver on its
     socketpair every BLOB as a memfd (``attached='true'``, ``enclen`` removed), even one the
     owner sent as base64 (indilib issue #1822; HEAD sends base64, which the integs test
-    expects). Ours sends drivers base64 only (docs/interoperability.rst "BLOB encoding":
-    "Drivers never receive attached BLOBs. A snooping driver gets inline base64."): the owner's
+    expects). Ours sends drivers base64 only (docs/interoperability.rst "BLOB encoding"): the owner's
     element as sent, or the memfd's first ``len`` bytes. Ours also replays the cached definition
     to the new snooper (docs: "getProperties answered from the server's cache") before the
     owner's answer, so its snooper gets the definition twice, indiserver's once.

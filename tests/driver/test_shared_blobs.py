@@ -1,0 +1,94 @@
+"""Snooped BLOBs passed as shared memory, as indiserver 1.9.9 passes them to drivers.
+
+Under indiserver 1.9.9 a driver's stdin and stdout are one Unix socketpair, and a BLOB it
+snoops comes as ``<oneBLOB ... attached='true'/>`` with the data in a memfd passed beside it
+(SCM_RIGHTS). Protects: the driver reads such BLOBs (``len``, or ``size`` capped at the memfd),
+hands them to ``snoopevent`` with their bytes, closes every descriptor, and drops (logged) a
+member whose descriptor never came; its own output still goes out whole on the same socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import deque
+
+import pytest
+from driverkit import make_driver
+
+from indipydriver import setBLOBVector
+from indipydriver.links import StdioLink
+from indipydriver.sharedblobs import inline_attached
+
+DEF = (b"<defBLOBVector device='Camera' name='CCD1' state='Idle' perm='ro'>"
+       b"<defBLOB name='CCD1'/></defBLOBVector>")
+
+
+def memfd(data: bytes, size: int = 1 << 16) -> int:
+    fd = os.memfd_create("blob")
+    os.write(fd, data)
+    os.ftruncate(fd, max(size, len(data)))  # rounded up, as indilib makes them
+    return fd
+
+
+def attached(attrs: str) -> bytes:
+    return (b"<setBLOBVector device='Camera' name='CCD1' state='Ok'>"
+            + f"<oneBLOB name='CCD1' format='.fits' {attrs} attached='true'/>".encode()
+            + b"</setBLOBVector>")
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_inline_attached_reads_len_or_size_and_closes_the_descriptors() -> None:
+    fds = deque([memfd(b"0123456789"), memfd(b"abc")])
+    data = attached("size='10' len='4'").replace(b"</setBLOBVector>", b"") + attached(
+        "size='999'")[attached("").index(b"<oneBLOB"):]
+    out = inline_attached(data, fds)
+    assert b"MDEyMw==" in out  # base64 of the first len=4 bytes
+    assert b"YWJj" + b"AAAA" in out  # size 999 capped at the 64 KiB memfd: abc + zeros
+    assert b"attached" not in out and not fds
+    with pytest.raises(ValueError, match="no shared buffer"):
+        inline_attached(attached("size='3'"), deque())
+
+
+async def test_a_snooped_blob_in_a_memfd_reaches_snoopevent_over_one_socketpair(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    driver = make_driver()
+    before = open_fds()
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(driver.serve(StdioLink(theirs.fileno(), theirs.fileno())))
+    try:
+        await driver.send_getProperties("Camera")
+        await loop.sock_sendall(ours, DEF)
+        fd = memfd(b"SIMPLE  = T")
+        try:
+            socket.send_fds(ours, [attached("size='11'")], [fd])
+        finally:
+            os.close(fd)
+        with caplog.at_level(logging.ERROR, logger="indipydriver.driver"):
+            await loop.sock_sendall(ours, attached("size='5'"))  # its memfd never comes
+            for _ in range(200):
+                blobs = [e for e in driver.snooped if isinstance(e, setBLOBVector)]
+                if blobs and "dropped" in caplog.text:
+                    break
+                await asyncio.sleep(0.01)
+        assert [e["CCD1"] for e in blobs] == [b"SIMPLE  = T"]
+        assert "no shared buffer for BLOB 'CCD1'" in caplog.text
+        # The driver's own output still goes out on the same socket.
+        await driver.send_message("still here")
+        got = b""
+        while b"still here" not in got:
+            got += await asyncio.wait_for(loop.sock_recv(ours, 65536), 5)
+    finally:
+        driver.shutdown()
+        await asyncio.wait_for(task, 5)
+        ours.close()
+        theirs.close()
+    assert open_fds() == before  # the memfd the driver received was closed

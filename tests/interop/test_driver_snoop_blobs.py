@@ -1,0 +1,76 @@
+"""A Python driver snooping the CCD simulator's images under indilib's own `indiserver` 1.9.9,
+which passes a snooped BLOB to a driver as a memfd on its socketpair (indilib issue #1822) and
+under `indipyserver`, which sends it inline: the driver gets the same image bytes either way.
+
+The snooper asks with `send_getProperties` and `send_enableBLOB("Also", ...)` and publishes the
+size, format and first bytes of each image it receives; the test reads them with indi_getprop."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from peers import IndiServer, getprop, setprop
+from test_server_chain import OurServer, our_server  # noqa: F401  (fixture)
+
+CCD = "CCD Simulator"
+REPO = Path(__file__).resolve().parents[2]
+
+SNOOPER = textwrap.dedent(f"""\
+    #!{sys.executable}
+    import asyncio, sys
+    sys.path.insert(0, {str(REPO)!r})
+    import indipydriver as ipd
+
+    class Snooper(ipd.IPyDriver):
+        async def hardware(self):
+            await self.send_getProperties({CCD!r}, "CCD1")
+            await self.send_enableBLOB("Also", {CCD!r}, "CCD1")
+
+        async def snoopevent(self, event):
+            if isinstance(event, ipd.setBLOBVector) and "CCD1" in event:
+                seen = self["Snooper"]["SEEN"]
+                data = event["CCD1"]
+                seen["SIZE"] = str(len(data))
+                seen["FORMAT"] = event.sizeformat["CCD1"][1]
+                seen["HEAD"] = data[:9].decode("ascii", "replace")
+                await seen.send_setVector(state="Ok")
+
+    seen = ipd.TextVector("SEEN", "Seen", "Main", "ro", "Idle", [
+        ipd.TextMember("SIZE", membervalue="0"), ipd.TextMember("FORMAT", membervalue=""),
+        ipd.TextMember("HEAD", membervalue="")])
+    asyncio.run(Snooper(ipd.Device("Snooper", [seen])).asyncrun())
+    """)
+
+
+@pytest.mark.parametrize("kind", ["indiserver", "ours"])
+def test_a_python_driver_snoops_the_ccd_simulators_images(
+    kind: str, tmp_path: Path, indiserver_factory: Callable[..., IndiServer],
+    our_server: Callable[..., OurServer],  # noqa: F811
+) -> None:
+    script = tmp_path / "indi_py_snooper"
+    script.write_text(SNOOPER)
+    script.chmod(0o755)
+    if kind == "indiserver":
+        port = indiserver_factory("indi_simulator_ccd", str(script)).port
+    else:
+        port = our_server("indi_simulator_ccd", str(script)).port
+    assert getprop(port, "Snooper.SEEN.SIZE", timeout=10).returncode == 0
+    for spec in (f"{CCD}.CONNECTION.CONNECT=On", f"{CCD}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1"):
+        time.sleep(0.5)  # the simulator defines its exposure vector once connected
+        sent = setprop(port, spec, timeout=5)
+        assert sent.returncode == 0, sent.describe()
+    deadline = time.monotonic() + 20
+    while True:
+        seen = getprop(port, "Snooper.SEEN.*")
+        if seen.get("Snooper.SEEN.SIZE", "0") != "0":
+            break
+        assert time.monotonic() < deadline, f"the snooper saw no image: {dict(seen)}"
+        time.sleep(0.3)
+    assert int(seen["Snooper.SEEN.SIZE"]) > 1_000_000, dict(seen)  # a whole FITS image
+    assert seen["Snooper.SEEN.FORMAT"] == ".fits"
+    assert seen["Snooper.SEEN.HEAD"] == "SIMPLE  ="
