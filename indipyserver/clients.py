@@ -46,6 +46,12 @@ SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
 
+#: Bytes all clients' unfinished elements may hold together (a BLOB upload is assembled
+#: before it is routed; one client may send up to the framer's 256 MB). Checked only once a
+#: client holds more than PARTIAL_CHECK_BYTES, so the usual read pays one comparison.
+MAX_PARTIAL_BYTES = 512 * 1024 * 1024
+PARTIAL_CHECK_BYTES = 16 * 1024 * 1024
+
 
 class ClientConnection(ClientWriter, asyncio.Protocol):
     """One client; registered with the router while connected."""
@@ -241,6 +247,16 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         if self._bad >= MAX_BAD_IN_A_ROW:
             logger.error("client %s keeps sending malformed XML: disconnected", self.label)
             self.close()
+        elif framer.buffered > PARTIAL_CHECK_BYTES and self._partials_over_budget():
+            logger.error("client %s disconnected: its unfinished element (%d bytes) would take "
+                         "the clients' unfinished elements past %d bytes", self.label,
+                         framer.buffered, MAX_PARTIAL_BYTES)
+            self.close()
+
+    def _partials_over_budget(self) -> bool:
+        """Each client may buffer one element up to the framer's limit (256 MB); together
+        they may not pass MAX_PARTIAL_BYTES, or a hundred clients could hold 25 GB."""
+        return sum(c._framer.buffered for c in self.connections) > MAX_PARTIAL_BYTES
 
     def eof_received(self) -> bool:
         # indiserver still handles what a half-closed client sent (indi_setprop does this);

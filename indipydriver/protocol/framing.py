@@ -90,6 +90,12 @@ class Framer(ResumableScanner):
         self._discarding = False  # in _BODY: element too large, dropping its bytes
         self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
 
+    @property
+    def buffered(self) -> int:
+        """Bytes held for an element not yet complete (0 between elements, and while one is
+        streamed or discarded)."""
+        return len(self._buf)
+
     def release(self) -> None:
         """The peer is gone: let go of what is buffered now. A partial element may hold up to
         `max_element_size` bytes, and the connection that owns this framer may live on until

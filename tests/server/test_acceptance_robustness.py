@@ -153,6 +153,39 @@ async def test_an_unfinished_element_is_let_go_when_its_client_disconnects() -> 
         gc.enable()
 
 
+async def test_unfinished_elements_of_all_clients_together_are_bounded(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each client may hold one unfinished element up to the framer's limit; together they may
+    not pass MAX_PARTIAL_BYTES (lowered here to 3 MB): the client whose element would take
+    them past it is disconnected with an error logged; the other keeps its connection and,
+    once it finishes its element, is served."""
+    monkeypatch.setattr(clients, "MAX_PARTIAL_BYTES", 3 << 20)
+    monkeypatch.setattr(clients, "PARTIAL_CHECK_BYTES", 1 << 20)
+    driver = make_gadget()
+    async with running(server(driver)) as srv:
+        first, second = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
+        for c in (first, second):
+            await c.send("<getProperties/>")
+            await c.wait_for("defBLOBVector")
+        head = '<newBLOBVector device="Gadget" name="IMAGE"><oneBLOB name="I" size="3" format=".b">'
+        await first.send(head)
+        await first.send(b"QUFB" * (1 << 19))  # 2 MB, not finished
+        for _ in range(500):
+            if sum(c._framer.buffered for c in srv.clients) >= 2 << 20:  # the server holds it
+                break
+            await asyncio.sleep(0.01)
+        with caplog.at_level(logging.ERROR, logger="indipyserver.clients"):
+            await second.send(head)
+            await second.send(b"QUFB" * (1 << 19))  # 4 MB together: over
+            with pytest.raises((EOFError, ConnectionResetError)):
+                await second.read_until(lambda fs: False)
+        assert "would take the clients' unfinished elements past 3145728 bytes" in caplog.text
+        await first.send("</oneBLOB></newBLOBVector>")
+        await _served(first, "first-still")
+        assert len(srv.clients) == 1
+
+
 async def test_an_in_process_driver_that_dies_is_logged_and_its_devices_deleted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
