@@ -344,9 +344,12 @@ class IPyDriver(Mapping[str, Device]):
                 if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
                     # The client waits for an answer (KStars shows the vector Busy until one
                     # comes): the request failed, so say so, as for one the framework refused.
-                    await self._answer_rejected(
-                        event.devicename, event.vectorname,
-                        f"Request failed: {type(exc).__name__} in the driver: {exc}"[:300])
+                    try:
+                        await self._answer_rejected(
+                            event.devicename, event.vectorname,
+                            f"Request failed: {type(exc).__name__} in the driver: {exc}"[:300])
+                    except Exception as again:  # noqa: BLE001  # the link itself failed, say
+                        logger.debug("could not answer the failed request: %s", again)
 
     async def _snoop_timer(self) -> None:
         while True:

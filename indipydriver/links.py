@@ -188,29 +188,34 @@ class _SocketLink:
 
     indiserver 1.9.9 passes a BLOB to a snooping driver as a memfd (SCM_RIGHTS) beside an empty
     ``<oneBLOB ... attached='true'/>``; a plain read would drop the descriptor. Writes go out
-    whole and in order (``sock_sendall`` under a lock: two tasks sending at once must not
-    interleave their bytes).
+    whole and in order: under a lock (two tasks sending at once must not interleave their
+    bytes), and shielded, so that a writer cancelled half-way (an aborted exposure's BLOB)
+    does not leave half an element for the next one to be glued to.
     """
 
     def __init__(self, fd: int) -> None:
         self._sock = socket.socket(fileno=fd)
         self._sock.setblocking(False)
+        self._fd = fd
         self._fds: list[int] = []
         self._write_lock = asyncio.Lock()
+        self._waiting: asyncio.Future[None] | None = None  # a read waiting for data
+        self._closed = False
 
     async def read(self) -> bytes:
         loop = asyncio.get_running_loop()
         sock = self._sock
-        while True:
+        while not self._closed:
             try:
                 data, ancdata, flags, _ = sock.recvmsg(READ_SIZE, _FD_SPACE, _RECV_FLAGS)
             except (BlockingIOError, InterruptedError):
-                ready = loop.create_future()
-                loop.add_reader(sock.fileno(), _wake, ready)
+                self._waiting = ready = loop.create_future()
+                loop.add_reader(self._fd, _wake, ready)
                 try:
                     await ready
                 finally:
-                    loop.remove_reader(sock.fileno())
+                    self._waiting = None
+                    loop.remove_reader(self._fd)
                 continue
             except (ConnectionError, OSError):
                 return b""
@@ -222,16 +227,26 @@ class _SocketLink:
             if flags & socket.MSG_CTRUNC:
                 logger.error("more than %d descriptors in one read: some were lost", _MAX_FDS)
             return data
+        return b""
 
     def take_fds(self) -> list[int]:
         fds, self._fds = self._fds, []
         return fds
 
     async def write(self, data: bytes) -> None:
+        await asyncio.shield(self._write(data))
+
+    async def _write(self, data: bytes) -> None:
         async with self._write_lock:
             await asyncio.get_running_loop().sock_sendall(self._sock, data)
 
     def close(self) -> None:
+        """A read still waiting returns b"" (its reader is removed before the socket closes)."""
+        self._closed = True
+        waiting = self._waiting
+        if waiting is not None:
+            asyncio.get_running_loop().remove_reader(self._fd)
+            _wake(waiting)
         for fd in self.take_fds():
             os.close(fd)
         self._sock.close()

@@ -29,34 +29,40 @@ _HIDDEN = re.compile(rb"""\s+(?:attached|enclen)\s*=\s*(?:"[^"]*"|'[^']*')""")
 
 def inline_attached(data: bytes, fds: deque[int]) -> bytes:
     """`data` (one ``setBLOBVector``) with its attached members' data inline, taken from the
-    front of `fds`; raises ValueError when a member has no descriptor or no valid size."""
-    out: list[bytes] = []
-    pos = 0
-    for m in _EMPTY_BLOB.finditer(data):
-        attrs = decode_attrs(m.group(1))
-        if attrs.get("attached") != "true":
-            continue
-        if not fds:
-            raise ValueError(f"no shared buffer for BLOB {attrs.get('name')!r}")
-        fd = fds.popleft()
-        try:
-            raw = _read(fd, attrs)
-        finally:
+    front of `fds`; raises ValueError when a member has no descriptor or no valid size.
+
+    The element's descriptors are all taken before any is read, and all closed whatever
+    happens: one member that fails must not leave the next element's BLOB the wrong data."""
+    members = [(m, decode_attrs(m.group(1))) for m in _EMPTY_BLOB.finditer(data)]
+    members = [(m, attrs) for m, attrs in members if attrs.get("attached") == "true"]
+    taken = [fds.popleft() for _ in range(min(len(members), len(fds)))]
+    try:
+        if len(taken) < len(members):
+            raise ValueError(f"no shared buffer for BLOB {members[len(taken)][1].get('name')!r}")
+        out: list[bytes] = []
+        pos = 0
+        for (m, attrs), fd in zip(members, taken, strict=True):
+            out += (data[pos:m.start()], b"<oneBLOB", _HIDDEN.sub(b"", m.group(1)), b">",
+                    binascii.b2a_base64(_read(fd, attrs), newline=False), b"</oneBLOB>")
+            pos = m.end()
+        out.append(data[pos:])
+        return b"".join(out)
+    finally:
+        for fd in taken:
             os.close(fd)
-        out += (data[pos:m.start()], b"<oneBLOB", _HIDDEN.sub(b"", m.group(1)), b">",
-                binascii.b2a_base64(raw, newline=False), b"</oneBLOB>")
-        pos = m.end()
-    out.append(data[pos:])
-    return b"".join(out)
 
 
 def _read(fd: int, attrs: dict[str, str]) -> bytes:
+    """The member's bytes: ``len`` (at most the memfd's size), else ``size`` capped at it."""
+    available = os.fstat(fd).st_size
     length = attrs.get("len")
     size = attrs.get("size", "")
     if length is not None and length.isdigit():
         n = int(length)
+        if n > available:
+            raise ValueError(f"len {n} exceeds the shared buffer's {available} bytes")
     elif size.isdigit():
-        n = min(int(size), os.fstat(fd).st_size)
+        n = min(int(size), available)
     else:
         raise ValueError(f"attached BLOB {attrs.get('name')!r} without a valid size")
     parts = []

@@ -23,8 +23,8 @@ from xml.parsers import expat
 __all__ = ["plain_request", "xml_error"]
 
 # What `plain_request` accepts, all of it plainly well-formed: no character reference (`&`), no
-# control character, no `<` in text, the member tags matching, and attributes that cannot be
-# repeated (the vector's device, name and an optional timestamp, the members' name).
+# control character, no `<` (nor `]]>`) in text, the member tags matching, and attributes that
+# cannot be repeated (the vector's device, name and an optional timestamp, the members' name).
 _WS = rb"[ \t\r\n]"
 _NOT = rb"<&\x00-\x08\x0b\x0c\x0e-\x1f"
 _VALUE = rb'(?:"[^"' + _NOT + rb']*+"|\'[^\'' + _NOT + rb"]*+')"
@@ -42,7 +42,7 @@ def xml_error(element: bytes | bytearray | memoryview) -> str | None:
     """Why `element` (one whole element) is not well-formed XML, or None when it is."""
     parser = expat.ParserCreate("ISO-8859-1")
     try:
-        parser.Parse(bytes(element), True)
+        parser.Parse(element, True)  # takes a bytearray or memoryview too: no copy of a BLOB
     except expat.ExpatError as exc:
         return str(exc)
     return None
@@ -52,4 +52,4 @@ def plain_request(element: bytes) -> bool:
     """True when `element` is a number, switch or text request in the plain form clients write
     (`xml_error` would find nothing): one regular-expression match, for the round trip's hot
     path, where expat's parser cost about 5 us a request. False means: ask `xml_error`."""
-    return _PLAIN_REQUEST.fullmatch(element) is not None
+    return _PLAIN_REQUEST.fullmatch(element) is not None and b"]]>" not in element  # XML 1.0

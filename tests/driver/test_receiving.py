@@ -256,3 +256,24 @@ async def test_ping_requests_are_answered_with_the_same_uid() -> None:
     async with DriverHarness(driver) as client:
         await client.send(pe.PingRequest(uid="abc/1"))
         assert await client.expect(pe.PingReply) == pe.PingReply(uid="abc/1")
+
+
+async def test_a_failed_answer_to_a_failed_request_does_not_stop_the_driver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When rxevent raised because the link broke, answering with Alert fails too: that second
+    error is logged, not raised out of the driver's task group; the driver goes on."""
+    from driverkit import make_device
+
+    driver = FailingDriver(make_device())
+
+    async def broken(*args: Any) -> None:
+        raise BrokenPipeError("link gone")
+
+    monkeypatch.setattr(driver, "_answer_rejected", broken)
+    async with DriverHarness(driver) as client:
+        await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "1"),)))
+        await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "2"),)))
+        await client.expect(pe.SetNumberVector, name="NUM")  # the second, answered
+        assert client.serving
+    assert len(driver.events) == 2

@@ -92,3 +92,47 @@ async def test_a_snooped_blob_in_a_memfd_reaches_snoopevent_over_one_socketpair(
         ours.close()
         theirs.close()
     assert open_fds() == before  # the memfd the driver received was closed
+
+
+def test_one_failing_member_takes_its_elements_descriptors_with_it() -> None:
+    """A member that cannot be read (len beyond its memfd) fails the whole element, whose
+    descriptors are all taken and closed: the next element's BLOB gets its own data."""
+    two = (b"<setBLOBVector device='Camera' name='CCD1'>"
+           b"<oneBLOB name='a' size='4' len='999999' attached='true'/>"
+           b"<oneBLOB name='b' size='4' attached='true'/></setBLOBVector>")
+    fds = deque([memfd(b"AAAA", 16), memfd(b"BBBB", 16), memfd(b"CCCC", 16)])
+    before = open_fds()
+    with pytest.raises(ValueError, match="exceeds the shared buffer"):
+        inline_attached(two, fds)
+    assert open_fds() == before - 2 and len(fds) == 1
+    assert b"Q0NDQw==" in inline_attached(attached("size='4'"), fds)  # CCCC, not BBBB
+
+
+async def test_a_cancelled_write_still_goes_out_whole_and_close_ends_a_waiting_read() -> None:
+    """A writer cancelled half-way through a large element (an aborted exposure) must not
+    leave half of it for the next write to be glued to; closing the link while a read waits
+    ends that read with b"" and leaves no reader behind in the event loop."""
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    loop = asyncio.get_running_loop()
+    link = StdioLink(theirs.fileno(), theirs.fileno())
+    element = b"<setBLOBVector>" + b"A" * (4 << 20) + b"</setBLOBVector>"
+    try:
+        writing = asyncio.create_task(link.write(element))
+        await asyncio.sleep(0.05)  # the peer does not read: the write is under way
+        writing.cancel()
+        after = asyncio.create_task(link.write(b"<next/>"))  # waits for the first to finish
+        got = b""
+        while not got.endswith(b"<next/>"):
+            got += await asyncio.wait_for(loop.sock_recv(ours, 1 << 20), 5)
+        await asyncio.wait_for(after, 5)
+        assert got == element + b"<next/>"
+        registered = len(loop._selector.get_map())  # type: ignore[attr-defined]
+        reading = asyncio.create_task(link.read())
+        await asyncio.sleep(0.05)
+        await link.close()
+        assert await asyncio.wait_for(reading, 5) == b""
+        assert len(loop._selector.get_map()) == registered  # type: ignore[attr-defined]
+    finally:
+        ours.close()
+        theirs.close()

@@ -59,6 +59,7 @@ NOT_PLAIN = [
     b'<newNumberVector device="a\x01" name="x"></newNumberVector>',
     b'<newNumberVector device="a" name="x"><oneSwitch name="v">On</oneSwitch></newNumberVector>',
     b'<newLightVector device="a" name="x"></newLightVector>',
+    b'<newTextVector device="a" name="b"><oneText name="t">]]></oneText></newTextVector>',
 ]
 
 
