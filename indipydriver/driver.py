@@ -33,7 +33,7 @@ from .protocol.blobs import encode_base64
 from .protocol.enums import BLOBEnable
 from .protocol.frames import Frame
 from .sharedblobs import inline_attached
-from .snooping import SnoopRegistry, _get_properties_bytes
+from .snooping import SnoopRegistry, _enable_blob_bytes, _get_properties_bytes
 from .validation import Rejected, check_new_vector
 from .wire import escape, timestamp_text
 
@@ -182,7 +182,9 @@ class IPyDriver(Mapping[str, Device]):
         `send_getProperties`, optionally one vector of it (indilib's ``IDSnoopBLOBs``).
 
         Servers send a snooping driver no BLOBs until it asks, as they do a client; the images
-        then reach `snoopevent` as ``setBLOBVector`` events with decoded bytes.
+        then reach `snoopevent` as ``setBLOBVector`` events with decoded bytes. Like
+        `send_getProperties`, a request made before serving (or before a reconnect) is sent
+        when the driver is served, after the snoop requests.
         """
         try:
             mode = BLOBEnable(value)
@@ -192,10 +194,8 @@ class IPyDriver(Mapping[str, Device]):
         if devicename in self.devices:
             logger.error("cannot snoop BLOBs of device %r: it belongs to this driver", devicename)
             return
-        text = f'<enableBLOB device="{escape(devicename)}"'
-        if vectorname is not None:
-            text += f' name="{escape(vectorname)}"'
-        await self._send(f"{text}>{mode}</enableBLOB>".encode())
+        self.snoops.set_blobs(devicename, vectorname, mode.value)
+        await self._send(_enable_blob_bytes(devicename, vectorname, mode.value))
 
     async def _send(self, data: bytes) -> None:
         """Write one serialised message; dropped (with a debug line) when not connected."""
@@ -287,6 +287,8 @@ class IPyDriver(Mapping[str, Device]):
                 for snoop in self.snoops:
                     snoop.last_sent = time.monotonic()
                     await self._send(_get_properties_bytes(snoop.devicename, snoop.vectorname))
+                for request in self.snoops.blob_requests():
+                    await self._send(request)
                 self._tasks.update(tasks)
                 stopper = group.create_task(self.shutdownrequested.wait())
                 ended = group.create_task(done.wait())

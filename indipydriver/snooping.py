@@ -47,6 +47,10 @@ class SnoopRegistry:
         self.quiet_seconds = quiet_seconds
         self.retry_after_delete = retry_after_delete
         self._snoops: dict[tuple[str | None, str | None], Snoop] = {}
+        # enableBLOB modes asked for snooped devices, (device, vector or None) -> mode. A
+        # server forgets them with the connection, as it does the snoops: both are repeated
+        # when the driver is served again.
+        self._blob_modes: dict[tuple[str, str | None], str] = {}
 
     def __iter__(self) -> Iterator[Snoop]:
         return iter(list(self._snoops.values()))
@@ -62,6 +66,20 @@ class SnoopRegistry:
             self._snoops[snoop.key()] = snoop
         snoop.last_sent = now
         return snoop
+
+    def set_blobs(self, devicename: str, vectorname: str | None, mode: str) -> None:
+        """Remember the newest enableBLOB mode for a device (or one vector of it); Never is
+        every server's default, so it needs no repeating."""
+        key = (devicename, vectorname)
+        if mode == "Never":
+            self._blob_modes.pop(key, None)
+        else:
+            self._blob_modes[key] = mode
+
+    def blob_requests(self) -> list[bytes]:
+        """The enableBLOB requests to repeat on a new connection (after the snoops)."""
+        return [_enable_blob_bytes(device, vector, mode)
+                for (device, vector), mode in self._blob_modes.items()]
 
     def heard(self, devicename: str | None, vectorname: str | None, now: float) -> None:
         """Something arrived from a snooped device: its requests are working."""
@@ -107,3 +125,10 @@ def _get_properties_bytes(devicename: str | None, vectorname: str | None) -> byt
         if vectorname is not None:
             text += f' name="{escape(vectorname)}"'
     return (text + "/>").encode()
+
+
+def _enable_blob_bytes(devicename: str, vectorname: str | None, mode: str) -> bytes:
+    text = f'<enableBLOB device="{escape(devicename)}"'
+    if vectorname is not None:
+        text += f' name="{escape(vectorname)}"'
+    return f"{text}>{mode}</enableBLOB>".encode()

@@ -155,6 +155,26 @@ async def test_snoop_requests_made_before_serving_are_sent_on_start() -> None:
         assert request.device is None and request.version == "1.7"
 
 
+async def test_blob_requests_made_before_serving_follow_the_snoops_on_start() -> None:
+    """A driver that asks for a snooped camera's images before it is served (or before a
+    reconnect) must still get them: the server forgets enableBLOB with the connection, so the
+    newest mode per (device, vector) is sent after the getProperties it depends on (indiserver
+    ignores a driver's enableBLOB for a device it does not snoop). Never needs no repeating."""
+    driver = make_driver()
+    await driver.send_getProperties("Camera")
+    await driver.send_enableBLOB("Only", "Camera", "CCD1")
+    await driver.send_enableBLOB("Also", "Camera", "CCD1")  # the newest mode wins
+    await driver.send_enableBLOB("Also", "Guider")
+    await driver.send_enableBLOB("Never", "Guider")  # back to the default: not repeated
+    for _ in range(2):  # served, then served again (a reconnect)
+        async with DriverHarness(driver) as client:
+            sent = [e for e in await client.collect(0.2)
+                    if isinstance(e, (pe.GetProperties, pe.EnableBLOB))]
+        assert [(type(e), e.device, e.name) for e in sent] == [
+            (pe.GetProperties, "Camera", None), (pe.EnableBLOB, "Camera", "CCD1")]
+        assert sent[1].value == "Also"
+
+
 class QuickSnoop(RecordingDriver):
     snoop_quiet_seconds = 0.15
     snoop_retry_after_delete = 0.05
