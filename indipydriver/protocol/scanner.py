@@ -34,6 +34,7 @@ _IDLE = 0  # between elements
 _START = 1  # inside a start tag that has not fully arrived
 _BODY = 2  # looking for the closing tag
 _SKIP = 3  # inside a declaration or comment, looking for its terminator
+_CDATA = b"<![CDATA["
 _RESYNC = 4  # after an error, looking for a plausible start of element
 _STREAM = 5  # inside an element that may be handed out in pieces (Framer stream_tags)
 
@@ -128,13 +129,23 @@ class ResumableScanner:
                     self._skip_start = offset + lt
                     search = lt + 2
                 elif c == 0x21:  # <!
-                    if n - lt < 4 and b"<!--".startswith(work[lt:n]):
+                    if n - lt < 9 and (b"<!--".startswith(work[lt:n])
+                                       or _CDATA.startswith(work[lt:n])):
                         break
                     if work.startswith(b"<!--", lt):
                         state = _SKIP
                         self._terminator = b"-->"
                         self._skip_start = offset + lt
                         search = lt + 4
+                    elif work.startswith(_CDATA, lt):
+                        # Character data, not markup: what it holds is skipped with it, never
+                        # taken for elements (as resynchronising inside it would).
+                        out.append(self._error("refused CDATA section between elements",
+                                               offset + lt))
+                        state = _SKIP
+                        self._terminator = b"]]>"
+                        self._skip_start = offset + lt
+                        search = lt + 9
                     else:
                         # Never expanded: entity definitions are an attack surface and
                         # lilxml would drop them anyway.

@@ -134,6 +134,23 @@ def test_doctype_entity_and_cdata_are_refused_with_an_error_and_skipped(bad: byt
     assert summary(feed_bytewise(stream)) == summary(items)
 
 
+def test_a_cdata_section_between_elements_is_skipped_whole_not_read_as_elements() -> None:
+    """CDATA is character data: markup inside it must not be taken for an element after the
+    error (the chaos run's CDATA holding a getProperties reached the driver). One error, the
+    section skipped up to its ``]]>`` even when that arrives byte by byte, the next element
+    kept; an unterminated one is bounded like a comment."""
+    inner = b'<getProperties version="1.7"/><newNumberVector device="D" name="N"></newNumberVector>'
+    stream = b"<![CDATA[" + inner + b" ]] > ]]>\n" + SET
+    for items in (feed_whole(stream), feed_bytewise(stream)):
+        assert [str(e) for e in errors(items)] == [
+            "refused CDATA section between elements (at byte 0 of the stream)"]
+        assert [f.data for f in frames(items)] == [SET]
+    framer = Framer(max_element_size=1000)
+    items = framer.feed(b"<![CDATA[" + inner * 20) + framer.feed(b"]]>" + SET)
+    assert [f.data for f in frames(items)] == [SET]
+    assert any("unterminated declaration or comment" in str(e) for e in errors(items))
+
+
 def test_text_between_elements_is_an_error_with_its_offset_and_the_next_element_survives() -> None:
     items = feed_whole(b"<pingRequest/>junk" + SET)
     assert summary(items)[1] == ("error", "text outside any element (at byte 14 of the stream)")
