@@ -1,0 +1,246 @@
+"""What a driver does with what its server sends: requests, snooped traffic, pings.
+
+The receiving half of `IPyDriver`, kept apart from the sending and running half
+(``driver.py``): frames the link's bytes, answers pings and getProperties itself, checks a
+client's new*Vector before it is queued for ``rxevent`` (answering a rejected one with Alert),
+and queues snooped traffic for ``snoopevent``. It is a base class of `IPyDriver` and only
+ever used as one; the attributes it relies on are set up by `IPyDriver.__init__`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from typing import Any
+
+from . import rxevents as rx
+from .device import Device
+from .eventqueue import _EventQueue
+from .links import Link
+from .logbudget import WarningBudget, clip, short
+from .protocol import events as pe
+from .protocol.frames import Frame
+from .sharedblobs import inline_attached
+from .snooping import SnoopRegistry
+from .validation import Rejected, check_new_vector
+from .wire import escape
+
+__all__ = ["Receiving"]
+
+logger = logging.getLogger("indipydriver.driver")  # the driver's own logger, as before the split
+
+_CLIENT_TAGS = frozenset(("newNumberVector", "newSwitchVector", "newTextVector", "newBLOBVector"))
+_SNOOP_TAGS = frozenset((
+    "defNumberVector", "defSwitchVector", "defTextVector", "defLightVector", "defBLOBVector",
+    "setNumberVector", "setSwitchVector", "setTextVector", "setLightVector", "setBLOBVector",
+    "message", "delProperty",
+))
+
+
+class Receiving:
+    """Reads the link and dispatches what arrives (a base of `IPyDriver`)."""
+
+    # Set up by IPyDriver.__init__ / serve.
+    devices: dict[str, Device]
+    auto_send_def: bool
+    debug_enable: bool
+    snoops: SnoopRegistry
+    _warnings: WarningBudget
+    _pings: dict[str, asyncio.Future[None]]
+    _rx_queue: _EventQueue
+    _snoop_queue: _EventQueue
+    _snoop_wakeup: asyncio.Event
+
+    async def _send(self, data: bytes) -> None:  # IPyDriver's
+        raise NotImplementedError
+
+    async def _read_loop(self, link: Link, done: asyncio.Event) -> None:
+        from .protocol.framing import Framer
+        from .protocol.parser import parse_element
+
+        framer = Framer()
+        take_fds = getattr(link, "take_fds", None)  # indiserver's shared BLOBs (sharedblobs)
+        fds: deque[int] = deque()
+        try:
+            while True:
+                chunk = await link.read()
+                if not chunk:
+                    logger.info("%s: input closed, stopping", type(self).__name__)
+                    return
+                if take_fds is not None:
+                    fds.extend(take_fds())
+                for frame in framer.feed(chunk):
+                    if isinstance(frame, Exception):
+                        logger.warning("ignoring malformed input: %s", frame)
+                        continue
+                    if frame.tag == "setBLOBVector" and b"attached" in frame.data:
+                        try:
+                            frame = Frame(frame.tag, frame.attrs,
+                                          inline_attached(frame.data, fds))
+                        except (ValueError, OSError) as exc:
+                            logger.error("snooped %s from device %s dropped: %s", frame.tag,
+                                         short(frame.device), exc)
+                            continue
+                    if self.debug_enable:
+                        logger.debug("RX %r", frame.data[:500])
+                    try:
+                        await self._dispatch(frame, parse_element)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        logger.exception("error handling %s for device %r vector %r",
+                                         frame.tag, frame.device, frame.name)
+        except (ConnectionError, OSError) as exc:
+            logger.info("%s: link failed (%s), stopping", type(self).__name__, exc)
+        finally:
+            for fd in fds:
+                os.close(fd)
+            done.set()
+
+    async def _dispatch(self, frame: Any, parse_element: Any) -> None:
+        tag = frame.tag
+        if tag == "pingRequest":
+            uid = frame.attrs.get("uid")
+            reply = f'<pingReply uid="{escape(uid)}"/>' if uid is not None else "<pingReply/>"
+            await self._send(reply.encode())
+            return
+        if tag == "pingReply":
+            future = self._pings.pop(frame.attrs.get("uid", ""), None)
+            if future is not None and not future.done():
+                future.set_result(None)
+            return
+        devicename = frame.attrs.get("device")
+        if tag == "getProperties":
+            await self._answer_get_properties(devicename, frame.attrs.get("name"))
+            return
+        if tag in _CLIENT_TAGS:
+            await self._client_new(frame, parse_element)
+            return
+        if tag == "enableBLOB":
+            device = self.devices.get(devicename or "")
+            if device is not None:
+                event = parse_element(frame.data)
+                if event is not None:
+                    vector = device.get(event.name) if event.name else None
+                    await self._queue_rx(rx.enableBLOB(event, vector))
+            return
+        if tag in _SNOOP_TAGS:
+            if devicename is not None and devicename in self.devices:
+                return  # our own device echoed back; not a snoop
+            await self._snooped(frame, parse_element)
+            return
+        logger.debug("ignoring unexpected <%s>", tag)
+
+    async def _answer_get_properties(self, devicename: str | None, vectorname: str | None) -> None:
+        if devicename is not None and devicename != "*" and devicename not in self.devices:
+            return  # for another driver
+        if not self.auto_send_def:
+            for device in self._selected(devicename):
+                vector = device.get(vectorname) if vectorname else None
+                if vectorname and vector is None:
+                    continue
+                raw = pe.GetProperties(device=devicename, name=vectorname)
+                await self._queue_rx(rx.getProperties(raw, device.devicename, vectorname,
+                                                      vector))
+            return
+        for device in self._selected(devicename):
+            if not device.enable:
+                continue
+            if vectorname is not None:
+                vector = device.get(vectorname)
+                if vector is not None:
+                    await vector.send_defVector()
+                continue
+            for vector in device.values():
+                await vector.send_defVector()
+
+    def _selected(self, devicename: str | None) -> list[Device]:
+        if devicename is None or devicename == "*":
+            return list(self.devices.values())
+        return [self.devices[devicename]]
+
+    async def _client_new(self, frame: Any, parse_element: Any) -> None:
+        devicename = frame.attrs.get("device")
+        vectorname = frame.attrs.get("name")
+        if devicename not in self.devices:
+            # The server routes by device; anything else is a misrouted message (SPEC p.3).
+            if (note := self._warnings.take()) is not None:
+                logger.warning("rejected %s: device %s vector %s: unknown device%s",
+                               frame.tag, short(devicename), short(vectorname), note)
+            return
+        try:
+            raw = parse_element(frame.data)
+        except Exception as exc:  # noqa: BLE001 - a ProtocolError or a conversion error
+            if (note := self._warnings.take()) is not None:
+                logger.warning("rejected %s: device %s vector %s: malformed (%s)%s",
+                               frame.tag, short(devicename), short(vectorname),
+                               clip(str(exc)), note)
+            await self._answer_rejected(devicename, vectorname,
+                                        f"Request rejected: {clip(str(exc))}")
+            return
+        if raw is None:
+            return
+        try:
+            vector, values = check_new_vector(self.devices, raw)
+        except Rejected as why:
+            if (note := self._warnings.take()) is not None:
+                member = f" member {short(why.member)}" if why.member else ""
+                logger.warning("rejected %s: device %s vector %s%s: %s%s",
+                               frame.tag, short(devicename), short(vectorname), member,
+                               clip(why.reason), note)
+            about = f" (member {short(why.member)})" if why.member else ""
+            await self._answer_rejected(devicename, vectorname,
+                                        f"Request rejected{about}: {clip(why.reason)}")
+            return
+        await self._queue_rx(rx.NEW_EVENTS[type(raw)](raw, values, vector))
+
+    async def _answer_rejected(self, devicename: str | None, vectorname: str | None,
+                               text: str) -> None:
+        """Tell the client its request failed (propertyvector.PropertyVector._send_rejected).
+
+        For a vector the client cannot know (unknown, deleted, device disabled) there is no
+        vector to answer with: only the log line.
+        """
+        device = self.devices.get(devicename or "")
+        vector = device.get(vectorname) if device is not None and vectorname else None
+        if vector is not None and vector.enable and device is not None and device.enable:
+            await vector._send_rejected(text)
+
+    async def _queue_rx(self, event: rx.RxEvent) -> None:
+        """Queue an event for rxevent; when `rx_queue_size` are waiting, drop this one.
+
+        Dropping the newest keeps the order of what was accepted; a dropped new*Vector is answered
+        like a rejected one (Alert + message) so the client is not left waiting.
+        """
+        if self._rx_queue.offer(event):
+            return
+        if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
+            await self._answer_rejected(event.devicename, event.vectorname,
+                                        "Request dropped: the driver is busy "
+                                        f"({self._rx_queue.qsize()} requests waiting)")
+
+    async def _snooped(self, frame: Any, parse_element: Any) -> None:
+        try:
+            raw = parse_element(frame.data)
+        except Exception as exc:  # noqa: BLE001
+            if (note := self._warnings.take()) is not None:
+                logger.warning("ignoring malformed snooped %s from device %s: %s%s",
+                               frame.tag, short(frame.device), clip(str(exc)), note)
+            return
+        if raw is None:
+            return
+        now = time.monotonic()
+        if isinstance(raw, pe.Message):
+            event: rx.RxEvent = rx.Message(raw)
+            self.snoops.heard(raw.device, None, now)
+        elif isinstance(raw, pe.DelProperty):
+            event = rx.delProperty(raw)
+            self.snoops.deleted(raw.device, raw.name, now)
+            self._snoop_wakeup.set()
+        else:
+            event = rx.SNOOP_EVENTS[type(raw)](raw, rx.snooped_values(raw))
+            self.snoops.heard(raw.device, raw.name, now)
+        self._snoop_queue.offer(event)
