@@ -99,6 +99,7 @@ class Options:
     log_dir: str | None
     max_restarts: int
     maxconnections: int
+    unix_path: str | None
     verbosity: int
     fifo: str | None
     demo: bool
@@ -129,6 +130,10 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--maxconnections", type=int, default=100, metavar="N",
                         help="clients connected at once; one more is told and closed "
                              "(default 100; a chained server above counts as one)")
+    parser.add_argument("-u", metavar="PATH", dest="unix_path",
+                        help="also serve local clients on this Unix socket (abstract on "
+                             "Linux, as indiserver's -u; libindiclient host 'localhost:PATH'). "
+                             "Off by default: indiserver's default @/tmp/indiserver stays free")
     parser.add_argument("-l", metavar="DIR", dest="log_dir",
                         help="append the drivers' messages to DIR/YYYY-MM-DD.islog, as "
                              "indiserver")
@@ -192,12 +197,15 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error("-r and -d must be >= 0 and -m > 0")
     if ns.maxconnections < 1:
         parser.error("--maxconnections must be at least 1")
+    if ns.unix_path is not None and not ns.unix_path:
+        parser.error("-u needs a path")
     return Options(
         port=ns.port,
         host=ns.host,
         max_client_mb=ns.max_client_mb,
         max_stream_mb=ns.max_stream_mb,
         maxconnections=ns.maxconnections,
+        unix_path=ns.unix_path,
         log_dir=ns.log_dir,
         max_restarts=ns.max_restarts,
         verbosity=ns.verbosity,
@@ -342,6 +350,7 @@ def build_server(options: Options) -> IPyServer:
         max_stream_behind_mb=options.max_stream_mb,
         maxconnections=options.maxconnections,
         message_log_dir=options.log_dir,
+        unix_path=options.unix_path,
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
     )
     for ex in options.exdrivers:

@@ -136,6 +136,9 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.label = f"{peer[0]}:{peer[1]}"
+        elif isinstance(peer, (str, bytes)):  # a Unix socket's (unixsocket): no address
+            sock = transport.get_extra_info("socket")
+            self.label = f"unix-client-{sock.fileno() if sock is not None else '?'}"
         self.local = is_local_peer(
             transport.get_extra_info("socket"), peer, transport.get_extra_info("sockname")
         )

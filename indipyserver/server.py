@@ -16,6 +16,7 @@ from .flowcontrol import Congestion, KeepingUp
 from .messagelog import DriverMessageLog
 from .router import Router
 from .streamblobs import DEFAULT_STREAM_DROP_MB
+from .unixsocket import listen_unix, shown
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,13 @@ class IPyServer:
         max_stream_behind_mb: float = DEFAULT_STREAM_DROP_MB,
         message_log_dir: str | None = None,
         handle_signals: bool = True,
+        unix_path: str | None = None,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``streamblobs``); 0 gives it every one.
         `message_log_dir` (indiserver's -l): drivers' messages are appended to
-        ``DIR/YYYY-MM-DD.islog`` (``messagelog``)."""
+        ``DIR/YYYY-MM-DD.islog`` (``messagelog``). `unix_path` (indiserver's -u): also
+        serve local clients on this Unix socket, abstract on Linux (``unixsocket``)."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -67,6 +70,7 @@ class IPyServer:
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
+        self.unix_path = unix_path
         self.router = Router(
             stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024),
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
@@ -172,8 +176,18 @@ class IPyServer:
             self.port,
         )
         self.port = server.sockets[0].getsockname()[1]
+        listeners = [server]
+        if self.unix_path is not None:
+            try:
+                listeners.append(await listen_unix(self._loop, self._client_factory,
+                                                   self.unix_path))
+            except OSError:
+                server.close()
+                raise
         self._install_signals()
         logger.info("serving INDI on %s:%d", self.host, self.port)
+        if self.unix_path is not None:
+            logger.info("serving INDI on Unix socket %s", shown(self.unix_path))
         try:
             async with asyncio.TaskGroup() as tg:
                 self._taskgroup = tg
@@ -186,7 +200,8 @@ class IPyServer:
         finally:
             self._taskgroup = None
             self._ready.clear()
-            server.close()
+            for listener in listeners:
+                listener.close()
             for client in list(self.clients):
                 client.close()
             await self._closed_or_aborted(list(self.clients))

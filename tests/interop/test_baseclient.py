@@ -493,3 +493,49 @@ async def test_ccd_simulator_exposure_reaches_baseclient_as_a_fits_blob(
                                where=lambda e: e["state"] == "Ok", timeout=10)
     finally:
         await reference.close()
+
+
+# ------------------------------------------------------------------------------ Unix socket (-u)
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+async def test_baseclient_on_the_unix_socket_gets_definitions_requests_and_blobs(
+    kind: str, probe_binary: Path, tmp_path: Path, tmp_home: Path,
+    indiserver_factory: Callable[..., IndiServer],
+) -> None:
+    """libindiclient reaches a server's Unix socket (indiserver's -u) with the host name
+    ``localhost:PATH`` (an abstract socket on Linux). Ours listens there when given
+    `unix_path` and serves it as TCP: definitions, a request and its answer, a 1.5 MB BLOB
+    with the driver's bytes (indiserver, the reference, passes that BLOB as a memfd)."""
+    rxlog = tmp_path / "rxlog.jsonl"
+    async with contextlib.AsyncExitStack() as stack:
+        if kind == "indiserver":
+            launcher = write_launcher(tmp_path / "indi_py_baseclient_rig", rxlog)
+            server: IPyServer | IndiServer = indiserver_factory(str(launcher))
+            path = server.socket_path
+            rxlog.touch()
+        else:
+            path = f"/tmp/indipy-test-{id(tmp_path):x}"
+            server = IPyServer(make_driver(rxlog), host="127.0.0.1", port=0,
+                               handle_signals=False, unix_path=path)
+            tg = await stack.enter_async_context(asyncio.TaskGroup())
+            tg.create_task(server.asyncrun())
+            stack.callback(server.shutdown)
+            await asyncio.wait_for(server.started(), 10)
+        probe = BaseClientProbe(probe_binary, 1, host=f"localhost:{path}",
+                                log_path=tmp_path / "probe.log")
+        stack.push_async_callback(probe.close)
+        await probe.start()
+        await probe.expect("newProperty", device=DEVICE, name="BLOB_REQUEST")
+        await probe.command("blobmode", DEVICE, "Also")
+        await probe.barrier()
+        after = probe.mark()
+        size, seed = 1_500_000, 12
+        await probe.command("number", DEVICE, "BLOB_REQUEST", f"SIZE={size}", f"SEED={seed}")
+        blob = await probe.expect("newBLOB", after=after, device=DEVICE, name="IMAGE",
+                                  timeout=15)
+        assert (blob["size"], blob["bloblen"]) == (size, size)
+        assert blob["fnv1a64"] == fnv1a64(blob_bytes(size, seed))
+        count = await probe.expect("newNumber", after=after, device=DEVICE, name="BLOB_COUNT")
+        assert members(count) == {"COUNT": 1}
+
