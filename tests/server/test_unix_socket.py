@@ -116,6 +116,11 @@ def test_u_on_the_command_line() -> None:
     """-u PATH as indiserver's (indiwebmanager passes it); absent: no Unix socket."""
     assert parse_args(["-u", "/tmp/indiFIFO_sock", "--demo"]).unix_path == "/tmp/indiFIFO_sock"
     assert parse_args(["--demo"]).unix_path is None
+    # indiwebmanager's command line (indi-notes 2.3), whole.
+    webmanager = parse_args(["-p", "7624", "-m", "1000", "-v", "-f", "/tmp/indiFIFO",
+                             "-u", "/tmp/indiFIFO_sock"])
+    assert (webmanager.port, webmanager.max_client_mb, webmanager.verbosity, webmanager.fifo,
+            webmanager.unix_path) == (7624, 1000, 1, "/tmp/indiFIFO", "/tmp/indiFIFO_sock")
     with pytest.raises(SystemExit):
         parse_args(["-u", "", "--demo"])
 
