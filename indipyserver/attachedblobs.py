@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from indipydriver.protocol.frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
+from indipydriver.protocol.wellformed import xml_error
 
 from .flowcontrol import Congestion, flow_for
 from .sharedbuffers import CLOSER, SharedBuffers, release
@@ -94,6 +95,15 @@ def _claim(frame: Frame, buffers: SharedBuffers) -> list[_Member]:
         members.append(_Member(m.start(), end, raw, attrs, buffers.pop()))
         pos = max(end, m.end())
     return members
+
+
+def _check_xml(frame: Frame) -> None:
+    """The element as the driver wrote it (small: the data is aside) must be well-formed XML:
+    what is put around the data is passed on as it is. Its descriptors were taken (`_claim`),
+    so that the next element does not get them."""
+    error = xml_error(frame.data)
+    if error is not None:
+        raise ValueError(f"malformed XML ({error})")
 
 
 def _length(attrs: dict[str, str], key: str) -> int:
@@ -206,6 +216,7 @@ def inline_attached(frame: Frame, buffers: SharedBuffers, label: str = "driver")
     if not members:
         return frame
     try:
+        _check_xml(frame)
         _check(members)
         return _convert(frame, members)
     except (ValueError, OSError) as exc:
@@ -359,6 +370,7 @@ class AttachedBlobs:
                 continue
             large = False
             try:
+                _check_xml(frame)
                 large = _check(members) > self._step
                 if large and self._closed:
                     raise ValueError("the driver is gone")

@@ -44,6 +44,10 @@ class DriverConnection(ABC):
     #: Reads the peer's output at once if there is any (`read_now`): set by a subclass while
     #: its reader is open (a `PipeReader`'s or a remote's ``read_now``), else None.
     reader_now: Callable[[], None] | None = None
+    #: Its elements are well-formed XML without a check: only an in-process driver's, which
+    #: our own serialiser wrote. Everything read from a peer is checked before it is passed
+    #: on (``router``, ``wellformed``).
+    trusted_xml: bool = False
 
     def __init__(
         self,
@@ -213,6 +217,7 @@ class InProcessDriverConnection(DriverConnection):
     #: Writes between yields to the event loop, so a driver sending in a tight loop lets the
     #: clients' flushes run and cannot starve them.
     YIELD_EVERY_BYTES = 256 * 1024
+    trusted_xml = True
     _count = 0  # numbers the labels: two instances of one driver class must be told apart
 
     def __init__(self, driver: IPyDriver, *, label: str | None = None) -> None:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from indipydriver.protocol import tagpatterns
 from indipydriver.protocol.frames import Frame, decode_attrs
-from indipydriver.protocol.wellformed import plain_request, xml_error
+from indipydriver.protocol.wellformed import plain_request, plain_update_match, xml_error
 
 from .routingtables import RoutingTables
 
@@ -156,6 +156,8 @@ class RouterLanes(RoutingTables):
         tag, device, name, rest, element = found
         if self._owner.get(device) is not driver or self._snoop_all or self._snoops.get(device):
             return False
+        if not driver.trusted_xml and plain_update_match(element) is None:
+            return False  # the general path checks it with expat, and drops it if malformed
         if self.message_log is not None and b"message" in rest:
             return False
         frame = None

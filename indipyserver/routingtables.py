@@ -67,6 +67,7 @@ class RoutingTables:
         self._remote_blobs = RemoteBlobModes(self._clients, self._driver_blobs)
         self._cache = PropertyCache()
         self._client_warnings = WarningBudget()  # about what clients sent: bounded
+        self._driver_warnings = WarningBudget()  # about what drivers and remotes sent
 
     # -- queries (for the server, tests and logs) ----------------------------------------
 

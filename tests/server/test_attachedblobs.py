@@ -142,6 +142,26 @@ def test_missing_fd_drops_element(caplog: pytest.LogCaptureFixture) -> None:
     assert len(os.listdir("/proc/self/fd")) == before - 1
 
 
+def test_malformed_element_dropped_its_fds_taken_and_closed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What is put around the data is passed on as the driver wrote it, so it must be
+    well-formed XML: a member closed by the wrong tag drops the element with an error. Its
+    descriptor is taken and closed all the same, so that the next element gets its own."""
+    bad_fd, good_fd = memfd(b"bad"), memfd(b"good")
+    buffers = pushed(bad_fd, good_fd)
+    bad = vector(member("A", 3, end=">\n  </oneNumber>"))
+    with caplog.at_level(logging.ERROR):
+        assert inline_attached(bad, buffers) is None
+    assert "malformed XML (mismatched tag" in caplog.text and closed(bad_fd)
+    good = inline_attached(vector(member("A", 4)), buffers)
+    assert good is not None and blobs(good)[0][1] == b"good" and closed(good_fd)
+    got: list[list[Frame]] = []
+    wrap_fd = memfd(b"img")
+    AttachedBlobs(got.append, pushed(wrap_fd), "drv")([bad, frame("<pingRequest uid='1'/>")])
+    assert [[f.tag for f in frames] for frames in got] == [["pingRequest"]] and closed(wrap_fd)
+
+
 @pytest.mark.parametrize(
     "attrs",
     ["name='A' len='x' size='5' attached='true'", "name='A' len='5' attached='true'",
