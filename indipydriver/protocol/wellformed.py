@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from xml.parsers import expat
 
-__all__ = ["plain_request", "plain_update", "plain_update_match", "xml_error"]
+__all__ = ["plain_request", "plain_set_parts", "plain_update", "plain_update_match", "xml_error"]
 
 # What `plain_request` accepts, all of it plainly well-formed: no character reference (`&`), no
 # control character, no `<` (nor `]]>`) in text, the member tags matching, and attributes that
@@ -90,6 +90,28 @@ _PLAIN_UPDATE = re.compile(b"|".join([
 
 #: `plain_update`, bound once: the server calls it for every element a driver sends.
 plain_update_match = _PLAIN_UPDATE.fullmatch
+
+# The same check in two small parts, for the round trip's shortcut, which has already matched
+# the start tag up to `name` (``tagpatterns._ALONE``): the attributes after `name`, and the
+# body with the closing tag, one pattern per kind of set vector. Small patterns keep the
+# check's cost on the round trip low (the whole pattern cost 4 % of a trip, measured).
+_SET_REST = re.compile(_attrs("", "state timeout timestamp message") + _WS + rb"*+")
+_SET_BODY = {
+    kind: re.compile(
+        rb"(?:" + _WS + rb"*+<one" + kind + _attrs("name", "min max step") + _WS + rb"*+>"
+        + _TEXT + rb"</one" + kind + _WS + rb"*+>)*+" + _WS + rb"*+</set" + kind + rb"Vector"
+        + _WS + rb"*+>")
+    for kind in (b"Number", b"Switch", b"Text", b"Light")
+}
+
+
+def plain_set_parts(tag: bytes, rest: bytes, element: bytes, body: int) -> bool:
+    """`plain_update` for a set vector whose start tag up to `name` is known to be plain
+    (the round trip's shortcut matched it): `rest` is the start tag's attribute text after
+    `name`, `body` where the start tag ends in `element`."""
+    pattern = _SET_BODY.get(tag[3:-6])
+    return (pattern is not None and _SET_REST.fullmatch(rest) is not None
+            and pattern.fullmatch(element, body) is not None)
 
 
 def xml_error(element: bytes | bytearray | memoryview) -> str | None:

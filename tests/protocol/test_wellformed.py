@@ -181,3 +181,4 @@ def test_plain_update_never_accepts_what_expat_refuses(
     mutated = bytes(data)
     if plain_update(mutated):
         assert xml_error(mutated) is None, mutated
+
