@@ -23,8 +23,11 @@ Per receiver the choice is made once, before the first piece (`ClientConnection.
 
 Pings: the driver's ``pingRequest`` after a BLOB comes after the element's `FrameEnd`, so it is
 answered only once the whole BLOB has been queued to its receivers (INDI notes 2.7).
-A driver that cuts an element short (or dies in the middle of it) ends it with the framer's
-closing sequence (``FrameEnd.complete`` False): the receivers' streams stay well-formed.
+A driver that cuts an element short (or dies or stalls in the middle of it: ``peerio``) ends
+it with the framer's closing sequence (``FrameEnd.complete`` False): the receivers' streams
+stay well-formed. Their image is truncated, though its end looks like any other, so every
+client that wanted it is then sent the vector's state as Alert with a message saying so
+(`Router.stream_cut_short`).
 """
 
 from __future__ import annotations
@@ -140,7 +143,8 @@ class BlobForwarder:
         head = self._head
         assert head is not None
         data = end.data
-        for client in self._receivers:
+        receivers = self._receivers
+        for client in receivers:
             client.stream_end(data)
         parts = self._parts
         pieces = self._pieces
@@ -149,12 +153,16 @@ class BlobForwarder:
         self._parts = None
         self._pieces = None
         late, self._late = self._late, []
-        if parts is None and pieces is None:
-            return
         if not end.complete:
             # Cut short by the driver: nobody who would get it whole gets it at all, as an
-            # element that never ends is never routed.
+            # element that never ends is never routed. Everyone who wanted it is told: the
+            # receivers got a truncated image whose end looks like any other.
             logger.debug("incomplete %s from %s not delivered whole", head.tag, self._driver.label)
+            cut_short = getattr(self._router, "stream_cut_short", None)  # test doubles may lack it
+            if cut_short is not None:
+                cut_short(self._driver, head)
+            return
+        if parts is None and pieces is None:
             return
         if parts is not None:
             parts += data

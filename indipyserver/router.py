@@ -49,6 +49,7 @@ from .serverframes import (
     DEVICE_TAGS,
     NEW_TAGS,
     SET_TAGS,
+    cut_short_frame,
     del_property_frame,
     element_frame,
     get_properties_bytes,
@@ -337,6 +338,23 @@ class Router(RouterLanes):
             clients = keep_up_with_stream(clients, self.stream_drop_bytes, device, name)
         self._cache.update_blob(device, name, attrs)
         return clients
+
+    def stream_cut_short(self, driver: DriverConnection, head: FrameHead) -> None:
+        """A BLOB vector that was streaming from `driver` ended before its end (the driver
+        died, stalled or sent something broken): the clients that want its BLOBs are sent its
+        state as Alert with a message, and the cache keeps that state. Those that got its
+        pieces hold a truncated image whose end looks like any other."""
+        attrs = head.attrs
+        device = attrs.get("device")
+        name = attrs.get("name")
+        if not device or not name or self._owner.get(device) is not driver:
+            return
+        frame = cut_short_frame(device, name, f"{name} was cut short on its way from "
+                                              f"{driver.label}: discard that image")
+        self._cache.update_blob(device, name, frame.attrs)
+        for state in self._clients.values():
+            if state.wants(True, device, name):
+                state.sink.send_frame(frame)
 
     def _driver_device_element(self, driver: DriverConnection, frame: Frame) -> None:
         tag = frame.tag

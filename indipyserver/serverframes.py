@@ -35,6 +35,14 @@ def message_frame(message: str, timestamp: str | None = None, device: str | None
     return element_frame("message", attrs)
 
 
+def cut_short_frame(device: str, name: str, message: str) -> Frame:
+    """A BLOB vector's state set to Alert with no member, after its image was cut short on
+    the way through the server (``cutthrough``): a client that got the truncated image learns
+    it is broken, one that got nothing learns why."""
+    return element_frame("setBLOBVector", {"device": device, "name": name, "state": "Alert",
+                                           "timestamp": _now(), "message": message})
+
+
 def del_property_frame(device: str) -> Frame:
     """The `delProperty` that tells clients a device went away."""
     return element_frame("delProperty", {"device": device, "timestamp": _now()})

@@ -36,7 +36,7 @@ from typing import Any
 from . import tagpatterns
 from .errors import ProtocolError
 from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
-from .scanner import _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
+from .scanner import _BODY, _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
 
 __all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
@@ -235,6 +235,17 @@ class Framer(ResumableScanner):
             return self.feed(data)  # type: ignore[arg-type]
         finally:
             self._lend = False
+
+    def abandon_stream(self) -> bytes | None:
+        """Give up the element being handed out in pieces (its peer has stalled in the middle
+        of it): the bytes that close it for its receivers (as `stream_tail`), and the rest of
+        it, when it comes, is dropped up to its closing tag. None when none is streaming."""
+        tail = self.stream_tail()
+        if tail is not None:
+            self._streaming = False
+            self._discarding = True
+            self._state = _BODY
+        return tail
 
     def stream_tail(self) -> bytes | None:
         """While an element is being handed out in pieces: the bytes that would close it

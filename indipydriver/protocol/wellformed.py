@@ -105,12 +105,17 @@ _SET_BODY = {
 }
 
 
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def plain_set_parts(tag: bytes, rest: bytes, element: bytes, body: int) -> bool:
-    """`plain_update` for a set vector whose start tag up to `name` is known to be plain
-    (the round trip's shortcut matched it): `rest` is the start tag's attribute text after
-    `name`, `body` where the start tag ends in `element`."""
+    """`plain_update` for a set vector whose start tag up to `name` the round trip's
+    shortcut has matched (its quoting and its device and name without ``<`` or ``&``):
+    `rest` is the start tag's attribute text after `name`, `body` where the start tag ends
+    in `element`."""
     pattern = _SET_BODY.get(tag[3:-6])
     return (pattern is not None and _SET_REST.fullmatch(rest) is not None
+            and _CONTROL.search(element, 0, body) is None
             and pattern.fullmatch(element, body) is not None)
 
 

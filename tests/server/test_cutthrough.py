@@ -232,9 +232,11 @@ async def test_unterminated_blob_is_closed_for_receivers_and_next_element_delive
     await asyncio.sleep(0)
     also = conns[0][1].out
     got = elements(also)
-    assert [f.tag for f in got] == ["setBLOBVector", "setNumberVector"]
+    assert [f.tag for f in got] == ["setBLOBVector", "setBLOBVector", "setNumberVector"]
     ElementTree.fromstring(bytes(got[0].data))  # well-formed, with a truncated value
     assert bytes(got[0].data).startswith(big[:200_000])
+    assert got[1].attrs["state"] == "Alert" and "cut short" in got[1].attrs["message"]
+    # The client that takes no BLOBs is not told about one.
     assert [f.tag for f in elements(conns[1][1].out)] == ["setNumberVector"]
     assert b'<pingReply uid="SetBLOB/1"/>' in driver.sent
 
@@ -245,8 +247,9 @@ async def test_driver_gone_in_the_middle_of_a_blob() -> None:
     inbound.data_received(big[:200_000])
     inbound.connection_lost(None)
     await asyncio.sleep(0)
-    (got,) = elements(conns[0][1].out)
+    got, alert = elements(conns[0][1].out)
     ElementTree.fromstring(bytes(got.data))
+    assert alert.attrs["state"] == "Alert"
 
 
 async def test_snooped_blob_is_routed_whole() -> None:

@@ -145,8 +145,9 @@ async def test_a_driver_dying_in_the_middle_of_a_blob_leaves_clients_well_formed
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The client that was receiving the BLOB gets it closed (truncated, but well-formed XML,
-    so its next element parses), the loss is logged with the driver's name, the device is
-    deleted, and the server goes on serving."""
+    so its next element parses) and then the vector's state Alert saying it was cut short,
+    the loss is logged with the driver's name, the device is deleted, and the server goes on
+    serving."""
     script = tmp_path / "dying_cam.py"
     script.write_text(DYING_DRIVER)
     srv = IPyServer(port=0, handle_signals=False)
@@ -158,9 +159,11 @@ async def test_a_driver_dying_in_the_middle_of_a_blob_leaves_clients_well_formed
             await c.wait_for("defBLOBVector", device="Cam")
             await c.send(TRIGGER)
             await c.wait_for("delProperty", timeout=10, device="Cam")
-            (blob,) = [f for f in c.frames if f.tag == "setBLOBVector"]
+            blob, alert = [f for f in c.frames if f.tag == "setBLOBVector"]
             assert len(blob.data) > 2_500_000
             ElementTree.fromstring(bytes(blob.data))  # closed by the server: well-formed
+            # ... and then said to be broken (its end looks like any other image's).
+            assert alert.attrs["state"] == "Alert" and "cut short" in alert.attrs["message"]
             assert not c.errors
             await c.send('<pingRequest uid="still-there"/>')
             await c.wait_for("pingReply", uid="still-there")

@@ -1,0 +1,114 @@
+"""A BLOB that streams to clients and does not end: a peer that stalls or dies half way.
+
+Cut-through forwarding (``cutthrough``) passes a BLOB on while it arrives, and nothing else can
+be written to its receivers until it ends. So a driver or remote server that hangs half way
+through an image must not hold its receivers' other traffic for ever: after
+``peerio.STALLED_BLOB_SECONDS`` without a byte the BLOB is cut short for them and the rest,
+when it comes, dropped. And a truncated image ends like any other, so every client that wanted
+it is told: the vector's state becomes Alert with a message (``Router.stream_cut_short``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+
+import pytest
+from serverkit import RawClient, make_gadget, running
+
+from indipyserver import IPyServer, peerio
+
+DEF = (b'<defBLOBVector device="Far" name="IMAGE" state="Idle" perm="ro">'
+       b'<defBLOB name="I"/></defBLOBVector>\n')
+DATA = base64.b64encode(bytes(range(256)) * 4000)  # about 1.4 MB of base64
+BLOB = (b'<setBLOBVector device="Far" name="IMAGE" state="Ok"><oneBLOB name="I" size="1024000" '
+        b'format=".bin">' + DATA + b"</oneBLOB></setBLOBVector>\n")
+HALF = len(BLOB) // 2
+AFTER = b'<message device="Far" message="after the image"/>\n'
+
+
+async def serve_fake_remote(script: list[bytes | float | None]) -> tuple[asyncio.Server, int]:
+    """A remote server that writes `script`: bytes, a pause (seconds) or None (close)."""
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)  # the chained server's getProperties
+        for step in script:
+            if step is None:
+                writer.transport.abort()
+                return
+            if isinstance(step, float):
+                await asyncio.sleep(step)
+            else:
+                writer.write(step)
+                await writer.drain()
+        await reader.read()
+        writer.close()
+
+    remote = await asyncio.start_server(handler, "127.0.0.1", 0)
+    return remote, remote.sockets[0].getsockname()[1]
+
+
+def alerts(client: RawClient) -> list[dict[str, str]]:
+    return [f.attrs for f in client.frames
+            if f.tag == "setBLOBVector" and f.attrs.get("state") == "Alert"]
+
+
+async def test_a_peer_stalling_half_way_through_a_blob_holds_its_clients_for_a_bounded_time(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The remote stops half way through an image for far longer than the stall limit. Its
+    BLOB client gets the truncated image closed, the Alert, and meanwhile the in-process
+    driver's updates; the image's rest is dropped when it comes, and what follows it arrives."""
+    monkeypatch.setattr(peerio, "STALLED_BLOB_SECONDS", 0.4)
+    remote, port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 3.0, BLOB[HALF:], AFTER])
+    gadget = make_gadget()
+    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
+    server.add_remote("127.0.0.1", port)
+    try:
+        with caplog.at_level(logging.WARNING):
+            async with running(server):
+                client = await RawClient.connect(server.port)
+                await client.send('<getProperties version="1.7"/>'
+                                  '<enableBLOB device="Far">Also</enableBLOB>')
+                await client.wait_for("defBLOBVector", device="Far")
+                await client.read_until(lambda fs: any(
+                    f.tag == "setBLOBVector" and f.attrs.get("state") == "Alert" for f in fs),
+                    timeout=2.5)
+                cut_at = asyncio.get_running_loop().time()
+                vector = gadget["Gadget"]["VALUE"]
+                vector["V"] = 7
+                await vector.send_setVector()  # reaches the BLOB client during the stall
+                await client.wait_for("setNumberVector", device="Gadget", timeout=1)
+                assert asyncio.get_running_loop().time() - cut_at < 1.0
+                await client.wait_for("message", device="Far", timeout=5)
+    finally:
+        remote.close()
+        await remote.wait_closed()
+    blobs = [f for f in client.frames if f.tag == "setBLOBVector"]
+    assert [b.attrs.get("state") for b in blobs] == ["Ok", "Alert"]
+    assert len(blobs[0].data) < len(BLOB) and bytes(blobs[0].data).endswith(b"</oneBLOB>\n</setBLOBVector>")
+    assert "was cut short on its way from remote 127.0.0.1" in blobs[1].attrs["message"]
+    assert not client.errors
+    assert re.search(r"has sent nothing for 0\.\d s in the middle of a BLOB: it is cut short",
+                     caplog.text)
+
+
+async def test_a_peer_dying_half_way_through_a_blob_leaves_an_alert() -> None:
+    """The remote's connection breaks half way through an image: its BLOB client gets the
+    truncated image closed, then the Alert saying so, then the device's deletion."""
+    remote, port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 0.2, None])
+    server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
+    server.add_remote("127.0.0.1", port)
+    try:
+        async with running(server):
+            client = await RawClient.connect(server.port)
+            await client.send('<getProperties version="1.7"/>'
+                              '<enableBLOB device="Far">Also</enableBLOB>')
+            await client.wait_for("delProperty", device="Far", timeout=5)
+    finally:
+        remote.close()
+        await remote.wait_closed()
+    tags = [(f.tag, f.attrs.get("state")) for f in client.frames if f.attrs.get("device") == "Far"]
+    assert tags[-3:] == [("setBLOBVector", "Ok"), ("setBLOBVector", "Alert"), ("delProperty", None)]
+    assert not client.errors
