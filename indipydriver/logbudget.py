@@ -31,9 +31,12 @@ class WarningBudget:
     """At most `burst` warnings per `period` seconds; the rest are counted."""
 
     def __init__(self, burst: int = 20, period: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 noun: str = "similar warnings") -> None:
+        """`noun`: what the left-out ones are called in the note (``"similar warnings"``)."""
         self.burst = burst
         self.period = period
+        self.noun = noun
         self._clock = clock
         self._start = clock()
         self._used = 0
@@ -51,4 +54,4 @@ class WarningBudget:
             return None
         self._used += 1
         left_out, self._suppressed = self._suppressed, 0
-        return f" ({left_out} similar warnings left out)" if left_out else ""
+        return f" ({left_out} {self.noun} left out)" if left_out else ""

@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
+from indipydriver.logbudget import WarningBudget
+
 from .attachedblobs import AttachedBlobs
 from .backoff import Backoff
 from .cutthrough import BlobForwarder
@@ -52,6 +54,10 @@ stderr_logger = logging.getLogger("indipyserver.driver_stderr")
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
 PIPE_SIZE = 1 << 20
 MAX_STDERR_LINE = 64 * 1024
+
+#: Characters of one stderr line shown in the log, and lines logged per 10 s (``_log_stderr``).
+STDERR_LINE_SHOWN = 2000
+STDERR_LINES = 200
 
 
 def _pipe_max_size() -> int:
@@ -303,20 +309,43 @@ class ExDriverConnection(DriverConnection):
                 router.driver_lost(self)
 
     async def _log_stderr(self, stream: asyncio.StreamReader) -> None:
-        """Log each stderr line with the driver's name (as indiserver's ``Driver <name>:``)."""
+        """Log each stderr line with the driver's name (as indiserver's ``Driver <name>:``).
+
+        Bounded, as what a driver prints is not ours to trust: a line is cut to
+        STDERR_LINE_SHOWN characters (saying how long it was; one longer than MAX_STDERR_LINE
+        is not even held, its rest skipped), and at most STDERR_LINES lines are logged per
+        10 s, the next one logged saying how many were left out. A driver printing in a loop
+        made 1.3 million lines (150 MB) of log in 10 s before.
+        """
+        budget = WarningBudget(STDERR_LINES, 10.0, noun="more lines of its stderr")
         pending = b""
+        skipping = 0  # bytes of an overlong line dropped so far (0: not in one)
         while chunk := await stream.read(65536):
+            if skipping:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    skipping += len(chunk)
+                    continue
+                self._log_stderr_line(pending, budget, skipping + end)
+                pending, skipping = b"", 0
+                chunk = chunk[end + 1:]
             pending += chunk
             *lines, pending = pending.split(b"\n")
-            if len(pending) > MAX_STDERR_LINE:
-                lines.append(pending)
-                pending = b""
             for line in lines:
-                stderr_logger.info("Driver %s: %s", self.label,
-                                   line.decode("utf-8", "replace").rstrip())
-        if pending:
-            stderr_logger.info("Driver %s: %s", self.label,
-                               pending.decode("utf-8", "replace").rstrip())
+                self._log_stderr_line(line, budget, len(line))
+            if len(pending) > MAX_STDERR_LINE:
+                skipping = len(pending)
+                pending = pending[:STDERR_LINE_SHOWN]
+        if pending or skipping:
+            self._log_stderr_line(pending, budget, skipping or len(pending))
+
+    def _log_stderr_line(self, line: bytes, budget: WarningBudget, length: int) -> None:
+        """Log `line` (the start of one `length` bytes long) if the budget allows."""
+        if (note := budget.take()) is not None:
+            text = line[: STDERR_LINE_SHOWN * 4].decode("utf-8", "replace").rstrip()
+            if length > STDERR_LINE_SHOWN:
+                text = f"{text[:STDERR_LINE_SHOWN]}... ({length} bytes)"
+            stderr_logger.info("Driver %s: %s%s", self.label, text, note)
 
     async def _reap(self, process: asyncio.subprocess.Process) -> None:
         """Stop and wait for the child; runs even when the server is being cancelled."""

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 
@@ -168,6 +169,7 @@ class InboundProtocol(asyncio.Protocol):
         self._stall_mark = 0
         self._stall_since = 0.0
         self._stall_timer: asyncio.TimerHandle | None = None
+        self._warnings = WarningBudget()  # about what the peer sent: bounded
         self.closed = asyncio.Event()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -292,7 +294,7 @@ class InboundProtocol(asyncio.Protocol):
             for item in items:
                 if isinstance(item, ProtocolError):
                     # INDI 1.7 p.3: ignore what is malformed; indiserver closes the peer.
-                    logger.warning("%s sent malformed XML, ignored: %s", self._label, item)
+                    self._malformed(item)
         if frames:
             flow = self._flow
             flow.begin(frames[0].data if len(frames) == 1 else None)
@@ -300,6 +302,13 @@ class InboundProtocol(asyncio.Protocol):
                 self._on_frames(frames)
             finally:
                 flow.end()
+
+    def _malformed(self, error: ProtocolError) -> None:
+        """Log what the framer refused, within the budget: a peer sending garbage in a loop
+        made 1.3 million warnings (217 MB of log) in 10 s before."""
+        if (note := self._warnings.take()) is not None:
+            logger.warning("%s sent malformed XML, ignored: %s%s", self._label,
+                           clip(str(error)), note)
 
     def _route_in_order(self, items: list) -> None:  # type: ignore[type-arg]
         """A read holding pieces of a streamed element: frames and pieces go out in order."""
@@ -313,7 +322,7 @@ class InboundProtocol(asyncio.Protocol):
                 if type(item) is Frame:
                     frames.append(item)
                 elif isinstance(item, ProtocolError):
-                    logger.warning("%s sent malformed XML, ignored: %s", self._label, item)
+                    self._malformed(item)
                 else:
                     if frames:
                         self._on_frames(frames)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from serverkit import stdio_driver
 
+from indipyserver import exdriver as exdriver_module
 from indipyserver.backoff import Backoff
 from indipyserver.exdriver import ExDriverConnection
 
@@ -148,6 +149,44 @@ async def test_stderr_lines_are_logged_with_the_driver_name(
     assert conn.label.endswith("driver.py")  # `python driver.py` is named by its script too
     assert lines == [f"Driver {conn.label}: hello from stderr"]
     assert f"Driver {conn.label}: second line" in caplog.text
+
+
+FLOODING_DRIVER = textwrap.dedent(
+    """
+    import os, sys
+    os.write(2, b"x" * 300_000 + b"\\n")
+    for i in range(5000):
+        os.write(2, b"line %d\\n" % i)
+        os.write(1, b"<oops %d>garbage</nope>\\n" % i)
+    os.write(1, b'<message device="F" message="done"/>\\n')
+    sys.stdin.read()
+    """
+)
+
+
+async def test_a_driver_flooding_stderr_and_garbage_makes_a_bounded_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver printing in a loop must not flood the log (a chaos run saw 150 MB of its
+    stderr and 217 MB of malformed-XML warnings in 10 s): at most STDERR_LINES stderr lines
+    and 20 warnings per 10 s are logged, a line is cut to STDERR_LINE_SHOWN characters saying
+    how long it was, and what the driver sends after its garbage still arrives."""
+    caplog.set_level(logging.INFO, logger="indipyserver.driver_stderr")
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, FLOODING_DRIVER))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(
+            e[0] == "frame" and e[1].tag == "message" for e in ev))  # type: ignore[union-attr]
+        await asyncio.sleep(0.3)
+        task.cancel()
+    stderr = [r.getMessage() for r in caplog.records if r.name == "indipyserver.driver_stderr"]
+    malformed = [r.getMessage() for r in caplog.records if "sent malformed XML" in r.getMessage()]
+    assert 150 <= len(stderr) <= exdriver_module.STDERR_LINES
+    assert stderr[0].endswith("... (300000 bytes)")
+    assert len(stderr[0]) < exdriver_module.STDERR_LINE_SHOWN + 200
+    assert 1 <= len(malformed) <= 20
+    assert sum(len(r.getMessage()) for r in caplog.records) < 600_000
 
 
 async def test_a_dying_driver_is_lost_restarted_and_finally_given_up(
