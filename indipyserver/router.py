@@ -232,8 +232,8 @@ class Router(RouterLanes):
         """A driver (re)started or a remote (re)connected: ask it for its properties.
 
         The first getProperties names no device, or a C driver would take that device name
-        as its own (INDI notes 2.2). A remote is first told we are a chained server
-        (device="*", indiserver's own signature) so that it forwards snoop requests to us.
+        as its own (INDI notes 2.2). A remote is asked with device="*", indiserver's own
+        signature of a chained server, so that it also forwards snoop requests to us.
         A ``dev@host`` remote is, like indiserver's RemoteDvrInfo, pre-registered as the owner
         of that device and asked only for it (notes 2.2).
         """
@@ -253,8 +253,9 @@ class Router(RouterLanes):
             driver.send(get_properties_bytes(pinned))
             self._first_ask(driver, pinned, None)
         elif driver.is_remote:
+            # device="*" alone, as indiserver asks: a server answers it with every device,
+            # so a device-less one after it made the remote send each definition twice.
             driver.send(get_properties_bytes("*"))
-            driver.send(get_properties_bytes())
             # Snoops that nobody local could answer may be for this remote's devices.
             for device, snoopers in self._snoops.items():
                 if device not in self._owner and snoopers and self._first_ask(driver, device, None):
