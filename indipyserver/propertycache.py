@@ -20,6 +20,7 @@ import dataclasses
 import logging
 from typing import Any
 
+from indipydriver.logbudget import short
 from indipydriver.protocol.enums import State
 from indipydriver.protocol.events import Number
 from indipydriver.protocol.framing import Frame
@@ -44,15 +45,29 @@ class _Entry:
         self.merged: list[Frame] | None = None
 
 
+#: Properties kept per device, and in all. A driver that invents property names (a bug, or
+#: an attack) must not grow the server without bound: a chaos review's remote defined two
+#: million and took the server to 2.3 GB. Past a limit, new properties are still passed on to
+#: the clients that are connected, only not kept for late ones; the first one is logged.
+MAX_PROPERTIES_PER_DEVICE = 10_000
+MAX_PROPERTIES = 100_000
+
+
 class PropertyCache:
     """device -> property -> latest def and set (of a setBLOBVector only its state, timeout and
     timestamp are kept: the data would be stale and large)."""
 
     def __init__(self) -> None:
         self._devices: dict[str, dict[str, _Entry]] = {}
+        self._count = 0  # properties kept, all devices
+        self._full: set[str] = set()  # devices a property was not kept for (logged once)
 
     def define(self, device: str, name: str, frame: Frame) -> None:
-        self._devices.setdefault(device, {})[name] = _Entry(frame, None)
+        props = self._devices.get(device)
+        if props is None:
+            props = self._devices[device] = {}
+        if name in props or self._room(device, props):
+            props[name] = _Entry(frame, None)
 
     def update(self, device: str, name: str, frame: Frame) -> None:
         props = self._devices.get(device)
@@ -60,10 +75,23 @@ class PropertyCache:
             props = self._devices[device] = {}
         entry = props.get(name)
         if entry is None:
-            props[name] = _Entry(None, frame)
+            if self._room(device, props):
+                props[name] = _Entry(None, frame)
         else:
             entry.latest = frame
             entry.merged = None
+
+    def _room(self, device: str, props: dict[str, _Entry]) -> bool:
+        """Whether a new property of `device` may be kept; counts it if so."""
+        if len(props) < MAX_PROPERTIES_PER_DEVICE and self._count < MAX_PROPERTIES:
+            self._count += 1
+            return True
+        if device not in self._full:
+            self._full.add(device)
+            logger.error("device %s has more properties than are kept (%d for one device, %d in "
+                         "all): its new ones are passed on, but not replayed to later clients",
+                         short(device), MAX_PROPERTIES_PER_DEVICE, MAX_PROPERTIES)
+        return False
 
     def update_blob(self, device: str, name: str, attrs: dict[str, str]) -> None:
         """A setBLOBVector (its start tag's attributes): the replayed definition takes its state,
@@ -79,11 +107,14 @@ class PropertyCache:
     def delete(self, device: str, name: str | None = None) -> None:
         """delProperty: one property, or the whole device when no name."""
         if name is None:
-            self._devices.pop(device, None)
+            props = self._devices.pop(device, None)
+            if props is not None:
+                self._count -= len(props)
+            self._full.discard(device)
         else:
             props = self._devices.get(device)
-            if props is not None:
-                props.pop(name, None)
+            if props is not None and props.pop(name, None) is not None:
+                self._count -= 1
 
     def get(self, device: str, name: str) -> tuple[Frame | None, Frame | None]:
         """The cached (def, set) of a property."""

@@ -61,6 +61,11 @@ from .streamblobs import is_stream_blob, keep_up_with_stream
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
 
+#: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
+#: tree has a few hundred.
+MAX_DEVICES_PER_SOURCE = 1000
+_CROWDED = "\0crowded"  # in a source's refused devices once it passed that (never a name)
+
 #: Elements from drivers that the router answers or drops itself, never passing their bytes on.
 _NOT_PASSED_ON = frozenset({"pingRequest", "pingReply"})
 
@@ -384,8 +389,12 @@ class Router(RouterLanes):
             if tag == "delProperty":
                 logger.debug("dropped <delProperty> for unowned %r from %s", device, driver.label)
                 return
+            owned = self._owned.setdefault(driver, set())
+            if len(owned) >= MAX_DEVICES_PER_SOURCE:
+                self._too_many_devices(driver, device)
+                return
             self._owner[device] = driver
-            self._owned.setdefault(driver, set()).add(device)
+            owned.add(device)
         if self.message_log is not None and "message" in attrs:
             self.message_log(attrs, device)
         name = attrs.get("name") or None
@@ -416,6 +425,18 @@ class Router(RouterLanes):
         self._to_clients(frame, device, name)
         if self._snoop_all or self._snoops.get(device):
             self._to_snoopers(frame, device, name, driver)
+
+    def _too_many_devices(self, driver: DriverConnection, device: str) -> None:
+        """A source that names ever new devices (a bug, or an attack) must not grow the
+        server's tables without bound: past MAX_DEVICES_PER_SOURCE its new devices are
+        dropped, logged once per session of that source."""
+        refused = self._refused.setdefault(driver, set())
+        if _CROWDED not in refused:
+            refused.add(_CROWDED)
+            logger.error("%s provides more than %d devices: %s and any other new one are "
+                         "dropped", driver.label, MAX_DEVICES_PER_SOURCE, short(device))
+        if len(refused) <= MAX_DEVICES_PER_SOURCE:
+            refused.add(device)  # its later elements are dropped quietly (`_refuse`)
 
     def _refuse(
         self, driver: DriverConnection, device: str, owner: DriverConnection | None
