@@ -58,10 +58,10 @@ class Receiving:
         raise NotImplementedError
 
     async def _read_loop(self, link: Link, done: asyncio.Event) -> None:
-        from .protocol.framing import Framer
+        from .protocol.framing import INDI_TAGS, Framer
         from .protocol.parser import parse_element
 
-        framer = Framer()
+        framer = Framer(known_tags=INDI_TAGS)
         take_fds = getattr(link, "take_fds", None)  # indiserver's shared BLOBs (sharedblobs)
         fds: deque[int] = deque()
         try:

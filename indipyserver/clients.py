@@ -21,7 +21,7 @@ import os
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 
 from .clientqueue import ClientQueue, Parts
 from .clientwriter import ClientWriter
@@ -82,7 +82,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         # The client runs on this machine: a write wakes it here (``lanes`` hands it the CPU).
         self.local = False
         self._queue = ClientQueue()
-        self._framer = Framer()
+        self._framer = Framer(known_tags=INDI_TAGS)
         self._transport: asyncio.Transport | None = None
         self._read_size = 0  # adapted per read (peerio.adapt_read_size); 0: not ours
         loop = asyncio.get_running_loop()

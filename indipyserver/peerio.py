@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 
 from .cutthrough import STREAM_TAGS, BlobForwarder
 from .flowcontrol import Congestion, LoopFlow, flow_for
@@ -152,7 +152,8 @@ class InboundProtocol(asyncio.Protocol):
         self._label = label
         # With a forwarder, BLOBs are passed on while they arrive (cutthrough.py).
         self._forwarder = forwarder
-        self._framer = Framer(stream_tags=STREAM_TAGS) if forwarder is not None else Framer()
+        self._framer = (Framer(stream_tags=STREAM_TAGS, known_tags=INDI_TAGS) if forwarder is not None
+                        else Framer(known_tags=INDI_TAGS))
         self._transport: asyncio.ReadTransport | None = None
         self._read_size = 0  # 0: the transport's read size is not ours to adapt
         self._started = False

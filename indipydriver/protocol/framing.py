@@ -38,13 +38,22 @@ from .errors import ProtocolError
 from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
 from .scanner import _BODY, _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
 
-__all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
+__all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
 # Bound by assignment, not imported by name, so that `_ALONE.match(data)` stays a method call
 # (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
 _ALONE = tagpatterns._ALONE
 _SPACES = tagpatterns._SPACES
 _WHOLE_START_TAG = tagpatterns._WHOLE_START_TAG
+
+
+_KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
+#: The top-level elements of INDI 1.7 (with ``newLightVector``, which is not one, but which a
+#: server drops with its own clear message).
+INDI_TAGS = frozenset(
+    {"getProperties", "enableBLOB", "message", "delProperty", "pingRequest", "pingReply"}
+    | {f"{verb}{kind}Vector" for verb in ("def", "set", "new") for kind in _KINDS}
+)
 
 
 class Framer(ResumableScanner):
@@ -56,6 +65,7 @@ class Framer(ResumableScanner):
         *,
         stream_tags: frozenset[str] | set[str] | tuple[str, ...] = (),
         stream_min: int = 1 << 16,
+        known_tags: frozenset[str] | None = None,
     ) -> None:
         """With ``stream_tags`` (``setBLOBVector``/``newBLOBVector``), such an element still
         unfinished after ``stream_min`` bytes is handed out in pieces as it arrives
@@ -63,13 +73,20 @@ class Framer(ResumableScanner):
         connection stays bounded by one read whatever the element's size. The body is
         scanned for ``<`` only (memchr speed; base64 never holds one) and every markup found
         is checked: only the member tag may start inside, so an element cut short by its
-        peer is noticed where the next element starts, and that element is not lost."""
+        peer is noticed where the next element starts, and that element is not lost.
+
+        With ``known_tags`` (`INDI_TAGS` for a peer that speaks INDI) any other top-level
+        element is refused at its start tag, with an error, and the stream resumes after it:
+        random bytes that happen to read ``<Ab>`` no longer open an element that holds the
+        next 256 MiB (and the elements in them) while its closing tag is awaited."""
         self.max_element_size = max_element_size
         unknown = set(stream_tags) - set(_STREAM_MEMBERS)
         if unknown:
             raise ValueError(f"cannot stream {sorted(unknown)}: only {sorted(_STREAM_MEMBERS)}")
         self._stream_tags = frozenset(stream_tags)
         self._stream_tag_bytes = frozenset(t.encode("ascii") for t in self._stream_tags)
+        self._known = (None if known_tags is None
+                       else frozenset(t.encode("ascii") for t in known_tags))
         self.stream_min = min(stream_min, max_element_size)
         self._member = b""  # in _STREAM: the member tag name
         self._child = False  # in _STREAM: inside a member's body
@@ -161,11 +178,14 @@ class Framer(ResumableScanner):
             # a streamed tag, `</x >`) is left to `_scan` from the first such element.
             n = len(data)
             match = _WHOLE_START_TAG.match
+            known = self._known
             while True:
                 m = match(data, start)
                 if m is None:
                     break
                 tag, raw = m.groups()
+                if known is not None and tag not in known:
+                    break  # refused by the scanner, with its error
                 body = m.end()
                 if raw.endswith(b"/"):
                     raw = raw[:-1]

@@ -67,6 +67,7 @@ class ResumableScanner:
     stream_min: int
     bytes_searched: int
     _stream_tags: frozenset[str]
+    _known: frozenset[bytes] | None
     _member: bytes
     _child: bool
     _streaming: bool
@@ -180,6 +181,13 @@ class ResumableScanner:
                     attrs_raw = m.group(2)
                     tag = m.group(1)
                     end = m.end()
+                    if self._known is not None and tag not in self._known:
+                        name = tag[:64].decode("latin-1")
+                        out.append(self._error(f"unknown element <{name}> refused",
+                                               offset + pos))
+                        pos = end
+                        state = _RESYNC  # skips its text and closing tag, if any
+                        continue
                     if attrs_raw.endswith(b"/"):
                         out.append(self._frame(work, pos, end, tag, attrs_raw[:-1]))
                         pos = end

@@ -147,8 +147,8 @@ async def test_an_element_larger_than_the_cap_is_logged_skipped_and_the_driver_g
     a log line naming the size, and the next (small) request is handled normally."""
 
     class SmallFramer(framing.Framer):
-        def __init__(self, max_element_size: int = 64 * 1024) -> None:
-            super().__init__(max_element_size)
+        def __init__(self, max_element_size: int = 64 * 1024, **options: Any) -> None:
+            super().__init__(max_element_size, **options)
 
     monkeypatch.setattr(framing, "Framer", SmallFramer)
     driver = make_driver(echo=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 import pytest
 
 from indipydriver.protocol import ProtocolError
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 
 SET = (
     b'<setNumberVector device="Mount" name="EQ" state="Ok">\n'
@@ -13,11 +16,11 @@ SET = (
 )
 
 
-def feed_whole(stream: bytes, **kw: int) -> list[Frame | ProtocolError]:
+def feed_whole(stream: bytes, **kw: Any) -> list[Frame | ProtocolError]:
     return Framer(**kw).feed(stream)
 
 
-def feed_bytewise(stream: bytes, **kw: int) -> list[Frame | ProtocolError]:
+def feed_bytewise(stream: bytes, **kw: Any) -> list[Frame | ProtocolError]:
     framer = Framer(**kw)
     out: list[Frame | ProtocolError] = []
     for i in range(len(stream)):
@@ -243,3 +246,26 @@ def test_big_element_bytes_are_exact_when_the_stream_mixes_big_and_small() -> No
 
 def test_empty_feed_returns_nothing() -> None:
     assert Framer().feed(b"") == []
+
+
+def test_with_known_tags_other_elements_are_refused_at_their_start_tag() -> None:
+    """A server frames INDI only (``known_tags=INDI_TAGS``): an unknown element is refused at
+    its start tag and the stream resumes after it, so the INDI element inside or after it is
+    kept. Without that, random bytes reading ``<Ab>`` opened an element that held up to 256 MiB
+    (and every element in it) while ``</Ab`` was awaited: at most one byte is held here."""
+    stream = (b'<Ab x="1">junk' + SET + b"</Ab><oneNumber name='x'>1</oneNumber><foo/>"
+              + b'<getProperties version="1.7"/>')
+    for items in (feed_whole(stream, known_tags=INDI_TAGS),
+                  feed_bytewise(stream, known_tags=INDI_TAGS)):
+        assert [f.tag for f in frames(items)] == ["setNumberVector", "getProperties"]
+        assert [str(e).split(" (at")[0] for e in errors(items)] == [
+            "unknown element <Ab> refused", "unexpected b'</' between elements",
+            "unknown element <oneNumber> refused", "unknown element <foo> refused"]
+    framer = Framer(known_tags=INDI_TAGS)
+    rng = random.Random(7)
+    most = 0
+    for _ in range(500):
+        framer.feed(rng.randbytes(4096) + b"\n<<>> </x> &bogus; text\n")
+        most = max(most, framer.buffered)
+    assert most < 100
+    assert [f.tag for f in frames(framer.feed(b"\n" + SET))] == ["setNumberVector"]

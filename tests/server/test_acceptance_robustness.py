@@ -93,8 +93,8 @@ async def test_an_oversize_element_from_a_client_is_logged_and_only_that_client_
     element is told off in the log and disconnected; the other client loses nothing."""
 
     class SmallFramer(clients.Framer):  # type: ignore[misc, valid-type]
-        def __init__(self, max_element_size: int = 64 * 1024) -> None:
-            super().__init__(max_element_size)
+        def __init__(self, max_element_size: int = 64 * 1024, **options: object) -> None:
+            super().__init__(max_element_size, **options)
 
     monkeypatch.setattr(clients, "Framer", SmallFramer)
     driver = make_gadget()
