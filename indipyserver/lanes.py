@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from indipydriver.protocol import tagpatterns
 from indipydriver.protocol.frames import Frame, decode_attrs
-from indipydriver.protocol.wellformed import plain_request, plain_set_parts, xml_error
+from indipydriver.protocol.wellformed import plain_request, plain_update, xml_error
 
 from .routingtables import RoutingTables
 
@@ -70,11 +70,10 @@ def _stay() -> None:
 _handoff: Callable[[], None] = getattr(os, "sched_yield", _stay)
 
 
-def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, int] | None:
-    """(tag, device, name, other attributes, element, where its start tag ends) when `data`
-    is one whole vector of the `kind` (``ord("n")`` new, ``ord("s")`` set) the shortcut takes,
-    else None. The element is `data` without the newline that may follow it, as the framer
-    would hand it out."""
+def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None:
+    """(tag, device, name, other attributes, element) when `data` is one whole vector of the
+    `kind` (``ord("n")`` new, ``ord("s")`` set) the shortcut takes, else None. The element is
+    `data` without the newline that may follow it, as the framer would hand it out."""
     m = _ALONE.match(data)
     if m is None:
         return None
@@ -101,7 +100,7 @@ def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, int] |
     prop = name.decode("ascii").strip(_XML_SPACE)
     if not (dev and prop):  # the router reads an empty name as none (no cache, wider echo)
         return None
-    return tag, dev, prop, rest, element, m.end()
+    return tag, dev, prop, rest, element
 
 
 def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> Frame:
@@ -120,7 +119,7 @@ class RouterLanes(RoutingTables):
         found = alone(data, _NEW)
         if found is None:
             return False
-        tag, device, name, rest, element, _ = found
+        tag, device, name, rest, element = found
         if tag == b"newLightVector" or not (plain_request(element) or xml_error(element) is None):
             return False  # the router drops a light (read-only) and logs a malformed element
         state = self._clients.get(client)
@@ -154,10 +153,10 @@ class RouterLanes(RoutingTables):
         found = alone(data, _SET)
         if found is None:
             return False
-        tag, device, name, rest, element, body = found
+        tag, device, name, rest, element = found
         if self._owner.get(device) is not driver or self._snoop_all or self._snoops.get(device):
             return False
-        if not (driver.trusted_xml or plain_set_parts(tag, rest, element, body)):
+        if not (driver.trusted_xml or plain_update(element)):
             return False  # the general path checks it with expat, and drops it if malformed
         if self.message_log is not None and b"message" in rest:
             return False

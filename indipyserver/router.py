@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from indipydriver.logbudget import short
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame, FrameHead
-from indipydriver.protocol.wellformed import plain_request, plain_update_match, xml_error
+from indipydriver.protocol.wellformed import plain_request, plain_update, xml_error
 
 from .interests import BlobModes, ClientSink, ClientState
 from .lanes import RouterLanes
@@ -293,10 +293,10 @@ class Router(RouterLanes):
         answered only once that BLOB has been queued for its clients (INDI notes 2.7).
         """
         check = not getattr(driver, "trusted_xml", False)  # test doubles may lack it
-        plain = plain_update_match
+        plain = plain_update
         for frame in frames:
             tag = frame.tag
-            if (check and plain(frame.data) is None and tag not in _NOT_PASSED_ON
+            if (check and not plain(frame.data) and tag not in _NOT_PASSED_ON
                     and not self._driver_well_formed(driver, frame)):
                 continue
             if tag in DEVICE_TAGS:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from xml.parsers import expat
 
-__all__ = ["plain_request", "plain_set_parts", "plain_update", "plain_update_match", "xml_error"]
+__all__ = ["plain_request", "plain_update", "xml_error"]
 
 # What `plain_request` accepts, all of it plainly well-formed: no character reference (`&`), no
 # control character, no `<` (nor `]]>`) in text, the member tags matching, and attributes that
@@ -88,35 +88,15 @@ _PLAIN_UPDATE = re.compile(b"|".join([
     + rb"*+(?:/>|></delProperty" + _WS + rb"*+>)",
 ]))
 
-#: `plain_update`, bound once: the server calls it for every element a driver sends.
-plain_update_match = _PLAIN_UPDATE.fullmatch
-
-# The same check in two small parts, for the round trip's shortcut, which has already matched
-# the start tag up to `name` (``tagpatterns._ALONE``): the attributes after `name`, and the
-# body with the closing tag, one pattern per kind of set vector. Small patterns keep the
-# check's cost on the round trip low (the whole pattern cost 4 % of a trip, measured).
-_SET_REST = re.compile(_attrs("", "state timeout timestamp message") + _WS + rb"*+")
-_SET_BODY = {
-    kind: re.compile(
-        rb"(?:" + _WS + rb"*+<one" + kind + _attrs("name", "min max step") + _WS + rb"*+>"
-        + _TEXT + rb"</one" + kind + _WS + rb"*+>)*+" + _WS + rb"*+</set" + kind + rb"Vector"
-        + _WS + rb"*+>")
-    for kind in (b"Number", b"Switch", b"Text", b"Light")
-}
-
-
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def plain_set_parts(tag: bytes, rest: bytes, element: bytes, body: int) -> bool:
-    """`plain_update` for a set vector whose start tag up to `name` the round trip's
-    shortcut has matched (its quoting and its device and name without ``<`` or ``&``):
-    `rest` is the start tag's attribute text after `name`, `body` where the start tag ends
-    in `element`."""
-    pattern = _SET_BODY.get(tag[3:-6])
-    return (pattern is not None and _SET_REST.fullmatch(rest) is not None
-            and _CONTROL.search(element, 0, body) is None
-            and pattern.fullmatch(element, body) is not None)
+# Shapes of elements `plain_update` accepted: the element with every digit made 0. The pattern
+# names no element or attribute with a digit and accepts no character reference, so all the
+# digits of an element it accepted are in attribute values or text, where any digit may stand:
+# an element of the same shape is accepted too. A burst of set vectors differing in their
+# numbers and timestamps is then checked by a translate and a lookup (0.18 us here) instead of
+# the pattern (0.8 us, about a sixth of the server's time per message).
+_SHAPES: set[bytes] = set()
+_MAX_SHAPES = 4096
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 def xml_error(element: bytes | bytearray | memoryview) -> str | None:
@@ -139,6 +119,16 @@ def plain_request(element: bytes) -> bool:
 def plain_update(element: bytes | bytearray) -> bool:
     """True when `element` is a driver's set (not BLOB) or def vector, message or delProperty
     in the plain form indilib and indipydriver write (`xml_error` would find nothing): one
-    regular-expression match for what a server passes on from drivers. False: ask
-    `xml_error`."""
-    return _PLAIN_UPDATE.fullmatch(element) is not None
+    regular-expression match for what a server passes on from drivers, or none for an element
+    of a shape accepted before. False: ask `xml_error`."""
+    if type(element) is not bytes:  # a large element, assembled in a bytearray: no shape
+        return _PLAIN_UPDATE.fullmatch(element) is not None
+    shape = element.translate(_DIGITS_TO_ZERO)
+    if shape in _SHAPES:
+        return True
+    if _PLAIN_UPDATE.fullmatch(element) is None:
+        return False
+    if len(_SHAPES) >= _MAX_SHAPES:
+        _SHAPES.clear()
+    _SHAPES.add(shape)
+    return True

@@ -182,3 +182,25 @@ def test_plain_update_never_accepts_what_expat_refuses(
     if plain_update(mutated):
         assert xml_error(mutated) is None, mutated
 
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.sampled_from(corpus_updates() + [e.rstrip(b"\n") for e in OURS]),
+       st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(b"0123456789")),
+                min_size=1, max_size=8))
+def test_an_element_of_a_shape_accepted_before_is_well_formed(
+    element: bytes, digits: list[tuple[int, int]]
+) -> None:
+    """plain_update remembers the shapes it accepted (digits made 0) and accepts an element of
+    the same shape without the pattern: changing any digits of an accepted element (values,
+    text, and wherever else digits stand) must never make it accepted and malformed."""
+    assert plain_update(element)  # remembered
+    data = bytearray(element)
+    places = [i for i, byte in enumerate(data) if 0x30 <= byte <= 0x39]
+    if not places:
+        return
+    for at, digit in digits:
+        data[places[at % len(places)]] = digit
+    mutated = bytes(data)
+    if plain_update(mutated):
+        assert xml_error(mutated) is None, mutated
