@@ -50,6 +50,17 @@ def check_client_stream(client: RawClient) -> None:
         assert xml_error(frame.data) is None, frame.data
 
 
+async def serve_and_check(server: IPyServer) -> None:
+    """Run `server`, take everything its peer sends up to the last good element, and check
+    that a client got the good elements only."""
+    async with running(server):
+        client = await RawClient.connect(server.port)
+        await client.send('<getProperties version="1.7"/>')
+        await client.wait_for("message", timeout=10)
+        await client.settle(0.2)
+        check_client_stream(client)
+
+
 def check_log(text: str, peer: str) -> None:
     for tag, why in (("setTextVector", "mismatched tag"), ("setTextVector", "duplicate attribute"),
                      ("setTextVector", "undefined entity"), ("message", "not well-formed")):
@@ -72,12 +83,7 @@ async def test_an_executable_drivers_malformed_elements_are_dropped(
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver(sys.executable, str(script))
     with caplog.at_level(logging.WARNING):
-        async with running(server):
-            client = await RawClient.connect(server.port)
-            await client.send('<getProperties version="1.7"/>')
-            await client.wait_for("message", timeout=10)
-            await client.settle(0.2)
-            check_client_stream(client)
+        await serve_and_check(server)
     check_log(caplog.text, str(script))
 
 
@@ -101,12 +107,7 @@ async def test_a_remote_servers_malformed_elements_are_dropped(
     server.add_remote("127.0.0.1", port)
     try:
         with caplog.at_level(logging.WARNING):
-            async with running(server):
-                client = await RawClient.connect(server.port)
-                await client.send('<getProperties version="1.7"/>')
-                await client.wait_for("message", timeout=10)
-                await client.settle(0.2)
-                check_client_stream(client)
+            await serve_and_check(server)
     finally:
         remote.close()
         for writer in writers:
