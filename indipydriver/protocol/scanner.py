@@ -35,6 +35,8 @@ _START = 1  # inside a start tag that has not fully arrived
 _BODY = 2  # looking for the closing tag
 _SKIP = 3  # inside a declaration or comment, looking for its terminator
 _CDATA = b"<![CDATA["
+#: A declaration (``<?...?>``) or comment may be this long; see the _SKIP state.
+MAX_SKIPPED = 1 << 16
 _RESYNC = 4  # after an error, looking for a plausible start of element
 _STREAM = 5  # inside an element that may be handed out in pieces (Framer stream_tags)
 
@@ -310,7 +312,19 @@ class ResumableScanner:
                     state = _IDLE
                     continue
                 search = max(search, n - len(term) + 1)
-                pos = search  # nothing of a declaration or comment is kept
+                if term != b"]]>":
+                    # A declaration or comment is short: one still open after MAX_SKIPPED
+                    # bytes was most likely a `<?` or `<!--` in junk, so the stream resumes
+                    # just after it (its bytes were kept for that) and the elements that
+                    # followed are not lost.
+                    if offset + n - self._skip_start > MAX_SKIPPED:
+                        out.append(self._error("unterminated declaration or comment",
+                                               self._skip_start))
+                        pos = self._skip_start - offset + 2
+                        state = _RESYNC
+                        continue
+                    break
+                pos = search  # nothing of a CDATA section is kept, nor read as markup
                 if offset + pos - self._skip_start > self.max_element_size:
                     out.append(self._error("unterminated declaration or comment", self._skip_start))
                     state = _RESYNC

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import ProtocolError, scanner
 from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 
 SET = (
@@ -252,7 +252,8 @@ def test_with_known_tags_other_elements_are_refused_at_their_start_tag() -> None
     """A server frames INDI only (``known_tags=INDI_TAGS``): an unknown element is refused at
     its start tag and the stream resumes after it, so the INDI element inside or after it is
     kept. Without that, random bytes reading ``<Ab>`` opened an element that held up to 256 MiB
-    (and every element in it) while ``</Ab`` was awaited: at most one byte is held here."""
+    (and every element in it) while ``</Ab`` was awaited. Now what is held is bounded by the
+    longest declaration or comment awaited (a random ``<?``)."""
     stream = (b'<Ab x="1">junk' + SET + b"</Ab><oneNumber name='x'>1</oneNumber><foo/>"
               + b'<getProperties version="1.7"/>')
     for items in (feed_whole(stream, known_tags=INDI_TAGS),
@@ -267,5 +268,22 @@ def test_with_known_tags_other_elements_are_refused_at_their_start_tag() -> None
     for _ in range(500):
         framer.feed(rng.randbytes(4096) + b"\n<<>> </x> &bogus; text\n")
         most = max(most, framer.buffered)
-    assert most < 100
-    assert [f.tag for f in frames(framer.feed(b"\n" + SET))] == ["setNumberVector"]
+    assert most < scanner.MAX_SKIPPED + 4096 + 100
+    assert SET in [f.data for f in frames(framer.feed(b"\n" + SET + b"\n" + SET))]
+
+
+def test_a_declaration_or_comment_never_ended_resumes_just_after_its_start() -> None:
+    """A ``<?`` or ``<!--`` in junk awaited its end for up to 256 MiB, and every element in
+    between was lost. One still open after MAX_SKIPPED bytes is reported and the stream
+    resumes just after it: the elements that followed are kept, whatever the reads."""
+    for opener in (b"<?", b"<!--"):
+        junk = opener + b" junk " + (b"x" * 100 + b"\n" + SET + b"\n") * 500
+        framer = Framer()
+        chunked: list[Frame | ProtocolError] = []
+        for i in range(0, len(junk), 7):
+            chunked += framer.feed(junk[i:i + 7])
+        items = feed_whole(junk)
+        assert [f.data for f in frames(items)] == [f.data for f in frames(chunked)] == [SET] * 500
+        assert "unterminated declaration or comment (at byte 0" in str(errors(items)[0])
+    # A short one still hides what is inside it, as XML says.
+    assert frames(feed_whole(b"<?pi " + SET + b" ?>" + SET)) == frames(feed_whole(SET))
