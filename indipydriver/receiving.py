@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import rxevents as rx
@@ -54,8 +55,7 @@ class Receiving:
     _snoop_queue: _EventQueue
     _snoop_wakeup: asyncio.Event
 
-    async def _send(self, data: bytes) -> None:  # IPyDriver's
-        raise NotImplementedError
+    _send: Callable[[bytes], Awaitable[None]]  # IPyDriver's
 
     async def _read_loop(self, link: Link, done: asyncio.Event) -> None:
         from .protocol.framing import INDI_TAGS, Framer

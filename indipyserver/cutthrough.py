@@ -23,9 +23,9 @@ Per receiver the choice is made once, before the first piece (`ClientConnection.
 
 Pings: the driver's ``pingRequest`` after a BLOB comes after the element's `FrameEnd`, so it is
 answered only once the whole BLOB has been queued to its receivers (INDI notes 2.7).
-A driver that cuts an element short (or dies or stalls in the middle of it: ``peerio``) ends
-it with the framer's closing sequence (``FrameEnd.complete`` False): the receivers' streams
-stay well-formed. Their image is truncated, though its end looks like any other, so every
+A driver that cuts an element short (or dies or stalls in the middle of it:
+``stalledblobs``) ends it with the framer's closing sequence (``FrameEnd.complete`` False): the
+receivers' streams stay well-formed. Their image is truncated, though its end looks like any other, so every
 client that wanted it is then sent the vector's state as Alert with a message saying so
 (`Router.stream_cut_short`).
 """

@@ -24,6 +24,7 @@ from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 from .cutthrough import STREAM_TAGS, BlobForwarder
 from .flowcontrol import Congestion, LoopFlow, flow_for
 from .readbuffers import ReadBufferPool
+from .stalledblobs import StallWatch
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
@@ -128,14 +129,6 @@ def adapt_read_size(transport: object, got: int, current: int, large: int) -> in
     return current
 
 
-#: A peer that sends nothing for this long in the middle of a BLOB that is streaming to
-#: clients (``cutthrough``) has that BLOB cut short for them (seconds). Until an element ends
-#: nothing else can be written to its receivers, so a driver or remote server that hangs half
-#: way through an image would hold up all their other traffic. indiserver assembles every
-#: element before it sends it, and has no such wait.
-STALLED_BLOB_SECONDS = 5.0
-
-
 class InboundProtocol(asyncio.Protocol):
     """Frames a byte stream and hands each batch of complete elements to ``on_frames``."""
 
@@ -164,12 +157,10 @@ class InboundProtocol(asyncio.Protocol):
         self._pool = ReadBufferPool(READ_SIZE, POOLED_READS)
         self._lent: bytearray | None = None  # the buffer of the read under way
         self._small: bytearray | None = None  # for small buffered reads (StreamProtocol)
-        # The stall watch while a BLOB streams: reads so far, and the count and time when
-        # it last changed (`_watch_stall`).
-        self._reads = 0
-        self._stall_mark = 0
-        self._stall_since = 0.0
-        self._stall_timer: asyncio.TimerHandle | None = None
+        self._reads = 0  # reads of the peer so far, for the stall watch
+        self._stall = None if forwarder is None else StallWatch(
+            label, streaming=lambda: forwarder.active, reads=lambda: self._reads,
+            paused=lambda: self._throttled or self._held, cut=self._cut_stalled)
         self._warnings = WarningBudget()  # about what the peer sent: bounded
         self.closed = asyncio.Event()
 
@@ -333,43 +324,21 @@ class InboundProtocol(asyncio.Protocol):
                 self._on_frames(frames)
         finally:
             flow.end()
-        if forwarder.active and self._stall_timer is None:
-            self._stall_mark = self._reads
-            self._stall_since = self._arm_stall_watch()
+        if forwarder.active and self._stall is not None:
+            self._stall.watch()
 
-    def _arm_stall_watch(self) -> float:
-        """Look again in a quarter of STALLED_BLOB_SECONDS; returns the loop's time now."""
-        loop = asyncio.get_running_loop()
-        self._stall_timer = loop.call_later(STALLED_BLOB_SECONDS / 4, self._watch_stall)
-        return loop.time()
-
-    def _watch_stall(self) -> None:
-        """While a BLOB streams: cut it short for its receivers once the peer has sent
-        nothing for STALLED_BLOB_SECONDS while we were reading (a pause of our own -- clients
-        congested, a C driver's BLOB being converted -- is not the peer's)."""
-        self._stall_timer = None
+    def _cut_stalled(self) -> None:
+        """The peer stalled in the middle of a BLOB (``stalledblobs``): end it for its
+        receivers; the framer drops the rest of it when it comes."""
         forwarder = self._forwarder
-        transport = self._transport
-        if forwarder is None or not forwarder.active or transport is None:
-            return
-        now = asyncio.get_running_loop().time()
-        if self._reads != self._stall_mark or self._throttled or self._held:
-            self._stall_mark = self._reads
-            self._stall_since = now
-        elif now - self._stall_since >= STALLED_BLOB_SECONDS:
-            logger.warning(
-                "%s has sent nothing for %.1f s in the middle of a BLOB: it is cut short for "
-                "its clients, and the rest of it will be dropped", self._label,
-                now - self._stall_since)
-            tail = self._framer.abandon_stream()
-            flow = self._flow
-            flow.begin()
-            try:
-                forwarder.abort(tail)
-            finally:
-                flow.end()
-            return
-        self._arm_stall_watch()
+        assert forwarder is not None
+        tail = self._framer.abandon_stream()
+        flow = self._flow
+        flow.begin()
+        try:
+            forwarder.abort(tail)
+        finally:
+            flow.end()
 
     def eof_received(self) -> bool | None:
         return None  # close the transport
@@ -387,9 +356,8 @@ class InboundProtocol(asyncio.Protocol):
             finally:
                 flow.end()
         self._framer.release()  # a partial element: its memory now, not when the GC runs
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
+        if self._stall is not None:
+            self._stall.stop()
         self._congestion.remove_reader(self)
         self.closed.set()
 

@@ -3,7 +3,7 @@
 Cut-through forwarding (``cutthrough``) passes a BLOB on while it arrives, and nothing else can
 be written to its receivers until it ends. So a driver or remote server that hangs half way
 through an image must not hold its receivers' other traffic for ever: after
-``peerio.STALLED_BLOB_SECONDS`` without a byte the BLOB is cut short for them and the rest,
+``stalledblobs.STALLED_BLOB_SECONDS`` without a byte the BLOB is cut short for them and the rest,
 when it comes, dropped. And a truncated image ends like any other, so every client that wanted
 it is told: the vector's state becomes Alert with a message (``Router.stream_cut_short``).
 """
@@ -18,7 +18,7 @@ import re
 import pytest
 from serverkit import RawClient, make_gadget, running
 
-from indipyserver import IPyServer, peerio
+from indipyserver import IPyServer, stalledblobs
 
 DEF = (b'<defBLOBVector device="Far" name="IMAGE" state="Idle" perm="ro">'
        b'<defBLOB name="I"/></defBLOBVector>\n')
@@ -60,7 +60,7 @@ async def test_a_peer_stalling_half_way_through_a_blob_holds_its_clients_for_a_b
     """The remote stops half way through an image for far longer than the stall limit. Its
     BLOB client gets the truncated image closed, the Alert, and meanwhile the in-process
     driver's updates; the image's rest is dropped when it comes, and what follows it arrives."""
-    monkeypatch.setattr(peerio, "STALLED_BLOB_SECONDS", 0.4)
+    monkeypatch.setattr(stalledblobs, "STALLED_BLOB_SECONDS", 0.4)
     remote, port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 3.0, BLOB[HALF:], AFTER])
     gadget = make_gadget()
     server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
