@@ -47,10 +47,11 @@ class SnoopRegistry:
         self.quiet_seconds = quiet_seconds
         self.retry_after_delete = retry_after_delete
         self._snoops: dict[tuple[str | None, str | None], Snoop] = {}
-        # enableBLOB modes asked for snooped devices, (device, vector or None) -> mode. A
-        # server forgets them with the connection, as it does the snoops: both are repeated
-        # when the driver is served again.
-        self._blob_modes: dict[tuple[str, str | None], str] = {}
+        # enableBLOB modes asked for snooped devices: device -> (its device-wide mode or
+        # None, vector -> mode), kept as a server keeps them (a device-wide mode replaces that
+        # device's per-vector ones; a per-vector one overrides it). A server forgets them with
+        # the connection, as it does the snoops: both are repeated when served again.
+        self._blob_modes: dict[str, tuple[str | None, dict[str, str]]] = {}
 
     def __iter__(self) -> Iterator[Snoop]:
         return iter(list(self._snoops.values()))
@@ -68,18 +69,28 @@ class SnoopRegistry:
         return snoop
 
     def set_blobs(self, devicename: str, vectorname: str | None, mode: str) -> None:
-        """Remember the newest enableBLOB mode for a device (or one vector of it); Never is
-        every server's default, so it needs no repeating."""
-        key = (devicename, vectorname)
-        if mode == "Never":
-            self._blob_modes.pop(key, None)
+        """Remember an enableBLOB request for a device (or one vector of it) as a server
+        applies it, so that repeating `blob_requests` restores the same modes."""
+        device_mode, vectors = self._blob_modes.pop(devicename, (None, {}))
+        if vectorname is None:
+            device_mode, vectors = mode, {}
         else:
-            self._blob_modes[key] = mode
+            vectors.pop(vectorname, None)  # re-inserted: replayed in the order asked
+            vectors[vectorname] = mode
+        if device_mode in (None, "Never") and all(m == "Never" for m in vectors.values()):
+            return  # nothing but every server's default: nothing to repeat
+        self._blob_modes[devicename] = (device_mode, vectors)
 
     def blob_requests(self) -> list[bytes]:
-        """The enableBLOB requests to repeat on a new connection (after the snoops)."""
-        return [_enable_blob_bytes(device, vector, mode)
-                for (device, vector), mode in self._blob_modes.items()]
+        """The enableBLOB requests to repeat on a new connection (after the snoops): each
+        device's device-wide mode first, then its vectors' own."""
+        requests = []
+        for device, (device_mode, vectors) in self._blob_modes.items():
+            if device_mode is not None:
+                requests.append(_enable_blob_bytes(device, None, device_mode))
+            requests += [_enable_blob_bytes(device, vector, mode)
+                         for vector, mode in vectors.items()]
+        return requests
 
     def heard(self, devicename: str | None, vectorname: str | None, now: float) -> None:
         """Something arrived from a snooped device: its requests are working."""

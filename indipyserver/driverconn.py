@@ -48,6 +48,10 @@ class DriverConnection(ABC):
     #: our own serialiser wrote. Everything read from a peer is checked before it is passed
     #: on (``router``, ``wellformed``).
     trusted_xml: bool = False
+    #: Its framer streams BLOB vectors (``cutthrough``), checking their member tags and markup
+    #: as they arrive, so the router need not check a large one again. False for a C driver's
+    #: socket (``attachedblobs``), read without streaming.
+    streams_blobs: bool = True
 
     def __init__(
         self,

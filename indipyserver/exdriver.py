@@ -185,6 +185,7 @@ class ExDriverConnection(DriverConnection):
         shared = self.shared_blobs
         if shared is None:
             shared = is_indilib_elf(self.program, env.get("PATH"))
+        self.streams_blobs = not shared  # its socket is read without streaming BLOBs
         in_r, in_w = os.pipe()
         grow_pipe(in_w)
         out_sock: socket.socket | None = None

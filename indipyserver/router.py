@@ -68,10 +68,12 @@ _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (nev
 
 #: Elements from drivers that the router answers or drops itself, never passing their bytes on.
 _NOT_PASSED_ON = frozenset({"pingRequest", "pingReply"})
+#: What ``wellformed.plain_update`` recognises (not setBLOBVector: see `_driver_well_formed`).
+_PLAIN_TAGS = (DEF_TAGS | SET_TAGS | {"message", "delProperty"}) - {"setBLOBVector"}
 
-#: A setBLOBVector up to this size from a driver is checked whole with expat: it may come from
-#: a connection whose framer does not stream BLOBs (a C driver's socket, ``attachedblobs``),
-#: so its members' tags were not checked as it arrived.
+#: A setBLOBVector up to this size from a driver is checked whole with expat: it did not
+#: stream, so its members' tags were not checked as it arrived. A larger one is checked whole
+#: too unless its connection's framer streams BLOBs (``DriverConnection.streams_blobs``).
 CHECKED_BLOB_BYTES = 1 << 16
 
 logger = logging.getLogger(__name__)
@@ -204,10 +206,11 @@ class Router(RouterLanes):
         data = frame.data
         if frame.tag in NEW_TAGS and plain_request(data):
             return True
-        if frame.tag == "setBLOBVector" and len(data) > CHECKED_BLOB_BYTES:
-            # Assembled from pieces the framer checked as they streamed (member tags, markup);
-            # a C driver's attached BLOB was checked before its data was put in
-            # (``attachedblobs``). expat would take about 3 ms a MB.
+        if (frame.tag == "setBLOBVector" and len(data) > CHECKED_BLOB_BYTES
+                and getattr(driver, "streams_blobs", False)):
+            # Assembled from pieces the framer checked as they streamed (member tags, markup):
+            # expat would take about 3 ms a MB. A C driver's socket is read without streaming,
+            # so what it sends inline is checked whole.
             return True
         error = xml_error(data)
         if error is None:
@@ -296,7 +299,8 @@ class Router(RouterLanes):
         plain = plain_update
         for frame in frames:
             tag = frame.tag
-            if (check and not plain(frame.data) and tag not in _NOT_PASSED_ON
+            if (check and tag not in _NOT_PASSED_ON
+                    and not (tag in _PLAIN_TAGS and plain(frame.data))
                     and not self._driver_well_formed(driver, frame)):
                 continue
             if tag in DEVICE_TAGS:

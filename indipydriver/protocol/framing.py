@@ -36,7 +36,7 @@ from typing import Any
 from . import tagpatterns
 from .errors import ProtocolError
 from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
-from .scanner import _BODY, _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
+from .scanner import _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
 
 __all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
@@ -105,6 +105,7 @@ class Framer(ResumableScanner):
         self._terminator = b""  # in _SKIP
         self._skip_start = 0  # stream offset where the declaration/comment began
         self._discarding = False  # in _BODY: element too large, dropping its bytes
+        self._dropping = False  # in _STREAM: abandoned (`abandon_stream`), dropping its bytes
         self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
 
     @property
@@ -121,6 +122,7 @@ class Framer(ResumableScanner):
         self._state = _IDLE
         self._search = self._start_hint = 0
         self._discarding = False
+        self._dropping = False
 
     def idle_for(self, data: bytes) -> bool:
         """Whether `data` may be taken whole by a shortcut outside `feed` (the server's
@@ -262,9 +264,10 @@ class Framer(ResumableScanner):
         it, when it comes, is dropped up to its closing tag. None when none is streaming."""
         tail = self.stream_tail()
         if tail is not None:
+            # Still scanned as it streams (an element starting inside it ends it, as for
+            # any broken stream), only nothing of it is handed out or kept.
             self._streaming = False
-            self._discarding = True
-            self._state = _BODY
+            self._dropping = True
         return tail
 
     def stream_tail(self) -> bytes | None:

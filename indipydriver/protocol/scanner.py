@@ -86,6 +86,7 @@ class ResumableScanner:
     _terminator: bytes
     _skip_start: int
     _discarding: bool
+    _dropping: bool
 
     # The scanner is one function with local variables: it runs once per frame on the hot path.
     # `out` also takes FrameHead/FrameChunk/FrameEnd in stream mode (Any: `feed` keeps its
@@ -307,17 +308,19 @@ class ResumableScanner:
             elif state == _SKIP:
                 term = self._terminator
                 i = work.find(term, search)
-                if i >= 0:
+                limited = term != b"]]>"
+                if i >= 0 and not (limited and offset + i - self._skip_start > MAX_SKIPPED):
                     pos = i + len(term)
                     state = _IDLE
                     continue
                 search = max(search, n - len(term) + 1)
-                if term != b"]]>":
-                    # A declaration or comment is short: one still open after MAX_SKIPPED
-                    # bytes was most likely a `<?` or `<!--` in junk, so the stream resumes
-                    # just after it (its bytes were kept for that) and the elements that
-                    # followed are not lost.
-                    if offset + n - self._skip_start > MAX_SKIPPED:
+                if limited:
+                    # A declaration or comment is short: one whose end is not within
+                    # MAX_SKIPPED bytes was most likely a `<?` or `<!--` in junk, so the stream
+                    # resumes just after it (its bytes were kept for that) and the elements
+                    # that followed are not lost -- decided by where its end is, not by how
+                    # the stream was split.
+                    if i >= 0 or offset + n - self._skip_start > MAX_SKIPPED + len(term):
                         out.append(self._error("unterminated declaration or comment",
                                                self._skip_start))
                         pos = self._skip_start - offset + 2
@@ -351,7 +354,9 @@ class ResumableScanner:
                                 end = m.end()
                                 if b"</" + ename == self._close:
                                     state = _IDLE
-                                    if self._streaming:
+                                    if self._dropping:  # abandoned: its end is not handed out
+                                        self._dropping = False
+                                    elif self._streaming:
                                         self._streaming = False
                                         out.append(FrameEnd(piece(work, pos, end)))
                                     elif end - pos > self.max_element_size:
@@ -424,6 +429,9 @@ class ResumableScanner:
                         continue
                 # Out of data: everything before `hold` can be handed out.
                 search = hold
+                if self._dropping:  # abandoned (`Framer.abandon_stream`): nothing of it is kept
+                    pos = hold
+                    break
                 if not self._streaming:
                     if hold - pos < self.stream_min:
                         break  # small so far: assembled, as other elements
@@ -469,6 +477,7 @@ class ResumableScanner:
     def _stream_abort(self, what: str, where: int, out: list[Any]) -> None:
         """The streamed element is broken: report it and, if pieces of it were handed out,
         close it (FrameEnd complete=False) so that their receivers stay well-formed."""
+        self._dropping = False  # an abandoned one was closed for its receivers already
         if self._streaming:
             self._streaming = False
             out.append(FrameEnd(self._tail(), complete=False))

@@ -203,3 +203,27 @@ async def test_snoop_request_is_repeated_soon_after_the_device_is_deleted() -> N
         await client.send(pe.DelProperty("Mount"))
         request = await client.expect(pe.GetProperties, timeout=1.0)
         assert request.device == "Mount"
+
+
+@pytest.mark.parametrize(("calls", "replayed"), [
+    ([("Also", "CCD1"), ("Never", None)], []),
+    ([("Also", None), ("Never", "CCD1")], [("Also", None), ("Never", "CCD1")]),
+    ([("Also", None), ("Only", "CCD1"), ("Also", None)], [("Also", None)]),
+    ([("Only", "A"), ("Also", "B"), ("Also", "A")], [("Also", "B"), ("Also", "A")]),
+    ([("Also", "A"), ("Never", "A")], []),
+])
+def test_blob_requests_replayed_restore_the_modes_the_server_had(
+    calls: list[tuple[str, str | None]], replayed: list[tuple[str, str | None]]
+) -> None:
+    """The requests repeated on a reconnect give the server the modes the calls gave it: a
+    device-wide mode replaces that device's per-vector ones, a per-vector one (Never too)
+    overrides a device-wide one, and requests are repeated in the order they were made."""
+    from indipydriver.protocol.parser import parse_element
+    from indipydriver.snooping import SnoopRegistry
+
+    registry = SnoopRegistry()
+    for mode, vector in calls:
+        registry.set_blobs("Camera", vector, mode)
+    got = [parse_element(r) for r in registry.blob_requests()]
+    assert [(e.value, e.name) for e in got] == replayed
+    assert all(e.device == "Camera" for e in got)

@@ -285,5 +285,14 @@ def test_a_declaration_or_comment_never_ended_resumes_just_after_its_start() -> 
         items = feed_whole(junk)
         assert [f.data for f in frames(items)] == [f.data for f in frames(chunked)] == [SET] * 500
         assert "unterminated declaration or comment (at byte 0" in str(errors(items)[0])
+    # Decided by where its end is, not by how the stream was split: one ending just past the
+    # limit resumes after its opener whether it came in large reads or small ones.
+    long_comment = b"<!--" + b"c" * scanner.MAX_SKIPPED + b"<message message='inside'/>-->" + SET
+    for size in (4096, 65536, len(long_comment)):
+        framer = Framer()
+        got: list[Frame | ProtocolError] = []
+        for i in range(0, len(long_comment), size):
+            got += framer.feed(long_comment[i:i + size])
+        assert [f.tag for f in frames(got)] == ["message", "setNumberVector"], size
     # A short one still hides what is inside it, as XML says.
     assert frames(feed_whole(b"<?pi " + SET + b" ?>" + SET)) == frames(feed_whole(SET))

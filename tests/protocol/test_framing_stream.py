@@ -247,3 +247,27 @@ def test_a_lent_buffer_is_referenced_only_by_the_pieces_handed_out(wrap: bool) -
             buf[:] = b"\xff" * len(buf)  # read into again
         assert assemble(got) == expected
     assert views > 100
+
+
+def test_an_abandoned_stream_drops_its_rest_but_not_what_follows_it() -> None:
+    """A stream given up (its peer stalled: `Framer.abandon_stream`) hands nothing more of
+    itself out, whether its rest comes or not: if its end comes, what follows is framed; if
+    the peer sends other elements instead, they are framed too (the abandoned element is
+    ended by them, with an error), and a whole next BLOB streams again."""
+    blob = blob_element(300_000)
+    half = len(blob) // 2
+    for rest in (blob[half:], b""):
+        framer = Framer(stream_tags={"setBLOBVector"})
+        first = framer.feed(blob[:half])
+        assert isinstance(first[0], FrameHead)
+        assert framer.abandon_stream() == b"</oneBLOB>\n</setBLOBVector>\n"
+        items = framer.feed(rest + b'<message device="CCD" message="hi"/>\n' + NUM + blob + NUM)
+        got = assemble([i for i in items if not isinstance(i, ProtocolError)])
+        assert [(tag, complete) for tag, _a, _d, complete in got] == [
+            ("message", True), ("setNumberVector", True), ("setBLOBVector", True),
+            ("setNumberVector", True)]
+        assert got[2][2] == blob.rstrip(b"\n") or got[2][2] == blob
+        errors = [str(i) for i in items if isinstance(i, ProtocolError)]
+        assert errors == ([] if rest else [
+            "unterminated setBLOBVector: <message> started inside it (at byte "
+            f"{half} of the stream)"])

@@ -204,3 +204,16 @@ def test_an_element_of_a_shape_accepted_before_is_well_formed(
     mutated = bytes(data)
     if plain_update(mutated):
         assert xml_error(mutated) is None, mutated
+
+
+def test_large_elements_are_not_remembered() -> None:
+    """The shapes remembered are bounded in count and in size: an element over 4 KiB is
+    checked by the pattern every time, never kept (a driver sending large text vectors that
+    differ in their text held 375 MiB of shapes)."""
+    from indipydriver.protocol import wellformed
+
+    big = (b'<setTextVector device="D" name="T"><oneText name="t">' + b"x" * 5000
+           + b"</oneText></setTextVector>")
+    before = set(wellformed._SHAPES)
+    assert plain_update(big) and plain_update(big)
+    assert wellformed._SHAPES == before

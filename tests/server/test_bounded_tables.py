@@ -90,3 +90,28 @@ def test_devices_past_the_limit_of_a_source_are_dropped(
     assert devices == [b"D1", b"D2", b"D1", b"O1"]
     assert caplog.text.count("provides more than 2 devices") == 1
     assert "'D3'" in caplog.text
+
+
+def test_a_large_blob_vector_is_checked_unless_its_framer_streamed_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An 80 KB setBLOBVector with a member closed by the wrong tag: from a connection whose
+    framer streams BLOBs it was checked as it streamed (here it is built by hand, so it goes
+    through), from a C driver's socket (read without streaming) it is checked whole and
+    dropped."""
+    body = "A" * 80_000
+    bad = (f'<setBLOBVector device="Cam" name="B" state="Ok"><oneBLOB name="b" size="60000" '
+           f'format=".bin">{body}</oneNumber></setBLOBVector>')
+    for streams, passed in ((True, 1), (False, 0)):
+        router = Router()
+        driver = FakeDriver("cam")
+        driver.streams_blobs = streams  # type: ignore[attr-defined]
+        ready(router, driver)
+        router.driver_frames(driver, frames(  # type: ignore[arg-type]
+            '<defBLOBVector device="Cam" name="B" state="Idle" perm="ro"><defBLOB name="b"/>'
+            "</defBLOBVector>"))
+        watcher = client(router, "w", '<getProperties/><enableBLOB device="Cam">Also</enableBLOB>')
+        with caplog.at_level(logging.WARNING):
+            router.driver_frames(driver, frames(bad))  # type: ignore[arg-type]
+        assert sum(b"<setBLOBVector" in g for g in watcher.got) == passed
+    assert "cam sent a malformed <setBLOBVector> (mismatched tag" in caplog.text
