@@ -34,6 +34,7 @@ reaching the driver and the other clients.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import short
@@ -75,6 +76,8 @@ _PLAIN_TAGS = (DEF_TAGS | SET_TAGS | {"message", "delProperty"}) - {"setBLOBVect
 #: stream, so its members' tags were not checked as it arrived. A larger one is checked whole
 #: too unless its connection's framer streams BLOBs (``DriverConnection.streams_blobs``).
 CHECKED_BLOB_BYTES = 1 << 16
+#: A member whose value travels aside as a descriptor (INDI notes 2.6).
+_ATTACHED = re.compile(rb"""<oneBLOB\s[^>]*\battached\s*=\s*(?:"true"|'true')""")
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +209,15 @@ class Router(RouterLanes):
         data = frame.data
         if frame.tag in NEW_TAGS and plain_request(data):
             return True
+        if (frame.tag == "setBLOBVector" and len(data) <= CHECKED_BLOB_BYTES
+                and b"attached" in data and _ATTACHED.search(data)):
+            # A C driver's shared buffers were put in before this (``attachedblobs``); one
+            # still here had no descriptor, and a client would get an empty image.
+            if (note := self._driver_warnings.take()) is not None:
+                logger.error("%s sent a BLOB attached='true' with no shared buffer (the driver "
+                             "is not on a Unix socket, or passed no descriptor): <%s> dropped%s",
+                             driver.label, frame.tag, note)
+            return False
         if (frame.tag == "setBLOBVector" and len(data) > CHECKED_BLOB_BYTES
                 and getattr(driver, "streams_blobs", False)):
             # Assembled from pieces the framer checked as they streamed (member tags, markup):

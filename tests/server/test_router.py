@@ -226,6 +226,23 @@ def test_malformed_client_new_reaches_neither_driver_nor_clients(
     assert d.text() == NEW_X_P and watcher.text() == NEW_X_P
 
 
+@pytest.mark.parametrize("quote", ["'", '"'])
+def test_a_blob_attached_with_no_descriptor_reaches_no_client(
+    router: Router, quote: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``<oneBLOB ... attached='true'/>`` reaching the router had no shared buffer put in
+    (a pipe driver cannot pass one): a client would get an empty image, so the vector is dropped
+    with an error naming the driver, and its next BLOB goes through."""
+    d, c = blob_setup(router, '<enableBLOB device="X">Also</enableBLOB>')
+    c.got.clear()
+    attached = SET_X_B.replace('format=".raw">AAAA</oneBLOB>',
+                               f"format=\".raw\" attached={quote}true{quote}/>")
+    with caplog.at_level(logging.ERROR, logger="indipyserver.router"):
+        router.driver_frames(d, frames(attached + SET_X_B))  # type: ignore[arg-type]
+    assert c.text() == SET_X_B
+    assert "d sent a BLOB attached='true' with no shared buffer" in caplog.text
+
+
 def test_client_new_for_unknown_device_is_dropped(router: Router, caplog: pytest.LogCaptureFixture) -> None:
     d = FakeDriver("d")
     ready(router, d)
