@@ -26,24 +26,24 @@ circulate traffic, and the guard is a set of routing rules, not a filter on repe
 * a device-less ``message`` from a remote goes to end-user clients only, not to upstream
   servers (it travels one server hop): nothing ties it to an owner that could stop a loop.
 
-What a client sends is passed on as its bytes only when it is well-formed XML (``wellformed``):
-a malformed ``new*Vector`` is logged and dropped, as indiserver's parser drops it, instead of
-reaching the driver and the other clients.
+What a client, a peer's driver or a remote sends is passed on as its bytes only when it is
+well-formed XML (``passon``): a malformed element is logged and dropped, instead of breaking
+the parsers of everyone who would get it.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import short
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame, FrameHead
-from indipydriver.protocol.wellformed import plain_request, plain_update, xml_error
+from indipydriver.protocol.wellformed import plain_update
 
 from .interests import BlobModes, ClientSink, ClientState
 from .lanes import RouterLanes
+from .passon import NOT_PASSED_ON, PLAIN_TAGS, client_element_ok, driver_element_ok
 from .serverframes import (
     BLOB_TAGS,
     DEF_TAGS,
@@ -66,18 +66,6 @@ if TYPE_CHECKING:
 #: tree has a few hundred.
 MAX_DEVICES_PER_SOURCE = 1000
 _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (never a name)
-
-#: Elements from drivers that the router answers or drops itself, never passing their bytes on.
-_NOT_PASSED_ON = frozenset({"pingRequest", "pingReply"})
-#: What ``wellformed.plain_update`` recognises (not setBLOBVector: see `_driver_well_formed`).
-_PLAIN_TAGS = (DEF_TAGS | SET_TAGS | {"message", "delProperty"}) - {"setBLOBVector"}
-
-#: A setBLOBVector up to this size from a driver is checked whole with expat: it did not
-#: stream, so its members' tags were not checked as it arrived. A larger one is checked whole
-#: too unless its connection's framer streams BLOBs (``DriverConnection.streams_blobs``).
-CHECKED_BLOB_BYTES = 1 << 16
-#: A member whose value travels aside as a descriptor (INDI notes 2.6).
-_ATTACHED = re.compile(rb"""<oneBLOB\s[^>]*\battached\s*=\s*(?:"true"|'true')""")
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +98,7 @@ class Router(RouterLanes):
             device = attrs.get("device") or None
             name = attrs.get("name") or None
             if tag in NEW_TAGS:
-                if not self._well_formed(client, frame):
+                if not client_element_ok(client.label, frame, self._client_warnings):
                     continue
                 if not state.all_devices or device == "*":  # else nothing to record
                     state.add_interest(device, name, False)
@@ -129,7 +117,7 @@ class Router(RouterLanes):
                 # of ours provides -- otherwise it is a stale copy (or a loop's echo) of
                 # traffic the snoopers already get from the owner.
                 if device not in self._owner:
-                    if self._well_formed(client, frame):
+                    if client_element_ok(client.label, frame, self._client_warnings):
                         self._to_snoopers(frame, device, name, None)
                 else:
                     logger.debug("dropped <%s> for %r from client %s: owned here", tag, device, client.label)
@@ -186,51 +174,6 @@ class Router(RouterLanes):
         for other in self._clients.values():
             if other is not asker and not other.all_devices and other.interests:
                 self._replay(other, None, None)
-
-    def _well_formed(self, client: ClientSink, frame: Frame) -> bool:
-        """Whether a client's element may be passed on as it is: the bytes of one that is not
-        well-formed XML would break the driver's and the other clients' parsers
-        (``wellformed``)."""
-        if plain_request(frame.data):
-            return True
-        error = xml_error(frame.data)
-        if error is None:
-            return True
-        if (note := self._client_warnings.take()) is not None:
-            logger.warning("client %s sent a malformed <%s> (%s): dropped%s", client.label,
-                           frame.tag, error, note)
-        return False
-
-    def _driver_well_formed(self, driver: DriverConnection, frame: Frame) -> bool:
-        """Whether an element from a peer's driver or a remote that is not in the plain form
-        (``wellformed.plain_update``, checked first by the caller) may be passed on as it is: one
-        that is not well-formed XML would break the clients' parsers (indiserver closes such a
-        driver; here the element is dropped and the driver kept)."""
-        data = frame.data
-        if frame.tag in NEW_TAGS and plain_request(data):
-            return True
-        if (frame.tag == "setBLOBVector" and len(data) <= CHECKED_BLOB_BYTES
-                and b"attached" in data and _ATTACHED.search(data)):
-            # A C driver's shared buffers were put in before this (``attachedblobs``); one
-            # still here had no descriptor, and a client would get an empty image.
-            if (note := self._driver_warnings.take()) is not None:
-                logger.error("%s sent a BLOB attached='true' with no shared buffer (the driver "
-                             "is not on a Unix socket, or passed no descriptor): <%s> dropped%s",
-                             driver.label, frame.tag, note)
-            return False
-        if (frame.tag == "setBLOBVector" and len(data) > CHECKED_BLOB_BYTES
-                and getattr(driver, "streams_blobs", False)):
-            # Assembled from pieces the framer checked as they streamed (member tags, markup):
-            # expat would take about 3 ms a MB. A C driver's socket is read without streaming,
-            # so what it sends inline is checked whole.
-            return True
-        error = xml_error(data)
-        if error is None:
-            return True
-        if (note := self._driver_warnings.take()) is not None:
-            logger.warning("%s sent a malformed <%s> (%s): dropped%s", driver.label, frame.tag,
-                           error, note)
-        return False
 
     def _client_enable_blob(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
@@ -309,11 +252,12 @@ class Router(RouterLanes):
         """
         check = not getattr(driver, "trusted_xml", False)  # test doubles may lack it
         plain = plain_update
+        warnings = self._driver_warnings
         for frame in frames:
             tag = frame.tag
-            if (check and tag not in _NOT_PASSED_ON
-                    and not (tag in _PLAIN_TAGS and plain(frame.data))
-                    and not self._driver_well_formed(driver, frame)):
+            if (check and tag not in NOT_PASSED_ON
+                    and not (tag in PLAIN_TAGS and plain(frame.data))
+                    and not driver_element_ok(driver, frame, warnings)):
                 continue
             if tag in DEVICE_TAGS:
                 self._driver_device_element(driver, frame)
