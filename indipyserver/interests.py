@@ -146,6 +146,20 @@ class ClientState:
         # Device-level elements (no name) go to anyone interested in part of the device.
         return name is None or name in names
 
+    @property
+    def blob_only(self) -> bool:
+        """A connection that asked for nothing but BLOBs: Only for the whole connection, or
+        for each device it named (KStars' BlobManager watches one device and sets it Only).
+        Device-less messages are not sent to it, as indiserver sends a connection set to Only
+        nothing but setBLOBVector."""
+        blobs = self.blobs
+        if blobs.default is ONLY:
+            return True
+        if self.all_devices or not self.interests or not blobs.devices:
+            return False
+        modes = blobs.devices
+        return all(modes.get(device) is ONLY for device in self.interests)
+
     def wants(self, is_blob: bool, device: str, name: str | None) -> bool:
         if self.simple:
             return not is_blob

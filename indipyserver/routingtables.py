@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import WarningBudget
-from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame
 
 from .interests import BlobModes, ClientSink, ClientState
@@ -30,8 +29,6 @@ if TYPE_CHECKING:
 
 # The router's log, as it was before its tables had a module of their own.
 logger = logging.getLogger("indipyserver.router")
-
-ONLY = BLOBEnable.ONLY
 
 #: Requests for unknown devices remembered per connection (loop guard); past this many the
 #: memory is cleared, so a client asking for endless invented names cannot grow it unbounded.
@@ -145,7 +142,7 @@ class RoutingTables:
         for state in self._clients.values():
             if not chained and state.chained:
                 continue
-            if state.simple or state.blobs.default is not ONLY:
+            if state.simple or not state.blob_only:
                 state.sink.send_frame(frame)
 
     def send_message(self, message: str, timestamp: str | None = None) -> None:

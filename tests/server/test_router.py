@@ -170,6 +170,32 @@ def test_devicefree_message_from_a_driver_goes_to_every_client(router: Router) -
     assert c1.text() == c2.text() == '<message message="server wide"/>'
 
 
+@pytest.mark.parametrize(("asks", "gets_it"), [
+    ('<getProperties device="X"/><enableBLOB device="X">Only</enableBLOB>', False),
+    ('<getProperties device="X"/><getProperties device="Y"/>'
+     '<enableBLOB device="X">Only</enableBLOB><enableBLOB device="Y">Only</enableBLOB>', False),
+    ("<getProperties/><enableBLOB>Only</enableBLOB>", False),
+    ('<getProperties device="X"/><getProperties device="Y"/>'
+     '<enableBLOB device="X">Only</enableBLOB>', True),  # Y's other traffic wanted
+    ('<getProperties/><enableBLOB device="X">Only</enableBLOB>', True),  # all devices
+    ('<getProperties device="X"/><enableBLOB device="X" name="B">Only</enableBLOB>', True),
+])
+def test_a_blob_only_connection_gets_no_devicefree_message(
+    router: Router, asks: str, gets_it: bool
+) -> None:
+    """A connection that asked for nothing but BLOBs (KStars' BlobManager: one device watched,
+    set Only) is not sent device-less messages, which its user already gets on the main
+    connection (indiserver sends a connection set to Only nothing but setBLOBVector)."""
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_B))  # type: ignore[arg-type]
+    c = client(router, "c", asks)
+    c.got.clear()
+    router.driver_frames(d, frames('<message message="server wide"/>' + SET_X_B))  # type: ignore[arg-type]
+    expected = ('<message message="server wide"/>' if gets_it else "") + SET_X_B
+    assert c.text() == expected
+
+
 def test_forwarded_bytes_are_the_original_bytes_object(router: Router) -> None:
     """Forward, never re-serialise: the same bytes object goes to every client."""
     d = FakeDriver("d")
