@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .naming import checked_string
 from .vectors import PropertyVector
 from .wire import escape, timestamp_text
 
@@ -30,15 +31,11 @@ class Device(Mapping[str, PropertyVector]):
 
     def __init__(self, devicename: str, properties: Iterable[PropertyVector],
                  **devicedata: Any) -> None:
-        self.devicename = devicename
+        self.devicename = checked_string(devicename, "name", "Device")
         self.devicedata = devicedata
         self.enable = True
         self.driver: IPyDriver | None = None
         self.data: dict[str, PropertyVector] = {}
-        if len(devicename.encode()) >= 64:
-            # C peers hold device names in 64-byte buffers (indi-notes 1.6).
-            logger.warning("device name %r is 64 bytes or more; C clients truncate it",
-                           devicename)
         for vector in properties:
             if not isinstance(vector, PropertyVector):
                 raise TypeError(f"device {devicename!r}: {vector!r} is not a property vector")

@@ -11,8 +11,9 @@ import os
 from abc import ABC, abstractmethod
 from typing import IO, Any
 
+from .naming import checked_string
 from .protocol.enums import State, SwitchState
-from .protocol.numbers import format_number, number_to_wire, parse_number
+from .protocol.numbers import check_number_format, format_number, number_to_wire, parse_number
 from .wire import escape
 
 __all__ = [
@@ -49,8 +50,9 @@ class PropertyMember(ABC):
     _tag = ""
 
     def __init__(self, name: str, label: str | None = None) -> None:
-        self.name = name
-        self.label = label if label else name
+        kind = type(self).__name__
+        self.name = checked_string(name, "name", kind)
+        self.label = checked_string(label, "label", f"{kind} {name!r}") if label else name
         self.changed = True
         self._open = f'<{self._tag} name="{escape(name)}">'
         self._close = f"</{self._tag}>"
@@ -194,7 +196,35 @@ class NumberMember(PropertyMember):
         self.step = step
         self._value: float | str = "0"
         self._float = float("nan")
+        self._warned_limits = False
         self.membervalue = membervalue
+
+    @property
+    def format(self) -> str:
+        """How clients display the value: printf for a C double (``%.2f``, ``%g``) or INDI's
+        sexagesimal ``%<w>.<f>m``; empty sends ``%g``. Checked when set (`check_number_format`):
+        C clients pass it to ``snprintf`` with a double."""
+        return self._format
+
+    @format.setter
+    def format(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"number {self.name!r}: format must be a string such as '%g', not "
+                            f"{type(value).__name__} {value!r} (positional arguments are name, "
+                            "label, format, min, max, step, membervalue)")
+        if value:
+            try:
+                check_number_format(value)
+            except ValueError as exc:
+                raise ValueError(f"number {self.name!r}: {exc}") from None
+        self._format = value
+
+    def _limit(self, value: float | str, what: str) -> float:
+        try:
+            return getfloat(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"number {self.name!r}: {what} {value!r} is not a number "
+                             f"({exc})") from None
 
     # Limits keep what the user gave (3.x returned it unchanged) plus a float for checks.
     @property
@@ -203,7 +233,7 @@ class NumberMember(PropertyMember):
 
     @min.setter
     def min(self, value: float | str) -> None:
-        self._minfloat = getfloat(value)
+        self._minfloat = self._limit(value, "min")
         self._min = value
 
     @property
@@ -212,7 +242,7 @@ class NumberMember(PropertyMember):
 
     @max.setter
     def max(self, value: float | str) -> None:
-        self._maxfloat = getfloat(value)
+        self._maxfloat = self._limit(value, "max")
         self._max = value
 
     @property
@@ -221,7 +251,7 @@ class NumberMember(PropertyMember):
 
     @step.setter
     def step(self, value: float | str) -> None:
-        self._stepfloat = getfloat(value)
+        self._stepfloat = self._limit(value, "step")
         self._step = value
 
     @property
@@ -257,15 +287,21 @@ class NumberMember(PropertyMember):
         return format_number(number, self.format)
 
     def in_limits(self, value: float) -> bool:
-        """Whether a value respects min/max; INDI ignores max when min == max (SPEC p.6)."""
-        if self._minfloat == self._maxfloat:
+        """Whether a value respects min/max. INDI ignores max when min == max (SPEC p.6); with
+        min > max (a mistake, warned about when defined) nothing is refused either, rather than
+        everything."""
+        if self._minfloat >= self._maxfloat:
             return True
         return self._minfloat <= value <= self._maxfloat
 
     def _def(self) -> str:
+        if self._minfloat > self._maxfloat and not self._warned_limits:
+            self._warned_limits = True
+            logger.warning("number %r: min %r is above max %r: clients are sent both, and "
+                           "the framework checks no limits", self.name, self._min, self._max)
         return (
             f'<defNumber name="{escape(self.name)}"{self._label_attr()}'
-            f' format="{escape(self.format)}" min="{number_to_wire(self._minfloat)}"'
+            f' format="{escape(self._format or "%g")}" min="{number_to_wire(self._minfloat)}"'
             f' max="{number_to_wire(self._maxfloat)}" step="{number_to_wire(self._stepfloat)}">'
             f"{number_to_wire(self._float)}</defNumber>"
         )

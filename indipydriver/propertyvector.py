@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .members import PropertyMember
+from .naming import checked_string
 from .protocol.enums import Perm, State
 from .wire import escape, timestamp_text
 
@@ -45,9 +46,11 @@ class PropertyVector(Mapping[str, Any]):
         state: str,
         members: Iterable[PropertyMember],
     ) -> None:
-        self.name = name
-        self.label = label if label else name
-        self.group = group if group else ""
+        kind = type(self).__name__
+        self.name = checked_string(name, "name", kind)
+        owner = f"{kind} {name!r}"
+        self.label = checked_string(label, "label", owner) if label else name
+        self.group = checked_string(group, "group", owner) if group else ""
         self.state = state
         self.timeout = "0"
         self.enable = True

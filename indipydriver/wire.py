@@ -8,14 +8,29 @@ microsecond per message counts. The output is the same XML the protocol serialis
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 
-# Only the five named entities (lilxml knows no others, indi-notes 1.6), and lenient: text a
-# user gives is sent as it is, as 3.x did. One implementation for the whole package.
-from .protocol.escaping import escape_entities as escape
+from .logbudget import WarningBudget, short
+from .protocol.escaping import escape_replacing
 
 __all__ = ["escape", "now_timestamp", "timestamp_attr", "timestamp_text"]
+
+logger = logging.getLogger("indipydriver.driver")
+_replaced_warnings = WarningBudget()
+
+
+def escape(text: str) -> str:
+    """`text` for an attribute value or element content: the five named entities only (lilxml
+    knows no others, indi-notes 1.6). A character XML 1.0 cannot carry (a control character)
+    is sent as U+FFFD, with a warning: sent as it is, it would break every client's parser, and
+    numeric references are shown literally by C peers."""
+    escaped, replaced = escape_replacing(text)
+    if replaced and (note := _replaced_warnings.take()) is not None:
+        logger.warning("%d control character(s) in %s sent as U+FFFD: XML cannot carry them%s",
+                       replaced, short(text), note)
+    return escaped
 
 _cached_second = -1
 _cached_prefix = ""

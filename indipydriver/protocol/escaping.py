@@ -12,7 +12,7 @@ import re
 
 from .errors import LocalProtocolError
 
-__all__ = ["escape", "escape_entities", "unescape"]
+__all__ = ["escape", "escape_entities", "escape_replacing", "unescape"]
 
 # One search answers "is there anything to do?" for the common, clean string.
 _NEEDS_WORK = re.compile(r"[&<>\"'\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -61,6 +61,16 @@ def escape_entities(text: str) -> str:
     if _SPECIAL.isdisjoint(text):
         return text
     return _entities(text)
+
+
+def escape_replacing(text: str) -> tuple[str, int]:
+    """`text` escaped, with each character XML 1.0 cannot carry replaced by U+FFFD, and how many
+    were replaced: for a driver's own text, which must never break its clients' parsers
+    (a control character from an instrument's reply in a message, say)."""
+    if _NEEDS_WORK.search(text) is None:
+        return text, 0
+    text, count = _FORBIDDEN.subn("\ufffd", text)
+    return _entities(text), count
 
 
 def _replace(match: re.Match[str]) -> str:

@@ -19,7 +19,7 @@ import re
 
 from indipydriver.protocol.errors import LocalProtocolError
 
-__all__ = ["format_number", "number_to_wire", "parse_number"]
+__all__ = ["check_number_format", "format_number", "number_to_wire", "parse_number"]
 
 # One component of a numberValue: an unsigned decimal integer or real, with an optional exponent
 # so that "1e-06" (what indilib's %.20g produces for small values) is read. ASCII digits only:
@@ -126,6 +126,32 @@ def format_number(value: float, fmt: str) -> str:
     if "%" in before.replace("%%", "") or "%" in after.replace("%%", ""):
         raise ValueError(f"malformed number format: {fmt!r}")
     return before.replace("%%", "%") + rendered + after.replace("%%", "%")
+
+
+def check_number_format(fmt: str) -> None:
+    """Raise ``ValueError`` unless a C client can print a double with `fmt`.
+
+    indilib's clients hand a number's ``format`` to ``snprintf`` with a ``double`` (or to its
+    sexagesimal formatter for ``%m``): ``%d`` or ``%s`` there prints garbage or crashes, so a
+    driver's own formats are held to ``%f %F %e %E %g %G`` (``l`` allowed) and ``%<w>.<f>m``,
+    with literal text and ``%%`` around. What peers send is only displayed, leniently
+    (:func:`format_number`)."""
+    conversions = [m for m in _CONVERSION.finditer(fmt) if m.group("conv") != "%"]
+    if len(conversions) != 1:
+        raise ValueError(f"number format {fmt!r} needs exactly one conversion, such as %g, "
+                         "%.2f or %010.6m")
+    spec = conversions[0]
+    conv = spec.group("conv")
+    if conv in _INTEGER_CONVERSIONS:
+        raise ValueError(f"number format {fmt!r}: C clients would print the double's bits "
+                         f"with %{conv}; use %.0f for whole numbers")
+    if conv not in _FLOAT_CONVERSIONS and conv != "m":
+        raise ValueError(f"number format {fmt!r}: %{conv} does not print a number; use f, e, "
+                         "g (printf) or m (INDI sexagesimal)")
+    if spec.group("length") not in (None, "l"):
+        raise ValueError(f"number format {fmt!r}: the length modifier "
+                         f"{spec.group('length')!r} does not fit a C double")
+    format_number(0.0, fmt)  # a stray % around the conversion
 
 
 def _printf(spec: re.Match[str], conv: str, value: float) -> str:

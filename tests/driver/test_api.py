@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from driverkit import DEV, make_driver
 
@@ -103,3 +105,74 @@ def test_a_bad_enumeration_in_a_constructor_names_the_vector_and_the_choices(
 ) -> None:
     with pytest.raises(ValueError, match=f"vector 'S': {what} is not one of"):
         SwitchVector("S", "label", "group", perm, rule, state, [SwitchMember("a")])
+
+
+# -- what a driver gives its members and vectors, checked where it is given ---------------------
+
+
+def test_a_format_left_out_of_positional_arguments_is_named_at_once() -> None:
+    """NumberMember("A", "A", 0, 10, 1, 5) shifts every argument by one: the int taken for
+    the format used to fail only when a client asked for the definitions, hiding the rest of the
+    device, in a traceback naming neither vector nor member."""
+    with pytest.raises(TypeError, match=r"number .A.: format must be a string .* [(]positional"):
+        NumberMember("A", "A", 0, 10, 1, 5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("build", "what"), [
+    (lambda: NumberVector("V", 5, "g", "rw", "Ok", [NumberMember("N")]), "NumberVector 'V': label"),
+    (lambda: NumberVector("V", "l", 7, "rw", "Ok", [NumberMember("N")]), "NumberVector 'V': group"),
+    (lambda: NumberVector(3, "l", "g", "rw", "Ok", [NumberMember("N")]), "NumberVector: name"),
+    (lambda: NumberMember(3), "NumberMember: name"),
+    (lambda: SwitchMember("S", label=2.5), "SwitchMember 'S': label"),
+    (lambda: Device(1, []), "Device: name"),
+])
+def test_names_labels_and_groups_must_be_strings(build, what: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError, match=f"^{what} must be a string"):
+        build()
+
+
+@pytest.mark.parametrize("fmt", ["%s", "%d", "%i", "%x", "%q", "2f", "%Lf", "%.2f %g", "%5.2"])
+def test_number_formats_c_clients_cannot_print_a_double_with_are_refused(fmt: str) -> None:
+    """indilib's clients pass the format to snprintf with a double: %d or %s there prints
+    garbage or crashes. The error names the member and the format."""
+    with pytest.raises(ValueError, match=f"number 'N': number format {re.escape(repr(fmt))}"):
+        NumberMember("N", format=fmt)
+    member = NumberMember("N", format="%g")
+    with pytest.raises(ValueError):
+        member.format = fmt
+    assert member.format == "%g"
+
+
+@pytest.mark.parametrize("fmt", ["%g", "%.2f", "%6.2f", "%010.6m", "%9.6m", "%lf", "%.3e",
+                                 "%.1f%%", "%.2f deg", "%+08.3f"])
+def test_printf_and_sexagesimal_formats_are_accepted(fmt: str) -> None:
+    assert NumberMember("N", format=fmt).format == fmt
+
+
+def test_an_empty_format_is_sent_as_percent_g() -> None:
+    """defNumber's format is required, and C clients read past the end of an empty one."""
+    assert 'format="%g"' in NumberMember("N")._def()
+
+
+def test_names_c_clients_would_truncate_are_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    NumberVector("V" * 64, "L" * 70, "g", "rw", "Ok", [NumberMember("m" * 63)])
+    assert f"NumberVector: name {'V' * 64!r} is 64 bytes or more" in caplog.text
+    assert f"label {'L' * 70!r} is 64 bytes or more" in caplog.text
+    assert "m" * 63 not in caplog.text  # 63 bytes and the NUL fit
+
+
+def test_a_limit_that_is_not_a_number_names_the_member_and_the_limit() -> None:
+    with pytest.raises(ValueError, match=r"number 'X': min 'abc' is not a number"):
+        NumberMember("X", min="abc")
+
+
+def test_min_above_max_refuses_nothing_and_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    """min > max is a mistake: refusing every client value (as a plain range check would) makes
+    the property unusable, so no limits are checked, as for min == max, and the definition
+    warns once."""
+    member = NumberMember("X", min=10, max=0)
+    assert member.in_limits(50.0) and member.in_limits(-5.0)
+    member._def()
+    member._def()
+    assert caplog.text.count("number 'X': min 10 is above max 0") == 1
+    assert not NumberMember("Y", min=0, max=10).in_limits(11.0)

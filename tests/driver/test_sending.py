@@ -6,10 +6,13 @@ import base64
 import zlib
 from datetime import UTC, datetime
 
+import pytest
 from driverkit import DEV, make_driver
 
 from indipydriver.protocol import events as pe
 from indipydriver.protocol.enums import State, SwitchState
+from indipydriver.protocol.parser import parse_element
+from indipydriver.protocol.wellformed import xml_error
 from indipydriver.testing import DriverHarness
 
 
@@ -137,6 +140,28 @@ async def test_delproperty_disables_the_vector_and_device() -> None:
 async def test_sends_before_serving_are_dropped_not_raised() -> None:
     driver = make_driver()
     await driver[DEV]["NUM"].send_setVector()
+
+
+async def test_control_characters_go_out_as_replacement_characters(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    """XML 1.0 cannot carry control characters (other than tab, newline, return) at all, and
+    our server passes an in-process driver's bytes on unchecked: text from an instrument's reply
+    would break every client's parser ("Bad XML" in indilib). They go out as U+FFFD, warned
+    about, and the element stays well-formed."""
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["TXT"]
+        vector["T"] = "ctl\x01char\ttab"
+        await vector.send_setVector(message="m\x02sg")
+        frame = await client.receive_frame()
+        assert xml_error(frame.data) is None, frame.data
+        event = parse_element(frame.data)
+        assert event.members[0].value == "ctl\ufffdchar\ttab"  # type: ignore[union-attr]
+        assert event.message == "m\ufffdsg"  # type: ignore[union-attr]
+        await driver.send_message("site \x1b[0m wide")
+        assert (await client.expect(pe.Message)).message == "site \ufffd[0m wide"
+    assert "control character(s) in 'ctl\\x01char\\ttab' sent as U+FFFD" in caplog.text
 
 
 async def test_blob_is_one_line_of_base64_without_enclen() -> None:
