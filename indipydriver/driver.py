@@ -26,7 +26,7 @@ from . import rxevents as rx
 from .device import Device
 from .eventqueue import _EventQueue
 from .links import Link, StdioLink
-from .logbudget import WarningBudget
+from .logbudget import WarningBudget, clip, short
 from .protocol.blobs import encode_base64
 from .protocol.enums import BLOBEnable
 from .receiving import Receiving
@@ -94,6 +94,7 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
         self._warnings = WarningBudget()  # about what clients and snooped devices sent
         self._link: Link | None = None
+        self._warned_unserved = False
         self._background: list[Coroutine[Any, Any, Any]] = []
         self._taskgroup: asyncio.TaskGroup | None = None
         self._rx_queue = _EventQueue("rxevent", self.rx_queue_size)
@@ -190,7 +191,12 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         """Write one serialised message; dropped (with a debug line) when not connected."""
         link = self._link
         if link is None:
-            if self.debug_enable:
+            if not self._warned_unserved:
+                self._warned_unserved = True  # once: a loop of sends must not flood the log
+                logger.warning("%s is not served yet (or no longer): %s dropped. A vector's "
+                               "values reach clients with its definition; a message is lost",
+                               type(self).__name__, short(bytes(data[:80])))
+            elif self.debug_enable:
                 logger.debug("not connected, dropped %r", data[:200])
             return
         if self.debug_enable:
@@ -257,6 +263,7 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self.shutdownrequested.clear()
         self.stopped.clear()
         self._link = link
+        self._warned_unserved = False
         done = asyncio.Event()
         try:
             async with asyncio.TaskGroup() as group:
@@ -319,8 +326,17 @@ class IPyDriver(Receiving, Mapping[str, Device]):
             await coro
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             logger.exception("%s of %s failed", what, type(self).__name__)
+            # Its devices go on being served with the last values sent: clients are told why
+            # nothing changes any more (each device's message log shows it).
+            text = (f"{what} of {type(self).__name__} failed ({type(exc).__name__}: "
+                    f"{clip(str(exc), 150)}); what it updated is no longer updated")
+            for device in self.devices.values():
+                try:
+                    await device.send_message(text)
+                except Exception as again:  # noqa: BLE001  # the link itself failed, say
+                    logger.debug("could not tell clients: %s", again)
 
     async def _consume(self, queue: _EventQueue, handler: Any, what: str) -> None:
         while True:

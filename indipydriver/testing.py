@@ -5,6 +5,7 @@ send protocol events (or raw XML), await what the driver sends back as protocol 
 pingRequests from the driver are answered automatically (as a server would), so BLOB
 back-pressure does not stall the test. Example (pytest with pytest-asyncio)::
 
+    from indipydriver.protocol.enums import State
     from indipydriver.protocol.events import NewNumberVector, Number, SetNumberVector
     from indipydriver.testing import DriverHarness
 
@@ -17,7 +18,8 @@ back-pressure does not stall the test. Example (pytest with pytest-asyncio)::
             assert reply["TARGET"].float == 21.0
             await client.send('<newNumberVector device="Thermostat" name="TARGET">'
                               '<oneNumber name="TARGET">99</oneNumber></newNumberVector>')
-            await client.expect_nothing(SetNumberVector, seconds=0.1)   # 99 > max: rejected
+            refused = await client.expect(SetNumberVector, name="TARGET")   # 99 > max
+            assert refused.state == State.ALERT and "outside min" in refused.message
 
 Leaving the `async with` closes the client side; the driver sees EOF and `serve` returns.
 """

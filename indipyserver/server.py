@@ -9,6 +9,8 @@ import threading
 import weakref
 from typing import Any
 
+from indipydriver import Device, IPyDriver
+
 from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from .driverconn import DriverConnection, InProcessDriverConnection
 from .eventloop import run
@@ -100,8 +102,10 @@ class IPyServer:
 
     def add_driver(self, driver: Any) -> DriverConnection:
         """Serve an in-process `IPyDriver` (or any ready-made `DriverConnection`)."""
-        conn = driver if isinstance(driver, DriverConnection) else InProcessDriverConnection(driver)
-        return self.add_connection(conn)
+        if isinstance(driver, DriverConnection):
+            return self.add_connection(driver)
+        _check_driver(driver)
+        return self.add_connection(InProcessDriverConnection(driver))
 
     def add_exdriver(self, program: str, *args: str, **options: Any) -> DriverConnection:
         """Run an executable driver (C or Python) as a child process.
@@ -164,7 +168,13 @@ class IPyServer:
         The same as ``asyncio.run(server.asyncrun())``, except that the loop's selector reads
         clients and executable drivers itself (``eventloop``): a round trip costs less.
         """
-        run(self.asyncrun())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            run(self.asyncrun())
+            return
+        raise RuntimeError("IPyServer.run() starts an event loop of its own; inside a running "
+                           "one (a coroutine, Jupyter), use: await server.asyncrun()")
 
     async def asyncrun(self) -> None:
         """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""
@@ -297,3 +307,24 @@ class IPyServer:
     def _on_signal(self, sig: signal.Signals) -> None:
         logger.info("%s: shutting down", sig.name)
         self._stop.set()
+
+
+def _check_driver(driver: object) -> None:
+    """A clear TypeError for what newcomers pass instead of a driver object: it was accepted
+    and failed when served, in a traceback from inside the server."""
+    if isinstance(driver, IPyDriver):
+        if not hasattr(driver, "shutdownrequested"):
+            raise TypeError(f"{type(driver).__name__}.__init__ must call "
+                            "super().__init__(*devices, ...) to set the driver up")
+        return
+    if isinstance(driver, type) and issubclass(driver, IPyDriver):
+        raise TypeError(f"IPyServer takes driver objects, not the class {driver.__name__}: "
+                        f"create one, {driver.__name__}(device, ...)")
+    if isinstance(driver, Device):
+        raise TypeError(f"IPyServer takes drivers, not devices: give device "
+                        f"{driver.devicename!r} to your IPyDriver subclass, "
+                        "MyDriver(device), and serve that")
+    if isinstance(driver, (list, tuple)):
+        raise TypeError("IPyServer takes drivers as separate arguments: IPyServer(*drivers)")
+    raise TypeError(f"IPyServer serves IPyDriver objects, not {type(driver).__name__} "
+                    f"{driver!r:.80}")

@@ -45,10 +45,16 @@ class Ticker(RecordingDriver):
 async def test_hardware_runs_and_its_error_is_logged_without_stopping_the_driver(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """The driver goes on answering, and its devices' clients are told (a device message) why
+    the values stopped changing."""
     driver = Ticker(make_device())
     async with DriverHarness(driver) as client:
         values = [(await client.expect(pe.SetNumberVector))["A"].float for _ in range(3)]
         assert values == [0.0, 1.0, 2.0]
+        told = await client.expect(pe.Message)
+        assert told.device == DEV
+        assert told.message == ("hardware of Ticker failed (RuntimeError: hardware broke); "
+                                "what it updated is no longer updated")
         await asyncio.sleep(0.01)
         assert client.serving
         assert [e.name for e in await client.get_properties(device=DEV, name="TXT")] == ["TXT"]

@@ -137,9 +137,16 @@ async def test_delproperty_disables_the_vector_and_device() -> None:
         assert await client.get_properties() == []
 
 
-async def test_sends_before_serving_are_dropped_not_raised() -> None:
+async def test_sends_before_serving_are_dropped_not_raised(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing can be sent before the driver is served: the values go with the definitions
+    later, but a message is lost, so the first drop says so (once: a loop must not flood)."""
     driver = make_driver()
     await driver[DEV]["NUM"].send_setVector()
+    await driver[DEV].send_message("lost")
+    assert caplog.text.count("is not served yet (or no longer)") == 1
+    assert "a message is lost" in caplog.text
 
 
 async def test_control_characters_go_out_as_replacement_characters(
