@@ -27,7 +27,7 @@ import shlex
 import shutil
 import signal
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -146,13 +146,30 @@ class ExDriverConnection(DriverConnection):
         self._process: asyncio.subprocess.Process | None = None
         self._stop_requested = False
         self._stop_event = asyncio.Event()
+        self._end_stdin: Callable[[], None] | None = None  # while its stdin is open
+        self._sigterm_by_us = False
 
     def stop(self) -> None:
-        """Stop the driver for good (FIFO ``stop``): ``run`` reaps the process and returns."""
+        """Stop the driver for good (FIFO ``stop``): ``run`` reaps the process and returns.
+
+        As at shutdown, its stdin is closed first (indilib's drivers and ours exit on EOF) and
+        SIGTERM sent only if it is still running after half the grace period."""
         self._stop_requested = True
         self._stop_event.set()
-        if self._process is not None and self._process.returncode is None:
-            self._process.terminate()
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        if self._end_stdin is not None:
+            self._end_stdin()
+        try:
+            asyncio.get_running_loop().call_later(self.grace / 2, self._terminate, process)
+        except RuntimeError:  # not called from the server's loop
+            self._terminate(process)
+
+    def _terminate(self, process: asyncio.subprocess.Process) -> None:
+        if process.returncode is None:
+            self._sigterm_by_us = True  # no news when it dies of it (`_reap`)
+            process.terminate()
 
     async def run(self, router: Router) -> None:
         """Run the driver for the life of the server, restarting it when it dies."""
@@ -263,6 +280,7 @@ class ExDriverConnection(DriverConnection):
                     write_transport, _ = await loop.connect_write_pipe(
                         lambda: OutboundProtocol(gate), write_pipe
                     )
+                    self._end_stdin = write_transport.close
                     # Ready before the first byte is read, so the router knows the driver when
                     # its first definitions arrive; early output just waits in the pipe.
                     self.discard_outgoing()
@@ -282,6 +300,7 @@ class ExDriverConnection(DriverConnection):
                     pumping.cancel()
                 finally:
                     self.reader_now = None
+                    self._end_stdin = None
                     # Closing stdin first lets a C driver exit by itself (it exits on EOF). A
                     # driver that stopped reading never drains what is buffered for it, so its
                     # transport is aborted: close() would wait for that drain for ever and leak.
@@ -355,7 +374,7 @@ class ExDriverConnection(DriverConnection):
                 await asyncio.wait_for(asyncio.shield(process.wait()), self.grace / 2)
             except TimeoutError:
                 pass
-        stopped = False  # by us: its SIGTERM is no news
+        stopped, self._sigterm_by_us = self._sigterm_by_us, False  # by us: no news
         if process.returncode is None:
             stopped = True
             process.terminate()

@@ -238,18 +238,44 @@ async def test_cancel_reaps_a_driver_that_ignores_sigterm(tmp_path: Path) -> Non
     assert router.events[-1][0] == "lost"
 
 
-async def test_stop_ends_run_without_restart(tmp_path: Path) -> None:
-    """FIFO 'stop': the driver is terminated and not restarted."""
+async def test_stop_ends_run_without_restart(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """FIFO 'stop': the driver is stopped and not restarted. Its stdin is closed first, so a
+    driver that exits on EOF (indilib's and ours do) ends by itself: no SIGTERM, no warning
+    (a deliberate stop was logged as "killed by SIGTERM")."""
     router = RecordingRouter()
     conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
-    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
-        tg.create_task(conn.run(router))  # type: ignore[arg-type]
-        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
-        pid = conn.pid
-        conn.stop()
+    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
+        async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+            tg.create_task(conn.run(router))  # type: ignore[arg-type]
+            await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+            pid = conn.pid
+            conn.stop()
     assert router.count("ready") == 1 and router.count("lost") == 1
     assert pid is not None and not pid_alive(pid)
     assert not conn.exited_for_good
+    assert f"(pid {pid}) exited with status 0" in caplog.text
+    assert "SIGTERM" not in caplog.text
+
+
+async def test_stop_terminates_a_driver_that_ignores_eof_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver still running half the grace period after EOF gets SIGTERM, and that is logged
+    as the stop it is, not as a driver killed."""
+    router = RecordingRouter()
+    deaf = "import sys, time\nsys.stdin.close()\nprint('<message message=\"up\"/>', flush=True)\ntime.sleep(60)\n"
+    conn = ExDriverConnection(*script(tmp_path, deaf), grace=0.4)
+    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
+        async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+            tg.create_task(conn.run(router))  # type: ignore[arg-type]
+            await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+            pid = conn.pid
+            conn.stop()
+    assert pid is not None and not pid_alive(pid)
+    assert f"(pid {pid}) stopped" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 async def test_large_output_arrives_whole(tmp_path: Path) -> None:
