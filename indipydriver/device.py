@@ -46,7 +46,11 @@ class Device(Mapping[str, PropertyVector]):
             self.data[vector.name] = vector
 
     def __getitem__(self, vectorname: str) -> PropertyVector:
-        return self.data[vectorname]
+        try:
+            return self.data[vectorname]
+        except KeyError:
+            raise KeyError(f"device {self.devicename!r} has no vector {vectorname!r} (it has "
+                           f"{', '.join(map(repr, self.data)) or 'none'})") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.data)

@@ -109,7 +109,11 @@ class IPyDriver(Receiving, Mapping[str, Device]):
     # ---------------------------------------------------------------- mapping of devices
 
     def __getitem__(self, devicename: str) -> Device:
-        return self.devices[devicename]
+        try:
+            return self.devices[devicename]
+        except KeyError:
+            raise KeyError(f"{type(self).__name__} has no device {devicename!r} (it has "
+                           f"{', '.join(map(repr, self.devices)) or 'none'})") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.devices)

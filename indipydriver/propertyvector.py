@@ -113,10 +113,21 @@ class PropertyVector(Mapping[str, Any]):
     # ---------------------------------------------------------------- mapping of member values
 
     def __getitem__(self, membername: str) -> Any:
-        return self.data[membername].membervalue
+        try:
+            return self.data[membername].membervalue
+        except KeyError:
+            raise self._no_member(membername) from None
 
     def __setitem__(self, membername: str, value: Any) -> None:
-        self.data[membername].membervalue = value
+        try:
+            member = self.data[membername]
+        except KeyError:
+            raise self._no_member(membername) from None
+        member.membervalue = value
+
+    def _no_member(self, membername: object) -> KeyError:
+        return KeyError(f"{type(self).__name__} {self.name!r} has no member {membername!r} "
+                        f"(it has {', '.join(map(repr, self.data))})")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.data)

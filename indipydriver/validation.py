@@ -71,6 +71,8 @@ def check_new_vector(
         raise Rejected(f"vector is a {type(vector).__name__}, not a {expected.__name__}")
     if vector.perm is Perm.RO:
         raise Rejected("vector is read-only")
+    if not raw.members:
+        raise Rejected("no member given (a new vector carries at least one, SPEC DTD)")
     values: dict[str, Any] = {}
     for member in raw.members:
         target = vector.data.get(member.name)

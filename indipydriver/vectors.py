@@ -83,8 +83,15 @@ class SwitchVector(_PermVector):
         self.rule = rule
         super().__init__(name, label, group, perm, state, switchmembers)
         if self._perm is Perm.WO:
-            logger.warning("SwitchVector %r: perm 'wo' is not allowed for switches (SPEC p.3)",
-                           name)
+            raise ValueError(f"SwitchVector {name!r}: perm 'wo' is not allowed for switches "
+                             "(SPEC p.3): use 'rw'")
+        on = [m.name for m in self.data.values() if m.membervalue is SwitchState.ON]
+        if len(on) > 1 and self._rule is not Rule.ANY_OF_MANY:
+            raise ValueError(f"SwitchVector {name!r}: {self._rule.value} allows one switch On, "
+                             f"not {', '.join(map(repr, on))}")
+        if not on and self._rule is Rule.ONE_OF_MANY:
+            logger.warning("SwitchVector %r: OneOfMany with no switch On; clients expect "
+                           "exactly one", name)
 
     @property
     def rule(self) -> Rule:
@@ -98,7 +105,10 @@ class SwitchVector(_PermVector):
             raise _not_one_of(self.name, "rule", value, Rule) from None
 
     def __setitem__(self, membername: str, value: Any) -> None:
-        member = self.data[membername]
+        try:
+            member = self.data[membername]
+        except KeyError:
+            raise self._no_member(membername) from None
         member.membervalue = value
         if member.membervalue is SwitchState.ON and self._rule is not Rule.ANY_OF_MANY:
             for other in self.data.values():

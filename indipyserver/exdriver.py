@@ -263,6 +263,8 @@ class ExDriverConnection(DriverConnection):
             inbound = InboundProtocol(
                 on_frames, self.label, BlobForwarder(router, self), self.congestion
             )
+        inbound.stray_text_hint = (" (a print() to stdout? An executable driver's stdout "
+                                   "carries INDI XML only: log to stderr)")
         # A set vector alone in a read goes to its clients before it is framed (``lanes``).
         # (AttachedBlobs holds the reader while it converts: nothing read can overtake it.)
         lane_set = getattr(router, "lane_set", None)
@@ -417,4 +419,9 @@ def _start_hint(program: str, exc: OSError) -> str:
         return "; it is not a program this system can run (no '#!' line?)"
     if isinstance(exc, FileNotFoundError) and os.sep not in program:
         return " (not found on PATH)"
+    if isinstance(exc, PermissionError):
+        if program.endswith(".py"):
+            return ("; it is not executable: 'chmod +x' it (with a '#!/usr/bin/env python3' "
+                    "first line), or serve it in-process: indipyserver FILE.py")
+        return "; it is not executable ('chmod +x' it?)"
     return ""

@@ -35,6 +35,8 @@ __all__ = ["InboundProtocol", "OutboundProtocol", "StreamProtocol", "WriteGate",
 logger = logging.getLogger(__name__)
 
 
+_STRAY_TEXT = "text outside any element"  # the framer's words for bytes between elements
+
 class WriteGate:
     """Transport flow control: tells the attached connection, and can be awaited."""
 
@@ -143,6 +145,9 @@ class InboundProtocol(asyncio.Protocol):
         connection's ``DriverConnection.congestion``); alone, its own, which never does."""
         self._on_frames = on_frames
         self._label = label
+        #: Appended to a "text outside any element" warning (an executable driver's says why
+        #: that happens: a print() to its stdout).
+        self.stray_text_hint = ""
         # With a forwarder, BLOBs are passed on while they arrive (cutthrough.py).
         self._forwarder = forwarder
         self._framer = (Framer(stream_tags=STREAM_TAGS, known_tags=INDI_TAGS) if forwarder is not None
@@ -299,8 +304,10 @@ class InboundProtocol(asyncio.Protocol):
         """Log what the framer refused, within the budget: a peer sending garbage in a loop
         made 1.3 million warnings (217 MB of log) in 10 s before."""
         if (note := self._warnings.take()) is not None:
-            logger.warning("%s sent malformed XML, ignored: %s%s", self._label,
-                           clip(str(error)), note)
+            text = clip(str(error))
+            if self.stray_text_hint and text.startswith(_STRAY_TEXT):
+                text += self.stray_text_hint
+            logger.warning("%s sent malformed XML, ignored: %s%s", self._label, text, note)
 
     def _route_in_order(self, items: list) -> None:  # type: ignore[type-arg]
         """A read holding pieces of a streamed element: frames and pieces go out in order."""

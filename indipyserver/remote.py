@@ -94,6 +94,11 @@ class RemoteConnection(DriverConnection):
         max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
         connect_timeout: float = 10.0,
     ) -> None:
+        if not isinstance(host, str) or not host:
+            raise TypeError(f"remote host must be a name or address, not {host!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"remote {host}: port must be a number from 1 to 65535, not "
+                             f"{port!r}")
         super().__init__(
             f"remote {device + '@' if device else ''}{host}:{port}",
             is_remote=True,

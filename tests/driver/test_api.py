@@ -176,3 +176,38 @@ def test_min_above_max_refuses_nothing_and_is_warned_about(caplog: pytest.LogCap
     member._def()
     assert caplog.text.count("number 'X': min 10 is above max 0") == 1
     assert not NumberMember("Y", min=0, max=10).in_limits(11.0)
+
+
+def test_a_wrong_name_says_which_vector_device_or_driver_and_what_it_has() -> None:
+    """A bare KeyError: 'B' named nothing; in rxevent the client got only that."""
+    driver = IPyDriver(Device("D", [NumberVector("V", "l", "g", "rw", "Ok",
+                                                 [NumberMember("A"), NumberMember("C")])]))
+    with pytest.raises(KeyError, match=r"NumberVector 'V' has no member 'B' \(it has 'A', 'C'\)"):
+        driver["D"]["V"]["B"] = 1
+    with pytest.raises(KeyError, match="NumberVector 'V' has no member 'B'"):
+        driver["D"]["V"]["B"]
+    with pytest.raises(KeyError, match=r"device 'D' has no vector 'W' \(it has 'V'\)"):
+        driver["D"]["W"]
+    with pytest.raises(KeyError, match=r"IPyDriver has no device 'E' \(it has 'D'\)"):
+        driver["E"]
+    assert driver["D"]["V"].get("B") is None  # Mapping.get still answers None
+
+
+def test_a_switch_vector_is_built_keeping_its_rule(caplog: pytest.LogCaptureFixture) -> None:
+    """A switch cannot be write-only (SPEC p.3), and OneOfMany/AtMostOne allow one switch On:
+    built otherwise, the vector was sent to clients as it was."""
+    def switches(*states: str) -> list[SwitchMember]:
+        return [SwitchMember(f"S{i}", membervalue=state) for i, state in enumerate(states)]
+
+    with pytest.raises(ValueError, match="perm 'wo' is not allowed for switches"):
+        SwitchVector("W", "W", "g", "wo", "AnyOfMany", "Ok", switches("Off"))
+    for rule in ("OneOfMany", "AtMostOne"):
+        with pytest.raises(ValueError, match=f"{rule} allows one switch On, not 'S0', 'S1'"):
+            SwitchVector("R", "R", "g", "rw", rule, "Ok", switches("On", "On"))
+    SwitchVector("A", "A", "g", "rw", "AnyOfMany", "Ok", switches("On", "On"))
+    SwitchVector("M", "M", "g", "rw", "AtMostOne", "Ok", switches("Off", "Off"))
+    assert "no switch On" not in caplog.text
+    SwitchVector("O", "O", "g", "rw", "OneOfMany", "Ok", switches("Off", "Off"))
+    assert "SwitchVector 'O': OneOfMany with no switch On" in caplog.text
+    with pytest.raises(KeyError, match="SwitchVector 'O' has no member 'X'"):
+        SwitchVector("O", "O", "g", "rw", "OneOfMany", "Ok", switches("On"))["X"] = "On"

@@ -56,6 +56,7 @@ REJECTIONS = [
      '</newNumberVector>', "unknown member"),
     ('<newNumberVector device="Dev" name="RO"><oneNumber name="X">1</oneNumber>'
      '</newNumberVector>', "read-only"),
+    ('<newTextVector device="Dev" name="TXT"></newTextVector>', "no member given"),
     ('<newNumberVector device="Dev" name="NUM"><oneNumber name="A">abc</oneNumber>'
      '</newNumberVector>', "does not parse"),
     ('<newNumberVector device="Dev" name="NUM"><oneNumber name="A">10.5</oneNumber>'

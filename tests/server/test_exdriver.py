@@ -321,3 +321,31 @@ async def test_a_driver_that_cannot_start_says_why(
     assert _start_hint("indi_nothing", FileNotFoundError(errno.ENOENT, "No such file")) == (
         " (not found on PATH)")
     assert _start_hint("./missing.py", FileNotFoundError(errno.ENOENT, "No such file")) == ""
+    plain = tmp_path / "plain.py"
+    plain.write_text("#!/usr/bin/env python3\n")
+    plain.chmod(0o644)  # no exec bit: refused even to root
+    caplog.clear()
+    conn = ExDriverConnection(str(plain), backoff=Backoff(initial=0.01, max_restarts=0))
+    async with asyncio.timeout(5):
+        await conn.run(RecordingRouter())  # type: ignore[arg-type]
+    assert "Permission denied" in caplog.text and "'chmod +x' it" in caplog.text
+    assert "serve it in-process: indipyserver FILE.py" in caplog.text
+
+
+async def test_a_print_to_stdout_is_named_as_the_likely_cause_of_stray_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Python driver's print() lands between INDI elements on its stdout: the warning about
+    text outside any element says so, and the element after it still arrives."""
+    printer = ("import os, sys\nsys.stdin.buffer.read1(1000)\nprint('debug: starting')\n"
+               "sys.stdout.flush()\nos.write(1, b'<message message=\"after\"/>')\n"
+               "sys.stdin.buffer.read()\n")
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, printer))
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    assert [f.attrs.get("message") for f in router.frames()] == ["after"]
+    assert "text outside any element" in caplog.text
+    assert "a print() to stdout? An executable driver's stdout carries INDI XML only" in caplog.text

@@ -11,6 +11,7 @@ import asyncio
 
 import pytest
 
+from indipyserver import IPyServer
 from indipyserver.backoff import Backoff
 from indipyserver.remote import RemoteConnection, RemoteSpec, parse_remote_spec
 
@@ -269,3 +270,13 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     assert (other, False) in seen and (mine, True) in seen
     assert mine.rstrip(b"\n") in written and b'device="Dome"' not in written
     assert cached is not None and cached.data == mine.rstrip(b"\n")
+
+
+@pytest.mark.parametrize(("host", "port", "error"), [
+    ("localhost", "abc", ValueError), ("localhost", 0, ValueError), ("localhost", 70000, ValueError),
+    ("localhost", True, ValueError), ("", 7624, TypeError), (None, 7624, TypeError),
+])
+def test_a_bad_remote_address_is_refused_where_it_is_given(host, port, error) -> None:  # type: ignore[no-untyped-def]
+    """add_remote("localhost", "abc") retried for ever, logging "Servname not supported"."""
+    with pytest.raises(error, match="remote"):
+        IPyServer().add_remote(host, port)
