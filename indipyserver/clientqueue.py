@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from indipydriver.protocol.framing import Frame
 
+from .serverframes import element_frame
+
 __all__ = ["ClientQueue", "Parts"]
 
 
@@ -50,6 +52,7 @@ class ClientQueue:
         "_partial",
         "_rest",
         "_rest_bytes",
+        "_said",
         "_start",
         "dropped",
         "nbytes",
@@ -60,6 +63,8 @@ class ClientQueue:
         self._items: list[bytes | memoryview | Parts | None] = []  # None: dropped for a newer element
         self._start = 0  # items before this index were already handed out
         self._latest: dict[tuple[str, str], int] = {}  # (device, name) -> index of its set
+        # index -> a message element standing for the BLOB set there if it is dropped (`_drop`)
+        self._said: dict[int, bytes] = {}
         self._partial: memoryview | None = None  # rest of a large element being written
         self._rest: list[bytes | memoryview] = []  # its pieces after _partial (of a Parts), last first
         self._rest_bytes = 0
@@ -90,16 +95,21 @@ class ClientQueue:
         """Add an element; with `coalesce`, an older queued set of the same property goes.
 
         A set carrying a `message` is never dropped (nor indexed): its text would be lost.
-        A partial set (fewer members than the property) that is superseded loses its values;
-        the client is behind and would be disconnected otherwise.
+        A BLOB set is the exception, as memory matters more there: dropped, it leaves its
+        message behind as a `message` element of its device. A partial set (fewer members than
+        the property) that is superseded loses its values; the client is behind and would be
+        disconnected otherwise.
         """
         data = frame.data
         if self.streaming:
             self._held.append((frame, coalesce))
             self.nbytes += len(data)
             return
-        if frame.tag.startswith("set") and "message" not in frame.attrs:
-            self._index(frame.attrs, coalesce)
+        if frame.tag.startswith("set"):
+            if "message" not in frame.attrs:
+                self._index(frame.attrs, coalesce)
+            elif frame.tag == "setBLOBVector":
+                self._index_blob_with_message(frame.attrs, coalesce)
         self._items.append(data)
         self.nbytes += len(data)
 
@@ -109,8 +119,11 @@ class ClientQueue:
             self._held.append((element, coalesce))
             self.nbytes += element.size
             return
-        if element.tag.startswith("set") and "message" not in element.attrs:
-            self._index(element.attrs, coalesce)
+        if element.tag.startswith("set"):
+            if "message" not in element.attrs:
+                self._index(element.attrs, coalesce)
+            elif element.tag == "setBLOBVector":
+                self._index_blob_with_message(element.attrs, coalesce)
         self._items.append(element)
         self.nbytes += element.size
 
@@ -121,6 +134,11 @@ class ClientQueue:
             self._drop(self._latest.get(key))
         self._latest[key] = len(self._items)
 
+    def _index_blob_with_message(self, attrs: dict[str, str], coalesce: bool) -> None:
+        self._index(attrs, coalesce)
+        attrs = {k: v for k, v in attrs.items() if k in ("device", "timestamp", "message")}
+        self._said[len(self._items)] = element_frame("message", attrs).data
+
     def drop_superseded(self, device: str, name: str) -> None:
         """Drop the queued set of (device, name) not yet started: a newer one is on its way."""
         self._drop(self._latest.pop((device, name), None))
@@ -130,8 +148,9 @@ class ClientQueue:
         if index is not None and index >= self._start:
             old = self._items[index]
             if old is not None:
-                self._items[index] = None
-                self.nbytes -= _size(old)
+                said = self._said.pop(index, None) if self._said else None
+                self._items[index] = said
+                self.nbytes -= _size(old) - (len(said) if said is not None else 0)
                 self.dropped += 1
 
     def open_stream(self) -> None:
@@ -169,6 +188,8 @@ class ClientQueue:
             if type(item) is bytes and len(item) <= max_bytes:
                 items.clear()
                 self._latest.clear()
+                if self._said:
+                    self._said.clear()
                 self.nbytes -= len(item)
                 return item
         parts: list[bytes | memoryview] = []
@@ -219,11 +240,13 @@ class ClientQueue:
         if i >= end:
             items.clear()
             self._latest.clear()
+            self._said.clear()
             self._start = 0
         elif i > 4096:
             # A client that is always a little behind: compact, or the list only grows.
             del items[:i]
             self._latest = {k: v - i for k, v in self._latest.items() if v >= i}
+            self._said = {k - i: v for k, v in self._said.items() if k >= i}
             self._start = 0
         else:
             self._start = i
@@ -248,6 +271,7 @@ class ClientQueue:
     def clear(self) -> None:
         self._items.clear()
         self._latest.clear()
+        self._said.clear()
         self._start = 0
         self._partial = None
         self._rest = []

@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from typing import TYPE_CHECKING
 
+from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 
@@ -45,6 +47,9 @@ SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
+#: At maxconnections, a client that has sent nothing for this long since it connected gives
+#: its place to a new one (`ClientConnection._make_room`).
+SILENT_SECONDS = 10.0
 
 #: Bytes all clients' unfinished elements may hold together (a BLOB upload is assembled
 #: before it is routed; one client may send up to the framer's 256 MB). Checked only once a
@@ -92,6 +97,9 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._closing = False
         self._eof = False
         self._bad = 0
+        self._warnings = WarningBudget()  # a client sending garbage must not flood the log
+        self._since = time.monotonic()
+        self._heard = False  # anything read from it yet (`_make_room`)
         self._registered = False
         self._inline: InlineSelector | None = None  # reading the socket for us (eventloop)
         self._read_error: OSError | None = None
@@ -142,7 +150,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self.local = is_local_peer(
             transport.get_extra_info("socket"), peer, transport.get_extra_info("sockname")
         )
-        if len(self.connections) >= self.maxconnections:
+        if len(self.connections) >= self.maxconnections and not self._make_room():
             logger.warning(
                 "refused client %s: already %d connections (maxconnections)",
                 self.label,
@@ -169,6 +177,23 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             transport.pause_reading()
             self._inline = selector
             selector.add_inline(self._fd, self._read_inline)
+
+    def _make_room(self) -> bool:
+        """At maxconnections: close the oldest client that has sent nothing at all since it
+        connected SILENT_SECONDS ago or more, so that idle sockets cannot lock real clients
+        out (every INDI client asks getProperties at once); whether one was closed."""
+        now = time.monotonic()
+        silent = [c for c in self.connections
+                  if not c._heard and not c._closing and now - c._since >= SILENT_SECONDS]
+        if not silent:
+            return False
+        oldest = min(silent, key=lambda c: c._since)
+        logger.warning("closed client %s: it sent nothing in the %.0f s since it connected, "
+                       "and client %s needs its place (maxconnections %d)", oldest.label,
+                       now - oldest._since, self.label, self.maxconnections)
+        oldest.abort()
+        self.connections.discard(oldest)  # its connection_lost comes later
+        return True
 
     def _read_inline(self) -> None:
         """The socket is readable (called by the `InlineSelector`): as the transport would."""
@@ -213,6 +238,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closing:
             return
+        self._heard = True
         size = self._read_size
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
@@ -236,7 +262,9 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
                 else:
                     assert isinstance(item, ProtocolError)
                     self._bad += 1
-                    logger.warning("client %s sent malformed XML: %s", self.label, item)
+                    if (note := self._warnings.take()) is not None:
+                        logger.warning("client %s sent malformed XML: %s%s", self.label,
+                                       clip(str(item)), note)
                     if "larger than" in str(item):
                         self._bad = MAX_BAD_IN_A_ROW
         if good:
@@ -385,7 +413,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         nbytes = queue.nbytes
         if nbytes > self._check_from and self.queued_bytes > self.max_queue_bytes:
             logger.warning(
-                "client %s disconnected: more than %d bytes queued (it is not reading)",
+                "client %s disconnected: more than %d bytes queued (it does not read fast enough)",
                 self.label,
                 self.max_queue_bytes,
             )

@@ -123,9 +123,11 @@ class DriverConnection(ABC):
             # A driver that does not read its input must not take the server down with it.
             if self._dropped == 0:
                 logger.warning(
-                    "%s is not reading its input: dropping messages (queue over %d bytes)",
+                    "%s is not reading its input fast enough: dropping messages (queue over %d "
+                    "bytes; this one %d)",
                     self.label,
                     self.max_queue_bytes,
+                    len(data),
                 )
             self._dropped += 1
             return

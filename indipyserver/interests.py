@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from indipydriver.logbudget import WarningBudget, short
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame
 
@@ -30,6 +31,7 @@ class ClientSink(Protocol):
 #: properties must not grow server memory without bound: past this, interest widens to all
 #: devices (more traffic, nothing missed) and further named BLOB modes are ignored (logged).
 MAX_NAMED_ENTRIES = 10_000
+_crowded_warnings = WarningBudget()  # past the bound, one request after another would log
 
 
 class BlobModes:
@@ -51,10 +53,10 @@ class BlobModes:
         elif len(self.devices) + len(self.props) >= MAX_NAMED_ENTRIES and (
             (device, name) not in self.props if name else device not in self.devices
         ):
-            logger.warning(
-                "enableBLOB for %r %r ignored: more than %d named BLOB modes on one connection",
-                device, name, MAX_NAMED_ENTRIES,
-            )
+            if (note := _crowded_warnings.take()) is not None:
+                logger.warning("enableBLOB for %s %s ignored: more than %d named BLOB modes on "
+                               "one connection%s", short(device), short(name),
+                               MAX_NAMED_ENTRIES, note)
         elif name:
             self.props[(device, name)] = mode
         else:

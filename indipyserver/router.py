@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 #: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
 #: tree has a few hundred.
 MAX_DEVICES_PER_SOURCE = 1000
+#: A client's new*Vector larger than this goes to its driver only, not echoed to the other
+#: clients (an upload: an image or a file for the driver).
+MAX_ECHO_BYTES = 1 << 20
 _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (never a name)
 
 logger = logging.getLogger(__name__)
@@ -133,7 +136,19 @@ class Router(RouterLanes):
         if owner is None or not device:
             logger.debug("dropped <%s> for unknown device %r", frame.tag, device)
             return
+        if not name:
+            if (note := self._client_warnings.take()) is not None:
+                logger.warning("client %s sent <%s> for %s without a name: dropped%s",
+                               state.sink.label, frame.tag, short(device), note)
+            return
         owner.send(frame.data)
+        if len(frame.data) > MAX_ECHO_BYTES:
+            # One client's 140 MB text must not fill every other client's queue past its
+            # limit and get them all disconnected as "not reading".
+            logger.info("client %s sent a %d-byte <%s> for %s.%s: passed to its driver, not "
+                        "echoed to other clients", state.sink.label, len(frame.data),
+                        frame.tag, short(device), short(name))
+            return
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
         is_blob = frame.tag in BLOB_TAGS
         for other in self._clients.values():

@@ -50,6 +50,26 @@ def test_a_set_with_a_message_is_never_dropped() -> None:
     assert drain(q) == (with_msg + SET_A2).encode()
 
 
+def test_a_superseded_blob_with_a_message_leaves_only_its_message() -> None:
+    """A camera that says something with each image would otherwise grow a stuck client's
+    queue by an image a time until it is disconnected: the older image goes, its message stays
+    (as a message of its device, with its timestamp)."""
+    q = ClientQueue()
+    said = BLOB1.replace('name="I"', 'name="I" timestamp="2026-01-01T00:00:01" message="frame 1"')
+    q.put(f(said), coalesce=True)
+    q.put(f(SET_A1), coalesce=True)
+    q.put(f(BLOB2), coalesce=True)
+    message = '<message device="D" timestamp="2026-01-01T00:00:01" message="frame 1"/>\n'
+    assert q.dropped == 1
+    assert q.nbytes == len(message) + len(SET_A1) + len(BLOB2)
+    assert drain(q) == (message + SET_A1 + BLOB2).encode()
+    # once handed out, nothing stands for it any more
+    q.put(f(said), coalesce=True)
+    assert drain(q) == said.encode()
+    q.put(f(BLOB2), coalesce=True)
+    assert drain(q) == BLOB2.encode()
+
+
 def test_nbytes_counts_what_is_waiting() -> None:
     q = ClientQueue()
     q.put(f(SET_A1), coalesce=True)

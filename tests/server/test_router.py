@@ -269,6 +269,39 @@ def test_a_blob_attached_with_no_descriptor_reaches_no_client(
     assert "d sent a BLOB attached='true' with no shared buffer" in caplog.text
 
 
+def test_a_large_client_new_goes_to_its_driver_only(router: Router) -> None:
+    """The echo of a new*Vector to the other clients is a courtesy; one client's upload of
+    hundreds of MB filled every other client's queue past its limit and got them all
+    disconnected. Past MAX_ECHO_BYTES it goes to the driver alone."""
+    from indipyserver.router import MAX_ECHO_BYTES
+
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P))  # type: ignore[arg-type]
+    sender, watcher = client(router, "sender"), client(router, "watcher")
+    watcher.got.clear()
+    big = NEW_X_P.replace(">5<", ">" + " " * MAX_ECHO_BYTES + "5<")
+    router.client_frames(sender, frames(big))  # type: ignore[arg-type]
+    assert d.text() == big and watcher.got == []
+    d.got.clear()
+    router.client_frames(sender, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert d.text() == watcher.text() == NEW_X_P
+
+
+def test_a_client_new_without_a_name_reaches_nobody(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P))  # type: ignore[arg-type]
+    sender, watcher = client(router, "sender"), client(router, "watcher")
+    watcher.got.clear()
+    d.got.clear()
+    router.client_frames(sender, frames(NEW_X_P.replace(' name="P"', "")))  # type: ignore[arg-type]
+    assert d.got == [] and watcher.got == []
+    assert "client sender sent <newNumberVector> for 'X' without a name: dropped" in caplog.text
+
+
 def test_client_new_for_unknown_device_is_dropped(router: Router, caplog: pytest.LogCaptureFixture) -> None:
     d = FakeDriver("d")
     ready(router, d)
