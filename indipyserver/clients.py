@@ -87,7 +87,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         # The client runs on this machine: a write wakes it here (``lanes`` hands it the CPU).
         self.local = False
         self._queue = ClientQueue()
-        self._framer = Framer(known_tags=INDI_TAGS)
+        self._framer = Framer(known_tags=INDI_TAGS, check_nesting=True)
         self._transport: asyncio.Transport | None = None
         self._read_size = 0  # adapted per read (peerio.adapt_read_size); 0: not ours
         loop = asyncio.get_running_loop()

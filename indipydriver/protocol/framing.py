@@ -66,6 +66,7 @@ class Framer(ResumableScanner):
         stream_tags: frozenset[str] | set[str] | tuple[str, ...] = (),
         stream_min: int = 1 << 16,
         known_tags: frozenset[str] | None = None,
+        check_nesting: bool = False,
     ) -> None:
         """With ``stream_tags`` (``setBLOBVector``/``newBLOBVector``), such an element still
         unfinished after ``stream_min`` bytes is handed out in pieces as it arrives
@@ -78,8 +79,16 @@ class Framer(ResumableScanner):
         With ``known_tags`` (`INDI_TAGS` for a peer that speaks INDI) any other top-level
         element is refused at its start tag, with an error, and the stream resumes after it:
         random bytes that happen to read ``<Ab>`` no longer open an element that holds the
-        next 256 MiB (and the elements in them) while its closing tag is awaited."""
+        next 256 MiB (and the elements in them) while its closing tag is awaited.
+
+        With ``check_nesting`` as well (a client's stream: small elements, off the drivers' hot
+        path), one of those top-level elements starting inside another's first 64 KiB shows
+        that the other was never closed (a wrong closing tag, say): it is refused there and
+        the new one framed, instead of everything the peer sends next being swallowed until
+        a matching closing tag comes."""
         self.max_element_size = max_element_size
+        if check_nesting and known_tags is None:
+            raise ValueError("check_nesting needs known_tags: the top-level elements")
         unknown = set(stream_tags) - set(_STREAM_MEMBERS)
         if unknown:
             raise ValueError(f"cannot stream {sorted(unknown)}: only {sorted(_STREAM_MEMBERS)}")
@@ -87,6 +96,7 @@ class Framer(ResumableScanner):
         self._stream_tag_bytes = frozenset(t.encode("ascii") for t in self._stream_tags)
         self._known = (None if known_tags is None
                        else frozenset(t.encode("ascii") for t in known_tags))
+        self._nesting = check_nesting
         self.stream_min = min(stream_min, max_element_size)
         self._member = b""  # in _STREAM: the member tag name
         self._child = False  # in _STREAM: inside a member's body
@@ -144,7 +154,9 @@ class Framer(ResumableScanner):
         if not data:
             return out
         start = 0
-        if self._state == _IDLE and not self._buf and type(data) is bytes:
+        # The fast paths below look for each element's own closing tag only; with nesting
+        # checked, the scanner reads the body too.
+        if self._state == _IDLE and not self._buf and type(data) is bytes and not self._nesting:
             alone = _ALONE.match(data)
             if alone is not None:
                 # One element and at most a newline after it: the frame, at the cost of one

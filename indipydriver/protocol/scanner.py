@@ -9,6 +9,7 @@ element is found and the resynchronisation rule are in the docstring of `framing
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from . import tagpatterns
@@ -45,6 +46,11 @@ _STREAM_MEMBERS = {"setBLOBVector": b"oneBLOB", "newBLOBVector": b"oneBLOB"}
 #: A start/end tag or comment inside a streamed element longer than this is an error.
 _MAX_MARKUP = 1 << 16
 
+# Framer(check_nesting=True): how far into an element a top-level start tag is looked for,
+# and how far back each new search begins (a tag name cut by the end of the last read).
+_NESTING_CHECKED = 1 << 16
+_NAME_MARGIN = 24
+_TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z]*(?=[\s/>])")
 _BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
 
 
@@ -70,6 +76,7 @@ class ResumableScanner:
     bytes_searched: int
     _stream_tags: frozenset[str]
     _known: frozenset[bytes] | None
+    _nesting: bool
     _member: bytes
     _child: bool
     _streaming: bool
@@ -239,6 +246,17 @@ class ResumableScanner:
             elif state == _BODY:
                 close = self._close
                 i = work.find(close, search)
+                if self._nesting and not self._discarding and search - pos < _NESTING_CHECKED:
+                    nested = self._nested_start(work, max(pos + 1, search - _NAME_MARGIN),
+                                                i if i >= 0 else n)
+                    if nested >= 0:
+                        what = bytes(work[nested + 1 : nested + 40]).split(None, 1)[0]
+                        out.append(self._error(
+                            f"<{self._tag}> not closed: <{what.decode('latin-1')} began "
+                            "inside it", offset + nested))
+                        pos = nested
+                        state = _IDLE
+                        continue
                 if i >= 0:
                     self.bytes_searched += i + len(close) - search
                     j = i + len(close)
@@ -473,6 +491,18 @@ class ResumableScanner:
         self._state = state
         self._search = search
         return pos
+
+    def _nested_start(self, work: bytes | bytearray, start: int, end: int) -> int:
+        """Where a top-level element's start tag begins in work[start:end], or -1."""
+        known = self._known
+        assert known is not None
+        lt = work.find(b"<", start, end)
+        while lt >= 0:
+            m = _TAG_NAME.match(work, lt + 1)
+            if m is not None and m.group() in known:
+                return lt
+            lt = work.find(b"<", lt + 1, end)
+        return -1
 
     def _stream_abort(self, what: str, where: int, out: list[Any]) -> None:
         """The streamed element is broken: report it and, if pieces of it were handed out,

@@ -39,3 +39,92 @@ def test_a_well_formed_tag_split_inside_an_attribute_still_frames() -> None:
     element = b'<newNumberVector device="D" name="N"><oneNumber name="x">1</oneNumber></newNumberVector>'
     for cut in range(1, len(element)):
         assert [x.data for x in _feed_in_two(element, cut)] == [element], cut
+
+
+# -- Framer(check_nesting=True): a client's element that is never closed ------------------------
+
+MISMATCHED = (b'<newNumberVector device="D" name="N"><oneNumber name="a">1</oneNumber>'
+              b"</newSwitchVector>")
+NEXT = [GOOD, b'<newNumberVector device="D" name="N"><oneNumber name="a">2</oneNumber>'
+              b"</newNumberVector>"]
+
+
+def _nesting_framer() -> Framer:
+    from indipydriver.protocol.framing import INDI_TAGS
+
+    return Framer(known_tags=INDI_TAGS, check_nesting=True)
+
+
+@pytest.mark.parametrize("broken", [MISMATCHED, MISMATCHED[:-18],  # wrong closing tag, none
+                                    b'<enableBLOB device="D">Also'])
+def test_an_element_never_closed_does_not_swallow_what_the_client_sends_next(
+    broken: bytes,
+) -> None:
+    """indiserver answered every request after a newNumberVector closed by </newSwitchVector>;
+    we waited for </newNumberVector> and swallowed them all. With nesting checked, a top-level
+    start tag inside an element ends it as an error there, whatever the split."""
+    stream = broken + b"".join(NEXT)
+    for cut in range(1, len(stream)):
+        framer = _nesting_framer()
+        out = framer.feed(stream[:cut]) + framer.feed(stream[cut:])
+        errors = [x for x in out if isinstance(x, ProtocolError)]
+        assert len(errors) == 1 and "not closed: <getProperties began inside it" in str(errors[0])
+        assert [x.data for x in out if isinstance(x, Frame)] == NEXT, cut
+
+
+def test_nesting_is_checked_only_where_asked_and_needs_the_known_tags() -> None:
+    stream = MISMATCHED + b"".join(NEXT)
+    assert [x.tag for x in Framer().feed(stream) if isinstance(x, Frame)] == ["newNumberVector"]
+    with pytest.raises(ValueError, match="known_tags"):
+        Framer(check_nesting=True)
+
+
+def test_well_formed_client_traffic_frames_the_same_with_nesting_checked() -> None:
+    """No false alarm: what real clients send (indilib's tools, captured) frames exactly as
+    without the check, split anywhere."""
+    from test_corpus import CORPUS
+
+    data = (CORPUS / "indilib-clients-send.xml").read_bytes()
+    plain = [x.data for x in Framer().feed(data) if isinstance(x, Frame)]
+    assert plain
+    for step in (1, 3, 17, 4096, len(data)):
+        framer = _nesting_framer()
+        out: list = []
+        for i in range(0, len(data), step):
+            out += framer.feed(data[i : i + step])
+        assert not [x for x in out if isinstance(x, ProtocolError)], step
+        assert [x.data for x in out if isinstance(x, Frame)] == plain, step
+
+
+def _frames_and_errors(framer: Framer, data: bytes, cuts: list[int]) -> list[object]:
+    out: list[object] = []
+    last = 0
+    for cut in sorted({c for c in cuts if c <= len(data)}) + [len(data)]:
+        out += framer.feed(data[last:cut])
+        last = cut
+    return [x.data if isinstance(x, Frame) else "error" for x in out]
+
+
+def test_nesting_verdicts_do_not_depend_on_the_split_and_valid_streams_are_untouched() -> None:
+    """Fuzzed: serialised events, some damaged (a byte replaced, inserted, deleted, or the
+    element cut off), split anywhere, give the same frames and errors as fed whole; undamaged
+    ones give exactly what the framer without the check gives."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from test_acceptance_protocol import EVENTS, SETTINGS, _damage
+
+    from indipydriver.protocol.serialiser import serialise
+
+    @SETTINGS
+    @given(st.lists(st.tuples(EVENTS, st.booleans(), st.integers(0, 10_000), st.integers(0, 3),
+                              st.integers(0, 255)), min_size=1, max_size=4),
+           st.lists(st.integers(0, 3000), max_size=5))
+    def check(items: list, cuts: list[int]) -> None:  # type: ignore[type-arg]
+        stream = b"".join(_damage(serialise(e), pos, act, byte) if damaged else serialise(e)
+                          for e, damaged, pos, act, byte in items)
+        whole = _frames_and_errors(_nesting_framer(), stream, [])
+        assert _frames_and_errors(_nesting_framer(), stream, cuts) == whole
+        if not any(damaged for _, damaged, *_ in items):
+            assert whole == _frames_and_errors(Framer(), stream, [])
+
+    check()
