@@ -238,6 +238,18 @@ async def test_cancel_reaps_a_driver_that_ignores_sigterm(tmp_path: Path) -> Non
     assert router.events[-1][0] == "lost"
 
 
+async def _stop_once_it_speaks(conn: ExDriverConnection, router: RecordingRouter,
+                               caplog: pytest.LogCaptureFixture) -> int | None:
+    """Run `conn` until its first element, `stop()` it and wait for `run` to return; its pid."""
+    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
+        async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+            tg.create_task(conn.run(router))  # type: ignore[arg-type]
+            await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+            pid = conn.pid
+            conn.stop()
+    return pid
+
+
 async def test_stop_ends_run_without_restart(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -246,12 +258,7 @@ async def test_stop_ends_run_without_restart(
     (a deliberate stop was logged as "killed by SIGTERM")."""
     router = RecordingRouter()
     conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
-    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
-        async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
-            tg.create_task(conn.run(router))  # type: ignore[arg-type]
-            await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
-            pid = conn.pid
-            conn.stop()
+    pid = await _stop_once_it_speaks(conn, router, caplog)
     assert router.count("ready") == 1 and router.count("lost") == 1
     assert pid is not None and not pid_alive(pid)
     assert not conn.exited_for_good
@@ -267,12 +274,7 @@ async def test_stop_terminates_a_driver_that_ignores_eof_quietly(
     router = RecordingRouter()
     deaf = "import sys, time\nsys.stdin.close()\nprint('<message message=\"up\"/>', flush=True)\ntime.sleep(60)\n"
     conn = ExDriverConnection(*script(tmp_path, deaf), grace=0.4)
-    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
-        async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
-            tg.create_task(conn.run(router))  # type: ignore[arg-type]
-            await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
-            pid = conn.pid
-            conn.stop()
+    pid = await _stop_once_it_speaks(conn, router, caplog)
     assert pid is not None and not pid_alive(pid)
     assert f"(pid {pid}) stopped" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
