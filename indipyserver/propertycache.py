@@ -121,6 +121,18 @@ class PropertyCache:
         entry = self._devices.get(device, {}).get(name)
         return (entry.definition, entry.latest) if entry else (None, None)
 
+    def answers(self, device: str, name: str | None) -> bool:
+        """Whether a replay of (device, name) holds everything its driver would send: every
+        matching property cached with its definition, and none left out (`_full`)."""
+        props = self._devices.get(device)
+        if not props:
+            return False
+        if name is not None:
+            entry = props.get(name)
+            return entry is not None and entry.definition is not None
+        return device not in self._full and all(e.definition is not None
+                                                for e in props.values())
+
     def replay(self, device: str | None, name: str | None) -> list[tuple[str, str, list[Frame]]]:
         """(device, property, elements to send) for every cached property that matches."""
         if device is None:

@@ -471,14 +471,15 @@ class Router(RouterLanes):
                     names.add(name)
         else:
             snoopers[driver] = None if name is None else {name}
-        replayed = self._replay_to_driver(driver, device, name)
+        self._replay_to_driver(driver, device, name)
         owner = self._owner.get(device)
         if owner is not None:
-            # Asked of the owner only if the cache had nothing: its answer goes to every
-            # client of the device too, so a snooper repeating its request (it heard nothing
-            # for a while, or the property it watched was deleted) made every client get
-            # all the device's definitions again.
-            if not replayed:
+            # Asked of the owner only if the cache could not answer in full (a set with no
+            # definition, a device past the cache's bound): its answer goes to every client
+            # of the device too, so a snooper repeating its request (it heard nothing for a
+            # while, or the property it watched was deleted) made every client get all the
+            # device's definitions again.
+            if not self._cache.answers(device, name):
                 owner.send(get_properties_bytes(device, name))
             return
         # A remote's getProperties is its own driver's snoop passed up to us: it is not sent

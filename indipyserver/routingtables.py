@@ -125,16 +125,12 @@ class RoutingTables:
         asked.add((device, name))
         return True
 
-    def _replay_to_driver(self, driver: DriverConnection, device: str | None, name: str | None) -> bool:
-        """Send `driver` the cached properties that match; whether there were any."""
+    def _replay_to_driver(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
         own = self._owned.get(driver, ())
-        replayed = False
         for dev, _name, replay in self._cache.replay(device, name):
             if dev not in own:
-                replayed = True
                 for frame in replay:
                     driver.send(frame.data)
-        return replayed
 
     # -- delivery ----------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from typing import Any
 from . import tagpatterns
 from .errors import ProtocolError
 from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
-from .scanner import _IDLE, _STREAM, _STREAM_MEMBERS, ResumableScanner
+from .scanner import _IDLE, _NESTING_CHECKED, _STREAM, _STREAM_MEMBERS, ResumableScanner
 
 __all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
@@ -97,6 +97,7 @@ class Framer(ResumableScanner):
         self._known = (None if known_tags is None
                        else frozenset(t.encode("ascii") for t in known_tags))
         self._nesting = check_nesting
+        self._nest_on = False  # in _BODY: still looking for a top-level start tag inside
         self.stream_min = min(stream_min, max_element_size)
         self._member = b""  # in _STREAM: the member tag name
         self._child = False  # in _STREAM: inside a member's body
@@ -154,9 +155,8 @@ class Framer(ResumableScanner):
         if not data:
             return out
         start = 0
-        # The fast paths below look for each element's own closing tag only; with nesting
-        # checked, the scanner reads the body too.
-        if self._state == _IDLE and not self._buf and type(data) is bytes and not self._nesting:
+        nesting = self._nesting
+        if self._state == _IDLE and not self._buf and type(data) is bytes:
             alone = _ALONE.match(data)
             if alone is not None:
                 # One element and at most a newline after it: the frame, at the cost of one
@@ -175,6 +175,9 @@ class Framer(ResumableScanner):
                     and end <= self.max_element_size
                     and device.isascii()
                     and name.isascii()
+                    # with nesting checked, anything inside it is left to the scanner
+                    and not (nesting and self._nested_start(
+                        data, alone.end(), min(i, alone.start(1) - 1 + _NESTING_CHECKED)) != -1)
                 ):
                     attrs = {
                         "device": device.decode("ascii").strip(_XML_SPACE),
@@ -213,6 +216,9 @@ class Framer(ResumableScanner):
                         break
                     end = i + len(close)
                     if end >= n or data[end] != 0x3E:  # `</x >`, `</xy`, or cut after `</x`
+                        break
+                    if nesting and self._nested_start(
+                            data, body, min(i, m.start(1) - 1 + _NESTING_CHECKED)) != -1:
                         break
                     self.bytes_searched += end - body
                     end += 1

@@ -50,6 +50,7 @@ _MAX_MARKUP = 1 << 16
 # and how far back each new search begins (a tag name cut by the end of the last read).
 _NESTING_CHECKED = 1 << 16
 _NAME_MARGIN = 24
+_MARKUP_INSIDE = -2  # `_nested_start`: a `<!` came first
 _TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z]*(?=[\s/>])")
 _BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
 
@@ -77,6 +78,7 @@ class ResumableScanner:
     _stream_tags: frozenset[str]
     _known: frozenset[bytes] | None
     _nesting: bool
+    _nest_on: bool
     _member: bytes
     _child: bool
     _streaming: bool
@@ -216,6 +218,7 @@ class ResumableScanner:
                         state = _STREAM
                     else:
                         state = _BODY
+                        self._nest_on = self._nesting
                     continue
                 e = m.end()
                 if e < n:
@@ -246,9 +249,11 @@ class ResumableScanner:
             elif state == _BODY:
                 close = self._close
                 i = work.find(close, search)
-                if self._nesting and not self._discarding and search - pos < _NESTING_CHECKED:
-                    nested = self._nested_start(work, max(pos + 1, search - _NAME_MARGIN),
-                                                i if i >= 0 else n)
+                if self._nest_on and not self._discarding:
+                    # Only the element's first _NESTING_CHECKED bytes, however it was split.
+                    limit = min(i if i >= 0 else n, pos + _NESTING_CHECKED)
+                    start = max(pos + 1, search - _NAME_MARGIN)
+                    nested = self._nested_start(work, start, limit) if start < limit else -1
                     if nested >= 0:
                         what = bytes(work[nested + 1 : nested + 40]).split(None, 1)[0]
                         out.append(self._error(
@@ -257,6 +262,8 @@ class ResumableScanner:
                         pos = nested
                         state = _IDLE
                         continue
+                    if nested == _MARKUP_INSIDE:
+                        self._nest_on = False  # CDATA or a comment: not read for tags
                 if i >= 0:
                     self.bytes_searched += i + len(close) - search
                     j = i + len(close)
@@ -493,11 +500,14 @@ class ResumableScanner:
         return pos
 
     def _nested_start(self, work: bytes | bytearray, start: int, end: int) -> int:
-        """Where a top-level element's start tag begins in work[start:end], or -1."""
+        """Where a top-level element's start tag begins in work[start:end]; -1 for none, and
+        _MARKUP_INSIDE if a ``<!`` (CDATA, a comment) comes first: what it holds is text."""
         known = self._known
         assert known is not None
         lt = work.find(b"<", start, end)
         while lt >= 0:
+            if work[lt + 1 : lt + 2] == b"!":
+                return _MARKUP_INSIDE
             m = _TAG_NAME.match(work, lt + 1)
             if m is not None and m.group() in known:
                 return lt

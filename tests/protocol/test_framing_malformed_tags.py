@@ -96,6 +96,36 @@ def test_well_formed_client_traffic_frames_the_same_with_nesting_checked() -> No
         assert [x.data for x in out if isinstance(x, Frame)] == plain, step
 
 
+@pytest.mark.parametrize("inside", [b"<![CDATA[<getProperties version='1.7'/>]]>",
+                                    b"<!-- <message message='x'/> -->"])
+def test_markup_in_cdata_or_a_comment_inside_an_element_is_text(inside: bytes) -> None:
+    """Well-formed (expat agrees): what a CDATA section or a comment holds is not a request,
+    inside an element as between elements."""
+    element = (b'<newTextVector device="d" name="t"><oneText name="a">' + inside
+               + b"</oneText></newTextVector>")
+    for step in (len(element), 1, 5, 13):
+        out: list = []
+        framer = _nesting_framer()
+        for i in range(0, len(element), step):
+            out += framer.feed(element[i : i + step])
+        assert [x.data if isinstance(x, Frame) else x for x in out] == [element], step
+
+
+def test_only_an_elements_first_64_kib_are_looked_at_whatever_the_split() -> None:
+    """A top-level start tag past the window is not looked for, in one read or in many (the
+    element is then judged whole, as malformed, by whoever parses it)."""
+    head = b'<newTextVector device="d" name="t"><oneText name="a">'
+    stream = (head + b"y" * 70_000 + GOOD + b"\n" + NEXT[1])
+    results = set()
+    for step in (len(stream), 65536, 4096, 1000):
+        out: list = []
+        framer = _nesting_framer()
+        for i in range(0, len(stream), step):
+            out += framer.feed(stream[i : i + step])
+        results.add(tuple(x.data if isinstance(x, Frame) else "error" for x in out))
+    assert len(results) == 1
+
+
 def _frames_and_errors(framer: Framer, data: bytes, cuts: list[int]) -> list[object]:
     out: list[object] = []
     last = 0

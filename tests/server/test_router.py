@@ -468,6 +468,20 @@ def test_snoop_registers_and_forwards_to_owner_with_version(router: Router) -> N
     assert snooper.text() == SET_X_P + SET_X_Q + '<message device="X" message="m"/>'
 
 
+def test_a_snoop_the_cache_holds_only_a_set_for_is_asked_of_the_owner(router: Router) -> None:
+    """A set cached with no definition (sent before it, or after a delProperty) is replayed,
+    and the owner is asked too, so that its definition follows."""
+    owner, snooper = FakeDriver("owner"), FakeDriver("snooper")
+    ready(router, owner, snooper)
+    router.driver_frames(owner, frames(DEF_X_Q + SET_X_P))  # type: ignore[arg-type]
+    snooper.got.clear()
+    router.driver_frames(snooper, frames('<getProperties device="X" name="P"/>'))  # type: ignore[arg-type]
+    assert owner.got == [b'<getProperties device="X" name="P" version="1.7"/>\n']
+    owner.got.clear()
+    router.driver_frames(snooper, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
+    assert owner.got == [b'<getProperties device="X" version="1.7"/>\n']
+
+
 def test_late_snooper_gets_static_values_with_the_latest_set_merged(router: Router) -> None:
     """indi_pylibcamera#31: static values sent before snooping started were never seen."""
     owner, late = FakeDriver("owner"), FakeDriver("late")
