@@ -52,6 +52,13 @@ class Device(Mapping[str, PropertyVector]):
             raise KeyError(f"device {self.devicename!r} has no vector {vectorname!r} (it has "
                            f"{', '.join(map(repr, self.data)) or 'none'})") from None
 
+    def get(self, vectorname: str, default: Any = None) -> Any:
+        # Mapping's would build the KeyError's message for every miss.
+        return self.data.get(vectorname, default)
+
+    def __contains__(self, vectorname: object) -> bool:
+        return vectorname in self.data
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.data)
 

@@ -115,6 +115,13 @@ class IPyDriver(Receiving, Mapping[str, Device]):
             raise KeyError(f"{type(self).__name__} has no device {devicename!r} (it has "
                            f"{', '.join(map(repr, self.devices)) or 'none'})") from None
 
+    def get(self, devicename: str, default: Any = None) -> Any:
+        # Mapping's would build the KeyError's message for every miss.
+        return self.devices.get(devicename, default)
+
+    def __contains__(self, devicename: object) -> bool:
+        return devicename in self.devices
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.devices)
 

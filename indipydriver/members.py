@@ -13,7 +13,13 @@ from typing import IO, Any
 
 from .naming import checked_string
 from .protocol.enums import State, SwitchState
-from .protocol.numbers import check_number_format, format_number, number_to_wire, parse_number
+from .protocol.numbers import (
+    check_number_format,
+    float_format_for,
+    format_number,
+    number_to_wire,
+    parse_number,
+)
 from .wire import escape
 
 __all__ = [
@@ -216,7 +222,14 @@ class NumberMember(PropertyMember):
             try:
                 check_number_format(value)
             except ValueError as exc:
-                raise ValueError(f"number {self.name!r}: {exc}") from None
+                rewritten = float_format_for(value)
+                if rewritten is None:
+                    raise ValueError(f"number {self.name!r}: {exc}") from None
+                # 3.x took %d: C clients print a double with it as garbage, so it goes out
+                # as the %.0f that shows the same whole number.
+                logger.warning("number %r: format %r sent as %r (C clients print a double "
+                               "with it)", self.name, value, rewritten)
+                value = rewritten
         self._format = value
 
     def _limit(self, value: float | str, what: str) -> float:
@@ -281,10 +294,7 @@ class NumberMember(PropertyMember):
 
     def format_number(self, value: float | str) -> str:
         """Format any number with this member's `format` (printf or INDI `%<w>.<f>m`)."""
-        number = getfloat(value)
-        if not self.format:
-            return number_to_wire(number)
-        return format_number(number, self.format)
+        return format_number(getfloat(value), self._format or "%g")
 
     def in_limits(self, value: float) -> bool:
         """Whether a value respects min/max. INDI ignores max when min == max (SPEC p.6); with

@@ -125,6 +125,11 @@ class PropertyVector(Mapping[str, Any]):
             raise self._no_member(membername) from None
         member.membervalue = value
 
+    def get(self, membername: str, default: Any = None) -> Any:
+        # Mapping's would build the KeyError's message for every miss.
+        member = self.data.get(membername)
+        return default if member is None else member.membervalue
+
     def _no_member(self, membername: object) -> KeyError:
         return KeyError(f"{type(self).__name__} {self.name!r} has no member {membername!r} "
                         f"(it has {', '.join(map(repr, self.data))})")

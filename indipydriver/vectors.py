@@ -82,13 +82,18 @@ class SwitchVector(_PermVector):
         self.name = name  # named in the error if rule is invalid
         self.rule = rule
         super().__init__(name, label, group, perm, state, switchmembers)
+        # What 3.x accepted is put right with a warning, so that such drivers still run.
         if self._perm is Perm.WO:
-            raise ValueError(f"SwitchVector {name!r}: perm 'wo' is not allowed for switches "
-                             "(SPEC p.3): use 'rw'")
-        on = [m.name for m in self.data.values() if m.membervalue is SwitchState.ON]
+            logger.warning("SwitchVector %r: perm 'wo' is not allowed for switches (SPEC p.3): "
+                           "sent as 'rw'", name)
+            self._perm = Perm.RW
+        on = [m for m in self.data.values() if m.membervalue is SwitchState.ON]
         if len(on) > 1 and self._rule is not Rule.ANY_OF_MANY:
-            raise ValueError(f"SwitchVector {name!r}: {self._rule.value} allows one switch On, "
-                             f"not {', '.join(map(repr, on))}")
+            logger.warning("SwitchVector %r: %s allows one switch On, not %s: %r kept On",
+                           name, self._rule.value, ", ".join(repr(m.name) for m in on),
+                           on[0].name)
+            for member in on[1:]:
+                member.membervalue = SwitchState.OFF
         if not on and self._rule is Rule.ONE_OF_MANY:
             logger.warning("SwitchVector %r: OneOfMany with no switch On; clients expect "
                            "exactly one", name)

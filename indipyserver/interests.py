@@ -151,16 +151,20 @@ class ClientState:
     @property
     def blob_only(self) -> bool:
         """A connection that asked for nothing but BLOBs: Only for the whole connection, or
-        for each device it named (KStars' BlobManager watches one device and sets it Only).
-        Device-less messages are not sent to it, as indiserver sends a connection set to Only
-        nothing but setBLOBVector."""
+        every mode it set is Only and each device it named has one (KStars' BlobManager
+        watches one device and sets one of its properties Only). Device-less messages are
+        not sent to it, as indiserver sends a connection set to Only nothing but
+        setBLOBVector."""
         blobs = self.blobs
         if blobs.default is ONLY:
             return True
-        if self.all_devices or not self.interests or not blobs.devices:
+        if self.all_devices or not self.interests or not (blobs.devices or blobs.props):
             return False
-        modes = blobs.devices
-        return all(modes.get(device) is ONLY for device in self.interests)
+        if any(m is not ONLY for m in blobs.devices.values()) or any(
+                m is not ONLY for m in blobs.props.values()):
+            return False
+        with_only = set(blobs.devices) | {device for device, _ in blobs.props}
+        return all(device in with_only for device in self.interests)
 
     def wants(self, is_blob: bool, device: str, name: str | None) -> bool:
         if self.simple:

@@ -96,6 +96,8 @@ class RemoteConnection(DriverConnection):
     ) -> None:
         if not isinstance(host, str) or not host:
             raise TypeError(f"remote host must be a name or address, not {host!r}")
+        if isinstance(port, str) and port.strip().isdigit():
+            port = int(port)  # 3.x passed it on to asyncio, which takes "7624" too
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise ValueError(f"remote {host}: port must be a number from 1 to 65535, not "
                              f"{port!r}")

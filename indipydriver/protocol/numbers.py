@@ -19,7 +19,8 @@ import re
 
 from indipydriver.protocol.errors import LocalProtocolError
 
-__all__ = ["check_number_format", "format_number", "number_to_wire", "parse_number"]
+__all__ = ["check_number_format", "float_format_for", "format_number", "number_to_wire",
+           "parse_number"]
 
 # One component of a numberValue: an unsigned decimal integer or real, with an optional exponent
 # so that "1e-06" (what indilib's %.20g produces for small values) is read. ASCII digits only:
@@ -152,6 +153,18 @@ def check_number_format(fmt: str) -> None:
         raise ValueError(f"number format {fmt!r}: the length modifier "
                          f"{spec.group('length')!r} does not fit a C double")
     format_number(0.0, fmt)  # a stray % around the conversion
+
+
+def float_format_for(fmt: str) -> str | None:
+    """`fmt` with its one integer conversion (``%d``, ``%5i``, ``%+03u``) made the ``%.0f``
+    that prints the same whole number from a double (flags and width kept), or None if it has
+    no such conversion: how indipydriver 3.x drivers' ``%d`` formats keep working."""
+    conversions = [m for m in _CONVERSION.finditer(fmt) if m.group("conv") != "%"]
+    if len(conversions) != 1 or conversions[0].group("conv") not in _INTEGER_CONVERSIONS:
+        return None
+    spec = conversions[0]
+    flags = spec.group("flags").replace("#", "")
+    return f"{fmt[: spec.start()]}%{flags}{spec.group('width') or ''}.0f{fmt[spec.end() :]}"
 
 
 def _printf(spec: re.Match[str], conv: str, value: float) -> str:

@@ -131,10 +131,10 @@ def test_names_labels_and_groups_must_be_strings(build, what: str) -> None:  # t
         build()
 
 
-@pytest.mark.parametrize("fmt", ["%s", "%d", "%i", "%x", "%q", "2f", "%Lf", "%.2f %g", "%5.2"])
+@pytest.mark.parametrize("fmt", ["%s", "%x", "%q", "2f", "%Lf", "%.2f %g", "%5.2"])
 def test_number_formats_c_clients_cannot_print_a_double_with_are_refused(fmt: str) -> None:
-    """indilib's clients pass the format to snprintf with a double: %d or %s there prints
-    garbage or crashes. The error names the member and the format."""
+    """indilib's clients pass the format to snprintf with a double: %s there prints garbage
+    or crashes. The error names the member and the format."""
     with pytest.raises(ValueError, match=f"number 'N': number format {re.escape(repr(fmt))}"):
         NumberMember("N", format=fmt)
     member = NumberMember("N", format="%g")
@@ -149,9 +149,24 @@ def test_printf_and_sexagesimal_formats_are_accepted(fmt: str) -> None:
     assert NumberMember("N", format=fmt).format == fmt
 
 
-def test_an_empty_format_is_sent_as_percent_g() -> None:
+@pytest.mark.parametrize(("fmt", "sent"), [("%d", "%.0f"), ("%5i", "%5.0f"),
+                                           ("%+03u", "%+03.0f"), ("%d steps", "%.0f steps")])
+def test_an_integer_format_from_3x_is_sent_as_the_float_format_showing_the_same(
+    fmt: str, sent: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """3.x drivers used %d, which C clients apply to a double (garbage): it keeps working,
+    sent as %.0f with its flags and width, and warned about."""
+    member = NumberMember("N", format=fmt, membervalue=41.6)
+    assert member.format == sent and f'format="{sent}"' in member._def()
+    assert member.getformattedvalue() == (fmt % 42)
+    assert f"number 'N': format {fmt!r} sent as {sent!r}" in caplog.text
+
+
+def test_an_empty_format_is_sent_and_shown_as_percent_g() -> None:
     """defNumber's format is required, and C clients read past the end of an empty one."""
-    assert 'format="%g"' in NumberMember("N")._def()
+    member = NumberMember("N", membervalue=5)
+    assert 'format="%g"' in member._def()
+    assert member.getformattedvalue() == "5"
 
 
 def test_names_c_clients_would_truncate_are_warned_about(caplog: pytest.LogCaptureFixture) -> None:
@@ -195,15 +210,18 @@ def test_a_wrong_name_says_which_vector_device_or_driver_and_what_it_has() -> No
 
 def test_a_switch_vector_is_built_keeping_its_rule(caplog: pytest.LogCaptureFixture) -> None:
     """A switch cannot be write-only (SPEC p.3), and OneOfMany/AtMostOne allow one switch On:
-    built otherwise, the vector was sent to clients as it was."""
+    built otherwise (3.x accepted it), the vector was sent to clients as it was. It is put
+    right, with a warning, so that such a driver still runs."""
     def switches(*states: str) -> list[SwitchMember]:
         return [SwitchMember(f"S{i}", membervalue=state) for i, state in enumerate(states)]
 
-    with pytest.raises(ValueError, match="perm 'wo' is not allowed for switches"):
-        SwitchVector("W", "W", "g", "wo", "AnyOfMany", "Ok", switches("Off"))
+    wo = SwitchVector("W", "W", "g", "wo", "AnyOfMany", "Ok", switches("Off"))
+    assert wo.perm == "rw" and 'perm="rw"' in wo._def_bytes("", None).decode()
+    assert "perm 'wo' is not allowed for switches (SPEC p.3): sent as 'rw'" in caplog.text
     for rule in ("OneOfMany", "AtMostOne"):
-        with pytest.raises(ValueError, match=f"{rule} allows one switch On, not 'S0', 'S1'"):
-            SwitchVector("R", "R", "g", "rw", rule, "Ok", switches("On", "On"))
+        two = SwitchVector("R", "R", "g", "rw", rule, "Ok", switches("On", "On", "Off"))
+        assert dict(two) == {"S0": "On", "S1": "Off", "S2": "Off"}
+        assert f"{rule} allows one switch On, not 'S0', 'S1': 'S0' kept On" in caplog.text
     SwitchVector("A", "A", "g", "rw", "AnyOfMany", "Ok", switches("On", "On"))
     SwitchVector("M", "M", "g", "rw", "AtMostOne", "Ok", switches("Off", "Off"))
     assert "no switch On" not in caplog.text

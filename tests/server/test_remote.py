@@ -280,3 +280,8 @@ def test_a_bad_remote_address_is_refused_where_it_is_given(host, port, error) ->
     """add_remote("localhost", "abc") retried for ever, logging "Servname not supported"."""
     with pytest.raises(error, match="remote"):
         IPyServer().add_remote(host, port)
+
+
+def test_a_port_given_as_digits_is_taken() -> None:
+    """3.x passed the port on to asyncio, which takes "7624" too."""
+    assert IPyServer().add_remote("localhost", "7625").port == 7625  # type: ignore[arg-type, attr-defined]

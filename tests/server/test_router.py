@@ -178,13 +178,15 @@ def test_devicefree_message_from_a_driver_goes_to_every_client(router: Router) -
     ('<getProperties device="X"/><getProperties device="Y"/>'
      '<enableBLOB device="X">Only</enableBLOB>', True),  # Y's other traffic wanted
     ('<getProperties/><enableBLOB device="X">Only</enableBLOB>', True),  # all devices
-    ('<getProperties device="X"/><enableBLOB device="X" name="B">Only</enableBLOB>', True),
+    ('<getProperties device="X"/><enableBLOB device="X" name="B">Only</enableBLOB>', False),
+    ('<getProperties device="X"/><enableBLOB device="X">Only</enableBLOB>'
+     '<enableBLOB device="X" name="P">Also</enableBLOB>', True),  # X.P's other traffic wanted
 ])
 def test_a_blob_only_connection_gets_no_devicefree_message(
     router: Router, asks: str, gets_it: bool
 ) -> None:
     """A connection that asked for nothing but BLOBs (KStars' BlobManager: one device watched,
-    set Only) is not sent device-less messages, which its user already gets on the main
+    one of its properties set Only) is not sent device-less messages, which its user already gets on the main
     connection (indiserver sends a connection set to Only nothing but setBLOBVector)."""
     d = FakeDriver("d")
     ready(router, d)
