@@ -68,7 +68,7 @@ class DriverConnection(ABC):
         self._pending_bytes = 0
         self._wakeup = asyncio.Event()
         self._dropped = 0
-        # Set by `attach_writer` (peerio.pump): queued bytes are then written straight to the
+        # Set by `attach_writer` (peerwrites.pump): queued bytes are then written straight to the
         # transport at the end of the current read batch, without waking a task.
         self._writer: asyncio.WriteTransport | None = None
         self._flow: LoopFlow | None = None  # the writer's loop's, set with it
@@ -147,7 +147,7 @@ class DriverConnection(ABC):
             self._marked = True
             flow.mark(self)
 
-    # -- direct writing (see peerio.pump) ------------------------------------------------
+    # -- direct writing (see peerwrites.pump) ------------------------------------------------
 
     def attach_writer(self, transport: asyncio.WriteTransport) -> None:
         """Write queued bytes straight to `transport` from now on (batched per read)."""

@@ -37,7 +37,8 @@ from .attachedblobs import AttachedBlobs
 from .backoff import Backoff
 from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
-from .peerio import InboundProtocol, OutboundProtocol, WriteGate, pump
+from .peerio import InboundProtocol
+from .peerwrites import OutboundProtocol, WriteGate, pump
 from .pipereader import PipeReader, SocketReader
 from .sharedbuffers import SharedBuffers
 

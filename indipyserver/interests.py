@@ -34,6 +34,20 @@ MAX_NAMED_ENTRIES = 10_000
 _crowded_warnings = WarningBudget()  # past the bound, one request after another would log
 
 
+def blob_mode(frame: Frame) -> BLOBEnable | None:
+    """The mode an enableBLOB element asks for, or None if it is not one (small: parsed here,
+    not by the framer)."""
+    data = frame.data
+    start = data.find(b">")
+    end = data.rfind(b"</")
+    if start < 0 or end <= start:
+        return None
+    try:
+        return BLOBEnable(data[start + 1 : end].decode().strip())
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
 class BlobModes:
     """enableBLOB state of one connection: default Never, per device, per property."""
 

@@ -1,12 +1,10 @@
-"""Byte plumbing shared by executable drivers and remote servers: asyncio protocols, no tasks.
+"""Reading from executable drivers and remote servers: asyncio protocols, no tasks.
 
-Reading: every chunk goes straight through a ``Framer`` to the router (``data_received``), so a
-BLOB of many megabytes is never copied into a line buffer; what the router sends because of one
-read is written at the end of that read (``flowcontrol.LoopFlow.batch``). Reading pauses while a
-client of the same server is congested (``flowcontrol.Congestion``), so a fast driver waits in
-its own pipe. Writing: ``pump`` attaches the transport to the connection, which then writes its
-bounded queue (``DriverConnection.send``) straight to it once per batch, and keeps it in the
-queue while the transport is above its high-water mark.
+Every chunk goes straight through a ``Framer`` to the router (``data_received``), so a BLOB of
+many megabytes is never copied into a line buffer; what the router sends because of one read is
+written at the end of that read (``flowcontrol.LoopFlow.batch``). Reading pauses while a client
+of the same server is congested (``flowcontrol.Congestion``), so a fast driver waits in its own
+pipe. Writing to them is ``peerwrites``.
 """
 
 from __future__ import annotations
@@ -23,78 +21,19 @@ from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 
 from .cutthrough import STREAM_TAGS, BlobForwarder
 from .flowcontrol import Congestion, LoopFlow, flow_for
+from .peerwrites import WriteGate
 from .readbuffers import ReadBufferPool
 from .stalledblobs import StallWatch
 
 if TYPE_CHECKING:
-    from .driverconn import DriverConnection
     from .eventloop import InlineSelector
 
-__all__ = ["InboundProtocol", "OutboundProtocol", "StreamProtocol", "WriteGate", "pump"]
+__all__ = ["InboundProtocol", "StreamProtocol"]
 
 logger = logging.getLogger(__name__)
 
 
 _STRAY_TEXT = "text outside any element"  # the framer's words for bytes between elements
-
-class WriteGate:
-    """Transport flow control: tells the attached connection, and can be awaited."""
-
-    def __init__(self) -> None:
-        self._writable = asyncio.Event()
-        self._writable.set()
-        self._closed = asyncio.Event()
-        self.conn: DriverConnection | None = None
-
-    def pause(self) -> None:
-        self._writable.clear()
-        if self.conn is not None:
-            self.conn.writer_paused(True)
-
-    def resume(self) -> None:
-        self._writable.set()
-        if self.conn is not None:
-            self.conn.writer_paused(False)
-
-    def close(self) -> None:
-        """The transport is gone (its protocol's connection_lost)."""
-        self._closed.set()
-        self.resume()
-
-    @property
-    def writable(self) -> bool:
-        return self._writable.is_set()
-
-    async def wait(self) -> None:
-        await self._writable.wait()
-
-    async def wait_closed(self) -> None:
-        await self._closed.wait()
-
-
-async def pump(conn: DriverConnection, transport: asyncio.WriteTransport, gate: WriteGate) -> None:
-    """Connect the connection's queue to the transport until the transport closes.
-
-    The connection then writes its queued bytes itself, once per read batch, and stops while
-    the transport is above its high-water mark, so only about one batch sits in the
-    transport's buffer; the rest stays in the connection's bounded queue. No task wakes per
-    message (that would cost an event-loop turn of latency on every request).
-    """
-    gate.conn = conn
-    conn.attach_writer(transport)
-    if not gate.writable:
-        conn.writer_paused(True)
-    try:
-        while not transport.is_closing():
-            try:
-                # Wakes now and then to notice a transport closed without connection_lost.
-                await asyncio.wait_for(gate.wait_closed(), 1.0)
-            except TimeoutError:
-                pass
-    finally:
-        gate.conn = None
-        conn.detach_writer()
-
 
 #: Bytes per read from a driver: the size of the grown pipe (exdriver.PIPE_SIZE), so a BLOB
 #: crosses in few wake-ups. asyncio's default is 256 KiB.
@@ -367,22 +306,6 @@ class InboundProtocol(asyncio.Protocol):
             self._stall.stop()
         self._congestion.remove_reader(self)
         self.closed.set()
-
-
-class OutboundProtocol(asyncio.BaseProtocol):
-    """The write pipe's protocol: passes flow control to a ``WriteGate``."""
-
-    def __init__(self, gate: WriteGate) -> None:
-        self._gate = gate
-
-    def pause_writing(self) -> None:
-        self._gate.pause()
-
-    def resume_writing(self) -> None:
-        self._gate.resume()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._gate.close()  # ends the pump
 
 
 class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):

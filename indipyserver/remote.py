@@ -20,7 +20,8 @@ from .cutthrough import BlobForwarder
 from .driverconn import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from .eventloop import inline_selector
 from .localpeer import is_local_peer
-from .peerio import StreamProtocol, WriteGate, pump
+from .peerio import StreamProtocol
+from .peerwrites import WriteGate, pump
 
 if TYPE_CHECKING:
     from indipydriver.protocol.framing import Frame

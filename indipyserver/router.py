@@ -37,11 +37,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import short
-from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame, FrameHead
 from indipydriver.protocol.wellformed import plain_update
 
-from .interests import BlobModes, ClientSink, ClientState
+from .interests import BlobModes, ClientSink, ClientState, blob_mode
 from .lanes import RouterLanes
 from .passon import NOT_PASSED_ON, PLAIN_TAGS, client_element_ok, driver_element_ok
 from .serverframes import (
@@ -52,8 +51,8 @@ from .serverframes import (
     SET_TAGS,
     cut_short_frame,
     del_property_frame,
-    element_frame,
     get_properties_bytes,
+    get_properties_frame,
     message_frame,
     ping_reply,
 )
@@ -193,7 +192,7 @@ class Router(RouterLanes):
     def _client_enable_blob(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
     ) -> None:
-        mode = _blob_mode(frame)
+        mode = blob_mode(frame)
         if mode is None:
             if (note := self._client_warnings.take()) is not None:
                 logger.warning("client %s sent a bad enableBLOB: %s%s", state.sink.label,
@@ -281,7 +280,7 @@ class Router(RouterLanes):
             elif tag == "getProperties":
                 self._snoop(driver, frame.attrs.get("device") or None, frame.attrs.get("name") or None)
             elif tag == "enableBLOB":
-                mode = _blob_mode(frame)
+                mode = blob_mode(frame)
                 if mode is not None:
                     blobs = self._driver_blobs.setdefault(driver, BlobModes())
                     device = frame.attrs.get("device") or None
@@ -488,25 +487,4 @@ class Router(RouterLanes):
         # ...and upstream servers, as indiserver's q2Servers does.
         for state in self._clients.values():
             if state.chained and self._first_ask(state, device, name):
-                state.sink.send_frame(element_frame("getProperties", _gp_attrs(device, name)))
-
-
-def _gp_attrs(device: str, name: str | None) -> dict[str, str]:
-    attrs = {"device": device}
-    if name:
-        attrs["name"] = name
-    attrs["version"] = "1.7"
-    return attrs
-
-
-def _blob_mode(frame: Frame) -> BLOBEnable | None:
-    """The text content of an enableBLOB element (small: parsed here, not by the framer)."""
-    data = frame.data
-    start = data.find(b">")
-    end = data.rfind(b"</")
-    if start < 0 or end <= start:
-        return None
-    try:
-        return BLOBEnable(data[start + 1 : end].decode().strip())
-    except (UnicodeDecodeError, ValueError):
-        return None
+                state.sink.send_frame(get_properties_frame(device, name))

@@ -48,8 +48,8 @@ def del_property_frame(device: str) -> Frame:
     return element_frame("delProperty", {"device": device, "timestamp": _now()})
 
 
-def get_properties_bytes(device: str | None = None, name: str | None = None) -> bytes:
-    """A getProperties for a driver: always version="1.7".
+def get_properties_frame(device: str | None = None, name: str | None = None) -> Frame:
+    """A getProperties of the server's own: always version="1.7".
 
     C drivers exit(1) on a missing or newer version (INDI notes 2.8), so the version is
     rewritten rather than forwarded (a client's version="2.0" must never reach them).
@@ -60,7 +60,12 @@ def get_properties_bytes(device: str | None = None, name: str | None = None) -> 
     if name:
         attrs["name"] = name
     attrs["version"] = "1.7"
-    return element_frame("getProperties", attrs).data
+    return element_frame("getProperties", attrs)
+
+
+def get_properties_bytes(device: str | None = None, name: str | None = None) -> bytes:
+    """`get_properties_frame`'s bytes, for a driver."""
+    return get_properties_frame(device, name).data
 
 
 def ping_reply(frame: Frame) -> Frame:

@@ -14,7 +14,8 @@ import asyncio
 import socket
 
 from indipyserver.eventloop import inline_selector, new_event_loop
-from indipyserver.peerio import StreamProtocol, WriteGate
+from indipyserver.peerio import StreamProtocol
+from indipyserver.peerwrites import WriteGate
 
 
 def _run(main):  # type: ignore[no-untyped-def]
