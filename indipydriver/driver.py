@@ -93,6 +93,7 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self.stopped = asyncio.Event()
         self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
         self._warnings = WarningBudget()  # about what clients and snooped devices sent
+        self._failures = WarningBudget(noun="similar failures")  # of rxevent and snoopevent
         self._link: Link | None = None
         self._warned_unserved = False
         self._background: list[Coroutine[Any, Any, Any]] = []
@@ -357,8 +358,11 @@ class IPyDriver(Receiving, Mapping[str, Device]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.exception("%s failed for device %r vector %r (%s)", what,
-                                 event.devicename, event.vectorname, type(event).__name__)
+                if (note := self._failures.take()) is not None:
+                    # A client repeating a request that fails must not flood the log.
+                    logger.exception("%s failed for device %r vector %r (%s)%s", what,
+                                     event.devicename, event.vectorname, type(event).__name__,
+                                     note)
                 if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
                     # The client waits for an answer (KStars shows the vector Busy until one
                     # comes): the request failed, so say so, as for one the framework refused.

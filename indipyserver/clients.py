@@ -47,9 +47,13 @@ SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
-#: At maxconnections, a client that has sent nothing for this long since it connected gives
-#: its place to a new one (`ClientConnection._make_room`).
-SILENT_SECONDS = 10.0
+#: At maxconnections, a client that has sent no whole element in this long since it
+#: connected gives its place to a new one (`ClientConnection._make_room`). Every INDI client
+#: sends getProperties at once; a few bytes or a partial element do not make a client.
+SILENT_SECONDS = 3.0
+#: Shared by all clients: one that reconnects after each burst of garbage gets no budget of
+#: its own.
+_malformed_warnings = WarningBudget()
 
 #: Bytes all clients' unfinished elements may hold together (a BLOB upload is assembled
 #: before it is routed; one client may send up to the framer's 256 MB). Checked only once a
@@ -97,9 +101,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._closing = False
         self._eof = False
         self._bad = 0
-        self._warnings = WarningBudget()  # a client sending garbage must not flood the log
         self._since = time.monotonic()
-        self._heard = False  # anything read from it yet (`_make_room`)
+        self._heard = False  # a whole element read from it yet (`_make_room`)
         self._registered = False
         self._inline: InlineSelector | None = None  # reading the socket for us (eventloop)
         self._read_error: OSError | None = None
@@ -179,17 +182,17 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             selector.add_inline(self._fd, self._read_inline)
 
     def _make_room(self) -> bool:
-        """At maxconnections: close the oldest client that has sent nothing at all since it
-        connected SILENT_SECONDS ago or more, so that idle sockets cannot lock real clients
-        out (every INDI client asks getProperties at once); whether one was closed."""
+        """At maxconnections: close the oldest client that has sent no whole element since
+        it connected SILENT_SECONDS ago or more, so that idle sockets cannot lock real
+        clients out (every INDI client asks getProperties at once); whether one was closed."""
         now = time.monotonic()
         silent = [c for c in self.connections
                   if not c._heard and not c._closing and now - c._since >= SILENT_SECONDS]
         if not silent:
             return False
         oldest = min(silent, key=lambda c: c._since)
-        logger.warning("closed client %s: it sent nothing in the %.0f s since it connected, "
-                       "and client %s needs its place (maxconnections %d)", oldest.label,
+        logger.warning("closed client %s: it sent no INDI element in the %.0f s since it "
+                       "connected, and client %s needs its place (maxconnections %d)", oldest.label,
                        now - oldest._since, self.label, self.maxconnections)
         oldest.abort()
         self.connections.discard(oldest)  # its connection_lost comes later
@@ -238,7 +241,6 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closing:
             return
-        self._heard = True
         size = self._read_size
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
@@ -247,6 +249,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         if lane is not None and framer.idle_for(data) and lane(self, data, self._flow):
             framer.skipped(len(data))  # one whole element, routed by the shortcut (lanes)
             self._bad = 0
+            self._heard = True
             return
         items = self._framer.feed(data)
         good: list[Frame]
@@ -262,12 +265,13 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
                 else:
                     assert isinstance(item, ProtocolError)
                     self._bad += 1
-                    if (note := self._warnings.take()) is not None:
+                    if (note := _malformed_warnings.take()) is not None:
                         logger.warning("client %s sent malformed XML: %s%s", self.label,
                                        clip(str(item)), note)
                     if "larger than" in str(item):
                         self._bad = MAX_BAD_IN_A_ROW
         if good:
+            self._heard = True
             # Whatever this read makes the router send leaves before the callback returns.
             flow = self._flow
             flow.begin(good[0].data if len(good) == 1 else None)

@@ -144,8 +144,8 @@ class Router(RouterLanes):
         if len(frame.data) > MAX_ECHO_BYTES:
             # One client's 140 MB text must not fill every other client's queue past its
             # limit and get them all disconnected as "not reading".
-            logger.info("client %s sent a %d-byte <%s> for %s.%s: passed to its driver, not "
-                        "echoed to other clients", state.sink.label, len(frame.data),
+            logger.info("client %s sent a %d-byte <%s> for %s.%s: not echoed to other "
+                        "clients, only queued to its driver", state.sink.label, len(frame.data),
                         frame.tag, short(device), short(name))
             return
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).

@@ -171,10 +171,13 @@ class IPyServer:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            run(self.asyncrun())
-            return
-        raise RuntimeError("IPyServer.run() starts an event loop of its own; inside a running "
-                           "one (a coroutine, Jupyter), use: await server.asyncrun()")
+            pass  # none: as it should be (and run outside this handler, whose context
+            # would otherwise be chained to every traceback logged while serving)
+        else:
+            raise RuntimeError("IPyServer.run() starts an event loop of its own; inside a "
+                               "running one (a coroutine, Jupyter), use: await "
+                               "server.asyncrun()")
+        run(self.asyncrun())
 
     async def asyncrun(self) -> None:
         """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""

@@ -278,3 +278,26 @@ async def test_a_failed_answer_to_a_failed_request_does_not_stop_the_driver(
         await client.expect(pe.SetNumberVector, name="NUM")  # the second, answered
         assert client.serving
     assert len(driver.events) == 2
+
+
+class AlwaysFailing(RecordingDriver):
+    async def rxevent(self, event: Any) -> None:
+        raise RuntimeError("boom")
+
+
+async def test_a_request_failing_again_and_again_cannot_flood_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client repeating a request rxevent fails on made a traceback each (19,129 in a chaos
+    run): 20 are logged per 10 s, the next one logged saying how many were left out; every
+    request is still answered."""
+    from driverkit import make_device
+
+    async with DriverHarness(AlwaysFailing(make_device())) as client:
+        for i in range(30):
+            await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", str(i % 5)),)))
+        for _ in range(30):
+            failed = await client.expect(pe.SetNumberVector, name="NUM")
+            assert failed.message == "Request failed: RuntimeError in the driver: boom"
+    logged = [r for r in caplog.records if "rxevent failed" in r.getMessage()]
+    assert len(logged) == 20 and all(r.exc_info for r in logged)

@@ -60,3 +60,13 @@ def bench_run() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look the module up while it loads
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(autouse=True)
+def _fresh_client_warning_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clients' malformed-XML warnings share one budget per process (`clients`): each test
+    starts with a full one, whatever ran before it."""
+    from indipydriver.logbudget import WarningBudget
+    from indipyserver import clients
+
+    monkeypatch.setattr(clients, "_malformed_warnings", WarningBudget())

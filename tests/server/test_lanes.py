@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from serverkit import PausableReadTransport, Recorder
 
-from indipyserver import lanes
+from indipydriver.logbudget import WarningBudget
+from indipyserver import clients, lanes
 from indipyserver.clients import ClientConnection
 from indipyserver.cutthrough import BlobForwarder
 from indipyserver.driverconn import DriverConnection
@@ -310,7 +311,9 @@ def both(reads: list[tuple[str, int, int]], interests: list[int], **options: obj
     async def run() -> int:
         with_lanes = Rig(True, interests, **options)  # type: ignore[arg-type]
         without = Rig(False, interests, **options)  # type: ignore[arg-type]
+        clients._malformed_warnings = WarningBudget()  # shared by all clients: one per rig
         logs = _logged(lambda: with_lanes.feed(reads))
+        clients._malformed_warnings = WarningBudget()
         assert logs == _logged(lambda: without.feed(reads))
         await asyncio.sleep(0)  # flushes scheduled outside a batch
         assert with_lanes.outcome() == without.outcome()
