@@ -23,7 +23,7 @@ from .cutthrough import STREAM_TAGS, BlobForwarder
 from .flowcontrol import Congestion, LoopFlow, flow_for
 from .peerwrites import WriteGate
 from .readbuffers import ReadBufferPool
-from .stalledblobs import StallWatch
+from .stalledblobs import StallWatch, unread_bytes
 
 if TYPE_CHECKING:
     from .eventloop import InlineSelector
@@ -70,6 +70,18 @@ def adapt_read_size(transport: object, got: int, current: int, large: int) -> in
     return current
 
 
+def _fileno(transport: asyncio.BaseTransport) -> int:
+    """The descriptor a transport reads (its socket or pipe), or -1."""
+    for key in ("socket", "pipe"):
+        source = transport.get_extra_info(key)
+        if source is not None:
+            try:
+                return int(source.fileno())
+            except (AttributeError, OSError, ValueError):
+                return -1
+    return -1
+
+
 class InboundProtocol(asyncio.Protocol):
     """Frames a byte stream and hands each batch of complete elements to ``on_frames``."""
 
@@ -102,9 +114,10 @@ class InboundProtocol(asyncio.Protocol):
         self._lent: bytearray | None = None  # the buffer of the read under way
         self._small: bytearray | None = None  # for small buffered reads (StreamProtocol)
         self._reads = 0  # reads of the peer so far, for the stall watch
+        self._peer_fd = -1  # what the transport reads, to ask how much waits unread
         self._stall = None if forwarder is None else StallWatch(
             label, streaming=lambda: forwarder.active, reads=lambda: self._reads,
-            paused=lambda: self._throttled or self._held, cut=self._cut_stalled)
+            paused=self._holding_peer, cut=self._cut_stalled)
         self._warnings = WarningBudget()  # about what the peer sent: bounded
         self.closed = asyncio.Event()
 
@@ -113,6 +126,7 @@ class InboundProtocol(asyncio.Protocol):
         # the peer is ready would reach the router for a connection it does not know yet.
         assert isinstance(transport, asyncio.ReadTransport)
         self._transport = transport
+        self._peer_fd = _fileno(transport)
         if isinstance(getattr(transport, "max_size", None), int):
             transport.max_size = SMALL_READ_SIZE  # type: ignore[attr-defined]
             self._read_size = SMALL_READ_SIZE
@@ -139,6 +153,16 @@ class InboundProtocol(asyncio.Protocol):
             return
         self._held = held
         self._apply()
+
+    def _holding_peer(self) -> bool:
+        """Our pause is why the peer sends nothing (``stalledblobs``): the reader is held, or
+        paused for congested clients with the peer's bytes waiting unread (or no way to tell)."""
+        if self._held:
+            return True
+        if not self._throttled:
+            return False
+        waiting = unread_bytes(self._peer_fd)
+        return waiting is None or waiting > 0
 
     def _apply(self) -> None:
         transport = self._transport

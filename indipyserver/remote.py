@@ -115,10 +115,19 @@ class RemoteConnection(DriverConnection):
         self.connect_timeout = connect_timeout
         self.connected = False
         self._blob_enabled: set[str] = set()
+        self._answered = False  # a definition came on this connection (resets the backoff)
 
     def _frames(self, router: Router, frames: list[Frame]) -> None:
         # No echo filtering here: loops of servers are stopped by the router's rules
         # (ownership, requests never re-broadcast to remotes; see router.py).
+        if not self._answered:
+            for frame in frames:
+                if frame.tag.startswith("def"):
+                    # It is up and serving: if it goes again (restarted by hand, say), the
+                    # next attempt comes at once, not after the delays of earlier outages.
+                    self._answered = True
+                    self.backoff.reset()
+                    break
         if self.device is not None:
             # dev@host: take only that device (and site-wide messages) from the remote.
             frames = [f for f in frames if f.attrs.get("device") in (None, self.device)]
@@ -164,6 +173,7 @@ class RemoteConnection(DriverConnection):
                 await asyncio.sleep(delay)
                 continue
             self._blob_enabled.clear()
+            self._answered = False
             self.backoff.started()
             selector = inline_selector(loop)
             sock = transport.get_extra_info("socket")

@@ -7,21 +7,42 @@ chaos review froze a client's other devices for 20 s). indiserver assembles ever
 before it sends it, and has no such wait. `StallWatch` watches a reader while one of its BLOBs
 streams and has it cut short once the peer has sent nothing for STALLED_BLOB_SECONDS while we
 were reading: a pause of our own (clients congested, a C driver's BLOB being converted) is not
-the peer's.
+the peer's. But a pause for congested clients counts as ours only while the peer's bytes wait
+unread in the kernel (`unread_bytes`): the client an image streams to is congested by
+everything else that waits behind that image, and its stall would otherwise never be cut.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 from collections.abc import Callable
 
-__all__ = ["STALLED_BLOB_SECONDS", "StallWatch"]
+try:
+    import fcntl
+    import termios
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["STALLED_BLOB_SECONDS", "StallWatch", "unread_bytes"]
 
 logger = logging.getLogger("indipyserver.peerio")  # the reader's own logger
 
 #: Seconds without a byte from the peer, in the middle of a streaming BLOB, before it is cut.
 STALLED_BLOB_SECONDS = 5.0
+
+
+def unread_bytes(fd: int) -> int | None:
+    """Bytes the kernel holds from the peer on `fd` (a socket or a pipe) that we have not read;
+    None when that cannot be told."""
+    if fd < 0 or fcntl is None:
+        return None
+    try:
+        got = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return None
+    return int(struct.unpack("i", got)[0])
 
 
 class StallWatch:

@@ -112,3 +112,52 @@ async def test_a_peer_dying_half_way_through_a_blob_leaves_an_alert() -> None:
     tags = [(f.tag, f.attrs.get("state")) for f in client.frames if f.attrs.get("device") == "Far"]
     assert tags[-3:] == [("setBLOBVector", "Ok"), ("setBLOBVector", "Alert"), ("delProperty", None)]
     assert not client.errors
+
+
+async def test_a_stalled_blob_is_cut_short_while_its_client_holds_the_drivers_up(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another remote keeps sending while the first stalls half way through an image. What
+    it sends waits behind the image for the BLOB client, whose queue passes the soft limit:
+    the client holds the drivers up for a moment, is found slow, and stays slow until the
+    image ends (it used to count as caught up at once, 16 times a second, holding the drivers
+    each time). A reader paused that way with nothing unread from its peer is not what keeps
+    the peer silent, so the stall is still cut short in time (it used to wait the whole
+    3 s, and for ever with a peer that never came back)."""
+    from indipyserver import clients
+
+    monkeypatch.setattr(stalledblobs, "STALLED_BLOB_SECONDS", 0.4)
+    monkeypatch.setattr(clients, "SOFT_QUEUE_BYTES", 16 * 1024)
+    far, far_port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 3.0, BLOB[HALF:], AFTER])
+    busy_def = (b'<defNumberVector device="Busy" name="N" state="Idle" perm="ro">'
+                b'<defNumber name="V" format="%.0f" min="0" max="0" step="0">0</defNumber>'
+                b'</defNumberVector>\n')
+    burst = b"".join(b'<setNumberVector device="Busy" name="N"><oneNumber name="V">%d'
+                     b"</oneNumber></setNumberVector>\n" % i for i in range(40))
+    busy, busy_port = await serve_fake_remote([busy_def, *[burst, 0.01] * 250])
+    server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
+    server.add_remote("127.0.0.1", far_port)
+    server.add_remote("127.0.0.1", busy_port)
+    try:
+        with caplog.at_level(logging.INFO):
+            async with running(server):
+                client = await RawClient.connect(server.port)
+                await client.send('<getProperties version="1.7"/>'
+                                  '<enableBLOB device="Far">Also</enableBLOB>')
+                await client.wait_for("defBLOBVector", device="Far")
+                started = asyncio.get_running_loop().time()
+                await client.read_until(lambda fs: any(
+                    f.tag == "setBLOBVector" and f.attrs.get("state") == "Alert" for f in fs),
+                    timeout=2.5)
+                assert asyncio.get_running_loop().time() - started < 1.5
+                await client.wait_for("message", device="Far", timeout=5)
+    finally:
+        far.close()
+        busy.close()
+        await far.wait_closed()
+        await busy.wait_closed()
+    assert re.search(r"has sent nothing for 0\.\d s in the middle of a BLOB: it is cut short",
+                     caplog.text)
+    assert caplog.text.count("caught up") <= 3
+    assert sum(f.attrs.get("device") == "Busy" for f in client.frames) > 1000
+    assert not client.errors

@@ -285,3 +285,24 @@ def test_a_bad_remote_address_is_refused_where_it_is_given(host, port, error) ->
 def test_a_port_given_as_digits_is_taken() -> None:
     """3.x passed the port on to asyncio, which takes "7624" too."""
     assert IPyServer().add_remote("localhost", "7625").port == 7625  # type: ignore[arg-type, attr-defined]
+
+
+async def test_a_remote_that_answered_is_reconnected_quickly_after_each_loss() -> None:
+    """Restarted by hand several times within a minute, a remote server used to be waited for
+    0.5, 1, 2 ... up to 30 s, as if it had never come back in between (a chaos review saw 8,
+    16 and 30 s). Once it has sent its definitions the next loss waits `initial` again."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    backoff = Backoff(initial=0.05, factor=4.0, cap=30.0, max_restarts=None)
+    conn = RemoteConnection("127.0.0.1", port, backoff=backoff)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        for n in range(1, 5):
+            await router.wait_for(lambda ev, n=n: sum(e[0] == "frame" for e in ev) == 3 * n)
+            scripted.drop_all()
+        # Without the reset the fourth reconnection alone would wait 0.05 * 4**3 = 3.2 s.
+        await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 15, timeout=1.5)
+        task.cancel()
+    assert backoff.restarts == 0  # reset by the last answer
