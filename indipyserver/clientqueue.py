@@ -47,6 +47,7 @@ class ClientQueue:
 
     __slots__ = (
         "_held",
+        "_held_bytes",
         "_items",
         "_latest",
         "_partial",
@@ -74,6 +75,7 @@ class ClientQueue:
         # whole elements put meanwhile wait in _held, so that nothing lands inside it.
         self.streaming = False
         self._held: list[tuple[Frame | Parts, bool]] = []
+        self._held_bytes = 0
 
     def __len__(self) -> int:
         return len(self._items) - self._start + (self._partial is not None)
@@ -83,13 +85,17 @@ class ClientQueue:
 
     @property
     def waiting_bytes(self) -> int:
-        """Bytes not yet started: `nbytes` less the rest of the element being written.
+        """Bytes not yet started: `nbytes` less the rest of the element being written and
+        what waits behind an element still arriving.
 
         What a client is behind by: the element in the middle of being written is being
-        consumed, and a reader of one large BLOB at a time is not behind.
+        consumed, and a reader of one large BLOB at a time is not behind. Nor is a client
+        whose streamed element has stopped arriving (a peer stalled half way through a BLOB):
+        what waits behind it is held up by that peer, and is sent in full once it ends.
         """
         partial = self._partial
-        return self.nbytes - (len(partial) + self._rest_bytes if partial is not None else 0)
+        return self.nbytes - self._held_bytes - (
+            len(partial) + self._rest_bytes if partial is not None else 0)
 
     def put(self, frame: Frame, coalesce: bool = False) -> None:
         """Add an element; with `coalesce`, an older queued set of the same property goes.
@@ -104,6 +110,7 @@ class ClientQueue:
         if self.streaming:
             self._held.append((frame, coalesce))
             self.nbytes += len(data)
+            self._held_bytes += len(data)
             return
         if frame.tag.startswith("set"):
             if "message" not in frame.attrs:
@@ -118,6 +125,7 @@ class ClientQueue:
         if self.streaming:
             self._held.append((element, coalesce))
             self.nbytes += element.size
+            self._held_bytes += element.size
             return
         if element.tag.startswith("set"):
             if "message" not in element.attrs:
@@ -166,6 +174,7 @@ class ClientQueue:
     def close_stream(self) -> None:
         """The streamed element is complete: what was put meanwhile follows it."""
         self.streaming = False
+        self._held_bytes = 0
         held = self._held
         if held:
             self._held = []
@@ -279,3 +288,4 @@ class ClientQueue:
         self.nbytes = 0
         self.streaming = False
         self._held.clear()
+        self._held_bytes = 0

@@ -170,3 +170,23 @@ def test_empty_pieces_are_left_out() -> None:
     q = ClientQueue()
     q.put_parts(Parts("setBLOBVector", {}, [b"", BIG, b""]))
     assert drain(q) == BIG
+
+
+def test_what_waits_behind_a_streaming_element_is_not_what_the_client_is_behind_by() -> None:
+    """A client that took all of a BLOB that stopped arriving is not behind: what waits
+    behind the BLOB is held up by its peer (it was found slow and lost superseded updates)."""
+    q = ClientQueue()
+    q.open_stream()
+    q.put_piece(b"<setBLOBVector device='D' name='J'>")
+    q.take(1 << 20)  # the client took all that came
+    q.put(f(SET_A1))
+    q.put_parts(big_parts())
+    assert q.waiting_bytes == 0
+    assert q.nbytes == len(SET_A1) + len(BIG)
+    q.put_piece(b"</setBLOBVector>")
+    q.close_stream()
+    assert q.waiting_bytes == q.nbytes == len("</setBLOBVector>") + len(SET_A1) + len(BIG)
+    q.open_stream()
+    q.put(f(SET_B))
+    q.clear()
+    assert q.waiting_bytes == q.nbytes == 0
