@@ -9,6 +9,14 @@ def followed by the set: clients such as `indi_getprop` take the first value the
 The merge parses the two cached elements only when a replay asks for it, and keeps the result
 until the property changes again.
 
+Only the newest set is kept, unmerged, while it holds all the older one did: every member
+of the vector, the state, timeout and timestamp the older one had, and no number limits
+(indilib's IUUpdateMinMax sends them in a set, then sets without them). Otherwise the older
+one is kept too, and merged into the definition with the others like it (FOLD_EVERY at a
+time, or at the next replay), so that nothing it said is lost: a sweep of indilib's drivers
+found the CCD simulator's frame limits replayed as 0 after a connection. The check counts
+bytes ("<" for members, "=" for limits) and parses nothing: it runs for every set.
+
 A setBLOBVector's data is never kept (stale images, memory), but its state, timeout and
 timestamp are: a driver asked for its definition after an exposure says state Ok, and so must
 the replay (KStars showed a reconnecting client CCD1 Idle from the cache, Ok from indiserver).
@@ -34,15 +42,43 @@ __all__ = ["PropertyCache"]
 
 _VECTOR_ATTRS = ("state", "timeout", "timestamp")
 
+#: Sets kept per property until merged into its definition, when newer ones do not cover them.
+FOLD_EVERY = 32
+
 
 class _Entry:
-    __slots__ = ("blob_attrs", "definition", "latest", "merged")
+    __slots__ = ("blob_attrs", "definition", "full", "latest", "limits", "merged", "pending")
 
     def __init__(self, definition: Frame | None, latest: Frame | None) -> None:
-        self.definition = definition
+        self.definition = definition  # the def, with the sets before `latest` merged in
         self.latest = latest  # newest non-BLOB set since the definition
         self.blob_attrs: dict[str, str] | None = None  # _VECTOR_ATTRS of the setBLOBVectors since
         self.merged: list[Frame] | None = None
+        self.full = _tags_of_full_set(definition)
+        self.limits = False  # `latest` carries number limits
+        self.pending: list[Frame] | None = None  # older sets `latest` does not cover, in order
+
+    def fold(self, older: Frame) -> None:
+        """Keep `older` for the replay: the newer set does not say all it said. Such sets are
+        merged into the definition FOLD_EVERY at a time (the definition parsed once for them
+        all), or at the next replay."""
+        if self.definition is None:
+            return
+        pending = self.pending
+        if pending is None:
+            pending = self.pending = []
+        pending.append(older)
+        if len(pending) >= FOLD_EVERY:
+            merged = _merge(self.definition, None, None, pending)
+            self.pending = None
+            if len(merged) == 1:
+                self.definition = merged[0]
+
+
+def _tags_of_full_set(definition: Frame | None) -> int:
+    """Tags ("<") in a set of every member of `definition` (two per member, two for the
+    vector); 0 when there is no definition to merge into."""
+    return 2 * definition.data.count(b"<def") if definition is not None else 0
 
 
 #: Properties kept per device, and in all. A driver that invents property names (a bug, or
@@ -78,6 +114,22 @@ class PropertyCache:
             if self._room(device, props):
                 props[name] = _Entry(None, frame)
         else:
+            # The newer set replaces the older one whole only if it says all the older said:
+            # every member, the older one's state, timeout and timestamp, and no limits (in
+            # the older one) to lose. Counted in the bytes, nothing parsed: this runs per set.
+            older = entry.latest
+            tags = frame.data.count(b"<")
+            if older is not None and (
+                entry.limits
+                or tags < entry.full
+                or ("state" in older.attrs and "state" not in frame.attrs)
+                or ("timestamp" in older.attrs and "timestamp" not in frame.attrs)
+                or ("timeout" in older.attrs and "timeout" not in frame.attrs)
+            ):
+                entry.fold(older)
+            # A number set's "=" are otherwise its attributes' and its members' names.
+            entry.limits = frame.tag == "setNumberVector" and (
+                frame.data.count(b"=") > len(frame.attrs) + tags // 2)
             entry.latest = frame
             entry.merged = None
 
@@ -117,7 +169,8 @@ class PropertyCache:
                 self._count -= 1
 
     def get(self, device: str, name: str) -> tuple[Frame | None, Frame | None]:
-        """The cached (def, set) of a property."""
+        """The cached (def, newest set) of a property; the def has the older sets the newest
+        one does not cover merged in, but for up to FOLD_EVERY kept aside until a replay."""
         entry = self._devices.get(device, {}).get(name)
         return (entry.definition, entry.latest) if entry else (None, None)
 
@@ -148,25 +201,34 @@ class PropertyCache:
 
     def _current(self, entry: _Entry) -> list[Frame]:
         if entry.merged is None:
-            entry.merged = _merge(entry.definition, entry.latest, entry.blob_attrs)
+            entry.merged = _merge(entry.definition, entry.latest, entry.blob_attrs, entry.pending)
         return entry.merged
 
 
 def _merge(
-    definition: Frame | None, latest: Frame | None, blob_attrs: dict[str, str] | None = None
+    definition: Frame | None,
+    latest: Frame | None,
+    blob_attrs: dict[str, str] | None = None,
+    earlier: list[Frame] | None = None,
 ) -> list[Frame]:
-    if definition is None or (latest is None and not blob_attrs):
+    """The definition with the sets since applied in order (`earlier`, then `latest`)."""
+    sets = [*earlier, *([latest] if latest is not None else [])] if earlier else (
+        [latest] if latest is not None else [])
+    if definition is None or (not sets and not blob_attrs):
         return [f for f in (definition, latest) if f is not None]
     try:
         d: Any = parse_element(definition.data)
         changes: dict[str, Any] = {}
-        if latest is not None:
-            s: Any = parse_element(latest.data)
-            changes["members"] = _merge_members(d.members, s.members)
-            for attr in _VECTOR_ATTRS:
-                value = getattr(s, attr, None)
-                if value is not None:
-                    changes[attr] = value
+        if sets:
+            members = d.members
+            for frame in sets:
+                s: Any = parse_element(frame.data)
+                members = _merge_members(members, s.members)
+                for attr in _VECTOR_ATTRS:
+                    value = getattr(s, attr, None)
+                    if value is not None:
+                        changes[attr] = value
+            changes["members"] = members
         elif blob_attrs:  # a defBLOBVector: the attributes of the sets since, never their data
             changes = {k: State(v) if k == "state" else v for k, v in blob_attrs.items()}
         data = serialise(dataclasses.replace(d, **changes))

@@ -518,6 +518,78 @@ def test_oneNumber_limits_in_a_set_update_the_replayed_definition(router: Router
     assert (merged["a"].min, merged["a"].max, merged["a"].step) == ("-5", "50", "1")
 
 
+def test_limits_from_an_older_set_survive_a_newer_set_without_them(router: Router) -> None:
+    """A sweep of indilib's drivers: the CCD simulator sends CCD_FRAME's limits in one set
+    (IUUpdateMinMax), then its values in another; a client connecting later was replayed
+    min=max=0 (the definition's), where indiserver, asking the driver, gave the limits."""
+    owner = FakeDriver("owner")
+    late = FakeDriver("late")
+    ready(router, owner, late)
+    limits = SET_X_P.replace('<oneNumber name="a">', '<oneNumber name="a" min="-5" max="50">')
+    values = SET_X_P.replace(">2<", ">3<")
+    router.driver_frames(owner, frames(DEF_X_P + limits + values))  # type: ignore[arg-type]
+    router.driver_frames(late, frames('<getProperties device="X" name="P"/>'))  # type: ignore[arg-type]
+    merged = parse_element(late.got[0])
+    assert isinstance(merged, DefNumberVector)
+    assert (merged["a"].value, merged["a"].min, merged["a"].max) == ("3", "-5", "50")
+
+
+def test_partial_sets_of_different_members_are_all_replayed(router: Router) -> None:
+    """Sets may carry only the members that changed: each one's values reach the replay,
+    as do the state and timestamp of a set the next one does not repeat."""
+    owner = FakeDriver("owner")
+    late = FakeDriver("late")
+    ready(router, owner, late)
+    two = ('<defNumberVector device="X" name="R" state="Idle" perm="ro">'
+           '<defNumber name="a" format="%g" min="0" max="0" step="0">0</defNumber>'
+           '<defNumber name="b" format="%g" min="0" max="0" step="0">0</defNumber>'
+           '</defNumberVector>')
+    only_a = ('<setNumberVector device="X" name="R" state="Busy" timestamp="2026-11-23T05:00:00">'
+              '<oneNumber name="a">1</oneNumber></setNumberVector>')
+    only_b = '<setNumberVector device="X" name="R"><oneNumber name="b">2</oneNumber></setNumberVector>'
+    router.driver_frames(owner, frames(two + only_a + only_b))  # type: ignore[arg-type]
+    router.driver_frames(late, frames('<getProperties device="X" name="R"/>'))  # type: ignore[arg-type]
+    merged = parse_element(late.got[0])
+    assert isinstance(merged, DefNumberVector)
+    assert (merged["a"].value, merged["b"].value) == ("1", "2")
+    assert merged.state == "Busy" and merged.timestamp == "2026-11-23T05:00:00"
+
+
+def test_a_stream_of_partial_sets_is_merged_in_batches_and_replayed_right() -> None:
+    """A driver sending only what changed (send_setVector(allvalues=False)) gives a set
+    per member: the cache keeps the uncovered ones and merges them FOLD_EVERY at a time, so
+    memory stays bounded and every member's latest value is replayed."""
+    from indipyserver import propertycache
+    from indipyserver.propertycache import PropertyCache
+
+    cache = PropertyCache()
+    two = ('<defNumberVector device="X" name="R" state="Idle" perm="ro">'
+           '<defNumber name="a" format="%g" min="0" max="0" step="0">0</defNumber>'
+           '<defNumber name="b" format="%g" min="0" max="0" step="0">0</defNumber>'
+           '</defNumberVector>')
+    cache.define("X", "R", frames(two)[0])
+    for i in range(1, 101):
+        member = "ab"[i % 2]
+        cache.update("X", "R", frames(f'<setNumberVector device="X" name="R">'
+                                      f'<oneNumber name="{member}">{i}</oneNumber>'
+                                      f'</setNumberVector>')[0])
+        assert len(cache._devices["X"]["R"].pending or ()) < propertycache.FOLD_EVERY
+    ((_, _, (merged_frame,)),) = cache.replay("X", "R")
+    merged = parse_element(merged_frame.data)
+    assert isinstance(merged, DefNumberVector)
+    assert (merged["a"].value, merged["b"].value) == ("100", "99")
+
+
+def test_a_set_that_says_all_the_older_one_did_replaces_it_without_a_merge(router: Router) -> None:
+    """The usual stream (every member, same attributes, no limits) costs no parse per set:
+    the cache keeps the definition as received and only the newest set."""
+    owner = FakeDriver("owner")
+    ready(router, owner)
+    newer = SET_X_P.replace(">2<", ">3<")
+    router.driver_frames(owner, frames(DEF_X_P + SET_X_P + newer))  # type: ignore[arg-type]
+    assert router.cached("X", "P") == (frames(DEF_X_P)[0], frames(newer)[0])
+
+
 def test_a_blob_sets_state_is_carried_by_the_replayed_definition(router: Router) -> None:
     """Found with KStars (scripts/check-kstars): after an exposure the CCD's own defBLOBVector
     says state Ok, and indiserver, which asks the driver, shows a reconnecting client Ok. The
