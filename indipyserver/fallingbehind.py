@@ -32,6 +32,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from indipydriver.logbudget import WarningBudget
+
 if TYPE_CHECKING:
     from .clients import ClientConnection
     from .flowcontrol import Congestion
@@ -52,6 +54,7 @@ class FallingBehind:
     __slots__ = (
         "_client",
         "_congestion",
+        "_lines",
         "_loop",
         "_paused_at",
         "_paused_flowing",
@@ -67,6 +70,9 @@ class FallingBehind:
         """`congestion`: the client's server's, whose driver reads it holds up while congested."""
         self._client = client
         self._congestion = congestion
+        # A client reading at about the drivers' pace turns slow and catches up again over
+        # and over (a review saw 16 pairs of lines a second): its lines are budgeted.
+        self._lines = WarningBudget(burst=10, period=60.0, noun="slow/caught-up lines")
         self._loop = loop
         # When the transport last paused the client, and its `_sent()` then. It has had no
         # resume since exactly while its `_paused` is true (each callback sets that flag).
@@ -106,7 +112,8 @@ class FallingBehind:
     def caught_up(self) -> None:
         """A slow client's queue is empty: it gets every element again."""
         self._client._slow = False
-        logger.info("client %s caught up", self._client.label)
+        if (note := self._lines.take()) is not None:
+            logger.info("client %s caught up%s", self._client.label, note)
 
     def not_behind(self) -> None:
         """Congested no more (caught up, slow or gone): stop holding the drivers up."""
@@ -156,5 +163,6 @@ class FallingBehind:
         client = self._client
         client._slow = True
         # It may still be reading, only more slowly than the drivers write: say what was seen.
-        logger.info("client %s %s: superseded elements are dropped for it until it catches up",
-                    client.label, why)
+        if (note := self._lines.take()) is not None:
+            logger.info("client %s %s: superseded elements are dropped for it until it "
+                        "catches up%s", client.label, why, note)

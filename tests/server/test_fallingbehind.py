@@ -71,3 +71,28 @@ async def test_a_congested_client_holds_up_the_readers_of_its_own_server_only() 
     behind.not_behind()
     assert not our_reader.paused
     await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_client_turning_slow_and_catching_up_over_and_over_logs_within_a_budget(
+    caplog,  # type: ignore[no-untyped-def]
+) -> None:
+    """A client reading at about the drivers' pace turns slow and catches up again and again;
+    a chaos review saw 16 pairs of lines a second with -v. The lines are budgeted, and the one
+    after the budget says how many were left out."""
+    import logging
+
+    congestion = Congestion()
+    keeping_up = KeepingUp()
+    client = StuckClient(keeping_up)
+    behind = FallingBehind(client, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="indipyserver.clients"):
+        for _ in range(100):
+            behind.paused()
+            keeping_up.count += 1
+            behind.fell_behind()
+            assert client._slow
+            behind.caught_up()
+            assert not client._slow
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 10
+    assert sum("caught up" in line for line in lines) == 5
