@@ -18,6 +18,7 @@ import re
 import pytest
 from serverkit import RawClient, make_gadget, running
 
+from indipydriver.protocol.framing import Frame
 from indipyserver import IPyServer, stalledblobs
 
 DEF = (b'<defBLOBVector device="Far" name="IMAGE" state="Idle" perm="ro">'
@@ -49,9 +50,20 @@ async def serve_fake_remote(script: list[bytes | float | None]) -> tuple[asyncio
     return remote, remote.sockets[0].getsockname()[1]
 
 
+async def far_blob_client(port: int) -> RawClient:
+    """A client of every device that wants Far's BLOBs, once Far is defined."""
+    client = await RawClient.connect(port)
+    await client.send('<getProperties version="1.7"/><enableBLOB device="Far">Also</enableBLOB>')
+    await client.wait_for("defBLOBVector", device="Far")
+    return client
+
+
+def alerts_in(frames: list[Frame]) -> list[dict[str, str]]:
+    return [f.attrs for f in frames if f.tag == "setBLOBVector" and f.attrs.get("state") == "Alert"]
+
+
 def alerts(client: RawClient) -> list[dict[str, str]]:
-    return [f.attrs for f in client.frames
-            if f.tag == "setBLOBVector" and f.attrs.get("state") == "Alert"]
+    return alerts_in(client.frames)
 
 
 async def test_a_peer_stalling_half_way_through_a_blob_holds_its_clients_for_a_bounded_time(
@@ -68,13 +80,8 @@ async def test_a_peer_stalling_half_way_through_a_blob_holds_its_clients_for_a_b
     try:
         with caplog.at_level(logging.WARNING):
             async with running(server):
-                client = await RawClient.connect(server.port)
-                await client.send('<getProperties version="1.7"/>'
-                                  '<enableBLOB device="Far">Also</enableBLOB>')
-                await client.wait_for("defBLOBVector", device="Far")
-                await client.read_until(lambda fs: any(
-                    f.tag == "setBLOBVector" and f.attrs.get("state") == "Alert" for f in fs),
-                    timeout=2.5)
+                client = await far_blob_client(server.port)
+                await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=2.5)
                 cut_at = asyncio.get_running_loop().time()
                 vector = gadget["Gadget"]["VALUE"]
                 vector["V"] = 7
@@ -141,14 +148,9 @@ async def test_a_stalled_blob_is_cut_short_while_its_client_holds_the_drivers_up
     try:
         with caplog.at_level(logging.INFO):
             async with running(server):
-                client = await RawClient.connect(server.port)
-                await client.send('<getProperties version="1.7"/>'
-                                  '<enableBLOB device="Far">Also</enableBLOB>')
-                await client.wait_for("defBLOBVector", device="Far")
+                client = await far_blob_client(server.port)
                 started = asyncio.get_running_loop().time()
-                await client.read_until(lambda fs: any(
-                    f.tag == "setBLOBVector" and f.attrs.get("state") == "Alert" for f in fs),
-                    timeout=2.5)
+                await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=2.5)
                 assert asyncio.get_running_loop().time() - started < 1.5
                 await client.wait_for("message", device="Far", timeout=5)
                 await client.read_until(lambda fs: sum(
