@@ -3,8 +3,7 @@
 indilib's indiserver restarts a dead driver at once and counts restarts over the server's whole
 life, so a flapping driver produces restart storms (INDI issue #1332) and ten crashes spread over a
 week retire it for good. Here the delay doubles from ``initial`` up to ``cap``, and both the delay
-and the restart counter go back to zero once a run has lasted ``stable_after`` seconds (or the
-owner says the peer is healthy: a remote server that has answered with its definitions).
+and the restart counter go back to zero once a run has lasted ``stable_after`` seconds.
 """
 
 from __future__ import annotations
@@ -41,10 +40,6 @@ class Backoff:
     def started(self) -> None:
         """Record that an attempt has just succeeded (process spawned, connection made)."""
         self._started_at = self._clock()
-
-    def reset(self) -> None:
-        """The peer is known to be healthy again: the next failure waits `initial` only."""
-        self.restarts = 0
 
     def next_delay(self) -> float | None:
         """Called after a failure or death: seconds to wait, or None when attempts are used up.

@@ -457,10 +457,10 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             self._write_queue(transport, None)
         if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
             self._behind.not_behind()
-        elif self._slow and not queue and not queue.streaming:
-            # Not while an element streams to it: what waits behind that element is not in
-            # `queue` yet, and a client behind a stalled BLOB would flap between slow and
-            # congested, holding the drivers up each time.
+        elif self._slow and not queue:
+            # Even while an element streams to it and more waits behind that: the client has
+            # taken all it was given (`waiting_bytes` leaves the rest out), so it gets all of
+            # that, uncoalesced, once the element ends.
             self._behind.caught_up()
         if self._eof and not queue and not queue.streaming and self._tail is None:
             self.close()

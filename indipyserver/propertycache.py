@@ -15,7 +15,9 @@ of the vector, the state, timeout and timestamp the older one had, and no number
 one is kept too, and merged into the definition with the others like it (FOLD_EVERY at a
 time, or at the next replay), so that nothing it said is lost: a sweep of indilib's drivers
 found the CCD simulator's frame limits replayed as 0 after a connection. The check counts
-bytes ("<" for members, "=" for limits) and parses nothing: it runs for every set.
+bytes ("<" for members, "=" for limits) and parses nothing: it runs for every set. Counting
+can be fooled only by a set with comments or CDATA in it, or with members its definition does
+not have or has once: such a set may replace an older one whose other members it lacks.
 
 A setBLOBVector's data is never kept (stale images, memory), but its state, timeout and
 timestamp are: a driver asked for its definition after an exposure says state Ok, and so must
@@ -129,7 +131,7 @@ class PropertyCache:
                 entry.fold(older)
             # A number set's "=" are otherwise its attributes' and its members' names.
             entry.limits = frame.tag == "setNumberVector" and (
-                frame.data.count(b"=") > len(frame.attrs) + tags // 2)
+                frame.data.count(b"=") > len(frame.attrs) + (tags - 2) // 2)
             entry.latest = frame
             entry.merged = None
 
@@ -222,7 +224,11 @@ def _merge(
         if sets:
             members = d.members
             for frame in sets:
-                s: Any = parse_element(frame.data)
+                try:
+                    s: Any = parse_element(frame.data)
+                except Exception as exc:  # noqa: BLE001 - one bad set must not lose the others
+                    logger.debug("cached %s not merged into its definition: %s", frame.tag, exc)
+                    continue
                 members = _merge_members(members, s.members)
                 for attr in _VECTOR_ATTRS:
                     value = getattr(s, attr, None)

@@ -63,10 +63,3 @@ def test_invalid_parameters_are_refused() -> None:
     with pytest.raises(ValueError):
         Backoff(initial=2, cap=1)
 
-
-def test_reset_brings_the_delay_back_to_initial() -> None:
-    """A remote that answered is healthy: its next loss is retried after `initial`."""
-    b = Backoff(initial=1.0, factor=2.0, cap=8.0, max_restarts=None)
-    assert [b.next_delay() for _ in range(3)] == [1.0, 2.0, 4.0]
-    b.reset()
-    assert b.next_delay() == 1.0

@@ -167,3 +167,34 @@ async def test_a_stalled_blob_is_cut_short_while_its_client_holds_the_drivers_up
     assert [bytes(v).strip() for v in values] == [burst.split(b"\n")[i % 40]
                                                    for i in range(40 * 250)]
     assert not client.errors
+
+
+async def test_a_stalled_blob_is_cut_short_while_another_client_holds_the_drivers_up(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another client is congested for the whole stall (reading, only slowly: every reader of
+    the server is paused meanwhile). The stalled remote has nothing unread, so its silence is
+    its own and the image is cut in time; the congestion pause used to count as ours and the
+    image waited for the whole stall (for ever with a peer that never came back)."""
+    monkeypatch.setattr(stalledblobs, "STALLED_BLOB_SECONDS", 1.0)
+    far, far_port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 4.0, BLOB[HALF:], AFTER])
+    server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
+    server.add_remote("127.0.0.1", far_port)
+    another_client = object()
+    try:
+        with caplog.at_level(logging.WARNING):
+            async with running(server):
+                client = await far_blob_client(server.port)
+                started = asyncio.get_running_loop().time()
+                await asyncio.sleep(0.7)  # the first half has come and gone on to the client
+                server._congestion.congest(another_client)
+                await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=3.0)
+                assert asyncio.get_running_loop().time() - started < 2.5
+                server._congestion.decongest(another_client)
+                await client.wait_for("message", device="Far", timeout=5)
+    finally:
+        far.close()
+        await far.wait_closed()
+    assert re.search(r"has sent nothing for \d\.\d s in the middle of a BLOB: it is cut short",
+                     caplog.text)
+    assert not client.errors

@@ -287,22 +287,46 @@ def test_a_port_given_as_digits_is_taken() -> None:
     assert IPyServer().add_remote("localhost", "7625").port == 7625  # type: ignore[arg-type, attr-defined]
 
 
-async def test_a_remote_that_answered_is_reconnected_quickly_after_each_loss() -> None:
-    """Restarted by hand several times within a minute, a remote server used to be waited for
-    0.5, 1, 2 ... up to 30 s, as if it had never come back in between (a chaos review saw 8,
-    16 and 30 s). Once it has sent its definitions the next loss waits `initial` again."""
+
+async def test_a_remote_restarted_after_a_stable_run_is_reconnected_at_once() -> None:
+    """Restarted by hand several times within a minute, a remote server used to be waited
+    for 0.5, 1, 2 ... up to 30 s (a chaos review saw 8, 16 and 30 s): a connection that lasted
+    `stable_after` starts the delays again from `initial`."""
     scripted = ScriptedServer(DEFS)
     server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     router = RecordingRouter()
-    backoff = Backoff(initial=0.05, factor=4.0, cap=30.0, max_restarts=None)
+    backoff = Backoff(initial=0.05, factor=4.0, cap=30.0, stable_after=0.2, max_restarts=None)
     conn = RemoteConnection("127.0.0.1", port, backoff=backoff)
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
         for n in range(1, 5):
             await router.wait_for(lambda ev, n=n: sum(e[0] == "frame" for e in ev) == 3 * n)
+            await asyncio.sleep(0.25)  # up longer than stable_after
             scripted.drop_all()
         # Without the reset the fourth reconnection alone would wait 0.05 * 4**3 = 3.2 s.
         await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 15, timeout=1.5)
         task.cancel()
-    assert backoff.restarts == 0  # reset by the last answer
+
+
+async def test_a_remote_that_drops_every_connection_at_once_is_backed_off() -> None:
+    """A remote that answers and then drops the connection at once (an indiserver whose -m
+    cuts us off, one that crashes after its definitions) is not retried in a storm."""
+    scripted = ScriptedServer(DEFS)
+
+    async def answer_and_drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(DEFS)
+        await writer.drain()
+        writer.transport.abort()
+
+    server = await asyncio.start_server(answer_and_drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    backoff = Backoff(initial=0.05, factor=4.0, cap=30.0, stable_after=5.0, max_restarts=None)
+    conn = RemoteConnection("127.0.0.1", port, backoff=backoff)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await asyncio.sleep(1.5)  # delays 0.05, 0.2, 0.8, then 3.2
+        task.cancel()
+    assert 3 <= router.count("ready") <= 4
+    assert not scripted.received

@@ -526,12 +526,18 @@ def test_limits_from_an_older_set_survive_a_newer_set_without_them(router: Route
     late = FakeDriver("late")
     ready(router, owner, late)
     limits = SET_X_P.replace('<oneNumber name="a">', '<oneNumber name="a" min="-5" max="50">')
+    one_limit = SET_X_P.replace('<oneNumber name="a">', '<oneNumber name="a" max="60">')
     values = SET_X_P.replace(">2<", ">3<")
     router.driver_frames(owner, frames(DEF_X_P + limits + values))  # type: ignore[arg-type]
     router.driver_frames(late, frames('<getProperties device="X" name="P"/>'))  # type: ignore[arg-type]
     merged = parse_element(late.got[0])
     assert isinstance(merged, DefNumberVector)
     assert (merged["a"].value, merged["a"].min, merged["a"].max) == ("3", "-5", "50")
+    router.driver_frames(owner, frames(one_limit + values))  # type: ignore[arg-type]
+    router.driver_frames(late, frames('<getProperties device="X" name="P"/>'))  # type: ignore[arg-type]
+    merged = parse_element([g for g in late.got if g.startswith(b"<defNumberVector")][-1])
+    assert isinstance(merged, DefNumberVector)
+    assert (merged["a"].min, merged["a"].max) == ("-5", "60")  # one limit alone is kept too
 
 
 def test_partial_sets_of_different_members_are_all_replayed(router: Router) -> None:
@@ -578,6 +584,20 @@ def test_a_stream_of_partial_sets_is_merged_in_batches_and_replayed_right() -> N
     merged = parse_element(merged_frame.data)
     assert isinstance(merged, DefNumberVector)
     assert (merged["a"].value, merged["b"].value) == ("100", "99")
+
+    # A set that is well-formed but not valid INDI (a state that does not exist) is left out
+    # of the merge; the sets around it are not lost with it.
+    cache.update("X", "R", frames('<setNumberVector device="X" name="R" state="Ok">'
+                                  '<oneNumber name="b">7</oneNumber></setNumberVector>')[0])
+    cache.update("X", "R", frames('<setNumberVector device="X" name="R" state="Bogus">'
+                                  '<oneNumber name="b">8</oneNumber></setNumberVector>')[0])
+    for i in range(40):
+        cache.update("X", "R", frames(f'<setNumberVector device="X" name="R">'
+                                      f'<oneNumber name="a">{i}</oneNumber></setNumberVector>')[0])
+    ((_, _, (merged_frame,)),) = cache.replay("X", "R")
+    merged = parse_element(merged_frame.data)
+    assert isinstance(merged, DefNumberVector)
+    assert (merged["a"].value, merged["b"].value, merged.state) == ("39", "7", "Ok")
 
 
 def test_a_set_that_says_all_the_older_one_did_replaces_it_without_a_merge(router: Router) -> None:
