@@ -133,7 +133,12 @@ class Router(RouterLanes):
     ) -> None:
         owner = self._owner.get(device) if device else None
         if owner is None or not device:
-            logger.debug("dropped <%s> for unknown device %r", frame.tag, device)
+            # indiserver drops these without a word; the user whose click did nothing (the
+            # device's remote or driver has gone, or the name is wrong) gets a reason here.
+            if (note := self._client_warnings.take()) is not None:
+                logger.warning("client %s sent <%s> for device %s, which nothing here serves "
+                               "(its driver or remote gone?): dropped%s", state.sink.label,
+                               frame.tag, short(device) if device else "''", note)
             return
         if not name:
             if (note := self._client_warnings.take()) is not None:

@@ -4,7 +4,8 @@ Bad input gets a clear logged error and the service keeps running with nothing e
 test names the bad input, says what happens to its sender, and checks that another client (or
 another driver) is still fully served afterwards:
 
-* a request for an unknown device: dropped with a debug log line; the sender stays connected;
+* a request for an unknown device: dropped with a warning that says why; the sender stays
+  connected;
 * values of the wrong type: routed to the owner, which refuses them (Alert + log line);
 * an element larger than the framing cap from a client: logged, that client is disconnected;
 * an in-process driver that dies: logged with its name and traceback, clients get delProperty;
@@ -47,7 +48,7 @@ async def _served(client: RawClient, uid: str) -> None:
     await client.wait_for("pingReply", uid=uid)
 
 
-async def test_unknown_device_is_dropped_with_a_debug_log_and_the_sender_stays_served(
+async def test_unknown_device_is_dropped_with_a_warning_and_the_sender_stays_served(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with running(server(make_gadget())) as srv:
@@ -55,10 +56,10 @@ async def test_unknown_device_is_dropped_with_a_debug_log_and_the_sender_stays_s
         for c in (a, b):
             await c.send("<getProperties/>")
             await c.wait_for("defBLOBVector")
-        with caplog.at_level(logging.DEBUG, logger="indipyserver.router"):
+        with caplog.at_level(logging.WARNING, logger="indipyserver.router"):
             await a.send(NEW_V.format(5).replace("Gadget", "Nobody"))
             await _served(a, "after-unknown")
-        assert "unknown device 'Nobody'" in caplog.text
+        assert "for device 'Nobody', which nothing here serves" in caplog.text
         await a.send(NEW_V.format(6))
         for c in (a, b):
             s = await c.wait_for("setNumberVector", name="VALUE")
