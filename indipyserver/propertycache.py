@@ -52,7 +52,7 @@ class _Entry:
     __slots__ = ("blob_attrs", "definition", "full", "latest", "limits", "merged", "pending")
 
     def __init__(self, definition: Frame | None, latest: Frame | None) -> None:
-        self.definition = definition  # the def, with the sets before `latest` merged in
+        self.definition = definition  # the def, with the older sets merged in but `pending`
         self.latest = latest  # newest non-BLOB set since the definition
         self.blob_attrs: dict[str, str] | None = None  # _VECTOR_ATTRS of the setBLOBVectors since
         self.merged: list[Frame] | None = None
