@@ -29,6 +29,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -340,7 +341,7 @@ class IndiServer:
         )
 
     def _spawn(self) -> None:
-        env = {**os.environ, "HOME": str(self.home), **self.env}
+        env = {**os.environ, "HOME": str(self.home), "PATH": driver_path(), **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.args,
@@ -411,6 +412,18 @@ class IndiServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<IndiServer port={self.port} drivers={list(self.drivers)} {state}>"
+
+
+def driver_path() -> str:
+    """PATH for indiserver's drivers, with this test run's interpreter first.
+
+    Our example drivers start with ``#!/usr/bin/env python3``; without this, indiserver would
+    run them with whatever python3 comes first on PATH, which on a fresh machine lacks the
+    project (scripts/run-tests installs it only into its virtual environment).
+    """
+    here = os.path.dirname(sys.executable)
+    rest = os.environ.get("PATH", os.defpath)
+    return here + os.pathsep + rest if here else rest
 
 
 @pytest.fixture
