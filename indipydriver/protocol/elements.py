@@ -35,6 +35,9 @@ class Attr:
     name: str
     required: bool = False
     convert: Callable[[str], Any] | None = None  # None: keep the (stripped) string
+    # Free text shown to people (label, group, message): kept as sent, spaces and all, so
+    # that what the server replays from its cache reads as what the driver sent.
+    verbatim: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,27 +73,31 @@ def _opt(name: str, convert: Callable[[str], Any] | None = None) -> Attr:
     return Attr(name, False, convert)
 
 
+def _free_text(name: str) -> Attr:
+    return Attr(name, False, None, verbatim=True)
+
+
 # --- attribute sets (SPEC DTD; R = required, O = optional)
 
 _DEF_COMMON = (
     _req("device"),
     _req("name"),
-    _opt("label"),
-    _opt("group"),
+    _free_text("label"),
+    _free_text("group"),
     _req("state", State),
     _req("perm", Perm),
 )
-_DEF_TAIL = (_opt("timeout"), _opt("timestamp"), _opt("message"))
+_DEF_TAIL = (_opt("timeout"), _opt("timestamp"), _free_text("message"))
 _DEF_ATTRS = _DEF_COMMON + _DEF_TAIL
 _DEF_SWITCH_ATTRS = _DEF_COMMON + (_req("rule", Rule),) + _DEF_TAIL
 _DEF_LIGHT_ATTRS = (
     _req("device"),
     _req("name"),
-    _opt("label"),
-    _opt("group"),
+    _free_text("label"),
+    _free_text("group"),
     _req("state", State),
     _opt("timestamp"),
-    _opt("message"),
+    _free_text("message"),
 )
 _SET_ATTRS = (
     _req("device"),
@@ -98,20 +105,20 @@ _SET_ATTRS = (
     _opt("state", State),
     _opt("timeout"),
     _opt("timestamp"),
-    _opt("message"),
+    _free_text("message"),
 )
 _SET_LIGHT_ATTRS = (
     _req("device"),
     _req("name"),
     _opt("state", State),
     _opt("timestamp"),
-    _opt("message"),
+    _free_text("message"),
 )
 _NEW_ATTRS = (_req("device"), _req("name"), _opt("timestamp"))
 
 # --- members
 
-_NAME_LABEL = (_req("name"), _opt("label"))
+_NAME_LABEL = (_req("name"), _free_text("label"))
 
 DEF_TEXT = MemberSpec("defText", ev.Text, _NAME_LABEL, Body.TEXT, "value")
 DEF_NUMBER = MemberSpec(
@@ -163,11 +170,11 @@ _ROWS = (
     ElementSpec("newNumberVector", ev.NewNumberVector, _NEW_ATTRS, ONE_NUMBER),
     ElementSpec("newSwitchVector", ev.NewSwitchVector, _NEW_ATTRS, ONE_SWITCH),
     ElementSpec("newBLOBVector", ev.NewBLOBVector, _NEW_ATTRS, ONE_BLOB),
-    ElementSpec("message", ev.Message, (_opt("device"), _opt("timestamp"), _opt("message"))),
+    ElementSpec("message", ev.Message, (_opt("device"), _opt("timestamp"), _free_text("message"))),
     ElementSpec(
         "delProperty",
         ev.DelProperty,
-        (_req("device"), _opt("name"), _opt("timestamp"), _opt("message")),
+        (_req("device"), _opt("name"), _opt("timestamp"), _free_text("message")),
     ),
     ElementSpec(
         "enableBLOB",

@@ -2,8 +2,9 @@
 
 The XML parsing itself is done by the C-accelerated `xml.etree.ElementTree.XMLParser` on one
 element at a time (the Framer delivers exactly one); the mapping from tag to event is the table in
-`elements.py`. Input is lenient where indilib is (indi-notes 1.2, 1.6): every member value is
-whitespace-stripped (indilib pads values with newlines), unknown elements and attributes are
+`elements.py`. Input is lenient where indilib is (indi-notes 1.2, 1.6): every member value and
+attribute is whitespace-stripped (indilib pads values with newlines) except free text for people
+(label, group, message, kept as sent), unknown elements and attributes are
 ignored and logged at debug level, raw Latin-1 bytes from C drivers are accepted. Missing
 required attributes, bad enumeration values and malformed XML raise `ProtocolError` naming the
 element, attribute and value.
@@ -35,6 +36,9 @@ _XML_SPACE = " \t\r\n"
 
 _Converter = "dict[str, Any] | Callable[[str], Any] | None"
 
+#: The converter of a free-text attribute (`Attr.verbatim`): its value is kept unstripped.
+_VERBATIM = object()
+
 
 class _Plan:
     """How to turn one element's attributes (and body) into constructor arguments."""
@@ -55,7 +59,7 @@ class _Plan:
         self.attrs = attrs
         self.convert: dict[str, Any] = {}
         for attr in attrs:
-            conv: Any = attr.convert
+            conv: Any = _VERBATIM if attr.verbatim else attr.convert
             if isinstance(conv, type) and issubclass(conv, Enum):
                 conv = {member.value: member for member in conv}
             self.convert[attr.name] = conv
@@ -76,6 +80,8 @@ class _Plan:
             conv = convert[key]
             if conv is None:
                 kwargs[key] = raw.strip(_XML_SPACE)
+            elif conv is _VERBATIM:
+                kwargs[key] = raw
             elif type(conv) is dict:
                 kwargs[key] = conv[raw.strip(_XML_SPACE)]
             else:

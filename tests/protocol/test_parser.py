@@ -25,6 +25,7 @@ from indipydriver.protocol import (
     SwitchState,
     Text,
     parse_element,
+    serialise,
 )
 
 INDILIB_PADDED = b"""<defSwitchVector
@@ -80,6 +81,22 @@ def test_attribute_values_are_stripped() -> None:
     assert parse_element(b"<getProperties version=' 1.7 ' device=' d '/>") == GetProperties(
         "1.7", "d"
     )
+
+
+def test_free_text_attributes_keep_their_spaces_and_round_trip() -> None:
+    """Labels, groups and messages are text for people, kept as sent: indilib's drivers send
+    labels such as 'Left ' (a sweep of indilib's drivers found them), and the server's cache,
+    which parses and re-serialises a definition to merge sets into it, must replay them as
+    indiserver does, unchanged. Names stay stripped (see above)."""
+    data = (b"<defSwitchVector device=' d ' name='n ' label='Left ' group=' Main' state='Ok' "
+            b"perm='rw' rule='OneOfMany' message=' two  spaces '>"
+            b"<defSwitch name='s' label=' Right '>On</defSwitch></defSwitchVector>")
+    event = parse_element(data)
+    assert (event.device, event.name) == ("d", "n")
+    assert (event.label, event.group, event.message) == ("Left ", " Main", " two  spaces ")
+    assert event.members[0].label == " Right "
+    assert parse_element(serialise(event)) == event
+    assert parse_element(b"<message device='d' message='done. '/>") == Message("d", None, "done. ")
 
 
 def test_numbers_keep_the_wire_text_including_sexagesimal_and_percent_20g() -> None:

@@ -506,6 +506,20 @@ def test_late_snooper_gets_static_values_with_the_latest_set_merged(router: Rout
     assert late.got[1] == DEF_X_Q.encode()
 
 
+def test_a_merged_replay_keeps_labels_as_the_driver_sent_them(router: Router) -> None:
+    """A sweep of indilib's drivers: a label 'Left ' came back as 'Left' from the merge of a
+    set into its definition (indiserver replays the driver's own bytes)."""
+    owner, late = FakeDriver("owner"), FakeDriver("late")
+    ready(router, owner, late)
+    spaced = DEF_X_P.replace('name="P"', 'name="P" label="Left " group=" G"', 1)
+    assert spaced != DEF_X_P
+    router.driver_frames(owner, frames(spaced + SET_X_P.replace(">2<", ">3<")))  # type: ignore[arg-type]
+    router.driver_frames(late, frames('<getProperties device="X" name="P"/>'))  # type: ignore[arg-type]
+    merged = parse_element(late.got[0])
+    assert isinstance(merged, DefNumberVector)
+    assert (merged.label, merged.group, merged["a"].value) == ("Left ", " G", "3")
+
+
 def test_new_def_replaces_the_cached_set(router: Router) -> None:
     owner = FakeDriver("owner")
     ready(router, owner)
