@@ -12,9 +12,9 @@ for only while no other client keeps up. Hence three stages, all bounded:
   (``flowcontrol.Congestion.congest``), nothing is dropped.
 * *slow*: past ``soft_bytes`` while other clients that are not behind took what was written
   to them (``flowcontrol.KeepingUp`` moved while this one was paused), or congested with no
-  progress for ``SLOW_AFTER`` seconds, or paused for ``NEVER_RESUMED_SLOW_AFTER`` with no
-  sign of reading: superseded sets and BLOBs are dropped for it until it has caught up
-  completely (``clientqueue``), and it no longer holds the drivers up. Measured with a
+  progress for ``SLOW_AFTER`` seconds, or paused for ``NEVER_RESUMED_SLOW_AFTER`` in its first
+  pause, having never shown it reads: superseded sets and BLOBs are dropped for it until it has
+  caught up completely (``clientqueue``), and it no longer holds the drivers up. Measured with a
   never-reading client beside a fast one, this kept the server's peak memory where holding
   the drivers did; letting the slow one fall 16 MiB behind first cost 13 MB more.
 
@@ -43,8 +43,11 @@ logger = logging.getLogger("indipyserver.clients")  # same logger as the connect
 #: A congested client that sends nothing to its socket for this long is slow (seconds).
 SLOW_AFTER = 0.05
 
-#: A client already paused this long without a single resume when it passes the soft limit
-#: is slow at once: it never showed it reads, so it must not stall the others even briefly.
+#: A client already paused this long in its first pause (its transport has never resumed since
+#: it connected) when it passes the soft limit is slow at once: it never showed it reads, so it
+#: must not stall the others even briefly. One that has resumed before gets SLOW_AFTER: a
+#: server chained to ours (``add_remote``) stops reading us while its own clients hold it up,
+#: often for 20-50 ms, and was let go here, so its healthy clients lost superseded values.
 NEVER_RESUMED_SLOW_AFTER = 0.02
 
 
@@ -59,6 +62,7 @@ class FallingBehind:
         "_paused_at",
         "_paused_flowing",
         "_paused_sent",
+        "_pauses",
         "_progress_at",
         "_progress_mark",
         "_timer",
@@ -79,6 +83,7 @@ class FallingBehind:
         self._paused_at = 0.0
         self._paused_sent = 0
         self._paused_flowing = 0  # its server's KeepingUp count then
+        self._pauses = 0  # how often its transport paused: more than once, it resumed between
         self._progress_mark = 0
         self._progress_at = 0.0
         self._timer: asyncio.TimerHandle | None = None
@@ -87,6 +92,7 @@ class FallingBehind:
         """The transport paused the client (its ``pause_writing``)."""
         self._paused_at = self._loop.time()
         self._paused_sent = self._client._sent()
+        self._pauses += 1
         self._paused_flowing = self._client._keeping_up.count
 
     def fell_behind(self) -> None:
@@ -94,7 +100,7 @@ class FallingBehind:
         client = self._client
         if client._paused:
             stuck = self._loop.time() - self._paused_at
-            if stuck > NEVER_RESUMED_SLOW_AFTER:
+            if stuck > NEVER_RESUMED_SLOW_AFTER and self._pauses == 1:
                 self._become_slow(f"has taken nothing for {stuck * 1e3:.0f} ms")
                 return
             if client._keeping_up.count != self._paused_flowing:
@@ -132,7 +138,7 @@ class FallingBehind:
         soon as that is known rather than after the full SLOW_AFTER."""
         client = self._client
         delay = self._progress_at + SLOW_AFTER - now
-        if client._paused and client._sent() == self._paused_sent:
+        if client._paused and self._pauses == 1 and client._sent() == self._paused_sent:
             delay = min(delay, self._paused_at + NEVER_RESUMED_SLOW_AFTER - now)
         self._timer = self._loop.call_later(max(delay, 0.001), self._check_progress)
 
@@ -145,6 +151,7 @@ class FallingBehind:
         sent = client._sent()
         if (
             client._paused
+            and self._pauses == 1
             and sent == self._paused_sent
             and now - self._paused_at >= NEVER_RESUMED_SLOW_AFTER
         ):
