@@ -36,7 +36,15 @@ from typing import Any
 from . import tagpatterns
 from .errors import ProtocolError
 from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
-from .scanner import _IDLE, _NESTING_CHECKED, _STREAM, _STREAM_MEMBERS, ResumableScanner
+from .scanner import (
+    _BODY,
+    _IDLE,
+    _NESTING_CHECKED,
+    _START,
+    _STREAM,
+    _STREAM_MEMBERS,
+    ResumableScanner,
+)
 
 __all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
@@ -45,6 +53,14 @@ __all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"
 _ALONE = tagpatterns._ALONE
 _SPACES = tagpatterns._SPACES
 _WHOLE_START_TAG = tagpatterns._WHOLE_START_TAG
+_TAG_START = tagpatterns._TAG_START
+
+#: `Framer.feed` finishes an element begun in the last read on its own only in reads longer than
+#: this (a short read gains nothing), by at most _SPLIT_TAGS pieces, each ending at a `>` within
+#: _SPLIT_REACH bytes; an element not finished by then goes on in the scanner with the rest.
+_SPLIT_MIN = 4096
+_SPLIT_TAGS = 16
+_SPLIT_REACH = 4096
 
 
 _KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
@@ -94,6 +110,7 @@ class Framer(ResumableScanner):
             raise ValueError(f"cannot stream {sorted(unknown)}: only {sorted(_STREAM_MEMBERS)}")
         self._stream_tags = frozenset(stream_tags)
         self._stream_tag_bytes = frozenset(t.encode("ascii") for t in self._stream_tags)
+        self._stream_starts = tuple(b"<" + t for t in sorted(self._stream_tag_bytes))
         self._known = (None if known_tags is None
                        else frozenset(t.encode("ascii") for t in known_tags))
         self._nesting = check_nesting
@@ -154,6 +171,13 @@ class Framer(ResumableScanner):
         out: list[Frame | ProtocolError] = []
         if not data:
             return out
+        if (self._buf or self._state != _IDLE) and type(data) is bytes and len(data) > _SPLIT_MIN:
+            data = self._finish_pending(data, out)
+            if not data:
+                return out
+        return self._feed(data, out)
+
+    def _feed(self, data: bytes, out: list[Any]) -> list[Any]:
         start = 0
         nesting = self._nesting
         if self._state == _IDLE and not self._buf and type(data) is bytes:
@@ -257,6 +281,45 @@ class Framer(ResumableScanner):
         self._search -= pos
         self._start_hint -= pos
         return out
+
+    def _finish_pending(self, data: bytes, out: list[Any]) -> bytes:
+        """A large read that begins inside an element (the last read ended in it, as a burst's
+        reads do): feed that element's rest alone, one tag at a time, and return the bytes
+        after it, which then start between elements and take the fast path of `feed` (a
+        burst of small sets in 64 KiB reads went through the scanner: 3.9 against 3.3 us an
+        element here). The frames and errors are those of the same reads without this step.
+
+        For an element that may be handed out in pieces (a BLOB), whether it is depends on
+        how much of it one feed holds, so no piece fed here holds the start of one, and the
+        pending element must be one that does not stream. Nor is a comment or a resync
+        finished here (what follows it could start such an element). Returns `data` itself
+        when the step does not apply or finds no end near, else what it left unfed."""
+        state = self._state
+        if state == _START or (state == _IDLE and self._buf):
+            starts = self._stream_starts
+            if starts:
+                head = _TAG_START.match(bytes(self._buf[:_SPLIT_REACH]) + data[:_SPLIT_REACH])
+                if head is None or head.group(1) in self._stream_tag_bytes:
+                    return data
+        elif state != _BODY or self._discarding:
+            return data
+        starts = self._stream_starts
+        p = 0
+        for _ in range(_SPLIT_TAGS):
+            q = data.find(b">", p, p + _SPLIT_REACH)
+            if q < 0:
+                break
+            q += 1
+            if starts and any(data.find(t, p, q) >= 0 for t in starts):
+                break
+            self._feed(data[p:q], out)
+            p = q
+            state = self._state
+            if state == _IDLE and not self._buf:
+                return data[p:]
+            if state != _BODY and state != _START and state != _IDLE:
+                break
+        return data[p:] if p else data
 
     @property
     def streaming(self) -> bool:

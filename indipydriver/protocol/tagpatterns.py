@@ -44,6 +44,9 @@ _ALONE = re.compile(
     rb"((?:[ \t\r\n]++[A-Za-z_][\w.:-]*+[ \t\r\n]*+=[ \t\r\n]*+(?:\"[^<\"]*+\"|'[^<']*+'))*+)"
     rb"[ \t\r\n]*+>"
 )
+# The name of the element a read may begin in (`Framer._finish_pending`), after optional
+# whitespace: only its name is read, to tell whether it is one handed out in pieces.
+_TAG_START = re.compile(rb"[ \t\r\n]*+<([A-Za-z_][\w.:-]*+)")
 _SPACES = re.compile(rb"[ \t\r\n\x0b\x0c]*+")  # what bytes.strip() removes
 _RESYNC_POINT = re.compile(rb"<[A-Za-z_?]")
 _CLOSE_TAIL = re.compile(rb"[ \t\r\n]*+>")
