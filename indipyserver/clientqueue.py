@@ -120,6 +120,31 @@ class ClientQueue:
         self._items.append(data)
         self.nbytes += len(data)
 
+    def put_run(self, frames: list[Frame], coalesce_from: int) -> None:
+        """`put` for consecutive sets of one property, none with a message (a burst), each
+        coalescing as `put` would once `nbytes` passes `coalesce_from`: appended in one loop
+        while it has not, the rest one by one."""
+        if self.streaming:
+            for frame in frames:
+                self.put(frame, self.nbytes > coalesce_from)
+            return
+        items = self._items
+        nbytes = self.nbytes
+        taken = 0
+        for frame in frames:
+            if nbytes > coalesce_from:
+                break
+            data = frame.data
+            items.append(data)
+            nbytes += len(data)
+            taken += 1
+        self.nbytes = nbytes
+        if taken:
+            attrs = frames[0].attrs
+            self._latest[(attrs.get("device", ""), attrs.get("name", ""))] = len(items) - 1
+        for frame in frames[taken:]:
+            self.put(frame, self.nbytes > coalesce_from)
+
     def put_parts(self, element: Parts, coalesce: bool = False) -> None:
         """`put` for an element held as its pieces."""
         if self.streaming:

@@ -365,6 +365,20 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         queue.put(frame, self._slow or queue.nbytes > self._coalesce_from)
         self._queued()
 
+    def send_frames(self, frames: list[Frame]) -> None:
+        """`send_frame` for consecutive sets of one property from one read (a burst): queued
+        one after another, then the limits and falling behind checked once, so a client may
+        pass them by at most one read of the driver before it is let go or made slow."""
+        if self._closing:
+            return
+        queue = self._queue
+        if self._slow:
+            for frame in frames:
+                queue.put(frame, True)
+        else:
+            queue.put_run(frames, self._coalesce_from)
+        self._queued()
+
     def send_parts(self, element: Parts) -> None:
         """`send_frame` for a whole element held as the pieces it arrived in (no copy)."""
         if self._closing:

@@ -58,6 +58,10 @@ from .serverframes import (
 )
 from .streamblobs import is_stream_blob, keep_up_with_stream
 
+#: Sets that `Router.driver_frames` passes on in runs (`_to_clients_run`): all but BLOBs,
+#: which stream and whose clients are chosen per BLOB.
+RUN_TAGS = SET_TAGS - BLOB_TAGS
+
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
 
@@ -272,12 +276,36 @@ class Router(RouterLanes):
         check = not getattr(driver, "trusted_xml", False)  # test doubles may lack it
         plain = plain_update
         warnings = self._driver_warnings
+        owner = self._owner
+        # Consecutive sets of one property (a burst) go to each client together, once all
+        # are read: `_driver_device_element` does nothing else for a set without a message
+        # about a device the driver owns. Anything else first sends the run on, in order.
+        run: list[Frame] = []
+        run_device = run_name = ""
         for frame in frames:
             tag = frame.tag
             if (check and tag not in NOT_PASSED_ON
                     and not (tag in PLAIN_TAGS and plain(frame.data))
                     and not driver_element_ok(driver, frame, warnings)):
                 continue
+            if tag in RUN_TAGS:
+                attrs = frame.attrs
+                device = attrs.get("device")
+                name = attrs.get("name")
+                if device and name and "message" not in attrs and owner.get(device) is driver:
+                    self._cache.update(device, name, frame)
+                    if run and (name != run_name or device != run_device):
+                        self._to_clients_run(run, run_device, run_name)
+                        run = []
+                    run.append(frame)
+                    run_device = device
+                    run_name = name
+                    if self._snoop_all or self._snoops.get(device):
+                        self._to_snoopers(frame, device, name, driver)
+                    continue
+            if run:
+                self._to_clients_run(run, run_device, run_name)
+                run = []
             if tag in DEVICE_TAGS:
                 self._driver_device_element(driver, frame)
             elif tag == "pingRequest":
@@ -299,6 +327,8 @@ class Router(RouterLanes):
                 pass
             else:
                 logger.debug("dropped <%s> from driver %s", tag, driver.label)
+        if run:
+            self._to_clients_run(run, run_device, run_name)
 
     def route_head(self, driver: DriverConnection, head: FrameHead) -> list[ClientSink] | None:
         """The clients of an element from `driver` that is still arriving, chosen from its start

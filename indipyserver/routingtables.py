@@ -163,6 +163,22 @@ class RoutingTables:
             elif state.wants(is_blob, device, name):
                 state.sink.send_frame(frame)
 
+    def _to_clients_run(self, frames: list[Frame], device: str, name: str) -> None:
+        """`_to_clients` for consecutive sets (not BLOBs) of one property: each client that
+        wants them gets them in one call (``send_frames``)."""
+        if len(frames) == 1:
+            self._to_clients(frames[0], device, name)
+            return
+        for state in self._clients.values():
+            if state.simple or state.wants(False, device, name):
+                sink = state.sink
+                many = getattr(sink, "send_frames", None)  # test doubles may lack it
+                if many is not None:
+                    many(frames)
+                else:
+                    for frame in frames:
+                        sink.send_frame(frame)
+
     def _to_snoopers(
         self, frame: Frame, device: str, name: str | None, source: DriverConnection | None
     ) -> None:
