@@ -178,6 +178,8 @@ class Framer(ResumableScanner):
         return self._feed(data, out)
 
     def _feed(self, data: bytes, out: list[Any]) -> list[Any]:
+        """`feed` without finishing a pending element first: the fast paths when the read
+        begins between elements, the resumable scanner for the rest."""
         start = 0
         nesting = self._nesting
         if self._state == _IDLE and not self._buf and type(data) is bytes:
@@ -295,15 +297,14 @@ class Framer(ResumableScanner):
         finished here (what follows it could start such an element). Returns `data` itself
         when the step does not apply or finds no end near, else what it left unfed."""
         state = self._state
+        starts = self._stream_starts
         if state == _START or (state == _IDLE and self._buf):
-            starts = self._stream_starts
             if starts:
                 head = _TAG_START.match(bytes(self._buf[:_SPLIT_REACH]) + data[:_SPLIT_REACH])
                 if head is None or head.group(1) in self._stream_tag_bytes:
                     return data
         elif state != _BODY or self._discarding:
             return data
-        starts = self._stream_starts
         p = 0
         for _ in range(_SPLIT_TAGS):
             q = data.find(b">", p, p + _SPLIT_REACH)
