@@ -10,6 +10,7 @@ as element-by-element `put`s would.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_router import (
@@ -28,6 +29,7 @@ from test_router import (
 )
 
 from indipydriver.protocol.framing import Frame, Framer
+from indipyserver import fallingbehind
 from indipyserver.clientqueue import ClientQueue
 from indipyserver.router import Router
 
@@ -188,11 +190,17 @@ async def test_a_slow_client_keeps_only_the_newest_set_of_a_run() -> None:
     assert queued == set_(29).rstrip()
 
 
-async def test_a_client_that_does_not_read_is_found_behind_as_element_by_element() -> None:
+async def test_a_client_that_does_not_read_is_found_behind_as_element_by_element(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Its limits and falling behind are checked once after a run, not after each set: it
     ends in the same stage with the same queue (here congested: it holds the driver up, and
-    nothing is dropped), and the other client gets every set."""
+    nothing is dropped), and the other client gets every set. (The time-based rules are set
+    out of reach: feeding 3000 reads one by one took over 20 ms on a loaded machine.)"""
     from test_write_through import Rig, set_
+
+    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 60.0)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 60.0)
 
     burst = [set_(i) for i in range(3000)]
     at_once, one_by_one = Rig(), Rig()
