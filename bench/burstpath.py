@@ -1,0 +1,115 @@
+"""The server's own CPU per set of a burst, without the kernel or the event loop.
+
+`python bench/burstpath.py` feeds a burst of setNumberVector elements, as the traffic driver
+writes them, to an executable driver's real `InboundProtocol` in reads of `--read` bytes (64 KiB:
+a burst's reads end inside an element), routed by the real `Router` to `--clients` real
+`ClientConnection`s whose transports only count bytes, and reports microseconds per set. The
+burst scenario of `run.py` measures the same path with a pipe, sockets and three busy processes
+on two shared CPUs, where one rep can be half as fast as the next; this isolates the server's
+part, so that a change to it can be judged in a few seconds (``--ours-root DIR`` measures the
+server of another checkout, e.g. a ``git archive`` of another commit). Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _library_root(argv: list[str]) -> Path:
+    """The checkout whose server is measured: ``--ours-root DIR``, else this one. Read before
+    the imports below, which must come from it."""
+    if "--ours-root" in argv[:-1]:
+        return Path(argv[argv.index("--ours-root") + 1]).resolve()
+    return HERE.parent
+
+
+sys.path.insert(0, str(_library_root(sys.argv)))
+sys.path.insert(1, str(HERE))
+
+from indipyserver.clients import ClientConnection
+from indipyserver.cutthrough import BlobForwarder
+from indipyserver.peerio import InboundProtocol
+from indipyserver.router import Router
+
+# isort: split
+# After the server's modules: hotpath imports them too, and gets those already loaded.
+from hotpath import DEFS, BenchDriver, CountingTransport
+
+
+def burst(count: int) -> bytes:
+    """`count` sets of one property, each on its own lines as indilib and the traffic driver
+    write them."""
+    return b"".join(
+        (f'<setNumberVector device="Bench" name="NUM" state="Ok" '
+         f'timestamp="2026-11-23T06:33:42.{i % 1000:03d}">\n'
+         f'  <oneNumber name="v">{i}</oneNumber>\n</setNumberVector>\n').encode()
+        for i in range(count)
+    )
+
+
+async def measure(data: bytes, read: int, clients: int) -> tuple[float, list[int]]:
+    """Seconds to route `data` fed in reads of `read` bytes; bytes written to each client."""
+    router = Router()
+    driver = BenchDriver("bench")
+    driver.attach_writer(CountingTransport())
+    inbound = InboundProtocol(partial(router.driver_frames, driver), "bench",
+                              BlobForwarder(router, driver))
+    inbound.lane = partial(router.lane_set, driver)  # as exdriver sets it (lanes)
+    inbound.connection_made(CountingTransport())
+    router.driver_ready(driver)
+    inbound.start()
+    inbound.data_received(DEFS)
+    transports = []
+    for _ in range(clients):
+        client = ClientConnection(router, set())
+        transport = CountingTransport()
+        client.connection_made(transport)
+        client.data_received(b'<getProperties version="1.7"/>\n')
+        transports.append(transport)
+    start = [t.written for t in transports]
+    reads = [data[i : i + read] for i in range(0, len(data), read)]
+    feed = inbound.data_received
+    t0 = time.perf_counter()
+    for chunk in reads:
+        feed(chunk)
+    elapsed = time.perf_counter() - t0
+    return elapsed, [t.written - s for t, s in zip(transports, start, strict=True)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", "--sets", type=int, default=100_000)
+    ap.add_argument("-r", "--reps", type=int, default=7)
+    ap.add_argument("--read", type=int, default=1 << 16, metavar="BYTES",
+                    help="bytes per read of the driver (default 65536)")
+    ap.add_argument("--clients", type=int, default=1)
+    ap.add_argument("--ours-root", metavar="DIR", default=None,
+                    help="measure the indipyserver/indipydriver found in DIR")
+    args = ap.parse_args()
+    data = burst(args.sets)
+    # Each set goes on as received, less the newline between elements.
+    expected = len(data) - args.sets
+    per_set = []
+    for _ in range(args.reps):
+        elapsed, written = asyncio.run(measure(data, args.read, args.clients))
+        if any(w != expected for w in written):
+            raise SystemExit(f"the clients got {written} bytes, not {expected}: the bench is broken")
+        per_set.append(elapsed / args.sets * 1e6)
+    import indipyserver
+
+    print(f"server burst path ({Path(indipyserver.__file__).parent.parent}): "
+          f"{statistics.median(per_set):.2f} us per set "
+          f"({args.clients} client(s), reads of {args.read:,} bytes; median of {args.reps} x "
+          f"{args.sets:,} sets; min {min(per_set):.2f}, max {max(per_set):.2f})")
+
+
+if __name__ == "__main__":
+    main()

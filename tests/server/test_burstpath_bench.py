@@ -1,0 +1,46 @@
+"""bench/burstpath.py routes a real burst through the server's objects; a broken bench must not
+report a figure."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "burstpath.py"
+
+
+def _load():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("burstpath_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["burstpath_bench"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_set_reaches_every_client_exactly_in_reads_that_split_elements() -> None:
+    burstpath = _load()
+    data = burstpath.burst(500)
+    elapsed, written = asyncio.run(burstpath.measure(data, 4096 + 7, 3))
+    assert elapsed > 0
+    # Each element went on as received, less the newline after it: nothing dropped,
+    # duplicated or rebuilt, for each of the three clients.
+    assert written == [len(data) - 500] * 3
+
+
+def test_the_command_measures_the_checkout_it_is_pointed_at(tmp_path: Path) -> None:
+    """--ours-root must take the server from that folder, not from this checkout."""
+    repo = BENCH.parents[1]
+    other = tmp_path / "other"
+    other.mkdir()
+    for package in ("indipyserver", "indipydriver"):
+        (other / package).symlink_to(repo / package)
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "-n", "2000", "-r", "1", "--ours-root", str(other)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"({other})" in done.stdout and "us per set" in done.stdout
