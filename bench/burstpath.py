@@ -17,7 +17,6 @@ import asyncio
 import statistics
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,14 +33,12 @@ def _library_root(argv: list[str]) -> Path:
 sys.path.insert(0, str(_library_root(sys.argv)))
 sys.path.insert(1, str(HERE))
 
-from indipyserver.clients import ClientConnection
-from indipyserver.cutthrough import BlobForwarder
-from indipyserver.peerio import InboundProtocol
+import indipyserver
 from indipyserver.router import Router
 
 # isort: split
 # After the server's modules: hotpath imports them too, and gets those already loaded.
-from hotpath import DEFS, BenchDriver, CountingTransport
+from hotpath import bench_client, bench_driver
 
 
 def burst(count: int) -> bytes:
@@ -58,22 +55,8 @@ def burst(count: int) -> bytes:
 async def measure(data: bytes, read: int, clients: int) -> tuple[float, list[int]]:
     """Seconds to route `data` fed in reads of `read` bytes; bytes written to each client."""
     router = Router()
-    driver = BenchDriver("bench")
-    driver.attach_writer(CountingTransport())
-    inbound = InboundProtocol(partial(router.driver_frames, driver), "bench",
-                              BlobForwarder(router, driver))
-    inbound.lane = partial(router.lane_set, driver)  # as exdriver sets it (lanes)
-    inbound.connection_made(CountingTransport())
-    router.driver_ready(driver)
-    inbound.start()
-    inbound.data_received(DEFS)
-    transports = []
-    for _ in range(clients):
-        client = ClientConnection(router, set())
-        transport = CountingTransport()
-        client.connection_made(transport)
-        client.data_received(b'<getProperties version="1.7"/>\n')
-        transports.append(transport)
+    inbound, _to_driver = bench_driver(router)
+    transports = [bench_client(router)[1] for _ in range(clients)]
     start = [t.written for t in transports]
     reads = [data[i : i + read] for i in range(0, len(data), read)]
     feed = inbound.data_received
@@ -103,8 +86,6 @@ def main() -> None:
         if any(w != expected for w in written):
             raise SystemExit(f"the clients got {written} bytes, not {expected}: the bench is broken")
         per_set.append(elapsed / args.sets * 1e6)
-    import indipyserver
-
     print(f"server burst path ({Path(indipyserver.__file__).parent.parent}): "
           f"{statistics.median(per_set):.2f} us per set "
           f"({args.clients} client(s), reads of {args.read:,} bytes; median of {args.reps} x "

@@ -75,16 +75,9 @@ class BenchDriver(DriverConnection):
         raise NotImplementedError
 
 
-async def measure(trips: int, evict: int = 0) -> tuple[float, int, int]:
-    """Seconds for `trips` round trips; bytes written to the driver and to the client.
-
-    With `evict` > 0, that many bytes are written over before each half of every trip, so
-    the server's code and data are out of the CPU caches, as they are in a real server
-    between peers (whose turns on the shared CPUs evict them); only the server's calls are
-    timed. Warm, the loop measures the code alone; evicted, it tracks the real server's
-    extra CPU per trip (about 5x the warm figure here).
-    """
-    router = Router()
+def bench_driver(router: Router) -> tuple[InboundProtocol, CountingTransport]:
+    """An executable driver's connection as `exdriver` wires it, its definitions routed: the
+    protocol its output is fed to, and the transport that counts what is written to it."""
     driver = BenchDriver("bench")
     to_driver = CountingTransport()
     driver.attach_writer(to_driver)
@@ -95,10 +88,30 @@ async def measure(trips: int, evict: int = 0) -> tuple[float, int, int]:
     router.driver_ready(driver)
     inbound.start()
     inbound.data_received(DEFS)
+    return inbound, to_driver
+
+
+def bench_client(router: Router) -> tuple[ClientConnection, CountingTransport]:
+    """A client that asked for every property, and the transport that counts what it gets."""
     client = ClientConnection(router, set())
     to_client = CountingTransport()
     client.connection_made(to_client)
     client.data_received(b'<getProperties version="1.7"/>\n')
+    return client, to_client
+
+
+async def measure(trips: int, evict: int = 0) -> tuple[float, int, int]:
+    """Seconds for `trips` round trips; bytes written to the driver and to the client.
+
+    With `evict` > 0, that many bytes are written over before each half of every trip, so
+    the server's code and data are out of the CPU caches, as they are in a real server
+    between peers (whose turns on the shared CPUs evict them); only the server's calls are
+    timed. Warm, the loop measures the code alone; evicted, it tracks the real server's
+    extra CPU per trip (about 5x the warm figure here).
+    """
+    router = Router()
+    inbound, to_driver = bench_driver(router)
+    client, to_client = bench_client(router)
     news = [(f'<newNumberVector device="Bench" name="NUM"><oneNumber name="v">{i}'
              f'</oneNumber></newNumberVector>\n').encode() for i in range(trips)]
     sets = [(f'<setNumberVector device="Bench" name="NUM" state="Ok"><oneNumber name="v">{i}'

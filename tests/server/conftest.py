@@ -9,10 +9,7 @@ module in `BOTH_LOOPS` runs once on each; the other tests run on asyncio's defau
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -53,13 +50,9 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> M
 @pytest.fixture(scope="session")
 def bench_run() -> ModuleType:
     """bench/run.py (a script, not a package) loaded as a module, for the tests of its parts."""
-    path = Path(__file__).resolve().parents[2] / "bench" / "run.py"
-    spec = importlib.util.spec_from_file_location("bench_run_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while it loads
-    spec.loader.exec_module(module)
-    return module
+    from serverkit import load_bench
+
+    return load_bench("run", "bench_run_under_test")
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import importlib.util
 import os
+import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import ModuleType
 
 from indipydriver import (
     BLOBMember,
@@ -25,7 +27,7 @@ from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
 from indipyserver.flowcontrol import flow_for
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "hotpath.py"
+BENCH_DIR = Path(__file__).resolve().parents[2] / "bench"
 
 
 class Reader:
@@ -197,13 +199,21 @@ async def running(server: IPyServer) -> AsyncIterator[IPyServer]:
             await _OPEN.pop().close()
 
 
-def _counting_transport() -> type[asyncio.Transport]:
-    """bench/hotpath.py's stand-in transport (takes every write at once)."""
-    spec = importlib.util.spec_from_file_location("hotpath_bench", BENCH)
+def load_bench(script: str, name: str | None = None) -> ModuleType:
+    """bench/`script`.py (a script, not a package) loaded as a module, for the tests of its
+    parts; registered as `name` (default ``<script>_bench``)."""
+    spec = importlib.util.spec_from_file_location(name or f"{script}_bench",
+                                                  BENCH_DIR / f"{script}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while it loads
     spec.loader.exec_module(module)
-    return module.CountingTransport  # type: ignore[no-any-return]
+    return module
+
+
+def _counting_transport() -> type[asyncio.Transport]:
+    """bench/hotpath.py's stand-in transport (takes every write at once)."""
+    return load_bench("hotpath").CountingTransport  # type: ignore[no-any-return]
 
 
 class Recorder(_counting_transport()):  # type: ignore[misc]

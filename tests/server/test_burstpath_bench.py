@@ -4,25 +4,17 @@ report a figure."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
+from serverkit import load_bench
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "burstpath.py"
 
 
-def _load():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("burstpath_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["burstpath_bench"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_set_reaches_every_client_exactly_in_reads_that_split_elements() -> None:
-    burstpath = _load()
+    burstpath = load_bench("burstpath")
     data = burstpath.burst(500)
     elapsed, written = asyncio.run(burstpath.measure(data, 4096 + 7, 3))
     assert elapsed > 0

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "hotpath.py"
-
-
-def _load():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("hotpath_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["hotpath_bench"] = module
-    spec.loader.exec_module(module)
-    return module
+from serverkit import load_bench
 
 
 @pytest.mark.parametrize("evict", [0, 1 << 16])
 def test_every_trip_reaches_the_driver_and_the_client(evict: int) -> None:
-    hotpath = _load()
+    hotpath = load_bench("hotpath")
     trips = 50
     elapsed, to_driver, to_client = asyncio.run(hotpath.measure(trips, evict))
     assert elapsed > 0
