@@ -3,8 +3,9 @@
 A client's ``newNumberVector`` to its driver and the driver's ``setNumberVector`` back are most
 of what an interactive client waits for, and each usually arrives alone in its read. The
 general path frames the read (a `Frame`, its attributes decoded, a list), dispatches it in the
-router and only then writes. Here the same routing is done from the tag, device and name of
-one regex match, and the write comes first: the `Frame`, the attributes, the client's interest
+router and only then writes. Here the same routing is done from the tag, device and name the
+read holds (`lanereads.alone`, by the read's shape mostly without a regular expression), and
+the write comes first: the `Frame`, the attributes, the client's interest
 and the property cache are done after it, while the peer is already at work (work a server
 does before a write delays the peer it wakes by all of its time; after it, only when the two
 share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
@@ -35,14 +36,13 @@ before anything is done.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from indipydriver.protocol import tagpatterns
 from indipydriver.protocol.frames import Frame, decode_attrs
-from indipydriver.protocol.wellformed import plain_request, plain_update, xml_error
+from indipydriver.protocol.wellformed import xml_error
 
+from .lanereads import alone
 from .routingtables import RoutingTables
 
 if TYPE_CHECKING:
@@ -50,16 +50,10 @@ if TYPE_CHECKING:
     from .flowcontrol import LoopFlow
     from .interests import ClientSink
 
-__all__ = ["RouterLanes", "alone"]
+__all__ = ["RouterLanes"]
 
-# Bound by assignment, not imported by name: see `tagpatterns` (a method call per match).
-_ALONE = tagpatterns._ALONE
-_XML_SPACE = " \t\r\n"
 _NEW = ord("n")
 _SET = ord("s")
-# A `device` or `name` attribute again among the others: the framer keeps the last one, so the
-# router would route by it (a value holding ` name=` is left to the general path too).
-_AGAIN = re.compile(rb"[ \t\r\n](?:device|name)[ \t\r\n]*+=")
 
 
 def _stay() -> None:
@@ -68,39 +62,6 @@ def _stay() -> None:
 
 #: Gives the CPU to a peer the shortcut's writes have just woken (see the module's doc).
 _handoff: Callable[[], None] = getattr(os, "sched_yield", _stay)
-
-
-def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes] | None:
-    """(tag, device, name, other attributes, element) when `data` is one whole vector of the
-    `kind` (``ord("n")`` new, ``ord("s")`` set) the shortcut takes, else None. The element is
-    `data` without the newline that may follow it, as the framer would hand it out."""
-    m = _ALONE.match(data)
-    if m is None:
-        return None
-    tag, device, name, rest = m.groups()
-    if tag[0] != kind or not (device.isascii() and name.isascii()):
-        return None
-    if rest and (b"name" in rest or b"device" in rest) and _AGAIN.search(rest):
-        return None
-    close = b"</" + tag
-    i = data.find(close, m.end())
-    if i < 0:
-        return None
-    end = i + len(close) + 1
-    n = len(data)
-    if data[end - 1 : end] != b">":
-        return None
-    if end == n:
-        element = data
-    elif end + 1 == n and data[end] == 0x0A:
-        element = data[:end]
-    else:
-        return None
-    dev = device.decode("ascii").strip(_XML_SPACE)
-    prop = name.decode("ascii").strip(_XML_SPACE)
-    if not (dev and prop):  # the router reads an empty name as none (no cache, wider echo)
-        return None
-    return tag, dev, prop, rest, element
 
 
 def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> Frame:
@@ -119,8 +80,8 @@ class RouterLanes(RoutingTables):
         found = alone(data, _NEW)
         if found is None:
             return False
-        tag, device, name, rest, element = found
-        if tag == b"newLightVector" or not (plain_request(element) or xml_error(element) is None):
+        tag, device, name, rest, element, plain = found
+        if tag == b"newLightVector" or not (plain or xml_error(element) is None):
             return False  # the router drops a light (read-only) and logs a malformed element
         state = self._clients.get(client)
         owner = self._owner.get(device)
@@ -153,10 +114,10 @@ class RouterLanes(RoutingTables):
         found = alone(data, _SET)
         if found is None:
             return False
-        tag, device, name, rest, element = found
+        tag, device, name, rest, element, plain = found
         if self._owner.get(device) is not driver or self._snoop_all or self._snoops.get(device):
             return False
-        if not (driver.trusted_xml or plain_update(element)):
+        if not (driver.trusted_xml or plain):
             return False  # the general path checks it with expat, and drops it if malformed
         if self.message_log is not None and b"message" in rest:
             return False

@@ -418,18 +418,6 @@ def test_clients_and_drivers_in_any_state_get_the_same_with_and_without_the_shor
          driver_queue=driver_queue, star=star, remote=remote)
 
 
-def test_alone_takes_one_whole_vector_only() -> None:
-    element = CLIENT_READS[0].rstrip()
-    assert lanes.alone(CLIENT_READS[0], ord("n")) == (
-        b"newNumberVector", "D", "N", b"", element
-    )
-    assert lanes.alone(CLIENT_READS[0], ord("s")) is None  # a new vector, not a set
-    assert lanes.alone(CLIENT_READS[6], ord("n")) is None  # two elements
-    assert lanes.alone(CLIENT_READS[7], ord("n")) is None  # text after it
-    assert lanes.alone(DRIVER_READS[7], ord("s")) is None  # not whole
-    assert lanes.alone(b'<newBLOBVector device="D" name="B"></newBLOBVector>', ord("n")) is None
-
-
 def test_a_blank_or_empty_name_is_no_name_as_the_general_path_reads_it() -> None:
     # The router reads ``name=" "`` and ``name=""`` as no name: a set is not cached, and is
     # for anyone interested in part of the device; a new is echoed to such a client.
