@@ -125,3 +125,31 @@ async def test_a_buffer_lent_for_a_read_that_never_came_is_read_into_again() -> 
     first = id(proto.get_buffer(-1))  # and no buffer_updated: nothing was read
     assert id(proto.get_buffer(-1)) == first
     assert proto._pool.pooled == 1
+
+
+async def test_the_partial_read_that_ends_a_blob_is_copied_once_and_lent() -> None:
+    """The last read of a BLOB is partial (the driver then waits, or sends small elements):
+    its bytes are copied out of the pooled buffer once, and the BLOB's last piece is a view
+    of that copy rather than a second copy of it. What follows the BLOB is framed as ever, and
+    the pooled buffer is not lent."""
+    proto, frames, forwarder = _protocol()
+    body = _base64(READ_SIZE + 1000)
+    element = HEAD + body + b"</oneBLOB></setBLOBVector>\n"
+    _read(proto, element[:READ_SIZE])
+    assert proto._framer.streaming
+    last = element[READ_SIZE:] + SMALL + HEAD[:40]  # the end, a set, another BLOB's start
+    before = len(forwarder.items)
+    buf = _read(proto, last)
+    (end,) = forwarder.items[before:]
+    assert isinstance(end, FrameEnd) and end.complete
+    assert isinstance(end.data, memoryview), "the last piece is a view"
+    assert type(end.data.obj) is bytearray and len(end.data.obj) == len(last)  # of the copy
+    assert b"".join(bytes(i.data) for i in forwarder.items) == element.rstrip(b"\n")
+    assert [f.data for f in frames] == [SMALL.rstrip(b"\n")]
+    assert end.data.obj is not buf  # the pooled buffer is not lent: free again
+    del buf
+    # The next BLOB, begun at the end of that read, goes on from where it was cut.
+    rest = HEAD[40:] + _base64(100) + b"</oneBLOB></setBLOBVector>\n"
+    _read(proto, rest)
+    assert frames[-1].tag == "setBLOBVector"  # small enough to arrive whole
+    assert bytes(frames[-1].data) == (HEAD[:40] + rest).rstrip(b"\n")
