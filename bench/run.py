@@ -268,6 +268,7 @@ class Config:
     fw_count: int = 100_000
     fw_vectors: int = 1000
     slow_pairs: int = 6  # solo / beside run pairs per rep of the slow scenarios (scen_slow)
+    short_bursts: int = 3  # fresh-server runs per rep of a burst under SHORT_BURST (scen_burst)
 
 
 def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
@@ -287,16 +288,29 @@ def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
     return out
 
 
+#: Bursts up to this many messages are run `Config.short_bursts` times a rep, each on a fresh
+#: server, and the rep reports their median. Ours moves 10k sets in about 55 ms, where one
+#: hiccup of the machine weighs: a full run gave 174k, 108k and 118k msg/s in its three reps,
+#: and `-s burst -r 6` right after 190k, 180k, 132k, 192k, 191k, 182k, same code. indiserver
+#: takes 0.35 s for 10k; its 100k bursts (a minute each) are run once a rep.
+SHORT_BURST = 20_000
+
+
 def scen_burst(kind: str, cfg: Config) -> dict[str, float]:
     out = {}
     for n in cfg.bursts:
-        with Server(kind) as srv:
-            (c,) = connect(srv)
-            job = prepare(c, f"kind=num count={n}")
-            r = stream(c, [c], job, "setNumber", n, timeout=300)
-            out[f"burst_{n}_msgps"] = rate(n, r.ends[0] - r.t0)
-            out[f"burst_{n}_delivered"] = r.counts[0]
-            c.close()
+        speeds: list[float] = []
+        delivered: list[int] = []
+        for _ in range(cfg.short_bursts if n <= SHORT_BURST else 1):
+            with Server(kind) as srv:
+                (c,) = connect(srv)
+                job = prepare(c, f"kind=num count={n}")
+                r = stream(c, [c], job, "setNumber", n, timeout=300)
+                speeds.append(rate(n, r.ends[0] - r.t0))
+                delivered.append(r.counts[0])
+                c.close()
+        out[f"burst_{n}_msgps"] = statistics.median(speeds)
+        out[f"burst_{n}_delivered"] = min(delivered)  # any loss shows
     return out
 
 
@@ -715,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
         args.reps = 1 if "-r" not in (argv or sys.argv) and "--reps" not in (argv or sys.argv) \
             else args.reps
         cfg = Config(blob_count=10, blob_size=5 * 1024 * 1024, bursts=(10_000, 50_000),
-                     fan_count=5_000, trips=500, slow_count=20, fw_count=20_000)
+                     fan_count=5_000, trips=500, slow_count=20, fw_count=20_000, short_bursts=1)
     cfg.slow_pairs = max(1, args.slow_pairs)
     if not args.scenario_timeout:
         args.scenario_timeout = 90 if args.quick else 600
