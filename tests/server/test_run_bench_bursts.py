@@ -5,7 +5,7 @@ long burst (indiserver's 100k takes a minute) is run once."""
 from __future__ import annotations
 
 from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -26,7 +26,7 @@ def test_short_bursts_are_repeated_on_fresh_servers_and_their_median_kept(
         def __init__(self, kind: str) -> None:
             servers.append(self)
 
-        def __enter__(self) -> FakeServer:
+        def __enter__(self) -> Self:
             return self
 
         def __exit__(self, *exc: object) -> None:

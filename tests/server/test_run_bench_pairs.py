@@ -4,7 +4,7 @@ that ratio, so the count, the alternation and the arithmetic must be what the RE
 
 from __future__ import annotations
 
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -66,3 +66,15 @@ def test_the_slow_pairs_option_reaches_the_scenarios(
     run.main(["-s", "slow", "-r", "1", "--servers", "indiserver", "--slow-pairs", "9"])
     assert seen == [9]
     assert "only the configuration is under test" in capsys.readouterr().err  # reported, not lost
+
+
+def test_the_table_prints_the_ratio_so_that_a_miss_never_reads_as_the_target(
+    run: ModuleType
+) -> None:
+    # A median of 0.9497 misses 0.95; printed with two decimals it read "0.95 ... MISS".
+    results = {"indiserver": {"slow_fast_vs_solo": [0.97]},
+               "ours": {"slow_fast_vs_solo": [0.9497], "slow_fast_lost": [0.0]}}
+    args = SimpleNamespace(reps=3, quick=False)
+    table = run.report(results, {}, run.Config(), args, None, [])
+    line = next(x for x in table.splitlines() if "solo speed (ours)" in x)
+    assert "0.950" not in line and "0.949" in line and line.rstrip().endswith("MISS |")
