@@ -199,6 +199,16 @@ async def running(server: IPyServer) -> AsyncIterator[IPyServer]:
             await _OPEN.pop().close()
 
 
+def library_elsewhere(folder: Path) -> Path:
+    """`folder`/other holding this checkout's packages (linked): a library in another place,
+    for a bench script's ``--ours-root DIR`` / ``ours=DIR`` to be pointed at."""
+    other = folder / "other"
+    other.mkdir()
+    for package in ("indipyserver", "indipydriver"):
+        (other / package).symlink_to(BENCH_DIR.parent / package)
+    return other
+
+
 def load_bench(script: str, name: str | None = None) -> ModuleType:
     """bench/`script`.py (a script, not a package) loaded as a module, for the tests of its
     parts; registered as `name` (default ``<script>_bench``)."""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from serverkit import load_bench
+from serverkit import library_elsewhere, load_bench
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "burstpath.py"
 
@@ -25,11 +25,7 @@ def test_every_set_reaches_every_client_exactly_in_reads_that_split_elements() -
 
 def test_the_command_measures_the_checkout_it_is_pointed_at(tmp_path: Path) -> None:
     """--ours-root must take the server from that folder, not from this checkout."""
-    repo = BENCH.parents[1]
-    other = tmp_path / "other"
-    other.mkdir()
-    for package in ("indipyserver", "indipydriver"):
-        (other / package).symlink_to(repo / package)
+    other = library_elsewhere(tmp_path)
     done = subprocess.run(
         [sys.executable, str(BENCH), "-n", "2000", "-r", "1", "--ours-root", str(other)],
         capture_output=True, text=True, timeout=120, check=False,

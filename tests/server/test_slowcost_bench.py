@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from serverkit import load_bench
+from serverkit import library_elsewhere, load_bench
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "slowcost.py"
 
@@ -28,11 +28,7 @@ def test_the_command_streams_to_both_kinds_of_server_and_reports_each_stream(
     tmp_path: Path,
 ) -> None:
     """One round, two short streams per server, for a library given by folder."""
-    repo = BENCH.parents[1]
-    other = tmp_path / "other"
-    other.mkdir()
-    for package in ("indipyserver", "indipydriver"):
-        (other / package).symlink_to(repo / package)
+    other = library_elsewhere(tmp_path)
     done = subprocess.run(
         [sys.executable, str(BENCH), f"ours={other}", "-r", "1", "--streams", "2",
          "--count", "3"],
