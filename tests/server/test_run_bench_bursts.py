@@ -10,14 +10,10 @@ from typing import Any, Self
 import pytest
 
 
-@pytest.fixture(scope="module")
-def run(bench_run: ModuleType) -> ModuleType:
-    return bench_run
-
-
 def test_short_bursts_are_repeated_on_fresh_servers_and_their_median_kept(
-    run: ModuleType, monkeypatch: pytest.MonkeyPatch
+    bench_run: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    run = bench_run
     servers: list[object] = []
     # (seconds, delivered) of each stream, in the order the scenario runs them
     results = iter([(0.1, 10_000), (0.05, 10_000), (0.2, 9_999), (2.0, 100_000)])
@@ -52,7 +48,8 @@ def test_short_bursts_are_repeated_on_fresh_servers_and_their_median_kept(
     assert out["burst_100000_delivered"] == 100_000
 
 
-def test_three_short_bursts_a_rep_by_default(run: ModuleType) -> None:
+def test_three_short_bursts_a_rep_by_default(bench_run: ModuleType) -> None:
+    run = bench_run
     assert run.Config().short_bursts == 3  # what bench/README.md and RESULTS.md describe
     ten_k, hundred_k = run.Config().bursts
     assert ten_k <= run.SHORT_BURST < hundred_k  # 10k repeated, 100k once
