@@ -3,6 +3,7 @@ a broken bench must not print a figure."""
 
 from __future__ import annotations
 
+import mmap
 import os
 import subprocess
 import sys
@@ -16,12 +17,14 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "slowcost.py"
 def test_usage_reads_this_process_cpu_and_faults_as_they_grow() -> None:
     slowcost = load_bench("slowcost")
     cpu0, faults0 = slowcost.usage(os.getpid())
-    junk = bytearray(8 << 20)  # touches 2048 fresh pages
+    # A fresh mapping, each of its 2048 pages written: faults, whatever the heap had free.
+    with mmap.mmap(-1, 8 << 20) as fresh:
+        for at in range(0, len(fresh), mmap.PAGESIZE):
+            fresh[at] = 1
     sum(range(200_000))
     cpu1, faults1 = slowcost.usage(os.getpid())
     assert cpu1 > cpu0 > 0
     assert faults1 - faults0 >= 1000
-    del junk
 
 
 def test_the_command_streams_to_both_kinds_of_server_and_reports_each_stream(
