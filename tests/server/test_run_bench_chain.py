@@ -28,7 +28,7 @@ def test_a_chain_is_two_servers_the_front_one_serving_the_other_as_a_remote(
 
     monkeypatch.setattr(run, "Server", recorded)
     monkeypatch.setattr(run, "RT_SETTLE", 0.0)
-    out = run.PAIRED["chain"](["ours"], run.Config(trips=40))
+    out = run.PAIRED["chain"](["ours"], run.Config(trips=40, rt_sessions=1))
     assert [kind for kind, _ in started] == ["ours", "ours"]
     assert started[0][1] == str(run.DRIVER)  # the one behind runs the traffic driver
     assert started[1][1] is not None and started[1][1].startswith(f"Bench@{run.HOST}:")
