@@ -3,6 +3,7 @@
     python bench/roundtrip_ab.py indiserver ours            # ours against indiserver
     python bench/roundtrip_ab.py ours ours=/tmp/other       # this checkout against another one
     python bench/roundtrip_ab.py ours ours                  # the same server twice (A/A)
+    python bench/roundtrip_ab.py indiserver rawfloor        # a bare forwarder (floor.py)
 
 Each rep starts both servers (``run.Server``, the traffic driver), alternating which one starts
 first, lets them sit idle for `--settle` seconds (``run.RT_SETTLE``), then interleaves trips
@@ -10,7 +11,8 @@ between them as ``run.py -s roundtrip`` does. Where the kernel places a server a
 holds for the life of the pair and moves one server's p50 by 10 % or more from one pair to the
 next (measured here), so a few reps cannot tell changes of a few percent apart: this runs many
 short ones and prints B/A per rep, their median and geometric mean, and how many reps B won.
-An A/A run shows the noise floor. ``ours=DIR`` measures the indipyserver found in DIR (a
+An A/A run shows the noise floor; one of floor.py's bare forwarders (``rawfloor``,
+``inlinefloor``, ... as in ``run.FLOORS``) shows what any server could reach. ``ours=DIR`` measures the indipyserver found in DIR (a
 ``git worktree`` or ``git archive`` of another commit). Standard library only.
 """
 
@@ -30,8 +32,9 @@ import run  # noqa: E402
 
 def _start(spec: str) -> run.Server:
     kind, _, root = spec.partition("=")
-    if kind not in ("indiserver", "ours"):
-        raise SystemExit(f"unknown server {spec!r}: indiserver, ours or ours=DIR")
+    if kind not in ("indiserver", "ours", *run.FLOORS) or (root and kind != "ours"):
+        raise SystemExit(f"unknown server {spec!r}: indiserver, ours, ours=DIR or one of "
+                         f"{', '.join(run.FLOORS)}")
     run.OURS_ROOT = Path(root).resolve() if root else run.ROOT
     return run.Server(kind)
 

@@ -33,4 +33,27 @@ def test_an_unknown_server_is_refused_with_what_is_known() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert r.returncode != 0
-    assert "unknown server 'nginx': indiserver, ours or ours=DIR" in r.stderr
+    assert "unknown server 'nginx': indiserver, ours, ours=DIR or one of floor" in r.stderr
+    assert "rawfloor" in r.stderr
+
+
+def test_a_bare_forwarder_from_floor_py_is_timed_beside_a_server() -> None:
+    # What bounds a round trip is read off a bare forwarder against the same peer
+    # (`indiserver rawfloor`): the runner must start floor.py's forwarders as it starts servers.
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "roundtrip_ab.py"), "ours", "rawfloor", "-n", "30", "-r",
+         "1", "--settle", "0"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    rows = re.findall(r"^\| 1 \| A \| (\d+) \| (\d+) \|", out, re.MULTILINE)
+    assert len(rows) == 1 and all(int(t) > 0 for t in rows[0])
+    assert "A = ours, B = rawfloor" in out
+
+
+def test_a_directory_is_only_for_ours() -> None:
+    r = subprocess.run(
+        [sys.executable, str(BENCH / "roundtrip_ab.py"), "ours", "rawfloor=/tmp", "-r", "1"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert r.returncode != 0
+    assert "unknown server 'rawfloor=/tmp'" in r.stderr
