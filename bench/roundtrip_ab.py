@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settle", type=float, default=run.RT_SETTLE)
     args = ap.parse_args(argv)
     ratios: dict[str, list[float]] = {"p50": [], "p99": []}
-    print(f"| rep | started first | A p50 | B p50 | B/A p50 | A p99 | B p99 | B/A p99 |\n"
-          f"|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| rep | started first | A p50 | B p50 | B/A p50 | A p99 | B p99 | B/A p99 |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|")
     for rep in range(args.reps):
         a_first = rep % 2 == 0
         lat_a, lat_b = pair((args.a, args.b), args.trips, args.settle, a_first)
