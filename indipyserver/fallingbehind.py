@@ -100,7 +100,11 @@ class FallingBehind:
         client = self._client
         if client._paused:
             stuck = self._loop.time() - self._paused_at
-            if stuck > NEVER_RESUMED_SLOW_AFTER and self._pauses == 1:
+            # Not when it has taken bytes since: reading steadily, a client can wait longer
+            # than that for the socket to report room (a third of a send buffer of up to 4 MiB
+            # must drain first), and was let go although it would have read everything.
+            if (stuck > NEVER_RESUMED_SLOW_AFTER and self._pauses == 1
+                    and client._sent() == self._paused_sent):
                 self._become_slow(f"has taken nothing for {stuck * 1e3:.0f} ms")
                 return
             if client._keeping_up.count != self._paused_flowing:

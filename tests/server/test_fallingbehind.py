@@ -7,7 +7,7 @@ import asyncio
 
 from serverkit import Reader
 
-from indipyserver.fallingbehind import FallingBehind
+from indipyserver.fallingbehind import NEVER_RESUMED_SLOW_AFTER, FallingBehind
 from indipyserver.flowcontrol import Congestion, KeepingUp
 
 
@@ -96,3 +96,29 @@ async def test_a_client_turning_slow_and_catching_up_over_and_over_logs_within_a
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 10
     assert sum("caught up" in line for line in lines) == 5
+
+
+async def test_a_client_reading_in_its_first_long_pause_is_held_for_not_let_go() -> None:
+    """Reading steadily, a client may wait more than NEVER_RESUMED_SLOW_AFTER for the socket
+    to report room (a third of a send buffer of up to 4 MiB must drain first). Taking bytes
+    meanwhile shows it reads: it holds the drivers (congested), so nothing is dropped for it,
+    where it used to be let go (the e2e slow reader alone lost BLOBs on a fresh machine).
+    One that took nothing in that time is let go at once, as before."""
+    congestion = Congestion()
+    client = StuckClient(KeepingUp())
+    sent = [0]
+    client._sent = lambda: sent[0]  # type: ignore[method-assign]
+    behind = FallingBehind(client, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
+    behind.paused()
+    await asyncio.sleep(NEVER_RESUMED_SLOW_AFTER * 1.5)
+    sent[0] = 65536
+    behind.fell_behind()
+    assert client._congested and not client._slow
+    behind.not_behind()
+
+    never = StuckClient(KeepingUp())
+    behind = FallingBehind(never, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
+    behind.paused()
+    await asyncio.sleep(NEVER_RESUMED_SLOW_AFTER * 1.5)
+    behind.fell_behind()
+    assert never._slow and not never._congested
