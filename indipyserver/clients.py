@@ -45,6 +45,10 @@ DEFAULT_MAX_CLIENT_QUEUE = 128 * 1024 * 1024
 #: Queue bytes past which a client that still reads holds the drivers up (``fallingbehind``).
 SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 
+#: What a client that has gone may have sent before it went, read after a failed write
+#: (`ClientConnection._keep_last_words`): a socket's receive buffer on loopback.
+LAST_WORDS_BYTES = 4 * 1024 * 1024
+
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
 #: At maxconnections, a client that has sent no whole element in this long since it
@@ -480,6 +484,37 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             self.close()
 
     # -- closing ---------------------------------------------------------------------------
+
+    def _keep_last_words(self) -> None:
+        """A write failed: the client has gone. Route what it sent before it went.
+
+        ``indi_setprop`` writes its new*Vector and exits while definitions may still be on
+        their way to it (when its getProperties was passed to a driver, ``unreadnews``): its
+        socket resets, our next write fails, and the command, still unread in our socket,
+        would be lost with it. The kernel still hands it out after the reset. It is routed
+        on the next loop turn, before ``connection_lost``: a failed write happens inside the
+        router's delivery, which must not be re-entered.
+        """
+        chunks: list[bytes] = []
+        size = 0
+        while size < LAST_WORDS_BYTES:
+            try:
+                data = os.read(self._fd, READ_SIZE)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+        if chunks:
+            asyncio.get_running_loop().call_soon(self._route_last_words, b"".join(chunks))
+
+    def _route_last_words(self, data: bytes) -> None:
+        frames = [item for item in self._framer.feed(data) if type(item) is Frame]
+        if frames:
+            logger.info("client %s: routing the %d element(s) it sent before it went",
+                        self.label, len(frames))
+            self.router.client_frames(self, frames)
 
     def close(self) -> None:
         """Close after the transport's buffer is written."""

@@ -50,8 +50,9 @@ class ClientWriter:
 
     # Set by the connection: its label, queue and transport, and whether the transport has
     # paused it (asyncio's pause_writing/resume_writing); `abort` closes it at once when a
-    # write fails.
+    # write fails, after `_keep_last_words` has read what the client sent before it went.
     abort: Callable[[], None]
+    _keep_last_words: Callable[[], None]
     label: str
     _queue: ClientQueue
     _transport: asyncio.Transport | None
@@ -138,6 +139,7 @@ class ClientWriter:
             except OSError as exc:
                 self._tail = None
                 logger.info("client %s: write failed: %s", self.label, exc)
+                self._keep_last_words()
                 self.abort()
                 return
             self._written += n

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
+import time
 
 from indipydriver.protocol.framing import Frame
 from indipyserver.clients import ClientConnection
@@ -119,4 +121,36 @@ async def test_write_through_on_a_full_socket_holds_the_rest_and_keeps_order() -
     finally:
         transport.close()
         peer.close()
+        await asyncio.sleep(0)
+
+
+async def test_a_command_sent_just_before_the_client_reset_is_still_routed() -> None:
+    """indi_setprop writes its new*Vector and exits while definitions are still coming to it:
+    its socket resets, and our next write to it fails before the loop has read the command.
+    The command must still reach the driver (it was lost, and a telescope synced to the wrong
+    place, when getProperties went to the driver), and the client is then disconnected."""
+    from test_router import DEF_X_P, NEW_X_P, FakeDriver, frames, ready
+
+    loop = asyncio.get_running_loop()
+    router = Router()
+    driver = FakeDriver("d")
+    ready(router, driver)
+    router.driver_frames(driver, frames(DEF_X_P))  # type: ignore[arg-type]
+    listener = socket.create_server(("127.0.0.1", 0))
+    peer = socket.create_connection(listener.getsockname())
+    ours, _ = listener.accept()
+    listener.close()
+    client = ClientConnection(router, set())
+    transport, _ = await loop.connect_accepted_socket(lambda: client, ours)
+    try:
+        peer.sendall(NEW_X_P.encode())
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.close()  # a reset, as when a client exits with data unread
+        time.sleep(0.05)  # noqa: ASYNC251  (the loop must not run: it would read the command)
+        assert client.write_through(element(0, 100).data)  # fails: the client has gone
+        await asyncio.wait_for(client.closed.wait(), 5)
+        assert driver.got == [NEW_X_P.encode()]
+        assert router.clients == []
+    finally:
+        transport.close()
         await asyncio.sleep(0)
