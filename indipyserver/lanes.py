@@ -88,6 +88,7 @@ class RouterLanes(RoutingTables):
         if state is None or owner is None or not owner.write_through(element):
             return False
         # What `Router.client_frames` does besides, after the write.
+        self._unread.sent(device)
         if not state.all_devices or device == "*":  # "*": marks a chained server
             state.add_interest(device, name, False)
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).

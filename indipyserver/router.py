@@ -150,6 +150,7 @@ class Router(RouterLanes):
                                state.sink.label, frame.tag, short(device), note)
             return
         owner.send(frame.data)
+        self._unread.sent(device)
         if len(frame.data) > MAX_ECHO_BYTES:
             # One client's 140 MB text must not fill every other client's queue past its
             # limit and get them all disconnected as "not reading".
@@ -171,9 +172,14 @@ class Router(RouterLanes):
             # never passed on as device="*": two servers that are each other's remote would
             # bounce it forever. Remotes are not re-asked either: they were asked when they
             # connected and, as their chained client, we get everything they have since.
-            self._replay(state, None, None)
+            # A device whose driver may not have read a command yet is asked of its owner
+            # instead, behind the command (`unreadnews`).
+            behind = {dev for dev in self._unread.behind() if dev in self._owner}
+            self._replay(state, None, None, behind)
+            for dev in sorted(behind):
+                self._ask_behind_command(dev, None)
             if device is None:
-                self._replay_to_named(state)
+                self._replay_to_named(state, behind)
             request = get_properties_bytes()
             for driver in self._drivers:
                 if not driver.is_remote and not self._owned.get(driver):
@@ -183,10 +189,20 @@ class Router(RouterLanes):
         if owner is None:
             self._ask_remotes(device, name, "client " + state.sink.label, None)
             return
-        if not self._replay(state, device, name):
+        if self._unread.unread(device):
+            self._ask_behind_command(device, name)
+        elif not self._replay(state, device, name):
             owner.send(get_properties_bytes(device, name))
 
-    def _replay_to_named(self, asker: ClientState) -> None:
+    def _ask_behind_command(self, device: str, name: str | None) -> None:
+        """Pass a getProperties to the owner of `device`, behind the command it may not have
+        read yet, as indiserver would: its answer, not the cache, shows what the command did
+        (a client's ``indi_setprop`` then ``indi_eval -w``). Its definitions reach every client
+        interested in them, the asker among them."""
+        self._owner[device].send(get_properties_bytes(device, name))
+        self._unread.asked(device)
+
+    def _replay_to_named(self, asker: ClientState, skip: set[str]) -> None:
         """A device-less getProperties is answered to the other clients that want named
         devices only, too. indiserver passes it to its drivers, whose definitions reach every
         client interested in them, and an indiserver chaining several of our devices, one
@@ -196,7 +212,7 @@ class Router(RouterLanes):
         every device asked for themselves and get nothing again."""
         for other in self._clients.values():
             if other is not asker and not other.all_devices and other.interests:
-                self._replay(other, None, None)
+                self._replay(other, None, None, skip)
 
     def _client_enable_blob(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
@@ -255,6 +271,7 @@ class Router(RouterLanes):
         for device in sorted(self._owned.pop(driver, ())):
             del self._owner[device]
             self._cache.delete(device)
+            self._unread.forget(device)
             frame = del_property_frame(device)
             self._to_clients(frame, device, None)
             self._to_snoopers(frame, device, None, driver)
@@ -410,6 +427,7 @@ class Router(RouterLanes):
         if name is not None:
             if tag in DEF_TAGS:
                 self._cache.define(device, name, frame)
+                self._unread.defined(device)
                 if tag == "defBLOBVector" and driver.is_remote:
                     self._remote_blobs.defined(driver, device, name)  # asked for at once if wanted
             elif tag in SET_TAGS:
@@ -423,6 +441,7 @@ class Router(RouterLanes):
                     self._remote_blobs.deleted(driver, device, name)
         elif tag == "delProperty":
             self._cache.delete(device)
+            self._unread.forget(device)
             if driver.is_remote:
                 self._remote_blobs.deleted(driver, device, None)
             # The whole device is gone: free the name, so that after a loss the real owner
@@ -483,6 +502,7 @@ class Router(RouterLanes):
             return
         if owner is not None and owner is not driver:
             owner.send(frame.data)
+            self._unread.sent(device)
         else:
             logger.debug("dropped <%s> from driver %s", frame.tag, driver.label)
 

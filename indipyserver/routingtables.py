@@ -23,6 +23,7 @@ from .propertycache import PropertyCache
 from .remoteblobs import RemoteBlobModes
 from .serverframes import BLOB_TAGS, get_properties_bytes, message_frame
 from .streamblobs import is_stream_blob, keep_up_with_stream
+from .unreadnews import UnreadNews
 
 if TYPE_CHECKING:
     from .driverconn import DriverConnection
@@ -63,6 +64,7 @@ class RoutingTables:
         # the BLOB modes told to each remote, derived from clients and snooping drivers
         self._remote_blobs = RemoteBlobModes(self._clients, self._driver_blobs)
         self._cache = PropertyCache()
+        self._unread = UnreadNews()  # devices whose cache may predate a client's command
         self._client_warnings = WarningBudget()  # about what clients sent: bounded
         self._driver_warnings = WarningBudget()  # about what drivers and remotes sent
 
@@ -86,11 +88,15 @@ class RoutingTables:
 
     # -- replays from the cache, and requests for unknown devices ---------------------
 
-    def _replay(self, state: ClientState, device: str | None, name: str | None) -> bool:
-        """Send cached defs and sets to one client; False when nothing matched."""
+    def _replay(
+        self, state: ClientState, device: str | None, name: str | None,
+        skip: frozenset[str] | set[str] = frozenset(),
+    ) -> bool:
+        """Send cached defs and sets (not of the devices in `skip`) to one client; False when
+        nothing matched."""
         entries = self._cache.replay(device, name)
         for dev, name_, replay in entries:
-            if state.wants(False, dev, name_):
+            if dev not in skip and state.wants(False, dev, name_):
                 for frame in replay:
                     state.sink.send_frame(frame)
         return bool(entries)

@@ -271,6 +271,8 @@ class Rig:
             [(c._bad, c._framer._offset, c._slow, c._congested, c._closing, c.dropped)
              for c in self.clients],
             (self.inbound._framer._offset, self.driver._pending, self.driver._dropped),
+            # commands the driver may not have read (a getProperties then goes to it)
+            {d: (e.sent, e.read, list(e.fences)) for d, e in router._unread._devices.items()},
         )
 
 

@@ -1,0 +1,100 @@
+"""A getProperties right after a command shows what the command did, on our server as on
+indilib's indiserver, with indilib's CCD simulator and command-line clients.
+
+Protects: a script's ``indi_setprop ...CCD_EXPOSURE_VALUE=2`` then ``indi_eval -w
+'..._STATE==1'`` waits for the exposure (indiserver passes getProperties to the driver behind
+the command; our router's cache, which answers getProperties otherwise, still holds the state
+from before it, `indipyserver.unreadnews`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from peers import IndiServer, find_binary, indi_eval, serving, setprop
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.backoff import Backoff
+from indipyserver.server import IPyServer
+
+CCD = "CCD Simulator"
+EXPOSURE = f"{CCD}.CCD_EXPOSURE"
+NEW_EXPOSURE = (
+    f'<newNumberVector device="{CCD}" name="CCD_EXPOSURE">'
+    '<oneNumber name="CCD_EXPOSURE_VALUE">2</oneNumber></newNumberVector>'
+)
+
+
+@pytest.fixture
+async def ours(tmp_home: Path) -> AsyncIterator[int]:
+    find_binary("indi_simulator_ccd")
+    server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
+    server.add_exdriver("indi_simulator_ccd", backoff=Backoff(initial=0.2))
+    async with serving(server):
+        yield server.port
+
+
+async def connected_ccd(port: int) -> None:
+    """The CCD connected and idle, as a user's script finds it."""
+    result = await asyncio.to_thread(setprop, port, f"{CCD}.CONNECTION.CONNECT=On", timeout=5)
+    assert result.returncode == 0, result.describe()
+    ok = await asyncio.to_thread(indi_eval, port, f'"{CCD}.CONNECTION.CONNECT"==1', timeout=10)
+    assert ok.returncode == 0, ok.describe()
+    ready = await asyncio.to_thread(indi_eval, port, f'"{EXPOSURE}._STATE"!=2', timeout=10)
+    assert ready.returncode == 0, ready.describe()
+
+
+def first_exposure_definition(port: int, request: bytes, timeout: float = 5.0) -> Frame:
+    """Send `request` on one new connection; the first defNumberVector of CCD_EXPOSURE back."""
+    framer = Framer()
+    deadline = time.monotonic() + timeout
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        while time.monotonic() < deadline:
+            data = sock.recv(1 << 16)
+            assert data, "the server closed the connection"
+            for frame in framer.feed(data):
+                if (isinstance(frame, Frame) and frame.tag == "defNumberVector"
+                        and frame.attrs.get("name") == "CCD_EXPOSURE"):
+                    return frame
+    pytest.fail(f"no defNumberVector of CCD_EXPOSURE within {timeout} s")
+
+
+async def check_answers_follow_the_command(port: int) -> None:
+    await connected_ccd(port)
+    # The command and the request on one connection, in one write: the answer must be Busy.
+    answer = await asyncio.to_thread(
+        first_exposure_definition,
+        port,
+        (NEW_EXPOSURE + f'<getProperties version="1.7" device="{CCD}"/>').encode(),
+    )
+    assert answer.attrs.get("state") == "Busy", answer.data[:300]
+    done = await asyncio.to_thread(indi_eval, port, f'"{EXPOSURE}._STATE"==1', timeout=10)
+    assert done.returncode == 0, done.describe()
+
+    # The user's script: set, then wait for the exposure to finish.
+    sent = await asyncio.to_thread(setprop, port, f"{EXPOSURE}.CCD_EXPOSURE_VALUE=2")
+    assert sent.returncode == 0, sent.describe()
+    started = time.monotonic()
+    waited = await asyncio.to_thread(indi_eval, port, f'"{EXPOSURE}._STATE"==1', timeout=10)
+    took = time.monotonic() - started
+    assert waited.returncode == 0, waited.describe()
+    # A stale answer (the Ok from before the command) returns in milliseconds.
+    assert took > 1.0, f"indi_eval returned after {took:.3f} s, before the 2 s exposure ended"
+
+
+async def test_our_server_answers_getproperties_behind_a_command(ours: int) -> None:
+    await check_answers_follow_the_command(ours)
+
+
+async def test_indiserver_answers_getproperties_behind_a_command(
+    indiserver_factory: Callable[..., IndiServer],
+) -> None:
+    """The reference behaviour the test above holds us to."""
+    server = indiserver_factory("indi_simulator_ccd")
+    await check_answers_follow_the_command(server.port)
