@@ -16,6 +16,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from indipydriver.protocol.errors import ProtocolError
+from indipydriver.protocol.framing import Frame, Framer
+
 from .flowcontrol import Congestion, LoopFlow, flow_for
 
 if TYPE_CHECKING:
@@ -231,7 +234,7 @@ class InProcessDriverConnection(DriverConnection):
         super().__init__(label or f"{type(driver).__name__} #{InProcessDriverConnection._count}")
         self.driver = driver
         self._router: Router | None = None
-        self._framer: object | None = None
+        self._framer = Framer()
         self._written_since_yield = 0
         self._closed = False
 
@@ -289,15 +292,12 @@ class InProcessDriverConnection(DriverConnection):
         self._closed = True
         self._wakeup.set()
 
-    def _feed(self, data: bytes) -> list:  # type: ignore[type-arg]
-        from indipydriver.protocol.errors import ProtocolError
-        from indipydriver.protocol.framing import Framer
-
-        if self._framer is None:
-            self._framer = Framer()
-        assert isinstance(self._framer, Framer)
+    def _feed(self, data: bytes) -> list[Frame]:
+        items = self._framer.feed(data)
+        if len(items) == 1 and type(items[0]) is Frame:  # one message per write, as a rule
+            return items  # type: ignore[return-value]
         frames = []
-        for item in self._framer.feed(data):
+        for item in items:
             if isinstance(item, ProtocolError):
                 logger.error("%s sent malformed XML: %s", self.label, item)
             else:

@@ -88,3 +88,31 @@ async def test_the_first_write_of_a_loop_turn_reaches_the_client_at_once() -> No
     to_client.writes.clear()
     await conn.write(setvector(4))  # a new turn: at once again
     assert to_client.writes == [setvector(4)]
+
+
+async def test_malformed_xml_from_an_in_process_driver_is_logged_and_the_rest_routed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A driver that writes a broken element (its own raw XML, say) gets an error line naming
+    it; the good elements in the same write still reach the client (the per-write shortcut
+    for one good element must not swallow errors)."""
+    from serverkit import Recorder
+
+    from indipyserver.driverconn import InProcessDriverConnection
+    from indipyserver.router import Router
+
+    router = Router()
+    conn = InProcessDriverConnection(make_gadget(), label="gadget")
+    conn._router = router
+    router.driver_ready(conn)
+    client = ClientConnection(router, set())
+    to_client = Recorder()
+    client.connection_made(to_client)
+    client.data_received(b'<getProperties version="1.7"/>\n')
+    good = (b'<defNumberVector device="Gadget" name="VALUE" perm="rw" state="Idle">'
+            b'<defNumber name="V" format="%g" min="0" max="0" step="0">0</defNumber>'
+            b'</defNumberVector>')
+    await conn.write(b"<setNumberVector device=\"Gadget\" name=\"VALUE\" state='Ok>" + good)
+    await asyncio.sleep(0)
+    assert b"".join(to_client.writes).endswith(good)
+    assert "gadget sent malformed XML" in caplog.text
