@@ -187,7 +187,15 @@ class Router(RouterLanes):
             return
         owner = self._owner.get(device)
         if owner is None:
-            self._ask_remotes(device, name, "client " + state.sink.label, None)
+            if (not self._ask_remotes(device, name, "client " + state.sink.label, None)
+                    and (note := self._client_warnings.take()) is not None):
+                # indiserver says nothing; a typo in indi_getprop's device name (or a driver
+                # not started) then looks like a server that never answers.
+                known = sorted(self._owner)
+                listed = ", ".join(short(d) for d in known[:5]) + (", ..." if len(known) > 5 else "")
+                logger.info("client %s asked for device %s, which nothing here serves (devices: "
+                            "%s): it gets the device if it appears%s", state.sink.label,
+                            short(device), listed or "none", note)
             return
         if self._unread.unread(device):
             self._ask_behind_command(device, name)

@@ -103,8 +103,9 @@ class RoutingTables:
 
     def _ask_remotes(
         self, device: str, name: str | None, who: str, source: DriverConnection | None
-    ) -> None:
-        """Ask remotes for a device nobody here provides, each at most once per connection.
+    ) -> bool:
+        """Ask remotes for a device nobody here provides, each at most once per connection;
+        False when there is no remote to ask.
 
         Asking again is never needed: the remote keeps our interest and sends the device when
         it appears. Asking once and never the connection the request came from is what stops
@@ -120,6 +121,7 @@ class RoutingTables:
         for remote in remotes:
             if self._first_ask(remote, device, name):
                 remote.send(get_properties_bytes(device, name))
+        return bool(remotes)
 
     def _first_ask(self, target: object, device: str, name: str | None) -> bool:
         """True the first time (device, name) is asked of `target` (a connection)."""

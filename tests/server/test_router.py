@@ -1360,3 +1360,27 @@ def test_a_flood_of_bad_enableblobs_gives_a_bounded_number_of_short_warnings(
     lines = [r.getMessage() for r in caplog.records if "bad enableBLOB" in r.getMessage()]
     assert 1 <= len(lines) <= 20
     assert max(len(line) for line in lines) < 400
+
+
+def test_getproperties_for_a_device_nothing_serves_is_logged_with_the_devices_there(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """indiserver drops it without a word; an indi_getprop with a typo in the device name then
+    looks like a server that never answers. With a remote to ask, the remote may serve it:
+    nothing is logged above debug."""
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P + DEF_Y_P))  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="indipyserver.router"):
+        c = client(router, "c", '<getProperties version="1.7" device="Nope"/>')
+    assert c.got == [] and d.got == []
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert lines == ["client c asked for device 'Nope', which nothing here serves (devices: "
+                     "'X', 'Y'): it gets the device if it appears"]
+    caplog.clear()
+    r = FakeDriver("r", is_remote=True)
+    ready(router, r)
+    with caplog.at_level(logging.INFO, logger="indipyserver.router"):
+        client(router, "c2", '<getProperties version="1.7" device="Nope"/>')
+    assert r.got == [b'<getProperties device="Nope" version="1.7"/>\n']
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.INFO]
