@@ -810,8 +810,11 @@ def main(argv: list[str] | None = None) -> int:
     if "framework" in names and ours_missing is None:
         for rep in range(args.reps):
             try:
+                t = time.monotonic()
                 with deadline(args.scenario_timeout):
                     fwres = scen_framework(cfg)
+                print(f"[framework rep {rep + 1} ours] {time.monotonic() - t:.1f}s "
+                      + " ".join(f"{k}={fmt(v)}" for k, v in fwres.items()), file=sys.stderr)
                 for k, v in fwres.items():
                     fw.setdefault(k, []).append(v)
             except Exception as exc:
