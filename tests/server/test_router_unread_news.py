@@ -137,13 +137,19 @@ def test_a_snooping_drivers_command_counts_too() -> None:
     assert mount.got == [ASK_X]
 
 
-def test_a_lost_driver_forgets_its_devices_commands() -> None:
+def commanded() -> tuple[Router, FakeDriver]:
+    """Driver d owns X (P defined) and a client has sent it a command."""
     router = Router()
     d = FakeDriver("d")
     ready(router, d)
     router.driver_frames(d, frames(DEF_X_P))  # type: ignore[arg-type]
     setter = client(router, "setter")
     router.client_frames(setter, frames(NEW_X_P))  # type: ignore[arg-type]
+    return router, d
+
+
+def test_a_lost_driver_forgets_its_devices_commands() -> None:
+    router, d = commanded()
     router.driver_lost(d)  # type: ignore[arg-type]
     assert len(router._unread) == 0
     again = FakeDriver("again")
@@ -155,12 +161,7 @@ def test_a_lost_driver_forgets_its_devices_commands() -> None:
 
 
 def test_a_deleted_device_forgets_its_commands() -> None:
-    router = Router()
-    d = FakeDriver("d")
-    ready(router, d)
-    router.driver_frames(d, frames(DEF_X_P))  # type: ignore[arg-type]
-    setter = client(router, "setter")
-    router.client_frames(setter, frames(NEW_X_P))  # type: ignore[arg-type]
+    router, d = commanded()
     router.driver_frames(d, frames('<delProperty device="X"/>'))  # type: ignore[arg-type]
     assert len(router._unread) == 0
 
