@@ -25,8 +25,9 @@ discarded up to its closing tag while keeping only a few bytes in memory.
 
 Where the code is: a read that starts between elements is framed in `Framer.feed` itself,
 first the round trip's vector alone in a read (`_ALONE`), then whole small elements one after
-another; whatever those do not handle goes on in the resumable scanner (`scanner`), and the
-byte patterns both match are in `tagpatterns`.
+another, each start tag read from one of the same shape seen before (`starttags`: a burst's
+tags differ only in their digits) or else matched; whatever those do not handle goes on in the
+resumable scanner (`scanner`), and the byte patterns both match are in `tagpatterns`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from .scanner import (
     _STREAM_MEMBERS,
     ResumableScanner,
 )
+from .starttags import StartTagShapes
 
 __all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
@@ -135,6 +137,7 @@ class Framer(ResumableScanner):
         self._discarding = False  # in _BODY: element too large, dropping its bytes
         self._dropping = False  # in _STREAM: abandoned (`abandon_stream`), dropping its bytes
         self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
+        self._shapes = StartTagShapes()  # start tags read before (the fast path of `feed`)
 
     @property
     def buffered(self) -> int:
@@ -215,28 +218,51 @@ class Framer(ResumableScanner):
                     self._offset += n
                     out.append(Frame(tag.decode("ascii"), attrs, data if end == n else data[:end]))
                     return out
-            # Fast path, the common case of a read holding whole small elements: one match of
-            # the start tag and one search for the closing tag each, with none of the
-            # resumable scanner's state. Anything else (a partial element, text, comments,
-            # a streamed tag, `</x >`) is left to `_scan` from the first such element.
+            # Fast path, the common case of a read holding whole small elements: per element,
+            # its start tag read by shape (`starttags`) or else matched by the strict pattern,
+            # and one search for the closing tag, with none of the resumable scanner's state.
+            # Anything else (a partial element, text, comments, a streamed tag, `</x >`) is
+            # left to `_scan` from the first such element.
             n = len(data)
             match = _WHOLE_START_TAG.match
             known = self._known
+            shapes = self._shapes
+            read = shapes.read
             while True:
-                m = match(data, start)
-                if m is None:
+                gt = data.find(b">", start)
+                if gt < 0:
                     break
-                tag, raw = m.groups()
-                if known is not None and tag not in known:
-                    break  # refused by the scanner, with its error
-                body = m.end()
-                if raw.endswith(b"/"):
-                    raw = raw[:-1]
+                head = data[start:gt]
+                seen = read(head)
+                if seen is not None:
+                    shape, attrs = seen
+                    tag = shape.tag
+                    begin = start + shape.lead
+                    body = gt + 1
+                    empty = shape.empty
+                    close = shape.close
+                else:
+                    m = match(data, start)
+                    if m is None:
+                        break
+                    name, raw = m.groups()
+                    if known is not None and name not in known:
+                        break  # refused by the scanner, with its error
+                    body = m.end()
+                    empty = raw.endswith(b"/")
+                    if empty:
+                        raw = raw[:-1]
+                    elif name in self._stream_tag_bytes:
+                        break
+                    tag = name.decode("ascii")
+                    attrs = decode_attrs(raw) if raw else {}
+                    begin = m.start(1) - 1
+                    if body == gt + 1:  # no `>` inside a value: the head is the whole tag
+                        shapes.learn(head, begin - start, name, attrs)
+                    close = b"</" + name
+                if empty:
                     end = body
                 else:
-                    if tag in self._stream_tag_bytes:
-                        break
-                    close = b"</" + tag
                     i = data.find(close, body)
                     if i < 0:
                         break
@@ -244,14 +270,13 @@ class Framer(ResumableScanner):
                     if end >= n or data[end] != 0x3E:  # `</x >`, `</xy`, or cut after `</x`
                         break
                     if nesting and self._nested_start(
-                            data, body, min(i, m.start(1) - 1 + _NESTING_CHECKED)) != -1:
+                            data, body, min(i, begin + _NESTING_CHECKED)) != -1:
                         break
                     self.bytes_searched += end - body
                     end += 1
-                begin = m.start(1) - 1
                 if end - begin > self.max_element_size:
                     break
-                out.append(Frame(tag.decode("ascii"), None, data[begin:end], raw))
+                out.append(Frame(tag, attrs, data if begin == 0 and end == n else data[begin:end]))
                 start = end
                 if end >= n - 1 and (end == n or data[end] == 0x0A):
                     self._offset += n
