@@ -108,32 +108,39 @@ class PropertyCache:
             props[name] = _Entry(frame, None)
 
     def update(self, device: str, name: str, frame: Frame) -> None:
+        self.update_run(device, name, (frame,))
+
+    def update_run(self, device: str, name: str, frames: list[Frame] | tuple[Frame, ...]) -> None:
+        """Consecutive sets of one property, oldest first: `update` for each in turn, with the
+        property looked up once (a burst's sets come this way, a read's worth at a time)."""
         props = self._devices.get(device)
         if props is None:  # not setdefault: that builds a dict on every set (once per trip)
             props = self._devices[device] = {}
         entry = props.get(name)
         if entry is None:
-            if self._room(device, props):
-                props[name] = _Entry(None, frame)
-        else:
-            # The newer set replaces the older one whole only if it says all the older said:
-            # every member, the older one's state, timeout and timestamp, and no limits (in
-            # the older one) to lose. Counted in the bytes, nothing parsed: this runs per set.
-            older = entry.latest
-            tags = frame.data.count(b"<")
-            if older is not None and (
-                entry.limits
-                or tags < entry.full
-                or ("state" in older.attrs and "state" not in frame.attrs)
-                or ("timestamp" in older.attrs and "timestamp" not in frame.attrs)
-                or ("timeout" in older.attrs and "timeout" not in frame.attrs)
-            ):
+            if not self._room(device, props):
+                return
+            entry = props[name] = _Entry(None, None)
+        # The newer set replaces the older one whole only if it says all the older said: every
+        # member, every attribute the older one had (its state, timeout and timestamp above
+        # all), and no limits (in the older one) to lose. Counted in the bytes, nothing parsed:
+        # this runs per set. (Keeping an older one that needed no keeping only costs a merge.)
+        older = entry.latest
+        limits = entry.limits
+        full = entry.full
+        for frame in frames:
+            data = frame.data
+            attrs = frame.attrs
+            tags = data.count(b"<")
+            if older is not None and (limits or tags < full or not older.attrs.keys() <= attrs.keys()):
                 entry.fold(older)
             # A number set's "=" are otherwise its attributes' and its members' names.
-            entry.limits = frame.tag == "setNumberVector" and (
-                frame.data.count(b"=") > len(frame.attrs) + (tags - 2) // 2)
-            entry.latest = frame
-            entry.merged = None
+            limits = frame.tag == "setNumberVector" and (
+                data.count(b"=") > len(attrs) + (tags - 2) // 2)
+            older = frame
+        entry.limits = limits
+        entry.latest = older
+        entry.merged = None
 
     def _room(self, device: str, props: dict[str, _Entry]) -> bool:
         """Whether a new property of `device` may be kept; counts it if so."""

@@ -318,9 +318,8 @@ class Router(RouterLanes):
                 device = attrs.get("device")
                 name = attrs.get("name")
                 if device and name and "message" not in attrs and owner.get(device) is driver:
-                    self._cache.update(device, name, frame)
                     if run and (name != run_name or device != run_device):
-                        self._to_clients_run(run, run_device, run_name)
+                        self._run_done(run, run_device, run_name)
                         run = []
                     run.append(frame)
                     run_device = device
@@ -329,7 +328,7 @@ class Router(RouterLanes):
                         self._to_snoopers(frame, device, name, driver)
                     continue
             if run:
-                self._to_clients_run(run, run_device, run_name)
+                self._run_done(run, run_device, run_name)
                 run = []
             if tag in DEVICE_TAGS:
                 self._driver_device_element(driver, frame)
@@ -353,7 +352,14 @@ class Router(RouterLanes):
             else:
                 logger.debug("dropped <%s> from driver %s", tag, driver.label)
         if run:
-            self._to_clients_run(run, run_device, run_name)
+            self._run_done(run, run_device, run_name)
+
+    def _run_done(self, run: list[Frame], device: str, name: str) -> None:
+        """Consecutive sets of one property from its owner (`driver_frames`): into the cache
+        and to the clients. Nothing reads the cache between them and the element that ends
+        the run, which is handled after this."""
+        self._cache.update_run(device, name, run)
+        self._to_clients_run(run, device, name)
 
     def route_head(self, driver: DriverConnection, head: FrameHead) -> list[ClientSink] | None:
         """The clients of an element from `driver` that is still arriving, chosen from its start
