@@ -24,9 +24,9 @@ expanded). An element still unfinished after `max_element_size` bytes is reporte
 discarded up to its closing tag while keeping only a few bytes in memory.
 
 Where the code is: a read that starts between elements is framed in `Framer.feed` itself,
-first the round trip's vector alone in a read (`_ALONE`), then whole small elements one after
-another, each start tag read from one of the same shape seen before (`starttags`: a burst's
-tags differ only in their digits) or else matched; whatever those do not handle goes on in the
+whole small elements one after another, each start tag read from one of the same shape seen
+before (`starttags`: a burst's or a round trip's tags differ only in their digits) or else
+matched; whatever those do not handle goes on in the
 resumable scanner (`scanner`), and the byte patterns both match are in `tagpatterns`.
 """
 
@@ -36,7 +36,7 @@ from typing import Any
 
 from . import tagpatterns
 from .errors import ProtocolError
-from .frames import _XML_SPACE, Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
+from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
 from .scanner import (
     _BODY,
     _IDLE,
@@ -50,9 +50,8 @@ from .starttags import StartTagShapes
 
 __all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
 
-# Bound by assignment, not imported by name, so that `_ALONE.match(data)` stays a method call
-# (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
-_ALONE = tagpatterns._ALONE
+# Bound by assignment, not imported by name, so that `_SPACES.fullmatch(data)` stays a method
+# call (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
 _SPACES = tagpatterns._SPACES
 _WHOLE_START_TAG = tagpatterns._WHOLE_START_TAG
 _TAG_START = tagpatterns._TAG_START
@@ -186,43 +185,12 @@ class Framer(ResumableScanner):
         start = 0
         nesting = self._nesting
         if self._state == _IDLE and not self._buf and type(data) is bytes:
-            alone = _ALONE.match(data)
-            if alone is not None:
-                # One element and at most a newline after it: the frame, at the cost of one
-                # match and one search. Anything else goes on below, from the start.
-                tag, device, name, rest = alone.groups()
-                close = b"</" + tag
-                i = data.find(close, alone.end())
-                n = len(data)
-                end = i + len(close) + 1
-                # ASCII device and name only: decode_attrs reads the whole tag as Latin-1 when
-                # any byte of it is not UTF-8, and a non-ASCII name must be read the same way.
-                if (
-                    i >= 0
-                    and data[end - 1 : end] == b">"
-                    and (end == n or (end + 1 == n and data[end] == 0x0A))
-                    and end <= self.max_element_size
-                    and device.isascii()
-                    and name.isascii()
-                    # with nesting checked, anything inside it is left to the scanner
-                    and not (nesting and self._nested_start(
-                        data, alone.end(), min(i, alone.start(1) - 1 + _NESTING_CHECKED)) != -1)
-                ):
-                    attrs = {
-                        "device": device.decode("ascii").strip(_XML_SPACE),
-                        "name": name.decode("ascii").strip(_XML_SPACE),
-                    }
-                    if rest:
-                        attrs.update(decode_attrs(rest))
-                    self.bytes_searched += i + len(close) - alone.end()
-                    self._offset += n
-                    out.append(Frame(tag.decode("ascii"), attrs, data if end == n else data[:end]))
-                    return out
-            # Fast path, the common case of a read holding whole small elements: per element,
-            # its start tag read by shape (`starttags`) or else matched by the strict pattern,
-            # and one search for the closing tag, with none of the resumable scanner's state.
-            # Anything else (a partial element, text, comments, a streamed tag, `</x >`) is
-            # left to `_scan` from the first such element.
+            # Fast path, the common case of a read holding whole small elements (a burst's
+            # read, or a round trip's one element): per element, its start tag read by shape
+            # (`starttags`) or else matched by the strict pattern, and one search for the
+            # closing tag, with none of the resumable scanner's state. Anything else (a partial
+            # element, text, comments, a streamed tag, `</x >`) is left to `_scan` from the
+            # first such element.
             n = len(data)
             match = _WHOLE_START_TAG.match
             known = self._known
