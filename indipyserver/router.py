@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from indipydriver.logbudget import short
+from indipydriver.logbudget import clip, short
 from indipydriver.protocol.framing import Frame, FrameHead
 from indipydriver.protocol.wellformed import plain_update
 
@@ -89,6 +89,7 @@ class Router(RouterLanes):
     def client_lost(self, client: ClientSink) -> None:
         """A client disconnected."""
         state = self._clients.pop(client, None)
+        self._client_noted.pop(client, None)
         if state is not None:
             self._asked.pop(state, None)
             self._remote_blobs.recheck()
@@ -121,16 +122,62 @@ class Router(RouterLanes):
                 # From a chained server below us forwarding what one of our drivers snoops
                 # (notes 1.5.4): only snooping drivers want it, and only for a device no source
                 # of ours provides -- otherwise it is a stale copy (or a loop's echo) of
-                # traffic the snoopers already get from the owner.
+                # traffic the snoopers already get from the owner. From a client that is not
+                # a chained server and with nobody snooping it reaches nobody: a warning.
                 if device not in self._owner:
                     if client_element_ok(client.label, frame, self._client_warnings):
-                        self._to_snoopers(frame, device, name, None)
+                        if state.chained or self._snoop_all or self._snoops.get(device):
+                            self._to_snoopers(frame, device, name, None)
+                        else:
+                            self._client_sent_drivers_element(state, frame, device)
                 else:
-                    logger.debug("dropped <%s> for %r from client %s: owned here", tag, device, client.label)
+                    self._client_spoke_for_owned(state, frame, device)
             elif tag == "pingReply":
-                pass
+                pass  # an answer to a ping: nothing to route (we send clients none)
             else:
-                logger.debug("dropped <%s> from client %s", tag, client.label)
+                self._client_sent_unknown(state, frame)
+
+    def _client_sent_drivers_element(self, state: ClientState, frame: Frame, device: str) -> None:
+        """A def/set vector, message or delProperty for a device nothing here serves, from a
+        client that is not a chained server, with no driver snooping it: it reaches nobody.
+        indiserver drops it without a word; most likely a client sent a set*Vector where it
+        meant a new*Vector, and its click did nothing."""
+        if (note := self._client_warnings.take()) is not None:
+            logger.warning("client %s sent <%s> for device %s: dropped, nothing here serves or "
+                           "snoops that device (only drivers send <%s>; a client asks for a "
+                           "change with a new*Vector)%s", state.sink.label, clip(frame.tag, 60),
+                           short(device), clip(frame.tag, 60), note)
+
+    def _client_spoke_for_owned(self, state: ClientState, frame: Frame, device: str) -> None:
+        """A def/set vector, message or delProperty from a client about a device a source of
+        ours provides: dropped (only its owner speaks for it, the loop guard). Logged the first
+        time per client and device: a chained server relaying a device of the same name (or
+        a loop's echo) does it with every update."""
+        noted = self._client_noted.setdefault(state.sink, set())
+        if device in noted or (note := self._client_warnings.take()) is None:
+            return
+        if len(noted) < MAX_DEVICES_PER_SOURCE:  # past it: within the budget only
+            noted.add(device)
+        logger.warning("client %s sent <%s> for device %s, which %s provides: dropped (only a "
+                       "device's own driver sends that; a client asks for a change with a "
+                       "new*Vector, and a chained server sending it means two sources for one "
+                       "device name, or a loop of servers). Later ones for that device from "
+                       "this client are dropped unlogged%s", state.sink.label,
+                       clip(frame.tag, 60), short(device), self._owner[device].label, note)
+
+    def _client_sent_unknown(self, state: ClientState, frame: Frame) -> None:
+        """Anything else a client sends: a driver's element naming no device (nothing to route
+        it by), or an element INDI does not have."""
+        if (note := self._client_warnings.take()) is None:
+            return
+        tag = clip(frame.tag, 60)
+        if frame.tag in DEVICE_TAGS:
+            logger.warning("client %s sent <%s> without a device: dropped (only drivers send "
+                           "it; from a client it is passed on only to the drivers snooping the "
+                           "device it names)%s", state.sink.label, tag, note)
+        else:
+            logger.warning("client %s sent <%s>, which is not an INDI element a client sends: "
+                           "dropped%s", state.sink.label, tag, note)
 
     def _client_new(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None

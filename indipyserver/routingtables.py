@@ -66,6 +66,8 @@ class RoutingTables:
         self._cache = PropertyCache()
         self._unread = UnreadNews()  # devices whose cache may predate a client's command
         self._client_warnings = WarningBudget()  # about what clients sent: bounded
+        # devices a client spoke for that a source of ours provides, logged once (`router`)
+        self._client_noted: dict[ClientSink, set[str]] = {}
         self._driver_warnings = WarningBudget()  # about what drivers and remotes sent
 
     # -- queries (for the server, tests and logs) ----------------------------------------

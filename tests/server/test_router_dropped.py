@@ -1,0 +1,191 @@
+"""What the router drops is logged, clearly and within a budget, and nothing else is lost.
+
+The project's rule for bad input: a clear log line saying what was dropped, from which peer
+and why, in INDI terms; the peer is kept and its (and everyone's) other traffic flows; and a
+peer repeating the same bad element thousands of times writes a bounded number of lines. What
+is routine -- a chained server's echo of a command, a snoop for a device that is not running,
+Latin-1 text from KStars, a getProperties whatever its version -- stays quiet, so that real
+peers (indilib's clients and drivers, captured in shared/corpus) log no warning at all.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from test_router import (
+    DEF_X_P,
+    DEF_X_Q,
+    NEW_X_P,
+    SET_X_P,
+    FakeClient,
+    FakeDriver,
+    client,
+    frames,
+    ready,
+)
+
+from indipydriver.protocol.framing import Framer
+from indipyserver.router import Router
+
+LOGGER = "indipyserver.router"
+FLOOD = 2000  # repeats of one bad element, all within one budget period
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router()
+
+
+def served(router: Router) -> tuple[FakeDriver, FakeClient]:
+    """Driver d serving device X, and a client `watcher` that wants every device."""
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P + DEF_X_Q))  # type: ignore[arg-type]
+    watcher = client(router, "watcher")
+    watcher.got.clear()
+    return d, watcher
+
+
+def warnings(caplog: pytest.LogCaptureFixture, text: str = "") -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING and text in r.getMessage()]
+
+
+def then_a_good_request_flows(router: Router, sender: FakeClient, d: FakeDriver,
+                              watcher: FakeClient) -> None:
+    d.got.clear()
+    watcher.got.clear()
+    router.client_frames(sender, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert d.text() == NEW_X_P and watcher.text() == NEW_X_P
+
+
+# -- clients sending what only drivers send ------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [
+    '<message message="hello everyone"/>',
+    '<delProperty name="P"/>',
+    SET_X_P.replace(' device="X"', ""),
+    DEF_X_P.replace(' device="X"', ""),
+])
+def test_a_client_s_device_less_driver_element_is_warned_dropped_and_bounded(
+    router: Router, bad: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client's message, delProperty or def/set vector naming no device was dropped with a
+    debug line only: a client that thinks it told everyone something never learns why nothing
+    happened. It is dropped with a warning naming the element, the client and the reason,
+    reaches no driver or client, the client's next request still goes through, and a flood of
+    it writes at most the clients' warning budget of lines."""
+    d, watcher = served(router)
+    sender = client(router, "sender", None)
+    tag = Framer().feed(bad.encode())[0].tag  # type: ignore[union-attr]
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == [f"client sender sent <{tag}> without a device: dropped (only "
+                                "drivers send it; from a client it is passed on only to the "
+                                "drivers snooping the device it names)"]
+    assert d.got == [] and watcher.got == []
+    then_a_good_request_flows(router, sender, d, watcher)
+    caplog.clear()
+    d.got.clear()
+    watcher.got.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
+    assert 1 <= len(warnings(caplog, f"<{tag}> without a device")) <= 20
+    assert d.got == [] and watcher.got == []
+
+
+def test_a_client_s_unknown_element_is_warned_dropped_and_bounded(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An element INDI does not have (a typo, another protocol) was dropped with a debug line
+    only. It is dropped with a warning saying so, and a flood is bounded."""
+    d, watcher = served(router)
+    sender = client(router, "sender", None)
+    bad = '<newNumberVectr device="X" name="P"><oneNumber name="a">5</oneNumber></newNumberVectr>'
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == ["client sender sent <newNumberVectr>, which is not an INDI "
+                                "element a client sends: dropped"]
+    assert d.got == [] and watcher.got == []
+    then_a_good_request_flows(router, sender, d, watcher)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
+    assert 1 <= len(warnings(caplog, "<newNumberVectr>")) <= 20
+
+
+def owned_here(label: str) -> str:
+    return (f"client {label} sent <setNumberVector> for device 'X', which d provides: dropped "
+            "(only a device's own driver sends that; a client asks for a change with a "
+            "new*Vector, and a chained server sending it means two sources for one device "
+            "name, or a loop of servers). Later ones for that device from this client are "
+            "dropped unlogged")
+
+
+def test_a_client_s_set_vector_for_a_device_owned_here_is_warned_once_per_device(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client's setNumberVector for a device a driver here provides is dropped (only the
+    owner speaks for its device: the loop guard), which was a debug line: a client that sent a
+    set*Vector where it meant a new*Vector saw its command do nothing. It is dropped with a
+    warning naming the client, the element, the device and its owner; once per client and
+    device, as a chained server relaying a device of the same name does it with every update;
+    and the owner's own traffic still reaches the clients."""
+    d, watcher = served(router)
+    sender = client(router, "sender", None)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(SET_X_P))  # type: ignore[arg-type]
+    assert warnings(caplog) == [owned_here("sender")]
+    assert d.got == [] and watcher.got == [] and sender.got == []
+    then_a_good_request_flows(router, sender, d, watcher)
+    watcher.got.clear()
+    router.driver_frames(d, frames(SET_X_P))  # type: ignore[arg-type]
+    assert watcher.text() == SET_X_P
+    caplog.clear()
+    d.got.clear()
+    watcher.got.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(SET_X_P * FLOOD))  # type: ignore[arg-type]
+        other = client(router, "other", None)
+        router.client_frames(other, frames(SET_X_P * FLOOD))  # type: ignore[arg-type]
+    assert warnings(caplog) == [owned_here("other")]  # the sender's are already told
+    assert d.got == [] and watcher.got == []
+
+
+def test_a_plain_client_s_set_vector_that_reaches_nobody_is_warned_and_bounded(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client's set*Vector for a device nothing here serves goes to the drivers snooping
+    that device (a chained server below relays them: notes 1.5.4). With none, from a client
+    that is not a chained server, it reached nobody without a word; now a warning says so,
+    bounded by the budget. A chained server's relay (device="*") stays quiet: its snooper may
+    just have gone."""
+    d, watcher = served(router)
+    sender = client(router, "sender", None)
+    bad = SET_X_P.replace('"X"', '"Mount"')
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == [
+        "client sender sent <setNumberVector> for device 'Mount': dropped, nothing here serves or "
+        "snoops that device (only drivers send <setNumberVector>; a client asks for a change "
+        "with a new*Vector)"]
+    assert d.got == [] and watcher.got == []
+    then_a_good_request_flows(router, sender, d, watcher)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
+        assert 1 <= len(warnings(caplog, "'Mount'")) <= 20
+        caplog.clear()
+        up = client(router, "up", '<getProperties device="*" version="1.7"/>')
+        router.client_frames(up, frames(bad))  # type: ignore[arg-type]
+        assert warnings(caplog) == []
+        # ... and with a driver snooping the device, a plain client's copy reaches it.
+        snooper = FakeDriver("snooper")
+        ready(router, snooper)
+        router.driver_frames(snooper, frames('<getProperties device="Mount" version="1.7"/>'))  # type: ignore[arg-type]
+        snooper.got.clear()
+        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
+    assert snooper.text() == bad
+    assert warnings(caplog) == []
