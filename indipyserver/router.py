@@ -547,25 +547,35 @@ class Router(RouterLanes):
     def _driver_new(self, driver: DriverConnection, frame: Frame) -> None:
         device = frame.attrs.get("device")
         name = frame.attrs.get("name") or None
-        if not device:
-            return
-        owner = self._owner.get(device)
+        owner = self._owner.get(device) if device else None
         if driver.is_remote:
             # A chained server echoes its other clients' new*Vector to us (notes 1.5.3): pass it on
             # only for a device that remote provides. An echo of a new*Vector for a device owned by
-            # anyone else (ours, seen by the remote through a loop) stops here.
-            if owner is driver:
+            # anyone else (ours, seen by the remote through a loop) stops here. Routine with
+            # every command in a two-way chain, and the command reached its driver the other
+            # way: debug only.
+            if device and owner is driver:
                 self._to_clients(frame, device, name)
             else:
                 logger.debug(
                     "dropped <%s> for %r from %s: not its device", frame.tag, device, driver.label
                 )
             return
-        if owner is not None and owner is not driver:
+        if device and owner is not None and owner is not driver:
             owner.send(frame.data)
             self._unread.sent(device)
+            return
+        # A local driver's command that no other source here can take.
+        if (note := self._driver_warnings.take()) is None:
+            return
+        if not device:
+            why = "without a device"
+        elif owner is None:
+            why = f"for device {short(device)}, which nothing here serves (its driver not started?)"
         else:
-            logger.debug("dropped <%s> from driver %s", frame.tag, driver.label)
+            why = (f"for its own device {short(device)} (a driver sends its own changes as a "
+                   f"set*Vector; a new*Vector goes to another device's driver)")
+        logger.warning("driver %s sent <%s> %s: dropped%s", driver.label, frame.tag, why, note)
 
     def _snoop(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
         """SPEC p.4: a device's getProperties asks for copies of another device's traffic."""

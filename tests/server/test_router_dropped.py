@@ -189,3 +189,54 @@ def test_a_plain_client_s_set_vector_that_reaches_nobody_is_warned_and_bounded(
         router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
     assert snooper.text() == bad
     assert warnings(caplog) == []
+
+
+# -- drivers' commands that reach nobody ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("bad", "why"), [
+    (NEW_X_P.replace('"X"', '"Nope"'),
+     "for device 'Nope', which nothing here serves (its driver not started?)"),
+    (NEW_X_P.replace('"X"', '"Y"'),
+     "for its own device 'Y' (a driver sends its own changes as a set*Vector; a new*Vector goes "
+     "to another device's driver)"),
+    (NEW_X_P.replace(' device="X"', ""), "without a device"),
+])
+def test_a_driver_s_command_that_reaches_nobody_is_warned_and_bounded(
+    router: Router, bad: str, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver's new*Vector is passed to the driver of its device. For a device nothing here
+    serves, for the driver's own device, or naming none, it was dropped with a debug line (or
+    nothing at all): the driver's command did nothing and nobody could tell. It is dropped
+    with a warning naming the driver, the element and why, from the drivers' budget, and the
+    driver's next command still reaches its device."""
+    d, watcher = served(router)
+    dy = FakeDriver("dy")
+    ready(router, dy)
+    router.driver_frames(dy, frames(DEF_X_P.replace('"X"', '"Y"')))  # type: ignore[arg-type]
+    watcher.got.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(dy, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == [f"driver dy sent <newNumberVector> {why}: dropped"]
+    assert d.got == [] and dy.got == [] and watcher.got == []
+    router.driver_frames(dy, frames(NEW_X_P))  # type: ignore[arg-type]
+    assert d.text() == NEW_X_P
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(dy, frames(bad * FLOOD))  # type: ignore[arg-type]
+    assert 1 <= len(warnings(caplog, "driver dy sent <newNumberVector>")) <= 20
+    assert d.text() == NEW_X_P and dy.got == []
+
+
+def test_a_chained_server_s_echo_of_a_command_for_a_device_not_its_own_stays_quiet(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A chained server echoes every new*Vector its other clients send (notes 1.5.3), also
+    for devices it does not provide (ours, in a two-way chain): routine, with every command,
+    and the command reached its driver the other way. Dropped at debug level only."""
+    d, watcher = served(router)
+    r = FakeDriver("r", is_remote=True)
+    ready(router, r)
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        router.driver_frames(r, frames(NEW_X_P * FLOOD))  # type: ignore[arg-type]
+    assert warnings(caplog) == [] and d.got == [] and watcher.got == []
