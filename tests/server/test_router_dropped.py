@@ -11,6 +11,8 @@ peers (indilib's clients and drivers, captured in shared/corpus) log no warning 
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import pytest
 from test_router import (
@@ -25,9 +27,11 @@ from test_router import (
     ready,
 )
 
-from indipydriver.protocol.framing import Framer
+from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.router import Router
 
+CORPUS = Path(os.environ.get("INDI_CORPUS", Path(__file__).resolve().parents[3] / "shared"
+                             / "corpus"))
 LOGGER = "indipyserver.router"
 FLOOD = 2000  # repeats of one bad element, all within one budget period
 
@@ -240,3 +244,79 @@ def test_a_chained_server_s_echo_of_a_command_for_a_device_not_its_own_stays_qui
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
         router.driver_frames(r, frames(NEW_X_P * FLOOD))  # type: ignore[arg-type]
     assert warnings(caplog) == [] and d.got == [] and watcher.got == []
+
+
+# -- what is not dropped: getProperties whatever its version, Latin-1 text --------------------
+
+
+@pytest.mark.parametrize("request_", [
+    '<getProperties device="X"/>',
+    '<getProperties version="2.0" switch="2.0" device="X"/>',
+    '<getProperties version="banana" device="X"/>',
+])
+def test_a_client_s_getproperties_is_answered_whatever_its_version(
+    router: Router, request_: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """indiserver ignores a client's version (notes 2.8) and so do we: INDIGO clients send
+    version="2.0", the SPEC's own snoop form has none. Not dropped, so nothing to warn about:
+    the client gets the device, and its driver never sees the client's version (a C driver
+    exits on one it does not take)."""
+    d, _ = served(router)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        c = client(router, "c", request_)
+    assert [f.tag for f in Framer().feed(b"".join(c.got))  # type: ignore[union-attr]
+            ] == ["defNumberVector", "defTextVector"]
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert d.got == []
+
+
+def test_latin1_text_passes_and_a_flood_of_malformed_new_vectors_is_bounded(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A newTextVector whose text is not UTF-8 (KStars sends Latin-1, and drivers take it) is
+    passed on without a word. One that is not well-formed XML is dropped with a warning naming
+    the client, the element and expat's reason (``passon``); thousands of them write at most
+    the budget's lines, and the client's next request goes through."""
+    d, watcher = served(router)
+    sender = client(router, "sender", None)
+    latin1 = ('<newTextVector device="X" name="Q"><oneText name="t">Z\xfcrich</oneText>'
+              "</newTextVector>").encode("latin-1")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, Framer().feed(latin1))  # type: ignore[arg-type]
+    assert d.got == [latin1] and watcher.got == [latin1] and warnings(caplog) == []
+    bad = NEW_X_P.replace(">5<", ">5 &nbsp;<")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
+    lines = warnings(caplog)
+    assert 1 <= len(lines) <= 20
+    assert lines[0] == ("client sender sent a malformed <newNumberVector> (undefined entity: "
+                        "line 1, column 59): dropped")
+    assert d.got == [latin1] and watcher.got == [latin1]
+    then_a_good_request_flows(router, sender, d, watcher)
+
+
+# -- real peers ----------------------------------------------------------------------------
+
+
+def test_real_indilib_traffic_logs_no_warning(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What indilib 1.9.9's simulators and command-line clients really send (shared/corpus)
+    must not trip any of these warnings: a warning in every normal session is noise nobody
+    reads. The CCD snoops a telescope that is not running and pings after each BLOB; the
+    clients ask for devices and send partial, sexagesimal requests."""
+    ccd, telescope = FakeDriver("indi_simulator_ccd"), FakeDriver("indi_simulator_telescope")
+    ready(router, ccd, telescope)
+    kstars = client(router, "kstars")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        for driver, capture in ((telescope, "telescope-traffic.xml"), (ccd, "ccd-traffic.xml")):
+            items = Framer().feed((CORPUS / capture).read_bytes())
+            assert all(type(f) is Frame for f in items)
+            router.driver_frames(driver, items)  # type: ignore[arg-type]
+        for label in ("indi_getprop", "indi_setprop", "indi_eval"):
+            tool = client(router, label, None)
+            items = Framer().feed((CORPUS / "indilib-clients-send.xml").read_bytes())
+            router.client_frames(tool, items)  # type: ignore[arg-type]
+            router.client_frames(tool, frames("<pingReply uid='1'/>"))  # answering a ping
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert kstars.got and any(b"newNumberVector" in data for data in telescope.got)
