@@ -455,7 +455,9 @@ class Router(RouterLanes):
         device = attrs.get("device")
         if not device:
             if tag != "message":
-                logger.warning("driver %s sent <%s> without device: dropped", driver.label, tag)
+                if (note := self._driver_warnings.take()) is not None:  # may come with each set
+                    logger.warning("driver %s sent <%s> without device: dropped%s",
+                                   driver.label, tag, note)
                 return
             if self.message_log is not None:
                 self.message_log(attrs, "")

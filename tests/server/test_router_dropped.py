@@ -320,3 +320,26 @@ def test_real_indilib_traffic_logs_no_warning(
             router.client_frames(tool, frames("<pingReply uid='1'/>"))  # answering a ping
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
     assert kstars.got and any(b"newNumberVector" in data for data in telescope.got)
+
+
+def test_a_driver_s_device_less_vector_is_warned_within_the_budget(
+    router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver's def/set vector or delProperty naming no device is dropped with a warning,
+    which had no budget: a driver sending its every update without a device wrote a line per
+    update. It is within the drivers' warning budget now, and the driver's next update with a
+    device still reaches the clients."""
+    d, watcher = served(router)
+    bad = SET_X_P.replace(' device="X"', "")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(d, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == ["driver d sent <setNumberVector> without device: dropped"]
+    assert watcher.got == []
+    router.driver_frames(d, frames(SET_X_P))  # type: ignore[arg-type]
+    assert watcher.text() == SET_X_P
+    caplog.clear()
+    watcher.got.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(d, frames(bad * FLOOD + SET_X_P))  # type: ignore[arg-type]
+    assert 1 <= len(warnings(caplog, "without device")) <= 20
+    assert watcher.text() == SET_X_P
