@@ -36,10 +36,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from indipydriver.logbudget import clip, short
+from indipydriver.logbudget import short
 from indipydriver.protocol.framing import Frame, FrameHead
 from indipydriver.protocol.wellformed import plain_update
 
+from .dropnotices import DropNotices
 from .interests import BlobModes, ClientSink, ClientState, blob_mode
 from .lanes import RouterLanes
 from .passon import NOT_PASSED_ON, PLAIN_TAGS, client_element_ok, driver_element_ok
@@ -76,7 +77,7 @@ _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (nev
 logger = logging.getLogger(__name__)
 
 
-class Router(RouterLanes):
+class Router(RouterLanes, DropNotices):
     """Who receives which element: the rules for each element a client or a driver sends
     (the tables they read and the delivery are `RoutingTables`)."""
 
@@ -136,48 +137,6 @@ class Router(RouterLanes):
                 pass  # an answer to a ping: nothing to route (we send clients none)
             else:
                 self._client_sent_unknown(state, frame)
-
-    def _client_sent_drivers_element(self, state: ClientState, frame: Frame, device: str) -> None:
-        """A def/set vector, message or delProperty for a device nothing here serves, from a
-        client that is not a chained server, with no driver snooping it: it reaches nobody.
-        indiserver drops it without a word; most likely a client sent a set*Vector where it
-        meant a new*Vector, and its click did nothing."""
-        if (note := self._client_warnings.take()) is not None:
-            logger.warning("client %s sent <%s> for device %s: dropped, nothing here serves or "
-                           "snoops that device (only drivers send <%s>; a client asks for a "
-                           "change with a new*Vector)%s", state.sink.label, clip(frame.tag, 60),
-                           short(device), clip(frame.tag, 60), note)
-
-    def _client_spoke_for_owned(self, state: ClientState, frame: Frame, device: str) -> None:
-        """A def/set vector, message or delProperty from a client about a device a source of
-        ours provides: dropped (only its owner speaks for it, the loop guard). Logged the first
-        time per client and device: a chained server relaying a device of the same name (or
-        a loop's echo) does it with every update."""
-        noted = self._client_noted.setdefault(state.sink, set())
-        if device in noted or (note := self._client_warnings.take()) is None:
-            return
-        if len(noted) < MAX_DEVICES_PER_SOURCE:  # past it: within the budget only
-            noted.add(device)
-        logger.warning("client %s sent <%s> for device %s, which %s provides: dropped (only a "
-                       "device's own driver sends that; a client asks for a change with a "
-                       "new*Vector, and a chained server sending it means two sources for one "
-                       "device name, or a loop of servers). Later ones for that device from "
-                       "this client are dropped unlogged%s", state.sink.label,
-                       clip(frame.tag, 60), short(device), self._owner[device].label, note)
-
-    def _client_sent_unknown(self, state: ClientState, frame: Frame) -> None:
-        """Anything else a client sends: a driver's element naming no device (nothing to route
-        it by), or an element INDI does not have."""
-        if (note := self._client_warnings.take()) is None:
-            return
-        tag = clip(frame.tag, 60)
-        if frame.tag in DEVICE_TAGS:
-            logger.warning("client %s sent <%s> without a device: dropped (only drivers send "
-                           "it; from a client it is passed on only to the drivers snooping the "
-                           "device it names)%s", state.sink.label, tag, note)
-        else:
-            logger.warning("client %s sent <%s>, which is not an INDI element a client sends: "
-                           "dropped%s", state.sink.label, tag, note)
 
     def _client_new(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
@@ -392,12 +351,14 @@ class Router(RouterLanes):
                     blobs.set(device, name, mode)
                     # a snooped remote device's BLOBs must be asked of its remote
                     self._remote_blobs.changed(device, name)
+                else:
+                    self._driver_sent_unknown(driver, frame)
             elif tag in NEW_TAGS:
                 self._driver_new(driver, frame)
             elif tag == "pingReply":
                 pass
             else:
-                logger.debug("dropped <%s> from driver %s", tag, driver.label)
+                self._driver_sent_unknown(driver, frame)
         if run:
             self._run_done(run, run_device, run_name)
 
@@ -567,17 +528,7 @@ class Router(RouterLanes):
             owner.send(frame.data)
             self._unread.sent(device)
             return
-        # A local driver's command that no other source here can take.
-        if (note := self._driver_warnings.take()) is None:
-            return
-        if not device:
-            why = "without a device"
-        elif owner is None:
-            why = f"for device {short(device)}, which nothing here serves (its driver not started?)"
-        else:
-            why = (f"for its own device {short(device)} (a driver sends its own changes as a "
-                   f"set*Vector; a new*Vector goes to another device's driver)")
-        logger.warning("driver %s sent <%s> %s: dropped%s", driver.label, frame.tag, why, note)
+        self._driver_command_dropped(driver, frame, device, owner)
 
     def _snoop(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
         """SPEC p.4: a device's getProperties asks for copies of another device's traffic."""

@@ -232,6 +232,34 @@ def test_a_driver_s_command_that_reaches_nobody_is_warned_and_bounded(
     assert d.text() == NEW_X_P and dy.got == []
 
 
+@pytest.mark.parametrize(("bad", "said"), [
+    ('<newLightVector device="X" name="L"><oneLight name="l">Ok</oneLight></newLightVector>',
+     "driver d sent <newLightVector>, which is not an INDI element a driver sends: dropped"),
+    ("<hello/>", "driver d sent <hello>, which is not an INDI element a driver sends: dropped"),
+    ('<enableBLOB device="X">Sometimes</enableBLOB>',
+     """driver d sent <enableBLOB> with '<enableBLOB device="X">Sometimes</enableBLOB>', not """
+     "Never, Also or Only: ignored"),
+])
+def test_a_driver_s_unknown_element_or_blob_mode_is_warned_and_bounded(
+    router: Router, bad: str, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An element a driver has no business sending (or an enableBLOB with no INDI mode) was
+    dropped with a debug line, or ignored without one: the driver's author never learnt why
+    nothing happened. It is a warning from the drivers' budget; the driver's next set still
+    reaches the clients, and a flood of it writes a bounded number of lines."""
+    d, watcher = served(router)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(d, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == [said]
+    assert watcher.got == [] and d.got == []
+    router.driver_frames(d, frames(SET_X_P))  # type: ignore[arg-type]
+    assert watcher.text() == SET_X_P
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(d, frames(bad * FLOOD))  # type: ignore[arg-type]
+    assert 1 <= len(warnings(caplog, "driver d sent")) <= 20
+
+
 def test_a_chained_server_s_echo_of_a_command_for_a_device_not_its_own_stays_quiet(
     router: Router, caplog: pytest.LogCaptureFixture
 ) -> None:
