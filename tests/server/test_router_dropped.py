@@ -64,6 +64,30 @@ def then_a_good_request_flows(router: Router, sender: FakeClient, d: FakeDriver,
     assert d.text() == NEW_X_P and watcher.text() == NEW_X_P
 
 
+def client_drop_is_warned_and_bounded(router: Router, caplog: pytest.LogCaptureFixture, bad: str,
+                                      said: str, flood_key: str) -> tuple[FakeClient, FakeDriver,
+                                                                          FakeClient]:
+    """A client `sender` sends `bad` to d's router: exactly the warning `said`, nothing passed
+    on, its next request still flows, and a flood of `bad` writes a bounded number of lines
+    holding `flood_key`. Returns (sender, d, watcher) for more checks."""
+    d, watcher = served(router)
+    sender = client(router, "sender", None)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == [said]
+    assert d.got == [] and watcher.got == []
+    then_a_good_request_flows(router, sender, d, watcher)
+    caplog.clear()
+    d.got.clear()
+    watcher.got.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
+    assert 1 <= len(warnings(caplog, flood_key)) <= 20
+    assert d.got == [] and watcher.got == []
+    caplog.clear()
+    return sender, d, watcher
+
+
 # -- clients sending what only drivers send ------------------------------------------------
 
 
@@ -81,23 +105,11 @@ def test_a_client_s_device_less_driver_element_is_warned_dropped_and_bounded(
     happened. It is dropped with a warning naming the element, the client and the reason,
     reaches no driver or client, the client's next request still goes through, and a flood of
     it writes at most the clients' warning budget of lines."""
-    d, watcher = served(router)
-    sender = client(router, "sender", None)
     tag = Framer().feed(bad.encode())[0].tag  # type: ignore[union-attr]
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
-    assert warnings(caplog) == [f"client sender sent <{tag}> without a device: dropped (only "
-                                "drivers send it; from a client it is passed on only to the "
-                                "drivers snooping the device it names)"]
-    assert d.got == [] and watcher.got == []
-    then_a_good_request_flows(router, sender, d, watcher)
-    caplog.clear()
-    d.got.clear()
-    watcher.got.clear()
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
-    assert 1 <= len(warnings(caplog, f"<{tag}> without a device")) <= 20
-    assert d.got == [] and watcher.got == []
+    client_drop_is_warned_and_bounded(
+        router, caplog, bad, f"client sender sent <{tag}> without a device: dropped (only "
+        "drivers send it; from a client it is passed on only to the drivers snooping the device "
+        "it names)", f"<{tag}> without a device")
 
 
 def test_a_client_s_unknown_element_is_warned_dropped_and_bounded(
@@ -105,19 +117,10 @@ def test_a_client_s_unknown_element_is_warned_dropped_and_bounded(
 ) -> None:
     """An element INDI does not have (a typo, another protocol) was dropped with a debug line
     only. It is dropped with a warning saying so, and a flood is bounded."""
-    d, watcher = served(router)
-    sender = client(router, "sender", None)
     bad = '<newNumberVectr device="X" name="P"><oneNumber name="a">5</oneNumber></newNumberVectr>'
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
-    assert warnings(caplog) == ["client sender sent <newNumberVectr>, which is not an INDI "
-                                "element a client sends: dropped"]
-    assert d.got == [] and watcher.got == []
-    then_a_good_request_flows(router, sender, d, watcher)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
-    assert 1 <= len(warnings(caplog, "<newNumberVectr>")) <= 20
+    client_drop_is_warned_and_bounded(
+        router, caplog, bad, "client sender sent <newNumberVectr>, which is not an INDI element "
+        "a client sends: dropped", "<newNumberVectr>")
 
 
 def owned_here(label: str) -> str:
@@ -166,22 +169,12 @@ def test_a_plain_client_s_set_vector_that_reaches_nobody_is_warned_and_bounded(
     that is not a chained server, it reached nobody without a word; now a warning says so,
     bounded by the budget. A chained server's relay (device="*") stays quiet: its snooper may
     just have gone."""
-    d, watcher = served(router)
-    sender = client(router, "sender", None)
     bad = SET_X_P.replace('"X"', '"Mount"')
+    sender, _, _ = client_drop_is_warned_and_bounded(
+        router, caplog, bad, "client sender sent <setNumberVector> for device 'Mount': dropped, "
+        "nothing here serves or snoops that device (only drivers send <setNumberVector>; a "
+        "client asks for a change with a new*Vector)", "'Mount'")
     with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
-    assert warnings(caplog) == [
-        "client sender sent <setNumberVector> for device 'Mount': dropped, nothing here serves or "
-        "snoops that device (only drivers send <setNumberVector>; a client asks for a change "
-        "with a new*Vector)"]
-    assert d.got == [] and watcher.got == []
-    then_a_good_request_flows(router, sender, d, watcher)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.client_frames(sender, frames(bad * FLOOD))  # type: ignore[arg-type]
-        assert 1 <= len(warnings(caplog, "'Mount'")) <= 20
-        caplog.clear()
         up = client(router, "up", '<getProperties device="*" version="1.7"/>')
         router.client_frames(up, frames(bad))  # type: ignore[arg-type]
         assert warnings(caplog) == []
@@ -193,6 +186,27 @@ def test_a_plain_client_s_set_vector_that_reaches_nobody_is_warned_and_bounded(
         router.client_frames(sender, frames(bad))  # type: ignore[arg-type]
     assert snooper.text() == bad
     assert warnings(caplog) == []
+
+
+def driver_drop_is_warned_and_bounded(
+    router: Router, caplog: pytest.LogCaptureFixture, driver: FakeDriver, bad: str, said: str,
+    quiet: list[FakeDriver | FakeClient], good: str, gets_good: FakeDriver | FakeClient,
+    flood_key: str,
+) -> None:
+    """`driver` sends `bad`: exactly the warning `said`, nothing reaches `quiet`, its next
+    element `good` still reaches `gets_good`, and a flood of `bad` writes a bounded number of
+    lines holding `flood_key`."""
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(driver, frames(bad))  # type: ignore[arg-type]
+    assert warnings(caplog) == [said]
+    assert all(peer.got == [] for peer in quiet)
+    router.driver_frames(driver, frames(good))  # type: ignore[arg-type]
+    assert gets_good.text() == good
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        router.driver_frames(driver, frames(bad * FLOOD))  # type: ignore[arg-type]
+    assert 1 <= len(warnings(caplog, flood_key)) <= 20
+    assert gets_good.text() == good
 
 
 # -- drivers' commands that reach nobody ---------------------------------------------------
@@ -219,17 +233,10 @@ def test_a_driver_s_command_that_reaches_nobody_is_warned_and_bounded(
     ready(router, dy)
     router.driver_frames(dy, frames(DEF_X_P.replace('"X"', '"Y"')))  # type: ignore[arg-type]
     watcher.got.clear()
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.driver_frames(dy, frames(bad))  # type: ignore[arg-type]
-    assert warnings(caplog) == [f"driver dy sent <newNumberVector> {why}: dropped"]
-    assert d.got == [] and dy.got == [] and watcher.got == []
-    router.driver_frames(dy, frames(NEW_X_P))  # type: ignore[arg-type]
-    assert d.text() == NEW_X_P
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.driver_frames(dy, frames(bad * FLOOD))  # type: ignore[arg-type]
-    assert 1 <= len(warnings(caplog, "driver dy sent <newNumberVector>")) <= 20
-    assert d.text() == NEW_X_P and dy.got == []
+    driver_drop_is_warned_and_bounded(
+        router, caplog, dy, bad, f"driver dy sent <newNumberVector> {why}: dropped",
+        [d, dy, watcher], NEW_X_P, d, "driver dy sent <newNumberVector>")
+    assert dy.got == []
 
 
 @pytest.mark.parametrize(("bad", "said"), [
@@ -248,16 +255,8 @@ def test_a_driver_s_unknown_element_or_blob_mode_is_warned_and_bounded(
     nothing happened. It is a warning from the drivers' budget; the driver's next set still
     reaches the clients, and a flood of it writes a bounded number of lines."""
     d, watcher = served(router)
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.driver_frames(d, frames(bad))  # type: ignore[arg-type]
-    assert warnings(caplog) == [said]
-    assert watcher.got == [] and d.got == []
-    router.driver_frames(d, frames(SET_X_P))  # type: ignore[arg-type]
-    assert watcher.text() == SET_X_P
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        router.driver_frames(d, frames(bad * FLOOD))  # type: ignore[arg-type]
-    assert 1 <= len(warnings(caplog, "driver d sent")) <= 20
+    driver_drop_is_warned_and_bounded(router, caplog, d, bad, said, [d, watcher], SET_X_P,
+                                      watcher, "driver d sent")
 
 
 def test_a_chained_server_s_echo_of_a_command_for_a_device_not_its_own_stays_quiet(
