@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from .links import Link, StdioLink
 from .logbudget import WarningBudget, clip, short
 from .protocol.blobs import encode_base64
 from .protocol.enums import BLOBEnable
+from .protocol.frames import Frame
 from .receiving import Receiving
 from .snooping import SnoopRegistry, _enable_blob_bytes, _get_properties_bytes
 from .wire import escape, timestamp_text
@@ -95,6 +96,7 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self._warnings = WarningBudget()  # about what clients and snooped devices sent
         self._failures = WarningBudget(noun="similar failures")  # of rxevent and snoopevent
         self._link: Link | None = None
+        self._write_frame: Callable[[Frame], Awaitable[None]] | None = None
         self._warned_unserved = False
         self._background: list[Coroutine[Any, Any, Any]] = []
         self._taskgroup: asyncio.TaskGroup | None = None
@@ -199,8 +201,11 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self.snoops.set_blobs(devicename, vectorname, mode.value)
         await self._send(_enable_blob_bytes(devicename, vectorname, mode.value))
 
-    async def _send(self, data: bytes) -> None:
-        """Write one serialised message; dropped (with a debug line) when not connected."""
+    async def _send(self, data: bytes, tag: str | None = None,
+                    attrs: dict[str, str] | None = None) -> None:
+        """Write one serialised message; dropped (with a debug line) when not connected.
+        With its `tag` and start-tag `attrs` (as a framer reads them), it goes framed to a
+        link that takes frames (`_write_frame`)."""
         link = self._link
         if link is None:
             if not self._warned_unserved:
@@ -213,7 +218,11 @@ class IPyDriver(Receiving, Mapping[str, Device]):
             return
         if self.debug_enable:
             logger.debug("TX %r", data[:500])
-        await link.write(data)
+        write_frame = self._write_frame
+        if write_frame is not None and tag is not None and attrs is not None:
+            await write_frame(Frame(tag, attrs, data))
+        else:
+            await link.write(data)
 
     async def _encode_blobs(self, vector: BLOBVector,
                             payloads: list[tuple[BLOBMember, bytes]],
@@ -275,6 +284,8 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self.shutdownrequested.clear()
         self.stopped.clear()
         self._link = link
+        # An in-process server's link takes an element framed (Frame), sparing its framer.
+        self._write_frame = getattr(link, "write_frame", None)
         self._warned_unserved = False
         done = asyncio.Event()
         try:
@@ -309,6 +320,7 @@ class IPyDriver(Receiving, Mapping[str, Device]):
             self._taskgroup = None
             self._tasks.clear()
             self._link = None
+            self._write_frame = None
             for future in self._pings.values():
                 if not future.done():
                     future.cancel()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from .members import PropertyMember
 from .naming import checked_string
 from .protocol.enums import Perm, State
+from .protocol.frames import _XML_SPACE
 from .wire import escape, timestamp_text
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class PropertyVector(Mapping[str, Any]):
         self.device: Device | None = None
         self._devicename: str | None = None
         self._ident = ""
+        self._ident_attrs: dict[str, str] | None = None
         self.data: dict[str, PropertyMember] = {}
         for member in members:
             if not isinstance(member, self.member_class):
@@ -97,7 +99,11 @@ class PropertyVector(Mapping[str, Any]):
         self._devicename = value
         # The identifying attributes are the same in every element this vector sends.
         if value is not None:
-            self._ident = f' device="{escape(value)}" name="{escape(self.name)}"'
+            device, name = escape(value), escape(self.name)
+            self._ident = f' device="{device}" name="{name}"'
+            # The same as a framer reads them back, when nothing needed escaping (`_set_bytes`).
+            self._ident_attrs = ({"device": value.strip(_XML_SPACE), "name": self.name.strip(_XML_SPACE)}
+                                 if device is value and name is self.name else None)
 
     @property
     def driver(self) -> IPyDriver | None:
@@ -205,22 +211,48 @@ class PropertyVector(Mapping[str, Any]):
         timestamp: datetime | None,
         state: State | None = None,
         mark_sent: bool = True,
+        attrs: dict[str, str] | None = None,
     ) -> bytes:
+        """The set element. With `attrs`, also its start tag's attributes as a framer would
+        read them (an in-process server takes the element framed: `IPyDriver._send`), put
+        there only when no value needed escaping; left empty otherwise."""
         tag = self.vectortype
         state = state or self._state
-        parts = [
-            f'<set{tag}Vector{self._ident} state="{state.value}"{self._timeout_attr()}'
-            f' timestamp="{timestamp_text(timestamp)}"'
-        ]
-        if message:
-            parts.append(f' message="{escape(message)}"')
+        stamp = timestamp_text(timestamp)
+        timeout = self._timeout_attr()
+        text = escape(message) if message else ""
+        parts = [f'<set{tag}Vector{self._ident} state="{state.value}"{timeout} timestamp="{stamp}"']
+        if text:
+            parts.append(f' message="{text}"')
         parts.append(">")
         for member in members:
             parts.append(member._one)
             if mark_sent:
                 member.changed = False
         parts.append(f"</set{tag}Vector>")
+        if attrs is not None:
+            ident = self._ident_attrs
+            if (ident is not None and (not message or text is message)
+                    and (not timeout or escape(self.timeout) is self.timeout)):
+                attrs.update(ident)
+                attrs["state"] = state.value
+                if timeout:
+                    attrs["timeout"] = self.timeout.strip(_XML_SPACE)
+                attrs["timestamp"] = stamp
+                if text:
+                    attrs["message"] = message.strip(_XML_SPACE)
         return "".join(parts).encode()
+
+    async def _send_set(self, driver: IPyDriver, members: Iterable[PropertyMember], message: str,
+                        timestamp: datetime | None) -> None:
+        """Send a set of `members`; framed here for a link that takes frames (an in-process
+        server), whose framer would otherwise read back what was just written."""
+        if driver._write_frame is None:
+            await driver._send(self._set_bytes(members, message, timestamp))
+            return
+        attrs: dict[str, str] = {}
+        data = self._set_bytes(members, message, timestamp, attrs=attrs)
+        await driver._send(data, f"set{self.vectortype}Vector" if attrs else None, attrs)
 
     async def _send_rejected(self, message: str) -> None:
         """Answer a client request the framework rejected: current values, Alert, the reason.
@@ -279,7 +311,7 @@ class PropertyVector(Mapping[str, Any]):
             members = [m for m in self.data.values() if m.changed]
             if not members and not message and not state:
                 return
-        await driver._send(self._set_bytes(self._ordered(members), message, timestamp))
+        await self._send_set(driver, self._ordered(members), message, timestamp)
 
     async def send_setVectorMembers(
         self,
@@ -303,7 +335,7 @@ class PropertyVector(Mapping[str, Any]):
 
     async def _send_members(self, driver: IPyDriver, chosen: list[PropertyMember],
                             message: str, timestamp: datetime | None) -> None:
-        await driver._send(self._set_bytes(self._ordered(chosen), message, timestamp))
+        await self._send_set(driver, self._ordered(chosen), message, timestamp)
 
     async def send_delProperty(self, message: str = "", timestamp: datetime | None = None) -> None:
         """Tell clients this vector is gone; it stays disabled until `enable` is set True."""

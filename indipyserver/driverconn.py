@@ -249,6 +249,14 @@ class InProcessDriverConnection(DriverConnection):
         return self._take()
 
     async def write(self, data: bytes) -> None:
+        await self._deliver(data, None)
+
+    async def write_frame(self, frame: Frame) -> None:
+        """One element the driver framed itself as it wrote it (``IPyDriver._send``): routed
+        as `write` routes it, without the framer reading back what was just written."""
+        await self._deliver(frame.data, frame)
+
+    async def _deliver(self, data: bytes, frame: Frame | None) -> None:
         router = self._router
         if router is None or self._closed:
             return
@@ -257,7 +265,8 @@ class InProcessDriverConnection(DriverConnection):
             # A client of this server is behind but reading: wait, as an executable driver
             # waits on its pipe.
             await congestion.wait_uncongested()
-        frames = self._feed(data)
+        # (a frame after a partial write would overtake it: the framer then reads it too)
+        frames = self._feed(data) if frame is None or self._framer.buffered else [frame]
         if frames:
             if self._turn_open:
                 # Not the first write of this turn of the loop: no batch here, a batch per
