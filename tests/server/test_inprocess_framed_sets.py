@@ -10,6 +10,8 @@ driver sends bytes as before and the framer reads them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from hypothesis import given, settings
@@ -78,15 +80,24 @@ def test_the_attributes_built_while_writing_are_those_the_framer_reads(
         assert any(c in device + name + message + timeout for c in "&<>\"'\x01")
 
 
+@asynccontextmanager
+async def served(driver: IPyDriver, vector: str) -> AsyncIterator[
+        tuple[RawClient, InProcessDriverConnection]]:
+    """`driver` in a real server, a raw client that has its definitions (up to `vector`'s),
+    and the driver's connection."""
+    async with running(IPyServer(driver, host="127.0.0.1", port=0)) as server:
+        client = await RawClient.connect(server.port)
+        await client.send('<getProperties version="1.7"/>')
+        await client.wait_for("defNumberVector", name=vector)
+        yield client, next(c for c in server.connections
+                           if isinstance(c, InProcessDriverConnection))
+
+
 async def test_an_in_process_driver_s_sets_reach_a_client_framed_by_the_driver() -> None:
     """Through a real server: the sets arrive whole and in order, and the connection's framer
     read none of them (only the definitions, which still go as bytes)."""
     driver = make_gadget()
-    async with running(IPyServer(driver, host="127.0.0.1", port=0)) as server:
-        client = await RawClient.connect(server.port)
-        await client.send('<getProperties version="1.7"/>')
-        await client.wait_for("defNumberVector", name="VALUE")
-        conn = next(c for c in server.connections if isinstance(c, InProcessDriverConnection))
+    async with served(driver, "VALUE") as (client, conn):
         framed_before = conn._framer._offset
         vector = driver["Gadget"]["VALUE"]
         for value in range(50):
@@ -110,11 +121,7 @@ async def test_a_set_whose_names_need_escaping_still_arrives_read_by_the_framer(
     framer, and the client gets the set with the name decoded."""
     vector = vector_of("Number", "P")
     driver = _Plain(Device("A&B", [vector]))
-    async with running(IPyServer(driver, host="127.0.0.1", port=0)) as server:
-        client = await RawClient.connect(server.port)
-        await client.send('<getProperties version="1.7"/>')
-        await client.wait_for("defNumberVector", name="P")
-        conn = next(c for c in server.connections if isinstance(c, InProcessDriverConnection))
+    async with served(driver, "P") as (client, conn):
         framed_before = conn._framer._offset
         await vector.send_setVector()
         got = await client.read_until(lambda fs: any(f.tag == "setNumberVector" for f in fs))
