@@ -1,6 +1,6 @@
 """Reusable read buffers for a peer that sends large elements (BLOBs) in full reads.
 
-Reading a BLOB with ``os.read`` allocates a new 1 MiB object per read. While every piece is
+Reading a BLOB with ``os.read`` allocates a new object (of peerio.READ_SIZE) per read. While every piece is
 written on and dropped at once, malloc hands the same memory back each time. But a client
 that has stopped reading keeps the pieces of the newest BLOB (``clientqueue.Parts``), and
 then each BLOB's pieces are freed together, which glibc returns to the kernel, and the next
