@@ -1,7 +1,7 @@
 """Reusable read buffers for a peer that sends large elements (BLOBs) in full reads.
 
-Reading a BLOB with ``os.read`` allocates a new object (of peerio.READ_SIZE) per read. While every piece is
-written on and dropped at once, malloc hands the same memory back each time. But a client
+Reading a BLOB with ``os.read`` allocates a new object (``peerio.READ_SIZE``) per read. While
+every piece is written on and dropped at once, malloc hands the same memory back each time. But a client
 that has stopped reading keeps the pieces of the newest BLOB (``clientqueue.Parts``), and
 then each BLOB's pieces are freed together, which glibc returns to the kernel, and the next
 reads fault in fresh zeroed pages: about twice the server's page faults, and the fast client
