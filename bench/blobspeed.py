@@ -1,0 +1,94 @@
+"""BLOB stream speed and each process's CPU time, for several servers or libraries alternated.
+
+    python bench/blobspeed.py                                   # indiserver and this checkout
+    python bench/blobspeed.py indiserver ours=/tmp/a ours=/tmp/b -r 6
+    python bench/blobspeed.py --style oneline
+
+`run.py -s blob` gives the speed ratio; this also says where the time went: the CPU time
+(``/proc/PID/stat``, all threads) of the server, of its driver and of the client (this
+process) during each stream, so a change to the server's BLOB path can be judged by the
+server's own CPU, which moves less than the speed on a shared machine. Each rep runs every
+library once, in alternating order, on fresh servers as `run.py`'s blob scenario does (same
+driver, BLOBs and -m). Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run
+
+
+def cpu_ms(pid: int) -> float:
+    """User + system CPU time of process `pid` (all its threads) so far, in ms."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def measure(kind: str, style: str, cfg: run.Config) -> tuple[float, float, float, float]:
+    """(MB/s, server CPU ms, driver CPU ms, client CPU ms) of one stream on a fresh server."""
+    with run.Server(kind, args=run.BIG_QUEUE) as srv:
+        (c,) = run.connect(srv, blobs=True)
+        job = run.prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
+                             f"style={style} ping=1")
+        kids = children(srv.proc.pid)
+        s0, d0, c0 = cpu_ms(srv.proc.pid), sum(map(cpu_ms, kids)), time.process_time()
+        r = run.stream(c, [c], job, "setBLOB", cfg.blob_count, timeout=300)
+        s1, d1, c1 = cpu_ms(srv.proc.pid), sum(map(cpu_ms, kids)), time.process_time()
+        c.close()
+    speed = run.rate(r.counts[0] * cfg.blob_size / run.MB, r.ends[0] - r.t0)
+    return speed, s1 - s0, d1 - d0, (c1 - c0) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("libraries", nargs="*", default=["indiserver", "ours"],
+                    help="indiserver, ours (this checkout) or ours=DIR (the indipyserver in DIR)")
+    ap.add_argument("-r", "--reps", type=int, default=3)
+    ap.add_argument("--style", choices=("libindi", "oneline"), default="libindi")
+    ap.add_argument("--count", type=int, default=run.Config.blob_count, help="BLOBs a stream")
+    args = ap.parse_args(argv)
+    cfg = run.Config(blob_count=args.count)
+    libs = []
+    for spec in args.libraries:
+        kind, _, root = spec.partition("=")
+        if kind not in ("indiserver", "ours") or (kind == "indiserver" and root):
+            raise SystemExit(f"unknown library {spec!r}: indiserver, ours or ours=DIR")
+        libs.append((spec, kind, Path(root).resolve() if root else run.ROOT))
+    results: dict[str, list[tuple[float, float, float, float]]] = {}
+    for i in range(args.reps):
+        for spec, kind, root in libs if i % 2 == 0 else libs[::-1]:
+            run.OURS_ROOT = root
+            res = measure(kind, args.style, cfg)
+            results.setdefault(spec, []).append(res)
+            print(f"[rep {i + 1} {spec}] {res[0]:.0f} MB/s, CPU ms: server {res[1]:.0f}, "
+                  f"driver {res[2]:.0f}, client {res[3]:.0f}", file=sys.stderr, flush=True)
+    print(f"{args.reps} reps, {cfg.blob_count} BLOBs of {cfg.blob_size / 2**20:g} MiB, "
+          f"{args.style} style; medians")
+    print("| server | MB/s | server CPU ms | driver CPU ms | client CPU ms |")
+    print("|---|---:|---:|---:|---:|")
+    for spec, _, _ in libs:
+        runs = results[spec]
+        speed, server, driver, client = (statistics.median(r[j] for r in runs) for j in range(4))
+        print(f"| {spec} | {speed:,.0f} | {server:,.0f} | {driver:,.0f} | {client:,.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
