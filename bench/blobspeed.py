@@ -65,12 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=run.Config.blob_count, help="BLOBs a stream")
     args = ap.parse_args(argv)
     cfg = run.Config(blob_count=args.count)
-    libs = []
-    for spec in args.libraries:
-        kind, _, root = spec.partition("=")
-        if kind not in ("indiserver", "ours") or (kind == "indiserver" and root):
-            raise SystemExit(f"unknown library {spec!r}: indiserver, ours or ours=DIR")
-        libs.append((spec, kind, Path(root).resolve() if root else run.ROOT))
+    libs = run.library_specs(args.libraries, ("indiserver", "ours"))
     results: dict[str, list[tuple[float, float, float, float]]] = {}
     for i in range(args.reps):
         for spec, kind, root in libs if i % 2 == 0 else libs[::-1]:

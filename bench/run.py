@@ -155,6 +155,19 @@ class Server:
         self.stop()
 
 
+def library_specs(specs: list[str], kinds: tuple[str, ...] = ("ours",)) -> list[tuple[str, str, Path]]:
+    """(spec, kind, root) for each of `specs` (``indiserver``, ``ours`` or ``ours=DIR``, of the
+    `kinds` allowed): the libraries a comparing script (slowcost.py, blobspeed.py) alternates."""
+    out = []
+    for spec in specs:
+        kind, _, root = spec.partition("=")
+        if kind not in kinds or (root and kind != "ours"):
+            names = ", ".join(k if k != "ours" else "ours or ours=DIR" for k in kinds)
+            raise SystemExit(f"unknown library {spec!r}: {names}")
+        out.append((spec, kind, Path(root).resolve() if root else ROOT))
+    return out
+
+
 def ours_available() -> str | None:
     """None if `python -m indipyserver` looks runnable, else the reason it is not."""
     r = subprocess.run([sys.executable, "-c", "import indipyserver.__main__"],

@@ -69,12 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=run.Config.slow_count, help="BLOBs a stream")
     args = ap.parse_args(argv)
     cfg = run.Config(slow_count=args.count)
-    libs = []
-    for spec in args.libraries:
-        kind, _, root = spec.partition("=")
-        if kind != "ours":
-            raise SystemExit(f"unknown library {spec!r}: ours or ours=DIR")
-        libs.append((spec, Path(root).resolve() if root else run.ROOT))
+    libs = [(spec, root) for spec, _, root in run.library_specs(args.libraries)]
     results: dict[tuple[str, bool], list[list[tuple[float, float, int]]]] = {}
     for i in range(args.rounds):
         for spec, root in libs if i % 2 == 0 else libs[::-1]:
