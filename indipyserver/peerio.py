@@ -40,8 +40,8 @@ _STRAY_TEXT = "text outside any element"  # the framer's words for bytes between
 #: it came from and the socket's copy of it fit in a 512 KiB L2 (AMD EPYC here). 1 MiB reads
 #: (the grown pipe's size, exdriver.PIPE_SIZE) passed the libindi-style BLOBs on at 594 MB/s
 #: and 830 ms of server CPU for 50 x 10 MiB, 160 KiB reads at 806 MB/s and 595 ms (medians of
-#: 6, alternated; 256 KiB: 648 MB/s, 128 KiB: 720 MB/s in another run). The pipe stays at
-#: 1 MiB, so the driver writes on while a read is passed on.
+#: 6, alternated, as ``bench/blobspeed.py`` does; 256 KiB: 648 MB/s, 128 KiB: 720 MB/s in
+#: another run). The pipe stays at 1 MiB, so the driver writes on while a read is passed on.
 READ_SIZE = 160 << 10
 
 #: Bytes of read buffers kept for reuse per peer (in buffers of READ_SIZE): a BLOB's worth of
