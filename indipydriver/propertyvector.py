@@ -15,7 +15,7 @@ from .members import PropertyMember
 from .naming import checked_string
 from .protocol.enums import Perm, State
 from .protocol.frames import _XML_SPACE
-from .wire import escape, timestamp_text
+from .wire import escape, now_timestamp, timestamp_text
 
 if TYPE_CHECKING:
     from .device import Device
@@ -59,6 +59,7 @@ class PropertyVector(Mapping[str, Any]):
         self._devicename: str | None = None
         self._ident = ""
         self._ident_attrs: dict[str, str] | None = None
+        self._set_shape: tuple[tuple[State, str, str, Perm], str, str, dict[str, str] | None] | None = None
         self.data: dict[str, PropertyMember] = {}
         for member in members:
             if not isinstance(member, self.member_class):
@@ -216,32 +217,47 @@ class PropertyVector(Mapping[str, Any]):
         """The set element. With `attrs`, also its start tag's attributes as a framer would
         read them (an in-process server takes the element framed: `IPyDriver._send`), put
         there only when no value needed escaping; left empty otherwise."""
-        tag = self.vectortype
         state = state or self._state
-        stamp = timestamp_text(timestamp)
-        timeout = self._timeout_attr()
+        stamp = now_timestamp() if timestamp is None else timestamp_text(timestamp)
+        # What stays the same from one set to the next (a driver streaming readings sends
+        # thousands a second) is built once: the start tag up to the timestamp, the end tag
+        # and the start tag's attributes as a framer reads them.
+        key = (state, self.timeout, self._ident, self.perm)
+        shape = self._set_shape
+        if shape is None or shape[0] != key:
+            shape = self._set_shape = self._build_set_shape(key)
+        _, head, tail, base = shape
         text = escape(message) if message else ""
-        parts = [f'<set{tag}Vector{self._ident} state="{state.value}"{timeout} timestamp="{stamp}"']
-        if text:
-            parts.append(f' message="{text}"')
-        parts.append(">")
+        parts = [head, stamp, f'" message="{text}">' if text else '">']
         for member in members:
             parts.append(member._one)
             if mark_sent:
                 member.changed = False
-        parts.append(f"</set{tag}Vector>")
-        if attrs is not None:
-            ident = self._ident_attrs
-            if (ident is not None and (not message or text is message)
-                    and (not timeout or escape(self.timeout) is self.timeout)):
-                attrs.update(ident)
-                attrs["state"] = state.value
-                if timeout:
-                    attrs["timeout"] = self.timeout.strip(_XML_SPACE)
-                attrs["timestamp"] = stamp
-                if text:
-                    attrs["message"] = message.strip(_XML_SPACE)
+        parts.append(tail)
+        if attrs is not None and base is not None and (not message or text is message):
+            attrs.update(base)
+            attrs["timestamp"] = stamp
+            if text:
+                attrs["message"] = message.strip(_XML_SPACE)
         return "".join(parts).encode()
+
+    def _build_set_shape(
+        self, key: tuple[State, str, str, Perm]
+    ) -> tuple[tuple[State, str, str, Perm], str, str, dict[str, str] | None]:
+        """(key, start tag up to the timestamp's value, end tag, the start tag's attributes
+        but the timestamp -- None when a value needed escaping) for `_set_bytes`."""
+        state = key[0]
+        tag = f"set{self.vectortype}Vector"
+        timeout = self._timeout_attr()
+        head = f'<{tag}{self._ident} state="{state.value}"{timeout} timestamp="'
+        ident = self._ident_attrs
+        base: dict[str, str] | None = None
+        if ident is not None and (not timeout or escape(self.timeout) is self.timeout):
+            base = dict(ident)
+            base["state"] = state.value
+            if timeout:
+                base["timeout"] = self.timeout.strip(_XML_SPACE)
+        return key, head, f"</{tag}>", base
 
     async def _send_set(self, driver: IPyDriver, members: Iterable[PropertyMember], message: str,
                         timestamp: datetime | None) -> None:

@@ -34,22 +34,30 @@ def escape(text: str) -> str:
 
 _cached_second = -1
 _cached_prefix = ""
+_cached_milli = -1
+_cached_text = ""
+_MILLIS = tuple(f".{m:03d}" for m in range(1000))
 
 
 def now_timestamp() -> str:
     """The current UTC time as an INDI timeValue with milliseconds.
 
-    The `YYYY-MM-DDTHH:MM:SS` part is formatted once per second and reused: a driver sending in
-    a tight loop pays for one `time.time()` and one small f-string per message.
+    The text is made once per millisecond and its `YYYY-MM-DDTHH:MM:SS` part once per second: a
+    driver sending in a tight loop (dozens of sets a millisecond) pays for one `time.time()`
+    and a comparison per message. (Formatting the milliseconds each time cost 1.6 us a call
+    here, a third of building a set.)
     """
-    global _cached_second, _cached_prefix
-    now = time.time()
-    second = int(now)
+    global _cached_second, _cached_prefix, _cached_milli, _cached_text
+    milli = int(time.time() * 1000)
+    if milli == _cached_milli:
+        return _cached_text
+    second, millis = divmod(milli, 1000)
     if second != _cached_second:
         _cached_prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         _cached_second = second
-    millis = int((now - second) * 1000)
-    return f"{_cached_prefix}.{millis:03d}"
+    _cached_milli = milli
+    _cached_text = text = _cached_prefix + _MILLIS[millis]
+    return text
 
 
 def timestamp_text(timestamp: datetime | None) -> str:

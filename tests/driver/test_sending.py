@@ -193,3 +193,58 @@ async def test_blob_is_one_line_of_base64_without_enclen() -> None:
             body = frame.data[len(tag) + start : frame.data.index(b"</oneBLOB>")]
             assert not any(c in body for c in b" \t\r\n")
             assert base64.b64decode(body, validate=True) == data
+
+
+async def test_each_set_says_the_state_timeout_and_perm_of_its_moment() -> None:
+    """A set's start tag is built once per shape (state, timeout, perm, device name) and
+    reused: every change between two sets of one vector shows in the very next set, in its
+    bytes and in the attributes an in-process server is handed with them."""
+    from indipydriver.protocol.framing import Frame, Framer
+
+    driver = make_driver()
+    async with DriverHarness(driver) as client:
+        vector = driver[DEV]["NUM"]
+        steps: list[dict[str, object]] = [
+            {"state": "Ok"}, {"state": "Ok"}, {"state": "Busy", "timeout": 5}, {"timeout": "7.5"},
+            {"message": "a & b"}, {"state": "Alert", "message": "plain"}, {"perm": "ro"},
+            {"perm": "rw", "timeout": 2}, {"state": "Idle"},
+        ]
+        for step in steps:
+            if "perm" in step:
+                vector.perm = step.pop("perm")
+            await vector.send_setVector(**step)  # type: ignore[arg-type]
+            event = await client.expect(pe.SetNumberVector)
+            assert event.state == vector.state
+            assert event.timeout == (None if vector.perm == "ro" else vector.timeout)
+            assert event.message == step.get("message")
+            attrs: dict[str, str] = {}
+            data = vector._set_bytes(vector.data.values(), step.get("message", ""), None,
+                                     mark_sent=False, attrs=attrs)
+            (framed,) = Framer().feed(data)
+            assert isinstance(framed, Frame)
+            if attrs:  # filled only when nothing needed escaping (the "a & b" message)
+                assert attrs == framed.attrs
+            else:
+                assert step.get("message") == "a & b"
+
+
+def test_now_timestamp_follows_the_clock_across_milliseconds_and_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The text is reused within one millisecond only, and its date part within one second."""
+    from indipydriver import wire
+
+    clock = [0.0]
+    monkeypatch.setattr(wire.time, "time", lambda: clock[0])
+    expected = {
+        1_700_000_000.0004: "2023-11-14T22:13:20.000",
+        1_700_000_000.0009: "2023-11-14T22:13:20.000",
+        1_700_000_000.0012: "2023-11-14T22:13:20.001",
+        1_700_000_000.9995: "2023-11-14T22:13:20.999",
+        1_700_000_001.0001: "2023-11-14T22:13:21.000",
+        1_700_086_400.5: "2023-11-15T22:13:20.500",
+        1_700_000_000.0012 + 1: "2023-11-14T22:13:21.001",
+    }
+    for now, text in expected.items():
+        clock[0] = now
+        assert wire.now_timestamp() == text, now
