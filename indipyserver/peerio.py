@@ -35,19 +35,25 @@ logger = logging.getLogger(__name__)
 
 _STRAY_TEXT = "text outside any element"  # the framer's words for bytes between elements
 
-#: Bytes per large read (a BLOB) from a driver or a remote. Small enough that a read is still
+#: Bytes per large read from a driver or a remote, while it sends large amounts of small
+#: elements (definitions, bursts): few loop turns for them. The grown pipe's size
+#: (exdriver.PIPE_SIZE); asyncio's default is 256 KiB.
+READ_SIZE = 1 << 20
+
+#: Bytes per read while a BLOB streams (`Framer.streaming`). Small enough that a read is still
 #: in the CPU's cache when it is written on to the clients: the read buffer, the pipe's pages
 #: it came from and the socket's copy of it fit in a 512 KiB L2 (AMD EPYC here). 1 MiB reads
-#: (the grown pipe's size, exdriver.PIPE_SIZE) passed the libindi-style BLOBs on at 594 MB/s
-#: and 830 ms of server CPU for 50 x 10 MiB, 160 KiB reads at 806 MB/s and 595 ms (medians of
-#: 6, alternated, as ``bench/blobspeed.py`` does; 256 KiB: 648 MB/s, 128 KiB: 720 MB/s in
-#: another run). The pipe stays at 1 MiB, so the driver writes on while a read is passed on.
-READ_SIZE = 160 << 10
+#: passed the libindi-style BLOBs on at 594 MB/s and 830 ms of server CPU for 50 x 10 MiB,
+#: 160 KiB reads at 806 MB/s and 595 ms (medians of 6, alternated, as ``bench/blobspeed.py``
+#: does; 256 KiB: 648 MB/s, 128 KiB: 720 MB/s in another run). Not for every large read: the
+#: answer to a getProperties for 1003 vectors then took 12-25 ms instead of 4-7. The pipe stays
+#: at 1 MiB, so the driver writes on while a read is passed on.
+BLOB_READ_SIZE = 160 << 10
 
-#: Bytes of read buffers kept for reuse per peer (in buffers of READ_SIZE): a BLOB's worth of
-#: pieces held for a client that has stopped reading, plus what the clients that read have
+#: Bytes of read buffers kept for reuse per peer (in buffers of BLOB_READ_SIZE): a BLOB's worth
+#: of pieces held for a client that has stopped reading, plus what the clients that read have
 #: queued.
-POOLED_READS = (32 << 20) // READ_SIZE
+POOLED_READS = (32 << 20) // BLOB_READ_SIZE
 
 #: A full read whose last this many bytes hold no ``<`` ends inside a large element (base64
 #: has none), most likely a BLOB that began in it: lent to the framer like the reads after it
@@ -116,7 +122,8 @@ class InboundProtocol(asyncio.Protocol):
         self._held = False
         self._flow = flow_for()
         self._congestion = congestion if congestion is not None else Congestion()
-        self._pool = ReadBufferPool(READ_SIZE, POOLED_READS)
+        self._pool = ReadBufferPool(BLOB_READ_SIZE, POOLED_READS)  # reads while a BLOB streams
+        self._big = ReadBufferPool(READ_SIZE, 2)  # other large reads (one may begin a BLOB)
         self._lent: bytearray | None = None  # the buffer of the read under way
         self._small: bytearray | None = None  # for small buffered reads (StreamProtocol)
         self._reads = 0  # reads of the peer so far, for the stall watch
@@ -203,7 +210,9 @@ class InboundProtocol(asyncio.Protocol):
             # A read that never came (EAGAIN) left its buffer here: not in use, so no reason for
             # the pool to pass it over.
             self._lent = None
-            self._lent = buf = self._pool.get()  # large: pooled, may be lent to the framer
+            # Large: pooled, may be lent to the framer (BLOB_READ_SIZE while a BLOB streams).
+            pool = self._pool if self._framer.streaming else self._big
+            self._lent = buf = pool.get()
             return buf
         small = self._small
         if small is None:
@@ -254,6 +263,7 @@ class InboundProtocol(asyncio.Protocol):
         self._read_size = new = adapt_read_size(self._transport, got, size, READ_SIZE)
         if new < size:
             self._pool.shrink()  # back to small reads: keep one buffer, not a BLOB's worth
+            self._big.shrink()
 
     def _handle(self, items: list[Any]) -> None:
         frames: list[Frame]

@@ -14,7 +14,7 @@ from typing import Any
 
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 from indipydriver.protocol.framing import Frame
-from indipyserver.peerio import READ_SIZE, InboundProtocol
+from indipyserver.peerio import BLOB_READ_SIZE, READ_SIZE, InboundProtocol
 
 HEAD = (
     b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
@@ -71,6 +71,22 @@ def _read(proto: InboundProtocol, data: bytes) -> bytearray:
     return buf
 
 
+def _read_all(proto: InboundProtocol, data: bytes) -> list[int]:
+    """Feed `data` as the reader would: each read fills the buffer it is given. Returns the
+    read sizes."""
+    sizes = []
+    at = 0
+    while at < len(data):
+        buf = proto.get_buffer(-1)
+        n = min(len(buf), len(data) - at)
+        buf[:n] = data[at : at + n]
+        del buf
+        proto.buffer_updated(n)
+        sizes.append(n)
+        at += n
+    return sizes
+
+
 def _base64(n: int) -> bytes:
     line = b"QUJD" * 18 + b"\n"  # 72 columns and a newline, as libindi wraps
     return (line * (n // len(line) + 1))[:n]
@@ -90,7 +106,7 @@ async def test_a_full_read_that_begins_a_blob_hands_its_pieces_out_as_views_of_t
         assert isinstance(piece.data, memoryview) and piece.data.obj is buf
     assert sum(len(p.data) for p in pieces) == READ_SIZE - len(SMALL)
     # The next read is taken into another buffer: this one is still referenced by the views.
-    buf2 = _read(proto, _base64(READ_SIZE))
+    buf2 = _read(proto, _base64(BLOB_READ_SIZE))
     assert buf2 is not buf
 
 
@@ -110,8 +126,7 @@ async def test_a_blob_begun_in_a_lent_read_arrives_whole_and_in_order() -> None:
     proto, frames, forwarder = _protocol()
     body = _base64(READ_SIZE * 2)
     element = HEAD + body + b"</oneBLOB></setBLOBVector>\n"
-    for at in range(0, len(element), READ_SIZE):
-        _read(proto, element[at : at + READ_SIZE])
+    _read_all(proto, element)
     assert isinstance(forwarder.items[-1], FrameEnd) and forwarder.items[-1].complete
     got = b"".join(bytes(i.data) for i in forwarder.items)
     assert got == element.rstrip(b"\n")
@@ -120,11 +135,11 @@ async def test_a_blob_begun_in_a_lent_read_arrives_whole_and_in_order() -> None:
 
 async def test_a_buffer_lent_for_a_read_that_never_came_is_read_into_again() -> None:
     """A read that found nothing (EAGAIN after `get_buffer`) leaves its buffer free: the next
-    read takes it rather than growing the pool by another 1 MiB."""
+    read takes it rather than growing the pool by another buffer."""
     proto, _, _ = _protocol()
     first = id(proto.get_buffer(-1))  # and no buffer_updated: nothing was read
     assert id(proto.get_buffer(-1)) == first
-    assert proto._pool.pooled == 1
+    assert (proto._big.pooled, proto._pool.pooled) == (1, 0)  # not streaming: a large read
 
 
 async def test_the_partial_read_that_ends_a_blob_is_copied_once_and_lent() -> None:
@@ -153,3 +168,18 @@ async def test_the_partial_read_that_ends_a_blob_is_copied_once_and_lent() -> No
     _read(proto, rest)
     assert frames[-1].tag == "setBLOBVector"  # small enough to arrive whole
     assert bytes(frames[-1].data) == (HEAD[:40] + rest).rstrip(b"\n")
+
+
+async def test_reads_are_small_while_a_blob_streams_and_large_otherwise() -> None:
+    """While a BLOB streams, each read is BLOB_READ_SIZE, so that it is passed on while still
+    in the CPU's cache; other large reads (definitions, bursts; the read that begins a BLOB)
+    take READ_SIZE, in fewer loop turns."""
+    proto, frames, forwarder = _protocol()
+    smalls = SMALL * (3 * READ_SIZE // len(SMALL))  # whole elements
+    assert _read_all(proto, smalls)[:2] == [READ_SIZE, READ_SIZE]
+    element = HEAD + _base64(READ_SIZE * 3) + b"</oneBLOB></setBLOBVector>\n"
+    sizes = _read_all(proto, element)
+    assert sizes[0] == READ_SIZE  # not yet streaming when it was asked for
+    assert set(sizes[1:-1]) == {BLOB_READ_SIZE}
+    assert isinstance(forwarder.items[-1], FrameEnd) and forwarder.items[-1].complete
+    assert b"".join(bytes(i.data) for i in forwarder.items) == element.rstrip(b"\n")
