@@ -177,6 +177,7 @@ async def test_reads_are_small_while_a_blob_streams_and_large_otherwise() -> Non
     proto, frames, forwarder = _protocol()
     smalls = SMALL * (3 * READ_SIZE // len(SMALL))  # whole elements
     assert _read_all(proto, smalls)[:2] == [READ_SIZE, READ_SIZE]
+    assert len(frames) == 3 * READ_SIZE // len(SMALL)  # every small element framed
     element = HEAD + _base64(READ_SIZE * 3) + b"</oneBLOB></setBLOBVector>\n"
     sizes = _read_all(proto, element)
     assert sizes[0] == READ_SIZE  # not yet streaming when it was asked for
