@@ -24,7 +24,8 @@ def test_cpu_ms_reads_all_threads_of_this_process_as_they_work() -> None:
 
 def test_the_command_streams_through_indiserver_and_two_libraries(tmp_path: Path) -> None:
     """One rep of three short streams for indiserver, this checkout and a library by folder:
-    one row each, every figure positive (the driver and the client did work)."""
+    one row each with a positive speed. CPU times are read in clock ticks of 10 ms, so a
+    process that did little in three BLOBs (the pre-encoded driver) may show 0; never less."""
     other = library_elsewhere(tmp_path)
     done = subprocess.run(
         [sys.executable, str(BENCH), "indiserver", "ours", f"ours={other}", "-r", "1",
@@ -37,7 +38,7 @@ def test_the_command_streams_through_indiserver_and_two_libraries(tmp_path: Path
     assert set(rows) == {"indiserver", "ours", f"ours={other}"}
     for row in rows.values():
         speed, server, driver, client = (float(x.replace(",", "")) for x in row.split("|")[2:6])
-        assert speed > 0 and server >= 0 and driver > 0 and client >= 0
+        assert speed > 0 and server >= 0 and driver >= 0 and client >= 0
 
 
 def test_an_unknown_server_is_refused_before_anything_starts() -> None:
