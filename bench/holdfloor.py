@@ -1,7 +1,7 @@
 """The floor under the never-reading scenario: what keeping a stuck client's newest BLOB costs.
 
-    python bench/holdfloor.py            # 500 MB of 10 MiB BLOBs, 9 rounds
-    python bench/holdfloor.py -r 3 --mb 50
+    python bench/holdfloor.py            # 50 BLOBs of 10 MiB (as run.py's), 9 rounds
+    python bench/holdfloor.py -r 3 --count 5
 
 `run.py -s slow` compares a fast client's speed beside a client that never reads with its speed
 alone. Beside the stuck client our server keeps the newest BLOB for it (so that it gets the
@@ -126,21 +126,21 @@ def fresh_ms(nbytes: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-r", "--rounds", type=int, default=9)
-    ap.add_argument("--mb", type=int, default=500, help="MB passed a run (default 500)")
+    ap.add_argument("--count", type=int, default=50, help="BLOBs a run (default 50)")
     ap.add_argument("--blob-mib", type=float, default=10,
                     help="decoded BLOB size in MiB (default 10; sent as base64)")
     ap.add_argument("--fresh", action="store_true",
                     help="also time faulting in two BLOBs' worth of fresh memory")
     args = ap.parse_args(argv)
     blob = os.urandom(int(args.blob_mib * (1 << 20) * 4 / 3))
-    total = args.mb * 1_000_000
+    total = args.count * len(blob)
     runs: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
     for k in range(args.rounds):
         for mode in MODES if k % 2 == 0 else MODES[::-1]:
             runs[mode].append(forward(mode, blob, total))
     base_wall = statistics.median(x[1] for x in runs["one buffer"])
-    print(f"{args.rounds} rounds, {args.mb} MB in BLOBs of {len(blob) / 1e6:.1f} MB, reads of "
-          f"{BLOB_READ_SIZE >> 10} KiB; medians")
+    print(f"{args.rounds} rounds, {args.count} BLOBs of {args.blob_mib:g} MiB ({total / 1e6:.0f} "
+          f"MB of base64), reads of {BLOB_READ_SIZE >> 10} KiB; medians")
     print("| reads go into | CPU ms | wall ms | wall over one buffer's |")
     print("|---|---:|---:|---:|")
     for mode in MODES:
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {mode} | {cpu:.1f} | {wall:.1f} | {wall / base_wall:.3f} |")
     held_wall = statistics.median(x[1] for x in runs["held pieces"])
     print(f"\nkeeping the newest BLOB without a copy costs {held_wall - base_wall:.1f} ms of "
-          f"wall time more for {args.mb} MB: a forwarder as fast as this one is held to "
+          f"wall time more for {args.count} BLOBs: a forwarder as fast as this one is held to "
           f"{base_wall / held_wall:.3f} of its speed alone (a slower one to less of a loss)")
     if args.fresh:
         ms = statistics.median(fresh_ms(2 * len(blob)) for _ in range(args.rounds))

@@ -24,7 +24,7 @@ def test_each_way_of_reading_passes_every_byte_and_times_it(mode: str) -> None:
 
 def test_the_command_prints_one_row_a_way_and_the_bound() -> None:
     done = subprocess.run(
-        [sys.executable, str(BENCH), "-r", "1", "--mb", "20", "--blob-mib", "1", "--fresh"],
+        [sys.executable, str(BENCH), "-r", "1", "--count", "20", "--blob-mib", "1", "--fresh"],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
