@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipyserver.eventloop import inline_selector, run  # noqa: E402
+from indipyserver.eventloop import inline_selector, run
 
 
 class FromDriver(asyncio.Protocol):
@@ -72,7 +72,7 @@ async def serve(port: int, driver: str) -> None:
     loop = asyncio.get_running_loop()
     to_driver_r, to_driver_w = os.pipe()
     from_driver_r, from_driver_w = os.pipe()
-    proc = subprocess.Popen([driver],
+    proc = subprocess.Popen([driver],  # noqa: ASYNC220  # once, before serving
                             stdin=to_driver_r, stdout=from_driver_w)
     os.close(to_driver_r)
     os.close(from_driver_w)

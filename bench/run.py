@@ -31,12 +31,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Self
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from rawclient import Hub, RawClient  # noqa: E402
+from rawclient import Hub, RawClient
 
 DRIVER = HERE / "trafficdriver.py"
 HOST = "127.0.0.1"
@@ -91,7 +92,7 @@ class Server:
                 prof = ["-m", "cProfile", "-o", str(self.profile)]
             cmd = [sys.executable, *prof, "-m", "indipyserver", *args, "-p", str(self.port),
                    "--host", HOST, *([str(exe)] if exe else [])]
-        self.log = open(self.tmp / "server.log", "wb")
+        self.log = open(self.tmp / "server.log", "wb")  # noqa: SIM115  # closed by stop()
         self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -141,14 +142,14 @@ class Server:
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
         if self.profile is not None and self.profile.exists():
-            import pstats
             import io
+            import pstats
             out = io.StringIO()
             pstats.Stats(str(self.profile), stream=out).sort_stats("tottime").print_stats(12)
             print(f"--- profile of ours ({self.profile}), top tottime ---\n"
                   + out.getvalue()[-3500:], file=sys.stderr)
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -172,7 +173,7 @@ def ours_available() -> str | None:
     """None if `python -m indipyserver` looks runnable, else the reason it is not."""
     r = subprocess.run([sys.executable, "-c", "import indipyserver.__main__"],
                        cwd="/tmp", capture_output=True, text=True,
-                       env=dict(os.environ, PYTHONPATH=str(OURS_ROOT)))
+                       env=dict(os.environ, PYTHONPATH=str(OURS_ROOT)), check=False)
     if r.returncode:
         return (r.stderr.strip().splitlines() or ["import failed"])[-1]
     return None
@@ -392,6 +393,10 @@ def scen_roundtrip(kinds: list[str], cfg: Config, chain: bool = False) -> dict[s
             for kind, got in per_kind.items()}
 
 
+def _has_sets(client: RawClient, want: int) -> bool:
+    return client.counts["setNumber"] >= want
+
+
 def _roundtrip_session(kinds: list[str], cfg: Config, chain: bool) -> list[list[float]]:
     """Seconds per trip of each server in `kinds`, from one session of fresh servers."""
     with contextlib.ExitStack() as stack:
@@ -414,7 +419,7 @@ def _roundtrip_session(kinds: list[str], cfg: Config, chain: bool) -> list[list[
                 want = c.counts["setNumber"] + 1
                 t = time.perf_counter()
                 c.send(msg)
-                if not hubs[j].run_until(lambda: c.counts["setNumber"] >= want, 10):
+                if not hubs[j].run_until(partial(_has_sets, c, want), 10):
                     raise RuntimeError(f"round trip timed out on {kinds[j]}")
                 if i >= 50:            # the first 50 warm up
                     lat[j].append(time.perf_counter() - t)
@@ -684,7 +689,7 @@ def scen_framework(cfg: Config) -> dict[str, float]:
 # ------------------------------------------------------------------------------------------
 
 def fmt(v: float | None) -> str:
-    if v is None or v != v:
+    if v is None or math.isnan(v):
         return "n/a"
     if abs(v) >= 1000:
         return f"{v:,.0f}"
@@ -707,7 +712,7 @@ def machine() -> str:
     indi = "?"
     try:
         r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "indi-bin"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
         indi = r.stdout.strip() or "?"
     except OSError:
         pass
@@ -717,6 +722,11 @@ def machine() -> str:
         load = "?"
     return (f"nproc {os.cpu_count()}, {cpu}, Python {platform.python_version()}, "
             f"indi-bin {indi}, load average at start {load}")
+
+
+def _one_server(name: str, kind: str, cfg: Config) -> dict[str, dict[str, float]]:
+    """Scenario `name` on server `kind` alone, keyed by the server as the paired ones are."""
+    return {kind: SCENARIOS[name](kind, cfg)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -783,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
             ceiling = client_ceiling(cfg)
             print(f"[calibration] raw client counts {ceiling:.0f} MB/s of BLOBs with no server",
                   file=sys.stderr)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  # a bench reports it and goes on
             errors_pre = f"calibration: {exc}"
             print(errors_pre, file=sys.stderr)
     results: dict[str, dict[str, list[float]]] = {s: {} for s in ("indiserver", "ours", *FLOORS)}
@@ -800,7 +810,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs = [(f"{name} rep {rep + 1}", partial(PAIRED[name], order, cfg))]
             else:
                 runs = [(f"{name} rep {rep + 1} {kind}",
-                         partial(lambda k: {k: SCENARIOS[name](k, cfg)}, kind)) for kind in order]
+                         partial(_one_server, name, kind, cfg)) for kind in order]
             for label, call in runs:
                 if time.monotonic() - started > args.max_seconds:
                     errors.append(f"time budget reached before {label}")
@@ -809,7 +819,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     with deadline(args.scenario_timeout):
                         by_kind = call()
-                except Exception as exc:  # keep going: report it
+                except Exception as exc:  # noqa: BLE001  # keep going: report it
                     errors.append(f"{label}: {exc}")
                     print(f"[{label}] ERROR {exc}", file=sys.stderr)
                     continue
@@ -830,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
                       + " ".join(f"{k}={fmt(v)}" for k, v in fwres.items()), file=sys.stderr)
                 for k, v in fwres.items():
                     fw.setdefault(k, []).append(v)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  # reported with the others
                 errors.append(f"framework rep {rep + 1}: {exc}")
                 print(f"[framework rep {rep + 1}] ERROR {exc}", file=sys.stderr)
 

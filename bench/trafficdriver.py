@@ -43,7 +43,7 @@ _write_lock = threading.Lock()
 
 def _ts() -> str:
     t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%02d" % int((t % 1) * 100)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 100):02d}"
 
 
 def write(data: bytes) -> None:
@@ -156,9 +156,8 @@ def stream(job: dict, job_id: str) -> None:
     else:
         blob = job["data"]
         for k in range(job["count"]):
-            if job["ping"] and k > 0:
-                if not PINGER.wait(f"SetBLOB/{job['base'] + k - 1}"):
-                    sys.stderr.write("trafficdriver: ping reply timeout\n")
+            if job["ping"] and k > 0 and not PINGER.wait(f"SetBLOB/{job['base'] + k - 1}"):
+                sys.stderr.write("trafficdriver: ping reply timeout\n")
             write(blob)
             if job["ping"]:
                 write(f'<pingRequest uid="SetBLOB/{job["base"] + k}"/>\n'.encode())
@@ -194,8 +193,8 @@ def command(text: str) -> None:
 
 _TAG = re.compile(rb"<([A-Za-z][A-Za-z0-9_]*)")
 _ATTR = re.compile(rb'([A-Za-z_]+)\s*=\s*("[^"]*"|\'[^\']*\')')
-_TEXT = re.compile(rb"<oneText[^>]*>(.*?)</oneText>", re.S)
-_NUMBER = re.compile(rb"<oneNumber[^>]*>(.*?)</oneNumber>", re.S)
+_TEXT = re.compile(rb"<oneText[^>]*>(.*?)</oneText>", re.DOTALL)
+_NUMBER = re.compile(rb"<oneNumber[^>]*>(.*?)</oneNumber>", re.DOTALL)
 
 
 def attrs(start: bytes) -> dict[bytes, bytes]:

@@ -1,7 +1,7 @@
 """The linters the project configures are run, so they cannot silently rot (style.md).
 
 `mypy --strict` on the two packages (they ship `py.typed`, so users' type checkers rely on the
-hints) and `ruff check` on the packages, tests and examples.
+hints) and `ruff check` on the packages, tests, examples and benchmarks.
 """
 
 from __future__ import annotations
@@ -24,6 +24,6 @@ def test_packages_pass_mypy_strict() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_packages_tests_and_examples_pass_ruff() -> None:
-    result = _run("ruff", "check", "indipydriver", "indipyserver", "tests", "examples")
+def test_packages_tests_examples_and_benchmarks_pass_ruff() -> None:
+    result = _run("ruff", "check", "indipydriver", "indipyserver", "tests", "examples", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
