@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from enum import Enum
 from typing import Any
 
+from .blobskeleton import MIN_CUT_SIZE, cut_blob_bodies
 from .elements import ELEMENTS, Attr, Body
 from .errors import ProtocolError
 from .events import Event
@@ -193,12 +194,44 @@ def _parse_xml(data: bytes) -> ET.Element:
         raise ProtocolError(f"malformed XML: {exc}") from None
 
 
+def _parse_blob_skeleton(data: bytes) -> Event | None:
+    """A large BLOB vector's event from its skeleton (`blobskeleton`), or None when the cut
+    does not apply or anything about it is not plain: the caller then parses it whole, which
+    gives the same event or the precise error."""
+    cut = cut_blob_bodies(data)
+    if cut is None:
+        return None
+    skeleton, bodies = cut
+    try:
+        root = ET.fromstring(skeleton)
+    except ET.ParseError:
+        return None
+    plan = _PLANS.get(root.tag)
+    member = _MEMBER_OF.get(root.tag)
+    if plan is None or member is None:
+        return None
+    mtag = member[0]
+    members = [child for child in root if child.tag == mtag]
+    if len(members) != len(bodies) or any(m.text is not None or len(m) for m in members):
+        return None  # a body was not cut from one of the vector's own members
+    for child, body in zip(members, bodies, strict=True):
+        child.text = body  # type: ignore[assignment]  # bytes: a2b_base64 takes them as is
+    try:
+        return _to_event(plan, root)
+    except Exception:  # noqa: BLE001  # whatever it is, parsing it whole tells precisely
+        return None
+
+
 def parse_element(data: bytes) -> Event | None:
     """Parse one complete element; None for an element INDI 1.7 does not define.
 
     Raises ProtocolError for malformed XML, DOCTYPE/ENTITY declarations (never expanded),
     missing required attributes and bad enumeration values.
     """
+    if len(data) >= MIN_CUT_SIZE:
+        event = _parse_blob_skeleton(data)
+        if event is not None:
+            return event
     if b"<!" in data and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
         raise ProtocolError("refused a DOCTYPE/ENTITY declaration")
     root = _parse_xml(data)
