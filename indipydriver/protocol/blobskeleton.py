@@ -32,7 +32,11 @@ _BASE64_AND_SPACE = (
 def cut_blob_bodies(data: bytes) -> tuple[bytes, list[bytes]] | None:
     """(the element with every ``oneBLOB`` body removed, the bodies in order), or None when
     the element is not a large BLOB vector whose bodies are plain base64."""
-    if len(data) < MIN_CUT_SIZE or not data.startswith(BLOB_VECTOR_TAGS):
+    if (
+        len(data) < MIN_CUT_SIZE
+        or type(data) not in (bytes, bytearray)  # a view: parsed whole, as it always was
+        or not data.startswith(BLOB_VECTOR_TAGS)
+    ):
         return None
     pieces: list[bytes] = []
     bodies: list[bytes] = []
