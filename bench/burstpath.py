@@ -34,7 +34,7 @@ sys.path.insert(0, str(_library_root(sys.argv)))
 sys.path.insert(1, str(HERE))
 
 import indipyserver
-from indipyserver.router import Router
+from indipyserver.routing.router import Router
 
 # isort: split
 # After the server's modules: hotpath imports them too, and gets those already loaded.

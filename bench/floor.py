@@ -12,7 +12,7 @@ can do per trip, so it bounds what any Python server could reach, asyncio or not
 
 Between the two, to tell what in asyncio costs (`--servers ...,readerfloor,inlinefloor`):
 `--reader` forwards from `loop.add_reader` callbacks with `os.read`/`os.write`, no transports;
-`--inline` does too, but its callbacks are called by the server's selector (`indipyserver.eventloop`) from inside `select`,
+`--inline` does too, but its callbacks are called by the server's selector (`indipyserver.loop.eventloop`) from inside `select`,
 so asyncio's handles and ready queue are skipped as well. `--raw --busy-before US` (or
 `--busy-after US`; `busybefore`, `busyafter`: 15 us) spins around each forwarding write, to
 tell how much work before and after a server's write costs a trip.
@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipyserver.eventloop import inline_selector, run
+from indipyserver.loop.eventloop import inline_selector, run
 
 
 class FromDriver(asyncio.Protocol):
@@ -185,7 +185,7 @@ def serve_raw(fwd: Forwarder, port: int) -> None:
 
 async def serve_reader(fwd: Forwarder, port: int, inline: bool = False) -> None:
     """The forwarding as asyncio callbacks without transports: `loop.add_reader`, or with
-    `inline`, called by the server's selector itself (`indipyserver.eventloop`: no handle, no
+    `inline`, called by the server's selector itself (`indipyserver.loop.eventloop`: no handle, no
     ready queue, no `_run_once` turn)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

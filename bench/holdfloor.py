@@ -11,8 +11,8 @@ read into a BLOB's worth of buffers, memory last touched a BLOB ago and long out
 caches, where alone the same buffer or two are read into again and again while still cached.
 
 This measures that difference with no server, no INDI and no asyncio: a child process writes
-BLOBs into a pipe (raised to 1 MiB, as `exdriver` does), this process reads them in reads of
-``peerio.BLOB_READ_SIZE`` and writes each read on to a socket, which another child drains; the
+BLOBs into a pipe (raised to 1 MiB, as `drivers.executable` does), this process reads them in reads of
+``loop.readsizes.BLOB_READ_SIZE`` and writes each read on to a socket, which another child drains; the
 reads go into
 
 * ``one buffer`` -- the same buffer each time (what the server does when nobody is stuck);
@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipyserver.peerio import BLOB_READ_SIZE
+from indipyserver.loop.readsizes import BLOB_READ_SIZE
 
 F_SETPIPE_SZ = 1031
 MODES = ("one buffer", "held pieces", "held copies")

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipyserver.clients import ClientConnection
-from indipyserver.cutthrough import BlobForwarder
-from indipyserver.driverconn import DriverConnection
-from indipyserver.peerio import InboundProtocol
-from indipyserver.router import Router
+from indipyserver.blobs.cutthrough import BlobForwarder
+from indipyserver.clients.connection import ClientConnection
+from indipyserver.drivers.connection import DriverConnection
+from indipyserver.drivers.inbound import InboundProtocol
+from indipyserver.routing.router import Router
 
 DEFS = (
     b'<defNumberVector device="Bench" name="NUM" label="n" group="g" state="Idle" perm="rw" '
@@ -76,7 +76,7 @@ class BenchDriver(DriverConnection):
 
 
 def bench_driver(router: Router) -> tuple[InboundProtocol, CountingTransport]:
-    """An executable driver's connection as `exdriver` wires it, its definitions routed: the
+    """An executable driver's connection as `drivers.executable` wires it, its definitions routed: the
     protocol its output is fed to, and the transport that counts what is written to it."""
     driver = BenchDriver("bench")
     to_driver = CountingTransport()

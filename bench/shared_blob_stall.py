@@ -84,7 +84,7 @@ CLIENT = textwrap.dedent(
 
 async def measure(size: int, count: int, folder: Path) -> str:
     from indipyserver import IPyServer
-    from indipyserver.exdriver import ExDriverConnection
+    from indipyserver.drivers.executable import ExDriverConnection
 
     conn = ExDriverConnection(sys.executable, str(folder / "driver.py"), str(size), str(count),
                               shared_blobs=True, max_restarts=0)

@@ -1,5 +1,5 @@
 """indipyserver: an INDI 1.7 server for in-process, executable and remote drivers."""
 
-from .server import IPyServer
+from indipyserver.server import IPyServer
 
 __all__ = ["IPyServer"]

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .eventloop import run
-from .exdriver import ExDriverConnection
-from .fifo import FifoCommand, FifoListener
-from .remote import RemoteSpec, parse_remote_spec
-from .streamblobs import DEFAULT_STREAM_DROP_MB
+from indipyserver.drivers.executable import ExDriverConnection
+from indipyserver.drivers.remote import RemoteSpec, parse_remote_spec
+from indipyserver.fifo import FifoCommand, FifoListener
+from indipyserver.loop.eventloop import run
+from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
 if TYPE_CHECKING:
-    from .server import IPyServer
+    from indipyserver.server import IPyServer
 
 __all__ = ["Options", "load_python_drivers", "main", "parse_args"]
 
@@ -335,11 +335,11 @@ class _FifoControl:
 
 def build_server(options: Options) -> IPyServer:
     """Make the server the options describe (drivers are started by ``asyncrun``)."""
-    from .server import IPyServer
+    from indipyserver.server import IPyServer
 
     drivers = load_python_drivers(options.scripts, options.modules)
     if options.demo:
-        from .demo import make_driver
+        from indipyserver.demo import make_driver
 
         drivers.append(make_driver())
     server = IPyServer(

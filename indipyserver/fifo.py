@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from .remote import RemoteSpec, parse_remote_spec
+from indipyserver.drivers.remote import RemoteSpec, parse_remote_spec
 
 __all__ = ["FifoCommand", "FifoListener", "parse_fifo_line"]
 

@@ -10,15 +10,14 @@ import weakref
 from typing import Any
 
 from indipydriver import Device, IPyDriver
-
-from .clients import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
-from .driverconn import DriverConnection, InProcessDriverConnection
-from .eventloop import run
-from .flowcontrol import Congestion, KeepingUp
-from .messagelog import DriverMessageLog
-from .router import Router
-from .streamblobs import DEFAULT_STREAM_DROP_MB
-from .unixsocket import listen_unix, shown
+from indipyserver.clients.connection import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
+from indipyserver.clients.unixsocket import listen_unix, shown
+from indipyserver.drivers.connection import DriverConnection, InProcessDriverConnection
+from indipyserver.drivers.messagelog import DriverMessageLog
+from indipyserver.loop.eventloop import run
+from indipyserver.loop.flowcontrol import Congestion, KeepingUp
+from indipyserver.routing.router import Router
+from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +56,10 @@ class IPyServer:
         unix_path: str | None = None,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
-        not given video stream frames (``streamblobs``); 0 gives it every one.
+        not given video stream frames (``routing.streamblobs``); 0 gives it every one.
         `message_log_dir` (indiserver's -l): drivers' messages are appended to
-        ``DIR/YYYY-MM-DD.islog`` (``messagelog``). `unix_path` (indiserver's -u): also
-        serve local clients on this Unix socket, abstract on Linux (``unixsocket``)."""
+        ``DIR/YYYY-MM-DD.islog`` (``drivers.messagelog``). `unix_path` (indiserver's -u): also
+        serve local clients on this Unix socket, abstract on Linux (``clients.unixsocket``)."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -113,7 +112,7 @@ class IPyServer:
         Options (name=, config=, env=, max_restarts=, shared_blobs=, ...) go to
         `ExDriverConnection`; indilib C drivers get shared BLOBs unless ``shared_blobs=False``.
         """
-        from .exdriver import ExDriverConnection
+        from indipyserver.drivers.executable import ExDriverConnection
 
         return self.add_connection(ExDriverConnection(program, *args, **options))
 
@@ -121,7 +120,7 @@ class IPyServer:
         self, host: str, port: int = 7624, blob_enable: bool = False, **options: Any
     ) -> DriverConnection:
         """Chain another INDI server: its devices are served here too (device=, ... options)."""
-        from .remote import RemoteConnection
+        from indipyserver.drivers.remote import RemoteConnection
 
         return self.add_connection(RemoteConnection(host, port, blob_enable=blob_enable, **options))
 
@@ -166,7 +165,7 @@ class IPyServer:
         """Serve until SIGINT/SIGTERM or `shutdown()`, on the server's own event loop.
 
         The same as ``asyncio.run(server.asyncrun())``, except that the loop's selector reads
-        clients and executable drivers itself (``eventloop``): a round trip costs less.
+        clients and executable drivers itself (``loop.eventloop``): a round trip costs less.
         """
         try:
             asyncio.get_running_loop()

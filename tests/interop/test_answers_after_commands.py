@@ -4,7 +4,7 @@ indilib's indiserver, with indilib's CCD simulator and command-line clients.
 Protects: a script's ``indi_setprop ...CCD_EXPOSURE_VALUE=2`` then ``indi_eval -w
 '..._STATE==1'`` waits for the exposure (indiserver passes getProperties to the driver behind
 the command; our router's cache, which answers getProperties otherwise, still holds the state
-from before it, `indipyserver.unreadnews`).
+from before it, `indipyserver.routing.pendingcommands`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from peers import IndiServer, find_binary, indi_eval, serving, setprop
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.backoff import Backoff
+from indipyserver.drivers.backoff import Backoff
 from indipyserver.server import IPyServer
 
 CCD = "CCD Simulator"

@@ -455,7 +455,7 @@ async def test_ccd_simulator_exposure_reaches_baseclient_as_a_fits_blob(
 
     Under both servers the image arrives as one line of base64 without ``enclen``, so
     ``bloblen`` is ``size``: indiserver takes the simulator's image through shared memory, and
-    so does ours (``attachedblobs``). On a pipe libindi would write base64 wrapped at 72 columns,
+    so does ours (``blobs.attached``). On a pipe libindi would write base64 wrapped at 72 columns,
     from whose length, newlines included, libindiclient computes a ``bloblen`` about 1.4 % too
     long (what our server passed on before)."""
     probe = await probes(ccd_port, watch=(CCD,))

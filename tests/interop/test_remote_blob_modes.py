@@ -1,7 +1,7 @@
 """Our server chained above indilib's real ``indiserver``, with a recording TCP proxy between
 the two, so the test sees exactly the bytes each way and nothing of our internals.
 
-Protects (``remoteblobs.RemoteBlobModes`` against the real peer, not the router's unit tests):
+Protects (``routing.remoteblobs.RemoteBlobModes`` against the real peer, not the router's unit tests):
 a client of ours that sends ``enableBLOB Also`` for the CCD simulator makes us send
 ``<enableBLOB device="CCD Simulator" name="CCD1">Also</enableBLOB>`` (and the same for ``CCD2``,
 the guide head's image: one per BLOB property the CCD has defined) up, never an enableBLOB

@@ -21,11 +21,11 @@ import pytest
 from peers import find_binary, getprop, indi_eval, serving, setprop
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.backoff import Backoff
 from indipyserver.demo import make_driver
-from indipyserver.exdriver import ExDriverConnection
+from indipyserver.drivers.backoff import Backoff
+from indipyserver.drivers.executable import ExDriverConnection
+from indipyserver.routing.streamblobs import is_stream_blob
 from indipyserver.server import IPyServer
-from indipyserver.streamblobs import is_stream_blob
 
 TELESCOPE = "Telescope Simulator"
 CCD = "CCD Simulator"

@@ -1,8 +1,8 @@
 """indilib's CCD simulator under our server, on a Unix-socket stdout: it attaches each image as
 a memfd, and a TCP client gets it as one line of base64 without ``enclen``, as from indiserver.
 
-Protects: the automatic choice for an indilib ELF driver (``exdriver.is_indilib_elf``), the
-descriptors taken from the socket (``SocketReader``) and the image inlined (``attachedblobs``),
+Protects: the automatic choice for an indilib ELF driver (``drivers.executable.is_indilib_elf``), the
+descriptors taken from the socket (``SocketReader``) and the image inlined (``blobs.attached``),
 image after image (the second waits for our pingReply to the first).
 """
 
@@ -19,7 +19,7 @@ import pytest
 from peers import find_binary, serving
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.exdriver import is_indilib_elf
+from indipyserver.drivers.executable import is_indilib_elf
 from indipyserver.server import IPyServer
 
 CCD = "CCD Simulator"

@@ -1,6 +1,6 @@
-"""Run the server's end-to-end tests on both event loops a server may get; load bench/run.py.
+"""Run the server's end-to-end tests on both event loops a server may get.
 
-``indipyserver`` (the command), ``IPyServer.run`` and ``eventloop.run`` use asyncio on an
+``indipyserver`` (the command), ``IPyServer.run`` and ``loop.eventloop.run`` use asyncio on an
 `InlineSelector`, which reads client sockets and executable drivers' output itself; a server
 started with plain ``asyncio.run`` reads them through asyncio's transports. Every test of a
 module in `BOTH_LOOPS` runs once on each; the other tests run on asyncio's default loop.
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from indipyserver.eventloop import new_event_loop
+from indipyserver.loop.eventloop import new_event_loop
 
 BOTH_LOOPS = {
     "test_acceptance_lifecycle",
@@ -47,19 +46,11 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> M
     return {"asyncio": asyncio.new_event_loop}
 
 
-@pytest.fixture(scope="session")
-def bench_run() -> ModuleType:
-    """bench/run.py (a script, not a package) loaded as a module, for the tests of its parts."""
-    from serverkit import load_bench
-
-    return load_bench("run", "bench_run_under_test")
-
-
 @pytest.fixture(autouse=True)
 def _fresh_client_warning_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The clients' malformed-XML warnings share one budget per process (`clients`): each test
+    """The clients' malformed-XML warnings share one budget per process (`clients.connection`): each test
     starts with a full one, whatever ran before it."""
     from indipydriver.logbudget import WarningBudget
-    from indipyserver import clients
+    from indipyserver.clients import connection as clients
 
     monkeypatch.setattr(clients, "_malformed_warnings", WarningBudget())

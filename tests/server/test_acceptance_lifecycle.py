@@ -20,7 +20,7 @@ import pytest
 from serverkit import RawClient, make_gadget, running
 
 from indipyserver import IPyServer
-from indipyserver.backoff import Backoff
+from indipyserver.drivers.backoff import Backoff
 
 
 def flaky_driver(tmp_path: Path, lifetime: float) -> Path:

@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 from serverkit import RawClient, make_gadget, running
 
-from indipyserver import IPyServer, clients
+from indipyserver import IPyServer
+from indipyserver.clients import connection as clients
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">{}</oneNumber></newNumberVector>'
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.router import Router
+from indipyserver.routing.router import Router
 
 CLIENT_SAYS = [
     "<getProperties/>",

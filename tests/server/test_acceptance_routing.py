@@ -24,7 +24,7 @@ from serverkit import RawClient, make_gadget, running
 
 from indipydriver import IPyDriver
 from indipyserver import IPyServer
-from indipyserver.clients import ClientConnection
+from indipyserver.clients.connection import ClientConnection
 
 # Announces device "Rec" in indilib's own style and appends everything it reads to argv[1].
 RECORDER = f"#!{sys.executable}\n" + textwrap.dedent(

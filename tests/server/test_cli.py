@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indipyserver.cli import ExDriverSpec, load_python_drivers, parse_args
-from indipyserver.remote import RemoteSpec
+from indipyserver.drivers.remote import RemoteSpec
 
 
 def test_defaults_match_indiserver_except_the_listening_interface() -> None:
@@ -140,7 +140,7 @@ def test_shared_blobs_option_reaches_every_executable_driver(
     """--shared-blobs applies to the executable drivers of the command line and of the FIFO;
     auto (the default) leaves the choice to the program (indilib ELF drivers get a socket)."""
     from indipyserver.cli import _FifoControl, build_server
-    from indipyserver.exdriver import ExDriverConnection
+    from indipyserver.drivers.executable import ExDriverConnection
     from indipyserver.fifo import FifoCommand
 
     argv = ["indi_simulator_ccd", "-f", "/tmp/unused-fifo"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from indipyserver.drivers.remote import RemoteSpec
 from indipyserver.fifo import FifoCommand, FifoListener, parse_fifo_line
-from indipyserver.remote import RemoteSpec
 
 
 @pytest.mark.parametrize(

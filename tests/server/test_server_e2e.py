@@ -10,9 +10,9 @@ from serverkit import RawClient, make_gadget, running, send_blob
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
-from indipyserver.driverconn import DriverConnection
-from indipyserver.eventloop import inline_selector
-from indipyserver.router import Router
+from indipyserver.drivers.connection import DriverConnection
+from indipyserver.loop.eventloop import inline_selector
+from indipyserver.routing.router import Router
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">42</oneNumber></newNumberVector>'
 
@@ -265,7 +265,7 @@ async def test_signal_shuts_the_server_down_cleanly_with_exit_0(signame: str) ->
     from pathlib import Path
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SIGNAL_SCRIPT, str(Path(__file__).parent),
+        sys.executable, "-c", SIGNAL_SCRIPT, str(Path(__file__).parents[1]),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None

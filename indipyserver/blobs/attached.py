@@ -1,0 +1,475 @@
+"""BLOBs that an indilib C driver attaches as file descriptors, turned back into inline base64.
+
+A C driver whose stdout is an AF_UNIX socket (``drivers.executable``, ELF programs) sends each BLOB's data
+as a memfd passed with SCM_RIGHTS, and in the XML only ``<oneBLOB ... len='N' attached='true'>``
+with an empty body. The socket reader puts the descriptors, in arrival order, in the driver's
+`SharedBuffers` before the bytes that came with them are framed; `AttachedBlobs` then gives them
+to the ``attached`` members in document order, as indiserver 1.9.9 does (``Msg::fetchBlobs``).
+Clients only ever see inline BLOBs: each member becomes one line of base64 without ``enclen``
+(what indiserver sends to TCP clients), which libindiclient counts right.
+
+``binascii.b2a_base64`` holds the GIL, so encoding a large image at once stalls the whole
+server (3.3-4.9 ms for 2.6 MB, 14-20 ms for 10 MB, measured here) and a worker thread would
+not help. So
+`AttachedBlobs` encodes at most `STEP` bytes per event-loop iteration and passes the element on
+as it is encoded, in the pieces of cut-through forwarding (``blobs.cutthrough``: `FrameHead`,
+`FrameChunk`..., `FrameEnd`); `STEP` is a multiple of 3, so the pieces are one valid line.
+Meanwhile the driver's reader is held (``drivers.inbound.InboundProtocol.hold``) and whatever else the
+driver sent waits, so nothing overtakes the BLOB. A vector whose attached data fits in one
+step is converted at once, in the read that brought it (`inline_attached`).
+
+Such a driver is read without cut-through streaming of its own bytes (``drivers.executable``), so a
+``setBLOBVector`` always arrives here as one `Frame`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import logging
+import os
+import re
+import stat
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from indipydriver.protocol.frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
+from indipydriver.protocol.wellformed import xml_error
+from indipyserver.blobs.sharedbuffers import CLOSER, SharedBuffers, release
+from indipyserver.loop.flowcontrol import Congestion, flow_for
+
+__all__ = ["STEP", "AttachedBlobs", "SharedBuffers", "inline_attached"]  # SharedBuffers: re-exported
+
+logger = logging.getLogger("indipyserver.attachedblobs")  # its name in logs, kept
+
+#: Bytes of a memfd encoded per event-loop iteration: about 0.15 ms of ``b2a_base64`` here,
+#: 256 KiB of base64 (the size a client writer takes per write). A multiple of 3: the base64
+#: of consecutive steps concatenates into one valid line.
+STEP = 3 * 64 * 1024
+
+_ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
+#: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
+_ONE_BLOB = re.compile(rb"<oneBLOB" + _ATTRS + rb"\s*(/?)>")
+_EMPTY_END = re.compile(rb"\s*</oneBLOB\s*>")
+#: The attributes a client must not see: the data is inline now, and not line-wrapped.
+_DROPPED = re.compile(rb"""\s+(?:attached|enclen)\s*=\s*(?:"[^"]*"|'[^']*')""")
+#: What closes an element cut short inside a member's value.
+_CUT_SHORT = b"</oneBLOB>\n</setBLOBVector>\n"
+
+
+class _Member:
+    """One attached oneBLOB of an element, and the descriptor it took."""
+
+    __slots__ = ("attrs", "end", "fd", "length", "raw", "size", "start")
+
+    def __init__(
+        self, start: int, end: int, raw: bytes, attrs: dict[str, str], fd: int | None
+    ) -> None:
+        self.start = start  # offset of its "<oneBLOB"
+        self.end = end  # offset just after it; -1 when it has a body (not allowed)
+        self.raw = raw  # its attribute text
+        self.attrs = attrs
+        self.fd = fd  # None: no descriptor was left for it
+        self.length = 0  # its len, once checked
+        self.size = 0  # the memfd's size, once checked
+
+
+def _claim(frame: Frame, buffers: SharedBuffers) -> list[_Member]:
+    """The attached members of `frame`, each given the next descriptor of `buffers`."""
+    data = frame.data
+    members = []
+    pos = 0
+    for m in _ONE_BLOB.finditer(data):
+        if m.start() < pos:
+            continue
+        raw = m.group(1)
+        attrs = decode_attrs(raw)
+        if attrs.get("attached") != "true":
+            continue
+        end = m.end()
+        if not m.group(2):
+            tail = _EMPTY_END.match(data, end)
+            end = tail.end() if tail is not None else -1
+        members.append(_Member(m.start(), end, raw, attrs, buffers.pop()))
+        pos = max(end, m.end())
+    return members
+
+
+def _check_xml(frame: Frame) -> None:
+    """The element as the driver wrote it (small: the data is aside) must be well-formed XML:
+    what is put around the data is passed on as it is. Its descriptors were taken (`_claim`),
+    so that the next element does not get them."""
+    error = xml_error(frame.data)
+    if error is not None:
+        raise ValueError(f"malformed XML ({error})")
+
+
+def _length(attrs: dict[str, str], key: str) -> int:
+    value = attrs.get(key)
+    if value is None or not value.isdigit():
+        raise ValueError(f"attached BLOB with bad or missing {key}={value!r}")
+    return int(value)
+
+
+def _check(members: list[_Member]) -> int:
+    """Raise ValueError or OSError unless every member can be read; their total ``len``.
+
+    Checked before anything is sent: a descriptor for each, no body, a valid ``size`` (and
+    ``len`` if given), and a memory file (a regular file to fstat, as a memfd is) holding
+    ``len`` bytes. Without ``len`` the first ``size`` bytes are sent, or the whole memfd if it
+    is smaller, as indiserver 1.9.9 does (it reads only ``size``; libindi's drivers send both).
+    """
+    total = 0
+    for member in members:
+        name = member.attrs.get("name")
+        if member.fd is None:
+            raise ValueError(f"missing shared buffer for BLOB {name!r}")
+        if member.end < 0:
+            raise ValueError(f"attached BLOB {name!r} has a body")
+        size = _length(member.attrs, "size")
+        given = member.attrs.get("len")
+        length = _length(member.attrs, "len") if given is not None else size
+        if length:
+            info = os.fstat(member.fd)
+            member.size = info.st_size
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(f"shared buffer of BLOB {name!r} is not a memory file")
+            if given is None:
+                length = min(length, info.st_size)  # as indiserver, which reads only size
+            elif info.st_size < length:
+                raise ValueError(f"len {length} exceeds the shared buffer's {info.st_size} bytes")
+        member.length = length
+        total += length
+    return total
+
+
+def _glue(data: bytes, members: list[_Member]) -> list[bytes]:
+    """The element's bytes around the values: before the first, between each two, after the
+    last. The attached members' start tags lose ``attached`` and ``enclen``."""
+    out = []
+    pos = 0
+    close = b""
+    for member in members:
+        out.append(
+            close + data[pos : member.start] + b"<oneBLOB" + _DROPPED.sub(b"", member.raw) + b">"
+        )
+        close = b"</oneBLOB>"
+        pos = member.end
+    out.append(close + data[pos:])
+    return out
+
+
+def _encode(fd: int, offset: int, n: int, buf: bytearray | None = None) -> bytes:
+    """The base64 (one line) of `n` bytes of `fd` from `offset`; read into `buf` if given.
+
+    ``pread`` rather than ``mmap``: a memfd the driver shrinks meanwhile gives a short read (an
+    error here), where a mapping would kill the server with SIGBUS.
+    """
+    if buf is None:
+        buf = bytearray(n)
+    with memoryview(buf) as whole, whole[:n] as view:
+        got = 0
+        while got < n:
+            k = os.preadv(fd, [view[got:]], offset + got)
+            if k == 0:
+                raise ValueError(f"shared buffer ended at {offset + got} bytes, before len")
+            got += k
+        return binascii.b2a_base64(view, newline=False)
+
+
+def _close_members(members: list[_Member]) -> None:
+    for member in members:
+        if member.fd is not None:
+            release(member.fd, member.size)
+            member.fd = None
+
+
+def _convert(frame: Frame, members: list[_Member]) -> Frame:
+    """`frame` with the (checked) members' values inlined, encoded at once."""
+    glue = _glue(frame.data, members)
+    parts = [glue[0]]
+    for i, member in enumerate(members, 1):
+        assert member.fd is not None
+        for offset in range(0, member.length, STEP):
+            parts.append(_encode(member.fd, offset, min(STEP, member.length - offset)))
+        parts.append(glue[i])
+    return Frame(frame.tag, frame.attrs, b"".join(parts))
+
+
+def _log_dropped(label: str, frame: Frame, exc: Exception) -> None:
+    logger.error("%s: %s %s.%s dropped: %s", label, frame.tag, frame.device, frame.name, exc)
+
+
+def inline_attached(frame: Frame, buffers: SharedBuffers, label: str = "driver") -> Frame | None:
+    """`frame` with each ``attached`` oneBLOB inlined from the next descriptor of `buffers`,
+    encoded at once (`AttachedBlobs` spreads large ones over several loop iterations).
+
+    Returns `frame` itself when it has no attached member, and None (the element dropped, an
+    error logged, as indiserver does) when a member lacks a descriptor, a valid ``size`` (and
+    ``len`` if it has one), or readable data. Every descriptor taken is closed, whatever happens.
+    """
+    if frame.tag != "setBLOBVector" or b"attached" not in frame.data:
+        return frame
+    members = _claim(frame, buffers)
+    if not members:
+        return frame
+    try:
+        _check_xml(frame)
+        _check(members)
+        return _convert(frame, members)
+    except (ValueError, OSError) as exc:
+        _log_dropped(label, frame, exc)
+        return None
+    finally:
+        _close_members(members)
+
+
+class Holdable(Protocol):
+    """The driver's reader (``drivers.inbound.InboundProtocol``): held while a conversion runs."""
+
+    def hold(self, held: bool) -> None: ...
+
+
+class PieceSink(Protocol):
+    """Where an element being converted goes piece by piece (``blobs.cutthrough.BlobForwarder``)."""
+
+    def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None: ...
+
+    def abort(self, tail: bytes | None) -> None: ...
+
+
+class _Assembler:
+    """A `PieceSink` that joins the pieces and routes the element whole (no forwarder given)."""
+
+    def __init__(self, on_frames: Callable[[list[Frame]], None]) -> None:
+        self._on_frames = on_frames
+        self._head: FrameHead | None = None
+        self._data = bytearray()
+
+    def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
+        if isinstance(item, FrameHead):
+            self._head = item
+            self._data = bytearray(item.data)
+            return
+        self._data += item.data
+        if isinstance(item, FrameEnd):
+            head, data = self._head, self._data
+            assert head is not None
+            self._head, self._data = None, bytearray()
+            self._on_frames([Frame(head.tag, head.attrs, data)])  # type: ignore[arg-type]
+
+    def abort(self, tail: bytes | None) -> None:
+        self._head, self._data = None, bytearray()  # never routed: it never ended
+
+
+class _Conversion:
+    """One element whose attached values are being encoded, `STEP` bytes at a time."""
+
+    def __init__(self, frame: Frame, members: list[_Member], step: int) -> None:
+        self.frame = frame
+        self.members = members
+        self.glue = _glue(frame.data, members)
+        self.index = 0  # the member being encoded
+        self.offset = 0  # how much of it is done
+        self.buf = bytearray(step)  # read into, step after step
+
+    def head(self) -> FrameHead:
+        return FrameHead(self.frame.tag, self.frame.attrs, self.glue[0])
+
+    def advance(self, sink: PieceSink, step: int) -> bool:
+        """Encode and pass on the next piece (at most `step` bytes); True once complete."""
+        member = self.members[self.index]
+        assert member.fd is not None
+        n = min(step, member.length - self.offset)
+        if n > 0:
+            sink.handle(FrameChunk(_encode(member.fd, self.offset, n, self.buf)))
+            self.offset += n
+        if self.offset < member.length:
+            return False
+        release(member.fd, member.size)  # done with: closed now, not at the element's end
+        member.fd = None
+        self.index += 1
+        self.offset = 0
+        if self.index == len(self.members):
+            self.buf = bytearray()
+            sink.handle(FrameEnd(self.glue[-1], True))
+            return True
+        sink.handle(FrameChunk(self.glue[self.index]))
+        return False
+
+    def close(self) -> None:
+        _close_members(self.members)
+        self.buf = bytearray()
+
+
+class AttachedBlobs:
+    """Wraps a driver's ``on_frames`` so that what it receives has only inline BLOBs.
+
+    A vector with more attached data than `STEP` is passed to `sink` (the driver's
+    ``BlobForwarder``; by default it is assembled and given to ``on_frames`` whole) in pieces,
+    one loop iteration each, while `reader` is held and later frames wait here (module doc).
+    Registered with `congestion` as a reader: it stops between pieces while a client is
+    congested, as the driver's socket reader does. `close` when the driver is gone.
+    """
+
+    def __init__(
+        self,
+        on_frames: Callable[[list[Frame]], None],
+        buffers: SharedBuffers,
+        label: str,
+        sink: PieceSink | None = None,
+        congestion: Congestion | None = None,
+        step: int | None = None,
+    ) -> None:
+        if step is None:
+            step = STEP  # read here, so that tests can make steps small
+        if step <= 0 or step % 3:
+            raise ValueError(f"step must be a positive multiple of 3, not {step}")
+        self._on_frames = on_frames
+        self.buffers = buffers
+        self._label = label
+        self._sink: PieceSink = sink if sink is not None else _Assembler(on_frames)
+        self._congestion = congestion
+        self._step = step
+        #: The driver's reader, held while a conversion is under way (set by the owner).
+        self.reader: Holdable | None = None
+        self._pending: deque[Frame] = deque()  # read after the element being converted
+        self._conversion: _Conversion | None = None
+        self._next: asyncio.Handle | None = None  # the next step, scheduled
+        self._throttled = False
+        self._closed = False
+        if congestion is not None:
+            congestion.add_reader(self)
+        CLOSER.start()  # now, not in the middle of the first large BLOB
+
+    @property
+    def converting(self) -> bool:
+        """An element is being converted (and the reader held)."""
+        return self._conversion is not None
+
+    def __call__(self, frames: list[Frame]) -> None:
+        if self._conversion is not None or self._pending:
+            self._pending.extend(frames)  # behind the element being converted
+        elif any(f.tag == "setBLOBVector" for f in frames):
+            self._route(frames)
+        else:
+            self._on_frames(frames)
+
+    def _route(self, frames: list[Frame]) -> None:
+        """Convert and pass on `frames` in order, until one needs converting over time."""
+        out: list[Frame] = []
+        for i, frame in enumerate(frames):
+            if frame.tag != "setBLOBVector" or b"attached" not in frame.data:
+                out.append(frame)
+                continue
+            members = _claim(frame, self.buffers)
+            if not members:
+                out.append(frame)
+                continue
+            large = False
+            try:
+                _check_xml(frame)
+                large = _check(members) > self._step
+                if large and self._closed:
+                    raise ValueError("the driver is gone")
+                if not large:
+                    out.append(_convert(frame, members))
+            except (ValueError, OSError) as exc:
+                _log_dropped(self._label, frame, exc)
+                large = False
+            finally:
+                if not large:
+                    _close_members(members)
+            if not large:
+                continue
+            # The conversion owns the descriptors from here (`close` closes them).
+            self._conversion = conversion = _Conversion(frame, members, self._step)
+            self._pending.extend(frames[i + 1 :])
+            if out:
+                self._on_frames(out)
+            if self.reader is not None:
+                self.reader.hold(True)
+            self._sink.handle(conversion.head())
+            self._schedule()
+            return
+        if out:
+            self._on_frames(out)
+
+    def _schedule(self) -> None:
+        if self._next is None and not (self._throttled or self._closed):
+            self._next = asyncio.get_running_loop().call_soon(self._step_once)
+
+    def _step_once(self) -> None:
+        """One loop iteration's work: one piece, and what follows the element once it is done."""
+        self._next = None
+        conversion = self._conversion
+        if conversion is None:
+            return
+        flow = flow_for()
+        flow.begin()  # the receivers' writes go out at the end of this step
+        try:
+            try:
+                done = conversion.advance(self._sink, self._step)
+            except (ValueError, OSError) as exc:
+                frame = conversion.frame
+                logger.error(
+                    "%s: %s %s.%s cut short: %s", self._label, frame.tag, frame.device,
+                    frame.name, exc,
+                )
+                self._abort()
+                done = True
+            except Exception:
+                logger.exception("%s: converting a shared BLOB failed", self._label)
+                self._abort()
+                done = True
+            if not done:
+                self._schedule()
+                return
+            self._conversion = None
+            if self._pending:
+                frames = list(self._pending)
+                self._pending.clear()
+                self._route(frames)
+            if self._conversion is None and self.reader is not None and not self._closed:
+                self.reader.hold(False)
+        finally:
+            flow.end()
+
+    def _abort(self) -> None:
+        """Give up the element being converted: its descriptors closed, its receivers given a
+        well-formed end (a client already receiving it gets it cut short, as when a driver
+        on a pipe dies in the middle of a BLOB; nobody else gets it)."""
+        conversion, self._conversion = self._conversion, None
+        if conversion is not None:
+            conversion.close()
+            self._sink.abort(_CUT_SHORT)
+
+    def throttle(self, paused: bool) -> None:
+        """``Congestion``'s call: stop between pieces while a client is congested."""
+        self._throttled = paused
+        if paused:
+            if self._next is not None:
+                self._next.cancel()
+                self._next = None
+        elif self._conversion is not None:
+            self._schedule()
+
+    def close(self) -> None:
+        """The driver is gone or the server stops: give up what is under way and close every
+        descriptor taken (those not yet claimed are the `SharedBuffers` owner's)."""
+        self._closed = True
+        if self._next is not None:
+            self._next.cancel()
+            self._next = None
+        self._pending.clear()
+        if self._conversion is not None:
+            logger.warning("%s: driver gone in the middle of converting a BLOB", self._label)
+            flow = flow_for()
+            flow.begin()
+            try:
+                self._abort()
+            finally:
+                flow.end()
+        if self._congestion is not None:
+            self._congestion.remove_reader(self)

@@ -1,0 +1,190 @@
+"""Cut-through forwarding: a BLOB from a driver goes on to its clients as it arrives.
+
+indiserver (and this server before) stores a whole ``setBLOBVector`` before routing it: a 13 MB
+element is read, assembled and only then written, so the clients wait while the server reads
+and the server idles while the clients read. Here the framer of a driver-side connection
+(``Framer(stream_tags={"setBLOBVector"})``) hands such an element out in pieces
+(`FrameHead`, `FrameChunk`..., `FrameEnd`); the router picks its clients from the start tag
+alone (`Router.route_head`) and every piece is queued to them at once. The element is never
+assembled in the server, and each read of the driver is passed on without a copy.
+
+Per receiver the choice is made once, before the first piece (`ClientConnection.stream_begin`):
+
+* a client that takes it gets every piece (even if it turns slow meanwhile: an element is never
+  cut in half; ``-m`` still bounds its queue), and whatever else is sent to it meanwhile waits
+  until the element is complete;
+* a client that is slow, or already receiving another streamed element, is *late*: it gets the
+  element whole at its end through ``send_parts`` -- the pieces as they were read, referenced,
+  not copied -- (so superseded BLOBs are still dropped for it, as before; a slow client's
+  queued older BLOB of the property is dropped as soon as the new one starts, so that the
+  server never holds both for it);
+* when the router cannot decide from the start tag (snooping drivers, an unowned device) the
+  element is assembled and routed whole with ``driver_frames``, as before.
+
+Pings: the driver's ``pingRequest`` after a BLOB comes after the element's `FrameEnd`, so it is
+answered only once the whole BLOB has been queued to its receivers (INDI notes 2.7).
+A driver that cuts an element short (or dies or stalls in the middle of it:
+``blobs.stalled``) ends it with the framer's closing sequence (``FrameEnd.complete`` False): the
+receivers' streams stay well-formed. Their image is truncated, though its end looks like any other, so every
+client that wanted it is then sent the vector's state as Alert with a message saying so
+(`Router.stream_cut_short`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead
+from indipyserver.clients.queue import Parts
+
+if TYPE_CHECKING:
+    from indipyserver.drivers.connection import DriverConnection
+    from indipyserver.routing.interests import ClientSink
+    from indipyserver.routing.router import Router
+
+__all__ = ["STREAM_TAGS", "BlobForwarder"]
+
+logger = logging.getLogger("indipyserver.cutthrough")  # its name in logs, kept
+
+#: Elements from drivers that are forwarded while they arrive.
+STREAM_TAGS = frozenset({"setBLOBVector"})
+
+
+class BlobForwarder:
+    """Delivers the streamed elements read from one driver-side connection."""
+
+    __slots__ = (
+        "_driver",
+        "_head",
+        "_late",
+        "_on_whole",
+        "_parts",
+        "_pieces",
+        "_receivers",
+        "_router",
+        "_whole",
+    )
+
+    def __init__(
+        self,
+        router: Router,
+        driver: DriverConnection,
+        on_whole: Callable[[list[Frame]], None] | None = None,
+    ) -> None:
+        """`on_whole` routes an element that had to be assembled (default:
+        ``router.driver_frames(driver, ...)``); a connection that filters what it reads
+        passes its own frame handler."""
+        self._router = router
+        self._driver = driver
+        self._on_whole = on_whole
+        self._head: FrameHead | None = None
+        self._receivers: list = []  # type: ignore[type-arg]  # clients taking the pieces
+        self._late: list[ClientSink] = []  # clients given the element whole at its end
+        self._whole = False  # routed whole by the router at its end
+        # The element assembled, only when the router needs it whole (a bytearray: no second
+        # copy at the end) ...
+        self._parts: bytearray | None = None
+        # ... or its pieces, only referenced, when clients that could not take it as it
+        # streamed get it whole at its end (`ClientConnection.send_parts`): a slow client
+        # costs no copy of every BLOB. The pieces are the ones written to the receivers.
+        self._pieces: list[bytes | memoryview] | None = None
+
+    @property
+    def active(self) -> bool:
+        """An element is being forwarded."""
+        return self._head is not None
+
+    def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
+        if type(item) is FrameChunk:
+            data = item.data
+            for client in self._receivers:
+                client.stream_piece(data)
+            if self._parts is not None:
+                self._parts += data
+            elif self._pieces is not None:
+                self._pieces.append(data)
+        elif type(item) is FrameHead:
+            self._begin(item)
+        else:
+            assert type(item) is FrameEnd
+            self._end(item)
+
+    def _begin(self, head: FrameHead) -> None:
+        self._head = head
+        route_head = getattr(self._router, "route_head", None)  # test doubles may lack it
+        clients = route_head(self._driver, head) if route_head is not None else None
+        receivers = []
+        late: list[ClientSink] = []
+        if clients is None:
+            self._whole = True
+        else:
+            self._whole = False
+            for client in clients:
+                begin = getattr(client, "stream_begin", None)
+                if begin is not None and begin():
+                    receivers.append(client)
+                else:
+                    late.append(client)
+                    superseded = getattr(client, "stream_late", None)
+                    if superseded is not None:
+                        superseded(head.attrs["device"], head.attrs["name"])
+        self._receivers = receivers
+        self._late = late
+        self._parts = bytearray(head.data) if self._whole else None
+        self._pieces = [head.data] if late else None
+        data = head.data
+        for client in receivers:
+            client.stream_piece(data)
+
+    def _end(self, end: FrameEnd) -> None:
+        head = self._head
+        assert head is not None
+        data = end.data
+        receivers = self._receivers
+        for client in receivers:
+            client.stream_end(data)
+        parts = self._parts
+        pieces = self._pieces
+        self._head = None
+        self._receivers = []
+        self._parts = None
+        self._pieces = None
+        late, self._late = self._late, []
+        if not end.complete:
+            # Cut short by the driver: nobody who would get it whole gets it at all, as an
+            # element that never ends is never routed. Everyone who wanted it is told: the
+            # receivers got a truncated image whose end looks like any other.
+            logger.debug("incomplete %s from %s not delivered whole", head.tag, self._driver.label)
+            cut_short = getattr(self._router, "stream_cut_short", None)  # test doubles may lack it
+            if cut_short is not None:
+                cut_short(self._driver, head)
+            return
+        if parts is None and pieces is None:
+            return
+        if parts is not None:
+            parts += data
+            frame = Frame(head.tag, head.attrs, parts)  # type: ignore[arg-type]  # read-only
+            if self._on_whole is not None:
+                self._on_whole([frame])
+            else:
+                self._router.driver_frames(self._driver, [frame])
+            return
+        assert pieces is not None
+        pieces.append(data)
+        element = Parts(head.tag, head.attrs, pieces)
+        joined: Frame | None = None
+        for client in late:
+            send_parts = getattr(client, "send_parts", None)
+            if send_parts is not None:
+                send_parts(element)
+            else:  # a sink that only takes whole frames (test doubles)
+                if joined is None:
+                    joined = Frame(head.tag, head.attrs, b"".join(pieces))
+                client.send_frame(joined)
+
+    def abort(self, tail: bytes | None) -> None:
+        """The connection is gone in the middle of an element: close it for its receivers."""
+        if self._head is not None:
+            self._end(FrameEnd(tail or b"", complete=False))

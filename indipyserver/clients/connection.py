@@ -1,0 +1,535 @@
+"""One TCP client connection: an asyncio Protocol between a socket and the router.
+
+A Protocol rather than streams: reads are framed and routed in the same callback, and writes go
+straight to the socket, batched per read (``loop.flowcontrol.LoopFlow``): everything routed from
+one read of a peer leaves in one ``write`` per receiver at the end of that same callback, so
+there is no per-message await, task or extra event-loop turn on the hot path.
+
+Writing the queue to the socket is the base class (``clients.writer.ClientWriter``), and a
+client that falls behind (paused, congested, slow: ``clients.fallingbehind``) is tracked by an object
+the connection owns. The flags that every message checks (``_paused``, ``_congested``,
+``_slow``, ``_tail``) stay plain attributes of the connection, so splitting these jobs costs
+the per-message path no call and no lookup. Past ``max_queue_bytes`` a client is disconnected,
+as indiserver does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import TYPE_CHECKING
+
+from indipydriver.logbudget import WarningBudget, clip
+from indipydriver.protocol.errors import ProtocolError
+from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
+from indipyserver.clients.fallingbehind import FallingBehind
+from indipyserver.clients.queue import ClientQueue, Parts
+from indipyserver.clients.writer import ClientWriter
+from indipyserver.fastpath.localpeer import is_local_peer
+from indipyserver.loop.eventloop import InlineSelector, inline_selector
+from indipyserver.loop.flowcontrol import Congestion, KeepingUp, flow_for
+from indipyserver.loop.readsizes import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
+from indipyserver.routing.serverelements import message_frame
+
+if TYPE_CHECKING:
+    from indipyserver.routing.router import Router
+
+logger = logging.getLogger("indipyserver.clients")  # its name in logs, kept
+
+#: Default `-m`: bytes queued to one client before it is disconnected, as indiserver.
+DEFAULT_MAX_CLIENT_QUEUE = 128 * 1024 * 1024
+
+#: Queue bytes past which a client that still reads holds the drivers up (``clients.fallingbehind``).
+SOFT_QUEUE_BYTES = 4 * 1024 * 1024
+
+#: What a client that has gone may have sent before it went, read after a failed write
+#: (`ClientConnection._keep_last_words`): a socket's receive buffer on loopback.
+LAST_WORDS_BYTES = 4 * 1024 * 1024
+
+#: Protocol errors in a row (no good element between) before a client is dropped.
+MAX_BAD_IN_A_ROW = 10
+#: At maxconnections, a client that has sent no whole element in this long since it
+#: connected gives its place to a new one (`ClientConnection._make_room`). Every INDI client
+#: sends getProperties at once; a few bytes or a partial element do not make a client.
+SILENT_SECONDS = 3.0
+#: Shared by all clients: one that reconnects after each burst of garbage gets no budget of
+#: its own.
+_malformed_warnings = WarningBudget()
+
+#: Bytes all clients' unfinished elements may hold together (a BLOB upload is assembled
+#: before it is routed; one client may send up to the framer's 256 MB). Checked only once a
+#: client holds more than PARTIAL_CHECK_BYTES, so the usual read pays one comparison.
+MAX_PARTIAL_BYTES = 512 * 1024 * 1024
+PARTIAL_CHECK_BYTES = 16 * 1024 * 1024
+
+
+class ClientConnection(ClientWriter, asyncio.Protocol):
+    """One client; registered with the router while connected."""
+
+    def __init__(
+        self,
+        router: Router,
+        connections: set[ClientConnection],
+        *,
+        maxconnections: int = 100,
+        max_queue_bytes: int = DEFAULT_MAX_CLIENT_QUEUE,
+        keeping_up: KeepingUp | None = None,
+        congestion: Congestion | None = None,
+    ) -> None:
+        """`keeping_up`: shared by the clients of one server (``clients.fallingbehind``); alone,
+        a client has nobody to compare with and holds the drivers when it is behind.
+        `congestion`: the server's (``loop.flowcontrol.Congestion``), so that a congested client
+        holds up the drivers of its own server, not those of another one in the same loop;
+        alone, a client gets its own, which holds up no reader."""
+        super().__init__()
+        self.router = router
+        # A new vector alone in a read goes to its driver before it is framed (``fastpath.shortcut``).
+        self._lane = getattr(router, "lane_new", None)
+        self.connections = connections
+        self.maxconnections = maxconnections
+        self.max_queue_bytes = max_queue_bytes
+        self.label = "client"
+        # The client runs on this machine: a write wakes it here (``fastpath.shortcut`` hands it the CPU).
+        self.local = False
+        self._queue = ClientQueue()
+        self._framer = Framer(known_tags=INDI_TAGS, check_nesting=True)
+        self._transport: asyncio.Transport | None = None
+        self._read_size = 0  # adapted per read (loop.readsizes.adapt_read_size); 0: not ours
+        loop = asyncio.get_running_loop()
+        self._flow = flow_for(loop)
+        self._paused = False  # the transport paused us (pause_writing)
+        self._marked = False  # a flush is pending in the LoopFlow
+        self._closing = False
+        self._eof = False
+        self._bad = 0
+        self._since = time.monotonic()
+        self._heard = False  # a whole element read from it yet (`_make_room`)
+        self._registered = False
+        self._inline: InlineSelector | None = None  # reading the socket for us (eventloop)
+        self._read_error: OSError | None = None
+        # Below this the queue cannot be over the limit, whatever the transport holds.
+        self._check_from = max_queue_bytes - self.HIGH_WATER - self.CHUNK
+        # Behind: congested (holds drivers) or slow (coalesces), see fallingbehind.
+        self.soft_bytes = min(SOFT_QUEUE_BYTES, max_queue_bytes // 4)
+        self._coalesce_from = max_queue_bytes // 2  # a safety net even when not slow
+        # Elements up to this size may be written through (`send_frame`): alone in the queue
+        # they can reach neither the limits checked by `_queued` nor a second write chunk.
+        self._write_through_max = min(self._check_from, self.soft_bytes, self.CHUNK,
+                                      self.DIRECT_CHUNK)
+        # The stage of falling behind, set by `_behind` only and read here per message.
+        self._congested = False
+        self._slow = False
+        self._keeping_up = keeping_up if keeping_up is not None else KeepingUp()
+        self._behind = FallingBehind(
+            self, congestion if congestion is not None else Congestion(), loop
+        )
+        self.closed = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"<ClientConnection {self.label}>"
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes held for this client: our queue plus the transport's buffer."""
+        buffered = self._transport.get_write_buffer_size() if self._transport else 0
+        tail = self._tail
+        return self._queue.nbytes + buffered + (len(tail) if tail is not None else 0)
+
+    @property
+    def dropped(self) -> int:
+        """Superseded elements dropped because the client was behind."""
+        return self._queue.dropped
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.label = f"{peer[0]}:{peer[1]}"
+        elif isinstance(peer, (str, bytes)):  # a Unix socket's (unixsocket): no address
+            sock = transport.get_extra_info("socket")
+            self.label = f"unix-client-{sock.fileno() if sock is not None else '?'}"
+        self.local = is_local_peer(
+            transport.get_extra_info("socket"), peer, transport.get_extra_info("sockname")
+        )
+        if len(self.connections) >= self.maxconnections and not self._make_room():
+            logger.warning(
+                "refused client %s: already %d connections (maxconnections)",
+                self.label,
+                len(self.connections),
+            )
+            text = f"Connection refused: the server already has {self.maxconnections} clients"
+            transport.write(message_frame(text).data)
+            self._closing = True
+            transport.close()
+            return
+        self._start_writing(transport)
+        if isinstance(getattr(transport, "max_size", None), int):
+            # Small reads while the client sends little (loop.readsizes.SMALL_READ_SIZE).
+            transport.max_size = SMALL_READ_SIZE  # type: ignore[attr-defined]
+            self._read_size = SMALL_READ_SIZE
+        self.connections.add(self)
+        self._registered = True
+        self.router.add_client(self)
+        logger.info("client %s connected", self.label)
+        selector = inline_selector(asyncio.get_running_loop())
+        if selector is not None and self._fd >= 0:
+            # The server's own loop: its selector reads the socket for us (``loop.eventloop``);
+            # the transport only writes what the socket did not take at once.
+            transport.pause_reading()
+            self._inline = selector
+            selector.add_inline(self._fd, self._read_inline)
+
+    def _make_room(self) -> bool:
+        """At maxconnections: close the oldest client that has sent no whole element since
+        it connected SILENT_SECONDS ago or more, so that idle sockets cannot lock real
+        clients out (every INDI client asks getProperties at once); whether one was closed."""
+        now = time.monotonic()
+        silent = [c for c in self.connections
+                  if not c._heard and not c._closing and now - c._since >= SILENT_SECONDS]
+        if not silent:
+            return False
+        oldest = min(silent, key=lambda c: c._since)
+        logger.warning("closed client %s: it sent no INDI element in the %.0f s since it "
+                       "connected, and client %s needs its place (maxconnections %d)", oldest.label,
+                       now - oldest._since, self.label, self.maxconnections)
+        oldest.abort()
+        self.connections.discard(oldest)  # its connection_lost comes later
+        return True
+
+    def _read_inline(self) -> None:
+        """The socket is readable (called by the `InlineSelector`): as the transport would."""
+        try:
+            data = os.read(self._fd, self._read_size or SMALL_READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # reset by the peer...
+            self._stop_inline()
+            self._read_error = exc
+            if self._transport is not None:
+                self._transport.abort()
+            return
+        if data:
+            self.data_received(data)
+            return
+        self._stop_inline()
+        if not self.eof_received() and self._transport is not None:
+            self._transport.close()
+
+    def _stop_inline(self) -> None:
+        if self._inline is not None:
+            self._inline.remove_inline(self._fd)
+            self._inline = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_inline()  # before the transport closes the socket
+        if exc is None:
+            exc = self._read_error
+        self._closing = True
+        self._tail = None
+        self._queue.clear()
+        self._framer.release()  # a partial element: its memory now, not when the GC runs
+        self._behind.not_behind()
+        if self._registered:
+            self._registered = False
+            self.connections.discard(self)
+            self.router.client_lost(self)
+            logger.info("client %s disconnected%s", self.label, f": {exc}" if exc else "")
+        self.closed.set()
+
+    def data_received(self, data: bytes) -> None:
+        if self._closing:
+            return
+        size = self._read_size
+        if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
+            self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
+        framer = self._framer
+        lane = self._lane
+        if lane is not None and framer.idle_for(data) and lane(self, data, self._flow):
+            framer.skipped(len(data))  # one whole element, routed by the shortcut (lanes)
+            self._bad = 0
+            self._heard = True
+            return
+        items = self._framer.feed(data)
+        good: list[Frame]
+        if len(items) == 1 and type(items[0]) is Frame:  # the usual read: one whole element
+            self._bad = 0
+            good = items  # type: ignore[assignment]
+        else:
+            good = []
+            for item in items:
+                if type(item) is Frame:
+                    self._bad = 0
+                    good.append(item)
+                else:
+                    assert isinstance(item, ProtocolError)
+                    self._bad += 1
+                    if (note := _malformed_warnings.take()) is not None:
+                        logger.warning("client %s sent malformed XML: %s%s", self.label,
+                                       clip(str(item)), note)
+                    if "larger than" in str(item):
+                        self._bad = MAX_BAD_IN_A_ROW
+        if good:
+            self._heard = True
+            # Whatever this read makes the router send leaves before the callback returns.
+            flow = self._flow
+            flow.begin(good[0].data if len(good) == 1 else None)
+            try:
+                self.router.client_frames(self, good)
+            finally:
+                flow.end()
+        if self._bad >= MAX_BAD_IN_A_ROW:
+            logger.error("client %s keeps sending malformed XML: disconnected", self.label)
+            self.close()
+        elif framer.buffered > PARTIAL_CHECK_BYTES and self._partials_over_budget():
+            logger.error("client %s disconnected: its unfinished element (%d bytes) would take "
+                         "the clients' unfinished elements past %d bytes", self.label,
+                         framer.buffered, MAX_PARTIAL_BYTES)
+            self.close()
+
+    def _partials_over_budget(self) -> bool:
+        """Each client may buffer one element up to the framer's limit (256 MB); together
+        they may not pass MAX_PARTIAL_BYTES, or a hundred clients could hold 25 GB."""
+        return sum(c._framer.buffered for c in self.connections) > MAX_PARTIAL_BYTES
+
+    def eof_received(self) -> bool:
+        # indiserver still handles what a half-closed client sent (indi_setprop does this);
+        # everything has been routed already, so send what is queued, then close.
+        self._eof = True
+        queue = self._queue
+        if not queue and not queue.streaming and self._tail is None:  # never cut a BLOB
+            return False
+        self._schedule_flush()
+        return True
+
+    def pause_writing(self) -> None:
+        self._paused = True
+        self._behind.paused()
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._flush()
+
+    # -- the router's side -----------------------------------------------------------------
+
+    def write_through(self, data: bytes) -> bool:
+        """`send_frame`'s write-through for `data` alone, outside any batch (``fastpath.shortcut``): True
+        when written (or dropped, the client closing), False when it must be queued."""
+        if self._closing:
+            return True
+        queue = self._queue
+        if (
+            queue.nbytes
+            or self._tail is not None
+            or len(data) > self._write_through_max
+            or queue.streaming
+            or self._paused
+            or self._slow
+            or self._congested
+            or self._eof
+        ):
+            return False
+        transport = self._transport
+        assert transport is not None  # set before the router knows us
+        if self._fd >= 0:
+            self._tail = data
+            self._write_direct(transport)
+        else:
+            self._write_queue(transport, data)
+        return True
+
+    def send_frame(self, frame: Frame) -> None:
+        """Queue one element; never blocks. Coalesces only once the client is slow."""
+        if self._closing:
+            return
+        queue = self._queue
+        if (
+            frame.data is self._flow.through
+            and not queue.nbytes  # nothing queued (at most dropped placeholders)
+            and self._tail is None
+            and len(frame.data) <= self._write_through_max
+            and not (queue.streaming or self._paused or self._slow or self._congested or self._eof)
+        ):
+            # The one element of this batch, and nothing queued for us: `_queued` could only
+            # mark us, and the batch's end would flush this alone. Write it now instead, as
+            # `_flush` would, without the queue's round trip (put, then take it back).
+            transport = self._transport
+            assert transport is not None  # set before the router knows us
+            if self._fd >= 0:
+                self._tail = frame.data
+                self._write_direct(transport)
+            else:
+                self._write_queue(transport, frame.data)
+            return
+        queue.put(frame, self._slow or queue.nbytes > self._coalesce_from)
+        self._queued()
+
+    def send_frames(self, frames: list[Frame]) -> None:
+        """`send_frame` for consecutive sets of one property from one read (a burst): queued
+        one after another, then the limits and falling behind checked once, so a client may
+        pass them by at most one read of the driver before it is let go or made slow."""
+        if self._closing:
+            return
+        queue = self._queue
+        if self._slow:
+            for frame in frames:
+                queue.put(frame, True)
+        else:
+            queue.put_run(frames, self._coalesce_from)
+        self._queued()
+
+    def send_parts(self, element: Parts) -> None:
+        """`send_frame` for a whole element held as the pieces it arrived in (no copy)."""
+        if self._closing:
+            return
+        queue = self._queue
+        queue.put_parts(element, self._slow or queue.nbytes > self._coalesce_from)
+        self._queued()
+
+    # Cut-through (cutthrough.BlobForwarder): one element in pieces as the driver sends it.
+
+    def stream_begin(self) -> bool:
+        """Take the element that is starting to arrive in pieces? Decided once, for all of it:
+        False for a client that is slow (superseded BLOBs are dropped for it: it is given the
+        element whole at its end with `send_frame` instead, which coalesces) or that is
+        already receiving another streamed element. Once begun, every piece is sent, even if
+        the client turns slow meanwhile: an element is never cut in half (-m still holds)."""
+        queue = self._queue
+        if self._closing or self._slow or queue.streaming or queue.nbytes > self._coalesce_from:
+            return False
+        queue.open_stream()
+        return True
+
+    def stream_late(self, device: str, name: str) -> None:
+        """A BLOB of (device, name) this client did not `stream_begin` is arriving and will be
+        given to it whole: if the client is slow, its queued older one is stale already
+        (dropped now rather than at the end, so both are never held at once)."""
+        if self._slow and not self._closing:
+            self._queue.drop_superseded(device, name)
+
+    def stream_piece(self, data: bytes | memoryview) -> None:
+        """The next bytes of the element begun with `stream_begin`."""
+        if self._closing:
+            return
+        self._queue.put_piece(data)
+        self._queued()
+
+    def stream_end(self, data: bytes | memoryview) -> None:
+        """The last bytes of the streamed element; elements put meanwhile follow it."""
+        if self._closing:
+            return
+        queue = self._queue
+        if data:
+            queue.put_piece(data)
+        queue.close_stream()
+        self._queued()
+
+    def _queued(self) -> None:
+        """After adding to the queue: limits, falling behind, and a flush at the batch end."""
+        queue = self._queue
+        nbytes = queue.nbytes
+        if nbytes > self._check_from and self.queued_bytes > self.max_queue_bytes:
+            logger.warning(
+                "client %s disconnected: more than %d bytes queued (it does not read fast enough)",
+                self.label,
+                self.max_queue_bytes,
+            )
+            self.abort()
+            return
+        if (
+            nbytes > self.soft_bytes
+            and not (self._congested or self._slow)
+            and queue.waiting_bytes > self.soft_bytes
+        ):
+            self._behind.fell_behind()
+        if not (self._paused or self._marked):
+            self._marked = True
+            self._flow.mark(self)
+
+    def _schedule_flush(self) -> None:
+        if not self._marked:
+            self._marked = True
+            self._flow.mark(self)
+
+    def flush_marked(self) -> None:
+        """The LoopFlow's call: write what is queued."""
+        self._marked = False
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write everything queued as few writes as possible, until paused."""
+        transport = self._transport
+        if transport is None or self._closing:
+            return
+        queue = self._queue
+        if self._fd >= 0:
+            self._write_direct(transport)
+            if self._closing:
+                return
+        else:
+            self._write_queue(transport, None)
+        if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
+            self._behind.not_behind()
+        elif self._slow and not queue:
+            # Even while an element streams to it and more waits behind that: the client has
+            # taken all it was given (`waiting_bytes` leaves the rest out), so it gets all of
+            # that, uncoalesced, once the element ends.
+            self._behind.caught_up()
+        if self._eof and not queue and not queue.streaming and self._tail is None:
+            self.close()
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def _keep_last_words(self) -> None:
+        """A write failed: the client has gone. Route what it sent before it went.
+
+        ``indi_setprop`` writes its new*Vector and exits while definitions may still be on
+        their way to it (when its getProperties was passed to a driver, ``routing.pendingcommands``): its
+        socket resets, our next write fails, and the command, still unread in our socket,
+        would be lost with it. The kernel still hands it out after the reset. It is routed
+        on the next loop turn, before ``connection_lost``: a failed write happens inside the
+        router's delivery, which must not be re-entered.
+        """
+        chunks: list[bytes] = []
+        size = 0
+        while size < LAST_WORDS_BYTES:
+            try:
+                data = os.read(self._fd, READ_SIZE)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+            size += len(data)
+        if chunks:
+            asyncio.get_running_loop().call_soon(self._route_last_words, b"".join(chunks))
+
+    def _route_last_words(self, data: bytes) -> None:
+        frames = [item for item in self._framer.feed(data) if type(item) is Frame]
+        if frames:
+            logger.info("client %s: routing the %d element(s) it sent before it went",
+                        self.label, len(frames))
+            self.router.client_frames(self, frames)
+
+    def close(self) -> None:
+        """Close after the transport's buffer is written."""
+        self._closing = True
+        self._queue.clear()
+        self._tail = None
+        self._behind.not_behind()
+        if self._transport is not None:
+            self._transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping whatever is buffered."""
+        self._closing = True
+        self._queue.clear()
+        self._tail = None
+        self._behind.not_behind()
+        if self._transport is not None:
+            self._transport.abort()
+

@@ -1,0 +1,330 @@
+"""A connection from the server to one source of devices, and the in-process kind.
+
+`DriverConnection` is the base of every driver-side connection (in-process drivers here,
+executable drivers in `drivers.executable.py`, remote servers in `remote.py`). It owns the bounded
+outbound queue to the driver, so that a driver which stops reading never grows the server's
+memory without bound (indiserver has no such limit, INDI notes 2.4), and carries its server's
+`loop.flowcontrol.Congestion`, which holds up reading from the driver while a client of that server
+is congested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from indipydriver.protocol.errors import ProtocolError
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.loop.flowcontrol import Congestion, LoopFlow, flow_for
+
+if TYPE_CHECKING:
+    from indipydriver.driver import IPyDriver
+    from indipyserver.routing.router import Router
+
+logger = logging.getLogger("indipyserver.driverconn")  # its name in logs, kept
+
+#: Default limit of bytes queued to one driver, the same figure as indiserver's client `-m`.
+DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
+
+
+class DriverConnection(ABC):
+    """One source of devices seen by the router; subclasses start and restart the peer.
+
+    The router calls `send` only; the subclass's `run` moves bytes from `outgoing()` to the
+    peer and calls `router.driver_ready` / `driver_frames` / `driver_lost` from its side.
+    """
+
+    #: Chained server: receives enableBLOB and device="*" getProperties.
+    is_remote: bool = False
+    #: The peer runs on this machine (``fastpath.shortcut`` hands it the CPU after writing to it): always
+    #: for an executable or in-process driver; a remote server's connection says (``remote``).
+    local: bool = True
+    #: Reads the peer's output at once if there is any (`read_now`): set by a subclass while
+    #: its reader is open (a `PipeReader`'s or a remote's ``read_now``), else None.
+    reader_now: Callable[[], None] | None = None
+    #: Its elements are well-formed XML without a check: only an in-process driver's, which
+    #: our own serialiser wrote. Everything read from a peer is checked before it is passed
+    #: on (``router``, ``wellformed``).
+    trusted_xml: bool = False
+    #: Its framer streams BLOB vectors (``blobs.cutthrough``), checking their member tags and markup
+    #: as they arrive, so the router need not check a large one again. False for a C driver's
+    #: socket (``blobs.attached``), read without streaming.
+    streams_blobs: bool = True
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        is_remote: bool | None = None,
+        max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
+    ) -> None:
+        self.label = label
+        if is_remote is not None:
+            self.is_remote = is_remote
+        self.max_queue_bytes = max_queue_bytes
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._wakeup = asyncio.Event()
+        self._dropped = 0
+        # Set by `attach_writer` (drivers.outbound.pump): queued bytes are then written straight to the
+        # transport at the end of the current read batch, without waking a task.
+        self._writer: asyncio.WriteTransport | None = None
+        self._flow: LoopFlow | None = None  # the writer's loop's, set with it
+        self._writer_paused = False
+        self._marked = False
+        #: The congested clients that hold up reading from this driver: its server's, set by
+        #: ``IPyServer.add_connection`` before `run`; alone (the tests), its own. A subclass
+        #: registers the reader of its peer with it (``drivers.inbound.InboundProtocol``), and an
+        #: in-process driver's writes wait on it.
+        self.congestion = Congestion()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label!r}>"
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting to be written to the driver."""
+        return self._pending_bytes
+
+    def read_now(self) -> None:
+        """Take what the peer has already answered, without waiting for the loop's next turn.
+
+        ``fastpath.shortcut`` calls this after writing a client's new vector and handing the peer the CPU:
+        a driver that answers at once has usually written its set vector by then, and reading
+        it here saves an ``epoll_wait`` and a turn of the event loop on the round trip
+        (`bench/roundtrip_ab.py`, bench/RESULTS.md). Nothing to read costs one read that
+        would block. The reader is the subclass's (`reader_now`); none, nothing is done.
+        """
+        reader = self.reader_now
+        if reader is not None:
+            reader()
+
+    def write_through(self, data: bytes) -> bool:
+        """Write `data` at once if nothing waits before it and the writer takes it now;
+        False (nothing done) when it must go through `send` (``fastpath.shortcut``)."""
+        writer = self._writer
+        if (
+            self._pending
+            or self._dropped
+            or self._writer_paused
+            or writer is None
+            or len(data) > self.max_queue_bytes
+            or writer.is_closing()
+        ):
+            return False
+        writer.write(data)
+        return True
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes to the driver; never blocks; drops (and logs) past `max_queue_bytes`."""
+        if self._pending_bytes + len(data) > self.max_queue_bytes:
+            # A driver that does not read its input must not take the server down with it.
+            if self._dropped == 0:
+                logger.warning(
+                    "%s is not reading its input fast enough: dropping messages (queue over %d "
+                    "bytes; this one %d)",
+                    self.label,
+                    self.max_queue_bytes,
+                    len(data),
+                )
+            self._dropped += 1
+            return
+        flow = self._flow
+        if flow is not None and data is flow.through and not (self._pending or self._dropped):
+            # The one element of this batch, and nothing else queued for us: the write the
+            # batch's end would make (`flush_marked`), made now, without queueing it first.
+            writer = self._writer
+            if not (self._writer_paused or writer is None or writer.is_closing()):
+                writer.write(data)
+                return
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        if flow is None:
+            self._wakeup.set()
+        elif not (self._marked or self._writer_paused):
+            self._marked = True
+            flow.mark(self)
+
+    # -- direct writing (see drivers.outbound.pump) ------------------------------------------------
+
+    def attach_writer(self, transport: asyncio.WriteTransport) -> None:
+        """Write queued bytes straight to `transport` from now on (batched per read)."""
+        self._writer = transport
+        self._flow = flow = flow_for()
+        self._writer_paused = False
+        if self._pending and not self._marked:
+            self._marked = True
+            flow.mark(self)
+
+    def detach_writer(self) -> None:
+        """Back to `outgoing()`: the transport is gone."""
+        self._writer = None
+        self._flow = None
+        self._marked = False
+
+    def writer_paused(self, paused: bool) -> None:
+        """Flow control of the attached transport: stop/restart writing to it."""
+        self._writer_paused = paused
+        flow = self._flow
+        if not paused and self._pending and not self._marked and flow is not None:
+            self._marked = True
+            flow.mark(self)
+
+    def flush_marked(self) -> None:
+        """The LoopFlow's call: one write of everything queued, unless paused."""
+        self._marked = False
+        writer = self._writer
+        pending = self._pending
+        if writer is None or self._writer_paused or not pending or writer.is_closing():
+            return
+        if len(pending) == 1 and not self._dropped:  # `_take`, inlined: once per read
+            data = pending[0]
+            pending.clear()
+            self._pending_bytes = 0
+        else:
+            data = self._take()
+        writer.write(data)
+
+    async def outgoing(self) -> bytes:
+        """Wait for queued bytes and take them all as one batch (one write to the peer)."""
+        while not self._pending:
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._take()
+
+    def _take(self) -> bytes:
+        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self._dropped:
+            logger.warning("%s: %d messages were dropped", self.label, self._dropped)
+            self._dropped = 0
+        return data
+
+    def discard_outgoing(self) -> None:
+        """Forget queued bytes; call before `router.driver_ready` when a peer is restarted."""
+        self._pending.clear()
+        self._pending_bytes = 0
+
+    @abstractmethod
+    async def run(self, router: Router) -> None:
+        """Run for the life of the server: connect the peer and feed the router."""
+
+
+class InProcessDriverConnection(DriverConnection):
+    """Runs an `IPyDriver` in the server's event loop through an in-memory `Link`.
+
+    The driver's writes are framed and handed straight to the router, so each message is
+    serialised once by the driver and the same bytes go to every client.
+    """
+
+    #: Writes between yields to the event loop, so a driver sending in a tight loop lets the
+    #: clients' flushes run and cannot starve them.
+    YIELD_EVERY_BYTES = 256 * 1024
+    trusted_xml = True
+    _count = 0  # numbers the labels: two instances of one driver class must be told apart
+
+    def __init__(self, driver: IPyDriver, *, label: str | None = None) -> None:
+        InProcessDriverConnection._count += 1
+        super().__init__(label or f"{type(driver).__name__} #{InProcessDriverConnection._count}")
+        self.driver = driver
+        self._router: Router | None = None
+        self._framer = Framer()
+        self._written_since_yield = 0
+        self._closed = False
+
+    # -- the Link the driver sees ------------------------------------------------------
+
+    async def read(self) -> bytes:
+        while not self._pending:
+            if self._closed:
+                return b""
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._take()
+
+    async def write(self, data: bytes) -> None:
+        await self._deliver(data, None)
+
+    async def write_frame(self, frame: Frame) -> None:
+        """One element the driver framed itself as it wrote it (``IPyDriver._send``): routed
+        as `write` routes it, without the framer reading back what was just written."""
+        await self._deliver(frame.data, frame)
+
+    async def _deliver(self, data: bytes, frame: Frame | None) -> None:
+        router = self._router
+        if router is None or self._closed:
+            return
+        congestion = self.congestion
+        if congestion.congested:
+            # A client of this server is behind but reading: wait, as an executable driver
+            # waits on its pipe.
+            await congestion.wait_uncongested()
+        # (a frame after a partial write would overtake it: the framer then reads it too)
+        frames = self._feed(data) if frame is None or self._framer.buffered else [frame]
+        if frames:
+            if self._turn_open:
+                # Not the first write of this turn of the loop: no batch here, a batch per
+                # write would flush (one socket send per client) per message. Outside a batch
+                # the marks are flushed by one call_soon, i.e. once the driver yields, so a
+                # driver sending in a tight loop reaches each client in one write per loop turn
+                # (YIELD_EVERY_BYTES bounds how much that is).
+                router.driver_frames(self, frames)
+            else:
+                # The first write of the turn goes out at once, in a batch of its own: an
+                # answer to a client's request (rxevent) reaches it without waiting for the
+                # loop's next turn. A tight loop pays one more send per turn.
+                self._turn_open = True
+                flow = flow_for()
+                flow.loop.call_soon(self._close_turn)
+                flow.begin(frames[0].data if len(frames) == 1 else None)
+                try:
+                    router.driver_frames(self, frames)
+                finally:
+                    flow.end()
+        self._written_since_yield += len(data)
+        if self._written_since_yield >= self.YIELD_EVERY_BYTES:
+            self._written_since_yield = 0
+            await asyncio.sleep(0)
+
+    _turn_open = False  # this turn of the loop has had a write (`write`)
+
+    def _close_turn(self) -> None:
+        self._turn_open = False
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+
+    def _feed(self, data: bytes) -> list[Frame]:
+        items = self._framer.feed(data)
+        if len(items) == 1 and type(items[0]) is Frame:  # one message per write, as a rule
+            return items  # type: ignore[return-value]
+        frames = []
+        for item in items:
+            if isinstance(item, ProtocolError):
+                logger.error("%s sent malformed XML: %s", self.label, item)
+            else:
+                frames.append(item)
+        return frames
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def run(self, router: Router) -> None:
+        """Serve the driver until it returns; its devices are deleted when it ends."""
+        self._router = router
+        self._closed = False
+        self.discard_outgoing()
+        router.driver_ready(self)
+        try:
+            await self.driver.serve(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("driver %s failed", self.label)
+        finally:
+            self._closed = True
+            router.driver_lost(self)

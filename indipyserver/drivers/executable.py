@@ -1,0 +1,427 @@
+"""Executable (third-party) drivers run as child processes, restarted with backoff.
+
+stdin and stderr are pipes. stdout is a pipe too, except for indilib's C/C++ drivers (ELF
+programs that link libindidriver, `is_indilib_elf`): their stdout is one end of an AF_UNIX
+socketpair. Such a driver checks fd 1 with ``getsockopt(SO_DOMAIN)`` and, on a Unix socket,
+passes each BLOB's data as a memfd (SCM_RIGHTS) instead of writing it as 72-column base64 with
+``enclen``, which libindiclient miscounts (``bloblen`` about 1.4 % too large). We take the
+descriptors (`SocketReader`) and send clients one line of base64 (``blobs.attached``), as
+indiserver 1.9.9 does. ``shared_blobs`` overrides the choice. Such a driver is read without
+cut-through streaming: its elements are small (the data travels aside), and an attached one
+must arrive whole to be converted; a large one is then passed on in pieces as it is encoded,
+over several loop iterations, while its reader is held.
+
+The pipes are grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image written
+inline crosses in few wake-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import fcntl
+import logging
+import mmap
+import os
+import shlex
+import shutil
+import signal
+import socket
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING
+
+from indipydriver.logbudget import WarningBudget
+from indipyserver.blobs.attached import AttachedBlobs
+from indipyserver.blobs.cutthrough import BlobForwarder
+from indipyserver.blobs.sharedbuffers import SharedBuffers
+from indipyserver.drivers.backoff import Backoff
+from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from indipyserver.drivers.inbound import InboundProtocol
+from indipyserver.drivers.outbound import OutboundProtocol, WriteGate, pump
+from indipyserver.drivers.pipereader import PipeReader, SocketReader
+
+if TYPE_CHECKING:
+    from indipyserver.routing.router import Router
+
+__all__ = ["ExDriverConnection"]
+
+logger = logging.getLogger("indipyserver.exdriver")  # its name in logs, kept
+#: What drivers write on stderr, one record per line (``Driver <name>: ...`` as indiserver
+#: prints it); the ``indipyserver`` command shows it without ``-v``, as indiserver does.
+stderr_logger = logging.getLogger("indipyserver.driver_stderr")
+
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
+PIPE_SIZE = 1 << 20
+MAX_STDERR_LINE = 64 * 1024
+
+#: Characters of one stderr line shown in the log, and lines logged per 10 s (``_log_stderr``).
+STDERR_LINE_SHOWN = 2000
+STDERR_LINES = 200
+
+
+def _pipe_max_size() -> int:
+    try:
+        with open("/proc/sys/fs/pipe-max-size", encoding="ascii") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return PIPE_SIZE
+
+
+def is_indilib_elf(program: str, path: str | None = None) -> bool:
+    """Whether `program` (looked up on `path` as the spawn does) is an ELF executable that
+    links libindidriver: only those choose shared BLOBs by their stdout. Merely ELF would also
+    take ``python driver.py`` (the interpreter), whose drivers keep the pipe."""
+    found = shutil.which(program, path=path)
+    if found is None:
+        return False
+    try:
+        with open(found, "rb") as f:
+            if f.read(4) != b"\x7fELF":
+                return False
+            with mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as image:
+                return image.find(b"libindidriver") >= 0
+    except (OSError, ValueError):
+        return False
+
+
+def grow_pipe(fd: int, size: int = PIPE_SIZE) -> int:
+    """Ask the kernel for a bigger pipe buffer; returns the size obtained (0 if not supported)."""
+    try:
+        return fcntl.fcntl(fd, F_SETPIPE_SZ, min(size, _pipe_max_size()))
+    except OSError as exc:
+        logger.debug("cannot grow pipe buffer: %s", exc)
+        return 0
+
+
+class ExDriverConnection(DriverConnection):
+    """One executable driver: spawned, watched, restarted with backoff, and reaped on shutdown.
+
+    ``name``, ``config``, ``skel`` and ``prefix`` become ``INDIDEV``, ``INDICONFIG``, ``INDISKEL``
+    and ``INDIPREFIX``, as indiserver's FIFO options do; ``INDIDEV`` pins the device name an
+    indilib driver would otherwise take from the first ``getProperties`` it sees.
+    ``shared_blobs``: run stdout on a Unix socket and take BLOBs attached as descriptors
+    (module docstring); None chooses by the program (`is_indilib_elf`).
+    """
+
+    is_remote = False
+
+    def __init__(
+        self,
+        program: str,
+        *args: str,
+        name: str | None = None,
+        config: str | None = None,
+        skel: str | None = None,
+        prefix: str | None = None,
+        env: Mapping[str, str] | None = None,
+        max_restarts: int | None = 10,
+        backoff: Backoff | None = None,
+        max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
+        grace: float = 2.0,
+        shared_blobs: bool | None = None,
+    ) -> None:
+        # Named in logs as started: `python cam.py` must not be logged as just `python`.
+        command = shlex.join([program, *args]) if args else program
+        super().__init__(
+            command if name is None else f"{command} ({name})", max_queue_bytes=max_queue_bytes
+        )
+        self.program = program
+        self.args = args
+        self.name = name
+        self.env: dict[str, str] = dict(env or {})
+        for key, value in (
+            ("INDIDEV", name),
+            ("INDICONFIG", config),
+            ("INDISKEL", skel),
+            ("INDIPREFIX", prefix),
+        ):
+            if value is not None:
+                self.env[key] = value
+        self.backoff = backoff or Backoff(max_restarts=max_restarts)
+        self.grace = grace
+        self.shared_blobs = shared_blobs
+        self.pid: int | None = None
+        self.exited_for_good = False
+        self._process: asyncio.subprocess.Process | None = None
+        self._stop_requested = False
+        self._stop_event = asyncio.Event()
+        self._end_stdin: Callable[[], None] | None = None  # while its stdin is open
+        self._sigterm_by_us = False
+
+    def stop(self) -> None:
+        """Stop the driver for good (FIFO ``stop``): ``run`` reaps the process and returns.
+
+        As at shutdown, its stdin is closed first (indilib's drivers and ours exit on EOF) and
+        SIGTERM sent only if it is still running after half the grace period."""
+        self._stop_requested = True
+        self._stop_event.set()
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        if self._end_stdin is not None:
+            self._end_stdin()
+        try:
+            asyncio.get_running_loop().call_later(self.grace / 2, self._terminate, process)
+        except RuntimeError:  # not called from the server's loop
+            self._terminate(process)
+
+    def _terminate(self, process: asyncio.subprocess.Process) -> None:
+        if process.returncode is None:
+            self._sigterm_by_us = True  # no news when it dies of it (`_reap`)
+            process.terminate()
+
+    async def run(self, router: Router) -> None:
+        """Run the driver for the life of the server, restarting it when it dies."""
+        try:
+            while not self._stop_requested:
+                await self._run_once(router)
+                if self._stop_requested:
+                    break
+                delay = self.backoff.next_delay()
+                if delay is None:
+                    self.exited_for_good = True
+                    logger.error(
+                        "driver %s exited for good after %d restarts",
+                        self.label,
+                        self.backoff.restarts,
+                    )
+                    return
+                logger.warning("restarting driver %s in %.1f s", self.label, delay)
+                try:
+                    await asyncio.wait_for(self._stop_event.wait(), delay)
+                except TimeoutError:
+                    pass
+        finally:
+            logger.info("driver %s stopped", self.label)
+
+    async def _run_once(self, router: Router) -> None:
+        loop = asyncio.get_running_loop()
+        env = dict(os.environ)
+        env.update(self.env)
+        shared = self.shared_blobs
+        if shared is None:
+            shared = is_indilib_elf(self.program, env.get("PATH"))
+        self.streams_blobs = not shared  # its socket is read without streaming BLOBs
+        in_r, in_w = os.pipe()
+        grow_pipe(in_w)
+        out_sock: socket.socket | None = None
+        if shared:
+            out_sock, child_out = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            out_r, out_w = -1, child_out.detach()
+        else:
+            out_r, out_w = os.pipe()
+            grow_pipe(out_r)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.program,
+                *self.args,
+                stdin=in_r,
+                stdout=out_w,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                # Own process group: a Ctrl-C in the terminal reaches only the server, which then
+                # shuts its drivers down in order instead of watching them all die at once.
+                process_group=0,
+            )
+        except OSError as exc:
+            os.close(in_w)
+            if out_sock is not None:
+                out_sock.close()
+            else:
+                os.close(out_r)
+            logger.error("cannot start driver %s: %s%s", self.label, exc, _start_hint(self.program, exc))
+            return
+        finally:
+            os.close(in_r)  # the child's ends; the child holds its own copies
+            os.close(out_w)
+        self._process = process
+        self.pid = process.pid
+        self.backoff.started()
+        logger.info(
+            "started driver %s (pid %d%s)",
+            self.label,
+            process.pid,
+            ", shared BLOBs" if shared else "",
+        )
+        buffers = SharedBuffers()
+        on_frames = partial(router.driver_frames, self)
+        attached: AttachedBlobs | None = None
+        if shared:
+            # Not streamed (module docstring): every element reaches AttachedBlobs whole, which
+            # passes a large BLOB on in pieces as it encodes it, holding the reader meanwhile.
+            attached = AttachedBlobs(
+                on_frames,
+                buffers,
+                self.label,
+                BlobForwarder(router, self, on_whole=on_frames),
+                self.congestion,
+            )
+            inbound = InboundProtocol(attached, self.label, None, self.congestion)
+            attached.reader = inbound
+        else:
+            inbound = InboundProtocol(
+                on_frames, self.label, BlobForwarder(router, self), self.congestion
+            )
+        inbound.stray_text_hint = (" (a print() to stdout? An executable driver's stdout "
+                                   "carries INDI XML only: log to stderr)")
+        # A set vector alone in a read goes to its clients before it is framed (``fastpath.shortcut``).
+        # (AttachedBlobs holds the reader while it converts: nothing read can overtake it.)
+        lane_set = getattr(router, "lane_set", None)
+        if lane_set is not None:
+            inbound.lane = partial(lane_set, self)
+        gate = WriteGate()
+        write_pipe = os.fdopen(in_w, "wb", buffering=0)
+        read_pipe = os.fdopen(out_r, "rb", buffering=0) if out_sock is None else None
+        write_transport: asyncio.WriteTransport | None = None
+        read_transport: asyncio.ReadTransport | None = None
+        ready = False
+        try:
+            async with asyncio.TaskGroup() as tg:
+                try:
+                    write_transport, _ = await loop.connect_write_pipe(
+                        lambda: OutboundProtocol(gate), write_pipe
+                    )
+                    self._end_stdin = write_transport.close
+                    # Ready before the first byte is read, so the router knows the driver when
+                    # its first definitions arrive; early output just waits in the pipe.
+                    self.discard_outgoing()
+                    router.driver_ready(self)
+                    ready = True
+                    if out_sock is not None:
+                        read_transport = SocketReader(loop, out_sock, inbound, buffers.push)
+                    else:
+                        assert read_pipe is not None
+                        read_transport = PipeReader(loop, read_pipe, inbound)
+                    inbound.start()
+                    self.reader_now = read_transport.read_now  # lanes: a quick answer, read at once
+                    assert process.stderr is not None
+                    tg.create_task(self._log_stderr(process.stderr))
+                    pumping = tg.create_task(pump(self, write_transport, gate))
+                    await inbound.closed.wait()
+                    pumping.cancel()
+                finally:
+                    self.reader_now = None
+                    self._end_stdin = None
+                    # Closing stdin first lets a C driver exit by itself (it exits on EOF). A
+                    # driver that stopped reading never drains what is buffered for it, so its
+                    # transport is aborted: close() would wait for that drain for ever and leak.
+                    if write_transport is None:
+                        write_pipe.close()
+                    elif write_transport.get_write_buffer_size():
+                        write_transport.abort()
+                    else:
+                        write_transport.close()
+                    if read_transport is not None:
+                        read_transport.close()
+                    elif out_sock is not None:
+                        out_sock.close()
+                    else:
+                        assert read_pipe is not None
+                        read_pipe.close()
+                    if attached is not None:
+                        attached.close()  # a BLOB being converted: given up, its fds closed
+                    await self._reap(process)
+        finally:
+            self._process = None
+            if attached is not None:
+                attached.close()
+            buffers.close_all()  # descriptors the dead driver sent for nothing
+            if ready:
+                router.driver_lost(self)
+
+    async def _log_stderr(self, stream: asyncio.StreamReader) -> None:
+        """Log each stderr line with the driver's name (as indiserver's ``Driver <name>:``).
+
+        Bounded, as what a driver prints is not ours to trust: a line is cut to
+        STDERR_LINE_SHOWN characters (saying how long it was; one longer than MAX_STDERR_LINE
+        is not even held, its rest skipped), and at most STDERR_LINES lines are logged per
+        10 s, the next one logged saying how many were left out. A driver printing in a loop
+        made 1.3 million lines (150 MB) of log in 10 s before.
+        """
+        budget = WarningBudget(STDERR_LINES, 10.0, noun="more lines of its stderr")
+        pending = b""
+        skipping = 0  # bytes of an overlong line dropped so far (0: not in one)
+        while chunk := await stream.read(65536):
+            if skipping:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    skipping += len(chunk)
+                    continue
+                self._log_stderr_line(pending, budget, skipping + end)
+                pending, skipping = b"", 0
+                chunk = chunk[end + 1:]
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self._log_stderr_line(line, budget, len(line))
+            if len(pending) > MAX_STDERR_LINE:
+                skipping = len(pending)
+                pending = pending[:STDERR_LINE_SHOWN]
+        if pending or skipping:
+            self._log_stderr_line(pending, budget, skipping or len(pending))
+
+    def _log_stderr_line(self, line: bytes, budget: WarningBudget, length: int) -> None:
+        """Log `line` (the start of one `length` bytes long) if the budget allows."""
+        if (note := budget.take()) is not None:
+            text = line[: STDERR_LINE_SHOWN * 4].decode("utf-8", "replace").rstrip()
+            if length > STDERR_LINE_SHOWN:
+                text = f"{text[:STDERR_LINE_SHOWN]}... ({length} bytes)"
+            stderr_logger.info("Driver %s: %s%s", self.label, text, note)
+
+    async def _reap(self, process: asyncio.subprocess.Process) -> None:
+        """Stop and wait for the child; runs even when the server is being cancelled."""
+        if process.returncode is None:
+            try:
+                await asyncio.wait_for(asyncio.shield(process.wait()), self.grace / 2)
+            except TimeoutError:
+                pass
+        stopped, self._sigterm_by_us = self._sigterm_by_us, False  # by us: no news
+        if process.returncode is None:
+            stopped = True
+            process.terminate()
+            try:
+                await asyncio.wait_for(asyncio.shield(process.wait()), self.grace)
+            except TimeoutError:
+                logger.warning("driver %s ignored SIGTERM; killing it", self.label)
+                process.kill()
+        try:
+            returncode = await asyncio.shield(process.wait())
+        except asyncio.CancelledError:
+            # Cancelled again while reaping: make sure the child is gone, then let go.
+            if process.returncode is None:
+                process.kill()
+            raise
+        if stopped and returncode == -signal.SIGTERM:
+            logger.info("driver %s (pid %d) stopped", self.label, process.pid)
+        elif returncode < 0:
+            logger.warning(
+                "driver %s (pid %d) killed by %s",
+                self.label,
+                process.pid,
+                signal.Signals(-returncode).name,
+            )
+        else:
+            logger.info("driver %s (pid %d) exited with status %d", self.label, process.pid,
+                        returncode)
+
+    def __repr__(self) -> str:
+        return f"ExDriverConnection({self.program!r}, pid={self.pid})"
+
+
+def _start_hint(program: str, exc: OSError) -> str:
+    """What to do about a driver that cannot be started, when the error alone does not say."""
+    if exc.errno == errno.ENOEXEC:
+        if program.endswith(".py"):
+            return ("; a Python driver run as a program needs a '#!/usr/bin/env python3' first "
+                    "line (without the executable bit the indipyserver command loads a .py "
+                    "file in-process)")
+        return "; it is not a program this system can run (no '#!' line?)"
+    if isinstance(exc, FileNotFoundError) and os.sep not in program:
+        return " (not found on PATH)"
+    if isinstance(exc, PermissionError):
+        if program.endswith(".py"):
+            return ("; it is not executable: 'chmod +x' it (with a '#!/usr/bin/env python3' "
+                    "first line), or serve it in-process: indipyserver FILE.py")
+        return "; it is not executable ('chmod +x' it?)"
+    return ""

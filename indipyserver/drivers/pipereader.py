@@ -1,0 +1,224 @@
+"""The read end of an executable driver's stdout pipe, as a lean asyncio read transport.
+
+asyncio's own pipe transport (3.11) can only ``os.read`` into a new bytes object per read.
+This one does that too while reads are small (the round-trip path is unchanged: one
+``os.read``, one ``data_received``), but once reads are large (``max_size`` above
+`SMALL_READ`, set by the protocol while reads come back full) it reads into a buffer the
+protocol lends (``get_buffer``/``buffer_updated``, the `asyncio.BufferedProtocol` calls), so
+a BLOB's pieces can be forwarded from reused memory (``blobs.readbuffers``). `SocketReader` does
+the same on an indilib C driver's stdout socket with ``recvmsg``, to receive the descriptors of
+its attached BLOBs too (``blobs.attached``).
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from indipyserver.loop.eventloop import inline_selector
+
+__all__ = ["PipeReader", "SocketReader"]
+
+logger = logging.getLogger("indipyserver.pipereader")  # its name in logs, kept
+
+#: Read sizes up to this use ``os.read`` and ``data_received``.
+SMALL_READ = 1 << 16
+
+
+class PipeReader(asyncio.ReadTransport):
+    """Reads `pipe` (non-blocking) into `protocol` until EOF, an error or `close`.
+
+    `protocol` is an `asyncio.Protocol` that also has ``get_buffer(sizehint) -> bytearray``
+    and ``buffer_updated(nbytes)`` (as `drivers.inbound.InboundProtocol`), used once ``max_size`` is
+    raised above `SMALL_READ`.
+    """
+
+    max_size = SMALL_READ  # bytes per read; the protocol may change it between reads
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, pipe: BinaryIO, protocol: asyncio.Protocol
+    ) -> None:
+        super().__init__({"pipe": pipe})
+        self._init(loop, pipe, protocol)
+
+    def _init(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        pipe: BinaryIO | socket.socket,
+        protocol: asyncio.Protocol,
+    ) -> None:
+        self._loop = loop
+        self._inline = inline_selector(loop)
+        self._pipe = pipe
+        self._fd = pipe.fileno()
+        os.set_blocking(self._fd, False)
+        self._protocol = protocol
+        self._closing = False
+        self._paused = False
+        self._reading = False
+        self._lost = False  # connection_lost is scheduled
+        protocol.connection_made(self)
+        if not (self._paused or self._closing):
+            self._watch(True)
+
+    def _watch(self, on: bool) -> None:
+        # On the server's own loop the selector calls `_read_ready` itself (``loop.eventloop``).
+        if on and not self._reading:
+            if self._inline is not None:
+                self._inline.add_inline(self._fd, self._read_ready)
+            else:
+                self._loop.add_reader(self._fd, self._read_ready)
+        elif not on and self._reading:
+            if self._inline is not None:
+                self._inline.remove_inline(self._fd)
+            else:
+                self._loop.remove_reader(self._fd)
+        self._reading = on
+
+    def _read_ready(self) -> None:
+        size = self.max_size
+        protocol: Any = self._protocol
+        try:
+            if size > SMALL_READ:
+                buf = protocol.get_buffer(size)
+                n = self._read_into(buf)
+                if n:
+                    protocol.buffer_updated(n)
+                    return
+            else:
+                data = self._read(size)
+                if data:
+                    protocol.data_received(data)
+                    return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            logger.debug("reading %r failed: %s", self._pipe, exc)
+            self._close(exc)
+            return
+        # EOF: the writer closed its end (the driver exited). As asyncio's pipe transport,
+        # whatever eof_received answers: there is nothing more to read.
+        self._watch(False)
+        self._closing = True
+        protocol.eof_received()
+        self._close(None)
+
+    def read_now(self) -> None:
+        """Read at once what the driver has already written, if anything, as the selector
+        would once it saw the pipe readable (``fastpath.shortcut``: a driver handed the CPU after a request
+        has usually answered by the time the server runs again). Nothing while paused or
+        closing; an error goes to the loop's exception handler, as from the selector."""
+        if not self._reading or self._closing:
+            return
+        try:
+            self._read_ready()
+        except Exception as exc:  # noqa: BLE001  # reported, as the selector reports its readers'
+            self._loop.call_exception_handler(
+                {"message": "Exception reading a driver's output", "exception": exc,
+                 "transport": self}
+            )
+
+    def _read(self, size: int) -> bytes:
+        return os.read(self._fd, size)
+
+    def _read_into(self, buf: bytearray) -> int:
+        return os.readv(self._fd, [buf])
+
+    def is_reading(self) -> bool:
+        return not (self._paused or self._closing)
+
+    def pause_reading(self) -> None:
+        if self._closing or self._paused:
+            return
+        self._paused = True
+        self._watch(False)
+
+    def resume_reading(self) -> None:
+        if self._closing or not self._paused:
+            return
+        self._paused = False
+        self._watch(True)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        self._close(None)
+
+    def _close(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._watch(False)
+        if not self._lost:
+            self._lost = True
+            self._loop.call_soon(self._connection_lost, exc)
+
+    def _connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self._protocol.connection_lost(exc)
+        finally:
+            self._pipe.close()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        assert isinstance(protocol, asyncio.Protocol)
+        self._protocol = protocol
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._protocol
+
+
+#: Descriptors per read, as indiserver's ``MsgQueue::doRead`` (a driver sends at most 16).
+MAX_FDS = 16
+_FD_SPACE = socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize)
+_RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+
+
+class SocketReader(PipeReader):
+    """A `PipeReader` for an AF_UNIX socket that also receives descriptors (SCM_RIGHTS).
+
+    The descriptors of a read go to `on_fds` before its bytes go to the protocol, so that
+    they are there when the elements that refer to them are framed (``blobs.attached``).
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        protocol: asyncio.Protocol,
+        on_fds: Callable[[list[int]], None],
+    ) -> None:
+        asyncio.ReadTransport.__init__(self, {"socket": sock})
+        self._sock = sock
+        self._on_fds = on_fds
+        self._init(loop, sock, protocol)
+
+    def _read(self, size: int) -> bytes:
+        data, ancdata, flags, _ = self._sock.recvmsg(size, _FD_SPACE, _RECV_FLAGS)
+        if ancdata:
+            self._take_fds(ancdata, flags)
+        return data
+
+    def _read_into(self, buf: bytearray) -> int:
+        n, ancdata, flags, _ = self._sock.recvmsg_into([buf], _FD_SPACE, _RECV_FLAGS)
+        if ancdata:
+            self._take_fds(ancdata, flags)
+        return n
+
+    def _take_fds(self, ancdata: list[tuple[int, int, bytes]], flags: int) -> None:
+        fds = array.array("i")
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+        if flags & socket.MSG_CTRUNC:
+            # More than MAX_FDS at once: some were lost, so these cannot be matched either.
+            logger.error("%r sent more descriptors than %d; %d closed", self._sock, MAX_FDS,
+                         len(fds))
+            for fd in fds:
+                os.close(fd)
+            return
+        if fds:
+            self._on_fds(list(fds))

@@ -1,0 +1,204 @@
+"""Remote INDI servers (ours or indilib's) chained below this one, reconnected with backoff.
+
+indiserver calls ``Bye()`` when a remote cannot be reached, at start or on reconnect, killing the
+whole server (INDI issue #1927). Here a failed or lost remote is logged, its devices are deleted
+for the clients (``router.driver_lost``), and the connection is retried with backoff, forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from indipydriver.protocol.escaping import escape_entities
+from indipyserver.blobs.cutthrough import BlobForwarder
+from indipyserver.drivers.backoff import Backoff
+from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from indipyserver.drivers.inbound import StreamProtocol
+from indipyserver.drivers.outbound import WriteGate, pump
+from indipyserver.fastpath.localpeer import is_local_peer
+from indipyserver.loop.eventloop import inline_selector
+
+if TYPE_CHECKING:
+    from indipydriver.protocol.framing import Frame
+    from indipyserver.routing.router import Router
+
+__all__ = ["RemoteConnection", "RemoteSpec", "parse_remote_spec"]
+
+logger = logging.getLogger("indipyserver.remote")  # its name in logs, kept
+
+DEFAULT_PORT = 7624
+
+#: Seconds a remote's connection must last for its reconnect delays to start again from 0.5 s.
+REMOTE_STABLE_AFTER = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteSpec:
+    """A remote as written on indiserver's command line: ``[device]@host[:port]``."""
+
+    host: str
+    port: int = DEFAULT_PORT
+    device: str | None = None
+
+
+def parse_remote_spec(text: str) -> RemoteSpec:
+    """Parse ``[device]@host[:port]`` (``[::1]`` brackets allowed); raises ValueError."""
+    device, at, hostport = text.rpartition("@")
+    if not at:
+        raise ValueError(f"a remote is written [device]@host[:port], not {text!r}")
+    device = device.strip().strip('"').strip()
+    port = DEFAULT_PORT
+    if hostport.startswith("["):
+        host, bracket, rest = hostport[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"bad bracketed host in {text!r}")
+        portpart = rest[1:] if rest else None
+    else:
+        host, colon, portpart_ = hostport.partition(":")
+        portpart = portpart_ if colon else None
+    if portpart is not None:
+        if not portpart.isdigit() or not 0 < int(portpart) < 65536:
+            raise ValueError(f"bad port {portpart!r} in {text!r}")
+        port = int(portpart)
+    if not host:
+        raise ValueError(f"no host in {text!r}")
+    return RemoteSpec(host=host, port=port, device=device or None)
+
+
+def _same(protocol: StreamProtocol) -> StreamProtocol:
+    return protocol
+
+
+class RemoteConnection(DriverConnection):
+    """A connection to another INDI server whose devices this server offers as its own.
+
+    With ``device`` only that device is taken from the remote (indiserver's ``dev@host``); its
+    other devices' messages are ignored here, and the router pre-registers the device and asks
+    for it alone with ``getProperties device="dev"`` (INDI notes 2.2). With ``blob_enable`` the remote is asked to send BLOBs
+    (``enableBLOB Also``) for each device as it appears (for drivers that send BLOBs of properties
+    they never defined); otherwise BLOBs come only while a client or snooping driver here wants
+    them, asked per BLOB property the remote defined (``routing.remoteblobs``).
+    """
+
+    is_remote = True
+
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        blob_enable: bool = False,
+        device: str | None = None,
+        backoff: Backoff | None = None,
+        max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if not isinstance(host, str) or not host:
+            raise TypeError(f"remote host must be a name or address, not {host!r}")
+        if isinstance(port, str) and port.strip().isdigit():
+            port = int(port)  # 3.x passed it on to asyncio, which takes "7624" too
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"remote {host}: port must be a number from 1 to 65535, not "
+                             f"{port!r}")
+        super().__init__(
+            f"remote {device + '@' if device else ''}{host}:{port}",
+            is_remote=True,
+            max_queue_bytes=max_queue_bytes,
+        )
+        self.host = host
+        self.port = port
+        self.blob_enable = blob_enable
+        self.device = device
+        # A connection that lasted REMOTE_STABLE_AFTER seconds starts the delays again from
+        # 0.5 s: a leaf restarted by hand a few times in a minute is back within a second
+        # each time (a chaos review waited 8, 16, then 30 s with the drivers' 60 s), while a
+        # remote that drops every connection at once still backs off.
+        self.backoff = backoff or Backoff(
+            initial=0.5, cap=30.0, stable_after=REMOTE_STABLE_AFTER, max_restarts=None)
+        self.connect_timeout = connect_timeout
+        self.connected = False
+        self._blob_enabled: set[str] = set()
+
+    def _frames(self, router: Router, frames: list[Frame]) -> None:
+        # No echo filtering here: loops of servers are stopped by the router's rules
+        # (ownership, requests never re-broadcast to remotes; see router.py).
+        if self.device is not None:
+            # dev@host: take only that device (and site-wide messages) from the remote.
+            frames = [f for f in frames if f.attrs.get("device") in (None, self.device)]
+        if self.blob_enable:
+            for frame in frames:
+                device = frame.attrs.get("device")
+                if (
+                    device is not None
+                    and frame.tag.startswith("def")
+                    and device not in self._blob_enabled
+                ):
+                    self._blob_enabled.add(device)
+                    self.send(f'<enableBLOB device="{escape_entities(device)}">Also</enableBLOB>\n'.encode())
+        if frames:
+            router.driver_frames(self, frames)
+
+    async def run(self, router: Router) -> None:
+        """Stay connected for the life of the server; never raises for network trouble."""
+        loop = asyncio.get_running_loop()
+        while True:
+            gate = WriteGate()
+            on_frames = functools.partial(self._frames, router)
+            # BLOBs from the remote are passed on while they arrive (cutthrough.py).
+            forwarder = BlobForwarder(router, self, on_frames)
+            protocol = StreamProtocol(
+                on_frames, self.label, gate, forwarder, self.congestion
+            )
+            # A set vector alone in a read goes to the clients before it is framed (``fastpath.shortcut``),
+            # as an executable driver's does. What `_frames` adds is for other elements (a
+            # pinned device's filter, enableBLOB after a definition): the shortcut takes only
+            # sets about a device this remote already owns.
+            lane_set = getattr(router, "lane_set", None)
+            if lane_set is not None:
+                protocol.lane = functools.partial(lane_set, self)
+            try:
+                transport, _ = await asyncio.wait_for(
+                    loop.create_connection(functools.partial(_same, protocol), self.host, self.port),
+                    self.connect_timeout,
+                )
+            except (OSError, TimeoutError) as exc:
+                delay = self.backoff.next_delay() or self.backoff.cap
+                logger.warning("cannot connect to %s: %s; retrying in %.1f s", self.label, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            self._blob_enabled.clear()
+            self.backoff.started()
+            selector = inline_selector(loop)
+            sock = transport.get_extra_info("socket")
+            if selector is not None and sock is not None:
+                protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
+                self.reader_now = protocol.read_now  # lanes: a quick answer, read at once
+            self.local = is_local_peer(
+                sock,
+                transport.get_extra_info("peername"),
+                transport.get_extra_info("sockname"),
+            )
+            self.connected = True
+            logger.info("connected to %s", self.label)
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    self.discard_outgoing()
+                    router.driver_ready(self)
+                    protocol.start()
+                    pumping = tg.create_task(pump(self, transport, gate))
+                    await protocol.closed.wait()
+                    pumping.cancel()
+            finally:
+                self.connected = False
+                self.reader_now = None
+                transport.close()
+                router.driver_lost(self)
+            delay = self.backoff.next_delay() or self.backoff.cap
+            logger.warning("lost %s; reconnecting in %.1f s", self.label, delay)
+            await asyncio.sleep(delay)
+
+    def __repr__(self) -> str:
+        return f"RemoteConnection({self.host!r}, {self.port}, device={self.device!r})"

@@ -1,0 +1,154 @@
+"""The round trip's shortcut: a new or set vector alone in a read, routed from its start tag.
+
+A client's ``newNumberVector`` to its driver and the driver's ``setNumberVector`` back are most
+of what an interactive client waits for, and each usually arrives alone in its read. The
+general path frames the read (a `Frame`, its attributes decoded, a list), dispatches it in the
+router and only then writes. Here the same routing is done from the tag, device and name the
+read holds (`fastpath.readclassifier.alone`, by the read's shape mostly without a regular expression), and
+the write comes first: the `Frame`, the attributes, the client's interest
+and the property cache are done after it, while the peer is already at work (work a server
+does before a write delays the peer it wakes by all of its time; after it, only when the two
+share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
+
+Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
+before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
+at once (`DriverConnection.read_now`), not on the event loop's next turn. Writing to a pipe or
+a socket tells Linux the writer will soon sleep (a "sync" wake-up), so the woken driver or
+local client is usually queued on this very CPU, where everything the server still does -- the
+bookkeeping, asyncio's turn of the loop -- delays it by all of its time. Yielding lets it run
+first. A peer on another machine is woken by nothing here: no yield (`fastpath.localpeer`). Whatever
+else waits for this CPU may run first too; with two busy loops taking both CPUs, round trips
+measured the same with and without. Without load, `bench/roundtrip_ab.py indiserver ours` (16
+pairs): p50 1.067x before, 0.953x with it (bench/RESULTS.md). Only a read that is one element
+alone takes the shortcut, so a busy peer whose messages pile up in the reads is served by the
+general path, without yielding.
+
+Only what this routes exactly as `router` would is taken: a number, switch, text or light
+vector (not a client's new light vector, nor a malformed one: the router drops those) with
+ASCII device and name,
+neither blank nor repeated later in the tag (the router would read those differently), whole,
+alone in the read (a newline may follow), about a device an executable driver owns, that no
+snooping driver watches and whose message (if any) is not being logged. Everything else --
+and any read when the receiver cannot take the write at once -- is left to the general path
+before anything is done.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from indipydriver.protocol.frames import Frame, decode_attrs
+from indipydriver.protocol.wellformed import xml_error
+from indipyserver.fastpath.readclassifier import alone
+from indipyserver.routing.tables import RoutingTables
+
+if TYPE_CHECKING:
+    from indipyserver.drivers.connection import DriverConnection
+    from indipyserver.loop.flowcontrol import LoopFlow
+    from indipyserver.routing.interests import ClientSink
+
+__all__ = ["RouterLanes"]
+
+_NEW = ord("n")
+_SET = ord("s")
+
+
+def _stay() -> None:
+    """Where there is no `os.sched_yield`: carry on."""
+
+
+#: Gives the CPU to a peer the shortcut's writes have just woken (see the module's doc).
+_handoff: Callable[[], None] = getattr(os, "sched_yield", _stay)
+
+
+def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> Frame:
+    attrs = {"device": device, "name": name}
+    if rest:
+        attrs.update(decode_attrs(rest))
+    return Frame(tag.decode("ascii"), attrs, element)
+
+
+class RouterLanes(RoutingTables):
+    """`lane_new` and `lane_set`: True when the read was routed, False (nothing done) when it
+    is the general path's."""
+
+    def lane_new(self, client: ClientSink, data: bytes, flow: LoopFlow) -> bool:
+        """A client's read: a new vector to the driver that owns the device."""
+        found = alone(data, _NEW)
+        if found is None:
+            return False
+        tag, device, name, rest, element, plain = found
+        if tag == b"newLightVector" or not (plain or xml_error(element) is None):
+            return False  # the router drops a light (read-only) and logs a malformed element
+        state = self._clients.get(client)
+        owner = self._owner.get(device)
+        if state is None or owner is None or not owner.write_through(element):
+            return False
+        # What `Router.client_frames` does besides, after the write.
+        self._unread.sent(device)
+        if not state.all_devices or device == "*":  # "*": marks a chained server
+            state.add_interest(device, name, False)
+        # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
+        frame = None
+        try:
+            for other in self._clients.values():
+                if other is not state and other.wants(False, device, name):
+                    sink = other.sink
+                    if not _write_through(sink, element):
+                        if frame is None:
+                            frame = _frame(tag, device, name, rest, element)
+                            flow.begin()
+                        sink.send_frame(frame)
+        finally:
+            if frame is not None:
+                flow.end()
+        if owner.local:  # an executable driver; a remote server on this machine
+            _handoff()
+            owner.read_now()  # a driver that answers at once has done so by now
+        return True
+
+    def lane_set(self, driver: DriverConnection, data: bytes, flow: LoopFlow) -> bool:
+        """A driver's read: a set vector to the clients that want it, then into the cache."""
+        found = alone(data, _SET)
+        if found is None:
+            return False
+        tag, device, name, rest, element, plain = found
+        if self._owner.get(device) is not driver or self._snoop_all or self._snoops.get(device):
+            return False
+        if not (driver.trusted_xml or plain):
+            return False  # the general path checks it with expat, and drops it if malformed
+        if self.message_log is not None and b"message" in rest:
+            return False
+        frame = None
+        woke = False  # a client on this machine
+        try:
+            for state in self._clients.values():
+                if state.simple or state.wants(False, device, name):
+                    sink = state.sink
+                    if _write_through(sink, element):
+                        woke = woke or getattr(sink, "local", False)
+                    else:
+                        if frame is None:
+                            frame = _frame(tag, device, name, rest, element)
+                            flow.begin()
+                        sink.send_frame(frame)
+        finally:
+            if frame is not None:
+                flow.end()
+        if woke:
+            _handoff()
+        if frame is None:
+            frame = _frame(tag, device, name, rest, element)
+        self._cache.update(device, name, frame)
+        return True
+
+
+def _write_through(sink: ClientSink, element: bytes) -> bool:
+    """Write `element` to `sink` at once if it can take it. When it cannot, the caller queues
+    it there and then (`send_frame`, in a batch flushed at its end), as the router would for
+    that client: in the router's order of clients, not after the others' writes, which
+    ``clients.fallingbehind`` counts when it judges a client that is behind (slow or congested)."""
+    write_through = getattr(sink, "write_through", None)  # test doubles may lack it
+    return write_through is not None and bool(write_through(element))

@@ -1,0 +1,573 @@
+"""Pure routing: who receives which element. No asyncio, no sockets.
+
+The router is told about connections and the elements they send (as `Frame`s) and delivers
+the original bytes by calling `send_frame(frame)` on clients and `send(data)` on drivers.
+It implements indiserver's de-facto rules (INDI notes 1.5) with the improvements of notes 4:
+routing instead of broadcasting, per-device/property `enableBLOB` (SPEC p.4, p.8), snooping with
+a replay cache (SPEC p.11 allows caching), ping replies, and refusing duplicate device names
+(which also stops loops in a chain of servers).
+
+Loop guard (notes 4.3: indiserver has none). Two servers that are each other's remote must not
+circulate traffic, and the guard is a set of routing rules, not a filter on repeated bytes:
+
+* ownership: a source may speak only about devices it owns. Anything a driver or remote sends
+  about a device owned by another source, or refused for it in this session, is dropped (the
+  first refusal is logged and told to clients). An echo coming back round a loop is about a
+  device the receiving server already owns, so it stops there.
+* requests are never re-broadcast to remotes: a client's ``getProperties device="*"`` or
+  device-less ``getProperties`` re-asks only *local* drivers not heard from (a remote was asked
+  when it connected and sends us everything since, because we are its chained client); a
+  request for an unknown device is asked of each remote (and upstream server) at most once per
+  connection and never of the connection it came from.
+* a client's ``enableBLOB`` is never passed on: each remote is told, per BLOB property it has
+  defined, Also/Never derived from what our clients and snooping drivers want (never a
+  client's Only, which would starve the cache), only when it changes, re-derived when one of
+  them goes. Those rules live in `routing.remoteblobs`.
+* a device-less ``message`` from a remote goes to end-user clients only, not to upstream
+  servers (it travels one server hop): nothing ties it to an owner that could stop a loop.
+
+What a client, a peer's driver or a remote sends is passed on as its bytes only when it is
+well-formed XML (``routing.admission``): a malformed element is logged and dropped, instead of breaking
+the parsers of everyone who would get it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from indipydriver.logbudget import short
+from indipydriver.protocol.framing import Frame, FrameHead
+from indipydriver.protocol.wellformed import plain_update
+from indipyserver.fastpath.shortcut import RouterLanes
+from indipyserver.routing.admission import (
+    NOT_PASSED_ON,
+    PLAIN_TAGS,
+    client_element_ok,
+    driver_element_ok,
+)
+from indipyserver.routing.dropnotices import DropNotices
+from indipyserver.routing.interests import BlobModes, ClientSink, ClientState, blob_mode
+from indipyserver.routing.serverelements import (
+    BLOB_TAGS,
+    DEF_TAGS,
+    DEVICE_TAGS,
+    NEW_TAGS,
+    SET_TAGS,
+    cut_short_frame,
+    del_property_frame,
+    get_properties_bytes,
+    get_properties_frame,
+    message_frame,
+    ping_reply,
+)
+from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
+
+#: Sets that `Router.driver_frames` passes on in runs (`_to_clients_run`): all but BLOBs,
+#: which stream and whose clients are chosen per BLOB.
+RUN_TAGS = SET_TAGS - BLOB_TAGS
+
+if TYPE_CHECKING:
+    from indipyserver.drivers.connection import DriverConnection
+
+#: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
+#: tree has a few hundred.
+MAX_DEVICES_PER_SOURCE = 1000
+#: A client's new*Vector larger than this goes to its driver only, not echoed to the other
+#: clients (an upload: an image or a file for the driver).
+MAX_ECHO_BYTES = 1 << 20
+_CROWDED = "\0crowded"  # in a source's refused devices once it passed that (never a name)
+
+logger = logging.getLogger("indipyserver.router")  # its name in logs, kept
+
+
+class Router(RouterLanes, DropNotices):
+    """Who receives which element: the rules for each element a client or a driver sends
+    (the tables they read and the delivery are `RoutingTables`)."""
+
+    # -- clients -----------------------------------------------------------------------
+
+    def add_client(self, client: ClientSink) -> None:
+        """A client connected; it receives nothing device-specific until it shows interest."""
+        self._clients[client] = ClientState(client)
+
+    def client_lost(self, client: ClientSink) -> None:
+        """A client disconnected."""
+        state = self._clients.pop(client, None)
+        self._client_noted.pop(client, None)
+        if state is not None:
+            self._asked.pop(state, None)
+            self._remote_blobs.recheck()
+
+    def client_frames(self, client: ClientSink, frames: list[Frame]) -> None:
+        """Elements read from a client, handled in order."""
+        state = self._clients.get(client)
+        if state is None:
+            return
+        for frame in frames:
+            tag = frame.tag
+            attrs = frame.attrs
+            device = attrs.get("device") or None
+            name = attrs.get("name") or None
+            if tag in NEW_TAGS:
+                if not client_element_ok(client.label, frame, self._client_warnings):
+                    continue
+                if not state.all_devices or device == "*":  # else nothing to record
+                    state.add_interest(device, name, False)
+                self._client_new(state, frame, device, name)
+            elif tag == "getProperties":
+                state.add_interest(device, name, True)
+                self._client_get_properties(state, device, name)
+            elif tag == "enableBLOB":
+                state.add_interest(device, name, False)
+                self._client_enable_blob(state, frame, device, name)
+            elif tag == "pingRequest":
+                client.send_frame(ping_reply(frame))
+            elif tag in DEVICE_TAGS and device:
+                # From a chained server below us forwarding what one of our drivers snoops
+                # (notes 1.5.4): only snooping drivers want it, and only for a device no source
+                # of ours provides -- otherwise it is a stale copy (or a loop's echo) of
+                # traffic the snoopers already get from the owner. From a client that is not
+                # a chained server and with nobody snooping it reaches nobody: a warning.
+                if device not in self._owner:
+                    if client_element_ok(client.label, frame, self._client_warnings):
+                        if state.chained or self._snoop_all or self._snoops.get(device):
+                            self._to_snoopers(frame, device, name, None)
+                        else:
+                            self._client_sent_drivers_element(state, frame, device)
+                else:
+                    self._client_spoke_for_owned(state, frame, device)
+            elif tag == "pingReply":
+                pass  # an answer to a ping: nothing to route (we send clients none)
+            else:
+                self._client_sent_unknown(state, frame)
+
+    def _client_new(
+        self, state: ClientState, frame: Frame, device: str | None, name: str | None
+    ) -> None:
+        owner = self._owner.get(device) if device else None
+        if owner is None or not device:
+            # indiserver drops these without a word; the user whose click did nothing (the
+            # device's remote or driver has gone, or the name is wrong) gets a reason here.
+            if (note := self._client_warnings.take()) is not None:
+                logger.warning("client %s sent <%s> for device %s, which nothing here serves "
+                               "(its driver or remote gone?): dropped%s", state.sink.label,
+                               frame.tag, short(device) if device else "''", note)
+            return
+        if not name:
+            if (note := self._client_warnings.take()) is not None:
+                logger.warning("client %s sent <%s> for %s without a name: dropped%s",
+                               state.sink.label, frame.tag, short(device), note)
+            return
+        owner.send(frame.data)
+        self._unread.sent(device)
+        if len(frame.data) > MAX_ECHO_BYTES:
+            # One client's 140 MB text must not fill every other client's queue past its
+            # limit and get them all disconnected as "not reading".
+            logger.info("client %s sent a %d-byte <%s> for %s.%s: not echoed to other "
+                        "clients, only queued to its driver", state.sink.label, len(frame.data),
+                        frame.tag, short(device), short(name))
+            return
+        # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
+        is_blob = frame.tag in BLOB_TAGS
+        for other in self._clients.values():
+            if other is not state and other.wants(is_blob, device, name):
+                other.sink.send_frame(frame)
+
+    def _client_get_properties(
+        self, state: ClientState, device: str | None, name: str | None
+    ) -> None:
+        if device is None or device == "*":
+            # Answered from the cache. device="*" (an upstream server, now marked chained) is
+            # never passed on as device="*": two servers that are each other's remote would
+            # bounce it forever. Remotes are not re-asked either: they were asked when they
+            # connected and, as their chained client, we get everything they have since.
+            # A device whose driver may not have read a command yet is asked of its owner
+            # instead, behind the command (`routing.pendingcommands`).
+            behind = {dev for dev in self._unread.behind() if dev in self._owner}
+            self._replay(state, None, None, behind)
+            for dev in sorted(behind):
+                self._ask_behind_command(dev, None)
+            if device is None:
+                self._replay_to_named(state, behind)
+            request = get_properties_bytes()
+            for driver in self._drivers:
+                if not driver.is_remote and not self._owned.get(driver):
+                    driver.send(request)
+            return
+        owner = self._owner.get(device)
+        if owner is None:
+            if (not self._ask_remotes(device, name, "client " + state.sink.label, None)
+                    and (note := self._client_warnings.take()) is not None):
+                # indiserver says nothing; a typo in indi_getprop's device name (or a driver
+                # not started) then looks like a server that never answers.
+                known = sorted(self._owner)
+                listed = ", ".join(short(d) for d in known[:5]) + (", ..." if len(known) > 5 else "")
+                logger.info("client %s asked for device %s, which nothing here serves (devices: "
+                            "%s): it gets the device if it appears%s", state.sink.label,
+                            short(device), listed or "none", note)
+            return
+        if self._unread.unread(device):
+            self._ask_behind_command(device, name)
+        elif not self._replay(state, device, name):
+            owner.send(get_properties_bytes(device, name))
+
+    def _ask_behind_command(self, device: str, name: str | None) -> None:
+        """Pass a getProperties to the owner of `device`, behind the command it may not have
+        read yet, as indiserver would: its answer, not the cache, shows what the command did
+        (a client's ``indi_setprop`` then ``indi_eval -w``). Its definitions reach every client
+        interested in them, the asker among them."""
+        self._owner[device].send(get_properties_bytes(device, name))
+        self._unread.asked(device)
+
+    def _replay_to_named(self, asker: ClientState, skip: set[str]) -> None:
+        """A device-less getProperties is answered to the other clients that want named
+        devices only, too. indiserver passes it to its drivers, whose definitions reach every
+        client interested in them, and an indiserver chaining several of our devices, one
+        connection each (``"CCD"@host``, ``"Telescope"@host``), relies on that: it passes its
+        own clients' device-less getProperties to one connection per host:port and learns the
+        other devices from what its other connections receive meanwhile. Clients that want
+        every device asked for themselves and get nothing again."""
+        for other in self._clients.values():
+            if other is not asker and not other.all_devices and other.interests:
+                self._replay(other, None, None, skip)
+
+    def _client_enable_blob(
+        self, state: ClientState, frame: Frame, device: str | None, name: str | None
+    ) -> None:
+        mode = blob_mode(frame)
+        if mode is None:
+            if (note := self._client_warnings.take()) is not None:
+                logger.warning("client %s sent a bad enableBLOB: %s%s", state.sink.label,
+                               short(frame.data), note)
+            return
+        state.blobs.set(device, name, mode)
+        state._update()
+        # Only chained servers act on enableBLOB; drivers must ignore it (notes 1.5).
+        self._remote_blobs.changed(device, name)
+
+    # -- drivers -----------------------------------------------------------------------
+
+    def driver_ready(self, driver: DriverConnection) -> None:
+        """A driver (re)started or a remote (re)connected: ask it for its properties.
+
+        The first getProperties names no device, or a C driver would take that device name
+        as its own (INDI notes 2.2). A remote is asked with device="*", indiserver's own
+        signature of a chained server, so that it also forwards snoop requests to us.
+        A ``dev@host`` remote is, like indiserver's RemoteDvrInfo, pre-registered as the owner
+        of that device and asked only for it (notes 2.2).
+        """
+        self._drivers[driver] = None
+        self._owned.setdefault(driver, set())
+        self._refused.pop(driver, None)  # a new session: refusals are per session
+        self._asked.pop(driver, None)
+        self._remote_blobs.forget(driver)
+        pinned = getattr(driver, "device", None) if driver.is_remote else None
+        if pinned:
+            owner = self._owner.get(pinned)
+            if owner is None:
+                self._owner[pinned] = driver
+                self._owned[driver].add(pinned)
+            elif owner is not driver:
+                self._refuse(driver, pinned, owner)
+            driver.send(get_properties_bytes(pinned))
+            self._first_ask(driver, pinned, None)
+        elif driver.is_remote:
+            # device="*" alone, as indiserver asks: a server answers it with every device,
+            # so a device-less one after it made the remote send each definition twice.
+            driver.send(get_properties_bytes("*"))
+            # Snoops that nobody local could answer may be for this remote's devices.
+            for device, snoopers in self._snoops.items():
+                if device not in self._owner and snoopers and self._first_ask(driver, device, None):
+                    driver.send(get_properties_bytes(device))
+        else:
+            driver.send(get_properties_bytes())
+
+    def driver_lost(self, driver: DriverConnection) -> None:
+        """A driver died or a remote disconnected: its devices are deleted for everyone."""
+        self._drivers.pop(driver, None)
+        for device in sorted(self._owned.pop(driver, ())):
+            del self._owner[device]
+            self._cache.delete(device)
+            self._unread.forget(device)
+            frame = del_property_frame(device)
+            self._to_clients(frame, device, None)
+            self._to_snoopers(frame, device, None, driver)
+        self._refused.pop(driver, None)
+        self._asked.pop(driver, None)
+        self._remote_blobs.forget(driver)
+        if self._driver_blobs.pop(driver, None) is not None:
+            self._remote_blobs.recheck()  # it may have been the last to snoop a remote's BLOBs
+        self._snoop_all.pop(driver, None)
+        for snoopers in self._snoops.values():
+            snoopers.pop(driver, None)
+
+    def driver_frames(self, driver: DriverConnection, frames: list[Frame]) -> None:
+        """Elements read from a driver, handled strictly in order.
+
+        In order matters for ping back-pressure: a C driver's pingRequest after a BLOB is
+        answered only once that BLOB has been queued for its clients (INDI notes 2.7).
+        """
+        check = not getattr(driver, "trusted_xml", False)  # test doubles may lack it
+        plain = plain_update
+        warnings = self._driver_warnings
+        owner = self._owner
+        # Consecutive sets of one property (a burst) go to each client together, once all
+        # are read: `_driver_device_element` does nothing else for a set without a message
+        # about a device the driver owns. Anything else first sends the run on, in order.
+        run: list[Frame] = []
+        run_device = run_name = ""
+        for frame in frames:
+            tag = frame.tag
+            if (check and tag not in NOT_PASSED_ON
+                    and not (tag in PLAIN_TAGS and plain(frame.data))
+                    and not driver_element_ok(driver, frame, warnings)):
+                continue
+            if tag in RUN_TAGS:
+                attrs = frame.attrs
+                device = attrs.get("device")
+                name = attrs.get("name")
+                if device and name and "message" not in attrs and owner.get(device) is driver:
+                    if run and (name != run_name or device != run_device):
+                        self._run_done(run, run_device, run_name)
+                        run = []
+                    run.append(frame)
+                    run_device = device
+                    run_name = name
+                    if self._snoop_all or self._snoops.get(device):
+                        self._to_snoopers(frame, device, name, driver)
+                    continue
+            if run:
+                self._run_done(run, run_device, run_name)
+                run = []
+            if tag in DEVICE_TAGS:
+                self._driver_device_element(driver, frame)
+            elif tag == "pingRequest":
+                driver.send(ping_reply(frame).data)
+            elif tag == "getProperties":
+                self._snoop(driver, frame.attrs.get("device") or None, frame.attrs.get("name") or None)
+            elif tag == "enableBLOB":
+                mode = blob_mode(frame)
+                if mode is not None:
+                    blobs = self._driver_blobs.setdefault(driver, BlobModes())
+                    device = frame.attrs.get("device") or None
+                    name = frame.attrs.get("name") or None
+                    blobs.set(device, name, mode)
+                    # a snooped remote device's BLOBs must be asked of its remote
+                    self._remote_blobs.changed(device, name)
+                else:
+                    self._driver_sent_unknown(driver, frame)
+            elif tag in NEW_TAGS:
+                self._driver_new(driver, frame)
+            elif tag == "pingReply":
+                pass
+            else:
+                self._driver_sent_unknown(driver, frame)
+        if run:
+            self._run_done(run, run_device, run_name)
+
+    def _run_done(self, run: list[Frame], device: str, name: str) -> None:
+        """Consecutive sets of one property from its owner (`driver_frames`): into the cache
+        and to the clients. Nothing reads the cache between them and the element that ends
+        the run, which is handled after this."""
+        self._cache.update_run(device, name, run)
+        self._to_clients_run(run, device, name)
+
+    def route_head(self, driver: DriverConnection, head: FrameHead) -> list[ClientSink] | None:
+        """The clients of an element from `driver` that is still arriving, chosen from its start
+        tag alone (cut-through forwarding of BLOBs, `blobs.cutthrough.BlobForwarder`).
+
+        Only a ``setBLOBVector`` about a device `driver` already owns, that no snooping driver
+        may want, can go this way: for it `driver_frames` would do nothing but `_to_clients`
+        and note its state in the cache (which keeps no BLOB data), done here from the start
+        tag. None means: assemble it and call `driver_frames`.
+        """
+        if head.tag != "setBLOBVector":
+            return None
+        attrs = head.attrs
+        device = attrs.get("device")
+        name = attrs.get("name") or None
+        if not device or name is None or self._owner.get(device) is not driver:
+            return None
+        if self._snoops.get(device) or self._snoop_all:
+            return None
+        clients = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
+        if self.stream_drop_bytes and clients and is_stream_blob(head.data):
+            clients = keep_up_with_stream(clients, self.stream_drop_bytes, device, name)
+        self._cache.update_blob(device, name, attrs)
+        return clients
+
+    def stream_cut_short(self, driver: DriverConnection, head: FrameHead) -> None:
+        """A BLOB vector that was streaming from `driver` ended before its end (the driver
+        died, stalled or sent something broken): the clients that want its BLOBs are sent its
+        state as Alert with a message, and the cache keeps that state. Those that got its
+        pieces hold a truncated image whose end looks like any other."""
+        attrs = head.attrs
+        device = attrs.get("device")
+        name = attrs.get("name")
+        if not device or not name or self._owner.get(device) is not driver:
+            return
+        frame = cut_short_frame(device, name, f"{name} was cut short on its way from "
+                                              f"{driver.label}: discard that image")
+        self._cache.update_blob(device, name, frame.attrs)
+        for state in self._clients.values():
+            if state.wants(True, device, name):
+                state.sink.send_frame(frame)
+
+    def _driver_device_element(self, driver: DriverConnection, frame: Frame) -> None:
+        tag = frame.tag
+        attrs = frame.attrs
+        device = attrs.get("device")
+        if not device:
+            if tag != "message":
+                if (note := self._driver_warnings.take()) is not None:  # may come with each set
+                    logger.warning("driver %s sent <%s> without device: dropped%s",
+                                   driver.label, tag, note)
+                return
+            if self.message_log is not None:
+                self.message_log(attrs, "")
+            if driver.is_remote:
+                # Nothing ties a device-less message to an owner, so from a remote it goes to
+                # end-user clients only: passed up to a chained server it could come back
+                # round a loop (and our own refusal notices are device-less messages).
+                self.broadcast(frame, chained=False)
+            else:
+                self.broadcast(frame)
+            return
+        owner = self._owner.get(device)
+        if owner is not driver:
+            if owner is not None or device in self._refused.get(driver, ()):
+                # Loop guard: a source speaks only about its own devices (module docstring).
+                self._refuse(driver, device, owner)
+                return
+            if tag == "delProperty":
+                logger.debug("dropped <delProperty> for unowned %r from %s", device, driver.label)
+                return
+            owned = self._owned.setdefault(driver, set())
+            if len(owned) >= MAX_DEVICES_PER_SOURCE:
+                self._too_many_devices(driver, device)
+                return
+            self._owner[device] = driver
+            owned.add(device)
+        if self.message_log is not None and "message" in attrs:
+            self.message_log(attrs, device)
+        name = attrs.get("name") or None
+        if name is not None:
+            if tag in DEF_TAGS:
+                self._cache.define(device, name, frame)
+                self._unread.defined(device)
+                if tag == "defBLOBVector" and driver.is_remote:
+                    self._remote_blobs.defined(driver, device, name)  # asked for at once if wanted
+            elif tag in SET_TAGS:
+                if tag != "setBLOBVector":
+                    self._cache.update(device, name, frame)
+                else:  # the data is not kept (stale images, memory); the state is
+                    self._cache.update_blob(device, name, attrs)
+            elif tag == "delProperty":
+                self._cache.delete(device, name)
+                if driver.is_remote:
+                    self._remote_blobs.deleted(driver, device, name)
+        elif tag == "delProperty":
+            self._cache.delete(device)
+            self._unread.forget(device)
+            if driver.is_remote:
+                self._remote_blobs.deleted(driver, device, None)
+            # The whole device is gone: free the name, so that after a loss the real owner
+            # can take it back from a copy that came round a loop, and another source may
+            # provide it. (A pinned dev@host remote keeps its device.)
+            if getattr(driver, "device", None) != device:
+                del self._owner[device]
+                self._owned[driver].discard(device)
+        self._to_clients(frame, device, name)
+        if self._snoop_all or self._snoops.get(device):
+            self._to_snoopers(frame, device, name, driver)
+
+    def _too_many_devices(self, driver: DriverConnection, device: str) -> None:
+        """A source that names ever new devices (a bug, or an attack) must not grow the
+        server's tables without bound: past MAX_DEVICES_PER_SOURCE its new devices are
+        dropped, logged once per session of that source."""
+        refused = self._refused.setdefault(driver, set())
+        if _CROWDED not in refused:
+            refused.add(_CROWDED)
+            logger.error("%s provides more than %d devices: %s and any other new one are "
+                         "dropped", driver.label, MAX_DEVICES_PER_SOURCE, short(device))
+        if len(refused) <= MAX_DEVICES_PER_SOURCE:
+            refused.add(device)  # its later elements are dropped quietly (`_refuse`)
+
+    def _refuse(
+        self, driver: DriverConnection, device: str, owner: DriverConnection | None
+    ) -> None:
+        """Drop what `driver` says about `device`; the first time, log it and tell clients."""
+        refused = self._refused.setdefault(driver, set())
+        if device in refused:
+            logger.debug("dropped element for refused device %r from %s", device, driver.label)
+            return
+        refused.add(device)
+        by = owner.label if owner is not None else "another source"
+        text = (
+            f"Device {device!r} from {driver.label} refused: it is already provided by "
+            f"{by} (duplicate device name, or a loop of chained servers)"
+        )
+        logger.error(text)
+        self.broadcast(message_frame(text))
+
+    def _driver_new(self, driver: DriverConnection, frame: Frame) -> None:
+        device = frame.attrs.get("device")
+        name = frame.attrs.get("name") or None
+        owner = self._owner.get(device) if device else None
+        if driver.is_remote:
+            # A chained server echoes its other clients' new*Vector to us (notes 1.5.3): pass it on
+            # only for a device that remote provides. An echo of a new*Vector for a device owned by
+            # anyone else (ours, seen by the remote through a loop) stops here. Routine with
+            # every command in a two-way chain, and the command reached its driver the other
+            # way: debug only.
+            if device and owner is driver:
+                self._to_clients(frame, device, name)
+            else:
+                logger.debug(
+                    "dropped <%s> for %r from %s: not its device", frame.tag, device, driver.label
+                )
+            return
+        if device and owner is not None and owner is not driver:
+            owner.send(frame.data)
+            self._unread.sent(device)
+            return
+        self._driver_command_dropped(driver, frame, device, owner)
+
+    def _snoop(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
+        """SPEC p.4: a device's getProperties asks for copies of another device's traffic."""
+        if device is None:
+            # "Snoop all devices", which indiserver never implemented (notes 4.4).
+            self._snoop_all[driver] = None
+            self._replay_to_driver(driver, None, None)
+            return
+        if device in self._owned.get(driver, ()):
+            return
+        snoopers = self._snoops.setdefault(device, {})
+        if driver in snoopers:
+            names = snoopers[driver]
+            if names is not None:
+                if name is None:
+                    snoopers[driver] = None
+                else:
+                    names.add(name)
+        else:
+            snoopers[driver] = None if name is None else {name}
+        self._replay_to_driver(driver, device, name)
+        owner = self._owner.get(device)
+        if owner is not None:
+            # Asked of the owner only if the cache could not answer in full (a set with no
+            # definition, a device past the cache's bound): its answer goes to every client
+            # of the device too, so a snooper repeating its request (it heard nothing for a
+            # while, or the property it watched was deleted) made every client get all the
+            # device's definitions again.
+            if not self._cache.answers(device, name):
+                owner.send(get_properties_bytes(device, name))
+            return
+        # A remote's getProperties is its own driver's snoop passed up to us: it is not sent
+        # back to that remote, and each connection is asked once (loop guard).
+        self._ask_remotes(device, name, "driver " + driver.label, driver)
+        # ...and upstream servers, as indiserver's q2Servers does.
+        for state in self._clients.values():
+            if state.chained and self._first_ask(state, device, name):
+                state.sink.send_frame(get_properties_frame(device, name))

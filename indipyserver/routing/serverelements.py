@@ -1,0 +1,79 @@
+"""The elements the server classifies and writes itself (message, delProperty, getProperties,
+pingReply), as `Frame`s so they are queued like forwarded ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from indipydriver.protocol.escaping import escape_entities
+from indipydriver.protocol.framing import Frame
+
+_KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
+DEF_TAGS = frozenset(f"def{k}Vector" for k in _KINDS)
+SET_TAGS = frozenset(f"set{k}Vector" for k in _KINDS)
+NEW_TAGS = frozenset(f"new{k}Vector" for k in _KINDS if k != "Light")
+BLOB_TAGS = frozenset({"setBLOBVector", "newBLOBVector"})
+#: Elements a device sends about itself; the first one naming a device claims it.
+DEVICE_TAGS = DEF_TAGS | SET_TAGS | {"message", "delProperty"}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def element_frame(tag: str, attrs: dict[str, str]) -> Frame:
+    """An empty element with these attributes (escaped), as a `Frame`."""
+    text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
+    return Frame(tag, dict(attrs), f"<{tag}{text}/>\n".encode())
+
+
+def message_frame(message: str, timestamp: str | None = None, device: str | None = None) -> Frame:
+    """A `message` element from the server itself."""
+    attrs = {"device": device} if device else {}
+    attrs["timestamp"] = timestamp or _now()
+    attrs["message"] = message
+    return element_frame("message", attrs)
+
+
+def cut_short_frame(device: str, name: str, message: str) -> Frame:
+    """A BLOB vector's state set to Alert with no member, after its image was cut short on
+    the way through the server (``blobs.cutthrough``): a client that got the truncated image learns
+    it is broken, one that got nothing learns why."""
+    return element_frame("setBLOBVector", {"device": device, "name": name, "state": "Alert",
+                                           "timestamp": _now(), "message": message})
+
+
+def del_property_frame(device: str) -> Frame:
+    """The `delProperty` that tells clients a device went away."""
+    return element_frame("delProperty", {"device": device, "timestamp": _now()})
+
+
+def get_properties_frame(device: str | None = None, name: str | None = None) -> Frame:
+    """A getProperties of the server's own: always version="1.7".
+
+    C drivers exit(1) on a missing or newer version (INDI notes 2.8), so the version is
+    rewritten rather than forwarded (a client's version="2.0" must never reach them).
+    """
+    attrs = {}
+    if device:
+        attrs["device"] = device
+    if name:
+        attrs["name"] = name
+    attrs["version"] = "1.7"
+    return element_frame("getProperties", attrs)
+
+
+def get_properties_bytes(device: str | None = None, name: str | None = None) -> bytes:
+    """`get_properties_frame`'s bytes, for a driver."""
+    return get_properties_frame(device, name).data
+
+
+def ping_reply(frame: Frame) -> Frame:
+    """The same element renamed to pingReply, as indiserver answers (INDI notes 2.7)."""
+    data = frame.data
+    start = data.find(b"<pingRequest")
+    data = data[:start] + b"<pingReply" + data[start + len(b"<pingRequest") :]
+    end = data.rfind(b"</pingRequest>")
+    if end >= 0:
+        data = data[:end] + b"</pingReply>" + data[end + len(b"</pingRequest>") :]
+    return Frame("pingReply", dict(frame.attrs), data)

@@ -1,0 +1,214 @@
+"""The router's tables and delivery from them. No asyncio, no sockets.
+
+`RoutingTables` is the base class of `router.Router`: it holds who owns which device, the
+clients' interests and BLOB modes, the snooping drivers, the requests already asked of each
+connection and the def/set cache, and delivers from them: an element to the clients and the
+snooping drivers that want it, a device-less element to every client, cached defs and sets
+replayed to one client or driver, a request for an unknown device asked of each remote at most
+once (the loop guard's rule for requests, `router`). What each incoming element means is
+decided in `router`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from indipydriver.logbudget import WarningBudget
+from indipydriver.protocol.framing import Frame
+from indipyserver.routing.interests import BlobModes, ClientSink, ClientState
+from indipyserver.routing.pendingcommands import UnreadNews
+from indipyserver.routing.propertycache import PropertyCache
+from indipyserver.routing.remoteblobs import RemoteBlobModes
+from indipyserver.routing.serverelements import BLOB_TAGS, get_properties_bytes, message_frame
+from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
+
+if TYPE_CHECKING:
+    from indipyserver.drivers.connection import DriverConnection
+
+# The router's log, as it was before its tables had a module of their own.
+logger = logging.getLogger("indipyserver.router")
+
+#: Requests for unknown devices remembered per connection (loop guard); past this many the
+#: memory is cleared, so a client asking for endless invented names cannot grow it unbounded.
+MAX_ASKED = 1024
+
+
+class RoutingTables:
+    """Who owns which device, client interests, BLOB modes, snoops and the def/set cache."""
+
+    def __init__(
+        self,
+        stream_drop_bytes: int = 0,
+        message_log: Callable[[dict[str, str], str], None] | None = None,
+    ) -> None:
+        """`stream_drop_bytes`: a video stream BLOB is not given to a client with more than
+        this queued (indiserver's -d; 0: never dropped), see `routing.streamblobs`. `message_log` is
+        called with the attributes and device of each element a driver sends that carries a
+        message and is routed (indiserver's -l, `drivers.messagelog`)."""
+        self.stream_drop_bytes = stream_drop_bytes
+        self.message_log = message_log
+        self._clients: dict[ClientSink, ClientState] = {}
+        self._drivers: dict[DriverConnection, None] = {}  # live drivers, in start order
+        self._owner: dict[str, DriverConnection] = {}
+        self._owned: dict[DriverConnection, set[str]] = {}
+        self._refused: dict[DriverConnection, set[str]] = {}
+        # device -> {snooping driver: property names, or None for all of them}
+        self._snoops: dict[str, dict[DriverConnection, set[str] | None]] = {}
+        self._snoop_all: dict[DriverConnection, None] = {}
+        self._driver_blobs: dict[DriverConnection, BlobModes] = {}
+        # loop guard: requests already made of a connection
+        self._asked: dict[object, set[tuple[str, str | None]]] = {}
+        # the BLOB modes told to each remote, derived from clients and snooping drivers
+        self._remote_blobs = RemoteBlobModes(self._clients, self._driver_blobs)
+        self._cache = PropertyCache()
+        self._unread = UnreadNews()  # devices whose cache may predate a client's command
+        self._client_warnings = WarningBudget()  # about what clients sent: bounded
+        # devices a client spoke for that a source of ours provides, logged once (`router`)
+        self._client_noted: dict[ClientSink, set[str]] = {}
+        self._driver_warnings = WarningBudget()  # about what drivers and remotes sent
+
+    # -- queries (for the server, tests and logs) ----------------------------------------
+
+    @property
+    def clients(self) -> list[ClientSink]:
+        return list(self._clients)
+
+    @property
+    def drivers(self) -> list[DriverConnection]:
+        return list(self._drivers)
+
+    def owner(self, device: str) -> DriverConnection | None:
+        """The connection that provides `device`, if any."""
+        return self._owner.get(device)
+
+    def cached(self, device: str, name: str) -> tuple[Frame | None, Frame | None]:
+        """The latest (def, set) kept for a property."""
+        return self._cache.get(device, name)
+
+    # -- replays from the cache, and requests for unknown devices ---------------------
+
+    def _replay(
+        self, state: ClientState, device: str | None, name: str | None,
+        skip: frozenset[str] | set[str] = frozenset(),
+    ) -> bool:
+        """Send cached defs and sets (not of the devices in `skip`) to one client; False when
+        nothing matched."""
+        entries = self._cache.replay(device, name)
+        for dev, name_, replay in entries:
+            if dev not in skip and state.wants(False, dev, name_):
+                for frame in replay:
+                    state.sink.send_frame(frame)
+        return bool(entries)
+
+    def _ask_remotes(
+        self, device: str, name: str | None, who: str, source: DriverConnection | None
+    ) -> bool:
+        """Ask remotes for a device nobody here provides, each at most once per connection;
+        False when there is no remote to ask.
+
+        Asking again is never needed: the remote keeps our interest and sends the device when
+        it appears. Asking once and never the connection the request came from is what stops
+        such a request going round a loop of servers for ever.
+        """
+        remotes = [
+            d
+            for d in self._drivers
+            if d.is_remote and d is not source and getattr(d, "device", None) in (None, device)
+        ]
+        if not remotes:
+            logger.debug("getProperties from %s for unknown device %r dropped", who, device)
+        for remote in remotes:
+            if self._first_ask(remote, device, name):
+                remote.send(get_properties_bytes(device, name))
+        return bool(remotes)
+
+    def _first_ask(self, target: object, device: str, name: str | None) -> bool:
+        """True the first time (device, name) is asked of `target` (a connection)."""
+        asked = self._asked.setdefault(target, set())
+        if (device, name) in asked or (device, None) in asked:
+            return False
+        if len(asked) >= MAX_ASKED:
+            asked.clear()
+        asked.add((device, name))
+        return True
+
+    def _replay_to_driver(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
+        own = self._owned.get(driver, ())
+        for dev, _name, replay in self._cache.replay(device, name):
+            if dev not in own:
+                for frame in replay:
+                    driver.send(frame.data)
+
+    # -- delivery ----------------------------------------------------------------------
+
+    def broadcast(self, frame: Frame, chained: bool = True) -> None:
+        """A device-less element to every client (not to a BLOB-only connection).
+
+        With `chained` false, upstream servers (clients that sent device="*") are skipped.
+        """
+        for state in self._clients.values():
+            if not chained and state.chained:
+                continue
+            if state.simple or not state.blob_only:
+                state.sink.send_frame(frame)
+
+    def send_message(self, message: str, timestamp: str | None = None) -> None:
+        """A device-less message to every client."""
+        self.broadcast(message_frame(message, timestamp))
+
+    def _to_clients(self, frame: Frame, device: str, name: str | None) -> None:
+        is_blob = frame.tag in BLOB_TAGS
+        if is_blob and self.stream_drop_bytes and is_stream_blob(frame.data):
+            sinks = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
+            for sink in keep_up_with_stream(sinks, self.stream_drop_bytes, device, name):
+                sink.send_frame(frame)
+            return
+        for state in self._clients.values():
+            if state.simple:
+                if not is_blob:
+                    state.sink.send_frame(frame)
+            elif state.wants(is_blob, device, name):
+                state.sink.send_frame(frame)
+
+    def _to_clients_run(self, frames: list[Frame], device: str, name: str) -> None:
+        """`_to_clients` for consecutive sets (not BLOBs) of one property: each client that
+        wants them gets them in one call (``send_frames``)."""
+        if len(frames) == 1:
+            self._to_clients(frames[0], device, name)
+            return
+        for state in self._clients.values():
+            if state.simple or state.wants(False, device, name):
+                sink = state.sink
+                many = getattr(sink, "send_frames", None)  # test doubles may lack it
+                if many is not None:
+                    many(frames)
+                else:
+                    for frame in frames:
+                        sink.send_frame(frame)
+
+    def _to_snoopers(
+        self, frame: Frame, device: str, name: str | None, source: DriverConnection | None
+    ) -> None:
+        snoopers = self._snoops.get(device)
+        if not snoopers and not self._snoop_all:
+            return
+        is_blob = frame.tag in BLOB_TAGS
+        targets: list[DriverConnection] = []
+        if snoopers:
+            for driver, names in snoopers.items():
+                if driver is not source and (names is None or name is None or name in names):
+                    targets.append(driver)
+        for driver in self._snoop_all:
+            if driver is not source and driver not in targets:
+                targets.append(driver)
+        for driver in targets:
+            blobs = self._driver_blobs.get(driver)
+            # BLOBs only to snoopers that asked with enableBLOB (notes 1.5.6).
+            if blobs is None:
+                if is_blob:
+                    continue
+            elif not blobs.wants(is_blob, device, name):
+                continue
+            driver.send(frame.data)

@@ -1,0 +1,462 @@
+"""attachedblobs: attached oneBLOBs inlined from real memfds; every descriptor closed."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+from typing import Any
+
+import pytest
+
+from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.blobs.attached import AttachedBlobs, SharedBuffers, inline_attached
+from indipyserver.loop.flowcontrol import Congestion
+
+
+def memfd(data: bytes, size: int = 1 << 20) -> int:
+    """A memfd as indilib makes one: rounded up in size beyond the data."""
+    fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
+    os.write(fd, data)
+    os.ftruncate(fd, max(size, len(data)))
+    return fd
+
+
+def pushed(*fds: int) -> SharedBuffers:
+    buffers = SharedBuffers()
+    buffers.push(fds)
+    return buffers
+
+
+def closed(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
+
+
+def frame(text: str) -> Frame:
+    (f,) = Framer().feed(text.encode())
+    assert isinstance(f, Frame)
+    return f
+
+
+def member(name: str, n: int, end: str = ">\n  </oneBLOB>") -> str:
+    return (f"<oneBLOB\n    name='{name}'\n    size='{n}'\n    format='.fits'\n"
+            f"    len='{n}'\n    attached='true'{end}")
+
+
+def vector(*members: str) -> Frame:
+    return frame("<setBLOBVector\n  device='CCD Simulator'\n  name='CCD1'\n  state='Ok'\n>\n  "
+                 + "\n  ".join(members) + "\n</setBLOBVector>\n")
+
+
+def blobs(f: Frame) -> list[tuple[dict[str, str], bytes]]:
+    """Each oneBLOB of `f`: its attributes and its decoded value (asserting one line)."""
+    out = []
+    for item in f.data.split(b"<oneBLOB")[1:]:
+        head, _, rest = item.partition(b">")
+        body = rest.split(b"</oneBLOB>")[0]
+        assert b"\n" not in body.strip()
+        out.append((frame(f"<oneBLOB{head.decode()}/>").attrs, base64.b64decode(body)))
+    return out
+
+
+def test_one_member_inlined_and_fd_closed() -> None:
+    payload = b"SIMPLE  = T" + os.urandom(3000)
+    fd = memfd(payload)
+    buffers = SharedBuffers()
+    buffers.push([fd])
+    f = vector(member("CCD1", len(payload)))
+    out = inline_attached(f, buffers)
+    assert out is not None and out is not f
+    assert out.tag == "setBLOBVector" and out.attrs == f.attrs
+    assert out.data.startswith(f.data[: f.data.index(b"<oneBLOB")])  # start tag unchanged
+    ((attrs, value),) = blobs(out)
+    assert attrs == {"name": "CCD1", "size": str(len(payload)), "format": ".fits",
+                     "len": str(len(payload))}
+    assert value == payload  # len bytes, not the memfd's 1 MiB
+    assert b"enclen" not in out.data and b"attached" not in out.data
+    assert out.data.endswith(b"</setBLOBVector>")
+    assert closed(fd) and len(buffers) == 0
+
+
+def test_two_members_take_fds_in_order() -> None:
+    a, b = b"first" * 100, b"second" * 7
+    fds = [memfd(a), memfd(b)]
+    buffers = SharedBuffers()
+    buffers.push(fds)
+    out = inline_attached(vector(member("A", len(a)), member("B", len(b))), buffers)
+    assert out is not None
+    assert [(x["name"], v) for x, v in blobs(out)] == [("A", a), ("B", b)]
+    assert all(closed(fd) for fd in fds)
+
+
+def test_self_closing_member() -> None:
+    fd = memfd(b"xyz")
+    buffers = SharedBuffers()
+    buffers.push([fd])
+    out = inline_attached(vector(member("C", 3, end=" />")), buffers)
+    assert out is not None
+    assert blobs(out)[0][1] == b"xyz"
+    assert closed(fd)
+
+
+def test_non_attached_untouched() -> None:
+    buffers = SharedBuffers()
+    fd = memfd(b"spare")
+    buffers.push([fd])
+    inline = vector("<oneBLOB name='X' size='3' format='.b' enclen='4'>YWJj</oneBLOB>")
+    assert inline_attached(inline, buffers) is inline
+    other = frame("<setNumberVector device='d' name='n'/>")
+    assert inline_attached(other, buffers) is other
+    assert len(buffers) == 1 and not closed(fd)  # not claimed
+    buffers.close_all()
+    assert closed(fd)
+
+
+def test_mixed_members_only_attached_converted() -> None:
+    fd = memfd(b"data")
+    buffers = SharedBuffers()
+    buffers.push([fd])
+    out = inline_attached(
+        vector("<oneBLOB name='X' size='3' format='.b'>YWJj</oneBLOB>", member("Y", 4)), buffers
+    )
+    assert out is not None
+    assert [v for _, v in blobs(out)] == [b"abc", b"data"]
+    assert closed(fd)
+
+
+def test_missing_fd_drops_element(caplog: pytest.LogCaptureFixture) -> None:
+    fd = memfd(b"one")
+    buffers = SharedBuffers()
+    buffers.push([fd])  # one descriptor for two members
+    before = len(os.listdir("/proc/self/fd"))
+    with caplog.at_level(logging.ERROR):
+        assert inline_attached(vector(member("A", 3), member("B", 3)), buffers) is None
+    assert "missing shared buffer" in caplog.text
+    assert closed(fd)
+    assert len(os.listdir("/proc/self/fd")) == before - 1
+
+
+def test_malformed_element_dropped_its_fds_taken_and_closed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What is put around the data is passed on as the driver wrote it, so it must be
+    well-formed XML: a member closed by the wrong tag drops the element with an error. Its
+    descriptor is taken and closed all the same, so that the next element gets its own."""
+    bad_fd, good_fd = memfd(b"bad"), memfd(b"good")
+    buffers = pushed(bad_fd, good_fd)
+    bad = vector(member("A", 3, end=">\n  </oneNumber>"))
+    with caplog.at_level(logging.ERROR):
+        assert inline_attached(bad, buffers) is None
+    assert "malformed XML (mismatched tag" in caplog.text and closed(bad_fd)
+    good = inline_attached(vector(member("A", 4)), buffers)
+    assert good is not None and blobs(good)[0][1] == b"good" and closed(good_fd)
+    got: list[list[Frame]] = []
+    wrap_fd = memfd(b"img")
+    AttachedBlobs(got.append, pushed(wrap_fd), "drv")([bad, frame("<pingRequest uid='1'/>")])
+    assert [[f.tag for f in frames] for frames in got] == [["pingRequest"]] and closed(wrap_fd)
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    ["name='A' len='x' size='5' attached='true'", "name='A' len='5' attached='true'",
+     "name='A' size='' attached='true'", "name='A' len='5000000' size='5' attached='true'"],
+)
+def test_bad_len_or_size_drops_element(attrs: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A member without a valid ``size``, or with a ``len`` that is not a number or beyond its
+    memfd, is dropped with an error logged, and its descriptor closed."""
+    fd = memfd(b"12345")  # 1 MiB memfd: len 5000000 is beyond it
+    buffers = SharedBuffers()
+    buffers.push([fd])
+    with caplog.at_level(logging.ERROR):
+        assert inline_attached(vector(f"<oneBLOB {attrs}></oneBLOB>"), buffers) is None
+    assert "dropped" in caplog.text
+    assert closed(fd)
+
+
+@pytest.mark.parametrize(("size", "sent"), [(5, b"12345"), (3, b"123"), (3 << 20, None)])
+def test_member_without_len_sends_size_bytes(size: int, sent: bytes | None) -> None:
+    """Without ``len`` (indilib's own integration tests send only ``size``) the first ``size``
+    bytes are sent, or the whole memfd when it is smaller, as indiserver 1.9.9 does: it reads
+    only ``size``. The element keeps its other attributes; the descriptor is closed."""
+    fd = memfd(b"12345")  # 1 MiB
+    got = inline_attached(
+        vector(f"<oneBLOB name='A' size='{size}' format='.fits' attached='true'/>"), pushed(fd))
+    assert got is not None
+    ((attrs, value),) = blobs(got)
+    assert attrs == {"name": "A", "size": str(size), "format": ".fits"}
+    assert value == (sent if sent is not None else b"12345".ljust(1 << 20, b"\0"))
+    assert closed(fd)
+
+
+def test_attached_member_with_body_dropped() -> None:
+    fd = memfd(b"abc")
+    buffers = SharedBuffers()
+    buffers.push([fd])
+    text = "<oneBLOB name='A' size='3' len='3' attached='true'>YWJj</oneBLOB>"
+    assert inline_attached(vector(text), buffers) is None
+    assert closed(fd)
+
+
+def test_wrapper_keeps_order_and_identity() -> None:
+    fd = memfd(b"img")
+    buffers = SharedBuffers()
+    buffers.push([fd])
+    got: list[list[Frame]] = []
+    wrap = AttachedBlobs(got.append, buffers, "drv")
+    ping = frame("<pingRequest uid='SetBLOB/1' />")
+    blob = vector(member("CCD1", 3))
+    wrap([blob, ping])
+    ((first, second),) = got
+    assert first.tag == "setBLOBVector" and blobs(first)[0][1] == b"img"
+    assert second is ping
+    plain = [frame("<message device='d' message='hi'/>")]
+    wrap(plain)
+    assert got[1] is plain
+    wrap([vector(member("CCD1", 3))])  # no fd: dropped, nothing routed
+    assert len(got) == 2
+
+
+# -- large vectors: converted a step per loop iteration (AttachedBlobs) ------------------------
+
+STEP = 3 * 1024  # small steps here, so that a few KB already take many loop iterations
+
+
+class Reader:
+    """The driver's reader as AttachedBlobs sees it: records hold()."""
+
+    def __init__(self) -> None:
+        self.held = False
+        self.holds: list[bool] = []
+
+    def hold(self, held: bool) -> None:
+        self.held = held
+        self.holds.append(held)
+
+
+class Sink:
+    """A BlobForwarder stand-in: records the pieces."""
+
+    def __init__(self) -> None:
+        self.items: list[FrameHead | FrameChunk | FrameEnd] = []
+        self.aborted: list[bytes | None] = []
+
+    def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
+        self.items.append(item)
+
+    def abort(self, tail: bytes | None) -> None:
+        self.aborted.append(tail)
+
+    def element(self) -> bytes:
+        return b"".join(bytes(item.data) for item in self.items)
+
+
+def wrapper(got: list[Frame], buffers: SharedBuffers, **kw: Any) -> tuple[AttachedBlobs, Reader]:
+    wrap = AttachedBlobs(got.extend, buffers, "drv", step=STEP, **kw)
+    reader = Reader()
+    wrap.reader = reader
+    return wrap, reader
+
+
+async def until_idle(wrap: AttachedBlobs, limit: int = 10_000) -> int:
+    """Run the loop until `wrap` has finished converting; the iterations it took."""
+    n = 0
+    while wrap.converting:
+        n += 1
+        assert n < limit
+        await asyncio.sleep(0)
+    return n
+
+
+async def test_large_vector_same_bytes_as_at_once_and_the_loop_keeps_running() -> None:
+    a, b = os.urandom(10 * STEP + 1), os.urandom(4 * STEP + 2)
+    expected = inline_attached(vector(member("A", len(a)), member("B", len(b))),
+                               pushed(memfd(a), memfd(b)))
+    assert expected is not None
+    fds = [memfd(a), memfd(b)]
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(*fds))
+    events: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop.call_soon(events.append, "callback")  # scheduled before the conversion starts
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    ticks = 0
+    wrap([vector(member("A", len(a)), member("B", len(b)))])
+    assert wrap.converting and reader.held and got == []  # nothing encoded in the read itself
+    iterations = await until_idle(wrap)
+    events.append("converted")
+    tick.cancel()
+    # One iteration per step (11 + 5 pieces), and the other task ran in between.
+    assert iterations >= 15
+    assert ticks >= iterations - 1
+    assert events == ["callback", "converted"]
+    ((frame,),) = [got]
+    assert frame == expected and bytes(frame.data) == expected.data
+    assert reader.holds == [True, False]
+    assert all(closed(fd) for fd in fds)
+
+
+async def test_frames_after_the_blob_wait_for_it_same_read_and_later_reads() -> None:
+    payload = os.urandom(5 * STEP)
+    fd = memfd(payload)
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd))
+    before = frame("<message device='CCD Simulator' message='before'/>")
+    ping = frame("<pingRequest uid='SetBLOB/1'/>")
+    after = frame("<message device='CCD Simulator' message='after'/>")
+    wrap([before, vector(member("CCD1", len(payload))), ping])
+    assert got == [before]  # what came before the BLOB goes at once
+    await asyncio.sleep(0)
+    wrap([after])  # a later read (the real reader is held: queued here all the same)
+    small = memfd(b"tiny")
+    wrap.buffers.push([small])
+    wrap([vector(member("CCD1", 4))])  # small, but behind the large one all the same
+    await until_idle(wrap)
+    assert [f.tag for f in got] == ["message", "setBLOBVector", "pingRequest", "message",
+                                    "setBLOBVector"]
+    assert got[2] is ping and got[3] is after
+    assert [v for _, v in blobs(got[1])] == [payload] and blobs(got[4])[0][1] == b"tiny"
+    assert reader.holds == [True, False] and closed(fd) and closed(small)
+
+
+async def test_two_large_vectors_in_one_read_convert_one_after_the_other() -> None:
+    p1, p2 = os.urandom(3 * STEP + 5), os.urandom(2 * STEP + 7)
+    fds = [memfd(p1), memfd(p2)]
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(*fds))
+    wrap([vector(member("A", len(p1))), vector(member("B", len(p2)))])
+    await until_idle(wrap)
+    assert [blobs(f)[0][1] for f in got] == [p1, p2]
+    assert False not in reader.holds[:-1] and reader.holds[-1] is False  # released once, at the end
+    assert all(closed(fd) for fd in fds)
+
+
+async def test_pieces_go_to_the_sink_as_encoded() -> None:
+    payload = os.urandom(4 * STEP)
+    fd = memfd(payload)
+    sink = Sink()
+    got: list[Frame] = []
+    wrap, _ = wrapper(got, pushed(fd), sink=sink)
+    wrap([vector(member("CCD1", len(payload)))])
+    assert [type(i) for i in sink.items] == [FrameHead]
+    head = sink.items[0]
+    assert isinstance(head, FrameHead) and head.tag == "setBLOBVector"
+    assert head.attrs["device"] == "CCD Simulator" and b"format='.fits'" in bytes(head.data)
+    await asyncio.sleep(0)
+    assert [type(i) for i in sink.items] == [FrameHead, FrameChunk]
+    assert len(sink.items[1].data) == STEP // 3 * 4  # one step of base64
+    await until_idle(wrap)
+    assert isinstance(sink.items[-1], FrameEnd) and sink.items[-1].complete
+    assert got == []  # the sink routes it, not on_frames
+    element = frame(sink.element().decode())
+    assert [v for _, v in blobs(element)] == [payload]
+    assert closed(fd)
+
+
+async def test_a_memfd_that_shrinks_meanwhile_cuts_the_element_short(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = os.urandom(6 * STEP)
+    fd = memfd(payload, size=len(payload))
+    sink = Sink()
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd), sink=sink)
+    after = frame("<message message='after'/>")
+    wrap([vector(member("CCD1", len(payload))), after])
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    os.ftruncate(fd, STEP)  # the driver shrinks it after sending it
+    with caplog.at_level(logging.ERROR):
+        await until_idle(wrap)
+    assert "cut short" in caplog.text
+    assert sink.aborted == [b"</oneBLOB>\n</setBLOBVector>\n"]
+    assert got == [after]  # what followed still goes, in order
+    assert reader.holds == [True, False] and closed(fd)
+
+
+async def test_a_bad_large_vector_is_dropped_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    fd = memfd(b"x" * 10 * STEP)
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd))
+    ping = frame("<pingRequest uid='1'/>")
+    with caplog.at_level(logging.ERROR):
+        wrap([vector(member("A", 10 * STEP), member("B", 10 * STEP)), ping])  # one fd for two
+    assert "missing shared buffer" in caplog.text
+    assert got == [ping] and not wrap.converting and reader.holds == [] and closed(fd)
+
+
+async def test_close_mid_conversion_closes_every_fd_and_ends_the_stream() -> None:
+    fds = [memfd(os.urandom(8 * STEP)), memfd(os.urandom(8 * STEP)), memfd(b"next")]
+    sink = Sink()
+    got: list[Frame] = []
+    buffers = pushed(*fds)
+    wrap, _ = wrapper(got, buffers, sink=sink)
+    wrap([vector(member("A", 8 * STEP), member("B", 8 * STEP)),
+          vector(member("C", 4)), frame("<message message='later'/>")])
+    await asyncio.sleep(0)
+    assert wrap.converting
+    wrap.close()
+    assert not wrap.converting
+    assert sink.aborted == [b"</oneBLOB>\n</setBLOBVector>\n"]
+    assert closed(fds[0]) and closed(fds[1])
+    buffers.close_all()  # the owner's part: the unclaimed one (exdriver does this)
+    assert closed(fds[2])
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert got == [] and len(sink.items) == 2  # nothing more after close
+
+
+async def test_congestion_pauses_the_steps() -> None:
+    payload = os.urandom(6 * STEP)
+    fd = memfd(payload)
+    congestion = Congestion()
+    got: list[Frame] = []
+    wrap, _ = wrapper(got, pushed(fd), congestion=congestion)
+    client = object()
+    wrap([vector(member("CCD1", len(payload)))])
+    await asyncio.sleep(0)
+    congestion.congest(client)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert wrap.converting and got == []
+    congestion.decongest(client)
+    await until_idle(wrap)
+    assert blobs(got[0])[0][1] == payload
+    wrap.close()
+    assert closed(fd)
+
+
+def test_step_must_be_a_multiple_of_3() -> None:
+    with pytest.raises(ValueError):
+        AttachedBlobs(lambda frames: None, SharedBuffers(), "drv", step=1000)
+
+
+async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
+    """Closing a memfd frees its pages (about 40 us per MiB): a large one is closed off the
+    loop, but closed all the same."""
+    from indipyserver.blobs.sharedbuffers import CLOSE_IN_THREAD
+
+    payload = os.urandom(3 * STEP)
+    fd = memfd(payload, size=CLOSE_IN_THREAD)
+    got: list[Frame] = []
+    wrap, _ = wrapper(got, pushed(fd))
+    wrap([vector(member("CCD1", len(payload)))])
+    await until_idle(wrap)
+    assert blobs(got[0])[0][1] == payload
+    async with asyncio.timeout(5):
+        while not closed(fd):
+            await asyncio.sleep(0.01)

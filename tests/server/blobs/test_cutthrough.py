@@ -1,0 +1,421 @@
+"""Cut-through BLOB forwarding: a driver's setBLOBVector reaches clients while it arrives.
+
+A real Router and real ClientConnections on fake transports, fed through the driver-side
+InboundProtocol with a BlobForwarder, as an executable driver's output is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+from xml.etree import ElementTree
+
+import pytest
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.blobs.cutthrough import BlobForwarder
+from indipyserver.clients import fallingbehind
+from indipyserver.clients.connection import ClientConnection
+from indipyserver.clients.queue import Parts
+from indipyserver.drivers.inbound import InboundProtocol
+from indipyserver.routing.router import Router
+
+DEFS = (
+    b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro"><defBLOB name="a"/></defBLOBVector>\n'
+    b'<defBLOBVector device="Cam" name="RAW" state="Idle" perm="ro"><defBLOB name="a"/></defBLOBVector>\n'
+    b'<defNumberVector device="Cam" name="T" state="Idle" perm="ro">'
+    b'<defNumber name="t" format="%g" min="0" max="0" step="0">1</defNumber></defNumberVector>\n'
+)
+
+
+def blob(nbytes: int, name: str = "IMG", wrap: bool = True, seed: int = 0) -> bytes:
+    raw = random.Random(seed).randbytes(nbytes)
+    b64 = base64.b64encode(raw)
+    if wrap:
+        body = b"\n".join(b64[i : i + 72] for i in range(0, len(b64), 72)) + b"\n"
+    else:
+        body = b64
+    return (
+        f'<setBLOBVector device="Cam" name="{name}" state="Ok">\n'
+        f'  <oneBLOB name="a" size="{nbytes}" format=".bin" enclen="{len(b64)}">\n'.encode()
+        + body
+        + b"  </oneBLOB>\n</setBLOBVector>"
+    )
+
+
+def number(v: int) -> bytes:
+    return (
+        f'<setNumberVector device="Cam" name="T" state="Ok"><oneNumber name="t">{v}</oneNumber>'
+        "</setNumberVector>\n"
+    ).encode()
+
+
+def ping(k: int) -> bytes:
+    return f'<pingRequest uid="SetBLOB/{k}"/>\n'.encode()
+
+
+class FakeTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = bytearray()
+        self.closed = False
+
+    def write(self, data) -> None:  # type: ignore[no-untyped-def]
+        self.out += data
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def set_write_buffer_limits(self, high=None, low=None) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def get_extra_info(self, name, default=None):  # type: ignore[no-untyped-def]
+        return ("127.0.0.1", id(self) % 60000) if name == "peername" else default
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+class FakeDriver:
+    is_remote = False
+    label = "fake-driver"
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.on_send = None
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(bytes(data))
+        if self.on_send is not None:
+            self.on_send(data)
+
+
+def elements(data: bytes) -> list[Frame]:
+    out = Framer().feed(bytes(data))
+    assert all(isinstance(i, Frame) for i in out), out
+    return out  # type: ignore[return-value]
+
+
+async def setup(*modes: str | None, max_queue_bytes: int = 64 * 1024 * 1024):
+    router = Router()
+    driver = FakeDriver()
+    router.driver_ready(driver)  # type: ignore[arg-type]
+    inbound = InboundProtocol(
+        lambda frames: router.driver_frames(driver, frames),  # type: ignore[arg-type]
+        "fake-driver",
+        BlobForwarder(router, driver),  # type: ignore[arg-type]
+    )
+    inbound.data_received(DEFS)
+    conns = []
+    for mode in modes:
+        client = ClientConnection(router, set(), max_queue_bytes=max_queue_bytes)
+        transport = FakeTransport()
+        client.connection_made(transport)
+        request = b"<getProperties version='1.7'/>"
+        if mode is not None:
+            request += mode.encode()
+        client.data_received(request)
+        transport.out.clear()
+        conns.append((client, transport))
+    await asyncio.sleep(0)
+    return router, driver, inbound, conns
+
+
+def feed_split(inbound: InboundProtocol, data: bytes, rng: random.Random, pieces: int) -> None:
+    cuts = sorted(rng.sample(range(1, len(data)), pieces))
+    for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True):
+        inbound.data_received(data[a:b])
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_split_anywhere_receivers_with_different_blob_modes(seed: int) -> None:
+    _router, driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>',
+        None,  # Never (default): numbers only
+        '<enableBLOB device="Cam">Only</enableBLOB>',
+        '<enableBLOB device="Cam" name="RAW">Also</enableBLOB>',  # only RAW's BLOBs
+    )
+    big = blob(300_000, seed=seed)
+    raw = blob(150_000, name="RAW", wrap=False, seed=seed + 100)
+    stream = big + ping(1) + number(1) + raw + b"\n" + ping(2) + blob(10) + number(2)
+    feed_split(inbound, stream, random.Random(seed), 1 + seed * 37)
+    await asyncio.sleep(0)
+    also, never, only, rawonly = (elements(t.out) for _c, t in conns)
+    assert [f.tag for f in also] == [
+        "setBLOBVector",
+        "setNumberVector",
+        "setBLOBVector",
+        "setBLOBVector",
+        "setNumberVector",
+    ]
+    assert bytes(also[0].data) == big and bytes(also[2].data) == raw
+    assert [f.tag for f in never] == ["setNumberVector", "setNumberVector"]
+    assert [f.tag for f in only] == ["setBLOBVector"] * 3
+    assert [bytes(f.data) for f in rawonly if f.tag == "setBLOBVector"] == [raw]
+    assert [d for d in driver.sent if b"pingReply" in d] == [
+        b'<pingReply uid="SetBLOB/1"/>',
+        b'<pingReply uid="SetBLOB/2"/>',
+    ]
+
+
+async def test_ping_is_answered_after_the_blob_is_queued_to_its_clients() -> None:
+    _router, driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    client, transport = conns[0]
+    big = blob(500_000)
+    seen: list[int] = []
+    driver.on_send = lambda data: seen.append(len(transport.out) + client._queue.nbytes)
+    for i in range(0, len(big), 50_000):
+        inbound.data_received(big[i : i + 50_000])
+        assert not seen
+    inbound.data_received(ping(1))
+    assert seen == [len(big)]
+
+
+async def test_other_elements_wait_until_the_streamed_blob_is_complete() -> None:
+    router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    big = blob(400_000)
+    inbound.data_received(big[:200_000])
+    router.send_message("hello from the server")  # e.g. another driver's traffic meanwhile
+    await asyncio.sleep(0)
+    inbound.data_received(big[200_000:])
+    await asyncio.sleep(0)
+    got = elements(conns[0][1].out)
+    assert [f.tag for f in got] == ["setBLOBVector", "message"]
+    assert bytes(got[0].data) == big
+
+
+async def test_slow_receiver_gets_the_started_blob_whole_then_only_the_latest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", -1.0)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>',
+        '<enableBLOB device="Cam">Also</enableBLOB>',
+        max_queue_bytes=8_000_000,
+    )
+    (_fast, fast_t), (slow, slow_t) = conns
+    slow.pause_writing()  # its socket takes nothing from now on
+    blobs = [blob(1_500_000, seed=k) for k in range(3)]
+    for k, element in enumerate(blobs):
+        for i in range(0, len(element), 1 << 20):
+            inbound.data_received(element[i : i + (1 << 20)])
+        inbound.data_received(ping(k))
+        if k == 0:
+            assert slow._slow  # it fell behind during the first BLOB, which it still gets whole
+    await asyncio.sleep(0)
+    assert [bytes(f.data) for f in elements(fast_t.out)] == blobs
+    assert slow._queue.dropped == 1  # the second BLOB was superseded by the third
+    # No copy per BLOB for the client that could not take them as they streamed: the third
+    # waits for it as the pieces read from the driver, referenced as they are.
+    (queued,) = [item for item in slow._queue._items if isinstance(item, Parts)]
+    assert b"".join(queued.parts) == blobs[2]
+    assert all(type(p) is bytes for p in queued.parts)
+    slow.resume_writing()
+    assert [bytes(f.data) for f in elements(slow_t.out)] == [blobs[0], blobs[2]]
+    assert not slow_t.closed
+
+
+async def test_unterminated_blob_is_closed_for_receivers_and_next_element_delivered() -> None:
+    _router, driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', None
+    )
+    big = blob(300_000)
+    inbound.data_received(big[:150_000])
+    inbound.data_received(big[150_000:200_000] + number(7) + ping(1))
+    await asyncio.sleep(0)
+    also = conns[0][1].out
+    got = elements(also)
+    assert [f.tag for f in got] == ["setBLOBVector", "setBLOBVector", "setNumberVector"]
+    ElementTree.fromstring(bytes(got[0].data))  # well-formed, with a truncated value
+    assert bytes(got[0].data).startswith(big[:200_000])
+    assert got[1].attrs["state"] == "Alert" and "cut short" in got[1].attrs["message"]
+    # The client that takes no BLOBs is not told about one.
+    assert [f.tag for f in elements(conns[1][1].out)] == ["setNumberVector"]
+    assert b'<pingReply uid="SetBLOB/1"/>' in driver.sent
+
+
+async def test_driver_gone_in_the_middle_of_a_blob() -> None:
+    _router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    big = blob(300_000)
+    inbound.data_received(big[:200_000])
+    inbound.connection_lost(None)
+    await asyncio.sleep(0)
+    got, alert = elements(conns[0][1].out)
+    ElementTree.fromstring(bytes(got.data))
+    assert alert.attrs["state"] == "Alert"
+
+
+async def test_snooped_blob_is_routed_whole() -> None:
+    router, driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    snooper = FakeDriver()
+    snooper.label = "snooper"
+    router.driver_ready(snooper)  # type: ignore[arg-type]
+    router.driver_frames(
+        snooper,
+        Framer().feed(  # type: ignore[arg-type]
+            b'<getProperties device="Cam" version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
+        ),
+    )
+    big = blob(300_000)
+    for i in range(0, len(big), 70_000):
+        inbound.data_received(big[i : i + 70_000])
+    await asyncio.sleep(0)
+    assert big in snooper.sent
+    assert [bytes(f.data) for f in elements(conns[0][1].out)] == [big]
+    del driver
+
+
+async def test_two_drivers_streaming_to_one_client_never_interleave() -> None:
+    router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    other = FakeDriver()
+    other.label = "other"
+    router.driver_ready(other)  # type: ignore[arg-type]
+    inbound2 = InboundProtocol(
+        lambda frames: router.driver_frames(other, frames),  # type: ignore[arg-type]
+        "other",
+        BlobForwarder(router, other),  # type: ignore[arg-type]
+    )
+    inbound2.data_received(DEFS.replace(b"Cam", b"Cam2"))
+    conns[0][0].data_received(b'<enableBLOB device="Cam2">Also</enableBLOB>')
+    a = blob(300_000, seed=1)
+    b = blob(300_000, seed=2).replace(b'device="Cam"', b'device="Cam2"')
+    for i in range(0, 300_000, 60_000):
+        inbound.data_received(a[i : i + 60_000])
+        inbound2.data_received(b[i : i + 60_000])
+    inbound.data_received(a[300_000:])
+    inbound2.data_received(b[300_000:])
+    await asyncio.sleep(0)
+    got = [bytes(f.data) for f in elements(conns[0][1].out) if f.tag == "setBLOBVector"]
+    assert sorted(got) == sorted([a, b])
+
+
+@pytest.mark.parametrize("read_before", [False, True])
+async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_delay(
+    monkeypatch: pytest.MonkeyPatch, read_before: bool
+) -> None:
+    """The drivers are held up while a client is congested: one whose transport never resumed
+    since it connected (it never showed it reads) is declared slow after
+    NEVER_RESUMED_SLOW_AFTER, not SLOW_AFTER. One that resumed before (a server chained to
+    ours stops reading us while its own clients hold it up) is held for up to SLOW_AFTER, so
+    nothing is dropped for it in a short pause."""
+    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 0.4)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
+    )
+    client, _t = conns[0]
+    data = blob(2_000_000)  # made first: on a loaded machine it can take longer than the delay
+    if read_before:
+        client.pause_writing()
+        client.resume_writing()  # it read once: it has shown it reads
+    client.pause_writing()
+    inbound.data_received(data)
+    assert client._congested and not client._slow
+    await asyncio.sleep(0.15)  # past NEVER_RESUMED_SLOW_AFTER, within SLOW_AFTER
+    assert client._slow is not read_before and client._congested is read_before
+    await asyncio.sleep(0.5)  # past SLOW_AFTER with no progress: let go either way
+    assert client._slow and not client._congested
+
+
+async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 5.0)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
+    )
+    client, transport = conns[0]
+    buffered = [600_000]
+    transport.get_write_buffer_size = lambda: buffered[0]  # type: ignore[method-assign]
+    data = blob(2_000_000)  # made first: on a loaded machine it can take longer than the delay
+    client.pause_writing()
+    inbound.data_received(data)
+    assert client._congested
+    buffered[0] = 500_000  # the kernel took some: it reads, slowly
+    await asyncio.sleep(0.15)
+    assert client._congested and not client._slow
+
+
+async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", -1.0)
+    _router, _driver, inbound, conns = await setup(
+        '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
+    )
+    client, transport = conns[0]
+    client.pause_writing()
+    first, second, third = (blob(1_500_000, seed=k) for k in range(3))
+    for element in (first, second):  # streamed (reads of 1 MiB); the second one late
+        for i in range(0, len(element), 1 << 20):
+            inbound.data_received(element[i : i + (1 << 20)])
+    assert client._slow
+    held = client._queue.nbytes
+    inbound.data_received(third[:300_000])  # the third starts: the second is stale now
+    assert client._queue.nbytes < held - 1_000_000
+    inbound.data_received(third[300_000:])
+    client.resume_writing()
+    assert [bytes(f.data) for f in elements(transport.out)] == [first, third]
+
+
+@pytest.mark.parametrize("pinned", [None, "Cam"])
+async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filters(
+    pinned: str | None,
+) -> None:
+    from indipyserver.drivers.backoff import Backoff
+    from indipyserver.drivers.remote import RemoteConnection
+
+    big = blob(2_000_000, seed=5)
+    other = blob(300_000, seed=6).replace(b'device="Cam"', b'device="Other"')
+    other_defs = DEFS.replace(b"Cam", b"Other")
+    done = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(DEFS + other_defs)
+        await asyncio.sleep(0.1)  # the client's enableBLOB is in place
+        for element in (other, big, number(3)):
+            for i in range(0, len(element), 100_000):
+                writer.write(element[i : i + 100_000])
+                await writer.drain()
+                await asyncio.sleep(0)
+        await done.wait()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = Router()
+    client = ClientConnection(router, set())
+    transport = FakeTransport()
+    client.connection_made(transport)
+    client.data_received(b"<getProperties version='1.7'/><enableBLOB>Also</enableBLOB>")
+    conn = RemoteConnection("127.0.0.1", port, device=pinned, backoff=Backoff(initial=0.05))
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))
+        async with asyncio.timeout(10):
+            while b"setNumberVector" not in transport.out:
+                await asyncio.sleep(0.01)
+        done.set()
+        task.cancel()
+    got = [bytes(f.data) for f in elements(transport.out) if f.tag == "setBLOBVector"]
+    assert got == ([big] if pinned else [other, big])
+
+
+async def test_a_half_closed_client_gets_the_streamed_blob_whole_before_closing() -> None:
+    _router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    client, transport = conns[0]
+    big = blob(300_000)
+    inbound.data_received(big[:200_000])
+    await asyncio.sleep(0)  # written: its queue is empty in the middle of the element
+    assert client.eof_received() is True
+    assert not transport.closed
+    inbound.data_received(big[200_000:])
+    await asyncio.sleep(0)
+    assert transport.closed
+    assert [bytes(f.data) for f in elements(transport.out)] == [big]
+

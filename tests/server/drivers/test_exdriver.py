@@ -1,0 +1,353 @@
+"""ExDriverConnection against small Python scripts standing in for executable drivers.
+
+A recording router replaces the real one, so these tests protect the connection's own duties:
+pipes (not sockets) of 1 MiB, framing into the router, stderr logging, environment, restart with
+backoff, giving up, and reaping children on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from serverkit import stdio_driver
+
+from indipyserver.drivers import executable as exdriver_module
+from indipyserver.drivers.backoff import Backoff
+from indipyserver.drivers.executable import ExDriverConnection
+
+GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
+
+# Answers getProperties with a def that reports what the driver sees of its environment.
+ECHO_DRIVER = stdio_driver(
+    setup="""
+    import fcntl, stat
+    def kind(fd):
+        mode = os.fstat(fd).st_mode
+        return "fifo" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "other"
+    info = "%s %s %d %s" % (kind(0), kind(1), fcntl.fcntl(0, 1032), os.environ.get("INDIDEV", "-"))
+    sys.stderr.write("hello from stderr\\nsecond line\\n")
+    sys.stderr.flush()
+    """,
+    on_get_properties="""
+    out = ('<defTextVector device="Echo" name="INFO" state="Idle" perm="ro">'
+           '<defText name="I">%s</defText></defTextVector>\\n' % info)
+    os.write(1, out.encode())
+    """,
+)
+
+CRASH_DRIVER = "import sys; sys.stdout.write('<message message=\"up\"/>'); sys.exit(3)"
+
+STUBBORN_DRIVER = textwrap.dedent(
+    """
+    import signal, time, sys
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.stdin.close()
+    while True:
+        time.sleep(1)
+    """
+)
+
+
+class RecordingRouter:
+    """Records the calls a driver connection makes; answers driver_ready like the real one."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.changed = asyncio.Event()
+
+    def driver_ready(self, conn: ExDriverConnection) -> None:
+        self.events.append(("ready", conn.pid))
+        conn.send(GET_PROPERTIES)
+        self.changed.set()
+
+    def driver_frames(self, conn: ExDriverConnection, frames: list) -> None:  # type: ignore[type-arg]
+        for frame in frames:
+            self.events.append(("frame", frame))
+        self.changed.set()
+
+    def driver_lost(self, conn: ExDriverConnection) -> None:
+        self.events.append(("lost", conn.pid))
+        self.changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(timeout):
+            while not predicate(self.events):
+                self.changed.clear()
+                await self.changed.wait()
+
+    def frames(self) -> list:  # type: ignore[type-arg]
+        return [e[1] for e in self.events if e[0] == "frame"]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for e in self.events if e[0] == kind)
+
+
+def script(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "driver.py"
+    path.write_text(text)
+    return [sys.executable, str(path)]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_driver_gets_getproperties_and_its_frames_reach_the_router(tmp_path: Path) -> None:
+    """The router's getProperties reaches stdin and the driver's def comes back as a Frame."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    frame = router.frames()[0]
+    assert frame.tag == "defTextVector" and frame.device == "Echo"
+    assert router.events[0][0] == "ready"
+
+
+async def test_driver_stdio_are_pipes_grown_to_one_mebibyte_and_indidev_is_set(
+    tmp_path: Path,
+) -> None:
+    """Pipes, not a socketpair (else indilib drivers pass BLOBs as fds); 1 MiB; INDIDEV pinned."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER), name="My Echo")
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    data = router.frames()[0].data.decode()
+    expected = min(1 << 20, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+    assert f">fifo fifo {expected} My Echo<" in data
+
+
+async def test_stderr_lines_are_logged_with_the_driver_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each stderr line is one log record naming the driver, like indiserver's 'Driver x:'."""
+    caplog.set_level(logging.INFO, logger="indipyserver.driver_stderr")
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        async with asyncio.timeout(5):
+            while "second line" not in caplog.text:
+                await asyncio.sleep(0.02)
+        task.cancel()
+    lines = [r.getMessage() for r in caplog.records if "from stderr" in r.getMessage()]
+    assert conn.label.endswith("driver.py")  # `python driver.py` is named by its script too
+    assert lines == [f"Driver {conn.label}: hello from stderr"]
+    assert f"Driver {conn.label}: second line" in caplog.text
+
+
+FLOODING_DRIVER = textwrap.dedent(
+    """
+    import os, sys
+    os.write(2, b"x" * 300_000 + b"\\n")
+    for i in range(5000):
+        os.write(2, b"line %d\\n" % i)
+        os.write(1, b"<oops %d>garbage</nope>\\n" % i)
+    os.write(1, b'<message device="F" message="done"/>\\n')
+    sys.stdin.read()
+    """
+)
+
+
+async def test_a_driver_flooding_stderr_and_garbage_makes_a_bounded_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver printing in a loop must not flood the log (a chaos run saw 150 MB of its
+    stderr and 217 MB of malformed-XML warnings in 10 s): at most STDERR_LINES stderr lines
+    and 20 warnings per 10 s are logged, a line is cut to STDERR_LINE_SHOWN characters saying
+    how long it was, and what the driver sends after its garbage still arrives."""
+    caplog.set_level(logging.INFO, logger="indipyserver.driver_stderr")
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, FLOODING_DRIVER))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(
+            e[0] == "frame" and e[1].tag == "message" for e in ev))  # type: ignore[union-attr]
+        await asyncio.sleep(0.3)
+        task.cancel()
+    stderr = [r.getMessage() for r in caplog.records if r.name == "indipyserver.driver_stderr"]
+    malformed = [r.getMessage() for r in caplog.records if "sent malformed XML" in r.getMessage()]
+    assert 150 <= len(stderr) <= exdriver_module.STDERR_LINES
+    assert stderr[0].endswith("... (300000 bytes)")
+    assert len(stderr[0]) < exdriver_module.STDERR_LINE_SHOWN + 200
+    assert 1 <= len(malformed) <= 20
+    assert sum(len(r.getMessage()) for r in caplog.records) < 600_000
+
+
+async def test_a_dying_driver_is_lost_restarted_and_finally_given_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each death calls driver_lost; restarts follow the backoff; the limit ends run() logged."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(
+        *script(tmp_path, CRASH_DRIVER),
+        backoff=Backoff(initial=0.01, cap=0.05, max_restarts=2),
+    )
+    async with asyncio.timeout(10):
+        await conn.run(router)  # type: ignore[arg-type]
+    assert router.count("ready") == 3
+    assert router.count("lost") == 3
+    kinds = [e[0] for e in router.events if e[0] != "frame"]
+    assert kinds == ["ready", "lost"] * 3
+    assert conn.exited_for_good
+    assert "exited for good" in caplog.text
+    assert len({e[1] for e in router.events if e[0] == "ready"}) == 3  # three processes
+
+
+async def test_a_missing_executable_is_logged_and_retried_without_crashing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A driver that cannot be started is no reason to stop the server."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(
+        "/nonexistent/indi_driver", backoff=Backoff(initial=0.01, max_restarts=1)
+    )
+    async with asyncio.timeout(5):
+        await conn.run(router)  # type: ignore[arg-type]
+    assert router.events == []
+    assert "cannot start driver" in caplog.text
+
+
+async def test_cancel_reaps_a_driver_that_ignores_sigterm(tmp_path: Path) -> None:
+    """Shutdown escalates stdin EOF -> SIGTERM -> SIGKILL and always reaps the child."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, STUBBORN_DRIVER), grace=0.4)
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: ev and ev[0][0] == "ready")
+        await asyncio.sleep(0.2)
+        pid = conn.pid
+        assert pid is not None and pid_alive(pid)
+        task.cancel()
+    assert not pid_alive(pid)  # reaped: not even a zombie is left
+    assert router.events[-1][0] == "lost"
+
+
+async def _stop_once_it_speaks(conn: ExDriverConnection, router: RecordingRouter,
+                               caplog: pytest.LogCaptureFixture) -> int | None:
+    """Run `conn` until its first element, `stop()` it and wait for `run` to return; its pid."""
+    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
+        async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+            tg.create_task(conn.run(router))  # type: ignore[arg-type]
+            await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+            pid = conn.pid
+            conn.stop()
+    return pid
+
+
+async def test_stop_ends_run_without_restart(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """FIFO 'stop': the driver is stopped and not restarted. Its stdin is closed first, so a
+    driver that exits on EOF (indilib's and ours do) ends by itself: no SIGTERM, no warning
+    (a deliberate stop was logged as "killed by SIGTERM")."""
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
+    pid = await _stop_once_it_speaks(conn, router, caplog)
+    assert router.count("ready") == 1 and router.count("lost") == 1
+    assert pid is not None and not pid_alive(pid)
+    assert not conn.exited_for_good
+    assert f"(pid {pid}) exited with status 0" in caplog.text
+    assert "SIGTERM" not in caplog.text
+
+
+async def test_stop_terminates_a_driver_that_ignores_eof_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver still running half the grace period after EOF gets SIGTERM, and that is logged
+    as the stop it is, not as a driver killed."""
+    router = RecordingRouter()
+    deaf = "import sys, time\nsys.stdin.close()\nprint('<message message=\"up\"/>', flush=True)\ntime.sleep(60)\n"
+    conn = ExDriverConnection(*script(tmp_path, deaf), grace=0.4)
+    pid = await _stop_once_it_speaks(conn, router, caplog)
+    assert pid is not None and not pid_alive(pid)
+    assert f"(pid {pid}) stopped" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_large_output_arrives_whole(tmp_path: Path) -> None:
+    """A multi-megabyte element (a BLOB) crosses the pipe intact as one frame."""
+    big = textwrap.dedent(
+        """
+        import os, sys
+        sys.stdin.buffer.read(10)
+        body = b"A" * (5 * 1024 * 1024)
+        os.write(1, b'<setBLOBVector device="D" name="B"><oneBLOB name="b" size="1" format=".x">'
+                 + body + b'</oneBLOB></setBLOBVector>')
+        sys.stdin.buffer.read()
+        """
+    )
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, big))
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    (frame,) = router.frames()
+    assert frame.tag == "setBLOBVector" and len(frame.data) > 5 * 1024 * 1024
+
+
+async def test_a_driver_that_cannot_start_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """'Exec format error' for an executable .py without a '#!' line says what to do about it
+    (the command line runs an executable .py as a program, a plain one in-process); a bare
+    name that is not found says it was looked for on PATH."""
+    from indipyserver.drivers.executable import _start_hint
+
+    driver = tmp_path / "focuser.py"
+    driver.write_text("import indipydriver\n")
+    driver.chmod(0o755)
+    conn = ExDriverConnection(str(driver), backoff=Backoff(initial=0.01, max_restarts=0))
+    async with asyncio.timeout(5):
+        await conn.run(RecordingRouter())  # type: ignore[arg-type]
+    assert "Exec format error" in caplog.text and "#!/usr/bin/env python3" in caplog.text
+    hint = _start_hint("./focuser.py", OSError(errno.ENOEXEC, "Exec format error"))
+    assert "'#!/usr/bin/env python3'" in hint and "in-process" in hint
+    assert "no '#!' line" in _start_hint("./drv", OSError(errno.ENOEXEC, "Exec format error"))
+    assert _start_hint("indi_nothing", FileNotFoundError(errno.ENOENT, "No such file")) == (
+        " (not found on PATH)")
+    assert _start_hint("./missing.py", FileNotFoundError(errno.ENOENT, "No such file")) == ""
+    plain = tmp_path / "plain.py"
+    plain.write_text("#!/usr/bin/env python3\n")
+    plain.chmod(0o644)  # no exec bit: refused even to root
+    caplog.clear()
+    conn = ExDriverConnection(str(plain), backoff=Backoff(initial=0.01, max_restarts=0))
+    async with asyncio.timeout(5):
+        await conn.run(RecordingRouter())  # type: ignore[arg-type]
+    assert "Permission denied" in caplog.text and "'chmod +x' it" in caplog.text
+    assert "serve it in-process: indipyserver FILE.py" in caplog.text
+
+
+async def test_a_print_to_stdout_is_named_as_the_likely_cause_of_stray_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Python driver's print() lands between INDI elements on its stdout: the warning about
+    text outside any element says so, and the element after it still arrives."""
+    printer = ("import os, sys\nsys.stdin.buffer.read1(1000)\nprint('debug: starting')\n"
+               "sys.stdout.flush()\nos.write(1, b'<message message=\"after\"/>')\n"
+               "sys.stdin.buffer.read()\n")
+    router = RecordingRouter()
+    conn = ExDriverConnection(*script(tmp_path, printer))
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        task.cancel()
+    assert [f.attrs.get("message") for f in router.frames()] == ["after"]
+    assert "text outside any element" in caplog.text
+    assert "a print() to stdout? An executable driver's stdout carries INDI XML only" in caplog.text

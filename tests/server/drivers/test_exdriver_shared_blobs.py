@@ -1,0 +1,137 @@
+"""Shared BLOBs end to end: a fake C driver passes memfds on its stdout socket, clients get
+one line of base64 (the real indi_simulator_ccd is in tests/interop/test_shared_blobs.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from serverkit import SCRIPT_WAIT_FOR, RawClient, running
+from serverkit import open_memfds as memfds
+
+from indipyserver import IPyServer
+from indipyserver.drivers.executable import ExDriverConnection, is_indilib_elf
+
+# Behaves as indilib's driverio in unix mode: each element (and its fds) in one sendmsg, and
+# every BLOB followed by a pingRequest whose reply is awaited before the next BLOB.
+FAKE_C_DRIVER = textwrap.dedent(
+    """
+    import os, socket, stat, sys
+    out = socket.socket(fileno=1) if stat.S_ISSOCK(os.fstat(1).st_mode) else None
+    def send(data):
+        if out is None:
+            os.write(1, data)
+        else:
+            out.sendall(data)
+    # wait_for
+    def blob(n, payload):
+        fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
+        os.write(fd, payload)
+        os.ftruncate(fd, 1 << 20)
+        xml = ("<?xml version='1.0'?>\\n<setBLOBVector\\n  device='Fake'\\n  name='CCD1'\\n"
+               "  state='Ok'\\n>\\n  <oneBLOB\\n    name='CCD1'\\n    size='%d'\\n"
+               "    format='.fits'\\n    len='%d'\\n    attached='true'>\\n  </oneBLOB>\\n"
+               "</setBLOBVector>\\n<pingRequest uid='SetBLOB/%d' />\\n" % (len(payload), len(payload), n))
+        out.sendmsg([xml.encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(memoryview(
+            __import__("array").array("i", [fd]))))])
+        os.close(fd)
+        wait_for(b"SetBLOB/%d" % n)
+    kinds = "%s %s" % (stat.S_ISFIFO(os.fstat(0).st_mode), stat.S_ISSOCK(os.fstat(1).st_mode))
+    wait_for(b"getProperties")
+    send(("<defBLOBVector device='Fake' name='CCD1' state='Idle' perm='ro'>"
+                 "<defBLOB name='CCD1'/></defBLOBVector>\\n"
+                 "<defTextVector device='Fake' name='GO' state='Idle' perm='rw'>"
+                 "<defText name='GO'>%s</defText></defTextVector>\\n" % kinds).encode())
+    wait_for(b"newTextVector")
+    blob(1, bytes(range(256)) * 40 + b"first")
+    blob(2, b"SIMPLE  = T" * 3000)
+    send(b"<message device='Fake' message='done'/>\\n")
+    wait_for(b"never")
+    """
+).replace("# wait_for\n", SCRIPT_WAIT_FOR)
+
+
+async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
+    script = tmp_path / "fake_c_driver.py"
+    script.write_text(FAKE_C_DRIVER)
+    assert not is_indilib_elf(str(script))  # a script: auto mode keeps the pipe
+    conn = ExDriverConnection(sys.executable, str(script), shared_blobs=True)
+    server = IPyServer(conn, port=0, handle_signals=False)
+    async with running(server) as srv:
+        client = await RawClient.connect(srv.port)
+        await client.send("<getProperties version='1.7'/><enableBLOB device='Fake'>Also</enableBLOB>")
+        go = await client.wait_for("defTextVector", name="GO")
+        assert b">True True<" in go.data  # stdin a pipe, stdout a socket
+        await client.send("<newTextVector device='Fake' name='GO'><oneText name='GO'>x</oneText>"
+                          "</newTextVector>")
+        await client.wait_for("message", message="done")
+        sets = [f for f in client.frames if f.tag == "setBLOBVector"]
+        expected = [bytes(range(256)) * 40 + b"first", b"SIMPLE  = T" * 3000]
+        assert len(sets) == 2
+        for frame, payload in zip(sets, expected, strict=True):
+            _, _, rest = frame.data.partition(b"<oneBLOB")
+            attrs, _, rest = rest.partition(b">")
+            body = rest.split(b"</oneBLOB>")[0]
+            assert b"\n" not in body  # one line
+            assert b"enclen" not in attrs and b"attached" not in attrs
+            assert f"len='{len(payload)}'".encode() in attrs
+            assert base64.b64decode(body, validate=True) == payload
+        assert not any(f.tag.startswith("ping") for f in client.frames)
+        assert memfds() == []  # each memfd closed once inlined
+    assert memfds() == []
+
+
+@pytest.mark.parametrize("shared", [None, False])
+async def test_scripts_keep_the_pipe(tmp_path: Path, shared: bool | None) -> None:
+    script = tmp_path / "fake_c_driver.py"
+    # The script itself as program (#!): auto mode must choose the pipe for it.
+    script.write_text(f"#!{sys.executable}\n" + FAKE_C_DRIVER)
+    script.chmod(0o755)
+    server = IPyServer(ExDriverConnection(str(script), shared_blobs=shared), port=0,
+                       handle_signals=False)
+    async with running(server) as srv:
+        client = await RawClient.connect(srv.port)
+        await client.send("<getProperties version='1.7'/>")
+        go = await client.wait_for("defTextVector", name="GO")
+        assert b">True False<" in go.data
+
+
+def test_is_indilib_elf(tmp_path: Path) -> None:
+    assert not is_indilib_elf(sys.executable)  # ELF, but `python driver.py` keeps the pipe
+    fake = tmp_path / "indi_fake"
+    fake.write_bytes(b"\x7fELF" + b"\0" * 100 + b"libindidriver.so.1\0")
+    fake.chmod(0o755)
+    assert is_indilib_elf(str(fake))
+    assert not is_indilib_elf(str(tmp_path / "missing"))
+    text = tmp_path / "drv.sh"
+    text.write_text("#!/bin/sh\n")
+    text.chmod(0o755)
+    assert not is_indilib_elf(str(text))
+
+
+STRAY_FD_DRIVER = textwrap.dedent(
+    """
+    import array, os, socket
+    fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
+    socket.socket(fileno=1).sendmsg([b"<message message='stray'/>\\n"], [(socket.SOL_SOCKET,
+        socket.SCM_RIGHTS, array.array("i", [fd]).tobytes())])
+    """
+)
+
+
+async def test_unclaimed_fds_closed_when_driver_exits(tmp_path: Path) -> None:
+    script = tmp_path / "stray.py"
+    script.write_text(STRAY_FD_DRIVER)
+    conn = ExDriverConnection(sys.executable, str(script), shared_blobs=True, max_restarts=0)
+    server = IPyServer(conn, port=0, handle_signals=False)
+    async with running(server):
+        for _ in range(100):
+            if conn.exited_for_good:
+                break
+            await asyncio.sleep(0.05)
+        assert conn.exited_for_good
+        assert memfds() == []

@@ -1,0 +1,187 @@
+"""Which full reads `InboundProtocol` lends to the framer (pieces handed out as views of the
+read buffer, no copy) and which it copies out.
+
+A BLOB's first read used to be copied (twice: out of the buffer, then the framer's slices of
+that copy) into fresh memory, most of the server's page faults while BLOBs streamed. Reads of
+small elements must keep the copy: the framer scans bytes fastest, and nothing of them is
+handed out in pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
+from indipydriver.protocol.framing import Frame
+from indipyserver.drivers.inbound import InboundProtocol
+from indipyserver.loop.readsizes import BLOB_READ_SIZE, READ_SIZE
+
+HEAD = (
+    b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
+    b'<oneBLOB name="a" size="99999999" format=".fits" enclen="99999999">'
+)
+SMALL = (
+    b'<setNumberVector device="Cam" name="T" state="Ok">'
+    b'<oneNumber name="t">-10.5</oneNumber></setNumberVector>\n'
+)
+
+
+class _Forwarder:
+    """Collects what the protocol hands the cut-through forwarder."""
+
+    active = False
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    def handle(self, item: Any) -> None:
+        self.items.append(item)
+
+
+class _Transport(asyncio.ReadTransport):
+    """Only what the protocol asks of its transport: the read size it sets, pausing."""
+
+    max_size = READ_SIZE
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return False
+
+
+def _protocol() -> tuple[InboundProtocol, list[Frame], _Forwarder]:
+    frames: list[Frame] = []
+    forwarder = _Forwarder()
+    proto = InboundProtocol(frames.extend, "test driver", forwarder)  # type: ignore[arg-type]
+    transport = _Transport()
+    proto.connection_made(transport)
+    proto._read_size = transport.max_size = READ_SIZE  # reading large: pooled, lent buffers
+    return proto, frames, forwarder
+
+
+def _read(proto: InboundProtocol, data: bytes) -> bytearray:
+    buf = proto.get_buffer(-1)
+    assert len(data) <= len(buf)
+    buf[: len(data)] = data
+    proto.buffer_updated(len(data))
+    return buf
+
+
+def _read_all(proto: InboundProtocol, data: bytes) -> list[int]:
+    """Feed `data` as the reader would: each read fills the buffer it is given. Returns the
+    read sizes."""
+    sizes = []
+    at = 0
+    while at < len(data):
+        buf = proto.get_buffer(-1)
+        n = min(len(buf), len(data) - at)
+        buf[:n] = data[at : at + n]
+        del buf
+        proto.buffer_updated(n)
+        sizes.append(n)
+        at += n
+    return sizes
+
+
+def _base64(n: int) -> bytes:
+    line = b"QUJD" * 18 + b"\n"  # 72 columns and a newline, as libindi wraps
+    return (line * (n // len(line) + 1))[:n]
+
+
+async def test_a_full_read_that_begins_a_blob_hands_its_pieces_out_as_views_of_the_buffer() -> None:
+    proto, frames, forwarder = _protocol()
+    # A ping-like element, then the BLOB's start: the framer is between elements when the read
+    # arrives (not yet streaming), as for every BLOB after the first.
+    lead = SMALL + HEAD
+    buf = _read(proto, lead + _base64(READ_SIZE - len(lead)))
+    assert [f.tag for f in frames] == ["setNumberVector"]
+    assert type(frames[0].data) is bytes  # whole small elements are still copied out
+    pieces = [i for i in forwarder.items if isinstance(i, FrameHead | FrameChunk)]
+    assert pieces and isinstance(pieces[0], FrameHead)
+    for piece in pieces:
+        assert isinstance(piece.data, memoryview) and piece.data.obj is buf
+    assert sum(len(p.data) for p in pieces) == READ_SIZE - len(SMALL)
+    # The next read is taken into another buffer: this one is still referenced by the views.
+    buf2 = _read(proto, _base64(BLOB_READ_SIZE))
+    assert buf2 is not buf
+
+
+async def test_a_full_read_of_small_elements_is_copied_and_its_buffer_is_free_again() -> None:
+    proto, frames, forwarder = _protocol()
+    data = (SMALL * (READ_SIZE // len(SMALL) + 1))[:READ_SIZE]
+    first = id(_read(proto, data))  # no reference kept here: the pool's view counts
+    assert len(frames) == READ_SIZE // len(SMALL)
+    assert all(type(f.data) is bytes for f in frames)
+    assert forwarder.items == []
+    assert id(proto.get_buffer(-1)) == first  # nothing refers to it: read into again
+
+
+async def test_a_blob_begun_in_a_lent_read_arrives_whole_and_in_order() -> None:
+    """The bytes handed out across a lent first read and the reads after it are the
+    element, unchanged, ending in its closing tag."""
+    proto, frames, forwarder = _protocol()
+    body = _base64(READ_SIZE * 2)
+    element = HEAD + body + b"</oneBLOB></setBLOBVector>\n"
+    _read_all(proto, element)
+    assert isinstance(forwarder.items[-1], FrameEnd) and forwarder.items[-1].complete
+    got = b"".join(bytes(i.data) for i in forwarder.items)
+    assert got == element.rstrip(b"\n")
+    assert frames == []
+
+
+async def test_a_buffer_lent_for_a_read_that_never_came_is_read_into_again() -> None:
+    """A read that found nothing (EAGAIN after `get_buffer`) leaves its buffer free: the next
+    read takes it rather than growing the pool by another buffer."""
+    proto, _, _ = _protocol()
+    first = id(proto.get_buffer(-1))  # and no buffer_updated: nothing was read
+    assert id(proto.get_buffer(-1)) == first
+    assert (proto._big.pooled, proto._pool.pooled) == (1, 0)  # not streaming: a large read
+
+
+async def test_the_partial_read_that_ends_a_blob_is_copied_once_and_lent() -> None:
+    """The last read of a BLOB is partial (the driver then waits, or sends small elements):
+    its bytes are copied out of the pooled buffer once, and the BLOB's last piece is a view
+    of that copy rather than a second copy of it. What follows the BLOB is framed as ever, and
+    the pooled buffer is not lent."""
+    proto, frames, forwarder = _protocol()
+    body = _base64(READ_SIZE + 1000)
+    element = HEAD + body + b"</oneBLOB></setBLOBVector>\n"
+    _read(proto, element[:READ_SIZE])
+    assert proto._framer.streaming
+    last = element[READ_SIZE:] + SMALL + HEAD[:40]  # the end, a set, another BLOB's start
+    before = len(forwarder.items)
+    buf = _read(proto, last)
+    (end,) = forwarder.items[before:]
+    assert isinstance(end, FrameEnd) and end.complete
+    assert isinstance(end.data, memoryview), "the last piece is a view"
+    assert type(end.data.obj) is bytearray and len(end.data.obj) == len(last)  # of the copy
+    assert b"".join(bytes(i.data) for i in forwarder.items) == element.rstrip(b"\n")
+    assert [f.data for f in frames] == [SMALL.rstrip(b"\n")]
+    assert end.data.obj is not buf  # the pooled buffer is not lent: free again
+    del buf
+    # The next BLOB, begun at the end of that read, goes on from where it was cut.
+    rest = HEAD[40:] + _base64(100) + b"</oneBLOB></setBLOBVector>\n"
+    _read(proto, rest)
+    assert frames[-1].tag == "setBLOBVector"  # small enough to arrive whole
+    assert bytes(frames[-1].data) == (HEAD[:40] + rest).rstrip(b"\n")
+
+
+async def test_reads_are_small_while_a_blob_streams_and_large_otherwise() -> None:
+    """While a BLOB streams, each read is BLOB_READ_SIZE, so that it is passed on while still
+    in the CPU's cache; other large reads (definitions, bursts; the read that begins a BLOB)
+    take READ_SIZE, in fewer loop turns."""
+    proto, frames, forwarder = _protocol()
+    smalls = SMALL * (3 * READ_SIZE // len(SMALL))  # whole elements
+    assert _read_all(proto, smalls)[:2] == [READ_SIZE, READ_SIZE]
+    assert len(frames) == 3 * READ_SIZE // len(SMALL)  # every small element framed
+    element = HEAD + _base64(READ_SIZE * 3) + b"</oneBLOB></setBLOBVector>\n"
+    sizes = _read_all(proto, element)
+    assert sizes[0] == READ_SIZE  # not yet streaming when it was asked for
+    assert set(sizes[1:-1]) == {BLOB_READ_SIZE}
+    assert isinstance(forwarder.items[-1], FrameEnd) and forwarder.items[-1].complete
+    assert b"".join(bytes(i.data) for i in forwarder.items) == element.rstrip(b"\n")

@@ -1,0 +1,332 @@
+"""RemoteConnection against a scripted TCP server on 127.0.0.1, with a recording router.
+
+Protects: the ``[device]@host[:port]`` grammar; surviving a refused connection; driver_ready on
+connect, driver_lost on loss and reconnection with backoff; ``enableBLOB Also`` once per device
+when blob_enable is set; ``dev@host`` taking only that device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from indipyserver import IPyServer
+from indipyserver.drivers.backoff import Backoff
+from indipyserver.drivers.remote import RemoteConnection, RemoteSpec, parse_remote_spec
+
+FAST = Backoff(initial=0.02, cap=0.05, max_restarts=None)
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("@localhost", RemoteSpec("localhost", 7624, None)),
+        ("@localhost:7625", RemoteSpec("localhost", 7625, None)),
+        ("CCD Simulator@host.example:7000", RemoteSpec("host.example", 7000, "CCD Simulator")),
+        ('"Dome Simulator"@10.0.0.2', RemoteSpec("10.0.0.2", 7624, "Dome Simulator")),
+        ("dev@[::1]:7625", RemoteSpec("::1", 7625, "dev")),
+        ("@[::1]", RemoteSpec("::1", 7624, None)),
+    ],
+)
+def test_remote_spec_forms(text: str, spec: RemoteSpec) -> None:
+    """indiserver's [device]@host[:port], default port 7624, quotes around the device removed."""
+    assert parse_remote_spec(text) == spec
+
+
+@pytest.mark.parametrize("text", ["localhost:7624", "dev@", "@host:port", "@host:0", "@host:70000"])
+def test_bad_remote_specs_are_refused(text: str) -> None:
+    """A typo on the command line is reported, not turned into a connection to nowhere."""
+    with pytest.raises(ValueError):
+        parse_remote_spec(text)
+
+
+class RecordingRouter:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.changed = asyncio.Event()
+
+    def driver_ready(self, conn: RemoteConnection) -> None:
+        self.events.append(("ready", None))
+        conn.send(b'<getProperties version="1.7" device="*"/>')
+        self.changed.set()
+
+    def driver_frames(self, conn: RemoteConnection, frames: list) -> None:  # type: ignore[type-arg]
+        self.events.extend(("frame", f) for f in frames)
+        self.changed.set()
+
+    def driver_lost(self, conn: RemoteConnection) -> None:
+        self.events.append(("lost", None))
+        self.changed.set()
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+        async with asyncio.timeout(timeout):
+            while not predicate(self.events):
+                self.changed.clear()
+                await self.changed.wait()
+
+    def count(self, kind: str) -> int:
+        return sum(1 for e in self.events if e[0] == kind)
+
+
+class ScriptedServer:
+    """A TCP server that records what it receives and sends canned defs to each connection."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.received = bytearray()
+        self.writers: list[asyncio.StreamWriter] = []
+        self.got_data = asyncio.Event()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        writer.write(self.reply)
+        while data := await reader.read(65536):
+            self.received += data
+            self.got_data.set()
+        writer.close()
+
+    def drop_all(self) -> None:
+        for w in self.writers:
+            w.transport.abort()
+        self.writers.clear()
+
+
+DEFS = (
+    b'<defTextVector device="A" name="P" state="Idle" perm="ro"><defText name="t">x</defText>'
+    b'</defTextVector><defBLOBVector device="A" name="B" state="Idle" perm="ro">'
+    b'<defBLOB name="b"/></defBLOBVector>'
+    b'<defTextVector device="B &amp; C" name="P" state="Idle" perm="ro">'
+    b'<defText name="t">y</defText></defTextVector>'
+)
+
+
+async def test_connects_asks_and_forwards_and_reconnects_after_loss() -> None:
+    """driver_ready on connect, frames forwarded, driver_lost on loss, then back again."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 3)
+        async with asyncio.timeout(5):
+            while b"getProperties" not in scripted.received:
+                await asyncio.sleep(0.01)
+        assert b"enableBLOB" not in scripted.received  # BLOBs only when asked for
+        scripted.drop_all()
+        await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 6)
+        task.cancel()
+    kinds = [e[0] for e in router.events if e[0] != "frame"]
+    assert kinds == ["ready", "lost", "ready", "lost"]
+
+
+async def test_refused_connection_is_retried_until_the_server_appears() -> None:
+    """A remote that is down at start never raises; the connection is made once it is up."""
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)
+        assert router.events == [] and not task.done()
+        scripted = ScriptedServer(DEFS)
+        server = await asyncio.start_server(scripted.handle, "127.0.0.1", port)
+        async with server:
+            await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 3)
+            task.cancel()
+
+
+async def test_blob_enable_sends_enableblob_once_per_device() -> None:
+    """With blob_enable each device gets one escaped enableBLOB Also as it first appears."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, blob_enable=True, backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        async with asyncio.timeout(5):
+            while scripted.received.count(b"enableBLOB") < 4:
+                await asyncio.sleep(0.01)
+        task.cancel()
+    assert scripted.received.count(b'<enableBLOB device="A">Also</enableBLOB>') == 1
+    assert scripted.received.count(b'<enableBLOB device="B &amp; C">Also</enableBLOB>') == 1
+
+
+async def test_device_at_host_takes_only_that_device() -> None:
+    """dev@host: other devices of the remote are not offered to our clients."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
+        await asyncio.sleep(0.1)
+        task.cancel()
+    devices = {e[1].device for e in router.events if e[0] == "frame"}  # type: ignore[attr-defined]
+    assert devices == {"B & C"}
+
+
+async def test_device_at_host_with_the_real_router_asks_for_that_device_only() -> None:
+    """indiserver's dev@host: the remote is sent getProperties device='dev' (notes 2.2), not the
+    chained-server device="*" nor a device-less one, and our clients see only that device."""
+    from indipyserver.routing.router import Router
+
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = Router()
+    conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))
+        async with asyncio.timeout(5):
+            while router.cached("B & C", "P")[0] is None or not scripted.received:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        task.cancel()
+    assert bytes(scripted.received) == b'<getProperties device="B &amp; C" version="1.7"/>\n'
+    assert router.owner("B & C") is None  # lost on cancel: deleted for clients
+    assert router.cached("A", "P") == (None, None)
+
+
+async def test_a_remote_server_on_this_machine_is_known_to_be_local() -> None:
+    """The round trip's shortcut hands the CPU to a peer it has woken only when the peer is
+    on this machine (lanes); a remote server's connection says so once connected (the rule
+    itself: test_localpeer)."""
+    scripted = ScriptedServer(DEFS)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = RecordingRouter()
+    conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
+    conn.local = False  # as if an earlier connection had gone elsewhere
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await router.wait_for(lambda ev: any(e[0] == "ready" for e in ev))
+        assert conn.local is True
+        task.cancel()
+
+
+async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() -> None:
+    """A chained server's set vector that arrives alone in a read reaches the clients by the
+    round trip's shortcut (lanes), as an executable driver's does, and lands in the cache; a
+    pinned dev@host remote's set about another of its devices is still dropped (the shortcut
+    takes only sets about a device the remote owns, and leaves the rest to `_frames`)."""
+    from serverkit import Recorder
+
+    from indipyserver.clients.connection import ClientConnection
+    from indipyserver.routing.router import Router
+
+    defs = b"".join(
+        b'<defTextVector device="%s" name="P" state="Idle" perm="ro"><defText name="t">x'
+        b"</defText></defTextVector>\n" % device for device in (b"Scope", b"Dome")
+    )
+    scripted = ScriptedServer(defs)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    router = Router()
+    seen: list[tuple[bytes, bool]] = []
+    lane_set = router.lane_set
+
+    def counted(driver, data, flow):  # type: ignore[no-untyped-def]
+        taken = lane_set(driver, data, flow)
+        seen.append((bytes(data), taken))
+        return taken
+
+    router.lane_set = counted  # type: ignore[method-assign]
+    client = ClientConnection(router, set())
+    to_client = Recorder()
+    client.connection_made(to_client)
+    client.data_received(b'<getProperties version="1.7"/>\n')
+    conn = RemoteConnection("127.0.0.1", port, device="Scope", backoff=FAST)
+    mine = (b'<setTextVector device="Scope" name="P" state="Ok"><oneText name="t">z'
+            b"</oneText></setTextVector>\n")
+    other = (b'<setTextVector device="Dome" name="P" state="Ok"><oneText name="t">w'
+             b"</oneText></setTextVector>\n")
+
+    async def sent(data: bytes) -> None:
+        scripted.writers[0].write(data)
+        async with asyncio.timeout(5):
+            while not any(d == data for d, _ in seen):
+                await asyncio.sleep(0.005)
+
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))
+        async with asyncio.timeout(5):
+            while router.cached("Scope", "P")[0] is None:
+                await asyncio.sleep(0.005)
+        await sent(other)
+        await sent(mine)
+        await asyncio.sleep(0.05)
+        written = b"".join(to_client.writes)
+        cached = router.cached("Scope", "P")[1]
+        task.cancel()
+    assert (other, False) in seen and (mine, True) in seen
+    assert mine.rstrip(b"\n") in written and b'device="Dome"' not in written
+    assert cached is not None and cached.data == mine.rstrip(b"\n")
+
+
+@pytest.mark.parametrize(("host", "port", "error"), [
+    ("localhost", "abc", ValueError), ("localhost", 0, ValueError), ("localhost", 70000, ValueError),
+    ("localhost", True, ValueError), ("", 7624, TypeError), (None, 7624, TypeError),
+])
+def test_a_bad_remote_address_is_refused_where_it_is_given(host, port, error) -> None:  # type: ignore[no-untyped-def]
+    """add_remote("localhost", "abc") retried for ever, logging "Servname not supported"."""
+    with pytest.raises(error, match="remote"):
+        IPyServer().add_remote(host, port)
+
+
+def test_a_port_given_as_digits_is_taken() -> None:
+    """3.x passed the port on to asyncio, which takes "7624" too."""
+    assert IPyServer().add_remote("localhost", "7625").port == 7625  # type: ignore[arg-type, attr-defined]
+
+
+async def remote_of(handler, backoff: Backoff):  # type: ignore[no-untyped-def]
+    """A TCP server running `handler`, and a RemoteConnection to it with `drivers.backoff`."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, RemoteConnection("127.0.0.1", port, backoff=backoff), RecordingRouter()
+
+
+async def test_a_remote_restarted_after_a_stable_run_is_reconnected_at_once() -> None:
+    """Restarted by hand several times within a minute, a remote server used to be waited
+    for 0.5, 1, 2 ... up to 30 s (a chaos review saw 8, 16 and 30 s): a connection that lasted
+    `stable_after` starts the delays again from `initial`."""
+    scripted = ScriptedServer(DEFS)
+    server, conn, router = await remote_of(scripted.handle, Backoff(
+        initial=0.05, factor=4.0, cap=30.0, stable_after=0.2, max_restarts=None))
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        for n in range(1, 5):
+            await router.wait_for(lambda ev, n=n: sum(e[0] == "frame" for e in ev) == 3 * n)
+            await asyncio.sleep(0.25)  # up longer than stable_after
+            scripted.drop_all()
+        # Without the reset the fourth reconnection alone would wait 0.05 * 4**3 = 3.2 s.
+        await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 15, timeout=1.5)
+        task.cancel()
+
+
+async def test_a_remote_that_drops_every_connection_at_once_is_backed_off() -> None:
+    """A remote that answers and then drops the connection at once (an indiserver whose -m
+    cuts us off, one that crashes after its definitions) is not retried in a storm: 36
+    connections in 20 s in a review of a reset on the first definition, 0.5 s apart."""
+
+    async def answer_and_drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(DEFS)
+        await writer.drain()
+        writer.transport.abort()
+
+    server, conn, router = await remote_of(answer_and_drop, Backoff(
+        initial=0.05, factor=4.0, cap=30.0, stable_after=5.0, max_restarts=None))
+    async with server, asyncio.TaskGroup() as tg:
+        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        await asyncio.sleep(1.5)  # delays 0.05, 0.2, 0.8, then 3.2
+        task.cancel()
+    assert 3 <= router.count("ready") <= 4
+    assert router.count("frame") == 3 * router.count("ready")  # each got the definitions

@@ -1,0 +1,220 @@
+"""Sets of one property in a row (a burst) are passed to each client together
+(`Router.driver_frames` -> `_to_clients_run` -> `ClientConnection.send_frames` ->
+`ClientQueue.put_run`).
+
+What it protects: a read routed at once reaches every client, snooper and the cache exactly as
+the same elements routed one by one (order, interests, BLOB modes, messages, deletions, other
+drivers' devices); a run is one call per client; and the queue coalesces inside a run exactly
+as element-by-element `put`s would.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_router import (
+    DEF_X_B,
+    DEF_X_P,
+    DEF_X_Q,
+    DEF_Y_P,
+    SET_X_B,
+    SET_X_P,
+    SET_X_Q,
+    SET_Y_P,
+    FakeClient,
+    FakeDriver,
+    frames,
+    ready,
+)
+
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver.clients import fallingbehind
+from indipyserver.clients.queue import ClientQueue
+from indipyserver.routing.router import Router
+
+
+class RunClient(FakeClient):
+    """A client sink that takes runs, as `ClientConnection` does."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.runs: list[int] = []
+
+    def send_frames(self, run: list[Frame]) -> None:
+        self.runs.append(len(run))
+        for frame in run:
+            self.send_frame(frame)
+
+
+def x_p(value: int, extra: str = "") -> str:
+    return SET_X_P.replace(">2<", f">{value}<").replace('name="P"', f'name="P"{extra}')
+
+
+#: One driver's read: runs of X.P broken by another property, a message, a set with a message,
+#: another device, a deletion, a BLOB, an unowned device and a ping.
+MIXED = "".join([
+    x_p(1), x_p(2), x_p(3), SET_X_Q, x_p(4), '<message device="X" message="hello"/>', x_p(5),
+    x_p(6, ' message="moved"'), x_p(7), SET_Y_P, SET_Y_P.replace(">2<", ">8<"), x_p(9),
+    SET_X_B, x_p(10), x_p(11), '<setNumberVector device="Z" name="P"><oneNumber name="a">1'
+    "</oneNumber></setNumberVector>", x_p(12), '<pingRequest uid="u1"/>', x_p(13),
+    '<delProperty device="X" name="Q"/>', x_p(14), x_p(15),
+])
+
+CLIENTS = {  # label: what the client asks for
+    "all": "<getProperties/>",
+    "xp": '<getProperties device="X" name="P"/>',
+    "blobs_too": '<getProperties/><enableBLOB device="X">Also</enableBLOB>',
+    "blobs_only": '<getProperties/><enableBLOB device="X">Only</enableBLOB>',
+    "y": '<getProperties device="Y"/>',
+}
+
+
+def served(router: Router, client_type: type[FakeClient]) -> tuple[
+        FakeDriver, FakeDriver, FakeDriver, dict[str, FakeClient]]:
+    x, y, snooper = FakeDriver("x"), FakeDriver("y"), FakeDriver("snooper")
+    ready(router, x, y, snooper)
+    router.driver_frames(x, frames(DEF_X_P + DEF_X_Q + DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(y, frames(DEF_Y_P))  # type: ignore[arg-type]
+    router.driver_frames(snooper, frames('<getProperties device="X" name="P"/>'))  # type: ignore[arg-type]
+    clients = {}
+    for label, asks in CLIENTS.items():
+        c = client_type(label)
+        router.add_client(c)  # type: ignore[arg-type]
+        router.client_frames(c, frames(asks))  # type: ignore[arg-type]
+        clients[label] = c
+    # (A device-less getProperties is answered to clients of named devices too: cleared.)
+    for c in clients.values():
+        c.got.clear()
+    for d in (x, y, snooper):
+        d.got.clear()
+    return x, y, snooper, clients
+
+
+def test_a_read_routed_at_once_reaches_everyone_as_routed_element_by_element() -> None:
+    at_once, one_by_one = Router(), Router()
+    x1, _y1, snooper1, clients1 = served(at_once, RunClient)
+    x2, _y2, snooper2, clients2 = served(one_by_one, FakeClient)
+    elements = frames(MIXED)
+    at_once.driver_frames(x1, elements)  # type: ignore[arg-type]
+    for element in elements:
+        one_by_one.driver_frames(x2, [element])  # type: ignore[arg-type]
+    for label in CLIENTS:
+        assert clients1[label].got == clients2[label].got, label
+    assert clients1["all"].got  # not vacuous: the clients got the sets
+    assert snooper1.got == snooper2.got and snooper1.got  # X's P and device-wide ones
+    assert x1.got == x2.got  # the ping's reply
+    for device, name in (("X", "P"), ("X", "Q"), ("Y", "P"), ("X", "B")):
+        assert at_once.cached(device, name) == one_by_one.cached(device, name)
+    # Runs of two or more went in one call each: 1-3, 10-11 and 14-15 (the others alone,
+    # through send_frame). Y is y's: its sets from x were refused.
+    runs = clients1["all"].runs  # type: ignore[attr-defined]
+    assert runs == [3, 2, 2], runs
+    assert [bytes(d) for d in clients1["y"].got if b"setNumberVector" in d] == []
+
+
+def test_a_client_that_takes_single_frames_only_gets_a_run_one_by_one() -> None:
+    router = Router()
+    x, _y, _snooper, clients = served(router, FakeClient)
+    router.driver_frames(x, frames(x_p(1) + x_p(2) + x_p(3)))  # type: ignore[arg-type]
+    assert [bytes(d) for d in clients["xp"].got] == [
+        x_p(1).encode(), x_p(2).encode(), x_p(3).encode()]
+
+
+def _set(key: str, size: int) -> Frame:
+    xml = (f'<setNumberVector device="D" name="{key}"><oneNumber name="v">{"1" * size}'
+           "</oneNumber></setNumberVector>")
+    (frame,) = Framer().feed(xml.encode())
+    assert isinstance(frame, Frame)
+    return frame
+
+
+def _state(q: ClientQueue) -> tuple[object, ...]:
+    return (list(q._items), q.nbytes, q.dropped, dict(q._latest))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("AB"), st.integers(1, 60)), max_size=6),
+    st.lists(st.integers(1, 60), min_size=1, max_size=12),
+    st.integers(0, 900),
+    st.booleans(),
+)
+def test_put_run_coalesces_as_puts_one_by_one_would(
+    before: list[tuple[str, int]], run: list[int], coalesce_from: int, streaming: bool
+) -> None:
+    """Whatever is queued already and wherever the run passes the threshold: the same items,
+    bytes, drops and index as `put(frame, nbytes > coalesce_from)` for each element."""
+    queued = [_set(key, size) for key, size in before]
+    elements = [_set("A", size) for size in run]
+    fast, slow = ClientQueue(), ClientQueue()
+    for q in (fast, slow):
+        for frame in queued:
+            q.put(frame, q.nbytes > coalesce_from)
+        if streaming:
+            q.open_stream()
+    fast.put_run(elements, coalesce_from)
+    for frame in elements:
+        slow.put(frame, slow.nbytes > coalesce_from)
+    assert _state(fast) == _state(slow)
+
+
+# -- through real client connections --------------------------------------------------------
+
+
+async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read() -> None:
+    from test_write_through import Rig, set_
+
+    burst = [set_(i) for i in range(40)]
+    burst[20:20] = [b'<message device="D" message="half way"/>\n', set_(99, ' message="m"')]
+    at_once, one_by_one = Rig(), Rig()
+    at_once.inbound.data_received(b"".join(burst))
+    for element in burst:
+        one_by_one.inbound.data_received(element)
+    assert at_once.received() == one_by_one.received()
+    assert at_once.received()[1].count(b"<setNumberVector") == 41
+    assert at_once.router.cached("D", "N") == one_by_one.router.cached("D", "N")
+
+
+async def test_a_slow_client_keeps_only_the_newest_set_of_a_run() -> None:
+    from test_write_through import Rig, set_
+
+    rig = Rig()
+    slow, _fast = rig.clients
+    slow.pause_writing()
+    slow._slow = True  # as `clients.fallingbehind` marks it
+    rig.inbound.data_received(b"".join(set_(i) for i in range(30)))
+    fast_got = b"".join(rig.to_client[1].writes)
+    assert all(set_(i).rstrip() in fast_got for i in range(30))
+    queued = b"".join(bytes(x) for x in slow._queue._items if x is not None)
+    assert queued == set_(29).rstrip()
+
+
+async def test_a_client_that_does_not_read_is_found_behind_as_element_by_element(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its limits and falling behind are checked once after a run, not after each set: it
+    ends in the same stage with the same queue (here congested: it holds the driver up, and
+    nothing is dropped), and the other client gets every set. (The time-based rules are set
+    out of reach: feeding 3000 reads one by one took over 20 ms on a loaded machine.)"""
+    from test_write_through import Rig, set_
+
+    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 60.0)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 60.0)
+
+    burst = [set_(i) for i in range(3000)]
+    at_once, one_by_one = Rig(), Rig()
+    for rig in (at_once, one_by_one):
+        rig.clients[0].soft_bytes = 50_000  # the burst is about 250 KB
+        rig.clients[0].pause_writing()
+    at_once.inbound.data_received(b"".join(burst))
+    for element in burst:
+        one_by_one.inbound.data_received(element)
+    stages = []
+    for rig in (at_once, one_by_one):
+        stuck = rig.clients[0]
+        stages.append((stuck._queue.nbytes, stuck._queue.dropped, stuck._congested,
+                       stuck._slow, stuck._closing))
+        assert b"".join(rig.to_client[1].writes).count(b"<setNumberVector") == 3000
+    assert stages[0] == stages[1]
+    assert stages[0][2:] == (True, False, False)  # congested, not slow, connected

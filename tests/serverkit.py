@@ -1,0 +1,256 @@
+"""Helpers for the server's end-to-end tests: a small driver, a raw TCP client, a running server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from types import ModuleType
+
+from indipydriver import (
+    BLOBMember,
+    BLOBVector,
+    Device,
+    IPyDriver,
+    NumberMember,
+    NumberVector,
+    TextMember,
+    TextVector,
+    newNumberVector,
+)
+from indipydriver.protocol.framing import Frame, Framer
+from indipyserver import IPyServer
+from indipyserver.loop.flowcontrol import flow_for
+
+BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
+
+
+class Reader:
+    """A driver-side reader double for throttling tests: records whether it is paused."""
+
+    def __init__(self) -> None:
+        self.paused = False
+
+    def throttle(self, paused: bool) -> None:
+        self.paused = paused
+
+
+class Gadget(IPyDriver):
+    """Device `name`: VALUE (rw number, echoes what a client sets), STATIC (ro text), IMAGE (BLOB)."""
+
+    async def rxevent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(event, newNumberVector) and "V" in event:
+            event.vector["V"] = event["V"]
+            event.vector.state = "Ok"
+            await event.vector.send_setVector()
+
+
+def make_gadget(name: str = "Gadget") -> Gadget:
+    device = Device(
+        name,
+        [
+            NumberVector("VALUE", "Value", "Main", "rw", "Idle",
+                         [NumberMember("V", "V", "%.2f", 0, 1000, 0, 1)]),
+            TextVector("STATIC", "Static", "Main", "ro", "Ok",
+                       [TextMember("T", "T", "constant")]),
+            BLOBVector("IMAGE", "Image", "Main", "ro", "Idle", [BLOBMember("I", "I")]),
+        ],
+    )
+    return Gadget(device)
+
+
+async def send_blob(driver: Gadget, payload: bytes, name: str = "Gadget") -> None:
+    vector = driver[name]["IMAGE"]
+    vector["I"] = payload
+    vector.set_blobformat("I", ".bin")
+    await vector.send_setVector()
+
+
+def stdio_driver(on_get_properties: str, on_new: str = "", setup: str = "") -> str:
+    """The text of a small executable driver (a Python script) for tests: `setup` runs first,
+    then it reads stdin until EOF and runs `on_get_properties` when a getProperties has
+    arrived and `on_new` when a new*Vector has (each: Python statements at any indent)."""
+    def block(code: str, indent: int) -> str:
+        return textwrap.indent(textwrap.dedent(code).strip("\n"), " " * indent) + "\n"
+
+    return (
+        "import base64, os, sys\n"
+        + (block(setup, 0) if setup else "")
+        + 'buf = b""\n'
+        + "while True:\n"
+        + "    chunk = os.read(0, 65536)\n"
+        + "    if not chunk:\n"
+        + "        break\n"
+        + "    buf += chunk\n"
+        + '    if b"<getProperties" in buf:\n'
+        + '        buf = b""\n'
+        + block(on_get_properties, 8)
+        + ('    if b"<new" in buf:\n' + '        buf = b""\n' + block(on_new, 8) if on_new else "")
+    )
+
+
+def open_memfds() -> list[str]:
+    """The memfds this process holds (a server under test runs in it): shared BLOBs' memfds
+    must all be closed once inlined or given up."""
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if "shm_anon" in target:
+            out.append(target)
+    return out
+
+
+_OPEN: list[RawClient] = []
+
+
+#: For a driver script run by a test: `wait_for(token)` reads stdin until `token` has come
+#: (consumed; exits at EOF). Put at the marker line ``# wait_for`` of a dedented script.
+SCRIPT_WAIT_FOR = textwrap.dedent(
+    """
+    pending = b""
+    def wait_for(token):
+        global pending
+        while token not in pending:
+            data = os.read(0, 65536)
+            if not data:
+                sys.exit(0)
+            pending += data
+        pending = pending[pending.index(token) + len(token):]
+    """
+).lstrip("\n")
+
+
+class RawClient:
+    """A bare INDI client: writes text, collects whole elements as Frames."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.frames: list[Frame] = []
+        self.errors: list[Exception] = []
+        self._framer = Framer()
+
+    @classmethod
+    async def connect(cls, port: int) -> RawClient:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        client = cls(reader, writer)
+        _OPEN.append(client)
+        return client
+
+    async def send(self, text: str | bytes) -> None:
+        self.writer.write(text.encode() if isinstance(text, str) else text)
+        await self.writer.drain()
+
+    async def read_until(self, done: Callable[[list[Frame]], bool], timeout: float = 5.0) -> list[Frame]:
+        async def loop() -> None:
+            while not done(self.frames):
+                data = await self.reader.read(1 << 16)
+                if not data:
+                    raise EOFError("server closed the connection")
+                for item in self._framer.feed(data):
+                    if isinstance(item, Frame):
+                        self.frames.append(item)
+                    else:
+                        self.errors.append(item)
+
+        await asyncio.wait_for(loop(), timeout)
+        return self.frames
+
+    async def wait_for(self, tag: str, timeout: float = 5.0, **attrs: str) -> Frame:
+        def match(f: Frame) -> bool:
+            return f.tag == tag and all(f.attrs.get(k) == v for k, v in attrs.items())
+
+        await self.read_until(lambda fs: any(match(f) for f in fs), timeout)
+        return next(f for f in self.frames if match(f))
+
+    async def settle(self, seconds: float = 0.2) -> None:
+        """Read whatever arrives for a short while."""
+        with contextlib.suppress(TimeoutError):
+            await self.read_until(lambda fs: False, seconds)
+
+    def tags(self) -> list[str]:
+        return [f.tag for f in self.frames]
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await self.writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def running(server: IPyServer) -> AsyncIterator[IPyServer]:
+    """Run a server for the body of the block, then shut it down and wait for it."""
+    task = asyncio.create_task(server.asyncrun())
+    try:
+        await asyncio.wait_for(server.started(), 5)
+        yield server
+    finally:
+        server.shutdown()
+        await asyncio.wait_for(task, 5)
+        while _OPEN:
+            await _OPEN.pop().close()
+
+
+def library_elsewhere(folder: Path) -> Path:
+    """`folder`/other holding this checkout's packages (linked): a library in another place,
+    for a bench script's ``--ours-root DIR`` / ``ours=DIR`` to be pointed at."""
+    other = folder / "other"
+    other.mkdir()
+    for package in ("indipyserver", "indipydriver"):
+        (other / package).symlink_to(BENCH_DIR.parent / package)
+    return other
+
+
+def load_bench(script: str, name: str | None = None) -> ModuleType:
+    """bench/`script`.py (a script, not a package) loaded as a module, for the tests of its
+    parts; registered as `name` (default ``<script>_bench``)."""
+    spec = importlib.util.spec_from_file_location(name or f"{script}_bench",
+                                                  BENCH_DIR / f"{script}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look the module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+def _counting_transport() -> type[asyncio.Transport]:
+    """bench/hotpath.py's stand-in transport (takes every write at once)."""
+    return load_bench("hotpath").CountingTransport  # type: ignore[no-any-return]
+
+
+class Recorder(_counting_transport()):  # type: ignore[misc]
+    """Records every write, with whether a read batch was still open when it was made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.in_batch: list[bool] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+        self.in_batch.append(flow_for()._hold > 0)
+
+
+class PausableReadTransport(asyncio.ReadTransport):
+    """A read transport double that records whether it may deliver a read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading = True
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def is_closing(self) -> bool:
+        return False
