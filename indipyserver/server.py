@@ -14,6 +14,7 @@ from indipyserver.clients.connection import DEFAULT_MAX_CLIENT_QUEUE, ClientConn
 from indipyserver.clients.unixsocket import listen_unix, shown
 from indipyserver.drivers.connection import DriverConnection, InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
+from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run
 from indipyserver.loop.flowcontrol import Congestion, KeepingUp
 from indipyserver.routing.router import Router
@@ -76,6 +77,8 @@ class IPyServer:
             stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024),
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
         )
+        # The round trip's shortcut, for clients and the drivers that read a peer.
+        self._shortcut = Shortcut(self.router)
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
         # Its congested clients, which hold up its drivers' reads (not another server's).
@@ -127,6 +130,9 @@ class IPyServer:
     def add_connection(self, conn: DriverConnection) -> DriverConnection:
         """Add a driver-side connection; started at once when the server is running."""
         conn.congestion = self._congestion  # held up by this server's clients only
+        if not isinstance(conn, InProcessDriverConnection):
+            conn.shortcut = self._shortcut  # it reads a peer: the shortcut can apply
+            self._shortcut.driver_added()
         self._connections.append(conn)
         if self._taskgroup is not None:
             self._start(conn)
@@ -268,6 +274,7 @@ class IPyServer:
             max_queue_bytes=self.max_client_queue_bytes,
             keeping_up=self._keeping_up,
             congestion=self._congestion,
+            shortcut=self._shortcut,
         )
 
     def _install_signals(self) -> list[signal.Signals]:

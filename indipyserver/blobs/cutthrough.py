@@ -34,15 +34,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead
-from indipyserver.clients.queue import Parts
-
-if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
-    from indipyserver.routing.interests import ClientSink
-    from indipyserver.routing.router import Router
+from indipyserver.routing.ports import ClientPort, DriverPort, DriverSide, Parts
 
 __all__ = ["STREAM_TAGS", "BlobForwarder"]
 
@@ -69,8 +63,8 @@ class BlobForwarder:
 
     def __init__(
         self,
-        router: Router,
-        driver: DriverConnection,
+        router: DriverSide,
+        driver: DriverPort,
         on_whole: Callable[[list[Frame]], None] | None = None,
     ) -> None:
         """`on_whole` routes an element that had to be assembled (default:
@@ -80,8 +74,8 @@ class BlobForwarder:
         self._driver = driver
         self._on_whole = on_whole
         self._head: FrameHead | None = None
-        self._receivers: list = []  # type: ignore[type-arg]  # clients taking the pieces
-        self._late: list[ClientSink] = []  # clients given the element whole at its end
+        self._receivers: list[ClientPort] = []  # clients taking the pieces
+        self._late: list[ClientPort] = []  # clients given the element whole at its end
         self._whole = False  # routed whole by the router at its end
         # The element assembled, only when the router needs it whole (a bytearray: no second
         # copy at the end) ...
@@ -113,23 +107,19 @@ class BlobForwarder:
 
     def _begin(self, head: FrameHead) -> None:
         self._head = head
-        route_head = getattr(self._router, "route_head", None)  # test doubles may lack it
-        clients = route_head(self._driver, head) if route_head is not None else None
+        clients = self._router.route_head(self._driver, head)
         receivers = []
-        late: list[ClientSink] = []
+        late: list[ClientPort] = []
         if clients is None:
             self._whole = True
         else:
             self._whole = False
             for client in clients:
-                begin = getattr(client, "stream_begin", None)
-                if begin is not None and begin():
+                if client.stream_begin():
                     receivers.append(client)
                 else:
                     late.append(client)
-                    superseded = getattr(client, "stream_late", None)
-                    if superseded is not None:
-                        superseded(head.attrs["device"], head.attrs["name"])
+                    client.stream_late(head.attrs["device"], head.attrs["name"])
         self._receivers = receivers
         self._late = late
         self._parts = bytearray(head.data) if self._whole else None
@@ -157,9 +147,7 @@ class BlobForwarder:
             # element that never ends is never routed. Everyone who wanted it is told: the
             # receivers got a truncated image whose end looks like any other.
             logger.debug("incomplete %s from %s not delivered whole", head.tag, self._driver.label)
-            cut_short = getattr(self._router, "stream_cut_short", None)  # test doubles may lack it
-            if cut_short is not None:
-                cut_short(self._driver, head)
+            self._router.stream_cut_short(self._driver, head)
             return
         if parts is None and pieces is None:
             return
@@ -174,15 +162,8 @@ class BlobForwarder:
         assert pieces is not None
         pieces.append(data)
         element = Parts(head.tag, head.attrs, pieces)
-        joined: Frame | None = None
         for client in late:
-            send_parts = getattr(client, "send_parts", None)
-            if send_parts is not None:
-                send_parts(element)
-            else:  # a sink that only takes whole frames (test doubles)
-                if joined is None:
-                    joined = Frame(head.tag, head.attrs, b"".join(pieces))
-                client.send_frame(joined)
+            client.send_parts(element)
 
     def abort(self, tail: bytes | None) -> None:
         """The connection is gone in the middle of an element: close it for its receivers."""

@@ -25,16 +25,17 @@ from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
 from indipyserver.clients.fallingbehind import FallingBehind
-from indipyserver.clients.queue import ClientQueue, Parts
+from indipyserver.clients.queue import ClientQueue
 from indipyserver.clients.writer import ClientWriter
 from indipyserver.fastpath.localpeer import is_local_peer
 from indipyserver.loop.eventloop import InlineSelector, inline_selector
 from indipyserver.loop.flowcontrol import Congestion, KeepingUp, flow_for
 from indipyserver.loop.readsizes import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
+from indipyserver.routing.ports import ClientSide, Parts
 from indipyserver.routing.serverelements import message_frame
 
 if TYPE_CHECKING:
-    from indipyserver.routing.router import Router
+    from indipyserver.fastpath.shortcut import Shortcut
 
 logger = logging.getLogger("indipyserver.clients")  # its name in logs, kept
 
@@ -70,23 +71,25 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
 
     def __init__(
         self,
-        router: Router,
+        router: ClientSide,
         connections: set[ClientConnection],
         *,
         maxconnections: int = 100,
         max_queue_bytes: int = DEFAULT_MAX_CLIENT_QUEUE,
         keeping_up: KeepingUp | None = None,
         congestion: Congestion | None = None,
+        shortcut: Shortcut | None = None,
     ) -> None:
         """`keeping_up`: shared by the clients of one server (``clients.fallingbehind``); alone,
         a client has nobody to compare with and holds the drivers when it is behind.
         `congestion`: the server's (``loop.flowcontrol.Congestion``), so that a congested client
         holds up the drivers of its own server, not those of another one in the same loop;
-        alone, a client gets its own, which holds up no reader."""
+        alone, a client gets its own, which holds up no reader. `shortcut`: the server's
+        (``fastpath.shortcut``), which routes a new vector alone in a read before it is framed."""
         super().__init__()
         self.router = router
         # A new vector alone in a read goes to its driver before it is framed (``fastpath.shortcut``).
-        self._lane = getattr(router, "lane_new", None)
+        self._lane = shortcut.lane_new if shortcut is not None else None
         self.connections = connections
         self.maxconnections = maxconnections
         self.max_queue_bytes = max_queue_bytes

@@ -16,25 +16,10 @@ no copy.
 from __future__ import annotations
 
 from indipydriver.protocol.framing import Frame
+from indipyserver.routing.ports import Parts
 from indipyserver.routing.serverelements import element_frame
 
 __all__ = ["ClientQueue", "Parts"]
-
-
-class Parts:
-    """One whole element queued as the pieces it arrived in (read-only bytes, not copied)."""
-
-    __slots__ = ("attrs", "parts", "size", "tag")
-
-    def __init__(
-        self, tag: str, attrs: dict[str, str], parts: list[bytes | memoryview]
-    ) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.parts = [p for p in parts if p]  # an empty piece would read as "nothing left"
-        self.size = sum(len(p) for p in self.parts)
-        if not self.parts:
-            raise ValueError("an element has at least one byte")
 
 
 def _size(item: bytes | memoryview | Parts) -> int:

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.loop.flowcontrol import Congestion, LoopFlow, flow_for
+from indipyserver.routing.ports import DriverSide
 
 if TYPE_CHECKING:
     from indipydriver.driver import IPyDriver
-    from indipyserver.routing.router import Router
+    from indipyserver.fastpath.shortcut import Shortcut
 
 logger = logging.getLogger("indipyserver.driverconn")  # its name in logs, kept
 
@@ -53,6 +54,13 @@ class DriverConnection(ABC):
     #: as they arrive, so the router need not check a large one again. False for a C driver's
     #: socket (``blobs.attached``), read without streaming.
     streams_blobs: bool = True
+    #: A ``dev@host`` remote's one device; None for every other connection (``remote``).
+    device: str | None = None
+    #: A remote asked for every BLOB by its own connection: told no BLOB modes (``remote``).
+    blob_enable: bool = False
+    #: The round trip's shortcut (``fastpath.shortcut``), given by the server to the
+    #: connections that read a peer (executable drivers, remote servers); None: not taken.
+    shortcut: Shortcut | None = None
 
     def __init__(
         self,
@@ -210,7 +218,7 @@ class DriverConnection(ABC):
         self._pending_bytes = 0
 
     @abstractmethod
-    async def run(self, router: Router) -> None:
+    async def run(self, router: DriverSide) -> None:
         """Run for the life of the server: connect the peer and feed the router."""
 
 
@@ -231,7 +239,7 @@ class InProcessDriverConnection(DriverConnection):
         InProcessDriverConnection._count += 1
         super().__init__(label or f"{type(driver).__name__} #{InProcessDriverConnection._count}")
         self.driver = driver
-        self._router: Router | None = None
+        self._router: DriverSide | None = None
         self._framer = Framer()
         self._written_since_yield = 0
         self._closed = False
@@ -313,7 +321,7 @@ class InProcessDriverConnection(DriverConnection):
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    async def run(self, router: Router) -> None:
+    async def run(self, router: DriverSide) -> None:
         """Serve the driver until it returns; its devices are deleted when it ends."""
         self._router = router
         self._closed = False

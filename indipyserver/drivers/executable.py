@@ -29,7 +29,6 @@ import signal
 import socket
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import WarningBudget
 from indipyserver.blobs.attached import AttachedBlobs
@@ -40,9 +39,7 @@ from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverCo
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.drivers.outbound import OutboundProtocol, WriteGate, pump
 from indipyserver.drivers.pipereader import PipeReader, SocketReader
-
-if TYPE_CHECKING:
-    from indipyserver.routing.router import Router
+from indipyserver.routing.ports import DriverSide
 
 __all__ = ["ExDriverConnection"]
 
@@ -171,7 +168,7 @@ class ExDriverConnection(DriverConnection):
             self._sigterm_by_us = True  # no news when it dies of it (`_reap`)
             process.terminate()
 
-    async def run(self, router: Router) -> None:
+    async def run(self, router: DriverSide) -> None:
         """Run the driver for the life of the server, restarting it when it dies."""
         try:
             while not self._stop_requested:
@@ -195,7 +192,7 @@ class ExDriverConnection(DriverConnection):
         finally:
             logger.info("driver %s stopped", self.label)
 
-    async def _run_once(self, router: Router) -> None:
+    async def _run_once(self, router: DriverSide) -> None:
         loop = asyncio.get_running_loop()
         env = dict(os.environ)
         env.update(self.env)
@@ -267,9 +264,8 @@ class ExDriverConnection(DriverConnection):
                                    "carries INDI XML only: log to stderr)")
         # A set vector alone in a read goes to its clients before it is framed (``fastpath.shortcut``).
         # (AttachedBlobs holds the reader while it converts: nothing read can overtake it.)
-        lane_set = getattr(router, "lane_set", None)
-        if lane_set is not None:
-            inbound.lane = partial(lane_set, self)
+        if self.shortcut is not None:
+            inbound.lane = partial(self.shortcut.lane_set, self)
         gate = WriteGate()
         write_pipe = os.fdopen(in_w, "wb", buffering=0)
         read_pipe = os.fdopen(out_r, "rb", buffering=0) if out_sock is None else None

@@ -21,10 +21,11 @@ from indipyserver.drivers.inbound import StreamProtocol
 from indipyserver.drivers.outbound import WriteGate, pump
 from indipyserver.fastpath.localpeer import is_local_peer
 from indipyserver.loop.eventloop import inline_selector
+from indipyserver.routing.ports import DriverSide
 
 if TYPE_CHECKING:
     from indipydriver.protocol.framing import Frame
-    from indipyserver.routing.router import Router
+
 
 __all__ = ["RemoteConnection", "RemoteSpec", "parse_remote_spec"]
 
@@ -122,7 +123,7 @@ class RemoteConnection(DriverConnection):
         self.connected = False
         self._blob_enabled: set[str] = set()
 
-    def _frames(self, router: Router, frames: list[Frame]) -> None:
+    def _frames(self, router: DriverSide, frames: list[Frame]) -> None:
         # No echo filtering here: loops of servers are stopped by the router's rules
         # (ownership, requests never re-broadcast to remotes; see router.py).
         if self.device is not None:
@@ -141,7 +142,7 @@ class RemoteConnection(DriverConnection):
         if frames:
             router.driver_frames(self, frames)
 
-    async def run(self, router: Router) -> None:
+    async def run(self, router: DriverSide) -> None:
         """Stay connected for the life of the server; never raises for network trouble."""
         loop = asyncio.get_running_loop()
         while True:
@@ -156,9 +157,8 @@ class RemoteConnection(DriverConnection):
             # as an executable driver's does. What `_frames` adds is for other elements (a
             # pinned device's filter, enableBLOB after a definition): the shortcut takes only
             # sets about a device this remote already owns.
-            lane_set = getattr(router, "lane_set", None)
-            if lane_set is not None:
-                protocol.lane = functools.partial(lane_set, self)
+            if self.shortcut is not None:
+                protocol.lane = functools.partial(self.shortcut.lane_set, self)
             try:
                 transport, _ = await asyncio.wait_for(
                     loop.create_connection(functools.partial(_same, protocol), self.host, self.port),

@@ -12,7 +12,7 @@ share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
 
 Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
 before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
-at once (`DriverConnection.read_now`), not on the event loop's next turn. Writing to a pipe or
+at once (`DriverPort.read_now`), not on the event loop's next turn. Writing to a pipe or
 a socket tells Linux the writer will soon sleep (a "sync" wake-up), so the woken driver or
 local client is usually queued on this very CPU, where everything the server still does -- the
 bookkeeping, asyncio's turn of the loop -- delays it by all of its time. Yielding lets it run
@@ -42,14 +42,13 @@ from typing import TYPE_CHECKING
 from indipydriver.protocol.frames import Frame, decode_attrs
 from indipydriver.protocol.wellformed import xml_error
 from indipyserver.fastpath.readclassifier import alone
+from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.tables import RoutingTables
 
 if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
     from indipyserver.loop.flowcontrol import LoopFlow
-    from indipyserver.routing.interests import ClientSink
 
-__all__ = ["RouterLanes"]
+__all__ = ["Shortcut"]
 
 _NEW = ord("n")
 _SET = ord("s")
@@ -70,30 +69,43 @@ def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> F
     return Frame(tag.decode("ascii"), attrs, element)
 
 
-class RouterLanes(RoutingTables):
+class Shortcut:
     """`lane_new` and `lane_set`: True when the read was routed, False (nothing done) when it
-    is the general path's."""
+    is the general path's. Reads and updates the router's tables as the router would; the
+    server hands it to the connections it can apply to (clients, executable drivers and
+    remote servers; never in-process drivers, which take no write through)."""
 
-    def lane_new(self, client: ClientSink, data: bytes, flow: LoopFlow) -> bool:
+    def __init__(self, tables: RoutingTables) -> None:
+        self._tables = tables
+        self._drivers = 0  # connections given the shortcut: a client's write can go to one
+
+    def driver_added(self) -> None:
+        """The server gave the shortcut to a driver (an executable driver or a remote server)."""
+        self._drivers += 1
+
+    def lane_new(self, client: ClientPort, data: bytes, flow: LoopFlow) -> bool:
         """A client's read: a new vector to the driver that owns the device."""
+        if not self._drivers:
+            return False  # in-process drivers only: they take no write through
         found = alone(data, _NEW)
         if found is None:
             return False
+        tables = self._tables
         tag, device, name, rest, element, plain = found
         if tag == b"newLightVector" or not (plain or xml_error(element) is None):
             return False  # the router drops a light (read-only) and logs a malformed element
-        state = self._clients.get(client)
-        owner = self._owner.get(device)
+        state = tables._clients.get(client)
+        owner = tables._owner.get(device)
         if state is None or owner is None or not owner.write_through(element):
             return False
         # What `Router.client_frames` does besides, after the write.
-        self._unread.sent(device)
+        tables._unread.sent(device)
         if not state.all_devices or device == "*":  # "*": marks a chained server
             state.add_interest(device, name, False)
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
         frame = None
         try:
-            for other in self._clients.values():
+            for other in tables._clients.values():
                 if other is not state and other.wants(False, device, name):
                     sink = other.sink
                     if not _write_through(sink, element):
@@ -109,26 +121,27 @@ class RouterLanes(RoutingTables):
             owner.read_now()  # a driver that answers at once has done so by now
         return True
 
-    def lane_set(self, driver: DriverConnection, data: bytes, flow: LoopFlow) -> bool:
+    def lane_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:
         """A driver's read: a set vector to the clients that want it, then into the cache."""
         found = alone(data, _SET)
         if found is None:
             return False
+        tables = self._tables
         tag, device, name, rest, element, plain = found
-        if self._owner.get(device) is not driver or self._snoop_all or self._snoops.get(device):
+        if tables._owner.get(device) is not driver or tables._snoop_all or tables._snoops.get(device):
             return False
         if not (driver.trusted_xml or plain):
             return False  # the general path checks it with expat, and drops it if malformed
-        if self.message_log is not None and b"message" in rest:
+        if tables.message_log is not None and b"message" in rest:
             return False
         frame = None
         woke = False  # a client on this machine
         try:
-            for state in self._clients.values():
+            for state in tables._clients.values():
                 if state.simple or state.wants(False, device, name):
                     sink = state.sink
                     if _write_through(sink, element):
-                        woke = woke or getattr(sink, "local", False)
+                        woke = woke or sink.local
                     else:
                         if frame is None:
                             frame = _frame(tag, device, name, rest, element)
@@ -141,14 +154,13 @@ class RouterLanes(RoutingTables):
             _handoff()
         if frame is None:
             frame = _frame(tag, device, name, rest, element)
-        self._cache.update(device, name, frame)
+        tables._cache.update(device, name, frame)
         return True
 
 
-def _write_through(sink: ClientSink, element: bytes) -> bool:
+def _write_through(sink: ClientPort, element: bytes) -> bool:
     """Write `element` to `sink` at once if it can take it. When it cannot, the caller queues
     it there and then (`send_frame`, in a batch flushed at its end), as the router would for
     that client: in the router's order of clients, not after the others' writes, which
     ``clients.fallingbehind`` counts when it judges a client that is behind (slow or congested)."""
-    write_through = getattr(sink, "write_through", None)  # test doubles may lack it
-    return write_through is not None and bool(write_through(element))
+    return sink.write_through(element)

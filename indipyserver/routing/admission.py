@@ -7,22 +7,19 @@ So every element read from a client or from a peer's driver or remote server is 
 it is routed: the plain forms with one regular expression (``wellformed``), anything else with
 expat. A refused element is dropped with a warning from a budget (a flood of them must not
 flood the log) and its sender is kept. In-process drivers are not checked: our own serialiser
-wrote their bytes (``DriverConnection.trusted_xml``).
+wrote their bytes (``DriverPort.trusted_xml``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import WarningBudget
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.wellformed import plain_request, xml_error
+from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.serverelements import DEF_TAGS, NEW_TAGS, SET_TAGS
-
-if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
 
 __all__ = ["CHECKED_BLOB_BYTES", "NOT_PASSED_ON", "PLAIN_TAGS", "client_element_ok",
            "driver_element_ok"]
@@ -35,7 +32,7 @@ PLAIN_TAGS = (DEF_TAGS | SET_TAGS | {"message", "delProperty"}) - {"setBLOBVecto
 
 #: A setBLOBVector up to this size from a driver is checked whole with expat: it did not
 #: stream, so its members' tags were not checked as it arrived. A larger one is checked whole
-#: too unless its connection's framer streams BLOBs (``DriverConnection.streams_blobs``).
+#: too unless its connection's framer streams BLOBs (``DriverPort.streams_blobs``).
 CHECKED_BLOB_BYTES = 1 << 16
 #: A member whose value travels aside as a descriptor (INDI notes 2.6).
 _ATTACHED = re.compile(rb"""<oneBLOB\s[^>]*\battached\s*=\s*(?:"true"|'true')""")
@@ -58,7 +55,7 @@ def client_element_ok(label: str, frame: Frame, warnings: WarningBudget) -> bool
     return False
 
 
-def driver_element_ok(driver: DriverConnection, frame: Frame, warnings: WarningBudget) -> bool:
+def driver_element_ok(driver: DriverPort, frame: Frame, warnings: WarningBudget) -> bool:
     """Whether an element from a peer's driver or a remote that is not in the plain form
     (``wellformed.plain_update``, tried first by the router) may be passed on (indiserver closes
     a driver that sends a malformed one; here the element is dropped and the driver kept)."""
@@ -75,7 +72,7 @@ def driver_element_ok(driver: DriverConnection, frame: Frame, warnings: WarningB
                                  "driver is not on a Unix socket, or passed no descriptor): "
                                  "<%s> dropped%s", driver.label, frame.tag, note)
                 return False
-        elif getattr(driver, "streams_blobs", False):  # test doubles may lack it
+        elif driver.streams_blobs:
             # Assembled from pieces the framer checked as they streamed (member tags, markup):
             # expat would take about 3 ms a MB. A C driver's socket is read without streaming,
             # so what it sends inline is checked whole.

@@ -11,16 +11,13 @@ echoes stay quiet. The rules that decide to drop are in `router`; only the telli
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import clip, short
 from indipydriver.protocol.framing import Frame
+from indipyserver.routing.interests import ClientState
+from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.serverelements import DEVICE_TAGS
 from indipyserver.routing.tables import RoutingTables
-
-if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
-    from indipyserver.routing.interests import ClientState
 
 logger = logging.getLogger("indipyserver.router")  # the router's decisions, under its name
 
@@ -75,8 +72,8 @@ class DropNotices(RoutingTables):
             logger.warning("client %s sent <%s>, which is not an INDI element a client sends: "
                            "dropped%s", state.sink.label, tag, note)
 
-    def _driver_command_dropped(self, driver: DriverConnection, frame: Frame, device: str | None,
-                                owner: DriverConnection | None) -> None:
+    def _driver_command_dropped(self, driver: DriverPort, frame: Frame, device: str | None,
+                                owner: DriverPort | None) -> None:
         """A local driver's new*Vector that no other source here can take."""
         if (note := self._driver_warnings.take()) is None:
             return
@@ -90,7 +87,7 @@ class DropNotices(RoutingTables):
         logger.warning("driver %s sent <%s> %s: dropped%s", driver.label, clip(frame.tag, 60),
                        why, note)
 
-    def _driver_sent_unknown(self, driver: DriverConnection, frame: Frame) -> None:
+    def _driver_sent_unknown(self, driver: DriverPort, frame: Frame) -> None:
         """An element a driver has no business sending (not INDI, or a client's), or an
         enableBLOB asking for no mode INDI has."""
         if (note := self._driver_warnings.take()) is None:

@@ -7,24 +7,15 @@ mentioning ever new devices or properties.
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 from indipydriver.logbudget import WarningBudget, short
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame
+from indipyserver.routing.ports import ClientPort
 
 logger = logging.getLogger("indipyserver.router")  # same logger as the routing it serves
 
 NEVER, ALSO, ONLY = BLOBEnable.NEVER, BLOBEnable.ALSO, BLOBEnable.ONLY
-
-
-class ClientSink(Protocol):
-    """What the router needs of a client connection."""
-
-    label: str
-
-    def send_frame(self, frame: Frame) -> None:
-        """Queue one element to the client; never blocks."""
 
 
 #: Named interests / enableBLOB entries kept per connection. A peer naming ever new devices or
@@ -105,7 +96,7 @@ class ClientState:
 
     __slots__ = ("_entries", "all_devices", "blobs", "chained", "interests", "simple", "sink")
 
-    def __init__(self, sink: ClientSink) -> None:
+    def __init__(self, sink: ClientPort) -> None:
         self.sink = sink
         self.all_devices = False
         self.chained = False  # an upstream server that sent getProperties device="*"

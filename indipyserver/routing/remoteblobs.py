@@ -42,14 +42,11 @@ made or lost), never for the traffic itself.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.escaping import escape_entities
-from indipyserver.routing.interests import BlobModes, ClientSink, ClientState
-
-if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
+from indipyserver.routing.interests import BlobModes, ClientState
+from indipyserver.routing.ports import ClientPort, DriverPort
 
 __all__ = ["RemoteBlobModes"]
 
@@ -92,13 +89,13 @@ class RemoteBlobModes:
 
     def __init__(
         self,
-        clients: Mapping[ClientSink, ClientState],
-        snoopers: Mapping[DriverConnection, BlobModes],
+        clients: Mapping[ClientPort, ClientState],
+        snoopers: Mapping[DriverPort, BlobModes],
     ) -> None:
         """The router's live tables: its clients, and snooping drivers' enableBLOB modes."""
         self._clients = clients
         self._snoopers = snoopers
-        self._sessions: dict[DriverConnection, _Session] = {}
+        self._sessions: dict[DriverPort, _Session] = {}
 
     def changed(self, device: str | None, name: str | None) -> None:
         """A client or snooping driver sent enableBLOB (already recorded in its modes) for
@@ -108,9 +105,9 @@ class RemoteBlobModes:
         for remote, session in list(self._sessions.items()):
             self._sync(remote, session, session.matching(device, name))
 
-    def defined(self, remote: DriverConnection, device: str, name: str) -> None:
+    def defined(self, remote: DriverPort, device: str, name: str) -> None:
         """`remote` defined BLOB property (device, name): Also at once if it is wanted here."""
-        if getattr(remote, "blob_enable", False):
+        if remote.blob_enable:
             return  # asked for every BLOB by the connection itself
         session = self._sessions.get(remote)
         if session is None:
@@ -118,7 +115,7 @@ class RemoteBlobModes:
         session.defined.setdefault(device, set()).add(name)
         self._sync(remote, session, [(device, name)])
 
-    def deleted(self, remote: DriverConnection, device: str, name: str | None) -> None:
+    def deleted(self, remote: DriverPort, device: str, name: str | None) -> None:
         """`remote` deleted a property (None: the whole device): no Also for it until it is
         defined again; an Also it holds stays known, to be lowered (module docstring)."""
         session = self._sessions.get(remote)
@@ -139,11 +136,11 @@ class RemoteBlobModes:
         for remote, session in list(self._sessions.items()):
             self._sync(remote, session, sorted(session.also))
 
-    def forget(self, remote: DriverConnection) -> None:
+    def forget(self, remote: DriverPort) -> None:
         """`remote` (re)connected or went: nothing has been told to its new session."""
         self._sessions.pop(remote, None)
 
-    def _sync(self, remote: DriverConnection, session: _Session, keys: Iterable[Key]) -> None:
+    def _sync(self, remote: DriverPort, session: _Session, keys: Iterable[Key]) -> None:
         """Tell `remote` the mode of each of `keys` (each defined there or told Also) that
         differs from what it holds."""
         for key in keys:

@@ -34,12 +34,10 @@ the parsers of everyone who would get it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import short
 from indipydriver.protocol.framing import Frame, FrameHead
 from indipydriver.protocol.wellformed import plain_update
-from indipyserver.fastpath.shortcut import RouterLanes
 from indipyserver.routing.admission import (
     NOT_PASSED_ON,
     PLAIN_TAGS,
@@ -47,7 +45,8 @@ from indipyserver.routing.admission import (
     driver_element_ok,
 )
 from indipyserver.routing.dropnotices import DropNotices
-from indipyserver.routing.interests import BlobModes, ClientSink, ClientState, blob_mode
+from indipyserver.routing.interests import BlobModes, ClientState, blob_mode
+from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.serverelements import (
     BLOB_TAGS,
     DEF_TAGS,
@@ -67,9 +66,6 @@ from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
 #: which stream and whose clients are chosen per BLOB.
 RUN_TAGS = SET_TAGS - BLOB_TAGS
 
-if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
-
 #: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
 #: tree has a few hundred.
 MAX_DEVICES_PER_SOURCE = 1000
@@ -81,17 +77,17 @@ _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (nev
 logger = logging.getLogger("indipyserver.router")  # its name in logs, kept
 
 
-class Router(RouterLanes, DropNotices):
+class Router(DropNotices):
     """Who receives which element: the rules for each element a client or a driver sends
     (the tables they read and the delivery are `RoutingTables`)."""
 
     # -- clients -----------------------------------------------------------------------
 
-    def add_client(self, client: ClientSink) -> None:
+    def add_client(self, client: ClientPort) -> None:
         """A client connected; it receives nothing device-specific until it shows interest."""
         self._clients[client] = ClientState(client)
 
-    def client_lost(self, client: ClientSink) -> None:
+    def client_lost(self, client: ClientPort) -> None:
         """A client disconnected."""
         state = self._clients.pop(client, None)
         self._client_noted.pop(client, None)
@@ -99,7 +95,7 @@ class Router(RouterLanes, DropNotices):
             self._asked.pop(state, None)
             self._remote_blobs.recheck()
 
-    def client_frames(self, client: ClientSink, frames: list[Frame]) -> None:
+    def client_frames(self, client: ClientPort, frames: list[Frame]) -> None:
         """Elements read from a client, handled in order."""
         state = self._clients.get(client)
         if state is None:
@@ -248,7 +244,7 @@ class Router(RouterLanes, DropNotices):
 
     # -- drivers -----------------------------------------------------------------------
 
-    def driver_ready(self, driver: DriverConnection) -> None:
+    def driver_ready(self, driver: DriverPort) -> None:
         """A driver (re)started or a remote (re)connected: ask it for its properties.
 
         The first getProperties names no device, or a C driver would take that device name
@@ -262,7 +258,7 @@ class Router(RouterLanes, DropNotices):
         self._refused.pop(driver, None)  # a new session: refusals are per session
         self._asked.pop(driver, None)
         self._remote_blobs.forget(driver)
-        pinned = getattr(driver, "device", None) if driver.is_remote else None
+        pinned = driver.device if driver.is_remote else None
         if pinned:
             owner = self._owner.get(pinned)
             if owner is None:
@@ -283,7 +279,7 @@ class Router(RouterLanes, DropNotices):
         else:
             driver.send(get_properties_bytes())
 
-    def driver_lost(self, driver: DriverConnection) -> None:
+    def driver_lost(self, driver: DriverPort) -> None:
         """A driver died or a remote disconnected: its devices are deleted for everyone."""
         self._drivers.pop(driver, None)
         for device in sorted(self._owned.pop(driver, ())):
@@ -302,13 +298,13 @@ class Router(RouterLanes, DropNotices):
         for snoopers in self._snoops.values():
             snoopers.pop(driver, None)
 
-    def driver_frames(self, driver: DriverConnection, frames: list[Frame]) -> None:
+    def driver_frames(self, driver: DriverPort, frames: list[Frame]) -> None:
         """Elements read from a driver, handled strictly in order.
 
         In order matters for ping back-pressure: a C driver's pingRequest after a BLOB is
         answered only once that BLOB has been queued for its clients (INDI notes 2.7).
         """
-        check = not getattr(driver, "trusted_xml", False)  # test doubles may lack it
+        check = not driver.trusted_xml
         plain = plain_update
         warnings = self._driver_warnings
         owner = self._owner
@@ -373,7 +369,7 @@ class Router(RouterLanes, DropNotices):
         self._cache.update_run(device, name, run)
         self._to_clients_run(run, device, name)
 
-    def route_head(self, driver: DriverConnection, head: FrameHead) -> list[ClientSink] | None:
+    def route_head(self, driver: DriverPort, head: FrameHead) -> list[ClientPort] | None:
         """The clients of an element from `driver` that is still arriving, chosen from its start
         tag alone (cut-through forwarding of BLOBs, `blobs.cutthrough.BlobForwarder`).
 
@@ -397,7 +393,7 @@ class Router(RouterLanes, DropNotices):
         self._cache.update_blob(device, name, attrs)
         return clients
 
-    def stream_cut_short(self, driver: DriverConnection, head: FrameHead) -> None:
+    def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
         """A BLOB vector that was streaming from `driver` ended before its end (the driver
         died, stalled or sent something broken): the clients that want its BLOBs are sent its
         state as Alert with a message, and the cache keeps that state. Those that got its
@@ -414,7 +410,7 @@ class Router(RouterLanes, DropNotices):
             if state.wants(True, device, name):
                 state.sink.send_frame(frame)
 
-    def _driver_device_element(self, driver: DriverConnection, frame: Frame) -> None:
+    def _driver_device_element(self, driver: DriverPort, frame: Frame) -> None:
         tag = frame.tag
         attrs = frame.attrs
         device = attrs.get("device")
@@ -475,14 +471,14 @@ class Router(RouterLanes, DropNotices):
             # The whole device is gone: free the name, so that after a loss the real owner
             # can take it back from a copy that came round a loop, and another source may
             # provide it. (A pinned dev@host remote keeps its device.)
-            if getattr(driver, "device", None) != device:
+            if driver.device != device:
                 del self._owner[device]
                 self._owned[driver].discard(device)
         self._to_clients(frame, device, name)
         if self._snoop_all or self._snoops.get(device):
             self._to_snoopers(frame, device, name, driver)
 
-    def _too_many_devices(self, driver: DriverConnection, device: str) -> None:
+    def _too_many_devices(self, driver: DriverPort, device: str) -> None:
         """A source that names ever new devices (a bug, or an attack) must not grow the
         server's tables without bound: past MAX_DEVICES_PER_SOURCE its new devices are
         dropped, logged once per session of that source."""
@@ -495,7 +491,7 @@ class Router(RouterLanes, DropNotices):
             refused.add(device)  # its later elements are dropped quietly (`_refuse`)
 
     def _refuse(
-        self, driver: DriverConnection, device: str, owner: DriverConnection | None
+        self, driver: DriverPort, device: str, owner: DriverPort | None
     ) -> None:
         """Drop what `driver` says about `device`; the first time, log it and tell clients."""
         refused = self._refused.setdefault(driver, set())
@@ -511,7 +507,7 @@ class Router(RouterLanes, DropNotices):
         logger.error(text)
         self.broadcast(message_frame(text))
 
-    def _driver_new(self, driver: DriverConnection, frame: Frame) -> None:
+    def _driver_new(self, driver: DriverPort, frame: Frame) -> None:
         device = frame.attrs.get("device")
         name = frame.attrs.get("name") or None
         owner = self._owner.get(device) if device else None
@@ -534,7 +530,7 @@ class Router(RouterLanes, DropNotices):
             return
         self._driver_command_dropped(driver, frame, device, owner)
 
-    def _snoop(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
+    def _snoop(self, driver: DriverPort, device: str | None, name: str | None) -> None:
         """SPEC p.4: a device's getProperties asks for copies of another device's traffic."""
         if device is None:
             # "Snoop all devices", which indiserver never implemented (notes 4.4).

@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from indipydriver.logbudget import WarningBudget
 from indipydriver.protocol.framing import Frame
-from indipyserver.routing.interests import BlobModes, ClientSink, ClientState
+from indipyserver.routing.interests import BlobModes, ClientState
 from indipyserver.routing.pendingcommands import UnreadNews
+from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.propertycache import PropertyCache
 from indipyserver.routing.remoteblobs import RemoteBlobModes
 from indipyserver.routing.serverelements import BLOB_TAGS, get_properties_bytes, message_frame
 from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
-
-if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
 
 # The router's log, as it was before its tables had a module of their own.
 logger = logging.getLogger("indipyserver.router")
@@ -49,15 +46,15 @@ class RoutingTables:
         message and is routed (indiserver's -l, `drivers.messagelog`)."""
         self.stream_drop_bytes = stream_drop_bytes
         self.message_log = message_log
-        self._clients: dict[ClientSink, ClientState] = {}
-        self._drivers: dict[DriverConnection, None] = {}  # live drivers, in start order
-        self._owner: dict[str, DriverConnection] = {}
-        self._owned: dict[DriverConnection, set[str]] = {}
-        self._refused: dict[DriverConnection, set[str]] = {}
+        self._clients: dict[ClientPort, ClientState] = {}
+        self._drivers: dict[DriverPort, None] = {}  # live drivers, in start order
+        self._owner: dict[str, DriverPort] = {}
+        self._owned: dict[DriverPort, set[str]] = {}
+        self._refused: dict[DriverPort, set[str]] = {}
         # device -> {snooping driver: property names, or None for all of them}
-        self._snoops: dict[str, dict[DriverConnection, set[str] | None]] = {}
-        self._snoop_all: dict[DriverConnection, None] = {}
-        self._driver_blobs: dict[DriverConnection, BlobModes] = {}
+        self._snoops: dict[str, dict[DriverPort, set[str] | None]] = {}
+        self._snoop_all: dict[DriverPort, None] = {}
+        self._driver_blobs: dict[DriverPort, BlobModes] = {}
         # loop guard: requests already made of a connection
         self._asked: dict[object, set[tuple[str, str | None]]] = {}
         # the BLOB modes told to each remote, derived from clients and snooping drivers
@@ -66,20 +63,20 @@ class RoutingTables:
         self._unread = UnreadNews()  # devices whose cache may predate a client's command
         self._client_warnings = WarningBudget()  # about what clients sent: bounded
         # devices a client spoke for that a source of ours provides, logged once (`router`)
-        self._client_noted: dict[ClientSink, set[str]] = {}
+        self._client_noted: dict[ClientPort, set[str]] = {}
         self._driver_warnings = WarningBudget()  # about what drivers and remotes sent
 
     # -- queries (for the server, tests and logs) ----------------------------------------
 
     @property
-    def clients(self) -> list[ClientSink]:
+    def clients(self) -> list[ClientPort]:
         return list(self._clients)
 
     @property
-    def drivers(self) -> list[DriverConnection]:
+    def drivers(self) -> list[DriverPort]:
         return list(self._drivers)
 
-    def owner(self, device: str) -> DriverConnection | None:
+    def owner(self, device: str) -> DriverPort | None:
         """The connection that provides `device`, if any."""
         return self._owner.get(device)
 
@@ -103,7 +100,7 @@ class RoutingTables:
         return bool(entries)
 
     def _ask_remotes(
-        self, device: str, name: str | None, who: str, source: DriverConnection | None
+        self, device: str, name: str | None, who: str, source: DriverPort | None
     ) -> bool:
         """Ask remotes for a device nobody here provides, each at most once per connection;
         False when there is no remote to ask.
@@ -115,7 +112,7 @@ class RoutingTables:
         remotes = [
             d
             for d in self._drivers
-            if d.is_remote and d is not source and getattr(d, "device", None) in (None, device)
+            if d.is_remote and d is not source and d.device in (None, device)
         ]
         if not remotes:
             logger.debug("getProperties from %s for unknown device %r dropped", who, device)
@@ -134,7 +131,7 @@ class RoutingTables:
         asked.add((device, name))
         return True
 
-    def _replay_to_driver(self, driver: DriverConnection, device: str | None, name: str | None) -> None:
+    def _replay_to_driver(self, driver: DriverPort, device: str | None, name: str | None) -> None:
         own = self._owned.get(driver, ())
         for dev, _name, replay in self._cache.replay(device, name):
             if dev not in own:
@@ -180,22 +177,16 @@ class RoutingTables:
             return
         for state in self._clients.values():
             if state.simple or state.wants(False, device, name):
-                sink = state.sink
-                many = getattr(sink, "send_frames", None)  # test doubles may lack it
-                if many is not None:
-                    many(frames)
-                else:
-                    for frame in frames:
-                        sink.send_frame(frame)
+                state.sink.send_frames(frames)
 
     def _to_snoopers(
-        self, frame: Frame, device: str, name: str | None, source: DriverConnection | None
+        self, frame: Frame, device: str, name: str | None, source: DriverPort | None
     ) -> None:
         snoopers = self._snoops.get(device)
         if not snoopers and not self._snoop_all:
             return
         is_blob = frame.tag in BLOB_TAGS
-        targets: list[DriverConnection] = []
+        targets: list[DriverPort] = []
         if snoopers:
             for driver, names in snoopers.items():
                 if driver is not source and (names is None or name is None or name in names):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from serverdoubles import RecordingClient, RecordingDriver
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.routing.router import Router
@@ -70,19 +71,11 @@ DRIVER_SAYS = [
 ]
 
 
-class Sink:
+class Sink(RecordingClient, RecordingDriver):
     """A client or driver connection that records what the router gives it."""
 
     def __init__(self, label: str, is_remote: bool = False) -> None:
-        self.label = label
-        self.is_remote = is_remote
-        self.got: list[bytes] = []
-
-    def send(self, data: bytes) -> None:  # drivers
-        self.got.append(data)
-
-    def send_frame(self, frame: Frame) -> None:  # clients
-        self.got.append(frame.data)
+        RecordingDriver.__init__(self, label, is_remote)
 
 
 def _frame(text: str) -> Frame:

@@ -12,13 +12,14 @@ import random
 from xml.etree import ElementTree
 
 import pytest
+from serverdoubles import RecordingDriver
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.connection import ClientConnection
-from indipyserver.clients.queue import Parts
 from indipyserver.drivers.inbound import InboundProtocol
+from indipyserver.routing.ports import Parts
 from indipyserver.routing.router import Router
 
 DEFS = (
@@ -83,11 +84,9 @@ class FakeTransport(asyncio.Transport):
         return self.closed
 
 
-class FakeDriver:
-    is_remote = False
-    label = "fake-driver"
-
+class FakeDriver(RecordingDriver):
     def __init__(self) -> None:
+        super().__init__("fake-driver")
         self.sent: list[bytes] = []
         self.on_send = None
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.clients.queue import ClientQueue, Parts
+from indipyserver.clients.queue import ClientQueue
+from indipyserver.routing.ports import Parts
 
 
 def f(xml: str) -> Frame:

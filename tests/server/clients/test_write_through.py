@@ -17,6 +17,7 @@ from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients.connection import ClientConnection
 from indipyserver.drivers.connection import DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
+from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.flowcontrol import flow_for
 from indipyserver.routing.router import Router
 
@@ -59,8 +60,10 @@ class Rig:
         self.inbound.data_received(DEFS)
         self.clients: list[ClientConnection] = []
         self.to_client: list[Recorder] = []
+        shortcut = Shortcut(self.router)  # as the server hands it to its clients
+        shortcut.driver_added()
         for _ in range(2):
-            client = ClientConnection(self.router, set())
+            client = ClientConnection(self.router, set(), shortcut=shortcut)
             transport = Recorder()
             client.connection_made(transport)
             client.data_received(b'<getProperties version="1.7"/>\n')

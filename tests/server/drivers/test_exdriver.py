@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from serverdoubles import RecordingDriverSide
 from serverkit import stdio_driver
 
 from indipyserver.drivers import executable as exdriver_module
@@ -55,10 +56,11 @@ STUBBORN_DRIVER = textwrap.dedent(
 )
 
 
-class RecordingRouter:
+class RecordingRouter(RecordingDriverSide):
     """Records the calls a driver connection makes; answers driver_ready like the real one."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.events: list[tuple[str, object]] = []
         self.changed = asyncio.Event()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from serverdoubles import RecordingDriverSide
 
 from indipyserver import IPyServer
 from indipyserver.drivers.backoff import Backoff
@@ -41,8 +42,9 @@ def test_bad_remote_specs_are_refused(text: str) -> None:
         parse_remote_spec(text)
 
 
-class RecordingRouter:
+class RecordingRouter(RecordingDriverSide):
     def __init__(self) -> None:
+        super().__init__()
         self.events: list[tuple[str, object]] = []
         self.changed = asyncio.Event()
 
@@ -221,6 +223,7 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     from serverkit import Recorder
 
     from indipyserver.clients.connection import ClientConnection
+    from indipyserver.fastpath.shortcut import Shortcut
     from indipyserver.routing.router import Router
 
     defs = b"".join(
@@ -232,19 +235,22 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     port = server.sockets[0].getsockname()[1]
     router = Router()
     seen: list[tuple[bytes, bool]] = []
-    lane_set = router.lane_set
+    shortcut = Shortcut(router)  # as the server hands it to a remote's connection
+    shortcut.driver_added()
+    lane_set = shortcut.lane_set
 
     def counted(driver, data, flow):  # type: ignore[no-untyped-def]
         taken = lane_set(driver, data, flow)
         seen.append((bytes(data), taken))
         return taken
 
-    router.lane_set = counted  # type: ignore[method-assign]
+    shortcut.lane_set = counted  # type: ignore[method-assign]
     client = ClientConnection(router, set())
     to_client = Recorder()
     client.connection_made(to_client)
     client.data_received(b'<getProperties version="1.7"/>\n')
     conn = RemoteConnection("127.0.0.1", port, device="Scope", backoff=FAST)
+    conn.shortcut = shortcut
     mine = (b'<setTextVector device="Scope" name="P" state="Ok"><oneText name="t">z'
             b"</oneText></setTextVector>\n")
     other = (b'<setTextVector device="Dome" name="P" state="Ok"><oneText name="t">w'

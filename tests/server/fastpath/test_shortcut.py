@@ -25,6 +25,7 @@ from indipyserver.clients.connection import ClientConnection
 from indipyserver.drivers.connection import DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.fastpath import shortcut as lanes
+from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.routing.router import Router
 
 DEFS = (
@@ -146,6 +147,13 @@ INTERESTS = [
 ]
 
 
+def _shortcut(router: Router) -> Shortcut:
+    """The shortcut as the server hands it to clients and to a driver that reads a peer."""
+    shortcut = Shortcut(router)
+    shortcut.driver_added()
+    return shortcut
+
+
 class Driver(DriverConnection):
     async def run(self, router: Router) -> None:  # fed directly by the tests
         raise NotImplementedError
@@ -189,7 +197,7 @@ class Rig:
             BlobForwarder(self.router, self.driver),
         )
         if shortcut:  # a remote server's reads have it too (remote.py)
-            self.inbound.lane = self._counted(partial(self.router.lane_set, self.driver))
+            self.inbound.lane = self._counted(partial(_shortcut(self.router).lane_set, self.driver))
         self.inbound.connection_made(Recorder())
         self.router.driver_ready(self.driver)
         self.inbound.start()
@@ -206,7 +214,7 @@ class Rig:
         options = {} if max_queue_bytes is None else {"max_queue_bytes": max_queue_bytes}
         for i in interests:
             client = ClientConnection(self.router, set(), **options)  # type: ignore[arg-type]
-            client._lane = self._counted(self.router.lane_new) if shortcut else None
+            client._lane = self._counted(_shortcut(self.router).lane_new) if shortcut else None
             transport = Recorder()
             client.connection_made(transport)
             if INTERESTS[i]:
@@ -477,7 +485,7 @@ def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
         taken: list[bool] = []
 
         def lane(data: bytes, flow: object) -> bool:
-            taken.append(router.lane_set(driver, data, flow))  # type: ignore[arg-type]
+            taken.append(_shortcut(router).lane_set(driver, data, flow))  # type: ignore[arg-type]
             return taken[-1]
 
         inbound.lane = lane
@@ -536,7 +544,7 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
         driver.attach_writer(Recorder())
         inbound = InboundProtocol(partial(router.driver_frames, driver), "d")
         if shortcut:
-            inbound.lane = partial(router.lane_set, driver)
+            inbound.lane = partial(_shortcut(router).lane_set, driver)
         inbound.connection_made(PausableReadTransport())
         router.driver_ready(driver)
         inbound.start()
@@ -550,7 +558,7 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
                                       keeping_up=keeping_up)
             await loop.connect_accepted_socket(lambda c=client: c, ours)  # type: ignore[misc]
             assert client._fd >= 0  # writes itself, counting KeepingUp
-            client._lane = router.lane_new if shortcut else None
+            client._lane = _shortcut(router).lane_new if shortcut else None
             client.data_received(INTERESTS[0])
             clients.append(client)
         behind = clients[0]

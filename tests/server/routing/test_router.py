@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from serverdoubles import RecordingClient, RecordingDriver
 
 from indipydriver.protocol.events import DefBLOBVector, DefNumberVector
 from indipydriver.protocol.framing import Frame, FrameHead, Framer
@@ -23,10 +24,9 @@ def member_values(data: bytes) -> dict[str, str]:
     return {m.name: m.value for m in event.members}  # type: ignore[union-attr]
 
 
-class FakeClient:
+class FakeClient(RecordingClient):
     def __init__(self, label: str, log: list[str] | None = None) -> None:
-        self.label = label
-        self.got: list[bytes] = []
+        super().__init__(label)
         self.log = log
 
     def send_frame(self, frame: Frame) -> None:
@@ -41,11 +41,9 @@ class FakeClient:
         return b"".join(self.got).decode()
 
 
-class FakeDriver:
+class FakeDriver(RecordingDriver):
     def __init__(self, label: str, is_remote: bool = False, log: list[str] | None = None) -> None:
-        self.label = label
-        self.is_remote = is_remote
-        self.got: list[bytes] = []
+        super().__init__(label, is_remote)
         self.log = log
 
     def send(self, data: bytes) -> None:

@@ -1,0 +1,133 @@
+"""What the router needs of the connections it routes between, and nothing more.
+
+The router never imports a connection class: the server's clients (``clients.connection``),
+drivers and remote servers (``drivers``) implement these protocols, and so do the test
+doubles of the router's tests (checked by mypy), so a double cannot lack a method the router
+calls.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from indipydriver.protocol.framing import Frame, FrameHead
+
+__all__ = ["ClientPort", "ClientSide", "DriverPort", "DriverSide", "Parts"]
+
+
+class Parts:
+    """One whole element held as the pieces it arrived in (read-only bytes, not copied): how
+    cut-through (``blobs.cutthrough``) gives a streamed BLOB whole to a client that could not
+    take it while it streamed, queued as it is (``clients.queue``)."""
+
+    __slots__ = ("attrs", "parts", "size", "tag")
+
+    def __init__(
+        self, tag: str, attrs: dict[str, str], parts: list[bytes | memoryview]
+    ) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.parts = [p for p in parts if p]  # an empty piece would read as "nothing left"
+        self.size = sum(len(p) for p in self.parts)
+        if not self.parts:
+            raise ValueError("an element has at least one byte")
+
+
+class ClientPort(Protocol):
+    """A client connection, as the router and the round trip's shortcut see it."""
+
+    #: For logs: "127.0.0.1:50123", "unix socket", ...
+    label: str
+    #: Whether the peer runs on this machine, so that a write wakes it here (``fastpath``).
+    local: bool
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting in its queue (how far it is behind)."""
+
+    def send_frame(self, frame: Frame) -> None:
+        """Queue one element to the client; never blocks."""
+
+    def send_frames(self, frames: list[Frame]) -> None:
+        """Queue consecutive sets of one property (a burst), coalesced as single puts would be."""
+
+    def write_through(self, data: bytes) -> bool:
+        """Write `data` at once if nothing is queued before it; False (nothing done) if not."""
+
+    # -- a BLOB passed on while it arrives (``blobs.cutthrough``) --------------------------
+
+    def stream_begin(self) -> bool:
+        """Take the next element in pieces as it arrives? False: it comes whole at its end."""
+
+    def stream_late(self, device: str, name: str) -> None:
+        """A streamed BLOB of (device, name) will come whole at its end (`send_parts`)."""
+
+    def stream_piece(self, data: bytes | memoryview) -> None:
+        """The next piece of the element being streamed."""
+
+    def stream_end(self, data: bytes | memoryview) -> None:
+        """Its last piece: the element is complete (or closed well-formed if cut short)."""
+
+    def send_parts(self, element: Parts) -> None:
+        """A streamed element whole, as the pieces it arrived in."""
+
+
+class DriverPort(Protocol):
+    """A driver, an in-process driver or a remote server, as the router sees it."""
+
+    #: For logs: "indi_simulator_ccd", "remote localhost:7625", the driver's class name.
+    label: str
+    #: A chained server: receives enableBLOB and device="*" getProperties.
+    is_remote: bool
+    #: A ``dev@host`` remote's one device (pre-registered as its owner); None for all others.
+    device: str | None
+    #: A remote asked for every BLOB by its own connection (``RemoteConnection``'s option):
+    #: the router tells it no BLOB modes.
+    blob_enable: bool
+    #: Its elements were written by our own code (an in-process driver): not checked with expat.
+    trusted_xml: bool
+    #: Its framer streams large BLOBs (checked piece by piece as they arrive).
+    streams_blobs: bool
+    #: Whether the peer runs on this machine, so that a write wakes it here (``fastpath``).
+    local: bool
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes to the driver; never blocks; bounded."""
+
+    def write_through(self, data: bytes) -> bool:
+        """Write `data` at once if nothing is queued before it; False (nothing done) if not."""
+
+    def read_now(self) -> None:
+        """Read what the peer has written meanwhile, now rather than on the loop's next turn."""
+
+
+class DriverSide(Protocol):
+    """The router, as a driver-side connection sees it (``drivers``, ``blobs.cutthrough``)."""
+
+    def driver_ready(self, driver: DriverPort) -> None:
+        """The driver is (re)connected: ask it for its properties."""
+
+    def driver_frames(self, driver: DriverPort, frames: list[Frame]) -> None:
+        """Elements read from the driver, in order."""
+
+    def driver_lost(self, driver: DriverPort) -> None:
+        """The driver is gone: its devices are deleted for the clients."""
+
+    def route_head(self, driver: DriverPort, head: FrameHead) -> list[ClientPort] | None:
+        """The clients a streamed element goes to, from its start tag; None: route it whole."""
+
+    def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
+        """A streamed element from `driver` ended before its closing tag."""
+
+
+class ClientSide(Protocol):
+    """The router, as a client connection sees it (``clients.connection``)."""
+
+    def add_client(self, client: ClientPort) -> None:
+        """A client connected."""
+
+    def client_frames(self, client: ClientPort, frames: list[Frame]) -> None:
+        """Elements read from a client, in order."""
+
+    def client_lost(self, client: ClientPort) -> None:
+        """A client disconnected."""

@@ -1,0 +1,108 @@
+"""Test doubles of the connections the router talks to, implementing its ports in full.
+
+`indipyserver.routing.ports` is all the router (and the shortcut and cut-through) may call on
+a client or a driver; these doubles implement every member, and mypy --strict checks them
+against the protocols (tests/test_static_checks.py), so a double cannot silently lack what the
+router calls. They record what they are given and take no shortcut: nothing is written through
+and no BLOB is taken in pieces, so every element reaches them whole through `send_frame` or
+`send`.
+"""
+
+from __future__ import annotations
+
+from indipydriver.protocol.framing import Frame, FrameHead
+from indipyserver.routing.ports import ClientPort, DriverPort, DriverSide, Parts
+
+__all__ = ["RecordingClient", "RecordingDriver", "RecordingDriverSide"]
+
+
+class RecordingClient:
+    """A client that records the bytes of every element queued to it, in order."""
+
+    local = False
+    queued_bytes = 0
+
+    def __init__(self, label: str = "client") -> None:
+        self.label = label
+        self.got: list[bytes] = []
+
+    def send_frame(self, frame: Frame) -> None:
+        self.got.append(bytes(frame.data))
+
+    def send_frames(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            self.send_frame(frame)
+
+    def write_through(self, data: bytes) -> bool:
+        return False
+
+    def stream_begin(self) -> bool:
+        return False  # a streamed BLOB comes whole at its end, through `send_parts`
+
+    def stream_late(self, device: str, name: str) -> None:
+        pass
+
+    def stream_piece(self, data: bytes | memoryview) -> None:
+        raise AssertionError("a recording client takes no pieces")
+
+    def stream_end(self, data: bytes | memoryview) -> None:
+        raise AssertionError("a recording client takes no pieces")
+
+    def send_parts(self, element: Parts) -> None:
+        self.send_frame(Frame(element.tag, element.attrs, b"".join(element.parts)))
+
+
+class RecordingDriver:
+    """A driver (or, with `is_remote`, a remote server) that records the bytes sent to it."""
+
+    device: str | None = None
+    blob_enable = False
+    trusted_xml = False
+    streams_blobs = False
+    local = False
+
+    def __init__(self, label: str = "driver", is_remote: bool = False) -> None:
+        self.label = label
+        self.is_remote = is_remote
+        self.got: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        self.got.append(bytes(data))
+
+    def write_through(self, data: bytes) -> bool:
+        return False
+
+    def read_now(self) -> None:
+        pass
+
+
+class RecordingDriverSide:
+    """The router as a driver connection sees it, recording the calls (connection tests)."""
+
+    def __init__(self) -> None:
+        self.ready_calls = 0
+        self.lost_calls = 0
+        self.routed: list[Frame] = []
+        self.cut_short_heads: list[FrameHead] = []
+
+    def driver_ready(self, driver: DriverPort) -> None:
+        self.ready_calls += 1
+
+    def driver_frames(self, driver: DriverPort, frames: list[Frame]) -> None:
+        self.routed.extend(frames)
+
+    def driver_lost(self, driver: DriverPort) -> None:
+        self.lost_calls += 1
+
+    def route_head(self, driver: DriverPort, head: FrameHead) -> list[ClientPort] | None:
+        return None  # assembled and given whole to `driver_frames`
+
+    def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
+        self.cut_short_heads.append(head)
+
+
+def _conforms(client: RecordingClient, driver: RecordingDriver, side: RecordingDriverSide) -> None:
+    """Never called: mypy checks here that each double is its protocol."""
+    _client: ClientPort = client
+    _driver: DriverPort = driver
+    _side: DriverSide = side
