@@ -24,6 +24,13 @@ def test_packages_pass_mypy_strict() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_routers_test_doubles_implement_its_ports() -> None:
+    """tests/serverdoubles.py is checked against ``indipyserver.routing.ports``: a double that
+    lacks something the router calls fails here, not by a quiet fallback in the router."""
+    result = _run("mypy", "--strict", "tests/serverdoubles.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_packages_tests_examples_and_benchmarks_pass_ruff() -> None:
     result = _run("ruff", "check", "indipydriver", "indipyserver", "tests", "examples", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
