@@ -7,8 +7,8 @@ there is no per-message await, task or extra event-loop turn on the hot path.
 
 Writing the queue to the socket is the base class (``clients.writer.ClientWriter``), and a
 client that falls behind (paused, congested, slow: ``clients.fallingbehind``) is tracked by an object
-the connection owns. The flags that every message checks (``_paused``, ``_congested``,
-``_slow``, ``_tail``) stay plain attributes of the connection, so splitting these jobs costs
+the connection owns. The flags that every message checks (``_paused``, ``congested``,
+``slow``, ``_tail``) stay plain attributes of the connection, so splitting these jobs costs
 the per-message path no call and no lookup. Past ``max_queue_bytes`` a client is disconnected,
 as indiserver does.
 """
@@ -122,13 +122,27 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._write_through_max = min(self._check_from, self.soft_bytes, self.CHUNK,
                                       self.DIRECT_CHUNK)
         # The stage of falling behind, set by `_behind` only and read here per message.
-        self._congested = False
-        self._slow = False
+        self.congested = False
+        self.slow = False
         self._keeping_up = keeping_up if keeping_up is not None else KeepingUp()
         self._behind = FallingBehind(
             self, congestion if congestion is not None else Congestion(), loop
         )
         self.closed = asyncio.Event()
+
+    # -- what `FallingBehind` reads (``clients.fallingbehind.JudgedClient``) ---------------
+
+    @property
+    def writing_paused(self) -> bool:
+        return self._paused
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @property
+    def others_progress(self) -> int:
+        return self._keeping_up.count
 
     def __repr__(self) -> str:
         return f"<ClientConnection {self.label}>"
@@ -331,8 +345,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             or len(data) > self._write_through_max
             or queue.streaming
             or self._paused
-            or self._slow
-            or self._congested
+            or self.slow
+            or self.congested
             or self._eof
         ):
             return False
@@ -355,7 +369,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             and not queue.nbytes  # nothing queued (at most dropped placeholders)
             and self._tail is None
             and len(frame.data) <= self._write_through_max
-            and not (queue.streaming or self._paused or self._slow or self._congested or self._eof)
+            and not (queue.streaming or self._paused or self.slow or self.congested or self._eof)
         ):
             # The one element of this batch, and nothing queued for us: `_queued` could only
             # mark us, and the batch's end would flush this alone. Write it now instead, as
@@ -368,7 +382,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             else:
                 self._write_queue(transport, frame.data)
             return
-        queue.put(frame, self._slow or queue.nbytes > self._coalesce_from)
+        queue.put(frame, self.slow or queue.nbytes > self._coalesce_from)
         self._queued()
 
     def send_frames(self, frames: list[Frame]) -> None:
@@ -378,7 +392,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         if self._closing:
             return
         queue = self._queue
-        if self._slow:
+        if self.slow:
             for frame in frames:
                 queue.put(frame, True)
         else:
@@ -390,7 +404,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         if self._closing:
             return
         queue = self._queue
-        queue.put_parts(element, self._slow or queue.nbytes > self._coalesce_from)
+        queue.put_parts(element, self.slow or queue.nbytes > self._coalesce_from)
         self._queued()
 
     # Cut-through (cutthrough.BlobForwarder): one element in pieces as the driver sends it.
@@ -402,7 +416,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         already receiving another streamed element. Once begun, every piece is sent, even if
         the client turns slow meanwhile: an element is never cut in half (-m still holds)."""
         queue = self._queue
-        if self._closing or self._slow or queue.streaming or queue.nbytes > self._coalesce_from:
+        if self._closing or self.slow or queue.streaming or queue.nbytes > self._coalesce_from:
             return False
         queue.open_stream()
         return True
@@ -411,7 +425,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         """A BLOB of (device, name) this client did not `stream_begin` is arriving and will be
         given to it whole: if the client is slow, its queued older one is stale already
         (dropped now rather than at the end, so both are never held at once)."""
-        if self._slow and not self._closing:
+        if self.slow and not self._closing:
             self._queue.drop_superseded(device, name)
 
     def stream_piece(self, data: bytes | memoryview) -> None:
@@ -445,7 +459,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             return
         if (
             nbytes > self.soft_bytes
-            and not (self._congested or self._slow)
+            and not (self.congested or self.slow)
             and queue.waiting_bytes > self.soft_bytes
         ):
             self._behind.fell_behind()
@@ -475,9 +489,9 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
                 return
         else:
             self._write_queue(transport, None)
-        if self._congested and queue.waiting_bytes <= self.soft_bytes // 2:
+        if self.congested and queue.waiting_bytes <= self.soft_bytes // 2:
             self._behind.not_behind()
-        elif self._slow and not queue:
+        elif self.slow and not queue:
             # Even while an element streams to it and more waits behind that: the client has
             # taken all it was given (`waiting_bytes` leaves the rest out), so it gets all of
             # that, uncoalesced, once the element ends.

@@ -20,9 +20,9 @@ for only while no other client keeps up. Hence three stages, all bounded:
 
 Past ``max_queue_bytes`` it is disconnected, as indiserver does (``ClientConnection``).
 
-The stage is kept in the connection's ``_congested`` and ``_slow``, which its per-message path
-reads as plain attributes; `FallingBehind` sets them and is called only when the stage may
-change (the transport paused, the queue passed the soft limit or drained, a timer fired, the
+The stage is kept in the connection's ``congested`` and ``slow``, which its per-message path
+reads as plain attributes; `FallingBehind` sets them (what it needs of the connection is
+`JudgedClient`) and is called only when the stage may change (the transport paused, the queue passed the soft limit or drained, a timer fired, the
 client went away), so a client that keeps up pays nothing for it.
 """
 
@@ -30,13 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from indipydriver.logbudget import WarningBudget
-
-if TYPE_CHECKING:
-    from indipyserver.clients.connection import ClientConnection
-    from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import Congestion
 
 logger = logging.getLogger("indipyserver.clients")  # same logger as the connection it serves
 
@@ -49,6 +46,31 @@ SLOW_AFTER = 0.05
 #: server chained to ours (``add_remote``) stops reading us while its own clients hold it up,
 #: often for 20-50 ms, and was let go here, so its healthy clients lost superseded values.
 NEVER_RESUMED_SLOW_AFTER = 0.02
+
+
+class JudgedClient(Protocol):
+    """What `FallingBehind` reads of a client connection, and the two flags it sets."""
+
+    label: str
+    #: Holding its server's drivers up (set here only).
+    congested: bool
+    #: Superseded elements dropped for it until it catches up (set here only).
+    slow: bool
+
+    @property
+    def writing_paused(self) -> bool:
+        """Its transport has paused it (above the high-water mark)."""
+
+    @property
+    def closing(self) -> bool:
+        """It is being closed."""
+
+    @property
+    def others_progress(self) -> int:
+        """Its server's count of writes to clients that keep up (``KeepingUp``)."""
+
+    def sent(self) -> int:
+        """Bytes that have left us for the client so far."""
 
 
 class FallingBehind:
@@ -69,7 +91,7 @@ class FallingBehind:
     )
 
     def __init__(
-        self, client: ClientConnection, congestion: Congestion, loop: asyncio.AbstractEventLoop
+        self, client: JudgedClient, congestion: Congestion, loop: asyncio.AbstractEventLoop
     ) -> None:
         """`congestion`: the client's server's, whose driver reads it holds up while congested."""
         self._client = client
@@ -91,37 +113,37 @@ class FallingBehind:
     def paused(self) -> None:
         """The transport paused the client (its ``pause_writing``)."""
         self._paused_at = self._loop.time()
-        self._paused_sent = self._client._sent()
+        self._paused_sent = self._client.sent()
         self._pauses += 1
-        self._paused_flowing = self._client._keeping_up.count
+        self._paused_flowing = self._client.others_progress
 
     def fell_behind(self) -> None:
         """The client's queue passed the soft limit while it was neither congested nor slow."""
         client = self._client
-        if client._paused:
+        if client.writing_paused:
             stuck = self._loop.time() - self._paused_at
             # Not when it has taken bytes since: reading steadily, a client can wait longer
             # than that for the socket to report room (a third of a send buffer of up to 4 MiB
             # must drain first), and was let go although it would have read everything.
             if (stuck > NEVER_RESUMED_SLOW_AFTER and self._pauses == 1
-                    and client._sent() == self._paused_sent):
+                    and client.sent() == self._paused_sent):
                 self._become_slow(f"has taken nothing for {stuck * 1e3:.0f} ms")
                 return
-            if client._keeping_up.count != self._paused_flowing:
+            if client.others_progress != self._paused_flowing:
                 # Others kept taking what was sent to them while this one was stuck: the
                 # drivers are not too fast for everyone, this client is too slow for them, and
                 # holding the drivers for it would pace the others to it.
                 self._become_slow("is behind while other clients keep up")
                 return
-        client._congested = True
-        self._progress_mark = client._sent()
+        client.congested = True
+        self._progress_mark = client.sent()
         self._progress_at = self._loop.time()
         self._congestion.congest(client)
         self._arm_progress_check(self._progress_at)
 
     def caught_up(self) -> None:
         """A slow client's queue is empty: it gets every element again."""
-        self._client._slow = False
+        self._client.slow = False
         if (note := self._lines.take()) is not None:
             logger.info("client %s caught up%s", self._client.label, note)
 
@@ -131,8 +153,8 @@ class FallingBehind:
             self._timer.cancel()
             self._timer = None
         client = self._client
-        if client._congested:
-            client._congested = False
+        if client.congested:
+            client.congested = False
             self._congestion.decongest(client)
 
     def _arm_progress_check(self, now: float) -> None:
@@ -142,19 +164,19 @@ class FallingBehind:
         soon as that is known rather than after the full SLOW_AFTER."""
         client = self._client
         delay = self._progress_at + SLOW_AFTER - now
-        if client._paused and self._pauses == 1 and client._sent() == self._paused_sent:
+        if client.writing_paused and self._pauses == 1 and client.sent() == self._paused_sent:
             delay = min(delay, self._paused_at + NEVER_RESUMED_SLOW_AFTER - now)
         self._timer = self._loop.call_later(max(delay, 0.001), self._check_progress)
 
     def _check_progress(self) -> None:
         self._timer = None
         client = self._client
-        if not client._congested or client._closing:
+        if not client.congested or client.closing:
             return
         now = self._loop.time()
-        sent = client._sent()
+        sent = client.sent()
         if (
-            client._paused
+            client.writing_paused
             and self._pauses == 1
             and sent == self._paused_sent
             and now - self._paused_at >= NEVER_RESUMED_SLOW_AFTER
@@ -172,7 +194,7 @@ class FallingBehind:
     def _become_slow(self, why: str) -> None:
         self.not_behind()
         client = self._client
-        client._slow = True
+        client.slow = True
         # It may still be reading, only more slowly than the drivers write: say what was seen.
         if (note := self._lines.take()) is not None:
             logger.info("client %s %s: superseded elements are dropped for it until it "

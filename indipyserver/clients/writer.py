@@ -59,8 +59,8 @@ class ClientWriter:
     _paused: bool
     _flow: LoopFlow
     _keeping_up: KeepingUp
-    _congested: bool
-    _slow: bool
+    congested: bool
+    slow: bool
     soft_bytes: int
 
     def __init__(self) -> None:
@@ -80,7 +80,7 @@ class ClientWriter:
         else:
             transport.set_write_buffer_limits(high=self.HIGH_WATER, low=self.LOW_WATER)
 
-    def _sent(self) -> int:
+    def sent(self) -> int:
         """Bytes that have left us for the client so far: the progress of its reading.
 
         Not only what the kernel has taken: while the socket is full, the kernel takes
@@ -143,7 +143,7 @@ class ClientWriter:
                 self.abort()
                 return
             self._written += n
-            if n and not (self._congested or self._slow) and queue.nbytes <= self.soft_bytes:
+            if n and not (self.congested or self.slow) and queue.nbytes <= self.soft_bytes:
                 # This client keeps up (fallingbehind). Counted before a handoff below can
                 # pause it, so what it counts itself is never news to its own pause.
                 self._keeping_up.count += 1

@@ -207,7 +207,7 @@ async def test_slow_receiver_gets_the_started_blob_whole_then_only_the_latest(
             inbound.data_received(element[i : i + (1 << 20)])
         inbound.data_received(ping(k))
         if k == 0:
-            assert slow._slow  # it fell behind during the first BLOB, which it still gets whole
+            assert slow.slow  # it fell behind during the first BLOB, which it still gets whole
     await asyncio.sleep(0)
     assert [bytes(f.data) for f in elements(fast_t.out)] == blobs
     assert slow._queue.dropped == 1  # the second BLOB was superseded by the third
@@ -316,11 +316,11 @@ async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_del
         client.resume_writing()  # it read once: it has shown it reads
     client.pause_writing()
     inbound.data_received(data)
-    assert client._congested and not client._slow
+    assert client.congested and not client.slow
     await asyncio.sleep(0.15)  # past NEVER_RESUMED_SLOW_AFTER, within SLOW_AFTER
-    assert client._slow is not read_before and client._congested is read_before
+    assert client.slow is not read_before and client.congested is read_before
     await asyncio.sleep(0.5)  # past SLOW_AFTER with no progress: let go either way
-    assert client._slow and not client._congested
+    assert client.slow and not client.congested
 
 
 async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,10 +335,10 @@ async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.Monke
     data = blob(2_000_000)  # made first: on a loaded machine it can take longer than the delay
     client.pause_writing()
     inbound.data_received(data)
-    assert client._congested
+    assert client.congested
     buffered[0] = 500_000  # the kernel took some: it reads, slowly
     await asyncio.sleep(0.15)
-    assert client._congested and not client._slow
+    assert client.congested and not client.slow
 
 
 async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
@@ -354,7 +354,7 @@ async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
     for element in (first, second):  # streamed (reads of 1 MiB); the second one late
         for i in range(0, len(element), 1 << 20):
             inbound.data_received(element[i : i + (1 << 20)])
-    assert client._slow
+    assert client.slow
     held = client._queue.nbytes
     inbound.data_received(third[:300_000])  # the third starts: the second is stale now
     assert client._queue.nbytes < held - 1_000_000

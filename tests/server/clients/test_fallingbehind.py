@@ -12,18 +12,22 @@ from indipyserver.loop.flowcontrol import Congestion, KeepingUp
 
 
 class StuckClient:
-    """Just what FallingBehind reads of a connection: paused, taking nothing."""
+    """Just what FallingBehind reads of a connection (`JudgedClient`): paused, taking nothing."""
 
     label = "stuck"
+    writing_paused = True
+    closing = False
 
     def __init__(self, keeping_up: KeepingUp) -> None:
         self._keeping_up = keeping_up
-        self._paused = True
-        self._congested = False
-        self._slow = False
-        self._closing = False
+        self.congested = False
+        self.slow = False
 
-    def _sent(self) -> int:
+    @property
+    def others_progress(self) -> int:
+        return self._keeping_up.count
+
+    def sent(self) -> int:
         return 0
 
 
@@ -35,11 +39,11 @@ async def test_only_clients_of_its_own_server_make_a_stuck_client_the_slow_one()
     congestion = Congestion()
     ours, other_server = KeepingUp(), KeepingUp()
     client = StuckClient(ours)
-    behind = FallingBehind(client, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
+    behind = FallingBehind(client, congestion, asyncio.get_running_loop())
     behind.paused()
     other_server.count += 5
     behind.fell_behind()
-    assert client._congested and not client._slow
+    assert client.congested and not client.slow
     assert congestion.congested
     behind.not_behind()
     assert not congestion.congested
@@ -47,7 +51,7 @@ async def test_only_clients_of_its_own_server_make_a_stuck_client_the_slow_one()
     behind.paused()
     ours.count += 1
     behind.fell_behind()
-    assert client._slow and not client._congested
+    assert client.slow and not client.congested
 
 
 async def test_a_congested_client_holds_up_the_readers_of_its_own_server_only() -> None:
@@ -61,7 +65,7 @@ async def test_a_congested_client_holds_up_the_readers_of_its_own_server_only() 
     behind = FallingBehind(client, ours, asyncio.get_running_loop())  # type: ignore[arg-type]
     behind.paused()
     behind.fell_behind()
-    assert client._congested
+    assert client.congested
     assert our_reader.paused and ours.congested
     assert not their_reader.paused and not other_server.congested
     await asyncio.wait_for(other_server.wait_uncongested(), 1)  # an in-process driver's write
@@ -84,15 +88,15 @@ async def test_a_client_turning_slow_and_catching_up_over_and_over_logs_within_a
     congestion = Congestion()
     keeping_up = KeepingUp()
     client = StuckClient(keeping_up)
-    behind = FallingBehind(client, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
+    behind = FallingBehind(client, congestion, asyncio.get_running_loop())
     with caplog.at_level(logging.INFO, logger="indipyserver.clients"):
         for _ in range(100):
             behind.paused()
             keeping_up.count += 1
             behind.fell_behind()
-            assert client._slow
+            assert client.slow
             behind.caught_up()
-            assert not client._slow
+            assert not client.slow
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 10
     assert sum("caught up" in line for line in lines) == 5
@@ -107,13 +111,13 @@ async def test_a_client_reading_in_its_first_long_pause_is_held_for_not_let_go()
     congestion = Congestion()
     client = StuckClient(KeepingUp())
     sent = [0]
-    client._sent = lambda: sent[0]  # type: ignore[method-assign]
-    behind = FallingBehind(client, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
+    client.sent = lambda: sent[0]  # type: ignore[method-assign]
+    behind = FallingBehind(client, congestion, asyncio.get_running_loop())
     behind.paused()
     await asyncio.sleep(NEVER_RESUMED_SLOW_AFTER * 1.5)
     sent[0] = 65536
     behind.fell_behind()
-    assert client._congested and not client._slow
+    assert client.congested and not client.slow
     behind.not_behind()
 
     never = StuckClient(KeepingUp())
@@ -121,4 +125,4 @@ async def test_a_client_reading_in_its_first_long_pause_is_held_for_not_let_go()
     behind.paused()
     await asyncio.sleep(NEVER_RESUMED_SLOW_AFTER * 1.5)
     behind.fell_behind()
-    assert never._slow and not never._congested
+    assert never.slow and not never.congested

@@ -225,9 +225,9 @@ class Rig:
         if paused is not None and paused < n:
             self.clients[paused].pause_writing()
         if slow is not None and slow < n:
-            self.clients[slow]._slow = True
+            self.clients[slow].slow = True
         if congested is not None and congested < n:
-            self.clients[congested]._congested = True
+            self.clients[congested].congested = True
         if eof is not None and eof < n:
             self.clients[eof].eof_received()
         if closing is not None and closing < n:
@@ -277,7 +277,7 @@ class Rig:
             {d.label: sorted(v) for d, v in router._refused.items()},
             self.logged,
             states,
-            [(c._bad, c._framer._offset, c._slow, c._congested, c._closing, c.dropped)
+            [(c._bad, c._framer._offset, c.slow, c.congested, c._closing, c.dropped)
              for c in self.clients],
             (self.inbound._framer._offset, self.driver._pending, self.driver._dropped),
             # commands the driver may not have read (a getProperties then goes to it)
@@ -570,7 +570,7 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
             inbound.data_received(DRIVER_READS[0])
         else:
             clients[2].data_received(CLIENT_READS[0])
-        result = (behind._slow, behind._congested, inbound._throttled)
+        result = (behind.slow, behind.congested, inbound._throttled)
         for client in clients:
             client.abort()
         await asyncio.sleep(0)

@@ -216,7 +216,7 @@ async def test_a_congested_client_of_one_server_holds_up_its_drivers_only(
             # within one congested spell is looked for (a spell cut short is tried again).
             congested = None
             for _ in range(5):
-                await until(lambda: a_client._congested, 10, "A's client never became congested")
+                await until(lambda: a_client.congested, 10, "A's client never became congested")
                 await asyncio.sleep(0.2)  # what the camera wrote before it was held is logged
                 congested = await stays_congested(a_client, 0.4, spells, counter, writes)
                 if congested is not None:
@@ -244,7 +244,7 @@ async def stays_congested(
     spell = spells.count
     start = (counter.numbers, writes.count)
     await asyncio.sleep(seconds)
-    if not client._congested or spells.count != spell:
+    if not client.congested or spells.count != spell:
         return None
     return start, (counter.numbers, writes.count)
 

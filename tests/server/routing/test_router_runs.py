@@ -182,7 +182,7 @@ async def test_a_slow_client_keeps_only_the_newest_set_of_a_run() -> None:
     rig = Rig()
     slow, _fast = rig.clients
     slow.pause_writing()
-    slow._slow = True  # as `clients.fallingbehind` marks it
+    slow.slow = True  # as `clients.fallingbehind` marks it
     rig.inbound.data_received(b"".join(set_(i) for i in range(30)))
     fast_got = b"".join(rig.to_client[1].writes)
     assert all(set_(i).rstrip() in fast_got for i in range(30))
@@ -213,8 +213,8 @@ async def test_a_client_that_does_not_read_is_found_behind_as_element_by_element
     stages = []
     for rig in (at_once, one_by_one):
         stuck = rig.clients[0]
-        stages.append((stuck._queue.nbytes, stuck._queue.dropped, stuck._congested,
-                       stuck._slow, stuck._closing))
+        stages.append((stuck._queue.nbytes, stuck._queue.dropped, stuck.congested,
+                       stuck.slow, stuck._closing))
         assert b"".join(rig.to_client[1].writes).count(b"<setNumberVector") == 3000
     assert stages[0] == stages[1]
     assert stages[0][2:] == (True, False, False)  # congested, not slow, connected
