@@ -1,0 +1,141 @@
+"""docs/architecture.md is the map of the code, and this keeps it true (standard library `ast`).
+
+Protects: every module of `indipydriver` and `indipyserver` has a row in its file map (and no
+row names a module that is gone); every import -- at the top, inside a function or under
+``TYPE_CHECKING`` -- goes to the importer's own layer or one above it in the page's Layers
+block, never below (so `indipyserver.routing` cannot import a client or a driver connection);
+and no module of `indipyserver` imports itself back through others.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "architecture.md"
+PACKAGES = ("indipydriver", "indipyserver")
+
+
+def modules() -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the packages (a package by its name)."""
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def mapped_files() -> set[str]:
+    """The files the page's file map names: the first cell of each row, where a bare name
+    after a path (`cli.py`, `__main__.py`) is in that path's folder."""
+    files = set()
+    for line in DOC.read_text().splitlines():
+        if not line.startswith("| `"):
+            continue
+        cell = line.split("|")[1]
+        folder = ""
+        for name in re.findall(r"`([^`]+\.py)`", cell):
+            if "/" in name:
+                folder = name.rsplit("/", 1)[0]
+                files.add(name)
+            else:
+                files.add(f"{folder}/{name}")
+    return files
+
+
+def layers() -> list[str]:
+    """The layers, top (imported by all below it) first, from the page's Layers block."""
+    text = DOC.read_text()
+    block = text.split("<!-- layers -->", 1)[1].split("<!-- /layers -->", 1)[0]
+    return [line.split()[0] for line in block.strip().strip("`").strip().splitlines()]
+
+
+def layer_of(module: str, order: list[str]) -> int:
+    """The index of the most specific layer `module` is in."""
+    best = max((layer for layer in order if module == layer or module.startswith(layer + ".")),
+               key=len)
+    return order.index(best)
+
+
+def imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The project modules `module` imports anywhere in its file."""
+    is_package = path.name == "__init__.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                here = module.split(".") if is_package else module.split(".")[:-1]
+                here = here[: len(here) - node.level + 1]
+                base = ".".join(here + ([base] if base else []))
+            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                     for alias in node.names]
+        else:
+            continue
+        for name in names:
+            while name and name not in known:  # `import a.b.c` of a name inside a module
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                found.add(name)
+    return found
+
+
+def test_every_module_has_a_row_in_the_file_map_and_every_row_a_module() -> None:
+    files = {path.relative_to(REPO).as_posix() for path in modules().values()}
+    mapped = mapped_files()
+    assert sorted(files - mapped) == [], "modules missing from docs/architecture.md's file map"
+    assert sorted(mapped - files) == [], "rows of docs/architecture.md naming no module"
+
+
+def test_no_import_goes_below_the_importers_layer() -> None:
+    order = layers()
+    assert order[:2] == ["indipydriver.protocol", "indipydriver"] and order[-1] == "indipyserver"
+    known = modules()
+    wrong = []
+    for module, path in known.items():
+        mine = layer_of(module, order)
+        for target in imports(module, path, known):
+            if layer_of(target, order) > mine:
+                wrong.append(f"{module} imports {target}")
+    assert wrong == [], "imports that break the layers of docs/architecture.md"
+
+
+def test_the_server_has_no_import_circles() -> None:
+    known = modules()
+    graph = {m: {t for t in imports(m, p, known) if t.startswith("indipyserver")}
+             for m, p in known.items() if m.startswith("indipyserver")}
+    circles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph[module]):
+            if state.get(target) == 1:
+                circles.append(" -> ".join(path[path.index(target):] + [target]))
+            elif target not in state:
+                visit(target, path + [target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert circles == []
+
+
+def test_the_checks_catch_what_they_are_for() -> None:
+    """The helpers see an upward import and a missing row (so the checks above can fail)."""
+    order = layers()
+    assert layer_of("indipyserver.routing.router", order) < layer_of(
+        "indipyserver.clients.connection", order)
+    assert layer_of("indipyserver.server", order) == len(order) - 1
+    known = modules()
+    assert "indipyserver.routing.ports" in imports(
+        "indipyserver.routing.router", known["indipyserver.routing.router"], known)
+    assert "indipyserver/routing/router.py" in mapped_files()
