@@ -281,8 +281,9 @@ def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()
 
 
 def _configure_logging(verbosity: int) -> None:
-    """0: warnings, where the server listens and what drivers print on stderr (indiserver
-    shows both too); -v: key events (INFO); -vv: server debug; -vvv: debug of everything."""
+    """0: warnings (failures, and the recoveries that end them), where the server listens, when
+    it stops and what drivers print on stderr (indiserver shows those too); -v: key events
+    (INFO); -vv: server debug (clients coming and going); -vvv: debug of everything."""
     root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(
         level=root_level,
@@ -290,7 +291,7 @@ def _configure_logging(verbosity: int) -> None:
         stream=sys.stderr,
     )
     if verbosity == 0:
-        for name in ("indipyserver.server", "indipyserver.driver_stderr"):
+        for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr"):
             logging.getLogger(name).setLevel(logging.INFO)
     if verbosity == 2:
         logging.getLogger("indipyserver").setLevel(logging.DEBUG)
@@ -414,7 +415,7 @@ async def _main(options: Options) -> int:
     def stop(signame: str) -> None:
         nonlocal stopping
         if not stopping:
-            logger.warning("%s received: shutting down", signame)
+            logger.info("%s received: shutting down", signame)  # as IPyServer.run() says it
             stopping = True
             task.cancel()
 
