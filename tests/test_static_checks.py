@@ -20,10 +20,10 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_packages_pass_mypy_strict() -> None:
-    result = _run("mypy", "--strict", "indipydriver", "indipyserver")
+    result = _run("mypy", "--strict", "indipydriver", "indipyserver", "indipyclient")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_packages_tests_examples_and_benchmarks_pass_ruff() -> None:
-    result = _run("ruff", "check", "indipydriver", "indipyserver", "tests", "examples", "bench")
+    result = _run("ruff", "check", "indipydriver", "indipyserver", "indipyclient", "tests", "examples", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
