@@ -22,6 +22,7 @@ from .events import (
     defNumberVector,
     defSwitchVector,
     defTextVector,
+    defVector,
     delProperty,
     getProperties,
     setBLOBVector,
@@ -29,8 +30,11 @@ from .events import (
     setNumberVector,
     setSwitchVector,
     setTextVector,
+    setVector,
 )
+from .ipyclient import IPyClient
 from .model import Device, Model, PropertyVector
+from .queclient import EventItem, QueClient, runqueclient
 from .snapshot import Snap
 from .validation import InvalidValue
 
@@ -41,12 +45,15 @@ __all__ = [
     "ConnectionLost",
     "ConnectionMade",
     "Device",
+    "EventItem",
     "EventStream",
+    "IPyClient",
     "InvalidValue",
     "Message",
     "Model",
     "NotConnected",
     "PropertyVector",
+    "QueClient",
     "SetResult",
     "Snap",
     "UnknownVector",
@@ -57,11 +64,14 @@ __all__ = [
     "defNumberVector",
     "defSwitchVector",
     "defTextVector",
+    "defVector",
     "delProperty",
     "getProperties",
+    "runqueclient",
     "setBLOBVector",
     "setLightVector",
     "setNumberVector",
     "setSwitchVector",
     "setTextVector",
+    "setVector",
 ]
