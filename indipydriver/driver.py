@@ -384,6 +384,8 @@ class IPyDriver(Receiving, Mapping[str, Device]):
                             f"Request failed: {type(exc).__name__} in the driver: {exc}"[:300])
                     except Exception as again:  # noqa: BLE001  # the link itself failed, say
                         logger.debug("could not answer the failed request: %s", again)
+            finally:
+                queue.task_done()  # the test harness's get_properties waits on it
 
     async def _snoop_timer(self) -> None:
         while True:

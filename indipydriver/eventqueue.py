@@ -31,6 +31,15 @@ class _EventQueue:
     async def get(self) -> rx.RxEvent:
         return await self._queue.get()
 
+    def task_done(self) -> None:
+        """The event `get` gave has been handled (or dropped by an error)."""
+        self._queue.task_done()
+
+    async def join(self) -> None:
+        """Wait until every event queued so far has been handled (the test harness's
+        `get_properties` with `auto_send_def` off)."""
+        await self._queue.join()
+
     def offer(self, event: rx.RxEvent) -> bool:
         """Queue `event`; False when the queue is full and it was dropped."""
         try:

@@ -68,7 +68,7 @@ class Receiving:
             while True:
                 chunk = await link.read()
                 if not chunk:
-                    logger.info("%s: input closed, stopping", type(self).__name__)
+                    logger.debug("%s: input closed, stopping", type(self).__name__)  # routine
                     return
                 if take_fds is not None:
                     fds.extend(take_fds())

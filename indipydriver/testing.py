@@ -12,7 +12,7 @@ back-pressure does not stall the test. Example (pytest with pytest-asyncio)::
     async def test_target_follows_client():
         driver = make_driver()                      # your IPyDriver
         async with DriverHarness(driver) as client:
-            defs = await client.get_properties()    # every def* the driver sends
+            defs = await client.get_properties()    # the def*Vectors answering it
             await client.send(NewNumberVector("Thermostat", "TARGET", (Number("TARGET", "21"),)))
             reply = await client.expect(SetNumberVector, name="TARGET")
             assert reply["TARGET"].float == 21.0
@@ -58,6 +58,9 @@ class DriverHarness:
         self.bytes_received = 0
         self.driver_link, self.client_link = MemoryLink.pair()
         self._frames: deque[Frame] = deque()
+        self._appended = 0  # frames ever put in _frames (get_properties finds its own by it)
+        self._pings: dict[str, asyncio.Future[None]] = {}  # the harness's own, by uid
+        self._ping_count = 0
         self._arrived = asyncio.Event()
         self._serve_task: asyncio.Task[None] | None = None
         self._pump_task: asyncio.Task[None] | None = None
@@ -114,6 +117,9 @@ class DriverHarness:
         while True:
             chunk = await link.read()
             if not chunk:
+                for future in self._pings.values():
+                    if not future.done():
+                        future.set_exception(EOFError("the driver closed its output"))
                 self._arrived.set()
                 return
             self.bytes_received += len(chunk)
@@ -130,7 +136,14 @@ class DriverHarness:
                         await link.write(f'<pingReply uid="{escape(uid)}"/>'.encode())
                     if not self.show_pings:
                         continue
+                elif frame.tag == "pingReply":
+                    waiter = self._pings.get(frame.attrs.get("uid", ""))
+                    if waiter is not None:  # the end of what get_properties waits for
+                        if not waiter.done():
+                            waiter.set_result(None)
+                        continue
                 self._frames.append(frame)
+                self._appended += 1
             self._arrived.set()
 
     async def receive_frame(self, timeout: float | None = None) -> Frame:
@@ -191,18 +204,80 @@ class DriverHarness:
                 raise AssertionError(f"unexpected {event!r}")
 
     async def get_properties(self, device: str | None = None, name: str | None = None,
-                             quiet: float = 0.05) -> list[Any]:
-        """Send getProperties and return the def* events that come back (until quiet)."""
-        from .protocol.events import GetProperties
+                             timeout: float | None = None) -> list[Any]:
+        """Send getProperties and return the def*Vectors the driver sends in answer.
 
-        self.pending()
+        The answer ends where the driver has handled the request, however busy it is: the
+        harness follows the getProperties with a pingRequest of its own, which the driver
+        answers only after it (a driver handles what it reads in order); with `auto_send_def`
+        off it also waits for `rxevent` to have handled the request. Everything else the
+        driver sends meanwhile (a hardware loop's sets, messages), and what was waiting before
+        the call, stays queued for `receive`/`expect` in the order it came. Raises TimeoutError
+        when the answer has not ended within `timeout` seconds (default: the harness's
+        `timeout`), EOFError when the driver stops first.
+        """
+        from .protocol.events import GetProperties
+        from .protocol.parser import parse_element
+
+        wait = self.timeout if timeout is None else timeout
+        deadline = asyncio.get_running_loop().time() + wait
+        start = self._appended
         await self.send(GetProperties(version="1.7", device=device, name=name))
-        events: list[Any] = []
-        while True:
-            try:
-                events.append(await self.receive(quiet))
-            except TimeoutError:
-                return events
+        try:
+            await self._round_trip(deadline)
+            if not self.driver.auto_send_def:
+                # The read loop only queued the request for rxevent: wait until rxevent has
+                # handled it, then once more for what rxevent sent to arrive.
+                await asyncio.wait_for(self.driver._rx_queue.join(), self._left(deadline))
+                await self._round_trip(deadline)
+        except TimeoutError:
+            got = sum(1 for frame in self._since(start) if _answers(frame, device, name))
+            raise TimeoutError(
+                f"the driver did not finish answering getProperties within {wait:g} s "
+                f"({got} definitions so far); is its read loop or rxevent blocked?") from None
+        new = self._since(start)
+        answer = [frame for frame in new if _answers(frame, device, name)]
+        if answer:
+            keep = [frame for frame in new if not _answers(frame, device, name)]
+            for _ in new:
+                self._frames.pop()
+            self._frames.extend(keep)
+        return [parse_element(frame.data) for frame in answer]
+
+    def _since(self, start: int) -> list[Frame]:
+        """The queued frames that arrived after `_appended` was `start` (the newest ones)."""
+        count = min(self._appended - start, len(self._frames))
+        return list(self._frames)[len(self._frames) - count:] if count else []
+
+    @staticmethod
+    def _left(deadline: float) -> float:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise TimeoutError
+        return remaining
+
+    async def _round_trip(self, deadline: float) -> None:
+        """Send a pingRequest and wait for its reply: everything the driver wrote before it
+        has then been received."""
+        if self._pump_task is not None and self._pump_task.done():
+            raise EOFError("the driver closed its output")
+        self._ping_count += 1
+        uid = f"DriverHarness/{self._ping_count}"
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pings[uid] = future
+        try:
+            await self.send(f'<pingRequest uid="{uid}"/>')
+            await asyncio.wait_for(future, self._left(deadline))
+        finally:
+            del self._pings[uid]
+
+def _answers(frame: Frame, device: str | None, name: str | None) -> bool:
+    """Whether `frame` is a definition a getProperties for `device`/`name` asks for."""
+    if not (frame.tag.startswith("def") and frame.tag.endswith("Vector")):
+        return False
+    if device not in (None, "*") and frame.attrs.get("device") != device:
+        return False
+    return name is None or frame.attrs.get("name") == name
 
 
 def _matches(event: Any, kind: type | None, attrs: dict[str, Any]) -> bool:

@@ -121,9 +121,11 @@ def _check_rule(vector: SwitchVector, values: dict[str, Any]) -> None:
     """
     if vector.rule is Rule.ANY_OF_MANY:
         return
-    on = [name for name, value in values.items() if value is SwitchState.ON]
+    # In the vector's order, as a client shows the switches, whatever order the request had.
+    on = [name for name in vector.data if values.get(name) is SwitchState.ON]
     if len(on) > 1:
-        raise Rejected(f"{vector.rule.value} allows one switch On, request turns on {on}")
+        raise Rejected(f"{vector.rule.value} allows one switch On, request turns on "
+                       f"{', '.join(map(repr, on))}")
     if on or vector.rule is Rule.AT_MOST_ONE:
         return
     left_on = [

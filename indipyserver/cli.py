@@ -220,10 +220,24 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
 
 
+class DriverLoadError(ValueError):
+    """A driver file or module failed to import, or its make_driver() raised: one line at
+    start (``_main``), its traceback only with -v."""
+
+
+def _said(exc: BaseException) -> str:
+    """An exception as one line: "RuntimeError: no camera", "SyntaxError: ... line 3)"."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def _drivers_from(module: Any, origin: str) -> list[Any]:
     """The IPyDriver instances a module offers: make_driver(), then `drivers`, then `driver`."""
     if callable(getattr(module, "make_driver", None)):
-        made = module.make_driver()
+        try:
+            made = module.make_driver()
+        except Exception as exc:
+            raise DriverLoadError(f"{origin}: make_driver() failed: {_said(exc)}") from exc
     elif hasattr(module, "drivers"):
         made = module.drivers
     elif hasattr(module, "driver"):
@@ -251,7 +265,7 @@ def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
-            raise ValueError(f"importing {path} failed: {exc!r}") from exc
+            raise DriverLoadError(f"importing {path} failed: {_said(exc)}") from exc
         drivers += _drivers_from(module, path)
     if modules and "" not in sys.path and os.getcwd() not in sys.path:
         # As ``python -m``: a module beside the user is found (the console script's path
@@ -261,14 +275,15 @@ def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()
         try:
             module = importlib.import_module(name)
         except Exception as exc:
-            raise ValueError(f"importing {name} failed: {exc!r}") from exc
+            raise DriverLoadError(f"importing {name} failed: {_said(exc)}") from exc
         drivers += _drivers_from(module, name)
     return drivers
 
 
 def _configure_logging(verbosity: int) -> None:
-    """0: warnings, where the server listens and what drivers print on stderr (indiserver
-    shows both too); -v: key events (INFO); -vv: server debug; -vvv: debug of everything."""
+    """0: warnings (failures, and the recoveries that end them), where the server listens, when
+    it stops and what drivers print on stderr (indiserver shows those too); -v: key events
+    (INFO); -vv: server debug (clients coming and going); -vvv: debug of everything."""
     root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(
         level=root_level,
@@ -276,7 +291,7 @@ def _configure_logging(verbosity: int) -> None:
         stream=sys.stderr,
     )
     if verbosity == 0:
-        for name in ("indipyserver.server", "indipyserver.driver_stderr"):
+        for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr"):
             logging.getLogger(name).setLevel(logging.INFO)
     if verbosity == 2:
         logging.getLogger("indipyserver").setLevel(logging.DEBUG)
@@ -400,7 +415,7 @@ async def _main(options: Options) -> int:
     def stop(signame: str) -> None:
         nonlocal stopping
         if not stopping:
-            logger.warning("%s received: shutting down", signame)
+            logger.info("%s received: shutting down", signame)  # as IPyServer.run() says it
             stopping = True
             task.cancel()
 
@@ -414,7 +429,9 @@ async def _main(options: Options) -> int:
         task.uncancel()
         return 0
     except (ValueError, OSError) as exc:  # bad driver module, port in use, FIFO not a FIFO
-        logger.error("%s", exc)
+        # A driver's own error shows where it came from with -v (one line without).
+        where = isinstance(exc, DriverLoadError) and options.verbosity > 0
+        logger.error("%s", exc, exc_info=exc.__cause__ if where else None)
         return 1
     except ExceptionGroup as group:
         for error in group.exceptions:

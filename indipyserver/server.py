@@ -239,7 +239,7 @@ class IPyServer:
         except TimeoutError:
             for client in pending:
                 if not client.closed.is_set():
-                    logger.info("client %s did not take its last bytes: aborted", client.label)
+                    logger.debug("client %s did not take its last bytes: aborted", client.label)
                     client.abort()
             await asyncio.sleep(0)  # the transports close their sockets in a callback
 
@@ -314,7 +314,7 @@ class IPyServer:
                 loop.remove_signal_handler(sig)
 
     def _on_signal(self, sig: signal.Signals) -> None:
-        logger.info("%s: shutting down", sig.name)
+        logger.info("%s received: shutting down", sig.name)  # as the command line says it
         self._stop.set()
 
 

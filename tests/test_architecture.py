@@ -1,6 +1,7 @@
 """docs/architecture.md is the map of the code, and this keeps it true (standard library `ast`).
 
-Protects: every module of `indipydriver` and `indipyserver` has a row in its file map (and no
+Protects: every module of the packages its Layers block names (`indipydriver`,
+`indipyclient`, `indipyserver`, ...) has a row in its file map (and no
 row names a module that is gone); every import -- at the top, inside a function or under
 ``TYPE_CHECKING`` -- goes to the importer's own layer or one above it in the page's Layers
 block, never below (so `indipyserver.routing` cannot import a client or a driver connection);
@@ -15,13 +16,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "architecture.md"
-PACKAGES = ("indipydriver", "indipyserver")
 
 
 def modules() -> dict[str, Path]:
-    """Dotted module name -> file, for every module of the packages (a package by its name)."""
+    """Dotted module name -> file, for every module of the packages the Layers block names (a
+    package by its name)."""
     found = {}
-    for package in PACKAGES:
+    for package in sorted({layer.split(".")[0] for layer in layers()}):
         for path in sorted((REPO / package).rglob("*.py")):
             parts = path.relative_to(REPO).with_suffix("").parts
             if parts[-1] == "__init__":
@@ -97,6 +98,7 @@ def test_every_module_has_a_row_in_the_file_map_and_every_row_a_module() -> None
 def test_no_import_goes_below_the_importers_layer() -> None:
     order = layers()
     assert order[:2] == ["indipydriver.protocol", "indipydriver"] and order[-1] == "indipyserver"
+    assert "indipyclient" in order
     known = modules()
     wrong = []
     for module, path in known.items():

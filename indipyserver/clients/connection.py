@@ -192,7 +192,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self.connections.add(self)
         self._registered = True
         self.router.add_client(self)
-        logger.info("client %s connected", self.label)
+        logger.debug("client %s connected", self.label)  # routine: DEBUG (issue 28)
         selector = inline_selector(asyncio.get_running_loop())
         if selector is not None and self._fd >= 0:
             # The server's own loop: its selector reads the socket for us (``loop.eventloop``);
@@ -255,7 +255,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             self._registered = False
             self.connections.discard(self)
             self.router.client_lost(self)
-            logger.info("client %s disconnected%s", self.label, f": {exc}" if exc else "")
+            # Routine, resets and broken pipes included (indi_getprop closes without a word).
+            logger.debug("client %s disconnected%s", self.label, f": {exc}" if exc else "")
         self.closed.set()
 
     def data_received(self, data: bytes) -> None:
@@ -528,7 +529,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
     def _route_last_words(self, data: bytes) -> None:
         frames = [item for item in self._framer.feed(data) if type(item) is Frame]
         if frames:
-            logger.info("client %s: routing the %d element(s) it sent before it went",
+            logger.debug("client %s: routing the %d element(s) it sent before it went",
                         self.label, len(frames))
             self.router.client_frames(self, frames)
 

@@ -138,7 +138,7 @@ class ClientWriter:
                 n = 0
             except OSError as exc:
                 self._tail = None
-                logger.info("client %s: write failed: %s", self.label, exc)
+                logger.debug("client %s: write failed: %s", self.label, exc)  # it went away
                 self._keep_last_words()
                 self.abort()
                 return

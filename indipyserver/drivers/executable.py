@@ -145,6 +145,7 @@ class ExDriverConnection(DriverConnection):
         self._stop_event = asyncio.Event()
         self._end_stdin: Callable[[], None] | None = None  # while its stdin is open
         self._sigterm_by_us = False
+        self._restarting = False  # the next start follows a death (logged as a recovery)
 
     def stop(self) -> None:
         """Stop the driver for good (FIFO ``stop``): ``run`` reaps the process and returns.
@@ -175,6 +176,7 @@ class ExDriverConnection(DriverConnection):
                 await self._run_once(router)
                 if self._stop_requested:
                     break
+                self._restarting = True
                 delay = self.backoff.next_delay()
                 if delay is None:
                     self.exited_for_good = True
@@ -190,7 +192,9 @@ class ExDriverConnection(DriverConnection):
                 except TimeoutError:
                     pass
         finally:
-            logger.info("driver %s stopped", self.label)
+            # Asked for by the FIFO: said; the server shutting down: each driver is not news.
+            level = logging.INFO if self._stop_requested and not _cancelling() else logging.DEBUG
+            logger.log(level, "driver %s stopped", self.label)
 
     async def _run_once(self, router: DriverSide) -> None:
         loop = asyncio.get_running_loop()
@@ -235,12 +239,17 @@ class ExDriverConnection(DriverConnection):
         self._process = process
         self.pid = process.pid
         self.backoff.started()
-        logger.info(
-            "started driver %s (pid %d%s)",
+        # A restart ends the warning of the death before it: said at the same level, so that
+        # whoever saw the failure sees the recovery (issue 28).
+        logger.log(
+            logging.WARNING if self._restarting else logging.INFO,
+            "%s driver %s (pid %d%s)",
+            "restarted" if self._restarting else "started",
             self.label,
             process.pid,
             ", shared BLOBs" if shared else "",
         )
+        self._restarting = False
         buffers = SharedBuffers()
         on_frames = partial(router.driver_frames, self)
         attached: AttachedBlobs | None = None
@@ -388,8 +397,11 @@ class ExDriverConnection(DriverConnection):
             if process.returncode is None:
                 process.kill()
             raise
-        if stopped and returncode == -signal.SIGTERM:
-            logger.info("driver %s (pid %d) stopped", self.label, process.pid)
+        if (stopped and returncode == -signal.SIGTERM) or self._stop_requested or _cancelling():
+            # Stopped by us (FIFO stop, server shutdown): indilib's drivers exit with status 1
+            # on the EOF of their stdin, which is no news at a clean stop.
+            logger.debug("driver %s (pid %d) stopped, status %d", self.label, process.pid,
+                         returncode)
         elif returncode < 0:
             logger.warning(
                 "driver %s (pid %d) killed by %s",
@@ -398,11 +410,17 @@ class ExDriverConnection(DriverConnection):
                 signal.Signals(-returncode).name,
             )
         else:
-            logger.info("driver %s (pid %d) exited with status %d", self.label, process.pid,
-                        returncode)
+            logger.warning("driver %s (pid %d) exited with status %d", self.label, process.pid,
+                           returncode)
 
     def __repr__(self) -> str:
         return f"ExDriverConnection({self.program!r}, pid={self.pid})"
+
+
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (the server shutting down)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _start_hint(program: str, exc: OSError) -> str:

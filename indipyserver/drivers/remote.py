@@ -145,6 +145,8 @@ class RemoteConnection(DriverConnection):
     async def run(self, router: DriverSide) -> None:
         """Stay connected for the life of the server; never raises for network trouble."""
         loop = asyncio.get_running_loop()
+        failed = 0  # attempts that failed since the last connection
+        lost = False  # a connection was lost since
         while True:
             gate = WriteGate()
             on_frames = functools.partial(self._frames, router)
@@ -167,6 +169,7 @@ class RemoteConnection(DriverConnection):
             except (OSError, TimeoutError) as exc:
                 delay = self.backoff.next_delay() or self.backoff.cap
                 logger.warning("cannot connect to %s: %s; retrying in %.1f s", self.label, exc, delay)
+                failed += 1
                 await asyncio.sleep(delay)
                 continue
             self._blob_enabled.clear()
@@ -182,7 +185,14 @@ class RemoteConnection(DriverConnection):
                 transport.get_extra_info("sockname"),
             )
             self.connected = True
-            logger.info("connected to %s", self.label)
+            if failed or lost:
+                # The recovery ends the warnings before it: said at their level, so that a log
+                # showing the failure shows it too (issue 28).
+                tries = f" after {failed} failed attempt{'s' * (failed > 1)}" if failed else ""
+                logger.warning("connected to %s%s%s", self.label, " again" * lost, tries)
+                failed, lost = 0, False
+            else:
+                logger.info("connected to %s", self.label)
             try:
                 async with asyncio.TaskGroup() as tg:
                     self.discard_outgoing()
@@ -198,6 +208,7 @@ class RemoteConnection(DriverConnection):
                 router.driver_lost(self)
             delay = self.backoff.next_delay() or self.backoff.cap
             logger.warning("lost %s; reconnecting in %.1f s", self.label, delay)
+            lost = True
             await asyncio.sleep(delay)
 
     def __repr__(self) -> str:

@@ -157,6 +157,15 @@ class RoutingTables:
 
     def _to_clients(self, frame: Frame, device: str, name: str | None) -> None:
         is_blob = frame.tag in BLOB_TAGS
+        if is_blob and _state_only(frame.data):
+            # No BLOB in it, only the vector's state and message, such as a driver's refusal
+            # of a client's newBLOBVector (Alert and why): it goes to every client of the
+            # property whatever its BLOB mode, or a client that never enabled BLOBs (most do
+            # not) would never learn that its request failed. indiserver drops it for them.
+            for state in self._clients.values():
+                if state.simple or state.interested(device, name):
+                    state.sink.send_frame(frame)
+            return
         if is_blob and self.stream_drop_bytes and is_stream_blob(frame.data):
             sinks = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
             for sink in keep_up_with_stream(sinks, self.stream_drop_bytes, device, name):
@@ -203,3 +212,9 @@ class RoutingTables:
             elif not blobs.wants(is_blob, device, name):
                 continue
             driver.send(frame.data)
+
+
+def _state_only(data: bytes | memoryview) -> bool:
+    """Whether a set/newBLOBVector holds no oneBLOB (it is small then: only the check of a
+    small element reads its bytes)."""
+    return len(data) < 2048 and b"<oneBLOB" not in bytes(data)

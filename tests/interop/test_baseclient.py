@@ -327,6 +327,45 @@ async def test_blob_mode_never_by_default_drops_the_blob_but_not_what_follows(
     assert members(count) == {"COUNT": 2}
 
 
+async def test_a_refused_blob_upload_is_answered_to_a_client_that_never_enabled_blobs(
+    rig: Rig, probes: ProbeFactory
+) -> None:
+    """A newBLOBVector to the read-only IMAGE is refused by the driver with a set of IMAGE's
+    state only (Alert and why, no BLOB). On our server it reaches its sender, a plain client
+    that never sent enableBLOB (most clients do not), and BaseClient (Never by default) takes
+    it as an update of IMAGE. Failed before issue 28 (item 6): it went to BLOB-enabled clients
+    only, so neither heard of the refusal. indiserver still drops it for them."""
+    probe = await connected(probes, rig, "IMAGE")
+    after = probe.mark()
+    reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
+    try:
+        writer.write(f'<getProperties version="1.7" device="{DEVICE}"/>'
+                     f'<newBLOBVector device="{DEVICE}" name="IMAGE"><oneBLOB name="FRAME" '
+                     f'size="3" format=".bin">YWJj</oneBLOB></newBLOBVector>'
+                     f'<pingRequest uid="after-upload"/>'.encode())
+        await writer.drain()
+        framer, frames = Framer(), []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3):
+                while not any(f.tag == "setBLOBVector" for f in frames):
+                    data = await reader.read(1 << 16)
+                    assert data, "the server closed the connection"
+                    frames += [f for f in framer.feed(data) if isinstance(f, Frame)]
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    answers = [f for f in frames if f.tag == "setBLOBVector" and f.name == "IMAGE"]
+    if rig.kind == "indiserver":
+        assert answers == []
+        return
+    assert len(answers) == 1, frames
+    assert answers[0].attrs["state"] == "Alert"
+    assert "read-only" in answers[0].attrs["message"]
+    update = await probe.expect("updateProperty", after=after, device=DEVICE, name="IMAGE")
+    assert update["state"] == "Alert"
+
+
 async def test_blob_mode_only_delivers_the_blobs_and_nothing_else_of_the_device(
     rig: Rig, probes: ProbeFactory
 ) -> None:

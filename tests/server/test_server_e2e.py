@@ -300,7 +300,7 @@ async def test_shutdown_aborts_a_client_that_does_not_take_its_last_bytes(
             await send_blob(driver, b"\0" * 1_000_000)  # more than the socket buffers hold
         (conn,) = srv.clients
         assert conn.queued_bytes > 0
-        with caplog.at_level(logging.INFO, logger="indipyserver.server"):
+        with caplog.at_level(logging.DEBUG, logger="indipyserver.server"):
             srv.shutdown()
             await asyncio.wait_for(task, 5)
         assert conn.closed.is_set()
@@ -326,7 +326,7 @@ async def test_a_client_reset_is_logged_and_forgotten_while_others_are_served(
         gone.sendall(b'<getProperties version="1.7"/>')
         await asyncio.sleep(0.1)
         gone.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
-        with caplog.at_level(logging.INFO, logger="indipyserver.clients"):
+        with caplog.at_level(logging.DEBUG, logger="indipyserver.clients"):  # routine: DEBUG
             gone.close()  # unread definitions in its buffer: the kernel sends a reset
             for _ in range(50):
                 if len(srv.clients) == 1:

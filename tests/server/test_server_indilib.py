@@ -41,3 +41,24 @@ async def test_indi_setprop_then_getprop_sees_the_new_value() -> None:
                 break
             await asyncio.sleep(0.05)
     assert rc == 0 and out.strip().startswith("Gadget.VALUE.V=123"), out
+
+
+async def test_a_refused_switch_request_names_the_switches_in_the_vector_order() -> None:
+    """indi_setprop sends the switches in the order typed; the refusal (state Alert, seen by a
+    watching client) names them in the vector's order, as a client lists them. Failed before
+    issue 28 (item 8): "request turns on ['OFF', 'AUTO']", the request's order as a list."""
+    from serverkit import RawClient
+
+    from indipyserver.demo import make_driver
+
+    async with running(IPyServer(make_driver(interval=60), port=0, handle_signals=False)) as srv:
+        watcher = await RawClient.connect(srv.port)
+        await watcher.send('<getProperties version="1.7"/>')
+        await watcher.wait_for("defSwitchVector", name="HEATER_MODE")
+        rc, out = await run("indi_setprop", "-p", str(srv.port),
+                            "Thermostat.HEATER_MODE.OFF=On;AUTO=On")
+        assert rc == 0, out
+        refused = await watcher.wait_for("setSwitchVector", name="HEATER_MODE")
+    assert refused.attrs["state"] == "Alert"
+    assert refused.attrs["message"] == (
+        "Request rejected: OneOfMany allows one switch On, request turns on 'AUTO', 'OFF'")

@@ -40,7 +40,7 @@ async def test_a_client_on_the_unix_socket_is_served_as_a_tcp_client(
     comes back; a TCP client meanwhile gets the same update. The log names both sockets
     and the client."""
     path = abstract_name()
-    with caplog.at_level(logging.INFO, logger="indipyserver"):
+    with caplog.at_level(logging.DEBUG, logger="indipyserver"):  # clients: DEBUG
         server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False,
                            unix_path=path)
         async with running(server):

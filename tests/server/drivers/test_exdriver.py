@@ -243,7 +243,7 @@ async def test_cancel_reaps_a_driver_that_ignores_sigterm(tmp_path: Path) -> Non
 async def _stop_once_it_speaks(conn: ExDriverConnection, router: RecordingRouter,
                                caplog: pytest.LogCaptureFixture) -> int | None:
     """Run `conn` until its first element, `stop()` it and wait for `run` to return; its pid."""
-    with caplog.at_level(logging.INFO, logger="indipyserver.exdriver"):
+    with caplog.at_level(logging.DEBUG, logger="indipyserver.exdriver"):
         async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
             tg.create_task(conn.run(router))  # type: ignore[arg-type]
             await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
@@ -264,8 +264,11 @@ async def test_stop_ends_run_without_restart(
     assert router.count("ready") == 1 and router.count("lost") == 1
     assert pid is not None and not pid_alive(pid)
     assert not conn.exited_for_good
-    assert f"(pid {pid}) exited with status 0" in caplog.text
+    assert f"(pid {pid}) stopped, status 0" in caplog.text
     assert "SIGTERM" not in caplog.text
+    # Asked for: one INFO line says so; the exit itself is no news (DEBUG).
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == [
+        f"started driver {conn.label} (pid {pid})", f"driver {conn.label} stopped"]
 
 
 async def test_stop_terminates_a_driver_that_ignores_eof_quietly(

@@ -1,0 +1,310 @@
+"""The thin asyncio layer: one TCP connection to an INDI server, kept up.
+
+``Connection.run()`` connects, reads, and reconnects until cancelled:
+
+* on connect it sends ``<getProperties version="1.7"/>`` and every ``enableBLOB`` the program
+  asked for (so BLOB modes survive a reconnect), then delivers ``ConnectionMade``;
+* each read goes through the protocol core (``Framer`` -> ``parse_element``) into the pure
+  ``Model``; what changed is delivered to the program (``deliver``, awaited: a slow program
+  slows the reading, never grows a buffer). A ``pingRequest`` is answered at once with the
+  same ``uid`` (indilib >= 1.9.7 drivers wait for it before their next BLOB); a malformed
+  element is logged (within a budget) and skipped;
+* a ``defBLOBVector`` is answered with an ``enableBLOB`` when BLOBs are wanted for it (the
+  folder is set, or the program asked), as indipyclient 0.9.4 does;
+* received BLOBs are written to the BLOB folder by a worker thread (``blobfiles``), one at a
+  time, before the next element is read;
+* on loss the model is cleared and ``ConnectionLost`` delivered; then it retries after a capped
+  exponential backoff with jitter (``Backoff``), reset once a connection has stayed up.
+
+A vector the program set is watched (``expect_answer``): with no answer in its timeout
+(clamped to ``timeout_min``..``timeout_max``) a ``VectorTimeOut`` is delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from indipydriver.logbudget import WarningBudget, clip
+from indipydriver.protocol import (
+    BLOBEnable,
+    EnableBLOB,
+    Frame,
+    Framer,
+    GetProperties,
+    ProtocolError,
+    parse_element,
+    serialise,
+)
+from indipydriver.protocol import Event as ProtocolEvent
+from indipydriver.protocol.escaping import escape
+
+from . import events
+from .blobfiles import save_blob
+from .model import Model
+
+__all__ = ["Backoff", "Connection", "NotConnected"]
+
+logger = logging.getLogger(__name__)
+
+READ_SIZE = 1 << 20
+STREAM_LIMIT = 1 << 21
+MAX_ELEMENT_SIZE = 512 * 1024 * 1024
+MAX_BLOB_MODES = 10_000
+
+
+class NotConnected(ConnectionError):
+    """The client is not connected to its server (now, or any more)."""
+
+
+class Backoff:
+    """Delays between connection attempts: ``initial`` doubling up to ``maximum``, each scaled
+    by a random factor in [1 - jitter, 1] so that many clients of a restarted server do not
+    all come back at the same instant."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 10.0, jitter: float = 0.5,
+                 rng: Callable[[], float] = random.random) -> None:
+        if initial <= 0 or maximum < initial or not 0 <= jitter <= 1:
+            raise ValueError("need 0 < initial <= maximum and 0 <= jitter <= 1")
+        self.initial = initial
+        self.maximum = maximum
+        self.jitter = jitter
+        self._rng = rng
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt (and count one more failure)."""
+        base = min(self.maximum, self.initial * 2.0 ** min(self.failures, 60))
+        self.failures += 1
+        return base * (1.0 - self.jitter * self._rng())
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+Deliver = Callable[[events.Event], Awaitable[None]]
+
+
+class Connection:
+    """One client's connection to ``host:port`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        model: Model,
+        deliver: Deliver,
+        *,
+        blobfolder: Path | None = None,
+        backoff: Backoff | None = None,
+        stable_after: float = 5.0,
+        max_element_size: int = MAX_ELEMENT_SIZE,
+        read_size: int = READ_SIZE,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.model = model
+        self.deliver = deliver
+        self.blobfolder = blobfolder
+        self.backoff = backoff if backoff is not None else Backoff()
+        self.stable_after = stable_after
+        self.max_element_size = max_element_size
+        self.read_size = read_size
+        self.default_blob_mode = BLOBEnable.ALSO if blobfolder else BLOBEnable.NEVER
+        # What the program asked with enableBLOB, by (device, vector or None): resent on connect.
+        self.blob_modes: dict[tuple[str, str | None], BLOBEnable] = {}
+        self.timeouts_enabled = True
+        self.timeout_min = 2.0
+        self.timeout_max = 10.0
+        self._pending: dict[tuple[str, str], float] = {}
+        self._writer: asyncio.StreamWriter | None = None
+        self._budget = WarningBudget(noun="malformed elements")
+        self.attempts = 0  # connection attempts so far (tests watch the backoff with it)
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def send(self, event: ProtocolEvent) -> None:
+        """Send one element; raises ``NotConnected`` when there is no connection."""
+        await self.send_bytes(serialise(event))
+
+    async def send_bytes(self, data: bytes) -> None:
+        writer = self._writer
+        if writer is None:
+            raise NotConnected(f"not connected to {self.host}:{self.port}")
+        writer.write(data)
+        try:
+            await writer.drain()
+        except ConnectionError as exc:
+            raise NotConnected(f"connection to {self.host}:{self.port} lost: {exc}") from None
+
+    def blob_mode(self, device: str, vector: str | None) -> BLOBEnable:
+        """The BLOB mode in force for a vector: asked for it, for its device, or the default."""
+        mode = self.blob_modes.get((device, vector))
+        if mode is None and vector is not None:
+            mode = self.blob_modes.get((device, None))
+        return mode if mode is not None else self.default_blob_mode
+
+    async def send_enable_blob(self, value: BLOBEnable, device: str, vector: str | None) -> None:
+        """Send enableBLOB and remember it, to send again after a reconnect."""
+        if vector is None:
+            # A device-wide mode replaces the modes asked for its vectors.
+            for key in [k for k in self.blob_modes if k[0] == device]:
+                del self.blob_modes[key]
+        if (device, vector) not in self.blob_modes and len(self.blob_modes) >= MAX_BLOB_MODES:
+            raise ValueError(f"more than {MAX_BLOB_MODES} enableBLOB modes remembered")
+        self.blob_modes[(device, vector)] = value
+        if self.connected:
+            await self.send(EnableBLOB(device, value, vector))
+
+    def expect_answer(self, device: str, vector: str, timeout: float) -> None:
+        """The program set this vector: deliver ``VectorTimeOut`` if it does not answer."""
+        if self.timeouts_enabled:
+            wait = min(self.timeout_max, max(self.timeout_min, timeout))
+            self._pending[(device, vector)] = time.monotonic() + wait
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, serve and reconnect until cancelled."""
+        while True:
+            self.attempts += 1
+            try:
+                reader, writer = await asyncio.open_connection(self.host, self.port,
+                                                               limit=STREAM_LIMIT)
+            except OSError as exc:
+                delay = self.backoff.next_delay()
+                logger.info("cannot connect to %s:%s (%s); retrying in %.2f s", self.host,
+                            self.port, exc.strerror or exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            began = time.monotonic()
+            reason = "closed by the server"
+            try:
+                self._writer = writer
+                logger.info("connected to %s:%s", self.host, self.port)
+                await self._greet()
+                await self.deliver(events.ConnectionMade())
+                reason = await self._serve(reader)
+            except (ConnectionError, NotConnected) as exc:
+                reason = str(exc) or type(exc).__name__
+            finally:
+                self._writer = None
+                self._pending.clear()
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(writer.wait_closed())
+            logger.info("connection to %s:%s lost: %s", self.host, self.port, reason)
+            self.model.clear()
+            await self.deliver(events.ConnectionLost(reason))
+            if time.monotonic() - began >= self.stable_after:
+                self.backoff.reset()
+            await asyncio.sleep(self.backoff.next_delay())
+
+    async def _greet(self) -> None:
+        greeting = [serialise(GetProperties(version="1.7"))]
+        # Device-wide modes first: a named one refines the device's (indiserver's order).
+        for (device, vector), mode in sorted(self.blob_modes.items(),
+                                             key=lambda kv: kv[0][1] is not None):
+            greeting.append(serialise(EnableBLOB(device, mode, vector)))
+        await self.send_bytes(b"".join(greeting))
+
+    async def _serve(self, reader: asyncio.StreamReader) -> str:
+        framer = Framer(max_element_size=self.max_element_size)
+        watchdog = asyncio.create_task(self._watch_timeouts())
+        try:
+            while True:
+                data = await reader.read(self.read_size)
+                if not data:
+                    if framer.buffered:
+                        logger.warning("%s:%s closed in the middle of an element (%d bytes "
+                                       "dropped)", self.host, self.port, framer.buffered)
+                    return "closed by the server"
+                for item in framer.feed(data):
+                    if type(item) is Frame:
+                        await self._handle(item)
+                    else:
+                        self._malformed(str(item))
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+
+    def _malformed(self, what: str) -> None:
+        note = self._budget.take()
+        if note is not None:
+            logger.warning("skipping malformed input from %s:%s: %s%s", self.host, self.port,
+                           clip(what), note)
+
+    async def _handle(self, frame: Frame) -> None:
+        if frame.tag == "pingRequest":
+            # Answered at once (indi-notes 2.7); the BLOB before it has been handled already.
+            uid = frame.attrs.get("uid")
+            reply = b"<pingReply/>\n" if uid is None else (
+                f'<pingReply uid="{escape(uid)}"/>\n'.encode())
+            if self._writer is not None:
+                self._writer.write(reply)
+            return
+        try:
+            event = parse_element(frame.data)
+        except ProtocolError as exc:
+            self._malformed(str(exc))
+            return
+        if event is None:
+            return
+        change = self.model.apply(event)
+        if change is None:
+            return
+        if isinstance(change, events.VectorEvent):
+            if self._pending:
+                self._pending.pop((change.devicename, change.vectorname), None)  # type: ignore[arg-type]
+            if type(change) is events.defBLOBVector:
+                await self._enable_blobs(change)
+            elif type(change) is events.setBLOBVector and self.blobfolder and change.data:
+                await self._save(change)
+        await self.deliver(change)
+
+    async def _enable_blobs(self, change: events.defBLOBVector) -> None:
+        device, vector = change.vector.devicename, change.vector.name
+        mode = self.blob_mode(device, vector)
+        if mode is not BLOBEnable.NEVER or (device, vector) in self.blob_modes:
+            await self.send(EnableBLOB(device, mode, vector))
+
+    async def _save(self, change: events.setBLOBVector) -> None:
+        folder = self.blobfolder
+        assert folder is not None
+        vector = change.vector
+        for name, data in change.data.items():
+            fmt = change.sizeformat[name][1]
+            try:
+                path = await asyncio.to_thread(save_blob, folder, vector.devicename,
+                                               vector.name, name, fmt, data, change.timestamp)
+            except OSError as exc:
+                logger.error("cannot save BLOB %s.%s.%s in %s: %s", vector.devicename,
+                             vector.name, name, folder, exc)
+                continue
+            change.filenames[name] = str(path)
+            member = vector.members_.get(name)
+            if member is not None:
+                member.filename = str(path)
+
+    async def _watch_timeouts(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            if not self._pending:
+                continue
+            now = time.monotonic()
+            late = [key for key, deadline in self._pending.items() if deadline <= now]
+            for key in late:
+                del self._pending[key]
+                vector = self.model.vector(*key)
+                if vector is not None:
+                    await self.deliver(events.VectorTimeOut(vector))

@@ -1,0 +1,82 @@
+"""Real servers for the client's tests: ours (indipyserver with the demo thermostat in-process
+and indilib's telescope and CCD simulators as executable drivers) and indilib's ``indiserver``
+with the same three devices (the thermostat through its executable launcher). Both can be
+stopped and started again on the same port, to test reconnection."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Protocol
+
+from peers import IndiServer, find_binary, free_port
+
+from indipyserver import IPyServer
+from indipyserver.demo import make_driver
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = ROOT / "examples" / "exdrivers" / "indi_py_thermostat"
+TELESCOPE = "Telescope Simulator"
+CCD = "CCD Simulator"
+THERMOSTAT = "Thermostat"
+DEVICES = {TELESCOPE, CCD, THERMOSTAT}
+SIMULATORS = ("indi_simulator_telescope", "indi_simulator_ccd")
+
+
+class RealServer(Protocol):
+    kind: str
+    port: int
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class OurServer:
+    """indipyserver on 127.0.0.1:port with the three devices."""
+
+    kind = "ours"
+
+    def __init__(self, port: int | None = None, simulators: bool = True) -> None:
+        self.port = port if port is not None else free_port()
+        self.simulators = simulators
+        self._server: IPyServer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=self.port,
+                           handle_signals=False)
+        if self.simulators:
+            for program in SIMULATORS:
+                find_binary(program)
+                server.add_exdriver(program)
+        self._server = server
+        self._task = asyncio.create_task(server.asyncrun())
+        await asyncio.wait_for(server.started(), 10)
+
+    async def stop(self) -> None:
+        server, task = self._server, self._task
+        self._server = self._task = None
+        if server is not None and task is not None:
+            server.shutdown()
+            await asyncio.wait_for(task, 15)
+
+
+class IndilibServer:
+    """indilib's indiserver on a fixed port with the three devices (HOME in ``workdir``)."""
+
+    kind = "indiserver"
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port if port is not None else free_port()
+        self._server = IndiServer(*SIMULATORS, str(LAUNCHER), workdir=workdir, port=self.port,
+                                  env={"INDIPY_INTERVAL": "0.5", "INDIPY_LOG_EVERY": "10"})
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._server.start)
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._server.stop)
+
+    def log_tail(self) -> str:
+        return self._server.log_tail()

@@ -1,0 +1,251 @@
+"""The client against a misbehaving server: a raw asyncio TCP server in the test plays the peer.
+
+Protects: garbage, an endless element and a close in the middle of an element are logged and
+skipped, and the client goes on (learns what comes after, reconnects); a 50 MB BLOB arrives
+whole in the folder; a ``.z`` BLOB is saved decompressed; a ``pingRequest`` is answered with
+its uid; an unreachable server is retried with growing delays and found once it is up; a
+program that reads events slowly loses old events (counted), never memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import time
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from peers import free_port
+
+import indipyclient
+from indipyclient import Backoff, ConnectionLost, ConnectionMade, setBLOBVector
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+DEF_TEXT = (b'<defTextVector device="Dev" name="TEXT" state="Idle" perm="rw">'
+            b'<defText name="t">start</defText></defTextVector>\n')
+DEF_BLOB = (b'<defBLOBVector device="Dev" name="IMAGE" state="Idle" perm="ro">'
+            b'<defBLOB name="img"/></defBLOBVector>\n')
+
+
+def set_blob(data: bytes, fmt: str, size: int | None = None) -> bytes:
+    body = base64.b64encode(data)
+    size = len(data) if size is None else size
+    return (b'<setBLOBVector device="Dev" name="IMAGE" state="Ok"><oneBLOB name="img" size="'
+            + str(size).encode() + b'" format="' + fmt.encode() + b'">' + body
+            + b"</oneBLOB></setBLOBVector>\n")
+
+
+@asynccontextmanager
+async def raw_server(script: Script, port: int = 0) -> AsyncIterator[int]:
+    """A TCP server on 127.0.0.1 that runs ``script`` for each connection; yields its port."""
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.add(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            await script(reader, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for task in handlers:
+            task.cancel()
+        await server.wait_closed()
+
+
+async def read_until(reader: asyncio.StreamReader, needle: bytes) -> bytes:
+    seen = b""
+    while needle not in seen:
+        chunk = await reader.read(65536)
+        if not chunk:
+            raise ConnectionError("client went away")
+        seen += chunk
+    return seen
+
+
+async def test_garbage_is_skipped_and_what_follows_is_learnt(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(b"\x00\xff garbage <<>> &&& </nothing> <setTextVector device='x'>"
+                     b"<oneText></setTextVector>\n<defNumberVector device='Dev' name='N' "
+                     b"state='Bogus' perm='rw'><defNumber name='n' format='%g' min='0' "
+                     b"max='1' step='0'>0</defNumber></defNumberVector>\n" + DEF_TEXT)
+        await asyncio.sleep(5)
+
+    async with raw_server(script) as port, indipyclient.connect("127.0.0.1", port) as client:
+        vector = await client.wait_for("Dev", "TEXT", timeout=5)
+        assert vector["t"] == "start"
+        assert "N" not in client["Dev"]
+        assert client.connected
+    assert "malformed" in caplog.text
+
+
+async def test_an_endless_element_is_dropped_with_bounded_memory_and_the_client_goes_on(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(b'<setTextVector device="Dev" name="TEXT"><oneText name="t">')
+        for _ in range(40):
+            writer.write(b"x" * 100_000)
+            await writer.drain()
+        writer.write(b"</oneText></setTextVector>\n" + DEF_TEXT)
+        await asyncio.sleep(5)
+
+    options = {"max_element_size": 1_000_000}
+    async with raw_server(script) as port, \
+            indipyclient.connect("127.0.0.1", port, **options) as client:
+        vector = await client.wait_for("Dev", "TEXT", timeout=10)
+        assert vector["t"] == "start"
+    assert "malformed" in caplog.text
+
+
+async def test_a_close_in_the_middle_of_an_element_is_a_lost_connection() -> None:
+    connections = 0
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await read_until(reader, b"getProperties")
+        if connections == 1:
+            writer.write(DEF_TEXT + b'<setTextVector device="Dev" name="TEXT"><oneText na')
+            await writer.drain()
+            return  # closes
+        writer.write(DEF_TEXT)
+        await asyncio.sleep(5)
+
+    fast = Backoff(initial=0.05, maximum=0.1)
+    async with raw_server(script) as port, \
+            indipyclient.connect("127.0.0.1", port, backoff=fast) as client:
+        kinds = []
+        async with client.events() as stream, asyncio.timeout(10):
+            async for event in stream:
+                kinds.append(type(event))
+                if isinstance(event, ConnectionLost):
+                    assert len(client.devices) == 0
+                if ConnectionMade in kinds and len(client.devices) == 1 and kinds.count(
+                        indipyclient.defTextVector) == 2:
+                    break
+        assert ConnectionLost in kinds
+        assert client["Dev"]["TEXT"]["t"] == "start"
+
+
+async def test_a_50_mb_blob_arrives_whole_and_pings_are_answered(tmp_path: Path) -> None:
+    payload = bytes(range(256)) * (50 * 1024 * 1024 // 256)
+    replies: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(DEF_BLOB)
+        seen = await read_until(reader, b"</enableBLOB>")
+        assert b"Also" in seen
+        writer.write(set_blob(payload, ".fits") + b'<pingRequest uid="SetBLOB/1"/>\n')
+        await writer.drain()
+        replies.append(await read_until(reader, b"pingReply"))
+        await asyncio.sleep(5)
+
+    async with raw_server(script) as port, \
+            indipyclient.connect("127.0.0.1", port, blobfolder=tmp_path) as client:
+        async with client.events() as stream, asyncio.timeout(60):
+            async for event in stream:
+                if isinstance(event, setBLOBVector):
+                    break
+        saved = Path(event.filenames["img"])
+        assert saved.parent == tmp_path
+        assert hashlib.sha256(saved.read_bytes()).digest() == hashlib.sha256(payload).digest()
+        assert client["Dev"]["IMAGE"].member("img").value is None  # the body is not kept
+        async with asyncio.timeout(10):
+            while not replies:
+                await asyncio.sleep(0.05)
+    assert b'<pingReply uid="SetBLOB/1"/>' in replies[0]
+
+
+async def test_a_zlib_blob_is_saved_decompressed_under_a_safe_name(tmp_path: Path) -> None:
+    text = b"reading,temperature\n" * 1000
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        evil = DEF_BLOB.replace(b'"Dev"', b'"../../Dev"')
+        writer.write(evil)
+        await read_until(reader, b"</enableBLOB>")
+        blob = set_blob(zlib.compress(text), "/../.csv.z", size=len(text))
+        writer.write(blob.replace(b'"Dev"', b'"../../Dev"'))
+        await asyncio.sleep(5)
+
+    folder = tmp_path / "inside"
+    folder.mkdir()
+    async with raw_server(script) as port, \
+            indipyclient.connect("127.0.0.1", port, blobfolder=folder) as client, \
+            client.events() as stream, asyncio.timeout(10):
+        async for event in stream:
+            if isinstance(event, setBLOBVector):
+                break
+    assert event["img"] == text
+    (saved,) = folder.iterdir()
+    assert saved.read_bytes() == text
+    assert saved.suffix == ".csv" and ".." not in saved.name, saved.name
+    assert list(tmp_path.iterdir()) == [folder]
+
+
+async def test_an_unreachable_server_is_retried_with_growing_delays() -> None:
+    port = free_port()
+    backoff = Backoff(initial=0.05, maximum=0.4, jitter=0.0)
+    client = indipyclient.connect("127.0.0.1", port, backoff=backoff, connect_timeout=None)
+    async with client:
+        await asyncio.sleep(1.6)
+        attempts = client.connection.attempts
+        # 0.05 + 0.1 + 0.2 + 0.4 + 0.4 + 0.4 = 1.55 s: six or seven attempts; a fixed 0.05 s
+        # delay would have made about thirty.
+        assert 4 <= attempts <= 9, attempts
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await read_until(reader, b"getProperties")
+            writer.write(DEF_TEXT)
+            await asyncio.sleep(5)
+
+        started = time.monotonic()
+        async with raw_server(serve, port):
+            await client.wait_for("Dev", "TEXT", timeout=5)
+        assert time.monotonic() - started < 1.5  # within one capped delay
+
+
+async def test_connect_raises_when_the_server_cannot_be_reached() -> None:
+    with pytest.raises(ConnectionError, match="could not connect"):
+        async with indipyclient.connect("127.0.0.1", free_port(), connect_timeout=0.3):
+            pass
+
+
+async def test_a_slow_reader_loses_old_events_not_memory() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(DEF_TEXT + b"".join(
+            b'<setTextVector device="Dev" name="TEXT"><oneText name="t">'
+            + str(i).encode() + b"</oneText></setTextVector>\n" for i in range(500)))
+        await asyncio.sleep(5)
+
+    async with raw_server(script) as port, indipyclient.connect("127.0.0.1", port) as client:
+        stream = client.events(maxsize=20)
+        async with asyncio.timeout(5):
+            while client.get("Dev", "TEXT", "t") != "499" if "Dev" in client else True:
+                await asyncio.sleep(0.01)
+        assert stream.dropped >= 400
+        assert len(stream._items) <= 20
+        events = [event async for event in _drain(stream)]
+        assert events[-1]["t"] == "499"
+
+
+async def _drain(stream: indipyclient.EventStream) -> AsyncIterator[indipyclient.setVector]:
+    stream.close()
+    async for event in stream:
+        yield event  # type: ignore[misc]

@@ -1,0 +1,116 @@
+"""BLOB file names cannot leave the folder whatever the server's strings hold, files appear
+whole under distinct names; the snapshot has indipyclient 0.9.4's JSON shape; the reconnect
+backoff doubles up to its cap with jitter below it."""
+
+from __future__ import annotations
+
+import json
+import string
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipyclient import Backoff
+from indipyclient.blobfiles import blob_filename, save_blob, saved_format
+from indipyclient.model import Model
+from indipyclient.snapshot import take_snapshot
+from indipydriver.protocol import (
+    BLOB,
+    DefBLOBVector,
+    DefLightVector,
+    DefNumberVector,
+    DefSwitchVector,
+    Light,
+    Message,
+    Number,
+    Perm,
+    Rule,
+    SetBLOBVector,
+    State,
+    Switch,
+    SwitchState,
+)
+
+WHEN = datetime(2026, 11, 24, 4, 15, 3, 123456, tzinfo=UTC)
+names = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("/.\\\0\n:"),
+                max_size=80)
+
+
+@given(names, names, names, names)
+def test_a_blob_name_is_one_plain_file_name(device: str, vector: str, member: str,
+                                            fmt: str) -> None:
+    name = blob_filename(device, vector, member, fmt, WHEN)
+    assert "/" not in name and "\0" not in name and ".." not in name
+    assert not name.startswith(".")
+    assert set(name) <= set(string.ascii_letters + string.digits + "._-")
+    assert len(name.encode()) < 255
+
+
+def test_formats_lose_z_and_unsafe_characters() -> None:
+    assert saved_format(".fits.z") == ".fits"
+    assert saved_format(".fits.fz") == ".fits.fz"
+    assert saved_format("fits") == ".fits"
+    assert saved_format("/../../etc/passwd") == ".etcpasswd"
+    assert saved_format("") == ""
+
+
+def test_saved_files_are_whole_and_never_overwrite(tmp_path: Path) -> None:
+    first = save_blob(tmp_path, "CCD Simulator", "CCD1", "CCD1", ".fits", b"one", WHEN)
+    second = save_blob(tmp_path, "CCD Simulator", "CCD1", "CCD1", ".fits", b"two", WHEN)
+    assert first.name == "CCD_Simulator_CCD1_CCD1_20261124_041503_123.fits"
+    assert second.name == "CCD_Simulator_CCD1_CCD1_20261124_041503_123_1.fits"
+    assert (first.read_bytes(), second.read_bytes()) == (b"one", b"two")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, second.name]
+
+
+def test_snapshot_has_the_0_9_4_json_shape() -> None:
+    model = Model(now=lambda: WHEN)
+    for event in (
+        DefNumberVector("Mount", "COORD", State.OK, Perm.RW, [
+            Number("RA", "12:30", label="RA", format="%010.6m", min="0", max="24",
+                   step="0")], group="Main", timeout="60"),
+        DefSwitchVector("Mount", "MODE", State.IDLE, Perm.RW, Rule.ONE_OF_MANY,
+                        [Switch("A", SwitchState.ON)]),
+        DefLightVector("Mount", "LAMP", State.ALERT, [Light("L", State.BUSY)]),
+        DefBLOBVector("Mount", "IMG", State.IDLE, Perm.RO, [BLOB("I")]),
+        SetBLOBVector("Mount", "IMG", [BLOB("I", b"abc", 3, ".txt")]),
+        Message("Mount", message="hello"),
+        Message(None, message="site"),
+    ):
+        model.apply(event)
+    snap = take_snapshot(model, "localhost", 7624, True)
+    data = json.loads(snap.dumps())
+    assert data["indihost"] == "localhost" and data["connected"] is True
+    assert data["messages"] == [[WHEN.isoformat(sep="T"), "site"]]
+    device = data["devices"]["Mount"]
+    assert device["devicename"] == "Mount" and device["enable"] is True
+    assert device["messages"] == [[WHEN.isoformat(sep="T"), "hello"]]
+    coord = device["vectors"]["COORD"]
+    assert list(coord) == ["vectortype", "name", "devicename", "label", "enable", "message",
+                           "message_timestamp", "group", "state", "timeout", "timestamp",
+                           "perm", "members"]
+    assert coord["vectortype"] == "NumberVector" and coord["timeout"] == 60.0
+    assert coord["members"]["RA"] == {"label": "RA", "format": "%010.6m", "min": "0",
+                                      "max": "24", "step": "0", "value": "12:30",
+                                      "floatvalue": 12.5, "formattedvalue": "  12:30:00"}
+    assert device["vectors"]["MODE"]["rule"] == "OneOfMany"
+    assert device["vectors"]["MODE"]["members"]["A"] == {"label": "A", "value": "On"}
+    lamp = device["vectors"]["LAMP"]
+    assert (lamp["perm"], lamp["timeout"], lamp["state"]) == ("ro", None, "Alert")
+    assert device["vectors"]["IMG"]["members"]["I"] == {
+        "label": "I", "filename": None, "blobsize": 3, "blobformat": ".txt", "value": None}
+    assert snap["Mount"]["COORD"]["RA"] == "12:30"
+    assert snap["Mount"]["COORD"].getfloatvalue("RA") == 12.5
+    assert snap.dictdump() == data
+    assert snap.dictdump(inc_user_string=True)["devices"]["Mount"]["user_string"] == ""
+
+
+def test_backoff_doubles_to_its_cap_and_jitters_below_it() -> None:
+    fixed = Backoff(initial=0.5, maximum=4.0, jitter=0.0)
+    assert [fixed.next_delay() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    fixed.reset()
+    assert fixed.next_delay() == 0.5
+    jittered = Backoff(initial=1.0, maximum=1.0, jitter=0.5, rng=lambda: 1.0)
+    assert jittered.next_delay() == 0.5

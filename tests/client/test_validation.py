@@ -1,0 +1,116 @@
+"""Outgoing values are checked before anything is sent: each refusal is an ``InvalidValue``
+naming device, vector and member; accepted values become the newXXXVector a driver reads
+alike whatever its language (plain decimals, only the members given)."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import pytest
+
+from indipyclient import InvalidValue
+from indipyclient.model import Model
+from indipyclient.validation import new_vector
+from indipydriver.protocol import (
+    BLOB,
+    DefBLOBVector,
+    DefLightVector,
+    DefNumberVector,
+    DefSwitchVector,
+    DefTextVector,
+    Light,
+    NewNumberVector,
+    Number,
+    Perm,
+    Rule,
+    State,
+    Switch,
+    SwitchState,
+    Text,
+)
+
+ON, OFF = SwitchState.ON, SwitchState.OFF
+
+
+@pytest.fixture
+def model() -> Model:
+    m = Model()
+    for event in (
+        DefNumberVector("Mount", "COORD", State.IDLE, Perm.RW, [
+            Number("RA", "0", format="%010.6m", min="0", max="24", step="0"),
+            Number("FREE", "0", format="%g", min="0", max="0", step="0")]),
+        DefNumberVector("Mount", "SENSOR", State.OK, Perm.RO, [
+            Number("T", "1", format="%g", min="0", max="1", step="0")]),
+        DefTextVector("Mount", "SITE", State.OK, Perm.RW, [Text("NAME", "x")]),
+        DefSwitchVector("Mount", "MODE", State.OK, Perm.RW, Rule.ONE_OF_MANY,
+                        [Switch("A", ON), Switch("B", OFF), Switch("C", OFF)]),
+        DefSwitchVector("Mount", "OPTS", State.OK, Perm.RW, Rule.AT_MOST_ONE,
+                        [Switch("X", OFF), Switch("Y", OFF)]),
+        DefSwitchVector("Mount", "ANY", State.OK, Perm.RW, Rule.ANY_OF_MANY,
+                        [Switch("P", OFF), Switch("Q", OFF)]),
+        DefLightVector("Mount", "LAMP", State.OK, [Light("L", State.OK)]),
+        DefBLOBVector("Mount", "UPLOAD", State.IDLE, Perm.WO, [BLOB("FILE")]),
+    ):
+        m.apply(event)
+    return m
+
+
+def refused(model: Model, vector: str, values: dict[str, object]) -> InvalidValue:
+    with pytest.raises(InvalidValue) as info:
+        new_vector(model["Mount"][vector], values)
+    return info.value
+
+
+@pytest.mark.parametrize(("vector", "values", "member", "words"), [
+    ("SENSOR", {"T": 1}, None, "read-only"),
+    ("LAMP", {"L": "Ok"}, None, "read-only"),
+    ("COORD", {}, None, "no member values"),
+    ("COORD", {"DEC": 1}, "DEC", "no such member"),
+    ("COORD", {"RA": "12h"}, "RA", "not a number"),
+    ("COORD", {"RA": "nan"}, "RA", "not a number"),
+    ("COORD", {"RA": float("inf")}, "RA", "not a finite"),
+    ("COORD", {"RA": True}, "RA", "must be an int"),
+    ("COORD", {"RA": 25}, "RA", "outside 0 .. 24"),
+    ("COORD", {"RA": "-0:30"}, "RA", "outside"),
+    ("SITE", {"NAME": 5}, "NAME", "must be a str"),
+    ("MODE", {"B": "on"}, "B", "'On' or 'Off'"),
+    ("MODE", {"B": ON, "C": ON}, "C", "allows one switch On"),
+    ("MODE", {"A": OFF}, "A", "needs one switch On"),
+    ("OPTS", {"X": ON, "Y": "On"}, "Y", "allows one switch On"),
+    ("UPLOAD", {"FILE": 42}, "FILE", "bytes or a path"),
+    ("UPLOAD", {"FILE": (b"x", -1, ".bin")}, "FILE", "whole number"),
+    ("UPLOAD", {"FILE": "/no/such/file.fits"}, "FILE", "cannot read"),
+])
+def test_refusals_name_device_vector_and_member(model: Model, vector: str,
+                                                values: dict[str, object], member: str | None,
+                                                words: str) -> None:
+    error = refused(model, vector, values)
+    assert (error.device, error.vector, error.member) == ("Mount", vector, member)
+    assert words in str(error)
+    assert str(error).startswith(f"Mount.{vector}" + (f".{member}" if member else ""))
+
+
+def test_numbers_are_sent_as_plain_decimals_and_only_the_members_given(model: Model) -> None:
+    event = new_vector(model["Mount"]["COORD"], {"RA": "12:30:00"})
+    assert isinstance(event, NewNumberVector)
+    assert [(m.name, m.value) for m in event.members] == [("RA", "12.5")]
+    free = new_vector(model["Mount"]["COORD"], {"FREE": -1e9})  # min == max: no limits
+    assert free.members[0].value == "-1000000000.0"
+
+
+def test_switch_rules_accept_what_drivers_expect(model: Model) -> None:
+    assert new_vector(model["Mount"]["MODE"], {"B": "On"}).members == (Switch("B", ON),)
+    assert new_vector(model["Mount"]["OPTS"], {"X": True}).members == (Switch("X", ON),)
+    assert len(new_vector(model["Mount"]["ANY"], {"P": ON, "Q": ON}).members) == 2
+    assert new_vector(model["Mount"]["OPTS"], {"X": False}).members == (Switch("X", OFF),)
+
+
+def test_blobs_from_bytes_or_files_with_z_compressed_and_size_uncompressed(
+        model: Model, tmp_path: Path) -> None:
+    path = tmp_path / "frame.fits"
+    path.write_bytes(b"SIMPLE" * 100)
+    (blob,) = new_vector(model["Mount"]["UPLOAD"], {"FILE": path}).members
+    assert (blob.format, blob.size, blob.data) == (".fits", 600, b"SIMPLE" * 100)
+    (packed,) = new_vector(model["Mount"]["UPLOAD"], {"FILE": (b"a" * 1000, 0, ".csv.z")}).members
+    assert packed.size == 1000 and zlib.decompress(packed.data) == b"a" * 1000
