@@ -175,12 +175,12 @@ async def test_definitions_reach_baseclient_with_every_attribute(
 
     for name, vector in expected.items():
         (got,) = probe.select("newProperty", device=DEVICE, name=name)
-        assert got["type"] == vector.vectortype, got
+        assert got["type"] == vector.kind, got
         assert (got["label"], got["group"], got["state"]) == (
             vector.label, vector.group, vector.state), got
-        if vector.vectortype != "Light":
+        if vector.kind != "Light":
             assert got["perm"] == vector.perm, got
-        if vector.vectortype == "Switch":
+        if vector.kind == "Switch":
             assert got["rule"] == vector.rule, got
         assert [m["name"] for m in got["members"]] == list(vector), got
         assert [m["label"] for m in got["members"]] == [vector.memberlabel(m) for m in vector]
