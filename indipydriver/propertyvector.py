@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from .members import PropertyMember, getfloat
+from .members import PropertyMember
 from .naming import checked_string
 from .protocol.enums import Perm, State
 from .protocol.frames import _XML_SPACE
@@ -111,12 +111,7 @@ class PropertyVector(MutableMapping[str, Any]):
 
     @timeout.setter
     def timeout(self, value: Any) -> None:
-        text = value if isinstance(value, str) else str(value)
-        try:
-            getfloat(text)
-        except ValueError:
-            raise ValueError(f"vector {self.name!r}: timeout {value!r} is not a number") from None
-        self._timeout = text
+        self._timeout = value if isinstance(value, str) else str(value)
 
     @property
     def changed(self) -> bool:
