@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from indipydriver import IPyDriver
-
     from indipyserver.drivers.connection import DriverConnection
 
 __all__ = ["Done", "Server3x"]
