@@ -72,7 +72,7 @@ class LEDDriver(ipd.IPyDriver):
                     self.driverdata["lit"] = False
                 await self.apply()
             case ipd.newNumberVector(vectorname="BLINK") if "RATE" in event:
-                self.driverdata["rate"] = float(event["RATE"])
+                self.driverdata["rate"] = event.getfloatvalue("RATE")
                 await self.apply()
 
     async def apply(self) -> None:

@@ -70,12 +70,13 @@ class DomeDriver(ipd.IPyDriver):
                 vectorname="GEOGRAPHIC_COORD"
             ):
                 if "LAT" in event and "LONG" in event:
-                    self.driverdata["site"] = (float(event["LAT"]), float(event["LONG"]))
+                    self.driverdata["site"] = (event.getfloatvalue("LAT"),
+                                               event.getfloatvalue("LONG"))
             case ipd.defNumberVector(vectorname="EQUATORIAL_EOD_COORD") | ipd.setNumberVector(
                 vectorname="EQUATORIAL_EOD_COORD"
             ):
                 if "RA" in event and "DEC" in event:
-                    await self.follow(float(event["RA"]), float(event["DEC"]))
+                    await self.follow(event.getfloatvalue("RA"), event.getfloatvalue("DEC"))
 
     async def follow(self, ra: float, dec: float) -> None:
         """Report the telescope position and the dome azimuth that matches it."""

@@ -53,6 +53,9 @@ from .vectors import (
     TextVector,
 )
 
+#: This project's version (pyproject.toml's); 3.x drivers print ``indipydriver.version``.
+version = "0.1.0"
+
 __all__ = [
     "BLOBMember",
     "BLOBVector",
@@ -93,4 +96,5 @@ __all__ = [
     "setNumberVector",
     "setSwitchVector",
     "setTextVector",
+    "version",
 ]

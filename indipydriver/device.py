@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Coroutine, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .compat3x import Device3x
 from .naming import checked_string
 from .vectors import PropertyVector
 from .wire import escape, timestamp_text
@@ -22,11 +23,12 @@ logger = logging.getLogger(__name__)
 _V = TypeVar("_V", bound=PropertyVector)
 
 
-class Device(Mapping[str, PropertyVector]):
+class Device(Device3x, Mapping[str, PropertyVector]):
     """One instrument: its vectors, `devicedata` for your hardware objects, and `enable`.
 
     Setting `enable` False (done by `send_delProperty`) stops traffic to and from the device
-    until it is set True again and the vectors are re-defined.
+    until it is set True again and the vectors are re-defined. `stop` turns True when the
+    driver stops (see `Device3x`).
     """
 
     def __init__(self, devicename: str, properties: Iterable[PropertyVector],
@@ -35,6 +37,8 @@ class Device(Mapping[str, PropertyVector]):
         self.devicedata = devicedata
         self.enable = True
         self.driver: IPyDriver | None = None
+        self._stop = False
+        self._background: list[Coroutine[Any, Any, Any]] = []
         self.data: dict[str, PropertyVector] = {}
         for vector in properties:
             if not isinstance(vector, PropertyVector):
@@ -119,11 +123,11 @@ class Device(Mapping[str, PropertyVector]):
                 member.changed = True
         await driver._send((text + "/>").encode())
 
-    async def devrxevent(self, event: RxEvent) -> None:
+    async def devrxevent(self, event: RxEvent, *args: Any, **kwargs: Any) -> None:
         """Override to handle this device's client events; the default driver `rxevent` calls it."""
 
-    async def devhardware(self) -> None:
+    async def devhardware(self, *args: Any, **kwargs: Any) -> None:
         """Override to run this device's hardware; the default driver `hardware` runs it."""
 
-    async def devsnoopevent(self, event: RxEvent) -> None:
+    async def devsnoopevent(self, event: RxEvent, *args: Any, **kwargs: Any) -> None:
         """Override to handle snooped events; the default driver `snoopevent` calls it."""

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import rxevents as rx
+from .compat3x import DeviceDict, Driver3x
 from .device import Device
 from .eventqueue import _EventQueue
 from .links import Link, StdioLink
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 _THREAD_ENCODE_SIZE = 1 << 20
 
 
-class IPyDriver(Receiving, Mapping[str, Device]):
+class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
     """A driver: a mapping of device name -> Device, plus the coroutines you override.
 
     Before your code sees anything the framework answers getProperties (unless
@@ -75,12 +76,15 @@ class IPyDriver(Receiving, Mapping[str, Device]):
     #: new*Vector is answered with Alert (see `_queue_rx`), so its sender knows. Snooped events
     #: waiting for `snoopevent` are bounded by the same number (newest dropped and logged).
     rx_queue_size: int = 1000
+    #: What `stop` gives (Driver3x): set by `shutdown()` and when serving ends.
+    _stop: bool = False
 
     def __init__(self, *devices: Device, **driverdata: Any) -> None:
         # 2.x style IPyDriver([dev1, dev2]) is accepted too.
         if len(devices) == 1 and isinstance(devices[0], (list, tuple)):
             devices = tuple(devices[0])
-        self.devices: dict[str, Device] = {}
+        self.devices = DeviceDict()
+        self._background: list[Coroutine[Any, Any, Any]] = []
         for device in devices:
             if not isinstance(device, Device):
                 raise TypeError(f"IPyDriver takes Device objects, not {device!r}")
@@ -88,8 +92,11 @@ class IPyDriver(Receiving, Mapping[str, Device]):
                 raise ValueError(f"duplicate device name {device.devicename!r}")
             device.driver = self
             self.devices[device.devicename] = device
+            # Device.add_background before the device had a driver: run when served.
+            self._background.extend(device._background)
+            device._background.clear()
         self.driverdata = driverdata
-        self.stop = False
+        self._stop = False
         self.shutdownrequested = asyncio.Event()
         self.stopped = asyncio.Event()
         self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
@@ -98,7 +105,6 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self._link: Link | None = None
         self._write_frame: Callable[[Frame], Awaitable[None]] | None = None
         self._warned_unserved = False
-        self._background: list[Coroutine[Any, Any, Any]] = []
         self._taskgroup: asyncio.TaskGroup | None = None
         self._rx_queue = _EventQueue("rxevent", self.rx_queue_size)
         self._snoop_queue = _EventQueue("snoopevent", self.rx_queue_size)
@@ -176,9 +182,6 @@ class IPyDriver(Receiving, Mapping[str, Device]):
         self.snoops.add(devicename, vectorname, time.monotonic())
         self._snoop_wakeup.set()
         await self._send(_get_properties_bytes(devicename, vectorname))
-
-    # 3.x name for the same request
-    snoop = send_getProperties
 
     async def send_enableBLOB(self, value: str, devicename: str,
                               vectorname: str | None = None) -> None:
@@ -269,8 +272,10 @@ class IPyDriver(Receiving, Mapping[str, Device]):
             self._background.append(coro)
 
     def shutdown(self) -> None:
-        """Stop the driver: `serve`/`asyncrun` return soon after."""
-        self.stop = True
+        """Stop the driver: `serve`/`asyncrun` return soon after; `stop` is True from now."""
+        self._stop = True
+        for device in self.devices.values():
+            device.shutdown()
         self.shutdownrequested.set()
 
     async def asyncrun(self) -> None:
@@ -280,7 +285,9 @@ class IPyDriver(Receiving, Mapping[str, Device]):
     async def serve(self, link: Link) -> None:
         """Run the driver on `link` until the peer closes it (EOF) or `shutdown()` is called."""
         self._fresh_primitives()
-        self.stop = False
+        self._stop = False
+        for device in self.devices.values():
+            device._stop = False
         self.shutdownrequested.clear()
         self.stopped.clear()
         self._link = link
@@ -330,7 +337,7 @@ class IPyDriver(Receiving, Mapping[str, Device]):
                 await link.close()
             except Exception:
                 logger.debug("error closing link", exc_info=True)
-            self.stop = True
+            self._stop = True
             self.stopped.set()
 
     def _fresh_primitives(self) -> None:

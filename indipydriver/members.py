@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pathlib
 from abc import ABC, abstractmethod
 from typing import IO, Any
 
@@ -25,6 +26,7 @@ from .wire import escape
 __all__ = [
     "BLOBMember",
     "LightMember",
+    "NumberError",
     "NumberMember",
     "PropertyMember",
     "SwitchMember",
@@ -35,23 +37,35 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+class NumberError(TypeError, ValueError):
+    """Not an INDI number. Both a TypeError, as indipydriver 3.x raised (drivers written for it
+    catch that), and a ValueError, as Python raises for ``float("x")``."""
+
+
 def getfloat(value: float | str) -> float:
     """A number given as float, int or INDI text (integer, real or sexagesimal) as a float.
 
-    Raises TypeError for other types and ValueError for text that is not an INDI number.
+    Raises `NumberError` (a TypeError and a ValueError) for anything else.
     """
     if isinstance(value, float):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
-        return parse_number(value)
-    raise TypeError(f"not a number: {value!r}")
+        try:
+            return parse_number(value)
+        except ValueError as exc:
+            raise NumberError(str(exc)) from None
+    raise NumberError(f"not a number: {value!r}")
 
 
 class PropertyMember(ABC):
     """Common part of all members: `name`, `label` and the `changed` flag used by
-    `send_setVector(allvalues=False)`."""
+    `send_setVector(allvalues=False)`.
+
+    Values read back as indipydriver 3.x gave them: plain strings (``'On'``, ``'Ok'``, a number
+    as it was given, ``'15'`` for ``15``); what is sent is checked when a value is assigned.
+    """
 
     _tag = ""
 
@@ -83,6 +97,13 @@ class PropertyMember(ABC):
     def _label_attr(self) -> str:
         return f' label="{escape(self.label)}"'
 
+    @staticmethod
+    def checkvalue(value: Any, allowed: list[Any]) -> Any:
+        """`value` when it is one of `allowed`, else ValueError (indipydriver 3.x helper)."""
+        if value not in allowed:
+            raise ValueError(f"value {value!r} is not one of {', '.join(map(repr, allowed))}")
+        return value
+
 
 class SwitchMember(PropertyMember):
     """A switch, 'On' or 'Off'."""
@@ -91,12 +112,13 @@ class SwitchMember(PropertyMember):
 
     def __init__(self, name: str, label: str | None = None, membervalue: str = "Off") -> None:
         super().__init__(name, label)
-        self._value = SwitchState.OFF
+        self._value = SwitchState.OFF  # the enum, for the framework's own checks
+        self._text = "Off"  # what `membervalue` gives: a plain str, as 3.x gave
         self.membervalue = membervalue
 
     @property
-    def membervalue(self) -> SwitchState:
-        return self._value
+    def membervalue(self) -> str:
+        return self._text
 
     @membervalue.setter
     def membervalue(self, value: str) -> None:
@@ -106,6 +128,7 @@ class SwitchMember(PropertyMember):
             raise ValueError(f"switch {self.name!r}: {value!r} is not 'On' or 'Off'") from None
         if new is not self._value or not self._one:
             self._value = new
+            self._text = new.value
             self.changed = True
             self._one = f"{self._open}{new.value}{self._close}"
 
@@ -121,11 +144,12 @@ class LightMember(PropertyMember):
     def __init__(self, name: str, label: str | None = None, membervalue: str = "Idle") -> None:
         super().__init__(name, label)
         self._value = State.IDLE
+        self._text = "Idle"
         self.membervalue = membervalue
 
     @property
-    def membervalue(self) -> State:
-        return self._value
+    def membervalue(self) -> str:
+        return self._text
 
     @membervalue.setter
     def membervalue(self, value: str) -> None:
@@ -137,6 +161,7 @@ class LightMember(PropertyMember):
             ) from None
         if new is not self._value or not self._one:
             self._value = new
+            self._text = new.value
             self.changed = True
             self._one = f"{self._open}{new.value}{self._close}"
 
@@ -175,12 +200,40 @@ class TextMember(PropertyMember):
         )
 
 
+def number_text(value: float | str, what: str) -> tuple[str, float, str]:
+    """(`value` read back as 3.x gave it, its float, how it is sent) for a number given as
+    int, float or INDI text; ValueError (naming `what`) for anything else.
+
+    Sent as given (``15`` as ``15``, ``"12:30:00"`` as written), except text with spaces
+    inside, which indilib's ``f_scansexa`` misreads (``"-5 30"`` as -530, indi-notes 1.3): that
+    is sent as the plain decimal.
+    """
+    if type(value) is int:  # the usual case in a reading loop: no parsing
+        text = str(value)
+        return text, float(value), text
+    try:
+        number = getfloat(value)
+        if isinstance(value, float):
+            text = wire = number_to_wire(number)
+        else:
+            text = str(value)
+            wire = text.strip()
+            if not wire.isascii() or any(c.isspace() for c in wire):
+                wire = number_to_wire(number)
+            else:
+                number_to_wire(number)  # a finite number, or LocalProtocolError
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} {value!r} is not a number ({exc})") from None
+    return text, number, wire
+
+
 class NumberMember(PropertyMember):
     """A number with its display `format` and limits; min == max means no limits.
 
-    The value may be given as float, int or INDI text (sexagesimal too); it is sent as a plain
-    decimal, because C peers misread some sexagesimal forms (indi-notes 1.3) and `format` is for
-    display only.
+    The value may be given as float, int or INDI text (sexagesimal too). It reads back as a
+    string, as 3.x gave it (``15`` as ``'15'``), and is sent as given but for text with spaces
+    inside (see `number_text`); `getfloatvalue` gives the float. `min`, `max` and `step` read
+    back and are sent in the same way.
     """
 
     _tag = "oneNumber"
@@ -190,9 +243,9 @@ class NumberMember(PropertyMember):
         name: str,
         label: str | None = None,
         format: str = "",
-        min: float | str = 0,
-        max: float | str = 0,
-        step: float | str = 0,
+        min: float | str = "0",
+        max: float | str = "0",
+        step: float | str = "0",
         membervalue: float | str = "0",
     ) -> None:
         super().__init__(name, label)
@@ -200,8 +253,9 @@ class NumberMember(PropertyMember):
         self.min = min
         self.max = max
         self.step = step
-        self._value: float | str = "0"
+        self._text = ""
         self._float = float("nan")
+        self._wire = ""
         self._warned_limits = False
         self.membervalue = membervalue
 
@@ -232,57 +286,50 @@ class NumberMember(PropertyMember):
                 value = rewritten
         self._format = value
 
-    def _limit(self, value: float | str, what: str) -> float:
-        try:
-            return getfloat(value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"number {self.name!r}: {what} {value!r} is not a number "
-                             f"({exc})") from None
-
-    # Limits keep what the user gave (3.x returned it unchanged) plus a float for checks.
+    # Limits read back as 3.x gave them (strings), with a float for checks and the wire text.
     @property
-    def min(self) -> float | str:
+    def min(self) -> str:
         return self._min
 
     @min.setter
     def min(self, value: float | str) -> None:
-        self._minfloat = self._limit(value, "min")
-        self._min = value
+        self._min, self._minfloat, self._minwire = number_text(value, f"number {self.name!r}: min")
 
     @property
-    def max(self) -> float | str:
+    def max(self) -> str:
         return self._max
 
     @max.setter
     def max(self, value: float | str) -> None:
-        self._maxfloat = self._limit(value, "max")
-        self._max = value
+        self._max, self._maxfloat, self._maxwire = number_text(value, f"number {self.name!r}: max")
 
     @property
-    def step(self) -> float | str:
+    def step(self) -> str:
         return self._step
 
     @step.setter
     def step(self, value: float | str) -> None:
-        self._stepfloat = self._limit(value, "step")
-        self._step = value
+        self._step, self._stepfloat, self._stepwire = number_text(
+            value, f"number {self.name!r}: step")
 
     @property
-    def membervalue(self) -> float | str:
-        return self._value
+    def membervalue(self) -> str:
+        return self._text
 
     @membervalue.setter
     def membervalue(self, value: float | str) -> None:
-        try:
-            number = getfloat(value)
-            wire = number_to_wire(number)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"number {self.name!r}: {value!r} is not a number ({exc})") from None
-        self._value = value
-        if number != self._float:
+        if type(value) is int:  # the reading loop's case, inlined (the driver's hot path)
+            text = wire = str(value)
+            number = float(value)
+        else:
+            text, number, wire = number_text(value, f"number {self.name!r}:")
+        if text != self._text:
+            self._text = text
             self._float = number
             self.changed = True
-            self._one = f"{self._open}{wire}{self._close}"
+            if wire != self._wire:
+                self._wire = wire
+                self._one = f"{self._open}{wire}{self._close}"
 
     def getfloatvalue(self) -> float:
         """The value as a float."""
@@ -307,13 +354,13 @@ class NumberMember(PropertyMember):
     def _def(self) -> str:
         if self._minfloat > self._maxfloat and not self._warned_limits:
             self._warned_limits = True
-            logger.warning("number %r: min %r is above max %r: clients are sent both, and "
+            logger.warning("number %r: min %s is above max %s: clients are sent both, and "
                            "the framework checks no limits", self.name, self._min, self._max)
         return (
             f'<defNumber name="{escape(self.name)}"{self._label_attr()}'
-            f' format="{escape(self._format or "%g")}" min="{number_to_wire(self._minfloat)}"'
-            f' max="{number_to_wire(self._maxfloat)}" step="{number_to_wire(self._stepfloat)}">'
-            f"{number_to_wire(self._float)}</defNumber>"
+            f' format="{escape(self._format or "%g")}" min="{escape(self._minwire)}"'
+            f' max="{escape(self._maxwire)}" step="{escape(self._stepwire)}">'
+            f"{escape(self._wire)}</defNumber>"
         )
 
 
@@ -324,7 +371,9 @@ class BLOBMember(PropertyMember):
     """A binary large object: bytes, a path to a file, or a binary file object.
 
     `blobsize` (bytes before any compression) applies to the next send only; 0 means the length
-    of the data sent. `blobformat` is a file suffix such as '.fits' or '.fits.z'.
+    of the data sent. `blobformat` is a file suffix such as '.fits' or '.fits.z'; left empty,
+    a value given as a path sends its file's suffixes (``"image.fits.z"``: ``.fits.z``), as 3.x
+    did.
     """
 
     _tag = "oneBLOB"
@@ -373,6 +422,15 @@ class BLOBMember(PropertyMember):
                 value.seek(0)
             return bytes(value.read())
         raise TypeError(f"BLOB {self.name!r}: cannot send a {type(value).__name__}")
+
+    def sent_format(self) -> str:
+        """The format sent with the current value: `blobformat`, else a path's suffixes."""
+        if self.blobformat:
+            return self.blobformat
+        value = self._value
+        if isinstance(value, (str, os.PathLike)):
+            return "".join(pathlib.PurePath(value).suffixes)
+        return ""
 
     def __repr__(self) -> str:
         value = self._value

@@ -6,7 +6,7 @@ Its name, label, group, state and enable; the mapping of member name -> member v
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -32,12 +32,18 @@ def _not_one_of(vector: str, what: str, value: object, allowed: type[StrEnum]) -
     return ValueError(f"vector {vector!r}: {what} {value!r} is not one of {choices}")
 
 
-class PropertyVector(Mapping[str, Any]):
-    """Common part of all vectors: name, label, group, state, enable and the send methods."""
+class PropertyVector(MutableMapping[str, Any]):
+    """Common part of all vectors: name, label, group, state, enable and the send methods.
 
-    vectortype: ClassVar[str] = ""  # "Number", "Switch", ...
+    A mapping of member name -> member value, with the mapping methods 3.x's ``UserDict`` had
+    (``update``, ``pop``, ``copy``, ...). Attributes read back as 3.x gave them: `state`,
+    `perm`, `rule` and `timeout` are plain strings; `message` is sent with the next send.
+    """
+
+    kind: ClassVar[str] = ""  # "Number", "Switch", ...: the element is def<kind>Vector
     member_class: ClassVar[type[PropertyMember]]  # set by each concrete vector class
     has_perm: ClassVar[bool] = True
+    _perm: Perm = Perm.RO  # the perm the framework applies (lights: always ro)
 
     def __init__(
         self,
@@ -53,7 +59,8 @@ class PropertyVector(Mapping[str, Any]):
         self.label = checked_string(label, "label", owner) if label else name
         self.group = checked_string(group, "group", owner) if group else ""
         self.state = state
-        self.timeout = "0"
+        self._timeout = "0"
+        self.message = ""
         self.enable = True
         self.device: Device | None = None
         self._devicename: str | None = None
@@ -76,8 +83,8 @@ class PropertyVector(Mapping[str, Any]):
     # ---------------------------------------------------------------- attributes
 
     @property
-    def state(self) -> State:
-        return self._state
+    def state(self) -> str:
+        return self._state.value
 
     @state.setter
     def state(self, value: str) -> None:
@@ -87,9 +94,41 @@ class PropertyVector(Mapping[str, Any]):
             raise _not_one_of(self.name, "state", value, State) from None
 
     @property
-    def perm(self) -> Perm:
-        """Read-only unless the vector kind has a settable perm (lights are always ro)."""
-        return Perm.RO
+    def perm(self) -> str:
+        """'ro' unless the vector kind has a settable perm (lights are always ro)."""
+        return "ro"
+
+    @property
+    def rule(self) -> str | None:
+        """A switch vector's rule; None for other kinds."""
+        return None
+
+    @property
+    def timeout(self) -> str:
+        """Seconds a client should allow for a change, sent with every element (not on ro
+        vectors); given as a number or a string, read back as a string (3.x)."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: Any) -> None:
+        self._timeout = value if isinstance(value, str) else str(value)
+
+    @property
+    def changed(self) -> bool:
+        """Whether a member value changed since it was last sent (3.x's flag)."""
+        return any(member.changed for member in self.data.values())
+
+    @changed.setter
+    def changed(self, value: bool) -> None:
+        for member in self.data.values():
+            member.changed = value
+
+    @property
+    def vectortype(self) -> str:
+        """The class name, as 3.x gave it (``"NumberVector"``)."""
+        return type(self).__name__
+
+    checkvalue = staticmethod(PropertyMember.checkvalue)
 
     @property
     def devicename(self) -> str | None:
@@ -137,6 +176,18 @@ class PropertyVector(Mapping[str, Any]):
         member = self.data.get(membername)
         return default if member is None else member.membervalue
 
+    def __delitem__(self, membername: str) -> None:
+        if len(self.data) == 1 and membername in self.data:
+            raise ValueError(f"{type(self).__name__} {self.name!r} keeps at least one member")
+        try:
+            del self.data[membername]
+        except KeyError:
+            raise self._no_member(membername) from None
+
+    def copy(self) -> dict[str, Any]:
+        """A dict of member name -> value (3.x's UserDict copy of a vector came back empty)."""
+        return {name: member.membervalue for name, member in self.data.items()}
+
     def _no_member(self, membername: object) -> KeyError:
         return KeyError(f"{type(self).__name__} {self.name!r} has no member {membername!r} "
                         f"(it has {', '.join(map(repr, self.data))})")
@@ -178,21 +229,28 @@ class PropertyVector(Mapping[str, Any]):
         device = self.device
         return driver if self.enable and device is not None and device.enable else None
 
-    def _apply(self, timeout: Any, state: str | None) -> None:
+    def _apply(self, timeout: Any, state: str | None, message: str) -> str:
+        """Apply a send's timeout and state; the message to send: the one given, else one
+        assigned to `message` since the last send (sent once, never repeated)."""
         if timeout is not None:
-            self.timeout = timeout if isinstance(timeout, str) else str(timeout)
+            self.timeout = timeout
         if state:
             self.state = state
+        pending = self.message
+        if pending:
+            self.message = ""
+            return message or pending
+        return message
 
     def _timeout_attr(self) -> str:
         # 3.x convention: no timeout on read-only vectors (SPEC: N/A for ro).
-        return f' timeout="{escape(self.timeout)}"' if self.perm is not Perm.RO else ""
+        return f' timeout="{escape(self._timeout)}"' if self._perm is not Perm.RO else ""
 
     def _extra_def_attrs(self) -> str:
-        return f' perm="{self.perm.value}"'
+        return f' perm="{self._perm.value}"'
 
     def _def_bytes(self, message: str, timestamp: datetime | None) -> bytes:
-        tag = f"def{self.vectortype}Vector"
+        tag = f"def{self.kind}Vector"
         parts = [
             f"<{tag}{self._ident} label=\"{escape(self.label)}\" group=\"{escape(self.group)}\""
             f' state="{self._state.value}"{self._extra_def_attrs()}{self._timeout_attr()}'
@@ -222,7 +280,7 @@ class PropertyVector(Mapping[str, Any]):
         # What stays the same from one set to the next (a driver streaming readings sends
         # thousands a second) is built once: the start tag up to the timestamp, the end tag
         # and the start tag's attributes as a framer reads them.
-        key = (state, self.timeout, self._ident, self.perm)
+        key = (state, self._timeout, self._ident, self._perm)
         shape = self._set_shape
         if shape is None or shape[0] != key:
             shape = self._set_shape = self._build_set_shape(key)
@@ -247,16 +305,16 @@ class PropertyVector(Mapping[str, Any]):
         """(key, start tag up to the timestamp's value, end tag, the start tag's attributes
         but the timestamp -- None when a value needed escaping) for `_set_bytes`."""
         state = key[0]
-        tag = f"set{self.vectortype}Vector"
+        tag = f"set{self.kind}Vector"
         timeout = self._timeout_attr()
         head = f'<{tag}{self._ident} state="{state.value}"{timeout} timestamp="'
         ident = self._ident_attrs
         base: dict[str, str] | None = None
-        if ident is not None and (not timeout or escape(self.timeout) is self.timeout):
+        if ident is not None and (not timeout or escape(self._timeout) is self._timeout):
             base = dict(ident)
             base["state"] = state.value
             if timeout:
-                base["timeout"] = self.timeout.strip(_XML_SPACE)
+                base["timeout"] = self._timeout.strip(_XML_SPACE)
         return key, head, f"</{tag}>", base
 
     async def _send_set(self, driver: IPyDriver, members: Iterable[PropertyMember], message: str,
@@ -268,7 +326,7 @@ class PropertyVector(Mapping[str, Any]):
             return
         attrs: dict[str, str] = {}
         data = self._set_bytes(members, message, timestamp, attrs=attrs)
-        await driver._send(data, f"set{self.vectortype}Vector" if attrs else None, attrs)
+        await driver._send(data, f"set{self.kind}Vector" if attrs else None, attrs)
 
     async def _send_rejected(self, message: str) -> None:
         """Answer a client request the framework rejected: current values, Alert, the reason.
@@ -281,7 +339,7 @@ class PropertyVector(Mapping[str, Any]):
         driver = self._sending_driver()
         if driver is None:
             return
-        members = [] if self.vectortype == "BLOB" else list(self._ordered(self.data.values()))
+        members = [] if self.kind == "BLOB" else list(self._ordered(self.data.values()))
         data = self._set_bytes(members, message, None, state=State.ALERT, mark_sent=False)
         await driver._send(data)
 
@@ -296,7 +354,7 @@ class PropertyVector(Mapping[str, Any]):
         state: str | None = None,
     ) -> None:
         """Send the definition (all members); clients learn the vector from this."""
-        self._apply(timeout, state)
+        message = self._apply(timeout, state, message)
         driver = self._sending_driver()
         if driver is None:
             return
@@ -317,7 +375,7 @@ class PropertyVector(Mapping[str, Any]):
 
         With `allvalues=False`, nothing changed and no message or state given, nothing is sent.
         """
-        self._apply(timeout, state)
+        message = self._apply(timeout, state, message)
         driver = self._sending_driver()
         if driver is None:
             return
@@ -338,7 +396,7 @@ class PropertyVector(Mapping[str, Any]):
         members: Iterable[str] = (),
     ) -> None:
         """Send the named members only; an empty list sends a state/message-only set."""
-        self._apply(timeout, state)
+        message = self._apply(timeout, state, message)
         driver = self._sending_driver()
         if driver is None:
             return

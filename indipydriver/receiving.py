@@ -138,13 +138,17 @@ class Receiving:
         if devicename is not None and devicename != "*" and devicename not in self.devices:
             return  # for another driver
         if not self.auto_send_def:
+            # One event per vector, each with its `vector` (3.x: the driver answers with
+            # ``await event.vector.send_defVector()``).
+            raw = pe.GetProperties(device=devicename, name=vectorname)
             for device in self._selected(devicename):
-                vector = device.get(vectorname) if vectorname else None
-                if vectorname and vector is None:
+                if not device.enable:
                     continue
-                raw = pe.GetProperties(device=devicename, name=vectorname)
-                await self._queue_rx(rx.getProperties(raw, device.devicename, vectorname,
-                                                      vector))
+                chosen = [device.get(vectorname)] if vectorname else list(device.values())
+                for vector in chosen:
+                    if vector is not None and vector.enable:
+                        await self._queue_rx(rx.getProperties(raw, device.devicename,
+                                                              vector.name, vector))
             return
         for device in self._selected(devicename):
             if not device.enable:

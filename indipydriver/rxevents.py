@@ -4,11 +4,13 @@ Match on them by class and attributes::
 
     match event:
         case newNumberVector(devicename="Thermostat", vectorname="TARGET") if "TARGET" in event:
-            value = event["TARGET"]          # already a float, checked against min/max
+            value = event.getfloatvalue("TARGET")   # checked against min/max
 
-Values are converted for you: numbers are floats, switches and lights the enum strings ('On',
-'Ok', ...), BLOBs decoded (and `.z`-decompressed) bytes. The protocol event with the raw wire
-text is `event.raw` (e.g. `event.raw["TARGET"].value` is the text the client sent).
+Values are given as indipydriver 3.x gave them: plain strings (a number as the text the client
+sent, ``'15'`` or ``'12:30:00'``; switches ``'On'``/``'Off'``; lights ``'Ok'`` ...), BLOBs as
+decoded (and `.z`-decompressed) bytes. A number event's ``getfloatvalue(name)`` gives the float
+(sexagesimal parsed; a client's is already checked against min/max). The protocol event is
+`event.raw`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from .members import NumberMember
 from .protocol import events as pe
 from .protocol.timestamps import parse_timestamp
 from .vectors import BLOBVector, NumberVector, PropertyVector, SwitchVector, TextVector
@@ -83,7 +86,7 @@ class RxEvent:
 
 
 class VectorEvent(RxEvent, Mapping[str, Any]):
-    """An event carrying member values: a mapping of member name -> converted value."""
+    """An event carrying member values: a mapping of member name -> value (3.x's strings)."""
 
     def __init__(self, raw: Any, values: dict[str, Any],
                  vector: PropertyVector | None = None) -> None:
@@ -110,7 +113,8 @@ class VectorEvent(RxEvent, Mapping[str, Any]):
 
 
 class getProperties(RxEvent):
-    """A client asks for definitions; given to `rxevent` only when `auto_send_def` is False."""
+    """A client asks for definitions; given to `rxevent` only when `auto_send_def` is False,
+    once per vector asked for, with that `vector` to answer with ``send_defVector()``."""
 
 
 class enableBLOB(RxEvent):
@@ -136,13 +140,42 @@ class ClientVectorEvent(VectorEvent, Generic[_V]):
 class newSwitchVector(ClientVectorEvent[SwitchVector]):
     """A client sets switches: values 'On'/'Off'; only some members may be present."""
 
+    def __init__(self, raw: Any, values: dict[str, Any], vector: SwitchVector) -> None:
+        # The checked enums as the plain strings 3.x gave.
+        super().__init__(raw, {name: value.value for name, value in values.items()}, vector)
+
 
 class newTextVector(ClientVectorEvent[TextVector]):
     """A client sets texts."""
 
 
-class newNumberVector(ClientVectorEvent[NumberVector]):
-    """A client sets numbers: values are floats, already checked against min/max."""
+class _NumberValues:
+    """``getfloatvalue`` for events carrying numbers as text."""
+
+    _values: dict[str, Any]
+    _floats: dict[str, float]
+
+    def getfloatvalue(self, membername: str) -> float:
+        """The member's value as a float (sexagesimal text parsed); KeyError if absent."""
+        try:
+            return self._floats[membername]
+        except KeyError:
+            raise KeyError(f"no member {membername!r} in this event (it has "
+                           f"{', '.join(map(repr, self._values))})") from None
+
+
+class newNumberVector(_NumberValues, ClientVectorEvent[NumberVector]):
+    """A client sets numbers: values are the text the client sent (``'15'``), already checked
+    to be numbers within min/max; `getfloatvalue` gives the float."""
+
+    def __init__(self, raw: Any, values: dict[str, Any], vector: NumberVector) -> None:
+        self._floats = values
+        super().__init__(raw, {m.name: m.value for m in raw.members}, vector)
+
+    def getformattedvalue(self, membername: str) -> str:
+        """The member's value formatted with the vector member's `format`, as a client shows it."""
+        member = self.vector._member(membername, NumberMember)
+        return member.format_number(self.getfloatvalue(membername))
 
 
 class newBLOBVector(ClientVectorEvent[BLOBVector]):
@@ -176,7 +209,7 @@ class _SnoopVectorEvent(VectorEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
         self.message = raw.message or ""
-        self.state = raw.state
+        self.state: str | None = raw.state.value if raw.state is not None else None
 
 
 class _DefEvent(_SnoopVectorEvent):
@@ -184,23 +217,25 @@ class _DefEvent(_SnoopVectorEvent):
         super().__init__(raw, values)
         self.label = raw.label or raw.name
         self.group = raw.group or ""
-        self.perm = getattr(raw, "perm", "ro")
-        self.timeout = getattr(raw, "timeout", None)
+        perm = getattr(raw, "perm", None)
+        self.perm: str = perm.value if perm is not None else "ro"
+        self.timeout: str = getattr(raw, "timeout", None) or "0"
         self.memberlabels = {m.name: (m.label or m.name) for m in raw.members}
 
 
 class defSwitchVector(_DefEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
-        self.rule = raw.rule
+        self.rule: str = raw.rule.value
 
 
 class defTextVector(_DefEvent):
     pass
 
 
-class defNumberVector(_DefEvent):
+class defNumberVector(_NumberValues, _DefEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        self._floats = _floats(raw)
         super().__init__(raw, values)
         # name -> (label, format, min, max, step) as 3.x gave them, plus floats in `limits`
         self.memberlabels = {
@@ -219,7 +254,7 @@ class defBLOBVector(_DefEvent):
 class _SetEvent(_SnoopVectorEvent):
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
-        self.timeout = getattr(raw, "timeout", None)
+        self.timeout: str = getattr(raw, "timeout", None) or "0"
 
 
 class setSwitchVector(_SetEvent):
@@ -230,8 +265,10 @@ class setTextVector(_SetEvent):
     pass
 
 
-class setNumberVector(_SetEvent):
-    pass
+class setNumberVector(_NumberValues, _SetEvent):
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
+        self._floats = _floats(raw)
+        super().__init__(raw, values)
 
 
 class setLightVector(_SetEvent):
@@ -266,23 +303,36 @@ NEW_EVENTS: dict[type, type[ClientVectorEvent[Any]]] = {
 }
 
 
+def _floats(raw: Any) -> dict[str, float]:
+    """The numbers of a snooped def/setNumberVector that parse, as floats."""
+    floats = {}
+    for member in raw.members:
+        try:
+            floats[member.name] = member.float
+        except ValueError:
+            continue
+    return floats
+
+
 def snooped_values(raw: Any) -> dict[str, Any]:
-    """Member values of a snooped def/set, converted like client values; members whose value
-    cannot be read are left out (another device's mistake must not stop this driver)."""
+    """Member values of a snooped def/set as 3.x gave them (text; switch and light states as
+    plain strings; BLOBs decoded); members whose value cannot be read are left out (another
+    device's mistake must not stop this driver)."""
     from .protocol.blobs import unpack_blob
 
     values: dict[str, Any] = {}
+    numbers = _floats(raw) if isinstance(raw, (pe.DefNumberVector, pe.SetNumberVector)) else {}
     for member in raw.members:
         if isinstance(member, pe.Number):
-            try:
-                values[member.name] = member.float
-            except ValueError:
-                continue
+            if member.name in numbers:
+                values[member.name] = member.value
         elif isinstance(member, pe.BLOB):
             try:
                 values[member.name] = unpack_blob(member.data, member.format)
             except ValueError:
                 continue
+        elif isinstance(member, (pe.Switch, pe.Light)):
+            values[member.name] = member.value.value
         else:
             values[member.name] = member.value
     return values

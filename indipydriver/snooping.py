@@ -28,6 +28,9 @@ class Snoop:
     vectorname: str | None
     last_sent: float = float("-inf")
     last_heard: float = float("-inf")
+    #: Seconds of quiet before the request is repeated; None: the registry's `quiet_seconds`
+    #: (3.x's ``snoop(device, vector, timeout)`` sets it per request).
+    quiet: float | None = None
 
     def matches(self, devicename: str | None, vectorname: str | None = None) -> bool:
         if self.devicename is None:
@@ -106,7 +109,7 @@ class SnoopRegistry:
                 # short retry delay instead of a full quiet period.
                 snoop.last_heard = float("-inf")
                 snoop.last_sent = min(
-                    snoop.last_sent, now - self.quiet_seconds + self.retry_after_delete
+                    snoop.last_sent, now - self._quiet(snoop) + self.retry_after_delete
                 )
 
     def due(self, now: float) -> list[Snoop]:
@@ -114,7 +117,7 @@ class SnoopRegistry:
         result = []
         for snoop in self._snoops.values():
             quiet_since = max(snoop.last_sent, snoop.last_heard)
-            if now - quiet_since >= self.quiet_seconds:
+            if now - quiet_since >= self._quiet(snoop):
                 snoop.last_sent = now
                 result.append(snoop)
         return result
@@ -123,8 +126,12 @@ class SnoopRegistry:
         """Seconds until some request may be due (for the timer's sleep)."""
         if not self._snoops:
             return self.quiet_seconds
-        soonest = min(max(s.last_sent, s.last_heard) for s in self._snoops.values())
-        return max(0.0, soonest + self.quiet_seconds - now)
+        soonest = min(max(s.last_sent, s.last_heard) + self._quiet(s)
+                      for s in self._snoops.values())
+        return max(0.0, soonest - now)
+
+    def _quiet(self, snoop: Snoop) -> float:
+        return self.quiet_seconds if snoop.quiet is None else snoop.quiet
 
 
 def _get_properties_bytes(devicename: str | None, vectorname: str | None) -> bytes:

@@ -69,7 +69,7 @@ def check_new_vector(
     expected = _TARGET[type(raw)]
     if not isinstance(vector, expected):
         raise Rejected(f"vector is a {type(vector).__name__}, not a {expected.__name__}")
-    if vector.perm is Perm.RO:
+    if vector._perm is Perm.RO:
         raise Rejected("vector is read-only")
     if not raw.members:
         raise Rejected("no member given (a new vector carries at least one, SPEC DTD)")
@@ -119,19 +119,19 @@ def _check_rule(vector: SwitchVector, values: dict[str, Any]) -> None:
     others go Off; so more than one On in the request is an error, and a request of only Offs
     is judged by what it leaves On.
     """
-    if vector.rule is Rule.ANY_OF_MANY:
+    if vector._rule is Rule.ANY_OF_MANY:
         return
     # In the vector's order, as a client shows the switches, whatever order the request had.
     on = [name for name in vector.data if values.get(name) is SwitchState.ON]
     if len(on) > 1:
-        raise Rejected(f"{vector.rule.value} allows one switch On, request turns on "
+        raise Rejected(f"{vector.rule} allows one switch On, request turns on "
                        f"{', '.join(map(repr, on))}")
-    if on or vector.rule is Rule.AT_MOST_ONE:
+    if on or vector._rule is Rule.AT_MOST_ONE:
         return
     left_on = [
         name
         for name, member in vector.data.items()
-        if member.membervalue is SwitchState.ON and values.get(name) is not SwitchState.OFF
+        if member.membervalue == "On" and values.get(name) is not SwitchState.OFF
     ]
     if not left_on:
         raise Rejected("OneOfMany needs one switch On, request would leave none On")

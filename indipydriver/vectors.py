@@ -51,8 +51,8 @@ class _PermVector(PropertyVector):
         super().__init__(name, label, group, state, members)
 
     @property
-    def perm(self) -> Perm:
-        return self._perm
+    def perm(self) -> str:
+        return self._perm_text
 
     @perm.setter
     def perm(self, value: str) -> None:
@@ -60,13 +60,14 @@ class _PermVector(PropertyVector):
             self._perm = Perm(value)
         except ValueError:
             raise _not_one_of(self.name, "perm", value, Perm) from None
+        self._perm_text = self._perm.value
 
 
 class SwitchVector(_PermVector):
     """Switches with a rule; assigning 'On' in a OneOfMany or AtMostOne vector turns the others
     Off, so the vector always keeps its rule."""
 
-    vectortype = "Switch"
+    kind = "Switch"
     member_class = SwitchMember
 
     def __init__(
@@ -82,25 +83,43 @@ class SwitchVector(_PermVector):
         self.name = name  # named in the error if rule is invalid
         self.rule = rule
         super().__init__(name, label, group, perm, state, switchmembers)
-        # What 3.x accepted is put right with a warning, so that such drivers still run.
-        if self._perm is Perm.WO:
-            logger.warning("SwitchVector %r: perm 'wo' is not allowed for switches (SPEC p.3): "
-                           "sent as 'rw'", name)
-            self._perm = Perm.RW
-        on = [m for m in self.data.values() if m.membervalue is SwitchState.ON]
+        # What 3.x accepted is put right, so that such drivers still run.
+        on = [m for m in self._switches() if m._value is SwitchState.ON]
         if len(on) > 1 and self._rule is not Rule.ANY_OF_MANY:
             logger.warning("SwitchVector %r: %s allows one switch On, not %s: %r kept On",
                            name, self._rule.value, ", ".join(repr(m.name) for m in on),
                            on[0].name)
             for member in on[1:]:
-                member.membervalue = SwitchState.OFF
+                member.membervalue = "Off"
         if not on and self._rule is Rule.ONE_OF_MANY:
             logger.warning("SwitchVector %r: OneOfMany with no switch On; clients expect "
                            "exactly one", name)
 
     @property
-    def rule(self) -> Rule:
-        return self._rule
+    def perm(self) -> str:
+        return self._perm_text
+
+    @perm.setter
+    def perm(self, value: str) -> None:
+        try:
+            self._perm = Perm(value)
+        except ValueError:
+            raise _not_one_of(self.name, "perm", value, Perm) from None
+        self._perm_text = self._perm.value
+        if self._perm is Perm.WO:
+            # SPEC p.3 allows switches ro or rw only; 3.x's documentation declares its LED
+            # switch 'wo'. It reads back as declared and is sent, and accepted, as 'rw'
+            # (logged at info: such a driver is right by the 3.x documentation).
+            logger.info("SwitchVector %r: perm 'wo' is sent as 'rw' (SPEC p.3: switches are "
+                        "ro or rw)", self.name)
+            self._perm = Perm.RW
+
+    def _switches(self) -> list[SwitchMember]:
+        return [m for m in self.data.values() if isinstance(m, SwitchMember)]
+
+    @property
+    def rule(self) -> str:
+        return self._rule.value
 
     @rule.setter
     def rule(self, value: str) -> None:
@@ -115,10 +134,10 @@ class SwitchVector(_PermVector):
         except KeyError:
             raise self._no_member(membername) from None
         member.membervalue = value
-        if member.membervalue is SwitchState.ON and self._rule is not Rule.ANY_OF_MANY:
+        if member.membervalue == "On" and self._rule is not Rule.ANY_OF_MANY:
             for other in self.data.values():
-                if other is not member and other.membervalue is SwitchState.ON:
-                    other.membervalue = SwitchState.OFF
+                if other is not member and other.membervalue == "On":
+                    other.membervalue = "Off"
 
     def _extra_def_attrs(self) -> str:
         return f' perm="{self._perm.value}" rule="{self._rule.value}"'
@@ -127,15 +146,15 @@ class SwitchVector(_PermVector):
         # SPEC pp.9-10: for OneOfMany the device reports the switch going Off before the one
         # going On, so a client never sees two On at once.
         members = list(members)
-        return [m for m in members if m.membervalue is SwitchState.OFF] + [
-            m for m in members if m.membervalue is SwitchState.ON
+        return [m for m in members if m.membervalue == "Off"] + [
+            m for m in members if m.membervalue == "On"
         ]
 
 
 class LightVector(PropertyVector):
     """Read-only indicators; lights have no perm and no timeout (SPEC p.3)."""
 
-    vectortype = "Light"
+    kind = "Light"
     member_class = LightMember
     has_perm = False
 
@@ -159,7 +178,7 @@ class LightVector(PropertyVector):
 class TextVector(_PermVector):
     """Text values."""
 
-    vectortype = "Text"
+    kind = "Text"
     member_class = TextMember
 
     def __init__(
@@ -177,7 +196,7 @@ class TextVector(_PermVector):
 class NumberVector(_PermVector):
     """Numbers; values may be assigned as float, int or INDI text and read back as given."""
 
-    vectortype = "Number"
+    kind = "Number"
     member_class = NumberMember
 
     def __init__(
@@ -203,7 +222,7 @@ class BLOBVector(_PermVector):
     like indilib >= 1.9.7, follows each BLOB with a pingRequest so the next BLOB waits until the
     server has taken the previous one (back-pressure)."""
 
-    vectortype = "BLOB"
+    kind = "BLOB"
     member_class = BLOBMember
 
     def __init__(
@@ -279,7 +298,7 @@ class BLOBVector(_PermVector):
             # BLOB longer than one read (indiserver and libindiclient 1.9.9 then stall).
             pieces.append(
                 f'<oneBLOB name="{escape(member.name)}" size="{size}"'
-                f' format="{escape(member.blobformat)}">'.encode()
+                f' format="{escape(member.sent_format())}">'.encode()
             )
             pieces.append(encoded)
             pieces.append(b"</oneBLOB>")

@@ -2,4 +2,7 @@
 
 from indipyserver.server import IPyServer
 
-__all__ = ["IPyServer"]
+#: This project's version (pyproject.toml's); 0.0.6 scripts print ``indipyserver.version``.
+version = "0.1.0"
+
+__all__ = ["IPyServer", "version"]

@@ -112,8 +112,8 @@ class ThermostatDriver(IPyDriver):
         match event:
             case newNumberVector(vectorname="TARGET") if "TARGET" in event:
                 # The framework has already parsed the value (sexagesimal too) and refused
-                # anything outside min..max, so it can be used as it is.
-                room.target = float(event["TARGET"])
+                # anything outside min..max; getfloatvalue gives it as a float.
+                room.target = event.getfloatvalue("TARGET")
                 event.vector["TARGET"] = room.target
                 event.vector.state = "Ok"
                 await event.vector.send_setVector()

@@ -7,11 +7,14 @@ import logging
 import signal
 import threading
 import weakref
+from datetime import datetime
 from typing import Any
 
 from indipydriver import Device, IPyDriver
+from indipydriver.protocol.timestamps import format_timestamp
 from indipyserver.clients.connection import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from indipyserver.clients.unixsocket import listen_unix, shown
+from indipyserver.compat3x import Done, Server3x
 from indipyserver.drivers.connection import DriverConnection, InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
 from indipyserver.fastpath.shortcut import Shortcut
@@ -37,7 +40,7 @@ def _stop_servers_on(loop: asyncio.AbstractEventLoop, sig: signal.Signals) -> No
 CLOSE_GRACE = 1.0
 
 
-class IPyServer:
+class IPyServer(Server3x):
     """An INDI server: routes between TCP clients and every kind of driver.
 
     Binds to localhost by default: INDI has no authentication (INDI notes 4.10). With
@@ -88,6 +91,8 @@ class IPyServer:
         self._taskgroup: asyncio.TaskGroup | None = None
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
+        #: Set when `asyncrun` has finished (indipyserver 0.0.6's name).
+        self.stopped = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         for driver in drivers:
             self.add_driver(driver)
@@ -109,23 +114,33 @@ class IPyServer:
         _check_driver(driver)
         return self.add_connection(InProcessDriverConnection(driver))
 
-    def add_exdriver(self, program: str, *args: str, **options: Any) -> DriverConnection:
+    def add_exdriver(self, program: str, *args: str, debug_enable: bool = False,
+                     **options: Any) -> DriverConnection:
         """Run an executable driver (C or Python) as a child process.
 
         Options (name=, config=, env=, max_restarts=, shared_blobs=, ...) go to
         `ExDriverConnection`; indilib C drivers get shared BLOBs unless ``shared_blobs=False``.
+        `debug_enable` (0.0.6) is kept on the connection; traffic is logged at DEBUG level by
+        the ``indipyserver`` loggers whatever it is.
         """
         from indipyserver.drivers.executable import ExDriverConnection
 
-        return self.add_connection(ExDriverConnection(program, *args, **options))
+        conn = self.add_connection(ExDriverConnection(program, *args, **options))
+        conn.debug_enable = debug_enable  # type: ignore[attr-defined]
+        return conn
 
     def add_remote(
-        self, host: str, port: int = 7624, blob_enable: bool = False, **options: Any
+        self, host: str, port: int = 7624, blob_enable: bool = False,
+        debug_enable: bool = False, **options: Any
     ) -> DriverConnection:
-        """Chain another INDI server: its devices are served here too (device=, ... options)."""
+        """Chain another INDI server: its devices are served here too (device=, ... options).
+        `debug_enable` as for `add_exdriver`."""
         from indipyserver.drivers.remote import RemoteConnection
 
-        return self.add_connection(RemoteConnection(host, port, blob_enable=blob_enable, **options))
+        conn = self.add_connection(RemoteConnection(host, port, blob_enable=blob_enable,
+                                                    **options))
+        conn.debug_enable = debug_enable  # type: ignore[attr-defined]
+        return conn
 
     def add_connection(self, conn: DriverConnection) -> DriverConnection:
         """Add a driver-side connection; started at once when the server is running."""
@@ -188,6 +203,7 @@ class IPyServer:
         """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
+        self.stopped.clear()
         server = await self._loop.create_server(
             self._client_factory,
             "127.0.0.1" if self.host == "localhost" else self.host,
@@ -225,6 +241,7 @@ class IPyServer:
             await self._closed_or_aborted(list(self.clients))
             self._remove_signals()
             logger.info("server on port %d stopped", self.port)
+            self.stopped.set()
 
     async def _closed_or_aborted(self, clients: list[ClientConnection]) -> None:
         """Give closing clients CLOSE_GRACE seconds to take what is left for them, then abort
@@ -247,8 +264,11 @@ class IPyServer:
         """Wait until the server listens (then `port` is the bound port) and drivers run."""
         await self._ready.wait()
 
-    def shutdown(self) -> None:
-        """Ask `asyncrun` to stop; safe from any thread."""
+    def shutdown(self, shutdownmessage: str = "") -> None:
+        """Ask `asyncrun` to stop; safe from any thread. A `shutdownmessage` is logged as an
+        error, as indipyserver 0.0.6 did."""
+        if shutdownmessage:
+            logger.error(shutdownmessage)
         loop = self._loop
         if loop is not None and loop.is_running():
             try:
@@ -260,9 +280,13 @@ class IPyServer:
                 return
         self._stop.set()
 
-    def send_message(self, message: str, timestamp: str | None = None) -> None:
-        """A device-less message to every connected client."""
+    def send_message(self, message: str, timestamp: str | datetime | None = None) -> Done:
+        """A device-less message to every connected client, queued at once; the result may be
+        awaited, as 0.0.6 scripts do (``await server.send_message(...)``)."""
+        if isinstance(timestamp, datetime):
+            timestamp = format_timestamp(timestamp)
         self.router.send_message(message, timestamp)
+        return Done()
 
     # -- internals -----------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ async def test_snoop_all_devices_sends_a_deviceless_request_and_gets_every_devic
         await _wait_for(lambda: len(driver.snooped) == 3)
     assert [(e.devicename, getattr(e, "vectorname", None)) for e in driver.snooped] == [
         ("Mount", "COORD"), ("Dome", "AZ"), ("Focuser", None)]
-    assert isinstance(driver.snooped[0], setNumberVector) and driver.snooped[1]["RA"] == 2.0
+    assert isinstance(driver.snooped[0], setNumberVector) and driver.snooped[1]["RA"] == "2"
 
 
 async def test_snoop_one_device_sends_its_name_only_and_gets_all_its_vectors() -> None:
@@ -69,7 +69,7 @@ async def test_snoop_one_device_sends_its_name_only_and_gets_all_its_vectors() -
         await client.send(_coord("Mount", "COORD", "3"))
         await client.send(_coord("Mount", "SITE", "4"))
         await _wait_for(lambda: len(driver.snooped) == 2)
-    assert [(e.vectorname, e["RA"]) for e in driver.snooped] == [("COORD", 3.0), ("SITE", 4.0)]
+    assert [(e.vectorname, e["RA"]) for e in driver.snooped] == [("COORD", "3"), ("SITE", "4")]
 
 
 async def test_own_devices_echo_is_not_taken_for_snooped_traffic() -> None:
@@ -83,7 +83,7 @@ async def test_own_devices_echo_is_not_taken_for_snooped_traffic() -> None:
         await _wait_for(lambda: len(driver.snooped) == 1)
         await asyncio.sleep(0.05)
     assert [e.devicename for e in driver.snooped] == ["Mount"]
-    assert driver[DEV]["NUM"]["A"] == 1  # our own state is not touched by the echo
+    assert driver[DEV]["NUM"]["A"] == "1"  # our own state is not touched by the echo
 
 
 class QuickSnoop(RecordingDriver):
@@ -224,16 +224,19 @@ async def _next_ok_reply(client: DriverHarness) -> pe.SetNumberVector:
 # -- getfloat and switch rules ---------------------------------------------------------------
 
 
-async def test_getfloat_takes_rxevent_floats_and_the_raw_wire_text_alike() -> None:
+async def test_rxevent_numbers_are_the_clients_text_and_getfloat_reads_them() -> None:
+    """As in 3.x, a new number arrives as the text the client sent; getfloat, the event's
+    getfloatvalue and indi_number_to_float read it, sexagesimal too."""
     driver = make_driver()
     async with DriverHarness(driver) as client:
         await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "-5 30"),
                                                           pe.Number("B", "12;30"))))
         await _wait_for(lambda: len(driver.events) == 1)
     event = driver.events[0]
-    for name, expected in (("A", -5.5), ("B", 12.5)):
-        assert isinstance(event[name], float)
-        assert getfloat(event[name]) == expected
+    for name, text, expected in (("A", "-5 30", -5.5), ("B", "12;30", 12.5)):
+        assert type(event[name]) is str and event[name] == text
+        assert getfloat(event[name]) == event.getfloatvalue(name) == expected
+        assert driver.indi_number_to_float(event[name]) == expected
         assert getfloat(event.raw[name].value) == expected  # the text as the client sent it
 
 

@@ -34,7 +34,8 @@ async def test_definitions_carry_the_vector_attributes() -> None:
     number = defs["NUM"]
     assert (number.label, number.group, number.perm, number.state) == (
         "Numbers", "G", Perm.RW, State.IDLE)
-    assert (number["A"].format, number["A"].min, number["A"].max) == ("%.2f", "-10.0", "10.0")
+    # min/max as the driver wrote them (3.x)
+    assert (number["A"].format, number["A"].min, number["A"].max) == ("%.2f", "-10", "10")
     assert defs["ONE"].rule == "OneOfMany"
     assert defs["BLOB"]["IMG"].data == b""
 
@@ -66,7 +67,10 @@ async def test_snooped_def_set_message_and_delproperty_reach_snoopevent() -> Non
             await asyncio.sleep(0.005)
     kinds = [type(e) for e in driver.snooped]
     assert kinds == [defNumberVector, setNumberVector, Message, delProperty]
-    assert driver.snooped[0]["RA"] == 12.5 and driver.snooped[1]["RA"] == 13.5
+    # values as sent (3.x), getfloatvalue parses them
+    assert driver.snooped[0]["RA"] == "12:30" and driver.snooped[1]["RA"] == "13.5"
+    assert driver.snooped[0].getfloatvalue("RA") == 12.5
+    assert driver.snooped[1].getfloatvalue("RA") == 13.5
     assert driver.snooped[2].message == "slewing" and driver.snooped[2].devicename == "Mount"
     assert driver.snooped[3].vectorname == "COORD"
 
@@ -112,7 +116,7 @@ async def test_snooped_events_waiting_for_snoopevent_are_bounded(
                 await asyncio.sleep(0.01)
     # The consumer holds one event while waiting, three wait in the queue: 0..3 kept, 4 and 5
     # dropped.
-    assert [e["RA"] for e in driver.snooped] == [0.0, 1.0, 2.0, 3.0, 6.0]
+    assert [e["RA"] for e in driver.snooped] == ["0", "1", "2", "3", "6"]
     messages = [r.getMessage() for r in caplog.records]
     assert any("snoopevent queue full" in m and "setNumberVector" in m for m in messages)
     assert any("snoopevent queue drained; 2 events had been dropped" in m for m in messages)

@@ -82,15 +82,14 @@ async def test_an_answer_that_never_ends_raises_a_clear_timeout() -> None:
 
 
 class DefinesInRxevent(RecordingDriver):
-    """auto_send_def off: rxevent answers getProperties itself, after a delay longer than the
-    old quiet spell."""
+    """auto_send_def off: rxevent answers getProperties itself (one event per vector, as 3.x
+    gave them), after a delay longer than the old quiet spell."""
 
     auto_send_def = False
 
     async def rxevent(self, event: Any) -> None:
         await asyncio.sleep(0.1)
-        for vector in self[DEV].values():
-            await vector.send_defVector()
+        await event.vector.send_defVector()
 
 
 async def test_with_auto_send_def_off_the_answer_is_what_rxevent_sends() -> None:

@@ -352,10 +352,10 @@ async def test_a_half_closed_client_gets_what_was_routed_for_it_then_is_closed()
             await c.read_until(lambda frames: False, 5)
         assert "defBLOBVector" in c.tags()
         for _ in range(50):
-            if driver["Gadget"]["VALUE"]["V"] == 42:
+            if driver["Gadget"]["VALUE"]["V"] == "42":
                 break
             await asyncio.sleep(0.02)
-        assert driver["Gadget"]["VALUE"]["V"] == 42
+        assert driver["Gadget"]["VALUE"]["V"] == "42"
 
 
 async def test_clients_coming_and_going_fast_leave_the_server_serving(
