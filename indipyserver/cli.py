@@ -40,7 +40,8 @@ An INDI server (protocol 1.7) in the style of indilib's indiserver.
 A positional DRIVER is one of
   program            an executable INDI driver found on PATH or by path (indi_simulator_ccd,
                      ./my_driver); it runs as a child process speaking INDI on stdin/stdout and is
-                     restarted with backoff when it dies (at most -r times in a row)
+                     restarted with backoff when it dies (at most -r times in a row); one
+                     that does not exist or is not executable is an error (exit status 1)
   [device]@host[:port]
                      a remote INDI server (ours or indilib's), port 7624 by default;
                      "CCD Simulator"@pi.local takes that one device, @pi.local:7625 all of them;
@@ -308,15 +309,18 @@ class _FifoControl:
         if command.remote is not None:
             self._remote(command)
         elif command.action == "start":
-            self.server.add_exdriver(
-                command.driver,
-                name=command.name,
-                config=command.config,
-                skel=command.skel,
-                prefix=command.prefix,
-                max_restarts=self.options.max_restarts,
-                shared_blobs=self.options.shared_blobs,
-            )
+            try:
+                self.server.add_exdriver(
+                    command.driver,
+                    name=command.name,
+                    config=command.config,
+                    skel=command.skel,
+                    prefix=command.prefix,
+                    max_restarts=self.options.max_restarts,
+                    shared_blobs=self.options.shared_blobs,
+                )
+            except OSError as exc:  # not found, not executable: dropped, never retried
+                logger.error("FIFO start: %s; not started", exc)
         else:
             stopped = 0
             for conn in list(self.server.connections):
