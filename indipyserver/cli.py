@@ -322,17 +322,30 @@ class _FifoControl:
             except OSError as exc:  # not found, not executable: dropped, never retried
                 logger.error("FIFO start: %s; not started", exc)
         else:
-            stopped = 0
-            for conn in list(self.server.connections):
-                if (
-                    isinstance(conn, ExDriverConnection)
-                    and conn.program == command.driver
-                    and (command.name is None or conn.name == command.name)
-                ):
-                    self.server.remove_connection(conn)
-                    stopped += 1
-            if not stopped:
-                logger.warning("FIFO stop: no running driver %s", command.driver)
+            self._stop(command)
+
+    def _stop(self, command: FifoCommand) -> None:
+        """``stop BIN [-n NAME]`` stops one driver, as indiserver (``Fifo.cpp``) does: of the
+        drivers running BIN (and, with -n, named NAME or serving device NAME), the one started
+        longest ago, a restart counting as a start; the next line stops the next one."""
+        owner = self.server.router.owner
+        running = [
+            conn for conn in self.server.connections
+            if isinstance(conn, ExDriverConnection)
+            and conn.program == command.driver
+            and not conn.exited_for_good
+            and (command.name is None or conn.name == command.name
+                 or owner(command.name) is conn)
+        ]
+        if not running:
+            logger.warning("FIFO stop: no running driver %s%s", command.driver,
+                           "" if command.name is None else f" named {command.name!r}")
+            return
+        never = float("inf")  # not started yet: after those that have
+        oldest = min(running, key=lambda c: never if c.start_serial is None else c.start_serial)
+        self.server.remove_connection(oldest)
+        logger.info("FIFO stop: stopped %s (pid %s)%s", oldest.label, oldest.pid,
+                    f", the oldest of {len(running)} running" if len(running) > 1 else "")
 
     def _remote(self, command: FifoCommand) -> None:
         spec = command.remote
@@ -350,6 +363,9 @@ class _FifoControl:
                 and (spec.device is None or getattr(conn, "device", None) == spec.device)
             ):
                 self.server.remove_connection(conn)
+                logger.info("FIFO stop: stopped %s", conn.label)
+                return  # one per line, as for drivers
+        logger.warning("FIFO stop: no remote %s", command.driver)
 
 
 def build_server(options: Options) -> IPyServer:

@@ -21,6 +21,7 @@ import asyncio
 import difflib
 import errno
 import fcntl
+import itertools
 import logging
 import mmap
 import os
@@ -55,6 +56,9 @@ stderr_logger = logging.getLogger("indipyserver.driver_stderr")
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
 PIPE_SIZE = 1 << 20
 MAX_STDERR_LINE = 64 * 1024
+
+#: Counts the driver processes started (`ExDriverConnection.start_serial`).
+_STARTS = itertools.count()
 
 #: Characters of one stderr line shown in the log, and lines logged per 10 s (``_log_stderr``).
 STDERR_LINE_SHOWN = 2000
@@ -146,6 +150,10 @@ class ExDriverConnection(DriverConnection):
         self.exited_for_good = False
         #: Set when the program could not be executed before it ever ran (`_run_once`).
         self.unrunnable = False
+        #: When its process last started, as a count of every driver started in this process:
+        #: FIFO ``stop BIN`` stops the lowest, as indiserver stops the oldest it runs (a
+        #: restart counts as a new start there too). None until it has started.
+        self.start_serial: int | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._stop_requested = False
         self._stop_event = asyncio.Event()
@@ -254,6 +262,7 @@ class ExDriverConnection(DriverConnection):
             os.close(out_w)
         self._process = process
         self.pid = process.pid
+        self.start_serial = next(_STARTS)
         self.backoff.started()
         # A restart ends the warning of the death before it: said at the same level, so that
         # whoever saw the failure sees the recovery (issue 28).

@@ -15,12 +15,14 @@ Protects (issue: a drop-in backend for indiwebmanager, items 3 and 4):
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from peers import IndiServer, find_binary, free_port, getprop, terminate, wait_listening
 from test_server_chain import REPO
@@ -85,6 +87,12 @@ class FifoServer:
             assert time.monotonic() < deadline, f"{self.kind}: {seen} != {expected}\n{self.log()}"
             time.sleep(0.1)
 
+    @property
+    def pid(self) -> int:
+        process = self._ours if self._indiserver is None else self._indiserver.process
+        assert process is not None
+        return process.pid
+
     def alive(self) -> bool:
         if self._indiserver is not None:
             return self._indiserver.running
@@ -133,3 +141,68 @@ def test_start_of_a_missing_program_is_dropped_and_the_server_goes_on(
     server.write("start indi_simulator_dome")
     server.wait_devices({"Dome Simulator"})
     assert server.alive()
+
+
+def driver_pid_or_none(server: FifoServer, device: str) -> int | None:
+    """The pid of the server's child started with INDIDEV=`device` (FIFO ``-n``), if any."""
+    for child in psutil.Process(server.pid).children():
+        try:
+            if child.environ().get("INDIDEV") == device and child.status() != "zombie":
+                return int(child.pid)
+        except psutil.Error:
+            continue
+    return None
+
+
+def driver_pid(server: FifoServer, device: str) -> int:
+    pid = driver_pid_or_none(server, device)
+    assert pid is not None, f"no driver for {device} under {server.kind}:\n{server.log()}"
+    return pid
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_without_a_name_stops_the_oldest_instance_one_per_line(
+    fifo_server: Callable[[str], FifoServer], kind: str
+) -> None:
+    """Two domes from one program: ``stop indi_simulator_dome`` stops the one started first
+    and leaves the other; the same line again stops the other. Ours says which it stopped."""
+    find_binary("indi_simulator_dome")
+    server = fifo_server(kind)
+    server.write('start indi_simulator_dome -n "Dome A"')
+    server.wait_devices({"Dome A"})
+    server.write('start indi_simulator_dome -n "Dome B"')
+    server.wait_devices({"Dome A", "Dome B"})
+    server.write("stop indi_simulator_dome")
+    server.wait_devices({"Dome B"})
+    if kind == OURS:
+        server.wait_log("FIFO stop: stopped indi_simulator_dome (Dome A) (pid ", timeout=5)
+        server.wait_log(", the oldest of 2 running", timeout=1)
+    time.sleep(0.5)  # one line stops one: Dome B stays
+    assert server.devices() == {"Dome B"}
+    server.write("stop indi_simulator_dome")
+    server.wait_devices(set())
+    assert server.alive()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_restarted_driver_counts_as_started_when_it_restarted(
+    fifo_server: Callable[[str], FifoServer], kind: str
+) -> None:
+    """Dome A started first but died and was restarted after Dome B: indiserver then holds it
+    as the newer of the two, and so do we, so ``stop indi_simulator_dome`` stops Dome B."""
+    find_binary("indi_simulator_dome")
+    server = fifo_server(kind)
+    server.write('start indi_simulator_dome -n "Dome A"')
+    server.wait_devices({"Dome A"})
+    server.write('start indi_simulator_dome -n "Dome B"')
+    server.wait_devices({"Dome A", "Dome B"})
+    first = driver_pid(server, "Dome A")
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while (pid := driver_pid_or_none(server, "Dome A")) in (None, first):
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    server.wait_devices({"Dome A", "Dome B"})
+    server.write("stop indi_simulator_dome")
+    server.wait_devices({"Dome A"})
+    assert driver_pid(server, "Dome A") == pid
