@@ -123,9 +123,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="executable driver, [device]@host[:port] remote, or a .py file")
     parser.add_argument("-p", "--port", type=int, default=7624,
                         help="TCP port to listen on (default 7624)")
-    parser.add_argument("--host", default="localhost",
-                        help="interface to listen on (default localhost; 0.0.0.0 for all: "
-                             "INDI has no authentication)")
+    parser.add_argument("--host", default=os.environ.get(HOST_ENV) or "localhost",
+                        help=f"interface to listen on (default ${HOST_ENV} if set, else "
+                             "localhost; 0.0.0.0 for all: INDI has no authentication)")
     parser.add_argument("-m", type=int, default=128, metavar="MB", dest="max_client_mb",
                         help="MB queued to one client before it is disconnected (default 128)")
     parser.add_argument("--maxconnections", type=int, default=100, metavar="N",
@@ -164,6 +164,10 @@ def _build_parser() -> argparse.ArgumentParser:
                              "off for none (see above)")
     return parser
 
+
+#: The environment variable that sets --host's default: how an operator opens the server to
+#: the network when another program starts it (indiwebmanager cannot pass --host).
+HOST_ENV = "INDIPYSERVER_HOST"
 
 #: --shared-blobs -> ``ExDriverConnection(shared_blobs=...)``.
 SHARED_BLOBS: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
