@@ -25,6 +25,7 @@ from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.remote import RemoteSpec, parse_remote_spec
 from indipyserver.fifo import FifoCommand, FifoListener
 from indipyserver.loop.eventloop import run
+from indipyserver.procname import name_process_as_invoked
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
 if TYPE_CHECKING:
@@ -75,6 +76,10 @@ examples:
   indipyserver -p 7625 --host 0.0.0.0 indi_lx200generic --driver-script my_driver.py
   indipyserver "Dome Simulator"@obs-east:7624 @obs-west:7624
   indipyserver -v -f /tmp/indififo
+  INDIPYSERVER_HOST=0.0.0.0 indipyserver indi_simulator_ccd   (as --host 0.0.0.0)
+
+Run as "indiserver" (a symlink of that name earlier on PATH, for indiwebmanager), the process
+is named indiserver on Linux, so tools that look for indiserver's process find it.
 
 Ctrl-C or SIGTERM shuts down cleanly: drivers get EOF, then SIGTERM, then SIGKILL, and are
 reaped; the exit status is 0.
@@ -422,6 +427,7 @@ async def serve(options: Options) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``indipyserver`` console script."""
+    name_process_as_invoked()  # first, on the main thread: run as `indiserver`, named so
     options = parse_args(argv)
     _configure_logging(options.verbosity)
     try:
