@@ -25,6 +25,7 @@ from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.remote import RemoteSpec, parse_remote_spec
 from indipyserver.fifo import FifoCommand, FifoListener
 from indipyserver.loop.eventloop import run
+from indipyserver.procname import name_process_as_invoked
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ An INDI server (protocol 1.7) in the style of indilib's indiserver.
 A positional DRIVER is one of
   program            an executable INDI driver found on PATH or by path (indi_simulator_ccd,
                      ./my_driver); it runs as a child process speaking INDI on stdin/stdout and is
-                     restarted with backoff when it dies (at most -r times in a row)
+                     restarted with backoff when it dies (at most -r times in a row); one
+                     that does not exist or is not executable is an error (exit status 1)
   [device]@host[:port]
                      a remote INDI server (ours or indilib's), port 7624 by default;
                      "CCD Simulator"@pi.local takes that one device, @pi.local:7625 all of them;
@@ -74,6 +76,10 @@ examples:
   indipyserver -p 7625 --host 0.0.0.0 indi_lx200generic --driver-script my_driver.py
   indipyserver "Dome Simulator"@obs-east:7624 @obs-west:7624
   indipyserver -v -f /tmp/indififo
+  INDIPYSERVER_HOST=0.0.0.0 indipyserver indi_simulator_ccd   (as --host 0.0.0.0)
+
+Run as "indiserver" (a symlink of that name earlier on PATH, for indiwebmanager), the process
+is named indiserver on Linux, so tools that look for indiserver's process find it.
 
 Ctrl-C or SIGTERM shuts down cleanly: drivers get EOF, then SIGTERM, then SIGKILL, and are
 reaped; the exit status is 0.
@@ -122,9 +128,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="executable driver, [device]@host[:port] remote, or a .py file")
     parser.add_argument("-p", "--port", type=int, default=7624,
                         help="TCP port to listen on (default 7624)")
-    parser.add_argument("--host", default="localhost",
-                        help="interface to listen on (default localhost; 0.0.0.0 for all: "
-                             "INDI has no authentication)")
+    parser.add_argument("--host", default=os.environ.get(HOST_ENV) or "localhost",
+                        help=f"interface to listen on (default ${HOST_ENV} if set, else "
+                             "localhost; 0.0.0.0 for all: INDI has no authentication)")
     parser.add_argument("-m", type=int, default=128, metavar="MB", dest="max_client_mb",
                         help="MB queued to one client before it is disconnected (default 128)")
     parser.add_argument("--maxconnections", type=int, default=100, metavar="N",
@@ -163,6 +169,10 @@ def _build_parser() -> argparse.ArgumentParser:
                              "off for none (see above)")
     return parser
 
+
+#: The environment variable that sets --host's default: how an operator opens the server to
+#: the network when another program starts it (indiwebmanager cannot pass --host).
+HOST_ENV = "INDIPYSERVER_HOST"
 
 #: --shared-blobs -> ``ExDriverConnection(shared_blobs=...)``.
 SHARED_BLOBS: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
@@ -308,27 +318,43 @@ class _FifoControl:
         if command.remote is not None:
             self._remote(command)
         elif command.action == "start":
-            self.server.add_exdriver(
-                command.driver,
-                name=command.name,
-                config=command.config,
-                skel=command.skel,
-                prefix=command.prefix,
-                max_restarts=self.options.max_restarts,
-                shared_blobs=self.options.shared_blobs,
-            )
+            try:
+                self.server.add_exdriver(
+                    command.driver,
+                    name=command.name,
+                    config=command.config,
+                    skel=command.skel,
+                    prefix=command.prefix,
+                    max_restarts=self.options.max_restarts,
+                    shared_blobs=self.options.shared_blobs,
+                )
+            except OSError as exc:  # not found, not executable: dropped, never retried
+                logger.error("FIFO start: %s; not started", exc)
         else:
-            stopped = 0
-            for conn in list(self.server.connections):
-                if (
-                    isinstance(conn, ExDriverConnection)
-                    and conn.program == command.driver
-                    and (command.name is None or conn.name == command.name)
-                ):
-                    self.server.remove_connection(conn)
-                    stopped += 1
-            if not stopped:
-                logger.warning("FIFO stop: no running driver %s", command.driver)
+            self._stop(command)
+
+    def _stop(self, command: FifoCommand) -> None:
+        """``stop BIN [-n NAME]`` stops one driver, as indiserver (``Fifo.cpp``) does: of the
+        drivers running BIN (and, with -n, named NAME or serving device NAME), the one started
+        longest ago, a restart counting as a start; the next line stops the next one."""
+        owner = self.server.router.owner
+        running = [
+            conn for conn in self.server.connections
+            if isinstance(conn, ExDriverConnection)
+            and conn.program == command.driver
+            and not conn.exited_for_good
+            and (command.name is None or conn.name == command.name
+                 or owner(command.name) is conn)
+        ]
+        if not running:
+            logger.warning("FIFO stop: no running driver %s%s", command.driver,
+                           "" if command.name is None else f" named {command.name!r}")
+            return
+        never = float("inf")  # not started yet: after those that have
+        oldest = min(running, key=lambda c: never if c.start_serial is None else c.start_serial)
+        self.server.remove_connection(oldest)
+        logger.info("FIFO stop: stopped %s (pid %s)%s", oldest.label, oldest.pid,
+                    f", the oldest of {len(running)} running" if len(running) > 1 else "")
 
     def _remote(self, command: FifoCommand) -> None:
         spec = command.remote
@@ -346,6 +372,9 @@ class _FifoControl:
                 and (spec.device is None or getattr(conn, "device", None) == spec.device)
             ):
                 self.server.remove_connection(conn)
+                logger.info("FIFO stop: stopped %s", conn.label)
+                return  # one per line, as for drivers
+        logger.warning("FIFO stop: no remote %s", command.driver)
 
 
 def build_server(options: Options) -> IPyServer:
@@ -398,6 +427,7 @@ async def serve(options: Options) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``indipyserver`` console script."""
+    name_process_as_invoked()  # first, on the main thread: run as `indiserver`, named so
     options = parse_args(argv)
     _configure_logging(options.verbosity)
     try:

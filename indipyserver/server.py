@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import threading
 import weakref
@@ -122,9 +123,14 @@ class IPyServer(Server3x):
         `ExDriverConnection`; indilib C drivers get shared BLOBs unless ``shared_blobs=False``.
         `debug_enable` (0.0.6) is kept on the connection; traffic is logged at DEBUG level by
         the ``indipyserver`` loggers whatever it is.
+        A program that does not exist or is not executable (a path, or a name looked up on
+        ``PATH``) raises FileNotFoundError or PermissionError saying so; one that ran and
+        died later is restarted with backoff.
         """
-        from indipyserver.drivers.executable import ExDriverConnection
+        from indipyserver.drivers.executable import ExDriverConnection, check_program
 
+        env_path = (options.get("env") or {}).get("PATH", os.environ.get("PATH", os.defpath))
+        check_program(program, env_path)
         conn = self.add_connection(ExDriverConnection(program, *args, **options))
         conn.debug_enable = debug_enable  # type: ignore[attr-defined]
         return conn

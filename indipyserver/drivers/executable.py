@@ -18,8 +18,10 @@ inline crosses in few wake-ups.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import errno
 import fcntl
+import itertools
 import logging
 import mmap
 import os
@@ -41,7 +43,7 @@ from indipyserver.drivers.outbound import OutboundProtocol, WriteGate, pump
 from indipyserver.drivers.pipereader import PipeReader, SocketReader
 from indipyserver.routing.ports import DriverSide
 
-__all__ = ["ExDriverConnection"]
+__all__ = ["ExDriverConnection", "check_program"]
 
 logger = logging.getLogger("indipyserver.exdriver")  # its name in logs, kept
 #: What drivers write on stderr, one record per line (``Driver <name>: ...`` as indiserver
@@ -51,6 +53,9 @@ stderr_logger = logging.getLogger("indipyserver.driver_stderr")
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
 PIPE_SIZE = 1 << 20
 MAX_STDERR_LINE = 64 * 1024
+
+#: Counts the driver processes started (`ExDriverConnection.start_serial`).
+_STARTS = itertools.count()
 
 #: Characters of one stderr line shown in the log, and lines logged per 10 s (``_log_stderr``).
 STDERR_LINE_SHOWN = 2000
@@ -140,6 +145,12 @@ class ExDriverConnection(DriverConnection):
         self.shared_blobs = shared_blobs
         self.pid: int | None = None
         self.exited_for_good = False
+        #: Set when the program could not be executed before it ever ran (`_run_once`).
+        self.unrunnable = False
+        #: When its process last started, as a count of every driver started in this process:
+        #: FIFO ``stop BIN`` stops the lowest, as indiserver stops the oldest it runs (a
+        #: restart counts as a new start there too). None until it has started.
+        self.start_serial: int | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._stop_requested = False
         self._stop_event = asyncio.Event()
@@ -176,6 +187,11 @@ class ExDriverConnection(DriverConnection):
                 await self._run_once(router)
                 if self._stop_requested:
                     break
+                if self.unrunnable:
+                    # Never ran and cannot be executed: retrying would only repeat the error
+                    # for minutes (indiserver spends its -r restarts on it within a second).
+                    self.exited_for_good = True
+                    return
                 self._restarting = True
                 delay = self.backoff.next_delay()
                 if delay is None:
@@ -231,13 +247,19 @@ class ExDriverConnection(DriverConnection):
                 out_sock.close()
             else:
                 os.close(out_r)
-            logger.error("cannot start driver %s: %s%s", self.label, exc, _start_hint(self.program, exc))
+            # A driver that has run before keeps its restarts (its program may be back after
+            # an upgrade); one that never ran and cannot be executed is dropped at once.
+            self.unrunnable = self.pid is None and exc.errno in UNRUNNABLE_ERRNOS
+            logger.error("cannot start driver %s: %s%s%s", self.label, exc,
+                         _start_hint(self.program, exc),
+                         ": dropped, not retried" if self.unrunnable else "")
             return
         finally:
             os.close(in_r)  # the child's ends; the child holds its own copies
             os.close(out_w)
         self._process = process
         self.pid = process.pid
+        self.start_serial = next(_STARTS)
         self.backoff.started()
         # A restart ends the warning of the death before it: said at the same level, so that
         # whoever saw the failure sees the recovery (issue 28).
@@ -421,6 +443,57 @@ def _cancelling() -> bool:
     """Whether the running task is being cancelled (the server shutting down)."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+#: exec(2) errors that say the program cannot be run at all (not a passing shortage such as
+#: EAGAIN or ENOMEM, which a restart may get past).
+UNRUNNABLE_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENOEXEC,
+                               errno.EISDIR, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
+
+
+def check_program(program: str, path: str | None = None) -> str:
+    """The file `program` runs as, looked up as the spawn does (a name on `path`, by default
+    ``PATH``; a name with a ``/`` as a path); raises FileNotFoundError or PermissionError,
+    saying which driver and what to do, when there is none or it is not executable.
+
+    ``IPyServer.add_exdriver`` calls it, so a typo'd driver is refused when it is given
+    instead of being retried with backoff for minutes (issue: a new user's stumbles).
+    """
+    if os.sep in program:
+        if not os.path.exists(program):
+            raise FileNotFoundError(f"driver {program}: no such file")
+        if os.path.isdir(program):
+            raise IsADirectoryError(f"driver {program}: is a folder, not a program")
+        if not os.access(program, os.X_OK):
+            hint = _start_hint(program, PermissionError(errno.EACCES, "not executable"))
+            raise PermissionError(f"driver {program}: {hint.removeprefix('; ')}")
+        return program
+    found = shutil.which(program, path=path)
+    if found is not None:
+        return found
+    message = f"driver {program}: not found on PATH"
+    if os.path.isfile(program):
+        message += f" (there is one in this folder: give it as ./{program})"
+    elif program.endswith(".py"):
+        message = f"driver {program}: no such file, nor a program of that name on PATH"
+    elif close := _close_program(program, path):
+        message += f"; did you mean {close}?"
+    raise FileNotFoundError(message)
+
+
+def _close_program(program: str, path: str | None) -> str | None:
+    """The program on `path` whose name is closest to `program` (a typo'd simulator name)."""
+    names: set[str] = set()
+    for folder in (path if path is not None else os.environ.get("PATH", os.defpath)).split(
+        os.pathsep
+    ):
+        try:
+            names.update(entry.name for entry in os.scandir(folder or ".")
+                         if entry.name[:4] == program[:4])
+        except OSError:
+            continue
+    close = difflib.get_close_matches(program, sorted(names), n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _start_hint(program: str, exc: OSError) -> str:

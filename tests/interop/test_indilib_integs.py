@@ -506,25 +506,28 @@ def memfd_with(data: bytes) -> int:
 def test_driver_program_that_does_not_exist(rig: Rig, kind: str) -> None:
     """MissingDriver: the only driver's program does not exist.
 
-    indiserver (``-r 0``) has no driver left and exits with status 1. Ours, deliberately, logs
-    that the driver cannot start and keeps serving (``indipyserver/cli.py`` ``serve``: "drivers
-    that exit for good are logged and the server stays up for the rest"; not said in docs/).
+    indiserver (``-r 0``) has no driver left and exits with status 1. Ours refuses it before
+    serving anything: one line saying so, exit status 1 (with or without other drivers, as any
+    other bad argument; ``tests/server/test_missing_driver.py``).
     """
     missing = str(rig.tmp / "no-such-driver")
+    workdir = rig.tmp / f"{kind}-missing"
     if kind == INDISERVER:
-        workdir = rig.tmp / "indiserver-missing"
         indiserver = IndiServer(missing, workdir=workdir, extra_args=["-r", "0"])
         indiserver.home.mkdir(parents=True)
-        done = subprocess.run(indiserver.args, cwd=workdir, stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=15, check=False,
-                              env={**os.environ, "HOME": str(indiserver.home)})
-        assert done.returncode == 1, done.stderr.decode(errors="replace")
-        return
-    server = rig.start(kind, missing)
-    client = rig.client(server)
-    client.ping("still serving")
-    assert server.process.poll() is None
-    assert "cannot start driver" in server.log(), server.log()
+        args, home = indiserver.args, indiserver.home
+    else:
+        workdir.mkdir()
+        args, home = [sys.executable, "-m", "indipyserver", "-p", str(free_port()), missing], workdir
+    pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    done = subprocess.run(args, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=15, check=False,
+                          env={**os.environ, "HOME": str(home), "PYTHONPATH": pythonpath})
+    said = done.stderr.decode(errors="replace")
+    assert done.returncode == 1, said
+    if kind != INDISERVER:
+        assert said.splitlines() == [said.rstrip()], said
+        assert said.rstrip().endswith(f"driver {missing}: no such file"), said
 
 
 @pytest.mark.parametrize("kind", SERVERS)
@@ -535,7 +538,7 @@ def test_first_message_to_a_driver_and_pings_both_ways(rig: Rig, kind: str) -> N
     connection it came from and go nowhere else (each side's next element is its own reply).
 
     When that only driver's stdout closes, indiserver (``-r 0``) exits with status 1; ours keeps
-    serving (deliberate, as in test_driver_program_that_does_not_exist).
+    serving (deliberate: the command-line guide, ``-r``).
     """
     server = rig.start(kind, rig.drivers.script("fakedriver"))
     driver = rig.drivers.accept("fakedriver")

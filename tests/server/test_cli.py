@@ -222,3 +222,15 @@ def test_maxconnections_is_set_from_the_command_line() -> None:
     assert build_server(options).maxconnections == 500
     with pytest.raises(SystemExit):
         parse_args(["--demo", "--maxconnections", "0"])
+
+
+def test_indipyserver_host_sets_the_default_interface(monkeypatch: pytest.MonkeyPatch) -> None:
+    """INDIPYSERVER_HOST is how an operator opens a server someone else starts (indiwebmanager
+    cannot pass --host); --host still wins, and unset or empty it is localhost."""
+    monkeypatch.delenv("INDIPYSERVER_HOST", raising=False)
+    assert parse_args(["--demo"]).host == "localhost"
+    monkeypatch.setenv("INDIPYSERVER_HOST", "")
+    assert parse_args(["--demo"]).host == "localhost"
+    monkeypatch.setenv("INDIPYSERVER_HOST", "0.0.0.0")
+    assert parse_args(["--demo"]).host == "0.0.0.0"
+    assert parse_args(["--demo", "--host", "127.0.0.1"]).host == "127.0.0.1"

@@ -211,18 +211,43 @@ async def test_a_dying_driver_is_lost_restarted_and_finally_given_up(
     assert len({e[1] for e in router.events if e[0] == "ready"}) == 3  # three processes
 
 
-async def test_a_missing_executable_is_logged_and_retried_without_crashing(
+async def test_a_missing_executable_is_logged_and_dropped_at_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A driver that cannot be started is no reason to stop the server."""
+    """A driver that cannot be started is no reason to stop the server, and one that never
+    ran is not retried: one error, no backoff (it was retried for minutes; indiserver spends
+    its restarts on it within a second)."""
     router = RecordingRouter()
     conn = ExDriverConnection(
-        "/nonexistent/indi_driver", backoff=Backoff(initial=0.01, max_restarts=1)
+        "/nonexistent/indi_driver", backoff=Backoff(initial=30, max_restarts=10)
     )
     async with asyncio.timeout(5):
         await conn.run(router)  # type: ignore[arg-type]
     assert router.events == []
-    assert "cannot start driver" in caplog.text
+    assert conn.unrunnable and conn.exited_for_good
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(errors) == 1, errors
+    assert "cannot start driver /nonexistent/indi_driver" in errors[0]
+    assert errors[0].endswith(": dropped, not retried")
+
+
+async def test_a_driver_that_ran_keeps_its_restarts_when_its_program_is_gone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a program that never ran is dropped at once: one that ran and died is restarted
+    with backoff even when its file has gone meanwhile (an upgrade may be putting it back)."""
+    driver = tmp_path / "flaky_driver"
+    driver.write_text(f"#!{sys.executable}\nimport os, sys\nos.unlink(sys.argv[0])\n")
+    driver.chmod(0o755)
+    router = RecordingRouter()
+    conn = ExDriverConnection(str(driver), backoff=Backoff(initial=0.01, max_restarts=2))
+    async with asyncio.timeout(10):
+        await conn.run(router)  # type: ignore[arg-type]
+    assert router.count("ready") == 1
+    assert not conn.unrunnable and conn.exited_for_good
+    assert caplog.text.count("restarting driver") == 2
+    assert caplog.text.count("cannot start driver") == 2
+    assert "exited for good after 2 restarts" in caplog.text
 
 
 async def test_cancel_reaps_a_driver_that_ignores_sigterm(tmp_path: Path) -> None:

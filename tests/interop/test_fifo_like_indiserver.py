@@ -1,0 +1,208 @@
+"""FIFO lines on our server side by side with indilib's ``indiserver -f``.
+
+indiwebmanager writes ``start BIN -n "Label"`` and ``stop BIN`` lines into the FIFO of whichever
+``indiserver`` it finds first on PATH, so each test here writes the same lines to both servers
+and checks what their clients then see.
+
+Protects (issue: a drop-in backend for indiwebmanager, items 3 and 4):
+- ``start`` of a program that cannot be executed is reported and dropped at once (indiserver
+  spends its ``-r`` restarts on it within a second); the server goes on and serves the next
+  driver started;
+- ``stop BIN`` stops one instance per line, the one indiserver stops (the oldest running), and
+  says which.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from peers import IndiServer, find_binary, free_port, getprop, terminate, wait_listening
+from test_server_chain import REPO
+
+OURS, INDISERVER = "ours", "indiserver"
+KINDS = [OURS, INDISERVER]
+
+
+class FifoServer:
+    """Our server or indiserver with ``-f FIFO`` and no driver, on its own port and HOME."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        workdir.mkdir(parents=True)
+        self.fifo = workdir / "indififo"
+        os.mkfifo(self.fifo)  # indiserver opens it and exits if it is missing
+        self.home = workdir / "home"
+        self.home.mkdir()
+        self._indiserver: IndiServer | None = None
+        self._ours: subprocess.Popen[bytes] | None = None
+        if kind == INDISERVER:
+            self._indiserver = IndiServer(workdir=workdir, extra_args=["-f", str(self.fifo)])
+            self._indiserver.home = self.home
+            self._indiserver.start()
+            self.port = self._indiserver.port
+            self.log_path = self._indiserver.log_path
+            return
+        self.port = free_port()
+        self.log_path = workdir / "indipyserver.log"
+        pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+        with self.log_path.open("ab") as log:
+            self._ours = subprocess.Popen(
+                [sys.executable, "-m", "indipyserver", "-v", "-p", str(self.port),
+                 "-f", str(self.fifo)],
+                cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "HOME": str(self.home), "PYTHONPATH": pythonpath},
+            )
+        if not wait_listening(self._ours, self.port, 15):
+            pytest.fail(f"our server did not start:\n{self.log()}", pytrace=False)
+
+    def write(self, line: str) -> None:
+        with self.fifo.open("w") as f:
+            f.write(line + "\n")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_log(self, text: str, timeout: float) -> float:
+        """Seconds until `text` is in the log; fails the test after `timeout`."""
+        began = time.monotonic()
+        while text not in self.log():
+            assert time.monotonic() - began < timeout, f"{text!r} not logged:\n{self.log()}"
+            time.sleep(0.02)
+        return time.monotonic() - began
+
+    def devices(self) -> set[str]:
+        return {key.split(".")[0] for key in getprop(self.port, "*.CONNECTION.*", timeout=1)}
+
+    def wait_devices(self, expected: set[str], timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while (seen := self.devices()) != expected:
+            assert time.monotonic() < deadline, f"{self.kind}: {seen} != {expected}\n{self.log()}"
+            time.sleep(0.1)
+
+    @property
+    def pid(self) -> int:
+        process = self._ours if self._indiserver is None else self._indiserver.process
+        assert process is not None
+        return process.pid
+
+    def alive(self) -> bool:
+        if self._indiserver is not None:
+            return self._indiserver.running
+        return self._ours is not None and self._ours.poll() is None
+
+    def stop(self) -> int | None:
+        if self._indiserver is not None:
+            return self._indiserver.stop()
+        process, self._ours = self._ours, None
+        return None if process is None else terminate(process, 15)
+
+
+@pytest.fixture
+def fifo_server(tmp_path: Path) -> Iterator[Callable[[str], FifoServer]]:
+    servers: list[FifoServer] = []
+
+    def start(kind: str) -> FifoServer:
+        server = FifoServer(kind, tmp_path / f"{kind}-{len(servers)}")
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        code = server.stop()
+        if server.kind == OURS:
+            assert code == 0, server.log()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_start_of_a_missing_program_is_dropped_and_the_server_goes_on(
+    fifo_server: Callable[[str], FifoServer], kind: str
+) -> None:
+    """``start indi_no_such_driver``: indiserver restarts it -r (10) times within a second and
+    gives up; ours says at once that it is not on PATH and does not try at all. Both serve the
+    dome started next."""
+    find_binary("indi_simulator_dome")
+    server = fifo_server(kind)
+    server.write('start indi_no_such_driver -n "Ghost"')
+    if kind == INDISERVER:
+        took = server.wait_log("Terminated after #10 restarts", timeout=5)
+    else:
+        took = server.wait_log("FIFO start: driver indi_no_such_driver: not found on PATH; "
+                               "not started", timeout=5)
+        assert "restarting" not in server.log()
+    assert took < 2, server.log()
+    server.write("start indi_simulator_dome")
+    server.wait_devices({"Dome Simulator"})
+    assert server.alive()
+
+
+def driver_pid_or_none(server: FifoServer, device: str) -> int | None:
+    """The pid of the server's child started with INDIDEV=`device` (FIFO ``-n``), if any."""
+    for child in psutil.Process(server.pid).children():
+        try:
+            if child.environ().get("INDIDEV") == device and child.status() != "zombie":
+                return int(child.pid)
+        except psutil.Error:
+            continue
+    return None
+
+
+def driver_pid(server: FifoServer, device: str) -> int:
+    pid = driver_pid_or_none(server, device)
+    assert pid is not None, f"no driver for {device} under {server.kind}:\n{server.log()}"
+    return pid
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_without_a_name_stops_the_oldest_instance_one_per_line(
+    fifo_server: Callable[[str], FifoServer], kind: str
+) -> None:
+    """Two domes from one program: ``stop indi_simulator_dome`` stops the one started first
+    and leaves the other; the same line again stops the other. Ours says which it stopped."""
+    find_binary("indi_simulator_dome")
+    server = fifo_server(kind)
+    server.write('start indi_simulator_dome -n "Dome A"')
+    server.wait_devices({"Dome A"})
+    server.write('start indi_simulator_dome -n "Dome B"')
+    server.wait_devices({"Dome A", "Dome B"})
+    server.write("stop indi_simulator_dome")
+    server.wait_devices({"Dome B"})
+    if kind == OURS:
+        server.wait_log("FIFO stop: stopped indi_simulator_dome (Dome A) (pid ", timeout=5)
+        server.wait_log(", the oldest of 2 running", timeout=1)
+    time.sleep(0.5)  # one line stops one: Dome B stays
+    assert server.devices() == {"Dome B"}
+    server.write("stop indi_simulator_dome")
+    server.wait_devices(set())
+    assert server.alive()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_restarted_driver_counts_as_started_when_it_restarted(
+    fifo_server: Callable[[str], FifoServer], kind: str
+) -> None:
+    """Dome A started first but died and was restarted after Dome B: indiserver then holds it
+    as the newer of the two, and so do we, so ``stop indi_simulator_dome`` stops Dome B."""
+    find_binary("indi_simulator_dome")
+    server = fifo_server(kind)
+    server.write('start indi_simulator_dome -n "Dome A"')
+    server.wait_devices({"Dome A"})
+    server.write('start indi_simulator_dome -n "Dome B"')
+    server.wait_devices({"Dome A", "Dome B"})
+    first = driver_pid(server, "Dome A")
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while (pid := driver_pid_or_none(server, "Dome A")) in (None, first):
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    server.wait_devices({"Dome A", "Dome B"})
+    server.write("stop indi_simulator_dome")
+    server.wait_devices({"Dome A"})
+    assert driver_pid(server, "Dome A") == pid

@@ -1,0 +1,102 @@
+"""A driver that does not exist is refused when it is given, not retried for minutes.
+
+Protects (issue: a new user's stumbles, item 2; the indiwebmanager backend, item 4): at start,
+a ``.py`` path that does not exist, or a program found neither as a path nor on ``PATH``, is one
+line of error and exit status 1 for the ``indipyserver`` command; ``IPyServer.add_exdriver``
+raises the same; a program found on the ``PATH`` of the driver's own ``env=`` is accepted.
+The FIFO side is in ``tests/interop/test_fifo_like_indiserver.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from indipyserver import IPyServer
+from indipyserver.drivers.executable import check_program
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_command(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`python -m indipyserver ARGS` in `tmp_path`; what it did and how long it took."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": path}
+    began = time.monotonic()
+    with socket.socket() as probe:  # nothing should listen there: refused before binding
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    done = subprocess.run([sys.executable, "-m", "indipyserver", "-p", port, *args],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30,
+                          check=False)
+    return done, time.monotonic() - began
+
+
+@pytest.mark.parametrize(
+    ("argument", "said"),
+    [
+        ("indi_simulator_telscope", "driver indi_simulator_telscope: not found on PATH; "
+                                    "did you mean indi_simulator_telescope?"),
+        ("bad/missing.py", "driver bad/missing.py: no such file"),
+        ("missing.py", "driver missing.py: no such file, nor a program of that name on PATH"),
+        ("./not_executable", "driver ./not_executable: it is not executable ('chmod +x' it?)"),
+    ],
+)
+def test_a_driver_that_cannot_run_is_one_line_and_exit_status_1(
+    tmp_path: Path, argument: str, said: str
+) -> None:
+    """The typo'd simulator (with the name it was probably meant to be), the .py path that
+    does not exist and a file without the executable bit each end the command at once."""
+    (tmp_path / "not_executable").write_text("#!/bin/sh\n")
+    done, took = run_command(tmp_path, argument)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].endswith(f"ERROR indipyserver.cli: {said}"), lines
+    assert took < 10
+
+
+def test_a_missing_driver_beside_good_ones_still_stops_the_command(tmp_path: Path) -> None:
+    """One bad argument among good ones is refused before anything is served, as a typo in any
+    other argument is: the operator sees it now, not as a device missing later."""
+    done, _ = run_command(tmp_path, "--demo", "indi_simulator_telescope", "indi_nope_nothing")
+    assert done.returncode == 1, done.stderr
+    assert "driver indi_nope_nothing: not found on PATH" in done.stderr
+    assert "serving INDI" not in done.stderr
+
+
+def test_add_exdriver_raises_for_a_program_that_cannot_run(tmp_path: Path) -> None:
+    """The library says the same as the command: FileNotFoundError for a name not on PATH or
+    a path that does not exist, PermissionError for a file that is not executable."""
+    server = IPyServer(port=0)
+    with pytest.raises(FileNotFoundError, match="driver indi_nope_nothing: not found on PATH"):
+        server.add_exdriver("indi_nope_nothing")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        server.add_exdriver(str(tmp_path / "gone" / "driver.py"))
+    plain = tmp_path / "plain_driver"
+    plain.write_text("#!/bin/sh\n")
+    with pytest.raises(PermissionError, match="not executable"):
+        server.add_exdriver(str(plain))
+    assert server.connections == []
+
+
+def test_add_exdriver_looks_on_the_path_the_driver_will_get(tmp_path: Path) -> None:
+    """A program on the PATH of the driver's own `env=` is found (the spawn looks there), and
+    one on no PATH at all is not; the program that is there is kept, as given."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "indi_private_driver"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    server = IPyServer(port=0)
+    with pytest.raises(FileNotFoundError):
+        server.add_exdriver("indi_private_driver")
+    conn = server.add_exdriver("indi_private_driver", env={"PATH": str(bin_dir)})
+    assert conn.label == "indi_private_driver"
+    assert check_program("indi_private_driver", str(bin_dir)) == str(program)
