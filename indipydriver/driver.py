@@ -155,7 +155,10 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
                 group.create_task(self._guard(device.devhardware(), f"device {device.devicename!r} devhardware"))
 
     async def snoopevent(self, event: rx.RxEvent) -> None:
-        """Traffic from snooped devices: def*/set* vectors, Message and delProperty."""
+        """Traffic from snooped devices: def*/set* vectors, Message and delProperty; the default
+        hands it to every device's devsnoopevent, in the order the devices were given."""
+        for device in list(self.devices.values()):
+            await device.devsnoopevent(event)
 
     # ---------------------------------------------------------------- sending
 

@@ -290,18 +290,6 @@ class MemoryLink:
             self._eof = True
         return data
 
-    def read_nowait(self) -> bytes | None:
-        """The next chunk if one is waiting, else None (b"" at EOF)."""
-        if self._eof:
-            return b""
-        try:
-            data = self._incoming.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
-        if not data:
-            self._eof = True
-        return data
-
     async def write(self, data: bytes) -> None:
         if self.closed:
             raise ConnectionResetError("link is closed")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from .logbudget import WarningBudget, short
 from .protocol.escaping import escape_replacing
 
-__all__ = ["escape", "now_timestamp", "timestamp_attr", "timestamp_text"]
+__all__ = ["escape", "now_timestamp", "timestamp_text"]
 
 logger = logging.getLogger("indipydriver.driver")
 _replaced_warnings = WarningBudget()
@@ -73,8 +73,3 @@ def timestamp_text(timestamp: datetime | None) -> str:
         timestamp = timestamp.astimezone(UTC).replace(tzinfo=None)
     text = timestamp.isoformat(sep="T", timespec="milliseconds")
     return text
-
-
-def timestamp_attr(timestamp: datetime | None) -> str:
-    """` timestamp="..."` ready to join into a start tag."""
-    return f' timestamp="{timestamp_text(timestamp)}"'

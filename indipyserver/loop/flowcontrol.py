@@ -3,8 +3,9 @@
 Two jobs, both about latency and bounded memory without an extra event-loop turn per message:
 
 * **Flushing** (`LoopFlow`, one per event loop). A connection that has something to write
-  marks itself dirty. A read callback routes everything it read inside ``flow.batch()`` and
-  the dirty connections are flushed when the batch ends, in the same callback: one
+  marks itself dirty. A read callback routes everything it read between ``flow.begin()`` and
+  ``flow.end()``, and the dirty connections are flushed when the batch ends, in the same
+  callback: one
   ``transport.write`` per receiver per read, and no ``call_soon`` round trip (which costs a
   whole loop iteration, i.e. an extra ``epoll_wait`` and the latency of everything else that
   is ready). Marks made outside a read callback (timers, in-process drivers) are flushed by one
@@ -24,8 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Protocol
 
 __all__ = ["Congestion", "Flushable", "KeepingUp", "LoopFlow", "Throttleable", "flow_for"]
@@ -164,20 +163,10 @@ class LoopFlow:
             for conn in dirty:
                 conn.flush_marked()
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Route one read inside this: its writes go out together when it ends."""
-        self._hold += 1
-        try:
-            yield
-        finally:
-            self._hold -= 1
-            if not self._hold and self._dirty:
-                self.flush()
-
     def begin(self, through: bytes | None = None) -> None:
-        """``batch()`` without a context manager, for the hottest paths. `through`: the bytes
-        of the batch's only element (see ``through``); ignored inside an enclosing batch."""
+        """Open a batch: route one read between this and `end`, and its writes go out together
+        when it ends. `through`: the bytes of the batch's only element (see ``through``);
+        ignored inside an enclosing batch."""
         if not self._hold:
             self.through = through
         self._hold += 1

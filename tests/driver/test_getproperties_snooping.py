@@ -231,3 +231,30 @@ def test_blob_requests_replayed_restore_the_modes_the_server_had(
     got = [parse_element(r) for r in registry.blob_requests()]
     assert [(e.value, e.name) for e in got] == replayed
     assert all(e.device == "Camera" for e in got)
+
+
+
+async def test_the_default_snoopevent_hands_snooped_traffic_to_every_devices_devsnoopevent() -> None:
+    """As `Device.devsnoopevent` says (and docs/migrating.rst): a driver that does not override
+    snoopevent gets snooped traffic in each of its devices' devsnoopevent, in device order."""
+    from indipydriver import Device, IPyDriver, NumberMember, NumberVector
+
+    seen: list[tuple[str, str]] = []
+
+    class Watching(Device):
+        async def devsnoopevent(self, event: Any, *args: Any, **kwargs: Any) -> None:
+            seen.append((self.devicename, type(event).__name__))
+
+    def watching(name: str) -> Watching:
+        return Watching(name, [NumberVector("N", "N", "G", "ro", "Idle", [NumberMember("X")])])
+
+    driver = IPyDriver(watching("Dome"), watching("Focuser"))
+    async with DriverHarness(driver) as client:
+        await driver.send_getProperties("Mount", "COORD")
+        await client.expect(pe.GetProperties)
+        await client.send(pe.Message("Mount", message="slewing"))
+        for _ in range(100):
+            if len(seen) == 2:
+                break
+            await asyncio.sleep(0.005)
+    assert seen == [("Dome", "Message"), ("Focuser", "Message")]

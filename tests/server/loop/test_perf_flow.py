@@ -23,9 +23,10 @@ class Sink:
 async def test_marks_inside_a_batch_flush_when_it_ends_without_a_loop_turn() -> None:
     flow = flow_for()
     sink = Sink(flow)
-    with flow.batch():
-        flow.mark(sink)
-        assert sink.flushes == 0
+    flow.begin()
+    flow.mark(sink)
+    assert sink.flushes == 0
+    flow.end()
     assert sink.flushes == 1  # same callback: no call_soon round trip
     await asyncio.sleep(0)
     assert sink.flushes == 1
