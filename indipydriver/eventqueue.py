@@ -11,7 +11,7 @@ import logging
 
 from . import rxevents as rx
 
-# The driver's log, as it was before its queues had a module of their own.
+# Under the driver's name: the queues are part of its reading.
 logger = logging.getLogger("indipydriver.driver")
 
 

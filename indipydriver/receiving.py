@@ -31,7 +31,7 @@ from .wire import escape
 
 __all__ = ["Receiving"]
 
-logger = logging.getLogger("indipydriver.driver")  # the driver's own logger, as before the split
+logger = logging.getLogger("indipydriver.driver")  # part of the driver: its logger's name
 
 _CLIENT_TAGS = frozenset(("newNumberVector", "newSwitchVector", "newTextVector", "newBLOBVector"))
 _SNOOP_TAGS = frozenset((

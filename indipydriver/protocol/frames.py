@@ -40,7 +40,7 @@ class Frame(_StartTagInfo):
     its hot path. ``attrs`` is a plain slot, decoded when the frame is made: both the server
     and the driver read it for nearly every element, and a lazy decode (``__getattr__`` on an
     empty slot raised an AttributeError on every first read; a property is a Python call on
-    every read) cost more than it saved -- about 1.4 us per round trip with cold caches.
+    every read) cost more than it saved on the round trip.
     """
 
     __slots__ = ("attrs", "data", "tag")

@@ -16,7 +16,7 @@ from . import tagpatterns
 from .errors import ProtocolError
 from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
 
-# The framer's log, as it was before the scanner had a module of its own.
+# Under the framer's name: the scanner is part of it.
 logger = logging.getLogger("indipydriver.protocol.framing")
 
 # Bound by assignment, not imported by name, so that `_START_TAG.match(...)` stays a method call

@@ -2,8 +2,8 @@
 
 A driver's burst repeats one start tag with only its numbers changed (the timestamp, a counter in
 a name): ``<setNumberVector device="Bench" name="NUM" state="Ok" timestamp="...42.123">``. The
-framer's start-tag pattern and `decode_attrs` cost about 3 us of each such element here, more
-than everything else the server does with it. The *shape* of a start tag is its bytes with every
+framer's start-tag pattern and `decode_attrs` cost more of each such element than everything
+else the server does with it. The *shape* of a start tag is its bytes with every
 digit made ``0`` (one C-speed ``translate``). Two tags of one shape differ only in digits, and
 only where the remembered one had digits; so, provided that no digit may stand anywhere but in
 an attribute value, the second has the same tag name, the same attributes in the same places,

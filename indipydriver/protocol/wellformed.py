@@ -5,9 +5,8 @@ re-serialising it, as indiserver does) would otherwise hand a duplicate attribut
 undefined entity or a member closed by the wrong end tag to the driver and to every other
 client, whose strict parsers then fail; and an element closed by the wrong end tag runs on to
 the next matching one, carrying the client's later elements inside it raw (a version-less
-``getProperties`` among them makes a C driver exit). expat checks a request in about 1.5 us in
-a loop, 5 us on the server's round trip (measured), which made the round trip 9-11 % slower
-(``bench/roundtrip_ab.py``, 10 and 16 pairs); `plain_request` recognises the plain form clients
+``getProperties`` among them makes a C driver exit). expat on every request made the server's
+round trip measurably slower (its caches are cold there); `plain_request` recognises the plain form clients
 write with one regular expression, and only what it does not recognise goes to expat.
 
 Bytes are read as Latin-1, so any byte is a character: KStars sends text as Latin-1, which is
@@ -92,8 +91,8 @@ _PLAIN_UPDATE = re.compile(b"|".join([
 # names no element or attribute with a digit and accepts no character reference, so all the
 # digits of an element it accepted are in attribute values or text, where any digit may stand:
 # an element of the same shape is accepted too. A burst of set vectors differing in their
-# numbers and timestamps is then checked by a translate and a lookup (0.18 us here) instead of
-# the pattern (0.8 us, about a sixth of the server's time per message).
+# numbers and timestamps is then checked by a translate and a lookup, a fraction of what the
+# pattern costs (which was a good part of the server's time per message).
 _SHAPES: set[bytes] = set()
 _MAX_SHAPES = 4096
 _MAX_SHAPE_BYTES = 4096  # so the shapes hold at most 16 MiB
@@ -113,7 +112,7 @@ def xml_error(element: bytes | bytearray | memoryview) -> str | None:
 def plain_request(element: bytes) -> bool:
     """True when `element` is a number, switch or text request in the plain form clients write
     (`xml_error` would find nothing): one regular-expression match, for the round trip's hot
-    path, where expat's parser cost about 5 us a request. False means: ask `xml_error`."""
+    path, where expat's parser costs several times more. False means: ask `xml_error`."""
     return _PLAIN_REQUEST.fullmatch(element) is not None and b"]]>" not in element  # XML 1.0
 
 

@@ -9,8 +9,7 @@ Clients only ever see inline BLOBs: each member becomes one line of base64 witho
 (what indiserver sends to TCP clients), which libindiclient counts right.
 
 ``binascii.b2a_base64`` holds the GIL, so encoding a large image at once stalls the whole
-server (3.3-4.9 ms for 2.6 MB, 14-20 ms for 10 MB, measured here) and a worker thread would
-not help. So
+server for milliseconds per image of a few MB, and a worker thread would not help. So
 `AttachedBlobs` encodes at most `STEP` bytes per event-loop iteration and passes the element on
 as it is encoded, in the pieces of cut-through forwarding (``blobs.cutthrough``: `FrameHead`,
 `FrameChunk`..., `FrameEnd`); `STEP` is a multiple of 3, so the pieces are one valid line.
@@ -41,10 +40,10 @@ from indipyserver.loop.flowcontrol import Congestion, flow_for
 
 __all__ = ["STEP", "AttachedBlobs", "SharedBuffers", "inline_attached"]  # SharedBuffers: re-exported
 
-logger = logging.getLogger("indipyserver.attachedblobs")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.attachedblobs")  # the name users' logs know
 
-#: Bytes of a memfd encoded per event-loop iteration: about 0.15 ms of ``b2a_base64`` here,
-#: 256 KiB of base64 (the size a client writer takes per write). A multiple of 3: the base64
+#: Bytes of a memfd encoded per event-loop iteration: a fraction of a millisecond of
+#: ``b2a_base64``, 256 KiB of base64 (the size a client writer takes per write). A multiple of 3: the base64
 #: of consecutive steps concatenates into one valid line.
 STEP = 3 * 64 * 1024
 

@@ -15,11 +15,11 @@ Per receiver the choice is made once, before the first piece (`ClientConnection.
   until the element is complete;
 * a client that is slow, or already receiving another streamed element, is *late*: it gets the
   element whole at its end through ``send_parts`` -- the pieces as they were read, referenced,
-  not copied -- (so superseded BLOBs are still dropped for it, as before; a slow client's
+  not copied -- (so superseded BLOBs are still dropped for it; a slow client's
   queued older BLOB of the property is dropped as soon as the new one starts, so that the
   server never holds both for it);
 * when the router cannot decide from the start tag (snooping drivers, an unowned device) the
-  element is assembled and routed whole with ``driver_frames``, as before.
+  element is assembled and routed whole with ``driver_frames``.
 
 Pings: the driver's ``pingRequest`` after a BLOB comes after the element's `FrameEnd`, so it is
 answered only once the whole BLOB has been queued to its receivers (INDI notes 2.7).
@@ -40,7 +40,7 @@ from indipyserver.routing.ports import ClientPort, DriverPort, DriverSide, Parts
 
 __all__ = ["STREAM_TAGS", "BlobForwarder"]
 
-logger = logging.getLogger("indipyserver.cutthrough")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.cutthrough")  # the name users' logs know
 
 #: Elements from drivers that are forwarded while they arrive.
 STREAM_TAGS = frozenset({"setBLOBVector"})

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 __all__ = ["CLOSER", "CLOSE_IN_THREAD", "SharedBuffers", "release"]
 
-logger = logging.getLogger("indipyserver.attachedblobs")  # as before it had a module of its own
+logger = logging.getLogger("indipyserver.attachedblobs")  # part of the attached BLOBs' work
 
 
 class SharedBuffers:
@@ -50,8 +50,8 @@ def _close(fd: int) -> None:
         logger.debug("closing shared buffer %d: %s", fd, exc)
 
 
-#: Closing the last descriptor of a memfd frees its pages, about 40 us of the loop per MiB here
-#: (2.4 ms for 64 MiB): from this size on it is closed by `_Closer`'s thread (close releases
+#: Closing the last descriptor of a memfd frees its pages, which holds the loop for a time in
+#: proportion to its size: from this size on it is closed by `_Closer`'s thread (close releases
 #: the GIL). Smaller ones are closed at once.
 CLOSE_IN_THREAD = 4 << 20
 

@@ -37,7 +37,7 @@ from indipyserver.routing.serverelements import message_frame
 if TYPE_CHECKING:
     from indipyserver.fastpath.shortcut import Shortcut
 
-logger = logging.getLogger("indipyserver.clients")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.clients")  # the name users' logs know
 
 #: Default `-m`: bytes queued to one client before it is disconnected, as indiserver.
 DEFAULT_MAX_CLIENT_QUEUE = 128 * 1024 * 1024

@@ -14,9 +14,7 @@ for only while no other client keeps up. Hence three stages, all bounded:
   to them (``loop.flowcontrol.KeepingUp`` moved while this one was paused), or congested with no
   progress for ``SLOW_AFTER`` seconds, or paused for ``NEVER_RESUMED_SLOW_AFTER`` in its first
   pause, having never shown it reads: superseded sets and BLOBs are dropped for it until it has
-  caught up completely (``clients.queue``), and it no longer holds the drivers up. Measured with a
-  never-reading client beside a fast one, this kept the server's peak memory where holding
-  the drivers did; letting the slow one fall 16 MiB behind first cost 13 MB more.
+  caught up completely (``clients.queue``), and it no longer holds the drivers up.
 
 Past ``max_queue_bytes`` it is disconnected, as indiserver does (``ClientConnection``).
 
@@ -43,8 +41,9 @@ SLOW_AFTER = 0.05
 #: A client already paused this long in its first pause (its transport has never resumed since
 #: it connected) when it passes the soft limit is slow at once: it never showed it reads, so it
 #: must not stall the others even briefly. One that has resumed before gets SLOW_AFTER: a
-#: server chained to ours (``add_remote``) stops reading us while its own clients hold it up,
-#: often for 20-50 ms, and was let go here, so its healthy clients lost superseded values.
+#: server chained to ours (``add_remote``) stops reading us for tens of milliseconds while its
+#: own clients hold it up, and letting it go then would drop superseded values for its healthy
+#: clients.
 NEVER_RESUMED_SLOW_AFTER = 0.02
 
 

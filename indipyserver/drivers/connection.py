@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from indipydriver.driver import IPyDriver
     from indipyserver.fastpath.shortcut import Shortcut
 
-logger = logging.getLogger("indipyserver.driverconn")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.driverconn")  # the name users' logs know
 
 #: Default limit of bytes queued to one driver, the same figure as indiserver's client `-m`.
 DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
@@ -102,9 +102,8 @@ class DriverConnection(ABC):
 
         ``fastpath.shortcut`` calls this after writing a client's new vector and handing the peer the CPU:
         a driver that answers at once has usually written its set vector by then, and reading
-        it here saves an ``epoll_wait`` and a turn of the event loop on the round trip
-        (`bench/roundtrip_ab.py`, bench/RESULTS.md). Nothing to read costs one read that
-        would block. The reader is the subclass's (`reader_now`); none, nothing is done.
+        it here saves an ``epoll_wait`` and a turn of the event loop on the round trip.
+        Nothing to read costs one read that would block. The reader is the subclass's (`reader_now`); none, nothing is done.
         """
         reader = self.reader_now
         if reader is not None:

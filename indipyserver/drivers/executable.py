@@ -45,7 +45,7 @@ from indipyserver.routing.ports import DriverSide
 
 __all__ = ["ExDriverConnection", "check_program"]
 
-logger = logging.getLogger("indipyserver.exdriver")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.exdriver")  # the name users' logs know
 #: What drivers write on stderr, one record per line (``Driver <name>: ...`` as indiserver
 #: prints it); the ``indipyserver`` command shows it without ``-v``, as indiserver does.
 stderr_logger = logging.getLogger("indipyserver.driver_stderr")

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["InboundProtocol", "StreamProtocol"]
 
-logger = logging.getLogger("indipyserver.peerio")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.peerio")  # the name users' logs know
 
 
 _STRAY_TEXT = "text outside any element"  # the framer's words for bytes between elements
@@ -202,10 +202,8 @@ class InboundProtocol(asyncio.Protocol):
         if self._framer.streaming:
             # The rest of a BLOB (its last, partial read, or a small read): copied once, into
             # a buffer of its own size lent to the framer, so that the piece is a view of that
-            # copy and not a second copy of it (the framer's slice of a `bytes`). The two
-            # copies, about half a read each a BLOB, went to fresh memory: the server's page
-            # faults over 50 BLOBs of 10 MiB measured 4078 with them and 1636 without (medians
-            # of 10), beside a never-reading client that keeps the pieces 17433 and 6880.
+            # copy and not a second copy of it (the framer's slice of a `bytes`): two copies,
+            # about half a read each a BLOB, would go to fresh memory and fault it in.
             part = bytearray(memoryview(buf)[:nbytes])
             del buf
             size = self._read_size
@@ -356,8 +354,8 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
         """Have `selector` read socket `fd` from inside ``select`` from now on.
 
         Through asyncio's transport every read of a chained server costs a handle in the ready
-        queue and the transport's read method; a round trip through two servers of ours was
-        1.16-1.25x indiserver's (bench/RESULTS.md, "Chained servers").
+        queue and the transport's read method, on each hop of a round trip through chained
+        servers.
         """
         self._inline = selector
         self._fd = fd

@@ -27,7 +27,7 @@ from pathlib import Path
 
 __all__ = ["DriverMessageLog"]
 
-logger = logging.getLogger("indipyserver.messagelog")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.messagelog")  # the name users' logs know
 
 # What C's iscntrl() is in the "C" locale: lilxml drops these from attribute values.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -24,7 +24,7 @@ from indipyserver.loop.eventloop import inline_selector
 
 __all__ = ["PipeReader", "SocketReader"]
 
-logger = logging.getLogger("indipyserver.pipereader")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.pipereader")  # the name users' logs know
 
 #: Read sizes up to this use ``os.read`` and ``data_received``.
 SMALL_READ = 1 << 16

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RemoteConnection", "RemoteSpec", "parse_remote_spec"]
 
-logger = logging.getLogger("indipyserver.remote")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.remote")  # the name users' logs know
 
 DEFAULT_PORT = 7624
 

@@ -8,7 +8,7 @@ read holds (`fastpath.readclassifier.alone`, by the read's shape mostly without 
 the write comes first: the `Frame`, the attributes, the client's interest
 and the property cache are done after it, while the peer is already at work (work a server
 does before a write delays the peer it wakes by all of its time; after it, only when the two
-share a CPU -- bench/floor.py ``busybefore`` and ``busyafter``).
+share a CPU).
 
 Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
 before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
@@ -16,12 +16,10 @@ at once (`DriverPort.read_now`), not on the event loop's next turn. Writing to a
 a socket tells Linux the writer will soon sleep (a "sync" wake-up), so the woken driver or
 local client is usually queued on this very CPU, where everything the server still does -- the
 bookkeeping, asyncio's turn of the loop -- delays it by all of its time. Yielding lets it run
-first. A peer on another machine is woken by nothing here: no yield (`fastpath.localpeer`). Whatever
-else waits for this CPU may run first too; with two busy loops taking both CPUs, round trips
-measured the same with and without. Without load, `bench/roundtrip_ab.py indiserver ours` (16
-pairs): p50 1.067x before, 0.953x with it (bench/RESULTS.md). Only a read that is one element
-alone takes the shortcut, so a busy peer whose messages pile up in the reads is served by the
-general path, without yielding.
+first. A peer on another machine is woken by nothing here: no yield (`fastpath.localpeer`).
+Whatever else waits for this CPU may run first too (what the hand-over gains and costs is in
+bench/RESULTS.md). Only a read that is one element alone takes the shortcut, so a busy peer
+whose messages pile up in the reads is served by the general path, without yielding.
 
 Only what this routes exactly as `router` would is taken: a number, switch, text or light
 vector (not a client's new light vector, nor a malformed one: the router drops those) with

@@ -1,8 +1,8 @@
 """How many bytes a reader of a client, a driver or a remote asks for at once.
 
 Reads start small and grow while they come back full; a BLOB is read in pieces small enough to
-stay in the CPU's cache on their way to the clients. The figures behind each size are in
-bench/RESULTS.md (``bench/blobspeed.py`` measures them).
+stay in the CPU's cache on their way to the clients. The measurements behind each size are in
+bench/RESULTS.md ("Figures behind choices in the code").
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ READ_SIZE = 1 << 20
 
 #: Bytes per read while a BLOB streams (`Framer.streaming`). Small enough that a read is still
 #: in the CPU's cache when it is written on to the clients: the read buffer, the pipe's pages
-#: it came from and the socket's copy of it fit in a 512 KiB L2 (AMD EPYC here). 1 MiB reads
-#: passed the libindi-style BLOBs on at 594 MB/s and 830 ms of server CPU for 50 x 10 MiB,
-#: 160 KiB reads at 806 MB/s and 595 ms (medians of 6, alternated, as ``bench/blobspeed.py``
-#: does; 256 KiB: 648 MB/s, 128 KiB: 720 MB/s in another run). Not for every large read: the
-#: answer to a getProperties for 1003 vectors then took 12-25 ms instead of 4-7. The pipe stays
-#: at 1 MiB, so the driver writes on while a read is passed on.
+#: it came from and the socket's copy of it fit in a 512 KiB L2. Not for every large read:
+#: a driver's many definitions would then come in more batches, and a getProperties answered
+#: behind them waits longer. The pipe stays at 1 MiB, so the driver writes on while a read is
+#: passed on.
 BLOB_READ_SIZE = 160 << 10
 
 #: Bytes of read buffers kept for reuse per peer (in buffers of BLOB_READ_SIZE): a BLOB's worth
@@ -29,16 +27,16 @@ POOLED_READS = (32 << 20) // BLOB_READ_SIZE
 
 #: A full read whose last this many bytes hold no ``<`` ends inside a large element (base64
 #: has none), most likely a BLOB that began in it: lent to the framer like the reads after it
-#: (`InboundProtocol.buffer_updated`). Copying that first read out cost two 1 MiB copies per
-#: BLOB into fresh memory (``bytes`` here, then the framer's slices of it): 78-90 % of the
-#: server's page faults while BLOBs streamed. Reads of small elements have a ``<`` every few
+#: (`InboundProtocol.buffer_updated`): copying that first read out would cost two copies per
+#: BLOB into fresh memory (``bytes`` here, then the framer's slices of it), most of the
+#: server's page faults while BLOBs stream. Reads of small elements have a ``<`` every few
 #: hundred bytes and keep the copy, which `Framer.feed` scans fastest.
 BLOB_TAIL_PROBE = 256
 
 #: Bytes per read while the peer sends little. ``os.read(fd, n)``/``recv(n)`` allocate n bytes
 #: before reading: for n past malloc's mmap threshold (128 KiB) that is an mmap + munmap per
-#: read, about 9 us for 1 MiB against 0.5 us for 64 KiB -- on every small message. So reads
-#: start small and grow to READ_SIZE only while they come back full (`adapt_read_size`).
+#: read, on every small message. So reads start small and grow to READ_SIZE only while they
+#: come back full (`adapt_read_size`).
 SMALL_READ_SIZE = 1 << 16
 
 

@@ -37,7 +37,7 @@ CHECKED_BLOB_BYTES = 1 << 16
 #: A member whose value travels aside as a descriptor (INDI notes 2.6).
 _ATTACHED = re.compile(rb"""<oneBLOB\s[^>]*\battached\s*=\s*(?:"true"|'true')""")
 
-logger = logging.getLogger("indipyserver.router")  # what the router passes on, as before
+logger = logging.getLogger("indipyserver.router")  # what the router passes on, under its name
 
 
 def client_element_ok(label: str, frame: Frame, warnings: WarningBudget) -> bool:
@@ -74,7 +74,7 @@ def driver_element_ok(driver: DriverPort, frame: Frame, warnings: WarningBudget)
                 return False
         elif driver.streams_blobs:
             # Assembled from pieces the framer checked as they streamed (member tags, markup):
-            # expat would take about 3 ms a MB. A C driver's socket is read without streaming,
+            # expat would take milliseconds a MB. A C driver's socket is read without streaming,
             # so what it sends inline is checked whole.
             return True
     error = xml_error(data)

@@ -37,7 +37,7 @@ from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.parser import parse_element
 from indipydriver.protocol.serialiser import serialise
 
-logger = logging.getLogger("indipyserver.propertycache")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.propertycache")  # the name users' logs know
 
 __all__ = ["PropertyCache"]
 

@@ -74,7 +74,7 @@ MAX_DEVICES_PER_SOURCE = 1000
 MAX_ECHO_BYTES = 1 << 20
 _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (never a name)
 
-logger = logging.getLogger("indipyserver.router")  # its name in logs, kept
+logger = logging.getLogger("indipyserver.router")  # the name users' logs know
 
 
 class Router(DropNotices):

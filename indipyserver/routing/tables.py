@@ -24,7 +24,7 @@ from indipyserver.routing.remoteblobs import RemoteBlobModes
 from indipyserver.routing.serverelements import BLOB_TAGS, get_properties_bytes, message_frame
 from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
 
-# The router's log, as it was before its tables had a module of their own.
+# Under the router's name: delivery from the tables is part of its decisions.
 logger = logging.getLogger("indipyserver.router")
 
 #: Requests for unknown devices remembered per connection (loop guard); past this many the
