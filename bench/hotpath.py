@@ -49,7 +49,7 @@ def shortcut_of(router: Router) -> Shortcut:
         return router  # type: ignore[return-value]
     found = _shortcuts.get(id(router))
     if found is None:
-        found = _shortcuts[id(router)] = Shortcut(router)
+        found = _shortcuts[id(router)] = Shortcut(router.tables)
         found.driver_added()
     return found  # type: ignore[return-value]
 

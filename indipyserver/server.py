@@ -82,7 +82,7 @@ class IPyServer(Server3x):
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
         )
         # The round trip's shortcut, for clients and the drivers that read a peer.
-        self._shortcut = Shortcut(self.router)
+        self._shortcut = Shortcut(self.router.tables)
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
         # Its congested clients, which hold up its drivers' reads (not another server's).

@@ -147,7 +147,7 @@ class InboundProtocol(asyncio.Protocol):
             transport.resume_reading()
 
     #: Set by the owner to route a read that is one whole element without framing it first
-    #: (``fastpath.shortcut.RouterLanes.lane_set``); returns False when it leaves the read to `_handle`.
+    #: (``fastpath.shortcut.Shortcut.lane_set``); returns False when it leaves the read to `_handle`.
     lane: Callable[[bytes, LoopFlow], bool] | None = None
 
     def data_received(self, data: bytes) -> None:

@@ -92,18 +92,18 @@ class Shortcut:
         tag, device, name, rest, element, plain = found
         if tag == b"newLightVector" or not (plain or xml_error(element) is None):
             return False  # the router drops a light (read-only) and logs a malformed element
-        state = tables._clients.get(client)
-        owner = tables._owner.get(device)
+        state = tables.clients.get(client)
+        owner = tables.owner.get(device)
         if state is None or owner is None or not owner.write_through(element):
             return False
         # What `Router.client_frames` does besides, after the write.
-        tables._unread.sent(device)
+        tables.unread.sent(device)
         if not state.all_devices or device == "*":  # "*": marks a chained server
             state.add_interest(device, name, False)
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
         frame = None
         try:
-            for other in tables._clients.values():
+            for other in tables.clients.values():
                 if other is not state and other.wants(False, device, name):
                     sink = other.sink
                     if not _write_through(sink, element):
@@ -126,7 +126,7 @@ class Shortcut:
             return False
         tables = self._tables
         tag, device, name, rest, element, plain = found
-        if tables._owner.get(device) is not driver or tables._snoop_all or tables._snoops.get(device):
+        if tables.owner.get(device) is not driver or tables.snoop_all or tables.snoops.get(device):
             return False
         if not (driver.trusted_xml or plain):
             return False  # the general path checks it with expat, and drops it if malformed
@@ -135,7 +135,7 @@ class Shortcut:
         frame = None
         woke = False  # a client on this machine
         try:
-            for state in tables._clients.values():
+            for state in tables.clients.values():
                 if state.simple or state.wants(False, device, name):
                     sink = state.sink
                     if _write_through(sink, element):
@@ -152,7 +152,7 @@ class Shortcut:
             _handoff()
         if frame is None:
             frame = _frame(tag, device, name, rest, element)
-        tables._cache.update(device, name, frame)
+        tables.cache.update(device, name, frame)
         return True
 
 

@@ -3,7 +3,7 @@
 A server that drops an element silently leaves its sender's user puzzled (a click that does
 nothing, a driver waiting for an answer); one that logs every repeat floods the log when a peer
 repeats the same mistake with every update. So each of these takes from the budget of its side
-(`RoutingTables._client_warnings`, `_driver_warnings`: a few a window, then a count), says what
+(`RoutingTables.client_warnings`, `driver_warnings`: a few a window, then a count), says what
 was dropped, from whom and why, in words an INDI user knows, and a chained server's routine
 echoes stay quiet. The rules that decide to drop are in `router`; only the telling is here.
 """
@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from indipydriver.logbudget import clip, short
+from indipydriver.logbudget import WarningBudget, clip, short
 from indipydriver.protocol.framing import Frame
 from indipyserver.routing.interests import ClientState
-from indipyserver.routing.ports import DriverPort
+from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.serverelements import DEVICE_TAGS
-from indipyserver.routing.tables import RoutingTables
 
 logger = logging.getLogger("indipyserver.router")  # the router's decisions, under its name
 
@@ -27,10 +26,21 @@ MAX_NOTED_DEVICES = 1000
 __all__ = ["DropNotices"]
 
 
-class DropNotices(RoutingTables):
+class DropNotices:
     """The router's warnings about what it drops (module docstring)."""
 
-    def _client_sent_drivers_element(self, state: ClientState, frame: Frame, device: str) -> None:
+    def __init__(self, client_warnings: WarningBudget, driver_warnings: WarningBudget) -> None:
+        """The budgets are the router's (`RoutingTables`): its other warnings take from them too."""
+        self._client_warnings = client_warnings
+        self._driver_warnings = driver_warnings
+        # devices a client spoke for that a source of ours provides, logged once per client
+        self._client_noted: dict[ClientPort, set[str]] = {}
+
+    def forget(self, client: ClientPort) -> None:
+        """A client is gone: forget what it was told."""
+        self._client_noted.pop(client, None)
+
+    def client_sent_drivers_element(self, state: ClientState, frame: Frame, device: str) -> None:
         """A def/set vector, message or delProperty for a device nothing here serves, from a
         client that is not a chained server, with no driver snooping it: it reaches nobody.
         indiserver drops it without a word; most likely a client sent a set*Vector where it
@@ -41,7 +51,8 @@ class DropNotices(RoutingTables):
                            "change with a new*Vector)%s", state.sink.label, clip(frame.tag, 60),
                            short(device), clip(frame.tag, 60), note)
 
-    def _client_spoke_for_owned(self, state: ClientState, frame: Frame, device: str) -> None:
+    def client_spoke_for_owned(self, state: ClientState, frame: Frame, device: str,
+                               owner: str) -> None:
         """A def/set vector, message or delProperty from a client about a device a source of
         ours provides: dropped (only its owner speaks for it, the loop guard). Logged the first
         time per client and device: a chained server relaying a device of the same name (or
@@ -56,9 +67,9 @@ class DropNotices(RoutingTables):
                        "new*Vector, and a chained server sending it means two sources for one "
                        "device name, or a loop of servers). Later ones for that device from "
                        "this client are dropped unlogged%s", state.sink.label,
-                       clip(frame.tag, 60), short(device), self._owner[device].label, note)
+                       clip(frame.tag, 60), short(device), owner, note)
 
-    def _client_sent_unknown(self, state: ClientState, frame: Frame) -> None:
+    def client_sent_unknown(self, state: ClientState, frame: Frame) -> None:
         """Anything else a client sends: a driver's element naming no device (nothing to route
         it by), or an element INDI does not have."""
         if (note := self._client_warnings.take()) is None:
@@ -72,7 +83,7 @@ class DropNotices(RoutingTables):
             logger.warning("client %s sent <%s>, which is not an INDI element a client sends: "
                            "dropped%s", state.sink.label, tag, note)
 
-    def _driver_command_dropped(self, driver: DriverPort, frame: Frame, device: str | None,
+    def driver_command_dropped(self, driver: DriverPort, frame: Frame, device: str | None,
                                 owner: DriverPort | None) -> None:
         """A local driver's new*Vector that no other source here can take."""
         if (note := self._driver_warnings.take()) is None:
@@ -87,7 +98,7 @@ class DropNotices(RoutingTables):
         logger.warning("driver %s sent <%s> %s: dropped%s", driver.label, clip(frame.tag, 60),
                        why, note)
 
-    def _driver_sent_unknown(self, driver: DriverPort, frame: Frame) -> None:
+    def driver_sent_unknown(self, driver: DriverPort, frame: Frame) -> None:
         """An element a driver has no business sending (not INDI, or a client's), or an
         enableBLOB asking for no mode INDI has."""
         if (note := self._driver_warnings.take()) is None:

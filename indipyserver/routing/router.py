@@ -34,6 +34,7 @@ the parsers of everyone who would get it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from indipydriver.logbudget import short
 from indipydriver.protocol.framing import Frame, FrameHead
@@ -61,6 +62,7 @@ from indipyserver.routing.serverelements import (
     ping_reply,
 )
 from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
+from indipyserver.routing.tables import RoutingTables
 
 #: Sets that `Router.driver_frames` passes on in runs (`_to_clients_run`): all but BLOBs,
 #: which stream and whose clients are chosen per BLOB.
@@ -77,27 +79,66 @@ _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (nev
 logger = logging.getLogger("indipyserver.router")  # the name users' logs know
 
 
-class Router(DropNotices):
-    """Who receives which element: the rules for each element a client or a driver sends
-    (the tables they read and the delivery are `RoutingTables`)."""
+class Router:
+    """Who receives which element: the rules for each element a client or a driver sends.
+    The tables they read and the delivery from them are its `RoutingTables` (``tables``), what
+    it says when it drops something its `DropNotices`."""
+
+    def __init__(
+        self,
+        stream_drop_bytes: int = 0,
+        message_log: Callable[[dict[str, str], str], None] | None = None,
+    ) -> None:
+        """`stream_drop_bytes`: a video stream BLOB is not given to a client with more than
+        this queued (indiserver's -d; 0: never dropped), see `routing.streamblobs`.
+        `message_log` is called with the attributes and device of each element a driver sends
+        that carries a message and is routed (indiserver's -l, `drivers.messagelog`)."""
+        self.tables = RoutingTables(stream_drop_bytes, message_log)
+        self._notices = DropNotices(self.tables.client_warnings, self.tables.driver_warnings)
+
+    # -- queries (for the server, tests and logs) ----------------------------------------
+
+    @property
+    def clients(self) -> list[ClientPort]:
+        return list(self.tables.clients)
+
+    @property
+    def drivers(self) -> list[DriverPort]:
+        return list(self.tables.drivers)
+
+    def owner(self, device: str) -> DriverPort | None:
+        """The connection that provides `device`, if any."""
+        return self.tables.owner.get(device)
+
+    def cached(self, device: str, name: str) -> tuple[Frame | None, Frame | None]:
+        """The latest (def, set) kept for a property."""
+        return self.tables.cache.get(device, name)
+
+    def broadcast(self, frame: Frame, chained: bool = True) -> None:
+        """A device-less element to every client (`RoutingTables.broadcast`)."""
+        self.tables.broadcast(frame, chained)
+
+    def send_message(self, message: str, timestamp: str | None = None) -> None:
+        """A device-less message to every client."""
+        self.tables.send_message(message, timestamp)
 
     # -- clients -----------------------------------------------------------------------
 
     def add_client(self, client: ClientPort) -> None:
         """A client connected; it receives nothing device-specific until it shows interest."""
-        self._clients[client] = ClientState(client)
+        self.tables.clients[client] = ClientState(client)
 
     def client_lost(self, client: ClientPort) -> None:
         """A client disconnected."""
-        state = self._clients.pop(client, None)
-        self._client_noted.pop(client, None)
+        state = self.tables.clients.pop(client, None)
+        self._notices.forget(client)
         if state is not None:
-            self._asked.pop(state, None)
-            self._remote_blobs.recheck()
+            self.tables.asked.pop(state, None)
+            self.tables.remote_blobs.recheck()
 
     def client_frames(self, client: ClientPort, frames: list[Frame]) -> None:
         """Elements read from a client, handled in order."""
-        state = self._clients.get(client)
+        state = self.tables.clients.get(client)
         if state is None:
             return
         for frame in frames:
@@ -106,7 +147,7 @@ class Router(DropNotices):
             device = attrs.get("device") or None
             name = attrs.get("name") or None
             if tag in NEW_TAGS:
-                if not client_element_ok(client.label, frame, self._client_warnings):
+                if not client_element_ok(client.label, frame, self.tables.client_warnings):
                     continue
                 if not state.all_devices or device == "*":  # else nothing to record
                     state.add_interest(device, name, False)
@@ -125,38 +166,39 @@ class Router(DropNotices):
                 # of ours provides -- otherwise it is a stale copy (or a loop's echo) of
                 # traffic the snoopers already get from the owner. From a client that is not
                 # a chained server and with nobody snooping it reaches nobody: a warning.
-                if device not in self._owner:
-                    if client_element_ok(client.label, frame, self._client_warnings):
-                        if state.chained or self._snoop_all or self._snoops.get(device):
-                            self._to_snoopers(frame, device, name, None)
+                if device not in self.tables.owner:
+                    if client_element_ok(client.label, frame, self.tables.client_warnings):
+                        if state.chained or self.tables.snoop_all or self.tables.snoops.get(device):
+                            self.tables.to_snoopers(frame, device, name, None)
                         else:
-                            self._client_sent_drivers_element(state, frame, device)
+                            self._notices.client_sent_drivers_element(state, frame, device)
                 else:
-                    self._client_spoke_for_owned(state, frame, device)
+                    self._notices.client_spoke_for_owned(
+                        state, frame, device, self.tables.owner[device].label)
             elif tag == "pingReply":
                 pass  # an answer to a ping: nothing to route (we send clients none)
             else:
-                self._client_sent_unknown(state, frame)
+                self._notices.client_sent_unknown(state, frame)
 
     def _client_new(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
     ) -> None:
-        owner = self._owner.get(device) if device else None
+        owner = self.tables.owner.get(device) if device else None
         if owner is None or not device:
             # indiserver drops these without a word; the user whose click did nothing (the
             # device's remote or driver has gone, or the name is wrong) gets a reason here.
-            if (note := self._client_warnings.take()) is not None:
+            if (note := self.tables.client_warnings.take()) is not None:
                 logger.warning("client %s sent <%s> for device %s, which nothing here serves "
                                "(its driver or remote gone?): dropped%s", state.sink.label,
                                frame.tag, short(device) if device else "''", note)
             return
         if not name:
-            if (note := self._client_warnings.take()) is not None:
+            if (note := self.tables.client_warnings.take()) is not None:
                 logger.warning("client %s sent <%s> for %s without a name: dropped%s",
                                state.sink.label, frame.tag, short(device), note)
             return
         owner.send(frame.data)
-        self._unread.sent(device)
+        self.tables.unread.sent(device)
         if len(frame.data) > MAX_ECHO_BYTES:
             # One client's 140 MB text must not fill every other client's queue past its
             # limit and get them all disconnected as "not reading".
@@ -166,7 +208,7 @@ class Router(DropNotices):
             return
         # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
         is_blob = frame.tag in BLOB_TAGS
-        for other in self._clients.values():
+        for other in self.tables.clients.values():
             if other is not state and other.wants(is_blob, device, name):
                 other.sink.send_frame(frame)
 
@@ -180,32 +222,32 @@ class Router(DropNotices):
             # connected and, as their chained client, we get everything they have since.
             # A device whose driver may not have read a command yet is asked of its owner
             # instead, behind the command (`routing.pendingcommands`).
-            behind = {dev for dev in self._unread.behind() if dev in self._owner}
-            self._replay(state, None, None, behind)
+            behind = {dev for dev in self.tables.unread.behind() if dev in self.tables.owner}
+            self.tables.replay(state, None, None, behind)
             for dev in sorted(behind):
                 self._ask_behind_command(dev, None)
             if device is None:
                 self._replay_to_named(state, behind)
             request = get_properties_bytes()
-            for driver in self._drivers:
-                if not driver.is_remote and not self._owned.get(driver):
+            for driver in self.tables.drivers:
+                if not driver.is_remote and not self.tables.owned.get(driver):
                     driver.send(request)
             return
-        owner = self._owner.get(device)
+        owner = self.tables.owner.get(device)
         if owner is None:
-            if (not self._ask_remotes(device, name, "client " + state.sink.label, None)
-                    and (note := self._client_warnings.take()) is not None):
+            if (not self.tables.ask_remotes(device, name, "client " + state.sink.label, None)
+                    and (note := self.tables.client_warnings.take()) is not None):
                 # indiserver says nothing; a typo in indi_getprop's device name (or a driver
                 # not started) then looks like a server that never answers.
-                known = sorted(self._owner)
+                known = sorted(self.tables.owner)
                 listed = ", ".join(short(d) for d in known[:5]) + (", ..." if len(known) > 5 else "")
                 logger.info("client %s asked for device %s, which nothing here serves (devices: "
                             "%s): it gets the device if it appears%s", state.sink.label,
                             short(device), listed or "none", note)
             return
-        if self._unread.unread(device):
+        if self.tables.unread.unread(device):
             self._ask_behind_command(device, name)
-        elif not self._replay(state, device, name):
+        elif not self.tables.replay(state, device, name):
             owner.send(get_properties_bytes(device, name))
 
     def _ask_behind_command(self, device: str, name: str | None) -> None:
@@ -213,8 +255,8 @@ class Router(DropNotices):
         read yet, as indiserver would: its answer, not the cache, shows what the command did
         (a client's ``indi_setprop`` then ``indi_eval -w``). Its definitions reach every client
         interested in them, the asker among them."""
-        self._owner[device].send(get_properties_bytes(device, name))
-        self._unread.asked(device)
+        self.tables.owner[device].send(get_properties_bytes(device, name))
+        self.tables.unread.asked(device)
 
     def _replay_to_named(self, asker: ClientState, skip: set[str]) -> None:
         """A device-less getProperties is answered to the other clients that want named
@@ -224,23 +266,23 @@ class Router(DropNotices):
         own clients' device-less getProperties to one connection per host:port and learns the
         other devices from what its other connections receive meanwhile. Clients that want
         every device asked for themselves and get nothing again."""
-        for other in self._clients.values():
+        for other in self.tables.clients.values():
             if other is not asker and not other.all_devices and other.interests:
-                self._replay(other, None, None, skip)
+                self.tables.replay(other, None, None, skip)
 
     def _client_enable_blob(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
     ) -> None:
         mode = blob_mode(frame)
         if mode is None:
-            if (note := self._client_warnings.take()) is not None:
+            if (note := self.tables.client_warnings.take()) is not None:
                 logger.warning("client %s sent a bad enableBLOB: %s%s", state.sink.label,
                                short(frame.data), note)
             return
         state.blobs.set(device, name, mode)
         state._update()
         # Only chained servers act on enableBLOB; drivers must ignore it (notes 1.5).
-        self._remote_blobs.changed(device, name)
+        self.tables.remote_blobs.changed(device, name)
 
     # -- drivers -----------------------------------------------------------------------
 
@@ -253,49 +295,49 @@ class Router(DropNotices):
         A ``dev@host`` remote is, like indiserver's RemoteDvrInfo, pre-registered as the owner
         of that device and asked only for it (notes 2.2).
         """
-        self._drivers[driver] = None
-        self._owned.setdefault(driver, set())
-        self._refused.pop(driver, None)  # a new session: refusals are per session
-        self._asked.pop(driver, None)
-        self._remote_blobs.forget(driver)
+        self.tables.drivers[driver] = None
+        self.tables.owned.setdefault(driver, set())
+        self.tables.refused.pop(driver, None)  # a new session: refusals are per session
+        self.tables.asked.pop(driver, None)
+        self.tables.remote_blobs.forget(driver)
         pinned = driver.device if driver.is_remote else None
         if pinned:
-            owner = self._owner.get(pinned)
+            owner = self.tables.owner.get(pinned)
             if owner is None:
-                self._owner[pinned] = driver
-                self._owned[driver].add(pinned)
+                self.tables.owner[pinned] = driver
+                self.tables.owned[driver].add(pinned)
             elif owner is not driver:
                 self._refuse(driver, pinned, owner)
             driver.send(get_properties_bytes(pinned))
-            self._first_ask(driver, pinned, None)
+            self.tables.first_ask(driver, pinned, None)
         elif driver.is_remote:
             # device="*" alone, as indiserver asks: a server answers it with every device,
             # so a device-less one after it made the remote send each definition twice.
             driver.send(get_properties_bytes("*"))
             # Snoops that nobody local could answer may be for this remote's devices.
-            for device, snoopers in self._snoops.items():
-                if device not in self._owner and snoopers and self._first_ask(driver, device, None):
+            for device, snoopers in self.tables.snoops.items():
+                if device not in self.tables.owner and snoopers and self.tables.first_ask(driver, device, None):
                     driver.send(get_properties_bytes(device))
         else:
             driver.send(get_properties_bytes())
 
     def driver_lost(self, driver: DriverPort) -> None:
         """A driver died or a remote disconnected: its devices are deleted for everyone."""
-        self._drivers.pop(driver, None)
-        for device in sorted(self._owned.pop(driver, ())):
-            del self._owner[device]
-            self._cache.delete(device)
-            self._unread.forget(device)
+        self.tables.drivers.pop(driver, None)
+        for device in sorted(self.tables.owned.pop(driver, ())):
+            del self.tables.owner[device]
+            self.tables.cache.delete(device)
+            self.tables.unread.forget(device)
             frame = del_property_frame(device)
-            self._to_clients(frame, device, None)
-            self._to_snoopers(frame, device, None, driver)
-        self._refused.pop(driver, None)
-        self._asked.pop(driver, None)
-        self._remote_blobs.forget(driver)
-        if self._driver_blobs.pop(driver, None) is not None:
-            self._remote_blobs.recheck()  # it may have been the last to snoop a remote's BLOBs
-        self._snoop_all.pop(driver, None)
-        for snoopers in self._snoops.values():
+            self.tables.to_clients(frame, device, None)
+            self.tables.to_snoopers(frame, device, None, driver)
+        self.tables.refused.pop(driver, None)
+        self.tables.asked.pop(driver, None)
+        self.tables.remote_blobs.forget(driver)
+        if self.tables.driver_blobs.pop(driver, None) is not None:
+            self.tables.remote_blobs.recheck()  # it may have been the last to snoop a remote's BLOBs
+        self.tables.snoop_all.pop(driver, None)
+        for snoopers in self.tables.snoops.values():
             snoopers.pop(driver, None)
 
     def driver_frames(self, driver: DriverPort, frames: list[Frame]) -> None:
@@ -306,8 +348,8 @@ class Router(DropNotices):
         """
         check = not driver.trusted_xml
         plain = plain_update
-        warnings = self._driver_warnings
-        owner = self._owner
+        warnings = self.tables.driver_warnings
+        owner = self.tables.owner
         # Consecutive sets of one property (a burst) go to each client together, once all
         # are read: `_driver_device_element` does nothing else for a set without a message
         # about a device the driver owns. Anything else first sends the run on, in order.
@@ -330,8 +372,8 @@ class Router(DropNotices):
                     run.append(frame)
                     run_device = device
                     run_name = name
-                    if self._snoop_all or self._snoops.get(device):
-                        self._to_snoopers(frame, device, name, driver)
+                    if self.tables.snoop_all or self.tables.snoops.get(device):
+                        self.tables.to_snoopers(frame, device, name, driver)
                     continue
             if run:
                 self._run_done(run, run_device, run_name)
@@ -345,20 +387,20 @@ class Router(DropNotices):
             elif tag == "enableBLOB":
                 mode = blob_mode(frame)
                 if mode is not None:
-                    blobs = self._driver_blobs.setdefault(driver, BlobModes())
+                    blobs = self.tables.driver_blobs.setdefault(driver, BlobModes())
                     device = frame.attrs.get("device") or None
                     name = frame.attrs.get("name") or None
                     blobs.set(device, name, mode)
                     # a snooped remote device's BLOBs must be asked of its remote
-                    self._remote_blobs.changed(device, name)
+                    self.tables.remote_blobs.changed(device, name)
                 else:
-                    self._driver_sent_unknown(driver, frame)
+                    self._notices.driver_sent_unknown(driver, frame)
             elif tag in NEW_TAGS:
                 self._driver_new(driver, frame)
             elif tag == "pingReply":
                 pass
             else:
-                self._driver_sent_unknown(driver, frame)
+                self._notices.driver_sent_unknown(driver, frame)
         if run:
             self._run_done(run, run_device, run_name)
 
@@ -366,15 +408,15 @@ class Router(DropNotices):
         """Consecutive sets of one property from its owner (`driver_frames`): into the cache
         and to the clients. Nothing reads the cache between them and the element that ends
         the run, which is handled after this."""
-        self._cache.update_run(device, name, run)
-        self._to_clients_run(run, device, name)
+        self.tables.cache.update_run(device, name, run)
+        self.tables.to_clients_run(run, device, name)
 
     def route_head(self, driver: DriverPort, head: FrameHead) -> list[ClientPort] | None:
         """The clients of an element from `driver` that is still arriving, chosen from its start
         tag alone (cut-through forwarding of BLOBs, `blobs.cutthrough.BlobForwarder`).
 
         Only a ``setBLOBVector`` about a device `driver` already owns, that no snooping driver
-        may want, can go this way: for it `driver_frames` would do nothing but `_to_clients`
+        may want, can go this way: for it `driver_frames` would do nothing but `to_clients`
         and note its state in the cache (which keeps no BLOB data), done here from the start
         tag. None means: assemble it and call `driver_frames`.
         """
@@ -383,14 +425,14 @@ class Router(DropNotices):
         attrs = head.attrs
         device = attrs.get("device")
         name = attrs.get("name") or None
-        if not device or name is None or self._owner.get(device) is not driver:
+        if not device or name is None or self.tables.owner.get(device) is not driver:
             return None
-        if self._snoops.get(device) or self._snoop_all:
+        if self.tables.snoops.get(device) or self.tables.snoop_all:
             return None
-        clients = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
-        if self.stream_drop_bytes and clients and is_stream_blob(head.data):
-            clients = keep_up_with_stream(clients, self.stream_drop_bytes, device, name)
-        self._cache.update_blob(device, name, attrs)
+        clients = [s.sink for s in self.tables.clients.values() if s.wants(True, device, name)]
+        if self.tables.stream_drop_bytes and clients and is_stream_blob(head.data):
+            clients = keep_up_with_stream(clients, self.tables.stream_drop_bytes, device, name)
+        self.tables.cache.update_blob(device, name, attrs)
         return clients
 
     def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
@@ -401,12 +443,12 @@ class Router(DropNotices):
         attrs = head.attrs
         device = attrs.get("device")
         name = attrs.get("name")
-        if not device or not name or self._owner.get(device) is not driver:
+        if not device or not name or self.tables.owner.get(device) is not driver:
             return
         frame = cut_short_frame(device, name, f"{name} was cut short on its way from "
                                               f"{driver.label}: discard that image")
-        self._cache.update_blob(device, name, frame.attrs)
-        for state in self._clients.values():
+        self.tables.cache.update_blob(device, name, frame.attrs)
+        for state in self.tables.clients.values():
             if state.wants(True, device, name):
                 state.sink.send_frame(frame)
 
@@ -416,73 +458,73 @@ class Router(DropNotices):
         device = attrs.get("device")
         if not device:
             if tag != "message":
-                if (note := self._driver_warnings.take()) is not None:  # may come with each set
+                if (note := self.tables.driver_warnings.take()) is not None:  # may come with each set
                     logger.warning("driver %s sent <%s> without device: dropped%s",
                                    driver.label, tag, note)
                 return
-            if self.message_log is not None:
-                self.message_log(attrs, "")
+            if self.tables.message_log is not None:
+                self.tables.message_log(attrs, "")
             if driver.is_remote:
                 # Nothing ties a device-less message to an owner, so from a remote it goes to
                 # end-user clients only: passed up to a chained server it could come back
                 # round a loop (and our own refusal notices are device-less messages).
-                self.broadcast(frame, chained=False)
+                self.tables.broadcast(frame, chained=False)
             else:
-                self.broadcast(frame)
+                self.tables.broadcast(frame)
             return
-        owner = self._owner.get(device)
+        owner = self.tables.owner.get(device)
         if owner is not driver:
-            if owner is not None or device in self._refused.get(driver, ()):
+            if owner is not None or device in self.tables.refused.get(driver, ()):
                 # Loop guard: a source speaks only about its own devices (module docstring).
                 self._refuse(driver, device, owner)
                 return
             if tag == "delProperty":
                 logger.debug("dropped <delProperty> for unowned %r from %s", device, driver.label)
                 return
-            owned = self._owned.setdefault(driver, set())
+            owned = self.tables.owned.setdefault(driver, set())
             if len(owned) >= MAX_DEVICES_PER_SOURCE:
                 self._too_many_devices(driver, device)
                 return
-            self._owner[device] = driver
+            self.tables.owner[device] = driver
             owned.add(device)
-        if self.message_log is not None and "message" in attrs:
-            self.message_log(attrs, device)
+        if self.tables.message_log is not None and "message" in attrs:
+            self.tables.message_log(attrs, device)
         name = attrs.get("name") or None
         if name is not None:
             if tag in DEF_TAGS:
-                self._cache.define(device, name, frame)
-                self._unread.defined(device)
+                self.tables.cache.define(device, name, frame)
+                self.tables.unread.defined(device)
                 if tag == "defBLOBVector" and driver.is_remote:
-                    self._remote_blobs.defined(driver, device, name)  # asked for at once if wanted
+                    self.tables.remote_blobs.defined(driver, device, name)  # asked for at once if wanted
             elif tag in SET_TAGS:
                 if tag != "setBLOBVector":
-                    self._cache.update(device, name, frame)
+                    self.tables.cache.update(device, name, frame)
                 else:  # the data is not kept (stale images, memory); the state is
-                    self._cache.update_blob(device, name, attrs)
+                    self.tables.cache.update_blob(device, name, attrs)
             elif tag == "delProperty":
-                self._cache.delete(device, name)
+                self.tables.cache.delete(device, name)
                 if driver.is_remote:
-                    self._remote_blobs.deleted(driver, device, name)
+                    self.tables.remote_blobs.deleted(driver, device, name)
         elif tag == "delProperty":
-            self._cache.delete(device)
-            self._unread.forget(device)
+            self.tables.cache.delete(device)
+            self.tables.unread.forget(device)
             if driver.is_remote:
-                self._remote_blobs.deleted(driver, device, None)
+                self.tables.remote_blobs.deleted(driver, device, None)
             # The whole device is gone: free the name, so that after a loss the real owner
             # can take it back from a copy that came round a loop, and another source may
             # provide it. (A pinned dev@host remote keeps its device.)
             if driver.device != device:
-                del self._owner[device]
-                self._owned[driver].discard(device)
-        self._to_clients(frame, device, name)
-        if self._snoop_all or self._snoops.get(device):
-            self._to_snoopers(frame, device, name, driver)
+                del self.tables.owner[device]
+                self.tables.owned[driver].discard(device)
+        self.tables.to_clients(frame, device, name)
+        if self.tables.snoop_all or self.tables.snoops.get(device):
+            self.tables.to_snoopers(frame, device, name, driver)
 
     def _too_many_devices(self, driver: DriverPort, device: str) -> None:
         """A source that names ever new devices (a bug, or an attack) must not grow the
         server's tables without bound: past MAX_DEVICES_PER_SOURCE its new devices are
         dropped, logged once per session of that source."""
-        refused = self._refused.setdefault(driver, set())
+        refused = self.tables.refused.setdefault(driver, set())
         if _CROWDED not in refused:
             refused.add(_CROWDED)
             logger.error("%s provides more than %d devices: %s and any other new one are "
@@ -494,7 +536,7 @@ class Router(DropNotices):
         self, driver: DriverPort, device: str, owner: DriverPort | None
     ) -> None:
         """Drop what `driver` says about `device`; the first time, log it and tell clients."""
-        refused = self._refused.setdefault(driver, set())
+        refused = self.tables.refused.setdefault(driver, set())
         if device in refused:
             logger.debug("dropped element for refused device %r from %s", device, driver.label)
             return
@@ -505,12 +547,12 @@ class Router(DropNotices):
             f"{by} (duplicate device name, or a loop of chained servers)"
         )
         logger.error(text)
-        self.broadcast(message_frame(text))
+        self.tables.broadcast(message_frame(text))
 
     def _driver_new(self, driver: DriverPort, frame: Frame) -> None:
         device = frame.attrs.get("device")
         name = frame.attrs.get("name") or None
-        owner = self._owner.get(device) if device else None
+        owner = self.tables.owner.get(device) if device else None
         if driver.is_remote:
             # A chained server echoes its other clients' new*Vector to us (notes 1.5.3): pass it on
             # only for a device that remote provides. An echo of a new*Vector for a device owned by
@@ -518,7 +560,7 @@ class Router(DropNotices):
             # every command in a two-way chain, and the command reached its driver the other
             # way: debug only.
             if device and owner is driver:
-                self._to_clients(frame, device, name)
+                self.tables.to_clients(frame, device, name)
             else:
                 logger.debug(
                     "dropped <%s> for %r from %s: not its device", frame.tag, device, driver.label
@@ -526,20 +568,20 @@ class Router(DropNotices):
             return
         if device and owner is not None and owner is not driver:
             owner.send(frame.data)
-            self._unread.sent(device)
+            self.tables.unread.sent(device)
             return
-        self._driver_command_dropped(driver, frame, device, owner)
+        self._notices.driver_command_dropped(driver, frame, device, owner)
 
     def _snoop(self, driver: DriverPort, device: str | None, name: str | None) -> None:
         """SPEC p.4: a device's getProperties asks for copies of another device's traffic."""
         if device is None:
             # "Snoop all devices", which indiserver never implemented (notes 4.4).
-            self._snoop_all[driver] = None
-            self._replay_to_driver(driver, None, None)
+            self.tables.snoop_all[driver] = None
+            self.tables.replay_to_driver(driver, None, None)
             return
-        if device in self._owned.get(driver, ()):
+        if device in self.tables.owned.get(driver, ()):
             return
-        snoopers = self._snoops.setdefault(device, {})
+        snoopers = self.tables.snoops.setdefault(device, {})
         if driver in snoopers:
             names = snoopers[driver]
             if names is not None:
@@ -549,21 +591,21 @@ class Router(DropNotices):
                     names.add(name)
         else:
             snoopers[driver] = None if name is None else {name}
-        self._replay_to_driver(driver, device, name)
-        owner = self._owner.get(device)
+        self.tables.replay_to_driver(driver, device, name)
+        owner = self.tables.owner.get(device)
         if owner is not None:
             # Asked of the owner only if the cache could not answer in full (a set with no
             # definition, a device past the cache's bound): its answer goes to every client
             # of the device too, so a snooper repeating its request (it heard nothing for a
             # while, or the property it watched was deleted) made every client get all the
             # device's definitions again.
-            if not self._cache.answers(device, name):
+            if not self.tables.cache.answers(device, name):
                 owner.send(get_properties_bytes(device, name))
             return
         # A remote's getProperties is its own driver's snoop passed up to us: it is not sent
         # back to that remote, and each connection is asked once (loop guard).
-        self._ask_remotes(device, name, "driver " + driver.label, driver)
+        self.tables.ask_remotes(device, name, "driver " + driver.label, driver)
         # ...and upstream servers, as indiserver's q2Servers does.
-        for state in self._clients.values():
-            if state.chained and self._first_ask(state, device, name):
+        for state in self.tables.clients.values():
+            if state.chained and self.tables.first_ask(state, device, name):
                 state.sink.send_frame(get_properties_frame(device, name))

@@ -1,6 +1,7 @@
 """The router's tables and delivery from them. No asyncio, no sockets.
 
-`RoutingTables` is the base class of `router.Router`: it holds who owns which device, the
+`RoutingTables` is what a `router.Router` holds (``router.tables``, and the round trip's
+shortcut reads and updates them too, ``fastpath.shortcut``): who owns which device, the
 clients' interests and BLOB modes, the snooping drivers, the requests already asked of each
 connection and the def/set cache, and delivers from them: an element to the clients and the
 snooping drivers that want it, a device-less element to every client, cached defs and sets
@@ -46,60 +47,40 @@ class RoutingTables:
         message and is routed (indiserver's -l, `drivers.messagelog`)."""
         self.stream_drop_bytes = stream_drop_bytes
         self.message_log = message_log
-        self._clients: dict[ClientPort, ClientState] = {}
-        self._drivers: dict[DriverPort, None] = {}  # live drivers, in start order
-        self._owner: dict[str, DriverPort] = {}
-        self._owned: dict[DriverPort, set[str]] = {}
-        self._refused: dict[DriverPort, set[str]] = {}
+        self.clients: dict[ClientPort, ClientState] = {}
+        self.drivers: dict[DriverPort, None] = {}  # live drivers, in start order
+        self.owner: dict[str, DriverPort] = {}
+        self.owned: dict[DriverPort, set[str]] = {}
+        self.refused: dict[DriverPort, set[str]] = {}
         # device -> {snooping driver: property names, or None for all of them}
-        self._snoops: dict[str, dict[DriverPort, set[str] | None]] = {}
-        self._snoop_all: dict[DriverPort, None] = {}
-        self._driver_blobs: dict[DriverPort, BlobModes] = {}
+        self.snoops: dict[str, dict[DriverPort, set[str] | None]] = {}
+        self.snoop_all: dict[DriverPort, None] = {}
+        self.driver_blobs: dict[DriverPort, BlobModes] = {}
         # loop guard: requests already made of a connection
-        self._asked: dict[object, set[tuple[str, str | None]]] = {}
+        self.asked: dict[object, set[tuple[str, str | None]]] = {}
         # the BLOB modes told to each remote, derived from clients and snooping drivers
-        self._remote_blobs = RemoteBlobModes(self._clients, self._driver_blobs)
-        self._cache = PropertyCache()
-        self._unread = UnreadNews()  # devices whose cache may predate a client's command
-        self._client_warnings = WarningBudget()  # about what clients sent: bounded
-        # devices a client spoke for that a source of ours provides, logged once (`router`)
-        self._client_noted: dict[ClientPort, set[str]] = {}
-        self._driver_warnings = WarningBudget()  # about what drivers and remotes sent
-
-    # -- queries (for the server, tests and logs) ----------------------------------------
-
-    @property
-    def clients(self) -> list[ClientPort]:
-        return list(self._clients)
-
-    @property
-    def drivers(self) -> list[DriverPort]:
-        return list(self._drivers)
-
-    def owner(self, device: str) -> DriverPort | None:
-        """The connection that provides `device`, if any."""
-        return self._owner.get(device)
-
-    def cached(self, device: str, name: str) -> tuple[Frame | None, Frame | None]:
-        """The latest (def, set) kept for a property."""
-        return self._cache.get(device, name)
+        self.remote_blobs = RemoteBlobModes(self.clients, self.driver_blobs)
+        self.cache = PropertyCache()
+        self.unread = UnreadNews()  # devices whose cache may predate a client's command
+        self.client_warnings = WarningBudget()  # about what clients sent: bounded
+        self.driver_warnings = WarningBudget()  # about what drivers and remotes sent
 
     # -- replays from the cache, and requests for unknown devices ---------------------
 
-    def _replay(
+    def replay(
         self, state: ClientState, device: str | None, name: str | None,
         skip: frozenset[str] | set[str] = frozenset(),
     ) -> bool:
         """Send cached defs and sets (not of the devices in `skip`) to one client; False when
         nothing matched."""
-        entries = self._cache.replay(device, name)
+        entries = self.cache.replay(device, name)
         for dev, name_, replay in entries:
             if dev not in skip and state.wants(False, dev, name_):
                 for frame in replay:
                     state.sink.send_frame(frame)
         return bool(entries)
 
-    def _ask_remotes(
+    def ask_remotes(
         self, device: str, name: str | None, who: str, source: DriverPort | None
     ) -> bool:
         """Ask remotes for a device nobody here provides, each at most once per connection;
@@ -111,19 +92,19 @@ class RoutingTables:
         """
         remotes = [
             d
-            for d in self._drivers
+            for d in self.drivers
             if d.is_remote and d is not source and d.device in (None, device)
         ]
         if not remotes:
             logger.debug("getProperties from %s for unknown device %r dropped", who, device)
         for remote in remotes:
-            if self._first_ask(remote, device, name):
+            if self.first_ask(remote, device, name):
                 remote.send(get_properties_bytes(device, name))
         return bool(remotes)
 
-    def _first_ask(self, target: object, device: str, name: str | None) -> bool:
+    def first_ask(self, target: object, device: str, name: str | None) -> bool:
         """True the first time (device, name) is asked of `target` (a connection)."""
-        asked = self._asked.setdefault(target, set())
+        asked = self.asked.setdefault(target, set())
         if (device, name) in asked or (device, None) in asked:
             return False
         if len(asked) >= MAX_ASKED:
@@ -131,9 +112,9 @@ class RoutingTables:
         asked.add((device, name))
         return True
 
-    def _replay_to_driver(self, driver: DriverPort, device: str | None, name: str | None) -> None:
-        own = self._owned.get(driver, ())
-        for dev, _name, replay in self._cache.replay(device, name):
+    def replay_to_driver(self, driver: DriverPort, device: str | None, name: str | None) -> None:
+        own = self.owned.get(driver, ())
+        for dev, _name, replay in self.cache.replay(device, name):
             if dev not in own:
                 for frame in replay:
                     driver.send(frame.data)
@@ -145,7 +126,7 @@ class RoutingTables:
 
         With `chained` false, upstream servers (clients that sent device="*") are skipped.
         """
-        for state in self._clients.values():
+        for state in self.clients.values():
             if not chained and state.chained:
                 continue
             if state.simple or not state.blob_only:
@@ -155,44 +136,44 @@ class RoutingTables:
         """A device-less message to every client."""
         self.broadcast(message_frame(message, timestamp))
 
-    def _to_clients(self, frame: Frame, device: str, name: str | None) -> None:
+    def to_clients(self, frame: Frame, device: str, name: str | None) -> None:
         is_blob = frame.tag in BLOB_TAGS
         if is_blob and _state_only(frame.data):
             # No BLOB in it, only the vector's state and message, such as a driver's refusal
             # of a client's newBLOBVector (Alert and why): it goes to every client of the
             # property whatever its BLOB mode, or a client that never enabled BLOBs (most do
             # not) would never learn that its request failed. indiserver drops it for them.
-            for state in self._clients.values():
+            for state in self.clients.values():
                 if state.simple or state.interested(device, name):
                     state.sink.send_frame(frame)
             return
         if is_blob and self.stream_drop_bytes and is_stream_blob(frame.data):
-            sinks = [s.sink for s in self._clients.values() if s.wants(True, device, name)]
+            sinks = [s.sink for s in self.clients.values() if s.wants(True, device, name)]
             for sink in keep_up_with_stream(sinks, self.stream_drop_bytes, device, name):
                 sink.send_frame(frame)
             return
-        for state in self._clients.values():
+        for state in self.clients.values():
             if state.simple:
                 if not is_blob:
                     state.sink.send_frame(frame)
             elif state.wants(is_blob, device, name):
                 state.sink.send_frame(frame)
 
-    def _to_clients_run(self, frames: list[Frame], device: str, name: str) -> None:
-        """`_to_clients` for consecutive sets (not BLOBs) of one property: each client that
+    def to_clients_run(self, frames: list[Frame], device: str, name: str) -> None:
+        """`to_clients` for consecutive sets (not BLOBs) of one property: each client that
         wants them gets them in one call (``send_frames``)."""
         if len(frames) == 1:
-            self._to_clients(frames[0], device, name)
+            self.to_clients(frames[0], device, name)
             return
-        for state in self._clients.values():
+        for state in self.clients.values():
             if state.simple or state.wants(False, device, name):
                 state.sink.send_frames(frames)
 
-    def _to_snoopers(
+    def to_snoopers(
         self, frame: Frame, device: str, name: str | None, source: DriverPort | None
     ) -> None:
-        snoopers = self._snoops.get(device)
-        if not snoopers and not self._snoop_all:
+        snoopers = self.snoops.get(device)
+        if not snoopers and not self.snoop_all:
             return
         is_blob = frame.tag in BLOB_TAGS
         targets: list[DriverPort] = []
@@ -200,11 +181,11 @@ class RoutingTables:
             for driver, names in snoopers.items():
                 if driver is not source and (names is None or name is None or name in names):
                     targets.append(driver)
-        for driver in self._snoop_all:
+        for driver in self.snoop_all:
             if driver is not source and driver not in targets:
                 targets.append(driver)
         for driver in targets:
-            blobs = self._driver_blobs.get(driver)
+            blobs = self.driver_blobs.get(driver)
             # BLOBs only to snoopers that asked with enableBLOB (notes 1.5.6).
             if blobs is None:
                 if is_blob:

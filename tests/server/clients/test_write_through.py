@@ -60,7 +60,7 @@ class Rig:
         self.inbound.data_received(DEFS)
         self.clients: list[ClientConnection] = []
         self.to_client: list[Recorder] = []
-        shortcut = Shortcut(self.router)  # as the server hands it to its clients
+        shortcut = Shortcut(self.router.tables)  # as the server hands it to its clients
         shortcut.driver_added()
         for _ in range(2):
             client = ClientConnection(self.router, set(), shortcut=shortcut)

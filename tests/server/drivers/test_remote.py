@@ -235,7 +235,7 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     port = server.sockets[0].getsockname()[1]
     router = Router()
     seen: list[tuple[bytes, bool]] = []
-    shortcut = Shortcut(router)  # as the server hands it to a remote's connection
+    shortcut = Shortcut(router.tables)  # as the server hands it to a remote's connection
     shortcut.driver_added()
     lane_set = shortcut.lane_set
 

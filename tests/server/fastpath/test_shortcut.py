@@ -149,7 +149,7 @@ INTERESTS = [
 
 def _shortcut(router: Router) -> Shortcut:
     """The shortcut as the server hands it to clients and to a driver that reads a peer."""
-    shortcut = Shortcut(router)
+    shortcut = Shortcut(router.tables)
     shortcut.driver_added()
     return shortcut
 
@@ -255,11 +255,11 @@ class Rig:
         router = self.router
         cache = [
             (dev, name, [f.data for f in frames])
-            for dev, name, frames in router._cache.replay(None, None)
+            for dev, name, frames in router.tables.cache.replay(None, None)
         ]
         states = []
         for client in self.clients:
-            state = router._clients.get(client)
+            state = router.tables.clients.get(client)
             states.append(
                 None
                 if state is None
@@ -273,15 +273,15 @@ class Rig:
             [b"".join(t.writes) + bytes(c._queue.take(1 << 30)) for t, c in
              zip(self.to_client, self.clients)],
             cache,
-            sorted(router._owner),
-            {d.label: sorted(v) for d, v in router._refused.items()},
+            sorted(router.tables.owner),
+            {d.label: sorted(v) for d, v in router.tables.refused.items()},
             self.logged,
             states,
             [(c._bad, c._framer._offset, c.slow, c.congested, c._closing, c.dropped)
              for c in self.clients],
             (self.inbound._framer._offset, self.driver._pending, self.driver._dropped),
             # commands the driver may not have read (a getProperties then goes to it)
-            {d: (e.sent, e.read, list(e.fences)) for d, e in router._unread._devices.items()},
+            {d: (e.sent, e.read, list(e.fences)) for d, e in router.tables.unread._devices.items()},
         )
 
 

@@ -389,7 +389,7 @@ def test_star_getproperties_asks_local_drivers_only_and_marks_client_chained(rou
     assert r.got == []
     router.driver_frames(d, frames(SET_X_P))  # type: ignore[arg-type]
     assert c.text() == SET_X_P
-    assert router._clients[c].chained  # type: ignore[index]
+    assert router.tables.clients[c].chained  # type: ignore[index]
 
 
 # -- enableBLOB --------------------------------------------------------------------------

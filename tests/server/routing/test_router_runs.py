@@ -1,5 +1,5 @@
 """Sets of one property in a row (a burst) are passed to each client together
-(`Router.driver_frames` -> `_to_clients_run` -> `ClientConnection.send_frames` ->
+(`Router.driver_frames` -> `RoutingTables.to_clients_run` -> `ClientConnection.send_frames` ->
 `ClientQueue.put_run`).
 
 What it protects: a read routed at once reaches every client, snooper and the cache exactly as

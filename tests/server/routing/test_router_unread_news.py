@@ -66,7 +66,7 @@ def test_the_cache_answers_again_once_the_driver_has_answered(
     later = client(router, "later", '<getProperties device="X" name="P"/>')
     assert later.text() == DEF_X_P_BUSY
     assert d.got == []
-    assert len(router._unread) == 0  # nothing kept for a device answered
+    assert len(router.tables.unread) == 0  # nothing kept for a device answered
 
 
 def test_a_devicefree_getproperties_replays_other_devices_and_asks_for_the_commanded_one(
@@ -151,7 +151,7 @@ def commanded() -> tuple[Router, FakeDriver]:
 def test_a_lost_driver_forgets_its_devices_commands() -> None:
     router, d = commanded()
     router.driver_lost(d)  # type: ignore[arg-type]
-    assert len(router._unread) == 0
+    assert len(router.tables.unread) == 0
     again = FakeDriver("again")
     ready(router, again)
     router.driver_frames(again, frames(DEF_X_P))  # type: ignore[arg-type]
@@ -163,7 +163,7 @@ def test_a_lost_driver_forgets_its_devices_commands() -> None:
 def test_a_deleted_device_forgets_its_commands() -> None:
     router, d = commanded()
     router.driver_frames(d, frames('<delProperty device="X"/>'))  # type: ignore[arg-type]
-    assert len(router._unread) == 0
+    assert len(router.tables.unread) == 0
 
 
 def test_unanswered_requests_are_remembered_within_a_bound() -> None:
