@@ -1,12 +1,15 @@
-"""Snooped BLOBs that indilib's indiserver 1.9.9 passes as shared memory, read back inline.
+"""A C program's BLOBs passed as shared memory (``attached='true'``), turned back into base64.
 
-Under indiserver 1.9.9 a driver's stdin and stdout are one Unix socketpair, and a BLOB it snoops
-arrives as ``<oneBLOB name=.. size=.. format=.. attached='true'/>`` with the data in a memfd
-passed beside it (SCM_RIGHTS); later indiservers send base64 instead (indilib issue #1822). The
-link receives the descriptors (`links.StdioLink.take_fds`); `inline_attached` gives each
-attached member, in document order, the next one's bytes as base64, so the element parses as
-any other. The byte count follows indiserver's rule: ``len`` if given, else ``size`` capped at
-the memfd's size. Every descriptor taken is closed.
+indilib's C drivers on a Unix socket send each BLOB's data as a memfd passed with SCM_RIGHTS,
+and in the XML only ``<oneBLOB ... size='N' len='N' attached='true'/>`` with no body; indiserver
+1.9.9 passes snooped BLOBs to a driver on its socketpair the same way (later indiservers send
+base64, indilib issue #1822). The descriptors arrive in order beside the bytes; each attached
+member, in document order, takes the next one. This is the one place that reads them back:
+`claim` the members' descriptors, `check` that each can be read (a ``size``, ``len`` if given,
+a memory file holding that much: indiserver's rule, ``len`` else ``size`` capped at the memfd),
+then `inline` (or `glue` and `encode` piece by piece, as the server's ``blobs.attached`` does
+for a large one) gives each member its data as one line of base64 without ``enclen``.
+`inline_attached` is the whole of it for a snooping driver.
 """
 
 from __future__ import annotations
@@ -14,63 +17,170 @@ from __future__ import annotations
 import binascii
 import os
 import re
+import stat
 from collections import deque
+from collections.abc import Callable
 
 from .protocol.frames import decode_attrs
+from .protocol.wellformed import xml_error
 
-__all__ = ["inline_attached"]
+__all__ = ["AttachedMember", "check", "check_xml", "claim", "encode", "glue", "inline",
+           "inline_attached"]
 
-#: An attached member has no body: ``<oneBLOB .../>`` or ``<oneBLOB ...></oneBLOB>``.
-_EMPTY_BLOB = re.compile(
-    rb"<oneBLOB((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(?:/>|>\s*</oneBLOB\s*>)"
-)
-_HIDDEN = re.compile(rb"""\s+(?:attached|enclen)\s*=\s*(?:"[^"]*"|'[^']*')""")
+_ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
+#: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
+_ONE_BLOB = re.compile(rb"<oneBLOB" + _ATTRS + rb"\s*(/?)>")
+_EMPTY_END = re.compile(rb"\s*</oneBLOB\s*>")
+#: The attributes a client must not see: the data is inline now, and not line-wrapped.
+_DROPPED = re.compile(rb"""\s+(?:attached|enclen)\s*=\s*(?:"[^"]*"|'[^']*')""")
+
+
+class AttachedMember:
+    """One attached oneBLOB of an element, and the descriptor it took."""
+
+    __slots__ = ("attrs", "end", "fd", "length", "raw", "size", "start")
+
+    def __init__(
+        self, start: int, end: int, raw: bytes, attrs: dict[str, str], fd: int | None
+    ) -> None:
+        self.start = start  # offset of its "<oneBLOB"
+        self.end = end  # offset just after it; -1 when it has a body (not allowed)
+        self.raw = raw  # its attribute text
+        self.attrs = attrs
+        self.fd = fd  # None: no descriptor was left for it
+        self.length = 0  # its len, once checked
+        self.size = 0  # the memfd's size, once checked
+
+
+def claim(data: bytes, pop: Callable[[], int | None]) -> list[AttachedMember]:
+    """The attached members of the element `data`, each given the next descriptor `pop`
+    returns (None when there is none left)."""
+    members = []
+    pos = 0
+    for m in _ONE_BLOB.finditer(data):
+        if m.start() < pos:
+            continue
+        raw = m.group(1)
+        attrs = decode_attrs(raw)
+        if attrs.get("attached") != "true":
+            continue
+        end = m.end()
+        if not m.group(2):
+            tail = _EMPTY_END.match(data, end)
+            end = tail.end() if tail is not None else -1
+        members.append(AttachedMember(m.start(), end, raw, attrs, pop()))
+        pos = max(end, m.end())
+    return members
+
+
+def check_xml(data: bytes) -> None:
+    """The element as the driver wrote it (small: the data is aside) must be well-formed XML:
+    what is put around the data is passed on as it is. Its descriptors were taken (`claim`),
+    so that the next element does not get them."""
+    error = xml_error(data)
+    if error is not None:
+        raise ValueError(f"malformed XML ({error})")
+
+
+def _length(attrs: dict[str, str], key: str) -> int:
+    value = attrs.get(key)
+    if value is None or not value.isdigit():
+        raise ValueError(f"attached BLOB with bad or missing {key}={value!r}")
+    return int(value)
+
+
+def check(members: list[AttachedMember]) -> int:
+    """Raise ValueError or OSError unless every member can be read; their total ``len``.
+
+    Checked before anything is sent: a descriptor for each, no body, a valid ``size`` (and
+    ``len`` if given), and a memory file (a regular file to fstat, as a memfd is) holding
+    ``len`` bytes. Without ``len`` the first ``size`` bytes are sent, or the whole memfd if it
+    is smaller, as indiserver 1.9.9 does (it reads only ``size``; libindi's drivers send both).
+    """
+    total = 0
+    for member in members:
+        name = member.attrs.get("name")
+        if member.fd is None:
+            raise ValueError(f"no shared buffer for BLOB {name!r} (missing shared buffer: fewer "
+                             "descriptors came than attached members)")
+        if member.end < 0:
+            raise ValueError(f"attached BLOB {name!r} has a body")
+        size = _length(member.attrs, "size")
+        given = member.attrs.get("len")
+        length = _length(member.attrs, "len") if given is not None else size
+        if length:
+            info = os.fstat(member.fd)
+            member.size = info.st_size
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(f"shared buffer of BLOB {name!r} is not a memory file")
+            if given is None:
+                length = min(length, info.st_size)  # as indiserver, which reads only size
+            elif info.st_size < length:
+                raise ValueError(f"len {length} exceeds the shared buffer's {info.st_size} bytes")
+        member.length = length
+        total += length
+    return total
+
+
+def glue(data: bytes, members: list[AttachedMember]) -> list[bytes]:
+    """The element's bytes around the values: before the first, between each two, after the
+    last. The attached members' start tags lose ``attached`` and ``enclen``."""
+    out = []
+    pos = 0
+    close = b""
+    for member in members:
+        out.append(
+            close + data[pos : member.start] + b"<oneBLOB" + _DROPPED.sub(b"", member.raw) + b">"
+        )
+        close = b"</oneBLOB>"
+        pos = member.end
+    out.append(close + data[pos:])
+    return out
+
+
+def encode(fd: int, offset: int, n: int, buf: bytearray | None = None) -> bytes:
+    """The base64 (one line) of `n` bytes of `fd` from `offset`; read into `buf` if given.
+
+    ``pread`` rather than ``mmap``: a memfd the driver shrinks meanwhile gives a short read (an
+    error here), where a mapping would kill the server with SIGBUS.
+    """
+    if buf is None:
+        buf = bytearray(n)
+    with memoryview(buf) as whole, whole[:n] as view:
+        got = 0
+        while got < n:
+            k = os.preadv(fd, [view[got:]], offset + got)
+            if k == 0:
+                raise ValueError(f"shared buffer ended at {offset + got} bytes, before len")
+            got += k
+        return binascii.b2a_base64(view, newline=False)
+
+
+def inline(data: bytes, members: list[AttachedMember], step: int = 3 << 20) -> bytes:
+    """The element `data` with its (checked) members' values inlined, encoded at once, at most
+    `step` bytes (a multiple of 3) read at a time."""
+    around = glue(data, members)
+    parts = [around[0]]
+    for i, member in enumerate(members, 1):
+        assert member.fd is not None
+        for offset in range(0, member.length, step):
+            parts.append(encode(member.fd, offset, min(step, member.length - offset)))
+        parts.append(around[i])
+    return b"".join(parts)
 
 
 def inline_attached(data: bytes, fds: deque[int]) -> bytes:
     """`data` (one ``setBLOBVector``) with its attached members' data inline, taken from the
-    front of `fds`; raises ValueError when a member has no descriptor or no valid size.
+    front of `fds`; raises ValueError (or OSError) when a member has no descriptor, no valid
+    size or not the data it says.
 
     The element's descriptors are all taken before any is read, and all closed whatever
     happens: one member that fails must not leave the next element's BLOB the wrong data."""
-    members = [(m, decode_attrs(m.group(1))) for m in _EMPTY_BLOB.finditer(data)]
-    members = [(m, attrs) for m, attrs in members if attrs.get("attached") == "true"]
-    taken = [fds.popleft() for _ in range(min(len(members), len(fds)))]
+    members = claim(data, lambda: fds.popleft() if fds else None)
     try:
-        if len(taken) < len(members):
-            raise ValueError(f"no shared buffer for BLOB {members[len(taken)][1].get('name')!r}")
-        out: list[bytes] = []
-        pos = 0
-        for (m, attrs), fd in zip(members, taken, strict=True):
-            out += (data[pos:m.start()], b"<oneBLOB", _HIDDEN.sub(b"", m.group(1)), b">",
-                    binascii.b2a_base64(_read(fd, attrs), newline=False), b"</oneBLOB>")
-            pos = m.end()
-        out.append(data[pos:])
-        return b"".join(out)
+        check(members)
+        return inline(data, members)
     finally:
-        for fd in taken:
-            os.close(fd)
-
-
-def _read(fd: int, attrs: dict[str, str]) -> bytes:
-    """The member's bytes: ``len`` (at most the memfd's size), else ``size`` capped at it."""
-    available = os.fstat(fd).st_size
-    length = attrs.get("len")
-    size = attrs.get("size", "")
-    if length is not None and length.isdigit():
-        n = int(length)
-        if n > available:
-            raise ValueError(f"len {n} exceeds the shared buffer's {available} bytes")
-    elif size.isdigit():
-        n = min(int(size), available)
-    else:
-        raise ValueError(f"attached BLOB {attrs.get('name')!r} without a valid size")
-    parts = []
-    got = 0
-    while got < n:
-        piece = os.pread(fd, n - got, got)
-        if not piece:
-            raise ValueError(f"shared buffer ended at {got} bytes, before {n}")
-        parts.append(piece)
-        got += len(piece)
-    return b"".join(parts)
+        for member in members:
+            if member.fd is not None:
+                os.close(member.fd)

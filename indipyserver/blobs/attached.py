@@ -24,17 +24,13 @@ Such a driver is read without cut-through streaming of its own bytes (``drivers.
 from __future__ import annotations
 
 import asyncio
-import binascii
 import logging
-import os
-import re
-import stat
 from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from indipydriver.protocol.frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
-from indipydriver.protocol.wellformed import xml_error
+from indipydriver.protocol.frames import Frame, FrameChunk, FrameEnd, FrameHead
+from indipydriver.sharedblobs import AttachedMember, check, check_xml, claim, encode, glue, inline
 from indipyserver.blobs.sharedbuffers import CLOSER, SharedBuffers, release
 from indipyserver.loop.flowcontrol import Congestion, flow_for
 
@@ -47,153 +43,20 @@ logger = logging.getLogger("indipyserver.attachedblobs")  # the name users' logs
 #: of consecutive steps concatenates into one valid line.
 STEP = 3 * 64 * 1024
 
-_ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
-#: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
-_ONE_BLOB = re.compile(rb"<oneBLOB" + _ATTRS + rb"\s*(/?)>")
-_EMPTY_END = re.compile(rb"\s*</oneBLOB\s*>")
-#: The attributes a client must not see: the data is inline now, and not line-wrapped.
-_DROPPED = re.compile(rb"""\s+(?:attached|enclen)\s*=\s*(?:"[^"]*"|'[^']*')""")
 #: What closes an element cut short inside a member's value.
 _CUT_SHORT = b"</oneBLOB>\n</setBLOBVector>\n"
 
 
-class _Member:
-    """One attached oneBLOB of an element, and the descriptor it took."""
-
-    __slots__ = ("attrs", "end", "fd", "length", "raw", "size", "start")
-
-    def __init__(
-        self, start: int, end: int, raw: bytes, attrs: dict[str, str], fd: int | None
-    ) -> None:
-        self.start = start  # offset of its "<oneBLOB"
-        self.end = end  # offset just after it; -1 when it has a body (not allowed)
-        self.raw = raw  # its attribute text
-        self.attrs = attrs
-        self.fd = fd  # None: no descriptor was left for it
-        self.length = 0  # its len, once checked
-        self.size = 0  # the memfd's size, once checked
-
-
-def _claim(frame: Frame, buffers: SharedBuffers) -> list[_Member]:
-    """The attached members of `frame`, each given the next descriptor of `buffers`."""
-    data = frame.data
-    members = []
-    pos = 0
-    for m in _ONE_BLOB.finditer(data):
-        if m.start() < pos:
-            continue
-        raw = m.group(1)
-        attrs = decode_attrs(raw)
-        if attrs.get("attached") != "true":
-            continue
-        end = m.end()
-        if not m.group(2):
-            tail = _EMPTY_END.match(data, end)
-            end = tail.end() if tail is not None else -1
-        members.append(_Member(m.start(), end, raw, attrs, buffers.pop()))
-        pos = max(end, m.end())
-    return members
-
-
-def _check_xml(frame: Frame) -> None:
-    """The element as the driver wrote it (small: the data is aside) must be well-formed XML:
-    what is put around the data is passed on as it is. Its descriptors were taken (`_claim`),
-    so that the next element does not get them."""
-    error = xml_error(frame.data)
-    if error is not None:
-        raise ValueError(f"malformed XML ({error})")
-
-
-def _length(attrs: dict[str, str], key: str) -> int:
-    value = attrs.get(key)
-    if value is None or not value.isdigit():
-        raise ValueError(f"attached BLOB with bad or missing {key}={value!r}")
-    return int(value)
-
-
-def _check(members: list[_Member]) -> int:
-    """Raise ValueError or OSError unless every member can be read; their total ``len``.
-
-    Checked before anything is sent: a descriptor for each, no body, a valid ``size`` (and
-    ``len`` if given), and a memory file (a regular file to fstat, as a memfd is) holding
-    ``len`` bytes. Without ``len`` the first ``size`` bytes are sent, or the whole memfd if it
-    is smaller, as indiserver 1.9.9 does (it reads only ``size``; libindi's drivers send both).
-    """
-    total = 0
-    for member in members:
-        name = member.attrs.get("name")
-        if member.fd is None:
-            raise ValueError(f"missing shared buffer for BLOB {name!r}")
-        if member.end < 0:
-            raise ValueError(f"attached BLOB {name!r} has a body")
-        size = _length(member.attrs, "size")
-        given = member.attrs.get("len")
-        length = _length(member.attrs, "len") if given is not None else size
-        if length:
-            info = os.fstat(member.fd)
-            member.size = info.st_size
-            if not stat.S_ISREG(info.st_mode):
-                raise ValueError(f"shared buffer of BLOB {name!r} is not a memory file")
-            if given is None:
-                length = min(length, info.st_size)  # as indiserver, which reads only size
-            elif info.st_size < length:
-                raise ValueError(f"len {length} exceeds the shared buffer's {info.st_size} bytes")
-        member.length = length
-        total += length
-    return total
-
-
-def _glue(data: bytes, members: list[_Member]) -> list[bytes]:
-    """The element's bytes around the values: before the first, between each two, after the
-    last. The attached members' start tags lose ``attached`` and ``enclen``."""
-    out = []
-    pos = 0
-    close = b""
-    for member in members:
-        out.append(
-            close + data[pos : member.start] + b"<oneBLOB" + _DROPPED.sub(b"", member.raw) + b">"
-        )
-        close = b"</oneBLOB>"
-        pos = member.end
-    out.append(close + data[pos:])
-    return out
-
-
-def _encode(fd: int, offset: int, n: int, buf: bytearray | None = None) -> bytes:
-    """The base64 (one line) of `n` bytes of `fd` from `offset`; read into `buf` if given.
-
-    ``pread`` rather than ``mmap``: a memfd the driver shrinks meanwhile gives a short read (an
-    error here), where a mapping would kill the server with SIGBUS.
-    """
-    if buf is None:
-        buf = bytearray(n)
-    with memoryview(buf) as whole, whole[:n] as view:
-        got = 0
-        while got < n:
-            k = os.preadv(fd, [view[got:]], offset + got)
-            if k == 0:
-                raise ValueError(f"shared buffer ended at {offset + got} bytes, before len")
-            got += k
-        return binascii.b2a_base64(view, newline=False)
-
-
-def _close_members(members: list[_Member]) -> None:
+def _close_members(members: list[AttachedMember]) -> None:
     for member in members:
         if member.fd is not None:
             release(member.fd, member.size)
             member.fd = None
 
 
-def _convert(frame: Frame, members: list[_Member]) -> Frame:
+def _convert(frame: Frame, members: list[AttachedMember]) -> Frame:
     """`frame` with the (checked) members' values inlined, encoded at once."""
-    glue = _glue(frame.data, members)
-    parts = [glue[0]]
-    for i, member in enumerate(members, 1):
-        assert member.fd is not None
-        for offset in range(0, member.length, STEP):
-            parts.append(_encode(member.fd, offset, min(STEP, member.length - offset)))
-        parts.append(glue[i])
-    return Frame(frame.tag, frame.attrs, b"".join(parts))
+    return Frame(frame.tag, frame.attrs, inline(frame.data, members, STEP))
 
 
 def _log_dropped(label: str, frame: Frame, exc: Exception) -> None:
@@ -210,12 +73,12 @@ def inline_attached(frame: Frame, buffers: SharedBuffers, label: str = "driver")
     """
     if frame.tag != "setBLOBVector" or b"attached" not in frame.data:
         return frame
-    members = _claim(frame, buffers)
+    members = claim(frame.data, buffers.pop)
     if not members:
         return frame
     try:
-        _check_xml(frame)
-        _check(members)
+        check_xml(frame.data)
+        check(members)
         return _convert(frame, members)
     except (ValueError, OSError) as exc:
         _log_dropped(label, frame, exc)
@@ -265,10 +128,10 @@ class _Assembler:
 class _Conversion:
     """One element whose attached values are being encoded, `STEP` bytes at a time."""
 
-    def __init__(self, frame: Frame, members: list[_Member], step: int) -> None:
+    def __init__(self, frame: Frame, members: list[AttachedMember], step: int) -> None:
         self.frame = frame
         self.members = members
-        self.glue = _glue(frame.data, members)
+        self.glue = glue(frame.data, members)
         self.index = 0  # the member being encoded
         self.offset = 0  # how much of it is done
         self.buf = bytearray(step)  # read into, step after step
@@ -282,7 +145,7 @@ class _Conversion:
         assert member.fd is not None
         n = min(step, member.length - self.offset)
         if n > 0:
-            sink.handle(FrameChunk(_encode(member.fd, self.offset, n, self.buf)))
+            sink.handle(FrameChunk(encode(member.fd, self.offset, n, self.buf)))
             self.offset += n
         if self.offset < member.length:
             return False
@@ -362,14 +225,14 @@ class AttachedBlobs:
             if frame.tag != "setBLOBVector" or b"attached" not in frame.data:
                 out.append(frame)
                 continue
-            members = _claim(frame, self.buffers)
+            members = claim(frame.data, self.buffers.pop)
             if not members:
                 out.append(frame)
                 continue
             large = False
             try:
-                _check_xml(frame)
-                large = _check(members) > self._step
+                check_xml(frame.data)
+                large = check(members) > self._step
                 if large and self._closed:
                     raise ValueError("the driver is gone")
                 if not large:
