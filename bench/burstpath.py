@@ -34,11 +34,11 @@ sys.path.insert(0, str(_library_root(sys.argv)))
 sys.path.insert(1, str(HERE))
 
 import indipyserver
-from indipyserver.routing.router import Router
 
 # isort: split
-# After the server's modules: hotpath imports them too, and gets those already loaded.
-from hotpath import bench_client, bench_driver
+# After the server's package: hotpath imports its modules (in folders, or from a checkout
+# from before them) and gets them from the library chosen above.
+from hotpath import Router, bench_client, bench_driver
 
 
 def burst(count: int) -> bytes:
