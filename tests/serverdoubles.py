@@ -10,6 +10,10 @@ and no BLOB is taken in pieces, so every element reaches them whole through `sen
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 from indipydriver.protocol.framing import Frame, FrameHead
 from indipyserver.routing.ports import ClientPort, DriverPort, DriverSide, Parts
 
@@ -77,28 +81,50 @@ class RecordingDriver:
 
 
 class RecordingDriverSide:
-    """The router as a driver connection sees it, recording the calls (connection tests)."""
+    """The router as a driver connection sees it: each call recorded as an event, ``("ready",
+    who)``, ``("frame", frame)`` or ``("lost", who)`` (`who`: what `ident` says of the
+    connection), and `hello` sent at once to a connection that is ready, as the router asks
+    a new driver for its properties. No streamed BLOB is routed from its start tag."""
 
-    def __init__(self) -> None:
-        self.ready_calls = 0
-        self.lost_calls = 0
-        self.routed: list[Frame] = []
+    def __init__(self, hello: bytes = b'<getProperties version="1.7"/>',
+                 ident: Callable[[Any], object] = lambda conn: None,
+                 timeout: float = 5.0) -> None:
+        self.hello = hello
+        self.ident = ident
+        self.timeout = timeout
+        self.events: list[tuple[str, object]] = []
+        self.changed = asyncio.Event()
         self.cut_short_heads: list[FrameHead] = []
 
     def driver_ready(self, driver: DriverPort) -> None:
-        self.ready_calls += 1
+        self.events.append(("ready", self.ident(driver)))
+        driver.send(self.hello)
+        self.changed.set()
 
     def driver_frames(self, driver: DriverPort, frames: list[Frame]) -> None:
-        self.routed.extend(frames)
+        self.events.extend(("frame", frame) for frame in frames)
+        self.changed.set()
 
     def driver_lost(self, driver: DriverPort) -> None:
-        self.lost_calls += 1
+        self.events.append(("lost", self.ident(driver)))
+        self.changed.set()
 
     def route_head(self, driver: DriverPort, head: FrameHead) -> list[ClientPort] | None:
         return None  # assembled and given whole to `driver_frames`
 
     def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
         self.cut_short_heads.append(head)
+
+    async def wait_for(self, predicate: Callable[[list[tuple[str, object]]], bool],
+                       timeout: float | None = None) -> None:
+        """Until `predicate` holds for the events so far (`timeout` seconds at the most)."""
+        async with asyncio.timeout(self.timeout if timeout is None else timeout):
+            while not predicate(self.events):
+                self.changed.clear()
+                await self.changed.wait()
+
+    def count(self, kind: str) -> int:
+        return sum(1 for event in self.events if event[0] == kind)
 
 
 def _conforms(client: RecordingClient, driver: RecordingDriver, side: RecordingDriverSide) -> None:

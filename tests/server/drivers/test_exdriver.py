@@ -60,35 +60,10 @@ class RecordingRouter(RecordingDriverSide):
     """Records the calls a driver connection makes; answers driver_ready like the real one."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.events: list[tuple[str, object]] = []
-        self.changed = asyncio.Event()
-
-    def driver_ready(self, conn: ExDriverConnection) -> None:
-        self.events.append(("ready", conn.pid))
-        conn.send(GET_PROPERTIES)
-        self.changed.set()
-
-    def driver_frames(self, conn: ExDriverConnection, frames: list) -> None:  # type: ignore[type-arg]
-        for frame in frames:
-            self.events.append(("frame", frame))
-        self.changed.set()
-
-    def driver_lost(self, conn: ExDriverConnection) -> None:
-        self.events.append(("lost", conn.pid))
-        self.changed.set()
-
-    async def wait_for(self, predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-        async with asyncio.timeout(timeout):
-            while not predicate(self.events):
-                self.changed.clear()
-                await self.changed.wait()
+        super().__init__(GET_PROPERTIES, ident=lambda conn: conn.pid, timeout=10.0)
 
     def frames(self) -> list:  # type: ignore[type-arg]
         return [e[1] for e in self.events if e[0] == "frame"]
-
-    def count(self, kind: str) -> int:
-        return sum(1 for e in self.events if e[0] == kind)
 
 
 def script(tmp_path: Path, text: str) -> list[str]:

@@ -44,31 +44,7 @@ def test_bad_remote_specs_are_refused(text: str) -> None:
 
 class RecordingRouter(RecordingDriverSide):
     def __init__(self) -> None:
-        super().__init__()
-        self.events: list[tuple[str, object]] = []
-        self.changed = asyncio.Event()
-
-    def driver_ready(self, conn: RemoteConnection) -> None:
-        self.events.append(("ready", None))
-        conn.send(b'<getProperties version="1.7" device="*"/>')
-        self.changed.set()
-
-    def driver_frames(self, conn: RemoteConnection, frames: list) -> None:  # type: ignore[type-arg]
-        self.events.extend(("frame", f) for f in frames)
-        self.changed.set()
-
-    def driver_lost(self, conn: RemoteConnection) -> None:
-        self.events.append(("lost", None))
-        self.changed.set()
-
-    async def wait_for(self, predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-        async with asyncio.timeout(timeout):
-            while not predicate(self.events):
-                self.changed.clear()
-                await self.changed.wait()
-
-    def count(self, kind: str) -> int:
-        return sum(1 for e in self.events if e[0] == kind)
+        super().__init__(b'<getProperties version="1.7" device="*"/>')
 
 
 class ScriptedServer:
