@@ -362,15 +362,19 @@ def test_a_paused_client_gets_the_element_queued_and_the_others_at_once() -> Non
     assert both([("driver", 0, 0), ("client", 0, 1), ("driver", 1, 0)], [0, 1], paused=0) == 3
 
 
+#: Up to 12 reads, each a client's (which of 3 clients) or the driver's.
+_READS = st.lists(
+    st.one_of(
+        st.tuples(st.just("client"), st.integers(0, len(CLIENT_READS) - 1), st.integers(0, 2)),
+        st.tuples(st.just("driver"), st.integers(0, len(DRIVER_READS) - 1), st.just(0)),
+    ),
+    max_size=12,
+)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
-    reads=st.lists(
-        st.one_of(
-            st.tuples(st.just("client"), st.integers(0, len(CLIENT_READS) - 1), st.integers(0, 2)),
-            st.tuples(st.just("driver"), st.integers(0, len(DRIVER_READS) - 1), st.just(0)),
-        ),
-        max_size=12,
-    ),
+    reads=_READS,
     interests=st.lists(st.integers(0, len(INTERESTS) - 1), min_size=0, max_size=3),
     snooper=st.booleans(),
     message_log=st.booleans(),
@@ -391,13 +395,7 @@ _CLIENT = st.one_of(st.none(), st.integers(0, 2))
 
 @settings(max_examples=150, deadline=None)
 @given(
-    reads=st.lists(
-        st.one_of(
-            st.tuples(st.just("client"), st.integers(0, len(CLIENT_READS) - 1), st.integers(0, 2)),
-            st.tuples(st.just("driver"), st.integers(0, len(DRIVER_READS) - 1), st.just(0)),
-        ),
-        max_size=12,
-    ),
+    reads=_READS,
     interests=st.lists(st.integers(0, len(INTERESTS) - 1), min_size=1, max_size=3),
     paused=_CLIENT,
     slow=_CLIENT,
