@@ -98,6 +98,8 @@ class Renderer:
                 m["previewable"] = bool(m.get("filename")) and BlobFile(m["filename"], 0, 0).previewable
                 members[name] = m
             vec["members"] = members
+        ring = self.hub.history.get((vec["devicename"], vec["name"])) if self.hub else None
+        vec["history_points"] = len(ring) if ring else 0
         vec["history"] = self.history(vec) if vec["vectortype"] == "NumberVector" else ""
         return vec
 

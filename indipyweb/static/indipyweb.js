@@ -31,6 +31,10 @@
     var target = document.getElementById(dataEl.dataset.plot);
     if (!target || !target.closest("details[open]")) return;
     var payload = JSON.parse(dataEl.dataset.series);
+    if (payload.data[0].length < 2) {  // one point makes no line (and a silly time axis)
+      target.textContent = "The plot starts with the next value.";
+      return;
+    }
     var existing = plots.get(target.id);
     if (existing && existing.root.isConnected && existing.series.length === payload.data.length) {
       existing.setData(payload.data);
@@ -44,7 +48,8 @@
     }));
     var card = target.closest(".vector") || target;
     var width = Math.max(220, Math.min((card.clientWidth || 600) - 30, 900));
-    plots.set(target.id, new uPlot({width: width, height: 180, series: series,
+    target.textContent = "";
+    plots.set(target.id, new uPlot({width: width, height: 180, series: series, legend: {live: false},
                                     scales: {x: {time: true}}}, payload.data, target));
   }
 
