@@ -1,6 +1,6 @@
 """The linters the project configures are run, so they cannot silently rot (style.md).
 
-`mypy --strict` on the two packages (they ship `py.typed`, so users' type checkers rely on the
+`mypy --strict` on the packages (they ship `py.typed`, so users' type checkers rely on the
 hints) and `ruff check` on the packages, tests, examples and benchmarks.
 """
 
