@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 import uvicorn
@@ -44,7 +45,7 @@ class WebThread:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> WebThread:
+    def __enter__(self) -> Self:
         self.thread.start()
         wait_for(lambda: self.server.started, timeout=10, what="uvicorn")
         return self
