@@ -2,6 +2,7 @@
 real INDI server with the every-kind test driver (and indilib's CCD simulator for the camera).
 
 Never `playwright install`: the browser is /usr/bin/chromium (scripts/run-tests installs it);
+INDIPYWEB_SCREENSHOTS=docs/images retakes the pictures in docs/web_client.rst;
 a missing chromium fails these tests, it does not skip them.
 """
 
