@@ -544,16 +544,16 @@ def make_app(source: DeviceSource | None = None, *, indihost: str = "localhost",
              blobfolder: str | Path | None = None, basepath: str = "",
              securecookie: bool = False, max_upload_mb: float = 50.0,
              set_timeout: float = 10.0) -> Starlette:
-    """The ASGI app. With no `source`, a live INDI connection to `indihost`:`indiport` is made
+    """The ASGI app. With no `source`, an indipyclient connection to `indihost`:`indiport` is made
     when the app starts (received BLOBs saved in `blobfolder`). The user database is
     ``indipyweb.db`` in `dbfolder`; with no user yet, an ``admin`` with a random password is
     created and the password logged once (the ``indipyweb`` command prints it instead).
     `basepath` ("/telescope") serves every page under that prefix (behind a proxy);
     `securecookie` marks cookies Secure when a TLS proxy sits in front."""
     if source is None:
-        from .wiresource import WireSource
+        from .clientsource import ClientSource
 
-        source = WireSource(indihost, indiport, blobfolder)
+        source = ClientSource(indihost, indiport, blobfolder)
     db = UserDB(dbfolder)
     password = db.ensure_admin()
     if password is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import PurePath
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -75,7 +76,7 @@ class Renderer:
 
     def device_messages(self, device: str) -> list[list[str]]:
         dev = self.source.snapshot()["devices"].get(device)
-        return list(reversed(dev["messages"])) if dev else []
+        return sorted(dev["messages"], key=lambda m: m[0], reverse=True) if dev else []
 
     def groups(self, device: str) -> list[tuple[str, list[VectorDict]]]:
         dev = self.source.snapshot()["devices"].get(device)
@@ -95,6 +96,8 @@ class Renderer:
             members = {}
             for name, m in vec["members"].items():
                 m = dict(m)
+                # the source may give the saved file's path: the BLOB pages take its name
+                m["filename"] = PurePath(m["filename"]).name if m.get("filename") else ""
                 m["previewable"] = bool(m.get("filename")) and BlobFile(m["filename"], 0, 0).previewable
                 members[name] = m
             vec["members"] = members

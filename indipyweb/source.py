@@ -1,7 +1,7 @@
 """Where the web client's device state comes from, and where new values go: `DeviceSource`.
 
 The pages, the SSE streams and the JSON API know nothing of sockets: they read a `DeviceSource`.
-Today's implementation is `clientsource.ClientSource` (a live INDI connection); the redis bridge
+Today's implementation is `clientsource.ClientSource` (an indipyclient connection); the redis bridge
 adds another (state kept in redis by a bridge) behind the same five members:
 
 - `connected`: whether the source reaches its INDI server now (a lost link is shown on every page);
@@ -61,7 +61,8 @@ class SetResult:
 @dataclass(frozen=True, slots=True)
 class BlobUpload:
     """A file for a BLOB member: its bytes as read (never more than the app's upload limit) and
-    its INDI format (".fits", ".png.z", ...; ".z" means `data` is already zlib-compressed)."""
+    its INDI format (".fits", ".png.z", ...): a format ending in ".z" asks the source to send
+    `data` zlib-compressed (the size sent is always that of `data`)."""
 
     data: bytes
     format: str

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from pathlib import PurePath
 
-from indipydriver.protocol.blobs import is_zlib_format, pack_blob
+from indipydriver.protocol.blobs import is_zlib_format
 from indipydriver.protocol.numbers import parse_number
 
 from .source import BlobUpload, InvalidValue, VectorDict
@@ -106,7 +106,7 @@ def form_members(vec: VectorDict, form: Mapping[str, object],
     """The raw values a device page's form for `vec` carries (fields ``m.<member>``; empty
     number and text fields mean "unchanged"; switches: a radio ``switch`` for OneOfMany,
     checkboxes otherwise, where unchecked means Off). `uploads` maps member -> (file name,
-    bytes); the INDI format is the file's suffix, zlib-compressed with ``.z`` when asked."""
+    bytes); the INDI format is the file's suffix, with ``.z`` added when compression is asked."""
     kind = vec["vectortype"]
     raw: dict[str, object] = {}
     if kind == "SwitchVector":
@@ -122,7 +122,7 @@ def form_members(vec: VectorDict, form: Mapping[str, object],
         for name, (filename, data) in (uploads or {}).items():
             fmt = "".join(PurePath(filename).suffixes[-1:]).lower() or ".bin"
             if compress and not is_zlib_format(fmt):
-                data, fmt = pack_blob(data, fmt + ".z"), fmt + ".z"
+                fmt += ".z"  # the source compresses it on the way out
             raw[name] = BlobUpload(data, fmt)
         return raw
     for key, value in form.items():

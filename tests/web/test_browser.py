@@ -127,8 +127,8 @@ def test_operator_sets_a_number_from_the_page_and_the_driver_receives_it(
 
 def test_driver_sets_appear_within_a_second_without_navigation(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
-    """A driver's set reaches the open page over SSE (the re-rendered part) in under a second;
-    so does a light's state and a new message; the page never reloads."""
+    """A driver's set reaches the open page over SSE (the re-rendered part) in under a second,
+    with its message; so does a device message; the page never reloads."""
     page = log_in(browser, site, "view")
     open_device(page, site, DEVICE)
     for value in (123.456, 7.25, 99.0):
@@ -142,7 +142,14 @@ def test_driver_sets_appear_within_a_second_without_navigation(
         cell = page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")
         expect(cell).to_have_text(f"{value:.3f}", timeout=1000)
         assert time.monotonic() - sent < 1.0
-    expect(page.locator("#devmessages")).to_contain_text("reading 99.0", timeout=1000)
+    live = page.locator(f"#live-{vector_id(DEVICE, 'READING')} .msg")
+    expect(live).to_have_text("reading 99.0", timeout=1000)
+
+    async def message() -> None:
+        await indi.driver[DEVICE].send_message("the dome is closed")  # type: ignore[index]
+
+    indi.call(message)
+    expect(page.locator("#devmessages")).to_contain_text("the dome is closed", timeout=1000)
     assert page.evaluate("window.__noNavigation") is True
 
 
