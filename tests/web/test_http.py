@@ -328,3 +328,55 @@ def test_every_answer_carries_the_security_headers(web: TestClient) -> None:
     assert "default-src 'self'" in answer.headers["content-security-policy"]
     assert web.get("/static/htmx-2.0.11.min.js").status_code == 200
     assert "cdn" not in answer.text.lower() and "https://" not in answer.text
+
+
+def test_a_base_path_serves_every_page_under_it(indi: ServerThread, dbfolder: Path) -> None:
+    """--basepath /obs (behind a proxy): pages, links, static files and the API live under
+    /obs; the login redirect and the cookie path say /obs."""
+    from indipyweb.app import make_app
+
+    app = make_app(indiport=indi.port, dbfolder=dbfolder, basepath="/obs/")
+    with TestClient(app, base_url="http://testserver") as client:
+        answer = client.get("/obs/", follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/obs/login"
+        page = client.get("/obs/login")
+        assert page.status_code == 200
+        assert 'src="/obs/static/htmx-2.0.11.min.js"' in page.text
+        assert 'action="/obs/login"' in page.text
+        assert client.get("/obs/static/indipyweb.js").status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        answer = client.post("/obs/login", data={"username": "view", "csrf_token": token.group(1),
+                                                  "password": PASSWORDS["view"]},
+                             follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/obs/"
+        assert "Path=/obs" in answer.headers["set-cookie"]
+        assert client.get("/obs/api").json()["connected"] is True
+        assert client.get("/login").status_code == 404
+
+
+def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
+                                                               indi: ServerThread) -> None:
+    """A device page's stream queue, not read while the driver sends 300 sets of one vector
+    and 300 of another, holds two entries (the latest of each is rendered when it reads)."""
+    hub = web.app.state.web.hub  # type: ignore[attr-defined]
+    sub = hub.subscribe("device", DEVICE, False)
+    sub.parts.take()  # the whole page, as on connecting
+
+    async def burst() -> None:
+        level, reading = indi.driver[DEVICE]["LEVEL"], indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        for i in range(300):
+            level["LEVEL"] = i % 100
+            reading["VALUE"] = i
+            await level.send_setVector()
+            await reading.send_setVector()
+
+    indi.call(burst)
+    source = web.app.state.web.source  # type: ignore[attr-defined]
+    wait_for(lambda: source.vector(DEVICE, "READING")["members"]["VALUE"]["floatvalue"] == 299,
+             what="the last set")
+    parts, overflowed = sub.parts.take()
+    hub.unsubscribe(sub)
+    assert not overflowed
+    assert sorted(parts) == [("vector", DEVICE, "LEVEL"), ("vector", DEVICE, "READING")]
+    assert sub.parts.coalesced >= 500
