@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from peers import free_port
 from starlette.testclient import TestClient
-from webpeers import DEVICE, ServerThread, make_test_driver, wait_for
+from webpeers import DEVICE, PASSWORDS, ROLES, ServerThread, make_test_driver, wait_for
 
 from indipyweb.app import make_app
 from indipyweb.users import UserDB
-
-PASSWORDS = {"admin": "admin-password", "op": "operator-password", "view": "viewer-password"}
-ROLES = {"admin": "admin", "op": "operator", "view": "viewer"}
 
 
 @pytest.fixture
@@ -54,22 +49,3 @@ def web(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[TestCl
         source = app.state.web.source
         wait_for(lambda: source.vector(DEVICE, "UPLOAD"), what="the test device")
         yield client
-
-
-def login(client: TestClient, user: str) -> str:
-    """Log `user` in through the form; returns the session's CSRF token."""
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token, page.text
-    answer = client.post("/login", data={"username": user, "password": PASSWORDS[user],
-                                         "csrf_token": token.group(1)}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    session = client.get("/api/session").json()
-    csrf: str = session["csrf"]
-    return csrf
-
-
-def received(indi: ServerThread) -> list[tuple[str, dict[str, Any]]]:
-    assert indi.driver is not None
-    result: list[tuple[str, dict[str, Any]]] = indi.driver.driverdata["received"]
-    return result

@@ -18,10 +18,9 @@ from typing import Self
 
 import pytest
 import uvicorn
-from conftest import PASSWORDS, received
 from peers import free_port
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from webpeers import DEVICE, ServerThread, make_test_driver, wait_for
+from webpeers import DEVICE, PASSWORDS, ServerThread, make_test_driver, received, wait_for
 
 from indipyweb.app import make_app
 from indipyweb.render import vector_id

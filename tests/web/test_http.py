@@ -11,9 +11,8 @@ import re
 import time
 from pathlib import Path
 
-from conftest import PASSWORDS, login, received
 from starlette.testclient import TestClient
-from webpeers import DEVICE, ServerThread, wait_for
+from webpeers import DEVICE, PASSWORDS, ServerThread, login, received, wait_for
 
 from indipyweb.blobfolder import BlobFolder
 

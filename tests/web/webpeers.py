@@ -9,15 +9,20 @@ driver records what it really received.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from starlette.testclient import TestClient
+
 import indipydriver as ipd
 from indipyserver import IPyServer
 
 DEVICE = "WebTest"
+PASSWORDS = {"admin": "admin-password", "op": "operator-password", "view": "viewer-password"}
+ROLES = {"admin": "admin", "op": "operator", "view": "viewer"}
 
 
 class WebTestDriver(ipd.IPyDriver):
@@ -29,6 +34,8 @@ class WebTestDriver(ipd.IPyDriver):
             return
         received: list[tuple[str, dict[str, Any]]] = self.driverdata["received"]
         values = dict(event)
+        if isinstance(event, ipd.newNumberVector):  # 3.x-compatible events carry the text
+            values = {name: float(value) for name, value in values.items()}
         if isinstance(event, ipd.newBLOBVector):
             values = {name: (event[name], *event.sizeformat[name]) for name in event}
         received.append((event.vectorname or "", values))
@@ -149,3 +156,22 @@ def wait_for(check: Callable[[], Any], timeout: float = 5.0, what: str = "") -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
         time.sleep(0.02)
+
+
+def login(client: TestClient, user: str) -> str:
+    """Log `user` in through the form; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    answer = client.post("/login", data={"username": user, "password": PASSWORDS[user],
+                                         "csrf_token": token.group(1)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    session = client.get("/api/session").json()
+    csrf: str = session["csrf"]
+    return csrf
+
+
+def received(indi: ServerThread) -> list[tuple[str, dict[str, Any]]]:
+    assert indi.driver is not None
+    result: list[tuple[str, dict[str, Any]]] = indi.driver.driverdata["received"]
+    return result
