@@ -8,7 +8,6 @@ Unlike indilib, a name cannot leave the folder whatever the strings hold (``/`` 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from indipydriver.protocol.blobs import is_zlib_format, unpack_blob
@@ -38,6 +37,8 @@ def save_blob(folder: Path, device: str, prop: str, element: str, fmt: str, data
     if size and len(payload) != size:
         warning = f"the server said {size} bytes, {len(payload)} arrived"
     path = folder / blob_filename(device, prop, element, fmt)
+    import tempfile  # only when a BLOB arrives: every import is start-up time of every run
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".indipy-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -27,7 +27,6 @@ one JSON object in the shape of indipyclient's snapshot instead of the lines.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -121,6 +120,17 @@ class GetpropQuery:
         self.monitor = monitor
         self.write_only = write_only
         self._blobs_enabled: set[tuple[str, str]] = set()
+        # Queries naming their device and property exactly are found by dict lookup, the
+        # others by trying each: a thousand exact queries cost no more per event than one.
+        self._exact: dict[tuple[str, str], list[int]] = {}
+        self._scanned: list[int] = []
+        for index, spec in enumerate(self.specs):
+            if "*" in spec.device or "*" in spec.prop:
+                self._scanned.append(index)
+            else:
+                self._exact.setdefault((spec.device, spec.prop), []).append(index)
+        self._unanswered = sum(1 for spec in self.specs if not spec.wildcard)
+        self._any_wildcard = any(spec.wildcard for spec in self.specs)
 
     def get_properties(self) -> GetProperties:
         """The request to send: for one device when every query names the same device."""
@@ -132,9 +142,7 @@ class GetpropQuery:
     @property
     def finished(self) -> bool:
         """True once every query is answered: none has a wildcard and each matched (not -m)."""
-        if self.monitor:
-            return False
-        return all(ok and not spec.wildcard for spec, ok in zip(self.specs, self.ok, strict=True))
+        return not self.monitor and not self._any_wildcard and self._unanswered == 0
 
     def missing(self) -> list[GetSpec]:
         """The queries that matched nothing."""
@@ -148,9 +156,13 @@ class GetpropQuery:
             return outcome
         vector: Vector[Any] = event  # type: ignore[assignment]
         device, name = vector.device, vector.name  # type: ignore[attr-defined]
-        for index, spec in enumerate(self.specs):
-            if not spec.matches_vector(device, name):
-                continue
+        candidates = self._exact.get((device, name), [])
+        if self._scanned:
+            candidates = sorted(
+                [*candidates,
+                 *(i for i in self._scanned if self.specs[i].matches_vector(device, name))])
+        for index in candidates:
+            spec = self.specs[index]
             perm = getattr(vector, "perm", None)
             if perm is not None and not self.write_only and "r" not in perm.value:
                 outcome.notes.append(f"{device}.{name} is write-only")
@@ -171,11 +183,17 @@ class GetpropQuery:
                 outcome.restart_timer = True
         return outcome
 
+    def _answer(self, index: int) -> None:
+        if not self.ok[index]:
+            self.ok[index] = True
+            if not self.specs[index].wildcard:
+                self._unanswered -= 1
+
     def _elements(self, index: int, spec: GetSpec, vector: Vector[Any], outcome: Outcome) -> None:
         device, name = vector.device, vector.name  # type: ignore[attr-defined]
         keyword = spec.keyword
         if keyword is not None:
-            self.ok[index] = True
+            self._answer(index)
             text = attribute_text(vector, keyword)
             outcome.lines.append(text if self.just_value else f"{device}.{name}.{spec.element}={text}")
             outcome.matched.append((spec, vector, ()))
@@ -184,7 +202,7 @@ class GetpropQuery:
         for member in vector.members:
             if not spec.matches_element(member.name):
                 continue
-            self.ok[index] = True
+            self._answer(index)
             names.append(member.name)
             if isinstance(member, BLOB):
                 outcome.blobs.append((device, name, member))
@@ -284,6 +302,8 @@ def _getprop(args: list[str]) -> int:
                 deadline = time.monotonic() + timeout
     finally:
         if snapshot is not None:
+            import json  # only for --json: every import is start-up time of every run
+
             out.write(json.dumps(snapshot.dictdump(), indent=2) + "\n")
         out.flush()
         conn.close()
