@@ -59,7 +59,7 @@ from .blobfiles import save_blob
 from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
 from .connection import Connection
 from .errors import ToolError
-from .snapshotjson import SnapshotBuilder
+from .snapshotjson import MatchedSnapshot
 from .specs import GetSpec, SpecError, parse_get_spec
 from .values import attribute_text, member_text
 
@@ -260,7 +260,7 @@ def _getprop(args: list[str]) -> int:
     report = Reporter(NAME, settings["verbose"])
     query = GetpropQuery(specs, just_value=settings["just_value"], monitor=settings["monitor"],
                          write_only=settings["write_only"])
-    snapshot = SnapshotBuilder(settings["host"], settings["port"]) if settings["json"] else None
+    snapshot = MatchedSnapshot(settings["host"], settings["port"]) if settings["json"] else None
     if settings["fd"] is not None:
         conn = Connection.from_fd(settings["fd"], on_error=report.error)
     else:
@@ -293,9 +293,9 @@ def _getprop(args: list[str]) -> int:
                 for spec, vector, names in outcome.matched:
                     snapshot.select(spec, vector, names)
             for device, prop, member in outcome.blobs:
-                _save(report, folder, device, prop, member)
+                path = _save(report, folder, device, prop, member)
                 if snapshot is not None:
-                    snapshot.select_blob(device, prop, member)
+                    snapshot.select_blob(device, prop, member.name, path)
             if query.finished:
                 break
             if outcome.restart_timer and timeout is not None:
@@ -304,7 +304,7 @@ def _getprop(args: list[str]) -> int:
         if snapshot is not None:
             import json  # only for --json: every import is start-up time of every run
 
-            out.write(json.dumps(snapshot.dictdump(), indent=2) + "\n")
+            out.write(json.dumps(snapshot.dictdump(), indent=2, ensure_ascii=False) + "\n")
         out.flush()
         conn.close()
     if query.finished:
@@ -315,16 +315,17 @@ def _getprop(args: list[str]) -> int:
     return 1 if missing else 0
 
 
-def _save(report: Reporter, folder: Path, device: str, prop: str, member: BLOB) -> None:
+def _save(report: Reporter, folder: Path, device: str, prop: str, member: BLOB) -> Path | None:
     try:
         path, warning = save_blob(folder, device, prop, member.name, member.format, member.data,
                                   member.size)
     except (ValueError, OSError) as exc:
         report.error(f"{device}.{prop}.{member.name}: not saved: {exc}")
-        return
+        return None
     if warning:
         report.error(f"{device}.{prop}.{member.name}: {warning}")
     report.info(f"wrote {path.name}")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

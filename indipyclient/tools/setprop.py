@@ -15,8 +15,10 @@ Behaviour kept from indi_setprop (INDI ``tools/setINDIproperty.c``):
   stderr, exit 1; bad usage, no server or a closed connection exit 2.
 
 Ours besides: values are XML-escaped (indilib writes them raw, so ``<`` or ``&`` broke the
-message); a value that cannot be sent (a number that does not parse, a switch that is not
-``On``/``Off``) is an error naming the element, exit 1, and nothing is sent; ``-w`` waits for
+message); an untyped spec is checked by the client library against the definition (read-only,
+a number that does not parse or lies outside min..max, a switch other than ``On``/``Off`` or
+breaking its rule: an error naming the element, exit 1, nothing sent) and numbers go out as
+plain decimals; a typed spec's numbers must parse and its switches be ``On``/``Off``; ``-w`` waits for
 the driver's answer to each property: exit 0 when it ends ``Ok`` (or ``Idle``), 1 on ``Alert``
 (its message printed) or when ``-t`` seconds pass without a final state (``Busy`` is not final).
 """
@@ -51,12 +53,15 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol.numbers import parse_number
 
+from ..model import Model
+from ..validation import InvalidValue
+from ..validation import new_vector as validated_vector
 from .cli import Reporter, parse_port, parse_timeout, run_tool
 from .connection import Connection
 from .errors import ToolError
 from .specs import SetSpec, SpecError, parse_set_spec
 
-__all__ = ["SetpropPlan", "main", "new_vector", "parse_setprop_args"]
+__all__ = ["SetpropPlan", "main", "parse_setprop_args", "typed_vector"]
 
 NAME = "indipy-setprop"
 USAGE = """\
@@ -74,7 +79,7 @@ checked against the property's definition first.
 Exit status: 0 all set, 1 something missing, read-only, invalid or (with -w) refused, 2 trouble."""
 
 _KINDS = {"-x": "text", "-n": "number", "-s": "switch"}
-_DEF_KINDS = {DefTextVector: "text", DefNumberVector: "number", DefSwitchVector: "switch"}
+_DEF_KINDS = (DefTextVector, DefNumberVector, DefSwitchVector)
 _SETS = (SetTextVector, SetNumberVector, SetSwitchVector, SetLightVector, SetBLOBVector)
 
 
@@ -148,7 +153,7 @@ def parse_setprop_args(args: Sequence[str]) -> Settings:
     return settings
 
 
-def new_vector(spec: SetSpec, kind: str) -> Event:
+def typed_vector(spec: SetSpec, kind: str) -> Event:
     """The ``new*Vector`` for ``spec`` sent as ``kind``; ToolError (exit 1) for a bad value."""
     members: list[Any] = []
     for name, value in spec.values:
@@ -172,34 +177,47 @@ def new_vector(spec: SetSpec, kind: str) -> Event:
 
 
 class SetpropPlan:
-    """The pure part of setprop: which definitions release which specs, and what to send."""
+    """The pure part of setprop: which definitions release which specs, and what to send.
+
+    Definitions go into the client library's model, and an untyped spec's values are checked
+    against the vector it learnt by the library (``indipyclient.validation``): read-only
+    vectors, numbers that do not parse or lie outside min..max, switches that are not On/Off or
+    break OneOfMany/AtMostOne are refused with the reason, before anything is sent.
+    """
 
     def __init__(self, specs: Sequence[SetSpec]) -> None:
+        self.model = Model()
         self.specs = list(specs)
         self.typed = all(spec.kind is not None for spec in self.specs)
         self.found: list[set[str]] = [set() for _ in self.specs]
         self.sent = [False] * len(self.specs)
 
     def typed_vectors(self) -> list[Event]:
-        return [new_vector(spec, spec.kind or "text") for spec in self.specs]
+        return [typed_vector(spec, spec.kind or "text") for spec in self.specs]
 
     def handle(self, event: Event) -> tuple[bool, list[Event]]:
         """(restart the timer?, new vectors to send) for one event from the server."""
-        kind = _DEF_KINDS.get(type(event))
-        if kind is None:
+        if not isinstance(event, _DEF_KINDS):
             return False, []
-        vector: Any = event
+        event_vector: Any = event
+        self.model.apply(event)
         to_send: list[Event] = []
         for index, spec in enumerate(self.specs):
-            if self.sent[index] or (vector.device, vector.name) != (spec.device, spec.prop):
+            if self.sent[index] or (event_vector.device, event_vector.name) != (
+                spec.device, spec.prop
+            ):
                 continue
-            if "w" not in vector.perm.value:
-                raise ToolError(f"{spec.device}.{spec.prop} is read-only", 1)
-            names = {member.name for member in vector.members}
+            names = {member.name for member in event_vector.members}
             self.found[index] = {name for name, _ in spec.values if name in names}
-            if len(self.found[index]) < len(spec.values):
+            if "w" in event_vector.perm.value and len(self.found[index]) < len(spec.values):
                 continue  # not all there yet: maybe a later definition has them
-            to_send.append(new_vector(spec, kind))
+            vector = self.model.vector(spec.device, spec.prop)
+            if vector is None:  # the model refused it (over its limits): say so, as missing
+                continue
+            try:
+                to_send.append(validated_vector(vector, dict(spec.values)))
+            except InvalidValue as exc:
+                raise ToolError(str(exc), 1) from None
             self.sent[index] = True
         return True, to_send
 
