@@ -43,6 +43,7 @@ SPECS = [
     ["-1", "Thermostat.TARGET.TARGET"],
     ["-1", "Thermostat.*.TARGET"],  # -1 ignored with a wildcard, as indilib does
     ["-w", "Telescope Simulator.*.*"],
+    ["-m", "Thermostat.TARGET.*", "Thermostat.SITE._STATE"],  # -m: runs to the timeout
     ["Nope.X.Y"],  # a missing device: "No Nope.X.Y from host:port", exit 1
     ["Thermostat.NOPE.*", "Thermostat.TARGET.TARGET"],  # a missing property beside a found one
     ["Thermostat.TARGET.NOPE"],
