@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import socket
+import subprocess
 import threading
 import time
 import zlib
@@ -187,3 +188,38 @@ def test_a_timeout_before_any_definition_is_exit_1(tmp_path: Path) -> None:
         server.close()
     assert theirs.returncode == mine.returncode == 1
     assert mine.stderr == theirs.stderr
+
+
+def test_setprop_wait_without_an_answer_is_exit_1_after_the_timeout(tmp_path: Path) -> None:
+    """-w: a driver that never answers is a failure once -t seconds have passed."""
+    server = FakeServer(lambda conn: time.sleep(4))
+    try:
+        started = time.monotonic()
+        result = run_tool([*ours("indi_setprop"), *address(server.port), "-w", "-t", "1", "-n",
+                           "D.P.E=1"])
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert result.returncode == 1, result.describe()
+    assert "D.P: no answer from the driver within 1 s" in result.stderr
+    assert 1.0 <= elapsed < 3.5
+
+
+def test_getprop_reads_a_connection_given_as_a_file_descriptor(tmp_path: Path) -> None:
+    """-d fd, as indi_getprop: the socket is already open to the server."""
+    def script(conn: socket.socket) -> None:
+        conn.sendall(b"<defTextVector device='D' name='P' state='Ok' perm='ro'>"
+                     b"<defText name='E'>via fd</defText></defTextVector>\n")
+        time.sleep(1)
+
+    server = FakeServer(script)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            done = subprocess.run(
+                [*ours("indi_getprop"), "-d", str(sock.fileno()), "-t", "3", "D.P.E"],
+                pass_fds=[sock.fileno()], capture_output=True, text=True, timeout=20,
+                check=False)
+    finally:
+        server.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "D.P.E=via fd\n"
