@@ -12,6 +12,10 @@ whole process from start to exit, plus the moment its last line arrived:
 - ``exact``: one exact ``Bench.EXTRA_k.a`` spec per vector (no wildcard), so both exit as soon
   as everything has matched: the whole process with no quiet period.
 
+The CPU time (user + system) of each tool's process is printed too: on a busy machine it moves
+less than the wall time. indi_getprop writes to a pipe through stdio's buffer, so its last
+line arrives when it exits.
+
 Ratios are ours / indilib's (below 1: ours is faster). Only processes this script starts are
 stopped. ``--quick``: 200 vectors, 2 reps.
 
@@ -79,8 +83,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, float, int, int]:
-    """(whole process s, last line s, lines printed, exit status)."""
+def timed(args: list[str], cwd: Path) -> tuple[float, float, int, int, float]:
+    """(whole process s, last line s, lines printed, exit status, CPU s of the process)."""
     start = time.perf_counter()
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                stdin=subprocess.DEVNULL)
@@ -90,8 +94,11 @@ def timed(args: list[str], cwd: Path) -> tuple[float, float, int, int]:
     for _line in process.stdout:
         lines += 1
         last = time.perf_counter()
-    status = process.wait()
-    return time.perf_counter() - start, last - start, lines, status
+    _pid, wait_status, usage = os.wait4(process.pid, 0)
+    whole = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(wait_status)
+    process.stdout.close()
+    return whole, last - start, lines, process.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"indipy-getprop vs indi_getprop, {opts.vectors + 4} vectors, {opts.reps} reps, "
           f"-t {opts.timeout}; medians, seconds")
     print(f"{'server':<11} {'specs':<7} {'indi_getprop':>13} {'indipy-getprop':>15} "
-          f"{'ratio':>6}   {'last line: indi':>15} {'ours':>7}   lines")
+          f"{'ratio':>6}   {'last line: indi':>15} {'ours':>7}   {'CPU: indi':>9} {'ours':>6}"
+          f"   lines")
     with tempfile.TemporaryDirectory(prefix="getprop-bench-") as scratch:
         workdir = Path(scratch)
         for kind in opts.servers.split(","):
@@ -121,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 exact = [f"Bench.EXTRA_{k:04d}.a" for k in range(opts.vectors)]
                 for label, specs in (("*.*.*", ["*.*.*"]), ("exact", exact)):
                     base = ["-p", str(port), "-t", str(opts.timeout), *specs]
-                    runs: dict[str, list[tuple[float, float, int, int]]] = {"t": [], "o": []}
+                    runs: dict[str, list[tuple[float, float, int, int, float]]] = {"t": [], "o": []}
                     for rep in range(opts.reps):
                         order = ("t", "o") if rep % 2 == 0 else ("o", "t")
                         for who in order:
@@ -131,12 +139,14 @@ def main(argv: list[str] | None = None) -> int:
                     o_whole = statistics.median(r[0] for r in runs["o"])
                     t_last = statistics.median(r[1] for r in runs["t"])
                     o_last = statistics.median(r[1] for r in runs["o"])
+                    t_cpu = statistics.median(r[4] for r in runs["t"])
+                    o_cpu = statistics.median(r[4] for r in runs["o"])
                     lines = f"{runs['t'][0][2]}/{runs['o'][0][2]}"
                     statuses = {r[3] for r in runs["t"] + runs["o"]}
                     note = "" if statuses == {0} else f"  exit statuses {sorted(statuses)}!"
                     print(f"{kind:<11} {label:<7} {t_whole:>13.3f} {o_whole:>15.3f} "
                           f"{o_whole / t_whole:>6.2f}   {t_last:>15.3f} {o_last:>7.3f}   "
-                          f"{lines}{note}")
+                          f"{t_cpu:>9.3f} {o_cpu:>6.3f}   {lines}{note}")
             finally:
                 stop(process)
     return 0
