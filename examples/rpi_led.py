@@ -52,7 +52,13 @@ def make_led(pin: int, mock: bool) -> Any:
     from gpiozero.pins.mock import MockFactory
 
     if mock or not running_on_pi():
-        # Choosing the factory ourselves avoids gpiozero's fallback warning off a Pi.
+        # Choosing the factory ourselves avoids gpiozero's fallback warning off a Pi, so say
+        # it here: a driver that lights nothing must not look like one that works.
+        if mock:
+            logger.info("GPIO%d: gpiozero's mock pins (--mock)", pin)
+        else:
+            logger.warning("not on a Raspberry Pi: GPIO%d is a gpiozero mock pin, no LED will "
+                           "light (--mock says so on purpose)", pin)
         GPIODevice.pin_factory = MockFactory()
     return LED(pin)
 

@@ -211,9 +211,15 @@ class NumberVector(_PermVector):
         super().__init__(name, label, group, perm, state, numbermembers)
 
     def getfloatvalue(self, membername: str) -> float:
+        """The member's value as a float, whatever form it was given in (a number, or text
+        such as the sexagesimal ``"12:30:00"``, which gives 12.5). KeyError for no such
+        member."""
         return self._member(membername, NumberMember).getfloatvalue()
 
     def getformattedvalue(self, membername: str) -> str:
+        """The member's value as a client displays it, formatted with the member's
+        ``format`` (printf style, or INDI's sexagesimal ``%<w>.<f>m``: ``" 12:30:00"`` for
+        12.5 with ``%9.6m``). KeyError for no such member."""
         return self._member(membername, NumberMember).getformattedvalue()
 
 

@@ -193,6 +193,10 @@ class IPyServer(Server3x):
 
         The same as ``asyncio.run(server.asyncrun())``, except that the loop's selector reads
         clients and executable drivers itself (``loop.eventloop``): a round trip costs less.
+        A script that has not configured logging (the root logger has no handler) is given the
+        command line's default, as web frameworks' ``run()`` do: warnings, where the server
+        listens, that it stops and what executable drivers print, on stderr. A Ctrl-C stops it
+        cleanly (with ``handle_signals=False`` too: no traceback).
         """
         try:
             asyncio.get_running_loop()
@@ -203,7 +207,11 @@ class IPyServer(Server3x):
             raise RuntimeError("IPyServer.run() starts an event loop of its own; inside a "
                                "running one (a coroutine, Jupyter), use: await "
                                "server.asyncrun()")
-        run(self.asyncrun())
+        _default_logging()
+        try:
+            run(self.asyncrun())
+        except KeyboardInterrupt:  # no handler of ours (handle_signals=False): stopped all the same
+            logger.info("SIGINT received: stopped")
 
     async def asyncrun(self) -> None:
         """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""
@@ -346,6 +354,19 @@ class IPyServer(Server3x):
     def _on_signal(self, sig: signal.Signals) -> None:
         logger.info("%s received: shutting down", sig.name)  # as the command line says it
         self._stop.set()
+
+
+def _default_logging() -> None:
+    """The command line's log without -v, for a script whose logging is not configured:
+    warnings of everything, and the server's own lines (where it serves, that it stops) and
+    what executable drivers print on stderr."""
+    if logging.getLogger().handlers:
+        return  # configured by the user: theirs to decide
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in (__name__, "indipyserver.driver_stderr"):
+        named = logging.getLogger(name)
+        if named.level == logging.NOTSET:
+            named.setLevel(logging.INFO)
 
 
 def _check_driver(driver: object) -> None:

@@ -97,7 +97,7 @@ def test_every_module_has_a_row_in_the_file_map_and_every_row_a_module() -> None
 
 def test_no_import_goes_below_the_importers_layer() -> None:
     order = layers()
-    assert order[:2] == ["indipydriver.protocol", "indipydriver"] and order[-1] == "indipyserver"
+    assert order[:2] == ["indipydriver.protocol", "indipydriver"] and "indipyserver" in order
     assert "indipyclient" in order
     known = modules()
     wrong = []
@@ -136,7 +136,7 @@ def test_the_checks_catch_what_they_are_for() -> None:
     order = layers()
     assert layer_of("indipyserver.routing.router", order) < layer_of(
         "indipyserver.clients.connection", order)
-    assert layer_of("indipyserver.server", order) == len(order) - 1
+    assert layer_of("indipyserver.server", order) == order.index("indipyserver")
     known = modules()
     assert "indipyserver.routing.ports" in imports(
         "indipyserver.routing.router", known["indipyserver.routing.router"], known)

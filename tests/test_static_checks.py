@@ -1,6 +1,6 @@
 """The linters the project configures are run, so they cannot silently rot (style.md).
 
-`mypy --strict` on the two packages (they ship `py.typed`, so users' type checkers rely on the
+`mypy --strict` on the packages (they ship `py.typed`, so users' type checkers rely on the
 hints) and `ruff check` on the packages, tests, examples and benchmarks.
 """
 
@@ -20,7 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_packages_pass_mypy_strict() -> None:
-    result = _run("mypy", "--strict", "indipydriver", "indipyserver", "indipyclient")
+    result = _run("mypy", "--strict", "indipydriver", "indipyserver", "indipyclient", "indipyweb")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -32,5 +32,6 @@ def test_the_routers_test_doubles_implement_its_ports() -> None:
 
 
 def test_packages_tests_examples_and_benchmarks_pass_ruff() -> None:
-    result = _run("ruff", "check", "indipydriver", "indipyserver", "indipyclient", "tests", "examples", "bench")
+    result = _run("ruff", "check", "indipydriver", "indipyserver", "indipyclient", "indipyweb",
+                  "tests", "examples", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -25,4 +25,7 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "html" / "index.html").is_file()
-    assert (tmp_path / "html" / "api.html").is_file()
+    api = (tmp_path / "html" / "api.html").read_text()
+    # Used on the concepts page: in the reference too (issue 28, item 7).
+    for method in ("NumberVector.getfloatvalue", "NumberVector.getformattedvalue"):
+        assert f'id="indipydriver.{method}"' in api, method

@@ -77,9 +77,13 @@ async def test_blink_rate_above_the_limit_is_refused(mock_led: Any) -> None:
         assert await pin_states(mock_led, 0.3) == {True}
 
 
-def test_off_a_pi_the_mock_pin_factory_is_chosen_without_a_warning() -> None:
+def test_off_a_pi_the_mock_pin_factory_is_chosen_and_the_log_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """make_led(mock=False) off a Raspberry Pi uses mock pins (no gpiozero fallback warning,
-    which the test settings would turn into an error)."""
+    which the test settings would turn into an error) and says so in its own warning, so
+    that a driver lighting nothing does not look like one that works. The warning failed
+    before issue 28 (item 5): nothing said the pins were not real."""
     assert not rpi_led.running_on_pi()
     led = rpi_led.make_led(pin=18, mock=False)
     try:
@@ -88,3 +92,6 @@ def test_off_a_pi_the_mock_pin_factory_is_chosen_without_a_warning() -> None:
         assert isinstance(led.pin_factory, MockFactory)
     finally:
         led.close()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "rpi_led"]
+    assert said == [("WARNING", "not on a Raspberry Pi: GPIO18 is a gpiozero mock pin, no LED "
+                                "will light (--mock says so on purpose)")]

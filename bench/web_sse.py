@@ -1,0 +1,224 @@
+"""indipyweb's live updates under load: a driver streaming setNumberVectors to a device page open
+in N SSE clients.
+
+Three processes, all on 127.0.0.1: our INDI server with a driver that sets a number RATE times a
+second (its value is the wall-clock time the set was sent), the web client (``python -m
+indipyweb``, whose CPU and RSS are measured from /proc), and this one with N plain HTTP clients,
+each logged in and reading its own SSE stream of the device page. Each update's latency is the
+time it arrives at a client minus the time the driver sent it (the value in the fragment).
+
+    python bench/web_sse.py                      # N = 1, 10, 50; 20 s each; then a stuck client
+    python bench/web_sse.py -n 1 -n 10 -d 3      # a smoke run
+
+The last phase opens one client that never reads beside 10 readers: its updates are coalesced
+to the latest per vector, so the web server's RSS must stay flat. Targets (issue 32): p99 under
+100 ms at 50 clients, RSS flat. Bounded in time; stops only the processes it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVICE = "Bench"
+PASSWORD = "bench-password"
+VALUE = re.compile(rb'data-member="T"><th>[^<]*</th><td class="value">([0-9.]+)</td>')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- the INDI side (run as a subprocess: `web_sse.py --indi PORT RATE`) ----------------------
+
+def serve_indi(port: int, rate: float) -> None:
+    import indipydriver as ipd
+    from indipyserver import IPyServer
+
+    class Streamer(ipd.IPyDriver):
+        async def rxevent(self, event: ipd.RxEvent) -> None:
+            pass
+
+        async def hardware(self) -> None:
+            vector = self[DEVICE]["CLOCK"]
+            period = 1.0 / rate
+            next_at = time.monotonic()
+            while True:
+                next_at += period
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                vector["T"] = time.time()
+                await vector.send_setVector()
+
+    clock = ipd.NumberVector("CLOCK", "Clock", "Main", "ro", "Ok", [
+        ipd.NumberMember("T", "Sent at", "%.6f", "0", "0", "0", membervalue=time.time())])
+    IPyServer(Streamer(ipd.Device(DEVICE, [clock])), port=port).run()
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def login(port: int) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = json.dumps({"username": "bench", "password": PASSWORD}).encode()
+    writer.write(b"POST /api/login HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    answer = await reader.read()
+    writer.close()
+    cookie = re.search(rb"set-cookie: (indipyweb_session=[^;]+)", answer, re.IGNORECASE)
+    if cookie is None:
+        raise RuntimeError(f"log-in failed: {answer[:200]!r}")
+    return cookie.group(1).decode()
+
+
+async def open_stream(port: int, cookie: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
+    writer.write(f"GET /stream?page=device&device={DEVICE} HTTP/1.1\r\nHost: bench\r\n"
+                 f"Cookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n", 1)[0]:
+        raise RuntimeError(f"stream refused: {head[:200]!r}")
+    return reader, writer
+
+
+async def read_client(port: int, cookie: str, latencies: list[float], stop: asyncio.Event) -> None:
+    reader, writer = await open_stream(port, cookie)
+    try:
+        while not stop.is_set():
+            try:
+                chunk = await asyncio.wait_for(reader.read(1 << 16), 1.0)
+            except TimeoutError:
+                continue
+            if not chunk:
+                return
+            now = time.time()
+            for match in VALUE.finditer(chunk):  # an event split across reads is simply missed
+                latencies.append((now - float(match.group(1))) * 1000)
+    finally:
+        writer.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def phase(port: int, cookies: list[str], web_pid: int, seconds: float,
+                stuck: int = 0) -> dict[str, float]:
+    stop = asyncio.Event()
+    per_client: list[list[float]] = [[] for _ in cookies]
+    stuck_streams = [await open_stream(port, cookies[0]) for _ in range(stuck)]
+    tasks = [asyncio.create_task(read_client(port, cookie, lat, stop))
+             for cookie, lat in zip(cookies, per_client, strict=True)]
+    await asyncio.sleep(1.0)  # connected and past the first whole-page part
+    for lat in per_client:
+        lat.clear()
+    cpu0, wall0, rss0 = cpu_seconds(web_pid), time.monotonic(), rss_mib(web_pid)
+    rss_peak = rss0
+    end = wall0 + seconds
+    while time.monotonic() < end:
+        await asyncio.sleep(0.5)
+        rss_peak = max(rss_peak, rss_mib(web_pid))
+    cpu = (cpu_seconds(web_pid) - cpu0) / (time.monotonic() - wall0)
+    stop.set()
+    await asyncio.gather(*tasks)
+    for _, writer in stuck_streams:
+        writer.close()
+    latencies = [x for lat in per_client for x in lat]
+    return {"updates": len(latencies), "per_client_per_s": len(latencies) / len(cookies) / seconds,
+            "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
+            "cpu": cpu * 100, "rss0": rss0, "rss_peak": rss_peak, "rss_end": rss_mib(web_pid)}
+
+
+async def measure(args: argparse.Namespace, webport: int, web_pid: int) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            cookie = await login(webport)
+            break
+        except (OSError, RuntimeError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.3)
+    await asyncio.sleep(1.0)  # the device defined
+    print(f"driver: {args.rate:g} setNumberVector/s; web server pid {web_pid}")
+    print(f"{'clients':>8} {'updates/s/client':>17} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'CPU %':>6} {'RSS MiB start/peak/end':>24}")
+    rows = [(str(n), await phase(webport, [cookie] * n, web_pid, args.duration))
+            for n in args.clients]
+    rows.append(("10+stuck", await phase(webport, [cookie] * 10, web_pid, args.duration,
+                                         stuck=1)))
+    for name, r in rows:
+        print(f"{name:>8} {r['per_client_per_s']:>17.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+              f"{r['cpu']:>6.1f} {r['rss0']:>10.1f}/{r['rss_peak']:.1f}/{r['rss_end']:.1f}")
+    print("the stuck client's cost: its row's RSS and CPU beside the 10-client row's")
+
+
+def bench(args: argparse.Namespace) -> int:
+    indiport, webport = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "bench", "--role",
+                        "viewer", "--dbfolder", tmp], input=PASSWORD + "\n", text=True,
+                       env=env, capture_output=True, check=True)
+        indi = subprocess.Popen([sys.executable, __file__, "--indi", str(indiport),
+                                 str(args.rate)], env=env)
+        web = subprocess.Popen([sys.executable, "-m", "indipyweb", "--port", str(webport),
+                                "--indiport", str(indiport), "--dbfolder", tmp],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            asyncio.run(measure(args, webport, web.pid))
+        finally:
+            for proc in (web, indi):
+                proc.send_signal(signal.SIGINT)
+            for proc in (web, indi):
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    return 0
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--indi"]:
+        serve_indi(int(sys.argv[2]), float(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--clients", type=int, action="append",
+                        help="SSE clients (repeatable; default 1, 10, 50)")
+    parser.add_argument("-d", "--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument("-r", "--rate", type=float, default=100.0, help="sets per second")
+    args = parser.parse_args()
+    args.clients = args.clients or [1, 10, 50]
+    return bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

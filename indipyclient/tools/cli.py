@@ -1,0 +1,91 @@
+"""What every tool's command line shares: indilib-style options, one-line errors, exit status.
+
+indilib's tools read options getopt-style before the first non-option argument: flags may be
+combined (``-1m``), an option's value is the next argument. Python's ``getopt`` does the same
+and also takes ``-t5``; long options (``--json``, ``--help``) are ours.
+"""
+
+from __future__ import annotations
+
+import getopt
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from .errors import ToolError
+
+__all__ = ["Reporter", "parse_options", "parse_port", "parse_timeout", "run_tool"]
+
+
+def parse_options(
+    argv: Sequence[str], shortopts: str, longopts: Sequence[str] = ()
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """getopt in POSIX order (options stop at the first operand); a usage ToolError if bad."""
+    try:
+        return getopt.getopt(list(argv), shortopts, list(longopts))
+    except getopt.GetoptError as exc:
+        raise ToolError(f"{exc.msg} (try --help)", 2) from None
+
+
+def parse_port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise ToolError(f"-p needs a port number, got {text!r}", 2) from None
+    if not 0 < port < 65536:
+        raise ToolError(f"-p needs a port number from 1 to 65535, got {port}", 2)
+    return port
+
+
+def parse_timeout(text: str) -> float | None:
+    """``-t secs``: seconds, fractions allowed; 0 means wait for ever (None)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ToolError(f"-t needs a number of seconds, got {text!r}", 2) from None
+    if not 0 <= value < float("inf"):
+        raise ToolError(f"-t needs a number of seconds >= 0, got {text!r}", 2)
+    return None if value == 0 else value
+
+
+class Reporter:
+    """Writes the tool's messages to stderr, prefixed with its name; ``verbose`` ones with -v."""
+
+    def __init__(self, name: str, verbose: int = 0) -> None:
+        self.name = name
+        self.verbose = verbose
+
+    def error(self, text: str) -> None:
+        sys.stderr.write(f"{self.name}: {text}\n")
+        sys.stderr.flush()
+
+    def info(self, text: str, level: int = 1) -> None:
+        if self.verbose >= level:
+            self.error(text)
+
+    def raw(self, text: str) -> None:
+        """A line exactly as indilib's tool writes it to stderr (no prefix)."""
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def run_tool(name: str, body: Callable[[list[str]], int], argv: Sequence[str] | None) -> int:
+    """Run ``body(argv)``; a ToolError becomes one line on stderr and its exit status.
+
+    Ctrl-C ends quietly with 130 (the shell's status for SIGINT); a closed stdout (``| head``)
+    ends quietly too.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return body(args)
+    except ToolError as exc:
+        if str(exc):
+            sys.stderr.write(f"{name}: {exc}\n")
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

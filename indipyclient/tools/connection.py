@@ -1,0 +1,154 @@
+"""A blocking connection to an INDI server for the command-line tools.
+
+Bytes are framed and parsed by the protocol core (``indipydriver.protocol``: ``Framer`` and
+``parse_element``; there is no second parser), events are written with its ``serialise``. A
+``pingRequest`` from the server is answered at once (indilib >= 1.9.7 drivers wait for the
+reply). A malformed element is reported through ``on_error`` and skipped: the tools go on with
+the next one, where indilib's tools exit 2.
+
+The tools are short-lived processes, so this is plain blocking sockets with deadlines, no event
+loop to start.
+"""
+
+from __future__ import annotations
+
+import collections
+import socket
+import time
+from collections.abc import Callable
+
+from indipydriver.protocol import Event, Framer, PingReply, PingRequest, ProtocolError, serialise
+from indipydriver.protocol.parser import parse_element
+
+from .errors import ToolError
+
+__all__ = ["Connection", "ServerClosed"]
+
+READ_SIZE = 256 * 1024
+
+
+class ServerClosed(ToolError):
+    """The server closed the connection (exit status 2, like indilib's tools)."""
+
+
+class Connection:
+    """One connection: ``send`` events, ``next_event`` with a deadline."""
+
+    def __init__(
+        self, sock: socket.socket, where: str, on_error: Callable[[str], None] | None = None
+    ) -> None:
+        self.sock = sock
+        self.where = where
+        self._framer = Framer()
+        self._pending: collections.deque[Event] = collections.deque()
+        self._on_error = on_error
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        host: str,
+        port: int,
+        *,
+        timeout: float | None = 10.0,
+        on_error: Callable[[str], None] | None = None,
+    ) -> Connection:
+        """Connect to ``host:port``; raises ToolError (exit 2) saying why it could not."""
+        where = f"{host}:{port}"
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except socket.gaierror as exc:
+            raise ToolError(f"cannot find host {host!r}: {exc.strerror}", 2) from None
+        except TimeoutError:
+            raise ToolError(f"cannot connect to {where}: timed out", 2) from None
+        except OSError as exc:
+            raise ToolError(f"cannot connect to {where}: {exc.strerror or exc}", 2) from None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(sock, where, on_error)
+
+    @classmethod
+    def from_fd(cls, fd: int, on_error: Callable[[str], None] | None = None) -> Connection:
+        """A connection on a socket descriptor already open to a server (indilib's ``-d``)."""
+        try:
+            sock = socket.socket(fileno=fd)
+        except OSError as exc:
+            raise ToolError(f"file descriptor {fd} is not an open socket: {exc.strerror}", 2) from None
+        return cls(sock, f"fd {fd}", on_error)
+
+    def send(self, *events: Event) -> None:
+        """Write events to the server; raises ServerClosed when it is gone."""
+        self.send_bytes(b"".join(serialise(event) for event in events))
+
+    def send_bytes(self, data: bytes) -> None:
+        try:
+            self.sock.settimeout(None)
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise ServerClosed(f"cannot write to the server at {self.where}: {exc.strerror}", 2) from None
+
+    def shutdown_write(self) -> None:
+        """Half-close: the server sees EOF after everything sent (as indi_setprop does)."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def idle(self) -> bool:
+        """True when every event read so far has been handed out (a good moment to flush)."""
+        return not self._pending
+
+    def next_event(self, deadline: float | None) -> Event | None:
+        """The next event from the server, or None once ``deadline`` (``time.monotonic()``) passes.
+
+        A ``deadline`` of None waits for ever. Raises ServerClosed at end of stream.
+        """
+        while not self._pending:
+            if self._closed:
+                raise ServerClosed(f"the INDI server at {self.where} closed the connection", 2)
+            if deadline is None:
+                self.sock.settimeout(None)
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(READ_SIZE)
+            except TimeoutError:
+                return None
+            except OSError as exc:
+                raise ServerClosed(
+                    f"reading from the INDI server at {self.where} failed: {exc.strerror}", 2
+                ) from None
+            if not data:
+                self._closed = True
+                continue
+            self._take(data)
+        return self._pending.popleft()
+
+    def _take(self, data: bytes) -> None:
+        replies: list[Event] = []
+        for frame in self._framer.feed(data):
+            if isinstance(frame, ProtocolError):
+                self._error(f"skipped malformed data from {self.where}: {frame}")
+                continue
+            try:
+                event = parse_element(frame.data)
+            except ProtocolError as exc:
+                self._error(f"skipped a malformed <{frame.tag}> from {self.where}: {exc}")
+                continue
+            if event is None:
+                continue
+            if isinstance(event, PingRequest):
+                replies.append(PingReply(uid=event.uid))
+                continue
+            self._pending.append(event)
+        if replies:
+            self.send(*replies)
+
+    def _error(self, text: str) -> None:
+        if self._on_error is not None:
+            self._on_error(text)

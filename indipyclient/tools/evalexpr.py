@@ -1,0 +1,224 @@
+"""``indipy-eval``: evaluate an expression of INDI values, compatible with indilib's ``indi_eval``.
+
+    indipy-eval [-b] [-d fd] [-e] [-f] [-h host] [-i] [-o] [-p port] [-t secs] [-v] [-w] [expr]
+
+Behaviour kept from indi_eval (INDI ``tools/evalINDI.c``): the expression (indilib's language,
+see :mod:`.expression`; read from stdin with ``-i`` or when none is given) is compiled first
+(exit 2 when it cannot be); a ``getProperties`` goes to each device it names; it waits until
+every operand has a value, from definitions or updates: numbers as numbers, switches 0/1 (Off/On),
+lights and ``_STATE`` 0-3 (Idle, Ok, Busy, Alert), ``_TS`` the vector's timestamp in whole
+seconds since 1970; the ``-t`` timer (default 2 s, 0 = for ever) restarts at every operand
+value, and running out is exit 2 naming the operands never seen. Then it evaluates: ``-w``
+re-evaluates at every operand update until the value is non-zero (timing out is exit 2);
+``-e`` prints each value, ``-f`` the final one, ``-o`` each operand as it arrives, ``-b`` rings
+the bell when true, all on stderr with ``%g``. Exit 0 when the value is non-zero, 1 when it is
+zero, 2 for trouble; a bad command line is exit 1, as in indi_eval.
+
+Ours besides: the expression is parsed into a tree and evaluated from it, never run as code;
+sexagesimal numbers (``12:30:00``) are read whole (indi_eval's ``atof`` reads ``12``); ``_TS``
+is read as UTC, as INDI timestamps are (indi_eval uses the local time zone); errors are one line.
+"""
+
+from __future__ import annotations
+
+import calendar
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from indipydriver.protocol import (
+    DefLightVector,
+    DefNumberVector,
+    DefSwitchVector,
+    Event,
+    GetProperties,
+    Light,
+    Number,
+    SetLightVector,
+    SetNumberVector,
+    SetSwitchVector,
+    State,
+    Switch,
+    SwitchState,
+    Vector,
+)
+from indipydriver.protocol.timestamps import parse_timestamp
+
+from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
+from .connection import Connection
+from .errors import ToolError
+from .expression import Expression, ExpressionError, compile_expression, format_g
+
+__all__ = ["main", "operand_values"]
+
+NAME = "indipy-eval"
+USAGE = """\
+usage: indipy-eval [options] [expr]
+Evaluate an expression of INDI values; exit 0 if it is non-zero, 1 if zero, 2 on trouble.
+Operands are "device.property.element" in double quotes; the element may be _STATE (0 Idle,
+1 Ok, 2 Busy, 3 Alert) or _TS (the timestamp, seconds since 1970). Switches are 0/1, lights
+0-3. Operators: ! + - * / && || > >= == != < <=  Functions: pi sin cos tan asin acos atan
+atan2(y,x) abs floor degrad raddeg log log10 exp sqrt pow(x,y)
+  -b       ring the bell (on stderr) when the expression is true
+  -d fd    use file descriptor fd, a socket already open to the server
+  -e       print each value of the expression (on stderr)
+  -f       print the final value (on stderr)
+  -h host  server host (default localhost)
+  -i       read the expression from stdin
+  -o       print operands as they arrive (on stderr)
+  -p port  server port (default 7624)
+  -t secs  seconds to wait for values (default 2, 0 = for ever)
+  -v       verbose (repeat for more)
+  -w       wait until the expression is true
+Example: indipy-eval -t 30 -w '"Telescope Simulator.EQUATORIAL_EOD_COORD._STATE"==1'"""
+
+_STATE_VALUES = {State.IDLE: 0.0, State.OK: 1.0, State.BUSY: 2.0, State.ALERT: 3.0}
+
+
+def _number(text: str) -> float:
+    try:
+        return Number("x", text).float
+    except ValueError:
+        return float("nan")
+
+
+def _epoch_seconds(text: str) -> float | None:
+    try:
+        return float(calendar.timegm(parse_timestamp(text).timetuple()))
+    except ValueError:
+        return None
+
+
+def operand_values(event: Event) -> list[tuple[str, float]]:
+    """Every ``dev.prop.elem`` value an event carries, in indi_eval's order (members, then
+    ``_STATE``, then ``_TS``)."""
+    if not isinstance(event, Vector) or not hasattr(event, "device"):
+        return []
+    vector: Any = event
+    prefix = f"{vector.device}.{vector.name}."
+    values: list[tuple[str, float]] = []
+    if isinstance(vector, DefNumberVector | SetNumberVector | DefSwitchVector | SetSwitchVector
+                  | DefLightVector | SetLightVector):
+        for member in vector.members:
+            if isinstance(member, Number):
+                values.append((prefix + member.name, _number(member.value)))
+            elif isinstance(member, Switch):
+                values.append((prefix + member.name, float(member.value is SwitchState.ON)))
+            elif isinstance(member, Light):
+                values.append((prefix + member.name, _STATE_VALUES[member.value]))
+    state = getattr(vector, "state", None)
+    if state is not None:
+        values.append((prefix + "_STATE", _STATE_VALUES[state]))
+    timestamp = getattr(vector, "timestamp", None)
+    if timestamp:
+        seconds = _epoch_seconds(timestamp)
+        if seconds is not None:
+            values.append((prefix + "_TS", seconds))
+    return values
+
+
+def _read_args(args: list[str]) -> tuple[dict[str, object], Expression]:
+    try:
+        opts, operands = parse_options(args, "bd:efh:iop:t:vw", ["help"])
+    except ToolError as exc:
+        raise ToolError(str(exc), 1) from None  # indi_eval's usage exits 1
+    flags: dict[str, object] = {"host": "localhost", "port": 7624, "fd": None, "timeout": 2.0,
+                                "verbose": 0}
+    try:
+        for opt, value in opts:
+            if opt == "--help":
+                print(USAGE)
+                raise ToolError("", 0)
+            if opt == "-d":
+                flags["fd"] = int(value)
+            elif opt == "-h":
+                flags["host"] = value
+            elif opt == "-p":
+                flags["port"] = parse_port(value)
+            elif opt == "-t":
+                flags["timeout"] = parse_timeout(value)
+            elif opt == "-v":
+                flags["verbose"] = int(flags["verbose"]) + 1  # type: ignore[call-overload]
+            else:
+                flags[opt[1]] = True
+    except ValueError:
+        raise ToolError("-d needs a file descriptor number", 1) from None
+    except ToolError as exc:
+        raise ToolError(str(exc), exc.status and 1) from None
+    if len(operands) > 1:
+        raise ToolError("give one expression (quote it) (try --help)", 1)
+    text = operands[0] if operands and not flags.get("i") else sys.stdin.read()
+    try:
+        return flags, compile_expression(text)
+    except ExpressionError as exc:
+        raise ToolError(f"cannot compile the expression: {exc}", 2) from None
+
+
+def _eval(args: list[str]) -> int:
+    flags, expression = _read_args(args)
+    report = Reporter(NAME, int(flags["verbose"]))  # type: ignore[call-overload]
+    timeout = flags["timeout"]
+    assert timeout is None or isinstance(timeout, float)
+    if flags["fd"] is not None:
+        conn = Connection.from_fd(int(flags["fd"]), on_error=report.error)  # type: ignore[call-overload]
+    else:
+        conn = Connection.open(str(flags["host"]), int(flags["port"]),  # type: ignore[call-overload]
+                               on_error=report.error)
+    wanted = set(expression.operands)
+    values: dict[str, float] = {}
+
+    def take(event: Event) -> bool:
+        seen = False
+        for name, value in operand_values(event):
+            if name in wanted:
+                values[name] = value
+                seen = True
+                if flags.get("o"):
+                    report.raw(f"{name}={format_g(value)}")
+        return seen
+
+    def restart() -> float | None:
+        return None if timeout is None else time.monotonic() + timeout
+
+    try:
+        if expression.devices:
+            conn.send(*[GetProperties(version="1.7", device=d) for d in expression.devices])
+        deadline = restart()
+        while len(values) < len(wanted):
+            event = conn.next_event(deadline)
+            if event is None:
+                unseen = [name for name in expression.operands if name not in values]
+                raise ToolError("no values seen for " + ", ".join(unseen), 2)
+            if take(event):
+                deadline = restart()
+        deadline = restart()
+        while True:
+            value = expression.evaluate(values)
+            if flags.get("b") and value != 0:
+                sys.stderr.write("\a")
+            if flags.get("e"):
+                report.raw(format_g(value))
+            if not flags.get("w") or value != 0:
+                break
+            while True:
+                event = conn.next_event(deadline)
+                if event is None:
+                    raise ToolError("timed out waiting for new values", 2)
+                if take(event):
+                    break
+            deadline = restart()
+    finally:
+        conn.close()
+    if flags.get("f") and not flags.get("e"):
+        report.raw(format_g(value))
+    return 0 if value != 0 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run indipy-eval with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    return run_tool(NAME, _eval, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""indipyweb: a web client for any INDI server, live in the browser, with users and roles."""

@@ -1,0 +1,145 @@
+"""The ``indipyweb`` command (also ``python -m indipyweb``).
+
+    indipyweb [--host 127.0.0.1] [--port 8000] [--indihost localhost] [--indiport 7624]
+              [--dbfolder DIR] [--blobfolder DIR] [--basepath /prefix] [--securecookie True]
+              [--certfile F --keyfile F] [--maxupload MB] [--demo] [--version]
+    indipyweb adduser NAME --role viewer|operator|admin [--dbfolder DIR]
+
+`adduser` prompts for the password on a terminal and reads one line from standard input
+otherwise (for scripts). The first start with an empty database creates ``admin`` with a random
+password and prints it once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from .users import Role, UserDB
+
+__all__ = ["main"]
+
+
+def _version() -> str:
+    try:
+        return version("indipy-toolkit")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "1", "on"):
+        return True
+    if lowered in ("false", "no", "0", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"True or False, not {text!r}")
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="indipyweb", description="A web client for any INDI "
+                                "server: live pages, users and roles, a JSON API.")
+    p.add_argument("--host", default="127.0.0.1", help="web address to listen on (default "
+                   "127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
+    p.add_argument("--indihost", default="localhost", help="INDI server host")
+    p.add_argument("--indiport", type=int, default=7624, help="INDI server port")
+    p.add_argument("--dbfolder", default=".", help="folder of indipyweb.db (users, settings)")
+    p.add_argument("--blobfolder", default=None, help="folder for received BLOBs (none: BLOBs "
+                   "are not asked for)")
+    p.add_argument("--basepath", default="", help="serve under this URL prefix (behind a proxy)")
+    p.add_argument("--securecookie", type=_bool, default=False, metavar="True|False",
+                   help="mark cookies Secure (behind a TLS proxy; automatic with --certfile)")
+    p.add_argument("--certfile", default=None, help="TLS certificate (PEM) to serve HTTPS")
+    p.add_argument("--keyfile", default=None, help="TLS private key (PEM)")
+    p.add_argument("--maxupload", type=float, default=50.0, help="largest upload, MB (50)")
+    p.add_argument("--demo", action="store_true", help="also run our INDI server with the demo "
+                   "thermostat in this process, and connect to it")
+    p.add_argument("--version", action="version", version=f"indipyweb {_version()}")
+    return p
+
+
+def _adduser(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="indipyweb adduser", description="Add a user, or set a "
+                                "user's password and role.")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=[str(r) for r in Role])
+    p.add_argument("--dbfolder", default=".")
+    args = p.parse_args(argv)
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    db = UserDB(args.dbfolder)
+    try:
+        db.set_user(args.name, password, args.role)
+    except ValueError as exc:
+        print(f"indipyweb adduser: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"user {args.name} ({args.role}) saved in {db.path}")
+    return 0
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from .app import make_app
+
+    indiport = args.indiport
+    server: Any = None
+    server_task: asyncio.Task[None] | None = None
+    if args.demo:
+        from indipyserver import IPyServer
+        from indipyserver.demo import make_driver
+
+        server = IPyServer(make_driver(interval=1.0), port=0, handle_signals=False)
+        server_task = asyncio.create_task(server.asyncrun())
+        await server.started()
+        indiport = server.port
+        print(f"indipyweb: demo INDI server (the thermostat) on localhost:{indiport}")
+    app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
+                   dbfolder=args.dbfolder, blobfolder=args.blobfolder, basepath=args.basepath,
+                   securecookie=args.securecookie or bool(args.certfile),
+                   max_upload_mb=args.maxupload)
+    config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
+                            ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False)
+    scheme = "https" if args.certfile else "http"
+    print(f"indipyweb: open {scheme}://{args.host}:{args.port}{app.state.web.base}/")
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        if server is not None and server_task is not None:
+            server.shutdown()
+            await server_task
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["adduser"]:
+        return _adduser(argv[1:])
+    args = _serve_parser().parse_args(argv)
+    if bool(args.certfile) != bool(args.keyfile):
+        print("indipyweb: --certfile and --keyfile go together", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    db = UserDB(args.dbfolder)
+    password = db.ensure_admin()
+    db.close()
+    if password is not None:
+        print(f"indipyweb: created the user 'admin' with the password {password}\n"
+              f"indipyweb: it is shown only this once (change it on the Users page)", flush=True)
+    try:
+        asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,109 @@
+"""`ClientSource`: the `DeviceSource` on an `indipyclient` connection (the default source).
+
+`indipyclient.connect` keeps the connection up (backoff with jitter, pings answered, BLOBs
+saved atomically under safe names in the BLOB folder, enableBLOB restored after a reconnect),
+keeps the model and checks outgoing values; this adapter turns its events into `Change`
+notices, its model into the snapshot shape (indipyclient's own ``snapshot``), and its
+``set(..., wait=True)`` into a `SetResult`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import indipyclient
+from indipyclient import events as ev
+from indipyclient.snapshot import take_snapshot, vector_dict
+
+from .source import BlobUpload, Change, InvalidValue, SetResult, Snapshot, VectorDict
+
+__all__ = ["ClientSource"]
+
+logger = logging.getLogger(__name__)
+
+# The hub reads at once; the bound only matters if the loop stalls, and then the oldest
+# notices go first (indipyclient logs it) while the model stays current.
+MAX_EVENTS = 20_000
+
+
+class ClientSource:
+    """Connects to `host`:`port` with indipyclient; received BLOBs are saved in `blobfolder`
+    (None: BLOBs are not asked for). Start it with ``async with source:``."""
+
+    def __init__(self, host: str = "localhost", port: int = 7624,
+                 blobfolder: str | Path | None = None) -> None:
+        self.host = host
+        self.port = port
+        if blobfolder is not None:
+            Path(blobfolder).mkdir(parents=True, exist_ok=True)
+        self.client = indipyclient.connect(host, port, blobfolder, connect_timeout=None,
+                                           max_events=MAX_EVENTS)
+        self._events: indipyclient.EventStream | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def snapshot(self) -> Snapshot:
+        return take_snapshot(self.client.model, self.host, self.port,
+                             self.client.connected).dictdump()
+
+    def vector(self, device: str, name: str) -> VectorDict | None:
+        found = self.client.model.vector(device, name)
+        return None if found is None else vector_dict(found)
+
+    async def changes(self) -> AsyncIterator[Change]:
+        if self._events is None:
+            raise RuntimeError("start the source first: async with source: ...")
+        async for event in self._events:
+            change = _change(event)
+            if change is not None:
+                yield change
+
+    async def set(self, device: str, vector: str, members: Mapping[str, object],
+                  timeout: float = 10.0) -> SetResult:
+        values: dict[str, object] = {}
+        for name, value in members.items():
+            if isinstance(value, BlobUpload):
+                # indipyclient zlib-compresses when the format ends in .z
+                values[name] = (value.data, len(value.data), value.format)
+            else:
+                values[name] = value
+        try:
+            result = await self.client.set(device, vector, values, wait=True, timeout=timeout)
+        except indipyclient.InvalidValue as exc:
+            raise InvalidValue(str(exc)) from None
+        except indipyclient.UnknownVector as exc:
+            raise InvalidValue(str(exc)) from None
+        return SetResult(str(result.state), result.message, result.timed_out)
+
+    async def __aenter__(self) -> Self:
+        self._events = self.client.events()  # before connecting: nothing is missed
+        await self.client.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.close()
+        if self._events is not None:
+            self._events.close()
+
+
+def _change(event: ev.Event) -> Change | None:
+    if isinstance(event, ev.ConnectionMade | ev.ConnectionLost):
+        return Change("connection")
+    if isinstance(event, ev.defVector):
+        return Change("define", event.devicename, event.vectorname)
+    if isinstance(event, ev.setVector):
+        return Change("set", event.devicename, event.vectorname)
+    if isinstance(event, ev.delProperty):
+        return Change("delete", event.devicename, event.vectorname)
+    if isinstance(event, ev.Message):
+        return Change("message", event.devicename)
+    return None

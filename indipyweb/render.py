@@ -1,0 +1,156 @@
+"""Turning the source's state into HTML: whole pages and the parts an SSE stream swaps in.
+
+The templates live in ``indipyweb/templates``; autoescaping is on for every one of them, so a
+device, vector, label or message string from the INDI side is always text, never markup.
+A part (`hub.Part`) is rendered as an htmx out-of-band element (``hx-swap-oob``) that replaces
+the element of the same id in the page; parts never carry a session's CSRF token (they are
+shared between the browsers of one role), htmx sends it as a header from ``<body hx-headers>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import PurePath
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .blobfolder import BlobFile, BlobFolder
+from .hub import Hub, Part
+from .source import DeviceSource, VectorDict
+
+__all__ = ["Renderer", "sse_event", "vector_id"]
+
+STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
+
+
+def vector_id(device: str, vector: str) -> str:
+    """An HTML id for a vector, whatever characters its names hold."""
+    return "v" + hashlib.sha1(f"{device}\0{vector}".encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+class Renderer:
+    def __init__(self, source: DeviceSource, blobs: BlobFolder | None, base: str,
+                 indihost: str, indiport: int) -> None:
+        self.source = source
+        self.blobs = blobs
+        self.base = base
+        self.indihost = indihost
+        self.indiport = indiport
+        self.hub: Hub | None = None
+        self.env = Environment(loader=PackageLoader("indipyweb", "templates"),
+                               autoescape=select_autoescape(default=True, default_for_string=True),
+                               trim_blocks=True, lstrip_blocks=True)
+
+    def page(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**self.common(), **context)
+
+    def common(self) -> dict[str, Any]:
+        return {"base": self.base, "connected": self.source.connected,
+                "indihost": self.indihost, "indiport": self.indiport}
+
+    # -- what the pages show ---------------------------------------------------------------
+
+    def devices(self) -> list[dict[str, Any]]:
+        snap = self.source.snapshot()
+        out = []
+        for name, dev in sorted(snap["devices"].items()):
+            counts: dict[str, int] = {}
+            for vec in dev["vectors"].values():
+                counts[vec["state"]] = counts.get(vec["state"], 0) + 1
+            worst = max(counts, key=lambda s: STATE_ORDER.get(s, 0), default="Idle")
+            ordered = sorted(counts.items(), key=lambda item: -STATE_ORDER.get(item[0], 0))
+            out.append({"name": name, "nvectors": len(dev["vectors"]), "counts": ordered,
+                        "worst": worst,
+                        "lastmessage": dev["messages"][-1] if dev["messages"] else None})
+        return out
+
+    def messages(self) -> list[tuple[str, str | None, str]]:
+        snap = self.source.snapshot()
+        rows: list[tuple[str, str | None, str]] = [(ts, None, text) for ts, text in snap["messages"]]
+        for name, dev in snap["devices"].items():
+            rows.extend((ts, name, text) for ts, text in dev["messages"])
+        rows.sort(key=lambda row: row[0], reverse=True)
+        return rows[:200]
+
+    def device_messages(self, device: str) -> list[list[str]]:
+        dev = self.source.snapshot()["devices"].get(device)
+        return sorted(dev["messages"], key=lambda m: m[0], reverse=True) if dev else []
+
+    def groups(self, device: str) -> list[tuple[str, list[VectorDict]]]:
+        dev = self.source.snapshot()["devices"].get(device)
+        if dev is None:
+            return []
+        groups: dict[str, list[VectorDict]] = {}
+        for vec in dev["vectors"].values():
+            groups.setdefault(vec["group"] or "Properties", []).append(self.decorate(vec))
+        return list(groups.items())
+
+    def decorate(self, vec: VectorDict) -> VectorDict:
+        """The vector with what the templates need beside the snapshot fields."""
+        vec = dict(vec)
+        vec["vid"] = vector_id(vec["devicename"], vec["name"])
+        vec["rule"] = vec.get("rule")
+        if vec["vectortype"] == "BLOBVector":
+            members = {}
+            for name, m in vec["members"].items():
+                m = dict(m)
+                # the source may give the saved file's path: the BLOB pages take its name
+                m["filename"] = PurePath(m["filename"]).name if m.get("filename") else ""
+                m["previewable"] = bool(m.get("filename")) and BlobFile(m["filename"], 0, 0).previewable
+                members[name] = m
+            vec["members"] = members
+        ring = self.hub.history.get((vec["devicename"], vec["name"])) if self.hub else None
+        vec["history_points"] = len(ring) if ring else 0
+        vec["history"] = self.history(vec) if vec["vectortype"] == "NumberVector" else ""
+        return vec
+
+    def history(self, vec: VectorDict) -> str:
+        """uPlot's data for the vector's plot: [times, series per member], as JSON."""
+        ring = self.hub.history.get((vec["devicename"], vec["name"])) if self.hub else None
+        if not ring:
+            return ""
+        names = list(vec["members"])
+        data: list[list[float | None]] = [[round(t, 3) for t, _ in ring]]
+        for name in names:
+            data.append([values.get(name) for _, values in ring])
+        labels = [vec["members"][n]["label"] for n in names]
+        return json.dumps({"labels": labels, "data": data}, separators=(",", ":"))
+
+    def blob_files(self) -> list[BlobFile]:
+        return self.blobs.list() if self.blobs is not None else []
+
+    # -- parts for the SSE streams ---------------------------------------------------------
+
+    def part(self, part: Part, can_set: bool) -> str:
+        kind = part[0]
+        ctx: dict[str, Any] = {"oob": True, "can_set": can_set, "csrf": None}
+        if kind == "conn":
+            return self.page("_conn.html", **ctx)
+        if kind == "devices":
+            return self.page("_devices.html", devices=self.devices(), **ctx)
+        if kind == "messages":
+            return self.page("_messages.html", messages=self.messages(), **ctx)
+        if kind == "device":
+            return self.page("_device.html", device=part[1], groups=self.groups(part[1]), **ctx)
+        if kind == "devmessages":
+            return self.page("_devmessages.html", device=part[1],
+                             devmessages=self.device_messages(part[1]), **ctx)
+        if kind == "vector":
+            vec = self.source.vector(part[1], part[2])
+            if vec is None:
+                return ""
+            return self.page("_live.html", v=self.decorate(vec), **ctx)
+        if kind == "blobs":
+            return self.page("_blobs.html", files=self.blob_files(),
+                             folder=self.blobs is not None, **ctx)
+        raise ValueError(f"unknown part {part!r}")
+
+
+def sse_event(name: str, html: str) -> bytes:
+    """One Server-Sent Event: every line of `html` as a ``data:`` line (EventSource joins them
+    with newlines again)."""
+    lines = html.replace("\r", "").split("\n")
+    return (f"event: {name}\n" + "".join(f"data: {line}\n" for line in lines) + "\n").encode()
+

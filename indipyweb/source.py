@@ -1,0 +1,95 @@
+"""Where the web client's device state comes from, and where new values go: `DeviceSource`.
+
+The pages, the SSE streams and the JSON API know nothing of sockets: they read a `DeviceSource`.
+Today's implementation is `clientsource.ClientSource` (an indipyclient connection); the redis bridge
+adds another (state kept in redis by a bridge) behind the same five members:
+
+- `connected`: whether the source reaches its INDI server now (a lost link is shown on every page);
+- `snapshot()`: everything known, in indipyclient 0.9.4's `Snap.dictdump()` JSON shape (the shape
+  of `GET /api`; ``devices -> vectors -> members``, see ``docs/web_client.rst``);
+- `vector(device, name)`: one vector of that snapshot (or None), read on every update, so cheap;
+- `changes()`: an endless stream of `Change` notices, consumed by ONE reader (the app's hub,
+  which fans out to the browsers): what changed, never the values (those are read back with
+  `vector()`, so a source may coalesce notices freely);
+- `set(device, vector, members, timeout)`: send new values and answer with the driver's final
+  state and message; raises `InvalidValue` (nothing sent) for values the vector cannot take.
+
+A source is started with ``async with source:`` (connects, reconnects by itself until closed).
+Values given to `set` are already checked by the app against the snapshot (numbers parsed and
+within min/max, switch rules); a source checks again where it can. Numbers are floats, switches
+"On"/"Off", texts str, BLOB members `BlobUpload`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self, runtime_checkable
+
+__all__ = ["BlobUpload", "Change", "ChangeKind", "DeviceSource", "InvalidValue", "SetResult",
+           "Snapshot", "VectorDict"]
+
+# The JSON shapes (indipyclient 0.9.4's dictdump): plain dicts, so they serialise as they are.
+Snapshot = dict[str, Any]
+VectorDict = dict[str, Any]
+
+ChangeKind = Literal["define", "set", "delete", "message", "connection"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Something changed. `define`/`set`/`delete` name a device (and vector; a device-wide
+    delete has `vector` None); `message` names the device or None (a server message);
+    `connection` means `connected` changed (on loss every device is gone)."""
+
+    kind: ChangeKind
+    device: str | None = None
+    vector: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetResult:
+    """The driver's answer to a `set`: its final state ("Ok", "Alert", "Busy" when it did not
+    finish in time, ...), its message, and whether the wait timed out."""
+
+    state: str
+    message: str = ""
+    timed_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BlobUpload:
+    """A file for a BLOB member: its bytes as read (never more than the app's upload limit) and
+    its INDI format (".fits", ".png.z", ...): a format ending in ".z" asks the source to send
+    `data` zlib-compressed (the size sent is always that of `data`)."""
+
+    data: bytes
+    format: str
+
+
+class InvalidValue(ValueError):
+    """The values cannot be sent to that vector (unknown device/vector/member, read-only, a
+    number that does not parse or is out of range, a broken switch rule). Nothing was sent."""
+
+
+@runtime_checkable
+class DeviceSource(Protocol):
+    """See the module docstring: the whole contract between the web app and the INDI side."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+    def vector(self, device: str, name: str) -> VectorDict | None: ...
+
+    def changes(self) -> AsyncIterator[Change]: ...
+
+    async def set(self, device: str, vector: str, members: Mapping[str, object],
+                  timeout: float = 10.0) -> SetResult: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None: ...

@@ -1,0 +1,157 @@
+"""Users, roles, sessions and settings in one SQLite file (`indipyweb.db` in the `--dbfolder`).
+
+Passwords are hashed with scrypt (the standard library's `hashlib.scrypt`, n=2**14, r=8, p=1)
+and a random 16-byte salt per user; they are compared in constant time. Sessions are random
+tokens stored hashed (a stolen database gives no live session), each with its own CSRF token.
+There is no default password: `ensure_admin` creates an admin with a random password the first
+time, which the command prints once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+__all__ = ["DB_NAME", "Role", "Session", "UserDB"]
+
+DB_NAME = "indipyweb.db"
+SESSION_SECONDS = 7 * 24 * 3600
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+class Role(StrEnum):
+    """viewer reads; operator reads and sets; admin also manages users and settings."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def can_set(self) -> bool:
+        return self is not Role.VIEWER
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: str
+    role: Role
+    csrf: str
+
+
+def _hash(password: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 1024 * 1024, **_SCRYPT)
+
+
+def _token_key(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+class UserDB:
+    """The database; one connection, used from the event loop's thread only."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / DB_NAME
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.executescript("""
+            CREATE TABLE IF NOT EXISTS users (
+                name TEXT PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL,
+                role TEXT NOT NULL, created REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS sessions (
+                key TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL,
+                expires REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """)
+        self._db.commit()
+        self.path.chmod(0o600)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- users -----------------------------------------------------------------------------
+
+    def set_user(self, name: str, password: str, role: Role | str) -> None:
+        """Add a user or replace their password and role."""
+        name = name.strip()
+        if not name or len(name) > 64 or not name.isprintable():
+            raise ValueError("a user name is 1 to 64 printable characters")
+        if len(password) < 8:
+            raise ValueError("a password has at least 8 characters")
+        role = Role(role)
+        salt = secrets.token_bytes(16)
+        self._db.execute(
+            "INSERT INTO users (name, salt, hash, role, created) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET salt=excluded.salt, hash=excluded.hash, "
+            "role=excluded.role",
+            (name, salt, _hash(password, salt), str(role), time.time()))
+        self._db.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        self._db.commit()
+
+    def delete_user(self, name: str) -> None:
+        self._db.execute("DELETE FROM users WHERE name = ?", (name,))
+        self._db.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        self._db.commit()
+
+    def users(self) -> list[tuple[str, Role]]:
+        rows = self._db.execute("SELECT name, role FROM users ORDER BY name").fetchall()
+        return [(name, Role(role)) for name, role in rows]
+
+    def check_password(self, name: str, password: str) -> Role | None:
+        """The user's role when the password is right, else None (same work either way)."""
+        row = self._db.execute("SELECT salt, hash, role FROM users WHERE name = ?",
+                               (name,)).fetchone()
+        salt, stored, role = row if row else (b"\0" * 16, b"\0" * 32, None)
+        ok = hmac.compare_digest(_hash(password, salt), stored)
+        return Role(role) if ok and role is not None else None
+
+    def ensure_admin(self) -> str | None:
+        """With no user at all, create ``admin`` with a random password and return it (to be
+        printed once); otherwise None."""
+        if self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+            return None
+        password = secrets.token_urlsafe(12)
+        self.set_user("admin", password, Role.ADMIN)
+        return password
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def new_session(self, user: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        self._db.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+        self._db.execute("INSERT INTO sessions (key, user, csrf, expires) VALUES (?, ?, ?, ?)",
+                         (_token_key(token), user, secrets.token_urlsafe(32),
+                          now + SESSION_SECONDS))
+        self._db.commit()
+        return token
+
+    def session(self, token: str | None) -> Session | None:
+        if not token:
+            return None
+        row = self._db.execute(
+            "SELECT s.user, u.role, s.csrf FROM sessions s JOIN users u ON u.name = s.user "
+            "WHERE s.key = ? AND s.expires > ?", (_token_key(token), time.time())).fetchone()
+        return Session(row[0], Role(row[1]), row[2]) if row else None
+
+    def end_session(self, token: str | None) -> None:
+        if token:
+            self._db.execute("DELETE FROM sessions WHERE key = ?", (_token_key(token),))
+            self._db.commit()
+
+    # -- settings --------------------------------------------------------------------------
+
+    def setting(self, key: str, default: str = "") -> str:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+        self._db.commit()

@@ -1,0 +1,211 @@
+"""indipy-setprop changes what indi_setprop changes; indipy-eval agrees with indi_eval.
+
+Against our server and indilib's indiserver, each serving the demo thermostat (readings an hour
+apart) and indi_simulator_telescope. For setprop, each scenario starts from the same state, runs
+indilib's tool, reads every value back with indi_getprop, restores the state, runs ours and
+reads again: both readings and both exit statuses must be equal.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+from peers import getprop, setprop
+from toolkit import Server, address, ours, run_tool, side_by_side, start_both
+
+pytestmark = pytest.mark.interop
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
+    yield from start_both(tmp_path_factory.mktemp("setprop"))
+
+
+WATCHED = ["Thermostat.*.*", "Telescope Simulator.CONNECTION.*",
+           "Telescope Simulator.TELESCOPE_INFO.*"]
+BASELINE = [
+    "Thermostat.TARGET.TARGET=20",
+    "Thermostat.HEATER_MODE.AUTO=On",
+    "Thermostat.SITE.NAME=Observatory",
+    "Telescope Simulator.TELESCOPE_INFO.TELESCOPE_APERTURE;TELESCOPE_FOCAL_LENGTH=120;900",
+]
+
+
+def _values(port: int) -> dict[str, str]:
+    values = getprop(port, *WATCHED, timeout=1)
+    return dict(values)
+
+
+def _settle(port: int, before: dict[str, str], expect_change: bool) -> dict[str, str]:
+    """Values once the driver has acted: poll until they move (or 0.6 s when none should)."""
+    deadline = time.monotonic() + (8 if expect_change else 0.6)
+    while True:
+        now = _values(port)
+        if (expect_change and now != before) or time.monotonic() > deadline:
+            return now
+
+
+def _restore(port: int) -> dict[str, str]:
+    assert setprop(port, *BASELINE).returncode == 0
+    deadline = time.monotonic() + 8
+    while True:
+        now = _values(port)
+        if (now.get("Thermostat.TARGET.TARGET") == "20.0"
+                and now.get("Thermostat.SITE.NAME") == "Observatory"
+                and now.get("Thermostat.HEATER_MODE.AUTO") == "On"
+                and now.get("Telescope Simulator.TELESCOPE_INFO.TELESCOPE_APERTURE") == "120"):
+            return now
+        assert time.monotonic() < deadline, f"could not restore the baseline: {now}"
+
+
+SCENARIOS = [
+    (["Thermostat.TARGET.TARGET=25"], True),
+    (["-n", "Thermostat.TARGET.TARGET=26.5"], True),
+    (["Thermostat.HEATER_MODE.ON=On"], True),
+    (["-s", "Thermostat.HEATER_MODE.OFF=On"], True),
+    (["Thermostat.SITE.NAME=Dome A"], True),
+    (["-x", "Thermostat.SITE.NAME=Dome B"], True),
+    (["Telescope Simulator.TELESCOPE_INFO.TELESCOPE_APERTURE;TELESCOPE_FOCAL_LENGTH=200;1000"],
+     True),
+    (["Telescope Simulator.TELESCOPE_INFO.TELESCOPE_APERTURE=150;TELESCOPE_FOCAL_LENGTH=750"],
+     True),
+    (["Thermostat.TARGET.TARGET=24", "Thermostat.SITE.NAME=Two at once"], True),
+    (["Thermostat.TEMPERATURE.TEMPERATURE=3"], False),  # read-only: exit 1
+    (["Thermostat.TARGET.NOPE=3"], False),  # no such element: exit 1
+    (["Nope.X.Y=1"], False),  # no such device: exit 1
+    (["Thermostat.TARGET"], False),  # not a spec: exit 2
+]
+
+
+@pytest.mark.parametrize(("args", "changes"), SCENARIOS, ids=lambda a: " ".join(a)
+                         if isinstance(a, list) else str(a))
+@pytest.mark.parametrize("which", ["ours", "indiserver"])
+def test_setprop_changes_what_indi_setprop_changes_with_the_same_exit_status(
+    servers: list[Server], which: str, args: list[str], changes: bool
+) -> None:
+    port = next(s for s in servers if s.kind == which).port
+    base = _restore(port)
+    theirs = run_tool(["indi_setprop", *address(port), "-t", "1", *args])
+    after_theirs = _settle(port, base, changes)
+    base = _restore(port)
+    mine = run_tool([*ours("indi_setprop"), *address(port), "-t", "1", *args])
+    after_mine = _settle(port, base, changes)
+    assert mine.returncode == theirs.returncode, theirs.describe() + "\n" + mine.describe()
+    assert after_mine == after_theirs
+    assert (after_mine != base) == changes
+    assert "Traceback" not in mine.stderr
+
+
+@pytest.mark.parametrize("which", ["ours", "indiserver"])
+def test_setprop_escapes_values_that_indi_setprop_sends_raw(
+    servers: list[Server], which: str
+) -> None:
+    """``a<b & "c"`` arrives whole (indi_setprop would send broken XML)."""
+    port = next(s for s in servers if s.kind == which).port
+    _restore(port)
+    text = 'a<b & "c"'
+    result = run_tool([*ours("indi_setprop"), *address(port), "-w", f"Thermostat.SITE.NAME={text}"])
+    assert result.returncode == 0, result.describe()
+    assert _values(port)["Thermostat.SITE.NAME"] == text
+
+
+@pytest.mark.parametrize("which", ["ours", "indiserver"])
+def test_setprop_wait_exits_0_on_ok_and_1_on_alert_with_the_drivers_message(
+    servers: list[Server], which: str
+) -> None:
+    port = next(s for s in servers if s.kind == which).port
+    _restore(port)
+    ok = run_tool([*ours("indi_setprop"), *address(port), "-w", "Thermostat.TARGET.TARGET=21"])
+    assert ok.returncode == 0, ok.describe()
+    alert = run_tool([*ours("indi_setprop"), *address(port), "-w", "-n",
+                      "Thermostat.TARGET.TARGET=99"])
+    assert alert.returncode == 1, alert.describe()
+    assert "Alert" in alert.stderr and "99" in alert.stderr
+    assert len(alert.stderr.splitlines()) == 1
+
+
+def test_setprop_refuses_a_bad_value_before_sending_anything(servers: list[Server]) -> None:
+    port = servers[0].port
+    before = _restore(port)
+    for args in (["-n", "Thermostat.TARGET.TARGET=warm"], ["-s", "Thermostat.HEATER_MODE.ON=yes"],
+                 ["Thermostat.TARGET.TARGET=warm"]):
+        result = run_tool([*ours("indi_setprop"), *address(port), *args])
+        assert result.returncode == 1, result.describe()
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert _values(port) == before
+
+
+EXPRESSIONS = [
+    '"Thermostat.TARGET.TARGET">19.5',
+    '"Thermostat.TARGET.TARGET"*2-1',
+    '"Thermostat.TARGET._STATE"==1',
+    '"Thermostat.HEATER_MODE.AUTO"+"Thermostat.HEATER_MODE.ON"*10',
+    '"Thermostat.HEATER.FROST"',
+    '"Thermostat.SITE._STATE"',
+    '"Telescope Simulator.TELESCOPE_INFO.TELESCOPE_APERTURE"/"Telescope Simulator.TELESCOPE_INFO.TELESCOPE_FOCAL_LENGTH"',
+    'abs(-3) + floor(2.7) * sqrt(16) - pow(2, 3) + atan2(1, 1) * 4 / pi',
+    '!("Thermostat.TARGET.TARGET" < 30) || 0 && 1',
+    '3 > 2 > 1',
+    '1/0',
+    '0/0',
+    'sqrt(-1)',
+    'log(0) < 0',
+    'degrad(180) == pi && raddeg(pi) == 180',
+    '"Thermostat.TARGET._TS" > 1700000000',
+    '"Telescope Simulator.CONNECTION.CONNECT"',
+]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+@pytest.mark.parametrize("which", ["ours", "indiserver"])
+def test_eval_prints_and_exits_as_indi_eval(
+    servers: list[Server], which: str, expression: str
+) -> None:
+    port = next(s for s in servers if s.kind == which).port
+    _restore(port)
+    theirs, mine = side_by_side("indi_eval", [*address(port), "-t", "2", "-f", "-o", expression],
+                                env={"TZ": "UTC"})
+    assert mine.returncode == theirs.returncode, theirs.describe() + "\n" + mine.describe()
+    assert mine.stdout == theirs.stdout == ""
+    assert sorted(mine.stderr.splitlines()) == sorted(theirs.stderr.splitlines()), (
+        theirs.describe() + "\n" + mine.describe())
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["-w", "-t", "1", '"Thermostat.TARGET.TARGET" > 1000'], 2),  # never true: timeout
+        (["-w", "-t", "1", '"Thermostat.TARGET.TARGET" < 1000'], 0),  # true at once
+        (["-t", "1", '"Thermostat.TARGET.TARGET" > 1000'], 1),  # false
+        (["-t", "1", '"Nope.X.Y" == 1'], 2),  # no such operand: timeout
+        (["-t", "1", '1 +'], 2),  # does not compile
+        (["-t", "1", '"a.b" + 1'], 2),  # an operand without two dots
+        (["-t", "1", "-Q", "1"], 1),  # a bad option: usage, exit 1
+    ],
+)
+def test_eval_exit_statuses_match_indi_eval(
+    servers: list[Server], args: list[str], status: int
+) -> None:
+    port = servers[0].port
+    theirs, mine = side_by_side("indi_eval", [*address(port), *args])
+    assert theirs.returncode == mine.returncode == status, theirs.describe() + "\n" + mine.describe()
+    assert "Traceback" not in mine.stderr
+    if status == 2:
+        assert len(mine.stderr.splitlines()) == 1
+
+
+def test_eval_wait_returns_when_a_set_makes_the_expression_true(servers: list[Server]) -> None:
+    port = servers[0].port
+    _restore(port)
+    waiter = subprocess.Popen(
+        [*ours("indi_eval"), *address(port), "-w", "-t", "10", "-e",
+         '"Thermostat.TARGET.TARGET" == 23'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    assert setprop(port, "Thermostat.TARGET.TARGET=23").returncode == 0
+    _out, err = waiter.communicate(timeout=15)
+    assert waiter.returncode == 0, err
+    assert err.splitlines()[0] == "0" and err.splitlines()[-1] == "1"

@@ -1,0 +1,73 @@
+"""indipy-watch against our server with the demo thermostat: a readable line for every
+definition, update and message, filtered by device.property patterns, and one-line errors."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from peers import free_port
+from toolkit import LAUNCHER, OurServer, address, run_tool, wait_defined
+
+pytestmark = pytest.mark.interop
+
+WATCH = ["-m", "indipyclient.tools.watch"]
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    workdir = tmp_path_factory.mktemp("watch")
+    server = OurServer(str(LAUNCHER), workdir=workdir,
+                       env={"INDIPY_INTERVAL": "0.2", "INDIPY_LOG_EVERY": "2"}).start()
+    try:
+        wait_defined(server.port, "Thermostat.SITE.FIRMWARE")
+        yield server.port
+    finally:
+        server.stop()
+
+
+def _watch(port: int, *args: str) -> list[str]:
+    result = run_tool([sys.executable, *WATCH, *address(port), "-t", "1.5", *args])
+    assert result.returncode == 0, result.describe()
+    return result.stdout.splitlines()
+
+
+LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d\d\d \S")
+
+
+def test_every_vector_is_shown_defined_then_its_updates(port: int) -> None:
+    lines = _watch(port)
+    assert all(LINE.match(line) for line in lines), lines
+    defined = [line.split()[1] for line in lines if " defined " in line]
+    assert sorted(defined) == sorted(f"Thermostat.{name}" for name in
+                                     ("TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE",
+                                      "LOG"))
+    target = next(line for line in lines if "Thermostat.TARGET defined" in line)
+    assert "Number rw" in target and '"Target"' not in target and "[Control]" in target
+    assert re.search(r"TARGET=\d", target)
+    modes = next(line for line in lines if "Thermostat.HEATER_MODE defined" in line)
+    assert "Switch rw OneOfMany" in modes and "AUTO=" in modes
+    updates = [line for line in lines if line.split()[1] == "Thermostat.TEMPERATURE"
+               and " defined " not in line]
+    assert len(updates) >= 3 and all(" Ok: TEMPERATURE=" in line for line in updates)
+
+
+def test_patterns_keep_only_what_they_match(port: int) -> None:
+    lines = _watch(port, "Thermostat.TEMP*")
+    assert lines and all(line.split()[1] == "Thermostat.TEMPERATURE" for line in lines)
+    assert _watch(port, "Nope") == []
+
+
+def test_blobs_are_shown_with_size_and_format_when_asked(port: int) -> None:
+    lines = _watch(port, "--blobs", "Thermostat.LOG")
+    assert any(re.search(r"LOG=<BLOB \d+ bytes \.csv>", line) for line in lines), lines
+    assert not any("<BLOB" in line for line in _watch(port, "Thermostat.LOG"))
+
+
+def test_unreachable_server_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run_tool([sys.executable, *WATCH, "-h", "127.0.0.1", "-p", str(free_port())])
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "cannot connect" in result.stderr

@@ -1,0 +1,51 @@
+"""Fixtures for the web client: a real INDI server with the test driver, the app on it, users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from peers import free_port
+from starlette.testclient import TestClient
+from webpeers import DEVICE, PASSWORDS, ROLES, ServerThread, make_test_driver, wait_for
+
+from indipyweb.app import make_app
+from indipyweb.users import UserDB
+
+
+@pytest.fixture
+def indi(tmp_home: Path) -> Iterator[ServerThread]:
+    """Our INDI server serving the test driver (every vector kind) on a free port."""
+    server = ServerThread(free_port(), make_test_driver()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dbfolder(tmp_path: Path) -> Path:
+    folder = tmp_path / "db"
+    db = UserDB(folder)
+    for name, password in PASSWORDS.items():
+        db.set_user(name, password, ROLES[name])
+    db.close()
+    return folder
+
+
+@pytest.fixture
+def blobfolder(tmp_path: Path) -> Path:
+    folder = tmp_path / "blobs"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def web(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[TestClient]:
+    """The app connected to the INDI server, through Starlette's test client (lifespan run),
+    once the test device is known."""
+    app = make_app(indihost="localhost", indiport=indi.port, dbfolder=dbfolder,
+                   blobfolder=blobfolder, max_upload_mb=1.0, set_timeout=5.0)
+    with TestClient(app, base_url="http://testserver") as client:
+        source = app.state.web.source
+        wait_for(lambda: source.vector(DEVICE, "UPLOAD"), what="the test device")
+        yield client

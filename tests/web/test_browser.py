@@ -1,0 +1,260 @@
+"""indipyweb in a real browser: Debian's chromium, headless, driven by Playwright, against our
+real INDI server with the every-kind test driver (and indilib's CCD simulator for the camera).
+
+Never `playwright install`: the browser is /usr/bin/chromium (scripts/run-tests installs it);
+INDIPYWEB_SCREENSHOTS=docs/images retakes the pictures in docs/web_client.rst;
+a missing chromium fails these tests, it does not skip them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Self
+
+import pytest
+import uvicorn
+from peers import free_port
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from webpeers import DEVICE, PASSWORDS, ServerThread, make_test_driver, received, wait_for
+
+from indipyweb.app import make_app
+from indipyweb.render import vector_id
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")  # a folder: save the docs' pictures
+
+
+class WebThread:
+    """The app served by uvicorn in a thread, as a browser would reach it."""
+
+    def __init__(self, indiport: int, dbfolder: Path, blobfolder: Path) -> None:
+        self.port = free_port()
+        self.app = make_app(indiport=indiport, dbfolder=dbfolder, blobfolder=blobfolder,
+                            set_timeout=5.0)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="indipyweb", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout=10, what="uvicorn")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing: " \
+        "apt-get install chromium (scripts/run-tests does it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-dev-shm-usage", "--disable-extensions", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def site(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[WebThread]:
+    with WebThread(indi.port, dbfolder, blobfolder) as web:
+        source = web.app.state.web.source
+        wait_for(lambda: source.vector(DEVICE, "UPLOAD"), what="the test device")
+        yield web
+
+
+def log_in(browser: Browser, site: WebThread, user: str) -> Page:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(f"{site.url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORDS[user])
+    page.click("form.login button[type=submit]")
+    expect(page.locator("header.top .who")).to_contain_text(user)
+    return page
+
+
+def open_device(page: Page, site: WebThread, device: str) -> None:
+    page.goto(f"{site.url}/device/{device}")
+    expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=5000)
+    page.evaluate("window.__noNavigation = true")
+
+
+def shoot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+
+
+def test_operator_sets_a_number_from_the_page_and_the_driver_receives_it(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """Type a number (sexagesimal too) into the form, press Set: the driver receives the values
+    and the page shows its Ok answer and the new value, without a reload."""
+    page = log_in(browser, site, "op")
+    shoot(page, "web_instruments.png")
+    open_device(page, site, DEVICE)
+    section = page.locator(f"#{vector_id(DEVICE, 'LEVEL')}")
+    section.locator("input[name='m.LEVEL']").fill("33.5")
+    section.locator("input[name='m.RA']").fill("10:15:00")
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert ("LEVEL", {"LEVEL": 33.5, "RA": 10.25}) in received(indi)
+    expect(section.locator(".live tr[data-member=LEVEL] td.value")).to_have_text("33.50")
+    section.locator("input[name='m.LEVEL']").fill("250")
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("outside 0 .. 100")
+    assert page.evaluate("window.__noNavigation") is True
+    shoot(page, "web_device.png")
+    page.click("button.tab-button[data-tab=Settings]")
+    section = page.locator(f"#{vector_id(DEVICE, 'OPTIONS')}")
+    section.locator("label.toggle", has_text="Guide").click()
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert ("OPTIONS", {"DITHER": "Off", "GUIDE": "On"}) in received(indi)
+    assert len(received(indi)) == 2  # the refused 250 was never sent
+
+
+def test_driver_sets_appear_within_a_second_without_navigation(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A driver's set reaches the open page over SSE (the re-rendered part) in under a second,
+    with its message; so does a device message; the page never reloads."""
+    page = log_in(browser, site, "view")
+    open_device(page, site, DEVICE)
+    for value in (123.456, 7.25, 99.0):
+        async def send(value: float = value) -> None:
+            vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+            vec["VALUE"] = value
+            await vec.send_setVector(message=f"reading {value}")
+
+        sent = time.monotonic()
+        indi.call(send)
+        cell = page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")
+        expect(cell).to_have_text(f"{value:.3f}", timeout=1000)
+        assert time.monotonic() - sent < 1.0
+    live = page.locator(f"#live-{vector_id(DEVICE, 'READING')} .msg")
+    expect(live).to_have_text("reading 99.0", timeout=1000)
+
+    async def message() -> None:
+        await indi.driver[DEVICE].send_message("the dome is closed")  # type: ignore[index]
+
+    indi.call(message)
+    expect(page.locator("#devmessages")).to_contain_text("the dome is closed", timeout=1000)
+    assert page.evaluate("window.__noNavigation") is True
+
+
+def test_a_deleted_vector_disappears_and_a_new_one_appears(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """delProperty removes the vector from the open page; a def adds it back."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    doomed = page.locator("section.vector[data-vector=DOOMED]")
+    expect(doomed).to_have_count(1)
+
+    async def delete() -> None:
+        await indi.driver[DEVICE]["DOOMED"].send_delProperty()  # type: ignore[index]
+
+    indi.call(delete)
+    expect(doomed).to_have_count(0, timeout=2000)
+
+    async def define() -> None:
+        vector = indi.driver[DEVICE]["DOOMED"]  # type: ignore[index]
+        vector.enable = True  # a deleted vector stays disabled until enabled again
+        await vector.send_defVector()
+
+    indi.call(define)
+    expect(doomed).to_have_count(1, timeout=2000)
+    assert page.evaluate("window.__noNavigation") is True
+
+
+def test_the_page_recovers_by_itself_when_the_indi_server_restarts(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """Server gone: the page says so and empties; server back: the page fills again and live
+    updates resume, with no reload."""
+    page = log_in(browser, site, "view")
+    open_device(page, site, DEVICE)
+    indi.stop()
+    expect(page.locator("#conn")).to_have_class("conn lost", timeout=5000)
+    expect(page.locator("section.vector")).to_have_count(0, timeout=5000)
+    shoot(page, "web_disconnected.png")
+    again = ServerThread(indi.port, make_test_driver()).start()
+    try:
+        expect(page.locator("#conn")).to_have_class("conn ok", timeout=15000)
+        expect(page.locator("section.vector[data-vector=READING]")).to_have_count(1)
+
+        async def send() -> None:
+            vec = again.driver[DEVICE]["READING"]  # type: ignore[index]
+            vec["VALUE"] = 4.5
+            await vec.send_setVector()
+
+        again.call(send)
+        expect(page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")).to_have_text(
+            "4.500", timeout=2000)
+        assert page.evaluate("window.__noNavigation") is True
+    finally:
+        again.stop()
+
+
+def test_a_viewer_sees_no_write_controls(browser: Browser, site: WebThread) -> None:
+    """No forms, no file inputs, no delete buttons, no users page for a viewer."""
+    page = log_in(browser, site, "view")
+    open_device(page, site, DEVICE)
+    for group in ("Main", "Settings"):
+        page.click(f"button.tab-button[data-tab={group}]")
+        expect(page.locator("section.vector:visible").first).to_be_visible()
+        assert page.locator("form.setform").count() == 0
+        assert page.locator("input[type=file]").count() == 0
+    assert page.locator("a[href$='/users']").count() == 0
+    shoot(page, "web_viewer.png")
+
+
+def test_ccd_exposure_from_the_page_shows_its_preview(
+        browser: Browser, tmp_home: Path, dbfolder: Path, blobfolder: Path) -> None:
+    """indilib's CCD simulator on our server: connect and expose from the page; the FITS image
+    arrives, is saved, and its stretched preview is shown on the device page and in the BLOBs
+    page."""
+    indi = ServerThread(free_port(), exdrivers=("indi_simulator_ccd",)).start()
+    try:
+        with WebThread(indi.port, dbfolder, blobfolder) as web:
+            source = web.app.state.web.source
+            wait_for(lambda: source.vector("CCD Simulator", "CONNECTION"), timeout=15,
+                     what="the CCD simulator")
+            page = log_in(browser, web, "op")
+            open_device(page, web, "CCD Simulator")
+            page.click("button.tab-button[data-tab='Main Control']")
+            connection = page.locator(f"#{vector_id('CCD Simulator', 'CONNECTION')}")
+            connection.locator("input[type=radio][value=CONNECT]").check()
+            connection.locator("button[type=submit]").click()
+            expect(connection.locator("output.result")).to_contain_text("Ok", timeout=10000)
+            wait_for(lambda: source.vector("CCD Simulator", "CCD_EXPOSURE"), timeout=15,
+                     what="CCD_EXPOSURE")
+            page.click("button.tab-button[data-tab='Main Control']")
+            exposure = page.locator(f"#{vector_id('CCD Simulator', 'CCD_EXPOSURE')}")
+            exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill("0.5")
+            exposure.locator("button[type=submit]").click()
+            image = page.locator(f"#live-{vector_id('CCD Simulator', 'CCD1')} img.latest")
+            # the image vector's own tab (its group), wherever the simulator puts it
+            panel = page.locator(f"#{vector_id('CCD Simulator', 'CCD1')}").locator("xpath=..")
+            page.click(f"button.tab-button[data-tab='{panel.get_attribute('data-tab')}']")
+            expect(image).to_have_count(1, timeout=30000)
+            wait_for(lambda: page.evaluate(
+                "img => img.complete && img.naturalWidth", image.element_handle()),
+                timeout=15, what="the preview image to load")
+            assert page.evaluate("img => img.naturalWidth", image.element_handle()) > 100
+            shoot(page, "web_ccd.png")
+            files = [p.name for p in blobfolder.iterdir() if p.name.endswith(".fits")]
+            assert files, list(blobfolder.iterdir())
+            page.goto(f"{web.url}/blobs")
+            expect(page.locator("ul.blobs img").first).to_be_visible()
+            shoot(page, "web_blobs.png")
+    finally:
+        indi.stop()

@@ -1,0 +1,100 @@
+"""The `indipyweb` command as a user runs it: `adduser` from a script, the first start's admin
+password printed once, and `--demo` (our server with the thermostat in the same process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from peers import free_port
+
+from indipyweb.users import UserDB
+
+
+def _env() -> dict[str, str]:
+    root = Path(__file__).resolve().parents[2]
+    return {**os.environ, "PYTHONPATH": str(root)}
+
+
+def test_adduser_reads_the_password_from_standard_input(tmp_path: Path) -> None:
+    """`indipyweb adduser NAME --role ROLE` without a terminal reads one line: the user can
+    then log in with it; a short password is refused with exit 1."""
+    done = subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "alice", "--role",
+                           "operator", "--dbfolder", str(tmp_path)], input="alice-password\n",
+                          text=True, capture_output=True, env=_env(), timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    db = UserDB(tmp_path)
+    try:
+        assert str(db.check_password("alice", "alice-password")) == "operator"
+        assert db.check_password("alice", "wrong-password") is None
+    finally:
+        db.close()
+    short = subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "bob", "--role",
+                            "viewer", "--dbfolder", str(tmp_path)], input="short\n", text=True,
+                           capture_output=True, env=_env(), timeout=60, check=False)
+    assert short.returncode == 1 and "8 characters" in short.stderr
+
+
+def _login(port: int, password: str) -> str:
+    body = json.dumps({"username": "admin", "password": password}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/login", body,
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        cookie = answer.headers["set-cookie"].split(";")[0]
+    return str(cookie)
+
+
+def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path: Path) -> None:
+    """`indipyweb --demo` on an empty database prints a random admin password once; with it
+    the API shows the demo thermostat, live from the in-process server. The second start
+    prints no password."""
+    port = free_port()
+    command = [sys.executable, "-m", "indipyweb", "--demo", "--port", str(port),
+               "--dbfolder", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=_env())
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.search(r"the password (\S+)", line)
+        assert found, line
+        password = found.group(1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                cookie = _login(port, password)
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/api",
+                                                 headers={"Cookie": cookie})
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    snapshot = json.load(answer)
+                if "Thermostat" in snapshot["devices"]:
+                    break
+            except (urllib.error.URLError, OSError):
+                pass
+            assert time.monotonic() < deadline, "the demo did not come up"
+            time.sleep(0.3)
+        vectors = snapshot["devices"]["Thermostat"]["vectors"]
+        assert {"TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"} <= set(vectors)
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    again = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, env=_env())
+    try:
+        assert again.stdout is not None
+        before = []
+        for line in again.stdout:
+            if "demo INDI server" in line:
+                break
+            before.append(line)
+        assert not any("password" in line for line in before), before
+    finally:
+        again.terminate()
+        again.communicate(timeout=20)

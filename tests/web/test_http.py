@@ -1,0 +1,381 @@
+"""The web client over HTTP (Starlette's test client), against our real INDI server and driver:
+log-in and log-out, roles, CSRF, BLOB names, upload limits, the API, bad input.
+
+Each refusal is checked twice: the status code, and that the driver received nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from starlette.testclient import TestClient
+from webpeers import DEVICE, PASSWORDS, ServerThread, login, received, wait_for
+
+from indipyweb.blobfolder import BlobFolder
+
+
+def test_pages_redirect_to_login_and_the_api_and_stream_answer_401_without_a_session(
+        web: TestClient) -> None:
+    """Nothing is readable without logging in: pages redirect, API and SSE stream say 401."""
+    for path in ("/", "/messages", f"/device/{DEVICE}", "/blobs", "/users"):
+        answer = web.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+    for path in ("/api", f"/api/{DEVICE}", f"/api/{DEVICE}/LEVEL", "/api/session",
+                 "/stream?page=devices"):
+        answer = web.get(path)
+        assert answer.status_code == 401, path
+        assert "error" in answer.json()
+
+
+def test_login_sets_a_strict_httponly_cookie_and_logout_ends_the_session(web: TestClient) -> None:
+    """The session cookie is HttpOnly and SameSite=Strict; after logout it no longer works."""
+    page = web.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    answer = web.post("/login", data={"username": "view", "password": PASSWORDS["view"],
+                                      "csrf_token": token.group(1)}, follow_redirects=False)
+    assert answer.status_code == 303
+    cookie = next(v for k, v in answer.headers.multi_items()
+                  if k == "set-cookie" and v.startswith("indipyweb_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    assert web.get("/").status_code == 200
+    csrf = web.get("/api/session").json()["csrf"]
+    stolen = web.cookies.get("indipyweb_session")
+    assert web.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    web.cookies.set("indipyweb_session", stolen)  # the old cookie, replayed
+    assert web.get("/api").status_code == 401
+
+
+def test_secure_cookie_when_told_it_sits_behind_tls(indi: ServerThread, dbfolder: Path) -> None:
+    """--securecookie (a TLS proxy in front) marks the session cookie Secure."""
+    from indipyweb.app import make_app
+
+    app = make_app(indiport=indi.port, dbfolder=dbfolder, securecookie=True)
+    with TestClient(app, base_url="https://testserver") as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        answer = client.post("/login", data={"username": "view", "password": PASSWORDS["view"],
+                                             "csrf_token": token.group(1)},
+                             follow_redirects=False)
+        assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_wrong_password_is_refused_and_repeated_failures_are_throttled(web: TestClient) -> None:
+    """Five wrong passwords for a name lock it out (429), even with the right password."""
+    for _ in range(5):
+        page = web.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        answer = web.post("/login", data={"username": "op", "password": "wrong-password",
+                                          "csrf_token": token.group(1)})
+        assert answer.status_code == 401
+        assert "Wrong user name or password" in answer.text
+    page = web.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    answer = web.post("/login", data={"username": "op", "password": PASSWORDS["op"],
+                                      "csrf_token": token.group(1)})
+    assert answer.status_code == 429
+
+
+def test_login_without_its_csrf_token_is_refused(web: TestClient) -> None:
+    """The login form's double-submit token must match its cookie."""
+    web.get("/login")
+    answer = web.post("/login", data={"username": "op", "password": PASSWORDS["op"],
+                                      "csrf_token": "forged"})
+    assert answer.status_code == 403
+    assert web.get("/api").status_code == 401
+
+
+def test_operator_sets_a_number_and_the_driver_receives_it(web: TestClient,
+                                                          indi: ServerThread) -> None:
+    """A form set (sexagesimal accepted) reaches the driver; the answer is its final state."""
+    csrf = login(web, "op")
+    answer = web.post(f"/device/{DEVICE}/LEVEL", data={"m.LEVEL": "42.5", "m.RA": "12:30:00",
+                                                       "csrf_token": csrf},
+                      headers={"HX-Request": "true"})
+    assert answer.status_code == 200, answer.text
+    assert "Ok" in answer.text
+    assert ("LEVEL", {"LEVEL": 42.5, "RA": 12.5}) in received(indi)
+    vec = web.get(f"/api/{DEVICE}/LEVEL").json()
+    assert vec["members"]["LEVEL"]["value"] == "42.5"
+
+
+def test_viewer_cannot_set_403_and_nothing_is_sent(web: TestClient, indi: ServerThread) -> None:
+    """A viewer's set, by form or API, is 403 and never reaches the driver; the device page
+    shows no write controls to a viewer."""
+    csrf = login(web, "view")
+    page = web.get(f"/device/{DEVICE}")
+    assert page.status_code == 200
+    assert "setform" not in page.text and 'type="file"' not in page.text
+    answer = web.post(f"/device/{DEVICE}/LEVEL", data={"m.LEVEL": "10", "csrf_token": csrf})
+    assert answer.status_code == 403
+    answer = web.post(f"/api/{DEVICE}/LEVEL", json={"members": {"LEVEL": 10}},
+                      headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 403
+    time.sleep(0.3)
+    assert received(indi) == []
+
+
+def test_a_set_without_or_with_a_wrong_csrf_token_is_403_and_not_sent(
+        web: TestClient, indi: ServerThread) -> None:
+    """Form and API sets need the session's CSRF token."""
+    login(web, "op")
+    assert web.post(f"/device/{DEVICE}/LEVEL", data={"m.LEVEL": "10"}).status_code == 403
+    assert web.post(f"/device/{DEVICE}/LEVEL",
+                    data={"m.LEVEL": "10", "csrf_token": "x" * 43}).status_code == 403
+    assert web.post(f"/api/{DEVICE}/LEVEL", json={"members": {"LEVEL": 10}}).status_code == 403
+    assert web.post("/logout").status_code == 403  # logout too
+    time.sleep(0.3)
+    assert received(indi) == []
+
+
+def test_malformed_and_out_of_range_input_is_4xx_never_500_never_sent(
+        web: TestClient, indi: ServerThread) -> None:
+    """Bad numbers, unknown members/vectors/devices, broken switch rules, read-only vectors and
+    bad JSON are refused with a message and a 4xx; the driver receives nothing."""
+    csrf = login(web, "op")
+    hx = {"HX-Request": "true"}
+    cases = [
+        (f"/device/{DEVICE}/LEVEL", {"m.LEVEL": "12abc"}, 400, "not a number"),
+        (f"/device/{DEVICE}/LEVEL", {"m.LEVEL": "nan"}, 400, "number"),
+        (f"/device/{DEVICE}/LEVEL", {"m.LEVEL": "1e999"}, 400, "number"),
+        (f"/device/{DEVICE}/LEVEL", {"m.LEVEL": "101"}, 400, "outside"),
+        (f"/device/{DEVICE}/LEVEL", {"m.NOPE": "1"}, 400, "no member"),
+        (f"/device/{DEVICE}/LEVEL", {}, 400, "no value"),
+        (f"/device/{DEVICE}/READING", {"m.VALUE": "1"}, 400, "read-only"),
+        (f"/device/{DEVICE}/STATUS", {"m.POWER": "Ok"}, 400, "read-only"),
+        (f"/device/{DEVICE}/MODE", {"switch": "NOPE"}, 400, "no member"),
+        (f"/device/{DEVICE}/NOPE", {"m.X": "1"}, 404, "no vector"),
+        ("/device/NoSuchDevice/LEVEL", {"m.X": "1"}, 404, "no vector"),
+    ]
+    for path, data, status, text in cases:
+        answer = web.post(path, data={**data, "csrf_token": csrf}, headers=hx)
+        assert answer.status_code == status, (path, data, answer.text)
+        assert text in answer.text, (path, data, answer.text)
+    api = [
+        ({"members": {"LEVEL": "abc"}}, 400),
+        ({"members": {"LEVEL": True}}, 400),
+        ({"members": {"LEVEL": [1]}}, 400),
+        ({"members": "LEVEL=1"}, 400),
+        ({"members": {"LEVEL": 1}, "timeout": -1}, 400),
+        ([1, 2], 400),
+    ]
+    for body, status in api:
+        answer = web.post(f"/api/{DEVICE}/LEVEL", content=json.dumps(body),
+                          headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+        assert answer.status_code == status, (body, answer.text)
+    answer = web.post(f"/api/{DEVICE}/LEVEL", content=b"{not json",
+                      headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 400
+    answer = web.post(f"/api/{DEVICE}/MODE", json={"members": {"FAST": "On", "SLOW": "On"}},
+                      headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 400 and "OneOfMany" in answer.json()["error"]
+    time.sleep(0.3)
+    assert received(indi) == []
+
+
+def test_api_returns_the_snapshot_shape_and_sets_with_the_drivers_final_state(
+        web: TestClient, indi: ServerThread) -> None:
+    """GET /api has the 0.9.4 snapshot shape; POST answers with the driver's state."""
+    csrf = login(web, "op")
+    snap = web.get("/api").json()
+    assert snap["connected"] is True and snap["indiport"] == indi.port
+    level = snap["devices"][DEVICE]["vectors"]["LEVEL"]
+    assert level["vectortype"] == "NumberVector" and level["perm"] == "rw"
+    assert level["members"]["RA"]["formattedvalue"].strip() == "1:30:00"
+    assert snap["devices"][DEVICE]["vectors"]["MODE"]["rule"] == "OneOfMany"
+    assert web.get(f"/api/{DEVICE}").json()["devicename"] == DEVICE
+    assert web.get(f"/api/{DEVICE}/NOPE").status_code == 404
+    answer = web.post(f"/api/{DEVICE}/MODE", json={"members": {"SLOW": "On"}},
+                      headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["state"] == "Ok" and body["timed_out"] is False
+    assert body["vector"]["members"]["SLOW"]["value"] == "On"
+    assert body["vector"]["members"]["FAST"]["value"] == "Off"
+    assert ("MODE", {"SLOW": "On"}) in received(indi)
+
+
+def test_api_login_for_scripts(web: TestClient) -> None:
+    """POST /api/login with JSON gives a session and its CSRF token; wrong passwords 401."""
+    answer = web.post("/api/login", json={"username": "op", "password": "nope-nope"})
+    assert answer.status_code == 401
+    answer = web.post("/api/login", json={"username": "op", "password": PASSWORDS["op"]})
+    assert answer.status_code == 200 and answer.json()["role"] == "operator"
+    assert web.get("/api").status_code == 200
+    form = web.post("/api/login", data={"username": "op", "password": PASSWORDS["op"]})
+    assert form.status_code == 415  # a cross-site form post cannot log anyone in
+
+
+def test_blob_names_cannot_escape_the_folder(web: TestClient, blobfolder: Path,
+                                             tmp_path: Path) -> None:
+    """Traversal by .., encoded slashes, absolute paths, dot files and symlinks: 404."""
+    login(web, "op")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    (blobfolder / "ok.txt").write_text("fine")
+    (blobfolder / "link.txt").symlink_to(secret)
+    (blobfolder / ".hidden").write_text("hidden")
+    assert web.get("/blobs/file/ok.txt").text == "fine"
+    folder = BlobFolder(blobfolder)
+    for name in ("..", ".", "../secret.txt", "", "a/b", "/etc/passwd", "link.txt", ".hidden"):
+        assert folder.path(name) is None, name
+    for name in ("../secret.txt", "..%2Fsecret.txt", "%2E%2E/secret.txt",
+                 f"{tmp_path}/secret.txt", "link.txt", ".hidden", "ok.txt%00.png",
+                 "..\\secret.txt"):
+        for kind in ("file", "view"):
+            answer = web.get(f"/blobs/{kind}/{name}")
+            assert answer.status_code in (404, 400), (kind, name, answer.status_code)
+            assert "secret" not in answer.text
+    csrf = web.get("/api/session").json()["csrf"]
+    answer = web.post("/blobs/delete/..%2Fsecret.txt", data={"csrf_token": csrf})
+    assert answer.status_code == 404 and secret.exists()
+    listing = web.get("/blobs").text
+    assert "ok.txt" in listing and ".hidden" not in listing
+
+
+def test_received_blob_is_saved_listed_downloaded_and_deleted(
+        web: TestClient, indi: ServerThread, blobfolder: Path) -> None:
+    """A BLOB uploaded through the form reaches the driver (size, format, bytes); one the
+    driver sends is saved in the folder, listed, downloadable, and deletable by an operator."""
+    csrf = login(web, "op")
+    answer = web.post(f"/device/{DEVICE}/UPLOAD", data={"csrf_token": csrf},
+                      files={"f.FILE": ("notes.txt", b"hello blob", "text/plain")},
+                      headers={"HX-Request": "true"})
+    assert answer.status_code == 200, answer.text
+    assert ("UPLOAD", {"FILE": (b"hello blob", 10, ".txt")}) in received(indi)
+    answer = web.post(f"/device/{DEVICE}/UPLOAD", data={"csrf_token": csrf, "compress": "1"},
+                      files={"f.FILE": ("data.bin", b"z" * 1000, "application/octet-stream")})
+    assert answer.status_code in (200, 303), answer.text
+    sent = [v for name, v in received(indi) if name == "UPLOAD"][-1]["FILE"]
+    assert sent[1:] == (1000, ".bin.z")  # the driver gets it compressed, as asked
+
+    async def send_blob() -> None:
+        vec = indi.driver["WebTest"]["UPLOAD"]  # type: ignore[index]
+        vec["FILE"] = b"\x89PNG fake"
+        vec.set_blobsize("FILE", 9)
+        vec.set_blobformat("FILE", ".dat")
+        await vec.send_setVector()
+
+    indi.call(send_blob)
+    saved = wait_for(lambda: list(blobfolder.glob("WebTest_UPLOAD_FILE_*.dat")), what="BLOB")
+    name = saved[0].name
+    assert name in web.get("/blobs").text
+    assert web.get(f"/blobs/file/{name}").content == b"\x89PNG fake"
+    assert web.get(f"/blobs/view/{name}").status_code == 415
+    answer = web.post(f"/blobs/delete/{name}", data={"csrf_token": csrf}, follow_redirects=False)
+    assert answer.status_code == 303 and not saved[0].exists()
+
+
+def test_oversized_upload_is_413_and_not_sent(web: TestClient, indi: ServerThread) -> None:
+    """An upload over --maxupload (1 MB here) is refused before it is parsed or sent."""
+    csrf = login(web, "op")
+    big = b"x" * (2 * 1024 * 1024)
+    answer = web.post(f"/device/{DEVICE}/UPLOAD", data={"csrf_token": csrf},
+                      files={"f.FILE": ("big.bin", big, "application/octet-stream")},
+                      headers={"HX-Request": "true"})
+    assert answer.status_code == 413
+
+    def chunks() -> object:  # no Content-Length: counted as it arrives
+        boundary = b"--b\r\n"
+        yield boundary + b'Content-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        yield csrf.encode() + b"\r\n" + boundary
+        yield b'Content-Disposition: form-data; name="f.FILE"; filename="big.bin"\r\n\r\n'
+        for _ in range(40):
+            yield b"y" * 65536
+        yield b"\r\n--b--\r\n"
+
+    answer = web.post(f"/device/{DEVICE}/UPLOAD", content=chunks(),  # type: ignore[arg-type]
+                      headers={"Content-Type": "multipart/form-data; boundary=b",
+                               "HX-Request": "true"})
+    assert answer.status_code == 413
+    time.sleep(0.3)
+    assert received(indi) == []
+
+
+def test_only_an_admin_manages_users_and_the_public_view(web: TestClient) -> None:
+    """An operator gets 403 on /users; the admin adds a user who can then log in, and turning
+    the public view on lets anyone read (but never set)."""
+    login(web, "op")
+    assert web.get("/users").status_code == 403
+    web.cookies.clear()
+    csrf = login(web, "admin")
+    answer = web.post("/users", data={"username": "newbie", "password": "newbie-pass",
+                                      "role": "viewer", "csrf_token": csrf})
+    assert answer.status_code == 200 and "newbie" in answer.text
+    assert web.post("/users", data={"username": "x", "password": "short", "role": "viewer",
+                                    "csrf_token": csrf}).status_code == 400
+    assert web.post("/settings", data={"public_view": "1", "csrf_token": csrf}).status_code == 200
+    web.cookies.clear()
+    assert web.get("/api").status_code == 200
+    assert web.get("/").status_code == 200
+    answer = web.post(f"/api/{DEVICE}/LEVEL", json={"members": {"LEVEL": 1}},
+                      headers={"X-CSRF-Token": "anything"})
+    assert answer.status_code == 403
+
+
+def test_every_answer_carries_the_security_headers(web: TestClient) -> None:
+    """No framing, no sniffing, scripts only from the app itself (the vendored files)."""
+    answer = web.get("/login")
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "script-src" not in answer.headers["content-security-policy"]  # default-src 'self'
+    assert "default-src 'self'" in answer.headers["content-security-policy"]
+    assert web.get("/static/htmx-2.0.11.min.js").status_code == 200
+    assert "cdn" not in answer.text.lower() and "https://" not in answer.text
+
+
+def test_a_base_path_serves_every_page_under_it(indi: ServerThread, dbfolder: Path) -> None:
+    """--basepath /obs (behind a proxy): pages, links, static files and the API live under
+    /obs; the login redirect and the cookie path say /obs."""
+    from indipyweb.app import make_app
+
+    app = make_app(indiport=indi.port, dbfolder=dbfolder, basepath="/obs/")
+    with TestClient(app, base_url="http://testserver") as client:
+        answer = client.get("/obs/", follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/obs/login"
+        page = client.get("/obs/login")
+        assert page.status_code == 200
+        assert 'src="/obs/static/htmx-2.0.11.min.js"' in page.text
+        assert 'action="/obs/login"' in page.text
+        assert client.get("/obs/static/indipyweb.js").status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        answer = client.post("/obs/login", data={"username": "view", "csrf_token": token.group(1),
+                                                  "password": PASSWORDS["view"]},
+                             follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/obs/"
+        assert "Path=/obs" in answer.headers["set-cookie"]
+        assert client.get("/obs/api").json()["connected"] is True
+        assert client.get("/login").status_code == 404
+
+
+def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
+                                                               indi: ServerThread) -> None:
+    """A device page's stream queue, not read while the driver sends 300 sets of one vector
+    and 300 of another, holds two entries (the latest of each is rendered when it reads)."""
+    hub = web.app.state.web.hub  # type: ignore[attr-defined]
+    sub = hub.subscribe("device", DEVICE, False)
+    sub.parts.take()  # the whole page, as on connecting
+
+    async def burst() -> None:
+        level, reading = indi.driver[DEVICE]["LEVEL"], indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        for i in range(300):
+            level["LEVEL"] = i % 100
+            reading["VALUE"] = i
+            await level.send_setVector()
+            await reading.send_setVector()
+
+    indi.call(burst)
+    source = web.app.state.web.source  # type: ignore[attr-defined]
+    wait_for(lambda: source.vector(DEVICE, "READING")["members"]["VALUE"]["floatvalue"] == 299,
+             what="the last set")
+    parts, overflowed = sub.parts.take()
+    hub.unsubscribe(sub)
+    assert not overflowed
+    assert sorted(parts) == [("vector", DEVICE, "LEVEL"), ("vector", DEVICE, "READING")]
+    assert sub.parts.coalesced >= 500

@@ -1,0 +1,177 @@
+"""Real peers for the web client's tests: our INDI server in a thread, serving an in-process test
+driver with every vector kind (and, for the camera test, indilib's CCD simulator), and the web
+app served by uvicorn in another thread for the browser.
+
+Nothing on the INDI side is faked: the web app talks INDI over TCP to `IPyServer`, and the test
+driver records what it really received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from starlette.testclient import TestClient
+
+import indipydriver as ipd
+from indipyserver import IPyServer
+
+DEVICE = "WebTest"
+PASSWORDS = {"admin": "admin-password", "op": "operator-password", "view": "viewer-password"}
+ROLES = {"admin": "admin", "op": "operator", "view": "viewer"}
+
+
+class WebTestDriver(ipd.IPyDriver):
+    """Answers every client set with the values, state Ok; records what it received."""
+
+    async def rxevent(self, event: ipd.RxEvent) -> None:
+        if not isinstance(event, (ipd.newNumberVector, ipd.newSwitchVector, ipd.newTextVector,
+                                  ipd.newBLOBVector)):
+            return
+        received: list[tuple[str, dict[str, Any]]] = self.driverdata["received"]
+        values = dict(event)
+        if isinstance(event, ipd.newNumberVector):  # 3.x-compatible events carry the text
+            values = {name: float(value) for name, value in values.items()}
+        if isinstance(event, ipd.newBLOBVector):
+            values = {name: (event[name], *event.sizeformat[name]) for name in event}
+        received.append((event.vectorname or "", values))
+        vector = event.vector
+        if isinstance(event, ipd.newBLOBVector):
+            vector.state = "Ok"
+            await vector.send_setVector(message=f"got {len(values)} file(s)")
+            return
+        for name, value in event.items():
+            vector[name] = value
+        if isinstance(event, ipd.newSwitchVector) and vector.rule == "OneOfMany":
+            chosen = [name for name, value in event.items() if value == "On"]
+            for name in vector:
+                vector[name] = "On" if name in chosen[:1] else "Off"
+        vector.state = "Ok"
+        await vector.send_setVector()
+
+    async def hardware(self) -> None:
+        await asyncio.Event().wait()
+
+
+def make_test_driver() -> WebTestDriver:
+    vectors = [
+        ipd.NumberVector("LEVEL", "Level", "Main", "rw", "Idle", [
+            ipd.NumberMember("LEVEL", "Level (%)", "%.2f", "0", "100", "0.5", membervalue=50),
+            ipd.NumberMember("RA", "Right ascension", "%10.6m", "0", "24", "0", membervalue=1.5),
+        ]),
+        ipd.NumberVector("READING", "Reading", "Main", "ro", "Ok", [
+            ipd.NumberMember("VALUE", "Value", "%.3f", "0", "0", "0", membervalue=0.0),
+        ]),
+        ipd.SwitchVector("MODE", "Mode", "Main", "rw", "OneOfMany", "Ok", [
+            ipd.SwitchMember("FAST", "Fast", membervalue="On"),
+            ipd.SwitchMember("SLOW", "Slow", membervalue="Off"),
+        ]),
+        ipd.SwitchVector("OPTIONS", "Options", "Settings", "rw", "AnyOfMany", "Idle", [
+            ipd.SwitchMember("DITHER", "Dither", membervalue="Off"),
+            ipd.SwitchMember("GUIDE", "Guide", membervalue="Off"),
+        ]),
+        ipd.SwitchVector("LAMP", "Lamp", "Settings", "rw", "AtMostOne", "Idle", [
+            ipd.SwitchMember("ON", "Lamp on", membervalue="Off"),
+        ]),
+        ipd.LightVector("STATUS", "Status", "Main", "Ok", [
+            ipd.LightMember("POWER", "Power", membervalue="Ok"),
+            ipd.LightMember("FAULT", "Fault", membervalue="Alert"),
+        ]),
+        ipd.TextVector("NOTE", "Note", "Settings", "rw", "Idle", [
+            ipd.TextMember("TEXT", "Text", membervalue="hello"),
+        ]),
+        ipd.BLOBVector("UPLOAD", "Upload", "Settings", "rw", "Idle", [
+            ipd.BLOBMember("FILE", "File"),
+        ]),
+        ipd.NumberVector("DOOMED", "Doomed", "Main", "ro", "Idle", [
+            ipd.NumberMember("X", "X", "%.1f", "0", "0", "0", membervalue=1.0),
+        ]),
+    ]
+    return WebTestDriver(ipd.Device(DEVICE, vectors), received=[])
+
+
+class ServerThread:
+    """`IPyServer` on its own event loop in a thread; `call` runs a coroutine there."""
+
+    def __init__(self, port: int, driver: ipd.IPyDriver | None = None,
+                 exdrivers: tuple[str, ...] = ()) -> None:
+        self.port = port
+        self.driver = driver
+        self.exdrivers = exdrivers
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.server: IPyServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+
+    def start(self) -> ServerThread:
+        self._ready.clear()
+        self._thread = threading.Thread(target=self._main, name="indi server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError(f"the INDI server did not start: {self.error!r}")
+        return self
+
+    def _main(self) -> None:
+        async def serve() -> None:
+            drivers = [self.driver] if self.driver is not None else []
+            self.server = IPyServer(*drivers, port=self.port, handle_signals=False)
+            for program in self.exdrivers:
+                self.server.add_exdriver(program)
+            self.loop = asyncio.get_running_loop()
+            task = asyncio.create_task(self.server.asyncrun())
+            await self.server.started()
+            self._ready.set()
+            await task
+
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # noqa: BLE001  (reported by start() and stop())
+            self.error = exc
+            self._ready.set()
+
+    def call(self, make: Callable[[], Coroutine[Any, Any, Any]], timeout: float = 10) -> Any:
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(make(), self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self.server is not None and self._thread is not None:
+            self.server.shutdown()
+            self._thread.join(15)
+            self._thread = None
+            if self.error is not None:
+                raise RuntimeError("the INDI server failed") from self.error
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        time.sleep(0.02)
+
+
+def login(client: TestClient, user: str) -> str:
+    """Log `user` in through the form; returns the session's CSRF token."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    answer = client.post("/login", data={"username": user, "password": PASSWORDS[user],
+                                         "csrf_token": token.group(1)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    session = client.get("/api/session").json()
+    csrf: str = session["csrf"]
+    return csrf
+
+
+def received(indi: ServerThread) -> list[tuple[str, dict[str, Any]]]:
+    assert indi.driver is not None
+    result: list[tuple[str, dict[str, Any]]] = indi.driver.driverdata["received"]
+    return result
