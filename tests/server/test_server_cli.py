@@ -100,7 +100,7 @@ def test_driver_script_forms(tmp_path: Path, body: str) -> None:
     """make_driver() (one or a list), `drivers` or `driver`; __main__ blocks do not run."""
     script = tmp_path / "mydriver.py"
     script.write_text(
-        "from tests.server.test_cli import FakeDriver\n" + body
+        "from tests.server.test_server_cli import FakeDriver\n" + body
         + "if __name__ == '__main__':\n    raise SystemExit('must not run')\n"
     )
     names = [d.name for d in load_python_drivers(scripts=[str(script)])]
@@ -203,7 +203,7 @@ def test_module_in_the_current_directory_is_found(
     """--module NAME finds NAME.py in the current directory, as ``python -m`` would, even
     when started through the console script (whose sys.path starts at its bin directory)."""
     (tmp_path / "cwd_focuser_module.py").write_text(
-        "from tests.server.test_cli import FakeDriver\ndriver = FakeDriver('focuser')\n")
+        "from tests.server.test_server_cli import FakeDriver\ndriver = FakeDriver('focuser')\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
     monkeypatch.delitem(sys.modules, "cwd_focuser_module", raising=False)
