@@ -24,8 +24,18 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
     yield from start_both(tmp_path_factory.mktemp("setprop"))
 
 
-WATCHED = ["Thermostat.*.*", "Telescope Simulator.CONNECTION.*",
-           "Telescope Simulator.TELESCOPE_INFO.*"]
+# Every element a scenario may change, named exactly, so that indi_getprop ends as soon as it
+# has them all instead of waiting out its timeout.
+WATCHED = [
+    "Thermostat.TEMPERATURE.TEMPERATURE", "Thermostat.TARGET.TARGET",
+    "Thermostat.HEATER_MODE.AUTO", "Thermostat.HEATER_MODE.ON", "Thermostat.HEATER_MODE.OFF",
+    "Thermostat.HEATER.HEATING", "Thermostat.HEATER.FROST", "Thermostat.SITE.NAME",
+    "Thermostat.SITE.FIRMWARE", "Thermostat.TARGET._STATE", "Thermostat.HEATER_MODE._STATE",
+    "Thermostat.SITE._STATE", "Telescope Simulator.CONNECTION.CONNECT",
+    "Telescope Simulator.CONNECTION.DISCONNECT",
+    *(f"Telescope Simulator.TELESCOPE_INFO.{name}" for name in (
+        "TELESCOPE_APERTURE", "TELESCOPE_FOCAL_LENGTH", "GUIDER_APERTURE", "GUIDER_FOCAL_LENGTH")),
+]
 BASELINE = [
     "Thermostat.TARGET.TARGET=20",
     "Thermostat.HEATER_MODE.AUTO=On",
@@ -35,7 +45,8 @@ BASELINE = [
 
 
 def _values(port: int) -> dict[str, str]:
-    values = getprop(port, *WATCHED, timeout=1)
+    values = getprop(port, *WATCHED, timeout=5)
+    assert values.returncode == 0, values.result.describe()
     return dict(values)
 
 
