@@ -4,6 +4,7 @@ definition, update and message, filtered by device.property patterns, and one-li
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +72,25 @@ def test_unreachable_server_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = run_tool([sys.executable, *WATCH, "-h", "127.0.0.1", "-p", str(free_port())])
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1 and "cannot connect" in result.stderr
+
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def test_the_readme_tool_lines_work_as_shown(port: int) -> None:
+    """The sh block under "Command-line tools" in README.md, in order, against the demo
+    thermostat (host and port added; indipy-watch stopped after a second)."""
+    section = README.read_text().split("## Command-line tools", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [shlex.split(line.split("  #", 1)[0]) for line in block.splitlines() if line]
+    assert [words[0] for words in lines] == ["indipy-getprop", "indipy-setprop", "indipy-eval",
+                                             "indipy-watch"]
+    for program, *args in lines:
+        extra = ["-t", "1"] if program == "indipy-watch" else []
+        script = str(Path(sys.executable).with_name(program))
+        result = run_tool([script, *address(port), *extra, *args])
+        assert result.returncode == 0, result.describe()
+        if program == "indipy-eval":
+            assert result.stderr == "1\n"
+        if program == "indipy-getprop":
+            assert "Thermostat.TARGET.TARGET=" in result.stdout
