@@ -215,6 +215,10 @@ def test_a_viewer_sees_no_write_controls(browser: Browser, site: WebThread) -> N
         assert page.locator("input[type=file]").count() == 0
     assert page.locator("a[href$='/users']").count() == 0
     shoot(page, "web_viewer.png")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.click("button.tab-button[data-tab=Main]")
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "web_phone.png"))
 
 
 def test_ccd_exposure_from_the_page_shows_its_preview(
