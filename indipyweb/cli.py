@@ -112,7 +112,8 @@ async def _serve(args: argparse.Namespace) -> None:
                    securecookie=args.securecookie or bool(args.certfile),
                    max_upload_mb=args.maxupload)
     config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
-                            ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False)
+                            ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
+                            timeout_graceful_shutdown=3)  # open SSE streams never end by themselves
     scheme = "https" if args.certfile else "http"
     print(f"indipyweb: open {scheme}://{args.host}:{args.port}{app.state.web.base}/")
     try:
