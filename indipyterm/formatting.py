@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 # The colours INDI clients (KStars, Ekos, indilib's GUI clients) give the four states.
-STATE_COLOURS = {"Idle": "grey50", "Ok": "green", "Busy": "yellow", "Alert": "red"}
+STATE_COLOURS = {"Idle": "#808080", "Ok": "green", "Busy": "yellow", "Alert": "red"}
 
 
 def state_colour(state: object) -> str:

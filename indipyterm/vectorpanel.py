@@ -20,7 +20,13 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Sparkline, Static
 
 from .edits import EditTracker
-from .formatting import display_number, display_size, display_timestamp, state_colour
+from .formatting import (
+    STATE_COLOURS,
+    display_number,
+    display_size,
+    display_timestamp,
+    state_colour,
+)
 from .inputcheck import InputRefused, check_number, check_switches, check_text, toggle_switch
 from .model import MemberInfo, VectorInfo
 
@@ -196,7 +202,7 @@ class VectorPanel(Vertical):
                 row.value_label.update(shown)
                 if info.kind in ("Light", "Switch"):
                     colour = state_colour(member.value) if info.kind == "Light" else (
-                        "green" if member.value == "On" else "grey50")
+                        "green" if member.value == "On" else STATE_COLOURS["Idle"])
                     row.value_label.styles.color = colour
                 self.tracker.device_value(member.name, shown)
                 if row.spark is not None and history is not None and member.name in history:

@@ -48,7 +48,15 @@ def make_kit() -> ipd.Device:
     )
     lights = ipd.LightVector(
         "HEALTH", "Health", "Status", "Ok",
-        [ipd.LightMember("GOOD", "Good", "Ok"), ipd.LightMember("WARN", "Warning", "Alert")],
+        [
+            ipd.LightMember("GOOD", "Good", "Ok"),
+            ipd.LightMember("WARN", "Warning", "Alert"),
+            ipd.LightMember("SPARE", "Spare", "Idle"),
+        ],
+    )
+    roof = ipd.SwitchVector(
+        "ROOF", "Roof", "Status", "ro", "OneOfMany", "Ok",
+        [ipd.SwitchMember("OPEN", "Open", "On"), ipd.SwitchMember("SHUT", "Shut", "Off")],
     )
     image = ipd.BLOBVector(
         "IMAGE", "Image", "Images", "ro", "Idle", [ipd.BLOBMember("FRAME", "Frame", blobformat=".txt")]
@@ -57,7 +65,8 @@ def make_kit() -> ipd.Device:
         "UPLOAD", "Upload", "Images", "wo", "Idle", [ipd.BLOBMember("FILE", "File")]
     )
     return ipd.Device(
-        "Kit", [setup, target, coords, readout, power, options, mode, lights, image, upload]
+        "Kit",
+        [setup, target, coords, readout, power, options, mode, lights, roof, image, upload],
     )
 
 

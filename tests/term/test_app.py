@@ -12,6 +12,7 @@ from pathlib import Path
 from kitdriver import KitDriver
 from peers import serving
 from termhelpers import settle, wait_for
+from textual.color import Color
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, RadioButton, TabbedContent
 
@@ -37,8 +38,8 @@ async def open_kit(app: TermApp, pilot: Pilot[None]) -> DeviceScreen:
     app.open_device("Kit")
     await wait_for(
         pilot,
-        lambda: isinstance(app.screen, DeviceScreen) and len(app.screen.panels) == 10,
-        what="Kit's ten panels",
+        lambda: isinstance(app.screen, DeviceScreen) and len(app.screen.panels) == 11,
+        what="Kit's eleven panels",
     )
     return device_screen(app)
 
@@ -200,6 +201,25 @@ async def test_an_edit_is_kept_and_flagged_when_the_device_changes_it(kit: tuple
         assert field.value == "" and not target.note_label.display
 
 
+async def test_lights_and_read_only_switches_show_coloured_indicators(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kit(app, pilot)
+        health = await show_group(app, pilot, "HEALTH")
+        shown = {name: (str(row.value_label.content), row.value_label.styles.color)
+                 for name, row in health.rows.items()}
+        assert shown["GOOD"][0] == "\u25cf Ok" and shown["GOOD"][1] == Color.parse("green")
+        assert shown["WARN"][0] == "\u25cf Alert" and shown["WARN"][1] == Color.parse("red")
+        assert shown["SPARE"][0] == "\u25cf Idle" and shown["SPARE"][1] == Color.parse("#808080")
+        roof = screen.panels["ROOF"]
+        assert not roof.writable and not roof.query(".submit")
+        assert str(roof.rows["OPEN"].value_label.content) == "\u25cf On"
+        assert str(roof.rows["SHUT"].value_label.content) == "\u25cb Off"
+
+
 async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPyServer, KitDriver]) -> None:
     server, driver = kit
     app = TermApp("127.0.0.1", server.port)
@@ -207,6 +227,9 @@ async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPySe
         screen = await open_kit(app, pilot)
         await driver["Kit"]["HEALTH"].send_delProperty(message="health check retired")
         await wait_for(pilot, lambda: "HEALTH" not in screen.panels, what="HEALTH removed")
+        assert "Status" in screen.groups  # ROOF is still there
+        await driver["Kit"]["ROOF"].send_delProperty()
+        await wait_for(pilot, lambda: "ROOF" not in screen.panels, what="ROOF removed")
         await settle(pilot)
         assert "Status" not in screen.groups
         assert all(p.key != ("Kit", "HEALTH") for p in screen.query(VectorPanel))
@@ -262,7 +285,7 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
         async with serving(first):
             await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
             app.open_device("Kit")
-            await wait_for(pilot, lambda: len(device_screen(app).panels) == 10, what="panels")
+            await wait_for(pilot, lambda: len(device_screen(app).panels) == 11, what="panels")
         # Stopped: the status says lost, and the device screen empties.
         await wait_for(pilot, lambda: app.status.state == "lost", what="lost")
         screen = device_screen(app)
@@ -273,7 +296,7 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
         async with serving(second):
             await wait_for(pilot, lambda: app.status.state == "connected", timeout=20,
                            what="connected again")
-            await wait_for(pilot, lambda: len(screen.panels) == 10, what="panels back")
+            await wait_for(pilot, lambda: len(screen.panels) == 11, what="panels back")
             await pilot.press("m")
             await settle(pilot)
             start = app.screen

@@ -145,12 +145,12 @@ def test_unrenderable_number_or_format_is_shown_as_it_came() -> None:
 
 def test_state_colours_follow_indi_clients_and_unknown_is_idle() -> None:
     assert [state_colour(s) for s in ("Idle", "Ok", "Busy", "Alert")] == [
-        "grey50",
+        "#808080",
         "green",
         "yellow",
         "red",
     ]
-    assert state_colour("Bogus") == "grey50"
+    assert state_colour("Bogus") == "#808080"
 
 
 def test_timestamps_show_the_time_today_and_the_date_otherwise() -> None:
