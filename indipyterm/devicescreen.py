@@ -30,7 +30,11 @@ class DeviceScreen(Screen[None]):
     """One device. The app calls :meth:`update_vectors` and :meth:`remove_vectors` with what
     changed, and :meth:`resync` after the connection came and went."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "revert", "Revert edit", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "revert", "Revert edit / leave field", show=False)
+    ]
+    # The tabs, not a field, have the focus at first, so that q, d and m work straight away.
+    AUTO_FOCUS = "#groups Tabs"
 
     def __init__(self, device: str) -> None:
         super().__init__(classes="device")
@@ -49,7 +53,7 @@ class DeviceScreen(Screen[None]):
         return cast(TermApp, self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="\u2609")  # a sun: the INDI world is astronomy
         yield self.status
         yield self.empty
         yield self.tabs
@@ -134,12 +138,16 @@ class DeviceScreen(Screen[None]):
         self.set_focus(targets[0] if targets else panel)
 
     def action_revert(self) -> None:
-        """Esc: drop the edits of the panel holding the focus."""
+        """Esc: drop the edits of the panel holding the focus and give the focus to the tabs
+        (where q, d and m are keys again rather than letters typed)."""
         node: DOMNode | None = self.focused
         while node is not None and not isinstance(node, VectorPanel):
             node = node.parent
         if isinstance(node, VectorPanel):
             node.revert()
+        tabs = list(self.query("#groups Tabs").results())
+        if tabs:
+            self.set_focus(tabs[0])
 
     def on_vector_panel_submitted(self, message: VectorPanel.Submitted) -> None:
         self.term.send_values(message.panel, message.values)

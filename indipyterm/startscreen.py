@@ -44,7 +44,7 @@ class StartScreen(Screen[None]):
         return cast(TermApp, self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="\u2609")  # a sun: the INDI world is astronomy
         app = self.term
         folder = str(app.blobfolder) if app.blobfolder is not None else "not saving BLOBs"
         yield Static(f"Server {app.server}    BLOB folder: {folder}", id="server", markup=False)

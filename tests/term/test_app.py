@@ -14,12 +14,13 @@ from peers import serving
 from termhelpers import settle, wait_for
 from textual.color import Color
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, RadioButton, TabbedContent
+from textual.widgets import Checkbox, Input, RadioButton, Static, TabbedContent
 
 import indipydriver as ipd
 from indipyserver import IPyServer
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
+from indipyterm.helpscreen import HelpScreen
 from indipyterm.startscreen import StartScreen
 from indipyterm.vectorpanel import VectorPanel
 
@@ -304,3 +305,74 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
             assert start.devices.option_count == 2
             assert any(line.endswith(f"lost 127.0.0.1:{free_port}: closed by the server")
                        for line in app.messages), list(app.messages)
+
+
+async def test_keys_help_dark_main_and_quit(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help Static", Static).content)
+        for key in ("q ", "d ", "m ", "ctrl+p", "esc"):
+            assert f"\n  {key}" in text, key
+        await pilot.press("escape")
+        assert isinstance(app.screen, DeviceScreen)
+        dark = app.current_theme.dark
+        await pilot.press("d")
+        assert app.current_theme.dark is not dark
+        await pilot.press("m")
+        assert isinstance(app.screen, StartScreen)
+        await pilot.press("q")
+        await settle(pilot)
+        assert not app.is_running
+
+
+async def test_escape_in_a_field_reverts_and_frees_the_keys(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        setup = await show_group(app, pilot, "SETUP")
+        field = setup.rows["NAME"].field
+        assert field is not None
+        await pilot.click(field)
+        await pilot.press(*"mqd")  # letters typed into the field, not keys
+        assert field.value == "mqd" and isinstance(app.screen, DeviceScreen)
+        await pilot.press("escape")
+        assert field.value == "" and not setup.tracker
+        await pilot.press("m")
+        assert isinstance(app.screen, StartScreen)
+
+
+async def test_search_jumps_to_a_vector_of_a_device(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Coordinates")
+        await settle(pilot, 0.6)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and "COORDS" in app.screen.panels, what="Kit's screen")
+        await settle(pilot)
+        screen = device_screen(app)
+        assert screen.device == "Kit"
+        tabs = screen.query_one(TabbedContent)
+        assert tabs.active == screen.groups["Values"]
+        focused = app.focused
+        assert focused is not None and screen.panels["COORDS"] in focused.ancestors
+        # And a device by name, from the device screen.
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Weather")
+        await settle(pilot, 0.6)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and app.screen.device == "Weather" and app.screen.panels,
+                       what="Weather's screen")
