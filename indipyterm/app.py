@@ -56,7 +56,8 @@ class TermApp(App[None]):
     """``TermApp(host, port, blobfolder)``; run with ``.run()`` (or ``run_test()`` in tests)."""
 
     TITLE = "indipyterm"
-    CSS_PATH = "indipyterm.tcss"
+    # Absolute: textual resolves a relative path beside the module of the *subclass*.
+    CSS_PATH = Path(__file__).with_name("indipyterm.tcss")
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {DeviceSearch}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),

@@ -16,7 +16,7 @@ HELP_TEXT = """\
 indipyterm: an INDI client in the terminal
 
 Keys
-  q            quit
+  q            quit (ctrl+q also while typing in a field)
   d            dark / light colours
   m            main screen (the server, its devices and messages)
   ? or f1      this help
