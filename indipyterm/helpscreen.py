@@ -18,29 +18,34 @@ indipyterm: an INDI client in the terminal
 Keys
   q            quit (ctrl+q also while typing in a field)
   d            dark / light colours
-  m            main screen (the server, its devices and messages)
+  m            main screen: the server, its devices and messages
   ? or f1      this help
   ctrl+p       search: jump to any device or vector by name
-  tab          next field;  shift+tab  previous field
+  tab          next stop: the tabs, the list of panels (arrows and
+               page keys scroll it), then each field and button;
+               shift+tab goes back
   left/right   previous / next group tab (when the tabs have the focus)
-  enter        in a number or text field: Submit that vector
+  enter        in a text or number field: Submit that vector
   space        choose a switch
-  esc          forget the edits of the vector you are in; close this help
+  esc          forget the edits of the vector you are in and leave
+               the field; close this help or the file picker
 
 Editing
-  A vector you may write has a field per text or number member and a Submit button.
-  Submit sends every member: those you left empty keep their current values.
-  Numbers accept decimals (12.5, 1e-3) and sexagesimal (-10:30:18 or 5 30); a number
-  out of the member's range, or that does not read as one, is refused with the reason
-  beside Submit, and nothing is sent.
-  Switches: a radio set when exactly one must be on (OneOfMany), toggles otherwise;
-  your choice is sent with Submit.
-  If the device changes a vector while you edit it, your entry is kept and the panel
-  says what the device's value is now.
-  BLOBs: received ones are saved in the BLOB folder (--blobfolder); a writable BLOB
-  vector sends a file you choose with "Choose file".
+  A vector you may write has a field per text or number member and a
+  Submit button. Submit sends every member: those you left empty keep
+  their current values.
+  Numbers accept decimals (12.5, 1e-3) and sexagesimal (-10:30:18 or
+  5 30). A number out of the member's range, or that does not read as
+  a number, is refused with the reason beside Submit: nothing is sent.
+  Switches: a radio set when exactly one must be on (OneOfMany),
+  toggles otherwise; your choice is sent with Submit.
+  If the device changes a vector while you edit it, your entry is kept
+  and the panel says what the device's value is now.
+  BLOBs: received ones are saved in the BLOB folder (--blobfolder); a
+  writable BLOB vector sends a file you choose with "Choose file".
 
-Colours of a vector's frame: grey Idle, green Ok, yellow Busy, red Alert.
+A vector's frame shows its state: grey Idle, green Ok, yellow Busy,
+red Alert.
 """
 
 

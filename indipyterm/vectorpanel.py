@@ -142,9 +142,9 @@ class VectorPanel(Vertical):
                 self.rows[member.name] = row
                 yield row
         yield self.note_label
-        with Horizontal(classes="actions"):
-            yield self.error_label
-            if self.writable:
+        if self.writable:  # a read-only vector has nothing to submit and nothing refused
+            with Horizontal(classes="actions"):
+                yield self.error_label
                 yield Button("Submit", classes="submit", variant="primary", compact=True)
 
     def _compose_switches(self) -> ComposeResult:

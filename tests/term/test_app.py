@@ -316,6 +316,7 @@ async def test_keys_help_dark_main_and_quit(kit: tuple[IPyServer, KitDriver]) ->
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help Static", Static).content)
+        assert max(len(line) for line in text.splitlines()) <= 80  # no wrapping in the box
         for key in ("q ", "d ", "m ", "ctrl+p", "esc"):
             assert f"\n  {key}" in text, key
         await pilot.press("escape")
