@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-import indipyclient
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+
+import indipyclient
 
 from .coalesce import Coalescer, NumberHistory
 from .devicescreen import DeviceScreen
