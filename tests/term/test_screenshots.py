@@ -43,6 +43,7 @@ async def test_start_and_device_screenshots_show_the_devices(
 ) -> None:
     server, driver = kit
     app = TermApp("127.0.0.1", server.port)
+    app.animation_level = "none"  # the tab underline slides: a picture must not catch it midway
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
         await driver["Kit"].send_message("Kit ready")  # a line in the message log
