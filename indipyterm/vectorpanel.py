@@ -300,9 +300,12 @@ class VectorPanel(Vertical):
             self.info.rule or "AnyOfMany", self.switch_states, name, value
         )
         self._draw_switch_states()  # AtMostOne turned the others off: show it
-        self.tracker.discard()
-        for member, chosen in self.switch_states.items():
-            if chosen != device.get(member, False):
+        if self.switch_states == device:
+            self.tracker.discard()  # back to what the device shows: nothing to send
+        else:
+            # The choice is the whole set of switches, so every member is part of the edit:
+            # a device change to any of them is noted, not silently overwritten by Submit.
+            for member, chosen in self.switch_states.items():
                 before = "On" if device.get(member) else "Off"
                 self.tracker.edit(member, "On" if chosen else "Off", before)
         self.show_error("")

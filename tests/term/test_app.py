@@ -133,7 +133,7 @@ async def test_typing_a_number_and_submitting_reaches_the_driver(kit: tuple[IPyS
         event = await driver.next_received()
         assert isinstance(event, ipd.newNumberVector)
         # The member left empty is sent with its current value.
-        assert event["DEC"] == -20.5 and event["RA"] == 5.5
+        assert float(event["DEC"]) == -20.5 and float(event["RA"]) == 5.5
         await wait_for(pilot, lambda: coords.rows["DEC"].value_label.content == "-20:30:00",
                        what="DEC redrawn")
 
@@ -377,3 +377,64 @@ async def test_search_jumps_to_a_vector_of_a_device(kit: tuple[IPyServer, KitDri
         await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
                        and app.screen.device == "Weather" and app.screen.panels,
                        what="Weather's screen")
+
+
+async def test_a_burst_of_sets_is_coalesced_and_the_last_value_shown(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    """2,000 sets as fast as the driver can send them: a few screen refreshes, not 2,000, the
+    newest value on screen, and the sparkline history bounded."""
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        readout = panel(app, "READOUT")
+        before = app.refreshes
+        vector = driver["Kit"]["READOUT"]
+        for i in range(2000):
+            vector["LEVEL"] = float(i)
+            await vector.send_setVector()
+        await wait_for(pilot, lambda: readout.rows["LEVEL"].value_label.content == "1999.000",
+                       what="the last value")
+        # (The server may coalesce sets for a client behind it: fewer than 2,000 may arrive.)
+        assert app.refreshes - before < 200, app.refreshes - before
+        spark = readout.rows["LEVEL"].spark
+        assert spark is not None and len(list(spark.data or [])) <= app.history.length
+
+
+async def test_a_switch_choice_is_kept_when_the_device_changes_the_vector(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        options = await show_group(app, pilot, "OPTIONS")
+        await pilot.click(options.switch_widgets["FAN"])
+        vector = driver["Kit"]["OPTIONS"]
+        vector["DEW"] = "Off"
+        await vector.send_setVector(state="Ok")
+        await wait_for(pilot, lambda: options.note_label.display, what="the conflict note")
+        assert "Dew heater is now Off" in str(options.note_label.content)
+        assert options.switch_widgets["FAN"].value and options.switch_widgets["DEW"].value
+        await pilot.click(options.query_one(".submit"))
+        event = await driver.next_received()
+        assert dict(event) == {"FAN": "On", "DEW": "On"}
+
+
+async def test_deleting_a_whole_device_empties_its_screen_and_the_list(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kit(app, pilot)
+        await driver["Kit"].send_delProperty(message="Kit switched off")
+        await wait_for(pilot, lambda: not screen.panels, what="every panel gone")
+        assert screen.empty.display and "Kit has no properties" in str(screen.empty.content)
+        await pilot.press("m")
+        await settle(pilot)
+        start = app.screen
+        assert isinstance(start, StartScreen)
+        assert [start.devices.get_option_at_index(i).prompt
+                for i in range(start.devices.option_count)] == ["Weather"]
