@@ -53,17 +53,6 @@ from .vectors import (
     TextVector,
 )
 
-
-def __getattr__(name: str) -> object:
-    """``indipydriver.IPyServer``, where indipydriver 3.0 had it: the server is in
-    ``indipyserver`` (imported only when asked for: the driver framework does not need it)."""
-    if name == "IPyServer":
-        from indipyserver import IPyServer
-
-        return IPyServer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 #: This project's version (pyproject.toml's); 3.x drivers print ``indipydriver.version``.
 version = "0.1.0"
 

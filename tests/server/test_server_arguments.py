@@ -36,11 +36,8 @@ def test_what_is_not_a_driver_is_refused_with_what_to_do(given, says: str) -> No
 
 
 def test_one_list_of_drivers_is_served_as_indipydriver_3_0_took_it() -> None:
-    """3.0 scripts wrote IPyServer([driver]) (and ``indipydriver.IPyServer``)."""
-    import indipydriver
-
+    """3.0 scripts wrote IPyServer([driver])."""
     driver = IPyDriver(device())
-    assert indipydriver.IPyServer is IPyServer
     assert IPyServer([driver]).drivers == [driver]
 
 
