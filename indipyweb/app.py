@@ -132,7 +132,10 @@ class WebApp:
         self.renderer = Renderer(source, blobs, base, indihost, indiport)
         self.hub = Hub(source, self.renderer.part)
         self.renderer.hub = self.hub
-        self.throttle = LoginThrottle()
+        # Five failures lock a user name; fifty lock an address (behind a proxy every browser
+        # has the proxy's address, so the address alone must not lock everyone out soon).
+        self.throttle = LoginThrottle(max_failures=5)
+        self.address_throttle = LoginThrottle(max_failures=50)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -202,10 +205,11 @@ class WebApp:
     def _check_login(self, request: Request, name: str, password: str) -> str | None:
         address = f"ip:{request.client.host if request.client else '?'}"
         user = f"user:{name}"
-        if self.throttle.blocked(address, user):
+        if self.throttle.blocked(user) or self.address_throttle.blocked(address):
             raise HTTPException(429, "too many failed log-ins: wait a few minutes")
         if self.db.check_password(name, password) is None:
-            self.throttle.failed(address, user)
+            self.throttle.failed(user)
+            self.address_throttle.failed(address)
             logger.info("failed log-in for %r from %s", name, address)
             return None
         self.throttle.succeeded(user)
