@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -129,6 +130,7 @@ class WebApp:
         self.securecookie = securecookie
         self.max_upload = max_upload
         self.set_timeout = set_timeout
+        self.keepalive = KEEPALIVE  # seconds between a stream's keep-alives and policy checks
         self.renderer = Renderer(source, blobs, base, indihost, indiport)
         self.hub = Hub(source, self.renderer.part)
         self.renderer.hub = self.hub
@@ -403,16 +405,27 @@ class WebApp:
         token = request.cookies.get(SESSION_COOKIE)
         sub = self.hub.subscribe(page, device, viewer.can_set)
 
+        def still_allowed() -> bool:
+            """Logged out, user deleted, or the public view turned off: the stream ends."""
+            if viewer.session is not None:
+                return self.db.session(token) is not None
+            return self.db.setting(PUBLIC_VIEW) == "1"
+
         async def events() -> AsyncIterator[bytes]:
+            checked = time.monotonic()
             try:
                 yield b"retry: 2000\n\n"
                 while True:
                     try:
-                        async with asyncio.timeout(KEEPALIVE):
+                        async with asyncio.timeout(self.keepalive):
                             parts, overflowed = await sub.parts.get()
                     except TimeoutError:
-                        if viewer.session is not None and self.db.session(token) is None:
-                            return  # logged out (or the user deleted): stop streaming
+                        parts, overflowed = [], False
+                    if time.monotonic() - checked >= self.keepalive:
+                        if not still_allowed():
+                            return
+                        checked = time.monotonic()
+                    if not parts and not overflowed:
                         yield b": keep-alive\n\n"
                         continue
                     if overflowed:

@@ -382,3 +382,41 @@ def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
     assert not overflowed
     assert sorted(parts) == [("vector", DEVICE, "LEVEL"), ("vector", DEVICE, "READING")]
     assert sub.parts.coalesced >= 500
+
+
+def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
+                                                             indi: ServerThread) -> None:
+    """The SSE stream's events carry the re-rendered part itself (an out-of-band swap of the
+    vector's live values, not an event name to fetch), and the stream ends once its session
+    is logged out."""
+    import threading
+
+    web.app.state.web.keepalive = 0.3  # type: ignore[attr-defined]
+    csrf = login(web, "view")
+    lines: list[str] = []
+    ended = threading.Event()
+
+    def read() -> None:
+        with web.stream("GET", f"/stream?page=device&device={DEVICE}") as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines.extend(stream.iter_lines())  # as they arrive
+        ended.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for(lambda: any("device-body" in line for line in lines), what="the whole page part")
+
+    async def send() -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = 12.125
+        await vec.send_setVector()
+
+    indi.call(send)
+    wait_for(lambda: any("12.125" in line for line in lines), what="the set's part")
+    part = [line for line in lines if "12.125" in line or 'id="live-' in line]
+    assert any('hx-swap-oob="outerHTML"' in line for line in part), part
+    assert "event: update" in lines
+    assert not ended.is_set()
+    assert web.post("/logout", data={"csrf_token": csrf}).status_code == 200  # to /login
+    assert ended.wait(5), "the stream outlived its session"
