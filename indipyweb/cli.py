@@ -107,6 +107,11 @@ async def _serve(args: argparse.Namespace) -> None:
         await server.started()
         indiport = server.port
         print(f"indipyweb: demo INDI server (the thermostat) on localhost:{indiport}")
+        if args.blobfolder is None:  # so the demo's CSV log BLOBs show on the BLOBs page
+            import tempfile
+
+            args.blobfolder = tempfile.mkdtemp(prefix="indipyweb-demo-blobs-")
+            print(f"indipyweb: the demo's BLOBs are saved in {args.blobfolder}")
     app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
                    dbfolder=args.dbfolder, blobfolder=args.blobfolder, basepath=args.basepath,
                    securecookie=args.securecookie or bool(args.certfile),
