@@ -18,6 +18,10 @@ Commands (``cmd`` text, space separated ``key=value``):
   72 columns with ``enclen`` like indilib drivers; ``oneline``: one base64 line, no ``enclen``,
   as Python drivers send it.  ``ping=1``: after each BLOB send ``<pingRequest uid="SetBLOB/K"/>``
   and, like indilib >= 1.9.7 drivers, wait for the reply to the previous ping before the next BLOB.
+* ``prepare id=ID kind=clock rate=R seconds=S``  a paced stream (for ``term_latency.py``):
+  R setNumberVector a second for S seconds, each ``NUM.v`` the wall-clock time
+  (``time.time()``) at which it is written, so a client on this machine can tell how late it
+  shows a value;
 * ``go id=ID`` streams what was prepared, then sends ``BENCH_STATUS`` = ``done ID``.
   Preparation answers ``ready ID`` so that encoding never falls inside a measurement.
 
@@ -150,9 +154,30 @@ PINGER = Pinger()
 PREPARED: dict[str, dict] = {}
 
 
+def stream_clock(rate: float, seconds: float) -> None:
+    """Write `rate` sets a second, each carrying the time it is written; a late wake-up
+    writes every set already due at once (the rate holds on average)."""
+    total = int(rate * seconds)
+    start = time.monotonic()
+    sent = 0
+    while sent < total:
+        due = min(total, int((time.monotonic() - start) * rate) + 1)
+        parts = []
+        while sent < due:
+            parts.append(f'<setNumberVector device="{DEVICE}" name="NUM" state="Ok" '
+                         f'timestamp="{_ts()}">\n  <oneNumber name="v">{time.time():.6f}'
+                         f'</oneNumber>\n</setNumberVector>\n')
+            sent += 1
+        write("".join(parts).encode())
+        next_at = start + sent / rate
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
 def stream(job: dict, job_id: str) -> None:
     if job["kind"] == "num":
         write(job["data"])
+    elif job["kind"] == "clock":
+        stream_clock(job["rate"], job["seconds"])
     else:
         blob = job["data"]
         for k in range(job["count"]):
@@ -179,6 +204,9 @@ def command(text: str) -> None:
                                       args.get("style", "libindi")),
                    "base": _ping_base[0]}
             _ping_base[0] += count
+        elif args.get("kind") == "clock":
+            job = {"kind": "clock", "rate": float(args.get("rate", "1000")),
+                   "seconds": float(args.get("seconds", "30"))}
         else:
             job = {"kind": "num", "data": build_numbers(count)}
         PREPARED[job_id] = job

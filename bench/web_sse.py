@@ -9,6 +9,7 @@ time it arrives at a client minus the time the driver sent it (the value in the 
 
     python bench/web_sse.py                      # N = 1, 10, 50; 20 s each; then a stuck client
     python bench/web_sse.py -n 1 -n 10 -d 3      # a smoke run
+    python bench/web_sse.py --browser            # plus one real browser (Debian's chromium)
 
 The last phase opens one client that never reads beside 10 readers: its updates are coalesced
 to the latest per vector, so the web server's RSS must stay flat. Targets (issue 32): p99 under
@@ -129,8 +130,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+BROWSER_PROBE = """
+() => {
+  window.__latencies = [];
+  new MutationObserver(() => {
+    const cell = document.querySelector('tr[data-member="T"] td.value');
+    if (cell) window.__latencies.push(Date.now() - parseFloat(cell.textContent) * 1000);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+async def open_browser(port: int, cookie: str) -> tuple[object, object]:
+    """One chromium page on the device page, recording each update's latency in the page."""
+    from playwright.async_api import async_playwright
+
+    playwright = await async_playwright().start()
+    browser = await playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    context = await browser.new_context()
+    name, value = cookie.split("=", 1)
+    await context.add_cookies([{"name": name, "value": value, "url": f"http://127.0.0.1:{port}"}])
+    page = await context.new_page()
+    await page.goto(f"http://127.0.0.1:{port}/device/{DEVICE}")
+    await page.wait_for_selector("body[data-stream=open]")
+    await page.evaluate(BROWSER_PROBE)
+    return playwright, page
+
+
 async def phase(port: int, cookies: list[str], web_pid: int, seconds: float,
-                stuck: int = 0) -> dict[str, float]:
+                stuck: int = 0, page: object = None) -> dict[str, float]:
     stop = asyncio.Event()
     per_client: list[list[float]] = [[] for _ in cookies]
     stuck_streams = [await open_stream(port, cookies[0]) for _ in range(stuck)]
@@ -139,6 +169,8 @@ async def phase(port: int, cookies: list[str], web_pid: int, seconds: float,
     await asyncio.sleep(1.0)  # connected and past the first whole-page part
     for lat in per_client:
         lat.clear()
+    if page is not None:
+        await page.evaluate("window.__latencies = []")  # type: ignore[attr-defined]
     cpu0, wall0, rss0 = cpu_seconds(web_pid), time.monotonic(), rss_mib(web_pid)
     rss_peak = rss0
     end = wall0 + seconds
@@ -151,7 +183,11 @@ async def phase(port: int, cookies: list[str], web_pid: int, seconds: float,
     for _, writer in stuck_streams:
         writer.close()
     latencies = [x for lat in per_client for x in lat]
-    return {"updates": len(latencies), "per_client_per_s": len(latencies) / len(cookies) / seconds,
+    browser: list[float] = []
+    if page is not None:
+        browser = await page.evaluate("window.__latencies")  # type: ignore[attr-defined]
+    return {"browser_p50": percentile(browser, 0.5), "browser_p99": percentile(browser, 0.99),
+            "browser_updates": len(browser),"updates": len(latencies), "per_client_per_s": len(latencies) / len(cookies) / seconds,
             "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
             "cpu": cpu * 100, "rss0": rss0, "rss_peak": rss_peak, "rss_end": rss_mib(web_pid)}
 
@@ -167,10 +203,11 @@ async def measure(args: argparse.Namespace, webport: int, web_pid: int) -> None:
                 raise
             await asyncio.sleep(0.3)
     await asyncio.sleep(1.0)  # the device defined
+    playwright, page = await open_browser(webport, cookie) if args.browser else (None, None)
     print(f"driver: {args.rate:g} setNumberVector/s; web server pid {web_pid}")
     print(f"{'clients':>8} {'updates/s/client':>17} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'CPU %':>6} {'RSS MiB start/peak/end':>24}")
-    rows = [(str(n), await phase(webport, [cookie] * n, web_pid, args.duration))
+    rows = [(str(n), await phase(webport, [cookie] * n, web_pid, args.duration, page=page))
             for n in args.clients]
     rows.append(("10+stuck", await phase(webport, [cookie] * 10, web_pid, args.duration,
                                          stuck=1)))
@@ -178,6 +215,12 @@ async def measure(args: argparse.Namespace, webport: int, web_pid: int) -> None:
         print(f"{name:>8} {r['per_client_per_s']:>17.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
               f"{r['cpu']:>6.1f} {r['rss0']:>10.1f}/{r['rss_peak']:.1f}/{r['rss_end']:.1f}")
     print("the stuck client's cost: its row's RSS and CPU beside the 10-client row's")
+    if page is not None:
+        print("the browser beside them (latency from the driver's send to the page's DOM):")
+        for name, r in rows[:-1]:
+            print(f"{name:>8} {r['browser_updates'] / args.duration:>17.1f} "
+                  f"{r['browser_p50']:>8.1f} {r['browser_p99']:>8.1f}")
+        await playwright.stop()  # type: ignore[attr-defined]
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -215,6 +258,8 @@ def main() -> int:
                         help="SSE clients (repeatable; default 1, 10, 50)")
     parser.add_argument("-d", "--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("-r", "--rate", type=float, default=100.0, help="sets per second")
+    parser.add_argument("--browser", action="store_true",
+                        help="also one headless chromium on the page (Playwright)")
     args = parser.parse_args()
     args.clients = args.clients or [1, 10, 50]
     return bench(args)

@@ -263,8 +263,9 @@ class NumberMember(PropertyMember):
     def format(self) -> str:
         """How clients display the value: printf for a C double (``%.2f``, ``%g``) or INDI's
         sexagesimal ``%<w>.<f>m``; empty sends ``%g``. Checked when set (`check_number_format`):
-        C clients pass it to ``snprintf`` with a double."""
-        return self._format
+        C clients pass it to ``snprintf`` with a double. Reads back as given (3.x); a ``%d``
+        is sent as ``%.0f`` (see the setter)."""
+        return self._format_given
 
     @format.setter
     def format(self, value: str) -> None:
@@ -283,8 +284,10 @@ class NumberMember(PropertyMember):
                 # as the %.0f that shows the same whole number.
                 logger.warning("number %r: format %r sent as %r (C clients print a double "
                                "with it)", self.name, value, rewritten)
-                value = rewritten
-        self._format = value
+                self._format_given = value
+                self._format = rewritten
+                return
+        self._format_given = self._format = value
 
     # Limits read back as 3.x gave them (strings), with a float for checks and the wire text.
     @property

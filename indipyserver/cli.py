@@ -329,7 +329,7 @@ class _FifoControl:
                     shared_blobs=self.options.shared_blobs,
                 )
             except OSError as exc:  # not found, not executable: dropped, never retried
-                logger.error("FIFO start: %s; not started", exc)
+                logger.error("FIFO start: not started: %s", exc)
         else:
             self._stop(command)
 

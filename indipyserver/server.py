@@ -95,6 +95,8 @@ class IPyServer(Server3x):
         #: Set when `asyncrun` has finished (indipyserver 0.0.6's name).
         self.stopped = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        if len(drivers) == 1 and isinstance(drivers[0], list):
+            drivers = tuple(drivers[0])  # indipydriver 3.0's IPyServer([driver, ...])
         for driver in drivers:
             self.add_driver(driver)
 

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -129,10 +130,14 @@ class WebApp:
         self.securecookie = securecookie
         self.max_upload = max_upload
         self.set_timeout = set_timeout
+        self.keepalive = KEEPALIVE  # seconds between a stream's keep-alives and policy checks
         self.renderer = Renderer(source, blobs, base, indihost, indiport)
         self.hub = Hub(source, self.renderer.part)
         self.renderer.hub = self.hub
-        self.throttle = LoginThrottle()
+        # Five failures lock a user name; fifty lock an address (behind a proxy every browser
+        # has the proxy's address, so the address alone must not lock everyone out soon).
+        self.throttle = LoginThrottle(max_failures=5)
+        self.address_throttle = LoginThrottle(max_failures=50)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -202,10 +207,11 @@ class WebApp:
     def _check_login(self, request: Request, name: str, password: str) -> str | None:
         address = f"ip:{request.client.host if request.client else '?'}"
         user = f"user:{name}"
-        if self.throttle.blocked(address, user):
+        if self.throttle.blocked(user) or self.address_throttle.blocked(address):
             raise HTTPException(429, "too many failed log-ins: wait a few minutes")
         if self.db.check_password(name, password) is None:
-            self.throttle.failed(address, user)
+            self.throttle.failed(user)
+            self.address_throttle.failed(address)
             logger.info("failed log-in for %r from %s", name, address)
             return None
         self.throttle.succeeded(user)
@@ -399,16 +405,27 @@ class WebApp:
         token = request.cookies.get(SESSION_COOKIE)
         sub = self.hub.subscribe(page, device, viewer.can_set)
 
+        def still_allowed() -> bool:
+            """Logged out, user deleted, or the public view turned off: the stream ends."""
+            if viewer.session is not None:
+                return self.db.session(token) is not None
+            return self.db.setting(PUBLIC_VIEW) == "1"
+
         async def events() -> AsyncIterator[bytes]:
+            checked = time.monotonic()
             try:
                 yield b"retry: 2000\n\n"
                 while True:
                     try:
-                        async with asyncio.timeout(KEEPALIVE):
+                        async with asyncio.timeout(self.keepalive):
                             parts, overflowed = await sub.parts.get()
                     except TimeoutError:
-                        if viewer.session is not None and self.db.session(token) is None:
-                            return  # logged out (or the user deleted): stop streaming
+                        parts, overflowed = [], False
+                    if time.monotonic() - checked >= self.keepalive:
+                        if not still_allowed():
+                            return
+                        checked = time.monotonic()
+                    if not parts and not overflowed:
                         yield b": keep-alive\n\n"
                         continue
                     if overflowed:

@@ -107,12 +107,18 @@ async def _serve(args: argparse.Namespace) -> None:
         await server.started()
         indiport = server.port
         print(f"indipyweb: demo INDI server (the thermostat) on localhost:{indiport}")
+        if args.blobfolder is None:  # so the demo's CSV log BLOBs show on the BLOBs page
+            import tempfile
+
+            args.blobfolder = tempfile.mkdtemp(prefix="indipyweb-demo-blobs-")
+            print(f"indipyweb: the demo's BLOBs are saved in {args.blobfolder}")
     app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
                    dbfolder=args.dbfolder, blobfolder=args.blobfolder, basepath=args.basepath,
                    securecookie=args.securecookie or bool(args.certfile),
                    max_upload_mb=args.maxupload)
     config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
-                            ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False)
+                            ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
+                            timeout_graceful_shutdown=3)  # open SSE streams never end by themselves
     scheme = "https" if args.certfile else "http"
     print(f"indipyweb: open {scheme}://{args.host}:{args.port}{app.state.web.base}/")
     try:

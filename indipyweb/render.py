@@ -42,6 +42,7 @@ class Renderer:
         self.env = Environment(loader=PackageLoader("indipyweb", "templates"),
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["when"] = when
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**self.common(), **context)
@@ -102,7 +103,9 @@ class Renderer:
                 members[name] = m
             vec["members"] = members
         ring = self.hub.history.get((vec["devicename"], vec["name"])) if self.hub else None
-        vec["history_points"] = len(ring) if ring else 0
+        # a plot opens by itself once its values have changed (a constant is not worth a plot)
+        changed = {tuple(sorted(values.items())) for _, values in ring} if ring else set()
+        vec["plot_open"] = len(changed) >= 2
         vec["history"] = self.history(vec) if vec["vectortype"] == "NumberVector" else ""
         return vec
 
@@ -146,6 +149,12 @@ class Renderer:
             return self.page("_blobs.html", files=self.blob_files(),
                              folder=self.blobs is not None, **ctx)
         raise ValueError(f"unknown part {part!r}")
+
+
+def when(timestamp: object) -> str:
+    """An ISO timestamp as people read it: "2025-03-01 21:14:05" (UTC, as INDI's are)."""
+    text = str(timestamp or "")
+    return text[:19].replace("T", " ") if len(text) >= 19 else text
 
 
 def sse_event(name: str, html: str) -> bytes:

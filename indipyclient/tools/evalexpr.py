@@ -16,7 +16,9 @@ zero, 2 for trouble; a bad command line is exit 1, as in indi_eval.
 
 Ours besides: the expression is parsed into a tree and evaluated from it, never run as code;
 sexagesimal numbers (``12:30:00``) are read whole (indi_eval's ``atof`` reads ``12``); ``_TS``
-is read as UTC, as INDI timestamps are (indi_eval uses the local time zone); errors are one line.
+is read as UTC, as INDI timestamps are (indi_eval uses the local time zone); an operand used
+twice gets its value (indi_eval sets only the first of two equal operands and times out);
+errors are one line.
 """
 
 from __future__ import annotations

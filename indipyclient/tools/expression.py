@@ -171,6 +171,34 @@ _TWO_ARGS: dict[str, Callable[[float, float], float]] = {
 }
 
 
+def _use_c_library() -> None:
+    """Take the functions from the C maths library itself where there is one (glibc).
+
+    indi_eval calls libm: with the same library every value, and even the sign of a NaN
+    outside a function's domain (glibc's ``asin(2)`` is ``nan``, ``sqrt(-1)`` is ``-nan``), is
+    the same as indi_eval's. Without one the Python versions above give the same numbers.
+    """
+    try:
+        import ctypes
+
+        libm = ctypes.CDLL("libm.so.6")
+    except (ImportError, OSError):
+        return
+    for name in ("sin", "cos", "tan", "asin", "acos", "atan", "log", "log10", "exp", "sqrt"):
+        function = getattr(libm, name)
+        function.restype = ctypes.c_double
+        function.argtypes = [ctypes.c_double]
+        _ONE_ARG[name] = function
+    for name in ("pow", "atan2"):
+        function = getattr(libm, name)
+        function.restype = ctypes.c_double
+        function.argtypes = [ctypes.c_double, ctypes.c_double]
+        _TWO_ARGS[name] = function
+
+
+_use_c_library()
+
+
 def _truth(x: float) -> bool:
     return x != 0  # C: any non-zero double (nan too) is true
 

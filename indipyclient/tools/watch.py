@@ -2,72 +2,51 @@
 
     indipy-watch [-h host] [-p port] [-t secs] [-v] [--blobs] [device[.property] ...]
 
-One line per message from the server: its time (the element's timestamp, else when it
-arrived, UTC), ``device.property``, what happened and the values::
+One line per thing that happened: its time (the element's timestamp, else when it arrived,
+UTC), ``device.property``, what happened and the values::
 
-    04:01:02.345 Thermostat.TARGET defined Number rw Ok "Target" [Control]: TARGET=20.0
+    04:01:02.345 Thermostat.TARGET defined Number rw Ok Target [Control]: TARGET=20.0
     04:01:04.350 Thermostat.TEMPERATURE Ok: TEMPERATURE=19.32
     04:01:04.351 Thermostat.HEATER Busy: HEATING=Busy FROST=Idle "heating"
     04:01:05.000 Thermostat says: target reached
     04:01:09.000 Thermostat.LOG deleted
 
-Patterns (``*`` wildcards) keep only the devices or properties they match; with none every
-message is shown. ``--blobs`` asks for BLOBs too and shows their size and format. It runs until
-the server closes the connection (exit 2) or Ctrl-C, or for ``-t`` seconds (exit 0).
+It runs on the client library (``indipyclient.connect``): pings are answered, and a lost
+connection is logged and retried with backoff, the server's properties defined again once it
+is back. Patterns (``*`` wildcards) keep only the devices or properties they match; with none
+everything is shown. ``--blobs`` asks for BLOBs too and shows their size and format. It runs
+until Ctrl-C, or for ``-t`` seconds (exit 0); a server it cannot reach at the start is exit 2.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sys
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, TextIO
 
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    DelProperty,
-    EnableBLOB,
-    Event,
-    GetProperties,
-    Message,
-    Vector,
-)
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.timestamps import parse_timestamp
-
-from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
-from .connection import Connection
+from .. import events as ev
+from ..connect import Client, EventStream, connect
+from .cli import parse_options, parse_port, parse_timeout, run_tool
 from .errors import ToolError
 from .specs import GetSpec
-from .values import member_text
 
 __all__ = ["WatchFilter", "describe", "main"]
 
 NAME = "indipy-watch"
+CONNECT_TIMEOUT = 5.0
 USAGE = """\
 usage: indipy-watch [options] [device[.property] ...]
-Print everything an INDI server says, one readable line per message.
-Patterns (* wildcards) keep only matching devices or properties.
+Print everything an INDI server says, one readable line per message; a lost connection is
+retried. Patterns (* wildcards) keep only matching devices or properties.
   -h host  server host (default localhost)
   -p port  server port (default 7624)
-  -t secs  stop after secs seconds (default: run until Ctrl-C or the server closes)
-  -v       verbose (repeat for more)
+  -t secs  stop after secs seconds (default: run until Ctrl-C)
+  -v       verbose: the client library's log too (repeat for more)
   --blobs  ask for BLOBs too, and show their size and format"""
-
-_KIND = {
-    DefTextVector: "Text",
-    DefNumberVector: "Number",
-    DefSwitchVector: "Switch",
-    DefLightVector: "Light",
-    DefBLOBVector: "BLOB",
-}
 
 
 class WatchFilter:
@@ -82,9 +61,7 @@ class WatchFilter:
             self.specs.append(GetSpec(device, prop or "*", "*"))
 
     def shows(self, device: str | None, prop: str | None) -> bool:
-        if not self.specs:
-            return True
-        if device is None:  # a server-wide message
+        if not self.specs or device is None:  # no patterns, or server-wide news
             return True
         if prop is None:
             return any(spec.matches_device(device) for spec in self.specs)
@@ -97,67 +74,111 @@ def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _clock(timestamp: str | None) -> str:
-    moment = None
-    if timestamp:
-        try:
-            moment = parse_timestamp(timestamp)
-        except ValueError:
-            moment = None
-    if moment is None:
-        moment = datetime.now(UTC)
+def _clock(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
-def describe(event: Event) -> str | None:
-    """The log line for one event, or None for events the log does not show."""
-    if isinstance(event, Message):
-        where = event.device if event.device is not None else "(server)"
-        return f"{_clock(event.timestamp)} {where} says: {event.message or ''}"
-    if isinstance(event, DelProperty):
-        what = f"{event.device}.{event.name}" if event.name else event.device
+def _members(event: ev.VectorEvent) -> str:
+    if isinstance(event, ev.defBLOBVector):
+        return " ".join(event)  # a definition carries no BLOB data
+    parts = []
+    for name, value in event.items():
+        if isinstance(event, ev.setBLOBVector):
+            size, fmt = event.sizeformat.get(name, (len(value or b""), ""))
+            parts.append(f"{name}=<BLOB {size} bytes {fmt}>")
+        else:
+            parts.append(f"{name}={_quote(str(value))}")
+    return " ".join(parts)
+
+
+def describe(event: ev.Event, where: str = "") -> str | None:
+    """The log line for one client event, or None for events the log does not show."""
+    clock = _clock(event.timestamp)
+    if isinstance(event, ev.ConnectionMade):
+        return f"{clock} connected to {where}"
+    if isinstance(event, ev.ConnectionLost):
+        reason = f": {event.reason}" if event.reason else ""
+        return f"{clock} connection to {where} lost{reason} (retrying)"
+    if isinstance(event, ev.Message):
+        return f"{clock} {event.devicename or '(server)'} says: {event.message}"
+    if isinstance(event, ev.delProperty):
+        what = ".".join(n for n in (event.devicename, event.vectorname) if n)
         note = f": {event.message}" if event.message else ""
-        return f"{_clock(event.timestamp)} {what} deleted{note}"
-    if not isinstance(event, Vector) or not hasattr(event, "device"):
+        return f"{clock} {what} deleted{note}"
+    if not isinstance(event, ev.defVector | ev.setVector):
         return None
-    v: Any = event
-    head = f"{_clock(v.timestamp)} {v.device}.{v.name}"
-    if isinstance(v, DefBLOBVector):
-        members = " ".join(m.name for m in v.members)  # a definition carries no BLOB data
-    else:
-        members = " ".join(
-            f"{m.name}={member_text(m) if isinstance(m, BLOB) else _quote(member_text(m))}"
-            for m in v.members
-        )
-    state = getattr(v, "state", None)
-    kind = _KIND.get(type(v))
-    if kind is not None:
-        parts = [head, "defined", kind]
-        perm = getattr(v, "perm", None)
-        if perm is not None:
-            parts.append(perm.value)
-        rule = getattr(v, "rule", None)
-        if rule is not None:
-            parts.append(rule.value)
-        if state is not None:
-            parts.append(state.value)
-        label = getattr(v, "label", None)
-        if label:
-            parts.append(_quote(label))
-        group = getattr(v, "group", None)
-        if group:
-            parts.append(f"[{group}]")
+    vector: Any = event.vector
+    head = f"{clock} {event.devicename}.{event.vectorname}"
+    message: str | None
+    if isinstance(event, ev.defVector):
+        parts = [head, "defined", str(vector.vectortype).removesuffix("Vector")]
+        if vector.vectortype != "LightVector":
+            parts.append(str(vector.perm))
+        if vector.rule:
+            parts.append(str(vector.rule))
+        parts.append(str(vector.state))
+        if vector.label and vector.label != vector.name:
+            parts.append(_quote(vector.label))
+        if vector.group:
+            parts.append(f"[{vector.group}]")
         line = " ".join(parts)
-    elif type(v).__name__.startswith("New"):
-        line = f"{head} new (from a client)"
+        message = vector.message or None
     else:
-        line = head + (f" {state.value}" if state is not None else "")
+        line = head + (f" {event.state}" if event.state is not None else "")
+        message = event.message
+    members = _members(event)
     if members:
         line += ": " + members
-    message = getattr(v, "message", None)
     if message:
         line += f" {_quote(message)}"
     return line
+
+
+async def _watch_async(client: Client, stream: EventStream, shown: WatchFilter, blobs: bool,
+                       seconds: float | None, out: TextIO) -> None:
+    where = f"{client.host}:{client.port}"
+    asked: set[str] = set()
+    try:
+        async with asyncio.timeout(seconds):
+            async for event in stream:
+                device = event.devicename
+                if blobs and isinstance(event, ev.defBLOBVector) and device is not None \
+                        and device not in asked:
+                    asked.add(device)  # the client asks again after a reconnection
+                    await client.send_enableBLOB("Also", device)
+                vectorname = (event.vectorname
+                              if isinstance(event, ev.VectorEvent | ev.delProperty) else None)
+                if not shown.shows(event.devicename, vectorname):
+                    continue
+                line = describe(event, where)
+                if line is not None:
+                    out.write(line + "\n")
+                    out.flush()
+    except TimeoutError:
+        return
+
+
+async def _run(host: str, port: int, shown: WatchFilter, blobs: bool,
+               seconds: float | None) -> None:
+    # The stream exists before the client starts, so nothing the server says first is missed;
+    # its first event is the connection (or, after CONNECT_TIMEOUT, there is none).
+    client = connect(host, port, connect_timeout=None)
+    stream = client.events()
+    await client.start()
+    try:
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                first = await anext(stream)
+        except TimeoutError:
+            raise ToolError(f"cannot connect to {host}:{port} (tried for "
+                            f"{CONNECT_TIMEOUT:g} s)", 2) from None
+        line = describe(first, f"{host}:{port}")
+        if line is not None:
+            sys.stdout.write(line + "\n")
+        await _watch_async(client, stream, shown, blobs, seconds, sys.stdout)
+    finally:
+        stream.close()
+        await client.close()
 
 
 def _watch(args: list[str]) -> int:
@@ -178,33 +199,11 @@ def _watch(args: list[str]) -> int:
         elif opt == "--blobs":
             blobs = True
     shown = WatchFilter(patterns)
-    report = Reporter(NAME, verbose)
-    conn = Connection.open(host, port, on_error=report.error)
-    report.info(f"connected to {conn.where}")
-    deadline = None if seconds is None else time.monotonic() + seconds
-    out = sys.stdout
-    asked_blobs: set[str] = set()
-    try:
-        conn.send(GetProperties(version="1.7"))
-        while True:
-            event = conn.next_event(deadline)
-            if event is None:
-                return 0
-            if blobs and isinstance(event, DefBLOBVector) and event.device not in asked_blobs:
-                asked_blobs.add(event.device)
-                conn.send(EnableBLOB(device=event.device, value=BLOBEnable.ALSO))
-            device = getattr(event, "device", None)
-            prop = getattr(event, "name", None) if not isinstance(event, Message) else None
-            if not shown.shows(device, prop):
-                continue
-            line = describe(event)
-            if line is not None:
-                out.write(line + "\n")
-                if conn.idle():
-                    out.flush()
-    finally:
-        out.flush()
-        conn.close()
+    logging.basicConfig(stream=sys.stderr, format=f"{NAME}: %(message)s",
+                        level=logging.WARNING if verbose == 0 else
+                        logging.INFO if verbose == 1 else logging.DEBUG)
+    asyncio.run(_run(host, port, shown, blobs, seconds))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,7 +47,7 @@
       return {label: l, stroke: colours[i % colours.length], width: 1.5};
     }));
     var card = target.closest(".vector") || target;
-    var width = Math.max(220, Math.min((card.clientWidth || 600) - 30, 900));
+    var width = Math.max(200, Math.min((card.clientWidth || 600) - 44, 900));
     target.textContent = "";
     plots.set(target.id, new uPlot({width: width, height: 180, series: series, legend: {live: false},
                                     scales: {x: {time: true}}}, payload.data, target));

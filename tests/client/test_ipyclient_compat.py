@@ -73,7 +73,8 @@ async def test_a_0_9_4_script_runs_unchanged(thermostat: int) -> None:
     assert client.messages[0][1] == "sending 21.5"
     target = next(e for e in client.seen if isinstance(e, ev.defNumberVector)
                   and e.vectorname == "TARGET")
-    assert target.memberlabels["TARGET"] == ("Target (C)", "%.1f", "-20.0", "40.0", "0.5")
+    # limits as the driver wrote them (min=-20, max=40), as indipydriver 3.x sent them
+    assert target.memberlabels["TARGET"] == ("Target (C)", "%.1f", "-20", "40", "0.5")
 
 
 async def test_snapshot_and_user_strings(thermostat: int) -> None:

@@ -156,10 +156,11 @@ def test_printf_and_sexagesimal_formats_are_accepted(fmt: str) -> None:
 def test_an_integer_format_from_3x_is_sent_as_the_float_format_showing_the_same(
     fmt: str, sent: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """3.x drivers used %d, which C clients apply to a double (garbage): it keeps working,
-    sent as %.0f with its flags and width, and warned about."""
+    """3.x drivers used %d, which C clients apply to a double (garbage: libindiclient 1.9.9's
+    numberFormat prints 15.0 with %d as 14112816): it keeps working, sent as %.0f with its
+    flags and width, and warned about; it reads back as given (3.x)."""
     member = NumberMember("N", format=fmt, membervalue=41.6)
-    assert member.format == sent and f'format="{sent}"' in member._def()
+    assert member.format == fmt and f'format="{sent}"' in member._def()
     assert member.getformattedvalue() == (fmt % 42)
     assert f"number 'N': format {fmt!r} sent as {sent!r}" in caplog.text
 

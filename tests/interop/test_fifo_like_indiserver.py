@@ -134,8 +134,8 @@ def test_start_of_a_missing_program_is_dropped_and_the_server_goes_on(
     if kind == INDISERVER:
         took = server.wait_log("Terminated after #10 restarts", timeout=5)
     else:
-        took = server.wait_log("FIFO start: driver indi_no_such_driver: not found on PATH; "
-                               "not started", timeout=5)
+        took = server.wait_log("FIFO start: not started: driver indi_no_such_driver: not "
+                               "found on PATH", timeout=5)
         assert "restarting" not in server.log()
     assert took < 2, server.log()
     server.write("start indi_simulator_dome")
@@ -206,3 +206,24 @@ def test_a_restarted_driver_counts_as_started_when_it_restarted(
     server.write("stop indi_simulator_dome")
     server.wait_devices({"Dome A"})
     assert driver_pid(server, "Dome A") == pid
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_with_a_name_matches_the_device_a_driver_serves(
+    fifo_server: Callable[[str], FifoServer], kind: str
+) -> None:
+    """A driver started without ``-n`` is stopped by ``stop BIN -n DEVICE`` naming the device
+    it serves (indiserver matches the devices a driver defined, not only its INDIDEV); a name
+    it does not serve stops nothing."""
+    find_binary("indi_simulator_dome")
+    server = fifo_server(kind)
+    server.write("start indi_simulator_dome")
+    server.wait_devices({"Dome Simulator"})
+    server.write('stop indi_simulator_dome -n "Other Dome"')
+    time.sleep(1.0)
+    assert server.devices() == {"Dome Simulator"}
+    server.write('stop indi_simulator_dome -n "Dome Simulator"')
+    server.wait_devices(set())
+    if kind == OURS:
+        server.wait_log("FIFO stop: no running driver indi_simulator_dome named 'Other Dome'", 1)
+        server.wait_log("FIFO stop: stopped indi_simulator_dome (pid ", 1)

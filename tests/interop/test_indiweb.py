@@ -270,3 +270,42 @@ def test_run_by_the_interpreter_as_indiserver_it_is_still_found(tmp_path: Path,
         finally:
             terminate(server, 5)  # type: ignore[arg-type]
     assert m.pkill_called() == ""
+
+
+LATE_DRIVER = """#!/bin/sh
+touch "$(dirname "$0")/it-ran"
+exec cat > /dev/null
+"""
+
+
+def test_a_driver_indiweb_cannot_start_is_not_retried(machine: Machine) -> None:
+    """A profile with a custom driver whose program is not there (yet) and the dome: the dome
+    is served and the server stays up; the program, put in place a second later, is never
+    run, because the server gave up on it at once (ours: never tried; indiserver: its ten
+    restarts within a second). Retried with backoff, it would run about 3.5 s in."""
+    port = free_port()
+    late = machine.home / "late" / "indi_late_driver"
+    web = IndiWeb(machine, port, {})
+    try:
+        web.call("POST", "/api/profiles/custom/add",
+                 {"Label": "Late Camera", "Name": "Late Camera", "Family": "CCDs",
+                  "Exec": str(late), "Version": "1.0"})
+        web.call("POST", "/api/profiles/Late")
+        web.call("PUT", "/api/profiles/Late", {"port": port, "autostart": 0, "autoconnect": 0})
+        web.call("POST", "/api/profiles/Late/drivers",
+                 [{"label": "Late Camera"}, {"label": "Dome Simulator"}])
+        web.call("POST", "/api/server/start/Late")
+        wait_devices(port, {"Dome Simulator"})
+        time.sleep(1.0)
+        late.parent.mkdir()
+        late.write_text(LATE_DRIVER)
+        late.chmod(0o755)
+        time.sleep(6.0)
+        assert not (late.parent / "it-ran").exists(), "the missing driver was retried"
+        assert devices(port) == {"Dome Simulator"}
+        assert web.call("GET", "/api/server/status") == [
+            {"status": "True", "active_profile": "Late"}]
+        web.call("POST", "/api/server/stop")
+        wait_until(lambda: listener(port) is None, 20, "the server still listens")
+    finally:
+        web.stop()

@@ -24,7 +24,7 @@ class Forgetful(IPyDriver):
 @pytest.mark.parametrize(("given", "says"), [
     (lambda: device(), "IPyServer takes drivers, not devices: give device 'D' to your IPyDriver"),
     (lambda: IPyDriver, "IPyServer takes driver objects, not the class IPyDriver: create one"),
-    (lambda: [IPyDriver(device())], r"separate arguments: IPyServer\(\*drivers\)"),
+    (lambda: (IPyDriver(device()),), r"separate arguments: IPyServer\(\*drivers\)"),
     (lambda: Forgetful(device()), r"Forgetful.__init__ must call super\(\).__init__"),
     (lambda: "thermostat.py", "IPyServer serves IPyDriver objects, not str 'thermostat.py'"),
 ])
@@ -33,6 +33,12 @@ def test_what_is_not_a_driver_is_refused_with_what_to_do(given, says: str) -> No
         IPyServer(given())
     with pytest.raises(TypeError, match=says):
         IPyServer().add_driver(given())
+
+
+def test_one_list_of_drivers_is_served_as_indipydriver_3_0_took_it() -> None:
+    """3.0 scripts wrote IPyServer([driver])."""
+    driver = IPyDriver(device())
+    assert IPyServer([driver]).drivers == [driver]
 
 
 def test_run_inside_a_running_loop_points_to_asyncrun() -> None:

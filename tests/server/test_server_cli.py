@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -234,3 +235,27 @@ def test_indipyserver_host_sets_the_default_interface(monkeypatch: pytest.Monkey
     monkeypatch.setenv("INDIPYSERVER_HOST", "0.0.0.0")
     assert parse_args(["--demo"]).host == "0.0.0.0"
     assert parse_args(["--demo", "--host", "127.0.0.1"]).host == "127.0.0.1"
+
+
+def test_fifo_stop_of_a_remote_stops_one_per_line(caplog: pytest.LogCaptureFixture) -> None:
+    """`stop @host:port` stops one remote connection a line, as a driver's stop does (as
+    indiserver's FIFO, which stops the first match), and says which; with none left, says so."""
+    from indipyserver.cli import _FifoControl, build_server
+    from indipyserver.drivers.remote import RemoteSpec
+    from indipyserver.fifo import FifoCommand
+
+    options = parse_args(["-f", "/tmp/unused-fifo"])
+    server = build_server(options)
+    first = server.add_remote("obs-east", 7625)
+    second = server.add_remote("obs-east", 7625)
+    control = _FifoControl(server, options)
+    stop = FifoCommand("stop", "@obs-east:7625", remote=RemoteSpec("obs-east", 7625))
+    with caplog.at_level(logging.INFO, logger="indipyserver.cli"):
+        control(stop)
+        assert server.connections == [second] and first not in server.connections
+        control(stop)
+        assert server.connections == []
+        control(stop)
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["FIFO stop: stopped remote obs-east:7625"] * 2 + [
+        "FIFO stop: no remote @obs-east:7625"]

@@ -32,12 +32,13 @@ SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")  # a folder: save the docs
 class WebThread:
     """The app served by uvicorn in a thread, as a browser would reach it."""
 
-    def __init__(self, indiport: int, dbfolder: Path, blobfolder: Path) -> None:
-        self.port = free_port()
+    def __init__(self, indiport: int, dbfolder: Path, blobfolder: Path,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.app = make_app(indiport=indiport, dbfolder=dbfolder, blobfolder=blobfolder,
                             set_timeout=5.0)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
+                                lifespan="on", timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="indipyweb", daemon=True)
 
@@ -204,6 +205,34 @@ def test_the_page_recovers_by_itself_when_the_indi_server_restarts(
         again.stop()
 
 
+def test_the_stream_reconnects_by_itself_after_a_network_blip(
+        browser: Browser, indi: ServerThread, dbfolder: Path, blobfolder: Path) -> None:
+    """The web server goes away and comes back (a blip between browser and server): the
+    page's SSE stream reconnects by itself, the page is refreshed whole, and a driver set made
+    while it was away shows, with no reload."""
+    first = WebThread(indi.port, dbfolder, blobfolder).__enter__()
+    try:
+        page = log_in(browser, first, "view")
+        open_device(page, first, DEVICE)
+    finally:
+        first.__exit__()
+    expect(page.locator("body")).to_have_attribute("data-stream", "error", timeout=10000)
+
+    async def send() -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = 66.25
+        await vec.send_setVector()
+
+    indi.call(send)  # while no web server is there to see it
+    with WebThread(indi.port, dbfolder, blobfolder, port=first.port) as again:
+        source = again.app.state.web.source
+        wait_for(lambda: source.vector(DEVICE, "READING"), what="the test device")
+        cell = page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")
+        expect(cell).to_have_text("66.250", timeout=15000)
+        expect(page.locator("body")).to_have_attribute("data-stream", "open")
+        assert page.evaluate("window.__noNavigation") is True
+
+
 def test_a_viewer_sees_no_write_controls(browser: Browser, site: WebThread) -> None:
     """No forms, no file inputs, no delete buttons, no users page for a viewer."""
     page = log_in(browser, site, "view")
@@ -215,6 +244,10 @@ def test_a_viewer_sees_no_write_controls(browser: Browser, site: WebThread) -> N
         assert page.locator("input[type=file]").count() == 0
     assert page.locator("a[href$='/users']").count() == 0
     shoot(page, "web_viewer.png")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.click("button.tab-button[data-tab=Main]")
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "web_phone.png"))
 
 
 def test_ccd_exposure_from_the_page_shows_its_preview(

@@ -65,7 +65,8 @@ def test_secure_cookie_when_told_it_sits_behind_tls(indi: ServerThread, dbfolder
 
 
 def test_wrong_password_is_refused_and_repeated_failures_are_throttled(web: TestClient) -> None:
-    """Five wrong passwords for a name lock it out (429), even with the right password."""
+    """Five wrong passwords for a name lock it out (429), even with the right password; other
+    names from the same address still log in."""
     for _ in range(5):
         page = web.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -80,6 +81,8 @@ def test_wrong_password_is_refused_and_repeated_failures_are_throttled(web: Test
     answer = web.post("/login", data={"username": "op", "password": PASSWORDS["op"],
                                       "csrf_token": token.group(1)})
     assert answer.status_code == 429
+    # another user from the same address (a proxy's, say) is not locked out with them
+    assert login(web, "view")
 
 
 def test_login_without_its_csrf_token_is_refused(web: TestClient) -> None:
@@ -379,3 +382,41 @@ def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
     assert not overflowed
     assert sorted(parts) == [("vector", DEVICE, "LEVEL"), ("vector", DEVICE, "READING")]
     assert sub.parts.coalesced >= 500
+
+
+def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
+                                                             indi: ServerThread) -> None:
+    """The SSE stream's events carry the re-rendered part itself (an out-of-band swap of the
+    vector's live values, not an event name to fetch), and the stream ends once its session
+    is logged out."""
+    import threading
+
+    web.app.state.web.keepalive = 0.3  # type: ignore[attr-defined]
+    csrf = login(web, "view")
+    lines: list[str] = []
+    ended = threading.Event()
+
+    def read() -> None:
+        with web.stream("GET", f"/stream?page=device&device={DEVICE}") as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines.extend(stream.iter_lines())  # as they arrive
+        ended.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for(lambda: any("device-body" in line for line in lines), what="the whole page part")
+
+    async def send() -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = 12.125
+        await vec.send_setVector()
+
+    indi.call(send)
+    wait_for(lambda: any("12.125" in line for line in lines), what="the set's part")
+    part = [line for line in lines if "12.125" in line or 'id="live-' in line]
+    assert any('hx-swap-oob="outerHTML"' in line for line in part), part
+    assert "event: update" in lines
+    assert not ended.is_set()
+    assert web.post("/logout", data={"csrf_token": csrf}).status_code == 200  # to /login
+    assert ended.wait(5), "the stream outlived its session"

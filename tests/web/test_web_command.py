@@ -98,3 +98,39 @@ def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path:
     finally:
         again.terminate()
         again.communicate(timeout=20)
+
+
+def test_certfile_serves_https_with_secure_cookies(tmp_path: Path) -> None:
+    """--certfile/--keyfile (a self-signed pair from Debian's openssl) serve HTTPS, and the
+    cookies the app sets are Secure."""
+    import shutil
+    import ssl
+
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is missing (Debian package openssl)"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                   capture_output=True, timeout=60, check=True)
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "indipyweb", "--port", str(port),
+                                "--indiport", str(free_port()), "--dbfolder", str(tmp_path),
+                                "--certfile", str(cert), "--keyfile", str(key)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/login", timeout=5,
+                                            context=context) as answer:
+                    cookie = answer.headers["set-cookie"]
+                break
+            except (urllib.error.URLError, OSError):
+                assert time.monotonic() < deadline, "no HTTPS answer"
+                time.sleep(0.3)
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    finally:
+        process.terminate()
+        process.wait(20)

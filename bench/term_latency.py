@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""indipyterm under a stream of sets: its CPU, its memory, and how late the screen is.
+
+Our server runs ``bench/trafficdriver.py``; the terminal client runs in its own process on a
+pseudo-terminal (so it draws for real, as over SSH: every frame is written out and the bench
+reads and discards it) with the ``Bench`` device's screen open, where ``NUM`` is shown. The
+driver then writes ``--rate`` setNumberVector a second for ``--seconds``, each value the
+wall-clock time it was written (``prepare kind=clock``). Measured:
+
+* latency, each time the screen has been refreshed with a new ``NUM`` (textual's
+  ``call_after_refresh``), from the driver writing a set to the widget showing it (the
+  server's hop included), two ways: the age of the value shown (how stale the screen is) and
+  the age of the *first* set folded into that refresh (the longest any change waited, at most
+  a refresh interval more); p50, p99 and max over the refreshes;
+* CPU: the client process's user + system time over the stream, as a fraction of one core;
+* RSS: sampled every 0.25 s from ``/proc``; peak, and the first-seconds vs last-seconds
+  medians (flat means memory does not grow with the stream).
+
+Targets (issue 31): p99 under 200 ms, CPU under half a core, RSS flat after the first seconds.
+
+    python bench/term_latency.py                  # 1,000 sets/s for 30 s
+    python bench/term_latency.py --seconds 5      # a short smoke run
+
+Linux only (``/proc``, ``pty``). Stops only the processes it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DRIVER = HERE / "trafficdriver.py"
+DEVICE = "Bench"
+
+
+# --------------------------------------------------------------------------- the client process
+
+
+def run_child(port: int, out: Path) -> None:
+    """The terminal client with the Bench device open; latencies to `out` when it quits."""
+    sys.path.insert(0, str(REPO))
+    from indipyterm.app import TermApp
+    from indipyterm.devicescreen import DeviceScreen
+    from indipyterm.model import VectorInfo
+
+    latencies: list[float] = []  # age of the value shown
+    waits: list[float] = []  # age of the oldest set folded into that refresh
+    first_unshown: list[float] = []  # send time of the first set since the last refresh
+    ready = out.with_suffix(".ready")
+
+    class BenchApp(TermApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.on_refreshed = self.measure
+            self.set_interval(0.2, self.open_bench, name="open-bench")
+
+        def open_bench(self) -> None:
+            screen = self.screen
+            if isinstance(screen, DeviceScreen):
+                if "NUM" in screen.panels and not ready.exists():
+                    ready.write_text("ready")
+            elif DEVICE in self.device_names():
+                self.open_device(DEVICE)  # NUM is in the first tab
+
+        def _on_event(self, event: Any) -> None:
+            if event.eventtype == "Set" and event.vectorname == "NUM" and not first_unshown:
+                first_unshown.append(float(event["v"]))
+            super()._on_event(event)
+
+        def measure(self, drawn: list[VectorInfo]) -> None:
+            for info in drawn:
+                if info.device == DEVICE and info.name == "NUM":
+                    member = info.member("v")
+                    if member is None:
+                        continue
+                    sent = float(member.value)
+                    first = first_unshown.pop() if first_unshown else sent
+                    if sent > 1e9 and first > 1e9:  # clock values, not the initial 0
+
+                        def shown(sent: float = sent, first: float = first) -> None:
+                            now = time.time()
+                            latencies.append(now - sent)
+                            waits.append(now - first)
+
+                        self.call_after_refresh(shown)
+
+    app = BenchApp("127.0.0.1", port)
+    app.run()
+    out.write_text(json.dumps({
+        "latencies": latencies,
+        "waits": waits,
+        "refreshes": app.refreshes,
+        "events": app.coalescer.events,
+        "dropped": app.stream.dropped if app.stream is not None else None,
+    }))
+
+
+# --------------------------------------------------------------------------- the bench
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listening on port {port} after {timeout} s")
+
+
+def command(port: int, text: str) -> None:
+    """Send the traffic driver a command through the server (BENCH_CONTROL)."""
+    element = (f'<newTextVector device="{DEVICE}" name="BENCH_CONTROL">'
+               f'<oneText name="cmd">{text}</oneText></newTextVector>\n')
+    with socket.create_connection(("127.0.0.1", port), 5) as sock:
+        sock.sendall(element.encode())
+        time.sleep(0.2)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def python_path() -> str:
+    """The repository first, then whatever PYTHONPATH already held."""
+    return os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+
+
+def spawn_client(port: int, out: Path, columns: int, rows: int) -> tuple[subprocess.Popen[bytes], int]:
+    """The client on a pseudo-terminal of the given size; returns it and the master side."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor",
+           "PYTHONPATH": python_path()}
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--child", "--port", str(port),
+         "--out", str(out)],
+        stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+    )
+    os.close(slave)
+    return child, master
+
+
+def drain(master: int, counter: list[int], tail: bytearray) -> None:
+    """Read and discard what the client draws (a terminal would show it); the last 4 KiB
+    are kept to explain a client that fails."""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            return
+        if not data:
+            return
+        counter[0] += len(data)
+        tail[:] = (tail + data)[-4096:]
+
+
+def bench(rate: float, seconds: float, columns: int, rows: int) -> dict[str, Any]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": python_path()}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "indipyserver", "-p", str(port), "--host", "127.0.0.1",
+         str(DRIVER)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    child = None
+    master = -1
+    try:
+        wait_port(port, 10)
+        with tempfile.TemporaryDirectory(prefix="term-latency-") as folder:
+            out = Path(folder) / "result.json"
+            child, master = spawn_client(port, out, columns, rows)
+            drawn = [0]
+            tail = bytearray()
+            threading.Thread(target=drain, args=(master, drawn, tail), daemon=True).start()
+            deadline = time.monotonic() + 30
+            while not out.with_suffix(".ready").exists():
+                if child.poll() is not None or time.monotonic() > deadline:
+                    shown = tail.decode(errors="replace")
+                    raise SystemExit(f"the client did not open the Bench device screen:\n{shown}")
+                time.sleep(0.1)
+            command(port, f"prepare id=1 kind=clock rate={rate:g} seconds={seconds:g}")
+            time.sleep(0.5)
+            samples: list[tuple[float, float]] = []
+            cpu0, wall0, bytes0 = cpu_seconds(child.pid), time.monotonic(), drawn[0]
+            command(port, "go id=1")
+            while time.monotonic() - wall0 < seconds:
+                samples.append((time.monotonic() - wall0, rss_mib(child.pid)))
+                time.sleep(0.25)
+            cpu1, wall1, bytes1 = cpu_seconds(child.pid), time.monotonic(), drawn[0]
+            time.sleep(1.0)  # the last refreshes
+            os.write(master, b"\x11")  # ctrl+q: quit as a user would
+            child.wait(timeout=20)
+            result = json.loads(out.read_text())
+    finally:
+        for process in (child, server):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if master >= 0:
+            with contextlib.suppress(OSError):
+                os.close(master)
+
+    latencies_ms = [1000 * x for x in result["latencies"]]
+    waits_ms = [1000 * x for x in result["waits"]]
+    rss = [mib for _, mib in samples]
+    early = [mib for t, mib in samples if 2.0 <= t < 2.0 + max(1.0, seconds / 6)]
+    late = [mib for t, mib in samples if t >= seconds - max(1.0, seconds / 6)]
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "terminal": f"{columns}x{rows}",
+        "cpu_cores": (cpu1 - cpu0) / (wall1 - wall0),
+        "rss_peak_mib": max(rss) if rss else 0.0,
+        "rss_early_mib": statistics.median(early) if early else float("nan"),
+        "rss_late_mib": statistics.median(late) if late else float("nan"),
+        "latency_p50_ms": percentile(latencies_ms, 0.50) if latencies_ms else float("nan"),
+        "latency_p99_ms": percentile(latencies_ms, 0.99) if latencies_ms else float("nan"),
+        "latency_max_ms": max(latencies_ms) if latencies_ms else float("nan"),
+        "wait_p50_ms": percentile(waits_ms, 0.50) if waits_ms else float("nan"),
+        "wait_p99_ms": percentile(waits_ms, 0.99) if waits_ms else float("nan"),
+        "wait_max_ms": max(waits_ms) if waits_ms else float("nan"),
+        "samples": len(latencies_ms),
+        "refreshes": result["refreshes"],
+        "events": result["events"],
+        "dropped": result["dropped"],
+        "drawn_kib_per_s": (bytes1 - bytes0) / 1024 / (wall1 - wall0),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0, help="sets a second (1000)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the stream (30)")
+    parser.add_argument("--size", default="120x40", help="terminal COLUMNSxROWS (120x40)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.port, args.out)
+        return
+    columns, rows = (int(n) for n in args.size.lower().split("x"))
+    result = bench(args.rate, args.seconds, columns, rows)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"indipyterm: {result['rate']:g} setNumberVector/s for {result['seconds']:g} s, "
+          f"terminal {result['terminal']} (a pty; drawn {result['drawn_kib_per_s']:.0f} KiB/s)")
+    print(f"  value shown, its age   p50 {result['latency_p50_ms']:.1f} ms   "
+          f"p99 {result['latency_p99_ms']:.1f} ms   max {result['latency_max_ms']:.1f} ms   "
+          f"({result['samples']} refreshes of NUM)")
+    print(f"  first set of a refresh p50 {result['wait_p50_ms']:.1f} ms   "
+          f"p99 {result['wait_p99_ms']:.1f} ms   max {result['wait_max_ms']:.1f} ms   "
+          f"(set -> widget for the earliest set each refresh folds in; target p99 < 200 ms)")
+    print(f"  client CPU             {result['cpu_cores']:.2f} of a core (target < 0.5)")
+    print(f"  client RSS             peak {result['rss_peak_mib']:.1f} MiB; "
+          f"early {result['rss_early_mib']:.1f} MiB, late {result['rss_late_mib']:.1f} MiB "
+          f"(target: flat)")
+    print(f"  events read {result['events']}, dropped by the client's stream "
+          f"{result['dropped']}, screen refreshes {result['refreshes']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m indipyterm``."""
+
+from indipyterm.cli import main
+
+main()

@@ -1,0 +1,330 @@
+"""The indipyterm application: one client connection, its events coalesced into screen refreshes.
+
+The client's events are read by one worker and only *noted* (:class:`~.coalesce.Coalescer`);
+a timer redraws what changed a few times a second from the client's current values. So a
+driver sending a thousand sets a second costs a dictionary insert per set here, the screen is
+redrawn at a fixed rate, and nothing queues up in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+import indipyclient
+
+from .coalesce import Coalescer, NumberHistory
+from .devicescreen import DeviceScreen
+from .filepicker import FilePicker
+from .formatting import message_line
+from .helpscreen import HelpScreen
+from .model import VectorInfo
+from .search import DeviceSearch
+from .startscreen import StartScreen
+from .status import ConnectionStatus
+from .vectorpanel import VectorPanel
+
+__all__ = ["TermApp"]
+
+logger = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 0.1  # the screen is redrawn at most this often
+MAX_MESSAGES = 200  # lines kept in the message log
+
+
+class ObservedBackoff(indipyclient.Backoff):
+    """The client library's reconnection backoff, telling the app when the next try is due."""
+
+    def __init__(self, on_delay: Callable[[float], None]) -> None:
+        super().__init__()
+        self.on_delay = on_delay
+
+    def next_delay(self) -> float:
+        delay = super().next_delay()
+        self.on_delay(delay)
+        return delay
+
+
+class TermApp(App[None]):
+    """``TermApp(host, port, blobfolder)``; run with ``.run()`` (or ``run_test()`` in tests)."""
+
+    TITLE = "indipyterm"
+    # Absolute: textual resolves a relative path beside the module of the *subclass*.
+    CSS_PATH = Path(__file__).with_name("indipyterm.tcss")
+    COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {DeviceSearch}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("d", "toggle_dark", "Dark/light"),
+        Binding("m", "main_screen", "Main screen"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
+    ]
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 7624,
+        blobfolder: Path | str | None = None,
+        *,
+        refresh_seconds: float = REFRESH_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self.port = port
+        self.blobfolder = Path(blobfolder) if blobfolder is not None else None
+        self.server = f"{host}:{port}"
+        self.refresh_seconds = refresh_seconds
+        self.client: indipyclient.Client | None = None
+        self.stream: indipyclient.EventStream | None = None
+        self._dropped = 0
+        self.status = ConnectionStatus(self.server)
+        self.coalescer = Coalescer()
+        self.history = NumberHistory()
+        self.messages: deque[str] = deque(maxlen=MAX_MESSAGES)  # newest first
+        self.refreshes = 0
+        self._refreshing = False
+        # Called after each refresh with the vectors it drew (the latency benchmark's hook).
+        self.on_refreshed: Callable[[Sequence[VectorInfo]], None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return StartScreen()
+
+    def on_mount(self) -> None:
+        self.run_worker(self._run_client(), name="client", group="client", exclusive=True)
+        self.set_interval(self.refresh_seconds, self._refresh, name="refresh")
+        self.set_interval(1.0, self.refresh_status, name="status")
+
+    async def _run_client(self) -> None:
+        """Run the client for the life of the app: it reconnects by itself (with backoff),
+        and says so with ConnectionLost / ConnectionMade events."""
+        backoff = ObservedBackoff(self._retrying)
+        async with indipyclient.connect(
+            self.host, self.port, self.blobfolder, connect_timeout=None, backoff=backoff
+        ) as client:
+            self.client = client
+            self.stream = client.events()
+            async for event in self.stream:
+                self._on_event(event)
+
+    def _retrying(self, delay: float) -> None:
+        """The client will try to connect again in `delay` seconds."""
+        self.status.retrying(time.monotonic() + delay)
+        self.refresh_status()
+
+    def _note_connection(self) -> None:
+        self.coalescer.connection_changed()
+        self.refresh_status()
+
+    def _on_event(self, event: Any) -> None:
+        """Note what an event changed; the drawing waits for the next refresh."""
+        kind = event.eventtype
+        if kind in ("Set", "SetBLOB"):
+            self.coalescer.vector_changed(event.devicename, event.vectorname)
+        elif kind in ("Define", "DefineBLOB"):
+            self.coalescer.vector_changed(event.devicename, event.vectorname, defined=True)
+        elif kind == "Delete":
+            self.coalescer.vector_deleted(event.devicename, event.vectorname)
+            if event.message:
+                self._log_message(event.timestamp, event.message, event.devicename)
+        elif kind == "Message":
+            self._log_message(event.timestamp, event.message, event.devicename)
+        elif kind == "ConnectionMade":
+            self.status.connected()
+            self._log_message(event.timestamp, f"connected to {self.server}")
+            self._note_connection()
+        elif kind == "ConnectionLost":
+            reason = getattr(event, "reason", "") or "connection lost"
+            self.status.lost(reason)
+            self._log_message(event.timestamp, f"lost {self.server}: {reason}")
+            self._note_connection()
+
+    def _log_message(self, timestamp: Any, text: str, device: str | None = None) -> None:
+        self.messages.appendleft(message_line(timestamp, text, device))
+        self.coalescer.message_arrived()
+
+    # --- what the client knows, for the screens --------------------------------------------------
+
+    def device_names(self) -> list[str]:
+        client = self.client
+        if client is None:
+            return []
+        return [name for name in client if len(client[name])]
+
+    def _vector(self, device: str, vector: str) -> Any:
+        client = self.client
+        if client is None:
+            return None
+        try:
+            return client[device][vector]
+        except KeyError:
+            return None
+
+    def device_vectors(self, device: str) -> list[VectorInfo]:
+        client = self.client
+        if client is None:
+            return []
+        try:
+            vectors = list(client[device].values())
+        except KeyError:
+            return []
+        return [VectorInfo.from_vector(vector) for vector in vectors]
+
+    def histories(self, device: str) -> dict[str, dict[str, Sequence[float]]]:
+        """Number histories of a device's vectors: vector -> member -> values."""
+        result: dict[str, dict[str, Sequence[float]]] = {}
+        for info in self.device_vectors(device):
+            if info.kind == "Number":
+                result[info.name] = {m.name: self.history.values(device, info.name, m.name)
+                                     for m in info.members}
+        return result
+
+    # --- drawing -------------------------------------------------------------------------------
+
+    async def _refresh(self) -> None:
+        """Redraw what changed since the last refresh (never two at once)."""
+        stream = self.stream
+        if stream is not None and stream.dropped != self._dropped:
+            # The events stream fell behind and dropped some: redraw everything from the model.
+            self._dropped = stream.dropped
+            self.coalescer.connection_changed()
+        if self._refreshing or not self.coalescer.pending():
+            return
+        self._refreshing = True
+        try:
+            await self._draw(self.coalescer.take())
+        finally:
+            self._refreshing = False
+
+    async def _draw(self, changes: Any) -> None:
+        self.refreshes += 1
+        drawn: list[VectorInfo] = []
+        gone: list[tuple[str, str]] = list(changes.deleted)
+        history: dict[tuple[str, str], dict[str, Sequence[float]]] = {}
+        for device, name in changes.vectors:
+            vector = self._vector(device, name)
+            if vector is None:
+                gone.append((device, name))
+                continue
+            info = VectorInfo.from_vector(vector)
+            drawn.append(info)
+            numbers = info.numbers()
+            if numbers:
+                history[(device, name)] = {
+                    member: self.history.record(device, name, member, value)
+                    for member, value in numbers.items()
+                }
+        for device, name in gone:
+            self.history.forget(device, [name])
+        for device in changes.deleted_devices:
+            self.history.forget(device)
+
+        start = self._start_screen()
+        if start is not None:
+            self.refresh_start_screen(start)
+        for screen in self.screen_stack:
+            if isinstance(screen, DeviceScreen) and screen.is_mounted:
+                await self._draw_device(screen, changes, drawn, gone, history)
+        if self.on_refreshed is not None:
+            self.on_refreshed(drawn)
+
+    async def _draw_device(
+        self,
+        screen: DeviceScreen,
+        changes: Any,
+        drawn: Sequence[VectorInfo],
+        gone: Sequence[tuple[str, str]],
+        history: Mapping[tuple[str, str], Mapping[str, Sequence[float]]],
+    ) -> None:
+        device = screen.device
+        if changes.connection or device in changes.deleted_devices:
+            await screen.resync(self.device_vectors(device))
+            return
+        removed = [name for dev, name in gone if dev == device]
+        if removed:
+            await screen.remove_vectors(removed)
+        mine = [info for info in drawn if info.device == device]
+        if mine:
+            await screen.update_vectors(
+                mine, {info.name: history.get((device, info.name), {}) for info in mine}
+            )
+
+    def _start_screen(self) -> StartScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, StartScreen):
+                return screen
+        return None
+
+    def refresh_start_screen(self, screen: StartScreen) -> None:
+        screen.show_devices(self.device_names())
+        screen.show_messages(self.messages)
+
+    def refresh_status(self) -> None:
+        """The status line on every screen (also ticks the retry countdown each second)."""
+        text = self.status.describe(time.monotonic())
+        for screen in self.screen_stack:
+            status = getattr(screen, "status", None)
+            if status is not None and hasattr(status, "show"):
+                status.show(self.status.state, text)
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_main_screen(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def open_device(self, device: str, vector: str | None = None) -> None:
+        """Show a device's screen (replacing another device's), at `vector` if given."""
+        current = self.screen
+        if isinstance(current, DeviceScreen) and current.device == device:
+            if vector is not None:
+                current.show_vector(vector)
+            return
+        self.action_main_screen()
+        screen = DeviceScreen(device)
+        self.push_screen(screen)
+        if vector is not None:
+            self.call_after_refresh(screen.show_vector, vector)
+
+    # --- sending -------------------------------------------------------------------------------
+
+    def send_values(self, panel: VectorPanel, values: dict[str, Any]) -> None:
+        """Send a panel's checked values; a refusal by the client library shows on the panel."""
+        self.run_worker(self._send(panel, values), group="send")
+
+    async def _send(self, panel: VectorPanel, values: dict[str, Any]) -> None:
+        client = self.client
+        if client is None:
+            panel.show_error(f"not connected to {self.server}: nothing sent")
+            return
+        device, vector = panel.key
+        try:
+            await client.set(device, vector, values, wait=False)
+        except (ValueError, OSError, ConnectionError) as exc:
+            panel.show_error(str(exc))
+            return
+        panel.sent()
+
+    def choose_file(self, panel: VectorPanel, member: str) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                panel.file_chosen(member, path)
+
+        self.push_screen(FilePicker(Path.cwd(), f"File to send as {panel.info.label} / {member}"), chosen)
+

@@ -1,0 +1,50 @@
+"""The ``indipyterm`` command: ``indipyterm [--host H] [--port 7624] [--blobfolder DIR] [--version]``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["main", "parse_args", "version"]
+
+
+def version() -> str:
+    try:
+        return metadata.version("indipy-toolkit")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="indipyterm",
+        description="A terminal client for any INDI server: see and drive its devices.",
+    )
+    parser.add_argument("--host", default="localhost", help="INDI server host (default localhost)")
+    parser.add_argument("--port", type=int, default=7624, help="INDI server port (default 7624)")
+    parser.add_argument(
+        "--blobfolder", type=Path, default=None,
+        help="save received BLOBs in this folder (created if missing); BLOBs are not asked "
+             "for without it",
+    )
+    parser.add_argument("--version", action="version", version=f"indipyterm {version()}")
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"--port must be 1..65535, not {args.port}")
+    if args.blobfolder is not None:
+        folder = args.blobfolder.expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            parser.error(f"--blobfolder {folder}: {exc.strerror}")
+        args.blobfolder = folder.resolve()
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    from .app import TermApp  # textual is only needed once the arguments are good
+
+    TermApp(args.host, args.port, args.blobfolder).run()

@@ -1,0 +1,91 @@
+"""The start screen: the server and its connection state, the devices, the message log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from .app import TermApp
+
+__all__ = ["StartScreen", "StatusLine"]
+
+
+class StatusLine(Static):
+    """The connection state, coloured: green connected, yellow connecting, red lost."""
+
+    def show(self, state: str, text: str) -> None:
+        self.update(text)
+        for name in ("connected", "connecting", "lost"):
+            self.set_class(state == name, f"-{name}")
+
+
+class StartScreen(Screen[None]):
+    """What the user sees first; choosing a device opens its screen."""
+
+    def __init__(self) -> None:
+        super().__init__(id="start")
+        self.status = StatusLine("", classes="status", markup=False)
+        self.devices = OptionList(id="devices")
+        self.messages = Static("", id="messages", markup=False)
+        self._shown_devices: list[str] = []
+        self._shown_messages: list[str] = []
+
+    @property
+    def term(self) -> TermApp:
+        from .app import TermApp
+
+        return cast(TermApp, self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="\u2609")  # a sun: the INDI world is astronomy
+        app = self.term
+        folder = str(app.blobfolder) if app.blobfolder is not None else "not saving BLOBs"
+        yield Static(f"Server {app.server}    BLOB folder: {folder}", id="server", markup=False)
+        yield self.status
+        with Vertical(id="devicebox"):
+            yield Label("Devices", classes="heading")
+            yield self.devices
+        with VerticalScroll(id="messagebox"):
+            yield Label("Messages (newest first)", classes="heading")
+            yield self.messages
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "indipyterm"
+        self.sub_title = self.term.server
+        self.term.refresh_start_screen(self)
+        self.devices.focus()
+
+    def show_devices(self, names: Sequence[str]) -> None:
+        """The device list; the highlighted device stays highlighted if it is still there."""
+        names = list(names)
+        if names == self._shown_devices:
+            return
+        highlighted = self.devices.highlighted
+        current = (
+            self._shown_devices[highlighted]
+            if highlighted is not None and highlighted < len(self._shown_devices) else None
+        )
+        self._shown_devices = names
+        self.devices.clear_options()
+        if names:
+            self.devices.add_options([Option(name, id=f"d{i}") for i, name in enumerate(names)])
+            self.devices.highlighted = names.index(current) if current in names else 0
+
+    def show_messages(self, lines: Iterable[str]) -> None:
+        lines = list(lines)
+        if lines != self._shown_messages:
+            self._shown_messages = lines
+            self.messages.update("\n".join(lines) if lines else "no messages yet")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        index = event.option_index
+        if 0 <= index < len(self._shown_devices):
+            self.term.open_device(self._shown_devices[index])

@@ -1,0 +1,389 @@
+"""One vector on the device screen: its label, state, timestamp, message, members and Submit.
+
+The panel is built once from the client's vector and then updated in place from it
+(:meth:`VectorPanel.show`), at most once per screen refresh however fast the driver sends.
+What the user typed or toggled is kept in the widgets until Submit (or Esc) and never
+overwritten by the device; when the device's value moves under an edit the panel says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Sparkline, Static
+
+from .edits import EditTracker
+from .formatting import (
+    STATE_COLOURS,
+    display_number,
+    display_size,
+    display_timestamp,
+    state_colour,
+)
+from .inputcheck import InputRefused, check_number, check_switches, check_text, toggle_switch
+from .model import MemberInfo, VectorInfo
+
+__all__ = ["VectorPanel"]
+
+
+class NumberValidator(Validator):
+    """textual's live check of a number field, through the same rules Submit applies."""
+
+    def __init__(self, minimum: float, maximum: float) -> None:
+        super().__init__()
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def validate(self, value: str) -> ValidationResult:
+        if not value.strip():
+            return self.success()  # empty: the member keeps its current value
+        try:
+            check_number(value, self.minimum, self.maximum)
+        except InputRefused as exc:
+            return self.failure(str(exc))
+        return self.success()
+
+
+class MemberRow(Horizontal):
+    """One member: its label, its value as the device last sent it, and (if writable) a field."""
+
+    def __init__(self, info: MemberInfo, kind: str, writable: bool) -> None:
+        super().__init__(classes=f"member {kind.lower()}")
+        self.info = info
+        self.kind = kind
+        self.writable = writable
+        self.value_label = Static("", classes="value", markup=False)
+        self.spark: Sparkline | None = None
+        self.field: Input | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.info.label, classes="mlabel", markup=False)
+        yield self.value_label
+        if self.kind == "Number":
+            self.spark = Sparkline([], classes="spark")
+            yield self.spark
+        if self.writable and self.kind in ("Text", "Number"):
+            validators = (
+                [NumberValidator(self.info.minimum, self.info.maximum)] if self.kind == "Number" else []
+            )
+            self.field = Input(
+                placeholder="new value", validators=validators, classes="field", compact=True
+            )
+            yield self.field
+
+
+class VectorPanel(Vertical):
+    """A vector's panel; ``key`` is (device, vector)."""
+
+    class Submitted(Message):
+        """The user asked to send these member values (already checked)."""
+
+        def __init__(self, panel: VectorPanel, values: dict[str, Any]) -> None:
+            super().__init__()
+            self.panel = panel
+            self.values = values
+
+    class ChooseFile(Message):
+        """The user wants to pick a file for a BLOB member."""
+
+        def __init__(self, panel: VectorPanel, member: str) -> None:
+            super().__init__()
+            self.panel = panel
+            self.member = member
+
+    def __init__(self, info: VectorInfo) -> None:
+        super().__init__(classes="vector")
+        self.info = info
+        self.key = (info.device, info.name)
+        self.signature = info.signature()
+        self.tracker = EditTracker()
+        self.rows: dict[str, MemberRow] = {}
+        self.switch_states: dict[str, bool] = {}
+        self.switch_widgets: dict[str, RadioButton | Checkbox] = {}
+        self.chosen_files: dict[str, Path] = {}
+        self.blob_labels: dict[str, Static] = {}
+        self.message_label = Static("", classes="vmessage", markup=False)
+        self.note_label = Static("", classes="note", markup=False)
+        self.error_label = Static("", classes="error", markup=False)
+        self._switch_radio: RadioSet | None = None
+
+    @property
+    def writable(self) -> bool:
+        return self.info.perm != "ro" and self.info.kind != "Light"
+
+    def compose(self) -> ComposeResult:
+        info = self.info
+        yield self.message_label
+        if info.kind == "Switch":
+            yield from self._compose_switches()
+        elif info.kind == "Light":
+            for member in info.members:
+                row = MemberRow(member, "Light", False)
+                self.rows[member.name] = row
+                yield row
+        elif info.kind == "BLOB":
+            for member in info.members:
+                with Horizontal(classes="member blob"):
+                    yield Label(member.label, classes="mlabel", markup=False)
+                    self.blob_labels[member.name] = Static("", classes="value", markup=False)
+                    yield self.blob_labels[member.name]
+                    if self.writable:
+                        yield Button("Choose file", classes="choose", name=member.name, compact=True)
+        else:
+            for member in info.members:
+                row = MemberRow(member, info.kind, self.writable)
+                self.rows[member.name] = row
+                yield row
+        yield self.note_label
+        if self.writable:  # a read-only vector has nothing to submit and nothing refused
+            with Horizontal(classes="actions"):
+                yield self.error_label
+                yield Button("Submit", classes="submit", variant="primary", compact=True)
+
+    def _compose_switches(self) -> ComposeResult:
+        info = self.info
+        self.switch_states = {m.name: m.value == "On" for m in info.members}
+        if not self.writable:
+            for member in info.members:
+                row = MemberRow(member, "Switch", False)
+                self.rows[member.name] = row
+                yield row
+            return
+        if info.rule == "OneOfMany":
+            buttons = []
+            for member in info.members:
+                button = RadioButton(
+                    member.label, self.switch_states[member.name], name=member.name, compact=True
+                )
+                self.switch_widgets[member.name] = button
+                buttons.append(button)
+            self._switch_radio = RadioSet(*buttons, classes="switches")
+            yield self._switch_radio
+        else:
+            with Horizontal(classes="switches"):
+                for member in info.members:
+                    box = Checkbox(
+                        member.label, self.switch_states[member.name], name=member.name, compact=True
+                    )
+                    self.switch_widgets[member.name] = box
+                    yield box
+
+    def on_mount(self) -> None:
+        self.show(self.info, None)
+
+    # --- drawing from the device ---------------------------------------------------------------
+
+    def show(self, info: VectorInfo, history: dict[str, Sequence[float]] | None) -> None:
+        """Draw the vector's current state; edits in progress are kept and conflicts noted."""
+        self.info = info
+        self.border_title = f"{info.label} ({info.name})" if info.label != info.name else info.name
+        self.border_subtitle = f"{info.state}  {display_timestamp(info.timestamp)}"
+        for state in ("Idle", "Ok", "Busy", "Alert"):
+            self.set_class(str(info.state) == state, f"-state-{state.lower()}")
+        self.message_label.update(info.message or "")
+        self.message_label.display = bool(info.message)
+        if info.kind == "Switch" and self.writable:
+            self._show_switches(info)
+        elif info.kind == "BLOB":
+            self._show_blobs(info)
+        else:
+            for member in info.members:
+                row = self.rows.get(member.name)
+                if row is None:
+                    continue
+                shown = self._member_text(member)
+                row.value_label.update(shown)
+                if info.kind in ("Light", "Switch"):
+                    colour = state_colour(member.value) if info.kind == "Light" else (
+                        "green" if member.value == "On" else STATE_COLOURS["Idle"])
+                    row.value_label.styles.color = colour
+                self.tracker.device_value(member.name, shown)
+                if row.spark is not None and history is not None and member.name in history:
+                    row.spark.data = list(history[member.name])
+        self._show_note()
+
+    def _member_text(self, member: MemberInfo) -> str:
+        if self.info.kind == "Number":
+            return display_number(member.value, member.format)
+        if self.info.kind == "Light":
+            return f"\u25cf {member.value}"
+        if self.info.kind == "Switch":
+            return "\u25cf On" if member.value == "On" else "\u25cb Off"
+        return str(member.value)
+
+    def _show_switches(self, info: VectorInfo) -> None:
+        device_states = {m.name: m.value == "On" for m in info.members}
+        for name, is_on in device_states.items():
+            self.tracker.device_value(name, "On" if is_on else "Off")
+        if self.tracker:
+            return  # the user's choice stays on screen until Submit or Esc
+        self.switch_states = device_states
+        self._draw_switch_states()
+
+    def _draw_switch_states(self) -> None:
+        with self.prevent(RadioButton.Changed, Checkbox.Changed, RadioSet.Changed):
+            for name, widget in self.switch_widgets.items():
+                widget.value = self.switch_states.get(name, False)
+
+    def _show_blobs(self, info: VectorInfo) -> None:
+        for member in info.members:
+            label = self.blob_labels.get(member.name)
+            if label is None:
+                continue
+            parts = []
+            if member.blobsize is not None:
+                parts.append(display_size(member.blobsize))
+            if member.blobformat:
+                parts.append(member.blobformat)
+            if member.filename:
+                parts.append(str(member.filename))
+            chosen = self.chosen_files.get(member.name)
+            if chosen is not None:
+                parts.append(f"to send: {chosen}")
+            label.update("  ".join(parts) if parts else "nothing received")
+
+    def _show_note(self) -> None:
+        labels = {m.name: m.label for m in self.info.members}
+        note = self.tracker.note(labels)
+        self.note_label.update(note)
+        self.note_label.display = bool(note)
+
+    def show_error(self, text: str) -> None:
+        self.error_label.update(text)
+        self.set_class(bool(text), "-error")
+
+    # --- the user's edits ---------------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        for name, row in self.rows.items():
+            if row.field is event.input:
+                if event.value:
+                    member = self.info.member(name)
+                    shown = self._member_text(member) if member is not None else ""
+                    self.tracker.edit(name, event.value, shown)
+                else:
+                    self.tracker.discard(name)
+        self.show_error("")
+        self._show_note()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    @on(RadioSet.Changed)
+    def _radio(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        name = event.pressed.name or ""
+        if name in self.switch_states:
+            self._toggled(name, True)
+
+    @on(Checkbox.Changed)
+    def _checkbox(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        name = event.checkbox.name or ""
+        if name in self.switch_states:
+            self._toggled(name, event.value)
+
+    def _toggled(self, name: str, value: bool) -> None:
+        device = {m.name: m.value == "On" for m in self.info.members}
+        self.switch_states = toggle_switch(
+            self.info.rule or "AnyOfMany", self.switch_states, name, value
+        )
+        self._draw_switch_states()  # AtMostOne turned the others off: show it
+        if self.switch_states == device:
+            self.tracker.discard()  # back to what the device shows: nothing to send
+        else:
+            # The choice is the whole set of switches, so every member is part of the edit:
+            # a device change to any of them is noted, not silently overwritten by Submit.
+            for member, chosen in self.switch_states.items():
+                before = "On" if device.get(member) else "Off"
+                self.tracker.edit(member, "On" if chosen else "Off", before)
+        self.show_error("")
+        self._show_note()
+
+    @on(Button.Pressed, ".submit")
+    def _submit_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.submit()
+
+    @on(Button.Pressed, ".choose")
+    def _choose_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.ChooseFile(self, event.button.name or ""))
+
+    def file_chosen(self, member: str, path: Path) -> None:
+        self.chosen_files[member] = path
+        self.tracker.edit(member, str(path), "")
+        self._show_blobs(self.info)
+
+    def revert(self) -> None:
+        """Esc: forget the edits, show the device's values again."""
+        self.tracker.discard()
+        self.chosen_files.clear()
+        for row in self.rows.values():
+            if row.field is not None:
+                with self.prevent(Input.Changed):
+                    row.field.value = ""
+        self.show_error("")
+        self.show(self.info, None)
+
+    def collect(self) -> dict[str, Any]:
+        """The values to send, all members of the vector (as KStars sends them), checked.
+
+        Raises InputRefused naming the member whose entry cannot be sent.
+        """
+        info = self.info
+        if info.kind == "Switch":
+            return check_switches(info.rule or "AnyOfMany", self.switch_states)
+        if info.kind == "BLOB":
+            if not self.chosen_files:
+                raise InputRefused("choose a file to send first")
+            for path in self.chosen_files.values():
+                if not path.is_file():
+                    raise InputRefused(f"{path} is not a readable file")
+            return dict(self.chosen_files)
+        values: dict[str, Any] = {}
+        for member in info.members:
+            row = self.rows[member.name]
+            text = row.field.value if row.field is not None else ""
+            try:
+                if info.kind == "Number":
+                    values[member.name] = (
+                        check_number(text, member.minimum, member.maximum) if text.strip()
+                        else member.value
+                    )
+                else:
+                    values[member.name] = check_text(text) if text else member.value
+            except InputRefused as exc:
+                raise InputRefused(f"{member.label}: {exc}") from None
+        return values
+
+    def submit(self) -> None:
+        try:
+            values = self.collect()
+        except InputRefused as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self.post_message(self.Submitted(self, values))
+
+    def sent(self) -> None:
+        """Submit went out: the edits are now the device's business."""
+        self.tracker.discard()
+        self.chosen_files.clear()
+        for row in self.rows.values():
+            if row.field is not None:
+                with self.prevent(Input.Changed):
+                    row.field.value = ""
+        self._show_note()
+

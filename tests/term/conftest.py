@@ -1,0 +1,20 @@
+"""Fixtures for indipyterm's tests: our server with the Kit driver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from kitdriver import KitDriver
+from peers import serving
+
+from indipyserver import IPyServer
+
+
+@pytest.fixture
+async def kit() -> AsyncIterator[tuple[IPyServer, KitDriver]]:
+    """Our server on a free port serving the Kit and Weather devices."""
+    driver = KitDriver()
+    server = IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)
+    async with serving(server):
+        yield server, driver

@@ -1,0 +1,440 @@
+"""indipyterm headless (textual's pilot) against our real server and an in-process driver.
+
+Each test drives the screen as a user would (clicks, keys, typing) and checks what the driver
+received, or drives the driver and checks what the screen shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from kitdriver import KitDriver
+from peers import serving
+from termhelpers import settle, wait_for
+from textual.color import Color
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, RadioButton, Static, TabbedContent
+
+import indipydriver as ipd
+from indipyserver import IPyServer
+from indipyterm.app import TermApp
+from indipyterm.devicescreen import DeviceScreen
+from indipyterm.helpscreen import HelpScreen
+from indipyterm.startscreen import StartScreen
+from indipyterm.vectorpanel import VectorPanel
+
+SIZE = (120, 50)
+
+
+def device_screen(app: TermApp) -> DeviceScreen:
+    screen = app.screen
+    assert isinstance(screen, DeviceScreen), f"not on a device screen: {screen!r}"
+    return screen
+
+
+async def open_kit(app: TermApp, pilot: Pilot[None]) -> DeviceScreen:
+    """Wait for the devices, then open Kit's screen as the search would."""
+    await wait_for(pilot, lambda: "Kit" in app.device_names(), what="device Kit")
+    app.open_device("Kit")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, DeviceScreen) and len(app.screen.panels) == 11,
+        what="Kit's eleven panels",
+    )
+    return device_screen(app)
+
+
+def panel(app: TermApp, name: str) -> VectorPanel:
+    return device_screen(app).panels[name]
+
+
+async def show_group(app: TermApp, pilot: Pilot[None], vector: str) -> VectorPanel:
+    screen = device_screen(app)
+    screen.show_vector(vector)
+    await settle(pilot)
+    return screen.panels[vector]
+
+
+async def test_start_screen_lists_devices_and_says_connected(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
+        await settle(pilot)
+        start = app.screen
+        assert isinstance(start, StartScreen)
+        assert start.status.content == f"connected to 127.0.0.1:{server.port}"  # type: ignore[attr-defined]
+        assert [start.devices.get_option_at_index(i).prompt for i in range(2)] == ["Kit", "Weather"]
+        assert f"connected to 127.0.0.1:{server.port}" in app.messages[0]
+
+
+async def test_choosing_a_device_opens_a_tab_per_group(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
+        await settle(pilot)
+        await pilot.press("enter")  # the device list has the focus, Kit highlighted
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen) and app.screen.panels)
+        await settle(pilot)
+        screen = device_screen(app)
+        tabs = screen.query_one(TabbedContent)
+        titles = [str(tabs.get_tab(pane_id).label) for pane_id in screen.groups.values()]
+        assert titles == ["Values", "Switches", "Status", "Images"]
+        await pilot.press("m")
+        assert isinstance(app.screen, StartScreen)
+
+
+async def test_clicking_a_switch_and_submit_sends_new_switch_vector(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        power = await show_group(app, pilot, "POWER")
+        on_button = power.switch_widgets["ON"]
+        assert isinstance(on_button, RadioButton) and not on_button.value
+        await pilot.click(on_button)
+        await pilot.click(power.query_one(".submit"))
+        event = await driver.next_received()
+        assert isinstance(event, ipd.newSwitchVector)
+        assert event.vectorname == "POWER" and event["ON"] == "On" and event["OFF"] == "Off"
+        # The driver answers Ok: the panel shows it and the edit is done.
+        await wait_for(pilot, lambda: "Ok" in str(power.border_subtitle), what="POWER Ok")
+        assert power.has_class("-state-ok")
+        assert not power.tracker
+
+
+async def test_any_of_many_toggles_send_every_member(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        options = await show_group(app, pilot, "OPTIONS")
+        fan = options.switch_widgets["FAN"]
+        assert isinstance(fan, Checkbox)
+        await pilot.click(fan)
+        await pilot.click(options.query_one(".submit"))
+        event = await driver.next_received()
+        assert dict(event) == {"FAN": "On", "DEW": "On"}
+
+
+async def test_typing_a_number_and_submitting_reaches_the_driver(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        coords = await show_group(app, pilot, "COORDS")
+        field = coords.rows["DEC"].field
+        assert field is not None
+        await pilot.click(field)
+        await pilot.press(*"-20:30:00")
+        await pilot.press("enter")
+        event = await driver.next_received()
+        assert isinstance(event, ipd.newNumberVector)
+        # The member left empty is sent with its current value.
+        assert float(event["DEC"]) == -20.5 and float(event["RA"]) == 5.5
+        await wait_for(pilot, lambda: coords.rows["DEC"].value_label.content == "-20:30:00",
+                       what="DEC redrawn")
+
+
+async def test_out_of_range_number_shows_the_error_and_sends_nothing(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        target = await show_group(app, pilot, "TARGET")
+        field = target.rows["TEMP"].field
+        assert field is not None
+        await pilot.click(field)
+        await pilot.press(*"150")
+        await pilot.click(target.query_one(".submit"))
+        await settle(pilot)
+        assert str(target.error_label.content) == "Temperature: 150 is out of range 0 .. 100"
+        assert not field.is_valid
+        await asyncio.sleep(0.5)
+        assert driver.received == []
+        # Unparsable text is refused the same way.
+        field.value = "twenty"
+        await pilot.click(target.query_one(".submit"))
+        await settle(pilot)
+        assert "'twenty' is not a number" in str(target.error_label.content)
+        assert driver.received == []
+
+
+async def test_a_driver_set_changes_the_widget(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        readout = panel(app, "READOUT")
+        assert readout.rows["LEVEL"].value_label.content == "1.000"
+        vector = driver["Kit"]["READOUT"]
+        for value in (2.0, 3.25):
+            vector["LEVEL"] = value
+            await vector.send_setVector(state="Alert", message="level rising")
+        await wait_for(pilot, lambda: readout.rows["LEVEL"].value_label.content == "3.250",
+                       what="LEVEL 3.250")
+        assert readout.has_class("-state-alert")
+        assert readout.message_label.content == "level rising"
+        spark = readout.rows["LEVEL"].spark
+        assert spark is not None and list(spark.data or [])[-1] == 3.25
+
+
+async def test_an_edit_is_kept_and_flagged_when_the_device_changes_it(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        target = await show_group(app, pilot, "TARGET")
+        field = target.rows["TEMP"].field
+        assert field is not None
+        await pilot.click(field)
+        await pilot.press(*"30")
+        vector = driver["Kit"]["TARGET"]
+        vector["TEMP"] = 25.0
+        await vector.send_setVector(state="Ok")
+        await wait_for(pilot, lambda: target.note_label.display, what="the conflict note")
+        assert "Temperature is now 25.00" in str(target.note_label.content)
+        assert field.value == "30"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert field.value == "" and not target.note_label.display
+
+
+async def test_lights_and_read_only_switches_show_coloured_indicators(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kit(app, pilot)
+        health = await show_group(app, pilot, "HEALTH")
+        shown = {name: (str(row.value_label.content), row.value_label.styles.color)
+                 for name, row in health.rows.items()}
+        assert shown["GOOD"][0] == "\u25cf Ok" and shown["GOOD"][1] == Color.parse("green")
+        assert shown["WARN"][0] == "\u25cf Alert" and shown["WARN"][1] == Color.parse("red")
+        assert shown["SPARE"][0] == "\u25cf Idle" and shown["SPARE"][1] == Color.parse("#808080")
+        roof = screen.panels["ROOF"]
+        assert not roof.writable and not roof.query(".submit")
+        assert str(roof.rows["OPEN"].value_label.content) == "\u25cf On"
+        assert str(roof.rows["SHUT"].value_label.content) == "\u25cb Off"
+
+
+async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kit(app, pilot)
+        await driver["Kit"]["HEALTH"].send_delProperty(message="health check retired")
+        await wait_for(pilot, lambda: "HEALTH" not in screen.panels, what="HEALTH removed")
+        assert "Status" in screen.groups  # ROOF is still there
+        await driver["Kit"]["ROOF"].send_delProperty()
+        await wait_for(pilot, lambda: "ROOF" not in screen.panels, what="ROOF removed")
+        await settle(pilot)
+        assert "Status" not in screen.groups
+        assert all(p.key != ("Kit", "HEALTH") for p in screen.query(VectorPanel))
+        assert any("health check retired" in line for line in app.messages)
+
+
+async def test_a_blob_arrives_in_the_folder(kit: tuple[IPyServer, KitDriver], tmp_path: Path) -> None:
+    server, driver = kit
+    folder = tmp_path / "blobs"
+    folder.mkdir()
+    app = TermApp("127.0.0.1", server.port, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kit(app, pilot)
+        await settle(pilot)
+        image = driver["Kit"]["IMAGE"]
+        image["FRAME"] = b"first light\n"
+        await image.send_setVector(state="Ok")
+        await wait_for(pilot, lambda: list(folder.iterdir()), what="a file in the BLOB folder")
+        saved = next(folder.iterdir())
+        assert saved.read_bytes() == b"first light\n"
+        assert saved.name.startswith("Kit_IMAGE_FRAME_") and saved.suffix == ".txt"
+        blob_panel = screen.panels["IMAGE"]
+        await wait_for(pilot, lambda: saved.name in str(blob_panel.blob_labels["FRAME"].content),
+                       what="the file name on the panel")
+        assert "12 B" in str(blob_panel.blob_labels["FRAME"].content)
+
+
+async def test_a_chosen_file_is_uploaded_to_a_writable_blob(kit: tuple[IPyServer, KitDriver], tmp_path: Path) -> None:
+    server, driver = kit
+    upload = tmp_path / "notes.txt"
+    upload.write_bytes(b"hello driver")
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        blobs = await show_group(app, pilot, "UPLOAD")
+        await pilot.click(blobs.query_one(".choose"))
+        await settle(pilot)
+        path_field = app.screen.query_one("#path", Input)
+        path_field.value = str(upload)
+        await pilot.click("#choose")
+        await settle(pilot)
+        assert "notes.txt" in str(blobs.blob_labels["FILE"].content)
+        await pilot.click(blobs.query_one(".submit"))
+        event = await driver.next_received()
+        assert isinstance(event, ipd.newBLOBVector)
+        assert event["FILE"] == b"hello driver"
+
+
+async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) -> None:
+    app = TermApp("127.0.0.1", free_port)
+    async with app.run_test(size=SIZE) as pilot:
+        first = IPyServer(KitDriver(), host="127.0.0.1", port=free_port, handle_signals=False)
+        async with serving(first):
+            await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
+            app.open_device("Kit")
+            await wait_for(pilot, lambda: len(device_screen(app).panels) == 11, what="panels")
+        # Stopped: the status says lost, and the device screen empties.
+        await wait_for(pilot, lambda: app.status.state == "lost", what="lost")
+        screen = device_screen(app)
+        await wait_for(pilot, lambda: not screen.panels, what="panels gone")
+        await settle(pilot, 1.1)
+        assert str(screen.status.content).startswith(f"lost 127.0.0.1:{free_port}")
+        second = IPyServer(KitDriver(), host="127.0.0.1", port=free_port, handle_signals=False)
+        async with serving(second):
+            await wait_for(pilot, lambda: app.status.state == "connected", timeout=20,
+                           what="connected again")
+            await wait_for(pilot, lambda: len(screen.panels) == 11, what="panels back")
+            await pilot.press("m")
+            await settle(pilot)
+            start = app.screen
+            assert isinstance(start, StartScreen)
+            assert start.devices.option_count == 2
+            assert any(line.endswith(f"lost 127.0.0.1:{free_port}: closed by the server")
+                       for line in app.messages), list(app.messages)
+
+
+async def test_keys_help_dark_main_and_quit(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help Static", Static).content)
+        assert max(len(line) for line in text.splitlines()) <= 80  # no wrapping in the box
+        for key in ("q ", "d ", "m ", "ctrl+p", "esc"):
+            assert f"\n  {key}" in text, key
+        await pilot.press("escape")
+        assert isinstance(app.screen, DeviceScreen)
+        dark = app.current_theme.dark
+        await pilot.press("d")
+        assert app.current_theme.dark is not dark
+        await pilot.press("m")
+        assert isinstance(app.screen, StartScreen)
+        await pilot.press("q")
+        await settle(pilot)
+        assert not app.is_running
+
+
+async def test_escape_in_a_field_reverts_and_frees_the_keys(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        setup = await show_group(app, pilot, "SETUP")
+        field = setup.rows["NAME"].field
+        assert field is not None
+        await pilot.click(field)
+        await pilot.press(*"mqd")  # letters typed into the field, not keys
+        assert field.value == "mqd" and isinstance(app.screen, DeviceScreen)
+        await pilot.press("escape")
+        assert field.value == "" and not setup.tracker
+        await pilot.press("m")
+        assert isinstance(app.screen, StartScreen)
+
+
+async def test_search_jumps_to_a_vector_of_a_device(kit: tuple[IPyServer, KitDriver]) -> None:
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Coordinates")
+        await settle(pilot, 0.6)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and "COORDS" in app.screen.panels, what="Kit's screen")
+        await settle(pilot)
+        screen = device_screen(app)
+        assert screen.device == "Kit"
+        tabs = screen.query_one(TabbedContent)
+        assert tabs.active == screen.groups["Values"]
+        focused = app.focused
+        assert focused is not None and screen.panels["COORDS"] in focused.ancestors
+        # And a device by name, from the device screen.
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Weather")
+        await settle(pilot, 0.6)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and app.screen.device == "Weather" and app.screen.panels,
+                       what="Weather's screen")
+
+
+async def test_a_burst_of_sets_is_coalesced_and_the_last_value_shown(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    """2,000 sets as fast as the driver can send them: a few screen refreshes, not 2,000, the
+    newest value on screen, and the sparkline history bounded."""
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        readout = panel(app, "READOUT")
+        before = app.refreshes
+        vector = driver["Kit"]["READOUT"]
+        for i in range(2000):
+            vector["LEVEL"] = float(i)
+            await vector.send_setVector()
+        await wait_for(pilot, lambda: readout.rows["LEVEL"].value_label.content == "1999.000",
+                       what="the last value")
+        # (The server may coalesce sets for a client behind it: fewer than 2,000 may arrive.)
+        assert app.refreshes - before < 200, app.refreshes - before
+        spark = readout.rows["LEVEL"].spark
+        assert spark is not None and len(list(spark.data or [])) <= app.history.length
+
+
+async def test_a_switch_choice_is_kept_when_the_device_changes_the_vector(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kit(app, pilot)
+        options = await show_group(app, pilot, "OPTIONS")
+        await pilot.click(options.switch_widgets["FAN"])
+        vector = driver["Kit"]["OPTIONS"]
+        vector["DEW"] = "Off"
+        await vector.send_setVector(state="Ok")
+        await wait_for(pilot, lambda: options.note_label.display, what="the conflict note")
+        assert "Dew heater is now Off" in str(options.note_label.content)
+        assert options.switch_widgets["FAN"].value and options.switch_widgets["DEW"].value
+        await pilot.click(options.query_one(".submit"))
+        event = await driver.next_received()
+        assert dict(event) == {"FAN": "On", "DEW": "On"}
+
+
+async def test_deleting_a_whole_device_empties_its_screen_and_the_list(
+    kit: tuple[IPyServer, KitDriver],
+) -> None:
+    server, driver = kit
+    app = TermApp("127.0.0.1", server.port)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kit(app, pilot)
+        await driver["Kit"].send_delProperty(message="Kit switched off")
+        await wait_for(pilot, lambda: not screen.panels, what="every panel gone")
+        assert screen.empty.display and "Kit has no properties" in str(screen.empty.content)
+        await pilot.press("m")
+        await settle(pilot)
+        start = app.screen
+        assert isinstance(start, StartScreen)
+        assert [start.devices.get_option_at_index(i).prompt
+                for i in range(start.devices.option_count)] == ["Weather"]

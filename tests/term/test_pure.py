@@ -1,0 +1,332 @@
+"""indipyterm's screen-independent logic: input checks, display formats, coalescing, edits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipyterm.coalesce import Coalescer, NumberHistory
+from indipyterm.edits import EditTracker
+from indipyterm.formatting import (
+    display_number,
+    display_size,
+    display_timestamp,
+    message_line,
+    state_colour,
+)
+from indipyterm.inputcheck import (
+    InputRefused,
+    check_number,
+    check_switches,
+    check_text,
+    number_limits,
+    toggle_switch,
+)
+from indipyterm.status import ConnectionStatus
+
+# --- numbers typed by the user -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("12.5", 12.5), (" 7 ", 7.0), ("-10:30:18", -10.505), ("1e2", 100.0), ("5 30", 5.5)],
+)
+def test_number_input_accepts_decimal_exponent_and_sexagesimal(text: str, expected: float) -> None:
+    assert check_number(text, -1000, 1000) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["", "  ", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1:2:3:4"])
+def test_unparsable_number_is_refused_with_a_reason(text: str) -> None:
+    with pytest.raises(InputRefused) as caught:
+        check_number(text, 0, 10)
+    assert str(caught.value)
+
+
+def test_out_of_range_number_is_refused_naming_the_range() -> None:
+    with pytest.raises(InputRefused, match=r"150 is out of range 0 \.\. 100"):
+        check_number("150", 0, 100)
+    with pytest.raises(InputRefused, match="out of range"):
+        check_number("-0:30", 0, 100)
+    assert check_number("100", 0, 100) == 100.0
+    assert check_number("0", 0, 100) == 0.0
+
+
+def test_equal_or_inverted_limits_impose_no_range() -> None:
+    """INDI 1.7 p.6: max is ignored when min == max; min > max is a driver's mistake, not a wall."""
+    assert number_limits(0, 0) is None
+    assert number_limits(5, 1) is None
+    assert check_number("1e9", 0, 0) == 1e9
+    assert check_number("-3", 5, 1) == -3.0
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6), st.floats(-1e6, 1e6), st.floats(-1e6, 1e6))
+def test_a_number_is_accepted_exactly_when_inside_its_limits(v: float, lo: float, hi: float) -> None:
+    text = repr(v)
+    inside = lo >= hi or lo <= v <= hi
+    if inside:
+        assert check_number(text, lo, hi) == v
+    else:
+        with pytest.raises(InputRefused):
+            check_number(text, lo, hi)
+
+
+def test_text_with_characters_xml_cannot_carry_is_refused() -> None:
+    assert check_text("line one\nline\ttwo") == "line one\nline\ttwo"
+    assert check_text("<&>\"'") == "<&>\"'"
+    with pytest.raises(InputRefused, match="U\\+0001"):
+        check_text("a\x01b")
+
+
+# --- switches -----------------------------------------------------------------------------------
+
+
+def test_one_of_many_choice_turns_the_others_off_and_cannot_be_cleared() -> None:
+    states = {"A": True, "B": False, "C": False}
+    assert toggle_switch("OneOfMany", states, "B", True) == {"A": False, "B": True, "C": False}
+    assert toggle_switch("OneOfMany", states, "A", False) == states
+
+
+def test_at_most_one_turns_the_others_off_and_may_be_cleared() -> None:
+    states = {"A": True, "B": False}
+    assert toggle_switch("AtMostOne", states, "B", True) == {"A": False, "B": True}
+    assert toggle_switch("AtMostOne", states, "A", False) == {"A": False, "B": False}
+
+
+def test_any_of_many_changes_only_the_toggled_member() -> None:
+    states = {"A": True, "B": False}
+    assert toggle_switch("AnyOfMany", states, "B", True) == {"A": True, "B": True}
+    with pytest.raises(KeyError):
+        toggle_switch("AnyOfMany", states, "Z", True)
+
+
+def test_switch_rules_are_checked_before_sending() -> None:
+    assert check_switches("OneOfMany", {"A": False, "B": True}) == {"A": "Off", "B": "On"}
+    with pytest.raises(InputRefused, match="choose exactly one"):
+        check_switches("OneOfMany", {"A": False, "B": False})
+    with pytest.raises(InputRefused, match="only one"):
+        check_switches("OneOfMany", {"A": True, "B": True})
+    with pytest.raises(InputRefused, match="at most one"):
+        check_switches("AtMostOne", {"A": True, "B": True})
+    assert check_switches("AtMostOne", {"A": False, "B": False}) == {"A": "Off", "B": "Off"}
+    assert check_switches("AnyOfMany", {"A": True, "B": True}) == {"A": "On", "B": "On"}
+    with pytest.raises(InputRefused, match="unknown switch rule"):
+        check_switches("Whatever", {"A": True})
+
+
+@given(
+    st.sampled_from(["OneOfMany", "AtMostOne", "AnyOfMany"]),
+    st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=12),
+)
+def test_toggling_from_a_valid_state_always_keeps_the_rule(rule: str, clicks: list[tuple[int, bool]]) -> None:
+    states = {"M0": True, "M1": False, "M2": False, "M3": False}
+    for index, on in clicks:
+        states = toggle_switch(rule, states, f"M{index}", on)
+        check_switches(rule, states)  # never raises
+
+
+# --- display ------------------------------------------------------------------------------------
+
+
+def test_numbers_are_shown_with_their_printf_or_sexagesimal_format() -> None:
+    assert display_number("3.14159", "%.2f") == "3.14"
+    assert display_number("-10.505", "%010.6m") == "-10:30:18"
+    assert display_number(12.5, "%g deg") == "12.5 deg"
+    assert display_number("5", "%d") == "5"
+
+
+def test_unrenderable_number_or_format_is_shown_as_it_came() -> None:
+    assert display_number("garbage", "%.2f") == "garbage"
+    assert display_number("2.5", "%s") == "2.5"
+    assert display_number("2.5", None) == "2.5"
+
+
+def test_state_colours_follow_indi_clients_and_unknown_is_idle() -> None:
+    assert [state_colour(s) for s in ("Idle", "Ok", "Busy", "Alert")] == [
+        "#808080",
+        "green",
+        "yellow",
+        "red",
+    ]
+    assert state_colour("Bogus") == "#808080"
+
+
+def test_timestamps_show_the_time_today_and_the_date_otherwise() -> None:
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert display_timestamp(datetime(2026, 11, 24, 3, 4, 5), now=now) == "03:04:05"
+    yesterday = now - timedelta(days=1)
+    assert display_timestamp(yesterday, now=now) == "2026-11-23 12:00:00"
+    assert display_timestamp(None) == ""
+    assert display_timestamp("sometime") == "sometime"
+
+
+def test_sizes_are_shown_in_binary_units() -> None:
+    assert display_size(512) == "512 B"
+    assert display_size(1536) == "1.5 KiB"
+    assert display_size(12 * 1024 * 1024) == "12.0 MiB"
+    assert display_size(3 * 1024**5) == "3072.0 TiB"
+
+
+def test_message_line_names_the_device() -> None:
+    when = datetime.now(UTC).replace(hour=1, minute=2, second=3, microsecond=0, tzinfo=None)
+    assert message_line(when, "hello", "Dome") == "01:02:03  [Dome] hello"
+    assert message_line(None, "hello") == "hello"
+
+
+# --- coalescing ---------------------------------------------------------------------------------
+
+
+def test_a_thousand_sets_of_one_vector_coalesce_to_one_refresh() -> None:
+    coalescer = Coalescer()
+    for _ in range(1000):
+        coalescer.vector_changed("Bench", "NUM")
+    changes = coalescer.take()
+    assert changes.vectors == [("Bench", "NUM")]
+    assert coalescer.events == 1000
+    assert not coalescer.take()
+    assert not coalescer.pending()
+
+
+def test_changes_keep_first_seen_order_and_mark_new_devices() -> None:
+    coalescer = Coalescer()
+    coalescer.vector_changed("A", "x")
+    assert not coalescer.take().devices
+    coalescer.vector_changed("B", "y", defined=True)
+    coalescer.vector_changed("A", "x")
+    changes = coalescer.take()
+    assert changes.vectors == [("B", "y"), ("A", "x")]
+    assert changes.devices
+
+
+def test_delete_after_set_drops_the_refresh_and_redefine_undoes_the_delete() -> None:
+    coalescer = Coalescer()
+    coalescer.vector_changed("A", "x")
+    coalescer.vector_deleted("A", "x")
+    changes = coalescer.take()
+    assert changes.vectors == [] and changes.deleted == [("A", "x")]
+    coalescer.vector_deleted("A", "x")
+    coalescer.vector_changed("A", "x", defined=True)
+    changes = coalescer.take()
+    assert changes.deleted == [] and changes.vectors == [("A", "x")]
+
+
+def test_deleting_a_device_drops_its_pending_vectors() -> None:
+    coalescer = Coalescer()
+    coalescer.vector_changed("A", "x")
+    coalescer.vector_deleted("A", "y")
+    coalescer.vector_changed("B", "z")
+    coalescer.vector_deleted("A", None)
+    changes = coalescer.take()
+    assert changes.vectors == [("B", "z")]
+    assert changes.deleted == []
+    assert changes.deleted_devices == ["A"]
+
+
+def test_messages_and_connection_changes_are_flags() -> None:
+    coalescer = Coalescer()
+    coalescer.message_arrived()
+    changes = coalescer.take()
+    assert changes.messages and not changes.connection
+    coalescer.connection_changed()
+    changes = coalescer.take()
+    assert changes.connection and changes.devices and changes.messages
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 3)), max_size=300))
+def test_pending_changes_are_bounded_by_the_vectors_not_the_events(ops: list[tuple[int, int, int]]) -> None:
+    coalescer = Coalescer()
+    for device, vector, op in ops:
+        if op == 0:
+            coalescer.vector_changed(f"D{device}", f"V{vector}")
+        elif op == 1:
+            coalescer.vector_changed(f"D{device}", f"V{vector}", defined=True)
+        elif op == 2:
+            coalescer.vector_deleted(f"D{device}", f"V{vector}")
+        else:
+            coalescer.vector_deleted(f"D{device}", None)
+    changes = coalescer.take()
+    assert len(changes.vectors) + len(changes.deleted) <= 25
+    assert not set(changes.vectors) & set(changes.deleted)
+    assert len(changes.deleted_devices) <= 5
+
+
+def test_number_history_is_bounded_and_forgotten_with_its_vector() -> None:
+    history = NumberHistory(length=3)
+    for value in range(10):
+        history.record("A", "x", "m", float(value))
+    assert history.values("A", "x", "m") == [7.0, 8.0, 9.0]
+    history.record("A", "y", "m", 1.0)
+    history.record("B", "x", "m", 1.0)
+    history.forget("A", ["x"])
+    assert history.values("A", "x", "m") == []
+    assert len(history) == 2
+    history.forget("A")
+    assert len(history) == 1
+    with pytest.raises(ValueError):
+        NumberHistory(length=1)
+
+
+# --- edits --------------------------------------------------------------------------------------
+
+
+def test_an_edit_survives_a_device_change_and_the_conflict_is_said() -> None:
+    tracker = EditTracker()
+    tracker.edit("RA", "10:00", "5:00")
+    tracker.edit("RA", "10:30", "5:00")
+    assert not tracker.device_value("RA", "5:00")
+    assert tracker.device_value("RA", "6:00")
+    pending = tracker.pending("RA")
+    assert pending is not None and pending.text == "10:30"
+    assert tracker.conflicts() == {"RA": "6:00"}
+    assert "Right Ascension is now 6:00" in tracker.note({"RA": "Right Ascension"})
+    assert "Your entry is kept" in tracker.note()
+
+
+def test_device_returning_to_the_base_value_clears_the_conflict() -> None:
+    tracker = EditTracker()
+    tracker.edit("X", "1", "0")
+    tracker.device_value("X", "2")
+    tracker.device_value("X", "0")
+    assert tracker.conflicts() == {}
+    assert tracker.note() == ""
+
+
+def test_values_of_members_not_being_edited_are_no_conflict_and_discard_forgets() -> None:
+    tracker = EditTracker()
+    assert not tracker.device_value("Y", "9")
+    tracker.edit("X", "1", "0")
+    tracker.edit("Z", "1", "0")
+    assert tracker.members() == ["X", "Z"]
+    tracker.discard("X")
+    assert tracker.pending("X") is None and tracker
+    tracker.discard()
+    assert not tracker
+
+
+# --- connection status --------------------------------------------------------------------------
+
+
+def test_status_says_connecting_connected_and_lost_with_the_countdown() -> None:
+    status = ConnectionStatus("pi:7624")
+    assert status.describe(0.0) == "connecting to pi:7624"
+    status.retrying(2.5)
+    assert status.describe(0.0) == "connecting to pi:7624: retrying in 3 s"
+    status.connected()
+    assert status.describe(0.0) == "connected to pi:7624"
+    status.lost("closed by the server")
+    assert status.describe(0.0) == "lost pi:7624: retrying (closed by the server)"
+    status.retrying(10.0)
+    assert status.describe(6.2) == "lost pi:7624: retrying in 4 s (closed by the server)"
+    assert status.describe(11.0) == "lost pi:7624: retrying now (closed by the server)"
+
+
+def test_a_retry_time_set_before_the_lost_event_is_read_is_kept() -> None:
+    """The client's backoff picks the delay before the app reads ConnectionLost."""
+    status = ConnectionStatus("h:1")
+    status.connected()
+    status.retrying(5.0)  # the client's backoff, still "connected" as far as the app knows
+    assert status.describe(0.0) == "connected to h:1"
+    status.lost("reset")
+    assert status.describe(0.0) == "lost h:1: retrying in 5 s (reset)"

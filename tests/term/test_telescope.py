@@ -1,0 +1,77 @@
+"""indipyterm against indilib itself: ``indiserver`` running ``indi_simulator_telescope``.
+
+Connect the telescope by clicking its CONNECTION switch and Submit, type new coordinates,
+Submit, and watch the coordinates the simulator reports move on the screen as it slews.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from termhelpers import settle, wait_for
+from textual.widgets import RadioButton
+
+from indipyterm.app import TermApp
+from indipyterm.devicescreen import DeviceScreen
+from indipyterm.model import float_or_none
+
+pytestmark = pytest.mark.interop
+
+SCOPE = "Telescope Simulator"
+
+
+async def test_connect_the_telescope_and_see_its_coordinates_update(
+    indiserver_factory: Callable[..., object],
+) -> None:
+    server = indiserver_factory("indi_simulator_telescope")
+    port = server.port  # type: ignore[attr-defined]
+    app = TermApp("127.0.0.1", port)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_for(pilot, lambda: SCOPE in app.device_names(), what="the simulator")
+        app.open_device(SCOPE, "CONNECTION")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and "CONNECTION" in app.screen.panels, what="CONNECTION panel")
+        screen = app.screen
+        assert isinstance(screen, DeviceScreen)
+        await settle(pilot)
+        connection = screen.panels["CONNECTION"]
+        connect = connection.switch_widgets["CONNECT"]
+        assert isinstance(connect, RadioButton)
+        await pilot.click(connect)
+        await pilot.click(connection.query_one(".submit"))
+
+        # Connected, the driver defines its coordinates (in the Main Control group).
+        await wait_for(pilot, lambda: "EQUATORIAL_EOD_COORD" in screen.panels, timeout=20,
+                       what="EQUATORIAL_EOD_COORD defined after connecting")
+        assert connection.info.member("CONNECT").value == "On"  # type: ignore[union-attr]
+        screen.show_vector("EQUATORIAL_EOD_COORD")
+        await settle(pilot)
+        coords = screen.panels["EQUATORIAL_EOD_COORD"]
+        dec_label = coords.rows["DEC"].value_label
+
+        def shown_dec() -> float | None:
+            return float_or_none(str(dec_label.content))
+
+        start = shown_dec()
+        assert start is not None, dec_label.content
+        target = -30.0 if start > -20 else 30.0
+        ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
+        assert ra_field is not None and dec_field is not None
+        await pilot.click(dec_field)
+        await pilot.press(*f"{target:g}")
+        await pilot.click(coords.query_one(".submit"))
+        await settle(pilot)
+        assert str(coords.error_label.content) == ""
+
+        # The simulator slews: the Dec shown changes step by step until it is there.
+        seen: set[str] = set()
+
+        def arrived() -> bool:
+            seen.add(str(dec_label.content))
+            value = shown_dec()
+            return value is not None and abs(value - target) < 0.1
+
+        await wait_for(pilot, arrived, timeout=60, what=f"Dec to reach {target}")
+        assert len(seen) >= 3, f"the Dec shown went {sorted(seen)}: no steps seen"
+        assert coords.has_class("-state-ok") or coords.has_class("-state-busy")
