@@ -163,7 +163,7 @@ def test_put_run_coalesces_as_puts_one_by_one_would(
 
 
 async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read() -> None:
-    from test_write_through import Rig, set_
+    from tests.server.clients.test_write_through import Rig, set_
 
     burst = [set_(i) for i in range(40)]
     burst[20:20] = [b'<message device="D" message="half way"/>\n', set_(99, ' message="m"')]
@@ -177,7 +177,7 @@ async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read(
 
 
 async def test_a_slow_client_keeps_only_the_newest_set_of_a_run() -> None:
-    from test_write_through import Rig, set_
+    from tests.server.clients.test_write_through import Rig, set_
 
     rig = Rig()
     slow, _fast = rig.clients
@@ -197,7 +197,7 @@ async def test_a_client_that_does_not_read_is_found_behind_as_element_by_element
     ends in the same stage with the same queue (here congested: it holds the driver up, and
     nothing is dropped), and the other client gets every set. (The time-based rules are set
     out of reach: feeding 3000 reads one by one took over 20 ms on a loaded machine.)"""
-    from test_write_through import Rig, set_
+    from tests.server.clients.test_write_through import Rig, set_
 
     monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 60.0)
     monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 60.0)
