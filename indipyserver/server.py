@@ -166,10 +166,7 @@ class IPyServer(Server3x):
         if conn in self._connections:
             self._connections.remove(conn)
         task = self._tasks.pop(conn, None)
-        stop = getattr(conn, "stop", None)
-        if callable(stop):
-            stop()  # lets it reap its child; its run() then returns
-        elif task is not None:
+        if not conn.stop() and task is not None:  # stop() lets a child be reaped first
             task.cancel()
 
     def _start(self, conn: DriverConnection) -> None:

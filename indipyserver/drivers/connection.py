@@ -125,6 +125,11 @@ class DriverConnection(ABC):
         writer.write(data)
         return True
 
+    def stop(self) -> bool:
+        """Ask `run` to end for good (FIFO ``stop``); False when the connection cannot end it
+        itself, and its task is cancelled instead (the default)."""
+        return False
+
     def send(self, data: bytes) -> None:
         """Queue bytes to the driver; never blocks; drops (and logs) past `max_queue_bytes`."""
         if self._pending_bytes + len(data) > self.max_queue_bytes:

@@ -158,7 +158,7 @@ class ExDriverConnection(DriverConnection):
         self._sigterm_by_us = False
         self._restarting = False  # the next start follows a death (logged as a recovery)
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         """Stop the driver for good (FIFO ``stop``): ``run`` reaps the process and returns.
 
         As at shutdown, its stdin is closed first (indilib's drivers and ours exit on EOF) and
@@ -167,13 +167,14 @@ class ExDriverConnection(DriverConnection):
         self._stop_event.set()
         process = self._process
         if process is None or process.returncode is not None:
-            return
+            return True
         if self._end_stdin is not None:
             self._end_stdin()
         try:
             asyncio.get_running_loop().call_later(self.grace / 2, self._terminate, process)
         except RuntimeError:  # not called from the server's loop
             self._terminate(process)
+        return True
 
     def _terminate(self, process: asyncio.subprocess.Process) -> None:
         if process.returncode is None:

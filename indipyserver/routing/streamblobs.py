@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TypeVar
 
 from indipydriver.protocol.frames import decode_attrs
+from indipyserver.routing.ports import ClientPort
 
 __all__ = ["DEFAULT_STREAM_DROP_MB", "is_stream_blob", "keep_up_with_stream"]
 
 logger = logging.getLogger("indipyserver.router")  # decided while routing: the router's log
 
-Sink = TypeVar("Sink")
 
 #: indiserver 1.9.9's default for -d (MB).
 DEFAULT_STREAM_DROP_MB = 5
@@ -47,17 +46,17 @@ def is_stream_blob(data: bytes | bytearray | memoryview) -> bool:
 
 
 def keep_up_with_stream(
-    sinks: Sequence[Sink], limit: int, device: str, name: str | None
-) -> list[Sink]:
+    sinks: Sequence[ClientPort], limit: int, device: str, name: str | None
+) -> list[ClientPort]:
     """The clients of a stream frame that are not more than `limit` bytes behind (their
     ``queued_bytes``) and so get it; the others are passed over, with a debug line."""
     kept = []
     for sink in sinks:
-        behind = getattr(sink, "queued_bytes", 0)
+        behind = sink.queued_bytes
         if behind > limit:
             logger.debug(
                 "client %s is %d bytes behind: stream frame %s.%s dropped for it",
-                getattr(sink, "label", sink), behind, device, name,
+                sink.label, behind, device, name,
             )
         else:
             kept.append(sink)
