@@ -23,6 +23,7 @@ from .eventqueue import _EventQueue
 from .links import Link
 from .logbudget import WarningBudget, clip, short
 from .protocol import events as pe
+from .protocol.errors import ProtocolError
 from .protocol.frames import Frame
 from .sharedblobs import inline_attached
 from .snooping import SnoopRegistry
@@ -63,16 +64,26 @@ class Receiving:
 
         framer = Framer(known_tags=INDI_TAGS)
         take_fds = getattr(link, "take_fds", None)  # indiserver's shared BLOBs (sharedblobs)
+        # An in-process server hands its elements framed, as its router read them.
+        read_frames = getattr(link, "read_frames", None)
         fds: deque[int] = deque()
         try:
             while True:
-                chunk = await link.read()
-                if not chunk:
-                    logger.debug("%s: input closed, stopping", type(self).__name__)  # routine
-                    return
-                if take_fds is not None:
-                    fds.extend(take_fds())
-                for frame in framer.feed(chunk):
+                items: list[Frame] | list[Frame | ProtocolError]
+                if read_frames is not None:
+                    items = await read_frames()
+                    if not items:
+                        logger.debug("%s: input closed, stopping", type(self).__name__)
+                        return
+                else:
+                    chunk = await link.read()
+                    if not chunk:
+                        logger.debug("%s: input closed, stopping", type(self).__name__)  # routine
+                        return
+                    if take_fds is not None:
+                        fds.extend(take_fds())
+                    items = framer.feed(chunk)
+                for frame in items:
                     if isinstance(frame, Exception):
                         logger.warning("ignoring malformed input: %s", frame)
                         continue

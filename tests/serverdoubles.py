@@ -73,6 +73,9 @@ class RecordingDriver:
     def send(self, data: bytes) -> None:
         self.got.append(bytes(data))
 
+    def send_frame(self, frame: Frame) -> None:
+        self.send(bytes(frame.data))
+
     def write_through(self, data: bytes) -> bool:
         return False
 

@@ -130,19 +130,29 @@ class DriverConnection(ABC):
         itself, and its task is cancelled instead (the default)."""
         return False
 
+    def _over_limit(self, size: int) -> bool:
+        """Whether a message of `size` bytes must be dropped (and the first one logged): a
+        driver that does not read its input must not take the server down with it."""
+        if self._pending_bytes + size <= self.max_queue_bytes:
+            return False
+        if self._dropped == 0:
+            logger.warning(
+                "%s is not reading its input fast enough: dropping messages (queue over %d "
+                "bytes; this one %d)",
+                self.label,
+                self.max_queue_bytes,
+                size,
+            )
+        self._dropped += 1
+        return True
+
+    def send_frame(self, frame: Frame) -> None:
+        """Queue one element the router has framed; a peer takes its bytes (`send`)."""
+        self.send(frame.data)
+
     def send(self, data: bytes) -> None:
         """Queue bytes to the driver; never blocks; drops (and logs) past `max_queue_bytes`."""
-        if self._pending_bytes + len(data) > self.max_queue_bytes:
-            # A driver that does not read its input must not take the server down with it.
-            if self._dropped == 0:
-                logger.warning(
-                    "%s is not reading its input fast enough: dropping messages (queue over %d "
-                    "bytes; this one %d)",
-                    self.label,
-                    self.max_queue_bytes,
-                    len(data),
-                )
-            self._dropped += 1
+        if self._over_limit(len(data)):
             return
         flow = self._flow
         if flow is not None and data is flow.through and not (self._pending or self._dropped):
@@ -247,16 +257,61 @@ class InProcessDriverConnection(DriverConnection):
         self._framer = Framer()
         self._written_since_yield = 0
         self._closed = False
+        # What the router sends the driver, in order: elements it framed, handed on as they
+        # are, and bytes it wrote itself (requests), framed here once (`read_frames`).
+        self._inbox: list[Frame | bytes] = []
+        self._inbox_framer = Framer()
+
+    # -- what the router sends -----------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        if not self._over_limit(len(data)):
+            self._queue(data, len(data))
+
+    def send_frame(self, frame: Frame) -> None:
+        """The driver takes the element as the router framed it, not its bytes to frame again."""
+        if not self._over_limit(len(frame.data)):
+            self._queue(frame, len(frame.data))
+
+    def _queue(self, item: Frame | bytes, size: int) -> None:
+        self._inbox.append(item)
+        self._pending_bytes += size
+        self._wakeup.set()
+
+    def discard_outgoing(self) -> None:
+        self._inbox.clear()
+        self._pending_bytes = 0
 
     # -- the Link the driver sees ------------------------------------------------------
 
-    async def read(self) -> bytes:
-        while not self._pending:
+    async def read_frames(self) -> list[Frame]:
+        """The elements sent to the driver since its last read, framed; [] once closed."""
+        while not self._inbox:
             if self._closed:
-                return b""
+                return []
             self._wakeup.clear()
             await self._wakeup.wait()
-        return self._take()
+        items, self._inbox = self._inbox, []
+        self._pending_bytes = 0
+        if self._dropped:
+            logger.warning("%s: %d messages were dropped", self.label, self._dropped)
+            self._dropped = 0
+        frames: list[Frame] = []
+        for item in items:
+            if type(item) is Frame:
+                frames.append(item)
+                continue
+            for framed in self._inbox_framer.feed(item):  # type: ignore[arg-type]
+                if isinstance(framed, ProtocolError):
+                    logger.error("%s: malformed element for the driver: %s", self.label, framed)
+                else:
+                    frames.append(framed)
+        return frames
+
+    async def read(self) -> bytes:
+        """The bytes sent to the driver since its last read (a driver that reads bytes)."""
+        frames = await self.read_frames()
+        return b"".join(bytes(frame.data) for frame in frames)
 
     async def write(self, data: bytes) -> None:
         await self._deliver(data, None)

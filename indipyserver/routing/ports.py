@@ -94,6 +94,10 @@ class DriverPort(Protocol):
     def send(self, data: bytes) -> None:
         """Queue bytes to the driver; never blocks; bounded."""
 
+    def send_frame(self, frame: Frame) -> None:
+        """Queue an element the router framed: an in-process driver takes it as it is, a peer
+        its bytes."""
+
     def write_through(self, data: bytes) -> bool:
         """Write `data` at once if nothing is queued before it; False (nothing done) if not."""
 

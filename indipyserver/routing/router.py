@@ -197,7 +197,7 @@ class Router:
                 logger.warning("client %s sent <%s> for %s without a name: dropped%s",
                                state.sink.label, frame.tag, short(device), note)
             return
-        owner.send(frame.data)
+        owner.send_frame(frame)
         self.tables.unread.sent(device)
         if len(frame.data) > MAX_ECHO_BYTES:
             # One client's 140 MB text must not fill every other client's queue past its
@@ -567,7 +567,7 @@ class Router:
                 )
             return
         if device and owner is not None and owner is not driver:
-            owner.send(frame.data)
+            owner.send_frame(frame)
             self.tables.unread.sent(device)
             return
         self._notices.driver_command_dropped(driver, frame, device, owner)

@@ -117,7 +117,7 @@ class RoutingTables:
         for dev, _name, replay in self.cache.replay(device, name):
             if dev not in own:
                 for frame in replay:
-                    driver.send(frame.data)
+                    driver.send_frame(frame)
 
     # -- delivery ----------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class RoutingTables:
                     continue
             elif not blobs.wants(is_blob, device, name):
                 continue
-            driver.send(frame.data)
+            driver.send_frame(frame)
 
 
 def _state_only(data: bytes | memoryview) -> bool:
