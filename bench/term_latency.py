@@ -17,9 +17,13 @@ wall-clock time it was written (``prepare kind=clock``). Measured:
   medians (flat means memory does not grow with the stream).
 
 Targets (issue 31): p99 under 200 ms, CPU under half a core, RSS flat after the first seconds.
+``--theirs VENV`` runs bernie-skipole's indipyterm (PyPI) the same way after ours: the same
+server, driver, stream and terminal, its Bench device opened with a mouse click; its CPU and
+RSS are measured, not its latency (nothing in it says when a widget showed a value).
 
     python bench/term_latency.py                  # 1,000 sets/s for 30 s
     python bench/term_latency.py --seconds 5      # a short smoke run
+    python bench/term_latency.py --theirs /tmp/indipyterm-venv   # and bernie-skipole's 0.1.x
 
 Linux only (``/proc``, ``pty``). Stops only the processes it started.
 """
@@ -31,6 +35,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -163,24 +168,24 @@ def python_path() -> str:
     return os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
 
 
-def spawn_client(port: int, out: Path, columns: int, rows: int) -> tuple[subprocess.Popen[bytes], int]:
-    """The client on a pseudo-terminal of the given size; returns it and the master side."""
+def spawn_client(
+    command: list[str], columns: int, rows: int, pythonpath: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A client on a pseudo-terminal of the given size; returns it and the master side."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor",
-           "PYTHONPATH": python_path()}
+           "PYTHONPATH": pythonpath}
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--child", "--port", str(port),
-         "--out", str(out)],
-        stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+        command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
     )
     os.close(slave)
     return child, master
 
 
 def drain(master: int, counter: list[int], tail: bytearray) -> None:
-    """Read and discard what the client draws (a terminal would show it); the last 4 KiB
-    are kept to explain a client that fails."""
+    """Read and discard what the client draws (a terminal would show it); the last 64 KiB
+    are kept to tell what is on the screen, and to explain a client that fails."""
     while True:
         try:
             data = os.read(master, 65536)
@@ -189,10 +194,43 @@ def drain(master: int, counter: list[int], tail: bytearray) -> None:
         if not data:
             return
         counter[0] += len(data)
-        tail[:] = (tail + data)[-4096:]
+        tail[:] = (tail + data)[-65536:]
 
 
-def bench(rate: float, seconds: float, columns: int, rows: int) -> dict[str, Any]:
+_ESCAPE = re.compile(rb"\x1b\[[0-9;<>?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]")
+
+
+def plain(tail: bytearray) -> bytes:
+    """What a terminal drew, without its escape sequences (text only, roughly in order)."""
+    return _ESCAPE.sub(b"", bytes(tail))
+
+
+def open_theirs(master: int, child: subprocess.Popen[bytes], tail: bytearray) -> None:
+    """bernie-skipole's indipyterm: a device is a button on its start screen, which only a
+    click opens reliably; click it (an SGR mouse press and release, as a terminal sends)."""
+    deadline = time.monotonic() + 30
+    while b"Bench" not in plain(tail):
+        if child.poll() is not None or time.monotonic() > deadline:
+            shown = plain(tail)[-2000:].decode(errors="replace")
+            raise SystemExit(f"their client did not list the Bench device:\n{shown}")
+        time.sleep(0.1)
+    time.sleep(1.0)
+    # The Devices pane is the left third; the first device's button is on the 4th row.
+    os.write(master, b"\x1b[<0;19;4M")
+    os.write(master, b"\x1b[<0;19;4m")
+    deadline = time.monotonic() + 30
+    while b"Inputnewnumber" not in plain(tail).replace(b" ", b""):
+        if child.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("their client did not open the Bench device screen")
+        time.sleep(0.1)
+    time.sleep(1.0)
+
+
+def bench(
+    rate: float, seconds: float, columns: int, rows: int, theirs: Path | None = None
+) -> dict[str, Any]:
+    """One run of ours (theirs None) or of bernie-skipole's indipyterm installed in the venv
+    `theirs` (no latency then: it has no hook to read the widget's time from)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": python_path()}
     server = subprocess.Popen(
@@ -206,14 +244,22 @@ def bench(rate: float, seconds: float, columns: int, rows: int) -> dict[str, Any
         wait_port(port, 10)
         with tempfile.TemporaryDirectory(prefix="term-latency-") as folder:
             out = Path(folder) / "result.json"
-            child, master = spawn_client(port, out, columns, rows)
+            if theirs is None:
+                argv = [sys.executable, str(Path(__file__).resolve()), "--child",
+                           "--port", str(port), "--out", str(out)]
+                child, master = spawn_client(argv, columns, rows, python_path())
+            else:
+                argv = [str(theirs / "bin" / "indipyterm"), "--port", str(port)]
+                child, master = spawn_client(argv, columns, rows, "")
             drawn = [0]
             tail = bytearray()
             threading.Thread(target=drain, args=(master, drawn, tail), daemon=True).start()
+            if theirs is not None:
+                open_theirs(master, child, tail)
             deadline = time.monotonic() + 30
-            while not out.with_suffix(".ready").exists():
+            while theirs is None and not out.with_suffix(".ready").exists():
                 if child.poll() is not None or time.monotonic() > deadline:
-                    shown = tail.decode(errors="replace")
+                    shown = plain(tail)[-2000:].decode(errors="replace")
                     raise SystemExit(f"the client did not open the Bench device screen:\n{shown}")
                 time.sleep(0.1)
             command(port, f"prepare id=1 kind=clock rate={rate:g} seconds={seconds:g}")
@@ -228,7 +274,11 @@ def bench(rate: float, seconds: float, columns: int, rows: int) -> dict[str, Any
             time.sleep(1.0)  # the last refreshes
             os.write(master, b"\x11")  # ctrl+q: quit as a user would
             child.wait(timeout=20)
-            result = json.loads(out.read_text())
+            result = (
+                json.loads(out.read_text()) if theirs is None
+                else {"latencies": [], "waits": [], "refreshes": None, "events": None,
+                      "dropped": None}
+            )
     finally:
         for process in (child, server):
             if process is not None and process.poll() is None:
@@ -248,6 +298,7 @@ def bench(rate: float, seconds: float, columns: int, rows: int) -> dict[str, Any
     early = [mib for t, mib in samples if 2.0 <= t < 2.0 + max(1.0, seconds / 6)]
     late = [mib for t, mib in samples if t >= seconds - max(1.0, seconds / 6)]
     return {
+        "client": "ours" if theirs is None else f"bernie-skipole's indipyterm ({theirs})",
         "rate": rate,
         "seconds": seconds,
         "terminal": f"{columns}x{rows}",
@@ -275,6 +326,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the stream (30)")
     parser.add_argument("--size", default="120x40", help="terminal COLUMNSxROWS (120x40)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--theirs", type=Path, metavar="VENV",
+        help="also run bernie-skipole's indipyterm from this venv (created with "
+             "`python -m venv VENV && VENV/bin/pip install indipyterm` when missing); CPU and "
+             "RSS only",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -283,25 +340,39 @@ def main() -> None:
         run_child(args.port, args.out)
         return
     columns, rows = (int(n) for n in args.size.lower().split("x"))
-    result = bench(args.rate, args.seconds, columns, rows)
+    results = [bench(args.rate, args.seconds, columns, rows)]
+    if args.theirs is not None:
+        if not (args.theirs / "bin" / "indipyterm").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(args.theirs)], check=True)
+            subprocess.run([str(args.theirs / "bin" / "pip"), "install", "-q", "indipyterm"],
+                           check=True)
+        results.append(bench(args.rate, args.seconds, columns, rows, args.theirs))
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(results, indent=2))
         return
-    print(f"indipyterm: {result['rate']:g} setNumberVector/s for {result['seconds']:g} s, "
+    for result in results:
+        report(result)
+
+
+def report(result: dict[str, Any]) -> None:
+    print(f"{result['client']}: {result['rate']:g} setNumberVector/s for {result['seconds']:g} s, "
           f"terminal {result['terminal']} (a pty; drawn {result['drawn_kib_per_s']:.0f} KiB/s)")
-    print(f"  value shown, its age   p50 {result['latency_p50_ms']:.1f} ms   "
-          f"p99 {result['latency_p99_ms']:.1f} ms   max {result['latency_max_ms']:.1f} ms   "
-          f"({result['samples']} refreshes of NUM)")
-    print(f"  first set of a refresh p50 {result['wait_p50_ms']:.1f} ms   "
-          f"p99 {result['wait_p99_ms']:.1f} ms   max {result['wait_max_ms']:.1f} ms   "
-          f"(set -> widget for the earliest set each refresh folds in; target p99 < 200 ms)")
+    if result["samples"]:
+        print(f"  value shown, its age   p50 {result['latency_p50_ms']:.1f} ms   "
+              f"p99 {result['latency_p99_ms']:.1f} ms   max {result['latency_max_ms']:.1f} ms   "
+              f"({result['samples']} refreshes of NUM)")
+        print(f"  first set of a refresh p50 {result['wait_p50_ms']:.1f} ms   "
+              f"p99 {result['wait_p99_ms']:.1f} ms   max {result['wait_max_ms']:.1f} ms   "
+              f"(set -> widget for the earliest set each refresh folds in; target p99 < 200 ms)")
+    else:
+        print("  latency                not measured (no hook into this client)")
     print(f"  client CPU             {result['cpu_cores']:.2f} of a core (target < 0.5)")
     print(f"  client RSS             peak {result['rss_peak_mib']:.1f} MiB; "
           f"early {result['rss_early_mib']:.1f} MiB, late {result['rss_late_mib']:.1f} MiB "
           f"(target: flat)")
-    print(f"  events read {result['events']}, dropped by the client's stream "
-          f"{result['dropped']}, screen refreshes {result['refreshes']}")
-
+    if result["events"] is not None:
+        print(f"  events read {result['events']}, dropped by the client's stream "
+              f"{result['dropped']}, screen refreshes {result['refreshes']}")
 
 if __name__ == "__main__":
     main()

@@ -95,7 +95,8 @@ def _convert(target: Any, member: Any) -> Any:
         assert isinstance(target, NumberMember)
         if not target.in_limits(value):
             raise Rejected(
-                f"value {value!r} is outside min {target.min!r} .. max {target.max!r}",
+                # min/max as the driver wrote them (3.x keeps them as text: no quotes here)
+                f"value {value!r} is outside min {target.min} .. max {target.max}",
                 member.name,
             )
         return value

@@ -33,6 +33,9 @@ _SIGNAL_SERVERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[IPySer
 
 
 def _stop_servers_on(loop: asyncio.AbstractEventLoop, sig: signal.Signals) -> None:
+    # Said once, as the command line says it, however many servers share the loop (each
+    # says which port it stopped).
+    logger.info("%s received: shutting down", sig.name)
     for server in list(_SIGNAL_SERVERS.get(loop, ())):
         server._on_signal(sig)
 
@@ -351,7 +354,6 @@ class IPyServer(Server3x):
                 loop.remove_signal_handler(sig)
 
     def _on_signal(self, sig: signal.Signals) -> None:
-        logger.info("%s received: shutting down", sig.name)  # as the command line says it
         self._stop.set()
 
 

@@ -32,4 +32,9 @@ def test_one_ctrl_c_stops_all_three_servers_of_the_chain_example(tmp_path: Path)
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
+    # The Ctrl-C is said once (it was said by each of the three servers before issue 28), and
+    # each server says that it stopped.
+    log = err.decode()
+    assert log.count("SIGINT received: shutting down") == 1, log
+    assert all(f"server on port {port} stopped" in log for port in ports), log

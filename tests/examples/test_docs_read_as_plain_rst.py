@@ -64,3 +64,16 @@ def test_every_method_the_pages_call_has_a_docstring_for_the_api_reference() -> 
             if inspect.isfunction(member) and not member.__doc__:
                 undocumented.append(f"{cls.__name__}.{name}")
     assert undocumented == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_every_file_a_page_names_exists(page: Path) -> None:
+    """A page that says where code lives names a file that is there (modules move: the
+    server's were put in folders by concern, and three pages kept the old paths)."""
+    named = re.findall(r"``((?:[\w.-]+/)+[\w.-]+\.(?:py|md|rst|toml|cpp))``", page.read_text())
+    # Paths in this repository (not, say, indilib's drivers/ccd/ccd_simulator.cpp).
+    ours = [path for path in named if path.split("/")[0] in {"indipydriver", "indipyserver",
+                                                                "examples", "tests", "docs",
+                                                                "bench", "scripts"}]
+    missing = sorted({path for path in ours if not (REPO / path).exists()})
+    assert missing == [], f"{page.name} names files that are not in the repository"

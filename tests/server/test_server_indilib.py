@@ -62,3 +62,23 @@ async def test_a_refused_switch_request_names_the_switches_in_the_vector_order()
     assert refused.attrs["state"] == "Alert"
     assert refused.attrs["message"] == (
         "Request rejected: OneOfMany allows one switch On, request turns on 'AUTO', 'OFF'")
+
+
+async def test_a_refused_number_names_its_limits_as_the_driver_wrote_them() -> None:
+    """indi_setprop sends a target above max: the refusal a watching client gets names the
+    limits as written. Failed before: "value 99.0 is outside min '-20' .. max '40'", the
+    limits quoted since they are kept as text (3.x compatibility)."""
+    from serverkit import RawClient
+
+    from indipyserver.demo import make_driver
+
+    async with running(IPyServer(make_driver(interval=60), port=0, handle_signals=False)) as srv:
+        watcher = await RawClient.connect(srv.port)
+        await watcher.send('<getProperties version="1.7"/>')
+        await watcher.wait_for("defNumberVector", name="TARGET")
+        rc, out = await run("indi_setprop", "-p", str(srv.port), "Thermostat.TARGET.TARGET=99")
+        assert rc == 0, out
+        refused = await watcher.wait_for("setNumberVector", name="TARGET")
+    assert refused.attrs["state"] == "Alert"
+    assert refused.attrs["message"] == (
+        "Request rejected (member 'TARGET'): value 99.0 is outside min -20 .. max 40")

@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 
 
 async def wait_for(
-    pilot: Pilot[None], check: Callable[[], object], timeout: float = 10.0, what: str = ""
+    pilot: Pilot[None], check: Callable[[], object], timeout: float = 20.0, what: str = ""
 ) -> None:
     """Let the app run until `check()` is true; fail saying `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

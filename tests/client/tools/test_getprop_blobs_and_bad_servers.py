@@ -223,3 +223,24 @@ def test_getprop_reads_a_connection_given_as_a_file_descriptor(tmp_path: Path) -
         server.close()
     assert done.returncode == 0, done.stderr
     assert done.stdout == "D.P.E=via fd\n"
+
+
+@pytest.mark.parametrize(("args", "stdin", "status", "stderr"), [
+    (["-i", "-f"], "2 * (3 + 4)\n", 0, "14\n"),  # -i: the expression from stdin
+    (["-f"], "1 > 2", 1, "0\n"),  # no expression argument: stdin too, as indi_eval
+    (["-b"], None, 0, "\a"),  # -b: the bell when true
+    (["-e", "-f"], None, 0, "1\n"),  # -e prints each value; -f adds nothing then
+])
+def test_eval_reads_stdin_and_rings_the_bell_like_indi_eval(
+    args: list[str], stdin: str | None, status: int, stderr: str
+) -> None:
+    server = FakeServer(lambda conn: time.sleep(2))
+    expression = [] if stdin is not None else ["pi > 3"]
+    try:
+        theirs = run_tool(["indi_eval", *address(server.port), *args, *expression], stdin=stdin)
+        mine = run_tool([*ours("indi_eval"), *address(server.port), *args, *expression],
+                        stdin=stdin)
+    finally:
+        server.close()
+    assert (theirs.returncode, theirs.stderr) == (status, stderr), theirs.describe()
+    assert (mine.returncode, mine.stderr) == (status, stderr), mine.describe()
