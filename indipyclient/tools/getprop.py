@@ -154,8 +154,8 @@ class GetpropQuery:
         if not (is_def or isinstance(event, SetBLOBVector)
                 or (self.monitor and isinstance(event, _SETS))):
             return outcome
-        vector: Vector[Any] = event  # type: ignore[assignment]
-        device, name = vector.device, vector.name  # type: ignore[attr-defined]
+        vector: Any = event  # a def or set vector: every one has device and name
+        device, name = vector.device, vector.name
         candidates = self._exact.get((device, name), [])
         if self._scanned:
             candidates = sorted(
@@ -189,8 +189,8 @@ class GetpropQuery:
             if not self.specs[index].wildcard:
                 self._unanswered -= 1
 
-    def _elements(self, index: int, spec: GetSpec, vector: Vector[Any], outcome: Outcome) -> None:
-        device, name = vector.device, vector.name  # type: ignore[attr-defined]
+    def _elements(self, index: int, spec: GetSpec, vector: Any, outcome: Outcome) -> None:
+        device, name = vector.device, vector.name
         keyword = spec.keyword
         if keyword is not None:
             self._answer(index)
