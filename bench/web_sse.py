@@ -10,6 +10,13 @@ time it arrives at a client minus the time the driver sent it (the value in the 
     python bench/web_sse.py                      # N = 1, 10, 50; 20 s each; then a stuck client
     python bench/web_sse.py -n 1 -n 10 -d 3      # a smoke run
     python bench/web_sse.py --browser            # plus one real browser (Debian's chromium)
+    python bench/web_sse.py --vs-021             # and bernie-skipole's indipyweb 0.2.1 beside it
+
+With ``--vs-021`` the same driver and clients run against indipyweb 0.2.1 (PyPI, in a throw-away
+venv made on first use at /tmp/indipyweb021-venv) measured the same way where it can be: its
+streams carry event names only (``vector_ID``), so each of its clients fetches the vector's
+fragment (``/vector/update/ID``) on each event, as htmx does there, and the latency runs to that
+answer. Its streams and fragments need no log-in (``exclude_from_auth``). Ratios are printed.
 
 The last phase opens one client that never reads beside 10 readers: its updates are coalesced
 to the latest per vector, so the web server's RSS must stay flat. Targets (issue 32): p99 under
@@ -192,7 +199,8 @@ async def phase(port: int, cookies: list[str], web_pid: int, seconds: float,
             "cpu": cpu * 100, "rss0": rss0, "rss_peak": rss_peak, "rss_end": rss_mib(web_pid)}
 
 
-async def measure(args: argparse.Namespace, webport: int, web_pid: int) -> None:
+async def measure(args: argparse.Namespace, webport: int,
+                  web_pid: int) -> list[tuple[str, dict[str, float]]]:
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -221,6 +229,7 @@ async def measure(args: argparse.Namespace, webport: int, web_pid: int) -> None:
             print(f"{name:>8} {r['browser_updates'] / args.duration:>17.1f} "
                   f"{r['browser_p50']:>8.1f} {r['browser_p99']:>8.1f}")
         await playwright.stop()  # type: ignore[attr-defined]
+    return rows
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -236,7 +245,21 @@ def bench(args: argparse.Namespace) -> int:
                                 "--indiport", str(indiport), "--dbfolder", tmp],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            asyncio.run(measure(args, webport, web.pid))
+            ours = asyncio.run(measure(args, webport, web.pid))
+            if args.vs_021:
+                web.send_signal(signal.SIGINT)  # one web server at a time on the 2 cores
+                web.wait(10)
+                theirs = run021(args, indiport)
+                print("indipyweb 0.2.1, the same driver and clients (event, then a fetch):")
+                for name, r in theirs:
+                    print(f"{name:>8} {r['per_client_per_s']:>17.1f} {r['p50']:>8.1f} "
+                          f"{r['p99']:>8.1f} {r['cpu']:>6.1f} "
+                          f"{r['rss0']:>10.1f}/{r['rss_peak']:.1f}/{r['rss_end']:.1f}")
+                print("ratios, 0.2.1 / ours (above 1: ours is better):")
+                for (name, a), (_, b) in zip(ours, theirs, strict=False):
+                    print(f"{name:>8} p50 {b['p50'] / a['p50']:.2f}  p99 {b['p99'] / a['p99']:.2f}"
+                          f"  CPU {b['cpu'] / max(a['cpu'], 0.01):.2f}"
+                          f"  updates/s {a['per_client_per_s'] / max(b['per_client_per_s'], 0.01):.2f}")
         finally:
             for proc in (web, indi):
                 proc.send_signal(signal.SIGINT)
@@ -249,6 +272,157 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- indipyweb 0.2.1 beside it ----------------------------------------------------------------
+
+VENV021 = Path("/tmp/indipyweb021-venv")
+VALUE021 = re.compile(rb'id="member_\d+" hx-swap-oob="true">\s*([0-9.]+)\s*</p>')
+EVENT021 = re.compile(rb"event: ?vector_(\d+)")
+
+
+def python021() -> Path:
+    python = VENV021 / "bin" / "python"
+    if not python.exists():
+        print(f"creating {VENV021} with indipyweb==0.2.1 from PyPI")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV021)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "indipyweb==0.2.1"],
+                       check=True)
+    return python
+
+
+async def http_get(port: int, path: str) -> tuple[bytes, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+async def open_stream021(port: int, deviceid: int) -> tuple[asyncio.StreamReader,
+                                                            asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
+    writer.write(f"GET /device/devicechange/{deviceid} HTTP/1.1\r\nHost: bench\r\n"
+                 "Accept: text/event-stream\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n", 1)[0] or b"event-stream" not in head:
+        writer.close()
+        raise RuntimeError(f"no stream for device {deviceid}")
+    return reader, writer
+
+
+async def read_client021(port: int, deviceid: int, latencies: list[float],
+                         stop: asyncio.Event) -> None:
+    reader, writer = await open_stream021(port, deviceid)
+    fetcher, fetch_writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while not stop.is_set():
+            try:
+                chunk = await asyncio.wait_for(reader.read(1 << 16), 1.0)
+            except TimeoutError:
+                continue
+            if not chunk:
+                return
+            for vectorid in {m.group(1) for m in EVENT021.finditer(chunk)}:
+                # what htmx does there on the event: fetch the fragment (keep-alive)
+                fetch_writer.write(b"GET /vector/update/" + vectorid +
+                                   b" HTTP/1.1\r\nHost: bench\r\n\r\n")
+                head = await fetcher.readuntil(b"\r\n\r\n")
+                length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+                body = await fetcher.readexactly(int(length.group(1))) if length else b""
+                now = time.time()
+                for match in VALUE021.finditer(body):
+                    latencies.append((now - float(match.group(1))) * 1000)
+    finally:
+        writer.close()
+        fetch_writer.close()
+
+
+async def phase021(port: int, deviceid: int, n: int, web_pid: int,
+                   seconds: float) -> dict[str, float]:
+    stop = asyncio.Event()
+    per_client: list[list[float]] = [[] for _ in range(n)]
+    tasks = [asyncio.create_task(read_client021(port, deviceid, lat, stop))
+             for lat in per_client]
+    await asyncio.sleep(1.0)
+    for lat in per_client:
+        lat.clear()
+    cpu0, wall0, rss0 = cpu_seconds(web_pid), time.monotonic(), rss_mib(web_pid)
+    rss_peak = rss0
+    while time.monotonic() < wall0 + seconds:
+        await asyncio.sleep(0.5)
+        rss_peak = max(rss_peak, rss_mib(web_pid))
+    cpu = (cpu_seconds(web_pid) - cpu0) / (time.monotonic() - wall0)
+    stop.set()
+    await asyncio.gather(*tasks)
+    latencies = [x for lat in per_client for x in lat]
+    return {"per_client_per_s": len(latencies) / n / seconds,
+            "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
+            "cpu": cpu * 100, "rss0": rss0, "rss_peak": rss_peak, "rss_end": rss_mib(web_pid)}
+
+
+async def measure021(args: argparse.Namespace, webport: int,
+                     web_pid: int) -> list[tuple[str, dict[str, float]]]:
+    deadline = time.monotonic() + 30
+    deviceid = None
+    while deviceid is None:  # its ids are its client's item numbers: find the device's
+        for candidate in range(1, 20):
+            try:
+                _reader, writer = await open_stream021(webport, candidate)
+            except (OSError, RuntimeError):
+                continue
+            writer.close()
+            deviceid = candidate
+            break
+        if deviceid is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError("indipyweb 0.2.1 never showed the device")
+            await asyncio.sleep(0.5)
+    return [(str(n), await phase021(webport, deviceid, n, web_pid, args.duration))
+            for n in args.clients]
+
+
+def run021(args: argparse.Namespace, indiport: int) -> list[tuple[str, dict[str, float]]]:
+    import sqlite3
+
+    python = python021()
+    webport = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [str(python), "-m", "indipyweb", "--port", str(webport), "--host",
+                   "127.0.0.1", "--dbfolder", tmp]
+        # cwd: `-m indipyweb` from this checkout would run ours
+        first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 cwd=tmp)
+        try:  # its first start makes the database; its INDI port is a setting in there
+            deadline = time.monotonic() + 30
+            while not list(Path(tmp).glob("*.db")) or not _listening(webport):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("indipyweb 0.2.1 did not start")
+                time.sleep(0.3)
+        finally:
+            first.terminate()
+            first.wait(10)
+        for db in Path(tmp).glob("*.db"):
+            with sqlite3.connect(db) as con:
+                con.execute("UPDATE parameters SET indiport = ?", (indiport,))
+        web = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=tmp)
+        try:
+            return asyncio.run(measure021(args, webport, web.pid))
+        finally:
+            web.terminate()
+            try:
+                web.wait(10)
+            except subprocess.TimeoutExpired:
+                web.kill()
+                web.wait()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--indi"]:
         serve_indi(int(sys.argv[2]), float(sys.argv[3]))
@@ -258,6 +432,8 @@ def main() -> int:
                         help="SSE clients (repeatable; default 1, 10, 50)")
     parser.add_argument("-d", "--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("-r", "--rate", type=float, default=100.0, help="sets per second")
+    parser.add_argument("--vs-021", action="store_true",
+                        help="also bernie-skipole's indipyweb 0.2.1 (throw-away venv), ratios")
     parser.add_argument("--browser", action="store_true",
                         help="also one headless chromium on the page (Playwright)")
     args = parser.parse_args()

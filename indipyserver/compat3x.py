@@ -46,6 +46,11 @@ class Server3x:
                 if isinstance(conn, InProcessDriverConnection)]
 
     @property
+    def devices(self) -> dict[str, Any]:
+        """The in-process drivers' devices by name (0.0.6's ``server.devices``)."""
+        return {name: device for driver in self.drivers for name, device in driver.items()}
+
+    @property
     def exdrivers(self) -> list[DriverConnection]:
         """The executable drivers (`add_exdriver`), as their connections."""
         from indipyserver.drivers.executable import ExDriverConnection

@@ -27,6 +27,7 @@ import calendar
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from indipydriver.protocol import (
@@ -120,53 +121,63 @@ def operand_values(event: Event) -> list[tuple[str, float]]:
     return values
 
 
-def _read_args(args: list[str]) -> tuple[dict[str, object], Expression]:
+@dataclass
+class EvalSettings:
+    """indi_eval's command line: connection, timer and the one-letter flags."""
+
+    host: str = "localhost"
+    port: int = 7624
+    fd: int | None = None
+    timeout: float | None = 2.0
+    verbose: int = 0
+    flags: set[str] = field(default_factory=set)  # b e f i o w
+
+
+def _read_args(args: list[str]) -> tuple[EvalSettings, Expression]:
     try:
         opts, operands = parse_options(args, "bd:efh:iop:t:vw", ["help"])
     except ToolError as exc:
         raise ToolError(str(exc), 1) from None  # indi_eval's usage exits 1
-    flags: dict[str, object] = {"host": "localhost", "port": 7624, "fd": None, "timeout": 2.0,
-                                "verbose": 0}
+    settings = EvalSettings()
     try:
         for opt, value in opts:
             if opt == "--help":
                 print(USAGE)
                 raise ToolError("", 0)
             if opt == "-d":
-                flags["fd"] = int(value)
+                settings.fd = int(value)
             elif opt == "-h":
-                flags["host"] = value
+                settings.host = value
             elif opt == "-p":
-                flags["port"] = parse_port(value)
+                settings.port = parse_port(value)
             elif opt == "-t":
-                flags["timeout"] = parse_timeout(value)
+                settings.timeout = parse_timeout(value)
             elif opt == "-v":
-                flags["verbose"] = int(flags["verbose"]) + 1  # type: ignore[call-overload]
+                settings.verbose += 1
             else:
-                flags[opt[1]] = True
+                settings.flags.add(opt[1])
     except ValueError:
         raise ToolError("-d needs a file descriptor number", 1) from None
     except ToolError as exc:
-        raise ToolError(str(exc), exc.status and 1) from None
+        raise ToolError(str(exc), 0 if exc.status == 0 else 1) from None
     if len(operands) > 1:
         raise ToolError("give one expression (quote it) (try --help)", 1)
-    text = operands[0] if operands and not flags.get("i") else sys.stdin.read()
+    text = operands[0] if operands and "i" not in settings.flags else sys.stdin.read()
     try:
-        return flags, compile_expression(text)
+        return settings, compile_expression(text)
     except ExpressionError as exc:
         raise ToolError(f"cannot compile the expression: {exc}", 2) from None
 
 
 def _eval(args: list[str]) -> int:
-    flags, expression = _read_args(args)
-    report = Reporter(NAME, int(flags["verbose"]))  # type: ignore[call-overload]
-    timeout = flags["timeout"]
-    assert timeout is None or isinstance(timeout, float)
-    if flags["fd"] is not None:
-        conn = Connection.from_fd(int(flags["fd"]), on_error=report.error)  # type: ignore[call-overload]
+    settings, expression = _read_args(args)
+    flags = settings.flags
+    report = Reporter(NAME, settings.verbose)
+    timeout = settings.timeout
+    if settings.fd is not None:
+        conn = Connection.from_fd(settings.fd, on_error=report.error)
     else:
-        conn = Connection.open(str(flags["host"]), int(flags["port"]),  # type: ignore[call-overload]
-                               on_error=report.error)
+        conn = Connection.open(settings.host, settings.port, on_error=report.error)
     wanted = set(expression.operands)
     values: dict[str, float] = {}
 
@@ -176,7 +187,7 @@ def _eval(args: list[str]) -> int:
             if name in wanted:
                 values[name] = value
                 seen = True
-                if flags.get("o"):
+                if "o" in flags:
                     report.raw(f"{name}={format_g(value)}")
         return seen
 
@@ -197,11 +208,11 @@ def _eval(args: list[str]) -> int:
         deadline = restart()
         while True:
             value = expression.evaluate(values)
-            if flags.get("b") and value != 0:
+            if "b" in flags and value != 0:
                 sys.stderr.write("\a")
-            if flags.get("e"):
+            if "e" in flags:
                 report.raw(format_g(value))
-            if not flags.get("w") or value != 0:
+            if "w" not in flags or value != 0:
                 break
             while True:
                 event = conn.next_event(deadline)
@@ -212,7 +223,7 @@ def _eval(args: list[str]) -> int:
             deadline = restart()
     finally:
         conn.close()
-    if flags.get("f") and not flags.get("e"):
+    if "f" in flags and "e" not in flags:
         report.raw(format_g(value))
     return 0 if value != 0 else 1
 

@@ -59,7 +59,6 @@ from .blobfiles import save_blob
 from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
 from .connection import Connection
 from .errors import ToolError
-from .snapshotjson import MatchedSnapshot
 from .specs import GetSpec, SpecError, parse_get_spec
 from .values import attribute_text, member_text
 
@@ -154,8 +153,8 @@ class GetpropQuery:
         if not (is_def or isinstance(event, SetBLOBVector)
                 or (self.monitor and isinstance(event, _SETS))):
             return outcome
-        vector: Vector[Any] = event  # type: ignore[assignment]
-        device, name = vector.device, vector.name  # type: ignore[attr-defined]
+        vector: Any = event  # a def or set vector: every one has device and name
+        device, name = vector.device, vector.name
         candidates = self._exact.get((device, name), [])
         if self._scanned:
             candidates = sorted(
@@ -189,8 +188,8 @@ class GetpropQuery:
             if not self.specs[index].wildcard:
                 self._unanswered -= 1
 
-    def _elements(self, index: int, spec: GetSpec, vector: Vector[Any], outcome: Outcome) -> None:
-        device, name = vector.device, vector.name  # type: ignore[attr-defined]
+    def _elements(self, index: int, spec: GetSpec, vector: Any, outcome: Outcome) -> None:
+        device, name = vector.device, vector.name
         keyword = spec.keyword
         if keyword is not None:
             self._answer(index)
@@ -260,7 +259,12 @@ def _getprop(args: list[str]) -> int:
     report = Reporter(NAME, settings["verbose"])
     query = GetpropQuery(specs, just_value=settings["just_value"], monitor=settings["monitor"],
                          write_only=settings["write_only"])
-    snapshot = MatchedSnapshot(settings["host"], settings["port"]) if settings["json"] else None
+    snapshot = None
+    if settings["json"]:
+        # Only for --json: the library's model and snapshot are start-up time of every run.
+        from .snapshotjson import MatchedSnapshot
+
+        snapshot = MatchedSnapshot(settings["host"], settings["port"])
     if settings["fd"] is not None:
         conn = Connection.from_fd(settings["fd"], on_error=report.error)
     else:

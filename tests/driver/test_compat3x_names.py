@@ -377,6 +377,7 @@ def _server_attributes() -> None:
     server.add_exdriver("indi_simulator_dome", debug_enable=True)
     server.add_remote("localhost", 7624, blob_enable=False, debug_enable=True)
     assert server.drivers == [driver] and len(server.exdrivers) == 1 and len(server.remotes) == 1
+    assert server.devices == {"D": driver["D"]}
     assert server.exdrivers[0].debug_enable and server.remotes[0].debug_enable  # type: ignore[attr-defined]
     assert server.stop is False and not server.stopped.is_set()
     assert server.maxconnections == 100 and (server.host, server.port) == ("localhost", 0)
@@ -456,7 +457,10 @@ ROWS: dict[str, Callable[..., None]] = {
     "def/setNumberVector snooped: text, getfloatvalue, perm/rule/state/timeout":
         _snooped_events,
     # server
-    "IPyServer drivers/exdrivers/remotes/stop/stopped, debug_enable, maxconnections":
+    "IPyDriver debug_enable/auto_send_def, Device.devicename":
+        lambda: (make().debug_enable is False and make().auto_send_def is True
+                 and make()["D"].devicename == "D") or pytest.fail("attributes"),
+    "IPyServer drivers/devices/exdrivers/remotes/stop/stopped, debug_enable, maxconnections":
         _server_attributes,
     "IPyServer awaitable send_message, shutdown(shutdownmessage), stopped":
         _server_run_and_shutdown,
