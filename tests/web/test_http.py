@@ -420,3 +420,14 @@ def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
     assert not ended.is_set()
     assert web.post("/logout", data={"csrf_token": csrf}).status_code == 200  # to /login
     assert ended.wait(5), "the stream outlived its session"
+
+
+def test_a_viewer_can_neither_delete_blobs_nor_see_a_delete_button(
+        web: TestClient, blobfolder: Path) -> None:
+    """Deleting a received file is a write: 403 for a viewer, and the file stays."""
+    (blobfolder / "frame.fits").write_bytes(b"not really")
+    csrf = login(web, "view")
+    listing = web.get("/blobs").text
+    assert "frame.fits" in listing and "Delete" not in listing
+    answer = web.post("/blobs/delete/frame.fits", data={"csrf_token": csrf})
+    assert answer.status_code == 403 and (blobfolder / "frame.fits").exists()
