@@ -47,5 +47,5 @@ def web(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[TestCl
                    blobfolder=blobfolder, max_upload_mb=1.0, set_timeout=5.0)
     with TestClient(app, base_url="http://testserver") as client:
         source = app.state.web.source
-        wait_for(lambda: source.vector(DEVICE, "UPLOAD"), what="the test device")
+        wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the test device")  # its last vector
         yield client

@@ -72,7 +72,7 @@ def browser() -> Iterator[Browser]:
 def site(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[WebThread]:
     with WebThread(indi.port, dbfolder, blobfolder) as web:
         source = web.app.state.web.source
-        wait_for(lambda: source.vector(DEVICE, "UPLOAD"), what="the test device")
+        wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the test device")  # its last vector
         yield web
 
 

@@ -360,10 +360,12 @@ def test_a_base_path_serves_every_page_under_it(indi: ServerThread, dbfolder: Pa
 def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
                                                                indi: ServerThread) -> None:
     """A device page's stream queue, not read while the driver sends 300 sets of one vector
-    and 300 of another, holds two entries (the latest of each is rendered when it reads)."""
+    and 300 of another, holds two entries (the latest of each is rendered when it reads):
+    every further notice is merged into them."""
     hub = web.app.state.web.hub  # type: ignore[attr-defined]
     sub = hub.subscribe("device", DEVICE, False)
     sub.parts.take()  # the whole page, as on connecting
+    seen_before = hub.changes_seen
 
     async def burst() -> None:
         level, reading = indi.driver[DEVICE]["LEVEL"], indi.driver[DEVICE]["READING"]  # type: ignore[index]
@@ -381,7 +383,10 @@ def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
     hub.unsubscribe(sub)
     assert not overflowed
     assert sorted(parts) == [("vector", DEVICE, "LEVEL"), ("vector", DEVICE, "READING")]
-    assert sub.parts.coalesced >= 500
+    # every notice after the first of each vector was merged (how many reach the web client
+    # depends on the INDI server, which may itself coalesce for a client behind)
+    seen = hub.changes_seen - seen_before
+    assert seen > 2 and sub.parts.coalesced == seen - 2
 
 
 def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
