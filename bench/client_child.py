@@ -38,6 +38,8 @@ class Child(IPyClient):
         self.n = 0
         self.first = 0.0
         self.last = 0.0
+        self.first_cpu = 0.0
+        self.last_cpu = 0.0
         self.finished = asyncio.Event()
         self.bytes = 0
 
@@ -45,23 +47,22 @@ class Child(IPyClient):
         kind = event.eventtype
         if kind == "Set":
             if event.vectorname == "NUM":
-                now = time.perf_counter()
-                if not self.n:
-                    self.first = now
-                self.n += 1
-                self.last = now
+                self.tick()
             elif (MODE == "burst" and event.vectorname == "BENCH_STATUS"
                   and "done" in event.get("status", "")):
                 self.finished.set()
         elif kind == "SetBLOB":
-            now = time.perf_counter()
-            if not self.n:
-                self.first = now
-            self.n += 1
-            self.last = now
+            self.tick()
             self.bytes += sum(size for size, _fmt in event.sizeformat.values())
             if self.n >= COUNT:
                 self.finished.set()
+
+    def tick(self) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        if not self.n:
+            self.first, self.first_cpu = now, cpu
+        self.n += 1
+        self.last, self.last_cpu = now, cpu
 
     def learnt(self) -> bool:
         if "Bench" not in self:
@@ -97,8 +98,8 @@ class Child(IPyClient):
                 await asyncio.wait_for(self.finished.wait(), 600)
             except TimeoutError:
                 result["timeout"] = 1
-            span = self.last - self.first
-            result.update(received=self.n, seconds=span, bytes=self.bytes)
+            result.update(received=self.n, seconds=self.last - self.first,
+                          cpu_seconds=self.last_cpu - self.first_cpu, bytes=self.bytes)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result), flush=True)
         self.shutdown()

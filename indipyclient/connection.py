@@ -38,7 +38,6 @@ from indipydriver.protocol import (
     Framer,
     GetProperties,
     ProtocolError,
-    parse_element,
     serialise,
 )
 from indipydriver.protocol import Event as ProtocolEvent
@@ -47,6 +46,7 @@ from indipydriver.protocol.escaping import escape
 from . import events
 from .blobfiles import save_blob
 from .model import Model
+from .setshapes import SetShapes
 
 __all__ = ["Backoff", "Connection", "NotConnected"]
 
@@ -56,6 +56,7 @@ READ_SIZE = 1 << 20
 STREAM_LIMIT = 1 << 21
 MAX_ELEMENT_SIZE = 512 * 1024 * 1024
 MAX_BLOB_MODES = 10_000
+_XML_SPACE = frozenset(b" \t\r\n")
 
 
 class NotConnected(ConnectionError):
@@ -125,6 +126,7 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
         self._budget = WarningBudget(noun="malformed elements")
         self.attempts = 0  # connection attempts so far (tests watch the backoff with it)
+        self._shapes = SetShapes()
 
     @property
     def connected(self) -> bool:
@@ -219,6 +221,7 @@ class Connection:
 
     async def _serve(self, reader: asyncio.StreamReader) -> str:
         framer = Framer(max_element_size=self.max_element_size)
+        shapes = self._shapes = SetShapes()
         watchdog = asyncio.create_task(self._watch_timeouts())
         try:
             while True:
@@ -228,15 +231,43 @@ class Connection:
                         logger.warning("%s:%s closed in the middle of an element (%d bytes "
                                        "dropped)", self.host, self.port, framer.buffered)
                     return "closed by the server"
+                last = shapes.last
+                if last is not None and framer.buffered and type(data) is bytes:
+                    # Finish the element a read cut in two, so that the rest of this read
+                    # may take the shortcut below (the framer takes any split).
+                    cut = data.find(last.closing)
+                    if 0 <= cut < len(data) - len(last.closing):
+                        cut += len(last.closing)
+                        for item in framer.feed(data[:cut]):
+                            await self._frame(item)
+                        data = data[cut:]
+                if last is not None and framer.idle_for(data):
+                    # A burst: elements of the shape used last, taken straight off the read.
+                    pos, size = 0, len(data)
+                    while pos < size and data[pos] in _XML_SPACE:
+                        pos += 1
+                    while (got := shapes.take(data, pos)) is not None:
+                        event, pos = got
+                        while pos < size and data[pos] in _XML_SPACE:
+                            pos += 1
+                        await self._apply(event)
+                    if pos:
+                        framer.skipped(pos)
+                        data = data[pos:]
+                        if not data:
+                            continue
                 for item in framer.feed(data):
-                    if type(item) is Frame:
-                        await self._handle(item)
-                    else:
-                        self._malformed(str(item))
+                    await self._frame(item)
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
+
+    async def _frame(self, item: Frame | ProtocolError) -> None:
+        if type(item) is Frame:
+            await self._handle(item)
+        else:
+            self._malformed(str(item))
 
     def _malformed(self, what: str) -> None:
         note = self._budget.take()
@@ -254,12 +285,14 @@ class Connection:
                 self._writer.write(reply)
             return
         try:
-            event = parse_element(frame.data)
+            event = self._shapes.parse(frame.data)
         except ProtocolError as exc:
             self._malformed(str(exc))
             return
-        if event is None:
-            return
+        if event is not None:
+            await self._apply(event)
+
+    async def _apply(self, event: ProtocolEvent) -> None:
         change = self.model.apply(event)
         if change is None:
             return
@@ -295,6 +328,7 @@ class Connection:
             member = vector.members_.get(name)
             if member is not None:
                 member.filename = str(path)
+                vector.snap = None
 
     async def _watch_timeouts(self) -> None:
         while True:

@@ -27,6 +27,7 @@ Memory is bounded: at most ``max_messages`` messages per device and site-wide, a
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -83,6 +84,8 @@ MAX_MESSAGES = 8  # 0.9.4 keeps the last 8 messages
 MAX_DEVICES = 10_000
 MAX_VECTORS = 200_000
 MAX_BLOB_SIZE = 2 * 1024**3  # largest decompressed .z BLOB accepted
+# A plain decimal, which parse_number reads: checked first, the regular expression is cheaper.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,300}(?:\.[0-9]{0,300})?").fullmatch
 
 
 # ---------------------------------------------------------------------------- members
@@ -198,6 +201,7 @@ class PropertyVector(Mapping[str, Any]):
         "name",
         "perm",
         "rule",
+        "snap",
         "state",
         "timeout",
         "timestamp",
@@ -230,6 +234,10 @@ class PropertyVector(Mapping[str, Any]):
         self.message_timestamp = timestamp
         self.enable = True
         self.members_: dict[str, Any] = {}
+        # This vector in the snapshot shape, built by `snapshot.vector_dict` when first asked
+        # and dropped (None) by every change: a snapshot copies only what changed since the
+        # last one. Never mutated once built.
+        self.snap: dict[str, Any] | None = None
 
     def __getitem__(self, membername: str) -> Any:
         return self.members_[membername].value
@@ -380,6 +388,8 @@ class Model(Mapping[str, Device]):
         self.max_blob_size = max_blob_size
         self.vector_count = 0
         self._now = now
+        self._second_text = ""
+        self._second = now()
         self._apply: dict[type, Callable[[Any], events.Event | None]] = {
             DefTextVector: self._def_text,
             DefNumberVector: self._def_number,
@@ -441,11 +451,19 @@ class Model(Mapping[str, Device]):
         vector = self.vector(devicename, vectorname)
         if vector is not None:
             vector.state = State.BUSY
+            vector.snap = None
 
     def _stamp(self, text: str | None) -> datetime:
         if text:
+            # A burst's timestamps share their second: reuse it, read only the fraction.
+            if text[:19] == self._second_text and text[19:20] == "." and text[20:].isdigit():
+                return self._second.replace(microsecond=int(text[20:26].ljust(6, "0")))
             try:
-                return parse_timestamp(text)
+                stamp = parse_timestamp(text)
+                if len(text) >= 19 and text[19:20] in (".", ""):
+                    self._second_text = text[:19]
+                    self._second = stamp.replace(microsecond=0)
+                return stamp
             except ValueError:
                 logger.debug("unreadable timestamp %r; using the time of arrival", text)
         return self._now()
@@ -556,6 +574,7 @@ class Model(Mapping[str, Device]):
         return vector
 
     def _update_header(self, vector: PropertyVector, event: Any) -> tuple[datetime, float | None]:
+        vector.snap = None
         timestamp = self._stamp(event.timestamp)
         vector.timestamp = timestamp
         if event.state is not None:
@@ -587,12 +606,13 @@ class Model(Mapping[str, Device]):
         if vector is None:
             return None
         for m in event.members:
-            try:
-                parse_number(m.value)
-            except ValueError:
-                logger.warning("ignoring setNumberVector %s.%s: member %s is not a number: %r",
-                               event.device, event.name, m.name, m.value)
-                return None
+            if _PLAIN_NUMBER(m.value) is None:
+                try:
+                    parse_number(m.value)
+                except ValueError:
+                    logger.warning("ignoring setNumberVector %s.%s: member %s is not a "
+                                   "number: %r", event.device, event.name, m.name, m.value)
+                    return None
         timestamp, timeout = self._update_header(vector, event)
         members = vector.members_
         data: dict[str, Any] = {}

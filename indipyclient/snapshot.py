@@ -16,7 +16,9 @@ Lights have ``"perm": "ro"`` and ``"timeout": None``, as in 0.9.4. ``inc_user_st
 the ``user_string`` fields; ``inc_itemid`` adds ``itemid`` fields, which are None here (this
 client does not number its items).
 
-The dicts belong to the snapshot: ``dictdump()`` returns a fresh copy each call.
+A vector's dict is built once per change of the vector and shared by the snapshots taken
+until it changes again, so a snapshot costs little more than the vectors that changed since
+the last one. They are never mutated: ``dictdump()`` returns a fresh copy each call.
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ def _number_dict(member: NumberMember) -> dict[str, Any]:
 
 
 def vector_dict(vector: PropertyVector) -> dict[str, Any]:
-    """One vector in the snapshot shape (without user strings)."""
+    """One vector in the snapshot shape (without user strings): built once per change of the
+    vector and kept on it (``PropertyVector.snap``), so never mutate it."""
+    if vector.snap is None:
+        vector.snap = _build_vector_dict(vector)
+    return vector.snap
+
+
+def _build_vector_dict(vector: PropertyVector) -> dict[str, Any]:
     vectortype = vector.vectortype
     if vectortype == "NumberVector":
         members = {n: _number_dict(m) for n, m in vector.members_.items()}

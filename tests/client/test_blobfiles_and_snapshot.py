@@ -28,6 +28,7 @@ from indipydriver.protocol import (
     Perm,
     Rule,
     SetBLOBVector,
+    SetNumberVector,
     State,
     Switch,
     SwitchState,
@@ -114,3 +115,19 @@ def test_backoff_doubles_to_its_cap_and_jitters_below_it() -> None:
     assert fixed.next_delay() == 0.5
     jittered = Backoff(initial=1.0, maximum=1.0, jitter=0.5, rng=lambda: 1.0)
     assert jittered.next_delay() == 0.5
+
+
+def test_a_snapshot_shows_each_change_and_earlier_snapshots_keep_theirs() -> None:
+    """Snapshots share a vector's dict until the vector changes (set, Busy, saved file)."""
+    model = Model(now=lambda: WHEN)
+    model.apply(DefNumberVector("M", "V", State.OK, Perm.RW, [
+        Number("n", "1", format="%g", min="0", max="0", step="0")]))
+    before = take_snapshot(model, "h", 1, True)
+    model.apply(SetNumberVector("M", "V", [Number("n", "2")], state=State.ALERT))
+    after = take_snapshot(model, "h", 1, True)
+    model.mark_busy("M", "V")
+    busy = take_snapshot(model, "h", 1, True)
+    assert (before["M"]["V"]["n"], before["M"]["V"].state) == ("1", "Ok")
+    assert (after["M"]["V"]["n"], after["M"]["V"].state) == ("2", "Alert")
+    assert busy["M"]["V"].state == "Busy"
+    assert take_snapshot(model, "h", 1, True)["M"]["V"]._data is busy["M"]["V"]._data
