@@ -22,7 +22,7 @@ from pathlib import Path
 
 from indipydriver.protocol.blobs import is_zlib_format
 
-__all__ = ["blob_filename", "safe_part", "save_blob", "saved_format"]
+__all__ = ["blob_filename", "place_blob", "safe_part", "save_blob", "saved_format"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]+")
 _DOTS = re.compile(r"\.{2,}")
@@ -62,18 +62,25 @@ def save_blob(folder: Path, devicename: str, vectorname: str, membername: str, f
     the connection calls it in a worker thread. Raises ``OSError`` when the folder cannot be
     written."""
     fd, tmpname = tempfile.mkstemp(prefix=".indipyclient-", suffix=".part", dir=folder)
+    with os.fdopen(fd, "wb") as tmp:
+        tmp.write(data)
+    return place_blob(Path(tmpname), folder, devicename, vectorname, membername, fmt, timestamp)
+
+
+def place_blob(tmp: Path, folder: Path, devicename: str, vectorname: str, membername: str,
+               fmt: str, timestamp: datetime) -> Path:
+    """Give the complete temporary file ``tmp`` (in ``folder``) its safe name; ``tmp`` is
+    gone afterwards whatever happens."""
     try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
         for counter in range(1000):
             final = folder / blob_filename(devicename, vectorname, membername, fmt, timestamp,
                                            counter)
             try:
-                os.link(tmpname, final)
+                os.link(tmp, final)
             except FileExistsError:
                 continue
             return final
         raise FileExistsError(f"no free name for a BLOB of {devicename}.{vectorname} in {folder}")
     finally:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmpname)
+            os.unlink(tmp)

@@ -29,6 +29,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import (
@@ -38,14 +39,18 @@ from indipydriver.protocol import (
     Framer,
     GetProperties,
     ProtocolError,
+    SetBLOBVector,
+    parse_element,
     serialise,
 )
 from indipydriver.protocol import Event as ProtocolEvent
 from indipydriver.protocol.escaping import escape
+from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 
 from . import events
-from .blobfiles import save_blob
-from .model import Model
+from .blobfiles import place_blob, save_blob
+from .blobstream import BLOBReceiver, FileSink, MemorySink, SavedBLOB, Sink
+from .model import BLOBVector, Model
 from .setshapes import SetShapes
 
 __all__ = ["Backoff", "Connection", "NotConnected"]
@@ -54,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 READ_SIZE = 1 << 20
 STREAM_LIMIT = 1 << 21
+STREAM_MIN = 1 << 16  # a setBLOBVector longer than this is received in pieces (blobstream)
 MAX_ELEMENT_SIZE = 512 * 1024 * 1024
 MAX_BLOB_MODES = 10_000
 _XML_SPACE = frozenset(b" \t\r\n")
@@ -127,6 +133,7 @@ class Connection:
         self._budget = WarningBudget(noun="malformed elements")
         self.attempts = 0  # connection attempts so far (tests watch the backoff with it)
         self._shapes = SetShapes()
+        self._receiver: BLOBReceiver | None = None
 
     @property
     def connected(self) -> bool:
@@ -220,7 +227,8 @@ class Connection:
         await self.send_bytes(b"".join(greeting))
 
     async def _serve(self, reader: asyncio.StreamReader) -> str:
-        framer = Framer(max_element_size=self.max_element_size)
+        framer = Framer(max_element_size=self.max_element_size,
+                        stream_tags={"setBLOBVector"}, stream_min=STREAM_MIN)
         shapes = self._shapes = SetShapes()
         watchdog = asyncio.create_task(self._watch_timeouts())
         try:
@@ -259,15 +267,98 @@ class Connection:
                 for item in framer.feed(data):
                     await self._frame(item)
         finally:
+            if self._receiver is not None:
+                self._receiver.discard()
+                self._receiver = None
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
 
-    async def _frame(self, item: Frame | ProtocolError) -> None:
-        if type(item) is Frame:
+    async def _frame(self, item: Any) -> None:
+        kind = type(item)
+        if kind is Frame:
             await self._handle(item)
+        elif kind is FrameChunk:
+            if self._receiver is not None:
+                self._feed_blob(item.data)
+        elif kind is FrameHead:
+            self._begin_blob(item)
+        elif kind is FrameEnd:
+            await self._end_blob(item)
         else:
             self._malformed(str(item))
+
+    # -- large BLOBs, received in pieces (blobstream) -----------------------------------
+
+    def _begin_blob(self, head: FrameHead) -> None:
+        device, name = head.attrs.get("device", ""), head.attrs.get("name", "")
+        known = isinstance(self.model.vector(device, name), BLOBVector)
+        folder = self.blobfolder
+
+        def new_sink() -> Sink | None:
+            if not known:
+                return None
+            if folder is None:
+                return MemorySink()
+            try:
+                return FileSink(folder)
+            except OSError as exc:
+                logger.error("cannot write BLOBs in %s: %s", folder, exc)
+                return None
+
+        try:
+            self._receiver = BLOBReceiver(bytes(head.data), new_sink, self.model.max_blob_size,
+                                          f"{device}.{name}")
+        except ValueError as exc:
+            self._receiver = None
+            self._malformed(str(exc))
+
+    def _feed_blob(self, data: bytes | memoryview) -> None:
+        receiver = self._receiver
+        assert receiver is not None
+        try:
+            receiver.feed(data)
+        except ValueError as exc:
+            receiver.discard()
+            self._receiver = None
+            self._malformed(str(exc))
+
+    async def _end_blob(self, end: FrameEnd) -> None:
+        receiver, self._receiver = self._receiver, None
+        if receiver is None:
+            return
+        try:
+            receiver.end(end.data, end.complete)
+            event = parse_element(receiver.skeleton())
+        except (ValueError, ProtocolError) as exc:
+            receiver.discard()
+            self._malformed(str(exc))
+            return
+        received = receiver.received()
+        change = (self.model.apply_blobs(event, received)
+                  if isinstance(event, SetBLOBVector) else None)
+        if change is None:
+            for value in received.values():
+                if isinstance(value, SavedBLOB):
+                    value.path.unlink(missing_ok=True)
+            return
+        vector = change.vector
+        for member, value in received.items():
+            if isinstance(value, SavedBLOB) and self.blobfolder is not None:
+                fmt = change.sizeformat[member][1]
+                try:
+                    value.path = place_blob(value.path, self.blobfolder, vector.devicename,
+                                            vector.name, member, fmt, change.timestamp)
+                except OSError as exc:
+                    logger.error("cannot save BLOB %s.%s.%s: %s", vector.devicename,
+                                 vector.name, member, exc)
+                    del change.data[member]
+                    continue
+                change.filenames[member] = str(value.path)
+                vector.members_[member].filename = str(value.path)
+                vector.snap = None
+        self._pending.pop((vector.devicename, vector.name), None)
+        await self.deliver(change)
 
     def _malformed(self, what: str) -> None:
         note = self._budget.take()
@@ -301,7 +392,8 @@ class Connection:
                 self._pending.pop((change.devicename, change.vectorname), None)  # type: ignore[arg-type]
             if type(change) is events.defBLOBVector:
                 await self._enable_blobs(change)
-            elif type(change) is events.setBLOBVector and self.blobfolder and change.data:
+            elif (type(change) is events.setBLOBVector and self.blobfolder and change.data
+                  and not isinstance(next(iter(change.data.values())), SavedBLOB)):
                 await self._save(change)
         await self.deliver(change)
 

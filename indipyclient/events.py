@@ -291,7 +291,9 @@ class setLightVector(setVector):
 
 class setBLOBVector(setVector):
     """BLOBs arrived: member -> bytes (decompressed), ``sizeformat`` member -> (size, format),
-    ``filenames`` member -> the saved file's path (filled when the client saves BLOBs)."""
+    ``filenames`` member -> the saved file's path (filled when the client saves BLOBs). A
+    large BLOB saved to the BLOB folder was written as it arrived and is read back from its
+    file only when ``event[member]`` asks for it."""
 
     __slots__ = ("filenames", "sizeformat")
     eventtype = "SetBLOB"
@@ -309,3 +311,8 @@ class setBLOBVector(setVector):
         super().__init__(vector, data, timestamp, state, message, timeout)
         self.sizeformat = sizeformat
         self.filenames: dict[str, str] = {}
+
+    def __getitem__(self, membername: str) -> Any:
+        value = self.data[membername]
+        # A large BLOB streamed to the BLOB folder is read back only when asked for.
+        return value.read() if hasattr(value, "read") else value

@@ -631,7 +631,16 @@ class Model(Mapping[str, Device]):
         return events.setNumberVector(vector, data, timestamp, event.state, event.message,
                                       timeout)
 
-    def _set_blob(self, event: SetBLOBVector) -> events.Event | None:
+    def apply_blobs(self, event: SetBLOBVector,
+                    received: Mapping[str, Any]) -> events.setBLOBVector | None:
+        """Apply a ``setBLOBVector`` whose BLOBs were received apart (``blobstream``):
+        ``event`` has no data, ``received`` maps members to their bytes (or where they were
+        saved)."""
+        change = self._set_blob(event, received)
+        return change if isinstance(change, events.setBLOBVector) else None
+
+    def _set_blob(self, event: SetBLOBVector,
+                  received: Mapping[str, Any] | None = None) -> events.Event | None:
         vector = self._target(event)
         if vector is None:
             return None
@@ -643,7 +652,8 @@ class Model(Mapping[str, Device]):
             member = members.get(m.name)
             if member is None:
                 continue
-            payload = self._blob_payload(vector, m)
+            payload = (self._blob_payload(vector, m) if received is None
+                       else received.get(m.name))
             member.blobsize = m.size
             member.blobformat = m.format
             if payload is None:

@@ -249,3 +249,58 @@ async def _drain(stream: indipyclient.EventStream) -> AsyncIterator[indipyclient
     stream.close()
     async for event in stream:
         yield event  # type: ignore[misc]
+
+
+async def test_large_blobs_stream_z_decompressed_to_file_or_to_memory(tmp_path: Path) -> None:
+    """BLOBs over 64 KiB are received in pieces: a .z one is decompressed as it arrives, and
+    without a folder the bytes are in the event."""
+    payload = hashlib.sha256(b"seed").digest() * 40_000  # 1.28 MB, incompressible
+    packed = zlib.compress(payload)
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(DEF_BLOB)
+        await read_until(reader, b"</enableBLOB>")
+        writer.write(set_blob(packed, ".bin.z", size=len(payload)))
+        await asyncio.sleep(5)
+
+    for folder in (tmp_path, None):
+        async with raw_server(script) as port, \
+                indipyclient.connect("127.0.0.1", port, blobfolder=folder) as client:
+            if folder is None:
+                await client.wait_for("Dev", "IMAGE", timeout=5)
+                await client.send_enableBLOB("Also", "Dev")
+            async with client.events() as stream, asyncio.timeout(10):
+                async for event in stream:
+                    if isinstance(event, setBLOBVector):
+                        break
+        assert event["img"] == payload
+        assert event.sizeformat["img"] == (len(payload), ".bin.z")
+        if folder is not None:
+            (saved,) = folder.iterdir()
+            assert saved.suffix == ".bin" and saved.read_bytes() == payload
+        else:
+            assert event.filenames == {}
+
+
+async def test_a_server_gone_in_the_middle_of_a_blob_leaves_no_file(tmp_path: Path) -> None:
+    payload = bytes(range(256)) * 8192  # 2 MiB
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(DEF_BLOB)
+        await read_until(reader, b"</enableBLOB>")
+        blob = set_blob(payload, ".fits")
+        writer.write(blob[: len(blob) // 2])
+        await writer.drain()
+        await asyncio.sleep(0.3)  # then close
+
+    fast = Backoff(initial=5, maximum=5)
+    async with raw_server(script) as port, \
+            indipyclient.connect("127.0.0.1", port, blobfolder=tmp_path, backoff=fast) as client, \
+            client.events() as stream, asyncio.timeout(10):
+        async for event in stream:
+            assert not isinstance(event, setBLOBVector)
+            if isinstance(event, ConnectionLost):
+                break
+    assert list(tmp_path.iterdir()) == []
