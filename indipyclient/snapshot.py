@@ -47,8 +47,14 @@ def _number_dict(member: NumberMember) -> dict[str, Any]:
 
 
 def vector_dict(vector: PropertyVector) -> dict[str, Any]:
-    """One vector in the snapshot shape (without user strings): built once per change of the
-    vector and kept on it (``PropertyVector.snap``), so never mutate it."""
+    """One vector in the snapshot shape (without user strings), the caller's own copy."""
+    shared = _shared_vector_dict(vector)
+    return {**shared, "members": {name: dict(m) for name, m in shared["members"].items()}}
+
+
+def _shared_vector_dict(vector: PropertyVector) -> dict[str, Any]:
+    """The vector's dict built once per change of the vector and kept on it
+    (``PropertyVector.snap``), shared by snapshots: never mutated."""
     if vector.snap is None:
         vector.snap = _build_vector_dict(vector)
     return vector.snap
@@ -98,7 +104,7 @@ def take_snapshot(model: Model, indihost: str, indiport: int, connected: bool,
             "devicename": devicename,
             "enable": device.enable,
             "messages": [[t.isoformat(sep="T"), text] for t, text in device.messages],
-            "vectors": {name: vector_dict(v) for name, v in device.vectors.items()},
+            "vectors": {name: _shared_vector_dict(v) for name, v in device.vectors.items()},
         }
     messages = [[t.isoformat(sep="T"), text] for t, text in model.messages]
     return Snap({"indihost": indihost, "indiport": indiport, "connected": connected,

@@ -131,3 +131,17 @@ def test_a_snapshot_shows_each_change_and_earlier_snapshots_keep_theirs() -> Non
     assert (after["M"]["V"]["n"], after["M"]["V"].state) == ("2", "Alert")
     assert busy["M"]["V"].state == "Busy"
     assert take_snapshot(model, "h", 1, True)["M"]["V"]._data is busy["M"]["V"]._data
+
+
+def test_vector_dict_is_the_callers_own_copy() -> None:
+    """A program decorating the dict it got (indipyweb adds keys) changes no snapshot."""
+    from indipyclient.snapshot import vector_dict
+
+    model = Model(now=lambda: WHEN)
+    model.apply(DefSwitchVector("M", "S", State.OK, Perm.RW, Rule.ANY_OF_MANY,
+                                [Switch("a", SwitchState.OFF)]))
+    mine = vector_dict(model["M"]["S"])
+    mine["vid"] = "x"
+    mine["members"]["a"]["value"] = "On"
+    data = take_snapshot(model, "h", 1, True).dictdump()["devices"]["M"]["vectors"]["S"]
+    assert "vid" not in data and data["members"]["a"]["value"] == "Off"
