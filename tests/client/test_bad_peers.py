@@ -304,3 +304,31 @@ async def test_a_server_gone_in_the_middle_of_a_blob_leaves_no_file(tmp_path: Pa
             if isinstance(event, ConnectionLost):
                 break
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_an_unanswered_set_times_out_and_gives_vector_timeout() -> None:
+    """A driver that never answers: set(wait=True) returns timed_out with the vector Busy, and
+    the events stream gets VectorTimeOut (0.9.4's TimeOut) once the vector's time is up."""
+    sent: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_until(reader, b"getProperties")
+        writer.write(b'<defNumberVector device="Dev" name="N" state="Idle" perm="rw" '
+                     b'timeout="0"><defNumber name="n" format="%g" min="0" max="10" step="1">'
+                     b"1</defNumber></defNumberVector>\n")
+        sent.append(await read_until(reader, b"</newNumberVector>"))
+        await asyncio.sleep(5)
+
+    async with raw_server(script) as port, indipyclient.connect("127.0.0.1", port) as client:
+        client.connection.timeout_min = 0.3
+        await client.wait_for("Dev", "N", state="Idle", timeout=5)
+        async with client.events() as stream:
+            result = await client.set("Dev", "N", {"n": "7"}, timeout=0.2)
+            assert result.timed_out and not result.ok and result.state == "Busy"
+            assert client["Dev"]["N"].state == "Busy"
+            async with asyncio.timeout(5):
+                async for event in stream:
+                    if isinstance(event, indipyclient.VectorTimeOut):
+                        break
+        assert (event.eventtype, event.devicename, event.vectorname) == ("TimeOut", "Dev", "N")
+    assert b'<oneNumber name="n">7.0</oneNumber>' in sent[0]
