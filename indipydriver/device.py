@@ -57,6 +57,7 @@ class Device(Device3x, Mapping[str, PropertyVector]):
                            f"{', '.join(map(repr, self.data)) or 'none'})") from None
 
     def get(self, vectorname: str, default: Any = None) -> Any:
+        """The vector called `vectorname`, or `default`."""
         # Mapping's would build the KeyError's message for every miss.
         return self.data.get(vectorname, default)
 

@@ -125,6 +125,7 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
                            f"{', '.join(map(repr, self.devices)) or 'none'})") from None
 
     def get(self, devicename: str, default: Any = None) -> Any:
+        """The device called `devicename`, or `default`."""
         # Mapping's would build the KeyError's message for every miss.
         return self.devices.get(devicename, default)
 

@@ -172,6 +172,7 @@ class PropertyVector(MutableMapping[str, Any]):
         member.membervalue = value
 
     def get(self, membername: str, default: Any = None) -> Any:
+        """The value of member `membername`, or `default`."""
         # Mapping's would build the KeyError's message for every miss.
         member = self.data.get(membername)
         return default if member is None else member.membervalue
