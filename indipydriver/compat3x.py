@@ -11,24 +11,26 @@ import inspect
 import logging
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .members import getfloat
+from .ports import DriverPort
 
 if TYPE_CHECKING:
-    from .device import Device
     from .snooping import SnoopRegistry
 
 __all__ = ["Device3x", "DeviceDict", "Driver3x"]
 
 logger = logging.getLogger(__name__)
 
+_D = TypeVar("_D")
 
-class DeviceDict(dict[str, "Device"]):
+
+class DeviceDict(dict[str, _D]):
     """A driver's devices by name; called, the list of them (3.x's ``driver.devices()``)."""
 
-    def __call__(self) -> list[Device]:
+    def __call__(self) -> list[_D]:
         return list(self.values())
 
 
@@ -37,7 +39,7 @@ class Driver3x:
     bookkeeping (`snoopall`, `snoopdevices`, `snoopvectors`)."""
 
     _stop: bool
-    devices: dict[str, Device]  # a DeviceDict (`IPyDriver.__init__`)
+    devices: Mapping[str, object]  # a DeviceDict of Devices (`IPyDriver.__init__`)
     snoops: SnoopRegistry
 
     if TYPE_CHECKING:
@@ -119,7 +121,7 @@ class Device3x:
 
     _stop: bool
     _background: list[Coroutine[Any, Any, Any]]
-    driver: Any
+    driver: DriverPort | None
     data: dict[str, Any]
 
     indi_number_to_float = staticmethod(Driver3x.indi_number_to_float)

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .compat3x import Device3x
 from .naming import checked_string
+from .ports import DriverPort
 from .vectors import PropertyVector
 from .wire import escape, timestamp_text
 
 if TYPE_CHECKING:
-    from .driver import IPyDriver
     from .rxevents import RxEvent
 
 __all__ = ["Device"]
@@ -36,7 +36,7 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         self.devicename = checked_string(devicename, "name", "Device")
         self.devicedata = devicedata
         self.enable = True
-        self.driver: IPyDriver | None = None
+        self.driver: DriverPort | None = None
         self._stop = False
         self._background: list[Coroutine[Any, Any, Any]] = []
         self.data: dict[str, PropertyVector] = {}
@@ -88,7 +88,7 @@ class Device(Device3x, Mapping[str, PropertyVector]):
     def propertyvectors(self) -> dict[str, PropertyVector]:
         return self.data
 
-    def _driver(self) -> IPyDriver:
+    def _driver(self) -> DriverPort:
         if self.driver is None:
             raise RuntimeError(f"device {self.devicename!r} is not in an IPyDriver")
         return self.driver

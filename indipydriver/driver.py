@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import rxevents as rx
 from .compat3x import DeviceDict, Driver3x
@@ -28,24 +28,15 @@ from .device import Device
 from .eventqueue import _EventQueue
 from .links import Link, StdioLink
 from .logbudget import WarningBudget, clip, short
-from .protocol.blobs import encode_base64
 from .protocol.enums import BLOBEnable
 from .protocol.frames import Frame
 from .receiving import Receiving
 from .snooping import SnoopRegistry, _enable_blob_bytes, _get_properties_bytes
 from .wire import escape, timestamp_text
 
-if TYPE_CHECKING:
-    from .members import BLOBMember
-    from .vectors import BLOBVector
-
 __all__ = ["IPyDriver"]
 
 logger = logging.getLogger(__name__)
-
-# Payloads above this are base64-encoded in a worker thread so the event loop keeps answering.
-_THREAD_ENCODE_SIZE = 1 << 20
-
 
 class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
     """A driver: a mapping of device name -> Device, plus the coroutines you override.
@@ -83,7 +74,7 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
         # 2.x style IPyDriver([dev1, dev2]) is accepted too.
         if len(devices) == 1 and isinstance(devices[0], (list, tuple)):
             devices = tuple(devices[0])
-        self.devices = DeviceDict()
+        self.devices: DeviceDict[Device] = DeviceDict()
         self._background: list[Coroutine[Any, Any, Any]] = []
         for device in devices:
             if not isinstance(device, Device):
@@ -230,15 +221,6 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
             await write_frame(Frame(tag, attrs, data))
         else:
             await link.write(data)
-
-    async def _encode_blobs(self, vector: BLOBVector,
-                            payloads: list[tuple[BLOBMember, bytes]],
-                            message: str, timestamp: datetime | None) -> bytes:
-        total = sum(len(raw) for _, raw in payloads)
-        if total >= _THREAD_ENCODE_SIZE:
-            return await asyncio.to_thread(vector._blob_bytes, payloads, message, timestamp,
-                                           encode_base64)
-        return vector._blob_bytes(payloads, message, timestamp, encode_base64)
 
     async def _send_blob(self, data: bytes) -> None:
         """Send a setBLOBVector, then a pingRequest; the next BLOB waits for its reply.

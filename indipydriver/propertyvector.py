@@ -9,17 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from .members import PropertyMember
 from .naming import checked_string
+from .ports import DevicePort, DriverPort
 from .protocol.enums import Perm, State
 from .protocol.frames import _XML_SPACE
 from .wire import escape, now_timestamp, timestamp_text
-
-if TYPE_CHECKING:
-    from .device import Device
-    from .driver import IPyDriver
 
 __all__ = ["PropertyVector"]
 
@@ -62,7 +59,7 @@ class PropertyVector(MutableMapping[str, Any]):
         self._timeout = "0"
         self.message = ""
         self.enable = True
-        self.device: Device | None = None
+        self.device: DevicePort | None = None
         self._devicename: str | None = None
         self._ident = ""
         self._ident_attrs: dict[str, str] | None = None
@@ -146,7 +143,7 @@ class PropertyVector(MutableMapping[str, Any]):
                                  if device is value and name is self.name else None)
 
     @property
-    def driver(self) -> IPyDriver | None:
+    def driver(self) -> DriverPort | None:
         return self.device.driver if self.device is not None else None
 
     @property
@@ -218,13 +215,13 @@ class PropertyVector(MutableMapping[str, Any]):
 
     # ---------------------------------------------------------------- sending
 
-    def _attached_driver(self) -> IPyDriver:
+    def _attached_driver(self) -> DriverPort:
         device = self.device
         if device is None or device.driver is None:
             raise RuntimeError(f"vector {self.name!r} is not in a Device of an IPyDriver")
         return device.driver
 
-    def _sending_driver(self) -> IPyDriver | None:
+    def _sending_driver(self) -> DriverPort | None:
         """The driver to send with; None while this vector or its device is disabled."""
         driver = self._attached_driver()
         device = self.device
@@ -318,7 +315,7 @@ class PropertyVector(MutableMapping[str, Any]):
                 base["timeout"] = self._timeout.strip(_XML_SPACE)
         return key, head, f"</{tag}>", base
 
-    async def _send_set(self, driver: IPyDriver, members: Iterable[PropertyMember], message: str,
+    async def _send_set(self, driver: DriverPort, members: Iterable[PropertyMember], message: str,
                         timestamp: datetime | None) -> None:
         """Send a set of `members`; framed here for a link that takes frames (an in-process
         server), whose framer would otherwise read back what was just written."""
@@ -408,7 +405,7 @@ class PropertyVector(MutableMapping[str, Any]):
         chosen = [m for m in self.data.values() if m.name in wanted]
         await self._send_members(driver, chosen, message, timestamp)
 
-    async def _send_members(self, driver: IPyDriver, chosen: list[PropertyMember],
+    async def _send_members(self, driver: DriverPort, chosen: list[PropertyMember],
                             message: str, timestamp: datetime | None) -> None:
         await self._send_set(driver, self._ordered(chosen), message, timestamp)
 

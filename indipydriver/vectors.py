@@ -9,10 +9,11 @@ to one send only, and `send_setVectorMembers(members=[])` sends a valid empty (s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .members import (
     BLOBMember,
@@ -22,12 +23,14 @@ from .members import (
     SwitchMember,
     TextMember,
 )
+from .ports import DriverPort
 from .propertyvector import PropertyVector, _not_one_of
+from .protocol.blobs import encode_base64
 from .protocol.enums import Perm, Rule, SwitchState
 from .wire import escape, timestamp_text
 
-if TYPE_CHECKING:
-    from .driver import IPyDriver
+# Payloads above this are base64-encoded in a worker thread so the event loop keeps answering.
+_THREAD_ENCODE_SIZE = 1 << 20
 
 __all__ = [
     "BLOBVector",
@@ -270,17 +273,25 @@ class BLOBVector(_PermVector):
             return
         await self.send_setVectorMembers(message, timestamp, timeout, state, names)
 
-    async def _send_members(self, driver: IPyDriver, chosen: list[PropertyMember],
+    async def _send_members(self, driver: DriverPort, chosen: list[PropertyMember],
                             message: str, timestamp: datetime | None) -> None:
         # The chosen BLOB members with their current data; none makes a state-only set.
         blobs = [self._member(m.name, BLOBMember) for m in chosen]
         payloads = [(m, m.read_value()) for m in blobs]
-        data = await driver._encode_blobs(self, payloads, message, timestamp)
+        data = await self._encode_blobs(payloads, message, timestamp)
         for member in blobs:
             # 3.x kept a size set once for every later send; here it is per send.
             member.blobsize = 0
             member.changed = False
         await driver._send_blob(data)
+
+    async def _encode_blobs(self, payloads: list[tuple[BLOBMember, bytes]],
+                            message: str, timestamp: datetime | None) -> bytes:
+        total = sum(len(raw) for _, raw in payloads)
+        if total >= _THREAD_ENCODE_SIZE:
+            return await asyncio.to_thread(self._blob_bytes, payloads, message, timestamp,
+                                           encode_base64)
+        return self._blob_bytes(payloads, message, timestamp, encode_base64)
 
     def _blob_bytes(
         self,

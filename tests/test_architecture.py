@@ -5,7 +5,8 @@ Protects: every module of the packages its Layers block names (`indipydriver`,
 row names a module that is gone); every import -- at the top, inside a function or under
 ``TYPE_CHECKING`` -- goes to the importer's own layer or one above it in the page's Layers
 block, never below (so `indipyserver.routing` cannot import a client or a driver connection);
-and no module of `indipyserver` imports itself back through others.
+and no module of `indipyserver`, `indipydriver` or `indipyweb` imports itself back through
+others.
 """
 
 from __future__ import annotations
@@ -109,10 +110,11 @@ def test_no_import_goes_below_the_importers_layer() -> None:
     assert wrong == [], "imports that break the layers of docs/architecture.md"
 
 
-def test_the_server_has_no_import_circles() -> None:
-    known = modules()
-    graph = {m: {t for t in imports(m, p, known) if t.startswith("indipyserver")}
-             for m, p in known.items() if m.startswith("indipyserver")}
+def import_circles(package: str, known: dict[str, Path]) -> list[str]:
+    """Each import circle among the modules of `package` (its subpackages included), as
+    "a -> b -> a"; empty when there is none."""
+    inside = {m for m in known if m == package or m.startswith(package + ".")}
+    graph = {m: {t for t in imports(m, known[m], known) if t in inside} for m in inside}
     circles = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
@@ -128,7 +130,20 @@ def test_the_server_has_no_import_circles() -> None:
     for module in sorted(graph):
         if module not in state:
             visit(module, [module])
-    assert circles == []
+    return circles
+
+
+def test_the_server_has_no_import_circles() -> None:
+    assert import_circles("indipyserver", modules()) == []
+
+
+def test_the_driver_framework_has_no_import_circles() -> None:
+    """What a vector or device needs of its driver is `indipydriver.ports`, not driver.py."""
+    assert import_circles("indipydriver", modules()) == []
+
+
+def test_the_web_client_has_no_import_circles() -> None:
+    assert import_circles("indipyweb", modules()) == []
 
 
 def test_the_checks_catch_what_they_are_for() -> None:
@@ -141,3 +156,17 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert "indipyserver.routing.ports" in imports(
         "indipyserver.routing.router", known["indipyserver.routing.router"], known)
     assert "indipyserver/routing/router.py" in mapped_files()
+
+
+def test_the_circle_check_finds_a_circle(tmp_path: Path) -> None:
+    """`import_circles` reports a circle, even one closed under ``TYPE_CHECKING``."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from .b import B\n")
+    (package / "b.py").write_text("from typing import TYPE_CHECKING\n"
+                                  "if TYPE_CHECKING:\n    from .a import A\n")
+    (package / "c.py").write_text("from . import a\n")
+    known = {"pkg": package / "__init__.py", "pkg.a": package / "a.py",
+             "pkg.b": package / "b.py", "pkg.c": package / "c.py"}
+    assert import_circles("pkg", known) == ["pkg.a -> pkg.b -> pkg.a"]

@@ -1,0 +1,52 @@
+"""What a vector needs of its device, and a device and its vectors of their driver.
+
+Two small protocols, so that `propertyvector.py`, `vectors.py`, `device.py` and `compat3x.py`
+import no `driver.py` (and a vector no `device.py`): the package has no import circle.
+`IPyDriver` is a `DriverPort` and `Device` a `DevicePort` (mypy checks both where they are
+assigned). Imports nothing of the package but the protocol core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
+
+from .protocol.frames import Frame
+
+__all__ = ["DevicePort", "DriverPort"]
+
+
+class DriverPort(Protocol):
+    """A device's driver (an `IPyDriver`), as its devices and their vectors use it."""
+
+    driverdata: dict[str, Any]
+    #: Set while served by a link that takes elements framed (an in-process server).
+    _write_frame: Callable[[Frame], Awaitable[None]] | None
+
+    @property
+    def stop(self) -> bool:
+        """True once the driver is shut down or stopped serving."""
+        ...
+
+    def add_background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a coroutine alongside the driver."""
+
+    def shutdown(self) -> None:
+        """Stop the driver."""
+
+    async def _send(self, data: bytes, tag: str | None = None,
+                    attrs: dict[str, str] | None = None) -> None:
+        """Write one serialised element (framed, given its tag and start-tag attributes)."""
+
+    async def _send_blob(self, data: bytes) -> None:
+        """Write a setBLOBVector, paced by the server's pingReply to the previous one."""
+
+
+class DevicePort(Protocol):
+    """A vector's device (a `Device`), as the vector uses it."""
+
+    devicename: str
+    devicedata: dict[str, Any]
+    #: False after the device's delProperty: nothing is sent until it is True again.
+    enable: bool
+    driver: DriverPort | None
