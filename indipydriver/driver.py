@@ -38,7 +38,7 @@ __all__ = ["IPyDriver"]
 
 logger = logging.getLogger(__name__)
 
-class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
+class IPyDriver(Driver3x, Mapping[str, Device]):
     """A driver: a mapping of device name -> Device, plus the coroutines you override.
 
     Before your code sees anything the framework answers getProperties (unless
@@ -91,7 +91,6 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
         self.shutdownrequested = asyncio.Event()
         self.stopped = asyncio.Event()
         self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
-        self._warnings = WarningBudget()  # about what clients and snooped devices sent
         self._failures = WarningBudget(noun="similar failures")  # of rxevent and snoopevent
         self._link: Link | None = None
         self._write_frame: Callable[[Frame], Awaitable[None]] | None = None
@@ -105,6 +104,8 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
         self._last_blob_ping: asyncio.Future[None] | None = None
         self._blob_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
+        # What it does with what its server sends (it reads the queues above from here).
+        self._receiving = Receiving(self)
 
     # ---------------------------------------------------------------- mapping of devices
 
@@ -285,7 +286,7 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
             async with asyncio.TaskGroup() as group:
                 self._taskgroup = group
                 tasks = [
-                    group.create_task(self._read_loop(link, done)),
+                    group.create_task(self._receiving.read_loop(link, done)),
                     group.create_task(self._consume(self._rx_queue, self.rxevent, "rxevent")),
                     group.create_task(self._consume(self._snoop_queue, self.snoopevent,
                                                     "snoopevent")),
@@ -379,6 +380,11 @@ class IPyDriver(Receiving, Driver3x, Mapping[str, Device]):
                         logger.debug("could not answer the failed request: %s", again)
             finally:
                 queue.task_done()  # the test harness's get_properties waits on it
+
+    async def _answer_rejected(self, devicename: str | None, vectorname: str | None,
+                               text: str) -> None:
+        """Answer a client's request that failed with the vector, Alert and `text`."""
+        await self._receiving.answer_rejected(devicename, vectorname, text)
 
     async def _snoop_timer(self) -> None:
         while True:

@@ -3,8 +3,8 @@
 The receiving half of `IPyDriver`, kept apart from the sending and running half
 (``driver.py``): frames the link's bytes, answers pings and getProperties itself, checks a
 client's new*Vector before it is queued for ``rxevent`` (answering a rejected one with Alert),
-and queues snooped traffic for ``snoopevent``. It is a base class of `IPyDriver` and only
-ever used as one; the attributes it relies on are set up by `IPyDriver.__init__`.
+and queues snooped traffic for ``snoopevent``. Each `IPyDriver` holds one `Receiving`, which
+sees its driver as a `ServedDriver` (so this module imports no ``driver.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from . import rxevents as rx
 from .device import Device
@@ -30,7 +30,7 @@ from .snooping import SnoopRegistry
 from .validation import Rejected, check_new_vector
 from .wire import escape
 
-__all__ = ["Receiving"]
+__all__ = ["Receiving", "ServedDriver"]
 
 logger = logging.getLogger("indipydriver.driver")  # part of the driver: its logger's name
 
@@ -42,23 +42,40 @@ _SNOOP_TAGS = frozenset((
 ))
 
 
+class ServedDriver(Protocol):
+    """The driver a `Receiving` reads for (an `IPyDriver`), as it uses it. The queues, pings
+    and wake-up event are read from the driver each time: serving anew makes new ones."""
+
+    @property
+    def devices(self) -> Mapping[str, Device]: ...
+    @property
+    def auto_send_def(self) -> bool: ...
+    @property
+    def debug_enable(self) -> bool: ...
+    @property
+    def snoops(self) -> SnoopRegistry: ...
+    @property
+    def _pings(self) -> dict[str, asyncio.Future[None]]: ...
+    @property
+    def _rx_queue(self) -> _EventQueue: ...
+    @property
+    def _snoop_queue(self) -> _EventQueue: ...
+    @property
+    def _snoop_wakeup(self) -> asyncio.Event: ...
+
+    async def _send(self, data: bytes, tag: str | None = None,
+                    attrs: dict[str, str] | None = None) -> None: ...
+
+
 class Receiving:
-    """Reads the link and dispatches what arrives (a base of `IPyDriver`)."""
+    """Reads one driver's link and dispatches what arrives (held by its `IPyDriver`)."""
 
-    # Set up by IPyDriver.__init__ / serve.
-    devices: dict[str, Device]
-    auto_send_def: bool
-    debug_enable: bool
-    snoops: SnoopRegistry
-    _warnings: WarningBudget
-    _pings: dict[str, asyncio.Future[None]]
-    _rx_queue: _EventQueue
-    _snoop_queue: _EventQueue
-    _snoop_wakeup: asyncio.Event
+    def __init__(self, driver: ServedDriver) -> None:
+        self.driver = driver
+        # About what clients and snooped devices sent.
+        self.warnings = WarningBudget()
 
-    _send: Callable[[bytes], Awaitable[None]]  # IPyDriver's
-
-    async def _read_loop(self, link: Link, done: asyncio.Event) -> None:
+    async def read_loop(self, link: Link, done: asyncio.Event) -> None:
         from .protocol.framing import INDI_TAGS, Framer
         from .protocol.parser import parse_element
 
@@ -73,12 +90,12 @@ class Receiving:
                 if read_frames is not None:
                     items = await read_frames()
                     if not items:
-                        logger.debug("%s: input closed, stopping", type(self).__name__)
+                        logger.debug("%s: input closed, stopping", type(self.driver).__name__)
                         return
                 else:
                     chunk = await link.read()
                     if not chunk:
-                        logger.debug("%s: input closed, stopping", type(self).__name__)  # routine
+                        logger.debug("%s: input closed, stopping", type(self.driver).__name__)  # routine
                         return
                     if take_fds is not None:
                         fds.extend(take_fds())
@@ -95,7 +112,7 @@ class Receiving:
                             logger.error("snooped %s from device %s dropped: %s", frame.tag,
                                          short(frame.device), exc)
                             continue
-                    if self.debug_enable:
+                    if self.driver.debug_enable:
                         logger.debug("RX %r", frame.data[:500])
                     try:
                         await self._dispatch(frame, parse_element)
@@ -105,7 +122,7 @@ class Receiving:
                         logger.exception("error handling %s for device %r vector %r",
                                          frame.tag, frame.device, frame.name)
         except (ConnectionError, OSError) as exc:
-            logger.info("%s: link failed (%s), stopping", type(self).__name__, exc)
+            logger.info("%s: link failed (%s), stopping", type(self.driver).__name__, exc)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -116,10 +133,10 @@ class Receiving:
         if tag == "pingRequest":
             uid = frame.attrs.get("uid")
             reply = f'<pingReply uid="{escape(uid)}"/>' if uid is not None else "<pingReply/>"
-            await self._send(reply.encode())
+            await self.driver._send(reply.encode())
             return
         if tag == "pingReply":
-            future = self._pings.pop(frame.attrs.get("uid", ""), None)
+            future = self.driver._pings.pop(frame.attrs.get("uid", ""), None)
             if future is not None and not future.done():
                 future.set_result(None)
             return
@@ -131,7 +148,7 @@ class Receiving:
             await self._client_new(frame, parse_element)
             return
         if tag == "enableBLOB":
-            device = self.devices.get(devicename or "")
+            device = self.driver.devices.get(devicename or "")
             if device is not None:
                 event = parse_element(frame.data)
                 if event is not None:
@@ -139,16 +156,16 @@ class Receiving:
                     await self._queue_rx(rx.enableBLOB(event, vector))
             return
         if tag in _SNOOP_TAGS:
-            if devicename is not None and devicename in self.devices:
+            if devicename is not None and devicename in self.driver.devices:
                 return  # our own device echoed back; not a snoop
             await self._snooped(frame, parse_element)
             return
         logger.debug("ignoring unexpected <%s>", tag)
 
     async def _answer_get_properties(self, devicename: str | None, vectorname: str | None) -> None:
-        if devicename is not None and devicename != "*" and devicename not in self.devices:
+        if devicename is not None and devicename != "*" and devicename not in self.driver.devices:
             return  # for another driver
-        if not self.auto_send_def:
+        if not self.driver.auto_send_def:
             # One event per vector, each with its `vector` (3.x: the driver answers with
             # ``await event.vector.send_defVector()``).
             raw = pe.GetProperties(device=devicename, name=vectorname)
@@ -174,52 +191,52 @@ class Receiving:
 
     def _selected(self, devicename: str | None) -> list[Device]:
         if devicename is None or devicename == "*":
-            return list(self.devices.values())
-        return [self.devices[devicename]]
+            return list(self.driver.devices.values())
+        return [self.driver.devices[devicename]]
 
     async def _client_new(self, frame: Any, parse_element: Any) -> None:
         devicename = frame.attrs.get("device")
         vectorname = frame.attrs.get("name")
-        if devicename not in self.devices:
+        if devicename not in self.driver.devices:
             # The server routes by device; anything else is a misrouted message (SPEC p.3).
-            if (note := self._warnings.take()) is not None:
+            if (note := self.warnings.take()) is not None:
                 logger.warning("rejected %s: device %s vector %s: unknown device%s",
                                frame.tag, short(devicename), short(vectorname), note)
             return
         try:
             raw = parse_element(frame.data)
         except Exception as exc:  # noqa: BLE001 - a ProtocolError or a conversion error
-            if (note := self._warnings.take()) is not None:
+            if (note := self.warnings.take()) is not None:
                 logger.warning("rejected %s: device %s vector %s: malformed (%s)%s",
                                frame.tag, short(devicename), short(vectorname),
                                clip(str(exc)), note)
-            await self._answer_rejected(devicename, vectorname,
+            await self.answer_rejected(devicename, vectorname,
                                         f"Request rejected: {clip(str(exc))}")
             return
         if raw is None:
             return
         try:
-            vector, values = check_new_vector(self.devices, raw)
+            vector, values = check_new_vector(self.driver.devices, raw)
         except Rejected as why:
-            if (note := self._warnings.take()) is not None:
+            if (note := self.warnings.take()) is not None:
                 member = f" member {short(why.member)}" if why.member else ""
                 logger.warning("rejected %s: device %s vector %s%s: %s%s",
                                frame.tag, short(devicename), short(vectorname), member,
                                clip(why.reason), note)
             about = f" (member {short(why.member)})" if why.member else ""
-            await self._answer_rejected(devicename, vectorname,
+            await self.answer_rejected(devicename, vectorname,
                                         f"Request rejected{about}: {clip(why.reason)}")
             return
         await self._queue_rx(rx.NEW_EVENTS[type(raw)](raw, values, vector))
 
-    async def _answer_rejected(self, devicename: str | None, vectorname: str | None,
+    async def answer_rejected(self, devicename: str | None, vectorname: str | None,
                                text: str) -> None:
         """Tell the client its request failed (propertyvector.PropertyVector._send_rejected).
 
         For a vector the client cannot know (unknown, deleted, device disabled) there is no
         vector to answer with: only the log line.
         """
-        device = self.devices.get(devicename or "")
+        device = self.driver.devices.get(devicename or "")
         vector = device.get(vectorname) if device is not None and vectorname else None
         if vector is not None and vector.enable and device is not None and device.enable:
             await vector._send_rejected(text)
@@ -230,18 +247,18 @@ class Receiving:
         Dropping the newest keeps the order of what was accepted; a dropped new*Vector is answered
         like a rejected one (Alert + message) so the client is not left waiting.
         """
-        if self._rx_queue.offer(event):
+        if self.driver._rx_queue.offer(event):
             return
         if type(event) in rx.NEW_EVENTS.values() and event.vectorname:
-            await self._answer_rejected(event.devicename, event.vectorname,
+            await self.answer_rejected(event.devicename, event.vectorname,
                                         "Request dropped: the driver is busy "
-                                        f"({self._rx_queue.qsize()} requests waiting)")
+                                        f"({self.driver._rx_queue.qsize()} requests waiting)")
 
     async def _snooped(self, frame: Any, parse_element: Any) -> None:
         try:
             raw = parse_element(frame.data)
         except Exception as exc:  # noqa: BLE001
-            if (note := self._warnings.take()) is not None:
+            if (note := self.warnings.take()) is not None:
                 logger.warning("ignoring malformed snooped %s from device %s: %s%s",
                                frame.tag, short(frame.device), clip(str(exc)), note)
             return
@@ -250,12 +267,12 @@ class Receiving:
         now = time.monotonic()
         if isinstance(raw, pe.Message):
             event: rx.RxEvent = rx.Message(raw)
-            self.snoops.heard(raw.device, None, now)
+            self.driver.snoops.heard(raw.device, None, now)
         elif isinstance(raw, pe.DelProperty):
             event = rx.delProperty(raw)
-            self.snoops.deleted(raw.device, raw.name, now)
-            self._snoop_wakeup.set()
+            self.driver.snoops.deleted(raw.device, raw.name, now)
+            self.driver._snoop_wakeup.set()
         else:
             event = rx.SNOOP_EVENTS[type(raw)](raw, rx.snooped_values(raw))
-            self.snoops.heard(raw.device, raw.name, now)
-        self._snoop_queue.offer(event)
+            self.driver.snoops.heard(raw.device, raw.name, now)
+        self.driver._snoop_queue.offer(event)
