@@ -38,6 +38,7 @@ __all__ = ["IPyDriver"]
 
 logger = logging.getLogger(__name__)
 
+
 class IPyDriver(Driver3x, Mapping[str, Device]):
     """A driver: a mapping of device name -> Device, plus the coroutines you override.
 
