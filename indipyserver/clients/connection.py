@@ -5,11 +5,10 @@ straight to the socket, batched per read (``loop.flowcontrol.LoopFlow``): everyt
 one read of a peer leaves in one ``write`` per receiver at the end of that same callback, so
 there is no per-message await, task or extra event-loop turn on the hot path.
 
-Writing the queue to the socket is the base class (``clients.writer.ClientWriter``), and a
-client that falls behind (paused, congested, slow: ``clients.fallingbehind``) is tracked by an object
-the connection owns. The flags that every message checks (``_paused``, ``congested``,
-``slow``, ``_tail``) stay plain attributes of the connection, so splitting these jobs costs
-the per-message path no call and no lookup. Past ``max_queue_bytes`` a client is disconnected,
+Writing the queue to the socket (``clients.writer.ClientWriter``) and tracking a client that
+falls behind (paused, congested, slow: ``clients.fallingbehind``) are objects the connection
+holds. The flags that every message checks (``_paused``, ``congested``, ``slow``) are plain
+attributes of the connection, which the writer reads through `WritingClient`. Past ``max_queue_bytes`` a client is disconnected,
 as indiserver does.
 """
 
@@ -66,7 +65,7 @@ MAX_PARTIAL_BYTES = 512 * 1024 * 1024
 PARTIAL_CHECK_BYTES = 16 * 1024 * 1024
 
 
-class ClientConnection(ClientWriter, asyncio.Protocol):
+class ClientConnection(asyncio.Protocol):
     """One client; registered with the router while connected."""
 
     def __init__(
@@ -86,7 +85,6 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         holds up the drivers of its own server, not those of another one in the same loop;
         alone, a client gets its own, which holds up no reader. `shortcut`: the server's
         (``fastpath.shortcut``), which routes a new vector alone in a read before it is framed."""
-        super().__init__()
         self.router = router
         # A new vector alone in a read goes to its driver before it is framed (``fastpath.shortcut``).
         self._lane = shortcut.lane_new if shortcut is not None else None
@@ -113,18 +111,22 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         self._inline: InlineSelector | None = None  # reading the socket for us (eventloop)
         self._read_error: OSError | None = None
         # Below this the queue cannot be over the limit, whatever the transport holds.
-        self._check_from = max_queue_bytes - self.HIGH_WATER - self.CHUNK
+        self._check_from = max_queue_bytes - ClientWriter.HIGH_WATER - ClientWriter.CHUNK
         # Behind: congested (holds drivers) or slow (coalesces), see fallingbehind.
         self.soft_bytes = min(SOFT_QUEUE_BYTES, max_queue_bytes // 4)
         self._coalesce_from = max_queue_bytes // 2  # a safety net even when not slow
         # Elements up to this size may be written through (`send_frame`): alone in the queue
         # they can reach neither the limits checked by `_queued` nor a second write chunk.
-        self._write_through_max = min(self._check_from, self.soft_bytes, self.CHUNK,
-                                      self.DIRECT_CHUNK)
+        self._write_through_max = min(self._check_from, self.soft_bytes, ClientWriter.CHUNK,
+                                      ClientWriter.DIRECT_CHUNK)
         # The stage of falling behind, set by `_behind` only and read here per message.
         self.congested = False
         self.slow = False
         self._keeping_up = keeping_up if keeping_up is not None else KeepingUp()
+        # Writes the queue to the socket (``clients.writer``); its descriptor, once chosen,
+        # is kept here too (-1: the transport writes).
+        self._writer = ClientWriter(self, self._queue, self._keeping_up)
+        self._fd = -1
         self._behind = FallingBehind(
             self, congestion if congestion is not None else Congestion(), loop
         )
@@ -144,6 +146,14 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
     def others_progress(self) -> int:
         return self._keeping_up.count
 
+    #: The writer's (tests and benchmarks read them here).
+    HIGH_WATER = ClientWriter.HIGH_WATER
+    HANDOFF = ClientWriter.HANDOFF
+
+    def sent(self) -> int:
+        """Bytes that have left us for the client so far (``ClientWriter.sent``)."""
+        return self._writer.sent()
+
     def __repr__(self) -> str:
         return f"<ClientConnection {self.label}>"
 
@@ -151,7 +161,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
     def queued_bytes(self) -> int:
         """Bytes held for this client: our queue plus the transport's buffer."""
         buffered = self._transport.get_write_buffer_size() if self._transport else 0
-        tail = self._tail
+        tail = self._writer.tail
         return self._queue.nbytes + buffered + (len(tail) if tail is not None else 0)
 
     @property
@@ -184,7 +194,8 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             self._closing = True
             transport.close()
             return
-        self._start_writing(transport)
+        self._writer.start(transport)
+        self._fd = self._writer.fd
         if isinstance(getattr(transport, "max_size", None), int):
             # Small reads while the client sends little (loop.readsizes.SMALL_READ_SIZE).
             transport.max_size = SMALL_READ_SIZE  # type: ignore[attr-defined]
@@ -247,7 +258,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         if exc is None:
             exc = self._read_error
         self._closing = True
-        self._tail = None
+        self._writer.tail = None
         self._queue.clear()
         self._framer.release()  # a partial element: its memory now, not when the GC runs
         self._behind.not_behind()
@@ -319,7 +330,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         # everything has been routed already, so send what is queued, then close.
         self._eof = True
         queue = self._queue
-        if not queue and not queue.streaming and self._tail is None:  # never cut a BLOB
+        if not queue and not queue.streaming and self._writer.tail is None:  # never cut a BLOB
             return False
         self._schedule_flush()
         return True
@@ -342,7 +353,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         queue = self._queue
         if (
             queue.nbytes
-            or self._tail is not None
+            or self._writer.tail is not None
             or len(data) > self._write_through_max
             or queue.streaming
             or self._paused
@@ -354,10 +365,11 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         transport = self._transport
         assert transport is not None  # set before the router knows us
         if self._fd >= 0:
-            self._tail = data
-            self._write_direct(transport)
+            writer = self._writer
+            writer.tail = data
+            writer.write_direct(transport)
         else:
-            self._write_queue(transport, data)
+            self._writer.write_queue(transport, data)
         return True
 
     def send_frame(self, frame: Frame) -> None:
@@ -368,7 +380,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         if (
             frame.data is self._flow.through
             and not queue.nbytes  # nothing queued (at most dropped placeholders)
-            and self._tail is None
+            and self._writer.tail is None
             and len(frame.data) <= self._write_through_max
             and not (queue.streaming or self._paused or self.slow or self.congested or self._eof)
         ):
@@ -378,10 +390,11 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             transport = self._transport
             assert transport is not None  # set before the router knows us
             if self._fd >= 0:
-                self._tail = frame.data
-                self._write_direct(transport)
+                writer = self._writer
+                writer.tail = frame.data
+                writer.write_direct(transport)
             else:
-                self._write_queue(transport, frame.data)
+                self._writer.write_queue(transport, frame.data)
             return
         queue.put(frame, self.slow or queue.nbytes > self._coalesce_from)
         self._queued()
@@ -485,11 +498,11 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             return
         queue = self._queue
         if self._fd >= 0:
-            self._write_direct(transport)
+            self._writer.write_direct(transport)
             if self._closing:
                 return
         else:
-            self._write_queue(transport, None)
+            self._writer.write_queue(transport, None)
         if self.congested and queue.waiting_bytes <= self.soft_bytes // 2:
             self._behind.not_behind()
         elif self.slow and not queue:
@@ -497,7 +510,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
             # taken all it was given (`waiting_bytes` leaves the rest out), so it gets all of
             # that, uncoalesced, once the element ends.
             self._behind.caught_up()
-        if self._eof and not queue and not queue.streaming and self._tail is None:
+        if self._eof and not queue and not queue.streaming and self._writer.tail is None:
             self.close()
 
     # -- closing ---------------------------------------------------------------------------
@@ -537,7 +550,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         """Close after the transport's buffer is written."""
         self._closing = True
         self._queue.clear()
-        self._tail = None
+        self._writer.tail = None
         self._behind.not_behind()
         if self._transport is not None:
             self._transport.close()
@@ -546,7 +559,7 @@ class ClientConnection(ClientWriter, asyncio.Protocol):
         """Close at once, dropping whatever is buffered."""
         self._closing = True
         self._queue.clear()
-        self._tail = None
+        self._writer.tail = None
         self._behind.not_behind()
         if self._transport is not None:
             self._transport.abort()

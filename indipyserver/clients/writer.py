@@ -7,9 +7,8 @@ straight from where they are, and the transport is kept only to tell us when the
 room again. Where that is not possible (TLS, not POSIX) the transport writes, and past its
 high-water mark the rest waits in our queue, where it can still be coalesced.
 
-A base class of `ClientConnection` rather than an object it owns: ``send_frame`` and the flush
-read this state (``_tail``, ``_paused``) and call these methods once per message, where an
-extra attribute lookup per message would show.
+An object each `ClientConnection` holds; it reads the connection's flags through
+`WritingClient`.
 """
 
 from __future__ import annotations
@@ -20,12 +19,11 @@ import logging
 import os
 import struct
 import termios
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from indipyserver.clients.queue import ClientQueue
-    from indipyserver.loop.flowcontrol import KeepingUp, LoopFlow
+    from indipyserver.loop.flowcontrol import KeepingUp
 
 #: The ioctl that tells how many bytes wait in a socket's send queue (Linux: SIOCOUTQ, the
 #: same number as TIOCOUTQ).
@@ -34,8 +32,22 @@ _SIOCOUTQ = getattr(termios, "TIOCOUTQ", 0x5411)
 logger = logging.getLogger("indipyserver.clients")  # same logger as the connection it serves
 
 
+class WritingClient(Protocol):
+    """What a `ClientWriter` reads of its connection, and the two calls it makes on it."""
+
+    label: str
+    #: The transport paused the connection (asyncio's pause_writing/resume_writing).
+    _paused: bool
+    congested: bool
+    slow: bool
+    soft_bytes: int
+
+    def abort(self) -> None: ...
+    def _keep_last_words(self) -> None: ...
+
+
 class ClientWriter:
-    """The writing half of one client connection (see module doc)."""
+    """The writing half of one client connection (see module doc), held by the connection."""
 
     #: Transport buffer limits: past HIGH_WATER the rest waits in our queue, where it can be
     #: coalesced. Large elements are written CHUNK bytes at a time.
@@ -43,39 +55,29 @@ class ClientWriter:
     LOW_WATER = 256 * 1024
     CHUNK = 256 * 1024
 
-    #: Direct writes (`_write_direct`): bytes per write(2), and the most of an unsent rest
+    #: Direct writes (`write_direct`): bytes per write(2), and the most of an unsent rest
     #: handed to the transport so that it tells us (pause/resume) when the socket drains.
     DIRECT_CHUNK = 1024 * 1024
     HANDOFF = 64 * 1024
 
-    # Set by the connection: its label, queue and transport, and whether the transport has
-    # paused it (asyncio's pause_writing/resume_writing); `abort` closes it at once when a
-    # write fails, after `_keep_last_words` has read what the client sent before it went.
-    abort: Callable[[], None]
-    _keep_last_words: Callable[[], None]
-    label: str
-    _queue: ClientQueue
-    _transport: asyncio.Transport | None
-    _paused: bool
-    _flow: LoopFlow
-    _keeping_up: KeepingUp
-    congested: bool
-    slow: bool
-    soft_bytes: int
-
-    def __init__(self) -> None:
-        self._written = 0  # bytes handed to the transport or to write(2)
+    def __init__(self, client: WritingClient, queue: ClientQueue, keeping_up: KeepingUp) -> None:
+        self.client = client
+        self.queue = queue
+        self.keeping_up = keeping_up
+        self._transport: asyncio.Transport | None = None
+        self.written = 0  # bytes handed to the transport or to write(2)
         # Direct writes: the socket's descriptor (-1: write through the transport only) and
         # the unsent rest of the last bytes taken from the queue.
-        self._fd = -1
-        self._tail: bytes | memoryview | None = None
+        self.fd = -1
+        self.tail: bytes | memoryview | None = None
 
-    def _start_writing(self, transport: asyncio.Transport) -> None:
+    def start(self, transport: asyncio.Transport) -> None:
         """Choose direct writes or the transport's, once the connection is accepted."""
-        self._fd = _direct_fd(transport)
-        if self._fd >= 0:
+        self._transport = transport
+        self.fd = _direct_fd(transport)
+        if self.fd >= 0:
             # The transport holds at most one HANDOFF piece: paused as soon as it holds
-            # anything, resumed once it is empty (see _write_direct).
+            # anything, resumed once it is empty (see write_direct).
             transport.set_write_buffer_limits(high=0, low=0)
         else:
             transport.set_write_buffer_limits(high=self.HIGH_WATER, low=self.LOW_WATER)
@@ -90,31 +92,32 @@ class ClientWriter:
         are not counted: they drain as the client reads.
         """
         transport = self._transport
-        sent = self._written - (transport.get_write_buffer_size() if transport else 0)
-        if self._fd >= 0:
+        sent = self.written - (transport.get_write_buffer_size() if transport else 0)
+        if self.fd >= 0:
             try:
-                unsent: int = struct.unpack("i", fcntl.ioctl(self._fd, _SIOCOUTQ, b"\0\0\0\0"))[0]
+                unsent: int = struct.unpack("i", fcntl.ioctl(self.fd, _SIOCOUTQ, b"\0\0\0\0"))[0]
             except OSError:
                 return sent
             return sent - unsent
         return sent
 
-    def _write_queue(self, transport: asyncio.Transport, data: bytes | memoryview | None) -> None:
+    def write_queue(self, transport: asyncio.Transport, data: bytes | memoryview | None) -> None:
         """Write `data` (if any), then the queue, through the transport until it pauses us."""
-        queue = self._queue
+        queue = self.queue
+        client = self.client
         chunk = self.CHUNK
-        while not self._paused:
+        while not client._paused:
             if data is None:
                 data = queue.take(chunk)
                 if not data:
                     break
-            self._written += len(data)
+            self.written += len(data)
             transport.write(data)
             data = None
             if not queue.nbytes:  # all written: spare the call that would find nothing
                 break
 
-    def _write_direct(self, transport: asyncio.Transport) -> None:
+    def write_direct(self, transport: asyncio.Transport) -> None:
         """Write the queue with write(2) on the socket itself, without the transport's copy.
 
         Only the unsent rest is kept (a view, no copy). Then at most HANDOFF bytes of it go
@@ -123,10 +126,11 @@ class ClientWriter:
         the socket has room again. The transport's buffer is always empty when we write
         ourselves, so the order of bytes is kept.
         """
-        queue = self._queue
-        tail = self._tail
-        fd = self._fd
-        while not self._paused:
+        queue = self.queue
+        client = self.client
+        tail = self.tail
+        fd = self.fd
+        while not client._paused:
             if tail is None:
                 tail = queue.take(self.DIRECT_CHUNK)
                 if not tail:
@@ -137,16 +141,16 @@ class ClientWriter:
             except (BlockingIOError, InterruptedError):
                 n = 0
             except OSError as exc:
-                self._tail = None
-                logger.debug("client %s: write failed: %s", self.label, exc)  # it went away
-                self._keep_last_words()
-                self.abort()
+                self.tail = None
+                logger.debug("client %s: write failed: %s", client.label, exc)  # it went away
+                client._keep_last_words()
+                client.abort()
                 return
-            self._written += n
-            if n and not (self.congested or self.slow) and queue.nbytes <= self.soft_bytes:
+            self.written += n
+            if n and not (client.congested or client.slow) and queue.nbytes <= client.soft_bytes:
                 # This client keeps up (fallingbehind). Counted before a handoff below can
                 # pause it, so what it counts itself is never news to its own pause.
-                self._keeping_up.count += 1
+                self.keeping_up.count += 1
             if n == len(tail):
                 tail = None
                 if not queue.nbytes:  # all written: spare the call that would find nothing
@@ -155,9 +159,9 @@ class ClientWriter:
             rest = memoryview(tail)[n:]
             piece = rest[: self.HANDOFF]
             tail = rest[len(piece) :] if len(rest) > len(piece) else None
-            self._written += len(piece)
+            self.written += len(piece)
             transport.write(piece)  # pauses us unless the socket took it at once
-        self._tail = tail
+        self.tail = tail
 
 
 def _direct_fd(transport: asyncio.BaseTransport) -> int:
