@@ -170,3 +170,15 @@ def test_the_circle_check_finds_a_circle(tmp_path: Path) -> None:
     known = {"pkg": package / "__init__.py", "pkg.a": package / "a.py",
              "pkg.b": package / "b.py", "pkg.c": package / "c.py"}
     assert import_circles("pkg", known) == ["pkg.a -> pkg.b -> pkg.a"]
+
+
+def test_classes_split_across_files_hold_their_parts_instead_of_inheriting_them() -> None:
+    """IPyDriver holds its Receiving and ClientConnection its ClientWriter (issue 30:
+    composition, not a chain of base classes across files)."""
+    from indipydriver import IPyDriver
+    from indipydriver.receiving import Receiving
+    from indipyserver.clients.connection import ClientConnection
+    from indipyserver.clients.writer import ClientWriter
+
+    assert not issubclass(IPyDriver, Receiving)
+    assert not issubclass(ClientConnection, ClientWriter)
