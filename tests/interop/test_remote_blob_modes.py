@@ -78,6 +78,7 @@ class RecordingProxy:
         self._changed = asyncio.Condition()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -85,7 +86,9 @@ class RecordingProxy:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self._writers.append(writer)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        self._writers.append(up_writer)
         for task in (
             asyncio.create_task(self._pipe(reader, up_writer, self.up)),
             asyncio.create_task(self._pipe(up_reader, writer, self.down)),
@@ -120,6 +123,11 @@ class RecordingProxy:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A pipe cancelled before it ran never reached its `finally`: its writer is closed
+        # here, or its socket was left to the garbage collector (a ResourceWarning that
+        # failed whichever later test happened to collect it).
+        for writer in self._writers:
+            writer.close()
 
 
 class Client:
