@@ -387,14 +387,14 @@ class Connection:
         change = self.model.apply(event)
         if change is None:
             return
-        if isinstance(change, events.VectorEvent):
-            if self._pending:
-                self._pending.pop((change.devicename, change.vectorname), None)  # type: ignore[arg-type]
-            if type(change) is events.defBLOBVector:
-                await self._enable_blobs(change)
-            elif (type(change) is events.setBLOBVector and self.blobfolder and change.data
-                  and not isinstance(next(iter(change.data.values())), SavedBLOB)):
-                await self._save(change)
+        # (The events about a vector are Mappings, whose isinstance costs more than this.)
+        if self._pending and change.vectorname is not None:
+            self._pending.pop((change.devicename, change.vectorname), None)  # type: ignore[arg-type]
+        kind = type(change)
+        if kind is events.defBLOBVector:
+            await self._enable_blobs(change)  # type: ignore[arg-type]
+        elif kind is events.setBLOBVector and self.blobfolder and change.data:  # type: ignore[attr-defined]
+            await self._save(change)  # type: ignore[arg-type]
         await self.deliver(change)
 
     async def _enable_blobs(self, change: events.defBLOBVector) -> None:
