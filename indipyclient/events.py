@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from indipydriver.protocol import State
 
 if TYPE_CHECKING:
-    from .model import Device, PropertyVector
+    from .vectors import Device, PropertyVector
 
 __all__ = [
     "ClientEvent",

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -27,6 +27,7 @@ from .filepicker import FilePicker
 from .formatting import message_line
 from .helpscreen import HelpScreen
 from .model import VectorInfo
+from .ports import StartView, TermPort
 from .search import DeviceSearch
 from .startscreen import StartScreen
 from .status import ConnectionStatus
@@ -264,7 +265,7 @@ class TermApp(App[None]):
                 return screen
         return None
 
-    def refresh_start_screen(self, screen: StartScreen) -> None:
+    def refresh_start_screen(self, screen: StartView) -> None:
         screen.show_devices(self.device_names())
         screen.show_messages(self.messages)
 
@@ -328,3 +329,7 @@ class TermApp(App[None]):
 
         self.push_screen(FilePicker(Path.cwd(), f"File to send as {panel.info.label} / {member}"), chosen)
 
+
+if TYPE_CHECKING:
+    # The screens and the device search see the app as a TermPort: mypy checks it is one.
+    _port: type[TermPort] = TermApp

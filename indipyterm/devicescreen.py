@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import count
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,11 +14,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from .model import VectorInfo
+from .ports import TermPort
 from .startscreen import StatusLine
 from .vectorpanel import VectorPanel
-
-if TYPE_CHECKING:
-    from .app import TermApp
 
 __all__ = ["DeviceScreen"]
 
@@ -47,10 +45,9 @@ class DeviceScreen(Screen[None]):
         self.group_of: dict[str, str] = {}  # vector name -> group
 
     @property
-    def term(self) -> TermApp:
-        from .app import TermApp
-
-        return cast(TermApp, self.app)
+    def term(self) -> TermPort:
+        """The app, as this screen uses it."""
+        return cast(TermPort, self.app)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="\u2609")  # a sun: the INDI world is astronomy

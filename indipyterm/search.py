@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from .app import TermApp
+from .ports import TermPort
 
 __all__ = ["DeviceSearch"]
 
@@ -18,9 +17,7 @@ class DeviceSearch(Provider):
 
     def _targets(self) -> list[tuple[str, str, str, str | None]]:
         """(text to match, help, device, vector name or None) for every device and vector."""
-        from .app import TermApp
-
-        app = cast(TermApp, self.app)
+        app = cast(TermPort, self.app)
         targets: list[tuple[str, str, str, str | None]] = []
         for device in app.device_names():
             targets.append((device, f"open device {device}", device, None))
@@ -31,7 +28,7 @@ class DeviceSearch(Provider):
         return targets
 
     def _open(self, device: str, vector: str | None) -> None:
-        cast("TermApp", self.app).open_device(device, vector)
+        cast(TermPort, self.app).open_device(device, vector)
 
     async def discover(self) -> Hits:
         for text, help_text, device, vector in self._targets():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -11,8 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-if TYPE_CHECKING:
-    from .app import TermApp
+from .ports import TermPort
 
 __all__ = ["StartScreen", "StatusLine"]
 
@@ -38,10 +37,9 @@ class StartScreen(Screen[None]):
         self._shown_messages: list[str] = []
 
     @property
-    def term(self) -> TermApp:
-        from .app import TermApp
-
-        return cast(TermApp, self.app)
+    def term(self) -> TermPort:
+        """The app, as this screen uses it."""
+        return cast(TermPort, self.app)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="\u2609")  # a sun: the INDI world is astronomy
