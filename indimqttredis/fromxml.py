@@ -1,0 +1,5 @@
+"""indi-mr's ``fromxml``: INDI XML -> redis values (``indiredis.fromxml``)."""
+
+from indiredis.fromxml import DEFAULT_LOG_LENGTHS, StoreWriter, blob_notice
+
+__all__ = ["DEFAULT_LOG_LENGTHS", "StoreWriter", "blob_notice"]

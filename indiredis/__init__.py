@@ -1,0 +1,20 @@
+"""indiredis: INDI <-> redis and INDI <-> MQTT bridges (optional extras ``[redis]``, ``[mqtt]``).
+
+The public names of indiredis 0.7 and indi-mr 0.4, each blocking function with an async twin
+(``..._async``); see docs/bridges.rst for the layouts, the key schema and the topics.
+"""
+
+from __future__ import annotations
+
+from .hosts import indi_server, mqtt_server, redis_server
+from .toredis import driverstoredis, driverstoredis_async, inditoredis, inditoredis_async
+
+__all__ = [
+    "driverstoredis",
+    "driverstoredis_async",
+    "indi_server",
+    "inditoredis",
+    "inditoredis_async",
+    "mqtt_server",
+    "redis_server",
+]

@@ -1,0 +1,301 @@
+"""INDI XML -> redis values, pure: what each received element writes into the store.
+
+``StoreWriter.apply(event)`` returns the redis operations (``ops``) an element from the INDI
+side makes, without doing any I/O; ``redisstore`` runs them in one pipeline. The writer keeps a
+mirror of what it wrote (devices -> vectors -> members, with each vector's kind), so a ``set``
+knows its vector's kind and log length, and a ``delProperty`` knows every key it must remove.
+
+The keys are those of indiredis 0.7 / indi-mr 0.4 (``keys``); fixed here against them: a
+sexagesimal ``float_number`` uses 3600 seconds a degree, a deleted property's message goes to
+``devicemessages:<device>``, and BLOB members hold the path of the file saved (decompressed)
+instead of any bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from indipydriver.protocol import events as ev
+from indipydriver.protocol.errors import ProtocolError
+from indipydriver.protocol.escaping import escape
+from indipydriver.protocol.numbers import format_number, parse_number
+
+from .keys import Keys
+from .ops import Delete, HSet, Log, Op, ReplaceList, SAdd, SetValue, SRem
+
+__all__ = ["DEFAULT_LOG_LENGTHS", "StoreWriter", "VectorInfo", "blob_notice", "log_lengths_with"]
+
+logger = logging.getLogger(__name__)
+
+#: How many entries each log stream keeps (indiredis's defaults); a caller's dict is merged over.
+DEFAULT_LOG_LENGTHS: dict[str, int] = {
+    "devices": 5, "properties": 5, "attributes": 5, "elements": 5, "messages": 5,
+    "textvector": 5, "numbervector": 50, "switchvector": 5, "lightvector": 5, "blobvector": 5,
+}
+
+_KIND = {
+    ev.DefTextVector: "TextVector", ev.DefNumberVector: "NumberVector",
+    ev.DefSwitchVector: "SwitchVector", ev.DefLightVector: "LightVector",
+    ev.DefBLOBVector: "BLOBVector", ev.SetTextVector: "TextVector",
+    ev.SetNumberVector: "NumberVector", ev.SetSwitchVector: "SwitchVector",
+    ev.SetLightVector: "LightVector", ev.SetBLOBVector: "BLOBVector",
+}
+
+
+def log_lengths_with(given: Mapping[str, int] | None) -> dict[str, int]:
+    """The defaults with ``given`` merged over them; every length at least 1."""
+    lengths = dict(DEFAULT_LOG_LENGTHS)
+    for name, value in (given or {}).items():
+        lengths[name] = max(1, int(value))
+    return lengths
+
+
+@dataclass(slots=True)
+class VectorInfo:
+    """What the mirror holds of one vector."""
+
+    kind: str
+    members: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)  # number members' formats
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+class StoreWriter:
+    """Turns INDI events into store operations (see the module docstring)."""
+
+    def __init__(self, keyprefix: str = "indi_",
+                 log_lengths: Mapping[str, int] | None = None) -> None:
+        self.keys = Keys(keyprefix)
+        self.lengths = log_lengths_with(log_lengths)
+        self.devices: dict[str, dict[str, VectorInfo]] = {}
+
+    def kind_of(self, device: str, vector: str) -> str | None:
+        info = self.devices.get(device, {}).get(vector)
+        return info.kind if info is not None else None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _k(self, bare: str) -> str:
+        return self.keys.full(bare)
+
+    def log_entry(self, bare: str, data: object, length_name: str, received: str) -> Log:
+        """One entry of the log stream of the bare key ``bare``."""
+        return self._log(bare, data, length_name, received)
+
+    def _log(self, bare: str, data: object, length_name: str, received: str) -> Log:
+        return Log(self._k(Keys.logdata(bare)),
+                   {"timestamp": received, "datastring": json.dumps(data)},
+                   self.lengths.get(length_name, 5))
+
+    def _message_ops(self, device: str | None, timestamp: str | None, text: str | None,
+                     received: str) -> list[Op]:
+        if not text:
+            return []
+        value = f"{timestamp or received} {text}"
+        bare = Keys.messages() if device is None else Keys.devicemessages(device)
+        return [SetValue(self._k(bare), value), self._log(bare, value, "messages", received)]
+
+    # -- the events ----------------------------------------------------------------------------
+
+    def apply(self, event: ev.Event, blob_files: Mapping[str, tuple[str, int]] | None = None,
+              received: str | None = None) -> list[Op]:
+        """The operations ``event`` makes. ``blob_files`` maps each BLOB member of a
+        ``setBLOBVector`` to the (path, decompressed size) it was saved as; ``received`` is the
+        log entries' timestamp (now when not given)."""
+        received = received or _now()
+        if isinstance(event, ev.Message):
+            return self._message_ops(event.device, event.timestamp, event.message, received)
+        if isinstance(event, ev.DelProperty):
+            return self._delete(event, received)
+        if isinstance(event, (ev.DefTextVector, ev.DefNumberVector, ev.DefSwitchVector,
+                              ev.DefLightVector, ev.DefBLOBVector)):
+            return self._define(event, received)
+        if isinstance(event, (ev.SetTextVector, ev.SetNumberVector, ev.SetSwitchVector,
+                              ev.SetLightVector, ev.SetBLOBVector)):
+            return self._set(event, blob_files or {}, received)
+        return []
+
+    def _define(self, event: ev.DefTextVector | ev.DefNumberVector | ev.DefSwitchVector
+                | ev.DefLightVector | ev.DefBLOBVector, received: str) -> list[Op]:
+        device, name, kind = event.device, event.name, _KIND[type(event)]
+        ops: list[Op] = []
+        vectors = self.devices.get(device)
+        if vectors is None:
+            vectors = self.devices[device] = {}
+            ops += [SAdd(self._k(Keys.devices()), (device,)),
+                    self._log(Keys.devices(), sorted(self.devices), "devices", received)]
+        old = vectors.get(name)
+        if old is None:
+            vectors[name] = VectorInfo(kind)
+            ops += [SAdd(self._k(Keys.properties(device)), (name,)),
+                    self._log(Keys.properties(device), sorted(vectors), "properties", received)]
+        elif old.members:
+            # A redefinition may drop members: their hashes go with the old set.
+            ops.append(Delete(tuple(self._k(Keys.elementattributes(m, name, device))
+                                    for m in old.members if m not in event)))
+            ops.append(Delete((self._k(Keys.elements(name, device)),)))
+        info = vectors[name]
+        info.kind = kind
+        info.members = [m.name for m in event.members]
+        info.formats = {m.name: m.format for m in event.members
+                        if isinstance(m, ev.Number) and m.format is not None}
+        timestamp = event.timestamp or received
+        timeout = getattr(event, "timeout", None) or "0"
+        attrs = {
+            "device": device, "name": name, "vector": kind, "state": str(event.state),
+            "perm": str(getattr(event, "perm", "ro")), "label": event.label or name,
+            "group": event.group or "DEFAULT GROUP", "timestamp": timestamp,
+            "timeout": timeout, "message": event.message or "",
+        }
+        if isinstance(event, ev.DefSwitchVector):
+            attrs["rule"] = str(event.rule)
+        if isinstance(event, ev.DefBLOBVector):
+            attrs["blobs"] = "Disabled"
+        akey = Keys.attributes(name, device)
+        ops += [HSet(self._k(akey), attrs), self._log(akey, attrs, "attributes", received)]
+        ekey = Keys.elements(name, device)
+        if info.members:
+            ops += [SAdd(self._k(ekey), tuple(info.members)),
+                    ReplaceList(self._k(Keys.elementorder(name, device)), tuple(info.members)),
+                    self._log(ekey, info.members, "elements", received)]
+        length = kind.lower()
+        for member in event.members:
+            values = self._member_values(member, timestamp, timeout, info.formats.get(
+                member.name), define=True)
+            mkey = Keys.elementattributes(member.name, name, device)
+            ops += [HSet(self._k(mkey), values), self._log(mkey, values, length, received)]
+        ops += self._message_ops(device, event.timestamp, event.message, received)
+        return ops
+
+    def _set(self, event: ev.SetTextVector | ev.SetNumberVector | ev.SetSwitchVector
+             | ev.SetLightVector | ev.SetBLOBVector, blob_files: Mapping[str, tuple[str, int]],
+             received: str) -> list[Op]:
+        device, name, kind = event.device, event.name, _KIND[type(event)]
+        info = self.devices.get(device, {}).get(name)
+        if info is None or info.kind != kind:
+            logger.info("%s for %s.%s that was not defined (as %s): not stored",
+                        type(event).__name__, device, name, kind)
+            return []
+        ops: list[Op] = []
+        timestamp = event.timestamp or received
+        attrs = {"timestamp": timestamp}
+        if event.state is not None:
+            attrs["state"] = str(event.state)
+        timeout = getattr(event, "timeout", None)
+        if timeout is not None:
+            attrs["timeout"] = timeout
+        if event.message is not None:
+            attrs["message"] = event.message
+        akey = Keys.attributes(name, device)
+        ops += [HSet(self._k(akey), attrs), self._log(akey, attrs, "attributes", received)]
+        length = kind.lower()
+        for member in event.members:
+            if member.name not in info.members:
+                logger.info("%s.%s has no member %r: not stored", device, name, member.name)
+                continue
+            if isinstance(member, ev.BLOB):
+                path, size = blob_files.get(member.name, ("", member.size))
+                values = {"format": member.format, "size": str(size), "filepath": path,
+                          "timestamp": timestamp}
+            else:
+                values = self._member_values(member, timestamp, timeout, info.formats.get(
+                    member.name), define=False)
+            mkey = Keys.elementattributes(member.name, name, device)
+            ops += [HSet(self._k(mkey), values), self._log(mkey, values, length, received)]
+        ops += self._message_ops(device, event.timestamp, event.message, received)
+        return ops
+
+    @staticmethod
+    def _member_values(member: ev.Member, timestamp: str, timeout: str | None,
+                       fmt: str | None, define: bool) -> dict[str, str]:
+        values = {"name": member.name, "timestamp": timestamp}
+        if define:
+            values["label"] = member.label or member.name
+        if timeout is not None:
+            values["timeout"] = timeout
+        if isinstance(member, ev.BLOB):
+            values.update(format=member.format, size=str(member.size), filepath="")
+            return values
+        if isinstance(member, ev.Number):
+            values["value"] = member.value
+            try:
+                number = parse_number(member.value)
+            except ProtocolError:
+                number = None
+            if number is not None:
+                values["float_number"] = repr(number)
+                if fmt is not None:
+                    try:
+                        values["formatted_number"] = format_number(number, fmt)
+                    except (ValueError, ProtocolError):
+                        values["formatted_number"] = member.value
+            for limit in ("min", "max", "step"):
+                text = getattr(member, limit)
+                if text is None:
+                    continue
+                values[limit] = text
+                try:
+                    values["float_" + limit] = repr(parse_number(text))
+                except ProtocolError:
+                    pass
+            if member.format is not None:
+                values["format"] = member.format
+            return values
+        values["value"] = str(member.value)
+        return values
+
+    def _delete(self, event: ev.DelProperty, received: str) -> list[Op]:
+        device = event.device
+        vectors = self.devices.get(device)
+        ops: list[Op] = []
+        if vectors is not None:
+            names = list(vectors) if event.name is None else [event.name]
+            for name in names:
+                info = vectors.pop(name, None)
+                if info is None:
+                    continue
+                doomed = [Keys.attributes(name, device), Keys.elements(name, device),
+                          Keys.elementorder(name, device)]
+                doomed += [Keys.elementattributes(m, name, device) for m in info.members]
+                ops += [Delete(tuple(self._k(k) for k in doomed)),
+                        SRem(self._k(Keys.properties(device)), (name,))]
+            ops.append(self._log(Keys.properties(device), sorted(vectors), "properties",
+                                 received))
+            if not vectors:
+                del self.devices[device]
+                ops += [Delete((self._k(Keys.properties(device)),)),
+                        SRem(self._k(Keys.devices()), (device,)),
+                        self._log(Keys.devices(), sorted(self.devices), "devices", received)]
+        ops += self._message_ops(device, event.timestamp, event.message, received)
+        return ops
+
+    def forget_all(self, received: str | None = None) -> list[Op]:
+        """Operations removing every device this writer stored (a lost INDI server or site)."""
+        ops: list[Op] = []
+        for device in list(self.devices):
+            ops += self._delete(ev.DelProperty(device), received or _now())
+        return ops
+
+
+def blob_notice(event: ev.SetBLOBVector, files: Mapping[str, tuple[str, int]]) -> bytes:
+    """What ``from_indi`` carries for a ``setBLOBVector``: the element with each ``oneBLOB``
+    empty and its file's ``filepath`` (and decompressed ``size``) instead of the bytes."""
+    attrs = [f'device="{escape(event.device)}"', f'name="{escape(event.name)}"']
+    for attr in ("state", "timeout", "timestamp", "message"):
+        value = getattr(event, attr)
+        if value is not None:
+            attrs.append(f'{attr}="{escape(str(value))}"')
+    parts = [f"<setBLOBVector {' '.join(attrs)}>"]
+    for member in event.members:
+        path, size = files.get(member.name, ("", member.size))
+        parts.append(f'<oneBLOB name="{escape(member.name)}" size="{size}" '
+                     f'format="{escape(member.format)}" filepath="{escape(path)}"/>')
+    parts.append("</setBLOBVector>")
+    return "".join(parts).encode()

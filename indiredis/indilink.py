@@ -1,0 +1,145 @@
+"""One TCP connection to an INDI server, kept up, as the bridges need it: raw frames.
+
+The client library's ``Connection`` turns what arrives into its model's client events; a bridge
+needs the elements themselves (to store each, and to pass its bytes on unchanged), so this thin
+layer uses the same protocol core (``Framer``) and the same capped ``Backoff`` with jitter as the
+client library, and hands every complete frame to the bridge's ``on_frame`` (awaited: a slow
+store slows the reading, nothing piles up). Pings are answered at once (indilib >= 1.9.7
+drivers wait for the answer before their next BLOB).
+
+What the bridge sends goes through a bounded queue (``send``): past ``max_queue`` elements the
+newest is dropped and logged. On every (re)connection ``<getProperties version="1.7"/>`` is
+sent first, so the server replays everything it holds; ``on_connect`` / ``on_lost`` let the
+bridge clear and rebuild what it stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from indipyclient.connection import Backoff
+from indipydriver.logbudget import WarningBudget, clip
+from indipydriver.protocol import Frame, Framer
+from indipydriver.protocol.escaping import escape
+
+__all__ = ["IndiLink"]
+
+logger = logging.getLogger(__name__)
+
+OnFrame = Callable[[Frame], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
+
+GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
+
+
+async def _nothing() -> None:
+    return None
+
+
+class IndiLink:
+    """A bridge's connection to ``host:port`` (see the module docstring)."""
+
+    def __init__(self, host: str, port: int, on_frame: OnFrame, *,
+                 on_connect: Hook = _nothing, on_lost: Hook = _nothing,
+                 backoff: Backoff | None = None, max_queue: int = 1000,
+                 max_element_size: int = 512 * 1024 * 1024, stable_after: float = 5.0) -> None:
+        self.host = host
+        self.port = port
+        self.on_frame = on_frame
+        self.on_connect = on_connect
+        self.on_lost = on_lost
+        self.backoff = backoff or Backoff(initial=0.2, maximum=5.0)
+        self.max_element_size = max_element_size
+        self.stable_after = stable_after
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(max_queue)
+        self._budget = WarningBudget(noun="elements dropped")
+        self._malformed = WarningBudget(noun="malformed elements")
+        self.connected = asyncio.Event()
+
+    def send(self, data: bytes) -> bool:
+        """Queue one element for the server; False (logged) when the queue is full."""
+        try:
+            self._queue.put_nowait(data)
+        except asyncio.QueueFull:
+            note = self._budget.take()
+            if note is not None:
+                logger.warning("queue to INDI server %s:%s full: dropped %s%s", self.host,
+                               self.port, clip(data.decode(errors="replace")), note)
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Connect, serve and reconnect until cancelled."""
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection(self.host, self.port,
+                                                               limit=1 << 21)
+            except OSError as exc:
+                delay = self.backoff.next_delay()
+                logger.info("cannot connect to INDI server %s:%s (%s); retrying in %.2f s",
+                            self.host, self.port, exc.strerror or exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            began = time.monotonic()
+            logger.info("connected to INDI server %s:%s", self.host, self.port)
+            # What was queued for a lost connection is stale: the server is asked afresh.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            writer.write(GET_PROPERTIES)
+            self.connected.set()
+            try:
+                await self.on_connect()
+                await self._session(reader, writer)
+            except (ConnectionError, OSError) as exc:
+                logger.info("INDI server %s:%s: %s", self.host, self.port, exc)
+            finally:
+                self.connected.clear()
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(writer.wait_closed())
+            logger.info("connection to INDI server %s:%s lost", self.host, self.port)
+            await self.on_lost()
+            if time.monotonic() - began >= self.stable_after:
+                self.backoff.reset()
+            await asyncio.sleep(self.backoff.next_delay())
+
+    async def _session(self, reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> None:
+        """Read until EOF while a second task writes the queue; the writer ends with it."""
+        writing = asyncio.create_task(self._write(writer))
+        try:
+            await self._read(reader, writer)
+        finally:
+            writing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
+                await writing
+
+    async def _write(self, writer: asyncio.StreamWriter) -> None:
+        while True:
+            data = await self._queue.get()
+            writer.write(data)
+            await writer.drain()
+
+    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        framer = Framer(max_element_size=self.max_element_size)
+        while True:
+            data = await reader.read(1 << 20)
+            if not data:
+                return
+            for item in framer.feed(data):
+                if type(item) is not Frame:
+                    note = self._malformed.take()
+                    if note is not None:
+                        logger.warning("skipping malformed input from %s:%s: %s%s",
+                                       self.host, self.port, clip(str(item)), note)
+                    continue
+                if item.tag == "pingRequest":
+                    uid = item.attrs.get("uid")
+                    writer.write(b"<pingReply/>\n" if uid is None
+                                 else f'<pingReply uid="{escape(uid)}"/>\n'.encode())
+                    continue
+                await self.on_frame(item)

@@ -1,0 +1,61 @@
+"""The redis operations the pure modules ask for, as data (``redisstore`` runs them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["Delete", "HSet", "Log", "Op", "ReplaceList", "SAdd", "SRem", "SetValue"]
+
+
+@dataclass(frozen=True, slots=True)
+class HSet:
+    """HSET key field value ... (fields not given are kept)."""
+
+    key: str
+    mapping: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SAdd:
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SRem:
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetValue:
+    """SET key value (a string key)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceList:
+    """The list at ``key`` replaced by ``values`` (DEL then RPUSH)."""
+
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """XADD key MAXLEN ~ maxlen * fields: one entry of a log stream, trimmed."""
+
+    key: str
+    fields: Mapping[str, str]
+    maxlen: int
+
+
+Op = HSet | SAdd | SRem | Delete | SetValue | ReplaceList | Log

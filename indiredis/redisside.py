@@ -1,0 +1,326 @@
+"""The redis half of every bridge that writes redis (``inditoredis``, ``driverstoredis``,
+``mqtttoredis``): elements in -> keys, logs, BLOB files and ``from_indi``; ``to_indi`` -> out.
+
+Elements arrive from one or more *sources* (the INDI server, or each MQTT site); each source has
+its own ``StoreWriter`` mirror, so a lost source's devices can be removed alone. Every element is
+stored first (one pipeline), then published on ``from_indi``: its bytes as received, except a
+``setBLOBVector``, which is published with each BLOB's body replaced by a ``filepath`` attribute
+(the file saved in the BLOB folder, decompressed): BLOB bytes never enter redis.
+
+What programs publish on ``to_indi`` (one element each) is checked (well-formed, one element,
+a known device for new vectors and enableBLOB), noted in the store (a new vector's state
+``Busy``, ``blobs`` for enableBLOB, the getProperties stamps) and handed to ``send`` with the
+device it is for. Anything else is logged and dropped; the bridge goes on.
+
+Redis lost: every store write is retried with a capped backoff; once redis answers again the
+keys are rebuilt from scratch (``resync``: the sources are asked for everything again), since a
+restarted redis has lost them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from indipyclient.blobfiles import save_blob
+from indipyclient.connection import Backoff
+from indipydriver.logbudget import WarningBudget, clip
+from indipydriver.protocol import BLOBEnable, Frame, ProtocolError, parse_element
+from indipydriver.protocol import events as ev
+from indipydriver.protocol.blobs import unpack_blob
+from indipydriver.protocol.timestamps import parse_timestamp
+
+from .fromxml import StoreWriter, blob_notice
+from .hosts import RedisServer
+from .keys import Keys
+from .ops import Delete, HSet, Log, Op, ReplaceList, SAdd, SetValue, SRem
+from .toindi import ToIndiRequest, check_to_indi
+
+__all__ = ["RedisSide", "connect_redis"]
+
+logger = logging.getLogger(__name__)
+
+Send = Callable[[bytes, str | None], None]
+Resync = Callable[[], Awaitable[None]]
+_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def connect_redis(host: RedisServer) -> aioredis.Redis:
+    """A redis.asyncio client for ``host`` (bytes in and out)."""
+    return aioredis.Redis(host=host.host, port=host.port, db=host.db,
+                          password=host.password or None, socket_connect_timeout=5,
+                          health_check_interval=10)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+class RedisSide:
+    """See the module docstring."""
+
+    def __init__(self, redis_host: RedisServer, blob_folder: str | Path,
+                 log_lengths: Mapping[str, int] | None, send: Send,
+                 resync: Resync | None = None) -> None:
+        self.host = redis_host
+        self.keys = Keys(redis_host.keyprefix)
+        self.blob_folder = Path(blob_folder)
+        self.blob_folder.mkdir(parents=True, exist_ok=True)
+        self.log_lengths = dict(log_lengths or {})
+        self.send = send
+        self.resync_sources = resync
+        self.writers: dict[str, StoreWriter] = {}
+        self.redis = connect_redis(redis_host)
+        self.backoff = Backoff(initial=0.2, maximum=5.0)
+        self._bad = WarningBudget(noun="to_indi elements dropped")
+        self._lock = asyncio.Lock()
+        # A key of this bridge's own, set once the store is cleared: every pipeline checks it
+        # first, so a redis that restarted (or was flushed) under the bridge is noticed even
+        # when the client library reconnected silently.
+        self.marker = self.keys.full(f"bridge:{uuid.uuid4().hex}")
+
+    async def close(self) -> None:
+        await self.close_marker()
+        await self.redis.aclose()
+
+    def writer(self, source: str) -> StoreWriter:
+        writer = self.writers.get(source)
+        if writer is None:
+            writer = self.writers[source] = StoreWriter(self.host.keyprefix, self.log_lengths)
+        return writer
+
+    def source_of(self, device: str) -> str | None:
+        for source, writer in self.writers.items():
+            if device in writer.devices:
+                return source
+        return None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def clear(self) -> None:
+        """Delete the store's keys (not the log streams), as indiredis does on every start."""
+        logs = self.keys.full("logdata:").encode()
+        doomed = [key async for key in self.redis.scan_iter(match=self.keys.prefix + "*",
+                                                            count=1000)
+                  if not key.startswith(logs)]
+        for start in range(0, len(doomed), 1000):
+            await self.redis.delete(*doomed[start:start + 1000])
+        await self.redis.set(self.marker, "1")
+
+    async def close_marker(self) -> None:
+        with contextlib.suppress(*_DOWN):
+            await self.redis.delete(self.marker)
+
+    async def execute(self, ops: list[Op]) -> None:
+        """Run ``ops`` in one pipeline; while redis is down, retry with backoff, then resync."""
+        if not ops:
+            return
+        failed = False
+        while True:
+            try:
+                intact = await self._pipeline(ops)
+            except _DOWN as exc:
+                failed = True
+                delay = self.backoff.next_delay()
+                logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
+                               self.host.port, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            break
+        self.backoff.reset()
+        if failed or not intact:
+            logger.info("redis %s:%s is back: rebuilding the store", self.host.host,
+                        self.host.port)
+            await self.resync()
+
+    async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` (redis commands), retrying with backoff while redis is down."""
+        while True:
+            try:
+                await action()
+            except _DOWN as exc:
+                delay = self.backoff.next_delay()
+                logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
+                               self.host.port, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            self.backoff.reset()
+            return
+
+    async def resync(self) -> None:
+        """Forget everything stored and ask every source for all of it again."""
+        async with self._lock:
+            self.writers.clear()
+            with contextlib.suppress(*_DOWN):
+                await self.clear()
+            if self.resync_sources is not None:
+                await self.resync_sources()
+
+    async def _pipeline(self, ops: list[Op]) -> bool:
+        """Run ``ops``; whether the store was intact (this bridge's marker still there)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(self.marker)
+        for op in ops:
+            if type(op) is HSet:
+                mapping: Any = dict(op.mapping)
+                pipe.hset(op.key, mapping=mapping)
+            elif type(op) is SAdd:
+                pipe.sadd(op.key, *op.values)
+            elif type(op) is SRem:
+                pipe.srem(op.key, *op.values)
+            elif type(op) is Delete:
+                if op.keys:
+                    pipe.delete(*op.keys)
+            elif type(op) is SetValue:
+                pipe.set(op.key, op.value)
+            elif type(op) is ReplaceList:
+                pipe.delete(op.key)
+                if op.values:
+                    pipe.rpush(op.key, *op.values)
+            elif type(op) is Log:
+                fields: Any = dict(op.fields)
+                pipe.xadd(op.key, fields, maxlen=op.maxlen, approximate=False)
+        results = await pipe.execute()
+        return bool(results[0])
+
+    async def publish(self, data: bytes) -> None:
+        with contextlib.suppress(*_DOWN):
+            await self.redis.publish(self.host.from_indi_channel, data)
+
+    async def store(self, source: str, frame: Frame) -> ev.Event | None:
+        """Store one element from ``source`` and publish it; the parsed event (or None)."""
+        try:
+            event = parse_element(frame.data)
+        except ProtocolError as exc:
+            logger.warning("malformed element from %s dropped: %s", source, clip(str(exc)))
+            return None
+        if event is None:
+            return None
+        writer = self.writer(source)
+        files: dict[str, tuple[str, int]] = {}
+        if isinstance(event, ev.SetBLOBVector):
+            files = await self._save_blobs(event)
+        ops = writer.apply(event, files, _now())
+        if isinstance(event, ev.DefBLOBVector):
+            # BLOBs are saved to files: ask for them (a program may publish Never later).
+            ops.append(HSet(self.keys.full(Keys.attributes(event.name, event.device)),
+                            {"blobs": "Enabled"}))
+            self.send(f'<enableBLOB device="{_attr(event.device)}" name="{_attr(event.name)}">'
+                      f"Also</enableBLOB>\n".encode(), event.device)
+        await self.execute(ops)
+        if isinstance(event, ev.SetBLOBVector):
+            await self.publish(blob_notice(event, files))
+        else:
+            await self.publish(bytes(frame.data))
+        return event
+
+    async def forget(self, source: str) -> None:
+        """Remove every device ``source`` defined (the source is gone)."""
+        writer = self.writers.get(source)
+        if writer is not None:
+            await self.execute(writer.forget_all(_now()))
+
+    async def _save_blobs(self, event: ev.SetBLOBVector) -> dict[str, tuple[str, int]]:
+        files: dict[str, tuple[str, int]] = {}
+        try:
+            stamp = parse_timestamp(event.timestamp) if event.timestamp else datetime.now(UTC)
+        except ProtocolError:
+            stamp = datetime.now(UTC)
+        for member in event.members:
+            try:
+                data = unpack_blob(member.data, member.format)
+            except (ProtocolError, ValueError) as exc:
+                logger.warning("BLOB %s.%s.%s not saved: %s", event.device, event.name,
+                               member.name, exc)
+                continue
+            try:
+                # A worker thread for the file write only (as the client library does), so a
+                # large BLOB does not hold the event loop.
+                path = await asyncio.to_thread(save_blob, self.blob_folder, event.device,
+                                               event.name, member.name, member.format, data,
+                                               stamp)
+            except OSError as exc:
+                logger.error("cannot save BLOB %s.%s.%s in %s: %s", event.device, event.name,
+                             member.name, self.blob_folder, exc)
+                continue
+            files[member.name] = (str(path), len(data))
+        return files
+
+    # -- to_indi -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Listen on ``to_indi`` for good (resubscribing after redis is lost)."""
+        backoff = Backoff(initial=0.2, maximum=5.0)
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.host.to_indi_channel)
+                backoff.reset()
+                while True:
+                    message = await pubsub.get_message(timeout=None)
+                    if message is not None and message.get("type") == "message":
+                        await self.to_indi(message["data"])
+            except _DOWN as exc:
+                delay = backoff.next_delay()
+                logger.warning("redis %s:%s subscription lost: %s; again in %.2f s",
+                               self.host.host, self.host.port, exc, delay)
+                await asyncio.sleep(delay)
+            finally:
+                with contextlib.suppress(*_DOWN, RedisError, RuntimeError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def to_indi(self, data: bytes | str) -> None:
+        """One element a program published on ``to_indi``: checked, noted, sent."""
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        request = check_to_indi(raw, self.source_of)
+        if isinstance(request, str):
+            note = self._bad.take()
+            if note is not None:
+                logger.warning("to_indi: %s: dropped %s%s", request,
+                               clip(raw.decode(errors="replace")), note)
+            return
+        await self._note(request)
+        self.send(request.data, request.device)
+
+    async def _note(self, request: ToIndiRequest) -> None:
+        event = request.event
+        ops: list[Op] = []
+        now = _now()
+        if isinstance(event, (ev.NewTextVector, ev.NewNumberVector, ev.NewSwitchVector,
+                              ev.NewBLOBVector)):
+            source = self.source_of(event.device)
+            writer = self.writers[source] if source is not None else self.writer("")
+            bare = Keys.attributes(event.name, event.device)
+            busy = {"state": "Busy", "timestamp": now}
+            ops += [HSet(self.keys.full(bare), busy),
+                    writer.log_entry(bare, busy, "attributes", now)]
+        elif isinstance(event, ev.EnableBLOB):
+            value = "Disabled" if event.value is BLOBEnable.NEVER else "Enabled"
+            source = self.source_of(event.device)
+            names = ([event.name] if event.name is not None else
+                     [n for n, i in self.writers[source].devices[event.device].items()
+                      if i.kind == "BLOBVector"] if source is not None else [])
+            ops += [HSet(self.keys.full(Keys.attributes(n, event.device)), {"blobs": value})
+                    for n in names]
+        elif isinstance(event, ev.GetProperties):
+            ops.append(SetValue(self.keys.full(Keys.getproperties(event.device, event.name)),
+                                now))
+        with contextlib.suppress(*_DOWN):
+            await self._pipeline(ops)
+
+
+def _attr(text: str) -> str:
+    from indipydriver.protocol.escaping import escape
+
+    return escape(text)

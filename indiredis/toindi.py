@@ -1,0 +1,61 @@
+"""What a program publishes to go to the INDI side, checked; pure.
+
+Exactly one well-formed element a client may send (``getProperties``, ``enableBLOB`` or a
+``new*Vector``), about a device some source defined (``getProperties`` may name none, or a
+device not defined yet: asking for it is how a program finds it). Anything else is refused
+with the reason, which the bridge logs before dropping it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from indipydriver.protocol import Frame, Framer, ProtocolError, parse_element
+from indipydriver.protocol import events as ev
+
+__all__ = ["CLIENT_TAGS", "ToIndiRequest", "check_to_indi"]
+
+#: The elements a client may send (INDI 1.7 p.4).
+CLIENT_TAGS = frozenset({"getProperties", "enableBLOB", "newTextVector", "newNumberVector",
+                         "newSwitchVector", "newBLOBVector"})
+
+MAX_TO_INDI = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ToIndiRequest:
+    event: ev.Event
+    data: bytes              # the element as published (one element, stripped)
+    device: str | None       # the device it is about (None: every device)
+    source: str | None       # the source that defined the device, when known
+
+
+def check_to_indi(data: bytes, source_of: Callable[[str], str | None]) -> ToIndiRequest | str:
+    """The request in ``data``, or the reason it is refused."""
+    if len(data) > MAX_TO_INDI:
+        return f"larger than {MAX_TO_INDI} bytes"
+    framer = Framer(max_element_size=MAX_TO_INDI)
+    items = framer.feed(data)
+    if framer.buffered:
+        return "an unfinished element"
+    frames = [item for item in items if type(item) is Frame]
+    errors = [item for item in items if type(item) is not Frame]
+    if errors:
+        return f"malformed: {errors[0]}"
+    if len(frames) != 1:
+        return f"{len(frames)} elements, not one"
+    frame = frames[0]
+    if frame.tag not in CLIENT_TAGS:
+        return f"<{frame.tag}> is not an element a client sends"
+    try:
+        event = parse_element(frame.data)
+    except ProtocolError as exc:
+        return f"malformed: {exc}"
+    if event is None:
+        return "not an INDI element"
+    device = getattr(event, "device", None)
+    source = source_of(device) if device is not None else None
+    if device is not None and source is None and not isinstance(event, ev.GetProperties):
+        return f"unknown device {device!r}"
+    return ToIndiRequest(event, bytes(frame.data), device, source)

@@ -1,0 +1,127 @@
+"""The pure conversion modules, without any server: key names, INDI events -> redis
+operations, and what programs publish on to_indi."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipydriver.protocol import events as ev
+from indipydriver.protocol import parse_element
+from indiredis.fromxml import StoreWriter, blob_notice, log_lengths_with
+from indiredis.keys import Keys, join_key, key_part, split_key, unkey_part
+from indiredis.ops import Delete, HSet, Log, SetValue, SRem
+from indiredis.toindi import ToIndiRequest, check_to_indi
+
+names = st.text(min_size=1, max_size=12)
+
+
+@given(names)
+def test_a_key_part_gives_its_name_back(name: str) -> None:
+    """Encoding a name for a key is reversible, and the part never holds the separator."""
+    part = key_part(name)
+    assert ":" not in part
+    assert unkey_part(part) == name
+
+
+@given(st.lists(names, min_size=1, max_size=4), st.lists(names, min_size=1, max_size=4))
+def test_keys_of_different_names_never_collide(a: list[str], b: list[str]) -> None:
+    """Names holding ':' or '%' cannot make two different (device, property, member) keys
+    alike: the key is equal only when the names are."""
+    assert (join_key(*a) == join_key(*b)) == (a == b)
+    assert split_key(join_key(*a)) == a
+
+
+def test_plain_names_give_indiredis_keys_unchanged() -> None:
+    """Names without ':' or '%' give exactly the keys of indiredis 0.7."""
+    keys = Keys("indi_")
+    assert keys.full(Keys.elementattributes("RA", "EQUATORIAL_EOD_COORD", "Telescope Simulator")
+                     ) == "indi_elementattributes:RA:EQUATORIAL_EOD_COORD:Telescope Simulator"
+    assert Keys.attributes("a:b", "dev%") == "attributes:a%3Ab:dev%25"
+    assert Keys.getproperties("D", "P") == "getProperties:property:P:D"
+
+
+def _apply(writer: StoreWriter, xml: str) -> list[object]:
+    event = parse_element(xml.encode())
+    assert event is not None
+    return list(writer.apply(event, received="2026-01-01T00:00:00.000000"))
+
+
+DEF = ('<defNumberVector device="Mount" name="COORD" state="Idle" perm="rw" timestamp="2026-01-01T'
+       '00:00:00"><defNumber name="DEC" format="%9.6m" min="-90" max="90" step="0">-5:30:36'
+       "</defNumber></defNumberVector>")
+
+
+def test_sexagesimal_numbers_use_3600_seconds_a_degree() -> None:
+    """float_number of '-5:30:36' is -5.51 (indiredis divided seconds by 360: a bug)."""
+    writer = StoreWriter()
+    ops = _apply(writer, DEF)
+    member = next(op for op in ops if isinstance(op, HSet) and "DEC" in op.key)
+    assert float(member.mapping["float_number"]) == -5.51
+    assert member.mapping["formatted_number"].strip() == "-5:30:36"
+    assert member.mapping["float_min"] == "-90.0"
+
+
+def test_a_deleted_property_says_its_message_under_devicemessages() -> None:
+    """delProperty removes the vector's keys and writes its message to devicemessages:<device>
+    (indiredis wrote messages:<device>: a bug)."""
+    writer = StoreWriter()
+    _apply(writer, DEF)
+    ops = _apply(writer, '<delProperty device="Mount" name="COORD" message="gone"/>')
+    deleted = {key for op in ops if isinstance(op, Delete) for key in op.keys}
+    assert {"indi_attributes:COORD:Mount", "indi_elements:COORD:Mount",
+            "indi_elementattributes:DEC:COORD:Mount"} <= deleted
+    assert SRem("indi_devices", ("Mount",)) in ops
+    assert any(isinstance(op, SetValue) and op.key == "indi_devicemessages:Mount"
+               and op.value.endswith(" gone") for op in ops)
+    assert writer.devices == {}
+
+
+def test_a_set_for_an_undefined_vector_writes_nothing() -> None:
+    """A set* with no def before it (or of another kind) is not stored."""
+    writer = StoreWriter()
+    assert _apply(writer, '<setNumberVector device="X" name="Y"><oneNumber name="a">1'
+                          "</oneNumber></setNumberVector>") == []
+    _apply(writer, DEF)
+    assert _apply(writer, '<setTextVector device="Mount" name="COORD"/>') == []
+
+
+def test_log_lengths_are_merged_over_the_defaults_and_at_least_one() -> None:
+    """A caller's log_lengths replace only the lengths it names; 0 becomes 1."""
+    lengths = log_lengths_with({"numbervector": 0, "textvector": 9})
+    assert lengths["numbervector"] == 1 and lengths["textvector"] == 9
+    assert lengths["switchvector"] == 5
+    writer = StoreWriter(log_lengths={"numbervector": 2})
+    ops = _apply(writer, DEF)
+    assert any(isinstance(op, Log) and op.maxlen == 2 and "DEC" in op.key for op in ops)
+
+
+def test_blob_notice_carries_the_path_not_the_bytes() -> None:
+    """from_indi gets the file path of a BLOB instead of its base64."""
+    event = ev.SetBLOBVector("CCD", "IMG", (ev.BLOB("I", b"x" * 1000, 1000, ".fits"),))
+    notice = blob_notice(event, {"I": ("/tmp/a b&.fits", 1000)})
+    assert b'filepath="/tmp/a b&amp;.fits"' in notice and b"xxxx" not in notice
+    assert parse_element(notice) is not None
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_on_to_indi_give_a_request_or_a_reason(data: bytes) -> None:
+    """Whatever a program publishes, the check returns a request or a reason, never raises."""
+    result = check_to_indi(data, lambda device: "indi" if device == "D" else None)
+    assert isinstance(result, (ToIndiRequest, str))
+
+
+@given(st.sampled_from(["getProperties", "enableBLOB", "newNumberVector"]),
+       st.text(st.characters(min_codepoint=33, max_codepoint=0xD7FF), min_size=1, max_size=12))
+def test_only_known_devices_may_be_commanded(tag: str, device: str) -> None:
+    """new vectors and enableBLOB need a device some source defined; getProperties does not."""
+    body = {"getProperties": "", "enableBLOB": "Also",
+            "newNumberVector": '<oneNumber name="a">1</oneNumber>'}[tag]
+    from indipydriver.protocol.escaping import escape
+
+    xml = f'<{tag} device="{escape(device)}" name="n">{body}</{tag}>'.encode()
+    result = check_to_indi(xml, lambda name: None)
+    if tag == "getProperties":
+        assert isinstance(result, ToIndiRequest)
+    else:
+        assert isinstance(result, str)
