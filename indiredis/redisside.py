@@ -291,6 +291,7 @@ class RedisSide:
                                clip(raw.decode(errors="replace")), note)
             return
         await self._note(request)
+        logger.debug("to_indi: %s for %s", request.data[:80], request.source)
         self.send(request.data, request.device)
 
     async def _note(self, request: ToIndiRequest) -> None:

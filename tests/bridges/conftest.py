@@ -8,6 +8,7 @@ bridge suite would hide exactly what it exists to check.
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import subprocess
 import time
@@ -94,9 +95,11 @@ def mosquitto_conf(workdir: Path, port: int, *, passwords: dict[str, str] | None
                    tls: tuple[Path, Path, Path] | None = None) -> Path:
     """A mosquitto 2 config: one listener on 127.0.0.1; anonymous, or a password file made
     with ``mosquitto_passwd``; TLS with (cafile, certfile, keyfile)."""
-    lines = ["per_listener_settings false", f"listener {port} 127.0.0.1",
+    # Run as root, mosquitto drops to user "mosquitto", which cannot read the test's folder.
+    lines = [f"user {getpass.getuser()}", "per_listener_settings false",
+             f"listener {port} 127.0.0.1",
              "persistence false", "log_dest stderr", "log_type error", "log_type warning",
-             "max_packet_size 0", "message_size_limit 0"]
+             ]
     if passwords:
         pwfile = workdir / "passwords"
         pwfile.write_text("")

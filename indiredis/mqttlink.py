@@ -1,0 +1,160 @@
+"""One MQTT client session kept up (aiomqtt over paho-mqtt 2.x; no threads).
+
+``MqttLink.run()`` connects (username/password, TLS when the host tuple holds an
+``ssl.SSLContext``), subscribes, hands each message to ``on_message`` (awaited), publishes what
+``publish`` queued (bounded: past ``max_queue`` the newest is dropped and logged), and
+reconnects with a capped backoff when the broker goes away. A site's link has a Last Will
+(``offline``, retained) on its status topic and publishes ``online`` (retained) on every
+connection, and ``offline`` when stopped cleanly.
+
+A broker that refuses the credentials raises ``MqttRefused`` at once: retrying a wrong
+password forever would hide it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import aiomqtt
+
+from indipyclient.connection import Backoff
+from indipydriver.logbudget import WarningBudget
+
+from .hosts import MqttServer
+from .topics import OFFLINE, ONLINE
+
+__all__ = ["MqttLink", "MqttRefused", "refusal_unwrapped"]
+
+logger = logging.getLogger(__name__)
+
+OnMessage = Callable[[str, bytes], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
+
+# CONNACK codes (MQTT 3.1.1) and reason codes (MQTT 5) meaning "who you are is refused".
+_REFUSED = {4, 5, 134, 135}
+
+
+class MqttRefused(ConnectionRefusedError):
+    """The broker refused the connection: bad username/password, or not authorised."""
+
+
+@contextlib.asynccontextmanager
+async def refusal_unwrapped() -> AsyncIterator[None]:
+    """Around a TaskGroup holding an ``MqttLink``: its ``MqttRefused`` raised as itself, not
+    inside an ExceptionGroup, so callers can catch it by name."""
+    try:
+        yield
+    except* MqttRefused as group:
+        raise group.exceptions[0] from None
+
+
+async def _nothing() -> None:
+    return None
+
+
+class MqttLink:
+    """See the module docstring."""
+
+    def __init__(self, host: MqttServer, mqtt_id: str, subscriptions: Sequence[str],
+                 on_message: OnMessage, *, on_connect: Hook = _nothing,
+                 status_topic: str | None = None, qos: int = 2, max_queue: int = 1000,
+                 max_incoming: int = 10_000) -> None:
+        self.host = host
+        self.mqtt_id = mqtt_id
+        self.subscriptions = list(subscriptions)
+        self.on_message = on_message
+        self.on_connect = on_connect
+        self.status_topic = status_topic
+        self.qos = qos
+        self.max_incoming = max_incoming
+        self._queue: asyncio.Queue[tuple[str, bytes, bool]] = asyncio.Queue(max_queue)
+        self._budget = WarningBudget(noun="MQTT messages dropped")
+        self.backoff = Backoff(initial=0.2, maximum=5.0)
+        self.connected = asyncio.Event()
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False) -> bool:
+        """Queue one message; False (logged) when the queue is full."""
+        try:
+            self._queue.put_nowait((topic, payload, retain))
+        except asyncio.QueueFull:
+            note = self._budget.take()
+            if note is not None:
+                logger.warning("MQTT queue of %s full: a message to %s dropped%s",
+                               self.mqtt_id, topic, note)
+            return False
+        return True
+
+    def _client(self) -> aiomqtt.Client:
+        will = None
+        if self.status_topic is not None:
+            will = aiomqtt.Will(self.status_topic, OFFLINE, qos=1, retain=True)
+        tls = self.host.tls if isinstance(self.host.tls, ssl.SSLContext) else None
+        return aiomqtt.Client(self.host.host, self.host.port,
+                              username=self.host.username or None,
+                              password=self.host.password or None, identifier=self.mqtt_id,
+                              will=will, tls_context=tls, keepalive=10, timeout=10,
+                              max_queued_incoming_messages=self.max_incoming)
+
+    async def run(self) -> None:
+        """Connect, serve and reconnect until cancelled (``MqttRefused`` ends it)."""
+        while True:
+            client = self._client()
+            try:
+                async with client:
+                    self.backoff.reset()
+                    logger.info("%s connected to MQTT broker %s:%s", self.mqtt_id,
+                                self.host.host, self.host.port)
+                    for topic in self.subscriptions:
+                        await client.subscribe(topic, qos=self.qos)
+                    if self.status_topic is not None:
+                        await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
+                    self.connected.set()
+                    try:
+                        await self.on_connect()
+                        await self._session(client)
+                    finally:
+                        self.connected.clear()
+                        if self.status_topic is not None:
+                            with contextlib.suppress(aiomqtt.MqttError, asyncio.CancelledError):
+                                await asyncio.shield(client.publish(
+                                    self.status_topic, OFFLINE, qos=1, retain=True))
+            except aiomqtt.MqttCodeError as exc:
+                code = getattr(exc.rc, "value", exc.rc)
+                if code in _REFUSED:
+                    raise MqttRefused(
+                        f"MQTT broker {self.host.host}:{self.host.port} refused {self.mqtt_id}:"
+                        f" {exc} (check the username and password)") from None
+                self._lost(exc)
+            except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
+                self._lost(exc)
+            await asyncio.sleep(self.backoff.next_delay())
+
+    def _lost(self, exc: BaseException) -> None:
+        logger.warning("%s: MQTT broker %s:%s: %s; reconnecting", self.mqtt_id, self.host.host,
+                       self.host.port, exc)
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        sending = asyncio.create_task(self._send(client))
+        try:
+            async for message in client.messages:
+                payload = message.payload
+                data = payload if isinstance(payload, bytes) else str(payload).encode()
+                await self.on_message(message.topic.value, data)
+        finally:
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                await sending
+        raise aiomqtt.MqttError("disconnected")
+
+    async def _send(self, client: aiomqtt.Client) -> None:
+        while True:
+            topic, payload, retain = await self._queue.get()
+            try:
+                await client.publish(topic, payload, qos=self.qos, retain=retain)
+            except aiomqtt.MqttError as exc:
+                # Lost with the connection; the client sides ask again when it is back.
+                logger.info("%s: a message to %s lost: %s", self.mqtt_id, topic, exc)

@@ -1,0 +1,84 @@
+"""MQTT topics and payloads of the bridges, pure.
+
+Topics (indi-mr 0.4's, ``<root>/<mqtt id>``): a site (``inditomqtt``, ``driverstomqtt``)
+publishes its INDI traffic on ``from_indi/<site id>`` and obeys ``to_indi/#`` (or
+``to_indi/<id>`` for each id of its ``subscribe_list``); a client side (``mqtttoredis``,
+``mqtttoport``) publishes on ``to_indi/<own id>`` and reads ``from_indi/#`` (or each listed id).
+Beyond indi-mr, every site keeps a retained ``online``/``offline`` on ``indi_status/<site id>``
+(``offline`` is also its Last Will), which client sides watch to drop a dead site's devices and
+to ask a site that comes (back) for everything.
+
+Payload: one or more complete INDI elements (``payload_frames``); anything else is refused with
+the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from indipydriver.protocol import Frame, Framer
+
+from .hosts import MqttServer
+
+__all__ = ["OFFLINE", "ONLINE", "Topics", "payload_frames"]
+
+ONLINE = b"online"
+OFFLINE = b"offline"
+MAX_PAYLOAD = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The topics of one broker's roots (``mqtt_server``'s fields)."""
+
+    to_indi: str = "to_indi"
+    from_indi: str = "from_indi"
+    snoop_control: str = "snoop_control"
+    snoop_data: str = "snoop_data"
+    status: str = "indi_status"
+
+    @classmethod
+    def of(cls, host: MqttServer) -> Topics:
+        return cls(host.to_indi_topic, host.from_indi_topic, host.snoop_control_topic,
+                   host.snoop_data_topic, host.status_topic)
+
+    @staticmethod
+    def _each(root: str, ids: Sequence[str]) -> list[str]:
+        return [f"{root}/{i}" for i in ids] if ids else [f"{root}/#"]
+
+    def site_subscriptions(self, subscribe_list: Sequence[str]) -> list[str]:
+        """What a site reads: the commands of the listed clients (all when none)."""
+        return self._each(self.to_indi, subscribe_list)
+
+    def client_subscriptions(self, subscribe_list: Sequence[str]) -> list[str]:
+        """What a client side reads: the traffic and status of the listed sites."""
+        return self._each(self.from_indi, subscribe_list) + self._each(self.status,
+                                                                       subscribe_list)
+
+    def split(self, topic: str) -> tuple[str, str] | None:
+        """``(root, id)`` of a topic of ours, or None (a stray topic, or a deeper level)."""
+        root, sep, ident = topic.partition("/")
+        if not sep or not ident or "/" in ident:
+            return None
+        if root not in (self.to_indi, self.from_indi, self.snoop_control, self.snoop_data,
+                        self.status):
+            return None
+        return root, ident
+
+
+def payload_frames(payload: bytes) -> list[Frame] | str:
+    """The complete INDI elements in a payload, or why it is refused."""
+    if len(payload) > MAX_PAYLOAD:
+        return f"larger than {MAX_PAYLOAD} bytes"
+    framer = Framer(max_element_size=MAX_PAYLOAD)
+    items = framer.feed(payload)
+    if framer.buffered:
+        return "an unfinished element"
+    bad = [item for item in items if type(item) is not Frame]
+    if bad:
+        return f"malformed: {bad[0]}"
+    frames = [item for item in items if type(item) is Frame]
+    if not frames:
+        return "no INDI element"
+    return frames

@@ -1,0 +1,240 @@
+"""The MQTT bridges on a real mosquitto: two observatory sites (driverstomqtt running indilib's
+telescope simulator, inditomqtt in front of our server), mqtttoport serving indi_getprop and
+indi_setprop, mqtttoredis keeping a real redis."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+from conftest import Served, make_certificates
+from peers import free_port, getprop, setprop
+from redishelpers import bridge, client, until
+from serverkit import make_gadget, running
+
+from indipyserver import IPyServer
+from indiredis import (
+    MqttRefused,
+    driverstomqtt_async,
+    indi_server,
+    inditomqtt_async,
+    mqtt_server,
+    mqtttoport_async,
+    mqtttoredis_async,
+    redis_server,
+)
+
+TEL = "Telescope Simulator"
+
+
+async def getprop_async(port: int, *specs: str, timeout: float = 3.0) -> dict[str, str]:
+    return dict(await asyncio.to_thread(getprop, port, *specs, timeout=timeout))
+
+
+class Network:
+    """Two sites, a port and a redis client side on one broker."""
+
+    def __init__(self, broker: Served, redis_port: int, tmp: Path) -> None:
+        self.broker, self.redis_port, self.tmp = broker, redis_port, tmp
+        self.mqtt = mqtt_server("127.0.0.1", broker.port)
+        self.port = free_port()
+        self.gadget = make_gadget()
+
+
+@pytest.fixture
+async def network(mosquitto_factory: Any, redis_port: int, tmp_path: Path,
+                  tmp_home: Path) -> AsyncIterator[Network]:
+    net = Network(mosquitto_factory(), redis_port, tmp_path)
+    server = IPyServer(net.gadget, host="127.0.0.1", port=0, handle_signals=False)
+    async with (running(server),
+                bridge(driverstomqtt_async(["indi_simulator_telescope"], "siteA", net.mqtt)),
+                bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB",
+                                        net.mqtt)),
+                bridge(mqtttoport_async("port1", net.mqtt, port=net.port, host="127.0.0.1")),
+                bridge(mqtttoredis_async("web1", net.mqtt, redis_server("127.0.0.1", redis_port),
+                                         blob_folder=tmp_path / "blobs"))):
+        yield net
+
+
+async def test_indi_clients_through_mqtttoport_see_both_sites_and_set_the_right_one(
+        network: Network) -> None:
+    """indi_getprop through mqtttoport lists the telescope (site A) and the gadget (site B);
+    indi_setprop reaches the gadget's driver, and redis (mqtttoredis) sees both and the set."""
+    async def both() -> dict[str, str] | None:
+        values = await getprop_async(network.port, f"{TEL}.CONNECTION.*", "Gadget.VALUE.V")
+        return values if f"{TEL}.CONNECTION.CONNECT" in values and "Gadget.VALUE.V" in values \
+            else None
+
+    values = await until(both, timeout=30, what="both sites through mqtttoport")
+    assert float(values["Gadget.VALUE.V"]) == 1.0
+    result = await asyncio.to_thread(setprop, network.port, "Gadget.VALUE.V=42")
+    assert result.returncode == 0, result
+    await until(lambda: _gadget_value(network, 42.0), what="the gadget's driver set")
+    r = client(network.redis_port)
+    await until(lambda: r.sismember("indi_devices", TEL), timeout=20)
+    await until(lambda: _redis_value(r, "42"), timeout=20, what="the set in redis")
+    assert await r.sismember("indi_devices", "Gadget")
+    await r.aclose()
+
+
+async def _gadget_value(network: Network, value: float) -> bool:
+    # The echoing driver keeps the member's text as the client sent it.
+    return float(network.gadget["Gadget"]["VALUE"]["V"]) == value
+
+
+async def _redis_value(r: Any, value: str) -> bool:
+    got = await r.hget("indi_elementattributes:V:VALUE:Gadget", "value")
+    return got is not None and float(got) == float(value)
+
+
+async def test_redis_to_indi_reaches_a_site_over_the_broker(network: Network) -> None:
+    """A program's to_indi publish at the web server reaches site B's driver over MQTT."""
+    r = client(network.redis_port)
+    await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=20)
+    heard = await r.publish("to_indi", '<newNumberVector device="Gadget" name="VALUE">'
+                    '<oneNumber name="V">17</oneNumber></newNumberVector>')
+    assert heard == 1, "mqtttoredis listens on to_indi"
+    await until(lambda: _gadget_value(network, 17.0), what="the driver got 17")
+    await until(lambda: _redis_value(r, "17"), what="17 back in redis")
+    await r.aclose()
+
+
+async def test_a_killed_site_is_reported_gone_and_comes_back(mosquitto_factory: Any,
+                                                              redis_port: int,
+                                                              tmp_path: Path) -> None:
+    """A site that dies (its Last Will) has its devices removed from redis and from the INDI
+    clients of mqtttoport; when it starts again they return."""
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    port = free_port()
+    r = client(redis_port)
+    server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False)
+    async with running(server), bridge(mqtttoredis_async(
+            "web1", mqtt, redis_server("127.0.0.1", redis_port), blob_folder=tmp_path)), \
+            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
+        site = await _start_site_process(server.port, broker.port, tmp_path)
+        try:
+            await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=20)
+            assert "Gadget.VALUE.V" in await getprop_async(port, "Gadget.VALUE.V")
+            site.kill()  # no clean goodbye: the broker sends the Last Will
+            await site.wait()
+
+            async def gone() -> bool:
+                return not await r.exists("indi_attributes:VALUE:Gadget")
+
+            await until(gone, timeout=40, what="the dead site's keys removed")
+            assert not await r.sismember("indi_devices", "Gadget")
+            assert "Gadget.VALUE.V" not in await getprop_async(port, "Gadget.VALUE.V",
+                                                               timeout=1.5)
+            site = await _start_site_process(server.port, broker.port, tmp_path)
+            await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=20,
+                        what="the site back")
+            assert "Gadget.VALUE.V" in await getprop_async(port, "Gadget.VALUE.V")
+        finally:
+            site.kill()
+            await site.wait()
+    await r.aclose()
+
+
+async def _start_site_process(indi_port: int, mqtt_port: int,
+                              tmp: Path) -> asyncio.subprocess.Process:
+    import sys
+
+    code = ("import indiredis, sys; indiredis.inditomqtt(indiredis.indi_server('127.0.0.1', "
+            f"{indi_port}), 'siteB', indiredis.mqtt_server('127.0.0.1', {mqtt_port}))")
+    return await asyncio.create_subprocess_exec(sys.executable, "-c", code, cwd=tmp)
+
+
+async def test_the_broker_restarted_mid_run_is_recovered(network: Network) -> None:
+    """mosquitto stopped and started again on its port: every bridge reconnects, the sites say
+    online again and mqtttoport's clients and redis get values again."""
+    r = client(network.redis_port)
+    await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=20)
+    network.broker.stop()
+    await asyncio.sleep(1.0)
+    network.broker.start()
+    result = None
+    for _ in range(40):
+        result = await asyncio.to_thread(setprop, network.port, "Gadget.VALUE.V=99",
+                                         timeout=1.0)
+        if await _gadget_value(network, 99.0):
+            break
+        await asyncio.sleep(0.5)
+    await until(lambda: _gadget_value(network, 99.0), timeout=30,
+                what=f"a set after the broker restart ({result})")
+    await until(lambda: _redis_value(r, "99"), timeout=30)
+    await r.aclose()
+
+
+async def test_subscribe_list_chooses_the_sites_a_client_side_sees(mosquitto_factory: Any,
+                                                                    tmp_path: Path) -> None:
+    """mqtttoport with subscribe_list=["siteB"] shows site B's devices only."""
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    port = free_port()
+    a = IPyServer(make_gadget("Alpha"), host="127.0.0.1", port=0, handle_signals=False)
+    b = IPyServer(make_gadget("Beta"), host="127.0.0.1", port=0, handle_signals=False)
+    async with running(a), running(b), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", a.port), "siteA", mqtt)), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", b.port), "siteB", mqtt)), \
+            bridge(mqtttoport_async("port1", mqtt, ["siteB"], port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Beta.VALUE.V"), timeout=20)
+        values = await getprop_async(port, "*.VALUE.V", timeout=2)
+        assert "Beta.VALUE.V" in values and "Alpha.VALUE.V" not in values
+
+
+async def _has(port: int, spec: str) -> bool:
+    return spec in await getprop_async(port, spec, timeout=1.5)
+
+
+async def test_garbage_on_topics_is_logged_dropped_and_the_bridges_go_on(
+        network: Network, caplog: pytest.LogCaptureFixture) -> None:
+    """Non-XML, an unfinished element, a driver's element on to_indi, an unknown status and a
+    stray topic are logged and dropped; the network still works after them."""
+    caplog.set_level(logging.WARNING, logger="indiredis")
+    await until(lambda: _has(network.port, "Gadget.VALUE.V"), timeout=30)
+    async with aiomqtt.Client("127.0.0.1", network.broker.port) as mq:
+        await mq.publish("to_indi/evil", b"\x00\xffgarbage", qos=1)
+        await mq.publish("to_indi/evil", b"<newNumberVector device='Gadget'", qos=1)
+        await mq.publish("to_indi/evil", b'<setNumberVector device="Gadget" name="VALUE">'
+                         b'<oneNumber name="V">1</oneNumber></setNumberVector>', qos=1)
+        await mq.publish("from_indi/evil", b"not xml", qos=1)
+        await mq.publish("indi_status/evil", b"maybe", qos=1)
+    result = await asyncio.to_thread(setprop, network.port, "Gadget.VALUE.V=5")
+    assert result.returncode == 0
+    await until(lambda: _gadget_value(network, 5.0))
+    assert "not an element a client sends" in caplog.text
+    assert "malformed" in caplog.text or "unfinished" in caplog.text
+    assert "a status is online or offline" in caplog.text
+
+
+async def test_password_and_tls_listeners(mosquitto_factory: Any, tmp_path: Path) -> None:
+    """A broker with passwords on TLS: a site and mqtttoport with the right password and the
+    test CA (made with openssl) work; a wrong password is a clear MqttRefused."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ca, cert, key = make_certificates(certs)
+    broker = mosquitto_factory(passwords={"site": "s3cret"}, tls=(ca, cert, key))
+    context = ssl.create_default_context(cafile=str(ca))
+    good = mqtt_server("127.0.0.1", broker.port, "site", "s3cret", tls=context)
+    bad = mqtt_server("127.0.0.1", broker.port, "site", "wrong", tls=context)
+    port = free_port()
+    server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False)
+    async with running(server), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", good)), \
+            bridge(mqtttoport_async("port1", good, port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="over TLS")
+    with pytest.raises(MqttRefused, match="refused.*password"):
+        async with asyncio.timeout(20):
+            await inditomqtt_async(indi_server("127.0.0.1", server.port), "siteC", bad)
+    plain = mqtt_server("127.0.0.1", broker.port, "site", "s3cret")
+    with pytest.raises(TimeoutError):
+        # Plain TCP on a TLS listener never connects: retried, never refused as a password.
+        async with asyncio.timeout(3):
+            await inditomqtt_async(indi_server("127.0.0.1", server.port), "siteD", plain)
