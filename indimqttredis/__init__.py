@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from indiredis.hosts import MqttServer, RedisServer, indi_server
 
-from . import fromxml, indiredis, toxml
+from . import fromxml, indimqtt, indiredis, mqttredis, toxml
 
-__all__ = ["fromxml", "indi_server", "indiredis", "mqtt_server", "redis_server", "toxml"]
+__all__ = ["fromxml", "indi_server", "indimqtt", "indiredis", "mqtt_server", "mqttredis",
+           "redis_server", "toxml"]
 
 
 def redis_server(host: str = "localhost", port: int = 6379, db: int = 0, password: str = "",

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Sequence
 
 from indipyserver import IPyServer
 
+from .indilink import stop_task
+
 __all__ = ["private_server"]
 
 
@@ -37,5 +39,6 @@ async def private_server(drivers: Sequence[str]) -> AsyncIterator[IPyServer]:
         yield server
     finally:
         server.shutdown()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task}, timeout=10)
+        if not task.done():
+            await stop_task(task)

@@ -26,7 +26,7 @@ from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame, Framer
 from indipydriver.protocol.escaping import escape
 
-__all__ = ["IndiLink"]
+__all__ = ["IndiLink", "check_cancelled", "stop_task"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,35 @@ GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
 
 async def _nothing() -> None:
     return None
+
+
+def check_cancelled() -> None:
+    """Raise CancelledError if the current task was asked to stop: a library below (redis-py)
+    may have turned the cancellation into an error that was handled, and a loop reading a
+    peer would then go on for ever."""
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        raise asyncio.CancelledError
+
+
+async def stop_task(task: asyncio.Task[None], *quiet: type[BaseException]) -> None:
+    """Cancel a helper task and wait for it; its CancelledError (and ``quiet`` errors) are
+    swallowed, but a cancellation of the *current* task is not: it still propagates."""
+    task.cancel()
+    # A task that swallowed its cancellation once is asked again (bounded), then awaited.
+    for _ in range(20):
+        done, _pending = await asyncio.wait({task}, timeout=0.5)
+        if done:
+            break
+        task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except quiet:
+        pass
 
 
 class IndiLink:
@@ -114,9 +143,7 @@ class IndiLink:
         try:
             await self._read(reader, writer)
         finally:
-            writing.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
-                await writing
+            await stop_task(writing, ConnectionError, OSError)
 
     async def _write(self, writer: asyncio.StreamWriter) -> None:
         while True:
@@ -143,3 +170,4 @@ class IndiLink:
                                  else f'<pingReply uid="{escape(uid)}"/>\n'.encode())
                     continue
                 await self.on_frame(item)
+            check_cancelled()

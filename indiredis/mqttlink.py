@@ -25,6 +25,7 @@ from indipyclient.connection import Backoff
 from indipydriver.logbudget import WarningBudget
 
 from .hosts import MqttServer
+from .indilink import check_cancelled, stop_task
 from .topics import OFFLINE, ONLINE
 
 __all__ = ["MqttLink", "MqttRefused", "refusal_unwrapped"]
@@ -119,9 +120,7 @@ class MqttLink:
                     finally:
                         self.connected.clear()
                         if self.status_topic is not None:
-                            with contextlib.suppress(aiomqtt.MqttError, asyncio.CancelledError):
-                                await asyncio.shield(client.publish(
-                                    self.status_topic, OFFLINE, qos=1, retain=True))
+                            await self._say_offline(client)
             except aiomqtt.MqttCodeError as exc:
                 code = getattr(exc.rc, "value", exc.rc)
                 if code in _REFUSED:
@@ -132,6 +131,20 @@ class MqttLink:
             except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
                 self._lost(exc)
             await asyncio.sleep(self.backoff.next_delay())
+
+    async def _say_offline(self, client: aiomqtt.Client) -> None:
+        """A clean stop says ``offline`` itself (the Last Will is only for a lost link)."""
+        assert self.status_topic is not None
+        saying = asyncio.ensure_future(client.publish(self.status_topic, OFFLINE, qos=1,
+                                                      retain=True))
+        try:
+            await asyncio.wait_for(asyncio.shield(saying), 2)
+        except (aiomqtt.MqttError, TimeoutError):
+            pass
+        except asyncio.CancelledError:
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError, TimeoutError):
+                await asyncio.wait_for(saying, 2)
+            raise
 
     def _lost(self, exc: BaseException) -> None:
         logger.warning("%s: MQTT broker %s:%s: %s; reconnecting", self.mqtt_id, self.host.host,
@@ -144,10 +157,9 @@ class MqttLink:
                 payload = message.payload
                 data = payload if isinstance(payload, bytes) else str(payload).encode()
                 await self.on_message(message.topic.value, data)
+                check_cancelled()
         finally:
-            sending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
-                await sending
+            await stop_task(sending, aiomqtt.MqttError)
         raise aiomqtt.MqttError("disconnected")
 
     async def _send(self, client: aiomqtt.Client) -> None:
@@ -158,3 +170,6 @@ class MqttLink:
             except aiomqtt.MqttError as exc:
                 # Lost with the connection; the client sides ask again when it is back.
                 logger.info("%s: a message to %s lost: %s", self.mqtt_id, topic, exc)
+            # asyncio.wait_for (under aiomqtt's publish) may swallow a cancellation that
+            # arrives as the broker answers (Python 3.11).
+            check_cancelled()

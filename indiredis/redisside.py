@@ -63,6 +63,14 @@ def connect_redis(host: RedisServer) -> aioredis.Redis:
                           health_check_interval=10)
 
 
+def _raise_if_cancelled() -> None:
+    """redis-py may turn a cancellation in the middle of a command into a ConnectionError:
+    a retry loop must not swallow it, or the bridge would never stop."""
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        raise asyncio.CancelledError
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
@@ -131,6 +139,7 @@ class RedisSide:
             try:
                 intact = await self._pipeline(ops)
             except _DOWN as exc:
+                _raise_if_cancelled()
                 failed = True
                 delay = self.backoff.next_delay()
                 logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
@@ -150,6 +159,7 @@ class RedisSide:
             try:
                 await action()
             except _DOWN as exc:
+                _raise_if_cancelled()
                 delay = self.backoff.next_delay()
                 logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
                                self.host.port, exc, delay)
@@ -162,8 +172,10 @@ class RedisSide:
         """Forget everything stored and ask every source for all of it again."""
         async with self._lock:
             self.writers.clear()
-            with contextlib.suppress(*_DOWN):
+            try:
                 await self.clear()
+            except _DOWN:
+                _raise_if_cancelled()
             if self.resync_sources is not None:
                 await self.resync_sources()
 
@@ -195,8 +207,10 @@ class RedisSide:
         return bool(results[0])
 
     async def publish(self, data: bytes) -> None:
-        with contextlib.suppress(*_DOWN):
+        try:
             await self.redis.publish(self.host.from_indi_channel, data)
+        except _DOWN:
+            _raise_if_cancelled()
 
     async def store(self, source: str, frame: Frame) -> ev.Event | None:
         """Store one element from ``source`` and publish it; the parsed event (or None)."""
@@ -272,6 +286,7 @@ class RedisSide:
                     if message is not None and message.get("type") == "message":
                         await self.to_indi(message["data"])
             except _DOWN as exc:
+                _raise_if_cancelled()
                 delay = backoff.next_delay()
                 logger.warning("redis %s:%s subscription lost: %s; again in %.2f s",
                                self.host.host, self.host.port, exc, delay)
@@ -317,8 +332,10 @@ class RedisSide:
         elif isinstance(event, ev.GetProperties):
             ops.append(SetValue(self.keys.full(Keys.getproperties(event.device, event.name)),
                                 now))
-        with contextlib.suppress(*_DOWN):
+        try:
             await self._pipeline(ops)
+        except _DOWN:
+            _raise_if_cancelled()
 
 
 def _attr(text: str) -> str:

@@ -21,6 +21,14 @@ async def bridge(coro: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[
         yield task
     finally:
         task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=15)
+        if not done:
+            import io
+
+            stacks = io.StringIO()
+            for other in asyncio.all_tasks():
+                other.print_stack(file=stacks)
+            raise AssertionError(f"the bridge did not stop when cancelled:\n{stacks.getvalue()}")
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

@@ -1,0 +1,234 @@
+"""The bridges' costs, measured in one run (not a timed test; quiet machine wanted):
+
+1. a burst of setNumberVector from our server into redis by ``inditoredis`` (sets/s), beside a
+   bare redis.asyncio pipeline writing the same keys (attributes and member hashes and the
+   member's log stream) in batches of 100: the bridge should reach a third of the bare rate;
+2. a round trip INDI client -> ``mqtttoport`` -> broker -> site (``inditomqtt`` before our
+   server with an echoing driver) -> back, p50/p99, beside the same round trip to our server
+   alone;
+3. BLOBs across MQTT (site -> broker -> mqtttoport -> an INDI client), MB/s.
+
+    python bench/bridges.py                       # 10k burst, 200 trips, 10 x 10 MB
+    python bench/bridges.py --burst 500 --trips 20 --blobs 2 --blob-mb 1    # smoke run
+
+It starts its own redis-server and mosquitto on free loopback ports (Debian packages) and
+stops them. What bounds each figure is printed under the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import redis.asyncio as aioredis
+from serverkit import make_gadget
+
+from indipyserver import IPyServer
+from indiredis import (
+    indi_server,
+    inditomqtt_async,
+    inditoredis_async,
+    mqtt_server,
+    mqtttoport_async,
+    redis_server,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server_process(args: list[str], port: int) -> Iterator[None]:
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.05)
+        else:
+            raise SystemExit(f"{args[0]} did not start")
+        yield
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
+@contextlib.asynccontextmanager
+async def task(coro: object) -> AsyncIterator[None]:
+    running = asyncio.create_task(coro)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+@contextlib.asynccontextmanager
+async def serving(server: IPyServer) -> AsyncIterator[IPyServer]:
+    async with task(server.asyncrun()):
+        await server.started()
+        yield server
+        server.shutdown()
+
+
+async def burst_bridge(n: int, redis_port: int, folder: Path) -> float:
+    driver = make_gadget()
+    vector = driver["Gadget"]["VALUE"]
+    r = aioredis.Redis(port=redis_port)
+    server = IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)
+    async with serving(server), task(inditoredis_async(
+            indi_server("127.0.0.1", server.port), redis_server("127.0.0.1", redis_port),
+            blob_folder=folder)):
+        sub = r.pubsub()
+        await sub.subscribe("from_indi")
+        while not await r.exists("indi_elementattributes:V:VALUE:Gadget"):
+            await asyncio.sleep(0.02)
+        began = time.perf_counter()
+        for i in range(n):
+            vector["V"] = i + 1
+            await vector.send_setVector()
+        seen = 0
+        while seen < n:
+            message = await sub.get_message(timeout=5)
+            if message is None:
+                break
+            if message["type"] == "message" and b"setNumberVector" in message["data"]:
+                seen += 1
+        elapsed = time.perf_counter() - began
+        await sub.aclose()
+    await r.aclose()
+    return seen / elapsed
+
+
+async def burst_bare(n: int, redis_port: int) -> float:
+    r = aioredis.Redis(port=redis_port)
+    began = time.perf_counter()
+    pipe = r.pipeline(transaction=False)
+    for i in range(n):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        pipe.hset("bare_attributes:VALUE:Gadget", mapping={"timestamp": stamp, "state": "Ok"})
+        pipe.hset("bare_elementattributes:V:VALUE:Gadget",
+                  mapping={"name": "V", "value": str(i), "float_number": str(float(i)),
+                           "formatted_number": f"{i:.2f}", "timestamp": stamp})
+        pipe.xadd("bare_logdata:elementattributes:V:VALUE:Gadget",
+                  {"timestamp": stamp, "datastring": f'{{"value": "{i}"}}'}, maxlen=50,
+                  approximate=False)
+        pipe.publish("bare_from_indi", b"<setNumberVector/>")
+        if i % 100 == 99:
+            await pipe.execute()
+    await pipe.execute()
+    elapsed = time.perf_counter() - began
+    await r.aclose()
+    return n / elapsed
+
+
+async def round_trips(port: int, trips: int) -> list[float]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b'<getProperties version="1.7"/>')
+    await asyncio.wait_for(reader.readuntil(b"</defNumberVector>"), 20)
+    times = []
+    for i in range(trips):
+        began = time.perf_counter()
+        writer.write(f'<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">{i}'
+                     "</oneNumber></newNumberVector>".encode())
+        await asyncio.wait_for(reader.readuntil(b"</setNumberVector>"), 20)
+        times.append(time.perf_counter() - began)
+    writer.close()
+    return times
+
+
+async def blobs_across(port: int, driver: object, count: int, size: int) -> float:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 26)
+    writer.write(b'<getProperties version="1.7"/><enableBLOB device="Gadget">Also</enableBLOB>')
+    await asyncio.wait_for(reader.readuntil(b"</defBLOBVector>"), 20)
+    await asyncio.sleep(1.0)  # the enableBLOB reaches the site
+    vector = driver["Gadget"]["IMAGE"]  # type: ignore[index]
+    payload = os.urandom(size)
+    began = time.perf_counter()
+    for _ in range(count):
+        vector["I"] = payload
+        vector.set_blobformat("I", ".bin")
+        await vector.send_setVector()
+    for _ in range(count):
+        await asyncio.wait_for(reader.readuntil(b"</setBLOBVector>"), 120)
+    elapsed = time.perf_counter() - began
+    writer.close()
+    return count * size / elapsed / 1e6
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-bridges-"))
+    rport, mport = free_port(), free_port()
+    (tmp / "m.conf").write_text(f"listener {mport} 127.0.0.1\nallow_anonymous true\n"
+                                "persistence false\n")
+    redis_bin = shutil.which("redis-server") or "redis-server"
+    mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    rows = []
+    with server_process([redis_bin, "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                         "--dir", str(tmp)], rport), \
+            server_process([mosquitto, "-c", str(tmp / "m.conf")], mport):
+        bare = await burst_bare(args.burst, rport)
+        bridge = await burst_bridge(args.burst, rport, tmp / "blobs")
+        rows.append((f"{args.burst} sets into redis: bridge", f"{bridge:,.0f} sets/s",
+                     f"bare pipeline {bare:,.0f} sets/s, ratio {bridge / bare:.2f}"))
+        driver = make_gadget()
+        mqtt = mqtt_server("127.0.0.1", mport)
+        async with serving(IPyServer(driver, host="127.0.0.1", port=0,
+                                     handle_signals=False)) as site:
+            direct = await round_trips(site.port, args.trips)
+            port = free_port()
+            async with task(inditomqtt_async(indi_server("127.0.0.1", site.port), "site", mqtt)), \
+                    task(mqtttoport_async("port", mqtt, port=port, host="127.0.0.1")):
+                for _ in range(100):
+                    with contextlib.suppress(OSError), socket.create_connection(
+                            ("127.0.0.1", port), 0.2):
+                        break
+                    await asyncio.sleep(0.1)
+                via = await round_trips(port, args.trips)
+                rows.append((f"round trip through MQTT ({args.trips})",
+                             f"p50 {pct(via, .5):.2f} ms, p99 {pct(via, .99):.2f} ms",
+                             f"our server alone p50 {pct(direct, .5):.2f} ms, "
+                             f"p99 {pct(direct, .99):.2f} ms"))
+                rate = await blobs_across(port, driver, args.blobs, args.blob_mb * 1_000_000)
+                rows.append((f"{args.blobs} x {args.blob_mb} MB BLOBs across MQTT",
+                             f"{rate:.1f} MB/s", "site -> broker -> mqtttoport -> client"))
+    shutil.rmtree(tmp, ignore_errors=True)
+    width = max(len(r[0]) for r in rows)
+    for name, figure, beside in rows:
+        print(f"{name:<{width}}  {figure:<32}  {beside}")
+    print("\nBounds: the burst by the bridge's one pipeline per element (store, then publish) "
+          "and redis's round trips; the bare rate by redis alone. The MQTT round trip by four "
+          "hops through the broker at QoS 2 (four packets a hop) on one machine. BLOBs by "
+          "base64 framing at each hop and the broker copying whole 10 MB payloads.")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--burst", type=int, default=10_000)
+    parser.add_argument("--trips", type=int, default=200)
+    parser.add_argument("--blobs", type=int, default=10)
+    parser.add_argument("--blob-mb", type=int, default=10)
+    asyncio.run(main(parser.parse_args()))
