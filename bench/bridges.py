@@ -183,6 +183,7 @@ async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-bridges-"))
     rport, mport = free_port(), free_port()
     (tmp / "m.conf").write_text(f"listener {mport} 127.0.0.1\nallow_anonymous true\n"
+                                f"set_tcp_nodelay {str(args.nodelay).lower()}\n"
                                 "persistence false\n")
     redis_bin = shutil.which("redis-server") or "redis-server"
     mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -231,4 +232,6 @@ if __name__ == "__main__":
     parser.add_argument("--trips", type=int, default=200)
     parser.add_argument("--blobs", type=int, default=10)
     parser.add_argument("--blob-mb", type=int, default=10)
+    parser.add_argument("--nodelay", action=argparse.BooleanOptionalAction, default=True,
+                        help="mosquitto set_tcp_nodelay (its default is off: Nagle)")
     asyncio.run(main(parser.parse_args()))

@@ -6,6 +6,7 @@ The public names of indiredis 0.7 and indi-mr 0.4, each blocking function with a
 
 from __future__ import annotations
 
+from . import tools
 from .hosts import indi_server, mqtt_server, redis_server
 from .mqttclient import mqtttoport, mqtttoport_async, mqtttoredis, mqtttoredis_async
 from .mqttlink import MqttRefused
@@ -29,4 +30,5 @@ __all__ = [
     "mqtttoredis",
     "mqtttoredis_async",
     "redis_server",
+    "tools",
 ]

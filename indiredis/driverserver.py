@@ -20,15 +20,20 @@ __all__ = ["private_server"]
 
 
 @contextlib.asynccontextmanager
-async def private_server(drivers: Sequence[str]) -> AsyncIterator[IPyServer]:
+async def private_server(drivers: Sequence[str],
+                         remote_port: int | None = None) -> AsyncIterator[IPyServer]:
     """Our server with ``drivers`` (program names or paths, with arguments split by spaces)
-    listening on 127.0.0.1 at ``server.port`` for the life of the block."""
+    listening on 127.0.0.1 at ``server.port`` for the life of the block; with
+    ``remote_port`` it also chains 127.0.0.1:remote_port as a remote server (the site's
+    snooping link: what the drivers snoop of other sites comes in there)."""
     if isinstance(drivers, str):
         drivers = [drivers]
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     for driver in drivers:
         program, *args = driver.split()
         server.add_exdriver(program, *args)
+    if remote_port is not None:
+        server.add_remote("127.0.0.1", remote_port)
     task = asyncio.create_task(server.asyncrun(), name="indiredis private server")
     try:
         started = asyncio.create_task(server.started())

@@ -15,11 +15,13 @@ Will and when stopped. ``driverstomqtt`` runs its executable drivers under a pri
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame
+from indipydriver.protocol import Frame, Framer
 from indipydriver.protocol.escaping import escape
 
 from .hosts import IndiServer, MqttServer, indi_server, mqtt_server
@@ -31,6 +33,8 @@ from .topics import Topics, payload_frames
 __all__ = ["driverstomqtt", "driverstomqtt_async", "inditomqtt", "inditomqtt_async"]
 
 logger = logging.getLogger(__name__)
+
+MAX_SNOOPS = 1000  # snoop requests remembered per site, and sites
 
 
 class Site:
@@ -45,19 +49,33 @@ class Site:
         self._bad = WarningBudget(noun="MQTT messages dropped")
         self.indi = IndiLink(indi_host.host, indi_host.port, self.from_server,
                              on_lost=self.server_lost)
-        self.mqtt = MqttLink(mqtt_host, mqtt_id, self.topics.site_subscriptions(subscribe_list),
+        self.mqtt = MqttLink(mqtt_host, mqtt_id,
+                             [*self.topics.site_subscriptions(subscribe_list),
+                              f"{self.topics.snoop_control}/#",
+                              f"{self.topics.snoop_data}/{mqtt_id}"],
                              self.from_broker,
                              status_topic=f"{self.topics.status}/{mqtt_id}")
+        # Snooping across sites: what other sites' drivers asked of ours (site -> (device,
+        # vector or None)), bounded; devices of other sites our drivers snoop (never
+        # published as ours); our private server's connection to us as its remote.
+        self.snoopers: dict[str, set[tuple[str, str | None]]] = {}
+        self.foreign: set[str] = set()
+        self.remote_writer: asyncio.StreamWriter | None = None
 
     async def run(self) -> None:
-        import asyncio
-
         async with refusal_unwrapped(), asyncio.TaskGroup() as group:
             group.create_task(self.indi.run())
             group.create_task(self.mqtt.run())
 
     async def from_server(self, frame: Frame) -> None:
         device = frame.attrs.get("device")
+        if device is not None and device in self.foreign:
+            return  # another site's device, snooped by our drivers: not ours to publish
+        if device is not None and self.snoopers:
+            name = frame.attrs.get("name")
+            for site, wants in self.snoopers.items():
+                if (device, None) in wants or (device, name) in wants:
+                    self.mqtt.publish(f"{self.topics.snoop_data}/{site}", bytes(frame.data))
         if frame.tag.startswith("def") and device is not None:
             self.devices.add(device)
             if frame.tag == "defBLOBVector":
@@ -77,6 +95,13 @@ class Site:
 
     async def from_broker(self, topic: str, payload: bytes) -> None:
         where = self.topics.split(topic)
+        if where is not None and where[0] == self.topics.snoop_control:
+            if where[1] != self.mqtt_id:
+                self._snoop_request(where[1], payload)
+            return
+        if where is not None and where[0] == self.topics.snoop_data:
+            await self._snooped(payload)
+            return
         if where is None or where[0] != self.topics.to_indi:
             self._drop(topic, payload, "not a to_indi topic")
             return
@@ -101,6 +126,68 @@ class Site:
                 continue
             else:
                 self.indi.send(bytes(frame.data))
+
+    # -- snooping across sites -------------------------------------------------------------
+
+    def _snoop_request(self, site: str, payload: bytes) -> None:
+        """Another site's driver asked for a device: if it is ours, its traffic goes to
+        ``snoop_data/<that site>`` from now on."""
+        frames = payload_frames(payload)
+        if isinstance(frames, str):
+            self._drop(f"{self.topics.snoop_control}/{site}", payload, frames)
+            return
+        for frame in frames:
+            device = frame.attrs.get("device")
+            if frame.tag != "getProperties" or device is None or device == "*":
+                continue
+            wants = self.snoopers.setdefault(site, set())
+            if len(wants) < MAX_SNOOPS and len(self.snoopers) <= MAX_SNOOPS:
+                wants.add((device, frame.attrs.get("name")))
+            if device in self.devices:
+                # Our server replays the device to us, and so to the snooping site.
+                self.indi.send(bytes(frame.data))
+
+    async def _snooped(self, payload: bytes) -> None:
+        """Traffic of another site's device that our drivers snoop: into our server through
+        its remote connection to us."""
+        frames = payload_frames(payload)
+        writer = self.remote_writer
+        if isinstance(frames, str) or writer is None:
+            return
+        for frame in frames:
+            device = frame.attrs.get("device")
+            if device is None or device in self.devices:
+                continue
+            self.foreign.add(device)
+            writer.write(bytes(frame.data))
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+
+    async def serve_remote(self, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter) -> None:
+        """Our private server connected to us as to a remote server: its drivers' requests
+        for devices it does not have are snoop requests for the other sites."""
+        self.remote_writer = writer
+        framer = Framer()
+        try:
+            while data := await reader.read(1 << 16):
+                for item in framer.feed(data):
+                    if type(item) is not Frame:
+                        continue
+                    device = item.attrs.get("device")
+                    if item.tag == "pingRequest":
+                        uid = item.attrs.get("uid")
+                        writer.write(b"<pingReply/>\n" if uid is None else
+                                     f'<pingReply uid="{escape(uid)}"/>\n'.encode())
+                    elif item.tag == "getProperties" and device not in (None, "*"):
+                        self.mqtt.publish(f"{self.topics.snoop_control}/{self.mqtt_id}",
+                                          bytes(item.data))
+        except ConnectionError:
+            pass
+        finally:
+            if self.remote_writer is writer:
+                self.remote_writer = None
+            writer.close()
 
     def _drop(self, topic: str, payload: bytes, why: str) -> None:
         note = self._bad.take()
@@ -131,9 +218,25 @@ async def driverstomqtt_async(drivers: Sequence[str], mqtt_id: str,
     """The async twin of ``driverstomqtt``: runs until cancelled."""
     from .driverserver import private_server
 
-    async with private_server(drivers) as server:
-        await inditomqtt_async(IndiServer("127.0.0.1", server.port), mqtt_id, mqtt_host,
-                               subscribe_list)
+    # The site listens privately for our server's remote connection (snooping across sites).
+    holder: list[Site] = []
+
+    async def serve_remote(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if holder:
+            await holder[0].serve_remote(reader, writer)
+        else:
+            writer.close()
+
+    inner = await asyncio.start_server(serve_remote, "127.0.0.1", 0)
+    inner_port = inner.sockets[0].getsockname()[1]
+    try:
+        async with private_server(drivers, remote_port=inner_port) as server:
+            site = Site(IndiServer("127.0.0.1", server.port), mqtt_id,
+                        mqtt_host or mqtt_server(), subscribe_list)
+            holder.append(site)
+            await site.run()
+    finally:
+        inner.close()
 
 
 def driverstomqtt(drivers: Sequence[str], mqtt_id: str, mqtt_host: MqttServer | None = None,

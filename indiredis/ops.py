@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Delete", "HSet", "Log", "Op", "ReplaceList", "SAdd", "SRem", "SetValue"]
+__all__ = ["Delete", "HSet", "Log", "Op", "Publish", "ReplaceList", "SAdd", "SRem",
+           "SetValue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +59,12 @@ class Log:
     maxlen: int
 
 
-Op = HSet | SAdd | SRem | Delete | SetValue | ReplaceList | Log
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """PUBLISH channel data (in the same pipeline as the writes it announces)."""
+
+    channel: str
+    data: bytes
+
+
+Op = HSet | SAdd | SRem | Delete | SetValue | ReplaceList | Log | Publish

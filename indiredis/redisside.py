@@ -44,7 +44,7 @@ from indipydriver.protocol.timestamps import parse_timestamp
 from .fromxml import StoreWriter, blob_notice
 from .hosts import RedisServer
 from .keys import Keys
-from .ops import Delete, HSet, Log, Op, ReplaceList, SAdd, SetValue, SRem
+from .ops import Delete, HSet, Log, Op, Publish, ReplaceList, SAdd, SetValue, SRem
 from .toindi import ToIndiRequest, check_to_indi
 
 __all__ = ["RedisSide", "connect_redis"]
@@ -203,6 +203,8 @@ class RedisSide:
             elif type(op) is Log:
                 fields: Any = dict(op.fields)
                 pipe.xadd(op.key, fields, maxlen=op.maxlen, approximate=False)
+            elif type(op) is Publish:
+                pipe.publish(op.channel, op.data)
         results = await pipe.execute()
         return bool(results[0])
 
@@ -232,11 +234,11 @@ class RedisSide:
                             {"blobs": "Enabled"}))
             self.send(f'<enableBLOB device="{_attr(event.device)}" name="{_attr(event.name)}">'
                       f"Also</enableBLOB>\n".encode(), event.device)
+        # Stored first, then published, in one round trip (a pipeline runs in order).
+        notice = blob_notice(event, files) if isinstance(event, ev.SetBLOBVector) else bytes(
+            frame.data)
+        ops.append(Publish(self.host.from_indi_channel, notice))
         await self.execute(ops)
-        if isinstance(event, ev.SetBLOBVector):
-            await self.publish(blob_notice(event, files))
-        else:
-            await self.publish(bytes(frame.data))
         return event
 
     async def forget(self, source: str) -> None:

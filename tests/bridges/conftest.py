@@ -98,7 +98,8 @@ def mosquitto_conf(workdir: Path, port: int, *, passwords: dict[str, str] | None
     # Run as root, mosquitto drops to user "mosquitto", which cannot read the test's folder.
     lines = [f"user {getpass.getuser()}", "per_listener_settings false",
              f"listener {port} 127.0.0.1",
-             "persistence false", "log_dest stderr", "log_type error", "log_type warning",
+             "persistence false", "set_tcp_nodelay true", "log_dest stderr",
+             "log_type error", "log_type warning",
              ]
     if passwords:
         pwfile = workdir / "passwords"

@@ -239,3 +239,68 @@ async def test_password_and_tls_listeners(mosquitto_factory: Any, tmp_path: Path
         # Plain TCP on a TLS listener never connects: retried, never refused as a password.
         async with asyncio.timeout(3):
             await inditomqtt_async(indi_server("127.0.0.1", server.port), "siteD", plain)
+
+
+SNOOPER = '''
+import asyncio
+import indipydriver as ipd
+
+
+class Snooper(ipd.IPyDriver):
+    async def hardware(self):
+        await self.send_getProperties("Gadget", "VALUE")
+        await asyncio.Event().wait()
+
+    async def snoopevent(self, event):
+        if event.devicename == "Gadget" and event.vectorname == "VALUE" and "V" in event:
+            seen = self["Snooper"]["SEEN"]
+            seen["S"] = float(event["V"])
+            await seen.send_setVector(state="Ok")
+
+
+seen = ipd.NumberVector("SEEN", "Seen", "Main", "ro", "Idle",
+                        [ipd.NumberMember("S", "S", "%.2f", -1e9, 1e9, 0, 0)])
+asyncio.run(Snooper(ipd.Device("Snooper", [seen])).asyncrun())
+'''
+
+
+async def test_a_driver_at_one_site_snoops_a_device_at_another(mosquitto_factory: Any,
+                                                               tmp_path: Path,
+                                                               tmp_home: Path) -> None:
+    """Site A (driverstomqtt) runs a driver snooping Gadget.VALUE, which lives at site B
+    (inditomqtt before our server): a set at B reaches A's driver over snoop_control /
+    snoop_data, and A does not publish B's device as its own."""
+    import stat
+    import sys
+
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    script = tmp_path / "snooper.py"
+    script.write_text(f"#!{sys.executable}\n{SNOOPER}")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    port = free_port()
+    gadget = make_gadget()
+    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
+    from_a: list[bytes] = []
+
+    async def watch_site_a() -> None:
+        async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
+            await mq.subscribe("from_indi/siteA")
+            async for message in mq.messages:
+                from_a.append(bytes(message.payload))  # type: ignore[arg-type]
+
+    async with running(server), bridge(watch_site_a()), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
+            bridge(driverstomqtt_async([str(script)], "siteA", mqtt)), \
+            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Snooper.SEEN.S"), timeout=30, what="the snooper")
+        result = await asyncio.to_thread(setprop, port, "Gadget.VALUE.V=33")
+        assert result.returncode == 0
+
+        async def seen() -> bool:
+            values = await getprop_async(port, "Snooper.SEEN.S", timeout=1.5)
+            return float(values.get("Snooper.SEEN.S", "0")) == 33.0
+
+        await until(seen, timeout=30, what="site A's driver saw site B's value")
+    assert any(b'device="Snooper"' in m for m in from_a)
+    assert not any(b'device="Gadget"' in m for m in from_a), "B's device published as A's"

@@ -1,0 +1,7 @@
+"""``python -m indiredis``: see ``indiredis.cli``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

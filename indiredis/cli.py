@@ -1,0 +1,143 @@
+"""``python -m indiredis``: the bridges from the command line.
+
+    python -m indiredis BLOBFOLDER [--ihost H] [--iport 7624] [--rhost H] [--rport 6379]
+                        [--prefix indi_] [--toindipub to_indi] [--fromindipub from_indi]
+
+runs ``inditoredis`` as indiredis 0.7's command did (its ``-p``/``--host`` web server options
+are accepted; the web client served from redis is not part of this version yet, which is said
+once at start). One sub-command per bridge, for use without Python::
+
+    python -m indiredis inditoredis BLOBFOLDER [--ihost ...] [--rhost ...]
+    python -m indiredis driverstoredis BLOBFOLDER DRIVER [DRIVER ...]
+    python -m indiredis inditomqtt MQTT_ID [--ihost ...] [--mhost ...] [--subscribe ID ...]
+    python -m indiredis driverstomqtt MQTT_ID DRIVER [DRIVER ...] [--mhost ...]
+    python -m indiredis mqtttoredis MQTT_ID BLOBFOLDER [--mhost ...] [--rhost ...]
+    python -m indiredis mqtttoport MQTT_ID [--port 7624] [--host localhost] [--mhost ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import ssl
+import sys
+from collections.abc import Sequence
+
+from .hosts import IndiServer, MqttServer, RedisServer
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = ("inditoredis", "driverstoredis", "inditomqtt", "driverstomqtt", "mqtttoredis",
+            "mqtttoport")
+
+
+def _indi(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ihost", default="localhost", help="INDI server host (localhost)")
+    parser.add_argument("--iport", type=int, default=7624, help="INDI server port (7624)")
+
+
+def _redis(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rhost", default="localhost", help="redis host (localhost)")
+    parser.add_argument("--rport", type=int, default=6379, help="redis port (6379)")
+    parser.add_argument("--rdb", type=int, default=0, help="redis database (0)")
+    parser.add_argument("--rpassword", default="", help="redis password")
+    parser.add_argument("--prefix", default="indi_", help="key prefix (indi_)")
+    parser.add_argument("--toindipub", default="to_indi", help="channel to the INDI side")
+    parser.add_argument("--fromindipub", default="from_indi", help="channel from it")
+
+
+def _mqtt(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mhost", default="localhost", help="MQTT broker host (localhost)")
+    parser.add_argument("--mport", type=int, default=1883, help="MQTT broker port (1883)")
+    parser.add_argument("--musername", default="", help="MQTT username")
+    parser.add_argument("--mpassword", default="", help="MQTT password")
+    parser.add_argument("--mcafile", default="", help="CA certificate: connect with TLS")
+    parser.add_argument("--subscribe", nargs="*", default=[], metavar="ID",
+                        help="only these MQTT ids (default: all)")
+
+
+def _indi_host(ns: argparse.Namespace) -> IndiServer:
+    return IndiServer(ns.ihost, ns.iport)
+
+
+def _redis_host(ns: argparse.Namespace) -> RedisServer:
+    return RedisServer(ns.rhost, ns.rport, ns.rdb, ns.rpassword, ns.prefix, ns.toindipub,
+                       ns.fromindipub)
+
+
+def _mqtt_host(ns: argparse.Namespace) -> MqttServer:
+    tls = ssl.create_default_context(cafile=ns.mcafile) if ns.mcafile else None
+    return MqttServer(ns.mhost, ns.mport, ns.musername, ns.mpassword, tls=tls)
+
+
+def _classic(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m indiredis",
+                                     description="INDI <-> redis (inditoredis); see also the "
+                                     f"sub-commands {', '.join(COMMANDS)}")
+    parser.add_argument("blobfolder", help="folder for BLOB files (created if missing)")
+    parser.add_argument("-p", "--port", type=int, default=8000,
+                        help="web server port (the web client is not in this version yet)")
+    parser.add_argument("--host", default="localhost", help="web server host (likewise)")
+    _indi(parser)
+    _redis(parser)
+    ns = parser.parse_args(argv)
+    logger.warning("the web client served from redis is not part of this version yet: "
+                   "running inditoredis only")
+    from .toredis import inditoredis
+
+    inditoredis(_indi_host(ns), _redis_host(ns), blob_folder=ns.blobfolder)
+
+
+def _command(name: str, argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m indiredis {name}")
+    if name in ("inditoredis", "driverstoredis"):
+        parser.add_argument("blobfolder")
+    if name in ("inditomqtt", "driverstomqtt", "mqtttoredis", "mqtttoport"):
+        parser.add_argument("mqtt_id", help="unique on the broker (also the MQTT client id)")
+    if name == "mqtttoredis":
+        parser.add_argument("blobfolder")
+    if name in ("driverstoredis", "driverstomqtt"):
+        parser.add_argument("drivers", nargs="+", help="executable drivers")
+    if name in ("inditoredis", "inditomqtt"):
+        _indi(parser)
+    if name in ("inditoredis", "driverstoredis", "mqtttoredis"):
+        _redis(parser)
+    if name in ("inditomqtt", "driverstomqtt", "mqtttoredis", "mqtttoport"):
+        _mqtt(parser)
+    if name == "mqtttoport":
+        parser.add_argument("--port", type=int, default=7624, help="INDI port (7624)")
+        parser.add_argument("--host", default="localhost", help="INDI host (localhost)")
+    ns = parser.parse_args(argv)
+    from . import mqttclient, mqttsite, toredis
+
+    if name == "inditoredis":
+        toredis.inditoredis(_indi_host(ns), _redis_host(ns), blob_folder=ns.blobfolder)
+    elif name == "driverstoredis":
+        toredis.driverstoredis(ns.drivers, _redis_host(ns), blob_folder=ns.blobfolder)
+    elif name == "inditomqtt":
+        mqttsite.inditomqtt(_indi_host(ns), ns.mqtt_id, _mqtt_host(ns), ns.subscribe)
+    elif name == "driverstomqtt":
+        mqttsite.driverstomqtt(ns.drivers, ns.mqtt_id, _mqtt_host(ns), ns.subscribe)
+    elif name == "mqtttoredis":
+        mqttclient.mqtttoredis(ns.mqtt_id, _mqtt_host(ns), _redis_host(ns), ns.subscribe,
+                               blob_folder=ns.blobfolder)
+    else:
+        mqttclient.mqtttoport(ns.mqtt_id, _mqtt_host(ns), ns.subscribe, ns.port, ns.host)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from .mqttlink import MqttRefused
+
+    try:
+        if args and args[0] in COMMANDS:
+            _command(args[0], args[1:])
+        else:
+            _classic(args)
+    except MqttRefused as exc:
+        print(f"indiredis: {exc}", file=sys.stderr)
+        return 2
+    return 0

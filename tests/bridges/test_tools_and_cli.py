@@ -1,0 +1,103 @@
+"""indiredis's helper functions, the command line and indi-mr's package layout, against real
+redis-server and our server."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from redishelpers import bridge, client, until
+from serverkit import make_gadget, running
+
+from indipyserver import IPyServer
+from indiredis import indi_server, inditoredis_async, redis_server, tools
+
+
+async def test_helpers_read_the_store_and_publish_new_values(redis_port: int,
+                                                             tmp_path: Path) -> None:
+    """devices/properties/elements/dicts/logs read what the bridge stored; newnumbervector
+    publishes a value that reaches the driver; an unknown vector publishes nothing."""
+    driver = make_gadget()
+    rhost = redis_server("127.0.0.1", redis_port)
+    r = client(redis_port)
+    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s, \
+            bridge(inditoredis_async(indi_server("127.0.0.1", s.port), rhost,
+                                     blob_folder=tmp_path)):
+        await until(lambda: r.exists("indi_attributes:IMAGE:Gadget"))
+        rconn, why = tools.open_redis(rhost)
+        assert rconn is not None, why
+        assert await asyncio.to_thread(tools.devices, rconn, rhost) == ["Gadget"]
+        assert await asyncio.to_thread(tools.properties, rconn, rhost, "Gadget") == [
+            "IMAGE", "STATIC", "VALUE"]
+        assert await asyncio.to_thread(tools.elements, rconn, rhost, "VALUE", "Gadget") == ["V"]
+        attrs = await asyncio.to_thread(tools.attributes_dict, rconn, rhost, "VALUE", "Gadget")
+        assert attrs["vector"] == "NumberVector" and attrs["perm"] == "rw"
+        member = await asyncio.to_thread(tools.elements_dict, rconn, rhost, "T", "STATIC",
+                                         "Gadget")
+        assert member["value"] == "constant"
+        stamp = await asyncio.to_thread(tools.newnumbervector, rconn, rhost, "VALUE", "Gadget",
+                                        {"V": 12.5})
+        assert stamp is not None
+        await until(lambda: _value_is(driver, 12.5), what="the driver got 12.5")
+
+        async def logged() -> list[object]:
+            entries = await asyncio.to_thread(tools.logs, rconn, rhost, 1, "elementattributes",
+                                              "V", "VALUE", "Gadget")
+            return [e for e in entries if float(e[1].get("value", 0)) == 12.5]
+
+        await until(logged, what="12.5 in the log stream")
+        assert await asyncio.to_thread(tools.newnumbervector, rconn, rhost, "NOPE", "Gadget",
+                                       {"V": 1}) is None
+        assert await asyncio.to_thread(tools.newtextvector, rconn, rhost, "VALUE", "Gadget",
+                                       {"V": "x"}) is None
+        rconn.close()
+    await r.aclose()
+
+
+async def _value_is(driver: object, value: float) -> bool:
+    return float(driver["Gadget"]["VALUE"]["V"]) == value  # type: ignore[index]
+
+
+def test_the_command_lists_its_options_and_sub_commands() -> None:
+    """python -m indiredis -h names indiredis's options; each sub-command has its -h."""
+    out = subprocess.run([sys.executable, "-m", "indiredis", "-h"], capture_output=True, check=False,
+                         text=True, timeout=60)
+    assert out.returncode == 0
+    for option in ("BLOBFOLDER".lower(), "--iport", "--ihost", "--rport", "--rhost", "--prefix",
+                   "--toindipub", "--fromindipub", "-p PORT"):
+        assert option in out.stdout
+    for name in ("inditoredis", "driverstoredis", "inditomqtt", "driverstomqtt", "mqtttoredis",
+                 "mqtttoport"):
+        sub = subprocess.run([sys.executable, "-m", "indiredis", name, "-h"],
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert sub.returncode == 0 and name in sub.stdout
+
+
+async def test_a_script_using_indimqttredis_as_documented(redis_port: int,
+                                                          tmp_path: Path) -> None:
+    """indi-mr's layout: a script doing `from indimqttredis import indiredis, redis_server,
+    indi_server` and `indiredis.run(...)` keeps our server's devices in redis."""
+    driver = make_gadget()
+    r = client(redis_port)
+    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s:
+        script = tmp_path / "bridge.py"
+        script.write_text(textwrap.dedent(f"""
+            from indimqttredis import indiredis, indi_server, redis_server
+
+            indi_host = indi_server(host="127.0.0.1", port={s.port})
+            redis_host = redis_server(host="127.0.0.1", port={redis_port})
+            indiredis.run(indi_host, redis_host)
+        """))
+        process = await asyncio.create_subprocess_exec(sys.executable, str(script),
+                                                       cwd=tmp_path)
+        try:
+            await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=30,
+                        what="the script's bridge")
+        finally:
+            process.terminate()
+            await process.wait()
+        assert (tmp_path / "indiblobs").is_dir()
+    await r.aclose()
