@@ -3,9 +3,10 @@
     python -m indiredis BLOBFOLDER [--ihost H] [--iport 7624] [--rhost H] [--rport 6379]
                         [--prefix indi_] [--toindipub to_indi] [--fromindipub from_indi]
 
-runs ``inditoredis`` as indiredis 0.7's command did (its ``-p``/``--host`` web server options
-are accepted; the web client served from redis is not part of this version yet, which is said
-once at start). One sub-command per bridge, for use without Python::
+runs ``inditoredis`` and serves the ``indipyweb`` pages (the optional extra ``[web]``) at
+``--host``:``-p`` with redis as their source of state (``websource.RedisSource``), as indiredis
+0.7's command did with its own pages; ``--noweb`` runs the bridge alone. One sub-command per
+bridge, for use without Python::
 
     python -m indiredis inditoredis BLOBFOLDER [--ihost ...] [--rhost ...]
     python -m indiredis driverstoredis BLOBFOLDER DRIVER [DRIVER ...]
@@ -77,17 +78,54 @@ def _classic(argv: Sequence[str]) -> None:
                                      description="INDI <-> redis (inditoredis); see also the "
                                      f"sub-commands {', '.join(COMMANDS)}")
     parser.add_argument("blobfolder", help="folder for BLOB files (created if missing)")
-    parser.add_argument("-p", "--port", type=int, default=8000,
-                        help="web server port (the web client is not in this version yet)")
-    parser.add_argument("--host", default="localhost", help="web server host (likewise)")
+    parser.add_argument("-p", "--port", type=int, default=8000, help="web port (8000)")
+    parser.add_argument("--host", default="localhost", help="web host (localhost)")
     _indi(parser)
     _redis(parser)
+    parser.add_argument("--dbfolder", default=".", help="folder of the web users' database")
+    parser.add_argument("--noweb", action="store_true", help="run inditoredis only")
     ns = parser.parse_args(argv)
-    logger.warning("the web client served from redis is not part of this version yet: "
-                   "running inditoredis only")
-    from .toredis import inditoredis
+    import asyncio
 
-    inditoredis(_indi_host(ns), _redis_host(ns), blob_folder=ns.blobfolder)
+    asyncio.run(_classic_async(ns))
+
+
+async def _classic_async(ns: argparse.Namespace) -> None:
+    """inditoredis and (unless --noweb) the indipyweb pages read from redis, in one loop."""
+    import asyncio
+
+    from .toredis import inditoredis_async
+
+    redis_host = _redis_host(ns)
+    bridge = asyncio.create_task(inditoredis_async(_indi_host(ns), redis_host,
+                                                   blob_folder=ns.blobfolder))
+    try:
+        if ns.noweb:
+            await bridge
+            return
+        import uvicorn
+
+        from indipyweb.app import make_app
+        from indipyweb.users import UserDB
+
+        from .websource import RedisSource
+
+        db = UserDB(ns.dbfolder)
+        password = db.ensure_admin()
+        db.close()
+        if password is not None:
+            print(f"indiredis: created the web user 'admin' with the password {password} "
+                  "(shown only this once)", flush=True)
+        app = make_app(RedisSource(redis_host, ns.ihost, ns.iport), dbfolder=ns.dbfolder,
+                       blobfolder=ns.blobfolder)
+        config = uvicorn.Config(app, host=ns.host, port=ns.port, log_level="info",
+                                proxy_headers=False, timeout_graceful_shutdown=3)
+        print(f"indiredis: open http://{ns.host}:{ns.port}/", flush=True)
+        await uvicorn.Server(config).serve()
+    finally:
+        from .indilink import stop_task
+
+        await stop_task(bridge)
 
 
 def _command(name: str, argv: Sequence[str]) -> None:

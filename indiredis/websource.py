@@ -1,0 +1,266 @@
+"""``RedisSource``: the web client's ``DeviceSource`` read from the redis store.
+
+The ``indipyweb`` pages read their state from a ``DeviceSource`` (``indipyweb.source``); this
+one takes it from the store a bridge (``inditoredis``, ``mqtttoredis``) keeps, so the web server
+needs no INDI connection of its own. On start (and after redis comes back) the whole store is
+read into the client library's pure ``Model`` (each vector rebuilt as its definition from its
+hashes); then every element published on ``from_indi`` is applied to it as it comes, and named
+to the pages as a ``Change``. ``set`` checks the values with the client library's validation,
+publishes the new vector on ``to_indi`` and waits for the driver's answer on ``from_indi``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from indipyclient.connection import Backoff
+from indipyclient.model import Model
+from indipyclient.snapshot import take_snapshot, vector_dict
+from indipyclient.validation import InvalidValue as ClientInvalid
+from indipyclient.validation import new_vector
+from indipydriver.protocol import (
+    Frame,
+    Framer,
+    Perm,
+    ProtocolError,
+    Rule,
+    State,
+    SwitchState,
+    parse_element,
+    serialise,
+)
+from indipydriver.protocol import events as ev
+from indipyweb.source import BlobUpload, Change, InvalidValue, SetResult, Snapshot, VectorDict
+
+from .hosts import RedisServer
+from .keys import Keys
+from .redisside import connect_redis
+
+__all__ = ["RedisSource", "store_events"]
+
+logger = logging.getLogger(__name__)
+
+MAX_CHANGES = 20_000
+_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def store_events(r: aioredis.Redis, keys: Keys) -> list[ev.Event]:
+    """Every vector of the store as its definition, and the last messages."""
+    found: list[ev.Event] = []
+    for device in sorted(_text(d) for d in await r.smembers(keys.full(Keys.devices()))):
+        for name in sorted(_text(p) for p in await r.smembers(keys.full(
+                Keys.properties(device)))):
+            attrs = {_text(k): _text(v) for k, v in (await r.hgetall(keys.full(
+                Keys.attributes(name, device)))).items()}
+            order = [_text(m) for m in await r.lrange(keys.full(
+                Keys.elementorder(name, device)), 0, -1)]
+            members = []
+            for member in order:
+                values = {_text(k): _text(v) for k, v in (await r.hgetall(keys.full(
+                    Keys.elementattributes(member, name, device)))).items()}
+                members.append(values)
+            event = _definition(device, name, attrs, members)
+            if event is not None:
+                found.append(event)
+        text = await r.get(keys.full(Keys.devicemessages(device)))
+        if text is not None:
+            stamp, _, message = _text(text).partition(" ")
+            found.append(ev.Message(device, stamp, message))
+    return found
+
+
+def _definition(device: str, name: str, attrs: dict[str, str],
+                members: list[dict[str, str]]) -> ev.Event | None:
+    kind = attrs.get("vector")
+    common: dict[str, Any] = {"label": attrs.get("label"), "group": attrs.get("group"),
+                              "timestamp": attrs.get("timestamp") or None,
+                              "message": attrs.get("message") or None}
+    try:
+        state = State(attrs.get("state", "Idle"))
+        perm = Perm(attrs.get("perm", "ro")) if kind != "LightVector" else Perm.RO
+        timeout = attrs.get("timeout") or None
+        if kind == "TextVector":
+            return ev.DefTextVector(device, name, state, perm, tuple(
+                ev.Text(m["name"], m.get("value", ""), m.get("label")) for m in members),
+                timeout=timeout, **common)
+        if kind == "NumberVector":
+            return ev.DefNumberVector(device, name, state, perm, tuple(
+                ev.Number(m["name"], m.get("value", "0"), m.get("label"), m.get("format", "%g"),
+                          m.get("min", "0"), m.get("max", "0"), m.get("step", "0"))
+                for m in members), timeout=timeout, **common)
+        if kind == "SwitchVector":
+            return ev.DefSwitchVector(device, name, state, perm, Rule(attrs.get(
+                "rule", "AnyOfMany")), tuple(ev.Switch(m["name"], SwitchState(m.get(
+                    "value", "Off")), m.get("label")) for m in members), timeout=timeout,
+                **common)
+        if kind == "LightVector":
+            return ev.DefLightVector(device, name, state, tuple(
+                ev.Light(m["name"], State(m.get("value", "Idle")), m.get("label"))
+                for m in members), **common)
+        if kind == "BLOBVector":
+            return ev.DefBLOBVector(device, name, state, perm, tuple(
+                ev.BLOB(m["name"], label=m.get("label")) for m in members), timeout=timeout,
+                **common)
+    except (KeyError, ValueError, ProtocolError) as exc:
+        logger.warning("%s.%s in redis cannot be read back: %s", device, name, exc)
+    return None
+
+
+class RedisSource:
+    """See the module docstring. ``indihost``/``indiport`` only label the snapshot."""
+
+    def __init__(self, redis_host: RedisServer, indihost: str = "redis",
+                 indiport: int = 0) -> None:
+        self.host = redis_host
+        self.keys = Keys(redis_host.keyprefix)
+        self.indihost, self.indiport = indihost, indiport
+        self.model = Model()
+        self.redis = connect_redis(redis_host)
+        self._connected = False
+        self._changes: asyncio.Queue[Change] = asyncio.Queue(MAX_CHANGES)
+        self._answers: dict[tuple[str, str], asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def snapshot(self) -> Snapshot:
+        return take_snapshot(self.model, self.indihost, self.indiport,
+                             self._connected).dictdump()
+
+    def vector(self, device: str, name: str) -> VectorDict | None:
+        found = self.model.vector(device, name)
+        return None if found is None else vector_dict(found)
+
+    async def changes(self) -> AsyncIterator[Change]:
+        while True:
+            yield await self._changes.get()
+
+    def _note(self, change: Change) -> None:
+        try:
+            self._changes.put_nowait(change)
+        except asyncio.QueueFull:
+            logger.warning("the web pages fall behind: a change notice dropped")
+
+    async def set(self, device: str, vector: str, members: Mapping[str, object],
+                  timeout: float = 10.0) -> SetResult:
+        found = self.model.vector(device, vector)
+        if found is None:
+            raise InvalidValue(f"unknown vector {device}.{vector}")
+        values: dict[str, object] = {}
+        for name, value in members.items():
+            values[name] = ((value.data, len(value.data), value.format)
+                            if isinstance(value, BlobUpload) else value)
+        try:
+            element = new_vector(found, values)
+        except ClientInvalid as exc:
+            raise InvalidValue(str(exc)) from None
+        answered = self._answers.setdefault((device, vector), asyncio.Event())
+        answered.clear()
+        await self.redis.publish(self.host.to_indi_channel, serialise(element))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    await answered.wait()
+            except TimeoutError:
+                current = self.model.vector(device, vector)
+                state = str(current.state) if current is not None else "Alert"
+                return SetResult(state, "", timed_out=True)
+            answered.clear()
+            current = self.model.vector(device, vector)
+            if current is not None and str(current.state) != "Busy":
+                return SetResult(str(current.state), current.message or "")
+
+    async def _run(self) -> None:
+        backoff = Backoff(initial=0.2, maximum=5.0)
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.host.from_indi_channel)
+                self.model.clear()
+                for event in await store_events(self.redis, self.keys):
+                    self.model.apply(event)
+                self._connected = True
+                backoff.reset()
+                self._note(Change("connection"))
+                while True:
+                    message = await pubsub.get_message(timeout=None)
+                    if message is not None and message.get("type") == "message":
+                        self._apply(bytes(message["data"]))
+            except _DOWN as exc:
+                logger.warning("redis %s:%s: %s", self.host.host, self.host.port, exc)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            if self._connected:
+                self._connected = False
+                self.model.clear()
+                self._note(Change("connection"))
+            await asyncio.sleep(backoff.next_delay())
+
+    def _apply(self, data: bytes) -> None:
+        event: ev.Event | None
+        if data.startswith(b"<setBLOBVector"):
+            # from_indi names the saved file instead of carrying the bytes (the pages list the
+            # BLOB folder): only the vector's attributes change here.
+            frames = [f for f in Framer().feed(data) if type(f) is Frame]
+            if not frames:
+                return
+            attrs = frames[0].attrs
+            try:
+                event = ev.SetBLOBVector(attrs.get("device", ""), attrs.get("name", ""), (),
+                                         State(attrs["state"]) if "state" in attrs else None,
+                                         attrs.get("timeout"), attrs.get("timestamp"),
+                                         attrs.get("message"))
+            except ValueError:
+                return
+        else:
+            try:
+                event = parse_element(data)
+            except ProtocolError:
+                event = None
+        if event is None:
+            return
+        device, name = getattr(event, "device", None), getattr(event, "name", None)
+        self.model.apply(event)
+        if isinstance(event, (ev.DefTextVector, ev.DefNumberVector, ev.DefSwitchVector,
+                              ev.DefLightVector, ev.DefBLOBVector)):
+            self._note(Change("define", device, name))
+        elif isinstance(event, (ev.SetTextVector, ev.SetNumberVector, ev.SetSwitchVector,
+                                ev.SetLightVector, ev.SetBLOBVector)):
+            self._note(Change("set", device, name))
+            answered = self._answers.get((str(device), str(name)))
+            if answered is not None:
+                answered.set()
+        elif isinstance(event, ev.DelProperty):
+            self._note(Change("delete", device, name))
+        elif isinstance(event, ev.Message):
+            self._note(Change("message", device))
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self._run(), name="indiredis RedisSource")
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self._task is not None:
+            from .indilink import stop_task
+
+            await stop_task(self._task)
+        await self.redis.aclose()

@@ -1,0 +1,92 @@
+"""The web client's state from redis: ``RedisSource`` (indipyweb's DeviceSource) over a store
+kept by inditoredis, and ``python -m indiredis BLOBFOLDER -p PORT`` serving the pages."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import urllib.request
+from pathlib import Path
+
+from peers import free_port
+from redishelpers import bridge, client, until
+from serverkit import make_gadget, running
+
+from indipyserver import IPyServer
+from indipyweb.source import Change, DeviceSource
+from indiredis import indi_server, inditoredis_async, redis_server
+from indiredis.websource import RedisSource
+
+
+async def test_redis_source_reads_the_store_sets_and_follows_changes(redis_port: int,
+                                                                     tmp_path: Path) -> None:
+    """A RedisSource started on a filled store shows every vector with its values; set()
+    reaches the driver and answers Ok; a driver's own change arrives as a Change."""
+    driver = make_gadget()
+    rhost = redis_server("127.0.0.1", redis_port)
+    r = client(redis_port)
+    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s, \
+            bridge(inditoredis_async(indi_server("127.0.0.1", s.port), rhost,
+                                     blob_folder=tmp_path)):
+        await until(lambda: r.exists("indi_attributes:IMAGE:Gadget"))
+        source = RedisSource(rhost)
+        assert isinstance(source, DeviceSource)
+        async with source:
+            await until(_connected(source), what="the source read the store")
+            snap = source.snapshot()
+            vectors = snap["devices"]["Gadget"]["vectors"]
+            assert set(vectors) == {"VALUE", "STATIC", "IMAGE"}
+            assert vectors["STATIC"]["members"]["T"]["value"] == "constant"
+            result = await source.set("Gadget", "VALUE", {"V": 21.0}, timeout=10)
+            assert result.state == "Ok" and not result.timed_out
+            assert float(driver["Gadget"]["VALUE"]["V"]) == 21.0
+            vec = source.vector("Gadget", "VALUE")
+            assert vec is not None and float(vec["members"]["V"]["value"]) == 21.0
+            changes = source.changes()
+            driver["Gadget"]["VALUE"]["V"] = 5
+            await driver["Gadget"]["VALUE"].send_setVector()
+            async with asyncio.timeout(10):
+                while True:
+                    change = await anext(changes)
+                    if change == Change("set", "Gadget", "VALUE"):
+                        break
+    await r.aclose()
+
+
+def _connected(source: RedisSource):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        return source.connected and "Gadget" in source.snapshot()["devices"]
+    return check
+
+
+async def test_python_m_indiredis_serves_the_web_pages_from_redis(redis_port: int,
+                                                                  tmp_path: Path) -> None:
+    """python -m indiredis BLOBFOLDER -p PORT runs inditoredis and the indipyweb pages: the
+    login page answers, and the store fills."""
+    driver = make_gadget()
+    web = free_port()
+    r = client(redis_port)
+    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "indiredis", str(tmp_path / "blobs"), "-p", str(web),
+            "--host", "127.0.0.1", "--iport", str(s.port), "--ihost", "127.0.0.1",
+            "--rport", str(redis_port), "--rhost", "127.0.0.1", "--dbfolder", str(tmp_path),
+            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        try:
+            await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=30)
+
+            async def page() -> bool:
+                def get() -> bool:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{web}/login",
+                                                    timeout=2) as answer:
+                            return answer.status == 200
+                    except OSError:
+                        return False
+                return await asyncio.to_thread(get)
+
+            await until(page, timeout=30, what="the web pages")
+        finally:
+            process.terminate()
+            await process.wait()
+    await r.aclose()

@@ -1,0 +1,60 @@
+"""``indiredis.indiwsgi.make_wsgi_app`` served by waitress, as indiredis 0.7's scripts do."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import redis
+import waitress
+from peers import free_port
+
+from indiredis import redis_server
+from indiredis.indiwsgi import make_wsgi_app
+
+TEL = "Telescope Simulator"
+
+
+def test_make_wsgi_app_serves_the_pages_and_the_store_under_waitress(
+        indiserver_factory: Any, redis_port: int, tmp_path: Path) -> None:
+    """With inditoredis keeping the telescope in redis (python -m indiredis --noweb), the WSGI
+    app under waitress serves the login page and its source holds the telescope."""
+    import subprocess
+    import sys
+
+    server = indiserver_factory("indi_simulator_telescope")
+    bridge = subprocess.Popen(
+        [sys.executable, "-m", "indiredis", str(tmp_path / "blobs"), "--noweb", "--iport",
+         str(server.port), "--ihost", "127.0.0.1", "--rport", str(redis_port), "--rhost",
+         "127.0.0.1"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = redis.Redis(port=redis_port, decode_responses=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not r.exists(f"indi_attributes:CONNECTION:{TEL}") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        app = make_wsgi_app(redis_server("127.0.0.1", redis_port), tmp_path / "blobs",
+                            dbfolder=tmp_path)
+        port = free_port()
+        web = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
+        thread = threading.Thread(target=web.run, daemon=True)
+        thread.start()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
+                assert page.status == 200 and b"password" in page.read()
+            source = app.app.state.web.source
+            while TEL not in source.snapshot()["devices"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "CONNECTION" in source.snapshot()["devices"][TEL]["vectors"]
+            json.dumps(source.snapshot())
+        finally:
+            web.close()
+            thread.join(5)
+            app.close()
+    finally:
+        r.close()
+        bridge.terminate()
+        bridge.wait(10)
