@@ -13,7 +13,7 @@ from typing import Any
 
 import aiomqtt
 import pytest
-from conftest import Served, make_certificates
+from brokers import Served, make_certificates
 from peers import free_port, getprop, setprop
 from redishelpers import bridge, client, until
 from serverkit import make_gadget, running

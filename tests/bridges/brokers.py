@@ -1,0 +1,160 @@
+"""Real redis-server and mosquitto instances for the bridge tests (fixtures in conftest.py).
+
+Each fixture starts its own server on a free loopback port with a temporary config in the
+test's folder, and stops (and reaps) it at teardown. A server that cannot be started FAILS the
+test: ``scripts/run-tests`` installs Debian's ``redis-server`` and ``mosquitto``, and a skipped
+bridge suite would hide exactly what it exists to check.
+"""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from peers import free_port, port_accepts, terminate
+
+HINT = "install Debian's redis-server and mosquitto, or run the suite with scripts/run-tests"
+
+
+def _binary(name: str, *extra: str) -> str:
+    path = shutil.which(name) or next((p for p in extra if Path(p).exists()), None)
+    if path is None:
+        pytest.fail(f"{name} not found: {HINT}", pytrace=False)
+    return path
+
+
+class Served:
+    """One server process on ``port`` (restartable on the same port)."""
+
+    def __init__(self, args: list[str], port: int, workdir: Path, name: str) -> None:
+        self.args, self.port, self.workdir, self.name = args, port, workdir, name
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = workdir / f"{name}.log"
+
+    def start(self, timeout: float = 10.0) -> Served:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.args, cwd=self.workdir, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            if port_accepts(self.port):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"{self.name} did not start on port {self.port}: {' '.join(self.args)}\n"
+                    f"{self.log.read_text(errors='replace')[-2000:]}", pytrace=False)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            terminate(process, 5)
+
+
+def _redis(workdir: Path, password: str = "") -> Served:
+    port = free_port()
+    conf = workdir / "redis.conf"
+    lines = [f"port {port}", "bind 127.0.0.1", f"dir {workdir}", 'save ""', "appendonly no",
+             "daemonize no", "protected-mode yes", "loglevel notice"]
+    if password:
+        lines.append(f"requirepass {password}")
+    conf.write_text("\n".join(lines) + "\n")
+    return Served([_binary("redis-server"), str(conf)], port, workdir, "redis")
+
+
+@pytest.fixture
+def redis_factory(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    """Start redis-servers: ``redis_factory(password="")``; each stopped at teardown."""
+    started: list[Served] = []
+
+    def start(password: str = "") -> Served:
+        workdir = tmp_path / f"redis-{len(started)}"
+        workdir.mkdir()
+        served = _redis(workdir, password)
+        started.append(served)
+        return served.start()
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+@pytest.fixture
+def redis_port(redis_factory: Callable[..., Served]) -> int:
+    """A fresh redis-server's port."""
+    return redis_factory().port
+
+
+def mosquitto_conf(workdir: Path, port: int, *, passwords: dict[str, str] | None = None,
+                   tls: tuple[Path, Path, Path] | None = None) -> Path:
+    """A mosquitto 2 config: one listener on 127.0.0.1; anonymous, or a password file made
+    with ``mosquitto_passwd``; TLS with (cafile, certfile, keyfile)."""
+    # Run as root, mosquitto drops to user "mosquitto", which cannot read the test's folder.
+    lines = [f"user {getpass.getuser()}", "per_listener_settings false",
+             f"listener {port} 127.0.0.1",
+             "persistence false", "set_tcp_nodelay true", "log_dest stderr",
+             "log_type error", "log_type warning",
+             ]
+    if passwords:
+        pwfile = workdir / "passwords"
+        pwfile.write_text("")
+        tool = _binary("mosquitto_passwd")
+        for user, password in passwords.items():
+            subprocess.run([tool, "-b", str(pwfile), user, password], check=True,
+                           capture_output=True)
+        pwfile.chmod(0o600)
+        lines += ["allow_anonymous false", f"password_file {pwfile}"]
+    else:
+        lines.append("allow_anonymous true")
+    if tls is not None:
+        ca, cert, key = tls
+        lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
+    conf = workdir / "mosquitto.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    return conf
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+    """Start mosquitto brokers: ``mosquitto_factory(passwords=..., tls=...)``."""
+    started: list[Served] = []
+
+    def start(**options: object) -> Served:
+        workdir = tmp_path / f"mosquitto-{len(started)}"
+        workdir.mkdir()
+        port = free_port()
+        conf = mosquitto_conf(workdir, port, **options)  # type: ignore[arg-type]
+        served = Served([_binary("mosquitto", "/usr/sbin/mosquitto"), "-c", str(conf)], port,
+                        workdir, "mosquitto")
+        started.append(served)
+        return served.start()
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for 127.0.0.1/localhost, made with the openssl CLI."""
+    openssl = _binary("openssl")
+    ca_key, ca = folder / "ca.key", folder / "ca.crt"
+    key, csr, cert = folder / "server.key", folder / "server.csr", folder / "server.crt"
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+        "-days", "2", "-subj", "/CN=indiredis test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+        "-subj", "/CN=localhost")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    return ca, cert, key
