@@ -9,34 +9,79 @@ Two ways in, sharing one pure model (``model``) and one connection layer (``conn
 Events (``indipyclient.events``) are the same objects in both.
 """
 
-from .connect import Client, EventStream, SetResult, UnknownVector, connect
-from .connection import Backoff, NotConnected
-from .events import (
-    ClientEvent,
-    ConnectionLost,
-    ConnectionMade,
-    Message,
-    VectorTimeOut,
-    defBLOBVector,
-    defLightVector,
-    defNumberVector,
-    defSwitchVector,
-    defTextVector,
-    defVector,
-    delProperty,
-    getProperties,
-    setBLOBVector,
-    setLightVector,
-    setNumberVector,
-    setSwitchVector,
-    setTextVector,
-    setVector,
-)
-from .ipyclient import IPyClient
-from .model import Device, Model, PropertyVector
-from .queclient import EventItem, QueClient, runqueclient
-from .snapshot import Snap
-from .validation import InvalidValue
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .connect import Client, EventStream, SetResult, UnknownVector, connect
+    from .connection import Backoff, NotConnected
+    from .events import (
+        ClientEvent,
+        ConnectionLost,
+        ConnectionMade,
+        Message,
+        VectorTimeOut,
+        defBLOBVector,
+        defLightVector,
+        defNumberVector,
+        defSwitchVector,
+        defTextVector,
+        defVector,
+        delProperty,
+        getProperties,
+        setBLOBVector,
+        setLightVector,
+        setNumberVector,
+        setSwitchVector,
+        setTextVector,
+        setVector,
+    )
+    from .ipyclient import IPyClient
+    from .model import Device, Model, PropertyVector
+    from .queclient import EventItem, QueClient, runqueclient
+    from .snapshot import Snap
+    from .validation import InvalidValue
+
+# PEP 562: each public name is imported from its module on first use, so a program that
+# needs one part (a command-line tool, the protocol core) does not pay for the rest.
+_LAZY = {
+    "Client": "connect",
+    "EventStream": "connect",
+    "SetResult": "connect",
+    "UnknownVector": "connect",
+    "connect": "connect",
+    "Backoff": "connection",
+    "NotConnected": "connection",
+    "ClientEvent": "events",
+    "ConnectionLost": "events",
+    "ConnectionMade": "events",
+    "Message": "events",
+    "VectorTimeOut": "events",
+    "defBLOBVector": "events",
+    "defLightVector": "events",
+    "defNumberVector": "events",
+    "defSwitchVector": "events",
+    "defTextVector": "events",
+    "defVector": "events",
+    "delProperty": "events",
+    "getProperties": "events",
+    "setBLOBVector": "events",
+    "setLightVector": "events",
+    "setNumberVector": "events",
+    "setSwitchVector": "events",
+    "setTextVector": "events",
+    "setVector": "events",
+    "IPyClient": "ipyclient",
+    "Device": "model",
+    "Model": "model",
+    "PropertyVector": "model",
+    "EventItem": "queclient",
+    "QueClient": "queclient",
+    "runqueclient": "queclient",
+    "Snap": "snapshot",
+    "InvalidValue": "validation",
+}
 
 __all__ = [
     "Backoff",
@@ -75,3 +120,35 @@ __all__ = [
     "setTextVector",
     "setVector",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+class _Package(ModuleType):
+    """Keeps ``indipyclient.connect`` the function once the submodule of that name is loaded.
+
+    Importing ``indipyclient.connect`` (the module) sets the package attribute of that name;
+    eagerly the function was bound after it, lazily the import may come first (``from
+    ..connect import Client`` in another module).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "connect" and isinstance(value, ModuleType):
+            value = value.connect
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -9,49 +9,96 @@ See `IPyDriver` for what the framework does for you, the event classes exported 
 `rxevent`/`snoopevent` receive, and `indipydriver.testing` for testing a driver with no server.
 """
 
-from .device import Device
-from .driver import IPyDriver
-from .links import Link, MemoryLink, StdioLink
-from .members import (
-    BLOBMember,
-    LightMember,
-    NumberMember,
-    PropertyMember,
-    SwitchMember,
-    TextMember,
-    getfloat,
-)
-from .rxevents import (
-    ClientVectorEvent,
-    Message,
-    RxEvent,
-    VectorEvent,
-    defBLOBVector,
-    defLightVector,
-    defNumberVector,
-    defSwitchVector,
-    defTextVector,
-    delProperty,
-    enableBLOB,
-    getProperties,
-    newBLOBVector,
-    newNumberVector,
-    newSwitchVector,
-    newTextVector,
-    setBLOBVector,
-    setLightVector,
-    setNumberVector,
-    setSwitchVector,
-    setTextVector,
-)
-from .vectors import (
-    BLOBVector,
-    LightVector,
-    NumberVector,
-    PropertyVector,
-    SwitchVector,
-    TextVector,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .device import Device
+    from .driver import IPyDriver
+    from .links import Link, MemoryLink, StdioLink
+    from .members import (
+        BLOBMember,
+        LightMember,
+        NumberMember,
+        PropertyMember,
+        SwitchMember,
+        TextMember,
+        getfloat,
+    )
+    from .rxevents import (
+        ClientVectorEvent,
+        Message,
+        RxEvent,
+        VectorEvent,
+        defBLOBVector,
+        defLightVector,
+        defNumberVector,
+        defSwitchVector,
+        defTextVector,
+        delProperty,
+        enableBLOB,
+        getProperties,
+        newBLOBVector,
+        newNumberVector,
+        newSwitchVector,
+        newTextVector,
+        setBLOBVector,
+        setLightVector,
+        setNumberVector,
+        setSwitchVector,
+        setTextVector,
+    )
+    from .vectors import (
+        BLOBVector,
+        LightVector,
+        NumberVector,
+        PropertyVector,
+        SwitchVector,
+        TextVector,
+    )
+
+# PEP 562: each public name is imported from its module on first use, so a program that
+# needs one part (a command-line tool, the protocol core) does not pay for the rest.
+_LAZY = {
+    "Device": "device",
+    "IPyDriver": "driver",
+    "Link": "links",
+    "MemoryLink": "links",
+    "StdioLink": "links",
+    "BLOBMember": "members",
+    "LightMember": "members",
+    "NumberMember": "members",
+    "PropertyMember": "members",
+    "SwitchMember": "members",
+    "TextMember": "members",
+    "getfloat": "members",
+    "ClientVectorEvent": "rxevents",
+    "Message": "rxevents",
+    "RxEvent": "rxevents",
+    "VectorEvent": "rxevents",
+    "defBLOBVector": "rxevents",
+    "defLightVector": "rxevents",
+    "defNumberVector": "rxevents",
+    "defSwitchVector": "rxevents",
+    "defTextVector": "rxevents",
+    "delProperty": "rxevents",
+    "enableBLOB": "rxevents",
+    "getProperties": "rxevents",
+    "newBLOBVector": "rxevents",
+    "newNumberVector": "rxevents",
+    "newSwitchVector": "rxevents",
+    "newTextVector": "rxevents",
+    "setBLOBVector": "rxevents",
+    "setLightVector": "rxevents",
+    "setNumberVector": "rxevents",
+    "setSwitchVector": "rxevents",
+    "setTextVector": "rxevents",
+    "BLOBVector": "vectors",
+    "LightVector": "vectors",
+    "NumberVector": "vectors",
+    "PropertyVector": "vectors",
+    "SwitchVector": "vectors",
+    "TextVector": "vectors",
+}
 
 #: This project's version (pyproject.toml's); 3.x drivers print ``indipydriver.version``.
 version = "0.1.0"
@@ -98,3 +145,18 @@ __all__ = [
     "setTextVector",
     "version",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
