@@ -7,24 +7,41 @@ reply). A malformed element is reported through ``on_error`` and skipped: the to
 the next one, where indilib's tools exit 2.
 
 The tools are short-lived processes, so this is plain blocking sockets with deadlines, no event
-loop to start.
+loop to start, and the protocol core is imported at the first use, not with this module: a tool
+can connect and send its request first and let the server answer while Python loads it.
+
+``arrived`` says when the bytes of the last event handed out reached this host: the kernel's
+receive timestamp on Linux (``SO_TIMESTAMPNS``), elsewhere the moment ``recv`` returned them.
+indi_getprop's quiet period runs from the arrival of the last definition because it parses as
+bytes come; ours parses later, so its deadline is counted from ``arrived`` too.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import socket
+import struct
+import sys
 import time
 from collections.abc import Callable
-
-from indipydriver.protocol import Event, Framer, PingReply, PingRequest, ProtocolError, serialise
-from indipydriver.protocol.parser import parse_element
+from typing import TYPE_CHECKING
 
 from .errors import ToolError
+
+if TYPE_CHECKING:
+    from indipydriver.protocol import Event, Framer
 
 __all__ = ["Connection", "ServerClosed"]
 
 READ_SIZE = 256 * 1024
+
+# Linux's SO_TIMESTAMPNS (asm-generic value; Python has no name for it): a struct timespec of
+# the receive time comes with each recvmsg. Only where that value is known to be right.
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@ll")
+_KERNEL_TIMESTAMPS = sys.platform.startswith("linux") and os.uname().machine in {
+    "x86_64", "aarch64", "i686", "i386", "armv7l", "armv6l", "riscv64", "ppc64le", "s390x"}
 
 
 class ServerClosed(ToolError):
@@ -39,10 +56,19 @@ class Connection:
     ) -> None:
         self.sock = sock
         self.where = where
-        self._framer = Framer()
-        self._pending: collections.deque[Event] = collections.deque()
+        self._framer: Framer | None = None  # made at the first read (loads the protocol core)
+        self._pending: collections.deque[tuple[Event, float]] = collections.deque()
         self._on_error = on_error
         self._closed = False
+        #: time.monotonic() at which the last event handed out had arrived (see the module doc)
+        self.arrived = time.monotonic()
+        self._stamped = False
+        if _KERNEL_TIMESTAMPS:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+                self._stamped = True
+            except OSError:
+                pass
 
     @classmethod
     def open(
@@ -77,6 +103,8 @@ class Connection:
 
     def send(self, *events: Event) -> None:
         """Write events to the server; raises ServerClosed when it is gone."""
+        from indipydriver.protocol import serialise
+
         self.send_bytes(b"".join(serialise(event) for event in events))
 
     def send_bytes(self, data: bytes) -> None:
@@ -116,7 +144,7 @@ class Connection:
                     return None
                 self.sock.settimeout(remaining)
             try:
-                data = self.sock.recv(READ_SIZE)
+                data, arrived = self._recv()
             except TimeoutError:
                 return None
             except OSError as exc:
@@ -126,10 +154,32 @@ class Connection:
             if not data:
                 self._closed = True
                 continue
-            self._take(data)
-        return self._pending.popleft()
+            self._take(data, arrived)
+        event, self.arrived = self._pending.popleft()
+        return event
 
-    def _take(self, data: bytes) -> None:
+    def _recv(self) -> tuple[bytes, float]:
+        """Bytes from the socket and the time.monotonic() at which they had arrived."""
+        if not self._stamped:
+            data = self.sock.recv(READ_SIZE)
+            return data, time.monotonic()
+        data, ancillary, _flags, _address = self.sock.recvmsg(
+            READ_SIZE, socket.CMSG_SPACE(_TIMESPEC.size))
+        now = time.monotonic()
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                seconds, nanoseconds = _TIMESPEC.unpack(payload[: _TIMESPEC.size])
+                age = time.time() - (seconds + nanoseconds / 1e9)
+                if 0 <= age < 3600:  # a clock step makes it nonsense: then "now" it is
+                    return data, now - age
+        return data, now
+
+    def _take(self, data: bytes, arrived: float) -> None:
+        from indipydriver.protocol import Framer, PingReply, PingRequest, ProtocolError
+        from indipydriver.protocol.parser import parse_element
+
+        if self._framer is None:
+            self._framer = Framer()
         replies: list[Event] = []
         for frame in self._framer.feed(data):
             if isinstance(frame, ProtocolError):
@@ -145,7 +195,7 @@ class Connection:
             if isinstance(event, PingRequest):
                 replies.append(PingReply(uid=event.uid))
                 continue
-            self._pending.append(event)
+            self._pending.append((event, arrived))
         if replies:
             self.send(*replies)
 

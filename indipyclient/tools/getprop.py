@@ -30,37 +30,20 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    EnableBLOB,
-    Event,
-    GetProperties,
-    SetBLOBVector,
-    Vector,
-)
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.vectorevents import (
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-)
-
-from .blobfiles import save_blob
+# Only what parsing the command line and connecting need is imported here: the protocol core
+# (``getpropquery``, ``blobfiles``) loads after the request is sent, while the server answers.
 from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
 from .connection import Connection
 from .errors import ToolError
 from .specs import GetSpec, SpecError, parse_get_spec
-from .values import attribute_text, member_text
+
+if TYPE_CHECKING:
+    from indipydriver.protocol import BLOB
+
+    from .getpropquery import GetpropQuery
 
 __all__ = ["GetpropQuery", "main"]
 
@@ -80,140 +63,6 @@ to print that attribute. BLOBs are saved as device.property.element.format.
   -w       show write-only properties too
   --json   print the matching vectors as one JSON snapshot instead of lines
 Exit status: 0 every query matched, 1 some query matched nothing, 2 real trouble."""
-
-_DEFS = (DefTextVector, DefNumberVector, DefSwitchVector, DefLightVector, DefBLOBVector)
-_SETS = (SetTextVector, SetNumberVector, SetSwitchVector, SetLightVector)
-
-
-@dataclass
-class Outcome:
-    """What one event from the server asks the tool to do."""
-
-    lines: list[str] = field(default_factory=list)
-    blobs: list[tuple[str, str, BLOB]] = field(default_factory=list)  # (device, prop, member)
-    send: list[Event] = field(default_factory=list)
-    matched: list[tuple[GetSpec, Vector[Any], tuple[str, ...]]] = field(default_factory=list)
-    restart_timer: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-class GetpropQuery:
-    """The pure part of getprop: which events match which queries and what to print.
-
-    Feed it every event from the server with :meth:`handle`; :attr:`finished` says when every
-    query has been answered.
-    """
-
-    def __init__(
-        self,
-        specs: Sequence[GetSpec],
-        *,
-        just_value: bool = False,
-        monitor: bool = False,
-        write_only: bool = False,
-    ) -> None:
-        self.specs = list(specs)
-        self.ok = [False] * len(self.specs)
-        self.one_match = len(self.specs) == 1 and not self.specs[0].wildcard
-        self.just_value = just_value and self.one_match
-        self.monitor = monitor
-        self.write_only = write_only
-        self._blobs_enabled: set[tuple[str, str]] = set()
-        # Queries naming their device and property exactly are found by dict lookup, the
-        # others by trying each: a thousand exact queries cost no more per event than one.
-        self._exact: dict[tuple[str, str], list[int]] = {}
-        self._scanned: list[int] = []
-        for index, spec in enumerate(self.specs):
-            if "*" in spec.device or "*" in spec.prop:
-                self._scanned.append(index)
-            else:
-                self._exact.setdefault((spec.device, spec.prop), []).append(index)
-        self._unanswered = sum(1 for spec in self.specs if not spec.wildcard)
-        self._any_wildcard = any(spec.wildcard for spec in self.specs)
-
-    def get_properties(self) -> GetProperties:
-        """The request to send: for one device when every query names the same device."""
-        devices = {spec.device for spec in self.specs}
-        if len(devices) == 1 and "*" not in self.specs[0].device:
-            return GetProperties(version="1.7", device=devices.pop())
-        return GetProperties(version="1.7")
-
-    @property
-    def finished(self) -> bool:
-        """True once every query is answered: none has a wildcard and each matched (not -m)."""
-        return not self.monitor and not self._any_wildcard and self._unanswered == 0
-
-    def missing(self) -> list[GetSpec]:
-        """The queries that matched nothing."""
-        return [spec for spec, ok in zip(self.specs, self.ok, strict=True) if not ok]
-
-    def handle(self, event: Event) -> Outcome:
-        outcome = Outcome()
-        is_def = isinstance(event, _DEFS)
-        if not (is_def or isinstance(event, SetBLOBVector)
-                or (self.monitor and isinstance(event, _SETS))):
-            return outcome
-        vector: Any = event  # a def or set vector: every one has device and name
-        device, name = vector.device, vector.name
-        candidates = self._exact.get((device, name), [])
-        if self._scanned:
-            candidates = sorted(
-                [*candidates,
-                 *(i for i in self._scanned if self.specs[i].matches_vector(device, name))])
-        for index in candidates:
-            spec = self.specs[index]
-            perm = getattr(vector, "perm", None)
-            if perm is not None and not self.write_only and "r" not in perm.value:
-                outcome.notes.append(f"{device}.{name} is write-only")
-                continue
-            if isinstance(vector, DefBLOBVector):
-                # As indi_getprop: ask for the BLOBs; their values (and keyword queries) are
-                # answered from each setBLOBVector that arrives.
-                if (device, name) not in self._blobs_enabled:
-                    self._blobs_enabled.add((device, name))
-                    outcome.send.append(
-                        EnableBLOB(device=device, name=name, value=BLOBEnable.ALSO)
-                    )
-            else:
-                self._elements(index, spec, vector, outcome)
-            if self.one_match:
-                return outcome
-            if is_def:
-                outcome.restart_timer = True
-        return outcome
-
-    def _answer(self, index: int) -> None:
-        if not self.ok[index]:
-            self.ok[index] = True
-            if not self.specs[index].wildcard:
-                self._unanswered -= 1
-
-    def _elements(self, index: int, spec: GetSpec, vector: Any, outcome: Outcome) -> None:
-        device, name = vector.device, vector.name
-        keyword = spec.keyword
-        if keyword is not None:
-            self._answer(index)
-            text = attribute_text(vector, keyword)
-            outcome.lines.append(text if self.just_value else f"{device}.{name}.{spec.element}={text}")
-            outcome.matched.append((spec, vector, ()))
-            return
-        names: list[str] = []
-        for member in vector.members:
-            if not spec.matches_element(member.name):
-                continue
-            self._answer(index)
-            names.append(member.name)
-            if isinstance(member, BLOB):
-                outcome.blobs.append((device, name, member))
-            elif self.just_value:
-                outcome.lines.append(member_text(member))
-            else:
-                outcome.lines.append(f"{device}.{name}.{member.name}={member_text(member)}")
-            if self.one_match:
-                break
-        if names:
-            outcome.matched.append((spec, vector, tuple(names)))
-
 
 def _parse_args(args: list[str]) -> tuple[dict[str, Any], list[GetSpec]]:
     opts, operands = parse_options(args, "1d:h:p:mt:vw", ["json", "help"])
@@ -251,12 +100,47 @@ def _parse_args(args: list[str]) -> tuple[dict[str, Any], list[GetSpec]]:
     return settings, specs
 
 
+def early_request(specs: Sequence[GetSpec]) -> bytes | None:
+    """The ``getProperties`` bytes to send before the protocol core is loaded, or None.
+
+    Only when they need no escaping: the request names no device, or one whose name has no
+    character XML must escape. The core's ``serialise`` writes exactly these bytes (a test
+    holds them equal); any other name waits for it.
+    """
+    devices = {spec.device for spec in specs}
+    if len(devices) != 1 or "*" in specs[0].device:
+        return b'<getProperties version="1.7"/>\n'
+    device = devices.pop()
+    if not device.isprintable() or any(c in device for c in "&<>\"'"):
+        return None
+    return f'<getProperties version="1.7" device="{device}"/>\n'.encode()
+
+
 def _getprop(args: list[str]) -> int:
     settings, specs = _parse_args(args)
     if settings["help"]:
         print(USAGE)
         return 0
     report = Reporter(NAME, settings["verbose"])
+    if settings["fd"] is not None:
+        conn = Connection.from_fd(settings["fd"], on_error=report.error)
+    else:
+        conn = Connection.open(settings["host"], settings["port"], on_error=report.error)
+    where = conn.where
+    report.info(f"connected to {where}")
+    timeout: float | None = settings["timeout"]
+    # As indi_getprop: the quiet period runs from the request, and restarts with each matching
+    # definition from the moment its bytes arrived (not when Python got round to parsing them).
+    early = early_request(specs)
+    if early is not None:
+        try:
+            conn.send_bytes(early)
+        except BaseException:
+            conn.close()
+            raise
+    deadline = None if timeout is None else time.monotonic() + timeout
+    from .getpropquery import GetpropQuery  # the protocol core: loads while the server answers
+
     query = GetpropQuery(specs, just_value=settings["just_value"], monitor=settings["monitor"],
                          write_only=settings["write_only"])
     snapshot = None
@@ -265,18 +149,13 @@ def _getprop(args: list[str]) -> int:
         from .snapshotjson import MatchedSnapshot
 
         snapshot = MatchedSnapshot(settings["host"], settings["port"])
-    if settings["fd"] is not None:
-        conn = Connection.from_fd(settings["fd"], on_error=report.error)
-    else:
-        conn = Connection.open(settings["host"], settings["port"], on_error=report.error)
-    where = conn.where
-    report.info(f"connected to {where}")
-    timeout: float | None = settings["timeout"]
     out = sys.stdout
     folder = Path.cwd()
+    lines: list[str] = []  # written in one go when every event read so far is handled
     try:
-        conn.send(query.get_properties())
-        deadline = None if timeout is None else time.monotonic() + timeout
+        if early is None:
+            conn.send(query.get_properties())
+            deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             event = conn.next_event(deadline)
             if event is None:
@@ -289,10 +168,11 @@ def _getprop(args: list[str]) -> int:
             if outcome.send:
                 conn.send(*outcome.send)
             if snapshot is None:
-                if outcome.lines:
-                    out.write("\n".join(outcome.lines) + "\n")
-                    if conn.idle():
-                        out.flush()
+                lines.extend(outcome.lines)
+                if lines and conn.idle():
+                    out.write("\n".join(lines) + "\n")
+                    out.flush()
+                    lines.clear()
             else:
                 for spec, vector, names in outcome.matched:
                     snapshot.select(spec, vector, names)
@@ -303,8 +183,10 @@ def _getprop(args: list[str]) -> int:
             if query.finished:
                 break
             if outcome.restart_timer and timeout is not None:
-                deadline = time.monotonic() + timeout
+                deadline = conn.arrived + timeout
     finally:
+        if lines:
+            out.write("\n".join(lines) + "\n")
         if snapshot is not None:
             import json  # only for --json: every import is start-up time of every run
 
@@ -320,6 +202,8 @@ def _getprop(args: list[str]) -> int:
 
 
 def _save(report: Reporter, folder: Path, device: str, prop: str, member: BLOB) -> Path | None:
+    from .blobfiles import save_blob
+
     try:
         path, warning = save_blob(folder, device, prop, member.name, member.format, member.data,
                                   member.size)
@@ -330,6 +214,15 @@ def _save(report: Reporter, folder: Path, device: str, prop: str, member: BLOB) 
         report.error(f"{device}.{prop}.{member.name}: {warning}")
     report.info(f"wrote {path.name}")
     return path
+
+
+def __getattr__(name: str) -> Any:
+    # ``from indipyclient.tools.getprop import GetpropQuery`` keeps working; loaded on use.
+    if name == "GetpropQuery":
+        from .getpropquery import GetpropQuery
+
+        return GetpropQuery
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

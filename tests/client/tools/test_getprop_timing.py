@@ -1,0 +1,71 @@
+"""indipy-getprop's end-of-answer rule and early request, which make its whole run short.
+
+indi_getprop parses bytes as they come, so its ``-t`` quiet period runs from the arrival of the
+last matching definition. Ours loads the protocol core after sending its request and parses in
+chunks, so it counts from when the bytes arrived (the kernel's receive timestamp on Linux), not
+from when Python got round to them. The request it sends before loading the core must be the
+bytes the core's serialiser writes.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipyclient.tools.connection import Connection
+from indipyclient.tools.getprop import early_request
+from indipyclient.tools.getpropquery import GetpropQuery
+from indipyclient.tools.specs import SpecError, parse_get_spec
+from indipydriver.protocol import serialise
+
+DEF = (b'<defNumberVector device="D" name="P" state="Ok" perm="ro">'
+       b'<defNumber name="A" format="%g" min="0" max="0" step="0">1</defNumber>'
+       b"</defNumberVector>\n")
+
+
+@pytest.mark.parametrize("specs", [
+    ["*.*.*"], ["Telescope Simulator.EQUATORIAL_EOD_COORD.RA"], ["A.x.y", "B.x.y"],
+    ["A.x.y", "A.*.*"], ["*.x.y", "A.x.y"],
+])
+def test_the_early_request_is_what_the_core_would_send(specs: list[str]) -> None:
+    """Sent before the protocol core loads, it must equal ``serialise(get_properties())``."""
+    parsed = [parse_get_spec(text) for text in specs]
+    assert early_request(parsed) == serialise(GetpropQuery(parsed).get_properties())
+
+
+@given(st.text(min_size=1, max_size=20).filter(lambda s: "." not in s and "*" not in s))
+def test_any_device_name_is_sent_as_the_core_writes_it_or_left_to_it(device: str) -> None:
+    """A name needing escaping is not sent early (None); any other is the core's exact bytes."""
+    try:
+        parsed = [parse_get_spec(f"{device}.P.E")]
+    except SpecError:
+        return
+    early = early_request(parsed)
+    if early is not None:
+        assert early == serialise(GetpropQuery(parsed).get_properties())
+    else:
+        assert any(c in device for c in "&<>\"'") or not device.isprintable()
+
+
+def test_arrival_time_is_when_the_bytes_came_not_when_they_were_read() -> None:
+    """A definition read 0.4 s after it arrived reports its arrival (Linux), never a later time."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        conn = Connection.open("127.0.0.1", port)
+        server, _ = listener.accept()
+        with server:
+            sent = time.monotonic()
+            server.sendall(DEF)
+            time.sleep(0.4)
+            before_read = time.monotonic()
+            event = conn.next_event(time.monotonic() + 5)
+            conn.close()
+    assert event is not None
+    assert sent - 0.01 <= conn.arrived <= time.monotonic()
+    if sys.platform.startswith("linux"):
+        assert conn.arrived < before_read - 0.3
