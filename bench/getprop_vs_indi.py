@@ -19,7 +19,14 @@ line arrives when it exits.
 Ratios are ours / indilib's (below 1: ours is faster). Only processes this script starts are
 stopped. ``--quick``: 200 vectors, 2 reps.
 
+``--vs-commit REV`` adds this project's tool as it was at git revision REV (its two packages
+extracted with ``git archive`` into a scratch folder, run with that on PYTHONPATH) to the same alternating runs: its whole, last-line and CPU medians, and
+its ratio to indi_getprop, follow on the row. Both trees are byte-compiled first (as pip does
+at install), so a ``PYTHONDONTWRITEBYTECODE`` environment does not make either compile its
+sources at every run.
+
     python bench/getprop_vs_indi.py [--vectors 1000] [-r 5] [-t 1] [--servers ours,indiserver]
+                                    [--vs-commit REV]
 """
 
 from __future__ import annotations
@@ -83,11 +90,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, float, int, int, float]:
+def timed(args: list[str], cwd: Path,
+          env: dict[str, str] | None = None) -> tuple[float, float, int, int, float]:
     """(whole process s, last line s, lines printed, exit status, CPU s of the process)."""
     start = time.perf_counter()
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               stdin=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, env=env)
     assert process.stdout is not None
     lines = 0
     last = start
@@ -109,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="-t for both tools, whole seconds (indi_getprop's atoi)")
     parser.add_argument("--servers", default="ours,indiserver")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--vs-commit", metavar="REV",
+                        help="also time this project's indipy-getprop as of git revision REV")
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.vectors, opts.reps = min(opts.vectors, 200), 2
@@ -118,38 +128,72 @@ def main(argv: list[str] | None = None) -> int:
     theirs_cmd = [shutil.which("indi_getprop") or "indi_getprop"]
     print(f"indipy-getprop vs indi_getprop, {opts.vectors + 4} vectors, {opts.reps} reps, "
           f"-t {opts.timeout}; medians, seconds")
+    old_head = f"   {opts.vs_commit[:10]:>10}: whole  ratio  CPU" if opts.vs_commit else ""
     print(f"{'server':<11} {'specs':<7} {'indi_getprop':>13} {'indipy-getprop':>15} "
           f"{'ratio':>6}   {'last line: indi':>15} {'ours':>7}   {'CPU: indi':>9} {'ours':>6}"
-          f"   lines")
+          f"   lines{old_head}")
+    repo = HERE.parent
+    compile_tree(repo)
     with tempfile.TemporaryDirectory(prefix="getprop-bench-") as scratch:
         workdir = Path(scratch)
+        tools: dict[str, tuple[list[str], dict[str, str] | None]] = {
+            "t": (theirs_cmd, None), "o": (ours_cmd, None)}
+        old_tree = workdir / "old-tree"
+        if opts.vs_commit:
+            old_tree.mkdir()
+            archive = subprocess.run(["git", "-C", str(repo), "archive", opts.vs_commit,
+                                      "indipyclient", "indipydriver"],
+                                     check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
+            compile_tree(old_tree)
+            wrapper = "import sys; from indipyclient.tools.getprop import main; sys.exit(main())"
+            tools["c"] = ([sys.executable, "-c", wrapper],
+                          {**os.environ, "PYTHONPATH": str(old_tree)})
         for kind in opts.servers.split(","):
             process, port = start_server(kind, opts.vectors, workdir)
             try:
-                exact = [f"Bench.EXTRA_{k:04d}.a" for k in range(opts.vectors)]
-                for label, specs in (("*.*.*", ["*.*.*"]), ("exact", exact)):
-                    base = ["-p", str(port), "-t", str(opts.timeout), *specs]
-                    runs: dict[str, list[tuple[float, float, int, int, float]]] = {"t": [], "o": []}
-                    for rep in range(opts.reps):
-                        order = ("t", "o") if rep % 2 == 0 else ("o", "t")
-                        for who in order:
-                            cmd = theirs_cmd if who == "t" else ours_cmd
-                            runs[who].append(timed([*cmd, *base], workdir))
-                    t_whole = statistics.median(r[0] for r in runs["t"])
-                    o_whole = statistics.median(r[0] for r in runs["o"])
-                    t_last = statistics.median(r[1] for r in runs["t"])
-                    o_last = statistics.median(r[1] for r in runs["o"])
-                    t_cpu = statistics.median(r[4] for r in runs["t"])
-                    o_cpu = statistics.median(r[4] for r in runs["o"])
-                    lines = f"{runs['t'][0][2]}/{runs['o'][0][2]}"
-                    statuses = {r[3] for r in runs["t"] + runs["o"]}
-                    note = "" if statuses == {0} else f"  exit statuses {sorted(statuses)}!"
-                    print(f"{kind:<11} {label:<7} {t_whole:>13.3f} {o_whole:>15.3f} "
-                          f"{o_whole / t_whole:>6.2f}   {t_last:>15.3f} {o_last:>7.3f}   "
-                          f"{t_cpu:>9.3f} {o_cpu:>6.3f}   {lines}{note}")
+                run_rows(opts, kind, port, workdir, tools)
             finally:
                 stop(process)
     return 0
+
+
+def compile_tree(tree: Path) -> None:
+    """Byte-compile the two import packages of a source tree, as pip does at install."""
+    import compileall
+
+    for package in ("indipyclient", "indipydriver"):
+        compileall.compile_dir(str(tree / package), quiet=1)
+
+
+def run_rows(opts: argparse.Namespace, kind: str, port: int, workdir: Path,
+             tools: dict[str, tuple[list[str], dict[str, str] | None]]) -> None:
+    exact = [f"Bench.EXTRA_{k:04d}.a" for k in range(opts.vectors)]
+    for label, specs in (("*.*.*", ["*.*.*"]), ("exact", exact)):
+        base = ["-p", str(port), "-t", str(opts.timeout), *specs]
+        runs: dict[str, list[tuple[float, float, int, int, float]]] = {key: [] for key in tools}
+        for rep in range(opts.reps):
+            keys = list(tools)
+            order = keys if rep % 2 == 0 else keys[::-1]
+            for who in order:
+                cmd, env = tools[who]
+                runs[who].append(timed([*cmd, *base], workdir, env))
+
+        def med(who: str, index: int, runs: dict[str, list[tuple[float, float, int, int, float]]]
+                = runs) -> float:
+            return statistics.median(r[index] for r in runs[who])
+
+        t_whole, o_whole = med("t", 0), med("o", 0)
+        lines = f"{runs['t'][0][2]}/{runs['o'][0][2]}"
+        statuses = {r[3] for rows in runs.values() for r in rows}
+        note = "" if statuses == {0} else f"  exit statuses {sorted(statuses)}!"
+        old = ""
+        if "c" in runs:
+            old = (f"   {med('c', 0):>17.3f} {med('c', 0) / t_whole:>6.2f} "
+                   f"{med('c', 4):>5.3f}")
+        print(f"{kind:<11} {label:<7} {t_whole:>13.3f} {o_whole:>15.3f} "
+              f"{o_whole / t_whole:>6.2f}   {med('t', 1):>15.3f} {med('o', 1):>7.3f}   "
+              f"{med('t', 4):>9.3f} {med('o', 4):>6.3f}   {lines}{old}{note}", flush=True)
 
 
 if __name__ == "__main__":
