@@ -15,7 +15,7 @@ Behaviour kept from indi_getprop (INDI ``tools/getINDIproperty.c``), so scripts 
 - a BLOB vector is asked for with ``enableBLOB Also`` and each BLOB that arrives is saved in the
   current folder as ``device.property.element.format`` (``.z`` decompressed, ``.z`` dropped);
 - it ends as soon as every query without a wildcard has matched (exit 0); otherwise ``-t``
-  seconds (default 2, 0 = for ever) after the last matching definition, listing ``No
+  seconds (default 2, 0 = for ever) after the last matching definition arrived, listing ``No
   d.p.e from host:port`` on stderr for each query that matched nothing (exit 1 if any, else 0);
 - exit 2 for real trouble: bad usage, no server, the server closing the connection.
 
