@@ -78,3 +78,18 @@ def test_an_unknown_name_is_still_an_attribute_error() -> None:
 
     assert not hasattr(indipyclient, "NoSuchName")
     assert getattr(indipydriver, "NoSuchName", 7) == 7
+
+
+def test_a_tool_freezes_the_heap_before_the_final_collection() -> None:
+    """After a tool ran, the heap is frozen when the interpreter shuts down (its exit is quick).
+
+    An exit handler registered before the tool runs is called after the tool's (LIFO) and sees
+    the frozen objects; without the tool's handler it would see none.
+    """
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+            "from indipyclient.tools.getprop import main\n"
+            "main(['--help'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.splitlines()[-1] == "frozen True"
