@@ -9,11 +9,15 @@ Two ways in, sharing one pure model (``model``) and one connection layer (``conn
 Events (``indipyclient.events``) are the same objects in both.
 """
 
+from __future__ import annotations
+
 import sys
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .connect import Client, EventStream, SetResult, UnknownVector, connect
     from .connection import Backoff, NotConnected
     from .events import (

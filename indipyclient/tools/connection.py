@@ -25,9 +25,10 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from .errors import ToolError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
     from indipydriver.protocol import Event, Framer

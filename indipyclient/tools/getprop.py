@@ -30,8 +30,8 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 # Only what parsing the command line and connecting need is imported here: the protocol core
 # (``getpropquery``, ``blobfiles``) loads after the request is sent, while the server answers.
@@ -41,6 +41,9 @@ from .errors import ToolError
 from .specs import GetSpec, SpecError, parse_get_spec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from indipydriver.protocol import BLOB
 
     from .getpropquery import GetpropQuery
@@ -139,6 +142,8 @@ def _getprop(args: list[str]) -> int:
             conn.close()
             raise
     deadline = None if timeout is None else time.monotonic() + timeout
+    from pathlib import Path
+
     from .getpropquery import GetpropQuery  # the protocol core: loads while the server answers
 
     query = GetpropQuery(specs, just_value=settings["just_value"], monitor=settings["monitor"],

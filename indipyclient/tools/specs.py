@@ -17,8 +17,6 @@ Where we differ from indilib, on purpose:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
 
 __all__ = [
     "KEYWORDS",
@@ -51,28 +49,49 @@ def _glob(pattern: str) -> re.Pattern[str] | None:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
 
 
-@dataclass(frozen=True)
 class GetSpec:
-    """One ``device.property.element`` query; fields may hold ``*`` wildcards."""
+    """One ``device.property.element`` query; fields may hold ``*`` wildcards.
+
+    Immutable, compared and hashed by its three fields (a plain class: ``dataclasses`` is
+    milliseconds of every tool's start, before it can send its request).
+    """
+
+    __slots__ = ("_patterns", "device", "element", "prop", "wildcard")
 
     device: str
     prop: str
     element: str
-    _patterns: tuple[re.Pattern[str] | None, ...] = field(
-        init=False, repr=False, compare=False, default=()
-    )
+    _patterns: tuple[re.Pattern[str] | None, ...]
+    #: True when any field holds ``*``: such a query never counts as complete.
+    wildcard: bool
 
-    def __post_init__(self) -> None:
-        patterns = (_glob(self.device), _glob(self.prop), _glob(self.element))
-        object.__setattr__(self, "_patterns", patterns)
+    def __init__(self, device: str, prop: str, element: str) -> None:
+        patterns = (_glob(device), _glob(prop), _glob(element))
+        for name, value in (("device", device), ("prop", prop), ("element", element),
+                            ("_patterns", patterns),
+                            ("wildcard", any(p is not None for p in patterns))):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"GetSpec is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"GetSpec is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, GetSpec)
+        return (self.device, self.prop, self.element) == (other.device, other.prop, other.element)
+
+    def __hash__(self) -> int:
+        return hash((self.device, self.prop, self.element))
+
+    def __repr__(self) -> str:
+        return f"GetSpec(device={self.device!r}, prop={self.prop!r}, element={self.element!r})"
 
     def __str__(self) -> str:
         return f"{self.device}.{self.prop}.{self.element}"
-
-    @cached_property
-    def wildcard(self) -> bool:
-        """True when any field holds ``*``: such a query never counts as complete."""
-        return any(p is not None for p in self._patterns)
 
     @property
     def keyword(self) -> str | None:
@@ -110,14 +129,47 @@ def parse_get_spec(text: str) -> GetSpec:
     return GetSpec(*_split3(text, "a property spec"))
 
 
-@dataclass(frozen=True)
 class SetSpec:
-    """One property to set: ``values`` maps element name -> the text to send, in spec order."""
+    """One property to set: ``values`` maps element name -> the text to send, in spec order.
+
+    ``kind`` is "text", "number" or "switch" when typed with -x/-n/-s, else None. Immutable,
+    compared and hashed by its fields.
+    """
+
+    __slots__ = ("device", "kind", "prop", "values")
 
     device: str
     prop: str
     values: tuple[tuple[str, str], ...]
-    kind: str | None = None  # "text", "number", "switch" when typed with -x/-n/-s, else None
+    kind: str | None
+
+    def __init__(self, device: str, prop: str, values: tuple[tuple[str, str], ...],
+                 kind: str | None = None) -> None:
+        for name, value in (("device", device), ("prop", prop), ("values", values),
+                            ("kind", kind)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"SetSpec is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"SetSpec is immutable: cannot delete {name!r}")
+
+    def _key(self) -> tuple[str, str, tuple[tuple[str, str], ...], str | None]:
+        return (self.device, self.prop, self.values, self.kind)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, SetSpec)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"SetSpec(device={self.device!r}, prop={self.prop!r}, values={self.values!r}, "
+                f"kind={self.kind!r})")
 
     def __str__(self) -> str:
         return f"{self.device}.{self.prop}"

@@ -53,8 +53,17 @@ def test_any_device_name_is_sent_as_the_core_writes_it_or_left_to_it(device: str
 
 
 def test_arrival_time_is_when_the_bytes_came_not_when_they_were_read() -> None:
-    """A definition read 0.4 s after it arrived reports its arrival (Linux), never a later time."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
+    """A definition read 0.4 s after it arrived reports its arrival (Linux), never a later time.
+
+    Linux stamps packets only while some socket asks for it, and turns that on a moment after
+    the first one does: a socket asking from the start keeps it on here (the tool itself uses
+    recv's return time for bytes that came unstamped, which is never too early).
+    """
+    keeper = socket.socket()
+    if sys.platform.startswith("linux"):
+        keeper.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
+        time.sleep(0.2)
+    with keeper, socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         conn = Connection.open("127.0.0.1", port)
         server, _ = listener.accept()

@@ -93,3 +93,11 @@ def test_a_tool_freezes_the_heap_before_the_final_collection() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.splitlines()[-1] == "frozen True"
+
+
+def test_getprop_loads_little_before_it_sends_its_request() -> None:
+    """Importing the tool (all it runs before sending getProperties) loads no protocol core,
+    typing or dataclasses: each is milliseconds the server could already be answering in."""
+    loaded = _loaded_after("import indipyclient.tools.getprop")
+    heavy = {"typing", "dataclasses", "indipydriver.protocol", "indipyclient.tools.getpropquery"}
+    assert not loaded & heavy, sorted(loaded & heavy)
