@@ -315,9 +315,9 @@ def test_indiweb_runs_profiles_and_drivers_on_the_server(machine: Machine) -> No
         web.stop()
 
 
-def test_run_by_the_interpreter_as_indiserver_it_is_still_found(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch
-                                                                 ) -> None:
+def test_run_by_the_interpreter_as_indiserver_it_is_still_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """``python3 .../indiserver -p PORT``: the kernel names the process after the interpreter,
     so the server names itself (prctl) and indiweb's is_running still finds it; run under its
     own name it keeps that name."""
@@ -334,9 +334,11 @@ def test_run_by_the_interpreter_as_indiserver_it_is_still_found(tmp_path: Path,
                                   stderr=subprocess.DEVNULL)
         try:
             assert wait_listening(server, port, 15)
-            seen = psutil.Process(server.pid).name()
+            process = m.saw(psutil.Process(server.pid))
+            assert process is not None
+            seen = process.name()
             assert (seen == "indiserver") is (name == "indiserver"), seen
-            assert manager.is_running(port) is (name == "indiserver")
+            assert indiweb_finds(manager, port, m, caplog) is (name == "indiserver")
         finally:
             terminate(server, 5)  # type: ignore[arg-type]
     assert m.pkill_called() == ""
