@@ -6,6 +6,7 @@ Submit, and watch the coordinates the simulator reports move on the screen as it
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -53,9 +54,17 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         def shown_dec() -> float | None:
             return float_or_none(str(dec_label.content))
 
-        start = shown_dec()
-        assert start is not None, dec_label.content
-        target = -30.0 if start > -20 else 30.0
+        # The definition says Dec 0 until the simulator's first poll reports where it is (the
+        # pole): read the start once two reads a poll apart agree.
+        start, previous = shown_dec(), None
+        deadline = time.monotonic() + 20
+        while start is None or start != previous:
+            assert time.monotonic() < deadline, f"the Dec shown never settled: {dec_label.content}"
+            await pilot.pause(1.2)
+            start, previous = shown_dec(), start
+        # 20 degrees away: several steps at the simulator's slew rate, without a slew of
+        # 120 degrees from the pole (20 s of the run).
+        target = start - 20.0 if start > -60 else start + 20.0
         ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
         assert ra_field is not None and dec_field is not None
         await pilot.click(dec_field)
