@@ -1,9 +1,18 @@
 """INDI XML -> redis values, pure: what each received element writes into the store.
 
 ``StoreWriter.apply(event)`` returns the redis operations (``ops``) an element from the INDI
-side makes, without doing any I/O; ``redisstore`` runs them in one pipeline. The writer keeps a
-mirror of what it wrote (devices -> vectors -> members, with each vector's kind), so a ``set``
-knows its vector's kind and log length, and a ``delProperty`` knows every key it must remove.
+side makes, without doing any I/O; ``redisside`` runs those of a whole read in one pipeline.
+The writer keeps a mirror of what it wrote (devices -> vectors -> members, with each vector's
+kind and what each hash holds), so a ``set`` knows its vector's kind and log length, a
+``delProperty`` knows every key it must remove, and a log stream gets an entry only when what
+its key holds changes.
+
+Log streams, as indiredis keeps them: an entry (``timestamp`` received, ``datastring`` the JSON
+of the key's whole new content) is appended when that content changes, not on every element.
+A change of the ``timestamp`` field alone is not a change here (indiredis compared it too, so a
+driver repeating one value with fresh timestamps filled a number's 50 entries with that value);
+a set repeating the values of the last one adds nothing to the logs (it is still stored and
+published). Messages are logged each time (each is an event of its own).
 
 The keys are those of indiredis 0.7 / indi-mr 0.4 (``keys``); fixed here against them: a
 sexagesimal ``float_number`` uses 3600 seconds a degree, a deleted property's message goes to
@@ -61,6 +70,15 @@ class VectorInfo:
     kind: str
     members: list[str] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)  # number members' formats
+    attrs: dict[str, str] = field(default_factory=dict)    # what the attributes hash holds
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # each member's hash
+
+
+def _same(old: Mapping[str, str], new: Mapping[str, str]) -> bool:
+    """Whether two hash contents hold the same values, their timestamps aside."""
+    if old.keys() != new.keys():
+        return False
+    return all(value == old[key] for key, value in new.items() if key != "timestamp")
 
 
 def _now() -> str:
@@ -85,14 +103,29 @@ class StoreWriter:
     def _k(self, bare: str) -> str:
         return self.keys.full(bare)
 
-    def log_entry(self, bare: str, data: object, length_name: str, received: str) -> Log:
-        """One entry of the log stream of the bare key ``bare``."""
-        return self._log(bare, data, length_name, received)
-
     def _log(self, bare: str, data: object, length_name: str, received: str) -> Log:
         return Log(self._k(Keys.logdata(bare)),
                    {"timestamp": received, "datastring": json.dumps(data)},
                    self.lengths.get(length_name, 5))
+
+    def _changed(self, bare: str, old: Mapping[str, str] | None, new: dict[str, str],
+                 length_name: str, received: str) -> list[Op]:
+        """A log entry of ``new`` (the key's whole content) unless ``old`` held the same."""
+        if old is not None and _same(old, new):
+            return []
+        return [self._log(bare, new, length_name, received)]
+
+    def note_state(self, device: str, vector: str, state: str, received: str) -> list[Op]:
+        """The operations for a state the bridge itself gives a vector (``Busy`` when a program
+        sends it a new value), logged as any change."""
+        info = self.devices.get(device, {}).get(vector)
+        bare = Keys.attributes(vector, device)
+        change = {"state": state, "timestamp": received}
+        if info is None:
+            return [HSet(self._k(bare), change)]
+        old, info.attrs = info.attrs, {**info.attrs, **change}
+        return [HSet(self._k(bare), change),
+                *self._changed(bare, old, info.attrs, "attributes", received)]
 
     def _message_ops(self, device: str | None, timestamp: str | None, text: str | None,
                      received: str) -> list[Op]:
@@ -142,8 +175,10 @@ class StoreWriter:
                                     for m in old.members if m not in event)))
             ops.append(Delete((self._k(Keys.elements(name, device)),)))
         info = vectors[name]
+        old_attrs, old_members, old_values = (info.attrs or None), info.members, info.values
         info.kind = kind
         info.members = [m.name for m in event.members]
+        info.values = {}
         info.formats = {m.name: m.format for m in event.members
                         if isinstance(m, ev.Number) and m.format is not None}
         timestamp = event.timestamp or received
@@ -159,18 +194,23 @@ class StoreWriter:
         if isinstance(event, ev.DefBLOBVector):
             attrs["blobs"] = "Disabled"
         akey = Keys.attributes(name, device)
-        ops += [HSet(self._k(akey), attrs), self._log(akey, attrs, "attributes", received)]
+        info.attrs = attrs
+        ops += [HSet(self._k(akey), attrs),
+                *self._changed(akey, old_attrs, attrs, "attributes", received)]
         ekey = Keys.elements(name, device)
         if info.members:
             ops += [SAdd(self._k(ekey), tuple(info.members)),
-                    ReplaceList(self._k(Keys.elementorder(name, device)), tuple(info.members)),
-                    self._log(ekey, info.members, "elements", received)]
+                    ReplaceList(self._k(Keys.elementorder(name, device)), tuple(info.members))]
+            if info.members != old_members:
+                ops.append(self._log(ekey, info.members, "elements", received))
         length = kind.lower()
         for member in event.members:
             values = self._member_values(member, timestamp, timeout, info.formats.get(
                 member.name), define=True)
+            info.values[member.name] = values
             mkey = Keys.elementattributes(member.name, name, device)
-            ops += [HSet(self._k(mkey), values), self._log(mkey, values, length, received)]
+            ops += [HSet(self._k(mkey), values),
+                    *self._changed(mkey, old_values.get(member.name), values, length, received)]
         ops += self._message_ops(device, event.timestamp, event.message, received)
         return ops
 
@@ -194,7 +234,9 @@ class StoreWriter:
         if event.message is not None:
             attrs["message"] = event.message
         akey = Keys.attributes(name, device)
-        ops += [HSet(self._k(akey), attrs), self._log(akey, attrs, "attributes", received)]
+        old_attrs, info.attrs = info.attrs, {**info.attrs, **attrs}
+        ops += [HSet(self._k(akey), attrs),
+                *self._changed(akey, old_attrs, info.attrs, "attributes", received)]
         length = kind.lower()
         for member in event.members:
             if member.name not in info.members:
@@ -208,7 +250,10 @@ class StoreWriter:
                 values = self._member_values(member, timestamp, timeout, info.formats.get(
                     member.name), define=False)
             mkey = Keys.elementattributes(member.name, name, device)
-            ops += [HSet(self._k(mkey), values), self._log(mkey, values, length, received)]
+            old_values = info.values.get(member.name, {})
+            new_values = info.values[member.name] = {**old_values, **values}
+            ops += [HSet(self._k(mkey), values),
+                    *self._changed(mkey, old_values, new_values, length, received)]
         ops += self._message_ops(device, event.timestamp, event.message, received)
         return ops
 

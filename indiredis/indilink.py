@@ -3,9 +3,10 @@
 The client library's ``Connection`` turns what arrives into its model's client events; a bridge
 needs the elements themselves (to store each, and to pass its bytes on unchanged), so this thin
 layer uses the same protocol core (``Framer``) and the same capped ``Backoff`` with jitter as the
-client library, and hands every complete frame to the bridge's ``on_frame`` (awaited: a slow
-store slows the reading, nothing piles up). Pings are answered at once (indilib >= 1.9.7
-drivers wait for the answer before their next BLOB).
+client library, and hands the complete frames of each read to the bridge's ``on_frames`` at
+once (awaited: a slow store slows the reading, nothing piles up), so a burst costs the bridge
+one redis pipeline per read instead of one per element. Pings are answered at once (indilib
+>= 1.9.7 drivers wait for the answer before their next BLOB).
 
 What the bridge sends goes through a bounded queue (``send``): past ``max_queue`` elements the
 newest is dropped and logged. On every (re)connection ``<getProperties version="1.7"/>`` is
@@ -30,7 +31,7 @@ __all__ = ["IndiLink", "check_cancelled", "stop_task"]
 
 logger = logging.getLogger(__name__)
 
-OnFrame = Callable[[Frame], Awaitable[None]]
+OnFrames = Callable[[list[Frame]], Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
 
 GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
@@ -72,13 +73,13 @@ async def stop_task(task: asyncio.Task[None], *quiet: type[BaseException]) -> No
 class IndiLink:
     """A bridge's connection to ``host:port`` (see the module docstring)."""
 
-    def __init__(self, host: str, port: int, on_frame: OnFrame, *,
+    def __init__(self, host: str, port: int, on_frames: OnFrames, *,
                  on_connect: Hook = _nothing, on_lost: Hook = _nothing,
                  backoff: Backoff | None = None, max_queue: int = 1000,
                  max_element_size: int = 512 * 1024 * 1024, stable_after: float = 5.0) -> None:
         self.host = host
         self.port = port
-        self.on_frame = on_frame
+        self.on_frames = on_frames
         self.on_connect = on_connect
         self.on_lost = on_lost
         self.backoff = backoff or Backoff(initial=0.2, maximum=5.0)
@@ -157,6 +158,7 @@ class IndiLink:
             data = await reader.read(1 << 20)
             if not data:
                 return
+            frames: list[Frame] = []
             for item in framer.feed(data):
                 if type(item) is not Frame:
                     note = self._malformed.take()
@@ -169,5 +171,7 @@ class IndiLink:
                     writer.write(b"<pingReply/>\n" if uid is None
                                  else f'<pingReply uid="{escape(uid)}"/>\n'.encode())
                     continue
-                await self.on_frame(item)
+                frames.append(item)
+            if frames:
+                await self.on_frames(frames)
             check_cancelled()

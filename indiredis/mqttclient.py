@@ -85,7 +85,7 @@ class ClientSide:
                     devices.add(device)
                 elif frame.tag == "delProperty" and "name" not in frame.attrs:
                     devices.discard(device)
-            await self.from_site(site, frame)
+        await self.from_site(site, frames)
 
     def drop(self, topic: str, payload: bytes, why: str) -> None:
         note = self._bad.take()
@@ -93,7 +93,7 @@ class ClientSide:
             logger.warning("%s: dropped a message on %s (%s): %s%s", self.mqtt_id, topic, why,
                            clip(bytes(payload).decode(errors="replace")), note)
 
-    async def from_site(self, site: str, frame: Frame) -> None:
+    async def from_site(self, site: str, frames: list[Frame]) -> None:
         raise NotImplementedError
 
     async def site_gone(self, site: str) -> None:
@@ -113,8 +113,8 @@ class RedisClient(ClientSide):
     def send(self, data: bytes, device: str | None) -> None:
         self.mqtt.publish(self.out_topic, data)
 
-    async def from_site(self, site: str, frame: Frame) -> None:
-        await self.side.store(site, frame)
+    async def from_site(self, site: str, frames: list[Frame]) -> None:
+        await self.side.store(site, frames)
 
     async def site_gone(self, site: str) -> None:
         await self.side.forget(site)
@@ -139,8 +139,8 @@ class PortClient(ClientSide):
         self._writer: asyncio.StreamWriter | None = None
         self.server: object = None
 
-    async def from_site(self, site: str, frame: Frame) -> None:
-        await self._write(bytes(frame.data))
+    async def from_site(self, site: str, frames: list[Frame]) -> None:
+        await self._write(b"".join(frame.data for frame in frames))
 
     async def site_gone(self, site: str) -> None:
         for device in sorted(self.site_devices.get(site, ())):

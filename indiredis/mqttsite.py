@@ -67,7 +67,12 @@ class Site:
             group.create_task(self.indi.run())
             group.create_task(self.mqtt.run())
 
-    async def from_server(self, frame: Frame) -> None:
+    async def from_server(self, frames: list[Frame]) -> None:
+        """One read of the INDI server: each element on ``from_indi/<site id>``."""
+        for frame in frames:
+            self._from_server(frame)
+
+    def _from_server(self, frame: Frame) -> None:
         device = frame.attrs.get("device")
         if device is not None and device in self.foreign:
             return  # another site's device, snooped by our drivers: not ours to publish

@@ -214,32 +214,37 @@ class RedisSide:
         except _DOWN:
             _raise_if_cancelled()
 
-    async def store(self, source: str, frame: Frame) -> ev.Event | None:
-        """Store one element from ``source`` and publish it; the parsed event (or None)."""
-        try:
-            event = parse_element(frame.data)
-        except ProtocolError as exc:
-            logger.warning("malformed element from %s dropped: %s", source, clip(str(exc)))
-            return None
-        if event is None:
-            return None
+    async def store(self, source: str, frames: list[Frame]) -> None:
+        """Store the elements of one read from ``source`` and publish each, all in one
+        pipeline (one round trip to redis however many elements the read held)."""
         writer = self.writer(source)
-        files: dict[str, tuple[str, int]] = {}
-        if isinstance(event, ev.SetBLOBVector):
-            files = await self._save_blobs(event)
-        ops = writer.apply(event, files, _now())
-        if isinstance(event, ev.DefBLOBVector):
-            # BLOBs are saved to files: ask for them (a program may publish Never later).
-            ops.append(HSet(self.keys.full(Keys.attributes(event.name, event.device)),
-                            {"blobs": "Enabled"}))
-            self.send(f'<enableBLOB device="{_attr(event.device)}" name="{_attr(event.name)}">'
-                      f"Also</enableBLOB>\n".encode(), event.device)
-        # Stored first, then published, in one round trip (a pipeline runs in order).
-        notice = blob_notice(event, files) if isinstance(event, ev.SetBLOBVector) else bytes(
-            frame.data)
-        ops.append(Publish(self.host.from_indi_channel, notice))
+        channel = self.host.from_indi_channel
+        received = _now()
+        ops: list[Op] = []
+        for frame in frames:
+            try:
+                event = parse_element(frame.data)
+            except ProtocolError as exc:
+                logger.warning("malformed element from %s dropped: %s", source, clip(str(exc)))
+                continue
+            if event is None:
+                continue
+            if type(event) is ev.SetBLOBVector:
+                files = await self._save_blobs(event)
+                ops += writer.apply(event, files, received)
+                ops.append(Publish(channel, blob_notice(event, files)))
+                continue
+            ops += writer.apply(event, None, received)
+            if type(event) is ev.DefBLOBVector:
+                # BLOBs are saved to files: ask for them (a program may publish Never later).
+                ops.append(HSet(self.keys.full(Keys.attributes(event.name, event.device)),
+                                {"blobs": "Enabled"}))
+                self.send(f'<enableBLOB device="{_attr(event.device)}" '
+                          f'name="{_attr(event.name)}">Also</enableBLOB>\n'.encode(),
+                          event.device)
+            # Each element stored first, then published (a pipeline runs in order).
+            ops.append(Publish(channel, bytes(frame.data)))
         await self.execute(ops)
-        return event
 
     async def forget(self, source: str) -> None:
         """Remove every device ``source`` defined (the source is gone)."""
@@ -319,10 +324,7 @@ class RedisSide:
                               ev.NewBLOBVector)):
             source = self.source_of(event.device)
             writer = self.writers[source] if source is not None else self.writer("")
-            bare = Keys.attributes(event.name, event.device)
-            busy = {"state": "Busy", "timestamp": now}
-            ops += [HSet(self.keys.full(bare), busy),
-                    writer.log_entry(bare, busy, "attributes", now)]
+            ops += writer.note_state(event.device, event.name, "Busy", now)
         elif isinstance(event, ev.EnableBLOB):
             value = "Disabled" if event.value is BLOBEnable.NEVER else "Enabled"
             source = self.source_of(event.device)

@@ -51,13 +51,13 @@ async def inditoredis_async(indi_host: IndiServer | None = None,
 
     side = RedisSide(redis_host, blob_folder, log_lengths, send, resync=ask_again)
 
-    async def on_frame(frame: Frame) -> None:
-        await side.store(SOURCE, frame)
+    async def on_frames(frames: list[Frame]) -> None:
+        await side.store(SOURCE, frames)
 
     async def on_lost() -> None:
         await side.forget(SOURCE)
 
-    link = IndiLink(indi_host.host, indi_host.port, on_frame, on_lost=on_lost)
+    link = IndiLink(indi_host.host, indi_host.port, on_frames, on_lost=on_lost)
     try:
         await side.execute_when_up(side.clear)
         async with asyncio.TaskGroup() as group:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,28 @@ async def test_log_streams_are_trimmed_to_their_lengths(redis_port: int, tmp_pat
             assert len(entries) == 3
             assert json.loads(entries[-1][1]["datastring"])["float_number"] == "12.0"
             assert await r.xlen("indi_logdata:devices") <= 5
+
+            # The same value again (a fresh timestamp) is stored, not logged; a new one is.
+            member = "indi_logdata:elementattributes:V:VALUE:Gadget"
+            before = await r.xrange(member)
+            vector = driver["Gadget"]["VALUE"]
+            await vector.send_setVector(timestamp=datetime(2026, 1, 1, tzinfo=UTC))
+            await until(lambda: _stamped(r, key, "2026-01-01T00:00:00"), what="the repeat")
+            assert await r.xrange(member) == before
+            vector["V"] = 13
+            await vector.send_setVector()
+            await until(lambda: _value_log_ends(r, member, "13"), what="13 logged")
     await r.aclose()
+
+
+async def _stamped(r: Any, key: str, stamp: str) -> bool:
+    return str(await r.hget(key, "timestamp")).startswith(stamp)
+
+
+async def _value_log_ends(r: Any, stream: str, value: str) -> bool:
+    entries = await r.xrevrange(stream, count=1)
+    return bool(entries) and float(json.loads(entries[0][1]["datastring"])["value"]) == float(
+        value)
 
 
 async def test_a_ccd_exposure_is_a_fits_file_named_in_the_member_hash(

@@ -125,3 +125,35 @@ def test_only_known_devices_may_be_commanded(tag: str, device: str) -> None:
         assert isinstance(result, ToIndiRequest)
     else:
         assert isinstance(result, str)
+
+
+def _logs(ops: list[object]) -> dict[str, dict[str, str]]:
+    import json
+
+    return {op.key: json.loads(op.fields["datastring"]) for op in ops if isinstance(op, Log)}
+
+
+def test_log_streams_get_an_entry_only_when_a_value_changes() -> None:
+    """A set repeating the last values (a new timestamp aside) is stored but adds no log
+    entry; a changed value or state adds one holding the key's whole content."""
+    writer = StoreWriter()
+    _apply(writer, DEF)
+    member_log = "indi_logdata:elementattributes:DEC:COORD:Mount"
+    attr_log = "indi_logdata:attributes:COORD:Mount"
+    first = _apply(writer, '<setNumberVector device="Mount" name="COORD" state="Ok" '
+                   'timestamp="2026-01-01T00:00:01"><oneNumber name="DEC">1</oneNumber>'
+                   "</setNumberVector>")
+    logs = _logs(first)
+    assert logs[member_log]["value"] == "1" and logs[member_log]["format"] == "%9.6m"
+    assert logs[attr_log]["state"] == "Ok" and logs[attr_log]["perm"] == "rw"
+    again = _apply(writer, '<setNumberVector device="Mount" name="COORD" state="Ok" '
+                   'timestamp="2026-01-01T00:00:02"><oneNumber name="DEC">1</oneNumber>'
+                   "</setNumberVector>")
+    assert _logs(again) == {}
+    assert any(isinstance(op, HSet) and op.key.endswith("DEC:COORD:Mount") for op in again)
+    moved = _apply(writer, '<setNumberVector device="Mount" name="COORD" state="Ok">'
+                   '<oneNumber name="DEC">2</oneNumber></setNumberVector>')
+    assert set(_logs(moved)) == {member_log}
+    busy = writer.note_state("Mount", "COORD", "Busy", "2026-01-01T00:00:03")
+    assert _logs(busy)[attr_log]["state"] == "Busy"
+    assert _logs(writer.note_state("Mount", "COORD", "Busy", "2026-01-01T00:00:04")) == {}
