@@ -5,8 +5,8 @@ Protects: every module of the packages its Layers block names (`indipydriver`,
 row names a module that is gone); every import -- at the top, inside a function or under
 ``TYPE_CHECKING`` -- goes to the importer's own layer or one above it in the page's Layers
 block, never below (so `indipyserver.routing` cannot import a client or a driver connection);
-and no module of `indipyserver`, `indipydriver`, `indipyclient`, `indipyweb` or `indipyterm`
-imports itself back through others.
+and no module of `indipyserver`, `indipydriver`, `indipyclient`, `indipyweb`, `indipyterm`,
+`indiredis` or `indimqttredis` imports itself back through others.
 """
 
 from __future__ import annotations
@@ -155,6 +155,15 @@ def test_the_client_library_has_no_import_circles() -> None:
 def test_the_terminal_client_has_no_import_circles() -> None:
     """The screens and the device search see the app as `indipyterm.ports.TermPort`."""
     assert import_circles("indipyterm", modules()) == []
+
+
+def test_the_bridges_have_no_import_circles() -> None:
+    """indiredis's sites and client sides reach the blocking runner (`toredis._run`) and the
+    private server (`driverserver`) without either importing them back; `indimqttredis` only
+    re-exports indiredis."""
+    known = modules()
+    assert import_circles("indiredis", known) == []
+    assert import_circles("indimqttredis", known) == []
 
 
 def test_the_checks_catch_what_they_are_for() -> None:
