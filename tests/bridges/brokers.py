@@ -1,13 +1,15 @@
 """Real redis-server and mosquitto instances for the bridge tests (fixtures in conftest.py).
 
 Each fixture starts its own server on a free loopback port with a temporary config in the
-test's folder, and stops (and reaps) it at teardown. A server that cannot be started FAILS the
-test: ``scripts/run-tests`` installs Debian's ``redis-server`` and ``mosquitto``, and a skipped
+test's folder, and stops (and reaps) it at teardown, every one of them even when stopping
+another fails; the session's ``Reaper`` (reaper.py) stops them if pytest dies before its
+teardown. A server that cannot be started FAILS the test: ``scripts/run-tests`` installs Debian's ``redis-server`` and ``mosquitto``, and a skipped
 bridge suite would hide exactly what it exists to check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import shutil
 import subprocess
@@ -16,7 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from peers import free_port, port_accepts, terminate
+from peers import IndiServer, free_port, port_accepts, terminate
+from reaper import Reaper
 
 HINT = "install Debian's redis-server and mosquitto, or run the suite with scripts/run-tests"
 
@@ -31,15 +34,19 @@ def _binary(name: str, *extra: str) -> str:
 class Served:
     """One server process on ``port`` (restartable on the same port)."""
 
-    def __init__(self, args: list[str], port: int, workdir: Path, name: str) -> None:
+    def __init__(self, args: list[str], port: int, workdir: Path, name: str,
+                 reaper: Reaper) -> None:
         self.args, self.port, self.workdir, self.name = args, port, workdir, name
+        self.reaper = reaper
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workdir / f"{name}.log"
 
     def start(self, timeout: float = 10.0) -> Served:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(self.args, cwd=self.workdir, stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT)
+                                            stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        self.reaper.watch(self.process.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -55,9 +62,51 @@ class Served:
         process, self.process = self.process, None
         if process is not None:
             terminate(process, 5)
+            self.reaper.release(process.pid)
 
 
-def _redis(workdir: Path, password: str = "") -> Served:
+def stop_all(stoppers: list[Callable[[], object]]) -> None:
+    """Call every one of ``stoppers`` (last first), even when one raises (then re-raised)."""
+    with contextlib.ExitStack() as stack:
+        for stop in stoppers:
+            stack.callback(stop)
+
+
+@pytest.fixture(scope="session")
+def reaper() -> Iterator[Reaper]:
+    """The session's watchdog (see reaper.py)."""
+    watchdog = Reaper()
+    try:
+        yield watchdog
+    finally:
+        watchdog.close()
+
+
+@pytest.fixture
+def indiserver_factory(indiserver_factory: Callable[..., IndiServer],
+                       reaper: Reaper) -> Iterator[Callable[..., IndiServer]]:
+    """tests/peers.py's indiservers, each also watched by the reaper and stopped at teardown
+    (the outer fixture stops them again: a no-op)."""
+    started: list[IndiServer] = []
+
+    def start(*drivers: str, **kwargs: object) -> IndiServer:
+        server = indiserver_factory(*drivers, **kwargs)
+        assert server.process is not None
+        reaper.watch(server.process.pid)
+        started.append(server)
+        return server
+
+    def stop(server: IndiServer) -> None:
+        pid = server.process.pid if server.process is not None else None
+        server.stop()
+        if pid is not None:
+            reaper.release(pid)
+
+    yield start
+    stop_all([lambda server=server: stop(server) for server in started])
+
+
+def _redis(workdir: Path, reaper: Reaper, password: str = "") -> Served:
     port = free_port()
     conf = workdir / "redis.conf"
     lines = [f"port {port}", "bind 127.0.0.1", f"dir {workdir}", 'save ""', "appendonly no",
@@ -65,24 +114,23 @@ def _redis(workdir: Path, password: str = "") -> Served:
     if password:
         lines.append(f"requirepass {password}")
     conf.write_text("\n".join(lines) + "\n")
-    return Served([_binary("redis-server"), str(conf)], port, workdir, "redis")
+    return Served([_binary("redis-server"), str(conf)], port, workdir, "redis", reaper)
 
 
 @pytest.fixture
-def redis_factory(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+def redis_factory(tmp_path: Path, reaper: Reaper) -> Iterator[Callable[..., Served]]:
     """Start redis-servers: ``redis_factory(password="")``; each stopped at teardown."""
     started: list[Served] = []
 
     def start(password: str = "") -> Served:
         workdir = tmp_path / f"redis-{len(started)}"
         workdir.mkdir()
-        served = _redis(workdir, password)
+        served = _redis(workdir, reaper, password)
         started.append(served)
         return served.start()
 
     yield start
-    for served in started:
-        served.stop()
+    stop_all([served.stop for served in started])
 
 
 @pytest.fixture
@@ -121,7 +169,7 @@ def mosquitto_conf(workdir: Path, port: int, *, passwords: dict[str, str] | None
 
 
 @pytest.fixture
-def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+def mosquitto_factory(tmp_path: Path, reaper: Reaper) -> Iterator[Callable[..., Served]]:
     """Start mosquitto brokers: ``mosquitto_factory(passwords=..., tls=...)``."""
     started: list[Served] = []
 
@@ -131,13 +179,12 @@ def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         port = free_port()
         conf = mosquitto_conf(workdir, port, **options)  # type: ignore[arg-type]
         served = Served([_binary("mosquitto", "/usr/sbin/mosquitto"), "-c", str(conf)], port,
-                        workdir, "mosquitto")
+                        workdir, "mosquitto", reaper)
         started.append(served)
         return served.start()
 
     yield start
-    for served in started:
-        served.stop()
+    stop_all([served.stop for served in started])
 
 
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:

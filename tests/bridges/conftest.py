@@ -1,5 +1,6 @@
-"""Fixtures of the bridge tests: real redis-server and mosquitto (see brokers.py)."""
+"""Fixtures of the bridge tests: real redis-server and mosquitto, indilib's indiserver watched
+by the session's reaper (see brokers.py and reaper.py)."""
 
-from brokers import mosquitto_factory, redis_factory, redis_port
+from brokers import indiserver_factory, mosquitto_factory, reaper, redis_factory, redis_port
 
-__all__ = ["mosquitto_factory", "redis_factory", "redis_port"]
+__all__ = ["indiserver_factory", "mosquitto_factory", "reaper", "redis_factory", "redis_port"]

@@ -15,6 +15,7 @@ import aiomqtt
 import pytest
 from brokers import Served, make_certificates
 from peers import free_port, getprop, setprop
+from reaper import Reaper
 from redishelpers import bridge, client, until
 from serverkit import make_gadget, running
 
@@ -106,8 +107,8 @@ async def test_redis_to_indi_reaches_a_site_over_the_broker(network: Network) ->
 
 
 async def test_a_killed_site_is_reported_gone_and_comes_back(mosquitto_factory: Any,
-                                                              redis_port: int,
-                                                              tmp_path: Path) -> None:
+                                                              redis_port: int, tmp_path: Path,
+                                                              reaper: Reaper) -> None:
     """A site that dies (its Last Will) has its devices removed from redis and from the INDI
     clients of mqtttoport; when it starts again they return."""
     broker = mosquitto_factory()
@@ -118,12 +119,13 @@ async def test_a_killed_site_is_reported_gone_and_comes_back(mosquitto_factory: 
     async with running(server), bridge(mqtttoredis_async(
             "web1", mqtt, redis_server("127.0.0.1", redis_port), blob_folder=tmp_path)), \
             bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
-        site = await _start_site_process(server.port, broker.port, tmp_path)
+        site = await _start_site_process(server.port, broker.port, tmp_path, reaper)
         try:
             await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=20)
             assert "Gadget.VALUE.V" in await getprop_async(port, "Gadget.VALUE.V")
             site.kill()  # no clean goodbye: the broker sends the Last Will
             await site.wait()
+            reaper.release(site.pid)
 
             async def gone() -> bool:
                 return not await r.exists("indi_attributes:VALUE:Gadget") and not (
@@ -132,7 +134,7 @@ async def test_a_killed_site_is_reported_gone_and_comes_back(mosquitto_factory: 
             await until(gone, timeout=40, what="the dead site's keys removed")
             assert "Gadget.VALUE.V" not in await getprop_async(port, "Gadget.VALUE.V",
                                                                timeout=1.5)
-            site = await _start_site_process(server.port, broker.port, tmp_path)
+            site = await _start_site_process(server.port, broker.port, tmp_path, reaper)
             await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=20,
                         what="the site back")
             assert "Gadget.VALUE.V" in await getprop_async(port, "Gadget.VALUE.V")
@@ -140,16 +142,20 @@ async def test_a_killed_site_is_reported_gone_and_comes_back(mosquitto_factory: 
             if site.returncode is None:
                 site.kill()
                 await site.wait()
+                reaper.release(site.pid)
     await r.aclose()
 
 
-async def _start_site_process(indi_port: int, mqtt_port: int,
-                              tmp: Path) -> asyncio.subprocess.Process:
+async def _start_site_process(indi_port: int, mqtt_port: int, tmp: Path,
+                              reaper: Reaper) -> asyncio.subprocess.Process:
     import sys
 
     code = ("import indiredis, sys; indiredis.inditomqtt(indiredis.indi_server('127.0.0.1', "
             f"{indi_port}), 'siteB', indiredis.mqtt_server('127.0.0.1', {mqtt_port}))")
-    return await asyncio.create_subprocess_exec(sys.executable, "-c", code, cwd=tmp)
+    site = await asyncio.create_subprocess_exec(sys.executable, "-c", code, cwd=tmp,
+                                                start_new_session=True)
+    reaper.watch(site.pid)
+    return site
 
 
 async def test_the_broker_restarted_mid_run_is_recovered(network: Network) -> None:
