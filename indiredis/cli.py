@@ -144,6 +144,10 @@ def _command(name: str, argv: Sequence[str]) -> None:
         _redis(parser)
     if name in ("inditomqtt", "driverstomqtt", "mqtttoredis", "mqtttoport"):
         _mqtt(parser)
+    if name == "inditomqtt":
+        parser.add_argument("--snoop-port", type=int, default=None,
+                            help="listen on 127.0.0.1:PORT for the INDI server chained to it as "
+                            "a remote, so its drivers can snoop other sites' devices")
     if name == "mqtttoport":
         parser.add_argument("--port", type=int, default=7624, help="INDI port (7624)")
         parser.add_argument("--host", default="localhost", help="INDI host (localhost)")
@@ -155,7 +159,8 @@ def _command(name: str, argv: Sequence[str]) -> None:
     elif name == "driverstoredis":
         toredis.driverstoredis(ns.drivers, _redis_host(ns), blob_folder=ns.blobfolder)
     elif name == "inditomqtt":
-        mqttsite.inditomqtt(_indi_host(ns), ns.mqtt_id, _mqtt_host(ns), ns.subscribe)
+        mqttsite.inditomqtt(_indi_host(ns), ns.mqtt_id, _mqtt_host(ns), ns.subscribe,
+                            ns.snoop_port)
     elif name == "driverstomqtt":
         mqttsite.driverstomqtt(ns.drivers, ns.mqtt_id, _mqtt_host(ns), ns.subscribe)
     elif name == "mqtttoredis":

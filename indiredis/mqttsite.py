@@ -11,6 +11,13 @@ other's; each client side filters BLOBs for its own clients instead.
 Liveness: a retained ``online`` on ``indi_status/<site id>`` while up, ``offline`` as its Last
 Will and when stopped. ``driverstomqtt`` runs its executable drivers under a private
 ``IPyServer`` (``driverserver``).
+
+Snooping across sites: the site listens on a loopback port that its INDI server chains as a
+*remote server* (``driverstomqtt``: its private server, always; ``inditomqtt``: with
+``snoop_port``, the user's server given ``@127.0.0.1:PORT`` (ours) or ``"Device"@127.0.0.1:PORT``
+(indiserver, per device)). A driver's getProperties for a device its server does not have
+reaches that listener, goes out on ``snoop_control/<site id>``, and what the owning site sends
+back on ``snoop_data/<site id>`` goes into the server through the same connection.
 """
 
 from __future__ import annotations
@@ -194,6 +201,10 @@ class Site:
                 self.remote_writer = None
             writer.close()
 
+    async def listen_for_snoops(self, host: str, port: int) -> asyncio.Server:
+        """The listener the INDI server chains as a remote (see the module docstring)."""
+        return await asyncio.start_server(self.serve_remote, host, port)
+
     def _drop(self, topic: str, payload: bytes, why: str) -> None:
         note = self._bad.take()
         if note is not None:
@@ -203,18 +214,28 @@ class Site:
 
 async def inditomqtt_async(indi_host: IndiServer | None, mqtt_id: str,
                            mqtt_host: MqttServer | None = None,
-                           subscribe_list: Sequence[str] = ()) -> None:
+                           subscribe_list: Sequence[str] = (),
+                           snoop_port: int | None = None) -> None:
     """The async twin of ``inditomqtt``: runs until cancelled."""
-    await Site(indi_host or indi_server(), mqtt_id, mqtt_host or mqtt_server(),
-               subscribe_list).run()
+    site = Site(indi_host or indi_server(), mqtt_id, mqtt_host or mqtt_server(), subscribe_list)
+    if snoop_port is None:
+        await site.run()
+        return
+    listener = await site.listen_for_snoops("127.0.0.1", snoop_port)
+    try:
+        await site.run()
+    finally:
+        listener.close()
 
 
 def inditomqtt(indi_host: IndiServer | None, mqtt_id: str, mqtt_host: MqttServer | None = None,
-               subscribe_list: Sequence[str] = ()) -> None:
-    """An INDI server's devices on the MQTT network as site ``mqtt_id``; blocks."""
+               subscribe_list: Sequence[str] = (), snoop_port: int | None = None) -> None:
+    """An INDI server's devices on the MQTT network as site ``mqtt_id``; blocks. With
+    ``snoop_port``, the INDI server's drivers may snoop other sites' devices: chain
+    ``127.0.0.1:snoop_port`` to it as a remote server (see docs/bridges.rst)."""
     from .toredis import _run
 
-    _run(inditomqtt_async(indi_host, mqtt_id, mqtt_host, subscribe_list))
+    _run(inditomqtt_async(indi_host, mqtt_id, mqtt_host, subscribe_list, snoop_port))
 
 
 async def driverstomqtt_async(drivers: Sequence[str], mqtt_id: str,
@@ -223,22 +244,14 @@ async def driverstomqtt_async(drivers: Sequence[str], mqtt_id: str,
     """The async twin of ``driverstomqtt``: runs until cancelled."""
     from .driverserver import private_server
 
-    # The site listens privately for our server's remote connection (snooping across sites).
-    holder: list[Site] = []
-
-    async def serve_remote(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if holder:
-            await holder[0].serve_remote(reader, writer)
-        else:
-            writer.close()
-
-    inner = await asyncio.start_server(serve_remote, "127.0.0.1", 0)
+    # The site listens privately for our server's remote connection (snooping across sites);
+    # the server's port is known once it runs, so the site learns it then.
+    site = Site(IndiServer("127.0.0.1", 0), mqtt_id, mqtt_host or mqtt_server(), subscribe_list)
+    inner = await site.listen_for_snoops("127.0.0.1", 0)
     inner_port = inner.sockets[0].getsockname()[1]
     try:
         async with private_server(drivers, remote_port=inner_port) as server:
-            site = Site(IndiServer("127.0.0.1", server.port), mqtt_id,
-                        mqtt_host or mqtt_server(), subscribe_list)
-            holder.append(site)
+            site.indi.port = server.port
             await site.run()
     finally:
         inner.close()

@@ -310,3 +310,55 @@ async def test_a_driver_at_one_site_snoops_a_device_at_another(mosquitto_factory
         await until(seen, timeout=30, what="site A's driver saw site B's value")
     assert any(b'device="Snooper"' in m for m in from_a)
     assert not any(b'device="Gadget"' in m for m in from_a), "B's device published as A's"
+
+
+async def test_a_driver_behind_inditomqtt_snoops_a_device_at_another_site(
+        mosquitto_factory: Any, indiserver_factory: Any, tmp_path: Path) -> None:
+    """Site A is indilib's indiserver running a snooping driver, joined by inditomqtt with a
+    snoop_port that indiserver chains as the remote of device Gadget; Gadget lives at site B
+    (inditomqtt before our server). A set at B reaches A's driver, and A does not publish B's
+    device as its own."""
+    import stat
+    import sys
+
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    script = tmp_path / "snooper.py"
+    script.write_text(f"#!{sys.executable}\n{SNOOPER}")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    port, indi_port, snoop_port = free_port(), free_port(), free_port()
+    gadget = make_gadget()
+    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
+    from_a: list[bytes] = []
+
+    async def watch_site_a() -> None:
+        async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
+            await mq.subscribe("from_indi/siteA")
+            async for message in mq.messages:
+                from_a.append(bytes(message.payload))  # type: ignore[arg-type]
+
+    async with running(server), bridge(watch_site_a()), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
+            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", indi_port), "siteA", mqtt,
+                                    snoop_port=snoop_port)):
+        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="site B")
+        await until(lambda: _accepts(snoop_port), what="site A's snoop listener")
+        indiserver_factory(str(script), f"Gadget@127.0.0.1:{snoop_port}", port=indi_port)
+        await until(lambda: _has(port, "Snooper.SEEN.S"), timeout=30, what="the snooper")
+        result = await asyncio.to_thread(setprop, port, "Gadget.VALUE.V=33")
+        assert result.returncode == 0
+
+        async def seen() -> bool:
+            values = await getprop_async(port, "Snooper.SEEN.S", timeout=1.5)
+            return float(values.get("Snooper.SEEN.S", "0")) == 33.0
+
+        await until(seen, timeout=30, what="site A's driver saw site B's value")
+    assert any(b'device="Snooper"' in m for m in from_a)
+    assert not any(b'device="Gadget"' in m for m in from_a), "B's device published as A's"
+
+
+async def _accepts(port: int) -> bool:
+    from peers import port_accepts
+
+    return await asyncio.to_thread(port_accepts, port)
