@@ -7,6 +7,8 @@ received, or drives the driver and checks what the screen shows.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from kitdriver import KitDriver
@@ -33,6 +35,16 @@ def device_screen(app: TermApp) -> DeviceScreen:
     return screen
 
 
+@asynccontextmanager
+async def term_on(kit: tuple[IPyServer, KitDriver],
+                  folder: Path | None = None) -> AsyncIterator[tuple[TermApp, Pilot[None]]]:
+    """indipyterm connected to the kit's server, headless, at the tests' screen size."""
+    server, _ = kit
+    app = TermApp("127.0.0.1", server.port, folder)
+    async with app.run_test(size=SIZE) as pilot:
+        yield app, pilot
+
+
 async def open_kit(app: TermApp, pilot: Pilot[None]) -> DeviceScreen:
     """Wait for the devices, then open Kit's screen as the search would."""
     await wait_for(pilot, lambda: "Kit" in app.device_names(), what="device Kit")
@@ -50,16 +62,40 @@ def panel(app: TermApp, name: str) -> VectorPanel:
 
 
 async def show_group(app: TermApp, pilot: Pilot[None], vector: str) -> VectorPanel:
-    screen = device_screen(app)
+    """Show the tab of Kit's `vector` (opening Kit's screen first when it is not shown)."""
+    shown = app.screen
+    on_kit = isinstance(shown, DeviceScreen) and shown.device == "Kit"
+    screen = device_screen(app) if on_kit else await open_kit(app, pilot)
     screen.show_vector(vector)
     await settle(pilot)
     return screen.panels[vector]
 
 
+async def type_into(pilot: Pilot[None], vector: VectorPanel, member: str, text: str) -> Input:
+    """Click the member's field and type `text` as keys."""
+    field = vector.rows[member].field
+    assert field is not None
+    await pilot.click(field)
+    await pilot.press(*text)
+    return field
+
+
+async def submit(pilot: Pilot[None], vector: VectorPanel) -> None:
+    await pilot.click(vector.query_one(".submit"))
+
+
+async def search(pilot: Pilot[None], text: str) -> None:
+    """Type `text` into the command palette's device/vector search and take the first hit."""
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await pilot.press(*text)
+    await settle(pilot, 0.6)
+    await pilot.press("enter")
+
+
 async def test_start_screen_lists_devices_and_says_connected(kit: tuple[IPyServer, KitDriver]) -> None:
     server, _ = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    async with term_on(kit) as (app, pilot):
         await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
         await settle(pilot)
         start = app.screen
@@ -70,9 +106,7 @@ async def test_start_screen_lists_devices_and_says_connected(kit: tuple[IPyServe
 
 
 async def test_choosing_a_device_opens_a_tab_per_group(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, _ = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    async with term_on(kit) as (app, pilot):
         await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
         await settle(pilot)
         await pilot.press("enter")  # the device list has the focus, Kit highlighted
@@ -87,15 +121,13 @@ async def test_choosing_a_device_opens_a_tab_per_group(kit: tuple[IPyServer, Kit
 
 
 async def test_clicking_a_switch_and_submit_sends_new_switch_vector(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         power = await show_group(app, pilot, "POWER")
         on_button = power.switch_widgets["ON"]
         assert isinstance(on_button, RadioButton) and not on_button.value
         await pilot.click(on_button)
-        await pilot.click(power.query_one(".submit"))
+        await submit(pilot, power)
         event = await driver.next_received()
         assert isinstance(event, ipd.newSwitchVector)
         assert event.vectorname == "POWER" and event["ON"] == "On" and event["OFF"] == "Off"
@@ -106,29 +138,22 @@ async def test_clicking_a_switch_and_submit_sends_new_switch_vector(kit: tuple[I
 
 
 async def test_any_of_many_toggles_send_every_member(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         options = await show_group(app, pilot, "OPTIONS")
         fan = options.switch_widgets["FAN"]
         assert isinstance(fan, Checkbox)
         await pilot.click(fan)
-        await pilot.click(options.query_one(".submit"))
+        await submit(pilot, options)
         event = await driver.next_received()
         assert dict(event) == {"FAN": "On", "DEW": "On"}
 
 
 async def test_typing_a_number_and_submitting_reaches_the_driver(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         coords = await show_group(app, pilot, "COORDS")
-        field = coords.rows["DEC"].field
-        assert field is not None
-        await pilot.click(field)
-        await pilot.press(*"-20:30:00")
+        await type_into(pilot, coords, "DEC", "-20:30:00")
         await pilot.press("enter")
         event = await driver.next_received()
         assert isinstance(event, ipd.newNumberVector)
@@ -139,16 +164,11 @@ async def test_typing_a_number_and_submitting_reaches_the_driver(kit: tuple[IPyS
 
 
 async def test_out_of_range_number_shows_the_error_and_sends_nothing(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         target = await show_group(app, pilot, "TARGET")
-        field = target.rows["TEMP"].field
-        assert field is not None
-        await pilot.click(field)
-        await pilot.press(*"150")
-        await pilot.click(target.query_one(".submit"))
+        field = await type_into(pilot, target, "TEMP", "150")
+        await submit(pilot, target)
         await settle(pilot)
         assert str(target.error_label.content) == "Temperature: 150 is out of range 0 .. 100"
         assert not field.is_valid
@@ -156,16 +176,15 @@ async def test_out_of_range_number_shows_the_error_and_sends_nothing(kit: tuple[
         assert driver.received == []
         # Unparsable text is refused the same way.
         field.value = "twenty"
-        await pilot.click(target.query_one(".submit"))
+        await submit(pilot, target)
         await settle(pilot)
         assert "'twenty' is not a number" in str(target.error_label.content)
         assert driver.received == []
 
 
 async def test_a_driver_set_changes_the_widget(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         await open_kit(app, pilot)
         readout = panel(app, "READOUT")
         assert readout.rows["LEVEL"].value_label.content == "1.000"
@@ -182,15 +201,10 @@ async def test_a_driver_set_changes_the_widget(kit: tuple[IPyServer, KitDriver])
 
 
 async def test_an_edit_is_kept_and_flagged_when_the_device_changes_it(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         target = await show_group(app, pilot, "TARGET")
-        field = target.rows["TEMP"].field
-        assert field is not None
-        await pilot.click(field)
-        await pilot.press(*"30")
+        field = await type_into(pilot, target, "TEMP", "30")
         vector = driver["Kit"]["TARGET"]
         vector["TEMP"] = 25.0
         await vector.send_setVector(state="Ok")
@@ -205,26 +219,22 @@ async def test_an_edit_is_kept_and_flagged_when_the_device_changes_it(kit: tuple
 async def test_lights_and_read_only_switches_show_coloured_indicators(
     kit: tuple[IPyServer, KitDriver],
 ) -> None:
-    server, _ = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_kit(app, pilot)
+    async with term_on(kit) as (app, pilot):
         health = await show_group(app, pilot, "HEALTH")
         shown = {name: (str(row.value_label.content), row.value_label.styles.color)
                  for name, row in health.rows.items()}
         assert shown["GOOD"][0] == "\u25cf Ok" and shown["GOOD"][1] == Color.parse("green")
         assert shown["WARN"][0] == "\u25cf Alert" and shown["WARN"][1] == Color.parse("red")
         assert shown["SPARE"][0] == "\u25cf Idle" and shown["SPARE"][1] == Color.parse("#808080")
-        roof = screen.panels["ROOF"]
+        roof = panel(app, "ROOF")
         assert not roof.writable and not roof.query(".submit")
         assert str(roof.rows["OPEN"].value_label.content) == "\u25cf On"
         assert str(roof.rows["SHUT"].value_label.content) == "\u25cb Off"
 
 
 async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         screen = await open_kit(app, pilot)
         await driver["Kit"]["HEALTH"].send_delProperty(message="health check retired")
         await wait_for(pilot, lambda: "HEALTH" not in screen.panels, what="HEALTH removed")
@@ -238,11 +248,10 @@ async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPySe
 
 
 async def test_a_blob_arrives_in_the_folder(kit: tuple[IPyServer, KitDriver], tmp_path: Path) -> None:
-    server, driver = kit
+    _, driver = kit
     folder = tmp_path / "blobs"
     folder.mkdir()
-    app = TermApp("127.0.0.1", server.port, folder)
-    async with app.run_test(size=SIZE) as pilot:
+    async with term_on(kit, folder) as (app, pilot):
         screen = await open_kit(app, pilot)
         await settle(pilot)
         image = driver["Kit"]["IMAGE"]
@@ -259,12 +268,10 @@ async def test_a_blob_arrives_in_the_folder(kit: tuple[IPyServer, KitDriver], tm
 
 
 async def test_a_chosen_file_is_uploaded_to_a_writable_blob(kit: tuple[IPyServer, KitDriver], tmp_path: Path) -> None:
-    server, driver = kit
+    _, driver = kit
     upload = tmp_path / "notes.txt"
     upload.write_bytes(b"hello driver")
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    async with term_on(kit) as (app, pilot):
         blobs = await show_group(app, pilot, "UPLOAD")
         await pilot.click(blobs.query_one(".choose"))
         await settle(pilot)
@@ -273,7 +280,7 @@ async def test_a_chosen_file_is_uploaded_to_a_writable_blob(kit: tuple[IPyServer
         await pilot.click("#choose")
         await settle(pilot)
         assert "notes.txt" in str(blobs.blob_labels["FILE"].content)
-        await pilot.click(blobs.query_one(".submit"))
+        await submit(pilot, blobs)
         event = await driver.next_received()
         assert isinstance(event, ipd.newBLOBVector)
         assert event["FILE"] == b"hello driver"
@@ -308,9 +315,7 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
 
 
 async def test_keys_help_dark_main_and_quit(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, _ = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    async with term_on(kit) as (app, pilot):
         await open_kit(app, pilot)
         await settle(pilot)
         await pilot.press("question_mark")
@@ -332,15 +337,10 @@ async def test_keys_help_dark_main_and_quit(kit: tuple[IPyServer, KitDriver]) ->
 
 
 async def test_escape_in_a_field_reverts_and_frees_the_keys(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, _ = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    async with term_on(kit) as (app, pilot):
         setup = await show_group(app, pilot, "SETUP")
-        field = setup.rows["NAME"].field
-        assert field is not None
-        await pilot.click(field)
-        await pilot.press(*"mqd")  # letters typed into the field, not keys
+        # Letters typed into the field, not keys.
+        field = await type_into(pilot, setup, "NAME", "mqd")
         assert field.value == "mqd" and isinstance(app.screen, DeviceScreen)
         await pilot.press("escape")
         assert field.value == "" and not setup.tracker
@@ -349,15 +349,9 @@ async def test_escape_in_a_field_reverts_and_frees_the_keys(kit: tuple[IPyServer
 
 
 async def test_search_jumps_to_a_vector_of_a_device(kit: tuple[IPyServer, KitDriver]) -> None:
-    server, _ = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    async with term_on(kit) as (app, pilot):
         await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        await pilot.press(*"Coordinates")
-        await settle(pilot, 0.6)
-        await pilot.press("enter")
+        await search(pilot, "Coordinates")
         await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
                        and "COORDS" in app.screen.panels, what="Kit's screen")
         await settle(pilot)
@@ -369,11 +363,7 @@ async def test_search_jumps_to_a_vector_of_a_device(kit: tuple[IPyServer, KitDri
         assert focused is not None and screen.panels["COORDS"] in focused.ancestors
         # And a device by name, from the device screen.
         await pilot.press("escape")
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        await pilot.press(*"Weather")
-        await settle(pilot, 0.6)
-        await pilot.press("enter")
+        await search(pilot, "Weather")
         await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
                        and app.screen.device == "Weather" and app.screen.panels,
                        what="Weather's screen")
@@ -384,9 +374,8 @@ async def test_a_burst_of_sets_is_coalesced_and_the_last_value_shown(
 ) -> None:
     """2,000 sets as fast as the driver can send them: a few screen refreshes, not 2,000, the
     newest value on screen, and the sparkline history bounded."""
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         await open_kit(app, pilot)
         readout = panel(app, "READOUT")
         before = app.refreshes
@@ -405,10 +394,8 @@ async def test_a_burst_of_sets_is_coalesced_and_the_last_value_shown(
 async def test_a_switch_choice_is_kept_when_the_device_changes_the_vector(
     kit: tuple[IPyServer, KitDriver],
 ) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_kit(app, pilot)
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         options = await show_group(app, pilot, "OPTIONS")
         await pilot.click(options.switch_widgets["FAN"])
         vector = driver["Kit"]["OPTIONS"]
@@ -417,7 +404,7 @@ async def test_a_switch_choice_is_kept_when_the_device_changes_the_vector(
         await wait_for(pilot, lambda: options.note_label.display, what="the conflict note")
         assert "Dew heater is now Off" in str(options.note_label.content)
         assert options.switch_widgets["FAN"].value and options.switch_widgets["DEW"].value
-        await pilot.click(options.query_one(".submit"))
+        await submit(pilot, options)
         event = await driver.next_received()
         assert dict(event) == {"FAN": "On", "DEW": "On"}
 
@@ -425,9 +412,8 @@ async def test_a_switch_choice_is_kept_when_the_device_changes_the_vector(
 async def test_deleting_a_whole_device_empties_its_screen_and_the_list(
     kit: tuple[IPyServer, KitDriver],
 ) -> None:
-    server, driver = kit
-    app = TermApp("127.0.0.1", server.port)
-    async with app.run_test(size=SIZE) as pilot:
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
         screen = await open_kit(app, pilot)
         await driver["Kit"].send_delProperty(message="Kit switched off")
         # (The panels go one by one; the screen says so once the last one is gone.)
