@@ -9,9 +9,15 @@ See `IPyDriver` for what the framework does for you, the event classes exported 
 `rxevent`/`snoopevent` receive, and `indipydriver.testing` for testing a driver with no server.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
+import sys
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the tools' start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
     from .device import Device
     from .driver import IPyDriver
     from .links import Link, MemoryLink, StdioLink
@@ -147,16 +153,30 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
+def lazy_names(
+    package: str, table: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The PEP 562 ``__getattr__`` and ``__dir__`` of a package whose public names are imported
+    at first use: `table` maps each name to the submodule defining it. A name, once imported, is
+    kept in the package, so its ``__getattr__`` is not called for it again. indipyclient's
+    package uses it too.
+    """
+    namespace = sys.modules[package].__dict__
 
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(f"{package}.{module}"), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *table})
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
