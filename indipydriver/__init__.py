@@ -21,46 +21,9 @@ if TYPE_CHECKING:
     from .device import Device
     from .driver import IPyDriver
     from .links import Link, MemoryLink, StdioLink
-    from .members import (
-        BLOBMember,
-        LightMember,
-        NumberMember,
-        PropertyMember,
-        SwitchMember,
-        TextMember,
-        getfloat,
-    )
-    from .rxevents import (
-        ClientVectorEvent,
-        Message,
-        RxEvent,
-        VectorEvent,
-        defBLOBVector,
-        defLightVector,
-        defNumberVector,
-        defSwitchVector,
-        defTextVector,
-        delProperty,
-        enableBLOB,
-        getProperties,
-        newBLOBVector,
-        newNumberVector,
-        newSwitchVector,
-        newTextVector,
-        setBLOBVector,
-        setLightVector,
-        setNumberVector,
-        setSwitchVector,
-        setTextVector,
-    )
-    from .vectors import (
-        BLOBVector,
-        LightVector,
-        NumberVector,
-        PropertyVector,
-        SwitchVector,
-        TextVector,
-    )
+    from .members import *
+    from .rxevents import *
+    from .vectors import *
 
 # PEP 562: each public name is imported from its module on first use, so a program that
 # needs one part (a command-line tool, the protocol core) does not pay for the rest.

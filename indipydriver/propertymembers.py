@@ -1,15 +1,4 @@
 """indipydriver 3.x's module path for the members (``from indipydriver.propertymembers import
-NumberMember``); they are defined in ``members.py``."""
+NumberMember``): every name of ``members.py``, which defines them."""
 
-from .members import (
-    BLOBMember,
-    LightMember,
-    NumberMember,
-    PropertyMember,
-    SwitchMember,
-    TextMember,
-    getfloat,
-)
-
-__all__ = ["BLOBMember", "LightMember", "NumberMember", "PropertyMember", "SwitchMember",
-           "TextMember", "getfloat"]
+from .members import *
