@@ -95,6 +95,25 @@ def port_accepts(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
         return False
 
 
+def poll_until(check: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
+    """Call `check` every `interval` seconds until it is true (True) or `timeout` has passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of that id exists (a zombie not yet reaped counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> bool:
     """Wait until `port` accepts connections; False when `process` exits or time runs out."""
     deadline = time.monotonic() + timeout

@@ -13,11 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from peers import free_port, getprop, port_accepts, setprop
+from peers import free_port, getprop, poll_until, port_accepts, setprop
 
 REPO = Path(__file__).resolve().parents[2]
 TELESCOPE = "Telescope Simulator"
@@ -31,15 +30,6 @@ def start(tmp_path: Path, *args: str, log: str = "server.log") -> subprocess.Pop
             [sys.executable, "-m", "indipyserver", *args], stdout=subprocess.DEVNULL,
             stderr=out, cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": path},
         )
-
-
-def wait_until(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGINT) -> int:
@@ -62,7 +52,7 @@ def test_clients_coming_and_going_and_a_clean_stop_are_quiet(tmp_path: Path, ver
     server = start(tmp_path, *(["-v"] if verbose else []), "-p", str(port),
                    "indi_simulator_telescope")
     try:
-        assert wait_until(lambda: port_accepts(port))
+        assert poll_until(lambda: port_accepts(port), 15.0)
         assert getprop(port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=10).returncode == 0
         assert setprop(port, f"{TELESCOPE}.CONNECTION.CONNECT=On").returncode == 0
         getprop(port, f"{TELESCOPE}.*.*", timeout=1)  # waits, then closes on the server
@@ -93,16 +83,16 @@ def test_a_remote_that_comes_late_and_comes_back_is_seen_to_recover_without_v(
     remote = None
     log = tmp_path / "server.log"
     try:
-        assert wait_until(lambda: "cannot connect" in log.read_text())
+        assert poll_until(lambda: "cannot connect" in log.read_text(), 15.0)
         remote = start(tmp_path, "-p", str(remote_port), "indi_simulator_telescope",
                        log="remote1.log")
-        assert wait_until(lambda: "failed attempt" in log.read_text())
+        assert poll_until(lambda: "failed attempt" in log.read_text(), 15.0)
         assert getprop(port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=10).returncode == 0
         assert stop(remote, signal.SIGTERM) == 0
-        assert wait_until(lambda: "lost remote" in log.read_text())
+        assert poll_until(lambda: "lost remote" in log.read_text(), 15.0)
         remote = start(tmp_path, "-p", str(remote_port), "indi_simulator_telescope",
                        log="remote2.log")
-        assert wait_until(lambda: " again" in log.read_text())
+        assert poll_until(lambda: " again" in log.read_text(), 15.0)
         assert stop(server) == 0
     finally:
         for process in (server, remote):
@@ -133,7 +123,7 @@ def test_a_driver_that_dies_and_is_restarted_is_seen_to_recover_without_v(
     port = free_port()
     server = start(tmp_path, "-p", str(port), str(driver))
     try:
-        assert wait_until(lambda: port_accepts(port))
+        assert poll_until(lambda: port_accepts(port), 15.0)
         assert getprop(port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=10).returncode == 0
         assert stop(server, signal.SIGTERM) == 0
     finally:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from peers import free_port, pid_alive, poll_until, port_accepts
 
 CHILD = """\
 import signal, sys, os
@@ -31,29 +31,6 @@ def server_env(home: Path) -> dict[str, str]:
     """The child imports this checkout's indipyserver (not whatever copy is installed)."""
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
     return {**os.environ, "HOME": str(home), "PYTHONPATH": path}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def start_server(tmp_path: Path, *extra: str, verbose: bool = True,
@@ -103,7 +80,7 @@ def test_signal_exits_zero_and_reaps_the_driver(tmp_path: Path, sig: signal.Sign
     """SIGTERM (service stop) and SIGINT (Ctrl-C): exit status 0, no driver left behind."""
     server, port, child_pid = start_server(tmp_path)
     try:
-        assert wait_for(lambda: _accepts(port))
+        assert poll_until(lambda: port_accepts(port), 10.0)
         assert pid_alive(child_pid)
         server.send_signal(sig)
         assert server.wait(timeout=15) == 0
@@ -118,7 +95,7 @@ def test_without_v_the_listening_port_and_drivers_stderr_are_shown(tmp_path: Pat
     start_server found the child's stderr line (its pid) with no -v given."""
     server, port, child_pid = start_server(tmp_path, verbose=False)
     try:
-        assert wait_for(lambda: _accepts(port))
+        assert poll_until(lambda: port_accepts(port), 10.0)
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=15) == 0
         assert server.stderr is not None
@@ -146,7 +123,7 @@ def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> No
     )
     assert server.stderr is not None
     try:
-        assert wait_for(lambda: _accepts(port) and fifo.exists())
+        assert poll_until(lambda: port_accepts(port) and fifo.exists(), 10.0)
         with open(fifo, "w") as f:
             f.write(f'start {child} -n "Kid"\n')
         child_pid = 0
@@ -157,17 +134,9 @@ def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> No
         assert child_pid and pid_alive(child_pid)
         with open(fifo, "w") as f:
             f.write(f'stop {child} -n "Kid"\n')
-        assert wait_for(lambda: not pid_alive(child_pid))
+        assert poll_until(lambda: not pid_alive(child_pid), 10.0)
         assert server.poll() is None  # still serving, with zero drivers
         server.terminate()
         assert server.wait(timeout=15) == 0
     finally:
         _reap(server)
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import os
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from peers import pid_alive
 from serverdoubles import RecordingDriverSide
 from serverkit import stdio_driver
 
@@ -70,14 +70,6 @@ def script(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "driver.py"
     path.write_text(text)
     return [sys.executable, str(path)]
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 async def test_driver_gets_getproperties_and_its_frames_reach_the_router(tmp_path: Path) -> None:
