@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,29 +43,7 @@ def pair(specs: tuple[str, str], trips: int, settle: float, a_first: bool) -> li
     with contextlib.ExitStack() as stack:
         order = (0, 1) if a_first else (1, 0)
         started = {i: stack.enter_context(_start(specs[i])) for i in order}
-        servers = [started[0], started[1]]
-        clients = [run.connect(srv)[0] for srv in servers]
-        time.sleep(settle)
-        hubs = [run.Hub([c]) for c in clients]
-        lat: list[list[float]] = [[], []]
-        for i in range(trips + 50):
-            msg = (f'<newNumberVector device="Bench" name="NUM"><oneNumber name="v">{i}'
-                   f"</oneNumber></newNumberVector>\n").encode()
-            for j in (i % 2, 1 - i % 2):
-                c = clients[j]
-                want = c.counts["setNumber"] + 1
-                t = time.perf_counter()
-                c.send(msg)
-                if not hubs[j].run_until(lambda c=c, want=want: c.counts["setNumber"] >= want,
-                                         10):
-                    raise RuntimeError(f"round trip timed out on {specs[j]}")
-                if i >= 50:
-                    lat[j].append(time.perf_counter() - t)
-        for hub in hubs:
-            hub.close()
-        for c in clients:
-            c.close()
-    return lat
+        return run.round_trips([started[0], started[1]], list(specs), trips, settle)
 
 
 def quantile(xs: list[float], q: float) -> float:

@@ -402,31 +402,38 @@ def _roundtrip_session(kinds: list[str], cfg: Config, chain: bool) -> list[list[
     with contextlib.ExitStack() as stack:
         servers = [_chained(stack, kind) if chain else stack.enter_context(Server(kind))
                    for kind in kinds]
-        clients = [connect(srv)[0] for srv in servers]
-        time.sleep(RT_SETTLE)
-        hubs = [Hub([c]) for c in clients]
-        lat: list[list[float]] = [[] for _ in kinds]
-        for i in range(cfg.trips + 50):
-            msg = (f'<newNumberVector device="Bench" name="NUM">'
-                   f'<oneNumber name="v">{i}</oneNumber></newNumberVector>\n').encode()
-            # Rotated, not flipped: flipping (0 1 2, 2 1 0, 0 1 2...) gives the first and last
-            # servers two trips in a row every other round, which find their caches warm; the
-            # middle one never does (indiserver vs itself: the middle copy was 1.07-1.19x
-            # slower at p50). Rotating, no server ever follows itself.
-            order = [(i + j) % len(kinds) for j in range(len(kinds))]
-            for j in order:
-                c = clients[j]
-                want = c.counts["setNumber"] + 1
-                t = time.perf_counter()
-                c.send(msg)
-                if not hubs[j].run_until(partial(_has_sets, c, want), 10):
-                    raise RuntimeError(f"round trip timed out on {kinds[j]}")
-                if i >= 50:            # the first 50 warm up
-                    lat[j].append(time.perf_counter() - t)
-        for hub in hubs:
-            hub.close()
-        for c in clients:
-            c.close()
+        return round_trips(servers, kinds, cfg.trips, RT_SETTLE)
+
+
+def round_trips(servers: list[Server], names: list[str], trips: int,
+                settle: float) -> list[list[float]]:
+    """Seconds per trip of each of `servers` (running), `trips` each after 50 that warm up: a
+    client of each, idle for `settle` seconds, then the trips interleaved."""
+    clients = [connect(srv)[0] for srv in servers]
+    time.sleep(settle)
+    hubs = [Hub([c]) for c in clients]
+    lat: list[list[float]] = [[] for _ in servers]
+    for i in range(trips + 50):
+        msg = (f'<newNumberVector device="Bench" name="NUM">'
+               f'<oneNumber name="v">{i}</oneNumber></newNumberVector>\n').encode()
+        # Rotated, not flipped: flipping (0 1 2, 2 1 0, 0 1 2...) gives the first and last
+        # servers two trips in a row every other round, which find their caches warm; the
+        # middle one never does (indiserver vs itself: the middle copy was 1.07-1.19x
+        # slower at p50). Rotating, no server ever follows itself.
+        order = [(i + j) % len(servers) for j in range(len(servers))]
+        for j in order:
+            c = clients[j]
+            want = c.counts["setNumber"] + 1
+            t = time.perf_counter()
+            c.send(msg)
+            if not hubs[j].run_until(partial(_has_sets, c, want), 10):
+                raise RuntimeError(f"round trip timed out on {names[j]}")
+            if i >= 50:            # the first 50 warm up
+                lat[j].append(time.perf_counter() - t)
+    for hub in hubs:
+        hub.close()
+    for c in clients:
+        c.close()
     return lat
 
 
