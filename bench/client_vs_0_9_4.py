@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from processes import stop_group
 from run import MB, Server, connect, control, prepare
 
 VENV = Path("/tmp/ipc094-venv")
@@ -88,13 +88,7 @@ class Child:
         return json.loads(self.expect("result"))  # type: ignore[no-any-return]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_group(self.proc)
 
 
 def run_one(lib: str, py094: Path, mode: str, args: argparse.Namespace) -> dict[str, float]:

@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from processes import stop_group
 from rawclient import Counter
 
 VENV = Path("/tmp/ipd3-venv")
@@ -111,13 +112,7 @@ class Child:
 
     def stop(self) -> None:
         self.sel.close()
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_group(self.proc)
         for f in (self.proc.stdin, self.proc.stdout):
             try:
                 f.close()

@@ -37,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from processes import stop_group
 from rawclient import Hub, RawClient
 
 DRIVER = HERE / "trafficdriver.py"
@@ -129,16 +130,7 @@ class Server:
         return float("nan")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)   # the session we created for it
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_group(self.proc)   # the session we created for it
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
         if self.profile is not None and self.profile.exists():

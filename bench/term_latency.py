@@ -53,7 +53,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DRIVER = HERE / "trafficdriver.py"
 DEVICE = "Bench"
+sys.path.insert(0, str(HERE))
 
+from processes import cpu_seconds, rss_mib
 
 # --------------------------------------------------------------------------- the client process
 
@@ -142,19 +144,6 @@ def command(port: int, text: str) -> None:
     with socket.create_connection(("127.0.0.1", port), 5) as sock:
         sock.sendall(element.encode())
         time.sleep(0.2)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (/proc/PID/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -40,6 +40,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = "Bench"
+sys.path.insert(0, str(ROOT / "bench"))
+
+from processes import cpu_seconds, rss_mib
+
 PASSWORD = "bench-password"
 VALUE = re.compile(rb'data-member="T"><th>[^<]*</th><td class="value">([0-9.]+)</td>')
 
@@ -76,18 +80,6 @@ def serve_indi(port: int, rate: float) -> None:
 
 
 # -- measuring -------------------------------------------------------------------------------
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
 
 async def login(port: int) -> str:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
