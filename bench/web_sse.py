@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,16 +106,23 @@ async def open_stream(port: int, cookie: str) -> tuple[asyncio.StreamReader, asy
     return reader, writer
 
 
+async def stream_chunks(reader: asyncio.StreamReader,
+                        stop: asyncio.Event) -> AsyncIterator[bytes]:
+    """What an event stream sends, a read at a time, until `stop` is set or it ends."""
+    while not stop.is_set():
+        try:
+            chunk = await asyncio.wait_for(reader.read(1 << 16), 1.0)
+        except TimeoutError:
+            continue
+        if not chunk:
+            return
+        yield chunk
+
+
 async def read_client(port: int, cookie: str, latencies: list[float], stop: asyncio.Event) -> None:
     reader, writer = await open_stream(port, cookie)
     try:
-        while not stop.is_set():
-            try:
-                chunk = await asyncio.wait_for(reader.read(1 << 16), 1.0)
-            except TimeoutError:
-                continue
-            if not chunk:
-                return
+        async for chunk in stream_chunks(reader, stop):
             now = time.time()
             for match in VALUE.finditer(chunk):  # an event split across reads is simply missed
                 latencies.append((now - float(match.group(1))) * 1000)
@@ -308,13 +316,7 @@ async def read_client021(port: int, deviceid: int, latencies: list[float],
     reader, writer = await open_stream021(port, deviceid)
     fetcher, fetch_writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        while not stop.is_set():
-            try:
-                chunk = await asyncio.wait_for(reader.read(1 << 16), 1.0)
-            except TimeoutError:
-                continue
-            if not chunk:
-                return
+        async for chunk in stream_chunks(reader, stop):
             for vectorid in {m.group(1) for m in EVENT021.finditer(chunk)}:
                 # what htmx does there on the event: fetch the fragment (keep-alive)
                 fetch_writer.write(b"GET /vector/update/" + vectorid +
