@@ -548,19 +548,22 @@ class ClientConnection(asyncio.Protocol):
 
     def close(self) -> None:
         """Close after the transport's buffer is written."""
-        self._closing = True
-        self._queue.clear()
-        self._writer.tail = None
-        self._behind.not_behind()
-        if self._transport is not None:
-            self._transport.close()
+        transport = self._stop_sending()
+        if transport is not None:
+            transport.close()
 
     def abort(self) -> None:
         """Close at once, dropping whatever is buffered."""
+        transport = self._stop_sending()
+        if transport is not None:
+            transport.abort()
+
+    def _stop_sending(self) -> asyncio.Transport | None:
+        """Nothing more goes to the client: its queue, the rest of an element being written and
+        the falling-behind watch are dropped. The transport, to be closed."""
         self._closing = True
         self._queue.clear()
         self._writer.tail = None
         self._behind.not_behind()
-        if self._transport is not None:
-            self._transport.abort()
+        return self._transport
 
