@@ -160,18 +160,24 @@ def driver_pid(server: FifoServer, device: str) -> int:
     return pid
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_stop_without_a_name_stops_the_oldest_instance_one_per_line(
-    fifo_server: Callable[[str], FifoServer], kind: str
-) -> None:
-    """Two domes from one program: ``stop indi_simulator_dome`` stops the one started first
-    and leaves the other; the same line again stops the other. Ours says which it stopped."""
+def two_domes(fifo_server: Callable[[str], FifoServer], kind: str) -> FifoServer:
+    """A FIFO-driven server of `kind` with two domes of one program: Dome A started first."""
     find_binary("indi_simulator_dome")
     server = fifo_server(kind)
     server.write('start indi_simulator_dome -n "Dome A"')
     server.wait_devices({"Dome A"})
     server.write('start indi_simulator_dome -n "Dome B"')
     server.wait_devices({"Dome A", "Dome B"})
+    return server
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_without_a_name_stops_the_oldest_instance_one_per_line(
+    fifo_server: Callable[[str], FifoServer], kind: str
+) -> None:
+    """Two domes from one program: ``stop indi_simulator_dome`` stops the one started first
+    and leaves the other; the same line again stops the other. Ours says which it stopped."""
+    server = two_domes(fifo_server, kind)
     server.write("stop indi_simulator_dome")
     server.wait_devices({"Dome B"})
     if kind == OURS:
@@ -190,12 +196,7 @@ def test_a_restarted_driver_counts_as_started_when_it_restarted(
 ) -> None:
     """Dome A started first but died and was restarted after Dome B: indiserver then holds it
     as the newer of the two, and so do we, so ``stop indi_simulator_dome`` stops Dome B."""
-    find_binary("indi_simulator_dome")
-    server = fifo_server(kind)
-    server.write('start indi_simulator_dome -n "Dome A"')
-    server.wait_devices({"Dome A"})
-    server.write('start indi_simulator_dome -n "Dome B"')
-    server.wait_devices({"Dome A", "Dome B"})
+    server = two_domes(fifo_server, kind)
     first = driver_pid(server, "Dome A")
     os.kill(first, signal.SIGKILL)
     deadline = time.monotonic() + 15
