@@ -49,14 +49,20 @@ async def _served(client: RawClient, uid: str) -> None:
     await client.wait_for("pingReply", uid=uid)
 
 
+async def _defined_clients(srv: IPyServer, count: int) -> list[RawClient]:
+    """`count` clients connected, then each sent the definitions (up to the Gadget's BLOB)."""
+    clients = [await RawClient.connect(srv.port) for _ in range(count)]
+    for c in clients:
+        await c.send("<getProperties/>")
+        await c.wait_for("defBLOBVector")
+    return clients
+
+
 async def test_unknown_device_is_dropped_with_a_warning_and_the_sender_stays_served(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with running(server(make_gadget())) as srv:
-        a, b = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
-        for c in (a, b):
-            await c.send("<getProperties/>")
-            await c.wait_for("defBLOBVector")
+        a, b = await _defined_clients(srv, 2)
         with caplog.at_level(logging.WARNING, logger="indipyserver.router"):
             await a.send(NEW_V.format(5).replace("Gadget", "Nobody"))
             await _served(a, "after-unknown")
@@ -101,10 +107,7 @@ async def test_an_oversize_element_from_a_client_is_logged_and_only_that_client_
     monkeypatch.setattr(clients, "Framer", SmallFramer)
     driver = make_gadget()
     async with running(server(driver)) as srv:
-        bad, good = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
-        for c in (bad, good):
-            await c.send("<getProperties/>")
-            await c.wait_for("defBLOBVector")
+        bad, good = await _defined_clients(srv, 2)
         with caplog.at_level(logging.WARNING, logger="indipyserver.clients"):
             await bad.send('<newBLOBVector device="Gadget" name="IMAGE"><oneBLOB name="I">')
             await bad.send(b"QUFB" * (1 << 18))  # 1 MiB of base64, never closed
@@ -166,10 +169,7 @@ async def test_unfinished_elements_of_all_clients_together_are_bounded(
     monkeypatch.setattr(clients, "PARTIAL_CHECK_BYTES", 1 << 20)
     driver = make_gadget()
     async with running(server(driver)) as srv:
-        first, second = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
-        for c in (first, second):
-            await c.send("<getProperties/>")
-            await c.wait_for("defBLOBVector")
+        first, second = await _defined_clients(srv, 2)
         head = '<newBLOBVector device="Gadget" name="IMAGE"><oneBLOB name="I" size="3" format=".b">'
         await first.send(head)
         await first.send(b"QUFB" * (1 << 19))  # 2 MB, not finished
