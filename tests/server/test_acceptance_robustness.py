@@ -28,6 +28,8 @@ import re
 import signal
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -245,6 +247,23 @@ DEAF_DRIVER = f"#!{sys.executable}\n" + textwrap.dedent(
 )
 
 
+@asynccontextmanager
+async def _defined(srv: IPyServer, device: str, text: bytes) -> AsyncIterator[RawClient]:
+    """`srv` running, and a client of it given `device`'s defTextVector, which holds `text`."""
+    async with running(srv):
+        c = await RawClient.connect(srv.port)
+        await c.send("<getProperties/>")
+        d = await c.wait_for("defTextVector", device=device)
+        assert text in d.data
+        yield c
+
+
+def _malformed_xml_logged(caplog: pytest.LogCaptureFixture, source: str) -> None:
+    """Malformed XML was logged, every line of it naming `source`."""
+    lines = [r.getMessage() for r in caplog.records if "malformed XML" in r.getMessage()]
+    assert lines and all(source in line for line in lines), lines
+
+
 async def test_malformed_xml_from_an_executable_driver_is_logged_with_its_name(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
@@ -254,15 +273,10 @@ async def test_malformed_xml_from_an_executable_driver_is_logged_with_its_name(
     srv = server(make_gadget())
     srv.add_exdriver(str(script), max_restarts=0)
     with caplog.at_level(logging.WARNING):
-        async with running(srv):
-            c = await RawClient.connect(srv.port)
-            await c.send("<getProperties/>")
-            d = await c.wait_for("defTextVector", device="Ex")
-            assert b"fine" in d.data
+        async with _defined(srv, "Ex", b"fine") as c:
             await c.send(NEW_V.format(2))
             await c.wait_for("setNumberVector", device="Gadget")
-    lines = [r.getMessage() for r in caplog.records if "malformed XML" in r.getMessage()]
-    assert lines and all("buggy_driver.py" in line for line in lines), lines
+    _malformed_xml_logged(caplog, "buggy_driver.py")
 
 
 async def test_an_executable_driver_that_stops_reading_has_a_bounded_queue(
@@ -322,17 +336,12 @@ async def test_malformed_xml_from_a_remote_server_is_logged_and_its_good_output_
     srv.add_remote("127.0.0.1", port)
     try:
         with caplog.at_level(logging.WARNING):
-            async with running(srv):
-                c = await RawClient.connect(srv.port)
-                await c.send("<getProperties/>")
-                d = await c.wait_for("defTextVector", device="Far")
-                assert b"from afar" in d.data
+            async with _defined(srv, "Far", b"from afar") as c:
                 await _served(c, "after-remote-garbage")
     finally:
         remote.close()
         await remote.wait_closed()
-    lines = [r.getMessage() for r in caplog.records if "malformed XML" in r.getMessage()]
-    assert lines and all(f"127.0.0.1:{port}" in line for line in lines), lines
+    _malformed_xml_logged(caplog, f"127.0.0.1:{port}")
 
 
 async def test_a_client_beyond_maxconnections_is_told_logged_and_its_slot_is_reusable(
