@@ -72,14 +72,20 @@ def script(tmp_path: Path, text: str) -> list[str]:
     return [sys.executable, str(path)]
 
 
-async def test_driver_gets_getproperties_and_its_frames_reach_the_router(tmp_path: Path) -> None:
-    """The router's getProperties reaches stdin and the driver's def comes back as a Frame."""
+async def run_until_a_frame(conn: ExDriverConnection) -> RecordingRouter:
+    """Run `conn` until the driver's first frame has reached the router, then stop it; what
+    the router recorded."""
     router = RecordingRouter()
-    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER))
     async with asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
         await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
         task.cancel()
+    return router
+
+
+async def test_driver_gets_getproperties_and_its_frames_reach_the_router(tmp_path: Path) -> None:
+    """The router's getProperties reaches stdin and the driver's def comes back as a Frame."""
+    router = await run_until_a_frame(ExDriverConnection(*script(tmp_path, ECHO_DRIVER)))
     frame = router.frames()[0]
     assert frame.tag == "defTextVector" and frame.device == "Echo"
     assert router.events[0][0] == "ready"
@@ -89,12 +95,7 @@ async def test_driver_stdio_are_pipes_grown_to_one_mebibyte_and_indidev_is_set(
     tmp_path: Path,
 ) -> None:
     """Pipes, not a socketpair (else indilib drivers pass BLOBs as fds); 1 MiB; INDIDEV pinned."""
-    router = RecordingRouter()
-    conn = ExDriverConnection(*script(tmp_path, ECHO_DRIVER), name="My Echo")
-    async with asyncio.TaskGroup() as tg:
-        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
-        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
-        task.cancel()
+    router = await run_until_a_frame(ExDriverConnection(*script(tmp_path, ECHO_DRIVER), name="My Echo"))
     data = router.frames()[0].data.decode()
     expected = min(1 << 20, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
     assert f">fifo fifo {expected} My Echo<" in data
@@ -289,12 +290,7 @@ async def test_large_output_arrives_whole(tmp_path: Path) -> None:
         sys.stdin.buffer.read()
         """
     )
-    router = RecordingRouter()
-    conn = ExDriverConnection(*script(tmp_path, big))
-    async with asyncio.TaskGroup() as tg:
-        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
-        await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
-        task.cancel()
+    router = await run_until_a_frame(ExDriverConnection(*script(tmp_path, big)))
     (frame,) = router.frames()
     assert frame.tag == "setBLOBVector" and len(frame.data) > 5 * 1024 * 1024
 
