@@ -137,6 +137,22 @@ async def go(port: int) -> RawClient:
     return client
 
 
+async def converting(captured: list[attachedblobs.AttachedBlobs], timeout: float) -> None:
+    """Wait until the first driver's AttachedBlobs is converting a BLOB."""
+    async with asyncio.timeout(timeout):
+        while not (captured and captured[0].converting):
+            await asyncio.sleep(0)
+
+
+def two_slow_blobs(monkeypatch: pytest.MonkeyPatch, **spec: Any) -> dict[str, Any]:
+    """A driver's spec (with `spec` added) sending one vector of two attached BLOBs, 2 MB and
+    1 MB, converted 192 bytes a step: thousands of loop iterations, for a test to act between."""
+    monkeypatch.setattr(attachedblobs, "STEP", 3 * 64)
+    sizes = [2_000_000, 1_000_000]
+    return {"sizes": sizes, "sends": [[vector(attached("A", sizes[0]), attached("B", sizes[1])),
+                                       [0, 1]]], **spec}
+
+
 SMALL = [3000, 5001, 7002]  # converted at once, in the read
 LARGE = [300_000, 1_000_001, 250_002]  # more than a step: converted over many iterations
 
@@ -202,9 +218,7 @@ async def test_what_the_driver_sends_after_a_large_blob_waits_for_it(
     _, server = serve(tmp_path, spec)
     async with running(server) as srv:
         client = await go(srv.port)
-        async with asyncio.timeout(10):
-            while not (captured and captured[0].converting):
-                await asyncio.sleep(0)
+        await converting(captured, 10)
         # The driver answers this at once; its answer must still come after the BLOB.
         await client.send("<newTextVector device='Fake' name='GO'><oneText name='GO'>next"
                           "</oneText></newTextVector>")
@@ -221,16 +235,13 @@ async def test_what_the_driver_sends_after_a_large_blob_waits_for_it(
 async def test_driver_dying_mid_conversion_leaves_no_memfd(
     tmp_path: Path, captured: list[attachedblobs.AttachedBlobs], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(attachedblobs, "STEP", 3 * 64)
-    sizes = [2_000_000, 1_000_000]
-    spec = {"sizes": sizes, "sends": [[vector(attached("A", sizes[0]), attached("B", sizes[1])),
-                                       [0, 1]]], "exit": True}
+    spec = two_slow_blobs(monkeypatch, exit=True)
+    sizes = spec["sizes"]
     conn, server = serve(tmp_path, spec, max_restarts=0)
     async with running(server) as srv:
         client = await go(srv.port)
+        await converting(captured, 20)
         async with asyncio.timeout(20):
-            while not (captured and captured[0].converting):
-                await asyncio.sleep(0)
             process = conn._process
             assert process is not None
             await process.wait()  # the driver is dead ...
@@ -247,16 +258,11 @@ async def test_driver_dying_mid_conversion_leaves_no_memfd(
 async def test_server_stopping_mid_conversion_leaves_no_memfd(
     tmp_path: Path, captured: list[attachedblobs.AttachedBlobs], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(attachedblobs, "STEP", 3 * 64)
-    sizes = [2_000_000, 1_000_000]
-    spec = {"sizes": sizes, "sends": [[vector(attached("A", sizes[0]), attached("B", sizes[1])),
-                                       [0, 1]]], "later": ""}
+    spec = two_slow_blobs(monkeypatch, later="")
     _, server = serve(tmp_path, spec)
     async with running(server) as srv:
         await go(srv.port)
-        async with asyncio.timeout(20):
-            while not (captured and captured[0].converting):
-                await asyncio.sleep(0)
+        await converting(captured, 20)
         assert memfds()  # the two memfds, held while converting
     assert not captured[0].converting
     assert memfds() == []
