@@ -79,11 +79,17 @@ DEFS = (
 )
 
 
+
+async def serve_scripted(reply: bytes = DEFS) -> tuple[ScriptedServer, asyncio.Server, int]:
+    """A `ScriptedServer` sending `reply` on 127.0.0.1 and a free port: it, its asyncio server
+    (not yet serving: enter it) and the port."""
+    scripted = ScriptedServer(reply)
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    return scripted, server, server.sockets[0].getsockname()[1]
+
 async def test_connects_asks_and_forwards_and_reconnects_after_loss() -> None:
     """driver_ready on connect, frames forwarded, driver_lost on loss, then back again."""
-    scripted = ScriptedServer(DEFS)
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    scripted, server, port = await serve_scripted()
     router = RecordingRouter()
     conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
     async with server, asyncio.TaskGroup() as tg:
@@ -121,9 +127,7 @@ async def test_refused_connection_is_retried_until_the_server_appears() -> None:
 
 async def test_blob_enable_sends_enableblob_once_per_device() -> None:
     """With blob_enable each device gets one escaped enableBLOB Also as it first appears."""
-    scripted = ScriptedServer(DEFS)
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    scripted, server, port = await serve_scripted()
     router = RecordingRouter()
     conn = RemoteConnection("127.0.0.1", port, blob_enable=True, backoff=FAST)
     async with server, asyncio.TaskGroup() as tg:
@@ -138,9 +142,7 @@ async def test_blob_enable_sends_enableblob_once_per_device() -> None:
 
 async def test_device_at_host_takes_only_that_device() -> None:
     """dev@host: other devices of the remote are not offered to our clients."""
-    scripted = ScriptedServer(DEFS)
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    _, server, port = await serve_scripted()
     router = RecordingRouter()
     conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
     async with server, asyncio.TaskGroup() as tg:
@@ -157,9 +159,7 @@ async def test_device_at_host_with_the_real_router_asks_for_that_device_only() -
     chained-server device="*" nor a device-less one, and our clients see only that device."""
     from indipyserver.routing.router import Router
 
-    scripted = ScriptedServer(DEFS)
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    scripted, server, port = await serve_scripted()
     router = Router()
     conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
     async with server, asyncio.TaskGroup() as tg:
@@ -178,9 +178,7 @@ async def test_a_remote_server_on_this_machine_is_known_to_be_local() -> None:
     """The round trip's shortcut hands the CPU to a peer it has woken only when the peer is
     on this machine (lanes); a remote server's connection says so once connected (the rule
     itself: test_localpeer)."""
-    scripted = ScriptedServer(DEFS)
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    _, server, port = await serve_scripted()
     router = RecordingRouter()
     conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
     conn.local = False  # as if an earlier connection had gone elsewhere
@@ -206,9 +204,7 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
         b'<defTextVector device="%s" name="P" state="Idle" perm="ro"><defText name="t">x'
         b"</defText></defTextVector>\n" % device for device in (b"Scope", b"Dome")
     )
-    scripted = ScriptedServer(defs)
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    scripted, server, port = await serve_scripted(defs)
     router = Router()
     seen: list[tuple[bytes, bool]] = []
     shortcut = Shortcut(router.tables)  # as the server hands it to a remote's connection
