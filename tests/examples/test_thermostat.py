@@ -7,6 +7,8 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import thermostat
@@ -21,11 +23,19 @@ from example_helpers import (
 )
 
 
+@asynccontextmanager
+async def thermostat_served(interval: float = 0.05) -> AsyncIterator[int]:
+    """examples/thermostat.py's server (a reading every `interval` seconds) on a free port,
+    in-process: the port."""
+    port = free_port()
+    async with serving(thermostat.make_server("127.0.0.1", port, interval=interval),
+                       ports=[port]):
+        yield port
+
+
 async def test_every_vector_kind_is_listed_with_its_initial_value() -> None:
     """indi_getprop sees the Number, Switch, Light and Text vectors with their start values."""
-    port = free_port()
-    server = thermostat.make_server("127.0.0.1", port, interval=0.05)
-    async with serving(server, ports=[port]):
+    async with thermostat_served() as port:
         values = (await getprop(port, "Thermostat.*.*"))
     assert float(values["Thermostat.TARGET.TARGET"]) == 20.0
     assert "Thermostat.TEMPERATURE.TEMPERATURE" in values
@@ -37,9 +47,7 @@ async def test_every_vector_kind_is_listed_with_its_initial_value() -> None:
 
 async def test_read_only_and_switch_rule_are_declared() -> None:
     """TEMPERATURE is published read-only; HEATER_MODE's permission lets clients write it."""
-    port = free_port()
-    server = thermostat.make_server("127.0.0.1", port, interval=0.05)
-    async with serving(server, ports=[port]):
+    async with thermostat_served() as port:
         values = (await getprop(port, "Thermostat.TEMPERATURE._PERM",
                                 "Thermostat.HEATER_MODE._PERM"))
     assert values["Thermostat.TEMPERATURE._PERM"] == "ro"
@@ -48,9 +56,7 @@ async def test_read_only_and_switch_rule_are_declared() -> None:
 
 async def test_target_within_limits_is_applied_and_out_of_range_refused() -> None:
     """A target of 25 is confirmed; 100 (above max 40) leaves the target at 25."""
-    port = free_port()
-    server = thermostat.make_server("127.0.0.1", port, interval=0.05)
-    async with serving(server, ports=[port]):
+    async with thermostat_served() as port:
         await setprop(port, "Thermostat.TARGET.TARGET=25")
         await wait_for_value(port, "Thermostat.TARGET.TARGET", lambda v: float(v) == 25.0)
         await setprop(port, "Thermostat.TARGET.TARGET=100")
@@ -61,9 +67,7 @@ async def test_target_within_limits_is_applied_and_out_of_range_refused() -> Non
 
 async def test_hardware_loop_heats_the_room_towards_the_target() -> None:
     """hardware() keeps publishing TEMPERATURE, which climbs to a raised target."""
-    port = free_port()
-    server = thermostat.make_server("127.0.0.1", port, interval=0.02)
-    async with serving(server, ports=[port]):
+    async with thermostat_served(interval=0.02) as port:
         await setprop(port, "Thermostat.TARGET.TARGET=30")
         await wait_for_value(port, "Thermostat.TEMPERATURE.TEMPERATURE",
                              lambda v: float(v) > 29.0, timeout=20)
@@ -71,9 +75,7 @@ async def test_hardware_loop_heats_the_room_towards_the_target() -> None:
 
 async def test_heater_mode_is_one_of_many_and_forces_the_heater_off() -> None:
     """Turning OFF on switches AUTO off in the reply, and the HEATING light goes Idle."""
-    port = free_port()
-    server = thermostat.make_server("127.0.0.1", port, interval=0.02)
-    async with serving(server, ports=[port]):
+    async with thermostat_served(interval=0.02) as port:
         await setprop(port, "Thermostat.HEATER_MODE.OFF=On")
         await wait_for_value(port, "Thermostat.HEATER_MODE.OFF", lambda v: v == "On")
         await asyncio.sleep(0.2)
@@ -85,18 +87,14 @@ async def test_heater_mode_is_one_of_many_and_forces_the_heater_off() -> None:
 
 async def test_text_member_is_changed_by_a_client() -> None:
     """SITE.NAME takes the client's text (with a space) and the reply carries it."""
-    port = free_port()
-    server = thermostat.make_server("127.0.0.1", port, interval=0.05)
-    async with serving(server, ports=[port]):
+    async with thermostat_served() as port:
         await setprop(port, "Thermostat.SITE.NAME=Roof Lab")
         await wait_for_value(port, "Thermostat.SITE.NAME", lambda v: v == "Roof Lab")
 
 
 async def test_csv_log_blob_is_saved_by_indi_getprop(tmp_path: Path) -> None:
     """The LOG BLOB arrives as a .csv that indi_getprop saves with the readings in it."""
-    port = free_port()
-    server = thermostat.make_server("127.0.0.1", port, interval=0.05)
-    async with serving(server, ports=[port]):
+    async with thermostat_served() as port:
         await getprop(port, "Thermostat.LOG.LOG", timeout=10, cwd=tmp_path)
     saved = tmp_path / "Thermostat.LOG.LOG.csv"
     assert saved.is_file(), sorted(p.name for p in tmp_path.iterdir())
