@@ -11,7 +11,8 @@ tests/interop/baseclient/indi_baseclient_probe.cpp, that ``build_baseclient_prob
 against Debian's ``libindi-dev``; a missing compiler or missing headers fail the test too.
 
 Everything has a timeout and a child process is always reaped, so a hung peer fails one test
-instead of the whole run. Usage::
+instead of the whole run. The suite's waiting helpers live here too: ``poll_until`` (blocking),
+``until`` (on the event loop), ``pid_alive``. Usage::
 
     def test_something(indiserver_factory, tmp_path):
         server = indiserver_factory("indi_simulator_telescope")
@@ -103,6 +104,18 @@ def poll_until(check: Callable[[], object], timeout: float, interval: float = 0.
             return True
         time.sleep(interval)
     return False
+
+
+async def until(check: Callable[[], object], timeout: float = 5.0, what: str = "",
+                interval: float = 0.01) -> None:
+    """Let the event loop run until `check()` is true, looking every `interval` seconds; an
+    AssertionError saying `what` after `timeout` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not check():
+                await asyncio.sleep(interval)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what or check}") from None
 
 
 def pid_alive(pid: int) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from driverkit import DEV, RecordingDriver, make_device, make_driver
+from peers import until
 
 from indipydriver import getfloat, setNumberVector
 from indipydriver.protocol import events as pe
@@ -31,14 +32,6 @@ from indipydriver.testing import DriverHarness
 
 def _coord(device: str, name: str = "COORD", value: str = "1") -> pe.SetNumberVector:
     return pe.SetNumberVector(device, name, (pe.Number("RA", value),))
-
-
-async def _wait_for(predicate: Any, seconds: float = 2.0) -> None:
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 # -- snooping: the three forms --------------------------------------------------------------
@@ -54,7 +47,7 @@ async def test_snoop_all_devices_sends_a_deviceless_request_and_gets_every_devic
         await client.send(_coord("Mount", value="1"))
         await client.send(_coord("Dome", name="AZ", value="2"))
         await client.send(pe.Message("Focuser", message="moved"))
-        await _wait_for(lambda: len(driver.snooped) == 3)
+        await until(lambda: len(driver.snooped) == 3, 2.0)
     assert [(e.devicename, getattr(e, "vectorname", None)) for e in driver.snooped] == [
         ("Mount", "COORD"), ("Dome", "AZ"), ("Focuser", None)]
     assert isinstance(driver.snooped[0], setNumberVector) and driver.snooped[1]["RA"] == "2"
@@ -68,7 +61,7 @@ async def test_snoop_one_device_sends_its_name_only_and_gets_all_its_vectors() -
         assert (request.device, request.name, request.version) == ("Mount", None, "1.7")
         await client.send(_coord("Mount", "COORD", "3"))
         await client.send(_coord("Mount", "SITE", "4"))
-        await _wait_for(lambda: len(driver.snooped) == 2)
+        await until(lambda: len(driver.snooped) == 2, 2.0)
     assert [(e.vectorname, e["RA"]) for e in driver.snooped] == [("COORD", "3"), ("SITE", "4")]
 
 
@@ -80,7 +73,7 @@ async def test_own_devices_echo_is_not_taken_for_snooped_traffic() -> None:
         await client.expect(pe.GetProperties)
         await client.send(pe.SetNumberVector(DEV, "NUM", (pe.Number("A", "5"),)))
         await client.send(_coord("Mount"))
-        await _wait_for(lambda: len(driver.snooped) == 1)
+        await until(lambda: len(driver.snooped) == 1, 2.0)
         await asyncio.sleep(0.05)
     assert [e.devicename for e in driver.snooped] == ["Mount"]
     assert driver[DEV]["NUM"]["A"] == "1"  # our own state is not touched by the echo
@@ -179,7 +172,7 @@ async def test_an_error_in_snoopevent_is_logged_with_device_and_vector_and_snoop
             await client.expect(pe.GetProperties)
             await client.send(_coord("Mount", value="1"))
             await client.send(_coord("Mount", value="2"))
-            await _wait_for(lambda: len(driver.snooped) == 2)
+            await until(lambda: len(driver.snooped) == 2, 2.0)
             assert client.serving
     records = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("snoopevent" in r.getMessage() and "'Mount'" in r.getMessage()
@@ -231,7 +224,7 @@ async def test_rxevent_numbers_are_the_clients_text_and_getfloat_reads_them() ->
     async with DriverHarness(driver) as client:
         await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "-5 30"),
                                                           pe.Number("B", "12;30"))))
-        await _wait_for(lambda: len(driver.events) == 1)
+        await until(lambda: len(driver.events) == 1, 2.0)
     event = driver.events[0]
     for name, text, expected in (("A", "-5 30", -5.5), ("B", "12;30", 12.5)):
         assert type(event[name]) is str and event[name] == text

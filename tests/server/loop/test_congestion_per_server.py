@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from peers import until
 from serverkit import RawClient, make_gadget, running, stdio_driver
 
 from indipydriver import Device, IPyDriver, NumberMember, NumberVector
@@ -151,15 +152,6 @@ class Spells:
         return fell_behind
 
 
-async def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    try:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await asyncio.sleep(0.005)
-    except TimeoutError:
-        pytest.fail(what)
-
-
 @pytest.mark.parametrize("meter", ["executable", "in-process"])
 async def test_a_congested_client_of_one_server_holds_up_its_drivers_only(
     tmp_path: Path, meter: str, monkeypatch: pytest.MonkeyPatch
@@ -216,7 +208,7 @@ async def test_a_congested_client_of_one_server_holds_up_its_drivers_only(
             # within one congested spell is looked for (a spell cut short is tried again).
             congested = None
             for _ in range(5):
-                await until(lambda: a_client.congested, 10, "A's client never became congested")
+                await until(lambda: a_client.congested, 10, "A's client to become congested", 0.005)
                 await asyncio.sleep(0.2)  # what the camera wrote before it was held is logged
                 congested = await stays_congested(a_client, 0.4, spells, counter, writes)
                 if congested is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from peers import until
 from serverkit import make_gadget, running, send_blob
 
 from indipydriver import Device, IPyDriver, TextMember, TextVector, setBLOBVector
@@ -29,14 +30,6 @@ class BlobSnooper(IPyDriver):
         return [e["I"] for e in self.snooped if isinstance(e, setBLOBVector)]
 
 
-async def _until(predicate: Any, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.01)):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out")
-
-
 async def _settle() -> None:
     """Let in-process writes cross the server (each is gathered per loop turn)."""
     for _ in range(20):
@@ -49,23 +42,23 @@ async def test_snooping_driver_gets_blobs_only_after_send_enableblob() -> None:
     snooper = BlobSnooper()
     async with running(IPyServer(camera, snooper, port=0, handle_signals=False)):
         await snooper.send_getProperties("Gadget")
-        await _until(lambda: any(getattr(e, "vectorname", None) == "IMAGE"
+        await until(lambda: any(getattr(e, "vectorname", None) == "IMAGE"
                                  for e in snooper.snooped))
         await send_blob(camera, b"before")
         await camera["Gadget"]["STATIC"].send_setVector()  # a later message: the BLOB was routed
-        await _until(lambda: sum(getattr(e, "vectorname", None) == "STATIC"
+        await until(lambda: sum(getattr(e, "vectorname", None) == "STATIC"
                                  for e in snooper.snooped) >= 2)
         assert snooper.blobs() == []
 
         await snooper.send_enableBLOB("Also", "Gadget", "IMAGE")
         await _settle()
         await send_blob(camera, b"first image")
-        await _until(lambda: snooper.blobs() == [b"first image"])
+        await until(lambda: snooper.blobs() == [b"first image"])
 
         await snooper.send_enableBLOB("Never", "Gadget", "IMAGE")
         await _settle()
         await send_blob(camera, b"after never")
         await camera["Gadget"]["STATIC"].send_setVector()
-        await _until(lambda: sum(getattr(e, "vectorname", None) == "STATIC"
+        await until(lambda: sum(getattr(e, "vectorname", None) == "STATIC"
                                  for e in snooper.snooped) >= 3)
         assert snooper.blobs() == [b"first image"]
