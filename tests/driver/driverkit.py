@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from indipydriver import (
@@ -41,6 +42,28 @@ class RecordingDriver(IPyDriver):
         pass
 
     async def snoopevent(self, event: Any) -> None:
+        self.snooped.append(event)
+
+
+class SlowDriver(RecordingDriver):
+    """A driver slower than its peers: its rxevent and snoopevent each set `busy`, then wait
+    for `gate` before recording the event. With a queue of three, what it is sent meanwhile
+    fills its bounded queues."""
+
+    rx_queue_size = 3
+
+    def __init__(self, *devices: Device, **data: Any) -> None:
+        super().__init__(*devices, **data)
+        self.gate, self.busy = asyncio.Event(), asyncio.Event()
+
+    async def rxevent(self, event: Any) -> None:
+        self.busy.set()
+        await self.gate.wait()
+        self.events.append(event)
+
+    async def snoopevent(self, event: Any) -> None:
+        self.busy.set()
+        await self.gate.wait()
         self.snooped.append(event)
 
 

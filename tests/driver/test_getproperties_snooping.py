@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from driverkit import DEV, RecordingDriver, make_device, make_driver
+from driverkit import DEV, RecordingDriver, SlowDriver, make_device, make_driver
 
 from indipydriver import Message, defNumberVector, delProperty, getProperties, setNumberVector
 from indipydriver.protocol import events as pe
@@ -81,30 +81,20 @@ async def test_snooped_events_waiting_for_snoopevent_are_bounded(
     """A snooped device talking faster than snoopevent handles must not grow memory without
     bound: past rx_queue_size the newest snooped event is dropped and logged; the ones already
     accepted are handled, in order, and the queue accepts again once drained."""
-    gate, busy = asyncio.Event(), asyncio.Event()
-
-    class Slow(RecordingDriver):
-        rx_queue_size = 3
-
-        async def snoopevent(self, event: Any) -> None:
-            busy.set()
-            await gate.wait()
-            self.snooped.append(event)
-
     def reading(value: int) -> pe.SetNumberVector:
         return pe.SetNumberVector("Mount", "COORD", (pe.Number("RA", str(value)),))
 
-    driver = Slow(make_device())
+    driver = SlowDriver(make_device())
     with caplog.at_level(logging.WARNING):
         async with DriverHarness(driver) as client:
             await driver.send_getProperties("Mount")
             await client.expect(pe.GetProperties)
             await client.send(reading(0))
-            await asyncio.wait_for(busy.wait(), 5)  # snoopevent holds reading 0
+            await asyncio.wait_for(driver.busy.wait(), 5)  # snoopevent holds reading 0
             for value in range(1, 6):
                 await client.send(reading(value))
             await client.collect(0.1)
-            gate.set()
+            driver.gate.set()
             for _ in range(100):
                 if len(driver.snooped) >= 4:
                     break

@@ -9,7 +9,7 @@ import zlib
 from typing import Any
 
 import pytest
-from driverkit import DEV, RecordingDriver, make_device, make_driver
+from driverkit import DEV, RecordingDriver, SlowDriver, make_device, make_driver
 
 from indipydriver import newBLOBVector, newNumberVector, newSwitchVector, newTextVector
 from indipydriver.protocol import events as pe
@@ -139,25 +139,15 @@ async def test_rxevent_queue_is_bounded_and_drops_the_newest_with_an_alert(
     """A client sending faster than rxevent handles must not grow memory without bound:
     past rx_queue_size the newest request is dropped, logged and answered with Alert; the
     ones already accepted are handled, in order."""
-    gate, busy = asyncio.Event(), asyncio.Event()
-
-    class Slow(RecordingDriver):
-        rx_queue_size = 3
-
-        async def rxevent(self, event: Any) -> None:
-            busy.set()
-            await gate.wait()
-            self.events.append(event)
-
-    driver = Slow(make_device())
+    driver = SlowDriver(make_device())
     with caplog.at_level(logging.WARNING):
         async with DriverHarness(driver) as client:
             await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", "0"),)))
-            await asyncio.wait_for(busy.wait(), 5)  # rxevent holds event 0
+            await asyncio.wait_for(driver.busy.wait(), 5)  # rxevent holds event 0
             for value in range(1, 6):
                 await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", str(value)),)))
             replies = await client.collect(0.1)
-            gate.set()
+            driver.gate.set()
             for _ in range(50):
                 if len(driver.events) >= 4:
                     break
