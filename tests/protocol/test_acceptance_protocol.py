@@ -23,7 +23,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_properties import EVENTS
+from test_properties import EVENTS, feed_split
 
 from indipydriver.protocol import (
     Event,
@@ -43,19 +43,15 @@ _EVENT_TYPES = tuple(spec.cls for spec in ELEMENTS.values())
 
 def _read_all(data: bytes, cuts: list[int]) -> list[object]:
     """Feed `data` split at `cuts` and parse every frame; ProtocolErrors are collected."""
-    framer = Framer()
     out: list[object] = []
-    last = 0
-    for cut in sorted({c for c in cuts if c <= len(data)}) + [len(data)]:
-        for item in framer.feed(data[last:cut]):
-            if isinstance(item, ProtocolError):
-                out.append(item)
-                continue
-            try:
-                out.append(parse_element(item.data))
-            except ProtocolError as exc:  # the only exception the parser may raise
-                out.append(exc)
-        last = cut
+    for item in feed_split(Framer(), data, cuts):
+        if isinstance(item, ProtocolError):
+            out.append(item)
+            continue
+        try:
+            out.append(parse_element(item.data))
+        except ProtocolError as exc:  # the only exception the parser may raise
+            out.append(exc)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from test_properties import feed_split
 
 from indipydriver.protocol import Frame, Framer, ProtocolError
 
@@ -127,12 +128,7 @@ def test_only_an_elements_first_64_kib_are_looked_at_whatever_the_split() -> Non
 
 
 def _frames_and_errors(framer: Framer, data: bytes, cuts: list[int]) -> list[object]:
-    out: list[object] = []
-    last = 0
-    for cut in sorted({c for c in cuts if c <= len(data)}) + [len(data)]:
-        out += framer.feed(data[last:cut])
-        last = cut
-    return [x.data if isinstance(x, Frame) else "error" for x in out]
+    return [x.data if isinstance(x, Frame) else "error" for x in feed_split(framer, data, cuts)]
 
 
 def test_nesting_verdicts_do_not_depend_on_the_split_and_valid_streams_are_untouched() -> None:

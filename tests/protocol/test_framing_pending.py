@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 from test_acceptance_protocol import _damage
-from test_properties import EVENTS, JUNK, MARKUP_BYTES, SETTINGS
+from test_properties import EVENTS, JUNK, MARKUP_BYTES, SETTINGS, feed_split
 
 from indipydriver.protocol import Frame, ProtocolError, framing, serialise
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
@@ -61,15 +61,6 @@ def summary(items: list[Any]) -> list[object]:
             assert isinstance(x, FrameEnd)
             streamed.append(bytes(x.data))
             out.append(("streamed", b"".join(streamed), x.complete))
-    return out
-
-
-def feed_split(framer: Framer, data: bytes, cuts: list[int]) -> list[Any]:
-    out: list[Any] = []
-    last = 0
-    for cut in sorted({c for c in cuts if c <= len(data)}) + [len(data)]:
-        out += framer.feed(data[last:cut])
-        last = cut
     return out
 
 

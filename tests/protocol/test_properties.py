@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
@@ -96,12 +97,12 @@ def _summary(items: list[Frame | ProtocolError]) -> list[object]:
     return [(x.tag, x.attrs, x.data) if isinstance(x, Frame) else ("error", str(x)) for x in items]
 
 
-def _feed_split(stream: bytes, cuts: list[int]) -> list[Frame | ProtocolError]:
-    framer = Framer()
-    out: list[Frame | ProtocolError] = []
+def feed_split(framer: Framer, data: bytes, cuts: Iterable[int]) -> list[Any]:
+    """What `framer` returns for `data` fed in pieces cut at `cuts` (any past the end ignored)."""
+    out: list[Any] = []
     last = 0
-    for cut in sorted(set(cuts)) + [len(stream)]:
-        out += framer.feed(stream[last:cut])
+    for cut in sorted({c for c in cuts if c <= len(data)}) + [len(data)]:
+        out += framer.feed(data[last:cut])
         last = cut
     return out
 
@@ -145,7 +146,7 @@ MARKUP_BYTES = st.lists(
 def test_any_bytes_give_frames_or_protocol_errors_never_an_exception(
     data: bytes, cuts: list[int]
 ) -> None:
-    out = _feed_split(data, [c for c in cuts if c <= len(data)])
+    out = feed_split(Framer(), data, cuts)
     assert all(isinstance(x, (Frame, ProtocolError)) for x in out)
     for x in out:
         if isinstance(x, ProtocolError):
@@ -158,7 +159,7 @@ def test_framing_result_does_not_depend_on_where_the_stream_is_split(
     data: bytes, cuts: list[int]
 ) -> None:
     whole = Framer().feed(data)
-    split = _feed_split(data, [c for c in cuts if c <= len(data)])
+    split = feed_split(Framer(), data, cuts)
     assert _summary(split) == _summary(whole)
 
 
@@ -177,7 +178,7 @@ def test_a_stream_of_events_split_anywhere_frames_and_parses_back(
     items: list[tuple[str, Event]], cuts: list[int]
 ) -> None:
     stream = b"".join(junk.encode() + serialise(event) for junk, event in items)
-    out = _feed_split(stream, [c for c in cuts if c <= len(stream)])
+    out = feed_split(Framer(), stream, cuts)
     assert all(isinstance(x, Frame) for x in out)
     assert [parse_element(x.data) for x in out if isinstance(x, Frame)] == [e for _, e in items]
 
@@ -224,7 +225,7 @@ def test_start_tag_attributes_decode_the_same_whichever_path_reads_them(
     text = "".join(f" {name}{pad}={pad}{_quoted(value, q)}" for name, value, q, pad in attrs)
     element = f"<tag{text}>body</tag>".encode()
     whole = Framer().feed(element + tail)
-    split = _feed_split(element + tail, list(range(len(element) + len(tail))))
+    split = feed_split(Framer(), element + tail, range(len(element) + len(tail)))
     assert [(f.tag, f.attrs, f.data) for f in whole if isinstance(f, Frame)] == [
         (f.tag, f.attrs, f.data) for f in split if isinstance(f, Frame)
     ]
