@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from processes import stop_group
+from processes import interpreter, stop_group, throwaway_venv
 from run import MB, Server, connect, control, prepare
 
 VENV = Path("/tmp/ipc094-venv")
@@ -45,18 +45,8 @@ LIBS = ("ours", "0.9.4")
 
 
 def ensure_venv() -> Path:
-    py = VENV / "bin" / "python"
-    check = [str(py), "-c", "import indipyclient, sys; sys.exit(indipyclient.version != '0.9.4')"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if py.exists() and subprocess.run(check, capture_output=True, cwd="/tmp", env=env,
-                                      check=False).returncode == 0:
-        return py
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "indipyclient==0.9.4"], check=True,
-                   env=env)
-    subprocess.run(check, check=True, cwd="/tmp", env=env)
-    return py
+    return throwaway_venv(VENV, "indipyclient==0.9.4",
+                          "import indipyclient, sys; sys.exit(indipyclient.version != '0.9.4')")
 
 
 class Child:
@@ -65,12 +55,7 @@ class Child:
     def __init__(self, lib: str, py094: Path, mode: str, port: int, count: int,
                  blobdir: Path | None = None) -> None:
         env = dict(os.environ)
-        if lib == "ours":
-            env["PYTHONPATH"] = str(ROOT)
-            python = sys.executable
-        else:
-            env.pop("PYTHONPATH", None)
-            python = str(py094)
+        python = interpreter(lib == "ours", py094, ROOT, env)
         if blobdir is not None:
             env["BENCH_BLOBDIR"] = str(blobdir)
         self.proc = subprocess.Popen([python, str(CHILD), mode, str(port), str(count)],

@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from processes import stop_group
+from processes import interpreter, stop_group, throwaway_venv
 from rawclient import Counter
 
 VENV = Path("/tmp/ipd3-venv")
@@ -43,17 +43,8 @@ MiB = 1024 * 1024
 
 
 def ensure_venv() -> Path:
-    py = VENV / "bin" / "python"
-    check = [str(py), "-c", "import indipydriver, sys; sys.exit(indipydriver.version != '3.1.2')"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if py.exists() and subprocess.run(check, capture_output=True, cwd="/tmp",
-                                      env=env, check=False).returncode == 0:
-        return py
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "indipydriver==3.1.2"], check=True)
-    subprocess.run(check, check=True, cwd="/tmp", env=env)
-    return py
+    return throwaway_venv(VENV, "indipydriver==3.1.2",
+                          "import indipydriver, sys; sys.exit(indipydriver.version != '3.1.2')")
 
 
 class Child:
@@ -61,12 +52,7 @@ class Child:
 
     def __init__(self, impl: str, py3: Path, vectors: int = 0) -> None:
         env = dict(os.environ, BENCH_VECTORS=str(vectors))
-        if impl == "ours":
-            env["PYTHONPATH"] = str(ROOT)
-            python = sys.executable
-        else:
-            env.pop("PYTHONPATH", None)
-            python = str(py3)
+        python = interpreter(impl == "ours", py3, ROOT, env)
         self.proc = subprocess.Popen([python, str(CHILD)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd="/tmp", start_new_session=True)

@@ -1,13 +1,42 @@
-"""The benchmarks' child processes: stopping one started in a session of its own, and what
-/proc says of one (CPU seconds, resident memory). Standard library only."""
+"""The benchmarks' child processes: the interpreter to run one under (ours, or an older
+release's in a throw-away venv), stopping one started in a session of its own, and what /proc
+says of one (CPU seconds, resident memory). Standard library only."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+
+def throwaway_venv(venv: Path, requirement: str, check: str) -> Path:
+    """The interpreter of `venv`, a virtual environment outside the project holding
+    `requirement` from the package index: made, or installed into, when `check` (Python code
+    run there without our PYTHONPATH) fails, as it must for a missing or wrong version."""
+    py = venv / "bin" / "python"
+    checking = [str(py), "-c", check]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if py.exists() and subprocess.run(checking, capture_output=True, cwd="/tmp", env=env,
+                                      check=False).returncode == 0:
+        return py
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", requirement], check=True, env=env)
+    subprocess.run(checking, check=True, cwd="/tmp", env=env)
+    return py
+
+
+def interpreter(ours: bool, theirs: Path, root: Path, env: dict[str, str]) -> str:
+    """The Python to run a child under, with `env` (changed) to run it in: this one with the
+    checkout `root` on PYTHONPATH for ours, else `theirs` (a `throwaway_venv`'s) without it."""
+    if ours:
+        env["PYTHONPATH"] = str(root)
+        return sys.executable
+    env.pop("PYTHONPATH", None)
+    return str(theirs)
 
 
 def stop_group(proc: subprocess.Popen[Any], timeout: float = 5.0) -> None:
