@@ -233,9 +233,16 @@ class defTextVector(_DefEvent):
     pass
 
 
-class defNumberVector(_NumberValues, _DefEvent):
+class _SnoopedNumbers(_NumberValues, _SnoopVectorEvent):
+    """A snooped number vector's floats, read from the text of its members."""
+
     def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         self._floats = _floats(raw)
+        super().__init__(raw, values)
+
+
+class defNumberVector(_SnoopedNumbers, _DefEvent):
+    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
         super().__init__(raw, values)
         # name -> (label, format, min, max, step) as 3.x gave them, plus floats in `limits`
         self.memberlabels = {
@@ -265,10 +272,8 @@ class setTextVector(_SetEvent):
     pass
 
 
-class setNumberVector(_NumberValues, _SetEvent):
-    def __init__(self, raw: Any, values: dict[str, Any]) -> None:
-        self._floats = _floats(raw)
-        super().__init__(raw, values)
+class setNumberVector(_SnoopedNumbers, _SetEvent):
+    pass
 
 
 class setLightVector(_SetEvent):
