@@ -82,11 +82,8 @@ async def serve(port: int, driver: str) -> None:
     await loop.connect_read_pipe(lambda: FromDriver(clients),
                                  os.fdopen(from_driver_r, "rb", buffering=0))
     server = await loop.create_server(lambda: FromClient(clients, to_driver), "127.0.0.1", port)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
     try:
-        await stop.wait()
+        await until_stopped(asyncio.Event())
     finally:
         server.close()
         proc.terminate()
@@ -160,6 +157,14 @@ def _busy(seconds: float) -> None:
             pass
 
 
+async def until_stopped(stop: asyncio.Event) -> None:
+    """Wait until `stop` is set, as SIGTERM and SIGINT do."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await stop.wait()
+
+
 def serve_raw(fwd: Forwarder, port: int) -> None:
     """The forwarding with one epoll loop and blocking writes, no asyncio."""
     fwd.listen(port)
@@ -211,10 +216,8 @@ async def serve_reader(fwd: Forwarder, port: int, inline: bool = False) -> None:
     fwd.listener.setblocking(False)
     loop.add_reader(fwd.listener.fileno(), accept)
     add(fwd.from_driver, from_driver)
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
     try:
-        await stop.wait()
+        await until_stopped(stop)
     finally:
         fwd.stop()
 
