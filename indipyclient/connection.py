@@ -38,13 +38,13 @@ from indipydriver.protocol import (
     Frame,
     Framer,
     GetProperties,
+    PingReply,
     ProtocolError,
     SetBLOBVector,
     parse_element,
     serialise,
 )
 from indipydriver.protocol import Event as ProtocolEvent
-from indipydriver.protocol.escaping import escape
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 
 from . import events
@@ -370,10 +370,8 @@ class Connection:
         if frame.tag == "pingRequest":
             # Answered at once (indi-notes 2.7); the BLOB before it has been handled already.
             uid = frame.attrs.get("uid")
-            reply = b"<pingReply/>\n" if uid is None else (
-                f'<pingReply uid="{escape(uid)}"/>\n'.encode())
             if self._writer is not None:
-                self._writer.write(reply)
+                self._writer.write(serialise(PingReply(uid)))
             return
         try:
             event = self._shapes.parse(frame.data)

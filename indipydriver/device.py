@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .compat3x import Device3x
 from .naming import checked_string
 from .ports import DriverPort
+from .protocol.events import DelProperty, Message
 from .vectors import PropertyVector
-from .wire import escape, timestamp_text
+from .wire import timestamp_text, write_element
 
 if TYPE_CHECKING:
     from .rxevents import RxEvent
@@ -98,13 +99,8 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         driver = self._driver()
         if not self.enable:
             return
-        text = (
-            f'<message device="{escape(self.devicename)}"'
-            f' timestamp="{timestamp_text(timestamp)}"'
-        )
-        if message:
-            text += f' message="{escape(message)}"'
-        await driver._send((text + "/>").encode())
+        await driver._send(write_element(
+            Message(self.devicename, timestamp_text(timestamp), message or None)))
 
     # indipydriver 3.x name
     send_device_message = send_message
@@ -112,17 +108,13 @@ class Device(Device3x, Mapping[str, PropertyVector]):
     async def send_delProperty(self, message: str = "", timestamp: datetime | None = None) -> None:
         """Tell clients the whole device is gone and disable it (`enable` = False)."""
         driver = self._driver()
-        text = (
-            f'<delProperty device="{escape(self.devicename)}"'
-            f' timestamp="{timestamp_text(timestamp)}"'
-        )
-        if message:
-            text += f' message="{escape(message)}"'
+        data = write_element(
+            DelProperty(self.devicename, None, timestamp_text(timestamp), message or None))
         self.enable = False
         for vector in self.data.values():
             for member in vector.data.values():
                 member.changed = True
-        await driver._send((text + "/>").encode())
+        await driver._send(data)
 
     async def devrxevent(self, event: RxEvent, *args: Any, **kwargs: Any) -> None:
         """Override to handle this device's client events; the default driver `rxevent` calls it."""

@@ -29,10 +29,11 @@ from .eventqueue import _EventQueue
 from .links import Link, StdioLink
 from .logbudget import WarningBudget, clip, short
 from .protocol.enums import BLOBEnable
+from .protocol.events import Message, PingRequest
 from .protocol.frames import Frame
 from .receiving import Receiving
 from .snooping import SnoopRegistry, _enable_blob_bytes, _get_properties_bytes
-from .wire import escape, timestamp_text
+from .wire import timestamp_text, write_element
 
 __all__ = ["IPyDriver"]
 
@@ -158,10 +159,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
 
     async def send_message(self, message: str = "", timestamp: datetime | None = None) -> None:
         """Send a site-wide message (no device)."""
-        text = f'<message timestamp="{timestamp_text(timestamp)}"'
-        if message:
-            text += f' message="{escape(message)}"'
-        await self._send((text + "/>").encode())
+        await self._send(write_element(Message(None, timestamp_text(timestamp), message or None)))
 
     async def send_getProperties(self, devicename: str | None = None,
                                  vectorname: str | None = None) -> None:
@@ -248,7 +246,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
                 del self._pings[old]
             self._pings[uid] = future
             self._last_blob_ping = future
-            await self._send(f'<pingRequest uid="{uid}"/>'.encode())
+            await self._send(write_element(PingRequest(uid)))
 
     # ---------------------------------------------------------------- running
 

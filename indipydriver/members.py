@@ -1,7 +1,8 @@
 """Property members: the single values a vector holds (indipydriver 3.x names and signatures).
 
-Each member validates a value when it is assigned and caches the XML of its `one*` element, so
-sending a vector is a join of ready strings (the send path is the driver's hot path).
+Each member validates a value when it is assigned and caches the XML of its `one*` element
+(spelt by the protocol core's writer, `protocol.serialiser`), so sending a vector is a join of
+ready strings (the send path is the driver's hot path).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .protocol.numbers import (
     number_to_wire,
     parse_number,
 )
+from .protocol.serialiser import COMPACT, attribute, element_format, end_tag, start_tag
 from .wire import escape
 
 __all__ = [
@@ -35,6 +37,15 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+# The members' `def*` elements, as templates of the writer's (formatted with the escaped values).
+_DEF_SWITCH = element_format("defSwitch", ("name", "label"), True, COMPACT)
+_DEF_LIGHT = element_format("defLight", ("name", "label"), True, COMPACT)
+_DEF_TEXT = element_format("defText", ("name", "label"), True, COMPACT)
+_DEF_NUMBER = element_format("defNumber", ("name", "label", "format", "min", "max", "step"), True,
+                             COMPACT)
+_DEF_BLOB = element_format("defBLOB", ("name", "label"), False, COMPACT)
 
 
 class NumberError(TypeError, ValueError):
@@ -74,8 +85,9 @@ class PropertyMember(ABC):
         self.name = checked_string(name, "name", kind)
         self.label = checked_string(label, "label", f"{kind} {name!r}") if label else name
         self.changed = True
-        self._open = f'<{self._tag} name="{escape(name)}">'
-        self._close = f"</{self._tag}>"
+        # `_one` is `_open`, the value's text, `_close`: its `one*` element.
+        self._open = start_tag(self._tag, attribute("name", escape(name)), COMPACT)
+        self._close = end_tag(self._tag, COMPACT)
         self._one = ""
 
     def __repr__(self) -> str:
@@ -94,8 +106,6 @@ class PropertyMember(ABC):
     def _def(self) -> str:
         """The member's `def*` element."""
 
-    def _label_attr(self) -> str:
-        return f' label="{escape(self.label)}"'
 
     @staticmethod
     def checkvalue(value: Any, allowed: list[Any]) -> Any:
@@ -133,7 +143,7 @@ class SwitchMember(PropertyMember):
             self._one = f"{self._open}{new.value}{self._close}"
 
     def _def(self) -> str:
-        return f'<defSwitch name="{escape(self.name)}"{self._label_attr()}>{self._value.value}</defSwitch>'
+        return _DEF_SWITCH.format(escape(self.name), escape(self.label), self._value.value)
 
 
 class LightMember(PropertyMember):
@@ -166,7 +176,7 @@ class LightMember(PropertyMember):
             self._one = f"{self._open}{new.value}{self._close}"
 
     def _def(self) -> str:
-        return f'<defLight name="{escape(self.name)}"{self._label_attr()}>{self._value.value}</defLight>'
+        return _DEF_LIGHT.format(escape(self.name), escape(self.label), self._value.value)
 
 
 class TextMember(PropertyMember):
@@ -194,10 +204,7 @@ class TextMember(PropertyMember):
             self._one = f"{self._open}{escape(value)}{self._close}"
 
     def _def(self) -> str:
-        return (
-            f'<defText name="{escape(self.name)}"{self._label_attr()}>'
-            f"{escape(self.membervalue)}</defText>"
-        )
+        return _DEF_TEXT.format(escape(self.name), escape(self.label), escape(self.membervalue))
 
 
 def number_text(value: float | str, what: str) -> tuple[str, float, str]:
@@ -359,12 +366,9 @@ class NumberMember(PropertyMember):
             self._warned_limits = True
             logger.warning("number %r: min %s is above max %s: clients are sent both, and "
                            "the framework checks no limits", self.name, self._min, self._max)
-        return (
-            f'<defNumber name="{escape(self.name)}"{self._label_attr()}'
-            f' format="{escape(self._format or "%g")}" min="{escape(self._minwire)}"'
-            f' max="{escape(self._maxwire)}" step="{escape(self._stepwire)}">'
-            f"{escape(self._wire)}</defNumber>"
-        )
+        return _DEF_NUMBER.format(escape(self.name), escape(self.label),
+                                  escape(self._format or "%g"), escape(self._minwire),
+                                  escape(self._maxwire), escape(self._stepwire), escape(self._wire))
 
 
 BLOBValue = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | None
@@ -442,4 +446,4 @@ class BLOBMember(PropertyMember):
 
     def _def(self) -> str:
         # SPEC p.9: defBLOB is EMPTY, BLOBs have no initial value.
-        return f'<defBLOB name="{escape(self.name)}"{self._label_attr()}/>'
+        return _DEF_BLOB.format(escape(self.name), escape(self.label))

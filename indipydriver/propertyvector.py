@@ -1,7 +1,9 @@
 """`PropertyVector`: what every kind of vector shares (the kinds are in `vectors`).
 
 Its name, label, group, state and enable; the mapping of member name -> member value; and the
-`send_*` methods, which serialise the element once to bytes and hand them to the driver.
+`send_*` methods, which write the element once to bytes and hand them to the driver. The
+elements are spelt by the protocol core's writer (`protocol.serialiser`): a set vector, the
+driver's hot path, is a join of pieces it made, kept from one send to the next (`_set_bytes`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from .members import PropertyMember
 from .naming import checked_string
 from .ports import DevicePort, DriverPort
 from .protocol.enums import Perm, State
+from .protocol.events import DelProperty
 from .protocol.frames import _XML_SPACE
-from .wire import escape, now_timestamp, timestamp_text
+from .protocol.serialiser import COMPACT, attribute, end_tag, open_attribute
+from .wire import escape, now_timestamp, timestamp_text, write_element
 
 __all__ = ["PropertyVector"]
 
@@ -63,6 +67,7 @@ class PropertyVector(MutableMapping[str, Any]):
         self._devicename: str | None = None
         self._ident = ""
         self._ident_attrs: dict[str, str] | None = None
+        self._def_shape: tuple[tuple[Any, ...], str, str] | None = None
         self._set_shape: tuple[tuple[State, str, str, Perm], str, str, dict[str, str] | None] | None = None
         self.data: dict[str, PropertyMember] = {}
         for member in members:
@@ -137,7 +142,7 @@ class PropertyVector(MutableMapping[str, Any]):
         # The identifying attributes are the same in every element this vector sends.
         if value is not None:
             device, name = escape(value), escape(self.name)
-            self._ident = f' device="{device}" name="{name}"'
+            self._ident = attribute("device", device) + attribute("name", name)
             # The same as a framer reads them back, when nothing needed escaping (`_set_bytes`).
             self._ident_attrs = ({"device": value.strip(_XML_SPACE), "name": self.name.strip(_XML_SPACE)}
                                  if device is value and name is self.name else None)
@@ -242,24 +247,33 @@ class PropertyVector(MutableMapping[str, Any]):
 
     def _timeout_attr(self) -> str:
         # 3.x convention: no timeout on read-only vectors (SPEC: N/A for ro).
-        return f' timeout="{escape(self._timeout)}"' if self._perm is not Perm.RO else ""
+        return attribute("timeout", escape(self._timeout)) if self._perm is not Perm.RO else ""
 
     def _extra_def_attrs(self) -> str:
-        return f' perm="{self._perm.value}"'
+        return attribute("perm", self._perm.value)
 
     def _def_bytes(self, message: str, timestamp: datetime | None) -> bytes:
-        tag = f"def{self.kind}Vector"
-        parts = [
-            f"<{tag}{self._ident} label=\"{escape(self.label)}\" group=\"{escape(self.group)}\""
-            f' state="{self._state.value}"{self._extra_def_attrs()}{self._timeout_attr()}'
-            f' timestamp="{timestamp_text(timestamp)}"'
-        ]
-        if message:
-            parts.append(f' message="{escape(message)}"')
-        parts.append(">")
+        # The start tag up to the timestamp is kept while its attributes stay the same (a
+        # getProperties is answered with every vector's definition).
+        key = (self.label, self.group, self._state, self._perm, self.rule, self._timeout,
+               self._ident)
+        shape = self._def_shape
+        if shape is None or shape[0] != key:
+            shape = self._def_shape = self._build_def_shape(key)
+        _, head, tail = shape
+        parts = [head, timestamp_text(timestamp),
+                 f'"{attribute("message", escape(message))}>' if message else '">']
         parts.extend(member._def() for member in self.data.values())
-        parts.append(f"</{tag}>")
+        parts.append(tail)
         return "".join(parts).encode()
+
+    def _build_def_shape(self, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], str, str]:
+        """(key, start tag up to the timestamp's value, end tag) for `_def_bytes`."""
+        tag = f"def{self.kind}Vector"
+        attrs = (self._ident + attribute("label", escape(self.label))
+                 + attribute("group", escape(self.group)) + attribute("state", self._state.value)
+                 + self._extra_def_attrs() + self._timeout_attr())
+        return key, open_attribute(tag, attrs, "timestamp"), end_tag(tag, COMPACT)
 
     def _set_bytes(
         self,
@@ -284,7 +298,8 @@ class PropertyVector(MutableMapping[str, Any]):
             shape = self._set_shape = self._build_set_shape(key)
         _, head, tail, base = shape
         text = escape(message) if message else ""
-        parts = [head, stamp, f'" message="{text}">' if text else '">']
+        # After the timestamp's value: the end of the start tag, a message before it if any.
+        parts = [head, stamp, f'"{attribute("message", text)}>' if text else '">']
         for member in members:
             parts.append(member._one)
             if mark_sent:
@@ -305,7 +320,7 @@ class PropertyVector(MutableMapping[str, Any]):
         state = key[0]
         tag = f"set{self.kind}Vector"
         timeout = self._timeout_attr()
-        head = f'<{tag}{self._ident} state="{state.value}"{timeout} timestamp="'
+        head = open_attribute(tag, self._ident + attribute("state", state.value) + timeout, "timestamp")
         ident = self._ident_attrs
         base: dict[str, str] | None = None
         if ident is not None and (not timeout or escape(self._timeout) is self._timeout):
@@ -313,7 +328,7 @@ class PropertyVector(MutableMapping[str, Any]):
             base["state"] = state.value
             if timeout:
                 base["timeout"] = self._timeout.strip(_XML_SPACE)
-        return key, head, f"</{tag}>", base
+        return key, head, end_tag(tag, COMPACT), base
 
     async def _send_set(self, driver: DriverPort, members: Iterable[PropertyMember], message: str,
                         timestamp: datetime | None) -> None:
@@ -414,10 +429,9 @@ class PropertyVector(MutableMapping[str, Any]):
         device = self.device
         if device is None or device.driver is None:
             raise RuntimeError(f"vector {self.name!r} is not in a Device of an IPyDriver")
-        text = f'<delProperty{self._ident} timestamp="{timestamp_text(timestamp)}"'
-        if message:
-            text += f' message="{escape(message)}"'
+        data = write_element(DelProperty(device.devicename, self.name, timestamp_text(timestamp),
+                                         message or None))
         self.enable = False
         for member in self.data.values():
             member.changed = True
-        await device.driver._send((text + "/>").encode())
+        await device.driver._send(data)

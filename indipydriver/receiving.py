@@ -28,7 +28,7 @@ from .protocol.frames import Frame
 from .sharedblobs import inline_attached
 from .snooping import SnoopRegistry
 from .validation import Rejected, check_new_vector
-from .wire import escape
+from .wire import write_element
 
 __all__ = ["Receiving", "ServedDriver"]
 
@@ -132,8 +132,7 @@ class Receiving:
         tag = frame.tag
         if tag == "pingRequest":
             uid = frame.attrs.get("uid")
-            reply = f'<pingReply uid="{escape(uid)}"/>' if uid is not None else "<pingReply/>"
-            await self.driver._send(reply.encode())
+            await self.driver._send(write_element(pe.PingReply(uid)))
             return
         if tag == "pingReply":
             future = self.driver._pings.pop(frame.attrs.get("uid", ""), None)

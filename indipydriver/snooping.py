@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .wire import escape
+from .protocol.enums import BLOBEnable
+from .protocol.events import EnableBLOB, GetProperties
+from .wire import write_element
 
 __all__ = ["Snoop", "SnoopRegistry"]
 
@@ -137,16 +139,9 @@ class SnoopRegistry:
 def _get_properties_bytes(devicename: str | None, vectorname: str | None) -> bytes:
     # version="1.7" always: C drivers exit on a getProperties without it (indi-notes 2.8), and
     # indiserver forwards a snoop request to the snooped driver unchanged.
-    text = '<getProperties version="1.7"'
-    if devicename is not None:
-        text += f' device="{escape(devicename)}"'
-        if vectorname is not None:
-            text += f' name="{escape(vectorname)}"'
-    return (text + "/>").encode()
+    return write_element(GetProperties("1.7", devicename,
+                                       vectorname if devicename is not None else None))
 
 
 def _enable_blob_bytes(devicename: str, vectorname: str | None, mode: str) -> bytes:
-    text = f'<enableBLOB device="{escape(devicename)}"'
-    if vectorname is not None:
-        text += f' name="{escape(vectorname)}"'
-    return f"{text}>{mode}</enableBLOB>".encode()
+    return write_element(EnableBLOB(devicename, BLOBEnable(mode), vectorname))

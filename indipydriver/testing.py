@@ -33,7 +33,9 @@ from typing import Any, Self
 
 from .driver import IPyDriver
 from .links import MemoryLink
+from .protocol.events import PingReply, PingRequest
 from .protocol.framing import Frame, Framer
+from .wire import write_element
 
 __all__ = ["DriverHarness"]
 
@@ -131,9 +133,7 @@ class DriverHarness:
                 if frame.tag == "pingRequest":
                     if self.answer_pings:
                         uid = frame.attrs.get("uid", "")
-                        from .wire import escape
-
-                        await link.write(f'<pingReply uid="{escape(uid)}"/>'.encode())
+                        await link.write(write_element(PingReply(uid)))
                     if not self.show_pings:
                         continue
                 elif frame.tag == "pingReply":
@@ -266,7 +266,7 @@ class DriverHarness:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pings[uid] = future
         try:
-            await self.send(f'<pingRequest uid="{uid}"/>')
+            await self.send(write_element(PingRequest(uid)))
             await asyncio.wait_for(future, self._left(deadline))
         finally:
             del self._pings[uid]

@@ -1,7 +1,7 @@
 """Property vectors (indipydriver 3.x names and signatures) and how they are sent.
 
 The six kinds are here; what they share is `propertyvector.PropertyVector` (re-exported).
-A vector is a mapping of member name -> member value. Its `send_*` methods serialise the
+A vector is a mapping of member name -> member value. Its `send_*` methods write the
 element once to bytes and hand them to the driver. Things 3.x got wrong and this fixes:
 a `message` goes with the one send it is given to (never repeated later), a BLOB's size applies
 to one send only, and `send_setVectorMembers(members=[])` sends a valid empty (state-only) set.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +25,10 @@ from .members import (
 )
 from .ports import DriverPort
 from .propertyvector import PropertyVector, _not_one_of
-from .protocol.blobs import encode_base64
 from .protocol.enums import Perm, Rule, SwitchState
-from .wire import escape, timestamp_text
+from .protocol.events import BLOB, SetBLOBVector
+from .protocol.serialiser import attribute
+from .wire import timestamp_text, write_element
 
 # Payloads above this are base64-encoded in a worker thread so the event loop keeps answering.
 _THREAD_ENCODE_SIZE = 1 << 20
@@ -143,7 +144,7 @@ class SwitchVector(_PermVector):
                     other.membervalue = "Off"
 
     def _extra_def_attrs(self) -> str:
-        return f' perm="{self._perm.value}" rule="{self._rule.value}"'
+        return attribute("perm", self._perm.value) + attribute("rule", self._rule.value)
 
     def _ordered(self, members: Iterable[PropertyMember]) -> Iterable[PropertyMember]:
         # SPEC pp.9-10: for OneOfMany the device reports the switch going Off before the one
@@ -289,35 +290,22 @@ class BLOBVector(_PermVector):
                             message: str, timestamp: datetime | None) -> bytes:
         total = sum(len(raw) for _, raw in payloads)
         if total >= _THREAD_ENCODE_SIZE:
-            return await asyncio.to_thread(self._blob_bytes, payloads, message, timestamp,
-                                           encode_base64)
-        return self._blob_bytes(payloads, message, timestamp, encode_base64)
+            return await asyncio.to_thread(self._blob_bytes, payloads, message, timestamp)
+        return self._blob_bytes(payloads, message, timestamp)
 
     def _blob_bytes(
         self,
         payloads: list[tuple[BLOBMember, bytes]],
         message: str,
         timestamp: datetime | None,
-        encode: Callable[[bytes], bytes],
     ) -> bytes:
-        head = (
-            f'<setBLOBVector{self._ident} state="{self._state.value}"{self._timeout_attr()}'
-            f' timestamp="{timestamp_text(timestamp)}"'
-        )
-        if message:
-            head += f' message="{escape(message)}"'
-        pieces = [(head + ">").encode()]
-        for member, raw in payloads:
-            size = member.blobsize if member.blobsize else len(raw)
-            encoded = encode(raw)
-            # One line of base64 and no `enclen`: indilib's lilxml takes `enclen` to mean
-            # base64 wrapped at 72 columns and, with one line, swallows the closing tags of a
-            # BLOB longer than one read (indiserver and libindiclient 1.9.9 then stall).
-            pieces.append(
-                f'<oneBLOB name="{escape(member.name)}" size="{size}"'
-                f' format="{escape(member.sent_format())}">'.encode()
-            )
-            pieces.append(encoded)
-            pieces.append(b"</oneBLOB>")
-        pieces.append(b"</setBLOBVector>")
-        return b"".join(pieces)
+        # One line of base64 and no `enclen` (enclen=None): indilib's lilxml takes `enclen` to
+        # mean base64 wrapped at 72 columns and, with one line, swallows the closing tags of a
+        # BLOB longer than one read (indiserver and libindiclient 1.9.9 then stall).
+        members = tuple(BLOB(member.name, raw, member.blobsize or len(raw), member.sent_format())
+                        for member, raw in payloads)
+        assert self._devicename is not None
+        return write_element(SetBLOBVector(
+            self._devicename, self.name, members, state=self._state,
+            timeout=None if self._perm is Perm.RO else self._timeout,
+            timestamp=timestamp_text(timestamp), message=message or None))

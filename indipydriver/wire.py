@@ -1,9 +1,12 @@
-"""The driver's outgoing hot path: attribute escaping and message timestamps, as cheap strings.
+"""How a driver writes INDI: its escaping, cached timestamps, and `write_element`.
 
-Vectors build their `def*`/`set*` elements by joining cached string fragments (see
-`propertyvector.py`) instead of building protocol events and serialising them, because a driver that
-streams readings sends the same element shape thousands of times a second and every
-microsecond per message counts. The output is the same XML the protocol serialiser writes.
+A driver's elements are written by the protocol core's writer (`protocol.serialiser`) in the
+compact layout, with the driver's own escaping (`escape`: what XML cannot carry is replaced,
+never raised). Its vectors keep the pieces of their `def*`/`set*` elements made by the writer's
+functions (see `propertyvector.py`): a driver that streams readings sends the same element
+shape thousands of times a second, and a set is then a join of ready strings. Everything else
+it sends (messages, delProperty, snoop requests, pings, BLOBs) is an event given to
+`write_element`. tests/driver/test_writers_agree.py holds the two to the same bytes.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from datetime import UTC, datetime
 
 from .logbudget import WarningBudget, short
 from .protocol.escaping import escape_replacing
+from .protocol.events import Event
+from .protocol.serialiser import COMPACT, Serialiser
 
-__all__ = ["escape", "now_timestamp", "timestamp_text"]
+__all__ = ["escape", "now_timestamp", "timestamp_text", "write_element"]
 
 logger = logging.getLogger("indipydriver.driver")
 _replaced_warnings = WarningBudget()
@@ -31,6 +36,15 @@ def escape(text: str) -> str:
         logger.warning("%d control character(s) in %s sent as U+FFFD: XML cannot carry them%s",
                        replaced, short(text), note)
     return escaped
+
+
+_write = Serialiser(escape, COMPACT)
+
+
+def write_element(event: Event) -> bytes:
+    """`event` as a driver writes it: the compact layout, its text escaped by `escape`."""
+    return _write(event)
+
 
 _cached_second = -1
 _cached_prefix = ""

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from indipydriver.protocol.escaping import escape_entities
+from indipydriver.protocol.enums import BLOBEnable
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.drivers.backoff import Backoff
 from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
@@ -22,6 +22,7 @@ from indipyserver.drivers.outbound import WriteGate, pump
 from indipyserver.fastpath.localpeer import is_local_peer
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.routing.ports import DriverSide
+from indipyserver.routing.serverelements import enable_blob_bytes
 
 if TYPE_CHECKING:
     from indipydriver.protocol.framing import Frame
@@ -138,7 +139,7 @@ class RemoteConnection(DriverConnection):
                     and device not in self._blob_enabled
                 ):
                     self._blob_enabled.add(device)
-                    self.send(f'<enableBLOB device="{escape_entities(device)}">Also</enableBLOB>\n'.encode())
+                    self.send(enable_blob_bytes(device, None, BLOBEnable.ALSO))
         if frames:
             router.driver_frames(self, frames)
 

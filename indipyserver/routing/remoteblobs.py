@@ -44,9 +44,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.escaping import escape_entities
 from indipyserver.routing.interests import BlobModes, ClientState
 from indipyserver.routing.ports import ClientPort, DriverPort
+from indipyserver.routing.serverelements import enable_blob_bytes
 
 __all__ = ["RemoteBlobModes"]
 
@@ -151,7 +151,7 @@ class RemoteBlobModes:
                 session.also.add(key)
             else:
                 session.also.discard(key)
-            remote.send(_enable_blob(*key, ALSO if wanted else NEVER))
+            remote.send(enable_blob_bytes(*key, ALSO if wanted else NEVER))
 
     def _wanted(self, device: str, name: str) -> bool:
         """Whether a client or snooping driver here asks for BLOBs of (device, name), by any
@@ -160,9 +160,3 @@ class RemoteBlobModes:
             b.mode(device, name) is not NEVER for b in self._snoopers.values()
         )
 
-
-def _enable_blob(device: str, name: str, mode: BLOBEnable) -> bytes:
-    return (
-        f'<enableBLOB device="{escape_entities(device)}" name="{escape_entities(name)}">'
-        f"{mode.value}</enableBLOB>\n"
-    ).encode()

@@ -1,12 +1,18 @@
 """The elements the server classifies and writes itself (message, delProperty, getProperties,
-pingReply), as `Frame`s so they are queued like forwarded ones."""
+enableBLOB, pingReply), as `Frame`s so they are queued like forwarded ones.
+
+Spelt by the protocol core's writer (`indipydriver.protocol.serialiser`) in its one element per
+line layout, names escaped as they came (`escape_entities`: a peer's name is passed on, never
+refused)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.escaping import escape_entities
 from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.serialiser import LINES, attribute, empty_element, text_element
 
 _KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
 DEF_TAGS = frozenset(f"def{k}Vector" for k in _KINDS)
@@ -23,8 +29,8 @@ def _now() -> str:
 
 def element_frame(tag: str, attrs: dict[str, str]) -> Frame:
     """An empty element with these attributes (escaped), as a `Frame`."""
-    text = "".join(f' {k}="{escape_entities(v)}"' for k, v in attrs.items())
-    return Frame(tag, dict(attrs), f"<{tag}{text}/>\n".encode())
+    text = "".join([attribute(k, escape_entities(v)) for k, v in attrs.items()])
+    return Frame(tag, dict(attrs), empty_element(tag, text, LINES).encode())
 
 
 def message_frame(message: str, timestamp: str | None = None, device: str | None = None) -> Frame:
@@ -66,6 +72,14 @@ def get_properties_frame(device: str | None = None, name: str | None = None) -> 
 def get_properties_bytes(device: str | None = None, name: str | None = None) -> bytes:
     """`get_properties_frame`'s bytes, for a driver."""
     return get_properties_frame(device, name).data
+
+
+def enable_blob_bytes(device: str, name: str | None, mode: BLOBEnable) -> bytes:
+    """An enableBLOB of the server's own, for a remote server."""
+    attrs = attribute("device", escape_entities(device))
+    if name is not None:
+        attrs += attribute("name", escape_entities(name))
+    return text_element("enableBLOB", attrs, mode.value, LINES).encode()
 
 
 def ping_reply(frame: Frame) -> Frame:
