@@ -42,7 +42,6 @@ from .scanner import (
     _IDLE,
     _NESTING_CHECKED,
     _START,
-    _STREAM,
     _STREAM_MEMBERS,
     ResumableScanner,
 )
@@ -73,8 +72,11 @@ INDI_TAGS = frozenset(
 )
 
 
-class Framer(ResumableScanner):
-    """Incremental splitter of an INDI byte stream into `Frame`s (one per connection)."""
+class Framer:
+    """Incremental splitter of an INDI byte stream into `Frame`s (one per connection).
+
+    It frames whole small elements at the start of a read itself (the fast path of `feed`)
+    and holds a `ResumableScanner` for everything else and for the stream's state."""
 
     def __init__(
         self,
@@ -109,71 +111,63 @@ class Framer(ResumableScanner):
         unknown = set(stream_tags) - set(_STREAM_MEMBERS)
         if unknown:
             raise ValueError(f"cannot stream {sorted(unknown)}: only {sorted(_STREAM_MEMBERS)}")
-        self._stream_tags = frozenset(stream_tags)
-        self._stream_tag_bytes = frozenset(t.encode("ascii") for t in self._stream_tags)
+        self._stream_tag_bytes = frozenset(t.encode("ascii") for t in stream_tags)
         self._stream_starts = tuple(b"<" + t for t in sorted(self._stream_tag_bytes))
         self._known = (None if known_tags is None
                        else frozenset(t.encode("ascii") for t in known_tags))
         self._nesting = check_nesting
-        self._nest_on = False  # in _BODY: still looking for a top-level start tag inside
-        self.stream_min = min(stream_min, max_element_size)
-        self._member = b""  # in _STREAM: the member tag name
-        self._child = False  # in _STREAM: inside a member's body
-        self._streaming = False  # in _STREAM: a FrameHead has been handed out
-        self._streamed = 0  # in _STREAM: bytes handed out so far
-        self._buf = bytearray()  # unconsumed bytes; empty between feeds in the common case
-        self._lend = False  # in feed_lent: stream pieces may be views of the caller's buffer
-        self._offset = 0  # stream offset of _buf[0]
-        self._state = _IDLE
-        # Positions below are relative to the start of _buf.
-        self._search = 0  # where to resume the search for a closing tag / terminator
-        self._start_hint = 0  # in _START: length already seen without a `>` after it
-        self._close = b""  # b"</tag" in _BODY
-        self._tag = ""
-        self._attrs_raw = b""
-        self._terminator = b""  # in _SKIP
-        self._skip_start = 0  # stream offset where the declaration/comment began
-        self._discarding = False  # in _BODY: element too large, dropping its bytes
-        self._dropping = False  # in _STREAM: abandoned (`abandon_stream`), dropping its bytes
-        self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
+        # Everything but whole small elements at the start of a read, and the stream's state.
+        self._scanner = ResumableScanner(max_element_size, frozenset(stream_tags),
+                                         min(stream_min, max_element_size), self._known,
+                                         check_nesting)
+        self._searched = 0  # bytes the fast path passed to closing-tag searches
         self._shapes = StartTagShapes()  # start tags read before (the fast path of `feed`)
+
+    @property
+    def stream_min(self) -> int:
+        return self._scanner.stream_min
+
+    @property
+    def bytes_searched(self) -> int:
+        """Diagnostics: bytes passed to closing-tag searches."""
+        return self._searched + self._scanner.bytes_searched
+
+    @property
+    def offset(self) -> int:
+        """How many bytes of the stream have been consumed (framed, skipped or refused)."""
+        return self._scanner.offset
 
     @property
     def buffered(self) -> int:
         """Bytes held for an element not yet complete (0 between elements, and while one is
         streamed or discarded)."""
-        return len(self._buf)
+        return self._scanner.buffered
 
     def release(self) -> None:
         """The peer is gone: let go of what is buffered now. A partial element may hold up to
         `max_element_size` bytes, and the connection that owns this framer may live on until
         the cyclic garbage collector finds it. Nothing may be fed after."""
-        self._buf = bytearray()
-        self._state = _IDLE
-        self._search = self._start_hint = 0
-        self._discarding = False
-        self._dropping = False
+        self._scanner.release()
 
     def idle_for(self, data: bytes) -> bool:
         """Whether `data` may be taken whole by a shortcut outside `feed` (the server's
         ``lanes``): between elements, nothing buffered, and not over the element limit."""
         return (
-            self._state == _IDLE
-            and not self._buf
+            self._scanner.idle
             and type(data) is bytes
             and len(data) <= self.max_element_size
         )
 
     def skipped(self, n: int) -> None:
         """`n` bytes taken whole by a shortcut after `idle_for`: counted, as `feed` would."""
-        self._offset += n
+        self._scanner.advance(n)
 
     def feed(self, data: bytes) -> list[Frame | ProtocolError]:
         """Add bytes from the peer; return every element they complete, and any errors."""
         out: list[Frame | ProtocolError] = []
         if not data:
             return out
-        if (self._buf or self._state != _IDLE) and type(data) is bytes and len(data) > _SPLIT_MIN:
+        if not self._scanner.idle and type(data) is bytes and len(data) > _SPLIT_MIN:
             data = self._finish_pending(data, out)
             if not data:
                 return out
@@ -184,7 +178,8 @@ class Framer(ResumableScanner):
         begins between elements, the resumable scanner for the rest."""
         start = 0
         nesting = self._nesting
-        if self._state == _IDLE and not self._buf and type(data) is bytes:
+        scanner = self._scanner
+        if scanner.idle and type(data) is bytes:
             # Fast path, the common case of a read holding whole small elements (a burst's
             # read, or a round trip's one element): per element, its start tag read by shape
             # (`starttags`) or else matched by the strict pattern, and one search for the
@@ -237,45 +232,22 @@ class Framer(ResumableScanner):
                     end = i + len(close)
                     if end >= n or data[end] != 0x3E:  # `</x >`, `</xy`, or cut after `</x`
                         break
-                    if nesting and self._nested_start(
+                    if nesting and scanner.nested_start(
                             data, body, min(i, begin + _NESTING_CHECKED)) != -1:
                         break
-                    self.bytes_searched += end - body
+                    self._searched += end - body
                     end += 1
                 if end - begin > self.max_element_size:
                     break
                 out.append(Frame(tag, attrs, data if begin == 0 and end == n else data[begin:end]))
                 start = end
                 if end >= n - 1 and (end == n or data[end] == 0x0A):
-                    self._offset += n
+                    scanner.advance(n)
                     return out
             if _SPACES.fullmatch(data, start):
-                self._offset += n
+                scanner.advance(n)
                 return out
-        buf = self._buf
-        work: bytes | bytearray
-        if buf:
-            buf += data
-            work = buf
-        else:
-            work = data  # common case: no leftover, scan the caller's bytes without copying
-        pos = self._scan(work, out, start)
-        # Keep what is unconsumed; all positions are rebased to the new buffer start.
-        current = self._buf
-        if current is not buf:
-            # A large element took the buffer itself as its data (_take_buffer); scanning
-            # went on in the new buffer, which holds what followed that element.
-            if pos:
-                del current[:pos]
-        elif work is buf:
-            if pos:
-                del buf[:pos]  # bytearray deletes from the front cheaply
-        elif pos < len(work):
-            self._buf = bytearray(memoryview(work)[pos:])
-        self._offset += pos
-        self._search -= pos
-        self._start_hint -= pos
-        return out
+        return scanner.scan(data, out, start)
 
     def _finish_pending(self, data: bytes, out: list[Any]) -> bytes:
         """A large read that begins inside an element (the last read ended in it, as a burst's
@@ -289,14 +261,15 @@ class Framer(ResumableScanner):
         pending element must be one that does not stream. Nor is a comment or a resync
         finished here (what follows it could start such an element). Returns `data` itself
         when the step does not apply or finds no end near, else what it left unfed."""
-        state = self._state
+        scanner = self._scanner
+        state = scanner.state
         starts = self._stream_starts
-        if state == _START or (state == _IDLE and self._buf):
+        if state == _START or (state == _IDLE and scanner.buffered):
             if starts:
-                head = _TAG_START.match(bytes(self._buf[:_SPLIT_REACH]) + data[:_SPLIT_REACH])
+                head = _TAG_START.match(scanner.buffered_head(_SPLIT_REACH) + data[:_SPLIT_REACH])
                 if head is None or head.group(1) in self._stream_tag_bytes:
                     return data
-        elif state != _BODY or self._discarding:
+        elif state != _BODY or scanner.discarding:
             return data
         p = 0
         for _ in range(_SPLIT_TAGS):
@@ -308,8 +281,8 @@ class Framer(ResumableScanner):
                 break
             self._feed(data[p:q], out)
             p = q
-            state = self._state
-            if state == _IDLE and not self._buf:
+            state = scanner.state
+            if scanner.idle:
                 return data[p:]
             if state != _BODY and state != _START and state != _IDLE:
                 break
@@ -319,7 +292,7 @@ class Framer(ResumableScanner):
     def streaming(self) -> bool:
         """The element being read is being handed out in pieces (a `FrameHead` is out): the
         next bytes are more of it, until its `FrameEnd`."""
-        return self._state == _STREAM and self._streaming
+        return self._scanner.streaming
 
     def feed_lent(self, data: bytearray) -> list[Any]:
         """`feed` for a buffer the caller lends: the pieces of a streamed element in it
@@ -327,28 +300,21 @@ class Framer(ResumableScanner):
         BLOB read into a buffer is passed on without being copied again. The caller must
         not write to `data` while any of those views is alive (``sys.getrefcount`` tells:
         a view holds a reference to `data`). Everything else is copied as `feed` does."""
-        self._lend = True
+        scanner = self._scanner
+        scanner.lend = True
         try:
             return self.feed(data)  # type: ignore[arg-type]
         finally:
-            self._lend = False
+            scanner.lend = False
 
     def abandon_stream(self) -> bytes | None:
         """Give up the element being handed out in pieces (its peer has stalled in the middle
         of it): the bytes that close it for its receivers (as `stream_tail`), and the rest of
         it, when it comes, is dropped up to its closing tag. None when none is streaming."""
-        tail = self.stream_tail()
-        if tail is not None:
-            # Still scanned as it streams (an element starting inside it ends it, as for
-            # any broken stream), only nothing of it is handed out or kept.
-            self._streaming = False
-            self._dropping = True
-        return tail
+        return self._scanner.abandon_stream()
 
     def stream_tail(self) -> bytes | None:
         """While an element is being handed out in pieces: the bytes that would close it
         (``</oneBLOB>`` if a member is open, then its own closing tag), for a peer that went
         away in the middle of it. None when no element is being streamed."""
-        if self._state != _STREAM or not self._streaming:
-            return None
-        return self._tail()
+        return self._scanner.stream_tail()

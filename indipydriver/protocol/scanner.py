@@ -1,9 +1,11 @@
 """The framer's resumable scanner: one state machine over the stream, kept between reads.
 
-`Framer.feed` frames whole small elements itself and hands everything else to
-`ResumableScanner._scan`, which carries on from where the previous read stopped: partial
-elements, declarations and comments, errors and resynchronisation, streamed elements. How an
-element is found and the resynchronisation rule are in the docstring of `framing`.
+Each `Framer` holds one. `Framer.feed` frames whole small elements itself and hands everything
+else to `ResumableScanner.scan`, which carries on from where the previous read stopped: partial
+elements, declarations and comments, errors and resynchronisation, streamed elements. The
+scanner owns the stream's state (what is buffered, the offset, the state machine); the framer
+reads it through the properties below and tells it of the bytes it framed itself (`advance`).
+How an element is found and the resynchronisation rule are in the docstring of `framing`.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ _MAX_MARKUP = 1 << 16
 # and how far back each new search begins (a tag name cut by the end of the last read).
 _NESTING_CHECKED = 1 << 16
 _NAME_MARGIN = 24
-_MARKUP_INSIDE = -2  # `_nested_start`: a `<!` came first
+_MARKUP_INSIDE = -2  # `nested_start`: a `<!` came first
 _TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z]*(?=[\s/>])")
 _BIG_FRAME = 1 << 16  # above this, copy through a memoryview (one copy instead of two)
 
@@ -69,33 +71,126 @@ def _view(work: bytes | bytearray, start: int, end: int) -> memoryview:
 
 
 class ResumableScanner:
-    """The scanning half of `Framer`: `_scan` and the helpers it calls. The state below is
-    set up and described by `Framer.__init__`."""
+    """The resumable state machine of one stream (`Framer` holds one; its options are the
+    framer's, checked there)."""
 
-    max_element_size: int
-    stream_min: int
-    bytes_searched: int
-    _stream_tags: frozenset[str]
-    _known: frozenset[bytes] | None
-    _nesting: bool
-    _nest_on: bool
-    _member: bytes
-    _child: bool
-    _streaming: bool
-    _streamed: int
-    _buf: bytearray
-    _lend: bool
-    _offset: int
-    _state: int
-    _search: int
-    _start_hint: int
-    _close: bytes
-    _tag: str
-    _attrs_raw: bytes
-    _terminator: bytes
-    _skip_start: int
-    _discarding: bool
-    _dropping: bool
+    def __init__(self, max_element_size: int, stream_tags: frozenset[str], stream_min: int,
+                 known: frozenset[bytes] | None, nesting: bool) -> None:
+        self.max_element_size = max_element_size
+        self._stream_tags = stream_tags
+        self._known = known
+        self._nesting = nesting
+        self._nest_on = False  # in _BODY: still looking for a top-level start tag inside
+        self.stream_min = stream_min
+        self._member = b""  # in _STREAM: the member tag name
+        self._child = False  # in _STREAM: inside a member's body
+        self._streaming = False  # in _STREAM: a FrameHead has been handed out
+        self._streamed = 0  # in _STREAM: bytes handed out so far
+        self._buf = bytearray()  # unconsumed bytes; empty between feeds in the common case
+        self.lend = False  # `Framer.feed_lent`: stream pieces may be views of the caller's buffer
+        self._offset = 0  # stream offset of _buf[0]
+        self._state = _IDLE
+        # Positions below are relative to the start of _buf.
+        self._search = 0  # where to resume the search for a closing tag / terminator
+        self._start_hint = 0  # in _START: length already seen without a `>` after it
+        self._close = b""  # b"</tag" in _BODY
+        self._tag = ""
+        self._attrs_raw = b""
+        self._terminator = b""  # in _SKIP
+        self._skip_start = 0  # stream offset where the declaration/comment began
+        self._discarding = False  # in _BODY: element too large, dropping its bytes
+        self._dropping = False  # in _STREAM: abandoned (`abandon_stream`), dropping its bytes
+        self.bytes_searched = 0  # diagnostics: bytes passed to closing-tag searches
+        # Between elements with nothing buffered, so a read may start with a whole element
+        # (the framer's fast path): kept up to date by `scan` and `release`.
+        self.idle = True
+
+    # ---------------------------------------------------------------- what the framer reads
+
+    @property
+    def state(self) -> int:
+        return self._state
+
+    @property
+    def discarding(self) -> bool:
+        """An element over the size limit is being skipped."""
+        return self._discarding
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
+
+    def buffered_head(self, n: int) -> bytes:
+        """The first `n` bytes buffered (of an element begun in an earlier read)."""
+        return bytes(self._buf[:n])
+
+    @property
+    def offset(self) -> int:
+        """Stream offset of the first byte not consumed yet."""
+        return self._offset
+
+    @property
+    def streaming(self) -> bool:
+        return self._state == _STREAM and self._streaming
+
+    def advance(self, n: int) -> None:
+        """`n` bytes framed (or taken) whole by the framer itself, while idle."""
+        self._offset += n
+
+    def release(self) -> None:
+        """Let go of what is buffered (`Framer.release`)."""
+        self._buf = bytearray()
+        self._state = _IDLE
+        self._search = self._start_hint = 0
+        self._discarding = False
+        self._dropping = False
+        self.idle = True
+
+    def abandon_stream(self) -> bytes | None:
+        """`Framer.abandon_stream`."""
+        tail = self.stream_tail()
+        if tail is not None:
+            # Still scanned as it streams (an element starting inside it ends it, as for
+            # any broken stream), only nothing of it is handed out or kept.
+            self._streaming = False
+            self._dropping = True
+        return tail
+
+    def stream_tail(self) -> bytes | None:
+        """`Framer.stream_tail`."""
+        if self._state != _STREAM or not self._streaming:
+            return None
+        return self._tail()
+
+    # ---------------------------------------------------------------- scanning
+
+    def scan(self, data: bytes | bytearray, out: list[Any], start: int) -> list[Any]:
+        """Scan `data` from `start` on, after what is buffered; keep what is unconsumed."""
+        buf = self._buf
+        work: bytes | bytearray
+        if buf:
+            buf += data
+            work = buf
+        else:
+            work = data  # common case: no leftover, scan the caller's bytes without copying
+        pos = self._scan(work, out, start)
+        # Keep what is unconsumed; all positions are rebased to the new buffer start.
+        current = self._buf
+        if current is not buf:
+            # A large element took the buffer itself as its data (_take_buffer); scanning
+            # went on in the new buffer, which holds what followed that element.
+            if pos:
+                del current[:pos]
+        elif work is buf:
+            if pos:
+                del buf[:pos]  # bytearray deletes from the front cheaply
+        elif pos < len(work):
+            self._buf = bytearray(memoryview(work)[pos:])
+        self._offset += pos
+        self._search -= pos
+        self._start_hint -= pos
+        self.idle = self._state == _IDLE and not self._buf
+        return out
 
     # The scanner is one function with local variables: it runs once per frame on the hot path.
     # `out` also takes FrameHead/FrameChunk/FrameEnd in stream mode (Any: `feed` keeps its
@@ -104,7 +199,7 @@ class ResumableScanner:
         n = len(work)
         # Pieces of a streamed element: views of a lent buffer, never of our own `_buf`
         # (it is trimmed and appended to, which a view would forbid).
-        piece = _view if self._lend and work is not self._buf else _slice
+        piece = _view if self.lend and work is not self._buf else _slice
         state = self._state
         search = self._search
         offset = self._offset
@@ -253,7 +348,7 @@ class ResumableScanner:
                     # Only the element's first _NESTING_CHECKED bytes, however it was split.
                     limit = min(i if i >= 0 else n, pos + _NESTING_CHECKED)
                     start = max(pos + 1, search - _NAME_MARGIN)
-                    nested = self._nested_start(work, start, limit) if start < limit else -1
+                    nested = self.nested_start(work, start, limit) if start < limit else -1
                     if nested >= 0:
                         what = bytes(work[nested + 1 : nested + 40]).split(None, 1)[0]
                         out.append(self._error(
@@ -499,7 +594,7 @@ class ResumableScanner:
         self._search = search
         return pos
 
-    def _nested_start(self, work: bytes | bytearray, start: int, end: int) -> int:
+    def nested_start(self, work: bytes | bytearray, start: int, end: int) -> int:
         """Where a top-level element's start tag begins in work[start:end]; -1 for none, and
         _MARKUP_INSIDE if a ``<!`` (CDATA, a comment) comes first: what it holds is text."""
         known = self._known

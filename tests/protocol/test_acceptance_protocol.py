@@ -171,7 +171,7 @@ def test_oversize_unfinished_element_in_small_reads_is_one_error_and_bounded_mem
     out += framer.feed(b'<setBLOBVector device="d" name="b"><oneBLOB name="x" size="1" format=".r">')
     for _ in range(300):  # 300 x 1000 bytes = 30 x the cap, never closed
         out += framer.feed(b"A" * 1000)
-        assert len(framer._buf) <= 2 * cap + 1000  # type: ignore[attr-defined]
+        assert framer.buffered <= 2 * cap + 1000
     out += framer.feed(b"</oneBLOB></setBLOBVector>" + GOOD)
     errors = [x for x in out if isinstance(x, ProtocolError)]
     frames = [x for x in out if isinstance(x, Frame)]

@@ -205,7 +205,7 @@ def test_oversized_element_is_reported_once_skipped_and_memory_stays_bounded() -
     out = framer.feed(b"<setBLOBVector device='d' name='n'><oneBLOB name='b' size='1' format='.x'>")
     for _ in range(100):
         out += framer.feed(b"QUFB" * 1000)
-        assert len(framer._buf) < 10_100  # bounded: the skipped bytes are not kept
+        assert framer.buffered < 10_100  # bounded: the skipped bytes are not kept
     out += framer.feed(b"</oneBLOB></setBLOBVector>" + SET)
     (error,) = errors(out)
     assert "larger than 10000 bytes" in str(error) and error.offset == 0

@@ -173,5 +173,5 @@ def test_whatever_the_shortcut_takes_comes_out_as_the_general_path_frames_it(
     # And the stream goes on the same way after it (state and offsets).
     follow = b'x<pingRequest uid="2"/>'
     assert summary(fast.feed(follow)) == summary(general(slow, follow))
-    assert fast._offset == slow._offset
+    assert fast.offset == slow.offset
     assert fast.bytes_searched == slow.bytes_searched

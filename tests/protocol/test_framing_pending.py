@@ -133,13 +133,13 @@ def test_a_burst_in_64_kib_reads_is_framed_by_the_fast_path_with_the_same_frames
     data = burst(5000)
     framer = Framer(stream_tags={"setBLOBVector"}, known_tags=INDI_TAGS)
     scanned = [0]
-    scan = framer._scan
+    scan = framer._scanner._scan
 
     def counting_scan(work: Any, out: list[Any], pos: int = 0) -> int:
         scanned[0] += len(work) - pos
         return scan(work, out, pos)
 
-    framer._scan = counting_scan  # type: ignore[method-assign]
+    framer._scanner._scan = counting_scan  # type: ignore[method-assign]
     step = 65536
     out = feed_split(framer, data, list(range(step, len(data), step)))
     assert summary(out) == whole("blobs", data)  # as fed whole, which never scans

@@ -112,7 +112,7 @@ def test_large_element_streams_without_being_kept() -> None:
     for i in range(0, len(element), chunk):
         for item in framer.feed(element[i : i + chunk]):
             kinds.append(type(item).__name__)
-        assert len(framer._buf) < 100  # only a possibly unfinished tag is held
+        assert framer.buffered < 100  # only a possibly unfinished tag is held
     assert kinds[0] == "FrameHead" and kinds[-1] == "FrameEnd"
     assert set(kinds[1:-1]) <= {"FrameChunk"}
 

@@ -98,7 +98,7 @@ async def test_an_in_process_driver_s_sets_reach_a_client_framed_by_the_driver()
     read none of them (only the definitions, which still go as bytes)."""
     driver = make_gadget()
     async with served(driver, "VALUE") as (client, conn):
-        framed_before = conn._framer._offset
+        framed_before = conn._framer.offset
         vector = driver["Gadget"]["VALUE"]
         for value in range(50):
             vector["V"] = value
@@ -108,7 +108,7 @@ async def test_an_in_process_driver_s_sets_reach_a_client_framed_by_the_driver()
         values = [float(f.data.split(b'<oneNumber name="V">')[1].split(b"<")[0]) for f in sets]
         assert values == [float(i) for i in range(50)]
         assert sets[7].attrs["message"] == "tick" and "message" not in sets[8].attrs
-        assert conn._framer._offset == framed_before, "the sets were read back by the framer"
+        assert conn._framer.offset == framed_before, "the sets were read back by the framer"
 
 
 class _Plain(IPyDriver):
@@ -122,12 +122,12 @@ async def test_a_set_whose_names_need_escaping_still_arrives_read_by_the_framer(
     vector = vector_of("Number", "P")
     driver = _Plain(Device("A&B", [vector]))
     async with served(driver, "P") as (client, conn):
-        framed_before = conn._framer._offset
+        framed_before = conn._framer.offset
         await vector.send_setVector()
         got = await client.read_until(lambda fs: any(f.tag == "setNumberVector" for f in fs))
         (frame,) = [f for f in got if f.tag == "setNumberVector"]
         assert frame.attrs["device"] == "A&B" and b'device="A&amp;B"' in frame.data
-        assert conn._framer._offset > framed_before
+        assert conn._framer.offset > framed_before
 
 
 def test_values_sent_as_replacement_characters_are_read_back_by_the_framer() -> None:

@@ -277,9 +277,9 @@ class Rig:
             {d.label: sorted(v) for d, v in router.tables.refused.items()},
             self.logged,
             states,
-            [(c._bad, c._framer._offset, c.slow, c.congested, c._closing, c.dropped)
+            [(c._bad, c._framer.offset, c.slow, c.congested, c._closing, c.dropped)
              for c in self.clients],
-            (self.inbound._framer._offset, self.driver._pending, self.driver._dropped),
+            (self.inbound._framer.offset, self.driver._pending, self.driver._dropped),
             # commands the driver may not have read (a getProperties then goes to it)
             {d: (e.sent, e.read, list(e.fences)) for d, e in router.tables.unread._devices.items()},
         )
