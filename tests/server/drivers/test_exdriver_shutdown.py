@@ -2,6 +2,9 @@
 
 Its stdin transport still holds bytes the driver never read; closing (rather than aborting) it
 waited for a drain that never comes, and the transport leaked (ResourceWarning, an error here).
+The second test makes the drain impossible for certain: a process the driver started holds
+its stdin open after the driver is stopped, so no broken pipe ever ends the wait, and the
+server's end of the pipe must be closed all the same.
 
 The garbage earlier tests left is collected before the body, its warnings dropped: the check at
 the end judges what this test leaves, not an unclosed client socket of another test that a
@@ -9,7 +12,10 @@ full run happened to collect here (it failed once so, passing alone).
 """
 
 import asyncio
+import contextlib
 import gc
+import os
+import signal
 import sys
 import textwrap
 import warnings
@@ -53,3 +59,72 @@ async def test_shutting_down_a_driver_that_does_not_read_leaves_no_transport_ope
         assert conn.queued_bytes > 0
     await asyncio.sleep(0.1)
     gc.collect()  # the leaked transport's ResourceWarning is raised here (filterwarnings=error)
+
+
+#: A driver that does not read, and starts a process that inherits its stdin and outlives it
+#: (a helper a shell-script driver might leave behind); that process's pid goes to `pidfile`.
+HOLDER = f"#!{sys.executable}\n" + textwrap.dedent(
+    """
+    import os, subprocess, sys, time
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write(str(helper.pid))
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+    os.write(1, b'<defTextVector device="Deaf" name="T" state="Ok" perm="rw">'
+                b'<defText name="t">x</defText></defTextVector>\\n')
+    time.sleep(60)
+    """
+)
+
+
+def _our_fds_on(pipe: str) -> list[int]:
+    """Our descriptors open on `pipe` (as /proc names it: ``pipe:[inode]``)."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{name}") == pipe:
+                found.append(int(name))
+    return found
+
+
+async def test_a_stopped_drivers_stdin_is_closed_though_another_process_still_holds_it(
+    tmp_path: Path,
+) -> None:
+    """Fails if the transport of an undrained stdin is closed (which waits for the drain)
+    rather than aborted: the server's end of the pipe then stays open for as long as the
+    helper lives."""
+    script = tmp_path / "holder.py"
+    script.write_text(HOLDER)
+    script.chmod(0o755)
+    pidfile = tmp_path / "helper.pid"
+    srv = IPyServer(port=0, handle_signals=False)
+    conn = srv.add_exdriver(str(script), str(pidfile), max_restarts=0,
+                            max_queue_bytes=256 * 1024, grace=0.2)
+    helper = 0
+    try:
+        async with running(srv):
+            c = await RawClient.connect(srv.port)
+            await c.send("<getProperties/>")
+            await c.wait_for("defTextVector", device="Deaf")
+            helper = int(pidfile.read_text())
+            stdin = os.readlink(f"/proc/{helper}/fd/0")
+            assert stdin.startswith("pipe:") and _our_fds_on(stdin), "the driver's stdin"
+            new = '<newTextVector device="Deaf" name="T"><oneText name="t">' + "y" * 10_000 + (
+                "</oneText></newTextVector>")
+            for i in range(5):
+                await c.send(new * 60)
+                await c.send(f'<pingRequest uid="{i}"/>')
+                await c.wait_for("pingReply", uid=str(i))
+            assert conn.queued_bytes > 0  # the pipe is full: bytes wait in the transport
+        for _ in range(20):
+            await asyncio.sleep(0.01)  # a transport closes its pipe on a later loop iteration
+        assert os.readlink(f"/proc/{helper}/fd/0") == stdin  # the helper still holds it
+        assert _our_fds_on(stdin) == []
+    finally:
+        if helper:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(helper, signal.SIGKILL)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()  # a transport the failing case left open: reported by the assert
