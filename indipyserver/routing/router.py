@@ -56,7 +56,6 @@ from indipyserver.routing.serverelements import (
     SET_TAGS,
     cut_short_frame,
     del_property_frame,
-    get_properties_bytes,
     get_properties_frame,
     message_frame,
     ping_reply,
@@ -228,10 +227,10 @@ class Router:
                 self._ask_behind_command(dev, None)
             if device is None:
                 self._replay_to_named(state, behind)
-            request = get_properties_bytes()
+            request = get_properties_frame()
             for driver in self.tables.drivers:
                 if not driver.is_remote and not self.tables.owned.get(driver):
-                    driver.send(request)
+                    driver.send_frame(request)
             return
         owner = self.tables.owner.get(device)
         if owner is None:
@@ -248,14 +247,14 @@ class Router:
         if self.tables.unread.unread(device):
             self._ask_behind_command(device, name)
         elif not self.tables.replay(state, device, name):
-            owner.send(get_properties_bytes(device, name))
+            owner.send_frame(get_properties_frame(device, name))
 
     def _ask_behind_command(self, device: str, name: str | None) -> None:
         """Pass a getProperties to the owner of `device`, behind the command it may not have
         read yet, as indiserver would: its answer, not the cache, shows what the command did
         (a client's ``indi_setprop`` then ``indi_eval -w``). Its definitions reach every client
         interested in them, the asker among them."""
-        self.tables.owner[device].send(get_properties_bytes(device, name))
+        self.tables.owner[device].send_frame(get_properties_frame(device, name))
         self.tables.unread.asked(device)
 
     def _replay_to_named(self, asker: ClientState, skip: set[str]) -> None:
@@ -308,18 +307,18 @@ class Router:
                 self.tables.owned[driver].add(pinned)
             elif owner is not driver:
                 self._refuse(driver, pinned, owner)
-            driver.send(get_properties_bytes(pinned))
+            driver.send_frame(get_properties_frame(pinned))
             self.tables.first_ask(driver, pinned, None)
         elif driver.is_remote:
             # device="*" alone, as indiserver asks: a server answers it with every device,
             # so a device-less one after it made the remote send each definition twice.
-            driver.send(get_properties_bytes("*"))
+            driver.send_frame(get_properties_frame("*"))
             # Snoops that nobody local could answer may be for this remote's devices.
             for device, snoopers in self.tables.snoops.items():
                 if device not in self.tables.owner and snoopers and self.tables.first_ask(driver, device, None):
-                    driver.send(get_properties_bytes(device))
+                    driver.send_frame(get_properties_frame(device))
         else:
-            driver.send(get_properties_bytes())
+            driver.send_frame(get_properties_frame())
 
     def driver_lost(self, driver: DriverPort) -> None:
         """A driver died or a remote disconnected: its devices are deleted for everyone."""
@@ -381,7 +380,7 @@ class Router:
             if tag in DEVICE_TAGS:
                 self._driver_device_element(driver, frame)
             elif tag == "pingRequest":
-                driver.send(ping_reply(frame).data)
+                driver.send_frame(ping_reply(frame))
             elif tag == "getProperties":
                 self._snoop(driver, frame.attrs.get("device") or None, frame.attrs.get("name") or None)
             elif tag == "enableBLOB":
@@ -600,7 +599,7 @@ class Router:
             # while, or the property it watched was deleted) made every client get all the
             # device's definitions again.
             if not self.tables.cache.answers(device, name):
-                owner.send(get_properties_bytes(device, name))
+                owner.send_frame(get_properties_frame(device, name))
             return
         # A remote's getProperties is its own driver's snoop passed up to us: it is not sent
         # back to that remote, and each connection is asked once (loop guard).

@@ -69,11 +69,6 @@ def get_properties_frame(device: str | None = None, name: str | None = None) -> 
     return element_frame("getProperties", attrs)
 
 
-def get_properties_bytes(device: str | None = None, name: str | None = None) -> bytes:
-    """`get_properties_frame`'s bytes, for a driver."""
-    return get_properties_frame(device, name).data
-
-
 def enable_blob_bytes(device: str, name: str | None, mode: BLOBEnable) -> bytes:
     """An enableBLOB of the server's own, for a remote server."""
     attrs = attribute("device", escape_entities(device))

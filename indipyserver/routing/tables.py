@@ -22,7 +22,7 @@ from indipyserver.routing.pendingcommands import UnreadNews
 from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.propertycache import PropertyCache
 from indipyserver.routing.remoteblobs import RemoteBlobModes
-from indipyserver.routing.serverelements import BLOB_TAGS, get_properties_bytes, message_frame
+from indipyserver.routing.serverelements import BLOB_TAGS, get_properties_frame, message_frame
 from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
 
 # Under the router's name: delivery from the tables is part of its decisions.
@@ -99,7 +99,7 @@ class RoutingTables:
             logger.debug("getProperties from %s for unknown device %r dropped", who, device)
         for remote in remotes:
             if self.first_ask(remote, device, name):
-                remote.send(get_properties_bytes(device, name))
+                remote.send_frame(get_properties_frame(device, name))
         return bool(remotes)
 
     def first_ask(self, target: object, device: str, name: str | None) -> bool:

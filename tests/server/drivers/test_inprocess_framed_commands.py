@@ -2,7 +2,8 @@
 
 A client's new vector reaches an in-process driver as the very `Frame` the client's connection
 read (`InProcessDriverConnection.send_frame` -> `read_frames`); what the router writes itself
-(a getProperties) is framed once, there; the order of the two is kept; a driver that does not
+(a getProperties) comes as the `Frame` it made, with the attributes a framer would read; the
+order of the two is kept; a driver that does not
 read still has its queue bounded; and a real `IPyDriver` behind a server gets a client's
 command through that path.
 """
@@ -35,7 +36,7 @@ def frame(data: bytes) -> Frame:
 async def test_a_clients_command_reaches_the_driver_as_the_frame_the_router_read() -> None:
     router = Router()
     conn = InProcessDriverConnection(IPyDriver())
-    router.driver_ready(conn)  # the router asks it for its properties: bytes it wrote itself
+    router.driver_ready(conn)  # the router asks it for its properties: a frame of its own
     router.driver_frames(conn, [frame(DEF)])
     client = RecordingClient()
     router.add_client(client)
@@ -44,7 +45,8 @@ async def test_a_clients_command_reaches_the_driver_as_the_frame_the_router_read
     got = await conn.read_frames()
     assert [f.tag for f in got] == ["getProperties", "newNumberVector"]
     assert got[1] is command  # not framed again
-    assert got[0].data == b'<getProperties version="1.7"/>'
+    assert got[0].data == b'<getProperties version="1.7"/>\n'
+    assert got[0].attrs == frame(got[0].data).attrs == {"version": "1.7"}
     assert conn.queued_bytes == 0
 
 
