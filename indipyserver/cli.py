@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indipyserver.drivers.executable import ExDriverConnection
-from indipyserver.drivers.remote import RemoteSpec, parse_remote_spec
+from indipyserver.drivers.remote import RemoteConnection, RemoteSpec, parse_remote_spec
 from indipyserver.fifo import FifoCommand, FifoListener
 from indipyserver.loop.eventloop import run
 from indipyserver.procname import name_process_as_invoked
@@ -366,10 +366,9 @@ class _FifoControl:
             return
         for conn in list(self.server.connections):
             if (
-                getattr(conn, "is_remote", False)
-                and (getattr(conn, "host", None), getattr(conn, "port", None))
-                == (spec.host, spec.port)
-                and (spec.device is None or getattr(conn, "device", None) == spec.device)
+                isinstance(conn, RemoteConnection)
+                and (conn.host, conn.port) == (spec.host, spec.port)
+                and (spec.device is None or conn.device == spec.device)
             ):
                 self.server.remove_connection(conn)
                 logger.info("FIFO stop: stopped %s", conn.label)

@@ -122,3 +122,24 @@ def test_a_regular_file_is_not_taken_as_a_fifo(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(ValueError):
         asyncio.run(FifoListener(str(path), lambda c: None).run())
+
+
+def test_fifo_stop_at_host_stops_the_remote_with_that_host_port_and_device() -> None:
+    """``stop @host:port`` (with ``dev@``: that device's) stops that remote connection and no
+    other: not one at another port, nor an executable driver."""
+    from indipyserver import IPyServer
+    from indipyserver.cli import _FifoControl, parse_args
+
+    server = IPyServer(port=0, handle_signals=False)
+    driver = server.add_exdriver("indi_simulator_dome")
+    other_port = server.add_remote("hostA", 7625)
+    dome = server.add_remote("hostA", 7624, device="Dome")
+    plain = server.add_remote("hostA", 7624)
+    control = _FifoControl(server, parse_args(["--demo"]))
+    control(FifoCommand("stop", "Dome@hostA:7624", remote=RemoteSpec("hostA", 7624, "Dome")))
+    assert server.connections == [driver, other_port, plain]
+    control(FifoCommand("stop", "@hostA:7624", remote=RemoteSpec("hostA", 7624)))
+    assert server.connections == [driver, other_port]
+    control(FifoCommand("stop", "@hostA:7624", remote=RemoteSpec("hostA", 7624)))
+    assert server.connections == [driver, other_port]
+    assert dome not in server.connections
