@@ -26,7 +26,7 @@ from . import rxevents as rx
 from .compat3x import DeviceDict, Driver3x
 from .device import Device
 from .eventqueue import _EventQueue
-from .links import Link, StdioLink
+from .links import FramedLink, Link, StdioLink
 from .logbudget import WarningBudget, clip, short
 from .protocol.enums import BLOBEnable
 from .protocol.events import Message, PingRequest
@@ -278,7 +278,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
         self.stopped.clear()
         self._link = link
         # An in-process server's link takes an element framed (Frame), sparing its framer.
-        self._write_frame = getattr(link, "write_frame", None)
+        self._write_frame = link.write_frame if isinstance(link, FramedLink) else None
         self._warned_unserved = False
         done = asyncio.Event()
         try:

@@ -2,6 +2,9 @@
 
 `StdioLink` speaks on stdin/stdout as indilib's `indiserver` expects of an executable driver;
 `MemoryLink.pair()` joins a driver to an in-memory peer (tests, `testing.DriverHarness`).
+Two kinds of link do more than move bytes, and say so by their type: a `FramedLink` (an
+in-process server's) exchanges elements framed, and a `DescriptorLink` (`StdioLink`) passes the
+descriptors indiserver sends with snooped BLOBs.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import logging
 import os
 import socket
 import stat
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-__all__ = ["Link", "MemoryLink", "StdioLink"]
+from .protocol.frames import Frame
+
+__all__ = ["DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,31 @@ class Link(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class FramedLink(Link, Protocol):
+    """A link that exchanges elements framed (an in-process server's), so that neither side
+    frames again what the other has just framed."""
+
+    async def read_frames(self) -> list[Frame]:
+        """The elements sent to the driver since its last read, as the server framed them;
+        [] at EOF (instead of `read`)."""
+        ...
+
+    async def write_frame(self, frame: Frame) -> None:
+        """Send one element the driver framed as it wrote it (instead of `write`)."""
+        ...
+
+
+@runtime_checkable
+class DescriptorLink(Link, Protocol):
+    """A link that may receive descriptors with its bytes (indiserver's shared BLOBs)."""
+
+    def take_fds(self) -> list[int]:
+        """Descriptors received with what `read` returned so far, in order; the caller owns
+        and closes them."""
+        ...
 
 
 class StdioLink:

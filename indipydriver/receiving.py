@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from . import rxevents as rx
 from .device import Device
 from .eventqueue import _EventQueue
-from .links import Link
+from .links import DescriptorLink, FramedLink, Link
 from .logbudget import WarningBudget, clip, short
 from .protocol import events as pe
 from .protocol.errors import ProtocolError
@@ -80,9 +80,10 @@ class Receiving:
         from .protocol.parser import parse_element
 
         framer = Framer(known_tags=INDI_TAGS)
-        take_fds = getattr(link, "take_fds", None)  # indiserver's shared BLOBs (sharedblobs)
+        # indiserver's shared BLOBs (sharedblobs)
+        take_fds = link.take_fds if isinstance(link, DescriptorLink) else None
         # An in-process server hands its elements framed, as its router read them.
-        read_frames = getattr(link, "read_frames", None)
+        read_frames = link.read_frames if isinstance(link, FramedLink) else None
         fds: deque[int] = deque()
         try:
             while True:

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from indipydriver.links import FramedLink
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.loop.flowcontrol import Congestion, LoopFlow, flow_for
@@ -237,7 +238,7 @@ class DriverConnection(ABC):
 
 
 class InProcessDriverConnection(DriverConnection):
-    """Runs an `IPyDriver` in the server's event loop through an in-memory `Link`.
+    """Runs an `IPyDriver` in the server's event loop, itself the driver's `FramedLink`.
 
     The driver's writes are framed and handed straight to the router, so each message is
     serialised once by the driver and the same bytes go to every client.
@@ -386,8 +387,9 @@ class InProcessDriverConnection(DriverConnection):
         self._closed = False
         self.discard_outgoing()
         router.driver_ready(self)
+        link: FramedLink = self  # elements pass framed both ways (mypy checks the protocol)
         try:
-            await self.driver.serve(self)
+            await self.driver.serve(link)
         except asyncio.CancelledError:
             raise
         except Exception:
