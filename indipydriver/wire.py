@@ -58,8 +58,7 @@ def now_timestamp() -> str:
 
     The text is made once per millisecond and its `YYYY-MM-DDTHH:MM:SS` part once per second: a
     driver sending in a tight loop (dozens of sets a millisecond) pays for one `time.time()`
-    and a comparison per message (formatting the milliseconds each time was a third of building
-    a set).
+    and a comparison per message, not for formatting a time.
     """
     global _cached_second, _cached_prefix, _cached_milli, _cached_text
     milli = int(time.time() * 1000)

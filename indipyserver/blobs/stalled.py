@@ -2,8 +2,8 @@
 
 Cut-through forwarding (``blobs.cutthrough``) passes a BLOB on while it arrives, and until the element
 ends nothing else can be written to its receivers. So a driver or remote server that hangs half
-way through an image would hold all their other traffic for as long as it stays silent (a
-chaos review froze a client's other devices for 20 s). indiserver assembles every element
+way through an image would hold all their other traffic (a client's other devices frozen)
+for as long as it stays silent. indiserver assembles every element
 before it sends it, and has no such wait. `StallWatch` watches a reader while one of its BLOBs
 streams and has it cut short once the peer has sent nothing for STALLED_BLOB_SECONDS while we
 were reading: a pause of our own (clients congested, a C driver's BLOB being converted) is not

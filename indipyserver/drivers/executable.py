@@ -364,8 +364,8 @@ class ExDriverConnection(DriverConnection):
         Bounded, as what a driver prints is not ours to trust: a line is cut to
         STDERR_LINE_SHOWN characters (saying how long it was; one longer than MAX_STDERR_LINE
         is not even held, its rest skipped), and at most STDERR_LINES lines are logged per
-        10 s, the next one logged saying how many were left out. A driver printing in a loop
-        made 1.3 million lines (150 MB) of log in 10 s before.
+        10 s, the next one logged saying how many were left out: a driver printing in a loop
+        must not fill the disk with log.
         """
         budget = WarningBudget(STDERR_LINES, 10.0, noun="more lines of its stderr")
         pending = b""

@@ -253,7 +253,7 @@ class InboundProtocol(asyncio.Protocol):
 
     def _malformed(self, error: ProtocolError) -> None:
         """Log what the framer refused, within the budget: a peer sending garbage in a loop
-        made 1.3 million warnings (217 MB of log) in 10 s before."""
+        must not fill the disk with warnings."""
         if (note := self._warnings.take()) is not None:
             text = clip(str(error))
             if self.stray_text_hint and text.startswith(_STRAY_TEXT):

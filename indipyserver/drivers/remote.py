@@ -116,8 +116,8 @@ class RemoteConnection(DriverConnection):
         self.device = device
         # A connection that lasted REMOTE_STABLE_AFTER seconds starts the delays again from
         # 0.5 s: a leaf restarted by hand a few times in a minute is back within a second
-        # each time (a chaos review waited 8, 16, then 30 s with the drivers' 60 s), while a
-        # remote that drops every connection at once still backs off.
+        # each time (not after delays growing to the drivers' 60 s), while a remote that
+        # drops every connection at once still backs off.
         self.backoff = backoff or Backoff(
             initial=0.5, cap=30.0, stable_after=REMOTE_STABLE_AFTER, max_restarts=None)
         self.connect_timeout = connect_timeout
