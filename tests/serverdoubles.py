@@ -64,6 +64,7 @@ class RecordingDriver:
     trusted_xml = False
     streams_blobs = False
     local = False
+    takes_writes = False  # `write_through` always declines
 
     def __init__(self, label: str = "driver", is_remote: bool = False) -> None:
         self.label = label

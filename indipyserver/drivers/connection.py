@@ -55,6 +55,9 @@ class DriverConnection(ABC):
     #: as they arrive, so the router need not check a large one again. False for a C driver's
     #: socket (``blobs.attached``), read without streaming.
     streams_blobs: bool = True
+    #: A client's element may be written to the peer at once (`write_through`): every
+    #: connection to a peer; not an in-process driver.
+    takes_writes: bool = True
     #: A ``dev@host`` remote's one device; None for every other connection (``remote``).
     device: str | None = None
     #: A remote asked for every BLOB by its own connection: told no BLOB modes (``remote``).
@@ -248,6 +251,7 @@ class InProcessDriverConnection(DriverConnection):
     #: clients' flushes run and cannot starve them.
     YIELD_EVERY_BYTES = 256 * 1024
     trusted_xml = True
+    takes_writes = False  # it takes elements framed (`send_frame`), never bytes written through
     _count = 0  # numbers the labels: two instances of one driver class must be told apart
 
     def __init__(self, driver: IPyDriver, *, label: str | None = None) -> None:

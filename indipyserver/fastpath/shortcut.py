@@ -25,7 +25,8 @@ Only what this routes exactly as `router` would is taken: a number, switch, text
 vector (not a client's new light vector, nor a malformed one: the router drops those) with
 ASCII device and name,
 neither blank nor repeated later in the tag (the router would read those differently), whole,
-alone in the read (a newline may follow), about a device an executable driver owns, that no
+alone in the read (a newline may follow), about a device an executable driver or a remote
+server owns (a client's new vector to an in-process driver is not even looked at further), that no
 snooping driver watches and whose message (if any) is not being logged. Everything else --
 and any read when the receiver cannot take the write at once -- is left to the general path
 before anything is done.
@@ -90,11 +91,13 @@ class Shortcut:
             return False
         tables = self._tables
         tag, device, name, rest, element, plain = found
+        owner = tables.owner.get(device)
+        if owner is None or not owner.takes_writes:
+            return False  # nobody's, or an in-process driver's: the general path's
         if tag == b"newLightVector" or not (plain or xml_error(element) is None):
             return False  # the router drops a light (read-only) and logs a malformed element
         state = tables.clients.get(client)
-        owner = tables.owner.get(device)
-        if state is None or owner is None or not owner.write_through(element):
+        if state is None or not owner.write_through(element):
             return False
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)

@@ -90,6 +90,10 @@ class DriverPort(Protocol):
     streams_blobs: bool
     #: Whether the peer runs on this machine, so that a write wakes it here (``fastpath``).
     local: bool
+    #: Whether a client's element may be written to it at once (`write_through`, the
+    #: ``fastpath``): a peer's pipe or socket; never an in-process driver, which takes
+    #: elements framed.
+    takes_writes: bool
 
     def send(self, data: bytes) -> None:
         """Queue bytes to the driver; never blocks; bounded."""

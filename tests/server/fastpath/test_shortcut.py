@@ -702,3 +702,33 @@ def test_the_shortcut_does_not_pass_a_malformed_set_vector_on() -> None:
     wrong tag is left to the general path, which drops it, the same with and without the
     shortcut, while the good one before it is taken."""
     assert both([("driver", 0, 0), ("driver", MALFORMED_SET, 0)], [0, 1]) == 1
+
+
+async def test_a_new_vector_to_an_in_process_driver_is_left_to_the_general_path_untried() -> None:
+    """An in-process driver takes elements framed, never written through: the shortcut
+    declines a client's new vector to its device as soon as it knows the owner, without
+    trying the write (it tried, and always failed), and the general path delivers it."""
+    from indipydriver import IPyDriver
+    from indipyserver.drivers.connection import InProcessDriverConnection
+
+    router = Router()
+    owner = InProcessDriverConnection(IPyDriver())
+    router.driver_ready(owner)
+    (defs,) = _frames(b'<defNumberVector device="D" name="N" state="Idle" perm="rw"><defNumber '
+                      b'name="v" format="%g" min="0" max="9" step="1">1</defNumber>'
+                      b"</defNumberVector>")
+    router.driver_frames(owner, [defs])
+    owner.discard_outgoing()  # the router's getProperties to it
+    tried: list[bytes] = []
+
+    def write_through(data: bytes) -> bool:
+        tried.append(data)
+        return False
+
+    owner.write_through = write_through  # type: ignore[method-assign]
+    client = ClientConnection(router, set(), shortcut=_shortcut(router))
+    client.connection_made(Recorder())
+    new = b'<newNumberVector device="D" name="N"><oneNumber name="v">2</oneNumber></newNumberVector>'
+    client.data_received(new)
+    assert tried == []
+    assert owner.queued_bytes == len(new)  # the general path queued it, framed
