@@ -35,6 +35,17 @@ DEAF = f"#!{sys.executable}\n" + textwrap.dedent(
 )
 
 
+async def _flood_deaf(c: RawClient) -> None:
+    """Five rounds of 60 new vectors of 10 kB to the deaf device, each round answered (a ping):
+    more than the pipe to a driver that does not read holds."""
+    new = '<newTextVector device="Deaf" name="T"><oneText name="t">' + "y" * 10_000 + (
+        "</oneText></newTextVector>")
+    for i in range(5):
+        await c.send(new * 60)
+        await c.send(f'<pingRequest uid="{i}"/>')
+        await c.wait_for("pingReply", uid=str(i))
+
+
 async def test_shutting_down_a_driver_that_does_not_read_leaves_no_transport_open(
     tmp_path: Path,
 ) -> None:
@@ -50,12 +61,7 @@ async def test_shutting_down_a_driver_that_does_not_read_leaves_no_transport_ope
         c = await RawClient.connect(srv.port)
         await c.send("<getProperties/>")
         await c.wait_for("defTextVector", device="Deaf")
-        new = '<newTextVector device="Deaf" name="T"><oneText name="t">' + "y" * 10_000 + (
-            "</oneText></newTextVector>")
-        for i in range(5):
-            await c.send(new * 60)
-            await c.send(f'<pingRequest uid="{i}"/>')
-            await c.wait_for("pingReply", uid=str(i))
+        await _flood_deaf(c)
         assert conn.queued_bytes > 0
     await asyncio.sleep(0.1)
     gc.collect()  # the leaked transport's ResourceWarning is raised here (filterwarnings=error)
@@ -110,12 +116,7 @@ async def test_a_stopped_drivers_stdin_is_closed_though_another_process_still_ho
             helper = int(pidfile.read_text())
             stdin = os.readlink(f"/proc/{helper}/fd/0")
             assert stdin.startswith("pipe:") and _our_fds_on(stdin), "the driver's stdin"
-            new = '<newTextVector device="Deaf" name="T"><oneText name="t">' + "y" * 10_000 + (
-                "</oneText></newTextVector>")
-            for i in range(5):
-                await c.send(new * 60)
-                await c.send(f'<pingRequest uid="{i}"/>')
-                await c.wait_for("pingReply", uid=str(i))
+            await _flood_deaf(c)
             assert conn.queued_bytes > 0  # the pipe is full: bytes wait in the transport
         for _ in range(20):
             await asyncio.sleep(0.01)  # a transport closes its pipe on a later loop iteration
