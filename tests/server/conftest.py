@@ -38,9 +38,15 @@ BOTH_LOOPS = {
 }
 
 
+#: Modules about the server's own loop: their tests run on it alone.
+INLINE_ONLY = {"test_remote_inline"}
+
+
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:
     module = getattr(item, "module", None)
     name = getattr(module, "__name__", "").rpartition(".")[2]
+    if name in INLINE_ONLY:
+        return {"inline": new_event_loop}
     if name in BOTH_LOOPS:
         return {"asyncio": asyncio.new_event_loop, "inline": new_event_loop}
     return {"asyncio": asyncio.new_event_loop}

@@ -5,7 +5,8 @@ as clients' sockets and drivers' pipes are, and asyncio's transport only writes.
 elements arrive whole and in order, small and large (a BLOB read into pooled buffers); throttling
 and holding stop the reads and releasing them resumes; nothing is read once the transport is
 closing; the end of the connection and a reset reach ``connection_lost`` once, and the
-descriptor is no longer watched; writes still go through the transport.
+descriptor is no longer watched; writes still go through the transport. The tests run on the
+server's loop alone (``INLINE_ONLY`` in the conftest).
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
+from peers import until
+
 from indipyserver.drivers.inbound import StreamProtocol
 from indipyserver.drivers.outbound import WriteGate
-from indipyserver.loop.eventloop import inline_selector, new_event_loop
-
-
-def _run(main):  # type: ignore[no-untyped-def]
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(main())
+from indipyserver.loop.eventloop import inline_selector
 
 
 async def _connected(got: list[bytes], on_frames=None):  # type: ignore[no-untyped-def]
@@ -39,102 +38,86 @@ async def _connected(got: list[bytes], on_frames=None):  # type: ignore[no-untyp
     return proto, transport, selector, ours.fileno(), theirs
 
 
-async def _until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.002)
-
-
 SET = b'<setNumberVector device="D" name="N" state="Ok"><oneNumber name="v">%d</oneNumber></setNumberVector>\n'
 
 
-def test_elements_small_and_large_arrive_whole_and_in_order_read_by_the_selector() -> None:
-    async def main() -> None:
-        got: list[bytes] = []
-        proto, transport, selector, fd, theirs = await _connected(got)
-        assert fd in selector._inline and not transport.is_reading()  # the selector reads
-        blob = (b'<setBLOBVector device="D" name="B"><oneBLOB name="b" size="3" format=".x">'
-                + b"QUJD" * 600_000 + b"</oneBLOB></setBLOBVector>\n")
-        theirs.setblocking(True)
-        theirs.sendall(SET % 1)
-        await _until(lambda: len(got) == 1)
-        sender = asyncio.get_running_loop().run_in_executor(None, theirs.sendall, blob + SET % 2)
-        await _until(lambda: len(got) == 3)
-        await sender
-        assert got[0] == (SET % 1).rstrip(b"\n") and got[2] == (SET % 2).rstrip(b"\n")
-        assert got[1] == blob.rstrip(b"\n")
-        assert proto._read_size > 1 << 16  # large reads into pooled buffers were used
-        transport.write(b"<getProperties/>")  # the transport still writes
-        theirs.settimeout(5)
-        assert theirs.recv(100) == b"<getProperties/>"
-        theirs.close()
-        await _until(lambda: proto.closed.is_set())
-        assert fd not in selector._inline
-
-    _run(main)
+async def test_elements_small_and_large_arrive_whole_and_in_order_read_by_the_selector() -> None:
+    got: list[bytes] = []
+    proto, transport, selector, fd, theirs = await _connected(got)
+    assert fd in selector._inline and not transport.is_reading()  # the selector reads
+    blob = (b'<setBLOBVector device="D" name="B"><oneBLOB name="b" size="3" format=".x">'
+            + b"QUJD" * 600_000 + b"</oneBLOB></setBLOBVector>\n")
+    theirs.setblocking(True)
+    theirs.sendall(SET % 1)
+    await until(lambda: len(got) == 1)
+    sender = asyncio.get_running_loop().run_in_executor(None, theirs.sendall, blob + SET % 2)
+    await until(lambda: len(got) == 3)
+    await sender
+    assert got[0] == (SET % 1).rstrip(b"\n") and got[2] == (SET % 2).rstrip(b"\n")
+    assert got[1] == blob.rstrip(b"\n")
+    assert proto._read_size > 1 << 16  # large reads into pooled buffers were used
+    transport.write(b"<getProperties/>")  # the transport still writes
+    theirs.settimeout(5)
+    assert theirs.recv(100) == b"<getProperties/>"
+    theirs.close()
+    await until(lambda: proto.closed.is_set())
+    assert fd not in selector._inline
 
 
-def test_throttled_or_held_no_reads_and_released_reads_resume() -> None:
-    async def main() -> None:
-        got: list[bytes] = []
-        proto, transport, selector, fd, theirs = await _connected(got)
-        proto.throttle(True)
-        assert fd not in selector._inline
-        theirs.send(SET % 1)
-        await asyncio.sleep(0.05)
-        assert got == []
-        proto.hold(True)
-        proto.throttle(False)  # still held
-        await asyncio.sleep(0.05)
-        assert got == [] and fd not in selector._inline
-        proto.hold(False)
-        await _until(lambda: len(got) == 1)
-        assert not transport.is_reading()  # asyncio's reading was never resumed
-        transport.close()
-        await _until(lambda: proto.closed.is_set())
-        theirs.close()
-
-    _run(main)
+async def test_throttled_or_held_no_reads_and_released_reads_resume() -> None:
+    got: list[bytes] = []
+    proto, transport, selector, fd, theirs = await _connected(got)
+    proto.throttle(True)
+    assert fd not in selector._inline
+    theirs.send(SET % 1)
+    await asyncio.sleep(0.05)
+    assert got == []
+    proto.hold(True)
+    proto.throttle(False)  # still held
+    await asyncio.sleep(0.05)
+    assert got == [] and fd not in selector._inline
+    proto.hold(False)
+    await until(lambda: len(got) == 1)
+    assert not transport.is_reading()  # asyncio's reading was never resumed
+    transport.close()
+    await until(lambda: proto.closed.is_set())
+    theirs.close()
 
 
-def test_nothing_is_read_once_the_transport_is_closing() -> None:
-    async def main() -> None:
-        got: list[bytes] = []
-        proto, transport, selector, fd, theirs = await _connected(got)
-        transport.close()
-        theirs.send(SET % 1)
-        proto._read_inline()  # as if the selector had seen it readable before the close
-        assert got == []
-        await _until(lambda: proto.closed.is_set())
-        assert fd not in selector._inline
-        theirs.close()
-
-    _run(main)
+async def test_nothing_is_read_once_the_transport_is_closing() -> None:
+    got: list[bytes] = []
+    proto, transport, selector, fd, theirs = await _connected(got)
+    transport.close()
+    theirs.send(SET % 1)
+    proto._read_inline()  # as if the selector had seen it readable before the close
+    assert got == []
+    await until(lambda: proto.closed.is_set())
+    assert fd not in selector._inline
+    theirs.close()
 
 
-def test_a_reset_connection_is_lost_once_and_unwatched() -> None:
-    async def main() -> None:
-        got: list[bytes] = []
-        proto, _, selector, fd, theirs = await _connected(got)
-        lost: list[Exception | None] = []
-        original = proto.connection_lost
+async def test_a_reset_connection_is_lost_once_and_unwatched() -> None:
+    got: list[bytes] = []
+    proto, _, selector, fd, theirs = await _connected(got)
+    lost: list[Exception | None] = []
+    original = proto.connection_lost
 
-        def record(exc: Exception | None) -> None:
-            lost.append(exc)
-            original(exc)
+    def record(exc: Exception | None) -> None:
+        lost.append(exc)
+        original(exc)
 
-        proto.connection_lost = record  # type: ignore[method-assign]
-        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        theirs.send(SET % 1)
-        theirs.close()  # unread data and linger 0: a reset, or the end of the stream
-        await _until(lambda: proto.closed.is_set())
-        await asyncio.sleep(0.02)
-        assert len(lost) == 1 and fd not in selector._inline
-
-    _run(main)
+    proto.connection_lost = record  # type: ignore[method-assign]
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    theirs.send(SET % 1)
+    theirs.close()  # unread data and linger 0: a reset, or the end of the stream
+    await until(lambda: proto.closed.is_set())
+    await asyncio.sleep(0.02)
+    assert len(lost) == 1 and fd not in selector._inline
 
 
-def test_a_read_the_server_fails_to_handle_closes_the_connection_with_a_log(caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_a_read_the_server_fails_to_handle_closes_the_connection_with_a_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """As on asyncio's transport: an error while routing what the remote sent ends the
     connection (the remote is then reconnected with backoff) rather than reading on with a
     framer or a BLOB forwarder stopped half-way."""
@@ -142,39 +125,32 @@ def test_a_read_the_server_fails_to_handle_closes_the_connection_with_a_log(capl
     def broken(frames) -> None:  # type: ignore[no-untyped-def]
         raise RuntimeError("routing bug")
 
-    async def main() -> None:
+    with caplog.at_level("ERROR", logger="indipyserver"):
         proto, transport, selector, fd, theirs = await _connected([], broken)
         theirs.send(SET % 1)
-        await _until(lambda: proto.closed.is_set())
+        await until(lambda: proto.closed.is_set())
         assert fd not in selector._inline and transport.is_closing()
         theirs.close()
-
-    with caplog.at_level("ERROR", logger="indipyserver"):
-        _run(main)
     assert any("handling what it sent failed" in r.getMessage() and r.exc_info
                for r in caplog.records)
 
 
-def test_read_now_reads_what_the_remote_sent_unless_the_reader_is_stopped() -> None:
+async def test_read_now_reads_what_the_remote_sent_unless_the_reader_is_stopped() -> None:
     """A chained server's answer is read at once after a request was handed to it (lanes,
     `DriverConnection.read_now`), as the selector would read it; not while throttled."""
-
-    async def main() -> None:
-        got: list[bytes] = []
-        proto, transport, _, _, theirs = await _connected(got)
-        theirs.send(SET % 1)
-        proto.read_now()  # no await since the send: read here, not by the loop
-        assert got == [(SET % 1).rstrip(b"\n")]
-        proto.read_now()  # nothing more there: nothing happens
-        proto.throttle(True)
-        theirs.send(SET % 2)
-        proto.read_now()
-        await asyncio.sleep(0.02)
-        assert len(got) == 1
-        proto.throttle(False)
-        await _until(lambda: len(got) == 2)
-        transport.close()
-        await _until(lambda: proto.closed.is_set())
-        theirs.close()
-
-    _run(main)
+    got: list[bytes] = []
+    proto, transport, _, _, theirs = await _connected(got)
+    theirs.send(SET % 1)
+    proto.read_now()  # no await since the send: read here, not by the loop
+    assert got == [(SET % 1).rstrip(b"\n")]
+    proto.read_now()  # nothing more there: nothing happens
+    proto.throttle(True)
+    theirs.send(SET % 2)
+    proto.read_now()
+    await asyncio.sleep(0.02)
+    assert len(got) == 1
+    proto.throttle(False)
+    await until(lambda: len(got) == 2)
+    transport.close()
+    await until(lambda: proto.closed.is_set())
+    theirs.close()
