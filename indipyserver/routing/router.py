@@ -1,7 +1,8 @@
 """Pure routing: who receives which element. No asyncio, no sockets.
 
 The router is told about connections and the elements they send (as `Frame`s) and delivers
-the original bytes by calling `send_frame(frame)` on clients and `send(data)` on drivers.
+the original bytes by calling `send_frame(frame)` on clients and drivers (an in-process driver
+takes the `Frame` itself; the elements the router makes are `Frame`s too, `serverelements`).
 It implements indiserver's de-facto rules (INDI notes 1.5) with the improvements of notes 4:
 routing instead of broadcasting, per-device/property `enableBLOB` (SPEC p.4, p.8), snooping with
 a replay cache (SPEC p.11 allows caching), ping replies, and refusing duplicate device names
