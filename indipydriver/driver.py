@@ -96,6 +96,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
         self._failures = WarningBudget(noun="similar failures")  # of rxevent and snoopevent
         self._link: Link | None = None
         self._write_frame: Callable[[Frame], Awaitable[None]] | None = None
+        self.sends_framed = False  # `_write_frame` is set (`ports.DriverPort`)
         self._warned_unserved = False
         self._taskgroup: asyncio.TaskGroup | None = None
         self._rx_queue = _EventQueue("rxevent", self.rx_queue_size)
@@ -279,6 +280,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
         self._link = link
         # An in-process server's link takes an element framed (Frame), sparing its framer.
         self._write_frame = link.write_frame if isinstance(link, FramedLink) else None
+        self.sends_framed = self._write_frame is not None
         self._warned_unserved = False
         done = asyncio.Event()
         try:
@@ -314,6 +316,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
             self._tasks.clear()
             self._link = None
             self._write_frame = None
+            self.sends_framed = False
             for future in self._pings.values():
                 if not future.done():
                     future.cancel()

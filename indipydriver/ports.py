@@ -8,10 +8,8 @@ assigned). Imports nothing of the package but the protocol core.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, Protocol
-
-from .protocol.frames import Frame
 
 __all__ = ["DevicePort", "DriverPort"]
 
@@ -20,8 +18,9 @@ class DriverPort(Protocol):
     """A device's driver (an `IPyDriver`), as its devices and their vectors use it."""
 
     driverdata: dict[str, Any]
-    #: Set while served by a link that takes elements framed (an in-process server).
-    _write_frame: Callable[[Frame], Awaitable[None]] | None
+    #: True while served by a link that takes elements framed (an in-process server's
+    #: `links.FramedLink`): a set is then sent with its start tag's attributes (`_send`).
+    sends_framed: bool
 
     @property
     def stop(self) -> bool:

@@ -334,7 +334,7 @@ class PropertyVector(MutableMapping[str, Any]):
                         timestamp: datetime | None) -> None:
         """Send a set of `members`; framed here for a link that takes frames (an in-process
         server), whose framer would otherwise read back what was just written."""
-        if driver._write_frame is None:
+        if not driver.sends_framed:
             await driver._send(self._set_bytes(members, message, timestamp))
             return
         attrs: dict[str, str] = {}

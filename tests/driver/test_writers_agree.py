@@ -18,7 +18,7 @@ entities included, any state, perm and timeout:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -68,11 +68,10 @@ class Recorder:
     is sent."""
 
     driverdata: dict[str, Any]
-    _write_frame: Callable[[Frame], Awaitable[None]] | None
+    sends_framed = False
 
     def __init__(self) -> None:
         self.driverdata = {}
-        self._write_frame = None
         self.sent: list[bytes] = []
 
     @property
