@@ -4,11 +4,12 @@
 
 * on connect it sends ``<getProperties version="1.7"/>`` and every ``enableBLOB`` the program
   asked for (so BLOB modes survive a reconnect), then delivers ``ConnectionMade``;
-* each read goes through the protocol core (``Framer`` -> ``parse_element``) into the pure
-  ``Model``; what changed is delivered to the program (``deliver``, awaited: a slow program
-  slows the reading, never grows a buffer). A ``pingRequest`` is answered at once with the
-  same ``uid`` (indilib >= 1.9.7 drivers wait for it before their next BLOB); a malformed
-  element is logged (within a budget) and skipped;
+* each read goes through the pure receiving path (``incoming``: the protocol core's framer and
+  parser, with a shortcut for bursts) into the pure ``Model``; what changed is delivered to
+  the program (``deliver``, awaited: a slow program slows the reading, never grows a buffer;
+  None when the program does not listen; what it raises is logged). A ``pingRequest`` is
+  answered at once with the same ``uid`` (indilib >= 1.9.7 drivers wait for it before their
+  next BLOB); a malformed element is logged (within a budget) and skipped;
 * a ``defBLOBVector`` is answered with an ``enableBLOB`` when BLOBs are wanted for it (the
   folder is set, or the program asked), as indipyclient 0.9.4 does;
 * received BLOBs are written to the BLOB folder by a worker thread (``blobfiles``), one at a
@@ -29,14 +30,12 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import (
     BLOBEnable,
     EnableBLOB,
     Frame,
-    Framer,
     GetProperties,
     PingReply,
     ProtocolError,
@@ -50,8 +49,8 @@ from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 from . import events
 from .blobfiles import place_blob, save_blob
 from .blobstream import BLOBReceiver, FileSink, MemorySink, SavedBLOB, Sink
+from .incoming import MAX_ELEMENT_SIZE, Incoming, Item
 from .model import BLOBVector, Model
-from .setshapes import SetShapes
 
 __all__ = ["Backoff", "Connection", "NotConnected"]
 
@@ -59,10 +58,10 @@ logger = logging.getLogger(__name__)
 
 READ_SIZE = 1 << 20
 STREAM_LIMIT = 1 << 21
-STREAM_MIN = 1 << 16  # a setBLOBVector longer than this is received in pieces (blobstream)
-MAX_ELEMENT_SIZE = 512 * 1024 * 1024
 MAX_BLOB_MODES = 10_000
-_XML_SPACE = frozenset(b" \t\r\n")
+# The events of a plain set (the model changed, nothing else to do but tell the program).
+_PLAIN_SETS = frozenset({events.setNumberVector, events.setTextVector, events.setSwitchVector,
+                         events.setLightVector})
 
 
 class NotConnected(ConnectionError):
@@ -105,7 +104,7 @@ class Connection:
         host: str,
         port: int,
         model: Model,
-        deliver: Deliver,
+        deliver: Deliver | None,
         *,
         blobfolder: Path | None = None,
         backoff: Backoff | None = None,
@@ -132,7 +131,7 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
         self._budget = WarningBudget(noun="malformed elements")
         self.attempts = 0  # connection attempts so far (tests watch the backoff with it)
-        self._shapes = SetShapes()
+        self._incoming: Incoming | None = None
         self._receiver: BLOBReceiver | None = None
 
     @property
@@ -201,7 +200,7 @@ class Connection:
                 self._writer = writer
                 logger.info("connected to %s:%s", self.host, self.port)
                 await self._greet()
-                await self.deliver(events.ConnectionMade())
+                await self._tell(events.ConnectionMade())
                 reason = await self._serve(reader)
             except (ConnectionError, NotConnected) as exc:
                 reason = str(exc) or type(exc).__name__
@@ -213,7 +212,7 @@ class Connection:
                     await asyncio.shield(writer.wait_closed())
             logger.info("connection to %s:%s lost: %s", self.host, self.port, reason)
             self.model.clear()
-            await self.deliver(events.ConnectionLost(reason))
+            await self._tell(events.ConnectionLost(reason))
             if time.monotonic() - began >= self.stable_after:
                 self.backoff.reset()
             await asyncio.sleep(self.backoff.next_delay())
@@ -227,45 +226,32 @@ class Connection:
         await self.send_bytes(b"".join(greeting))
 
     async def _serve(self, reader: asyncio.StreamReader) -> str:
-        framer = Framer(max_element_size=self.max_element_size,
-                        stream_tags={"setBLOBVector"}, stream_min=STREAM_MIN)
-        shapes = self._shapes = SetShapes()
+        incoming = self._incoming = Incoming(self.model, self.max_element_size)
         watchdog = asyncio.create_task(self._watch_timeouts())
+        deliver = self.deliver
         try:
             while True:
                 data = await reader.read(self.read_size)
                 if not data:
-                    if framer.buffered:
+                    if incoming.buffered:
                         logger.warning("%s:%s closed in the middle of an element (%d bytes "
-                                       "dropped)", self.host, self.port, framer.buffered)
+                                       "dropped)", self.host, self.port, incoming.buffered)
                     return "closed by the server"
-                last = shapes.last
-                if last is not None and framer.buffered and type(data) is bytes:
-                    # Finish the element a read cut in two, so that the rest of this read
-                    # may take the shortcut below (the framer takes any split).
-                    cut = data.find(last.closing)
-                    if 0 <= cut < len(data) - len(last.closing):
-                        cut += len(last.closing)
-                        for item in framer.feed(data[:cut]):
-                            await self._frame(item)
-                        data = data[cut:]
-                if last is not None and framer.idle_for(data):
-                    # A burst: elements of the shape used last, taken straight off the read.
-                    pos, size = 0, len(data)
-                    while pos < size and data[pos] in _XML_SPACE:
-                        pos += 1
-                    while (got := shapes.take(data, pos)) is not None:
-                        event, pos = got
-                        while pos < size and data[pos] in _XML_SPACE:
-                            pos += 1
-                        await self._apply(event)
-                    if pos:
-                        framer.skipped(pos)
-                        data = data[pos:]
-                        if not data:
-                            continue
-                for item in framer.feed(data):
-                    await self._frame(item)
+                for item in incoming.feed(data):
+                    kind = type(item)
+                    if kind in _PLAIN_SETS:
+                        # The usual case, a set of values (a burst's): nothing to do but
+                        # tell the program.
+                        if self._pending:
+                            self._answered(item)  # type: ignore[arg-type]
+                        if deliver is not None:
+                            try:
+                                await deliver(item)  # type: ignore[arg-type]
+                            except Exception:
+                                logger.exception("the program's event handler raised for %r",
+                                                 item)
+                    else:
+                        await self._other(item)
         finally:
             if self._receiver is not None:
                 self._receiver.discard()
@@ -274,19 +260,21 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
 
-    async def _frame(self, item: Any) -> None:
+    async def _other(self, item: Item) -> None:
         kind = type(item)
-        if kind is Frame:
-            await self._handle(item)
-        elif kind is FrameChunk:
+        if kind is FrameChunk:
             if self._receiver is not None:
-                self._feed_blob(item.data)
+                self._feed_blob(item.data)  # type: ignore[union-attr]
         elif kind is FrameHead:
-            self._begin_blob(item)
+            self._begin_blob(item)  # type: ignore[arg-type]
         elif kind is FrameEnd:
-            await self._end_blob(item)
-        else:
+            await self._end_blob(item)  # type: ignore[arg-type]
+        elif kind is Frame:
+            self._pong(item)  # type: ignore[arg-type]
+        elif kind is ProtocolError:
             self._malformed(str(item))
+        else:
+            await self._changed(item)  # type: ignore[arg-type]
 
     # -- large BLOBs, received in pieces (blobstream) -----------------------------------
 
@@ -358,7 +346,7 @@ class Connection:
                 vector.members_[member].filename = str(value.path)
                 vector.snap = None
         self._pending.pop((vector.devicename, vector.name), None)
-        await self.deliver(change)
+        await self._tell(change)
 
     def _malformed(self, what: str) -> None:
         note = self._budget.take()
@@ -366,34 +354,35 @@ class Connection:
             logger.warning("skipping malformed input from %s:%s: %s%s", self.host, self.port,
                            clip(what), note)
 
-    async def _handle(self, frame: Frame) -> None:
-        if frame.tag == "pingRequest":
-            # Answered at once (indi-notes 2.7); the BLOB before it has been handled already.
-            uid = frame.attrs.get("uid")
-            if self._writer is not None:
-                self._writer.write(serialise(PingReply(uid)))
-            return
-        try:
-            event = self._shapes.parse(frame.data)
-        except ProtocolError as exc:
-            self._malformed(str(exc))
-            return
-        if event is not None:
-            await self._apply(event)
+    def _pong(self, frame: Frame) -> None:
+        """Answer a pingRequest at once (indi-notes 2.7); the BLOB before it has been
+        handled already."""
+        if self._writer is not None:
+            self._writer.write(serialise(PingReply(frame.attrs.get("uid"))))
 
-    async def _apply(self, event: ProtocolEvent) -> None:
-        change = self.model.apply(event)
-        if change is None:
-            return
+    def _answered(self, change: events.VectorEvent) -> None:
+        self._pending.pop((change.devicename, change.vectorname), None)  # type: ignore[arg-type]
+
+    async def _changed(self, change: events.Event) -> None:
         # (The events about a vector are Mappings, whose isinstance costs more than this.)
         if self._pending and change.vectorname is not None:
-            self._pending.pop((change.devicename, change.vectorname), None)  # type: ignore[arg-type]
+            self._answered(change)  # type: ignore[arg-type]
         kind = type(change)
         if kind is events.defBLOBVector:
             await self._enable_blobs(change)  # type: ignore[arg-type]
         elif kind is events.setBLOBVector and self.blobfolder and change.data:  # type: ignore[attr-defined]
             await self._save(change)  # type: ignore[arg-type]
-        await self.deliver(change)
+        await self._tell(change)
+
+    async def _tell(self, change: events.Event) -> None:
+        """Hand an event to the program (when it listens); what its handler raises is
+        logged, and the connection goes on."""
+        if self.deliver is None:
+            return
+        try:
+            await self.deliver(change)
+        except Exception:
+            logger.exception("the program's event handler raised for %r", change)
 
     async def _enable_blobs(self, change: events.defBLOBVector) -> None:
         device, vector = change.vector.devicename, change.vector.name
@@ -431,4 +420,4 @@ class Connection:
                 del self._pending[key]
                 vector = self.model.vector(*key)
                 if vector is not None:
-                    await self.deliver(events.VectorTimeOut(vector))
+                    await self._tell(events.VectorTimeOut(vector))

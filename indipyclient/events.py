@@ -148,7 +148,10 @@ class VectorEvent(Event, Mapping[str, Any]):
     def __init__(
         self, vector: PropertyVector, data: dict[str, Any], timestamp: datetime
     ) -> None:
-        super().__init__(vector.devicename, vector.name, timestamp)
+        # Set here, not through Event.__init__: one event is made per element of a burst.
+        self.devicename = vector.devicename
+        self.vectorname = vector.name
+        self.timestamp = timestamp
         self.vector = vector
         self.data = data
 
@@ -267,7 +270,12 @@ class setVector(VectorEvent):
         message: str | None,
         timeout: float | None,
     ) -> None:
-        super().__init__(vector, data, timestamp)
+        # Every attribute set here (no chain of __init__s): the hot path of a burst.
+        self.devicename = vector.devicename
+        self.vectorname = vector.name
+        self.timestamp = timestamp
+        self.vector = vector
+        self.data = data
         self.state = state
         self.message = message
         self.timeout = timeout

@@ -69,8 +69,11 @@ class IPyClient(Mapping[str, Device]):
         self.user_string = ""
         self.user_string_dict: dict[tuple[str, str | None, str | None], str] = {}
         self.model = Model()
-        self.connection = Connection(indihost, indiport, self.model, self._deliver,
-                                     backoff=Backoff())
+        # rxevent is awaited only when the class overrides it (a program that only reads the
+        # mapping pays nothing per element); the connection logs what it raises.
+        listens = type(self).rxevent is not IPyClient.rxevent
+        self.connection = Connection(indihost, indiport, self.model,
+                                     self.rxevent if listens else None, backoff=Backoff())
         self.stopped = asyncio.Event()
         self._stop = False
         self._stop_now = asyncio.Event()

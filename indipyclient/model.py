@@ -100,7 +100,10 @@ MAX_DEVICES = 10_000
 MAX_VECTORS = 200_000
 MAX_BLOB_SIZE = 2 * 1024**3  # largest decompressed .z BLOB accepted
 # A plain decimal, which parse_number reads: checked first, the regular expression is cheaper.
-_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,300}(?:\.[0-9]{0,300})?").fullmatch
+PLAIN_NUMBER = re.compile(r"-?[0-9]{1,300}(?:\.[0-9]{0,300})?").fullmatch
+# The whole seconds of a timestamp, in the one form whose fraction alone may be read after it
+# (not a leap second, which parse_timestamp reads as the last microsecond of the minute).
+_WHOLE_SECOND = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-5][0-9]").fullmatch
 
 
 # ---------------------------------------------------------------------------- the model
@@ -157,6 +160,8 @@ class Model(Mapping[str, Device]):
         self._now = now
         self._second_text = ""
         self._second = now()
+        self._last_text = ""
+        self._last_stamp = self._second
         self._apply: dict[type, Callable[[Any], events.Event | None]] = {
             DefTextVector: self._def_text,
             DefNumberVector: self._def_number,
@@ -222,18 +227,31 @@ class Model(Mapping[str, Device]):
 
     def _stamp(self, text: str | None) -> datetime:
         if text:
-            # A burst's timestamps share their second: reuse it, read only the fraction.
-            if text[:19] == self._second_text and text[19:20] == "." and text[20:].isdigit():
-                return self._second.replace(microsecond=int(text[20:26].ljust(6, "0")))
-            try:
-                stamp = parse_timestamp(text)
-                if len(text) >= 19 and text[19:20] in (".", ""):
-                    self._second_text = text[:19]
-                    self._second = stamp.replace(microsecond=0)
+            # A burst's sets often carry the very same timestamp: reuse its datetime.
+            if text == self._last_text:
+                return self._last_stamp
+            stamp = self._read_stamp(text)
+            if stamp is not None:
+                self._last_text = text
+                self._last_stamp = stamp
                 return stamp
-            except ValueError:
-                logger.debug("unreadable timestamp %r; using the time of arrival", text)
         return self._now()
+
+    def _read_stamp(self, text: str) -> datetime | None:
+        # A burst's timestamps share their second: reuse it, read only the fraction.
+        fraction = text[20:]
+        if (text[:19] == self._second_text and text[19:20] == "." and fraction.isdigit()
+                and fraction.isascii()):
+            return self._second.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+        try:
+            stamp = parse_timestamp(text)
+        except ValueError:
+            logger.debug("unreadable timestamp %r; using the time of arrival", text)
+            return None
+        if text[19:20] in (".", "") and _WHOLE_SECOND(text[:19]) is not None:
+            self._second_text = text[:19]
+            self._second = stamp.replace(microsecond=0)
+        return stamp
 
     # -- definitions ------------------------------------------------------------------
 
@@ -340,54 +358,60 @@ class Model(Mapping[str, Device]):
             return None
         return vector
 
-    def _update_header(self, vector: PropertyVector, event: Any) -> tuple[datetime, float | None]:
+    def update_set(self, vector: PropertyVector, cls: type[events.setVector],
+                   state: State | None, timeout_text: str | None, timestamp_text: str | None,
+                   message: str | None, values: tuple[tuple[str, str], ...]) -> events.setVector:
+        """Apply a text, number, switch or light set whose fields are already read and
+        checked: ``vector`` is the one it names and of its kind, ``values`` its members'
+        (name, value) in order (numbers valid). The general path (``apply``) and the burst's
+        shortcut (``incoming``) both end here, so that they change the same things (a BLOB
+        set's state, timeout, message and timestamp too, with no values)."""
         vector.snap = None
-        timestamp = self._stamp(event.timestamp)
-        vector.timestamp = timestamp
-        if event.state is not None:
-            vector.state = event.state
-        timeout = _timeout(getattr(event, "timeout", None))
+        timestamp = vector.timestamp = self._stamp(timestamp_text)
+        if state is not None:
+            vector.state = state
+        timeout = None if timeout_text is None else _timeout(timeout_text)
         if timeout is not None:
             vector.timeout = timeout
-        if event.message is not None:
-            vector.message = event.message
+        if message is not None:
+            vector.message = message
             vector.message_timestamp = timestamp
-        return timestamp, timeout
+        members = vector.members_
+        data: dict[str, Any] = {}
+        for name, value in values:
+            member = members.get(name)
+            if member is not None:
+                member.value = data[name] = value
+        return cls(vector, data, timestamp, state, message, timeout)
 
     def _set_plain(self, event: SetTextVector | SetSwitchVector | SetLightVector) -> events.Event | None:
         vector = self._target(event)
         if vector is None:
             return None
-        timestamp, timeout = self._update_header(vector, event)
-        members = vector.members_
-        data: dict[str, Any] = {}
-        for m in event.members:
-            member = members.get(m.name)
-            if member is not None:
-                member.value = data[m.name] = m.value
-        return _SET_EVENT[type(event)](vector, data, timestamp, event.state, event.message,
-                                       timeout)
+        return self.update_set(vector, _SET_EVENT[type(event)], event.state,
+                               getattr(event, "timeout", None), event.timestamp, event.message,
+                               tuple((m.name, m.value) for m in event.members))
 
     def _set_number(self, event: SetNumberVector) -> events.Event | None:
         vector = self._target(event)
         if vector is None:
             return None
         for m in event.members:
-            if _PLAIN_NUMBER(m.value) is None:
+            if PLAIN_NUMBER(m.value) is None:
                 try:
                     parse_number(m.value)
                 except ValueError:
                     logger.warning("ignoring setNumberVector %s.%s: member %s is not a "
                                    "number: %r", event.device, event.name, m.name, m.value)
                     return None
-        timestamp, timeout = self._update_header(vector, event)
+        change = self.update_set(vector, events.setNumberVector, event.state, event.timeout,
+                                 event.timestamp, event.message,
+                                 tuple((m.name, m.value) for m in event.members))
         members = vector.members_
-        data: dict[str, Any] = {}
         for m in event.members:
             member = members.get(m.name)
             if member is None:
                 continue
-            member.value = data[m.name] = m.value
             # indilib's IUUpdateMinMax: a set may carry new limits.
             if m.min is not None:
                 member.min = m.min
@@ -395,8 +419,7 @@ class Model(Mapping[str, Device]):
                 member.max = m.max
             if m.step is not None:
                 member.step = m.step
-        return events.setNumberVector(vector, data, timestamp, event.state, event.message,
-                                      timeout)
+        return change
 
     def apply_blobs(self, event: SetBLOBVector,
                     received: Mapping[str, Any]) -> events.setBLOBVector | None:
@@ -411,7 +434,10 @@ class Model(Mapping[str, Device]):
         vector = self._target(event)
         if vector is None:
             return None
-        timestamp, timeout = self._update_header(vector, event)
+        # The vector's state, timeout, message and timestamp as for any set.
+        header = self.update_set(vector, events.setVector, event.state, event.timeout,
+                                 event.timestamp, event.message, ())
+        timestamp, timeout = header.timestamp, header.timeout
         members = vector.members_
         data: dict[str, Any] = {}
         sizeformat: dict[str, tuple[int, str]] = {}

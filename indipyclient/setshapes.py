@@ -12,8 +12,11 @@ That is sound because nothing in INDI's grammar tells digits apart: no tag or at
 holds a digit, and the fields digits land in are plain strings (values, timestamps, names),
 never enumerations. Elements with a character reference (``&#...;``, whose digits do matter),
 non-ASCII bytes, BLOBs, or more than ``MAX_RUNS`` digit runs are always parsed whole.
-``take(data, pos)`` is the read-level shortcut: the element of the last shape used, if the read
-holds one at ``pos`` (a burst), with where it ends.
+
+The recipe of a shape also reads, straight from the text, the fields ``Model.update_set``
+takes (when nothing else in the element needs the model's checks: numbers are plain decimals
+and carry no limits); ``incoming`` applies a burst's elements with it, found by ``at(data,
+pos)`` (``last``, the shape used last, tried first).
 """
 
 from __future__ import annotations
@@ -29,8 +32,13 @@ from indipydriver.protocol import (
     SetNumberVector,
     SetSwitchVector,
     SetTextVector,
+    State,
     parse_element,
 )
+
+from . import events
+from .model import PLAIN_NUMBER
+from .vectors import LightVector, NumberVector, PropertyVector, SwitchVector, TextVector
 
 __all__ = ["SetShapes"]
 
@@ -44,6 +52,14 @@ MAX_ELEMENT = 2048
 _CACHED_TAGS = frozenset({b"<setNumberVector", b"<setTextVector", b"<setSwitchVector",
                           b"<setLightVector"})
 _CLASSES = (SetNumberVector, SetTextVector, SetSwitchVector, SetLightVector)
+_CLOSINGS = {tag[1:]: b"</" + tag[1:] + b">" for tag in _CACHED_TAGS}
+# The element's class -> the model's vector kind it must find, and the client event it makes.
+_KINDS: dict[type, tuple[type[PropertyVector], type[events.setVector]]] = {
+    SetNumberVector: (NumberVector, events.setNumberVector),
+    SetTextVector: (TextVector, events.setTextVector),
+    SetSwitchVector: (SwitchVector, events.setSwitchVector),
+    SetLightVector: (LightVector, events.setLightVector),
+}
 
 # A field of the event: (name, constant) or (name, start, end) -- a slice of the element.
 Field = tuple[str, Any] | tuple[str, int, int]
@@ -54,10 +70,10 @@ class _Recipe:
     constructor with the constants of the shape and slices of ``text`` (one expression,
     compiled once per shape: this is the hot path of a burst)."""
 
-    __slots__ = ("build", "closing", "shape")
+    __slots__ = ("build", "closing", "fields", "kind", "shape", "state", "update")
 
     def __init__(self, shape: bytes, cls: type, fields_: list[Field],
-                 members: list[tuple[type, list[Field]]]) -> None:
+                 members: list[tuple[type, list[Field]]], fast: bool) -> None:
         self.shape = shape
         self.closing = shape[shape.rindex(b"</"):]
         constants: dict[str, Any] = {}
@@ -78,6 +94,39 @@ class _Recipe:
         parts = [call(mcls, mfields) for mcls, mfields in members]
         body = call(cls, fields_, f", members=({''.join(p + ', ' for p in parts)})")
         self.build: Any = eval(f"lambda t: {body}", constants)
+
+        # The shortcut to the model (`apply`): the fields `Model.update_set` takes, read
+        # straight from the text, and the vector kind the element must find.
+        self.kind: type[PropertyVector] | None = None
+        self.update: type[events.setVector] = events.setVector
+        self.state: State | None = None
+        self.fields: Any = None
+        if not fast:
+            return
+        kind, self.update = _KINDS[cls]
+        given = {entry[0]: entry for entry in fields_}
+
+        def expr(entry: Field | None) -> str:
+            if entry is None:
+                return "None"
+            if len(entry) == 2:
+                key = f"c{len(constants)}"
+                constants[key] = entry[1]
+                return key
+            return f"t[{entry[1]}:{entry[2]}]"
+
+        state = given["state"]
+        assert len(state) == 2  # no digits in a state: always a constant of the shape
+        self.state = state[1]
+        pairs = []
+        for _mcls, mfields in members:
+            named = {entry[0]: entry for entry in mfields}
+            pairs.append(f"({expr(named['name'])}, {expr(named['value'])}), ")
+        self.fields = eval(
+            f"lambda t: ({expr(given['device'])}, {expr(given['name'])}, "
+            f"{expr(given.get('timeout'))}, {expr(given['timestamp'])}, "
+            f"{expr(given['message'])}, ({''.join(pairs)}))", constants)
+        self.kind = kind
 
 
 class SetShapes:
@@ -107,17 +156,28 @@ class SetShapes:
         event: ProtocolEvent = recipe.build(data.decode("ascii"))
         return event
 
-    def take(self, data: bytes, pos: int) -> tuple[ProtocolEvent, int] | None:
-        """The element at ``data[pos:]`` if it has the shape used last, and where it ends."""
-        recipe = self.last
-        if recipe is None:
+    def end_of(self, data: bytes, pos: int) -> int:
+        """Where the set element at ``data[pos:]`` ends, by its closing tag (-1: not in
+        ``data``, or not one of the sets kept by shape)."""
+        space = data.find(b" ", pos, pos + 20)
+        closing = _CLOSINGS.get(data[pos + 1:space]) if space > 0 else None
+        if closing is None:
+            return -1
+        end = data.find(closing, pos)
+        return -1 if end < 0 else end + len(closing)
+
+    def at(self, data: bytes, pos: int) -> _Recipe | None:
+        """The recipe of the set element at ``data[pos:]``, if its shape is known (it then
+        becomes ``last``). The element is found by its closing tag: bytes of the shape of
+        an element the framer framed are framed alike, digits never deciding where a tag or
+        an element ends."""
+        end = self.end_of(data, pos)
+        if end < 0 or end - pos > MAX_ELEMENT:
             return None
-        end = pos + len(recipe.shape)
-        if data[pos:end].translate(_DIGITS_TO_ZERO) != recipe.shape:
-            return None
-        self.hits += 1
-        event: ProtocolEvent = recipe.build(data[pos:end].decode("ascii"))
-        return event, end
+        recipe = self._recipes.get(data[pos:end].translate(_DIGITS_TO_ZERO))
+        if recipe is not None:
+            self.last = recipe
+        return recipe
 
     def _learn(self, data: bytes, shape: bytes) -> _Recipe | None:
         if b"&#" in data or not data.isascii():
@@ -164,7 +224,26 @@ class SetShapes:
             if member_fields is None:
                 return None
             members.append((type(member), member_fields))
-        return _Recipe(shape, type(event), vector_fields, members)
+        return _Recipe(shape, type(event), vector_fields, members,
+                       _fast(event, text, members))
+
+
+def _fast(event: Any, text: str, members: list[tuple[type, list[Field]]]) -> bool:
+    """Whether elements of this shape may go straight to the model (`Model.update_set`):
+    every number a plain decimal (which stays so whatever its digits: `PLAIN_NUMBER` tells
+    digits apart no more than the shape does) and no number limits (IUUpdateMinMax), so that
+    the model has nothing to check or take but the fields `update_set` takes."""
+    if type(event) is not SetNumberVector:
+        return True
+    for _mcls, mfields in members:
+        named = {entry[0]: entry for entry in mfields}
+        if any(named[limit] != (limit, None) for limit in ("min", "max", "step")):
+            return False
+        value = named["value"]
+        sample = value[1] if len(value) == 2 else text[value[1]:value[2]]
+        if not isinstance(sample, str) or PLAIN_NUMBER(sample) is None:
+            return False
+    return True
 
 
 def _place(marked: str, runs: list[tuple[int, int]], text: str) -> tuple[int, int] | None:

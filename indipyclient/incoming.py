@@ -1,0 +1,161 @@
+"""What a server sends, read into the model: bytes in, what they changed out. Pure: no asyncio,
+no sockets, no files (the connection does those with what comes out).
+
+``Incoming(model).feed(data)`` is a generator over one read. It yields, in the order the
+elements arrived:
+
+* the client event of each element that changed the model (``indipyclient.events``), the
+  model changed *as the event is handed out* (lazily: a program looking at the model from the
+  event sees it as that element left it, not as later elements in the same read do);
+* a ``Frame`` for each ``pingRequest`` (the connection answers it);
+* ``FrameHead``/``FrameChunk``/``FrameEnd`` of a large ``setBLOBVector`` handed out in pieces
+  (``blobstream`` receives them);
+* a ``ProtocolError`` for each malformed element (skipped).
+
+The general path is the protocol core's: ``Framer`` -> ``parse_element`` (each set element's
+answer reused by shape, ``setshapes``) -> ``Model.apply``. A burst takes a shortcut: while a
+read holds whole elements of the shape of the last set (the sets of one property differing only
+in their digits, as a server streams them), each is checked against that shape (one
+``translate`` and a comparison), its fields sliced out of it and given straight to
+``Model.update_set``, which is where the general path ends too -- no protocol event, no frame.
+Anything else in the read (another shape, a definition, a set of a vector the model does not
+know or knows as another kind) goes through the framer one element at a time, and the shortcut
+takes over again after it; the framer is told of the bytes the shortcut took (``skipped``), so
+its view of the stream is the same either way. ``tests/client/test_incoming.py`` holds the two
+paths to the same events and model (hypothesis, malformed input included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import Any
+
+from indipydriver.protocol import Frame, Framer, ProtocolError
+from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
+
+from . import events
+from .model import Model
+from .setshapes import SetShapes
+
+__all__ = ["Incoming", "Item"]
+
+#: A setBLOBVector longer than this is handed out in pieces (``blobstream``).
+STREAM_MIN = 1 << 16
+MAX_ELEMENT_SIZE = 512 * 1024 * 1024
+_XML_SPACE = b" \t\r\n"
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_BLOB_START = b"<setBLOBVector"
+
+#: What ``feed`` yields.
+Item = events.Event | Frame | FrameHead | FrameChunk | FrameEnd | ProtocolError
+
+
+class Incoming:
+    """The receiving half of one connection (see the module docstring): a new one per
+    connection, since the framer's state belongs to one stream."""
+
+    def __init__(self, model: Model, max_element_size: int = MAX_ELEMENT_SIZE) -> None:
+        self.model = model
+        self.framer = Framer(max_element_size=max_element_size,
+                             stream_tags={"setBLOBVector"}, stream_min=STREAM_MIN)
+        self.shapes = SetShapes()
+        self.shortcut = 0  # elements the shortcut took (tests and benchmarks read it)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held of an element not yet complete."""
+        return self.framer.buffered
+
+    def feed(self, data: bytes) -> Iterator[Item]:
+        """Everything one read from the server means, in order (see the module docstring)."""
+        framer = self.framer
+        last = self.shapes.last
+        if last is not None and framer.buffered and type(data) is bytes:
+            # Finish the element the last read cut in two, so that the rest of this read may
+            # take the shortcut (the framer frames any split alike).
+            cut = data.find(last.closing)
+            if 0 <= cut < len(data) - len(last.closing):
+                cut += len(last.closing)
+                yield from self._frames(framer.feed(data[:cut]))
+                data = data[cut:]
+        pos = 0
+        size = len(data)
+        while framer.idle_for(data):
+            start = pos
+            pos = yield from self._shortcut(data, pos)
+            if pos > start:
+                framer.skipped(pos - start)
+            if pos >= size:
+                return
+            # What stopped the shortcut goes through the framer: a set of a shape not seen
+            # yet alone (the shortcut takes the next ones), anything else up to the next set;
+            # a BLOB and what follows it whole (whether it comes in pieces depends on that).
+            if data.startswith(_BLOB_START, pos):
+                break
+            if data.startswith(b"<set", pos):
+                end = self.shapes.end_of(data, pos)
+            else:
+                end = data.find(b"<set", pos + 1)
+            if end < 0:
+                break
+            yield from self._frames(framer.feed(data[pos:end]))
+            pos = end
+        if pos < size:
+            yield from self._frames(framer.feed(data[pos:] if pos else data))
+
+    def _shortcut(self, data: bytes, pos: int) -> Generator[events.Event, None, int]:
+        """The set elements from ``pos`` on of shapes known to go straight to the model,
+        applied one by one as they are handed out; returns where the first other element
+        starts (or the end)."""
+        shapes = self.shapes
+        devices = self.model.devices
+        update = self.model.update_set
+        size = len(data)
+        recipe = shapes.last
+        shape = b"" if recipe is None else recipe.shape
+        while True:
+            while pos < size and data[pos] in _XML_SPACE:
+                pos += 1
+            if pos >= size:
+                return pos
+            end = pos + len(shape)
+            element = data[pos:end]
+            if recipe is None or element.translate(_DIGITS_TO_ZERO) != shape:
+                recipe = shapes.at(data, pos)
+                if recipe is None:
+                    return pos
+                shape = recipe.shape
+                end = pos + len(shape)
+                element = data[pos:end]
+            kind = recipe.kind
+            if kind is None:
+                return pos
+            devicename, vectorname, timeout, timestamp, message, values = recipe.fields(
+                element.decode("ascii"))
+            device = devices.get(devicename)
+            vector = None if device is None else device.vectors.get(vectorname)
+            if type(vector) is not kind:
+                return pos  # the general path says why it is ignored
+            self.shortcut += 1
+            pos = end
+            yield update(vector, recipe.update, recipe.state, timeout, timestamp, message,
+                         values)
+
+    def _frames(self, items: list[Any]) -> Iterator[Item]:
+        """The general path: what the framer made of part of a read."""
+        for item in items:
+            if type(item) is not Frame:
+                yield item  # a BLOB's pieces, or a ProtocolError
+                continue
+            if item.tag == "pingRequest":
+                yield item
+                continue
+            try:
+                event = self.shapes.parse(item.data)
+            except ProtocolError as exc:
+                yield exc
+                continue
+            if event is not None:
+                change = self.model.apply(event)
+                if change is not None:
+                    yield change
