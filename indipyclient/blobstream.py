@@ -110,6 +110,17 @@ class FileSink:
             os.unlink(self.path)
 
 
+def _take(text: bytes, need: int) -> tuple[bytes, int]:
+    """The first ``need`` characters of ``text`` that are not XML space, and where they end."""
+    out = bytearray()
+    pos = 0
+    while len(out) < need and pos < len(text):
+        if text[pos] not in _XML_SPACE:
+            out.append(text[pos])
+        pos += 1
+    return bytes(out), pos
+
+
 def _strict(data: bytes | memoryview) -> bytes:
     """Whole groups of base64 characters, no whitespace, decoded; ``ValueError`` for anything
     else, as ``decode_base64`` says it (a corrupt image is never handed on)."""
@@ -120,7 +131,7 @@ def _strict(data: bytes | memoryview) -> bytes:
 
 
 class _Member:
-    __slots__ = ("carry", "failed", "fmt", "inflate", "name", "sink", "size", "tag")
+    __slots__ = ("carry", "failed", "fmt", "inflate", "lines", "name", "sink", "size", "tag")
 
     def __init__(self, tag: bytes, attrs: dict[str, str], sink: Sink | None) -> None:
         self.tag = tag
@@ -131,7 +142,8 @@ class _Member:
         except ValueError:
             self.size = 0
         self.sink = sink
-        self.carry = b""
+        self.carry = b""  # base64 characters (no spaces) of a group not yet whole
+        self.lines = True  # only line breaks between the characters so far (see _decode)
         self.failed = sink is None
         self.inflate = zlib.decompressobj() if is_zlib_format(self.fmt) else None
 
@@ -204,16 +216,59 @@ class BLOBReceiver:
 
     def _decode(self, member: _Member, text: bytes) -> None:
         """Decode the whole groups of four base64 characters in ``text`` (after what an
-        earlier piece left over); the rest waits for the next piece. One pass drops the line
-        breaks, the decoder reads the rest in place (a memoryview, no copy): these two are
-        nearly all a BLOB costs."""
+        earlier piece left over); the rest waits for the next piece.
+
+        Base64 wrapped in lines (indilib's 72 columns) or in one line is decoded in place:
+        the decoder reads ``text`` through a memoryview and skips the line breaks itself,
+        and one count of them says how many characters it must have used -- any other byte
+        (a stray character, a pad, another kind of space) makes it give fewer bytes than
+        that, and the piece is then decoded the strict way (``_decode_compact``), which
+        says what is wrong. No copy of the piece is made on the way."""
         if member.failed:
             return
+        if not member.lines:
+            self._decode_compact(member, text)
+            return
+        try:
+            start = 0
+            if member.carry:
+                # Complete the group the last piece began, then go on from there.
+                head, start = _take(text, 4 - len(member.carry))
+                head = member.carry + head
+                if len(head) < 4:
+                    member.carry = head
+                    return
+                member.carry = b""
+                self._write(member, _strict(head))
+            end = len(text)
+            valid = end - start - text.count(b"\n", start, end)
+            cut, extra = end, valid % 4
+            while extra and cut > start:
+                cut -= 1
+                if text[cut] not in _XML_SPACE:
+                    extra -= 1
+            if cut > start:
+                with memoryview(text) as view:
+                    try:
+                        out = binascii.a2b_base64(view[start:cut])
+                    except binascii.Error:
+                        out = b""  # a group left unfinished by a byte counted wrongly
+                if len(out) != valid // 4 * 3 or not out:
+                    member.lines = False
+                    self._decode_compact(member, text[start:])
+                    return
+                self._write(member, out)
+            member.carry = text[cut:].translate(None, _XML_SPACE)
+        except ValueError as exc:
+            self._fail(member, str(exc))
+
+    def _decode_compact(self, member: _Member, text: bytes) -> None:
+        """``_decode`` the strict way: every space dropped first (one pass), the rest
+        decoded in place, strictly."""
         compact = text.translate(None, _XML_SPACE)
         start = 0
         try:
             if member.carry:
-                # Complete the group the last piece began, then go on from there.
                 start = 4 - len(member.carry)
                 head = member.carry + compact[:start]
                 if len(head) < 4:
