@@ -17,6 +17,7 @@ from typing import Any
 from . import tagpatterns
 from .errors import ProtocolError
 from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
+from .serialiser import LINES, end_tag
 
 # Under the framer's name: the scanner is part of it.
 logger = logging.getLogger("indipydriver.protocol.framing")
@@ -620,8 +621,9 @@ class ResumableScanner:
         self._discarding = False
 
     def _tail(self) -> bytes:
-        tail = b"</" + self._member + b">\n" if self._child else b""
-        return tail + self._close + b">\n"
+        """The closing tags of the element being streamed (its open member's first)."""
+        tail = end_tag(self._member.decode("ascii"), LINES) if self._child else ""
+        return (tail + end_tag(self._tag, LINES)).encode()
 
     def _check_size(
         self, work: bytes | bytearray, pos: int, n: int, out: list[Frame | ProtocolError]

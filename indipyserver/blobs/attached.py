@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from indipydriver.protocol.frames import Frame, FrameChunk, FrameEnd, FrameHead
+from indipydriver.protocol.serialiser import LINES, end_tag
 from indipydriver.sharedblobs import AttachedMember, check, check_xml, claim, encode, glue, inline
 from indipyserver.blobs.sharedbuffers import CLOSER, SharedBuffers, release
 from indipyserver.loop.flowcontrol import Congestion, flow_for
@@ -44,7 +45,7 @@ logger = logging.getLogger("indipyserver.attachedblobs")  # the name users' logs
 STEP = 3 * 64 * 1024
 
 #: What closes an element cut short inside a member's value.
-_CUT_SHORT = b"</oneBLOB>\n</setBLOBVector>\n"
+_CUT_SHORT = (end_tag("oneBLOB", LINES) + end_tag("setBLOBVector", LINES)).encode()
 
 
 def _close_members(members: list[AttachedMember]) -> None:
