@@ -3,7 +3,7 @@
 Two small protocols, so that `propertyvector.py`, `vectors.py`, `device.py` and `compat3x.py`
 import no `driver.py` (and a vector no `device.py`): the package has no import circle.
 `IPyDriver` is a `DriverPort` and `Device` a `DevicePort` (mypy checks both where they are
-assigned). Imports nothing of the package but the protocol core.
+assigned). Imports nothing of the package.
 """
 
 from __future__ import annotations
