@@ -14,7 +14,8 @@ device it is for. Anything else is logged and dropped; the bridge goes on.
 
 Redis lost: every store write is retried with a capped backoff; once redis answers again the
 keys are rebuilt from scratch (``resync``: the sources are asked for everything again), since a
-restarted redis has lost them.
+restarted redis has lost them. A redis that refuses the password (redis-py's
+``AuthenticationError``) is not retried: the error ends the bridge, so a wrong password is seen.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.blobfiles import save_blob
@@ -57,10 +60,19 @@ _DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def connect_redis(host: RedisServer) -> aioredis.Redis:
-    """A redis.asyncio client for ``host`` (bytes in and out)."""
+    """A redis.asyncio client for ``host`` (bytes in and out). redis-py's own retries are off:
+    the bridge retries with its backoff and rebuilds the store after a failure, and redis-py
+    would retry a refused password too (about 8 s, as a ConnectionError) before saying so."""
     return aioredis.Redis(host=host.host, port=host.port, db=host.db,
                           password=host.password or None, socket_connect_timeout=5,
-                          health_check_interval=10)
+                          health_check_interval=10, retry=Retry(NoBackoff(), 0))
+
+
+def _raise_if_refused(exc: BaseException) -> None:
+    """A wrong or missing password is no outage: retrying it would only hide it (redis-py makes
+    AuthenticationError a ConnectionError), so it ends the bridge."""
+    if isinstance(exc, AuthenticationError):
+        raise exc
 
 
 def _raise_if_cancelled() -> None:
@@ -139,6 +151,7 @@ class RedisSide:
             try:
                 intact = await self._pipeline(ops)
             except _DOWN as exc:
+                _raise_if_refused(exc)
                 _raise_if_cancelled()
                 failed = True
                 delay = self.backoff.next_delay()
@@ -159,6 +172,7 @@ class RedisSide:
             try:
                 await action()
             except _DOWN as exc:
+                _raise_if_refused(exc)
                 _raise_if_cancelled()
                 delay = self.backoff.next_delay()
                 logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
@@ -293,6 +307,7 @@ class RedisSide:
                     if message is not None and message.get("type") == "message":
                         await self.to_indi(message["data"])
             except _DOWN as exc:
+                _raise_if_refused(exc)
                 _raise_if_cancelled()
                 delay = backoff.next_delay()
                 logger.warning("redis %s:%s subscription lost: %s; again in %.2f s",
