@@ -4,7 +4,10 @@ Both read ``from_indi/<site id>`` and ``indi_status/<site id>`` of every site (o
 ``subscribe_list``) and publish their requests on ``to_indi/<own id>``. A site that says
 ``online`` (retained, so also on every (re)connection to the broker) is asked for everything
 with ``getProperties``; one that says ``offline`` (its Last Will, or a clean stop) has its
-devices removed: deleted from redis, or a ``delProperty`` to the INDI clients.
+devices removed: deleted from redis, or a ``delProperty`` to the INDI clients. So does every
+site when the broker itself is lost: nothing can be said of the sites meanwhile (and a broker
+shutting down sends some sites' Last Wills and not others'), and when it is back the sites'
+retained ``online`` brings them back.
 
 ``mqtttoport`` serves ordinary INDI clients (KStars, indi_getprop) with our own server
 (``IPyServer``) on ``host:port``: the MQTT network is a *remote server* to it, reached through a
@@ -47,7 +50,15 @@ class ClientSide:
         self._bad = WarningBudget(noun="MQTT messages dropped")
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
                              self.topics.client_subscriptions(subscribe_list), self.from_broker,
-                             on_connect=self.ask_all)
+                             on_connect=self.ask_all, on_lost=self.all_gone)
+
+    async def all_gone(self) -> None:
+        """The broker is lost: every site's devices are removed until it is back."""
+        for site in sorted(self.site_devices):
+            logger.info("%s: site %s unreachable with the broker gone: its devices are removed",
+                        self.mqtt_id, site)
+            await self.site_gone(site)
+        self.site_devices.clear()
 
     async def ask_all(self) -> None:
         self.mqtt.publish(self.out_topic, GET_PROPERTIES)

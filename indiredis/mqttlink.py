@@ -5,7 +5,8 @@
 ``publish`` queued (bounded: past ``max_queue`` the newest is dropped and logged), and
 reconnects with a capped backoff when the broker goes away. A site's link has a Last Will
 (``offline``, retained) on its status topic and publishes ``online`` (retained) on every
-connection, and ``offline`` when stopped cleanly.
+connection, and ``offline`` when stopped cleanly. ``on_lost`` is awaited when a connection
+that was up is lost (not when the link is stopped).
 
 A broker that refuses the credentials raises ``MqttRefused`` at once: retrying a wrong
 password forever would hide it.
@@ -63,6 +64,7 @@ class MqttLink:
 
     def __init__(self, host: MqttServer, mqtt_id: str, subscriptions: Sequence[str],
                  on_message: OnMessage, *, on_connect: Hook = _nothing,
+                 on_lost: Hook = _nothing,
                  status_topic: str | None = None, qos: int = 2, max_queue: int = 1000,
                  max_incoming: int = 10_000) -> None:
         self.host = host
@@ -70,6 +72,7 @@ class MqttLink:
         self.subscriptions = list(subscriptions)
         self.on_message = on_message
         self.on_connect = on_connect
+        self.on_lost = on_lost
         self.status_topic = status_topic
         self.qos = qos
         self.max_incoming = max_incoming
@@ -108,6 +111,7 @@ class MqttLink:
         """Connect, serve and reconnect until cancelled (``MqttRefused`` ends it)."""
         while True:
             client = self._client()
+            was_up = False
             try:
                 async with client:
                     self.backoff.reset()
@@ -118,6 +122,7 @@ class MqttLink:
                     if self.status_topic is not None:
                         await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
                     self.connected.set()
+                    was_up = True
                     try:
                         await self.on_connect()
                         await self._session(client)
@@ -134,6 +139,8 @@ class MqttLink:
                 self._lost(exc)
             except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
                 self._lost(exc)
+            if was_up:
+                await self.on_lost()
             await asyncio.sleep(self.backoff.next_delay())
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:

@@ -140,9 +140,11 @@ def redis_port(redis_factory: Callable[..., Served]) -> int:
 
 
 def mosquitto_conf(workdir: Path, port: int, *, passwords: dict[str, str] | None = None,
-                   tls: tuple[Path, Path, Path] | None = None) -> Path:
+                   tls: tuple[Path, Path, Path] | None = None,
+                   require_certificate: bool = False) -> Path:
     """A mosquitto 2 config: one listener on 127.0.0.1; anonymous, or a password file made
-    with ``mosquitto_passwd``; TLS with (cafile, certfile, keyfile)."""
+    with ``mosquitto_passwd``; TLS with (cafile, certfile, keyfile), and with
+    ``require_certificate`` every client must show a certificate the CA signed."""
     # Run as root, mosquitto drops to user "mosquitto", which cannot read the test's folder.
     lines = [f"user {getpass.getuser()}", "per_listener_settings false",
              f"listener {port} 127.0.0.1",
@@ -163,6 +165,8 @@ def mosquitto_conf(workdir: Path, port: int, *, passwords: dict[str, str] | None
     if tls is not None:
         ca, cert, key = tls
         lines += [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
+        if require_certificate:
+            lines.append("require_certificate true")
     conf = workdir / "mosquitto.conf"
     conf.write_text("\n".join(lines) + "\n")
     return conf
@@ -187,21 +191,30 @@ def mosquitto_factory(tmp_path: Path, reaper: Reaper) -> Iterator[Callable[..., 
     stop_all([served.stop for served in started])
 
 
+def _openssl(*args: str) -> None:
+    subprocess.run([_binary("openssl"), *args], check=True, capture_output=True)
+
+
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for 127.0.0.1/localhost, made with the openssl CLI."""
-    openssl = _binary("openssl")
+    """A CA (``ca.crt``, ``ca.key``) and a server certificate for 127.0.0.1/localhost, made
+    with the openssl CLI: (ca, cert, key)."""
     ca_key, ca = folder / "ca.key", folder / "ca.crt"
-    key, csr, cert = folder / "server.key", folder / "server.csr", folder / "server.crt"
-    ext = folder / "ext.cnf"
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
-        "-days", "2", "-subj", "/CN=indiredis test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
-        "-subj", "/CN=localhost")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-        "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out",
+             str(ca), "-days", "2", "-subj", "/CN=indiredis test CA")
+    cert, key = signed_certificate(folder, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost")
     return ca, cert, key
+
+
+def signed_certificate(folder: Path, name: str,
+                       extension: str = "extendedKeyUsage=clientAuth") -> tuple[Path, Path]:
+    """A key and a certificate ``name`` signed by ``make_certificates``'s CA in ``folder``
+    (a client certificate unless another ``extension`` is given): (cert, key)."""
+    key, csr, cert = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.crt"
+    ext = folder / f"{name}.cnf"
+    ext.write_text(extension + "\n")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+             "-subj", f"/CN={name}")
+    _openssl("x509", "-req", "-in", str(csr), "-CA", str(folder / "ca.crt"), "-CAkey",
+             str(folder / "ca.key"), "-CAcreateserial", "-out", str(cert), "-days", "2",
+             "-extfile", str(ext))
+    return cert, key

@@ -5,6 +5,7 @@ indi_setprop, mqtttoredis keeping a real redis."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator
@@ -13,11 +14,11 @@ from typing import Any
 
 import aiomqtt
 import pytest
-from brokers import Served, make_certificates
+from brokers import Served, make_certificates, signed_certificate
 from peers import free_port, getprop, setprop
 from reaper import Reaper
 from redishelpers import bridge, client, until
-from serverkit import make_gadget, running
+from serverkit import make_gadget, running, send_blob
 
 from indipyserver import IPyServer
 from indiredis import (
@@ -158,13 +159,27 @@ async def _start_site_process(indi_port: int, mqtt_port: int, tmp: Path,
     return site
 
 
-async def test_the_broker_restarted_mid_run_is_recovered(network: Network) -> None:
-    """mosquitto stopped and started again on its port: every bridge reconnects, the sites say
-    online again and mqtttoport's clients and redis get values again."""
+async def test_the_broker_restarted_mid_run_is_recovered(
+        network: Network, caplog: pytest.LogCaptureFixture) -> None:
+    """mosquitto going away: every bridge logs it and keeps retrying (none ends), and the
+    client sides remove the sites' devices (mqtttoport's INDI clients no longer see them,
+    redis no longer holds them) since nothing can be said of the sites; started again on its
+    port, every bridge reconnects, the sites say online again and mqtttoport's clients and
+    redis get new values again."""
+    caplog.set_level(logging.WARNING, logger="indiredis")
     r = client(network.redis_port)
     await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=20)
+    await until(lambda: _has(network.port, "Gadget.VALUE.V"), timeout=20)
     network.broker.stop()
-    await asyncio.sleep(1.0)
+
+    async def gone() -> bool:
+        return not await r.exists("indi_attributes:VALUE:Gadget")
+
+    await until(gone, what="the sites' keys removed with the broker away")
+    assert "Gadget.VALUE.V" not in await getprop_async(network.port, "Gadget.VALUE.V",
+                                                       timeout=1)
+    for who in ("siteA", "siteB", "port1", "web1"):
+        assert f"{who}: MQTT broker 127.0.0.1:{network.broker.port}" in caplog.text, who
     network.broker.start()
     result = None
     for _ in range(40):
@@ -203,7 +218,8 @@ async def _has(port: int, spec: str) -> bool:
 async def test_garbage_on_topics_is_logged_dropped_and_the_bridges_go_on(
         network: Network, caplog: pytest.LogCaptureFixture) -> None:
     """Non-XML, an unfinished element, a driver's element on to_indi, an unknown status and a
-    stray topic are logged and dropped; the network still works after them."""
+    stray topic are logged and dropped; a new value for a device no site has is dropped by
+    every site (each obeys only its own devices); the network still works after them."""
     caplog.set_level(logging.WARNING, logger="indiredis")
     await until(lambda: _has(network.port, "Gadget.VALUE.V"), timeout=30)
     async with aiomqtt.Client("127.0.0.1", network.broker.port) as mq:
@@ -213,6 +229,8 @@ async def test_garbage_on_topics_is_logged_dropped_and_the_bridges_go_on(
                          b'<oneNumber name="V">1</oneNumber></setNumberVector>', qos=1)
         await mq.publish("from_indi/evil", b"not xml", qos=1)
         await mq.publish("indi_status/evil", b"maybe", qos=1)
+        await mq.publish("to_indi/evil", b'<newNumberVector device="Nobody" name="VALUE">'
+                         b'<oneNumber name="V">3</oneNumber></newNumberVector>', qos=1)
     result = await asyncio.to_thread(setprop, network.port, "Gadget.VALUE.V=5")
     assert result.returncode == 0
     await until(lambda: _gadget_value(network, 5.0))
@@ -362,3 +380,131 @@ async def _accepts(port: int) -> bool:
     from peers import port_accepts
 
     return await asyncio.to_thread(port_accepts, port)
+
+
+async def test_client_certificates_are_required_and_accepted(mosquitto_factory: Any,
+                                                             tmp_path: Path) -> None:
+    """A TLS listener with require_certificate: a site and mqtttoport showing client
+    certificates the CA signed (made with the openssl CLI) work; a site showing none never
+    connects (the handshake fails and is retried)."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ca, cert, key = make_certificates(certs)
+    broker = mosquitto_factory(tls=(ca, cert, key), require_certificate=True)
+
+    def context(name: str | None) -> ssl.SSLContext:
+        made = ssl.create_default_context(cafile=str(ca))
+        if name is not None:
+            client_cert, client_key = signed_certificate(certs, name)
+            made.load_cert_chain(str(client_cert), str(client_key))
+        return made
+
+    site_mqtt = mqtt_server("127.0.0.1", broker.port, tls=context("siteB"))
+    port_mqtt = mqtt_server("127.0.0.1", broker.port, tls=context("port1"))
+    port = free_port()
+    server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False)
+    async with running(server), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", site_mqtt)), \
+            bridge(mqtttoport_async("port1", port_mqtt, port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="over mutual TLS")
+    nameless = mqtt_server("127.0.0.1", broker.port, tls=context(None))
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(3):
+            await inditomqtt_async(indi_server("127.0.0.1", server.port), "siteC", nameless)
+
+
+async def test_a_site_with_a_subscribe_list_obeys_only_the_listed_client_sides(
+        mosquitto_factory: Any) -> None:
+    """inditomqtt with subscribe_list=["port1"]: a new value published on to_indi/intruder
+    never reaches its driver; the same from to_indi/port1 does."""
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    gadget = make_gadget()
+    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
+    answers: list[bytes] = []
+
+    async def watch_site() -> None:
+        async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
+            await mq.subscribe("from_indi/siteB")
+            async for message in mq.messages:
+                answers.append(bytes(message.payload))  # type: ignore[arg-type]
+
+    def new_value(value: int) -> bytes:
+        return (b'<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">'
+                + str(value).encode() + b"</oneNumber></newNumberVector>")
+
+    async with running(server), bridge(watch_site()), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt,
+                                    ["port1"])):
+        async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
+            await mq.publish("to_indi/port1", b'<getProperties version="1.7"/>', qos=2)
+            await until(lambda: _any(answers, b"defNumberVector"), what="the site's devices")
+            await mq.publish("to_indi/intruder", new_value(77), qos=2)
+            await mq.publish("to_indi/port1", new_value(55), qos=2)
+        await until(lambda: _gadget_is(gadget, 55.0), what="port1's value")
+        assert not any(b">77" in answer for answer in answers)
+
+
+async def _any(messages: list[bytes], text: bytes) -> bool:
+    return any(text in message for message in messages)
+
+
+async def _gadget_is(driver: Any, value: float) -> bool:
+    return float(driver["Gadget"]["VALUE"]["V"]) == value
+
+
+class RawClient:
+    """An INDI client on a socket that keeps every byte it receives."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer, self.data = reader, writer, b""
+
+    async def read_until(self, text: bytes, count: int = 1, timeout: float = 20) -> None:
+        async with asyncio.timeout(timeout):
+            while self.data.count(text) < count:
+                self.data += await self.reader.read(1 << 20)
+
+    async def read_for(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while chunk := await self.reader.read(1 << 20):
+                    self.data += chunk
+
+
+async def test_mqtttoport_filters_blobs_per_client_by_its_enable_blob(
+        mosquitto_factory: Any) -> None:
+    """Three INDI clients of one mqtttoport: Never gets the number set and no BLOB, Also gets
+    both BLOBs and the number, Only gets both BLOBs and no number set."""
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    port = free_port()
+    gadget = make_gadget()
+    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
+    async with running(server), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
+            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="the gadget")
+        clients = {}
+        for mode in ("Never", "Also", "Only"):
+            client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
+            client_.writer.write(b'<getProperties version="1.7"/>')
+            await client_.read_until(b"</defBLOBVector>")
+            client_.writer.write(f'<enableBLOB device="Gadget">{mode}</enableBLOB>'.encode())
+            clients[mode] = client_
+        await asyncio.sleep(0.5)  # the modes reach the server before the traffic
+        for mode, client_ in clients.items():
+            client_.data = b""
+        await send_blob(gadget, b"first image")
+        gadget["Gadget"]["VALUE"]["V"] = 5
+        await gadget["Gadget"]["VALUE"].send_setVector()
+        await send_blob(gadget, b"second image")
+        await clients["Also"].read_until(b"</setBLOBVector>", 2)
+        await clients["Only"].read_until(b"</setBLOBVector>", 2)
+        await clients["Never"].read_until(b"</setNumberVector>")
+        await clients["Never"].read_for(0.5)
+        also, only, never = (clients[m].data for m in ("Also", "Only", "Never"))
+        assert b"setNumberVector" in also
+        assert b"setNumberVector" not in only
+        assert b"setBLOBVector" not in never
+        for client_ in clients.values():
+            client_.writer.close()
