@@ -367,7 +367,11 @@ class Model(Mapping[str, Device]):
         shortcut (``incoming``) both end here, so that they change the same things (a BLOB
         set's state, timeout, message and timestamp too, with no values)."""
         vector.snap = None
-        timestamp = vector.timestamp = self._stamp(timestamp_text)
+        # (_stamp's first test, inline: a burst's sets mostly repeat the last timestamp.)
+        if timestamp_text == self._last_text and timestamp_text:
+            timestamp = vector.timestamp = self._last_stamp
+        else:
+            timestamp = vector.timestamp = self._stamp(timestamp_text)
         if state is not None:
             vector.state = state
         timeout = None if timeout_text is None else _timeout(timeout_text)
