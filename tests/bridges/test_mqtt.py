@@ -239,6 +239,19 @@ async def test_garbage_on_topics_is_logged_dropped_and_the_bridges_go_on(
     assert "a status is online or offline" in caplog.text
 
 
+async def gadget_through(site_mqtt: Any, port_mqtt: Any, what: str) -> IPyServer:
+    """Our server with the gadget, site B (inditomqtt) on ``site_mqtt`` and mqtttoport on
+    ``port_mqtt``: returns (all stopped again) once an INDI client of mqtttoport saw the
+    gadget; the server, whose port is then free."""
+    port = free_port()
+    server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False)
+    async with running(server), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", site_mqtt)), \
+            bridge(mqtttoport_async("port1", port_mqtt, port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what=what)
+    return server
+
+
 async def test_password_and_tls_listeners(mosquitto_factory: Any, tmp_path: Path) -> None:
     """A broker with passwords on TLS: a site and mqtttoport with the right password and the
     test CA (made with openssl) work; a wrong password is a clear MqttRefused."""
@@ -249,12 +262,7 @@ async def test_password_and_tls_listeners(mosquitto_factory: Any, tmp_path: Path
     context = ssl.create_default_context(cafile=str(ca))
     good = mqtt_server("127.0.0.1", broker.port, "site", "s3cret", tls=context)
     bad = mqtt_server("127.0.0.1", broker.port, "site", "wrong", tls=context)
-    port = free_port()
-    server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False)
-    async with running(server), \
-            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", good)), \
-            bridge(mqtttoport_async("port1", good, port=port, host="127.0.0.1")):
-        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="over TLS")
+    server = await gadget_through(good, good, "over TLS")
     with pytest.raises(MqttRefused, match="refused.*password"):
         async with asyncio.timeout(20):
             await inditomqtt_async(indi_server("127.0.0.1", server.port), "siteC", bad)
@@ -288,44 +296,57 @@ asyncio.run(Snooper(ipd.Device("Snooper", [seen])).asyncrun())
 '''
 
 
+def snooper_script(folder: Path) -> Path:
+    """SNOOPER as an executable driver run by this interpreter."""
+    import stat
+    import sys
+
+    script = folder / "snooper.py"
+    script.write_text(f"#!{sys.executable}\n{SNOOPER}")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+async def watch(broker_port: int, topic: str, into: list[bytes]) -> None:
+    """Keep every payload published on ``topic`` (run it as a bridge)."""
+    async with aiomqtt.Client("127.0.0.1", broker_port) as mq:
+        await mq.subscribe(topic)
+        async for message in mq.messages:
+            into.append(bytes(message.payload))  # type: ignore[arg-type]
+
+
+async def set_at_b_seen_at_a(port: int) -> None:
+    """indi_setprop Gadget (site B) through mqtttoport, then wait until the snooper (site A)
+    reports the value it snooped."""
+    result = await asyncio.to_thread(setprop, port, "Gadget.VALUE.V=33")
+    assert result.returncode == 0
+
+    async def seen() -> bool:
+        values = await getprop_async(port, "Snooper.SEEN.S", timeout=1.5)
+        return float(values.get("Snooper.SEEN.S", "0")) == 33.0
+
+    await until(seen, timeout=30, what="site A's driver saw site B's value")
+
+
 async def test_a_driver_at_one_site_snoops_a_device_at_another(mosquitto_factory: Any,
                                                                tmp_path: Path,
                                                                tmp_home: Path) -> None:
     """Site A (driverstomqtt) runs a driver snooping Gadget.VALUE, which lives at site B
     (inditomqtt before our server): a set at B reaches A's driver over snoop_control /
     snoop_data, and A does not publish B's device as its own."""
-    import stat
-    import sys
-
     broker = mosquitto_factory()
     mqtt = mqtt_server("127.0.0.1", broker.port)
-    script = tmp_path / "snooper.py"
-    script.write_text(f"#!{sys.executable}\n{SNOOPER}")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    script = snooper_script(tmp_path)
     port = free_port()
     gadget = make_gadget()
     server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
     from_a: list[bytes] = []
-
-    async def watch_site_a() -> None:
-        async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
-            await mq.subscribe("from_indi/siteA")
-            async for message in mq.messages:
-                from_a.append(bytes(message.payload))  # type: ignore[arg-type]
-
-    async with running(server), bridge(watch_site_a()), \
+    async with running(server), bridge(watch(broker.port, "from_indi/siteA", from_a)), \
             bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
             bridge(driverstomqtt_async([str(script)], "siteA", mqtt)), \
             bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
         await until(lambda: _has(port, "Snooper.SEEN.S"), timeout=30, what="the snooper")
-        result = await asyncio.to_thread(setprop, port, "Gadget.VALUE.V=33")
-        assert result.returncode == 0
-
-        async def seen() -> bool:
-            values = await getprop_async(port, "Snooper.SEEN.S", timeout=1.5)
-            return float(values.get("Snooper.SEEN.S", "0")) == 33.0
-
-        await until(seen, timeout=30, what="site A's driver saw site B's value")
+        await set_at_b_seen_at_a(port)
     assert any(b'device="Snooper"' in m for m in from_a)
     assert not any(b'device="Gadget"' in m for m in from_a), "B's device published as A's"
 
@@ -336,26 +357,14 @@ async def test_a_driver_behind_inditomqtt_snoops_a_device_at_another_site(
     snoop_port that indiserver chains as the remote of device Gadget; Gadget lives at site B
     (inditomqtt before our server). A set at B reaches A's driver, and A does not publish B's
     device as its own."""
-    import stat
-    import sys
-
     broker = mosquitto_factory()
     mqtt = mqtt_server("127.0.0.1", broker.port)
-    script = tmp_path / "snooper.py"
-    script.write_text(f"#!{sys.executable}\n{SNOOPER}")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    script = snooper_script(tmp_path)
     port, indi_port, snoop_port = free_port(), free_port(), free_port()
     gadget = make_gadget()
     server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
     from_a: list[bytes] = []
-
-    async def watch_site_a() -> None:
-        async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
-            await mq.subscribe("from_indi/siteA")
-            async for message in mq.messages:
-                from_a.append(bytes(message.payload))  # type: ignore[arg-type]
-
-    async with running(server), bridge(watch_site_a()), \
+    async with running(server), bridge(watch(broker.port, "from_indi/siteA", from_a)), \
             bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
             bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")), \
             bridge(inditomqtt_async(indi_server("127.0.0.1", indi_port), "siteA", mqtt,
@@ -364,14 +373,7 @@ async def test_a_driver_behind_inditomqtt_snoops_a_device_at_another_site(
         await until(lambda: _accepts(snoop_port), what="site A's snoop listener")
         indiserver_factory(str(script), f"Gadget@127.0.0.1:{snoop_port}", port=indi_port)
         await until(lambda: _has(port, "Snooper.SEEN.S"), timeout=30, what="the snooper")
-        result = await asyncio.to_thread(setprop, port, "Gadget.VALUE.V=33")
-        assert result.returncode == 0
-
-        async def seen() -> bool:
-            values = await getprop_async(port, "Snooper.SEEN.S", timeout=1.5)
-            return float(values.get("Snooper.SEEN.S", "0")) == 33.0
-
-        await until(seen, timeout=30, what="site A's driver saw site B's value")
+        await set_at_b_seen_at_a(port)
     assert any(b'device="Snooper"' in m for m in from_a)
     assert not any(b'device="Gadget"' in m for m in from_a), "B's device published as A's"
 
@@ -399,14 +401,9 @@ async def test_client_certificates_are_required_and_accepted(mosquitto_factory: 
             made.load_cert_chain(str(client_cert), str(client_key))
         return made
 
-    site_mqtt = mqtt_server("127.0.0.1", broker.port, tls=context("siteB"))
-    port_mqtt = mqtt_server("127.0.0.1", broker.port, tls=context("port1"))
-    port = free_port()
-    server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False)
-    async with running(server), \
-            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", site_mqtt)), \
-            bridge(mqtttoport_async("port1", port_mqtt, port=port, host="127.0.0.1")):
-        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="over mutual TLS")
+    server = await gadget_through(mqtt_server("127.0.0.1", broker.port, tls=context("siteB")),
+                                  mqtt_server("127.0.0.1", broker.port, tls=context("port1")),
+                                  "over mutual TLS")
     nameless = mqtt_server("127.0.0.1", broker.port, tls=context(None))
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(3):
@@ -423,17 +420,11 @@ async def test_a_site_with_a_subscribe_list_obeys_only_the_listed_client_sides(
     server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
     answers: list[bytes] = []
 
-    async def watch_site() -> None:
-        async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
-            await mq.subscribe("from_indi/siteB")
-            async for message in mq.messages:
-                answers.append(bytes(message.payload))  # type: ignore[arg-type]
-
     def new_value(value: int) -> bytes:
         return (b'<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">'
                 + str(value).encode() + b"</oneNumber></newNumberVector>")
 
-    async with running(server), bridge(watch_site()), \
+    async with running(server), bridge(watch(broker.port, "from_indi/siteB", answers)), \
             bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt,
                                     ["port1"])):
         async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
