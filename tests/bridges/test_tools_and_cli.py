@@ -62,7 +62,8 @@ async def _value_is(driver: object, value: float) -> bool:
 
 
 def test_the_command_lists_its_options_and_sub_commands() -> None:
-    """python -m indiredis -h names indiredis's options; each sub-command has its -h."""
+    """python -m indiredis -h names indiredis's options; each sub-command has its -h, and
+    inditomqtt's offers --snoop-port (its drivers snooping other sites)."""
     out = subprocess.run([sys.executable, "-m", "indiredis", "-h"], capture_output=True, check=False,
                          text=True, timeout=60)
     assert out.returncode == 0
@@ -74,6 +75,7 @@ def test_the_command_lists_its_options_and_sub_commands() -> None:
         sub = subprocess.run([sys.executable, "-m", "indiredis", name, "-h"],
                              capture_output=True, text=True, timeout=60, check=False)
         assert sub.returncode == 0 and name in sub.stdout
+        assert ("--snoop-port" in sub.stdout) == (name == "inditomqtt")
 
 
 async def test_a_script_using_indimqttredis_as_documented(redis_port: int,
