@@ -56,8 +56,9 @@ class WebThread:
         self.thread.join(10)
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """One chromium for the module: each page has a context (cookies) of its own anyway."""
     assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing: " \
         "apt-get install chromium (scripts/run-tests does it)"
     with sync_playwright() as p:
@@ -68,12 +69,26 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+def close_pages(browser: Browser) -> None:
+    for context in browser.contexts:
+        context.close()
+
+
 @pytest.fixture
-def site(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[WebThread]:
+def browser(chromium: Browser) -> Iterator[Browser]:
+    """The module's chromium; the pages a test opened are closed after it."""
+    yield chromium
+    close_pages(chromium)
+
+
+@pytest.fixture
+def site(browser: Browser, indi: ServerThread, dbfolder: Path,
+         blobfolder: Path) -> Iterator[WebThread]:
     with WebThread(indi.port, dbfolder, blobfolder) as web:
         source = web.app.state.web.source
         wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the test device")  # its last vector
         yield web
+        close_pages(browser)  # first: uvicorn's shutdown waits up to 1 s for their open streams
 
 
 def log_in(browser: Browser, site: WebThread, user: str) -> Page:
