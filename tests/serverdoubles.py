@@ -14,10 +14,18 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from indipydriver.protocol.framing import Frame, FrameHead
+from indipydriver.protocol.framing import Frame, FrameHead, Framer
 from indipyserver.routing.ports import ClientPort, DriverPort, DriverSide, Parts
+from indipyserver.routing.router import Router
 
-__all__ = ["RecordingClient", "RecordingDriver", "RecordingDriverSide"]
+__all__ = ["RecordingClient", "RecordingDriver", "RecordingDriverSide", "frames", "ready"]
+
+
+def frames(xml: str) -> list[Frame]:
+    """The elements of `xml`, framed as a connection frames them (all of them whole)."""
+    out = Framer().feed(xml.encode())
+    assert all(isinstance(f, Frame) for f in out), out
+    return [f for f in out if isinstance(f, Frame)]
 
 
 class RecordingClient:
@@ -129,6 +137,13 @@ class RecordingDriverSide:
 
     def count(self, kind: str) -> int:
         return sum(1 for event in self.events if event[0] == kind)
+
+
+def ready(router: Router, *drivers: RecordingDriver) -> None:
+    """Each driver made ready on `router`, and what the router asked of it forgotten."""
+    for d in drivers:
+        router.driver_ready(d)
+        d.got.clear()
 
 
 def _conforms(client: RecordingClient, driver: RecordingDriver, side: RecordingDriverSide) -> None:

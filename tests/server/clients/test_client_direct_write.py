@@ -12,6 +12,8 @@ import socket
 import struct
 import time
 
+from serverdoubles import RecordingDriver, frames, ready
+
 from indipydriver.protocol.framing import Frame
 from indipyserver.clients.connection import ClientConnection
 from indipyserver.clients.writer import _direct_fd
@@ -129,13 +131,16 @@ async def test_a_command_sent_just_before_the_client_reset_is_still_routed() -> 
     its socket resets, and our next write to it fails before the loop has read the command.
     The command must still reach the driver (it was lost, and a telescope synced to the wrong
     place, when getProperties went to the driver), and the client is then disconnected."""
-    from test_router import DEF_X_P, NEW_X_P, FakeDriver, frames, ready
-
+    def_x_p = (
+        '<defNumberVector device="X" name="P" state="Ok" perm="rw">'
+        '<defNumber name="a" format="%g" min="0" max="9" step="1">1</defNumber></defNumberVector>'
+    )
+    new_x_p = '<newNumberVector device="X" name="P"><oneNumber name="a">5</oneNumber></newNumberVector>'
     loop = asyncio.get_running_loop()
     router = Router()
-    driver = FakeDriver("d")
+    driver = RecordingDriver("d")
     ready(router, driver)
-    router.driver_frames(driver, frames(DEF_X_P))  # type: ignore[arg-type]
+    router.driver_frames(driver, frames(def_x_p))
     listener = socket.create_server(("127.0.0.1", 0))
     peer = socket.create_connection(listener.getsockname())
     ours, _ = listener.accept()
@@ -143,13 +148,13 @@ async def test_a_command_sent_just_before_the_client_reset_is_still_routed() -> 
     client = ClientConnection(router, set())
     transport, _ = await loop.connect_accepted_socket(lambda: client, ours)
     try:
-        peer.sendall(NEW_X_P.encode())
+        peer.sendall(new_x_p.encode())
         peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         peer.close()  # a reset, as when a client exits with data unread
         time.sleep(0.05)  # noqa: ASYNC251  (the loop must not run: it would read the command)
         assert client.write_through(element(0, 100).data)  # fails: the client has gone
         await asyncio.wait_for(client.closed.wait(), 5)
-        assert driver.got == [NEW_X_P.encode()]
+        assert driver.got == [new_x_p.encode()]
         assert router.clients == []
     finally:
         transport.close()

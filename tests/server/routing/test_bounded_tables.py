@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from test_router import FakeClient, FakeDriver, client, frames, ready
+from serverdoubles import frames, ready
+from test_router import FakeClient, FakeDriver, client
 
 from indipyserver.routing import propertycache
 from indipyserver.routing import router as router_module

@@ -5,18 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from serverdoubles import RecordingClient, RecordingDriver
+from serverdoubles import RecordingClient, RecordingDriver, frames, ready
 
 from indipydriver.protocol.events import DefBLOBVector, DefNumberVector
 from indipydriver.protocol.framing import Frame, FrameHead, Framer
 from indipydriver.protocol.parser import parse_element
 from indipyserver.routing.router import Router
-
-
-def frames(xml: str) -> list[Frame]:
-    out = Framer().feed(xml.encode())
-    assert all(isinstance(f, Frame) for f in out), out
-    return out  # type: ignore[return-value]
 
 
 def member_values(data: bytes) -> dict[str, str]:
@@ -91,12 +85,6 @@ NEW_X_P = '<newNumberVector device="X" name="P"><oneNumber name="a">5</oneNumber
 @pytest.fixture
 def router() -> Router:
     return Router()
-
-
-def ready(router: Router, *drivers: FakeDriver) -> None:
-    for d in drivers:
-        router.driver_ready(d)  # type: ignore[arg-type]
-        d.got.clear()
 
 
 def client(router: Router, label: str = "c1", getprops: str | None = "<getProperties/>") -> FakeClient:

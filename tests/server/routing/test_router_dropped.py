@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
+from serverdoubles import frames, ready
 from test_router import (
     DEF_X_P,
     DEF_X_Q,
@@ -23,8 +24,6 @@ from test_router import (
     FakeClient,
     FakeDriver,
     client,
-    frames,
-    ready,
 )
 
 from indipydriver.protocol.framing import Frame, Framer

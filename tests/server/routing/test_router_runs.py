@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from serverdoubles import frames, ready
 from test_router import (
     DEF_X_B,
     DEF_X_P,
@@ -24,8 +25,6 @@ from test_router import (
     SET_Y_P,
     FakeClient,
     FakeDriver,
-    frames,
-    ready,
 )
 
 from indipydriver.protocol.framing import Frame, Framer

@@ -9,6 +9,7 @@ the cache answers again; memory stays bounded.
 from __future__ import annotations
 
 import pytest
+from serverdoubles import frames, ready
 from test_router import (
     DEF_X_P,
     DEF_X_Q,
@@ -18,8 +19,6 @@ from test_router import (
     FakeClient,
     FakeDriver,
     client,
-    frames,
-    ready,
 )
 
 from indipyserver.routing.pendingcommands import MAX_FENCES, UnreadNews
