@@ -70,7 +70,7 @@ __all__ = [
 def _readable_repr(self: Any) -> str:
     """`Cls(a='x', state=State.OK)`: optional fields that are None are left out of log lines."""
     parts = []
-    for name in self.__slots__:
+    for name in self.__dataclass_fields__:
         value = getattr(self, name)
         if value is None:
             continue

@@ -66,45 +66,61 @@ class Vector(Generic[M]):
                 return member
         return default
 
-    def _freeze_members(self) -> None:
+    def __post_init__(self) -> None:
         # Accept any iterable so callers may pass a list; events must stay hashable and equal
-        # to their parsed round trip, which yields tuples.
+        # to their parsed round trip, which yields tuples. (Each dataclass below calls this.)
         if type(self.members) is not tuple:
             object.__setattr__(self, "members", tuple(self.members))
 
 
+# The fields each family shares, declared once; the member kind is the type parameter. A
+# dataclass is equal only to one of its own class, so a DefTextVector never equals a
+# DefNumberVector with the same fields.
+
+
 @dataclass(frozen=True, slots=True, repr=False)
-class DefTextVector(Vector[Text]):
+class _DefVector(Vector[M]):
     device: str
     name: str
     state: State
     perm: Perm
-    members: tuple[Text, ...]
+    members: tuple[M, ...]
     label: str | None = None
     group: str | None = None
     timeout: str | None = None
     timestamp: str | None = None
     message: str | None = None
 
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class DefNumberVector(Vector[Number]):
+class _SetVector(Vector[M]):
+    """Device -> client update; members may be only the changed ones, or none (state only)."""
+
     device: str
     name: str
-    state: State
-    perm: Perm
-    members: tuple[Number, ...]
-    label: str | None = None
-    group: str | None = None
+    members: tuple[M, ...] = field(default=())
+    state: State | None = None
     timeout: str | None = None
     timestamp: str | None = None
     message: str | None = None
 
-    def __post_init__(self) -> None:
-        self._freeze_members()
+
+@dataclass(frozen=True, slots=True, repr=False)
+class _NewVector(Vector[M]):
+    device: str
+    name: str
+    members: tuple[M, ...] = field(default=())
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DefTextVector(_DefVector[Text]):
+    """A device defines a text property."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DefNumberVector(_DefVector[Number]):
+    """A device defines a number property."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -121,9 +137,6 @@ class DefSwitchVector(Vector[Switch]):
     timestamp: str | None = None
     message: str | None = None
 
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
 class DefLightVector(Vector[Light]):
@@ -138,75 +151,25 @@ class DefLightVector(Vector[Light]):
     timestamp: str | None = None
     message: str | None = None
 
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class DefBLOBVector(Vector[BLOB]):
+class DefBLOBVector(_DefVector[BLOB]):
     """BLOB definitions carry no data (SPEC: defBLOB is EMPTY)."""
 
-    device: str
-    name: str
-    state: State
-    perm: Perm
-    members: tuple[BLOB, ...]
-    label: str | None = None
-    group: str | None = None
-    timeout: str | None = None
-    timestamp: str | None = None
-    message: str | None = None
 
-    def __post_init__(self) -> None:
-        self._freeze_members()
+@dataclass(frozen=True, slots=True, repr=False)
+class SetTextVector(_SetVector[Text]):
+    """Device -> client update; members may be only the changed ones, or none (state only)."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class SetTextVector(Vector[Text]):
+class SetNumberVector(_SetVector[Number]):
     """Device -> client update; members may be only the changed ones, or none (state only)."""
-
-    device: str
-    name: str
-    members: tuple[Text, ...] = field(default=())
-    state: State | None = None
-    timeout: str | None = None
-    timestamp: str | None = None
-    message: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class SetNumberVector(Vector[Number]):
+class SetSwitchVector(_SetVector[Switch]):
     """Device -> client update; members may be only the changed ones, or none (state only)."""
-
-    device: str
-    name: str
-    members: tuple[Number, ...] = field(default=())
-    state: State | None = None
-    timeout: str | None = None
-    timestamp: str | None = None
-    message: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class SetSwitchVector(Vector[Switch]):
-    """Device -> client update; members may be only the changed ones, or none (state only)."""
-
-    device: str
-    name: str
-    members: tuple[Switch, ...] = field(default=())
-    state: State | None = None
-    timeout: str | None = None
-    timestamp: str | None = None
-    message: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -220,73 +183,27 @@ class SetLightVector(Vector[Light]):
     timestamp: str | None = None
     message: str | None = None
 
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class SetBLOBVector(Vector[BLOB]):
+class SetBLOBVector(_SetVector[BLOB]):
     """Device -> client BLOB delivery."""
 
-    device: str
-    name: str
-    members: tuple[BLOB, ...] = field(default=())
-    state: State | None = None
-    timeout: str | None = None
-    timestamp: str | None = None
-    message: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class NewTextVector(Vector[Text]):
+class NewTextVector(_NewVector[Text]):
     """Client -> device request; real clients send partial vectors (indi_setprop)."""
 
-    device: str
-    name: str
-    members: tuple[Text, ...] = field(default=())
-    timestamp: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class NewNumberVector(Vector[Number]):
+class NewNumberVector(_NewVector[Number]):
     """Client -> device request; real clients send partial vectors (indi_setprop)."""
 
-    device: str
-    name: str
-    members: tuple[Number, ...] = field(default=())
-    timestamp: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class NewSwitchVector(Vector[Switch]):
+class NewSwitchVector(_NewVector[Switch]):
     """Client -> device request; usually only the switch turning On (SPEC pp.9-10)."""
 
-    device: str
-    name: str
-    members: tuple[Switch, ...] = field(default=())
-    timestamp: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class NewBLOBVector(Vector[BLOB]):
+class NewBLOBVector(_NewVector[BLOB]):
     """Client -> device upload."""
-
-    device: str
-    name: str
-    members: tuple[BLOB, ...] = field(default=())
-    timestamp: str | None = None
-
-    def __post_init__(self) -> None:
-        self._freeze_members()
