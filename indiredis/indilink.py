@@ -20,14 +20,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from indipyclient.connection import Backoff
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame, Framer
 from indipydriver.protocol.escaping import escape
 
-__all__ = ["IndiLink", "check_cancelled", "stop_task"]
+__all__ = ["IndiLink", "check_cancelled", "ping_reply", "served_frames", "stop_task"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,30 @@ def check_cancelled() -> None:
     current = asyncio.current_task()
     if current is not None and current.cancelling():
         raise asyncio.CancelledError
+
+
+def ping_reply(ping: Frame) -> bytes:
+    """The answer to a pingRequest, with its uid (indilib >= 1.9.7 waits for it)."""
+    uid = ping.attrs.get("uid")
+    return b"<pingReply/>\n" if uid is None else f'<pingReply uid="{escape(uid)}"/>\n'.encode()
+
+
+async def served_frames(reader: asyncio.StreamReader,
+                        writer: asyncio.StreamWriter) -> AsyncIterator[list[Frame]]:
+    """What our server sends a bridge that it reached as a remote server, read by read: the
+    complete elements of each read, its pings answered at once and left out, until EOF.
+    (One step per read, not per element; a ConnectionError reaches the caller.)"""
+    framer = Framer()
+    while data := await reader.read(1 << 16):
+        frames: list[Frame] = []
+        for item in framer.feed(data):
+            if type(item) is not Frame:
+                continue
+            if item.tag == "pingRequest":
+                writer.write(ping_reply(item))
+            else:
+                frames.append(item)
+        yield frames
 
 
 async def stop_task(task: asyncio.Task[None], *quiet: type[BaseException]) -> None:
@@ -167,9 +191,7 @@ class IndiLink:
                                        self.host, self.port, clip(str(item)), note)
                     continue
                 if item.tag == "pingRequest":
-                    uid = item.attrs.get("uid")
-                    writer.write(b"<pingReply/>\n" if uid is None
-                                 else f'<pingReply uid="{escape(uid)}"/>\n'.encode())
+                    writer.write(ping_reply(item))
                     continue
                 frames.append(item)
             if frames:

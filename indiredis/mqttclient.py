@@ -24,11 +24,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame, Framer
+from indipydriver.protocol import Frame
 from indipydriver.protocol.escaping import escape
 
 from .hosts import MqttServer, RedisServer, mqtt_server, redis_server
-from .indilink import GET_PROPERTIES
+from .indilink import GET_PROPERTIES, served_frames
 from .mqttlink import MqttLink, refusal_unwrapped
 from .redisside import RedisSide
 from .topics import OFFLINE, ONLINE, Topics, payload_frames
@@ -172,17 +172,10 @@ class PortClient(ClientSide):
         if self._writer is not None:
             self._writer.close()
         self._writer = writer
-        framer = Framer()
         try:
-            while data := await reader.read(1 << 16):
-                for item in framer.feed(data):
-                    if type(item) is not Frame:
-                        continue
-                    if item.tag == "pingRequest":
-                        uid = item.attrs.get("uid")
-                        writer.write(b"<pingReply/>\n" if uid is None else
-                                     f'<pingReply uid="{escape(uid)}"/>\n'.encode())
-                    elif item.tag == "enableBLOB":
+            async for frames in served_frames(reader, writer):
+                for item in frames:
+                    if item.tag == "enableBLOB":
                         continue  # the sites send every BLOB; our server filters per client
                     elif item.tag == "getProperties" and item.attrs.get("device") == "*":
                         continue  # a chained server's marker; the plain one follows

@@ -28,11 +28,11 @@ import logging
 from collections.abc import Sequence
 
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame, Framer
+from indipydriver.protocol import Frame
 from indipydriver.protocol.escaping import escape
 
 from .hosts import IndiServer, MqttServer, indi_server, mqtt_server
-from .indilink import IndiLink
+from .indilink import IndiLink, served_frames
 from .mqttlink import MqttLink, refusal_unwrapped
 from .toindi import CLIENT_TAGS
 from .topics import Topics, payload_frames
@@ -180,18 +180,11 @@ class Site:
         """Our private server connected to us as to a remote server: its drivers' requests
         for devices it does not have are snoop requests for the other sites."""
         self.remote_writer = writer
-        framer = Framer()
         try:
-            while data := await reader.read(1 << 16):
-                for item in framer.feed(data):
-                    if type(item) is not Frame:
-                        continue
+            async for frames in served_frames(reader, writer):
+                for item in frames:
                     device = item.attrs.get("device")
-                    if item.tag == "pingRequest":
-                        uid = item.attrs.get("uid")
-                        writer.write(b"<pingReply/>\n" if uid is None else
-                                     f'<pingReply uid="{escape(uid)}"/>\n'.encode())
-                    elif item.tag == "getProperties" and device not in (None, "*"):
+                    if item.tag == "getProperties" and device not in (None, "*"):
                         self.mqtt.publish(f"{self.topics.snoop_control}/{self.mqtt_id}",
                                           bytes(item.data))
         except ConnectionError:
