@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from indipydriver.protocol import Frame, Framer, ProtocolError, parse_element
 from indipydriver.protocol import events as ev
 
-__all__ = ["CLIENT_TAGS", "ToIndiRequest", "check_to_indi"]
+__all__ = ["CLIENT_TAGS", "ToIndiRequest", "check_to_indi", "whole_frames"]
 
 #: The elements a client may send (INDI 1.7 p.4).
 CLIENT_TAGS = frozenset({"getProperties", "enableBLOB", "newTextVector", "newNumberVector",
@@ -31,18 +31,26 @@ class ToIndiRequest:
     source: str | None       # the source that defined the device, when known
 
 
-def check_to_indi(data: bytes, source_of: Callable[[str], str | None]) -> ToIndiRequest | str:
-    """The request in ``data``, or the reason it is refused."""
-    if len(data) > MAX_TO_INDI:
-        return f"larger than {MAX_TO_INDI} bytes"
-    framer = Framer(max_element_size=MAX_TO_INDI)
+def whole_frames(data: bytes, limit: int) -> list[Frame] | str:
+    """The elements in one published message (up to `limit` bytes), all of them whole and
+    well framed, or why it is refused (what a program publishes to MQTT or to redis)."""
+    if len(data) > limit:
+        return f"larger than {limit} bytes"
+    framer = Framer(max_element_size=limit)
     items = framer.feed(data)
     if framer.buffered:
         return "an unfinished element"
-    frames = [item for item in items if type(item) is Frame]
-    errors = [item for item in items if type(item) is not Frame]
-    if errors:
-        return f"malformed: {errors[0]}"
+    bad = [item for item in items if type(item) is not Frame]
+    if bad:
+        return f"malformed: {bad[0]}"
+    return [item for item in items if type(item) is Frame]
+
+
+def check_to_indi(data: bytes, source_of: Callable[[str], str | None]) -> ToIndiRequest | str:
+    """The request in ``data``, or the reason it is refused."""
+    frames = whole_frames(data, MAX_TO_INDI)
+    if isinstance(frames, str):
+        return frames
     if len(frames) != 1:
         return f"{len(frames)} elements, not one"
     frame = frames[0]

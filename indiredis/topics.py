@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indipydriver.protocol import Frame, Framer
+from indipydriver.protocol import Frame
 
 from .hosts import MqttServer
+from .toindi import whole_frames
 
 __all__ = ["OFFLINE", "ONLINE", "Topics", "payload_frames"]
 
@@ -69,16 +70,9 @@ class Topics:
 
 def payload_frames(payload: bytes) -> list[Frame] | str:
     """The complete INDI elements in a payload, or why it is refused."""
-    if len(payload) > MAX_PAYLOAD:
-        return f"larger than {MAX_PAYLOAD} bytes"
-    framer = Framer(max_element_size=MAX_PAYLOAD)
-    items = framer.feed(payload)
-    if framer.buffered:
-        return "an unfinished element"
-    bad = [item for item in items if type(item) is not Frame]
-    if bad:
-        return f"malformed: {bad[0]}"
-    frames = [item for item in items if type(item) is Frame]
+    frames = whole_frames(payload, MAX_PAYLOAD)
+    if isinstance(frames, str):
+        return frames
     if not frames:
         return "no INDI element"
     return frames

@@ -157,3 +157,23 @@ def test_log_streams_get_an_entry_only_when_a_value_changes() -> None:
     busy = writer.note_state("Mount", "COORD", "Busy", "2026-01-01T00:00:03")
     assert _logs(busy)[attr_log]["state"] == "Busy"
     assert _logs(writer.note_state("Mount", "COORD", "Busy", "2026-01-01T00:00:04")) == {}
+
+
+def test_published_messages_are_refused_with_their_reason_on_both_paths() -> None:
+    """A message to the INDI side (redis or MQTT's to_indi) and a site's MQTT payload are framed
+    the same way (toindi.whole_frames): too large, unfinished and malformed are refused with
+    that reason; an empty one is refused by each for what it lacks."""
+    from indiredis.toindi import whole_frames
+    from indiredis.topics import payload_frames
+
+    known = {"D": "indi"}.get
+    new = b'<newNumberVector device="D" name="n"><oneNumber name="a">1</oneNumber></newNumberVector>'
+    assert whole_frames(new * 2, 100) == "larger than 100 bytes"
+    for check in (lambda data: check_to_indi(data, known), payload_frames):
+        assert check(new[:-3]) == "an unfinished element"
+        assert str(check(b"</junk>" + new)).startswith("malformed: ")
+    assert check_to_indi(b"", known) == "0 elements, not one"
+    assert payload_frames(b"  \n") == "no INDI element"
+    assert check_to_indi(new * 2, known) == "2 elements, not one"
+    assert isinstance(check_to_indi(new, known), ToIndiRequest)
+    assert [f.tag for f in payload_frames(new * 2)] == ["newNumberVector"] * 2  # type: ignore[union-attr]
