@@ -1,4 +1,5 @@
-"""Helpers for the bridge tests: a bridge run as a task, and waiting on redis."""
+"""Helpers for the bridge tests: a bridge run as a task, a driver stored in redis, and waiting
+on redis."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from serverkit import running
+
+from indipydriver import IPyDriver
+from indipyserver import IPyServer
+from indiredis import indi_server, inditoredis_async, redis_server
 
 T = TypeVar("T")
 
@@ -48,3 +54,20 @@ async def until(check: Callable[[], Awaitable[T | None]], timeout: float = 15.0,
 
 def client(port: int) -> aioredis.Redis:
     return aioredis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+
+
+@contextlib.asynccontextmanager
+async def stored(driver: IPyDriver, redis_port: int, until_key: str,
+                 **bridge_options: Any) -> AsyncIterator[aioredis.Redis]:
+    """`driver` served by an IPyServer and inditoredis storing it in the redis at `redis_port`
+    (with `bridge_options`), for the block, which starts once `until_key` is stored; yields a
+    redis client, closed after."""
+    r = client(redis_port)
+    try:
+        async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s, \
+                bridge(inditoredis_async(indi_server("127.0.0.1", s.port),
+                                         redis_server("127.0.0.1", redis_port), **bridge_options)):
+            await until(lambda: r.exists(until_key))
+            yield r
+    finally:
+        await r.aclose()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from redishelpers import bridge, client, until
+from redishelpers import bridge, client, stored, until
 from serverkit import make_gadget, running
 
 from indipyserver import IPyServer
@@ -123,38 +123,32 @@ async def test_to_indi_reaches_the_driver_busy_then_ok(indiserver_factory: Any,
 async def test_log_streams_are_trimmed_to_their_lengths(redis_port: int, tmp_path: Path) -> None:
     """log_lengths bounds each stream: after 12 sets a number member keeps its last 3."""
     driver = make_gadget()
-    r = client(redis_port)
-    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as srv:
-        rhost = redis_server("127.0.0.1", redis_port)
-        async with bridge(inditoredis_async(indi_server("127.0.0.1", srv.port), rhost,
-                                            log_lengths={"numbervector": 3},
-                                            blob_folder=tmp_path)):
-            key = "indi_elementattributes:V:VALUE:Gadget"
-            await until(lambda: r.exists(key))
-            for value in range(1, 13):
-                await r.publish("to_indi", '<newNumberVector device="Gadget" name="VALUE">'
-                                f'<oneNumber name="V">{value}</oneNumber></newNumberVector>')
+    key = "indi_elementattributes:V:VALUE:Gadget"
+    async with stored(driver, redis_port, key, log_lengths={"numbervector": 3},
+                      blob_folder=tmp_path) as r:
+        for value in range(1, 13):
+            await r.publish("to_indi", '<newNumberVector device="Gadget" name="VALUE">'
+                            f'<oneNumber name="V">{value}</oneNumber></newNumberVector>')
 
-            async def last() -> bool:
-                return (await r.hget(key, "value")) in ("12", "12.0")
+        async def last() -> bool:
+            return (await r.hget(key, "value")) in ("12", "12.0")
 
-            await until(last, what="the last value")
-            entries = await r.xrange("indi_logdata:elementattributes:V:VALUE:Gadget")
-            assert len(entries) == 3
-            assert json.loads(entries[-1][1]["datastring"])["float_number"] == "12.0"
-            assert await r.xlen("indi_logdata:devices") <= 5
+        await until(last, what="the last value")
+        entries = await r.xrange("indi_logdata:elementattributes:V:VALUE:Gadget")
+        assert len(entries) == 3
+        assert json.loads(entries[-1][1]["datastring"])["float_number"] == "12.0"
+        assert await r.xlen("indi_logdata:devices") <= 5
 
-            # The same value again (a fresh timestamp) is stored, not logged; a new one is.
-            member = "indi_logdata:elementattributes:V:VALUE:Gadget"
-            before = await r.xrange(member)
-            vector = driver["Gadget"]["VALUE"]
-            await vector.send_setVector(timestamp=datetime(2026, 1, 1, tzinfo=UTC))
-            await until(lambda: _stamped(r, key, "2026-01-01T00:00:00"), what="the repeat")
-            assert await r.xrange(member) == before
-            vector["V"] = 13
-            await vector.send_setVector()
-            await until(lambda: _value_log_ends(r, member, "13"), what="13 logged")
-    await r.aclose()
+        # The same value again (a fresh timestamp) is stored, not logged; a new one is.
+        member = "indi_logdata:elementattributes:V:VALUE:Gadget"
+        before = await r.xrange(member)
+        vector = driver["Gadget"]["VALUE"]
+        await vector.send_setVector(timestamp=datetime(2026, 1, 1, tzinfo=UTC))
+        await until(lambda: _stamped(r, key, "2026-01-01T00:00:00"), what="the repeat")
+        assert await r.xrange(member) == before
+        vector["V"] = 13
+        await vector.send_setVector()
+        await until(lambda: _value_log_ends(r, member, "13"), what="13 logged")
 
 
 async def _stamped(r: Any, key: str, stamp: str) -> bool:
@@ -208,25 +202,20 @@ async def test_a_ccd_exposure_is_a_fits_file_named_in_the_member_hash(
 async def test_zlib_blobs_are_saved_decompressed(redis_port: int, tmp_path: Path) -> None:
     """A '.z' BLOB is written decompressed, named without '.z', with its decompressed size."""
     driver = make_gadget()
-    r = client(redis_port)
     payload = b"FITS-like payload " * 1000
-    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as srv:
-        rhost = redis_server("127.0.0.1", redis_port)
-        async with bridge(inditoredis_async(indi_server("127.0.0.1", srv.port), rhost,
-                                            blob_folder=tmp_path)):
-            await until(lambda: r.exists("indi_attributes:IMAGE:Gadget"))
-            await asyncio.sleep(0.3)  # the bridge's enableBLOB reaches the server
-            vector = driver["Gadget"]["IMAGE"]
-            vector["I"] = zlib.compress(payload)
-            vector.set_blobformat("I", ".bin.z")
-            await vector.send_setVector()
-            path = await until(lambda: r.hget("indi_elementattributes:I:IMAGE:Gadget",
-                                              "filepath"))
-            assert Path(path).suffix == ".bin"
-            assert Path(path).read_bytes() == payload
-            assert await r.hget("indi_elementattributes:I:IMAGE:Gadget", "size") == str(
-                len(payload))
-    await r.aclose()
+    async with stored(driver, redis_port, "indi_attributes:IMAGE:Gadget",
+                      blob_folder=tmp_path) as r:
+        await asyncio.sleep(0.3)  # the bridge's enableBLOB reaches the server
+        vector = driver["Gadget"]["IMAGE"]
+        vector["I"] = zlib.compress(payload)
+        vector.set_blobformat("I", ".bin.z")
+        await vector.send_setVector()
+        path = await until(lambda: r.hget("indi_elementattributes:I:IMAGE:Gadget",
+                                          "filepath"))
+        assert Path(path).suffix == ".bin"
+        assert Path(path).read_bytes() == payload
+        assert await r.hget("indi_elementattributes:I:IMAGE:Gadget", "size") == str(
+            len(payload))
 
 
 async def test_bad_to_indi_input_is_logged_dropped_and_the_bridge_goes_on(
@@ -234,35 +223,30 @@ async def test_bad_to_indi_input_is_logged_dropped_and_the_bridge_goes_on(
     """Malformed XML, two elements at once, a driver's element and an unknown device are each
     logged and dropped; a good element after them still reaches the driver."""
     driver = make_gadget()
-    r = client(redis_port)
     caplog.set_level(logging.WARNING, logger="indiredis")
-    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as srv:
-        rhost = redis_server("127.0.0.1", redis_port)
-        async with bridge(inditoredis_async(indi_server("127.0.0.1", srv.port), rhost,
-                                            blob_folder=tmp_path)):
-            await until(lambda: r.exists("indi_attributes:VALUE:Gadget"))
-            for bad in ['<newNumberVector device="Gadget" name="VALUE"><oneNumber',
-                        "not xml at all", "\x00\xff<<>>",
-                        '<newNumberVector device="Nobody" name="VALUE">'
-                        '<oneNumber name="V">1</oneNumber></newNumberVector>',
-                        '<setNumberVector device="Gadget" name="VALUE">'
-                        '<oneNumber name="V">5</oneNumber></setNumberVector>',
-                        '<getProperties version="1.7"/><getProperties version="1.7"/>']:
-                await r.publish("to_indi", bad)
-            await r.publish("to_indi", '<newNumberVector device="Gadget" name="VALUE">'
-                            '<oneNumber name="V">7</oneNumber></newNumberVector>')
+    async with stored(driver, redis_port, "indi_attributes:VALUE:Gadget",
+                      blob_folder=tmp_path) as r:
+        for bad in ['<newNumberVector device="Gadget" name="VALUE"><oneNumber',
+                    "not xml at all", "\x00\xff<<>>",
+                    '<newNumberVector device="Nobody" name="VALUE">'
+                    '<oneNumber name="V">1</oneNumber></newNumberVector>',
+                    '<setNumberVector device="Gadget" name="VALUE">'
+                    '<oneNumber name="V">5</oneNumber></setNumberVector>',
+                    '<getProperties version="1.7"/><getProperties version="1.7"/>']:
+            await r.publish("to_indi", bad)
+        await r.publish("to_indi", '<newNumberVector device="Gadget" name="VALUE">'
+                        '<oneNumber name="V">7</oneNumber></newNumberVector>')
 
-            async def seven() -> bool:
-                return await r.hget("indi_elementattributes:V:VALUE:Gadget", "value") in (
-                    "7", "7.0")
+        async def seven() -> bool:
+            return await r.hget("indi_elementattributes:V:VALUE:Gadget", "value") in (
+                "7", "7.0")
 
-            await until(seven, what="the good element's answer")
+        await until(seven, what="the good element's answer")
     text = caplog.text
     assert "unknown device 'Nobody'" in text
     assert "not an element a client sends" in text
     assert "2 elements, not one" in text
     assert text.count("to_indi:") >= 5
-    await r.aclose()
 
 
 async def test_redis_and_indi_server_restarts_are_recovered(redis_factory: Any,

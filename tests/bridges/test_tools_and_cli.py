@@ -9,11 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from redishelpers import bridge, client, until
+from redishelpers import client, stored, until
 from serverkit import make_gadget, running
 
 from indipyserver import IPyServer
-from indiredis import indi_server, inditoredis_async, redis_server, tools
+from indiredis import redis_server, tools
 
 
 async def test_helpers_read_the_store_and_publish_new_values(redis_port: int,
@@ -22,11 +22,7 @@ async def test_helpers_read_the_store_and_publish_new_values(redis_port: int,
     publishes a value that reaches the driver; an unknown vector publishes nothing."""
     driver = make_gadget()
     rhost = redis_server("127.0.0.1", redis_port)
-    r = client(redis_port)
-    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s, \
-            bridge(inditoredis_async(indi_server("127.0.0.1", s.port), rhost,
-                                     blob_folder=tmp_path)):
-        await until(lambda: r.exists("indi_attributes:IMAGE:Gadget"))
+    async with stored(driver, redis_port, "indi_attributes:IMAGE:Gadget", blob_folder=tmp_path):
         rconn, why = tools.open_redis(rhost)
         assert rconn is not None, why
         assert await asyncio.to_thread(tools.devices, rconn, rhost) == ["Gadget"]
@@ -54,7 +50,6 @@ async def test_helpers_read_the_store_and_publish_new_values(redis_port: int,
         assert await asyncio.to_thread(tools.newtextvector, rconn, rhost, "VALUE", "Gadget",
                                        {"V": "x"}) is None
         rconn.close()
-    await r.aclose()
 
 
 async def _value_is(driver: object, value: float) -> bool:

@@ -9,12 +9,12 @@ import urllib.request
 from pathlib import Path
 
 from peers import free_port
-from redishelpers import bridge, client, until
+from redishelpers import client, stored, until
 from serverkit import make_gadget, running
 
 from indipyserver import IPyServer
 from indipyweb.source import Change, DeviceSource
-from indiredis import indi_server, inditoredis_async, redis_server
+from indiredis import redis_server
 from indiredis.websource import RedisSource
 
 
@@ -24,11 +24,7 @@ async def test_redis_source_reads_the_store_sets_and_follows_changes(redis_port:
     reaches the driver and answers Ok; a driver's own change arrives as a Change."""
     driver = make_gadget()
     rhost = redis_server("127.0.0.1", redis_port)
-    r = client(redis_port)
-    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s, \
-            bridge(inditoredis_async(indi_server("127.0.0.1", s.port), rhost,
-                                     blob_folder=tmp_path)):
-        await until(lambda: r.exists("indi_attributes:IMAGE:Gadget"))
+    async with stored(driver, redis_port, "indi_attributes:IMAGE:Gadget", blob_folder=tmp_path):
         source = RedisSource(rhost)
         assert isinstance(source, DeviceSource)
         async with source:
@@ -50,7 +46,6 @@ async def test_redis_source_reads_the_store_sets_and_follows_changes(redis_port:
                     change = await anext(changes)
                     if change == Change("set", "Gadget", "VALUE"):
                         break
-    await r.aclose()
 
 
 def _connected(source: RedisSource):  # type: ignore[no-untyped-def]
