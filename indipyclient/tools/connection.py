@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["Connection", "ServerClosed"]
 
 READ_SIZE = 256 * 1024
+_DRAIN_READS = 64  # at most this many reads taken before parsing (16 MiB)
 
 # Linux's SO_TIMESTAMPNS (asm-generic value; Python has no name for it): a struct timespec of
 # the receive time comes with each recvmsg. Only where that value is known to be right.
@@ -155,9 +156,29 @@ class Connection:
             if not data:
                 self._closed = True
                 continue
-            self._take(data, arrived)
+            for piece, when in self._drain(data, arrived):
+                self._take(piece, when)
         event, self.arrived = self._pending.popleft()
         return event
+
+    def _drain(self, data: bytes, arrived: float) -> list[tuple[bytes, float]]:
+        """``data`` and whatever else the socket holds already, each read with its arrival
+        time, before any of it is parsed: the server's answer to a getProperties (hundreds of
+        kilobytes) is then never held up by a full receive buffer while we parse, and its last
+        bytes -- whose arrival starts the quiet period -- come as soon as the server sends
+        them."""
+        reads = [(data, arrived)]
+        self.sock.settimeout(0.0)
+        while len(reads) < _DRAIN_READS:
+            try:
+                more, when = self._recv()
+            except OSError:  # nothing more now (or trouble, which the next read reports)
+                break
+            if not more:
+                self._closed = True
+                break
+            reads.append((more, when))
+        return reads
 
     def _recv(self) -> tuple[bytes, float]:
         """Bytes from the socket and the time.monotonic() at which they had arrived."""

@@ -78,3 +78,32 @@ def test_arrival_time_is_when_the_bytes_came_not_when_they_were_read() -> None:
     assert sent - 0.01 <= conn.arrived <= time.monotonic()
     if sys.platform.startswith("linux"):
         assert conn.arrived < before_read - 0.3
+
+
+def test_what_the_socket_holds_is_read_before_any_of_it_is_parsed() -> None:
+    """The first read takes everything the socket holds already (each read keeping its own
+    arrival time): a server's long answer is never held up by a full receive buffer while the
+    tool parses, which would push back the arrival that starts the quiet period."""
+    ours, server = socket.socketpair()
+    try:
+        connection = Connection(ours, "test")
+        answer = DEF * 5000  # about 1 MB: more than one read
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 21)
+        server.setblocking(False)
+        sent = 0
+        while sent < len(answer):
+            try:
+                sent += server.send(answer[sent:sent + 65536])
+            except BlockingIOError:
+                break
+        assert connection.next_event(time.monotonic() + 5) is not None
+        ours.setblocking(False)
+        with pytest.raises(BlockingIOError):  # nothing left unread in the socket
+            ours.recv(1)
+        count = 1
+        while connection.next_event(time.monotonic() + 0.2) is not None:
+            count += 1
+        assert sent > 300_000 and count == sent // len(DEF)
+    finally:
+        ours.close()
+        server.close()
