@@ -83,6 +83,8 @@ async def test_set_waits_for_ok_and_for_alert(server: RealServer) -> None:
         ok = await client.set(THERMOSTAT, "TARGET", {"TARGET": "21:30"}, timeout=10)
         assert ok.ok and ok.state == "Ok", ok
         assert client.get(THERMOSTAT, "TARGET", "TARGET") == 21.5
+        # learn_everything waits for CONNECTION only; the CCD defines CONFIG_PROCESS after it.
+        await client.wait_for(CCD, "CONFIG_PROCESS", timeout=15)
         alert = await client.set(CCD, "CONFIG_PROCESS", {"CONFIG_LOAD": "On"}, timeout=10)
         assert alert.state == "Alert" and not alert.timed_out and not alert.ok, alert
         mode = await client.set(THERMOSTAT, "HEATER_MODE", {"OFF": "On"}, timeout=10)
