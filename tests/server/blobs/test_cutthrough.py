@@ -304,8 +304,10 @@ async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_del
     NEVER_RESUMED_SLOW_AFTER, not SLOW_AFTER. One that resumed before (a server chained to
     ours stops reading us while its own clients hold it up) is held for up to SLOW_AFTER, so
     nothing is dropped for it in a short pause."""
-    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 0.4)
-    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    # Delays well above the time a 2 MB BLOB takes to go in on a loaded machine (0.03 s was
+    # exceeded within data_received itself beside the suite's parallel workers).
+    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 0.8)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.2)
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )
@@ -317,15 +319,15 @@ async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_del
     client.pause_writing()
     inbound.data_received(data)
     assert client.congested and not client.slow
-    await asyncio.sleep(0.15)  # past NEVER_RESUMED_SLOW_AFTER, within SLOW_AFTER
+    await asyncio.sleep(0.4)  # past NEVER_RESUMED_SLOW_AFTER, within SLOW_AFTER
     assert client.slow is not read_before and client.congested is read_before
-    await asyncio.sleep(0.5)  # past SLOW_AFTER with no progress: let go either way
+    await asyncio.sleep(0.6)  # past SLOW_AFTER with no progress: let go either way
     assert client.slow and not client.congested
 
 
 async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 5.0)
-    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.03)
+    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.2)
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )
@@ -337,7 +339,7 @@ async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.Monke
     inbound.data_received(data)
     assert client.congested
     buffered[0] = 500_000  # the kernel took some: it reads, slowly
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.4)  # past NEVER_RESUMED_SLOW_AFTER
     assert client.congested and not client.slow
 
 
