@@ -33,6 +33,22 @@ def _not_one_of(vector: str, what: str, value: object, allowed: type[StrEnum]) -
     return ValueError(f"vector {vector!r}: {what} {value!r} is not one of {choices}")
 
 
+# Per kind, the writer's start tag of a def vector as a `str.format` template (the identifying
+# attributes, label, group, state, then perm/rule/timeout, up to the timestamp's value) and its
+# end tag.
+_DEF_TAGS: dict[str, tuple[str, str]] = {}
+
+
+def _def_tags(kind: str) -> tuple[str, str]:
+    tags = _DEF_TAGS.get(kind)
+    if tags is None:
+        tag = f"def{kind}Vector"
+        attrs = ("{}" + attribute("label", "{}") + attribute("group", "{}")
+                 + attribute("state", "{}") + "{}")
+        tags = _DEF_TAGS[kind] = (open_attribute(tag, attrs, "timestamp"), end_tag(tag, COMPACT))
+    return tags
+
+
 class PropertyVector(MutableMapping[str, Any]):
     """Common part of all vectors: name, label, group, state, enable and the send methods.
 
@@ -67,7 +83,6 @@ class PropertyVector(MutableMapping[str, Any]):
         self._devicename: str | None = None
         self._ident = ""
         self._ident_attrs: dict[str, str] | None = None
-        self._def_shape: tuple[tuple[Any, ...], str, str] | None = None
         self._set_shape: tuple[tuple[State, str, str, Perm], str, str, dict[str, str] | None] | None = None
         self.data: dict[str, PropertyMember] = {}
         for member in members:
@@ -253,27 +268,16 @@ class PropertyVector(MutableMapping[str, Any]):
         return attribute("perm", self._perm.value)
 
     def _def_bytes(self, message: str, timestamp: datetime | None) -> bytes:
-        # The start tag up to the timestamp is kept while its attributes stay the same (a
-        # getProperties is answered with every vector's definition).
-        key = (self.label, self.group, self._state, self._perm, self.rule, self._timeout,
-               self._ident)
-        shape = self._def_shape
-        if shape is None or shape[0] != key:
-            shape = self._def_shape = self._build_def_shape(key)
-        _, head, tail = shape
-        parts = [head, timestamp_text(timestamp),
+        # One format of the kind's template: a getProperties is answered with every vector's
+        # definition, most of them written for the first time.
+        head, tail = _def_tags(self.kind)
+        parts = [head.format(self._ident, escape(self.label), escape(self.group),
+                             self._state.value, self._extra_def_attrs() + self._timeout_attr()),
+                 timestamp_text(timestamp),
                  f'"{attribute("message", escape(message))}>' if message else '">']
         parts.extend(member._def() for member in self.data.values())
         parts.append(tail)
         return "".join(parts).encode()
-
-    def _build_def_shape(self, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], str, str]:
-        """(key, start tag up to the timestamp's value, end tag) for `_def_bytes`."""
-        tag = f"def{self.kind}Vector"
-        attrs = (self._ident + attribute("label", escape(self.label))
-                 + attribute("group", escape(self.group)) + attribute("state", self._state.value)
-                 + self._extra_def_attrs() + self._timeout_attr())
-        return key, open_attribute(tag, attrs, "timestamp"), end_tag(tag, COMPACT)
 
     def _set_bytes(
         self,
