@@ -121,6 +121,13 @@ def _take(text: bytes, need: int) -> tuple[bytes, int]:
     return bytes(out), pos
 
 
+def _nothing_after_pad(text: bytes | memoryview) -> None:
+    """Base64 ends at its padding: any character after it (spaces aside) is refused, as the
+    core's whole decoding refuses it, rather than decoded into other bytes."""
+    if bytes(text).translate(None, _XML_SPACE):
+        raise ValueError("base64 data after the padding")
+
+
 def _strict(data: bytes | memoryview) -> bytes:
     """Whole groups of base64 characters, no whitespace, decoded; ``ValueError`` for anything
     else, as ``decode_base64`` says it (a corrupt image is never handed on)."""
@@ -131,7 +138,8 @@ def _strict(data: bytes | memoryview) -> bytes:
 
 
 class _Member:
-    __slots__ = ("carry", "failed", "fmt", "inflate", "lines", "name", "sink", "size", "tag")
+    __slots__ = ("carry", "failed", "fmt", "inflate", "lines", "name", "padded", "sink", "size",
+                 "tag")
 
     def __init__(self, tag: bytes, attrs: dict[str, str], sink: Sink | None) -> None:
         self.tag = tag
@@ -144,6 +152,7 @@ class _Member:
         self.sink = sink
         self.carry = b""  # base64 characters (no spaces) of a group not yet whole
         self.lines = True  # only line breaks between the characters so far (see _decode)
+        self.padded = False  # a group ending in "=" was decoded: nothing may follow it
         self.failed = sink is None
         self.inflate = zlib.decompressobj() if is_zlib_format(self.fmt) else None
 
@@ -239,7 +248,10 @@ class BLOBReceiver:
                     member.carry = head
                     return
                 member.carry = b""
-                self._write(member, _strict(head))
+                self._write_group(member, head)
+            if member.padded:
+                _nothing_after_pad(text[start:])
+                return
             end = len(text)
             valid = end - start - text.count(b"\n", start, end)
             cut, extra = end, valid % 4
@@ -275,14 +287,25 @@ class BLOBReceiver:
                     member.carry = head
                     return
                 member.carry = b""
-                self._write(member, _strict(head))
+                self._write_group(member, head)
+            if member.padded:
+                _nothing_after_pad(compact[start:])
+                return
             whole = start + (len(compact) - start) // 4 * 4
             member.carry = compact[whole:]
             if whole > start:
                 with memoryview(compact) as view:
-                    self._write(member, _strict(view[start:whole]))
+                    self._write_group(member, view[start:whole])
+                if member.padded and member.carry:
+                    _nothing_after_pad(member.carry)
         except ValueError as exc:
             self._fail(member, str(exc))
+
+    def _write_group(self, member: _Member, groups: bytes | memoryview) -> None:
+        """Whole groups of base64 decoded strictly and written; a pad at their end is the
+        body's end (strict mode refuses one inside them)."""
+        self._write(member, _strict(groups))
+        member.padded = groups[-1:] == b"="
 
     def _write(self, member: _Member, data: bytes) -> None:
         sink = member.sink

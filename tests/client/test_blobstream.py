@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import zlib
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from indipyclient.blobstream import BLOBReceiver, MemorySink
@@ -56,6 +56,8 @@ def test_pieces_decode_as_the_whole_body_does(data: bytes, style: str, padded: b
 @settings(max_examples=200, deadline=None)
 @given(st.binary(min_size=3, max_size=600), st.sampled_from([b"!", b"=", b"==", b"\xff", b"-"]),
        st.integers(0, 10_000), st.lists(st.integers(0, 2000), max_size=5))
+# A pad mid-body, a read boundary after it ("AA==" then "AAAAAAAAAA"): was decoded on as 8 bytes.
+@example(b"\x00" * 9, b"==", 4527, [88])
 def test_a_body_that_is_not_base64_is_refused(data: bytes, bad: bytes, where: int,
                                               cuts: list[int]) -> None:
     text = wrap(base64.b64encode(data), "libindi")
