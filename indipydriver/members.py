@@ -22,7 +22,7 @@ from .protocol.numbers import (
     number_to_wire,
     parse_number,
 )
-from .protocol.serialiser import COMPACT, attribute, element_format, end_tag, start_tag
+from .protocol.serialiser import COMPACT, attribute, element_pieces, end_tag, start_tag
 from .wire import escape
 
 __all__ = [
@@ -39,13 +39,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-# The members' `def*` elements, as templates of the writer's (formatted with the escaped values).
-_DEF_SWITCH = element_format("defSwitch", ("name", "label"), True, COMPACT)
-_DEF_LIGHT = element_format("defLight", ("name", "label"), True, COMPACT)
-_DEF_TEXT = element_format("defText", ("name", "label"), True, COMPACT)
-_DEF_NUMBER = element_format("defNumber", ("name", "label", "format", "min", "max", "step"), True,
+# The members' `def*` elements, as the writer's pieces (the escaped values go between them).
+_DEF_SWITCH = element_pieces("defSwitch", ("name", "label"), True, COMPACT)
+_DEF_LIGHT = element_pieces("defLight", ("name", "label"), True, COMPACT)
+_DEF_TEXT = element_pieces("defText", ("name", "label"), True, COMPACT)
+_DEF_NUMBER = element_pieces("defNumber", ("name", "label", "format", "min", "max", "step"), True,
                              COMPACT)
-_DEF_BLOB = element_format("defBLOB", ("name", "label"), False, COMPACT)
+_DEF_BLOB = element_pieces("defBLOB", ("name", "label"), False, COMPACT)
 
 
 class NumberError(TypeError, ValueError):
@@ -143,7 +143,8 @@ class SwitchMember(PropertyMember):
             self._one = f"{self._open}{new.value}{self._close}"
 
     def _def(self) -> str:
-        return _DEF_SWITCH.format(escape(self.name), escape(self.label), self._value.value)
+        p0, p1, p2, p3 = _DEF_SWITCH
+        return f"{p0}{escape(self.name)}{p1}{escape(self.label)}{p2}{self._value.value}{p3}"
 
 
 class LightMember(PropertyMember):
@@ -176,7 +177,8 @@ class LightMember(PropertyMember):
             self._one = f"{self._open}{new.value}{self._close}"
 
     def _def(self) -> str:
-        return _DEF_LIGHT.format(escape(self.name), escape(self.label), self._value.value)
+        p0, p1, p2, p3 = _DEF_LIGHT
+        return f"{p0}{escape(self.name)}{p1}{escape(self.label)}{p2}{self._value.value}{p3}"
 
 
 class TextMember(PropertyMember):
@@ -204,7 +206,9 @@ class TextMember(PropertyMember):
             self._one = f"{self._open}{escape(value)}{self._close}"
 
     def _def(self) -> str:
-        return _DEF_TEXT.format(escape(self.name), escape(self.label), escape(self.membervalue))
+        p0, p1, p2, p3 = _DEF_TEXT
+        return (f"{p0}{escape(self.name)}{p1}{escape(self.label)}{p2}"
+                f"{escape(self.membervalue)}{p3}")
 
 
 def number_text(value: float | str, what: str) -> tuple[str, float, str]:
@@ -366,9 +370,10 @@ class NumberMember(PropertyMember):
             self._warned_limits = True
             logger.warning("number %r: min %s is above max %s: clients are sent both, and "
                            "the framework checks no limits", self.name, self._min, self._max)
-        return _DEF_NUMBER.format(escape(self.name), escape(self.label),
-                                  escape(self._format or "%g"), escape(self._minwire),
-                                  escape(self._maxwire), escape(self._stepwire), escape(self._wire))
+        p0, p1, p2, p3, p4, p5, p6, p7 = _DEF_NUMBER
+        return (f"{p0}{escape(self.name)}{p1}{escape(self.label)}{p2}{escape(self._format or '%g')}"
+                f"{p3}{escape(self._minwire)}{p4}{escape(self._maxwire)}{p5}"
+                f"{escape(self._stepwire)}{p6}{escape(self._wire)}{p7}")
 
 
 BLOBValue = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes] | None
@@ -446,4 +451,5 @@ class BLOBMember(PropertyMember):
 
     def _def(self) -> str:
         # SPEC p.9: defBLOB is EMPTY, BLOBs have no initial value.
-        return _DEF_BLOB.format(escape(self.name), escape(self.label))
+        p0, p1, p2 = _DEF_BLOB
+        return f"{p0}{escape(self.name)}{p1}{escape(self.label)}{p2}"

@@ -33,19 +33,20 @@ def _not_one_of(vector: str, what: str, value: object, allowed: type[StrEnum]) -
     return ValueError(f"vector {vector!r}: {what} {value!r} is not one of {choices}")
 
 
-# Per kind, the writer's start tag of a def vector as a `str.format` template (the identifying
-# attributes, label, group, state, then perm/rule/timeout, up to the timestamp's value) and its
-# end tag.
-_DEF_TAGS: dict[str, tuple[str, str]] = {}
+# Per kind, the writer's start tag of a def vector cut at its values (the identifying
+# attributes, label, group, state, then perm/rule/timeout, up to the timestamp's value: the
+# values go between the pieces) and its end tag.
+_DEF_TAGS: dict[str, tuple[tuple[str, ...], str]] = {}
 
 
-def _def_tags(kind: str) -> tuple[str, str]:
+def _def_tags(kind: str) -> tuple[tuple[str, ...], str]:
     tags = _DEF_TAGS.get(kind)
     if tags is None:
         tag = f"def{kind}Vector"
         attrs = ("{}" + attribute("label", "{}") + attribute("group", "{}")
                  + attribute("state", "{}") + "{}")
-        tags = _DEF_TAGS[kind] = (open_attribute(tag, attrs, "timestamp"), end_tag(tag, COMPACT))
+        head = tuple(open_attribute(tag, attrs, "timestamp").split("{}"))
+        tags = _DEF_TAGS[kind] = (head, end_tag(tag, COMPACT))
     return tags
 
 
@@ -270,9 +271,9 @@ class PropertyVector(MutableMapping[str, Any]):
     def _def_bytes(self, message: str, timestamp: datetime | None) -> bytes:
         # One format of the kind's template: a getProperties is answered with every vector's
         # definition, most of them written for the first time.
-        head, tail = _def_tags(self.kind)
-        parts = [head.format(self._ident, escape(self.label), escape(self.group),
-                             self._state.value, self._extra_def_attrs() + self._timeout_attr()),
+        (h0, h1, h2, h3, h4, h5), tail = _def_tags(self.kind)
+        parts = [f"{h0}{self._ident}{h1}{escape(self.label)}{h2}{escape(self.group)}{h3}"
+                 f"{self._state.value}{h4}{self._extra_def_attrs()}{self._timeout_attr()}{h5}",
                  timestamp_text(timestamp),
                  f'"{attribute("message", escape(message))}>' if message else '">']
         parts.extend(member._def() for member in self.data.values())

@@ -101,6 +101,14 @@ def element_format(tag: str, names: tuple[str, ...], body: bool, end: str) -> st
     return text_element(tag, attrs, "{}", end) if body else empty_element(tag, attrs, end)
 
 
+def element_pieces(tag: str, names: tuple[str, ...], body: bool, end: str) -> tuple[str, ...]:
+    """`element_format`'s template cut at its values: the constant text before, between and
+    after them, for an f-string that puts the values between the pieces (a driver's
+    definitions, written by the thousand for a getProperties: several times faster than
+    `str.format`)."""
+    return tuple(element_format(tag, names, body, end).split("{}"))
+
+
 #: Columns of the base64 lines indilib writes, and expects along with `enclen`.
 _ENCLEN_COLUMNS = 72
 
