@@ -243,12 +243,8 @@ class BLOBReceiver:
             if member.carry:
                 # Complete the group the last piece began, then go on from there.
                 head, start = _take(text, 4 - len(member.carry))
-                head = member.carry + head
-                if len(head) < 4:
-                    member.carry = head
+                if not self._complete_carry(member, head):
                     return
-                member.carry = b""
-                self._write_group(member, head)
             if member.padded:
                 _nothing_after_pad(text[start:])
                 return
@@ -282,12 +278,8 @@ class BLOBReceiver:
         try:
             if member.carry:
                 start = 4 - len(member.carry)
-                head = member.carry + compact[:start]
-                if len(head) < 4:
-                    member.carry = head
+                if not self._complete_carry(member, compact[:start]):
                     return
-                member.carry = b""
-                self._write_group(member, head)
             if member.padded:
                 _nothing_after_pad(compact[start:])
                 return
@@ -300,6 +292,17 @@ class BLOBReceiver:
                     _nothing_after_pad(member.carry)
         except ValueError as exc:
             self._fail(member, str(exc))
+
+    def _complete_carry(self, member: _Member, chars: bytes) -> bool:
+        """The group the last piece began, completed with ``chars`` and written; False while it
+        is still short (``chars`` were all the piece had)."""
+        head = member.carry + chars
+        if len(head) < 4:
+            member.carry = head
+            return False
+        member.carry = b""
+        self._write_group(member, head)
+        return True
 
     def _write_group(self, member: _Member, groups: bytes | memoryview) -> None:
         """Whole groups of base64 decoded strictly and written; a pad at their end is the
