@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from servers import OurServer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
@@ -17,16 +15,6 @@ if str(EXAMPLES) not in sys.path:
 
 import queclient_thread
 import watch_and_set
-
-
-@pytest.fixture
-async def thermostat() -> AsyncIterator[int]:
-    server = OurServer(simulators=False)
-    await server.start()
-    try:
-        yield server.port
-    finally:
-        await server.stop()
 
 
 async def test_watch_and_set_reaches_the_target(thermostat: int,

@@ -13,24 +13,12 @@ import collections
 import json
 import queue
 import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from servers import OurServer
 
 from indipyclient import EventItem, InvalidValue, IPyClient, runqueclient
 from indipyclient import events as ev
-
-
-@pytest.fixture
-async def thermostat() -> AsyncIterator[int]:
-    server = OurServer(simulators=False)
-    await server.start()
-    try:
-        yield server.port
-    finally:
-        await server.stop()
 
 
 class Script(IPyClient):
