@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, RedisError
@@ -57,6 +58,18 @@ logger = logging.getLogger(__name__)
 Send = Callable[[bytes, str | None], None]
 Resync = Callable[[], Awaitable[None]]
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
+    """The next message on a subscription, or None after a second of none.
+
+    redis-py can swallow a cancellation that lands in the middle of a read (seen under load in
+    the restart test: the task left "cancelling" in a read with no timeout, the bridge never
+    stopping). So the read wakes at least once a second and a swallowed cancellation is raised
+    again after it; a message still arrives at once."""
+    message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
+    _raise_if_cancelled()
+    return message
 
 
 def connect_redis(host: RedisServer) -> aioredis.Redis:
@@ -303,7 +316,7 @@ class RedisSide:
                 await pubsub.subscribe(self.host.to_indi_channel)
                 backoff.reset()
                 while True:
-                    message = await pubsub.get_message(timeout=None)
+                    message = await next_published(pubsub)
                     if message is not None and message.get("type") == "message":
                         await self.to_indi(message["data"])
             except _DOWN as exc:

@@ -44,7 +44,7 @@ from indipyweb.source import BlobUpload, Change, InvalidValue, SetResult, Snapsh
 
 from .hosts import RedisServer
 from .keys import Keys
-from .redisside import connect_redis
+from .redisside import connect_redis, next_published
 
 __all__ = ["RedisSource", "store_events"]
 
@@ -200,7 +200,7 @@ class RedisSource:
                 backoff.reset()
                 self._note(Change("connection"))
                 while True:
-                    message = await pubsub.get_message(timeout=None)
+                    message = await next_published(pubsub)
                     if message is not None and message.get("type") == "message":
                         self._apply(bytes(message["data"]))
             except _DOWN as exc:
