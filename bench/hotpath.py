@@ -67,11 +67,14 @@ class CountingTransport(asyncio.Transport):
         super().__init__()
         self.written = 0
         self.writes = 0
+        self.kept: list[bytes | bytearray | memoryview] | None = None  # what was written, if asked
         self.max_size = 1 << 16
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.written += len(data)
         self.writes += 1
+        if self.kept is not None:
+            self.kept.append(data)
 
     def get_write_buffer_size(self) -> int:
         return 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .escaping import unescape
 
-__all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "decode_attrs"]
+__all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "FrameRun", "decode_attrs"]
 
 _ATTR = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _XML_SPACE = " \t\r\n"  # what XML (and indilib's lilxml) calls whitespace; not NBSP etc.
@@ -65,6 +65,71 @@ class Frame(_StartTagInfo):
 
     def __repr__(self) -> str:
         return f"Frame(tag={self.tag!r}, attrs={self.attrs!r}, data=<{len(self.data)} bytes>)"
+
+
+class FrameRun(Frame):
+    """Consecutive elements of one shape, framed together (``Framer(run_tags=...)``).
+
+    A driver's burst repeats one set vector with only its digits changed: the same tag, device,
+    name, members and attributes, each element as long as the one before. The framer checks
+    that once per element with a C-speed comparison and hands the lot out as one frame, so a
+    server routes, caches and queues a burst per read rather than per element. ``data`` is the
+    elements as received, from the first one's ``<`` to the last one's ``>``, each element
+    followed by the whitespace that came before the next (``lead`` bytes); ``attrs`` are those
+    of the last element, the newest. `frames` gives the elements one by one for whoever needs
+    them singly (an in-process snooper, a check that must see each).
+    """
+
+    __slots__ = ("count", "lead", "template", "unit", "varying")
+
+    count: int  # elements (at least 2)
+    unit: int  # bytes per element with the whitespace before it: element i is at i * unit
+    lead: int  # whitespace before each element (the first one's is not in ``data``)
+
+    def __init__(self, tag: str, attrs: dict[str, str], data: bytes, count: int, unit: int,
+                 lead: int, template: dict[str, str],
+                 varying: tuple[tuple[str, int, int], ...]) -> None:
+        """`template` and `varying` as in the start-tag shape (``starttags``) the elements
+        share: every element's attributes are `template` with the `varying` values (offsets
+        in a start tag that begins with its ``lead``) read from that element."""
+        self.tag = tag
+        self.attrs = attrs
+        self.data = data
+        self.count = count
+        self.unit = unit
+        self.lead = lead
+        self.template = template
+        self.varying = varying
+
+    def element(self, i: int) -> Frame:
+        """Element `i` (0 the oldest, -1 the newest) as a `Frame` of its own."""
+        if i < 0:
+            i += self.count
+        start = i * self.unit
+        data = self.data
+        if i == self.count - 1:
+            return Frame(self.tag, self.attrs, data[start:])
+        attrs = self.template.copy()
+        head = start - self.lead  # where this element's start tag and its lead begin
+        for key, vstart, vend in self.varying:
+            attrs[key] = data[head + vstart : head + vend].decode("ascii")
+        return Frame(self.tag, attrs, data[start : start + self.unit - self.lead])
+
+    def frames(self) -> list[Frame]:
+        """The elements one by one, oldest first."""
+        return [self.element(i) for i in range(self.count)]
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, FrameRun)
+        return self.data == other.data and self.count == other.count and self.tag == other.tag
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return (f"FrameRun(tag={self.tag!r}, count={self.count}, attrs={self.attrs!r}, "
+                f"data=<{len(self.data)} bytes>)")
 
 
 @dataclass(frozen=True, slots=True, repr=False)

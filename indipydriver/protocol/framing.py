@@ -36,7 +36,8 @@ from typing import Any
 
 from . import tagpatterns
 from .errors import ProtocolError
-from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
+from .frames import Frame, FrameChunk, FrameEnd, FrameHead, FrameRun, decode_attrs
+from .runs import Runs
 from .scanner import (
     _BODY,
     _IDLE,
@@ -47,7 +48,7 @@ from .scanner import (
 )
 from .starttags import StartTagShapes
 
-__all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "Framer"]
+__all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "FrameRun", "Framer"]
 
 # Bound by assignment, not imported by name, so that `_SPACES.fullmatch(data)` stays a method
 # call (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
@@ -86,6 +87,7 @@ class Framer:
         stream_min: int = 1 << 16,
         known_tags: frozenset[str] | None = None,
         check_nesting: bool = False,
+        run_tags: frozenset[str] | set[str] | tuple[str, ...] = (),
     ) -> None:
         """With ``stream_tags`` (``setBLOBVector``/``newBLOBVector``), such an element still
         unfinished after ``stream_min`` bytes is handed out in pieces as it arrives
@@ -104,7 +106,11 @@ class Framer:
         path), one of those top-level elements starting inside another's first 64 KiB shows
         that the other was never closed (a wrong closing tag, say): it is refused there and
         the new one framed, instead of everything the peer sends next being swallowed until
-        a matching closing tag comes."""
+        a matching closing tag comes.
+
+        With ``run_tags`` (the server's set vectors but BLOBs, from a driver), consecutive
+        elements of such a tag that differ only in digits come out as one `FrameRun`
+        (``runs``)."""
         self.max_element_size = max_element_size
         if check_nesting and known_tags is None:
             raise ValueError("check_nesting needs known_tags: the top-level elements")
@@ -122,6 +128,7 @@ class Framer:
                                          check_nesting)
         self._searched = 0  # bytes the fast path passed to closing-tag searches
         self._shapes = StartTagShapes()  # start tags read before (the fast path of `feed`)
+        self._runs = Runs(run_tags) if run_tags and not check_nesting else None
 
     @property
     def stream_min(self) -> int:
@@ -191,6 +198,9 @@ class Framer:
             known = self._known
             shapes = self._shapes
             read = shapes.read
+            runs = self._runs
+            previous = None  # the start-tag shape of the element before, if it may begin a run
+            before = 0  # where that element began (its whitespace first)
             while True:
                 gt = data.find(b">", start)
                 if gt < 0:
@@ -239,6 +249,25 @@ class Framer:
                     end += 1
                 if end - begin > self.max_element_size:
                     break
+                if runs is not None and seen is not None:
+                    if shape is previous and end - start == start - before:
+                        # As long as the element before and of the same start-tag shape: the
+                        # two and any like them after may go as one (`runs`).
+                        run = runs.take(data, start, end, shape, gt - start, read)
+                        if run is not None:
+                            out.append(run)
+                            self._searched += len(run.data)
+                            end = start + run.count * run.unit
+                            previous = None
+                            start = end
+                            if end >= n - 1 and (end == n or data[end] == 0x0A):
+                                scanner.advance(n)
+                                return out
+                            continue
+                    previous = shape if shape.tag in runs.tags else None
+                    before = start
+                else:
+                    previous = None
                 out.append(Frame(tag, attrs, data if begin == 0 and end == n else data[begin:end]))
                 start = end
                 if end >= n - 1 and (end == n or data[end] == 0x0A):

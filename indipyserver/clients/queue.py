@@ -15,7 +15,7 @@ no copy.
 
 from __future__ import annotations
 
-from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Frame, FrameRun
 from indipyserver.routing.ports import Parts
 from indipyserver.routing.serverelements import element_frame
 
@@ -89,7 +89,13 @@ class ClientQueue:
         message behind as a `message` element of its device. A partial set (fewer members than
         the property) that is superseded loses its values; the client is behind and would be
         disconnected otherwise.
+
+        Of a `FrameRun` (a burst's sets of one property, framed as one) a client that is
+        behind is given the newest set only, as it would be given of the same sets one by one.
         """
+        if coalesce and type(frame) is FrameRun:
+            assert isinstance(frame, FrameRun)
+            frame = frame.element(-1)
         data = frame.data
         if self.streaming:
             self._held.append((frame, coalesce))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
+from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer, FrameRun
 from indipyserver.blobs.cutthrough import STREAM_TAGS, BlobForwarder
 from indipyserver.blobs.readbuffers import ReadBufferPool
 from indipyserver.blobs.stalled import StallWatch, unread_bytes
@@ -31,6 +31,7 @@ from indipyserver.loop.readsizes import (
     SMALL_READ_SIZE,
     adapt_read_size,
 )
+from indipyserver.routing.serverelements import RUN_TAGS
 
 if TYPE_CHECKING:
     from indipyserver.loop.eventloop import InlineSelector
@@ -73,8 +74,10 @@ class InboundProtocol(asyncio.Protocol):
         self.stray_text_hint = ""
         # With a forwarder, BLOBs are passed on while they arrive (cutthrough.py).
         self._forwarder = forwarder
-        self._framer = (Framer(stream_tags=STREAM_TAGS, known_tags=INDI_TAGS) if forwarder is not None
-                        else Framer(known_tags=INDI_TAGS))
+        # A burst of one property's sets comes out as one FrameRun (``protocol.runs``).
+        self._framer = (Framer(stream_tags=STREAM_TAGS, known_tags=INDI_TAGS, run_tags=RUN_TAGS)
+                        if forwarder is not None
+                        else Framer(known_tags=INDI_TAGS, run_tags=RUN_TAGS))
         self._transport: asyncio.ReadTransport | None = None
         self._read_size = 0  # 0: the transport's read size is not ours to adapt
         self._started = False
@@ -231,7 +234,7 @@ class InboundProtocol(asyncio.Protocol):
         else:
             frames = []
             for item in items:
-                if type(item) is Frame:
+                if type(item) is Frame or type(item) is FrameRun:
                     frames.append(item)
                 elif isinstance(item, ProtocolError):
                     errors = True
@@ -269,7 +272,7 @@ class InboundProtocol(asyncio.Protocol):
         try:
             frames: list[Frame] = []
             for item in items:
-                if type(item) is Frame:
+                if type(item) is Frame or type(item) is FrameRun:
                     frames.append(item)
                 elif isinstance(item, ProtocolError):
                     self._malformed(item)

@@ -38,7 +38,7 @@ import logging
 from collections.abc import Callable
 
 from indipydriver.logbudget import short
-from indipydriver.protocol.framing import Frame, FrameHead
+from indipydriver.protocol.framing import Frame, FrameHead, FrameRun
 from indipydriver.protocol.wellformed import plain_update
 from indipyserver.routing.admission import (
     NOT_PASSED_ON,
@@ -54,6 +54,7 @@ from indipyserver.routing.serverelements import (
     DEF_TAGS,
     DEVICE_TAGS,
     NEW_TAGS,
+    RUN_TAGS,
     SET_TAGS,
     cut_short_frame,
     del_property_frame,
@@ -63,10 +64,6 @@ from indipyserver.routing.serverelements import (
 )
 from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
 from indipyserver.routing.tables import RoutingTables
-
-#: Sets that `Router.driver_frames` passes on in runs (`_to_clients_run`): all but BLOBs,
-#: which stream and whose clients are chosen per BLOB.
-RUN_TAGS = SET_TAGS - BLOB_TAGS
 
 #: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
 #: tree has a few hundred.
@@ -357,6 +354,23 @@ class Router:
         run_device = run_name = ""
         for frame in frames:
             tag = frame.tag
+            if type(frame) is FrameRun:
+                # A burst's elements of one shape, framed together (``protocol.runs``): they
+                # join the run as one if the first of them would, else go one by one.
+                assert isinstance(frame, FrameRun)
+                names = self._whole_run(driver, frame, check)
+                if names is None:
+                    if run:
+                        self._run_done(run, run_device, run_name)
+                        run = []
+                    self.driver_frames(driver, frame.frames())
+                    continue
+                if run and names != (run_device, run_name):
+                    self._run_done(run, run_device, run_name)
+                    run = []
+                run.append(frame)
+                run_device, run_name = names
+                continue
             if (check and tag not in NOT_PASSED_ON
                     and not (tag in PLAIN_TAGS and plain(frame.data))
                     and not driver_element_ok(driver, frame, warnings)):
@@ -408,8 +422,42 @@ class Router:
         """Consecutive sets of one property from its owner (`driver_frames`): into the cache
         and to the clients. Nothing reads the cache between them and the element that ends
         the run, which is handled after this."""
-        self.tables.cache.update_run(device, name, run)
+        cached = run
+        if any(type(frame) is FrameRun for frame in run):
+            # Of a FrameRun the cache needs its newest element and the one before: the others
+            # have its members and attributes, each newer one saying all the older did.
+            cached = []
+            for frame in run:
+                if type(frame) is FrameRun:
+                    assert isinstance(frame, FrameRun)
+                    cached.append(frame.element(-2))
+                    cached.append(frame.element(-1))
+                else:
+                    cached.append(frame)
+        self.tables.cache.update_run(device, name, cached)
         self.tables.to_clients_run(run, device, name)
+
+    def _whole_run(self, driver: DriverPort, run: FrameRun,
+                   check: bool) -> tuple[str, str] | None:
+        """The device and name of a `FrameRun` from `driver` that may go on as one element
+        would in `driver_frames`, all of it in one run; None: take its elements one by one.
+
+        Its elements differ only in digits, and none of what is checked here tells digits
+        apart (``protocol.runs``; ``wellformed`` for `plain_update`), so its first element
+        stands for all. One a snooping driver watches goes one by one: snoopers get elements
+        singly."""
+        attrs = run.attrs
+        device = attrs.get("device")
+        name = attrs.get("name")
+        if (not device or not name or "message" in attrs
+                or self.tables.owner.get(device) is not driver or self.tables.snoop_all):
+            return None
+        snoopers = self.tables.snoops.get(device)
+        if snoopers and any(names is None or name in names for names in snoopers.values()):
+            return None
+        if check and not plain_update(run.element(0).data):
+            return None
+        return device, name
 
     def route_head(self, driver: DriverPort, head: FrameHead) -> list[ClientPort] | None:
         """The clients of an element from `driver` that is still arriving, chosen from its start

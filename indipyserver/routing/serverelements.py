@@ -19,6 +19,10 @@ DEF_TAGS = frozenset(f"def{k}Vector" for k in _KINDS)
 SET_TAGS = frozenset(f"set{k}Vector" for k in _KINDS)
 NEW_TAGS = frozenset(f"new{k}Vector" for k in _KINDS if k != "Light")
 BLOB_TAGS = frozenset({"setBLOBVector", "newBLOBVector"})
+#: Sets that `Router.driver_frames` passes on in runs (`to_clients_run`), and a driver's framer
+#: frames as one where they repeat a shape (``protocol.runs``): all but BLOBs, which stream and
+#: whose clients are chosen per BLOB.
+RUN_TAGS = SET_TAGS - BLOB_TAGS
 #: Elements a device sends about itself; the first one naming a device claims it.
 DEVICE_TAGS = DEF_TAGS | SET_TAGS | {"message", "delProperty"}
 

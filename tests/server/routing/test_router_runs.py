@@ -27,10 +27,16 @@ from test_router import (
     FakeDriver,
 )
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer, FrameRun
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.routing.router import Router
+from indipyserver.routing.serverelements import RUN_TAGS
+
+
+def elements(stream: bytes) -> list[bytes]:
+    """The elements of `stream` as they were sent, the whitespace between them aside."""
+    return [f.data for f in Framer().feed(stream) if type(f) is Frame]
 
 
 class RunClient(FakeClient):
@@ -112,6 +118,52 @@ def test_a_read_routed_at_once_reaches_everyone_as_routed_element_by_element() -
     assert [bytes(d) for d in clients1["y"].got if b"setNumberVector" in d] == []
 
 
+def x_q(value: int) -> str:
+    return SET_X_Q.replace(">bye<", f">bye {value:03d}<")
+
+
+def as_driver_reads(xml: str) -> list[Frame]:
+    """`xml` framed as the server frames a driver's reads: bursts as `FrameRun`s."""
+    out = Framer(known_tags=INDI_TAGS, run_tags=RUN_TAGS).feed(xml.encode())
+    assert all(isinstance(f, Frame) for f in out), out
+    return [f for f in out if isinstance(f, Frame)]
+
+
+def test_frame_runs_reach_everyone_as_their_elements_routed_one_by_one() -> None:
+    """Bursts framed as FrameRuns (``protocol.runs``): X.P is snooped (its runs go element by
+    element), X.Q is not (its runs go whole), Y.P is not the sender's (each of its sets is
+    refused), and messages, a ping and a deletion break them. Every client, the snooper and
+    the cache end as with the same elements routed one at a time."""
+    burst = "".join([
+        *(x_p(10 + i) for i in range(30)), *(x_q(i) for i in range(40)),
+        '<message device="X" message="hello"/>', *(x_q(100 + i) for i in range(20)),
+        *(SET_Y_P.replace(">2<", f">{10 + i}<") for i in range(10)), '<pingRequest uid="u1"/>',
+        *(x_p(50 + i) for i in range(5)), '<delProperty device="X" name="Q"/>',
+        *(x_q(200 + i) for i in range(10)),
+    ])
+    at_once, one_by_one = Router(), Router()
+    x1, _y1, snooper1, clients1 = served(at_once, RunClient)
+    x2, _y2, snooper2, clients2 = served(one_by_one, FakeClient)
+    items = as_driver_reads(burst)
+    runs = [i for i in items if type(i) is FrameRun]
+    assert len(runs) >= 5 and {r.attrs["name"] for r in runs} == {"P", "Q"}  # not vacuous
+    at_once.driver_frames(x1, items)  # type: ignore[arg-type]
+    for element in frames(burst):
+        one_by_one.driver_frames(x2, [element])  # type: ignore[arg-type]
+    for label in CLIENTS:
+        got = elements(b"".join(clients1[label].got))
+        assert got == elements(b"".join(clients2[label].got)), label
+    sets = [e for e in elements(b"".join(clients1["all"].got)) if e.startswith(b"<set")]
+    assert len(sets) == 30 + 40 + 20 + 5 + 10  # all of X's, none of Y's
+    assert snooper1.got == snooper2.got  # X.P, one by one
+    assert sum(d.startswith(b"<setNumberVector") for d in snooper1.got) == 35
+    assert x1.got == x2.got  # the ping's reply
+    for device, name in (("X", "P"), ("X", "Q"), ("Y", "P")):
+        assert at_once.cached(device, name) == one_by_one.cached(device, name)
+    # X.Q's bursts went to the client whole: one FrameRun's bytes in one item.
+    assert any(b"bye 039" in d and b"bye 020" in d for d in clients1["all"].got)
+
+
 def test_a_client_that_takes_single_frames_only_gets_a_run_one_by_one() -> None:
     router = Router()
     x, _y, _snooper, clients = served(router, FakeClient)
@@ -170,7 +222,10 @@ async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read(
     at_once.inbound.data_received(b"".join(burst))
     for element in burst:
         one_by_one.inbound.data_received(element)
-    assert at_once.received() == one_by_one.received()
+    # The same elements, each as the driver wrote it (a run of one shape, framed as one
+    # FrameRun, goes on with the newlines the driver put between its elements).
+    assert [elements(got) for got in at_once.received()] == [
+        elements(got) for got in one_by_one.received()]
     assert at_once.received()[1].count(b"<setNumberVector") == 41
     assert at_once.router.cached("D", "N") == one_by_one.router.cached("D", "N")
 
@@ -212,7 +267,8 @@ async def test_a_client_that_does_not_read_is_found_behind_as_element_by_element
     stages = []
     for rig in (at_once, one_by_one):
         stuck = rig.clients[0]
-        stages.append((stuck._queue.nbytes, stuck._queue.dropped, stuck.congested,
+        queued = b"".join(bytes(x) for x in stuck._queue._items if x is not None)
+        stages.append((elements(queued), stuck._queue.dropped, stuck.congested,
                        stuck.slow, stuck._closing))
         assert b"".join(rig.to_client[1].writes).count(b"<setNumberVector") == 3000
     assert stages[0] == stages[1]
