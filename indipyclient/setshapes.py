@@ -70,7 +70,7 @@ class _Recipe:
     constructor with the constants of the shape and slices of ``text`` (one expression,
     compiled once per shape: this is the hot path of a burst)."""
 
-    __slots__ = ("build", "closing", "fields", "kind", "shape", "state", "update")
+    __slots__ = ("build", "closing", "fields", "kind", "named", "shape", "state", "update")
 
     def __init__(self, shape: bytes, cls: type, fields_: list[Field],
                  members: list[tuple[type, list[Field]]], fast: bool) -> None:
@@ -101,6 +101,7 @@ class _Recipe:
         self.update: type[events.setVector] = events.setVector
         self.state: State | None = None
         self.fields: Any = None
+        self.named = False
         if not fast:
             return
         kind, self.update = _KINDS[cls]
@@ -122,6 +123,9 @@ class _Recipe:
         for _mcls, mfields in members:
             named = {entry[0]: entry for entry in mfields}
             pairs.append(f"({expr(named['name'])}, {expr(named['value'])}), ")
+        # Device and vector names without digits are constants of the shape: every element of
+        # it names the same vector (a burst's run of them looks it up once, ``incoming``).
+        self.named = len(given["device"]) == 2 and len(given["name"]) == 2
         self.fields = eval(
             f"lambda t: ({expr(given['device'])}, {expr(given['name'])}, "
             f"{expr(given.get('timeout'))}, {expr(given['timestamp'])}, "
