@@ -21,7 +21,11 @@ in their digits, as a server streams them), each is checked against that shape (
 Anything else in the read (another shape, a definition, a set of a vector the model does not
 know or knows as another kind) goes through the framer one element at a time, and the shortcut
 takes over again after it; the framer is told of the bytes the shortcut took (``skipped``), so
-its view of the stream is the same either way. ``tests/client/test_incoming.py`` holds the two
+its view of the stream is the same either way. The elements of one shape that follow a set, each
+after the same whitespace (a burst's read is mostly these), are checked together -- one
+``translate`` and one comparison over them -- and, when the shape names its vector with
+constants, applied by the shape's own loop (``setshapes``, through ``Model.update_run``), still
+each as its event is handed out. ``tests/client/test_incoming.py`` holds the two
 paths to the same events and model (hypothesis, malformed input included).
 """
 
@@ -172,8 +176,7 @@ class Incoming:
                 # Every element names the vector of the one before (constants of the shape),
                 # which the model had as of its kind: nothing to look up.
                 self.shortcut += count
-                yield from self.model.update_run(vector, event, state, fields, text, at, stride,
-                                                 length, count)
+                yield from self.model.update_run(vector, recipe.run, text, at, stride, count)
             else:
                 for _ in range(count):
                     devicename, vectorname, timeout, timestamp, message, values = fields(

@@ -125,7 +125,8 @@ _SET_EVENT: dict[type, type[events.setVector]] = {
 }
 
 
-def _timeout(text: str | None) -> float | None:
+def timeout_seconds(text: str | None) -> float | None:
+    """A vector's timeout attribute in seconds; None when absent or not a usable number."""
     if text is None:
         return None
     try:
@@ -281,7 +282,7 @@ class Model(Mapping[str, Device]):
             event.group if event.group else DEFAULT_GROUP,
             event.state,
             perm,
-            _timeout(getattr(event, "timeout", None)) or 0.0,
+            timeout_seconds(getattr(event, "timeout", None)) or 0.0,
             timestamp,
             event.message if event.message is not None else "",
         )
@@ -374,7 +375,7 @@ class Model(Mapping[str, Device]):
             timestamp = vector.timestamp = self._stamp(timestamp_text)
         if state is not None:
             vector.state = state
-        timeout = None if timeout_text is None else _timeout(timeout_text)
+        timeout = None if timeout_text is None else timeout_seconds(timeout_text)
         if timeout is not None:
             vector.timeout = timeout
         if message is not None:
@@ -388,42 +389,20 @@ class Model(Mapping[str, Device]):
                 member.value = data[name] = value
         return cls(vector, data, timestamp, state, message, timeout)
 
-    def update_run(self, vector: PropertyVector, cls: type[events.setVector],
-                   state: State | None, fields: Callable[[str], tuple[Any, ...]], text: str,
-                   at: int, stride: int, length: int,
-                   count: int) -> Iterator[events.setVector]:
+    def update_run(self, vector: PropertyVector, run: Callable[..., Iterator[events.setVector]],
+                   text: str, at: int, stride: int, count: int) -> Iterator[events.setVector]:
         """`update_set` for `count` sets of one shape naming ``vector`` (a burst's run, read by
-        ``incoming``): element i is ``text[at + i * stride:][:length]`` and ``fields`` reads
-        it as the shape's recipe does. Each is applied as its event is handed out, as
-        `update_set` would apply it; one loop for them all, as this is the hot path of a
-        burst. The state is a constant of the shape: the same for every element."""
-        members = vector.members_
-        last_text = self._last_text
-        stamp = self._last_stamp
-        if state is not None:
-            vector.state = state
-        end = at + count * stride
-        while at < end:
-            _device, _name, timeout_text, timestamp_text, message, values = fields(
-                text[at : at + length])
-            at += stride
-            vector.snap = None
-            if timestamp_text != last_text or not timestamp_text:
-                stamp = self._stamp(timestamp_text)
-                last_text = self._last_text
-            vector.timestamp = stamp
-            timeout = None if timeout_text is None else _timeout(timeout_text)
-            if timeout is not None:
-                vector.timeout = timeout
-            if message is not None:
-                vector.message = message
-                vector.message_timestamp = stamp
-            data: dict[str, Any] = {}
-            for name, value in values:
-                member = members.get(name)
-                if member is not None:
-                    member.value = data[name] = value
-            yield cls(vector, data, stamp, state, message, timeout)
+        ``incoming``): element i is at ``text[at + i * stride:]``, and ``run`` is its shape's
+        loop (``setshapes``), which applies each as its event is handed out, as `update_set`
+        would."""
+        return run(vector, text, at, stride, count, self._stamp_and_text, self._last_text,
+                   self._last_stamp)
+
+    def _stamp_and_text(self, text: str | None) -> tuple[datetime, str]:
+        """`_stamp`, and the text to compare the next timestamp with: it when read and kept,
+        else "" (read again, as `update_set` would)."""
+        stamp = self._stamp(text)
+        return stamp, text if text and text == self._last_text else ""
 
     def _set_plain(self, event: SetTextVector | SetSwitchVector | SetLightVector) -> events.Event | None:
         vector = self._target(event)

@@ -16,7 +16,9 @@ non-ASCII bytes, BLOBs, or more than ``MAX_RUNS`` digit runs are always parsed w
 The recipe of a shape also reads, straight from the text, the fields ``Model.update_set``
 takes (when nothing else in the element needs the model's checks: numbers are plain decimals
 and carry no limits); ``incoming`` applies a burst's elements with it, found by ``at(data,
-pos)`` (``last``, the shape used last, tried first).
+pos)`` (``last``, the shape used last, tried first). For a shape that names its vector with
+constants, the recipe also has ``run``: the loop that applies a run of such elements written out
+for the shape (each field a constant or a slice at a fixed offset), the hot path of a burst.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from indipydriver.protocol import (
 )
 
 from . import events
-from .model import PLAIN_NUMBER
+from .model import PLAIN_NUMBER, timeout_seconds
 from .vectors import LightVector, NumberVector, PropertyVector, SwitchVector, TextVector
 
 __all__ = ["SetShapes"]
@@ -70,7 +72,8 @@ class _Recipe:
     constructor with the constants of the shape and slices of ``text`` (one expression,
     compiled once per shape: this is the hot path of a burst)."""
 
-    __slots__ = ("build", "closing", "fields", "kind", "named", "shape", "state", "update")
+    __slots__ = ("build", "closing", "fields", "kind", "named", "run", "shape", "state",
+                 "update")
 
     def __init__(self, shape: bytes, cls: type, fields_: list[Field],
                  members: list[tuple[type, list[Field]]], fast: bool) -> None:
@@ -102,6 +105,7 @@ class _Recipe:
         self.state: State | None = None
         self.fields: Any = None
         self.named = False
+        self.run: Any = None
         if not fast:
             return
         kind, self.update = _KINDS[cls]
@@ -126,6 +130,7 @@ class _Recipe:
         # Device and vector names without digits are constants of the shape: every element of
         # it names the same vector (a burst's run of them looks it up once, ``incoming``).
         self.named = len(given["device"]) == 2 and len(given["name"]) == 2
+        self.run = _run_of(given, members, self.update) if self.named else None
         self.fields = eval(
             f"lambda t: ({expr(given['device'])}, {expr(given['name'])}, "
             f"{expr(given.get('timeout'))}, {expr(given['timestamp'])}, "
@@ -230,6 +235,77 @@ class SetShapes:
             members.append((type(member), member_fields))
         return _Recipe(shape, type(event), vector_fields, members,
                        _fast(event, text, members))
+
+
+def _run_of(given: dict[str, Field], members: list[tuple[type, list[Field]]],
+            event: type[events.setVector]) -> Any:
+    """A generator function applying a run of elements of one shape naming one vector
+    (``Model.update_run`` calls it): what ``fields`` and ``Model.update_set`` do for each,
+    written out for this shape -- every field a constant or a slice at a fixed offset from
+    the element's start -- so that the hot loop of a burst builds no tuple of fields and calls
+    nothing but the event's class (and the timestamp's reader when its text changes).
+
+    ``run(vector, text, at, stride, count, stamp_of, last, stamp)`` applies the elements at
+    ``text[at + i * stride:]`` in turn and yields each one's event as it is applied;
+    ``stamp_of(text)`` gives a timestamp text's datetime and the text to compare the next one
+    with; ``last`` and ``stamp`` are the model's latest such pair."""
+    constants: dict[str, Any] = {"cls": event, "timeout_seconds": timeout_seconds,
+                                 "state": given["state"][1]}
+    reads: list[str] = []  # the element's slices, read first
+    applied: list[str] = []  # the members' values, applied in order
+
+    def value(entry: Field | None, local: str) -> str:
+        """Code for a field: a constant, or a local holding its slice of the element."""
+        if entry is None or (len(entry) == 2 and entry[1] is None):
+            return "None"
+        if len(entry) == 2:
+            key = f"k{len(constants)}"
+            constants[key] = entry[1]
+            return key
+        reads.append(f"{local} = text[at + {entry[1]}:at + {entry[2]}]")
+        return local
+
+    lookups: list[str] = []  # members named by constants: looked up once per run
+    stamp = value(given["timestamp"], "ts")
+    timeout = value(given.get("timeout"), "tt")
+    message = value(given["message"], "msg")
+    for i, (_mcls, mfields) in enumerate(members):
+        named = {entry[0]: entry for entry in mfields}
+        name = value(named["name"], f"n{i}")
+        val = value(named["value"], f"v{i}")
+        if name.startswith("k"):
+            lookups.append(f"m{i} = members.get({name})")
+        else:
+            applied.append(f"m{i} = members.get({name})")
+        applied.append(f"if m{i} is not None: m{i}.value = data[{name}] = {val}")
+    timeout_code = "None" if timeout == "None" else f"timeout_seconds({timeout})"
+    lines = [
+        "def run(vector, text, at, stride, count, stamp_of, last, stamp):",
+        "    members = vector.members_",
+        *(f"    {line}" for line in lookups),
+        "    if state is not None:",
+        "        vector.state = state  # a constant of the shape: the same for every element",
+        "    end = at + count * stride",
+        "    while at < end:",
+        *(f"        {line}" for line in reads),
+        "        at += stride",
+        "        vector.snap = None",
+        f"        if {stamp} != last or not {stamp}:",
+        f"            stamp, last = stamp_of({stamp})",
+        "        vector.timestamp = stamp",
+        f"        timeout = {timeout_code}",
+        "        if timeout is not None:",
+        "            vector.timeout = timeout",
+    ]
+    if message != "None":
+        lines += [f"        vector.message = {message}",
+                  "        vector.message_timestamp = stamp"]
+    lines.append("        data = {}")
+    lines += [f"        {line}" for line in applied]
+    lines.append(f"        yield cls(vector, data, stamp, state, {message}, timeout)")
+    namespace = dict(constants)
+    exec("\n".join(lines), namespace)  # noqa: S102  # ours: made of the shape's offsets and names
+    return namespace["run"]
 
 
 def _fast(event: Any, text: str, members: list[tuple[type, list[Field]]]) -> bool:

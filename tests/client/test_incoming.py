@@ -28,7 +28,7 @@ DEFS = [
     b'<defNumberVector device="CCD 2" name="EXTRA_0001" state="Idle" perm="ro"><defNumber '
     b'name="a1" format="%g" min="0" max="0" step="0">0</defNumber></defNumberVector>',
     b'<defTextVector device="Mount" name="INFO" state="Idle" perm="ro"><defText name="t">x'
-    b"</defText></defTextVector>",
+    b'</defText><defText name="t1">y</defText></defTextVector>',
     b'<defSwitchVector device="Mount" name="SW" state="Idle" perm="rw" rule="OneOfMany">'
     b'<defSwitch name="on">On</defSwitch><defSwitch name="off">Off</defSwitch>'
     b"</defSwitchVector>",
@@ -48,6 +48,9 @@ SETS = [
     '<setNumberVector device="CCD 2" name="EXTRA_000{}" timestamp="2026-05-06T07:08:{}">\n  '
     '<oneNumber name="a{}">{}</oneNumber>\n</setNumberVector>',
     '<setTextVector device="Mount" name="INFO" message="at {}"><oneText name="t">v{}</oneText>'
+    "</setTextVector>",
+    # a member named with digits (t1 is known) in a vector named without, a constant message
+    '<setTextVector device="Mount" name="INFO" message="done"><oneText name="t{}">v{}</oneText>'
     "</setTextVector>",
     '<setSwitchVector device="Mount" name="SW" state="Ok" timestamp="2026-05-06T07:08:{}.{}">'
     '<oneSwitch name="on">Off</oneSwitch><oneSwitch name="off">On</oneSwitch></setSwitchVector>',
