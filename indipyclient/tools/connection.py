@@ -46,6 +46,31 @@ _KERNEL_TIMESTAMPS = sys.platform.startswith("linux") and os.uname().machine in 
     "x86_64", "aarch64", "i686", "i386", "armv7l", "armv6l", "riscv64", "ppc64le", "s390x"}
 
 
+#: Receive buffer asked for before connecting (the kernel caps it at net.core.rmem_max): a
+#: getProperties answer of a thousand vectors is a few hundred kilobytes, which the server can
+#: then send whole while the tool is still loading the protocol core, instead of waiting for
+#: it to read. Its arrival starts the quiet period, so it is the tool's whole run time.
+RECEIVE_BUFFER = 4 * 1024 * 1024
+
+
+def _connect(host: str, port: int, timeout: float | None) -> socket.socket:
+    """`socket.create_connection`, with `RECEIVE_BUFFER` set before the connection is made
+    (the TCP window scale is agreed then)."""
+    error: OSError | None = None
+    for family, kind, proto, _name, address in socket.getaddrinfo(
+            host, port, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error if error is not None else OSError(f"no address for {host}")
+
+
 class ServerClosed(ToolError):
     """The server closed the connection (exit status 2, like indilib's tools)."""
 
@@ -84,7 +109,7 @@ class Connection:
         """Connect to ``host:port``; raises ToolError (exit 2) saying why it could not."""
         where = f"{host}:{port}"
         try:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            sock = _connect(host, port, timeout)
         except socket.gaierror as exc:
             raise ToolError(f"cannot find host {host!r}: {exc.strerror}", 2) from None
         except TimeoutError:

@@ -107,3 +107,33 @@ def test_what_the_socket_holds_is_read_before_any_of_it_is_parsed() -> None:
     finally:
         ours.close()
         server.close()
+
+
+def test_a_thousand_vector_answer_arrives_whole_while_the_tool_is_not_reading() -> None:
+    """The tool asks for a receive buffer before connecting (`RECEIVE_BUFFER`), so a server can
+    send a 1000-vector getProperties answer (about 350 KB) whole while the tool loads the
+    protocol core: its last bytes arrive at once, not when the tool gets round to reading. With
+    the default buffer they arrived only then (bench/getprop_vs_indi.py: 27-29 ms late in every
+    run), and so did the start of the quiet period."""
+    from indipyclient.tools.connection import RECEIVE_BUFFER
+
+    with open("/proc/sys/net/core/rmem_max") as limit:  # the kernel caps what is asked for
+        room = min(RECEIVE_BUFFER, int(limit.read()))
+    answer = DEF * (min(room, 350_000) // len(DEF))
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        conn = Connection.open("127.0.0.1", server.getsockname()[1])
+        peer, _ = server.accept()
+        with peer:
+            peer.settimeout(5)
+            started = time.monotonic()
+            peer.sendall(answer)  # blocks until the tool's buffer has taken all of it
+            sent = time.monotonic()
+            time.sleep(0.3)  # the tool reads only now
+            got = 0
+            while got < answer.count(b"<defNumberVector"):
+                assert conn.next_event(time.monotonic() + 5) is not None
+                got += 1
+        conn.close()
+    assert sent - started < 0.2, "the server had to wait for the tool to read"
+    # and the last definition is dated from its arrival, before the tool read it
+    assert conn.arrived < sent + 0.1
