@@ -73,3 +73,35 @@ def test_a_body_that_is_not_base64_is_refused(data: bytes, bad: bytes, where: in
         # What the core's whole decoding tolerates (a pad where none is due, at the end) may
         # be refused in pieces, but never decoded into other bytes.
         assert receive(element, cuts) in ({}, {"b": whole})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=3000), st.integers(1, 90), st.integers(1, 90),
+       st.sampled_from(["insert", "replace", "rewrap", "none"]), st.integers(0, 10_000),
+       st.lists(st.integers(0, 6000), max_size=8))
+@example(b"\x01" * 600, 72, 72, "insert", 500, [300])
+@example(b"\x02" * 600, 72, 76, "rewrap", 333, [])
+def test_line_breaks_off_their_places_decode_as_the_whole_body_does(
+        data: bytes, width: int, other: int, change: str, where: int, cuts: list[int]) -> None:
+    """Line breaks are read off the places one width puts them (``_line_breaks``); a break
+    anywhere else -- an extra one, one in place of a character, lines of another width further
+    on -- must not change what is decoded: the same bytes as the core's whole decoding, or
+    (where that refuses the body) nothing."""
+    text = base64.b64encode(data)
+    lines = b"\n".join(text[i:i + width] for i in range(0, len(text), width)) + b"\n"
+    at = where % len(lines)
+    if change == "insert":
+        lines = lines[:at] + b"\n" + lines[at:]
+    elif change == "replace":
+        lines = lines[:at] + b"\n" + lines[at + 1:]
+    elif change == "rewrap":
+        rest = lines[at:].replace(b"\n", b"")
+        lines = lines[:at] + b"\n".join(rest[i:i + other] for i in range(0, len(rest), other))
+    element = (HEAD + b'<oneBLOB name="b" size="%d" format=".bin">' % len(data) + lines
+               + b"</oneBLOB></setBLOBVector>")
+    try:
+        whole = decode_base64(lines)
+    except ValueError:
+        assert receive(element, cuts) == {}
+    else:
+        assert receive(element, cuts) == {"b": whole}
