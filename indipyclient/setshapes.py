@@ -293,16 +293,18 @@ def _run_of(given: dict[str, Field], members: list[tuple[type, list[Field]]],
         f"        if {stamp} != last or not {stamp}:",
         f"            stamp, last = stamp_of({stamp})",
         "        vector.timestamp = stamp",
-        f"        timeout = {timeout_code}",
-        "        if timeout is not None:",
-        "            vector.timeout = timeout",
     ]
+    if timeout != "None":  # (a shape without a timeout has nothing to set)
+        lines += [f"        timeout = {timeout_code}",
+                  "        if timeout is not None:",
+                  "            vector.timeout = timeout"]
     if message != "None":
         lines += [f"        vector.message = {message}",
                   "        vector.message_timestamp = stamp"]
     lines.append("        data = {}")
     lines += [f"        {line}" for line in applied]
-    lines.append(f"        yield cls(vector, data, stamp, state, {message}, timeout)")
+    made = "timeout" if timeout != "None" else "None"
+    lines.append(f"        yield cls(vector, data, stamp, state, {message}, {made})")
     namespace = dict(constants)
     exec("\n".join(lines), namespace)  # noqa: S102  # ours: made of the shape's offsets and names
     return namespace["run"]
