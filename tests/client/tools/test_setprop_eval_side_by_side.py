@@ -53,12 +53,16 @@ def _values(port: int) -> dict[str, str]:
 
 
 def _settle(port: int, before: dict[str, str], expect_change: bool) -> dict[str, str]:
-    """Values once the driver has acted: poll until they move (or 0.6 s when none should)."""
+    """Values once the driver has acted: poll until they have moved and two reads in a row
+    agree (a tool that sets two vectors may be read between the driver's two answers: under
+    load that made the two tools' results differ once), or 0.6 s when none should move."""
     deadline = time.monotonic() + (8 if expect_change else 0.6)
+    last: dict[str, str] | None = None
     while True:
         now = _values(port)
-        if (expect_change and now != before) or time.monotonic() > deadline:
+        if (expect_change and now != before and now == last) or time.monotonic() > deadline:
             return now
+        last = now
 
 
 def _restore(port: int) -> dict[str, str]:
