@@ -80,9 +80,43 @@ def find_binary(name: str) -> str:
     return path
 
 
+def _ephemeral_start() -> int:
+    """The first port of Linux's ephemeral range, from which outgoing connections take theirs."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+            return int(ports.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORT_BAND = 1000  # ports of one pytest-xdist worker, below the ephemeral range
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0 and release it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts.
+
+    Not one the kernel hands out for port 0: that comes from the ephemeral range, where any
+    outgoing connection -- of this worker or of another pytest-xdist worker running beside it --
+    may take it between this probe and the server's bind (a CI run lost a test so: "address
+    already in use"). Each worker takes its ports in turn from a band of its own below that
+    range, so the only race left is with other programs listening on the machine."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    top = _ephemeral_start() - index * _PORT_BAND
+    low = max(1024, top - _PORT_BAND)
+    if not _next_port:
+        _next_port.append(low + os.getpid() % max(1, top - low))
+    for _ in range(top - low):
+        port = _next_port[0]
+        _next_port[0] = port + 1 if port + 1 < top else low
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # the band is full
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
 
