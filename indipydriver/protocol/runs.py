@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .frames import FrameRun
+from .starttags import _DIGITS, _DIGITS_TO_ZERO  # the start-tag shapes' digit tables: one shape
 
 if TYPE_CHECKING:
     from .starttags import _Shape
@@ -37,8 +38,6 @@ __all__ = ["MAX_UNIT", "Runs"]
 MAX_UNIT = 4096
 _MAX_LAYOUTS = 64
 
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_DIGITS = frozenset(b"0123456789")
 _MARKUP = re.compile(rb"<[^>]*+>")
 _VALUE = re.compile(rb"([A-Za-z_][\w.:-]*+)[ \t\r\n]*+=[ \t\r\n]*+\"([^\"]*+)\"")
 _NAMING = (b"device", b"name")

@@ -25,6 +25,12 @@ def wrap(text: bytes, style: str) -> bytes:
     return sep.join(text[i:i + width] for i in range(0, len(text), width)) + sep
 
 
+def blob_element(size: int, body: bytes, fmt: bytes = b".bin") -> bytes:
+    """A setBLOBVector of one member of `size` bytes whose body (base64) is `body`."""
+    return (HEAD + b'<oneBLOB name="b" size="%d" format="%s">' % (size, fmt) + body
+            + b"</oneBLOB></setBLOBVector>")
+
+
 def receive(element: bytes, cuts: list[int]) -> dict[str, bytes]:
     points = sorted({c % (len(element) + 1) for c in cuts})
     pieces = [element[a:b] for a, b in zip([0, *points], [*points, len(element)], strict=True)]
@@ -47,8 +53,7 @@ def test_pieces_decode_as_the_whole_body_does(data: bytes, style: str, padded: b
         text = text.rstrip(b"=")
     fmt = b".bin.z" if compressed else b".bin"
     body = wrap(text, style)
-    element = (HEAD + b'<oneBLOB name="b" size="%d" format="%s">' % (len(data), fmt) + body
-               + b"</oneBLOB></setBLOBVector>")
+    element = blob_element(len(data), body, fmt)
     assert decode_base64(body) == payload
     assert receive(element, cuts) == {"b": data}
 
@@ -63,8 +68,7 @@ def test_a_body_that_is_not_base64_is_refused(data: bytes, bad: bytes, where: in
     text = wrap(base64.b64encode(data), "libindi")
     at = where % (len(text) - 8)
     body = text[:at] + bad + text[at:]
-    element = (HEAD + b'<oneBLOB name="b" size="%d" format=".bin">' % len(data) + body
-               + b"</oneBLOB></setBLOBVector>")
+    element = blob_element(len(data), body)
     try:
         whole = decode_base64(body)
     except ValueError:
@@ -97,8 +101,7 @@ def test_line_breaks_off_their_places_decode_as_the_whole_body_does(
     elif change == "rewrap":
         rest = lines[at:].replace(b"\n", b"")
         lines = lines[:at] + b"\n".join(rest[i:i + other] for i in range(0, len(rest), other))
-    element = (HEAD + b'<oneBLOB name="b" size="%d" format=".bin">' % len(data) + lines
-               + b"</oneBLOB></setBLOBVector>")
+    element = blob_element(len(data), lines)
     try:
         whole = decode_base64(lines)
     except ValueError:
