@@ -51,13 +51,12 @@ from .blobfiles import place_blob, save_blob
 from .blobstream import BLOBReceiver, FileSink, MemorySink, SavedBLOB, Sink
 from .incoming import MAX_ELEMENT_SIZE, Incoming, Item
 from .model import BLOBVector, Model
+from .serverstream import ServerStream
 
 __all__ = ["Backoff", "Connection", "NotConnected"]
 
 logger = logging.getLogger(__name__)
 
-READ_SIZE = 1 << 20
-STREAM_LIMIT = 1 << 21
 MAX_BLOB_MODES = 10_000
 # The events of a plain set (the model changed, nothing else to do but tell the program).
 _PLAIN_SETS = frozenset({events.setNumberVector, events.setTextVector, events.setSwitchVector,
@@ -110,7 +109,6 @@ class Connection:
         backoff: Backoff | None = None,
         stable_after: float = 5.0,
         max_element_size: int = MAX_ELEMENT_SIZE,
-        read_size: int = READ_SIZE,
     ) -> None:
         self.host = host
         self.port = port
@@ -120,7 +118,6 @@ class Connection:
         self.backoff = backoff if backoff is not None else Backoff()
         self.stable_after = stable_after
         self.max_element_size = max_element_size
-        self.read_size = read_size
         self.default_blob_mode = BLOBEnable.ALSO if blobfolder else BLOBEnable.NEVER
         # What the program asked with enableBLOB, by (device, vector or None): resent on connect.
         self.blob_modes: dict[tuple[str, str | None], BLOBEnable] = {}
@@ -128,7 +125,7 @@ class Connection:
         self.timeout_min = 2.0
         self.timeout_max = 10.0
         self._pending: dict[tuple[str, str], float] = {}
-        self._writer: asyncio.StreamWriter | None = None
+        self._writer: ServerStream | None = None
         self._budget = WarningBudget(noun="malformed elements")
         self.attempts = 0  # connection attempts so far (tests watch the backoff with it)
         self._incoming: Incoming | None = None
@@ -186,8 +183,8 @@ class Connection:
         while True:
             self.attempts += 1
             try:
-                reader, writer = await asyncio.open_connection(self.host, self.port,
-                                                               limit=STREAM_LIMIT)
+                _, writer = await asyncio.get_running_loop().create_connection(
+                    ServerStream, self.host, self.port)
             except OSError as exc:
                 delay = self.backoff.next_delay()
                 logger.info("cannot connect to %s:%s (%s); retrying in %.2f s", self.host,
@@ -201,7 +198,7 @@ class Connection:
                 logger.info("connected to %s:%s", self.host, self.port)
                 await self._greet()
                 await self._tell(events.ConnectionMade())
-                reason = await self._serve(reader)
+                reason = await self._serve(writer)
             except (ConnectionError, NotConnected) as exc:
                 reason = str(exc) or type(exc).__name__
             finally:
@@ -225,19 +222,26 @@ class Connection:
             greeting.append(serialise(EnableBLOB(device, mode, vector)))
         await self.send_bytes(b"".join(greeting))
 
-    async def _serve(self, reader: asyncio.StreamReader) -> str:
+    async def _serve(self, stream: ServerStream) -> str:
         incoming = self._incoming = Incoming(self.model, self.max_element_size)
         watchdog = asyncio.create_task(self._watch_timeouts())
         deliver = self.deliver
         try:
             while True:
-                data = await reader.read(self.read_size)
-                if not data:
+                data = await stream.read(incoming.framer.streaming)
+                if type(data) is bytearray:
+                    # A whole read in the middle of a BLOB, lent (serverstream): its pieces
+                    # go to the BLOBReceiver as views of it.
+                    items = incoming.feed_lent(data)
+                    del data
+                elif not data:
                     if incoming.buffered:
                         logger.warning("%s:%s closed in the middle of an element (%d bytes "
                                        "dropped)", self.host, self.port, incoming.buffered)
                     return "closed by the server"
-                for item in incoming.feed(data):
+                else:
+                    items = incoming.feed(data)  # type: ignore[arg-type]
+                for item in items:
                     kind = type(item)
                     if kind in _PLAIN_SETS:
                         # The usual case, a set of values (a burst's): nothing to do but

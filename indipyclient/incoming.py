@@ -107,6 +107,11 @@ class Incoming:
         if pos < size:
             yield from self._frames(framer.feed(data[pos:] if pos else data))
 
+    def feed_lent(self, data: bytearray) -> Iterator[Item]:
+        """``feed`` for a read the connection lends in the middle of a BLOB
+        (``Framer.feed_lent``): the BLOB's pieces are views of ``data``, not copies."""
+        yield from self._frames(self.framer.feed_lent(data))
+
     def _shortcut(self, data: bytes, pos: int) -> Generator[events.Event, None, int]:
         """The set elements from ``pos`` on of shapes known to go straight to the model,
         applied one by one as they are handed out; returns where the first other element

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, cast
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer, FrameRun
+from indipydriver.readbuffers import ReadBufferPool
 from indipyserver.blobs.cutthrough import STREAM_TAGS, BlobForwarder
-from indipyserver.blobs.readbuffers import ReadBufferPool
 from indipyserver.blobs.stalled import StallWatch, unread_bytes
 from indipyserver.drivers.outbound import WriteGate
 from indipyserver.loop.flowcontrol import Congestion, LoopFlow, flow_for

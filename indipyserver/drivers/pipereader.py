@@ -5,7 +5,7 @@ This one does that too while reads are small (the round-trip path is unchanged: 
 ``os.read``, one ``data_received``), but once reads are large (``max_size`` above
 `SMALL_READ`, set by the protocol while reads come back full) it reads into a buffer the
 protocol lends (``get_buffer``/``buffer_updated``, the `asyncio.BufferedProtocol` calls), so
-a BLOB's pieces can be forwarded from reused memory (``blobs.readbuffers``). `SocketReader` does
+a BLOB's pieces can be forwarded from reused memory (``indipydriver.readbuffers``). `SocketReader` does
 the same on an indilib C driver's stdout socket with ``recvmsg``, to receive the descriptors of
 its attached BLOBs too (``blobs.attached``).
 """

@@ -1,12 +1,14 @@
-"""Reusable read buffers for a peer that sends large elements (BLOBs) in full reads.
+"""Reusable read buffers for a reader that lends its reads to a `Framer` (BLOBs in full reads).
 
-Reading a BLOB with ``os.read`` allocates a new object (``loop.readsizes.READ_SIZE``) per read. While
-every piece is written on and dropped at once, malloc hands the same memory back each time. But a client
-that has stopped reading keeps the pieces of the newest BLOB (``clients.queue.Parts``), and
-then each BLOB's pieces are freed together, which glibc returns to the kernel, and the next
-reads fault in fresh zeroed pages: about twice the server's page faults, and the fast client
-beside the slow one lost a fifth of its speed. Reading into buffers that are reused once
-nothing refers to them any more keeps the same pages in use.
+A read into a new object per read (``os.read``, ``sock.recv``) gets memory malloc may have just
+handed back to the kernel -- when the pieces of a BLOB are freed together, glibc does -- and the
+next reads fault in fresh zeroed pages. In the server, a client that had stopped reading kept
+one BLOB's pieces (``clients.queue.Parts``), so every BLOB's were freed together: about twice
+the page faults, and the fast client beside the slow one lost a fifth of its speed. Reading
+into buffers that are reused once nothing refers to them any more keeps the same pages in use.
+The server reads an executable driver's pipe and a remote server's socket this way
+(``indipyserver.drivers.inbound``), and the client its server's socket
+(``indipyclient.serverstream``).
 
 Whether anything still refers to a buffer is read off its reference count: the views a
 `Framer` hands out for a lent buffer (``Framer.feed_lent``) each hold a reference to it, so a
