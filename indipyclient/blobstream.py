@@ -5,7 +5,9 @@ The framer hands a BLOB vector longer than 64 KiB out in pieces (``Framer(stream
 it collects the (small) markup, inside one it decodes the base64 as it comes with the core's
 decoder (whole groups of four characters; the rest waits for the next piece), decompresses
 ``.z`` incrementally (bounded by ``max_size``) and writes the bytes to a sink -- a file in the
-BLOB folder, or memory. Memory stays at about one read, whatever the BLOB's size.
+BLOB folder, or memory. Memory stays at about one read, whatever the BLOB's size. A piece that
+is a view of a whole read the connection lent (``serverstream``) is searched and decoded in that
+buffer, not copied out of it first.
 
 ``skeleton()`` is the element with its bodies left out (the start tags and ``<oneBLOB .../>``
 members): the core parser reads it (``parse_element``), so attributes are checked there as for
@@ -31,6 +33,8 @@ __all__ = ["BLOBReceiver", "FileSink", "MemorySink", "SavedBLOB", "Sink"]
 logger = logging.getLogger(__name__)
 
 _XML_SPACE = b" \t\r\n"
+#: What a piece's text is searched as: bytes, or a whole lent read (`_searchable`).
+Text = bytes | bytearray
 _MEMBER = b"<oneBLOB"
 
 
@@ -110,7 +114,7 @@ class FileSink:
             os.unlink(self.path)
 
 
-def _take(text: bytes, need: int) -> tuple[bytes, int]:
+def _take(text: Text, need: int) -> tuple[bytes, int]:
     """The first ``need`` characters of ``text`` that are not XML space, and where they end."""
     out = bytearray()
     pos = 0
@@ -121,7 +125,7 @@ def _take(text: bytes, need: int) -> tuple[bytes, int]:
     return bytes(out), pos
 
 
-def _line_breaks(member: _Member, text: bytes, start: int, end: int) -> int:
+def _line_breaks(member: _Member, text: Text, start: int, end: int) -> int:
     """The line breaks in ``text[start:end]``: counted, or -- for base64 wrapped in lines of one
     width, as indilib writes it -- read off the places that width puts them (one strided slice:
     a 72-column body costs 1/73 of a count, which was a sixth of a BLOB's decoding). A line
@@ -144,14 +148,25 @@ def _line_breaks(member: _Member, text: bytes, start: int, end: int) -> int:
     return text.count(b"\n", start, end)
 
 
-def _nothing_after_pad(text: bytes | memoryview) -> None:
+def _searchable(data: bytes | bytearray | memoryview) -> Text:
+    """``data`` with ``find``: a view of a whole lent read (``serverstream``) is read in
+    its buffer, a view of part of one is copied. The buffer is not kept past the piece."""
+    if type(data) is memoryview:
+        base = data.obj
+        if type(base) is bytearray and len(base) == data.nbytes and data.c_contiguous:
+            return base
+        return bytes(data)
+    return data
+
+
+def _nothing_after_pad(text: Text | memoryview) -> None:
     """Base64 ends at its padding: any character after it (spaces aside) is refused, as the
     core's whole decoding refuses it, rather than decoded into other bytes."""
     if bytes(text).translate(None, _XML_SPACE):
         raise ValueError("base64 data after the padding")
 
 
-def _strict(data: bytes | memoryview) -> bytes:
+def _strict(data: Text | memoryview) -> bytes:
     """Whole groups of base64 characters, no whitespace, decoded; ``ValueError`` for anything
     else, as ``decode_base64`` says it (a corrupt image is never handed on)."""
     try:
@@ -197,8 +212,8 @@ class BLOBReceiver:
 
     # -- pieces ---------------------------------------------------------------------------
 
-    def feed(self, data: bytes | memoryview) -> None:
-        data = bytes(data)  # the same object for bytes (what the connection reads)
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        data = _searchable(data)
         pos, size = 0, len(data)
         while pos < size:
             member = self._body
@@ -247,7 +262,7 @@ class BLOBReceiver:
             member.sink.discard()
             member.sink = None
 
-    def _decode(self, member: _Member, text: bytes) -> None:
+    def _decode(self, member: _Member, text: Text) -> None:
         """Decode the whole groups of four base64 characters in ``text`` (after what an
         earlier piece left over); the rest waits for the next piece.
 
@@ -290,11 +305,11 @@ class BLOBReceiver:
                     self._decode_compact(member, text[start:])
                     return
                 self._write(member, out)
-            member.carry = text[cut:].translate(None, _XML_SPACE)
+            member.carry = bytes(text[cut:].translate(None, _XML_SPACE))
         except ValueError as exc:
             self._fail(member, str(exc))
 
-    def _decode_compact(self, member: _Member, text: bytes) -> None:
+    def _decode_compact(self, member: _Member, text: Text) -> None:
         """``_decode`` the strict way: every space dropped first (one pass), the rest
         decoded in place, strictly."""
         compact = text.translate(None, _XML_SPACE)
@@ -308,7 +323,7 @@ class BLOBReceiver:
                 _nothing_after_pad(compact[start:])
                 return
             whole = start + (len(compact) - start) // 4 * 4
-            member.carry = compact[whole:]
+            member.carry = bytes(compact[whole:])
             if whole > start:
                 with memoryview(compact) as view:
                     self._write_group(member, view[start:whole])
@@ -317,10 +332,10 @@ class BLOBReceiver:
         except ValueError as exc:
             self._fail(member, str(exc))
 
-    def _complete_carry(self, member: _Member, chars: bytes) -> bool:
+    def _complete_carry(self, member: _Member, chars: Text) -> bool:
         """The group the last piece began, completed with ``chars`` and written; False while it
         is still short (``chars`` were all the piece had)."""
-        head = member.carry + chars
+        head = member.carry + bytes(chars)
         if len(head) < 4:
             member.carry = head
             return False
@@ -328,7 +343,7 @@ class BLOBReceiver:
         self._write_group(member, head)
         return True
 
-    def _write_group(self, member: _Member, groups: bytes | memoryview) -> None:
+    def _write_group(self, member: _Member, groups: Text | memoryview) -> None:
         """Whole groups of base64 decoded strictly and written; a pad at their end is the
         body's end (strict mode refuses one inside them)."""
         self._write(member, _strict(groups))
@@ -370,7 +385,7 @@ class BLOBReceiver:
 
     # -- the end ----------------------------------------------------------------------------
 
-    def end(self, data: bytes | memoryview, complete: bool) -> None:
+    def end(self, data: bytes | bytearray | memoryview, complete: bool) -> None:
         """The element's last bytes."""
         self.feed(data)
         if not complete:
