@@ -16,6 +16,10 @@ The CPU time (user + system) of each tool's process is printed too: on a busy ma
 less than the wall time. indi_getprop writes to a pipe through stdio's buffer, so its last
 line arrives when it exits.
 
+``--installed`` times our tool as a user has it: this checkout installed into a fresh
+throw-away venv (``pip install``, not editable). An editable install's import hook costs ~10 ms
+at every start, which is a fair part of the difference here.
+
 Ratios are ours / indilib's (below 1: ours is faster). Only processes this script starts are
 stopped. ``--quick``: 200 vectors, 2 reps.
 
@@ -26,7 +30,7 @@ at install), so a ``PYTHONDONTWRITEBYTECODE`` environment does not make either c
 sources at every run.
 
     python bench/getprop_vs_indi.py [--vectors 1000] [-r 5] [-t 1] [--servers ours,indiserver]
-                                    [--vs-commit REV]
+                                    [--installed] [--vs-commit REV]
 """
 
 from __future__ import annotations
@@ -117,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="-t for both tools, whole seconds (indi_getprop's atoi)")
     parser.add_argument("--servers", default="ours,indiserver")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--installed", action="store_true",
+                        help="time indipy-getprop installed from this checkout into a fresh "
+                             "throw-away venv (pip install, not editable), as a user has it")
     parser.add_argument("--vs-commit", metavar="REV",
                         help="also time this project's indipy-getprop as of git revision REV")
     opts = parser.parse_args(argv)
@@ -125,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     ours_tool = Path(sys.executable).with_name("indipy-getprop")
     ours_cmd = [str(ours_tool)] if ours_tool.exists() else [
         sys.executable, "-m", "indipyclient.tools.getprop"]
+    installed = tempfile.TemporaryDirectory(prefix="getprop-bench-venv-")
+    if opts.installed:
+        ours_cmd = [str(install_checkout(HERE.parent, Path(installed.name)))]
     theirs_cmd = [shutil.which("indi_getprop") or "indi_getprop"]
     print(f"indipy-getprop vs indi_getprop, {opts.vectors + 4} vectors, {opts.reps} reps, "
           f"-t {opts.timeout}; medians, seconds")
@@ -155,7 +165,19 @@ def main(argv: list[str] | None = None) -> int:
                 run_rows(opts, kind, port, workdir, tools)
             finally:
                 stop(process)
+    installed.cleanup()
     return 0
+
+
+def install_checkout(repo: Path, venv: Path) -> Path:
+    """This checkout installed into a new venv at `venv` as pip installs a release (built
+    and byte-compiled, no editable import hook: that hook costs ~10 ms at every start of an
+    editable install's tools); returns its ``indipy-getprop``."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(repo)],
+                   check=True, env=env, cwd="/tmp")
+    return venv / "bin" / "indipy-getprop"
 
 
 def compile_tree(tree: Path) -> None:
