@@ -183,7 +183,7 @@ class Connection:
         while True:
             self.attempts += 1
             try:
-                _, writer = await asyncio.get_running_loop().create_connection(
+                _, stream = await asyncio.get_running_loop().create_connection(
                     ServerStream, self.host, self.port)
             except OSError as exc:
                 delay = self.backoff.next_delay()
@@ -194,19 +194,19 @@ class Connection:
             began = time.monotonic()
             reason = "closed by the server"
             try:
-                self._writer = writer
+                self._writer = stream
                 logger.info("connected to %s:%s", self.host, self.port)
                 await self._greet()
                 await self._tell(events.ConnectionMade())
-                reason = await self._serve(writer)
+                reason = await self._serve(stream)
             except (ConnectionError, NotConnected) as exc:
                 reason = str(exc) or type(exc).__name__
             finally:
                 self._writer = None
                 self._pending.clear()
-                writer.close()
+                stream.close()
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(writer.wait_closed())
+                    await asyncio.shield(stream.wait_closed())
             logger.info("connection to %s:%s lost: %s", self.host, self.port, reason)
             self.model.clear()
             await self._tell(events.ConnectionLost(reason))
@@ -229,7 +229,7 @@ class Connection:
         try:
             while True:
                 data = await stream.read(incoming.framer.streaming)
-                if type(data) is bytearray:
+                if isinstance(data, bytearray):
                     # A whole read in the middle of a BLOB, lent (serverstream): its pieces
                     # go to the BLOBReceiver as views of it.
                     items = incoming.feed_lent(data)
@@ -240,7 +240,7 @@ class Connection:
                                        "dropped)", self.host, self.port, incoming.buffered)
                     return "closed by the server"
                 else:
-                    items = incoming.feed(data)  # type: ignore[arg-type]
+                    items = incoming.feed(data)
                 for item in items:
                     kind = type(item)
                     if kind in _PLAIN_SETS:
