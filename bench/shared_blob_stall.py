@@ -8,7 +8,7 @@ used, unlike wall time, which also counts being descheduled on a busy machine) a
 Recording starts once the processes are spawned (spawning blocks the loop in fork/exec).
 
     python bench/shared_blob_stall.py                      # 2.6 MB and 10 MB, 7 images each
-    python bench/shared_blob_stall.py --code ../main -s 2626560   # another checkout
+    python bench/shared_blob_stall.py --code OTHER_CHECKOUT -s 2626560   # compare another
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Real indilib 1.9.9 traffic (see /work/shared/corpus/README.md) frames and parses completely.
+"""Real indilib 1.9.9 traffic (tests/data/corpus, see its README.md) frames and parses completely.
 
 Protects interoperability with C drivers: whitespace padding, single quotes, `<?xml?>` per
 message, `%.20g` numbers, 72-column base64 BLOBs with `enclen`, and `pingRequest`.
@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import binascii
 import collections
-import os
 import re
-from pathlib import Path
 
+import corpus
 import pytest
 
 from indipydriver.protocol import (
@@ -30,20 +29,10 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol.elements import ELEMENTS
 
-# The captures live in shared/ beside the repository (as in CI); INDI_CORPUS overrides that.
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path(os.environ.get("INDI_CORPUS", REPO.parent / "shared" / "corpus"))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _corpus_present() -> None:
-    """A missing corpus is a failure, not a skip: these tests are the real-peer evidence."""
-    if not CORPUS.is_dir():
-        pytest.fail(f"INDI wire corpus not found at {CORPUS} (set INDI_CORPUS)")
-
 
 def _read(name: str) -> bytes:
-    return (CORPUS / name).read_bytes()
+    """A capture from the repository's corpus; a missing one fails the test (no skip)."""
+    return corpus.read(name)
 
 
 def _frame_in_chunks(stream: bytes, size: int) -> list[Frame]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import corpus
 import pytest
 from test_properties import feed_split
 
@@ -83,9 +84,7 @@ def test_nesting_is_checked_only_where_asked_and_needs_the_known_tags() -> None:
 def test_well_formed_client_traffic_frames_the_same_with_nesting_checked() -> None:
     """No false alarm: what real clients send (indilib's tools, captured) frames exactly as
     without the check, split anywhere."""
-    from test_corpus import CORPUS
-
-    data = (CORPUS / "indilib-clients-send.xml").read_bytes()
+    data = corpus.read("indilib-clients-send.xml")
     plain = [x.data for x in Framer().feed(data) if isinstance(x, Frame)]
     assert plain
     for step in (1, 3, 17, 4096, len(data)):

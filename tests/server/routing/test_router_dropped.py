@@ -5,15 +5,14 @@ and why, in INDI terms; the peer is kept and its (and everyone's) other traffic 
 peer repeating the same bad element thousands of times writes a bounded number of lines. What
 is routine -- a chained server's echo of a command, a snoop for a device that is not running,
 Latin-1 text from KStars, a getProperties whatever its version -- stays quiet, so that real
-peers (indilib's clients and drivers, captured in shared/corpus) log no warning at all.
+peers (indilib's clients and drivers, recorded in tests/data/corpus) log no warning at all.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
+import corpus
 import pytest
 from serverdoubles import frames, ready
 from test_router import (
@@ -29,8 +28,6 @@ from test_router import (
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.routing.router import Router
 
-CORPUS = Path(os.environ.get("INDI_CORPUS", Path(__file__).resolve().parents[4] / "shared"
-                             / "corpus"))
 LOGGER = "indipyserver.router"
 FLOOD = 2000  # repeats of one bad element, all within one budget period
 
@@ -327,7 +324,7 @@ def test_latin1_text_passes_and_a_flood_of_malformed_new_vectors_is_bounded(
 def test_real_indilib_traffic_logs_no_warning(
     router: Router, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """What indilib 1.9.9's simulators and command-line clients really send (shared/corpus)
+    """What indilib 1.9.9's simulators and command-line clients really send (tests/data/corpus)
     must not trip any of these warnings: a warning in every normal session is noise nobody
     reads. The CCD snoops a telescope that is not running and pings after each BLOB; the
     clients ask for devices and send partial, sexagesimal requests."""
@@ -336,12 +333,12 @@ def test_real_indilib_traffic_logs_no_warning(
     kstars = client(router, "kstars")
     with caplog.at_level(logging.INFO, logger=LOGGER):
         for driver, capture in ((telescope, "telescope-traffic.xml"), (ccd, "ccd-traffic.xml")):
-            items = Framer().feed((CORPUS / capture).read_bytes())
+            items = Framer().feed(corpus.read(capture))
             assert all(type(f) is Frame for f in items)
             router.driver_frames(driver, items)  # type: ignore[arg-type]
         for label in ("indi_getprop", "indi_setprop", "indi_eval"):
             tool = client(router, label, None)
-            items = Framer().feed((CORPUS / "indilib-clients-send.xml").read_bytes())
+            items = Framer().feed(corpus.read("indilib-clients-send.xml"))
             router.client_frames(tool, items)  # type: ignore[arg-type]
             router.client_frames(tool, frames("<pingReply uid='1'/>"))  # answering a ping
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
