@@ -16,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from indipydriver.protocol.blobs import is_zlib_format
+
+from .partfiles import create_part_file
 
 __all__ = ["blob_filename", "place_blob", "safe_part", "save_blob", "saved_format"]
 
@@ -61,10 +62,10 @@ def save_blob(folder: Path, devicename: str, vectorname: str, membername: str, f
     """Write ``data`` whole under a new safe name in ``folder`` and return its path. Blocking:
     the connection calls it in a worker thread. Raises ``OSError`` when the folder cannot be
     written."""
-    fd, tmpname = tempfile.mkstemp(prefix=".indipyclient-", suffix=".part", dir=folder)
+    fd, tmpname = create_part_file(folder, ".indipyclient-")
     with os.fdopen(fd, "wb") as tmp:
         tmp.write(data)
-    return place_blob(Path(tmpname), folder, devicename, vectorname, membername, fmt, timestamp)
+    return place_blob(tmpname, folder, devicename, vectorname, membername, fmt, timestamp)
 
 
 def place_blob(tmp: Path, folder: Path, devicename: str, vectorname: str, membername: str,

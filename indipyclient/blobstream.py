@@ -20,13 +20,14 @@ import binascii
 import contextlib
 import logging
 import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any, Protocol
 
 from indipydriver.protocol.blobs import decode_base64, is_zlib_format
 from indipydriver.protocol.frames import decode_attrs
+
+from .partfiles import create_part_file
 
 __all__ = ["BLOBReceiver", "FileSink", "MemorySink", "SavedBLOB", "Sink"]
 
@@ -86,9 +87,7 @@ class FileSink:
     under a millisecond, less than handing it to a thread."""
 
     def __init__(self, folder: Path) -> None:
-        fd, name = tempfile.mkstemp(prefix=".indipyclient-", suffix=".part", dir=folder)
-        self._fd = fd
-        self.path = Path(name)
+        self._fd, self.path = create_part_file(folder, ".indipyclient-")
         self.length = 0
 
     def write(self, data: bytes) -> None:

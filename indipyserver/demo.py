@@ -113,7 +113,8 @@ class ThermostatDriver(IPyDriver):
             case newNumberVector(vectorname="TARGET") if "TARGET" in event:
                 # The framework has already parsed the value (sexagesimal too) and refused
                 # anything outside min..max; getfloatvalue gives it as a float.
-                room.target = event.getfloatvalue("TARGET")
+                # Kept to the vector's format (%.1f): 21.04 is shown and sent back as 21.0.
+                room.target = round(event.getfloatvalue("TARGET"), 1)
                 event.vector["TARGET"] = room.target
                 event.vector.state = "Ok"
                 await event.vector.send_setVector()
@@ -140,7 +141,7 @@ class ThermostatDriver(IPyDriver):
             await asyncio.sleep(interval)
             room.step()
             temperature = device["TEMPERATURE"]
-            temperature["TEMPERATURE"] = room.temperature
+            temperature["TEMPERATURE"] = round(room.temperature, 2)  # its format, %.2f
             temperature.state = "Ok"
             await temperature.send_setVector(timeout=str(max(1, round(3 * interval))))
             lights = device["HEATER"]
@@ -174,7 +175,7 @@ def make_driver(interval: float = 2.0, log_every: int = 10, room: Room | None = 
                 min="-50",
                 max="100",
                 step="0",
-                membervalue=room.temperature,
+                membervalue=round(room.temperature, 2),
             )
         ],
     )

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -98,35 +99,45 @@ async def _serve(args: argparse.Namespace) -> None:
     indiport = args.indiport
     server: Any = None
     server_task: asyncio.Task[None] | None = None
-    if args.demo:
-        from indipyserver import IPyServer
-        from indipyserver.demo import make_driver
-
-        server = IPyServer(make_driver(interval=1.0), port=0, handle_signals=False)
-        server_task = asyncio.create_task(server.asyncrun())
-        await server.started()
-        indiport = server.port
-        print(f"indipyweb: demo INDI server (the thermostat) on localhost:{indiport}")
-        if args.blobfolder is None:  # so the demo's CSV log BLOBs show on the BLOBs page
-            import tempfile
-
-            args.blobfolder = tempfile.mkdtemp(prefix="indipyweb-demo-blobs-")
-            print(f"indipyweb: the demo's BLOBs are saved in {args.blobfolder}")
-    app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
-                   dbfolder=args.dbfolder, blobfolder=args.blobfolder, basepath=args.basepath,
-                   securecookie=args.securecookie or bool(args.certfile),
-                   max_upload_mb=args.maxupload)
-    config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
-                            ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
-                            timeout_graceful_shutdown=3)  # open SSE streams never end by themselves
-    scheme = "https" if args.certfile else "http"
-    print(f"indipyweb: open {scheme}://{args.host}:{args.port}{app.state.web.base}/")
+    demo_folder: str | None = None  # a BLOB folder the demo made itself, removed on exit
     try:
+        if args.demo:
+            from indipyserver import IPyServer
+            from indipyserver.demo import make_driver
+
+            server = IPyServer(make_driver(interval=1.0), port=0, handle_signals=False)
+            server_task = asyncio.create_task(server.asyncrun())
+            await server.started()
+            indiport = server.port
+            print(f"indipyweb: demo INDI server (the thermostat) on localhost:{indiport}")
+            if args.blobfolder is None:  # so the demo's CSV log BLOBs show on the BLOBs page
+                import tempfile
+
+                args.blobfolder = demo_folder = tempfile.mkdtemp(prefix="indipyweb-demo-blobs-")
+                print(f"indipyweb: the demo's BLOBs are saved in {args.blobfolder} "
+                      f"(removed on exit)")
+        app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
+                       dbfolder=args.dbfolder, blobfolder=args.blobfolder,
+                       basepath=args.basepath, securecookie=args.securecookie or bool(args.certfile),
+                       max_upload_mb=args.maxupload)
+        config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
+                                ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
+                                timeout_graceful_shutdown=3)  # open SSE streams never end alone
+        scheme = "https" if args.certfile else "http"
+        print(f"indipyweb: open {scheme}://{args.host}:{args.port}{app.state.web.base}/")
         await uvicorn.Server(config).serve()
     finally:
         if server is not None and server_task is not None:
             server.shutdown()
             await server_task
+        if demo_folder is not None:
+            import shutil
+
+            shutil.rmtree(demo_folder, ignore_errors=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     if password is not None:
         print(f"indipyweb: created the user 'admin' with the password {password}\n"
               f"indipyweb: it is shown only this once (change it on the Users page)", flush=True)
+    # SIGTERM stops the command as Ctrl-C does, so the finally clauses run (the demo's server
+    # stopped, its folder removed): uvicorn restores this handler after its graceful shutdown
+    # and raises the signal again, which would otherwise kill the process at that point.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(_serve(args))
     except KeyboardInterrupt:

@@ -37,9 +37,9 @@ def save_blob(folder: Path, device: str, prop: str, element: str, fmt: str, data
     if size and len(payload) != size:
         warning = f"the server said {size} bytes, {len(payload)} arrived"
     path = folder / blob_filename(device, prop, element, fmt)
-    import tempfile  # only when a BLOB arrives: every import is start-up time of every run
+    from ..partfiles import create_part_file  # only when a BLOB arrives: imports are start-up time
 
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".indipy-", suffix=".part")
+    fd, tmp = create_part_file(folder, ".indipy-")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(payload)
