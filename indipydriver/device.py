@@ -11,11 +11,15 @@ from .compat3x import Device3x
 from .naming import checked_string
 from .ports import DriverPort
 from .protocol.events import DelProperty, Message
+from .standard.deviceprops import DeviceProps, Hook
+from .standard.interface import Interface
+from .standard.messages import MessageHandler
 from .vectors import PropertyVector
 from .wire import timestamp_text, write_element
 
 if TYPE_CHECKING:
     from .rxevents import RxEvent
+    from .standard.role import Role
 
 __all__ = ["Device"]
 
@@ -30,10 +34,20 @@ class Device(Device3x, Mapping[str, PropertyVector]):
     Setting `enable` False (done by `send_delProperty`) stops traffic to and from the device
     until it is set True again and the vectors are re-defined. `stop` turns True when the
     driver stops (see `Device3x`).
+
+    A *standard* device (made with `roles`, an `interface`, a `connect` or `disconnect` hook,
+    or ``standard=True``) also has indilib's CONNECTION, DRIVER_INFO and DEBUG
+    (`standard.deviceprops`), first among its vectors; its roles' vectors follow yours and
+    are defined only while a client has it connected. Its `logger`'s records reach clients
+    as INDI messages. A device made the 3.x way (a name, vectors, devicedata) has none of
+    this and is exactly as it was (``docs/migrating.rst``).
     """
 
-    def __init__(self, devicename: str, properties: Iterable[PropertyVector],
-                 **devicedata: Any) -> None:
+    def __init__(self, devicename: str, properties: Iterable[PropertyVector] = (), *,
+                 roles: Iterable[Role] = (), interface: Interface | None = None,
+                 connect: Hook | None = None, disconnect: Hook | None = None,
+                 driver_exec: str | None = None, driver_version: str = "1.0",
+                 standard: bool | None = None, **devicedata: Any) -> None:
         self.devicename = checked_string(devicename, "name", "Device")
         self.devicedata = devicedata
         self.enable = True
@@ -41,6 +55,24 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         self._stop = False
         self._background: list[Coroutine[Any, Any, Any]] = []
         self.data: dict[str, PropertyVector] = {}
+        roles = list(roles)
+        if standard is None:
+            standard = bool(roles) or interface is not None or connect is not None \
+                or disconnect is not None
+        self.standard: DeviceProps | None = None
+        self._logger: logging.Logger | None = None
+        self.message_handler: MessageHandler | None = None
+        if standard:
+            self.message_handler = MessageHandler(self)
+            self.standard = DeviceProps(
+                devicename, roles, interface=interface, connect=connect,
+                disconnect=disconnect, driver_exec=driver_exec, driver_version=driver_version,
+                handler=self.message_handler, logger=self.logger)
+            properties = [*self.standard.vectors, *properties, *self.standard.role_vectors]
+            for vector in self.standard.role_vectors:
+                vector.enable = False  # defined when a client connects the device
+        elif roles:
+            raise ValueError(f"device {devicename!r}: roles need a standard device")
         for vector in properties:
             if not isinstance(vector, PropertyVector):
                 raise TypeError(f"device {devicename!r}: {vector!r} is not a property vector")
@@ -49,6 +81,31 @@ class Device(Device3x, Mapping[str, PropertyVector]):
             vector.devicename = devicename
             vector.device = self
             self.data[vector.name] = vector
+        if self.standard is not None:
+            for role in self.standard.roles:
+                role.attach(self)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """This device's own logger: on a standard device its records also reach clients as
+        INDI messages (`standard.messages.MessageHandler`), DEBUG ones only while the DEBUG
+        property is enabled. One per Device object (two drivers may each have a device of the
+        same name), named ``indipydriver.devices.<name>`` and passing its records on to
+        that logger (so to the program's handlers too)."""
+        if self._logger is None:
+            name = self.devicename.replace(".", "_")
+            self._logger = logging.Logger(f"indipydriver.devices.{name}")  # noqa: LOG001
+            self._logger.parent = logging.getLogger("indipydriver.devices")
+            if self.message_handler is not None:
+                self._logger.addHandler(self.message_handler)
+                self._logger.setLevel(logging.INFO)
+        return self._logger
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether a client connected this standard device (always True for a 3.x device,
+        which has no CONNECTION: its vectors are always there)."""
+        return self.standard is None or self.standard.connected
 
     def __getitem__(self, vectorname: str) -> PropertyVector:
         try:

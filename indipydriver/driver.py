@@ -156,6 +156,16 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
         for device in list(self.devices.values()):
             await device.devsnoopevent(event)
 
+    async def _rx_dispatch(self, event: rx.RxEvent) -> None:
+        """A standard device's own vectors (CONNECTION, DEBUG, its roles') are handled by the
+        framework (`standard.deviceprops.DeviceProps`); everything else goes to `rxevent`."""
+        if isinstance(event, rx.ClientVectorEvent):
+            device = self.devices.get(event.devicename or "")
+            if device is not None and device.standard is not None \
+                    and await device.standard.handle(event):
+                return
+        await self.rxevent(event)
+
     # ---------------------------------------------------------------- sending
 
     async def send_message(self, message: str = "", timestamp: datetime | None = None) -> None:
@@ -288,7 +298,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
                 self._taskgroup = group
                 tasks = [
                     group.create_task(self._receiving.read_loop(link, done)),
-                    group.create_task(self._consume(self._rx_queue, self.rxevent, "rxevent")),
+                    group.create_task(self._consume(self._rx_queue, self._rx_dispatch, "rxevent")),
                     group.create_task(self._consume(self._snoop_queue, self.snoopevent,
                                                     "snoopevent")),
                     group.create_task(self._snoop_timer()),

@@ -1,0 +1,209 @@
+"""`DeviceProps`: the standard properties every standard device has, and its connect sequence.
+
+CONNECTION, DRIVER_INFO and DEBUG, with indilib's names, labels, groups, permissions, rules
+and timeouts (DefaultDevice). They are defined from the start and kept while the device is
+disconnected. A client's CONNECT runs the user's ``connect`` hook, then CONNECTION goes Ok
+and the roles' vectors are defined; DISCONNECT stops the roles, runs the ``disconnect``
+hook, sets CONNECTION Idle and deletes the roles' vectors (``delProperty``), as indilib does.
+DEBUG switches the device's ``[DEBUG]`` messages (`MessageHandler.debug`) on and off.
+
+A `Device` made with roles (or an interface, or connect/disconnect hooks) holds one
+`DeviceProps` and lets it handle a client's request before ``rxevent`` sees it
+(`DeviceProps.handle`); a device made the indipydriver 3.x way has none.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..members import SwitchMember, TextMember
+from ..rxevents import ClientVectorEvent
+from ..vectors import PropertyVector, SwitchVector, TextVector
+from .groups import INFO_TAB, MAIN_CONTROL_TAB, OPTIONS_TAB
+from .interface import Interface
+from .messages import MessageHandler
+from .role import Role
+
+__all__ = ["STANDARD_NAMES", "DeviceProps", "Hook", "default_exec"]
+
+logger = logging.getLogger(__name__)
+
+#: A connect or disconnect hook: a coroutine function; raising refuses the connect.
+Hook = Callable[[], Awaitable[None]]
+
+#: The vectors `DeviceProps` defines.
+STANDARD_NAMES = ("CONNECTION", "DRIVER_INFO", "DEBUG")
+
+
+def default_exec() -> str:
+    """DRIVER_EXEC when none is given: the program's file name (``ccd_simulator.py``)."""
+    return Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+
+
+class DeviceProps:
+    """The device-wide standard vectors of one device and what they do.
+
+    `vectors` are CONNECTION, DRIVER_INFO and DEBUG (in that order). DRIVER_INFO's
+    DRIVER_INTERFACE is `interface` when given, else the OR of the roles' bits.
+    """
+
+    def __init__(
+        self,
+        devicename: str,
+        roles: Sequence[Role] = (),
+        *,
+        interface: Interface | None = None,
+        connect: Hook | None = None,
+        disconnect: Hook | None = None,
+        driver_name: str | None = None,
+        driver_exec: str | None = None,
+        driver_version: str = "1.0",
+        handler: MessageHandler | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.roles = list(roles)
+        self.connect_hook = connect
+        self.disconnect_hook = disconnect
+        self.handler = handler
+        self.logger = logger or logging.getLogger(__name__)
+        self.connected = False
+        if interface is None:
+            interface = Interface.GENERAL
+            for role in self.roles:
+                interface |= role.interface
+        self.interface = interface
+        self.connection = SwitchVector(
+            "CONNECTION", "Connection", MAIN_CONTROL_TAB, "rw", "OneOfMany", "Idle",
+            [SwitchMember("CONNECT", "Connect", "Off"),
+             SwitchMember("DISCONNECT", "Disconnect", "On")])
+        self.connection.timeout = 60
+        self.driver_info = TextVector(
+            "DRIVER_INFO", "Driver Info", INFO_TAB, "ro", "Idle",
+            [TextMember("DRIVER_NAME", "Name", driver_name or devicename),
+             TextMember("DRIVER_EXEC", "Exec", driver_exec or default_exec()),
+             TextMember("DRIVER_VERSION", "Version", driver_version),
+             TextMember("DRIVER_INTERFACE", "Interface", interface.to_text())])
+        self.driver_info.timeout = 60
+        self.debug = SwitchVector(
+            "DEBUG", "Debug", OPTIONS_TAB, "rw", "OneOfMany", "Idle",
+            [SwitchMember("ENABLE", "Enable", "Off"), SwitchMember("DISABLE", "Disable", "On")])
+        # The roles' vectors, by name: each role gets the requests for its own.
+        self.owners: dict[str, Role] = {}
+        self.role_vectors: list[PropertyVector] = []
+        for role in self.roles:
+            for vector in role.vectors():
+                if vector.name in self.owners or vector.name in STANDARD_NAMES:
+                    raise ValueError(f"device {devicename!r}: two definitions of vector "
+                                     f"{vector.name!r} (roles {role!r})")
+                self.owners[vector.name] = role
+                self.role_vectors.append(vector)
+
+    @property
+    def vectors(self) -> list[PropertyVector]:
+        return [self.connection, self.driver_info, self.debug]
+
+    async def set_interface(self, interface: Interface) -> None:
+        """Change DRIVER_INTERFACE (KStars re-reads it from the set) and send it."""
+        self.interface = interface
+        self.driver_info["DRIVER_INTERFACE"] = interface.to_text()
+        await self.driver_info.send_setVector()
+
+    # ---------------------------------------------------------------- requests
+
+    async def handle(self, event: ClientVectorEvent[Any]) -> bool:
+        """Act on a client's request if it is for a standard or role vector; False if it is
+        for one of the user's own vectors (then ``rxevent`` gets it)."""
+        name = event.vectorname
+        if name == "CONNECTION":
+            await self._connection(event)
+            return True
+        if name == "DEBUG":
+            await self._debug(event)
+            return True
+        role = self.owners.get(name or "")
+        if role is not None:
+            await role.new_vector(event)
+            return True
+        return False
+
+    async def _connection(self, event: ClientVectorEvent[Any]) -> None:
+        if event.get("CONNECT") == "On":
+            await self.connect()
+        elif event.get("DISCONNECT") == "On":
+            await self.disconnect()
+        else:
+            # Both Off: nothing asked; say where things stand.
+            await self.connection.send_setVector()
+
+    async def connect(self) -> None:
+        """Connect: the hook, CONNECTION Ok, the roles' vectors defined, the roles told."""
+        vector = self.connection
+        if self.connected:
+            await vector.send_setVector(state="Ok")
+            return
+        if self.connect_hook is not None:
+            vector["CONNECT"] = "On"
+            await vector.send_setVector(state="Busy")
+            try:
+                await self.connect_hook()
+            except Exception as exc:  # noqa: BLE001  # any failure refuses the connect
+                self.logger.error("Connect failed: %s: %s", type(exc).__name__, exc)
+                vector["DISCONNECT"] = "On"
+                await vector.send_setVector(state="Alert")
+                return
+        self.connected = True
+        vector["CONNECT"] = "On"
+        await vector.send_setVector(state="Ok")
+        for role_vector in self.role_vectors:
+            role_vector.enable = True
+            await role_vector.send_defVector()
+        for role in self.roles:
+            await role.connected()
+
+    async def disconnect(self) -> None:
+        """Disconnect: the roles stopped, the hook, CONNECTION Idle, the roles' vectors
+        deleted. A failing hook is logged; the device is disconnected all the same."""
+        vector = self.connection
+        if not self.connected:
+            vector["DISCONNECT"] = "On"
+            await vector.send_setVector(state="Idle")
+            return
+        for role in self.roles:
+            try:
+                await role.disconnected()
+            except Exception as exc:  # noqa: BLE001
+                self.logger.error("Stopping %s failed: %s: %s", type(role).__name__,
+                                  type(exc).__name__, exc)
+        if self.disconnect_hook is not None:
+            try:
+                await self.disconnect_hook()
+            except Exception as exc:  # noqa: BLE001
+                self.logger.error("Disconnect failed: %s: %s", type(exc).__name__, exc)
+        self.connected = False
+        vector["DISCONNECT"] = "On"
+        await vector.send_setVector(state="Idle")
+        for role_vector in self.role_vectors:
+            if role_vector.enable:
+                await role_vector.send_delProperty()
+
+    async def _debug(self, event: ClientVectorEvent[Any]) -> None:
+        on = event.get("ENABLE") == "On" or (event.get("DISABLE") == "Off"
+                                              and "ENABLE" not in event)
+        self.set_debug(on)
+        self.debug["ENABLE" if on else "DISABLE"] = "On"
+        await self.debug.send_setVector(state="Ok")
+
+    def set_debug(self, on: bool) -> None:
+        """Switch the device's ``[DEBUG]`` messages (and its logger's DEBUG level)."""
+        if self.handler is not None:
+            self.handler.debug = on
+        self.logger.setLevel(logging.DEBUG if on else logging.INFO)
+        # A device's logger is its own (not in logging's registry), so setLevel cannot clear
+        # its cache of isEnabledFor answers: clear it here.
+        cache = getattr(self.logger, "_cache", None)
+        if isinstance(cache, dict):
+            cache.clear()

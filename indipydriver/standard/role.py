@@ -1,0 +1,163 @@
+"""`Role`: what a role helper (a camera, a mount, a focuser...) is to the device that has it.
+
+A role is an object a standard `Device` composes (``Device(name, roles=[camera])``), never a
+base class. The device defines the role's vectors when a client connects it and deletes them
+when it disconnects (as indilib does), hands the role every client request for those vectors,
+and tells it when it is connected and disconnected. The role runs its own work (an exposure,
+a slew, a cooler's ramp) with the two small pieces here: `RoleTasks`, the tasks it runs while
+connected, and `Operation`, one long action at a time that ends Ok, Alert or aborted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol
+
+from ..rxevents import ClientVectorEvent
+from ..vectors import PropertyVector
+from .interface import Interface
+
+__all__ = ["Operation", "Role", "RoleDevice", "RoleTasks"]
+
+logger = logging.getLogger(__name__)
+
+
+class RoleDevice(Protocol):
+    """What a role sees of its device (a standard `Device`)."""
+
+    devicename: str
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The device's logger: its records reach clients as INDI messages (`MessageHandler`)."""
+        ...
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether a client connected the device (CONNECTION's CONNECT is On)."""
+        ...
+
+
+class Role(Protocol):
+    """A role helper, as its device uses it.
+
+    `vectors()` is called once, when the device is made: the same vector objects are defined
+    on every connect and deleted on every disconnect (their values persist in between).
+    `new_vector` receives the client's checked requests (`newNumberVector`...) for those
+    vectors only, one at a time, in order: start anything long as a task (`RoleTasks`,
+    `Operation`) so the device keeps answering. `connected` runs after the vectors are
+    defined, `disconnected` before they are deleted: it must stop the role's tasks.
+    """
+
+    @property
+    def interface(self) -> Interface:
+        """The DRIVER_INTERFACE bits this role adds to its device."""
+        ...
+
+    def vectors(self) -> Sequence[PropertyVector]: ...
+
+    def attach(self, device: RoleDevice) -> None:
+        """Called once by the device that composes the role (a role belongs to one device)."""
+        ...
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None: ...
+
+    async def connected(self) -> None: ...
+
+    async def disconnected(self) -> None: ...
+
+
+class RoleTasks:
+    """The tasks a role runs while its device is connected (polling, countdowns, ramps).
+
+    `start` runs a coroutine as a task; `stop` cancels every task still running and waits for
+    them (a role's `disconnected` calls it). A task that fails is logged on `logger`: set it to
+    the device's logger in `attach`, and clients see the error as an ``[ERROR]`` message.
+    """
+
+    def __init__(self) -> None:
+        self.logger: logging.Logger = logger
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def start(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(self._guard(coro, what), name=what)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.logger.error("%s failed: %s: %s", what, type(exc).__name__, exc)
+            logger.debug("%s failed", what, exc_info=True)
+
+    async def stop(self) -> None:
+        tasks = [task for task in self._tasks if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+class Operation:
+    """One long action of a role at a time (an exposure, a slew, a focuser move).
+
+    `start(work)` runs the coroutine `work` as a task, or refuses (returns False, `work`
+    closed) while one is running. `work` sets the vector's states as it goes (Busy, then Ok).
+    If it raises, the vector is sent with state Alert and the error as its message, and the
+    error is logged on `logger` (clients see ``[ERROR]``). `abort()` cancels the running work
+    and waits for it to end; it returns whether there was one to abort. What the vectors say
+    after an abort is the role's to send (indilib: the action's vector Idle).
+    """
+
+    def __init__(self, vector: PropertyVector, what: str) -> None:
+        self.vector = vector
+        self.what = what
+        self.logger: logging.Logger = logger
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self, work: Coroutine[Any, Any, None]) -> bool:
+        if self.running:
+            work.close()
+            return False
+        self._task = asyncio.get_running_loop().create_task(self._run(work), name=self.what)
+        return True
+
+    async def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            text = f"{self.what} failed: {type(exc).__name__}: {exc}"
+            self.logger.error("%s", text)
+            logger.debug("%s", text, exc_info=True)
+            try:
+                await self.vector.send_setVector(state="Alert", message=text[:250])
+            except Exception:  # the link is gone: the log line says it all
+                logger.debug("could not send the Alert", exc_info=True)
+
+    async def abort(self) -> bool:
+        task = self._task
+        if task is None or task.done():
+            return False
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return True
+
+    async def wait(self) -> None:
+        """Wait for the running work (if any) to end, however it ends."""
+        task = self._task
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,333 @@
+"""The device-wide standard properties: CONNECTION, DRIVER_INFO, DEBUG, and a role's vectors
+defined while connected and deleted on disconnect, as indilib's DefaultDevice does."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from indipydriver import Device, IPyDriver, NumberMember, NumberVector, RxEvent
+from indipydriver.protocol.enums import State, SwitchState
+from indipydriver.protocol.events import (
+    DefNumberVector,
+    DefSwitchVector,
+    DefTextVector,
+    DelProperty,
+    Message,
+    NewNumberVector,
+    NewSwitchVector,
+    Number,
+    SetNumberVector,
+    SetSwitchVector,
+    Switch,
+)
+from indipydriver.rxevents import ClientVectorEvent
+from indipydriver.standard.interface import Interface
+from indipydriver.standard.role import Operation, RoleDevice, RoleTasks
+from indipydriver.testing import DriverHarness
+
+
+class Dial:
+    """A minimal role: one rw number (DIAL) that takes the client's value after `delay`."""
+
+    interface = Interface.AUX
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.dial = NumberVector("DIAL", "Dial", "Main Control", "rw", "Idle",
+                                 [NumberMember("VALUE", "Value", "%.1f", 0, 10, 1, 0)])
+        self.tasks = RoleTasks()
+        self.turn = Operation(self.dial, "Turning")
+        self.events: list[str] = []
+        self.device: RoleDevice | None = None
+
+    def vectors(self) -> Sequence[NumberVector]:
+        return [self.dial]
+
+    def attach(self, device: RoleDevice) -> None:
+        self.device = device
+        self.tasks.logger = self.turn.logger = device.logger
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
+        value = event["VALUE"]
+
+        async def work() -> None:
+            await self.dial.send_setVector(state="Busy")
+            await asyncio.sleep(self.delay)
+            if float(value) == 7:
+                raise ValueError("seven is unlucky")
+            self.dial["VALUE"] = value
+            await self.dial.send_setVector(state="Ok")
+
+        self.turn.start(work())
+
+    async def connected(self) -> None:
+        self.events.append("connected")
+
+    async def disconnected(self) -> None:
+        self.events.append("disconnected")
+        await self.turn.abort()
+        await self.tasks.stop()
+
+
+class Plain(IPyDriver):
+    """Counts what reaches rxevent: a standard device's own vectors must not."""
+
+    seen: list[str]
+
+    async def rxevent(self, event: RxEvent) -> None:
+        self.seen.append(event.vectorname or "")
+
+
+def make(role: Dial | None = None, **kwargs: Any) -> tuple[Plain, Dial]:
+    role = role or Dial()
+    mine = NumberVector("MINE", "Mine", "Options", "rw", "Idle",
+                        [NumberMember("M", "M", "%.1f", 0, 10, 1, 0)])
+    driver = Plain(Device("Dev", [mine], roles=[role], driver_exec="dev.py", **kwargs))
+    driver.seen = []
+    return driver, role
+
+
+async def both(client: DriverHarness, *kinds: tuple[type, dict[str, Any]]) -> list[Any]:
+    """The first event matching each (kind, attrs), in whatever order the driver sent them
+    (a log line goes out from its own task, so it may come before or after a vector)."""
+    found: list[Any] = [None] * len(kinds)
+    while any(f is None for f in found):
+        event = await client.receive()
+        for i, (kind, attrs) in enumerate(kinds):
+            if found[i] is None and isinstance(event, kind) and all(
+                    getattr(event, k) == v for k, v in attrs.items()):
+                found[i] = event
+                break
+    return found
+
+
+def connect(value: str = "On") -> NewSwitchVector:
+    name = "CONNECT" if value == "On" else "DISCONNECT"
+    return NewSwitchVector("Dev", "CONNECTION", (Switch(name, SwitchState.ON),))
+
+
+async def test_a_standard_device_defines_connection_driver_info_debug_and_its_own_vectors() -> None:
+    """Before connect: CONNECTION (Main Control), DRIVER_INFO (General Info, the roles' bits),
+    DEBUG (Options) with indilib's labels, perms and rules, then the user's vectors; the
+    role's vectors are not defined."""
+    driver, _ = make()
+    async with DriverHarness(driver) as client:
+        defs = await client.get_properties()
+    assert [d.name for d in defs] == ["CONNECTION", "DRIVER_INFO", "DEBUG", "MINE"]
+    connection, info, debug = defs[:3]
+    assert isinstance(connection, DefSwitchVector)
+    assert (connection.label, connection.group, connection.perm, connection.rule,
+            connection.timeout) == ("Connection", "Main Control", "rw", "OneOfMany", "60")
+    assert [(m.name, m.label, m.value) for m in connection.members] == [
+        ("CONNECT", "Connect", SwitchState.OFF), ("DISCONNECT", "Disconnect", SwitchState.ON)]
+    assert isinstance(info, DefTextVector)
+    assert (info.label, info.group, info.perm) == ("Driver Info", "General Info", "ro")
+    assert {m.name: m.value for m in info.members} == {
+        "DRIVER_NAME": "Dev", "DRIVER_EXEC": "dev.py", "DRIVER_VERSION": "1.0",
+        "DRIVER_INTERFACE": str(int(Interface.AUX))}
+    assert isinstance(debug, DefSwitchVector)
+    assert (debug.label, debug.group, debug.rule) == ("Debug", "Options", "OneOfMany")
+
+
+async def test_connect_defines_the_role_vectors_and_disconnect_deletes_them() -> None:
+    """CONNECT: CONNECTION Ok with CONNECT On, then defNumberVector DIAL; the role is told.
+    DISCONNECT: the role is told, CONNECTION Idle with DISCONNECT On, delProperty DIAL; a
+    getProperties then no longer lists DIAL. rxevent sees none of this."""
+    driver, role = make()
+    async with DriverHarness(driver) as client:
+        await client.get_properties()
+        await client.send(connect())
+        ok = await client.expect(SetSwitchVector, name="CONNECTION")
+        assert ok.state == State.OK and ok["CONNECT"].value == SwitchState.ON
+        dial = await client.expect(DefNumberVector, name="DIAL")
+        assert dial.device == "Dev"
+        assert [d.name for d in await client.get_properties()][-1] == "DIAL"
+        await client.send(connect("Off"))
+        idle = await client.expect(SetSwitchVector, name="CONNECTION")
+        assert idle.state == State.IDLE and idle["DISCONNECT"].value == SwitchState.ON
+        gone = await client.expect(DelProperty)
+        assert (gone.device, gone.name) == ("Dev", "DIAL")
+        assert "DIAL" not in [d.name for d in await client.get_properties()]
+    assert role.events == ["connected", "disconnected"]
+    assert driver.seen == []
+
+
+async def test_a_request_for_a_role_vector_while_disconnected_is_refused() -> None:
+    """The role's vector does not exist for clients until connect: Alert is not even possible
+    (no vector to answer with), and the role never sees the request."""
+    driver, role = make()
+    async with DriverHarness(driver) as client:
+        await client.get_properties()
+        await client.send(NewNumberVector("Dev", "DIAL", (Number("VALUE", "3"),)))
+        await client.get_properties()  # a round trip: the request was read and dropped
+        await client.expect_nothing(SetNumberVector, name="DIAL")
+    assert role.dial.getfloatvalue("VALUE") == 0
+
+
+async def test_role_requests_go_to_the_role_and_other_vectors_to_rxevent() -> None:
+    """DIAL goes to the role (Busy then Ok with the value); MINE goes to rxevent."""
+    driver, _ = make()
+    async with DriverHarness(driver) as client:
+        await client.send(connect())
+        await client.expect(DefNumberVector, name="DIAL")
+        await client.send(NewNumberVector("Dev", "DIAL", (Number("VALUE", "4"),)))
+        busy = await client.expect(SetNumberVector, name="DIAL")
+        assert busy.state == State.BUSY
+        done = await client.expect(SetNumberVector, name="DIAL")
+        assert done.state == State.OK and done["VALUE"].float == 4
+        await client.send(NewNumberVector("Dev", "MINE", (Number("M", "1"),)))
+        await client.get_properties()
+    assert driver.seen == ["MINE"]
+
+
+async def test_an_operation_that_fails_ends_in_alert_with_an_error_message() -> None:
+    """Work that raises: the vector goes Alert with the reason, and the device's logger sends
+    an [ERROR] message to clients."""
+    driver, _ = make()
+    async with DriverHarness(driver) as client:
+        await client.send(connect())
+        await client.expect(DefNumberVector, name="DIAL")
+        await client.send(NewNumberVector("Dev", "DIAL", (Number("VALUE", "7"),)))
+        error, alert = await both(client, (Message, {}),
+                                  (SetNumberVector, {"name": "DIAL", "state": State.ALERT}))
+        assert error.message.startswith("[ERROR] Turning failed: ValueError: seven is unlucky")
+        assert "seven is unlucky" in alert.message
+
+
+async def test_disconnect_aborts_a_running_operation() -> None:
+    """A slow turn under way when the client disconnects is cancelled: no Ok ever comes."""
+    driver, role = make(Dial(delay=30))
+    async with DriverHarness(driver) as client:
+        await client.send(connect())
+        await client.expect(DefNumberVector, name="DIAL")
+        await client.send(NewNumberVector("Dev", "DIAL", (Number("VALUE", "4"),)))
+        await client.expect(SetNumberVector, name="DIAL", state=State.BUSY)
+        assert role.turn.running
+        await client.send(connect("Off"))
+        await client.expect(DelProperty, name="DIAL")
+        assert not role.turn.running
+    assert role.dial.getfloatvalue("VALUE") == 0
+
+
+async def test_a_failing_connect_hook_answers_alert_and_defines_nothing() -> None:
+    """The user's connect hook raising: CONNECTION Busy, then Alert with DISCONNECT On, an
+    [ERROR] message naming the failure, and no role vector defined."""
+    async def refuse() -> None:
+        raise OSError("no camera on the USB bus")
+
+    driver, role = make(connect=refuse)
+    async with DriverHarness(driver) as client:
+        await client.send(connect())
+        busy = await client.expect(SetSwitchVector, name="CONNECTION")
+        assert busy.state == State.BUSY
+        error, alert = await both(client, (Message, {}),
+                                  (SetSwitchVector, {"name": "CONNECTION"}))
+        assert error.message == "[ERROR] Connect failed: OSError: no camera on the USB bus"
+        assert alert.state == State.ALERT and alert["DISCONNECT"].value == SwitchState.ON
+        await client.expect_nothing(DefNumberVector)
+    assert role.events == []
+    assert not driver["Dev"].is_connected
+
+
+async def test_connect_and_disconnect_hooks_run_in_order() -> None:
+    """The hooks run: connect before the role is told, disconnect after it stopped."""
+    role = Dial()
+    order = role.events
+
+    async def up() -> None:
+        order.append("connect hook")
+
+    async def down() -> None:
+        order.append("disconnect hook")
+
+    driver, _ = make(role, connect=up, disconnect=down)
+    async with DriverHarness(driver) as client:
+        await client.send(connect())
+        await client.expect(DefNumberVector, name="DIAL")
+        await client.send(connect("Off"))
+        await client.expect(DelProperty, name="DIAL")
+    assert order == ["connect hook", "connected", "disconnected", "disconnect hook"]
+
+
+async def test_debug_switches_debug_messages() -> None:
+    """DEBUG=ENABLE: the device logger's debug records arrive as [DEBUG] messages; DISABLE
+    stops them; INFO and WARNING always arrive, tagged."""
+    driver, _ = make()
+    device = driver["Dev"]
+    async with DriverHarness(driver) as client:
+        await client.get_properties()
+        device.logger.debug("hidden")
+        device.logger.info("shown %d", 1)
+        assert (await client.expect(Message)).message == "[INFO] shown 1"
+        await client.send(NewSwitchVector("Dev", "DEBUG", (Switch("ENABLE", SwitchState.ON),)))
+        ok = await client.expect(SetSwitchVector, name="DEBUG")
+        assert ok.state == State.OK and ok["ENABLE"].value == SwitchState.ON
+        device.logger.debug("now visible")
+        assert (await client.expect(Message)).message == "[DEBUG] now visible"
+        await client.send(NewSwitchVector("Dev", "DEBUG", (Switch("DISABLE", SwitchState.ON),)))
+        await client.expect(SetSwitchVector, name="DEBUG")
+        device.logger.debug("hidden again")
+        device.logger.warning("careful")
+        assert (await client.expect(Message)).message == "[WARNING] careful"
+
+
+def test_a_3x_device_has_no_standard_properties() -> None:
+    """Device(name, vectors) stays exactly as in indipydriver 3.x: no CONNECTION, no
+    DRIVER_INFO, nothing added to its vectors."""
+    mine = NumberVector("MINE", "Mine", "Options", "rw", "Idle",
+                        [NumberMember("M", "M", "%.1f", 0, 10, 1, 0)])
+    device = Device("Old", [mine], port="/dev/ttyUSB0")
+    assert list(device) == ["MINE"] and device.standard is None
+    assert device.devicedata == {"port": "/dev/ttyUSB0"}
+    assert device.is_connected
+
+
+def test_two_roles_defining_one_vector_name_is_an_error() -> None:
+    """Two roles may not define the same vector: the device refuses to be made."""
+    with pytest.raises(ValueError, match="two definitions of vector 'DIAL'"):
+        Device("Dev", roles=[Dial(), Dial()])
+
+
+def test_interface_is_the_or_of_the_roles_unless_given() -> None:
+    """DRIVER_INTERFACE: the roles' bits ORed, or the interface given (as decimal text)."""
+
+    class Cam(Dial):
+        interface = Interface.CCD
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.dial.name = "CAMDIAL"
+
+    device = Device("Dev", roles=[Dial(), Cam()])
+    assert device["DRIVER_INFO"]["DRIVER_INTERFACE"] == str(int(Interface.CCD | Interface.AUX))
+
+    device = Device("Dev", roles=[Cam()])
+    assert device.standard is not None
+    assert device.standard.interface is Interface.CCD
+    assert Device("T", interface=Interface.WEATHER)["DRIVER_INFO"]["DRIVER_INTERFACE"] == "128"
+
+
+async def test_log_records_from_another_thread_arrive() -> None:
+    """The handler may be called from a worker thread (a blocking camera SDK): the line is
+    handed to the driver's loop and sent."""
+    driver, _ = make()
+    device = driver["Dev"]
+    async with DriverHarness(driver) as client:
+        await client.get_properties()
+        device.logger.info("from the loop")
+        assert (await client.expect(Message)).message == "[INFO] from the loop"
+        await asyncio.to_thread(device.logger.warning, "from a thread")
+        assert (await client.expect(Message)).message == "[WARNING] from a thread"
+
+
+def test_logger_records_also_reach_the_program_handlers(caplog: pytest.LogCaptureFixture) -> None:
+    """The device's logger passes records on to the program's logging (the console)."""
+    caplog.set_level(logging.INFO)
+    device = Device("Dev", interface=Interface.AUX)
+    device.logger.info("for the console too")
+    assert "for the console too" in caplog.text
