@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 TESTS = Path(__file__).resolve().parent
 INTEROP = TESTS / "interop"
@@ -16,6 +18,16 @@ if str(TESTS) not in sys.path:
 
 from peers import free_port as _free_port
 from peers import indiserver_factory  # noqa: F401  (re-exported as a fixture)
+
+# One hypothesis profile for every test. No deadline and no too_slow health check: both measure
+# the wall clock, so on a loaded machine (CI, four workers on two cores) they fail tests whose
+# code is right. Tests set only what is theirs (max_examples). HYPOTHESIS_PROFILE=thorough runs
+# 1000 examples where a test does not set its own number.
+settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile("thorough", settings.get_profile("ci"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

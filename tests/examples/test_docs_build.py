@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
+@pytest.mark.timeout(600)  # sphinx-build's own limit is 300 s; let it report first
 def test_docs_build_without_warnings(tmp_path: Path) -> None:
     """`sphinx-build -W -b html docs` succeeds: every page, cross-reference, literalinclude of an
     example and autodoc'd public module resolves (a broken one is a warning, hence a failure)."""

@@ -1,0 +1,37 @@
+"""The suite's own safety nets are switched on: a hung test fails, hypothesis has no deadline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_hypothesis_profile_measures_no_wall_clock() -> None:
+    """The shared profile from tests/conftest.py is loaded: no per-example deadline (a loaded
+    machine would fail correct code), so a test only sets its number of examples."""
+    assert settings().deadline is None
+    assert HealthCheck.too_slow in settings().suppress_health_check
+
+
+def test_a_hung_test_fails_with_a_traceback(tmp_path: Path) -> None:
+    """pytest-timeout is installed and on: a test that never returns fails with its stack
+    printed, instead of hanging the run. Run in a child pytest with the project's settings."""
+    (tmp_path / "test_hang.py").write_text(
+        "import threading, pytest\n"
+        "@pytest.mark.timeout(2)\n"
+        "def test_hang():\n"
+        "    threading.Event().wait()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-q",
+         "-c", str(REPO / "pyproject.toml"), "--rootdir", str(tmp_path), str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Timeout" in result.stdout and "test_hang" in result.stdout, result.stdout
+    assert "1 failed" in result.stdout, result.stdout
