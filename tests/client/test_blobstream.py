@@ -55,7 +55,7 @@ def receive(element: bytes, cuts: list[int], form: str = "bytes") -> dict[str, b
     return receiver.received()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.binary(min_size=1, max_size=3000), st.sampled_from(["libindi", "oneline", "crlf",
                                                               "spaces"]),
        st.booleans(), st.lists(st.integers(0, 6000), max_size=8), st.booleans(),
@@ -74,7 +74,7 @@ def test_pieces_decode_as_the_whole_body_does(data: bytes, style: str, padded: b
     assert receive(element, cuts, form) == {"b": data}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.binary(min_size=3, max_size=600), st.sampled_from([b"!", b"=", b"==", b"\xff", b"-"]),
        st.integers(0, 10_000), st.lists(st.integers(0, 2000), max_size=5))
 # A pad mid-body, a read boundary after it ("AA==" then "AAAAAAAAAA"): was decoded on as 8 bytes.
@@ -95,7 +95,7 @@ def test_a_body_that_is_not_base64_is_refused(data: bytes, bad: bytes, where: in
         assert receive(element, cuts) in ({}, {"b": whole})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.binary(min_size=1, max_size=3000), st.integers(1, 90), st.integers(1, 90),
        st.sampled_from(["insert", "replace", "rewrap", "none"]), st.integers(0, 10_000),
        st.lists(st.integers(0, 6000), max_size=8), st.sampled_from(FORMS))

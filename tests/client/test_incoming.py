@@ -183,7 +183,7 @@ def incoming_path(reads: list[bytes]) -> tuple[list[Any], Model, int]:
     return seen, model, incoming.shortcut
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(streams(), st.lists(st.integers(1, 4000), max_size=6), st.sampled_from(["", "\n", " \n "]))
 def test_the_shortcut_gives_the_general_paths_events_errors_and_model(
         elements: list[bytes], cuts: list[int], between: str) -> None:

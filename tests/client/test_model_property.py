@@ -241,7 +241,7 @@ def model_view(model: Model) -> Any:
             list(model.messages))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(st.lists(elements, max_size=40))
 def test_model_matches_the_reference_after_any_elements(sequence: list[Any]) -> None:
     model = Model(now=lambda: NOW)
@@ -253,7 +253,7 @@ def test_model_matches_the_reference_after_any_elements(sequence: list[Any]) -> 
     assert model.vector_count == sum(len(v) for v in model.values())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(elements, max_size=30))
 def test_events_name_the_vector_and_carry_the_values_sent(sequence: list[Any]) -> None:
     """A set event maps exactly the known members it carried to their new values."""

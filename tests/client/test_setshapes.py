@@ -56,7 +56,7 @@ def outcome(parse: object, data: bytes) -> object:
         return str(exc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(elements(), st.data())
 def test_shapes_give_what_the_core_parser_gives(element: tuple[str, list[str]],
                                                data: st.DataObject) -> None:

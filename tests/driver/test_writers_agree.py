@@ -109,7 +109,7 @@ def _timeout(perm: Perm, timeout: str) -> str | None:
     return None if perm is Perm.RO else timeout
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(device=NAMES, name=NAMES, label=TEXT, group=TEXT, message=TEXT, state=STATES,
        perm=PERMS, timeout=TIMEOUTS, values=st.dictionaries(NAMES, TEXT, min_size=1, max_size=4))
 def test_a_text_vector_is_written_alike(device: str, name: str, label: str, group: str,
@@ -132,7 +132,7 @@ def test_a_text_vector_is_written_alike(device: str, name: str, label: str, grou
                             message=message or None))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(device=NAMES, name=NAMES, message=TEXT, label=TEXT,
        states=st.dictionaries(NAMES, st.booleans(), min_size=1, max_size=4))
 def test_a_switch_vector_is_written_alike(device: str, name: str, message: str, label: str,
@@ -158,7 +158,7 @@ def test_a_switch_vector_is_written_alike(device: str, name: str, message: str, 
 NUMBERS = st.one_of(st.integers(-10**6, 10**6), st.sampled_from(["12:30:00", "-5.25", "1e3"]))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(device=NAMES, name=NAMES, perm=PERMS, state=STATES, message=TEXT,
        fmt=st.sampled_from(["%g", "%.2f", "%9.6m", "", "%d"]),
        values=st.dictionaries(NAMES, NUMBERS, min_size=1, max_size=4))
@@ -182,7 +182,7 @@ def test_a_number_vector_is_written_alike(device: str, name: str, perm: Perm, st
                               timeout=timeout, timestamp=STAMP_TEXT, message=message or None))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(device=NAMES, name=NAMES, state=STATES, message=TEXT,
        lights=st.dictionaries(NAMES, STATES, min_size=1, max_size=4))
 def test_a_light_vector_is_written_alike(device: str, name: str, state: State, message: str,
@@ -200,7 +200,7 @@ def test_a_light_vector_is_written_alike(device: str, name: str, state: State, m
                              label="L", group="G", timestamp=STAMP_TEXT, message=message or None))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(device=NAMES, name=NAMES, perm=PERMS, message=TEXT, fmt=st.sampled_from(["", ".fits", ".fits.z"]),
        blobs=st.dictionaries(NAMES, st.binary(max_size=300), min_size=1, max_size=3))
 def test_a_blob_vector_is_written_alike(device: str, name: str, perm: Perm, message: str,

@@ -21,7 +21,7 @@ import math
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_properties import EVENTS, feed_split
 
@@ -36,7 +36,7 @@ from indipydriver.protocol import (
 from indipydriver.protocol.elements import ELEMENTS
 from indipydriver.protocol.numbers import format_number, number_to_wire, parse_number
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200)
 
 _EVENT_TYPES = tuple(spec.cls for spec in ELEMENTS.values())
 

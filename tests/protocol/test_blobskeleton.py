@@ -125,7 +125,7 @@ def _outcome(data: bytes) -> object:
         return ("error", str(exc))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(_ELEMENT)
 # A ">" in a body: the cut would take the text after it for the body (ElementTree keeps
 # the rest as the member's text), so it must step aside.
@@ -172,7 +172,7 @@ _PLAIN_MEMBER = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(_PLAIN_MEMBER, min_size=1, max_size=3), st.sampled_from([b"\n", b"", b"  "]))
 def test_plain_base64_members_take_the_cut_and_decode_to_their_payloads(
     members: list[tuple[bytes, bytes]], between: bytes

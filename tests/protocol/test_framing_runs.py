@@ -146,7 +146,7 @@ _element = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(_element, st.integers(1, 12)), max_size=12),
        st.lists(st.integers(0, 6000), max_size=6))
 @example([(number_set("10"), 5), (number_set("10", device="CAM1"), 3)], [])

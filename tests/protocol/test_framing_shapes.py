@@ -111,7 +111,7 @@ def test_many_shapes_are_remembered_within_a_bound_and_still_read_right() -> Non
 _VALUE = st.text(alphabet=" \t\n0123456789aZ.:-_>&'\"é", max_size=8)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(st.sampled_from(["message", "setTextVector", "getProperties"]),
                           st.lists(st.tuples(st.sampled_from(["device", "name", "a1", "a2", "t"]),
                                              _VALUE), max_size=4),

@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indipydriver.protocol import Event, Frame, Framer, ProtocolError, parse_element, serialise
 from indipydriver.protocol.elements import ELEMENTS, Attr, Body, ElementSpec, MemberSpec
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150)
 
 _XML_SPACE = " \t\r\n"
 

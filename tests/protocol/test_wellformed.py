@@ -161,7 +161,7 @@ def test_anything_else_from_a_driver_is_left_to_expat(element: bytes) -> None:
     assert not plain_update(element)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=3000)
 @given(st.sampled_from(corpus_updates() + [e.rstrip(b"\n") for e in OURS]),
        st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3),
                           st.binary(min_size=0, max_size=3)), min_size=1, max_size=3))
@@ -180,7 +180,7 @@ def test_plain_update_never_accepts_what_expat_refuses(
 
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=2000)
 @given(st.sampled_from(corpus_updates() + [e.rstrip(b"\n") for e in OURS]),
        st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(b"0123456789")),
                 min_size=1, max_size=8))

@@ -15,7 +15,7 @@ after every step the rules that must hold whatever happened before:
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from serverdoubles import RecordingClient, RecordingDriver
 
@@ -98,7 +98,7 @@ STEPS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(STEPS)
 def test_routing_rules_hold_for_any_sequence_of_traffic(steps: list[tuple[str, int, int]]) -> None:
     router = Router()

@@ -273,7 +273,7 @@ _TREES = st.recursive(
 )
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=40,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(tree=_TREES)
 def test_random_expressions_agree_with_indi_eval(servers: list[Server], tree: object) -> None:

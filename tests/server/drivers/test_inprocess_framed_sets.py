@@ -54,7 +54,7 @@ def vector_of(kind: str, name: str) -> Any:
                        lightmembers=[LightMember(name="l")])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.sampled_from(["Number", "Switch", "Text", "Light"]), TEXT, TEXT,
        st.one_of(st.just(""), TEXT), st.sampled_from(["Idle", "Ok", "Busy", "Alert"]),
        st.one_of(st.just("0"), TEXT))

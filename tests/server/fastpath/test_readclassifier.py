@@ -140,7 +140,7 @@ def same_shape(draw: st.DrawFn, data: bytes) -> bytes:
     return bytes(draw(st.sampled_from(b"0123456789")) if c in b"0123456789" else c for c in data)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=600)
 @given(data=st.data(), first=reads())
 def test_a_read_gets_the_answer_it_would_get_alone_after_any_read_of_its_shape(
     data: st.DataObject, first: bytes

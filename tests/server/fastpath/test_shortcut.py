@@ -372,7 +372,7 @@ _READS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     reads=_READS,
     interests=st.lists(st.integers(0, len(INTERESTS) - 1), min_size=0, max_size=3),
@@ -393,7 +393,7 @@ def test_any_sequence_of_reads_routes_the_same_with_and_without_the_shortcut(
 _CLIENT = st.one_of(st.none(), st.integers(0, 2))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     reads=_READS,
     interests=st.lists(st.integers(0, len(INTERESTS) - 1), min_size=1, max_size=3),

@@ -82,7 +82,7 @@ def replayed(cache: PropertyCache) -> dict[str, Any]:
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(SET, min_size=1, max_size=80), st.lists(st.integers(1, 40), max_size=10))
 def test_the_replay_holds_everything_the_sets_said_whatever_their_runs(
         sets: list[Any], cuts: list[int]) -> None:

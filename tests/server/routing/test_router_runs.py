@@ -184,7 +184,7 @@ def _state(q: ClientQueue) -> tuple[object, ...]:
     return (list(q._items), q.nbytes, q.dropped, dict(q._latest))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     st.lists(st.tuples(st.sampled_from("AB"), st.integers(1, 60)), max_size=6),
     st.lists(st.integers(1, 60), min_size=1, max_size=12),

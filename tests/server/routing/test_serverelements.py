@@ -38,7 +38,7 @@ def _framed_alike(frame: Frame) -> None:
     assert isinstance(read, Frame) and (read.tag, read.attrs) == (frame.tag, frame.attrs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(device=TEXT, name=TEXT, message=TEXT, with_device=st.booleans())
 def test_the_servers_own_elements_are_the_serialisers(device: str, name: str, message: str,
                                                       with_device: bool) -> None:
