@@ -114,7 +114,7 @@ def run_child(port: int, out: Path) -> None:
         "latencies": latencies,
         "waits": waits,
         "refreshes": app.refreshes,
-        "events": app.coalescer.events,
+        "events": app.coalescer.noted,
         "dropped": app.stream.dropped if app.stream is not None else None,
     }))
 

@@ -51,8 +51,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -62,6 +61,7 @@ from indipydriver.protocol import BLOBEnable, GetProperties, State
 from . import events as ev
 from .connection import Backoff, Connection, NotConnected
 from .model import Device, Model, NumberVector, PropertyVector
+from .setwait import SetResult, Waiters
 from .validation import new_vector
 
 __all__ = ["Client", "EventStream", "SetResult", "UnknownVector", "connect"]
@@ -80,23 +80,6 @@ class UnknownVector(LookupError):
         super().__init__(f"unknown {what}: not defined by the server (yet)")
         self.device = device
         self.vector = vector
-
-
-@dataclass(frozen=True, slots=True)
-class SetResult:
-    """How a ``set`` ended: the vector's ``state`` and ``message`` after the driver answered,
-    or ``timed_out`` (state then Busy, as the client left it)."""
-
-    device: str
-    vector: str
-    state: State
-    message: str
-    timed_out: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """True when the driver answered Ok."""
-        return self.state == State.OK and not self.timed_out
 
 
 class EventStream:
@@ -150,9 +133,6 @@ class EventStream:
         self.close()
 
 
-Waiter = Callable[[ev.Event], bool]
-
-
 class Client:
     """A client of one INDI server; use ``connect()`` (see the module docstring)."""
 
@@ -184,7 +164,7 @@ class Client:
         self.max_events = max_events
         self.messages: deque[ev.Message] = deque(maxlen=max_messages)
         self._streams: set[EventStream] = set()
-        self._waiters: list[Waiter] = []
+        self.waiters = Waiters()
         self._task: asyncio.Task[None] | None = None
         self._connected_once = asyncio.Event()
 
@@ -285,32 +265,7 @@ class Client:
             self.messages.append(event)
         for stream in self._streams:
             stream.put(event)
-        if self._waiters:
-            self._waiters = [w for w in self._waiters if not w(event)]
-
-    async def _until(self, check: Waiter, timeout: float) -> None:
-        """Wait until ``check(event)`` returns True for an event, at most ``timeout`` s."""
-        done = asyncio.get_running_loop().create_future()
-
-        def waiter(event: ev.Event) -> bool:
-            if done.done():
-                return True
-            try:
-                finished = check(event)
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting task
-                done.set_exception(exc)
-                return True
-            if finished:
-                done.set_result(None)
-            return finished
-
-        self._waiters.append(waiter)
-        try:
-            async with asyncio.timeout(timeout):
-                await done
-        finally:
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
+        self.waiters.feed(event)
 
     async def wait_for(self, device: str, vector: str,
                        state: State | str | Collection[State | str] | None = None,
@@ -329,7 +284,7 @@ class Client:
         if found is not None:
             return found
         try:
-            await self._until(lambda _event: ready() is not None, timeout)
+            await self.waiters.until(lambda _event: ready() is not None, timeout)
         except TimeoutError:
             current = self.model.vector(device, vector)
             if current is None:
@@ -351,42 +306,14 @@ class Client:
         event = new_vector(target, values)
         if not self.connected:
             raise NotConnected(f"not connected to {self.host}:{self.port}")
-        seconds = timeout if timeout is not None else max(10.0, target.timeout)
-        answered = asyncio.get_running_loop().create_future()
 
-        def answer(event: ev.Event) -> bool:
-            if isinstance(event, ev.ConnectionLost):
-                answered.set_exception(NotConnected(
-                    f"connection lost waiting for {device}.{vector}: {event.reason}"))
-                return True
-            # Only a set answers: a def with the old values may be a replay for some
-            # getProperties (indiserver forwards every one to the driver).
-            if (isinstance(event, ev.setVector)
-                    and event.devicename == device and event.vectorname == vector
-                    and event.vector.state != State.BUSY):
-                answered.set_result(event.vector)
-                return True
-            return False
-
-        if wait:
-            self._waiters.append(answer)
-        try:
+        async def send() -> None:
             await self.connection.send(event)
             self.model.mark_busy(device, vector)
             self.connection.expect_answer(device, vector, target.timeout)
-            if not wait:
-                return SetResult(device, vector, State.BUSY, "")
-            try:
-                async with asyncio.timeout(seconds):
-                    answer_vector: PropertyVector = await answered
-            except TimeoutError:
-                current = self.model.vector(device, vector)
-                return SetResult(device, vector, current.state if current else State.BUSY,
-                                 current.message if current else "", timed_out=True)
-            return SetResult(device, vector, answer_vector.state, answer_vector.message)
-        finally:
-            if answer in self._waiters:
-                self._waiters.remove(answer)
+
+        return await self.waiters.send_and_wait(self.model, target, send, wait=wait,
+                                                timeout=timeout)
 
     async def send_newVector(self, devicename: str, vectorname: str,
                              timestamp: str | None = None,

@@ -1,7 +1,8 @@
 """The indipyterm application: one client connection, its events coalesced into screen refreshes.
 
-The client's events are read by one worker and only *noted* (:class:`~.coalesce.Coalescer`);
-a timer redraws what changed a few times a second from the client's current values. So a
+The client's events are read by one worker and only *noted*, as the client library's change
+notices in its `Coalescer`; a timer redraws what changed a few times a second from the
+client's current values (``indipyclient.coalesce.summarise``). So a
 driver sending a thousand sets a second costs a dictionary insert per set here, the screen is
 redrawn at a fixed rate, and nothing queues up in between.
 """
@@ -20,8 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 import indipyclient
+from indipyclient.changes import Change, change_of
+from indipyclient.coalesce import Changes, Coalescer, summarise
+from indipyclient.history import ValueHistory
 
-from .coalesce import Coalescer, NumberHistory
 from .devicescreen import DeviceScreen
 from .filepicker import FilePicker
 from .formatting import message_line
@@ -39,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 0.1  # the screen is redrawn at most this often
 MAX_MESSAGES = 200  # lines kept in the message log
+HISTORY = 48  # values kept per number for its sparkline, one per refresh
+MAX_PENDING = 10_000  # vectors noted between refreshes before everything is redrawn instead
+_CONNECTION = Change("connection")
+_MESSAGE = Change("message")
 
 
 class ObservedBackoff(indipyclient.Backoff):
@@ -87,8 +94,8 @@ class TermApp(App[None]):
         self.stream: indipyclient.EventStream | None = None
         self._dropped = 0
         self.status = ConnectionStatus(self.server)
-        self.coalescer = Coalescer()
-        self.history = NumberHistory()
+        self.coalescer: Coalescer[Change] = Coalescer(MAX_PENDING)
+        self.history = ValueHistory(HISTORY)
         self.messages: deque[str] = deque(maxlen=MAX_MESSAGES)  # newest first
         self.refreshes = 0
         self._refreshing = False
@@ -123,18 +130,16 @@ class TermApp(App[None]):
         self.refresh_status()
 
     def _note_connection(self) -> None:
-        self.coalescer.connection_changed()
+        self.coalescer.put(_CONNECTION)
         self.refresh_status()
 
     def _on_event(self, event: Any) -> None:
         """Note what an event changed; the drawing waits for the next refresh."""
+        change = change_of(event)
+        if change is not None and change.kind in ("define", "set", "delete"):
+            self.coalescer.put(change)  # messages and the connection: below
         kind = event.eventtype
-        if kind in ("Set", "SetBLOB"):
-            self.coalescer.vector_changed(event.devicename, event.vectorname)
-        elif kind in ("Define", "DefineBLOB"):
-            self.coalescer.vector_changed(event.devicename, event.vectorname, defined=True)
-        elif kind == "Delete":
-            self.coalescer.vector_deleted(event.devicename, event.vectorname)
+        if kind == "Delete":
             if event.message:
                 self._log_message(event.timestamp, event.message, event.devicename)
         elif kind == "Message":
@@ -151,7 +156,7 @@ class TermApp(App[None]):
 
     def _log_message(self, timestamp: Any, text: str, device: str | None = None) -> None:
         self.messages.appendleft(message_line(timestamp, text, device))
-        self.coalescer.message_arrived()
+        self.coalescer.put(_MESSAGE)
 
     # --- what the client knows, for the screens --------------------------------------------------
 
@@ -185,7 +190,7 @@ class TermApp(App[None]):
         result: dict[str, dict[str, Sequence[float]]] = {}
         for info in self.device_vectors(device):
             if info.kind == "Number":
-                result[info.name] = {m.name: self.history.values(device, info.name, m.name)
+                result[info.name] = {m.name: self.history.series(device, info.name, m.name)
                                      for m in info.members}
         return result
 
@@ -197,20 +202,26 @@ class TermApp(App[None]):
         if stream is not None and stream.dropped != self._dropped:
             # The events stream fell behind and dropped some: redraw everything from the model.
             self._dropped = stream.dropped
-            self.coalescer.connection_changed()
+            self.coalescer.put(_CONNECTION)
         if self._refreshing or not self.coalescer.pending():
             return
         self._refreshing = True
         try:
-            await self._draw(self.coalescer.take())
+            notices, overflowed = self.coalescer.take()
+            await self._draw(summarise(notices, overflowed, self._known))
         finally:
             self._refreshing = False
 
-    async def _draw(self, changes: Any) -> None:
+    def _known(self, device: str, vector: str) -> bool:
+        return self._vector(device, vector) is not None
+
+    async def _draw(self, changes: Changes) -> None:
         self.refreshes += 1
         drawn: list[VectorInfo] = []
         gone: list[tuple[str, str]] = list(changes.deleted)
         history: dict[tuple[str, str], dict[str, Sequence[float]]] = {}
+        for device in changes.deleted_devices:
+            self.history.forget(device)
         for device, name in changes.vectors:
             vector = self._vector(device, name)
             if vector is None:
@@ -220,14 +231,11 @@ class TermApp(App[None]):
             drawn.append(info)
             numbers = info.numbers()
             if numbers:
+                self.history.record(device, name, numbers)
                 history[(device, name)] = {
-                    member: self.history.record(device, name, member, value)
-                    for member, value in numbers.items()
-                }
+                    member: self.history.series(device, name, member) for member in numbers}
         for device, name in gone:
-            self.history.forget(device, [name])
-        for device in changes.deleted_devices:
-            self.history.forget(device)
+            self.history.forget(device, name)
 
         start = self._start_screen()
         if start is not None:
@@ -241,7 +249,7 @@ class TermApp(App[None]):
     async def _draw_device(
         self,
         screen: DeviceScreen,
-        changes: Any,
+        changes: Changes,
         drawn: Sequence[VectorInfo],
         gone: Sequence[tuple[str, str]],
         history: Mapping[tuple[str, str], Mapping[str, Sequence[float]]],

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Self
 
 import indipyclient
-from indipyclient import events as ev
+from indipyclient.changes import change_of
 from indipyclient.snapshot import take_snapshot, vector_dict
 
 from .source import BlobUpload, Change, InvalidValue, SetResult, Snapshot, VectorDict
@@ -61,7 +61,7 @@ class ClientSource:
         if self._events is None:
             raise RuntimeError("start the source first: async with source: ...")
         async for event in self._events:
-            change = _change(event)
+            change = change_of(event)
             if change is not None:
                 yield change
 
@@ -94,16 +94,3 @@ class ClientSource:
         if self._events is not None:
             self._events.close()
 
-
-def _change(event: ev.Event) -> Change | None:
-    if isinstance(event, ev.ConnectionMade | ev.ConnectionLost):
-        return Change("connection")
-    if isinstance(event, ev.defVector):
-        return Change("define", event.devicename, event.vectorname)
-    if isinstance(event, ev.setVector):
-        return Change("set", event.devicename, event.vectorname)
-    if isinstance(event, ev.delProperty):
-        return Change("delete", event.devicename, event.vectorname)
-    if isinstance(event, ev.Message):
-        return Change("message", event.devicename)
-    return None

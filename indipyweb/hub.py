@@ -8,8 +8,8 @@ growing queue. The writer of each stream renders the parts it takes from the cur
 Rendered fragments are cached per part, version and role, so 50 browsers on one page cost one
 render per change, not 50.
 
-The hub also keeps each number's recent history (a bounded ring buffer per number vector) for
-the live plots.
+The hub also keeps each number's recent history (the client library's `ValueHistory`, a bounded
+ring per number vector) for the live plots.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
-from .coalesce import Coalescer
+from indipyclient.coalesce import Coalescer
+from indipyclient.history import ValueHistory
+
 from .source import Change, DeviceSource
 
 __all__ = ["HISTORY", "Hub", "Part", "Subscriber"]
@@ -88,8 +88,7 @@ class Hub:
         self.source = source
         self._render = render
         self.subscribers: set[Subscriber] = set()
-        self.history: dict[tuple[str, str], deque[tuple[float, dict[str, float]]]] = {}
-        self.history_size = history
+        self.history = ValueHistory(history)
         self._versions: dict[Part, int] = {}
         self._cache: dict[tuple[Part, bool], tuple[int, str]] = {}
         self.changes_seen = 0
@@ -142,9 +141,7 @@ class Hub:
     def _record(self, change: Change) -> None:
         assert change.device is not None
         if change.kind == "delete":
-            for key in [k for k in self.history if k[0] == change.device
-                        and change.vector in (None, k[1])]:
-                del self.history[key]
+            self.history.forget(change.device, change.vector)
             return
         if change.kind not in ("define", "set") or change.vector is None:
             return
@@ -153,11 +150,8 @@ class Hub:
             return
         values = {name: m["floatvalue"] for name, m in vec["members"].items()
                   if isinstance(m.get("floatvalue"), (int, float))}
-        key = (change.device, change.vector)
-        ring = self.history.get(key)
-        if ring is None or change.kind == "define":
-            ring = self.history[key] = deque(maxlen=self.history_size)
-        ring.append((time.time(), values))
+        self.history.record(change.device, change.vector, values,
+                            restart=change.kind == "define")
 
     async def run(self) -> None:
         """Read the source's changes until cancelled."""

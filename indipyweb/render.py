@@ -102,7 +102,7 @@ class Renderer:
                 m["previewable"] = bool(m.get("filename")) and BlobFile(m["filename"], 0, 0).previewable
                 members[name] = m
             vec["members"] = members
-        ring = self.hub.history.get((vec["devicename"], vec["name"])) if self.hub else None
+        ring = self.hub.history.samples(vec["devicename"], vec["name"]) if self.hub else None
         # a plot opens by itself once its values have changed (a constant is not worth a plot)
         changed = {tuple(sorted(values.items())) for _, values in ring} if ring else set()
         vec["plot_open"] = len(changed) >= 2
@@ -111,7 +111,7 @@ class Renderer:
 
     def history(self, vec: VectorDict) -> str:
         """uPlot's data for the vector's plot: [times, series per member], as JSON."""
-        ring = self.hub.history.get((vec["devicename"], vec["name"])) if self.hub else None
+        ring = self.hub.history.samples(vec["devicename"], vec["name"]) if self.hub else None
         if not ring:
             return ""
         names = list(vec["members"])

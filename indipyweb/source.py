@@ -8,7 +8,8 @@ adds another (state kept in redis by a bridge) behind the same five members:
 - `snapshot()`: everything known, in indipyclient 0.9.4's `Snap.dictdump()` JSON shape (the shape
   of `GET /api`; ``devices -> vectors -> members``, see ``docs/web_client.rst``);
 - `vector(device, name)`: one vector of that snapshot (or None), read on every update, so cheap;
-- `changes()`: an endless stream of `Change` notices, consumed by ONE reader (the app's hub,
+- `changes()`: an endless stream of `Change` notices (the client library's,
+  ``indipyclient.changes``), consumed by ONE reader (the app's hub,
   which fans out to the browsers): what changed, never the values (those are read back with
   `vector()`, so a source may coalesce notices freely);
 - `set(device, vector, members, timeout)`: send new values and answer with the driver's final
@@ -25,7 +26,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
+
+from indipyclient.changes import Change, ChangeKind
 
 __all__ = ["BlobUpload", "Change", "ChangeKind", "DeviceSource", "InvalidValue", "SetResult",
            "Snapshot", "VectorDict"]
@@ -33,20 +36,6 @@ __all__ = ["BlobUpload", "Change", "ChangeKind", "DeviceSource", "InvalidValue",
 # The JSON shapes (indipyclient 0.9.4's dictdump): plain dicts, so they serialise as they are.
 Snapshot = dict[str, Any]
 VectorDict = dict[str, Any]
-
-ChangeKind = Literal["define", "set", "delete", "message", "connection"]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """Something changed. `define`/`set`/`delete` name a device (and vector; a device-wide
-    delete has `vector` None); `message` names the device or None (a server message);
-    `connection` means `connected` changed (on loss every device is gone)."""
-
-    kind: ChangeKind
-    device: str | None = None
-    vector: str | None = None
-
 
 @dataclass(frozen=True, slots=True)
 class SetResult:

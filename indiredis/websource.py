@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -23,8 +22,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from indipyclient.changes import change_of
 from indipyclient.connection import Backoff
 from indipyclient.model import Model
+from indipyclient.setwait import Waiters
 from indipyclient.snapshot import take_snapshot, vector_dict
 from indipyclient.validation import InvalidValue as ClientInvalid
 from indipyclient.validation import new_vector
@@ -132,7 +133,7 @@ class RedisSource:
         self.redis = connect_redis(redis_host)
         self._connected = False
         self._changes: asyncio.Queue[Change] = asyncio.Queue(MAX_CHANGES)
-        self._answers: dict[tuple[str, str], asyncio.Event] = {}
+        self.waiters = Waiters()  # the client library's set-and-wait
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -170,22 +171,12 @@ class RedisSource:
             element = new_vector(found, values)
         except ClientInvalid as exc:
             raise InvalidValue(str(exc)) from None
-        answered = self._answers.setdefault((device, vector), asyncio.Event())
-        answered.clear()
-        await self.redis.publish(self.host.to_indi_channel, serialise(element))
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                    await answered.wait()
-            except TimeoutError:
-                current = self.model.vector(device, vector)
-                state = str(current.state) if current is not None else "Alert"
-                return SetResult(state, "", timed_out=True)
-            answered.clear()
-            current = self.model.vector(device, vector)
-            if current is not None and str(current.state) != "Busy":
-                return SetResult(str(current.state), current.message or "")
+        result = await self.waiters.send_and_wait(
+            self.model, found,
+            lambda: self.redis.publish(self.host.to_indi_channel, serialise(element)),
+            timeout=timeout)
+        return SetResult(str(result.state), "" if result.timed_out else result.message,
+                         result.timed_out)
 
     async def _run(self) -> None:
         backoff = Backoff(initial=0.2, maximum=5.0)
@@ -237,21 +228,13 @@ class RedisSource:
                 event = None
         if event is None:
             return
-        device, name = getattr(event, "device", None), getattr(event, "name", None)
-        self.model.apply(event)
-        if isinstance(event, (ev.DefTextVector, ev.DefNumberVector, ev.DefSwitchVector,
-                              ev.DefLightVector, ev.DefBLOBVector)):
-            self._note(Change("define", device, name))
-        elif isinstance(event, (ev.SetTextVector, ev.SetNumberVector, ev.SetSwitchVector,
-                                ev.SetLightVector, ev.SetBLOBVector)):
-            self._note(Change("set", device, name))
-            answered = self._answers.get((str(device), str(name)))
-            if answered is not None:
-                answered.set()
-        elif isinstance(event, ev.DelProperty):
-            self._note(Change("delete", device, name))
-        elif isinstance(event, ev.Message):
-            self._note(Change("message", device))
+        found = self.model.apply(event)
+        if found is None:
+            return
+        self.waiters.feed(found)
+        change = change_of(found)
+        if change is not None:
+            self._note(change)
 
     async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run(), name="indiredis RedisSource")

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyterm.coalesce import Coalescer, NumberHistory
 from indipyterm.edits import EditTracker
 from indipyterm.formatting import (
     display_number,
@@ -175,97 +174,7 @@ def test_message_line_names_the_device() -> None:
     assert message_line(None, "hello") == "hello"
 
 
-# --- coalescing ---------------------------------------------------------------------------------
-
-
-def test_a_thousand_sets_of_one_vector_coalesce_to_one_refresh() -> None:
-    coalescer = Coalescer()
-    for _ in range(1000):
-        coalescer.vector_changed("Bench", "NUM")
-    changes = coalescer.take()
-    assert changes.vectors == [("Bench", "NUM")]
-    assert coalescer.events == 1000
-    assert not coalescer.take()
-    assert not coalescer.pending()
-
-
-def test_changes_keep_first_seen_order_and_mark_new_devices() -> None:
-    coalescer = Coalescer()
-    coalescer.vector_changed("A", "x")
-    assert not coalescer.take().devices
-    coalescer.vector_changed("B", "y", defined=True)
-    coalescer.vector_changed("A", "x")
-    changes = coalescer.take()
-    assert changes.vectors == [("B", "y"), ("A", "x")]
-    assert changes.devices
-
-
-def test_delete_after_set_drops_the_refresh_and_redefine_undoes_the_delete() -> None:
-    coalescer = Coalescer()
-    coalescer.vector_changed("A", "x")
-    coalescer.vector_deleted("A", "x")
-    changes = coalescer.take()
-    assert changes.vectors == [] and changes.deleted == [("A", "x")]
-    coalescer.vector_deleted("A", "x")
-    coalescer.vector_changed("A", "x", defined=True)
-    changes = coalescer.take()
-    assert changes.deleted == [] and changes.vectors == [("A", "x")]
-
-
-def test_deleting_a_device_drops_its_pending_vectors() -> None:
-    coalescer = Coalescer()
-    coalescer.vector_changed("A", "x")
-    coalescer.vector_deleted("A", "y")
-    coalescer.vector_changed("B", "z")
-    coalescer.vector_deleted("A", None)
-    changes = coalescer.take()
-    assert changes.vectors == [("B", "z")]
-    assert changes.deleted == []
-    assert changes.deleted_devices == ["A"]
-
-
-def test_messages_and_connection_changes_are_flags() -> None:
-    coalescer = Coalescer()
-    coalescer.message_arrived()
-    changes = coalescer.take()
-    assert changes.messages and not changes.connection
-    coalescer.connection_changed()
-    changes = coalescer.take()
-    assert changes.connection and changes.devices and changes.messages
-
-
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 3)), max_size=300))
-def test_pending_changes_are_bounded_by_the_vectors_not_the_events(ops: list[tuple[int, int, int]]) -> None:
-    coalescer = Coalescer()
-    for device, vector, op in ops:
-        if op == 0:
-            coalescer.vector_changed(f"D{device}", f"V{vector}")
-        elif op == 1:
-            coalescer.vector_changed(f"D{device}", f"V{vector}", defined=True)
-        elif op == 2:
-            coalescer.vector_deleted(f"D{device}", f"V{vector}")
-        else:
-            coalescer.vector_deleted(f"D{device}", None)
-    changes = coalescer.take()
-    assert len(changes.vectors) + len(changes.deleted) <= 25
-    assert not set(changes.vectors) & set(changes.deleted)
-    assert len(changes.deleted_devices) <= 5
-
-
-def test_number_history_is_bounded_and_forgotten_with_its_vector() -> None:
-    history = NumberHistory(length=3)
-    for value in range(10):
-        history.record("A", "x", "m", float(value))
-    assert history.values("A", "x", "m") == [7.0, 8.0, 9.0]
-    history.record("A", "y", "m", 1.0)
-    history.record("B", "x", "m", 1.0)
-    history.forget("A", ["x"])
-    assert history.values("A", "x", "m") == []
-    assert len(history) == 2
-    history.forget("A")
-    assert len(history) == 1
-    with pytest.raises(ValueError):
-        NumberHistory(length=1)
+# coalescing and the sparklines' history: the client library's (tests/client/test_coalesce.py)
 
 
 # --- edits --------------------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""Set-and-wait: new values sent, then the driver's answer awaited, for every client.
+
+`Waiters` is fed every client event the model hands out (``Model.apply``) and wakes what waits
+for one. `Waiters.send_and_wait` is the one set-and-wait: the library's ``Client.set`` and the
+web client's sources use it, whatever carries the values (a connection, a redis channel).
+Only a set answers: a def with the old values may be a replay for some getProperties
+(indiserver forwards every one to the driver), and a set still Busy is progress, not an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from indipydriver.protocol import State
+
+from . import events as ev
+from .connection import NotConnected
+from .model import Model
+from .vectors import PropertyVector
+
+__all__ = ["SetResult", "Waiters"]
+
+Check = Callable[[ev.Event], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class SetResult:
+    """How a ``set`` ended: the vector's ``state`` and ``message`` after the driver answered,
+    or ``timed_out`` (state then Busy, as the client left it)."""
+
+    device: str
+    vector: str
+    state: State
+    message: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the driver answered Ok."""
+        return self.state == State.OK and not self.timed_out
+
+
+class Waiters:
+    """Checks waiting for client events; ``feed`` every event, in order."""
+
+    def __init__(self) -> None:
+        self._checks: list[Check] = []
+
+    def feed(self, event: ev.Event) -> None:
+        if self._checks:
+            self._checks = [check for check in self._checks if not check(event)]
+
+    def _add(self, check: Check) -> None:
+        self._checks.append(check)
+
+    def _remove(self, check: Check) -> None:
+        if check in self._checks:
+            self._checks.remove(check)
+
+    async def until(self, check: Check, timeout: float) -> None:
+        """Wait until ``check(event)`` returns True for an event, at most ``timeout`` s
+        (``TimeoutError``); an exception ``check`` raises is raised here."""
+        done = asyncio.get_running_loop().create_future()
+
+        def waiter(event: ev.Event) -> bool:
+            if done.done():
+                return True
+            try:
+                finished = check(event)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting task
+                done.set_exception(exc)
+                return True
+            if finished:
+                done.set_result(None)
+            return finished
+
+        self._add(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await done
+        finally:
+            self._remove(waiter)
+
+    async def send_and_wait(self, model: Model, target: PropertyVector,
+                            send: Callable[[], Awaitable[object]], *, wait: bool = True,
+                            timeout: float | None = None) -> SetResult:
+        """``send()`` the new values of ``target`` and, with ``wait``, the driver's answer:
+        a set of that vector in a state other than Busy, or at ``timeout`` (default the larger
+        of 10 s and the vector's own) the state the model holds, ``timed_out``. A connection
+        lost meanwhile raises `NotConnected`."""
+        device, vector = target.devicename, target.name
+        seconds = timeout if timeout is not None else max(10.0, target.timeout)
+        answered: asyncio.Future[PropertyVector] = asyncio.get_running_loop().create_future()
+
+        def answer(event: ev.Event) -> bool:
+            if answered.done():
+                return True
+            if isinstance(event, ev.ConnectionLost):
+                answered.set_exception(NotConnected(
+                    f"connection lost waiting for {device}.{vector}: {event.reason}"))
+                return True
+            if (isinstance(event, ev.setVector)
+                    and event.devicename == device and event.vectorname == vector
+                    and event.vector.state != State.BUSY):
+                answered.set_result(event.vector)
+                return True
+            return False
+
+        if wait:
+            self._add(answer)
+        try:
+            await send()
+            if not wait:
+                return SetResult(device, vector, State.BUSY, "")
+            try:
+                async with asyncio.timeout(seconds):
+                    found = await answered
+            except TimeoutError:
+                current = model.vector(device, vector)
+                return SetResult(device, vector, current.state if current else State.BUSY,
+                                 current.message if current else "", timed_out=True)
+            return SetResult(device, vector, found.state, found.message)
+        finally:
+            self._remove(answer)
