@@ -5,24 +5,33 @@ and a random 16-byte salt per user; they are compared in constant time. Sessions
 tokens stored hashed (a stolen database gives no live session), each with its own CSRF token.
 There is no default password: `ensure_admin` creates an admin with a random password the first
 time, which the command prints once.
+
+A hash costs tens of milliseconds of CPU, so code on an event loop calls the ``a``-prefixed
+methods (`acheck_password`, `aset_user`, `aensure_admin`): they hash in the database's own small
+thread pool (`HASH_THREADS` threads, so ten log-ins at once queue there rather than take every
+CPU), and touch SQLite only on the caller's thread. The plain methods are for scripts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["DB_NAME", "Role", "Session", "UserDB"]
+__all__ = ["DB_NAME", "HASH_THREADS", "Role", "Session", "UserDB", "hash_password"]
 
 DB_NAME = "indipyweb.db"
 SESSION_SECONDS = 7 * 24 * 3600
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+HASH_THREADS = 2
+_NO_SALT, _NO_HASH = b"\0" * 16, b"\0" * 32  # an unknown name costs a hash all the same
 
 
 class Role(StrEnum):
@@ -44,8 +53,22 @@ class Session:
     csrf: str
 
 
-def _hash(password: str, salt: bytes) -> bytes:
+def hash_password(password: str, salt: bytes) -> bytes:
+    """scrypt; releases the GIL while it works, so a thread pool runs it beside the loop."""
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 1024 * 1024, **_SCRYPT)
+
+
+def _checked_user(name: str, password: str, role: Role | str) -> tuple[str, Role]:
+    name = name.strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise ValueError("a user name is 1 to 64 printable characters")
+    if len(password) < 8:
+        raise ValueError("a password has at least 8 characters")
+    return name, Role(role)
+
+
+def _role_if(ok: bool, role: str | None) -> Role | None:
+    return Role(role) if ok and role is not None else None
 
 
 def _token_key(token: str) -> str:
@@ -53,7 +76,7 @@ def _token_key(token: str) -> str:
 
 
 class UserDB:
-    """The database; one connection, used from the event loop's thread only."""
+    """The database; one connection, used from one thread (the event loop's, in the app)."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -71,28 +94,38 @@ class UserDB:
         """)
         self._db.commit()
         self.path.chmod(0o600)
+        self._hashers = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="indipyweb-hash")
 
     def close(self) -> None:
+        self._hashers.shutdown(wait=False)
         self._db.close()
 
     # -- users -----------------------------------------------------------------------------
 
     def set_user(self, name: str, password: str, role: Role | str) -> None:
         """Add a user or replace their password and role."""
-        name = name.strip()
-        if not name or len(name) > 64 or not name.isprintable():
-            raise ValueError("a user name is 1 to 64 printable characters")
-        if len(password) < 8:
-            raise ValueError("a password has at least 8 characters")
-        role = Role(role)
+        name, role = _checked_user(name, password, role)
         salt = secrets.token_bytes(16)
+        self._store_user(name, salt, hash_password(password, salt), role)
+
+    async def aset_user(self, name: str, password: str, role: Role | str) -> None:
+        """`set_user`, hashing off the event loop."""
+        name, role = _checked_user(name, password, role)
+        salt = secrets.token_bytes(16)
+        self._store_user(name, salt, await self._hash_off_loop(password, salt), role)
+
+    def _store_user(self, name: str, salt: bytes, hashed: bytes, role: Role) -> None:
         self._db.execute(
             "INSERT INTO users (name, salt, hash, role, created) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET salt=excluded.salt, hash=excluded.hash, "
             "role=excluded.role",
-            (name, salt, _hash(password, salt), str(role), time.time()))
+            (name, salt, hashed, str(role), time.time()))
         self._db.execute("DELETE FROM sessions WHERE user = ?", (name,))
         self._db.commit()
+
+    async def _hash_off_loop(self, password: str, salt: bytes) -> bytes:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._hashers, hash_password, password, salt)
 
     def delete_user(self, name: str) -> None:
         self._db.execute("DELETE FROM users WHERE name = ?", (name,))
@@ -105,11 +138,19 @@ class UserDB:
 
     def check_password(self, name: str, password: str) -> Role | None:
         """The user's role when the password is right, else None (same work either way)."""
+        salt, stored, role = self._password_row(name)
+        return _role_if(hmac.compare_digest(hash_password(password, salt), stored), role)
+
+    async def acheck_password(self, name: str, password: str) -> Role | None:
+        """`check_password`, hashing off the event loop."""
+        salt, stored, role = self._password_row(name)
+        hashed = await self._hash_off_loop(password, salt)
+        return _role_if(hmac.compare_digest(hashed, stored), role)
+
+    def _password_row(self, name: str) -> tuple[bytes, bytes, str | None]:
         row = self._db.execute("SELECT salt, hash, role FROM users WHERE name = ?",
                                (name,)).fetchone()
-        salt, stored, role = row if row else (b"\0" * 16, b"\0" * 32, None)
-        ok = hmac.compare_digest(_hash(password, salt), stored)
-        return Role(role) if ok and role is not None else None
+        return (row[0], row[1], row[2]) if row else (_NO_SALT, _NO_HASH, None)
 
     def ensure_admin(self) -> str | None:
         """With no user at all, create ``admin`` with a random password and return it (to be
@@ -118,6 +159,14 @@ class UserDB:
             return None
         password = secrets.token_urlsafe(12)
         self.set_user("admin", password, Role.ADMIN)
+        return password
+
+    async def aensure_admin(self) -> str | None:
+        """`ensure_admin`, hashing off the event loop."""
+        if self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+            return None
+        password = secrets.token_urlsafe(12)
+        await self.aset_user("admin", password, Role.ADMIN)
         return password
 
     # -- sessions --------------------------------------------------------------------------

@@ -111,7 +111,7 @@ async def _classic_async(ns: argparse.Namespace) -> None:
         from .websource import RedisSource
 
         db = UserDB(ns.dbfolder)
-        password = db.ensure_admin()
+        password = await db.aensure_admin()  # hashes off the loop: the bridge runs already
         db.close()
         if password is not None:
             print(f"indiredis: created the web user 'admin' with the password {password} "

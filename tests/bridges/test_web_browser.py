@@ -63,6 +63,8 @@ def test_an_operator_connects_the_telescope_from_the_page_served_from_redis(
             expect(page.locator("header.top .who")).to_contain_text("admin")
             page.goto(f"http://127.0.0.1:{web}/device/{TEL}")
             expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=10000)
+            # the tabs come in the order the store lists the vectors: open CONNECTION's own
+            page.click("button.tab-button[data-tab='Main Control']")
             section = page.locator(f"#{vector_id(TEL, 'CONNECTION')}")
             section.locator("label.radio", has_text="Connect").first.click()
             section.locator("button[type=submit]").click()

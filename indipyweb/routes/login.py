@@ -1,0 +1,107 @@
+"""Logging in and out: the login form (double-submit CSRF cookie), the JSON log-in for
+scripts, and log-out. Passwords are checked off the event loop (`UserDB.acheck_password`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..auth import LOGIN_COOKIE, SESSION, SESSION_COOKIE, requires, set_cookie
+from ..csrf import csrf_exempt, login_csrf
+from ..site import Site, site_of
+from ..users import SESSION_SECONDS
+from .api import json_body
+
+__all__ = ["ROUTES"]
+
+logger = logging.getLogger(__name__)
+
+
+def _login_page(request: Request, code: int = 200, **context: str) -> Response:
+    site = site_of(request)
+    token = secrets.token_urlsafe(24)
+    response = site.html(request, "login.html", code, anonymous=True, title="Log in",
+                         login_csrf=token, **context)
+    set_cookie(response, LOGIN_COOKIE, token, path=site.cookie_path(),
+               secure=site.secure(request))
+    return response
+
+
+async def login_form(request: Request) -> Response:
+    return _login_page(request)
+
+
+@login_csrf
+async def login(request: Request) -> Response:
+    site = site_of(request)
+    form = await request.form()
+    name = str(form.get("username", ""))[:64]
+    token = await _check_login(site, request, name, str(form.get("password", "")))
+    if token is None:
+        return _login_page(request, 401, username=name, error="Wrong user name or password.")
+    redirect = RedirectResponse(f"{site.base}/", 303)
+    _session_cookie(site, request, redirect, token)
+    redirect.delete_cookie(LOGIN_COOKIE, path=site.cookie_path())
+    return redirect
+
+
+@csrf_exempt("JSON only: a cross-site page cannot send JSON without a CORS preflight, which "
+             "this app never answers")
+async def api_login(request: Request) -> Response:
+    """JSON log-in for scripts ({"username", "password"})."""
+    site = site_of(request)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise HTTPException(415, "send JSON")
+    body = await json_body(request)
+    token = await _check_login(site, request, str(body.get("username", ""))[:64],
+                               str(body.get("password", "")))
+    if token is None:
+        raise HTTPException(401, "wrong user name or password")
+    session = site.db.session(token)
+    assert session is not None
+    response = JSONResponse({"user": session.user, "role": str(session.role),
+                             "csrf": session.csrf})
+    _session_cookie(site, request, response, token)
+    return response
+
+
+@requires(SESSION)
+async def logout(request: Request) -> Response:
+    site = site_of(request)
+    site.db.end_session(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(f"{site.base}/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path=site.cookie_path())
+    return response
+
+
+async def _check_login(site: Site, request: Request, name: str, password: str) -> str | None:
+    """A new session's token, or None for a wrong name or password; 429 when throttled."""
+    address = f"ip:{request.client.host if request.client else '?'}"
+    user = f"user:{name}"
+    if site.throttle.blocked(user) or site.address_throttle.blocked(address):
+        raise HTTPException(429, "too many failed log-ins: wait a few minutes")
+    if await site.db.acheck_password(name, password) is None:
+        site.throttle.failed(user)
+        site.address_throttle.failed(address)
+        logger.info("failed log-in for %r from %s", name, address)
+        return None
+    site.throttle.succeeded(user)
+    return site.db.new_session(name)
+
+
+def _session_cookie(site: Site, request: Request, response: Response, token: str) -> None:
+    set_cookie(response, SESSION_COOKIE, token, path=site.cookie_path(),
+               secure=site.secure(request), max_age=SESSION_SECONDS)
+
+
+ROUTES = [
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/api/login", api_login, methods=["POST"]),
+]

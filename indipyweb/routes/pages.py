@@ -1,0 +1,46 @@
+"""The pages a browser reads: the instruments, the messages, one device."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..auth import READ, requires
+from ..site import site_of
+
+__all__ = ["ROUTES"]
+
+
+@requires(READ)
+async def devices(request: Request) -> Response:
+    site = site_of(request)
+    return site.html(request, "devices.html", title="Instruments", page="devices",
+                     devices=site.renderer.devices(), stream_url=site.stream_url("devices"))
+
+
+@requires(READ)
+async def messages(request: Request) -> Response:
+    site = site_of(request)
+    return site.html(request, "messages.html", title="Messages", page="messages",
+                     messages=site.renderer.messages(), stream_url=site.stream_url("messages"))
+
+
+@requires(READ)
+async def device(request: Request) -> Response:
+    site = site_of(request)
+    name = request.path_params["device"]
+    if name not in site.source.snapshot()["devices"]:
+        raise HTTPException(404, f"no device {name!r} (yet)")
+    return site.html(request, "device.html", title=name, page="device", device=name,
+                     groups=site.renderer.groups(name),
+                     devmessages=site.renderer.device_messages(name),
+                     stream_url=site.stream_url("device", name))
+
+
+ROUTES = [
+    Route("/", devices),
+    Route("/messages", messages),
+    Route("/device/{device}", device),
+]

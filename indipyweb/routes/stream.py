@@ -1,0 +1,77 @@
+"""The SSE stream of an open page: the parts of the page to swap in, rendered as they change.
+
+It ends by itself when its viewer may no longer read (logged out, user deleted, the public
+view turned off), checked at each keep-alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from ..auth import PUBLIC_VIEW, READ, SESSION_COOKIE, requires, viewer
+from ..render import sse_event
+from ..site import site_of
+
+__all__ = ["ROUTES"]
+
+PAGES = ("devices", "messages", "device", "blobs")
+
+
+@requires(READ)
+async def stream(request: Request) -> Response:
+    site = site_of(request)
+    who = viewer(request)
+    page = request.query_params.get("page", "devices")
+    if page not in PAGES:
+        raise HTTPException(400, "unknown page")
+    device = request.query_params.get("device") if page == "device" else None
+    if page == "device" and not device:
+        raise HTTPException(400, "which device?")
+    token = request.cookies.get(SESSION_COOKIE)
+    hub = site.hub
+    sub = hub.subscribe(page, device, who.can_set)
+
+    def still_allowed() -> bool:
+        """Logged out, user deleted, or the public view turned off: the stream ends."""
+        if who.session is not None:
+            return site.db.session(token) is not None
+        return site.db.setting(PUBLIC_VIEW) == "1"
+
+    async def events() -> AsyncIterator[bytes]:
+        checked = time.monotonic()
+        try:
+            yield b"retry: 2000\n\n"
+            while True:
+                try:
+                    async with asyncio.timeout(site.keepalive):
+                        parts, overflowed = await sub.parts.get()
+                except TimeoutError:
+                    parts, overflowed = [], False
+                if time.monotonic() - checked >= site.keepalive:
+                    if not still_allowed():
+                        return
+                    checked = time.monotonic()
+                if not parts and not overflowed:
+                    yield b": keep-alive\n\n"
+                    continue
+                if overflowed:
+                    parts = [("conn",), *sub.whole()]
+                html = "\n".join(hub.render_part(p, sub.can_set) for p in parts)
+                yield sse_event("update", html)
+        finally:
+            hub.unsubscribe(sub)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+ROUTES = [
+    Route("/stream", stream),
+]

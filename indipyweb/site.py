@@ -1,0 +1,82 @@
+"""`Site`: the state every route reads (one per `make_app`, at ``app.state.web``).
+
+The source, the users, the hub of open pages, the renderer and the settings of this app, and
+the helpers the routes share: a page rendered for the request's viewer, cookie settings, the
+SSE address of a page. Routes reach it with `site_of(request)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse
+
+from .auth import Viewer
+from .blobfolder import BlobFolder
+from .hub import Hub
+from .render import Renderer
+from .source import DeviceSource
+from .throttle import LoginThrottle
+from .users import UserDB
+
+__all__ = ["KEEPALIVE", "Site", "quoted", "site_of"]
+
+KEEPALIVE = 15.0
+
+
+class Site:
+    """See the module docstring."""
+
+    def __init__(self, source: DeviceSource, db: UserDB, blobs: BlobFolder | None, base: str,
+                 indihost: str, indiport: int, securecookie: bool, max_upload: int,
+                 set_timeout: float) -> None:
+        self.source = source
+        self.db = db
+        self.blobs = blobs
+        self.base = base
+        self.securecookie = securecookie
+        self.max_upload = max_upload
+        self.set_timeout = set_timeout
+        self.keepalive = KEEPALIVE  # seconds between a stream's keep-alives and policy checks
+        self.renderer = Renderer(source, blobs, base, indihost, indiport)
+        self.hub = Hub(source, self.renderer.part)
+        self.renderer.hub = self.hub
+        # Five failures lock a user name; fifty lock an address (behind a proxy every browser
+        # has the proxy's address, so the address alone must not lock everyone out soon).
+        self.throttle = LoginThrottle(max_failures=5)
+        self.address_throttle = LoginThrottle(max_failures=50)
+
+    def secure(self, request: HTTPConnection) -> bool:
+        return self.securecookie or request.url.scheme == "https"
+
+    def cookie_path(self) -> str:
+        return self.base or "/"
+
+    def html(self, request: Request, template: str, code: int = 200, *, anonymous: bool = False,
+             **context: Any) -> HTMLResponse:
+        """A page for the request's viewer (as for nobody when `anonymous`: the login page)."""
+        ctx: dict[str, Any] = {"user": None, "role": None, "session": None, "csrf": None,
+                               "can_set": False, "stream_url": None, "title": ""}
+        who = request.scope.get("user")
+        if isinstance(who, Viewer) and not anonymous:
+            ctx.update(user=who.user, role=str(who.role), session=who.session,
+                       csrf=who.session.csrf if who.session else None, can_set=who.can_set)
+        ctx.update(context)
+        return HTMLResponse(self.renderer.page(template, **ctx), code)
+
+    def stream_url(self, page: str, device: str | None = None) -> str:
+        query = {"page": page} | ({"device": device} if device is not None else {})
+        return f"{self.base}/stream?{urlencode(query)}"
+
+
+def site_of(request: HTTPConnection) -> Site:
+    site = request.app.state.web
+    assert isinstance(site, Site)
+    return site
+
+
+def quoted(text: str) -> str:
+    """`text` as one path segment."""
+    return quote(text, safe="")
