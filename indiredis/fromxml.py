@@ -2,10 +2,12 @@
 
 ``StoreWriter.apply(event)`` returns the redis operations (``ops``) an element from the INDI
 side makes, without doing any I/O; ``redisside`` runs those of a whole read in one pipeline.
-The writer keeps a mirror of what it wrote (devices -> vectors -> members, with each vector's
-kind and what each hash holds), so a ``set`` knows its vector's kind and log length, a
-``delProperty`` knows every key it must remove, and a log stream gets an entry only when what
-its key holds changes.
+What the server holds is the client library's pure ``Model`` (``indipyclient.model``), which
+every element is applied to as it is for any client: a ``set`` is stored only for a vector the
+model has defined with its kind, its numbers formatted as the model's members say, and a
+``delProperty`` removes the keys of the vectors and members the model held. Besides the model
+the writer remembers only what it logged last under each key, so that a log stream gets an
+entry only when what its key holds changes.
 
 Log streams, as indiredis keeps them: an entry (``timestamp`` received, ``datastring`` the JSON
 of the key's whole new content) is appended when that content changes, not on every element.
@@ -25,9 +27,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from indipyclient.model import Model
+from indipyclient.vectors import Device, PropertyVector
 from indipydriver.protocol import events as ev
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.escaping import escape
@@ -36,7 +39,7 @@ from indipydriver.protocol.numbers import format_number, parse_number
 from .keys import Keys
 from .ops import Delete, HSet, Log, Op, ReplaceList, SAdd, SetValue, SRem
 
-__all__ = ["DEFAULT_LOG_LENGTHS", "StoreWriter", "VectorInfo", "blob_notice", "log_lengths_with"]
+__all__ = ["DEFAULT_LOG_LENGTHS", "StoreWriter", "blob_notice", "log_lengths_with"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,17 +66,6 @@ def log_lengths_with(given: Mapping[str, int] | None) -> dict[str, int]:
     return lengths
 
 
-@dataclass(slots=True)
-class VectorInfo:
-    """What the mirror holds of one vector."""
-
-    kind: str
-    members: list[str] = field(default_factory=list)
-    formats: dict[str, str] = field(default_factory=dict)  # number members' formats
-    attrs: dict[str, str] = field(default_factory=dict)    # what the attributes hash holds
-    values: dict[str, dict[str, str]] = field(default_factory=dict)  # each member's hash
-
-
 def _same(old: Mapping[str, str], new: Mapping[str, str]) -> bool:
     """Whether two hash contents hold the same values, their timestamps aside."""
     if old.keys() != new.keys():
@@ -92,11 +84,17 @@ class StoreWriter:
                  log_lengths: Mapping[str, int] | None = None) -> None:
         self.keys = Keys(keyprefix)
         self.lengths = log_lengths_with(log_lengths)
-        self.devices: dict[str, dict[str, VectorInfo]] = {}
+        self.model = Model()
+        self._logged: dict[str, dict[str, str]] = {}  # bare key -> what its hash holds
+
+    @property
+    def devices(self) -> Mapping[str, Device]:
+        """The devices stored: the model's (device -> vector name -> vector)."""
+        return self.model.devices
 
     def kind_of(self, device: str, vector: str) -> str | None:
-        info = self.devices.get(device, {}).get(vector)
-        return info.kind if info is not None else None
+        found = self.model.vector(device, vector)
+        return found.vectortype if found is not None else None
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -118,14 +116,15 @@ class StoreWriter:
     def note_state(self, device: str, vector: str, state: str, received: str) -> list[Op]:
         """The operations for a state the bridge itself gives a vector (``Busy`` when a program
         sends it a new value), logged as any change."""
-        info = self.devices.get(device, {}).get(vector)
         bare = Keys.attributes(vector, device)
         change = {"state": state, "timestamp": received}
-        if info is None:
+        old = self._logged.get(bare)
+        if self.model.vector(device, vector) is None or old is None:
             return [HSet(self._k(bare), change)]
-        old, info.attrs = info.attrs, {**info.attrs, **change}
-        return [HSet(self._k(bare), change),
-                *self._changed(bare, old, info.attrs, "attributes", received)]
+        if state == "Busy":
+            self.model.mark_busy(device, vector)
+        new = self._logged[bare] = {**old, **change}
+        return [HSet(self._k(bare), change), *self._changed(bare, old, new, "attributes", received)]
 
     def _message_ops(self, device: str | None, timestamp: str | None, text: str | None,
                      received: str) -> list[Op]:
@@ -158,29 +157,28 @@ class StoreWriter:
     def _define(self, event: ev.DefTextVector | ev.DefNumberVector | ev.DefSwitchVector
                 | ev.DefLightVector | ev.DefBLOBVector, received: str) -> list[Op]:
         device, name, kind = event.device, event.name, _KIND[type(event)]
+        new_device = device not in self.model
+        old = self.model.vector(device, name)
+        old_members = list(old) if old is not None else []
+        if self.model.apply(event) is None:
+            return []  # refused by the model (no members, past its bounds): logged there
+        vectors = self.model.devices[device]
+        members = [m.name for m in event.members]
         ops: list[Op] = []
-        vectors = self.devices.get(device)
-        if vectors is None:
-            vectors = self.devices[device] = {}
+        if new_device:
             ops += [SAdd(self._k(Keys.devices()), (device,)),
-                    self._log(Keys.devices(), sorted(self.devices), "devices", received)]
-        old = vectors.get(name)
+                    self._log(Keys.devices(), sorted(self.model), "devices", received)]
         if old is None:
-            vectors[name] = VectorInfo(kind)
             ops += [SAdd(self._k(Keys.properties(device)), (name,)),
                     self._log(Keys.properties(device), sorted(vectors), "properties", received)]
-        elif old.members:
+        elif old_members:
             # A redefinition may drop members: their hashes go with the old set.
-            ops.append(Delete(tuple(self._k(Keys.elementattributes(m, name, device))
-                                    for m in old.members if m not in event)))
+            dropped = [Keys.elementattributes(m, name, device) for m in old_members
+                       if m not in event]
+            for key in dropped:
+                self._logged.pop(key, None)
+            ops.append(Delete(tuple(self._k(key) for key in dropped)))
             ops.append(Delete((self._k(Keys.elements(name, device)),)))
-        info = vectors[name]
-        old_attrs, old_members, old_values = (info.attrs or None), info.members, info.values
-        info.kind = kind
-        info.members = [m.name for m in event.members]
-        info.values = {}
-        info.formats = {m.name: m.format for m in event.members
-                        if isinstance(m, ev.Number) and m.format is not None}
         timestamp = event.timestamp or received
         timeout = getattr(event, "timeout", None) or "0"
         attrs = {
@@ -194,23 +192,22 @@ class StoreWriter:
         if isinstance(event, ev.DefBLOBVector):
             attrs["blobs"] = "Disabled"
         akey = Keys.attributes(name, device)
-        info.attrs = attrs
+        old_attrs, self._logged[akey] = self._logged.get(akey), attrs
         ops += [HSet(self._k(akey), attrs),
                 *self._changed(akey, old_attrs, attrs, "attributes", received)]
         ekey = Keys.elements(name, device)
-        if info.members:
-            ops += [SAdd(self._k(ekey), tuple(info.members)),
-                    ReplaceList(self._k(Keys.elementorder(name, device)), tuple(info.members))]
-            if info.members != old_members:
-                ops.append(self._log(ekey, info.members, "elements", received))
+        ops += [SAdd(self._k(ekey), tuple(members)),
+                ReplaceList(self._k(Keys.elementorder(name, device)), tuple(members))]
+        if members != old_members:
+            ops.append(self._log(ekey, members, "elements", received))
         length = kind.lower()
         for member in event.members:
-            values = self._member_values(member, timestamp, timeout, info.formats.get(
-                member.name), define=True)
-            info.values[member.name] = values
+            values = self._member_values(member, timestamp, timeout, _format(
+                vectors[name], member.name), define=True)
             mkey = Keys.elementattributes(member.name, name, device)
+            old_values, self._logged[mkey] = self._logged.get(mkey), values
             ops += [HSet(self._k(mkey), values),
-                    *self._changed(mkey, old_values.get(member.name), values, length, received)]
+                    *self._changed(mkey, old_values, values, length, received)]
         ops += self._message_ops(device, event.timestamp, event.message, received)
         return ops
 
@@ -218,11 +215,15 @@ class StoreWriter:
              | ev.SetLightVector | ev.SetBLOBVector, blob_files: Mapping[str, tuple[str, int]],
              received: str) -> list[Op]:
         device, name, kind = event.device, event.name, _KIND[type(event)]
-        info = self.devices.get(device, {}).get(name)
-        if info is None or info.kind != kind:
+        vector = self.model.vector(device, name)
+        if vector is None or vector.vectortype != kind:
             logger.info("%s for %s.%s that was not defined (as %s): not stored",
                         type(event).__name__, device, name, kind)
             return []
+        if isinstance(event, ev.SetBLOBVector):
+            self.model.apply_blobs(event, {})  # the bytes are saved apart, never kept
+        else:
+            self.model.apply(event)
         ops: list[Op] = []
         timestamp = event.timestamp or received
         attrs = {"timestamp": timestamp}
@@ -234,12 +235,13 @@ class StoreWriter:
         if event.message is not None:
             attrs["message"] = event.message
         akey = Keys.attributes(name, device)
-        old_attrs, info.attrs = info.attrs, {**info.attrs, **attrs}
+        old_attrs = self._logged.get(akey, {})
+        new_attrs = self._logged[akey] = {**old_attrs, **attrs}
         ops += [HSet(self._k(akey), attrs),
-                *self._changed(akey, old_attrs, info.attrs, "attributes", received)]
+                *self._changed(akey, old_attrs, new_attrs, "attributes", received)]
         length = kind.lower()
         for member in event.members:
-            if member.name not in info.members:
+            if member.name not in vector:
                 logger.info("%s.%s has no member %r: not stored", device, name, member.name)
                 continue
             if isinstance(member, ev.BLOB):
@@ -247,11 +249,11 @@ class StoreWriter:
                 values = {"format": member.format, "size": str(size), "filepath": path,
                           "timestamp": timestamp}
             else:
-                values = self._member_values(member, timestamp, timeout, info.formats.get(
-                    member.name), define=False)
+                values = self._member_values(member, timestamp, timeout,
+                                             _format(vector, member.name), define=False)
             mkey = Keys.elementattributes(member.name, name, device)
-            old_values = info.values.get(member.name, {})
-            new_values = info.values[member.name] = {**old_values, **values}
+            old_values = self._logged.get(mkey, {})
+            new_values = self._logged[mkey] = {**old_values, **values}
             ops += [HSet(self._k(mkey), values),
                     *self._changed(mkey, old_values, new_values, length, received)]
         ops += self._message_ops(device, event.timestamp, event.message, received)
@@ -298,35 +300,43 @@ class StoreWriter:
 
     def _delete(self, event: ev.DelProperty, received: str) -> list[Op]:
         device = event.device
-        vectors = self.devices.get(device)
+        vectors = self.model.devices.get(device)
         ops: list[Op] = []
         if vectors is not None:
             names = list(vectors) if event.name is None else [event.name]
-            for name in names:
-                info = vectors.pop(name, None)
-                if info is None:
-                    continue
+            held = {n: list(vectors[n]) for n in names if n in vectors}
+            self.model.apply(event)
+            for name, members in held.items():
                 doomed = [Keys.attributes(name, device), Keys.elements(name, device),
                           Keys.elementorder(name, device)]
-                doomed += [Keys.elementattributes(m, name, device) for m in info.members]
+                doomed += [Keys.elementattributes(m, name, device) for m in members]
+                for key in doomed:
+                    self._logged.pop(key, None)
                 ops += [Delete(tuple(self._k(k) for k in doomed)),
                         SRem(self._k(Keys.properties(device)), (name,))]
-            ops.append(self._log(Keys.properties(device), sorted(vectors), "properties",
+            still = self.model.devices.get(device)
+            left = sorted(still) if still is not None else []
+            ops.append(self._log(Keys.properties(device), left, "properties",
                                  received))
-            if not vectors:
-                del self.devices[device]
+            if not left:
                 ops += [Delete((self._k(Keys.properties(device)),)),
                         SRem(self._k(Keys.devices()), (device,)),
-                        self._log(Keys.devices(), sorted(self.devices), "devices", received)]
+                        self._log(Keys.devices(), sorted(self.model), "devices", received)]
         ops += self._message_ops(device, event.timestamp, event.message, received)
         return ops
 
     def forget_all(self, received: str | None = None) -> list[Op]:
         """Operations removing every device this writer stored (a lost INDI server or site)."""
         ops: list[Op] = []
-        for device in list(self.devices):
+        for device in list(self.model):
             ops += self._delete(ev.DelProperty(device), received or _now())
         return ops
+
+
+def _format(vector: PropertyVector, member: str) -> str | None:
+    """A number member's format as the model holds it (None for other kinds)."""
+    found = vector.members_.get(member)
+    return getattr(found, "format", None)
 
 
 def blob_notice(event: ev.SetBLOBVector, files: Mapping[str, tuple[str, int]]) -> bytes:

@@ -358,7 +358,7 @@ class RedisSide:
             source = self.source_of(event.device)
             names = ([event.name] if event.name is not None else
                      [n for n, i in self.writers[source].devices[event.device].items()
-                      if i.kind == "BLOBVector"] if source is not None else [])
+                      if i.vectortype == "BLOBVector"] if source is not None else [])
             ops += [HSet(self.keys.full(Keys.attributes(n, event.device)), {"blobs": value})
                     for n in names]
         elif isinstance(event, ev.GetProperties):
