@@ -136,6 +136,10 @@ async def _serve(args: argparse.Namespace) -> None:
             shutil.rmtree(demo_folder, ignore_errors=True)
 
 
+# What the web extra installs that serving needs (pyproject.toml's [web]).
+WEB_MODULES = ("starlette", "uvicorn", "jinja2", "multipart")
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -145,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["adduser"]:
         return _adduser(argv[1:])
     args = _serve_parser().parse_args(argv)
+    from indipyclient.extras import require_extra
+
+    require_extra("indipyweb", "web", WEB_MODULES)
     if bool(args.certfile) != bool(args.keyfile):
         print("indipyweb: --certfile and --keyfile go together", file=sys.stderr)
         return 2

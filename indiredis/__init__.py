@@ -2,16 +2,43 @@
 
 The public names of indiredis 0.7 and indi-mr 0.4, each blocking function with an async twin
 (``..._async``); see docs/bridges.rst for the layouts, the key schema and the topics.
+
+Each name is imported from its module at first use (PEP 562, as in ``indipyclient``), so that
+``python -m indiredis`` can start without redis or aiomqtt installed and say which extra is
+missing, and a program using only the MQTT side does not need redis-py.
 """
 
 from __future__ import annotations
 
-from . import tools
-from .hosts import indi_server, mqtt_server, redis_server
-from .mqttclient import mqtttoport, mqtttoport_async, mqtttoredis, mqtttoredis_async
-from .mqttlink import MqttRefused
-from .mqttsite import driverstomqtt, driverstomqtt_async, inditomqtt, inditomqtt_async
-from .toredis import driverstoredis, driverstoredis_async, inditoredis, inditoredis_async
+from indipydriver import lazy_names
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import tools
+    from .hosts import indi_server, mqtt_server, redis_server
+    from .mqttclient import mqtttoport, mqtttoport_async, mqtttoredis, mqtttoredis_async
+    from .mqttlink import MqttRefused
+    from .mqttsite import driverstomqtt, driverstomqtt_async, inditomqtt, inditomqtt_async
+    from .toredis import driverstoredis, driverstoredis_async, inditoredis, inditoredis_async
+
+_LAZY = {
+    "MqttRefused": "mqttlink",
+    "driverstomqtt": "mqttsite",
+    "driverstomqtt_async": "mqttsite",
+    "driverstoredis": "toredis",
+    "driverstoredis_async": "toredis",
+    "indi_server": "hosts",
+    "inditomqtt": "mqttsite",
+    "inditomqtt_async": "mqttsite",
+    "inditoredis": "toredis",
+    "inditoredis_async": "toredis",
+    "mqtt_server": "hosts",
+    "mqtttoport": "mqttclient",
+    "mqtttoport_async": "mqttclient",
+    "mqtttoredis": "mqttclient",
+    "mqtttoredis_async": "mqttclient",
+    "redis_server": "hosts",
+}
 
 __all__ = [
     "MqttRefused",
@@ -32,3 +59,13 @@ __all__ = [
     "redis_server",
     "tools",
 ]
+
+_getattr, __dir__ = lazy_names(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> object:
+    if name == "tools":  # a module, indiredis 0.7's `from indiredis import tools`
+        from importlib import import_module
+
+        return import_module(f"{__name__}.tools")
+    return _getattr(name)

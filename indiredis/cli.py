@@ -173,14 +173,21 @@ def _command(name: str, argv: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from .mqttlink import MqttRefused
+    if not {"-h", "--help"} & set(args):
+        from indipyclient.extras import require_extra
 
+        # The command loads every bridge's module, so each sub-command needs both extras.
+        require_extra("indiredis", "redis,mqtt", ("redis", "aiomqtt", "paho"))
     try:
         if args and args[0] in COMMANDS:
             _command(args[0], args[1:])
         else:
             _classic(args)
-    except MqttRefused as exc:
+    except Exception as exc:
+        from .mqttlink import MqttRefused  # loaded by then: a bridge ran
+
+        if not isinstance(exc, MqttRefused):
+            raise
         print(f"indiredis: {exc}", file=sys.stderr)
         return 2
     return 0
