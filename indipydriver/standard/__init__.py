@@ -19,12 +19,17 @@ from .. import lazy_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .camera import Camera, Exposure, Image, Sensor
     from .deviceprops import DeviceProps
     from .interface import Interface
     from .messages import MessageHandler
     from .role import Operation, Role, RoleDevice, RoleTasks
 
 _LAZY = {
+    "Camera": "camera",
+    "Exposure": "camera",
+    "Image": "camera",
+    "Sensor": "camera",
     "DeviceProps": "deviceprops",
     "Interface": "interface",
     "MessageHandler": "messages",
@@ -35,13 +40,17 @@ _LAZY = {
 }
 
 __all__ = [
+    "Camera",
     "DeviceProps",
+    "Exposure",
+    "Image",
     "Interface",
     "MessageHandler",
     "Operation",
     "Role",
     "RoleDevice",
     "RoleTasks",
+    "Sensor",
 ]
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
