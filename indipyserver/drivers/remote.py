@@ -19,6 +19,7 @@ from indipyserver.drivers.backoff import Backoff
 from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from indipyserver.drivers.inbound import StreamProtocol
 from indipyserver.drivers.outbound import WriteGate, pump
+from indipyserver.drivers.remotedevices import remote_devices
 from indipyserver.fastpath.localpeer import is_local_peer
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.routing.ports import DriverSide
@@ -97,6 +98,7 @@ class RemoteConnection(DriverConnection):
         backoff: Backoff | None = None,
         max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
         connect_timeout: float = 10.0,
+        device_wait: float = 5.0,
     ) -> None:
         if not isinstance(host, str) or not host:
             raise TypeError(f"remote host must be a name or address, not {host!r}")
@@ -123,6 +125,15 @@ class RemoteConnection(DriverConnection):
         self.connect_timeout = connect_timeout
         self.connected = False
         self._blob_enabled: set[str] = set()
+        # dev@host: seconds after connecting before a device that defined nothing is looked
+        # for among the remote's devices (``remotedevices``) and reported as not found.
+        self.device_wait = device_wait
+        self._device_seen = False
+        self._missing_reported = False
+        #: Set once per connection when the pinned device is known to be there or was
+        #: reported missing (tests wait on it); ``device_found`` says which.
+        self.device_checked = asyncio.Event()
+        self.device_found: bool | None = None
 
     def _frames(self, router: DriverSide, frames: list[Frame]) -> None:
         # No echo filtering here: loops of servers are stopped by the router's rules
@@ -130,6 +141,9 @@ class RemoteConnection(DriverConnection):
         if self.device is not None:
             # dev@host: take only that device (and site-wide messages) from the remote.
             frames = [f for f in frames if f.attrs.get("device") in (None, self.device)]
+            if not self._device_seen and any(f.attrs.get("device") == self.device
+                                             for f in frames):
+                self._device_found(True)
         if self.blob_enable:
             for frame in frames:
                 device = frame.attrs.get("device")
@@ -174,6 +188,9 @@ class RemoteConnection(DriverConnection):
                 await asyncio.sleep(delay)
                 continue
             self._blob_enabled.clear()
+            self._device_seen = False
+            self.device_checked.clear()
+            self.device_found = None
             self.backoff.started()
             selector = inline_selector(loop)
             sock = transport.get_extra_info("socket")
@@ -200,8 +217,12 @@ class RemoteConnection(DriverConnection):
                     router.driver_ready(self)
                     protocol.start()
                     pumping = tg.create_task(pump(self, transport, gate))
+                    watching = (tg.create_task(self._check_device())
+                                if self.device is not None else None)
                     await protocol.closed.wait()
                     pumping.cancel()
+                    if watching is not None:
+                        watching.cancel()
             finally:
                 self.connected = False
                 self.reader_now = None
@@ -211,6 +232,39 @@ class RemoteConnection(DriverConnection):
             logger.warning("lost %s; reconnecting in %.1f s", self.label, delay)
             lost = True
             await asyncio.sleep(delay)
+
+    def _device_found(self, found: bool) -> None:
+        self._device_seen = found
+        self.device_found = found
+        if found:
+            self._missing_reported = False
+        self.device_checked.set()
+
+    async def _check_device(self) -> None:
+        """dev@host: once the remote has had ``device_wait`` seconds to define the device,
+        look at which devices it has, and log once (until the device appears) when it is not
+        among them, with the names it does have: a typo is then one glance at the log."""
+        await asyncio.sleep(self.device_wait)
+        if self._device_seen:
+            return
+        try:
+            devices = await remote_devices(self.host, self.port)
+        except (OSError, TimeoutError) as exc:
+            logger.debug("could not look at %s's devices: %s", self.label, exc)
+            return
+        if self._device_seen or self.device in devices:
+            if not self._device_seen:  # there, but slow to answer our getProperties
+                logger.info("%s: the remote has device %r; waiting for its definitions",
+                            self.label, self.device)
+            return
+        if not self._missing_reported:
+            self._missing_reported = True
+            names = ", ".join(repr(name) for name in sorted(devices)) or "none"
+            logger.warning("%s: device %r not found on %s:%d (its devices: %s); check the "
+                           "name, which must match exactly", self.label, self.device,
+                           self.host, self.port, names)
+        self.device_found = False
+        self.device_checked.set()
 
     def __repr__(self) -> str:
         return f"RemoteConnection({self.host!r}, {self.port}, device={self.device!r})"
