@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .connect import Client, EventStream, SetResult, UnknownVector, connect
-    from .connection import Backoff, NotConnected
+    from .connection import (
+        ConstantBackoff,
+        ExponentialBackoff,
+        NoBackoff,
+        NotConnected,
+        Retry,
+    )
     from .events import (
         ClientEvent,
         ConnectionLost,
@@ -57,8 +63,11 @@ _LAZY = {
     "SetResult": "connect",
     "UnknownVector": "connect",
     "connect": "connect",
-    "Backoff": "connection",
+    "ConstantBackoff": "connection",
+    "ExponentialBackoff": "connection",
+    "NoBackoff": "connection",
     "NotConnected": "connection",
+    "Retry": "connection",
     "ClientEvent": "events",
     "ConnectionLost": "events",
     "ConnectionMade": "events",
@@ -90,21 +99,24 @@ _LAZY = {
 }
 
 __all__ = [
-    "Backoff",
     "Client",
     "ClientEvent",
     "ConnectionLost",
     "ConnectionMade",
+    "ConstantBackoff",
     "Device",
     "EventItem",
     "EventStream",
+    "ExponentialBackoff",
     "IPyClient",
     "InvalidValue",
     "Message",
     "Model",
+    "NoBackoff",
     "NotConnected",
     "PropertyVector",
     "QueClient",
+    "Retry",
     "SetResult",
     "Snap",
     "UnknownVector",

@@ -40,7 +40,8 @@ What a ``Client`` offers:
 * ``await client.send_getProperties(device=None, vector=None)``,
   ``await client.send_enableBLOB(value, device, vector=None)`` (remembered across reconnects).
 
-The connection is kept up (``connection``): a lost one is retried with backoff, what was learnt
+The connection is kept up (``connection``): a lost one is retried as ``retry=`` says (an
+``indipyclient.Retry``, the project's one policy; ``backoff=`` changes only its delays), what was learnt
 is cleared and learnt again, and the events stream says so (``ConnectionLost``,
 ``ConnectionMade``). Entering the ``async with`` waits up to ``connect_timeout`` seconds for the
 first connection and raises ``ConnectionError`` if there is none (None: do not wait).
@@ -57,9 +58,10 @@ from types import TracebackType
 from typing import Any, Self
 
 from indipydriver.protocol import BLOBEnable, GetProperties, State
+from indipydriver.retrypolicy import Backoff, Retry
 
 from . import events as ev
-from .connection import Backoff, Connection, NotConnected
+from .connection import Connection, NotConnected
 from .model import Device, Model, NumberVector, PropertyVector
 from .setwait import SetResult, Waiters
 from .validation import new_vector
@@ -147,6 +149,7 @@ class Client:
         max_messages: int = MAX_MESSAGES,
         backoff: Backoff | None = None,
         max_element_size: int | None = None,
+        retry: Retry | None = None,
     ) -> None:
         folder = None
         if blobfolder is not None:
@@ -156,7 +159,7 @@ class Client:
         self.host = host
         self.port = port
         self.model = Model()
-        options: dict[str, Any] = {"blobfolder": folder, "backoff": backoff}
+        options: dict[str, Any] = {"blobfolder": folder, "backoff": backoff, "retry": retry}
         if max_element_size is not None:
             options["max_element_size"] = max_element_size
         self.connection = Connection(host, port, self.model, self._deliver, **options)
@@ -182,16 +185,33 @@ class Client:
         """Start connecting; waits for the first connection (see ``connect_timeout``)."""
         if self._task is not None:
             raise RuntimeError("this client is already started")
-        self._task = asyncio.create_task(self.connection.run(), name=f"indipyclient {self}")
+        task = self._task = asyncio.create_task(self.connection.run(),
+                                                name=f"indipyclient {self}")
+        task.add_done_callback(self._gave_up)
         if self.connect_timeout is None:
             return
+        connected = asyncio.ensure_future(self._connected_once.wait())
         try:
-            async with asyncio.timeout(self.connect_timeout):
-                await self._connected_once.wait()
-        except TimeoutError:
+            # The first connection, or a `retry` with a limit that gave up before it.
+            await asyncio.wait({connected, task}, timeout=self.connect_timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            connected.cancel()
+        if not self._connected_once.is_set():
             await self.close()
             raise ConnectionError(f"could not connect to {self.host}:{self.port} within "
                                   f"{self.connect_timeout:g} s") from None
+
+    def _gave_up(self, task: asyncio.Task[None]) -> None:
+        """The connection's `retry` gave up (``NotConnected``): said, and every events()
+        stream ends, as at ``close()``."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            logger.error("%s", exc)
+            for stream in list(self._streams):
+                stream.close()
 
     async def close(self) -> None:
         """Disconnect and stop reconnecting; every events() stream ends."""
@@ -203,6 +223,8 @@ class Client:
             except asyncio.CancelledError:
                 if asyncio.current_task().cancelling():  # type: ignore[union-attr]
                     raise
+            except NotConnected:
+                pass  # the retry gave up: logged by _gave_up
         for stream in list(self._streams):
             stream.close()
 

@@ -14,8 +14,11 @@
   folder is set, or the program asked), as indipyclient 0.9.4 does;
 * received BLOBs are written to the BLOB folder by a worker thread (``blobfiles``), one at a
   time, before the next element is read;
-* on loss the model is cleared and ``ConnectionLost`` delivered; then it retries after a capped
-  exponential backoff with jitter (``Backoff``), reset once a connection has stayed up.
+* on loss the model is cleared and ``ConnectionLost`` delivered; then it retries as its
+  ``Retry`` says (``indipydriver.retrypolicy``, the project's one policy; by default 0.5 s
+  doubling to 10 s with equal jitter, for ever, counted from 0 again once a connection has
+  stayed up ``stable_after`` seconds). A ``Retry`` with a limit ends ``run()`` with
+  ``NotConnected`` when it is used up.
 
 A vector the program set is watched (``expect_answer``): with no answer in its timeout
 (clamped to ``timeout_min``..``timeout_max``) a ``VectorTimeOut`` is delivered.
@@ -26,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -45,6 +47,15 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol import Event as ProtocolEvent
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
+from indipydriver.retrypolicy import (
+    Attempts,
+    Backoff,
+    ConstantBackoff,
+    ExponentialBackoff,
+    NoBackoff,
+    RetriesExhausted,
+    Retry,
+)
 
 from . import events
 from .blobfiles import place_blob, save_blob
@@ -53,7 +64,16 @@ from .incoming import MAX_ELEMENT_SIZE, Incoming, Item
 from .model import BLOBVector, Model
 from .serverstream import ServerStream
 
-__all__ = ["Backoff", "Connection", "NotConnected"]
+# The policy's names are re-exported: ``indipyclient.Retry`` and its backoffs.
+__all__ = [
+    "Connection",
+    "ConstantBackoff",
+    "ExponentialBackoff",
+    "NoBackoff",
+    "NotConnected",
+    "Retry",
+    "default_retry",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -67,29 +87,13 @@ class NotConnected(ConnectionError):
     """The client is not connected to its server (now, or any more)."""
 
 
-class Backoff:
-    """Delays between connection attempts: ``initial`` doubling up to ``maximum``, each scaled
-    by a random factor in [1 - jitter, 1] so that many clients of a restarted server do not
-    all come back at the same instant."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 10.0, jitter: float = 0.5,
-                 rng: Callable[[], float] = random.random) -> None:
-        if initial <= 0 or maximum < initial or not 0 <= jitter <= 1:
-            raise ValueError("need 0 < initial <= maximum and 0 <= jitter <= 1")
-        self.initial = initial
-        self.maximum = maximum
-        self.jitter = jitter
-        self._rng = rng
-        self.failures = 0
-
-    def next_delay(self) -> float:
-        """The delay before the next attempt (and count one more failure)."""
-        base = min(self.maximum, self.initial * 2.0 ** min(self.failures, 60))
-        self.failures += 1
-        return base * (1.0 - self.jitter * self._rng())
-
-    def reset(self) -> None:
-        self.failures = 0
+def default_retry(backoff: Backoff | None = None, stable_after: float = 5.0) -> Retry:
+    """The client's reconnect policy: ``backoff`` (by default 0.5 s doubling to 10 s, with
+    equal jitter so that the clients of a restarted server do not all come back at once), for
+    ever, counted from 0 again after a connection of ``stable_after`` seconds."""
+    if backoff is None:
+        backoff = ExponentialBackoff(0.5, 10.0, jitter="equal")
+    return Retry(backoff, stable_after=stable_after)
 
 
 Deliver = Callable[[events.Event], Awaitable[None]]
@@ -109,14 +113,14 @@ class Connection:
         backoff: Backoff | None = None,
         stable_after: float = 5.0,
         max_element_size: int = MAX_ELEMENT_SIZE,
+        retry: Retry | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.model = model
         self.deliver = deliver
         self.blobfolder = blobfolder
-        self.backoff = backoff if backoff is not None else Backoff()
-        self.stable_after = stable_after
+        self.retry = retry if retry is not None else default_retry(backoff, stable_after)
         self.max_element_size = max_element_size
         self.default_blob_mode = BLOBEnable.ALSO if blobfolder else BLOBEnable.NEVER
         # What the program asked with enableBLOB, by (device, vector or None): resent on connect.
@@ -179,19 +183,21 @@ class Connection:
     # -- running --------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Connect, serve and reconnect until cancelled."""
+        """Connect, serve and reconnect until cancelled (or the ``retry`` gives up:
+        ``NotConnected``)."""
+        attempts = self.retry.attempts()
         while True:
             self.attempts += 1
             try:
                 _, stream = await asyncio.get_running_loop().create_connection(
                     ServerStream, self.host, self.port)
             except OSError as exc:
-                delay = self.backoff.next_delay()
+                delay = self._next_delay(attempts, exc.strerror or str(exc))
                 logger.info("cannot connect to %s:%s (%s); retrying in %.2f s", self.host,
                             self.port, exc.strerror or exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            began = time.monotonic()
+            attempts.succeeded()
             reason = "closed by the server"
             try:
                 self._writer = stream
@@ -210,9 +216,14 @@ class Connection:
             logger.info("connection to %s:%s lost: %s", self.host, self.port, reason)
             self.model.clear()
             await self._tell(events.ConnectionLost(reason))
-            if time.monotonic() - began >= self.stable_after:
-                self.backoff.reset()
-            await asyncio.sleep(self.backoff.next_delay())
+            await asyncio.sleep(self._next_delay(attempts, reason))
+
+    def _next_delay(self, attempts: Attempts, reason: str) -> float:
+        try:
+            return attempts.failed()
+        except RetriesExhausted as exc:
+            raise NotConnected(f"gave up on {self.host}:{self.port} after {attempts.failures} "
+                               f"failures in a row ({reason})") from exc
 
     async def _greet(self) -> None:
         greeting = [serialise(GetProperties(version="1.7"))]

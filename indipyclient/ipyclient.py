@@ -48,7 +48,7 @@ from indipydriver.protocol import BLOBEnable, GetProperties
 from indipydriver.protocol.timestamps import format_timestamp
 
 from . import events
-from .connection import Backoff, Connection
+from .connection import Connection
 from .model import Device, Model, PropertyVector
 from .snapshot import Snap, take_snapshot
 from .validation import new_vector
@@ -73,7 +73,7 @@ class IPyClient(Mapping[str, Device]):
         # mapping pays nothing per element); the connection logs what it raises.
         listens = type(self).rxevent is not IPyClient.rxevent
         self.connection = Connection(indihost, indiport, self.model,
-                                     self.rxevent if listens else None, backoff=Backoff())
+                                     self.rxevent if listens else None)
         self.stopped = asyncio.Event()
         self._stop = False
         self._stop_now = asyncio.Event()

@@ -124,7 +124,7 @@ class IPyServer(Server3x):
                      **options: Any) -> DriverConnection:
         """Run an executable driver (C or Python) as a child process.
 
-        Options (name=, config=, env=, max_restarts=, shared_blobs=, ...) go to
+        Options (name=, config=, env=, max_restarts=, retry=, shared_blobs=, ...) go to
         `ExDriverConnection`; indilib C drivers get shared BLOBs unless ``shared_blobs=False``.
         `debug_enable` (0.0.6) is kept on the connection; traffic is logged at DEBUG level by
         the ``indipyserver`` loggers whatever it is.

@@ -23,7 +23,9 @@ from textual.screen import Screen
 import indipyclient
 from indipyclient.changes import Change, change_of
 from indipyclient.coalesce import Changes, Coalescer, summarise
+from indipyclient.connection import default_retry
 from indipyclient.history import ValueHistory
+from indipydriver.retrypolicy import Backoff, Retry
 
 from .devicescreen import DeviceScreen
 from .filepicker import FilePicker
@@ -48,17 +50,24 @@ _CONNECTION = Change("connection")
 _MESSAGE = Change("message")
 
 
-class ObservedBackoff(indipyclient.Backoff):
-    """The client library's reconnection backoff, telling the app when the next try is due."""
+class ObservedBackoff:
+    """A reconnect backoff (the policy's, `indipydriver.retrypolicy`) that also tells the app
+    each delay it gives, so the status line can count down to the next try."""
 
-    def __init__(self, on_delay: Callable[[float], None]) -> None:
-        super().__init__()
+    def __init__(self, backoff: Backoff, on_delay: Callable[[float], None]) -> None:
+        self.backoff = backoff
         self.on_delay = on_delay
 
-    def next_delay(self) -> float:
-        delay = super().next_delay()
+    def compute(self, failures: int) -> float:
+        delay = self.backoff.compute(failures)
         self.on_delay(delay)
         return delay
+
+
+def observed(retry: Retry, on_delay: Callable[[float], None]) -> Retry:
+    """`retry` with its backoff observed (`ObservedBackoff`)."""
+    return Retry(ObservedBackoff(retry.backoff, on_delay), retry.retries,
+                 stable_after=retry.stable_after, clock=retry.clock)
 
 
 class TermApp(App[None]):
@@ -83,8 +92,11 @@ class TermApp(App[None]):
         blobfolder: Path | str | None = None,
         *,
         refresh_seconds: float = REFRESH_SECONDS,
+        retry: Retry | None = None,
     ) -> None:
         super().__init__()
+        #: The reconnect policy (None: the client library's, `default_retry`).
+        self.retry = retry
         self.host = host
         self.port = port
         self.blobfolder = Path(blobfolder) if blobfolder is not None else None
@@ -115,9 +127,9 @@ class TermApp(App[None]):
     async def _run_client(self) -> None:
         """Run the client for the life of the app: it reconnects by itself (with backoff),
         and says so with ConnectionLost / ConnectionMade events."""
-        backoff = ObservedBackoff(self._retrying)
+        retry = observed(self.retry or default_retry(), self._retrying)
         async with indipyclient.connect(
-            self.host, self.port, self.blobfolder, connect_timeout=None, backoff=backoff
+            self.host, self.port, self.blobfolder, connect_timeout=None, retry=retry
         ) as client:
             self.client = client
             self.stream = client.events()

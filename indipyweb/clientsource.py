@@ -1,6 +1,7 @@
 """`ClientSource`: the `DeviceSource` on an `indipyclient` connection (the default source).
 
-`indipyclient.connect` keeps the connection up (backoff with jitter, pings answered, BLOBs
+`indipyclient.connect` keeps the connection up (its ``Retry``: backoff with jitter, or the one
+passed as ``retry``; pings answered, BLOBs
 saved atomically under safe names in the BLOB folder, enableBLOB restored after a reconnect),
 keeps the model and checks outgoing values; this adapter turns its events into `Change`
 notices, its model into the snapshot shape (indipyclient's own ``snapshot``), and its
@@ -33,16 +34,18 @@ MAX_EVENTS = 20_000
 
 class ClientSource:
     """Connects to `host`:`port` with indipyclient; received BLOBs are saved in `blobfolder`
-    (None: BLOBs are not asked for). Start it with ``async with source:``."""
+    (None: BLOBs are not asked for); ``retry`` is the reconnect policy (None: the client
+    library's). Start it with ``async with source:``."""
 
     def __init__(self, host: str = "localhost", port: int = 7624,
-                 blobfolder: str | Path | None = None) -> None:
+                 blobfolder: str | Path | None = None, *,
+                 retry: indipyclient.Retry | None = None) -> None:
         self.host = host
         self.port = port
         if blobfolder is not None:
             Path(blobfolder).mkdir(parents=True, exist_ok=True)
         self.client = indipyclient.connect(host, port, blobfolder, connect_timeout=None,
-                                           max_events=MAX_EVENTS)
+                                           max_events=MAX_EVENTS, retry=retry)
         self._events: indipyclient.EventStream | None = None
 
     @property

@@ -2,8 +2,8 @@
 
 The client library's ``Connection`` turns what arrives into its model's client events; a bridge
 needs the elements themselves (to store each, and to pass its bytes on unchanged), so this thin
-layer uses the same protocol core (``Framer``) and the same capped ``Backoff`` with jitter as the
-client library, and hands the complete frames of each read to the bridge's ``on_frames`` at
+layer uses the same protocol core (``Framer``) and the same reconnect policy (a ``Retry``,
+``indipydriver.retrypolicy``: by default ``bridge_retry()``) as the client library, and hands the complete frames of each read to the bridge's ``on_frames`` at
 once (awaited: a slow store slows the reading, nothing piles up), so a burst costs the bridge
 one redis pipeline per read instead of one per element. Pings are answered at once (indilib
 >= 1.9.7 drivers wait for the answer before their next BLOB).
@@ -19,15 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from indipyclient.connection import Backoff
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame, Framer
 from indipydriver.protocol.escaping import escape
+from indipydriver.retrypolicy import Backoff, ExponentialBackoff, Retry
 
-__all__ = ["IndiLink", "check_cancelled", "ping_reply", "served_frames", "stop_task"]
+__all__ = ["IndiLink", "bridge_retry", "check_cancelled", "ping_reply", "served_frames",
+           "stop_task"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,15 @@ GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
 
 async def _nothing() -> None:
     return None
+
+
+def bridge_retry(backoff: Backoff | None = None, stable_after: float = 0.0) -> Retry:
+    """The bridges' reconnect policy: ``backoff`` (by default 0.2 s doubling to 5 s, with
+    equal jitter), for ever, counted from 0 again at once after a success (or after a
+    connection of ``stable_after`` seconds)."""
+    if backoff is None:
+        backoff = ExponentialBackoff(0.2, 5.0, jitter="equal")
+    return Retry(backoff, stable_after=stable_after)
 
 
 def check_cancelled() -> None:
@@ -100,15 +109,15 @@ class IndiLink:
     def __init__(self, host: str, port: int, on_frames: OnFrames, *,
                  on_connect: Hook = _nothing, on_lost: Hook = _nothing,
                  backoff: Backoff | None = None, max_queue: int = 1000,
-                 max_element_size: int = 512 * 1024 * 1024, stable_after: float = 5.0) -> None:
+                 max_element_size: int = 512 * 1024 * 1024, stable_after: float = 5.0,
+                 retry: Retry | None = None) -> None:
         self.host = host
         self.port = port
         self.on_frames = on_frames
         self.on_connect = on_connect
         self.on_lost = on_lost
-        self.backoff = backoff or Backoff(initial=0.2, maximum=5.0)
+        self.retry = retry or bridge_retry(backoff, stable_after)
         self.max_element_size = max_element_size
-        self.stable_after = stable_after
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(max_queue)
         self._budget = WarningBudget(noun="elements dropped")
         self._malformed = WarningBudget(noun="malformed elements")
@@ -127,18 +136,20 @@ class IndiLink:
         return True
 
     async def run(self) -> None:
-        """Connect, serve and reconnect until cancelled."""
+        """Connect, serve and reconnect until cancelled (or a ``retry`` with a limit gives up:
+        ``RetriesExhausted``)."""
+        attempts = self.retry.attempts()
         while True:
             try:
                 reader, writer = await asyncio.open_connection(self.host, self.port,
                                                                limit=1 << 21)
             except OSError as exc:
-                delay = self.backoff.next_delay()
+                delay = attempts.failed()
                 logger.info("cannot connect to INDI server %s:%s (%s); retrying in %.2f s",
                             self.host, self.port, exc.strerror or exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            began = time.monotonic()
+            attempts.succeeded()
             logger.info("connected to INDI server %s:%s", self.host, self.port)
             # What was queued for a lost connection is stale: the server is asked afresh.
             while not self._queue.empty():
@@ -157,9 +168,7 @@ class IndiLink:
                     await asyncio.shield(writer.wait_closed())
             logger.info("connection to INDI server %s:%s lost", self.host, self.port)
             await self.on_lost()
-            if time.monotonic() - began >= self.stable_after:
-                self.backoff.reset()
-            await asyncio.sleep(self.backoff.next_delay())
+            await asyncio.sleep(attempts.failed())
 
     async def _session(self, reader: asyncio.StreamReader,
                        writer: asyncio.StreamWriter) -> None:

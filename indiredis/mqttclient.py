@@ -26,6 +26,7 @@ from pathlib import Path
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame
 from indipydriver.protocol.escaping import escape
+from indipydriver.retrypolicy import Retry
 
 from .hosts import MqttServer, RedisServer, mqtt_server, redis_server
 from .indilink import GET_PROPERTIES, served_frames
@@ -42,7 +43,7 @@ class ClientSide:
     """What both client sides share: the broker link, sites' status, dropping garbage."""
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer,
-                 subscribe_list: Sequence[str]) -> None:
+                 subscribe_list: Sequence[str], retry: Retry | None = None) -> None:
         self.topics = Topics.of(mqtt_host)
         self.mqtt_id = mqtt_id
         self.out_topic = f"{self.topics.to_indi}/{mqtt_id}"
@@ -50,7 +51,7 @@ class ClientSide:
         self._bad = WarningBudget(noun="MQTT messages dropped")
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
                              self.topics.client_subscriptions(subscribe_list), self.from_broker,
-                             on_connect=self.ask_all, on_lost=self.all_gone)
+                             on_connect=self.ask_all, on_lost=self.all_gone, retry=retry)
 
     async def all_gone(self) -> None:
         """The broker is lost: every site's devices are removed until it is back."""
@@ -116,10 +117,10 @@ class RedisClient(ClientSide):
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer, redis_host: RedisServer,
                  subscribe_list: Sequence[str], log_lengths: Mapping[str, int] | None,
-                 blob_folder: str | Path) -> None:
-        super().__init__(mqtt_id, mqtt_host, subscribe_list)
+                 blob_folder: str | Path, retry: Retry | None = None) -> None:
+        super().__init__(mqtt_id, mqtt_host, subscribe_list, retry)
         self.side = RedisSide(redis_host, blob_folder, log_lengths, self.send,
-                              resync=self.ask_all)
+                              resync=self.ask_all, retry=retry)
 
     def send(self, data: bytes, device: str | None) -> None:
         self.mqtt.publish(self.out_topic, data)
@@ -144,8 +145,8 @@ class PortClient(ClientSide):
     """``mqtttoport``: the MQTT network as a remote server of a private ``IPyServer``."""
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer, subscribe_list: Sequence[str],
-                 host: str, port: int) -> None:
-        super().__init__(mqtt_id, mqtt_host, subscribe_list)
+                 host: str, port: int, retry: Retry | None = None) -> None:
+        super().__init__(mqtt_id, mqtt_host, subscribe_list, retry)
         self.host, self.port = host, port
         self._writer: asyncio.StreamWriter | None = None
         self.server: object = None
@@ -212,37 +213,40 @@ async def mqtttoredis_async(mqtt_id: str, mqtt_host: MqttServer | None = None,
                             redis_host: RedisServer | None = None,
                             subscribe_list: Sequence[str] = (),
                             log_lengths: Mapping[str, int] | None = None,
-                            blob_folder: str | Path = "") -> None:
-    """The async twin of ``mqtttoredis``: runs until cancelled."""
+                            blob_folder: str | Path = "", *,
+                            retry: Retry | None = None) -> None:
+    """The async twin of ``mqtttoredis``: runs until cancelled. ``retry``: the reconnect
+    policy of the broker and redis links (None: ``bridge_retry()``)."""
     if not blob_folder:
         raise ValueError("blob_folder is required: BLOBs are saved there, never in redis")
     await RedisClient(mqtt_id, mqtt_host or mqtt_server(), redis_host or redis_server(),
-                      subscribe_list, log_lengths, blob_folder).run()
+                      subscribe_list, log_lengths, blob_folder, retry).run()
 
 
 def mqtttoredis(mqtt_id: str, mqtt_host: MqttServer | None = None,
                 redis_host: RedisServer | None = None, subscribe_list: Sequence[str] = (),
                 log_lengths: Mapping[str, int] | None = None,
-                blob_folder: str | Path = "") -> None:
+                blob_folder: str | Path = "", *, retry: Retry | None = None) -> None:
     """The sites' devices in redis, ``to_indi`` to them over the broker; blocks."""
     from .toredis import _run
 
     _run(mqtttoredis_async(mqtt_id, mqtt_host, redis_host, subscribe_list, log_lengths,
-                           blob_folder))
+                           blob_folder, retry=retry))
 
 
 async def mqtttoport_async(mqtt_id: str, mqtt_host: MqttServer | None = None,
                            subscribe_list: Sequence[str] = (), port: int = 7624,
-                           host: str = "localhost") -> None:
+                           host: str = "localhost", *, retry: Retry | None = None) -> None:
     """The async twin of ``mqtttoport``: runs until cancelled."""
-    await PortClient(mqtt_id, mqtt_host or mqtt_server(), subscribe_list, host, port).run()
+    await PortClient(mqtt_id, mqtt_host or mqtt_server(), subscribe_list, host, port,
+                     retry).run()
 
 
 def mqtttoport(mqtt_id: str, mqtt_host: MqttServer | None = None,
                subscribe_list: Sequence[str] = (), port: int = 7624,
-               host: str = "localhost") -> None:
+               host: str = "localhost", *, retry: Retry | None = None) -> None:
     """An INDI port on ``host:port`` for ordinary INDI clients, serving the sites' devices
     over the broker; blocks."""
     from .toredis import _run
 
-    _run(mqtttoport_async(mqtt_id, mqtt_host, subscribe_list, port, host))
+    _run(mqtttoport_async(mqtt_id, mqtt_host, subscribe_list, port, host, retry=retry))

@@ -3,7 +3,8 @@
 ``MqttLink.run()`` connects (username/password, TLS when the host tuple holds an
 ``ssl.SSLContext``), subscribes, hands each message to ``on_message`` (awaited), publishes what
 ``publish`` queued (bounded: past ``max_queue`` the newest is dropped and logged), and
-reconnects with a capped backoff when the broker goes away. A site's link has a Last Will
+reconnects when the broker goes away as its ``retry`` says (``bridge_retry()``: a capped
+backoff with jitter). A site's link has a Last Will
 (``offline``, retained) on its status topic and publishes ``online`` (retained) on every
 connection, and ``offline`` when stopped cleanly. ``on_lost`` is awaited when a connection
 that was up is lost (not when the link is stopped).
@@ -23,11 +24,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import aiomqtt
 
-from indipyclient.connection import Backoff
 from indipydriver.logbudget import WarningBudget
+from indipydriver.retrypolicy import Retry
 
 from .hosts import MqttServer
-from .indilink import check_cancelled, stop_task
+from .indilink import bridge_retry, check_cancelled, stop_task
 from .topics import OFFLINE, ONLINE
 
 __all__ = ["MqttLink", "MqttRefused", "refusal_unwrapped"]
@@ -66,7 +67,7 @@ class MqttLink:
                  on_message: OnMessage, *, on_connect: Hook = _nothing,
                  on_lost: Hook = _nothing,
                  status_topic: str | None = None, qos: int = 2, max_queue: int = 1000,
-                 max_incoming: int = 10_000) -> None:
+                 max_incoming: int = 10_000, retry: Retry | None = None) -> None:
         self.host = host
         self.mqtt_id = mqtt_id
         self.subscriptions = list(subscriptions)
@@ -78,7 +79,7 @@ class MqttLink:
         self.max_incoming = max_incoming
         self._queue: asyncio.Queue[tuple[str, bytes, bool]] = asyncio.Queue(max_queue)
         self._budget = WarningBudget(noun="MQTT messages dropped")
-        self.backoff = Backoff(initial=0.2, maximum=5.0)
+        self.retry = retry or bridge_retry()
         self.connected = asyncio.Event()
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> bool:
@@ -108,13 +109,15 @@ class MqttLink:
                               socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
 
     async def run(self) -> None:
-        """Connect, serve and reconnect until cancelled (``MqttRefused`` ends it)."""
+        """Connect, serve and reconnect until cancelled (``MqttRefused`` ends it, and a
+        ``retry`` with a limit that gives up: ``RetriesExhausted``)."""
+        attempts = self.retry.attempts()
         while True:
             client = self._client()
             was_up = False
             try:
                 async with client:
-                    self.backoff.reset()
+                    attempts.succeeded()
                     logger.info("%s connected to MQTT broker %s:%s", self.mqtt_id,
                                 self.host.host, self.host.port)
                     for topic in self.subscriptions:
@@ -141,7 +144,7 @@ class MqttLink:
                 self._lost(exc)
             if was_up:
                 await self.on_lost()
-            await asyncio.sleep(self.backoff.next_delay())
+            await asyncio.sleep(attempts.failed())
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:
         """A clean stop says ``offline`` itself (the Last Will is only for a lost link)."""

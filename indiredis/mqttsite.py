@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame
 from indipydriver.protocol.escaping import escape
+from indipydriver.retrypolicy import Retry
 
 from .hosts import IndiServer, MqttServer, indi_server, mqtt_server
 from .indilink import IndiLink, served_frames
@@ -48,20 +49,20 @@ class Site:
     """One site's two links (see the module docstring)."""
 
     def __init__(self, indi_host: IndiServer, mqtt_id: str, mqtt_host: MqttServer,
-                 subscribe_list: Sequence[str]) -> None:
+                 subscribe_list: Sequence[str], retry: Retry | None = None) -> None:
         self.topics = Topics.of(mqtt_host)
         self.mqtt_id = mqtt_id
         self.out_topic = f"{self.topics.from_indi}/{mqtt_id}"
         self.devices: set[str] = set()
         self._bad = WarningBudget(noun="MQTT messages dropped")
         self.indi = IndiLink(indi_host.host, indi_host.port, self.from_server,
-                             on_lost=self.server_lost)
+                             on_lost=self.server_lost, retry=retry)
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
                              [*self.topics.site_subscriptions(subscribe_list),
                               f"{self.topics.snoop_control}/#",
                               f"{self.topics.snoop_data}/{mqtt_id}"],
                              self.from_broker,
-                             status_topic=f"{self.topics.status}/{mqtt_id}")
+                             status_topic=f"{self.topics.status}/{mqtt_id}", retry=retry)
         # Snooping across sites: what other sites' drivers asked of ours (site -> (device,
         # vector or None)), bounded; devices of other sites our drivers snoop (never
         # published as ours); our private server's connection to us as its remote.
@@ -208,9 +209,12 @@ class Site:
 async def inditomqtt_async(indi_host: IndiServer | None, mqtt_id: str,
                            mqtt_host: MqttServer | None = None,
                            subscribe_list: Sequence[str] = (),
-                           snoop_port: int | None = None) -> None:
-    """The async twin of ``inditomqtt``: runs until cancelled."""
-    site = Site(indi_host or indi_server(), mqtt_id, mqtt_host or mqtt_server(), subscribe_list)
+                           snoop_port: int | None = None, *,
+                           retry: Retry | None = None) -> None:
+    """The async twin of ``inditomqtt``: runs until cancelled. ``retry``: the reconnect
+    policy of both links (None: ``bridge_retry()``)."""
+    site = Site(indi_host or indi_server(), mqtt_id, mqtt_host or mqtt_server(), subscribe_list,
+                retry)
     if snoop_port is None:
         await site.run()
         return
@@ -222,24 +226,28 @@ async def inditomqtt_async(indi_host: IndiServer | None, mqtt_id: str,
 
 
 def inditomqtt(indi_host: IndiServer | None, mqtt_id: str, mqtt_host: MqttServer | None = None,
-               subscribe_list: Sequence[str] = (), snoop_port: int | None = None) -> None:
+               subscribe_list: Sequence[str] = (), snoop_port: int | None = None, *,
+               retry: Retry | None = None) -> None:
     """An INDI server's devices on the MQTT network as site ``mqtt_id``; blocks. With
     ``snoop_port``, the INDI server's drivers may snoop other sites' devices: chain
     ``127.0.0.1:snoop_port`` to it as a remote server (see docs/bridges.rst)."""
     from .toredis import _run
 
-    _run(inditomqtt_async(indi_host, mqtt_id, mqtt_host, subscribe_list, snoop_port))
+    _run(inditomqtt_async(indi_host, mqtt_id, mqtt_host, subscribe_list, snoop_port,
+                          retry=retry))
 
 
 async def driverstomqtt_async(drivers: Sequence[str], mqtt_id: str,
                               mqtt_host: MqttServer | None = None,
-                              subscribe_list: Sequence[str] = ()) -> None:
+                              subscribe_list: Sequence[str] = (), *,
+                              retry: Retry | None = None) -> None:
     """The async twin of ``driverstomqtt``: runs until cancelled."""
     from .driverserver import private_server
 
     # The site listens privately for our server's remote connection (snooping across sites);
     # the server's port is known once it runs, so the site learns it then.
-    site = Site(IndiServer("127.0.0.1", 0), mqtt_id, mqtt_host or mqtt_server(), subscribe_list)
+    site = Site(IndiServer("127.0.0.1", 0), mqtt_id, mqtt_host or mqtt_server(), subscribe_list,
+                retry)
     inner = await site.listen_for_snoops("127.0.0.1", 0)
     inner_port = inner.sockets[0].getsockname()[1]
     try:
@@ -251,8 +259,8 @@ async def driverstomqtt_async(drivers: Sequence[str], mqtt_id: str,
 
 
 def driverstomqtt(drivers: Sequence[str], mqtt_id: str, mqtt_host: MqttServer | None = None,
-                  subscribe_list: Sequence[str] = ()) -> None:
+                  subscribe_list: Sequence[str] = (), *, retry: Retry | None = None) -> None:
     """Executable drivers on the MQTT network as site ``mqtt_id``; blocks."""
     from .toredis import _run
 
-    _run(driverstomqtt_async(drivers, mqtt_id, mqtt_host, subscribe_list))
+    _run(driverstomqtt_async(drivers, mqtt_id, mqtt_host, subscribe_list, retry=retry))

@@ -12,7 +12,8 @@ a known device for new vectors and enableBLOB), noted in the store (a new vector
 ``Busy``, ``blobs`` for enableBLOB, the getProperties stamps) and handed to ``send`` with the
 device it is for. Anything else is logged and dropped; the bridge goes on.
 
-Redis lost: every store write is retried with a capped backoff; once redis answers again the
+Redis lost: every store write is retried as the ``retry`` says (``bridge_retry()``: a capped
+backoff with jitter, reset by the first write that works); once redis answers again the
 keys are rebuilt from scratch (``resync``: the sources are asked for everything again), since a
 restarted redis has lost them. A redis that refuses the password (redis-py's
 ``AuthenticationError``) is not retried: the error ends the bridge, so a wrong password is seen.
@@ -31,22 +32,23 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
+from redis.asyncio.retry import Retry as RedisRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.blobfiles import save_blob
-from indipyclient.connection import Backoff
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import BLOBEnable, Frame, ProtocolError, parse_element
 from indipydriver.protocol import events as ev
 from indipydriver.protocol.blobs import unpack_blob
 from indipydriver.protocol.timestamps import parse_timestamp
+from indipydriver.retrypolicy import Retry
 
 from .fromxml import StoreWriter, blob_notice
 from .hosts import RedisServer
+from .indilink import bridge_retry
 from .keys import Keys
 from .ops import Delete, HSet, Log, Op, Publish, ReplaceList, SAdd, SetValue, SRem
 from .toindi import ToIndiRequest, check_to_indi
@@ -78,7 +80,7 @@ def connect_redis(host: RedisServer) -> aioredis.Redis:
     would retry a refused password too (about 8 s, as a ConnectionError) before saying so."""
     return aioredis.Redis(host=host.host, port=host.port, db=host.db,
                           password=host.password or None, socket_connect_timeout=5,
-                          health_check_interval=10, retry=Retry(NoBackoff(), 0))
+                          health_check_interval=10, retry=RedisRetry(NoBackoff(), 0))
 
 
 def _raise_if_refused(exc: BaseException) -> None:
@@ -105,7 +107,7 @@ class RedisSide:
 
     def __init__(self, redis_host: RedisServer, blob_folder: str | Path,
                  log_lengths: Mapping[str, int] | None, send: Send,
-                 resync: Resync | None = None) -> None:
+                 resync: Resync | None = None, *, retry: Retry | None = None) -> None:
         self.host = redis_host
         self.keys = Keys(redis_host.keyprefix)
         self.blob_folder = Path(blob_folder)
@@ -115,7 +117,8 @@ class RedisSide:
         self.resync_sources = resync
         self.writers: dict[str, StoreWriter] = {}
         self.redis = connect_redis(redis_host)
-        self.backoff = Backoff(initial=0.2, maximum=5.0)
+        self.retry = retry or bridge_retry()
+        self._writes = self.retry.attempts()  # the store's writes, in `execute` and the like
         self._bad = WarningBudget(noun="to_indi elements dropped")
         self._lock = asyncio.Lock()
         # A key of this bridge's own, set once the store is cleared: every pipeline checks it
@@ -167,13 +170,13 @@ class RedisSide:
                 _raise_if_refused(exc)
                 _raise_if_cancelled()
                 failed = True
-                delay = self.backoff.next_delay()
+                delay = self._writes.failed()
                 logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
                                self.host.port, exc, delay)
                 await asyncio.sleep(delay)
                 continue
             break
-        self.backoff.reset()
+        self._writes.succeeded()
         if failed or not intact:
             logger.info("redis %s:%s is back: rebuilding the store", self.host.host,
                         self.host.port)
@@ -187,12 +190,12 @@ class RedisSide:
             except _DOWN as exc:
                 _raise_if_refused(exc)
                 _raise_if_cancelled()
-                delay = self.backoff.next_delay()
+                delay = self._writes.failed()
                 logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
                                self.host.port, exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            self.backoff.reset()
+            self._writes.succeeded()
             return
 
     async def resync(self) -> None:
@@ -309,12 +312,12 @@ class RedisSide:
 
     async def run(self) -> None:
         """Listen on ``to_indi`` for good (resubscribing after redis is lost)."""
-        backoff = Backoff(initial=0.2, maximum=5.0)
+        attempts = self.retry.attempts()
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.host.to_indi_channel)
-                backoff.reset()
+                attempts.succeeded()
                 while True:
                     message = await next_published(pubsub)
                     if message is not None and message.get("type") == "message":
@@ -322,7 +325,7 @@ class RedisSide:
             except _DOWN as exc:
                 _raise_if_refused(exc)
                 _raise_if_cancelled()
-                delay = backoff.next_delay()
+                delay = attempts.failed()
                 logger.warning("redis %s:%s subscription lost: %s; again in %.2f s",
                                self.host.host, self.host.port, exc, delay)
                 await asyncio.sleep(delay)

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from indipydriver.protocol import Frame
+from indipydriver.retrypolicy import Retry
 
 from .hosts import IndiServer, RedisServer, indi_server, redis_server
 from .indilink import GET_PROPERTIES, IndiLink
@@ -33,8 +34,11 @@ SOURCE = "indi"
 async def inditoredis_async(indi_host: IndiServer | None = None,
                             redis_host: RedisServer | None = None,
                             log_lengths: Mapping[str, int] | None = None,
-                            blob_folder: str | Path = "") -> None:
-    """The async twin of ``inditoredis``: runs until cancelled."""
+                            blob_folder: str | Path = "", *,
+                            retry: Retry | None = None) -> None:
+    """The async twin of ``inditoredis``: runs until cancelled. ``retry`` (a ``Retry``,
+    ``indipydriver.retrypolicy``; None: ``bridge_retry()``) is the reconnect policy of both the
+    INDI and the redis side."""
     indi_host = indi_host or indi_server()
     redis_host = redis_host or redis_server()
     if not blob_folder:
@@ -49,7 +53,7 @@ async def inditoredis_async(indi_host: IndiServer | None = None,
         assert link is not None
         link.send(GET_PROPERTIES)
 
-    side = RedisSide(redis_host, blob_folder, log_lengths, send, resync=ask_again)
+    side = RedisSide(redis_host, blob_folder, log_lengths, send, resync=ask_again, retry=retry)
 
     async def on_frames(frames: list[Frame]) -> None:
         await side.store(SOURCE, frames)
@@ -57,7 +61,7 @@ async def inditoredis_async(indi_host: IndiServer | None = None,
     async def on_lost() -> None:
         await side.forget(SOURCE)
 
-    link = IndiLink(indi_host.host, indi_host.port, on_frames, on_lost=on_lost)
+    link = IndiLink(indi_host.host, indi_host.port, on_frames, on_lost=on_lost, retry=retry)
     try:
         await side.execute_when_up(side.clear)
         async with asyncio.TaskGroup() as group:
@@ -69,29 +73,30 @@ async def inditoredis_async(indi_host: IndiServer | None = None,
 
 def inditoredis(indi_host: IndiServer | None = None, redis_host: RedisServer | None = None,
                 log_lengths: Mapping[str, int] | None = None,
-                blob_folder: str | Path = "") -> None:
+                blob_folder: str | Path = "", *, retry: Retry | None = None) -> None:
     """Keep an INDI server's devices in redis and pass ``to_indi`` to it; blocks until
     interrupted (see docs/bridges.rst)."""
-    _run(inditoredis_async(indi_host, redis_host, log_lengths, blob_folder))
+    _run(inditoredis_async(indi_host, redis_host, log_lengths, blob_folder, retry=retry))
 
 
 async def driverstoredis_async(drivers: Sequence[str], redis_host: RedisServer | None = None,
                                log_lengths: Mapping[str, int] | None = None,
-                               blob_folder: str | Path = "") -> None:
+                               blob_folder: str | Path = "", *,
+                               retry: Retry | None = None) -> None:
     """The async twin of ``driverstoredis``: runs until cancelled."""
     from .driverserver import private_server
 
     async with private_server(drivers) as server:
         await inditoredis_async(IndiServer("127.0.0.1", server.port), redis_host, log_lengths,
-                                blob_folder)
+                                blob_folder, retry=retry)
 
 
 def driverstoredis(drivers: Sequence[str], redis_host: RedisServer | None = None,
                    log_lengths: Mapping[str, int] | None = None,
-                   blob_folder: str | Path = "") -> None:
+                   blob_folder: str | Path = "", *, retry: Retry | None = None) -> None:
     """Run executable ``drivers`` (program names or paths) and keep their devices in redis;
     blocks until interrupted."""
-    _run(driverstoredis_async(drivers, redis_host, log_lengths, blob_folder))
+    _run(driverstoredis_async(drivers, redis_host, log_lengths, blob_folder, retry=retry))
 
 
 def _run(main: object) -> None:

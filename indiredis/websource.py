@@ -23,7 +23,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.changes import change_of
-from indipyclient.connection import Backoff
 from indipyclient.model import Model
 from indipyclient.setwait import Waiters
 from indipyclient.snapshot import take_snapshot, vector_dict
@@ -41,9 +40,11 @@ from indipydriver.protocol import (
     serialise,
 )
 from indipydriver.protocol import events as ev
+from indipydriver.retrypolicy import Retry
 from indipyweb.source import BlobUpload, Change, InvalidValue, SetResult, Snapshot, VectorDict
 
 from .hosts import RedisServer
+from .indilink import bridge_retry
 from .keys import Keys
 from .redisside import connect_redis, next_published
 
@@ -122,11 +123,13 @@ def _definition(device: str, name: str, attrs: dict[str, str],
 
 
 class RedisSource:
-    """See the module docstring. ``indihost``/``indiport`` only label the snapshot."""
+    """See the module docstring. ``indihost``/``indiport`` only label the snapshot; ``retry``
+    is the policy for reading redis again after it is lost (None: ``bridge_retry()``)."""
 
     def __init__(self, redis_host: RedisServer, indihost: str = "redis",
-                 indiport: int = 0) -> None:
+                 indiport: int = 0, *, retry: Retry | None = None) -> None:
         self.host = redis_host
+        self.retry = retry or bridge_retry()
         self.keys = Keys(redis_host.keyprefix)
         self.indihost, self.indiport = indihost, indiport
         self.model = Model()
@@ -179,7 +182,7 @@ class RedisSource:
                          result.timed_out)
 
     async def _run(self) -> None:
-        backoff = Backoff(initial=0.2, maximum=5.0)
+        attempts = self.retry.attempts()
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
@@ -188,7 +191,7 @@ class RedisSource:
                 for event in await store_events(self.redis, self.keys):
                     self.model.apply(event)
                 self._connected = True
-                backoff.reset()
+                attempts.succeeded()
                 self._note(Change("connection"))
                 while True:
                     message = await next_published(pubsub)
@@ -203,7 +206,7 @@ class RedisSource:
                 self._connected = False
                 self.model.clear()
                 self._note(Change("connection"))
-            await asyncio.sleep(backoff.next_delay())
+            await asyncio.sleep(attempts.failed())
 
     def _apply(self, data: bytes) -> None:
         event: ev.Event | None

@@ -2,6 +2,6 @@
 
 The connection base and the in-process driver (`connection`), executable drivers on pipes
 (`executable`, `pipereader`), remote servers (`remote`), framed reads and flow-controlled
-writes to them (`inbound`, `outbound`), restart delays (`backoff`) and the drivers' message
-log (`messagelog`). It may import every folder of the server but the top level.
+writes to them (`inbound`, `outbound`) and the drivers' message log (`messagelog`); restart and
+reconnect delays follow the project's one policy, `indipydriver.retrypolicy`. It may import every folder of the server but the top level.
 """

@@ -33,10 +33,10 @@ from collections.abc import Callable, Mapping
 from functools import partial
 
 from indipydriver.logbudget import WarningBudget
+from indipydriver.retrypolicy import Backoff, ExponentialBackoff, RetriesExhausted, Retry
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers
-from indipyserver.drivers.backoff import Backoff
 from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.drivers.outbound import OutboundProtocol, WriteGate, pump
@@ -53,6 +53,11 @@ stderr_logger = logging.getLogger("indipyserver.driver_stderr")
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
 PIPE_SIZE = 1 << 20
 MAX_STDERR_LINE = 64 * 1024
+
+#: Seconds a driver must run for its deaths in a row (and its restart delays) to count from 0
+#: again: indiserver counts restarts over its whole life, so ten crashes spread over a week
+#: retire a driver for good there, and it restarts a dead one at once (INDI issue #1332).
+DRIVER_STABLE_AFTER = 60.0
 
 #: Counts the driver processes started (`ExDriverConnection.start_serial`).
 _STARTS = itertools.count()
@@ -104,6 +109,9 @@ class ExDriverConnection(DriverConnection):
     indilib driver would otherwise take from the first ``getProperties`` it sees.
     ``shared_blobs``: run stdout on a Unix socket and take BLOBs attached as descriptors
     (module docstring); None chooses by the program (`is_indilib_elf`).
+    ``retry`` (a ``Retry``, ``indipydriver.retrypolicy``) replaces the restart policy (give it
+    a ``stable_after``: with 0 every spawn counts as a success, so its limit is never reached);
+    ``backoff`` replaces only its delays, ``max_restarts`` only its limit.
     """
 
     is_remote = False
@@ -121,6 +129,7 @@ class ExDriverConnection(DriverConnection):
         backoff: Backoff | None = None,
         max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
         grace: float = 2.0,
+        retry: Retry | None = None,
         shared_blobs: bool | None = None,
     ) -> None:
         # Named in logs as started: `python cam.py` must not be logged as just `python`.
@@ -140,7 +149,12 @@ class ExDriverConnection(DriverConnection):
         ):
             if value is not None:
                 self.env[key] = value
-        self.backoff = backoff or Backoff(max_restarts=max_restarts)
+        # The restart delays: 0.5 s doubling to 30 s, at most `max_restarts` deaths in a row,
+        # counted again from 0 after a run of DRIVER_STABLE_AFTER seconds (`backoff` alone
+        # replaces the delays and keeps the rest).
+        self.retry = retry or Retry(backoff or ExponentialBackoff(0.5, 30.0), max_restarts,
+                                    stable_after=DRIVER_STABLE_AFTER)
+        self.restarts = self.retry.attempts()
         self.grace = grace
         self.shared_blobs = shared_blobs
         self.pid: int | None = None
@@ -194,13 +208,14 @@ class ExDriverConnection(DriverConnection):
                     self.exited_for_good = True
                     return
                 self._restarting = True
-                delay = self.backoff.next_delay()
-                if delay is None:
+                try:
+                    delay = self.restarts.failed()
+                except RetriesExhausted:
                     self.exited_for_good = True
                     logger.error(
                         "driver %s exited for good after %d restarts",
                         self.label,
-                        self.backoff.restarts,
+                        self.restarts.failures,
                     )
                     return
                 logger.warning("restarting driver %s in %.1f s", self.label, delay)
@@ -261,7 +276,7 @@ class ExDriverConnection(DriverConnection):
         self._process = process
         self.pid = process.pid
         self.start_serial = next(_STARTS)
-        self.backoff.started()
+        self.restarts.succeeded()
         # A restart ends the warning of the death before it: said at the same level, so that
         # whoever saw the failure sees the recovery (issue 28).
         logger.log(

@@ -2,7 +2,8 @@
 
 indiserver calls ``Bye()`` when a remote cannot be reached, at start or on reconnect, killing the
 whole server (INDI issue #1927). Here a failed or lost remote is logged, its devices are deleted
-for the clients (``router.driver_lost``), and the connection is retried with backoff, forever.
+for the clients (``router.driver_lost``), and the connection is retried with backoff, forever
+(the project's one policy, ``indipydriver.retrypolicy``: ``retry=`` or ``backoff=``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import BLOBEnable
+from indipydriver.retrypolicy import (
+    Attempts,
+    Backoff,
+    ExponentialBackoff,
+    RetriesExhausted,
+    Retry,
+)
 from indipyserver.blobs.cutthrough import BlobForwarder
-from indipyserver.drivers.backoff import Backoff
 from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from indipyserver.drivers.inbound import StreamProtocol
 from indipyserver.drivers.outbound import WriteGate, pump
@@ -85,6 +92,7 @@ class RemoteConnection(DriverConnection):
     (``enableBLOB Also``) for each device as it appears (for drivers that send BLOBs of properties
     they never defined); otherwise BLOBs come only while a client or snooping driver here wants
     them, asked per BLOB property the remote defined (``routing.remoteblobs``).
+    ``retry`` (a ``Retry``) or ``backoff`` (its delays only) replace the reconnect policy.
     """
 
     is_remote = True
@@ -99,6 +107,7 @@ class RemoteConnection(DriverConnection):
         max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
         connect_timeout: float = 10.0,
         device_wait: float = 5.0,
+        retry: Retry | None = None,
     ) -> None:
         if not isinstance(host, str) or not host:
             raise TypeError(f"remote host must be a name or address, not {host!r}")
@@ -120,8 +129,8 @@ class RemoteConnection(DriverConnection):
         # 0.5 s: a leaf restarted by hand a few times in a minute is back within a second
         # each time (not after delays growing to the drivers' 60 s), while a remote that
         # drops every connection at once still backs off.
-        self.backoff = backoff or Backoff(
-            initial=0.5, cap=30.0, stable_after=REMOTE_STABLE_AFTER, max_restarts=None)
+        self.retry = retry or Retry(backoff or ExponentialBackoff(0.5, 30.0),
+                                    stable_after=REMOTE_STABLE_AFTER)
         self.connect_timeout = connect_timeout
         self.connected = False
         self._blob_enabled: set[str] = set()
@@ -158,7 +167,16 @@ class RemoteConnection(DriverConnection):
             router.driver_frames(self, frames)
 
     async def run(self, router: DriverSide) -> None:
-        """Stay connected for the life of the server; never raises for network trouble."""
+        """Stay connected for the life of the server (or until a ``retry`` with a limit gives
+        up, logged); never raises for network trouble."""
+        attempts = self.retry.attempts()
+        try:
+            await self._keep_connected(router, attempts)
+        except RetriesExhausted:
+            logger.error("gave up on %s after %d failures in a row", self.label,
+                         attempts.failures)
+
+    async def _keep_connected(self, router: DriverSide, attempts: Attempts) -> None:
         loop = asyncio.get_running_loop()
         failed = 0  # attempts that failed since the last connection
         lost = False  # a connection was lost since
@@ -182,7 +200,7 @@ class RemoteConnection(DriverConnection):
                     self.connect_timeout,
                 )
             except (OSError, TimeoutError) as exc:
-                delay = self.backoff.next_delay() or self.backoff.cap
+                delay = attempts.failed()
                 logger.warning("cannot connect to %s: %s; retrying in %.1f s", self.label, exc, delay)
                 failed += 1
                 await asyncio.sleep(delay)
@@ -191,7 +209,7 @@ class RemoteConnection(DriverConnection):
             self._device_seen = False
             self.device_checked.clear()
             self.device_found = None
-            self.backoff.started()
+            attempts.succeeded()
             selector = inline_selector(loop)
             sock = transport.get_extra_info("socket")
             if selector is not None and sock is not None:
@@ -228,7 +246,7 @@ class RemoteConnection(DriverConnection):
                 self.reader_now = None
                 transport.close()
                 router.driver_lost(self)
-            delay = self.backoff.next_delay() or self.backoff.cap
+            delay = attempts.failed()
             logger.warning("lost %s; reconnecting in %.1f s", self.label, delay)
             lost = True
             await asyncio.sleep(delay)

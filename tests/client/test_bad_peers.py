@@ -22,7 +22,7 @@ import pytest
 from peers import free_port
 
 import indipyclient
-from indipyclient import Backoff, ConnectionLost, ConnectionMade, setBLOBVector
+from indipyclient import ConnectionLost, ConnectionMade, ExponentialBackoff, setBLOBVector
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -125,7 +125,7 @@ async def test_a_close_in_the_middle_of_an_element_is_a_lost_connection() -> Non
         writer.write(DEF_TEXT)
         await asyncio.sleep(5)
 
-    fast = Backoff(initial=0.05, maximum=0.1)
+    fast = ExponentialBackoff(0.05, 0.1, jitter="equal")
     async with raw_server(script) as port, \
             indipyclient.connect("127.0.0.1", port, backoff=fast) as client:
         kinds = []
@@ -200,7 +200,7 @@ async def test_a_zlib_blob_is_saved_decompressed_under_a_safe_name(tmp_path: Pat
 
 async def test_an_unreachable_server_is_retried_with_growing_delays() -> None:
     port = free_port()
-    backoff = Backoff(initial=0.05, maximum=0.4, jitter=0.0)
+    backoff = ExponentialBackoff(0.05, 0.4)
     client = indipyclient.connect("127.0.0.1", port, backoff=backoff, connect_timeout=None)
     async with client:
         await asyncio.sleep(1.6)
@@ -295,7 +295,7 @@ async def test_a_server_gone_in_the_middle_of_a_blob_leaves_no_file(tmp_path: Pa
         await writer.drain()
         await asyncio.sleep(0.3)  # then close
 
-    fast = Backoff(initial=5, maximum=5)
+    fast = ExponentialBackoff(5, 5, jitter="equal")
     async with raw_server(script) as port, \
             indipyclient.connect("127.0.0.1", port, blobfolder=tmp_path, backoff=fast) as client, \
             client.events() as stream, asyncio.timeout(10):

@@ -12,7 +12,6 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyclient import Backoff
 from indipyclient.blobfiles import blob_filename, save_blob, saved_format
 from indipyclient.model import Model
 from indipyclient.snapshot import take_snapshot
@@ -106,15 +105,6 @@ def test_snapshot_has_the_0_9_4_json_shape() -> None:
     assert snap["Mount"]["COORD"].getfloatvalue("RA") == 12.5
     assert snap.dictdump() == data
     assert snap.dictdump(inc_user_string=True)["devices"]["Mount"]["user_string"] == ""
-
-
-def test_backoff_doubles_to_its_cap_and_jitters_below_it() -> None:
-    fixed = Backoff(initial=0.5, maximum=4.0, jitter=0.0)
-    assert [fixed.next_delay() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    fixed.reset()
-    assert fixed.next_delay() == 0.5
-    jittered = Backoff(initial=1.0, maximum=1.0, jitter=0.5, rng=lambda: 1.0)
-    assert jittered.next_delay() == 0.5
 
 
 def test_a_snapshot_shows_each_change_and_earlier_snapshots_keep_theirs() -> None:

@@ -19,7 +19,7 @@ import pytest
 from servers import CCD, DEVICES, TELESCOPE, THERMOSTAT, IndilibServer, OurServer, RealServer
 
 import indipyclient
-from indipyclient import Backoff, ConnectionLost, ConnectionMade, setBLOBVector
+from indipyclient import ConnectionLost, ConnectionMade, ExponentialBackoff, setBLOBVector
 
 pytestmark = pytest.mark.interop
 
@@ -95,7 +95,7 @@ async def test_set_waits_for_ok_and_for_alert(server: RealServer) -> None:
 async def test_restart_clears_the_model_and_learns_everything_again(
         server: RealServer) -> None:
     """Server stops: ConnectionLost, nothing known; back: ConnectionMade, all three again."""
-    fast = Backoff(initial=0.1, maximum=0.5)
+    fast = ExponentialBackoff(0.1, 0.5, jitter="equal")
     async with indipyclient.connect("127.0.0.1", server.port, backoff=fast) as client:
         await learn_everything(client)
         async with client.events() as stream:

@@ -19,7 +19,7 @@ import pytest
 from peers import IndiServer, find_binary, indi_eval, serving, setprop
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.drivers.backoff import Backoff
+from indipydriver.retrypolicy import ExponentialBackoff
 from indipyserver.server import IPyServer
 
 CCD = "CCD Simulator"
@@ -34,7 +34,7 @@ NEW_EXPOSURE = (
 async def ours(tmp_home: Path) -> AsyncIterator[int]:
     find_binary("indi_simulator_ccd")
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
-    server.add_exdriver("indi_simulator_ccd", backoff=Backoff(initial=0.2))
+    server.add_exdriver("indi_simulator_ccd", backoff=ExponentialBackoff(0.2, 30.0))
     async with serving(server):
         yield server.port
 

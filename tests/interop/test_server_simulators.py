@@ -21,8 +21,8 @@ import pytest
 from peers import find_binary, getprop, indi_eval, serving, setprop
 
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.retrypolicy import ExponentialBackoff
 from indipyserver.demo import make_driver
-from indipyserver.drivers.backoff import Backoff
 from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.routing.streamblobs import is_stream_blob
 from indipyserver.server import IPyServer
@@ -37,8 +37,8 @@ async def served(tmp_home: Path) -> AsyncIterator[IPyServer]:
     find_binary("indi_simulator_telescope")
     find_binary("indi_simulator_ccd")
     server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=0, handle_signals=False)
-    server.add_exdriver("indi_simulator_telescope", backoff=Backoff(initial=0.2))
-    server.add_exdriver("indi_simulator_ccd", backoff=Backoff(initial=0.2))
+    server.add_exdriver("indi_simulator_telescope", backoff=ExponentialBackoff(0.2, 30.0))
+    server.add_exdriver("indi_simulator_ccd", backoff=ExponentialBackoff(0.2, 30.0))
     async with serving(server):
         yield server
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from serverkit import RawClient, make_gadget, running
 
+from indipydriver.retrypolicy import ExponentialBackoff, Retry
 from indipyserver import IPyServer
-from indipyserver.drivers.backoff import Backoff
 
 
 def flaky_driver(tmp_path: Path, lifetime: float) -> Path:
@@ -48,8 +48,8 @@ async def test_clients_see_delproperty_then_the_device_again_after_each_backoff_
 ) -> None:
     script = flaky_driver(tmp_path, lifetime=0.1)
     srv = server(make_gadget())
-    conn = srv.add_exdriver(str(script), backoff=Backoff(initial=0.3, factor=2, cap=0.6,
-                                                          max_restarts=2))
+    conn = srv.add_exdriver(str(script), backoff=ExponentialBackoff(0.3, 0.6),
+                            max_restarts=2)
     loop = asyncio.get_running_loop()
     seen: list[tuple[str, float]] = []
     with caplog.at_level(logging.INFO):
@@ -90,8 +90,8 @@ async def test_a_stable_run_resets_the_restart_counter_and_delay(
     again and again, always after the initial delay (indiserver would retire it)."""
     script = flaky_driver(tmp_path, lifetime=0.3)
     srv = server()
-    conn = srv.add_exdriver(str(script), backoff=Backoff(initial=0.1, cap=5, stable_after=0.2,
-                                                          max_restarts=1))
+    conn = srv.add_exdriver(str(script), retry=Retry(ExponentialBackoff(0.1, 5.0), 1,
+                                                      stable_after=0.2))
     with caplog.at_level(logging.INFO):
         async with running(srv):
             c = await RawClient.connect(srv.port)

@@ -369,7 +369,7 @@ async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
 async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filters(
     pinned: str | None,
 ) -> None:
-    from indipyserver.drivers.backoff import Backoff
+    from indipydriver.retrypolicy import ExponentialBackoff
     from indipyserver.drivers.remote import RemoteConnection
 
     big = blob(2_000_000, seed=5)
@@ -395,7 +395,7 @@ async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filt
     transport = FakeTransport()
     client.connection_made(transport)
     client.data_received(b"<getProperties version='1.7'/><enableBLOB>Also</enableBLOB>")
-    conn = RemoteConnection("127.0.0.1", port, device=pinned, backoff=Backoff(initial=0.05))
+    conn = RemoteConnection("127.0.0.1", port, device=pinned, backoff=ExponentialBackoff(0.05, 30.0))
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))
         async with asyncio.timeout(10):

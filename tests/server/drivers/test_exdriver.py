@@ -19,8 +19,8 @@ from peers import pid_alive
 from serverdoubles import RecordingDriverSide
 from serverkit import stdio_driver
 
+from indipydriver.retrypolicy import ExponentialBackoff
 from indipyserver.drivers import executable as exdriver_module
-from indipyserver.drivers.backoff import Backoff
 from indipyserver.drivers.executable import ExDriverConnection
 
 GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
@@ -166,7 +166,7 @@ async def test_a_dying_driver_is_lost_restarted_and_finally_given_up(
     router = RecordingRouter()
     conn = ExDriverConnection(
         *script(tmp_path, CRASH_DRIVER),
-        backoff=Backoff(initial=0.01, cap=0.05, max_restarts=2),
+        backoff=ExponentialBackoff(0.01, 0.05), max_restarts=2,
     )
     async with asyncio.timeout(10):
         await conn.run(router)  # type: ignore[arg-type]
@@ -187,7 +187,7 @@ async def test_a_missing_executable_is_logged_and_dropped_at_once(
     its restarts on it within a second)."""
     router = RecordingRouter()
     conn = ExDriverConnection(
-        "/nonexistent/indi_driver", backoff=Backoff(initial=30, max_restarts=10)
+        "/nonexistent/indi_driver", backoff=ExponentialBackoff(30, 30), max_restarts=10
     )
     async with asyncio.timeout(5):
         await conn.run(router)  # type: ignore[arg-type]
@@ -208,7 +208,8 @@ async def test_a_driver_that_ran_keeps_its_restarts_when_its_program_is_gone(
     driver.write_text(f"#!{sys.executable}\nimport os, sys\nos.unlink(sys.argv[0])\n")
     driver.chmod(0o755)
     router = RecordingRouter()
-    conn = ExDriverConnection(str(driver), backoff=Backoff(initial=0.01, max_restarts=2))
+    conn = ExDriverConnection(str(driver), backoff=ExponentialBackoff(0.01, 30.0),
+                               max_restarts=2)
     async with asyncio.timeout(10):
         await conn.run(router)  # type: ignore[arg-type]
     assert router.count("ready") == 1
@@ -306,7 +307,8 @@ async def test_a_driver_that_cannot_start_says_why(
     driver = tmp_path / "focuser.py"
     driver.write_text("import indipydriver\n")
     driver.chmod(0o755)
-    conn = ExDriverConnection(str(driver), backoff=Backoff(initial=0.01, max_restarts=0))
+    conn = ExDriverConnection(str(driver), backoff=ExponentialBackoff(0.01, 30.0),
+                               max_restarts=0)
     async with asyncio.timeout(5):
         await conn.run(RecordingRouter())  # type: ignore[arg-type]
     assert "Exec format error" in caplog.text and "#!/usr/bin/env python3" in caplog.text
@@ -320,7 +322,8 @@ async def test_a_driver_that_cannot_start_says_why(
     plain.write_text("#!/usr/bin/env python3\n")
     plain.chmod(0o644)  # no exec bit: refused even to root
     caplog.clear()
-    conn = ExDriverConnection(str(plain), backoff=Backoff(initial=0.01, max_restarts=0))
+    conn = ExDriverConnection(str(plain), backoff=ExponentialBackoff(0.01, 30.0),
+                               max_restarts=0)
     async with asyncio.timeout(5):
         await conn.run(RecordingRouter())  # type: ignore[arg-type]
     assert "Permission denied" in caplog.text and "'chmod +x' it" in caplog.text

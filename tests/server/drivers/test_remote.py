@@ -12,11 +12,11 @@ import asyncio
 import pytest
 from serverdoubles import RecordingDriverSide
 
+from indipydriver.retrypolicy import ExponentialBackoff, Retry
 from indipyserver import IPyServer
-from indipyserver.drivers.backoff import Backoff
 from indipyserver.drivers.remote import RemoteConnection, RemoteSpec, parse_remote_spec
 
-FAST = Backoff(initial=0.02, cap=0.05, max_restarts=None)
+FAST = ExponentialBackoff(0.02, 0.05)
 
 
 @pytest.mark.parametrize(
@@ -265,11 +265,11 @@ def test_a_port_given_as_digits_is_taken() -> None:
     assert IPyServer().add_remote("localhost", "7625").port == 7625  # type: ignore[arg-type, attr-defined]
 
 
-async def remote_of(handler, backoff: Backoff):  # type: ignore[no-untyped-def]
-    """A TCP server running `handler`, and a RemoteConnection to it with `drivers.backoff`."""
+async def remote_of(handler, retry: Retry):  # type: ignore[no-untyped-def]
+    """A TCP server running `handler`, and a RemoteConnection to it with `retry`."""
     server = await asyncio.start_server(handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    return server, RemoteConnection("127.0.0.1", port, backoff=backoff), RecordingRouter()
+    return server, RemoteConnection("127.0.0.1", port, retry=retry), RecordingRouter()
 
 
 async def test_a_remote_restarted_after_a_stable_run_is_reconnected_at_once() -> None:
@@ -277,8 +277,8 @@ async def test_a_remote_restarted_after_a_stable_run_is_reconnected_at_once() ->
     for 0.5, 1, 2 ... up to 30 s (a chaos review saw 8, 16 and 30 s): a connection that lasted
     `stable_after` starts the delays again from `initial`."""
     scripted = ScriptedServer(DEFS)
-    server, conn, router = await remote_of(scripted.handle, Backoff(
-        initial=0.05, factor=4.0, cap=30.0, stable_after=0.2, max_restarts=None))
+    server, conn, router = await remote_of(scripted.handle, Retry(
+        ExponentialBackoff(0.05, 30.0, factor=4.0), stable_after=0.2))
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
         for n in range(1, 5):
@@ -300,8 +300,8 @@ async def test_a_remote_that_drops_every_connection_at_once_is_backed_off() -> N
         await writer.drain()
         writer.transport.abort()
 
-    server, conn, router = await remote_of(answer_and_drop, Backoff(
-        initial=0.05, factor=4.0, cap=30.0, stable_after=5.0, max_restarts=None))
+    server, conn, router = await remote_of(answer_and_drop, Retry(
+        ExponentialBackoff(0.05, 30.0, factor=4.0), stable_after=5.0))
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
         await asyncio.sleep(1.5)  # delays 0.05, 0.2, 0.8, then 3.2
