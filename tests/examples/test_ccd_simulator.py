@@ -1,0 +1,74 @@
+"""examples/ccd_simulator.py: the simulated camera's hardware part (star field, binning,
+frame types, cooler ramp) and its two ways of running (serving itself with --port, or INDI on
+stdin/stdout when its stdin is a pipe, as under indiserver; tests/interop/test_standard_camera.py
+runs it under indilib's indiserver)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import ccd_simulator
+from ccd_simulator import SimulatedCamera, SimulatedCooler
+from example_helpers import free_port, getprop, wait_listening
+
+from indipydriver.standard.camera import Exposure
+
+EXAMPLE = Path(ccd_simulator.__file__)
+DEV = ccd_simulator.DEVICE
+
+
+def test_a_light_frame_has_stars_and_a_dark_frame_none() -> None:
+    """Light: a few hundred pixels well above the background; Dark: none; each image is the
+    binned frame's size."""
+    camera = SimulatedCamera()
+    light = camera.render(Exposure(1.0, 0, 0, 1280, 1024))
+    assert (light.width, light.height) == (1280, 1024)
+    assert sum(1 for p in light.pixels if p > 5000) > 50
+    dark = camera.render(Exposure(1.0, 0, 0, 1280, 1024, frame_type="Dark"))
+    assert max(dark.pixels) < 512
+    binned = camera.render(Exposure(1.0, 100, 100, 600, 400, 2, 4))
+    assert (binned.width, binned.height, len(binned.pixels)) == (300, 100, 30000)
+
+
+async def test_the_cooler_ramps_to_its_set_point_and_back_to_ambient() -> None:
+    cooler = SimulatedCooler(ambient=20.0, rate=1000.0)
+    await cooler.set_target(-10.0)
+    assert await cooler.temperature() == 20.0  # off: stays at ambient
+    await cooler.set_cooler(True)
+    await asyncio.sleep(0.05)
+    assert await cooler.temperature() == -10.0
+    await cooler.set_cooler(False)
+    await asyncio.sleep(0.05)
+    assert await cooler.temperature() == 20.0
+
+
+async def test_with_port_it_serves_itself(tmp_path: Path) -> None:
+    """`python examples/ccd_simulator.py --port P` serves the camera with IPyServer."""
+    port = free_port()
+    env = {**os.environ, "HOME": str(tmp_path)}
+    with (tmp_path / "log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, str(EXAMPLE), "--port", str(port)],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=log, env=env)
+    try:
+        await wait_listening(port)
+        values = await getprop(port, f"{DEV}.DRIVER_INFO.DRIVER_INTERFACE", timeout=5)
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert values[f"{DEV}.DRIVER_INFO.DRIVER_INTERFACE"] == "2"
+
+
+def test_with_stdin_a_pipe_it_speaks_indi_on_stdio(tmp_path: Path) -> None:
+    """Started as indiserver starts drivers (stdin a pipe, no options): it answers a
+    getProperties on stdout with its definitions, and exits at EOF."""
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(EXAMPLE)], input=b'<getProperties version="1.7"/>',
+                          capture_output=True, env=env, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    assert b'<defTextVector device="Python CCD Simulator" name="DRIVER_INFO"' in done.stdout
+    assert b"CCD_EXPOSURE" not in done.stdout  # not connected: no camera properties yet
