@@ -51,15 +51,15 @@ async def test_with_port_it_serves_itself(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "HOME": str(tmp_path)}
     with (tmp_path / "log").open("wb") as log:
-        process = subprocess.Popen([sys.executable, str(EXAMPLE), "--port", str(port)],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=log, env=env)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(EXAMPLE), "--port", str(port), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=log, env=env)
     try:
         await wait_listening(port)
         values = await getprop(port, f"{DEV}.DRIVER_INFO.DRIVER_INTERFACE", timeout=5)
     finally:
         process.terminate()
-        process.wait(10)
+        await asyncio.wait_for(process.wait(), 10)
     assert values[f"{DEV}.DRIVER_INFO.DRIVER_INTERFACE"] == "2"
 
 
