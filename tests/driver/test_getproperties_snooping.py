@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from driverkit import DEV, RecordingDriver, SlowDriver, make_device, make_driver
+from waiting import until
 
 from indipydriver import Message, defNumberVector, delProperty, getProperties, setNumberVector
 from indipydriver.protocol import events as pe
@@ -61,10 +62,7 @@ async def test_snooped_def_set_message_and_delproperty_reach_snoopevent() -> Non
         await client.send(pe.SetNumberVector("Mount", "COORD", (pe.Number("RA", "13.5"),)))
         await client.send(pe.Message("Mount", message="slewing"))
         await client.send(pe.DelProperty("Mount", "COORD"))
-        for _ in range(50):
-            if len(driver.snooped) == 4:
-                break
-            await asyncio.sleep(0.005)
+        await until(lambda: len(driver.snooped) == 4, what="four snooped events")
     kinds = [type(e) for e in driver.snooped]
     assert kinds == [defNumberVector, setNumberVector, Message, delProperty]
     # values as sent (3.x), getfloatvalue parses them
@@ -93,17 +91,12 @@ async def test_snooped_events_waiting_for_snoopevent_are_bounded(
             await asyncio.wait_for(driver.busy.wait(), 5)  # snoopevent holds reading 0
             for value in range(1, 6):
                 await client.send(reading(value))
-            await client.collect(0.1)
+            # A round trip: the driver answers after it has read (and queued or dropped) 1..5.
+            await client.get_properties(device=DEV, name="NUM")
             driver.gate.set()
-            for _ in range(100):
-                if len(driver.snooped) >= 4:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: len(driver.snooped) >= 4, what="the four kept readings handled")
             await client.send(reading(6))  # room again: accepted
-            for _ in range(100):
-                if len(driver.snooped) >= 5:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: len(driver.snooped) >= 5, what="reading 6 handled")
     # The consumer holds one event while waiting, three wait in the queue: 0..3 kept, 4 and 5
     # dropped.
     assert [e["RA"] for e in driver.snooped] == ["0", "1", "2", "3", "6"]
@@ -175,17 +168,39 @@ class QuickSnoop(RecordingDriver):
 
 
 async def test_snoop_request_is_repeated_while_the_device_is_quiet_not_while_it_talks() -> None:
+    """Quiet: the driver repeats its snoop request. Talking: what the snooped device sends is
+    heard, which moves the next repeat a whole quiet period on (the registry's arithmetic, with
+    explicit times, is the next test: no race against the clock here)."""
     driver = QuickSnoop(make_device())
     async with DriverHarness(driver) as client:
         await driver.send_getProperties("Mount")
         await client.expect(pe.GetProperties)
         # quiet: repeated after about snoop_quiet_seconds
-        await client.expect(pe.GetProperties, device="Mount", timeout=1.0)
-        # talking: not repeated
-        for _ in range(6):
-            await client.send(pe.Message("Mount", message="alive"))
-            await asyncio.sleep(0.05)
-        assert [e for e in client.pending() if isinstance(e, pe.GetProperties)] == []
+        await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
+        (snoop,) = list(driver.snoops)
+        heard_before = snoop.last_heard
+        await client.send(pe.Message("Mount", message="alive"))
+        await client.get_properties(device=DEV, name="NUM")  # round trip: the message was read
+        assert snoop.last_heard > heard_before and snoop.last_heard >= snoop.last_sent
+
+
+def test_a_snoop_is_due_after_a_quiet_period_and_hearing_the_device_puts_it_off() -> None:
+    """With explicit times: a request is repeated once nothing was sent or heard for
+    quiet_seconds, each thing heard from the device restarts that wait, a repeat is marked as
+    sent, and a delete brings the repeat to retry_after_delete."""
+    from indipydriver.snooping import SnoopRegistry
+
+    registry = SnoopRegistry(quiet_seconds=10.0, retry_after_delete=2.0)
+    registry.add("Mount", None, now=0.0)
+    assert registry.due(9.9) == []
+    registry.heard("Mount", "COORD", now=9.0)
+    registry.heard("Other", None, now=15.0)  # another device is not this one talking
+    assert registry.due(18.9) == []
+    assert [s.devicename for s in registry.due(19.0)] == ["Mount"]
+    assert registry.due(28.9) == []  # sent at 19: quiet again from there
+    registry.deleted("Mount", None, now=21.0)
+    assert registry.due(22.9) == []
+    assert [s.devicename for s in registry.due(23.0)] == ["Mount"]
 
 
 async def test_snoop_request_is_repeated_soon_after_the_device_is_deleted() -> None:
@@ -243,8 +258,5 @@ async def test_the_default_snoopevent_hands_snooped_traffic_to_every_devices_dev
         await driver.send_getProperties("Mount", "COORD")
         await client.expect(pe.GetProperties)
         await client.send(pe.Message("Mount", message="slewing"))
-        for _ in range(100):
-            if len(seen) == 2:
-                break
-            await asyncio.sleep(0.005)
+        await until(lambda: len(seen) == 2, what="both devices' devsnoopevent")
     assert seen == [("Dome", "Message"), ("Focuser", "Message")]

@@ -3,7 +3,7 @@ the LED's pin follows the INDI switch and blink rate."""
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +13,7 @@ import gpiozero  # noqa: F401  (imported for the clear ImportError if missing)
 import pytest
 import rpi_led
 from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+from waiting import until
 
 from indipyserver import IPyServer
 
@@ -24,14 +25,9 @@ def mock_led() -> Iterator[Any]:
     led.close()
 
 
-async def pin_states(led: Any, seconds: float) -> set[bool]:
-    seen: set[bool] = set()
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while loop.time() < end:
-        seen.add(bool(led.pin.state))
-        await asyncio.sleep(0.01)
-    return seen
+def pin_history(led: Any) -> list[bool]:
+    """Every value the mock pin has taken, in order (gpiozero's MockPin records each change)."""
+    return [change.state for change in led.pin.states]
 
 
 async def test_switch_on_lights_the_pin_and_off_darkens_it(mock_led: Any) -> None:
@@ -51,30 +47,46 @@ async def test_switch_on_lights_the_pin_and_off_darkens_it(mock_led: Any) -> Non
 
 
 async def test_blink_rate_makes_the_pin_toggle_and_zero_makes_it_steady(mock_led: Any) -> None:
-    """BLINK.RATE=5 with the LED on toggles the pin (light Busy); RATE=0 holds it high."""
+    """BLINK.RATE=5 with the LED on toggles the pin (light Busy); RATE=0 holds it high: once the
+    light says Ok the blink has stopped (gpiozero joins its thread in ``on()``), so the pin's
+    history no longer grows, checked across another round trip to the server."""
     port = free_port()
     server = IPyServer(rpi_led.make_driver(led=mock_led), host="127.0.0.1", port=port)
     async with serving(server, ports=[port]):
         await setprop(port, "LED.LED_SWITCH.ON=On")
+        await wait_for_value(port, "LED.LED_STATE.LED", lambda v: v == "Ok")
+        lit = len(pin_history(mock_led))
         await setprop(port, "LED.BLINK.RATE=5")
         await wait_for_value(port, "LED.LED_STATE.LED", lambda v: v == "Busy")
-        assert await pin_states(mock_led, 0.6) == {True, False}
+        await until(lambda: pin_history(mock_led)[lit:].count(False) >= 2,
+                    what="the pin going low twice while blinking")
         await setprop(port, "LED.BLINK.RATE=0")
         await wait_for_value(port, "LED.LED_STATE.LED", lambda v: v == "Ok")
-        assert await pin_states(mock_led, 0.3) == {True}
+        steady = pin_history(mock_led)
+        assert steady[-1] is True
+        assert float((await getprop(port, "LED.BLINK.RATE"))["LED.BLINK.RATE"]) == 0
+        assert pin_history(mock_led) == steady
 
 
-async def test_blink_rate_above_the_limit_is_refused(mock_led: Any) -> None:
-    """RATE=50 is above max 10: the rate stays at 0 and the pin keeps steady."""
+async def test_blink_rate_above_the_limit_is_refused(
+    mock_led: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RATE=50 is above max 10: the driver logs the refusal (the evidence that the request was
+    dealt with), the rate stays at 0 and the pin has not changed since it was lit."""
     port = free_port()
     server = IPyServer(rpi_led.make_driver(led=mock_led), host="127.0.0.1", port=port)
     async with serving(server, ports=[port]):
         await setprop(port, "LED.LED_SWITCH.ON=On")
         await wait_for_value(port, "LED.LED_STATE.LED", lambda v: v == "Ok")
-        await setprop(port, "LED.BLINK.RATE=50")
-        await asyncio.sleep(0.3)
+        lit = pin_history(mock_led)
+        with caplog.at_level(logging.WARNING, logger="indipydriver.driver"):
+            await setprop(port, "LED.BLINK.RATE=50")
+            refusal = await until(
+                lambda: [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()],
+                what="the driver's refusal of RATE=50")
+        assert "RATE" in refusal[0] and "max 10" in refusal[0], refusal
         assert float((await getprop(port, "LED.BLINK.RATE"))["LED.BLINK.RATE"]) == 0
-        assert await pin_states(mock_led, 0.3) == {True}
+        assert pin_history(mock_led) == lit and lit[-1] is True
 
 
 def test_off_a_pi_the_mock_pin_factory_is_chosen_and_the_log_says_so(

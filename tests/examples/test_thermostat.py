@@ -4,6 +4,7 @@ in-process and driven with indilib's clients."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 import thermostat
 from example_helpers import (
     EXAMPLES,
@@ -21,6 +23,7 @@ from example_helpers import (
     wait_for_value,
     wait_listening,
 )
+from waiting import until
 
 
 @asynccontextmanager
@@ -54,14 +57,21 @@ async def test_read_only_and_switch_rule_are_declared() -> None:
     assert values["Thermostat.HEATER_MODE._PERM"] == "rw"
 
 
-async def test_target_within_limits_is_applied_and_out_of_range_refused() -> None:
-    """A target of 25 is confirmed; 100 (above max 40) leaves the target at 25."""
+async def test_target_within_limits_is_applied_and_out_of_range_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A target of 25 is confirmed; 100 (above max 40) is refused -- the driver logs the
+    refusal, which is the evidence the request was dealt with -- and the target stays 25."""
     async with thermostat_served() as port:
         await setprop(port, "Thermostat.TARGET.TARGET=25")
         await wait_for_value(port, "Thermostat.TARGET.TARGET", lambda v: float(v) == 25.0)
-        await setprop(port, "Thermostat.TARGET.TARGET=100")
-        await asyncio.sleep(0.5)
+        with caplog.at_level(logging.WARNING, logger="indipydriver.driver"):
+            await setprop(port, "Thermostat.TARGET.TARGET=100")
+            refusal = await until(
+                lambda: [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()],
+                what="the driver's refusal of TARGET=100")
         values = (await getprop(port, "Thermostat.TARGET.*"))
+    assert "outside min -20 .. max 40" in refusal[0], refusal
     assert float(values["Thermostat.TARGET.TARGET"]) == 25.0
 
 
@@ -78,7 +88,7 @@ async def test_heater_mode_is_one_of_many_and_forces_the_heater_off() -> None:
     async with thermostat_served(interval=0.02) as port:
         await setprop(port, "Thermostat.HEATER_MODE.OFF=On")
         await wait_for_value(port, "Thermostat.HEATER_MODE.OFF", lambda v: v == "On")
-        await asyncio.sleep(0.2)
+        await wait_for_value(port, "Thermostat.HEATER.HEATING", lambda v: v == "Idle")
         values = (await getprop(port, "Thermostat.HEATER_MODE.*", "Thermostat.HEATER.*"))
     assert values["Thermostat.HEATER_MODE.AUTO"] == "Off"
     assert values["Thermostat.HEATER_MODE.ON"] == "Off"

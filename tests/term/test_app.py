@@ -6,15 +6,15 @@ received, or drives the driver and checks what the screen shows.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from kitdriver import KitDriver
 from peers import serving
-from termhelpers import settle, wait_for
+from termhelpers import wait_for
 from textual.color import Color
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, RadioButton, Static, TabbedContent
 
@@ -67,7 +67,7 @@ async def show_group(app: TermApp, pilot: Pilot[None], vector: str) -> VectorPan
     on_kit = isinstance(shown, DeviceScreen) and shown.device == "Kit"
     screen = device_screen(app) if on_kit else await open_kit(app, pilot)
     screen.show_vector(vector)
-    await settle(pilot)
+    await pilot.pause()  # until the screen has dealt with the switch of tab
     return screen.panels[vector]
 
 
@@ -86,10 +86,19 @@ async def submit(pilot: Pilot[None], vector: VectorPanel) -> None:
 
 async def search(pilot: Pilot[None], text: str) -> None:
     """Type `text` into the command palette's device/vector search and take the first hit."""
+    app = pilot.app
     await pilot.press("ctrl+p")
-    await settle(pilot)
+    await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
     await pilot.press(*text)
-    await settle(pilot, 0.6)
+
+    def first_hit() -> str:
+        hits = app.screen.query(CommandList)
+        if not hits or hits.first().highlighted is None:
+            return ""
+        option = hits.first().get_option_at_index(hits.first().highlighted)
+        return str(option.prompt) if not option.disabled else ""
+
+    await wait_for(pilot, lambda: text in first_hit(), what=f"a hit for {text!r}")
     await pilot.press("enter")
 
 
@@ -97,9 +106,9 @@ async def test_start_screen_lists_devices_and_says_connected(kit: tuple[IPyServe
     server, _ = kit
     async with term_on(kit) as (app, pilot):
         await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
-        await settle(pilot)
         start = app.screen
         assert isinstance(start, StartScreen)
+        await wait_for(pilot, lambda: start.devices.option_count == 2, what="two devices listed")
         assert start.status.content == f"connected to 127.0.0.1:{server.port}"  # type: ignore[attr-defined]
         assert [start.devices.get_option_at_index(i).prompt for i in range(2)] == ["Kit", "Weather"]
         assert f"connected to 127.0.0.1:{server.port}" in app.messages[0]
@@ -107,11 +116,13 @@ async def test_start_screen_lists_devices_and_says_connected(kit: tuple[IPyServe
 
 async def test_choosing_a_device_opens_a_tab_per_group(kit: tuple[IPyServer, KitDriver]) -> None:
     async with term_on(kit) as (app, pilot):
-        await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
-        await settle(pilot)
+        start = app.screen
+        assert isinstance(start, StartScreen)
+        await wait_for(pilot, lambda: start.devices.option_count == 2, what="two devices listed")
         await pilot.press("enter")  # the device list has the focus, Kit highlighted
-        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen) and app.screen.panels)
-        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and len(app.screen.panels) == 11, what="Kit's eleven panels")
+        await pilot.pause()
         screen = device_screen(app)
         tabs = screen.query_one(TabbedContent)
         titles = [str(tabs.get_tab(pane_id).label) for pane_id in screen.groups.values()]
@@ -164,22 +175,27 @@ async def test_typing_a_number_and_submitting_reaches_the_driver(kit: tuple[IPyS
 
 
 async def test_out_of_range_number_shows_the_error_and_sends_nothing(kit: tuple[IPyServer, KitDriver]) -> None:
+    """150 (above max 100) and "twenty" are refused on the screen with the reason shown, and
+    never sent: the valid request submitted after them is the first the driver receives (one
+    connection keeps order, so anything sent before it would have arrived first)."""
     _, driver = kit
     async with term_on(kit) as (app, pilot):
         target = await show_group(app, pilot, "TARGET")
         field = await type_into(pilot, target, "TEMP", "150")
         await submit(pilot, target)
-        await settle(pilot)
-        assert str(target.error_label.content) == "Temperature: 150 is out of range 0 .. 100"
+        await wait_for(pilot, lambda: str(target.error_label.content)
+                       == "Temperature: 150 is out of range 0 .. 100", what="the range error")
         assert not field.is_valid
-        await asyncio.sleep(0.5)
-        assert driver.received == []
         # Unparsable text is refused the same way.
         field.value = "twenty"
         await submit(pilot, target)
-        await settle(pilot)
-        assert "'twenty' is not a number" in str(target.error_label.content)
-        assert driver.received == []
+        await wait_for(pilot, lambda: "'twenty' is not a number" in str(target.error_label.content),
+                       what="the number error")
+        field.value = "50"
+        await submit(pilot, target)
+        event = await driver.next_received()
+        assert isinstance(event, ipd.newNumberVector) and float(event["TEMP"]) == 50
+        assert len(driver.received) == 1, driver.received
 
 
 async def test_a_driver_set_changes_the_widget(kit: tuple[IPyServer, KitDriver]) -> None:
@@ -212,8 +228,8 @@ async def test_an_edit_is_kept_and_flagged_when_the_device_changes_it(kit: tuple
         assert "Temperature is now 25.00" in str(target.note_label.content)
         assert field.value == "30"
         await pilot.press("escape")
-        await settle(pilot)
-        assert field.value == "" and not target.note_label.display
+        await wait_for(pilot, lambda: field.value == "" and not target.note_label.display,
+                       what="the edit and its note gone")
 
 
 async def test_lights_and_read_only_switches_show_coloured_indicators(
@@ -241,8 +257,7 @@ async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPySe
         assert "Status" in screen.groups  # ROOF is still there
         await driver["Kit"]["ROOF"].send_delProperty()
         await wait_for(pilot, lambda: "ROOF" not in screen.panels, what="ROOF removed")
-        await settle(pilot)
-        assert "Status" not in screen.groups
+        await wait_for(pilot, lambda: "Status" not in screen.groups, what="the Status tab gone")
         assert all(p.key != ("Kit", "HEALTH") for p in screen.query(VectorPanel))
         assert any("health check retired" in line for line in app.messages)
 
@@ -253,7 +268,6 @@ async def test_a_blob_arrives_in_the_folder(kit: tuple[IPyServer, KitDriver], tm
     folder.mkdir()
     async with term_on(kit, folder) as (app, pilot):
         screen = await open_kit(app, pilot)
-        await settle(pilot)
         image = driver["Kit"]["IMAGE"]
         image["FRAME"] = b"first light\n"
         await image.send_setVector(state="Ok")
@@ -274,12 +288,12 @@ async def test_a_chosen_file_is_uploaded_to_a_writable_blob(kit: tuple[IPyServer
     async with term_on(kit) as (app, pilot):
         blobs = await show_group(app, pilot, "UPLOAD")
         await pilot.click(blobs.query_one(".choose"))
-        await settle(pilot)
+        await wait_for(pilot, lambda: app.screen.query("#path"), what="the file chooser")
         path_field = app.screen.query_one("#path", Input)
         path_field.value = str(upload)
         await pilot.click("#choose")
-        await settle(pilot)
-        assert "notes.txt" in str(blobs.blob_labels["FILE"].content)
+        await wait_for(pilot, lambda: "notes.txt" in str(blobs.blob_labels["FILE"].content),
+                       what="the chosen file on the panel")
         await submit(pilot, blobs)
         event = await driver.next_received()
         assert isinstance(event, ipd.newBLOBVector)
@@ -298,18 +312,17 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
         await wait_for(pilot, lambda: app.status.state == "lost", what="lost")
         screen = device_screen(app)
         await wait_for(pilot, lambda: not screen.panels, what="panels gone")
-        await settle(pilot, 1.1)
-        assert str(screen.status.content).startswith(f"lost 127.0.0.1:{free_port}")
+        await wait_for(pilot, lambda: str(screen.status.content).startswith(
+            f"lost 127.0.0.1:{free_port}"), what="the lost status on the device screen")
         second = IPyServer(KitDriver(), host="127.0.0.1", port=free_port, handle_signals=False)
         async with serving(second):
             await wait_for(pilot, lambda: app.status.state == "connected", timeout=20,
                            what="connected again")
             await wait_for(pilot, lambda: len(screen.panels) == 11, what="panels back")
             await pilot.press("m")
-            await settle(pilot)
             start = app.screen
             assert isinstance(start, StartScreen)
-            assert start.devices.option_count == 2
+            await wait_for(pilot, lambda: start.devices.option_count == 2, what="two devices")
             assert any(line.endswith(f"lost 127.0.0.1:{free_port}: closed by the server")
                        for line in app.messages), list(app.messages)
 
@@ -317,7 +330,7 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
 async def test_keys_help_dark_main_and_quit(kit: tuple[IPyServer, KitDriver]) -> None:
     async with term_on(kit) as (app, pilot):
         await open_kit(app, pilot)
-        await settle(pilot)
+        await pilot.pause()
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help Static", Static).content)
@@ -332,8 +345,7 @@ async def test_keys_help_dark_main_and_quit(kit: tuple[IPyServer, KitDriver]) ->
         await pilot.press("m")
         assert isinstance(app.screen, StartScreen)
         await pilot.press("q")
-        await settle(pilot)
-        assert not app.is_running
+        await wait_for(pilot, lambda: not app.is_running, what="the app to quit")
 
 
 async def test_escape_in_a_field_reverts_and_frees_the_keys(kit: tuple[IPyServer, KitDriver]) -> None:
@@ -354,7 +366,7 @@ async def test_search_jumps_to_a_vector_of_a_device(kit: tuple[IPyServer, KitDri
         await search(pilot, "Coordinates")
         await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
                        and "COORDS" in app.screen.panels, what="Kit's screen")
-        await settle(pilot)
+        await pilot.pause()
         screen = device_screen(app)
         assert screen.device == "Kit"
         tabs = screen.query_one(TabbedContent)

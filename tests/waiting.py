@@ -1,0 +1,51 @@
+"""The one way tests wait: look for the evidence until it is there, or fail saying what was
+awaited. Never sleep a fixed time and then look; the timeout only bounds a failure.
+
+``wait_for`` blocks (threads, subprocesses, a server in another thread); ``until`` lets the
+event loop run between looks, and takes a check that returns an awaitable as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "",
+             interval: float = 0.02) -> T:
+    """Call ``check()`` until it returns something true, and return that; an AssertionError
+    naming ``what`` once ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        time.sleep(interval)
+
+
+async def until(check: Callable[[], Any], timeout: float = 10.0, what: str = "",
+                interval: float = 0.01,
+                pause: Callable[[], Awaitable[object]] | None = None) -> Any:
+    """Let the event loop run until ``check()`` (awaited if it returns an awaitable) is true,
+    and return its value; an AssertionError naming ``what`` after ``timeout`` seconds.
+    ``pause`` replaces the sleep between looks (a textual pilot's ``pause``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        if pause is None:
+            await asyncio.sleep(interval)
+        else:
+            await pause()
