@@ -391,9 +391,9 @@ def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
         model alone is not the evidence. Every notice after the first of each vector was
         merged (how many reach the web client depends on the INDI server, which may itself
         coalesce for a client behind)."""
-        ring = hub.history.get((DEVICE, "READING"))
+        readings = hub.history.series(DEVICE, "READING", "VALUE")
         seen = hub.changes_seen - seen_before
-        return (bool(ring) and ring[-1][1].get("VALUE") == 299 and len(sub.parts) == 2
+        return (bool(readings) and readings[-1] == 299 and len(sub.parts) == 2
                 and seen > 2 and sub.parts.coalesced == seen - 2)
 
     wait_for(lambda: source.vector(DEVICE, "READING")["members"]["VALUE"]["floatvalue"] == 299,
