@@ -79,6 +79,8 @@ async def json_body(request: Request) -> dict[str, Any]:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
         raise HTTPException(400, "the body is not JSON") from None
+    except RecursionError:  # "[[[[..." nested deeper than the parser goes
+        raise HTTPException(400, "the body's JSON is nested too deeply") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "the body must be a JSON object")
     return body

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 from peers import free_port
 from starlette.testclient import TestClient
-from webpeers import DEVICE, PASSWORDS, ROLES, ServerThread, make_test_driver, wait_for
+from webpeers import (
+    DEVICE,
+    PASSWORDS,
+    ROLES,
+    Backend,
+    MemoryBackend,
+    RealBackend,
+    ServerThread,
+    make_test_driver,
+    wait_for,
+)
 
 from indipyweb.app import make_app
 from indipyweb.users import UserDB
@@ -40,12 +50,39 @@ def blobfolder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def web(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[TestClient]:
+def real_web(indi: ServerThread, dbfolder: Path, blobfolder: Path) -> Iterator[TestClient]:
     """The app connected to the INDI server, through Starlette's test client (lifespan run),
-    once the test device is known."""
+    once the test device is known (for what only a real connection does: BLOBs saved, bursts
+    through the server, reconnecting)."""
     app = make_app(indihost="localhost", indiport=indi.port, dbfolder=dbfolder,
                    blobfolder=blobfolder, max_upload_mb=1.0, set_timeout=5.0)
     with TestClient(app, base_url="http://testserver") as client:
         source = app.state.web.source
         wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the test device")  # its last vector
         yield client
+
+
+@pytest.fixture(params=["real", "memory"])
+def backend(request: pytest.FixtureRequest, tmp_home: Path) -> Iterator[Backend]:
+    """Where the app's devices come from: our INDI server and the test driver through a
+    ClientSource ("real"), or a MemorySource holding the same device ("memory", one seam,
+    as httpx's MockTransport is injected). The tests that take it run on both."""
+    if request.param == "real":
+        server = ServerThread(free_port(), make_test_driver()).start()
+        yield RealBackend(server)
+        server.stop()
+    else:
+        yield MemoryBackend()
+
+
+@pytest.fixture
+def web(backend: Backend, dbfolder: Path, blobfolder: Path) -> Iterator[TestClient]:
+    """The app on `backend`'s source through Starlette's test client, once the test device is
+    known."""
+    app = make_app(backend.source(), indihost="localhost", indiport=backend.port,
+                   dbfolder=dbfolder, blobfolder=blobfolder, max_upload_mb=1.0, set_timeout=5.0)
+    with TestClient(app, base_url="http://testserver") as test_client:
+        backend.started(test_client)
+        source = app.state.web.source
+        wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the test device")
+        yield test_client

@@ -1,7 +1,10 @@
-"""The web client over HTTP (Starlette's test client), against our real INDI server and driver:
-log-in and log-out, roles, CSRF, BLOB names, upload limits, the API, bad input.
+"""The web client over HTTP (Starlette's test client): log-in and log-out, roles, CSRF, BLOB
+names, upload limits, the API, bad input.
 
-Each refusal is checked twice: the status code, and that the driver received nothing.
+The tests taking `web` run twice (the `backend` fixture): on our real INDI server and driver
+through a ClientSource, and on a MemorySource holding the same device; those taking `real_web`
+test what only a real connection does. Each refusal is checked twice: the status code, and
+that the driver (or the memory source) received nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from pathlib import Path
 
 from starlette.testclient import TestClient
-from webpeers import DEVICE, PASSWORDS, ServerThread, login, received, wait_for
+from webpeers import DEVICE, PASSWORDS, Backend, ServerThread, login, received, wait_for
 
 from indipyweb.blobfolder import BlobFolder
 
@@ -93,7 +96,7 @@ def test_login_without_its_csrf_token_is_refused(web: TestClient) -> None:
     assert web.get("/api").status_code == 401
 
 
-def only_the_next_good_set_arrives(web: TestClient, indi: ServerThread) -> None:
+def only_the_next_good_set_arrives(web: TestClient, backend: Backend) -> None:
     """The evidence that refused sets were never sent: an operator's valid set made after them
     is answered with the driver's state (so the driver has it), and it is all the driver got.
     The web app talks to the server on one connection, so an earlier send would be in front."""
@@ -102,11 +105,11 @@ def only_the_next_good_set_arrives(web: TestClient, indi: ServerThread) -> None:
     answer = web.post(f"/api/{DEVICE}/LEVEL", json={"members": {"LEVEL": 7}},
                       headers={"X-CSRF-Token": csrf})
     assert answer.status_code == 200, answer.text
-    assert [(name, values["LEVEL"]) for name, values in received(indi)] == [("LEVEL", 7.0)]
+    assert [(name, values["LEVEL"]) for name, values in backend.received()] == [("LEVEL", 7.0)]
 
 
 def test_operator_sets_a_number_and_the_driver_receives_it(web: TestClient,
-                                                          indi: ServerThread) -> None:
+                                                          backend: Backend) -> None:
     """A form set (sexagesimal accepted) reaches the driver; the answer is its final state."""
     csrf = login(web, "op")
     answer = web.post(f"/device/{DEVICE}/LEVEL", data={"m.LEVEL": "42.5", "m.RA": "12:30:00",
@@ -114,12 +117,12 @@ def test_operator_sets_a_number_and_the_driver_receives_it(web: TestClient,
                       headers={"HX-Request": "true"})
     assert answer.status_code == 200, answer.text
     assert "Ok" in answer.text
-    assert ("LEVEL", {"LEVEL": 42.5, "RA": 12.5}) in received(indi)
+    assert ("LEVEL", {"LEVEL": 42.5, "RA": 12.5}) in backend.received()
     vec = web.get(f"/api/{DEVICE}/LEVEL").json()
     assert vec["members"]["LEVEL"]["value"] == "42.5"
 
 
-def test_viewer_cannot_set_403_and_nothing_is_sent(web: TestClient, indi: ServerThread) -> None:
+def test_viewer_cannot_set_403_and_nothing_is_sent(web: TestClient, backend: Backend) -> None:
     """A viewer's set, by form or API, is 403 and never reaches the driver; the device page
     shows no write controls to a viewer."""
     csrf = login(web, "view")
@@ -131,11 +134,11 @@ def test_viewer_cannot_set_403_and_nothing_is_sent(web: TestClient, indi: Server
     answer = web.post(f"/api/{DEVICE}/LEVEL", json={"members": {"LEVEL": 10}},
                       headers={"X-CSRF-Token": csrf})
     assert answer.status_code == 403
-    only_the_next_good_set_arrives(web, indi)
+    only_the_next_good_set_arrives(web, backend)
 
 
 def test_a_set_without_or_with_a_wrong_csrf_token_is_403_and_not_sent(
-        web: TestClient, indi: ServerThread) -> None:
+        web: TestClient, backend: Backend) -> None:
     """Form and API sets need the session's CSRF token."""
     login(web, "op")
     assert web.post(f"/device/{DEVICE}/LEVEL", data={"m.LEVEL": "10"}).status_code == 403
@@ -143,11 +146,11 @@ def test_a_set_without_or_with_a_wrong_csrf_token_is_403_and_not_sent(
                     data={"m.LEVEL": "10", "csrf_token": "x" * 43}).status_code == 403
     assert web.post(f"/api/{DEVICE}/LEVEL", json={"members": {"LEVEL": 10}}).status_code == 403
     assert web.post("/logout").status_code == 403  # logout too
-    only_the_next_good_set_arrives(web, indi)
+    only_the_next_good_set_arrives(web, backend)
 
 
 def test_malformed_and_out_of_range_input_is_4xx_never_500_never_sent(
-        web: TestClient, indi: ServerThread) -> None:
+        web: TestClient, backend: Backend) -> None:
     """Bad numbers, unknown members/vectors/devices, broken switch rules, read-only vectors and
     bad JSON are refused with a message and a 4xx; the driver receives nothing."""
     csrf = login(web, "op")
@@ -187,15 +190,15 @@ def test_malformed_and_out_of_range_input_is_4xx_never_500_never_sent(
     answer = web.post(f"/api/{DEVICE}/MODE", json={"members": {"FAST": "On", "SLOW": "On"}},
                       headers={"X-CSRF-Token": csrf})
     assert answer.status_code == 400 and "OneOfMany" in answer.json()["error"]
-    only_the_next_good_set_arrives(web, indi)
+    only_the_next_good_set_arrives(web, backend)
 
 
 def test_api_returns_the_snapshot_shape_and_sets_with_the_drivers_final_state(
-        web: TestClient, indi: ServerThread) -> None:
+        web: TestClient, backend: Backend) -> None:
     """GET /api has the 0.9.4 snapshot shape; POST answers with the driver's state."""
     csrf = login(web, "op")
     snap = web.get("/api").json()
-    assert snap["connected"] is True and snap["indiport"] == indi.port
+    assert snap["connected"] is True and snap["indiport"] == backend.port
     level = snap["devices"][DEVICE]["vectors"]["LEVEL"]
     assert level["vectortype"] == "NumberVector" and level["perm"] == "rw"
     assert level["members"]["RA"]["formattedvalue"].strip() == "1:30:00"
@@ -209,7 +212,7 @@ def test_api_returns_the_snapshot_shape_and_sets_with_the_drivers_final_state(
     assert body["state"] == "Ok" and body["timed_out"] is False
     assert body["vector"]["members"]["SLOW"]["value"] == "On"
     assert body["vector"]["members"]["FAST"]["value"] == "Off"
-    assert ("MODE", {"SLOW": "On"}) in received(indi)
+    assert ("MODE", {"SLOW": "On"}) in backend.received()
 
 
 def test_api_login_for_scripts(web: TestClient) -> None:
@@ -251,9 +254,10 @@ def test_blob_names_cannot_escape_the_folder(web: TestClient, blobfolder: Path,
 
 
 def test_received_blob_is_saved_listed_downloaded_and_deleted(
-        web: TestClient, indi: ServerThread, blobfolder: Path) -> None:
+        real_web: TestClient, indi: ServerThread, blobfolder: Path) -> None:
     """A BLOB uploaded through the form reaches the driver (size, format, bytes); one the
     driver sends is saved in the folder, listed, downloadable, and deletable by an operator."""
+    web = real_web
     csrf = login(web, "op")
     answer = web.post(f"/device/{DEVICE}/UPLOAD", data={"csrf_token": csrf},
                       files={"f.FILE": ("notes.txt", b"hello blob", "text/plain")},
@@ -283,7 +287,7 @@ def test_received_blob_is_saved_listed_downloaded_and_deleted(
     assert answer.status_code == 303 and not saved[0].exists()
 
 
-def test_oversized_upload_is_413_and_not_sent(web: TestClient, indi: ServerThread) -> None:
+def test_oversized_upload_is_413_and_not_sent(web: TestClient, backend: Backend) -> None:
     """An upload over --maxupload (1 MB here) is refused before it is parsed or sent."""
     csrf = login(web, "op")
     big = b"x" * (2 * 1024 * 1024)
@@ -305,7 +309,7 @@ def test_oversized_upload_is_413_and_not_sent(web: TestClient, indi: ServerThrea
                       headers={"Content-Type": "multipart/form-data; boundary=b",
                                "HX-Request": "true"})
     assert answer.status_code == 413
-    only_the_next_good_set_arrives(web, indi)
+    only_the_next_good_set_arrives(web, backend)
 
 
 def test_only_an_admin_manages_users_and_the_public_view(web: TestClient) -> None:
@@ -364,11 +368,12 @@ def test_a_base_path_serves_every_page_under_it(indi: ServerThread, dbfolder: Pa
         assert client.get("/login").status_code == 404
 
 
-def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
+def test_a_page_that_stops_reading_holds_one_entry_per_vector(real_web: TestClient,
                                                                indi: ServerThread) -> None:
     """A device page's stream queue, not read while the driver sends 300 sets of one vector
     and 300 of another, holds two entries (the latest of each is rendered when it reads):
     every further notice is merged into them."""
+    web = real_web
     hub = web.app.state.web.hub  # type: ignore[attr-defined]
     sub = hub.subscribe("device", DEVICE, False)
     sub.parts.take()  # the whole page, as on connecting
@@ -406,7 +411,7 @@ def test_a_page_that_stops_reading_holds_one_entry_per_vector(web: TestClient,
 
 
 def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
-                                                             indi: ServerThread) -> None:
+                                                             backend: Backend) -> None:
     """The SSE stream's events carry the re-rendered part itself (an out-of-band swap of the
     vector's live values, not an event name to fetch), and the stream ends once its session
     is logged out."""
@@ -428,12 +433,7 @@ def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
     reader.start()
     wait_for(lambda: any("device-body" in line for line in lines), what="the whole page part")
 
-    async def send() -> None:
-        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
-        vec["VALUE"] = 12.125
-        await vec.send_setVector()
-
-    indi.call(send)
+    backend.send_set("READING", VALUE=12.125)
     wait_for(lambda: any("12.125" in line for line in lines), what="the set's part")
     part = [line for line in lines if "12.125" in line or 'id="live-' in line]
     assert any('hx-swap-oob="outerHTML"' in line for line in part), part

@@ -175,3 +175,95 @@ def received(indi: ServerThread) -> list[tuple[str, dict[str, Any]]]:
     assert indi.driver is not None
     result: list[tuple[str, dict[str, Any]]] = indi.driver.driverdata["received"]
     return result
+
+
+# -- the two sources the HTTP tests run on ----------------------------------------------------
+
+
+class RealBackend:
+    """The app on a `ClientSource` (make_app's default) over TCP to `IPyServer` and the test
+    driver, which records what it received and sends sets when told."""
+
+    kind = "real"
+
+    def __init__(self, server: ServerThread) -> None:
+        self.server = server
+        self.port = server.port
+
+    def source(self) -> Any:
+        return None  # make_app connects to indihost:indiport itself
+
+    def started(self, client: TestClient) -> None:
+        pass
+
+    def received(self) -> list[tuple[str, dict[str, Any]]]:
+        return received(self.server)
+
+    def send_set(self, vector: str, **values: Any) -> None:
+        """The driver sets `values` and sends its setXXXVector."""
+        driver = self.server.driver
+        assert driver is not None
+
+        async def send() -> None:
+            vec = driver[DEVICE][vector]
+            for name, value in values.items():
+                vec[name] = value
+            await vec.send_setVector()
+
+        self.server.call(send)
+
+
+class MemoryBackend:
+    """The app on `indipyweb.memorysource.MemorySource` (no socket), holding the same device as
+    the test driver (its definitions, as the driver writes them)."""
+
+    kind = "memory"
+    port = 7624
+
+    def __init__(self) -> None:
+        from indipyweb.memorysource import MemorySource
+
+        self.memory = MemorySource("localhost", self.port)
+        self.client: TestClient | None = None
+
+    def source(self) -> Any:
+        return self.memory
+
+    def started(self, client: TestClient) -> None:
+        self.client = client
+        device = make_test_driver()[DEVICE]
+        xml = b"".join(vec._def_bytes("", None) for vec in device.values())  # the driver writes its own definitions
+        self._on_loop(self.memory.receive, xml)
+
+    def _on_loop(self, func: Callable[..., Any], *args: Any) -> Any:
+        assert self.client is not None and self.client.portal is not None
+        return self.client.portal.call(func, *args)
+
+    def received(self) -> list[tuple[str, dict[str, Any]]]:
+        from indipyweb.source import BlobUpload
+
+        out = []
+        for _, vector, values in self.memory.sent:
+            out.append((vector, {name: (v.data, len(v.data), v.format)
+                                 if isinstance(v, BlobUpload) else v
+                                 for name, v in values.items()}))
+        return out
+
+    def send_set(self, vector: str, **values: Any) -> None:
+        """What the driver would send: a setXXXVector with `values`, state Ok."""
+        from indipydriver.protocol.enums import State
+        from indipydriver.protocol.events import Number, SetNumberVector, SetTextVector, Text
+
+        vec = self.memory.vector(DEVICE, vector)
+        assert vec is not None
+        event: Any
+        if vec["vectortype"] == "NumberVector":
+            event = SetNumberVector(DEVICE, vector, tuple(
+                Number(n, value=str(v)) for n, v in values.items()), state=State.OK)
+        else:
+            event = SetTextVector(DEVICE, vector, tuple(
+                Text(n, value=str(v)) for n, v in values.items()), state=State.OK)
+        self._on_loop(self.memory.apply, event)
+
+
+Backend = RealBackend | MemoryBackend
