@@ -10,50 +10,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
 
 import pytest
-import uvicorn
 from peers import free_port
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from webpeers import DEVICE, PASSWORDS, ServerThread, make_test_driver, received, wait_for
+from webpeers import (
+    DEVICE,
+    PASSWORDS,
+    ServerThread,
+    WebThread,
+    make_test_driver,
+    received,
+    wait_for,
+)
 
-from indipyweb.app import make_app
 from indipyweb.render import vector_id
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")  # a folder: save the docs' pictures
-
-
-class WebThread:
-    """The app served by uvicorn in a thread, as a browser would reach it."""
-
-    def __init__(self, indiport: int, dbfolder: Path, blobfolder: Path,
-                 port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.app = make_app(indiport=indiport, dbfolder=dbfolder, blobfolder=blobfolder,
-                            set_timeout=5.0)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=1)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="indipyweb", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=10, what="uvicorn")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,16 @@ import re
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
+import uvicorn
+from peers import free_port
 from starlette.testclient import TestClient
 
 import indipydriver as ipd
 from indipyserver import IPyServer
+from indipyweb.app import make_app
 
 DEVICE = "WebTest"
 PASSWORDS = {"admin": "admin-password", "op": "operator-password", "view": "viewer-password"}
@@ -267,3 +271,30 @@ class MemoryBackend:
 
 
 Backend = RealBackend | MemoryBackend
+
+
+class WebThread:
+    """The app served by uvicorn in a thread, as a browser would reach it."""
+
+    def __init__(self, indiport: int, dbfolder: Path, blobfolder: Path,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.app = make_app(indiport=indiport, dbfolder=dbfolder, blobfolder=blobfolder,
+                            set_timeout=5.0)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on", timeout_graceful_shutdown=1)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="indipyweb", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout=10, what="uvicorn")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
