@@ -28,7 +28,8 @@ def test_every_template_and_static_file_is_package_data() -> None:
     assert "static/htmx-2.0.11.min.js" in files and "templates/base.html" in files
     missing = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
     assert missing == []
-    assert "indipyweb" in config["tool"]["setuptools"]["packages"]
+    # the package and its sub-packages (routes/) by pattern
+    assert "indipyweb*" in config["tool"]["setuptools"]["packages"]["find"]["include"]
 
 
 def _fits(data: np.ndarray) -> bytes:
