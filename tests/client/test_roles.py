@@ -1,0 +1,176 @@
+"""Role clients (`indipyclient.roles`, issue 47 item 5) against indilib's simulators and ours.
+
+A script drives a camera, a mount, a focuser and a filter wheel by role, not by property name:
+each call connects the device, waits until its vector leaves Busy (bounded) and raises
+RoleError with the driver's message on Alert. These tests run the calls against indilib 1.9.9's
+own simulators under indilib's indiserver, and the camera also against our
+examples/ccd_simulator.py served by our server, and check what came back (the FITS image's
+size, the mount's position, the focuser's position, the wheel's slot).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from peers import IndiServer, free_port, serving
+
+import indipyclient
+from indipyclient.roles import (
+    Camera,
+    FilterWheel,
+    Focuser,
+    Interface,
+    Mount,
+    RoleError,
+    devices,
+    interface_of,
+)
+from indipydriver import Device, IPyDriver
+from indipydriver.standard import Camera as CameraRole
+from indipydriver.standard import Sensor
+from indipydriver.standard.camera import Exposure
+from indipydriver.standard.camera import Image as RoleImage
+from indipyserver import IPyServer
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
+SIMULATORS = ("indi_simulator_ccd", "indi_simulator_telescope", "indi_simulator_focus",
+              "indi_simulator_wheel")
+
+
+@pytest.fixture
+async def indilib_client(indiserver_factory: Callable[..., IndiServer]
+                         ) -> AsyncIterator[indipyclient.Client]:
+    """A client of indilib's indiserver running four of its simulators, once each has
+    defined DRIVER_INFO."""
+    server = indiserver_factory(*SIMULATORS)
+    async with indipyclient.connect("127.0.0.1", server.port) as client:
+        for device in ("CCD Simulator", "Telescope Simulator", "Focuser Simulator",
+                       "Filter Simulator"):
+            await client.wait_for(device, "DRIVER_INFO", timeout=20)
+        yield client
+
+
+@pytest.mark.interop
+async def test_devices_by_interface_on_indilibs_simulators(indilib_client: indipyclient.Client
+                                                           ) -> None:
+    """devices() reads DRIVER_INTERFACE: the CCD simulator (22 = CCD|GUIDER|FILTER) is a CCD,
+    a guider and a filter; the telescope simulator a telescope; the focuser a focuser."""
+    client = indilib_client
+    assert devices(client, Interface.CCD) == ["CCD Simulator"]
+    assert devices(client, Interface.TELESCOPE) == ["Telescope Simulator"]
+    assert devices(client, Interface.FOCUSER) == ["Focuser Simulator"]
+    assert devices(client, Interface.FILTER) == ["CCD Simulator", "Filter Simulator"]
+    assert interface_of(client, "CCD Simulator") == Interface.CCD | Interface.GUIDER | Interface.FILTER
+
+
+@pytest.mark.interop
+async def test_camera_expose_returns_the_fits_of_indilibs_ccd(indilib_client: indipyclient.Client
+                                                              ) -> None:
+    """Camera.expose connects the CCD simulator, exposes 0.2 s and returns its FITS: the
+    header's NAXIS1/NAXIS2 are CCD_FRAME's size, and array() has that shape."""
+    camera = Camera(indilib_client, "CCD Simulator")
+    image = await camera.expose(0.2)
+    frame = indilib_client.vector("CCD Simulator", "CCD_FRAME")
+    assert image.format.startswith(".fits")
+    assert (image.header["NAXIS1"], image.header["NAXIS2"]) == (int(frame["WIDTH"]),
+                                                                int(frame["HEIGHT"]))
+    assert image.array().shape == (int(frame["HEIGHT"]), int(frame["WIDTH"]))
+
+
+@pytest.mark.interop
+async def test_mount_goto_park_and_unpark_on_indilibs_telescope(
+        indilib_client: indipyclient.Client) -> None:
+    """Mount.goto slews indilib's telescope simulator and returns once it is Ok near the
+    target; park parks it; a target outside 0..24 h is refused before anything is sent."""
+    mount = Mount(indilib_client, "Telescope Simulator")
+    await mount.connect()
+    if mount.client.model.vector(mount.name, "TELESCOPE_PARK") is not None and mount.parked:
+        await mount.unpark()
+    target_ra = (mount.position[0] + 0.5) % 24
+    ra, dec = await mount.goto(target_ra, 20.0)
+    assert abs(ra - target_ra) < 0.02 and abs(dec - 20.0) < 0.1
+    with pytest.raises(ValueError, match="outside"):
+        await mount.goto(25.0, 0.0)
+    await mount.park()
+    assert mount.parked
+
+
+@pytest.mark.interop
+async def test_focuser_and_filter_wheel_on_indilibs_simulators(
+        indilib_client: indipyclient.Client) -> None:
+    """Focuser.move_to reaches the asked position; FilterWheel.select turns to the slot."""
+    focuser = Focuser(indilib_client, "Focuser Simulator")
+    assert await focuser.move_to(30000) == 30000
+    wheel = FilterWheel(indilib_client, "Filter Simulator")
+    assert await wheel.select(3) == 3
+    assert len(wheel.names) >= 3
+
+
+async def test_camera_expose_on_our_ccd_simulator() -> None:
+    """Our examples/ccd_simulator.py on our server: expose returns a FITS of its frame size
+    (1280 x 1024), the device lists as a CCD, and a second exposure works too."""
+    import ccd_simulator
+
+    port = free_port()
+    async with serving(IPyServer(ccd_simulator.make_driver(), port=port)), \
+            indipyclient.connect("127.0.0.1", port) as client:
+        await client.wait_for(ccd_simulator.DEVICE, "DRIVER_INFO")
+        assert devices(client, Interface.CCD) == [ccd_simulator.DEVICE]
+        camera = Camera(client, ccd_simulator.DEVICE)
+        for _ in range(2):
+            image = await camera.expose(0.1)
+            assert (image.header["NAXIS1"], image.header["NAXIS2"]) == (1280, 1024)
+            assert image.header["BITPIX"] == 16
+
+
+async def test_an_exposure_that_fails_raises_the_drivers_message() -> None:
+    """A camera whose hardware raises ("shutter stuck"): CCD_EXPOSURE ends in Alert and
+    expose raises RoleError carrying the driver's reason."""
+    async def expose(exposure: Exposure) -> RoleImage:
+        raise RuntimeError("shutter stuck")
+
+    role = CameraRole(Sensor(width=16, height=8, pixel_size=5.0), expose)
+    port = free_port()
+    driver = IPyDriver(Device("Broken Camera", roles=[role]))
+    async with serving(IPyServer(driver, port=port)), \
+            indipyclient.connect("127.0.0.1", port) as client:
+        with pytest.raises(RoleError, match="shutter stuck"):
+            await Camera(client, "Broken Camera", timeout=10).expose(0.05)
+
+
+async def test_a_device_that_is_not_there_is_a_clear_error() -> None:
+    """A role client for a device the server does not have says so, after its bound."""
+    port = free_port()
+    import ccd_simulator
+
+    async with serving(IPyServer(ccd_simulator.make_driver(), port=port)), \
+            indipyclient.connect("127.0.0.1", port) as client:
+        with pytest.raises(RoleError, match="not on the server"):
+            await Camera(client, "No Such Camera", timeout=0.5).expose(0.1)
+
+
+@pytest.mark.interop
+def test_the_imaging_script_example_runs_a_session(indiserver_factory: Callable[..., IndiServer],
+                                                   tmp_path: Path) -> None:
+    """examples/imaging_script.py (the docs' imaging script) against indilib's four simulators:
+    it exits 0 having saved two FITS frames, each starting with the FITS SIMPLE card."""
+    import os
+    import subprocess
+
+    server = indiserver_factory(*SIMULATORS)
+    out = tmp_path / "images"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(EXAMPLES / "imaging_script.py"), "--port",
+                           str(server.port), "--frames", "2", "--exposure", "0.2", "--out",
+                           str(out)], capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "PYTHONPATH": str(root)}, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    frames = sorted(out.iterdir())
+    assert [f.name for f in frames] == ["frame_001.fits", "frame_002.fits"], done.stderr
+    assert all(f.read_bytes().startswith(b"SIMPLE  =") for f in frames)
