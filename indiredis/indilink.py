@@ -1,12 +1,16 @@
 """One TCP connection to an INDI server, kept up, as the bridges need it: raw frames.
 
 The client library's ``Connection`` turns what arrives into its model's client events; a bridge
-needs the elements themselves (to store each, and to pass its bytes on unchanged), so this thin
-layer uses the same protocol core (``Framer``) and the same reconnect policy (a ``Retry``,
-``indipydriver.retrypolicy``: by default ``bridge_retry()``) as the client library, and hands the complete frames of each read to the bridge's ``on_frames`` at
-once (awaited: a slow store slows the reading, nothing piles up), so a burst costs the bridge
-one redis pipeline per read instead of one per element. Pings are answered at once (indilib
->= 1.9.7 drivers wait for the answer before their next BLOB).
+needs the elements themselves (to store each, and to pass its bytes on unchanged). So this thin
+layer reads the server through the client library's reader, ``ServerStream`` (bounded, with flow
+control both ways), frames each read with the protocol core's ``Framer`` (``stream_frames``),
+keeps the connection up with the same reconnect policy (a ``Retry``,
+``indipydriver.retrypolicy``: by default ``bridge_retry()``), and hands the complete frames of
+each read to the bridge's ``on_frames`` at once (awaited: a slow store slows the reading,
+nothing piles up), so a burst costs the bridge one redis pipeline per read instead of one per
+element. Pings are answered at once (indilib >= 1.9.7 drivers wait for the answer before their
+next BLOB). Where our server reaches a bridge as a remote server (``listen``), the bridge reads
+it the same way (``served_frames``).
 
 What the bridge sends goes through a bounded queue (``send``): past ``max_queue`` elements the
 newest is dropped and logged. On every (re)connection ``<getProperties version="1.7"/>`` is
@@ -21,13 +25,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from indipyclient.serverstream import ServerStream
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame, Framer
+from indipydriver.protocol import Frame, Framer, ProtocolError
 from indipydriver.protocol.escaping import escape
 from indipydriver.retrypolicy import Backoff, ExponentialBackoff, Retry
 
-__all__ = ["IndiLink", "bridge_retry", "check_cancelled", "ping_reply", "served_frames",
-           "stop_task"]
+__all__ = ["IndiLink", "bridge_retry", "check_cancelled", "listen", "ping_reply", "served_frames",
+           "stop_task", "stream_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,22 +70,58 @@ def ping_reply(ping: Frame) -> bytes:
     return b"<pingReply/>\n" if uid is None else f'<pingReply uid="{escape(uid)}"/>\n'.encode()
 
 
-async def served_frames(reader: asyncio.StreamReader,
-                        writer: asyncio.StreamWriter) -> AsyncIterator[list[Frame]]:
-    """What our server sends a bridge that it reached as a remote server, read by read: the
-    complete elements of each read, its pings answered at once and left out, until EOF.
-    (One step per read, not per element; a ConnectionError reaches the caller.)"""
-    framer = Framer()
-    while data := await reader.read(1 << 16):
+async def stream_frames(stream: ServerStream, framer: Framer,
+                        skipped: Callable[[ProtocolError], None] | None = None,
+                        ) -> AsyncIterator[list[Frame]]:
+    """A server's stream, read by read through the client library's ``ServerStream``: the
+    complete elements of each read, its pings answered at once and left out, malformed input
+    given to ``skipped``, until EOF. (One step per read, not per element; the connection's
+    error reaches the caller.)"""
+    while data := await stream.read(False):
+        if not isinstance(data, bytes):
+            data = bytes(data)  # not met: a read is lent only while the reader says a BLOB streams
         frames: list[Frame] = []
         for item in framer.feed(data):
             if type(item) is not Frame:
+                if skipped is not None and isinstance(item, ProtocolError):
+                    skipped(item)
                 continue
             if item.tag == "pingRequest":
-                writer.write(ping_reply(item))
+                stream.write(ping_reply(item))
             else:
                 frames.append(item)
         yield frames
+
+
+def served_frames(stream: ServerStream) -> AsyncIterator[list[Frame]]:
+    """What our server sends a bridge that it reached as a remote server (``listen``), as
+    ``stream_frames`` reads it; malformed input is skipped."""
+    return stream_frames(stream, Framer())
+
+
+async def listen(handler: Callable[[ServerStream], Awaitable[None]], host: str,
+                 port: int) -> asyncio.Server:
+    """A listener for our server to reach a bridge as a remote server: each connection is read
+    through the client library's ``ServerStream`` and served by ``handler(stream)`` (closed
+    when it returns)."""
+    loop = asyncio.get_running_loop()
+    serving: set[asyncio.Task[None]] = set()
+
+    async def serve(stream: ServerStream) -> None:
+        try:
+            await handler(stream)
+        finally:
+            stream.close()
+
+    def connected() -> ServerStream:
+        # The handler's first read waits for the transport's first data.
+        stream = ServerStream()
+        task = loop.create_task(serve(stream))
+        serving.add(task)
+        task.add_done_callback(serving.discard)
+        return stream
+
+    return await loop.create_server(connected, host, port)
 
 
 async def stop_task(task: asyncio.Task[None], *quiet: type[BaseException]) -> None:
@@ -141,8 +182,8 @@ class IndiLink:
         attempts = self.retry.attempts()
         while True:
             try:
-                reader, writer = await asyncio.open_connection(self.host, self.port,
-                                                               limit=1 << 21)
+                _, stream = await asyncio.get_running_loop().create_connection(
+                    ServerStream, self.host, self.port)
             except OSError as exc:
                 delay = attempts.failed()
                 logger.info("cannot connect to INDI server %s:%s (%s); retrying in %.2f s",
@@ -154,55 +195,42 @@ class IndiLink:
             # What was queued for a lost connection is stale: the server is asked afresh.
             while not self._queue.empty():
                 self._queue.get_nowait()
-            writer.write(GET_PROPERTIES)
+            stream.write(GET_PROPERTIES)
             self.connected.set()
             try:
                 await self.on_connect()
-                await self._session(reader, writer)
+                await self._session(stream)
             except (ConnectionError, OSError) as exc:
                 logger.info("INDI server %s:%s: %s", self.host, self.port, exc)
             finally:
                 self.connected.clear()
-                writer.close()
+                stream.close()
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(writer.wait_closed())
+                    await asyncio.shield(stream.wait_closed())
             logger.info("connection to INDI server %s:%s lost", self.host, self.port)
             await self.on_lost()
             await asyncio.sleep(attempts.failed())
 
-    async def _session(self, reader: asyncio.StreamReader,
-                       writer: asyncio.StreamWriter) -> None:
+    async def _session(self, stream: ServerStream) -> None:
         """Read until EOF while a second task writes the queue; the writer ends with it."""
-        writing = asyncio.create_task(self._write(writer))
+        writing = asyncio.create_task(self._write(stream))
         try:
-            await self._read(reader, writer)
+            framer = Framer(max_element_size=self.max_element_size)
+            async for frames in stream_frames(stream, framer, self._skipped):
+                if frames:
+                    await self.on_frames(frames)
+                check_cancelled()
         finally:
             await stop_task(writing, ConnectionError, OSError)
 
-    async def _write(self, writer: asyncio.StreamWriter) -> None:
+    async def _write(self, stream: ServerStream) -> None:
         while True:
             data = await self._queue.get()
-            writer.write(data)
-            await writer.drain()
+            stream.write(data)
+            await stream.drain()
 
-    async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        framer = Framer(max_element_size=self.max_element_size)
-        while True:
-            data = await reader.read(1 << 20)
-            if not data:
-                return
-            frames: list[Frame] = []
-            for item in framer.feed(data):
-                if type(item) is not Frame:
-                    note = self._malformed.take()
-                    if note is not None:
-                        logger.warning("skipping malformed input from %s:%s: %s%s",
-                                       self.host, self.port, clip(str(item)), note)
-                    continue
-                if item.tag == "pingRequest":
-                    writer.write(ping_reply(item))
-                    continue
-                frames.append(item)
-            if frames:
-                await self.on_frames(frames)
-            check_cancelled()
+    def _skipped(self, error: ProtocolError) -> None:
+        note = self._malformed.take()
+        if note is not None:
+            logger.warning("skipping malformed input from %s:%s: %s%s", self.host, self.port,
+                           clip(str(error)), note)

@@ -23,13 +23,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from indipyclient.serverstream import ServerStream
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame
 from indipydriver.protocol.escaping import escape
 from indipydriver.retrypolicy import Retry
 
 from .hosts import MqttServer, RedisServer, mqtt_server, redis_server
-from .indilink import GET_PROPERTIES, served_frames
+from .indilink import GET_PROPERTIES, listen, served_frames
 from .mqttlink import MqttLink, refusal_unwrapped
 from .redisside import RedisSide
 from .topics import OFFLINE, ONLINE, Topics, payload_frames
@@ -148,7 +149,7 @@ class PortClient(ClientSide):
                  host: str, port: int, retry: Retry | None = None) -> None:
         super().__init__(mqtt_id, mqtt_host, subscribe_list, retry)
         self.host, self.port = host, port
-        self._writer: asyncio.StreamWriter | None = None
+        self._writer: ServerStream | None = None
         self.server: object = None
 
     async def from_site(self, site: str, frames: list[Frame]) -> None:
@@ -167,14 +168,13 @@ class PortClient(ClientSide):
         with contextlib.suppress(ConnectionError):
             await writer.drain()
 
-    async def _serve_server(self, reader: asyncio.StreamReader,
-                            writer: asyncio.StreamWriter) -> None:
+    async def _serve_server(self, stream: ServerStream) -> None:
         """Our server connected as to a remote: what it sends goes to the sites."""
         if self._writer is not None:
             self._writer.close()
-        self._writer = writer
+        self._writer = stream
         try:
-            async for frames in served_frames(reader, writer):
+            async for frames in served_frames(stream):
                 for item in frames:
                     if item.tag == "enableBLOB":
                         continue  # the sites send every BLOB; our server filters per client
@@ -185,14 +185,14 @@ class PortClient(ClientSide):
         except ConnectionError:
             pass
         finally:
-            if self._writer is writer:
+            if self._writer is stream:
                 self._writer = None
-            writer.close()
+            stream.close()
 
     async def run(self) -> None:
         from indipyserver import IPyServer
 
-        inner = await asyncio.start_server(self._serve_server, "127.0.0.1", 0)
+        inner = await listen(self._serve_server, "127.0.0.1", 0)
         inner_port = inner.sockets[0].getsockname()[1]
         server = IPyServer(host=self.host, port=self.port, handle_signals=False)
         server.add_remote("127.0.0.1", inner_port, blob_enable=True)

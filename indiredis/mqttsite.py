@@ -27,13 +27,14 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
+from indipyclient.serverstream import ServerStream
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame
 from indipydriver.protocol.escaping import escape
 from indipydriver.retrypolicy import Retry
 
 from .hosts import IndiServer, MqttServer, indi_server, mqtt_server
-from .indilink import IndiLink, served_frames
+from .indilink import IndiLink, listen, served_frames
 from .mqttlink import MqttLink, refusal_unwrapped
 from .toindi import CLIENT_TAGS
 from .topics import Topics, payload_frames
@@ -68,7 +69,7 @@ class Site:
         # published as ours); our private server's connection to us as its remote.
         self.snoopers: dict[str, set[tuple[str, str | None]]] = {}
         self.foreign: set[str] = set()
-        self.remote_writer: asyncio.StreamWriter | None = None
+        self.remote_writer: ServerStream | None = None
 
     async def run(self) -> None:
         async with refusal_unwrapped(), asyncio.TaskGroup() as group:
@@ -176,13 +177,12 @@ class Site:
         with contextlib.suppress(ConnectionError):
             await writer.drain()
 
-    async def serve_remote(self, reader: asyncio.StreamReader,
-                           writer: asyncio.StreamWriter) -> None:
+    async def serve_remote(self, stream: ServerStream) -> None:
         """Our private server connected to us as to a remote server: its drivers' requests
         for devices it does not have are snoop requests for the other sites."""
-        self.remote_writer = writer
+        self.remote_writer = stream
         try:
-            async for frames in served_frames(reader, writer):
+            async for frames in served_frames(stream):
                 for item in frames:
                     device = item.attrs.get("device")
                     if item.tag == "getProperties" and device not in (None, "*"):
@@ -191,13 +191,13 @@ class Site:
         except ConnectionError:
             pass
         finally:
-            if self.remote_writer is writer:
+            if self.remote_writer is stream:
                 self.remote_writer = None
-            writer.close()
+            stream.close()
 
     async def listen_for_snoops(self, host: str, port: int) -> asyncio.Server:
         """The listener the INDI server chains as a remote (see the module docstring)."""
-        return await asyncio.start_server(self.serve_remote, host, port)
+        return await listen(self.serve_remote, host, port)
 
     def _drop(self, topic: str, payload: bytes, why: str) -> None:
         note = self._bad.take()

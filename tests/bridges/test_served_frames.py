@@ -1,11 +1,16 @@
 """indiredis.indilink.served_frames: what our server sends a bridge it reaches as a remote server
-(mqtttoport, the sites' snoop requests), over a real TCP connection."""
+(mqtttoport, the sites' snoop requests), read through the client library's ServerStream
+(``listen``) over a real TCP connection."""
 
 from __future__ import annotations
 
 import asyncio
 
-from indiredis.indilink import served_frames
+import pytest
+
+from indipyclient.serverstream import ServerStream
+from indipydriver.protocol import Frame
+from indiredis.indilink import IndiLink, listen, served_frames
 
 
 async def test_pings_are_answered_with_their_uid_and_the_other_elements_come_read_by_read() -> None:
@@ -13,12 +18,11 @@ async def test_pings_are_answered_with_their_uid_and_the_other_elements_come_rea
     come together, cut elements once whole, junk is skipped; the reading ends at EOF."""
     got: list[list[str]] = []
 
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async for frames in served_frames(reader, writer):
+    async def serve(stream: ServerStream) -> None:
+        async for frames in served_frames(stream):
             got.append([f"{f.tag} {f.attrs.get('device')}" for f in frames])
-        writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    server = await listen(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b'<pingRequest uid="a&amp;b"/><getProperties version="1.7" device="X"/>'
@@ -32,3 +36,49 @@ async def test_pings_are_answered_with_their_uid_and_the_other_elements_come_rea
     server.close()
     await server.wait_closed()
     assert [f for f in got if f] == [["getProperties X", "getProperties *"], ["newTextVector Y"]]
+
+
+async def test_the_indi_link_reads_a_server_through_server_stream(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """IndiLink (the bridges' INDI side) asks for everything on connecting, answers a ping at
+    once without handing it on, gives the elements of each read together (a cut one once
+    whole), logs and skips junk, and sends what the bridge queued."""
+    got: list[list[str]] = []
+    arrived = asyncio.Event()
+    received = bytearray()
+
+    async def on_frames(frames: list[Frame]) -> None:
+        got.append([f"{f.tag} {f.attrs.get('name')}" for f in frames])
+        arrived.set()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.extend(await reader.readuntil(b"/>\n"))
+        writer.write(b'<pingRequest uid="7"/><defTextVector device="D" name="A" state="Idle" '
+                     b'perm="ro"><defText name="t">x</defText></defTextVector><setTextV')
+        received.extend(await reader.readuntil(b"/>\n"))
+        writer.write(b'ector device="D" name="B"><oneText name="t">y</oneText></setTextVector>'
+                     b'</junk>')
+        received.extend(await reader.readuntil(b"</newTextVector>\n"))
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    link = IndiLink("127.0.0.1", port, on_frames)
+    task = asyncio.create_task(link.run())
+    try:
+        async with asyncio.timeout(10):
+            while len(got) < 2:
+                await arrived.wait()
+                arrived.clear()
+            link.send(b'<newTextVector device="D" name="B"><oneText name="t">z</oneText>'
+                      b'</newTextVector>\n')
+            while b"</newTextVector>" not in received:
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        server.close()
+        await server.wait_closed()
+    assert got[:2] == [["defTextVector A"], ["setTextVector B"]]
+    assert received.startswith(b'<getProperties version="1.7"/>\n<pingReply uid="7"/>\n')
+    assert "skipping malformed input" in caplog.text
