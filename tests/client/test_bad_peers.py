@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import time
+import logging
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from peers import free_port
+from waiting import until
 
 import indipyclient
 from indipyclient import ConnectionLost, ConnectionMade, ExponentialBackoff, setBLOBVector
@@ -198,26 +199,35 @@ async def test_a_zlib_blob_is_saved_decompressed_under_a_safe_name(tmp_path: Pat
     assert list(tmp_path.iterdir()) == [folder]
 
 
-async def test_an_unreachable_server_is_retried_with_growing_delays() -> None:
+async def test_an_unreachable_server_is_retried_with_growing_delays(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each failed attempt is logged with the delay before the next, and the delays grow
+    (0.05, 0.1, 0.2, then capped at 0.4) instead of hammering the port; once a server listens,
+    the next attempt connects. Read from the log in order, not counted in a time window."""
     port = free_port()
     backoff = ExponentialBackoff(0.05, 0.4)
     client = indipyclient.connect("127.0.0.1", port, backoff=backoff, connect_timeout=None)
-    async with client:
-        await asyncio.sleep(1.6)
-        attempts = client.connection.attempts
-        # 0.05 + 0.1 + 0.2 + 0.4 + 0.4 + 0.4 = 1.55 s: six or seven attempts; a fixed 0.05 s
-        # delay would have made about thirty.
-        assert 4 <= attempts <= 9, attempts
 
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await read_until(reader, b"getProperties")
-            writer.write(DEF_TEXT)
-            await asyncio.sleep(5)
+    def delays() -> list[str]:
+        return [r.getMessage().rsplit("retrying in ", 1)[1] for r in caplog.records
+                if "retrying in" in r.getMessage()]
 
-        started = time.monotonic()
-        async with raw_server(serve, port):
-            await client.wait_for("Dev", "TEXT", timeout=5)
-        assert time.monotonic() - started < 1.5  # within one capped delay
+    with caplog.at_level(logging.INFO, logger="indipyclient"):
+        async with client:
+            await until(lambda: len(delays()) >= 5, what="five failed attempts")
+            assert delays()[:5] == ["0.05 s", "0.10 s", "0.20 s", "0.40 s", "0.40 s"]
+
+            async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                await read_until(reader, b"getProperties")
+                writer.write(DEF_TEXT)
+                await asyncio.sleep(5)
+
+            async with raw_server(serve, port):
+                failed = len(delays())
+                await client.wait_for("Dev", "TEXT", timeout=5)
+                # At most the attempt already under way when the server came up failed.
+                assert len(delays()) <= failed + 1, delays()
 
 
 async def test_connect_raises_when_the_server_cannot_be_reached() -> None:

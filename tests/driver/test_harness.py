@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 import pytest
 from driverkit import DEV, RecordingDriver, make_device, make_driver
+from waiting import until
 
 from indipydriver.protocol import events as pe
 from indipydriver.testing import DriverHarness
@@ -78,22 +78,17 @@ async def test_background_tasks_run_and_shutdown_stops_serve() -> None:
         assert not client.serving
 
 
-async def test_a_tight_send_loop_delivers_every_message(capsys: Any) -> None:
-    """Sends 20000 setNumberVectors; the rate goes to the report, the count is what's checked."""
-    import time
-
+async def test_a_tight_send_loop_delivers_every_message() -> None:
+    """Sends 20000 setNumberVectors; every one arrives (the send rate is bench/'s to measure)."""
     driver = make_driver()
     async with DriverHarness(driver) as client:
         vector = driver[DEV]["NUM"]
         count = 20000
-        start = time.perf_counter()
         for i in range(count):
             vector["A"] = i % 10
             await vector.send_setVector()
-        elapsed = time.perf_counter() - start
-        await asyncio.sleep(0.2)
+        await until(lambda: client.frames_received >= count, what=f"{count} frames")
         assert client.frames_received == count
-    logging.getLogger(__name__).info("setNumberVector send rate: %.0f msgs/s", count / elapsed)
 
 
 def test_the_same_driver_can_be_served_again_under_a_new_event_loop() -> None:
