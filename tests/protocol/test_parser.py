@@ -16,6 +16,7 @@ from indipydriver.protocol import (
     NewNumberVector,
     Number,
     Perm,
+    PingRequest,
     ProtocolError,
     Rule,
     SetBLOBVector,
@@ -245,36 +246,20 @@ def test_doctype_and_entity_declarations_are_refused_never_expanded(data: bytes)
 
 
 def test_an_xml_declaration_before_the_element_is_accepted() -> None:
-    assert parse_element(b"<?xml version='1.0'?>\n<pingRequest uid='1'/>") is not None
+    """indilib writes `<?xml version='1.0'?>` before each element: the element after it is
+    parsed as if it were alone."""
+    assert parse_element(b"<?xml version='1.0'?>\n<pingRequest uid='1'/>") == PingRequest(uid="1")
 
 
-def _best_time(func: object, repeat: int = 3) -> float:
-    import time
+def test_a_big_blob_parses_whole() -> None:
+    """An 8 MiB BLOB in 72-column base64 comes out whole. (That the time grows linearly with
+    the size is measured in bench/parse_scaling.py, where a loaded machine fails no test.)"""
+    import base64
 
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_parsing_a_big_blob_is_linear_not_quadratic() -> None:
-    """8x the data may cost about 8x the time (loose bound 24x; quadratic would be 64x)."""
-
-    def element(size: int) -> bytes:
-        import base64
-
-        body = base64.encodebytes(b"\x5a" * size)
-        return (
-            b"<setBLOBVector device='CCD' name='CCD1'><oneBLOB name='CCD1' size='%d' format='.fits'>"
-            % size
-            + body
-            + b"</oneBLOB></setBLOBVector>"
-        )
-
-    small, big = element(1 << 20), element(8 << 20)
-    event = parse_element(big)
-    assert isinstance(event, SetBLOBVector) and len(event.members[0].data) == 8 << 20
-    ratio = _best_time(lambda: parse_element(big)) / _best_time(lambda: parse_element(small))
-    assert ratio < 24
+    size = 8 << 20
+    body = base64.encodebytes(bytes(range(256)) * (size // 256))
+    event = parse_element(
+        b"<setBLOBVector device='CCD' name='CCD1'><oneBLOB name='CCD1' size='%d' format='.fits'>"
+        % size + body + b"</oneBLOB></setBLOBVector>")
+    assert isinstance(event, SetBLOBVector)
+    assert event.members[0].data == bytes(range(256)) * (size // 256)
