@@ -13,7 +13,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,18 +23,18 @@ from indipyserver.drivers.executable import check_program
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_command(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`python -m indipyserver ARGS` in `tmp_path`; what it did and how long it took."""
+def run_command(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m indipyserver ARGS` in `tmp_path`, run to its end (a server that went on
+    serving would be killed by the timeout, failing the test)."""
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": path}
-    began = time.monotonic()
     with socket.socket() as probe:  # nothing should listen there: refused before binding
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
     done = subprocess.run([sys.executable, "-m", "indipyserver", "-p", port, *args],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30,
                           check=False)
-    return done, time.monotonic() - began
+    return done
 
 
 @pytest.mark.parametrize(
@@ -54,18 +53,17 @@ def test_a_driver_that_cannot_run_is_one_line_and_exit_status_1(
     """The typo'd simulator (with the name it was probably meant to be), the .py path that
     does not exist and a file without the executable bit each end the command at once."""
     (tmp_path / "not_executable").write_text("#!/bin/sh\n")
-    done, took = run_command(tmp_path, argument)
+    done = run_command(tmp_path, argument)
     assert done.returncode == 1, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].endswith(f"ERROR indipyserver.cli: {said}"), lines
-    assert took < 10
 
 
 def test_a_missing_driver_beside_good_ones_still_stops_the_command(tmp_path: Path) -> None:
     """One bad argument among good ones is refused before anything is served, as a typo in any
     other argument is: the operator sees it now, not as a device missing later."""
-    done, _ = run_command(tmp_path, "--demo", "indi_simulator_telescope", "indi_nope_nothing")
+    done = run_command(tmp_path, "--demo", "indi_simulator_telescope", "indi_nope_nothing")
     assert done.returncode == 1, done.stderr
     assert "driver indi_nope_nothing: not found on PATH" in done.stderr
     assert "serving INDI" not in done.stderr
