@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipydriver.protocol import SetBLOBVector, parse_element  # noqa: E402
+from indipydriver.protocol import SetBLOBVector, parse_element
 
 SIZES_MIB = (1, 2, 4, 8)
 
