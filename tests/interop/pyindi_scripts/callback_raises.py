@@ -1,0 +1,27 @@
+"""A callback that raises: pyindi-client 1.9 ends the process, PyIndi logs it and goes on."""
+
+import logging
+
+import PyIndi
+from waiting import server, wait
+
+logging.basicConfig(level=logging.CRITICAL)
+
+
+class Careless(PyIndi.BaseClient):
+    def __init__(self):
+        super().__init__()
+        self.properties = 0
+
+    def newProperty(self, prop):
+        self.properties += 1
+        raise RuntimeError(f"a bug in the program's newProperty for {prop.getName()}")
+
+
+client = Careless()
+client.setServer(*server())
+print("connected", client.connectServer())
+wait(lambda: client.getDevice("Telescope Simulator").getSwitch("CONNECTION"), "the mount")
+wait(lambda: client.getDevice("CCD Simulator").getSwitch("CONNECTION"), "the CCD")
+print("went on after raising", client.properties > 2, client.isServerConnected())
+client.disconnectServer()

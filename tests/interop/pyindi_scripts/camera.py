@@ -1,0 +1,50 @@
+"""The tutorial's camera: connect the CCD, take two exposures, receive the FITS files."""
+
+import threading
+
+import PyIndi
+from waiting import server, wait
+
+CCD = "CCD Simulator"
+
+
+class Camera(PyIndi.BaseClient):
+    def __init__(self):
+        super().__init__()
+        self.blob_event = threading.Event()
+
+    def updateProperty(self, prop):
+        if prop.getType() == PyIndi.INDI_BLOB and prop.getName() == "CCD1":
+            self.blob_event.set()
+
+
+client = Camera()
+client.setServer(*server())
+print("connected", client.connectServer())
+device = wait(lambda: client.getDevice(CCD), CCD)
+connection = wait(lambda: device.getSwitch("CONNECTION"), "CONNECTION")
+if not device.isConnected():
+    connection.reset()
+    connection[0].setState(PyIndi.ISS_ON)
+    client.sendNewSwitch(connection)
+wait(device.isConnected, "the CCD connected")
+print("ccd connected", device.isConnected())
+exposure = wait(lambda: device.getNumber("CCD_EXPOSURE"), "CCD_EXPOSURE")
+ccd1 = wait(lambda: device.getBLOB("CCD1"), "CCD1")
+client.setBLOBMode(PyIndi.B_ALSO, CCD, "CCD1")
+print("blob mode", client.getBLOBMode(CCD, "CCD1") == PyIndi.B_ALSO)
+for shot in (1, 2):
+    client.blob_event.clear()
+    exposure[0].setValue(0.1)
+    client.sendNewNumber(exposure)
+    if not client.blob_event.wait(30):
+        print("TIMEOUT waiting for the BLOB")
+        raise SystemExit(1)
+    for blob in ccd1:
+        data = blob.getblobdata()
+        print("shot", shot, blob.getName(), blob.getFormat(), "size", blob.getSize() > 0,
+              "bloblen == size", blob.getBlobLen() == blob.getSize() == len(data),
+              "FITS", bytes(data[:6]) == b"SIMPLE", "old spelling", blob.bloblen == blob.size)
+wait(lambda: exposure.getState() != PyIndi.IPS_BUSY, "the exposure to end")
+print("exposure state", exposure.getStateAsString())
+client.disconnectServer()
