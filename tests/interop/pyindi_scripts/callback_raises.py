@@ -2,10 +2,11 @@
 
 import logging
 
-import PyIndi
 from waiting import server, wait
 
-logging.basicConfig(level=logging.CRITICAL)
+import PyIndi
+
+logging.basicConfig(level=logging.ERROR)
 
 
 class Careless(PyIndi.BaseClient):
@@ -23,5 +24,6 @@ client.setServer(*server())
 print("connected", client.connectServer())
 wait(lambda: client.getDevice("Telescope Simulator").getSwitch("CONNECTION"), "the mount")
 wait(lambda: client.getDevice("CCD Simulator").getSwitch("CONNECTION"), "the CCD")
-print("went on after raising", client.properties > 2, client.isServerConnected())
+wait(lambda: client.properties >= 10, "newProperty to go on being called")
+print("went on after raising", client.properties >= 10, client.isServerConnected())
 client.disconnectServer()

@@ -1,7 +1,8 @@
 """List devices and properties, as pyindi-client's README lister does; missing things are falsy."""
 
-import PyIndi
 from waiting import server, wait
+
+import PyIndi
 
 TYPES = {PyIndi.INDI_NUMBER: "number", PyIndi.INDI_SWITCH: "switch", PyIndi.INDI_TEXT: "text",
          PyIndi.INDI_LIGHT: "light", PyIndi.INDI_BLOB: "blob"}

@@ -1,15 +1,21 @@
 """The server goes away and comes back; the program waits and connects again.
 
-It prints READY once connected and seeing the mount (the test then stops the server), and
-AGAIN once the server is back and the mount is seen again.
+It prints READY once connected and seeing the mount (the test then stops the server), reads a
+line from stdin once the test has started the server again (a dying indiserver's drivers keep
+its listening socket for a moment, where a connection would be accepted and then reset), and
+prints AGAIN once the mount is seen again.
 """
 
+import logging
+import sys
 import threading
 
-import PyIndi
 from waiting import server, wait
 
+import PyIndi
+
 MOUNT = "Telescope Simulator"
+logging.basicConfig(level=logging.INFO)  # to stderr, which the test shows when it fails
 
 
 class Client(PyIndi.BaseClient):
@@ -33,6 +39,7 @@ if not client.lost.wait(30):
     raise SystemExit(1)
 print("serverDisconnected", client.codes)
 print("still connected", client.isServerConnected(), "devices", len(client.getDevices()))
+sys.stdin.readline()
 wait(client.connectServer, "the server to come back", timeout=60)
 print("connected again", client.isServerConnected())
 wait(lambda: client.getDevice(MOUNT), f"{MOUNT} again")

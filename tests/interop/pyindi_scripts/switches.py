@@ -2,8 +2,9 @@
 
 import threading
 
-import PyIndi
 from waiting import server, wait
+
+import PyIndi
 
 MOUNT = "Telescope Simulator"
 

@@ -1,0 +1,260 @@
+"""PyIndi's own behaviour, against our server with the demo thermostat (in this process) and
+against libindi's headers (Debian libindi-dev, installed by scripts/run-tests).
+
+The programs in tests/interop/pyindi_scripts run against indilib's simulators; these tests pin
+what those cannot see from outside: the numbers equal libindi's, the threads the callbacks run
+on, each event told once, a raising callback logged, a refused value logged and not sent, a
+failed connect, and the disconnect reported once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from peers import BASECLIENT_HINT, free_port
+
+import PyIndi
+from indipyserver import IPyServer
+from indipyserver.demo import make_driver
+
+HEADERS = Path("/usr/include/libindi")
+
+
+def enum_value(expr: str, known: dict[str, float]) -> int:
+    """An enumerator's value as libindi writes them: ``8``, ``-1``, ``(1 << 3)``, ``A | B``."""
+    expr = expr.strip()
+    while expr.startswith("(") and expr.endswith(")"):
+        expr = expr[1:-1].strip()
+    if "|" in expr:
+        result = 0
+        for part in expr.split("|"):
+            result |= enum_value(part, known)
+        return result
+    if "<<" in expr:
+        left, right = expr.split("<<")
+        return enum_value(left, known) << enum_value(right, known)
+    return int(known[expr]) if expr in known else int(expr, 0)
+
+
+def header_enums() -> dict[str, float]:
+    """NAME -> value for the enumerators and #defines PyIndi copies, read from libindi."""
+    found: dict[str, float] = {}
+    for name in ("indiapi.h", "indibasetypes.h", "basedevice.h", "indidevapi.h"):
+        path = HEADERS / name
+        if not path.is_file():
+            pytest.fail(f"{path} not found: {BASECLIENT_HINT}", pytrace=False)
+        text = path.read_text()
+        for key, value in re.findall(r"#define\s+(INDIV|INDI_VERSION_\w+|MAXINDI\w+)\s+"
+                                     r"([0-9.]+)", text):
+            found[key] = float(value) if "." in value else int(value)
+        for body in re.findall(r"enum\s*\w*\s*\{(.*?)\}", text, re.DOTALL):
+            body = re.sub(r"/\*.*?\*/|//[^\n]*", "", body, flags=re.DOTALL)
+            value = -1
+            for item in (i.strip() for i in body.split(",")):
+                if not item:
+                    continue
+                key, _, expr = item.partition("=")
+                key = key.strip()
+                if expr.strip():
+                    expr = expr.strip()
+                    value = enum_value(expr, found)
+                else:
+                    value += 1
+                found[key] = value
+    return found
+
+
+def test_constants_are_libindis() -> None:
+    """Every state, permission, rule, BLOB mode, type, error, pixel format, axis, direction and
+    size limit has libindi's value, and the interface bits on BaseDevice too."""
+    headers = header_enums()
+    names = [n for n in PyIndi.constants.__all__ if n.isupper() and n != "INDIV"
+             and not n.startswith("INDI_VERSION") and n not in (
+                 "BLOB_MODES", "PERMS", "RULES", "STATES", "SWITCH_STATES", "TYPE_NAMES",
+                 "VECTOR_TYPES", "INTERFACES")]
+    assert len(names) > 50
+    for name in names:
+        assert getattr(PyIndi, name) == headers[name], name
+    assert PyIndi.INDIV == headers["INDIV"]
+    for name, bits in PyIndi.constants.INTERFACES.items():
+        assert getattr(PyIndi.BaseDevice, name) == bits == headers[name], name
+
+
+@pytest.fixture
+async def thermostat() -> AsyncIterator[int]:
+    """Our server with the demo thermostat, in this process; its port."""
+    server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=free_port(),
+                       handle_signals=False)
+    task = asyncio.create_task(server.asyncrun())
+    await asyncio.wait_for(server.started(), 10)
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        await asyncio.wait_for(task, 15)
+
+
+class Recorder(PyIndi.BaseClient):
+    """Records each callback with the thread it ran on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, Any, str]] = []
+        self.raise_in: str | None = None
+
+    def _record(self, name: str, arg: Any) -> None:
+        self.calls.append((name, arg, threading.current_thread().name))
+        if name == self.raise_in:
+            raise RuntimeError(f"the program's {name} failed")
+
+    def newDevice(self, device: PyIndi.BaseDevice) -> None:
+        self._record("newDevice", device.getDeviceName())
+
+    def newProperty(self, prop: PyIndi.Property) -> None:
+        self._record("newProperty", prop.getName())
+
+    def updateProperty(self, prop: PyIndi.Property) -> None:
+        self._record("updateProperty", prop.getName())
+
+    def serverConnected(self) -> None:
+        self._record("serverConnected", None)
+
+    def serverDisconnected(self, exit_code: int) -> None:
+        self._record("serverDisconnected", exit_code)
+
+    def named(self, name: str) -> list[Any]:
+        return [arg for call, arg, _ in self.calls if call == name]
+
+
+async def until(check: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def connected(port: int, client: Recorder | None = None) -> Recorder:
+    client = client or Recorder()
+    client.setServer("127.0.0.1", port)
+    assert await asyncio.to_thread(client.connectServer)
+    await until(lambda: client.getDevice("Thermostat").getNumber("TARGET"), "TARGET")
+    return client
+
+
+async def test_callbacks_run_once_each_on_one_background_thread(thermostat: int) -> None:
+    """serverConnected has run when connectServer returns; every callback runs on the same
+    thread, not the caller's; each property is told once (newProperty), the device once."""
+    client = await connected(thermostat)
+    try:
+        assert client.calls[0][0] == "serverConnected"
+        await until(lambda: "SITE" in client.named("newProperty"), "SITE defined")
+        await until(lambda: "TEMPERATURE" in client.named("updateProperty"), "an update")
+        threads = {thread for _, _, thread in client.calls}
+        assert len(threads) == 1 and threading.current_thread().name not in threads
+        assert client.named("newDevice") == ["Thermostat"]
+        names = client.named("newProperty")
+        assert len(names) == len(set(names))
+        assert {"TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE"} <= set(names)
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
+
+
+async def test_a_raising_callback_is_logged_and_the_next_one_runs(
+        thermostat: int, caplog: pytest.LogCaptureFixture) -> None:
+    """newProperty raises every time: each is logged with its traceback, and later callbacks
+    still arrive; the connection stays up."""
+    client = Recorder()
+    client.raise_in = "newProperty"
+    with caplog.at_level(logging.ERROR, logger="PyIndi.baseclient"):
+        await connected(thermostat, client)
+        await until(lambda: "TEMPERATURE" in client.named("updateProperty"), "an update")
+    try:
+        raised = [r for r in caplog.records if "callback newProperty" in r.getMessage()]
+        assert len(raised) == len(client.named("newProperty")) >= 5
+        assert raised[0].exc_info is not None and "program's newProperty failed" in str(
+            raised[0].exc_info[1])
+        assert client.isServerConnected()
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
+
+
+async def test_a_refused_value_is_logged_and_not_sent(
+        thermostat: int, caplog: pytest.LogCaptureFixture) -> None:
+    """A number outside min..max is not sent (the driver never sees it, the property is not
+    marked Busy); the error names the element. A good value then goes through."""
+    client = await connected(thermostat)
+    try:
+        target = client.getDevice("Thermostat").getNumber("TARGET")
+        assert (target[0].getMin(), target[0].getMax(), target[0].getStep()) == (-20, 40, 0.5)
+        with caplog.at_level(logging.ERROR, logger="PyIndi.baseclient"):
+            target[0].setValue(99)
+            await asyncio.to_thread(client.sendNewNumber, target)
+        assert any("Thermostat.TARGET.TARGET" in r.getMessage() and "outside" in r.getMessage()
+                   for r in caplog.records)
+        assert target.getState() == PyIndi.IPS_OK
+        target[0].value = 21.5
+        await asyncio.to_thread(client.sendNewNumber, target)
+        await until(lambda: target.getState() == PyIndi.IPS_OK and target[0].value == 21.5,
+                    "the driver's answer")
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
+
+
+async def test_invalid_lookups_are_falsy_and_indexing_past_the_end_raises(
+        thermostat: int) -> None:
+    """getDevice/getNumber/typed casts of the wrong kind give falsy objects, never None; a
+    property indexes like a list."""
+    client = await connected(thermostat)
+    try:
+        device = client.getDevice("Thermostat")
+        assert device and device.isValid() and not client.getDevice("Nobody")
+        assert not device.getNumber("NO_SUCH") and not device.getNumber("HEATER_MODE")
+        assert not PyIndi.PropertyNumber(device.getProperty("HEATER_MODE"))
+        mode = PyIndi.PropertySwitch(device.getProperty("HEATER_MODE"))
+        assert mode and len(mode) == mode.size() == mode.nsp == 3
+        assert [s.name for s in mode] == ["AUTO", "ON", "OFF"]
+        assert mode.findWidgetByName("NOPE") is None
+        with pytest.raises(IndexError):
+            mode[3]
+        heater = device.getLight("HEATER")
+        assert heater.getPermission() == PyIndi.IP_RO and heater[0].getStateAsString() in (
+            "Idle", "Ok", "Busy", "Alert")
+        assert device.getProperty("SITE").getTypeAsString() == "INDI_TEXT"
+        assert device.getText("SITE").findWidgetByName("NAME").getText() == "Observatory"
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
+
+
+async def test_disconnect_is_reported_once_and_connecting_again_works(thermostat: int) -> None:
+    """disconnectServer(): serverDisconnected(0) once, not connected, no devices; a second
+    disconnectServer() is refused; connectServer() then connects again."""
+    client = await connected(thermostat)
+    assert await asyncio.to_thread(client.disconnectServer)
+    await until(lambda: client.named("serverDisconnected"), "serverDisconnected")
+    assert not client.isServerConnected() and client.getDevices() == []
+    assert not await asyncio.to_thread(client.disconnectServer)
+    await connected(thermostat, client)
+    assert client.isServerConnected()
+    await asyncio.to_thread(client.disconnectServer)
+    await until(lambda: len(client.named("serverDisconnected")) == 2, "the second report")
+    assert client.named("serverDisconnected") == [0, 0]
+    assert client.named("serverConnected") == [None, None]
+
+
+async def test_connecting_to_nothing_returns_false(caplog: pytest.LogCaptureFixture) -> None:
+    """No server on the port: connectServer() returns False (at once, not after the timeout)
+    and logs why; no callback runs."""
+    client = Recorder()
+    client.setServer("127.0.0.1", free_port())
+    with caplog.at_level(logging.ERROR, logger="PyIndi.baseclient"):
+        assert not await asyncio.to_thread(client.connectServer)
+    assert any("failed to connect" in r.getMessage() for r in caplog.records)
+    assert client.calls == [] and not client.isServerConnected()
