@@ -33,12 +33,12 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
 from indipyclient import events as ev
 from indipyclient.connect import Client, EventStream
-from indipyclient.connection import Backoff, NotConnected
+from indipyclient.connection import NotConnected, Retry
 from indipyclient.validation import InvalidValue
 
 from .basedevice import BaseDevice
@@ -106,22 +106,6 @@ _LEGACY = {
     "TextVector": ("newText", PropertyText),
     "LightVector": ("newLight", PropertyLight),
 }
-
-
-class _OneAttempt(Backoff):
-    """A reconnect policy of no retries: pyindi-client programs reconnect themselves.
-
-    ``Connection`` asks it for a delay after each failed attempt and after each loss; it tells
-    the client at once and answers with a delay longer than any session waits for.
-    """
-
-    def __init__(self, failed: Callable[[], None]) -> None:
-        super().__init__(initial=3600.0, maximum=3600.0, jitter=0.0)
-        self._failed = failed
-
-    def next_delay(self) -> float:
-        self._failed()
-        return super().next_delay()
 
 
 class _Session:
@@ -286,49 +270,31 @@ class BaseClient(BaseMediator):
         return True
 
     async def _open(self, connected: threading.Event) -> bool:
-        loop = asyncio.get_running_loop()
-        attempt: asyncio.Future[bool] = loop.create_future()
-
-        def failed() -> None:
-            if not attempt.done():
-                attempt.set_result(False)
-
-        client = Client(self._host, self._port, connect_timeout=None,
-                        backoff=_OneAttempt(failed), max_events=_STREAM_EVENTS)
+        # No retries: pyindi-client programs reconnect themselves, after serverDisconnected.
+        client = Client(self._host, self._port, connect_timeout=self._timeout,
+                        retry=Retry(retries=0), max_events=_STREAM_EVENTS)
         for (device, prop), mode in self._blob_modes.items():
             await client.send_enableBLOB(BLOB_MODES[mode], device, prop)
         stream = client.events()
-        session = _Session(client)
-        session.reader = asyncio.create_task(self._read(session, stream, attempt, connected))
-        await client.start()
         try:
-            async with asyncio.timeout(self._timeout):
-                ok = await attempt
-        except TimeoutError:
-            ok = False
-        if not ok:
-            session.ended = True
-            session.reader.cancel()
-            await client.close()
+            await client.start()
+        except ConnectionError:
             return False
-        self._session = session
+        session = self._session = _Session(client)
+        session.reader = asyncio.create_task(self._read(session, stream, connected))
         return True
 
     async def _read(self, session: _Session, stream: EventStream,
-                    attempt: asyncio.Future[bool], connected: threading.Event) -> None:
+                    connected: threading.Event) -> None:
         async for event in stream:
             if isinstance(event, ev.ConnectionMade):
-                if not attempt.done():
-                    attempt.set_result(True)
                 await self._queue("serverConnected", done=connected)
             elif isinstance(event, ev.ConnectionLost):
-                if not attempt.done():
-                    attempt.set_result(False)
-                    return
-                await self._end(session, -1)
-                return
+                break
             else:
                 await self._apply(event)
+        # Lost (or the library's client gave up, which ends the stream): told once.
+        await self._end(session, -1)
 
     async def _end(self, session: _Session, exit_code: int) -> None:
         """The session is over: forget the devices, report it once, stop the library's
