@@ -33,6 +33,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from indipydriver import retrypolicy
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import (
     BLOBEnable,
@@ -47,15 +48,7 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol import Event as ProtocolEvent
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
-from indipydriver.retrypolicy import (
-    Attempts,
-    Backoff,
-    ConstantBackoff,
-    ExponentialBackoff,
-    NoBackoff,
-    RetriesExhausted,
-    Retry,
-)
+from indipydriver.retrypolicy import Attempts, Backoff, ExponentialBackoff, RetriesExhausted, Retry
 
 from . import events
 from .blobfiles import place_blob, save_blob
@@ -74,6 +67,8 @@ __all__ = [
     "Retry",
     "default_retry",
 ]
+ConstantBackoff = retrypolicy.ConstantBackoff
+NoBackoff = retrypolicy.NoBackoff
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RecordingBackoff", "counted_then_reset", "dropping_server", "record_sleeps",
+__all__ = ["RecordingBackoff", "counted_then_reset", "dropping_server", "record_sleeps", "recorded",
            "slept_in_order"]
 
 
@@ -40,6 +40,12 @@ def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(asyncio, "sleep", sleep)
     return slept
+
+
+def recorded(monkeypatch: pytest.MonkeyPatch,
+             *delays: float) -> tuple[RecordingBackoff, list[float]]:
+    """A `RecordingBackoff` of ``delays``, and the record of the sleeps from now on."""
+    return RecordingBackoff(*delays), record_sleeps(monkeypatch)
 
 
 def slept_in_order(slept: list[float], delays: list[float]) -> bool:

@@ -10,15 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import retrykit as rk
 from brokers import Served
 from peers import until
-from retrykit import (
-    RecordingBackoff,
-    counted_then_reset,
-    dropping_server,
-    record_sleeps,
-    slept_in_order,
-)
 
 from indipydriver.retrypolicy import Retry
 from indiredis import mqtt_server, redis_server
@@ -39,26 +33,24 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 async def test_the_indi_link_reconnects_with_its_injected_retry(
         free_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    slept = record_sleeps(monkeypatch)
-    backoff = RecordingBackoff(0.071, 0.072, 0.073)
+    backoff, slept = rk.recorded(monkeypatch, 0.071, 0.072, 0.073)
     link = IndiLink("127.0.0.1", free_port, _nothing, retry=Retry(backoff))
     task = asyncio.create_task(link.run())
     try:
         await until(lambda: len(backoff.asked) >= 3, what="three refusals")
-        async with dropping_server(free_port) as received:
-            await until(lambda: counted_then_reset(backoff.asked, 3), what="a reset")
+        async with rk.dropping_server(free_port) as received:
+            await until(lambda: rk.counted_then_reset(backoff.asked, 3), what="a reset")
         assert received[0].startswith(b"<getProperties")
     finally:
         await _stop(task)
-    assert slept_in_order(slept, [0.071, 0.072, 0.073])
+    assert rk.slept_in_order(slept, [0.071, 0.072, 0.073])
 
 
 async def test_the_mqtt_link_reconnects_with_its_injected_retry(
         mosquitto_factory: Callable[..., Served], monkeypatch: pytest.MonkeyPatch) -> None:
     broker = mosquitto_factory()
     broker.stop()
-    slept = record_sleeps(monkeypatch)
-    backoff = RecordingBackoff(0.081, 0.082)
+    backoff, slept = rk.recorded(monkeypatch, 0.081, 0.082)
     link = MqttLink(mqtt_server("127.0.0.1", broker.port), "retrytest", ["to_indi/#"],
                     _nothing, retry=Retry(backoff))
     task = asyncio.create_task(link.run())
@@ -67,10 +59,10 @@ async def test_the_mqtt_link_reconnects_with_its_injected_retry(
         broker.start()
         await until(link.connected.is_set, timeout=15, what="connected to the broker")
         broker.stop()
-        await until(lambda: counted_then_reset(backoff.asked, 2), what="a reset")
+        await until(lambda: rk.counted_then_reset(backoff.asked, 2), what="a reset")
     finally:
         await _stop(task)
-    assert slept_in_order(slept, [0.081, 0.082])
+    assert rk.slept_in_order(slept, [0.081, 0.082])
 
 
 async def test_the_redis_side_retries_writes_with_its_injected_retry(
@@ -80,8 +72,7 @@ async def test_the_redis_side_retries_writes_with_its_injected_retry(
     resets the count, so the next outage starts from the first delay."""
     redis = redis_factory()
     redis.stop()
-    slept = record_sleeps(monkeypatch)
-    backoff = RecordingBackoff(0.091, 0.092)
+    backoff, slept = rk.recorded(monkeypatch, 0.091, 0.092)
     side = RedisSide(redis_server("127.0.0.1", redis.port), tmp_path, None,
                      lambda data, device: None, retry=Retry(backoff))
     try:
@@ -92,24 +83,23 @@ async def test_the_redis_side_retries_writes_with_its_injected_retry(
             await clearing
         redis.stop()
         clearing = asyncio.create_task(side.execute_when_up(side.clear))
-        await until(lambda: counted_then_reset(backoff.asked, 2), what="a reset")
+        await until(lambda: rk.counted_then_reset(backoff.asked, 2), what="a reset")
         await _stop(clearing)
     finally:
         await side.redis.aclose()
-    assert slept_in_order(slept, [0.091, 0.092])
+    assert rk.slept_in_order(slept, [0.091, 0.092])
 
 
 async def test_the_redis_source_rereads_the_store_with_its_injected_retry(
         redis_factory: Callable[..., Served], monkeypatch: pytest.MonkeyPatch) -> None:
     redis = redis_factory()
     redis.stop()
-    slept = record_sleeps(monkeypatch)
-    backoff = RecordingBackoff(0.101, 0.102)
+    backoff, slept = rk.recorded(monkeypatch, 0.101, 0.102)
     async with RedisSource(redis_server("127.0.0.1", redis.port),
                            retry=Retry(backoff)) as source:
         await until(lambda: len(backoff.asked) >= 2, what="two refusals")
         redis.start()
         await until(lambda: source.connected, timeout=15, what="the store read")
         redis.stop()
-        await until(lambda: counted_then_reset(backoff.asked, 2), what="a reset")
-    assert slept_in_order(slept, [0.101, 0.102])
+        await until(lambda: rk.counted_then_reset(backoff.asked, 2), what="a reset")
+    assert rk.slept_in_order(slept, [0.101, 0.102])

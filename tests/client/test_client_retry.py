@@ -5,14 +5,8 @@ delays the injected backoff gave, and a connection that worked resets its count.
 from __future__ import annotations
 
 import pytest
+import retrykit as rk
 from peers import until
-from retrykit import (
-    RecordingBackoff,
-    counted_then_reset,
-    dropping_server,
-    record_sleeps,
-    slept_in_order,
-)
 
 import indipyclient
 from indipyclient import ConnectionLost, NotConnected, Retry
@@ -24,26 +18,25 @@ async def test_the_client_waits_the_delays_its_retry_gives_and_resets_after_a_co
         free_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Refused three times: the client slept 0.031, 0.032 and 0.033 s as its backoff said;
     then a server accepts and drops it, and the next failure counts from 1 again."""
-    slept = record_sleeps(monkeypatch)
-    backoff = RecordingBackoff(0.031, 0.032, 0.033)
+    backoff, slept = rk.recorded(monkeypatch, 0.031, 0.032, 0.033)
     client = indipyclient.connect("127.0.0.1", free_port, retry=Retry(backoff),
                                   connect_timeout=None)
     async with client, client.events() as stream:
         await until(lambda: len(backoff.asked) >= 3, what="three refusals")
-        async with dropping_server(free_port) as received:
+        async with rk.dropping_server(free_port) as received:
             async for event in stream:
                 if isinstance(event, ConnectionLost):
                     break
-            await until(lambda: counted_then_reset(backoff.asked, 3), what="a reset")
+            await until(lambda: rk.counted_then_reset(backoff.asked, 3), what="a reset")
     assert b"getProperties" in received[0]
-    assert slept_in_order(slept, [0.031, 0.032, 0.033])
+    assert rk.slept_in_order(slept, [0.031, 0.032, 0.033])
 
 
 async def test_a_retry_with_a_limit_ends_the_connection_with_not_connected(
         free_port: int) -> None:
     """retries=2: refused three times, the connection gives up (NotConnected says so), and a
     client waiting for its first connection is told at once, not at its timeout."""
-    backoff = RecordingBackoff(0.01)
+    backoff = rk.RecordingBackoff(0.01)
     connection = Connection("127.0.0.1", free_port, Model(), None,
                             retry=Retry(backoff, retries=2))
     with pytest.raises(NotConnected, match="gave up .* after 2 failures"):
@@ -51,14 +44,14 @@ async def test_a_retry_with_a_limit_ends_the_connection_with_not_connected(
     assert backoff.asked == [1, 2]
     with pytest.raises(ConnectionError, match="could not connect"):
         async with indipyclient.connect("127.0.0.1", free_port, connect_timeout=60,
-                                        retry=Retry(RecordingBackoff(0.01), retries=1)):
+                                        retry=Retry(rk.RecordingBackoff(0.01), retries=1)):
             pass
 
 
 async def test_backoff_alone_keeps_the_clients_stable_run(free_port: int) -> None:
     """The old parameters still work: ``backoff=`` replaces the delays only, ``stable_after``
     still decides when a connection counts as a success."""
-    backoff = RecordingBackoff(0.02)
+    backoff = rk.RecordingBackoff(0.02)
     connection = Connection("127.0.0.1", free_port, Model(), None, backoff=backoff,
                             stable_after=7.0)
     assert connection.retry.backoff is backoff and connection.retry.stable_after == 7.0

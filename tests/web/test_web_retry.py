@@ -5,14 +5,8 @@ worked resets the count."""
 from __future__ import annotations
 
 import pytest
+import retrykit as rk
 from peers import until
-from retrykit import (
-    RecordingBackoff,
-    counted_then_reset,
-    dropping_server,
-    record_sleeps,
-    slept_in_order,
-)
 
 from indipyclient import Retry
 from indipyweb.clientsource import ClientSource
@@ -20,11 +14,10 @@ from indipyweb.clientsource import ClientSource
 
 async def test_the_web_clients_source_uses_its_injected_retry(
         free_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    slept = record_sleeps(monkeypatch)
-    backoff = RecordingBackoff(0.051, 0.052)
+    backoff, slept = rk.recorded(monkeypatch, 0.051, 0.052)
     async with ClientSource("127.0.0.1", free_port, retry=Retry(backoff)) as source:
         await until(lambda: len(backoff.asked) >= 2, what="two refusals")
-        async with dropping_server(free_port):
-            await until(lambda: counted_then_reset(backoff.asked, 2), what="a reset")
+        async with rk.dropping_server(free_port):
+            await until(lambda: rk.counted_then_reset(backoff.asked, 2), what="a reset")
         assert not source.connected
-    assert slept_in_order(slept, [0.051, 0.052])
+    assert rk.slept_in_order(slept, [0.051, 0.052])

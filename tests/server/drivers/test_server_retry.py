@@ -11,14 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import retrykit as rk
 from peers import until
-from retrykit import (
-    RecordingBackoff,
-    counted_then_reset,
-    dropping_server,
-    record_sleeps,
-    slept_in_order,
-)
 from serverdoubles import RecordingDriverSide
 
 from indipydriver.retrypolicy import Retry
@@ -28,25 +22,24 @@ from indipyserver.drivers.remote import RemoteConnection
 
 async def test_a_remote_reconnects_with_its_injected_retry(
         free_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    slept = record_sleeps(monkeypatch)
-    backoff = RecordingBackoff(0.061, 0.062, 0.063)
+    backoff, slept = rk.recorded(monkeypatch, 0.061, 0.062, 0.063)
     conn = RemoteConnection("127.0.0.1", free_port, retry=Retry(backoff))
     router = RecordingDriverSide(b'<getProperties version="1.7" device="*"/>')
     task = asyncio.create_task(conn.run(router))  # type: ignore[arg-type]
     try:
         await until(lambda: len(backoff.asked) >= 3, what="three refusals")
-        async with dropping_server(free_port):
-            await until(lambda: counted_then_reset(backoff.asked, 3), what="a reset")
+        async with rk.dropping_server(free_port):
+            await until(lambda: rk.counted_then_reset(backoff.asked, 3), what="a reset")
         assert router.count("ready") >= 1 and router.count("lost") >= 1
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert slept_in_order(slept, [0.061, 0.062, 0.063])
+    assert rk.slept_in_order(slept, [0.061, 0.062, 0.063])
 
 
 async def test_a_remote_whose_retry_gives_up_is_logged_not_raised(
         free_port: int, caplog: pytest.LogCaptureFixture) -> None:
-    conn = RemoteConnection("127.0.0.1", free_port, retry=Retry(RecordingBackoff(0.01), 2))
+    conn = RemoteConnection("127.0.0.1", free_port, retry=Retry(rk.RecordingBackoff(0.01), 2))
     async with asyncio.timeout(10):
         await conn.run(RecordingDriverSide(b""))  # type: ignore[arg-type]
     assert "gave up on remote 127.0.0.1" in caplog.text and "after 2 failures" in caplog.text
@@ -59,7 +52,7 @@ async def test_a_dying_driver_is_restarted_after_its_injected_delays(
     alone does not reset the count)."""
     driver = tmp_path / "dies.py"
     driver.write_text("import sys; sys.exit(3)\n")
-    backoff = RecordingBackoff(0.1, 0.2, 0.3)
+    backoff = rk.RecordingBackoff(0.1, 0.2, 0.3)
     conn = ExDriverConnection(sys.executable, str(driver), 
                                retry=Retry(backoff, retries=3, stable_after=60))
     with caplog.at_level(logging.WARNING):
