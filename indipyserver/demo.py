@@ -4,7 +4,8 @@
 walks through it. No hardware is needed: a tiny physical model stands in for a heater in a
 room that loses heat to a cold outside.
 
-Device ``"Thermostat"``:
+Device ``"Thermostat"`` (DRIVER_INFO's DRIVER_INTERFACE: AUX, 32768, a device of no standard
+role; so it also has the standard CONNECTION, DRIVER_INFO and DEBUG, first among its vectors):
 
 ==================== ========= ============================================================
 vector               kind      what it shows
@@ -46,6 +47,7 @@ from indipydriver import (
     newSwitchVector,
     newTextVector,
 )
+from indipydriver.standard.interface import Interface
 
 __all__ = ["DEVICE", "Room", "ThermostatDriver", "make_driver"]
 
@@ -239,5 +241,11 @@ def make_driver(interval: float = 2.0, log_every: int = 10, room: Room | None = 
         state="Idle",
         blobmembers=[BLOBMember(name="LOG", label="CSV log")],
     )
-    device = Device(DEVICE, [temperature, target, mode, lights, site, log])
+    # A thermostat has none of indilib's standard roles (not a weather station: no
+    # WEATHER_STATUS, no safety limits), so it reports AUX -- indilib's bit for such devices;
+    # 0 would mean "general", which Ekos offers in no module. That makes it a standard
+    # device: CONNECTION, DRIVER_INFO and DEBUG come first. Its own vectors are defined
+    # whether or not a client connects it (the room is simulated all the time).
+    device = Device(DEVICE, [temperature, target, mode, lights, site, log],
+                    interface=Interface.AUX, driver_exec="indi_py_thermostat")
     return ThermostatDriver(device, room=room, interval=interval, log_every=log_every)

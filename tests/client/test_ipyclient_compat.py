@@ -57,7 +57,9 @@ async def test_a_0_9_4_script_runs_unchanged(thermostat: int) -> None:
     assert {"Define", "DefineBLOB", "Set", "Message"} <= set(kinds)
     assert client.refused is not None and client.refused.member == "TARGET"
     defined = {e.vectorname for e in client.seen if isinstance(e, ev.defVector)}
-    assert defined == {"TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"}
+    # The demo's own six, and the standard CONNECTION, DRIVER_INFO and DEBUG (issue 42).
+    assert defined == {"TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG",
+                       "CONNECTION", "DRIVER_INFO", "DEBUG"}
     assert client.messages[0][1] == "sending 21.5"
     target = next(e for e in client.seen if isinstance(e, ev.defNumberVector)
                   and e.vectorname == "TARGET")

@@ -33,13 +33,15 @@ async def test_target_beyond_max_never_reaches_the_driver() -> None:
 
 
 async def test_definitions_cover_every_vector_kind() -> None:
-    """getProperties is answered with the six vectors of the demo, all five kinds, however
-    often its hardware loop sends readings meanwhile (here every 10 ms)."""
+    """getProperties is answered with the six vectors of the demo, all five kinds, after the
+    standard CONNECTION, DRIVER_INFO and DEBUG, however often its hardware loop sends readings
+    meanwhile (here every 10 ms)."""
     async with DriverHarness(make_driver(interval=0.01)) as client:
         defs = await client.get_properties()
         kinds = {type(event).__name__ for event in defs}
-        assert {event.name for event in defs} == {
-            "TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"}
+        assert [event.name for event in defs] == [
+            "CONNECTION", "DRIVER_INFO", "DEBUG",
+            "TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"]
         assert kinds == {"DefNumberVector", "DefSwitchVector", "DefLightVector",
                          "DefTextVector", "DefBLOBVector"}
 
