@@ -8,7 +8,10 @@ and sends its `logger`'s records to clients as INDI messages. The pieces:
 - `Role`, `RoleTasks`, `Operation` (role.py): what a role is and the machinery it runs on;
 - `DeviceProps` (deviceprops.py): CONNECTION, DRIVER_INFO, DEBUG and the connect sequence;
 - `MessageHandler` (messages.py): Python logging -> INDI messages;
-- `Camera` (camera.py, the CCD role) and `fits.py`, the FITS writer it uses.
+- `Camera` (camera.py, the CCD role) and `fits.py`, the FITS writer it uses;
+- `Mount` (mount.py), `Focuser` (focuser.py), `FilterWheel` (filterwheel.py), `Weather`
+  (weather.py): the other roles, each driving the user's hardware `Protocol`;
+- `EquatorialMotion`, `LinearMotion` (motion.py) and astro.py: pure motion for simulators.
 
 Each name is imported from its module at first use (PEP 562).
 """
@@ -21,36 +24,67 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .camera import Camera, Exposure, Image, Sensor
     from .deviceprops import DeviceProps
+    from .filterwheel import FilterWheel, FilterWheelHardware
+    from .focuser import Focuser, FocuserHardware
     from .interface import Interface
     from .messages import MessageHandler
+    from .motion import EquatorialMotion, LinearMotion
+    from .mount import Mount, MountHardware, MountLimits, SlewRate
     from .role import Operation, Role, RoleDevice, RoleTasks
+    from .weather import Weather, WeatherHardware, WeatherParameter
 
 _LAZY = {
     "Camera": "camera",
-    "Exposure": "camera",
-    "Image": "camera",
-    "Sensor": "camera",
     "DeviceProps": "deviceprops",
+    "EquatorialMotion": "motion",
+    "Exposure": "camera",
+    "FilterWheel": "filterwheel",
+    "FilterWheelHardware": "filterwheel",
+    "Focuser": "focuser",
+    "FocuserHardware": "focuser",
+    "Image": "camera",
     "Interface": "interface",
+    "LinearMotion": "motion",
     "MessageHandler": "messages",
+    "Mount": "mount",
+    "MountHardware": "mount",
+    "MountLimits": "mount",
     "Operation": "role",
     "Role": "role",
     "RoleDevice": "role",
     "RoleTasks": "role",
+    "Sensor": "camera",
+    "SlewRate": "mount",
+    "Weather": "weather",
+    "WeatherHardware": "weather",
+    "WeatherParameter": "weather",
 }
 
 __all__ = [
     "Camera",
     "DeviceProps",
+    "EquatorialMotion",
     "Exposure",
+    "FilterWheel",
+    "FilterWheelHardware",
+    "Focuser",
+    "FocuserHardware",
     "Image",
     "Interface",
+    "LinearMotion",
     "MessageHandler",
+    "Mount",
+    "MountHardware",
+    "MountLimits",
     "Operation",
     "Role",
     "RoleDevice",
     "RoleTasks",
     "Sensor",
+    "SlewRate",
+    "Weather",
+    "WeatherHardware",
+    "WeatherParameter",
 ]
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -1,0 +1,642 @@
+"""`Mount`: the telescope role (TELESCOPE bit), indilib's ``INDI::Telescope`` properties.
+
+The user writes the hardware part, a `MountHardware`: ``goto`` (returns once there),
+``position``, ``abort``, ``sync``, ``park``/``unpark``, ``set_tracking`` and ``move``. The role
+defines the standard properties (names, labels, groups, formats as indilib 1.9.9's telescope
+simulator has them), checks a goto against the limits, runs the states clients follow (the
+coordinates Busy while slewing and sent as they change, Ok when tracking, Idle when stopped,
+Alert with a message when refused or failed), aborts, parks, and keeps reading the position.
+
+The sequences are indilib's (``standard-properties`` in the docs): ON_COORD_SET says what a
+new EQUATORIAL_EOD_COORD does (TRACK: go there and track; SLEW: go there; SYNC: the mount is
+told it points there); TELESCOPE_ABORT_MOTION stops; TELESCOPE_PARK parks at
+TELESCOPE_PARK_POSITION (hour angle and Dec) and refuses gotos until unparked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from ..members import NumberMember, SwitchMember, TextMember
+from ..protocol.timestamps import parse_timestamp
+from ..rxevents import ClientVectorEvent, newNumberVector
+from ..vectors import NumberVector, PropertyVector, SwitchVector, TextVector
+from .astro import altitude, hour_angle, local_sidereal_time, wrap_hours
+from .groups import MAIN_CONTROL_TAB, MOTION_TAB, OPTIONS_TAB, SITE_TAB
+from .interface import Interface
+from .role import Operation, RoleDevice, RoleTasks
+
+__all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
+           "SlewRate"]
+
+logger = logging.getLogger(__name__)
+
+#: The sidereal rate in degrees per second.
+_SIDEREAL = 360.0 / 86164.0905
+
+
+class MountHardware(Protocol):
+    """What the user writes for a mount: coordinates are JNow, RA in hours, Dec in degrees.
+
+    Each coroutine may raise to say it failed: the role sends the vector concerned with state
+    Alert and the error as its message. ``goto`` and ``park`` are cancelled when the client
+    aborts (or sends another goto); ``abort`` is then called to stop the motors.
+    """
+
+    async def goto(self, ra: float, dec: float) -> None:
+        """Slew to `ra`, `dec`; return once there (the role reads `position` meanwhile)."""
+
+    async def position(self) -> tuple[float, float]:
+        """Where the mount points now: (RA hours, Dec degrees)."""
+        ...
+
+    async def abort(self) -> None:
+        """Stop every motion now (a goto or park was cancelled, or the client pressed Abort)."""
+
+    async def sync(self, ra: float, dec: float) -> None:
+        """The mount points at `ra`, `dec` (a plate solve said so): take them, do not move."""
+
+    async def park(self, hour_angle: float, dec: float) -> None:
+        """Slew to the park position (hour angle in hours, Dec) and stop; return when parked."""
+
+    async def unpark(self) -> None:
+        """Leave the parked state (nothing needs to move)."""
+
+    async def set_tracking(self, on: bool) -> None:
+        """Start or stop sidereal tracking."""
+
+    async def move(self, north_south: int, west_east: int, rate: float) -> None:
+        """Manual motion: `north_south` +1 north, -1 south, 0 stop that axis; `west_east` +1
+        west, -1 east, 0 stop; `rate` in degrees per second (TELESCOPE_SLEW_RATE)."""
+
+
+class MountStatus(StrEnum):
+    """What the mount is doing, as the role tracks it (indilib's TelescopeStatus)."""
+
+    IDLE = "Idle"
+    SLEWING = "Slewing"
+    TRACKING = "Tracking"
+    PARKING = "Parking"
+    PARKED = "Parked"
+
+
+@dataclass(frozen=True)
+class SlewRate:
+    """One choice of TELESCOPE_SLEW_RATE: member name, label, degrees per second."""
+
+    name: str
+    label: str
+    degrees_per_second: float
+
+
+#: The telescope simulator's four rates (names and labels); the speeds are this role's.
+DEFAULT_SLEW_RATES = (
+    SlewRate("1x", "Guide", 0.5 * _SIDEREAL),
+    SlewRate("2x", "Centering", 16 * _SIDEREAL),
+    SlewRate("3x", "Find", 64 * _SIDEREAL),
+    SlewRate("4x", "Max", 3.0),
+)
+
+
+@dataclass(frozen=True)
+class MountLimits:
+    """Where a goto may go: a minimum altitude (None: no horizon check; it needs the site in
+    GEOGRAPHIC_COORD) and a Dec range. A goto outside them is refused with Alert and says why."""
+
+    min_altitude: float | None = 0.0
+    min_dec: float = -90.0
+    max_dec: float = 90.0
+
+    def refusal(self, ra: float, dec: float, *, lst: float, latitude: float) -> str | None:
+        """Why a goto to `ra`, `dec` is refused, or None when it is allowed."""
+        if not self.min_dec <= dec <= self.max_dec:
+            return (f"Goto refused: DEC {dec:.4f} is outside the mount's limits "
+                    f"{self.min_dec:g}..{self.max_dec:g} degrees")
+        if self.min_altitude is not None:
+            alt = altitude(hour_angle(lst, ra), dec, latitude)
+            if alt < self.min_altitude:
+                return (f"Goto refused: the target is at altitude {alt:.1f} degrees, below the "
+                        f"limit of {self.min_altitude:g} degrees")
+        return None
+
+
+def _numbers(event: ClientVectorEvent[Any]) -> newNumberVector:
+    if not isinstance(event, newNumberVector):
+        raise TypeError(f"{event.vectorname}: a number vector expected, not {type(event).__name__}")
+    return event
+
+
+def _utc_text(when: datetime) -> str:
+    """TIME_UTC's UTC text (``YYYY-MM-DDTHH:MM:SS``, no zone); a naive `when` is UTC."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class Mount:
+    """The telescope role: give it your `MountHardware`, put it in a standard `Device`::
+
+        mount = Mount(MyMount(), latitude=51.48, longitude=0.0)
+        device = Device("Telescope", roles=[mount])
+
+    `latitude`/`longitude` (degrees, east positive, 0..360)/`elevation` start
+    GEOGRAPHIC_COORD (clients such as Ekos set them); `park_position` is (hour angle, Dec);
+    `limits` checks gotos; `poll_interval` is how often `position` is read while the mount is
+    still (four times as often while it slews). `can_sync`/`can_park` leave out SYNC and the
+    park properties for mounts that cannot; `parked` says the mount starts parked.
+    """
+
+    def __init__(
+        self,
+        hardware: MountHardware,
+        *,
+        latitude: float = 0.0,
+        longitude: float = 0.0,
+        elevation: float = 0.0,
+        park_position: tuple[float, float] = (0.0, 90.0),
+        limits: MountLimits | None = None,
+        slew_rates: Sequence[SlewRate] = DEFAULT_SLEW_RATES,
+        slew_rate: str | None = None,
+        poll_interval: float = 1.0,
+        can_sync: bool = True,
+        can_park: bool = True,
+        parked: bool = False,
+        aperture: float = 120.0,
+        focal_length: float = 900.0,
+    ) -> None:
+        if not slew_rates:
+            raise ValueError("a mount needs at least one slew rate")
+        self.hardware = hardware
+        self.limits = limits or MountLimits()
+        self.poll_interval = poll_interval
+        self.can_sync = can_sync
+        self.can_park = can_park
+        self.status = MountStatus.PARKED if parked and can_park else MountStatus.IDLE
+        self.logger = logger
+        self._device: RoleDevice | None = None
+        self._tasks = RoleTasks()
+        self._wake = asyncio.Event()
+        self._rates = {rate.name: rate for rate in slew_rates}
+        chosen = slew_rate or slew_rates[len(slew_rates) // 2].name
+        if chosen not in self._rates:
+            raise ValueError(f"slew_rate {chosen!r} is not one of {list(self._rates)}")
+        self._coord_alert = ""  # a refusal or failure shown until the next change of state
+        self._sent: tuple[str, str, str] | None = None
+        self._ns = self._we = 0
+
+        on_set = [SwitchMember("TRACK", "Track", "On"), SwitchMember("SLEW", "Slew", "Off")]
+        if can_sync:
+            on_set.append(SwitchMember("SYNC", "Sync", "Off"))
+        self.on_coord_set = SwitchVector("ON_COORD_SET", "On Set", MAIN_CONTROL_TAB, "rw",
+                                         "OneOfMany", "Idle", on_set)
+        self.coord = NumberVector("EQUATORIAL_EOD_COORD", "Eq. Coordinates", MAIN_CONTROL_TAB,
+                                  "rw", "Idle", self._radec_members())
+        self.abort_motion = SwitchVector("TELESCOPE_ABORT_MOTION", "Abort Motion",
+                                         MAIN_CONTROL_TAB, "rw", "AtMostOne", "Idle",
+                                         [SwitchMember("ABORT", "Abort", "Off")])
+        self.track_state = SwitchVector("TELESCOPE_TRACK_STATE", "Tracking", MAIN_CONTROL_TAB,
+                                        "rw", "OneOfMany", "Idle",
+                                        [SwitchMember("TRACK_ON", "On", "Off"),
+                                         SwitchMember("TRACK_OFF", "Off", "On")])
+        self.motion_ns = SwitchVector("TELESCOPE_MOTION_NS", "Motion N/S", MOTION_TAB, "rw",
+                                      "AtMostOne", "Idle",
+                                      [SwitchMember("MOTION_NORTH", "North", "Off"),
+                                       SwitchMember("MOTION_SOUTH", "South", "Off")])
+        self.motion_we = SwitchVector("TELESCOPE_MOTION_WE", "Motion W/E", MOTION_TAB, "rw",
+                                      "AtMostOne", "Idle",
+                                      [SwitchMember("MOTION_WEST", "West", "Off"),
+                                       SwitchMember("MOTION_EAST", "East", "Off")])
+        self.slew_rate = SwitchVector(
+            "TELESCOPE_SLEW_RATE", "Slew Rate", MOTION_TAB, "rw", "OneOfMany", "Idle",
+            [SwitchMember(rate.name, rate.label, "On" if rate.name == chosen else "Off")
+             for rate in slew_rates])
+        self.target = NumberVector("TARGET_EOD_COORD", "Slew Target", MOTION_TAB, "ro", "Idle",
+                                   self._radec_members())
+        self.time_utc = TextVector("TIME_UTC", "UTC", SITE_TAB, "rw", "Idle",
+                                   [TextMember("UTC", "UTC Time", _utc_text(datetime.now(UTC))),
+                                    TextMember("OFFSET", "UTC Offset", "0.00")])
+        self.site = NumberVector(
+            "GEOGRAPHIC_COORD", "Scope Location", SITE_TAB, "rw", "Idle",
+            [NumberMember("LAT", "Lat (dd:mm:ss.s)", "%012.8m", -90, 90, 0, latitude),
+             NumberMember("LONG", "Lon (dd:mm:ss.s)", "%012.8m", 0, 360, 0, longitude % 360),
+             NumberMember("ELEV", "Elevation (m)", "%g", -200, 10000, 0, elevation)])
+        self.park = SwitchVector(
+            "TELESCOPE_PARK", "Parking", MAIN_CONTROL_TAB, "rw", "OneOfMany",
+            "Ok" if self.status is MountStatus.PARKED else "Idle",
+            [SwitchMember("PARK", "Park(ed)", "On" if parked else "Off"),
+             SwitchMember("UNPARK", "UnPark(ed)", "Off" if parked else "On")])
+        self.park_position = NumberVector(
+            "TELESCOPE_PARK_POSITION", "Park Position", SITE_TAB, "rw", "Idle",
+            [NumberMember("PARK_HA", "HA (hh:mm:ss)", "%010.6m", -12, 12, 0, park_position[0]),
+             NumberMember("PARK_DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0,
+                          park_position[1])])
+        self.pier_side = SwitchVector("TELESCOPE_PIER_SIDE", "Pier Side", MAIN_CONTROL_TAB, "ro",
+                                      "AtMostOne", "Idle",
+                                      [SwitchMember("PIER_WEST", "West (pointing east)", "Off"),
+                                       SwitchMember("PIER_EAST", "East (pointing west)", "Off")])
+        self.info = NumberVector(
+            "TELESCOPE_INFO", "Scope Properties", OPTIONS_TAB, "rw", "Ok",
+            [NumberMember("TELESCOPE_APERTURE", "Aperture (mm)", "%g", 10, 5000, 0, aperture),
+             NumberMember("TELESCOPE_FOCAL_LENGTH", "Focal Length (mm)", "%g", 10, 10000, 0,
+                          focal_length),
+             NumberMember("GUIDER_APERTURE", "Guider Aperture (mm)", "%g", 10, 5000, 0, aperture),
+             NumberMember("GUIDER_FOCAL_LENGTH", "Guider Focal Length (mm)", "%g", 10, 10000, 0,
+                          focal_length)])
+        for vector in (self.on_coord_set, self.coord, self.abort_motion, self.time_utc,
+                       self.site, self.park, self.park_position, self.info):
+            vector.timeout = 60
+        for vector in (self.motion_ns, self.motion_we, self.target, self.pier_side):
+            vector.timeout = 60
+        self._goto = Operation(self.coord, "Goto")
+        self._parking = Operation(self.park, "Park")
+
+    @staticmethod
+    def _radec_members() -> list[NumberMember]:
+        return [NumberMember("RA", "RA (hh:mm:ss)", "%010.6m", 0, 24, 0, 0),
+                NumberMember("DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0, 0)]
+
+    # ---------------------------------------------------------------- Role
+
+    @property
+    def interface(self) -> Interface:
+        return Interface.TELESCOPE
+
+    def vectors(self) -> Sequence[PropertyVector]:
+        vectors: list[PropertyVector] = [
+            self.on_coord_set, self.coord, self.abort_motion, self.track_state, self.motion_ns,
+            self.motion_we, self.slew_rate, self.target, self.time_utc, self.site]
+        if self.can_park:
+            vectors += [self.park, self.park_position]
+        vectors += [self.pier_side, self.info]
+        return vectors
+
+    def attach(self, device: RoleDevice) -> None:
+        self._device = device
+        self.logger = device.logger
+        self._tasks.logger = self._goto.logger = self._parking.logger = device.logger
+
+    async def connected(self) -> None:
+        self._sent = None
+        self._tasks.start(self._poll(), "Mount position")
+
+    async def disconnected(self) -> None:
+        await self._goto.abort()
+        await self._parking.abort()
+        if self.status in (MountStatus.SLEWING, MountStatus.PARKING):
+            await self._stop_hardware()
+            self.status = MountStatus.IDLE
+        await self._tasks.stop()
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
+        handlers = {
+            "EQUATORIAL_EOD_COORD": self._new_coord,
+            "ON_COORD_SET": self._new_on_coord_set,
+            "TELESCOPE_ABORT_MOTION": self._new_abort,
+            "TELESCOPE_TRACK_STATE": self._new_track_state,
+            "TELESCOPE_MOTION_NS": self._new_motion,
+            "TELESCOPE_MOTION_WE": self._new_motion,
+            "TELESCOPE_SLEW_RATE": self._new_plain,
+            "TIME_UTC": self._new_time,
+            "GEOGRAPHIC_COORD": self._new_plain,
+            "TELESCOPE_PARK": self._new_park,
+            "TELESCOPE_PARK_POSITION": self._new_plain,
+            "TELESCOPE_INFO": self._new_plain,
+        }
+        handler = handlers.get(event.vectorname or "")
+        if handler is None:
+            # A read-only vector: the framework refuses writes to it before this.
+            return
+        await handler(event)
+
+    # ---------------------------------------------------------------- state
+
+    @property
+    def tracking(self) -> bool:
+        return bool(self.track_state["TRACK_ON"] == "On")
+
+    def _set_status(self, status: MountStatus) -> None:
+        """A new status; it ends any Alert a refusal or failure left on the coordinates."""
+        self.status = status
+        self._coord_alert = ""
+
+    def _coord_state(self) -> str:
+        if self.status in (MountStatus.SLEWING, MountStatus.PARKING):
+            return "Busy"
+        if self._coord_alert:
+            return "Alert"
+        return "Ok" if self.status is MountStatus.TRACKING else "Idle"
+
+    def local_sidereal_time(self, when: datetime | None = None) -> float:
+        """The site's local sidereal time (hours) now, or at `when`."""
+        return local_sidereal_time(when or datetime.now(UTC), self.site.getfloatvalue("LONG"))
+
+    async def _send_coord(self, message: str = "", force: bool = False) -> None:
+        state = self._coord_state()
+        key = (self.coord.getformattedvalue("RA"), self.coord.getformattedvalue("DEC"), state)
+        if force or message or key != self._sent:
+            self._sent = key
+            await self.coord.send_setVector(state=state, message=message)
+
+    async def _read_position(self) -> None:
+        ra, dec = await self.hardware.position()
+        self.coord["RA"] = wrap_hours(ra)
+        self.coord["DEC"] = max(-90.0, min(90.0, dec))
+        west = hour_angle(self.local_sidereal_time(), wrap_hours(ra)) < 0
+        side = "PIER_WEST" if west else "PIER_EAST"
+        if self.pier_side[side] != "On":
+            self.pier_side[side] = "On"
+            await self.pier_side.send_setVector(state="Ok")
+
+    async def _poll(self) -> None:
+        """Read the position and send it when it (or the state) changed, every
+        `poll_interval`, four times as often while slewing."""
+        failing = False
+        while True:
+            try:
+                await self._read_position()
+            except Exception as exc:  # noqa: BLE001  # say so once, keep polling
+                if not failing:
+                    self.logger.error("Reading the mount's position failed: %s: %s",
+                                      type(exc).__name__, exc)
+                    failing = True
+            else:
+                if failing:
+                    self.logger.info("Reading the mount's position works again")
+                    failing = False
+                await self._send_coord()
+            busy = self.status in (MountStatus.SLEWING, MountStatus.PARKING)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(),
+                                       self.poll_interval / 4 if busy else self.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def _refuse(self, vector: PropertyVector, text: str, log: bool = True) -> None:
+        if log:
+            self.logger.warning("%s", text)
+        if vector is self.coord:
+            # Alert now, even while a park goes on (the next update says Busy again).
+            self._coord_alert = text
+            self._sent = None
+            await self.coord.send_setVector(state="Alert", message=text)
+        else:
+            await vector.send_setVector(state="Alert", message=text)
+
+    def _busy_elsewhere(self) -> str | None:
+        if self.status is MountStatus.PARKED:
+            return "The mount is parked: unpark it first"
+        if self.status is MountStatus.PARKING:
+            return "The mount is parking: wait, or abort the park"
+        return None
+
+    async def _stop_hardware(self) -> None:
+        try:
+            await self.hardware.abort()
+        except Exception as exc:  # noqa: BLE001
+            self.logger.error("Stopping the mount failed: %s: %s", type(exc).__name__, exc)
+
+    # ---------------------------------------------------------------- requests
+
+    async def _new_plain(self, event: ClientVectorEvent[Any]) -> None:
+        """Settings the role only keeps (site, slew rate, park position, scope info)."""
+        vector = event.vector
+        for name, value in event.items():
+            vector[name] = value
+        await vector.send_setVector(state="Ok")
+
+    async def _new_on_coord_set(self, event: ClientVectorEvent[Any]) -> None:
+        for name, value in event.items():
+            self.on_coord_set[name] = value
+        await self.on_coord_set.send_setVector(state="Ok")
+
+    async def _new_coord(self, event: ClientVectorEvent[Any]) -> None:
+        numbers = _numbers(event)
+        ra = numbers.getfloatvalue("RA") if "RA" in numbers else self.coord.getfloatvalue("RA")
+        dec = numbers.getfloatvalue("DEC") if "DEC" in numbers \
+            else self.coord.getfloatvalue("DEC")
+        ra = wrap_hours(ra)
+        if (why := self._busy_elsewhere()) is not None:
+            await self._refuse(self.coord, f"Goto refused: {why}")
+            return
+        if self.on_coord_set.get("SYNC") == "On":
+            await self._sync(ra, dec)
+            return
+        why = self.limits.refusal(ra, dec, lst=self.local_sidereal_time(),
+                                  latitude=self.site.getfloatvalue("LAT"))
+        if why is not None:
+            await self._refuse(self.coord, why)
+            return
+        track = self.on_coord_set["TRACK"] == "On"
+        await self._goto.abort()  # a new goto replaces one under way
+        self._coord_alert = ""
+        self.target["RA"], self.target["DEC"] = ra, dec
+        await self.target.send_setVector(state="Busy")
+        self._set_status(MountStatus.SLEWING)
+        self.logger.info("Slewing to RA %s DEC %s", self.target.getformattedvalue("RA").strip(),
+                         self.target.getformattedvalue("DEC").strip())
+        await self._send_coord(force=True)
+        self._goto.start(self._run_goto(ra, dec, track))
+        self._wake.set()
+
+    async def _run_goto(self, ra: float, dec: float, track: bool) -> None:
+        try:
+            await self.hardware.goto(ra, dec)
+            if track and not self.tracking:
+                await self.hardware.set_tracking(True)
+                await self._send_tracking(True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001  # the user's goto failed: say so
+            self._set_status(MountStatus.IDLE)
+            text = f"Goto failed: {type(exc).__name__}: {exc}"
+            self.logger.error("%s", text)
+            await self.target.send_setVector(state="Alert")
+            # Alert with the error until the next change of state.
+            await self._refuse(self.coord, text[:250], log=False)
+            return
+        self._set_status(MountStatus.TRACKING if self.tracking else MountStatus.IDLE)
+        await self._read_position()
+        await self.target.send_setVector(state="Ok")
+        self.logger.info("Slew complete")
+        await self._send_coord(force=True)
+
+    async def _sync(self, ra: float, dec: float) -> None:
+        if not self.can_sync:
+            await self._refuse(self.coord, "This mount cannot sync")
+            return
+        try:
+            await self.hardware.sync(ra, dec)
+        except Exception as exc:  # noqa: BLE001
+            await self._refuse(self.coord, f"Sync failed: {type(exc).__name__}: {exc}")
+            return
+        self._coord_alert = ""
+        await self._read_position()
+        self.logger.info("Synced to RA %s DEC %s", self.coord.getformattedvalue("RA").strip(),
+                         self.coord.getformattedvalue("DEC").strip())
+        self._sent = None
+        await self.coord.send_setVector(state="Ok")
+
+    async def _new_abort(self, event: ClientVectorEvent[Any]) -> None:
+        was = self.status
+        await self._goto.abort()
+        await self._parking.abort()
+        await self._stop_hardware()
+        for vector in (self.motion_ns, self.motion_we):
+            if vector.state == "Busy":
+                for name in vector:
+                    vector[name] = "Off"
+                await vector.send_setVector(state="Idle")
+        self._ns = self._we = 0
+        if was is MountStatus.PARKING:
+            self.park["UNPARK"] = "On"
+            await self.park.send_setVector(state="Idle", message="Park aborted")
+        if was in (MountStatus.SLEWING, MountStatus.PARKING):
+            self._set_status(MountStatus.TRACKING if self.tracking else MountStatus.IDLE)
+            await self.target.send_setVector(state="Idle")
+        self.abort_motion["ABORT"] = "Off"
+        await self.abort_motion.send_setVector(state="Ok", message="Telescope motion aborted")
+        self.logger.info("Motion aborted")
+        try:
+            await self._read_position()  # where it stopped, not where the last poll saw it
+        except Exception as exc:  # noqa: BLE001
+            self.logger.error("Reading the mount's position failed: %s: %s",
+                              type(exc).__name__, exc)
+        await self._send_coord(force=True)
+
+    async def _send_tracking(self, on: bool) -> None:
+        self.track_state["TRACK_ON" if on else "TRACK_OFF"] = "On"
+        await self.track_state.send_setVector(state="Busy" if on else "Idle")
+
+    async def _new_track_state(self, event: ClientVectorEvent[Any]) -> None:
+        on = event.get("TRACK_ON") == "On" or event.get("TRACK_OFF") == "Off"
+        if on and (why := self._busy_elsewhere()) is not None:
+            await self._refuse(self.track_state, f"Tracking refused: {why}")
+            return
+        try:
+            await self.hardware.set_tracking(on)
+        except Exception as exc:  # noqa: BLE001
+            await self._refuse(self.track_state,
+                               f"Tracking {'on' if on else 'off'} failed: {type(exc).__name__}: "
+                               f"{exc}")
+            return
+        await self._send_tracking(on)
+        if self.status in (MountStatus.IDLE, MountStatus.TRACKING):
+            self._set_status(MountStatus.TRACKING if on else MountStatus.IDLE)
+            self._coord_alert = ""
+        await self._send_coord(force=True)
+
+    async def _new_motion(self, event: ClientVectorEvent[Any]) -> None:
+        vector = event.vector
+        if (why := self._busy_elsewhere()) is not None:
+            await self._refuse(vector, f"Motion refused: {why}")
+            return
+        for name, value in event.items():
+            vector[name] = value
+        if vector is self.motion_ns:
+            self._ns = 1 if vector["MOTION_NORTH"] == "On" else -1 \
+                if vector["MOTION_SOUTH"] == "On" else 0
+            moving = self._ns
+        else:
+            self._we = 1 if vector["MOTION_WEST"] == "On" else -1 \
+                if vector["MOTION_EAST"] == "On" else 0
+            moving = self._we
+        if moving and self.status is MountStatus.SLEWING:
+            await self._goto.abort()
+            self._set_status(MountStatus.TRACKING if self.tracking else MountStatus.IDLE)
+        rate = next((r for r in self._rates.values() if self.slew_rate[r.name] == "On"),
+                    next(iter(self._rates.values())))
+        try:
+            await self.hardware.move(self._ns, self._we, rate.degrees_per_second)
+        except Exception as exc:  # noqa: BLE001
+            for name in vector:
+                vector[name] = "Off"
+            await self._refuse(vector, f"Motion failed: {type(exc).__name__}: {exc}")
+            return
+        await vector.send_setVector(state="Busy" if moving else "Idle")
+        self._wake.set()
+
+    async def _new_time(self, event: ClientVectorEvent[Any]) -> None:
+        utc = event.get("UTC", self.time_utc["UTC"])
+        offset = event.get("OFFSET", self.time_utc["OFFSET"])
+        try:
+            when = parse_timestamp(utc)
+            hours = float(offset)
+        except ValueError as exc:
+            await self._refuse(self.time_utc, f"TIME_UTC not understood: {exc}")
+            return
+        self.time_utc["UTC"] = _utc_text(when)
+        self.time_utc["OFFSET"] = f"{hours:.2f}"
+        await self.time_utc.send_setVector(state="Ok")
+
+    async def _new_park(self, event: ClientVectorEvent[Any]) -> None:
+        if event.get("PARK") == "On":
+            await self._start_park()
+        elif event.get("UNPARK") == "On":
+            await self._unpark()
+        else:
+            await self.park.send_setVector()
+
+    async def _start_park(self) -> None:
+        if self.status is MountStatus.PARKED:
+            await self.park.send_setVector(state="Ok", message="The mount is already parked")
+            return
+        if self.status is MountStatus.PARKING:
+            await self.park.send_setVector(state="Busy")
+            return
+        await self._goto.abort()
+        self._coord_alert = ""
+        self._set_status(MountStatus.PARKING)
+        self.park["PARK"] = "On"
+        await self.park.send_setVector(state="Busy", message="Parking")
+        await self._send_coord(force=True)
+        ha = self.park_position.getfloatvalue("PARK_HA")
+        dec = self.park_position.getfloatvalue("PARK_DEC")
+        self._parking.start(self._run_park(ha, dec))
+        self._wake.set()
+
+    async def _run_park(self, ha: float, dec: float) -> None:
+        try:
+            if self.tracking:
+                await self.hardware.set_tracking(False)
+                await self._send_tracking(False)
+            await self.hardware.park(ha, dec)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001  # the user's park failed: say so
+            self._set_status(MountStatus.IDLE)
+            text = f"Park failed: {type(exc).__name__}: {exc}"
+            self.logger.error("%s", text)
+            self.park["UNPARK"] = "On"
+            await self.park.send_setVector(state="Alert", message=text[:250])
+            await self._send_coord(force=True)
+            return
+        self._set_status(MountStatus.PARKED)
+        await self._read_position()
+        await self.park.send_setVector(state="Ok", message="Mount parked")
+        self.logger.info("Mount parked")
+        await self._send_coord(force=True)
+
+    async def _unpark(self) -> None:
+        if self.status is MountStatus.PARKING:
+            await self._refuse(self.park, "Unpark refused: the mount is parking (abort first)")
+            return
+        if self.status is MountStatus.PARKED:
+            try:
+                await self.hardware.unpark()
+            except Exception as exc:  # noqa: BLE001
+                self.park["PARK"] = "On"
+                await self._refuse(self.park, f"Unpark failed: {type(exc).__name__}: {exc}")
+                return
+            self._set_status(MountStatus.IDLE)
+            self.logger.info("Mount unparked")
+        self.park["UNPARK"] = "On"
+        await self.park.send_setVector(state="Ok")
+        await self._send_coord(force=True)
+
