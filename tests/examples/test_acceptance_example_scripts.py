@@ -93,6 +93,8 @@ def _stops_cleanly(script: Script) -> None:
         ("rpi_led.py", ["--mock"], "LED.LED_SWITCH.ON"),
         ("snooping_dome.py", [], "Dome.DOME_AZIMUTH.AZ"),
         ("third_party.py", [], "CCD Simulator.CONNECTION.CONNECT"),
+        ("mount_simulator.py", [], "Python Mount.DRIVER_INFO.DRIVER_INTERFACE"),
+        ("focuser_simulator.py", [], "Python Filter Wheel.DRIVER_INFO.DRIVER_INTERFACE"),
     ],
 )
 def test_example_script_serves_its_devices_and_stops_on_ctrl_c(
