@@ -157,7 +157,8 @@ class Focuser:
         vector = self.relative if relative else self.absolute
         if not 0 <= target <= self.max_position:
             text = (f"Focuser move refused: position {target} is outside 0..{self.max_position}")
-            self.logger.warning("%s", text)
+            # Logged here only: the vector's message carries it to clients.
+            logger.warning("%s: %s", self.absolute.devicename, text)
             await vector.send_setVector(state="Alert", message=text)
             return
         await self._move.abort()  # a new target replaces a move under way

@@ -182,6 +182,9 @@ class Mount:
         self._device: RoleDevice | None = None
         self._tasks = RoleTasks()
         self._wake = asyncio.Event()
+        # Held while the position is read and sent, and across an abort or a slew's end: a
+        # poll that read the position before the motion stopped must not send it after.
+        self._position_lock = asyncio.Lock()
         self._rates = {rate.name: rate for rate in slew_rates}
         chosen = slew_rate or slew_rates[len(slew_rates) // 2].name
         if chosen not in self._rates:
@@ -282,6 +285,9 @@ class Mount:
         self._tasks.logger = self._goto.logger = self._parking.logger = device.logger
 
     async def connected(self) -> None:
+        # New ones for the event loop serving now (a driver may be served again under another).
+        self._wake = asyncio.Event()
+        self._position_lock = asyncio.Lock()
         self._sent = None
         self._tasks.start(self._poll(), "Mount position")
 
@@ -358,18 +364,19 @@ class Mount:
         `poll_interval`, four times as often while slewing."""
         failing = False
         while True:
-            try:
-                await self._read_position()
-            except Exception as exc:  # noqa: BLE001  # say so once, keep polling
-                if not failing:
-                    self.logger.error("Reading the mount's position failed: %s: %s",
-                                      type(exc).__name__, exc)
-                    failing = True
-            else:
-                if failing:
-                    self.logger.info("Reading the mount's position works again")
-                    failing = False
-                await self._send_coord()
+            async with self._position_lock:
+                try:
+                    await self._read_position()
+                except Exception as exc:  # noqa: BLE001  # say so once, keep polling
+                    if not failing:
+                        self.logger.error("Reading the mount's position failed: %s: %s",
+                                          type(exc).__name__, exc)
+                        failing = True
+                else:
+                    if failing:
+                        self.logger.info("Reading the mount's position works again")
+                        failing = False
+                    await self._send_coord()
             busy = self.status in (MountStatus.SLEWING, MountStatus.PARKING)
             self._wake.clear()
             try:
@@ -380,7 +387,8 @@ class Mount:
 
     async def _refuse(self, vector: PropertyVector, text: str, log: bool = True) -> None:
         if log:
-            self.logger.warning("%s", text)
+            # Logged here only: the vector's message carries it to clients.
+            logger.warning("%s: %s", self.coord.devicename, text)
         if vector is self.coord:
             # Alert now, even while a park goes on (the next update says Busy again).
             self._coord_alert = text
@@ -461,11 +469,12 @@ class Mount:
             # Alert with the error until the next change of state.
             await self._refuse(self.coord, text[:250], log=False)
             return
-        self._set_status(MountStatus.TRACKING if self.tracking else MountStatus.IDLE)
-        await self._read_position()
-        await self.target.send_setVector(state="Ok")
-        self.logger.info("Slew complete")
-        await self._send_coord(force=True)
+        async with self._position_lock:
+            self._set_status(MountStatus.TRACKING if self.tracking else MountStatus.IDLE)
+            await self._read_position()
+            await self.target.send_setVector(state="Ok")
+            self.logger.info("Slew complete")
+            await self._send_coord(force=True)
 
     async def _sync(self, ra: float, dec: float) -> None:
         if not self.can_sync:
@@ -477,13 +486,19 @@ class Mount:
             await self._refuse(self.coord, f"Sync failed: {type(exc).__name__}: {exc}")
             return
         self._coord_alert = ""
-        await self._read_position()
-        self.logger.info("Synced to RA %s DEC %s", self.coord.getformattedvalue("RA").strip(),
-                         self.coord.getformattedvalue("DEC").strip())
-        self._sent = None
-        await self.coord.send_setVector(state="Ok")
+        async with self._position_lock:
+            await self._read_position()
+            self.logger.info("Synced to RA %s DEC %s",
+                             self.coord.getformattedvalue("RA").strip(),
+                             self.coord.getformattedvalue("DEC").strip())
+            self._sent = None
+            await self.coord.send_setVector(state="Ok")
 
     async def _new_abort(self, event: ClientVectorEvent[Any]) -> None:
+        async with self._position_lock:
+            await self._abort()
+
+    async def _abort(self) -> None:
         was = self.status
         await self._goto.abort()
         await self._parking.abort()
@@ -617,11 +632,12 @@ class Mount:
             await self.park.send_setVector(state="Alert", message=text[:250])
             await self._send_coord(force=True)
             return
-        self._set_status(MountStatus.PARKED)
-        await self._read_position()
-        await self.park.send_setVector(state="Ok", message="Mount parked")
-        self.logger.info("Mount parked")
-        await self._send_coord(force=True)
+        async with self._position_lock:
+            self._set_status(MountStatus.PARKED)
+            await self._read_position()
+            await self.park.send_setVector(state="Ok", message="Mount parked")
+            self.logger.info("Mount parked")
+            await self._send_coord(force=True)
 
     async def _unpark(self) -> None:
         if self.status is MountStatus.PARKING:

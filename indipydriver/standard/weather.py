@@ -139,6 +139,7 @@ class Weather:
         self.logger = self._tasks.logger = device.logger
 
     async def connected(self) -> None:
+        self._wake = asyncio.Event()  # for the event loop serving now
         self._tasks.start(self._loop(), "Weather updates")
 
     async def disconnected(self) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from peers import BaseClientProbe, IndiServer, build_baseclient_probe, getprop, setprop
 
+from indipydriver.standard.astro import local_sidereal_time
 from indipyserver import IPyServer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -146,8 +148,8 @@ async def test_abort_stops_a_slew(served: Served, probe: BaseClientProbe) -> Non
     TELESCOPE_ABORT_MOTION Ok, the coordinates leave Busy, and the Dec stays where it stopped,
     far from the target."""
     await _connect(probe, served.port, MOUNT, "EQUATORIAL_EOD_COORD")
-    here = await _getprop(served.port, f"{MOUNT}.EQUATORIAL_EOD_COORD.RA")
-    ra = float(here[f"{MOUNT}.EQUATORIAL_EOD_COORD.RA"])
+    # On the meridian (RA = the local sidereal time at Greenwich): 18.5 degrees up.
+    ra = local_sidereal_time(datetime.now(UTC), 0.0)
     after = probe.mark()
     await _setprop(served.port, f"{MOUNT}.EQUATORIAL_EOD_COORD.RA;DEC={ra:.6f};-20")
     await probe.expect("newNumber", after=after, device=MOUNT, name="EQUATORIAL_EOD_COORD",
