@@ -8,8 +8,8 @@ time, which the command prints once.
 
 A hash costs tens of milliseconds of CPU, so code on an event loop calls the ``a``-prefixed
 methods (`acheck_password`, `aset_user`, `aensure_admin`): they hash in the database's own small
-thread pool (`HASH_THREADS` threads, so ten log-ins at once queue there rather than take every
-CPU), and touch SQLite only on the caller's thread. The plain methods are for scripts.
+thread pool (`HASH_THREADS` threads, half the cores at most, so ten log-ins at once queue there
+rather than take the event loop's core), and touch SQLite only on the caller's thread. The plain methods are for scripts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import time
@@ -30,7 +31,9 @@ __all__ = ["DB_NAME", "HASH_THREADS", "Role", "Session", "UserDB", "hash_passwor
 DB_NAME = "indipyweb.db"
 SESSION_SECONDS = 7 * 24 * 3600
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-HASH_THREADS = 2
+# Half the cores at most (one on a 2-core machine): the event loop keeps a core of its own while
+# ten log-ins hash (bench/web_logins.py), and they queue in the pool instead.
+HASH_THREADS = max(1, (os.cpu_count() or 2) // 2)
 _NO_SALT, _NO_HASH = b"\0" * 16, b"\0" * 32  # an unknown name costs a hash all the same
 
 
