@@ -275,9 +275,13 @@ class Client:
     # -- events -------------------------------------------------------------------------
 
     def events(self, maxsize: int | None = None) -> EventStream:
-        """A new bounded stream of every event from now on."""
+        """A new bounded stream of every event from now on (one that ends at once when the
+        connection's ``retry`` has already given up)."""
         stream = EventStream(self, maxsize or self.max_events)
         self._streams.add(stream)
+        task = self._task
+        if task is not None and task.done() and not task.cancelled() and task.exception():
+            stream.close()
         return stream
 
     async def _deliver(self, event: ev.Event) -> None:

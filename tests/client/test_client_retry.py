@@ -4,6 +4,8 @@ delays the injected backoff gave, and a connection that worked resets its count.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import retrykit as rk
 from peers import until
@@ -42,10 +44,26 @@ async def test_a_retry_with_a_limit_ends_the_connection_with_not_connected(
     with pytest.raises(NotConnected, match="gave up .* after 2 failures"):
         await connection.run()
     assert backoff.asked == [1, 2]
+    # The guard is a third of connect_timeout: waiting for that timeout fails the test.
     with pytest.raises(ConnectionError, match="could not connect"):
-        async with indipyclient.connect("127.0.0.1", free_port, connect_timeout=60,
-                                        retry=Retry(rk.RecordingBackoff(0.01), retries=1)):
+        async with asyncio.timeout(20), indipyclient.connect(
+                "127.0.0.1", free_port, connect_timeout=60,
+                retry=Retry(rk.RecordingBackoff(0.01), retries=1)):
             pass
+
+
+async def test_a_client_whose_retry_gives_up_ends_its_event_streams(
+        free_port: int, caplog: pytest.LogCaptureFixture) -> None:
+    """Not waiting for a first connection, a program reading events() is not left waiting
+    for ever: the stream ends and the log says why."""
+    client = indipyclient.connect("127.0.0.1", free_port, connect_timeout=None,
+                                  retry=Retry(rk.RecordingBackoff(0.01), retries=2))
+    async with client:
+        async with client.events() as stream:
+            assert [event async for event in stream] == []
+        assert "gave up on 127.0.0.1" in caplog.text
+        async with client.events() as late:  # made after it gave up: ends at once too
+            assert [event async for event in late] == []
 
 
 async def test_backoff_alone_keeps_the_clients_stable_run(free_port: int) -> None:
