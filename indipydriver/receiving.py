@@ -219,13 +219,9 @@ class Receiving:
             vector, values = check_new_vector(self.driver.devices, raw)
         except Rejected as why:
             if (note := self.warnings.take()) is not None:
-                member = f" member {short(why.member)}" if why.member else ""
-                logger.warning("rejected %s: device %s vector %s%s: %s%s",
-                               frame.tag, short(devicename), short(vectorname), member,
-                               clip(why.reason), note)
-            about = f" (member {short(why.member)})" if why.member else ""
+                logger.warning("rejected %s: %s%s", frame.tag, clip(why.reason), note)
             await self.answer_rejected(devicename, vectorname,
-                                        f"Request rejected{about}: {clip(why.reason)}")
+                                        f"Request rejected: {clip(why.reason)}")
             return
         await self._queue_rx(rx.NEW_EVENTS[type(raw)](raw, values, vector))
 

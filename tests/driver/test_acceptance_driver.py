@@ -183,7 +183,7 @@ async def test_an_error_in_snoopevent_is_logged_with_device_and_vector_and_snoop
     ("xml", "reason"),
     [
         ('<newNumberVector device="Dev" name="NUM"><oneNumber name="A">ten</oneNumber>'
-         "</newNumberVector>", "does not parse"),
+         "</newNumberVector>", "Dev.NUM.A: 'ten' is not a number"),
         ('<newSwitchVector device="Dev" name="ONE"><oneSwitch name="S2">Maybe</oneSwitch>'
          "</newSwitchVector>", "malformed"),
         ('<newNumberVector device="Nobody" name="NUM"><oneNumber name="A">1</oneNumber>'

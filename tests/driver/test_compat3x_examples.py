@@ -123,7 +123,7 @@ def test_thermostat_reports_and_takes_a_target_as_written(run: Callable[..., Scr
     time.sleep(0.5)
     assert until(script.port, "Thermostat.targetvector.target", bool) == "25"
     # The refusal is logged (a warning: printed to stderr when logging is not configured).
-    stops_on_ctrl_c(script, "value 150.0 is outside min")
+    stops_on_ctrl_c(script, "Thermostat.targetvector.target: 150 is outside min -50 .. max 99")
 
 
 def test_window_snooping_the_thermostat_closes_when_the_temperature_falls(

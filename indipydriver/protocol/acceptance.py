@@ -1,0 +1,198 @@
+"""Whether new values for a vector are acceptable and, if not, why: the one rule, pure.
+
+A client's library, terminal, web pages and bridges ask it before they send; a driver asks it
+when a client's ``new*Vector`` arrives. Each builds a `VectorShape` from what it holds (a
+client's model, a web page's dict, a driver's vectors) and calls `judge`, which returns one
+`Verdict`: accepted with the values converted, or refused with the member at fault and a
+message. The edge cases (docs/acceptance.rst lists them with their sources):
+
+* ``perm="ro"`` and every light vector: refused (SPEC p.3: "devices must still reject writes
+  to ro"); no values, or a member the vector does not have: refused.
+* Numbers: an int, a float or numberValue text (integer, real or sexagesimal such as
+  ``"12:30:00"``, ``"12 30"``, ``"-0:30"``; ``parse_number``). Blank text, ``nan``/``inf`` and
+  anything else are refused. ``min``..``max`` is checked only when ``min < max``: SPEC p.6
+  says max is ignored when ``min == max``, and ``min > max`` is a driver's mistake that
+  no client can correct (indilib's ``IUUpdateNumber`` would refuse every value; we leave that
+  to the device and its Alert). ``step`` is a hint for spin boxes (SPEC p.6, "ignore if 0";
+  indilib never checks it): never a reason to refuse.
+* Texts: a ``str`` holding only characters XML 1.0 can carry (no C0 control but tab, newline
+  and carriage return, no U+FFFE/U+FFFF, no lone surrogate).
+* Switches: ``"On"``/``"Off"`` (or a bool). ``OneOfMany``: the request turns exactly one switch
+  On; the others go Off (SPEC pp.9-10: a client sends the switch it turns On), as indilib's
+  ``IUUpdateSwitch`` resets them. ``AtMostOne``: at most one On in the request. ``AnyOfMany``:
+  anything.
+* BLOBs: accepted as given (each face reads its own kind of file or upload).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .enums import SwitchState
+from .numbers import parse_number
+
+__all__ = ["MemberShape", "Verdict", "VectorShape", "judge", "short_number", "text_refusal"]
+
+# Longest member name or value quoted in a message (they may come from a browser or a peer).
+_QUOTE = 40
+
+
+@dataclass(frozen=True, slots=True)
+class MemberShape:
+    """What the rule needs of one member: a number's limits as floats, a switch's state."""
+
+    name: str
+    min: float = 0.0
+    max: float = 0.0
+    step: float = 0.0
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VectorShape:
+    """What the rule needs of one vector. ``kind`` is ``Text``, ``Number``, ``Switch``,
+    ``Light`` or ``BLOB``; ``perm`` ``ro``/``wo``/``rw``; ``rule`` a switch vector's rule."""
+
+    device: str
+    name: str
+    kind: str
+    perm: str
+    rule: str | None = None
+    members: Mapping[str, MemberShape] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """`judge`'s answer. Accepted: ``values`` converted (numbers float, switches `SwitchState`,
+    texts str, BLOBs as given). Refused: ``member`` at fault (None for the whole vector) and
+    ``reason``; ``message`` says where and why, the same words on every face."""
+
+    device: str
+    vector: str
+    accepted: bool
+    values: dict[str, object] = field(default_factory=dict)
+    member: str | None = None
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.accepted
+
+    @property
+    def message(self) -> str:
+        """``device.vector[.member]: reason``, or "" when accepted."""
+        if self.accepted:
+            return ""
+        where = f"{self.device}.{self.vector}"
+        if self.member is not None:
+            where += "." + _clip(self.member)
+        return f"{where}: {self.reason}"
+
+
+def judge(shape: VectorShape, values: Mapping[str, object]) -> Verdict:
+    """The verdict on setting `values` (member -> value) on the vector `shape` describes."""
+    def refuse(member: str | None, reason: str) -> Verdict:
+        return Verdict(shape.device, shape.name, False, member=member, reason=reason)
+
+    if shape.perm == "ro" or shape.kind == "Light":
+        return refuse(None, f"the {shape.kind}Vector is read-only")
+    if not values:
+        return refuse(None, "no member values given")
+    for name in values:
+        if name not in shape.members:
+            return refuse(name, "unknown member")
+    out: dict[str, object] = {}
+    if shape.kind == "Number":
+        for name, value in values.items():
+            number = _number(shape.members[name], value)
+            if isinstance(number, str):
+                return refuse(name, number)
+            out[name] = number
+    elif shape.kind == "Text":
+        for name, value in values.items():
+            if not isinstance(value, str):
+                return refuse(name, f"a text must be a str, not {type(value).__name__}")
+            why = text_refusal(value)
+            if why is not None:
+                return refuse(name, why)
+            out[name] = value
+    elif shape.kind == "Switch":
+        for name, value in values.items():
+            state = _switch(value)
+            if state is None:
+                return refuse(name, f"a switch is On or Off, not {_quote(value)}")
+            out[name] = state
+        on = [name for name in shape.members if out.get(name) is SwitchState.ON]
+        if shape.rule in ("OneOfMany", "AtMostOne") and len(on) > 1:
+            return refuse(on[1], f"{shape.rule} allows one switch On, not "
+                                 f"{', '.join(_clip(n) for n in on)}")
+        if shape.rule == "OneOfMany" and not on:
+            return refuse(None, "OneOfMany needs one switch On: name the switch to turn On")
+    elif shape.kind == "BLOB":
+        out = dict(values)
+    else:
+        return refuse(None, f"a {shape.kind}Vector cannot be set")
+    return Verdict(shape.device, shape.name, True, out)
+
+
+def _number(member: MemberShape, value: object) -> float | str:
+    """The value as a float, or why it is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return f"a number must be an int, float or numeric text, not {type(value).__name__}"
+    if isinstance(value, str):
+        if not value.strip():
+            return "a number is needed, not blank text"
+        try:
+            number = parse_number(value)
+        except ValueError:
+            return (f"{_quote(value)} is not a number (integer, real or sexagesimal "
+                    "like 12:30:15)")
+    else:
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a double
+            return f"{short_number(value)} is not a finite number"
+        if not math.isfinite(number):
+            return f"{value!r} is not a finite number"
+    low, high = member.min, member.max
+    if low < high and not low <= number <= high:
+        return (f"{short_number(number)} is outside min {short_number(low)} .. "
+                f"max {short_number(high)}")
+    return number
+
+
+def _switch(value: object) -> SwitchState | None:
+    if isinstance(value, bool):
+        return SwitchState.ON if value else SwitchState.OFF
+    if isinstance(value, str) and value in ("On", "Off"):
+        return SwitchState(value)
+    return None
+
+
+def text_refusal(text: str) -> str | None:
+    """Why XML cannot carry `text`, or None when it can (XML 1.0 Char production)."""
+    for char in text:
+        code = ord(char)
+        if (code < 0x20 and char not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (
+                0xFFFE, 0xFFFF):
+            return f"the text holds a character INDI cannot send: U+{code:04X}"
+    return None
+
+
+def short_number(value: float | int) -> str:
+    """A number for a message: whole values without ``.0``, others as Python reads them back."""
+    if isinstance(value, int):
+        text = str(value)
+        return text if len(text) <= _QUOTE else text[:_QUOTE] + "..."
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _QUOTE else text[:_QUOTE] + "..."
+
+
+def _quote(value: object) -> str:
+    return repr(_clip(value)) if isinstance(value, str) else _clip(repr(value))
