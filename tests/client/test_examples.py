@@ -26,7 +26,7 @@ async def test_watch_and_set_reaches_the_target(thermostat: int,
 
 
 async def test_watch_and_set_refuses_a_target_out_of_range(thermostat: int) -> None:
-    with pytest.raises(SystemExit, match="Thermostat.TARGET.TARGET: 99.0 is outside"):
+    with pytest.raises(SystemExit, match="Thermostat.TARGET.TARGET: 99 is outside min -20 .. max 40"):
         await watch_and_set.watch_and_set("127.0.0.1", thermostat, 99.0, seconds=1)
 
 
