@@ -104,7 +104,7 @@ def test_operator_sets_a_number_from_the_page_and_the_driver_receives_it(
     expect(section.locator(".live tr[data-member=LEVEL] td.value")).to_have_text("33.50")
     section.locator("input[name='m.LEVEL']").fill("250")
     section.locator("button[type=submit]").click()
-    expect(section.locator("output.result")).to_contain_text("outside 0 .. 100")
+    expect(section.locator("output.result")).to_contain_text("WebTest.LEVEL.LEVEL: 250 is outside min 0 .. max 100")
     assert page.evaluate("window.__noNavigation") is True
     shoot(page, "web_device.png")
     page.click("button.tab-button[data-tab=Settings]")
