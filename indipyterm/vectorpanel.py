@@ -27,7 +27,7 @@ from .formatting import (
     display_timestamp,
     state_colour,
 )
-from .inputcheck import InputRefused, check_number, check_switches, check_text, toggle_switch
+from .inputcheck import InputRefused, check_entries, check_number, toggle_switch
 from .model import MemberInfo, VectorInfo
 
 __all__ = ["VectorPanel"]
@@ -36,16 +36,16 @@ __all__ = ["VectorPanel"]
 class NumberValidator(Validator):
     """textual's live check of a number field, through the same rules Submit applies."""
 
-    def __init__(self, minimum: float, maximum: float) -> None:
+    def __init__(self, vector: VectorInfo, member: str) -> None:
         super().__init__()
-        self.minimum = minimum
-        self.maximum = maximum
+        self.vector = vector
+        self.member = member
 
     def validate(self, value: str) -> ValidationResult:
         if not value.strip():
             return self.success()  # empty: the member keeps its current value
         try:
-            check_number(value, self.minimum, self.maximum)
+            check_number(self.vector, self.member, value)
         except InputRefused as exc:
             return self.failure(str(exc))
         return self.success()
@@ -54,9 +54,11 @@ class NumberValidator(Validator):
 class MemberRow(Horizontal):
     """One member: its label, its value as the device last sent it, and (if writable) a field."""
 
-    def __init__(self, info: MemberInfo, kind: str, writable: bool) -> None:
+    def __init__(self, info: MemberInfo, kind: str, writable: bool,
+                 vector: VectorInfo | None = None) -> None:
         super().__init__(classes=f"member {kind.lower()}")
         self.info = info
+        self.vector = vector
         self.kind = kind
         self.writable = writable
         self.value_label = Static("", classes="value", markup=False)
@@ -70,8 +72,9 @@ class MemberRow(Horizontal):
             self.spark = Sparkline([], classes="spark")
             yield self.spark
         if self.writable and self.kind in ("Text", "Number"):
-            validators = (
-                [NumberValidator(self.info.minimum, self.info.maximum)] if self.kind == "Number" else []
+            validators: list[Validator] = (
+                [NumberValidator(self.vector, self.info.name)]
+                if self.kind == "Number" and self.vector is not None else []
             )
             self.field = Input(
                 placeholder="new value", validators=validators, classes="field", compact=True
@@ -138,7 +141,7 @@ class VectorPanel(Vertical):
                         yield Button("Choose file", classes="choose", name=member.name, compact=True)
         else:
             for member in info.members:
-                row = MemberRow(member, info.kind, self.writable)
+                row = MemberRow(member, info.kind, self.writable, info)
                 self.rows[member.name] = row
                 yield row
         yield self.note_label
@@ -338,13 +341,11 @@ class VectorPanel(Vertical):
         self.show(self.info, None)
 
     def collect(self) -> dict[str, Any]:
-        """The values to send, all members of the vector (as KStars sends them), checked.
-
-        Raises InputRefused naming the member whose entry cannot be sent.
-        """
+        """The values to send, all members of the vector (as KStars sends them), checked by the
+        shared rule (`inputcheck.check_entries`). Raises InputRefused with its message."""
         info = self.info
         if info.kind == "Switch":
-            return check_switches(info.rule or "AnyOfMany", self.switch_states)
+            return check_entries(info, self.switch_states)
         if info.kind == "BLOB":
             if not self.chosen_files:
                 raise InputRefused("choose a file to send first")
@@ -352,21 +353,9 @@ class VectorPanel(Vertical):
                 if not path.is_file():
                     raise InputRefused(f"{path} is not a readable file")
             return dict(self.chosen_files)
-        values: dict[str, Any] = {}
-        for member in info.members:
-            row = self.rows[member.name]
-            text = row.field.value if row.field is not None else ""
-            try:
-                if info.kind == "Number":
-                    values[member.name] = (
-                        check_number(text, member.minimum, member.maximum) if text.strip()
-                        else member.value
-                    )
-                else:
-                    values[member.name] = check_text(text) if text else member.value
-            except InputRefused as exc:
-                raise InputRefused(f"{member.label}: {exc}") from None
-        return values
+        entries = {name: row.field.value for name, row in self.rows.items()
+                   if row.field is not None}
+        return check_entries(info, entries)
 
     def submit(self) -> None:
         try:

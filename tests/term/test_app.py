@@ -184,7 +184,7 @@ async def test_out_of_range_number_shows_the_error_and_sends_nothing(kit: tuple[
         field = await type_into(pilot, target, "TEMP", "150")
         await submit(pilot, target)
         await wait_for(pilot, lambda: str(target.error_label.content)
-                       == "Temperature: 150 is out of range 0 .. 100", what="the range error")
+                       == "Kit.TARGET.TEMP: 150 is outside min 0 .. max 100", what="the range error")
         assert not field.is_valid
         # Unparsable text is refused the same way.
         field.value = "twenty"

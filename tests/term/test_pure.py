@@ -16,17 +16,23 @@ from indipyterm.formatting import (
     message_line,
     state_colour,
 )
-from indipyterm.inputcheck import (
-    InputRefused,
-    check_number,
-    check_switches,
-    check_text,
-    number_limits,
-    toggle_switch,
-)
+from indipyterm.inputcheck import InputRefused, check_entries, check_number, toggle_switch
+from indipyterm.model import MemberInfo, VectorInfo
 from indipyterm.status import ConnectionStatus
 
 # --- numbers typed by the user -----------------------------------------------------------------
+
+
+def _vector(kind: str, lo: float = 0.0, hi: float = 0.0, rule: str | None = None,
+            names: tuple[str, ...] = ("X",)) -> VectorInfo:
+    """A writable vector as a panel shows it, its members with limits lo .. hi."""
+    members = tuple(MemberInfo(n, n, "0" if kind == "Number" else "", "%g" if kind == "Number"
+                               else None, lo, hi) for n in names)
+    return VectorInfo("Dev", "VEC", "VEC", "G", kind, "Idle", "rw", rule, None, "", members)
+
+
+def check_num(text: str, lo: float, hi: float) -> float:
+    return check_number(_vector("Number", lo, hi), "X", text)
 
 
 @pytest.mark.parametrize(
@@ -34,31 +40,30 @@ from indipyterm.status import ConnectionStatus
     [("12.5", 12.5), (" 7 ", 7.0), ("-10:30:18", -10.505), ("1e2", 100.0), ("5 30", 5.5)],
 )
 def test_number_input_accepts_decimal_exponent_and_sexagesimal(text: str, expected: float) -> None:
-    assert check_number(text, -1000, 1000) == pytest.approx(expected)
+    assert check_num(text, -1000, 1000) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("text", ["", "  ", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1:2:3:4"])
 def test_unparsable_number_is_refused_with_a_reason(text: str) -> None:
     with pytest.raises(InputRefused) as caught:
-        check_number(text, 0, 10)
-    assert str(caught.value)
+        check_num(text, 0, 10)
+    assert str(caught.value).startswith("Dev.VEC.X: ")
 
 
 def test_out_of_range_number_is_refused_naming_the_range() -> None:
-    with pytest.raises(InputRefused, match=r"150 is out of range 0 \.\. 100"):
-        check_number("150", 0, 100)
-    with pytest.raises(InputRefused, match="out of range"):
-        check_number("-0:30", 0, 100)
-    assert check_number("100", 0, 100) == 100.0
-    assert check_number("0", 0, 100) == 0.0
+    """The shared rule's words (was "150 is out of range 0 .. 100", the terminal's own)."""
+    with pytest.raises(InputRefused, match=r"^Dev\.VEC\.X: 150 is outside min 0 \.\. max 100$"):
+        check_num("150", 0, 100)
+    with pytest.raises(InputRefused, match="outside"):
+        check_num("-0:30", 0, 100)
+    assert check_num("100", 0, 100) == 100.0
+    assert check_num("0", 0, 100) == 0.0
 
 
 def test_equal_or_inverted_limits_impose_no_range() -> None:
     """INDI 1.7 p.6: max is ignored when min == max; min > max is a driver's mistake, not a wall."""
-    assert number_limits(0, 0) is None
-    assert number_limits(5, 1) is None
-    assert check_number("1e9", 0, 0) == 1e9
-    assert check_number("-3", 5, 1) == -3.0
+    assert check_num("1e9", 0, 0) == 1e9
+    assert check_num("-3", 5, 1) == -3.0
 
 
 @given(st.floats(min_value=-1e6, max_value=1e6), st.floats(-1e6, 1e6), st.floats(-1e6, 1e6))
@@ -66,17 +71,20 @@ def test_a_number_is_accepted_exactly_when_inside_its_limits(v: float, lo: float
     text = repr(v)
     inside = lo >= hi or lo <= v <= hi
     if inside:
-        assert check_number(text, lo, hi) == v
+        assert check_num(text, lo, hi) == v
     else:
         with pytest.raises(InputRefused):
-            check_number(text, lo, hi)
+            check_num(text, lo, hi)
 
 
-def test_text_with_characters_xml_cannot_carry_is_refused() -> None:
-    assert check_text("line one\nline\ttwo") == "line one\nline\ttwo"
-    assert check_text("<&>\"'") == "<&>\"'"
+def test_blank_fields_keep_the_devices_values_and_texts_xml_cannot_carry_are_refused() -> None:
+    numbers = _vector("Number", 0, 10, names=("X", "Y"))
+    assert check_entries(numbers, {"X": "5", "Y": " "}) == {"X": 5.0, "Y": 0.0}
+    texts = _vector("Text")
+    assert check_entries(texts, {"X": "line one\nline\ttwo"}) == {"X": "line one\nline\ttwo"}
+    assert check_entries(texts, {"X": "<&>\"'"}) == {"X": "<&>\"'"}
     with pytest.raises(InputRefused, match="U\\+0001"):
-        check_text("a\x01b")
+        check_entries(texts, {"X": "a\x01b"})
 
 
 # --- switches -----------------------------------------------------------------------------------
@@ -102,17 +110,18 @@ def test_any_of_many_changes_only_the_toggled_member() -> None:
 
 
 def test_switch_rules_are_checked_before_sending() -> None:
-    assert check_switches("OneOfMany", {"A": False, "B": True}) == {"A": "Off", "B": "On"}
-    with pytest.raises(InputRefused, match="choose exactly one"):
-        check_switches("OneOfMany", {"A": False, "B": False})
-    with pytest.raises(InputRefused, match="only one"):
-        check_switches("OneOfMany", {"A": True, "B": True})
-    with pytest.raises(InputRefused, match="at most one"):
-        check_switches("AtMostOne", {"A": True, "B": True})
-    assert check_switches("AtMostOne", {"A": False, "B": False}) == {"A": "Off", "B": "Off"}
-    assert check_switches("AnyOfMany", {"A": True, "B": True}) == {"A": "On", "B": "On"}
-    with pytest.raises(InputRefused, match="unknown switch rule"):
-        check_switches("Whatever", {"A": True})
+    def check(rule: str, states: dict[str, bool]) -> dict[str, object]:
+        return check_entries(_vector("Switch", rule=rule, names=tuple(states)), states)
+
+    assert check("OneOfMany", {"A": False, "B": True}) == {"A": "Off", "B": "On"}
+    with pytest.raises(InputRefused, match="OneOfMany needs one switch On"):
+        check("OneOfMany", {"A": False, "B": False})
+    with pytest.raises(InputRefused, match="OneOfMany allows one switch On, not A, B"):
+        check("OneOfMany", {"A": True, "B": True})
+    with pytest.raises(InputRefused, match="AtMostOne allows one switch On"):
+        check("AtMostOne", {"A": True, "B": True})
+    assert check("AtMostOne", {"A": False, "B": False}) == {"A": "Off", "B": "Off"}
+    assert check("AnyOfMany", {"A": True, "B": True}) == {"A": "On", "B": "On"}
 
 
 @given(
@@ -123,7 +132,8 @@ def test_toggling_from_a_valid_state_always_keeps_the_rule(rule: str, clicks: li
     states = {"M0": True, "M1": False, "M2": False, "M3": False}
     for index, on in clicks:
         states = toggle_switch(rule, states, f"M{index}", on)
-        check_switches(rule, states)  # never raises
+        names = tuple(states)
+        check_entries(_vector("Switch", rule=rule, names=names), states)  # never raises
 
 
 # --- display ------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ async def test_start_and_device_screenshots_show_the_devices(
     assert "Kit" in start_text and "Weather" in start_text, start_text
     assert "connected to 127.0.0.1" in start_text and "Kit ready" in start_text
     assert "Kit" in device_text and "Coordinates (COORDS)" in device_text, device_text
-    assert "150 is out of range 0 .. 100" in device_text
+    assert "150 is outside min 0 .. max 100" in device_text
     assert "Power (POWER)" in svg_text(switches)
 
     for name, svg in (("indipyterm-start.svg", start), ("indipyterm-device.svg", device),
