@@ -73,7 +73,8 @@ def new_vector(vector: PropertyVector, values: Mapping[str, Any],
         texts = tuple(Text(m, str(v)) for m, v in checked.items())
         return NewTextVector(device, name, texts, timestamp=stamp)
     if isinstance(vector, SwitchVector):
-        switches = tuple(Switch(m, SwitchState(v)) for m, v in checked.items())
+        switches = tuple(Switch(m, v) for m, v in checked.items()
+                         if isinstance(v, SwitchState))  # judge made every value a SwitchState
         return NewSwitchVector(device, name, switches, timestamp=stamp)
     blobs = tuple(_blob(vector, m, v) for m, v in checked.items())
     return NewBLOBVector(device, name, blobs, timestamp=stamp)

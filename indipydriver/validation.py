@@ -16,8 +16,8 @@ from typing import Any
 from .device import Device
 from .members import NumberMember
 from .protocol import events as pe
-from .protocol.blobs import unpack_blob
 from .protocol.acceptance import MemberShape, VectorShape, judge
+from .protocol.blobs import unpack_blob
 from .protocol.enums import Perm
 from .vectors import (
     BLOBVector,

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from .enums import SwitchState
 from .numbers import parse_number
 
-__all__ = ["MemberShape", "Verdict", "VectorShape", "judge", "short_number", "text_refusal"]
+__all__ = ["MemberShape", "VectorShape", "Verdict", "judge", "short_number", "text_refusal"]
 
 # Longest member name or value quoted in a message (they may come from a browser or a peer).
 _QUOTE = 40
@@ -180,7 +180,7 @@ def text_refusal(text: str) -> str | None:
     return None
 
 
-def short_number(value: float | int) -> str:
+def short_number(value: float) -> str:
     """A number for a message: whole values without ``.0``, others as Python reads them back."""
     if isinstance(value, int):
         text = str(value)
