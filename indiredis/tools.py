@@ -9,17 +9,21 @@ or None when nothing was published (unknown vector, a value the protocol refuses
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
+from indipydriver.protocol.acceptance import judge
 from indipydriver.protocol.errors import LocalProtocolError, ProtocolError
 
 from .hosts import RedisServer
 from .keys import Keys
-from .toxml import enable_blob_xml, get_properties_xml, new_vector_xml
+from .toxml import enable_blob_xml, get_properties_xml, new_vector_xml, vector_shape
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["attributes_dict", "devices", "elements", "elements_dict", "enableblob",
            "getProperties", "last_message", "logs", "newblobvector", "newnumbervector",
@@ -119,17 +123,26 @@ def enableblob(rconn: Any, redisserver: RedisServer, name: str, device: str,
 
 def _new(rconn: Any, redisserver: RedisServer, kind: str, name: str, device: str,
          values: Mapping[str, object]) -> str | None:
-    if attributes_dict(rconn, redisserver, name, device).get("vector") != kind:
+    attributes = attributes_dict(rconn, redisserver, name, device)
+    if attributes.get("vector") != kind:
         return None
+    members = property_elements(rconn, redisserver, name, device)
+    # The rule every client applies (protocol.acceptance): a refusal is logged with its
+    # message and nothing is published (indiredis's helpers return None then).
+    verdict = judge(vector_shape(device, name, attributes, members), values)
+    if not verdict:
+        logger.warning("not published: %s", verdict.message)
+        return None
+    checked = verdict.values if kind != "BLOBVector" else dict(values)
     current: dict[str, str] = {}
     # Switches send only what is given: filling the others from the store could break the
     # vector's rule (two On in a OneOfMany).
     if kind in ("TextVector", "NumberVector"):
-        for member in property_elements(rconn, redisserver, name, device):
+        for member in members:
             if "name" in member and "value" in member:
                 current[member["name"]] = member["value"]
     try:
-        data = new_vector_xml(kind, device, name, values, current,
+        data = new_vector_xml(kind, device, name, checked, current,
                               elements(rconn, redisserver, name, device))
     except (ValueError, LocalProtocolError, ProtocolError):
         return None

@@ -8,13 +8,36 @@ by the protocol core's serialiser (names, switch states, numbers as plain decima
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from indipydriver.protocol import BLOBEnable, SwitchState, serialise
 from indipydriver.protocol import events as ev
+from indipydriver.protocol.acceptance import MemberShape, VectorShape
 from indipydriver.protocol.numbers import number_to_wire, parse_number
 
-__all__ = ["enable_blob_xml", "get_properties_xml", "new_vector_xml"]
+__all__ = ["enable_blob_xml", "get_properties_xml", "new_vector_xml", "vector_shape"]
+
+
+def vector_shape(device: str, name: str, attributes: Mapping[str, str],
+                 members: Sequence[Mapping[str, str]]) -> VectorShape:
+    """What the shared rule (`protocol.acceptance.judge`) needs of a vector as the store holds
+    it: its ``attributes`` hash and its members' hashes, in order."""
+    shapes: dict[str, MemberShape] = {}
+    for member in members:
+        if "name" in member:
+            shapes[member["name"]] = MemberShape(
+                member["name"], _limit(member.get("min")), _limit(member.get("max")),
+                _limit(member.get("step")), member.get("value", ""))
+    kind = attributes.get("vector", "").removesuffix("Vector")
+    return VectorShape(device, name, kind, attributes.get("perm", "ro"),
+                       attributes.get("rule"), shapes)
+
+
+def _limit(text: str | None) -> float:
+    try:
+        return parse_number(text) if text else 0.0
+    except ValueError:
+        return 0.0
 
 
 def get_properties_xml(device: str = "", name: str = "") -> bytes:
