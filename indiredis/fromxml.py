@@ -35,6 +35,7 @@ from indipydriver.protocol import events as ev
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.escaping import escape
 from indipydriver.protocol.numbers import format_number, parse_number
+from indipydriver.protocol.serialiser import COMPACT, attribute, empty_element, end_tag, start_tag
 
 from .keys import Keys
 from .ops import Delete, HSet, Log, Op, ReplaceList, SAdd, SetValue, SRem
@@ -342,15 +343,19 @@ def _format(vector: PropertyVector, member: str) -> str | None:
 def blob_notice(event: ev.SetBLOBVector, files: Mapping[str, tuple[str, int]]) -> bytes:
     """What ``from_indi`` carries for a ``setBLOBVector``: the element with each ``oneBLOB``
     empty and its file's ``filepath`` (and decompressed ``size``) instead of the bytes."""
-    attrs = [f'device="{escape(event.device)}"', f'name="{escape(event.name)}"']
+    # Not an INDI element (``filepath`` is indiredis's), so spelt with the core writer's
+    # pieces rather than `serialise`; escaped by the protocol's `escape` like every event.
+    attrs = attribute("device", escape(event.device)) + attribute("name", escape(event.name))
     for attr in ("state", "timeout", "timestamp", "message"):
         value = getattr(event, attr)
         if value is not None:
-            attrs.append(f'{attr}="{escape(str(value))}"')
-    parts = [f"<setBLOBVector {' '.join(attrs)}>"]
+            attrs += attribute(attr, escape(str(value)))
+    parts = [start_tag("setBLOBVector", attrs, COMPACT)]
     for member in event.members:
         path, size = files.get(member.name, ("", member.size))
-        parts.append(f'<oneBLOB name="{escape(member.name)}" size="{size}" '
-                     f'format="{escape(member.format)}" filepath="{escape(path)}"/>')
-    parts.append("</setBLOBVector>")
+        parts.append(empty_element("oneBLOB", attribute("name", escape(member.name))
+                                   + attribute("size", str(size))
+                                   + attribute("format", escape(member.format))
+                                   + attribute("filepath", escape(path)), COMPACT))
+    parts.append(end_tag("setBLOBVector", COMPACT))
     return "".join(parts).encode()

@@ -27,8 +27,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from indipyclient.serverstream import ServerStream
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame, Framer, ProtocolError
-from indipydriver.protocol.escaping import escape
+from indipydriver.protocol import Frame, Framer, ProtocolError, serialise
+from indipydriver.protocol import events as ev
 from indipydriver.retrypolicy import Backoff, ExponentialBackoff, Retry
 
 __all__ = ["IndiLink", "bridge_retry", "check_cancelled", "listen", "ping_reply", "served_frames",
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 OnFrames = Callable[[list[Frame]], Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
 
-GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
+GET_PROPERTIES = serialise(ev.GetProperties(version="1.7"))
 
 
 async def _nothing() -> None:
@@ -67,7 +67,7 @@ def check_cancelled() -> None:
 def ping_reply(ping: Frame) -> bytes:
     """The answer to a pingRequest, with its uid (indilib >= 1.9.7 waits for it)."""
     uid = ping.attrs.get("uid")
-    return b"<pingReply/>\n" if uid is None else f'<pingReply uid="{escape(uid)}"/>\n'.encode()
+    return serialise(ev.PingReply(uid))
 
 
 async def stream_frames(stream: ServerStream, framer: Framer,

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from indipyclient.serverstream import ServerStream
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame
-from indipydriver.protocol.escaping import escape
+from indipydriver.protocol import Frame, serialise
+from indipydriver.protocol import events as ev
 from indipydriver.retrypolicy import Retry
 
 from .hosts import MqttServer, RedisServer, mqtt_server, redis_server
@@ -157,8 +157,8 @@ class PortClient(ClientSide):
 
     async def site_gone(self, site: str) -> None:
         for device in sorted(self.site_devices.get(site, ())):
-            await self._write(f'<delProperty device="{escape(device)}" message="site '
-                              f'{escape(site)} is offline"/>\n'.encode())
+            await self._write(serialise(ev.DelProperty(device,
+                                                       message=f"site {site} is offline")))
 
     async def _write(self, data: bytes) -> None:
         writer = self._writer

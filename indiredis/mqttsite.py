@@ -29,8 +29,8 @@ from collections.abc import Sequence
 
 from indipyclient.serverstream import ServerStream
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame
-from indipydriver.protocol.escaping import escape
+from indipydriver.protocol import BLOBEnable, Frame, serialise
+from indipydriver.protocol import events as ev
 from indipydriver.retrypolicy import Retry
 
 from .hosts import IndiServer, MqttServer, indi_server, mqtt_server
@@ -94,8 +94,7 @@ class Site:
             self.devices.add(device)
             if frame.tag == "defBLOBVector":
                 name = frame.attrs.get("name", "")
-                self.indi.send(f'<enableBLOB device="{escape(device)}" name="{escape(name)}">'
-                               "Also</enableBLOB>\n".encode())
+                self.indi.send(serialise(ev.EnableBLOB(device, BLOBEnable.ALSO, name)))
         elif frame.tag == "delProperty" and device is not None and "name" not in frame.attrs:
             self.devices.discard(device)
         self.mqtt.publish(self.out_topic, bytes(frame.data))
@@ -103,8 +102,7 @@ class Site:
     async def server_lost(self) -> None:
         # The client sides hear it as deletions of every device the site had.
         for device in sorted(self.devices):
-            self.mqtt.publish(self.out_topic, f'<delProperty device="{escape(device)}"/>'
-                              .encode())
+            self.mqtt.publish(self.out_topic, serialise(ev.DelProperty(device)))
         self.devices.clear()
 
     async def from_broker(self, topic: str, payload: bytes) -> None:

@@ -40,7 +40,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.blobfiles import save_blob
 from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import BLOBEnable, Frame, ProtocolError, parse_element
+from indipydriver.protocol import BLOBEnable, Frame, ProtocolError, parse_element, serialise
 from indipydriver.protocol import events as ev
 from indipydriver.protocol.blobs import unpack_blob
 from indipydriver.protocol.timestamps import parse_timestamp
@@ -269,8 +269,7 @@ class RedisSide:
                 # BLOBs are saved to files: ask for them (a program may publish Never later).
                 ops.append(HSet(self.keys.full(Keys.attributes(event.name, event.device)),
                                 {"blobs": "Enabled"}))
-                self.send(f'<enableBLOB device="{_attr(event.device)}" '
-                          f'name="{_attr(event.name)}">Also</enableBLOB>\n'.encode(),
+                self.send(serialise(ev.EnableBLOB(event.device, BLOBEnable.ALSO, event.name)),
                           event.device)
             # Each element stored first, then published (a pipeline runs in order).
             ops.append(Publish(channel, bytes(frame.data)))
@@ -371,9 +370,3 @@ class RedisSide:
             await self._pipeline(ops)
         except _DOWN:
             _raise_if_cancelled()
-
-
-def _attr(text: str) -> str:
-    from indipydriver.protocol.escaping import escape
-
-    return escape(text)
