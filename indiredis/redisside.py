@@ -34,7 +34,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry as RedisRetry
 from redis.backoff import NoBackoff
-from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -72,6 +72,44 @@ async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
     message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
     _raise_if_cancelled()
     return message
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def follow_channel(redis: aioredis.Redis, host: RedisServer, channel: str, retry: Retry,
+                         on_message: Callable[[bytes], Awaitable[None]], *,
+                         on_subscribed: Callable[[], Awaitable[None]] = _nothing,
+                         on_lost: Callable[[], None] = lambda: None,
+                         refused_ends: bool = True) -> None:
+    """Listen on ``channel`` for good: ``on_subscribed`` each time the subscription is made,
+    each message's data to ``on_message``; when redis is lost (logged), ``on_lost`` and
+    subscribe again after the ``retry``'s delay. A refused password ends it (unless not
+    ``refused_ends``), and so does a cancellation redis-py turned into an error."""
+    attempts = retry.attempts()
+    while True:
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            await on_subscribed()
+            attempts.succeeded()
+            while True:
+                message = await next_published(pubsub)
+                if message is not None and message.get("type") == "message":
+                    await on_message(bytes(message["data"]))
+        except _DOWN as exc:
+            if refused_ends:
+                _raise_if_refused(exc)
+            _raise_if_cancelled()
+            delay = attempts.failed()
+            logger.warning("redis %s:%s, %s: %s; again in %.2f s", host.host, host.port,
+                           channel, exc, delay)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        on_lost()
+        await asyncio.sleep(delay)
 
 
 def connect_redis(host: RedisServer) -> aioredis.Redis:
@@ -311,26 +349,8 @@ class RedisSide:
 
     async def run(self) -> None:
         """Listen on ``to_indi`` for good (resubscribing after redis is lost)."""
-        attempts = self.retry.attempts()
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.host.to_indi_channel)
-                attempts.succeeded()
-                while True:
-                    message = await next_published(pubsub)
-                    if message is not None and message.get("type") == "message":
-                        await self.to_indi(message["data"])
-            except _DOWN as exc:
-                _raise_if_refused(exc)
-                _raise_if_cancelled()
-                delay = attempts.failed()
-                logger.warning("redis %s:%s subscription lost: %s; again in %.2f s",
-                               self.host.host, self.host.port, exc, delay)
-                await asyncio.sleep(delay)
-            finally:
-                with contextlib.suppress(*_DOWN, RedisError, RuntimeError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await follow_channel(self.redis, self.host, self.host.to_indi_channel, self.retry,
+                             self.to_indi)
 
     async def to_indi(self, data: bytes | str) -> None:
         """One element a program published on ``to_indi``: checked, noted, sent."""

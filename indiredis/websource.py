@@ -12,7 +12,6 @@ publishes the new vector on ``to_indi`` and waits for the driver's answer on ``f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
@@ -46,7 +45,7 @@ from indipyweb.source import BlobUpload, Change, InvalidValue, SetResult, Snapsh
 from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
-from .redisside import connect_redis, next_published
+from .redisside import connect_redis, follow_channel
 
 __all__ = ["RedisSource", "store_events"]
 
@@ -182,31 +181,27 @@ class RedisSource:
                          result.timed_out)
 
     async def _run(self) -> None:
-        attempts = self.retry.attempts()
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.host.from_indi_channel)
-                self.model.clear()
-                for event in await store_events(self.redis, self.keys):
-                    self.model.apply(event)
-                self._connected = True
-                attempts.succeeded()
-                self._note(Change("connection"))
-                while True:
-                    message = await next_published(pubsub)
-                    if message is not None and message.get("type") == "message":
-                        self._apply(bytes(message["data"]))
-            except _DOWN as exc:
-                logger.warning("redis %s:%s: %s", self.host.host, self.host.port, exc)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-            if self._connected:
-                self._connected = False
-                self.model.clear()
-                self._note(Change("connection"))
-            await asyncio.sleep(attempts.failed())
+        # A refused password is retried here: the pages say "not connected" meanwhile.
+        await follow_channel(self.redis, self.host, self.host.from_indi_channel, self.retry,
+                             self._published, on_subscribed=self._read_store,
+                             on_lost=self._lost, refused_ends=False)
+
+    async def _read_store(self) -> None:
+        """Subscribed: the whole store read into the model, then the pages told."""
+        self.model.clear()
+        for event in await store_events(self.redis, self.keys):
+            self.model.apply(event)
+        self._connected = True
+        self._note(Change("connection"))
+
+    async def _published(self, data: bytes) -> None:
+        self._apply(data)
+
+    def _lost(self) -> None:
+        if self._connected:
+            self._connected = False
+            self.model.clear()
+            self._note(Change("connection"))
 
     def _apply(self, data: bytes) -> None:
         event: ev.Event | None
