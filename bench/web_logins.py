@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from processes import stop_group
 from web_sse import (
     PASSWORD,
     VALUE,
@@ -119,12 +119,12 @@ def main() -> int:
                         "viewer", "--dbfolder", tmp], input=PASSWORD + "\n", text=True,
                        env=env, capture_output=True, check=True)
         indi = subprocess.Popen([sys.executable, str(ROOT / "bench" / "web_sse.py"), "--indi",
-                                 str(indiport), str(args.rate)], env=env)
+                                 str(indiport), str(args.rate)], env=env, start_new_session=True)
         web_args = ["--port", str(webport), "--indiport", str(indiport), "--dbfolder", tmp]
         command = ([sys.executable, __file__, "--web-on-loop", *web_args] if args.on_loop
                    else [sys.executable, "-m", "indipyweb", *web_args])
         web = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             deadline = time.monotonic() + 30
             while not _listening(webport) and time.monotonic() < deadline:
@@ -132,13 +132,7 @@ def main() -> int:
             results = asyncio.run(measure(webport, args.duration))
         finally:
             for proc in (web, indi):
-                proc.send_signal(signal.SIGINT)
-            for proc in (web, indi):
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop_group(proc, 10)
     mode = "on the event loop" if args.on_loop else "in the thread pool"
     print(f"hashing {mode}; {args.duration:g} s a phase; {args.rate:g} sets/s; "
           f"load average {os.getloadavg()[0]:.2f}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Self
@@ -19,6 +18,7 @@ from typing import Any, Self
 import uvicorn
 from peers import free_port
 from starlette.testclient import TestClient
+from waiting import wait_for  # the one polling helper; the web tests import it from here
 
 import indipydriver as ipd
 from indipyserver import IPyServer
@@ -149,17 +149,6 @@ class ServerThread:
             self._thread = None
             if self.error is not None:
                 raise RuntimeError("the INDI server failed") from self.error
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
-        time.sleep(0.02)
 
 
 def login(client: TestClient, user: str) -> str:
