@@ -16,108 +16,20 @@ once it is back, then ``serverDisconnected(0)`` after ``disconnectServer()``.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, driver_path, find_binary, free_port, terminate, wait_listening
-
-SCRIPTS = Path(__file__).resolve().parent / "pyindi_scripts"
-DRIVERS = ("indi_simulator_telescope", "indi_simulator_ccd")
-REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Served:
-    """A server of the simulators on ``port``; ``stop()`` and ``start()`` it again on the
-    same port."""
-
-    port: int
-    start: Callable[[], None]
-    stop: Callable[[], None]
-
-
-class OurServer:
-    """``python -m indipyserver`` running the simulators as executables, on a fixed port."""
-
-    def __init__(self, workdir: Path, port: int) -> None:
-        self.workdir = workdir
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        home = self.workdir / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "HOME": str(home), "PATH": driver_path()}
-        with (self.workdir / "server.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "indipyserver", "--host", "127.0.0.1", "-p",
-                 str(self.port), *DRIVERS],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
-        if not wait_listening(self.process, self.port, 20):
-            self.stop()
-            pytest.fail(f"our server did not listen on {self.port}:\n"
-                        f"{(self.workdir / 'server.log').read_text()[-3000:]}", pytrace=False)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            terminate(self.process, 10)
-            self.process = None
+from pyindi_serving import SCRIPTS, Served, run_script, script_env, simulators
 
 
 @pytest.fixture(params=["indiserver", "indipyserver"])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
     """The simulators behind indilib's indiserver, then behind ours."""
-    for driver in DRIVERS:
-        find_binary(driver)
-    if request.param == "indiserver":
-        first = IndiServer(*DRIVERS, workdir=tmp_path / "indiserver").start()
-        port = first.port
-        servers = [first]
-
-        def start() -> None:
-            servers.append(IndiServer(*DRIVERS, workdir=tmp_path / f"indiserver{len(servers)}",
-                                      port=port).start())
-
-        def stop() -> None:
-            servers[-1].stop()
-
-        try:
-            yield Served(port, start, stop)
-        finally:
-            for server in servers:
-                server.stop()
-    else:
-        ours = OurServer(tmp_path, free_port())
-        ours.start()
-        try:
-            yield Served(ours.port, ours.start, ours.stop)
-        finally:
-            ours.stop()
-
-
-def script_env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "client-home"
-    home.mkdir(exist_ok=True)
-    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "HOME": str(home), "PYTHONPATH": path}
-
-
-def run_script(name: str, port: int, tmp_path: Path, python: str = sys.executable,
-               timeout: float = 120) -> list[str]:
-    """Run one program to its end; its stdout lines (it must exit 0)."""
-    result = subprocess.run([python, str(SCRIPTS / name), "127.0.0.1", str(port)],
-                            check=False, capture_output=True, text=True, timeout=timeout,
-                            cwd=SCRIPTS,
-                            env=script_env(tmp_path))
-    assert result.returncode == 0, (f"{name} exited {result.returncode}\n--- stdout ---\n"
-                                    f"{result.stdout}\n--- stderr ---\n{result.stderr[-4000:]}")
-    return result.stdout.splitlines()
+    with simulators(request.param, tmp_path) as server:
+        yield server
 
 
 def test_lists_devices_and_properties(served: Served, tmp_path: Path) -> None:
