@@ -96,3 +96,23 @@ def test_interface_values_are_indilibs() -> None:
     assert (Interface.CCD | Interface.GUIDER | Interface.FILTER) == 22
     assert Interface.TELESCOPE | Interface.GUIDER == 5
     assert (Interface.WEATHER, Interface.AUX, Interface.SENSOR) == (128, 32768, 26624)
+
+
+@given(st.text(max_size=400), st.sampled_from([5, 10, 20, 30, 40, 50]))
+def test_a_log_record_becomes_one_tagged_line_of_at_most_256_characters(
+        text: str, level: int) -> None:
+    """Any message text: one line, the level's tag first, at most 256 characters; below
+    DEBUG nothing."""
+    import logging
+
+    from indipydriver.standard.messages import indi_text
+
+    record = logging.LogRecord("x", level, __file__, 1, "%s", (text,), None)
+    line = indi_text(record)
+    if level < logging.DEBUG:
+        assert line is None
+        return
+    assert line is not None and len(line) <= 256
+    assert "\n" not in line and "\r" not in line
+    tag = {10: "[DEBUG] ", 20: "[INFO] ", 30: "[WARNING] ", 40: "[ERROR] ", 50: "[ERROR] "}[level]
+    assert line.startswith(tag)
