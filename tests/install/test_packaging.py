@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -37,9 +38,14 @@ def _run(*args: str | Path, cwd: Path | None = None, timeout: float = 300
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """`python -m build` run on the clone: the sdist, and the wheel built from it."""
+    """`python -m build` run on a copy of the clone (builds write into the source tree, and
+    pytest-xdist workers may build at once): the sdist, and the wheel built from it."""
     out = tmp_path_factory.mktemp("dist")
-    built = _run(sys.executable, "-m", "build", "--outdir", out, REPO, timeout=600)
+    source = tmp_path_factory.mktemp("source") / "repo"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "__pycache__", "*.egg-info", "build", "dist", "_build", ".hypothesis",
+        ".pytest_cache", ".mypy_cache", ".ruff_cache", "node_modules"))
+    built = _run(sys.executable, "-m", "build", "--outdir", out, source, timeout=600)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     wheels = list(out.glob("*.whl"))
     sdists = list(out.glob("*.tar.gz"))

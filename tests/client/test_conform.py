@@ -1,0 +1,158 @@
+"""`indipy-conform` (issue 47 item 1): indilib's simulators and ours pass, a planted mistake
+fails naming its property, and bad input (no server, an unknown device, a device without
+DRIVER_INFO) gets a clear answer.
+
+The command runs as a user runs it (`python -m indipyclient.conform`, a subprocess) against
+indilib's indiserver with its simulators and against our server; its JSON output is read
+back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from peers import IndiServer, free_port, serving
+
+from indipyclient.conform.expected import DEVICE_WIDE, ROLES
+from indipyclient.conform.report import Level
+from indipyclient.conform.shape import check_spec
+from indipydriver import (
+    Device,
+    IPyDriver,
+    NumberMember,
+    NumberVector,
+    SwitchMember,
+    SwitchVector,
+    TextMember,
+    TextVector,
+    newSwitchVector,
+)
+from indipydriver.standard.interface import Interface
+from indipyserver import IPyServer
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
+
+async def conform(port: int, *args: str, timeout: float = 240) -> tuple[int, dict[str, Any], str]:
+    """Run indipy-conform --json on 127.0.0.1:port: exit status, the JSON, stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "indipyclient.conform", "-h", "127.0.0.1", "-p", str(port),
+        "--json", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    report = json.loads(out) if out.strip() else {}
+    return process.returncode, report, err.decode()
+
+
+def _failures(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in report["checks"] if not c["ok"]]
+
+
+@pytest.mark.interop
+async def test_indilibs_simulators_pass_live(indiserver_factory: Callable[..., IndiServer]
+                                            ) -> None:
+    """indilib's CCD, telescope, focuser, wheel and weather simulators: no FAIL with --live
+    (the CCD simulator's wo CCD_COOLER is a WARN), and each role was really driven."""
+    server = indiserver_factory("indi_simulator_ccd", "indi_simulator_telescope",
+                                "indi_simulator_focus", "indi_simulator_wheel",
+                                "indi_simulator_weather")
+    status, report, err = await conform(server.port, "--live")
+    assert status == 0, (_failures(report), err)
+    seen = {(c["device"], c["property"], c["level"]) for c in report["checks"]}
+    for device, prop in (("CCD Simulator", "CCD1"), ("CCD Simulator", "CCD_ABORT_EXPOSURE"),
+                         ("Telescope Simulator", "EQUATORIAL_EOD_COORD"),
+                         ("Telescope Simulator", "TELESCOPE_PARK"),
+                         ("Focuser Simulator", "ABS_FOCUS_POSITION"),
+                         ("Filter Simulator", "FILTER_SLOT"),
+                         ("Weather Simulator", "WEATHER_STATUS")):
+        assert (device, prop, "PASS") in seen, (device, prop)
+    assert ("CCD Simulator", "CCD_COOLER", "WARN") in seen
+
+
+async def test_our_ccd_simulator_passes_live() -> None:
+    """examples/ccd_simulator.py on our server passes every check, --live included."""
+    import ccd_simulator
+
+    port = free_port()
+    async with serving(IPyServer(ccd_simulator.make_driver(), port=port)):
+        status, report, err = await conform(port, "--live")
+    assert status == 0, (_failures(report), err)
+    assert any(c["property"] == "CCD1" and c["level"] == "PASS" for c in report["checks"])
+
+
+def _planted() -> IPyDriver:
+    """A hand-made "camera" with three mistakes: CCD_EXPOSURE read-only, CCD_BINNING's
+    members misnamed, and its role properties defined before any CONNECT."""
+    connection = SwitchVector("CONNECTION", "Connection", "Main Control", "rw", "OneOfMany",
+                              "Idle", [SwitchMember("CONNECT", "Connect", "Off"),
+                                       SwitchMember("DISCONNECT", "Disconnect", "On")])
+    info = TextVector("DRIVER_INFO", "Driver Info", "General Info", "ro", "Idle", [
+        TextMember("DRIVER_NAME", "Name", "Planted"), TextMember("DRIVER_EXEC", "Exec", "x"),
+        TextMember("DRIVER_VERSION", "Version", "1.0"),
+        TextMember("DRIVER_INTERFACE", "Interface", str(int(Interface.CCD)))])
+    exposure = NumberVector("CCD_EXPOSURE", "Expose", "Main Control", "ro", "Idle", [
+        NumberMember("CCD_EXPOSURE_VALUE", "Duration (s)", "%5.2f", 0, 3600, 1, 0)])
+    binning = NumberVector("CCD_BINNING", "Binning", "Image Settings", "rw", "Idle", [
+        NumberMember("BIN_X", "X", "%2.0f", 1, 4, 1, 1),
+        NumberMember("BIN_Y", "Y", "%2.0f", 1, 4, 1, 1)])
+    return PlantedDriver(Device("Planted Camera", [connection, info, exposure, binning]))
+
+
+class PlantedDriver(IPyDriver):
+    """Answers CONNECT / DISCONNECT as a driver must, and nothing else."""
+
+    async def rxevent(self, event: Any) -> None:
+        if isinstance(event, newSwitchVector) and event.vectorname == "CONNECTION":
+            on = event.get("CONNECT") == "On"
+            event.vector["CONNECT"], event.vector["DISCONNECT"] = ("On", "Off") if on else ("Off", "On")
+            await event.vector.send_setVector(state="Ok" if on else "Idle")
+
+
+async def test_a_planted_mistake_fails_naming_its_property() -> None:
+    """The planted camera: exit 1, and the failing checks name CCD_EXPOSURE (permission),
+    CCD_BINNING (members) and the properties defined before CONNECT."""
+    port = free_port()
+    async with serving(IPyServer(_planted(), port=port)):
+        status, report, _ = await conform(port, "Planted Camera")
+    assert status == 1
+    failures = {c["property"]: c["detail"] for c in _failures(report)}
+    assert "permission ro" in failures["CCD_EXPOSURE"]
+    assert "no member HOR_BIN, VER_BIN" in failures["CCD_BINNING"]
+    assert any("CCD_EXPOSURE" in c["property"] and "before CONNECT" in c["detail"]
+               for c in _failures(report))
+
+
+async def test_no_server_unknown_device_and_no_driver_info_are_clear() -> None:
+    """No server: exit 2 and one line. A DEVICE that is not there: exit 2 naming it and the
+    devices there. A device without DRIVER_INFO: FAIL on DRIVER_INFO, exit 1."""
+    status, _, err = await conform(free_port(), timeout=60)
+    assert status == 2 and "cannot reach an INDI server" in err
+    bare = IPyDriver(Device("Bare", [TextVector("NOTE", "Note", "Main", "rw", "Idle",
+                                                [TextMember("TEXT", "Text", "hi")])]))
+    port = free_port()
+    async with serving(IPyServer(bare, port=port)):
+        status, _, err = await conform(port, "Nothing Here")
+        assert status == 2 and "'Nothing Here'" in err and "Bare" in err
+        status, report, _ = await conform(port, "Bare")
+    assert status == 1
+    assert {c["property"] for c in _failures(report)} >= {"DRIVER_INFO"}
+
+
+@pytest.mark.parametrize("spec", [*DEVICE_WIDE, *(s for role in ROLES.values()
+                                                  for s in role.required)],
+                         ids=lambda spec: spec.name)
+def test_every_required_spec_fails_when_missing(spec: Any) -> None:
+    """The pure check: a required property that is not defined is a FAIL naming it."""
+    check = check_spec("Dev", spec, None, required=True)
+    assert check.level is Level.FAIL and check.prop == spec.name
