@@ -47,6 +47,20 @@ def test_lists_devices_and_properties(served: Served, tmp_path: Path) -> None:
                           "generic to typed True False", "missing device falsy True"]
 
 
+def test_every_property_is_told_once_with_its_attributes(served: Served,
+                                                          tmp_path: Path) -> None:
+    """What a control panel reads of every property (type, label, group, permission, state,
+    timeout, rule, elements with labels, values, limits, formats), each told once by
+    newProperty, however many times the drivers define it."""
+    lines = run_script("dump_properties.py", served.port, tmp_path)
+    props = [line for line in lines if line.startswith(("CCD Simulator.", "Telescope "))]
+    assert len(props) >= 25
+    assert all(line.endswith(" told 1") for line in props), props
+    assert ("CCD Simulator.CCD_SIMULATE_CRASH INDI_SWITCH 'Crash' 'Simulator Config' wo Idle "
+            "timeout 0 AtMostOne told 1") in props
+    assert "  SIM_XRES 'CCD X resolution' 1280 [512, 8192] step 512 %4.0f" in lines
+
+
 def test_camera_exposes_and_receives_the_fits(served: Served, tmp_path: Path) -> None:
     """The tutorial camera: connected through CONNECTION, B_ALSO on CCD1, two exposures each
     delivering a FITS (the second needs the pingReply the library answers)."""

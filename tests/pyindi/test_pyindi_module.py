@@ -258,3 +258,32 @@ async def test_connecting_to_nothing_returns_false(caplog: pytest.LogCaptureFixt
         assert not await asyncio.to_thread(client.connectServer)
     assert any("failed to connect" in r.getMessage() for r in caplog.records)
     assert client.calls == [] and not client.isServerConnected()
+
+
+async def test_a_callback_may_connect_and_send(thermostat: int) -> None:
+    """Calls from the callback thread do not deadlock: serverDisconnected connecting again
+    (the usual reconnect pattern), updateProperty sending a value."""
+
+    class Reconnecting(Recorder):
+        def serverDisconnected(self, exit_code: int) -> None:
+            super().serverDisconnected(exit_code)
+            self.reconnected = self.connectServer()
+
+        def newProperty(self, prop: PyIndi.Property) -> None:
+            super().newProperty(prop)
+            if prop.getName() == "SITE" and len(self.named("serverConnected")) == 2:
+                self.sendNewText("Thermostat", "SITE", "NAME", "Again")
+
+    client = await connected(thermostat, Reconnecting())
+    try:
+        assert await asyncio.to_thread(client.disconnectServer)
+        await until(lambda: len(client.named("serverConnected")) == 2, "the reconnection")
+        assert client.reconnected  # type: ignore[attr-defined]
+
+        def site_name() -> str:
+            site = client.getDevice("Thermostat").getText("SITE")
+            return site[0].getText() if site else ""
+
+        await until(lambda: site_name() == "Again", "the text sent")
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
