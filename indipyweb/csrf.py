@@ -6,7 +6,8 @@ session yet, is checked against a double-submit cookie instead (`login_csrf`). T
 without a token, the JSON log-in for scripts, says why (`csrf_exempt`). A request with no
 viewer at all is answered "log in first" (401) before anything of its body is read.
 
-The check reads a form body once, with the app's upload limits, and keeps it open until the
+The markers name the endpoint as the route table holds it: put them outermost (above
+``auth.requires``). The check reads a form body once, with the app's upload limits, and keeps it open until the
 endpoint has answered: the endpoint's own ``request.form()`` gets the same parsed form.
 """
 
