@@ -8,7 +8,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,17 +102,17 @@ def script_env(tmp_path: Path) -> dict[str, str]:
 
 
 def run_program(name: str, port: int, tmp_path: Path, python: str = sys.executable,
-                timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run one program to its end, whatever its exit status."""
-    return subprocess.run([python, str(SCRIPTS / name), "127.0.0.1", str(port)],
+                timeout: float = 120, extra: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """Run one program to its end, whatever its exit status (``extra``: more arguments)."""
+    return subprocess.run([python, str(SCRIPTS / name), "127.0.0.1", str(port), *extra],
                           check=False, capture_output=True, text=True, timeout=timeout,
                           cwd=SCRIPTS, env=script_env(tmp_path))
 
 
 def run_script(name: str, port: int, tmp_path: Path, python: str = sys.executable,
-               timeout: float = 120) -> list[str]:
+               timeout: float = 120, extra: Sequence[str] = ()) -> list[str]:
     """Run one program to its end; its stdout lines (it must exit 0)."""
-    result = run_program(name, port, tmp_path, python, timeout)
+    result = run_program(name, port, tmp_path, python, timeout, extra)
     assert result.returncode == 0, (f"{name} exited {result.returncode}\n--- stdout ---\n"
                                     f"{result.stdout}\n--- stderr ---\n{result.stderr[-4000:]}")
     return result.stdout.splitlines()

@@ -75,6 +75,33 @@ def test_camera_exposes_and_receives_the_fits(served: Served, tmp_path: Path) ->
     ]
 
 
+ALLSKY = [
+    "connected True",
+    "camera CCD Simulator indi_simulator_ccd",
+    "connected camera CONNECT",
+    "gain 50.0 Ok",
+    "binning [('HOR_BIN', 2.0), ('VER_BIN', 2.0)]",
+    "frame type FRAME_DARK",
+    "image 1 CCD1 .fits True b'SIMPLE'",
+    "image 2 CCD1 .fits True b'SIMPLE'",
+    "exposure Ok extra images 0",
+]
+
+
+def test_an_allsky_style_session(served: Served, tmp_path: Path) -> None:
+    """indi-allsky's way: the camera found by its interface bits, controls polled until truthy,
+    numbers and switches set by element name and waited on, BLOBs asked device-wide (prop
+    None), each FITS taken in updateProperty (2.x path), once."""
+    assert run_script("allsky_style.py", served.port, tmp_path) == ALLSKY
+
+
+def test_an_allsky_style_1x_program(served: Served, tmp_path: Path) -> None:
+    """The same session written for 1.x only (newBLOB, newNumber, newSwitch, no
+    updateProperty): newBLOB gets each FITS, once."""
+    lines = run_script("allsky_style.py", served.port, tmp_path, extra=["1x"])
+    assert lines == ALLSKY
+
+
 def test_mount_slews_and_the_live_property_follows(served: Served, tmp_path: Path) -> None:
     """The tutorial mount: TRACK, a slew sent with setValue and the 1.x ``value =``, and the
     program's own property object going Busy then Ok at the target."""
