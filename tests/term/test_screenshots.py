@@ -1,19 +1,28 @@
-"""The screenshots in the docs are indipyterm's own SVG exports, regenerated here.
+"""The screenshots in the docs are indipyterm's own SVG exports, and must match the screens.
 
 Each run draws the start screen and a device screen against our server and the Kit driver,
-checks that the pictures show the devices, and rewrites ``docs/_static/indipyterm-*.svg`` when
-the picture changed. Times, the port and textual's generated ids differ on every run, so the
-comparison masks runs of digits: the files in the repository change only when the screens do.
+checks that the pictures show the devices, and compares each with ``docs/_static/indipyterm-*.svg``:
+a picture that differs fails the test (the new one is left in the test's tmp folder to look
+at). ``INDIPY_UPDATE_PICTURES=1`` rewrites the docs' pictures instead; a normal run never writes
+them. What differs from run to run is masked before comparing: textual's generated ids, the
+server's port, and the times of day (UTC) the run drew, which are stored as 12:00:00.
 """
 
 from __future__ import annotations
 
+import difflib
 import html
+import math
+import os
 import re
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from kitdriver import KitDriver
-from termhelpers import settle, wait_for
+from termhelpers import wait_for
 
 from indipyserver import IPyServer
 from indipyterm.app import TermApp
@@ -21,6 +30,14 @@ from indipyterm.devicescreen import DeviceScreen
 
 STATIC = Path(__file__).resolve().parents[2] / "docs" / "_static"
 SIZE = (110, 34)
+UPDATE = "INDIPY_UPDATE_PICTURES"
+STAMP = "12:00:00"  # every time of day the run drew, in the stored pictures
+
+
+def run_clock(start: float, end: float) -> set[str]:
+    """Every time of day (UTC, as indipyterm shows timestamps) from `start` to `end`."""
+    return {datetime.fromtimestamp(second, UTC).strftime("%H:%M:%S")
+            for second in range(math.floor(start) - 1, math.ceil(end) + 2)}
 
 
 def svg_text(svg: str) -> str:
@@ -28,27 +45,81 @@ def svg_text(svg: str) -> str:
     return html.unescape(" ".join(re.findall(r">([^<>]*)</text>", svg))).replace("\xa0", " ")
 
 
-def keep(name: str, svg: str) -> Path:
-    """Write docs/_static/<name> unless the same picture (digits aside) is already there."""
+def stamped(svg: str, clock: Iterable[str]) -> str:
+    """The picture with each time of day in `clock` shown as STAMP."""
+    for moment in clock:
+        svg = svg.replace(moment, STAMP)
+    return svg
+
+
+def normalised(svg: str) -> str:
+    """The picture without what changes on every run: textual's id for the export (a hash
+    in every class name) and the port the test's server got."""
+    svg = re.sub(r"terminal-\d+", "terminal-ID", svg)
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", svg)
+
+
+def difference(expected: str, drawn: str, clock: Iterable[str] = ()) -> str:
+    """'' when the pictures match; otherwise what differs, in the text shown and the SVG.
+    `clock`: the times of day the drawing run could show (stored pictures show STAMP)."""
+    want, got = normalised(expected), normalised(stamped(drawn, clock))
+    if want == got:
+        return ""
+    shown = list(difflib.unified_diff(svg_text(want).split("  "), svg_text(got).split("  "),
+                                      "docs", "drawn", lineterm="", n=1))
+    svg = list(difflib.unified_diff(want.splitlines(), got.splitlines(), "docs", "drawn",
+                                    lineterm="", n=0))
+    return "\n".join((shown or ["(the same text; the difference is in the drawing)"])
+                     + svg[:40])
+
+
+def check_picture(name: str, svg: str, clock: set[str], tmp_path: Path) -> None:
+    """Compare with docs/_static/<name>; rewrite it only when INDIPY_UPDATE_PICTURES=1."""
     path = STATIC / name
-    if path.exists() and re.sub(r"\d+", "0", path.read_text()) == re.sub(r"\d+", "0", svg):
-        return path
-    STATIC.mkdir(parents=True, exist_ok=True)
-    path.write_text(svg)
-    return path
+    if os.environ.get(UPDATE) == "1":
+        STATIC.mkdir(parents=True, exist_ok=True)
+        path.write_text(stamped(svg, clock))
+        return
+    assert path.exists(), f"{path} is missing: run with {UPDATE}=1 to draw it"
+    diff = difference(path.read_text(), svg, clock)
+    if diff:
+        drawn = tmp_path / name
+        drawn.write_text(svg)
+        pytest.fail(f"{path} is not what indipyterm draws now (see {drawn}); if the change is "
+                    f"meant, run with {UPDATE}=1 and commit the new picture:\n{diff}")
+
+
+def test_the_comparison_masks_only_what_changes_between_runs() -> None:
+    """The stored picture compared with itself drawn on another port, at another time, with
+    other ids, matches; one character changed on the screen, or a colour, does not."""
+    stored = (STATIC / "indipyterm-start.svg").read_text()
+    ids = set(re.findall(r"terminal-(\d+)", stored))
+    assert len(ids) == 1 and STAMP in stored
+    elsewhere = stored.replace(STAMP, "23:59:01")
+    elsewhere = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:45678", elsewhere)
+    elsewhere = elsewhere.replace(f"terminal-{ids.pop()}", "terminal-987654321")
+    assert difference(stored, elsewhere, {"23:59:00", "23:59:01"}) == ""
+    assert difference(stored, elsewhere, {"23:59:00"})  # a time the run did not draw
+    renamed = stored.replace(">Weather<", ">Weathe!<", 1)
+    assert renamed != stored and "Weathe!" in difference(stored, renamed)
+    recoloured = re.sub(r"(\{ fill: )#[0-9a-f]{6}", r"\1#123456", stored, count=1)
+    assert recoloured != stored and difference(stored, recoloured)
 
 
 async def test_start_and_device_screenshots_show_the_devices(
-    kit: tuple[IPyServer, KitDriver],
+    kit: tuple[IPyServer, KitDriver], tmp_path: Path,
 ) -> None:
+    """The three pictures in the docs show the devices, a refused entry and the switches, and
+    are what indipyterm draws today."""
     server, driver = kit
+    began = time.time()
     app = TermApp("127.0.0.1", server.port)
     app.animation_level = "none"  # the tab underline slides: a picture must not catch it midway
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
         await driver["Kit"].send_message("Kit ready")  # a line in the message log
         await wait_for(pilot, lambda: any("Kit ready" in m for m in app.messages), what="message")
-        await settle(pilot)
+        await pilot.pause()
         start = app.export_screenshot(title="indipyterm: start screen")
 
         app.open_device("Kit")
@@ -61,14 +132,16 @@ async def test_start_and_device_screenshots_show_the_devices(
         field = target.rows["TEMP"].field
         assert field is not None
         field.value = "150"
-        await settle(pilot)  # the field's own Changed message first, as when typing
+        await pilot.pause()  # the field's own Changed message first, as when typing
         target.submit()
-        await settle(pilot)
+        await wait_for(pilot, lambda: "150 is out of range" in str(target.error_label.content),
+                       what="the range error")
+        await pilot.pause()
         device = app.export_screenshot(title="indipyterm: device screen")
 
         screen.show_vector("POWER")
         screen.action_revert()  # focus on the tabs: no cursor on a switch in the picture
-        await settle(pilot)
+        await pilot.pause()
         switches = app.export_screenshot(title="indipyterm: switches")
 
     start_text, device_text = svg_text(start), svg_text(device)
@@ -80,6 +153,4 @@ async def test_start_and_device_screenshots_show_the_devices(
 
     for name, svg in (("indipyterm-start.svg", start), ("indipyterm-device.svg", device),
                       ("indipyterm-switches.svg", switches)):
-        path = keep(name, svg)
-        kept = svg_text(path.read_text())
-        assert "Kit" in kept, f"{path} does not show the device"
+        check_picture(name, svg, run_clock(began, time.time()), tmp_path)
