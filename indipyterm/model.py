@@ -8,14 +8,13 @@ and the widgets never hold the client's objects. This module is also the one pla
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from indipydriver.protocol.numbers import parse_number
 
-__all__ = ["MemberInfo", "VectorInfo", "float_or_none", "vector_groups"]
+__all__ = ["MemberInfo", "VectorInfo", "float_or_none"]
 
 KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
 
@@ -126,10 +125,3 @@ class VectorInfo:
                     values[member.name] = value
         return values
 
-
-def vector_groups(vectors: Iterable[VectorInfo]) -> dict[str, list[VectorInfo]]:
-    """Vectors by group, groups in the order first seen (the driver's order)."""
-    groups: dict[str, list[VectorInfo]] = {}
-    for vector in vectors:
-        groups.setdefault(vector.group, []).append(vector)
-    return groups
