@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+import waiting
 from serverkit import running
 
 from indipydriver import IPyDriver
@@ -39,17 +39,12 @@ async def bridge(coro: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[
             await task
 
 
-async def until(check: Callable[[], Awaitable[T | None]], timeout: float = 15.0,
-                what: str = "") -> T:
-    """Poll ``check`` (an async function) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.05)
+async def until(check: Callable[[], Awaitable[T | None]] | Callable[[], T | None],
+                timeout: float = 15.0, what: str = "") -> T:
+    """``waiting.until`` with the bridges' longer default timeout (redis and a broker are
+    separate processes): ``check`` may be an async function or a plain one."""
+    value: T = await waiting.until(check, timeout, what, interval=0.05)
+    return value
 
 
 def client(port: int) -> aioredis.Redis:
