@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from redishelpers import client, stored, until
 from serverkit import make_gadget, running
@@ -98,3 +99,56 @@ async def test_a_script_using_indimqttredis_as_documented(redis_port: int,
             await process.wait()
         assert (tmp_path / "indiblobs").is_dir()
     await r.aclose()
+
+
+async def test_scripts_using_indimqtt_and_mqttredis_run_as_documented(
+    redis_port: int, mosquitto_factory: Any, tmp_path: Path,
+) -> None:
+    """indi-mr's two halves, each a script as its docs show them, against real mosquitto and
+    redis-server: ``indimqtt.run(indi_host, mqtt_host)`` at the site publishes our server's
+    devices, ``mqttredis.run(mqtt_host, redis_host, blob_folder=...)`` at the web server keeps
+    them in redis; a new value published through redis crosses both back to the driver."""
+    broker = mosquitto_factory()
+    driver = make_gadget()
+    r = client(redis_port)
+    blobs = tmp_path / "blobs"
+    site = tmp_path / "site.py"
+    web = tmp_path / "web.py"
+    processes: list[asyncio.subprocess.Process] = []
+    async with running(IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)) as s:
+        site.write_text(textwrap.dedent(f"""
+            from indimqttredis import indi_server, indimqtt, mqtt_server
+
+            indimqtt.run(indi_server(host="127.0.0.1", port={s.port}),
+                         mqtt_server(host="127.0.0.1", port={broker.port}), "site_one")
+        """))
+        web.write_text(textwrap.dedent(f"""
+            from indimqttredis import mqtt_server, mqttredis, redis_server
+
+            mqttredis.run(mqtt_server(host="127.0.0.1", port={broker.port}),
+                          redis_server(host="127.0.0.1", port={redis_port}), "web_one",
+                          blob_folder={str(blobs)!r})
+        """))
+        try:
+            for script in (web, site):
+                processes.append(await asyncio.create_subprocess_exec(
+                    sys.executable, str(script), cwd=tmp_path))
+            await until(lambda: r.exists("indi_attributes:VALUE:Gadget"), timeout=30,
+                        what="the device in redis through MQTT")
+            rhost = redis_server("127.0.0.1", redis_port)
+            rconn, why = tools.open_redis(rhost)
+            assert rconn is not None, why
+            try:
+                assert await asyncio.to_thread(tools.newnumbervector, rconn, rhost, "VALUE",
+                                               "Gadget", {"V": 321}) is not None
+            finally:
+                rconn.close()
+            await until(lambda: _value_is(driver, 321), timeout=30,
+                        what="the driver got 321 through redis and MQTT")
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                await process.wait()
+    await r.aclose()
+    assert blobs.is_dir()
