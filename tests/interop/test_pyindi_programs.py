@@ -140,6 +140,21 @@ def test_a_monitor_sees_only_its_watched_device(served: Served, tmp_path: Path) 
                      "ccd unknown True", "connection DISCONNECT"]
 
 
+def test_disconnecting_and_connecting_again(served: Served, tmp_path: Path) -> None:
+    """disconnectServer(): serverDisconnected(0), not connected; connectServer() again: the
+    devices are told again, serverConnected once per connection."""
+    assert run_script("reconnect.py", served.port, tmp_path) == [
+        "connected True True",
+        "round 1 devices told 2 connects 1",
+        "disconnect True",
+        "codes [0] connected False",
+        "connected True True",
+        "round 2 devices told 4 connects 2",
+        "disconnect True",
+        "codes [0, 0] connected False",
+    ]
+
+
 def test_a_raising_callback_is_logged_and_the_client_goes_on(served: Served,
                                                              tmp_path: Path) -> None:
     """newProperty raises every time: each is logged (stderr) and the next event still comes."""
