@@ -1,0 +1,83 @@
+"""indiwebmanager lists and starts a Python driver from the XML ``indipy-driverxml`` wrote
+(issue 47 item 4).
+
+A Python driver (examples/ccd_simulator.py behind an executable on PATH, named as indilib
+names its drivers) is written into a drivers XML by ``indipy-driverxml``; the real
+indiwebmanager (PyPI ``indiweb``) reading that folder (``--xmldir``) lists it among its
+drivers, a profile with it starts indilib's indiserver (and, in the second run, ours installed
+as ``indiserver``), and the device is served.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from peers import free_port, terminate, wait_listening
+from test_indiweb import Machine, listener, machine, wait_devices, wait_until
+
+__all__ = ["machine"]  # the fixture, imported for this module's tests
+
+REPO = Path(__file__).resolve().parents[2]
+EXEC = "indipy_test_ccd"
+if str(REPO / "examples") not in sys.path:
+    sys.path.insert(0, str(REPO / "examples"))
+
+
+def _call(port: int, method: str, path: str, body: object = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{quote(path)}", data=data,
+                                     method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+@pytest.mark.interop
+def test_indiweb_lists_and_starts_a_python_driver_from_our_xml(machine: Machine,
+                                                               tmp_path: Path) -> None:
+    """indipy-driverxml's file in indiweb's --xmldir: the driver is listed under CCDs by its
+    label, and starting a profile with it serves the Python camera."""
+    import ccd_simulator
+
+    shim = machine.bin / EXEC
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'examples' / 'ccd_simulator.py'}"
+                    f" --stdio\n")
+    shim.chmod(0o755)
+    xmldir = tmp_path / "xml"
+    xmldir.mkdir()
+    done = subprocess.run([sys.executable, "-c", "import sys; from indipyserver.driverxml import "
+                           "main; sys.exit(main(sys.argv[1:]))", "-o",
+                           str(xmldir / "indipy_drivers.xml"), EXEC], env=machine.env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    indi_port, web_port = free_port(), free_port()
+    log = machine.home / "indiweb-driverxml.log"
+    with log.open("ab") as out:
+        web = subprocess.Popen([sys.executable, "-m", "indiweb.main", "--indi-port", str(indi_port),
+                                "--port", str(web_port), "--host", "127.0.0.1", "--fifo",
+                                str(machine.fifo), "--conf", str(machine.conf), "--xmldir",
+                                str(xmldir), "--verbose"], env=machine.env, cwd=machine.home,
+                               stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_listening(web, web_port, 30), log.read_text()  # type: ignore[arg-type]
+        drivers = _call(web_port, "GET", "/api/drivers")
+        assert isinstance(drivers, list)
+        [ours] = [d for d in drivers if d.get("binary") == EXEC]
+        assert ours["label"] == ccd_simulator.DEVICE and ours["family"] == "CCDs"
+        _call(web_port, "POST", "/api/profiles/Py")
+        _call(web_port, "PUT", "/api/profiles/Py", {"port": indi_port, "autostart": 0,
+                                                     "autoconnect": 0})
+        _call(web_port, "POST", "/api/profiles/Py/drivers", [{"label": ccd_simulator.DEVICE}])
+        _call(web_port, "POST", "/api/server/start/Py")
+        wait_until(lambda: listener(indi_port) is not None, 20, "no server\n" + log.read_text())
+        machine.saw(listener(indi_port))
+        wait_devices(indi_port, {ccd_simulator.DEVICE})
+        _call(web_port, "POST", "/api/server/stop")
+        wait_until(lambda: listener(indi_port) is None, 20, "the server still listens")
+    finally:
+        terminate(web, 10)  # type: ignore[arg-type]
