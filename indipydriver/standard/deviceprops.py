@@ -5,7 +5,10 @@ and timeouts (DefaultDevice). They are defined from the start and kept while the
 disconnected. A client's CONNECT runs the user's ``connect`` hook, then CONNECTION goes Ok
 and the roles' vectors are defined; DISCONNECT stops the roles, runs the ``disconnect``
 hook, sets CONNECTION Idle and deletes the roles' vectors (``delProperty``), as indilib does.
-DEBUG switches the device's ``[DEBUG]`` messages (`MessageHandler.debug`) on and off.
+DEBUG=ENABLE defines DEBUG_LEVEL (Options, AnyOfMany: DBG_ERROR "Errors", DBG_WARNING
+"Warnings", DBG_SESSION "Messages" On, DBG_DEBUG "Driver Debug" Off, as indilib's Logger),
+which chooses the tags of the device's messages sent to clients (`MessageHandler.tags`);
+DEBUG=DISABLE deletes it and goes back to errors, warnings and messages.
 
 A `Device` made with roles (or an interface, or connect/disconnect hooks) holds one
 `DeviceProps` and lets it handle a client's request before ``rxevent`` sees it
@@ -25,7 +28,7 @@ from ..rxevents import ClientVectorEvent
 from ..vectors import PropertyVector, SwitchVector, TextVector
 from .groups import INFO_TAB, MAIN_CONTROL_TAB, OPTIONS_TAB
 from .interface import Interface
-from .messages import MessageHandler
+from .messages import DEFAULT_TAGS, MessageHandler
 from .role import Role
 
 __all__ = ["STANDARD_NAMES", "DeviceProps", "Hook", "default_exec"]
@@ -35,8 +38,14 @@ logger = logging.getLogger(__name__)
 #: A connect or disconnect hook: a coroutine function; raising refuses the connect.
 Hook = Callable[[], Awaitable[None]]
 
-#: The vectors `DeviceProps` defines.
-STANDARD_NAMES = ("CONNECTION", "DRIVER_INFO", "DEBUG")
+#: The vectors `DeviceProps` defines (DEBUG_LEVEL only while DEBUG is enabled).
+STANDARD_NAMES = ("CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL")
+
+#: DEBUG_LEVEL's switches: name, label, the message tag it lets through, On at first.
+DEBUG_LEVELS = (("DBG_ERROR", "Errors", "ERROR", True),
+                ("DBG_WARNING", "Warnings", "WARNING", True),
+                ("DBG_SESSION", "Messages", "INFO", True),
+                ("DBG_DEBUG", "Driver Debug", "DEBUG", False))
 
 
 def default_exec() -> str:
@@ -91,6 +100,11 @@ class DeviceProps:
         self.debug = SwitchVector(
             "DEBUG", "Debug", OPTIONS_TAB, "rw", "OneOfMany", "Idle",
             [SwitchMember("ENABLE", "Enable", "Off"), SwitchMember("DISABLE", "Disable", "On")])
+        self.debug_level = SwitchVector(
+            "DEBUG_LEVEL", "Debug Levels", OPTIONS_TAB, "rw", "AnyOfMany", "Idle",
+            [SwitchMember(name, label, "On" if on else "Off")
+             for name, label, _tag, on in DEBUG_LEVELS])
+        self.debug_level.enable = False  # defined while DEBUG is enabled
         # The roles' vectors, by name: each role gets the requests for its own.
         self.owners: dict[str, Role] = {}
         self.role_vectors: list[PropertyVector] = []
@@ -104,7 +118,7 @@ class DeviceProps:
 
     @property
     def vectors(self) -> list[PropertyVector]:
-        return [self.connection, self.driver_info, self.debug]
+        return [self.connection, self.driver_info, self.debug, self.debug_level]
 
     async def set_interface(self, interface: Interface) -> None:
         """Change DRIVER_INTERFACE (KStars re-reads it from the set) and send it."""
@@ -123,6 +137,12 @@ class DeviceProps:
             return True
         if name == "DEBUG":
             await self._debug(event)
+            return True
+        if name == "DEBUG_LEVEL":
+            for member, value in event.items():
+                self.debug_level[member] = value
+            self._apply_levels()
+            await self.debug_level.send_setVector(state="Ok")
             return True
         role = self.owners.get(name or "")
         if role is not None:
@@ -193,15 +213,26 @@ class DeviceProps:
     async def _debug(self, event: ClientVectorEvent[Any]) -> None:
         on = event.get("ENABLE") == "On" or (event.get("DISABLE") == "Off"
                                               and "ENABLE" not in event)
-        self.set_debug(on)
         self.debug["ENABLE" if on else "DISABLE"] = "On"
         await self.debug.send_setVector(state="Ok")
+        if on and not self.debug_level.enable:
+            self.debug_level.enable = True
+            self._apply_levels()
+            await self.debug_level.send_defVector()
+        elif not on and self.debug_level.enable:
+            await self.debug_level.send_delProperty()
+            self.set_tags(DEFAULT_TAGS)
 
-    def set_debug(self, on: bool) -> None:
-        """Switch the device's ``[DEBUG]`` messages (and its logger's DEBUG level)."""
+    def _apply_levels(self) -> None:
+        self.set_tags({tag for name, _label, tag, _on in DEBUG_LEVELS
+                       if self.debug_level[name] == "On"})
+
+    def set_tags(self, tags: set[str] | frozenset[str]) -> None:
+        """The tags of the device's messages sent to clients (`MessageHandler.tags`); the
+        device's logger goes to DEBUG level only while ``[DEBUG]`` is among them."""
         if self.handler is not None:
-            self.handler.debug = on
-        self.logger.setLevel(logging.DEBUG if on else logging.INFO)
+            self.handler.tags = set(tags)
+        self.logger.setLevel(logging.DEBUG if "DEBUG" in tags else logging.INFO)
         # A device's logger is its own (not in logging's registry), so setLevel cannot clear
         # its cache of isEnabledFor answers: clear it here.
         cache = getattr(self.logger, "_cache", None)

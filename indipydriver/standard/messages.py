@@ -10,9 +10,14 @@ Python level              INDI tag
 CRITICAL, ERROR           ``[ERROR]``
 WARNING                   ``[WARNING]``
 INFO                      ``[INFO]`` (indilib's "session" level)
-DEBUG                     ``[DEBUG]``, only while `debug` is True (the DEBUG property)
+DEBUG                     ``[DEBUG]``
 below DEBUG               not sent
 ========================= ===========
+
+Which tags are sent is `tags` (by default ERROR, WARNING and INFO; DEBUG is added by
+``debug = True``). A standard `Device` sets them as indilib does: DEBUG=ENABLE defines
+DEBUG_LEVEL, whose switches DBG_ERROR, DBG_WARNING, DBG_SESSION (INFO) and DBG_DEBUG choose
+them; DEBUG=DISABLE deletes it and goes back to the default.
 
 A message is one line (newlines become spaces) cut at 256 characters, as indilib's are.
 `emit` may be called from any thread: the record is queued (bounded: past `max_queued` the
@@ -29,12 +34,15 @@ import logging
 from collections import deque
 from typing import Protocol
 
-__all__ = ["MAX_MESSAGE", "MessageHandler", "MessageTarget", "indi_text"]
+__all__ = ["DEFAULT_TAGS", "MAX_MESSAGE", "MessageHandler", "MessageTarget", "indi_tag", "indi_text"]
 
 logger = logging.getLogger(__name__)
 
 #: indilib cuts its log lines to this many characters (MAXRBUF in its Logger).
 MAX_MESSAGE = 256
+
+#: The tags sent unless told otherwise (indilib's default screen levels).
+DEFAULT_TAGS = frozenset(("ERROR", "WARNING", "INFO"))
 
 _SENDING: contextvars.ContextVar[bool] = contextvars.ContextVar("indi_message_sending",
                                                                  default=False)
@@ -76,14 +84,16 @@ def indi_text(record: logging.LogRecord) -> str | None:
 class MessageHandler(logging.Handler):
     """Sends the records it handles to `target`'s clients as INDI messages.
 
-    `debug` (False at first) says whether DEBUG records are sent; a standard `Device`'s DEBUG
-    property switches it (and the level of the device's logger).
+    `tags` is the set of tags sent ("ERROR", "WARNING", "INFO", "DEBUG"); `debug` (False at
+    first) says whether "DEBUG" is among them. A standard `Device`'s DEBUG and DEBUG_LEVEL
+    properties set them (and the level of the device's logger).
     """
 
     def __init__(self, target: MessageTarget, *, debug: bool = False,
                  max_queued: int = 1000) -> None:
         super().__init__(logging.DEBUG)
         self.target = target
+        self.tags: set[str] = set(DEFAULT_TAGS)
         self.debug = debug
         self.max_queued = max_queued
         self.dropped = 0
@@ -91,10 +101,21 @@ class MessageHandler(logging.Handler):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def debug(self) -> bool:
+        return "DEBUG" in self.tags
+
+    @debug.setter
+    def debug(self, on: bool) -> None:
+        if on:
+            self.tags.add("DEBUG")
+        else:
+            self.tags.discard("DEBUG")
+
     def emit(self, record: logging.LogRecord) -> None:
         if _SENDING.get():
             return
-        if record.levelno < logging.INFO and not self.debug:
+        if indi_tag(record.levelno) not in self.tags:
             return
         try:
             text = indi_text(record)

@@ -143,7 +143,7 @@ def test_abort_ends_the_exposure_under_indiserver(under_indiserver) -> None:  # 
 
 async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indiserver) -> None:  # type: ignore[no-untyped-def]
     """Through indiserver, our client library sees: connect defines CCD_EXPOSURE and the rest,
-    DEBUG=ENABLE is answered Ok, an exposure's "[INFO] Exposure of 0.1 s done" message
+    DEBUG=ENABLE is answered Ok (and defines DEBUG_LEVEL), an exposure's "[INFO] Exposure of 0.1 s done" message
     arrives (the role's Python logging, through the device's MessageHandler), and disconnect
     deletes the camera's properties (a Delete event each)."""
     port = under_indiserver.port
@@ -167,7 +167,7 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
                         break
         assert "[INFO] Exposure of 0.1 s done" in texts
         defined = [name for name in client[DEV] if name not in
-                   ("CONNECTION", "DRIVER_INFO", "DEBUG")]
+                   ("CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL")]
         assert {"CCD_EXPOSURE", "CCD_ABORT_EXPOSURE", "CCD_FRAME", "CCD_BINNING", "CCD_INFO",
                 "CCD1", "CCD_TEMPERATURE", "CCD_COOLER", "UPLOAD_MODE"} <= set(defined)
         await client.set(DEV, "CONNECTION", {"DISCONNECT": "On"}, wait=False)
@@ -179,4 +179,5 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
                     if deleted >= set(defined):
                         break
         assert deleted == set(defined)
-        assert set(client[DEV]) == {"CONNECTION", "DRIVER_INFO", "DEBUG"}
+        # DEBUG_LEVEL is the device's (DEBUG is still enabled), not the camera's.
+        assert set(client[DEV]) == {"CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL"}

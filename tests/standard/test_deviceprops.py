@@ -254,26 +254,45 @@ async def test_connect_and_disconnect_hooks_run_in_order() -> None:
     assert order == ["connect hook", "connected", "disconnected", "disconnect hook"]
 
 
-async def test_debug_switches_debug_messages() -> None:
-    """DEBUG=ENABLE: the device logger's debug records arrive as [DEBUG] messages; DISABLE
-    stops them; INFO and WARNING always arrive, tagged."""
+async def test_debug_defines_debug_level_which_chooses_the_messages() -> None:
+    """As indilib's Logger: errors, warnings and [INFO] always reach clients; DEBUG=ENABLE
+    defines DEBUG_LEVEL (Options, AnyOfMany; DBG_ERROR, DBG_WARNING, DBG_SESSION On,
+    DBG_DEBUG Off), whose switches choose the tags sent; DBG_DEBUG On lets [DEBUG] lines
+    through; DEBUG=DISABLE deletes DEBUG_LEVEL and stops them again."""
     driver, _ = make()
     device = driver["Dev"]
+    on = SwitchState.ON
     async with DriverHarness(driver) as client:
         await client.get_properties()
         device.logger.debug("hidden")
         device.logger.info("shown %d", 1)
         assert (await client.expect(Message)).message == "[INFO] shown 1"
-        await client.send(NewSwitchVector("Dev", "DEBUG", (Switch("ENABLE", SwitchState.ON),)))
+        await client.send(NewSwitchVector("Dev", "DEBUG", (Switch("ENABLE", on),)))
         ok = await client.expect(SetSwitchVector, name="DEBUG")
-        assert ok.state == State.OK and ok["ENABLE"].value == SwitchState.ON
+        assert ok.state == State.OK and ok["ENABLE"].value == on
+        levels = await client.expect(DefSwitchVector, name="DEBUG_LEVEL")
+        assert (levels.label, levels.group, levels.rule) == ("Debug Levels", "Options",
+                                                             "AnyOfMany")
+        assert [(m.name, m.label, m.value) for m in levels.members] == [
+            ("DBG_ERROR", "Errors", on), ("DBG_WARNING", "Warnings", on),
+            ("DBG_SESSION", "Messages", on), ("DBG_DEBUG", "Driver Debug", SwitchState.OFF)]
+        device.logger.debug("not yet")
+        device.logger.info("info")
+        assert (await client.expect(Message)).message == "[INFO] info"
+        await client.send(NewSwitchVector("Dev", "DEBUG_LEVEL", (
+            Switch("DBG_DEBUG", on), Switch("DBG_SESSION", SwitchState.OFF))))
+        await client.expect(SetSwitchVector, name="DEBUG_LEVEL", state=State.OK)
+        device.logger.info("no session messages now")
         device.logger.debug("now visible")
         assert (await client.expect(Message)).message == "[DEBUG] now visible"
-        await client.send(NewSwitchVector("Dev", "DEBUG", (Switch("DISABLE", SwitchState.ON),)))
+        await client.send(NewSwitchVector("Dev", "DEBUG", (Switch("DISABLE", on),)))
         await client.expect(SetSwitchVector, name="DEBUG")
+        assert (await client.expect(DelProperty)).name == "DEBUG_LEVEL"
         device.logger.debug("hidden again")
         device.logger.warning("careful")
         assert (await client.expect(Message)).message == "[WARNING] careful"
+        device.logger.info("back")
+        assert (await client.expect(Message)).message == "[INFO] back"
 
 
 def test_a_3x_device_has_no_standard_properties() -> None:
