@@ -333,6 +333,36 @@ def test_only_an_admin_manages_users_and_the_public_view(web: TestClient) -> Non
     assert answer.status_code == 403
 
 
+
+def test_an_admin_deletes_a_user_but_not_themself(web: TestClient) -> None:
+    """The admin deletes the operator: the operator's open session ends at once and the
+    password no longer logs in; the admin's own name is refused with "You cannot delete
+    yourself." (400) and the admin stays; an operator cannot delete anyone (403)."""
+    op_csrf = login(web, "op")
+    assert web.post("/users/delete", data={"username": "view", "csrf_token": op_csrf}
+                    ).status_code == 403
+    op_cookies = dict(web.cookies)
+    web.cookies.clear()
+    csrf = login(web, "admin")
+    answer = web.post("/users/delete", data={"username": "admin", "csrf_token": csrf})
+    assert answer.status_code == 400 and "You cannot delete yourself." in answer.text
+    assert web.get("/users").status_code == 200  # still the admin
+    answer = web.post("/users/delete", data={"username": "op", "csrf_token": csrf})
+    assert answer.status_code == 200 and "User op deleted." in answer.text
+    listed = web.get("/users").text
+    assert "view" in listed and "admin" in listed
+    web.cookies.clear()
+    for name, value in op_cookies.items():
+        web.cookies.set(name, value)
+    assert web.get("/users", follow_redirects=False).status_code in (303, 401, 403)
+    assert web.get("/api/session").json().get("user") in (None, "")  # the session is gone
+    web.cookies.clear()
+    page = web.get("/login")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    refused = web.post("/login", data={"username": "op", "password": PASSWORDS["op"],
+                                       "csrf_token": token}, follow_redirects=False)
+    assert refused.status_code != 303, refused.text
+
 def test_every_answer_carries_the_security_headers(web: TestClient) -> None:
     """No framing, no sniffing, scripts only from the app itself (the vendored files)."""
     answer = web.get("/login")
