@@ -185,6 +185,13 @@ class RawClient:
             await self.writer.wait_closed()
 
 
+def server(*drivers: object, **kw: object) -> IPyServer:
+    """Our server for a test: on 127.0.0.1, a port the system picks (``.port`` once started),
+    no signal handlers; keyword arguments go to IPyServer. Run it with ``running``."""
+    options: dict[str, object] = {"host": "127.0.0.1", "port": 0, "handle_signals": False, **kw}
+    return IPyServer(*drivers, **options)  # type: ignore[arg-type]
+
+
 @contextlib.asynccontextmanager
 async def running(server: IPyServer) -> AsyncIterator[IPyServer]:
     """Run a server for the body of the block, then shut it down and wait for it."""

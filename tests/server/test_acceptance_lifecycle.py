@@ -17,10 +17,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient, make_gadget, running, server
 
 from indipydriver.retrypolicy import ExponentialBackoff, Retry
-from indipyserver import IPyServer
 
 
 def flaky_driver(tmp_path: Path, lifetime: float) -> Path:
@@ -38,9 +37,6 @@ def flaky_driver(tmp_path: Path, lifetime: float) -> Path:
     script.chmod(0o755)
     return script
 
-
-def server(*drivers: object) -> IPyServer:
-    return IPyServer(*drivers, port=0, handle_signals=False)
 
 
 async def test_clients_see_delproperty_then_the_device_again_after_each_backoff_delay(

@@ -33,16 +33,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient, make_gadget, running, server
 
 from indipyserver import IPyServer
 from indipyserver.clients import connection as clients
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">{}</oneNumber></newNumberVector>'
 
-
-def server(*drivers: object, **kw: object) -> IPyServer:
-    return IPyServer(*drivers, port=0, handle_signals=False, **kw)  # type: ignore[arg-type]
 
 
 async def _served(client: RawClient, uid: str) -> None:

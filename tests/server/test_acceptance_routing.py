@@ -20,10 +20,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient, make_gadget, running, server
 
 from indipydriver import IPyDriver
-from indipyserver import IPyServer
 from indipyserver.clients.connection import ClientConnection
 
 # Announces device "Rec" in indilib's own style and appends everything it reads to argv[1].
@@ -51,9 +50,6 @@ ODD_DEF = (
     b"  </defNumber>\n</defNumberVector>"
 )
 
-
-def server(*drivers: object, **kw: object) -> IPyServer:
-    return IPyServer(*drivers, port=0, handle_signals=False, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -6,19 +6,15 @@ import asyncio
 import logging
 
 import pytest
-from serverkit import RawClient, make_gadget, running, send_blob
+from serverkit import RawClient, make_gadget, running, send_blob, server
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver import IPyServer
 from indipyserver.drivers.connection import DriverConnection
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.routing.router import Router
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">42</oneNumber></newNumberVector>'
 
-
-def server(*drivers: object, **kw: object) -> IPyServer:
-    return IPyServer(*drivers, port=0, handle_signals=False, **kw)  # type: ignore[arg-type]
 
 
 async def test_getproperties_new_set_round_trip_and_echo() -> None:
