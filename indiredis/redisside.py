@@ -39,6 +39,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.blobfiles import save_blob
+from indipyclient.vectors import PropertyVector
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import BLOBEnable, Frame, ProtocolError, parse_element, serialise
 from indipydriver.protocol import events as ev
@@ -51,7 +52,7 @@ from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
 from .ops import Delete, HSet, Log, Op, Publish, ReplaceList, SAdd, SetValue, SRem
-from .toindi import ToIndiRequest, check_to_indi
+from .toindi import ToIndiRequest, check_to_indi, refusal
 
 __all__ = ["RedisSide", "connect_redis"]
 
@@ -173,6 +174,11 @@ class RedisSide:
         if writer is None:
             writer = self.writers[source] = StoreWriter(self.host.keyprefix, self.log_lengths)
         return writer
+
+    def vector_of(self, device: str, name: str) -> PropertyVector | None:
+        """The vector as the store's model holds it (whichever source defined its device)."""
+        source = self.source_of(device)
+        return self.writers[source].model.vector(device, name) if source is not None else None
 
     def source_of(self, device: str) -> str | None:
         for source, writer in self.writers.items():
@@ -356,6 +362,8 @@ class RedisSide:
         """One element a program published on ``to_indi``: checked, noted, sent."""
         raw = data.encode() if isinstance(data, str) else bytes(data)
         request = check_to_indi(raw, self.source_of)
+        if not isinstance(request, str):
+            request = refusal(request.event, self.vector_of) or request
         if isinstance(request, str):
             note = self._bad.take()
             if note is not None:

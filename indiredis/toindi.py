@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from indipyclient.validation import vector_shape
+from indipyclient.vectors import PropertyVector
 from indipydriver.protocol import Frame, Framer, ProtocolError, parse_element
 from indipydriver.protocol import events as ev
+from indipydriver.protocol.acceptance import judge
 
-__all__ = ["CLIENT_TAGS", "ToIndiRequest", "check_to_indi", "whole_frames"]
+__all__ = ["CLIENT_TAGS", "ToIndiRequest", "check_to_indi", "refusal", "whole_frames"]
 
 #: The elements a client may send (INDI 1.7 p.4).
 CLIENT_TAGS = frozenset({"getProperties", "enableBLOB", "newTextVector", "newNumberVector",
@@ -67,3 +70,27 @@ def check_to_indi(data: bytes, source_of: Callable[[str], str | None]) -> ToIndi
     if device is not None and source is None and not isinstance(event, ev.GetProperties):
         return f"unknown device {device!r}"
     return ToIndiRequest(event, bytes(frame.data), device, source)
+
+
+_KIND = {ev.NewTextVector: "TextVector", ev.NewNumberVector: "NumberVector",
+         ev.NewSwitchVector: "SwitchVector", ev.NewBLOBVector: "BLOBVector"}
+
+
+def refusal(event: ev.Event,
+            vector_of: Callable[[str, str], PropertyVector | None]) -> str | None:
+    """Why a published ``new*Vector`` may not be sent, by the rule every client applies
+    (`protocol.acceptance`) to the vector as the store's model holds it (`vector_of(device,
+    name)`), or None when it may (and for every other request)."""
+    kind = _KIND.get(type(event))
+    if kind is None or not isinstance(event, ev.NewTextVector | ev.NewNumberVector
+                                      | ev.NewSwitchVector | ev.NewBLOBVector):
+        return None
+    vector = vector_of(event.device, event.name)
+    if vector is None:
+        return f"{event.device}.{event.name}: unknown vector"
+    if vector.vectortype != kind:
+        return f"{event.device}.{event.name}: a {vector.vectortype}, not a {kind}"
+    values: dict[str, object] = {m.name: (m if isinstance(m, ev.BLOB) else m.value)
+                                 for m in event.members}
+    verdict = judge(vector_shape(vector), values)
+    return None if verdict else verdict.message

@@ -1,9 +1,11 @@
-"""indiredis's publishers judge new values like every other face (issue 41 item 1).
+"""indiredis judges new values like every other face (issue 41 item 1).
 
 The edge inputs of `tests/edgecases.py` go through ``newnumbervector``, ``newtextvector`` and
 ``newswitchvector`` against a real redis-server that ``inditoredis`` fills from our server: a
 refusal publishes nothing (the helpers return None, as indiredis's did) and logs the shared
-rule's message; an accepted request reaches the driver.
+rule's message; an accepted request reaches the driver. The same rows published as XML on
+``to_indi`` by a program: the bridge refuses what the rule refuses (`toindi.refusal`, with the
+table's message) and forwards the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from edgecases import DEVICE, EDGES, make_edge_driver
 from peers import until
 from redishelpers import stored
 
+from indipyclient.model import Model
+from indipydriver.protocol import events as pe
+from indipydriver.protocol import serialise
+from indipydriver.testing import DriverHarness
 from indiredis import redis_server, tools
+from indiredis.toindi import refusal
 
 PUBLISH = {"NUM": tools.newnumbervector, "RO": tools.newnumbervector,
            "TXT": tools.newtextvector, "ONE": tools.newswitchvector,
@@ -55,3 +62,54 @@ async def test_the_publishers_give_the_same_verdict_and_message(
                 wrong.append(f"{edge.id}: {logged}, expected {edge.message!r}")
         rconn.close()
     assert wrong == [], "\n".join(wrong)
+
+
+def _new_vector(vector: str, values: dict[str, str]) -> pe.Event:
+    if vector in ("NUM", "RO"):
+        return pe.NewNumberVector(DEVICE, vector, tuple(pe.Number(n, v) for n, v in values.items()))
+    if vector == "TXT":
+        return pe.NewTextVector(DEVICE, vector, tuple(pe.Text(n, v) for n, v in values.items()))
+    return pe.NewSwitchVector(DEVICE, vector, tuple(
+        pe.Switch(n, v) for n, v in values.items()))  # type: ignore[arg-type]
+
+
+async def test_to_indi_refuses_with_the_same_message() -> None:
+    """What the bridge's redis side decides for each row published on ``to_indi``, on the
+    model the store holds (fed the driver's definitions): the table's message, or None."""
+    model = Model()
+    async with DriverHarness(make_edge_driver()) as client:
+        for event in await client.get_properties():
+            model.apply(event)
+    wrong = []
+    for edge in EDGES:
+        why = refusal(_new_vector(edge.vector, edge.values), model.vector)
+        if why != edge.message:
+            wrong.append(f"{edge.id}: {why!r}, expected {edge.message!r}")
+    assert wrong == [], "\n".join(wrong)
+
+
+async def test_to_indi_forwards_only_what_the_rule_accepts(
+        redis_port: int, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Every row published on ``to_indi``: the driver receives exactly the accepted ones, in
+    order (each refused row is followed by an accepted marker, which arrives without it), and
+    the bridge itself logs each refusal with the table's message (the driver never saw it)."""
+    caplog.set_level(logging.WARNING, logger="indiredis.redisside")
+    driver = make_edge_driver()
+    marker = {"FREE": "7"}
+    async with stored(driver, redis_port, f"indi_attributes:ATMOST:{DEVICE}",
+                      blob_folder=tmp_path) as r:
+        for edge in EDGES:
+            if "driver-wire" in edge.not_on:  # the parser refuses it first (malformed)
+                continue
+            before = len(driver.driverdata["received"])
+            await r.publish("to_indi", serialise(_new_vector(edge.vector, edge.values)))
+            await r.publish("to_indi", serialise(_new_vector("NUM", marker)))
+            await until(lambda n=before: any(values == {"FREE": 7.0} or values == marker
+                                             for _, values in driver.driverdata["received"][n:]),
+                        what=f"the marker after {edge.id}")
+            got = [name for name, values in driver.driverdata["received"][before:]
+                   if values not in ({"FREE": 7.0}, marker)]
+            assert got == ([edge.vector] if edge.message is None else []), (edge.id, got)
+            dropped = [r.getMessage() for r in caplog.records
+                       if r.getMessage().startswith(f"to_indi: {edge.message}: dropped")]
+            assert bool(dropped) == (edge.message is not None), (edge.id, caplog.text)
