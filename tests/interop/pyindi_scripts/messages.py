@@ -26,6 +26,7 @@ client = Listener()
 client.setServer(*server())
 print("connected", client.connectServer())
 telescope = wait(lambda: client.getDevice(MOUNT), MOUNT)
+wait(lambda: telescope.getSwitch("CONNECTION"), "CONNECTION")  # connectDevice needs it
 if telescope.isConnected():
     client.disconnectDevice(MOUNT)
     wait(lambda: not telescope.isConnected(), "the mount disconnected")
