@@ -95,6 +95,7 @@ def _stops_cleanly(script: Script) -> None:
         ("third_party.py", [], "CCD Simulator.CONNECTION.CONNECT"),
         ("mount_simulator.py", [], "Python Mount.DRIVER_INFO.DRIVER_INTERFACE"),
         ("focuser_simulator.py", [], "Python Filter Wheel.DRIVER_INFO.DRIVER_INTERFACE"),
+        ("weather_simulator.py", [], "Python Weather.DRIVER_INFO.DRIVER_INTERFACE"),
     ],
 )
 def test_example_script_serves_its_devices_and_stops_on_ctrl_c(

@@ -1,4 +1,4 @@
-"""The mount, focuser and filter wheel examples driven by indilib's own clients, on our server
+"""The mount, focuser, filter wheel and weather examples driven by indilib's own clients, on our server
 and as executable drivers under indilib's indiserver.
 
 indi_getprop reads DRIVER_INFO (the interface bits clients pick a device's role by),
@@ -25,18 +25,21 @@ from indipyserver import IPyServer
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MOUNT_LAUNCHER = EXAMPLES / "exdrivers" / "indi_py_mount"
 FOCUS_LAUNCHER = EXAMPLES / "exdrivers" / "indi_py_focuser"
+WEATHER_LAUNCHER = EXAMPLES / "exdrivers" / "indi_py_weather"
 MOUNT, FOCUSER, WHEEL = "Python Mount", "Python Focuser", "Python Filter Wheel"
+WEATHER = "Python Weather"
 SLEW_RATE = 10.0  # degrees per second: a 30 degree goto takes 3 s
 SERVERS = ["ipyserver", "indiserver"]
 
 
-def _examples() -> tuple[Any, Any]:
+def _examples() -> tuple[Any, Any, Any]:
     import sys
     if str(EXAMPLES) not in sys.path:
         sys.path.insert(0, str(EXAMPLES))
     import focuser_simulator
     import mount_simulator
-    return mount_simulator, focuser_simulator
+    import weather_simulator
+    return mount_simulator, focuser_simulator, weather_simulator
 
 
 @dataclass
@@ -51,13 +54,16 @@ async def served(request: pytest.FixtureRequest, tmp_home: Path,
     """Both examples on our IPyServer (in-process) or on indilib's indiserver (launchers)."""
     if request.param == "indiserver":
         server = indiserver_factory(str(MOUNT_LAUNCHER), str(FOCUS_LAUNCHER),
+                                    str(WEATHER_LAUNCHER),
                                     env={"INDIPY_SLEW_RATE": str(SLEW_RATE),
-                                         "INDIPY_FOCUS_SPEED": "20000"})
+                                         "INDIPY_FOCUS_SPEED": "20000",
+                                         "INDIPY_WEATHER_PERIOD": "3600"})
         yield Served("indiserver", server.port)
         return
-    mount_simulator, focuser_simulator = _examples()
+    mount_simulator, focuser_simulator, weather_simulator = _examples()
     ours = IPyServer(mount_simulator.make_driver(SLEW_RATE),
                      focuser_simulator.make_driver(20000, 0.1),
+                     weather_simulator.make_driver(3600),
                      host="127.0.0.1", port=0, handle_signals=False)
     async with asyncio.TaskGroup() as tg:
         tg.create_task(ours.asyncrun())
@@ -109,13 +115,15 @@ def _values(event: dict[str, Any]) -> dict[str, float]:
 
 async def test_driver_info_has_the_role_bits(served: Served) -> None:
     """Before any connect, DRIVER_INFO says what each device is: a mount (TELESCOPE = 1), a
-    focuser (FOCUSER = 8), a filter wheel (FILTER = 16), as indilib's simulators say."""
-    specs = [f"{device}.DRIVER_INFO.{member}" for device in (MOUNT, FOCUSER, WHEEL)
+    focuser (FOCUSER = 8), a filter wheel (FILTER = 16), a weather station (WEATHER = 128), as
+    indilib's simulators say."""
+    specs = [f"{device}.DRIVER_INFO.{member}" for device in (MOUNT, FOCUSER, WHEEL, WEATHER)
              for member in ("DRIVER_INTERFACE", "DRIVER_EXEC")]
     values = await _getprop(served.port, *specs)
     assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_INTERFACE"] == "1"
     assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_INTERFACE"] == "8"
     assert values[f"{WHEEL}.DRIVER_INFO.DRIVER_INTERFACE"] == "16"
+    assert values[f"{WEATHER}.DRIVER_INFO.DRIVER_INTERFACE"] == "128"
     assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_EXEC"] == "indi_py_mount"
     assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_EXEC"] == "indi_py_focuser"
 
@@ -238,3 +246,25 @@ async def test_focuser_moves_and_filter_slot_changes(served: Served,
                             f"{WHEEL}.FILTER_SLOT.FILTER_SLOT_VALUE")
     assert float(values[f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION"]) == 42000
     assert float(values[f"{WHEEL}.FILTER_SLOT.FILTER_SLOT_VALUE"]) == 3
+
+
+async def test_weather_lights_follow_the_ok_ranges(served: Served, probe: BaseClientProbe) -> None:
+    """Connected, the station's readings come with WEATHER_STATUS Ok (a mild night); a wind
+    range narrowed below the reading with indi_setprop turns the wind light and the status
+    Alert; OVERRIDE makes the status Ok again with the light still Alert."""
+    await _connect(probe, served.port, WEATHER, "WEATHER_STATUS")
+    await probe.expect("newLight", device=WEATHER, name="WEATHER_STATUS", state="Ok")
+    after = probe.mark()
+    await _setprop(served.port, f"{WEATHER}.WEATHER_WIND_SPEED.MIN_OK;MAX_OK;PERC_WARN=0;1;15")
+    status = await probe.expect("newLight", after=after, device=WEATHER, name="WEATHER_STATUS",
+                                state="Alert")
+    lights = {m["name"]: m["value"] for m in status["members"]}
+    assert lights["WEATHER_WIND_SPEED"] == "Alert" and lights["WEATHER_TEMPERATURE"] == "Ok"
+    assert "WEATHER_WIND_GUST" not in lights  # not critical: no light
+    after = probe.mark()
+    await _setprop(served.port, f"{WEATHER}.WEATHER_OVERRIDE.OVERRIDE=On")
+    status = await probe.expect("newLight", after=after, device=WEATHER, name="WEATHER_STATUS",
+                                state="Ok")
+    assert {m["name"]: m["value"] for m in status["members"]}["WEATHER_WIND_SPEED"] == "Alert"
+    values = await _getprop(served.port, f"{WEATHER}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE")
+    assert -10 < float(values[f"{WEATHER}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE"]) < 30
