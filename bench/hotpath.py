@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 try:  # the server in folders by concern
     from indipyserver.blobs.cutthrough import BlobForwarder
-    from indipyserver.clients.connection import ClientConnection
-    from indipyserver.drivers.connection import DriverConnection
+    from indipyserver.clients.clientconnection import ClientConnection
+    from indipyserver.drivers.driverconnection import DriverConnection
     from indipyserver.drivers.inbound import InboundProtocol
     from indipyserver.fastpath.shortcut import Shortcut
     from indipyserver.routing.router import Router
@@ -111,7 +111,7 @@ def bench_driver(router: Router) -> tuple[InboundProtocol, CountingTransport]:
     driver.attach_writer(to_driver)
     inbound = InboundProtocol(partial(router.driver_frames, driver), "bench",
                               BlobForwarder(router, driver))
-    inbound.lane = partial(shortcut_of(router).lane_set, driver)  # as the server gives it
+    inbound.shortcut_route = partial(shortcut_of(router).route_set, driver)  # as the server gives it
     inbound.connection_made(CountingTransport())
     router.driver_ready(driver)
     inbound.start()
@@ -122,7 +122,7 @@ def bench_driver(router: Router) -> tuple[InboundProtocol, CountingTransport]:
 def bench_client(router: Router) -> tuple[ClientConnection, CountingTransport]:
     """A client that asked for every property, and the transport that counts what it gets."""
     client = ClientConnection(router, set())
-    client._lane = shortcut_of(router).lane_new  # as the server gives it
+    client._shortcut_route = shortcut_of(router).route_new  # as the server gives it
     to_client = CountingTransport()
     client.connection_made(to_client)
     client.data_received(b'<getProperties version="1.7"/>\n')

@@ -65,7 +65,7 @@ def run_child(port: int, out: Path) -> None:
     sys.path.insert(0, str(REPO))
     from indipyterm.app import TermApp
     from indipyterm.devicescreen import DeviceScreen
-    from indipyterm.model import VectorInfo
+    from indipyterm.vectorinfo import VectorInfo
 
     latencies: list[float] = []  # age of the value shown
     waits: list[float] = []  # age of the oldest set folded into that refresh

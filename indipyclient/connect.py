@@ -291,7 +291,8 @@ class Client:
             self.messages.append(event)
         for stream in self._streams:
             stream.put(event)
-        self.waiters.feed(event)
+        if self.waiters.checks:
+            self.waiters.feed(event)
 
     async def wait_for(self, device: str, vector: str,
                        state: State | str | Collection[State | str] | None = None,

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from indipydriver.protocol import State
 
 if TYPE_CHECKING:
-    from .vectors import Device, PropertyVector
+    from .properties import Device, PropertyVector
 
 __all__ = [
     "ClientEvent",

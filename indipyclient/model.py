@@ -59,7 +59,7 @@ from indipydriver.protocol.timestamps import parse_timestamp
 
 from . import events
 from .events import utcnow
-from .vectors import (
+from .properties import (
     MAX_MESSAGES,
     BLOBMember,
     BLOBVector,

@@ -40,7 +40,7 @@ from indipydriver.protocol import (
 
 from . import events
 from .model import PLAIN_NUMBER, timeout_seconds
-from .vectors import LightVector, NumberVector, PropertyVector, SwitchVector, TextVector
+from .properties import LightVector, NumberVector, PropertyVector, SwitchVector, TextVector
 
 __all__ = ["SetShapes"]
 

@@ -18,7 +18,7 @@ from indipydriver.protocol import State
 from . import events as ev
 from .connection import NotConnected
 from .model import Model
-from .vectors import PropertyVector
+from .properties import PropertyVector
 
 __all__ = ["SetResult", "Waiters"]
 
@@ -43,21 +43,22 @@ class SetResult:
 
 
 class Waiters:
-    """Checks waiting for client events; ``feed`` every event, in order."""
+    """Checks waiting for client events; ``feed`` every event, in order (a caller on a hot
+    path may skip the call while ``checks`` is empty)."""
 
     def __init__(self) -> None:
-        self._checks: list[Check] = []
+        self.checks: list[Check] = []
 
     def feed(self, event: ev.Event) -> None:
-        if self._checks:
-            self._checks = [check for check in self._checks if not check(event)]
+        if self.checks:
+            self.checks = [check for check in self.checks if not check(event)]
 
     def _add(self, check: Check) -> None:
-        self._checks.append(check)
+        self.checks.append(check)
 
     def _remove(self, check: Check) -> None:
-        if check in self._checks:
-            self._checks.remove(check)
+        if check in self.checks:
+            self.checks.remove(check)
 
     async def until(self, check: Check, timeout: float) -> None:
         """Wait until ``check(event)`` returns True for an event, at most ``timeout`` s

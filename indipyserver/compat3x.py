@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from indipydriver import IPyDriver
-    from indipyserver.drivers.connection import DriverConnection
+    from indipyserver.drivers.driverconnection import DriverConnection
 
 __all__ = ["Done", "Server3x"]
 
@@ -40,7 +40,7 @@ class Server3x:
     @property
     def drivers(self) -> list[IPyDriver]:
         """The in-process drivers served."""
-        from indipyserver.drivers.connection import InProcessDriverConnection
+        from indipyserver.drivers.driverconnection import InProcessDriverConnection
 
         return [conn.driver for conn in self.connections
                 if isinstance(conn, InProcessDriverConnection)]

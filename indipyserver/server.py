@@ -13,10 +13,10 @@ from typing import Any
 
 from indipydriver import Device, IPyDriver
 from indipydriver.protocol.timestamps import format_timestamp
-from indipyserver.clients.connection import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
+from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
 from indipyserver.clients.unixsocket import listen_unix, shown
 from indipyserver.compat3x import Done, Server3x
-from indipyserver.drivers.connection import DriverConnection, InProcessDriverConnection
+from indipyserver.drivers.driverconnection import DriverConnection, InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
 from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run

@@ -31,11 +31,11 @@ from .devicescreen import DeviceScreen
 from .filepicker import FilePicker
 from .formatting import message_line
 from .helpscreen import HelpScreen
-from .model import VectorInfo
 from .ports import StartView, TermPort
 from .search import DeviceSearch
 from .startscreen import StartScreen
 from .status import ConnectionStatus
+from .vectorinfo import VectorInfo
 from .vectorpanel import VectorPanel
 
 __all__ = ["TermApp"]

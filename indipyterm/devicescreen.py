@@ -13,9 +13,9 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from .model import VectorInfo
 from .ports import TermPort
 from .startscreen import StatusLine
+from .vectorinfo import VectorInfo
 from .vectorpanel import VectorPanel
 
 __all__ = ["DeviceScreen"]

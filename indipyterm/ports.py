@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .model import VectorInfo
+from .vectorinfo import VectorInfo
 
 if TYPE_CHECKING:
     from .vectorpanel import VectorPanel

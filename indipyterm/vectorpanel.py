@@ -28,7 +28,7 @@ from .formatting import (
     state_colour,
 )
 from .inputcheck import InputRefused, check_entries, check_number, toggle_switch
-from .model import MemberInfo, VectorInfo
+from .vectorinfo import MemberInfo, VectorInfo
 
 __all__ = ["VectorPanel"]
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from indipyclient.model import Model
-from indipyclient.vectors import Device, PropertyVector
+from indipyclient.properties import Device, PropertyVector
 from indipydriver.protocol import events as ev
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.escaping import escape

@@ -6,7 +6,10 @@ row names a module that is gone); every import -- at the top, inside a function 
 ``TYPE_CHECKING`` -- goes to the importer's own layer or one above it in the page's Layers
 block, never below (so `indipyserver.routing` cannot import a client or a driver connection);
 and no module of `indipyserver`, `indipydriver`, `indipyclient`, `indipyweb`, `indipyterm`,
-`indiredis` or `indimqttredis` imports itself back through others.
+`indiredis` or `indimqttredis` imports itself back through others. On the client side, the
+page's client layers (model, then session, then front ends) hold too: every module of
+`indipyclient` is in one of them, none imports a layer below its own, and the model imports
+neither asyncio nor sockets.
 """
 
 from __future__ import annotations
@@ -89,6 +92,55 @@ def imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
     return found
 
 
+def client_layers() -> list[list[str]]:
+    """The client side's layers, top first, from the page's client-layers block: the module
+    and package names each line lists after its layer's name."""
+    text = DOC.read_text()
+    block = text.split("<!-- client-layers -->", 1)[1].split("<!-- /client-layers -->", 1)[0]
+    lines = block.strip().strip("`").strip().splitlines()
+    return [[w for w in line.split() if "." in w or w.startswith("indi")] for line in lines]
+
+
+def client_layer_of(module: str, order: list[list[str]]) -> int | None:
+    """The index of the client layer that lists `module` (or its package), None if none."""
+    best: tuple[int, int] | None = None
+    for index, names in enumerate(order):
+        for name in names:
+            inside = module == name or module.startswith(name + ".")
+            if inside and (best is None or len(name) > best[1]):
+                best = (index, len(name))
+    return None if best is None else best[0]
+
+
+def test_the_client_side_keeps_to_its_layers() -> None:
+    """Model, then session, then front ends (docs/architecture.md): every module of the client
+    library is in a layer, no import goes to a lower one, and the model is pure."""
+    order = client_layers()
+    assert len(order) == 3 and "indipyclient.model" in order[0] and "indipyterm" in order[2]
+    known = modules()
+    unplaced = [m for m in known if m.startswith("indipyclient")
+                and client_layer_of(m, order) is None]
+    assert unplaced == [], "indipyclient modules in no client layer of docs/architecture.md"
+    wrong = []
+    impure = []
+    for module, path in known.items():
+        mine = client_layer_of(module, order)
+        if mine is None:
+            continue
+        for target in imports(module, path, known):
+            theirs = client_layer_of(target, order)
+            if theirs is not None and theirs > mine:
+                wrong.append(f"{module} imports {target}")
+        if mine == 0:
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                impure += [f"{module} imports {n}" for n in names
+                           if n.split(".")[0] in {"asyncio", "socket", "selectors", "ssl"}]
+    assert wrong == [], "imports that break the client layers of docs/architecture.md"
+    assert impure == [], "the client's model must not do I/O through asyncio or sockets"
+
+
 def test_every_module_has_a_row_in_the_file_map_and_every_row_a_module() -> None:
     files = {path.relative_to(REPO).as_posix() for path in modules().values()}
     mapped = mapped_files()
@@ -147,7 +199,7 @@ def test_the_web_client_has_no_import_circles() -> None:
 
 
 def test_the_client_library_has_no_import_circles() -> None:
-    """The events name the vector types of `indipyclient.vectors`, not of the model that makes
+    """The events name the vector types of `indipyclient.properties`, not of the model that makes
     the events."""
     assert import_circles("indipyclient", modules()) == []
 
@@ -168,9 +220,14 @@ def test_the_bridges_have_no_import_circles() -> None:
 
 def test_the_checks_catch_what_they_are_for() -> None:
     """The helpers see an upward import and a missing row (so the checks above can fail)."""
+    client = client_layers()
+    assert client_layer_of("indipyclient.model", client) == 0
+    assert client_layer_of("indipyclient.connect", client) == 1
+    assert client_layer_of("indipyclient.tools.getprop", client) == 2
+    assert client_layer_of("indipyweb.hub", client) == 2
     order = layers()
     assert layer_of("indipyserver.routing.router", order) < layer_of(
-        "indipyserver.clients.connection", order)
+        "indipyserver.clients.clientconnection", order)
     assert layer_of("indipyserver.server", order) == order.index("indipyserver")
     known = modules()
     assert "indipyserver.routing.ports" in imports(
@@ -197,7 +254,7 @@ def test_classes_split_across_files_hold_their_parts_instead_of_inheriting_them(
     composition, not a chain of base classes across files)."""
     from indipydriver import IPyDriver
     from indipydriver.receiving import Receiving
-    from indipyserver.clients.connection import ClientConnection
+    from indipyserver.clients.clientconnection import ClientConnection
     from indipyserver.clients.writer import ClientWriter
 
     assert not issubclass(IPyDriver, Receiving)

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import ToolError
+from .toolerror import ToolError
 
 __all__ = ["Reporter", "parse_options", "parse_port", "parse_timeout", "run_tool"]
 

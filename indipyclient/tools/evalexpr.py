@@ -48,10 +48,10 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol.timestamps import parse_timestamp
 
+from .blockingconnection import Connection
 from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
-from .connection import Connection
-from .errors import ToolError
 from .expression import Expression, ExpressionError, compile_expression, format_g
+from .toolerror import ToolError
 
 __all__ = ["main", "operand_values"]
 

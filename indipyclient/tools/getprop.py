@@ -35,10 +35,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 
 # Only what parsing the command line and connecting need is imported here: the protocol core
 # (``getpropquery``, ``blobfiles``) loads after the request is sent, while the server answers.
+from .blockingconnection import Connection
 from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
-from .connection import Connection
-from .errors import ToolError
 from .specs import GetSpec, SpecError, parse_get_spec
+from .toolerror import ToolError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -213,7 +213,7 @@ def _getprop(args: list[str]) -> int:
 
 
 def _save(report: Reporter, folder: Path, device: str, prop: str, member: BLOB) -> Path | None:
-    from .blobfiles import save_blob
+    from .getpropblobs import save_blob
 
     try:
         path, warning = save_blob(folder, device, prop, member.name, member.format, member.data,

@@ -32,7 +32,7 @@ from indipydriver.protocol.vectorevents import (
 )
 
 from .specs import GetSpec
-from .values import attribute_text, member_text
+from .wiretext import attribute_text, member_text
 
 __all__ = ["GetpropQuery", "Outcome"]
 

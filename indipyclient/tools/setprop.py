@@ -56,10 +56,10 @@ from indipydriver.protocol.numbers import parse_number
 from ..model import Model
 from ..validation import InvalidValue
 from ..validation import new_vector as validated_vector
+from .blockingconnection import Connection
 from .cli import Reporter, parse_port, parse_timeout, run_tool
-from .connection import Connection
-from .errors import ToolError
 from .specs import SetSpec, SpecError, parse_set_spec
+from .toolerror import ToolError
 
 __all__ = ["SetpropPlan", "main", "parse_setprop_args", "typed_vector"]
 

@@ -31,8 +31,8 @@ from typing import Any, TextIO
 from .. import events as ev
 from ..connect import Client, EventStream, connect
 from .cli import parse_options, parse_port, parse_timeout, run_tool
-from .errors import ToolError
 from .specs import GetSpec
+from .toolerror import ToolError
 
 __all__ = ["WatchFilter", "describe", "main"]
 

@@ -158,7 +158,7 @@ class Framer:
 
     def idle_for(self, data: bytes) -> bool:
         """Whether `data` may be taken whole by a shortcut outside `feed` (the server's
-        ``lanes``): between elements, nothing buffered, and not over the element limit."""
+        the shortcut): between elements, nothing buffered, and not over the element limit."""
         return (
             self._scanner.idle
             and type(data) is bytes

@@ -37,7 +37,7 @@ from indipydriver.retrypolicy import Backoff, ExponentialBackoff, RetriesExhaust
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers
-from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.drivers.outbound import OutboundProtocol, WriteGate, pump
 from indipyserver.drivers.pipereader import PipeReader, SocketReader
@@ -312,7 +312,7 @@ class ExDriverConnection(DriverConnection):
         # A set vector alone in a read goes to its clients before it is framed (``fastpath.shortcut``).
         # (AttachedBlobs holds the reader while it converts: nothing read can overtake it.)
         if self.shortcut is not None:
-            inbound.lane = partial(self.shortcut.lane_set, self)
+            inbound.shortcut_route = partial(self.shortcut.route_set, self)
         gate = WriteGate()
         write_pipe = os.fdopen(in_w, "wb", buffering=0)
         read_pipe = os.fdopen(out_r, "rb", buffering=0) if out_sock is None else None
@@ -337,7 +337,7 @@ class ExDriverConnection(DriverConnection):
                         assert read_pipe is not None
                         read_transport = PipeReader(loop, read_pipe, inbound)
                     inbound.start()
-                    self.reader_now = read_transport.read_now  # lanes: a quick answer, read at once
+                    self.reader_now = read_transport.read_now  # the shortcut: a quick answer, read at once
                     assert process.stderr is not None
                     tg.create_task(self._log_stderr(process.stderr))
                     pumping = tg.create_task(pump(self, write_transport, gate))

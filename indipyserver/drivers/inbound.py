@@ -150,17 +150,17 @@ class InboundProtocol(asyncio.Protocol):
             transport.resume_reading()
 
     #: Set by the owner to route a read that is one whole element without framing it first
-    #: (``fastpath.shortcut.Shortcut.lane_set``); returns False when it leaves the read to `_handle`.
-    lane: Callable[[bytes, LoopFlow], bool] | None = None
+    #: (``fastpath.shortcut.Shortcut.route_set``); returns False when it leaves the read to `_handle`.
+    shortcut_route: Callable[[bytes, LoopFlow], bool] | None = None
 
     def data_received(self, data: bytes) -> None:
         self._reads += 1
         size = self._read_size
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._adapt(len(data), size)
-        lane = self.lane
+        route = self.shortcut_route
         framer = self._framer
-        if lane is not None and framer.idle_for(data) and lane(data, self._flow):
+        if route is not None and framer.idle_for(data) and route(data, self._flow):
             framer.skipped(len(data))
             return
         self._handle(framer.feed(data))

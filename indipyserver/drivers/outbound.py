@@ -12,7 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from indipyserver.drivers.connection import DriverConnection
+    from indipyserver.drivers.driverconnection import DriverConnection
 
 __all__ = ["OutboundProtocol", "WriteGate", "pump"]
 

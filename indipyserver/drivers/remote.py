@@ -23,7 +23,7 @@ from indipydriver.retrypolicy import (
     Retry,
 )
 from indipyserver.blobs.cutthrough import BlobForwarder
-from indipyserver.drivers.connection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
 from indipyserver.drivers.inbound import StreamProtocol
 from indipyserver.drivers.outbound import WriteGate, pump
 from indipyserver.drivers.remotedevices import remote_devices
@@ -193,7 +193,7 @@ class RemoteConnection(DriverConnection):
             # pinned device's filter, enableBLOB after a definition): the shortcut takes only
             # sets about a device this remote already owns.
             if self.shortcut is not None:
-                protocol.lane = functools.partial(self.shortcut.lane_set, self)
+                protocol.shortcut_route = functools.partial(self.shortcut.route_set, self)
             try:
                 transport, _ = await asyncio.wait_for(
                     loop.create_connection(functools.partial(_same, protocol), self.host, self.port),
@@ -214,7 +214,7 @@ class RemoteConnection(DriverConnection):
             sock = transport.get_extra_info("socket")
             if selector is not None and sock is not None:
                 protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
-                self.reader_now = protocol.read_now  # lanes: a quick answer, read at once
+                self.reader_now = protocol.read_now  # the shortcut: a quick answer, read at once
             self.local = is_local_peer(
                 sock,
                 transport.get_extra_info("peername"),

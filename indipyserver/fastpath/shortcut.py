@@ -21,15 +21,17 @@ Whatever else waits for this CPU may run first too (what the hand-over gains and
 bench/RESULTS.md). Only a read that is one element alone takes the shortcut, so a busy peer
 whose messages pile up in the reads is served by the general path, without yielding.
 
-Only what this routes exactly as `router` would is taken: a number, switch, text or light
-vector (not a client's new light vector, nor a malformed one: the router drops those) with
-ASCII device and name,
-neither blank nor repeated later in the tag (the router would read those differently), whole,
-alone in the read (a newline may follow), about a device an executable driver or a remote
-server owns (a client's new vector to an in-process driver is not even looked at further), that no
-snooping driver watches and whose message (if any) is not being logged. Everything else --
-and any read when the receiver cannot take the write at once -- is left to the general path
-before anything is done.
+Only what this routes exactly as `router` would is taken, and the decisions are the router's
+own rules (``RoutingTables``'s shared rules: `new_target`, `new_interest`, `echo_receivers`,
+`owns`, `snooped`, `logs_message`, `set_receivers`): nothing is decided here that the router
+decides otherwise. What the shortcut adds is only what it leaves to the general path: a read
+that is not one whole vector alone (a newline may follow) with ASCII device and name, neither
+blank nor repeated later in the tag (`readclassifier`); a client's new vector the router
+would drop, check with expat, or give to an in-process driver; a driver's set that a snooping
+driver watches or whose message is logged; and any read when a receiver cannot take the write
+at once. Those are left before anything is done. ``tests/server/fastpath`` holds the two to
+the same outcome, on crafted reads and on the recorded traffic of indilib's drivers and
+clients (``tests/data/corpus``).
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> F
 
 
 class Shortcut:
-    """`lane_new` and `lane_set`: True when the read was routed, False (nothing done) when it
-    is the general path's. Reads and updates the router's tables as the router would; the
+    """`route_new` and `route_set`: True when the read was routed, False (nothing done) when
+    it is the general path's. Reads and updates the router's tables as the router would; the
     server hands it to the connections it can apply to (clients, executable drivers and
     remote servers; never in-process drivers, which take no write through)."""
 
@@ -82,7 +84,7 @@ class Shortcut:
         """The server gave the shortcut to a driver (an executable driver or a remote server)."""
         self._drivers += 1
 
-    def lane_new(self, client: ClientPort, data: bytes, flow: LoopFlow) -> bool:
+    def route_new(self, client: ClientPort, data: bytes, flow: LoopFlow) -> bool:
         """A client's read: a new vector to the driver that owns the device."""
         if not self._drivers:
             return False  # in-process drivers only: they take no write through
@@ -91,29 +93,27 @@ class Shortcut:
             return False
         tables = self._tables
         tag, device, name, rest, element, plain = found
-        owner = tables.owner.get(device)
+        tag_name = tag.decode("ascii")
+        owner = tables.new_target(tag_name, device, name)
         if owner is None or not owner.takes_writes:
-            return False  # nobody's, or an in-process driver's: the general path's
-        if tag == b"newLightVector" or not (plain or xml_error(element) is None):
-            return False  # the router drops a light (read-only) and logs a malformed element
+            return False  # dropped by the router, or an in-process driver's: the general path's
+        if not (plain or xml_error(element) is None):
+            return False  # the router logs a malformed element and drops it
         state = tables.clients.get(client)
         if state is None or not owner.write_through(element):
             return False
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
-        if not state.all_devices or device == "*":  # "*": marks a chained server
-            state.add_interest(device, name, False)
-        # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
+        tables.new_interest(state, device, name)
         frame = None
         try:
-            for other in tables.clients.values():
-                if other is not state and other.wants(False, device, name):
-                    sink = other.sink
-                    if not _write_through(sink, element):
-                        if frame is None:
-                            frame = _frame(tag, device, name, rest, element)
-                            flow.begin()
-                        sink.send_frame(frame)
+            for other in tables.echo_receivers(state, tag_name, device, name, len(element)):
+                sink = other.sink
+                if not _write_through(sink, element):
+                    if frame is None:
+                        frame = _frame(tag, device, name, rest, element)
+                        flow.begin()
+                    sink.send_frame(frame)
         finally:
             if frame is not None:
                 flow.end()
@@ -122,32 +122,31 @@ class Shortcut:
             owner.read_now()  # a driver that answers at once has done so by now
         return True
 
-    def lane_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:
+    def route_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:
         """A driver's read: a set vector to the clients that want it, then into the cache."""
         found = alone(data, _SET)
         if found is None:
             return False
         tables = self._tables
         tag, device, name, rest, element, plain = found
-        if tables.owner.get(device) is not driver or tables.snoop_all or tables.snoops.get(device):
-            return False
+        if not tables.owns(driver, device) or tables.snooped(device):
+            return False  # refused (the loop guard), or for snoopers too: the general path's
         if not (driver.trusted_xml or plain):
             return False  # the general path checks it with expat, and drops it if malformed
-        if tables.message_log is not None and b"message" in rest:
+        if tables.logs_message(b"message" in rest):
             return False
         frame = None
         woke = False  # a client on this machine
         try:
-            for state in tables.clients.values():
-                if state.simple or state.wants(False, device, name):
-                    sink = state.sink
-                    if _write_through(sink, element):
-                        woke = woke or sink.local
-                    else:
-                        if frame is None:
-                            frame = _frame(tag, device, name, rest, element)
-                            flow.begin()
-                        sink.send_frame(frame)
+            for state in tables.set_receivers(device, name):
+                sink = state.sink
+                if _write_through(sink, element):
+                    woke = woke or sink.local
+                else:
+                    if frame is None:
+                        frame = _frame(tag, device, name, rest, element)
+                        flow.begin()
+                    sink.send_frame(frame)
         finally:
             if frame is not None:
                 flow.end()

@@ -5,7 +5,7 @@ driver, the driver's answer arrives and goes to the client. With a plain asyncio
 wake-up runs ``epoll_wait``, the selectors module's bookkeeping, a handle through the ready
 queue and the transport's read method before our code sees a byte. `InlineSelector` is an
 ordinary epoll selector for asyncio that, for the descriptors registered with `add_inline`
-(client sockets and executable drivers' stdout, see ``clients.connection`` and ``drivers.pipereader``), calls
+(client sockets and executable drivers' stdout, see ``clients.clientconnection`` and ``drivers.pipereader``), calls
 their read callback from inside ``select`` itself, which saves a round trip that handle and
 that bookkeeping twice (``bench/floor.py``'s ``inlinefloor`` against ``floor`` measures it).
 

@@ -36,7 +36,7 @@ class _Device:
         self.fences: deque[int] = deque()  # `sent` when each getProperties was forwarded
 
 
-class UnreadNews:
+class PendingCommands:
     """Per device: new*Vectors passed to its driver that it may not have read yet."""
 
     def __init__(self) -> None:

@@ -1,6 +1,6 @@
 """What the router needs of the connections it routes between, and nothing more.
 
-The router never imports a connection class: the server's clients (``clients.connection``),
+The router never imports a connection class: the server's clients (``clients.clientconnection``),
 drivers and remote servers (``drivers``) implement these protocols, and so do the test
 doubles of the router's tests (checked by mypy), so a double cannot lack a method the router
 calls.
@@ -129,7 +129,7 @@ class DriverSide(Protocol):
 
 
 class ClientSide(Protocol):
-    """The router, as a client connection sees it (``clients.connection``)."""
+    """The router, as a client connection sees it (``clients.clientconnection``)."""
 
     def add_client(self, client: ClientPort) -> None:
         """A client connected."""

@@ -50,7 +50,6 @@ from indipyserver.routing.dropnotices import DropNotices
 from indipyserver.routing.interests import BlobModes, ClientState, blob_mode
 from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.serverelements import (
-    BLOB_TAGS,
     DEF_TAGS,
     DEVICE_TAGS,
     NEW_TAGS,
@@ -63,14 +62,11 @@ from indipyserver.routing.serverelements import (
     ping_reply,
 )
 from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
-from indipyserver.routing.tables import RoutingTables
+from indipyserver.routing.tables import MAX_ECHO_BYTES, RoutingTables
 
 #: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
 #: tree has a few hundred.
 MAX_DEVICES_PER_SOURCE = 1000
-#: A client's new*Vector larger than this goes to its driver only, not echoed to the other
-#: clients (an upload: an image or a file for the driver).
-MAX_ECHO_BYTES = 1 << 20
 _CROWDED = "\0crowded"  # in a source's refused devices once it passed that (never a name)
 
 logger = logging.getLogger("indipyserver.router")  # the name users' logs know
@@ -146,8 +142,7 @@ class Router:
             if tag in NEW_TAGS:
                 if not client_element_ok(client.label, frame, self.tables.client_warnings):
                     continue
-                if not state.all_devices or device == "*":  # else nothing to record
-                    state.add_interest(device, name, False)
+                self.tables.new_interest(state, device, name)
                 self._client_new(state, frame, device, name)
             elif tag == "getProperties":
                 state.add_interest(device, name, True)
@@ -180,17 +175,18 @@ class Router:
     def _client_new(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
     ) -> None:
-        owner = self.tables.owner.get(device) if device else None
-        if owner is None or not device:
-            # indiserver drops these without a word; the user whose click did nothing (the
-            # device's remote or driver has gone, or the name is wrong) gets a reason here.
-            if (note := self.tables.client_warnings.take()) is not None:
-                logger.warning("client %s sent <%s> for device %s, which nothing here serves "
-                               "(its driver or remote gone?): dropped%s", state.sink.label,
-                               frame.tag, short(device) if device else "''", note)
-            return
-        if not name:
-            if (note := self.tables.client_warnings.take()) is not None:
+        owner = self.tables.new_target(frame.tag, device, name)
+        if owner is None or not device or not name:
+            if not device or device not in self.tables.owner:
+                # indiserver drops these without a word; the user whose click did nothing
+                # (the device's remote or driver has gone, or the name is wrong) gets a
+                # reason here.
+                if (note := self.tables.client_warnings.take()) is not None:
+                    logger.warning("client %s sent <%s> for device %s, which nothing here "
+                                   "serves (its driver or remote gone?): dropped%s",
+                                   state.sink.label, frame.tag,
+                                   short(device) if device else "''", note)
+            elif (note := self.tables.client_warnings.take()) is not None:
                 logger.warning("client %s sent <%s> for %s without a name: dropped%s",
                                state.sink.label, frame.tag, short(device), note)
             return
@@ -203,11 +199,9 @@ class Router:
                         "clients, only queued to its driver", state.sink.label, len(frame.data),
                         frame.tag, short(device), short(name))
             return
-        # indiserver echoes every new*Vector to the other interested clients (notes 1.5.3).
-        is_blob = frame.tag in BLOB_TAGS
-        for other in self.tables.clients.values():
-            if other is not state and other.wants(is_blob, device, name):
-                other.sink.send_frame(frame)
+        for other in self.tables.echo_receivers(state, frame.tag, device, name,
+                                                len(frame.data)):
+            other.sink.send_frame(frame)
 
     def _client_get_properties(
         self, state: ClientState, device: str | None, name: str | None
@@ -380,13 +374,14 @@ class Router:
                 device = attrs.get("device")
                 name = attrs.get("name")
                 if device and name and "message" not in attrs and owner.get(device) is driver:
+                    # (`RoutingTables.owns`, inline: once per element of a burst)
                     if run and (name != run_name or device != run_device):
                         self._run_done(run, run_device, run_name)
                         run = []
                     run.append(frame)
                     run_device = device
                     run_name = name
-                    if self.tables.snoop_all or self.tables.snoops.get(device):
+                    if self.tables.snooped(device):
                         self.tables.to_snoopers(frame, device, name, driver)
                     continue
             if run:
@@ -473,9 +468,9 @@ class Router:
         attrs = head.attrs
         device = attrs.get("device")
         name = attrs.get("name") or None
-        if not device or name is None or self.tables.owner.get(device) is not driver:
+        if not device or name is None or not self.tables.owns(driver, device):
             return None
-        if self.tables.snoops.get(device) or self.tables.snoop_all:
+        if self.tables.snooped(device):
             return None
         clients = [s.sink for s in self.tables.clients.values() if s.wants(True, device, name)]
         if self.tables.stream_drop_bytes and clients and is_stream_blob(head.data):
@@ -535,7 +530,8 @@ class Router:
                 return
             self.tables.owner[device] = driver
             owned.add(device)
-        if self.tables.message_log is not None and "message" in attrs:
+        if self.tables.logs_message("message" in attrs):
+            assert self.tables.message_log is not None
             self.tables.message_log(attrs, device)
         name = attrs.get("name") or None
         if name is not None:
@@ -565,7 +561,7 @@ class Router:
                 del self.tables.owner[device]
                 self.tables.owned[driver].discard(device)
         self.tables.to_clients(frame, device, name)
-        if self.tables.snoop_all or self.tables.snoops.get(device):
+        if self.tables.snooped(device):
             self.tables.to_snoopers(frame, device, name, driver)
 
     def _too_many_devices(self, driver: DriverPort, device: str) -> None:

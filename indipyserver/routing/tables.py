@@ -8,6 +8,13 @@ snooping drivers that want it, a device-less element to every client, cached def
 replayed to one client or driver, a request for an unknown device asked of each remote at most
 once (the loop guard's rule for requests, `router`). What each incoming element means is
 decided in `router`.
+
+The rules both the router and the round trip's shortcut (``fastpath.shortcut``) apply are
+written here once, in "the shared rules" below: where a client's new vector goes
+(`new_target`), the interest it shows (`new_interest`), which other clients get its echo
+(`echo_receivers`), whether a driver's set concerns anyone but its clients (`owns`,
+`snooped`, `logs_message`) and which clients get it (`set_receivers`). The shortcut decides
+nothing of its own: it only leaves to the general path what these rules do not cover.
 """
 
 from __future__ import annotations
@@ -18,11 +25,16 @@ from collections.abc import Callable
 from indipydriver.logbudget import WarningBudget
 from indipydriver.protocol.framing import Frame
 from indipyserver.routing.interests import BlobModes, ClientState
-from indipyserver.routing.pendingcommands import UnreadNews
+from indipyserver.routing.pendingcommands import PendingCommands
 from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.propertycache import PropertyCache
 from indipyserver.routing.remoteblobs import RemoteBlobModes
-from indipyserver.routing.serverelements import BLOB_TAGS, get_properties_frame, message_frame
+from indipyserver.routing.serverelements import (
+    BLOB_TAGS,
+    NEW_TAGS,
+    get_properties_frame,
+    message_frame,
+)
 from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
 
 # Under the router's name: delivery from the tables is part of its decisions.
@@ -31,6 +43,9 @@ logger = logging.getLogger("indipyserver.router")
 #: Requests for unknown devices remembered per connection (loop guard); past this many the
 #: memory is cleared, so a client asking for endless invented names cannot grow it unbounded.
 MAX_ASKED = 1024
+#: A client's new*Vector larger than this goes to its driver only, not echoed to the other
+#: clients (an upload: an image or a file for the driver).
+MAX_ECHO_BYTES = 1 << 20
 
 
 class RoutingTables:
@@ -61,9 +76,54 @@ class RoutingTables:
         # the BLOB modes told to each remote, derived from clients and snooping drivers
         self.remote_blobs = RemoteBlobModes(self.clients, self.driver_blobs)
         self.cache = PropertyCache()
-        self.unread = UnreadNews()  # devices whose cache may predate a client's command
+        self.unread = PendingCommands()  # devices whose cache may predate a client's command
         self.client_warnings = WarningBudget()  # about what clients sent: bounded
         self.driver_warnings = WarningBudget()  # about what drivers and remotes sent
+
+    # -- the shared rules: the router's, which the shortcut follows too ------------------
+
+    def new_target(self, tag: str, device: str | None, name: str | None) -> DriverPort | None:
+        """The driver a client's element `tag` about `device`.`name` goes to: the device's
+        owner. None: the router drops it (not a vector a client may send -- a light is
+        read-only --, no device or no name, or a device nothing here serves)."""
+        if tag not in NEW_TAGS or not device or not name:
+            return None
+        return self.owner.get(device)
+
+    def new_interest(self, state: ClientState, device: str | None, name: str | None) -> None:
+        """A client that sends a new vector is interested in it from then on (unless it wants
+        every device anyway; ``"*"`` marks a chained server)."""
+        if not state.all_devices or device == "*":
+            state.add_interest(device, name, False)
+
+    def echo_receivers(self, state: ClientState, tag: str, device: str, name: str,
+                       size: int) -> list[ClientState]:
+        """The other clients that get a copy of client `state`'s new vector (indiserver
+        echoes every one, notes 1.5.3): those interested in it, and nobody for one larger
+        than `MAX_ECHO_BYTES` (one client's upload must not fill everyone's queue)."""
+        if size > MAX_ECHO_BYTES:
+            return []
+        is_blob = tag in BLOB_TAGS
+        return [other for other in self.clients.values()
+                if other is not state and other.wants(is_blob, device, name)]
+
+    def owns(self, driver: DriverPort, device: str) -> bool:
+        """Whether `driver` owns `device` (the loop guard: it may speak only of its own)."""
+        return self.owner.get(device) is driver
+
+    def snooped(self, device: str) -> bool:
+        """Whether a snooping driver may want what is said of `device`."""
+        return bool(self.snoop_all or self.snoops.get(device))
+
+    def logs_message(self, has_message: bool) -> bool:
+        """Whether an element a driver sends is logged (indiserver's -l): one with a message,
+        when the server keeps a log."""
+        return has_message and self.message_log is not None
+
+    def set_receivers(self, device: str, name: str) -> list[ClientState]:
+        """The clients a driver's set vector (not a BLOB) about `device`.`name` goes to."""
+        return [state for state in self.clients.values()
+                if state.simple or state.wants(False, device, name)]
 
     # -- replays from the cache, and requests for unknown devices ---------------------
 
@@ -165,16 +225,15 @@ class RoutingTables:
         if len(frames) == 1:
             self.to_clients(frames[0], device, name)
             return
-        for state in self.clients.values():
-            if state.simple or state.wants(False, device, name):
-                state.sink.send_frames(frames)
+        for state in self.set_receivers(device, name):
+            state.sink.send_frames(frames)
 
     def to_snoopers(
         self, frame: Frame, device: str, name: str | None, source: DriverPort | None
     ) -> None:
-        snoopers = self.snoops.get(device)
-        if not snoopers and not self.snoop_all:
+        if not self.snooped(device):
             return
+        snoopers = self.snoops.get(device)
         is_blob = frame.tag in BLOB_TAGS
         targets: list[DriverPort] = []
         if snoopers:

@@ -19,7 +19,7 @@ import pytest
 from indipyclient.blobfiles import save_blob
 from indipyclient.blobstream import FileSink
 from indipyclient.partfiles import create_part_file
-from indipyclient.tools.blobfiles import save_blob as tool_save_blob
+from indipyclient.tools.getpropblobs import save_blob as tool_save_blob
 
 
 @pytest.fixture(params=[0o022, 0o027])

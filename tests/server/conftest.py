@@ -54,9 +54,9 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> M
 
 @pytest.fixture(autouse=True)
 def _fresh_client_warning_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The clients' malformed-XML warnings share one budget per process (`clients.connection`): each test
+    """The clients' malformed-XML warnings share one budget per process (`clients.clientconnection`): each test
     starts with a full one, whatever ran before it."""
     from indipydriver.logbudget import WarningBudget
-    from indipyserver.clients import connection as clients
+    from indipyserver.clients import clientconnection as clients
 
     monkeypatch.setattr(clients, "_malformed_warnings", WarningBudget())

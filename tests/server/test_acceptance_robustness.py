@@ -36,7 +36,7 @@ import pytest
 from serverkit import RawClient, make_gadget, running, server
 
 from indipyserver import IPyServer
-from indipyserver.clients import connection as clients
+from indipyserver.clients import clientconnection as clients
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">{}</oneNumber></newNumberVector>'
 

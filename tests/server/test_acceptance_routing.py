@@ -23,7 +23,7 @@ import pytest
 from serverkit import RawClient, make_gadget, running, server
 
 from indipydriver import IPyDriver
-from indipyserver.clients.connection import ClientConnection
+from indipyserver.clients.clientconnection import ClientConnection
 
 # Announces device "Rec" in indilib's own style and appends everything it reads to argv[1].
 RECORDER = f"#!{sys.executable}\n" + textwrap.dedent(

@@ -9,7 +9,7 @@ import pytest
 from serverkit import RawClient, make_gadget, running, send_blob, server
 
 from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.drivers.connection import DriverConnection
+from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.routing.router import Router
 

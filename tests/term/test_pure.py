@@ -17,7 +17,7 @@ from indipyterm.formatting import (
     state_colour,
 )
 from indipyterm.inputcheck import InputRefused, check_entries, check_number, toggle_switch
-from indipyterm.model import MemberInfo, VectorInfo
+from indipyterm.vectorinfo import MemberInfo, VectorInfo
 from indipyterm.status import ConnectionStatus
 
 # --- numbers typed by the user -----------------------------------------------------------------

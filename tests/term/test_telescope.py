@@ -15,7 +15,7 @@ from textual.widgets import RadioButton
 
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
-from indipyterm.model import float_or_none
+from indipyterm.vectorinfo import float_or_none
 
 pytestmark = pytest.mark.interop
 

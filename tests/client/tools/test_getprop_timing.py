@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyclient.tools.connection import Connection
+from indipyclient.tools.blockingconnection import Connection
 from indipyclient.tools.getprop import early_request
 from indipyclient.tools.getpropquery import GetpropQuery
 from indipyclient.tools.specs import SpecError, parse_get_spec
@@ -115,7 +115,7 @@ def test_a_thousand_vector_answer_arrives_whole_while_the_tool_is_not_reading() 
     protocol core: its last bytes arrive at once, not when the tool gets round to reading. With
     the default buffer they arrived only then (bench/getprop_vs_indi.py: 27-29 ms late in every
     run), and so did the start of the quiet period."""
-    from indipyclient.tools.connection import RECEIVE_BUFFER
+    from indipyclient.tools.blockingconnection import RECEIVE_BUFFER
 
     with open("/proc/sys/net/core/rmem_max") as limit:  # the kernel caps what is asked for
         room = min(RECEIVE_BUFFER, int(limit.read()))

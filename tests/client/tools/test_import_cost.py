@@ -35,7 +35,7 @@ def _loaded_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize("statement", [
     "import indipyclient.tools.getprop",
-    "import indipyclient.tools.connection, indipyclient.tools.specs",  # what every tool shares
+    "import indipyclient.tools.blockingconnection, indipyclient.tools.specs",  # what every tool shares
 ])
 def test_getprop_import_leaves_out_asyncio_and_the_frameworks(statement: str) -> None:
     """``import indipyclient.tools.getprop`` loads neither asyncio nor the driver framework."""

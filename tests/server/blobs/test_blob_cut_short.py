@@ -132,7 +132,7 @@ async def test_a_stalled_blob_is_cut_short_while_its_client_holds_the_drivers_up
     found congested (pausing every reader, the stalled one too, so the stall watch took the
     silence for ours and never cut: the whole 3 s here, for ever with a peer that never came
     back), then slow and "caught up" 16 times a second, losing superseded updates."""
-    from indipyserver.clients import connection as clients
+    from indipyserver.clients import clientconnection as clients
 
     monkeypatch.setattr(stalledblobs, "STALLED_BLOB_SECONDS", 0.4)
     monkeypatch.setattr(clients, "SOFT_QUEUE_BYTES", 16 * 1024)

@@ -17,7 +17,7 @@ from serverdoubles import RecordingDriver
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients import fallingbehind
-from indipyserver.clients.connection import ClientConnection
+from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.routing.ports import Parts
 from indipyserver.routing.router import Router

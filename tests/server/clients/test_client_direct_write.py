@@ -15,7 +15,7 @@ import time
 from serverdoubles import RecordingDriver, frames, ready
 
 from indipydriver.protocol.framing import Frame
-from indipyserver.clients.connection import ClientConnection
+from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.clients.writer import _direct_fd
 from indipyserver.loop.flowcontrol import flow_for
 from indipyserver.routing.router import Router

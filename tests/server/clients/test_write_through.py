@@ -14,8 +14,8 @@ from functools import partial
 from serverkit import Recorder
 
 from indipyserver.blobs.cutthrough import BlobForwarder
-from indipyserver.clients.connection import ClientConnection
-from indipyserver.drivers.connection import DriverConnection
+from indipyserver.clients.clientconnection import ClientConnection
+from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.flowcontrol import flow_for

@@ -12,7 +12,7 @@ import pytest
 from serverkit import RawClient, make_gadget, running
 
 from indipyserver import IPyServer
-from indipyserver.clients.connection import ClientConnection
+from indipyserver.clients.clientconnection import ClientConnection
 
 BURST = 200
 
@@ -55,7 +55,7 @@ async def test_the_first_write_of_a_loop_turn_reaches_the_client_at_once() -> No
     before (the burst test above)."""
     from serverkit import Recorder
 
-    from indipyserver.drivers.connection import InProcessDriverConnection
+    from indipyserver.drivers.driverconnection import InProcessDriverConnection
     from indipyserver.routing.router import Router
 
     router = Router()
@@ -98,7 +98,7 @@ async def test_malformed_xml_from_an_in_process_driver_is_logged_and_the_rest_ro
     for one good element must not swallow errors)."""
     from serverkit import Recorder
 
-    from indipyserver.drivers.connection import InProcessDriverConnection
+    from indipyserver.drivers.driverconnection import InProcessDriverConnection
     from indipyserver.routing.router import Router
 
     router = Router()

@@ -19,7 +19,7 @@ from serverkit import RawClient, make_gadget, running
 from indipydriver import IPyDriver
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
-from indipyserver.drivers.connection import InProcessDriverConnection
+from indipyserver.drivers.driverconnection import InProcessDriverConnection
 from indipyserver.routing.router import Router
 
 DEF = (b'<defNumberVector device="D" name="N" state="Idle" perm="rw"><defNumber name="v" '

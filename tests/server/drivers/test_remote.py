@@ -176,7 +176,7 @@ async def test_device_at_host_with_the_real_router_asks_for_that_device_only() -
 
 async def test_a_remote_server_on_this_machine_is_known_to_be_local() -> None:
     """The round trip's shortcut hands the CPU to a peer it has woken only when the peer is
-    on this machine (lanes); a remote server's connection says so once connected (the rule
+    on this machine (the shortcut); a remote server's connection says so once connected (the rule
     itself: test_localpeer)."""
     _, server, port = await serve_scripted()
     router = RecordingRouter()
@@ -191,12 +191,12 @@ async def test_a_remote_server_on_this_machine_is_known_to_be_local() -> None:
 
 async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() -> None:
     """A chained server's set vector that arrives alone in a read reaches the clients by the
-    round trip's shortcut (lanes), as an executable driver's does, and lands in the cache; a
+    round trip's shortcut (the shortcut), as an executable driver's does, and lands in the cache; a
     pinned dev@host remote's set about another of its devices is still dropped (the shortcut
     takes only sets about a device the remote owns, and leaves the rest to `_frames`)."""
     from serverkit import Recorder
 
-    from indipyserver.clients.connection import ClientConnection
+    from indipyserver.clients.clientconnection import ClientConnection
     from indipyserver.fastpath.shortcut import Shortcut
     from indipyserver.routing.router import Router
 
@@ -209,14 +209,14 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     seen: list[tuple[bytes, bool]] = []
     shortcut = Shortcut(router.tables)  # as the server hands it to a remote's connection
     shortcut.driver_added()
-    lane_set = shortcut.lane_set
+    route_set = shortcut.route_set
 
     def counted(driver, data, flow):  # type: ignore[no-untyped-def]
-        taken = lane_set(driver, data, flow)
+        taken = route_set(driver, data, flow)
         seen.append((bytes(data), taken))
         return taken
 
-    shortcut.lane_set = counted  # type: ignore[method-assign]
+    shortcut.route_set = counted  # type: ignore[method-assign]
     client = ClientConnection(router, set())
     to_client = Recorder()
     client.connection_made(to_client)

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from indipyserver.clients.connection import ClientConnection
+from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.fastpath.localpeer import is_local_peer
 from indipyserver.routing.router import Router
 

@@ -14,15 +14,18 @@ import asyncio
 import logging
 from functools import partial
 
+import corpus
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from serverkit import PausableReadTransport, Recorder
 
 from indipydriver.logbudget import WarningBudget
+from indipydriver.protocol.errors import ProtocolError
 from indipyserver.blobs.cutthrough import BlobForwarder
-from indipyserver.clients import connection as clients
-from indipyserver.clients.connection import ClientConnection
-from indipyserver.drivers.connection import DriverConnection
+from indipyserver.clients import clientconnection as clients
+from indipyserver.clients.clientconnection import ClientConnection
+from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.fastpath import shortcut as lanes
 from indipyserver.fastpath.shortcut import Shortcut
@@ -165,8 +168,9 @@ class Rig:
     def __init__(
         self,
         shortcut: bool,
-        interests: list[int],
+        interests: list[int | bytes],
         *,
+        defs: bytes = DEFS,
         snooper: bool = False,
         message_log: bool = False,
         paused: int | None = None,
@@ -197,11 +201,12 @@ class Rig:
             BlobForwarder(self.router, self.driver),
         )
         if shortcut:  # a remote server's reads have it too (remote.py)
-            self.inbound.lane = self._counted(partial(_shortcut(self.router).lane_set, self.driver))
+            self.inbound.shortcut_route = self._counted(partial(_shortcut(self.router).route_set, self.driver))
         self.inbound.connection_made(Recorder())
         self.router.driver_ready(self.driver)
         self.inbound.start()
-        self.inbound.data_received(DEFS)
+        if defs:
+            self.inbound.data_received(defs)
         if star:
             self.inbound.data_received(DRIVER_READS[13])  # the driver owns device "*"
         if snooper:
@@ -214,11 +219,12 @@ class Rig:
         options = {} if max_queue_bytes is None else {"max_queue_bytes": max_queue_bytes}
         for i in interests:
             client = ClientConnection(self.router, set(), **options)  # type: ignore[arg-type]
-            client._lane = self._counted(_shortcut(self.router).lane_new) if shortcut else None
+            client._shortcut_route = self._counted(_shortcut(self.router).route_new) if shortcut else None
             transport = Recorder()
             client.connection_made(transport)
-            if INTERESTS[i]:
-                client.data_received(INTERESTS[i])
+            asked = INTERESTS[i] if isinstance(i, int) else i
+            if asked:
+                client.data_received(asked)
             self.clients.append(client)
             self.to_client.append(transport)
         n = len(self.clients)
@@ -244,12 +250,16 @@ class Rig:
             return taken
         return counted
 
-    def feed(self, reads: list[tuple[str, int, int]]) -> None:
+    def feed(self, reads: list[tuple[str, int | bytes, int]]) -> None:
+        """Each read: from a client (the `client`th) or the driver; `which` indexes
+        CLIENT_READS or DRIVER_READS, or is the read's bytes."""
         for source, which, client in reads:
             if source == "client" and self.clients:
-                self.clients[client % len(self.clients)].data_received(CLIENT_READS[which])
+                data = CLIENT_READS[which] if isinstance(which, int) else which
+                self.clients[client % len(self.clients)].data_received(data)
             elif source == "driver":
-                self.inbound.data_received(DRIVER_READS[which])
+                self.inbound.data_received(DRIVER_READS[which] if isinstance(which, int)
+                                           else which)
 
     def outcome(self) -> object:
         router = self.router
@@ -315,7 +325,8 @@ def _frames(data: bytes):  # type: ignore[no-untyped-def]
     return Framer().feed(data)
 
 
-def both(reads: list[tuple[str, int, int]], interests: list[int], **options: object) -> int:
+def both(reads: list[tuple[str, int | bytes, int]], interests: list[int | bytes],
+         **options: object) -> int:
     """Feed `reads` to a rig with the shortcut and one without; assert the same outcome and
     return how many reads the shortcut took."""
 
@@ -483,10 +494,10 @@ def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
         taken: list[bool] = []
 
         def lane(data: bytes, flow: object) -> bool:
-            taken.append(_shortcut(router).lane_set(driver, data, flow))  # type: ignore[arg-type]
+            taken.append(_shortcut(router).route_set(driver, data, flow))  # type: ignore[arg-type]
             return taken[-1]
 
-        inbound.lane = lane
+        inbound.shortcut_route = lane
         transport = PausableReadTransport()
         inbound.connection_made(transport)
         router.driver_ready(driver)
@@ -542,7 +553,7 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
         driver.attach_writer(Recorder())
         inbound = InboundProtocol(partial(router.driver_frames, driver), "d")
         if shortcut:
-            inbound.lane = partial(_shortcut(router).lane_set, driver)
+            inbound.shortcut_route = partial(_shortcut(router).route_set, driver)
         inbound.connection_made(PausableReadTransport())
         router.driver_ready(driver)
         inbound.start()
@@ -556,7 +567,7 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
                                       keeping_up=keeping_up)
             await loop.connect_accepted_socket(lambda c=client: c, ours)  # type: ignore[misc]
             assert client._fd >= 0  # writes itself, counting KeepingUp
-            client._lane = _shortcut(router).lane_new if shortcut else None
+            client._shortcut_route = _shortcut(router).route_new if shortcut else None
             client.data_received(INTERESTS[0])
             clients.append(client)
         behind = clients[0]
@@ -617,7 +628,7 @@ def _handoffs(monkeypatch, interests: list[int], reads, local=(), far=False, **o
 
 def test_a_new_vector_hands_the_cpu_to_the_driver_once_written(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # The driver is woken by the write and most likely queued on this CPU: it gets the CPU
-    # before the server's own bookkeeping (lanes), and only once the bytes are on their way.
+    # before the server's own bookkeeping (the shortcut), and only once the bytes are on their way.
     assert _handoffs(monkeypatch, [0], [("client", 0, 0)]) == [(1, [0])]
     # What the shortcut leaves (two elements in one read) goes the general way: no handing over.
     assert _handoffs(monkeypatch, [0], [("client", 6, 0)]) == []
@@ -709,7 +720,7 @@ async def test_a_new_vector_to_an_in_process_driver_is_left_to_the_general_path_
     declines a client's new vector to its device as soon as it knows the owner, without
     trying the write (it tried, and always failed), and the general path delivers it."""
     from indipydriver import IPyDriver
-    from indipyserver.drivers.connection import InProcessDriverConnection
+    from indipyserver.drivers.driverconnection import InProcessDriverConnection
 
     router = Router()
     owner = InProcessDriverConnection(IPyDriver())
@@ -732,3 +743,64 @@ async def test_a_new_vector_to_an_in_process_driver_is_left_to_the_general_path_
     client.data_received(new)
     assert tried == []
     assert owner.queued_bytes == len(new)  # the general path queued it, framed
+
+
+# --- the recorded traffic of indilib's drivers and clients (tests/data/corpus) -----------------
+
+
+def _corpus_elements(name: str) -> list[bytes]:
+    """The top-level elements of a capture, each as its bytes."""
+    from indipydriver.protocol.framing import Frame, Framer
+
+    return [f.data for f in Framer().feed(corpus.read(name)) if type(f) is Frame]
+
+
+def _as_we_write(element: bytes) -> bytes | None:
+    """The element as our serialiser writes it (the plain form our drivers send, which the
+    shortcut can take), or None for one it does not parse to."""
+    from indipydriver.protocol import parse_element, serialise
+
+    try:
+        event = parse_element(element)
+    except ProtocolError:
+        return None
+    return None if event is None else serialise(event).rstrip(b"\n")
+
+
+#: What the corpus's clients asked for: every device, one device, a chained server, BLOBs too,
+#: one property, nothing.
+CORPUS_INTERESTS: list[int | bytes] = [
+    0, 3, 9,
+    b'<getProperties version="1.7" device="Telescope Simulator"/>\n',
+    b'<getProperties version="1.7"/><enableBLOB device="CCD Simulator">Also</enableBLOB>\n',
+    b"<getProperties version='1.7' device='Telescope Simulator' name='EQUATORIAL_EOD_COORD'/>\n",
+    b"",
+]
+
+
+@pytest.mark.parametrize("rewritten", [False, True], ids=["as recorded", "as we write"])
+def test_the_shortcut_and_the_router_agree_on_every_element_of_the_corpus(rewritten: bool) -> None:
+    """Every element indilib's telescope and CCD simulators wrote (the driver's reads, one
+    element each), then what indi_getprop, indi_setprop and indi_eval sent (the clients'
+    reads), reach every receiver, the cache, the interests and the logs the same with the
+    shortcut as through the router alone; as recorded (indilib's single quotes and line
+    breaks, which the shortcut leaves) and as our serialiser writes the same elements (which
+    it takes)."""
+    driver = [e for name in ("telescope-traffic.xml", "ccd-traffic.xml")
+              for e in _corpus_elements(name)]
+    clients_sent = _corpus_elements("indilib-clients-send.xml")
+    if rewritten:
+        driver = [w for w in map(_as_we_write, driver) if w is not None]
+        clients_sent = [w for w in map(_as_we_write, clients_sent) if w is not None]
+    reads: list[tuple[str, int | bytes, int]] = [("driver", e + b"\n", 0) for e in driver]
+    reads += [("client", e + b"\n", i) for i, e in enumerate(clients_sent)]
+    # and the driver's answers again, after the clients' commands
+    reads += [("driver", e + b"\n", 0) for e in driver if e.startswith(b"<set")][:200]
+    taken = both(reads, CORPUS_INTERESTS, defs=b"")
+    sets = sum(1 for source, data, _ in reads if source == "driver"
+               and isinstance(data, bytes) and data.startswith(b"<set")
+               and not data.startswith(b"<setBLOB"))
+    if rewritten:
+        # our plain form: the shortcut takes the round trip's elements (not the BLOBs)
+        assert taken >= sets // 2
+    assert sets > 100

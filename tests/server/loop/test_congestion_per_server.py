@@ -25,8 +25,8 @@ from indipydriver import Device, IPyDriver, NumberMember, NumberVector
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
 from indipyserver.clients import fallingbehind
-from indipyserver.clients.connection import ClientConnection
-from indipyserver.drivers.connection import InProcessDriverConnection
+from indipyserver.clients.clientconnection import ClientConnection
+from indipyserver.drivers.driverconnection import InProcessDriverConnection
 
 RAW = 256 * 1024  # 350 KB of base64 per BLOB: the 1 MiB pipe holds three
 

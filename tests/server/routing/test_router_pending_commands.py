@@ -21,7 +21,7 @@ from test_router import (
     client,
 )
 
-from indipyserver.routing.pendingcommands import MAX_FENCES, UnreadNews
+from indipyserver.routing.pendingcommands import MAX_FENCES, PendingCommands
 from indipyserver.routing.router import Router
 
 DEF_X_P_BUSY = DEF_X_P.replace('state="Ok"', 'state="Busy"').replace(">1<", ">5<")
@@ -169,24 +169,24 @@ def test_unanswered_requests_are_remembered_within_a_bound() -> None:
     """A driver that never answers (hung, or the property does not exist) is asked every
     time, as indiserver would, and its requests take at most MAX_FENCES slots; the newest
     slot stands for the rest, so the device is trusted only after a later answer."""
-    news = UnreadNews()
-    news.sent("X")
+    pending = PendingCommands()
+    pending.sent("X")
     for _ in range(MAX_FENCES * 4):
-        news.asked("X")
-    news.sent("X")
-    news.asked("X")
-    entry = news._devices["X"]
+        pending.asked("X")
+    pending.sent("X")
+    pending.asked("X")
+    entry = pending._devices["X"]
     assert len(entry.fences) == MAX_FENCES
     for _ in range(MAX_FENCES - 1):
-        news.defined("X")
-        assert news.unread("X")  # answers to requests made before the second command
-    news.defined("X")
-    assert not news.unread("X") and len(news) == 0
+        pending.defined("X")
+        assert pending.unread("X")  # answers to requests made before the second command
+    pending.defined("X")
+    assert not pending.unread("X") and len(pending) == 0
 
 
 def test_definitions_with_no_request_pending_change_nothing() -> None:
-    news = UnreadNews()
-    news.defined("X")
-    news.sent("X")
-    news.defined("X")  # not an answer: nothing was asked since the command
-    assert news.unread("X") and news.behind() == {"X"}
+    pending = PendingCommands()
+    pending.defined("X")
+    pending.sent("X")
+    pending.defined("X")  # not an answer: nothing was asked since the command
+    assert pending.unread("X") and pending.behind() == {"X"}

@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from .errors import ToolError
+from .toolerror import ToolError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 

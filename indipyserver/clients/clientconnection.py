@@ -87,7 +87,7 @@ class ClientConnection(asyncio.Protocol):
         (``fastpath.shortcut``), which routes a new vector alone in a read before it is framed."""
         self.router = router
         # A new vector alone in a read goes to its driver before it is framed (``fastpath.shortcut``).
-        self._lane = shortcut.lane_new if shortcut is not None else None
+        self._shortcut_route = shortcut.route_new if shortcut is not None else None
         self.connections = connections
         self.maxconnections = maxconnections
         self.max_queue_bytes = max_queue_bytes
@@ -277,9 +277,9 @@ class ClientConnection(asyncio.Protocol):
         if size and (len(data) >= size or size > SMALL_READ_SIZE > len(data)):
             self._read_size = adapt_read_size(self._transport, len(data), size, READ_SIZE)
         framer = self._framer
-        lane = self._lane
-        if lane is not None and framer.idle_for(data) and lane(self, data, self._flow):
-            framer.skipped(len(data))  # one whole element, routed by the shortcut (lanes)
+        route = self._shortcut_route
+        if route is not None and framer.idle_for(data) and route(self, data, self._flow):
+            framer.skipped(len(data))  # one whole element, routed by the shortcut (the shortcut)
             self._bad = 0
             self._heard = True
             return
