@@ -102,7 +102,11 @@ def client_layers() -> list[list[str]]:
 
 
 def client_layer_of(module: str, order: list[list[str]]) -> int | None:
-    """The index of the client layer that lists `module` (or its package), None if none."""
+    """The index of the client layer that lists `module` (or its package), None if none. The
+    library's modules are listed one by one (its ``__init__`` as ``indipyclient.__init__``),
+    so a new one is in no layer until the page places it."""
+    if module == "indipyclient":
+        module = "indipyclient.__init__"
     best: tuple[int, int] | None = None
     for index, names in enumerate(order):
         for name in names:
