@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from indipydriver.protocol.acceptance import MemberShape, VectorShape, judge
 from indipydriver.protocol.enums import SwitchState
 
-from .model import VectorInfo
+from .vectorinfo import VectorInfo
 
 __all__ = ["InputRefused", "check_entries", "check_number", "toggle_switch", "vector_shape"]
 

@@ -17,8 +17,8 @@ from indipyterm.formatting import (
     state_colour,
 )
 from indipyterm.inputcheck import InputRefused, check_entries, check_number, toggle_switch
-from indipyterm.vectorinfo import MemberInfo, VectorInfo
 from indipyterm.status import ConnectionStatus
+from indipyterm.vectorinfo import MemberInfo, VectorInfo
 
 # --- numbers typed by the user -----------------------------------------------------------------
 
