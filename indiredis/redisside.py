@@ -39,7 +39,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.blobfiles import save_blob
-from indipyclient.vectors import PropertyVector
+from indipyclient.properties import PropertyVector
 from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import BLOBEnable, Frame, ProtocolError, parse_element, serialise
 from indipydriver.protocol import events as ev

@@ -35,7 +35,7 @@ from indipydriver.protocol import events as pe
 from indipydriver.testing import DriverHarness
 from indipydriver.validation import Rejected, check_new_vector
 from indipyterm.inputcheck import InputRefused, check_entries
-from indipyterm.model import VectorInfo
+from indipyterm.vectorinfo import VectorInfo
 from indipyweb.app import make_app
 
 Verdicts = dict[str, str | None]  # row id -> the refusal's message, None when accepted
