@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from typing import IO, Any
 
 from .naming import checked_string
+from .protocol.acceptance import within_limits
 from .protocol.enums import State, SwitchState
 from .protocol.numbers import (
     check_number_format,
@@ -361,9 +362,7 @@ class NumberMember(PropertyMember):
         """Whether a value respects min/max. INDI ignores max when min == max (SPEC p.6); with
         min > max (a mistake, warned about when defined) nothing is refused either, rather than
         everything."""
-        if self._minfloat >= self._maxfloat:
-            return True
-        return self._minfloat <= value <= self._maxfloat
+        return within_limits(value, self._minfloat, self._maxfloat)
 
     def _def(self) -> str:
         if self._minfloat > self._maxfloat and not self._warned_limits:

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from .enums import SwitchState
 from .numbers import parse_number
 
-__all__ = ["MemberShape", "VectorShape", "Verdict", "judge", "short_number", "text_refusal"]
+__all__ = ["MemberShape", "VectorShape", "Verdict", "judge", "short_number", "text_refusal",
+           "within_limits"]
 
 # Longest member name or value quoted in a message (they may come from a browser or a peer).
 _QUOTE = 40
@@ -155,11 +156,16 @@ def _number(member: MemberShape, value: object) -> float | str:
             return f"{short_number(value)} is not a finite number"
         if not math.isfinite(number):
             return f"{value!r} is not a finite number"
-    low, high = member.min, member.max
-    if low < high and not low <= number <= high:
-        return (f"{short_number(number)} is outside min {short_number(low)} .. "
-                f"max {short_number(high)}")
+    if not within_limits(number, member.min, member.max):
+        return (f"{short_number(number)} is outside min {short_number(member.min)} .. "
+                f"max {short_number(member.max)}")
     return number
+
+
+def within_limits(value: float, low: float, high: float) -> bool:
+    """Whether `value` respects min `low` and max `high`: always when ``low >= high`` (no
+    range: SPEC p.6 for ``min == max``, a driver's mistake for ``min > max``)."""
+    return low >= high or low <= value <= high
 
 
 def _switch(value: object) -> SwitchState | None:

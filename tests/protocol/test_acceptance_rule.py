@@ -1,0 +1,92 @@
+"""The shared rule for new values (`protocol.acceptance.judge`), on its own: any input gets a
+verdict, never an exception, and the verdicts follow the documented rules (docs/acceptance.rst).
+"""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipydriver.protocol.acceptance import (
+    MemberShape,
+    VectorShape,
+    judge,
+    text_refusal,
+    within_limits,
+)
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.numbers import parse_number
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+def number_vector(low: float, high: float, perm: str = "rw") -> VectorShape:
+    return VectorShape("D", "V", "Number", perm, None, {"X": MemberShape("X", low, high)})
+
+
+@given(finite, finite, finite)
+def test_a_number_is_accepted_exactly_when_within_its_limits(value: float, low: float,
+                                                             high: float) -> None:
+    """Accepted iff min <= value <= max, or min >= max (no range); the refusal names both."""
+    verdict = judge(number_vector(low, high), {"X": repr(value)})
+    assert bool(verdict) == (low >= high or low <= value <= high) == within_limits(value, low,
+                                                                                   high)
+    if verdict:
+        assert verdict.values == {"X": value}
+    else:
+        assert verdict.member == "X" and verdict.message.startswith("D.V.X: ")
+        assert "is outside min" in verdict.reason
+
+
+@given(st.text(max_size=30) | st.integers() | st.floats() | st.booleans() | st.none())
+def test_any_value_for_a_number_gets_a_verdict(value: object) -> None:
+    """Text, ints, floats (NaN and inf included), bools, None: a verdict, never an exception;
+    accepted only as a finite number that parse_number (or float) reads."""
+    verdict = judge(number_vector(0, 0), {"X": value})
+    if verdict:
+        number = verdict.values["X"]
+        assert isinstance(number, float) and math.isfinite(number)
+        if isinstance(value, str):
+            assert number == parse_number(value)
+        else:
+            assert not isinstance(value, bool) and number == float(value)  # type: ignore[arg-type]
+    else:
+        assert verdict.message.startswith("D.V.X: ") and verdict.reason
+
+
+@given(st.text(max_size=40))
+def test_a_text_is_refused_exactly_when_xml_cannot_carry_a_character(text: str) -> None:
+    forbidden = any((ord(c) < 0x20 and c not in "\t\n\r") or 0xD800 <= ord(c) <= 0xDFFF
+                    or ord(c) in (0xFFFE, 0xFFFF) for c in text)
+    shape = VectorShape("D", "T", "Text", "rw", None, {"X": MemberShape("X")})
+    verdict = judge(shape, {"X": text})
+    assert bool(verdict) is not forbidden
+    assert (text_refusal(text) is None) is not forbidden
+
+
+@given(st.sampled_from(["OneOfMany", "AtMostOne", "AnyOfMany"]),
+       st.dictionaries(st.sampled_from(["A", "B", "C"]), st.sampled_from(["On", "Off"]),
+                       min_size=1))
+def test_switch_rules_judge_the_request(rule: str, values: dict[str, str]) -> None:
+    """OneOfMany: exactly one On in the request; AtMostOne: at most one; AnyOfMany: any. What
+    the vector holds now does not matter (indilib's IUUpdateSwitch resets a OneOfMany)."""
+    members = {n: MemberShape(n, value="On" if n == "A" else "Off") for n in "ABC"}
+    verdict = judge(VectorShape("D", "S", "Switch", "rw", rule, members), values)
+    on = sum(1 for v in values.values() if v == "On")
+    expected = {"OneOfMany": on == 1, "AtMostOne": on <= 1, "AnyOfMany": True}[rule]
+    assert bool(verdict) == expected, verdict
+    if verdict:
+        assert verdict.values == {n: SwitchState(v) for n, v in values.items()}
+
+
+def test_read_only_unknown_members_and_nothing_given_are_refused_for_any_kind() -> None:
+    for kind in ("Number", "Text", "Switch", "BLOB"):
+        shape = VectorShape("D", "V", kind, "ro", None, {"X": MemberShape("X")})
+        assert judge(shape, {"X": "1"}).message == f"D.V: the {kind}Vector is read-only"
+        writable = VectorShape("D", "V", kind, "rw", None, {"X": MemberShape("X")})
+        assert judge(writable, {}).message == "D.V: no member values given"
+        assert judge(writable, {"Y": "1"}).message == "D.V.Y: unknown member"
+    light = VectorShape("D", "L", "Light", "ro", None, {"X": MemberShape("X")})
+    assert judge(light, {"X": "Ok"}).message == "D.L: the LightVector is read-only"
