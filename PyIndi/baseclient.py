@@ -137,6 +137,7 @@ class BaseClient(BaseMediator):
         self._callbacks: queue.Queue[tuple[str, tuple[Any, ...], threading.Event | None]] = (
             queue.Queue(maxsize=MAX_CALLBACKS))
         self._callback_thread: threading.Thread | None = None
+        self._blob_batch: tuple[str, str, dict[str, Any]] | None = None
 
     # -- server address and options -----------------------------------------------------------
 
@@ -469,26 +470,22 @@ class BaseClient(BaseMediator):
         """Turn the device's CONNECTION to DISCONNECT."""
         self.sendNewSwitch(deviceName, "CONNECTION", "DISCONNECT")
 
-    def sendOneBlobFromBuffer(self, name: str, format: str, data: bytes | bytearray,
-                              *, device: str = "", prop: str = "") -> None:
-        """Send one BLOB element; with pyindi-client this goes between ``startBlob`` and
-        ``finishBlob``, which name the device and property (``device``/``prop`` here too)."""
-        pending = self._blob_batch
-        if pending is None and not (device and prop):
-            logger.error("sendOneBlobFromBuffer: call startBlob(device, property, timestamp) "
-                         "first")
+    def startBlob(self, devName: str, propName: str, timestamp: str = "") -> None:
+        """Begin a BLOB upload to a device's BLOB property; ``sendOneBlobFromBuffer`` adds
+        elements, ``finishBlob`` sends them (as one newBLOBVector, as libindi's calls do)."""
+        self._blob_batch = (devName, propName, {})
+
+    def sendOneBlobFromBuffer(self, name: str, format: str, data: bytes | bytearray) -> None:
+        """Add one element (its name, format like ".fits", the bytes) to the upload."""
+        batch = self._blob_batch
+        if batch is None:
+            logger.error("sendOneBlobFromBuffer %s: call startBlob(device, property, "
+                         "timestamp) first", name)
             return
-        if pending is None:
-            self._send(device, prop, {name: (bytes(data), len(data), format)})
-        else:
-            pending[2][name] = (bytes(data), len(data), format)
-
-    _blob_batch: tuple[str, str, dict[str, Any]] | None = None
-
-    def startBlob(self, device: str, prop: str, timestamp: str = "") -> None:
-        self._blob_batch = (device, prop, {})
+        batch[2][name] = (bytes(data), len(data), format)
 
     def finishBlob(self) -> None:
+        """Send the upload begun by ``startBlob``."""
         batch, self._blob_batch = self._blob_batch, None
         if batch is not None and batch[2]:
             self._send(batch[0], batch[1], batch[2])

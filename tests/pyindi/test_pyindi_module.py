@@ -22,6 +22,7 @@ import pytest
 from peers import BASECLIENT_HINT, free_port
 
 import PyIndi
+from indipydriver import BLOBMember, BLOBVector, Device, IPyDriver, newBLOBVector
 from indipyserver import IPyServer
 from indipyserver.demo import make_driver
 
@@ -285,5 +286,78 @@ async def test_a_callback_may_connect_and_send(thermostat: int) -> None:
             return site[0].getText() if site else ""
 
         await until(lambda: site_name() == "Again", "the text sent")
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
+
+
+class Uploads(IPyDriver):
+    """A device with a writable BLOB property; keeps what clients upload."""
+
+    async def rxevent(self, event: Any) -> None:
+        if isinstance(event, newBLOBVector):
+            self.driverdata["received"].append(
+                {name: (bytes(event[name]), event.sizeformat[name]) for name in event})
+            event.vector.state = "Ok"
+            await event.vector.send_setVectorMembers(members=[])
+
+
+@pytest.fixture
+async def uploads_and_thermostat() -> AsyncIterator[tuple[int, list[Any]]]:
+    """Our server with the uploads device and a thermostat sending its LOG BLOB often."""
+    received: list[Any] = []
+    device = Device("Uploader", [BLOBVector("UPLOAD", "Upload", "Files", "rw", "Idle", [
+        BLOBMember("FILE", "A file")])])
+    server = IPyServer(Uploads(device, received=received),
+                       make_driver(interval=0.05, log_every=2), host="127.0.0.1",
+                       port=free_port(), handle_signals=False)
+    task = asyncio.create_task(server.asyncrun())
+    await asyncio.wait_for(server.started(), 10)
+    try:
+        yield server.port, received
+    finally:
+        server.shutdown()
+        await asyncio.wait_for(task, 15)
+
+
+async def test_a_blob_is_uploaded_and_a_1x_program_receives_blobs(
+        uploads_and_thermostat: tuple[int, list[Any]]) -> None:
+    """startBlob / sendOneBlobFromBuffer / finishBlob send one newBLOBVector with the bytes,
+    size and format; a 1.x program (newBLOB, no updateProperty) gets each received BLOB element
+    once, with getblobdata(), bloblen, size and format."""
+    port, received = uploads_and_thermostat
+
+    class Old(PyIndi.BaseClient):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blobs: list[tuple[str, str, int, int, bytes]] = []
+
+        def newBLOB(self, bp: PyIndi.IBLOB) -> None:
+            self.blobs.append((bp.name, bp.format, bp.size, bp.bloblen, bytes(bp.getblobdata())))
+
+    client = Old()
+    client.setServer("127.0.0.1", port)
+    assert await asyncio.to_thread(client.connectServer)
+    try:
+        await until(lambda: client.getDevice("Uploader").getBLOB("UPLOAD"), "UPLOAD")
+        await until(lambda: client.getDevice("Thermostat").getBLOB("LOG"), "LOG")
+        data = bytes(range(256)) * 40
+
+        def upload() -> None:
+            client.startBlob("Uploader", "UPLOAD", "")
+            client.sendOneBlobFromBuffer("FILE", ".bin", data)
+            client.finishBlob()
+
+        await asyncio.to_thread(upload)
+        await until(lambda: received, "the upload at the driver")
+        assert received == [{"FILE": (data, (len(data), ".bin"))}]
+        await until(lambda: client.getDevice("Uploader").getBLOB("UPLOAD").getState()
+                    == PyIndi.IPS_OK, "the driver's answer")
+
+        await asyncio.to_thread(client.setBLOBMode, PyIndi.B_ALSO, "Thermostat", None)
+        assert client.getBLOBMode("Thermostat", "LOG") == PyIndi.B_ALSO
+        await until(lambda: len(client.blobs) >= 2, "two LOG BLOBs")
+        name, fmt, size, length, body = client.blobs[0]
+        assert (name, fmt) == ("LOG", ".csv") and size == length == len(body) > 0
+        assert all(blob[0] == "LOG" for blob in client.blobs)
     finally:
         await asyncio.to_thread(client.disconnectServer)
