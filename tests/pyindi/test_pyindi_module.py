@@ -361,3 +361,37 @@ async def test_a_blob_is_uploaded_and_a_1x_program_receives_blobs(
         assert all(blob[0] == "LOG" for blob in client.blobs)
     finally:
         await asyncio.to_thread(client.disconnectServer)
+
+
+async def test_a_message_from_no_device_goes_to_new_universal_message() -> None:
+    """A site-wide message (no device) reaches newUniversalMessage(text), not newMessage."""
+    server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=free_port(),
+                       handle_signals=False)
+    task = asyncio.create_task(server.asyncrun())
+    await asyncio.wait_for(server.started(), 10)
+
+    class Listener(PyIndi.BaseClient):
+        def __init__(self) -> None:
+            super().__init__()
+            self.universal: list[str] = []
+            self.device_messages = 0
+
+        def newUniversalMessage(self, message: str) -> None:
+            self.universal.append(message)
+
+        def newMessage(self, device: PyIndi.BaseDevice, messageID: int) -> None:
+            self.device_messages += 1
+
+    client = Listener()
+    try:
+        client.setServer("127.0.0.1", server.port)
+        assert await asyncio.to_thread(client.connectServer)
+        await until(lambda: client.getDevice("Thermostat"), "the thermostat")
+        server.send_message("The observatory closes at dawn")
+        await until(lambda: client.universal, "the message")
+        assert client.universal == ["The observatory closes at dawn"]
+        assert client.device_messages == 0
+    finally:
+        await asyncio.to_thread(client.disconnectServer)
+        server.shutdown()
+        await asyncio.wait_for(task, 15)
