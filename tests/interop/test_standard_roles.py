@@ -268,3 +268,36 @@ async def test_weather_lights_follow_the_ok_ranges(served: Served, probe: BaseCl
     assert {m["name"]: m["value"] for m in status["members"]}["WEATHER_WIND_SPEED"] == "Alert"
     values = await _getprop(served.port, f"{WEATHER}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE")
     assert -10 < float(values[f"{WEATHER}.WEATHER_PARAMETERS.WEATHER_TEMPERATURE"]) < 30
+
+
+async def test_libindiclient_sees_the_standard_groups(served: Served,
+                                                      probe: BaseClientProbe) -> None:
+    """What KStars' INDI control panel makes its tabs from: the groups libindiclient reads for
+    each role's properties are indilib's (Main Control, Motion Control, Site Management,
+    Options, Filter Wheel, Parameters; DRIVER_INFO in General Info)."""
+    for device, then in ((MOUNT, "TELESCOPE_INFO"), (FOCUSER, "FOCUS_ABORT_MOTION"),
+                         (WHEEL, "FILTER_NAME"), (WEATHER, "GEOGRAPHIC_COORD")):
+        await _connect(probe, served.port, device, then)
+    groups = {(e["device"], e["name"]): e["group"] for e in probe.select("newProperty")}
+    expected = {
+        (MOUNT, "DRIVER_INFO"): "General Info",
+        (MOUNT, "CONNECTION"): "Main Control",
+        (MOUNT, "EQUATORIAL_EOD_COORD"): "Main Control",
+        (MOUNT, "TELESCOPE_ABORT_MOTION"): "Main Control",
+        (MOUNT, "TELESCOPE_PARK"): "Main Control",
+        (MOUNT, "TELESCOPE_MOTION_NS"): "Motion Control",
+        (MOUNT, "TELESCOPE_SLEW_RATE"): "Motion Control",
+        (MOUNT, "TARGET_EOD_COORD"): "Motion Control",
+        (MOUNT, "GEOGRAPHIC_COORD"): "Site Management",
+        (MOUNT, "TIME_UTC"): "Site Management",
+        (MOUNT, "TELESCOPE_INFO"): "Options",
+        (FOCUSER, "ABS_FOCUS_POSITION"): "Main Control",
+        (FOCUSER, "FOCUS_MOTION"): "Main Control",
+        (WHEEL, "FILTER_SLOT"): "Filter Wheel",
+        (WHEEL, "FILTER_NAME"): "Filter Wheel",
+        (WEATHER, "WEATHER_STATUS"): "Main Control",
+        (WEATHER, "WEATHER_PARAMETERS"): "Parameters",
+        (WEATHER, "WEATHER_TEMPERATURE"): "Parameters",
+        (WEATHER, "GEOGRAPHIC_COORD"): "Site Management",
+    }
+    assert {key: groups.get(key) for key in expected} == expected
