@@ -1,7 +1,7 @@
 """What a browser or an API caller wants to send, read and checked before anything is sent.
 
 Everything arrives as text (a form) or JSON. `form_members` reads a device page's form (the
-web face's own presentation: fields ``m.<member>``, a radio for OneOfMany, blank fields meaning
+web face's own presentation: fields ``m.<member>``, a clicked button for OneOfMany and AtMostOne, blank fields meaning
 "unchanged"); `check_members` asks the rule every face shares (`protocol.acceptance.judge`,
 docs/acceptance.rst) and turns a refusal into `InvalidValue` carrying its message.
 """
@@ -70,16 +70,24 @@ def form_members(vec: VectorDict, form: Mapping[str, object],
                  uploads: Mapping[str, tuple[str, bytes]] | None = None,
                  compress: bool = False) -> dict[str, object]:
     """The raw values a device page's form for `vec` carries (fields ``m.<member>``; empty
-    number and text fields mean "unchanged"; switches: a radio ``switch`` for OneOfMany,
-    checkboxes otherwise, where unchecked means Off). `uploads` maps member -> (file name,
+    number and text fields mean "unchanged"; switches: the clicked button ``switch`` of a
+    OneOfMany or AtMostOne vector, sent at once (an AtMostOne member already On is turned
+    Off), checkboxes for AnyOfMany, where unchecked means Off). `uploads` maps member -> (file name,
     bytes); the INDI format is the file's suffix, with ``.z`` added when compression is asked."""
     kind = vec["vectortype"]
     raw: dict[str, object] = {}
     if kind == "SwitchVector":
-        if vec.get("rule") == "OneOfMany":
-            chosen = form.get("switch")
+        rule = vec.get("rule")
+        chosen = form.get("switch")
+        if rule == "OneOfMany":
             if isinstance(chosen, str) and chosen:
                 raw[chosen] = "On"
+        elif rule == "AtMostOne" and isinstance(chosen, str) and chosen:
+            # one click: the member clicked On and the others Off, or, when the clicked one
+            # is On already, all Off (the only way to turn an AtMostOne vector off)
+            was_on = vec["members"].get(chosen, {}).get("value") == "On"
+            raw = {name: "Off" for name in vec["members"]}
+            raw[chosen] = "Off" if was_on else "On"
         else:
             for name in vec["members"]:
                 raw[name] = "On" if form.get(MEMBER_PREFIX + name) == "On" else "Off"

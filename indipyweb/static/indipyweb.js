@@ -57,10 +57,23 @@
     (root || document).querySelectorAll(".plotdata").forEach(drawPlot);
   }
 
+  // A one-click switch button shows whether its member is On, from the live values above it
+  // (those are what the SSE stream keeps current).
+  function markSwitches(section) {
+    section.querySelectorAll("button.swbtn").forEach(function (b) {
+      var cell = section.querySelector('.live tr[data-member="' + CSS.escape(b.value) + '"] .sw');
+      if (cell) b.setAttribute("aria-pressed", cell.classList.contains("on") ? "true" : "false");
+    });
+  }
+
   // Every element htmx puts into the page (the first load, each SSE part swapped in).
   htmx.onLoad(function (elt) {
     if (elt === document.body || elt.id === "device-body" || (elt.querySelector && elt.querySelector("#device-body"))) {
       activateTabs();
+    }
+    if (elt.classList && elt.classList.contains("live") && elt.closest) {
+      var owner = elt.closest(".vector");
+      if (owner) markSwitches(owner);
     }
     if (elt.classList && elt.classList.contains("plotdata")) drawPlot(elt);
     else if (elt.querySelectorAll) drawPlots(elt);

@@ -254,15 +254,14 @@ def test_ccd_exposure_from_the_page_shows_its_preview(
             open_device(page, web, "CCD Simulator")
             page.click("button.tab-button[data-tab='Main Control']")
             connection = page.locator(f"#{vector_id('CCD Simulator', 'CONNECTION')}")
-            connection.locator("input[type=radio][value=CONNECT]").check()
-            connection.locator("button[type=submit]").click()
+            connection.locator("button.swbtn[value=CONNECT]").click()
             expect(connection.locator("output.result")).to_contain_text("Ok", timeout=10000)
             wait_for(lambda: source.vector("CCD Simulator", "CCD_EXPOSURE"), timeout=15,
                      what="CCD_EXPOSURE")
             page.click("button.tab-button[data-tab='Main Control']")
             exposure = page.locator(f"#{vector_id('CCD Simulator', 'CCD_EXPOSURE')}")
             exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill("0.5")
-            exposure.locator("button[type=submit]").click()
+            exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").press("Enter")
             image = page.locator(f"#live-{vector_id('CCD Simulator', 'CCD1')} img.latest")
             # the image vector's own tab (its group), wherever the simulator puts it
             panel = page.locator(f"#{vector_id('CCD Simulator', 'CCD1')}").locator("xpath=..")
@@ -280,3 +279,38 @@ def test_ccd_exposure_from_the_page_shows_its_preview(
             shoot(page, "web_blobs.png")
     finally:
         indi.stop()
+
+
+def test_a_switch_is_one_click_and_enter_submits_a_text(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """Clicking a member of a OneOfMany vector sends it at once (no Set button there); a
+    AtMostOne member is turned On by one click and Off by the next; the button of the member
+    that is On is shown pressed once the driver's answer arrives; AnyOfMany keeps its Set; Enter
+    in a text field submits its form."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    mode = page.locator(f"#{vector_id(DEVICE, 'MODE')}")
+    assert mode.locator("button.setbtn").count() == 0
+    expect(mode.locator("button.swbtn[value=FAST]")).to_have_attribute("aria-pressed", "true")
+    mode.locator("button.swbtn[value=SLOW]").click()
+    expect(mode.locator("output.result")).to_contain_text("Ok")
+    assert received(indi) == [("MODE", {"SLOW": "On"})]
+    expect(mode.locator("button.swbtn[value=SLOW]")).to_have_attribute("aria-pressed", "true")
+    expect(mode.locator("button.swbtn[value=FAST]")).to_have_attribute("aria-pressed", "false")
+    page.click("button.tab-button[data-tab=Settings]")
+    lamp = page.locator(f"#{vector_id(DEVICE, 'LAMP')}")
+    lamp.locator("button.swbtn[value=ON]").click()
+    expect(lamp.locator("button.swbtn[value=ON]")).to_have_attribute("aria-pressed", "true")
+    assert received(indi)[-1] == ("LAMP", {"ON": "On"})
+    lamp.locator("button.swbtn[value=ON]").click()
+    expect(lamp.locator("button.swbtn[value=ON]")).to_have_attribute("aria-pressed", "false")
+    assert received(indi)[-1] == ("LAMP", {"ON": "Off"})
+    options = page.locator(f"#{vector_id(DEVICE, 'OPTIONS')}")
+    assert options.locator("button.setbtn").count() == 1
+    note = page.locator(f"#{vector_id(DEVICE, 'NOTE')}")
+    note.locator("input[name='m.TEXT']").fill("typed, then Enter")
+    note.locator("input[name='m.TEXT']").press("Enter")
+    expect(note.locator("output.result")).to_contain_text("Ok")
+    assert received(indi)[-1] == ("NOTE", {"TEXT": "typed, then Enter"})
+    assert page.evaluate("window.__noNavigation") is True
+    shoot(page, "web_switches.png")

@@ -114,9 +114,9 @@ def _form(edge: Edge) -> dict[str, str] | None:
         on = [name for name, value in edge.values.items() if value == "On"]
         if len(on) != 1 or len(edge.values) != 1:
             return None
-        return {"switch": on[0]}  # the radio buttons
-    if edge.vector == "ATMOST":  # checkboxes: a checked one posts On, an unchecked nothing
-        return {f"m.{name}": "On" for name, value in edge.values.items() if value == "On"}
+        return {"switch": on[0]}  # the clicked button
+    if edge.vector == "ATMOST":  # one button clicked: it cannot say two On, nor all Off
+        return None              # while all are Off already (the API says it)
     return {f"m.{name}": value for name, value in edge.values.items()}
 
 
