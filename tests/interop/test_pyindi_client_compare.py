@@ -24,7 +24,7 @@ from pyindi_serving import SCRIPTS, run_program, run_script, script_env, simulat
 HINT = ("the real pyindi-client is needed: run the suite with `bash scripts/run-tests`, which "
         "installs it into its own venv and sets PYINDI_CLIENT_PYTHON")
 
-SAME = ["dump_properties.py", "list_devices.py", "camera.py", "allsky_style.py", "telescope.py", "switches.py", "messages.py", "reconnect.py",
+SAME = ["dump_properties.py", "defined_again.py", "list_devices.py", "camera.py", "allsky_style.py", "telescope.py", "switches.py", "messages.py", "reconnect.py",
         "monitor.py"]
 
 
@@ -48,7 +48,8 @@ def real_python(tmp_path: Path) -> str:
 @pytest.mark.parametrize("server", ["indiserver", "indipyserver"])
 @pytest.mark.parametrize("program", SAME)
 def test_both_modules_print_the_same(program: str, server: str, tmp_path: Path) -> None:
-    """Every property with its attributes and elements (and newProperty once each), listing
+    """Every property with its attributes and elements (and newProperty once each, also when a second client makes the drivers define them
+    again), listing
     devices and properties, the camera's two FITS, an indi-allsky-style camera session, disconnecting and connecting again, the mount's slew, switches both
     ways, a device's message, the watching monitor: the real pyindi-client and ours print
     the same lines."""

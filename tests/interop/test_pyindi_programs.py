@@ -61,6 +61,18 @@ def test_every_property_is_told_once_with_its_attributes(served: Served,
     assert "  SIM_XRES 'CCD X resolution' 1280 [512, 8192] step 512 %4.0f" in lines
 
 
+def test_properties_defined_again_are_told_once(served: Served, tmp_path: Path) -> None:
+    """A second client's getProperties makes the drivers define everything again, which
+    indiserver sends to the first client too: newProperty and newDevice still come once."""
+    assert run_script("defined_again.py", served.port, tmp_path) == [
+        "first connected True",
+        "second connected True",
+        "second told as many True",
+        "first told each once True True",
+        "devices told [('CCD Simulator', 1), ('Telescope Simulator', 1)]",
+    ]
+
+
 def test_camera_exposes_and_receives_the_fits(served: Served, tmp_path: Path) -> None:
     """The tutorial camera: connected through CONNECTION, B_ALSO on CCD1, two exposures each
     delivering a FITS (the second needs the pingReply the library answers)."""
