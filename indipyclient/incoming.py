@@ -36,6 +36,7 @@ from typing import Any
 
 from indipydriver.protocol import Frame, Framer, ProtocolError
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
+from indipydriver.protocol.shapes import DIGITS_TO_ZERO
 
 from . import events
 from .model import Model
@@ -47,7 +48,7 @@ __all__ = ["Incoming", "Item"]
 STREAM_MIN = 1 << 16
 MAX_ELEMENT_SIZE = 512 * 1024 * 1024
 _XML_SPACE = b" \t\r\n"
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_DIGITS_TO_ZERO = DIGITS_TO_ZERO  # the shapes' table (``setshapes``)
 _BLOB_START = b"<setBLOBVector"
 
 #: What ``feed`` yields.

@@ -37,6 +37,8 @@ from indipydriver.protocol import (
     State,
     parse_element,
 )
+from indipydriver.protocol.shapes import DIGITS_TO_ZERO as _DIGITS_TO_ZERO
+from indipydriver.protocol.shapes import ShapeCache
 
 from . import events
 from .model import PLAIN_NUMBER, timeout_seconds
@@ -44,7 +46,6 @@ from .properties import LightVector, NumberVector, PropertyVector, SwitchVector,
 
 __all__ = ["SetShapes"]
 
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _RUNS = re.compile(rb"[0-9]+")
 _TOKEN = 0xE000  # private-use characters, valid in XML and never sent by a peer we accept
 _TOKENS = re.compile("[\ue000-\ue0ff]")
@@ -142,7 +143,7 @@ class SetShapes:
     """The recipes of the set element shapes seen (at most ``MAX_SHAPES``)."""
 
     def __init__(self) -> None:
-        self._recipes: dict[bytes, _Recipe | None] = {}
+        self._recipes: ShapeCache[_Recipe | None] = ShapeCache(MAX_SHAPES)
         self.last: _Recipe | None = None
         self.hits = 0
 
@@ -155,9 +156,7 @@ class SetShapes:
             recipe = self._recipes[shape]
         else:
             recipe = self._learn(data, shape)
-            if len(self._recipes) >= MAX_SHAPES:
-                self._recipes.clear()
-            self._recipes[shape] = recipe
+            self._recipes.learn(shape, recipe)
         if recipe is None:
             return parse_element(data)
         self.last = recipe

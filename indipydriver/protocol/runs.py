@@ -26,7 +26,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .frames import FrameRun
-from .starttags import _DIGITS, _DIGITS_TO_ZERO  # the start-tag shapes' digit tables: one shape
+from .shapes import DIGITS as _DIGITS
+from .shapes import DIGITS_TO_ZERO as _DIGITS_TO_ZERO
 
 if TYPE_CHECKING:
     from .starttags import _Shape

@@ -23,14 +23,16 @@ from __future__ import annotations
 import re
 
 from .frames import _XML_SPACE
+from .shapes import DIGITS, DIGITS_TO_ZERO, ShapeCache
 
 __all__ = ["MAX_HEAD", "MAX_SHAPES", "StartTagShapes"]
 
 MAX_HEAD = 512  # bytes of a remembered head (whitespace before the tag, `<`, name, attributes)
 MAX_SHAPES = 64
 
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_DIGITS = frozenset(b"0123456789")
+# The shapes' tables, one for every shortcut (``shapes``); ``runs`` takes them from here too.
+_DIGITS_TO_ZERO = DIGITS_TO_ZERO
+_DIGITS = DIGITS
 _XML_SPACE_BYTES = _XML_SPACE.encode("ascii")
 # An attribute of a start tag already matched by the framer's strict pattern, double-quoted.
 _ATTR = re.compile(rb"([A-Za-z_][\w.:-]*+)[ \t\r\n]*+=[ \t\r\n]*+\"([^\"]*+)\"")
@@ -57,7 +59,7 @@ class StartTagShapes:
     __slots__ = ("_known",)
 
     def __init__(self) -> None:
-        self._known: dict[bytes, _Shape] = {}
+        self._known: ShapeCache[_Shape] = ShapeCache(MAX_SHAPES)
 
     def read(self, head: bytes) -> tuple[_Shape, dict[str, str]] | None:
         """The shape of `head` (a stream's bytes from the end of the last element up to, not
@@ -96,7 +98,5 @@ class StartTagShapes:
                 varying.append((key.decode("ascii"), start, end))
         if len(names) != len(attrs):
             return  # not the attributes decode_attrs found: leave it to the pattern
-        if len(self._known) >= MAX_SHAPES:
-            self._known.clear()
-        self._known[head.translate(_DIGITS_TO_ZERO)] = _Shape(
-            lead, tag.decode("ascii"), empty, attrs.copy(), tuple(varying))
+        self._known.learn(head.translate(_DIGITS_TO_ZERO), _Shape(
+            lead, tag.decode("ascii"), empty, attrs.copy(), tuple(varying)))

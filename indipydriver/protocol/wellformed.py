@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 from xml.parsers import expat
 
-__all__ = ["plain_request", "plain_update", "xml_error"]
+from .shapes import DIGITS_TO_ZERO, ShapeCache
+
+__all__ = ["PlainUpdates", "plain_request", "plain_update", "xml_error"]
 
 # What `plain_request` accepts, all of it plainly well-formed: no character reference (`&`), no
 # control character, no `<` (nor `]]>`) in text, the member tags matching, and attributes that
@@ -87,16 +89,10 @@ _PLAIN_UPDATE = re.compile(b"|".join([
     + rb"*+(?:/>|></delProperty" + _WS + rb"*+>)",
 ]))
 
-# Shapes of elements `plain_update` accepted: the element with every digit made 0. The pattern
-# names no element or attribute with a digit and accepts no character reference, so all the
-# digits of an element it accepted are in attribute values or text, where any digit may stand:
-# an element of the same shape is accepted too. A burst of set vectors differing in their
-# numbers and timestamps is then checked by a translate and a lookup, a fraction of what the
-# pattern costs (which was a good part of the server's time per message).
-_SHAPES: set[bytes] = set()
-_MAX_SHAPES = 4096
-_MAX_SHAPE_BYTES = 4096  # so the shapes hold at most 16 MiB
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+#: An element longer than this is matched each time, not remembered by shape (`PlainUpdates`).
+MAX_SHAPE_BYTES = 4096
+#: Shapes one `PlainUpdates` remembers (so at most 16 MiB of them).
+MAX_SHAPES = 4096
 
 
 def xml_error(element: bytes | bytearray | memoryview) -> str | None:
@@ -119,16 +115,34 @@ def plain_request(element: bytes) -> bool:
 def plain_update(element: bytes | bytearray) -> bool:
     """True when `element` is a driver's set (not BLOB) or def vector, message or delProperty
     in the plain form indilib and indipydriver write (`xml_error` would find nothing): one
-    regular-expression match for what a server passes on from drivers, or none for an element
-    of a shape accepted before. False: ask `xml_error`."""
-    if type(element) is not bytes or len(element) > _MAX_SHAPE_BYTES:
-        return _PLAIN_UPDATE.fullmatch(element) is not None  # too large to remember
-    shape = element.translate(_DIGITS_TO_ZERO)
-    if shape in _SHAPES:
+    regular-expression match. False: ask `xml_error`. `PlainUpdates` answers the same,
+    remembering the shapes it accepted."""
+    return _PLAIN_UPDATE.fullmatch(element) is not None
+
+
+class PlainUpdates:
+    """`plain_update` that remembers the shapes of the elements it accepted (``shapes``: the
+    element with every digit made 0); one per server (the router's), none per process.
+
+    The pattern names no element or attribute with a digit and accepts no character
+    reference, so all the digits of an element it accepted are in attribute values or text,
+    where any digit may stand: an element of the same shape is accepted too. A burst of set
+    vectors differing in their numbers and timestamps is then checked by a translate and a
+    lookup, a fraction of what the pattern costs (which was a good part of the server's time
+    per message)."""
+
+    __slots__ = ("shapes",)
+
+    def __init__(self) -> None:
+        self.shapes: ShapeCache[bool] = ShapeCache(MAX_SHAPES)
+
+    def __call__(self, element: bytes | bytearray) -> bool:
+        if type(element) is not bytes or len(element) > MAX_SHAPE_BYTES:
+            return _PLAIN_UPDATE.fullmatch(element) is not None  # too large to remember
+        shape = element.translate(DIGITS_TO_ZERO)
+        if shape in self.shapes:
+            return True
+        if _PLAIN_UPDATE.fullmatch(element) is None:
+            return False
+        self.shapes.learn(shape, True)
         return True
-    if _PLAIN_UPDATE.fullmatch(element) is None:
-        return False
-    if len(_SHAPES) >= _MAX_SHAPES:
-        _SHAPES.clear()
-    _SHAPES.add(shape)
-    return True

@@ -20,9 +20,10 @@ from __future__ import annotations
 import re
 
 from indipydriver.protocol import tagpatterns
+from indipydriver.protocol.shapes import DIGITS_TO_ZERO, ShapeCache
 from indipydriver.protocol.wellformed import plain_request, plain_update
 
-__all__ = ["alone"]
+__all__ = ["ReadClassifier", "places"]
 
 # Bound by assignment, not imported by name: see `tagpatterns` (a method call per match).
 _ALONE = tagpatterns._ALONE
@@ -36,10 +37,8 @@ _AGAIN = re.compile(rb"[ \t\r\n](?:device|name)[ \t\r\n]*+=")
 #: plain) of a read, or None when the shortcut cannot take it.
 Places = tuple[bytes, int, int, int, int, int, int, int, bool]
 
-_SHAPES: dict[bytes, Places | None] = {}
-_MAX_SHAPES = 1024
-_MAX_SHAPE_BYTES = 2048  # so the shapes hold at most 2 MiB
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+MAX_SHAPES = 1024
+MAX_SHAPE_BYTES = 2048  # so the shapes hold at most 2 MiB
 
 
 def _strip(data: bytes, start: int, end: int) -> tuple[int, int]:
@@ -83,26 +82,34 @@ def places(data: bytes) -> Places | None:
     return tag, d0, d1, n0, n1, r0, r1, end, plain
 
 
-def alone(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, bool] | None:
-    """(tag, device, name, other attributes, element, plain) when `data` is one whole vector of
-    the `kind` (``ord("n")`` new, ``ord("s")`` set) the shortcut takes, else None. The element
-    is `data` without the newline that may follow it, as the framer would hand it out; plain:
-    it is in the plain form (`plain_request` for a new vector, `plain_update` for a set)."""
-    if len(data) > _MAX_SHAPE_BYTES:
-        found = places(data)
-    else:
-        shape = data.translate(_DIGITS_TO_ZERO)
-        try:
-            found = _SHAPES[shape]
-        except KeyError:
+class ReadClassifier:
+    """`alone`, with the places it found kept by the read's shape (``protocol.shapes``); one
+    per shortcut (per server), none per process."""
+
+    __slots__ = ("shapes",)
+
+    def __init__(self) -> None:
+        self.shapes: ShapeCache[Places | None] = ShapeCache(MAX_SHAPES)
+
+    def alone(self, data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, bool] | None:
+        """(tag, device, name, other attributes, element, plain) when `data` is one whole
+        vector of the `kind` (``ord("n")`` new, ``ord("s")`` set) the shortcut takes, else
+        None. The element is `data` without the newline that may follow it, as the framer
+        would hand it out; plain: it is in the plain form (`plain_request` for a new vector,
+        `plain_update` for a set)."""
+        if len(data) > MAX_SHAPE_BYTES:
             found = places(data)
-            if len(_SHAPES) >= _MAX_SHAPES:
-                _SHAPES.clear()
-            _SHAPES[shape] = found
-    if found is None:
-        return None
-    tag, d0, d1, n0, n1, r0, r1, end, plain = found
-    if tag[0] != kind:
-        return None
-    return (tag, data[d0:d1].decode("ascii"), data[n0:n1].decode("ascii"), data[r0:r1],
-            data if end == len(data) else data[:end], plain)
+        else:
+            shape = data.translate(DIGITS_TO_ZERO)
+            try:
+                found = self.shapes[shape]
+            except KeyError:
+                found = places(data)
+                self.shapes.learn(shape, found)
+        if found is None:
+            return None
+        tag, d0, d1, n0, n1, r0, r1, end, plain = found
+        if tag[0] != kind:
+            return None
+        return (tag, data[d0:d1].decode("ascii"), data[n0:n1].decode("ascii"), data[r0:r1],
+                data if end == len(data) else data[:end], plain)

@@ -4,7 +4,7 @@ A client's ``newNumberVector`` to its driver and the driver's ``setNumberVector`
 of what an interactive client waits for, and each usually arrives alone in its read. The
 general path frames the read (a `Frame`, its attributes decoded, a list), dispatches it in the
 router and only then writes. Here the same routing is done from the tag, device and name the
-read holds (`fastpath.readclassifier.alone`, by the read's shape mostly without a regular expression), and
+read holds (`fastpath.readclassifier.ReadClassifier`, by the read's shape mostly without a regular expression), and
 the write comes first: the `Frame`, the attributes, the client's interest
 and the property cache are done after it, while the peer is already at work (work a server
 does before a write delays the peer it wakes by all of its time; after it, only when the two
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from indipydriver.protocol.frames import Frame, decode_attrs
 from indipydriver.protocol.wellformed import xml_error
-from indipyserver.fastpath.readclassifier import alone
+from indipyserver.fastpath.readclassifier import ReadClassifier
 from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.tables import RoutingTables
 
@@ -78,6 +78,7 @@ class Shortcut:
 
     def __init__(self, tables: RoutingTables) -> None:
         self._tables = tables
+        self._alone = ReadClassifier().alone  # what a read holds, by its shape: this server's
         self._drivers = 0  # connections given the shortcut: a client's write can go to one
 
     def driver_added(self) -> None:
@@ -88,7 +89,7 @@ class Shortcut:
         """A client's read: a new vector to the driver that owns the device."""
         if not self._drivers:
             return False  # in-process drivers only: they take no write through
-        found = alone(data, _NEW)
+        found = self._alone(data, _NEW)
         if found is None:
             return False
         tables = self._tables
@@ -124,7 +125,7 @@ class Shortcut:
 
     def route_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:
         """A driver's read: a set vector to the clients that want it, then into the cache."""
-        found = alone(data, _SET)
+        found = self._alone(data, _SET)
         if found is None:
             return False
         tables = self._tables

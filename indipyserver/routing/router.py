@@ -39,7 +39,7 @@ from collections.abc import Callable
 
 from indipydriver.logbudget import short
 from indipydriver.protocol.framing import Frame, FrameHead, FrameRun
-from indipydriver.protocol.wellformed import plain_update
+from indipydriver.protocol.wellformed import PlainUpdates
 from indipyserver.routing.admission import (
     NOT_PASSED_ON,
     PLAIN_TAGS,
@@ -87,6 +87,7 @@ class Router:
         `message_log` is called with the attributes and device of each element a driver sends
         that carries a message and is routed (indiserver's -l, `drivers.messagelog`)."""
         self.tables = RoutingTables(stream_drop_bytes, message_log)
+        self._plain = PlainUpdates()  # this server's driver elements known well-formed, by shape
         self._notices = DropNotices(self.tables.client_warnings, self.tables.driver_warnings)
 
     # -- queries (for the server, tests and logs) ----------------------------------------
@@ -338,7 +339,7 @@ class Router:
         answered only once that BLOB has been queued for its clients (INDI notes 2.7).
         """
         check = not driver.trusted_xml
-        plain = plain_update
+        plain = self._plain
         warnings = self.tables.driver_warnings
         owner = self.tables.owner
         # Consecutive sets of one property (a burst) go to each client together, once all
@@ -438,7 +439,7 @@ class Router:
         would in `driver_frames`, all of it in one run; None: take its elements one by one.
 
         Its elements differ only in digits, and none of what is checked here tells digits
-        apart (``protocol.runs``; ``wellformed`` for `plain_update`), so its first element
+        apart (``protocol.runs``; ``wellformed`` for `PlainUpdates`), so its first element
         stands for all. One a snooping driver watches goes one by one: snoopers get elements
         singly."""
         attrs = run.attrs
@@ -450,7 +451,7 @@ class Router:
         snoopers = self.tables.snoops.get(device)
         if snoopers and any(names is None or name in names for names in snoopers.values()):
             return None
-        if check and not plain_update(run.element(0).data):
+        if check and not self._plain(run.element(0).data):
             return None
         return device, name
 

@@ -13,7 +13,7 @@ from indipydriver.protocol.enums import Perm, State
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.serialiser import serialise
-from indipydriver.protocol.wellformed import plain_request, plain_update, xml_error
+from indipydriver.protocol.wellformed import PlainUpdates, plain_request, plain_update, xml_error
 
 NEW = ('<newTextVector device="Dev" name="T"><oneText name="t">{}</oneText>'
        "</newTextVector>")
@@ -187,10 +187,11 @@ def test_plain_update_never_accepts_what_expat_refuses(
 def test_an_element_of_a_shape_accepted_before_is_well_formed(
     element: bytes, digits: list[tuple[int, int]]
 ) -> None:
-    """plain_update remembers the shapes it accepted (digits made 0) and accepts an element of
+    """PlainUpdates remembers the shapes it accepted (digits made 0) and accepts an element of
     the same shape without the pattern: changing any digits of an accepted element (values,
     text, and wherever else digits stand) must never make it accepted and malformed."""
-    assert plain_update(element)  # remembered
+    remembering = PlainUpdates()
+    assert remembering(element) and plain_update(element)  # remembered
     data = bytearray(element)
     places = [i for i, byte in enumerate(data) if 0x30 <= byte <= 0x39]
     if not places:
@@ -198,7 +199,7 @@ def test_an_element_of_a_shape_accepted_before_is_well_formed(
     for at, digit in digits:
         data[places[at % len(places)]] = digit
     mutated = bytes(data)
-    if plain_update(mutated):
+    if remembering(mutated):
         assert xml_error(mutated) is None, mutated
 
 
@@ -206,10 +207,11 @@ def test_large_elements_are_not_remembered() -> None:
     """The shapes remembered are bounded in count and in size: an element over 4 KiB is
     checked by the pattern every time, never kept (a driver sending large text vectors that
     differ in their text held 375 MiB of shapes)."""
-    from indipydriver.protocol import wellformed
-
+    remembering = PlainUpdates()
     big = (b'<setTextVector device="D" name="T"><oneText name="t">' + b"x" * 5000
            + b"</oneText></setTextVector>")
-    before = set(wellformed._SHAPES)
-    assert plain_update(big) and plain_update(big)
-    assert wellformed._SHAPES == before
+    assert remembering(big) and remembering(big)
+    assert len(remembering.shapes) == 0
+    assert remembering(b'<setTextVector device="D" name="T"><oneText name="t">x</oneText>'
+                       b"</setTextVector>")
+    assert len(remembering.shapes) == 1

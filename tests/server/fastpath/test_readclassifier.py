@@ -12,12 +12,17 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indipyserver.fastpath import readclassifier as lanereads
-from indipyserver.fastpath.readclassifier import alone, places
+from indipyserver.fastpath import readclassifier
+from indipyserver.fastpath.readclassifier import ReadClassifier, places
 from tests.server.fastpath.test_shortcut import CLIENT_READS, DRIVER_READS
 
 _N = ord("n")
 _S = ord("s")
+
+#: One classifier, as a server's shortcut holds one; tests empty its shapes where they say so.
+_CLASSIFIER = ReadClassifier()
+alone = _CLASSIFIER.alone
+_SHAPES = _CLASSIFIER.shapes
 
 
 def uncached(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, bool] | None:
@@ -56,29 +61,29 @@ def test_a_read_not_in_the_plain_form_is_taken_but_marked_so() -> None:
 
 
 def test_reads_of_one_shape_are_read_from_the_first_ones_places() -> None:
-    lanereads._SHAPES.clear()
+    _SHAPES.clear()
     first = (b'<setNumberVector device="CCD 1" name="T1" state="Ok" timestamp="2026-11-23T08:00:01">'
              b'<oneNumber name="v1">-12.5</oneNumber></setNumberVector>\n')
     later = first.replace(b"CCD 1", b"CCD 7").replace(b"T1", b"T9").replace(b"12.5", b"98.3")
     assert alone(first, _S) == uncached(first, _S)
-    assert len(lanereads._SHAPES) == 1
+    assert len(_SHAPES) == 1
     assert alone(later, _S) == uncached(later, _S)
     assert alone(later, _S)[1:3] == ("CCD 7", "T9")  # type: ignore[index]
-    assert len(lanereads._SHAPES) == 1  # the same shape: no new entry
+    assert len(_SHAPES) == 1  # the same shape: no new entry
 
 
 def test_the_shapes_kept_are_bounded_and_long_reads_are_not_kept() -> None:
-    lanereads._SHAPES.clear()
-    for i in range(lanereads._MAX_SHAPES + 10):
+    _SHAPES.clear()
+    for i in range(readclassifier.MAX_SHAPES + 10):
         read = (b'<setTextVector device="D" name="T"><oneText name="t">' + b"x" * (i % 300)
                 + b"y" * (i // 300) + b"</oneText></setTextVector>")
         assert alone(read, _S) == uncached(read, _S)
-        assert len(lanereads._SHAPES) <= lanereads._MAX_SHAPES
-    lanereads._SHAPES.clear()
+        assert len(_SHAPES) <= readclassifier.MAX_SHAPES
+    _SHAPES.clear()
     long = (b'<setTextVector device="D" name="T"><oneText name="t">'
-            + b"x" * lanereads._MAX_SHAPE_BYTES + b"</oneText></setTextVector>")
+            + b"x" * readclassifier.MAX_SHAPE_BYTES + b"</oneText></setTextVector>")
     assert alone(long, _S) == uncached(long, _S) is not None
-    assert not lanereads._SHAPES
+    assert not _SHAPES
 
 
 def test_a_digit_anywhere_in_a_known_read_does_not_change_the_answer_its_shape_gives() -> None:
@@ -90,7 +95,7 @@ def test_a_digit_anywhere_in_a_known_read_does_not_change_the_answer_its_shape_g
                 first = read[:at] + a + read[at:]
                 later = read[:at] + b + read[at:]
                 for kind in (_N, _S):
-                    lanereads._SHAPES.clear()
+                    _SHAPES.clear()
                     assert alone(first, kind) == uncached(first, kind)
                     assert alone(later, kind) == uncached(later, kind), (later, kind)
 
@@ -105,7 +110,7 @@ def test_reads_that_differ_in_anything_but_digits_are_each_read_afresh() -> None
                     continue
                 later = read[:at] + bytes([c]) + read[at + 1 :]
                 for kind in (_N, _S):
-                    lanereads._SHAPES.clear()
+                    _SHAPES.clear()
                     alone(read, kind)
                     assert alone(later, kind) == uncached(later, kind), (later, kind)
 
@@ -147,6 +152,15 @@ def test_a_read_gets_the_answer_it_would_get_alone_after_any_read_of_its_shape(
 ) -> None:
     later = data.draw(same_shape(first))
     for kind in (_N, _S):
-        lanereads._SHAPES.clear()
+        _SHAPES.clear()
         assert alone(first, kind) == uncached(first, kind)
         assert alone(later, kind) == uncached(later, kind)  # read off `first`'s places
+
+
+def test_each_classifier_keeps_its_own_shapes() -> None:
+    """No shape is kept for the process: what one server's shortcut learnt is not another's
+    (two servers in one process fill and empty their own, bounded, caches)."""
+    one, two = ReadClassifier(), ReadClassifier()
+    read = CLIENT_READS[0]
+    assert one.alone(read, _N) == uncached(read, _N)
+    assert len(one.shapes) == 1 and len(two.shapes) == 0
