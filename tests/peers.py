@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from indipyserver.server import IPyServer
 
 HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parents[1]
 INSTALL_HINT = (
     "install Debian's indi-bin (`apt-get install -y indi-bin` as root), "
     "or run the suite with `bash scripts/run-tests`, which installs it"
@@ -386,15 +387,16 @@ class IndiServer:
             *self.drivers,
         ]
 
-    def start(self) -> Self:
-        """Start the server and wait until it accepts TCP connections; fail the test if not."""
+    def start(self, wait: bool = True) -> Self:
+        """Start the server and wait until it accepts TCP connections; fail the test if not.
+        ``wait=False`` only starts it (servers that connect to each other start together)."""
         self.home.mkdir(parents=True, exist_ok=True)
         # A free port can be taken between our check and indiserver's bind: try a few.
         for _attempt in range(3):
             if self._fixed_port is None:
                 self.port = free_port()
             self._spawn()
-            if self._wait_listening():
+            if not wait or self._wait_listening():
                 return self
             returncode = self.stop()
             if self._fixed_port is not None or "bind" not in self.log_text():
@@ -478,6 +480,33 @@ class IndiServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<IndiServer port={self.port} drivers={list(self.drivers)} {state}>"
+
+
+class OurServer(IndiServer):
+    """``python -m indipyserver`` as a child process, run as :class:`IndiServer` runs
+    indilib's (its own ``-p`` port, ``-u`` socket, ``HOME`` and log in ``workdir``, its own
+    process group, stopped and reaped at the end): the one helper for our server's command
+    line. ``drivers`` are its arguments (drivers, ``--demo``, ``@host:port`` remotes, options).
+    The child imports this checkout (``PYTHONPATH``), not whatever indipyserver is installed.
+    """
+
+    def __init__(self, *drivers: str, workdir: Path, **kwargs: Any) -> None:
+        kwargs.setdefault("startup_timeout", 20.0)  # the interpreter and its imports first
+        super().__init__(*drivers, workdir=workdir, **kwargs)
+        self.log_path = workdir / "indipyserver.log"
+        pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+        self.env.setdefault("PYTHONPATH", pythonpath)
+
+    @property
+    def args(self) -> list[str]:
+        """The indipyserver command line."""
+        verbose = ["-" + "v" * self.verbosity] if self.verbosity > 0 else []
+        return [sys.executable, "-m", "indipyserver", *verbose, "-p", str(self.port),
+                "-u", self.socket_path, *self.extra_args, *self.drivers]
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<OurServer port={self.port} args={list(self.drivers)} {state}>"
 
 
 def driver_path() -> str:

@@ -10,10 +10,7 @@ traffic circulate.
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,59 +18,17 @@ from pathlib import Path
 import pytest
 from peers import (
     IndiServer,
+    OurServer,
     free_port,
     getprop,
     indi_eval,
     setprop,
-    terminate,
-    wait_listening,
 )
 
 from indipydriver.protocol.framing import Frame, Framer
 
 DOME = "Dome Simulator"
 THERMOSTAT = "Thermostat"
-# The checkout under test: a child `python -m indipyserver` imports it, not whatever
-# indipyserver is installed (an editable install of another checkout or worktree).
-REPO = Path(__file__).resolve().parents[2]
-
-
-class OurServer:
-    """`python -m indipyserver` as a child process with its own port, HOME and log file."""
-
-    def __init__(self, workdir: Path, *args: str, port: int | None = None) -> None:
-        self.workdir = workdir
-        self.port = port or free_port()
-        self.log_path = workdir / "indipyserver.log"
-        self.args = [sys.executable, "-m", "indipyserver", "-v", "-p", str(self.port), *args]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, wait: bool = True) -> OurServer:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, env=self.env(),
-            )
-        if wait and not wait_listening(self.process, self.port, 15):
-            pytest.fail(f"our server did not start:\n{self.log()}", pytrace=False)
-        return self
-
-    def env(self) -> dict[str, str]:
-        path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-        return {**os.environ, "HOME": str(self.workdir), "PYTHONPATH": path}
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> int | None:
-        process, self.process = self.process, None
-        if process is None:
-            return None
-        return terminate(process, 15)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @pytest.fixture
@@ -82,7 +37,7 @@ def our_server(tmp_path: Path) -> Iterator[Callable[..., OurServer]]:
     servers: list[OurServer] = []
 
     def start(*args: str, port: int | None = None, wait: bool = True) -> OurServer:
-        server = OurServer(tmp_path / f"ours-{len(servers)}", *args, port=port)
+        server = OurServer(*args, workdir=tmp_path / f"ours-{len(servers)}", port=port)
         servers.append(server)
         return server.start(wait=wait)
 
@@ -175,7 +130,7 @@ def test_remote_server_stop_gives_delproperty_and_restart_brings_devices_back(
         watcher.wait_for("defSwitchVector", DOME)
         remote.stop()
         deleted = watcher.wait_for("delProperty", DOME)
-        assert ours.alive()
+        assert ours.running
         remote.start()  # same port again
         watcher.wait_for("defSwitchVector", DOME, after=deleted, timeout=20)
     finally:
@@ -192,12 +147,12 @@ def test_duplicate_device_names_are_refused_and_the_server_lives(
     names = getprop(ours.port, f"{DOME}.*.*", timeout=2)
     # Each property exactly once: one dome, not two interleaved.
     assert names.stdout.count(f"{DOME}.CONNECTION.CONNECT=") == 1, names.stdout
-    assert "refused" in ours.log() and "duplicate" in ours.log()
+    assert "refused" in ours.log_text() and "duplicate" in ours.log_text()
     result = setprop(ours.port, f"{DOME}.CONNECTION.CONNECT=On")
     assert result.returncode == 0
     ok = indi_eval(ours.port, f'"{DOME}.CONNECTION.CONNECT"==1', timeout=10)
     assert ok.returncode == 0, ok.describe()
-    assert ours.alive()
+    assert ours.running
 
 
 def test_a_loop_of_two_servers_is_refused_and_traffic_does_not_circulate(
@@ -242,8 +197,8 @@ def test_a_loop_of_two_servers_is_refused_and_traffic_does_not_circulate(
         watcher.close()
     assert quiet < 100, f"{quiet} elements in 2 s after the requests: traffic circulates"
     # Each server refused its own devices coming back round the loop, and said so.
-    assert "refused" in a.log() and "refused" in b.log()
-    assert a.alive() and b.alive()
+    assert "refused" in a.log_text() and "refused" in b.log_text()
+    assert a.running and b.running
 
 
 def test_indiserver_in_front_with_one_connection_per_device_sees_every_device(
@@ -266,4 +221,4 @@ def test_indiserver_in_front_with_one_connection_per_device_sees_every_device(
         watcher.wait_for("defNumberVector", THERMOSTAT)
     finally:
         watcher.close()
-    assert above.running and ours.alive()
+    assert above.running and ours.running

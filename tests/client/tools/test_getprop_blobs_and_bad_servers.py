@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, getprop, setprop
-from toolkit import OurServer, address, ours, run_tool, side_by_side
+from peers import IndiServer, OurServer, getprop, setprop
+from toolkit import address, ours, run_tool, side_by_side
 
 pytestmark = pytest.mark.interop
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.interop
 def ccd_port(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[int]:
     server: OurServer | IndiServer
     if request.param == "ours":
-        server = OurServer("indi_simulator_ccd", workdir=tmp_path, env={}).start()
+        server = OurServer("indi_simulator_ccd", workdir=tmp_path, verbosity=0).start()
     else:
         server = IndiServer("indi_simulator_ccd", workdir=tmp_path).start()
     try:

@@ -7,13 +7,14 @@ import re
 import shlex
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peers import free_port
-from toolkit import LAUNCHER, OurServer, address, run_tool, wait_defined
+from peers import OurServer, free_port
+from toolkit import LAUNCHER, address, run_tool, wait_defined
+from waiting import wait_for
 
 pytestmark = pytest.mark.interop
 
@@ -23,7 +24,7 @@ WATCH = ["-m", "indipyclient.tools.watch"]
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     workdir = tmp_path_factory.mktemp("watch")
-    server = OurServer(str(LAUNCHER), workdir=workdir,
+    server = OurServer(str(LAUNCHER), workdir=workdir, verbosity=0,
                        env={"INDIPY_INTERVAL": "0.2", "INDIPY_LOG_EVERY": "2"}).start()
     try:
         wait_defined(server.port, "Thermostat.SITE.FIRMWARE")
@@ -101,32 +102,43 @@ def test_the_readme_tool_lines_work_as_shown(port: int) -> None:
 
 
 def test_a_server_restart_is_logged_and_everything_shown_again(tmp_path: Path) -> None:
-    """The watch outlives its server: "lost", then "connected" and the definitions again."""
-    first = OurServer(str(LAUNCHER), workdir=tmp_path, env={"INDIPY_INTERVAL": "3600"}).start()
+    """The watch outlives its server: "lost", then "connected" and the definitions again.
+    Each step waits for the watch to have printed the one before (read as it goes)."""
+    first = OurServer(str(LAUNCHER), workdir=tmp_path / "first", verbosity=0,
+                      env={"INDIPY_INTERVAL": "3600"}).start()
     port = first.port
     wait_defined(port, "Thermostat.SITE.FIRMWARE")
-    watcher = subprocess.Popen([sys.executable, *WATCH, *address(port), "-t", "12", "Thermostat"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = subprocess.Popen([sys.executable, *WATCH, *address(port), "-t", "60", "Thermostat"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert watcher.stdout is not None
+    events: list[str] = []
+    reader = threading.Thread(
+        target=lambda: events.extend(line.rstrip("\n").split(" ", 1)[1]
+                                     for line in watcher.stdout),  # type: ignore[union-attr]
+        daemon=True)
+    reader.start()
+
+    def printed(prefix: str, after: int = 0) -> int | None:
+        found = [i for i, e in enumerate(list(events)) if i >= after and e.startswith(prefix)]
+        return found[0] + 1 if found else None  # + 1: 0 is a found index too
+
     second = None
     try:
-        time.sleep(2)
+        wait_for(lambda: printed("Thermostat.TARGET defined"), 30, what="the definitions")
         first.stop()
-        time.sleep(1)
-        second = OurServer(str(LAUNCHER), workdir=tmp_path, env={"INDIPY_INTERVAL": "3600"})
-        second.port = port
-        second.start()
-        out, err = watcher.communicate(timeout=30)
+        lost = wait_for(lambda: printed(f"connection to 127.0.0.1:{port} lost"), 30,
+                        what="the watch saying lost") - 1
+        second = OurServer(str(LAUNCHER), workdir=tmp_path / "second", port=port, verbosity=0,
+                           env={"INDIPY_INTERVAL": "3600"}).start()
+        back = wait_for(lambda: printed("connected to", lost), 30, what="connected again") - 1
+        wait_for(lambda: printed("Thermostat.TARGET defined", back), 30,
+                 what="the definitions again")
     finally:
-        if watcher.poll() is None:
-            watcher.kill()
-            watcher.communicate()
+        watcher.terminate()
+        watcher.wait(30)
+        reader.join(30)
+        watcher.stdout.close()
         if second is not None:
             second.stop()
-    assert watcher.returncode == 0, err
-    lines = out.splitlines()
-    events = [line.split(" ", 1)[1] for line in lines]
-    lost = next(i for i, e in enumerate(events) if e.startswith(f"connection to 127.0.0.1:{port} lost"))
     assert events[0] == f"connected to 127.0.0.1:{port}"
     assert any(e.startswith("Thermostat.TARGET defined") for e in events[:lost])
-    back = next(i for i, e in enumerate(events) if i > lost and e.startswith("connected to"))
-    assert any(e.startswith("Thermostat.TARGET defined") for e in events[back:])

@@ -20,13 +20,10 @@ from pathlib import Path
 from peers import (
     HOST,
     IndiServer,
+    OurServer,
     PeerResult,
-    driver_path,
     find_binary,
-    free_port,
     getprop,
-    terminate,
-    wait_listening,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,38 +44,6 @@ class Server:
     port: int
 
 
-class OurServer:
-    """``python -m indipyserver`` with executable drivers, on a free port, for one test."""
-
-    def __init__(self, *drivers: str, workdir: Path, env: dict[str, str]) -> None:
-        self.drivers = drivers
-        self.workdir = workdir
-        self.env = env
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> OurServer:
-        env = {**os.environ, "HOME": str(self.workdir), "PATH": driver_path(), **self.env}
-        log = (self.workdir / "indipyserver.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "indipyserver", "-p", str(self.port), *self.drivers],
-            cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        log.close()
-        if not wait_listening(self.process, self.port, 15):
-            raise AssertionError("our server did not start: " + self.log())
-        return self
-
-    def log(self) -> str:
-        return (self.workdir / "indipyserver.log").read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.process is not None:
-            terminate(self.process, 5)
-            self.process = None
-
-
 def wait_defined(port: int, spec: str, timeout: float = 15) -> None:
     """Wait until the server has a definition for ``spec`` (its drivers are up)."""
     values = getprop(port, spec, timeout=timeout)
@@ -92,7 +57,7 @@ def start_both(tmp_path: Path) -> Iterator[list[Server]]:
     theirs_dir = tmp_path / "indiserver"
     theirs_dir.mkdir()
     drivers = (str(LAUNCHER), "indi_simulator_telescope")
-    ours = OurServer(*drivers, workdir=ours_dir, env=STILL).start()
+    ours = OurServer(*drivers, workdir=ours_dir, env=STILL, verbosity=0).start()
     theirs = IndiServer(*drivers, workdir=theirs_dir, env=STILL).start()
     try:
         for port in (ours.port, theirs.port):
