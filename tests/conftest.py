@@ -31,10 +31,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/interop talks to indilib's peers: mark it `interop`.
+    """Everything under tests/interop puts us side by side with indilib's programs: mark it
+    `interop` (tests elsewhere that do so carry the mark themselves).
 
-    So `-m "not interop"` gives a quick run without indi-bin, while the default run includes
-    (and fails on) the real peers.
+    `-m interop` selects those comparisons. It is not a way to run without indi-bin: tests in
+    other folders also use indilib's programs as peers (indi_getprop against an example,
+    indiserver behind a bridge), and fail when they are missing.
     """
     for item in items:
         if INTEROP in item.path.parents:

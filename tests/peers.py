@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
 import pytest
+import waiting
 
 if TYPE_CHECKING:
     from indipyserver.server import IPyServer
@@ -132,25 +133,18 @@ def port_accepts(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
 
 
 def poll_until(check: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
-    """Call `check` every `interval` seconds until it is true (True) or `timeout` has passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return False
+    """``waiting.wait_for`` answering True, or False once `timeout` has passed."""
+    try:
+        waiting.wait_for(check, timeout, interval=interval)
+    except AssertionError:
+        return False
+    return True
 
 
 async def until(check: Callable[[], object], timeout: float = 5.0, what: str = "",
                 interval: float = 0.01) -> None:
-    """Let the event loop run until `check()` is true, looking every `interval` seconds; an
-    AssertionError saying `what` after `timeout` seconds."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not check():
-                await asyncio.sleep(interval)
-    except TimeoutError:
-        raise AssertionError(f"timed out after {timeout} s waiting for {what or check}") from None
+    """``waiting.until`` (kept under this name for the tests that import it from here)."""
+    await waiting.until(check, timeout, what, interval)
 
 
 def pid_alive(pid: int) -> bool:
