@@ -56,8 +56,9 @@ def default_exec() -> str:
 class DeviceProps:
     """The device-wide standard vectors of one device and what they do.
 
-    `vectors` are CONNECTION, DRIVER_INFO and DEBUG (in that order). DRIVER_INFO's
-    DRIVER_INTERFACE is `interface` when given, else the OR of the roles' bits.
+    `vectors` are CONNECTION, DRIVER_INFO, DEBUG and DEBUG_LEVEL (in that order; DEBUG_LEVEL
+    disabled). DRIVER_INFO's DRIVER_INTERFACE is `interface` when given, else the OR of the
+    roles' bits, or AUX for a device with no role.
     """
 
     def __init__(
@@ -84,6 +85,10 @@ class DeviceProps:
             interface = Interface.GENERAL
             for role in self.roles:
                 interface |= role.interface
+            if not self.roles:
+                # No standard role: indilib's AUX. GENERAL (0) would make Ekos offer the
+                # device in no module at all.
+                interface = Interface.AUX
         self.interface = interface
         self.connection = SwitchVector(
             "CONNECTION", "Connection", MAIN_CONTROL_TAB, "rw", "OneOfMany", "Idle",

@@ -313,7 +313,8 @@ def test_two_roles_defining_one_vector_name_is_an_error() -> None:
 
 
 def test_interface_is_the_or_of_the_roles_unless_given() -> None:
-    """DRIVER_INTERFACE: the roles' bits ORed, or the interface given (as decimal text)."""
+    """DRIVER_INTERFACE: the roles' bits ORed, or the interface given (as decimal text), or
+    AUX for a standard device with neither."""
 
     class Cam(Dial):
         interface = Interface.CCD
@@ -329,6 +330,8 @@ def test_interface_is_the_or_of_the_roles_unless_given() -> None:
     assert device.standard is not None
     assert device.standard.interface is Interface.CCD
     assert Device("T", interface=Interface.WEATHER)["DRIVER_INFO"]["DRIVER_INTERFACE"] == "128"
+    # No role and no interface: AUX, not GENERAL (0, which Ekos offers in no module).
+    assert Device("U", standard=True)["DRIVER_INFO"]["DRIVER_INTERFACE"] == "32768"
 
 
 async def test_log_records_from_another_thread_arrive() -> None:
