@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """A simulated focuser and filter wheel: absolute and relative moves, abort, a slot change.
 
 Run it (no hardware needed)::
@@ -5,9 +6,11 @@ Run it (no hardware needed)::
     python examples/focuser_simulator.py            # serves on localhost:7624
     python examples/focuser_simulator.py --port 7625 --speed 5000
 
-or as an executable driver under any INDI server (INDI on stdin/stdout), indilib's too::
+or as an executable driver under any INDI server (INDI on stdin/stdout when stdin is not a
+terminal, or with ``--stdio``), indilib's too::
 
-    indiserver -p 7624 examples/exdrivers/indi_py_focuser
+    indiserver -p 7624 ./examples/focuser_simulator.py
+    indiserver -p 7624 ./examples/exdrivers/indi_py_focuser     # its settings from INDIPY_FOCUS_SPEED
 
 Then, in another terminal::
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Callable
 
@@ -105,17 +109,30 @@ def make_driver(speed: float = 2000.0, seconds_per_slot: float = 0.5) -> IPyDriv
 
 
 def main() -> None:
-    from indipyserver import IPyServer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="localhost", help="interface to listen on")
-    parser.add_argument("--port", type=int, default=7624)
+    parser.add_argument("--host", default=None, help="serve on this interface (default localhost)")
+    parser.add_argument("--port", type=int, default=None, help="serve on this port (default 7624)")
+    parser.add_argument("--stdio", action="store_true",
+                        help="speak INDI on stdin/stdout (what indiserver expects)")
     parser.add_argument("--speed", type=float, default=2000.0, help="steps per second")
     args = parser.parse_args()
+    # As examples/ccd_simulator.py: serve on a port when asked to or run from a terminal; under
+    # an INDI server (stdin not a terminal) speak INDI on stdin/stdout.
+    serve = not args.stdio and (args.port is not None or args.host is not None
+                                or sys.stdin.isatty())
+    driver = make_driver(args.speed)
+    if not serve:
+        # stdout carries INDI: logs go to stderr (the server's log).
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+        asyncio.run(driver.asyncrun())
+        return
+    from indipyserver import IPyServer
+
+    host, port = args.host or "localhost", args.port or 7624
     logging.basicConfig(level=logging.INFO)
-    print(f"{FOCUSER} and {WHEEL} served on {args.host}:{args.port}; Ctrl-C to stop")
+    print(f"{FOCUSER} and {WHEEL} served on {host}:{port}; Ctrl-C to stop")
     try:
-        IPyServer(make_driver(args.speed), host=args.host, port=args.port).run()
+        IPyServer(driver, host=host, port=port).run()
     except KeyboardInterrupt:
         pass
 

@@ -301,3 +301,17 @@ async def test_libindiclient_sees_the_standard_groups(served: Served,
         (WEATHER, "GEOGRAPHIC_COORD"): "Site Management",
     }
     assert {key: groups.get(key) for key in expected} == expected
+
+
+def test_indiserver_runs_the_example_files_themselves(
+        tmp_home: Path, indiserver_factory: Callable[..., IndiServer]) -> None:
+    """``indiserver ./examples/mount_simulator.py`` (and the focuser and weather examples):
+    with no terminal on stdin each speaks INDI on stdin/stdout, as examples/ccd_simulator.py
+    does; indi_getprop then reads each device's DRIVER_INTERFACE."""
+    server = indiserver_factory(*(str(EXAMPLES / name) for name in (
+        "mount_simulator.py", "focuser_simulator.py", "weather_simulator.py")))
+    specs = [f"{device}.DRIVER_INFO.DRIVER_INTERFACE" for device in (MOUNT, FOCUSER, WHEEL,
+                                                                      WEATHER)]
+    result = getprop(server.port, *specs, timeout=10)
+    assert [result.get(spec) for spec in specs] == ["1", "8", "16", "128"], \
+        result.result.describe() + server.log_tail()
