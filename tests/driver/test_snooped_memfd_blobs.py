@@ -17,6 +17,7 @@ from collections import deque
 
 import pytest
 from driverkit import make_driver
+from waiting import until
 
 from indipydriver import setBLOBVector
 from indipydriver.links import StdioLink
@@ -74,11 +75,10 @@ async def test_a_snooped_blob_in_a_memfd_reaches_snoopevent_over_one_socketpair(
             os.close(fd)
         with caplog.at_level(logging.ERROR, logger="indipydriver.driver"):
             await loop.sock_sendall(ours, attached("size='5'"))  # its memfd never comes
-            for _ in range(200):
-                blobs = [e for e in driver.snooped if isinstance(e, setBLOBVector)]
-                if blobs and "dropped" in caplog.text:
-                    break
-                await asyncio.sleep(0.01)
+            blobs = await until(
+                lambda: "dropped" in caplog.text
+                and [e for e in driver.snooped if isinstance(e, setBLOBVector)],
+                what="the BLOB snooped and the one without its memfd dropped")
         assert [e["CCD1"] for e in blobs] == [b"SIMPLE  = T"]
         assert "no shared buffer for BLOB 'CCD1'" in caplog.text
         # The driver's own output still goes out on the same socket.
