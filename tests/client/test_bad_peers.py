@@ -166,9 +166,7 @@ async def test_a_50_mb_blob_arrives_whole_and_pings_are_answered(tmp_path: Path)
         assert saved.parent == tmp_path
         assert hashlib.sha256(saved.read_bytes()).digest() == hashlib.sha256(payload).digest()
         assert client["Dev"]["IMAGE"].member("img").value is None  # the body is not kept
-        async with asyncio.timeout(10):
-            while not replies:
-                await asyncio.sleep(0.05)
+        await until(lambda: replies, 10, what="the client's pingReply")
     assert b'<pingReply uid="SetBLOB/1"/>' in replies[0]
 
 
@@ -246,9 +244,8 @@ async def test_a_slow_reader_loses_old_events_not_memory() -> None:
 
     async with raw_server(script) as port, indipyclient.connect("127.0.0.1", port) as client:
         stream = client.events(maxsize=20)
-        async with asyncio.timeout(5):
-            while client.get("Dev", "TEXT", "t") != "499" if "Dev" in client else True:
-                await asyncio.sleep(0.01)
+        await until(lambda: "Dev" in client and client.get("Dev", "TEXT", "t") == "499", 10,
+                    what="the 500th set applied")
         assert stream.dropped >= 400
         assert len(stream._items) <= 20
         events = [event async for event in _drain(stream)]
