@@ -271,6 +271,10 @@ class BaseClient(BaseMediator):
         return True
 
     async def _open(self, connected: threading.Event) -> bool:
+        old = self._session
+        if old is not None:
+            # Lost, and the program is quicker than the reader: the old session ends first.
+            await self._end(old, -1)
         # No retries: pyindi-client programs reconnect themselves, after serverDisconnected.
         client = Client(self._host, self._port, connect_timeout=self._timeout,
                         retry=Retry(retries=0), max_events=_STREAM_EVENTS)
@@ -305,7 +309,7 @@ class BaseClient(BaseMediator):
         session.ended = True
         if self._session is session:
             self._session = None
-        self._devices.clear()
+            self._devices.clear()
         await self._queue("serverDisconnected", exit_code)
         reader = session.reader
         if reader is not None and reader is not asyncio.current_task():
