@@ -146,7 +146,7 @@ class Mount:
         device = Device("Telescope", roles=[mount])
 
     `latitude`/`longitude` (degrees, east positive, 0..360)/`elevation` start
-    GEOGRAPHIC_COORD (clients such as Ekos set them); `park_position` is (hour angle, Dec);
+    GEOGRAPHIC_COORD (a client may set its own); `park_position` is (hour angle, Dec);
     `limits` checks gotos; `poll_interval` is how often `position` is read while the mount is
     still (four times as often while it slews). `can_sync`/`can_park` leave out SYNC and the
     park properties for mounts that cannot; `parked` says the mount starts parked.
