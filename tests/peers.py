@@ -487,6 +487,7 @@ class OurServer(IndiServer):
     def __init__(self, *drivers: str, workdir: Path, **kwargs: Any) -> None:
         kwargs.setdefault("startup_timeout", 20.0)  # the interpreter and its imports first
         super().__init__(*drivers, workdir=workdir, **kwargs)
+        self.home = workdir  # HOME is the work folder itself, as the tests expect of ours
         self.log_path = workdir / "indipyserver.log"
         pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
         self.env.setdefault("PYTHONPATH", pythonpath)
@@ -497,6 +498,14 @@ class OurServer(IndiServer):
         verbose = ["-" + "v" * self.verbosity] if self.verbosity > 0 else []
         return [sys.executable, "-m", "indipyserver", *verbose, "-p", str(self.port),
                 "-u", self.socket_path, *self.extra_args, *self.drivers]
+
+    def alive(self) -> bool:
+        """``running`` (the name the chain tests used)."""
+        return self.running
+
+    def log(self) -> str:
+        """``log_text()`` (the name the chain and tools tests used)."""
+        return self.log_text()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 from peers import IndiServer, find_binary, free_port, getprop, terminate, wait_listening
-from test_server_chain import REPO
+from peers import REPO
 from waiting import wait_for
 
 OURS, INDISERVER = "ours", "indiserver"
