@@ -29,7 +29,9 @@ What a ``Client`` offers:
   (``stream.dropped``); the model itself is always current;
 * ``await client.wait_for(device, vector, state=None, timeout=10)``: the vector once it is
   known (and in ``state``, a state or a collection of states); ``TimeoutError`` otherwise;
-* ``await client.set(device, vector, {member: value}, wait=True, timeout=None)``: checks the
+* ``await client.set(device, vector, {member: value}, wait=True, timeout=None)``: waits for
+  the vector's definition if it has not come yet (at most ``timeout``, default 10 s, then
+  ``UnknownVector``, so ``set`` may follow ``connect()`` at once), checks the
   values (``validation``: ``InvalidValue`` names device, vector and member; nothing is sent),
   sends only those members, marks the vector Busy and, with ``wait``, returns a ``SetResult``
   once the driver answers with a state other than Busy (``state`` Ok/Alert/Idle and its
@@ -72,14 +74,16 @@ logger = logging.getLogger(__name__)
 
 MAX_EVENTS = 1000
 MAX_MESSAGES = 100
+#: Seconds ``Client.set`` waits for a vector's definition when no ``timeout`` is given.
+DEFINITION_WAIT = 10.0
 
 
 class UnknownVector(LookupError):
     """The client has not learnt this device or vector (not defined by the server, or not yet)."""
 
-    def __init__(self, device: str, vector: str | None = None) -> None:
+    def __init__(self, device: str, vector: str | None = None, why: str = "") -> None:
         what = f"vector {device}.{vector}" if vector is not None else f"device {device}"
-        super().__init__(f"unknown {what}: not defined by the server (yet)")
+        super().__init__(f"unknown {what}: {why or 'not defined by the server (yet)'}")
         self.device = device
         self.vector = vector
 
@@ -328,8 +332,22 @@ class Client:
 
     async def set(self, device: str, vector: str, values: Mapping[str, Any], *,
                   wait: bool = True, timeout: float | None = None) -> SetResult:
-        """Send new values (see the module docstring); ``InvalidValue`` before sending."""
-        target = self.vector(device, vector)
+        """Send new values (see the module docstring); ``InvalidValue`` before sending.
+
+        A vector not defined yet (the usual case just after ``connect()``: the server sends
+        its definitions after the connection is made) is waited for, at most ``timeout``
+        seconds (default `DEFINITION_WAIT`); ``UnknownVector`` after that."""
+        target = self.model.vector(device, vector)
+        if target is None:
+            bound = DEFINITION_WAIT if timeout is None else timeout
+            try:
+                target = await self.wait_for(device, vector, timeout=bound)
+            except TimeoutError:
+                known = "the device is known, the vector is not" if device in self.model.devices \
+                    else "no such device either"
+                raise UnknownVector(device, vector, (
+                    f"{self.host}:{self.port} did not define it within {bound:g} s ({known}; "
+                    "names are case-sensitive: indipy-getprop lists them)")) from None
         event = new_vector(target, values)
         if not self.connected:
             raise NotConnected(f"not connected to {self.host}:{self.port}")

@@ -20,7 +20,10 @@ a number that does not parse or lies outside min..max, a switch other than ``On`
 breaking its rule: an error naming the element, exit 1, nothing sent) and numbers go out as
 plain decimals; a typed spec's numbers must parse and its switches be ``On``/``Off``; ``-w`` waits for
 the driver's answer to each property: exit 0 when it ends ``Ok`` (or ``Idle``), 1 on ``Alert``
-(its message printed) or when ``-t`` seconds pass without a final state (``Busy`` is not final).
+(its message printed) or at the timeout without a final state (``Busy`` is not final). The
+answer's timeout is ``-t`` when given; without ``-t`` it covers a real exposure
+(`answer_timeout`): the larger of 60 s, the vector's own timeout plus 10 s and, for a
+``CCD_EXPOSURE`` or ``GUIDER_EXPOSURE``, the exposure asked for plus 60 s (readout and download).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ from .cli import Reporter, parse_port, parse_timeout, run_tool
 from .specs import SetSpec, SpecError, parse_set_spec
 from .toolerror import ToolError
 
-__all__ = ["SetpropPlan", "main", "parse_setprop_args", "typed_vector"]
+__all__ = ["SetpropPlan", "answer_timeout", "main", "parse_setprop_args", "typed_vector"]
 
 NAME = "indipy-setprop"
 USAGE = """\
@@ -73,14 +76,38 @@ checked against the property's definition first.
   -d fd    use file descriptor fd, a socket already open to the server
   -h host  server host (default localhost)
   -p port  server port (default 7624)
-  -t secs  seconds to wait for definitions, and with -w for the answer (default 2, 0 = for ever)
+  -t secs  seconds to wait for definitions (default 2), and with -w for the answer (0 = for ever)
   -v       verbose, on stderr (repeat for more)
-  -w       wait for the driver's answer: exit 0 on Ok, 1 on Alert or timeout
+  -w       wait until the driver's answer leaves Busy: exit 0 on Ok (or Idle), 1 on Alert or
+           timeout. Without -t the answer is waited for the larger of 60 s, the vector's own
+           timeout + 10 s and, for CCD_EXPOSURE or GUIDER_EXPOSURE, the exposure + 60 s
 Exit status: 0 all set, 1 something missing, read-only, invalid or (with -w) refused, 2 trouble."""
 
 _KINDS = {"-x": "text", "-n": "number", "-s": "switch"}
 _DEF_KINDS = (DefTextVector, DefNumberVector, DefSwitchVector)
 _SETS = (SetTextVector, SetNumberVector, SetSwitchVector, SetLightVector, SetBLOBVector)
+# -w without -t: the answer is waited for at least this long, the vector's own timeout plus
+# ANSWER_MARGIN, and an exposure's length plus EXPOSURE_MARGIN (readout and download).
+MIN_ANSWER_WAIT = 60.0
+ANSWER_MARGIN = 10.0
+EXPOSURE_MARGIN = 60.0
+_EXPOSURES = {"CCD_EXPOSURE": "CCD_EXPOSURE_VALUE", "GUIDER_EXPOSURE": "GUIDER_EXPOSURE_VALUE"}
+
+
+def answer_timeout(vector: str, vector_timeout: float, values: Sequence[tuple[str, str]]) -> float:
+    """Seconds ``-w`` waits for the answer to setting `values` on `vector` when no ``-t`` is
+    given: the larger of `MIN_ANSWER_WAIT`, the vector's own timeout (its definition's
+    ``timeout``, 0 when unknown) plus `ANSWER_MARGIN` and, for an exposure vector, the
+    exposure asked for plus `EXPOSURE_MARGIN`."""
+    seconds = max(MIN_ANSWER_WAIT, vector_timeout + ANSWER_MARGIN)
+    member = _EXPOSURES.get(vector)
+    for name, value in values:
+        if name == member:
+            try:
+                seconds = max(seconds, parse_number(value) + EXPOSURE_MARGIN)
+            except ValueError:
+                pass
+    return seconds
 
 
 @dataclass
@@ -89,6 +116,7 @@ class Settings:
     port: int = 7624
     fd: int | None = None
     timeout: float | None = 2.0
+    timeout_given: bool = False  # -t given: it also bounds -w's wait for the answer
     verbose: int = 0
     wait: bool = False
     help: bool = False
@@ -129,6 +157,7 @@ def parse_setprop_args(args: Sequence[str]) -> Settings:
                     settings.port = parse_port(value)
                 else:
                     settings.timeout = parse_timeout(value)
+                    settings.timeout_given = True
             elif flag == "v":
                 settings.verbose += 1
             elif flag == "w":
@@ -257,7 +286,8 @@ def _setprop(args: list[str]) -> int:
         if not settings.wait:
             conn.shutdown_write()
             return 0
-        return _await_answers(conn, sent, settings.timeout, report)
+        return _await_answers(conn, sent, plan,
+                              settings.timeout if settings.timeout_given else "default", report)
     finally:
         conn.close()
 
@@ -287,17 +317,38 @@ def _send_checked(conn: Connection, plan: SetpropPlan, timeout: float | None,
     return sent
 
 
-def _await_answers(conn: Connection, sent: Sequence[Any], timeout: float | None,
-                   report: Reporter) -> int:
+def _await_answers(conn: Connection, sent: Sequence[Any], plan: SetpropPlan,
+                   timeout: float | None | str, report: Reporter) -> int:
+    """Wait for each sent vector to leave Busy; `timeout` is ``-t`` (None: for ever) or
+    ``"default"``, `answer_timeout` of each vector, learnt again as definitions arrive."""
     waiting = {(v.device, v.name) for v in sent}
+    values = {(v.device, v.name): [(m.name, str(getattr(m.value, "value", m.value)))
+                                   for m in v.members] for v in sent}
+    started = time.monotonic()
+
+    def allowed() -> float | None:
+        if timeout != "default":
+            return None if timeout is None else float(timeout)
+        seconds = 0.0
+        for device, name in waiting:
+            known = plan.model.vector(device, name)
+            own = known.timeout if known is not None else 0.0
+            seconds = max(seconds, answer_timeout(name, own, values[(device, name)]))
+        return seconds
+
     failed = False
-    deadline = None if timeout is None else time.monotonic() + timeout
+    limit = allowed()
     while waiting:
-        event = conn.next_event(deadline)
+        event = conn.next_event(None if limit is None else started + limit)
         if event is None:
             for device, name in sorted(waiting):
-                report.error(f"{device}.{name}: no answer from the driver within {timeout:g} s")
+                report.error(f"{device}.{name}: still Busy, no final answer from the driver "
+                             f"within {limit:g} s (-t changes it)")
             return 1
+        if isinstance(event, _DEF_KINDS):  # its timeout may lengthen the default wait
+            plan.model.apply(event)
+            limit = allowed()
+            continue
         if not isinstance(event, _SETS):
             continue
         key = (event.device, event.name)
