@@ -29,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -59,6 +61,7 @@ from .serverstream import ServerStream
 
 # The policy's names are re-exported: ``indipyclient.Retry`` and its backoffs.
 __all__ = [
+    "CONNECT_TIMEOUT",
     "Connection",
     "ConstantBackoff",
     "ExponentialBackoff",
@@ -66,6 +69,7 @@ __all__ = [
     "NotConnected",
     "Retry",
     "default_retry",
+    "failure_reason",
 ]
 ConstantBackoff = retrypolicy.ConstantBackoff
 NoBackoff = retrypolicy.NoBackoff
@@ -92,6 +96,25 @@ def default_retry(backoff: Backoff | None = None, stable_after: float = 5.0) -> 
 
 
 Deliver = Callable[[events.Event], Awaitable[None]]
+
+
+#: Seconds one attempt to connect may take (a host that drops the packets answers nothing).
+CONNECT_TIMEOUT = 10.0
+
+
+def failure_reason(exc: OSError) -> str:
+    """Why an attempt to connect failed, as the OS says it (``Connection refused``, ``Name or
+    service not known``, ...), or ``timed out after 10 s``."""
+    if isinstance(exc, TimeoutError) and not exc.strerror:
+        return f"timed out after {CONNECT_TIMEOUT:g} s"
+    if exc.errno is not None and exc.errno > 0:  # asyncio's strerror is "Connect call failed"
+        return os.strerror(exc.errno)
+    if exc.errno is None:  # asyncio's "Multiple exceptions: [Errno 111] ..., [Errno 99] ..."
+        reasons = dict.fromkeys(os.strerror(int(n)) for n in re.findall(r"\[Errno (\d+)\]",
+                                                                         str(exc)))
+        if reasons:
+            return "; ".join(reasons)
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 class Connection:
@@ -127,6 +150,10 @@ class Connection:
         self._writer: ServerStream | None = None
         self._budget = WarningBudget(noun="malformed elements")
         self.attempts = 0  # connection attempts so far (tests watch the backoff with it)
+        #: Why the last attempt to connect failed ("Connection refused", "Name or service not
+        #: known", "timed out after 10 s", ...); "" once connected. Set before the retry's
+        #: backoff is asked for the delay, so an observer of the backoff can show it.
+        self.last_failure = ""
         self._incoming: Incoming | None = None
         self._receiver: BLOBReceiver | None = None
 
@@ -184,14 +211,17 @@ class Connection:
         while True:
             self.attempts += 1
             try:
-                _, stream = await asyncio.get_running_loop().create_connection(
-                    ServerStream, self.host, self.port)
-            except OSError as exc:
-                delay = self._next_delay(attempts, exc.strerror or str(exc))
+                async with asyncio.timeout(CONNECT_TIMEOUT):
+                    _, stream = await asyncio.get_running_loop().create_connection(
+                        ServerStream, self.host, self.port)
+            except OSError as exc:  # TimeoutError too: a host that never answers
+                self.last_failure = failure_reason(exc)
+                delay = self._next_delay(attempts, self.last_failure)
                 logger.info("cannot connect to %s:%s (%s); retrying in %.2f s", self.host,
-                            self.port, exc.strerror or exc, delay)
+                            self.port, self.last_failure, delay)
                 await asyncio.sleep(delay)
                 continue
+            self.last_failure = ""
             attempts.succeeded()
             reason = "closed by the server"
             try:

@@ -13,6 +13,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +34,8 @@ from .formatting import message_line
 from .helpscreen import HelpScreen
 from .ports import StartView, TermPort
 from .search import DeviceSearch
+from .settings import Settings
+from .settingsscreen import SettingsScreen
 from .startscreen import StartScreen
 from .status import ConnectionStatus
 from .vectorinfo import VectorInfo
@@ -81,6 +84,7 @@ class TermApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("d", "toggle_dark", "Dark/light"),
         Binding("m", "main_screen", "Main screen"),
+        Binding("s", "settings", "Settings"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
     ]
@@ -137,7 +141,14 @@ class TermApp(App[None]):
                 self._on_event(event)
 
     def _retrying(self, delay: float) -> None:
-        """The client will try to connect again in `delay` seconds."""
+        """The client will try to connect again in `delay` seconds (and, when an attempt to
+        connect failed, the client library says why: refused, name not found, timed out)."""
+        client = self.client
+        reason = client.connection.last_failure if client is not None else ""
+        if reason:
+            if self.status.reason != reason:
+                self._log_message(datetime.now(UTC), f"cannot connect to {self.server}: {reason}")
+            self.status.failed(reason)
         self.status.retrying(time.monotonic() + delay)
         self.refresh_status()
 
@@ -286,6 +297,7 @@ class TermApp(App[None]):
         return None
 
     def refresh_start_screen(self, screen: StartView) -> None:
+        screen.show_server(self.server, self.blobfolder)
         screen.show_devices(self.device_names())
         screen.show_messages(self.messages)
 
@@ -305,6 +317,39 @@ class TermApp(App[None]):
     def action_main_screen(self) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
+
+    def action_settings(self) -> None:
+        """The settings screen; what it returns changes the server or BLOB folder."""
+        if isinstance(self.screen, SettingsScreen):
+            return
+
+        def chosen(settings: Settings | None) -> None:
+            if settings is not None and settings != self.settings:
+                self.reconnect(settings)
+
+        self.push_screen(SettingsScreen(self.settings), chosen)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(self.host, self.port, self.blobfolder)
+
+    def reconnect(self, settings: Settings) -> None:
+        """Leave the current server and connect to `settings`' (the old client is closed as
+        its worker is cancelled: the client group is exclusive)."""
+        self.host, self.port, self.blobfolder = settings.host, settings.port, settings.blobfolder
+        self.server = f"{self.host}:{self.port}"
+        self.client = None
+        self.stream = None
+        self._dropped = 0
+        self.status = ConnectionStatus(self.server)
+        self.history = ValueHistory(HISTORY)
+        self.action_main_screen()
+        folder = str(self.blobfolder) if self.blobfolder is not None else "BLOBs not saved"
+        self._log_message(datetime.now(UTC), f"settings: server {self.server}, BLOB folder {folder}")
+        self.coalescer.put(_CONNECTION)
+        self.sub_title = self.server
+        self.run_worker(self._run_client(), name="client", group="client", exclusive=True)
+        self.refresh_status()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

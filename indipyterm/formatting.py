@@ -11,6 +11,7 @@ __all__ = [
     "display_number",
     "display_size",
     "display_timestamp",
+    "limits_text",
     "message_line",
     "state_colour",
 ]
@@ -40,6 +41,19 @@ def display_number(value: object, fmt: str | None) -> str:
         except ValueError:
             pass
     return repr(number)
+
+
+def limits_text(minimum: float, maximum: float, step: float, fmt: str | None) -> str:
+    """A number's limits as the user reads them, each through the member's format as its
+    value is (``0.010000000000000000208`` on the wire with ``%.2f`` reads ``0.01``):
+    ``min .. max`` and `` step s`` when the step is not 0; ``""`` when ``min >= max`` (SPEC:
+    no range then)."""
+    if not minimum < maximum:
+        return ""
+    text = f"{display_number(minimum, fmt)} .. {display_number(maximum, fmt)}"
+    if step > 0:
+        text += f" step {display_number(step, fmt)}"
+    return text
 
 
 def display_timestamp(value: object, *, now: datetime | None = None) -> str:

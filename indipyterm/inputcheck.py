@@ -32,11 +32,12 @@ def vector_shape(info: VectorInfo) -> VectorShape:
 
 def check_entries(info: VectorInfo, entries: Mapping[str, object]) -> dict[str, object]:
     """The values to send for `entries` (member -> typed text, a switch's bool, a BLOB's
-    path); numbers and texts left blank keep the device's value. Raises `InputRefused`."""
+    path); a number or text entry left blank keeps the device's value; members not in
+    `entries` are not sent. Raises `InputRefused`."""
     values = dict(entries)
     if info.kind in ("Number", "Text"):
         for member in info.members:
-            typed = values.get(member.name, "")
+            typed = values.get(member.name)
             if isinstance(typed, str) and not (typed.strip() if info.kind == "Number"
                                                else typed):
                 values[member.name] = member.value

@@ -24,6 +24,9 @@ __all__ = ["StartView", "TermPort"]
 class StartView(Protocol):
     """The start screen, as the app fills it."""
 
+    def show_server(self, server: str, blobfolder: Path | None) -> None:
+        """The server's ``host:port`` and the BLOB folder (None: not saving BLOBs)."""
+
     def show_devices(self, names: Sequence[str]) -> None:
         """The device list."""
 

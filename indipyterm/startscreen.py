@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import cast
 
 from textual.app import ComposeResult
@@ -17,11 +18,11 @@ __all__ = ["StartScreen", "StatusLine"]
 
 
 class StatusLine(Static):
-    """The connection state, coloured: green connected, yellow connecting, red lost."""
+    """The connection state, coloured: green connected, yellow connecting, red lost or failing."""
 
     def show(self, state: str, text: str) -> None:
         self.update(text)
-        for name in ("connected", "connecting", "lost"):
+        for name in ("connected", "connecting", "failed", "lost"):
             self.set_class(state == name, f"-{name}")
 
 
@@ -33,6 +34,7 @@ class StartScreen(Screen[None]):
         self.status = StatusLine("", classes="status", markup=False)
         self.devices = OptionList(id="devices")
         self.messages = Static("", id="messages", markup=False)
+        self.server = Static("", id="server", markup=False)
         self._shown_devices: list[str] = []
         self._shown_messages: list[str] = []
 
@@ -43,9 +45,7 @@ class StartScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="\u2609")  # a sun: the INDI world is astronomy
-        app = self.term
-        folder = str(app.blobfolder) if app.blobfolder is not None else "not saving BLOBs"
-        yield Static(f"Server {app.server}    BLOB folder: {folder}", id="server", markup=False)
+        yield self.server
         yield self.status
         with Vertical(id="devicebox"):
             yield Label("Devices", classes="heading")
@@ -76,6 +76,11 @@ class StartScreen(Screen[None]):
         if names:
             self.devices.add_options([Option(name, id=f"d{i}") for i, name in enumerate(names)])
             self.devices.highlighted = names.index(current) if current in names else 0
+
+    def show_server(self, server: str, blobfolder: Path | None) -> None:
+        folder = str(blobfolder) if blobfolder is not None else "not saving BLOBs"
+        self.server.update(f"Server {server}    BLOB folder: {folder}    (s: change)")
+        self.sub_title = server
 
     def show_messages(self, lines: Iterable[str]) -> None:
         lines = list(lines)

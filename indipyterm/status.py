@@ -1,4 +1,5 @@
-"""The connection state the screens show: connecting, connected, lost (retrying in N s).
+"""The connection state the screens show: connecting, connected, cannot connect (and why),
+lost (retrying in N s).
 
 Pure: the app tells it what happened and asks for the sentence at a given monotonic time.
 """
@@ -13,7 +14,8 @@ __all__ = ["ConnectionStatus"]
 
 @dataclass
 class ConnectionStatus:
-    """``state`` is ``"connecting"``, ``"connected"`` or ``"lost"``; ``retry_at`` is when the
+    """``state`` is ``"connecting"``, ``"connected"``, ``"failed"`` (attempts to connect fail,
+    ``reason`` says why) or ``"lost"``; ``retry_at`` is when the
     next connection attempt is due (monotonic seconds), once the client library has said."""
 
     server: str
@@ -29,6 +31,14 @@ class ConnectionStatus:
         it before this event was read."""
         self.state, self.reason = "lost", reason
 
+    def failed(self, reason: str) -> None:
+        """An attempt to connect failed: `reason` is the OS's ("Connection refused", "Name or
+        service not known", "timed out after 10 s"). After a lost connection the state stays
+        "lost" (the line then says why the tries to get it back fail)."""
+        if self.state != "lost":
+            self.state = "failed"
+        self.reason = reason
+
     def retrying(self, retry_at: float) -> None:
         """The next attempt is due at `retry_at`. Kept even while the state still says
         connected: the client picks the delay before the app has read its ConnectionLost."""
@@ -40,6 +50,8 @@ class ConnectionStatus:
             return f"connected to {self.server}"
         if self.state == "connecting":
             text = f"connecting to {self.server}"
+        elif self.state == "failed":
+            text = f"cannot connect to {self.server}"
         else:
             text = f"lost {self.server}"
         if self.retry_at is not None:

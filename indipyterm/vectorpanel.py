@@ -8,7 +8,7 @@ overwritten by the device; when the device's value moves under an edit the panel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .formatting import (
     display_number,
     display_size,
     display_timestamp,
+    limits_text,
     state_colour,
 )
 from .inputcheck import InputRefused, check_entries, check_number, toggle_switch
@@ -77,9 +78,23 @@ class MemberRow(Horizontal):
                 if self.kind == "Number" and self.vector is not None else []
             )
             self.field = Input(
-                placeholder="new value", validators=validators, classes="field", compact=True
+                placeholder=self._placeholder(), validators=validators, classes="field",
+                compact=True,
             )
             yield self.field
+
+    def _placeholder(self) -> str:
+        """A number's field shows its limits (and step) as its value is shown, through the
+        member's format, so ``0.010000000000000000208`` on the wire reads ``0.01``."""
+        info = self.info
+        limits = limits_text(info.minimum, info.maximum, info.step, info.format)
+        return limits if self.kind == "Number" and limits else "new value"
+
+
+def changed_switches(device: Mapping[str, bool], chosen: Mapping[str, bool]) -> dict[str, str]:
+    """The switches the user changed from what the device shows, as ``On``/``Off``."""
+    return {name: "On" if on else "Off" for name, on in chosen.items()
+            if on != device.get(name, False)}
 
 
 class VectorPanel(Vertical):
@@ -109,6 +124,7 @@ class VectorPanel(Vertical):
         self.tracker = EditTracker()
         self.rows: dict[str, MemberRow] = {}
         self.switch_states: dict[str, bool] = {}
+        self.toggled: set[str] = set()  # AnyOfMany members the user set unlike the device
         self.switch_widgets: dict[str, RadioButton | Checkbox] = {}
         self.chosen_files: dict[str, Path] = {}
         self.blob_labels: dict[str, Static] = {}
@@ -120,6 +136,11 @@ class VectorPanel(Vertical):
     @property
     def writable(self) -> bool:
         return self.info.perm != "ro" and self.info.kind != "Light"
+
+    @property
+    def one_key(self) -> bool:
+        """A OneOfMany or AtMostOne switch vector: choosing a member sends it, no Submit."""
+        return self.info.kind == "Switch" and self.info.rule in ("OneOfMany", "AtMostOne")
 
     def compose(self) -> ComposeResult:
         info = self.info
@@ -148,7 +169,8 @@ class VectorPanel(Vertical):
         if self.writable:  # a read-only vector has nothing to submit and nothing refused
             with Horizontal(classes="actions"):
                 yield self.error_label
-                yield Button("Submit", classes="submit", variant="primary", compact=True)
+                if not self.one_key:
+                    yield Button("Submit", classes="submit", variant="primary", compact=True)
 
     def _compose_switches(self) -> ComposeResult:
         info = self.info
@@ -222,12 +244,12 @@ class VectorPanel(Vertical):
         return str(member.value)
 
     def _show_switches(self, info: VectorInfo) -> None:
+        """The device's switches, but those the user toggled (kept until Submit or Esc)."""
         device_states = {m.name: m.value == "On" for m in info.members}
-        for name, is_on in device_states.items():
-            self.tracker.device_value(name, "On" if is_on else "Off")
-        if self.tracker:
-            return  # the user's choice stays on screen until Submit or Esc
-        self.switch_states = device_states
+        for name in self.toggled:
+            self.tracker.device_value(name, "On" if device_states.get(name) else "Off")
+        self.switch_states = {name: self.switch_states.get(name, on) if name in self.toggled
+                              else on for name, on in device_states.items()}
         self._draw_switch_states()
 
     def _draw_switch_states(self) -> None:
@@ -303,14 +325,22 @@ class VectorPanel(Vertical):
             self.info.rule or "AnyOfMany", self.switch_states, name, value
         )
         self._draw_switch_states()  # AtMostOne turned the others off: show it
-        if self.switch_states == device:
-            self.tracker.discard()  # back to what the device shows: nothing to send
+        if self.one_key:
+            # One key press: the member chosen goes out at once (SPEC: a client sends the
+            # switch it turns On; the driver turns the others Off), or AtMostOne's Off.
+            self.tracker.discard()
+            self.show_error("")
+            self._send({name: "On" if self.switch_states[name] else "Off"})
+            return
+        # AnyOfMany: the member toggled is the edit (back as the device has it: no edit); a
+        # device change to it is noted, the other members keep following the device.
+        chosen = self.switch_states[name]
+        if chosen == device.get(name, False):
+            self.toggled.discard(name)
+            self.tracker.discard(name)
         else:
-            # The choice is the whole set of switches, so every member is part of the edit:
-            # a device change to any of them is noted, not silently overwritten by Submit.
-            for member, chosen in self.switch_states.items():
-                before = "On" if device.get(member) else "Off"
-                self.tracker.edit(member, "On" if chosen else "Off", before)
+            self.toggled.add(name)
+            self.tracker.edit(name, "On" if chosen else "Off", "On" if device.get(name) else "Off")
         self.show_error("")
         self._show_note()
 
@@ -332,6 +362,7 @@ class VectorPanel(Vertical):
     def revert(self) -> None:
         """Esc: forget the edits, show the device's values again."""
         self.tracker.discard()
+        self.toggled.clear()
         self.chosen_files.clear()
         for row in self.rows.values():
             if row.field is not None:
@@ -341,11 +372,17 @@ class VectorPanel(Vertical):
         self.show(self.info, None)
 
     def collect(self) -> dict[str, Any]:
-        """The values to send, all members of the vector (as KStars sends them), checked by the
-        shared rule (`inputcheck.check_entries`). Raises InputRefused with its message."""
+        """The values to send: only the members the user changed (typed into, toggled, or a
+        file chosen), checked by the shared rule (`inputcheck.check_entries`). Raises
+        InputRefused with its message, also when nothing was changed."""
         info = self.info
         if info.kind == "Switch":
-            return check_entries(info, self.switch_states)
+            device = {m.name: m.value == "On" for m in info.members}
+            changed = changed_switches(device, {name: on for name, on in self.switch_states.items()
+                                                if name in self.toggled})
+            if not changed:
+                raise InputRefused("nothing changed: toggle a switch first")
+            return check_entries(info, changed)
         if info.kind == "BLOB":
             if not self.chosen_files:
                 raise InputRefused("choose a file to send first")
@@ -354,8 +391,15 @@ class VectorPanel(Vertical):
                     raise InputRefused(f"{path} is not a readable file")
             return dict(self.chosen_files)
         entries = {name: row.field.value for name, row in self.rows.items()
-                   if row.field is not None}
+                   if row.field is not None and self._typed_something(info, row.field.value)}
+        if not entries:
+            raise InputRefused("nothing changed: type a new value first")
         return check_entries(info, entries)
+
+    @staticmethod
+    def _typed_something(info: VectorInfo, text: str) -> bool:
+        """A blank field keeps the device's value and is not sent (a text may be spaces)."""
+        return bool(text.strip()) if info.kind == "Number" else bool(text)
 
     def submit(self) -> None:
         try:
@@ -366,9 +410,21 @@ class VectorPanel(Vertical):
         self.show_error("")
         self.post_message(self.Submitted(self, values))
 
+    def _send(self, values: dict[str, Any]) -> None:
+        """A one-key switch: checked by the shared rule, then sent at once."""
+        try:
+            checked = check_entries(self.info, values)
+        except InputRefused as exc:
+            self.show_error(str(exc))
+            self.switch_states = {m.name: m.value == "On" for m in self.info.members}
+            self._draw_switch_states()
+            return
+        self.post_message(self.Submitted(self, checked))
+
     def sent(self) -> None:
         """Submit went out: the edits are now the device's business."""
         self.tracker.discard()
+        self.toggled.clear()
         self.chosen_files.clear()
         for row in self.rows.values():
             if row.field is not None:

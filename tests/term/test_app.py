@@ -19,10 +19,12 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, RadioButton, Static, TabbedContent
 
 import indipydriver as ipd
+from indipyclient import ConstantBackoff, Retry
 from indipyserver import IPyServer
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
 from indipyterm.helpscreen import HelpScreen
+from indipyterm.settingsscreen import SettingsScreen
 from indipyterm.startscreen import StartScreen
 from indipyterm.vectorpanel import VectorPanel
 
@@ -131,33 +133,62 @@ async def test_choosing_a_device_opens_a_tab_per_group(kit: tuple[IPyServer, Kit
         assert isinstance(app.screen, StartScreen)
 
 
-async def test_clicking_a_switch_and_submit_sends_new_switch_vector(kit: tuple[IPyServer, KitDriver]) -> None:
+async def test_clicking_a_one_of_many_switch_sends_it_at_once(kit: tuple[IPyServer, KitDriver]) -> None:
+    """One click on a OneOfMany member sends it (the switch turned On, as SPEC says a client
+    sends it), with no Submit button to press: the panel has none."""
     _, driver = kit
     async with term_on(kit) as (app, pilot):
         power = await show_group(app, pilot, "POWER")
+        assert not power.query(".submit")
         on_button = power.switch_widgets["ON"]
         assert isinstance(on_button, RadioButton) and not on_button.value
         await pilot.click(on_button)
-        await submit(pilot, power)
         event = await driver.next_received()
         assert isinstance(event, ipd.newSwitchVector)
-        assert event.vectorname == "POWER" and event["ON"] == "On" and event["OFF"] == "Off"
+        assert event.vectorname == "POWER" and dict(event) == {"ON": "On"}
         # The driver answers Ok: the panel shows it and the edit is done.
         await wait_for(pilot, lambda: "Ok" in str(power.border_subtitle), what="POWER Ok")
         assert power.has_class("-state-ok")
         assert not power.tracker
 
 
-async def test_any_of_many_toggles_send_every_member(kit: tuple[IPyServer, KitDriver]) -> None:
+async def test_any_of_many_toggles_wait_for_submit_and_send_only_the_changed(
+        kit: tuple[IPyServer, KitDriver]) -> None:
+    """AnyOfMany keeps toggle-then-Submit; Submit sends the switch toggled, not DEW (left On);
+    Submit with nothing changed says so and sends nothing."""
     _, driver = kit
     async with term_on(kit) as (app, pilot):
         options = await show_group(app, pilot, "OPTIONS")
+        await submit(pilot, options)
+        await wait_for(pilot, lambda: "nothing changed" in str(options.error_label.content),
+                       what="nothing to send")
         fan = options.switch_widgets["FAN"]
         assert isinstance(fan, Checkbox)
         await pilot.click(fan)
+        assert not driver.received  # a toggle alone sends nothing
         await submit(pilot, options)
         event = await driver.next_received()
-        assert dict(event) == {"FAN": "On", "DEW": "On"}
+        assert dict(event) == {"FAN": "On"}
+        assert len(driver.received) == 1
+
+
+async def test_at_most_one_is_one_key_on_and_off_by_keyboard(kit: tuple[IPyServer, KitDriver]) -> None:
+    """An AtMostOne member: Space on it sends it On at once, Enter on it again sends it Off
+    (as an Abort button is pressed with one key)."""
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
+        mode = await show_group(app, pilot, "MODE")
+        assert not mode.query(".submit")
+        slow = mode.switch_widgets["SLOW"]
+        slow.focus()
+        await pilot.press("space")
+        event = await driver.next_received()
+        assert isinstance(event, ipd.newSwitchVector) and dict(event) == {"SLOW": "On"}
+        await wait_for(pilot, lambda: mode.info.member("SLOW").value == "On",  # type: ignore[union-attr]
+                       what="SLOW On from the driver")
+        await pilot.press("enter")
+        event = await driver.next_received()
+        assert dict(event) == {"SLOW": "Off"}
 
 
 async def test_typing_a_number_and_submitting_reaches_the_driver(kit: tuple[IPyServer, KitDriver]) -> None:
@@ -168,8 +199,8 @@ async def test_typing_a_number_and_submitting_reaches_the_driver(kit: tuple[IPyS
         await pilot.press("enter")
         event = await driver.next_received()
         assert isinstance(event, ipd.newNumberVector)
-        # The member left empty is sent with its current value.
-        assert float(event["DEC"]) == -20.5 and float(event["RA"]) == 5.5
+        # Only the member typed into is sent: RA, left empty, is not.
+        assert float(event["DEC"]) == -20.5 and "RA" not in dict(event)
         await wait_for(pilot, lambda: coords.rows["DEC"].value_label.content == "-20:30:00",
                        what="DEC redrawn")
 
@@ -403,9 +434,11 @@ async def test_a_burst_of_sets_is_coalesced_and_the_last_value_shown(
         assert spark is not None and len(list(spark.data or [])) <= app.history.length
 
 
-async def test_a_switch_choice_is_kept_when_the_device_changes_the_vector(
+async def test_a_toggled_switch_is_kept_while_the_others_follow_the_device(
     kit: tuple[IPyServer, KitDriver],
 ) -> None:
+    """AnyOfMany: the user toggles FAN, the device then turns DEW Off; DEW is drawn Off, FAN
+    stays as the user set it, and Submit sends FAN alone."""
     _, driver = kit
     async with term_on(kit) as (app, pilot):
         options = await show_group(app, pilot, "OPTIONS")
@@ -413,12 +446,13 @@ async def test_a_switch_choice_is_kept_when_the_device_changes_the_vector(
         vector = driver["Kit"]["OPTIONS"]
         vector["DEW"] = "Off"
         await vector.send_setVector(state="Ok")
-        await wait_for(pilot, lambda: options.note_label.display, what="the conflict note")
-        assert "Dew heater is now Off" in str(options.note_label.content)
-        assert options.switch_widgets["FAN"].value and options.switch_widgets["DEW"].value
+        # DEW, which the user left alone, follows the device; FAN, toggled, is kept.
+        await wait_for(pilot, lambda: not options.switch_widgets["DEW"].value,
+                       what="DEW drawn Off from the device")
+        assert options.switch_widgets["FAN"].value and not options.note_label.display
         await submit(pilot, options)
         event = await driver.next_received()
-        assert dict(event) == {"FAN": "On", "DEW": "On"}
+        assert dict(event) == {"FAN": "On"}
 
 
 async def test_deleting_a_whole_device_empties_its_screen_and_the_list(
@@ -440,3 +474,72 @@ async def test_deleting_a_whole_device_empties_its_screen_and_the_list(
                     for i in range(start.devices.option_count)]
 
         await wait_for(pilot, lambda: listed() == ["Weather"], what="Weather alone listed")
+
+
+async def test_a_refused_server_is_said_and_settings_move_to_a_working_one(
+        kit: tuple[IPyServer, KitDriver], free_port: int, tmp_path: Path) -> None:
+    """Started on a port nobody listens on, the status line says "cannot connect ...
+    (Connection refused)" and counts down to the next try (it keeps trying); the message log
+    says it once. ``s`` opens the settings, a bad port is refused on that screen, and the
+    kit's port with a new BLOB folder (created) connects: Kit is listed and the start screen
+    shows the new server and folder."""
+    server, _ = kit
+    app = TermApp("127.0.0.1", free_port, retry=Retry(ConstantBackoff(0.2)))
+    async with app.run_test(size=SIZE) as pilot:
+        start = app.screen
+        assert isinstance(start, StartScreen)
+        await wait_for(pilot, lambda: "Connection refused" in str(start.status.content),
+                       what="the refusal on the status line")
+        assert str(start.status.content).startswith(f"cannot connect to 127.0.0.1:{free_port}")
+        assert start.status.has_class("-failed")
+        tries = app.client.connection.attempts if app.client else 0
+        await wait_for(pilot, lambda: app.client is not None
+                       and app.client.connection.attempts >= tries + 2, what="more tries")
+        assert sum("Connection refused" in line for line in app.messages) == 1
+
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen), what="settings")
+        settings = app.screen
+        assert isinstance(settings, SettingsScreen)
+        settings.port.value = "99999"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "port: must be 1..65535" in str(settings.error.content),
+                       what="the port refused")
+        settings.port.value = str(server.port)
+        folder = tmp_path / "images"
+        settings.blobfolder.value = str(folder)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Kit" in app.device_names(), what="Kit from the new server")
+        assert app.server == f"127.0.0.1:{server.port}" and app.blobfolder == folder.resolve()
+        assert folder.is_dir()
+        await wait_for(pilot, lambda: str(start.status.content)
+                       == f"connected to 127.0.0.1:{server.port}", what="connected")
+        assert f"Server 127.0.0.1:{server.port}" in str(start.server.content)
+        assert str(folder.resolve()) in str(start.server.content)
+
+
+async def test_a_name_not_found_is_said_on_the_status_line() -> None:
+    """A host name that does not resolve: the status line gives the resolver's reason and
+    the app keeps trying."""
+    app = TermApp("no-such-host.invalid", 7624, retry=Retry(ConstantBackoff(0.2)))
+    async with app.run_test(size=SIZE) as pilot:
+        start = app.screen
+        assert isinstance(start, StartScreen)
+        await wait_for(pilot, lambda: app.status.state == "failed", what="a failed attempt")
+        text = str(start.status.content)
+        assert text.startswith("cannot connect to no-such-host.invalid:7624")
+        assert app.status.reason and app.status.reason != "Connection refused", text
+        await wait_for(pilot, lambda: app.client is not None
+                       and app.client.connection.attempts >= 3, what="it keeps trying")
+
+
+async def test_a_numbers_field_shows_its_limits_in_its_format(kit: tuple[IPyServer, KitDriver]) -> None:
+    """TARGET.TEMP (%.2f, 0 .. 100 step 0.5) and COORDS.DEC (%010.6m, -90 .. 90): the empty
+    field shows the limits as the values are shown."""
+    async with term_on(kit) as (app, pilot):
+        target = await show_group(app, pilot, "TARGET")
+        field = target.rows["TEMP"].field
+        assert field is not None and field.placeholder == "0.00 .. 100.00 step 0.50"
+        coords = await show_group(app, pilot, "COORDS")
+        dec = coords.rows["DEC"].field
+        assert dec is not None and dec.placeholder == "-90:00:00 .. 90:00:00"

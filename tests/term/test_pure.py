@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,10 +14,12 @@ from indipyterm.formatting import (
     display_number,
     display_size,
     display_timestamp,
+    limits_text,
     message_line,
     state_colour,
 )
 from indipyterm.inputcheck import InputRefused, check_entries, check_number, toggle_switch
+from indipyterm.settings import Settings, SettingsRefused, read_settings
 from indipyterm.status import ConnectionStatus
 from indipyterm.vectorinfo import MemberInfo, VectorInfo
 
@@ -249,3 +252,51 @@ def test_a_retry_time_set_before_the_lost_event_is_read_is_kept() -> None:
     assert status.describe(0.0) == "connected to h:1"
     status.lost("reset")
     assert status.describe(0.0) == "lost h:1: retrying in 5 s (reset)"
+
+
+def test_limits_are_written_in_the_members_format() -> None:
+    """A number's min .. max (and step) read as its value does: a wire limit such as
+    0.010000000000000000208 through %.2f is 0.01, sexagesimal formats give h:m:s, a step of 0
+    is left out, and min >= max (no range, SPEC) gives nothing."""
+    assert limits_text(float("0.010000000000000000208"), 100, 0.01, "%.2f") == (
+        "0.01 .. 100.00 step 0.01")
+    assert limits_text(-90, 90, 0, "%010.6m") == "-90:00:00 .. 90:00:00"
+    assert limits_text(0, 24, 0.5, "%6.3m") == "0:00 .. 24:00 step 0:30"
+    assert limits_text(5, 5, 1, "%g") == ""
+
+
+def test_the_status_says_why_connecting_fails_and_when_it_tries_again() -> None:
+    status = ConnectionStatus("nowhere:7624")
+    status.failed("Connection refused")
+    status.retrying(12.0)
+    assert status.describe(10.0) == (
+        "cannot connect to nowhere:7624: retrying in 2 s (Connection refused)")
+    status.connected()
+    assert status.describe(20.0) == "connected to nowhere:7624"
+
+
+def test_settings_typed_are_checked_and_the_blob_folder_made(tmp_path: Path) -> None:
+    """Host, port 1..65535 and a BLOB folder created when missing (blank: not saved); each
+    refusal names its field."""
+    folder = tmp_path / "new" / "blobs"
+    assert read_settings(" example.org ", "7625", str(folder)) == Settings(
+        "example.org", 7625, folder.resolve())
+    assert folder.is_dir()
+    assert read_settings("localhost", "7624", "  ") == Settings("localhost", 7624, None)
+    for host, port, blobs, why in (("", "7624", "", "host:"), ("a b", "7624", "", "host:"),
+                                   ("h", "x", "", "port: 'x'"), ("h", "0", "", "port: must"),
+                                   ("h", "70000", "", "port: must"),
+                                   ("h", "1", str(tmp_path / "f" / "x"), "BLOB folder")):
+        if why == "BLOB folder":
+            (tmp_path / "f").write_text("a file, not a folder")
+        with pytest.raises(SettingsRefused, match=why):
+            read_settings(host, port, blobs)
+
+
+def test_after_a_loss_the_status_stays_lost_and_says_why_the_tries_fail() -> None:
+    status = ConnectionStatus("h:1")
+    status.connected()
+    status.lost("closed by the server")
+    status.failed("Connection refused")
+    status.retrying(5.0)
+    assert status.describe(4.0) == "lost h:1: retrying in 1 s (Connection refused)"

@@ -1,7 +1,8 @@
 """indipyterm against indilib itself: ``indiserver`` running ``indi_simulator_telescope``.
 
-Connect the telescope by clicking its CONNECTION switch and Submit, type new coordinates,
-Submit, and watch the coordinates the simulator reports move on the screen as it slews.
+Connect the telescope with one click on its CONNECTION switch (sent at once, no Submit), type
+new coordinates (both: indilib's telescope ignores a request holding only one of RA and DEC,
+and Submit sends only the members typed into), Submit, and watch the coordinates the simulator reports move on the screen as it slews.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         connection = screen.panels["CONNECTION"]
         connect = connection.switch_widgets["CONNECT"]
         assert isinstance(connect, RadioButton)
+        assert not connection.query(".submit")
         await pilot.click(connect)
-        await pilot.click(connection.query_one(".submit"))
 
         # Connected, the driver defines its coordinates (in the Main Control group).
         await wait_for(pilot, lambda: "EQUATORIAL_EOD_COORD" in screen.panels, timeout=20,
@@ -67,6 +68,8 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         target = start - 20.0 if start > -60 else start + 20.0
         ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
         assert ra_field is not None and dec_field is not None
+        await pilot.click(ra_field)
+        await pilot.press(*str(coords.info.member("RA").value))  # type: ignore[union-attr]
         await pilot.click(dec_field)
         await pilot.press(*f"{target:g}")
         await pilot.click(coords.query_one(".submit"))

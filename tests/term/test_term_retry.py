@@ -25,5 +25,5 @@ async def test_the_terminal_retries_with_its_injected_policy_and_shows_the_delay
         await wait_for(pilot, lambda: len(backoff.asked) >= 2, what="two refusals")
         assert backoff.asked[:2] == [1, 2]
         await wait_for(pilot, lambda: app.status.retry_at == 1030.0, what="the 30 s delay")
-        assert app.status.describe(1000.0).endswith("retrying in 30 s")
+        assert app.status.describe(1000.0).endswith("retrying in 30 s (Connection refused)")
     assert rk.slept_in_order(slept, [0.041, 30.0])

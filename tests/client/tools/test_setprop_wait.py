@@ -25,7 +25,7 @@ def test_default_answer_timeout_covers_the_vector_and_the_exposure() -> None:
     assert answer_timeout("TARGET", 0, [("TARGET", "21")]) == 60
     assert answer_timeout("TARGET", 120, [("TARGET", "21")]) == 130
     assert answer_timeout("CCD_EXPOSURE", 60, [("CCD_EXPOSURE_VALUE", "300")]) == 360
-    assert answer_timeout("GUIDER_EXPOSURE", 0, [("GUIDER_EXPOSURE_VALUE", "2")]) == 60
+    assert answer_timeout("GUIDER_EXPOSURE", 0, [("GUIDER_EXPOSURE_VALUE", "2")]) == 62
     assert answer_timeout("CCD_EXPOSURE", 0, [("CCD_EXPOSURE_VALUE", "soon")]) == 60
     assert "60 s" in USAGE and "exposure + 60 s" in USAGE
 
