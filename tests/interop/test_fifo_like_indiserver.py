@@ -23,8 +23,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from peers import IndiServer, find_binary, free_port, getprop, terminate, wait_listening
-from peers import REPO
+from peers import REPO, IndiServer, find_binary, free_port, getprop, terminate, wait_listening
 from waiting import wait_for
 
 OURS, INDISERVER = "ours", "indiserver"
