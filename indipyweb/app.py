@@ -73,6 +73,8 @@ def make_app(source: DeviceSource | None = None, *, indihost: str = "localhost",
             logger.warning("created the user 'admin' with the password %s (shown once)", password)
         async with site.source, site.hub.running():
             yield
+        if site.images is not None:
+            site.images.close()
         db.close()
 
     routes: list[BaseRoute] = web_routes(max_upload)

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .blobfolder import BlobFile, BlobFolder
 from .hub import Hub, Part
+from .imaging.frames import viewable
 from .source import DeviceSource, VectorDict
 
 __all__ = ["Renderer", "sse_event", "vector_id"]
@@ -100,8 +101,11 @@ class Renderer:
                 # the source may give the saved file's path: the BLOB pages take its name
                 m["filename"] = PurePath(m["filename"]).name if m.get("filename") else ""
                 m["previewable"] = bool(m.get("filename")) and BlobFile(m["filename"], 0, 0).previewable
+                m["viewable"] = (bool(m["filename"]) and self.blobs is not None
+                                 and viewable(m["filename"]))
                 members[name] = m
             vec["members"] = members
+            vec["has_image"] = any(m["viewable"] for m in members.values())
         ring = self.hub.history.samples(vec["devicename"], vec["name"]) if self.hub else None
         # a plot opens by itself once its values have changed (a constant is not worth a plot)
         changed = {tuple(sorted(values.items())) for _, values in ring} if ring else set()
@@ -144,7 +148,11 @@ class Renderer:
             vec = self.source.vector(part[1], part[2])
             if vec is None:
                 return ""
-            return self.page("_live.html", v=self.decorate(vec), **ctx)
+            decorated = self.decorate(vec)
+            html = self.page("_live.html", v=decorated, **ctx)
+            if decorated["vectortype"] == "BLOBVector":  # its image beside the controls
+                html += self.page("_latest.html", v=decorated, **ctx)
+            return html
         if kind == "blobs":
             return self.page("_blobs.html", files=self.blob_files(),
                              folder=self.blobs is not None, **ctx)

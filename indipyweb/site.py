@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from .auth import Viewer
 from .blobfolder import BlobFolder
 from .hub import Hub
+from .imaging.store import ImageStore
 from .render import Renderer
 from .source import DeviceSource
 from .throttle import LoginThrottle
@@ -35,6 +36,7 @@ class Site:
         self.source = source
         self.db = db
         self.blobs = blobs
+        self.images = ImageStore() if blobs is not None else None
         self.base = base
         self.securecookie = securecookie
         self.max_upload = max_upload

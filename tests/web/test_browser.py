@@ -241,9 +241,9 @@ def test_a_viewer_sees_no_write_controls(browser: Browser, site: WebThread) -> N
 
 def test_ccd_exposure_from_the_page_shows_its_preview(
         browser: Browser, tmp_home: Path, dbfolder: Path, blobfolder: Path) -> None:
-    """indilib's CCD simulator on our server: connect and expose from the page; the FITS image
-    arrives, is saved, and its stretched preview is shown on the device page and in the BLOBs
-    page."""
+    """indilib's CCD simulator on our server: connect (one click) and expose (Enter) from the
+    page; the FITS image arrives, is saved, and its stretched preview is shown on the device
+    page beside the exposure controls, and in the BLOBs page."""
     indi = ServerThread(free_port(), exdrivers=("indi_simulator_ccd",)).start()
     try:
         with WebThread(indi.port, dbfolder, blobfolder) as web:
@@ -262,11 +262,11 @@ def test_ccd_exposure_from_the_page_shows_its_preview(
             exposure = page.locator(f"#{vector_id('CCD Simulator', 'CCD_EXPOSURE')}")
             exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill("0.5")
             exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").press("Enter")
-            image = page.locator(f"#live-{vector_id('CCD Simulator', 'CCD1')} img.latest")
-            # the image vector's own tab (its group), wherever the simulator puts it
-            panel = page.locator(f"#{vector_id('CCD Simulator', 'CCD1')}").locator("xpath=..")
-            page.click(f"button.tab-button[data-tab='{panel.get_attribute('data-tab')}']")
+            image = page.locator(f"#img-{vector_id('CCD Simulator', 'CCD1')} img.latest")
             expect(image).to_have_count(1, timeout=30000)
+            # beside the controls: both on screen, whichever tab the BLOB vector is in
+            expect(image).to_be_in_viewport()
+            expect(exposure).to_be_in_viewport()
             wait_for(lambda: page.evaluate(
                 "img => img.complete && img.naturalWidth", image.element_handle()),
                 timeout=15, what="the preview image to load")
