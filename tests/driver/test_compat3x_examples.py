@@ -19,6 +19,7 @@ from pathlib import Path
 
 import peers
 import pytest
+from waiting import wait_for
 
 HERE = Path(__file__).resolve().parent / "compat3x"
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,13 +79,18 @@ def stops_on_ctrl_c(script: Script, *logged: str) -> str:
 
 def until(port: int, spec: str, wanted: Callable[[str], bool], timeout: float = 15.0) -> str:
     """indi_getprop `spec` until its value satisfies `wanted`; the value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = peers.getprop(port, spec, timeout=2).get(spec, "")
-        if wanted(value):
-            return value
-        assert time.monotonic() < deadline, f"{spec} = {value!r}"
-        time.sleep(0.2)
+    last = ""
+
+    def value() -> str | None:
+        nonlocal last
+        last = peers.getprop(port, spec, timeout=2).get(spec, "")
+        return last if wanted(last) else None
+
+    try:
+        found: str = wait_for(value, timeout, interval=0.2)
+    except AssertionError:
+        raise AssertionError(f"{spec} = {last!r}") from None
+    return found
 
 
 def setprop(port: int, spec: str) -> None:

@@ -42,6 +42,7 @@ from urllib.parse import quote
 import psutil
 import pytest
 from peers import driver_path, find_binary, free_port, getprop, terminate, wait_listening
+from waiting import wait_for
 
 #: indiweb's warning before its pkill fallback, naming the process psutil failed on.
 FALLBACK_CAUSE = re.compile(r"Error killing indiserver process: .*\(pid=(\d+)")
@@ -162,10 +163,7 @@ def listener(port: int) -> psutil.Process | None:
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
+    wait_for(predicate, timeout, what, interval=0.05)
 
 
 def gone(pids: list[int]) -> bool:

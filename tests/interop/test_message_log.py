@@ -26,6 +26,7 @@ from pathlib import Path
 
 from peers import IndiServer, find_binary, getprop, setprop
 from test_server_chain import OurServer, our_server  # noqa: F401  (fixture)
+from waiting import wait_for
 
 SCOPE = "Telescope Simulator"
 LINE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d): (.*?): (.*)")
@@ -37,10 +38,7 @@ def islogs(directory: Path) -> dict[str, str]:
 
 
 def wait_until(done: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+    wait_for(done, timeout, what, interval=0.1)
 
 
 def test_telescope_connect_messages_match_indiservers_log(

@@ -9,6 +9,7 @@ import os
 import socket
 
 import pytest
+import waiting
 
 from indipyserver.drivers.pipereader import MAX_FDS, SMALL_READ, PipeReader, SocketReader
 
@@ -50,9 +51,7 @@ class Recorder(asyncio.Protocol):
 
 
 async def until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.001)
+    await waiting.until(predicate, timeout, interval=0.001)
 
 
 async def test_small_reads_are_new_bytes_and_large_reads_fill_the_lent_buffer() -> None:
