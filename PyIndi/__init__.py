@@ -82,6 +82,7 @@ from .constants import (
     MAXINDIMESSAGE,
     MAXINDINAME,
     MAXINDITSTAMP,
+    MAXRBUF,
 )
 from .properties import (
     IBLOBVectorProperty,
@@ -165,6 +166,7 @@ __all__ = [
     "MAXINDIMESSAGE",
     "MAXINDINAME",
     "MAXINDITSTAMP",
+    "MAXRBUF",
     "BaseClient",
     "BaseDevice",
     "BaseMediator",

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime
 
-from .constants import INTERFACES, IP_RO, IPS_IDLE, ISS_ON
+from .constants import (
+    INDI_DEVICE_NOT_FOUND,
+    INDI_DISPATCH_ERROR,
+    INDI_PROPERTY_DUPLICATED,
+    INDI_PROPERTY_INVALID,
+    INTERFACES,
+    IP_RO,
+    IPS_IDLE,
+    ISS_ON,
+)
 from .live import LiveProperty
 from .properties import (
     Property,
@@ -48,7 +57,16 @@ class BaseDevice:
     SPECTROGRAPH_INTERFACE = INTERFACES["SPECTROGRAPH_INTERFACE"]
     CORRELATOR_INTERFACE = INTERFACES["CORRELATOR_INTERFACE"]
     AUX_INTERFACE = INTERFACES["AUX_INTERFACE"]
+    OUTPUT_INTERFACE = INTERFACES["OUTPUT_INTERFACE"]
+    INPUT_INTERFACE = INTERFACES["INPUT_INTERFACE"]
+    POWER_INTERFACE = INTERFACES["POWER_INTERFACE"]
     SENSOR_INTERFACE = INTERFACES["SENSOR_INTERFACE"]
+    # The indices of the standard INDI_ENABLED/INDI_DISABLED switch pairs, and the error codes.
+    INDI_ENABLED, INDI_DISABLED = 0, 1
+    INDI_DEVICE_NOT_FOUND = INDI_DEVICE_NOT_FOUND
+    INDI_PROPERTY_INVALID = INDI_PROPERTY_INVALID
+    INDI_PROPERTY_DUPLICATED = INDI_PROPERTY_DUPLICATED
+    INDI_DISPATCH_ERROR = INDI_DISPATCH_ERROR
 
     def __init__(self, name: str | None = None) -> None:
         self._name = name

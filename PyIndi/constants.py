@@ -69,6 +69,7 @@ __all__ = [
     "MAXINDIMESSAGE",
     "MAXINDINAME",
     "MAXINDITSTAMP",
+    "MAXRBUF",
     "PERMS",
     "RULES",
     "STATES",
@@ -77,11 +78,12 @@ __all__ = [
     "VECTOR_TYPES",
 ]
 
-# The API this module presents: libindi 2.x's (no legacy callbacks on BaseMediator). Programs
-# log these, and test INDI_VERSION_MAJOR < 2 to pick the 1.x callbacks.
+# The API this module presents: pyindi-client 2.x's (no legacy callbacks on BaseMediator), with
+# the version its current release reports (2.1.2). Programs log these, and test
+# INDI_VERSION_MAJOR < 2 to pick the 1.x callbacks.
 INDI_VERSION_MAJOR = 2
-INDI_VERSION_MINOR = 0
-INDI_VERSION_RELEASE = 0
+INDI_VERSION_MINOR = 1
+INDI_VERSION_RELEASE = 2
 INDIV = 1.7  # the protocol version spoken
 
 ISS_OFF, ISS_ON = 0, 1
@@ -99,6 +101,7 @@ INDI_DISPATCH_ERROR = -4
 MAXINDINAME = MAXINDILABEL = MAXINDIDEVICE = MAXINDIGROUP = 64
 MAXINDIFORMAT = MAXINDIBLOBFMT = MAXINDITSTAMP = 64
 MAXINDIMESSAGE = 255
+MAXRBUF = 2048
 
 INDI_MONO = 0
 INDI_BAYER_RGGB, INDI_BAYER_GRBG, INDI_BAYER_GBRG, INDI_BAYER_BGGR = 8, 9, 10, 11
@@ -140,5 +143,8 @@ INTERFACES = {
     "SPECTROGRAPH_INTERFACE": 1 << 13,
     "CORRELATOR_INTERFACE": 1 << 14,
     "AUX_INTERFACE": 1 << 15,
+    "OUTPUT_INTERFACE": 1 << 16,  # libindi 2.x
+    "INPUT_INTERFACE": 1 << 17,  # libindi 2.x
+    "POWER_INTERFACE": 1 << 18,  # libindi 2.x
     "SENSOR_INTERFACE": (1 << 13) | (1 << 11) | (1 << 14),
 }

@@ -123,6 +123,20 @@ class Property:
     def isLabelMatch(self, label: str) -> bool:
         return self._live is not None and self.getLabel() == label
 
+    def isDeviceNameMatch(self, name: str) -> bool:
+        return self._live is not None and self.getDeviceName() == name
+
+    def isTypeMatch(self, kind: int) -> bool:
+        return self._live is not None and self.getType() == kind
+
+    def getRegistered(self) -> bool:
+        """True for a property the client learnt from its driver (every valid one here)."""
+        return self._live is not None
+
+    def isDynamic(self) -> bool:
+        """False: drivers' properties, never built from a skeleton file here."""
+        return False
+
     # -- state, permission, timing --------------------------------------------------------
 
     def getState(self) -> int:
@@ -195,6 +209,13 @@ class Property:
             if widget.name == name:
                 return widget
         return None
+
+    def findWidgetIndexByName(self, name: str) -> int:
+        """The index of the element of that name, or -1."""
+        for index, widget in enumerate(self._widgets()):
+            if widget.name == name:
+                return index
+        return -1
 
     # -- typed views (pyindi-client's README iterates these) --------------------------------
 
@@ -332,6 +353,11 @@ class PropertySwitch(Property):
             if widget.s == ISS_ON:
                 return index
         return -1
+
+    def isSwitchOn(self, name: str) -> bool:
+        """Whether the switch of that name is On."""
+        found = self.findWidgetByName(name)
+        return found is not None and found.s == ISS_ON
 
     def findOnSwitchName(self) -> str:
         found = self.findOnSwitch()

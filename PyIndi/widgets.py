@@ -227,6 +227,14 @@ class ILight(Widget):
         member = self._member()
         return str(member.value) if member is not None else "Idle"
 
+    def setState(self, state: int) -> None:
+        """Change the client's copy (lights are the driver's to set)."""
+        member = self._member()
+        names = {number: word for word, number in STATES.items()}
+        if member is not None and state in names:
+            member.value = names[state]
+            self._live.edited()
+
 
 class IText(Widget):
     """A text: ``text``/``getText()``."""
@@ -250,6 +258,9 @@ class IText(Widget):
 
     def setText(self, text: str) -> None:
         self.text = text
+
+    def isEmpty(self) -> bool:
+        return not self.text
 
 
 class IBLOB(Widget):

@@ -13,10 +13,12 @@ ours. Where the two modules differ on purpose (docs/pyindi.rst), the last tests 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyindi_serving import SCRIPTS, run_program, run_script, script_env, simulators
@@ -110,3 +112,63 @@ def test_a_lost_server_differs_on_purpose(tmp_path: Path) -> None:
     assert lines["ours"][:4] == ["connected True", "READY", "serverDisconnected [-1]",
                                  "still connected False devices 0"]
     assert lines["ours"][-1] == "serverDisconnected [-1, 0] connected False"
+
+
+# What pyindi-client 2.x has that PyIndi does not, and why (docs/pyindi.rst, "Not provided").
+NOT_PROVIDED = {
+    # SWIG's own machinery and libindi's C++ containers
+    "thisown", "PyIndi", "SwigPyIterator", "typing", "weakref", "AbstractBaseClient",
+    "BaseDeviceVector", "BaseDeviceVectorShared", "Properties", "PropertyVector",
+    "PropertyBasicBlob", "PropertyBasicLight", "PropertyBasicNumber", "PropertyBasicSwitch",
+    "PropertyBasicText", "PropertyViewBlob", "PropertyViewLight", "PropertyViewNumber",
+    "PropertyViewSwitch", "PropertyViewText", "DATA_INSTALL_DIR", "begin", "end", "reserve",
+    "resize", "shrink_to_fit", "push", "fill", "clear", "cast", "getProperty", "setProperty",
+    "getRawProperty", "nvp", "svp", "tvp", "lvp", "bvp", "setParent", "aux", "aux0", "aux1",
+    "aux2", "getAux", "setAux", "setBlobDeleter", "getSharedFilePath",
+    # the driver's side of libindi (building, registering, snooping, saving properties)
+    "attach", "detach", "buildProp", "buildSkeleton", "registerProperty", "removeProperty",
+    "setDeviceName", "setMediator", "getMediator", "setValue", "addMessage", "checkMessage",
+    "doMessage", "emitUpdate", "hasUpdateCallback", "onUpdate", "onNewValues", "load", "save",
+    "snoop", "update", "updateMinMax", "isUpdated", "setBaseDevice", "setDynamic",
+    "setGroupName", "setLabel", "setName", "setPermission", "setRegistered", "setRule",
+    "setTimeout", "setTimestamp", "setType",
+    # per-property callbacks on a device, pings, direct BLOB access, element uploads
+    "watchProperty", "WATCH_NEW", "WATCH_UPDATE", "WATCH_NEW_OR_UPDATE", "newPingReply",
+    "sendPingReply", "sendPingRequest", "enableDirectBlobAccess", "sendOneBlob", "setBlob",
+    "setBlobLen", "setSize", "setFormat", "getBlobAsString",
+}
+
+SURFACE = """
+import json, PyIndi
+names = {"module": sorted(n for n in dir(PyIndi) if not n.startswith("_"))}
+for cls in ("BaseClient", "BaseDevice", "Property", "PropertyNumber", "PropertySwitch",
+            "PropertyText", "PropertyLight", "PropertyBlob", "WidgetViewNumber",
+            "WidgetViewSwitch", "WidgetViewText", "WidgetViewLight", "WidgetViewBlob"):
+    names[cls] = sorted(n for n in dir(getattr(PyIndi, cls)) if not n.startswith("_"))
+values = {n: getattr(PyIndi, n) for n in names["module"] if n.isupper()
+          and isinstance(getattr(PyIndi, n), (int, float))}
+values.update({"BaseDevice." + n: getattr(PyIndi.BaseDevice, n) for n in names["BaseDevice"]
+               if n.isupper() and isinstance(getattr(PyIndi.BaseDevice, n), int)})
+print(json.dumps({"names": names, "values": values}))
+"""
+
+
+def surface(python: str, tmp_path: Path) -> dict[str, Any]:
+    result = subprocess.run([python, "-I", "-c", SURFACE], check=True, capture_output=True,
+                            text=True, timeout=60, env=script_env(tmp_path))
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def test_every_name_programs_may_use_is_there_with_the_same_value(tmp_path: Path) -> None:
+    """Every public name of pyindi-client 2.x's module and client-side classes exists in ours
+    (bar the list of what is not provided, and why), and every constant and interface bit has
+    the same value; our INDI_VERSION is the 2.x one pyindi-client reports."""
+    real = surface(real_python(tmp_path), tmp_path)
+    ours = surface(sys.executable, tmp_path)
+    for where, names in real["names"].items():
+        missing = sorted(set(names) - set(ours["names"][where]) - NOT_PROVIDED)
+        assert not missing, f"{where} lacks {missing}"
+    differ = {name: (value, ours["values"].get(name)) for name, value in real["values"].items()
+              if name.split(".")[-1] not in NOT_PROVIDED and ours["values"].get(name) != value}
+    assert not differ
