@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import peers
+import waiting
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 if str(EXAMPLES) not in sys.path:
@@ -86,13 +87,17 @@ async def indi_eval(port: int, expression: str, timeout: float = 5.0) -> peers.P
 
 
 async def wait_for_value(port: int, spec: str, predicate: Any, timeout: float = 15.0) -> str:
-    """Poll ``indi_getprop spec`` until ``predicate(value)`` holds; return the value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    """Poll ``indi_getprop spec`` (``waiting.until``) until ``predicate(value)`` holds; return
+    the value."""
     last: str | None = None
-    while loop.time() < deadline:
+
+    async def satisfied() -> str | None:
+        nonlocal last
         last = (await getprop(port, spec, timeout=2)).get(spec)
-        if last is not None and predicate(last):
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{spec} never satisfied the condition; last value {last!r}")
+        return last if last is not None and predicate(last) else None
+
+    try:
+        found: str = await waiting.until(satisfied, timeout, interval=0.2)
+    except AssertionError:
+        raise AssertionError(f"{spec} never satisfied the condition; last value {last!r}") from None
+    return found
