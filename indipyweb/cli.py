@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import shlex
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -159,9 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     db = UserDB(args.dbfolder)
     password = db.ensure_admin()
     db.close()
+    print(f"indipyweb: users and settings are in {db.path.resolve()}", flush=True)
     if password is not None:
         print(f"indipyweb: created the user 'admin' with the password {password}\n"
               f"indipyweb: it is shown only this once (change it on the Users page)", flush=True)
+    print(f"indipyweb: to reset the admin password: indipyweb adduser admin --role admin "
+          f"--dbfolder {shlex.quote(str(db.folder.resolve()))}", flush=True)
     # SIGTERM stops the command as Ctrl-C does, so the finally clauses run (the demo's server
     # stopped, its folder removed): uvicorn restores this handler after its graceful shutdown
     # and raises the signal again, which would otherwise kill the process at that point.

@@ -34,6 +34,13 @@ class LoginThrottle:
         now = time.monotonic()
         return any(len(self._recent(key, now)) >= self.max_failures for key in keys)
 
+    def retry_after(self, *keys: str) -> float:
+        """Seconds until none of `keys` is locked any more (0 when none is)."""
+        now = time.monotonic()
+        waits = [times[0] + self.window - now for key in keys
+                 if len(times := self._recent(key, now)) >= self.max_failures]
+        return max(waits, default=0.0)
+
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
         for key in keys:

@@ -4,6 +4,7 @@ scripts, and log-out. Passwords are checked off the event loop (`UserDB.acheck_p
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 
 from starlette.exceptions import HTTPException
@@ -36,12 +37,36 @@ async def login_form(request: Request) -> Response:
     return _login_page(request)
 
 
+class LockedOut(Exception):
+    """Too many failed log-ins: for `seconds` more, for `what` ("this user name")."""
+
+    def __init__(self, seconds: float, what: str) -> None:
+        super().__init__(seconds, what)
+        self.seconds = seconds
+        self.what = what
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.seconds / 60))
+
+    def text(self) -> str:
+        return (f"Too many failed log-ins for {self.what}: it is locked for {self.minutes} "
+                f"more minute{'s' if self.minutes != 1 else ''}. Wait, then log in again; "
+                "an admin can reset a forgotten password.")
+
+
 @login_csrf
 async def login(request: Request) -> Response:
     site = site_of(request)
     form = await request.form()
     name = str(form.get("username", ""))[:64]
-    token = await _check_login(site, request, name, str(form.get("password", "")))
+    try:
+        token = await _check_login(site, request, name, str(form.get("password", "")))
+    except LockedOut as locked:
+        response = _login_page(request, 429, username=name, error=locked.text(),
+                               locked=str(locked.minutes))
+        response.headers["Retry-After"] = str(math.ceil(locked.seconds))
+        return response
     if token is None:
         return _login_page(request, 401, username=name, error="Wrong user name or password.")
     redirect = RedirectResponse(f"{site.base}/", 303)
@@ -58,8 +83,12 @@ async def api_login(request: Request) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise HTTPException(415, "send JSON")
     body = await json_body(request)
-    token = await _check_login(site, request, str(body.get("username", ""))[:64],
-                               str(body.get("password", "")))
+    try:
+        token = await _check_login(site, request, str(body.get("username", ""))[:64],
+                                   str(body.get("password", "")))
+    except LockedOut as locked:
+        return JSONResponse({"error": locked.text()}, 429,
+                            headers={"Retry-After": str(math.ceil(locked.seconds))})
     if token is None:
         raise HTTPException(401, "wrong user name or password")
     session = site.db.session(token)
@@ -80,11 +109,14 @@ async def logout(request: Request) -> Response:
 
 
 async def _check_login(site: Site, request: Request, name: str, password: str) -> str | None:
-    """A new session's token, or None for a wrong name or password; 429 when throttled."""
+    """A new session's token, or None for a wrong name or password; `LockedOut` when too many
+    failed (no password is checked then)."""
     address = f"ip:{request.client.host if request.client else '?'}"
     user = f"user:{name}"
-    if site.throttle.blocked(user) or site.address_throttle.blocked(address):
-        raise HTTPException(429, "too many failed log-ins: wait a few minutes")
+    wait = max(site.throttle.retry_after(user), site.address_throttle.retry_after(address))
+    if wait > 0:
+        raise LockedOut(wait, "this user name" if site.throttle.blocked(user)
+                        else "this address")
     if await site.db.acheck_password(name, password) is None:
         site.throttle.failed(user)
         site.address_throttle.failed(address)

@@ -1,16 +1,20 @@
-"""The pages a browser reads: the instruments, the messages, one device."""
+"""The pages a browser reads: the instruments, the messages, one device; the favicon."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from ..auth import READ, requires
 from ..site import site_of
 
 __all__ = ["ROUTES"]
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.svg"
 
 
 @requires(READ)
@@ -39,7 +43,14 @@ async def device(request: Request) -> Response:
                      stream_url=site.stream_url("device", name))
 
 
+async def favicon(request: Request) -> Response:
+    """For every browser, logged in or not (they ask for /favicon.ico by themselves)."""
+    return FileResponse(FAVICON, media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
 ROUTES = [
+    Route("/favicon.ico", favicon),
     Route("/", devices),
     Route("/messages", messages),
     Route("/device/{device}", device),

@@ -67,8 +67,8 @@ def test_secure_cookie_when_told_it_sits_behind_tls(indi: ServerThread, dbfolder
 
 
 def test_wrong_password_is_refused_and_repeated_failures_are_throttled(web: TestClient) -> None:
-    """Five wrong passwords for a name lock it out (429), even with the right password; other
-    names from the same address still log in."""
+    """Five wrong passwords for a name lock it out (429), even with the right password, on a
+    page that says why and for how long; other names from the same address still log in."""
     for _ in range(5):
         page = web.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -83,6 +83,11 @@ def test_wrong_password_is_refused_and_repeated_failures_are_throttled(web: Test
     answer = web.post("/login", data={"username": "op", "password": PASSWORDS["op"],
                                       "csrf_token": token.group(1)})
     assert answer.status_code == 429
+    # a page that says why and for how long, with the log-in form to try again later
+    assert "Too many failed log-ins for this user name" in answer.text
+    assert "locked for 5 more minutes" in answer.text
+    assert 290 <= int(answer.headers["retry-after"]) <= 300
+    assert 'name="password"' in answer.text
     # another user from the same address (a proxy's, say) is not locked out with them
     assert login(web, "view")
 

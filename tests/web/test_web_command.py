@@ -53,8 +53,8 @@ def _login(port: int, password: str) -> str:
 
 def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path: Path) -> None:
     """`indipyweb --demo` on an empty database prints a random admin password once; with it
-    the API shows the demo thermostat, live from the in-process server. The second start
-    prints no password."""
+    the API shows the demo thermostat, live from the in-process server. It says where its
+    database is and how to reset the admin password. The second start prints no password."""
     port = free_port()
     command = [sys.executable, "-m", "indipyweb", "--demo", "--port", str(port),
                "--dbfolder", str(tmp_path)]
@@ -62,10 +62,16 @@ def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path:
                                text=True, env=_env())
     try:
         assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.strip() == f"indipyweb: users and settings are in {tmp_path.resolve() / 'indipyweb.db'}"
         line = process.stdout.readline()
         found = re.search(r"the password (\S+)", line)
         assert found, line
         password = found.group(1)
+        process.stdout.readline()  # "shown only this once"
+        reset = process.stdout.readline()
+        assert reset.strip() == ("indipyweb: to reset the admin password: indipyweb adduser "
+                                 f"admin --role admin --dbfolder {tmp_path.resolve()}")
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -94,7 +100,8 @@ def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path:
             if "demo INDI server" in line:
                 break
             before.append(line)
-        assert not any("password" in line for line in before), before
+        assert not any("created the user" in line for line in before), before
+        assert any("to reset the admin password" in line for line in before), before
     finally:
         again.terminate()
         again.communicate(timeout=20)
