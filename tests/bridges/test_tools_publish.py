@@ -11,32 +11,21 @@ from typing import Any
 import redis
 from redishelpers import stored, until
 
-from indipydriver import (
-    BLOBMember,
-    BLOBVector,
-    Device,
-    IPyDriver,
-    NumberMember,
-    NumberVector,
-    SwitchMember,
-    SwitchVector,
-    newBLOBVector,
-    newSwitchVector,
-)
+import indipydriver as ipd
 from indipydriver.protocol import EnableBLOB, GetProperties, parse_element
 from indiredis import redis_server, tools
 
 TOOL = "Tool"
 
 
-class ToolDriver(IPyDriver):
+class ToolDriver(ipd.IPyDriver):
     """Device Tool: MODE (OneOfMany switch), UPLOAD (writable BLOB), N (read-only number).
     Every new*Vector it gets is kept in ``driverdata["got"]`` and answered Ok."""
 
     async def rxevent(self, event: Any) -> None:
-        if isinstance(event, newSwitchVector | newBLOBVector):
+        if isinstance(event, ipd.newSwitchVector | ipd.newBLOBVector):
             self.driverdata["got"].append((event.vectorname, dict(event)))
-            if isinstance(event, newSwitchVector):
+            if isinstance(event, ipd.newSwitchVector):
                 for name, value in event.items():
                     event.vector[name] = value
             event.vector.state = "Ok"
@@ -44,11 +33,11 @@ class ToolDriver(IPyDriver):
 
 
 def make_tool() -> ToolDriver:
-    device = Device(TOOL, [
-        SwitchVector("MODE", "Mode", "Main", "rw", "OneOfMany", "Idle",
-                     [SwitchMember("SLOW", "Slow", "On"), SwitchMember("FAST", "Fast", "Off")]),
-        BLOBVector("UPLOAD", "Upload", "Main", "wo", "Idle", [BLOBMember("FILE", "File")]),
-        NumberVector("N", "N", "Main", "ro", "Ok", [NumberMember("X", "X", "%.1f", 0, 10, 0, 4)]),
+    device = ipd.Device(TOOL, [
+        ipd.SwitchVector("MODE", "Mode", "Main", "rw", "OneOfMany", "Idle",
+                     [ipd.SwitchMember("SLOW", "Slow", "On"), ipd.SwitchMember("FAST", "Fast", "Off")]),
+        ipd.BLOBVector("UPLOAD", "Upload", "Main", "wo", "Idle", [ipd.BLOBMember("FILE", "File")]),
+        ipd.NumberVector("N", "N", "Main", "ro", "Ok", [ipd.NumberMember("X", "X", "%.1f", 0, 10, 0, 4)]),
     ])
     return ToolDriver(device, got=[])
 

@@ -18,28 +18,20 @@ import pytest
 from peers import serving
 from waiting import until
 
+import indipydriver as ipd
 from indipyclient import IPyClient
 from indipyclient import events as ev
-from indipydriver import (
-    BLOBMember,
-    BLOBVector,
-    Device,
-    IPyDriver,
-    NumberMember,
-    NumberVector,
-    newNumberVector,
-)
 from indipyserver import IPyServer
 
 CAM = "Cam"
 
 
-class Camera(IPyDriver):
+class Camera(ipd.IPyDriver):
     """IMAGE (a BLOB it sends on ``shoot``), COUNT (a number sent after each image), SILENT (a
     writable number it never answers), ECHO (a writable number it answers at once)."""
 
     async def rxevent(self, event: Any) -> None:
-        if isinstance(event, newNumberVector) and event.vectorname == "ECHO":
+        if isinstance(event, ipd.newNumberVector) and event.vectorname == "ECHO":
             event.vector["E"] = event["E"]
             event.vector.state = "Ok"
             await event.vector.send_setVector()
@@ -55,14 +47,14 @@ class Camera(IPyDriver):
 
 
 def make_camera() -> Camera:
-    def number(name: str, perm: str, member: str, timeout: float = 0) -> NumberVector:
-        vector = NumberVector(name, name, "Main", perm, "Idle",
-                              [NumberMember(member, member, "%.0f", 0, 1000, 0, 0)])
+    def number(name: str, perm: str, member: str, timeout: float = 0) -> ipd.NumberVector:
+        vector = ipd.NumberVector(name, name, "Main", perm, "Idle",
+                              [ipd.NumberMember(member, member, "%.0f", 0, 1000, 0, 0)])
         vector.timeout = timeout
         return vector
 
-    return Camera(Device(CAM, [
-        BLOBVector("IMAGE", "Image", "Main", "ro", "Idle", [BLOBMember("FRAME", "Frame")]),
+    return Camera(ipd.Device(CAM, [
+        ipd.BLOBVector("IMAGE", "Image", "Main", "ro", "Idle", [ipd.BLOBMember("FRAME", "Frame")]),
         number("COUNT", "ro", "N"), number("SILENT", "rw", "S", timeout=1000),
         number("ECHO", "rw", "E"),
     ]))
