@@ -1,0 +1,60 @@
+"""indipyterm against indilib's CCD simulator under ``indiserver``: switches are one key.
+
+Connect the camera with one click on CONNECTION's Connect (no Submit), start a 30 s exposure
+by typing it and pressing Enter, then abort it with one key (Space on CCD_ABORT_EXPOSURE's
+Abort, an AtMostOne vector): the driver answers the abort and the exposure stops being Busy
+before its 30 s could have run out (the evidence is the driver's own states).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from termhelpers import wait_for
+
+from indipyterm.app import TermApp
+from indipyterm.devicescreen import DeviceScreen
+
+pytestmark = pytest.mark.interop
+
+CCD = "CCD Simulator"
+
+
+async def test_connect_expose_and_abort_each_take_one_key(
+    indiserver_factory: Callable[..., object],
+) -> None:
+    server = indiserver_factory("indi_simulator_ccd")
+    app = TermApp("127.0.0.1", server.port)  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_for(pilot, lambda: CCD in app.device_names(), what="the simulator")
+        app.open_device(CCD, "CONNECTION")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and "CONNECTION" in app.screen.panels, what="CONNECTION panel")
+        screen = app.screen
+        assert isinstance(screen, DeviceScreen)
+        connection = screen.panels["CONNECTION"]
+        assert not connection.query(".submit")
+        await pilot.pause()
+        await pilot.click(connection.switch_widgets["CONNECT"])
+        await wait_for(pilot, lambda: "CCD_ABORT_EXPOSURE" in screen.panels, timeout=20,
+                       what="the camera's vectors after one click on Connect")
+
+        screen.show_vector("CCD_EXPOSURE")
+        await pilot.pause()
+        exposure = screen.panels["CCD_EXPOSURE"]
+        field = exposure.rows["CCD_EXPOSURE_VALUE"].field
+        assert field is not None
+        await pilot.click(field)
+        await pilot.press(*"30", "enter")
+        await wait_for(pilot, lambda: exposure.info.state == "Busy", what="exposing")
+
+        screen.show_vector("CCD_ABORT_EXPOSURE")
+        await pilot.pause()
+        abort = screen.panels["CCD_ABORT_EXPOSURE"]
+        assert abort.info.rule == "AtMostOne" and not abort.query(".submit")
+        abort.switch_widgets["ABORT"].focus()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: abort.info.state == "Ok", what="the abort answered Ok")
+        # Within wait_for's 20 s, so before the 30 s exposure could have ended by itself.
+        await wait_for(pilot, lambda: exposure.info.state != "Busy", what="the exposure stopped")
