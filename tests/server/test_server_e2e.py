@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from serverkit import RawClient, make_gadget, running, send_blob, server
+from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.drivers.driverconnection import DriverConnection
@@ -142,7 +143,7 @@ async def test_slow_client_queue_stays_bounded_while_fast_client_gets_every_blob
         for c in (slow, fast):
             await c.send('<getProperties/><enableBLOB device="Gadget">Also</enableBLOB><pingRequest uid="s"/>')
         await fast.wait_for("pingReply")
-        await asyncio.sleep(0.1)
+        await until(lambda: len(srv.clients) == 2, 10, "both clients registered")
         slow_conn = max(srv.clients, key=lambda cc: cc.label == f"127.0.0.1:{slow.writer.get_extra_info('sockname')[1]}")
         payload = b"\0" * 300_000
         count = 40  # 40 x 400 kB of base64: far more than the 4 MB limit
@@ -170,7 +171,7 @@ async def test_slow_client_is_disconnected_past_the_queue_limit(caplog: pytest.L
     async with running(server(driver, max_client_queue_mb=2)) as srv:
         slow = await RawClient.connect(srv.port)
         await slow.send("<getProperties/>")
-        await asyncio.sleep(0.1)
+        await until(lambda: len(srv.clients) == 1, 10, "the client registered")
         (conn,) = srv.clients
         device = driver["Gadget"]
         for i in range(30000):  # messages are never coalesced; loopback buffers take a few MB
@@ -324,10 +325,7 @@ async def test_a_client_reset_is_logged_and_forgotten_while_others_are_served(
         gone.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
         with caplog.at_level(logging.DEBUG, logger="indipyserver.clients"):  # routine: DEBUG
             gone.close()  # unread definitions in its buffer: the kernel sends a reset
-            for _ in range(50):
-                if len(srv.clients) == 1:
-                    break
-                await asyncio.sleep(0.02)
+            await until(lambda: len(srv.clients) == 1, 10, "the reset client gone")
         assert len(srv.clients) == 1
         assert "disconnected" in caplog.text
         await ok.send(NEW_V)
@@ -347,11 +345,7 @@ async def test_a_half_closed_client_gets_what_was_routed_for_it_then_is_closed()
         with pytest.raises(EOFError):
             await c.read_until(lambda frames: False, 5)
         assert "defBLOBVector" in c.tags()
-        for _ in range(50):
-            if driver["Gadget"]["VALUE"]["V"] == "42":
-                break
-            await asyncio.sleep(0.02)
-        assert driver["Gadget"]["VALUE"]["V"] == "42"
+        await until(lambda: driver["Gadget"]["VALUE"]["V"] == "42", 10, "V = 42 at the driver")
 
 
 async def test_clients_coming_and_going_fast_leave_the_server_serving(
@@ -377,11 +371,7 @@ async def test_clients_coming_and_going_fast_leave_the_server_serving(
                 s.close()
                 if i % 10 == 0:
                     await driver["Gadget"]["VALUE"].send_setVector()
-            for _ in range(100):
-                if not srv.clients:
-                    break
-                await asyncio.sleep(0.02)
-        assert not srv.clients
+            await until(lambda: not srv.clients, 10, "every client gone")
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
         selector = inline_selector(asyncio.get_running_loop())
         if selector is not None:  # every client's inline reader went with it
