@@ -14,6 +14,8 @@ from indipydriver.protocol.events import (
     DefNumberVector,
     DefSwitchVector,
     DefTextVector,
+    DelProperty,
+    Message,
     SetNumberVector,
     SetSwitchVector,
     SetTextVector,
@@ -280,3 +282,51 @@ async def test_time_and_site_are_kept() -> None:
         site = await client.expect(SetNumberVector, name="GEOGRAPHIC_COORD", state=State.OK)
         assert site["LAT"].float == pytest.approx(-33.9)
     assert mount.site.getfloatvalue("LONG") == pytest.approx(18.4)
+
+
+async def test_a_failing_position_read_is_reported_once_and_polling_goes_on() -> None:
+    """position() raising: one [ERROR] message naming the error however many polls fail (five
+    here), then, once it works again, an [INFO] line and the coordinates flow again."""
+    hardware, mount = make_mount()
+    failures = 0
+    real = hardware.position
+    recovered = asyncio.Event()
+
+    async def position() -> tuple[float, float]:
+        nonlocal failures
+        if not recovered.is_set():
+            failures += 1
+            raise OSError("serial port gone")
+        return await real()
+
+    hardware.position = position  # type: ignore[method-assign]
+    async with connected(DEV, mount) as client:
+        while failures < 5:
+            await asyncio.sleep(0.01)  # the evidence: five failed polls
+        recovered.set()
+        errors: list[str] = []
+        seen: set[str] = set()
+        # Both come, in either order (messages go out through the log handler's task).
+        while seen != {"message", "coordinates"}:
+            event = await client.receive()
+            if isinstance(event, Message) and "[ERROR]" in (event.message or ""):
+                errors.append(event.message or "")
+            elif isinstance(event, Message) and "works again" in (event.message or ""):
+                seen.add("message")
+            elif isinstance(event, SetNumberVector) and event.name == "EQUATORIAL_EOD_COORD":
+                assert (event["RA"].float, event["DEC"].float) == (3.0, 20.0)
+                seen.add("coordinates")
+    assert len(errors) == 1 and "OSError: serial port gone" in errors[0]
+
+
+async def test_disconnect_during_a_slew_stops_it_and_deletes_the_properties() -> None:
+    """DISCONNECT while slewing: the goto is cancelled, the hardware's abort called, and the
+    mount's properties deleted (as indilib does); the role is idle afterwards."""
+    hardware, mount = make_mount()
+    async with connected(DEV, mount) as client:
+        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=12, DEC=0)
+        await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.BUSY)
+        await switch(client, DEV, "CONNECTION", DISCONNECT="On")
+        gone = await client.expect(DelProperty, name="EQUATORIAL_EOD_COORD")
+        assert gone.device == DEV
+    assert ("abort",) in hardware.calls and mount.status is MountStatus.IDLE
