@@ -31,6 +31,7 @@ from .blobfolder import BlobFolder
 from .middleware import BodyLimit, SecurityHeaders
 from .routes import web_routes
 from .routes.errors import http_error
+from .settings import saved_server_settings
 from .site import Site
 from .source import DeviceSource
 from .users import UserDB
@@ -48,19 +49,26 @@ def make_app(source: DeviceSource | None = None, *, indihost: str = "localhost",
              indiport: int = 7624, dbfolder: str | Path = ".",
              blobfolder: str | Path | None = None, basepath: str = "",
              securecookie: bool = False, max_upload_mb: float = 50.0,
-             set_timeout: float = 10.0) -> Starlette:
+             set_timeout: float = 10.0, saved_server: bool = True) -> Starlette:
     """The ASGI app. With no `source`, an indipyclient connection to `indihost`:`indiport` is made
     when the app starts (received BLOBs saved in `blobfolder`); tests pass their own source (an
     `indipyweb.memorysource.MemorySource`, say). The user database is ``indipyweb.db`` in
     `dbfolder`; with no user yet, an ``admin`` with a random password is created when the app
     starts and the password logged once (the ``indipyweb`` command prints it instead).
     `basepath` ("/telescope") serves every page under that prefix (behind a proxy);
-    `securecookie` marks cookies Secure when a TLS proxy sits in front."""
+    `securecookie` marks cookies Secure when a TLS proxy sits in front. The INDI server and
+    BLOB folder an admin saved in the app (the Users page) win over `indihost`, `indiport` and
+    `blobfolder` unless `saved_server` is False."""
+    db = UserDB(dbfolder)
     if source is None:
         from .clientsource import ClientSource
+        from .switchsource import SwitchableSource
 
-        source = ClientSource(indihost, indiport, blobfolder)
-    db = UserDB(dbfolder)
+        if saved_server:
+            indihost, indiport, blobfolder = saved_server_settings(db, indihost, indiport,
+                                                                   blobfolder)
+        source = SwitchableSource(ClientSource, indihost, indiport,
+                                  Path(blobfolder) if blobfolder is not None else None)
     base = _basepath(basepath)
     max_upload = int(max_upload_mb * 1024 * 1024)
     site = Site(source, db, BlobFolder(blobfolder) if blobfolder is not None else None, base,

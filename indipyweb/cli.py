@@ -120,7 +120,7 @@ async def _serve(args: argparse.Namespace) -> None:
         app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
                        dbfolder=args.dbfolder, blobfolder=args.blobfolder,
                        basepath=args.basepath, securecookie=args.securecookie or bool(args.certfile),
-                       max_upload_mb=args.maxupload)
+                       max_upload_mb=args.maxupload, saved_server=not args.demo)
         config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
                                 ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
                                 timeout_graceful_shutdown=3)  # open SSE streams never end alone

@@ -7,6 +7,7 @@ SSE address of a page. Routes reach it with `site_of(request)`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,6 +20,7 @@ from .hub import Hub
 from .imaging.store import ImageStore
 from .render import Renderer
 from .source import DeviceSource
+from .switchsource import SwitchableSource
 from .throttle import LoginThrottle
 from .users import UserDB
 
@@ -49,6 +51,25 @@ class Site:
         # has the proxy's address, so the address alone must not lock everyone out soon).
         self.throttle = LoginThrottle(max_failures=5)
         self.address_throttle = LoginThrottle(max_failures=50)
+
+    @property
+    def switchable(self) -> SwitchableSource | None:
+        """The app's own source, which the admin may point elsewhere (None for a source
+        handed to make_app)."""
+        return self.source if isinstance(self.source, SwitchableSource) else None
+
+    async def switch_server(self, host: str, port: int, blobfolder: Path | None) -> None:
+        """Connect to another INDI server and BLOB folder (the pages follow by themselves)."""
+        switchable = self.switchable
+        if switchable is None:
+            raise RuntimeError("this app's source is not its own")
+        if blobfolder is not None:
+            blobfolder.mkdir(parents=True, exist_ok=True)
+        await switchable.switch(host, port, blobfolder)
+        self.blobs = self.renderer.blobs = BlobFolder(blobfolder) if blobfolder else None
+        if self.blobs is not None and self.images is None:
+            self.images = ImageStore()
+        self.renderer.indihost, self.renderer.indiport = host, port
 
     def secure(self, request: HTTPConnection) -> bool:
         return self.securecookie or request.url.scheme == "https"

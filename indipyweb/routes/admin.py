@@ -1,8 +1,9 @@
-"""Users and settings, for admins: the users page, adding or changing a user, deleting one,
-the public view. A new password is hashed off the event loop (`UserDB.aset_user`)."""
+"""Users and settings, for admins: the users page, adding or changing a user (resetting their
+password), deleting one, the public view, the INDI server and BLOB folder. A new password is hashed off the event loop (`UserDB.aset_user`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..auth import ADMIN, PUBLIC_VIEW, requires, viewer
+from ..settings import BLOBFOLDER, INDIHOST, INDIPORT
 from ..site import site_of
 from ..users import Role
 
@@ -18,9 +20,32 @@ __all__ = ["ROUTES"]
 
 def _users_page(request: Request, status: int = 200, **context: Any) -> Response:
     site = site_of(request)
+    own = site.switchable
+    server = None if own is None else {
+        "host": own.host, "port": own.port,
+        "blobfolder": str(own.blobfolder) if own.blobfolder is not None else ""}
     return site.html(request, "users.html", status, title="Users", page="users",
                      users=site.db.users(), roles=[str(r) for r in Role],
-                     public_view=site.db.setting(PUBLIC_VIEW) == "1", **context)
+                     public_view=site.db.setting(PUBLIC_VIEW) == "1", server=server, **context)
+
+
+def _server_form(form: Any) -> tuple[str, int, Path | None]:
+    """The INDI server's host and port and the BLOB folder from the form; ValueError says why
+    one is wrong."""
+    host = str(form.get("indihost", "")).strip()
+    if not host or len(host) > 253 or any(c.isspace() or c in "/\\@" for c in host):
+        raise ValueError("The host is a name or an address, such as localhost or 192.168.1.20.")
+    try:
+        port = int(str(form.get("indiport", "")).strip())
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise ValueError("The port is a number from 1 to 65535 (INDI's is 7624).")
+    folder = str(form.get("blobfolder", "")).strip()
+    if folder and not Path(folder).is_absolute():
+        raise ValueError("The BLOB folder is a full path, such as /home/me/indi-blobs "
+                         "(or empty: BLOBs are not asked for).")
+    return host, port, Path(folder) if folder else None
 
 
 @requires(ADMIN)
@@ -57,7 +82,28 @@ async def settings(request: Request) -> Response:
     return _users_page(request, done="Settings saved.")
 
 
+@requires(ADMIN)
+async def server_settings(request: Request) -> Response:
+    """Point the app at another INDI server or BLOB folder: saved, and connected at once."""
+    site = site_of(request)
+    if site.switchable is None:
+        return _users_page(request, 400, error="This app was given its source: the INDI "
+                           "server is not set here.")
+    form = await request.form()
+    try:
+        host, port, folder = _server_form(form)
+        await site.switch_server(host, port, folder)
+    except (ValueError, OSError) as exc:
+        return _users_page(request, 400, error=str(exc))
+    site.db.set_setting(INDIHOST, host)
+    site.db.set_setting(INDIPORT, str(port))
+    site.db.set_setting(BLOBFOLDER, str(folder) if folder is not None else "")
+    return _users_page(request, done=f"Connecting to the INDI server {host}:{port}"
+                       f"{f'; BLOBs saved in {folder}' if folder else '; BLOBs not asked for'}.")
+
+
 ROUTES = [
+    Route("/settings/server", server_settings, methods=["POST"]),
     Route("/users", users, methods=["GET"]),
     Route("/users", user_save, methods=["POST"]),
     Route("/users/delete", user_delete, methods=["POST"]),

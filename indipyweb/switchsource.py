@@ -1,0 +1,101 @@
+"""`SwitchableSource`: the app's own `DeviceSource` (a `ClientSource`), which an admin can point
+at another INDI server or BLOB folder while the app runs.
+
+The pages keep reading one source; behind it the old connection is closed and a new one made.
+Its `changes()` stream goes on across the switch (one bounded queue, fed by the current
+connection), with a ``connection`` notice at the switch so every open page redraws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from .source import Change, DeviceSource, SetResult, Snapshot, VectorDict
+
+__all__ = ["SwitchableSource"]
+
+logger = logging.getLogger(__name__)
+
+MAX_QUEUED = 20_000
+SWITCHED = Change("connection")
+
+MakeSource = Callable[[str, int, Path | None], DeviceSource]
+
+
+class SwitchableSource:
+    """A `DeviceSource` made by `make(host, port, blobfolder)`, remade by `switch`."""
+
+    def __init__(self, make: MakeSource, host: str, port: int, blobfolder: Path | None) -> None:
+        self._make = make
+        self.host, self.port, self.blobfolder = host, port, blobfolder
+        self.inner = make(host, port, blobfolder)
+        self._queue: asyncio.Queue[Change] = asyncio.Queue(MAX_QUEUED)
+        self._pump: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def connected(self) -> bool:
+        return self.inner.connected
+
+    def snapshot(self) -> Snapshot:
+        return self.inner.snapshot()
+
+    def vector(self, device: str, name: str) -> VectorDict | None:
+        return self.inner.vector(device, name)
+
+    async def set(self, device: str, vector: str, members: Mapping[str, object],
+                  timeout: float = 10.0) -> SetResult:
+        return await self.inner.set(device, vector, members, timeout)
+
+    async def changes(self) -> AsyncIterator[Change]:
+        while True:
+            yield await self._queue.get()
+
+    def _put(self, change: Change) -> None:
+        if self._queue.full():  # the oldest notice goes; the model itself stays current
+            self._queue.get_nowait()
+        self._queue.put_nowait(change)
+
+    async def _read(self, source: DeviceSource) -> None:
+        async for change in source.changes():
+            self._put(change)
+
+    def _start_pump(self) -> None:
+        self._pump = asyncio.create_task(self._read(self.inner), name="indipyweb source")
+
+    async def _stop_pump(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
+
+    async def switch(self, host: str, port: int, blobfolder: Path | None) -> None:
+        """Close the present connection and connect to `host`:`port`, BLOBs into `blobfolder`."""
+        async with self._lock:
+            new = self._make(host, port, blobfolder)
+            await self._stop_pump()
+            old, self.inner = self.inner, new
+            await new.__aenter__()
+            self.host, self.port, self.blobfolder = host, port, blobfolder
+            self._start_pump()
+            with contextlib.suppress(Exception):
+                await old.__aexit__(None, None, None)
+            self._put(SWITCHED)
+            logger.info("now connecting to the INDI server %s:%s", host, port)
+
+    async def __aenter__(self) -> Self:
+        await self.inner.__aenter__()
+        self._start_pump()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self._stop_pump()
+        await self.inner.__aexit__(exc_type, exc, tb)
