@@ -42,15 +42,75 @@
     }
     if (existing) { existing.destroy(); }
     target.innerHTML = "";
-    var colours = ["#2b7de9", "#e9562b", "#2bb673", "#b62be9", "#e9b82b", "#555"];
-    var series = [{}].concat(payload.labels.map(function (l, i) {
-      return {label: l, stroke: colours[i % colours.length], width: 1.5};
-    }));
-    var card = target.closest(".vector") || target;
-    var width = Math.max(200, Math.min((card.clientWidth || 600) - 44, 900));
-    target.textContent = "";
-    plots.set(target.id, new uPlot({width: width, height: 180, series: series, legend: {live: false},
-                                    scales: {x: {time: true}}}, payload.data, target));
+    plots.set(target.id, new uPlot(plotOptions(payload, plotWidth(target)), payload.data, target));
+    if (sizes) sizes.observe(target);
+    var note = document.createElement("p");
+    note.className = "plotnote";
+    note.textContent = "Times in " + timeZone + ", your browser's time zone.";
+    target.appendChild(note);
+  }
+
+  var colours = ["#2b7de9", "#e9562b", "#2bb673", "#b62be9", "#c99a00", "#555"];
+  // The time axis and the legend in the browser's own locale and time zone.
+  var timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
+  var clock = new Intl.DateTimeFormat(undefined, {hour: "2-digit", minute: "2-digit", second: "2-digit"});
+  var day = new Intl.DateTimeFormat(undefined, {month: "short", day: "numeric"});
+  var stamp = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "medium"});
+  var number = new Intl.NumberFormat(undefined, {maximumSignificantDigits: 8});
+
+  function plotWidth(target) {
+    return Math.max(220, Math.min(target.clientWidth || 600, 1200));  // 0 while its tab is hidden
+  }
+
+  // A plot follows its box's width: the window, a tab shown, the image column appearing.
+  var sizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var plot = plots.get(entry.target.id);
+      var width = Math.round(entry.contentRect.width);
+      if (plot && width > 0 && plot.root.isConnected && Math.abs(plot.width - width) > 2) {
+        plot.setSize({width: plotWidth(entry.target), height: 200});
+      }
+    });
+  });
+
+  // An axis as wide as its longest label, so no label is cut off.
+  function fitAxis(self, values, axisIdx, cycleNum) {
+    var axis = self.axes[axisIdx];
+    if (cycleNum > 1) return axis._size;
+    var size = axis.ticks.size + axis.gap + 4;
+    var longest = (values || []).reduce(function (a, v) { return String(v).length > a.length ? String(v) : a; }, "");
+    if (longest) { self.ctx.font = axis.font[0]; size += self.ctx.measureText(longest).width / (window.devicePixelRatio || 1); }
+    if (axis.label) size += 18;
+    return Math.ceil(size);
+  }
+
+  function plotOptions(payload, width) {
+    var scales = {x: {time: true}};
+    var series = [{label: "Time (" + timeZone + ")", value: function (u, v) { return v == null ? "--" : stamp.format(new Date(v * 1000)); }}];
+    var axes = [{
+      label: "Time (" + timeZone + ")", labelSize: 18, size: 48, space: 90,
+      // whole seconds and up, each tick at least its label's width apart
+      incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800],
+      values: function (u, splits) {
+        var span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+        var labels = splits.map(function (t) { var d = new Date(t * 1000); return span > 86400 ? day.format(d) : clock.format(d); });
+        u.root.dataset.ticks = JSON.stringify(labels);  // what the time axis shows (for tests)
+        return labels;
+      },
+    }];
+    payload.labels.forEach(function (label, i) {
+      // each member its own scale and axis (a temperature and a power do not share one)
+      var key = "y" + i, colour = colours[i % colours.length];
+      scales[key] = {auto: true};
+      series.push({label: label, scale: key, stroke: colour, width: 1.5,
+                   value: function (u, v) { return v == null ? "--" : number.format(v); }});
+      axes.push({scale: key, side: i % 2 ? 1 : 3, stroke: colour, grid: {show: i === 0},
+                 label: payload.labels.length > 1 ? label : undefined, labelSize: 18,
+                 values: function (u, splits) { return splits.map(function (v) { return number.format(v); }); },
+                 size: fitAxis});
+    });
+    return {width: width, height: 200, series: series, scales: scales, axes: axes,
+            legend: {live: false}, padding: [10, 12, 0, 6]};
   }
 
   function drawPlots(root) {

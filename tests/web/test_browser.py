@@ -8,9 +8,12 @@ a missing chromium fails these tests, it does not skip them.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -314,3 +317,39 @@ def test_a_switch_is_one_click_and_enter_submits_a_text(
     assert received(indi)[-1] == ("NOTE", {"TEXT": "typed, then Enter"})
     assert page.evaluate("window.__noNavigation") is True
     shoot(page, "web_switches.png")
+
+
+def test_plots_use_the_browsers_locale_and_time_zone_and_an_axis_per_series(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A browser in German in Tokyo: the plot's time axis is labelled with its time zone and
+    its ticks are 24-hour local times; a vector of two members gets two y axes (each its own
+    scale, coloured as its line); the plot fits inside its card (nothing clipped)."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="de-DE",
+                            timezone_id="Asia/Tokyo")
+    page.goto(f"{site.url}/login")
+    page.fill("input[name=username]", "op")
+    page.fill("input[name=password]", PASSWORDS["op"])
+    page.click("form.login button[type=submit]")
+    expect(page.locator("header.top .who")).to_contain_text("op")
+    for level, ra in ((10.0, 1.0), (55.5, 12.25), (98.0, 23.5)):
+        async def send(level: float = level, ra: float = ra) -> None:
+            vec = indi.driver[DEVICE]["LEVEL"]  # type: ignore[index]
+            vec["LEVEL"], vec["RA"] = level, ra
+            await vec.send_setVector()
+
+        indi.call(send)
+    open_device(page, site, DEVICE)
+    section = page.locator(f"#{vector_id(DEVICE, 'LEVEL')}")
+    plot = section.locator(".plot .uplot")
+    expect(plot).to_have_count(1)
+    expect(section.locator(".plot .plotnote")).to_have_text(
+        "Times in Asia/Tokyo, your browser's time zone.")
+    assert section.locator(".plot .u-axis").count() == 3  # time, Level, Right ascension
+    ticks = json.loads(plot.get_attribute("data-ticks") or "[]")
+    assert ticks and all(re.fullmatch(r"\d\d:\d\d:\d\d", t) for t in ticks), ticks
+    tokyo = {(datetime.now(UTC) + timedelta(hours=9, minutes=m)).strftime("%H") for m in (-5, 5)}
+    assert {t[:2] for t in ticks} <= tokyo, (ticks, tokyo)  # Tokyo's hour, not UTC's
+    box, card = plot.bounding_box(), section.bounding_box()
+    assert box is not None and card is not None
+    assert box["x"] >= card["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
+    shoot(page, "web_plots.png")
