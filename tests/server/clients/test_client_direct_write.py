@@ -13,6 +13,7 @@ import struct
 import time
 
 from serverdoubles import RecordingDriver, frames, ready
+from waiting import until
 
 from indipydriver.protocol.framing import Frame
 from indipyserver.clients.clientconnection import ClientConnection
@@ -51,9 +52,8 @@ async def test_socket_full_then_drained_in_order() -> None:
         frames = [element(k, 3 * 1024 * 1024 + k) for k in range(4)]
         for frame in frames:
             client.send_frame(frame)
-        await asyncio.sleep(0.05)
         # The peer has not read: the socket is full, the rest waits (a view, not a copy).
-        assert client._paused
+        await until(lambda: client._paused, 10, "the client paused on a full socket")
         assert client.queued_bytes > 0
         assert transport.get_write_buffer_size() <= ClientConnection.HANDOFF
         late = element(9, 100)
@@ -61,9 +61,8 @@ async def test_socket_full_then_drained_in_order() -> None:
         expected = b"".join(f.data for f in [*frames, late])
         got = await read_all(peer, len(expected))
         assert got == expected
-        await asyncio.sleep(0.05)
-        assert client.queued_bytes == 0
-        assert not client._paused
+        await until(lambda: client.queued_bytes == 0 and not client._paused, 10,
+                    "the queue drained and writing resumed")
     finally:
         transport.close()
         peer.close()
@@ -118,8 +117,8 @@ async def test_write_through_on_a_full_socket_holds_the_rest_and_keeps_order() -
         assert client._queue.nbytes == len(late.data)
         expected = b"".join(f.data for f in sent)
         assert await read_all(peer, len(expected)) == expected
-        await asyncio.sleep(0.05)
-        assert client.queued_bytes == 0 and not client._paused
+        await until(lambda: client.queued_bytes == 0 and not client._paused, 10,
+                    "the queue drained and writing resumed")
     finally:
         transport.close()
         peer.close()
