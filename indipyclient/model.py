@@ -33,27 +33,10 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    DelProperty,
-    GetProperties,
-    Message,
-    Perm,
-    Rule,
-    SetBLOBVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    State,
-)
 from indipydriver.protocol import Event as ProtocolEvent
+from indipydriver.protocol import events as pe
 from indipydriver.protocol.blobs import is_zlib_format, unpack_blob
+from indipydriver.protocol.enums import Perm, Rule, State
 from indipydriver.protocol.numbers import parse_number
 from indipydriver.protocol.timestamps import parse_timestamp
 
@@ -63,6 +46,7 @@ from .properties import (
     MAX_MESSAGES,
     BLOBMember,
     BLOBVector,
+    ByName,
     Device,
     LightMember,
     LightVector,
@@ -110,18 +94,18 @@ _WHOLE_SECOND = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0
 
 
 _SET_KIND: dict[type, type[PropertyVector]] = {
-    SetTextVector: TextVector,
-    SetNumberVector: NumberVector,
-    SetSwitchVector: SwitchVector,
-    SetLightVector: LightVector,
-    SetBLOBVector: BLOBVector,
+    pe.SetTextVector: TextVector,
+    pe.SetNumberVector: NumberVector,
+    pe.SetSwitchVector: SwitchVector,
+    pe.SetLightVector: LightVector,
+    pe.SetBLOBVector: BLOBVector,
 }
 
 _SET_EVENT: dict[type, type[events.setVector]] = {
-    SetTextVector: events.setTextVector,
-    SetNumberVector: events.setNumberVector,
-    SetSwitchVector: events.setSwitchVector,
-    SetLightVector: events.setLightVector,
+    pe.SetTextVector: events.setTextVector,
+    pe.SetNumberVector: events.setNumberVector,
+    pe.SetSwitchVector: events.setSwitchVector,
+    pe.SetLightVector: events.setLightVector,
 }
 
 
@@ -136,7 +120,7 @@ def timeout_seconds(text: str | None) -> float | None:
     return value if value >= 0 and value != float("inf") else None
 
 
-class Model(Mapping[str, Device]):
+class Model(ByName[Device]):
     """Every device the client has learnt: a mapping of device name -> ``Device``.
 
     ``now`` gives the timestamp of an element that has none (tests pass a fixed clock).
@@ -152,6 +136,7 @@ class Model(Mapping[str, Device]):
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.devices: dict[str, Device] = {}
+        self._by_name = self.devices
         self.messages: deque[tuple[datetime, str]] = deque(maxlen=max_messages)
         self.max_messages = max_messages
         self.max_devices = max_devices
@@ -164,34 +149,22 @@ class Model(Mapping[str, Device]):
         self._last_text = ""
         self._last_stamp = self._second
         self._apply: dict[type, Callable[[Any], events.Event | None]] = {
-            DefTextVector: self._def_text,
-            DefNumberVector: self._def_number,
-            DefSwitchVector: self._def_switch,
-            DefLightVector: self._def_light,
-            DefBLOBVector: self._def_blob,
-            SetTextVector: self._set_plain,
-            SetSwitchVector: self._set_plain,
-            SetLightVector: self._set_plain,
-            SetNumberVector: self._set_number,
-            SetBLOBVector: self._set_blob,
-            DelProperty: self._delete,
-            Message: self._message,
-            GetProperties: self._get_properties,
+            pe.DefTextVector: self._def_text,
+            pe.DefNumberVector: self._def_number,
+            pe.DefSwitchVector: self._def_switch,
+            pe.DefLightVector: self._def_light,
+            pe.DefBLOBVector: self._def_blob,
+            pe.SetTextVector: self._set_plain,
+            pe.SetSwitchVector: self._set_plain,
+            pe.SetLightVector: self._set_plain,
+            pe.SetNumberVector: self._set_number,
+            pe.SetBLOBVector: self._set_blob,
+            pe.DelProperty: self._delete,
+            pe.Message: self._message,
+            pe.GetProperties: self._get_properties,
         }
 
-    # -- mapping ----------------------------------------------------------------------
-
-    def __getitem__(self, devicename: str) -> Device:
-        return self.devices[devicename]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.devices)
-
-    def __len__(self) -> int:
-        return len(self.devices)
-
-    def __contains__(self, devicename: object) -> bool:
-        return devicename in self.devices
+    # -- mapping: device name -> device (`ByName` over ``devices``) ----------------------
 
     def vector(self, devicename: str, vectorname: str) -> PropertyVector | None:
         """The vector, or None when it is not known."""
@@ -294,7 +267,7 @@ class Model(Mapping[str, Device]):
         device.vectors[event.name] = vector
         return vector
 
-    def _def_text(self, event: DefTextVector) -> events.Event | None:
+    def _def_text(self, event: pe.DefTextVector) -> events.Event | None:
         vector = self._define(event, TextVector, event.perm)
         if vector is None:
             return None
@@ -302,7 +275,7 @@ class Model(Mapping[str, Device]):
             vector.members_[m.name] = TextMember(m.name, m.label or m.name, m.value)
         return events.defTextVector(vector, dict(vector), vector.timestamp)
 
-    def _def_number(self, event: DefNumberVector) -> events.Event | None:
+    def _def_number(self, event: pe.DefNumberVector) -> events.Event | None:
         for m in event.members:
             try:
                 parse_number(m.value)
@@ -319,7 +292,7 @@ class Model(Mapping[str, Device]):
                 m.max or "0", m.step or "0")
         return events.defNumberVector(vector, dict(vector), vector.timestamp)
 
-    def _def_switch(self, event: DefSwitchVector) -> events.Event | None:
+    def _def_switch(self, event: pe.DefSwitchVector) -> events.Event | None:
         vector = self._define(event, SwitchVector, event.perm)
         if vector is None:
             return None
@@ -328,7 +301,7 @@ class Model(Mapping[str, Device]):
             vector.members_[m.name] = SwitchMember(m.name, m.label or m.name, m.value)
         return events.defSwitchVector(vector, dict(vector), vector.timestamp)
 
-    def _def_light(self, event: DefLightVector) -> events.Event | None:
+    def _def_light(self, event: pe.DefLightVector) -> events.Event | None:
         vector = self._define(event, LightVector, Perm.RO)
         if vector is None:
             return None
@@ -336,7 +309,7 @@ class Model(Mapping[str, Device]):
             vector.members_[m.name] = LightMember(m.name, m.label or m.name, m.value)
         return events.defLightVector(vector, dict(vector), vector.timestamp)
 
-    def _def_blob(self, event: DefBLOBVector) -> events.Event | None:
+    def _def_blob(self, event: pe.DefBLOBVector) -> events.Event | None:
         vector = self._define(event, BLOBVector, event.perm)
         if vector is None:
             return None
@@ -404,7 +377,7 @@ class Model(Mapping[str, Device]):
         stamp = self._stamp(text)
         return stamp, text if text and text == self._last_text else ""
 
-    def _set_plain(self, event: SetTextVector | SetSwitchVector | SetLightVector) -> events.Event | None:
+    def _set_plain(self, event: pe.SetTextVector | pe.SetSwitchVector | pe.SetLightVector) -> events.Event | None:
         vector = self._target(event)
         if vector is None:
             return None
@@ -412,7 +385,7 @@ class Model(Mapping[str, Device]):
                                getattr(event, "timeout", None), event.timestamp, event.message,
                                tuple((m.name, m.value) for m in event.members))
 
-    def _set_number(self, event: SetNumberVector) -> events.Event | None:
+    def _set_number(self, event: pe.SetNumberVector) -> events.Event | None:
         vector = self._target(event)
         if vector is None:
             return None
@@ -441,7 +414,7 @@ class Model(Mapping[str, Device]):
                 member.step = m.step
         return change
 
-    def apply_blobs(self, event: SetBLOBVector,
+    def apply_blobs(self, event: pe.SetBLOBVector,
                     received: Mapping[str, Any]) -> events.setBLOBVector | None:
         """Apply a ``setBLOBVector`` whose BLOBs were received apart (``blobstream``):
         ``event`` has no data, ``received`` maps members to their bytes (or where they were
@@ -449,7 +422,7 @@ class Model(Mapping[str, Device]):
         change = self._set_blob(event, received)
         return change if isinstance(change, events.setBLOBVector) else None
 
-    def _set_blob(self, event: SetBLOBVector,
+    def _set_blob(self, event: pe.SetBLOBVector,
                   received: Mapping[str, Any] | None = None) -> events.Event | None:
         vector = self._target(event)
         if vector is None:
@@ -476,7 +449,7 @@ class Model(Mapping[str, Device]):
         return events.setBLOBVector(vector, data, timestamp, event.state, event.message,
                                     timeout, sizeformat)
 
-    def _blob_payload(self, vector: PropertyVector, blob: BLOB) -> bytes | None:
+    def _blob_payload(self, vector: PropertyVector, blob: pe.BLOB) -> bytes | None:
         """The BLOB's bytes, decompressed when its format ends in ``.z``; None when there is
         nothing (a state-only ``size="0"``) or it cannot be read."""
         if not blob.data:
@@ -497,7 +470,7 @@ class Model(Mapping[str, Device]):
 
     # -- deletion, messages -------------------------------------------------------------
 
-    def _delete(self, event: DelProperty) -> events.Event | None:
+    def _delete(self, event: pe.DelProperty) -> events.Event | None:
         device = self.devices.get(event.device)
         if device is None:
             return None
@@ -518,7 +491,7 @@ class Model(Mapping[str, Device]):
         self.vector_count -= len(gone)
         return events.delProperty(event.device, event.name, event.message or "", timestamp)
 
-    def _message(self, event: Message) -> events.Event | None:
+    def _message(self, event: pe.Message) -> events.Event | None:
         timestamp = self._stamp(event.timestamp)
         text = event.message or ""
         device = self.devices.get(event.device) if event.device is not None else None
@@ -529,5 +502,5 @@ class Model(Mapping[str, Device]):
             self.messages.appendleft((timestamp, text))
         return events.Message(event.device, text, timestamp)
 
-    def _get_properties(self, event: GetProperties) -> events.Event | None:
+    def _get_properties(self, event: pe.GetProperties) -> events.Event | None:
         return events.getProperties(event.device, event.name, self._now())

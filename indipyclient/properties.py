@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from indipydriver.protocol import State
 from indipydriver.protocol.numbers import format_number, parse_number
@@ -19,6 +19,7 @@ from indipydriver.protocol.numbers import format_number, parse_number
 __all__ = [
     "BLOBMember",
     "BLOBVector",
+    "ByName",
     "Device",
     "LightMember",
     "LightVector",
@@ -247,36 +248,50 @@ class NumberVector(PropertyVector):
         return member.getformattedvalue()
 
 
+# ---------------------------------------------------------------------------- by name
+
+V = TypeVar("V")
+
+
+class ByName(Mapping[str, V]):
+    """A read-only mapping of name -> item over the dict in ``_by_name`` (the model's devices,
+    a device's vectors): the lookups are the dict's own."""
+
+    __slots__ = ()
+    _by_name: dict[str, V]
+
+    def __getitem__(self, name: str) -> V:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+
 # ---------------------------------------------------------------------------- devices
 
 
-class Device(Mapping[str, PropertyVector]):
+class Device(ByName[PropertyVector]):
     """A device: a mapping of vector name -> vector, with its last ``messages`` (newest first,
     ``(timestamp, text)`` pairs as in 0.9.4)."""
 
-    __slots__ = ("devicename", "messages", "vectors")
+    __slots__ = ("_by_name", "devicename", "messages", "vectors")
 
     def __init__(self, devicename: str, max_messages: int = MAX_MESSAGES) -> None:
         self.devicename = devicename
         self.vectors: dict[str, PropertyVector] = {}
+        self._by_name = self.vectors
         self.messages: deque[tuple[datetime, str]] = deque(maxlen=max_messages)
 
     @property
     def enable(self) -> bool:
         """True while the device has a vector (0.9.4 name)."""
         return bool(self.vectors)
-
-    def __getitem__(self, vectorname: str) -> PropertyVector:
-        return self.vectors[vectorname]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.vectors)
-
-    def __len__(self) -> int:
-        return len(self.vectors)
-
-    def __contains__(self, vectorname: object) -> bool:
-        return vectorname in self.vectors
 
     def __repr__(self) -> str:
         return f"<Device {self.devicename} {len(self.vectors)} vectors>"

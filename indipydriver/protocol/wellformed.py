@@ -136,7 +136,8 @@ class PlainUpdates:
     def __init__(self) -> None:
         self.shapes: ShapeCache[bool] = ShapeCache(MAX_SHAPES)
 
-    def __call__(self, element: bytes | bytearray) -> bool:
+    def accepts(self, element: bytes | bytearray) -> bool:
+        """`plain_update(element)`, by shape for an element of a shape accepted before."""
         if type(element) is not bytes or len(element) > MAX_SHAPE_BYTES:
             return _PLAIN_UPDATE.fullmatch(element) is not None  # too large to remember
         shape = element.translate(DIGITS_TO_ZERO)

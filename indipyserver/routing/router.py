@@ -87,7 +87,8 @@ class Router:
         `message_log` is called with the attributes and device of each element a driver sends
         that carries a message and is routed (indiserver's -l, `drivers.messagelog`)."""
         self.tables = RoutingTables(stream_drop_bytes, message_log)
-        self._plain = PlainUpdates()  # this server's driver elements known well-formed, by shape
+        # this server's driver elements known well-formed, by shape (a bound method: per element)
+        self._plain = PlainUpdates().accepts
         self._notices = DropNotices(self.tables.client_warnings, self.tables.driver_warnings)
 
     # -- queries (for the server, tests and logs) ----------------------------------------

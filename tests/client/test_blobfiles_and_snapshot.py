@@ -15,23 +15,8 @@ from hypothesis import strategies as st
 from indipyclient.blobfiles import blob_filename, save_blob, saved_format
 from indipyclient.model import Model
 from indipyclient.snapshot import take_snapshot
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    Light,
-    Message,
-    Number,
-    Perm,
-    Rule,
-    SetBLOBVector,
-    SetNumberVector,
-    State,
-    Switch,
-    SwitchState,
-)
+from indipydriver.protocol import events as pe
+from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
 
 WHEN = datetime(2026, 11, 24, 4, 15, 3, 123456, tzinfo=UTC)
 names = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("/.\\\0\n:"),
@@ -68,16 +53,16 @@ def test_saved_files_are_whole_and_never_overwrite(tmp_path: Path) -> None:
 def test_snapshot_has_the_0_9_4_json_shape() -> None:
     model = Model(now=lambda: WHEN)
     for event in (
-        DefNumberVector("Mount", "COORD", State.OK, Perm.RW, [
-            Number("RA", "12:30", label="RA", format="%010.6m", min="0", max="24",
+        pe.DefNumberVector("Mount", "COORD", State.OK, Perm.RW, [
+            pe.Number("RA", "12:30", label="RA", format="%010.6m", min="0", max="24",
                    step="0")], group="Main", timeout="60"),
-        DefSwitchVector("Mount", "MODE", State.IDLE, Perm.RW, Rule.ONE_OF_MANY,
-                        [Switch("A", SwitchState.ON)]),
-        DefLightVector("Mount", "LAMP", State.ALERT, [Light("L", State.BUSY)]),
-        DefBLOBVector("Mount", "IMG", State.IDLE, Perm.RO, [BLOB("I")]),
-        SetBLOBVector("Mount", "IMG", [BLOB("I", b"abc", 3, ".txt")]),
-        Message("Mount", message="hello"),
-        Message(None, message="site"),
+        pe.DefSwitchVector("Mount", "MODE", State.IDLE, Perm.RW, Rule.ONE_OF_MANY,
+                        [pe.Switch("A", SwitchState.ON)]),
+        pe.DefLightVector("Mount", "LAMP", State.ALERT, [pe.Light("L", State.BUSY)]),
+        pe.DefBLOBVector("Mount", "IMG", State.IDLE, Perm.RO, [pe.BLOB("I")]),
+        pe.SetBLOBVector("Mount", "IMG", [pe.BLOB("I", b"abc", 3, ".txt")]),
+        pe.Message("Mount", message="hello"),
+        pe.Message(None, message="site"),
     ):
         model.apply(event)
     snap = take_snapshot(model, "localhost", 7624, True)
@@ -110,10 +95,10 @@ def test_snapshot_has_the_0_9_4_json_shape() -> None:
 def test_a_snapshot_shows_each_change_and_earlier_snapshots_keep_theirs() -> None:
     """Snapshots share a vector's dict until the vector changes (set, Busy, saved file)."""
     model = Model(now=lambda: WHEN)
-    model.apply(DefNumberVector("M", "V", State.OK, Perm.RW, [
-        Number("n", "1", format="%g", min="0", max="0", step="0")]))
+    model.apply(pe.DefNumberVector("M", "V", State.OK, Perm.RW, [
+        pe.Number("n", "1", format="%g", min="0", max="0", step="0")]))
     before = take_snapshot(model, "h", 1, True)
-    model.apply(SetNumberVector("M", "V", [Number("n", "2")], state=State.ALERT))
+    model.apply(pe.SetNumberVector("M", "V", [pe.Number("n", "2")], state=State.ALERT))
     after = take_snapshot(model, "h", 1, True)
     model.mark_busy("M", "V")
     busy = take_snapshot(model, "h", 1, True)
@@ -128,8 +113,8 @@ def test_vector_dict_is_the_callers_own_copy() -> None:
     from indipyclient.snapshot import vector_dict
 
     model = Model(now=lambda: WHEN)
-    model.apply(DefSwitchVector("M", "S", State.OK, Perm.RW, Rule.ANY_OF_MANY,
-                                [Switch("a", SwitchState.OFF)]))
+    model.apply(pe.DefSwitchVector("M", "S", State.OK, Perm.RW, Rule.ANY_OF_MANY,
+                                [pe.Switch("a", SwitchState.OFF)]))
     mine = vector_dict(model["M"]["S"])
     mine["vid"] = "x"
     mine["members"]["a"]["value"] = "On"

@@ -12,29 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indipyclient.model import DEFAULT_GROUP, MAX_MESSAGES, Model
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    DelProperty,
-    Light,
-    Message,
-    Number,
-    Perm,
-    Rule,
-    SetBLOBVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    State,
-    Switch,
-    SwitchState,
-    Text,
-)
+from indipydriver.protocol import events as pe
+from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
 from indipydriver.protocol.numbers import parse_number
 from indipydriver.protocol.timestamps import parse_timestamp
 
@@ -67,16 +46,16 @@ def value_for(kind: str) -> st.SearchStrategy[Any]:
 
 def member_for(kind: str, name: str, value: Any, define: bool) -> Any:
     if kind == "Text":
-        return Text(name, value)
+        return pe.Text(name, value)
     if kind == "Number":
         if define:
-            return Number(name, value, format="%.2f", min="0", max="10", step="1")
-        return Number(name, value)
+            return pe.Number(name, value, format="%.2f", min="0", max="10", step="1")
+        return pe.Number(name, value)
     if kind == "Switch":
-        return Switch(name, value)
+        return pe.Switch(name, value)
     if kind == "Light":
-        return Light(name, value)
-    return BLOB(name) if define else BLOB(name, value, len(value), ".bin")
+        return pe.Light(name, value)
+    return pe.BLOB(name) if define else pe.BLOB(name, value, len(value), ".bin")
 
 
 @st.composite
@@ -90,12 +69,12 @@ def definitions(draw: st.DrawFn) -> Any:
               "group": draw(st.none() | st.just("Main")),
               "timestamp": draw(stamps), "message": draw(messages_)}
     if kind == "Light":
-        return DefLightVector(**common)
+        return pe.DefLightVector(**common)
     common["perm"] = draw(st.sampled_from(list(Perm)))
     common["timeout"] = draw(timeouts)
     if kind == "Switch":
-        return DefSwitchVector(rule=draw(st.sampled_from(list(Rule))), **common)
-    cls = {"Text": DefTextVector, "Number": DefNumberVector, "BLOB": DefBLOBVector}[kind]
+        return pe.DefSwitchVector(rule=draw(st.sampled_from(list(Rule))), **common)
+    cls = {"Text": pe.DefTextVector, "Number": pe.DefNumberVector, "BLOB": pe.DefBLOBVector}[kind]
     return cls(**common)
 
 
@@ -108,16 +87,16 @@ def updates(draw: st.DrawFn) -> Any:
               "state": draw(maybe_states), "members": members, "timestamp": draw(stamps),
               "message": draw(messages_)}
     if kind == "Light":
-        return SetLightVector(**common)
+        return pe.SetLightVector(**common)
     common["timeout"] = draw(timeouts)
-    cls = {"Text": SetTextVector, "Number": SetNumberVector, "Switch": SetSwitchVector,
-           "BLOB": SetBLOBVector}[kind]
+    cls = {"Text": pe.SetTextVector, "Number": pe.SetNumberVector, "Switch": pe.SetSwitchVector,
+           "BLOB": pe.SetBLOBVector}[kind]
     return cls(**common)
 
 
-deletes = st.builds(DelProperty, st.sampled_from([*DEVICES, "Ghost"]),
+deletes = st.builds(pe.DelProperty, st.sampled_from([*DEVICES, "Ghost"]),
                     st.none() | st.sampled_from(VECTORS), timestamp=stamps)
-message_events = st.builds(Message, st.none() | st.sampled_from([*DEVICES, "Ghost"]),
+message_events = st.builds(pe.Message, st.none() | st.sampled_from([*DEVICES, "Ghost"]),
                            timestamp=stamps, message=messages_)
 elements = st.one_of(definitions(), updates(), deletes, message_events)
 
@@ -151,10 +130,10 @@ def numbers_ok(members: Any) -> bool:
     return True
 
 
-KIND_OF = {DefTextVector: "Text", DefNumberVector: "Number", DefSwitchVector: "Switch",
-           DefLightVector: "Light", DefBLOBVector: "BLOB", SetTextVector: "Text",
-           SetNumberVector: "Number", SetSwitchVector: "Switch", SetLightVector: "Light",
-           SetBLOBVector: "BLOB"}
+KIND_OF = {pe.DefTextVector: "Text", pe.DefNumberVector: "Number", pe.DefSwitchVector: "Switch",
+           pe.DefLightVector: "Light", pe.DefBLOBVector: "BLOB", pe.SetTextVector: "Text",
+           pe.SetNumberVector: "Number", pe.SetSwitchVector: "Switch", pe.SetLightVector: "Light",
+           pe.SetBLOBVector: "BLOB"}
 
 
 class Reference:
@@ -204,7 +183,7 @@ class Reference:
                 if m.name in vector["values"] and kind != "BLOB":
                     vector["values"][m.name] = m.value
             return True
-        if isinstance(ev, DelProperty):
+        if isinstance(ev, pe.DelProperty):
             device = self.devices.get(ev.device)
             if device is None or (ev.name is not None and ev.name not in device):
                 return False
@@ -214,7 +193,7 @@ class Reference:
                 del self.devices[ev.device]
                 del self.device_messages[ev.device]
             return True
-        assert isinstance(ev, Message)
+        assert isinstance(ev, pe.Message)
         entry = (stamp(ev.timestamp), ev.message or "")
         if ev.device in self.devices:
             self.device_messages[ev.device].appendleft(entry)
@@ -260,8 +239,8 @@ def test_events_name_the_vector_and_carry_the_values_sent(sequence: list[Any]) -
     model = Model(now=lambda: NOW)
     for element in sequence:
         event = model.apply(element)
-        if event is None or not isinstance(element, SetTextVector | SetNumberVector
-                                           | SetSwitchVector | SetLightVector):
+        if event is None or not isinstance(element, pe.SetTextVector | pe.SetNumberVector
+                                           | pe.SetSwitchVector | pe.SetLightVector):
             continue
         assert (event.devicename, event.vectorname) == (element.device, element.name)
         vector = model[element.device][element.name]

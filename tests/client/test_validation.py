@@ -12,23 +12,8 @@ import pytest
 from indipyclient import InvalidValue
 from indipyclient.model import Model
 from indipyclient.validation import new_vector
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    Light,
-    NewNumberVector,
-    Number,
-    Perm,
-    Rule,
-    State,
-    Switch,
-    SwitchState,
-    Text,
-)
+from indipydriver.protocol import events as pe
+from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
 
 ON, OFF = SwitchState.ON, SwitchState.OFF
 
@@ -37,20 +22,20 @@ ON, OFF = SwitchState.ON, SwitchState.OFF
 def model() -> Model:
     m = Model()
     for event in (
-        DefNumberVector("Mount", "COORD", State.IDLE, Perm.RW, [
-            Number("RA", "0", format="%010.6m", min="0", max="24", step="0"),
-            Number("FREE", "0", format="%g", min="0", max="0", step="0")]),
-        DefNumberVector("Mount", "SENSOR", State.OK, Perm.RO, [
-            Number("T", "1", format="%g", min="0", max="1", step="0")]),
-        DefTextVector("Mount", "SITE", State.OK, Perm.RW, [Text("NAME", "x")]),
-        DefSwitchVector("Mount", "MODE", State.OK, Perm.RW, Rule.ONE_OF_MANY,
-                        [Switch("A", ON), Switch("B", OFF), Switch("C", OFF)]),
-        DefSwitchVector("Mount", "OPTS", State.OK, Perm.RW, Rule.AT_MOST_ONE,
-                        [Switch("X", OFF), Switch("Y", OFF)]),
-        DefSwitchVector("Mount", "ANY", State.OK, Perm.RW, Rule.ANY_OF_MANY,
-                        [Switch("P", OFF), Switch("Q", OFF)]),
-        DefLightVector("Mount", "LAMP", State.OK, [Light("L", State.OK)]),
-        DefBLOBVector("Mount", "UPLOAD", State.IDLE, Perm.WO, [BLOB("FILE")]),
+        pe.DefNumberVector("Mount", "COORD", State.IDLE, Perm.RW, [
+            pe.Number("RA", "0", format="%010.6m", min="0", max="24", step="0"),
+            pe.Number("FREE", "0", format="%g", min="0", max="0", step="0")]),
+        pe.DefNumberVector("Mount", "SENSOR", State.OK, Perm.RO, [
+            pe.Number("T", "1", format="%g", min="0", max="1", step="0")]),
+        pe.DefTextVector("Mount", "SITE", State.OK, Perm.RW, [pe.Text("NAME", "x")]),
+        pe.DefSwitchVector("Mount", "MODE", State.OK, Perm.RW, Rule.ONE_OF_MANY,
+                        [pe.Switch("A", ON), pe.Switch("B", OFF), pe.Switch("C", OFF)]),
+        pe.DefSwitchVector("Mount", "OPTS", State.OK, Perm.RW, Rule.AT_MOST_ONE,
+                        [pe.Switch("X", OFF), pe.Switch("Y", OFF)]),
+        pe.DefSwitchVector("Mount", "ANY", State.OK, Perm.RW, Rule.ANY_OF_MANY,
+                        [pe.Switch("P", OFF), pe.Switch("Q", OFF)]),
+        pe.DefLightVector("Mount", "LAMP", State.OK, [pe.Light("L", State.OK)]),
+        pe.DefBLOBVector("Mount", "UPLOAD", State.IDLE, Perm.WO, [pe.BLOB("FILE")]),
     ):
         m.apply(event)
     return m
@@ -93,17 +78,17 @@ def test_refusals_name_device_vector_and_member(model: Model, vector: str,
 
 def test_numbers_are_sent_as_plain_decimals_and_only_the_members_given(model: Model) -> None:
     event = new_vector(model["Mount"]["COORD"], {"RA": "12:30:00"})
-    assert isinstance(event, NewNumberVector)
+    assert isinstance(event, pe.NewNumberVector)
     assert [(m.name, m.value) for m in event.members] == [("RA", "12.5")]
     free = new_vector(model["Mount"]["COORD"], {"FREE": -1e9})  # min == max: no limits
     assert free.members[0].value == "-1000000000.0"
 
 
 def test_switch_rules_accept_what_drivers_expect(model: Model) -> None:
-    assert new_vector(model["Mount"]["MODE"], {"B": "On"}).members == (Switch("B", ON),)
-    assert new_vector(model["Mount"]["OPTS"], {"X": True}).members == (Switch("X", ON),)
+    assert new_vector(model["Mount"]["MODE"], {"B": "On"}).members == (pe.Switch("B", ON),)
+    assert new_vector(model["Mount"]["OPTS"], {"X": True}).members == (pe.Switch("X", ON),)
     assert len(new_vector(model["Mount"]["ANY"], {"P": ON, "Q": ON}).members) == 2
-    assert new_vector(model["Mount"]["OPTS"], {"X": False}).members == (Switch("X", OFF),)
+    assert new_vector(model["Mount"]["OPTS"], {"X": False}).members == (pe.Switch("X", OFF),)
 
 
 def test_blobs_from_bytes_or_files_with_z_compressed_and_size_uncompressed(

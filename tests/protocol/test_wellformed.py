@@ -190,7 +190,7 @@ def test_an_element_of_a_shape_accepted_before_is_well_formed(
     """PlainUpdates remembers the shapes it accepted (digits made 0) and accepts an element of
     the same shape without the pattern: changing any digits of an accepted element (values,
     text, and wherever else digits stand) must never make it accepted and malformed."""
-    remembering = PlainUpdates()
+    remembering = PlainUpdates().accepts
     assert remembering(element) and plain_update(element)  # remembered
     data = bytearray(element)
     places = [i for i, byte in enumerate(data) if 0x30 <= byte <= 0x39]
@@ -207,11 +207,12 @@ def test_large_elements_are_not_remembered() -> None:
     """The shapes remembered are bounded in count and in size: an element over 4 KiB is
     checked by the pattern every time, never kept (a driver sending large text vectors that
     differ in their text held 375 MiB of shapes)."""
-    remembering = PlainUpdates()
+    checker = PlainUpdates()
+    remembering = checker.accepts
     big = (b'<setTextVector device="D" name="T"><oneText name="t">' + b"x" * 5000
            + b"</oneText></setTextVector>")
     assert remembering(big) and remembering(big)
-    assert len(remembering.shapes) == 0
+    assert len(checker.shapes) == 0
     assert remembering(b'<setTextVector device="D" name="T"><oneText name="t">x</oneText>'
                        b"</setTextVector>")
-    assert len(remembering.shapes) == 1
+    assert len(checker.shapes) == 1
