@@ -179,9 +179,12 @@ class Focuser:
                     if self.absolute["FOCUS_ABSOLUTE_POSITION"] != before:
                         await self.absolute.send_setVector(state="Busy")
             mover.result()  # its error, if any: Alert (Operation)
-        except BaseException:
+        except asyncio.CancelledError:
+            # Aborted or replaced by a new target: the abort (or the new move) says what next.
             mover.cancel()
             await asyncio.gather(mover, return_exceptions=True)
+            raise
+        except Exception:
             if relative:
                 await self.relative.send_setVector(state="Alert")
             raise

@@ -205,3 +205,32 @@ async def test_weather_lights_and_override() -> None:
         await client.expect(SetNumberVector, name="WEATHER_WIND_SPEED", state=State.OK)
         status = await client.expect(SetLightVector, name="WEATHER_STATUS")
         assert status["WEATHER_WIND_SPEED"].value == State.OK
+
+
+async def test_focuser_failure_is_an_alert_and_a_new_target_replaces_a_move() -> None:
+    """A new target during a move replaces it (no Alert on the way); an error raised by the
+    user's move_to gives ABS_FOCUS_POSITION Alert with the error's text."""
+    hardware = FakeFocuser()
+    async with connected("Focus", Focuser(hardware, poll_interval=0.02)) as client:
+        await number(client, "Focus", "ABS_FOCUS_POSITION", FOCUS_ABSOLUTE_POSITION=1000)
+        await client.expect(SetNumberVector, name="ABS_FOCUS_POSITION", state=State.BUSY)
+        await number(client, "Focus", "ABS_FOCUS_POSITION", FOCUS_ABSOLUTE_POSITION=2000)
+        while len(hardware.calls) < 2:
+            await asyncio.sleep(0.01)  # the evidence: the second move has started
+        hardware.arrive()
+        while True:
+            event = await client.expect(SetNumberVector, name="ABS_FOCUS_POSITION")
+            assert event.state != State.ALERT
+            if event.state == State.OK:
+                break
+        assert event["FOCUS_ABSOLUTE_POSITION"].float == 2000
+
+        async def stuck(steps: int) -> None:
+            raise RuntimeError("motor stalled")
+
+        hardware.move_to = stuck  # type: ignore[method-assign]
+        await number(client, "Focus", "ABS_FOCUS_POSITION", FOCUS_ABSOLUTE_POSITION=3000)
+        failed = await client.expect(SetNumberVector, name="ABS_FOCUS_POSITION",
+                                     state=State.ALERT)
+        assert "motor stalled" in (failed.message or "")
+    assert hardware.calls[:2] == [("move_to", 1000), ("move_to", 2000)]
