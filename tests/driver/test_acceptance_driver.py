@@ -94,7 +94,7 @@ async def test_one_property_snoop_is_repeated_with_its_name_after_its_device_res
         await client.expect(pe.GetProperties)
         await client.send(_coord("Mount"))
         await client.send(pe.DelProperty("Mount"))  # the whole device went away
-        again = await client.expect(pe.GetProperties, timeout=1.0)
+        again = await client.expect(pe.GetProperties, timeout=10.0)
         assert (again.device, again.name, again.version) == ("Mount", "COORD", "1.7")
         await client.send(pe.DefNumberVector("Mount", "COORD", State.OK, Perm.RO, (
             pe.Number("RA", "2", None, "%g", "0", "24", "0"),)))
