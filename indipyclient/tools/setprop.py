@@ -342,8 +342,8 @@ def _await_answers(conn: Connection, sent: Sequence[Any], plan: SetpropPlan,
         event = conn.next_event(None if limit is None else started + limit)
         if event is None:
             for device, name in sorted(waiting):
-                report.error(f"{device}.{name}: still Busy, no final answer from the driver "
-                             f"within {limit:g} s (-t changes it)")
+                report.error(f"{device}.{name}: no answer from the driver within {limit:g} s "
+                             "(still Busy; -t changes it)")
             return 1
         if isinstance(event, _DEF_KINDS):  # its timeout may lengthen the default wait
             plan.model.apply(event)
