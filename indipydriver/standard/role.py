@@ -85,6 +85,7 @@ class RoleTasks:
         task = asyncio.get_running_loop().create_task(self._guard(coro, what), name=what)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _task: coro.close())  # cancelled before it ran: see Operation
         return task
 
     async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
@@ -132,6 +133,10 @@ class Operation:
             work.close()
             return False
         self._task = asyncio.get_running_loop().create_task(self._run(work), name=self.what)
+        # A task cancelled before its first step never starts `_run`, so `work` would never
+        # be awaited (a RuntimeWarning at garbage collection): closing it when the task ends
+        # is a no-op once it has run.
+        self._task.add_done_callback(lambda _task: work.close())
         return True
 
     async def _run(self, work: Coroutine[Any, Any, None]) -> None:
