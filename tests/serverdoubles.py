@@ -100,7 +100,7 @@ class RecordingDriverSide:
 
     def __init__(self, hello: bytes = b'<getProperties version="1.7"/>',
                  ident: Callable[[Any], object] = lambda conn: None,
-                 timeout: float = 5.0) -> None:
+                 timeout: float = 15.0) -> None:
         self.hello = hello
         self.ident = ident
         self.timeout = timeout

@@ -149,7 +149,7 @@ class RawClient:
         self.writer.write(text.encode() if isinstance(text, str) else text)
         await self.writer.drain()
 
-    async def read_until(self, done: Callable[[list[Frame]], bool], timeout: float = 5.0) -> list[Frame]:
+    async def read_until(self, done: Callable[[list[Frame]], bool], timeout: float = 15.0) -> list[Frame]:
         async def loop() -> None:
             while not done(self.frames):
                 data = await self.reader.read(1 << 16)
@@ -164,7 +164,7 @@ class RawClient:
         await asyncio.wait_for(loop(), timeout)
         return self.frames
 
-    async def wait_for(self, tag: str, timeout: float = 5.0, **attrs: str) -> Frame:
+    async def wait_for(self, tag: str, timeout: float = 15.0, **attrs: str) -> Frame:
         def match(f: Frame) -> bool:
             return f.tag == tag and all(f.attrs.get(k) == v for k, v in attrs.items())
 
