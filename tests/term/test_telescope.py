@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from termhelpers import settle, wait_for
-from textual.widgets import RadioButton
+from textual.widgets import Checkbox, RadioButton
 
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
@@ -87,3 +87,45 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
         await wait_for(pilot, arrived, timeout=60, what=f"Dec to reach {target}")
         assert len(seen) >= 3, f"the Dec shown went {sorted(seen)}: no steps seen"
         assert coords.has_class("-state-ok") or coords.has_class("-state-busy")
+
+
+async def test_abort_motion_is_one_key_and_stops_a_slew(
+    indiserver_factory: Callable[..., object],
+) -> None:
+    """A slew of 60 degrees, then Space on TELESCOPE_ABORT_MOTION's Abort (AtMostOne, no
+    Submit): the simulator answers the abort and the coordinates stop being Busy with the Dec
+    still far from the target, so the slew was cut short, not finished."""
+    server = indiserver_factory("indi_simulator_telescope")
+    app = TermApp("127.0.0.1", server.port)  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 50)) as pilot:
+        await wait_for(pilot, lambda: SCOPE in app.device_names(), what="the simulator")
+        app.open_device(SCOPE, "CONNECTION")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
+                       and "CONNECTION" in app.screen.panels, what="CONNECTION panel")
+        screen = app.screen
+        assert isinstance(screen, DeviceScreen)
+        await settle(pilot)
+        await pilot.click(screen.panels["CONNECTION"].switch_widgets["CONNECT"])
+        await wait_for(pilot, lambda: {"EQUATORIAL_EOD_COORD", "TELESCOPE_ABORT_MOTION"}
+                       <= set(screen.panels), timeout=20, what="the mount's vectors")
+        screen.show_vector("EQUATORIAL_EOD_COORD")
+        await settle(pilot)
+        coords = screen.panels["EQUATORIAL_EOD_COORD"]
+        ra_field, dec_field = coords.rows["RA"].field, coords.rows["DEC"].field
+        assert ra_field is not None and dec_field is not None
+        await pilot.click(ra_field)
+        await pilot.press(*"6")
+        await pilot.click(dec_field)
+        await pilot.press(*"30", "enter")  # from the pole (90): 60 degrees away
+        await wait_for(pilot, lambda: coords.info.state == "Busy", what="slewing")
+
+        screen.show_vector("TELESCOPE_ABORT_MOTION")
+        await settle(pilot)
+        abort = screen.panels["TELESCOPE_ABORT_MOTION"]
+        assert abort.info.rule == "AtMostOne" and not abort.query(".submit")
+        abort.query_one(Checkbox).focus()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: abort.info.state == "Ok", what="the abort answered Ok")
+        await wait_for(pilot, lambda: coords.info.state != "Busy", what="the slew stopped")
+        dec = float_or_none(coords.info.member("DEC").value)  # type: ignore[union-attr]
+        assert dec is not None and abs(dec - 30) > 1, dec
