@@ -30,11 +30,12 @@ and ``filenames`` (member -> the file it was saved to, when the client has a BLO
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from indipydriver.protocol import State
+
+from .properties import ByName
 
 if TYPE_CHECKING:
     from .properties import Device, PropertyVector
@@ -140,10 +141,10 @@ class delProperty(Event):
         self.message = message
 
 
-class VectorEvent(Event, Mapping[str, Any]):
+class VectorEvent(Event, ByName[Any]):
     """An event about one vector; a read-only mapping of member name -> value."""
 
-    __slots__ = ("data", "vector")
+    __slots__ = ("_by_name", "vector")
 
     def __init__(
         self, vector: PropertyVector, data: dict[str, Any], timestamp: datetime
@@ -153,21 +154,17 @@ class VectorEvent(Event, Mapping[str, Any]):
         self.vectorname = vector.name
         self.timestamp = timestamp
         self.vector = vector
-        self.data = data
+        self._by_name = data
 
     @property
     def device(self) -> Device | None:
         """The device the vector belongs to (None once it has been deleted)."""
         return self.vector.device
 
-    def __getitem__(self, membername: str) -> Any:
-        return self.data[membername]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
+    @property
+    def data(self) -> dict[str, Any]:
+        """Member name -> value, as received."""
+        return self._by_name
 
 
 class VectorTimeOut(VectorEvent):
@@ -275,7 +272,7 @@ class setVector(VectorEvent):
         self.vectorname = vector.name
         self.timestamp = timestamp
         self.vector = vector
-        self.data = data
+        self._by_name = data
         self.state = state
         self.message = message
         self.timeout = timeout
@@ -321,6 +318,6 @@ class setBLOBVector(setVector):
         self.filenames: dict[str, str] = {}
 
     def __getitem__(self, membername: str) -> Any:
-        value = self.data[membername]
+        value = self._by_name[membername]
         # A large BLOB streamed to the BLOB folder is read back only when asked for.
         return value.read() if hasattr(value, "read") else value
