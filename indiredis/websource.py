@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -52,6 +53,7 @@ __all__ = ["RedisSource", "store_events"]
 logger = logging.getLogger(__name__)
 
 MAX_CHANGES = 20_000
+_ONEBLOB = re.compile(rb"<oneBLOB\b[^>]*/>")
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -82,6 +84,52 @@ async def store_events(r: aioredis.Redis, keys: Keys) -> list[ev.Event]:
             stamp, _, message = _text(text).partition(" ")
             found.append(ev.Message(device, stamp, message))
     return found
+
+
+async def stored_blob_files(r: aioredis.Redis, keys: Keys) -> dict[tuple[str, str], dict[str, str]]:
+    """Where each BLOB vector's last files were saved, from the store's ``filepath`` fields
+    (so the pages show a camera's last image after a restart, too)."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for device in sorted(_text(d) for d in await r.smembers(keys.full(Keys.devices()))):
+        for name in sorted(_text(p) for p in await r.smembers(keys.full(
+                Keys.properties(device)))):
+            kind = await r.hget(keys.full(Keys.attributes(name, device)), "vector")
+            if kind is None or _text(kind) != "BLOBVector":
+                continue
+            for member in [_text(m) for m in await r.lrange(keys.full(
+                    Keys.elementorder(name, device)), 0, -1)]:
+                path = await r.hget(keys.full(Keys.elementattributes(member, name, device)),
+                                    "filepath")
+                if path:
+                    found.setdefault((device, name), {})[member] = _text(path)
+    return found
+
+
+def _blob_files(data: bytes) -> dict[str, tuple[str, int, str]]:
+    """member -> (filepath, size, format) of a ``from_indi`` BLOB notice (`fromxml.blob_notice`:
+    each ``oneBLOB`` empty, naming the file the bridge saved)."""
+    files: dict[str, tuple[str, int, str]] = {}
+    for match in _ONEBLOB.finditer(data):
+        for frame in Framer().feed(match.group(0)):
+            if type(frame) is Frame and frame.tag == "oneBLOB" and "name" in frame.attrs:
+                try:
+                    size = int(frame.attrs.get("size", "0"))
+                except ValueError:
+                    size = 0
+                files[frame.attrs["name"]] = (frame.attrs.get("filepath", ""), size,
+                                              frame.attrs.get("format", ""))
+    return files
+
+
+def _remember_files(model: Model, device: str, name: str, paths: Mapping[str, str]) -> None:
+    """Each member's saved file, as `ClientSource` keeps it (the pages show its image)."""
+    vector = model.vector(device, name)
+    if vector is None:
+        return
+    for member, path in paths.items():
+        found = vector.members_.get(member)
+        if found is not None and path and hasattr(found, "filename"):
+            found.filename = path
 
 
 def _definition(device: str, name: str, attrs: dict[str, str],
@@ -191,6 +239,8 @@ class RedisSource:
         self.model.clear()
         for event in await store_events(self.redis, self.keys):
             self.model.apply(event)
+        for (device, name), paths in (await stored_blob_files(self.redis, self.keys)).items():
+            _remember_files(self.model, device, name, paths)
         self._connected = True
         self._note(Change("connection"))
 
@@ -206,19 +256,29 @@ class RedisSource:
     def _apply(self, data: bytes) -> None:
         event: ev.Event | None
         if data.startswith(b"<setBLOBVector"):
-            # from_indi names the saved file instead of carrying the bytes (the pages list the
-            # BLOB folder): only the vector's attributes change here.
+            # from_indi names the saved file instead of carrying the bytes: the vector's
+            # attributes change, and each member remembers its file (the pages show it)
             frames = [f for f in Framer().feed(data) if type(f) is Frame]
             if not frames:
                 return
             attrs = frames[0].attrs
+            files = _blob_files(data)
             try:
-                event = ev.SetBLOBVector(attrs.get("device", ""), attrs.get("name", ""), (),
+                members = tuple(ev.BLOB(name, b"", size, fmt) for name, (_, size, fmt)
+                                in files.items())
+                event = ev.SetBLOBVector(attrs.get("device", ""), attrs.get("name", ""), members,
                                          State(attrs["state"]) if "state" in attrs else None,
                                          attrs.get("timeout"), attrs.get("timestamp"),
                                          attrs.get("message"))
             except ValueError:
                 return
+            blobs = self.model.apply_blobs(event, {})
+            if blobs is not None:
+                _remember_files(self.model, event.device, event.name,
+                                {name: path for name, (path, _, _) in files.items()})
+                self.waiters.feed(blobs)
+                self._note(Change("set", event.device, event.name))
+            return
         else:
             try:
                 event = parse_element(data)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from peers import free_port
 from redishelpers import client, stored, until
-from serverkit import make_gadget, running
+from serverkit import make_gadget, running, send_blob
 
 from indipyserver import IPyServer
 from indipyweb.source import Change, DeviceSource
@@ -46,6 +46,32 @@ async def test_redis_source_reads_the_store_sets_and_follows_changes(redis_port:
                     change = await anext(changes)
                     if change == Change("set", "Gadget", "VALUE"):
                         break
+
+
+async def test_a_blob_the_bridge_saved_is_named_to_the_pages_and_after_a_restart(
+        redis_port: int, tmp_path: Path) -> None:
+    """A driver's BLOB, saved by inditoredis in the BLOB folder: the RedisSource's vector names
+    the file (the pages show it as the image beside the controls) as it arrives, and a
+    RedisSource started afterwards reads the file's name back from the store."""
+    driver = make_gadget()
+    rhost = redis_server("127.0.0.1", redis_port)
+    async with stored(driver, redis_port, "indi_attributes:IMAGE:Gadget", blob_folder=tmp_path):
+        async with RedisSource(rhost) as source:
+            await until(_connected(source), what="the source read the store")
+            await send_blob(driver, b"0123456789")
+
+            def named() -> str | None:
+                vec = source.vector("Gadget", "IMAGE")
+                return vec["members"]["I"]["filename"] if vec else None
+
+            path = await until(named, what="the saved file named")
+            assert Path(path).parent == tmp_path and Path(path).read_bytes() == b"0123456789"
+            vec = source.vector("Gadget", "IMAGE")
+            assert vec is not None and vec["members"]["I"]["blobsize"] == 10
+        async with RedisSource(rhost) as again:
+            await until(_connected(again), what="a new source read the store")
+            vec = again.vector("Gadget", "IMAGE")
+            assert vec is not None and vec["members"]["I"]["filename"] == path
 
 
 def _connected(source: RedisSource):  # type: ignore[no-untyped-def]
