@@ -353,3 +353,29 @@ def test_plots_use_the_browsers_locale_and_time_zone_and_an_axis_per_series(
     assert box is not None and card is not None
     assert box["x"] >= card["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
     shoot(page, "web_plots.png")
+
+
+def test_the_settings_password_and_lock_out_pages_as_a_user_sees_them(
+        browser: Browser, site: WebThread) -> None:
+    """The admin's Users page has the INDI server and BLOB folder form filled with what is in
+    use; the user's name in the header opens their password page; a name locked out after
+    five wrong passwords gets a page that says why and for how long, with the form to retry."""
+    page = log_in(browser, site, "admin")
+    page.click("header.top a[href$='/users']")
+    expect(page.locator("input[name=indiport]")).to_have_value(str(site.app.state.web.source.port))
+    expect(page.locator("input[name=blobfolder]")).not_to_have_value("")
+    shoot(page, "web_settings.png")
+    page.click("header.top .who a")
+    expect(page.get_by_label("Current password")).to_be_visible()
+    expect(page.get_by_label("New password again")).to_be_visible()
+    shoot(page, "web_password.png")
+    other = browser.new_page(viewport={"width": 1100, "height": 700})
+    for _ in range(6):
+        other.goto(f"{site.url}/login")
+        other.fill("input[name=username]", "view")
+        other.fill("input[name=password]", "not-the-password")
+        other.click("form.login button[type=submit]")
+    expect(other.get_by_role("alert")).to_contain_text("Too many failed log-ins for this user "
+                                                        "name: it is locked for 5 more minutes")
+    expect(other.locator("input[name=password]")).to_be_visible()
+    shoot(other, "web_lockout.png")
