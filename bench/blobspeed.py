@@ -3,6 +3,7 @@
     python bench/blobspeed.py                                   # indiserver and this checkout
     python bench/blobspeed.py indiserver ours=/tmp/a ours=/tmp/b -r 6
     python bench/blobspeed.py --style oneline
+    python bench/blobspeed.py --writes libindi --read-size 65536   # a libindi driver, a typical client
 
 `run.py -s blob` gives the speed ratio; this also says where the time went: the CPU time
 (``/proc/PID/stat``, all threads) of the server, of its driver and of the client (this
@@ -10,6 +11,12 @@ process) during each stream, so a change to the server's BLOB path can be judged
 server's own CPU, which moves less than the speed on a shared machine. Each rep runs every
 library once, in alternating order, on fresh servers as `run.py`'s blob scenario does (same
 driver, BLOBs and -m). Standard library only.
+
+``--writes libindi`` makes the driver write each BLOB in the pieces a libindi driver writes
+(4096 bytes on a pipe, 64 KiB on indiserver's socketpair; `trafficdriver.py`), and
+``--read-size`` makes the client read that many bytes at a time, as clients other than the
+bench's do: together they are the harness of issue 45 (RESULTS.md, "BLOBs on an independent
+harness").
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import rawclient
 import run
 
 
@@ -41,12 +49,13 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def measure(kind: str, style: str, cfg: run.Config) -> tuple[float, float, float, float]:
+def measure(kind: str, style: str, cfg: run.Config,
+            writes: str = "whole") -> tuple[float, float, float, float]:
     """(MB/s, server CPU ms, driver CPU ms, client CPU ms) of one stream on a fresh server."""
     with run.Server(kind, args=run.BIG_QUEUE) as srv:
         (c,) = run.connect(srv, blobs=True)
         job = run.prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
-                             f"style={style} ping=1")
+                             f"style={style} ping=1 writes={writes}")
         kids = children(srv.proc.pid)
         s0, d0, c0 = cpu_ms(srv.proc.pid), sum(map(cpu_ms, kids)), time.process_time()
         r = run.stream(c, [c], job, "setBLOB", cfg.blob_count, timeout=300)
@@ -63,25 +72,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-r", "--reps", type=int, default=3)
     ap.add_argument("--style", choices=("libindi", "oneline"), default="libindi")
     ap.add_argument("--count", type=int, default=run.Config.blob_count, help="BLOBs a stream")
+    ap.add_argument("--writes", choices=("whole", "libindi"), default="whole",
+                    help="the driver writes a BLOB at once, or in libindi's pieces")
+    ap.add_argument("--read-size", type=int, default=rawclient.READ_SIZE,
+                    help="bytes the client asks for per recv (default 1 MiB)")
     args = ap.parse_args(argv)
+    rawclient.READ_SIZE = args.read_size
     cfg = run.Config(blob_count=args.count)
     libs = run.library_specs(args.libraries, ("indiserver", "ours"))
     results: dict[str, list[tuple[float, float, float, float]]] = {}
     for i in range(args.reps):
         for spec, kind, root in libs if i % 2 == 0 else libs[::-1]:
             run.OURS_ROOT = root
-            res = measure(kind, args.style, cfg)
+            res = measure(kind, args.style, cfg, args.writes)
             results.setdefault(spec, []).append(res)
             print(f"[rep {i + 1} {spec}] {res[0]:.0f} MB/s, CPU ms: server {res[1]:.0f}, "
                   f"driver {res[2]:.0f}, client {res[3]:.0f}", file=sys.stderr, flush=True)
     print(f"{args.reps} reps, {cfg.blob_count} BLOBs of {cfg.blob_size / 2**20:g} MiB, "
-          f"{args.style} style; medians")
-    print("| server | MB/s | server CPU ms | driver CPU ms | client CPU ms |")
-    print("|---|---:|---:|---:|---:|")
+          f"{args.style} style, driver writes {args.writes}, client reads {args.read_size:,} B;"
+          f" medians (MB/s min-max); load {os.getloadavg()[0]:.1f}")
+    print("| server | MB/s | MB/s min-max | x first | server CPU ms | driver CPU ms "
+          "| client CPU ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    first = statistics.median(r[0] for r in results[libs[0][0]])
     for spec, _, _ in libs:
         runs = results[spec]
         speed, server, driver, client = (statistics.median(r[j] for r in runs) for j in range(4))
-        print(f"| {spec} | {speed:,.0f} | {server:,.0f} | {driver:,.0f} | {client:,.0f} |")
+        lo, hi = min(r[0] for r in runs), max(r[0] for r in runs)
+        print(f"| {spec} | {speed:,.0f} | {lo:,.0f}-{hi:,.0f} | {speed / first:.2f}x "
+              f"| {server:,.0f} | {driver:,.0f} | {client:,.0f} |")
     return 0
 
 

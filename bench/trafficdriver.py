@@ -18,6 +18,10 @@ Commands (``cmd`` text, space separated ``key=value``):
   72 columns with ``enclen`` like indilib drivers; ``oneline``: one base64 line, no ``enclen``,
   as Python drivers send it.  ``ping=1``: after each BLOB send ``<pingRequest uid="SetBLOB/K"/>``
   and, like indilib >= 1.9.7 drivers, wait for the reply to the previous ping before the next BLOB.
+  ``writes=libindi``: write each BLOB in the pieces libindi's ``IDSetBLOB`` writes instead of
+  one ``os.write``: on a pipe (ours gives Python drivers pipes) stdio's 4096-byte ``write(2)``s
+  (glibc's buffer is the pipe's ``st_blksize``); on an AF_UNIX socket (indiserver gives every
+  driver a socketpair) ``driverio``'s ``sendmsg`` of each 64 KiB it gathered.
 * ``prepare id=ID kind=clock rate=R seconds=S``  a paced stream (for ``term_latency.py``):
   R setNumberVector a second for S seconds, each ``NUM.v`` the wall-clock time
   (``time.time()``) at which it is written, so a client on this machine can tell how late it
@@ -57,6 +61,31 @@ def write(data: bytes) -> None:
         while view:
             n = os.write(OUT, view)
             view = view[n:]
+
+
+def _out_is_unix_socket() -> bool:
+    """True when stdout is an AF_UNIX socket, the test libindi's driverio makes."""
+    import socket
+    try:
+        sock = socket.socket(fileno=os.dup(OUT))
+    except OSError:
+        return False
+    try:
+        return sock.family == socket.AF_UNIX
+    finally:
+        sock.close()
+
+
+def libindi_pieces(data: bytes) -> list[memoryview]:
+    """`data` cut as libindi 1.9.9 writes it to the server (see the module's ``writes=``).
+
+    On a socket, driverio gathers what userio writes (a 72-column line and its newline at a
+    time) and sends the gathered bytes plus the write that would pass 65536 in one sendmsg:
+    pieces of 65,536 to 65,609 bytes; modelled as 65,536 plus the rest. On a pipe, stdio
+    flushes its 4096-byte buffer each time it fills."""
+    size = 65536 if _out_is_unix_socket() else 4096
+    view = memoryview(data)
+    return [view[i:i + size] for i in range(0, len(view), size)]
 
 
 def esc(text: str) -> str:
@@ -183,7 +212,11 @@ def stream(job: dict, job_id: str) -> None:
         for k in range(job["count"]):
             if job["ping"] and k > 0 and not PINGER.wait(f"SetBLOB/{job['base'] + k - 1}"):
                 sys.stderr.write("trafficdriver: ping reply timeout\n")
-            write(blob)
+            if job["pieces"] is None:
+                write(blob)
+            else:
+                for piece in job["pieces"]:
+                    write(piece)
             if job["ping"]:
                 write(f'<pingRequest uid="SetBLOB/{job["base"] + k}"/>\n'.encode())
     write(status(f"done {job_id}"))
@@ -203,6 +236,8 @@ def command(text: str) -> None:
                    "data": build_blob(int(args.get("size", "1048576")),
                                       args.get("style", "libindi")),
                    "base": _ping_base[0]}
+            job["pieces"] = (libindi_pieces(job["data"]) if args.get("writes") == "libindi"
+                             else None)
             _ping_base[0] += count
         elif args.get("kind") == "clock":
             job = {"kind": "clock", "rate": float(args.get("rate", "1000")),

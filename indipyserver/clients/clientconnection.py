@@ -161,8 +161,7 @@ class ClientConnection(asyncio.Protocol):
     def queued_bytes(self) -> int:
         """Bytes held for this client: our queue plus the transport's buffer."""
         buffered = self._transport.get_write_buffer_size() if self._transport else 0
-        tail = self._writer.tail
-        return self._queue.nbytes + buffered + (len(tail) if tail is not None else 0)
+        return self._queue.nbytes + buffered + self._writer.pending_bytes
 
     @property
     def dropped(self) -> int:
@@ -258,7 +257,7 @@ class ClientConnection(asyncio.Protocol):
         if exc is None:
             exc = self._read_error
         self._closing = True
-        self._writer.tail = None
+        self._writer.drop_pending()
         self._queue.clear()
         self._framer.release()  # a partial element: its memory now, not when the GC runs
         self._behind.not_behind()
@@ -330,7 +329,7 @@ class ClientConnection(asyncio.Protocol):
         # everything has been routed already, so send what is queued, then close.
         self._eof = True
         queue = self._queue
-        if not queue and not queue.streaming and self._writer.tail is None:  # never cut a BLOB
+        if not queue and not queue.streaming and not self._writer.pending:  # never cut a BLOB
             return False
         self._schedule_flush()
         return True
@@ -353,7 +352,7 @@ class ClientConnection(asyncio.Protocol):
         queue = self._queue
         if (
             queue.nbytes
-            or self._writer.tail is not None
+            or self._writer.pending
             or len(data) > self._write_through_max
             or queue.streaming
             or self._paused
@@ -366,7 +365,7 @@ class ClientConnection(asyncio.Protocol):
         assert transport is not None  # set before the router knows us
         if self._fd >= 0:
             writer = self._writer
-            writer.tail = data
+            writer.hold(data)
             writer.write_direct(transport)
         else:
             self._writer.write_queue(transport, data)
@@ -380,7 +379,7 @@ class ClientConnection(asyncio.Protocol):
         if (
             frame.data is self._flow.through
             and not queue.nbytes  # nothing queued (at most dropped placeholders)
-            and self._writer.tail is None
+            and not self._writer.pending
             and len(frame.data) <= self._write_through_max
             and not (queue.streaming or self._paused or self.slow or self.congested or self._eof)
         ):
@@ -391,7 +390,7 @@ class ClientConnection(asyncio.Protocol):
             assert transport is not None  # set before the router knows us
             if self._fd >= 0:
                 writer = self._writer
-                writer.tail = frame.data
+                writer.hold(frame.data)
                 writer.write_direct(transport)
             else:
                 self._writer.write_queue(transport, frame.data)
@@ -510,7 +509,7 @@ class ClientConnection(asyncio.Protocol):
             # taken all it was given (`waiting_bytes` leaves the rest out), so it gets all of
             # that, uncoalesced, once the element ends.
             self._behind.caught_up()
-        if self._eof and not queue and not queue.streaming and self._writer.tail is None:
+        if self._eof and not queue and not queue.streaming and not self._writer.pending:
             self.close()
 
     # -- closing ---------------------------------------------------------------------------
@@ -563,7 +562,7 @@ class ClientConnection(asyncio.Protocol):
         the falling-behind watch are dropped. The transport, to be closed."""
         self._closing = True
         self._queue.clear()
-        self._writer.tail = None
+        self._writer.drop_pending()
         self._behind.not_behind()
         return self._transport
 

@@ -60,6 +60,14 @@ class ClientWriter:
     DIRECT_CHUNK = 1024 * 1024
     HANDOFF = 64 * 1024
 
+    #: writev(2) the queue's large pieces as they are (`write_direct`); False: join them
+    #: and write(2), the path of platforms without ``os.writev`` (tests run both). At most
+    #: GATHER_PIECES a call (IOV_MAX is 1024 on Linux); pieces of GATHER_MIN bytes or less
+    #: on average are joined (small elements).
+    GATHER = hasattr(os, "writev")
+    GATHER_PIECES = 64
+    GATHER_MIN = 16 * 1024
+
     def __init__(self, client: WritingClient, queue: ClientQueue, keeping_up: KeepingUp) -> None:
         self.client = client
         self.queue = queue
@@ -69,7 +77,9 @@ class ClientWriter:
         # Direct writes: the socket's descriptor (-1: write through the transport only) and
         # the unsent rest of the last bytes taken from the queue.
         self.fd = -1
-        self.tail: bytes | memoryview | None = None
+        self.pending: list[bytes | memoryview] = []
+        self.pending_bytes = 0
+        self.gather = self.GATHER
 
     def start(self, transport: asyncio.Transport) -> None:
         """Choose direct writes or the transport's, once the connection is accepted."""
@@ -120,7 +130,12 @@ class ClientWriter:
     def write_direct(self, transport: asyncio.Transport) -> None:
         """Write the queue with write(2) on the socket itself, without the transport's copy.
 
-        Only the unsent rest is kept (a view, no copy). Then at most HANDOFF bytes of it go
+        With `gather` (where ``os.writev`` exists) the queue's large pieces, a streamed BLOB's
+        views of the driver's reads, go to the kernel in one writev(2) as they are instead
+        of being joined into a fresh megabyte first (`ClientQueue.take_pieces`); without it,
+        they are joined and written with write(2) (the fallback the tests run too).
+
+        Only the unsent rest is kept (views, no copy). Then at most HANDOFF bytes of it go
         to the transport: it pauses us while it holds them and resumes us
         (``resume_writing``, buffer limits 0/0) once the socket has taken them, which is when
         the socket has room again. The transport's buffer is always empty when we write
@@ -128,20 +143,27 @@ class ClientWriter:
         """
         queue = self.queue
         client = self.client
-        tail = self.tail
+        pending = self.pending
         fd = self.fd
+        gather = self.gather
         while not client._paused:
-            if tail is None:
-                tail = queue.take(self.DIRECT_CHUNK)
-                if not tail:
-                    tail = None
+            if not pending:
+                if gather:
+                    pending = queue.take_pieces(self.DIRECT_CHUNK, self.GATHER_PIECES,
+                                                self.GATHER_MIN)
+                else:
+                    data = queue.take(self.DIRECT_CHUNK)
+                    pending = [data] if data else []
+                if not pending:
                     break
+                self.pending_bytes = sum(map(len, pending)) if len(pending) > 1 else len(pending[0])
             try:
-                n = os.write(fd, tail)
+                n = os.write(fd, pending[0]) if len(pending) == 1 else os.writev(fd, pending)
             except (BlockingIOError, InterruptedError):
                 n = 0
             except OSError as exc:
-                self.tail = None
+                self.pending = []
+                self.pending_bytes = 0
                 logger.debug("client %s: write failed: %s", client.label, exc)  # it went away
                 client._keep_last_words()
                 client.abort()
@@ -151,17 +173,41 @@ class ClientWriter:
                 # This client keeps up (fallingbehind). Counted before a handoff below can
                 # pause it, so what it counts itself is never news to its own pause.
                 self.keeping_up.count += 1
-            if n == len(tail):
-                tail = None
+            if n == self.pending_bytes:
+                pending = []
+                self.pending_bytes = 0
                 if not queue.nbytes:  # all written: spare the call that would find nothing
                     break
                 continue
-            rest = memoryview(tail)[n:]
+            self.pending_bytes -= n
+            while n:  # drop what the kernel took
+                first = pending[0]
+                if n >= len(first):
+                    n -= len(first)
+                    del pending[0]
+                else:
+                    pending[0] = memoryview(first)[n:]
+                    n = 0
+            rest = memoryview(pending[0])
             piece = rest[: self.HANDOFF]
-            tail = rest[len(piece) :] if len(rest) > len(piece) else None
+            if len(piece) == len(rest):
+                del pending[0]
+            else:
+                pending[0] = rest[len(piece) :]
+            self.pending_bytes -= len(piece)
             self.written += len(piece)
             transport.write(piece)  # pauses us unless the socket took it at once
-        self.tail = tail
+        self.pending = pending
+
+    def hold(self, data: bytes | memoryview) -> None:
+        """`data` is the next to write, before anything queued (the write-through paths)."""
+        self.pending = [data]
+        self.pending_bytes = len(data)
+
+    def drop_pending(self) -> None:
+        """Forget the unsent rest (the connection is closing)."""
+        self.pending = []
+        self.pending_bytes = 0
 
 
 def _direct_fd(transport: asyncio.BaseTransport) -> int:

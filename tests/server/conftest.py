@@ -38,6 +38,19 @@ BOTH_LOOPS = {
 }
 
 
+#: Modules whose tests run once with each way a client's queue reaches a plain socket: its
+#: large pieces gathered into one writev(2), and joined then written (the path of platforms
+#: without ``os.writev``, `ClientWriter.GATHER`).
+BOTH_WRITES = {
+    "test_attachedblobs",
+    "test_blob_cut_short",
+    "test_client_direct_write",
+    "test_cutthrough",
+    "test_exdriver_shared_blobs",
+    "test_falling_behind_e2e",
+    "test_write_through",
+}
+
 #: Modules about the server's own loop: their tests run on it alone.
 INLINE_ONLY = {"test_remote_inline"}
 
@@ -60,3 +73,20 @@ def _fresh_client_warning_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     from indipyserver.clients import clientconnection as clients
 
     monkeypatch.setattr(clients, "_malformed_warnings", WarningBudget())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    name = getattr(metafunc.module, "__name__", "").rpartition(".")[2]
+    if name in BOTH_WRITES:
+        metafunc.fixturenames.append("client_writes")
+        metafunc.parametrize("client_writes", ["writev", "join"], indirect=True)
+
+
+@pytest.fixture
+def client_writes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Clients made in this test gather their queue's pieces into writev(2) or join them."""
+    from indipyserver.clients.writer import ClientWriter
+
+    mode: str = request.param
+    monkeypatch.setattr(ClientWriter, "GATHER", mode == "writev")
+    return mode

@@ -191,3 +191,54 @@ def test_what_waits_behind_a_streaming_element_is_not_what_the_client_is_behind_
     q.put(f(SET_B))
     q.clear()
     assert q.waiting_bytes == q.nbytes == 0
+
+
+def drain_pieces(q: ClientQueue, chunk: int = 1 << 20, most: int = 64, small: int = 16 << 10) -> tuple[bytes, list[list[bytes | memoryview]]]:
+    """Everything take_pieces hands out, and the lists it came in."""
+    calls: list[list[bytes | memoryview]] = []
+    while q:
+        calls.append(q.take_pieces(chunk, most, small))
+    return b"".join(bytes(p) for call in calls for p in call), calls
+
+
+def test_streamed_pieces_are_handed_out_for_one_writev_without_a_copy() -> None:
+    """A streamed BLOB's large pieces come out as the very views that were put, several to a
+    call, bounded in bytes, and in order: writev(2) sends them without joining them first."""
+    q = ClientQueue()
+    q.open_stream()
+    head = b"<setBLOBVector device='D' name='J'><oneBLOB name='i' size='1' format='.b'>"
+    views = [memoryview(bytes([65 + k]) * (160 << 10)) for k in range(20)]
+    q.put_piece(head + bytes(views[0]))
+    for v in views[1:]:
+        q.put_piece(v)
+    q.put_piece(b"</oneBLOB></setBLOBVector>\n")
+    q.close_stream()
+    data, calls = drain_pieces(q)
+    assert data == head + b"".join(bytes(v) for v in views) + b"</oneBLOB></setBLOBVector>\n"
+    assert q.nbytes == 0
+    handed = [p for call in calls for p in call]
+    assert any(p is v for p in handed for v in views[1:])  # the same objects: no copy
+    assert all(sum(map(len, call)) <= 1 << 20 for call in calls)
+    assert max(len(call) for call in calls) > 1
+
+
+def test_small_elements_are_still_joined_for_one_write() -> None:
+    """A burst of small sets comes out joined (one piece a call): gathering a thousand tiny
+    pieces would cost the kernel more than the join."""
+    q = ClientQueue()
+    for k in range(1000):
+        q.put(f(SET_A1.replace('name="A"', f'name="A{k}"')), coalesce=False)
+    data, calls = drain_pieces(q)
+    assert all(len(call) == 1 for call in calls)
+    assert data == b"".join(SET_A1.replace('name="A"', f'name="A{k}"').encode() for k in range(1000))
+
+
+def test_parts_are_gathered_up_to_the_bounds() -> None:
+    """An element given whole in parts comes out piece by piece, several pieces a call, never
+    more than the bounds allow, and nothing is lost."""
+    q = ClientQueue()
+    data = bytes(range(256)) * 40_000
+    q.put_parts(big_parts(data, 100_000))
+    out, calls = drain_pieces(q, chunk=300_000, most=2)
+    assert out == data
+    assert all(len(call) <= 2 and sum(map(len, call)) <= 300_000 for call in calls)
