@@ -12,7 +12,8 @@
 2. a round trip INDI client -> ``mqtttoport`` -> broker -> site (``inditomqtt`` before our
    server with an echoing driver) -> back, p50/p99, beside the same round trip to our server
    alone;
-3. BLOBs across MQTT (site -> broker -> mqtttoport -> an INDI client), MB/s.
+3. BLOBs across MQTT (site -> broker -> mqtttoport -> an INDI client), MB/s, alternated with
+   the same payloads published and received by a bare aiomqtt pair through the same broker.
 
     python bench/bridges.py                       # 10k burst, 200 trips, 10 x 10 MB
     python bench/bridges.py --burst 500 --trips 20 --blobs 2 --blob-mb 1    # smoke run
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,6 +192,40 @@ async def blobs_across(port: int, driver: object, count: int, size: int) -> floa
     return count * size / elapsed / 1e6
 
 
+async def blobs_bare(mport: int, count: int, size: int, qos: int = 2) -> float:
+    """The same BLOBs as bare MQTT messages: one aiomqtt publisher and one subscriber in this
+    process (as the bridges are), each payload the setBLOBVector the bridge carries (base64 of
+    `size` bytes plus its XML), at the bridge's QoS; MB/s of decoded data, as `blobs_across`."""
+    import aiomqtt
+
+    encoded = base64.b64encode(os.urandom(size))
+    payload = (b'<setBLOBVector device="Gadget" name="IMAGE" state="Ok"><oneBLOB name="I" '
+               b'size="' + str(size).encode() + b'" format=".bin">' + encoded
+               + b"</oneBLOB></setBLOBVector>")
+    topic = f"bare/blobs/{os.getpid()}"
+    async with aiomqtt.Client("127.0.0.1", mport, identifier=f"bare-sub-{os.getpid()}",
+                              max_queued_incoming_messages=count + 1) as sub, \
+            aiomqtt.Client("127.0.0.1", mport, identifier=f"bare-pub-{os.getpid()}") as pub:
+        await sub.subscribe(topic, qos=qos)
+        received = 0
+
+        async def receive() -> None:
+            nonlocal received
+            async for message in sub.messages:
+                assert isinstance(message.payload, bytes) and len(message.payload) == len(payload)
+                received += 1
+                if received == count:
+                    return
+
+        began = time.perf_counter()
+        reading = asyncio.ensure_future(receive())
+        for _ in range(count):
+            await pub.publish(topic, payload, qos=qos)
+        await asyncio.wait_for(reading, 120)
+        elapsed = time.perf_counter() - began
+    return count * size / elapsed / 1e6
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -231,9 +268,20 @@ async def main(args: argparse.Namespace) -> None:
                              f"p50 {pct(via, .5):.2f} ms, p99 {pct(via, .99):.2f} ms",
                              f"our server alone p50 {pct(direct, .5):.2f} ms, "
                              f"p99 {pct(direct, .99):.2f} ms"))
-                rate = await blobs_across(port, driver, args.blobs, args.blob_mb * 1_000_000)
+                size = args.blob_mb * 1_000_000
+                # bare, bridge, bare, bridge...: each kind's median over --blob-reps, same run
+                bare_rates: list[float] = []
+                rates: list[float] = []
+                for _ in range(args.blob_reps):
+                    bare_rates.append(await blobs_bare(mport, args.blobs, size))
+                    rates.append(await blobs_across(port, driver, args.blobs, size))
+                rate, bare_rate = statistics.median(rates), statistics.median(bare_rates)
                 rows.append((f"{args.blobs} x {args.blob_mb} MB BLOBs across MQTT",
-                             f"{rate:.1f} MB/s", "site -> broker -> mqtttoport -> client"))
+                             f"{rate:.1f} MB/s ({min(rates):.0f}-{max(rates):.0f})",
+                             f"site -> broker -> mqtttoport -> client; bare aiomqtt pub/sub "
+                             f"{bare_rate:.1f} MB/s ({min(bare_rates):.0f}-"
+                             f"{max(bare_rates):.0f}); bridge / bare {rate / bare_rate:.2f} "
+                             f"(target >= 0.8); medians of {args.blob_reps}, alternated"))
     shutil.rmtree(tmp, ignore_errors=True)
     width = max(len(r[0]) for r in rows)
     for name, figure, beside in rows:
@@ -253,6 +301,8 @@ if __name__ == "__main__":
     parser.add_argument("--trips", type=int, default=200)
     parser.add_argument("--blobs", type=int, default=10)
     parser.add_argument("--blob-mb", type=int, default=10)
+    parser.add_argument("--blob-reps", type=int, default=3,
+                        help="BLOB runs of each kind (bare MQTT, the bridges), alternated")
     parser.add_argument("--nodelay", action=argparse.BooleanOptionalAction, default=True,
                         help="mosquitto set_tcp_nodelay (its default is off: Nagle)")
     asyncio.run(main(parser.parse_args()))
