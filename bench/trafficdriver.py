@@ -76,14 +76,14 @@ def _out_is_unix_socket() -> bool:
         sock.close()
 
 
-def libindi_pieces(data: bytes) -> list[memoryview]:
+def libindi_pieces(data: bytes, on_socket: bool) -> list[memoryview]:
     """`data` cut as libindi 1.9.9 writes it to the server (see the module's ``writes=``).
 
     On a socket, driverio gathers what userio writes (a 72-column line and its newline at a
     time) and sends the gathered bytes plus the write that would pass 65536 in one sendmsg:
     pieces of 65,536 to 65,609 bytes; modelled as 65,536 plus the rest. On a pipe, stdio
     flushes its 4096-byte buffer each time it fills."""
-    size = 65536 if _out_is_unix_socket() else 4096
+    size = 65536 if on_socket else 4096
     view = memoryview(data)
     return [view[i:i + size] for i in range(0, len(view), size)]
 
@@ -236,7 +236,7 @@ def command(text: str) -> None:
                    "data": build_blob(int(args.get("size", "1048576")),
                                       args.get("style", "libindi")),
                    "base": _ping_base[0]}
-            job["pieces"] = (libindi_pieces(job["data"]) if args.get("writes") == "libindi"
+            job["pieces"] = (libindi_pieces(job["data"], _out_is_unix_socket()) if args.get("writes") == "libindi"
                              else None)
             _ping_base[0] += count
         elif args.get("kind") == "clock":
