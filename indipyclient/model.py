@@ -109,6 +109,14 @@ _SET_EVENT: dict[type, type[events.setVector]] = {
 }
 
 
+# A text, switch or light definition -> its vector, member and client event classes.
+_PLAIN_DEFS: dict[type, tuple[type[PropertyVector], Any, Any]] = {
+    pe.DefTextVector: (TextVector, TextMember, events.defTextVector),
+    pe.DefSwitchVector: (SwitchVector, SwitchMember, events.defSwitchVector),
+    pe.DefLightVector: (LightVector, LightMember, events.defLightVector),
+}
+
+
 def timeout_seconds(text: str | None) -> float | None:
     """A vector's timeout attribute in seconds; None when absent or not a usable number."""
     if text is None:
@@ -149,10 +157,10 @@ class Model(ByName[Device]):
         self._last_text = ""
         self._last_stamp = self._second
         self._apply: dict[type, Callable[[Any], events.Event | None]] = {
-            pe.DefTextVector: self._def_text,
+            pe.DefTextVector: self._def_plain,
             pe.DefNumberVector: self._def_number,
-            pe.DefSwitchVector: self._def_switch,
-            pe.DefLightVector: self._def_light,
+            pe.DefSwitchVector: self._def_plain,
+            pe.DefLightVector: self._def_plain,
             pe.DefBLOBVector: self._def_blob,
             pe.SetTextVector: self._set_plain,
             pe.SetSwitchVector: self._set_plain,
@@ -267,13 +275,19 @@ class Model(ByName[Device]):
         device.vectors[event.name] = vector
         return vector
 
-    def _def_text(self, event: pe.DefTextVector) -> events.Event | None:
-        vector = self._define(event, TextVector, event.perm)
+    def _def_plain(self, event: pe.DefTextVector | pe.DefSwitchVector | pe.DefLightVector
+                   ) -> events.Event | None:
+        """A text, switch or light definition: the vector, its members as sent."""
+        vector_cls, member_cls, event_cls = _PLAIN_DEFS[type(event)]
+        vector = self._define(event, vector_cls, getattr(event, "perm", Perm.RO))
         if vector is None:
             return None
+        if isinstance(event, pe.DefSwitchVector):
+            vector.rule = Rule(event.rule)
         for m in event.members:
-            vector.members_[m.name] = TextMember(m.name, m.label or m.name, m.value)
-        return events.defTextVector(vector, dict(vector), vector.timestamp)
+            vector.members_[m.name] = member_cls(m.name, m.label or m.name, m.value)
+        result: events.Event = event_cls(vector, dict(vector), vector.timestamp)
+        return result
 
     def _def_number(self, event: pe.DefNumberVector) -> events.Event | None:
         for m in event.members:
@@ -291,23 +305,6 @@ class Model(ByName[Device]):
                 m.name, m.label or m.name, m.value, m.format or "%g", m.min or "0",
                 m.max or "0", m.step or "0")
         return events.defNumberVector(vector, dict(vector), vector.timestamp)
-
-    def _def_switch(self, event: pe.DefSwitchVector) -> events.Event | None:
-        vector = self._define(event, SwitchVector, event.perm)
-        if vector is None:
-            return None
-        vector.rule = Rule(event.rule)
-        for m in event.members:
-            vector.members_[m.name] = SwitchMember(m.name, m.label or m.name, m.value)
-        return events.defSwitchVector(vector, dict(vector), vector.timestamp)
-
-    def _def_light(self, event: pe.DefLightVector) -> events.Event | None:
-        vector = self._define(event, LightVector, Perm.RO)
-        if vector is None:
-            return None
-        for m in event.members:
-            vector.members_[m.name] = LightMember(m.name, m.label or m.name, m.value)
-        return events.defLightVector(vector, dict(vector), vector.timestamp)
 
     def _def_blob(self, event: pe.DefBLOBVector) -> events.Event | None:
         vector = self._define(event, BLOBVector, event.perm)
