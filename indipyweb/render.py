@@ -44,6 +44,7 @@ class Renderer:
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["when"] = when
+        self.env.filters["viewable"] = viewable
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**self.common(), **context)

@@ -279,6 +279,10 @@ def test_ccd_exposure_from_the_page_shows_its_preview(
             assert files, list(blobfolder.iterdir())
             page.goto(f"{web.url}/blobs")
             expect(page.locator("ul.blobs img").first).to_be_visible()
+            page.locator("ul.blobs a[href*='/image/']").first.click()  # the viewer's own page
+            expect(page.locator("main .viewer")).to_have_attribute("data-ready", "yes",
+                                                                   timeout=15000)
+            page.go_back()
             shoot(page, "web_blobs.png")
     finally:
         indi.stop()
