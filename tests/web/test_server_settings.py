@@ -20,8 +20,8 @@ from indipyweb.users import UserDB
 
 @pytest.fixture
 def second(tmp_home: Path) -> Iterator[ServerThread]:
-    """Another INDI server, with the demo thermostat."""
-    server = ServerThread(free_port(), make_thermostat(interval=1.0)).start()
+    """Another INDI server, with the demo thermostat (its LOG BLOB every 0.4 s)."""
+    server = ServerThread(free_port(), make_thermostat(interval=0.2, log_every=2)).start()
     yield server
     server.stop()
 
@@ -59,6 +59,9 @@ def test_the_admin_switches_the_indi_server_and_blob_folder(
         assert f"127.0.0.1:{second.port}" in web.get("/").text
         assert newfolder.is_dir()
         assert app.state.web.blobs.folder == newfolder.resolve()
+        wait_for(lambda: any(p.suffix == ".csv" for p in newfolder.iterdir()),
+                 what="the thermostat's LOG BLOB saved in the new folder")
+        assert not any(p.suffix == ".csv" for p in (tmp_path / "first-blobs").iterdir())
     db = UserDB(dbfolder)
     assert (db.setting("indihost"), db.setting("indiport"), db.setting("blobfolder")) == \
         ("127.0.0.1", str(second.port), str(newfolder))
