@@ -201,19 +201,38 @@
       self.setZoom(self.zoom * (e.deltaY < 0 ? 1.25 : 0.8), e.clientX - rect.left, e.clientY - rect.top);
       self.zoomSel.value = "";
     }, {passive: false});
+    // one finger or the mouse drags; two fingers pinch (zoom about their midpoint)
+    var touches = new Map(), pinch = null;
+    function spread() {
+      var p = Array.from(touches.values());
+      return {d: Math.hypot(p[0].x - p[1].x, p[0].y - p[1].y) || 1, x: (p[0].x + p[1].x) / 2, y: (p[0].y + p[1].y) / 2};
+    }
     this.stage.addEventListener("pointerdown", function (e) {
-      drag = {x: e.clientX, y: e.clientY, cx: self.cx, cy: self.cy};
+      touches.set(e.pointerId, {x: e.clientX, y: e.clientY});
       self.stage.setPointerCapture(e.pointerId);
+      if (touches.size === 2 && self.info) { drag = null; pinch = Object.assign(spread(), {zoom: self.zoom}); }
+      else if (touches.size === 1) drag = {x: e.clientX, y: e.clientY, cx: self.cx, cy: self.cy};
     });
     this.stage.addEventListener("pointermove", function (e) {
       var rect = self.stage.getBoundingClientRect();
-      if (drag && self.info) {
+      if (touches.has(e.pointerId)) touches.set(e.pointerId, {x: e.clientX, y: e.clientY});
+      if (pinch && touches.size === 2) {
+        var now = spread();
+        self.setZoom(pinch.zoom * now.d / pinch.d, now.x - rect.left, now.y - rect.top);
+        self.zoomSel.value = "";
+      } else if (drag && self.info) {
         self.cx = drag.cx - (e.clientX - drag.x) / self.zoom;
         self.cy = drag.cy - (e.clientY - drag.y) / self.zoom;
         self.update();
       } else self.pixelAt(e.clientX - rect.left, e.clientY - rect.top);
     });
-    this.stage.addEventListener("pointerup", function () { drag = null; });
+    function release(e) {
+      touches.delete(e.pointerId);
+      if (touches.size < 2) pinch = null;
+      drag = null;
+    }
+    this.stage.addEventListener("pointerup", release);
+    this.stage.addEventListener("pointercancel", release);
     this.stage.addEventListener("keydown", function (e) {
       if (!self.info) return;
       var step = 60 / self.zoom;

@@ -308,3 +308,37 @@ def test_a_large_frame_does_not_stall_the_page(browser: Browser, site: WebThread
     expect(viewer.locator(".v-status")).to_contain_text("8000 x 6000")
     view = json.loads(viewer.get_attribute("data-view") or "{}")
     assert view["w"] < 2000  # a downsampled preview, not 8000 pixels across
+
+
+def test_a_phone_pinches_to_zoom(browser: Browser, site: WebThread,  # noqa: F811
+                                 blobfolder: Path) -> None:
+    """On a touch screen two fingers spread apart zoom in (the frame drawn at a larger scale,
+    fewer of its pixels in view), through the pointer events the browser makes of touches."""
+    mono_fits(blobfolder / "m.fits")
+    page = log_in(browser, site, "view")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{site.url}/image/m.fits")
+    viewer = page.locator("main .viewer")
+    expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
+    before = json.loads(viewer.get_attribute("data-view") or "{}")
+    box = viewer.locator(".v-stage").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, spread: float) -> None:
+        points = [] if kind == "touchEnd" else [
+            {"x": cx - spread, "y": cy, "id": 1}, {"x": cx + spread, "y": cy, "id": 2}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 20)
+    for spread in (40, 60, 80):
+        touch("touchMove", spread)
+    touch("touchEnd", 0)
+
+    def zoomed_in() -> bool:
+        view = json.loads(viewer.get_attribute("data-view") or "{}")
+        return bool(view["zoom"] > before["zoom"] * 3 and viewer.get_attribute("data-ready") == "yes")
+
+    wait_for(zoomed_in, timeout=15, what="the pinch to zoom in")
+    shoot(page, "web_image_phone.png")
