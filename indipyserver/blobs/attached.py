@@ -101,6 +101,12 @@ class PieceSink(Protocol):
 
     def abort(self, tail: bytes | None) -> None: ...
 
+    @property
+    def wants_pieces(self) -> bool:
+        """After a `FrameHead`: someone takes the element (False: no client enabled BLOBs
+        for it, and nothing needs it whole)."""
+        ...
+
 
 class _Assembler:
     """A `PieceSink` that joins the pieces and routes the element whole (no forwarder given)."""
@@ -124,6 +130,10 @@ class _Assembler:
 
     def abort(self, tail: bytes | None) -> None:
         self._head, self._data = None, bytearray()  # never routed: it never ended
+
+    @property
+    def wants_pieces(self) -> bool:
+        return True  # routed whole: the router decides
 
 
 class _Conversion:
@@ -254,6 +264,20 @@ class AttachedBlobs:
             if self.reader is not None:
                 self.reader.hold(True)
             self._sink.handle(conversion.head())
+            if not self._sink.wants_pieces:
+                # No client takes it (none enabled BLOBs for the device, the usual case
+                # while nobody watches a camera): nothing to encode. The element ends at
+                # once, its memfds are closed, and what the driver sent after it (its ping)
+                # goes on now, so the driver is not kept waiting for base64 nobody reads.
+                self._conversion = None
+                conversion.close()
+                self._sink.handle(FrameEnd(conversion.glue[-1], True))
+                rest = list(self._pending)
+                self._pending.clear()
+                self._route(rest)
+                if self._conversion is None and self.reader is not None and not self._closed:
+                    self.reader.hold(False)
+                return
             self._schedule()
             return
         if out:

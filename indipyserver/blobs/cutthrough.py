@@ -90,6 +90,12 @@ class BlobForwarder:
         """An element is being forwarded."""
         return self._head is not None
 
+    @property
+    def wants_pieces(self) -> bool:
+        """The element begun has a receiver, a late client, or must be assembled: False
+        when its pieces would go nowhere (``blobs.attached`` then skips encoding them)."""
+        return self._head is not None and (self._whole or bool(self._receivers or self._late))
+
     def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
         if type(item) is FrameChunk:
             data = item.data

@@ -252,6 +252,9 @@ class Sink:
     def abort(self, tail: bytes | None) -> None:
         self.aborted.append(tail)
 
+    #: Someone takes the element (a test sets False: nobody does).
+    wants_pieces = True
+
     def element(self) -> bytes:
         return b"".join(bytes(item.data) for item in self.items)
 
@@ -443,6 +446,27 @@ async def test_congestion_pauses_the_steps() -> None:
 def test_step_must_be_a_multiple_of_3() -> None:
     with pytest.raises(ValueError):
         AttachedBlobs(lambda frames: None, SharedBuffers(), "drv", step=1000)
+
+
+async def test_an_image_nobody_takes_is_not_encoded_and_the_ping_goes_on_at_once() -> None:
+    """When no client takes the element (nobody enabled BLOBs for the camera), its memfd is
+    closed without a byte of base64, the element ends at once, and the driver's ping behind
+    it is passed on in the same read: the driver's next image is not held up by encoding
+    for nobody."""
+    payload = os.urandom(5 * STEP)
+    fd = memfd(payload)
+    sink = Sink()
+    sink.wants_pieces = False
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd), sink=sink)
+    ping = frame("<pingRequest uid='SetBLOB/1'/>")
+    wrap([vector(member("CCD1", len(payload))), ping])
+    assert not wrap.converting
+    assert [type(i) for i in sink.items] == [FrameHead, FrameEnd]
+    end = sink.items[-1]
+    assert isinstance(end, FrameEnd) and end.complete
+    assert got == [ping]
+    assert reader.holds == [True, False] and closed(fd) and len(wrap.buffers) == 0
 
 
 async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
