@@ -115,6 +115,20 @@ class RoutingTables:
         """Whether a snooping driver may want what is said of `device`."""
         return bool(self.snoop_all or self.snoops.get(device))
 
+    def snooped_blob(self, device: str, name: str, source: DriverPort) -> bool:
+        """Whether a snooping driver other than `source` takes the BLOBs of `device`.`name`
+        (it must have asked with enableBLOB, notes 1.5.6): `to_snoopers`' choice for a BLOB."""
+        if not self.snooped(device):
+            return False
+        targets = [d for d, names in (self.snoops.get(device) or {}).items()
+                   if names is None or name in names]
+        targets += self.snoop_all
+        for driver in targets:
+            blobs = self.driver_blobs.get(driver)
+            if driver is not source and blobs is not None and blobs.wants(True, device, name):
+                return True
+        return False
+
     def logs_message(self, has_message: bool) -> bool:
         """Whether an element a driver sends is logged (indiserver's -l): one with a message,
         when the server keeps a log."""

@@ -679,6 +679,21 @@ def test_blobs_reach_a_snooping_driver_only_after_its_enableblob(router: Router)
     assert owner.got == []  # enableBLOB not forwarded (and the snoop answered from the cache)
 
 
+def test_a_blob_streams_past_a_snooper_that_never_enabled_blobs(router: Router) -> None:
+    """A driver that snoops a camera but never enabled its BLOBs gets none of them, so the
+    camera's BLOB is still routed from its head (cut through, and for an attached image
+    not encoded when no client takes it); once the snooper enables BLOBs, the BLOB is
+    assembled and routed whole, so that the snooper gets it."""
+    owner, snooper = FakeDriver("owner"), FakeDriver("snooper")
+    ready(router, owner, snooper)
+    router.driver_frames(owner, frames(DEF_X_B))  # type: ignore[arg-type]
+    router.driver_frames(snooper, frames('<getProperties device="X"/>'))  # type: ignore[arg-type]
+    head = FrameHead("setBLOBVector", {"device": "X", "name": "B"}, b"<setBLOBVector")
+    assert router.route_head(owner, head) == []  # type: ignore[arg-type]
+    router.driver_frames(snooper, frames('<enableBLOB device="X" name="B">Also</enableBLOB>'))  # type: ignore[arg-type]
+    assert router.route_head(owner, head) is None  # type: ignore[arg-type]
+
+
 def test_snoop_of_unknown_device_goes_to_remotes_and_starts_when_device_appears(router: Router) -> None:
     local, snooper, remote = FakeDriver("local"), FakeDriver("snooper"), FakeDriver("r", is_remote=True)
     ready(router, local, snooper, remote)
