@@ -174,3 +174,20 @@ def test_the_imaging_script_example_runs_a_session(indiserver_factory: Callable[
     frames = sorted(out.iterdir())
     assert [f.name for f in frames] == ["frame_001.fits", "frame_002.fits"], done.stderr
     assert all(f.read_bytes().startswith(b"SIMPLE  =") for f in frames)
+
+
+async def test_a_goto_the_mount_refuses_raises_its_message() -> None:
+    """Our examples/mount_simulator.py refuses a goto below its horizon with Alert and a
+    message: Mount.goto raises RoleError carrying it, and the mount has not moved."""
+    import mount_simulator
+
+    port = free_port()
+    async with serving(IPyServer(mount_simulator.make_driver(), port=port)), \
+            indipyclient.connect("127.0.0.1", port) as client:
+        mount = Mount(client, mount_simulator.DEVICE, timeout=30)
+        await mount.connect()
+        await client.wait_for(mount_simulator.DEVICE, "EQUATORIAL_EOD_COORD")
+        before = mount.position
+        with pytest.raises(RoleError, match=r"EQUATORIAL_EOD_COORD: Goto refused: .*altitude"):
+            await mount.goto(6.0, -85.0)
+        assert mount.position == before
