@@ -9,12 +9,13 @@ read them; ``INTERFACES`` lists them here for the device class to take.
 
 from __future__ import annotations
 
+# pyindi-client's own names, which ``PyIndi`` re-exports from here. The tables below (wire words
+# to numbers, the interface bits) are for the other modules of this package and stay out of it.
 __all__ = [
     "AXIS_ALT",
     "AXIS_AZ",
     "AXIS_DE",
     "AXIS_RA",
-    "BLOB_MODES",
     "B_ALSO",
     "B_NEVER",
     "B_ONLY",
@@ -48,7 +49,6 @@ __all__ = [
     "INDI_VERSION_MAJOR",
     "INDI_VERSION_MINOR",
     "INDI_VERSION_RELEASE",
-    "INTERFACES",
     "IPS_ALERT",
     "IPS_BUSY",
     "IPS_IDLE",
@@ -70,12 +70,6 @@ __all__ = [
     "MAXINDINAME",
     "MAXINDITSTAMP",
     "MAXRBUF",
-    "PERMS",
-    "RULES",
-    "STATES",
-    "SWITCH_STATES",
-    "TYPE_NAMES",
-    "VECTOR_TYPES",
 ]
 
 # The API this module presents: pyindi-client 2.x's (no legacy callbacks on BaseMediator), with

@@ -41,6 +41,7 @@ from .constants import (
 from .live import LiveProperty
 from .widgets import IBLOB, ILight, INumber, ISwitch, IText, widget_for
 
+# pyindi-client's names, which ``PyIndi`` re-exports from here.
 __all__ = [
     "IBLOBVectorProperty",
     "ILightVectorProperty",
@@ -54,8 +55,6 @@ __all__ = [
     "PropertyNumber",
     "PropertySwitch",
     "PropertyText",
-    "property_type",
-    "timestamp_text",
 ]
 
 _STATE_NAMES = {number: word for word, number in STATES.items()}
