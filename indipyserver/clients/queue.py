@@ -206,7 +206,7 @@ class ClientQueue:
         """The next bytes to write: whole small elements joined, or a chunk of a large one."""
         if self._partial is not None:
             return self._next_chunk(max_bytes)
-        parts = self._take_parts(max_bytes)
+        parts, _ = self._take_parts(max_bytes)
         if len(parts) == 1:
             return parts[0]
         return b"".join(parts)
@@ -220,8 +220,10 @@ class ClientQueue:
         elements (pieces of `min_piece` bytes or less on average) are still joined: a writev
         of a thousand 150-byte sets costs more in the kernel than the join in Python.
         """
-        parts: list[bytes | memoryview] = [] if self._partial is not None else self._take_parts(max_bytes)
-        size = sum(map(len, parts))
+        parts: list[bytes | memoryview] = []
+        size = 0
+        if self._partial is None:
+            parts, size = self._take_parts(max_bytes)
         if len(parts) > 1 and (len(parts) > max_pieces or size <= min_piece * len(parts)):
             return [b"".join(parts)]
         while self._partial is not None and size < max_bytes and len(parts) < max_pieces:
@@ -230,8 +232,9 @@ class ClientQueue:
             size += len(chunk)
         return parts
 
-    def _take_parts(self, max_bytes: int) -> list[bytes | memoryview]:
-        """Whole elements (or the first chunk of a large one) up to `max_bytes`, not joined."""
+    def _take_parts(self, max_bytes: int) -> tuple[list[bytes | memoryview], int]:
+        """Whole elements (or the first chunk of a large one) up to `max_bytes`, not joined,
+        and their size."""
         items = self._items
         if len(items) == 1 and self._start == 0:  # the usual case: one element per flush
             item = items[0]
@@ -241,7 +244,7 @@ class ClientQueue:
                 if self._said:
                     self._said.clear()
                 self.nbytes -= len(item)
-                return [item]
+                return [item], len(item)
         parts: list[bytes | memoryview] = []
         size = 0
         i = self._start
@@ -262,7 +265,8 @@ class ClientQueue:
                 self._rest = rest
                 self._rest_bytes = item.size - len(self._partial)
                 self._advance(i, end)
-                return [self._next_chunk(max_bytes)]
+                chunk = self._next_chunk(max_bytes)
+                return [chunk], len(chunk)
             n = len(item)
             if size + n > max_bytes:
                 if not parts:
@@ -280,7 +284,7 @@ class ClientQueue:
             i += 1
         self._advance(i, end)
         self.nbytes -= size
-        return parts
+        return parts, size
 
     def _advance(self, i: int, end: int) -> None:
         """Items before `i` have been handed out."""
