@@ -35,19 +35,21 @@ class Device(Device3x, Mapping[str, PropertyVector]):
     until it is set True again and the vectors are re-defined. `stop` turns True when the
     driver stops (see `Device3x`).
 
-    A *standard* device (made with `roles`, an `interface`, a `connect` or `disconnect` hook,
-    or ``standard=True``) also has indilib's CONNECTION, DRIVER_INFO and DEBUG
-    (`standard.deviceprops`), first among its vectors; its roles' vectors follow yours and
-    are defined only while a client has it connected. Its `logger`'s records reach clients
-    as INDI messages. A device made the 3.x way (a name, vectors, devicedata) has none of
-    this and is exactly as it was (``docs/migrating.rst``).
+    Every device has indilib's CONNECTION, DRIVER_INFO and DEBUG (`standard.deviceprops`),
+    first among its vectors, unless it defines one of them itself (then it keeps its own,
+    and its ``rxevent`` receives the requests for it) or is made with ``standard=False``
+    (none at all, as indipydriver 3.x). Its roles' vectors follow yours and are defined only
+    while a client has it connected; a device with no role and no connect/disconnect hook
+    starts connected, since its vectors are always live, and a client's DISCONNECT only
+    flips the switch. Its `logger`'s records reach clients as INDI messages
+    (``docs/migrating.rst``).
     """
 
     def __init__(self, devicename: str, properties: Iterable[PropertyVector] = (), *,
                  roles: Iterable[Role] = (), interface: Interface | None = None,
                  connect: Hook | None = None, disconnect: Hook | None = None,
                  driver_exec: str | None = None, driver_version: str = "1.0",
-                 standard: bool | None = None, **devicedata: Any) -> None:
+                 standard: bool = True, **devicedata: Any) -> None:
         self.devicename = checked_string(devicename, "name", "Device")
         self.devicedata = devicedata
         self.enable = True
@@ -56,9 +58,7 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         self._background: list[Coroutine[Any, Any, Any]] = []
         self.data: dict[str, PropertyVector] = {}
         roles = list(roles)
-        if standard is None:
-            standard = bool(roles) or interface is not None or connect is not None \
-                or disconnect is not None
+        properties = list(properties)
         self.standard: DeviceProps | None = None
         self._logger: logging.Logger | None = None
         self.message_handler: MessageHandler | None = None
@@ -67,12 +67,15 @@ class Device(Device3x, Mapping[str, PropertyVector]):
             self.standard = DeviceProps(
                 devicename, roles, interface=interface, connect=connect,
                 disconnect=disconnect, driver_exec=driver_exec, driver_version=driver_version,
-                handler=self.message_handler, logger=self.logger)
+                handler=self.message_handler, logger=self.logger,
+                own={vector.name for vector in properties
+                     if isinstance(vector, PropertyVector)})
             properties = [*self.standard.vectors, *properties, *self.standard.role_vectors]
             for vector in self.standard.role_vectors:
                 vector.enable = False  # defined when a client connects the device
         elif roles:
-            raise ValueError(f"device {devicename!r}: roles need a standard device")
+            raise ValueError(f"device {devicename!r}: roles need a standard device "
+                             "(not standard=False)")
         for vector in properties:
             if not isinstance(vector, PropertyVector):
                 raise TypeError(f"device {devicename!r}: {vector!r} is not a property vector")
@@ -103,8 +106,9 @@ class Device(Device3x, Mapping[str, PropertyVector]):
 
     @property
     def is_connected(self) -> bool:
-        """Whether a client connected this standard device (always True for a 3.x device,
-        which has no CONNECTION: its vectors are always there)."""
+        """Whether this device is connected: CONNECTION's state for a device with roles or
+        hooks; a device with no role and no hook starts connected (its vectors are always
+        live); always True for a device with ``standard=False`` or its own CONNECTION."""
         return self.standard is None or self.standard.connected
 
     def __getitem__(self, vectorname: str) -> PropertyVector:

@@ -74,13 +74,27 @@ class DeviceProps:
         driver_version: str = "1.0",
         handler: MessageHandler | None = None,
         logger: logging.Logger | None = None,
+        own: frozenset[str] | set[str] = frozenset(),
     ) -> None:
         self.roles = list(roles)
+        # Standard names the device defines itself (a 3.x driver's own CONNECTION): those
+        # are neither added nor handled here, so its rxevent keeps receiving them.
+        self.own = set(own) & set(STANDARD_NAMES)
+        if "DEBUG" in self.own:
+            self.own.add("DEBUG_LEVEL")
+        if "CONNECTION" in self.own and self.roles:
+            raise ValueError(f"device {devicename!r}: roles need the framework's CONNECTION, "
+                             "but the device defines its own")
+        # A device with no role and no hook has nothing to connect: its vectors are live,
+        # so it starts connected (CONNECT On, Ok); a client's DISCONNECT only flips the
+        # switch. A device with its own CONNECTION decides that itself: always connected
+        # as far as the framework knows.
+        self.live = not self.roles and connect is None and disconnect is None
         self.connect_hook = connect
         self.disconnect_hook = disconnect
         self.handler = handler
         self.logger = logger or logging.getLogger(__name__)
-        self.connected = False
+        self.connected = self.live or "CONNECTION" in self.own
         if interface is None:
             interface = Interface.GENERAL
             for role in self.roles:
@@ -91,9 +105,10 @@ class DeviceProps:
                 interface = Interface.AUX
         self.interface = interface
         self.connection = SwitchVector(
-            "CONNECTION", "Connection", MAIN_CONTROL_TAB, "rw", "OneOfMany", "Idle",
-            [SwitchMember("CONNECT", "Connect", "Off"),
-             SwitchMember("DISCONNECT", "Disconnect", "On")])
+            "CONNECTION", "Connection", MAIN_CONTROL_TAB, "rw", "OneOfMany",
+            "Ok" if self.live else "Idle",
+            [SwitchMember("CONNECT", "Connect", "On" if self.live else "Off"),
+             SwitchMember("DISCONNECT", "Disconnect", "Off" if self.live else "On")])
         self.connection.timeout = 60
         self.driver_info = TextVector(
             "DRIVER_INFO", "Driver Info", INFO_TAB, "ro", "Idle",
@@ -123,7 +138,9 @@ class DeviceProps:
 
     @property
     def vectors(self) -> list[PropertyVector]:
-        return [self.connection, self.driver_info, self.debug, self.debug_level]
+        """The standard vectors this device gets (not those it defines itself)."""
+        return [vector for vector in (self.connection, self.driver_info, self.debug,
+                                      self.debug_level) if vector.name not in self.own]
 
     async def set_interface(self, interface: Interface) -> None:
         """Change DRIVER_INTERFACE (KStars re-reads it from the set) and send it."""
@@ -137,6 +154,8 @@ class DeviceProps:
         """Act on a client's request if it is for a standard or role vector; False if it is
         for one of the user's own vectors (then ``rxevent`` gets it)."""
         name = event.vectorname
+        if name in self.own:
+            return False
         if name == "CONNECTION":
             await self._connection(event)
             return True

@@ -139,7 +139,8 @@ async def test_no_server_unknown_device_and_no_driver_info_are_clear() -> None:
     status, _, err = await conform(free_port(), timeout=60)
     assert status == 2 and "cannot reach an INDI server" in err
     bare = IPyDriver(Device("Bare", [TextVector("NOTE", "Note", "Main", "rw", "Idle",
-                                                [TextMember("TEXT", "Text", "hi")])]))
+                                                [TextMember("TEXT", "Text", "hi")])],
+                                  standard=False))
     port = free_port()
     async with serving(IPyServer(bare, port=port)):
         status, _, err = await conform(port, "Nothing Here")

@@ -301,7 +301,8 @@ def _add_background() -> None:
 
 def _device_properties() -> None:
     device = make()["D"]
-    assert [v.name for v in device.properties()] == ["N", "S", "L", "T", "B"]
+    assert [v.name for v in device.properties()] == [
+        "CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", "N", "S", "L", "T", "B"]
     assert device.devicedata == {} and device.enable
 
 
@@ -346,8 +347,9 @@ def _get_properties_event() -> None:
     async def body(driver: ipd.IPyDriver, client: DriverHarness) -> None:
         driver.auto_send_def = False
         defs = await client.get_properties()
-        assert [e.name for e in defs] == ["N", "S", "L", "T", "B"]
-        events = await events_of(driver, 5)
+        assert [e.name for e in defs] == ["CONNECTION", "DRIVER_INFO", "DEBUG",
+                                          "N", "S", "L", "T", "B"]
+        events = await events_of(driver, 8)
         assert all(isinstance(e, ipd.getProperties) for e in events)
     served(body)
 

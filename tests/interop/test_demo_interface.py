@@ -1,6 +1,6 @@
 """The demo thermostat reports its interface (issue 42): indi_getprop shows DRIVER_INFO with
 DRIVER_INTERFACE 32768 (AUX: a device of no standard role) under indilib's indiserver (through
-examples/exdrivers/indi_py_thermostat) and on our server (`indipyserver --demo`'s driver)."""
+examples/exdrivers/indi_py_thermostat), connected from the start (no role, no hook), and on our server (`indipyserver --demo`'s driver)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def check(port: int) -> None:
     assert values.returncode == 0, values.result.describe()
     assert Interface.from_text(values["Thermostat.DRIVER_INFO.DRIVER_INTERFACE"]) is Interface.AUX
     assert values["Thermostat.DRIVER_INFO.DRIVER_NAME"] == "Thermostat"
-    assert values["Thermostat.CONNECTION.DISCONNECT"] == "On"
+    # No role and no hook: nothing to connect, so it starts connected.
+    assert values["Thermostat.CONNECTION.DISCONNECT"] == "Off"
     # Its own vectors are there without connecting.
     assert float(getprop(port, "Thermostat.TARGET.TARGET")["Thermostat.TARGET.TARGET"]) == 20
 

@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 
-from indipydriver import Device, IPyDriver, NumberMember, NumberVector, RxEvent
+from indipydriver import (
+    Device,
+    IPyDriver,
+    NumberMember,
+    NumberVector,
+    RxEvent,
+    SwitchMember,
+    SwitchVector,
+    TextMember,
+    TextVector,
+)
 from indipydriver.protocol.enums import State, SwitchState
 from indipydriver.protocol.events import (
     DefNumberVector,
@@ -295,15 +305,91 @@ async def test_debug_defines_debug_level_which_chooses_the_messages() -> None:
         assert (await client.expect(Message)).message == "[INFO] back"
 
 
-def test_a_3x_device_has_no_standard_properties() -> None:
-    """Device(name, vectors) stays exactly as in indipydriver 3.x: no CONNECTION, no
-    DRIVER_INFO, nothing added to its vectors."""
+def test_a_3x_device_gets_the_standard_properties_and_starts_connected() -> None:
+    """Device(name, vectors) made the 3.x way gets CONNECTION, DRIVER_INFO (AUX) and DEBUG
+    first, its own vectors after; with no role and no hook it has nothing to connect, so it
+    starts connected (CONNECT On, Ok) and its devicedata is untouched."""
     mine = NumberVector("MINE", "Mine", "Options", "rw", "Idle",
                         [NumberMember("M", "M", "%.1f", 0, 10, 1, 0)])
     device = Device("Old", [mine], port="/dev/ttyUSB0")
-    assert list(device) == ["MINE"] and device.standard is None
+    assert list(device) == ["CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", "MINE"]
+    assert device.standard is not None
     assert device.devicedata == {"port": "/dev/ttyUSB0"}
     assert device.is_connected
+    assert device["CONNECTION"]["CONNECT"] == "On" and device["CONNECTION"].state == "Ok"
+    assert device["DRIVER_INFO"]["DRIVER_INTERFACE"] == str(int(Interface.AUX))
+
+
+def test_standard_false_opts_out() -> None:
+    """``standard=False`` makes a device exactly as 3.x did: its own vectors only."""
+    mine = NumberVector("MINE", "Mine", "Options", "rw", "Idle",
+                        [NumberMember("M", "M", "%.1f", 0, 10, 1, 0)])
+    device = Device("Old", [mine], standard=False)
+    assert list(device) == ["MINE"] and device.standard is None and device.is_connected
+    with pytest.raises(ValueError, match="roles need a standard device"):
+        Device("Old", roles=[Dial()], standard=False)
+
+
+def test_a_device_with_its_own_connection_keeps_it() -> None:
+    """A 3.x driver that defines CONNECTION (or DRIVER_INFO, or DEBUG) keeps its own: the
+    framework adds the others, none twice, and a device with its own CONNECTION cannot
+    have roles (they need the framework's)."""
+    own = SwitchVector("CONNECTION", "Mine", "Main Control", "rw", "OneOfMany", "Idle",
+                       [SwitchMember("CONNECT", "C", "Off"), SwitchMember("DISCONNECT", "D", "On")])
+    info = TextVector("DRIVER_INFO", "Mine", "General Info", "ro", "Idle",
+                      [TextMember("DRIVER_NAME", "Name", "mine")])
+    device = Device("Old", [own, info])
+    assert list(device) == ["DEBUG", "DEBUG_LEVEL", "CONNECTION", "DRIVER_INFO"]
+    assert device["CONNECTION"] is own and device["DRIVER_INFO"] is info
+    assert device.is_connected
+    with pytest.raises(ValueError, match="own"):
+        Device("Old", [SwitchVector("CONNECTION", "Mine", "g", "rw", "OneOfMany", "Idle",
+                                    [SwitchMember("CONNECT", "C", "Off")])], roles=[Dial()])
+
+
+async def test_rxevent_gets_requests_for_a_devices_own_connection() -> None:
+    """The framework does not answer CONNECTION for a device that defines its own: the
+    driver's rxevent receives the request, as in 3.x."""
+    seen: list[str] = []
+
+    class Old(IPyDriver):
+        async def rxevent(self, event: RxEvent) -> None:
+            seen.append(str(event.vectorname))
+            await event.vector.send_setVector(state="Ok")
+
+    own = SwitchVector("CONNECTION", "Mine", "Main Control", "rw", "OneOfMany", "Idle",
+                       [SwitchMember("CONNECT", "C", "Off"), SwitchMember("DISCONNECT", "D", "On")])
+    async with DriverHarness(Old(Device("Old", [own]))) as client:
+        await client.get_properties()
+        await client.send(NewSwitchVector("Old", "CONNECTION", (Switch("CONNECT", SwitchState.ON),)))
+        await client.expect(SetSwitchVector, name="CONNECTION", state=State.OK)
+    assert seen == ["CONNECTION"]
+
+
+async def test_a_disconnect_of_a_live_device_only_flips_the_switch() -> None:
+    """A device with no role and no hook: DISCONNECT sets CONNECTION Idle, but its vectors
+    stay defined and its own requests keep reaching rxevent; CONNECT turns it back to Ok."""
+    seen: list[str] = []
+
+    class Old(IPyDriver):
+        async def rxevent(self, event: RxEvent) -> None:
+            seen.append(str(event.vectorname))
+            await event.vector.send_setVector(state="Ok")
+
+    mine = NumberVector("MINE", "Mine", "Options", "rw", "Idle",
+                        [NumberMember("M", "M", "%.1f", 0, 10, 1, 0)])
+    async with DriverHarness(Old(Device("Old", [mine]))) as client:
+        defined = await client.get_properties()
+        assert "MINE" in {event.name for event in defined}
+        off = NewSwitchVector("Old", "CONNECTION", (Switch("DISCONNECT", SwitchState.ON),))
+        await client.send(off)
+        await client.expect(SetSwitchVector, name="CONNECTION", state=State.IDLE)
+        await client.send(NewNumberVector("Old", "MINE", (Number("M", "3"),)))
+        await client.expect(SetNumberVector, name="MINE", state=State.OK)
+        on = NewSwitchVector("Old", "CONNECTION", (Switch("CONNECT", SwitchState.ON),))
+        await client.send(on)
+        await client.expect(SetSwitchVector, name="CONNECTION", state=State.OK)
+    assert seen == ["MINE"]
 
 
 def test_two_roles_defining_one_vector_name_is_an_error() -> None:
