@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from processes import stop_group
 from web_sse import (
-    PASSWORD,
     VALUE,
     _listening,
+    add_viewer,
     free_port,
     login,
     open_stream,
@@ -115,9 +115,7 @@ def main() -> int:
     indiport, webport = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "bench", "--role",
-                        "viewer", "--dbfolder", tmp], input=PASSWORD + "\n", text=True,
-                       env=env, capture_output=True, check=True)
+        add_viewer(tmp, env)
         indi = subprocess.Popen([sys.executable, str(ROOT / "bench" / "web_sse.py"), "--indi",
                                  str(indiport), str(args.rate)], env=env, start_new_session=True)
         web_args = ["--port", str(webport), "--indiport", str(indiport), "--dbfolder", tmp]

@@ -55,6 +55,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def add_viewer(dbfolder: str, env: dict[str, str]) -> None:
+    """Add the user 'bench' (a viewer, password PASSWORD) to the web client's database."""
+    subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "bench", "--role", "viewer",
+                    "--dbfolder", dbfolder], input=PASSWORD + "\n", text=True, env=env,
+                   capture_output=True, check=True)
+
+
 # -- the INDI side (run as a subprocess: `web_sse.py --indi PORT RATE`) ----------------------
 
 def serve_indi(port: int, rate: float) -> None:
@@ -236,9 +243,7 @@ def bench(args: argparse.Namespace) -> int:
     indiport, webport = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "bench", "--role",
-                        "viewer", "--dbfolder", tmp], input=PASSWORD + "\n", text=True,
-                       env=env, capture_output=True, check=True)
+        add_viewer(tmp, env)
         indi = subprocess.Popen([sys.executable, __file__, "--indi", str(indiport),
                                  str(args.rate)], env=env)
         web = subprocess.Popen([sys.executable, "-m", "indipyweb", "--port", str(webport),
