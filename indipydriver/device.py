@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .compat3x import Device3x
-from .naming import checked_string
+from .naming import checked_string, no_such_name
 from .ports import DriverPort
 from .protocol.events import DelProperty, Message
 from .standard.deviceprops import DeviceProps, Hook
@@ -115,8 +115,8 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         try:
             return self.data[vectorname]
         except KeyError:
-            raise KeyError(f"device {self.devicename!r} has no vector {vectorname!r} (it has "
-                           f"{', '.join(map(repr, self.data)) or 'none'})") from None
+            raise no_such_name(f"device {self.devicename!r}", "vector", vectorname,
+                               self.data) from None
 
     def get(self, vectorname: str, default: Any = None) -> Any:
         """The vector called `vectorname`, or `default`."""

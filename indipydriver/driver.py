@@ -28,6 +28,7 @@ from .device import Device
 from .eventqueue import _EventQueue
 from .links import FramedLink, Link, StdioLink
 from .logbudget import WarningBudget, clip, short
+from .naming import no_such_name
 from .protocol.enums import BLOBEnable
 from .protocol.events import Message, PingRequest
 from .protocol.frames import Frame
@@ -116,8 +117,7 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
         try:
             return self.devices[devicename]
         except KeyError:
-            raise KeyError(f"{type(self).__name__} has no device {devicename!r} (it has "
-                           f"{', '.join(map(repr, self.devices)) or 'none'})") from None
+            raise no_such_name(type(self).__name__, "device", devicename, self.devices) from None
 
     def get(self, devicename: str, default: Any = None) -> Any:
         """The device called `devicename`, or `default`."""

@@ -10,8 +10,9 @@ these strings in 64-byte buffers (``MAXINDINAME``, ``MAXINDILABEL``, ``MAXINDIGR
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-__all__ = ["C_STRING_BYTES", "checked_string"]
+__all__ = ["C_STRING_BYTES", "checked_string", "no_such_name"]
 
 logger = logging.getLogger("indipydriver")
 
@@ -29,3 +30,10 @@ def checked_string(value: object, what: str, owner: str) -> str:
         logger.warning("%s: %s %r is %d bytes or more; C clients truncate it", owner, what,
                        value, C_STRING_BYTES)
     return value
+
+
+def no_such_name(owner: str, what: str, name: object, names: Iterable[str]) -> KeyError:
+    """The KeyError for looking up a `what` (device, vector, member) that `owner` does not
+    have; it lists the names there are, since the miss is most often a typo."""
+    return KeyError(f"{owner} has no {what} {name!r} (it has "
+                    f"{', '.join(map(repr, names)) or 'none'})")

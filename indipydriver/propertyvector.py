@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from .members import PropertyMember
-from .naming import checked_string
+from .naming import checked_string, no_such_name
 from .ports import DevicePort, DriverPort
 from .protocol.enums import Perm, State
 from .protocol.events import DelProperty
@@ -208,8 +208,7 @@ class PropertyVector(MutableMapping[str, Any]):
         return {name: member.membervalue for name, member in self.data.items()}
 
     def _no_member(self, membername: object) -> KeyError:
-        return KeyError(f"{type(self).__name__} {self.name!r} has no member {membername!r} "
-                        f"(it has {', '.join(map(repr, self.data))})")
+        return no_such_name(f"{type(self).__name__} {self.name!r}", "member", membername, self.data)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.data)

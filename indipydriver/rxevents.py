@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from .members import NumberMember
+from .naming import no_such_name
 from .protocol import events as pe
 from .protocol.timestamps import parse_timestamp
 from .vectors import BLOBVector, NumberVector, PropertyVector, SwitchVector, TextVector
@@ -160,8 +161,7 @@ class _NumberValues:
         try:
             return self._floats[membername]
         except KeyError:
-            raise KeyError(f"no member {membername!r} in this event (it has "
-                           f"{', '.join(map(repr, self._values))})") from None
+            raise no_such_name("this event", "member", membername, self._values) from None
 
 
 class newNumberVector(_NumberValues, ClientVectorEvent[NumberVector]):
