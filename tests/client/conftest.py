@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from servers import OurServer
+from servers import IndilibServer, OurServer, RealServer
 
 
 @pytest.fixture
@@ -17,3 +18,16 @@ async def thermostat() -> AsyncIterator[int]:
         yield server.port
     finally:
         await server.stop()
+
+
+@pytest.fixture(params=["ours", "indiserver"])
+async def real_server(request: pytest.FixtureRequest, tmp_home: Path,
+                      tmp_path: Path) -> AsyncIterator[RealServer]:
+    """Each real server in turn, ours and indilib's, with the thermostat and both simulators."""
+    served: RealServer = (OurServer() if request.param == "ours"
+                          else IndilibServer(tmp_path / "indiserver"))
+    await served.start()
+    try:
+        yield served
+    finally:
+        await served.stop()

@@ -12,28 +12,15 @@ ConnectionMade and everything learnt again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from servers import CCD, DEVICES, TELESCOPE, THERMOSTAT, IndilibServer, OurServer, RealServer
+from servers import CCD, DEVICES, TELESCOPE, THERMOSTAT, RealServer
 
 import indipyclient
 from indipyclient import ConnectionLost, ConnectionMade, ExponentialBackoff, setBLOBVector
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture(params=["ours", "indiserver"])
-async def server(request: pytest.FixtureRequest, tmp_home: Path,
-                 tmp_path: Path) -> AsyncIterator[RealServer]:
-    served: RealServer = (OurServer() if request.param == "ours"
-                          else IndilibServer(tmp_path / "indiserver"))
-    await served.start()
-    try:
-        yield served
-    finally:
-        await served.stop()
 
 
 async def learn_everything(client: indipyclient.Client) -> None:
@@ -43,11 +30,11 @@ async def learn_everything(client: indipyclient.Client) -> None:
 
 
 async def test_learns_every_device_and_takes_three_whole_images(
-        server: RealServer, tmp_path: Path) -> None:
+        real_server: RealServer, tmp_path: Path) -> None:
     """Three exposures, three whole FITS files in the folder, names safe and distinct."""
     folder = tmp_path / "blobs"
     folder.mkdir()
-    async with indipyclient.connect("127.0.0.1", server.port, blobfolder=folder) as client:
+    async with indipyclient.connect("127.0.0.1", real_server.port, blobfolder=folder) as client:
         await learn_everything(client)
         assert DEVICES <= set(client.devices)
         assert client[THERMOSTAT]["TARGET"].perm == "rw"
@@ -76,9 +63,9 @@ async def test_learns_every_device_and_takes_three_whole_images(
         assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
 
 
-async def test_set_waits_for_ok_and_for_alert(server: RealServer) -> None:
+async def test_set_waits_for_ok_and_for_alert(real_server: RealServer) -> None:
     """Ok from the thermostat's TARGET; Alert from a C driver's CONFIG_LOAD with no config."""
-    async with indipyclient.connect("127.0.0.1", server.port) as client:
+    async with indipyclient.connect("127.0.0.1", real_server.port) as client:
         await learn_everything(client)
         ok = await client.set(THERMOSTAT, "TARGET", {"TARGET": "21:30"}, timeout=10)
         assert ok.ok and ok.state == "Ok", ok
@@ -93,19 +80,19 @@ async def test_set_waits_for_ok_and_for_alert(server: RealServer) -> None:
 
 
 async def test_restart_clears_the_model_and_learns_everything_again(
-        server: RealServer) -> None:
+        real_server: RealServer) -> None:
     """Server stops: ConnectionLost, nothing known; back: ConnectionMade, all three again."""
     fast = ExponentialBackoff(0.1, 0.5, jitter="equal")
-    async with indipyclient.connect("127.0.0.1", server.port, backoff=fast) as client:
+    async with indipyclient.connect("127.0.0.1", real_server.port, backoff=fast) as client:
         await learn_everything(client)
         async with client.events() as stream:
-            await server.stop()
+            await real_server.stop()
             async with asyncio.timeout(10):
                 async for event in stream:
                     if isinstance(event, ConnectionLost):
                         break
             assert not client.connected and len(client.devices) == 0
-            await server.start()
+            await real_server.start()
             async with asyncio.timeout(15):
                 async for event in stream:
                     if isinstance(event, ConnectionMade):

@@ -9,52 +9,37 @@ each serving the demo thermostat and indilib's simulators), no sleeps.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from servers import CCD, THERMOSTAT, IndilibServer, OurServer, RealServer
+from servers import CCD, THERMOSTAT, RealServer
 
 import indipyclient
 
 pytestmark = pytest.mark.interop
 
 
-@pytest.fixture(params=["ours", "indiserver"])
-async def server(request: pytest.FixtureRequest, tmp_home: Path,
-                 tmp_path: Path) -> AsyncIterator[RealServer]:
-    served: RealServer = (OurServer() if request.param == "ours"
-                          else IndilibServer(tmp_path / "indiserver"))
-    await served.start()
-    try:
-        yield served
-    finally:
-        await served.stop()
-
-
-async def test_set_right_after_connect_waits_for_the_definition(server: RealServer) -> None:
+async def test_set_right_after_connect_waits_for_the_definition(real_server: RealServer) -> None:
     """connect() then set(wait=True) at once: the driver's Ok comes back, nothing raised; the
     vector was not known when set was called (so the wait was needed)."""
-    async with indipyclient.connect("127.0.0.1", server.port) as client:
+    async with indipyclient.connect("127.0.0.1", real_server.port) as client:
         assert client.model.vector(THERMOSTAT, "TARGET") is None  # definitions not here yet
         result = await client.set(THERMOSTAT, "TARGET", {"TARGET": 21.5}, wait=True)
         assert result.ok, result
         assert client.get(THERMOSTAT, "TARGET", "TARGET") == 21.5
-    async with indipyclient.connect("127.0.0.1", server.port) as client:
+    async with indipyclient.connect("127.0.0.1", real_server.port) as client:
         # A simulator's switch, likewise at once (indilib's driver through the server).
         result = await client.set(CCD, "CONNECTION", {"CONNECT": "On"}, wait=True, timeout=15)
         assert result.ok, result
 
 
-async def test_an_undefined_vector_is_unknown_after_the_bound(server: RealServer) -> None:
+async def test_an_undefined_vector_is_unknown_after_the_bound(real_server: RealServer) -> None:
     """A vector the server never defines: UnknownVector once the timeout has passed, saying
     which vector, which server and how long it waited; the client goes on working."""
-    async with indipyclient.connect("127.0.0.1", server.port) as client:
+    async with indipyclient.connect("127.0.0.1", real_server.port) as client:
         with pytest.raises(indipyclient.UnknownVector) as caught:
             await client.set(THERMOSTAT, "NO_SUCH_VECTOR", {"X": 1}, timeout=1)
         text = str(caught.value)
         assert f"{THERMOSTAT}.NO_SUCH_VECTOR" in text
-        assert f"127.0.0.1:{server.port}" in text and "within 1 s" in text
+        assert f"127.0.0.1:{real_server.port}" in text and "within 1 s" in text
         with pytest.raises(indipyclient.UnknownVector, match="no such device"):
             await client.set("Nobody", "TARGET", {"TARGET": 1}, timeout=0.5)
         result = await client.set(THERMOSTAT, "TARGET", {"TARGET": 20}, wait=True)
