@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from peers import IndiServer, driver_path, find_binary, free_port, terminate, wait_listening
+from peers import IndiServer, OurServer, find_binary
 
 SCRIPTS = Path(__file__).resolve().parent / "pyindi_scripts"
 DRIVERS = ("indi_simulator_telescope", "indi_simulator_ccd")
@@ -29,65 +28,29 @@ class Served:
     stop: Callable[[], None]
 
 
-class OurServer:
-    """``python -m indipyserver`` running the simulators as executables, on a fixed port."""
-
-    def __init__(self, workdir: Path, port: int) -> None:
-        self.workdir = workdir
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        home = self.workdir / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "HOME": str(home), "PATH": driver_path()}
-        with (self.workdir / "server.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "indipyserver", "--host", "127.0.0.1", "-p",
-                 str(self.port), *DRIVERS],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT)
-        if not wait_listening(self.process, self.port, 20):
-            self.stop()
-            pytest.fail(f"our server did not listen on {self.port}:\n"
-                        f"{(self.workdir / 'server.log').read_text()[-3000:]}", pytrace=False)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            terminate(self.process, 10)
-            self.process = None
-
-
 @contextlib.contextmanager
 def simulators(kind: str, workdir: Path) -> Iterator[Served]:
     """The telescope and CCD simulators behind indilib's indiserver (``kind`` "indiserver")
     or ours ("indipyserver"), stopped at the end whatever happens."""
     for driver in DRIVERS:
         find_binary(driver)
-    if kind == "indiserver":
-        first = IndiServer(*DRIVERS, workdir=workdir / "indiserver").start()
-        port = first.port
-        servers = [first]
+    server_class = IndiServer if kind == "indiserver" else OurServer
+    # A stopped server is not started again: a new one takes its port, with its own folder.
+    servers = [server_class(*DRIVERS, workdir=workdir / kind).start()]
+    port = servers[0].port
 
-        def start() -> None:
-            servers.append(IndiServer(*DRIVERS, workdir=workdir / f"indiserver{len(servers)}",
-                                      port=port).start())
+    def start() -> None:
+        servers.append(server_class(*DRIVERS, workdir=workdir / f"{kind}{len(servers)}",
+                                    port=port).start())
 
-        def stop() -> None:
-            servers[-1].stop()
+    def stop() -> None:
+        servers[-1].stop()
 
-        try:
-            yield Served(port, start, stop)
-        finally:
-            for server in servers:
-                server.stop()
-    else:
-        ours = OurServer(workdir, free_port())
-        ours.start()
-        try:
-            yield Served(ours.port, ours.start, ours.stop)
-        finally:
-            ours.stop()
+    try:
+        yield Served(port, start, stop)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def script_env(tmp_path: Path) -> dict[str, str]:
@@ -118,3 +81,33 @@ def run_script(name: str, port: int, tmp_path: Path, python: str = sys.executabl
     return result.stdout.splitlines()
 
 
+
+
+def run_going_away(served: Served, tmp_path: Path, python: str = sys.executable,
+                   timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``server_goes_away.py`` against ``served``: stop the server when the program says
+    ``READY``, start it again when it says ``still connected ...`` and tell it so on its stdin.
+    Its stdout lines (as ``stdout``, one a line), exit status and stderr."""
+    seen: list[str] = []
+    errors = tmp_path / f"server_goes_away-{len(list(tmp_path.glob('server_goes_away-*')))}.err"
+    with errors.open("w") as stderr, subprocess.Popen(
+            [python, str(SCRIPTS / "server_goes_away.py"), "127.0.0.1", str(served.port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
+            cwd=SCRIPTS, env=script_env(tmp_path)) as process:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            for line in process.stdout:
+                seen.append(line.rstrip("\n"))
+                if line.startswith("READY"):
+                    served.stop()
+                elif line.startswith("still connected"):
+                    served.start()
+                    process.stdin.write("the server is back\n")
+                    process.stdin.flush()
+            process.wait(timeout=timeout)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return subprocess.CompletedProcess(process.args, process.returncode, "\n".join(seen),
+                                       errors.read_text())

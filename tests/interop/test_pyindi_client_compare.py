@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyindi_serving import SCRIPTS, run_program, run_script, script_env, simulators
+from pyindi_serving import run_going_away, run_program, run_script, script_env, simulators
 
 HINT = ("the real pyindi-client is needed: run the suite with `bash scripts/run-tests`, which "
         "installs it into its own venv and sets PYINDI_CLIENT_PYTHON")
@@ -86,26 +86,7 @@ def test_a_lost_server_differs_on_purpose(tmp_path: Path) -> None:
     lines: dict[str, list[str]] = {}
     for who, interpreter in (("real", python), ("ours", sys.executable)):
         with simulators("indiserver", tmp_path / who) as served:
-            seen: list[str] = []
-            with subprocess.Popen([interpreter, str(SCRIPTS / "server_goes_away.py"),
-                                   "127.0.0.1", str(served.port)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                  cwd=SCRIPTS, env=script_env(tmp_path)) as process:
-                assert process.stdin is not None and process.stdout is not None
-                try:
-                    for line in process.stdout:
-                        seen.append(line.rstrip("\n"))
-                        if line.startswith("READY"):
-                            served.stop()
-                        elif line.startswith("still connected"):
-                            served.start()
-                            process.stdin.write("the server is back\n")
-                            process.stdin.flush()
-                    process.wait(timeout=120)
-                finally:
-                    if process.poll() is None:
-                        process.kill()
-            lines[who] = seen
+            lines[who] = run_going_away(served, tmp_path, interpreter).stdout.splitlines()
     assert lines["real"][:4] == ["connected True", "READY", "serverDisconnected [-1]",
                                  "still connected True devices 2"]
     assert lines["real"][-1] == "could not connect again"

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyindi_serving import SCRIPTS, Served, run_script, script_env, simulators
+from pyindi_serving import SCRIPTS, Served, run_going_away, run_script, script_env, simulators
 
 
 @pytest.fixture(params=["indiserver", "indipyserver"])
@@ -192,26 +192,9 @@ def test_the_server_going_away_is_reported_and_reconnecting_works(served: Served
     """Stop the server under a connected program: serverDisconnected(-1), not connected, no
     devices; start it again: connectServer() succeeds and the devices come back; then
     disconnectServer() reports serverDisconnected(0)."""
-    seen: list[str] = []
-    with subprocess.Popen([sys.executable, str(SCRIPTS / "server_goes_away.py"), "127.0.0.1",
-                           str(served.port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, cwd=SCRIPTS, env=script_env(tmp_path)) as process:
-        try:
-            assert process.stdin is not None
-            assert process.stdout is not None and process.stderr is not None
-            for line in process.stdout:
-                seen.append(line.rstrip("\n"))
-                if line.startswith("READY"):
-                    served.stop()
-                elif line.startswith("still connected"):
-                    served.start()
-                    process.stdin.write("the server is back\n")
-                    process.stdin.flush()
-            process.wait(timeout=60)
-            assert process.returncode == 0, "\n".join(seen) + process.stderr.read()[-3000:]
-        finally:
-            if process.poll() is None:
-                process.kill()
+    result = run_going_away(served, tmp_path)
+    seen = result.stdout.splitlines()
+    assert result.returncode == 0, result.stdout + "\n" + result.stderr[-3000:]
     assert seen == [
         "connected True",
         "READY",
