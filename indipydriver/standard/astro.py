@@ -1,4 +1,6 @@
-"""The little astronomy a mount needs: sidereal time, hour angle, altitude, angle wrapping.
+"""The little astronomy a mount needs: sidereal time, hour angle, altitude, angle wrapping,
+and what a camera's FITS header needs: precession between J2000 and the date (a mount's JNow
+EQUATORIAL_EOD_COORD to OBJCTRA/OBJCTDEC) and airmass.
 
 Pure functions of their arguments (no clock is read here): the mount role passes the time and
 site in, so the same code serves the role's limit checks, the simulators and the tests.
@@ -14,10 +16,13 @@ from datetime import UTC, datetime
 __all__ = [
     "SIDEREAL_DAY_SECONDS",
     "SIDEREAL_HOURS_PER_SECOND",
+    "airmass",
     "altitude",
     "hour_angle",
     "hours_between",
     "local_sidereal_time",
+    "precess_from_j2000",
+    "precess_to_j2000",
     "wrap_hours",
 ]
 
@@ -66,3 +71,53 @@ def altitude(ha: float, dec: float, latitude: float) -> float:
     phi = math.radians(latitude)
     sine = math.sin(phi) * math.sin(d) + math.cos(phi) * math.cos(d) * math.cos(h)
     return math.degrees(math.asin(max(-1.0, min(1.0, sine))))
+
+
+def _precession_angles(when: datetime) -> tuple[float, float, float]:
+    """IAU 1976 precession angles zeta, z, theta (radians) from J2000 to `when` (Lieske 1977,
+    as in Meeus, Astronomical Algorithms ch. 21; UTC is used for TT, a minute apart at most,
+    which moves a star by less than 0.001")."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    t = (when - _J2000).total_seconds() / (86400.0 * 36525.0)
+    arcsec = math.pi / (180.0 * 3600.0)
+    zeta = (2306.2181 * t + 0.30188 * t * t + 0.017998 * t ** 3) * arcsec
+    z = (2306.2181 * t + 1.09468 * t * t + 0.018203 * t ** 3) * arcsec
+    theta = (2004.3109 * t - 0.42665 * t * t - 0.041833 * t ** 3) * arcsec
+    return zeta, z, theta
+
+
+def precess_from_j2000(ra: float, dec: float, when: datetime) -> tuple[float, float]:
+    """J2000 right ascension (hours) and declination (degrees) as of the mean equator and
+    equinox of `when` (JNow, what INDI's EQUATORIAL_EOD_COORD holds)."""
+    zeta, z, theta = _precession_angles(when)
+    a = math.radians(ra * 15.0) + zeta
+    d = math.radians(dec)
+    x = math.cos(theta) * math.cos(d) * math.cos(a) - math.sin(theta) * math.sin(d)
+    y = math.cos(d) * math.sin(a)
+    s = math.sin(theta) * math.cos(d) * math.cos(a) + math.cos(theta) * math.sin(d)
+    return (wrap_hours(math.degrees(math.atan2(y, x) + z) / 15.0),
+            math.degrees(math.asin(max(-1.0, min(1.0, s)))))
+
+
+def precess_to_j2000(ra: float, dec: float, when: datetime) -> tuple[float, float]:
+    """JNow right ascension (hours) and declination (degrees) at `when` back to J2000 (the
+    inverse rotation of `precess_from_j2000`): what a FITS header's OBJCTRA/OBJCTDEC hold
+    with EQUINOX 2000."""
+    zeta, z, theta = _precession_angles(when)
+    a = math.radians(ra * 15.0) - z
+    d = math.radians(dec)
+    x = math.cos(theta) * math.cos(d) * math.cos(a) + math.sin(theta) * math.sin(d)
+    y = math.cos(d) * math.sin(a)
+    s = -math.sin(theta) * math.cos(d) * math.cos(a) + math.cos(theta) * math.sin(d)
+    return (wrap_hours(math.degrees(math.atan2(y, x) - zeta) / 15.0),
+            math.degrees(math.asin(max(-1.0, min(1.0, s)))))
+
+
+def airmass(alt: float) -> float | None:
+    """Relative air mass at altitude `alt` (degrees), Kasten and Young (1989): 1 at the
+    zenith, about 2 at 30 degrees, about 38 at the horizon; None below the horizon (no
+    meaning there: a FITS header then carries no AIRMASS)."""
+    if alt < 0.0:
+        return None
+    return 1.0 / (math.sin(math.radians(alt)) + 0.50572 * math.pow(alt + 6.07995, -1.6364))
