@@ -11,7 +11,7 @@ import logging
 import os
 import pathlib
 from abc import ABC, abstractmethod
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from .naming import checked_string
 from .protocol.acceptance import within_limits
@@ -116,15 +116,22 @@ class PropertyMember(ABC):
         return value
 
 
-class SwitchMember(PropertyMember):
-    """A switch, 'On' or 'Off'."""
+class _StateMember(PropertyMember):
+    """A member whose value is one of an enum's words: a switch or a light.
 
-    _tag = "oneSwitch"
+    Subclasses name the enum, its starting value, the refusal's wording and their `def*` pieces.
+    """
 
-    def __init__(self, name: str, label: str | None = None, membervalue: str = "Off") -> None:
+    _words: ClassVar[dict[str, SwitchState | State]]  # each word the enum allows, to its member
+    _refusal = ""  # "{kind} {name!r}: {value!r} is not ..." ends with this
+    _kind = ""
+    _defpieces: tuple[str, ...] = ()
+
+    def __init__(self, name: str, label: str | None, membervalue: str, initial: SwitchState | State
+                 ) -> None:
         super().__init__(name, label)
-        self._value = SwitchState.OFF  # the enum, for the framework's own checks
-        self._text = "Off"  # what `membervalue` gives: a plain str, as 3.x gave
+        self._value = initial  # the enum, for the framework's own checks
+        self._text = initial.value  # what `membervalue` gives: a plain str, as 3.x gave
         self.membervalue = membervalue
 
     @property
@@ -134,42 +141,10 @@ class SwitchMember(PropertyMember):
     @membervalue.setter
     def membervalue(self, value: str) -> None:
         try:
-            new = SwitchState(value)
-        except ValueError:
-            raise ValueError(f"switch {self.name!r}: {value!r} is not 'On' or 'Off'") from None
-        if new is not self._value or not self._one:
-            self._value = new
-            self._text = new.value
-            self.changed = True
-            self._one = f"{self._open}{new.value}{self._close}"
-
-    def _def(self) -> str:
-        p0, p1, p2, p3 = _DEF_SWITCH
-        return f"{p0}{escape(self.name)}{p1}{escape(self.label)}{p2}{self._value.value}{p3}"
-
-
-class LightMember(PropertyMember):
-    """A light: a property state ('Idle', 'Ok', 'Busy', 'Alert'), shown as a colour."""
-
-    _tag = "oneLight"
-
-    def __init__(self, name: str, label: str | None = None, membervalue: str = "Idle") -> None:
-        super().__init__(name, label)
-        self._value = State.IDLE
-        self._text = "Idle"
-        self.membervalue = membervalue
-
-    @property
-    def membervalue(self) -> str:
-        return self._text
-
-    @membervalue.setter
-    def membervalue(self, value: str) -> None:
-        try:
-            new = State(value)
-        except ValueError:
+            new = self._words[value]
+        except (KeyError, TypeError):  # TypeError: unhashable, so not a word either
             raise ValueError(
-                f"light {self.name!r}: {value!r} is not one of Idle, Ok, Busy, Alert"
+                f"{self._kind} {self.name!r}: {value!r} is not {self._refusal}"
             ) from None
         if new is not self._value or not self._one:
             self._value = new
@@ -178,8 +153,34 @@ class LightMember(PropertyMember):
             self._one = f"{self._open}{new.value}{self._close}"
 
     def _def(self) -> str:
-        p0, p1, p2, p3 = _DEF_LIGHT
+        p0, p1, p2, p3 = self._defpieces
         return f"{p0}{escape(self.name)}{p1}{escape(self.label)}{p2}{self._value.value}{p3}"
+
+
+class SwitchMember(_StateMember):
+    """A switch, 'On' or 'Off'."""
+
+    _tag = "oneSwitch"
+    _words: ClassVar[dict[str, SwitchState | State]] = {s.value: s for s in SwitchState}
+    _kind = "switch"
+    _refusal = "'On' or 'Off'"
+    _defpieces = _DEF_SWITCH
+
+    def __init__(self, name: str, label: str | None = None, membervalue: str = "Off") -> None:
+        super().__init__(name, label, membervalue, SwitchState.OFF)
+
+
+class LightMember(_StateMember):
+    """A light: a property state ('Idle', 'Ok', 'Busy', 'Alert'), shown as a colour."""
+
+    _tag = "oneLight"
+    _words: ClassVar[dict[str, SwitchState | State]] = {s.value: s for s in State}
+    _kind = "light"
+    _refusal = "one of Idle, Ok, Busy, Alert"
+    _defpieces = _DEF_LIGHT
+
+    def __init__(self, name: str, label: str | None = None, membervalue: str = "Idle") -> None:
+        super().__init__(name, label, membervalue, State.IDLE)
 
 
 class TextMember(PropertyMember):

@@ -25,12 +25,17 @@ from .wire import escape, now_timestamp, timestamp_text, write_element
 __all__ = ["PropertyVector"]
 
 _M = TypeVar("_M", bound=PropertyMember)
+_E = TypeVar("_E", bound=StrEnum)
 
 
-def _not_one_of(vector: str, what: str, value: object, allowed: type[StrEnum]) -> ValueError:
-    """The error for an attribute given a value outside its INDI enumeration (SPEC p.5)."""
-    choices = ", ".join(member.value for member in allowed)
-    return ValueError(f"vector {vector!r}: {what} {value!r} is not one of {choices}")
+def _one_of(vector: str, what: str, value: str, allowed: type[_E]) -> _E:
+    """`value` as a member of its INDI enumeration; a ValueError naming the vector, the
+    attribute and the choices when it is none of them (SPEC p.5)."""
+    try:
+        return allowed(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in allowed)
+        raise ValueError(f"vector {vector!r}: {what} {value!r} is not one of {choices}") from None
 
 
 # Per kind, the writer's start tag of a def vector cut at its values (the identifying
@@ -106,10 +111,7 @@ class PropertyVector(MutableMapping[str, Any]):
 
     @state.setter
     def state(self, value: str) -> None:
-        try:
-            self._state = State(value)
-        except ValueError:
-            raise _not_one_of(self.name, "state", value, State) from None
+        self._state = _one_of(self.name, "state", value, State)
 
     @property
     def perm(self) -> str:

@@ -24,7 +24,7 @@ from .members import (
     TextMember,
 )
 from .ports import DriverPort
-from .propertyvector import PropertyVector, _not_one_of
+from .propertyvector import PropertyVector, _one_of
 from .protocol.enums import Perm, Rule, SwitchState
 from .protocol.events import BLOB, SetBLOBVector
 from .protocol.serialiser import attribute
@@ -60,11 +60,13 @@ class _PermVector(PropertyVector):
 
     @perm.setter
     def perm(self, value: str) -> None:
-        try:
-            self._perm = Perm(value)
-        except ValueError:
-            raise _not_one_of(self.name, "perm", value, Perm) from None
-        self._perm_text = self._perm.value
+        perm = _one_of(self.name, "perm", value, Perm)
+        self._perm_text = perm.value  # read back as declared
+        self._perm = self._sent_perm(perm)
+
+    def _sent_perm(self, perm: Perm) -> Perm:
+        """The perm sent and enforced for the declared one (the same but for switches)."""
+        return perm
 
 
 class SwitchVector(_PermVector):
@@ -99,24 +101,15 @@ class SwitchVector(_PermVector):
             logger.warning("SwitchVector %r: OneOfMany with no switch On; clients expect "
                            "exactly one", name)
 
-    @property
-    def perm(self) -> str:
-        return self._perm_text
-
-    @perm.setter
-    def perm(self, value: str) -> None:
-        try:
-            self._perm = Perm(value)
-        except ValueError:
-            raise _not_one_of(self.name, "perm", value, Perm) from None
-        self._perm_text = self._perm.value
-        if self._perm is Perm.WO:
+    def _sent_perm(self, perm: Perm) -> Perm:
+        if perm is Perm.WO:
             # SPEC p.3 allows switches ro or rw only; 3.x's documentation declares its LED
             # switch 'wo'. It reads back as declared and is sent, and accepted, as 'rw'
             # (logged at info: such a driver is right by the 3.x documentation).
             logger.info("SwitchVector %r: perm 'wo' is sent as 'rw' (SPEC p.3: switches are "
                         "ro or rw)", self.name)
-            self._perm = Perm.RW
+            return Perm.RW
+        return perm
 
     def _switches(self) -> list[SwitchMember]:
         return [m for m in self.data.values() if isinstance(m, SwitchMember)]
@@ -127,10 +120,7 @@ class SwitchVector(_PermVector):
 
     @rule.setter
     def rule(self, value: str) -> None:
-        try:
-            self._rule = Rule(value)
-        except ValueError:
-            raise _not_one_of(self.name, "rule", value, Rule) from None
+        self._rule = _one_of(self.name, "rule", value, Rule)
 
     def __setitem__(self, membername: str, value: Any) -> None:
         try:
