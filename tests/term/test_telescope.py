@@ -11,11 +11,10 @@ import time
 from collections.abc import Callable
 
 import pytest
-from termhelpers import settle, wait_for
+from termhelpers import open_connection_panel, settle, wait_for
 from textual.widgets import Checkbox, RadioButton
 
 from indipyterm.app import TermApp
-from indipyterm.devicescreen import DeviceScreen
 from indipyterm.vectorinfo import float_or_none
 
 pytestmark = pytest.mark.interop
@@ -30,12 +29,7 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
     port = server.port  # type: ignore[attr-defined]
     app = TermApp("127.0.0.1", port)
     async with app.run_test(size=(120, 50)) as pilot:
-        await wait_for(pilot, lambda: SCOPE in app.device_names(), what="the simulator")
-        app.open_device(SCOPE, "CONNECTION")
-        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
-                       and "CONNECTION" in app.screen.panels, what="CONNECTION panel")
-        screen = app.screen
-        assert isinstance(screen, DeviceScreen)
+        screen = await open_connection_panel(app, pilot, SCOPE)
         await settle(pilot)
         connection = screen.panels["CONNECTION"]
         connect = connection.switch_widgets["CONNECT"]
@@ -98,12 +92,7 @@ async def test_abort_motion_is_one_key_and_stops_a_slew(
     server = indiserver_factory("indi_simulator_telescope")
     app = TermApp("127.0.0.1", server.port)  # type: ignore[attr-defined]
     async with app.run_test(size=(120, 50)) as pilot:
-        await wait_for(pilot, lambda: SCOPE in app.device_names(), what="the simulator")
-        app.open_device(SCOPE, "CONNECTION")
-        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
-                       and "CONNECTION" in app.screen.panels, what="CONNECTION panel")
-        screen = app.screen
-        assert isinstance(screen, DeviceScreen)
+        screen = await open_connection_panel(app, pilot, SCOPE)
         await settle(pilot)
         await pilot.click(screen.panels["CONNECTION"].switch_widgets["CONNECT"])
         await wait_for(pilot, lambda: {"EQUATORIAL_EOD_COORD", "TELESCOPE_ABORT_MOTION"}

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from termhelpers import wait_for
+from termhelpers import open_connection_panel, wait_for
 
 from indipyterm.app import TermApp
-from indipyterm.devicescreen import DeviceScreen
 
 pytestmark = pytest.mark.interop
 
@@ -27,12 +26,7 @@ async def test_connect_expose_and_abort_each_take_one_key(
     server = indiserver_factory("indi_simulator_ccd")
     app = TermApp("127.0.0.1", server.port)  # type: ignore[attr-defined]
     async with app.run_test(size=(120, 50)) as pilot:
-        await wait_for(pilot, lambda: CCD in app.device_names(), what="the simulator")
-        app.open_device(CCD, "CONNECTION")
-        await wait_for(pilot, lambda: isinstance(app.screen, DeviceScreen)
-                       and "CONNECTION" in app.screen.panels, what="CONNECTION panel")
-        screen = app.screen
-        assert isinstance(screen, DeviceScreen)
+        screen = await open_connection_panel(app, pilot, CCD)
         connection = screen.panels["CONNECTION"]
         assert not connection.query(".submit")
         await pilot.pause()
