@@ -27,6 +27,17 @@ async def _verdict(conn: RemoteConnection) -> bool | None:
     return conn.device_found
 
 
+async def _verdict_behind_our_thermostat(device: str) -> bool | None:
+    """Our server with the demo thermostat as the remote of another of ours, asked for
+    ``device``@ it: the remote's verdict on ``device``."""
+    leaf_port, top_port = free_port(), free_port()
+    top = IPyServer(port=top_port)
+    conn = top.add_remote("127.0.0.1", leaf_port, device=device, device_wait=0.2)
+    assert isinstance(conn, RemoteConnection)
+    async with serving(IPyServer(make_driver(interval=5), port=leaf_port)), serving(top):
+        return await _verdict(conn)
+
+
 def _not_found(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "not found" in r.getMessage()]
 
@@ -36,12 +47,7 @@ async def test_a_misspelt_device_on_our_remote_is_reported_with_the_names_it_has
     """Our server with the thermostat as the remote; "Thermostst"@ it: one warning that names
     the missing device, the remote and the device it does have."""
     caplog.set_level(logging.INFO, "indipyserver.remote")
-    leaf_port, top_port = free_port(), free_port()
-    top = IPyServer(port=top_port)
-    conn = top.add_remote("127.0.0.1", leaf_port, device="Thermostst", device_wait=0.2)
-    assert isinstance(conn, RemoteConnection)
-    async with serving(IPyServer(make_driver(interval=5), port=leaf_port)), serving(top):
-        assert await _verdict(conn) is False
+    assert await _verdict_behind_our_thermostat("Thermostst") is False
     [warning] = _not_found(caplog)
     assert "'Thermostst' not found on 127.0.0.1" in warning and "'Thermostat'" in warning
 
@@ -50,12 +56,7 @@ async def test_a_device_that_is_there_is_never_reported(caplog: pytest.LogCaptur
                                                         ) -> None:
     """The right name: the device's definitions arrive, the verdict is found, no warning."""
     caplog.set_level(logging.INFO, "indipyserver.remote")
-    leaf_port, top_port = free_port(), free_port()
-    top = IPyServer(port=top_port)
-    conn = top.add_remote("127.0.0.1", leaf_port, device="Thermostat", device_wait=0.2)
-    assert isinstance(conn, RemoteConnection)
-    async with serving(IPyServer(make_driver(interval=5), port=leaf_port)), serving(top):
-        assert await _verdict(conn) is True
+    assert await _verdict_behind_our_thermostat("Thermostat") is True
     assert _not_found(caplog) == []
 
 
