@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from peers import free_port
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from webpeers import (
     DEVICE,
     PASSWORDS,
@@ -84,6 +84,27 @@ def open_device(page: Page, site: WebThread, device: str) -> None:
     page.goto(f"{site.url}/device/{device}")
     expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=15000)
     page.evaluate("window.__noNavigation = true")
+
+
+def expose_from_page(page: Page, site: WebThread, camera: str, seconds: str) -> tuple[Locator, Locator]:
+    """On ``camera``'s open page: connect it (one click on Connect, the driver's Ok shown),
+    expose ``seconds`` (typed, then Enter) and wait until the image is in the page and loaded;
+    the exposure vector's section and the image."""
+    page.click("button.tab-button[data-tab='Main Control']")
+    connection = page.locator(f"#{vector_id(camera, 'CONNECTION')}")
+    connection.locator("button.swbtn[value=CONNECT]").click()
+    expect(connection.locator("output.result")).to_contain_text("Ok", timeout=10000)
+    wait_for(lambda: site.app.state.web.source.vector(camera, "CCD_EXPOSURE"), timeout=15,
+             what="CCD_EXPOSURE")
+    page.click("button.tab-button[data-tab='Main Control']")
+    exposure = page.locator(f"#{vector_id(camera, 'CCD_EXPOSURE')}")
+    exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill(seconds)
+    exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").press("Enter")
+    image = page.locator(f"#img-{vector_id(camera, 'CCD1')} img.latest")
+    expect(image).to_have_count(1, timeout=30000)
+    wait_for(lambda: page.evaluate("img => img.complete && img.naturalWidth",
+                                   image.element_handle()), timeout=15, what="the image to load")
+    return exposure, image
 
 
 def shoot(page: Page, name: str) -> None:
@@ -255,24 +276,10 @@ def test_ccd_exposure_from_the_page_shows_its_preview(
                      what="the CCD simulator")
             page = log_in(browser, web, "op")
             open_device(page, web, "CCD Simulator")
-            page.click("button.tab-button[data-tab='Main Control']")
-            connection = page.locator(f"#{vector_id('CCD Simulator', 'CONNECTION')}")
-            connection.locator("button.swbtn[value=CONNECT]").click()
-            expect(connection.locator("output.result")).to_contain_text("Ok", timeout=10000)
-            wait_for(lambda: source.vector("CCD Simulator", "CCD_EXPOSURE"), timeout=15,
-                     what="CCD_EXPOSURE")
-            page.click("button.tab-button[data-tab='Main Control']")
-            exposure = page.locator(f"#{vector_id('CCD Simulator', 'CCD_EXPOSURE')}")
-            exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill("0.5")
-            exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").press("Enter")
-            image = page.locator(f"#img-{vector_id('CCD Simulator', 'CCD1')} img.latest")
-            expect(image).to_have_count(1, timeout=30000)
+            exposure, image = expose_from_page(page, web, "CCD Simulator", "0.5")
             # beside the controls: both on screen, whichever tab the BLOB vector is in
             expect(image).to_be_in_viewport()
             expect(exposure).to_be_in_viewport()
-            wait_for(lambda: page.evaluate(
-                "img => img.complete && img.naturalWidth", image.element_handle()),
-                timeout=15, what="the preview image to load")
             assert page.evaluate("img => img.naturalWidth", image.element_handle()) > 100
             shoot(page, "web_ccd.png")
             files = [p.name for p in blobfolder.iterdir() if p.name.endswith(".fits")]

@@ -18,7 +18,7 @@ from astropy.io import fits
 from peers import free_port
 from PIL import Image
 from playwright.sync_api import Browser, expect
-from test_browser import browser, chromium, log_in, open_device, shoot, site  # noqa: F401
+from test_browser import browser, chromium, expose_from_page, log_in, open_device, shoot, site  # noqa: F401
 from webpeers import DEVICE, ServerThread, WebThread, wait_for
 
 from indipyweb.imaging import store as store_module
@@ -191,18 +191,7 @@ def test_the_cameras_image_is_beside_its_controls_and_opens_in_the_viewer(
     web, camera = camera_site
     page = log_in(browser, web, "op")
     open_device(page, web, camera)
-    page.click("button.tab-button[data-tab='Main Control']")
-    page.locator(f"#{vector_id(camera, 'CONNECTION')} button.swbtn[value=CONNECT]").click()
-    wait_for(lambda: web.app.state.web.source.vector(camera, "CCD_EXPOSURE"), timeout=15,
-             what="CCD_EXPOSURE")
-    page.click("button.tab-button[data-tab='Main Control']")
-    exposure = page.locator(f"#{vector_id(camera, 'CCD_EXPOSURE')}")
-    exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill("0.2")
-    exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").press("Enter")
-    thumb = page.locator(f"#img-{vector_id(camera, 'CCD1')} img.latest")
-    expect(thumb).to_have_count(1, timeout=30000)
-    wait_for(lambda: page.evaluate("img => img.complete && img.naturalWidth",
-                                   thumb.element_handle()), timeout=15, what="the thumbnail")
+    exposure, thumb = expose_from_page(page, web, camera, "0.2")
     expect(exposure).to_be_in_viewport()
     expect(thumb).to_be_in_viewport()
     shoot(page, "web_camera.png")
