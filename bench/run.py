@@ -279,7 +279,8 @@ class Config:
     rt_sessions: int = 3  # sessions of fresh servers per rep of the round trips (scen_roundtrip)
 
 
-def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
+def _blob_styles(kind: str, cfg: Config, prefix: str, job_extra: str = "") -> dict[str, float]:
+    """MB/s and BLOBs lost for one client taking `cfg.blob_count` BLOBs, for each style."""
     out = {}
     for style in ("libindi", "oneline"):
         # indiserver's default -m 128 disconnects even a lone reading client here (its queue
@@ -288,12 +289,17 @@ def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
         with Server(kind, args=BIG_QUEUE) as srv:
             (c,) = connect(srv, blobs=True)
             job = prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
-                             f"style={style} ping=1")
+                             f"style={style} ping=1{job_extra}")
             r = stream(c, [c], job, "setBLOB", cfg.blob_count, timeout=300)
-            out[f"blob_{style}_MBps"] = rate(r.counts[0] * cfg.blob_size / MB, r.ends[0] - r.t0)
-            out[f"blob_{style}_lost"] = cfg.blob_count - r.counts[0]
+            out[f"{prefix}_{style}_MBps"] = rate(r.counts[0] * cfg.blob_size / MB,
+                                                 r.ends[0] - r.t0)
+            out[f"{prefix}_{style}_lost"] = cfg.blob_count - r.counts[0]
             c.close()
     return out
+
+
+def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
+    return _blob_styles(kind, cfg, "blob")
 
 
 def scen_blobharness(kind: str, cfg: Config) -> dict[str, float]:
@@ -302,20 +308,10 @@ def scen_blobharness(kind: str, cfg: Config) -> dict[str, float]:
     reads 64 KiB at a time (asyncio's StreamReader; libindi's BaseClient reads 48 KiB)."""
     import rawclient
 
-    out = {}
     saved = rawclient.READ_SIZE
     rawclient.READ_SIZE = 1 << 16
     try:
-        for style in ("libindi", "oneline"):
-            with Server(kind, args=BIG_QUEUE) as srv:
-                (c,) = connect(srv, blobs=True)
-                job = prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
-                                 f"style={style} ping=1 writes=libindi")
-                r = stream(c, [c], job, "setBLOB", cfg.blob_count, timeout=300)
-                out[f"blobh_{style}_MBps"] = rate(r.counts[0] * cfg.blob_size / MB,
-                                                  r.ends[0] - r.t0)
-                out[f"blobh_{style}_lost"] = cfg.blob_count - r.counts[0]
-                c.close()
+        out = _blob_styles(kind, cfg, "blobh", " writes=libindi")
     finally:
         rawclient.READ_SIZE = saved
     return out
