@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from peers import REPO, IndiServer, find_binary, free_port, getprop, terminate, wait_listening
+from peers import IndiServer, OurServer, find_binary, getprop
 from waiting import wait_for
 
 OURS, INDISERVER = "ours", "indiserver"
@@ -40,27 +38,12 @@ class FifoServer:
         os.mkfifo(self.fifo)  # indiserver opens it and exits if it is missing
         self.home = workdir / "home"
         self.home.mkdir()
-        self._indiserver: IndiServer | None = None
-        self._ours: subprocess.Popen[bytes] | None = None
-        if kind == INDISERVER:
-            self._indiserver = IndiServer(workdir=workdir, extra_args=["-f", str(self.fifo)])
-            self._indiserver.home = self.home
-            self._indiserver.start()
-            self.port = self._indiserver.port
-            self.log_path = self._indiserver.log_path
-            return
-        self.port = free_port()
-        self.log_path = workdir / "indipyserver.log"
-        pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-        with self.log_path.open("ab") as log:
-            self._ours = subprocess.Popen(
-                [sys.executable, "-m", "indipyserver", "-v", "-p", str(self.port),
-                 "-f", str(self.fifo)],
-                cwd=workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "HOME": str(self.home), "PYTHONPATH": pythonpath},
-            )
-        if not wait_listening(self._ours, self.port, 15):
-            pytest.fail(f"our server did not start:\n{self.log()}", pytrace=False)
+        server_class = IndiServer if kind == INDISERVER else OurServer
+        self._server = server_class(workdir=workdir, extra_args=["-f", str(self.fifo)])
+        self._server.home = self.home
+        self._server.start()
+        self.port = self._server.port
+        self.log_path = self._server.log_path
 
     def write(self, line: str) -> None:
         with self.fifo.open("w") as f:
@@ -94,20 +77,14 @@ class FifoServer:
 
     @property
     def pid(self) -> int:
-        process = self._ours if self._indiserver is None else self._indiserver.process
-        assert process is not None
-        return process.pid
+        assert self._server.process is not None
+        return self._server.process.pid
 
     def alive(self) -> bool:
-        if self._indiserver is not None:
-            return self._indiserver.running
-        return self._ours is not None and self._ours.poll() is None
+        return self._server.running
 
     def stop(self) -> int | None:
-        if self._indiserver is not None:
-            return self._indiserver.stop()
-        process, self._ours = self._ours, None
-        return None if process is None else terminate(process, 15)
+        return self._server.stop()
 
 
 @pytest.fixture
