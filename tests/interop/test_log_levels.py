@@ -9,37 +9,29 @@ logged at one level (INFO) by the command and by `IPyServer.run()`.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from peers import free_port, getprop, poll_until, port_accepts, setprop
+from peers import OurServer, free_port, getprop, poll_until, setprop
 
-REPO = Path(__file__).resolve().parents[2]
 TELESCOPE = "Telescope Simulator"
 
 
-def start(tmp_path: Path, *args: str, log: str = "server.log") -> subprocess.Popen[bytes]:
-    """`python -m indipyserver ARGS`, its stderr to tmp_path/log, HOME in tmp_path."""
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    with (tmp_path / log).open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "indipyserver", *args], stdout=subprocess.DEVNULL,
-            stderr=out, cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": path},
-        )
+def start(tmp_path: Path, name: str, port: int, *args: str, verbosity: int = 0) -> OurServer:
+    """`python -m indipyserver ARGS` on ``port`` (peers.OurServer, no -v unless asked), its log
+    and HOME in tmp_path/NAME; returns once the port accepts connections."""
+    return OurServer(*args, workdir=tmp_path / name, port=port, verbosity=verbosity).start()
 
 
-def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGINT) -> int:
-    process.send_signal(sig)
+def stop(server: OurServer, sig: signal.Signals = signal.SIGINT) -> int:
+    """Stop ``server`` with ``sig``, as an operator does; its exit status."""
+    assert server.process is not None
+    server.process.send_signal(sig)
     try:
-        return process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise
+        return server.process.wait(timeout=15)
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("verbose", [False, True], ids=["default", "-v"])
@@ -49,19 +41,15 @@ def test_clients_coming_and_going_and_a_clean_stop_are_quiet(tmp_path: Path, ver
     "write failed: [Errno 32] Broken pipe" and the telescope's "exited with status 1" at the
     clean stop; without -v the SIGINT line was a WARNING."""
     port = free_port()
-    server = start(tmp_path, *(["-v"] if verbose else []), "-p", str(port),
-                   "indi_simulator_telescope")
+    server = start(tmp_path, "server", port, "indi_simulator_telescope", verbosity=int(verbose))
     try:
-        assert poll_until(lambda: port_accepts(port), 15.0)
         assert getprop(port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=10).returncode == 0
         assert setprop(port, f"{TELESCOPE}.CONNECTION.CONNECT=On").returncode == 0
         getprop(port, f"{TELESCOPE}.*.*", timeout=1)  # waits, then closes on the server
         assert stop(server) == 0
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    log = (tmp_path / "server.log").read_text()
+        server.stop()
+    log = server.log_text()
     # (A client that asks before the telescope has defined anything is told about at INFO:
     # that line is news, not noise.)
     for noise in ("connected", "write failed", "Broken pipe", "reset by peer",
@@ -79,26 +67,23 @@ def test_a_remote_that_comes_late_and_comes_back_is_seen_to_recover_without_v(
     Failed before: the log ended on "cannot connect ... retrying" / "lost ...; reconnecting"
     warnings, the reconnection being INFO, which only -v shows."""
     port, remote_port = free_port(), free_port()
-    server = start(tmp_path, "-p", str(port), f"{TELESCOPE}@127.0.0.1:{remote_port}")
+    server = start(tmp_path, "server", port, f"{TELESCOPE}@127.0.0.1:{remote_port}")
     remote = None
-    log = tmp_path / "server.log"
+    log = server.log_path
     try:
         assert poll_until(lambda: "cannot connect" in log.read_text(), 15.0)
-        remote = start(tmp_path, "-p", str(remote_port), "indi_simulator_telescope",
-                       log="remote1.log")
+        remote = start(tmp_path, "remote1", remote_port, "indi_simulator_telescope")
         assert poll_until(lambda: "failed attempt" in log.read_text(), 15.0)
         assert getprop(port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=10).returncode == 0
         assert stop(remote, signal.SIGTERM) == 0
         assert poll_until(lambda: "lost remote" in log.read_text(), 15.0)
-        remote = start(tmp_path, "-p", str(remote_port), "indi_simulator_telescope",
-                       log="remote2.log")
+        remote = start(tmp_path, "remote2", remote_port, "indi_simulator_telescope")
         assert poll_until(lambda: " again" in log.read_text(), 15.0)
         assert stop(server) == 0
     finally:
-        for process in (server, remote):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+        for running in (server, remote):
+            if running is not None:
+                running.stop()
     lines = log.read_text().splitlines()
     label = f"remote {TELESCOPE}@127.0.0.1:{remote_port}"
     first = [line for line in lines if f"connected to {label} after" in line]
@@ -121,16 +106,13 @@ def test_a_driver_that_dies_and_is_restarted_is_seen_to_recover_without_v(
                       "exec indi_simulator_telescope\n")
     driver.chmod(0o755)
     port = free_port()
-    server = start(tmp_path, "-p", str(port), str(driver))
+    server = start(tmp_path, "server", port, str(driver))
     try:
-        assert poll_until(lambda: port_accepts(port), 15.0)
         assert getprop(port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=10).returncode == 0
         assert stop(server, signal.SIGTERM) == 0
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    lines = (tmp_path / "server.log").read_text().splitlines()
+        server.stop()
+    lines = server.log_text().splitlines()
     said = [line.split(" ", 2)[2] for line in lines]  # without the timestamp
     died = f"WARNING indipyserver.exdriver: driver {driver} (pid "
     assert any(s.startswith(died) and s.endswith(") exited with status 3") for s in said), lines
