@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import IndiServer, free_port, setprop, terminate, wait_listening
+from peers import IndiServer, OurServer, free_port, setprop, terminate
 
 INDISERVER = "indiserver"
 OURS = "indipyserver"
@@ -368,7 +368,7 @@ class Rig:
         self.tmp = tmp_path
         self.drivers = FakeDrivers(tmp_path)
         self._indiservers: list[IndiServer] = []
-        self._ours: list[subprocess.Popen[bytes]] = []
+        self._ours: list[OurServer] = []
         self._clients: list[Wire] = []
 
     def start(self, kind: str, *drivers: str, restarts: int = 0,
@@ -377,32 +377,19 @@ class Rig:
         ``-r``; ``--shared-blobs on`` if `shared_blobs`) serving `drivers`, listening."""
         env = {ENV_ADDRESS: self.drivers.address}
         workdir = self.tmp / f"{kind}-{len(self._indiservers) + len(self._ours)}"
+        running: IndiServer
         if kind == INDISERVER:
-            indiserver = IndiServer(*drivers, workdir=workdir, env=env,
-                                    extra_args=["-r", str(restarts)])
-            self._indiservers.append(indiserver)
-            indiserver.start()
-            assert indiserver.process is not None
-            return Server(kind, indiserver.port, indiserver.process, indiserver.log_path)
-        workdir.mkdir(parents=True)
-        port = free_port()
-        args = [sys.executable, "-m", "indipyserver", "-v", "-p", str(port),
-                "--host", "127.0.0.1", "-r", str(restarts)]
-        if shared_blobs is not None:
-            args += ["--shared-blobs", "on" if shared_blobs else "off"]
-        pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-        log_path = workdir / "indipyserver.log"
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [*args, *drivers], cwd=workdir, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "HOME": str(workdir), "PYTHONPATH": pythonpath, **env},
-            )
-        self._ours.append(process)
-        server = Server(kind, port, process, log_path)
-        if not wait_listening(process, port, 15):
-            pytest.fail(f"our server did not start:\n{server.log()}", pytrace=False)
-        return server
+            running = IndiServer(*drivers, workdir=workdir, env=env,
+                                 extra_args=["-r", str(restarts)])
+            self._indiservers.append(running)
+        else:
+            blobs = [] if shared_blobs is None else ["--shared-blobs", "on" if shared_blobs else "off"]
+            running = OurServer(*drivers, workdir=workdir, env=env,
+                                extra_args=["--host", "127.0.0.1", "-r", str(restarts), *blobs])
+            self._ours.append(running)
+        running.start()
+        assert running.process is not None
+        return Server(kind, running.port, running.process, running.log_path)
 
     def client(self, server: Server) -> Wire:
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
@@ -418,7 +405,9 @@ class Rig:
         self.drivers.close()  # the fake drivers exit: servers then stop without waiting on them
         for indiserver in self._indiservers:
             indiserver.stop()
-        codes = [terminate(process, 10) for process in self._ours]
+        codes = [terminate(ours.process, 10) for ours in self._ours if ours.process is not None]
+        for ours in self._ours:
+            ours.stop()  # the socket and the process group as well
         assert all(code == 0 for code in codes), f"our servers' exit codes: {codes}"
 
 
