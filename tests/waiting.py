@@ -16,17 +16,19 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "",
+def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str | Callable[[], str] = "",
              interval: float = 0.02) -> T:
     """Call ``check()`` until it returns something true, and return that; an AssertionError
-    naming ``what`` once ``timeout`` seconds have passed."""
+    naming ``what`` once ``timeout`` seconds have passed (``what()`` if it is callable: what
+    was last seen, a log's tail)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout} s waiting for {said or check}")
         time.sleep(interval)
 
 

@@ -4,10 +4,10 @@ we saved), and the file indilib writes on CONFIG_SAVE is read by `read_config`."
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from peers import IndiServer, getprop, indi_eval, setprop
+from waiting import wait_for
 
 from indipydriver import NumberMember, NumberVector
 from indipydriver.standard.configfile import config_path, read_config, write_config
@@ -51,10 +51,8 @@ def test_we_read_the_file_indilib_saves(tmp_path: Path) -> None:
         setprop(server.port, f"{DEV}.POLLING_PERIOD.PERIOD_MS=2500")
         setprop(server.port, f"{DEV}.CONFIG_PROCESS.CONFIG_SAVE=On")
         path = config_path(DEV, server.home)
-        deadline = time.monotonic() + 10
-        while b"2500" not in (path.read_bytes() if path.exists() else b""):
-            assert time.monotonic() < deadline, f"indilib wrote no {path} with 2500"
-            time.sleep(0.1)
+        wait_for(lambda: b"2500" in (path.read_bytes() if path.exists() else b""), 10,
+                 f"indilib to write {path} with 2500", interval=0.1)
     finally:
         server.stop()
     read = read_config(path.read_bytes(), DEV, {"POLLING_PERIOD": polling(1000)})

@@ -5,12 +5,12 @@ telescope's coordinates and turns them into a dome azimuth."""
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from peers import getprop, setprop
+from waiting import wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LAUNCHER = EXAMPLES / "exdrivers" / "indi_py_dome"
@@ -33,15 +33,17 @@ def test_dome_receives_the_telescope_simulator_coordinates(indiserver_factory) -
         assert sent.returncode == 0, sent.describe()
     # The simulator keeps tracking, so RA drifts by a few arc-seconds: compare loosely. (Not
     # indi_eval -w: once connected it waits for a true expression for ever, ignoring -t.)
-    deadline = time.monotonic() + 10
-    while True:
-        seen = getprop(server.port, "Dome.TELESCOPE.RA", "Dome.TELESCOPE.DEC")
-        if seen.keys() == {"Dome.TELESCOPE.RA", "Dome.TELESCOPE.DEC"} and abs(
+    seen: dict[str, str] = {}
+
+    def dome_follows() -> bool:
+        nonlocal seen
+        seen = dict(getprop(server.port, "Dome.TELESCOPE.RA", "Dome.TELESCOPE.DEC"))
+        return seen.keys() == {"Dome.TELESCOPE.RA", "Dome.TELESCOPE.DEC"} and abs(
             float(seen["Dome.TELESCOPE.RA"]) - 5.5) < 0.01 and abs(
-            float(seen["Dome.TELESCOPE.DEC"]) + 20) < 0.01:
-            break
-        assert time.monotonic() < deadline, f"dome saw {dict(seen)}\n{server.log_tail()}"
-        time.sleep(0.2)
+            float(seen["Dome.TELESCOPE.DEC"]) + 20) < 0.01
+
+    wait_for(dome_follows, 10, lambda: f"the dome to follow; it saw {seen}\n{server.log_tail()}",
+             interval=0.2)
     values = getprop(server.port, "Dome.*.*", f"{SCOPE}.GEOGRAPHIC_COORD.*")
     ra = float(values["Dome.TELESCOPE.RA"])
     lat = float(values[f"{SCOPE}.GEOGRAPHIC_COORD.LAT"])

@@ -183,10 +183,14 @@ def devices(port: int) -> set[str]:
 
 def wait_devices(port: int, expected: set[str], timeout: float = 20) -> None:
     # Each look is a 1 s indi_getprop: the message shows the last one rather than asking again.
-    deadline = time.monotonic() + timeout
-    while (seen := devices(port)) != expected:
-        assert time.monotonic() < deadline, f"devices {seen} != {expected}"
-        time.sleep(0.05)
+    seen: set[str] = set()
+
+    def served() -> bool:
+        nonlocal seen
+        seen = devices(port)
+        return seen == expected
+
+    wait_for(served, timeout, lambda: f"devices {seen} to be {expected}", interval=0.05)
 
 
 def test_indiweb_finds_and_stops_a_server_it_did_not_start(

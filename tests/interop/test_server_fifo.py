@@ -7,12 +7,12 @@ removes the device for clients; the server keeps serving afterwards.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from peers import find_binary, getprop
 from test_server_chain import OurServer, our_server  # noqa: F401  (fixture)
+from waiting import wait_for
 
 
 def write_line(fifo: Path, line: str) -> None:
@@ -25,19 +25,20 @@ def test_fifo_start_with_name_then_stop(our_server: Callable[..., OurServer], tm
     find_binary("indi_simulator_dome")
     fifo = tmp_path / "indififo"
     ours = our_server("-f", str(fifo))
-    deadline = time.monotonic() + 10
-    while not fifo.exists():
-        assert time.monotonic() < deadline, ours.log()
-        time.sleep(0.05)
+    wait_for(fifo.exists, 10, lambda: f"the FIFO; the log:\n{ours.log()}", interval=0.05)
     write_line(fifo, 'start indi_simulator_dome -n "Roof Dome"')
-    deadline = time.monotonic() + 15
-    while (got := getprop(ours.port, "Roof Dome.CONNECTION.CONNECT", timeout=1)).returncode:
-        assert time.monotonic() < deadline, got.result.describe() + ours.log()
+    got = getprop(ours.port, "Roof Dome.CONNECTION.CONNECT", timeout=1)
+
+    def roof_dome_served() -> bool:
+        nonlocal got
+        got = getprop(ours.port, "Roof Dome.CONNECTION.CONNECT", timeout=1)
+        return got.returncode == 0
+
+    wait_for(roof_dome_served, 15, lambda: got.result.describe() + ours.log(), interval=0)
     everything = getprop(ours.port, "*.*.*", timeout=1)
     assert {key.split(".")[0] for key in everything} == {"Roof Dome"}
 
     write_line(fifo, 'stop indi_simulator_dome -n "Roof Dome"')
-    deadline = time.monotonic() + 10
-    while getprop(ours.port, "*.*.*", timeout=1):
-        assert time.monotonic() < deadline, "the stopped driver's device is still served"
+    wait_for(lambda: not getprop(ours.port, "*.*.*", timeout=1), 10,
+             "the stopped driver's device to be served no more", interval=0)
     assert ours.alive()
