@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from indipyclient import events as ev
 from indipyclient.connect import Client, EventStream
 from indipyclient.connection import NotConnected, Retry
-from indipyclient.validation import InvalidValue
+from indipyclient.outgoing import InvalidValue
 
 from .basedevice import BaseDevice
 from .constants import B_NEVER, BLOB_MODES

@@ -51,9 +51,9 @@ if TYPE_CHECKING:
     )
     from .ipyclient import IPyClient
     from .model import Device, Model, PropertyVector
+    from .outgoing import InvalidValue
     from .queclient import EventItem, QueClient, runqueclient
     from .snapshot import Snap
-    from .validation import InvalidValue
 
 # PEP 562: each public name is imported from its module on first use, so a program that
 # needs one part (a command-line tool, the protocol core) does not pay for the rest.
@@ -95,7 +95,7 @@ _LAZY = {
     "QueClient": "queclient",
     "runqueclient": "queclient",
     "Snap": "snapshot",
-    "InvalidValue": "validation",
+    "InvalidValue": "outgoing",
 }
 
 __all__ = [

@@ -32,7 +32,7 @@ What a ``Client`` offers:
 * ``await client.set(device, vector, {member: value}, wait=True, timeout=None)``: waits for
   the vector's definition if it has not come yet (at most ``timeout``, default 10 s, then
   ``UnknownVector``, so ``set`` may follow ``connect()`` at once), checks the
-  values (``validation``: ``InvalidValue`` names device, vector and member; nothing is sent),
+  values (``outgoing``: ``InvalidValue`` names device, vector and member; nothing is sent),
   sends only those members, marks the vector Busy and, with ``wait``, returns a ``SetResult``
   once the driver answers with a state other than Busy (``state`` Ok/Alert/Idle and its
   ``message``), or at the timeout (``timed_out`` True, default timeout the larger of 10 s and
@@ -65,8 +65,8 @@ from indipydriver.retrypolicy import Backoff, Retry
 from . import events as ev
 from .connection import Connection, NotConnected
 from .model import Device, Model, NumberVector, PropertyVector
+from .outgoing import new_vector
 from .setwait import SetResult, Waiters
-from .validation import new_vector
 
 __all__ = ["Client", "EventStream", "SetResult", "UnknownVector", "connect"]
 

@@ -50,8 +50,8 @@ from indipydriver.protocol.timestamps import format_timestamp
 from . import events
 from .connection import Connection
 from .model import Device, Model, PropertyVector
+from .outgoing import new_vector
 from .snapshot import Snap, take_snapshot
-from .validation import new_vector
 
 __all__ = ["IPyClient"]
 

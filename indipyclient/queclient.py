@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 from . import events
 from .ipyclient import IPyClient
-from .validation import InvalidValue
+from .outgoing import InvalidValue
 
 __all__ = ["EventItem", "QueClient", "runqueclient"]
 

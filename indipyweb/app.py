@@ -30,7 +30,7 @@ from .auth import SessionBackend
 from .blobfolder import BlobFolder
 from .middleware import BodyLimit, SecurityHeaders
 from .routes import web_routes
-from .routes.errors import http_error
+from .routes.httperrors import http_error
 from .settings import saved_server_settings
 from .site import Site
 from .source import DeviceSource

@@ -19,9 +19,17 @@ from typing import Self
 
 import indipyclient
 from indipyclient.changes import change_of
-from indipyclient.snapshot import take_snapshot, vector_dict
+from indipyclient.snapshot import take_snapshot
 
-from .source import BlobUpload, Change, InvalidValue, SetResult, Snapshot, VectorDict
+from .source import (
+    Change,
+    InvalidValue,
+    SetResult,
+    Snapshot,
+    VectorDict,
+    client_values,
+    model_vector,
+)
 
 __all__ = ["ClientSource"]
 
@@ -57,8 +65,7 @@ class ClientSource:
                              self.client.connected).dictdump()
 
     def vector(self, device: str, name: str) -> VectorDict | None:
-        found = self.client.model.vector(device, name)
-        return None if found is None else vector_dict(found)
+        return model_vector(self.client.model, device, name)
 
     async def changes(self) -> AsyncIterator[Change]:
         if self._events is None:
@@ -70,15 +77,9 @@ class ClientSource:
 
     async def set(self, device: str, vector: str, members: Mapping[str, object],
                   timeout: float = 10.0) -> SetResult:
-        values: dict[str, object] = {}
-        for name, value in members.items():
-            if isinstance(value, BlobUpload):
-                # indipyclient zlib-compresses when the format ends in .z
-                values[name] = (value.data, len(value.data), value.format)
-            else:
-                values[name] = value
         try:
-            result = await self.client.set(device, vector, values, wait=True, timeout=timeout)
+            result = await self.client.set(device, vector, client_values(members), wait=True,
+                                           timeout=timeout)
         except indipyclient.InvalidValue as exc:
             raise InvalidValue(str(exc)) from None
         except indipyclient.UnknownVector as exc:

@@ -21,7 +21,6 @@ Starlette's ``TestClient``: ``client.portal.call(source.receive, xml)``)::
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
@@ -32,7 +31,7 @@ from indipyclient.events import ConnectionLost, ConnectionMade
 from indipyclient.events import Event as ClientEvent
 from indipyclient.incoming import Incoming
 from indipyclient.model import Model
-from indipyclient.snapshot import take_snapshot, vector_dict
+from indipyclient.snapshot import take_snapshot
 from indipydriver.protocol import ProtocolError
 from indipydriver.protocol.enums import State, SwitchState
 from indipydriver.protocol.events import (
@@ -46,7 +45,16 @@ from indipydriver.protocol.events import (
     Text,
 )
 
-from .source import BlobUpload, Change, InvalidValue, SetResult, Snapshot, VectorDict
+from .source import (
+    BlobUpload,
+    Change,
+    ChangeQueue,
+    InvalidValue,
+    SetResult,
+    Snapshot,
+    VectorDict,
+    model_vector,
+)
 
 __all__ = ["Answer", "MemorySource"]
 
@@ -71,7 +79,7 @@ class MemorySource:
         self.sent: list[tuple[str, str, dict[str, object]]] = []
         self._incoming = Incoming(self.model)
         self._connected = True
-        self._changes: asyncio.Queue[Change] = asyncio.Queue(max_changes)
+        self._changes = ChangeQueue(max_changes, "MemorySource")
 
     # -- the DeviceSource protocol ---------------------------------------------------------
 
@@ -83,12 +91,10 @@ class MemorySource:
         return take_snapshot(self.model, self.host, self.port, self._connected).dictdump()
 
     def vector(self, device: str, name: str) -> VectorDict | None:
-        found = self.model.vector(device, name)
-        return None if found is None else vector_dict(found)
+        return model_vector(self.model, device, name)
 
-    async def changes(self) -> AsyncIterator[Change]:
-        while True:
-            yield await self._changes.get()
+    def changes(self) -> AsyncIterator[Change]:
+        return self._changes.changes()
 
     async def set(self, device: str, vector: str, members: Mapping[str, object],
                   timeout: float = 10.0) -> SetResult:
@@ -154,10 +160,7 @@ class MemorySource:
             self._notify(change)
 
     def _notify(self, change: Change) -> None:
-        if self._changes.full():
-            self._changes.get_nowait()
-            logger.warning("MemorySource: no one reads its changes; the oldest went")
-        self._changes.put_nowait(change)
+        self._changes.put(change)
 
 
 def _echo(device: str, vector: str, kind: str, rule: str | None, members: list[str],

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .blobfolder import BlobFile, BlobFolder
 from .hub import Hub, Part
-from .imaging.frames import viewable
+from .imaging.decoding import viewable
 from .source import DeviceSource, VectorDict
 
 __all__ = ["Renderer", "sse_event", "vector_id"]

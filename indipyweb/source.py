@@ -23,15 +23,21 @@ within min/max, switch rules); a source checks again where it can. Numbers are f
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from indipyclient.changes import Change, ChangeKind
+from indipyclient.model import Model
+from indipyclient.snapshot import vector_dict
 
-__all__ = ["BlobUpload", "Change", "ChangeKind", "DeviceSource", "InvalidValue", "SetResult",
-           "Snapshot", "VectorDict"]
+__all__ = ["BlobUpload", "Change", "ChangeKind", "ChangeQueue", "DeviceSource", "InvalidValue",
+           "SetResult", "Snapshot", "VectorDict", "client_values", "model_vector"]
+
+logger = logging.getLogger(__name__)
 
 # The JSON shapes (indipyclient 0.9.4's dictdump): plain dicts, so they serialise as they are.
 Snapshot = dict[str, Any]
@@ -82,3 +88,40 @@ class DeviceSource(Protocol):
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None: ...
+
+
+# -- what the sources that keep a client `Model` share ---------------------------------------
+
+
+def model_vector(model: Model, device: str, name: str) -> VectorDict | None:
+    """`DeviceSource.vector` read from a client library `Model`."""
+    found = model.vector(device, name)
+    return None if found is None else vector_dict(found)
+
+
+def client_values(members: Mapping[str, object]) -> dict[str, object]:
+    """The values of a `set` as the client library takes them: a `BlobUpload` becomes
+    (data, size, format), which indipyclient zlib-compresses when the format ends in .z."""
+    return {name: (value.data, len(value.data), value.format)
+            if isinstance(value, BlobUpload) else value for name, value in members.items()}
+
+
+class ChangeQueue:
+    """The bounded queue behind `DeviceSource.changes` of a source that applies elements
+    itself: past `maxsize` unread notices the oldest goes (a notice only names what changed;
+    the model stays current), logged as `owner`."""
+
+    def __init__(self, maxsize: int, owner: str) -> None:
+        self._queue: asyncio.Queue[Change] = asyncio.Queue(maxsize)
+        self._owner = owner
+
+    def put(self, change: Change) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            logger.warning("%s: no one reads its changes fast enough; the oldest went",
+                           self._owner)
+        self._queue.put_nowait(change)
+
+    async def changes(self) -> AsyncIterator[Change]:
+        while True:
+            yield await self._queue.get()

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from indipyclient.outgoing import vector_shape
 from indipyclient.properties import PropertyVector
-from indipyclient.validation import vector_shape
 from indipydriver.protocol import Frame, Framer, ProtocolError, parse_element
 from indipydriver.protocol import events as ev
 from indipydriver.protocol.acceptance import judge

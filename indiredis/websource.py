@@ -24,10 +24,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.changes import change_of
 from indipyclient.model import Model
+from indipyclient.outgoing import InvalidValue as ClientInvalid
+from indipyclient.outgoing import new_vector
 from indipyclient.setwait import Waiters
-from indipyclient.snapshot import take_snapshot, vector_dict
-from indipyclient.validation import InvalidValue as ClientInvalid
-from indipyclient.validation import new_vector
+from indipyclient.snapshot import take_snapshot
 from indipydriver.protocol import (
     Frame,
     Framer,
@@ -41,7 +41,16 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol import events as ev
 from indipydriver.retrypolicy import Retry
-from indipyweb.source import BlobUpload, Change, InvalidValue, SetResult, Snapshot, VectorDict
+from indipyweb.source import (
+    Change,
+    ChangeQueue,
+    InvalidValue,
+    SetResult,
+    Snapshot,
+    VectorDict,
+    client_values,
+    model_vector,
+)
 
 from .hosts import RedisServer
 from .indilink import bridge_retry
@@ -182,7 +191,7 @@ class RedisSource:
         self.model = Model()
         self.redis = connect_redis(redis_host)
         self._connected = False
-        self._changes: asyncio.Queue[Change] = asyncio.Queue(MAX_CHANGES)
+        self._changes = ChangeQueue(MAX_CHANGES, "RedisSource")
         self.waiters = Waiters()  # the client library's set-and-wait
         self._task: asyncio.Task[None] | None = None
 
@@ -195,30 +204,21 @@ class RedisSource:
                              self._connected).dictdump()
 
     def vector(self, device: str, name: str) -> VectorDict | None:
-        found = self.model.vector(device, name)
-        return None if found is None else vector_dict(found)
+        return model_vector(self.model, device, name)
 
-    async def changes(self) -> AsyncIterator[Change]:
-        while True:
-            yield await self._changes.get()
+    def changes(self) -> AsyncIterator[Change]:
+        return self._changes.changes()
 
     def _note(self, change: Change) -> None:
-        try:
-            self._changes.put_nowait(change)
-        except asyncio.QueueFull:
-            logger.warning("the web pages fall behind: a change notice dropped")
+        self._changes.put(change)
 
     async def set(self, device: str, vector: str, members: Mapping[str, object],
                   timeout: float = 10.0) -> SetResult:
         found = self.model.vector(device, vector)
         if found is None:
             raise InvalidValue(f"unknown vector {device}.{vector}")
-        values: dict[str, object] = {}
-        for name, value in members.items():
-            values[name] = ((value.data, len(value.data), value.format)
-                            if isinstance(value, BlobUpload) else value)
         try:
-            element = new_vector(found, values)
+            element = new_vector(found, client_values(members))
         except ClientInvalid as exc:
             raise InvalidValue(str(exc)) from None
         result = await self.waiters.send_and_wait(

@@ -57,8 +57,8 @@ from indipydriver.protocol import (
 from indipydriver.protocol.numbers import parse_number
 
 from ..model import Model
-from ..validation import InvalidValue
-from ..validation import new_vector as validated_vector
+from ..outgoing import InvalidValue
+from ..outgoing import new_vector as validated_vector
 from .blockingconnection import Connection
 from .cli import Reporter, parse_port, parse_timeout, run_tool
 from .specs import SetSpec, SpecError, parse_set_spec
@@ -209,7 +209,7 @@ class SetpropPlan:
     """The pure part of setprop: which definitions release which specs, and what to send.
 
     Definitions go into the client library's model, and an untyped spec's values are checked
-    against the vector it learnt by the library (``indipyclient.validation``): read-only
+    against the vector it learnt by the library (``indipyclient.outgoing``): read-only
     vectors, numbers that do not parse or lie outside min..max, switches that are not On/Off or
     break OneOfMany/AtMostOne are refused with the reason, before anything is sent.
     """

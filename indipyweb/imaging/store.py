@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from .frames import Frame, read_frame
+from .decoding import Frame, read_frame
 from .stretch import histogram, limits, stretch_to_bytes
 
 __all__ = ["ImageStore", "View"]

@@ -1,9 +1,9 @@
 """The web app's routes, a module per concern; `web_routes` composes them for `make_app`.
 
 ``pages`` the instruments, messages and device pages; ``login`` log-in and log-out (form and
-JSON); ``account`` a user's own password; ``vectors`` setting a vector from its form; ``blobs`` the received files; ``images`` the image viewer; ``admin``
+JSON); ``account`` a user's own password; ``setvector`` setting a vector from its form; ``files`` the received files; ``images`` the image viewer; ``admin``
 users and settings; ``stream`` the SSE stream of an open page; ``api`` the JSON API;
-``errors`` the one error handler. Each route states the scope it needs once (`auth.requires`);
+``httperrors`` the one error handler. Each route states the scope it needs once (`auth.requires`);
 every route that takes an unsafe method gets its CSRF check from `csrf.guard`, here.
 """
 
@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from ..csrf import guard
-from . import account, admin, api, blobs, images, login, pages, stream, vectors
+from . import account, admin, api, files, images, login, pages, setvector, stream
 
 __all__ = ["STATIC", "web_routes"]
 
@@ -25,7 +25,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 def web_routes(max_upload: int) -> list[BaseRoute]:
     """Every route (under the base path), in matching order: ``/api/login`` and
     ``/api/session`` before ``/api/{device}``."""
-    routes = [*pages.ROUTES, *login.ROUTES, *account.ROUTES, *vectors.ROUTES, *blobs.ROUTES, *images.ROUTES, *admin.ROUTES,
+    routes = [*pages.ROUTES, *login.ROUTES, *account.ROUTES, *setvector.ROUTES, *files.ROUTES, *images.ROUTES, *admin.ROUTES,
               *stream.ROUTES, *api.ROUTES]
     return [*guard(routes, max_upload),
             Mount("/static", StaticFiles(directory=STATIC), name="static")]

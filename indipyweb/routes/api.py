@@ -18,7 +18,7 @@ from ..auth import READ, SET, requires, viewer
 from ..site import site_of
 from ..source import InvalidValue
 from ..values import check_members
-from .vectors import send
+from .setvector import send
 
 __all__ = ["ROUTES", "json_body"]
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..auth import READ, requires
-from ..imaging.frames import viewable
+from ..imaging.decoding import viewable
 from ..imaging.store import ImageStore, View
 from ..imaging.stretch import LIMITS, STRETCHES
 from ..site import site_of

@@ -11,7 +11,7 @@ import pytest
 
 from indipyclient import InvalidValue
 from indipyclient.model import Model
-from indipyclient.validation import new_vector
+from indipyclient.outgoing import new_vector
 from indipydriver.protocol import events as pe
 from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from serverkit import RawClient
 
 from indipyclient.model import Model
-from indipyclient.validation import vector_shape
+from indipyclient.outgoing import vector_shape
 from indipydriver.protocol import events as pe
 from indipydriver.protocol import parse_element, serialise
 from indipydriver.protocol.acceptance import judge

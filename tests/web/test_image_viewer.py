@@ -22,7 +22,7 @@ from test_browser import browser, chromium, expose_from_page, log_in, open_devic
 from webpeers import DEVICE, ServerThread, WebThread, wait_for
 
 from indipyweb.imaging import store as store_module
-from indipyweb.imaging.frames import debayer, read_frame
+from indipyweb.imaging.decoding import debayer, read_frame
 from indipyweb.imaging.store import ImageStore, View
 from indipyweb.imaging.stretch import histogram, limits, stretch_to_bytes
 from indipyweb.render import vector_id
