@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indipyclient.model import PropertyVector
+from indipyclient.properties import PropertyVector
 
 __all__ = ["LiveProperty"]
 

@@ -50,8 +50,9 @@ if TYPE_CHECKING:
         setVector,
     )
     from .ipyclient import IPyClient
-    from .model import Device, Model, PropertyVector
+    from .model import Model
     from .outgoing import InvalidValue
+    from .properties import Device, PropertyVector
     from .queclient import EventItem, QueClient, runqueclient
     from .snapshot import Snap
 
@@ -88,9 +89,9 @@ _LAZY = {
     "setTextVector": "events",
     "setVector": "events",
     "IPyClient": "ipyclient",
-    "Device": "model",
+    "Device": "properties",
     "Model": "model",
-    "PropertyVector": "model",
+    "PropertyVector": "properties",
     "EventItem": "queclient",
     "QueClient": "queclient",
     "runqueclient": "queclient",

@@ -64,8 +64,9 @@ from indipydriver.retrypolicy import Backoff, Retry
 
 from . import events as ev
 from .connection import Connection, NotConnected
-from .model import Device, Model, NumberVector, PropertyVector
+from .model import Model
 from .outgoing import new_vector
+from .properties import Device, NumberVector, PropertyVector
 from .setwait import SetResult, Waiters
 
 __all__ = ["Client", "EventStream", "SetResult", "UnknownVector", "connect"]

@@ -56,7 +56,8 @@ from . import events
 from .blobfiles import place_blob, save_blob
 from .blobstream import BLOBReceiver, FileSink, MemorySink, SavedBLOB, Sink
 from .incoming import MAX_ELEMENT_SIZE, Incoming, Item
-from .model import BLOBVector, Model
+from .model import Model
+from .properties import BLOBVector
 from .serverstream import ServerStream
 
 # The policy's names are re-exported: ``indipyclient.Retry`` and its backoffs.

@@ -49,8 +49,9 @@ from indipydriver.protocol.timestamps import format_timestamp
 
 from . import events
 from .connection import Connection
-from .model import Device, Model, PropertyVector
+from .model import Model
 from .outgoing import new_vector
+from .properties import Device, PropertyVector
 from .snapshot import Snap, take_snapshot
 
 __all__ = ["IPyClient"]

@@ -50,7 +50,6 @@ from .properties import (
     Device,
     LightMember,
     LightVector,
-    Member,
     NumberMember,
     NumberVector,
     PropertyVector,
@@ -60,22 +59,7 @@ from .properties import (
     TextVector,
 )
 
-__all__ = [
-    "BLOBMember",
-    "BLOBVector",
-    "Device",
-    "LightMember",
-    "LightVector",
-    "Member",
-    "Model",
-    "NumberMember",
-    "NumberVector",
-    "PropertyVector",
-    "SwitchMember",
-    "SwitchVector",
-    "TextMember",
-    "TextVector",
-]
+__all__ = ["Model"]  # the data it fills are in `properties`
 
 logger = logging.getLogger(__name__)
 

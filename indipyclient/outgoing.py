@@ -38,7 +38,7 @@ from indipydriver.protocol.blobs import pack_blob
 from indipydriver.protocol.numbers import number_to_wire, parse_number
 from indipydriver.protocol.timestamps import now_timestamp
 
-from .model import NumberMember, NumberVector, PropertyVector, SwitchVector, TextVector
+from .properties import NumberMember, NumberVector, PropertyVector, SwitchVector, TextVector
 
 __all__ = ["InvalidValue", "NewVector", "new_vector", "vector_shape"]
 

@@ -3,7 +3,7 @@
 ``Device`` (a mapping of vector name -> vector), the vectors (``PropertyVector`` and one class
 per kind, mappings of member name -> value) and their members, read by programs and events
 alike. Imports nothing of the package: ``events`` names these types and ``model`` fills them,
-so neither imports the other back. ``indipyclient.model`` re-exports every name here.
+so neither imports the other back; import them from here.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from . import events as ev
 
 if TYPE_CHECKING:
     from .connect import Client, EventStream
-    from .model import PropertyVector
+    from .properties import PropertyVector
 
 __all__ = ["Camera", "FilterWheel", "Focuser", "Image", "Interface", "Mount", "RoleError",
            "devices", "interface_of"]

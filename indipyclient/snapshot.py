@@ -28,7 +28,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
-from .model import BLOBMember, Model, NumberMember, PropertyVector
+from .model import Model
+from .properties import BLOBMember, NumberMember, PropertyVector
 
 __all__ = ["Snap", "SnapDevice", "SnapVector", "take_snapshot", "vector_dict"]
 
