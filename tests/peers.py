@@ -544,6 +544,23 @@ def indiserver_factory(tmp_path: Path) -> Iterator[Callable[..., IndiServer]]:
         server.stop()
 
 
+@pytest.fixture
+def our_server(tmp_path: Path) -> Iterator[Callable[..., OurServer]]:
+    """Start our servers as child processes for a test: ``our_server("--demo", port=...,
+    wait=...)``; each in its own folder. All are stopped (SIGTERM) at teardown, and each must
+    exit 0."""
+    servers: list[OurServer] = []
+
+    def start(*args: str, port: int | None = None, wait: bool = True) -> OurServer:
+        server = OurServer(*args, workdir=tmp_path / f"ours-{len(servers)}", port=port)
+        servers.append(server)
+        return server.start(wait=wait)
+
+    yield start
+    codes = [(s.args, s.stop()) for s in reversed(servers)]
+    assert all(code == 0 for _, code in codes), codes
+
+
 # ------------------------------------------------------------------------------------------------
 # indilib's client library: INDI::BaseClient through tests/interop/baseclient's probe
 

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, getprop, setprop
-from test_server_chain import OurServer, our_server  # noqa: F401  (fixture)
+from peers import IndiServer, OurServer, getprop, setprop
 
 CCD = "CCD Simulator"
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +49,7 @@ SNOOPER = textwrap.dedent(f"""\
 @pytest.mark.parametrize("kind", ["indiserver", "ours"])
 def test_a_python_driver_snoops_the_ccd_simulators_images(
     kind: str, tmp_path: Path, indiserver_factory: Callable[..., IndiServer],
-    our_server: Callable[..., OurServer],  # noqa: F811
+    our_server: Callable[..., OurServer],
 ) -> None:
     script = tmp_path / "indi_py_snooper"
     script.write_text(SNOOPER)

@@ -24,8 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from peers import IndiServer, find_binary, getprop, setprop
-from test_server_chain import OurServer, our_server  # noqa: F401  (fixture)
+from peers import IndiServer, OurServer, find_binary, getprop, setprop
 from waiting import wait_for
 
 SCOPE = "Telescope Simulator"
@@ -43,7 +42,7 @@ def wait_until(done: Callable[[], bool], what: str, timeout: float = 10.0) -> No
 
 def test_telescope_connect_messages_match_indiservers_log(
     indiserver_factory: Callable[..., IndiServer],
-    our_server: Callable[..., OurServer],  # noqa: F811
+    our_server: Callable[..., OurServer],
     tmp_path: Path,
 ) -> None:
     find_binary("indi_simulator_telescope")
@@ -129,7 +128,7 @@ QUIRKS = (
 
 def test_corner_cases_give_the_same_bytes_as_indiservers_log(
     indiserver_factory: Callable[..., IndiServer],
-    our_server: Callable[..., OurServer],  # noqa: F811
+    our_server: Callable[..., OurServer],
     tmp_path: Path,
 ) -> None:
     driver = tmp_path / "indi_quirk"

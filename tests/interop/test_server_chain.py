@@ -12,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 from peers import (
     IndiServer,
     OurServer,
@@ -24,6 +22,7 @@ from peers import (
     indi_eval,
     setprop,
 )
+from waiting import wait_for
 
 from indipydriver.protocol.framing import Frame, Framer
 
@@ -31,30 +30,18 @@ DOME = "Dome Simulator"
 THERMOSTAT = "Thermostat"
 
 
-@pytest.fixture
-def our_server(tmp_path: Path) -> Iterator[Callable[..., OurServer]]:
-    """Start our servers for one test; all are stopped (SIGTERM, exit 0) at teardown."""
-    servers: list[OurServer] = []
-
-    def start(*args: str, port: int | None = None, wait: bool = True) -> OurServer:
-        server = OurServer(*args, workdir=tmp_path / f"ours-{len(servers)}", port=port)
-        servers.append(server)
-        return server.start(wait=wait)
-
-    yield start
-    codes = [(s.args, s.stop()) for s in reversed(servers)]
-    assert all(code == 0 for _, code in codes), codes
-
-
 def wait_getprop(port: int, spec: str, timeout: float = 15.0) -> dict[str, str]:
     """indi_getprop until `spec` (no wildcard) is found, for servers that are still connecting."""
-    deadline = time.monotonic() + timeout
-    while True:
+    got = getprop(port, spec, timeout=2)
+
+    def found() -> bool:
+        nonlocal got
         got = getprop(port, spec, timeout=2)
-        if got.returncode == 0 or time.monotonic() > deadline:
-            assert got.returncode == 0, got.result.describe()
-            return got
-        time.sleep(0.2)
+        return got.returncode == 0
+
+    if got.returncode != 0:
+        wait_for(found, timeout, lambda: got.result.describe(), interval=0.2)
+    return got
 
 
 class Watcher:

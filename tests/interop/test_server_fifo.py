@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from peers import find_binary, getprop
-from test_server_chain import OurServer, our_server  # noqa: F401  (fixture)
+from peers import OurServer, find_binary, getprop
 from waiting import wait_for
 
 
@@ -20,7 +19,7 @@ def write_line(fifo: Path, line: str) -> None:
         f.write(line + "\n")
 
 
-def test_fifo_start_with_name_then_stop(our_server: Callable[..., OurServer], tmp_path: Path) -> None:  # noqa: F811
+def test_fifo_start_with_name_then_stop(our_server: Callable[..., OurServer], tmp_path: Path) -> None:
     """`start indi_simulator_dome -n "Roof Dome"` serves "Roof Dome"; `stop` deletes it."""
     find_binary("indi_simulator_dome")
     fifo = tmp_path / "indififo"
