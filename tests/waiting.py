@@ -32,11 +32,13 @@ def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str | Callable
         time.sleep(interval)
 
 
-async def until(check: Callable[[], Any], timeout: float = 10.0, what: str = "",
+async def until(check: Callable[[], Any], timeout: float = 10.0,
+                what: str | Callable[[], str] = "",
                 interval: float = 0.01,
                 pause: Callable[[], Awaitable[object]] | None = None) -> Any:
     """Let the event loop run until ``check()`` (awaited if it returns an awaitable) is true,
-    and return its value; an AssertionError naming ``what`` after ``timeout`` seconds.
+    and return its value; an AssertionError naming ``what`` (or ``what()``) after ``timeout``
+    seconds.
     ``pause`` replaces the sleep between looks (a textual pilot's ``pause``)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -46,7 +48,8 @@ async def until(check: Callable[[], Any], timeout: float = 10.0, what: str = "",
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout} s waiting for {said or check}")
         if pause is None:
             await asyncio.sleep(interval)
         else:

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary, serving
+from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.server import IPyServer
@@ -76,16 +77,16 @@ class Rig:
     async def wait_received(self, vector: str, count: int = 1, timeout: float = 10.0
                             ) -> dict[str, Any]:
         """The ``count``-th request for ``vector`` the driver received; fails after timeout."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            got = [r for r in self.received() if r["vector"] == vector]
-            if len(got) >= count:
-                return got[count - 1]
-            if asyncio.get_running_loop().time() > deadline:
-                extra = self.server.log_tail() if isinstance(self.server, IndiServer) else ""
-                pytest.fail(f"the driver ({self.kind}) got {len(got)} requests for {vector}, "
-                            f"not {count}: {self.received()}\n{extra}", pytrace=False)
-            await asyncio.sleep(0.02)
+        def got() -> list[dict[str, Any]]:
+            return [r for r in self.received() if r["vector"] == vector]
+
+        def failure() -> str:
+            extra = self.server.log_tail() if isinstance(self.server, IndiServer) else ""
+            return (f"request {count} for {vector}: the driver ({self.kind}) got "
+                    f"{len(got())}: {self.received()}\n{extra}")
+
+        await until(lambda: len(got()) >= count, timeout, failure, interval=0.02)
+        return got()[count - 1]
 
 
 def write_launcher(path: Path, rxlog: Path) -> Path:
