@@ -2,7 +2,7 @@
 
 import threading
 
-from waiting import server, wait
+from waiting import connect_device, server, wait
 
 import PyIndi
 
@@ -22,13 +22,7 @@ class Camera(PyIndi.BaseClient):
 client = Camera()
 client.setServer(*server())
 print("connected", client.connectServer())
-device = wait(lambda: client.getDevice(CCD), CCD)
-connection = wait(lambda: device.getSwitch("CONNECTION"), "CONNECTION")
-if not device.isConnected():
-    connection.reset()
-    connection[0].setState(PyIndi.ISS_ON)
-    client.sendNewSwitch(connection)
-wait(device.isConnected, "the CCD connected")
+device = connect_device(client, CCD, "the CCD connected")
 print("ccd connected", device.isConnected())
 exposure = wait(lambda: device.getNumber("CCD_EXPOSURE"), "CCD_EXPOSURE")
 ccd1 = wait(lambda: device.getBLOB("CCD1"), "CCD1")

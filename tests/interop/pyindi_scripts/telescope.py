@@ -2,7 +2,7 @@
 
 import time
 
-from waiting import server, wait
+from waiting import connect_device, server, wait
 
 import PyIndi
 
@@ -11,13 +11,7 @@ MOUNT = "Telescope Simulator"
 client = PyIndi.BaseClient()
 client.setServer(*server())
 print("connected", client.connectServer())
-telescope = wait(lambda: client.getDevice(MOUNT), MOUNT)
-connection = wait(lambda: telescope.getSwitch("CONNECTION"), "CONNECTION")
-if not telescope.isConnected():
-    connection.reset()
-    connection[0].setState(PyIndi.ISS_ON)
-    client.sendNewSwitch(connection)
-wait(telescope.isConnected, "the mount connected")
+telescope = connect_device(client, MOUNT, "the mount connected")
 print("mount connected", telescope.isConnected())
 on_coord_set = wait(lambda: telescope.getSwitch("ON_COORD_SET"), "ON_COORD_SET")
 on_coord_set.reset()

@@ -1,4 +1,5 @@
-"""What every script here shares: the server from the command line, and waiting with a limit.
+"""What the scripts here share: the server from the command line, waiting with a limit, and
+connecting a device the way pyindi-client's tutorial does.
 
 The scripts are pyindi-client programs (ours): they run unchanged under pyindi-client's SWIG
 module and under this project's pure-Python PyIndi, and print only what both should agree on.
@@ -6,6 +7,8 @@ module and under this project's pure-Python PyIndi, and print only what both sho
 
 import sys
 import time
+
+import PyIndi  # whichever the running Python provides: ours or pyindi-client's
 
 TIMEOUT = 30.0
 
@@ -26,3 +29,16 @@ def wait(check, what, timeout=TIMEOUT):
             print(f"TIMEOUT waiting for {what}", flush=True)
             sys.exit(1)
         time.sleep(0.05)
+
+
+def connect_device(client, name, what):
+    """Wait for device ``name``, switch its CONNECTION on (its first switch, as pyindi-client's
+    tutorial does) unless it is connected, and wait until it is (``what``); the device."""
+    device = wait(lambda: client.getDevice(name), name)
+    connection = wait(lambda: device.getSwitch("CONNECTION"), "CONNECTION")
+    if not device.isConnected():
+        connection.reset()
+        connection[0].setState(PyIndi.ISS_ON)
+        client.sendNewSwitch(connection)
+    wait(device.isConnected, what)
+    return device
