@@ -46,6 +46,15 @@ BASELINE = [
 ]
 
 
+@pytest.fixture(params=["ours", "indiserver"])
+def port(servers: list[Server], request: pytest.FixtureRequest) -> int:
+    """Each server in turn, ours then indiserver, with the thermostat's values restored; its
+    port."""
+    port: int = next(s for s in servers if s.kind == request.param).port
+    _restore(port)
+    return port
+
+
 def _values(port: int) -> dict[str, str]:
     values = getprop(port, *WATCHED, timeout=5)
     assert values.returncode == 0, values.result.describe()
@@ -99,11 +108,9 @@ SCENARIOS = [
 
 @pytest.mark.parametrize(("args", "changes"), SCENARIOS, ids=lambda a: " ".join(a)
                          if isinstance(a, list) else str(a))
-@pytest.mark.parametrize("which", ["ours", "indiserver"])
 def test_setprop_changes_what_indi_setprop_changes_with_the_same_exit_status(
-    servers: list[Server], which: str, args: list[str], changes: bool
+    port: int, args: list[str], changes: bool
 ) -> None:
-    port = next(s for s in servers if s.kind == which).port
     base = _restore(port)
     theirs = run_tool(["indi_setprop", *address(port), "-t", "1", *args])
     after_theirs = _settle(port, base, changes)
@@ -116,25 +123,19 @@ def test_setprop_changes_what_indi_setprop_changes_with_the_same_exit_status(
     assert "Traceback" not in mine.stderr
 
 
-@pytest.mark.parametrize("which", ["ours", "indiserver"])
 def test_setprop_escapes_values_that_indi_setprop_sends_raw(
-    servers: list[Server], which: str
+    port: int
 ) -> None:
     """``a<b & "c"`` arrives whole (indi_setprop would send broken XML)."""
-    port = next(s for s in servers if s.kind == which).port
-    _restore(port)
     text = 'a<b & "c"'
     result = run_tool([*ours("indi_setprop"), *address(port), "-w", f"Thermostat.SITE.NAME={text}"])
     assert result.returncode == 0, result.describe()
     assert _values(port)["Thermostat.SITE.NAME"] == text
 
 
-@pytest.mark.parametrize("which", ["ours", "indiserver"])
 def test_setprop_wait_exits_0_on_ok_and_1_on_alert_with_the_drivers_message(
-    servers: list[Server], which: str
+    port: int
 ) -> None:
-    port = next(s for s in servers if s.kind == which).port
-    _restore(port)
     ok = run_tool([*ours("indi_setprop"), *address(port), "-w", "Thermostat.TARGET.TARGET=21"])
     assert ok.returncode == 0, ok.describe()
     alert = run_tool([*ours("indi_setprop"), *address(port), "-w", "-n",
@@ -177,12 +178,9 @@ EXPRESSIONS = [
 
 
 @pytest.mark.parametrize("expression", EXPRESSIONS)
-@pytest.mark.parametrize("which", ["ours", "indiserver"])
 def test_eval_prints_and_exits_as_indi_eval(
-    servers: list[Server], which: str, expression: str
+    port: int, expression: str
 ) -> None:
-    port = next(s for s in servers if s.kind == which).port
-    _restore(port)
     theirs, mine = side_by_side("indi_eval", [*address(port), "-t", "2", "-f", "-o", expression],
                                 env={"TZ": "UTC"})
     assert mine.returncode == theirs.returncode, theirs.describe() + "\n" + mine.describe()
