@@ -83,7 +83,11 @@ async def type_into(pilot: Pilot[None], vector: VectorPanel, member: str, text: 
 
 
 async def submit(pilot: Pilot[None], vector: VectorPanel) -> None:
-    await pilot.click(vector.query_one(".submit"))
+    """Click Submit. A textual Button ignores a click while it still shows the last one
+    (its "-active" look, 0.2 s), as a person never clicks again that fast: wait for that."""
+    button = vector.query_one(".submit")
+    await wait_for(pilot, lambda: not button.has_class("-active"), what="Submit ready")
+    await pilot.click(button)
 
 
 async def search(pilot: Pilot[None], text: str) -> None:
@@ -219,10 +223,14 @@ async def test_out_of_range_number_shows_the_error_and_sends_nothing(kit: tuple[
         assert not field.is_valid
         # Unparsable text is refused the same way.
         field.value = "twenty"
+        # An edit clears the last refusal: wait for that, so the refusal read below is the
+        # one the next Submit gives (not the 150 one, nor a label the edit cleared after it).
+        await wait_for(pilot, lambda: str(target.error_label.content) == "", what="the edit")
         await submit(pilot, target)
         await wait_for(pilot, lambda: "'twenty' is not a number" in str(target.error_label.content),
                        what="the number error")
         field.value = "50"
+        await wait_for(pilot, lambda: str(target.error_label.content) == "", what="the edit")
         await submit(pilot, target)
         event = await driver.next_received()
         assert isinstance(event, ipd.newNumberVector) and float(event["TEMP"]) == 50
