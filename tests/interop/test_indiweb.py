@@ -14,13 +14,12 @@ API; ``INDIPYSERVER_HOST`` opens the server to the network under indiweb, which 
 ``--host``.
 
 indiweb's ``stop`` falls back to ``pkill -9 indiserver`` (every indiserver on the machine) when
-psutil fails; the tests put a ``pkill`` first on PATH that refuses and records, so a fallback
-fails the test instead of killing other test runs' servers. psutil fails in indiweb's scan also
-for a process of someone else's named ``indiserver`` that exits (or is a zombie) while indiweb
-looks at it: indiweb (1.2) stops at the first such error. Other test runs on the machine make
-such processes all the time, so a fallback fails a test only when indiweb's log blames one of
-this test's own servers, or nothing at all (seen with a stream of short-lived processes named
-``indiserver`` beside the tests: every stop fell back).
+psutil fails; the tests put a ``pkill`` first on PATH that refuses and records, and any
+fallback fails the test. indiweb (1.2) scans every process and stops at the first one named
+``indiserver`` that exits (or is a zombie) while it looks, and other test runs on the machine
+make such processes all the time; so each test runs indiweb, its servers and drivers, and the
+calls into indiweb's code, in a PID namespace of its own with its own ``/proc`` (`Namespace`),
+where indiweb sees only this test's processes.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -44,11 +42,6 @@ import pytest
 from peers import driver_path, find_binary, free_port, getprop, terminate, wait_listening
 from waiting import wait_for
 
-#: indiweb's warning before its pkill fallback, naming the process psutil failed on.
-FALLBACK_CAUSE = re.compile(r"Error killing indiserver process: .*\(pid=(\d+)")
-#: indiweb's warning when is_running gave up (it then answers False), likewise.
-CHECK_FAILED = re.compile(r"Error checking for indiserver process: .*\(pid=(\d+)")
-
 REPO = Path(__file__).resolve().parents[2]
 OURS, INDISERVER = "ours", "indiserver"
 KINDS = [OURS, INDISERVER]
@@ -58,13 +51,73 @@ echo "pkill $*" >> "$(dirname "$0")/pkill.called"
 exit 1
 """
 
+#: PID 1 of a `Namespace`: reaps the processes orphaned in it (drivers of a killed server).
+REAPER = """import os, signal
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+while True:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+    signal.sigwait({signal.SIGCHLD})
+"""
+
+
+class Namespace:
+    """A PID namespace with its own ``/proc`` (util-linux ``unshare``; in a user namespace
+    too when not root), held by a reaper as its PID 1; `command` runs a program inside it
+    (``nsenter``, which stays outside as the program's parent and exits with it). Closing
+    kills PID 1, and so, by the kernel, every process left in the namespace."""
+
+    def __init__(self) -> None:
+        root = os.geteuid() == 0
+        user = [] if root else ["--user", "--map-root-user"]
+        self.enter = ["-p", "-m"] if root else ["-U", "--preserve-credentials", "-p", "-m"]
+        self.holder = subprocess.Popen(
+            ["unshare", *user, "--pid", "--fork", "--mount-proc", "--kill-child",
+             sys.executable, "-c", REAPER],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.init = 0
+        try:
+            wait_for(self._started, 10, "unshare started no PID 1", interval=0.02)
+        except AssertionError:
+            self.holder.kill()
+            _, err = self.holder.communicate(timeout=10)
+            pytest.fail("these tests need a PID namespace to keep indiweb's process scan to "
+                        "their own processes: util-linux `unshare --pid --fork --mount-proc` "
+                        f"(as root, or with --user --map-root-user) failed: {err.decode()!r}")
+
+    def _started(self) -> bool:
+        if self.holder.poll() is not None:
+            raise AssertionError("unshare exited")
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.holder.pid).children():
+                if child.cmdline()[-1:] == [REAPER]:
+                    self.init = child.pid
+                    return True
+        return False
+
+    def command(self, argv: list[str]) -> list[str]:
+        return ["nsenter", "-t", str(self.init), *self.enter, "--", *argv]
+
+    def close(self) -> None:
+        if self.holder.poll() is None:
+            self.holder.kill()  # unshare's --kill-child: PID 1 dies, then all in it
+        self.holder.communicate(timeout=10)
+        if self.init:
+            wait_for(lambda: not psutil.pid_exists(self.init)
+                     or psutil.Process(self.init).status() == psutil.STATUS_ZOMBIE,
+                     10, "the namespace's PID 1 outlived unshare")
+
 
 class Machine:
     """A PATH, HOME and FIFO of one test: ``bin/`` first on PATH holds the pkill guard and, for
     our server, the ``indiserver`` symlink to the ``indipyserver`` command."""
 
-    def __init__(self, tmp_path: Path, kind: str) -> None:
+    def __init__(self, tmp_path: Path, kind: str, namespace: Namespace) -> None:
         self.kind = kind
+        self.namespace = namespace
         self.bin = tmp_path / "bin"
         self.bin.mkdir()
         guard = self.bin / "pkill"
@@ -85,73 +138,66 @@ class Machine:
         self.env = {**os.environ, "PATH": self.path, "HOME": str(self.home),
                     "PYTHONPATH": pythonpath}
         self.env.pop(HOST_ENV, None)
-        self.own: set[int] = set()  # pids of this test's servers and drivers, as seen
 
     def pkill_called(self) -> str:
         called = self.bin / "pkill.called"
         return called.read_text() if called.exists() else ""
 
-    def saw(self, server: psutil.Process | None) -> psutil.Process | None:
-        """Note `server` (and its drivers) as this test's own processes; returns it."""
-        if server is not None:
-            self.own.add(server.pid)
-            with contextlib.suppress(psutil.Error):
-                self.own.update(child.pid for child in server.children())
-        return server
-
     def indiweb_log(self) -> str:
         return "".join(p.read_text(errors="replace") for p in sorted(self.home.glob("indiweb-*.log")))
 
-    def fallback_causes(self, in_process_log: str = "") -> set[int]:
-        """The pids indiweb's psutil scan failed on before each pkill fallback."""
-        text = self.indiweb_log() + in_process_log
-        return {int(pid) for pid in FALLBACK_CAUSE.findall(text)}
+    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        """`argv` run in this test's namespace, with its PATH and HOME (`kwargs` to Popen)."""
+        return subprocess.Popen(self.namespace.command(argv), env={**self.env,
+                                **kwargs.pop("env", {})}, **kwargs)
 
-    def fallback_blamed_on_others(self, in_process_log: str = "") -> bool:
-        """Whether every fallback so far was caused by a process that is not this test's."""
-        causes = self.fallback_causes(in_process_log)
-        return bool(causes) and not causes & self.own
+    def indiweb_finds(self, port: int) -> bool:
+        """indiweb's own is_running(port), called in this test's namespace."""
+        return self.indiweb_call(f"is_running({port})") == "True"
+
+    def indiweb_stop(self, port: int) -> None:
+        """indiweb's own stop(port), called in this test's namespace."""
+        self.indiweb_call(f"stop({port})")
+
+    def indiweb_call(self, call: str) -> str:
+        code = ("import logging; logging.basicConfig(level=logging.DEBUG)\n"
+                "from indiweb.indi_server import IndiServer\n"
+                f"manager = IndiServer(fifo={str(self.fifo)!r}, conf_dir={str(self.conf)!r})\n"
+                f"print(manager.{call})\n")
+        done = subprocess.run(self.namespace.command([sys.executable, "-c", code]),
+                              env=self.env, capture_output=True, text=True, timeout=60,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
 
 
 HOST_ENV = "INDIPYSERVER_HOST"
 
 
+@pytest.fixture
+def namespace() -> Iterator[Namespace]:
+    ns = Namespace()
+    yield ns  # closing it ends whatever this test left running in it
+    ns.close()
+
+
 @pytest.fixture(params=KINDS)
-def machine(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-            caplog: pytest.LogCaptureFixture) -> Iterator[Machine]:
+def machine(tmp_path: Path, request: pytest.FixtureRequest,
+            namespace: Namespace) -> Iterator[Machine]:
     find_binary("indiserver")
-    m = Machine(tmp_path, request.param)
-    # indiweb's IndiServer, called in this process, runs pkill from this process's PATH.
-    monkeypatch.setenv("PATH", m.path)
+    m = Machine(tmp_path, request.param, namespace)
     yield m
-    for proc in psutil.process_iter(["environ"]):  # anything left of this test: reaped
-        with contextlib.suppress(psutil.Error):
-            if (proc.info["environ"] or {}).get("HOME") == str(m.home):
-                proc.kill()
-    in_process = "\n".join(r.getMessage() for r in caplog.get_records("call"))
-    if m.pkill_called() and m.fallback_blamed_on_others(in_process):
-        return  # another run's process, not ours, upset indiweb's scan (see the module's doc)
     assert m.pkill_called() == "", (
-        f"indiweb fell back to pkill: it did not find the server (psutil failed on pids "
-        f"{sorted(m.fallback_causes(in_process))}; this test's: {sorted(m.own)})")
+        f"indiweb fell back to pkill: it did not find the server\n{m.indiweb_log()}")
 
 
-def indiweb_finds(manager: Any, port: int, m: Machine, caplog: pytest.LogCaptureFixture) -> bool:
-    """indiweb's is_running(port) (in this process), asked again (five times at most, half a
-    second apart) when it answered False because psutil failed on another run's process
-    (module doc): such a zombie lasts until its parent reaps it, and the suite's parallel
-    workers make them beside this test (one outlived three scans in a row)."""
-    for attempt in range(6):
-        if attempt:
-            time.sleep(0.5)
-        seen = len(caplog.records)
-        if manager.is_running(port):
-            return True
-        failed = {int(pid) for r in caplog.records[seen:]
-                  for pid in CHECK_FAILED.findall(r.getMessage())}
-        if not failed or failed & m.own:
-            return False
-    return False
+def end(entered: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM the program `entered` (an ``nsenter``) runs, then `terminate` the nsenter,
+    which exits with it (it forwards no signal)."""
+    with contextlib.suppress(psutil.Error):
+        for program in psutil.Process(entered.pid).children():
+            program.terminate()
+    terminate(entered, timeout)
 
 
 def listener(port: int) -> psutil.Process | None:
@@ -171,12 +217,6 @@ def gone(pids: list[int]) -> bool:
                    for p in pids)
 
 
-def alive(process: psutil.Process) -> bool:
-    with contextlib.suppress(psutil.Error):
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    return False
-
-
 def devices(port: int) -> set[str]:
     return {key.split(".")[0] for key in getprop(port, "*.CONNECTION.*", timeout=1)}
 
@@ -194,19 +234,18 @@ def wait_devices(port: int, expected: set[str], timeout: float = 20) -> None:
 
 
 def test_indiweb_finds_and_stops_a_server_it_did_not_start(
-    machine: Machine, caplog: pytest.LogCaptureFixture
+    machine: Machine
 ) -> None:
     """indiweb's IndiServer, as after indiweb restarted (it started nothing itself): its
     is_running(port) sees the server started as indiwebmanager starts it, not another port's;
-    its stop(port) kills it, and its drivers, which see EOF, exit: no orphans."""
-    from indiweb.indi_server import IndiServer as IndiWebServer
-
+    its stop(port) kills it, and its drivers, which see EOF, exit: no orphans. (indiweb's
+    code runs in the test's namespace: `Machine.indiweb_call`.)"""
     port = free_port()
     os.mkfifo(machine.fifo)
-    server = subprocess.Popen(
+    server = machine.popen(  # its pid is nsenter's, which exits with the server
         ["indiserver", "-p", str(port), "-m", "1000", "-v", "-f", str(machine.fifo),
          "-u", f"{machine.fifo}_sock"],
-        env=machine.env, cwd=machine.home, stdin=subprocess.DEVNULL,
+        cwd=machine.home, stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -214,27 +253,22 @@ def test_indiweb_finds_and_stops_a_server_it_did_not_start(
         with machine.fifo.open("w") as f:
             f.write('start indi_simulator_dome -n "Dome Simulator"\n')
         wait_devices(port, {"Dome Simulator"})
-        found = machine.saw(psutil.Process(server.pid))
+        found = listener(port)
         assert found is not None
         assert found.name() == "indiserver"
         assert ["-p", str(port)] == found.cmdline()[found.cmdline().index("-p"):][:2]
         drivers = [child.pid for child in found.children()]
         assert drivers
 
-        manager = IndiWebServer(fifo=str(machine.fifo), conf_dir=str(machine.conf))
-        assert indiweb_finds(manager, port, machine, caplog) is True
-        assert manager.is_running(free_port()) is False
-        for _ in range(3):  # SIGKILL, then psutil reaps it (so Popen sees no status)
-            manager.stop(port)
-            in_process = "\n".join(r.getMessage() for r in caplog.records)
-            if server.poll() is not None or not machine.fallback_blamed_on_others(in_process):
-                break  # (stopped again only while another run's process upset the scan)
+        assert machine.indiweb_finds(port) is True
+        assert machine.indiweb_finds(free_port()) is False
+        machine.indiweb_stop(port)  # SIGKILL; nsenter, its parent, reaps it and exits
         server.wait(5)
-        assert not psutil.pid_exists(server.pid)
+        assert not psutil.pid_exists(found.pid)
         wait_until(lambda: gone(drivers), 10, "the drivers outlived the server")
-        assert manager.is_running(port) is False
+        assert machine.indiweb_finds(port) is False
     finally:
-        terminate(server, 5)  # type: ignore[arg-type]
+        end(server, 5)
 
 
 class IndiWeb:
@@ -244,14 +278,14 @@ class IndiWeb:
         self.port = free_port()
         self.log_path = machine.home / f"indiweb-{self.port}.log"
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = machine.popen(
                 [sys.executable, "-m", "indiweb.main", "--indi-port", str(indi_port),
                  "--port", str(self.port), "--host", "127.0.0.1", "--fifo", str(machine.fifo),
                  "--conf", str(machine.conf), "--xmldir", "/usr/share/indi", "--verbose"],
-                env={**machine.env, **extra_env}, cwd=machine.home, stdin=subprocess.DEVNULL,
+                env=extra_env, cwd=machine.home, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
             )
-        assert wait_listening(self.process, self.port, 30), self.log()  # type: ignore[arg-type]
+        assert wait_listening(self.process, self.port, 30), self.log()
 
     def call(self, method: str, path: str, body: object = None) -> object:
         data = None if body is None else json.dumps(body).encode()
@@ -265,7 +299,7 @@ class IndiWeb:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        terminate(self.process, 10)  # type: ignore[arg-type]
+        end(self.process, 10)
 
 
 def test_indiweb_runs_profiles_and_drivers_on_the_server(machine: Machine) -> None:
@@ -284,7 +318,7 @@ def test_indiweb_runs_profiles_and_drivers_on_the_server(machine: Machine) -> No
         web.call("POST", "/api/server/start/Sims")
         wait_until(lambda: listener(port) is not None, 20, "no server listens\n" + web.log())
         wait_devices(port, {"Dome Simulator", "Telescope Simulator"})
-        server = machine.saw(listener(port))
+        server = listener(port)
         assert server is not None and server.name() == "indiserver"
         assert web.call("GET", "/api/server/status") == [
             {"status": "True", "active_profile": "Sims"}]
@@ -300,21 +334,17 @@ def test_indiweb_runs_profiles_and_drivers_on_the_server(machine: Machine) -> No
         web.call("POST", "/api/drivers/restart/Dome Simulator")
         wait_until(lambda: {c.pid for c in server.children()} - before, 20, "no restart")
         wait_devices(port, {"Dome Simulator", "Telescope Simulator"})
-        machine.saw(server)
 
         web.stop()  # the server, in its own session, outlives indiweb
         assert server.is_running()
         web = IndiWeb(machine, port, {})
-        for _ in range(3):  # its stop kills the old server, then it starts a new one
-            web.call("POST", "/api/server/start/Sims")
-            if not alive(server) or not machine.fallback_blamed_on_others():
-                break  # (started again only while another run's process upset the scan)
+        web.call("POST", "/api/server/start/Sims")  # its stop kills the old server first
         wait_until(lambda: not server.is_running() or server.status() == "zombie", 20,
                    "the new indiweb did not stop the server the old one left\n" + web.log())
         wait_until(lambda: (new := listener(port)) is not None and new.pid != server.pid, 20,
                    "no new server\n" + web.log())
         wait_devices(port, {"Dome Simulator", "Telescope Simulator"})
-        replacement = machine.saw(listener(port))
+        replacement = listener(port)
         assert replacement is not None
         drivers = [c.pid for c in replacement.children()]
 
@@ -326,31 +356,26 @@ def test_indiweb_runs_profiles_and_drivers_on_the_server(machine: Machine) -> No
 
 
 def test_run_by_the_interpreter_as_indiserver_it_is_still_found(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, namespace: Namespace
 ) -> None:
     """``python3 .../indiserver -p PORT``: the kernel names the process after the interpreter,
     so the server names itself (prctl) and indiweb's is_running still finds it; run under its
     own name it keeps that name."""
-    from indiweb.indi_server import IndiServer as IndiWebServer
-
-    m = Machine(tmp_path, OURS)
-    monkeypatch.setenv("PATH", m.path)
-    manager = IndiWebServer(fifo=str(m.fifo), conf_dir=str(m.conf))
+    m = Machine(tmp_path, OURS, namespace)
     for command, name in (([sys.executable, str(m.bin / "indiserver")], "indiserver"),
                           ([sys.executable, "-m", "indipyserver"], None)):
         port = free_port()
-        server = subprocess.Popen([*command, "-p", str(port), "--demo"], env=m.env,
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        server = m.popen([*command, "-p", str(port), "--demo"], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             assert wait_listening(server, port, 15)
-            process = m.saw(psutil.Process(server.pid))
+            process = listener(port)
             assert process is not None
             seen = process.name()
             assert (seen == "indiserver") is (name == "indiserver"), seen
-            assert indiweb_finds(manager, port, m, caplog) is (name == "indiserver")
+            assert m.indiweb_finds(port) is (name == "indiserver")
         finally:
-            terminate(server, 5)  # type: ignore[arg-type]
+            end(server, 5)
     assert m.pkill_called() == ""
 
 
@@ -378,7 +403,6 @@ def test_a_driver_indiweb_cannot_start_is_not_retried(machine: Machine) -> None:
                  [{"label": "Late Camera"}, {"label": "Dome Simulator"}])
         web.call("POST", "/api/server/start/Late")
         wait_devices(port, {"Dome Simulator"})
-        machine.saw(listener(port))
         time.sleep(1.0)
         late.parent.mkdir()
         late.write_text(LATE_DRIVER)

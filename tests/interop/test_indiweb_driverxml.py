@@ -18,10 +18,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from peers import free_port, terminate, wait_listening
-from test_indiweb import Machine, listener, machine, wait_devices, wait_until
+from peers import free_port, wait_listening
+from test_indiweb import Machine, end, listener, machine, namespace, wait_devices, wait_until
 
-__all__ = ["machine"]  # the fixture, imported for this module's tests
+__all__ = ["machine", "namespace"]  # the fixtures, imported for this module's tests
 
 REPO = Path(__file__).resolve().parents[2]
 EXEC = "indipy_test_ccd"
@@ -58,13 +58,13 @@ def test_indiweb_lists_and_starts_a_python_driver_from_our_xml(machine: Machine,
     indi_port, web_port = free_port(), free_port()
     log = machine.home / "indiweb-driverxml.log"
     with log.open("ab") as out:
-        web = subprocess.Popen([sys.executable, "-m", "indiweb.main", "--indi-port", str(indi_port),
-                                "--port", str(web_port), "--host", "127.0.0.1", "--fifo",
-                                str(machine.fifo), "--conf", str(machine.conf), "--xmldir",
-                                str(xmldir), "--verbose"], env=machine.env, cwd=machine.home,
-                               stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        web = machine.popen([sys.executable, "-m", "indiweb.main", "--indi-port", str(indi_port),
+                             "--port", str(web_port), "--host", "127.0.0.1", "--fifo",
+                             str(machine.fifo), "--conf", str(machine.conf), "--xmldir",
+                             str(xmldir), "--verbose"], cwd=machine.home,
+                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     try:
-        assert wait_listening(web, web_port, 30), log.read_text()  # type: ignore[arg-type]
+        assert wait_listening(web, web_port, 30), log.read_text()
         drivers = _call(web_port, "GET", "/api/drivers")
         assert isinstance(drivers, list)
         [ours] = [d for d in drivers if d.get("binary") == EXEC]
@@ -75,9 +75,8 @@ def test_indiweb_lists_and_starts_a_python_driver_from_our_xml(machine: Machine,
         _call(web_port, "POST", "/api/profiles/Py/drivers", [{"label": ccd_simulator.DEVICE}])
         _call(web_port, "POST", "/api/server/start/Py")
         wait_until(lambda: listener(indi_port) is not None, 20, "no server\n" + log.read_text())
-        machine.saw(listener(indi_port))
         wait_devices(indi_port, {ccd_simulator.DEVICE})
         _call(web_port, "POST", "/api/server/stop")
         wait_until(lambda: listener(indi_port) is None, 20, "the server still listens")
     finally:
-        terminate(web, 10)  # type: ignore[arg-type]
+        end(web, 10)
