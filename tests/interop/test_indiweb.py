@@ -168,6 +168,8 @@ class Machine:
                               env=self.env, capture_output=True, text=True, timeout=60,
                               check=False)
         assert done.returncode == 0, done.stderr
+        assert "Error checking" not in done.stderr, done.stderr  # a failed scan, not an answer
+        assert "Error killing" not in done.stderr, done.stderr  # (then its pkill fallback)
         return done.stdout.strip()
 
 
@@ -192,11 +194,14 @@ def machine(tmp_path: Path, request: pytest.FixtureRequest,
 
 
 def end(entered: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM the program `entered` (an ``nsenter``) runs, then `terminate` the nsenter,
-    which exits with it (it forwards no signal)."""
+    """SIGTERM the program `entered` (an ``nsenter``) runs, and wait for the nsenter, which
+    reaps it and exits with it (it forwards no signal; killed first, it would leave the
+    program a zombie in the namespace for indiweb's next scan); `terminate` if it hangs."""
     with contextlib.suppress(psutil.Error):
         for program in psutil.Process(entered.pid).children():
             program.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        entered.wait(timeout)
     terminate(entered, timeout)
 
 
