@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -52,18 +53,23 @@ def test_any_device_name_is_sent_as_the_core_writes_it_or_left_to_it(device: str
         assert any(c in device for c in "&<>\"'") or not device.isprintable()
 
 
-def test_arrival_time_is_when_the_bytes_came_not_when_they_were_read() -> None:
-    """A definition read 0.4 s after it arrived reports its arrival (Linux), never a later time.
-
-    Linux stamps packets only while some socket asks for it, and turns that on a moment after
-    the first one does: a socket asking from the start keeps it on here (the tool itself uses
-    recv's return time for bytes that came unstamped, which is never too early).
-    """
+@pytest.fixture
+def stamping() -> Iterator[None]:
+    """Linux stamps packets only while some socket asks for it, and turns that on a moment after
+    the first one does: a socket asking from the start keeps it on for the test (the tool
+    itself uses recv's return time for bytes that came unstamped, which is never too early,
+    but is the time of reading, not of arrival)."""
     keeper = socket.socket()
     if sys.platform.startswith("linux"):
         keeper.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS
         time.sleep(0.2)
-    with keeper, socket.create_server(("127.0.0.1", 0)) as listener:
+    with keeper:
+        yield
+
+
+def test_arrival_time_is_when_the_bytes_came_not_when_they_were_read(stamping: None) -> None:
+    """A definition read 0.4 s after it arrived reports its arrival (Linux), never a later time."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         conn = Connection.open("127.0.0.1", port)
         server, _ = listener.accept()
@@ -109,7 +115,8 @@ def test_what_the_socket_holds_is_read_before_any_of_it_is_parsed() -> None:
         server.close()
 
 
-def test_a_thousand_vector_answer_arrives_whole_while_the_tool_is_not_reading() -> None:
+def test_a_thousand_vector_answer_arrives_whole_while_the_tool_is_not_reading(
+        stamping: None) -> None:
     """The tool asks for a receive buffer before connecting (`RECEIVE_BUFFER`), so a server can
     send a 1000-vector getProperties answer (about 350 KB) whole while the tool loads the
     protocol core: its last bytes arrive at once, not when the tool gets round to reading. With
