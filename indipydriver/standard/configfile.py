@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..members import NumberMember, getfloat
+from ..protocol.elements import SPEC_BY_CLASS
+from ..protocol.escaping import escape_entities
+from ..protocol.events import NewNumberVector, NewSwitchVector, NewTextVector
+from ..protocol.serialiser import COMPACT, attribute, end_tag, start_tag
 from ..vectors import PropertyVector
 
 __all__ = ["SAVED_KINDS", "ConfigEntry", "ConfigError", "ConfigRead", "config_path",
@@ -26,6 +30,16 @@ __all__ = ["SAVED_KINDS", "ConfigEntry", "ConfigError", "ConfigRead", "config_pa
 
 #: The kinds of vector a config file holds (a light is read-only, a BLOB too big).
 SAVED_KINDS = ("Number", "Switch", "Text")
+
+#: Each saved kind's (vector tag, member tag), from the protocol's table.
+_TAGS = {kind: (spec.tag, spec.member.tag)
+         for kind, spec in (("Number", SPEC_BY_CLASS[NewNumberVector]),
+                            ("Switch", SPEC_BY_CLASS[NewSwitchVector]),
+                            ("Text", SPEC_BY_CLASS[NewTextVector]))
+         if spec.member is not None}
+#: The root element of indilib's config file (one element per line, members indented by 2,
+#: values by 6, as indilib lays it out).
+_ROOT = "INDIDriver"
 
 
 class ConfigError(ValueError):
@@ -55,11 +69,6 @@ def config_path(devicename: str, home: Path | None = None) -> Path:
     return (home if home is not None else Path.home()) / ".indi" / f"{devicename}_config.xml"
 
 
-def _quote(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("'", "&apos;").replace('"', "&quot;"))
-
-
 def _number_text(value: object) -> str:
     try:
         return f"{getfloat(value):.15g}"  # type: ignore[arg-type]
@@ -68,22 +77,25 @@ def _number_text(value: object) -> str:
 
 
 def write_config(devicename: str, vectors: Iterable[PropertyVector]) -> bytes:
-    """The config file holding `vectors`' current values, laid out as indilib writes it.
-    Vectors of a kind a config cannot hold (lights, BLOBs) are skipped."""
-    lines = ["<INDIDriver>"]
+    """The config file holding `vectors`' current values, laid out as indilib writes it (but
+    with the serialiser's double-quoted attributes, which indilib reads as well). Vectors of a
+    kind a config cannot hold (lights, BLOBs) are skipped."""
+    lines = [start_tag(_ROOT, "", COMPACT)]
     for vector in vectors:
         if vector.kind not in SAVED_KINDS:
             continue
-        lines.append(f"<new{vector.kind}Vector device='{_quote(devicename)}' "
-                     f"name='{_quote(vector.name)}'>")
+        vtag, mtag = _TAGS[vector.kind]
+        lines.append(start_tag(vtag, attribute("device", escape_entities(devicename))
+                               + attribute("name", escape_entities(vector.name)), COMPACT))
         for member in vector:
             value = vector[member]
             text = _number_text(value) if vector.kind == "Number" else str(value)
-            lines.append(f"  <one{vector.kind} name='{_quote(member)}'>")
-            lines.append(f"      {_quote(text)}")
-            lines.append(f"  </one{vector.kind}>")
-        lines.append(f"</new{vector.kind}Vector>")
-    lines.append("</INDIDriver>")
+            lines.append("  " + start_tag(mtag, attribute("name", escape_entities(member)),
+                                          COMPACT))
+            lines.append("      " + escape_entities(text))
+            lines.append("  " + end_tag(mtag, COMPACT))
+        lines.append(end_tag(vtag, COMPACT))
+    lines.append(end_tag(_ROOT, COMPACT))
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -66,14 +66,14 @@ def test_the_file_indilib_wrote_is_read() -> None:
 
 def test_what_we_write_reads_back_and_is_laid_out_as_indilib_does() -> None:
     """write_config then read_config gives the values back; lights are not saved; the layout
-    (root INDIDriver, single-quoted attributes, the value on its own indented line) is the one
-    in indilib's file."""
+    (root INDIDriver, the value on its own indented line) is the one in indilib's file; the
+    attributes are in the serialiser's double quotes (indilib writes single, reads both)."""
     mine = vectors()
     mine["POLLING_PERIOD"]["PERIOD_MS"] = 2500
     mine["ACTIVE_DEVICES"]["ACTIVE_TELESCOPE"] = "Python <Mount> & 'Co'"
     data = write_config("Cam", mine.values())
-    assert data.startswith(b"<INDIDriver>\n<newNumberVector device='Cam' name='POLLING_PERIOD'>"
-                           b"\n  <oneNumber name='PERIOD_MS'>\n      2500\n  </oneNumber>\n")
+    assert data.startswith(b'<INDIDriver>\n<newNumberVector device="Cam" name="POLLING_PERIOD">'
+                           b'\n  <oneNumber name="PERIOD_MS">\n      2500\n  </oneNumber>\n')
     assert b"STATUS" not in data
     indilib = INDILIB_FILE.read_text()
     assert indilib.startswith("<INDIDriver>\n<newSwitchVector device='CCD Simulator' name=")
