@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import itertools
 import os
+import socket
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
@@ -109,6 +111,28 @@ def open_memfds() -> list[str]:
 
 
 _OPEN: list[RawClient] = []
+_UIDS = itertools.count(1)
+
+
+async def socket_round_trip(sock: socket.socket, before: bytes = b"",
+                            timeout: float = 15.0) -> bytes:
+    """`RawClient.round_trip` on a bare non-blocking socket: send `before` and a
+    ``pingRequest``, read until its ``pingReply``; what was read (the reply included)."""
+    loop = asyncio.get_running_loop()
+    uid = f"round-trip-{next(_UIDS)}".encode()
+    await loop.sock_sendall(sock, before + b'<pingRequest uid="' + uid + b'"/>')
+    got = b""
+
+    async def read() -> None:
+        nonlocal got
+        while b'<pingReply uid="' + uid + b'"' not in got:
+            data = await loop.sock_recv(sock, 65536)
+            if not data:
+                raise EOFError(f"server closed the connection; read {got[-300:]!r}")
+            got += data
+
+    await asyncio.wait_for(read(), timeout)
+    return got
 
 
 #: For a driver script run by a test: `wait_for(token)` reads stdin until `token` has come
@@ -171,10 +195,16 @@ class RawClient:
         await self.read_until(lambda fs: any(match(f) for f in fs), timeout)
         return next(f for f in self.frames if match(f))
 
-    async def settle(self, seconds: float = 0.2) -> None:
-        """Read whatever arrives for a short while."""
-        with contextlib.suppress(TimeoutError):
-            await self.read_until(lambda fs: False, seconds)
+    async def round_trip(self, timeout: float = 15.0) -> Frame:
+        """Send a ``pingRequest`` and wait for its ``pingReply`` (returned).
+
+        The evidence that something did *not* happen: the server deals with one connection's
+        messages in order and queues what it sends a client in order, so once the reply is in,
+        everything this client sent before has been dealt with, and whatever the server had
+        queued for it by then (an in-process driver's sends included) has been read."""
+        uid = f"round-trip-{next(_UIDS)}"
+        await self.send(f'<pingRequest uid="{uid}"/>')
+        return await self.wait_for("pingReply", timeout, uid=uid)
 
     def tags(self) -> list[str]:
         return [f.tag for f in self.frames]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 
 import pytest
-from serverkit import RawClient, make_gadget, running, send_blob, server
+from serverkit import RawClient, make_gadget, running, send_blob, server, socket_round_trip
 from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -30,7 +31,7 @@ async def test_getproperties_new_set_round_trip_and_echo() -> None:
             s = await c.wait_for("setNumberVector", name="VALUE")
             assert b"42" in s.data
         await b.wait_for("newNumberVector")
-        await a.settle(0.1)
+        await a.round_trip()  # a's new was dealt with, and what it brought a has come
         assert "newNumberVector" not in a.tags()  # not echoed to its sender
         assert srv.port != 0
 
@@ -51,6 +52,8 @@ async def test_late_client_gets_current_values_in_the_definition() -> None:
     [("", False, True), ("Also", True, True), ("Only", True, False)],
 )
 async def test_enableblob_modes(mode: str, expect_blob: bool, expect_other: bool) -> None:
+    """enableBLOB Never (the default), Also and Only decide which of a driver's BLOB and
+    number a client gets; a round trip after both proves what did not come never will."""
     driver = make_gadget()
     async with running(server(driver)) as srv:
         c = await RawClient.connect(srv.port)
@@ -58,25 +61,25 @@ async def test_enableblob_modes(mode: str, expect_blob: bool, expect_other: bool
         await c.wait_for("defBLOBVector")
         if mode:
             await c.send(f'<enableBLOB device="Gadget">{mode}</enableBLOB>')
-        await c.send("<pingRequest uid='sync'/>")
-        await c.wait_for("pingReply", uid="sync")
+        await c.round_trip()
         c.frames.clear()
-        await send_blob(driver, b"x" * 1000)
+        await send_blob(driver, b"x" * 1000)  # an in-process driver's sends are routed at once
         await driver["Gadget"]["VALUE"].send_setVector()
-        await c.settle(0.3)
+        await c.round_trip()
         assert ("setBLOBVector" in c.tags()) == expect_blob
         assert ("setNumberVector" in c.tags()) == expect_other
 
 
 async def test_ping_is_answered_to_that_client_only() -> None:
+    """A pingReply goes to the client that asked, never to another."""
     async with running(server(make_gadget())) as srv:
         a, b = await RawClient.connect(srv.port), await RawClient.connect(srv.port)
         await b.send("<getProperties/>")
         await a.send('<pingRequest uid="abc"/>')
         reply = await a.wait_for("pingReply")
         assert reply.attrs == {"uid": "abc"}
-        await b.settle(0.2)
-        assert "pingReply" not in b.tags()
+        own = await b.round_trip()
+        assert [f.attrs for f in b.frames if f.tag == "pingReply"] == [own.attrs]
 
 
 class RawDriver(DriverConnection):
@@ -100,6 +103,8 @@ class RawDriver(DriverConnection):
 
 
 async def test_late_snooper_gets_static_values_and_later_updates() -> None:
+    """A driver snooping one property gets its current value at once and its later sets, and
+    nothing of the device's other properties."""
     driver = make_gadget()
     snooper = RawDriver("snooper")
     async with running(server(driver, snooper)) as srv:
@@ -114,7 +119,8 @@ async def test_late_snooper_gets_static_values_and_later_updates() -> None:
         vector["T"] = "changed"
         await vector.send_setVector()
         await driver["Gadget"]["VALUE"].send_setVector()
-        await asyncio.sleep(0.05)
+        # An in-process driver's sends are routed before send_setVector returns, and the router
+        # queues a snooper's share at once: both are in, or never will be.
         got = snooper.taken()
         assert b"changed" in got and b"VALUE" not in got
 
@@ -291,8 +297,10 @@ async def test_shutdown_aborts_a_client_that_does_not_take_its_last_bytes(
     stalled = socket_module.create_connection(("127.0.0.1", srv.port))
     try:
         stalled.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, 4096)
-        stalled.sendall(b'<getProperties/><enableBLOB device="Gadget">Also</enableBLOB>')
-        await asyncio.sleep(0.2)
+        stalled.setblocking(False)
+        # answered: the server has the client and its enableBLOB; from now on it reads nothing
+        await socket_round_trip(
+            stalled, b'<getProperties/><enableBLOB device="Gadget">Also</enableBLOB>')
         for _ in range(10):
             await send_blob(driver, b"\0" * 1_000_000)  # more than the socket buffers hold
         (conn,) = srv.clients
@@ -321,7 +329,7 @@ async def test_a_client_reset_is_logged_and_forgotten_while_others_are_served(
         await ok.wait_for("defBLOBVector")
         gone = socket_module.create_connection(("127.0.0.1", srv.port))
         gone.sendall(b'<getProperties version="1.7"/>')
-        await asyncio.sleep(0.1)
+        await until(lambda: select.select([gone], [], [], 0)[0], 10, "definitions unread in its buffer")
         gone.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_LINGER, struct.pack("ii", 1, 0))
         with caplog.at_level(logging.DEBUG, logger="indipyserver.clients"):  # routine: DEBUG
             gone.close()  # unread definitions in its buffer: the kernel sends a reset

@@ -20,6 +20,7 @@ BURST = 200
 async def test_a_burst_sent_without_yielding_is_flushed_once_per_loop_turn(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """200 sets sent in one turn of the loop reach the client in one to three flushes."""
     flushes = 0
     original = ClientConnection.flush_marked
 
@@ -34,7 +35,7 @@ async def test_a_burst_sent_without_yielding_is_flushed_once_per_loop_turn(
         client = await RawClient.connect(server.port)
         await client.send('<getProperties version="1.7"/>')
         await client.wait_for("defNumberVector", name="VALUE")
-        await client.settle(0.1)
+        await client.round_trip()  # everything queued for the client so far is flushed
         flushes = 0
         vector = driver["Gadget"]["VALUE"]
         for value in range(BURST):  # no await that yields: the Link write returns at once
