@@ -12,6 +12,7 @@ import logging
 
 import pytest
 from serverdoubles import RecordingDriverSide
+from waiting import until
 
 from indipydriver.retrypolicy import ExponentialBackoff, Retry
 from indipyserver import IPyServer
@@ -88,6 +89,16 @@ async def serve_scripted(reply: bytes = DEFS) -> tuple[ScriptedServer, asyncio.S
     server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
     return scripted, server, server.sockets[0].getsockname()[1]
 
+
+async def sent_before(conn: RemoteConnection, scripted: ScriptedServer) -> bytes:
+    """What the connection had sent the remote before now: a marker queued on the connection
+    now is written after all of it, so once the marker has arrived all of it has too. The
+    bytes before the marker."""
+    marker = b'<pingRequest uid="sent-before"/>'
+    conn.send(marker)
+    await until(lambda: marker in scripted.received, 5, "the marker at the remote")
+    return bytes(scripted.received).split(marker, 1)[0]
+
 async def test_connects_asks_and_forwards_and_reconnects_after_loss() -> None:
     """driver_ready on connect, frames forwarded, driver_lost on loss, then back again."""
     scripted, server, port = await serve_scripted()
@@ -96,9 +107,7 @@ async def test_connects_asks_and_forwards_and_reconnects_after_loss() -> None:
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
         await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 3)
-        async with asyncio.timeout(5):
-            while b"getProperties" not in scripted.received:
-                await asyncio.sleep(0.01)
+        assert b"getProperties" in await sent_before(conn, scripted)
         assert b"enableBLOB" not in scripted.received  # BLOBs only when asked for
         scripted.drop_all()
         await router.wait_for(lambda ev: sum(e[0] == "frame" for e in ev) == 6)
@@ -107,7 +116,9 @@ async def test_connects_asks_and_forwards_and_reconnects_after_loss() -> None:
     assert kinds == ["ready", "lost", "ready", "lost"]
 
 
-async def test_refused_connection_is_retried_until_the_server_appears() -> None:
+async def test_refused_connection_is_retried_until_the_server_appears(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """A remote that is down at start never raises; the connection is made once it is up."""
     probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = probe.sockets[0].getsockname()[1]
@@ -117,7 +128,9 @@ async def test_refused_connection_is_retried_until_the_server_appears() -> None:
     conn = RemoteConnection("127.0.0.1", port, backoff=FAST)
     async with asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
-        await asyncio.sleep(0.2)
+        with caplog.at_level(logging.WARNING, logger="indipyserver"):
+            await until(lambda: caplog.text.count("cannot connect to") >= 2, 10,
+                        "two refused attempts logged")
         assert router.events == [] and not task.done()
         scripted = ScriptedServer(DEFS)
         server = await asyncio.start_server(scripted.handle, "127.0.0.1", port)
@@ -133,9 +146,9 @@ async def test_blob_enable_sends_enableblob_once_per_device() -> None:
     conn = RemoteConnection("127.0.0.1", port, blob_enable=True, backoff=FAST)
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
-        async with asyncio.timeout(5):
-            while scripted.received.count(b"enableBLOB") < 4:
-                await asyncio.sleep(0.01)
+        # two elements, each naming enableBLOB in its start and end tags
+        await until(lambda: scripted.received.count(b"enableBLOB") >= 4, 5, "two enableBLOBs")
+        await sent_before(conn, scripted)  # and nothing more was on its way
         task.cancel()
     assert scripted.received.count(b'<enableBLOB device="A">Also</enableBLOB>') == 1
     assert scripted.received.count(b'<enableBLOB device="B &amp; C">Also</enableBLOB>') == 1
@@ -148,8 +161,8 @@ async def test_device_at_host_takes_only_that_device() -> None:
     conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+        # A's definitions come first in the stream: dealt with (dropped) before B & C's
         await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
-        await asyncio.sleep(0.1)
         task.cancel()
     devices = {e[1].device for e in router.events if e[0] == "frame"}  # type: ignore[attr-defined]
     assert devices == {"B & C"}
@@ -165,12 +178,10 @@ async def test_device_at_host_with_the_real_router_asks_for_that_device_only() -
     conn = RemoteConnection("127.0.0.1", port, device="B & C", backoff=FAST)
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))
-        async with asyncio.timeout(5):
-            while router.cached("B & C", "P")[0] is None or not scripted.received:
-                await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
+        await until(lambda: router.cached("B & C", "P")[0] is not None, 5, "B & C cached")
+        asked = await sent_before(conn, scripted)
         task.cancel()
-    assert bytes(scripted.received) == b'<getProperties device="B &amp; C" version="1.7"/>\n'
+    assert asked == b'<getProperties device="B &amp; C" version="1.7"/>\n'
     assert router.owner("B & C") is None  # lost on cancel: deleted for clients
     assert router.cached("A", "P") == (None, None)
 
@@ -231,18 +242,15 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
 
     async def sent(data: bytes) -> None:
         scripted.writers[0].write(data)
-        async with asyncio.timeout(5):
-            while not any(d == data for d, _ in seen):
-                await asyncio.sleep(0.005)
+        await until(lambda: any(d == data for d, _ in seen), 5, f"{data!r} routed")
 
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))
-        async with asyncio.timeout(5):
-            while router.cached("Scope", "P")[0] is None:
-                await asyncio.sleep(0.005)
+        await until(lambda: router.cached("Scope", "P")[0] is not None, 5, "Scope cached")
         await sent(other)
         await sent(mine)
-        await asyncio.sleep(0.05)
+        await until(lambda: mine.rstrip(b"\n") in b"".join(to_client.writes), 5,
+                    "the set written to the client")
         written = b"".join(to_client.writes)
         cached = router.cached("Scope", "P")[1]
         task.cancel()
@@ -297,10 +305,14 @@ async def test_a_remote_restarted_after_a_stable_run_is_reconnected_at_once(
     assert delays == ["0.1 s"] * 4, delays
 
 
-async def test_a_remote_that_drops_every_connection_at_once_is_backed_off() -> None:
+async def test_a_remote_that_drops_every_connection_at_once_is_backed_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """A remote that answers and then drops the connection at once (an indiserver whose -m
     cuts us off, one that crashes after its definitions) is not retried in a storm: 36
-    connections in 20 s in a review of a reset on the first definition, 0.5 s apart."""
+    connections in 20 s in a review of a reset on the first definition, 0.5 s apart. Read
+    from the logged delays, which grow (0.05 s shown as 0.1, 0.2, 0.8) as the connection
+    never lasts `stable_after`."""
 
     async def answer_and_drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(DEFS)
@@ -309,9 +321,14 @@ async def test_a_remote_that_drops_every_connection_at_once_is_backed_off() -> N
 
     server, conn, router = await remote_of(answer_and_drop, Retry(
         ExponentialBackoff(0.05, 30.0, factor=4.0), stable_after=5.0))
-    async with server, asyncio.TaskGroup() as tg:
-        task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
-        await asyncio.sleep(1.5)  # delays 0.05, 0.2, 0.8, then 3.2
-        task.cancel()
-    assert 3 <= router.count("ready") <= 4
-    assert router.count("frame") == 3 * router.count("ready")  # each got the definitions
+    with caplog.at_level(logging.WARNING, logger="indipyserver"):
+        async with server, asyncio.TaskGroup() as tg:
+            task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
+            await until(lambda: router.count("lost") >= 3, 10, "three connections lost")
+            task.cancel()
+    delays = [r.getMessage().rsplit(" in ", 1)[1] for r in caplog.records
+              if "reconnecting in" in r.getMessage()]
+    assert delays[:3] == ["0.1 s", "0.2 s", "0.8 s"], delays
+    kinds = [e[0] for e in router.events]
+    three = kinds[:[i for i, k in enumerate(kinds) if k == "lost"][2] + 1]
+    assert three.count("ready") == 3 and three.count("frame") == 9  # each got the definitions
