@@ -12,6 +12,7 @@ server's loop alone (``INLINE_ONLY`` in the conftest).
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 
 import pytest
@@ -36,6 +37,23 @@ async def _connected(got: list[bytes], on_frames=None):  # type: ignore[no-untyp
     proto.read_inline(selector, ours.fileno())
     proto.start()
     return proto, transport, selector, ours.fileno(), theirs
+
+
+async def still_unread(fd: int, data: bytes) -> None:
+    """`data`, sent to `fd`, waits unread in its buffer, and is still there after three turns
+    of the loop (in each of which the selector reads every watched descriptor that is
+    readable): the evidence that it is not being read, not a pause."""
+    with socket.socket(fileno=os.dup(fd)) as sock:
+        def peek() -> bytes:
+            try:
+                return sock.recv(len(data) + 1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return b""
+
+        await until(lambda: peek() == data, 5, "the data in the buffer")
+        for _ in range(3):
+            await asyncio.sleep(0)  # a turn of the loop, its select included
+        assert peek() == data
 
 
 SET = b'<setNumberVector device="D" name="N" state="Ok"><oneNumber name="v">%d</oneNumber></setNumberVector>\n'
@@ -77,11 +95,11 @@ async def test_throttled_or_held_no_reads_and_released_reads_resume() -> None:
     proto.throttle(True)
     assert fd not in selector._inline
     theirs.send(SET % 1)
-    await asyncio.sleep(0.05)
+    await still_unread(fd, SET % 1)
     assert got == []
     proto.hold(True)
     proto.throttle(False)  # still held
-    await asyncio.sleep(0.05)
+    await still_unread(fd, SET % 1)
     assert got == [] and fd not in selector._inline
     proto.hold(False)
     await until(lambda: len(got) == 1)
@@ -105,7 +123,7 @@ async def test_nothing_is_read_once_the_transport_is_closing() -> None:
 
 async def test_a_reset_connection_is_lost_once_and_unwatched() -> None:
     got: list[bytes] = []
-    proto, _, selector, fd, theirs = await _connected(got)
+    proto, transport, selector, fd, theirs = await _connected(got)
     lost: list[Exception | None] = []
     original = proto.connection_lost
 
@@ -118,7 +136,8 @@ async def test_a_reset_connection_is_lost_once_and_unwatched() -> None:
     theirs.send(SET % 1)
     theirs.close()  # unread data and linger 0: a reset, or the end of the stream
     await until(lambda: proto.closed.is_set())
-    await asyncio.sleep(0.02)
+    # asyncio's transport lets go of its protocol once it has called connection_lost
+    await until(lambda: transport.get_protocol() is None, 5, "the transport done with it")
     assert len(lost) == 1 and fd not in selector._inline
 
 
@@ -146,7 +165,7 @@ async def test_read_now_reads_what_the_remote_sent_unless_the_reader_is_stopped(
     """A chained server's answer is read at once after a request was handed to it (lanes,
     `DriverConnection.read_now`), as the selector would read it; not while throttled."""
     got: list[bytes] = []
-    proto, transport, _, _, theirs = await _connected(got)
+    proto, transport, _, fd, theirs = await _connected(got)
     theirs.send(SET % 1)
     proto.read_now()  # no await since the send: read here, not by the loop
     assert got == [(SET % 1).rstrip(b"\n")]
@@ -154,7 +173,7 @@ async def test_read_now_reads_what_the_remote_sent_unless_the_reader_is_stopped(
     proto.throttle(True)
     theirs.send(SET % 2)
     proto.read_now()
-    await asyncio.sleep(0.02)
+    await still_unread(fd, SET % 2)
     assert len(got) == 1
     proto.throttle(False)
     await until(lambda: len(got) == 2)
