@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import zlib
 from datetime import UTC, datetime
 
@@ -105,23 +106,33 @@ async def test_blob_from_a_file_path(tmp_path) -> None:  # type: ignore[no-untyp
         assert (await client.expect(pe.SetBLOBVector))["IMG"].data == b"\x00\x01\x02"
 
 
-async def test_each_blob_is_followed_by_a_ping_and_the_next_waits_for_its_reply() -> None:
+async def test_each_blob_is_followed_by_a_ping_and_the_next_waits_for_its_reply(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """indilib's BLOB back-pressure: each BLOB is followed by a pingRequest, and the next BLOB
+    waits for its pingReply. Unanswered, it is held until `blob_ping_timeout` passes (the
+    warning says so) and then sent; answered, it goes at once, with no warning."""
+    import asyncio
+
     driver = make_driver()
-    driver.blob_ping_timeout = 0.3
+    driver.blob_ping_timeout = 0.3  # passes on purpose in the first half
     async with DriverHarness(driver, answer_pings=False, show_pings=True) as client:
         vector = driver[DEV]["BLOB"]
         vector["IMG"] = b"1"
         await vector.send_setVectorMembers(members=["IMG"])
         await client.expect(pe.SetBLOBVector)
-        ping = await client.expect(pe.PingRequest)
-        import asyncio
-
-        second = asyncio.create_task(vector.send_setVectorMembers(members=["IMG"]))
-        await asyncio.sleep(0.05)
-        assert not second.done()  # held back until the server confirms the first BLOB
-        await client.send(pe.PingReply(uid=ping.uid))
-        await asyncio.wait_for(second, 1)
-        await client.expect(pe.SetBLOBVector)
+        await client.expect(pe.PingRequest)
+        with caplog.at_level(logging.WARNING, logger="indipydriver"):
+            await vector.send_setVectorMembers(members=["IMG"])  # held, then sent anyway
+            assert caplog.text.count("no pingReply for the previous BLOB within 0.3 s") == 1
+            await client.expect(pe.SetBLOBVector)
+            ping = await client.expect(pe.PingRequest)
+            driver.blob_ping_timeout = 60.0  # from now on only the reply can release the next
+            third = asyncio.create_task(vector.send_setVectorMembers(members=["IMG"]))
+            await client.send(pe.PingReply(uid=ping.uid))
+            await asyncio.wait_for(third, 10)
+            await client.expect(pe.SetBLOBVector)
+        assert caplog.text.count("no pingReply for the previous BLOB") == 1
 
 
 async def test_delproperty_disables_the_vector_and_device() -> None:
