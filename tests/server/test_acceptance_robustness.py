@@ -34,18 +34,13 @@ from pathlib import Path
 
 import pytest
 from serverkit import RawClient, make_gadget, running, server
+from waiting import until
 
 from indipyserver import IPyServer
 from indipyserver.clients import clientconnection as clients
 
 NEW_V = '<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">{}</oneNumber></newNumberVector>'
 
-
-
-async def _served(client: RawClient, uid: str) -> None:
-    """The client is still connected and answered."""
-    await client.send(f'<pingRequest uid="{uid}"/>')
-    await client.wait_for("pingReply", uid=uid)
 
 
 async def _defined_clients(srv: IPyServer, count: int) -> list[RawClient]:
@@ -64,7 +59,7 @@ async def test_unknown_device_is_dropped_with_a_warning_and_the_sender_stays_ser
         a, b = await _defined_clients(srv, 2)
         with caplog.at_level(logging.WARNING, logger="indipyserver.router"):
             await a.send(NEW_V.format(5).replace("Gadget", "Nobody"))
-            await _served(a, "after-unknown")
+            await a.round_trip()
         assert "for device 'Nobody', which nothing here serves" in caplog.text
         await a.send(NEW_V.format(6))
         for c in (a, b):
@@ -116,7 +111,7 @@ async def test_an_oversize_element_from_a_client_is_logged_and_only_that_client_
         assert "disconnected" in caplog.text
         await good.send(NEW_V.format(9))
         await good.wait_for("setNumberVector", name="VALUE")
-        await _served(good, "good-still")
+        await good.round_trip()
         assert len(srv.clients) == 1
 
 
@@ -138,20 +133,13 @@ async def test_an_unfinished_element_is_let_go_when_its_client_disconnects() -> 
             await bad.send('<newBLOBVector device="Gadget" name="IMAGE"><oneBLOB name="I">')
             for _ in range(20):
                 await bad.send(b"QUFB" * (1 << 18))
-            for _ in range(500):
-                if tracemalloc.get_traced_memory()[0] - base > 15_000_000:
-                    break
-                await asyncio.sleep(0.01)
-            assert tracemalloc.get_traced_memory()[0] - base > 15_000_000  # it was buffered
+            await until(lambda: tracemalloc.get_traced_memory()[0] - base > 15_000_000, 5,
+                        "the partial BLOB buffered")
             await bad.close()
-            for _ in range(500):
-                if len(srv.clients) == 1:
-                    break
-                await asyncio.sleep(0.01)
-            assert len(srv.clients) == 1
+            await until(lambda: len(srv.clients) == 1, 5, "the bad client gone")
             held = tracemalloc.get_traced_memory()[0] - base
             assert held < 5_000_000, f"{held} bytes still held after the client left"
-            await _served(watcher, "still")
+            await watcher.round_trip()
     finally:
         tracemalloc.stop()
         gc.enable()
@@ -172,10 +160,8 @@ async def test_unfinished_elements_of_all_clients_together_are_bounded(
         head = '<newBLOBVector device="Gadget" name="IMAGE"><oneBLOB name="I" size="3" format=".b">'
         await first.send(head)
         await first.send(b"QUFB" * (1 << 19))  # 2 MB, not finished
-        for _ in range(500):
-            if sum(c._framer.buffered for c in srv.clients) >= 2 << 20:  # the server holds it
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: sum(c._framer.buffered for c in srv.clients) >= 2 << 20, 5,
+                    "the server holding the first 2 MB")
         with caplog.at_level(logging.ERROR, logger="indipyserver.clients"):
             await second.send(head)
             await second.send(b"QUFB" * (1 << 19))  # 4 MB together: over
@@ -183,7 +169,7 @@ async def test_unfinished_elements_of_all_clients_together_are_bounded(
                 await second.read_until(lambda fs: False)
         assert "would take the clients' unfinished elements past 3145728 bytes" in caplog.text
         await first.send("</oneBLOB></newBLOBVector>")
-        await _served(first, "first-still")
+        await first.round_trip()
         assert len(srv.clients) == 1
 
 
@@ -213,7 +199,7 @@ async def test_an_in_process_driver_that_dies_is_logged_and_its_devices_deleted(
         assert failure and "Crashing" in failure[0].getMessage() and failure[0].exc_info
         await c.send(NEW_V.format(3).replace("Gadget", "Other"))
         await c.wait_for("setNumberVector", device="Other")
-        await _served(c, "alive")
+        await c.round_trip()
 
 
 MALFORMED_DRIVER = f"#!{sys.executable}\n" + textwrap.dedent(
@@ -231,7 +217,7 @@ MALFORMED_DRIVER = f"#!{sys.executable}\n" + textwrap.dedent(
 # again until shutdown meets a separate write-pipe leak, reported by the audit.)
 DEAF_DRIVER = f"#!{sys.executable}\n" + textwrap.dedent(
     """
-    import os, signal, sys, time
+    import os, signal, sys
     def drain(*_):
         while os.read(0, 1 << 20):
             pass
@@ -239,7 +225,8 @@ DEAF_DRIVER = f"#!{sys.executable}\n" + textwrap.dedent(
     signal.signal(signal.SIGUSR1, drain)
     os.write(1, b'<defTextVector device="Deaf" name="T" state="Ok" perm="rw">'
                 b'<defText name="t">x</defText></defTextVector>\\n')
-    time.sleep(60)
+    while True:
+        signal.pause()
     """
 )
 
@@ -300,18 +287,15 @@ async def test_an_executable_driver_that_stops_reading_has_a_bounded_queue(
             peak = 0
             for i in range(20):  # 20 rounds of 60 x 10 kB: 12 MB; the pipe holds about 1 MiB
                 await c.send(new * 60)
-                await _served(c, f"flood{i}")
+                await c.round_trip()
                 peak = max(peak, conn.queued_bytes)
             assert 0 < peak <= limit
             os.kill(conn.pid, signal.SIGUSR1)  # reads again: what was kept is delivered
-            for _ in range(500):
-                if conn.queued_bytes == 0 and "messages were dropped" in caplog.text:
-                    break
-                await asyncio.sleep(0.01)
-            assert conn.queued_bytes == 0
+            await until(lambda: conn.queued_bytes == 0 and "messages were dropped" in caplog.text,
+                        5, "the kept messages delivered")
             await other.send(NEW_V.format(4))
             await other.wait_for("setNumberVector", device="Gadget")
-            await _served(other, "other-alive")
+            await other.round_trip()
     assert "is not reading its input" in caplog.text and "deaf_driver" in caplog.text
     assert re.search(r"deaf_driver.py: \d+ messages were dropped", caplog.text)
 
@@ -334,7 +318,7 @@ async def test_malformed_xml_from_a_remote_server_is_logged_and_its_good_output_
     try:
         with caplog.at_level(logging.WARNING):
             async with _defined(srv, "Far", b"from afar") as c:
-                await _served(c, "after-remote-garbage")
+                await c.round_trip()
     finally:
         remote.close()
         await remote.wait_closed()
@@ -348,21 +332,18 @@ async def test_a_client_beyond_maxconnections_is_told_logged_and_its_slot_is_reu
     connected client is not disturbed, and once it leaves a new client is accepted."""
     async with running(server(make_gadget(), maxconnections=1)) as srv:
         first = await RawClient.connect(srv.port)
-        await _served(first, "first")
+        await first.round_trip()
         with caplog.at_level(logging.WARNING, logger="indipyserver.clients"):
             refused = await RawClient.connect(srv.port)
             with pytest.raises(EOFError):
                 await refused.read_until(lambda fs: False)
         assert refused.tags() == ["message"]
         assert "refused client" in caplog.text and "maxconnections" in caplog.text
-        await _served(first, "first-again")
+        await first.round_trip()
         await first.close()
-        for _ in range(100):
-            if not srv.clients:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: not srv.clients, 5, "the first client gone")
         later = await RawClient.connect(srv.port)
-        await _served(later, "later")
+        await later.round_trip()
 
 
 async def test_at_maxconnections_a_silent_client_gives_its_place_to_a_new_one(
@@ -375,22 +356,22 @@ async def test_at_maxconnections_a_silent_client_gives_its_place_to_a_new_one(
     monkeypatch.setattr(clients, "SILENT_SECONDS", 0.2)
     async with running(server(make_gadget(), maxconnections=2)) as srv:
         talker = await RawClient.connect(srv.port)
-        await _served(talker, "talker")
+        await talker.round_trip()
         silent = await RawClient.connect(srv.port)
         await silent.send(" <getProp")  # bytes, but no element
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # on purpose: silent for longer than SILENT_SECONDS
         with caplog.at_level(logging.WARNING, logger="indipyserver.clients"):
             newcomer = await RawClient.connect(srv.port)
-            await _served(newcomer, "newcomer")
+            await newcomer.round_trip()
             with pytest.raises(EOFError):
                 await silent.read_until(lambda fs: False)
             assert "it sent no INDI element in the" in caplog.text
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # on purpose: the newcomer, who spoke, past SILENT_SECONDS
             refused = await RawClient.connect(srv.port)  # both remaining clients have spoken
             with pytest.raises(EOFError):
                 await refused.read_until(lambda fs: False)
         assert refused.tags() == ["message"]
-        await _served(talker, "talker-again")
+        await talker.round_trip()
 
 
 CHATTY_DRIVER = f"#!{sys.executable}\n" + textwrap.dedent(
@@ -423,10 +404,7 @@ async def test_a_huge_stderr_line_from_an_executable_driver_is_logged_cut_short(
             c = await RawClient.connect(srv.port)
             await c.send("<getProperties/>")
             await c.wait_for("defTextVector", device="Chatty")
-            for _ in range(200):
-                if "last words" in caplog.text:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: "last words" in caplog.text, 5, "the driver's last words logged")
     pieces = [r.getMessage() for r in caplog.records if "chatty_driver.py: " in r.getMessage()]
     assert any(p.endswith("last words") for p in pieces)
     (xs,) = [p.split("chatty_driver.py: ", 1)[1] for p in pieces if "xxxx" in p]
@@ -449,7 +427,7 @@ async def test_a_client_sending_garbage_between_good_requests_cannot_flood_the_l
                 a = await RawClient.connect(srv.port)
                 await a.send("".join(f'<fooBar/><pingRequest uid="p{i}"/>' for i in range(100)))
                 await a.wait_for("pingReply", uid="p99")
-                await _served(a, f"after-garbage-{round_}")
+                await a.round_trip()
                 await a.close()
         logged = [r for r in caplog.records if "sent malformed XML" in r.getMessage()]
         assert len(logged) == 20, len(logged)
