@@ -354,8 +354,6 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
     async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         try:
             await coro
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             logger.exception("%s of %s failed", what, type(self).__name__)
             # Its devices go on being served with the last values sent: clients are told why
@@ -373,8 +371,6 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
             event = await queue.get()
             try:
                 await handler(event)
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 if (note := self._failures.take()) is not None:
                     # A client repeating a request that fails must not flood the log.

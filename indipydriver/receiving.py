@@ -117,8 +117,6 @@ class Receiving:
                         logger.debug("RX %r", frame.data[:500])
                     try:
                         await self._dispatch(frame, parse_element)
-                    except asyncio.CancelledError:
-                        raise
                     except Exception:
                         logger.exception("error handling %s for device %r vector %r",
                                          frame.tag, frame.device, frame.name)

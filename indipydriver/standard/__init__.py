@@ -5,7 +5,7 @@ DRIVER_INTERFACE bits) and DEBUG, defines the roles' vectors while a client has 
 and sends its `logger`'s records to clients as INDI messages. The pieces:
 
 - `Interface` (interface.py): the DRIVER_INTERFACE bits; the group names (groups.py);
-- `Role`, `RoleTasks`, `Operation` (role.py): what a role is and the machinery it runs on;
+- `Role`, `RoleTasks`, `Operation`, `RepeatedRead` (role.py): what a role is and the machinery it runs on;
 - `DeviceProps` (deviceprops.py): CONNECTION, DRIVER_INFO, DEBUG and the connect sequence;
 - `MessageHandler` (messages.py): Python logging -> INDI messages;
 - `Camera` (camera.py, the CCD role) and `fits.py`, the FITS writer it uses;
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .messages import MessageHandler
     from .motion import EquatorialMotion, LinearMotion
     from .mount import Mount, MountHardware, MountLimits, SlewRate
-    from .role import Operation, Role, RoleDevice, RoleTasks
+    from .role import Operation, RepeatedRead, Role, RoleDevice, RoleTasks
     from .weather import Weather, WeatherHardware, WeatherParameter
 
 _LAZY = {
@@ -50,6 +50,7 @@ _LAZY = {
     "MountHardware": "mount",
     "MountLimits": "mount",
     "Operation": "role",
+    "RepeatedRead": "role",
     "Role": "role",
     "RoleDevice": "role",
     "RoleTasks": "role",
@@ -77,6 +78,7 @@ __all__ = [
     "MountHardware",
     "MountLimits",
     "Operation",
+    "RepeatedRead",
     "Role",
     "RoleDevice",
     "RoleTasks",

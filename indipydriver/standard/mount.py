@@ -30,7 +30,7 @@ from ..vectors import NumberVector, PropertyVector, SwitchVector, TextVector
 from .astro import altitude, hour_angle, local_sidereal_time, wrap_hours
 from .groups import MAIN_CONTROL_TAB, MOTION_TAB, OPTIONS_TAB, SITE_TAB
 from .interface import Interface
-from .role import Operation, RoleDevice, RoleTasks
+from .role import Operation, RepeatedRead, RoleDevice, RoleTasks
 
 __all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
            "SlewRate"]
@@ -362,20 +362,15 @@ class Mount:
     async def _poll(self) -> None:
         """Read the position and send it when it (or the state) changed, every
         `poll_interval`, four times as often while slewing."""
-        failing = False
+        reading = RepeatedRead(self.logger, "Reading the mount's position")
         while True:
             async with self._position_lock:
                 try:
                     await self._read_position()
                 except Exception as exc:  # noqa: BLE001  # say so once, keep polling
-                    if not failing:
-                        self.logger.error("Reading the mount's position failed: %s: %s",
-                                          type(exc).__name__, exc)
-                        failing = True
+                    reading.failed(exc)
                 else:
-                    if failing:
-                        self.logger.info("Reading the mount's position works again")
-                        failing = False
+                    reading.worked()
                     await self._send_coord()
             busy = self.status in (MountStatus.SLEWING, MountStatus.PARKING)
             self._wake.clear()
@@ -459,8 +454,6 @@ class Mount:
             if track and not self.tracking:
                 await self.hardware.set_tracking(True)
                 await self._send_tracking(True)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # noqa: BLE001  # the user's goto failed: say so
             self._set_status(MountStatus.IDLE)
             text = f"Goto failed: {type(exc).__name__}: {exc}"
@@ -622,8 +615,6 @@ class Mount:
                 await self.hardware.set_tracking(False)
                 await self._send_tracking(False)
             await self.hardware.park(ha, dec)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # noqa: BLE001  # the user's park failed: say so
             self._set_status(MountStatus.IDLE)
             text = f"Park failed: {type(exc).__name__}: {exc}"

@@ -5,7 +5,8 @@ base class. The device defines the role's vectors when a client connects it and 
 when it disconnects (as indilib does), hands the role every client request for those vectors,
 and tells it when it is connected and disconnected. The role runs its own work (an exposure,
 a slew, a cooler's ramp) with the two small pieces here: `RoleTasks`, the tasks it runs while
-connected, and `Operation`, one long action at a time that ends Ok, Alert or aborted.
+connected, `Operation`, one long action at a time that ends Ok, Alert or aborted, and
+`RepeatedRead`, a reading done over and over whose failure is said once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..rxevents import ClientVectorEvent
 from ..vectors import PropertyVector
 from .interface import Interface
 
-__all__ = ["Operation", "Role", "RoleDevice", "RoleTasks"]
+__all__ = ["Operation", "RepeatedRead", "Role", "RoleDevice", "RoleTasks"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,6 @@ class RoleTasks:
     async def _guard(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         try:
             await coro
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             self.logger.error("%s failed: %s: %s", what, type(exc).__name__, exc)
             logger.debug("%s failed", what, exc_info=True)
@@ -105,6 +104,28 @@ class RoleTasks:
 
     def __len__(self) -> int:
         return len(self._tasks)
+
+
+class RepeatedRead:
+    """A reading a role repeats (a mount's position, a weather station): a failure is logged
+    once, not at every try, and the recovery once too (clients see ``[ERROR]`` then
+    ``[INFO]``). `failing` says where it stands.
+    """
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        self.logger = logger
+        self.what = what
+        self.failing = False
+
+    def failed(self, exc: Exception) -> None:
+        if not self.failing:
+            self.logger.error("%s failed: %s: %s", self.what, type(exc).__name__, exc)
+            self.failing = True
+
+    def worked(self) -> None:
+        if self.failing:
+            self.logger.info("%s works again", self.what)
+            self.failing = False
 
 
 class Operation:
@@ -142,8 +163,6 @@ class Operation:
     async def _run(self, work: Coroutine[Any, Any, None]) -> None:
         try:
             await work
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:
             text = f"{self.what} failed: {type(exc).__name__}: {exc}"
             self.logger.error("%s", text)

@@ -23,7 +23,7 @@ from ..rxevents import ClientVectorEvent
 from ..vectors import LightVector, NumberVector, PropertyVector, SwitchVector
 from .groups import MAIN_CONTROL_TAB, PARAMETERS_TAB, SITE_TAB
 from .interface import Interface
-from .role import RoleDevice, RoleTasks
+from .role import RepeatedRead, RoleDevice, RoleTasks
 
 __all__ = ["Weather", "WeatherHardware", "WeatherParameter", "parameter_state", "worst_state"]
 
@@ -201,22 +201,19 @@ class Weather:
         await self._send_lights()
 
     async def _loop(self) -> None:
-        failing = False
+        reading = RepeatedRead(self.logger, "Reading the weather")
         while True:
             self._wake.clear()
             try:
                 await self.read_now()
             except Exception as exc:  # noqa: BLE001  # say so once, keep trying
-                if not failing:
-                    self.logger.error("Reading the weather failed: %s: %s",
-                                      type(exc).__name__, exc)
-                    failing = True
+                reading.failed(exc)
                 await self.values.send_setVector(state="Alert")
             else:
-                failing = False
+                reading.worked()
             if self.refresh["REFRESH"] == "On":
                 self.refresh["REFRESH"] = "Off"
-                await self.refresh.send_setVector(state="Alert" if failing else "Ok")
+                await self.refresh.send_setVector(state="Alert" if reading.failing else "Ok")
             period = self.update.getfloatvalue("PERIOD")
             try:
                 await asyncio.wait_for(self._wake.wait(), period if period > 0 else None)
