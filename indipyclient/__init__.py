@@ -20,41 +20,44 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from typing import Any
 
-    from .connect import Client, EventStream, SetResult, UnknownVector, connect
-    from .connection import (
-        ConstantBackoff,
-        ExponentialBackoff,
-        NoBackoff,
-        NotConnected,
-        Retry,
-    )
-    from .events import (
-        ClientEvent,
-        ConnectionLost,
-        ConnectionMade,
-        Message,
-        VectorTimeOut,
-        defBLOBVector,
-        defLightVector,
-        defNumberVector,
-        defSwitchVector,
-        defTextVector,
-        defVector,
-        delProperty,
-        getProperties,
-        setBLOBVector,
-        setLightVector,
-        setNumberVector,
-        setSwitchVector,
-        setTextVector,
-        setVector,
-    )
-    from .ipyclient import IPyClient
-    from .model import Model
-    from .outgoing import InvalidValue
-    from .properties import Device, PropertyVector
-    from .queclient import EventItem, QueClient, runqueclient
-    from .snapshot import Snap
+    from .connect import Client as Client
+    from .connect import EventStream as EventStream
+    from .connect import SetResult as SetResult
+    from .connect import UnknownVector as UnknownVector
+    from .connect import connect as connect
+    from .connection import ConstantBackoff as ConstantBackoff
+    from .connection import ExponentialBackoff as ExponentialBackoff
+    from .connection import NoBackoff as NoBackoff
+    from .connection import NotConnected as NotConnected
+    from .connection import Retry as Retry
+    from .events import ClientEvent as ClientEvent
+    from .events import ConnectionLost as ConnectionLost
+    from .events import ConnectionMade as ConnectionMade
+    from .events import Message as Message
+    from .events import VectorTimeOut as VectorTimeOut
+    from .events import defBLOBVector as defBLOBVector
+    from .events import defLightVector as defLightVector
+    from .events import defNumberVector as defNumberVector
+    from .events import defSwitchVector as defSwitchVector
+    from .events import defTextVector as defTextVector
+    from .events import defVector as defVector
+    from .events import delProperty as delProperty
+    from .events import getProperties as getProperties
+    from .events import setBLOBVector as setBLOBVector
+    from .events import setLightVector as setLightVector
+    from .events import setNumberVector as setNumberVector
+    from .events import setSwitchVector as setSwitchVector
+    from .events import setTextVector as setTextVector
+    from .events import setVector as setVector
+    from .ipyclient import IPyClient as IPyClient
+    from .model import Model as Model
+    from .outgoing import InvalidValue as InvalidValue
+    from .properties import Device as Device
+    from .properties import PropertyVector as PropertyVector
+    from .queclient import EventItem as EventItem
+    from .queclient import QueClient as QueClient
+    from .queclient import runqueclient as runqueclient
+    from .snapshot import Snap as Snap
 
 # PEP 562: each public name is imported from its module on first use, so a program that
 # needs one part (a command-line tool, the protocol core) does not pay for the rest.
@@ -99,46 +102,8 @@ _LAZY = {
     "InvalidValue": "outgoing",
 }
 
-__all__ = [
-    "Client",
-    "ClientEvent",
-    "ConnectionLost",
-    "ConnectionMade",
-    "ConstantBackoff",
-    "Device",
-    "EventItem",
-    "EventStream",
-    "ExponentialBackoff",
-    "IPyClient",
-    "InvalidValue",
-    "Message",
-    "Model",
-    "NoBackoff",
-    "NotConnected",
-    "PropertyVector",
-    "QueClient",
-    "Retry",
-    "SetResult",
-    "Snap",
-    "UnknownVector",
-    "VectorTimeOut",
-    "connect",
-    "defBLOBVector",
-    "defLightVector",
-    "defNumberVector",
-    "defSwitchVector",
-    "defTextVector",
-    "defVector",
-    "delProperty",
-    "getProperties",
-    "runqueclient",
-    "setBLOBVector",
-    "setLightVector",
-    "setNumberVector",
-    "setSwitchVector",
-    "setTextVector",
-    "setVector",
-]
+# The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
+__all__ = list(_LAZY)
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)

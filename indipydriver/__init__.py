@@ -18,10 +18,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
 
-    from .device import Device
-    from .driver import IPyDriver
-    from .links import Link, MemoryLink, StdioLink
-    from .members import *
+    from .device import Device as Device
+    from .driver import IPyDriver as IPyDriver
+    from .links import Link as Link
+    from .links import MemoryLink as MemoryLink
+    from .links import StdioLink as StdioLink
+    from .members import BLOBMember as BLOBMember
+    from .members import LightMember as LightMember
+    from .members import NumberMember as NumberMember
+    from .members import PropertyMember as PropertyMember
+    from .members import SwitchMember as SwitchMember
+    from .members import TextMember as TextMember
+    from .members import getfloat as getfloat
     from .rxevents import *
     from .vectors import *
 
@@ -72,48 +80,9 @@ _LAZY = {
 #: This project's version (pyproject.toml's); 3.x drivers print ``indipydriver.version``.
 version = "0.1.0"
 
-__all__ = [
-    "BLOBMember",
-    "BLOBVector",
-    "ClientVectorEvent",
-    "Device",
-    "IPyDriver",
-    "LightMember",
-    "LightVector",
-    "Link",
-    "MemoryLink",
-    "Message",
-    "NumberMember",
-    "NumberVector",
-    "PropertyMember",
-    "PropertyVector",
-    "RxEvent",
-    "StdioLink",
-    "SwitchMember",
-    "SwitchVector",
-    "TextMember",
-    "TextVector",
-    "VectorEvent",
-    "defBLOBVector",
-    "defLightVector",
-    "defNumberVector",
-    "defSwitchVector",
-    "defTextVector",
-    "delProperty",
-    "enableBLOB",
-    "getProperties",
-    "getfloat",
-    "newBLOBVector",
-    "newNumberVector",
-    "newSwitchVector",
-    "newTextVector",
-    "setBLOBVector",
-    "setLightVector",
-    "setNumberVector",
-    "setSwitchVector",
-    "setTextVector",
-    "version",
-]
+# The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
+__all__ = list(_LAZY)
+__all__.append("version")
 
 
 def lazy_names(

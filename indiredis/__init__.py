@@ -14,12 +14,23 @@ from indipydriver import lazy_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from . import tools
-    from .hosts import indi_server, mqtt_server, redis_server
-    from .mqttclient import mqtttoport, mqtttoport_async, mqtttoredis, mqtttoredis_async
-    from .mqttlink import MqttRefused
-    from .mqttsite import driverstomqtt, driverstomqtt_async, inditomqtt, inditomqtt_async
-    from .toredis import driverstoredis, driverstoredis_async, inditoredis, inditoredis_async
+    from . import tools as tools
+    from .hosts import indi_server as indi_server
+    from .hosts import mqtt_server as mqtt_server
+    from .hosts import redis_server as redis_server
+    from .mqttclient import mqtttoport as mqtttoport
+    from .mqttclient import mqtttoport_async as mqtttoport_async
+    from .mqttclient import mqtttoredis as mqtttoredis
+    from .mqttclient import mqtttoredis_async as mqtttoredis_async
+    from .mqttlink import MqttRefused as MqttRefused
+    from .mqttsite import driverstomqtt as driverstomqtt
+    from .mqttsite import driverstomqtt_async as driverstomqtt_async
+    from .mqttsite import inditomqtt as inditomqtt
+    from .mqttsite import inditomqtt_async as inditomqtt_async
+    from .toredis import driverstoredis as driverstoredis
+    from .toredis import driverstoredis_async as driverstoredis_async
+    from .toredis import inditoredis as inditoredis
+    from .toredis import inditoredis_async as inditoredis_async
 
 _LAZY = {
     "MqttRefused": "mqttlink",
@@ -40,25 +51,10 @@ _LAZY = {
     "redis_server": "hosts",
 }
 
-__all__ = [
-    "MqttRefused",
-    "driverstomqtt",
-    "driverstomqtt_async",
-    "driverstoredis",
-    "driverstoredis_async",
-    "indi_server",
-    "inditomqtt",
-    "inditomqtt_async",
-    "inditoredis",
-    "inditoredis_async",
-    "mqtt_server",
-    "mqtttoport",
-    "mqtttoport_async",
-    "mqtttoredis",
-    "mqtttoredis_async",
-    "redis_server",
-    "tools",
-]
+# The names of the table above, and the module `tools` (the imports under TYPE_CHECKING
+# re-export them for mypy).
+__all__ = list(_LAZY)
+__all__.append("tools")
 
 _getattr, __dir__ = lazy_names(__name__, _LAZY)
 

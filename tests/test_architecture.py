@@ -263,3 +263,50 @@ def test_classes_split_across_files_hold_their_parts_instead_of_inheriting_them(
 
     assert not issubclass(IPyDriver, Receiving)
     assert not issubclass(ClientConnection, ClientWriter)
+
+
+LAZY_PACKAGES = ["indipydriver", "indipydriver.standard", "indipyclient", "indiredis"]
+
+
+def _type_checking_exports(package: str, tree: ast.Module) -> dict[str, str]:
+    """Name -> submodule, for what a package's ``if TYPE_CHECKING:`` block re-exports to type
+    checkers: ``from .mod import Name as Name`` (mypy --strict's explicit re-export) and
+    ``from .mod import *`` (each name of that module's ``__all__``)."""
+    import importlib
+
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+                and node.test.id == "TYPE_CHECKING"):
+            continue
+        for stmt in node.body:
+            if not (isinstance(stmt, ast.ImportFrom) and stmt.level == 1):
+                continue
+            for alias in stmt.names:
+                if alias.name == "*":
+                    star = importlib.import_module(f"{package}.{stmt.module}")
+                    found.update(dict.fromkeys(star.__all__, stmt.module or ""))
+                elif alias.asname == alias.name:
+                    found[alias.name] = stmt.module or alias.name
+    return found
+
+
+def test_lazy_packages_name_each_public_name_once_and_re_export_it_to_type_checkers() -> None:
+    """A package whose names are imported at first use (PEP 562, `lazy_names`) lists them once,
+    in its table: ``__all__`` is the table's names (indiredis adds its module ``tools``), and
+    the imports under TYPE_CHECKING re-export exactly those names, each from the module the
+    table says (so a user's ``mypy --strict`` sees every public name, and no name that only
+    type checkers see)."""
+    import importlib
+
+    for package in LAZY_PACKAGES:
+        module = importlib.import_module(package)
+        table: dict[str, str] = vars(module)["_LAZY"]
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        exports = _type_checking_exports(package, tree)
+        assert list(module.__all__[: len(table)]) == list(table), package
+        assert set(exports) == set(module.__all__) - {"version"}, (
+            package, set(exports) ^ set(module.__all__))
+        for name, submodule in table.items():
+            assert exports[name] == submodule, (package, name)
+            assert getattr(module, name) is not None, (package, name)

@@ -1,79 +1,24 @@
 """The pure INDI 1.7 protocol core: bytes <-> events, no asyncio and no sockets."""
 
+from . import events
 from .enums import BLOBEnable, Perm, Rule, State, SwitchState
 from .errors import LocalProtocolError, ProtocolError
-from .events import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    DelProperty,
-    EnableBLOB,
-    Event,
-    GetProperties,
-    Light,
-    Member,
-    Message,
-    NewBLOBVector,
-    NewNumberVector,
-    NewSwitchVector,
-    NewTextVector,
-    Number,
-    PingReply,
-    PingRequest,
-    SetBLOBVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    Switch,
-    Text,
-    Vector,
-)
+from .events import *
 from .framing import Frame, Framer
 from .parser import parse_element
 from .serialiser import serialise
 
 __all__ = [
-    "BLOB",
     "BLOBEnable",
-    "DefBLOBVector",
-    "DefLightVector",
-    "DefNumberVector",
-    "DefSwitchVector",
-    "DefTextVector",
-    "DelProperty",
-    "EnableBLOB",
-    "Event",
     "Frame",
     "Framer",
-    "GetProperties",
-    "Light",
     "LocalProtocolError",
-    "Member",
-    "Message",
-    "NewBLOBVector",
-    "NewNumberVector",
-    "NewSwitchVector",
-    "NewTextVector",
-    "Number",
     "Perm",
-    "PingReply",
-    "PingRequest",
     "ProtocolError",
     "Rule",
-    "SetBLOBVector",
-    "SetLightVector",
-    "SetNumberVector",
-    "SetSwitchVector",
-    "SetTextVector",
     "State",
-    "Switch",
     "SwitchState",
-    "Text",
-    "Vector",
     "parse_element",
     "serialise",
 ]
+__all__ += events.__all__  # the events, each of which events.py lists once

@@ -22,16 +22,31 @@ from .. import lazy_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .camera import Camera, Exposure, Image, Sensor
-    from .deviceprops import DeviceProps
-    from .filterwheel import FilterWheel, FilterWheelHardware
-    from .focuser import Focuser, FocuserHardware
-    from .interface import Interface
-    from .messages import MessageHandler
-    from .motion import EquatorialMotion, LinearMotion
-    from .mount import Mount, MountHardware, MountLimits, SlewRate
-    from .role import Operation, RepeatedRead, Role, RoleDevice, RoleTasks
-    from .weather import Weather, WeatherHardware, WeatherParameter
+    from .camera import Camera as Camera
+    from .camera import Exposure as Exposure
+    from .camera import Image as Image
+    from .camera import Sensor as Sensor
+    from .deviceprops import DeviceProps as DeviceProps
+    from .filterwheel import FilterWheel as FilterWheel
+    from .filterwheel import FilterWheelHardware as FilterWheelHardware
+    from .focuser import Focuser as Focuser
+    from .focuser import FocuserHardware as FocuserHardware
+    from .interface import Interface as Interface
+    from .messages import MessageHandler as MessageHandler
+    from .motion import EquatorialMotion as EquatorialMotion
+    from .motion import LinearMotion as LinearMotion
+    from .mount import Mount as Mount
+    from .mount import MountHardware as MountHardware
+    from .mount import MountLimits as MountLimits
+    from .mount import SlewRate as SlewRate
+    from .role import Operation as Operation
+    from .role import RepeatedRead as RepeatedRead
+    from .role import Role as Role
+    from .role import RoleDevice as RoleDevice
+    from .role import RoleTasks as RoleTasks
+    from .weather import Weather as Weather
+    from .weather import WeatherHardware as WeatherHardware
+    from .weather import WeatherParameter as WeatherParameter
 
 _LAZY = {
     "Camera": "camera",
@@ -61,32 +76,7 @@ _LAZY = {
     "WeatherParameter": "weather",
 }
 
-__all__ = [
-    "Camera",
-    "DeviceProps",
-    "EquatorialMotion",
-    "Exposure",
-    "FilterWheel",
-    "FilterWheelHardware",
-    "Focuser",
-    "FocuserHardware",
-    "Image",
-    "Interface",
-    "LinearMotion",
-    "MessageHandler",
-    "Mount",
-    "MountHardware",
-    "MountLimits",
-    "Operation",
-    "RepeatedRead",
-    "Role",
-    "RoleDevice",
-    "RoleTasks",
-    "Sensor",
-    "SlewRate",
-    "Weather",
-    "WeatherHardware",
-    "WeatherParameter",
-]
+# The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
+__all__ = list(_LAZY)
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
