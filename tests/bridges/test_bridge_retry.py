@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import retrykit as rk
 from brokers import Served
-from peers import until
+from waiting import until
 
 from indipydriver.retrypolicy import Retry
 from indiredis import mqtt_server, redis_server

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from edgecases import DEVICE, EDGES, make_edge_driver
-from peers import until
 from redishelpers import stored
+from waiting import until
 
 from indipyclient.model import Model
 from indipydriver.protocol import events as pe

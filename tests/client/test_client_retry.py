@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 import retrykit as rk
-from peers import until
+from waiting import until
 
 import indipyclient
 from indipyclient import ConnectionLost, NotConnected, Retry

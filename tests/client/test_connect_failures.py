@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from peers import until
+from waiting import until
 
 import indipyclient
 from indipyclient.connection import CONNECT_TIMEOUT, failure_reason

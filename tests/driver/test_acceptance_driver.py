@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from driverkit import DEV, RecordingDriver, make_device, make_driver
-from peers import until
+from waiting import until
 
 from indipydriver import getfloat, setNumberVector
 from indipydriver.protocol import events as pe

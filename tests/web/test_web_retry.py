@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import retrykit as rk
-from peers import until
+from waiting import until
 
 from indipyclient import Retry
 from indipyweb.clientsource import ClientSource

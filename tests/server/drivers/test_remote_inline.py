@@ -16,7 +16,7 @@ import os
 import socket
 
 import pytest
-from peers import until
+from waiting import until
 
 from indipyserver.drivers.inbound import StreamProtocol
 from indipyserver.drivers.outbound import WriteGate

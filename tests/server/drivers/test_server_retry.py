@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import retrykit as rk
-from peers import until
 from serverdoubles import RecordingDriverSide
+from waiting import until
 
 from indipydriver.retrypolicy import Retry
 from indipyserver.drivers.executable import ExDriverConnection

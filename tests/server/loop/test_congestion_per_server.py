@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import until
 from serverkit import RawClient, make_gadget, running, stdio_driver
+from waiting import until
 
 from indipydriver import Device, IPyDriver, NumberMember, NumberVector
 from indipydriver.protocol.framing import Frame, Framer

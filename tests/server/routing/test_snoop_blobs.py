@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from peers import until
 from serverkit import make_gadget, running, send_blob
+from waiting import until
 
 from indipydriver import Device, IPyDriver, TextMember, TextVector, setBLOBVector
 from indipyserver import IPyServer
