@@ -11,8 +11,7 @@ tests/interop/baseclient/indi_baseclient_probe.cpp, that ``build_baseclient_prob
 against Debian's ``libindi-dev``; a missing compiler or missing headers fail the test too.
 
 Everything has a timeout and a child process is always reaped, so a hung peer fails one test
-instead of the whole run. The suite's waiting helpers live here too: ``poll_until`` (blocking),
-``until`` (on the event loop), ``pid_alive``. Usage::
+instead of the whole run; waiting is ``waiting.wait_for`` and ``waiting.until``. Usage::
 
     def test_something(indiserver_factory, tmp_path):
         server = indiserver_factory("indi_simulator_telescope")
@@ -32,7 +31,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -132,21 +130,6 @@ def port_accepts(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
         return False
 
 
-def poll_until(check: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
-    """``waiting.wait_for`` answering True, or False once `timeout` has passed."""
-    try:
-        waiting.wait_for(check, timeout, interval=interval)
-    except AssertionError:
-        return False
-    return True
-
-
-async def until(check: Callable[[], object], timeout: float = 5.0, what: str = "",
-                interval: float = 0.01) -> None:
-    """``waiting.until`` (kept under this name for the tests that import it from here)."""
-    await waiting.until(check, timeout, what, interval)
-
-
 def pid_alive(pid: int) -> bool:
     """Whether a process of that id exists (a zombie not yet reaped counts)."""
     try:
@@ -158,14 +141,16 @@ def pid_alive(pid: int) -> bool:
 
 def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> bool:
     """Wait until `port` accepts connections; False when `process` exits or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def settled() -> str:
         if process.poll() is not None:
-            return False
-        if port_accepts(port):
-            return True
-        time.sleep(0.05)
-    return False
+            return "exited"
+        return "listening" if port_accepts(port) else ""
+
+    try:
+        return waiting.wait_for(settled, timeout, interval=0.05) == "listening"
+    except AssertionError:
+        return False
 
 
 def terminate(process: subprocess.Popen[bytes], timeout: float) -> int:
@@ -453,12 +438,10 @@ class IndiServer:
 
     def wait_for_log(self, text: str, timeout: float = 5.0) -> bool:
         """Wait until ``text`` appears in the log; False after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log_text():
-                return True
-            time.sleep(0.05)
-        return text in self.log_text()
+        try:
+            return waiting.wait_for(lambda: text in self.log_text(), timeout, interval=0.05)
+        except AssertionError:
+            return False
 
     def __enter__(self) -> Self:
         return self.start()

@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from peers import OurServer, free_port, getprop, poll_until, setprop
+from peers import OurServer, free_port, getprop, setprop
 
 TELESCOPE = "Telescope Simulator"
 
@@ -71,14 +71,14 @@ def test_a_remote_that_comes_late_and_comes_back_is_seen_to_recover_without_v(
     remote = None
     log = server.log_path
     try:
-        assert poll_until(lambda: "cannot connect" in log.read_text(), 15.0)
+        assert server.wait_for_log("cannot connect", 15.0), server.log_tail()
         remote = start(tmp_path, "remote1", remote_port, "indi_simulator_telescope")
-        assert poll_until(lambda: "failed attempt" in log.read_text(), 15.0)
+        assert server.wait_for_log("failed attempt", 15.0), server.log_tail()
         assert getprop(port, f"{TELESCOPE}.CONNECTION.CONNECT", timeout=10).returncode == 0
         assert stop(remote, signal.SIGTERM) == 0
-        assert poll_until(lambda: "lost remote" in log.read_text(), 15.0)
+        assert server.wait_for_log("lost remote", 15.0), server.log_tail()
         remote = start(tmp_path, "remote2", remote_port, "indi_simulator_telescope")
-        assert poll_until(lambda: " again" in log.read_text(), 15.0)
+        assert server.wait_for_log(" again", 15.0), server.log_tail()
         assert stop(server) == 0
     finally:
         for running in (server, remote):

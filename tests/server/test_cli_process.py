@@ -6,15 +6,13 @@ server's own shutdown (stdin EOF, SIGTERM, SIGKILL) can end it.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from peers import free_port, pid_alive, poll_until, port_accepts
+from peers import OurServer, pid_alive
+from waiting import wait_for
 
 CHILD = """\
 import signal, sys, os
@@ -24,119 +22,88 @@ sys.stdin.buffer.read()
 """
 
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def server_env(home: Path) -> dict[str, str]:
-    """The child imports this checkout's indipyserver (not whatever copy is installed)."""
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "HOME": str(home), "PYTHONPATH": path}
-
-
-def start_server(tmp_path: Path, *extra: str, verbose: bool = True,
-                 ) -> tuple[subprocess.Popen[str], int, int]:
-    """Start the server with one executable child; return (server, port, child pid)."""
+def child_driver(tmp_path: Path) -> Path:
+    """The driver child's executable, ``tmp_path/child_driver``."""
     child = tmp_path / "child_driver"
     child.write_text(f"#!{sys.executable}\n{CHILD}")
     child.chmod(0o755)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "indipyserver", *(["-v"] if verbose else []), "-p", str(port),
-         *extra, str(child)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
-        env=server_env(tmp_path),
-    )
-    assert server.stderr is not None
-    child_pid = 0
-    deadline = time.monotonic() + 15
-    server.seen = []  # type: ignore[attr-defined]  # the lines read up to the child's pid
-    while time.monotonic() < deadline:
-        line = server.stderr.readline()
-        if not line:
-            break
-        server.seen.append(line)  # type: ignore[attr-defined]
-        if "child_driver:" in line and line.rsplit(":", 1)[1].strip().isdigit():
-            child_pid = int(line.rsplit(":", 1)[1])
-            break
-    if not child_pid:
-        server.kill()
-        server.wait()
-        server.stderr.close()
-        pytest.fail("server did not start its child driver")
-    return server, port, child_pid
+    return child
 
 
-def _reap(server: subprocess.Popen[str]) -> None:
-    """Whatever the test found: no server process or pipe left behind."""
-    if server.poll() is None:
-        server.kill()
-        server.wait()
-    assert server.stderr is not None
-    server.stderr.close()
+def pid_said(server: OurServer, label: str) -> int:
+    """The pid the child printed, as the server relayed it (``... LABEL: PID``); 0 if not yet."""
+    for line in server.log_text().splitlines():
+        if label in line and line.rsplit(":", 1)[1].strip().isdigit():
+            return int(line.rsplit(":", 1)[1])
+    return 0
+
+
+def start_server(tmp_path: Path, verbose: bool = True) -> tuple[OurServer, int]:
+    """Start the server (peers.OurServer, listening) with one executable child; return (server,
+    child pid) once the server has relayed the child's pid."""
+    server = OurServer(str(child_driver(tmp_path)), workdir=tmp_path / "server",
+                       verbosity=int(verbose)).start()
+    try:
+        child_pid = wait_for(lambda: pid_said(server, "child_driver:"), 15,
+                             lambda: f"the child driver's pid in the log:\n{server.log_tail()}")
+    except AssertionError:
+        server.stop()
+        raise
+    return server, child_pid
+
+
+def signal_and_wait(server: OurServer, sig: signal.Signals) -> int:
+    """Send ``sig`` to the server as an operator does; its exit status."""
+    assert server.process is not None
+    server.process.send_signal(sig)
+    return server.process.wait(timeout=15)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_exits_zero_and_reaps_the_driver(tmp_path: Path, sig: signal.Signals) -> None:
     """SIGTERM (service stop) and SIGINT (Ctrl-C): exit status 0, no driver left behind."""
-    server, port, child_pid = start_server(tmp_path)
+    server, child_pid = start_server(tmp_path)
     try:
-        assert poll_until(lambda: port_accepts(port), 10.0)
         assert pid_alive(child_pid)
-        server.send_signal(sig)
-        assert server.wait(timeout=15) == 0
+        assert signal_and_wait(server, sig) == 0, server.log_tail()
+        # Checked before stop(), which would kill what is left in the server's process group.
+        assert not pid_alive(child_pid), "the driver child outlived the server"
     finally:
-        _reap(server)
-    assert not pid_alive(child_pid), "the driver child outlived the server"
+        server.stop()
 
 
 def test_without_v_the_listening_port_and_drivers_stderr_are_shown(tmp_path: Path) -> None:
     """As indiserver, the command shows where it listens and what its drivers print on stderr
     (``Driver <name>: ...``) without -v: a driver's complaints are not hidden by default.
     start_server found the child's stderr line (its pid) with no -v given."""
-    server, port, child_pid = start_server(tmp_path, verbose=False)
+    server, child_pid = start_server(tmp_path, verbose=False)
     try:
-        assert poll_until(lambda: port_accepts(port), 10.0)
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=15) == 0
-        assert server.stderr is not None
-        rest = server.stderr.read()
+        assert signal_and_wait(server, signal.SIGTERM) == 0, server.log_tail()
     finally:
-        _reap(server)
-    before = "".join(server.seen)  # type: ignore[attr-defined]
-    assert f"serving INDI on localhost:{port}" in before, before
-    assert f"Driver {tmp_path / 'child_driver'}: {child_pid}" in before, before
-    assert f"server on port {port} stopped" in rest, rest
-    assert "exited with status" not in rest, rest  # other INFO lines still need -v
+        server.stop()
+    log = server.log_text()
+    assert f"serving INDI on localhost:{server.port}" in log, log
+    assert f"Driver {tmp_path / 'child_driver'}: {child_pid}" in log, log
+    assert f"server on port {server.port} stopped" in log, log
+    assert "exited with status" not in log, log  # other INFO lines still need -v
 
 
 def test_fifo_server_runs_with_zero_drivers_and_starts_one(tmp_path: Path) -> None:
     """-f alone keeps the server up; 'start' through the FIFO runs a driver; 'stop' reaps it."""
     fifo = tmp_path / "fifo"
-    port = free_port()
-    child = tmp_path / "child_driver"
-    child.write_text(f"#!{sys.executable}\n{CHILD}")
-    child.chmod(0o755)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "indipyserver", "-v", "-p", str(port), "-f", str(fifo)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
-        env=server_env(tmp_path),
-    )
-    assert server.stderr is not None
+    child = child_driver(tmp_path)
+    server = OurServer("-f", str(fifo), workdir=tmp_path / "server").start()
     try:
-        assert poll_until(lambda: port_accepts(port) and fifo.exists(), 10.0)
+        wait_for(fifo.exists, 10, "the FIFO")
         with open(fifo, "w") as f:
             f.write(f'start {child} -n "Kid"\n')
-        child_pid = 0
-        for line in server.stderr:
-            if "child_driver (Kid):" in line and line.rsplit(":", 1)[1].strip().isdigit():
-                child_pid = int(line.rsplit(":", 1)[1])
-                break
-        assert child_pid and pid_alive(child_pid)
+        child_pid = wait_for(lambda: pid_said(server, "child_driver (Kid):"), 15,
+                             lambda: f"the started driver's pid in the log:\n{server.log_tail()}")
+        assert pid_alive(child_pid)
         with open(fifo, "w") as f:
             f.write(f'stop {child} -n "Kid"\n')
-        assert poll_until(lambda: not pid_alive(child_pid), 10.0)
-        assert server.poll() is None  # still serving, with zero drivers
-        server.terminate()
-        assert server.wait(timeout=15) == 0
+        wait_for(lambda: not pid_alive(child_pid), 10, "the driver stopped through the FIFO")
+        assert server.running  # still serving, with zero drivers
+        assert signal_and_wait(server, signal.SIGTERM) == 0, server.log_tail()
     finally:
-        _reap(server)
+        server.stop()
