@@ -213,10 +213,6 @@ def listener(port: int) -> psutil.Process | None:
     return None
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    wait_for(predicate, timeout, what, interval=0.05)
-
-
 def gone(pids: list[int]) -> bool:
     return not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
                    for p in pids)
@@ -270,7 +266,7 @@ def test_indiweb_finds_and_stops_a_server_it_did_not_start(
         machine.indiweb_stop(port)  # SIGKILL; nsenter, its parent, reaps it and exits
         server.wait(5)
         assert not psutil.pid_exists(found.pid)
-        wait_until(lambda: gone(drivers), 10, "the drivers outlived the server")
+        wait_for(lambda: gone(drivers), 10, "the drivers outlived the server")
         assert machine.indiweb_finds(port) is False
     finally:
         end(server, 5)
@@ -321,7 +317,7 @@ def test_indiweb_runs_profiles_and_drivers_on_the_server(machine: Machine) -> No
         web.call("POST", "/api/profiles/Sims/drivers",
                  [{"label": "Dome Simulator"}, {"label": "Telescope Simulator"}])
         web.call("POST", "/api/server/start/Sims")
-        wait_until(lambda: listener(port) is not None, 20, "no server listens\n" + web.log())
+        wait_for(lambda: listener(port) is not None, 20, "no server listens\n" + web.log())
         wait_devices(port, {"Dome Simulator", "Telescope Simulator"})
         server = listener(port)
         assert server is not None and server.name() == "indiserver"
@@ -337,25 +333,25 @@ def test_indiweb_runs_profiles_and_drivers_on_the_server(machine: Machine) -> No
         wait_devices(port, {"Dome Simulator", "Telescope Simulator"})
         before = {c.pid for c in server.children()}
         web.call("POST", "/api/drivers/restart/Dome Simulator")
-        wait_until(lambda: {c.pid for c in server.children()} - before, 20, "no restart")
+        wait_for(lambda: {c.pid for c in server.children()} - before, 20, "no restart")
         wait_devices(port, {"Dome Simulator", "Telescope Simulator"})
 
         web.stop()  # the server, in its own session, outlives indiweb
         assert server.is_running()
         web = IndiWeb(machine, port, {})
         web.call("POST", "/api/server/start/Sims")  # its stop kills the old server first
-        wait_until(lambda: not server.is_running() or server.status() == "zombie", 20,
-                   "the new indiweb did not stop the server the old one left\n" + web.log())
-        wait_until(lambda: (new := listener(port)) is not None and new.pid != server.pid, 20,
-                   "no new server\n" + web.log())
+        wait_for(lambda: not server.is_running() or server.status() == "zombie", 20,
+                 "the new indiweb did not stop the server the old one left\n" + web.log())
+        wait_for(lambda: (new := listener(port)) is not None and new.pid != server.pid, 20,
+                 "no new server\n" + web.log())
         wait_devices(port, {"Dome Simulator", "Telescope Simulator"})
         replacement = listener(port)
         assert replacement is not None
         drivers = [c.pid for c in replacement.children()]
 
         web.call("POST", "/api/server/stop")
-        wait_until(lambda: listener(port) is None, 20, "the server still listens")
-        wait_until(lambda: gone([replacement.pid, *drivers]), 20, "processes left behind")
+        wait_for(lambda: listener(port) is None, 20, "the server still listens")
+        wait_for(lambda: gone([replacement.pid, *drivers]), 20, "processes left behind")
     finally:
         web.stop()
 
@@ -418,6 +414,6 @@ def test_a_driver_indiweb_cannot_start_is_not_retried(machine: Machine) -> None:
         assert web.call("GET", "/api/server/status") == [
             {"status": "True", "active_profile": "Late"}]
         web.call("POST", "/api/server/stop")
-        wait_until(lambda: listener(port) is None, 20, "the server still listens")
+        wait_for(lambda: listener(port) is None, 20, "the server still listens")
     finally:
         web.stop()

@@ -19,7 +19,8 @@ from urllib.parse import quote
 
 import pytest
 from peers import free_port, wait_listening
-from test_indiweb import Machine, end, listener, machine, namespace, wait_devices, wait_until
+from test_indiweb import Machine, end, listener, machine, namespace, wait_devices
+from waiting import wait_for
 
 __all__ = ["machine", "namespace"]  # the fixtures, imported for this module's tests
 
@@ -74,9 +75,9 @@ def test_indiweb_lists_and_starts_a_python_driver_from_our_xml(machine: Machine,
                                                      "autoconnect": 0})
         _call(web_port, "POST", "/api/profiles/Py/drivers", [{"label": ccd_simulator.DEVICE}])
         _call(web_port, "POST", "/api/server/start/Py")
-        wait_until(lambda: listener(indi_port) is not None, 20, "no server\n" + log.read_text())
+        wait_for(lambda: listener(indi_port) is not None, 20, "no server\n" + log.read_text())
         wait_devices(indi_port, {ccd_simulator.DEVICE})
         _call(web_port, "POST", "/api/server/stop")
-        wait_until(lambda: listener(indi_port) is None, 20, "the server still listens")
+        wait_for(lambda: listener(indi_port) is None, 20, "the server still listens")
     finally:
         end(web, 10)

@@ -13,13 +13,13 @@ import asyncio
 import logging
 import re
 import threading
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from peers import BASECLIENT_HINT, free_port
+from waiting import until
 
 import PyIndi
 from indipydriver import BLOBMember, BLOBVector, Device, IPyDriver, newBLOBVector
@@ -136,18 +136,11 @@ class Recorder(PyIndi.BaseClient):
         return [arg for call, arg, _ in self.calls if call == name]
 
 
-async def until(check: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
 async def connected(port: int, client: Recorder | None = None) -> Recorder:
     client = client or Recorder()
     client.setServer("127.0.0.1", port)
     assert await asyncio.to_thread(client.connectServer)
-    await until(lambda: client.getDevice("Thermostat").getNumber("TARGET"), "TARGET")
+    await until(lambda: client.getDevice("Thermostat").getNumber("TARGET"), what="TARGET")
     return client
 
 
@@ -157,8 +150,8 @@ async def test_callbacks_run_once_each_on_one_background_thread(thermostat: int)
     client = await connected(thermostat)
     try:
         assert client.calls[0][0] == "serverConnected"
-        await until(lambda: "SITE" in client.named("newProperty"), "SITE defined")
-        await until(lambda: "TEMPERATURE" in client.named("updateProperty"), "an update")
+        await until(lambda: "SITE" in client.named("newProperty"), what="SITE defined")
+        await until(lambda: "TEMPERATURE" in client.named("updateProperty"), what="an update")
         threads = {thread for _, _, thread in client.calls}
         assert len(threads) == 1 and threading.current_thread().name not in threads
         assert client.named("newDevice") == ["Thermostat"]
@@ -177,7 +170,7 @@ async def test_a_raising_callback_is_logged_and_the_next_one_runs(
     client.raise_in = "newProperty"
     with caplog.at_level(logging.ERROR, logger="PyIndi.baseclient"):
         await connected(thermostat, client)
-        await until(lambda: "TEMPERATURE" in client.named("updateProperty"), "an update")
+        await until(lambda: "TEMPERATURE" in client.named("updateProperty"), what="an update")
     try:
         raised = [r for r in caplog.records if "callback newProperty" in r.getMessage()]
         assert len(raised) == len(client.named("newProperty")) >= 5
@@ -205,7 +198,7 @@ async def test_a_refused_value_is_logged_and_not_sent(
         target[0].value = 21.5
         await asyncio.to_thread(client.sendNewNumber, target)
         await until(lambda: target.getState() == PyIndi.IPS_OK and target[0].value == 21.5,
-                    "the driver's answer")
+                    what="the driver's answer")
     finally:
         await asyncio.to_thread(client.disconnectServer)
 
@@ -240,13 +233,13 @@ async def test_disconnect_is_reported_once_and_connecting_again_works(thermostat
     disconnectServer() is refused; connectServer() then connects again."""
     client = await connected(thermostat)
     assert await asyncio.to_thread(client.disconnectServer)
-    await until(lambda: client.named("serverDisconnected"), "serverDisconnected")
+    await until(lambda: client.named("serverDisconnected"), what="serverDisconnected")
     assert not client.isServerConnected() and client.getDevices() == []
     assert not await asyncio.to_thread(client.disconnectServer)
     await connected(thermostat, client)
     assert client.isServerConnected()
     await asyncio.to_thread(client.disconnectServer)
-    await until(lambda: len(client.named("serverDisconnected")) == 2, "the second report")
+    await until(lambda: len(client.named("serverDisconnected")) == 2, what="the second report")
     assert client.named("serverDisconnected") == [0, 0]
     assert client.named("serverConnected") == [None, None]
 
@@ -279,14 +272,14 @@ async def test_a_callback_may_connect_and_send(thermostat: int) -> None:
     client = await connected(thermostat, Reconnecting())
     try:
         assert await asyncio.to_thread(client.disconnectServer)
-        await until(lambda: len(client.named("serverConnected")) == 2, "the reconnection")
+        await until(lambda: len(client.named("serverConnected")) == 2, what="the reconnection")
         assert client.reconnected  # type: ignore[attr-defined]
 
         def site_name() -> str:
             site = client.getDevice("Thermostat").getText("SITE")
             return site[0].getText() if site else ""
 
-        await until(lambda: site_name() == "Again", "the text sent")
+        await until(lambda: site_name() == "Again", what="the text sent")
     finally:
         await asyncio.to_thread(client.disconnectServer)
 
@@ -339,8 +332,8 @@ async def test_a_blob_is_uploaded_and_a_1x_program_receives_blobs(
     client.setServer("127.0.0.1", port)
     assert await asyncio.to_thread(client.connectServer)
     try:
-        await until(lambda: client.getDevice("Uploader").getBLOB("UPLOAD"), "UPLOAD")
-        await until(lambda: client.getDevice("Thermostat").getBLOB("LOG"), "LOG")
+        await until(lambda: client.getDevice("Uploader").getBLOB("UPLOAD"), what="UPLOAD")
+        await until(lambda: client.getDevice("Thermostat").getBLOB("LOG"), what="LOG")
         data = bytes(range(256)) * 40
 
         def upload() -> None:
@@ -349,14 +342,14 @@ async def test_a_blob_is_uploaded_and_a_1x_program_receives_blobs(
             client.finishBlob()
 
         await asyncio.to_thread(upload)
-        await until(lambda: received, "the upload at the driver")
+        await until(lambda: received, what="the upload at the driver")
         assert received == [{"FILE": (data, (len(data), ".bin"))}]
         await until(lambda: client.getDevice("Uploader").getBLOB("UPLOAD").getState()
-                    == PyIndi.IPS_OK, "the driver's answer")
+                    == PyIndi.IPS_OK, what="the driver's answer")
 
         await asyncio.to_thread(client.setBLOBMode, PyIndi.B_ALSO, "Thermostat", None)
         assert client.getBLOBMode("Thermostat", "LOG") == PyIndi.B_ALSO
-        await until(lambda: len(client.blobs) >= 2, "two LOG BLOBs")
+        await until(lambda: len(client.blobs) >= 2, what="two LOG BLOBs")
         name, fmt, size, length, body = client.blobs[0]
         assert (name, fmt) == ("LOG", ".csv") and size == length == len(body) > 0
         assert all(blob[0] == "LOG" for blob in client.blobs)
@@ -387,9 +380,9 @@ async def test_a_message_from_no_device_goes_to_new_universal_message() -> None:
     try:
         client.setServer("127.0.0.1", server.port)
         assert await asyncio.to_thread(client.connectServer)
-        await until(lambda: client.getDevice("Thermostat"), "the thermostat")
+        await until(lambda: client.getDevice("Thermostat"), what="the thermostat")
         server.send_message("The observatory closes at dawn")
-        await until(lambda: client.universal, "the message")
+        await until(lambda: client.universal, what="the message")
         assert client.universal == ["The observatory closes at dawn"]
         assert client.device_messages == 0
     finally:
