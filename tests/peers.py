@@ -320,8 +320,8 @@ def indi_eval(
 class IndiServer:
     """indilib's ``indiserver`` running ``drivers`` on a free port, for one test.
 
-    It gets its own ``-p`` port and ``-u`` unix socket (a second server on the same socket path
-    exits), ``HOME`` in ``workdir`` (drivers write ``~/.indi`` config there) and its stderr log
+    It gets its own ``-p`` port and ``-u`` unix socket (``socket_path``, or one in ``workdir``:
+    a second server on the same socket path exits), ``HOME`` in ``workdir`` (drivers write ``~/.indi`` config there) and its stderr log
     in ``workdir/indiserver.log``. Starting waits until the port accepts connections; stopping
     terminates and reaps the server and any driver it left behind.
     """
@@ -335,6 +335,7 @@ class IndiServer:
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 10.0,
+        socket_path: str | None = None,
     ) -> None:
         self.drivers = drivers
         self.workdir = workdir
@@ -349,7 +350,9 @@ class IndiServer:
         self.process: subprocess.Popen[bytes] | None = None
         # sun_path holds 108 bytes; pytest's tmp paths can be long.
         sock = workdir / "indiserver.sock"
-        self.socket_path = str(sock) if len(str(sock)) < 100 else f"/tmp/indipy-{uuid.uuid4().hex}"
+        if socket_path is None:
+            socket_path = str(sock) if len(str(sock)) < 100 else f"/tmp/indipy-{uuid.uuid4().hex}"
+        self.socket_path = socket_path
 
     @property
     def args(self) -> list[str]:

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str | Callable[[], str] = "",
-             interval: float = 0.02) -> T:
+def wait_for(check: Callable[[], T | None], timeout: float = 10.0,
+             what: str | Callable[[], str] = "", interval: float = 0.02) -> T:
     """Call ``check()`` until it returns something true, and return that; an AssertionError
     naming ``what`` once ``timeout`` seconds have passed (``what()`` if it is callable: what
     was last seen, a log's tail)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import redis
 import waitress
 from peers import free_port
+from waiting import wait_for
 
 from indiredis import redis_server
 from indiredis.indiwsgi import make_wsgi_app
@@ -33,9 +33,8 @@ def test_make_wsgi_app_serves_the_pages_and_the_store_under_waitress(
          "127.0.0.1"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     r = redis.Redis(port=redis_port, decode_responses=True)
     try:
-        deadline = time.monotonic() + 30
-        while not r.exists(f"indi_attributes:CONNECTION:{TEL}") and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for(lambda: r.exists(f"indi_attributes:CONNECTION:{TEL}"), 30,
+                 "the bridge to store the telescope's CONNECTION", interval=0.1)
         app = make_wsgi_app(redis_server("127.0.0.1", redis_port), tmp_path / "blobs",
                             dbfolder=tmp_path)
         port = free_port()
@@ -46,8 +45,8 @@ def test_make_wsgi_app_serves_the_pages_and_the_store_under_waitress(
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
                 assert page.status == 200 and b"password" in page.read()
             source = app.app.state.web.source
-            while TEL not in source.snapshot()["devices"] and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_for(lambda: TEL in source.snapshot()["devices"], 30,
+                     "the web app's source to hold the telescope", interval=0.1)
             assert "CONNECTION" in source.snapshot()["devices"][TEL]["vectors"]
             json.dumps(source.snapshot())
         finally:

@@ -22,22 +22,23 @@ if str(EXAMPLES) not in sys.path:
 free_port = peers.free_port
 
 
+async def accepts(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:port now (without blocking the
+    event loop, where an in-process server may be the one to accept)."""
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
 async def wait_listening(port: int, timeout: float = 10.0) -> None:
     """Return once something accepts TCP connections on 127.0.0.1:port."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            if loop.time() > deadline:
-                raise TimeoutError(f"nothing listens on port {port} after {timeout} s") from None
-            await asyncio.sleep(0.05)
-        else:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-            return
+    await waiting.until(lambda: accepts(port), timeout, f"something listening on port {port}",
+                        interval=0.05)
 
 
 @contextlib.asynccontextmanager

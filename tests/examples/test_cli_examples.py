@@ -4,30 +4,27 @@ through its make_driver(), as docs/guides/command_line.rst says."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
+from pathlib import Path
 
-from example_helpers import EXAMPLES, free_port, getprop, wait_listening
+from example_helpers import EXAMPLES, getprop
+from peers import OurServer
 
 
-async def test_demo_and_an_example_file_are_served_together() -> None:
+async def test_demo_and_an_example_file_are_served_together(tmp_path: Path) -> None:
     """`python -m indipyserver --demo examples/first_driver.py` lists Thermostat and Dew Heater;
     SIGTERM stops it with exit 0."""
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "indipyserver", "-p", str(port), "--demo",
-        str(EXAMPLES / "first_driver.py"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    server = OurServer("--demo", str(EXAMPLES / "first_driver.py"), workdir=tmp_path / "server",
+                       verbosity=0)
+    server.start()
     try:
-        await wait_listening(port)
-        values = await getprop(port, "Thermostat.SITE.FIRMWARE", "Dew Heater.POWER.LEVEL",
+        values = await getprop(server.port, "Thermostat.SITE.FIRMWARE", "Dew Heater.POWER.LEVEL",
                                timeout=5)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(server.process.wait, 10)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        server.stop()
     assert values["Thermostat.SITE.FIRMWARE"] == "indipy demo thermostat 1.0"
     assert float(values["Dew Heater.POWER.LEVEL"]) == 50
-    assert proc.returncode == 0, err.decode()
+    assert code == 0, server.log_tail()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from peers import IndiServer, OurServer, getprop, setprop
+from waiting import wait_for
 
 CCD = "CCD Simulator"
 REPO = Path(__file__).resolve().parents[2]
@@ -63,13 +64,14 @@ def test_a_python_driver_snoops_the_ccd_simulators_images(
         time.sleep(0.5)  # the simulator defines its exposure vector once connected
         sent = setprop(port, spec, timeout=5)
         assert sent.returncode == 0, sent.describe()
-    deadline = time.monotonic() + 20
-    while True:
-        seen = getprop(port, "Snooper.SEEN.*")
-        if seen.get("Snooper.SEEN.SIZE", "0") != "0":
-            break
-        assert time.monotonic() < deadline, f"the snooper saw no image: {dict(seen)}"
-        time.sleep(0.3)
+    looked: list[dict[str, str]] = [{}]
+
+    def image_seen() -> dict[str, str] | None:
+        looked[0] = seen = getprop(port, "Snooper.SEEN.*")
+        return seen if seen.get("Snooper.SEEN.SIZE", "0") != "0" else None
+
+    seen = wait_for(image_seen, 20, lambda: f"the snooper to see an image: {dict(looked[0])}",
+                    interval=0.3)
     assert int(seen["Snooper.SEEN.SIZE"]) > 1_000_000, dict(seen)  # a whole FITS image
     assert seen["Snooper.SEEN.FORMAT"] == ".fits"
     assert seen["Snooper.SEEN.HEAD"] == "SIMPLE  ="

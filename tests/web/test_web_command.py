@@ -8,12 +8,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from peers import free_port
+from waiting import wait_for
 
 from indipyweb.users import UserDB
 
@@ -72,20 +73,19 @@ def test_demo_prints_the_admin_password_once_and_serves_the_thermostat(tmp_path:
         reset = process.stdout.readline()
         assert reset.strip() == ("indipyweb: to reset the admin password: indipyweb adduser "
                                  f"admin --role admin --dbfolder {tmp_path.resolve()}")
-        deadline = time.monotonic() + 30
-        while True:
+
+        def thermostat_served() -> dict[str, Any] | None:
             try:
                 cookie = _login(port, password)
                 request = urllib.request.Request(f"http://127.0.0.1:{port}/api",
                                                  headers={"Cookie": cookie})
                 with urllib.request.urlopen(request, timeout=5) as answer:
-                    snapshot = json.load(answer)
-                if "Thermostat" in snapshot["devices"]:
-                    break
+                    snapshot: dict[str, Any] = json.load(answer)
             except (urllib.error.URLError, OSError):
-                pass
-            assert time.monotonic() < deadline, "the demo did not come up"
-            time.sleep(0.3)
+                return None
+            return snapshot if "Thermostat" in snapshot["devices"] else None
+
+        snapshot = wait_for(thermostat_served, 30, "the demo to come up", interval=0.3)
         vectors = snapshot["devices"]["Thermostat"]["vectors"]
         assert {"TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"} <= set(vectors)
     finally:
@@ -127,16 +127,16 @@ def test_certfile_serves_https_with_secure_cookies(tmp_path: Path) -> None:
     context = ssl.create_default_context(cafile=str(cert))
     context.check_hostname = False
     try:
-        deadline = time.monotonic() + 30
-        while True:
+
+        def login_cookie() -> str | None:
             try:
                 with urllib.request.urlopen(f"https://127.0.0.1:{port}/login", timeout=5,
                                             context=context) as answer:
-                    cookie = answer.headers["set-cookie"]
-                break
+                    return str(answer.headers["set-cookie"])
             except (urllib.error.URLError, OSError):
-                assert time.monotonic() < deadline, "no HTTPS answer"
-                time.sleep(0.3)
+                return None
+
+        cookie = wait_for(login_cookie, 30, "an HTTPS answer", interval=0.3)
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     finally:
         process.terminate()

@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+from peers import OurServer
 from serverkit import RawClient, make_gadget, running
+from waiting import wait_for
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
 from indipyserver.cli import parse_args
 from indipyserver.clients import unixsocket
 
-REPO = Path(__file__).resolve().parents[3]
-
 
 def abstract_name() -> str:
     return f"/tmp/indipy-test-{uuid.uuid4().hex}"
+
+
+def unix_connection(address: str) -> socket.socket | None:
+    """A socket connected to ``address``, or None while nothing listens there."""
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.connect(address)
+    except OSError:
+        sock.close()
+        return None
+    return sock
 
 
 async def unix_client(address: str) -> RawClient:
@@ -131,28 +138,12 @@ def test_the_command_serves_the_unix_socket_on_its_own_loop(tmp_path: Path) -> N
     serves a client on -u's socket: the demo's definitions arrive, and the listening line
     names the socket without -v."""
     path = abstract_name()
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "indipyserver", "--demo", "-p", str(port), "-u", path],
-        stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )
+    server = OurServer("--demo", workdir=tmp_path / "server", verbosity=0, socket_path=path)
+    server.start()
     try:
+        sock = wait_for(lambda: unix_connection("\0" + path), 15,
+                        "the command listening on its Unix socket")
         frames: list[Frame] = []
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                sock = socket.socket(socket.AF_UNIX)
-                sock.connect("\0" + path)
-                break
-            except OSError:
-                sock.close()
-                time.sleep(0.05)
-        else:
-            pytest.fail("the command never listened on its Unix socket")
         with sock:
             sock.settimeout(10)
             sock.sendall(b'<getProperties version="1.7"/>')
@@ -162,13 +153,9 @@ def test_the_command_serves_the_unix_socket_on_its_own_loop(tmp_path: Path) -> N
                 assert data, "the server closed the connection"
                 frames += [f for f in framer.feed(data) if isinstance(f, Frame)]
         assert {f.attrs["device"] for f in frames} == {"Thermostat"}
-        server.terminate()
-        assert server.wait(timeout=15) == 0
-        assert server.stderr is not None
-        assert f"serving INDI on Unix socket @{path}" in server.stderr.read()
+        assert server.process is not None
+        server.process.terminate()
+        assert server.process.wait(timeout=15) == 0, server.log_tail()
+        assert f"serving INDI on Unix socket @{path}" in server.log_text(), server.log_tail()
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        if server.stderr is not None:
-            server.stderr.close()
+        server.stop()
