@@ -8,9 +8,11 @@ reads, everything arrives once and in order, with elements queued meanwhile afte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import time
+from collections.abc import AsyncIterator
 
 from serverdoubles import RecordingDriver, frames, ready
 from waiting import until
@@ -40,13 +42,34 @@ async def read_all(sock: socket.socket, nbytes: int) -> bytes:
     return bytes(out)
 
 
-async def test_socket_full_then_drained_in_order() -> None:
-    loop = asyncio.get_running_loop()
+@contextlib.asynccontextmanager
+async def on_a_socket() -> AsyncIterator[tuple[ClientConnection, asyncio.Transport, socket.socket]]:
+    """A ClientConnection on one end of a socket pair, and the other end (not read until the
+    test reads it); both closed after the block."""
     ours, peer = socket.socketpair()
     peer.setblocking(False)
     client = ClientConnection(Router(), set())
-    transport, _ = await loop.connect_accepted_socket(lambda: client, ours)
+    transport, _ = await asyncio.get_running_loop().connect_accepted_socket(lambda: client, ours)
     try:
+        yield client, transport, peer
+    finally:
+        transport.close()
+        peer.close()
+        await asyncio.sleep(0)
+
+
+async def read_in_order_then_drained(client: ClientConnection, peer: socket.socket,
+                                     sent: list[Frame]) -> None:
+    """The peer reads everything `sent`, once and in order; then the client's queue is empty
+    and it writes again."""
+    expected = b"".join(f.data for f in sent)
+    assert await read_all(peer, len(expected)) == expected
+    await until(lambda: client.queued_bytes == 0 and not client._paused, 10,
+                "the queue drained and writing resumed")
+
+
+async def test_socket_full_then_drained_in_order() -> None:
+    async with on_a_socket() as (client, transport, peer):
         assert _direct_fd(transport) >= 0
         assert client._fd >= 0
         frames = [element(k, 3 * 1024 * 1024 + k) for k in range(4)]
@@ -58,15 +81,7 @@ async def test_socket_full_then_drained_in_order() -> None:
         assert transport.get_write_buffer_size() <= ClientConnection.HANDOFF
         late = element(9, 100)
         client.send_frame(late)
-        expected = b"".join(f.data for f in [*frames, late])
-        got = await read_all(peer, len(expected))
-        assert got == expected
-        await until(lambda: client.queued_bytes == 0 and not client._paused, 10,
-                    "the queue drained and writing resumed")
-    finally:
-        transport.close()
-        peer.close()
-        await asyncio.sleep(0)
+        await read_in_order_then_drained(client, peer, [*frames, late])
 
 
 async def test_write_error_disconnects() -> None:
@@ -94,13 +109,8 @@ def one_element_batch(client: ClientConnection, frame: Frame) -> None:
 async def test_write_through_on_a_full_socket_holds_the_rest_and_keeps_order() -> None:
     """One-element batches (`LoopFlow.through`) write at once; once the socket is full the
     rest is held exactly as by the batched path, and later elements queue behind it."""
-    loop = asyncio.get_running_loop()
-    ours, peer = socket.socketpair()
-    peer.setblocking(False)
-    client = ClientConnection(Router(), set())
-    transport, _ = await loop.connect_accepted_socket(lambda: client, ours)
     sent: list[Frame] = []
-    try:
+    async with on_a_socket() as (client, _, peer):
         assert client._fd >= 0
         k = 0
         while not client._paused:  # write through until the socket is full
@@ -115,14 +125,7 @@ async def test_write_through_on_a_full_socket_holds_the_rest_and_keeps_order() -
         one_element_batch(client, late)
         sent.append(late)
         assert client._queue.nbytes == len(late.data)
-        expected = b"".join(f.data for f in sent)
-        assert await read_all(peer, len(expected)) == expected
-        await until(lambda: client.queued_bytes == 0 and not client._paused, 10,
-                    "the queue drained and writing resumed")
-    finally:
-        transport.close()
-        peer.close()
-        await asyncio.sleep(0)
+        await read_in_order_then_drained(client, peer, sent)
 
 
 async def test_a_command_sent_just_before_the_client_reset_is_still_routed() -> None:
