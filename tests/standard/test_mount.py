@@ -21,6 +21,7 @@ from indipydriver.protocol.events import (
     SetTextVector,
 )
 from indipydriver.standard.mount import Mount, MountLimits, MountStatus
+from indipydriver.testing import DriverHarness
 
 DEV = "Scope"
 
@@ -75,6 +76,15 @@ def make_mount(**kwargs: object) -> tuple[FakeMount, Mount]:
     # No horizon check unless a test asks: the fake's targets are anywhere in the sky.
     kwargs.setdefault("limits", MountLimits(min_altitude=None))
     return hardware, Mount(hardware, poll_interval=0.05, **kwargs)  # type: ignore[arg-type]
+
+
+async def goto(client: DriverHarness, ra: float, dec: float, state: State) -> SetNumberVector:
+    """Send EQUATORIAL_EOD_COORD's RA and DEC (a goto, or a sync after ON_COORD_SET SYNC):
+    the mount's answer, which must be in ``state``."""
+    await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=ra, DEC=dec)
+    answer: SetNumberVector = await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD",
+                                                  state=state)
+    return answer
 
 
 async def test_properties_follow_indilib_and_come_with_connect() -> None:
@@ -143,8 +153,7 @@ async def test_slew_without_track_ends_idle() -> None:
     async with connected(DEV, mount) as client:
         await switch(client, DEV, "ON_COORD_SET", SLEW="On")
         await client.expect(SetSwitchVector, name="ON_COORD_SET", state=State.OK)
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=1, DEC=2)
-        await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.BUSY)
+        await goto(client, 1, 2, State.BUSY)
         hardware.arrive(1.0, 2.0)
         await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.IDLE)
     assert ("tracking", True) not in hardware.calls
@@ -154,9 +163,7 @@ async def test_goto_below_the_horizon_is_refused_with_a_message() -> None:
     """From 51.5 N a target at DEC -80 never rises: Alert, a message saying why, no motion."""
     hardware, mount = make_mount(latitude=51.5, limits=MountLimits(min_altitude=0.0))
     async with connected(DEV, mount) as client:
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=3, DEC=-80)
-        refused = await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD",
-                                      state=State.ALERT)
+        refused = await goto(client, 3, -80, State.ALERT)
         assert "below the limit of 0 degrees" in (refused.message or "")
         assert refused["DEC"].float == 20.0  # still where it was
     assert not [c for c in hardware.calls if c[0] == "goto"]
@@ -166,9 +173,7 @@ async def test_dec_limits_refuse_a_goto() -> None:
     """A Dec outside the mount's own limits is refused, naming the limits."""
     _, mount = make_mount(limits=MountLimits(min_altitude=None, min_dec=-30, max_dec=85))
     async with connected(DEV, mount) as client:
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=3, DEC=88)
-        refused = await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD",
-                                      state=State.ALERT)
+        refused = await goto(client, 3, 88, State.ALERT)
         assert "outside the mount's limits -30..85" in (refused.message or "")
 
 
@@ -177,8 +182,7 @@ async def test_abort_stops_a_slew() -> None:
     called, ABORT answered Ok and Off, and the coordinates leave Busy (Idle, not tracking)."""
     hardware, mount = make_mount()
     async with connected(DEV, mount) as client:
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=12, DEC=0)
-        await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.BUSY)
+        await goto(client, 12, 0, State.BUSY)
         await switch(client, DEV, "TELESCOPE_ABORT_MOTION", ABORT="On")
         answer = await client.expect(SetSwitchVector, name="TELESCOPE_ABORT_MOTION")
         assert answer.state == State.OK and answer["ABORT"].value == SwitchState.OFF
@@ -193,8 +197,7 @@ async def test_sync_sets_coordinates_without_moving() -> None:
     hardware, mount = make_mount()
     async with connected(DEV, mount) as client:
         await switch(client, DEV, "ON_COORD_SET", SYNC="On")
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=7.25, DEC=-12.5)
-        synced = await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.OK)
+        synced = await goto(client, 7.25, -12.5, State.OK)
         assert (synced["RA"].float, synced["DEC"].float) == (7.25, -12.5)
     assert ("sync", 7.25, -12.5) in hardware.calls
     assert not [c for c in hardware.calls if c[0] == "goto"]
@@ -208,23 +211,18 @@ async def test_park_refuses_gotos_until_unparked() -> None:
         await switch(client, DEV, "TELESCOPE_PARK", PARK="On")
         busy = await client.expect(SetSwitchVector, name="TELESCOPE_PARK")
         assert busy.state == State.BUSY and busy["PARK"].value == SwitchState.ON
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=3, DEC=10)
-        refused = await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD",
-                                      state=State.ALERT)
+        refused = await goto(client, 3, 10, State.ALERT)
         assert "parking" in (refused.message or "")
         hardware.arrive(5.0, 80.0)
         parked = await client.expect(SetSwitchVector, name="TELESCOPE_PARK", state=State.OK)
         assert parked["PARK"].value == SwitchState.ON
         assert mount.status is MountStatus.PARKED
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=3, DEC=10)
-        refused = await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD",
-                                      state=State.ALERT)
+        refused = await goto(client, 3, 10, State.ALERT)
         assert "parked: unpark it first" in (refused.message or "")
         await switch(client, DEV, "TELESCOPE_PARK", UNPARK="On")
         unparked = await client.expect(SetSwitchVector, name="TELESCOPE_PARK", state=State.OK)
         assert unparked["UNPARK"].value == SwitchState.ON
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=3, DEC=10)
-        await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.BUSY)
+        await goto(client, 3, 10, State.BUSY)
     assert ("park", 1.0, 80.0) in hardware.calls and ("unpark",) in hardware.calls
 
 
@@ -256,9 +254,7 @@ async def test_a_failing_goto_is_an_alert_with_the_error() -> None:
     hardware, mount = make_mount()
     hardware.fail_goto = RuntimeError("motor stalled")
     async with connected(DEV, mount) as client:
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=3, DEC=10)
-        failed = await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD",
-                                     state=State.ALERT)
+        failed = await goto(client, 3, 10, State.ALERT)
         assert "motor stalled" in (failed.message or "")
     assert mount.status is MountStatus.IDLE
 
@@ -324,8 +320,7 @@ async def test_disconnect_during_a_slew_stops_it_and_deletes_the_properties() ->
     mount's properties deleted (as indilib does); the role is idle afterwards."""
     hardware, mount = make_mount()
     async with connected(DEV, mount) as client:
-        await number(client, DEV, "EQUATORIAL_EOD_COORD", RA=12, DEC=0)
-        await client.expect(SetNumberVector, name="EQUATORIAL_EOD_COORD", state=State.BUSY)
+        await goto(client, 12, 0, State.BUSY)
         await switch(client, DEV, "CONNECTION", DISCONNECT="On")
         gone = await client.expect(DelProperty, name="EQUATORIAL_EOD_COORD")
         assert gone.device == DEV
