@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rolekit import number, switch
 
 from indipydriver import Device, IPyDriver
 from indipydriver.protocol.enums import State, SwitchState
@@ -20,14 +21,12 @@ from indipydriver.protocol.events import (
     DefSwitchVector,
     DelProperty,
     NewNumberVector,
-    NewSwitchVector,
     NewTextVector,
     Number,
     SetBLOBVector,
     SetNumberVector,
     SetSwitchVector,
     SetTextVector,
-    Switch,
     Text,
 )
 from indipydriver.standard.camera import Camera, Exposure, Image, Sensor
@@ -91,7 +90,7 @@ def make(fake: FakeCamera | None = None, cooler: FastCooler | None = None,
 
 
 async def connected(client: DriverHarness) -> list[Any]:
-    await client.send(NewSwitchVector(DEV, "CONNECTION", (Switch("CONNECT", SwitchState.ON),)))
+    await switch(client, DEV, "CONNECTION", CONNECT="On")
     await client.expect(SetSwitchVector, name="CONNECTION", state=State.OK)
     return [e for e in await client.get_properties() if e.name not in
             ("CONNECTION", "DRIVER_INFO", "DEBUG")]
@@ -179,15 +178,12 @@ async def test_binning_and_a_subframe_set_the_image_size_not_the_frame() -> None
     driver, _, fake = make()
     async with DriverHarness(driver, timeout=5) as client:
         await connected(client)
-        await client.send(NewNumberVector(DEV, "CCD_FRAME", (
-            Number("X", "8"), Number("Y", "4"), Number("WIDTH", "40"), Number("HEIGHT", "30"))))
+        await number(client, DEV, "CCD_FRAME", X=8, Y=4, WIDTH=40, HEIGHT=30)
         frame = await client.expect(SetNumberVector, name="CCD_FRAME")
         assert frame.state == State.OK and frame["WIDTH"].float == 40
-        await client.send(NewNumberVector(DEV, "CCD_BINNING", (
-            Number("HOR_BIN", "2"), Number("VER_BIN", "3"))))
+        await number(client, DEV, "CCD_BINNING", HOR_BIN=2, VER_BIN=3)
         await client.expect(SetNumberVector, name="CCD_BINNING", state=State.OK)
-        await client.send(NewSwitchVector(DEV, "CCD_FRAME_TYPE",
-                                          (Switch("FRAME_DARK", SwitchState.ON),)))
+        await switch(client, DEV, "CCD_FRAME_TYPE", FRAME_DARK="On")
         await client.expect(SetSwitchVector, name="CCD_FRAME_TYPE", state=State.OK)
         await client.send(expose(0.05))
         blob = await client.expect(SetBLOBVector, name="CCD1")
@@ -201,12 +197,10 @@ async def test_a_subframe_past_the_edge_is_cut_and_reset_restores_the_full_frame
     driver, role, _ = make()
     async with DriverHarness(driver) as client:
         await connected(client)
-        await client.send(NewNumberVector(DEV, "CCD_FRAME", (
-            Number("X", "50"), Number("WIDTH", "64"))))
+        await number(client, DEV, "CCD_FRAME", X=50, WIDTH=64)
         frame = await client.expect(SetNumberVector, name="CCD_FRAME")
         assert (frame["X"].float, frame["WIDTH"].float) == (50, 14)
-        await client.send(NewSwitchVector(DEV, "CCD_FRAME_RESET",
-                                          (Switch("RESET", SwitchState.ON),)))
+        await switch(client, DEV, "CCD_FRAME_RESET", RESET="On")
         reset = await client.expect(SetNumberVector, name="CCD_FRAME")
         assert (reset["X"].float, reset["WIDTH"].float, reset["HEIGHT"].float) == (0, 64, 48)
         binning = await client.expect(SetNumberVector, name="CCD_BINNING")
@@ -222,8 +216,7 @@ async def test_abort_ends_the_exposure_without_an_image() -> None:
         await connected(client)
         await client.send(expose(60))
         await client.expect(SetNumberVector, name="CCD_EXPOSURE", state=State.BUSY)
-        await client.send(NewSwitchVector(DEV, "CCD_ABORT_EXPOSURE",
-                                          (Switch("ABORT", SwitchState.ON),)))
+        await switch(client, DEV, "CCD_ABORT_EXPOSURE", ABORT="On")
         abort = await client.expect(SetSwitchVector, name="CCD_ABORT_EXPOSURE")
         assert abort.state == State.OK and abort["ABORT"].value == SwitchState.OFF
         idle = await client.expect(SetNumberVector, name="CCD_EXPOSURE")
@@ -252,8 +245,7 @@ async def test_upload_local_saves_the_file_and_sends_its_path(tmp_path: Path) ->
         await client.send(NewTextVector(DEV, "UPLOAD_SETTINGS", (
             Text("UPLOAD_DIR", str(tmp_path)), Text("UPLOAD_PREFIX", "M31_XXX"))))
         await client.expect(SetTextVector, name="UPLOAD_SETTINGS", state=State.OK)
-        await client.send(NewSwitchVector(DEV, "UPLOAD_MODE",
-                                          (Switch("UPLOAD_LOCAL", SwitchState.ON),)))
+        await switch(client, DEV, "UPLOAD_MODE", UPLOAD_LOCAL="On")
         await client.expect(SetSwitchVector, name="UPLOAD_MODE", state=State.OK)
         await client.send(expose(0.01))
         path = await client.expect(SetTextVector, name="CCD_FILE_PATH")
@@ -271,8 +263,7 @@ async def test_compression_sends_fits_z() -> None:
     driver, _, _ = make()
     async with DriverHarness(driver) as client:
         await connected(client)
-        await client.send(NewSwitchVector(DEV, "CCD_COMPRESSION",
-                                          (Switch("INDI_ENABLED", SwitchState.ON),)))
+        await switch(client, DEV, "CCD_COMPRESSION", INDI_ENABLED="On")
         await client.expect(SetSwitchVector, name="CCD_COMPRESSION")
         await client.send(expose(0.01))
         blob = (await client.expect(SetBLOBVector, name="CCD1"))["CCD1"]
@@ -289,8 +280,7 @@ async def test_cooling_ramps_busy_then_ok_and_turns_the_cooler_on() -> None:
     async with DriverHarness(driver, timeout=5) as client:
         defs = {e.name: e for e in await connected(client)}
         assert defs["CCD_COOLER"]["COOLER_OFF"].value == SwitchState.ON
-        await client.send(NewNumberVector(DEV, "CCD_TEMPERATURE",
-                                          (Number("CCD_TEMPERATURE_VALUE", "17"),)))
+        await number(client, DEV, "CCD_TEMPERATURE", CCD_TEMPERATURE_VALUE=17)
         cooler_on = await client.expect(SetSwitchVector, name="CCD_COOLER")
         assert cooler_on["COOLER_ON"].value == SwitchState.ON
         seen = []
@@ -310,8 +300,7 @@ async def test_disconnect_aborts_the_exposure_and_deletes_the_camera() -> None:
         defs = await connected(client)
         await client.send(expose(60))
         await client.expect(SetNumberVector, name="CCD_EXPOSURE", state=State.BUSY)
-        await client.send(NewSwitchVector(DEV, "CONNECTION",
-                                          (Switch("DISCONNECT", SwitchState.ON),)))
+        await switch(client, DEV, "CONNECTION", DISCONNECT="On")
         deleted = set()
         while len(deleted) < len(defs):
             deleted.add((await client.expect(DelProperty)).name)
@@ -336,8 +325,7 @@ async def test_an_exposure_outside_the_sensor_limits_is_refused(bad: str) -> Non
     driver, _, fake = make()
     async with DriverHarness(driver) as client:
         await connected(client)
-        await client.send(NewNumberVector(DEV, "CCD_EXPOSURE",
-                                          (Number("CCD_EXPOSURE_VALUE", bad),)))
+        await number(client, DEV, "CCD_EXPOSURE", CCD_EXPOSURE_VALUE=bad)
         alert = await client.expect(SetNumberVector, name="CCD_EXPOSURE")
         assert alert.state == State.ALERT
     assert fake.requests == []
