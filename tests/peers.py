@@ -32,17 +32,14 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import IO, Any, Self
 
 import pytest
 import waiting
-
-if TYPE_CHECKING:
-    from indipyserver.server import IPyServer
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[1]
@@ -58,18 +55,6 @@ BASECLIENT_HINT = (
     "install Debian's libindi-dev and g++ (`apt-get install -y libindi-dev g++` as root), "
     "or run the suite with `bash scripts/run-tests`, which installs them"
 )
-
-
-@contextlib.asynccontextmanager
-async def serving(server: IPyServer) -> AsyncIterator[IPyServer]:
-    """Run one of our servers for the block (started and listening), shut down whatever happens."""
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(server.asyncrun())
-        await asyncio.wait_for(server.started(), 10)
-        try:
-            yield server
-        finally:
-            server.shutdown()
 
 
 def find_binary(name: str) -> str:

@@ -224,14 +224,16 @@ def server(*drivers: object, **kw: object) -> IPyServer:
 
 @contextlib.asynccontextmanager
 async def running(server: IPyServer) -> AsyncIterator[IPyServer]:
-    """Run a server for the body of the block, then shut it down and wait for it."""
+    """Run one of our servers in-process for the body of the block (listening, its drivers
+    started: indilib's simulators too), then shut it down and wait for it, whatever happens;
+    the raw clients opened meanwhile are closed. The timeouts only bound a failure."""
     task = asyncio.create_task(server.asyncrun())
     try:
-        await asyncio.wait_for(server.started(), 5)
+        await asyncio.wait_for(server.started(), 10)
         yield server
     finally:
         server.shutdown()
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, 15)
         while _OPEN:
             await _OPEN.pop().close()
 

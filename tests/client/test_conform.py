@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import IndiServer, free_port, serving
+from peers import IndiServer, free_port
+from serverkit import running
 
 from indipyclient.conform.expected import DEVICE_WIDE, ROLES
 from indipyclient.conform.report import Level
@@ -85,7 +86,7 @@ async def test_our_ccd_simulator_passes_live() -> None:
     import ccd_simulator
 
     port = free_port()
-    async with serving(IPyServer(ccd_simulator.make_driver(), port=port)):
+    async with running(IPyServer(ccd_simulator.make_driver(), port=port)):
         status, report, err = await conform(port, "--live")
     assert status == 0, (_failures(report), err)
     assert any(c["property"] == "CCD1" and c["level"] == "PASS" for c in report["checks"])
@@ -123,7 +124,7 @@ async def test_a_planted_mistake_fails_naming_its_property() -> None:
     """The planted camera: exit 1, and the failing checks name CCD_EXPOSURE (permission),
     CCD_BINNING (members) and the properties defined before CONNECT."""
     port = free_port()
-    async with serving(IPyServer(_planted(), port=port)):
+    async with running(IPyServer(_planted(), port=port)):
         status, report, _ = await conform(port, "Planted Camera")
     assert status == 1
     failures = {c["property"]: c["detail"] for c in _failures(report)}
@@ -142,7 +143,7 @@ async def test_no_server_unknown_device_and_no_driver_info_are_clear() -> None:
                                                 [TextMember("TEXT", "Text", "hi")])],
                                   standard=False))
     port = free_port()
-    async with serving(IPyServer(bare, port=port)):
+    async with running(IPyServer(bare, port=port)):
         status, _, err = await conform(port, "Nothing Here")
         assert status == 2 and "'Nothing Here'" in err and "Bare" in err
         status, report, _ = await conform(port, "Bare")

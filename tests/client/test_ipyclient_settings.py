@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import serving
+from serverkit import running
 from waiting import until
 
 import indipydriver as ipd
@@ -82,7 +82,7 @@ async def camera_and_client(
     """Our server with the camera, and a Recorder (`setup(client)` before it runs) that has
     every vector."""
     camera = make_camera()
-    async with serving(IPyServer(camera, host="127.0.0.1", port=0,
+    async with running(IPyServer(camera, host="127.0.0.1", port=0,
                                  handle_signals=False)) as server:
         client = Recorder(server.port)
         if setup is not None:

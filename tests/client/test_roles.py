@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, free_port, serving
+from peers import IndiServer, free_port
+from serverkit import running
 
 import indipyclient
 from indipyclient.roles import (
@@ -118,7 +119,7 @@ async def test_camera_expose_on_our_ccd_simulator() -> None:
     import ccd_simulator
 
     port = free_port()
-    async with serving(IPyServer(ccd_simulator.make_driver(), port=port)), \
+    async with running(IPyServer(ccd_simulator.make_driver(), port=port)), \
             indipyclient.connect("127.0.0.1", port) as client:
         await client.wait_for(ccd_simulator.DEVICE, "DRIVER_INFO")
         assert devices(client, Interface.CCD) == [ccd_simulator.DEVICE]
@@ -138,7 +139,7 @@ async def test_an_exposure_that_fails_raises_the_drivers_message() -> None:
     role = CameraRole(Sensor(width=16, height=8, pixel_size=5.0), expose)
     port = free_port()
     driver = IPyDriver(Device("Broken Camera", roles=[role]))
-    async with serving(IPyServer(driver, port=port)), \
+    async with running(IPyServer(driver, port=port)), \
             indipyclient.connect("127.0.0.1", port) as client:
         with pytest.raises(RoleError, match="shutter stuck"):
             await Camera(client, "Broken Camera", timeout=10).expose(0.05)
@@ -149,7 +150,7 @@ async def test_a_device_that_is_not_there_is_a_clear_error() -> None:
     port = free_port()
     import ccd_simulator
 
-    async with serving(IPyServer(ccd_simulator.make_driver(), port=port)), \
+    async with running(IPyServer(ccd_simulator.make_driver(), port=port)), \
             indipyclient.connect("127.0.0.1", port) as client:
         with pytest.raises(RoleError, match="not on the server"):
             await Camera(client, "No Such Camera", timeout=0.5).expose(0.1)
@@ -182,7 +183,7 @@ async def test_a_goto_the_mount_refuses_raises_its_message() -> None:
     import mount_simulator
 
     port = free_port()
-    async with serving(IPyServer(mount_simulator.make_driver(), port=port)), \
+    async with running(IPyServer(mount_simulator.make_driver(), port=port)), \
             indipyclient.connect("127.0.0.1", port) as client:
         mount = Mount(client, mount_simulator.DEVICE, timeout=30)
         await mount.connect()

@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, find_binary, getprop, indi_eval, serving, setprop
+from peers import IndiServer, find_binary, getprop, indi_eval, setprop
+from serverkit import running
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.retrypolicy import ExponentialBackoff
@@ -35,7 +36,7 @@ async def ours(tmp_home: Path) -> AsyncIterator[int]:
     find_binary("indi_simulator_ccd")
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver("indi_simulator_ccd", backoff=ExponentialBackoff(0.2, 30.0))
-    async with serving(server):
+    async with running(server):
         yield server.port
 
 

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary, serving
+from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary
+from serverkit import running
 from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -140,13 +141,8 @@ async def rig(request: pytest.FixtureRequest, tmp_path: Path, tmp_home: Path,
         yield Rig("indiserver", server.port, rxlog, server)
         return
     ours = IPyServer(make_driver(rxlog), host="127.0.0.1", port=0, handle_signals=False)
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(ours.asyncrun())
-        await asyncio.wait_for(ours.started(), 10)
-        try:
-            yield Rig("ipyserver", ours.port, rxlog, ours)
-        finally:
-            ours.shutdown()
+    async with running(ours):
+        yield Rig("ipyserver", ours.port, rxlog, ours)
 
 
 async def connected(probes: ProbeFactory, rig: Rig, *names: str) -> BaseClientProbe:
@@ -445,7 +441,7 @@ async def ccd_port(request: pytest.FixtureRequest, tmp_home: Path,
         return
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver("indi_simulator_ccd", max_restarts=0)
-    async with serving(server):
+    async with running(server):
         yield server.port
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from peers import HOST, free_port, getprop, serving
+from peers import HOST, free_port, getprop
+from serverkit import running
 
 from indipydriver.standard.interface import Interface
 from indipyserver import IPyServer
@@ -36,5 +37,5 @@ def test_demo_reports_aux_under_indiserver(indiserver_factory) -> None:  # type:
 
 async def test_demo_reports_aux_on_our_server() -> None:
     port = free_port()
-    async with serving(IPyServer(make_driver(), host=HOST, port=port)):
+    async with running(IPyServer(make_driver(), host=HOST, port=port)):
         await asyncio.to_thread(check, port)

@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import find_binary, getprop, indi_eval, serving, setprop
+from peers import find_binary, getprop, indi_eval, setprop
+from serverkit import running
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.retrypolicy import ExponentialBackoff
@@ -39,7 +40,7 @@ async def served(tmp_home: Path) -> AsyncIterator[IPyServer]:
     server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver("indi_simulator_telescope", backoff=ExponentialBackoff(0.2, 30.0))
     server.add_exdriver("indi_simulator_ccd", backoff=ExponentialBackoff(0.2, 30.0))
-    async with serving(server):
+    async with running(server):
         yield server
 
 

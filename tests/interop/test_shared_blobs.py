@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import find_binary, serving
+from peers import find_binary
+from serverkit import running
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.drivers.executable import is_indilib_elf
@@ -30,7 +31,7 @@ async def ccd_server(tmp_home: Path) -> AsyncIterator[IPyServer]:
     find_binary("indi_simulator_ccd")
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_exdriver("indi_simulator_ccd", max_restarts=0)  # auto: shared BLOBs
-    async with serving(server):
+    async with running(server):
         yield server
 
 

@@ -23,9 +23,9 @@ from peers import (
     free_port,
     getprop,
     indi_eval,
-    serving,
     setprop,
 )
+from serverkit import running
 
 import indipyclient
 from indipydriver.standard.fits import read_header
@@ -72,7 +72,7 @@ def test_indi_getprop_shows_driver_info_under_indiserver(under_indiserver) -> No
 
 async def test_indi_getprop_shows_driver_info_on_our_server() -> None:
     port = free_port()
-    async with serving(IPyServer(make_driver(), host=HOST, port=port)):
+    async with running(IPyServer(make_driver(), host=HOST, port=port)):
         await asyncio.to_thread(check_driver_info, port)
 
 
@@ -119,7 +119,7 @@ def test_a_full_exposure_through_indi_setprop_under_indiserver(under_indiserver,
 
 async def test_a_full_exposure_through_indi_setprop_on_our_server(tmp_path: Path) -> None:
     port = free_port()
-    async with serving(IPyServer(make_driver(), host=HOST, port=port)):
+    async with running(IPyServer(make_driver(), host=HOST, port=port)):
         data = await asyncio.to_thread(expose_and_fetch, port, tmp_path)
     check_fits(data)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from peers import BaseClientProbe, IndiServer, build_baseclient_probe, getprop, setprop
+from serverkit import running
 
 from indipydriver.standard.astro import local_sidereal_time
 from indipyserver import IPyServer
@@ -65,13 +66,8 @@ async def served(request: pytest.FixtureRequest, tmp_home: Path,
                      focuser_simulator.make_driver(20000, 0.1),
                      weather_simulator.make_driver(3600),
                      host="127.0.0.1", port=0, handle_signals=False)
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(ours.asyncrun())
-        await asyncio.wait_for(ours.started(), 10)
-        try:
-            yield Served("ipyserver", ours.port)
-        finally:
-            ours.shutdown()
+    async with running(ours):
+        yield Served("ipyserver", ours.port)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from kitdriver import KitDriver
-from peers import serving
+from serverkit import running
 
 from indipyserver import IPyServer
 
@@ -16,5 +16,5 @@ async def kit() -> AsyncIterator[tuple[IPyServer, KitDriver]]:
     """Our server on a free port serving the Kit and Weather devices."""
     driver = KitDriver()
     server = IPyServer(driver, host="127.0.0.1", port=0, handle_signals=False)
-    async with serving(server):
+    async with running(server):
         yield server, driver

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from kitdriver import KitDriver
-from peers import serving
+from serverkit import running
 from termhelpers import wait_for
 from textual.color import Color
 from textual.command import CommandList, CommandPalette
@@ -343,7 +343,7 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
     app = TermApp("127.0.0.1", free_port)
     async with app.run_test(size=SIZE) as pilot:
         first = IPyServer(KitDriver(), host="127.0.0.1", port=free_port, handle_signals=False)
-        async with serving(first):
+        async with running(first):
             await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"], what="devices")
             app.open_device("Kit")
             await wait_for(pilot, lambda: len(device_screen(app).panels) == 11, what="panels")
@@ -354,7 +354,7 @@ async def test_server_restart_shows_lost_then_the_devices_again(free_port: int) 
         await wait_for(pilot, lambda: str(screen.status.content).startswith(
             f"lost 127.0.0.1:{free_port}"), what="the lost status on the device screen")
         second = IPyServer(KitDriver(), host="127.0.0.1", port=free_port, handle_signals=False)
-        async with serving(second):
+        async with running(second):
             await wait_for(pilot, lambda: app.status.state == "connected", timeout=20,
                            what="connected again")
             await wait_for(pilot, lambda: len(screen.panels) == 11, what="panels back")

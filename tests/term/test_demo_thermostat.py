@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from peers import serving
+from serverkit import running
 from termhelpers import wait_for
 from textual.widgets import RadioSet
 
@@ -25,7 +25,7 @@ DEVICE = "Thermostat"
 async def demo() -> AsyncIterator[int]:
     server = IPyServer(make_driver(interval=3600), host="127.0.0.1", port=0,
                        handle_signals=False)
-    async with serving(server):
+    async with running(server):
         yield server.port
 
 

@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from peers import IndiServer, free_port, serving
+from peers import IndiServer, free_port
+from serverkit import running
 
 from indipyserver import IPyServer
 from indipyserver.demo import make_driver
@@ -34,7 +35,7 @@ async def _verdict_behind_our_thermostat(device: str) -> bool | None:
     top = IPyServer(port=top_port)
     conn = top.add_remote("127.0.0.1", leaf_port, device=device, device_wait=0.2)
     assert isinstance(conn, RemoteConnection)
-    async with serving(IPyServer(make_driver(interval=5), port=leaf_port)), serving(top):
+    async with running(IPyServer(make_driver(interval=5), port=leaf_port)), running(top):
         return await _verdict(conn)
 
 
@@ -71,7 +72,7 @@ async def test_indiservers_devices_are_listed_for_a_typo(
     top = IPyServer(port=free_port())
     conn = top.add_remote("127.0.0.1", leaf.port, device="Telescope Simulatr", device_wait=0.5)
     assert isinstance(conn, RemoteConnection)
-    async with serving(top):
+    async with running(top):
         assert await _verdict(conn) is False
     [warning] = _not_found(caplog)
     assert "'Telescope Simulatr' not found" in warning and "'Telescope Simulator'" in warning
