@@ -483,6 +483,48 @@ class OurServer(IndiServer):
         return f"<OurServer port={self.port} args={list(self.drivers)} {state}>"
 
 
+class ServingProgram:
+    """A program that serves INDI itself (an example script, a driver written for indipydriver
+    3.x) run as its user runs it: a child process, its output piped, serving on ``port``;
+    stopped with Ctrl-C. (Our server's command is :class:`OurServer`.)"""
+
+    def __init__(self, args: Sequence[str], port: int, cwd: Path,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.port = port
+        self.args = list(args)
+        self.process = subprocess.Popen(self.args, cwd=cwd, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+
+    def wait_listening(self, timeout: float = 20.0) -> Self:
+        """Return once it serves; fail with its stderr when it exits or time runs out first."""
+        if not wait_listening(self.process, self.port, timeout):
+            self.process.kill()
+            _, err = self.process.communicate(timeout=10)
+            raise AssertionError(f"{self.args} did not listen: "
+                                 f"{err.decode(errors='replace')[-2000:]}")
+        return self
+
+    def ctrl_c(self) -> tuple[int, str, str]:
+        """Ctrl-C (SIGINT) unless it has ended: its exit code, stdout and stderr; fails when
+        it ignores Ctrl-C."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            out, err = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate(timeout=10)
+            raise AssertionError(f"{self.args} ignored Ctrl-C") from None
+        return (self.process.returncode, out.decode(errors="replace"),
+                err.decode(errors="replace"))
+
+    def kill(self) -> None:
+        """Kill it if it still runs, and reap it (a test's teardown)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate(timeout=10)
+
+
 def driver_path() -> str:
     """PATH for indiserver's drivers, with this test run's interpreter first.
 

@@ -10,8 +10,6 @@ also run as executable drivers under indilib's ``indiserver``.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,49 +23,26 @@ HERE = Path(__file__).resolve().parent / "compat3x"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Script:
-    """A compat3x script run as a child process, as a user runs it."""
-
-    def __init__(self, name: str, *args: str, port: int) -> None:
-        self.port = port
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
-        self.process = subprocess.Popen(
-            [sys.executable, str(HERE / name), str(port), *args], cwd=HERE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        if not peers.wait_listening(self.process, port, 20):
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise AssertionError(f"{name} did not listen: {err.decode()[-2000:]}")
-
-    def ctrl_c(self) -> tuple[int, str, str]:
-        """Send SIGINT; (exit code, stdout, stderr)."""
-        self.process.send_signal(signal.SIGINT)
-        try:
-            out, err = self.process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate(timeout=10)
-            raise AssertionError(f"{self.process.args} ignored Ctrl-C") from None
-        return self.process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
-
-
 @pytest.fixture
-def run(tmp_home: Path) -> Iterator[Callable[..., Script]]:
-    started: list[Script] = []
+def run(tmp_home: Path) -> Iterator[Callable[..., peers.ServingProgram]]:
+    """Run a compat3x script as a user runs it (``script.py PORT ARGS``), serving; each is
+    killed at teardown if it still runs."""
+    started: list[peers.ServingProgram] = []
 
-    def start(name: str, *args: str, port: int | None = None) -> Script:
-        script = Script(name, *args, port=port or peers.free_port())
+    def start(name: str, *args: str, port: int | None = None) -> peers.ServingProgram:
+        port = port or peers.free_port()
+        script = peers.ServingProgram(
+            [sys.executable, str(HERE / name), str(port), *args], port, HERE,
+            env={"PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])})
         started.append(script)
-        return script
+        return script.wait_listening()
 
     yield start
     for script in started:
-        if script.process.poll() is None:
-            script.process.kill()
-            script.process.communicate(timeout=10)
+        script.kill()
 
 
-def stops_on_ctrl_c(script: Script, *logged: str) -> str:
+def stops_on_ctrl_c(script: peers.ServingProgram, *logged: str) -> str:
     """Ctrl-C ends the script with exit code 0 and nothing on stderr but the warnings the test
     provoked (each line containing one of `logged`); its stdout."""
     code, out, err = script.ctrl_c()
@@ -99,7 +74,7 @@ def setprop(port: int, spec: str) -> None:
 
 
 def test_first_example_led_is_switched_by_indi_setprop_through_its_wo_switch(
-        run: Callable[..., Script]) -> None:
+        run: Callable[..., peers.ServingProgram]) -> None:
     """3.x's first example declares its LED switch perm 'wo' (sent as 'rw', SPEC p.3), so
     indi_getprop shows it, and indi_setprop switches the LED on and off."""
     script = run("led.py")
@@ -113,7 +88,7 @@ def test_first_example_led_is_switched_by_indi_setprop_through_its_wo_switch(
     assert "with indipydriver 0.1.0" in out  # ipd.version printed at start
 
 
-def test_thermostat_reports_and_takes_a_target_as_written(run: Callable[..., Script]) -> None:
+def test_thermostat_reports_and_takes_a_target_as_written(run: Callable[..., peers.ServingProgram]) -> None:
     """Examples 1 and 2: the temperature is reported, a target set by indi_setprop is echoed
     as the client wrote it (15 stays "15"), and the temperature follows the target."""
     script = run("thermostat.py", "--fast")
@@ -133,7 +108,7 @@ def test_thermostat_reports_and_takes_a_target_as_written(run: Callable[..., Scr
 
 
 def test_window_snooping_the_thermostat_closes_when_the_temperature_falls(
-        run: Callable[..., Script]) -> None:
+        run: Callable[..., peers.ServingProgram]) -> None:
     """Example 3: the window driver snoops the thermostat (a plain ``self.snoop(...)`` call);
     the temperature falls from 20 towards the target 15, and below 18 the window closes; a
     target of 25 warms the room and above 21 it opens again."""
@@ -147,7 +122,7 @@ def test_window_snooping_the_thermostat_closes_when_the_temperature_falls(
 
 
 def test_delegating_driver_runs_its_device_and_takes_a_target(
-        run: Callable[..., Script]) -> None:
+        run: Callable[..., peers.ServingProgram]) -> None:
     """Example 4: the driver hands events to its Device subclass's devrxevent and runs its
     devhardware in the background, which reports while ``not self.stop``."""
     script = run("delegate.py", "--fast")
@@ -158,7 +133,7 @@ def test_delegating_driver_runs_its_device_and_takes_a_target(
     stops_on_ctrl_c(script)
 
 
-def test_add_exdriver_serves_indilib_simulators(run: Callable[..., Script]) -> None:
+def test_add_exdriver_serves_indilib_simulators(run: Callable[..., peers.ServingProgram]) -> None:
     """The add_exdriver snippet: two indilib simulators, one with debug_enable."""
     peers.find_binary("indi_simulator_dome")
     script = run("exdrivers.py")
@@ -171,7 +146,7 @@ def test_add_exdriver_serves_indilib_simulators(run: Callable[..., Script]) -> N
 
 
 def test_add_remote_serves_another_servers_devices_beside_its_own(
-        run: Callable[..., Script]) -> None:
+        run: Callable[..., peers.ServingProgram]) -> None:
     """The add_remote snippet (with debug_enable), and an awaited send_message."""
     far = run("led.py")
     near = run("remote.py", str(far.port))

@@ -10,78 +10,46 @@ parser or documented command fails a test. Each script must serve its devices to
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import peers
 import pytest
+from waiting import wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-class Script:
-    """A child process started as a user would; stopped with Ctrl-C at the end of the test."""
-
-    def __init__(self, args: list[str], port: int, cwd: Path) -> None:
-        self.port = port
-        self.process = subprocess.Popen(
-            args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
-
-    def wait_listening(self, timeout: float = 20.0) -> None:
-        if not peers.wait_listening(self.process, self.port, timeout):
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise AssertionError(f"{self.process.args} did not listen: {err.decode()[-2000:]}")
-
-    def interrupt(self) -> tuple[int, str]:
-        """Ctrl-C; the exit code and stderr."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            _, err = self.process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise AssertionError(f"{self.process.args} ignored Ctrl-C") from None
-        return self.process.returncode, err.decode(errors="replace")
-
-
 @pytest.fixture
-def scripts(tmp_home: Path) -> Iterator[list[Script]]:
-    started: list[Script] = []
+def scripts(tmp_home: Path) -> Iterator[list[peers.ServingProgram]]:
+    started: list[peers.ServingProgram] = []
     yield started
     for script in started:
-        if script.process.poll() is None:
-            script.process.kill()
-            script.process.wait(timeout=10)
+        script.kill()
 
 
-def _start(scripts: list[Script], args: list[str], port: int, cwd: Path) -> Script:
-    script = Script(args, port, cwd)
+def _start(scripts: list[peers.ServingProgram], args: list[str], port: int,
+           cwd: Path) -> peers.ServingProgram:
+    script = peers.ServingProgram(args, port, cwd, env={"PYTHONPATH": os.pathsep.join(sys.path)})
     scripts.append(script)
-    script.wait_listening()
-    return script
+    return script.wait_listening()
 
 
 def _wait_devices(port: int, *specs: str, timeout: float = 15.0) -> peers.GetpropResult:
     """indi_getprop until every spec has a value (remotes and simulators take a moment)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = peers.getprop(port, *specs, timeout=2)
-        if all(spec in result for spec in specs) or time.monotonic() > deadline:
-            assert all(spec in result for spec in specs), result
-            return result
-        time.sleep(0.3)
+    last: list[peers.GetpropResult] = []
+
+    def every_spec() -> peers.GetpropResult | None:
+        last[:] = [peers.getprop(port, *specs, timeout=2)]
+        return last[0] if all(spec in last[0] for spec in specs) else None
+
+    return wait_for(every_spec, timeout, lambda: f"{specs}; last seen {dict(last[0])}",
+                    interval=0.3)
 
 
-def _stops_cleanly(script: Script) -> None:
-    code, err = script.interrupt()
+def _stops_cleanly(script: peers.ServingProgram) -> None:
+    code, _, err = script.ctrl_c()
     assert code == 0, err[-2000:]
     assert "Traceback" not in err, err[-2000:]
 
@@ -99,7 +67,7 @@ def _stops_cleanly(script: Script) -> None:
     ],
 )
 def test_example_script_serves_its_devices_and_stops_on_ctrl_c(
-    scripts: list[Script], tmp_home: Path, example: str, extra: list[str], spec: str
+    scripts: list[peers.ServingProgram], tmp_home: Path, example: str, extra: list[str], spec: str
 ) -> None:
     port = peers.free_port()
     script = _start(scripts, [sys.executable, str(EXAMPLES / example), "--port", str(port),
@@ -109,7 +77,7 @@ def test_example_script_serves_its_devices_and_stops_on_ctrl_c(
 
 
 def test_chain_from_the_command_line_with_device_at_host_and_whole_server_remotes(
-    scripts: list[Script], tmp_home: Path
+    scripts: list[peers.ServingProgram], tmp_home: Path
 ) -> None:
     """The command-line form in examples/chain.py's docstring, on free ports:
 

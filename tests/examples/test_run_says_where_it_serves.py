@@ -5,14 +5,11 @@ logging configured it says where it serves and that it stops, and Ctrl-C stops i
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from peers import free_port, getprop, port_accepts
+from peers import ServingProgram, free_port, getprop
 from test_acceptance_readme import _snippet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,21 +27,15 @@ def run_readme_lamp(tmp_path: Path, before: str = "", **server_options: object
         f"indipyserver.IPyServer = functools.partial(indipyserver.IPyServer, {options})\n"
         + before + _snippet())
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    process = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL, text=True, cwd=tmp_path,
-                               env={**os.environ, "PYTHONPATH": path})
+    program = ServingProgram([sys.executable, str(script)], port, tmp_path,
+                             env={"PYTHONPATH": path})
     try:
-        deadline = time.monotonic() + 15
-        while not port_accepts(port) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        program.wait_listening(15)
         assert getprop(port, "Lamp.POWER.ON", timeout=5)["Lamp.POWER.ON"] == "Off"
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=15)
+        status, _, err = program.ctrl_c()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    return process.returncode, port, err
+        program.kill()
+    return status, port, err
 
 
 def test_a_script_that_configured_no_logging_is_told_where_it_serves(tmp_path: Path) -> None:
