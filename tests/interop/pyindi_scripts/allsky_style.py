@@ -11,7 +11,7 @@ import queue
 import sys
 import time
 
-from waiting import server
+from scriptkit import server
 
 import PyIndi
 

@@ -2,7 +2,7 @@
 
 import logging
 
-from waiting import server, wait
+from scriptkit import server, wait
 
 import PyIndi
 

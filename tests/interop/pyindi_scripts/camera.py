@@ -2,7 +2,7 @@
 
 import threading
 
-from waiting import connect_device, server, wait
+from scriptkit import connect_device, server, wait
 
 import PyIndi
 

@@ -4,7 +4,7 @@ its getProperties on): the first client is told of each property once."""
 import collections
 import time
 
-from waiting import server, wait
+from scriptkit import server, wait
 
 import PyIndi
 

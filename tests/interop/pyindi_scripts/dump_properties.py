@@ -4,7 +4,7 @@ times newProperty told each: what a generic INDI control panel reads."""
 import collections
 import time
 
-from waiting import server, wait
+from scriptkit import server, wait
 
 import PyIndi
 

@@ -2,7 +2,7 @@
 
 import threading
 
-from waiting import server, wait
+from scriptkit import server, wait
 
 import PyIndi
 

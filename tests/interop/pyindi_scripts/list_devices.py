@@ -1,6 +1,6 @@
 """List devices and properties, as pyindi-client's README lister does; missing things are falsy."""
 
-from waiting import server, wait
+from scriptkit import server, wait
 
 import PyIndi
 

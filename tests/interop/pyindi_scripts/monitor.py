@@ -3,7 +3,7 @@ the device with sendNewProperty, and see only the watched device."""
 
 import threading
 
-from waiting import server, wait
+from scriptkit import server, wait
 
 import PyIndi
 

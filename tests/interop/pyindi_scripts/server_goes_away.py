@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from waiting import server, wait
+from scriptkit import server, wait
 
 import PyIndi
 

@@ -1,12 +1,16 @@
-"""What the scripts here share: the server from the command line, waiting with a limit, and
-connecting a device the way pyindi-client's tutorial does.
+"""What the scripts here share: the server from the command line, waiting with a limit (the
+suite's one polling helper, tests/waiting.py, standard library only), and connecting a device
+the way pyindi-client's tutorial does.
 
 The scripts are pyindi-client programs (ours): they run unchanged under pyindi-client's SWIG
 module and under this project's pure-Python PyIndi, and print only what both should agree on.
 """
 
 import sys
-import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for waiting.py
+from waiting import wait_for
 
 import PyIndi  # whichever the running Python provides: ours or pyindi-client's
 
@@ -20,15 +24,11 @@ def server() -> tuple[str, int]:
 
 def wait(check, what, timeout=TIMEOUT):
     """Poll ``check()`` until it returns something true (returned); exit 1 naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            print(f"TIMEOUT waiting for {what}", flush=True)
-            sys.exit(1)
-        time.sleep(0.05)
+    try:
+        return wait_for(check, timeout, what, interval=0.05)
+    except AssertionError:
+        print(f"TIMEOUT waiting for {what}", flush=True)
+        sys.exit(1)
 
 
 def connect_device(client, name, what):
