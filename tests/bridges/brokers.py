@@ -13,12 +13,11 @@ import contextlib
 import getpass
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, free_port, port_accepts, terminate
+from peers import IndiServer, free_port, terminate, wait_listening
 from reaper import Reaper
 
 HINT = "install Debian's redis-server and mosquitto, or run the suite with scripts/run-tests"
@@ -47,13 +46,8 @@ class Served:
                                             stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         self.reaper.watch(self.process.pid)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if port_accepts(self.port):
-                return self
-            time.sleep(0.05)
+        if wait_listening(self.process, self.port, timeout):
+            return self
         self.stop()
         pytest.fail(f"{self.name} did not start on port {self.port}: {' '.join(self.args)}\n"
                     f"{self.log.read_text(errors='replace')[-2000:]}", pytrace=False)

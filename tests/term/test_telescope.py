@@ -7,10 +7,10 @@ and Submit sends only the members typed into), Submit, and watch the coordinates
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
+import waiting
 from termhelpers import open_connection_panel, settle, wait_for
 from textual.widgets import Checkbox, RadioButton
 
@@ -51,12 +51,15 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
 
         # The definition says Dec 0 until the simulator's first poll reports where it is (the
         # pole): read the start once two reads a poll apart agree.
-        start, previous = shown_dec(), None
-        deadline = time.monotonic() + 20
-        while start is None or start != previous:
-            assert time.monotonic() < deadline, f"the Dec shown never settled: {dec_label.content}"
-            await pilot.pause(1.2)
-            start, previous = shown_dec(), start
+        looked: list[float | None] = [None]
+
+        def settled() -> tuple[float] | None:
+            previous, looked[0] = looked[0], shown_dec()
+            return (looked[0],) if looked[0] is not None and looked[0] == previous else None
+
+        (start,) = await waiting.until(settled, 20,
+                                       lambda: f"the Dec shown to settle: {dec_label.content}",
+                                       pause=lambda: pilot.pause(1.2))
         # 20 degrees away: several steps at the simulator's slew rate, without a slew of
         # 120 degrees from the pole (20 s of the run).
         target = start - 20.0 if start > -60 else start + 20.0

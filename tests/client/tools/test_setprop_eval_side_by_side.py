@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from peers import getprop, setprop
 from toolkit import Server, address, ours, run_tool, side_by_side, start_both
+from waiting import wait_for
 
 pytestmark = pytest.mark.interop
 
@@ -76,15 +77,17 @@ def _settle(port: int, before: dict[str, str], expect_change: bool) -> dict[str,
 
 def _restore(port: int) -> dict[str, str]:
     assert setprop(port, *BASELINE).returncode == 0
-    deadline = time.monotonic() + 8
-    while True:
-        now = _values(port)
-        if (now.get("Thermostat.TARGET.TARGET") == "20.0"
-                and now.get("Thermostat.SITE.NAME") == "Observatory"
-                and now.get("Thermostat.HEATER_MODE.AUTO") == "On"
-                and now.get("Telescope Simulator.TELESCOPE_INFO.TELESCOPE_APERTURE") == "120"):
-            return now
-        assert time.monotonic() < deadline, f"could not restore the baseline: {now}"
+    last: list[dict[str, str]] = [{}]
+
+    def restored() -> dict[str, str] | None:
+        last[0] = now = _values(port)
+        return now if (now.get("Thermostat.TARGET.TARGET") == "20.0"
+                       and now.get("Thermostat.SITE.NAME") == "Observatory"
+                       and now.get("Thermostat.HEATER_MODE.AUTO") == "On"
+                       and now.get("Telescope Simulator.TELESCOPE_INFO.TELESCOPE_APERTURE")
+                       == "120") else None
+
+    return wait_for(restored, 8, lambda: f"the baseline restored: {last[0]}", interval=0)
 
 
 SCENARIOS = [
