@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import array
 import base64
+import contextlib
 import os
 import select
 import socket
@@ -65,6 +66,7 @@ from typing import Any
 
 import pytest
 from peers import IndiServer, OurServer, free_port, setprop, terminate
+from waiting import wait_for
 
 INDISERVER = "indiserver"
 OURS = "indipyserver"
@@ -474,11 +476,11 @@ def settled_fd_count(pid: int, quiet: float = 0.3, timeout: float = 3.0) -> int:
 
 
 def wait_fd_count(pid: int, expected: int, timeout: float = 3.0) -> int:
-    """The process's open descriptors once they number `expected`, or after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while (count := fd_count(pid)) != expected and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return count
+    """The process's open descriptors once they number `expected`, or after `timeout` (the
+    caller compares them)."""
+    with contextlib.suppress(AssertionError):
+        wait_for(lambda: fd_count(pid) == expected, timeout)
+    return fd_count(pid)
 
 
 def memfd_with(data: bytes) -> int:

@@ -65,12 +65,18 @@ class Watcher:
             self.seen += [(f.tag, f.device) for f in self.framer.feed(chunk) if isinstance(f, Frame)]
 
     def wait_for(self, tag: str, device: str, after: int = 0, timeout: float = 15.0) -> int:
-        deadline = time.monotonic() + timeout
-        while True:
+        """The index in ``seen`` of the first (tag, device) from ``after`` on, reading until
+        it comes."""
+
+        def found() -> tuple[int] | None:
             with contextlib.suppress(ValueError):
-                return self.seen.index((tag, device), after)
-            assert time.monotonic() < deadline, f"no {tag} for {device}; saw {self.seen[-10:]}"
+                return (self.seen.index((tag, device), after),)
             self.pump(0.2)
+            return None
+
+        (index,) = wait_for(found, timeout, lambda: f"{tag} for {device}; saw {self.seen[-10:]}",
+                            interval=0)
+        return index
 
     def close(self) -> None:
         self.sock.close()
