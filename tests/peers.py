@@ -306,9 +306,10 @@ class IndiServer:
     """indilib's ``indiserver`` running ``drivers`` on a free port, for one test.
 
     It gets its own ``-p`` port and ``-u`` unix socket (``socket_path``, or one in ``workdir``:
-    a second server on the same socket path exits), ``HOME`` in ``workdir`` (drivers write ``~/.indi`` config there) and its stderr log
-    in ``workdir/indiserver.log``. Starting waits until the port accepts connections; stopping
-    terminates and reaps the server and any driver it left behind.
+    a second server on the same socket path exits), ``HOME`` in ``workdir`` (drivers write
+    ``~/.indi`` config there) and its stderr log in ``workdir/indiserver.log``. Starting waits
+    until the port accepts connections; stopping terminates and reaps the server and any driver
+    it left behind.
     """
 
     def __init__(
