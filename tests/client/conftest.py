@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from servers import IndilibServer, OurServer, RealServer
+from servers import IndilibServer, InProcessServer, RealServer
 
 
 @pytest.fixture
 async def thermostat() -> AsyncIterator[int]:
     """Our server with the demo thermostat (no simulators), its port."""
-    server = OurServer(simulators=False)
+    server = InProcessServer(simulators=False)
     await server.start()
     try:
         yield server.port
@@ -24,7 +24,7 @@ async def thermostat() -> AsyncIterator[int]:
 async def real_server(request: pytest.FixtureRequest, tmp_home: Path,
                       tmp_path: Path) -> AsyncIterator[RealServer]:
     """Each real server in turn, ours and indilib's, with the thermostat and both simulators."""
-    served: RealServer = (OurServer() if request.param == "ours"
+    served: RealServer = (InProcessServer() if request.param == "ours"
                           else IndilibServer(tmp_path / "indiserver"))
     await served.start()
     try:

@@ -1,4 +1,4 @@
-"""Real servers for the client's tests: ours (indipyserver with the demo thermostat in-process
+"""Real servers for the client's tests: ours (an IPyServer in-process with the demo thermostat
 and indilib's telescope and CCD simulators as executable drivers) and indilib's ``indiserver``
 with the same three devices (the thermostat through its executable launcher). Both can be
 stopped and started again on the same port, to test reconnection."""
@@ -6,10 +6,12 @@ stopped and started again on the same port, to test reconnection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Protocol
 
 from peers import IndiServer, find_binary, free_port
+from serverkit import running
 
 from indipyserver import IPyServer
 from indipyserver.demo import make_driver
@@ -31,16 +33,16 @@ class RealServer(Protocol):
     async def stop(self) -> None: ...
 
 
-class OurServer:
-    """indipyserver on 127.0.0.1:port with the three devices."""
+class InProcessServer:
+    """Our server in-process on 127.0.0.1:port with the three devices (``serverkit.running``),
+    stopped and started again on the same port by the reconnection tests."""
 
     kind = "ours"
 
     def __init__(self, port: int | None = None, simulators: bool = True) -> None:
         self.port = port if port is not None else free_port()
         self.simulators = simulators
-        self._server: IPyServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._running: contextlib.AsyncExitStack | None = None
 
     async def start(self) -> None:
         server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=self.port,
@@ -49,16 +51,14 @@ class OurServer:
             for program in SIMULATORS:
                 find_binary(program)
                 server.add_exdriver(program)
-        self._server = server
-        self._task = asyncio.create_task(server.asyncrun())
-        await asyncio.wait_for(server.started(), 10)
+        stack = contextlib.AsyncExitStack()
+        await stack.enter_async_context(running(server))
+        self._running = stack
 
     async def stop(self) -> None:
-        server, task = self._server, self._task
-        self._server = self._task = None
-        if server is not None and task is not None:
-            server.shutdown()
-            await asyncio.wait_for(task, 15)
+        stack, self._running = self._running, None
+        if stack is not None:
+            await stack.aclose()
 
 
 class IndilibServer:

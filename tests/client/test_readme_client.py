@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from servers import OurServer
+from servers import InProcessServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ def snippet() -> str:
 
 
 async def test_readme_client_script_sets_the_target() -> None:
-    server = OurServer(simulators=False)
+    server = InProcessServer(simulators=False)
     await server.start()
     try:
         code = snippet().replace('"localhost", 7624', f'"127.0.0.1", {server.port}')
