@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from waiting import until
 
 from indipyclient.serverstream import ServerStream
 from indipydriver.protocol import Frame
@@ -72,8 +73,7 @@ async def test_the_indi_link_reads_a_server_through_server_stream(
                 arrived.clear()
             link.send(b'<newTextVector device="D" name="B"><oneText name="t">z</oneText>'
                       b'</newTextVector>\n')
-            while b"</newTextVector>" not in received:
-                await asyncio.sleep(0.01)
+            await until(lambda: b"</newTextVector>" in received, 10, "the newTextVector")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 import pytest
+from waiting import until
 
 from indipyclient import EventItem, InvalidValue, IPyClient, runqueclient
 from indipyclient import events as ev
@@ -72,9 +73,8 @@ async def test_snapshot_and_user_strings(thermostat: int) -> None:
     client.set_user_string("Thermostat", "TARGET", None, "mine")
     run = asyncio.create_task(client.asyncrun())
     try:
-        async with asyncio.timeout(10):
-            while client.get_vector_state("Thermostat", "LOG") is None:
-                await asyncio.sleep(0.05)
+        await until(lambda: client.get_vector_state("Thermostat", "LOG") is not None, 10,
+                    "the LOG vector", interval=0.05)
         snap = client.snapshot()
         data = json.loads(snap.dumps(inc_user_string=True))
         target = data["devices"]["Thermostat"]["vectors"]["TARGET"]

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 from serverdoubles import RecordingDriver
+from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.blobs.cutthrough import BlobForwarder
@@ -398,9 +399,7 @@ async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filt
     conn = RemoteConnection("127.0.0.1", port, device=pinned, backoff=ExponentialBackoff(0.05, 30.0))
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))
-        async with asyncio.timeout(10):
-            while b"setNumberVector" not in transport.out:
-                await asyncio.sleep(0.01)
+        await until(lambda: b"setNumberVector" in transport.out, 10, "the set after the BLOB")
         done.set()
         task.cancel()
     got = [bytes(f.data) for f in elements(transport.out) if f.tag == "setBLOBVector"]

@@ -18,6 +18,7 @@ import pytest
 from peers import pid_alive
 from serverdoubles import RecordingDriverSide
 from serverkit import stdio_driver
+from waiting import until
 
 from indipydriver.retrypolicy import ExponentialBackoff
 from indipyserver.drivers import executable as exdriver_module
@@ -111,9 +112,8 @@ async def test_stderr_lines_are_logged_with_the_driver_name(
     async with asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))  # type: ignore[arg-type]
         await router.wait_for(lambda ev: any(e[0] == "frame" for e in ev))
-        async with asyncio.timeout(5):
-            while "second line" not in caplog.text:
-                await asyncio.sleep(0.02)
+        await until(lambda: "second line" in caplog.text, 5, "the second stderr line logged",
+                    interval=0.02)
         task.cancel()
     lines = [r.getMessage() for r in caplog.records if "from stderr" in r.getMessage()]
     assert conn.label.endswith("driver.py")  # `python driver.py` is named by its script too

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from serverkit import SCRIPT_WAIT_FOR, RawClient, running
 from serverkit import open_memfds as memfds
+from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
@@ -139,9 +140,8 @@ async def go(port: int) -> RawClient:
 
 async def converting(captured: list[attachedblobs.AttachedBlobs], timeout: float) -> None:
     """Wait until the first driver's AttachedBlobs is converting a BLOB."""
-    async with asyncio.timeout(timeout):
-        while not (captured and captured[0].converting):
-            await asyncio.sleep(0)
+    await until(lambda: captured and captured[0].converting, timeout,
+                "the first driver's AttachedBlobs converting", interval=0)
 
 
 def two_slow_blobs(monkeypatch: pytest.MonkeyPatch, **spec: Any) -> dict[str, Any]:
@@ -246,8 +246,7 @@ async def test_driver_dying_mid_conversion_leaves_no_memfd(
             assert process is not None
             await process.wait()  # the driver is dead ...
             assert captured[0].converting  # ... while its BLOB is still being converted
-            while not conn.exited_for_good:
-                await asyncio.sleep(0.01)
+            await until(lambda: conn.exited_for_good, 20, "the connection given up for good")
         assert memfds() == []
         # What it sent before dying is passed on whole: the data was in the server's hands.
         frame = await client.wait_for("setBLOBVector", timeout=20)

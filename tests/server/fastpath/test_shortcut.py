@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from serverkit import PausableReadTransport, Recorder
+from waiting import until
 
 from indipydriver.logbudget import WarningBudget
 from indipydriver.protocol.errors import ProtocolError
@@ -519,8 +520,7 @@ def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
             b'format=".fits" len="100" attached="true"></oneBLOB></setBLOBVector>\n'
         )
         assert attached.converting and not transport.reading  # no read can come meanwhile
-        while attached.converting:
-            await asyncio.sleep(0)
+        await until(lambda: not attached.converting, what="the BLOB converted", interval=0)
         assert transport.reading
         taken.clear()
         inbound.data_received(DRIVER_READS[0])  # the next read: taken by the shortcut
