@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import until
 
 import indipydriver as ipd
 from indipydriver.protocol import events as pe
@@ -289,10 +290,7 @@ def _add_background() -> None:
 
     async def go() -> None:
         async with DriverHarness(driver):
-            for _ in range(50):
-                if len(ran) == 2:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: len(ran) == 2, what="both background tasks run")
     run(go())
     assert sorted(ran) == ["device", "driver"]
     with pytest.raises(TypeError):
