@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, running, stdio_driver
+from serverkit import RawClient, running, server, stdio_driver
 from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -86,10 +86,11 @@ async def slow_client(port: int, chunk: int, pause: float, rcvbuf: int = 0) -> S
     return SlowReader(sock, chunk, pause)
 
 
-def server(tmp_path: Path) -> IPyServer:
+def camera_server(tmp_path: Path) -> IPyServer:
+    """Our server (``serverkit.server``) with the camera script as its executable driver."""
     script = tmp_path / "cam.py"
     script.write_text(DRIVER)
-    srv = IPyServer(port=0, handle_signals=False)
+    srv = server()
     srv.add_exdriver(sys.executable, str(script), max_restarts=0)
     return srv
 
@@ -101,7 +102,7 @@ async def test_a_slow_reader_beside_a_fast_client_does_not_set_its_pace(
     fraction of them; holding the driver for the slow one would have kept the fast one
     within a few MB of it. The slow one is logged as let go and, reading on, gets intact
     BLOBs ending with the newest."""
-    srv = server(tmp_path)
+    srv = camera_server(tmp_path)
     with caplog.at_level(logging.INFO, logger="indipyserver.clients"):
         async with running(srv):
             fast = await RawClient.connect(srv.port)
@@ -137,7 +138,7 @@ async def test_a_slow_reader_beside_a_fast_client_does_not_set_its_pace(
 async def test_a_slow_reader_alone_holds_the_driver_and_gets_every_blob(tmp_path: Path) -> None:
     """With nobody else to keep up, a client that reads slowly is not let go: the driver
     waits in its pipe, and the client gets all 12 BLOBs, none dropped."""
-    srv = server(tmp_path)
+    srv = camera_server(tmp_path)
     async with running(srv):
         slow = await slow_client(srv.port, 65536, 0.001)
         with slow.sock:
