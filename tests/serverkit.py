@@ -25,7 +25,9 @@ from indipydriver import (
     TextVector,
     newNumberVector,
 )
+from indipydriver.protocol.events import PingRequest
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.serialiser import serialise
 from indipyserver import IPyServer
 from indipyserver.loop.flowcontrol import flow_for
 
@@ -203,7 +205,7 @@ class RawClient:
         everything this client sent before has been dealt with, and whatever the server had
         queued for it by then (an in-process driver's sends included) has been read."""
         uid = f"round-trip-{next(_UIDS)}"
-        await self.send(f'<pingRequest uid="{uid}"/>')
+        await self.send(serialise(PingRequest(uid)))
         return await self.wait_for("pingReply", timeout, uid=uid)
 
     def tags(self) -> list[str]:

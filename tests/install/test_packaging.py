@@ -58,10 +58,11 @@ def _repo_packages() -> set[str]:
     include = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
     tops = {pattern.rstrip("*") for pattern in include}
     found = set()
-    for init in REPO.glob("*/**/__init__.py"):
-        parts = init.parent.relative_to(REPO).parts
-        if parts[0] in tops:
-            found.add(".".join(parts))
+    # Only below the package folders: the rest of the clone holds folders other tests create
+    # and remove while this runs (hypothesis's .hypothesis/tmp, virtual environments).
+    for top in sorted(tops):
+        for init in REPO.glob(f"{top}/**/__init__.py"):
+            found.add(".".join(init.parent.relative_to(REPO).parts))
     return found
 
 
