@@ -63,7 +63,4 @@ def run_driver(driver: IPyDriver, args: argparse.Namespace) -> None:
     host, port = args.host or DEFAULT_HOST, args.port or DEFAULT_PORT
     logging.basicConfig(level=logging.INFO)
     logger.info("%s served on %s:%s; Ctrl-C to stop", ", ".join(driver), host, port)
-    try:
-        IPyServer(driver, host=host, port=port).run()
-    except KeyboardInterrupt:
-        pass
+    IPyServer(driver, host=host, port=port).run()  # a Ctrl-C stops it cleanly
