@@ -145,6 +145,12 @@ def attached_member(name: str, size: int, body: str = "\n  ", closed: bool = Fal
     return empty_element("oneBLOB", attrs, "") if closed else text_element("oneBLOB", attrs, body, "")
 
 
+def script_constants(**values: object) -> str:
+    """Python assignments of `values` (by repr), for a driver script's `setup`: how a script
+    gets the test's numbers and the XML pieces the test serialised (bytes constants)."""
+    return "".join(f"{name} = {value!r}\n" for name, value in values.items())
+
+
 def open_memfds() -> list[str]:
     """The memfds this process holds (a server under test runs in it): shared BLOBs' memfds
     must all be closed once inlined or given up."""

@@ -217,7 +217,7 @@ async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read(
     from tests.server.clients.test_write_through import Rig, set_
 
     burst = [set_(i) for i in range(40)]
-    burst[20:20] = [b'<message device="D" message="half way"/>\n', set_(99, ' message="m"')]
+    burst[20:20] = [b'<message device="D" message="half way"/>\n', set_(99, message="m")]
     at_once, one_by_one = Rig(), Rig()
     at_once.inbound.data_received(b"".join(burst))
     for element in burst:
