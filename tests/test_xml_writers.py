@@ -59,10 +59,6 @@ PENDING = {
     "tests/protocol/test_framing_shapes.py",
     "tests/protocol/test_framing_stream.py",
     "tests/protocol/test_parser.py",
-    "tests/server/test_acceptance_lifecycle.py",
-    "tests/server/test_acceptance_robustness.py",
-    "tests/server/test_server_cli.py",
-    "tests/server/test_server_e2e.py",
 }
 
 
