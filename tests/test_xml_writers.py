@@ -26,7 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIPPED = {"__pycache__", "build", "dist", "_build", "out", "node_modules"}
 
 #: The one writer, and what else may spell XML by hand: (file, start of the text) -> why.
-ALLOWED = {("indipydriver/protocol/serialiser.py", ""): "the serialiser itself"}
+ALLOWED = {
+    ("indipydriver/protocol/serialiser.py", ""): "the serialiser itself",
+    ("tests/protocol/test_framing_shapes.py", "<{}{}"): (
+        "random start tags, with attributes no element has and a raw `>`, `&` or `'` in their"
+        " values, to fuzz the framer: markup the serialiser cannot write"),
+}
 #: Files whose hand-spelt XML the next commits of issue 41 item 6 convert (emptied by the last).
 PENDING = {
     "bench/bridges.py",
@@ -54,11 +59,6 @@ PENDING = {
     "tests/interop/test_remote_blob_modes.py",
     "tests/interop/test_server_simulators.py",
     "tests/interop/test_shared_blobs.py",
-    "tests/protocol/test_framing_pending.py",
-    "tests/protocol/test_framing_runs.py",
-    "tests/protocol/test_framing_shapes.py",
-    "tests/protocol/test_framing_stream.py",
-    "tests/protocol/test_parser.py",
 }
 
 
