@@ -31,6 +31,9 @@ ALLOWED = {
     ("tests/protocol/test_framing_shapes.py", "<{}{}"): (
         "random start tags, with attributes no element has and a raw `>`, `&` or `'` in their"
         " values, to fuzz the framer: markup the serialiser cannot write"),
+    ("tests/client/test_setshapes.py", "<{} "): (
+        "templates of set elements with {} where digit runs go, spacing around values and"
+        " character references the serialiser never writes, to fuzz the shape reader"),
 }
 #: Files whose hand-spelt XML the next commits of issue 41 item 6 convert (emptied by the last).
 PENDING = {
@@ -47,10 +50,6 @@ PENDING = {
     "tests/bridges/test_mqtt.py",
     "tests/bridges/test_schema_pure.py",
     "tests/bridges/test_store_extras.py",
-    "tests/client/test_blobstream.py",
-    "tests/client/test_incoming.py",
-    "tests/client/test_setshapes.py",
-    "tests/client/tools/test_getprop_blobs_and_bad_servers.py",
     "tests/driver/test_snooped_memfd_blobs.py",
     "tests/driver/test_stdio.py",
     "tests/interop/test_answers_after_commands.py",
