@@ -50,8 +50,6 @@ PENDING = {
     "tests/bridges/test_mqtt.py",
     "tests/bridges/test_schema_pure.py",
     "tests/bridges/test_store_extras.py",
-    "tests/driver/test_snooped_memfd_blobs.py",
-    "tests/driver/test_stdio.py",
     "tests/interop/test_answers_after_commands.py",
     "tests/interop/test_baseclient.py",
     "tests/interop/test_indilib_integs.py",
