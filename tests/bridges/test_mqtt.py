@@ -17,7 +17,7 @@ from typing import Any
 import aiomqtt
 import pytest
 from brokers import Served, make_certificates, signed_certificate
-from peers import free_port, getprop, setprop
+from peers import enable_blob, free_port, getprop, setprop
 from reaper import Reaper
 from redishelpers import bridge, client, until
 from serverkit import make_gadget, running, send_blob
@@ -483,7 +483,7 @@ async def test_mqtttoport_filters_blobs_per_client_by_its_enable_blob(
             client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
             client_.writer.write(b'<getProperties version="1.7"/>')
             await client_.read_until(b"</defBLOBVector>")
-            client_.writer.write(f'<enableBLOB device="Gadget">{mode}</enableBLOB>'.encode())
+            client_.writer.write(enable_blob("Gadget", mode))
             clients[mode] = client_
         await asyncio.sleep(0.5)  # the modes reach the server before the traffic
         for mode, client_ in clients.items():
