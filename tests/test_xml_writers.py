@@ -46,12 +46,6 @@ PENDING = {
     "bench/run.py",
     "bench/term_latency.py",
     "bench/trafficdriver.py",
-    "tests/interop/test_answers_after_commands.py",
-    "tests/interop/test_baseclient.py",
-    "tests/interop/test_indilib_integs.py",
-    "tests/interop/test_remote_blob_modes.py",
-    "tests/interop/test_server_simulators.py",
-    "tests/interop/test_shared_blobs.py",
 }
 
 

@@ -16,7 +16,16 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, find_binary, getprop, indi_eval, serving, setprop
+from peers import (
+    IndiServer,
+    find_binary,
+    getprop,
+    hello,
+    indi_eval,
+    new_number,
+    serving,
+    setprop,
+)
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.retrypolicy import ExponentialBackoff
@@ -24,10 +33,7 @@ from indipyserver.server import IPyServer
 
 CCD = "CCD Simulator"
 EXPOSURE = f"{CCD}.CCD_EXPOSURE"
-NEW_EXPOSURE = (
-    f'<newNumberVector device="{CCD}" name="CCD_EXPOSURE">'
-    '<oneNumber name="CCD_EXPOSURE_VALUE">2</oneNumber></newNumberVector>'
-)
+NEW_EXPOSURE = new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", 2)
 
 
 @pytest.fixture
@@ -71,7 +77,7 @@ async def check_answers_follow_the_command(port: int) -> None:
     answer = await asyncio.to_thread(
         first_exposure_definition,
         port,
-        (NEW_EXPOSURE + f'<getProperties version="1.7" device="{CCD}"/>').encode(),
+        NEW_EXPOSURE + hello(device=CCD),
     )
     assert answer.attrs.get("state") == "Busy", answer.data[:300]
     done = await asyncio.to_thread(indi_eval, port, f'"{EXPOSURE}._STATE"==1', timeout=10)
