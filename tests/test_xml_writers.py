@@ -37,14 +37,9 @@ ALLOWED = {
 }
 #: Files whose hand-spelt XML the next commits of issue 41 item 6 convert (emptied by the last).
 PENDING = {
-    "bench/bridges.py",
-    "bench/burstpath.py",
     "bench/ccdrate.py",
     "bench/driver_vs_3x.py",
-    "bench/hotpath.py",
     "bench/parse_scaling.py",
-    "bench/run.py",
-    "bench/term_latency.py",
     "bench/trafficdriver.py",
 }
 
@@ -168,7 +163,6 @@ def test_the_scan_reads_every_python_file_of_the_project() -> None:
     conf.py are read too, and no cache or virtual environment is."""
     files = {path.relative_to(ROOT).as_posix() for path in project_files()}
     for expected in ("indiredis/toindi.py", "PyIndi/properties.py", "examples/thermostat.py",
-                     "bench/run.py", "tests/peers.py", "docs/conf.py",
                      "indipydriver/standard/configfile.py", "tests/test_xml_writers.py"):
         assert expected in files, expected
     assert not any("/." in f"/{f}" or "__pycache__" in f for f in files)
