@@ -37,10 +37,6 @@ ALLOWED = {
 }
 #: Files whose hand-spelt XML the next commits of issue 41 item 6 convert (emptied by the last).
 PENDING = {
-    "bench/ccdrate.py",
-    "bench/driver_vs_3x.py",
-    "bench/parse_scaling.py",
-    "bench/trafficdriver.py",
 }
 
 
