@@ -35,9 +35,6 @@ ALLOWED = {
         "templates of set elements with {} where digit runs go, spacing around values and"
         " character references the serialiser never writes, to fuzz the shape reader"),
 }
-#: Files whose hand-spelt XML the next commits of issue 41 item 6 convert (emptied by the last).
-PENDING = {
-}
 
 
 def _tags() -> set[str]:
@@ -171,8 +168,6 @@ def test_nothing_outside_the_serialiser_spells_xml_by_hand() -> None:
     found = []
     for path in project_files():
         relative = path.relative_to(ROOT).as_posix()
-        if relative in PENDING:
-            continue
         for line, text in hand_written_xml(path.read_text(encoding="utf-8")):
             if not _allowed(relative, text):
                 found.append(f"{relative}:{line}: {text[:80]!r}")
