@@ -41,8 +41,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import redis.asyncio as aioredis
+from indirequests import control, new_number
 from serverkit import make_gadget
 
 from indipyserver import IPyServer
@@ -99,11 +101,6 @@ async def serving(server: IPyServer) -> AsyncIterator[IPyServer]:
 
 
 TRAFFIC = Path(__file__).resolve().parent / "trafficdriver.py"
-
-
-def control(command: str) -> bytes:
-    return ('<newTextVector device="Bench" name="BENCH_CONTROL"><oneText name="cmd">'
-            f"{command}</oneText></newTextVector>").encode()
 
 
 async def burst_bridge(n: int, redis_port: int, folder: Path) -> tuple[float, int]:
@@ -165,8 +162,7 @@ async def round_trips(port: int, trips: int) -> list[float]:
     times = []
     for i in range(trips):
         began = time.perf_counter()
-        writer.write(f'<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">{i}'
-                     "</oneNumber></newNumberVector>".encode())
+        writer.write(new_number("Gadget", "VALUE", "V", i))
         await asyncio.wait_for(reader.readuntil(b"</setNumberVector>"), 20)
         times.append(time.perf_counter() - began)
     writer.close()

@@ -40,14 +40,17 @@ import indipyserver
 # from before them) and gets them from the library chosen above.
 from hotpath import Router, bench_client, bench_driver
 
+from indipydriver.protocol import Number, SetNumberVector, State, serialise
+
 
 def burst(count: int) -> bytes:
-    """`count` sets of one property, each on its own lines as indilib and the traffic driver
-    write them."""
+    """`count` sets of one property as the traffic driver writes them: the serialiser's lines,
+    the member indented by two spaces. (`serialise` is in every checkout with the protocol
+    core, whichever `--ours-root` gives.)"""
     return b"".join(
-        (f'<setNumberVector device="Bench" name="NUM" state="Ok" '
-         f'timestamp="2026-11-23T06:33:42.{i % 1000:03d}">\n'
-         f'  <oneNumber name="v">{i}</oneNumber>\n</setNumberVector>\n').encode()
+        serialise(SetNumberVector("Bench", "NUM", (Number("v", str(i)),), state=State.OK,
+                                  timestamp=f"2026-11-23T06:33:42.{i % 1000:03d}"))
+        .replace(b"\n<oneNumber", b"\n  <oneNumber")
         for i in range(count)
     )
 

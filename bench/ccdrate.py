@@ -25,8 +25,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import run
+from indirequests import enable_blob, get_properties, new_number, switch_on
 from rawclient import Hub, RawClient
 
 CCD = "CCD Simulator"
@@ -36,10 +38,6 @@ EXPOSURE_OK = (b"name='CCD_EXPOSURE'\n  state='Ok'", b'name="CCD_EXPOSURE" state
 EXPOSURE_DEF = (b"name='CCD_EXPOSURE'", b'name="CCD_EXPOSURE"')
 
 
-def send(c: RawClient, xml: str) -> None:
-    c.send(xml.encode())
-
-
 def frames_per_second(kind: str, clients: int, frames: int, exposure: float) -> tuple[float, int]:
     """(frames/s, images the slowest BLOB client got) of one run on a fresh server."""
     with run.Server(kind, exe=Path("indi_simulator_ccd"), args=run.BIG_QUEUE) as srv:
@@ -47,25 +45,23 @@ def frames_per_second(kind: str, clients: int, frames: int, exposure: float) -> 
         for j in (0, 1):
             ctl.watch(f"exp{j}", EXPOSURE_DEF[j])
             ctl.watch(f"ok{j}", EXPOSURE_OK[j])
-        send(ctl, f"<getProperties version='1.7'/><enableBLOB device='{CCD}'>Never</enableBLOB>")
+        ctl.send(get_properties() + enable_blob(CCD, "Never"))
         hub = Hub([ctl])
         if not hub.run_until(lambda: ctl.defs() >= 3, 30):
             raise RuntimeError(f"{kind}: no definitions {srv.log_tail()}")
-        send(ctl, f"<newSwitchVector device='{CCD}' name='CONNECTION'>"
-                  "<oneSwitch name='CONNECT'>On</oneSwitch></newSwitchVector>")
+        ctl.send(switch_on(CCD, "CONNECTION", "CONNECT"))
         if not hub.run_until(lambda: ctl.counts["exp0"] + ctl.counts["exp1"] > 0, 30):
             raise RuntimeError(f"{kind}: the simulator did not connect {ctl.counts} "
                                f"{srv.log_tail()}")
         # The simulator's exposure timer ticks at its polling period (1 s by default): 10 ms
         # lets it deliver images as fast as it can make them.
-        send(ctl, f"<newNumberVector device='{CCD}' name='POLLING_PERIOD'>"
-                  f"<oneNumber name='PERIOD_MS'>{args_poll[0]}</oneNumber></newNumberVector>")
+        ctl.send(new_number(CCD, "POLLING_PERIOD", "PERIOD_MS", args_poll[0]))
         hub.close()
         readers = [RawClient(run.HOST, srv.port, f"c{i}") for i in range(clients)]
         for c in readers:
             c.watch("exp0", EXPOSURE_DEF[0])
             c.watch("exp1", EXPOSURE_DEF[1])
-            send(c, f"<getProperties version='1.7'/><enableBLOB device='{CCD}'>Also</enableBLOB>")
+            c.send(get_properties() + enable_blob(CCD, "Also"))
         hub = Hub([ctl, *readers])
         if not hub.run_until(lambda: all(c.counts["exp0"] + c.counts["exp1"] > 0 for c in readers), 30):
             raise RuntimeError(f"{kind}: clients got no definitions")
@@ -73,11 +69,10 @@ def frames_per_second(kind: str, clients: int, frames: int, exposure: float) -> 
         for c in readers:
             c.reset()
         ctl.reset()
-        expose = (f"<newNumberVector device='{CCD}' name='CCD_EXPOSURE'><oneNumber "
-                  f"name='CCD_EXPOSURE_VALUE'>{exposure}</oneNumber></newNumberVector>")
+        expose = new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", exposure)
         t0 = time.perf_counter()
         for k in range(frames):
-            send(ctl, expose)
+            ctl.send(expose)
             if not hub.run_until(lambda k=k: ctl.counts["ok0"] + ctl.counts["ok1"] > k, 60):
                 raise RuntimeError(f"{kind}: exposure {k} did not complete")
         hub.run_until(lambda: all(c.counts["setBLOB"] >= frames for c in readers), 60, idle=5)

@@ -33,9 +33,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))
 
+from indirequests import blob_around, new_number
 from processes import interpreter, stop_group, throwaway_venv
 from rawclient import Counter
+
+from indipydriver.protocol import NewBLOBVector, SetBLOBVector
 
 VENV = Path("/tmp/ipd3-venv")
 CHILD = HERE / "ipd_child.py"
@@ -107,8 +111,7 @@ class Child:
 
 
 def ctrl(n: int) -> bytes:
-    return (f'<newNumberVector device="Bench" name="CTRL">'
-            f'<oneNumber name="count">{n}</oneNumber></newNumberVector>\n').encode()
+    return new_number("Bench", "CTRL", "count", n)
 
 
 def m_loop(impl: str, py3: Path, n: int) -> float:
@@ -147,9 +150,9 @@ def blob_message(size: int, tag: str = "newBLOBVector", device: str = "Bench",
                  name: str = "UP") -> bytes:
     raw = (os.urandom(65536) * (size // 65536 + 1))[:size]
     b64 = base64.encodebytes(raw)   # 76-column lines, as most clients wrap
-    return (f'<{tag} device="{device}" name="{name}">'
-            f'<oneBLOB name="data" size="{size}" format=".fits">').encode() + b64 \
-        + f'</oneBLOB></{tag}>\n'.encode()
+    vector = NewBLOBVector if tag == "newBLOBVector" else SetBLOBVector
+    before, after = blob_around(vector, device, name, "data", size, ".fits")
+    return before + b64 + after
 
 
 def m_blob(impl: str, py3: Path, size: int) -> float:

@@ -21,6 +21,11 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+from indirequests import new_number, one_line
+
+from indipydriver.protocol import Number, SetNumberVector, State
 
 try:  # the server in folders by concern
     from indipyserver.blobs.cutthrough import BlobForwarder
@@ -141,10 +146,9 @@ async def measure(trips: int, evict: int = 0) -> tuple[float, int, int]:
     router = Router()
     inbound, to_driver = bench_driver(router)
     client, to_client = bench_client(router)
-    news = [(f'<newNumberVector device="Bench" name="NUM"><oneNumber name="v">{i}'
-             f'</oneNumber></newNumberVector>\n').encode() for i in range(trips)]
-    sets = [(f'<setNumberVector device="Bench" name="NUM" state="Ok"><oneNumber name="v">{i}'
-             f'</oneNumber></setNumberVector>\n').encode() for i in range(trips)]
+    news = [new_number("Bench", "NUM", "v", i) for i in range(trips)]
+    sets = [one_line(SetNumberVector("Bench", "NUM", (Number("v", str(i)),), state=State.OK))
+            for i in range(trips)]
     start = (to_driver.written, to_client.written)
     from_client = client.data_received
     from_driver = inbound.data_received

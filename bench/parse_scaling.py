@@ -19,6 +19,9 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+from indirequests import blob_around
 
 from indipydriver.protocol import SetBLOBVector, parse_element
 
@@ -28,8 +31,8 @@ SIZES_MIB = (1, 2, 4, 8)
 def blob_element(size: int) -> bytes:
     """A setBLOBVector carrying `size` bytes, as a C driver sends it."""
     body = base64.encodebytes(b"\x5a" * size)
-    return (b"<setBLOBVector device='CCD' name='CCD1'><oneBLOB name='CCD1' size='%d' "
-            b"format='.fits'>" % size + body + b"</oneBLOB></setBLOBVector>")
+    before, after = blob_around(SetBLOBVector, "CCD", "CCD1", "CCD1", size, ".fits")
+    return before + body + after
 
 
 def best_time(func: Callable[[], object], repeat: int) -> float:

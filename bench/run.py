@@ -36,7 +36,9 @@ from typing import Self
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))
 
+from indirequests import control, new_number
 from processes import stop_group
 from rawclient import Hub, RawClient
 
@@ -194,11 +196,6 @@ def connect(server: Server, n: int = 1, blobs: bool = False, base_defs: int = 4,
             raise RuntimeError(f"{server.kind}: definitions not received "
                                f"({[c.defs() for c in clients]}) {server.log_tail()}")
     return clients
-
-
-def control(text: str) -> bytes:
-    return (f'<newTextVector device="Bench" name="BENCH_CONTROL">'
-            f'<oneText name="cmd">{text}</oneText></newTextVector>\n').encode()
 
 
 def prepare(ctl: RawClient, spec: str, timeout: float = 60.0) -> str:
@@ -427,8 +424,7 @@ def round_trips(servers: list[Server], names: list[str], trips: int,
     hubs = [Hub([c]) for c in clients]
     lat: list[list[float]] = [[] for _ in servers]
     for i in range(trips + 50):
-        msg = (f'<newNumberVector device="Bench" name="NUM">'
-               f'<oneNumber name="v">{i}</oneNumber></newNumberVector>\n').encode()
+        msg = new_number("Bench", "NUM", "v", i)
         # Rotated, not flipped: flipping (0 1 2, 2 1 0, 0 1 2...) gives the first and last
         # servers two trips in a row every other round, which find their caches warm; the
         # middle one never does (indiserver vs itself: the middle copy was 1.07-1.19x
@@ -697,8 +693,7 @@ def scen_framework(cfg: Config) -> dict[str, float]:
         n = cfg.fw_count
         c.reset()
         t0 = time.perf_counter()
-        c.send((f'<newNumberVector device="Bench" name="CTRL">'
-                f'<oneNumber name="count">{n}</oneNumber></newNumberVector>\n').encode())
+        c.send(new_number("Bench", "CTRL", "count", n))
         ok = hub.run_until(lambda: c.counts["done"] > 0, 300)
         if not ok:
             raise RuntimeError(f"framework stream did not finish: {c.counts['setNumber']}")

@@ -54,7 +54,9 @@ REPO = HERE.parent
 DRIVER = HERE / "trafficdriver.py"
 DEVICE = "Bench"
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(REPO))
 
+from indirequests import control
 from processes import cpu_seconds, rss_mib
 
 # --------------------------------------------------------------------------- the client process
@@ -139,10 +141,8 @@ def wait_port(port: int, timeout: float) -> None:
 
 def command(port: int, text: str) -> None:
     """Send the traffic driver a command through the server (BENCH_CONTROL)."""
-    element = (f'<newTextVector device="{DEVICE}" name="BENCH_CONTROL">'
-               f'<oneText name="cmd">{text}</oneText></newTextVector>\n')
     with socket.create_connection(("127.0.0.1", port), 5) as sock:
-        sock.sendall(element.encode())
+        sock.sendall(control(text, DEVICE))
         time.sleep(0.2)
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Traffic-generator INDI executable driver for the benchmarks (standard library only).
+"""Traffic-generator INDI executable driver for the benchmarks (standard library and the
+repository's protocol core, whose serialiser writes its elements).
 
 Speaks INDI on stdin/stdout like any executable driver, so indilib's ``indiserver`` and
 ``indipyserver`` can both launch it by path.  Device ``Bench`` defines:
@@ -42,6 +43,28 @@ import re
 import sys
 import threading
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indipydriver.protocol import (
+    BLOB,
+    DefBLOBVector,
+    DefNumberVector,
+    DefTextVector,
+    Event,
+    Number,
+    Perm,
+    PingRequest,
+    SetBLOBVector,
+    SetNumberVector,
+    SetTextVector,
+    State,
+    Text,
+    serialise,
+)
+from indipydriver.protocol.escaping import escape
+from indipydriver.protocol.serialiser import COMPACT, Serialiser, attribute, end_tag, start_tag
 
 DEVICE = "Bench"
 OUT = sys.stdout.fileno()
@@ -88,51 +111,57 @@ def libindi_pieces(data: bytes, on_socket: bool) -> list[memoryview]:
     return [view[i:i + size] for i in range(0, len(view), size)]
 
 
-def esc(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&apos;"))
+# What this driver writes is the protocol's serialiser's (its lines: an element's start tag, each
+# member and its end tag on a line of their own), each member indented by two spaces as indilib's
+# drivers indent them (`indented`); a BLOB in libindi's layout is spelt by the serialiser's
+# functions (`build_blob`).
+
+
+def indented(wire: bytes) -> bytes:
+    """`wire` (one element the serialiser wrote) with each member indented by two spaces."""
+    return wire.replace(b">\n<one", b">\n  <one").replace(b">\n<def", b">\n  <def")
+
+
+def spelt(*attributes: tuple[str, str]) -> str:
+    """`attributes` (name, value) in order, their values escaped."""
+    return "".join(attribute(name, escape(value)) for name, value in attributes)
 
 
 def build_defs(extra: int) -> bytes:
     ts = _ts()
-    parts = [
-        f'<defTextVector device="{DEVICE}" name="BENCH_CONTROL" label="Control" group="Bench" '
-        f'state="Idle" perm="rw" timeout="0" timestamp="{ts}">\n'
-        f'  <defText name="cmd" label="Command"></defText>\n</defTextVector>\n',
-        f'<defTextVector device="{DEVICE}" name="BENCH_STATUS" label="Status" group="Bench" '
-        f'state="Idle" perm="ro" timeout="0" timestamp="{ts}">\n'
-        f'  <defText name="status" label="Status">idle</defText>\n</defTextVector>\n',
-        f'<defNumberVector device="{DEVICE}" name="NUM" label="Number" group="Bench" '
-        f'state="Idle" perm="rw" timeout="0" timestamp="{ts}">\n'
-        f'  <defNumber name="v" label="Value" format="%.6f" min="0" max="0" step="0">0'
-        f'</defNumber>\n</defNumberVector>\n',
-        f'<defBLOBVector device="{DEVICE}" name="BLOB" label="BLOB" group="Bench" '
-        f'state="Idle" perm="ro" timeout="0" timestamp="{ts}">\n'
-        f'  <defBLOB name="data" label="Data"/>\n</defBLOBVector>\n',
+    common = {"timeout": "0", "timestamp": ts}
+    vectors: list[Event] = [
+        DefTextVector(DEVICE, "BENCH_CONTROL", State.IDLE, Perm.RW, (Text("cmd", "", "Command"),),
+                      "Control", "Bench", **common),
+        DefTextVector(DEVICE, "BENCH_STATUS", State.IDLE, Perm.RO,
+                      (Text("status", "idle", "Status"),), "Status", "Bench", **common),
+        DefNumberVector(DEVICE, "NUM", State.IDLE, Perm.RW,
+                        (Number("v", "0", "Value", "%.6f", "0", "0", "0"),), "Number", "Bench",
+                        **common),
+        DefBLOBVector(DEVICE, "BLOB", State.IDLE, Perm.RO, (BLOB("data", label="Data"),), "BLOB",
+                      "Bench", **common),
     ]
     for i in range(extra):
-        parts.append(
-            f'<defNumberVector device="{DEVICE}" name="EXTRA_{i:04d}" label="Extra {i}" '
-            f'group="Extra" state="Idle" perm="ro" timeout="0" timestamp="{ts}">\n'
-            f'  <defNumber name="a" label="A" format="%.3f" min="0" max="100" step="1">{i}'
-            f'</defNumber>\n'
-            f'  <defNumber name="b" label="B" format="%.3f" min="0" max="100" step="1">1.5'
-            f'</defNumber>\n</defNumberVector>\n')
-    return "".join(parts).encode()
+        vectors.append(DefNumberVector(
+            DEVICE, f"EXTRA_{i:04d}", State.IDLE, Perm.RO,
+            (Number("a", str(i), "A", "%.3f", "0", "100", "1"),
+             Number("b", "1.5", "B", "%.3f", "0", "100", "1")), f"Extra {i}", "Extra", **common))
+    return b"".join(indented(serialise(vector)) for vector in vectors)
 
 
 def status(text: str) -> bytes:
-    return (f'<setTextVector device="{DEVICE}" name="BENCH_STATUS" state="Ok" '
-            f'timestamp="{_ts()}">\n  <oneText name="status">{esc(text)}</oneText>\n'
-            f'</setTextVector>\n').encode()
+    return indented(serialise(SetTextVector(DEVICE, "BENCH_STATUS", (Text("status", text),),
+                                            state=State.OK, timestamp=_ts())))
+
+
+def number_set(value: str, timestamp: str) -> bytes:
+    return indented(serialise(SetNumberVector(DEVICE, "NUM", (Number("v", value),),
+                                              state=State.OK, timestamp=timestamp)))
 
 
 def build_numbers(count: int) -> bytes:
     ts = _ts()
-    return "".join(
-        f'<setNumberVector device="{DEVICE}" name="NUM" state="Ok" timestamp="{ts}">\n'
-        f'  <oneNumber name="v">{i}</oneNumber>\n</setNumberVector>\n'
-        for i in range(count)).encode()
+    return b"".join(number_set(str(i), ts) for i in range(count))
 
 
 def build_blob(size: int, style: str) -> bytes:
@@ -144,15 +173,16 @@ def build_blob(size: int, style: str) -> bytes:
         flat = b64.replace(b"\n", b"")
         lines = [flat[i:i + 72] for i in range(0, len(flat), 72)]
         body = b"\n".join(lines) + b"\n"
-        member = (f'  <oneBLOB name="data" size="{size}" enclen="{len(flat)}" '
-                  f'format=".fits">\n').encode() + body + b"  </oneBLOB>\n"
-    else:
-        flat = base64.b64encode(raw)
-        member = (f'  <oneBLOB name="data" size="{size}" format=".fits">').encode() + flat \
-            + b"</oneBLOB>\n"
-    head = (f'<setBLOBVector device="{DEVICE}" name="BLOB" state="Ok" '
-            f'timestamp="{_ts()}">\n').encode()
-    return head + member + b"</setBLOBVector>\n"
+        # libindi's layout, which the serialiser does not write (it puts the base64 right
+        # after the start tag): the base64 on lines of its own between the member's tags.
+        head = start_tag("setBLOBVector", spelt(("device", DEVICE), ("name", "BLOB"),
+                                                ("state", "Ok"), ("timestamp", _ts())), "\n")
+        member = start_tag("oneBLOB", spelt(("name", "data"), ("size", str(size)),
+                                            ("enclen", str(len(flat))), ("format", ".fits")), "\n")
+        tail = end_tag("oneBLOB", "\n") + end_tag("setBLOBVector", "\n")
+        return (head + "  " + member).encode() + body + ("  " + tail).encode()
+    return indented(serialise(SetBLOBVector(DEVICE, "BLOB", (BLOB("data", raw, size, ".fits"),),
+                                            state=State.OK, timestamp=_ts())))
 
 
 class Pinger:
@@ -193,11 +223,9 @@ def stream_clock(rate: float, seconds: float) -> None:
         due = min(total, int((time.monotonic() - start) * rate) + 1)
         parts = []
         while sent < due:
-            parts.append(f'<setNumberVector device="{DEVICE}" name="NUM" state="Ok" '
-                         f'timestamp="{_ts()}">\n  <oneNumber name="v">{time.time():.6f}'
-                         f'</oneNumber>\n</setNumberVector>\n')
+            parts.append(number_set(f"{time.time():.6f}", _ts()))
             sent += 1
-        write("".join(parts).encode())
+        write(b"".join(parts))
         next_at = start + sent / rate
         time.sleep(max(0.0, next_at - time.monotonic()))
 
@@ -218,7 +246,7 @@ def stream(job: dict, job_id: str) -> None:
                 for piece in job["pieces"]:
                     write(piece)
             if job["ping"]:
-                write(f'<pingRequest uid="SetBLOB/{job["base"] + k}"/>\n'.encode())
+                write(serialise(PingRequest(f"SetBLOB/{job['base'] + k}")))
     write(status(f"done {job_id}"))
 
 
@@ -255,6 +283,11 @@ def command(text: str) -> None:
 
 
 _TAG = re.compile(rb"<([A-Za-z][A-Za-z0-9_]*)")
+# The echo of a newNumberVector for NUM, on one line: the serialiser's compact element around
+# the value (as the client sent it), cut where the value goes once, not serialised per trip.
+_ECHO_BEFORE, _ECHO_AFTER = (
+    Serialiser(escape, COMPACT)(SetNumberVector(DEVICE, "NUM", (Number("v", "|"),),
+                                                state=State.OK)) + b"\n").split(b"|")
 _ATTR = re.compile(rb'([A-Za-z_]+)\s*=\s*("[^"]*"|\'[^\']*\')')
 _TEXT = re.compile(rb"<oneText[^>]*>(.*?)</oneText>", re.DOTALL)
 _NUMBER = re.compile(rb"<oneNumber[^>]*>(.*?)</oneNumber>", re.DOTALL)
@@ -272,9 +305,8 @@ def handle(elem: bytes, tag: bytes, defs: bytes) -> None:
         a = attrs(start)
         if a.get(b"name") == b"NUM":
             m = _NUMBER.search(elem)
-            value = m.group(1).strip().decode() if m else "0"
-            write((f'<setNumberVector device="{DEVICE}" name="NUM" state="Ok">'
-                   f'<oneNumber name="v">{value}</oneNumber></setNumberVector>\n').encode())
+            value = m.group(1).strip() if m else b"0"
+            write(_ECHO_BEFORE + value + _ECHO_AFTER)
     elif tag == b"newTextVector":
         a = attrs(start)
         if a.get(b"name") == b"BENCH_CONTROL":

@@ -127,10 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     print(f"Dome and Telescope Simulator served on {args.host}:{args.port}; Ctrl-C to stop")
-    try:
-        make_server(args.host, args.port).run()
-    except KeyboardInterrupt:
-        pass
+    make_server(args.host, args.port).run()  # until Ctrl-C, which stops it cleanly
 
 
 if __name__ == "__main__":

@@ -52,10 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     print(f"Serving {', '.join(EXECUTABLE_DRIVERS)} and Thermostat on {args.host}:{args.port}")
-    try:
-        make_server(args.host, args.port).run()
-    except KeyboardInterrupt:
-        pass
+    make_server(args.host, args.port).run()  # until Ctrl-C, which stops it cleanly
 
 
 if __name__ == "__main__":

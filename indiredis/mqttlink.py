@@ -77,13 +77,14 @@ class MqttLink:
         self.status_topic = status_topic
         self.qos = qos
         self.max_incoming = max_incoming
-        self._queue: asyncio.Queue[tuple[str, bytes, bool]] = asyncio.Queue(max_queue)
+        self._queue: asyncio.Queue[tuple[str, bytes | bytearray, bool]] = asyncio.Queue(max_queue)
         self._budget = WarningBudget(noun="MQTT messages dropped")
         self.retry = retry or bridge_retry()
         self.connected = asyncio.Event()
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False) -> bool:
-        """Queue one message; False (logged) when the queue is full."""
+    def publish(self, topic: str, payload: bytes | bytearray, retain: bool = False) -> bool:
+        """Queue one message; False (logged) when the queue is full. A bytearray is sent as
+        it is, so it must not change after this call."""
         try:
             self._queue.put_nowait((topic, payload, retain))
         except asyncio.QueueFull:

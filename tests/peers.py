@@ -41,6 +41,18 @@ from typing import IO, Any, Self
 import pytest
 import waiting
 
+from indipydriver.protocol import (
+    BLOBEnable,
+    EnableBLOB,
+    GetProperties,
+    NewNumberVector,
+    NewSwitchVector,
+    Number,
+    Switch,
+    SwitchState,
+    serialise,
+)
+
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[1]
 INSTALL_HINT = (
@@ -148,6 +160,37 @@ def terminate(process: subprocess.Popen[bytes], timeout: float) -> int:
             process.kill()
             process.wait(timeout=timeout)
     return process.returncode
+
+
+# ---------------------------------------------------------------- what a test client sends
+# Written by the protocol's serialiser (tests/test_xml_writers.py).
+
+
+def switch_on(device: str, vector: str, member: str) -> bytes:
+    """A newSwitchVector turning `member` On (CONNECTION's CONNECT, a stream's STREAM_ON)."""
+    return serialise(NewSwitchVector(device, vector, (Switch(member, SwitchState.ON),)))
+
+
+def connect(device: str, on: bool = True) -> bytes:
+    """The request that connects `device` (or, not `on`, disconnects it)."""
+    return switch_on(device, "CONNECTION", "CONNECT" if on else "DISCONNECT")
+
+
+def new_number(device: str, vector: str, member: str, value: object) -> bytes:
+    """A newNumberVector setting one member to `value` (written by str())."""
+    return serialise(NewNumberVector(device, vector, (Number(member, str(value)),)))
+
+
+def enable_blob(device: str, mode: str = "Also", name: str | None = None) -> bytes:
+    """An enableBLOB for `device` (or, with `name`, one of its properties)."""
+    return serialise(EnableBLOB(device, BLOBEnable(mode), name))
+
+
+def hello(blobs_from: str | None = None, device: str | None = None) -> bytes:
+    """A client's opening getProperties (for `device` only, if given), with an ``enableBLOB
+    Also`` for `blobs_from` after it, if given."""
+    request = serialise(GetProperties("1.7", device))
+    return request if blobs_from is None else request + enable_blob(blobs_from)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -25,7 +25,11 @@ from indipydriver import (
     TextVector,
     newNumberVector,
 )
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.escaping import escape
+from indipydriver.protocol.events import BLOB, Number, PingRequest, SetBLOBVector, SetNumberVector
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.serialiser import attribute, empty_element, serialise, text_element
 from indipyserver import IPyServer
 from indipyserver.loop.flowcontrol import flow_for
 
@@ -94,6 +98,57 @@ def stdio_driver(on_get_properties: str, on_new: str = "", setup: str = "") -> s
         + block(on_get_properties, 8)
         + ('    if b"<new" in buf:\n' + '        buf = b""\n' + block(on_new, 8) if on_new else "")
     )
+
+
+# ---------------------------------------------------------------- elements the tests send
+# Built by the protocol's serialiser (tests/test_xml_writers.py): a test that needs a peer's
+# own spelling writes it as a literal constant.
+
+
+def number_set(device: str, name: str, values: Mapping[str, object],
+               state: State | None = None, **attrs: str) -> bytes:
+    """A setNumberVector of `values` (member name -> value, written by str()) as the serialiser
+    writes it, the newline after it included; `attrs`: timeout, timestamp, message."""
+    members = tuple(Number(member, str(value)) for member, value in values.items())
+    return serialise(SetNumberVector(device, name, members, state=state, **attrs))
+
+
+def blob_set(device: str, name: str, member: str, data: bytes, fmt: str = ".bin",
+             enclen: bool = False, state: State | None = State.OK) -> bytes:
+    """A setBLOBVector of one member holding `data` as the serialiser writes it: its base64 on
+    one line, or with `enclen` in lines of 72 columns (as indilib's drivers send BLOBs)."""
+    b64len = (len(data) + 2) // 3 * 4
+    blob = BLOB(member, data, len(data), fmt, enclen=b64len if enclen else None)
+    return serialise(SetBLOBVector(device, name, (blob,), state=state))
+
+
+def blob_set_around(device: str, name: str, member: str, size: int, fmt: str = ".bin",
+                    state: State | None = State.OK) -> tuple[bytes, bytes]:
+    """The serialiser's setBLOBVector of one member, cut where the member's base64 goes:
+    (before, after), for a test that puts bytes of its own there (a body of an exact length, or
+    base64 that a driver script encodes)."""
+    whole = serialise(SetBLOBVector(device, name, (BLOB(member, b"", size, fmt),),
+                                       state=state))
+    cut = whole.index(b"</oneBLOB>")
+    return whole[:cut], whole[cut:]
+
+
+def attached_member(name: str, size: int, body: str = "\n  ", closed: bool = False) -> str:
+    """An attached oneBLOB as indilib's driverio sends one: `size` and `len`,
+    ``attached="true"``, no value (only the whitespace `body`, or closed at once with
+    `closed`); its bytes are in the memfd passed beside. Spelt by the serialiser's functions
+    (double quotes, on one line), not in indilib's layout (single quotes, an attribute a line:
+    test_attachedblobs.INDILIB_MEMBER, and the fake C driver of test_exdriver_shared_blobs)."""
+    attrs = "".join(attribute(key, value) for key, value in (
+        ("name", escape(name)), ("size", str(size)), ("format", ".fits"), ("len", str(size)),
+        ("attached", "true")))
+    return empty_element("oneBLOB", attrs, "") if closed else text_element("oneBLOB", attrs, body, "")
+
+
+def script_constants(**values: object) -> str:
+    """Python assignments of `values` (by repr), for a driver script's `setup`: how a script
+    gets the test's numbers and the XML pieces the test serialised (bytes constants)."""
+    return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
 
 def open_memfds() -> list[str]:
@@ -203,7 +258,7 @@ class RawClient:
         everything this client sent before has been dealt with, and whatever the server had
         queued for it by then (an in-process driver's sends included) has been read."""
         uid = f"round-trip-{next(_UIDS)}"
-        await self.send(f'<pingRequest uid="{uid}"/>')
+        await self.send(serialise(PingRequest(uid)))
         return await self.wait_for("pingReply", timeout, uid=uid)
 
     def tags(self) -> list[str]:

@@ -26,59 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIPPED = {"__pycache__", "build", "dist", "_build", "out", "node_modules"}
 
 #: The one writer, and what else may spell XML by hand: (file, start of the text) -> why.
-ALLOWED = {("indipydriver/protocol/serialiser.py", ""): "the serialiser itself"}
-#: Files whose hand-spelt XML the next commits of issue 41 item 6 convert (emptied by the last).
-PENDING = {
-    "bench/bridges.py",
-    "bench/burstpath.py",
-    "bench/ccdrate.py",
-    "bench/driver_vs_3x.py",
-    "bench/hotpath.py",
-    "bench/parse_scaling.py",
-    "bench/run.py",
-    "bench/term_latency.py",
-    "bench/trafficdriver.py",
-    "tests/bridges/test_inditoredis.py",
-    "tests/bridges/test_mqtt.py",
-    "tests/bridges/test_schema_pure.py",
-    "tests/bridges/test_store_extras.py",
-    "tests/client/test_blobstream.py",
-    "tests/client/test_incoming.py",
-    "tests/client/test_setshapes.py",
-    "tests/client/tools/test_getprop_blobs_and_bad_servers.py",
-    "tests/driver/test_snooped_memfd_blobs.py",
-    "tests/driver/test_stdio.py",
-    "tests/interop/test_answers_after_commands.py",
-    "tests/interop/test_baseclient.py",
-    "tests/interop/test_indilib_integs.py",
-    "tests/interop/test_remote_blob_modes.py",
-    "tests/interop/test_server_simulators.py",
-    "tests/interop/test_shared_blobs.py",
-    "tests/protocol/test_framing_pending.py",
-    "tests/protocol/test_framing_runs.py",
-    "tests/protocol/test_framing_shapes.py",
-    "tests/protocol/test_framing_stream.py",
-    "tests/protocol/test_parser.py",
-    "tests/server/blobs/test_attachedblobs.py",
-    "tests/server/blobs/test_blob_cut_short.py",
-    "tests/server/blobs/test_cutthrough.py",
-    "tests/server/clients/test_client_direct_write.py",
-    "tests/server/clients/test_falling_behind_e2e.py",
-    "tests/server/clients/test_write_through.py",
-    "tests/server/drivers/test_exdriver_attached_vectors.py",
-    "tests/server/drivers/test_exdriver_blob_buffers.py",
-    "tests/server/drivers/test_exdriver_shutdown.py",
-    "tests/server/drivers/test_inprocess_batching.py",
-    "tests/server/drivers/test_remote.py",
-    "tests/server/loop/test_congestion_per_server.py",
-    "tests/server/routing/test_bounded_tables.py",
-    "tests/server/routing/test_propertycache_runs.py",
-    "tests/server/routing/test_router.py",
-    "tests/server/routing/test_router_runs.py",
-    "tests/server/test_acceptance_lifecycle.py",
-    "tests/server/test_acceptance_robustness.py",
-    "tests/server/test_server_cli.py",
-    "tests/server/test_server_e2e.py",
+ALLOWED = {
+    ("indipydriver/protocol/serialiser.py", ""): "the serialiser itself",
+    ("tests/protocol/test_framing_shapes.py", "<{}{}"): (
+        "random start tags, with attributes no element has and a raw `>`, `&` or `'` in their"
+        " values, to fuzz the framer: markup the serialiser cannot write"),
+    ("tests/client/test_setshapes.py", "<{} "): (
+        "templates of set elements with {} where digit runs go, spacing around values and"
+        " character references the serialiser never writes, to fuzz the shape reader"),
 }
 
 
@@ -201,7 +156,6 @@ def test_the_scan_reads_every_python_file_of_the_project() -> None:
     conf.py are read too, and no cache or virtual environment is."""
     files = {path.relative_to(ROOT).as_posix() for path in project_files()}
     for expected in ("indiredis/toindi.py", "PyIndi/properties.py", "examples/thermostat.py",
-                     "bench/run.py", "tests/peers.py", "docs/conf.py",
                      "indipydriver/standard/configfile.py", "tests/test_xml_writers.py"):
         assert expected in files, expected
     assert not any("/." in f"/{f}" or "__pycache__" in f for f in files)
@@ -214,8 +168,6 @@ def test_nothing_outside_the_serialiser_spells_xml_by_hand() -> None:
     found = []
     for path in project_files():
         relative = path.relative_to(ROOT).as_posix()
-        if relative in PENDING:
-            continue
         for line, text in hand_written_xml(path.read_text(encoding="utf-8")):
             if not _allowed(relative, text):
                 found.append(f"{relative}:{line}: {text[:80]!r}")

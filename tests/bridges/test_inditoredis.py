@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from peers import connect, new_number
 from redishelpers import bridge, client, stored, until
 from serverkit import make_gadget, running
 
@@ -24,12 +25,6 @@ NUMBER_FIELDS = {"name", "label", "value", "timestamp", "timeout", "format", "fo
                  "float_number", "min", "float_min", "max", "float_max", "step", "float_step"}
 VECTOR_FIELDS = {"device", "name", "vector", "state", "perm", "label", "group", "timestamp",
                  "timeout", "message"}
-
-
-def connect_xml(device: str, on: bool = True) -> str:
-    member = "CONNECT" if on else "DISCONNECT"
-    return (f'<newSwitchVector device="{device}" name="CONNECTION">'
-            f'<oneSwitch name="{member}">On</oneSwitch></newSwitchVector>')
 
 
 async def test_telescope_and_ccd_keys_are_exactly_the_documented_schema(
@@ -56,8 +51,8 @@ async def test_telescope_and_ccd_keys_are_exactly_the_documented_schema(
         assert set(sw) == {"name", "label", "value", "timestamp", "timeout"}
         assert sw["value"] == "Off"
 
-        await r.publish("to_indi", connect_xml(TEL))
-        await r.publish("to_indi", connect_xml(CCD))
+        await r.publish("to_indi", connect(TEL))
+        await r.publish("to_indi", connect(CCD))
         coord = f"indi_elementattributes:RA:EQUATORIAL_EOD_COORD:{TEL}"
         ra = await until(lambda: r.hgetall(coord), what="telescope coordinates")
         assert set(ra) == NUMBER_FIELDS
@@ -74,7 +69,7 @@ async def test_telescope_and_ccd_keys_are_exactly_the_documented_schema(
         assert text.split(" ", 1)[0].startswith("20")
 
         # Disconnecting makes the telescope delete its coordinates (delProperty).
-        await r.publish("to_indi", connect_xml(TEL, on=False))
+        await r.publish("to_indi", connect(TEL, on=False))
 
         async def gone() -> bool:
             return not await r.exists(coord) and not await r.sismember(
@@ -99,7 +94,7 @@ async def test_to_indi_reaches_the_driver_busy_then_ok(indiserver_factory: Any,
     async with bridge(inditoredis_async(indi_server("127.0.0.1", server.port), rhost,
                                         blob_folder=tmp_path)):
         await until(lambda: r.exists(f"indi_attributes:CONNECTION:{TEL}"))
-        await r.publish("to_indi", connect_xml(TEL))
+        await r.publish("to_indi", connect(TEL))
 
         async def ok() -> bool:
             attrs = await r.hgetall(f"indi_attributes:CONNECTION:{TEL}")
@@ -127,8 +122,7 @@ async def test_log_streams_are_trimmed_to_their_lengths(redis_port: int, tmp_pat
     async with stored(driver, redis_port, key, log_lengths={"numbervector": 3},
                       blob_folder=tmp_path) as r:
         for value in range(1, 13):
-            await r.publish("to_indi", '<newNumberVector device="Gadget" name="VALUE">'
-                            f'<oneNumber name="V">{value}</oneNumber></newNumberVector>')
+            await r.publish("to_indi", new_number("Gadget", "VALUE", "V", value))
 
         async def last() -> bool:
             return (await r.hget(key, "value")) in ("12", "12.0")
@@ -174,11 +168,10 @@ async def test_a_ccd_exposure_is_a_fits_file_named_in_the_member_hash(
     async with bridge(inditoredis_async(indi_server("127.0.0.1", server.port), rhost,
                                         blob_folder=folder)):
         await until(lambda: r.exists(f"indi_attributes:CONNECTION:{CCD}"))
-        await r.publish("to_indi", connect_xml(CCD))
+        await r.publish("to_indi", connect(CCD))
         await until(lambda: r.exists(f"indi_attributes:CCD_EXPOSURE:{CCD}"))
         await asyncio.sleep(0.5)
-        await r.publish("to_indi", f'<newNumberVector device="{CCD}" name="CCD_EXPOSURE">'
-                        '<oneNumber name="CCD_EXPOSURE_VALUE">0.1</oneNumber></newNumberVector>')
+        await r.publish("to_indi", new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", 0.1))
         path = await until(lambda: r.hget(f"indi_elementattributes:CCD1:CCD1:{CCD}", "filepath"),
                            timeout=30, what="the FITS file")
         saved = Path(path)

@@ -5,9 +5,11 @@ indi_setprop, mqtttoredis keeping a real redis."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import ssl
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import aiomqtt
 import pytest
 from brokers import Served, make_certificates, signed_certificate
-from peers import free_port, getprop, setprop
+from peers import enable_blob, free_port, getprop, setprop
 from reaper import Reaper
 from redishelpers import bridge, client, until
 from serverkit import make_gadget, running, send_blob
@@ -275,6 +277,7 @@ async def test_password_and_tls_listeners(mosquitto_factory: Any, tmp_path: Path
 
 SNOOPER = '''
 import asyncio
+import base64
 import indipydriver as ipd
 
 
@@ -480,7 +483,7 @@ async def test_mqtttoport_filters_blobs_per_client_by_its_enable_blob(
             client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
             client_.writer.write(b'<getProperties version="1.7"/>')
             await client_.read_until(b"</defBLOBVector>")
-            client_.writer.write(f'<enableBLOB device="Gadget">{mode}</enableBLOB>'.encode())
+            client_.writer.write(enable_blob("Gadget", mode))
             clients[mode] = client_
         await asyncio.sleep(0.5)  # the modes reach the server before the traffic
         for mode, client_ in clients.items():
@@ -499,3 +502,39 @@ async def test_mqtttoport_filters_blobs_per_client_by_its_enable_blob(
         assert b"setBLOBVector" not in never
         for client_ in clients.values():
             client_.writer.close()
+
+
+async def test_a_large_blob_crosses_the_broker_byte_for_byte(mosquitto_factory: Any) -> None:
+    """A BLOB of several MiB (read by inditomqtt over many reads, so its frame's data is the
+    framer's own buffer, published without a copy) reaches a client of mqtttoport whole and
+    unchanged, and the number set sent after it arrives after it."""
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    port = free_port()
+    gadget = make_gadget()
+    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
+    payload = bytes(range(256)) * (3 * 4096 + 7)  # 3 MiB and a bit, every byte value
+    async with running(server), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
+            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="the gadget")
+        client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
+        client_.writer.write(b'<getProperties version="1.7"/>')
+        await client_.read_until(b"</defBLOBVector>")
+        # mqtttoport takes a client's messages in order: the answer to the second
+        # getProperties proves the enableBLOB before it is in force.
+        client_.writer.write(b'<enableBLOB device="Gadget">Also</enableBLOB>'
+                             b'<getProperties version="1.7" device="Gadget" name="IMAGE"/>')
+        await client_.read_until(b"</defBLOBVector>", 2)
+        client_.data = b""
+        await send_blob(gadget, payload)
+        gadget["Gadget"]["VALUE"]["V"] = 7
+        await gadget["Gadget"]["VALUE"].send_setVector()
+        await client_.read_until(b"</setNumberVector>")
+        client_.writer.close()
+    start = client_.data.index(b"<setBLOBVector")
+    blob = ET.fromstring(client_.data[start:client_.data.index(b"</setBLOBVector>", start) + 16])
+    member = blob.find("oneBLOB")
+    assert member is not None and member.get("size") == str(len(payload))
+    assert base64.b64decode("".join((member.text or "").split())) == payload
+    assert client_.data.index(b"</setBLOBVector>") < client_.data.index(b"<setNumberVector")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from indipydriver.protocol import BLOBEnable, parse_element, serialise
 from indipydriver.protocol import events as ev
-from indipydriver.protocol import parse_element
 from indiredis.fromxml import StoreWriter, blob_notice, log_lengths_with
 from indiredis.keys import Keys, join_key, key_part, split_key, unkey_part
 from indiredis.ops import Delete, HSet, Log, SetValue, SRem
@@ -115,12 +115,10 @@ def test_any_bytes_on_to_indi_give_a_request_or_a_reason(data: bytes) -> None:
        st.text(st.characters(min_codepoint=33, max_codepoint=0xD7FF), min_size=1, max_size=12))
 def test_only_known_devices_may_be_commanded(tag: str, device: str) -> None:
     """new vectors and enableBLOB need a device some source defined; getProperties does not."""
-    body = {"getProperties": "", "enableBLOB": "Also",
-            "newNumberVector": '<oneNumber name="a">1</oneNumber>'}[tag]
-    from indipydriver.protocol.escaping import escape
-
-    xml = f'<{tag} device="{escape(device)}" name="n">{body}</{tag}>'.encode()
-    result = check_to_indi(xml, lambda name: None)
+    request = {"getProperties": ev.GetProperties(device=device, name="n"),
+               "enableBLOB": ev.EnableBLOB(device, BLOBEnable.ALSO, "n"),
+               "newNumberVector": ev.NewNumberVector(device, "n", (ev.Number("a", "1"),))}[tag]
+    result = check_to_indi(serialise(request), lambda name: None)
     if tag == "getProperties":
         assert isinstance(result, ToIndiRequest)
     else:

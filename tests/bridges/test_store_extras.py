@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from peers import connect
 from redis.exceptions import AuthenticationError
 from redishelpers import bridge, client, until
 from serverkit import make_gadget, running
@@ -33,8 +34,7 @@ async def test_driverstoredis_runs_the_simulator_itself_and_obeys_to_indi(
         attrs = f"indi_attributes:CONNECTION:{TEL}"
         await until(lambda: r.exists(attrs), timeout=20, what="the telescope defined")
         assert await r.smembers("indi_devices") == {TEL}
-        await r.publish("to_indi", f'<newSwitchVector device="{TEL}" name="CONNECTION">'
-                        '<oneSwitch name="CONNECT">On</oneSwitch></newSwitchVector>')
+        await r.publish("to_indi", connect(TEL))
 
         async def ok() -> bool:
             return bool(await r.hget(attrs, "state") == "Ok")

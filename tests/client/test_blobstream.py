@@ -14,9 +14,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from indipyclient.blobstream import BLOBReceiver, MemorySink
+from indipydriver.protocol import BLOB, SetBLOBVector, State, serialise
 from indipydriver.protocol.blobs import decode_base64
-
-HEAD = b'<setBLOBVector device="D" name="V" state="Ok">'
 
 
 def wrap(text: bytes, style: str) -> bytes:
@@ -26,10 +25,19 @@ def wrap(text: bytes, style: str) -> bytes:
     return sep.join(text[i:i + width] for i in range(0, len(text), width)) + sep
 
 
-def blob_element(size: int, body: bytes, fmt: bytes = b".bin") -> bytes:
-    """A setBLOBVector of one member of `size` bytes whose body (base64) is `body`."""
-    return (HEAD + b'<oneBLOB name="b" size="%d" format="%s">' % (size, fmt) + body
-            + b"</oneBLOB></setBLOBVector>")
+def blob_parts(size: int, fmt: str = ".bin") -> tuple[bytes, bytes]:
+    """The serialiser's setBLOBVector of one member of `size` bytes, cut where the member's
+    body goes: what comes before it and what comes after it."""
+    wire = serialise(SetBLOBVector("D", "V", (BLOB("b", b"", size, fmt),), state=State.OK))
+    head, tail = wire.split(b"</oneBLOB>")
+    return head, b"</oneBLOB>" + tail
+
+
+def blob_element(size: int, body: bytes, fmt: str = ".bin") -> bytes:
+    """A setBLOBVector of one member of `size` bytes whose body (base64, laid out as a peer
+    may lay it out) is `body`."""
+    head, tail = blob_parts(size, fmt)
+    return head + body + tail
 
 
 #: How the connection hands a piece over: bytes, a view of a whole read it lent (the buffer
@@ -67,7 +75,7 @@ def test_pieces_decode_as_the_whole_body_does(data: bytes, style: str, padded: b
     text = base64.b64encode(payload)
     if not padded:
         text = text.rstrip(b"=")
-    fmt = b".bin.z" if compressed else b".bin"
+    fmt = ".bin.z" if compressed else ".bin"
     body = wrap(text, style)
     element = blob_element(len(data), body, fmt)
     assert decode_base64(body) == payload
@@ -132,8 +140,8 @@ def test_a_lent_read_is_not_held_after_its_piece() -> None:
     (``indipydriver.readbuffers``): the receiver, which searches a whole lent read in place,
     must keep no reference to it -- not in the group a piece leaves unfinished either."""
     text = wrap(base64.b64encode(bytes(range(256)) * 40), "libindi")
-    receiver = BLOBReceiver(HEAD + b'<oneBLOB name="b" size="10240" format=".bin">', MemorySink,
-                            1 << 30, "D.V")
+    head, tail = blob_parts(10240)
+    receiver = BLOBReceiver(head, MemorySink, 1 << 30, "D.V")
     for start in range(0, len(text), 1001):  # 1001: most pieces end in a group left unfinished
         buf = bytearray(text[start:start + 1001])
         alone = sys.getrefcount(buf)
@@ -141,5 +149,5 @@ def test_a_lent_read_is_not_held_after_its_piece() -> None:
         receiver.feed(view)
         view.release()
         assert sys.getrefcount(buf) == alone
-    receiver.end(b"</oneBLOB></setBLOBVector>", True)
+    receiver.end(tail, True)
     assert receiver.received() == {"b": bytes(range(256)) * 40}

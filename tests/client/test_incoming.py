@@ -17,7 +17,16 @@ from hypothesis import strategies as st
 from indipyclient import events
 from indipyclient.incoming import STREAM_MIN, Incoming
 from indipyclient.model import Model
-from indipydriver.protocol import Frame, Framer, ProtocolError, parse_element
+from indipydriver.protocol import (
+    Frame,
+    Framer,
+    Number,
+    ProtocolError,
+    SetNumberVector,
+    State,
+    parse_element,
+    serialise,
+)
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -200,8 +209,8 @@ def test_the_shortcut_gives_the_general_paths_events_errors_and_model(
 def test_a_burst_takes_the_shortcut_and_a_new_shape_in_a_read_joins_it() -> None:
     """Whole reads of sets of known shapes go straight to the model; a set of a new shape in
     the middle of a read is learnt alone, and the shortcut goes on after it."""
-    burst = b"".join(b'<setNumberVector device="Mount" name="EQ" state="Ok"><oneNumber name="RA">'
-                     b"%d</oneNumber></setNumberVector>" % i for i in range(5, 2000))
+    burst = b"".join(serialise(SetNumberVector("Mount", "EQ", (Number("RA", str(i)),),
+                                               state=State.OK)) for i in range(5, 2000))
     reads = [DEFS[0], burst]
     expected, _ = general_path(reads)
     got, _, shortcut = incoming_path(reads)
@@ -213,8 +222,8 @@ def test_a_burst_takes_the_shortcut_and_a_new_shape_in_a_read_joins_it() -> None
 def test_a_set_the_model_cannot_take_leaves_the_shortcut_to_the_general_path() -> None:
     """A set for a vector not (or no longer) known, or known as another kind, is not taken:
     the general path ignores it (and logs why) as it would have anyway."""
-    sets = [b'<setNumberVector device="Mount" name="EQ"><oneNumber name="RA">%d</oneNumber>'
-            b"</setNumberVector>" % i for i in range(10, 20)]
+    sets = [serialise(SetNumberVector("Mount", "EQ", (Number("RA", str(i)),)))
+            for i in range(10, 20)]
     delete = b'<delProperty device="Mount" name="EQ"/>'
     wrong = b'<defTextVector device="Mount" name="EQ" state="Idle" perm="ro"><defText name="RA">' \
             b"x</defText></defTextVector>"

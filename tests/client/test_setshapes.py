@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from indipyclient.connection import Connection
 from indipyclient.model import Model
 from indipyclient.setshapes import SetShapes
-from indipydriver.protocol import ProtocolError, parse_element
+from indipydriver.protocol import (
+    Number,
+    ProtocolError,
+    SetNumberVector,
+    State,
+    parse_element,
+    serialise,
+)
 
 digits = st.text(alphabet="0123456789", min_size=1, max_size=6)
 words = st.sampled_from(["Mount", "CCD 2", "a&amp;b", "x&#49;y", "Caf\u00e9", "v1", "T"])
@@ -90,9 +97,10 @@ def test_what_the_shapes_cannot_hold_is_parsed_whole() -> None:
 def test_a_burst_through_the_shortcut_leaves_the_model_the_elements_leave() -> None:
     define = (b'<defNumberVector device="B" name="N" state="Idle" perm="rw"><defNumber '
               b'name="v" format="%g" min="0" max="0" step="0">0</defNumber></defNumberVector>')
-    burst = b"".join(b'<setNumberVector device="B" name="N" state="Ok" timestamp="2026-01-01T'
-                     b'00:00:%02d.%03d"><oneNumber name="v">%d</oneNumber></setNumberVector>\n'
-                     % (i // 1000 % 60, i % 1000, 1000 + i) for i in range(3000))
+    sets = [serialise(SetNumberVector("B", "N", (Number("v", str(1000 + i)),), state=State.OK,
+                                      timestamp=f"2026-01-01T00:00:{i // 1000 % 60:02d}"
+                                                f".{i % 1000:03d}")) for i in range(3000)]
+    burst = b"".join(sets)
 
     async def through_connection() -> tuple[Model, list[object]]:
         model = Model()
@@ -115,7 +123,7 @@ def test_a_burst_through_the_shortcut_leaves_the_model_the_elements_leave() -> N
     model, seen = asyncio.run(through_connection())
     reference = Model()
     expected = []
-    for element in [define, *burst.split(b"\n")[:-1]]:
+    for element in [define, *sets]:
         event = reference.apply(parse_element(element))  # type: ignore[arg-type]
         expected.append((type(event).__name__, dict(event)))  # type: ignore[call-overload]
     assert seen == expected

@@ -34,10 +34,12 @@ def memfd(data: bytes, size: int = 1 << 16) -> int:
     return fd
 
 
-def attached(attrs: str) -> bytes:
+def attached(attrs: bytes) -> bytes:
+    """A snooped BLOB as indiserver 1.9.9 spells it, with `attrs` (its size and len) spelt as
+    given."""
     return (b"<setBLOBVector device='Camera' name='CCD1' state='Ok'>"
-            + f"<oneBLOB name='CCD1' format='.fits' {attrs} attached='true'/>".encode()
-            + b"</setBLOBVector>")
+            b"<oneBLOB name='CCD1' format='.fits' " + attrs + b" attached='true'/>"
+            b"</setBLOBVector>")
 
 
 def open_fds() -> int:
@@ -46,14 +48,14 @@ def open_fds() -> int:
 
 def test_inline_attached_reads_len_or_size_and_closes_the_descriptors() -> None:
     fds = deque([memfd(b"0123456789"), memfd(b"abc")])
-    data = attached("size='10' len='4'").replace(b"</setBLOBVector>", b"") + attached(
-        "size='999'")[attached("").index(b"<oneBLOB"):]
+    data = attached(b"size='10' len='4'").replace(b"</setBLOBVector>", b"") + attached(
+        b"size='999'")[attached(b"").index(b"<oneBLOB"):]
     out = inline_attached(data, fds)
     assert b"MDEyMw==" in out  # base64 of the first len=4 bytes
     assert b"YWJj" + b"AAAA" in out  # size 999 capped at the 64 KiB memfd: abc + zeros
     assert b"attached" not in out and not fds
     with pytest.raises(ValueError, match="no shared buffer"):
-        inline_attached(attached("size='3'"), deque())
+        inline_attached(attached(b"size='3'"), deque())
 
 
 async def test_a_snooped_blob_in_a_memfd_reaches_snoopevent_over_one_socketpair(
@@ -70,11 +72,11 @@ async def test_a_snooped_blob_in_a_memfd_reaches_snoopevent_over_one_socketpair(
         await loop.sock_sendall(ours, DEF)
         fd = memfd(b"SIMPLE  = T")
         try:
-            socket.send_fds(ours, [attached("size='11'")], [fd])
+            socket.send_fds(ours, [attached(b"size='11'")], [fd])
         finally:
             os.close(fd)
         with caplog.at_level(logging.ERROR, logger="indipydriver.driver"):
-            await loop.sock_sendall(ours, attached("size='5'"))  # its memfd never comes
+            await loop.sock_sendall(ours, attached(b"size='5'"))  # its memfd never comes
             blobs = await until(
                 lambda: "dropped" in caplog.text
                 and [e for e in driver.snooped if isinstance(e, setBLOBVector)],
@@ -105,7 +107,7 @@ def test_one_failing_member_takes_its_elements_descriptors_with_it() -> None:
     with pytest.raises(ValueError, match="exceeds the shared buffer"):
         inline_attached(two, fds)
     assert open_fds() == before - 2 and len(fds) == 1
-    assert b"Q0NDQw==" in inline_attached(attached("size='4'"), fds)  # CCCC, not BBBB
+    assert b"Q0NDQw==" in inline_attached(attached(b"size='4'"), fds)  # CCCC, not BBBB
 
 
 async def test_a_cancelled_write_still_goes_out_whole_and_close_ends_a_waiting_read() -> None:

@@ -9,9 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from indipydriver.protocol.events import DefBLOBVector, PingRequest, SetBLOBVector, SetSwitchVector
+from indipydriver.protocol.events import (
+    DefBLOBVector,
+    PingReply,
+    PingRequest,
+    SetBLOBVector,
+    SetSwitchVector,
+)
 from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.protocol.parser import parse_element
+from indipydriver.protocol.serialiser import serialise
 
 SCRIPT = Path(__file__).with_name("stdio_driver.py")
 BLOB_SIZE = 3 * 1024 * 1024
@@ -33,7 +40,7 @@ def _exchange(read, write) -> list:  # type: ignore[no-untyped-def]
             event = parse_element(frame.data)
             events.append(event)
             if isinstance(event, PingRequest):
-                write(f'<pingReply uid="{event.uid}"/>'.encode())
+                write(serialise(PingReply(event.uid)))
             if isinstance(event, SetSwitchVector):
                 return events
 

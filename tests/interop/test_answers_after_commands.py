@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, find_binary, getprop, indi_eval, setprop
+from peers import IndiServer, find_binary, getprop, hello, indi_eval, new_number, setprop
 from serverkit import running
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -25,10 +25,7 @@ from indipyserver.server import IPyServer
 
 CCD = "CCD Simulator"
 EXPOSURE = f"{CCD}.CCD_EXPOSURE"
-NEW_EXPOSURE = (
-    f'<newNumberVector device="{CCD}" name="CCD_EXPOSURE">'
-    '<oneNumber name="CCD_EXPOSURE_VALUE">2</oneNumber></newNumberVector>'
-)
+NEW_EXPOSURE = new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", 2)
 
 
 @pytest.fixture
@@ -72,7 +69,7 @@ async def check_answers_follow_the_command(port: int) -> None:
     answer = await asyncio.to_thread(
         first_exposure_definition,
         port,
-        (NEW_EXPOSURE + f'<getProperties version="1.7" device="{CCD}"/>').encode(),
+        NEW_EXPOSURE + hello(device=CCD),
     )
     assert answer.attrs.get("state") == "Busy", answer.data[:300]
     done = await asyncio.to_thread(indi_eval, port, f'"{EXPOSURE}._STATE"==1', timeout=10)

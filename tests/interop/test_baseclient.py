@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary
+from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary, hello
 from serverkit import running
 from waiting import until
 
+from indipydriver.protocol import BLOB, NewBLOBVector, PingRequest, serialise
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.server import IPyServer
 
@@ -340,10 +341,9 @@ async def test_a_refused_blob_upload_is_answered_to_a_client_that_never_enabled_
     after = probe.mark()
     reader, writer = await asyncio.open_connection("127.0.0.1", rig.port)
     try:
-        writer.write(f'<getProperties version="1.7" device="{DEVICE}"/>'
-                     f'<newBLOBVector device="{DEVICE}" name="IMAGE"><oneBLOB name="FRAME" '
-                     f'size="3" format=".bin">YWJj</oneBLOB></newBLOBVector>'
-                     f'<pingRequest uid="after-upload"/>'.encode())
+        writer.write(hello(device=DEVICE)
+                     + serialise(NewBLOBVector(DEVICE, "IMAGE", (BLOB("FRAME", b"abc", 3, ".bin"),)))
+                     + serialise(PingRequest("after-upload")))
         await writer.drain()
         framer, frames = Framer(), []
         with contextlib.suppress(TimeoutError):
@@ -458,8 +458,7 @@ class ImageReader:
     @classmethod
     async def open(cls, port: int) -> ImageReader:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(f'<getProperties version="1.7"/><enableBLOB device="{CCD}">Also'
-                     f'</enableBLOB>\n'.encode())
+        writer.write(hello(blobs_from=CCD))
         await writer.drain()
         return cls(reader, writer)
 

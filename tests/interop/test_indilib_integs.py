@@ -65,8 +65,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import IndiServer, OurServer, free_port, setprop, terminate
+from peers import IndiServer, OurServer, enable_blob, free_port, setprop, terminate
 from waiting import wait_for
+
+from indipydriver.protocol import (
+    BLOB,
+    DefBLOBVector,
+    DefNumberVector,
+    GetProperties,
+    NewNumberVector,
+    Number,
+    Perm,
+    PingRequest,
+    SetBLOBVector,
+    SetNumberVector,
+    State,
+    serialise,
+)
+from indipydriver.protocol.escaping import escape
+from indipydriver.protocol.serialiser import attribute, empty_element, start_tag
 
 INDISERVER = "indiserver"
 OURS = "indipyserver"
@@ -94,21 +111,17 @@ os.dup2(null, 1)
 control.recv(1)
 """
 
-BLOB_DEF = (
-    f"<defBLOBVector device='{DEV}' name='image' label='Image' group='Camera' state='Idle' "
-    "perm='ro' timeout='60' timestamp='2024-05-01T10:00:00'>\n"
-    "  <defBLOB name='frame' label='Frame'/>\n"
-    "</defBLOBVector>\n"
-)
+# What the fake driver and the clients send is written by the protocol's serialiser
+# (tests/test_xml_writers.py); an attached member, whose `len` and `attached` it has no field
+# for, by its spelling functions.
+BLOB_DEF = serialise(DefBLOBVector(
+    DEV, "image", State.IDLE, Perm.RO, (BLOB("frame", label="Frame"),), label="Image",
+    group="Camera", timeout="60", timestamp="2024-05-01T10:00:00")).decode()
 PAYLOAD = b"a small frame, not a FITS\n"
 PAYLOAD_B64 = base64.b64encode(PAYLOAD).decode()
-BLOB_SET = (
-    f"<setBLOBVector device='{DEV}' name='image' state='Ok' timestamp='2024-05-01T10:00:05'>\n"
-    f"  <oneBLOB name='frame' size='{len(PAYLOAD)}' format='.fits' enclen='{len(PAYLOAD_B64)}'>\n"
-    f"{PAYLOAD_B64}\n"
-    "  </oneBLOB>\n"
-    "</setBLOBVector>\n"
-)
+BLOB_SET = serialise(SetBLOBVector(
+    DEV, "image", (BLOB("frame", PAYLOAD, len(PAYLOAD), ".fits", enclen=len(PAYLOAD_B64)),),
+    state=State.OK, timestamp="2024-05-01T10:00:05")).decode()
 # What a C driver's memfd holds: data, then the rest of the (rounded-up) memory file.
 MEMFD_BYTES = bytes(ord("A") + i % 26 for i in range(1 << 16))
 ATTACHED_SIZE = 40
@@ -116,13 +129,30 @@ ATTACHED_SIZE = 40
 
 def number_defs(count: int) -> str:
     """`count` writable number vectors value0..value<count-1>, one member `x` each."""
+    member = Number("x", "50", "X", "%.1f", "0", "100", "1")
     return "".join(
-        f"<defNumberVector device='{DEV}' name='value{i}' label='Value {i}' group='Main' "
-        "state='Idle' perm='rw' timeout='30' timestamp='2024-05-01T10:00:00'>\n"
-        "  <defNumber name='x' label='X' format='%.1f' min='0' max='100' step='1'>50</defNumber>\n"
-        "</defNumberVector>\n"
+        serialise(DefNumberVector(DEV, f"value{i}", State.IDLE, Perm.RW, (member,),
+                                  label=f"Value {i}", group="Main", timeout="30",
+                                  timestamp="2024-05-01T10:00:00")).decode()
         for i in range(count)
     )
+
+
+def attached_blob(timestamp: str, size: int, with_len: bool, state: State | None) -> str:
+    """The start tag and the member of a setBLOBVector of `image` whose data a C driver
+    passes in a memfd beside it (``attached="true"``, `size` and, `with_len`, ``len``); its
+    end tag is sent after it."""
+    head = [("device", DEV), ("name", "image"), ("state", state), ("timestamp", timestamp)]
+    member = [("name", "frame"), ("size", str(size)), ("format", ".fits"),
+              ("len", str(size) if with_len else None), ("attached", "true")]
+    return (start_tag("setBLOBVector", spelt(head), "\n")
+            + empty_element("oneBLOB", spelt(member), "\n"))
+
+
+def spelt(attributes: list[tuple[str, str | None]]) -> str:
+    """The attributes that have a value, escaped, in order."""
+    return "".join(attribute(name, escape(value)) for name, value in attributes
+                   if value is not None)
 
 
 Shape = tuple[str, dict[str, str], str, tuple[Any, ...]]
@@ -189,12 +219,12 @@ class Wire:
 
     def ping(self, uid: str) -> None:
         """A round trip: the next element must be the reply, so nothing else came before it."""
-        self.send(f"<pingRequest uid='{uid}'/>")
+        self.send(serialise(PingRequest(uid)))
         self.expect("pingReply", {"uid": uid})
 
     def until_ping(self, uid: str) -> list[ET.Element]:
         """A round trip: the elements that arrived before its reply (other replies included)."""
-        self.send(f"<pingRequest uid='{uid}'/>")
+        self.send(serialise(PingRequest(uid)))
         before = []
         while not ((element := self.next()).tag == "pingReply"
                    and dict(element.attrib) == {"uid": uid}):
@@ -567,12 +597,12 @@ def test_client_connections_leave_no_descriptor_behind(rig: Rig, kind: str) -> N
 
 ENABLE_CASES = {
     # DontForwardUnaskedBlobDefToClient
-    "no-enableBLOB": ("", False),
+    "no-enableBLOB": (b"", False),
     # DontForwardOtherBlobDefToClient
-    "other-property-Also": (f"<enableBLOB device='{DEV}' name='other'>Also</enableBLOB>", False),
+    "other-property-Also": (enable_blob(DEV, name="other"), False),
     # ForwardBase64BlobToIPClient
-    "this-property-Also": (f"<enableBLOB device='{DEV}' name='image'>Also</enableBLOB>", True),
-    "device-Also": (f"<enableBLOB device='{DEV}'>Also</enableBLOB>", True),
+    "this-property-Also": (enable_blob(DEV, name="image"), True),
+    "device-Also": (enable_blob(DEV), True),
 }
 
 
@@ -598,11 +628,8 @@ def test_blob_reaches_a_client_only_as_enable_blob_says(rig: Rig, kind: str, cas
     assert got == (shapes_of(BLOB_SET) if delivered else []), client.describe()
 
 
-BAD_ATTACHED = (
-    f"<setBLOBVector device='{DEV}' name='image' state='Ok' timestamp='2024-05-01T10:00:05'>\n"
-    f"  <oneBLOB name='frame' size='{len(PAYLOAD)}' format='.fits' attached='true'/>\n"
-    "</setBLOBVector>\n"
-)
+BAD_ATTACHED = (attached_blob("2024-05-01T10:00:05", len(PAYLOAD), False, State.OK)
+                + "</setBLOBVector>\n")
 
 
 @pytest.mark.parametrize(
@@ -630,7 +657,7 @@ def test_attached_blob_without_a_descriptor(rig: Rig, kind: str,
                                        shared_blobs=shared_blobs)
     client = rig.client(server)
     get_properties(kind, driver, client, BLOB_DEF)
-    client.send(f"<enableBLOB device='{DEV}' name='image'>Also</enableBLOB>")
+    client.send(enable_blob(DEV, name="image"))
     client.ping("enabled")
 
     driver.send(BAD_ATTACHED)
@@ -668,8 +695,7 @@ def test_attached_blob_reaches_a_tcp_client_as_base64(rig: Rig, kind: str,
                                        shared_blobs=True if kind == OURS else None)
     client = rig.client(server)
     get_properties(kind, driver, client, BLOB_DEF)
-    client.send(f"<enableBLOB device='{DEV}' name='image'>Also</enableBLOB>")
-    length = f"len='{ATTACHED_SIZE}' " if with_len else ""
+    client.send(enable_blob(DEV, name="image"))
     expected_member = {"name": "frame", "size": str(ATTACHED_SIZE), "format": ".fits"}
     if with_len:
         expected_member["len"] = str(ATTACHED_SIZE)
@@ -679,9 +705,7 @@ def test_attached_blob_reaches_a_tcp_client_as_base64(rig: Rig, kind: str,
         try:
             # The descriptor travels with the start of the vector, the rest follows.
             driver.send_with_fd(
-                f"<setBLOBVector device='{DEV}' name='image' timestamp='2024-05-01T10:0{i}:00'>\n"
-                f"  <oneBLOB name='frame' size='{ATTACHED_SIZE}' format='.fits' {length}"
-                "attached='true'/>\n", fd)
+                attached_blob(f"2024-05-01T10:0{i}:00", ATTACHED_SIZE, with_len, None), fd)
         finally:
             os.close(fd)
         driver.send("</setBLOBVector>\n")
@@ -727,9 +751,9 @@ def test_snooping_driver_gets_blobs_after_enable_blob(rig: Rig, kind: str, sourc
     owner.send(BLOB_DEF)
     owner.ping("defined")
 
-    snooper.send(f"<getProperties version='1.7' device='{DEV}' name='image'/>")
+    snooper.send(serialise(GetProperties("1.7", DEV, "image")))
     if enable:
-        snooper.send(f"<enableBLOB device='{DEV}' name='image'>Also</enableBLOB>")
+        snooper.send(enable_blob(DEV, name="image"))
     if kind == INDISERVER:
         owner.expect("getProperties", {"version": "1.7", "device": DEV, "name": "image"})
         owner.send(BLOB_DEF)
@@ -745,11 +769,8 @@ def test_snooping_driver_gets_blobs_after_enable_blob(rig: Rig, kind: str, sourc
     else:
         fd = memfd_with(MEMFD_BYTES)
         try:
-            owner.send_with_fd(
-                f"<setBLOBVector device='{DEV}' name='image' state='Ok' "
-                "timestamp='2024-05-01T10:00:05'>\n"
-                f"  <oneBLOB name='frame' size='{ATTACHED_SIZE}' format='.fits' "
-                f"len='{ATTACHED_SIZE}' attached='true'/>\n</setBLOBVector>\n", fd)
+            owner.send_with_fd(attached_blob("2024-05-01T10:00:05", ATTACHED_SIZE, True,
+                                             State.OK) + "</setBLOBVector>\n", fd)
         finally:
             os.close(fd)
         size, data = ATTACHED_SIZE, MEMFD_BYTES[:ATTACHED_SIZE]
@@ -794,9 +815,8 @@ def test_client_requests_reach_the_driver(rig: Rig, kind: str) -> None:
     client = rig.client(server)
     get_properties(kind, driver, client, defs)
     for name in ("never_defined", "value3"):
-        client.send(f"<newNumberVector device='{DEV}' name='{name}' "
-                    f"timestamp='2024-05-01T10:01:00'><oneNumber name='x' > 51 </oneNumber>"
-                    "</newNumberVector>")
+        client.send(serialise(NewNumberVector(DEV, name, (Number("x", " 51 "),),
+                                              timestamp="2024-05-01T10:01:00")))
         vector = driver.expect("newNumberVector", {
             "device": DEV, "name": name, "timestamp": "2024-05-01T10:01:00"})
         assert members(vector) == [("oneNumber", {"name": "x"}, "51")]
@@ -815,12 +835,10 @@ def test_client_that_stopped_reading_is_still_heard(rig: Rig, kind: str) -> None
     client = rig.client(server)
     get_properties(kind, driver, client, defs)
     client.shutdown_read()
-    driver.send(f"<setNumberVector device='{DEV}' name='value0' state='Ok'>"
-                "<oneNumber name='x'>60</oneNumber></setNumberVector>")
+    driver.send(serialise(SetNumberVector(DEV, "value0", (Number("x", "60"),), state=State.OK)))
     driver.ping("written to the client")
-    client.send(f"<newNumberVector device='{DEV}' name='value2' "
-                "timestamp='2024-05-01T10:02:00'><oneNumber name='x'>52</oneNumber>"
-                "</newNumberVector>")
+    client.send(serialise(NewNumberVector(DEV, "value2", (Number("x", "52"),),
+                                          timestamp="2024-05-01T10:02:00")))
     vector = driver.expect("newNumberVector", {
         "device": DEV, "name": "value2", "timestamp": "2024-05-01T10:02:00"})
     assert members(vector) == [("oneNumber", {"name": "x"}, "52")]

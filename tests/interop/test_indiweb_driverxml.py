@@ -1,11 +1,11 @@
 """indiwebmanager lists and starts a Python driver from the XML ``indipy-driverxml`` wrote
 (issue 47 item 4).
 
-A Python driver (examples/ccd_simulator.py behind an executable on PATH, named as indilib
-names its drivers) is written into a drivers XML by ``indipy-driverxml``; the real
-indiwebmanager (PyPI ``indiweb``) reading that folder (``--xmldir``) lists it among its
-drivers, a profile with it starts indilib's indiserver (and, in the second run, ours installed
-as ``indiserver``), and the device is served.
+A Python driver (the installed ``indipy_simulator_ccd``, named as indilib names its drivers
+and found on PATH as indiserver finds them) is written into a drivers XML by
+``indipy-driverxml``; the real indiwebmanager (PyPI ``indiweb``) reading that folder
+(``--xmldir``) lists it among its drivers, a profile with it starts indilib's indiserver (and,
+in the second run, ours installed as ``indiserver``), and the device is served.
 """
 
 from __future__ import annotations
@@ -22,12 +22,9 @@ from peers import free_port, wait_listening
 from test_indiweb import Machine, end, listener, machine, namespace, wait_devices
 from waiting import wait_for
 
-__all__ = ["machine", "namespace"]  # the fixtures, imported for this module's tests
+from indipydriver.simulators.ccd import DEVICE, EXEC
 
-REPO = Path(__file__).resolve().parents[2]
-EXEC = "indipy_test_ccd"
-if str(REPO / "examples") not in sys.path:
-    sys.path.insert(0, str(REPO / "examples"))
+__all__ = ["machine", "namespace"]  # the fixtures, imported for this module's tests
 
 
 def _call(port: int, method: str, path: str, body: object = None) -> object:
@@ -43,12 +40,6 @@ def test_indiweb_lists_and_starts_a_python_driver_from_our_xml(machine: Machine,
                                                                tmp_path: Path) -> None:
     """indipy-driverxml's file in indiweb's --xmldir: the driver is listed under CCDs by its
     label, and starting a profile with it serves the Python camera."""
-    import ccd_simulator
-
-    shim = machine.bin / EXEC
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} {REPO / 'examples' / 'ccd_simulator.py'}"
-                    f" --stdio\n")
-    shim.chmod(0o755)
     xmldir = tmp_path / "xml"
     xmldir.mkdir()
     done = subprocess.run([sys.executable, "-c", "import sys; from indipyserver.driverxml import "
@@ -69,14 +60,14 @@ def test_indiweb_lists_and_starts_a_python_driver_from_our_xml(machine: Machine,
         drivers = _call(web_port, "GET", "/api/drivers")
         assert isinstance(drivers, list)
         [ours] = [d for d in drivers if d.get("binary") == EXEC]
-        assert ours["label"] == ccd_simulator.DEVICE and ours["family"] == "CCDs"
+        assert ours["label"] == DEVICE and ours["family"] == "CCDs"
         _call(web_port, "POST", "/api/profiles/Py")
         _call(web_port, "PUT", "/api/profiles/Py", {"port": indi_port, "autostart": 0,
                                                      "autoconnect": 0})
-        _call(web_port, "POST", "/api/profiles/Py/drivers", [{"label": ccd_simulator.DEVICE}])
+        _call(web_port, "POST", "/api/profiles/Py/drivers", [{"label": DEVICE}])
         _call(web_port, "POST", "/api/server/start/Py")
         wait_for(lambda: listener(indi_port) is not None, 20, "no server\n" + log.read_text())
-        wait_devices(indi_port, {ccd_simulator.DEVICE})
+        wait_devices(indi_port, {DEVICE})
         _call(web_port, "POST", "/api/server/stop")
         wait_for(lambda: listener(indi_port) is None, 20, "the server still listens")
     finally:

@@ -41,25 +41,19 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from peers import IndiServer, find_binary
+from peers import IndiServer, connect, enable_blob, find_binary, hello, new_number, switch_on
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver.server import IPyServer
 
 T = TypeVar("T")
 CCD = "CCD Simulator"
-ALSO = f'<enableBLOB device="{CCD}">Also</enableBLOB>'.encode()
-CONNECT = (
-    f'<newSwitchVector device="{CCD}" name="CONNECTION">'
-    '<oneSwitch name="CONNECT">On</oneSwitch></newSwitchVector>'
-).encode()
-CCD1_ALSO = f'<enableBLOB device="{CCD}" name="CCD1">Also</enableBLOB>'.encode()  # indi_getprop's
-DISCONNECT = CONNECT.replace(b'"CONNECT">On', b'"DISCONNECT">On')
-HELLO = b'<getProperties version="1.7"/>'
-EXPOSE = (
-    f'<newNumberVector device="{CCD}" name="CCD_EXPOSURE">'
-    '<oneNumber name="CCD_EXPOSURE_VALUE">0.1</oneNumber></newNumberVector>'
-).encode()
+ALSO = enable_blob(CCD)
+CONNECT = connect(CCD)
+CCD1_ALSO = enable_blob(CCD, "Also", "CCD1")  # indi_getprop's
+DISCONNECT = connect(CCD, on=False)
+HELLO = hello()
+EXPOSE = new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", 0.1)
 
 
 class RecordingProxy:
@@ -196,14 +190,9 @@ async def within(what: str, step: Awaitable[T], seconds: float = 10.0) -> T:
         pytest.fail(f"no {what} within {seconds:.0f} s", pytrace=False)
 
 
-def enable_blob(device: str, name: str, mode: str) -> bytes:
-    """An enableBLOB for one property, as we send it up (and as indi_getprop sends it)."""
-    return f'<enableBLOB device="{device}" name="{name}">{mode}</enableBLOB>'.encode()
-
-
 def enables_up(proxy: RecordingProxy, start: int = 0) -> list[bytes]:
-    """Every enableBLOB we sent up from offset `start`, in order."""
-    return re.findall(rb"<enableBLOB[^>]*>[^<]*</enableBLOB>", bytes(proxy.up[start:]))
+    """Every enableBLOB we sent up from offset `start`, in order (with the newline after it)."""
+    return re.findall(rb"<enableBLOB[^>]*>[^<]*</enableBLOB>\n?", bytes(proxy.up[start:]))
 
 
 def blob_frames(data: bytes | bytearray) -> list[Frame]:
@@ -283,15 +272,16 @@ async def test_blobs_are_enabled_up_the_chain_then_disabled_when_nobody_wants_th
     # 1. A client that wants the CCD's BLOBs: we ask indiserver for them, property by property,
     #    as the connected CCD defines them.
     first = await chain.connected_ccd(HELLO + ALSO)
-    also_at = await within("Also sent up", proxy.wait_up(enable_blob(CCD, "CCD1", "Also")))
-    await within("CCD2's Also sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Also")))
+    also_at = await within("Also sent up", proxy.wait_up(enable_blob(CCD, "Also", "CCD1")))
+    await within("CCD2's Also sent up", proxy.wait_up(enable_blob(CCD, "Also", "CCD2")))
     mark = first.send(EXPOSE)
     await within("the image", first.until(has(ccd("setBLOBVector", "CCD1"), mark)))
-    assert proxy.up.find(EXPOSE) > also_at  # Also went up before the exposure
+    # Also went up before the exposure (passed on as it came, the newline after it aside)
+    assert proxy.up.find(EXPOSE.rstrip()) > also_at
 
     # 2. It leaves: we tell indiserver Never, for each property.
     await first.close()
-    await within("Never sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Never"), also_at))
+    await within("Never sent up", proxy.wait_up(enable_blob(CCD, "Never", "CCD2"), also_at))
     down_at_never = len(proxy.down)
 
     # 3. A client that never asked for BLOBs takes another exposure through us.
@@ -303,8 +293,8 @@ async def test_blobs_are_enabled_up_the_chain_then_disabled_when_nobody_wants_th
     # What went up: Also once per BLOB property, before the image; Never once per property,
     # after it; nothing after Never; never an enableBLOB for the whole device.
     assert enables_up(proxy) == [
-        enable_blob(CCD, "CCD1", "Also"), enable_blob(CCD, "CCD2", "Also"),
-        enable_blob(CCD, "CCD1", "Never"), enable_blob(CCD, "CCD2", "Never"),
+        enable_blob(CCD, "Also", "CCD1"), enable_blob(CCD, "Also", "CCD2"),
+        enable_blob(CCD, "Never", "CCD1"), enable_blob(CCD, "Never", "CCD2"),
     ], bytes(proxy.up)
 
     # The image came down once, before Never, and reached the first client through us intact.
@@ -346,7 +336,7 @@ async def test_a_property_scoped_also_outlives_a_device_wide_one(chain: Chain) -
     per_property.send(CCD1_ALSO)
     await within("CCD1 Also sent up", proxy.wait_up(CCD1_ALSO))
     device_wide = await chain.connect(HELLO + ALSO)
-    await within("CCD2 Also sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Also")))
+    await within("CCD2 Also sent up", proxy.wait_up(enable_blob(CCD, "Also", "CCD2")))
     mark = controller.send(EXPOSE)
     await within("the image", device_wide.until(has(ccd("setBLOBVector", "CCD1"))))
     await within("the image", per_property.until(has(ccd("setBLOBVector", "CCD1"))))
@@ -354,22 +344,22 @@ async def test_a_property_scoped_also_outlives_a_device_wide_one(chain: Chain) -
 
     # The device-wide client leaves: CCD2 is lowered, the per-property one gets the next image.
     await device_wide.close()
-    await within("CCD2 Never sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Never")))
+    await within("CCD2 Never sent up", proxy.wait_up(enable_blob(CCD, "Never", "CCD2")))
     mark, seen = per_property.send(EXPOSE), len(controller.frames)
     await within("the second image", per_property.until(has(ccd("setBLOBVector", "CCD1"), mark)))
     # (the controller sees this exposure end too: its next Busy is then the next exposure's)
     await within("CCD_EXPOSURE Busy then Ok", controller.until(busy_then_ok(seen)))
-    assert enable_blob(CCD, "CCD1", "Never") not in proxy.up, bytes(proxy.up)
+    assert enable_blob(CCD, "Never", "CCD1").rstrip() not in proxy.up, bytes(proxy.up)
 
     # The last one leaves: CCD1's Never goes up, and no image comes down any more.
     await per_property.close()
-    await within("CCD1 Never sent up", proxy.wait_up(enable_blob(CCD, "CCD1", "Never")))
+    await within("CCD1 Never sent up", proxy.wait_up(enable_blob(CCD, "Never", "CCD1")))
     down_at_never = len(proxy.down)
     mark = controller.send(EXPOSE)
     await within("CCD_EXPOSURE Busy then Ok", controller.until(busy_then_ok(mark)))
     assert enables_up(proxy) == [
-        CCD1_ALSO, enable_blob(CCD, "CCD2", "Also"),
-        enable_blob(CCD, "CCD2", "Never"), enable_blob(CCD, "CCD1", "Never"),
+        CCD1_ALSO, enable_blob(CCD, "Also", "CCD2"),
+        enable_blob(CCD, "Never", "CCD2"), enable_blob(CCD, "Never", "CCD1"),
     ], bytes(proxy.up)
     assert len(blob_frames(proxy.down)) == 2
     assert b"<setBLOBVector" not in proxy.down[down_at_never:]
@@ -387,11 +377,11 @@ async def test_a_mode_told_for_a_deleted_property_is_still_lowered(chain: Chain)
     proxy = chain.proxy
     controller = await chain.connected_ccd(HELLO)  # never asks for BLOBs
     wants = await chain.connect(HELLO + ALSO)
-    await within("CCD2 Also sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Also")))
+    await within("CCD2 Also sent up", proxy.wait_up(enable_blob(CCD, "Also", "CCD2")))
     controller.send(DISCONNECT)
     await within("CCD1 deleted", wants.until(has(ccd("delProperty", "CCD1"))))
     await wants.close()
-    await within("CCD2 Never sent up", proxy.wait_up(enable_blob(CCD, "CCD2", "Never")))
+    await within("CCD2 Never sent up", proxy.wait_up(enable_blob(CCD, "Never", "CCD2")))
 
     mark = controller.send(CONNECT)
     await within("CCD1 defined again", controller.until(has(ccd("defBLOBVector", "CCD1"), mark)))
@@ -403,8 +393,8 @@ async def test_a_mode_told_for_a_deleted_property_is_still_lowered(chain: Chain)
     assert "read <setBLOBVector device='CCD Simulator' name='CCD1'>" in after, after[-3000:]
     assert "queuing <setBLOBVector" not in after
     assert enables_up(proxy) == [
-        enable_blob(CCD, "CCD1", "Also"), enable_blob(CCD, "CCD2", "Also"),
-        enable_blob(CCD, "CCD1", "Never"), enable_blob(CCD, "CCD2", "Never"),
+        enable_blob(CCD, "Also", "CCD1"), enable_blob(CCD, "Also", "CCD2"),
+        enable_blob(CCD, "Never", "CCD1"), enable_blob(CCD, "Never", "CCD2"),
     ], bytes(proxy.up)
 
 
@@ -438,15 +428,6 @@ while chunk := os.read(0, 65536):
             f'</oneBLOB></setBLOBVector>\n<setSwitchVector device="{cam}" name="SHOOT" '
             f'state="Ok"><oneSwitch name="GO">Off</oneSwitch></setSwitchVector>\n').encode())
 """
-
-
-def enable(device: str, mode: str) -> bytes:
-    return f'<enableBLOB device="{device}">{mode}</enableBLOB>'.encode()
-
-
-def shoot(camera: str) -> bytes:
-    return (f'<newSwitchVector device="{camera}" name="SHOOT">'
-            '<oneSwitch name="GO">On</oneSwitch></newSwitchVector>').encode()
 
 
 def image(camera: str, shot: int) -> Callable[[Frame], bool]:
@@ -485,14 +466,14 @@ async def test_a_camera_nobody_wants_stops_sending_while_the_other_goes_on(
         async def take(camera: str) -> None:
             """`camera` takes a picture; the controller sees it done (so the image, sent
             before, has come down)."""
-            mark = controller.send(shoot(camera))
+            mark = controller.send(switch_on(camera, "SHOOT", "GO"))
             done = has(lambda f: f.tag == "setSwitchVector" and f.device == camera, mark)
             await within(f"{camera} SHOOT done", controller.until(done))
 
         # (The waits below look for an enableBLOB naming the camera, whatever its form: what
         # indiserver does is asserted first, the exact bytes we sent up last.)
-        wants1 = await chain.connect(HELLO + enable("Cam1", "Also"))
-        wants2 = await chain.connect(HELLO + enable("Cam2", "Also"))
+        wants1 = await chain.connect(HELLO + enable_blob("Cam1", "Also"))
+        wants2 = await chain.connect(HELLO + enable_blob("Cam2", "Also"))
         await within("Also for Cam1", proxy.wait_up(b'<enableBLOB device="Cam1"'))
         await within("Also for Cam2", proxy.wait_up(b'<enableBLOB device="Cam2"'))
         await take("Cam1")
@@ -535,6 +516,6 @@ async def test_a_camera_nobody_wants_stops_sending_while_the_other_goes_on(
         # What went up: one Also per camera's IMG; when the Cam1 client left, Cam1's Never and
         # nothing else; when the last left, Cam2's Never. Never an enableBLOB for a whole device.
         assert enables_up(proxy) == [
-            enable_blob("Cam1", "IMG", "Also"), enable_blob("Cam2", "IMG", "Also"),
-            enable_blob("Cam1", "IMG", "Never"), enable_blob("Cam2", "IMG", "Never"),
+            enable_blob("Cam1", "Also", "IMG"), enable_blob("Cam2", "Also", "IMG"),
+            enable_blob("Cam1", "Never", "IMG"), enable_blob("Cam2", "Never", "IMG"),
         ], bytes(proxy.up)

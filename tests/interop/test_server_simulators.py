@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import find_binary, getprop, indi_eval, setprop
+from peers import connect, find_binary, getprop, hello, indi_eval, setprop, switch_on
 from serverkit import running
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -176,7 +176,7 @@ async def test_ccd_video_stream_frames_are_dropped_only_for_a_client_too_far_beh
     limit_mb = 2
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False, max_stream_behind_mb=limit_mb)
     server.add_exdriver("indi_simulator_ccd", max_restarts=0)
-    hello = f'<getProperties version="1.7"/><enableBLOB device="{CCD}">Also</enableBLOB>'.encode()
+    opening = hello(blobs_from=CCD)
     with caplog.at_level(logging.DEBUG, logger="indipyserver.router"):
         async with asyncio.TaskGroup() as tg:
             tg.create_task(server.asyncrun())
@@ -188,10 +188,10 @@ async def test_ccd_video_stream_frames_are_dropped_only_for_a_client_too_far_beh
                 stalled_w.transport.get_extra_info("socket").setsockopt(
                     socket.SOL_SOCKET, socket.SO_RCVBUF, 4096
                 )
-                stalled_w.write(hello)
+                stalled_w.write(opening)
                 reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
                 opened.append(writer)
-                writer.write(hello)
+                writer.write(opening)
                 framer = Framer()
                 frames: list[Frame] = []
 
@@ -221,20 +221,17 @@ async def test_ccd_video_stream_frames_are_dropped_only_for_a_client_too_far_beh
 
                 async with asyncio.timeout(20):
                     await until(lambda: has("CONNECTION"))
-                    writer.write(f'<newSwitchVector device="{CCD}" name="CONNECTION"><oneSwitch '
-                                 'name="CONNECT">On</oneSwitch></newSwitchVector>'.encode())
+                    writer.write(connect(CCD))
                     await until(lambda: has("CCD_VIDEO_STREAM"))
                     await settled()
-                    writer.write(f'<newSwitchVector device="{CCD}" name="CCD_VIDEO_STREAM"><oneSwitch '
-                                 'name="STREAM_ON">On</oneSwitch></newSwitchVector>'.encode())
+                    writer.write(switch_on(CCD, "CCD_VIDEO_STREAM", "STREAM_ON"))
                     blobs = lambda: [f for f in frames if f.tag == "setBLOBVector"]
                     await until(lambda: len(blobs()) >= 8)
                 assert all(is_stream_blob(f.data) for f in blobs())  # the real format: '.stream'
                 (stalled,) = [c for c in server.clients if c.label.endswith(
                     str(stalled_w.get_extra_info("sockname")[1]))]
                 assert stalled.queued_bytes < (limit_mb + 4) * 1024 * 1024
-                writer.write(f'<newSwitchVector device="{CCD}" name="CCD_VIDEO_STREAM"><oneSwitch '
-                             'name="STREAM_OFF">On</oneSwitch></newSwitchVector>'.encode())
+                writer.write(switch_on(CCD, "CCD_VIDEO_STREAM", "STREAM_OFF"))
                 writer.close()
                 stalled_w.close()
                 del stalled_r

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import find_binary
+from peers import connect, find_binary, hello, new_number
 from serverkit import running
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -43,8 +43,8 @@ class Client:
         self.framer = Framer()
         self.frames: list[Frame] = []
 
-    async def send(self, text: str) -> None:
-        self.writer.write(text.encode())
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
         await self.writer.drain()
 
     async def wait_for(self, tag: str, timeout: float = 20.0, **attrs: str) -> Frame:
@@ -74,16 +74,12 @@ async def test_ccd_simulator_image_arrives_as_one_line_of_base64(ccd_server: IPy
     reader, writer = await asyncio.open_connection("127.0.0.1", ccd_server.port)
     client = Client(reader, writer)
     try:
-        await client.send(f"<getProperties version='1.7'/><enableBLOB device='{CCD}'>Also"
-                          "</enableBLOB>\n")
+        await client.send(hello(blobs_from=CCD))
         await client.wait_for("defSwitchVector", device=CCD, name="CONNECTION")
-        await client.send(f"<newSwitchVector device='{CCD}' name='CONNECTION'>"
-                          "<oneSwitch name='CONNECT'>On</oneSwitch></newSwitchVector>\n")
+        await client.send(connect(CCD))
         await client.wait_for("defNumberVector", device=CCD, name="CCD_EXPOSURE")
         for _ in range(2):
-            await client.send(f"<newNumberVector device='{CCD}' name='CCD_EXPOSURE'>"
-                              "<oneNumber name='CCD_EXPOSURE_VALUE'>1</oneNumber>"
-                              "</newNumberVector>\n")
+            await client.send(new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", 1))
             frame = await client.wait_for("setBLOBVector", device=CCD, name="CCD1")
             m = re.search(rb"<oneBLOB([^>]*)>(.*?)</oneBLOB>", frame.data, re.DOTALL)
             assert m is not None, frame

@@ -55,7 +55,7 @@ def check_driver_info(port: int) -> None:
                      f"{DEV}.DRIVER_INFO._PERM", f"{DEV}.CONNECTION.CONNECT", timeout=5)
     assert values[f"{DEV}.DRIVER_INFO.DRIVER_INTERFACE"] == "2"  # CCD
     assert values[f"{DEV}.DRIVER_INFO.DRIVER_NAME"] == DEV
-    assert values[f"{DEV}.DRIVER_INFO.DRIVER_EXEC"] == "ccd_simulator.py"
+    assert values[f"{DEV}.DRIVER_INFO.DRIVER_EXEC"] == "indipy_simulator_ccd"
     assert values[f"{DEV}.DRIVER_INFO.DRIVER_VERSION"] == "1.0"
     assert values[f"{DEV}.DRIVER_INFO._GROUP"] == "General Info"
     assert values[f"{DEV}.DRIVER_INFO._PERM"] == "ro"

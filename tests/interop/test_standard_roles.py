@@ -120,8 +120,8 @@ async def test_driver_info_has_the_role_bits(served: Served) -> None:
     assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_INTERFACE"] == "8"
     assert values[f"{WHEEL}.DRIVER_INFO.DRIVER_INTERFACE"] == "16"
     assert values[f"{WEATHER}.DRIVER_INFO.DRIVER_INTERFACE"] == "128"
-    assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_EXEC"] == "indi_py_mount"
-    assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_EXEC"] == "indi_py_focuser"
+    assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_EXEC"] == "indipy_simulator_telescope"
+    assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_EXEC"] == "indipy_simulator_focus"
 
 
 async def test_goto_moves_while_busy_and_ends_ok_at_the_target(

@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from test_acceptance_protocol import _damage
 from test_properties import EVENTS, JUNK, MARKUP_BYTES, SETTINGS, feed_split
 
-from indipydriver.protocol import Frame, ProtocolError, framing, serialise
+from indipydriver.protocol import (
+    Frame,
+    Number,
+    ProtocolError,
+    SetNumberVector,
+    State,
+    framing,
+    serialise,
+)
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 from indipydriver.protocol.framing import INDI_TAGS, Framer
 
@@ -119,10 +127,13 @@ def test_serialised_elements_some_damaged_split_anywhere_frame_as_fed_whole(
 
 
 def burst(count: int) -> bytes:
+    """`count` sets of one number vector, differing in value and timestamp, as
+    bench/burstpath.py feeds them: the serialiser's lines, each member indented by two spaces
+    as the traffic driver writes it."""
     return b"".join(
-        (f'<setNumberVector device="Bench" name="NUM" state="Ok" '
-         f'timestamp="2026-11-23T06:33:42.{i % 1000:03d}">\n'
-         f'  <oneNumber name="v">{i}</oneNumber>\n</setNumberVector>\n').encode()
+        serialise(SetNumberVector("Bench", "NUM", (Number("v", str(i)),), state=State.OK,
+                                  timestamp=f"2026-11-23T06:33:42.{i % 1000:03d}"))
+        .replace(b"\n<oneNumber", b"\n  <oneNumber")
         for i in range(count)
     )
 

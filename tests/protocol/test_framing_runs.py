@@ -10,9 +10,20 @@ of the same stream framed one by one, and a run never mixes devices, vectors or 
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from indipydriver.protocol import (
+    Number,
+    SetNumberVector,
+    SetSwitchVector,
+    State,
+    Switch,
+    SwitchState,
+    serialise,
+)
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.frames import Frame, FrameRun
 from indipydriver.protocol.framing import INDI_TAGS, Framer
@@ -45,10 +56,17 @@ def expanded(items: list[Frame | ProtocolError | FrameRun]) -> list[object]:
 
 
 def number_set(value: str, stamp: str = "2026-11-24T10:00:00.00", device: str = "Bench",
-               name: str = "NUM", member: str = "v", extra: str = "") -> bytes:
-    return (f'<setNumberVector device="{device}" name="{name}" state="Ok" timestamp="{stamp}"'
-            f'{extra}>\n  <oneNumber name="{member}">{value}</oneNumber>\n</setNumberVector>\n'
-            ).encode()
+               name: str = "NUM", member: str = "v", extra: bytes = b"") -> bytes:
+    """A set of one number as `serialise` writes it; `extra` is spliced into its start tag as
+    spelt (single quotes, a raw ``>``, a reference: spellings a peer may send)."""
+    wire = serialise(SetNumberVector(device, name, (Number(member, value),), state=State.OK,
+                                     timestamp=stamp))
+    head, rest = wire.split(b">", 1)  # the serialiser escapes ">" in attribute values
+    return head + extra + b">" + rest
+
+
+def switch_set(value: SwitchState, device: str) -> bytes:
+    return serialise(SetSwitchVector(device, "S", (Switch("On", value),)))
 
 
 def test_a_burst_of_one_shape_comes_out_as_one_run_with_the_newest_attributes() -> None:
@@ -74,7 +92,8 @@ def test_a_device_or_vector_or_member_name_with_a_digit_never_joins_a_run_of_ano
     """``CAM1`` and ``CAM2`` have one shape: each element keeps its own name, and no run holds
     both."""
     for field in ("device", "name", "member"):
-        stream = b"".join(number_set(str(10 + i), **{field: f"X{i % 2}"}) for i in range(40))
+        names: list[dict[str, Any]] = [{field: f"X{i % 2}"} for i in range(40)]
+        stream = b"".join(number_set(str(10 + i), **names[i]) for i in range(40))
         items = framed(stream, [], runs=True)
         assert expanded(items) == expanded(framed(stream, [], runs=False)), field
         for run in (i for i in items if type(i) is FrameRun):
@@ -130,14 +149,12 @@ _value = st.one_of(st.integers(0, 99_999).map(str), st.sampled_from(["1.5", "-2"
 _stamp = st.integers(0, 59).map(lambda s: f"2026-11-24T10:00:{s:02d}.00")
 _name = st.sampled_from(["NUM", "N1", "N2", "EQUATORIAL_EOD_COORD"])
 _device = st.sampled_from(["Bench", "CAM1", "CAM2"])
-_extra = st.sampled_from(["", ' message="m1"', " timeout='1'", ' message="a &amp; 1"',
-                          ' message="9>8"'])
+_extra = st.sampled_from([b"", b' message="m1"', b" timeout='1'", b' message="a &amp; 1"',
+                          b' message="9>8"'])
 _element = st.one_of(
     st.builds(number_set, _value, _stamp, _device, _name, st.sampled_from(["v", "v1", "v2"]),
               _extra),
-    st.builds(lambda v, d: (f'<setSwitchVector device="{d}" name="S"><oneSwitch name="On">'
-                            f"{v}</oneSwitch></setSwitchVector>\n").encode(),
-              st.sampled_from(["On", "Off"]), _device),
+    st.builds(switch_set, st.sampled_from(list(SwitchState)), _device),
     st.sampled_from([b'<message device="Bench" message="hello 1"/>\n', b'<pingRequest uid="1"/>',
                      b'<delProperty device="Bench" name="N1"/>\n', b"garbage 1 <\n",
                      b"<!-- 12 -->\n", b'<oneNumber name="v">1</oneNumber>\n',

@@ -11,6 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from indipydriver.protocol import Message, Number, SetNumberVector, State, serialise
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.starttags import MAX_SHAPES
@@ -33,8 +34,8 @@ def frames_in_one_stream(elements: list[bytes]) -> list[Frame]:
 
 
 def set_vector(stamp: str, value: str, name: str = "NUM") -> bytes:
-    return (f'<setNumberVector device="Bench" name="{name}" state="Ok" timestamp="{stamp}">\n'
-            f'  <oneNumber name="v">{value}</oneNumber>\n</setNumberVector>\n').encode()
+    return serialise(SetNumberVector("Bench", name, (Number("v", value),), state=State.OK,
+                                     timestamp=stamp))
 
 
 def test_a_burst_of_sets_differing_in_digits_keeps_each_sets_own_values() -> None:
@@ -58,8 +59,8 @@ def test_the_attributes_of_a_frame_are_its_own_not_shared_with_the_next() -> Non
 
 
 def test_values_with_spaces_around_their_digits_are_stripped_as_decode_attrs_strips_them() -> None:
-    elements = [b'<message device="D" timestamp="  2026-01-01T00:00:0%d \t" message=" %d "/>'
-                % (i, i) for i in range(1, 4)]
+    elements = [serialise(Message("D", f"  2026-01-01T00:00:0{i} \t", f" {i} "))
+                for i in range(1, 4)]
     assert [f.attrs for f in frames_in_one_stream(elements)] == [fresh(e).attrs for e in elements]
     assert frames_in_one_stream(elements)[2].attrs["message"] == "3"
 
@@ -100,7 +101,7 @@ def test_empty_and_non_empty_elements_of_one_tag_stay_apart() -> None:
 
 def test_many_shapes_are_remembered_within_a_bound_and_still_read_right() -> None:
     """A peer that never repeats a shape: the memory stays bounded, the frames right."""
-    elements = [b'<message device="D" %s="v1"/>' % (b"k" * (i + 1)) for i in range(3 * MAX_SHAPES)]
+    elements = [serialise(Message("k" * (i + 1), message="v1")) for i in range(3 * MAX_SHAPES)]
     framer = Framer()
     for element in elements:
         (frame,) = framer.feed(element)

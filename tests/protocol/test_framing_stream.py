@@ -8,30 +8,26 @@ import random
 
 import pytest
 
+from indipydriver.protocol import BLOB, SetBLOBVector, State, serialise
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead, Framer
+
+#: An empty member as indilib spells one: closing itself, in single quotes.
+EMPTY_MEMBER = b"<oneBLOB name='b' size='0' format='.fits' enclen='0'/>\n"
 
 
 def blob_element(
     nbytes: int, *, wrap: bool = False, device: str = "CCD", name: str = "IMG"
 ) -> bytes:
+    """A setBLOBVector of `nbytes` random bytes as the serialiser writes it (one line of
+    base64, or with `wrap` lines of 72 columns and `enclen`, as indilib's drivers), followed
+    by `EMPTY_MEMBER`."""
     raw = os.urandom(nbytes)
-    if wrap:
-        b64 = base64.b64encode(raw)
-        body = b"\n".join(b64[i : i + 72] for i in range(0, len(b64), 72)) + b"\n"
-        enclen = f' enclen="{len(b64)}"'.encode()
-    else:
-        body = base64.b64encode(raw)
-        enclen = b""
-    return (
-        f'<setBLOBVector device="{device}" name="{name}" state="Ok">\n'
-        f'  <oneBLOB name="a" size="{nbytes}" format=".fits"'.encode()
-        + enclen
-        + b">\n"
-        + body
-        + b"</oneBLOB>\n  <oneBLOB name='b' size='0' format='.fits' enclen='0'/>\n"
-        b"</setBLOBVector>\n"
-    )
+    enclen = len(base64.b64encode(raw)) if wrap else None
+    wire = serialise(SetBLOBVector(device, name, (BLOB("a", raw, nbytes, ".fits", enclen=enclen),),
+                                   state=State.OK))
+    end = wire.rindex(b"</setBLOBVector>")
+    return wire[:end] + EMPTY_MEMBER + wire[end:]
 
 
 NUM = (

@@ -17,7 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running, server
+from serverkit import RawClient, make_gadget, running, script_constants, server
 
 from indipydriver.retrypolicy import ExponentialBackoff, Retry
 
@@ -25,12 +25,13 @@ from indipydriver.retrypolicy import ExponentialBackoff, Retry
 def flaky_driver(tmp_path: Path, lifetime: float) -> Path:
     """Defines device Flaky, lives `lifetime` seconds, then dies with exit status 3."""
     script = tmp_path / "flaky_driver.py"
-    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(
-        f"""
+    script.write_text(f"#!{sys.executable}\n" + script_constants(LIFETIME=lifetime)
+                      + textwrap.dedent(
+        """
         import os, time
         os.write(1, b'<defTextVector device="Flaky" name="T" state="Ok" perm="ro">'
                     b'<defText name="t">up</defText></defTextVector>\\n')
-        time.sleep({lifetime})
+        time.sleep(LIFETIME)
         os._exit(3)
         """
     ))

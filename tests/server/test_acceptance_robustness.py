@@ -36,6 +36,8 @@ import pytest
 from serverkit import RawClient, make_gadget, running, server
 from waiting import until
 
+from indipydriver.protocol.events import NewTextVector, PingRequest, Text
+from indipydriver.protocol.serialiser import serialise
 from indipyserver import IPyServer
 from indipyserver.clients import clientconnection as clients
 
@@ -282,8 +284,7 @@ async def test_an_executable_driver_that_stops_reading_has_a_bounded_queue(
                 await client.send("<getProperties/>")
                 await client.wait_for("defTextVector", device="Deaf")
             text = "y" * 10_000
-            new = (f'<newTextVector device="Deaf" name="T"><oneText name="t">{text}</oneText>'
-                   "</newTextVector>")
+            new = serialise(NewTextVector("Deaf", "T", (Text("t", text),)))
             peak = 0
             for i in range(20):  # 20 rounds of 60 x 10 kB: 12 MB; the pipe holds about 1 MiB
                 await c.send(new * 60)
@@ -425,7 +426,8 @@ async def test_a_client_sending_garbage_between_good_requests_cannot_flood_the_l
         with caplog.at_level(logging.WARNING, logger="indipyserver.clients"):
             for round_ in range(3):
                 a = await RawClient.connect(srv.port)
-                await a.send("".join(f'<fooBar/><pingRequest uid="p{i}"/>' for i in range(100)))
+                await a.send(b"".join(b"<fooBar/>" + serialise(PingRequest(f"p{i}"))
+                                      for i in range(100)))
                 await a.wait_for("pingReply", uid="p99")
                 await a.round_trip()
                 await a.close()

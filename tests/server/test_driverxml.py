@@ -2,8 +2,8 @@
 
 Each EXEC is started and its DRIVER_INFO read over stdin/stdout. Run on indilib's own
 simulators, the result lists each of them exactly as Debian's /usr/share/indi/drivers.xml does
-(group, label, driver name, executable, version): the reference file is the proof. A Python
-driver (examples/ccd_simulator.py behind an executable on PATH) is listed under CCDs. A program
+(group, label, driver name, executable, version): the reference file is the proof. Our own
+simulators (``indipy_simulator_ccd``...) are listed each in its role's group. A program
 that is not there, or not an INDI driver, is one clear error and exit status 1.
 """
 
@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = Path("/usr/share/indi/drivers.xml")
 SIMULATORS = ("indi_simulator_ccd", "indi_simulator_telescope", "indi_simulator_focus",
               "indi_simulator_wheel", "indi_simulator_weather", "indi_simulator_dome")
+OURS = ("indipy_simulator_ccd", "indipy_simulator_telescope", "indipy_simulator_focus",
+        "indipy_simulator_weather")
 
 
 def _listed(document: bytes | str) -> set[tuple[str, str, str, str, str]]:
@@ -58,20 +60,23 @@ def test_indilibs_simulators_are_listed_as_debians_drivers_xml_lists_them(tmp_pa
     assert ours <= _listed(REFERENCE.read_bytes()), ours - _listed(REFERENCE.read_bytes())
 
 
-def test_a_python_driver_is_listed_by_its_interface(tmp_path: Path) -> None:
-    """examples/ccd_simulator.py behind an executable named like indilib's drivers: listed
-    under CCDs with its DRIVER_NAME, the executable's name and its version."""
-    shim = tmp_path / "bin" / "indipy_test_ccd"
-    shim.parent.mkdir()
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} {ROOT / 'examples' / 'ccd_simulator.py'}"
-                    f" --stdio\n")
-    shim.chmod(0o755)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{shim.parent}:{os.environ['PATH']}"}
-    done = _run("indipy_test_ccd", env=env)
+def test_our_simulators_are_listed_by_their_interface() -> None:
+    """The installed simulators, named like indilib's drivers and found on PATH: each device
+    listed in its role's group with its DRIVER_NAME, the executable's name and its version;
+    the focus simulator's two devices (a focuser and a filter wheel) are both listed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = _run(*OURS, env=env)
     assert done.returncode == 0, done.stderr
-    [(group, label, name, exe, version)] = _listed(done.stdout)
-    assert (group, exe) == ("CCDs", "indipy_test_ccd")
-    assert label and name and version
+    listed = _listed(done.stdout)
+    assert {(group, label, name, exe) for group, label, name, exe, _ in listed} == {
+        ("CCDs", "Python CCD Simulator", "Python CCD Simulator", "indipy_simulator_ccd"),
+        ("Telescopes", "Python Mount", "Python Mount", "indipy_simulator_telescope"),
+        ("Focusers", "Python Focuser", "Python Focuser", "indipy_simulator_focus"),
+        ("Filter Wheels", "Python Filter Wheel", "Python Filter Wheel",
+         "indipy_simulator_focus"),
+        ("Weather", "Python Weather", "Python Weather", "indipy_simulator_weather")}
+    assert all(version for *_, version in listed)
 
 
 def test_not_a_driver_and_not_there_are_clear_errors(tmp_path: Path) -> None:
@@ -84,12 +89,15 @@ def test_not_a_driver_and_not_there_are_clear_errors(tmp_path: Path) -> None:
 
 
 async def test_several_devices_of_one_driver_are_all_listed() -> None:
-    """A driver serving two devices (our examples' chain of a dome and a mount would do;
-    here indilib's none does): read_driver_info returns one entry per DRIVER_INFO, and the
-    group follows the first role bit found (a CCD with a filter wheel is a CCD)."""
+    """A driver serving two devices (indipy_simulator_focus: a focuser and a filter wheel):
+    read_driver_info returns one entry per DRIVER_INFO; the group follows the first role bit
+    found (a CCD with a filter wheel is a CCD)."""
     assert group_of(Interface.CCD | Interface.GUIDER | Interface.FILTER) == "CCDs"
     assert group_of(Interface.TELESCOPE | Interface.GUIDER) == "Telescopes"
     assert group_of(Interface.AUX) == "Auxiliary"
-    entries = await read_driver_info("indi_simulator_ccd")
-    assert [e.label for e in entries] == ["CCD Simulator"]
-    assert b'<devGroup group="CCDs">' in drivers_xml(entries)
+    entries = await read_driver_info(str(Path(sys.executable).parent / "indipy_simulator_focus"))
+    assert sorted((e.label, group_of(e.interface)) for e in entries) == [
+        ("Python Filter Wheel", "Filter Wheels"), ("Python Focuser", "Focusers")]
+    written = drivers_xml(entries)
+    assert b'<devGroup group="Focusers">' in written
+    assert b'<devGroup group="Filter Wheels">' in written

@@ -180,12 +180,12 @@ async def test_shared_blobs_option_chooses_the_drivers_stdout(
 
     script = tmp_path / "drv.py"
     script.write_text(
-        f"#!{sys.executable}\n"
+        "#!" + sys.executable + "\n"
         "import os, stat\n"
         "os.read(0, 65536)\n"
-        "kind = stat.S_ISSOCK(os.fstat(1).st_mode)\n"
-        "os.write(1, b\"<defTextVector device='K' name='OUT' state='Idle' perm='ro'>\"\n"
-        "            b\"<defText name='SOCK'>%s</defText></defTextVector>\" % str(kind).encode())\n"
+        "head = b\"<defTextVector device='K' name='OUT' state='Idle' perm='ro'><defText name='SOCK'>\"\n"
+        "kind = b'True' if stat.S_ISSOCK(os.fstat(1).st_mode) else b'False'\n"
+        "os.write(1, head + kind + b'</defText></defTextVector>')\n"
         "os.read(0, 65536)\n"
     )
     script.chmod(0o755)

@@ -10,7 +10,10 @@ import pytest
 from serverkit import RawClient, make_gadget, running, send_blob, server, socket_round_trip
 from waiting import until
 
+from indipydriver.protocol.enums import BLOBEnable
+from indipydriver.protocol.events import EnableBLOB
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.serialiser import serialise
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.routing.router import Router
@@ -60,7 +63,7 @@ async def test_enableblob_modes(mode: str, expect_blob: bool, expect_other: bool
         await c.send("<getProperties/>")
         await c.wait_for("defBLOBVector")
         if mode:
-            await c.send(f'<enableBLOB device="Gadget">{mode}</enableBLOB>')
+            await c.send(serialise(EnableBLOB("Gadget", BLOBEnable(mode))))
         await c.round_trip()
         c.frames.clear()
         await send_blob(driver, b"x" * 1000)  # an in-process driver's sends are routed at once

@@ -21,6 +21,8 @@ import pytest
 from peers import IndiServer, OurServer, getprop, setprop
 from toolkit import address, ours, run_tool, side_by_side
 
+from indipydriver.protocol import BLOB, DefBLOBVector, Perm, SetBLOBVector, State, serialise
+
 pytestmark = pytest.mark.interop
 
 
@@ -103,14 +105,12 @@ def _blob_script(device: str, linger: float = 0.5) -> Callable[[socket.socket], 
     packed = zlib.compress(PAYLOAD)
 
     def script(conn: socket.socket) -> None:
-        conn.sendall(
-            f"<defBLOBVector device='{device}' name='LOG' state='Idle' perm='ro'>"
-            "<defBLOB name='DATA'/></defBLOBVector>\n".encode())
+        conn.sendall(serialise(DefBLOBVector(device, "LOG", State.IDLE, Perm.RO,
+                                             (BLOB("DATA"),))))
         conn.recv(4096)  # the enableBLOB
-        conn.sendall(
-            f"<setBLOBVector device='{device}' name='LOG' state='Ok'><oneBLOB name='DATA' "
-            f"size='{len(PAYLOAD)}' format='.txt.z'>\n".encode()
-            + base64.encodebytes(packed) + b"</oneBLOB></setBLOBVector>\n")
+        conn.sendall(serialise(SetBLOBVector(device, "LOG", (
+            BLOB("DATA", packed, len(PAYLOAD), ".txt.z", enclen=len(base64.b64encode(packed))),),
+            state=State.OK)))
         time.sleep(linger)
 
     return script

@@ -40,6 +40,8 @@ for shot in (1, 2):
         print("shot", shot, blob.getName(), blob.getFormat(), "size", blob.getSize() > 0,
               "bloblen == size", blob.getBlobLen() == blob.getSize() == len(data),
               "FITS", bytes(data[:6]) == b"SIMPLE", "old spelling", blob.bloblen == blob.size)
-wait(lambda: exposure.getState() != PyIndi.IPS_BUSY, "the exposure to end")
+    # The next exposure is asked for once this one has ended (left Busy), as imaging
+    # programs do: not while the camera is still between sending the image and saying Ok.
+    wait(lambda: exposure.getState() != PyIndi.IPS_BUSY, "the exposure to end")
 print("exposure state", exposure.getStateAsString())
 client.disconnectServer()

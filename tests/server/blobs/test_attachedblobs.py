@@ -9,10 +9,12 @@ import os
 from typing import Any
 
 import pytest
+from serverkit import attached_member
 from waiting import until
 
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.serialiser import attribute, empty_element
 from indipyserver.blobs.attached import AttachedBlobs, SharedBuffers, inline_attached
 from indipyserver.loop.flowcontrol import Congestion
 
@@ -45,9 +47,15 @@ def frame(text: str) -> Frame:
     return f
 
 
-def member(name: str, n: int, end: str = ">\n  </oneBLOB>") -> str:
-    return (f"<oneBLOB\n    name='{name}'\n    size='{n}'\n    format='.fits'\n"
-            f"    len='{n}'\n    attached='true'{end}")
+def member(name: str, n: int, closed: bool = False) -> str:
+    """An attached member of `n` bytes (serverkit.attached_member)."""
+    return attached_member(name, n, closed=closed)
+
+
+#: An attached member of 3011 bytes as indilib's driverio lays it out: single quotes, an
+#: attribute a line, whitespace for its value.
+INDILIB_MEMBER = ("<oneBLOB\n    name='CCD1'\n    size='3011'\n    format='.fits'\n"
+                  "    len='3011'\n    attached='true'>\n  </oneBLOB>")
 
 
 def vector(*members: str) -> Frame:
@@ -62,16 +70,18 @@ def blobs(f: Frame) -> list[tuple[dict[str, str], bytes]]:
         head, _, rest = item.partition(b">")
         body = rest.split(b"</oneBLOB>")[0]
         assert b"\n" not in body.strip()
-        out.append((frame(f"<oneBLOB{head.decode()}/>").attrs, base64.b64decode(body)))
+        out.append((frame("<oneBLOB" + head.decode() + "/>").attrs, base64.b64decode(body)))
     return out
 
 
 def test_one_member_inlined_and_fd_closed() -> None:
+    """A member in indilib's own layout is inlined: its start tag and attributes kept, but for
+    ``len`` and ``attached``, and the memfd's first ``len`` bytes its value."""
     payload = b"SIMPLE  = T" + os.urandom(3000)
     fd = memfd(payload)
     buffers = SharedBuffers()
     buffers.push([fd])
-    f = vector(member("CCD1", len(payload)))
+    f = vector(INDILIB_MEMBER)
     out = inline_attached(f, buffers)
     assert out is not None and out is not f
     assert out.tag == "setBLOBVector" and out.attrs == f.attrs
@@ -100,7 +110,7 @@ def test_self_closing_member() -> None:
     fd = memfd(b"xyz")
     buffers = SharedBuffers()
     buffers.push([fd])
-    out = inline_attached(vector(member("C", 3, end=" />")), buffers)
+    out = inline_attached(vector(member("C", 3, closed=True)), buffers)
     assert out is not None
     assert blobs(out)[0][1] == b"xyz"
     assert closed(fd)
@@ -151,7 +161,7 @@ def test_malformed_element_dropped_its_fds_taken_and_closed(
     descriptor is taken and closed all the same, so that the next element gets its own."""
     bad_fd, good_fd = memfd(b"bad"), memfd(b"good")
     buffers = pushed(bad_fd, good_fd)
-    bad = vector(member("A", 3, end=">\n  </oneNumber>"))
+    bad = vector(member("A", 3).replace("</oneBLOB>", "</oneNumber>"))
     with caplog.at_level(logging.ERROR):
         assert inline_attached(bad, buffers) is None
     assert "malformed XML (mismatched tag" in caplog.text and closed(bad_fd)
@@ -175,7 +185,7 @@ def test_bad_len_or_size_drops_element(attrs: str, caplog: pytest.LogCaptureFixt
     buffers = SharedBuffers()
     buffers.push([fd])
     with caplog.at_level(logging.ERROR):
-        assert inline_attached(vector(f"<oneBLOB {attrs}></oneBLOB>"), buffers) is None
+        assert inline_attached(vector("<oneBLOB " + attrs + "></oneBLOB>"), buffers) is None
     assert "dropped" in caplog.text
     assert closed(fd)
 
@@ -186,8 +196,9 @@ def test_member_without_len_sends_size_bytes(size: int, sent: bytes | None) -> N
     bytes are sent, or the whole memfd when it is smaller, as indiserver 1.9.9 does: it reads
     only ``size``. The element keeps its other attributes; the descriptor is closed."""
     fd = memfd(b"12345")  # 1 MiB
-    got = inline_attached(
-        vector(f"<oneBLOB name='A' size='{size}' format='.fits' attached='true'/>"), pushed(fd))
+    spelt = "".join(attribute(key, value) for key, value in (
+        ("name", "A"), ("size", str(size)), ("format", ".fits"), ("attached", "true")))
+    got = inline_attached(vector(empty_element("oneBLOB", spelt, "")), pushed(fd))
     assert got is not None
     ((attrs, value),) = blobs(got)
     assert attrs == {"name": "A", "size": str(size), "format": ".fits"}
@@ -359,7 +370,7 @@ async def test_pieces_go_to_the_sink_as_encoded() -> None:
     assert [type(i) for i in sink.items] == [FrameHead]
     head = sink.items[0]
     assert isinstance(head, FrameHead) and head.tag == "setBLOBVector"
-    assert head.attrs["device"] == "CCD Simulator" and b"format='.fits'" in bytes(head.data)
+    assert head.attrs["device"] == "CCD Simulator" and b'format=".fits"' in bytes(head.data)
     await asyncio.sleep(0)
     assert [type(i) for i in sink.items] == [FrameHead, FrameChunk]
     assert len(sink.items[1].data) == STEP // 3 * 4  # one step of base64

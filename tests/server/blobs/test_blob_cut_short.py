@@ -16,7 +16,7 @@ import logging
 import re
 
 import pytest
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient, make_gadget, number_set, running
 
 from indipydriver.protocol.framing import Frame
 from indipyserver import IPyServer
@@ -150,8 +150,8 @@ async def test_a_stalled_blob_is_cut_short_while_its_client_holds_the_drivers_up
     busy_def = (b'<defNumberVector device="Busy" name="N" state="Idle" perm="ro">'
                 b'<defNumber name="V" format="%.0f" min="0" max="0" step="0">0</defNumber>'
                 b'</defNumberVector>\n')
-    burst = b"".join(b'<setNumberVector device="Busy" name="N"><oneNumber name="V">%d'
-                     b"</oneNumber></setNumberVector>\n" % i for i in range(40))
+    sets = [number_set("Busy", "N", {"V": i}) for i in range(40)]
+    burst = b"".join(sets)
     busy, busy_port = await serve_fake_remote([busy_def, *[burst, 0.01] * 250])
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
     server.add_remote("127.0.0.1", far_port)
@@ -174,8 +174,7 @@ async def test_a_stalled_blob_is_cut_short_while_its_client_holds_the_drivers_up
                      caplog.text)
     assert "superseded elements are dropped" not in caplog.text
     values = [f.data for f in client.frames if f.tag == "setNumberVector"]
-    assert [bytes(v).strip() for v in values] == [burst.split(b"\n")[i % 40]
-                                                   for i in range(40 * 250)]
+    assert [bytes(v).strip() for v in values] == [sets[i % 40].strip() for i in range(40 * 250)]
     assert not client.errors
 
 

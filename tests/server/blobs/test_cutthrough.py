@@ -7,15 +7,18 @@ InboundProtocol with a BlobForwarder, as an executable driver's output is.
 from __future__ import annotations
 
 import asyncio
-import base64
 import random
 from xml.etree import ElementTree
 
 import pytest
 from serverdoubles import RecordingDriver
+from serverkit import blob_set, number_set
 from waiting import until
 
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.events import PingRequest
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.serialiser import serialise
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.clientconnection import ClientConnection
@@ -32,29 +35,19 @@ DEFS = (
 
 
 def blob(nbytes: int, name: str = "IMG", wrap: bool = True, seed: int = 0) -> bytes:
+    """Cam's BLOB of `nbytes` random bytes, its base64 in lines of 72 with ``enclen`` (`wrap`,
+    as indilib's drivers send it) or on one line; without the newline after it (what the
+    element's Frame holds)."""
     raw = random.Random(seed).randbytes(nbytes)
-    b64 = base64.b64encode(raw)
-    if wrap:
-        body = b"\n".join(b64[i : i + 72] for i in range(0, len(b64), 72)) + b"\n"
-    else:
-        body = b64
-    return (
-        f'<setBLOBVector device="Cam" name="{name}" state="Ok">\n'
-        f'  <oneBLOB name="a" size="{nbytes}" format=".bin" enclen="{len(b64)}">\n'.encode()
-        + body
-        + b"  </oneBLOB>\n</setBLOBVector>"
-    )
+    return blob_set("Cam", name, "a", raw, enclen=wrap).removesuffix(b"\n")
 
 
 def number(v: int) -> bytes:
-    return (
-        f'<setNumberVector device="Cam" name="T" state="Ok"><oneNumber name="t">{v}</oneNumber>'
-        "</setNumberVector>\n"
-    ).encode()
+    return number_set("Cam", "T", {"t": v}, state=State.OK)
 
 
 def ping(k: int) -> bytes:
-    return f'<pingRequest uid="SetBLOB/{k}"/>\n'.encode()
+    return serialise(PingRequest(f"SetBLOB/{k}"))
 
 
 class FakeTransport(asyncio.Transport):

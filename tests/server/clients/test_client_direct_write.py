@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 
 from serverdoubles import RecordingDriver, frames, ready
+from serverkit import blob_set_around
 from waiting import until
 
 from indipydriver.protocol.framing import Frame
@@ -25,10 +26,10 @@ from indipyserver.routing.router import Router
 
 
 def element(k: int, size: int) -> Frame:
-    body = bytes([0x41 + k % 26]) * size
-    data = (
-        f'<setBLOBVector device="Cam" name="IMG{k}"><oneBLOB name="a" size="0" format=".b">'
-    ).encode() + body + b"</oneBLOB></setBLOBVector>\n"
+    """Cam's IMG`k` holding `size` bytes of one letter as its value, spliced into the
+    serialiser's element: exact sizes, not base64 of anything (the server never decodes it)."""
+    head, tail = blob_set_around("Cam", f"IMG{k}", "a", 0, ".b", state=None)
+    data = head + bytes([0x41 + k % 26]) * size + tail
     return Frame("setBLOBVector", {"device": "Cam", "name": f"IMG{k}"}, data)
 
 

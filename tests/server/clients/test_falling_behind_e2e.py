@@ -17,7 +17,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, running, server, stdio_driver
+from serverkit import (
+    RawClient,
+    blob_set_around,
+    running,
+    script_constants,
+    server,
+    stdio_driver,
+)
 from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
@@ -26,17 +33,18 @@ from indipyserver import IPyServer
 COUNT = 12
 RAW = 1024 * 1024  # 1.4 MB of base64 each: 17 MB in all
 
+#: Cam's BLOB as the serialiser writes it, cut where the driver puts its base64.
+HEAD, TAIL = blob_set_around("Cam", "IMG", "a", RAW)
 DRIVER = stdio_driver(
     """
     os.write(1, b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro">'
                 b'<defBLOB name="a"/></defBLOBVector>\\n')
     """,
-    f"""
-    for k in range({COUNT}):
-        os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
-                    b'<oneBLOB name="a" size="{RAW}" format=".bin">'
-                    + base64.b64encode(bytes([k]) * {RAW}) + b'</oneBLOB></setBLOBVector>\\n')
+    """
+    for k in range(COUNT):
+        os.write(1, HEAD + base64.b64encode(bytes([k]) * RAW) + TAIL)
     """,
+    setup=script_constants(COUNT=COUNT, RAW=RAW, HEAD=HEAD, TAIL=TAIL),
 )
 HELLO = b'<getProperties version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
 TRIGGER = b'<newNumberVector device="Cam" name="GO"><oneNumber name="n">1</oneNumber></newNumberVector>'

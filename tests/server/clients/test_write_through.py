@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
-from serverkit import Recorder
+from serverkit import Recorder, number_set
 
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.events import NewNumberVector, Number
+from indipydriver.protocol.serialiser import serialise
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.drivers.driverconnection import DriverConnection
@@ -30,13 +33,11 @@ DEFS = (
 
 
 def new(i: int) -> bytes:
-    return (f'<newNumberVector device="D" name="N"><oneNumber name="v">{i}</oneNumber>'
-            f"</newNumberVector>\n").encode()
+    return serialise(NewNumberVector("D", "N", (Number("v", str(i)),)))
 
 
-def set_(i: int, extra: str = "") -> bytes:
-    return (f'<setNumberVector device="D" name="N" state="Ok"{extra}><oneNumber name="v">{i}'
-            f"</oneNumber></setNumberVector>\n").encode()
+def set_(i: int, **attrs: str) -> bytes:
+    return number_set("D", "N", {"v": i}, state=State.OK, **attrs)
 
 
 class Driver(DriverConnection):
@@ -81,7 +82,7 @@ STEPS: list[tuple[str, list[bytes]]] = [
     ("client", [new(1)]),
     ("driver", [set_(1)]),
     ("client", [new(2), new(3)]),
-    ("driver", [set_(2), set_(3, ' message="done"')]),
+    ("driver", [set_(2), set_(3, message="done")]),
     ("driver", [b'<message device="D" message="hello"/>\n']),
     ("client", [b'<pingRequest uid="p1"/>\n']),
     ("client", [b'<getProperties version="1.7" device="D" name="N"/>\n']),

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serverkit import SCRIPT_WAIT_FOR, RawClient, running
+from serverkit import SCRIPT_WAIT_FOR, RawClient, attached_member, running
 from serverkit import open_memfds as memfds
 from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.serialiser import attribute, text_element
 from indipyserver import IPyServer
 from indipyserver.blobs import attached as attachedblobs
 from indipyserver.drivers import executable as exdriver_module
@@ -75,14 +76,16 @@ def payload(i: int, size: int) -> bytes:
 
 
 def attached(name: str, size: int) -> str:
-    """A member as indilib's driverio writes an attached one."""
-    return (f"  <oneBLOB\n    name='{name}'\n    size='{size}'\n    format='.fits'\n"
-            f"    len='{size}'\n    attached='true'>\n  </oneBLOB>\n")
+    """An attached member (serverkit.attached_member), on a line of its own."""
+    return "  " + attached_member(name, size) + "\n"
 
 
 def inline(name: str, data: bytes) -> str:
-    return (f"  <oneBLOB name='{name}' size='{len(data)}' format='.bin' "
-            f"enclen='{len(base64.b64encode(data))}'>{base64.b64encode(data).decode()}</oneBLOB>\n")
+    """A member holding `data` inline: its base64 on one line, with ``enclen``."""
+    b64 = base64.b64encode(data).decode()
+    attrs = "".join(attribute(key, value) for key, value in (
+        ("name", name), ("size", str(len(data))), ("format", ".bin"), ("enclen", str(len(b64)))))
+    return "  " + text_element("oneBLOB", attrs, b64, "\n")
 
 
 #: A member of size 0 as indilib writes one (a state change only): inline, never attached.
@@ -163,7 +166,7 @@ def sends(mode: str, sizes: list[int]) -> list[list[Any]]:
         return [[vector(a, b, c) + "<pingRequest uid='SetBLOB/1'/>\n" + DONE, [0, 1, 2]]]
     if mode == "fd with its member":  # as driverio flushing early: each fd with the text so far
         text = vector(a, b, c) + DONE
-        cuts = [text.index("attached='true'>", text.index(f"name='{n}'")) + 16 for n in "AB"]
+        cuts = [text.index('attached="true">', text.index(f'name="{n}"')) + 16 for n in "AB"]
         return [[text[: cuts[0]], [0]], [text[cuts[0] : cuts[1]], [1]], [text[cuts[1] :], [2]]]
     if mode == "fds first":  # every fd with the first bytes of the element
         text = vector(a, b, c) + DONE

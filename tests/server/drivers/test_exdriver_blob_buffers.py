@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from serverkit import RawClient, running, stdio_driver
+from serverkit import RawClient, blob_set_around, running, script_constants, stdio_driver
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
@@ -27,26 +27,28 @@ from indipyserver import IPyServer
 COUNT = 12
 RAW = 3 * 1024 * 1024  # 4 MiB of base64 each: four full pipe reads per BLOB
 
-def cam_driver(on_trigger: str) -> str:
-    """A driver script defining Cam.IMG (a BLOB) that runs `on_trigger` on a new*Vector."""
+def cam_driver(on_trigger: str, setup: str = "") -> str:
+    """A driver script defining Cam.IMG (a BLOB) that runs `on_trigger` on a new*Vector
+    (`setup` first, as stdio_driver's)."""
     return stdio_driver(
         """
         os.write(1, b'<defBLOBVector device="Cam" name="IMG" state="Idle" perm="ro">'
                     b'<defBLOB name="a"/></defBLOBVector>\\n')
         """,
         on_trigger,
+        setup,
     )
 
 
-# On the trigger: COUNT BLOBs, BLOB k all of byte k.
+# On the trigger: COUNT BLOBs, BLOB k all of byte k (its base64 between the serialiser's head
+# and tail of Cam.IMG's element).
+HEAD, TAIL = blob_set_around("Cam", "IMG", "a", RAW)
 DRIVER = cam_driver(
-    f"""
-    for k in range({COUNT}):
-        body = base64.b64encode(bytes([k]) * {RAW})
-        os.write(1, b'<setBLOBVector device="Cam" name="IMG" state="Ok">'
-                    b'<oneBLOB name="a" size="{RAW}" format=".bin">' + body
-                    + b'</oneBLOB></setBLOBVector>\\n')
     """
+    for k in range(COUNT):
+        os.write(1, HEAD + base64.b64encode(bytes([k]) * RAW) + TAIL)
+    """,
+    script_constants(COUNT=COUNT, RAW=RAW, HEAD=HEAD, TAIL=TAIL),
 )
 
 TRIGGER = b'<newNumberVector device="Cam" name="GO"><oneNumber name="n">1</oneNumber></newNumberVector>'

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from serverkit import RawClient, running
 
+from indipydriver.protocol.events import PingRequest
+from indipydriver.protocol.serialiser import serialise
 from indipyserver import IPyServer
 
 DEAF = f"#!{sys.executable}\n" + textwrap.dedent(
@@ -42,7 +44,7 @@ async def _flood_deaf(c: RawClient) -> None:
         "</oneText></newTextVector>")
     for i in range(5):
         await c.send(new * 60)
-        await c.send(f'<pingRequest uid="{i}"/>')
+        await c.send(serialise(PingRequest(str(i))))
         await c.wait_for("pingReply", uid=str(i))
 
 

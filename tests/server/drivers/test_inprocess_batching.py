@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient, make_gadget, number_set, running
 
+from indipydriver.protocol.enums import State
 from indipyserver import IPyServer
 from indipyserver.clients.clientconnection import ClientConnection
 
@@ -75,8 +76,8 @@ async def test_the_first_write_of_a_loop_turn_reaches_the_client_at_once() -> No
     to_client.writes.clear()
 
     def setvector(value: int) -> bytes:
-        return (b'<setNumberVector device="Gadget" name="VALUE" state="Ok">'
-                b'<oneNumber name="V">%d</oneNumber></setNumberVector>' % value)
+        """The element, without the newline after it (what a client is written of it)."""
+        return number_set("Gadget", "VALUE", {"V": value}, state=State.OK).removesuffix(b"\n")
 
     await conn.write(setvector(1))
     assert to_client.writes == [setvector(1)]  # no await since: written before the next turn

@@ -208,14 +208,15 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     takes only sets about a device the remote owns, and leaves the rest to `_frames`)."""
     from serverkit import Recorder
 
+    from indipydriver.protocol.enums import Perm, State
+    from indipydriver.protocol.events import DefTextVector, Text
+    from indipydriver.protocol.serialiser import serialise
     from indipyserver.clients.clientconnection import ClientConnection
     from indipyserver.fastpath.shortcut import Shortcut
     from indipyserver.routing.router import Router
 
-    defs = b"".join(
-        b'<defTextVector device="%s" name="P" state="Idle" perm="ro"><defText name="t">x'
-        b"</defText></defTextVector>\n" % device for device in (b"Scope", b"Dome")
-    )
+    defs = b"".join(serialise(DefTextVector(device, "P", State.IDLE, Perm.RO, (Text("t", "x"),)))
+                    for device in ("Scope", "Dome"))
     scripted, server, port = await serve_scripted(defs)
     router = Router()
     seen: list[tuple[bytes, bool]] = []

@@ -18,7 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running, stdio_driver
+from serverkit import (
+    RawClient,
+    blob_set_around,
+    make_gadget,
+    running,
+    script_constants,
+    stdio_driver,
+)
 from waiting import until
 
 from indipydriver import Device, IPyDriver, NumberMember, NumberVector
@@ -30,6 +37,8 @@ from indipyserver.drivers.driverconnection import InProcessDriverConnection
 
 RAW = 256 * 1024  # 350 KB of base64 per BLOB: the 1 MiB pipe holds three
 
+#: A's BLOB as the serialiser writes it, cut where the camera puts its base64.
+CAMERA_HEAD, CAMERA_TAIL = blob_set_around("CamA", "IMG", "a", RAW)
 #: A's camera: once triggered, BLOBs as fast as its pipe takes them, for ever; after each one
 #: it tells stderr (logged by the server) how many it has written, so a camera held in its
 #: pipe shows as a count that stops.
@@ -38,16 +47,15 @@ CAMERA = stdio_driver(
     os.write(1, b'<defBLOBVector device="CamA" name="IMG" state="Idle" perm="ro">'
                 b'<defBLOB name="a"/></defBLOBVector>\\n')
     """,
-    f"""
-    blob = (b'<setBLOBVector device="CamA" name="IMG" state="Ok">'
-            b'<oneBLOB name="a" size="{RAW}" format=".bin">'
-            + base64.b64encode(os.urandom({RAW})) + b'</oneBLOB></setBLOBVector>\\n')
+    """
+    blob = HEAD + base64.b64encode(os.urandom(RAW)) + TAIL
     k = 0
     while True:
         os.write(1, blob)
         k += 1
         os.write(2, b'camera wrote %d\\n' % k)
     """,
+    setup=script_constants(RAW=RAW, HEAD=CAMERA_HEAD, TAIL=CAMERA_TAIL),
 )
 
 #: B's meter (executable): a number every 2 ms once asked for its properties, until stdin ends.

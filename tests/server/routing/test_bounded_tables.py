@@ -14,19 +14,20 @@ import pytest
 from serverdoubles import frames, ready
 from test_router import FakeClient, FakeDriver, client
 
+from indipydriver.protocol.enums import Perm, State
+from indipydriver.protocol.events import DefTextVector, SetTextVector, Text
+from indipydriver.protocol.serialiser import serialise
 from indipyserver.routing import propertycache
 from indipyserver.routing import router as router_module
 from indipyserver.routing.router import Router
 
 
 def text_def(device: str, name: str, value: str = "v") -> str:
-    return (f'<defTextVector device="{device}" name="{name}" state="Idle" perm="ro">'
-            f'<defText name="t">{value}</defText></defTextVector>')
+    return serialise(DefTextVector(device, name, State.IDLE, Perm.RO, (Text("t", value),))).decode()
 
 
 def text_set(device: str, name: str, value: str) -> str:
-    return (f'<setTextVector device="{device}" name="{name}"><oneText name="t">{value}</oneText>'
-            "</setTextVector>")
+    return serialise(SetTextVector(device, name, (Text("t", value),))).decode()
 
 
 def replayed(router: Router) -> list[str]:
@@ -101,8 +102,8 @@ def test_a_large_blob_vector_is_checked_unless_its_framer_streamed_it(
     through), from a C driver's socket (read without streaming) it is checked whole and
     dropped."""
     body = "A" * 80_000
-    bad = (f'<setBLOBVector device="Cam" name="B" state="Ok"><oneBLOB name="b" size="60000" '
-           f'format=".bin">{body}</oneNumber></setBLOBVector>')
+    bad = ('<setBLOBVector device="Cam" name="B" state="Ok"><oneBLOB name="b" size="60000" '
+           'format=".bin">' + body + "</oneNumber></setBLOBVector>")
     for streams, passed in ((True, 1), (False, 0)):
         router = Router()
         driver = FakeDriver("cam")

@@ -14,17 +14,19 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from indipydriver.protocol.enums import Perm, State
+from indipydriver.protocol.events import DefNumberVector, Number, SetNumberVector
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.parser import parse_element
+from indipydriver.protocol.serialiser import serialise
 from indipyserver.routing.propertycache import PropertyCache
 
 MEMBERS = ("a", "b", "c")
-DEF = ('<defNumberVector device="X" name="P" state="Idle" perm="rw" timeout="0" '
-       'timestamp="2026-01-01T00:00:00">'
-       + "".join(f'<defNumber name="{m}" format="%g" min="0" max="9" step="1">0</defNumber>'
-                 for m in MEMBERS)
-       + "</defNumberVector>")
+DEF = serialise(DefNumberVector(
+    "X", "P", State.IDLE, Perm.RW,
+    tuple(Number(m, "0", format="%g", min="0", max="9", step="1") for m in MEMBERS),
+    timeout="0", timestamp="2026-01-01T00:00:00")).decode()
 
 
 def frame(xml: str) -> Frame:
@@ -46,12 +48,12 @@ SET = st.tuples(
 
 def set_xml(i: int, members: dict[str, tuple[int, bool]], state: str | None, timeout: str | None,
             second: int | None, message: bool) -> str:
-    attrs = "".join([f' state="{state}"' if state else "", f' timeout="{timeout}"' if timeout else "",
-                     f' timestamp="2026-01-01T00:00:{second:02d}"' if second else "",
-                     f' message="set {i}"' if message else ""])
-    body = "".join(f'<oneNumber name="{m}"' + (f' min="-{v}" max="{v + 100}"' if lim else "")
-                   + f">{v}</oneNumber>" for m, (v, lim) in members.items())
-    return f'<setNumberVector device="X" name="P"{attrs}>{body}</setNumberVector>'
+    numbers = tuple(Number(m, str(v), min=f"-{v}", max=str(v + 100)) if lim else Number(m, str(v))
+                    for m, (v, lim) in members.items())
+    return serialise(SetNumberVector(
+        "X", "P", numbers, state=State(state) if state else None, timeout=timeout,
+        timestamp=f"2026-01-01T00:00:{second:02d}" if second else None,
+        message=f"set {i}" if message else None)).decode()
 
 
 def expected(sets: list[Any]) -> dict[str, Any]:

@@ -7,9 +7,17 @@ import logging
 import pytest
 from serverdoubles import RecordingClient, RecordingDriver, frames, ready
 
-from indipydriver.protocol.events import DefBLOBVector, DefNumberVector
+from indipydriver.protocol.enums import BLOBEnable
+from indipydriver.protocol.events import (
+    DefBLOBVector,
+    DefNumberVector,
+    EnableBLOB,
+    Number,
+    SetNumberVector,
+)
 from indipydriver.protocol.framing import Frame, FrameHead, Framer
 from indipydriver.protocol.parser import parse_element
+from indipydriver.protocol.serialiser import serialise
 from indipyserver.routing.router import Router
 
 
@@ -67,10 +75,14 @@ def blob_def(device: str, *names: str) -> str:
     return "".join(DEF_X_B.replace('"X"', f'"{device}"').replace('"B"', f'"{n}"') for n in names)
 
 
+def set_number(name: str, member: str, value: int) -> str:
+    """X's setNumberVector `name` of one member."""
+    return serialise(SetNumberVector("X", name, (Number(member, str(value)),))).decode()
+
+
 def enable(device: str, name: str | None, mode: str) -> str:
     """An enableBLOB as our server writes it (and as clients may send it)."""
-    named = f' name="{name}"' if name else ""
-    return f'<enableBLOB device="{device}"{named}>{mode}</enableBLOB>\n'
+    return serialise(EnableBLOB(device, BLOBEnable(mode), name)).decode()
 SET_X_B = (
     '<setBLOBVector device="X" name="B"><oneBLOB name="b" size="3" format=".raw">'
     "AAAA</oneBLOB></setBLOBVector>"
@@ -584,9 +596,7 @@ def test_a_stream_of_partial_sets_is_merged_in_batches_and_replayed_right() -> N
     cache.define("X", "R", frames(two)[0])
     for i in range(1, 101):
         member = "ab"[i % 2]
-        cache.update("X", "R", frames(f'<setNumberVector device="X" name="R">'
-                                      f'<oneNumber name="{member}">{i}</oneNumber>'
-                                      f'</setNumberVector>')[0])
+        cache.update("X", "R", frames(set_number("R", member, i))[0])
         assert len(cache._devices["X"]["R"].pending or ()) < propertycache.FOLD_EVERY
     ((_, _, (merged_frame,)),) = cache.replay("X", "R")
     merged = parse_element(merged_frame.data)
@@ -600,8 +610,7 @@ def test_a_stream_of_partial_sets_is_merged_in_batches_and_replayed_right() -> N
     cache.update("X", "R", frames('<setNumberVector device="X" name="R" state="Bogus">'
                                   '<oneNumber name="b">8</oneNumber></setNumberVector>')[0])
     for i in range(40):
-        cache.update("X", "R", frames(f'<setNumberVector device="X" name="R">'
-                                      f'<oneNumber name="a">{i}</oneNumber></setNumberVector>')[0])
+        cache.update("X", "R", frames(set_number("R", "a", i))[0])
     ((_, _, (merged_frame,)),) = cache.replay("X", "R")
     merged = parse_element(merged_frame.data)
     assert isinstance(merged, DefNumberVector)
@@ -1354,7 +1363,7 @@ def test_a_flood_of_bad_enableblobs_gives_a_bounded_number_of_short_warnings(
     """100,000 bad enableBLOBs gave 100,000 warning lines in a chaos run: now a burst of
     them, each cut short, and the count of those left out comes with the next one."""
     c = client(router)
-    bad = frames(f'<enableBLOB device="{"X" * 5000}">Sometimes</enableBLOB>')
+    bad = frames('<enableBLOB device="' + "X" * 5000 + '">Sometimes</enableBLOB>')
     with caplog.at_level(logging.WARNING, logger="indipyserver.router"):
         for _ in range(1000):
             router.client_frames(c, bad)  # type: ignore[arg-type]

@@ -27,7 +27,9 @@ from test_router import (
     FakeDriver,
 )
 
+from indipydriver.protocol.events import Number, SetNumberVector
 from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer, FrameRun
+from indipydriver.protocol.serialiser import serialise
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.routing.router import Router
@@ -173,9 +175,8 @@ def test_a_client_that_takes_single_frames_only_gets_a_run_one_by_one() -> None:
 
 
 def _set(key: str, size: int) -> Frame:
-    xml = (f'<setNumberVector device="D" name="{key}"><oneNumber name="v">{"1" * size}'
-           "</oneNumber></setNumberVector>")
-    (frame,) = Framer().feed(xml.encode())
+    xml = serialise(SetNumberVector("D", key, (Number("v", "1" * size),)))
+    (frame,) = Framer().feed(xml)
     assert isinstance(frame, Frame)
     return frame
 
@@ -217,7 +218,7 @@ async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read(
     from tests.server.clients.test_write_through import Rig, set_
 
     burst = [set_(i) for i in range(40)]
-    burst[20:20] = [b'<message device="D" message="half way"/>\n', set_(99, ' message="m"')]
+    burst[20:20] = [b'<message device="D" message="half way"/>\n', set_(99, message="m")]
     at_once, one_by_one = Rig(), Rig()
     at_once.inbound.data_received(b"".join(burst))
     for element in burst:

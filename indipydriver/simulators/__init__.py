@@ -1,0 +1,18 @@
+"""Simulated instruments, installed as executable INDI drivers named as indilib names its own.
+
+Each module is one simulator: its hardware part (what a real driver would write against its
+device), ``make_driver()`` composing it with a role of `indipydriver.standard`, and ``main()``,
+the console script:
+
+- ccd.py: ``indipy_simulator_ccd``, a camera ("Python CCD Simulator");
+- telescope.py: ``indipy_simulator_telescope``, an equatorial mount ("Python Mount");
+- focus.py: ``indipy_simulator_focus``, a focuser and a filter wheel ("Python Focuser",
+  "Python Filter Wheel");
+- weather.py: ``indipy_simulator_weather``, a weather station ("Python Weather").
+
+Each device's DRIVER_INFO.DRIVER_EXEC is its executable's name, so ``indipy-driverxml`` writes
+an entry indiwebmanager and Ekos start it by. Run from a terminal (or with ``--port``) a
+simulator serves itself; under an INDI server it speaks INDI on stdin/stdout
+(`indipyserver.standalone`, which is why this package sits below `indipyserver` in
+docs/architecture.md's layers). ``examples/ccd_simulator.py`` and its neighbours run them.
+"""

@@ -1,0 +1,119 @@
+"""A simulated equatorial mount: goto, sync, abort, park and tracking, its RA and Dec moving.
+
+Installed as the executable ``indipy_simulator_telescope`` (``python
+examples/mount_simulator.py`` runs the same)::
+
+    indipy_simulator_telescope                              # serves on localhost:7624
+    indipy_simulator_telescope --port 7625 --slew-rate 10
+    indiserver -p 7624 indipy_simulator_telescope           # under indilib's server
+
+Run from a terminal or with ``--port``/``--host`` it serves itself; with a pipe on its
+standard input (under an INDI server), or with ``--stdio``, it speaks INDI on stdin/stdout
+(`indipyserver.standalone`).
+
+What to expect: a goto sends EQUATORIAL_EOD_COORD Busy four times a second with the
+coordinates on their way, then Ok at the target, tracking (the sky's RA stays put). A target
+below the horizon (the site is Greenwich) is refused with Alert and a message.
+TELESCOPE_ABORT_MOTION stops a slew where it is; TELESCOPE_PARK slews to the pole and stops
+tracking, and a goto is refused until UNPARK. With tracking off (TELESCOPE_TRACK_STATE) the
+mount stands still and its RA grows with sidereal time.
+
+The hardware here is `SimulatedMount`: what you write for a real mount is the same few
+coroutines talking to its controller instead of to `EquatorialMotion`
+(docs/guides/mount_driver.rst walks through it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from indipydriver import Device, IPyDriver
+from indipydriver.standard import EquatorialMotion, Mount, MountLimits
+from indipyserver.standalone import run_driver, serving_parser
+
+DEVICE = "Python Mount"
+EXEC = "indipy_simulator_telescope"
+
+#: Greenwich: the default site (clients such as Ekos send their own).
+LATITUDE, LONGITUDE = 51.4769, 0.0
+
+
+class SimulatedMount:
+    """`MountHardware` for a mount that exists only in `EquatorialMotion`, run against the
+    wall clock: each call first lets the time since the last one pass."""
+
+    def __init__(self, motion: EquatorialMotion, lst: Callable[[], float],
+                 clock: Callable[[], float] = time.monotonic, step: float = 0.1) -> None:
+        self.motion = motion
+        self.lst = lst  # the site's local sidereal time, hours (the role knows the site)
+        self.clock = clock
+        self.step = step
+        self._last = clock()
+
+    def _catch_up(self) -> None:
+        now = self.clock()
+        self.motion.advance(now - self._last, self.lst())
+        self._last = now
+
+    async def _until_still(self) -> None:
+        while self.motion.slewing:
+            await asyncio.sleep(self.step)
+            self._catch_up()
+
+    async def goto(self, ra: float, dec: float) -> None:
+        self._catch_up()
+        self.motion.slew_to(ra, dec)
+        await self._until_still()
+
+    async def position(self) -> tuple[float, float]:
+        self._catch_up()
+        return self.motion.ra, self.motion.dec
+
+    async def abort(self) -> None:
+        self._catch_up()
+        self.motion.stop()
+
+    async def sync(self, ra: float, dec: float) -> None:
+        self._catch_up()
+        self.motion.sync(ra, dec)
+
+    async def park(self, hour_angle: float, dec: float) -> None:
+        self._catch_up()
+        self.motion.tracking = False
+        self.motion.slew_to_hour_angle(hour_angle, dec)
+        await self._until_still()
+
+    async def unpark(self) -> None:
+        self._catch_up()
+
+    async def set_tracking(self, on: bool) -> None:
+        self._catch_up()
+        self.motion.tracking = on
+
+    async def move(self, north_south: int, west_east: int, rate: float) -> None:
+        self._catch_up()
+        self.motion.move(north_south, west_east, rate)
+
+
+def make_driver(slew_rate: float = 5.0) -> IPyDriver:
+    """The mount simulator: one device, "Python Mount", slewing at `slew_rate` deg/s."""
+    motion = EquatorialMotion(slew_rate=slew_rate)
+    hardware = SimulatedMount(motion, lst=lambda: 0.0)
+    mount = Mount(hardware, latitude=LATITUDE, longitude=LONGITUDE,
+                  limits=MountLimits(min_altitude=0.0), park_position=(0.0, 90.0))
+    hardware.lst = mount.local_sidereal_time
+    # It starts at its park position (pointing at the pole), unparked, not tracking.
+    motion.sync(mount.local_sidereal_time(), 90.0)
+    device = Device(DEVICE, roles=[mount], driver_exec=EXEC)
+    return IPyDriver(device)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``indipy_simulator_telescope``: the mount served, or on stdin/stdout under an INDI
+    server."""
+    parser = serving_parser(__doc__)
+    parser.add_argument("--slew-rate", type=float, default=5.0, help="degrees per second")
+    args = parser.parse_args(argv)
+    run_driver(make_driver(args.slew_rate), args)
