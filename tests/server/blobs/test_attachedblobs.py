@@ -278,6 +278,18 @@ def wrapper(got: list[Frame], buffers: SharedBuffers, **kw: Any) -> tuple[Attach
     return wrap, reader
 
 
+def one_image(steps: int, size: int = 1 << 20, **kw: Any
+              ) -> tuple[bytes, int, list[Frame], AttachedBlobs, Reader]:
+    """`steps` steps of random image bytes in one memfd (``size`` bytes at least, as indilib
+    rounds it up), pushed for a wrapper made with `kw`: (payload, its fd, what the wrapper
+    passes on, the wrapper, its reader)."""
+    payload = os.urandom(steps * STEP)
+    fd = memfd(payload, size)
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, pushed(fd), **kw)
+    return payload, fd, got, wrap, reader
+
+
 async def until_idle(wrap: AttachedBlobs, limit: int = 10_000) -> int:
     """Run the loop until `wrap` has finished converting; the iterations it took."""
     n = 0
@@ -326,10 +338,7 @@ async def test_large_vector_same_bytes_as_at_once_and_the_loop_keeps_running() -
 
 
 async def test_frames_after_the_blob_wait_for_it_same_read_and_later_reads() -> None:
-    payload = os.urandom(5 * STEP)
-    fd = memfd(payload)
-    got: list[Frame] = []
-    wrap, reader = wrapper(got, pushed(fd))
+    payload, fd, got, wrap, reader = one_image(5)
     before = frame("<message device='CCD Simulator' message='before'/>")
     ping = frame("<pingRequest uid='SetBLOB/1'/>")
     after = frame("<message device='CCD Simulator' message='after'/>")
@@ -361,11 +370,8 @@ async def test_two_large_vectors_in_one_read_convert_one_after_the_other() -> No
 
 
 async def test_pieces_go_to_the_sink_as_encoded() -> None:
-    payload = os.urandom(4 * STEP)
-    fd = memfd(payload)
     sink = Sink()
-    got: list[Frame] = []
-    wrap, _ = wrapper(got, pushed(fd), sink=sink)
+    payload, fd, got, wrap, _ = one_image(4, sink=sink)
     wrap([vector(member("CCD1", len(payload)))])
     assert [type(i) for i in sink.items] == [FrameHead]
     head = sink.items[0]
@@ -385,11 +391,8 @@ async def test_pieces_go_to_the_sink_as_encoded() -> None:
 async def test_a_memfd_that_shrinks_meanwhile_cuts_the_element_short(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    payload = os.urandom(6 * STEP)
-    fd = memfd(payload, size=len(payload))
     sink = Sink()
-    got: list[Frame] = []
-    wrap, reader = wrapper(got, pushed(fd), sink=sink)
+    payload, fd, got, wrap, reader = one_image(6, size=6 * STEP, sink=sink)  # no slack after
     after = frame("<message message='after'/>")
     wrap([vector(member("CCD1", len(payload))), after])
     await asyncio.sleep(0)
@@ -436,11 +439,8 @@ async def test_close_mid_conversion_closes_every_fd_and_ends_the_stream() -> Non
 
 
 async def test_congestion_pauses_the_steps() -> None:
-    payload = os.urandom(6 * STEP)
-    fd = memfd(payload)
     congestion = Congestion()
-    got: list[Frame] = []
-    wrap, _ = wrapper(got, pushed(fd), congestion=congestion)
+    payload, fd, got, wrap, _ = one_image(6, congestion=congestion)
     client = object()
     wrap([vector(member("CCD1", len(payload)))])
     await asyncio.sleep(0)
@@ -465,12 +465,9 @@ async def test_an_image_nobody_takes_is_not_encoded_and_the_ping_goes_on_at_once
     closed without a byte of base64, the element ends at once, and the driver's ping behind
     it is passed on in the same read: the driver's next image is not held up by encoding
     for nobody."""
-    payload = os.urandom(5 * STEP)
-    fd = memfd(payload)
     sink = Sink()
     sink.wants_pieces = False
-    got: list[Frame] = []
-    wrap, reader = wrapper(got, pushed(fd), sink=sink)
+    payload, fd, got, wrap, reader = one_image(5, sink=sink)
     ping = frame("<pingRequest uid='SetBLOB/1'/>")
     wrap([vector(member("CCD1", len(payload))), ping])
     assert not wrap.converting
@@ -486,10 +483,7 @@ async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
     loop, but closed all the same."""
     from indipyserver.blobs.sharedbuffers import CLOSE_IN_THREAD
 
-    payload = os.urandom(3 * STEP)
-    fd = memfd(payload, size=CLOSE_IN_THREAD)
-    got: list[Frame] = []
-    wrap, _ = wrapper(got, pushed(fd))
+    payload, fd, got, wrap, _ = one_image(3, size=CLOSE_IN_THREAD)
     wrap([vector(member("CCD1", len(payload)))])
     await until_idle(wrap)
     assert blobs(got[0])[0][1] == payload
