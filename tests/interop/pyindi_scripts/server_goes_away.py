@@ -1,6 +1,6 @@
 """The server goes away and comes back; the program waits and connects again.
 
-It prints READY once connected and seeing the mount (the test then stops the server), reads a
+It prints READY once connected and seeing both simulators (the test then stops the server), reads a
 line from stdin once the test has started the server again (a dying indiserver's drivers keep
 its listening socket for a moment, where a connection would be accepted and then reset), and
 prints AGAIN once the mount is seen again.
@@ -16,6 +16,7 @@ from scriptkit import server, wait
 import PyIndi
 
 MOUNT = "Telescope Simulator"
+CCD = "CCD Simulator"
 logging.basicConfig(level=logging.INFO)  # to stderr, which the test shows when it fails
 
 
@@ -34,6 +35,7 @@ client = Client()
 client.setServer(*server())
 print("connected", client.connectServer())
 wait(lambda: client.getDevice(MOUNT), MOUNT)
+wait(lambda: client.getDevice(CCD), CCD)  # both are known: how many are kept is compared
 print("READY", flush=True)
 if not client.lost.wait(30):
     print("TIMEOUT waiting for serverDisconnected")
