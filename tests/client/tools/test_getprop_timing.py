@@ -144,3 +144,28 @@ def test_a_thousand_vector_answer_arrives_whole_while_the_tool_is_not_reading(
     assert sent - started < 0.2, "the server had to wait for the tool to read"
     # and the last definition is dated from its arrival, before the tool read it
     assert conn.arrived < sent + 0.1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="packet timestamps: Linux")
+def test_an_answer_that_came_in_time_counts_when_the_tool_reads_it_late(stamping: None) -> None:
+    """A tool that a busy machine lets run only after its deadline still takes what had arrived
+    by then (indi_getprop's select() would have seen it), and only that: bytes that came after
+    the deadline end the wait and are kept for a later call. Before, any read after the
+    deadline returned nothing, and indipy-getprop printed "No ..." beside indi_getprop's value
+    on a loaded machine."""
+    import select
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        conn = Connection.open("127.0.0.1", listener.getsockname()[1])
+        peer, _ = listener.accept()
+        with peer:
+            peer.sendall(DEF)
+            assert select.select([conn.sock], [], [], 5)[0], "the definition never came"
+            deadline = time.monotonic()  # passed before the tool reads: it came before it
+            assert conn.next_event(deadline) is not None
+            deadline = time.monotonic()
+            peer.sendall(DEF)
+            assert select.select([conn.sock], [], [], 5)[0], "the definition never came"
+            assert conn.next_event(deadline) is None  # it came after the deadline
+            assert conn.next_event(time.monotonic() + 5) is not None  # and was kept
+        conn.close()
