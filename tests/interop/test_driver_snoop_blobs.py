@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from peers import IndiServer, OurServer, getprop, setprop
+from waiting import wait_for
 
 CCD = "CCD Simulator"
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +29,9 @@ SNOOPER = textwrap.dedent(f"""\
         async def hardware(self):
             await self.send_getProperties({CCD!r}, "CCD1")
             await self.send_enableBLOB("Also", {CCD!r}, "CCD1")
+            seen = self["Snooper"]["SEEN"]
+            seen["HEAD"] = "asked"  # after the requests on stdout: the test waits for it
+            await seen.send_setVector()
 
         async def snoopevent(self, event):
             if isinstance(event, ipd.setBLOBVector) and "CCD1" in event:
@@ -58,18 +61,24 @@ def test_a_python_driver_snoops_the_ccd_simulators_images(
         port = indiserver_factory("indi_simulator_ccd", str(script)).port
     else:
         port = our_server("indi_simulator_ccd", str(script)).port
-    assert getprop(port, "Snooper.SEEN.SIZE", timeout=10).returncode == 0
-    for spec in (f"{CCD}.CONNECTION.CONNECT=On", f"{CCD}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1"):
-        time.sleep(0.5)  # the simulator defines its exposure vector once connected
-        sent = setprop(port, spec, timeout=5)
-        assert sent.returncode == 0, sent.describe()
-    deadline = time.monotonic() + 20
-    while True:
+    # the server has dealt with the snooper's getProperties and enableBLOB, sent before this
+    wait_for(lambda: getprop(port, "Snooper.SEEN.HEAD", timeout=10).get("Snooper.SEEN.HEAD")
+             == "asked", what="the snooper's requests")
+    sent = setprop(port, f"{CCD}.CONNECTION.CONNECT=On", timeout=5)
+    assert sent.returncode == 0, sent.describe()
+    exposure = f"{CCD}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE"
+    wait_for(lambda: getprop(port, exposure, timeout=5).returncode == 0,
+             what="the exposure vector, defined once connected")
+    sent = setprop(port, f"{exposure}=0.1", timeout=5)
+    assert sent.returncode == 0, sent.describe()
+    seen = getprop(port, "Snooper.SEEN.*")
+
+    def saw_image() -> bool:
+        nonlocal seen
         seen = getprop(port, "Snooper.SEEN.*")
-        if seen.get("Snooper.SEEN.SIZE", "0") != "0":
-            break
-        assert time.monotonic() < deadline, f"the snooper saw no image: {dict(seen)}"
-        time.sleep(0.3)
+        return seen.get("Snooper.SEEN.SIZE", "0") != "0"
+
+    wait_for(saw_image, timeout=20, what=lambda: f"the snooper to see an image: {dict(seen)}")
     assert int(seen["Snooper.SEEN.SIZE"]) > 1_000_000, dict(seen)  # a whole FITS image
     assert seen["Snooper.SEEN.FORMAT"] == ".fits"
     assert seen["Snooper.SEEN.HEAD"] == "SIMPLE  ="
