@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from serverkit import SCRIPT_WAIT_FOR, RawClient, attached_member, running
 from serverkit import open_memfds as memfds
+from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.protocol.serialiser import attribute, text_element
@@ -249,8 +250,7 @@ async def test_driver_dying_mid_conversion_leaves_no_memfd(
             assert process is not None
             await process.wait()  # the driver is dead ...
             assert captured[0].converting  # ... while its BLOB is still being converted
-            while not conn.exited_for_good:
-                await asyncio.sleep(0.01)
+            await until(lambda: conn.exited_for_good, what="the driver to exit for good")
         assert memfds() == []
         # What it sent before dying is passed on whole: the data was in the server's hands.
         frame = await client.wait_for("setBLOBVector", timeout=20)

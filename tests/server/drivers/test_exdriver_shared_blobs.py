@@ -3,7 +3,6 @@ one line of base64 (the real indi_simulator_ccd is in tests/interop/test_shared_
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import sys
 import textwrap
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from serverkit import SCRIPT_WAIT_FOR, RawClient, running
 from serverkit import open_memfds as memfds
+from waiting import until
 
 from indipyserver import IPyServer
 from indipyserver.drivers.executable import ExDriverConnection, is_indilib_elf
@@ -129,9 +129,5 @@ async def test_unclaimed_fds_closed_when_driver_exits(tmp_path: Path) -> None:
     conn = ExDriverConnection(sys.executable, str(script), shared_blobs=True, max_restarts=0)
     server = IPyServer(conn, port=0, handle_signals=False)
     async with running(server):
-        for _ in range(100):
-            if conn.exited_for_good:
-                break
-            await asyncio.sleep(0.05)
-        assert conn.exited_for_good
+        await until(lambda: conn.exited_for_good, what="the driver to exit for good")
         assert memfds() == []
