@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from waiting import until
 
 from indipyserver.drivers.remote import RemoteSpec
 from indipyserver.fifo import FifoCommand, FifoListener, parse_fifo_line
@@ -79,8 +80,7 @@ async def test_commands_through_a_real_fifo_across_several_writers(tmp_path: Pat
     listener = FifoListener(str(path), on_command)
     async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
         task = tg.create_task(listener.run())
-        while not path.exists():
-            await asyncio.sleep(0.01)
+        await until(path.exists, what="the FIFO made")
         await write_fifo(path, 'start indi_simulator_ccd -n "CCD Simulator"\n')
         await write_fifo(path, "bogus line\nstop indi_simulator_ccd\n")
         await write_fifo(path, "start @localhost:7625\n")
@@ -110,8 +110,7 @@ async def test_a_failing_command_handler_does_not_stop_the_listener(tmp_path: Pa
     async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
         task = tg.create_task(FifoListener(str(path), on_command).run())
         await write_fifo(path, "start bad\nstart good\n")
-        while not got:
-            await asyncio.sleep(0.01)
+        await until(lambda: got, what="the good command")
         task.cancel()
     assert got == ["good"]
 
