@@ -13,9 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import peers
 import pytest
@@ -38,17 +39,44 @@ class Script:
             self.process.kill()
             _, err = self.process.communicate(timeout=10)
             raise AssertionError(f"{name} did not listen: {err.decode()[-2000:]}")
+        # read as it comes, so that a test can wait for what the script logs
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        self._readers = [threading.Thread(target=_collect, args=(pipe, into), daemon=True)
+                         for pipe, into in ((self.process.stdout, self._out),
+                                            (self.process.stderr, self._err))]
+        for reader in self._readers:
+            reader.start()
+
+    def stderr(self) -> str:
+        """What the script has written on stderr so far."""
+        return b"".join(self._err).decode(errors="replace")
+
+    def end(self) -> None:
+        """Kill it if it runs; wait for it and for its output."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+        for reader in self._readers:
+            reader.join(10)
 
     def ctrl_c(self) -> tuple[int, str, str]:
         """Send SIGINT; (exit code, stdout, stderr)."""
         self.process.send_signal(signal.SIGINT)
         try:
-            out, err = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate(timeout=10)
+            self.end()
             raise AssertionError(f"{self.process.args} ignored Ctrl-C") from None
-        return self.process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+        self.end()
+        return (self.process.returncode, b"".join(self._out).decode(errors="replace"),
+                self.stderr())
+
+
+def _collect(pipe: IO[bytes] | None, into: list[bytes]) -> None:
+    assert pipe is not None
+    with pipe:
+        into.extend(pipe)  # line by line: a test looks meanwhile
 
 
 @pytest.fixture
@@ -62,9 +90,7 @@ def run(tmp_home: Path) -> Iterator[Callable[..., Script]]:
 
     yield start
     for script in started:
-        if script.process.poll() is None:
-            script.process.kill()
-            script.process.communicate(timeout=10)
+        script.end()
 
 
 def stops_on_ctrl_c(script: Script, *logged: str) -> str:
@@ -126,7 +152,7 @@ def test_thermostat_reports_and_takes_a_target_as_written(run: Callable[..., Scr
     until(script.port, "Thermostat.temperaturevector.temperature", lambda v: float(v) > 21)
     refused = peers.setprop(script.port, "Thermostat.targetvector.target=150")
     assert refused.returncode == 0  # sent; the driver refuses it: outside -50..99
-    time.sleep(0.5)
+    wait_for(lambda: "target: 150 is outside min" in script.stderr(), what="the refusal logged")
     assert until(script.port, "Thermostat.targetvector.target", bool) == "25"
     # The refusal is logged (a warning: printed to stderr when logging is not configured).
     stops_on_ctrl_c(script, "Thermostat.targetvector.target: 150 is outside min -50 .. max 99")
