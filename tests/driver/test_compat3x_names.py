@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import until
 
 import indipydriver as ipd
 from indipydriver.protocol import events as pe
@@ -44,10 +45,7 @@ class Recording(ipd.IPyDriver):
 
 async def events_of(driver: ipd.IPyDriver, count: int) -> list[Any]:
     assert isinstance(driver, Recording)
-    for _ in range(200):
-        if len(driver.events) >= count:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: len(driver.events) >= count, 5, f"{count} events")
     return driver.events
 
 
@@ -289,10 +287,7 @@ def _add_background() -> None:
 
     async def go() -> None:
         async with DriverHarness(driver):
-            for _ in range(50):
-                if len(ran) == 2:
-                    break
-                await asyncio.sleep(0.01)
+            await until(lambda: len(ran) == 2, 5, "both background tasks")
     run(go())
     assert sorted(ran) == ["device", "driver"]
     with pytest.raises(TypeError):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from driverkit import DEV, RecordingDriver, SlowDriver, make_device, make_driver
+from waiting import until
 
 from indipydriver import newBLOBVector, newNumberVector, newSwitchVector, newTextVector
 from indipydriver.protocol import events as pe
@@ -18,10 +19,8 @@ from indipydriver.testing import DriverHarness
 
 
 async def _settle(driver: RecordingDriver, count: int = 1) -> None:
-    for _ in range(50):
-        if len(driver.events) >= count:
-            return
-        await asyncio.sleep(0.005)
+    """Until rxevent has been given `count` events (it fails if not: it used to return)."""
+    await until(lambda: len(driver.events) >= count, 5, f"{count} events for rxevent")
 
 
 async def test_valid_numbers_reach_rxevent_as_the_clients_text_with_their_floats() -> None:
@@ -148,10 +147,7 @@ async def test_rxevent_queue_is_bounded_and_drops_the_newest_with_an_alert(
                 await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", str(value)),)))
             replies = await client.collect(0.1)
             driver.gate.set()
-            for _ in range(50):
-                if len(driver.events) >= 4:
-                    break
-                await asyncio.sleep(0.01)
+            await _settle(driver, 4)
             await client.collect(0.05)
     # The consumer holds one event while waiting, three wait in the queue: 0..3 kept.
     assert [e["A"] for e in driver.events] == ["0", "1", "2", "3"]
