@@ -196,6 +196,15 @@ class DriverHarness:
         self._frames.clear()
         return events
 
+    async def round_trip(self, timeout: float | None = None) -> None:
+        """Ping the driver and wait for its reply: the driver has then read everything sent to
+        it before, and everything it wrote before answering is queued here (``pending``). The
+        evidence that something did not happen, without waiting a fixed time: a request the
+        driver refused is answered by nothing before the reply. (``rxevent`` runs in a task of
+        its own: what it sends may still come later.)"""
+        wait = self.timeout if timeout is None else timeout
+        await self._round_trip(asyncio.get_running_loop().time() + wait)
+
     async def expect_nothing(self, kind: type | None = None, seconds: float = 0.1,
                              **attrs: Any) -> None:
         """Fail (AssertionError) if a matching event arrives within `seconds`."""
