@@ -205,6 +205,17 @@ class DriverHarness:
         wait = self.timeout if timeout is None else timeout
         await self._round_trip(asyncio.get_running_loop().time() + wait)
 
+    async def handled(self, timeout: float | None = None) -> None:
+        """`round_trip`, then until ``rxevent`` and ``snoopevent`` have handled every event
+        queued for them, then a round trip again: what the driver sent while handling them has
+        come too. TimeoutError after `timeout` seconds (default: the harness's `timeout`)."""
+        wait = self.timeout if timeout is None else timeout
+        deadline = asyncio.get_running_loop().time() + wait
+        await self._round_trip(deadline)
+        for queue in (self.driver._rx_queue, self.driver._snoop_queue):
+            await asyncio.wait_for(queue.join(), self._left(deadline))
+        await self._round_trip(deadline)
+
     async def expect_nothing(self, kind: type | None = None, seconds: float = 0.1,
                              **attrs: Any) -> None:
         """Fail (AssertionError) if a matching event arrives within `seconds`."""
