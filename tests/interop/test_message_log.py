@@ -72,13 +72,12 @@ def test_telescope_connect_messages_match_indiservers_log(
     except AssertionError as exc:  # say which server's log lacks it
         raise AssertionError(f"{exc}: indiserver logged {texts(theirs_dir)}, "
                              f"ours {texts(ours_dir)}") from None
-    previous: tuple[list[str], list[str]] = ([], [])
-    deadline = time.monotonic() + 10
-    while (now := (texts(theirs_dir), texts(ours_dir))) != previous or now[0] != now[1]:
-        if time.monotonic() > deadline:
-            break
-        previous = now
-        time.sleep(0.5)
+    # and the same lines in both (what the driver logs on connecting ends with 'online')
+    try:
+        wait_until(lambda: texts(theirs_dir) == texts(ours_dir), "the same lines in both logs")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: indiserver logged {texts(theirs_dir)}, "
+                             f"ours {texts(ours_dir)}") from None
 
     their_files, our_files = islogs(theirs_dir), islogs(ours_dir)
     assert len(their_files) == 1, their_files
