@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rolekit import connected, number, switch
+from waiting import until
 
 from indipydriver.protocol.enums import State, SwitchState
 from indipydriver.protocol.events import (
@@ -215,8 +216,7 @@ async def test_focuser_failure_is_an_alert_and_a_new_target_replaces_a_move() ->
         await number(client, "Focus", "ABS_FOCUS_POSITION", FOCUS_ABSOLUTE_POSITION=1000)
         await client.expect(SetNumberVector, name="ABS_FOCUS_POSITION", state=State.BUSY)
         await number(client, "Focus", "ABS_FOCUS_POSITION", FOCUS_ABSOLUTE_POSITION=2000)
-        while len(hardware.calls) < 2:
-            await asyncio.sleep(0.01)  # the evidence: the second move has started
+        await until(lambda: len(hardware.calls) >= 2, what="the second move started")
         hardware.arrive()
         while True:
             event = await client.expect(SetNumberVector, name="ABS_FOCUS_POSITION")

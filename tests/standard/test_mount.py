@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 from rolekit import connected, number, switch
+from waiting import until
 
 from indipydriver.protocol.enums import State, SwitchState
 from indipydriver.protocol.events import (
@@ -301,8 +302,7 @@ async def test_a_failing_position_read_is_reported_once_and_polling_goes_on() ->
 
     hardware.position = position  # type: ignore[method-assign]
     async with connected(DEV, mount) as client:
-        while failures < 5:
-            await asyncio.sleep(0.01)  # the evidence: five failed polls
+        await until(lambda: failures >= 5, what="five failed polls")
         recovered.set()
         errors: list[str] = []
         seen: set[str] = set()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from serverkit import attached_member
+from waiting import until
 
 from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
 from indipydriver.protocol.framing import Frame, Framer
@@ -492,6 +493,4 @@ async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
     wrap([vector(member("CCD1", len(payload)))])
     await until_idle(wrap)
     assert blobs(got[0])[0][1] == payload
-    async with asyncio.timeout(5):
-        while not closed(fd):
-            await asyncio.sleep(0.01)
+    await until(lambda: closed(fd), 5, "the memfd closed")

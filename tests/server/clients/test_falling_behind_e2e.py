@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from serverkit import RawClient, blob_set_around, running, script_constants, stdio_driver
+from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipyserver import IPyServer
@@ -118,9 +119,8 @@ async def test_a_slow_reader_beside_a_fast_client_does_not_set_its_pace(
                 blobs = [blob_value(f.data) for f in frames if f.tag == "setBLOBVector"]
                 assert blobs == [bytes([k]) * RAW for k in range(COUNT)]
                 slow.pause = 0  # now it reads as fast as it can
-                async with asyncio.timeout(20):
-                    while not slow.blobs or slow.blobs[-1] != bytes([COUNT - 1]) * RAW:
-                        await asyncio.sleep(0.01)
+                await until(lambda: slow.blobs and slow.blobs[-1] == bytes([COUNT - 1]) * RAW,
+                            20, "the last BLOB")
                 assert all(b in [bytes([k]) * RAW for k in range(COUNT)] for b in slow.blobs)
                 assert len(slow.blobs) < COUNT  # superseded ones were dropped for it
                 reading.cancel()
@@ -144,9 +144,7 @@ async def test_a_slow_reader_alone_holds_the_driver_and_gets_every_blob(tmp_path
         with slow.sock:
             reading = asyncio.create_task(slow.run())
             await asyncio.get_running_loop().sock_sendall(slow.sock, TRIGGER)
-            async with asyncio.timeout(30):
-                while len(slow.blobs) < COUNT:
-                    await asyncio.sleep(0.01)
+            await until(lambda: len(slow.blobs) >= COUNT, 30, "every BLOB")
             assert slow.blobs == [bytes([k]) * RAW for k in range(COUNT)]
             (client,) = srv.clients
             assert client.dropped == 0
