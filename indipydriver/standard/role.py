@@ -6,7 +6,8 @@ when it disconnects (as indilib does), hands the role every client request for t
 and tells it when it is connected and disconnected. The role runs its own work (an exposure,
 a slew, a cooler's ramp) with the two small pieces here: `RoleTasks`, the tasks it runs while
 connected, `Operation`, one long action at a time that ends Ok, Alert or aborted, and
-`RepeatedRead`, a reading done over and over whose failure is said once.
+`RepeatedRead`, a reading done over and over whose failure is said once; `accept_values`
+answers a request for a setting the role only keeps.
 """
 
 from __future__ import annotations
@@ -20,9 +21,18 @@ from ..rxevents import ClientVectorEvent
 from ..vectors import PropertyVector
 from .interface import Interface
 
-__all__ = ["Operation", "RepeatedRead", "Role", "RoleDevice", "RoleTasks"]
+__all__ = ["Operation", "RepeatedRead", "Role", "RoleDevice", "RoleTasks", "accept_values"]
 
 logger = logging.getLogger(__name__)
+
+
+async def accept_values(event: ClientVectorEvent[Any]) -> None:
+    """A request for a setting the role only keeps (a camera's frame type, a mount's site, a
+    wheel's filter names...): the vector takes the client's values and answers Ok."""
+    vector = event.vector
+    for name, value in event.items():
+        vector[name] = value
+    await vector.send_setVector(state="Ok")
 
 
 class RoleDevice(Protocol):
