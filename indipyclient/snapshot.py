@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
-from typing import IO, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, Any, Generic, Self, TypeVar, overload
 
 from .model import Model
 from .properties import BLOBMember, NumberMember, PropertyVector
@@ -117,8 +117,15 @@ def _dumps(data: dict[str, Any], indent: int | str | None,
     return json.dumps(data, indent=indent, separators=separators)
 
 
-class _Dumpable:
-    __slots__ = ()
+class _SnapView:
+    """A part of a snapshot (the whole, a device, a vector) over its part of the copied data,
+    with the user strings the dumps may add."""
+
+    __slots__ = ("_data", "_strings")
+
+    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
+        self._data = data
+        self._strings = strings
 
     def dictdump(self, inc_blob: bool = False, inc_user_string: bool = False,
                  inc_itemid: bool = False) -> dict[str, Any]:
@@ -138,6 +145,30 @@ class _Dumpable:
                   separators=separators)
 
 
+T = TypeVar("T")
+
+
+class _Field(Generic[T]):
+    """A field of a snapshot's device or of the whole (``devicename``, ``indiport``...): read
+    from its data under the attribute's own name, converted by `convert`."""
+
+    def __init__(self, convert: Callable[[Any], T]) -> None:
+        self.convert = convert
+        self.key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, view: _SnapView, owner: type) -> T: ...
+    def __get__(self, view: _SnapView | None, owner: type) -> Self | T:
+        if view is None:
+            return self
+        return self.convert(view._data[self.key])
+
+
 def _extras(data: dict[str, Any], key: tuple[str, str | None, str | None],
             strings: UserStrings, inc_user_string: bool, inc_itemid: bool) -> None:
     if inc_user_string:
@@ -146,15 +177,11 @@ def _extras(data: dict[str, Any], key: tuple[str, str | None, str | None],
         data["itemid"] = None
 
 
-class SnapVector(_Dumpable, Mapping[str, Any]):
+class SnapVector(_SnapView, Mapping[str, Any]):
     """A vector in a snapshot: member name -> value, and the vector's fields as attributes
     (``state``, ``label``, ``perm``...); numbers also ``getfloatvalue``/``getformattedvalue``."""
 
-    __slots__ = ("_data", "_strings")
-
-    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
-        self._data = data
-        self._strings = strings
+    __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -193,27 +220,15 @@ class SnapVector(_Dumpable, Mapping[str, Any]):
         return data
 
 
-class SnapDevice(_Dumpable, Mapping[str, SnapVector]):
+class SnapDevice(_SnapView, Mapping[str, SnapVector]):
     """A device in a snapshot: vector name -> ``SnapVector``; ``devicename``, ``enable``,
     ``messages``."""
 
-    __slots__ = ("_data", "_strings")
+    __slots__ = ()
 
-    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
-        self._data = data
-        self._strings = strings
-
-    @property
-    def devicename(self) -> str:
-        return str(self._data["devicename"])
-
-    @property
-    def enable(self) -> bool:
-        return bool(self._data["enable"])
-
-    @property
-    def messages(self) -> list[list[str]]:
-        return list(self._data["messages"])
+    devicename = _Field(str)
+    enable = _Field(bool)
+    messages: _Field[list[list[str]]] = _Field(list)
 
     def __getitem__(self, vectorname: str) -> SnapVector:
         return SnapVector(self._data["vectors"][vectorname], self._strings)
@@ -235,31 +250,16 @@ class SnapDevice(_Dumpable, Mapping[str, SnapVector]):
         return data
 
 
-class Snap(_Dumpable, Mapping[str, SnapDevice]):
+class Snap(_SnapView, Mapping[str, SnapDevice]):
     """A snapshot of the client: device name -> ``SnapDevice``; ``indihost``, ``indiport``,
     ``connected``, ``messages``."""
 
-    __slots__ = ("_data", "_strings")
+    __slots__ = ()
 
-    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
-        self._data = data
-        self._strings = strings
-
-    @property
-    def indihost(self) -> str:
-        return str(self._data["indihost"])
-
-    @property
-    def indiport(self) -> int:
-        return int(self._data["indiport"])
-
-    @property
-    def connected(self) -> bool:
-        return bool(self._data["connected"])
-
-    @property
-    def messages(self) -> list[list[str]]:
-        return list(self._data["messages"])
+    indihost = _Field(str)
+    indiport = _Field(int)
+    connected = _Field(bool)
+    messages: _Field[list[list[str]]] = _Field(list)
 
     def enabledlen(self) -> int:
         """The number of devices (0.9.4 name)."""
