@@ -30,7 +30,7 @@ from ..vectors import NumberVector, PropertyVector, SwitchVector, TextVector
 from .astro import altitude, hour_angle, local_sidereal_time, wrap_hours
 from .groups import MAIN_CONTROL_TAB, MOTION_TAB, OPTIONS_TAB, SITE_TAB
 from .interface import Interface
-from .role import Operation, RepeatedRead, RoleDevice, RoleTasks, accept_values
+from .role import Operation, RepeatedRead, RoleDevice, RoleTasks, accept_values, run_chosen
 
 __all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
            "SlewRate"]
@@ -572,12 +572,7 @@ class Mount:
         await self.time_utc.send_setVector(state="Ok")
 
     async def _new_park(self, event: ClientVectorEvent[Any]) -> None:
-        if event.get("PARK") == "On":
-            await self._start_park()
-        elif event.get("UNPARK") == "On":
-            await self._unpark()
-        else:
-            await self.park.send_setVector()
+        await run_chosen(event, {"PARK": self._start_park, "UNPARK": self._unpark})
 
     async def _start_park(self) -> None:
         if self.status is MountStatus.PARKED:
