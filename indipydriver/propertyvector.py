@@ -8,11 +8,12 @@ driver's hot path, is a join of pieces it made, kept from one send to the next (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
+from .byname import ByName
 from .members import PropertyMember
 from .naming import checked_string, no_such_name
 from .ports import DevicePort, DriverPort
@@ -55,7 +56,7 @@ def _def_tags(kind: str) -> tuple[tuple[str, ...], str]:
     return tags
 
 
-class PropertyVector(MutableMapping[str, Any]):
+class PropertyVector(ByName[Any], MutableMapping[str, Any]):
     """Common part of all vectors: name, label, group, state, enable and the send methods.
 
     A mapping of member name -> member value, with the mapping methods 3.x's ``UserDict`` had
@@ -91,6 +92,7 @@ class PropertyVector(MutableMapping[str, Any]):
         self._ident_attrs: dict[str, str] | None = None
         self._set_shape: tuple[tuple[State, str, str, Perm], str, str, dict[str, str] | None] | None = None
         self.data: dict[str, PropertyMember] = {}
+        self._by_name = self.data  # names, length and membership (ByName); values below
         for member in members:
             if not isinstance(member, self.member_class):
                 raise TypeError(
@@ -211,15 +213,6 @@ class PropertyVector(MutableMapping[str, Any]):
 
     def _no_member(self, membername: object) -> KeyError:
         return no_such_name(f"{type(self).__name__} {self.name!r}", "member", membername, self.data)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __contains__(self, membername: object) -> bool:
-        return membername in self.data
 
     def members(self) -> dict[str, PropertyMember]:
         """The member objects by name (the mapping itself gives values)."""
