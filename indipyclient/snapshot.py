@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, Any, Generic, Self, TypeVar, overload
+
+from indipydriver.byname import ByName
 
 from .model import Model
 from .properties import BLOBMember, NumberMember, PropertyVector
@@ -119,13 +121,16 @@ def _dumps(data: dict[str, Any], indent: int | str | None,
 
 class _SnapView:
     """A part of a snapshot (the whole, a device, a vector) over its part of the copied data,
-    with the user strings the dumps may add."""
+    with the user strings the dumps may add; a mapping (`ByName`) of the parts below it, the
+    entries of ``data[_below]``."""
 
-    __slots__ = ("_data", "_strings")
+    __slots__ = ("_by_name", "_data", "_strings")
+    _below = ""  # "devices", "vectors" or "members"
 
     def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
         self._data = data
         self._strings = strings
+        self._by_name: dict[str, Any] = data[self._below]
 
     def dictdump(self, inc_blob: bool = False, inc_user_string: bool = False,
                  inc_itemid: bool = False) -> dict[str, Any]:
@@ -177,11 +182,12 @@ def _extras(data: dict[str, Any], key: tuple[str, str | None, str | None],
         data["itemid"] = None
 
 
-class SnapVector(_SnapView, Mapping[str, Any]):
+class SnapVector(_SnapView, ByName[Any]):
     """A vector in a snapshot: member name -> value, and the vector's fields as attributes
     (``state``, ``label``, ``perm``...); numbers also ``getfloatvalue``/``getformattedvalue``."""
 
     __slots__ = ()
+    _below = "members"
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -190,13 +196,7 @@ class SnapVector(_SnapView, Mapping[str, Any]):
             raise AttributeError(name) from None
 
     def __getitem__(self, membername: str) -> Any:
-        return self._data["members"][membername]["value"]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data["members"])
-
-    def __len__(self) -> int:
-        return len(self._data["members"])
+        return self._by_name[membername]["value"]
 
     def member(self, membername: str) -> dict[str, Any]:
         """The member's fields (a dict: label, value, and for numbers format, min...)."""
@@ -220,24 +220,19 @@ class SnapVector(_SnapView, Mapping[str, Any]):
         return data
 
 
-class SnapDevice(_SnapView, Mapping[str, SnapVector]):
+class SnapDevice(_SnapView, ByName[SnapVector]):
     """A device in a snapshot: vector name -> ``SnapVector``; ``devicename``, ``enable``,
     ``messages``."""
 
     __slots__ = ()
+    _below = "vectors"
 
     devicename = _Field(str)
     enable = _Field(bool)
     messages: _Field[list[list[str]]] = _Field(list)
 
     def __getitem__(self, vectorname: str) -> SnapVector:
-        return SnapVector(self._data["vectors"][vectorname], self._strings)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data["vectors"])
-
-    def __len__(self) -> int:
-        return len(self._data["vectors"])
+        return SnapVector(self._by_name[vectorname], self._strings)
 
     def dictdump(self, inc_blob: bool = False, inc_user_string: bool = False,
                  inc_itemid: bool = False) -> dict[str, Any]:
@@ -250,11 +245,12 @@ class SnapDevice(_SnapView, Mapping[str, SnapVector]):
         return data
 
 
-class Snap(_SnapView, Mapping[str, SnapDevice]):
+class Snap(_SnapView, ByName[SnapDevice]):
     """A snapshot of the client: device name -> ``SnapDevice``; ``indihost``, ``indiport``,
     ``connected``, ``messages``."""
 
     __slots__ = ()
+    _below = "devices"
 
     indihost = _Field(str)
     indiport = _Field(int)
@@ -270,13 +266,7 @@ class Snap(_SnapView, Mapping[str, SnapDevice]):
         return None if vector is None else str(vector["state"])
 
     def __getitem__(self, devicename: str) -> SnapDevice:
-        return SnapDevice(self._data["devices"][devicename], self._strings)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data["devices"])
-
-    def __len__(self) -> int:
-        return len(self._data["devices"])
+        return SnapDevice(self._by_name[devicename], self._strings)
 
     def dictdump(self, inc_blob: bool = False, inc_user_string: bool = False,
                  inc_itemid: bool = False) -> dict[str, Any]:
