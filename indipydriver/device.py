@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .byname import ByName
 from .compat3x import Device3x
-from .naming import checked_string, no_such_name
+from .naming import add_named, checked_string, no_such_name
 from .ports import DriverPort
 from .protocol.events import DelProperty, Message
 from .standard.deviceprops import DeviceProps, Hook
@@ -81,11 +81,9 @@ class Device(Device3x, ByName[PropertyVector]):
         for vector in properties:
             if not isinstance(vector, PropertyVector):
                 raise TypeError(f"device {devicename!r}: {vector!r} is not a property vector")
-            if vector.name in self.data:
-                raise ValueError(f"device {devicename!r}: duplicate vector {vector.name!r}")
+            add_named(self.data, vector.name, vector, f"device {devicename!r}", "vector")
             vector.devicename = devicename
             vector.device = self
-            self.data[vector.name] = vector
         if self.standard is not None:
             for role in self.standard.roles:
                 role.attach(self)

@@ -29,7 +29,7 @@ from .device import Device
 from .eventqueue import _EventQueue
 from .links import FramedLink, Link, StdioLink
 from .logbudget import WarningBudget, clip, short
-from .naming import no_such_name
+from .naming import add_named, no_such_name
 from .protocol.enums import BLOBEnable
 from .protocol.events import Message, PingRequest
 from .protocol.frames import Frame
@@ -84,10 +84,8 @@ class IPyDriver(Driver3x, ByName[Device]):
         for device in devices:
             if not isinstance(device, Device):
                 raise TypeError(f"IPyDriver takes Device objects, not {device!r}")
-            if device.devicename in self.devices:
-                raise ValueError(f"duplicate device name {device.devicename!r}")
+            add_named(self.devices, device.devicename, device, type(self).__name__, "device")
             device.driver = self
-            self.devices[device.devicename] = device
             # Device.add_background before the device had a driver: run when served.
             self._background.extend(device._background)
             device._background.clear()

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 from .byname import ByName
 from .members import PropertyMember
-from .naming import checked_string, no_such_name
+from .naming import add_named, checked_string, no_such_name
 from .ports import DevicePort, DriverPort
 from .protocol.enums import Perm, State
 from .protocol.events import DelProperty
@@ -99,9 +99,7 @@ class PropertyVector(ByName[Any], MutableMapping[str, Any]):
                     f"{type(self).__name__} {name!r}: members must be "
                     f"{self.member_class.__name__}s, not {type(member).__name__}"
                 )
-            if member.name in self.data:
-                raise ValueError(f"{type(self).__name__} {name!r}: duplicate member {member.name!r}")
-            self.data[member.name] = member
+            add_named(self.data, member.name, member, f"{type(self).__name__} {name!r}", "member")
         if not self.data:
             raise ValueError(f"{type(self).__name__} {name!r} needs at least one member")
 
