@@ -33,7 +33,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from indipyclient import events as ev
@@ -437,17 +437,18 @@ class BaseClient(BaseMediator):
 
     def sendNewNumber(self, *args: Any) -> None:
         """``sendNewNumber(prop)``, or ``sendNewNumber(device, property, element, value)``."""
-        if len(args) == 4:
-            device, name, element, value = args
-            self._send(device, name, {element: float(value)})
-        else:
-            self.sendNewProperty(*args)
+        self._send_element(args, float)
 
     def sendNewText(self, *args: Any) -> None:
         """``sendNewText(prop)``, or ``sendNewText(device, property, element, text)``."""
+        self._send_element(args, str)
+
+    def _send_element(self, args: tuple[Any, ...], convert: Callable[[Any], Any]) -> None:
+        """The two forms of ``sendNewNumber`` and ``sendNewText``: (prop) sends the property,
+        (device, property, element, value) that element, its value made a float or a str."""
         if len(args) == 4:
-            device, name, element, text = args
-            self._send(device, name, {element: str(text)})
+            device, name, element, value = args
+            self._send(device, name, {element: convert(value)})
         else:
             self.sendNewProperty(*args)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ from . import events
 from .connection import Connection
 from .model import Model
 from .outgoing import new_vector
-from .properties import Device, PropertyVector
+from .properties import ByName, Device, PropertyVector
 from .snapshot import Snap, take_snapshot
 
 __all__ = ["IPyClient"]
@@ -59,7 +59,7 @@ __all__ = ["IPyClient"]
 logger = logging.getLogger(__name__)
 
 
-class IPyClient(Mapping[str, Device]):
+class IPyClient(ByName[Device]):
     """A client of one INDI server, as in indipyclient 0.9.4 (see the module docstring)."""
 
     def __init__(self, indihost: str = "localhost", indiport: int = 7624,
@@ -70,6 +70,7 @@ class IPyClient(Mapping[str, Device]):
         self.user_string = ""
         self.user_string_dict: dict[tuple[str, str | None, str | None], str] = {}
         self.model = Model()
+        self._by_name = self.model.devices  # the mapping of devices (ByName) is the model's
         # rxevent is awaited only when the class overrides it (a program that only reads the
         # mapping pays nothing per element); the connection logs what it raises.
         listens = type(self).rxevent is not IPyClient.rxevent
@@ -83,15 +84,6 @@ class IPyClient(Mapping[str, Device]):
         self.enable_reports = True
 
     # -- the mapping of devices --------------------------------------------------------
-
-    def __getitem__(self, devicename: str) -> Device:
-        return self.model.devices[devicename]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.model.devices)
-
-    def __len__(self) -> int:
-        return len(self.model.devices)
 
     @property
     def data(self) -> dict[str, Device]:

@@ -9,10 +9,10 @@ so neither imports the other back; import them from here.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from indipydriver.byname import ByName
 from indipydriver.protocol import State
 from indipydriver.protocol.numbers import format_number, parse_number
 
@@ -127,7 +127,7 @@ class BLOBMember(Member):
 # ---------------------------------------------------------------------------- vectors
 
 
-class PropertyVector(Mapping[str, Any]):
+class PropertyVector(ByName[Any]):
     """A vector as the client knows it; a mapping of member name -> value.
 
     Attributes: ``devicename``, ``name``, ``vectortype`` (``"NumberVector"``...), ``label``,
@@ -137,6 +137,7 @@ class PropertyVector(Mapping[str, Any]):
     """
 
     __slots__ = (
+        "_by_name",
         "device",
         "devicename",
         "enable",
@@ -181,6 +182,7 @@ class PropertyVector(Mapping[str, Any]):
         self.message_timestamp = timestamp
         self.enable = True
         self.members_: dict[str, Any] = {}
+        self._by_name = self.members_  # names, length and membership (ByName); values below
         # This vector in the snapshot shape, built by `snapshot.vector_dict` when first asked
         # and dropped (None) by every change: a snapshot copies only what changed since the
         # last one. Never mutated once built.
@@ -188,15 +190,6 @@ class PropertyVector(Mapping[str, Any]):
 
     def __getitem__(self, membername: str) -> Any:
         return self.members_[membername].value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.members_)
-
-    def __len__(self) -> int:
-        return len(self.members_)
-
-    def __contains__(self, membername: object) -> bool:
-        return membername in self.members_
 
     def member(self, membername: str) -> Any:
         """The member object (``label``, ``value``; numbers also ``format``/``min``/...)."""
@@ -250,27 +243,8 @@ class NumberVector(PropertyVector):
 
 # ---------------------------------------------------------------------------- by name
 
-V = TypeVar("V")
-
-
-class ByName(Mapping[str, V]):
-    """A read-only mapping of name -> item over the dict in ``_by_name`` (the model's devices,
-    a device's vectors): the lookups are the dict's own."""
-
-    __slots__ = ()
-    _by_name: dict[str, V]
-
-    def __getitem__(self, name: str) -> V:
-        return self._by_name[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_name)
-
-    def __len__(self) -> int:
-        return len(self._by_name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._by_name
+# `ByName` (the model's devices, a device's vectors, an event's values) is the driver side's,
+# imported above and re-exported here.
 
 
 # ---------------------------------------------------------------------------- devices

@@ -152,7 +152,7 @@ class _RoleClient:
 
     async def connect(self, timeout: float | None = None) -> None:
         """Connect the device (CONNECTION.CONNECT=On) unless it is connected already."""
-        limit = self.timeout if timeout is None else timeout
+        limit = self._limit(timeout)
         try:
             await self.client.wait_for(self.name, "CONNECTION", timeout=limit)
         except TimeoutError:
@@ -164,19 +164,27 @@ class _RoleClient:
     async def disconnect(self, timeout: float | None = None) -> None:
         """Disconnect the device (CONNECTION.DISCONNECT=On)."""
         if self.connected:
-            await self._set("CONNECTION", {"DISCONNECT": "On"},
-                            self.timeout if timeout is None else timeout)
+            await self._set("CONNECTION", {"DISCONNECT": "On"}, self._limit(timeout))
 
     async def _ready(self, *vectors: str, timeout: float | None = None) -> None:
         """Connected, and each of ``vectors`` defined (drivers define them on connect)."""
         await self.connect(timeout)
-        limit = self.timeout if timeout is None else timeout
+        limit = self._limit(timeout)
         for vector in vectors:
             try:
                 await self.client.wait_for(self.name, vector, timeout=limit)
             except TimeoutError:
                 raise RoleError(f"{self.name} does not define {vector} once connected; is it "
                                 f"a {type(self).__name__.lower()}?") from None
+
+    async def _ask(self, vector: str, values: Mapping[str, Any], timeout: float) -> None:
+        """`_ready` for ``vector``, then `_set` it: what each one-vector request does."""
+        await self._ready(vector)
+        await self._set(vector, values, timeout)
+
+    def _limit(self, timeout: float | None) -> float:
+        """The request's own ``timeout``, else this client's."""
+        return self.timeout if timeout is None else timeout
 
     async def _set(self, vector: str, values: Mapping[str, Any], timeout: float) -> None:
         """Set ``values`` and wait until the vector leaves Busy; Alert -> RoleError."""
@@ -198,7 +206,7 @@ class Camera(_RoleClient):
         BLOBs are asked for (``enableBLOB Also`` on CCD1). The wait is bounded by the exposure
         plus ``timeout`` (default 60 s). Alert on CCD_EXPOSURE -> RoleError with the driver's
         message; a lost connection -> ConnectionError."""
-        extra = self.timeout if timeout is None else timeout
+        extra = self._limit(timeout)
         await self._ready("CCD_EXPOSURE", "CCD1", timeout=extra)
         await self.client.send_enableBLOB("Also", self.name, "CCD1")
         async with self.client.events() as stream:
@@ -236,8 +244,7 @@ class Camera(_RoleClient):
 
     async def abort(self) -> None:
         """Abort the exposure in progress (CCD_ABORT_EXPOSURE)."""
-        await self._ready("CCD_ABORT_EXPOSURE")
-        await self._set("CCD_ABORT_EXPOSURE", {"ABORT": "On"}, self.timeout)
+        await self._ask("CCD_ABORT_EXPOSURE", {"ABORT": "On"}, self.timeout)
 
 
 class Mount(_RoleClient):
@@ -258,7 +265,7 @@ class Mount(_RoleClient):
             raise ValueError(f"RA {ra_hours} h / Dec {dec_degrees} deg is outside 0..24 h, "
                              f"-90..90 deg")
         await self._ready("ON_COORD_SET", "EQUATORIAL_EOD_COORD")
-        limit = self.timeout if timeout is None else timeout
+        limit = self._limit(timeout)
         await self._set("ON_COORD_SET", {mode: "On"}, DEFAULT_TIMEOUT)
         await self._set("EQUATORIAL_EOD_COORD", {"RA": ra_hours, "DEC": dec_degrees}, limit)
 
@@ -279,14 +286,11 @@ class Mount(_RoleClient):
 
     async def park(self, timeout: float | None = None) -> None:
         """Park the mount (TELESCOPE_PARK PARK) and wait until it is parked."""
-        await self._ready("TELESCOPE_PARK")
-        await self._set("TELESCOPE_PARK", {"PARK": "On"},
-                        self.timeout if timeout is None else timeout)
+        await self._ask("TELESCOPE_PARK", {"PARK": "On"}, self._limit(timeout))
 
     async def unpark(self) -> None:
         """Unpark the mount (TELESCOPE_PARK UNPARK)."""
-        await self._ready("TELESCOPE_PARK")
-        await self._set("TELESCOPE_PARK", {"UNPARK": "On"}, DEFAULT_TIMEOUT)
+        await self._ask("TELESCOPE_PARK", {"UNPARK": "On"}, DEFAULT_TIMEOUT)
 
     @property
     def parked(self) -> bool:
@@ -295,8 +299,7 @@ class Mount(_RoleClient):
 
     async def abort(self) -> None:
         """Stop any motion at once (TELESCOPE_ABORT_MOTION)."""
-        await self._ready("TELESCOPE_ABORT_MOTION")
-        await self._set("TELESCOPE_ABORT_MOTION", {"ABORT": "On"}, DEFAULT_TIMEOUT)
+        await self._ask("TELESCOPE_ABORT_MOTION", {"ABORT": "On"}, DEFAULT_TIMEOUT)
 
 
 class Focuser(_RoleClient):
@@ -309,15 +312,12 @@ class Focuser(_RoleClient):
 
     async def move_to(self, steps: float, *, timeout: float | None = None) -> float:
         """Move to an absolute position and return where the focuser reports it is."""
-        await self._ready("ABS_FOCUS_POSITION")
-        await self._set("ABS_FOCUS_POSITION", {"FOCUS_ABSOLUTE_POSITION": steps},
-                        self.timeout if timeout is None else timeout)
+        await self._ask("ABS_FOCUS_POSITION", {"FOCUS_ABSOLUTE_POSITION": steps}, self._limit(timeout))
         return self.position
 
     async def abort(self) -> None:
         """Stop the focuser (FOCUS_ABORT_MOTION)."""
-        await self._ready("FOCUS_ABORT_MOTION")
-        await self._set("FOCUS_ABORT_MOTION", {"ABORT": "On"}, DEFAULT_TIMEOUT)
+        await self._ask("FOCUS_ABORT_MOTION", {"ABORT": "On"}, DEFAULT_TIMEOUT)
 
 
 class FilterWheel(_RoleClient):
@@ -336,7 +336,5 @@ class FilterWheel(_RoleClient):
 
     async def select(self, slot: int, *, timeout: float | None = None) -> int:
         """Turn to ``slot`` and return the slot the wheel reports once it has stopped."""
-        await self._ready("FILTER_SLOT")
-        await self._set("FILTER_SLOT", {"FILTER_SLOT_VALUE": slot},
-                        self.timeout if timeout is None else timeout)
+        await self._ask("FILTER_SLOT", {"FILTER_SLOT_VALUE": slot}, self._limit(timeout))
         return self.slot

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
-from typing import IO, Any
+from collections.abc import Callable, Mapping
+from typing import IO, Any, Generic, Self, TypeVar, overload
+
+from indipydriver.byname import ByName
 
 from .model import Model
 from .properties import BLOBMember, NumberMember, PropertyVector
@@ -117,8 +119,18 @@ def _dumps(data: dict[str, Any], indent: int | str | None,
     return json.dumps(data, indent=indent, separators=separators)
 
 
-class _Dumpable:
-    __slots__ = ()
+class _SnapView:
+    """A part of a snapshot (the whole, a device, a vector) over its part of the copied data,
+    with the user strings the dumps may add; a mapping (`ByName`) of the parts below it, the
+    entries of ``data[_below]``."""
+
+    __slots__ = ("_by_name", "_data", "_strings")
+    _below = ""  # "devices", "vectors" or "members"
+
+    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
+        self._data = data
+        self._strings = strings
+        self._by_name: dict[str, Any] = data[self._below]
 
     def dictdump(self, inc_blob: bool = False, inc_user_string: bool = False,
                  inc_itemid: bool = False) -> dict[str, Any]:
@@ -138,6 +150,30 @@ class _Dumpable:
                   separators=separators)
 
 
+T = TypeVar("T")
+
+
+class _Field(Generic[T]):
+    """A field of a snapshot's device or of the whole (``devicename``, ``indiport``...): read
+    from its data under the attribute's own name, converted by `convert`."""
+
+    def __init__(self, convert: Callable[[Any], T]) -> None:
+        self.convert = convert
+        self.key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, view: _SnapView, owner: type) -> T: ...
+    def __get__(self, view: _SnapView | None, owner: type) -> Self | T:
+        if view is None:
+            return self
+        return self.convert(view._data[self.key])
+
+
 def _extras(data: dict[str, Any], key: tuple[str, str | None, str | None],
             strings: UserStrings, inc_user_string: bool, inc_itemid: bool) -> None:
     if inc_user_string:
@@ -146,15 +182,12 @@ def _extras(data: dict[str, Any], key: tuple[str, str | None, str | None],
         data["itemid"] = None
 
 
-class SnapVector(_Dumpable, Mapping[str, Any]):
+class SnapVector(_SnapView, ByName[Any]):
     """A vector in a snapshot: member name -> value, and the vector's fields as attributes
     (``state``, ``label``, ``perm``...); numbers also ``getfloatvalue``/``getformattedvalue``."""
 
-    __slots__ = ("_data", "_strings")
-
-    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
-        self._data = data
-        self._strings = strings
+    __slots__ = ()
+    _below = "members"
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -163,13 +196,7 @@ class SnapVector(_Dumpable, Mapping[str, Any]):
             raise AttributeError(name) from None
 
     def __getitem__(self, membername: str) -> Any:
-        return self._data["members"][membername]["value"]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data["members"])
-
-    def __len__(self) -> int:
-        return len(self._data["members"])
+        return self._by_name[membername]["value"]
 
     def member(self, membername: str) -> dict[str, Any]:
         """The member's fields (a dict: label, value, and for numbers format, min...)."""
@@ -193,36 +220,19 @@ class SnapVector(_Dumpable, Mapping[str, Any]):
         return data
 
 
-class SnapDevice(_Dumpable, Mapping[str, SnapVector]):
+class SnapDevice(_SnapView, ByName[SnapVector]):
     """A device in a snapshot: vector name -> ``SnapVector``; ``devicename``, ``enable``,
     ``messages``."""
 
-    __slots__ = ("_data", "_strings")
+    __slots__ = ()
+    _below = "vectors"
 
-    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
-        self._data = data
-        self._strings = strings
-
-    @property
-    def devicename(self) -> str:
-        return str(self._data["devicename"])
-
-    @property
-    def enable(self) -> bool:
-        return bool(self._data["enable"])
-
-    @property
-    def messages(self) -> list[list[str]]:
-        return list(self._data["messages"])
+    devicename = _Field(str)
+    enable = _Field(bool)
+    messages: _Field[list[list[str]]] = _Field(list)
 
     def __getitem__(self, vectorname: str) -> SnapVector:
-        return SnapVector(self._data["vectors"][vectorname], self._strings)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data["vectors"])
-
-    def __len__(self) -> int:
-        return len(self._data["vectors"])
+        return SnapVector(self._by_name[vectorname], self._strings)
 
     def dictdump(self, inc_blob: bool = False, inc_user_string: bool = False,
                  inc_itemid: bool = False) -> dict[str, Any]:
@@ -235,31 +245,17 @@ class SnapDevice(_Dumpable, Mapping[str, SnapVector]):
         return data
 
 
-class Snap(_Dumpable, Mapping[str, SnapDevice]):
+class Snap(_SnapView, ByName[SnapDevice]):
     """A snapshot of the client: device name -> ``SnapDevice``; ``indihost``, ``indiport``,
     ``connected``, ``messages``."""
 
-    __slots__ = ("_data", "_strings")
+    __slots__ = ()
+    _below = "devices"
 
-    def __init__(self, data: dict[str, Any], strings: UserStrings) -> None:
-        self._data = data
-        self._strings = strings
-
-    @property
-    def indihost(self) -> str:
-        return str(self._data["indihost"])
-
-    @property
-    def indiport(self) -> int:
-        return int(self._data["indiport"])
-
-    @property
-    def connected(self) -> bool:
-        return bool(self._data["connected"])
-
-    @property
-    def messages(self) -> list[list[str]]:
-        return list(self._data["messages"])
+    indihost = _Field(str)
+    indiport = _Field(int)
+    connected = _Field(bool)
+    messages: _Field[list[list[str]]] = _Field(list)
 
     def enabledlen(self) -> int:
         """The number of devices (0.9.4 name)."""
@@ -270,13 +266,7 @@ class Snap(_Dumpable, Mapping[str, SnapDevice]):
         return None if vector is None else str(vector["state"])
 
     def __getitem__(self, devicename: str) -> SnapDevice:
-        return SnapDevice(self._data["devices"][devicename], self._strings)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data["devices"])
-
-    def __len__(self) -> int:
-        return len(self._data["devices"])
+        return SnapDevice(self._by_name[devicename], self._strings)
 
     def dictdump(self, inc_blob: bool = False, inc_user_string: bool = False,
                  inc_itemid: bool = False) -> dict[str, Any]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Coroutine, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .byname import ByName
 from .compat3x import Device3x
-from .naming import checked_string, no_such_name
+from .naming import add_named, checked_string, no_such_name
 from .ports import DriverPort
 from .protocol.events import DelProperty, Message
 from .standard.deviceprops import DeviceProps, Hook
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 _V = TypeVar("_V", bound=PropertyVector)
 
 
-class Device(Device3x, Mapping[str, PropertyVector]):
+class Device(Device3x, ByName[PropertyVector]):
     """One instrument: its vectors, `devicedata` for your hardware objects, and `enable`.
 
     Setting `enable` False (done by `send_delProperty`) stops traffic to and from the device
@@ -57,6 +58,7 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         self._stop = False
         self._background: list[Coroutine[Any, Any, Any]] = []
         self.data: dict[str, PropertyVector] = {}
+        self._by_name = self.data  # the mapping of vectors (ByName)
         roles = list(roles)
         properties = list(properties)
         self.standard: DeviceProps | None = None
@@ -79,11 +81,9 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         for vector in properties:
             if not isinstance(vector, PropertyVector):
                 raise TypeError(f"device {devicename!r}: {vector!r} is not a property vector")
-            if vector.name in self.data:
-                raise ValueError(f"device {devicename!r}: duplicate vector {vector.name!r}")
+            add_named(self.data, vector.name, vector, f"device {devicename!r}", "vector")
             vector.devicename = devicename
             vector.device = self
-            self.data[vector.name] = vector
         if self.standard is not None:
             for role in self.standard.roles:
                 role.attach(self)
@@ -111,26 +111,8 @@ class Device(Device3x, Mapping[str, PropertyVector]):
         live); always True for a device with ``standard=False`` or its own CONNECTION."""
         return self.standard is None or self.standard.connected
 
-    def __getitem__(self, vectorname: str) -> PropertyVector:
-        try:
-            return self.data[vectorname]
-        except KeyError:
-            raise no_such_name(f"device {self.devicename!r}", "vector", vectorname,
-                               self.data) from None
-
-    def get(self, vectorname: str, default: Any = None) -> Any:
-        """The vector called `vectorname`, or `default`."""
-        # Mapping's would build the KeyError's message for every miss.
-        return self.data.get(vectorname, default)
-
-    def __contains__(self, vectorname: object) -> bool:
-        return vectorname in self.data
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
+    def _missing(self, vectorname: str) -> KeyError:
+        return no_such_name(f"device {self.devicename!r}", "vector", vectorname, self.data)
 
     def __repr__(self) -> str:
         return f"Device({self.devicename!r}, {list(self.data)})"

@@ -18,17 +18,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 from . import rxevents as rx
+from .byname import ByName
 from .compat3x import DeviceDict, Driver3x
 from .device import Device
 from .eventqueue import _EventQueue
 from .links import FramedLink, Link, StdioLink
 from .logbudget import WarningBudget, clip, short
-from .naming import no_such_name
+from .naming import add_named, no_such_name
 from .protocol.enums import BLOBEnable
 from .protocol.events import Message, PingRequest
 from .protocol.frames import Frame
@@ -41,7 +42,7 @@ __all__ = ["IPyDriver"]
 logger = logging.getLogger(__name__)
 
 
-class IPyDriver(Driver3x, Mapping[str, Device]):
+class IPyDriver(Driver3x, ByName[Device]):
     """A driver: a mapping of device name -> Device, plus the coroutines you override.
 
     Before your code sees anything the framework answers getProperties (unless
@@ -78,14 +79,13 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
         if len(devices) == 1 and isinstance(devices[0], (list, tuple)):
             devices = tuple(devices[0])
         self.devices: DeviceDict[Device] = DeviceDict()
+        self._by_name = self.devices  # the mapping of devices (ByName)
         self._background: list[Coroutine[Any, Any, Any]] = []
         for device in devices:
             if not isinstance(device, Device):
                 raise TypeError(f"IPyDriver takes Device objects, not {device!r}")
-            if device.devicename in self.devices:
-                raise ValueError(f"duplicate device name {device.devicename!r}")
+            add_named(self.devices, device.devicename, device, type(self).__name__, "device")
             device.driver = self
-            self.devices[device.devicename] = device
             # Device.add_background before the device had a driver: run when served.
             self._background.extend(device._background)
             device._background.clear()
@@ -113,25 +113,8 @@ class IPyDriver(Driver3x, Mapping[str, Device]):
 
     # ---------------------------------------------------------------- mapping of devices
 
-    def __getitem__(self, devicename: str) -> Device:
-        try:
-            return self.devices[devicename]
-        except KeyError:
-            raise no_such_name(type(self).__name__, "device", devicename, self.devices) from None
-
-    def get(self, devicename: str, default: Any = None) -> Any:
-        """The device called `devicename`, or `default`."""
-        # Mapping's would build the KeyError's message for every miss.
-        return self.devices.get(devicename, default)
-
-    def __contains__(self, devicename: object) -> bool:
-        return devicename in self.devices
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.devices)
-
-    def __len__(self) -> int:
-        return len(self.devices)
+    def _missing(self, devicename: str) -> KeyError:
+        return no_such_name(type(self).__name__, "device", devicename, self.devices)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self.devices)})"

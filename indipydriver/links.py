@@ -105,16 +105,25 @@ class StdioLink:
             if same and stat.S_ISSOCK(in_stat.st_mode):
                 self._socket = _SocketLink(os.dup(self.infd))
             else:
-                await self._open_reader(loop, in_stat)
-                await self._open_writer(loop, out_stat)
+                self._read_thread_fd = self._file_dup(self.infd, in_stat)
+                if self._read_thread_fd is None:
+                    await self._open_reader(loop)
+                self._write_thread_fd = self._file_dup(self.outfd, out_stat)
+                if self._write_thread_fd is None:
+                    await self._open_writer(loop, out_stat)
             self._opened = True
 
-    async def _open_reader(self, loop: asyncio.AbstractEventLoop, st: os.stat_result) -> None:
+    def _file_dup(self, fd: int, st: os.stat_result) -> int | None:
+        """A duplicate of `fd` for a thread to read or write when it is a regular file (the
+        event loop cannot wait on one), kept to be closed; None for anything else."""
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        dup = os.dup(fd)
+        self._dups.append(dup)
+        return dup
+
+    async def _open_reader(self, loop: asyncio.AbstractEventLoop) -> None:
         fd = os.dup(self.infd)
-        if stat.S_ISREG(st.st_mode):
-            self._read_thread_fd = fd
-            self._dups.append(fd)
-            return
         reader = asyncio.StreamReader(limit=READ_SIZE, loop=loop)
         protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
         self._read_transport, _ = await loop.connect_read_pipe(
@@ -124,10 +133,6 @@ class StdioLink:
 
     async def _open_writer(self, loop: asyncio.AbstractEventLoop, st: os.stat_result) -> None:
         fd = os.dup(self.outfd)
-        if stat.S_ISREG(st.st_mode):
-            self._write_thread_fd = fd
-            self._dups.append(fd)
-            return
         if stat.S_ISSOCK(st.st_mode):
             # A socket used only for writing: a socket stream, for the reason in the class doc.
             sock = socket.socket(fileno=fd)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TypeVar
 
-__all__ = ["C_STRING_BYTES", "checked_string", "no_such_name"]
+__all__ = ["C_STRING_BYTES", "add_named", "checked_string", "no_such_name"]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("indipydriver")
 
@@ -30,6 +33,14 @@ def checked_string(value: object, what: str, owner: str) -> str:
         logger.warning("%s: %s %r is %d bytes or more; C clients truncate it", owner, what,
                        value, C_STRING_BYTES)
     return value
+
+
+def add_named(table: dict[str, T], name: str, item: T, owner: str, what: str) -> None:
+    """`item` into `table` under `name` (a driver's devices, a device's vectors, a vector's
+    members); ValueError naming `owner` when a `what` of that name is there already."""
+    if name in table:
+        raise ValueError(f"{owner}: duplicate {what} {name!r}")
+    table[name] = item
 
 
 def no_such_name(owner: str, what: str, name: object, names: Iterable[str]) -> KeyError:

@@ -8,13 +8,14 @@ driver's hot path, is a join of pieces it made, kept from one send to the next (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
+from .byname import ByName
 from .members import PropertyMember
-from .naming import checked_string, no_such_name
+from .naming import add_named, checked_string, no_such_name
 from .ports import DevicePort, DriverPort
 from .protocol.enums import Perm, State
 from .protocol.events import DelProperty
@@ -55,7 +56,7 @@ def _def_tags(kind: str) -> tuple[tuple[str, ...], str]:
     return tags
 
 
-class PropertyVector(MutableMapping[str, Any]):
+class PropertyVector(ByName[Any], MutableMapping[str, Any]):
     """Common part of all vectors: name, label, group, state, enable and the send methods.
 
     A mapping of member name -> member value, with the mapping methods 3.x's ``UserDict`` had
@@ -91,15 +92,14 @@ class PropertyVector(MutableMapping[str, Any]):
         self._ident_attrs: dict[str, str] | None = None
         self._set_shape: tuple[tuple[State, str, str, Perm], str, str, dict[str, str] | None] | None = None
         self.data: dict[str, PropertyMember] = {}
+        self._by_name = self.data  # names, length and membership (ByName); values below
         for member in members:
             if not isinstance(member, self.member_class):
                 raise TypeError(
                     f"{type(self).__name__} {name!r}: members must be "
                     f"{self.member_class.__name__}s, not {type(member).__name__}"
                 )
-            if member.name in self.data:
-                raise ValueError(f"{type(self).__name__} {name!r}: duplicate member {member.name!r}")
-            self.data[member.name] = member
+            add_named(self.data, member.name, member, f"{type(self).__name__} {name!r}", "member")
         if not self.data:
             raise ValueError(f"{type(self).__name__} {name!r} needs at least one member")
 
@@ -211,15 +211,6 @@ class PropertyVector(MutableMapping[str, Any]):
 
     def _no_member(self, membername: object) -> KeyError:
         return no_such_name(f"{type(self).__name__} {self.name!r}", "member", membername, self.data)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __contains__(self, membername: object) -> bool:
-        return membername in self.data
 
     def members(self) -> dict[str, PropertyMember]:
         """The member objects by name (the mapping itself gives values)."""

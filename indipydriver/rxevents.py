@@ -15,10 +15,10 @@ decoded (and `.z`-decompressed) bytes. A number event's ``getfloatvalue(name)`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from .byname import ByName
 from .members import NumberMember
 from .naming import no_such_name
 from .protocol import events as pe
@@ -86,26 +86,17 @@ class RxEvent:
         return f"{type(self).__name__}(devicename={self.devicename!r}, vectorname={self.vectorname!r})"
 
 
-class VectorEvent(RxEvent, Mapping[str, Any]):
+class VectorEvent(RxEvent, ByName[Any]):
     """An event carrying member values: a mapping of member name -> value (3.x's strings)."""
 
     def __init__(self, raw: Any, values: dict[str, Any],
                  vector: PropertyVector | None = None) -> None:
         super().__init__(raw, raw.device, raw.name, vector)
-        self._values = values
-
-    def __getitem__(self, membername: str) -> Any:
-        return self._values[membername]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
+        self._by_name = values
 
     def __repr__(self) -> str:
         values = {k: (f"<{len(v)} bytes>" if isinstance(v, bytes) else v)
-                  for k, v in self._values.items()}
+                  for k, v in self._by_name.items()}
         return (f"{type(self).__name__}(devicename={self.devicename!r}, "
                 f"vectorname={self.vectorname!r}, {values})")
 
@@ -153,7 +144,7 @@ class newTextVector(ClientVectorEvent[TextVector]):
 class _NumberValues:
     """``getfloatvalue`` for events carrying numbers as text."""
 
-    _values: dict[str, Any]
+    _by_name: dict[str, Any]
     _floats: dict[str, float]
 
     def getfloatvalue(self, membername: str) -> float:
@@ -161,7 +152,7 @@ class _NumberValues:
         try:
             return self._floats[membername]
         except KeyError:
-            raise no_such_name("this event", "member", membername, self._values) from None
+            raise no_such_name("this event", "member", membername, self._by_name) from None
 
 
 class newNumberVector(_NumberValues, ClientVectorEvent[NumberVector]):

@@ -196,6 +196,26 @@ class DriverHarness:
         self._frames.clear()
         return events
 
+    async def round_trip(self, timeout: float | None = None) -> None:
+        """Ping the driver and wait for its reply: the driver has then read everything sent to
+        it before, and everything it wrote before answering is queued here (``pending``). The
+        evidence that something did not happen, without waiting a fixed time: a request the
+        driver refused is answered by nothing before the reply. (``rxevent`` runs in a task of
+        its own: what it sends may still come later.)"""
+        wait = self.timeout if timeout is None else timeout
+        await self._round_trip(asyncio.get_running_loop().time() + wait)
+
+    async def handled(self, timeout: float | None = None) -> None:
+        """`round_trip`, then until ``rxevent`` and ``snoopevent`` have handled every event
+        queued for them, then a round trip again: what the driver sent while handling them has
+        come too. TimeoutError after `timeout` seconds (default: the harness's `timeout`)."""
+        wait = self.timeout if timeout is None else timeout
+        deadline = asyncio.get_running_loop().time() + wait
+        await self._round_trip(deadline)
+        for queue in (self.driver._rx_queue, self.driver._snoop_queue):
+            await asyncio.wait_for(queue.join(), self._left(deadline))
+        await self._round_trip(deadline)
+
     async def expect_nothing(self, kind: type | None = None, seconds: float = 0.1,
                              **attrs: Any) -> None:
         """Fail (AssertionError) if a matching event arrives within `seconds`."""

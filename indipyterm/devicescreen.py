@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import count
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from .ports import TermPort
-from .startscreen import StatusLine
+from .startscreen import StatusLine, TermScreen
 from .vectorinfo import VectorInfo
 from .vectorpanel import VectorPanel
 
@@ -24,7 +22,7 @@ VectorKey = tuple[str, str]
 _pane_ids = count()
 
 
-class DeviceScreen(Screen[None]):
+class DeviceScreen(TermScreen):
     """One device. The app calls :meth:`update_vectors` and :meth:`remove_vectors` with what
     changed, and :meth:`resync` after the connection came and went."""
 
@@ -44,13 +42,8 @@ class DeviceScreen(Screen[None]):
         self.groups: dict[str, str] = {}  # group -> pane id
         self.group_of: dict[str, str] = {}  # vector name -> group
 
-    @property
-    def term(self) -> TermPort:
-        """The app, as this screen uses it."""
-        return cast(TermPort, self.app)
-
     def compose(self) -> ComposeResult:
-        yield Header(icon="\u2609")  # a sun: the INDI world is astronomy
+        yield self.header()
         yield self.status
         yield self.empty
         yield self.tabs

@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from .ports import TermPort
 
-__all__ = ["StartScreen", "StatusLine"]
+__all__ = ["StartScreen", "StatusLine", "TermScreen"]
 
 
 class StatusLine(Static):
@@ -26,7 +26,21 @@ class StatusLine(Static):
             self.set_class(state == name, f"-{name}")
 
 
-class StartScreen(Screen[None]):
+class TermScreen(Screen[None]):
+    """What the start screen and a device's screen share: the app as they use it, and the
+    header they show."""
+
+    @property
+    def term(self) -> TermPort:
+        """The app, as this screen uses it."""
+        return cast(TermPort, self.app)
+
+    @staticmethod
+    def header() -> Header:
+        return Header(icon="\u2609")  # a sun: the INDI world is astronomy
+
+
+class StartScreen(TermScreen):
     """What the user sees first; choosing a device opens its screen."""
 
     def __init__(self) -> None:
@@ -38,13 +52,8 @@ class StartScreen(Screen[None]):
         self._shown_devices: list[str] = []
         self._shown_messages: list[str] = []
 
-    @property
-    def term(self) -> TermPort:
-        """The app, as this screen uses it."""
-        return cast(TermPort, self.app)
-
     def compose(self) -> ComposeResult:
-        yield Header(icon="\u2609")  # a sun: the INDI world is astronomy
+        yield self.header()
         yield self.server
         yield self.status
         with Vertical(id="devicebox"):

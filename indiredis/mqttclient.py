@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame, serialise
 from indipydriver.protocol import events as ev
 from indipydriver.retrypolicy import Retry
@@ -33,7 +32,7 @@ from .hosts import MqttServer, RedisServer, mqtt_server, redis_server
 from .indilink import GET_PROPERTIES, listen, served_frames
 from .mqttlink import MqttLink, refusal_unwrapped
 from .redisside import RedisSide
-from .topics import OFFLINE, ONLINE, Topics, payload_frames
+from .topics import OFFLINE, ONLINE, Drops, Topics
 
 __all__ = ["mqtttoport", "mqtttoport_async", "mqtttoredis", "mqtttoredis_async"]
 
@@ -49,7 +48,7 @@ class ClientSide:
         self.mqtt_id = mqtt_id
         self.out_topic = f"{self.topics.to_indi}/{mqtt_id}"
         self.site_devices: dict[str, set[str]] = {}
-        self._bad = WarningBudget(noun="MQTT messages dropped")
+        self.drops = Drops(mqtt_id)
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
                              self.topics.client_subscriptions(subscribe_list), self.from_broker,
                              on_connect=self.ask_all, on_lost=self.all_gone, retry=retry)
@@ -68,7 +67,7 @@ class ClientSide:
     async def from_broker(self, topic: str, payload: bytes) -> None:
         where = self.topics.split(topic)
         if where is None:
-            self.drop(topic, payload, "not a topic of ours")
+            self.drops.drop(topic, payload, "not a topic of ours")
             return
         root, site = where
         if root == self.topics.status:
@@ -81,14 +80,13 @@ class ClientSide:
                 await self.site_gone(site)
                 self.site_devices.pop(site, None)
             else:
-                self.drop(topic, payload, "a status is online or offline")
+                self.drops.drop(topic, payload, "a status is online or offline")
             return
         if root != self.topics.from_indi:
-            self.drop(topic, payload, "not a from_indi topic")
+            self.drops.drop(topic, payload, "not a from_indi topic")
             return
-        frames = payload_frames(payload)
-        if isinstance(frames, str):
-            self.drop(topic, payload, frames)
+        frames = self.drops.frames(topic, payload)
+        if frames is None:
             return
         devices = self.site_devices.setdefault(site, set())
         for frame in frames:
@@ -99,12 +97,6 @@ class ClientSide:
                 elif frame.tag == "delProperty" and "name" not in frame.attrs:
                     devices.discard(device)
         await self.from_site(site, frames)
-
-    def drop(self, topic: str, payload: bytes, why: str) -> None:
-        note = self._bad.take()
-        if note is not None:
-            logger.warning("%s: dropped a message on %s (%s): %s%s", self.mqtt_id, topic, why,
-                           clip(bytes(payload).decode(errors="replace")), note)
 
     async def from_site(self, site: str, frames: list[Frame]) -> None:
         raise NotImplementedError

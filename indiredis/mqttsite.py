@@ -28,7 +28,6 @@ import logging
 from collections.abc import Sequence
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import BLOBEnable, Frame, serialise
 from indipydriver.protocol import events as ev
 from indipydriver.retrypolicy import Retry
@@ -37,7 +36,7 @@ from .hosts import IndiServer, MqttServer, indi_server, mqtt_server
 from .indilink import IndiLink, listen, served_frames
 from .mqttlink import MqttLink, refusal_unwrapped
 from .toindi import CLIENT_TAGS
-from .topics import Topics, payload_frames
+from .topics import Drops, Topics, payload_frames
 
 __all__ = ["driverstomqtt", "driverstomqtt_async", "inditomqtt", "inditomqtt_async"]
 
@@ -55,7 +54,7 @@ class Site:
         self.mqtt_id = mqtt_id
         self.out_topic = f"{self.topics.from_indi}/{mqtt_id}"
         self.devices: set[str] = set()
-        self._bad = WarningBudget(noun="MQTT messages dropped")
+        self.drops = Drops(mqtt_id)
         self.indi = IndiLink(indi_host.host, indi_host.port, self.from_server,
                              on_lost=self.server_lost, retry=retry)
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
@@ -117,16 +116,16 @@ class Site:
             await self._snooped(payload)
             return
         if where is None or where[0] != self.topics.to_indi:
-            self._drop(topic, payload, "not a to_indi topic")
+            self.drops.drop(topic, payload, "not a to_indi topic")
             return
-        frames = payload_frames(payload)
-        if isinstance(frames, str):
-            self._drop(topic, payload, frames)
+        frames = self.drops.frames(topic, payload)
+        if frames is None:
             return
         for frame in frames:
             device = frame.attrs.get("device")
             if frame.tag not in CLIENT_TAGS:
-                self._drop(topic, frame.data, f"<{frame.tag}> is not an element a client sends")
+                self.drops.drop(topic, frame.data,
+                                f"<{frame.tag}> is not an element a client sends")
             elif frame.tag == "enableBLOB":
                 logger.debug("%s: enableBLOB from %s not passed on (the site asks for every "
                              "BLOB)", self.mqtt_id, topic)
@@ -146,9 +145,8 @@ class Site:
     def _snoop_request(self, site: str, payload: bytes) -> None:
         """Another site's driver asked for a device: if it is ours, its traffic goes to
         ``snoop_data/<that site>`` from now on."""
-        frames = payload_frames(payload)
-        if isinstance(frames, str):
-            self._drop(f"{self.topics.snoop_control}/{site}", payload, frames)
+        frames = self.drops.frames(f"{self.topics.snoop_control}/{site}", payload)
+        if frames is None:
             return
         for frame in frames:
             device = frame.attrs.get("device")
@@ -199,11 +197,6 @@ class Site:
         """The listener the INDI server chains as a remote (see the module docstring)."""
         return await listen(self.serve_remote, host, port)
 
-    def _drop(self, topic: str, payload: bytes, why: str) -> None:
-        note = self._bad.take()
-        if note is not None:
-            logger.warning("%s: dropped a message on %s (%s): %s%s", self.mqtt_id, topic, why,
-                           clip(bytes(payload).decode(errors="replace")), note)
 
 
 async def inditomqtt_async(indi_host: IndiServer | None, mqtt_id: str,

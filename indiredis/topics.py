@@ -9,20 +9,24 @@ Beyond indi-mr, every site keeps a retained ``online``/``offline`` on ``indi_sta
 to ask a site that comes (back) for everything.
 
 Payload: one or more complete INDI elements (``payload_frames``); anything else is refused with
-the reason.
+the reason, and said by the bridge's `Drops`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from indipydriver.logbudget import WarningBudget, clip
 from indipydriver.protocol import Frame
 
 from .hosts import MqttServer
 from .toindi import whole_frames
 
-__all__ = ["OFFLINE", "ONLINE", "Topics", "payload_frames"]
+__all__ = ["OFFLINE", "ONLINE", "Drops", "Topics", "payload_frames"]
+
+logger = logging.getLogger(__name__)
 
 ONLINE = b"online"
 OFFLINE = b"offline"
@@ -76,3 +80,27 @@ def payload_frames(payload: bytes) -> list[Frame] | str:
     if not frames:
         return "no INDI element"
     return frames
+
+
+class Drops:
+    """What a bridge drops of what the broker sends it (a topic not its own, a payload that is
+    not whole INDI elements...): each said with its topic, why and the start of its payload,
+    a few a window (`WarningBudget`), under the bridge's MQTT id."""
+
+    def __init__(self, mqtt_id: str) -> None:
+        self.mqtt_id = mqtt_id
+        self._budget = WarningBudget(noun="MQTT messages dropped")
+
+    def drop(self, topic: str, payload: bytes, why: str) -> None:
+        note = self._budget.take()
+        if note is not None:
+            logger.warning("%s: dropped a message on %s (%s): %s%s", self.mqtt_id, topic, why,
+                           clip(bytes(payload).decode(errors="replace")), note)
+
+    def frames(self, topic: str, payload: bytes) -> list[Frame] | None:
+        """The payload's INDI elements (`payload_frames`), or None when it is dropped."""
+        frames = payload_frames(payload)
+        if isinstance(frames, str):
+            self.drop(topic, payload, frames)
+            return None
+        return frames

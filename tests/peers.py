@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -529,8 +530,9 @@ class OurServer(IndiServer):
 
 class ServingProgram:
     """A program that serves INDI itself (an example script, a driver written for indipydriver
-    3.x) run as its user runs it: a child process, its output piped, serving on ``port``;
-    stopped with Ctrl-C. (Our server's command is :class:`OurServer`.)"""
+    3.x) run as its user runs it: a child process, its output piped and read as it comes (a
+    test can wait for a line it logs), serving on ``port``; stopped with Ctrl-C. (Our server's
+    command is :class:`OurServer`.)"""
 
     def __init__(self, args: Sequence[str], port: int, cwd: Path,
                  env: Mapping[str, str] | None = None) -> None:
@@ -538,15 +540,24 @@ class ServingProgram:
         self.args = list(args)
         self.process = subprocess.Popen(self.args, cwd=cwd, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        self._readers = [threading.Thread(target=_collect, args=(pipe, into), daemon=True)
+                         for pipe, into in ((self.process.stdout, self._out),
+                                            (self.process.stderr, self._err))]
+        for reader in self._readers:
+            reader.start()
 
     def wait_listening(self, timeout: float = 20.0) -> Self:
         """Return once it serves; fail with its stderr when it exits or time runs out first."""
         if not wait_listening(self.process, self.port, timeout):
-            self.process.kill()
-            _, err = self.process.communicate(timeout=10)
-            raise AssertionError(f"{self.args} did not listen: "
-                                 f"{err.decode(errors='replace')[-2000:]}")
+            self.end()
+            raise AssertionError(f"{self.args} did not listen: {self.stderr()[-2000:]}")
         return self
+
+    def stderr(self) -> str:
+        """What it has written on stderr so far."""
+        return b"".join(self._err).decode(errors="replace")
 
     def ctrl_c(self) -> tuple[int, str, str]:
         """Ctrl-C (SIGINT) unless it has ended: its exit code, stdout and stderr; fails when
@@ -554,19 +565,27 @@ class ServingProgram:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            out, err = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate(timeout=10)
+            self.end()
             raise AssertionError(f"{self.args} ignored Ctrl-C") from None
-        return (self.process.returncode, out.decode(errors="replace"),
-                err.decode(errors="replace"))
+        self.end()
+        return (self.process.returncode, b"".join(self._out).decode(errors="replace"),
+                self.stderr())
 
-    def kill(self) -> None:
-        """Kill it if it still runs, and reap it (a test's teardown)."""
+    def end(self) -> None:
+        """Kill it if it still runs, reap it and read its output to the end (a teardown)."""
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate(timeout=10)
+        self.process.wait(10)
+        for reader in self._readers:
+            reader.join(10)
+
+
+def _collect(pipe: IO[bytes] | None, into: list[bytes]) -> None:
+    assert pipe is not None
+    with pipe:
+        into.extend(pipe)  # line by line: a test looks meanwhile
 
 
 def driver_path() -> str:

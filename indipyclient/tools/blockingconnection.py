@@ -158,21 +158,24 @@ class Connection:
     def next_event(self, deadline: float | None) -> Event | None:
         """The next event from the server, or None once ``deadline`` (``time.monotonic()``) passes.
 
-        A ``deadline`` of None waits for ever. Raises ServerClosed at end of stream.
+        A ``deadline`` of None waits for ever. Raises ServerClosed at end of stream. What
+        arrived by the deadline is returned even when the tool reads it later (a busy machine
+        let it run late): bytes read after the deadline count by when they came (packet
+        timestamps, Linux), as indi_getprop's select() would have seen them.
         """
         while not self._pending:
             if self._closed:
                 raise ServerClosed(f"the INDI server at {self.where} closed the connection", 2)
+            late = False
             if deadline is None:
                 self.sock.settimeout(None)
             else:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self.sock.settimeout(remaining)
+                late = remaining <= 0
+                self.sock.settimeout(max(remaining, 0.0))
             try:
                 data, arrived = self._recv()
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):  # BlockingIOError: nothing there at 0 s
                 return None
             except OSError as exc:
                 raise ServerClosed(
@@ -183,6 +186,8 @@ class Connection:
                 continue
             for piece, when in self._drain(data, arrived):
                 self._take(piece, when)
+            if late and deadline is not None and arrived > deadline:
+                return None  # read late and it came late too (kept for a later call)
         event, self.arrived = self._pending.popleft()
         return event
 

@@ -14,9 +14,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from .blockingconnection import Connection
 from .toolerror import ToolError
 
-__all__ = ["Reporter", "parse_options", "parse_port", "parse_timeout", "run_tool"]
+__all__ = ["Reporter", "ServerOptions", "parse_options", "parse_port", "parse_timeout", "run_tool"]
 
 
 def parse_options(
@@ -48,6 +49,38 @@ def parse_timeout(text: str) -> float | None:
     if not 0 <= value < float("inf"):
         raise ToolError(f"-t needs a number of seconds >= 0, got {text!r}", 2)
     return None if value == 0 else value
+
+
+class ServerOptions:
+    """How a tool reaches its server, from the options every tool reads alike: ``-h host``,
+    ``-p port``, ``-d fd`` (a socket already open to it) and ``-t secs``. (A plain class:
+    ``dataclasses`` would cost indi_getprop start-up time.)"""
+
+    def __init__(self) -> None:
+        self.host = "localhost"
+        self.port = 7624
+        self.fd: int | None = None
+        self.timeout: float | None = 2.0
+
+    def take(self, flag: str, value: str) -> None:
+        """One of ``-d``, ``-h``, ``-p``, ``-t`` (`flag` without its dash) and its value."""
+        if flag == "d":
+            try:
+                self.fd = int(value)
+            except ValueError:
+                raise ToolError(f"-d needs a file descriptor number, got {value!r}") from None
+        elif flag == "h":
+            self.host = value
+        elif flag == "p":
+            self.port = parse_port(value)
+        else:
+            self.timeout = parse_timeout(value)
+
+    def connect(self, on_error: Callable[[str], None]) -> Connection:
+        """The socket ``-d`` gave, else a new connection to host:port."""
+        if self.fd is not None:
+            return Connection.from_fd(self.fd, on_error=on_error)
+        return Connection.open(self.host, self.port, on_error=on_error)
 
 
 class Reporter:

@@ -48,8 +48,7 @@ from indipydriver.protocol import (
 )
 from indipydriver.protocol.timestamps import parse_timestamp
 
-from .blockingconnection import Connection
-from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
+from .cli import Reporter, ServerOptions, parse_options, run_tool
 from .expression import Expression, ExpressionError, compile_expression, format_g
 from .toolerror import ToolError
 
@@ -125,10 +124,7 @@ def operand_values(event: Event) -> list[tuple[str, float]]:
 class EvalSettings:
     """indi_eval's command line: connection, timer and the one-letter flags."""
 
-    host: str = "localhost"
-    port: int = 7624
-    fd: int | None = None
-    timeout: float | None = 2.0
+    server: ServerOptions = field(default_factory=ServerOptions)  # -d -h -p -t
     verbose: int = 0
     flags: set[str] = field(default_factory=set)  # b e f i o w
 
@@ -144,20 +140,12 @@ def _read_args(args: list[str]) -> tuple[EvalSettings, Expression]:
             if opt == "--help":
                 print(USAGE)
                 raise ToolError("", 0)
-            if opt == "-d":
-                settings.fd = int(value)
-            elif opt == "-h":
-                settings.host = value
-            elif opt == "-p":
-                settings.port = parse_port(value)
-            elif opt == "-t":
-                settings.timeout = parse_timeout(value)
+            if opt in ("-d", "-h", "-p", "-t"):
+                settings.server.take(opt[1], value)
             elif opt == "-v":
                 settings.verbose += 1
             else:
                 settings.flags.add(opt[1])
-    except ValueError:
-        raise ToolError("-d needs a file descriptor number", 1) from None
     except ToolError as exc:
         raise ToolError(str(exc), 0 if exc.status == 0 else 1) from None
     if len(operands) > 1:
@@ -173,11 +161,8 @@ def _eval(args: list[str]) -> int:
     settings, expression = _read_args(args)
     flags = settings.flags
     report = Reporter(NAME, settings.verbose)
-    timeout = settings.timeout
-    if settings.fd is not None:
-        conn = Connection.from_fd(settings.fd, on_error=report.error)
-    else:
-        conn = Connection.open(settings.host, settings.port, on_error=report.error)
+    timeout = settings.server.timeout
+    conn = settings.server.connect(report.error)
     wanted = set(expression.operands)
     values: dict[str, float] = {}
 

@@ -35,8 +35,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 
 # Only what parsing the command line and connecting need is imported here: the protocol core
 # (``getpropquery``, ``blobfiles``) loads after the request is sent, while the server answers.
-from .blockingconnection import Connection
-from .cli import Reporter, parse_options, parse_port, parse_timeout, run_tool
+from .cli import Reporter, ServerOptions, parse_options, run_tool
 from .specs import GetSpec, SpecError, parse_get_spec
 from .toolerror import ToolError
 
@@ -67,27 +66,18 @@ to print that attribute. BLOBs are saved as device.property.element.format.
   --json   print the matching vectors as one JSON snapshot instead of lines
 Exit status: 0 every query matched, 1 some query matched nothing, 2 real trouble."""
 
-def _parse_args(args: list[str]) -> tuple[dict[str, Any], list[GetSpec]]:
+def _parse_args(args: list[str]) -> tuple[ServerOptions, dict[str, Any], list[GetSpec]]:
     opts, operands = parse_options(args, "1d:h:p:mt:vw", ["json", "help"])
-    settings: dict[str, Any] = {"host": "localhost", "port": 7624, "timeout": 2.0, "fd": None,
-                                "verbose": 0, "just_value": False, "monitor": False,
+    server = ServerOptions()
+    settings: dict[str, Any] = {"verbose": 0, "just_value": False, "monitor": False,
                                 "write_only": False, "json": False, "help": False}
     for opt, value in opts:
         if opt == "-1":
             settings["just_value"] = True
-        elif opt == "-d":
-            try:
-                settings["fd"] = int(value)
-            except ValueError:
-                raise ToolError(f"-d needs a file descriptor number, got {value!r}") from None
-        elif opt == "-h":
-            settings["host"] = value
-        elif opt == "-p":
-            settings["port"] = parse_port(value)
+        elif opt in ("-d", "-h", "-p", "-t"):
+            server.take(opt[1], value)
         elif opt == "-m":
             settings["monitor"] = True
-        elif opt == "-t":
-            settings["timeout"] = parse_timeout(value)
         elif opt == "-v":
             settings["verbose"] += 1
         elif opt == "-w":
@@ -100,7 +90,7 @@ def _parse_args(args: list[str]) -> tuple[dict[str, Any], list[GetSpec]]:
         specs = [parse_get_spec(text) for text in operands or ["*.*.*"]]
     except SpecError as exc:
         raise ToolError(str(exc), 2) from None
-    return settings, specs
+    return server, settings, specs
 
 
 # `<getProperties version="1.7" device="...">` cut around the device's name.
@@ -126,18 +116,15 @@ def early_request(specs: Sequence[GetSpec]) -> bytes | None:
 
 
 def _getprop(args: list[str]) -> int:
-    settings, specs = _parse_args(args)
+    server, settings, specs = _parse_args(args)
     if settings["help"]:
         print(USAGE)
         return 0
     report = Reporter(NAME, settings["verbose"])
-    if settings["fd"] is not None:
-        conn = Connection.from_fd(settings["fd"], on_error=report.error)
-    else:
-        conn = Connection.open(settings["host"], settings["port"], on_error=report.error)
+    conn = server.connect(report.error)
     where = conn.where
     report.info(f"connected to {where}")
-    timeout: float | None = settings["timeout"]
+    timeout = server.timeout
     # As indi_getprop: the quiet period runs from the request, and restarts with each matching
     # definition from the moment its bytes arrived (not when Python got round to parsing them).
     early = early_request(specs)
@@ -159,7 +146,7 @@ def _getprop(args: list[str]) -> int:
         # Only for --json: the library's model and snapshot are start-up time of every run.
         from .snapshotjson import MatchedSnapshot
 
-        snapshot = MatchedSnapshot(settings["host"], settings["port"])
+        snapshot = MatchedSnapshot(server.host, server.port)
     out = sys.stdout
     folder = Path.cwd()
     lines: list[str] = []  # written in one go when every event read so far is handled

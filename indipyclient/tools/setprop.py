@@ -60,7 +60,7 @@ from ..model import Model
 from ..outgoing import InvalidValue
 from ..outgoing import new_vector as validated_vector
 from .blockingconnection import Connection
-from .cli import Reporter, parse_port, parse_timeout, run_tool
+from .cli import Reporter, ServerOptions, run_tool
 from .specs import SetSpec, SpecError, parse_set_spec
 from .toolerror import ToolError
 
@@ -112,10 +112,7 @@ def answer_timeout(vector: str, vector_timeout: float, values: Sequence[tuple[st
 
 @dataclass
 class Settings:
-    host: str = "localhost"
-    port: int = 7624
-    fd: int | None = None
-    timeout: float | None = 2.0
+    server: ServerOptions = field(default_factory=ServerOptions)  # -d -h -p -t
     timeout_given: bool = False  # -t given: it also bounds -w's wait for the answer
     verbose: int = 0
     wait: bool = False
@@ -146,18 +143,8 @@ def parse_setprop_args(args: Sequence[str]) -> Settings:
                     value, i = args[i], i + 1
                 else:
                     raise ToolError(f"option -{flag} requires an argument (try --help)")
-                if flag == "d":
-                    try:
-                        settings.fd = int(value)
-                    except ValueError:
-                        raise ToolError(f"-d needs a file descriptor number, got {value!r}") from None
-                elif flag == "h":
-                    settings.host = value
-                elif flag == "p":
-                    settings.port = parse_port(value)
-                else:
-                    settings.timeout = parse_timeout(value)
-                    settings.timeout_given = True
+                settings.server.take(flag, value)
+                settings.timeout_given = settings.timeout_given or flag == "t"
             elif flag == "v":
                 settings.verbose += 1
             elif flag == "w":
@@ -269,10 +256,7 @@ def _setprop(args: list[str]) -> int:
     plan = SetpropPlan(settings.specs)
     if plan.typed:
         vectors = plan.typed_vectors()  # checked before connecting: nothing sent if one is bad
-    if settings.fd is not None:
-        conn = Connection.from_fd(settings.fd, on_error=report.error)
-    else:
-        conn = Connection.open(settings.host, settings.port, on_error=report.error)
+    conn = settings.server.connect(report.error)
     report.info(f"connected to {conn.where}")
     try:
         if plan.typed:
@@ -282,12 +266,12 @@ def _setprop(args: list[str]) -> int:
             conn.send(*vectors)
             sent: list[Any] = vectors
         else:
-            sent = _send_checked(conn, plan, settings.timeout, report)
+            sent = _send_checked(conn, plan, settings.server.timeout, report)
         if not settings.wait:
             conn.shutdown_write()
             return 0
         return _await_answers(conn, sent, plan,
-                              settings.timeout if settings.timeout_given else "default", report)
+                              settings.server.timeout if settings.timeout_given else "default", report)
     finally:
         conn.close()
 

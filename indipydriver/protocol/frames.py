@@ -92,9 +92,7 @@ class FrameRun(Frame):
         """`template` and `varying` as in the start-tag shape (``starttags``) the elements
         share: every element's attributes are `template` with the `varying` values (offsets
         in a start tag that begins with its ``lead``) read from that element."""
-        self.tag = tag
-        self.attrs = attrs
-        self.data = data
+        super().__init__(tag, attrs, data)
         self.count = count
         self.unit = unit
         self.lead = lead

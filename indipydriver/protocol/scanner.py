@@ -276,16 +276,11 @@ class ResumableScanner:
                 # pos is the `<`; only rescan when a `>` has arrived since the last attempt.
                 hint = self._start_hint
                 if hint > pos and work.find(b">", hint) < 0 and work.find(b"<", hint) < 0:
-                    if n - pos > self.max_element_size:
-                        out.append(self._error("start tag too long", offset + pos))
-                        pos += 1
-                        state = _RESYNC
-                        continue
-                    self._start_hint = n
-                    break
-                m = _STRICT_START_TAG.match(work, pos)
-                assert m is not None  # `<` + name start always matches
-                if m.group(3):
+                    m = None  # nothing since then could end it: still incomplete, as below
+                else:
+                    m = _STRICT_START_TAG.match(work, pos)
+                    assert m is not None  # `<` + name start always matches
+                if m is not None and m.group(3):
                     attrs_raw = m.group(2)
                     tag = m.group(1)
                     end = m.end()
@@ -316,7 +311,7 @@ class ResumableScanner:
                         state = _BODY
                         self._nest_on = self._nesting
                     continue
-                e = m.end()
+                e = m.end() if m is not None else n
                 if e < n:
                     c = work[e]
                     if c == 0x3C:  # `<` inside a start tag
@@ -395,26 +390,15 @@ class ResumableScanner:
                             pos = j
                             state = _RESYNC
                             continue
-                        if self._discarding:
-                            pass
-                        elif end - pos > self.max_element_size:
-                            # Same verdict whether the element arrived in one read or many.
-                            self._check_size(work, pos, end, out)
-                        elif pos == 0 and end > _BIG_FRAME and work is self._buf:
-                            # A large element accumulated over many reads: hand the buffer
-                            # itself out instead of copying megabytes, carry on in the tail.
-                            out.append(self._take_buffer(work, end))
-                            work = self._buf
+                        state = _IDLE
+                        if not self._discarding and self._hand_out(work, pos, end, out):
+                            work = self._buf  # the tail after the buffer handed out
                             n = len(work)
                             offset += end
                             search -= end
                             pos = 0
-                            state = _IDLE
-                            continue
                         else:
-                            out.append(self._frame(work, pos, end, None, self._attrs_raw))
-                        pos = end
-                        state = _IDLE
+                            pos = end
                         continue
                     new_search = i  # `</tag` at the very end: need one more byte
                 else:
@@ -480,19 +464,12 @@ class ResumableScanner:
                                     elif self._streaming:
                                         self._streaming = False
                                         out.append(FrameEnd(piece(work, pos, end)))
-                                    elif end - pos > self.max_element_size:
-                                        self._check_size(work, pos, end, out)
-                                    elif pos == 0 and end > _BIG_FRAME and work is self._buf:
-                                        out.append(self._take_buffer(work, end))
-                                        work = self._buf
+                                    elif self._hand_out(work, pos, end, out):
+                                        work = self._buf  # pos stays 0: the tail's start
                                         n = len(work)
                                         offset += end
                                         search -= end
                                         continue
-                                    else:
-                                        out.append(
-                                            self._frame(work, pos, end, None, self._attrs_raw)
-                                        )
                                     pos = end
                                     continue
                                 if ename == self._member:
@@ -648,6 +625,23 @@ class ResumableScanner:
         else:
             data = bytes(work[start:end])
         return Frame(self._tag if tag is None else tag.decode("ascii"), None, data, attrs_raw)
+
+    def _hand_out(
+        self, work: bytes | bytearray, pos: int, end: int, out: list[Frame | ProtocolError]
+    ) -> bool:
+        """The element work[pos:end] is complete (a body's or a stream's that was not handed
+        out in pieces): framed into `out`, or refused as too large -- the same verdict whether
+        it arrived in one read or many. True when it was a large element accumulated over many
+        reads and the buffer itself was handed out instead of copying megabytes: the caller
+        carries on in `self._buf`, the tail, `end` bytes further on."""
+        if end - pos > self.max_element_size:
+            self._check_size(work, pos, end, out)
+        elif pos == 0 and end > _BIG_FRAME and work is self._buf:
+            out.append(self._take_buffer(work, end))
+            return True
+        else:
+            out.append(self._frame(work, pos, end, None, self._attrs_raw))
+        return False
 
     def _take_buffer(self, work: bytearray, end: int) -> Frame:
         """The element is work[:end]: give it `work` itself (no copy of a BLOB) and keep the

@@ -48,7 +48,7 @@ from ..vectors import BLOBVector, NumberVector, PropertyVector, SwitchVector, Te
 from .fits import Card, fits_bytes
 from .groups import IMAGE_INFO_TAB, IMAGE_SETTINGS_TAB, MAIN_CONTROL_TAB, OPTIONS_TAB
 from .interface import Interface
-from .role import Operation, RoleDevice, RoleTasks
+from .role import Operation, RoleDevice, RoleTasks, accept_values
 
 __all__ = ["Camera", "Cooler", "Exposure", "Image", "Sensor"]
 
@@ -267,25 +267,12 @@ class Camera:
             "CCD_BINNING": self._new_binning,
             "CCD_TEMPERATURE": self._new_temperature,
             "CCD_COOLER": self._new_cooler,
-            "UPLOAD_SETTINGS": self._new_text,
+            "UPLOAD_SETTINGS": accept_values,
         }
-        handler = handlers.get(event.vectorname or "", self._new_switch)
+        # The rest are OneOfMany choices the role only records (frame type, upload mode,
+        # formats, compression).
+        handler = handlers.get(event.vectorname or "", accept_values)
         await handler(event)
-
-    # ---------------------------------------------------------------- settings
-
-    async def _new_switch(self, event: ClientVectorEvent[Any]) -> None:
-        """A OneOfMany choice the role only records (frame type, upload mode, formats,
-        compression): the vector takes it and answers Ok."""
-        vector = event.vector
-        for name, value in event.items():
-            vector[name] = value
-        await vector.send_setVector(state="Ok")
-
-    async def _new_text(self, event: ClientVectorEvent[Any]) -> None:
-        for name, value in event.items():
-            event.vector[name] = value
-        await event.vector.send_setVector(state="Ok")
 
     def current_frame(self) -> tuple[int, int, int, int]:
         f = self.frame

@@ -29,7 +29,7 @@ from ..vectors import PropertyVector, SwitchVector, TextVector
 from .groups import INFO_TAB, MAIN_CONTROL_TAB, OPTIONS_TAB
 from .interface import Interface
 from .messages import DEFAULT_TAGS, MessageHandler
-from .role import Role
+from .role import Role, run_chosen
 
 __all__ = ["STANDARD_NAMES", "DeviceProps", "Hook", "default_exec"]
 
@@ -175,13 +175,7 @@ class DeviceProps:
         return False
 
     async def _connection(self, event: ClientVectorEvent[Any]) -> None:
-        if event.get("CONNECT") == "On":
-            await self.connect()
-        elif event.get("DISCONNECT") == "On":
-            await self.disconnect()
-        else:
-            # Both Off: nothing asked; say where things stand.
-            await self.connection.send_setVector()
+        await run_chosen(event, {"CONNECT": self.connect, "DISCONNECT": self.disconnect})
 
     async def connect(self) -> None:
         """Connect: the hook, CONNECTION Ok, the roles' vectors defined, the roles told."""

@@ -18,7 +18,7 @@ from ..rxevents import ClientVectorEvent, newNumberVector
 from ..vectors import NumberVector, PropertyVector, TextVector
 from .groups import FILTER_TAB
 from .interface import Interface
-from .role import Operation, RoleDevice
+from .role import Operation, RoleDevice, accept_values
 
 __all__ = ["FilterWheel", "FilterWheelHardware"]
 
@@ -88,9 +88,7 @@ class FilterWheel:
         if event.vectorname == "FILTER_SLOT" and isinstance(event, newNumberVector):
             await self._select(round(event.getfloatvalue("FILTER_SLOT_VALUE")))
         elif event.vectorname == "FILTER_NAME":
-            for name, value in event.items():
-                self.names[name] = value
-            await self.names.send_setVector(state="Ok")
+            await accept_values(event)
 
     async def _select(self, slot: int) -> None:
         if self._change.running:

@@ -21,7 +21,7 @@ from ..rxevents import ClientVectorEvent, newNumberVector
 from ..vectors import NumberVector, PropertyVector, SwitchVector
 from .groups import MAIN_CONTROL_TAB
 from .interface import Interface
-from .role import Operation, RoleDevice, RoleTasks
+from .role import Operation, RoleDevice, RoleTasks, accept_values
 
 __all__ = ["Focuser", "FocuserHardware"]
 
@@ -236,6 +236,4 @@ class Focuser:
                 await vector.send_setVector(state="Alert", message=f"Speed {speed} failed: "
                                             f"{type(exc).__name__}: {exc}")
                 return
-        for name, value in event.items():
-            vector[name] = value
-        await vector.send_setVector(state="Ok")
+        await accept_values(event)

@@ -30,7 +30,7 @@ from ..vectors import NumberVector, PropertyVector, SwitchVector, TextVector
 from .astro import altitude, hour_angle, local_sidereal_time, wrap_hours
 from .groups import MAIN_CONTROL_TAB, MOTION_TAB, OPTIONS_TAB, SITE_TAB
 from .interface import Interface
-from .role import Operation, RepeatedRead, RoleDevice, RoleTasks
+from .role import Operation, RepeatedRead, RoleDevice, RoleTasks, accept_values, run_chosen
 
 __all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
            "SlewRate"]
@@ -302,17 +302,17 @@ class Mount:
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         handlers = {
             "EQUATORIAL_EOD_COORD": self._new_coord,
-            "ON_COORD_SET": self._new_on_coord_set,
+            "ON_COORD_SET": accept_values,
             "TELESCOPE_ABORT_MOTION": self._new_abort,
             "TELESCOPE_TRACK_STATE": self._new_track_state,
             "TELESCOPE_MOTION_NS": self._new_motion,
             "TELESCOPE_MOTION_WE": self._new_motion,
-            "TELESCOPE_SLEW_RATE": self._new_plain,
+            "TELESCOPE_SLEW_RATE": accept_values,
             "TIME_UTC": self._new_time,
-            "GEOGRAPHIC_COORD": self._new_plain,
+            "GEOGRAPHIC_COORD": accept_values,
             "TELESCOPE_PARK": self._new_park,
-            "TELESCOPE_PARK_POSITION": self._new_plain,
-            "TELESCOPE_INFO": self._new_plain,
+            "TELESCOPE_PARK_POSITION": accept_values,
+            "TELESCOPE_INFO": accept_values,
         }
         handler = handlers.get(event.vectorname or "")
         if handler is None:
@@ -406,18 +406,6 @@ class Mount:
             self.logger.error("Stopping the mount failed: %s: %s", type(exc).__name__, exc)
 
     # ---------------------------------------------------------------- requests
-
-    async def _new_plain(self, event: ClientVectorEvent[Any]) -> None:
-        """Settings the role only keeps (site, slew rate, park position, scope info)."""
-        vector = event.vector
-        for name, value in event.items():
-            vector[name] = value
-        await vector.send_setVector(state="Ok")
-
-    async def _new_on_coord_set(self, event: ClientVectorEvent[Any]) -> None:
-        for name, value in event.items():
-            self.on_coord_set[name] = value
-        await self.on_coord_set.send_setVector(state="Ok")
 
     async def _new_coord(self, event: ClientVectorEvent[Any]) -> None:
         numbers = _numbers(event)
@@ -584,12 +572,7 @@ class Mount:
         await self.time_utc.send_setVector(state="Ok")
 
     async def _new_park(self, event: ClientVectorEvent[Any]) -> None:
-        if event.get("PARK") == "On":
-            await self._start_park()
-        elif event.get("UNPARK") == "On":
-            await self._unpark()
-        else:
-            await self.park.send_setVector()
+        await run_chosen(event, {"PARK": self._start_park, "UNPARK": self._unpark})
 
     async def _start_park(self) -> None:
         if self.status is MountStatus.PARKED:

@@ -6,23 +6,54 @@ when it disconnects (as indilib does), hands the role every client request for t
 and tells it when it is connected and disconnected. The role runs its own work (an exposure,
 a slew, a cooler's ramp) with the two small pieces here: `RoleTasks`, the tasks it runs while
 connected, `Operation`, one long action at a time that ends Ok, Alert or aborted, and
-`RepeatedRead`, a reading done over and over whose failure is said once.
+`RepeatedRead`, a reading done over and over whose failure is said once; `accept_values`
+answers a request for a setting the role only keeps, `run_chosen` one for switches that each
+start an action.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from ..rxevents import ClientVectorEvent
 from ..vectors import PropertyVector
 from .interface import Interface
 
-__all__ = ["Operation", "RepeatedRead", "Role", "RoleDevice", "RoleTasks"]
+__all__ = [
+    "Operation",
+    "RepeatedRead",
+    "Role",
+    "RoleDevice",
+    "RoleTasks",
+    "accept_values",
+    "run_chosen",
+]
 
 logger = logging.getLogger(__name__)
+
+
+async def accept_values(event: ClientVectorEvent[Any]) -> None:
+    """A request for a setting the role only keeps (a camera's frame type, a mount's site, a
+    wheel's filter names...): the vector takes the client's values and answers Ok."""
+    vector = event.vector
+    for name, value in event.items():
+        vector[name] = value
+    await vector.send_setVector(state="Ok")
+
+
+async def run_chosen(event: ClientVectorEvent[Any],
+                     actions: dict[str, Callable[[], Awaitable[None]]]) -> None:
+    """A request on switches that each start an action (CONNECT / DISCONNECT, PARK / UNPARK):
+    the action of the first switch the client turned On runs; with none On nothing was asked,
+    and the vector is sent back to say where things stand."""
+    for switch, action in actions.items():
+        if event.get(switch) == "On":
+            await action()
+            return
+    await event.vector.send_setVector()
 
 
 class RoleDevice(Protocol):

@@ -97,18 +97,7 @@ class ClientQueue:
             assert isinstance(frame, FrameRun)
             frame = frame.element(-1)
         data = frame.data
-        if self.streaming:
-            self._held.append((frame, coalesce))
-            self.nbytes += len(data)
-            self._held_bytes += len(data)
-            return
-        if frame.tag.startswith("set"):
-            if "message" not in frame.attrs:
-                self._index(frame.attrs, coalesce)
-            elif frame.tag == "setBLOBVector":
-                self._index_blob_with_message(frame.attrs, coalesce)
-        self._items.append(data)
-        self.nbytes += len(data)
+        self._add(frame, data, len(data), coalesce)
 
     def put_run(self, frames: list[Frame], coalesce_from: int) -> None:
         """`put` for consecutive sets of one property, none with a message (a burst), each
@@ -137,18 +126,26 @@ class ClientQueue:
 
     def put_parts(self, element: Parts, coalesce: bool = False) -> None:
         """`put` for an element held as its pieces."""
+        self._add(element, element, element.size, coalesce)
+
+    def _add(self, element: Frame | Parts, item: bytes | memoryview | Parts, size: int,
+             coalesce: bool) -> None:
+        """What `put` and `put_parts` do: `element` held while another streams in, or else
+        its set indexed (see `put`) and `item`, `size` bytes, queued."""
         if self.streaming:
             self._held.append((element, coalesce))
-            self.nbytes += element.size
-            self._held_bytes += element.size
+            self.nbytes += size
+            self._held_bytes += size
             return
-        if element.tag.startswith("set"):
-            if "message" not in element.attrs:
-                self._index(element.attrs, coalesce)
-            elif element.tag == "setBLOBVector":
-                self._index_blob_with_message(element.attrs, coalesce)
-        self._items.append(element)
-        self.nbytes += element.size
+        tag = element.tag
+        if tag.startswith("set"):
+            attrs = element.attrs
+            if "message" not in attrs:
+                self._index(attrs, coalesce)
+            elif tag == "setBLOBVector":
+                self._index_blob_with_message(attrs, coalesce)
+        self._items.append(item)
+        self.nbytes += size
 
     def _index(self, attrs: dict[str, str], coalesce: bool) -> None:
         """Remember where the set of this property goes; drop the older one if coalescing."""

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 from indipydriver.protocol.frames import Frame, decode_attrs
 from indipydriver.protocol.wellformed import xml_error
 from indipyserver.fastpath.readclassifier import ReadClassifier
+from indipyserver.routing.interests import ClientState
 from indipyserver.routing.ports import ClientPort, DriverPort
 from indipyserver.routing.tables import RoutingTables
 
@@ -106,18 +107,8 @@ class Shortcut:
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
         tables.new_interest(state, device, name)
-        frame = None
-        try:
-            for other in tables.echo_receivers(state, tag_name, device, name, len(element)):
-                sink = other.sink
-                if not _write_through(sink, element):
-                    if frame is None:
-                        frame = _frame(tag, device, name, rest, element)
-                        flow.begin()
-                    sink.send_frame(frame)
-        finally:
-            if frame is not None:
-                flow.end()
+        receivers = tables.echo_receivers(state, tag_name, device, name, len(element))
+        _deliver(receivers, tag, device, name, rest, element, flow)
         if owner.local:  # an executable driver; a remote server on this machine
             _handoff()
             owner.read_now()  # a driver that answers at once has done so by now
@@ -136,27 +127,45 @@ class Shortcut:
             return False  # the general path checks it with expat, and drops it if malformed
         if tables.logs_message(b"message" in rest):
             return False
-        frame = None
-        woke = False  # a client on this machine
-        try:
-            for state in tables.set_receivers(device, name):
-                sink = state.sink
-                if _write_through(sink, element):
-                    woke = woke or sink.local
-                else:
-                    if frame is None:
-                        frame = _frame(tag, device, name, rest, element)
-                        flow.begin()
-                    sink.send_frame(frame)
-        finally:
-            if frame is not None:
-                flow.end()
+        receivers = tables.set_receivers(device, name)
+        frame, woke = _deliver(receivers, tag, device, name, rest, element, flow)
         if woke:
             _handoff()
         if frame is None:
             frame = _frame(tag, device, name, rest, element)
         tables.cache.update(device, name, frame)
         return True
+
+
+def _deliver(
+    receivers: list[ClientState],
+    tag: bytes,
+    device: str,
+    name: str,
+    rest: bytes,
+    element: bytes,
+    flow: LoopFlow,
+) -> tuple[Frame | None, bool]:
+    """Both routes' delivery: `element` written through to each receiver that can take it at
+    once, one `Frame` (made at the first that cannot) queued at the others, the loop's flow
+    held while it is made and queued. Returns that frame (None when every receiver took the
+    write) and whether a client on this machine was written to (and so woken)."""
+    frame = None
+    woke = False
+    try:
+        for state in receivers:
+            sink = state.sink
+            if _write_through(sink, element):
+                woke = woke or sink.local
+            else:
+                if frame is None:
+                    frame = _frame(tag, device, name, rest, element)
+                    flow.begin()
+                sink.send_frame(frame)
+    finally:
+        if frame is not None:
+            flow.end()
+    return frame, woke
 
 
 def _write_through(sink: ClientPort, element: bytes) -> bool:

@@ -36,16 +36,19 @@ async def api_get(request: Request) -> Response:
     device = request.path_params.get("device")
     if device is None:
         return JSONResponse(snap)
-    dev = snap["devices"].get(device)
-    if dev is None:
-        raise HTTPException(404, f"no device {device!r}")
+    dev = _entry(snap["devices"], device, f"no device {device!r}")
     vector = request.path_params.get("vector")
     if vector is None:
         return JSONResponse(dev)
-    vec = dev["vectors"].get(vector)
-    if vec is None:
-        raise HTTPException(404, f"no vector {device}.{vector}")
-    return JSONResponse(vec)
+    return JSONResponse(_entry(dev["vectors"], vector, f"no vector {device}.{vector}"))
+
+
+def _entry(table: dict[str, Any], name: str, missing: str) -> Any:
+    """The snapshot's entry `name` (a device, a vector); 404 saying `missing` when absent."""
+    found = table.get(name)
+    if found is None:
+        raise HTTPException(404, missing)
+    return found
 
 
 @requires(SET)

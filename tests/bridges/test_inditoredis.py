@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import zlib
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,9 @@ async def test_a_ccd_exposure_is_a_fits_file_named_in_the_member_hash(
         await until(lambda: r.exists(f"indi_attributes:CONNECTION:{CCD}"))
         await r.publish("to_indi", connect(CCD))
         await until(lambda: r.exists(f"indi_attributes:CCD_EXPOSURE:{CCD}"))
-        await asyncio.sleep(0.5)
+        # stored as the bridge sends its enableBLOB, on the connection the exposure takes next
+        await until(lambda: _equals(r.hget(f"indi_attributes:CCD1:{CCD}", "blobs"), "Enabled"),
+                    what="the bridge's enableBLOB")
         await r.publish("to_indi", new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", 0.1))
         path = await until(lambda: r.hget(f"indi_elementattributes:CCD1:CCD1:{CCD}", "filepath"),
                            timeout=30, what="the FITS file")
@@ -192,19 +195,27 @@ async def test_a_ccd_exposure_is_a_fits_file_named_in_the_member_hash(
     await r.aclose()
 
 
+async def _equals(value: Awaitable[object], expected: object) -> bool:
+    return await value == expected
+
+
 async def test_zlib_blobs_are_saved_decompressed(redis_port: int, tmp_path: Path) -> None:
     """A '.z' BLOB is written decompressed, named without '.z', with its decompressed size."""
     driver = make_gadget()
     payload = b"FITS-like payload " * 1000
     async with stored(driver, redis_port, "indi_attributes:IMAGE:Gadget",
                       blob_folder=tmp_path) as r:
-        await asyncio.sleep(0.3)  # the bridge's enableBLOB reaches the server
         vector = driver["Gadget"]["IMAGE"]
         vector["I"] = zlib.compress(payload)
         vector.set_blobformat("I", ".bin.z")
-        await vector.send_setVector()
-        path = await until(lambda: r.hget("indi_elementattributes:I:IMAGE:Gadget",
-                                          "filepath"))
+
+        async def saved() -> bytes | str | None:
+            """Send the BLOB (again: one sent before the bridge's enableBLOB reached the server
+            is not for it) and look for its file."""
+            await vector.send_setVector()
+            return await r.hget("indi_elementattributes:I:IMAGE:Gadget", "filepath")
+
+        path = await until(saved, what="the BLOB's file")
         assert Path(path).suffix == ".bin"
         assert Path(path).read_bytes() == payload
         assert await r.hget("indi_elementattributes:I:IMAGE:Gadget", "size") == str(

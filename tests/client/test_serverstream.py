@@ -207,7 +207,7 @@ async def test_a_real_socket_delivers_every_byte_with_reading_bounded() -> None:
             break
         got += data
         blob = not blob  # lent and copied reads, both
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # the scenario: a reader slower than the sender
     server.close()
     await server.wait_closed()
     assert bytes(got) == payload

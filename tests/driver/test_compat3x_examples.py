@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,7 +38,7 @@ def run(tmp_home: Path) -> Iterator[Callable[..., peers.ServingProgram]]:
 
     yield start
     for script in started:
-        script.kill()
+        script.end()
 
 
 def stops_on_ctrl_c(script: peers.ServingProgram, *logged: str) -> str:
@@ -101,7 +100,7 @@ def test_thermostat_reports_and_takes_a_target_as_written(run: Callable[..., pee
     until(script.port, "Thermostat.temperaturevector.temperature", lambda v: float(v) > 21)
     refused = peers.setprop(script.port, "Thermostat.targetvector.target=150")
     assert refused.returncode == 0  # sent; the driver refuses it: outside -50..99
-    time.sleep(0.5)
+    wait_for(lambda: "target: 150 is outside min" in script.stderr(), what="the refusal logged")
     assert until(script.port, "Thermostat.targetvector.target", bool) == "25"
     # The refusal is logged (a warning: printed to stderr when logging is not configured).
     stops_on_ctrl_c(script, "Thermostat.targetvector.target: 150 is outside min -50 .. max 99")

@@ -45,10 +45,7 @@ class Recording(ipd.IPyDriver):
 
 async def events_of(driver: ipd.IPyDriver, count: int) -> list[Any]:
     assert isinstance(driver, Recording)
-    for _ in range(200):
-        if len(driver.events) >= count:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: len(driver.events) >= count, 5, f"{count} events")
     return driver.events
 
 
@@ -290,7 +287,7 @@ def _add_background() -> None:
 
     async def go() -> None:
         async with DriverHarness(driver):
-            await until(lambda: len(ran) == 2, what="both background tasks run")
+            await until(lambda: len(ran) == 2, 5, "both background tasks")
     run(go())
     assert sorted(ran) == ["device", "driver"]
     with pytest.raises(TypeError):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from driverkit import DEV, RecordingDriver, make_device, make_driver
+from waiting import until
 
 from indipydriver.protocol import events as pe
 from indipydriver.testing import DriverHarness
@@ -19,14 +20,15 @@ from indipyserver.demo import make_driver as make_thermostat
 class FastPoller(RecordingDriver):
     """A driver whose hardware() sends a setNumberVector every millisecond, for ever."""
 
+    sent = 0
+
     async def hardware(self) -> None:
         vector = self[DEV]["NUM"]
-        i = 0
         while True:
-            i += 1
-            vector["A"] = i % 10
+            self.sent += 1
+            vector["A"] = self.sent % 10
             await vector.send_setVector()
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.001)  # the scenario: a 1 ms hardware loop
 
 
 async def test_get_properties_returns_with_a_hardware_loop_at_1_ms() -> None:
@@ -56,7 +58,9 @@ async def test_updates_seen_while_answering_stay_available_in_order() -> None:
     driver = FastPoller(make_device())
     async with DriverHarness(driver) as client:
         first = await client.expect(pe.SetNumberVector, name="NUM")
-        await asyncio.sleep(0.02)  # more sets queue up, unread, before the call
+        # more sets queue up, unread, before the call
+        sent = driver.sent
+        await until(lambda: driver.sent >= sent + 10, 5, "ten more sets")
         defs = await asyncio.wait_for(client.get_properties(device=DEV, name="NUM"), 5)
         assert [(type(e), e.name) for e in defs] == [(pe.DefNumberVector, "NUM")]
         later = [await client.expect(pe.SetNumberVector, name="NUM") for _ in range(30)]

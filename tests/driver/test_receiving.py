@@ -19,10 +19,8 @@ from indipydriver.testing import DriverHarness
 
 
 async def _settle(driver: RecordingDriver, count: int = 1) -> None:
-    for _ in range(50):
-        if len(driver.events) >= count:
-            return
-        await asyncio.sleep(0.005)
+    """Until rxevent has been given `count` events (it fails if not: it used to return)."""
+    await until(lambda: len(driver.events) >= count, 5, f"{count} events for rxevent")
 
 
 async def test_valid_numbers_reach_rxevent_as_the_clients_text_with_their_floats() -> None:
@@ -91,7 +89,8 @@ async def test_bad_requests_are_rejected_with_a_log_line_and_state_unchanged(
     with caplog.at_level(logging.WARNING):
         async with DriverHarness(driver) as client:
             await client.send(xml)
-            replies = await client.collect(0.05)
+            await client.handled()
+            replies = client.pending()
     assert driver.events == []
     assert {name: dict(vector) for name, vector in driver[DEV].items()} == before
     assert {name: vector.state for name, vector in driver[DEV].items()} == states
@@ -147,10 +146,11 @@ async def test_rxevent_queue_is_bounded_and_drops_the_newest_with_an_alert(
             await asyncio.wait_for(driver.busy.wait(), 5)  # rxevent holds event 0
             for value in range(1, 6):
                 await client.send(pe.NewNumberVector(DEV, "NUM", (pe.Number("A", str(value)),)))
-            replies = await client.collect(0.1)
+            await client.round_trip()  # rxevent is held: its queue is not waited for
+            replies = client.pending()
             driver.gate.set()
-            await until(lambda: len(driver.events) >= 4, what="four events taken")
-            await client.collect(0.05)
+            await _settle(driver, 4)
+            await client.handled()
     # The consumer holds one event while waiting, three wait in the queue: 0..3 kept.
     assert [e["A"] for e in driver.events] == ["0", "1", "2", "3"]
     alerts = [r for r in replies if isinstance(r, pe.SetNumberVector)]
@@ -195,7 +195,8 @@ async def test_enableblob_is_not_acted_on_by_the_driver() -> None:
     driver = make_driver()
     async with DriverHarness(driver) as client:
         await client.send('<enableBLOB device="Dev">Never</enableBLOB>')
-        await client.expect_nothing()
+        await client.handled()
+        assert client.pending() == []
         vector = driver[DEV]["BLOB"]
         vector["IMG"] = b"still sent"
         await vector.send_setVectorMembers(members=["IMG"])

@@ -10,9 +10,12 @@ member whose descriptor never came; its own output still goes out whole on the s
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import socket
+import struct
+import termios
 from collections import deque
 
 import pytest
@@ -110,6 +113,11 @@ def test_one_failing_member_takes_its_elements_descriptors_with_it() -> None:
     assert b"Q0NDQw==" in inline_attached(attached(b"size='4'"), fds)  # CCCC, not BBBB
 
 
+def _unread(sock: socket.socket) -> int:
+    """Bytes waiting unread in `sock` (FIONREAD)."""
+    return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))[0])
+
+
 async def test_a_cancelled_write_still_goes_out_whole_and_close_ends_a_waiting_read() -> None:
     """A writer cancelled half-way through a large element (an aborted exposure) must not
     leave half of it for the next write to be glued to; closing the link while a read waits
@@ -121,7 +129,8 @@ async def test_a_cancelled_write_still_goes_out_whole_and_close_ends_a_waiting_r
     element = b"<setBLOBVector>" + b"A" * (4 << 20) + b"</setBLOBVector>"
     try:
         writing = asyncio.create_task(link.write(element))
-        await asyncio.sleep(0.05)  # the peer does not read: the write is under way
+        # the peer does not read: the write is under way, the rest of it waits for room
+        await until(lambda: _unread(ours) > 0, 5, "the first bytes of the element")
         writing.cancel()
         after = asyncio.create_task(link.write(b"<next/>"))  # waits for the first to finish
         got = b""
@@ -131,7 +140,8 @@ async def test_a_cancelled_write_still_goes_out_whole_and_close_ends_a_waiting_r
         assert got == element + b"<next/>"
         registered = len(loop._selector.get_map())  # type: ignore[attr-defined]
         reading = asyncio.create_task(link.read())
-        await asyncio.sleep(0.05)
+        await until(lambda: len(loop._selector.get_map()) > registered,  # type: ignore[attr-defined]
+                    5, "the read waiting in the loop")
         await link.close()
         assert await asyncio.wait_for(reading, 5) == b""
         assert len(loop._selector.get_map()) == registered  # type: ignore[attr-defined]

@@ -39,7 +39,7 @@ async def test_the_cooler_ramps_to_its_set_point_and_back_to_ambient() -> None:
     await cooler.set_target(-10.0)
     assert await cooler.temperature() == 20.0  # off: stays at ambient
     await cooler.set_cooler(True)
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # the scenario: simulated time passing (30 ms at 1000 C/s)
     assert await cooler.temperature() == -10.0
     await cooler.set_cooler(False)
     await asyncio.sleep(0.05)

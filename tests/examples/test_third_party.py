@@ -7,7 +7,9 @@ import asyncio
 from pathlib import Path
 
 import third_party
+from blobwatch import EnableBlobWatch
 from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+from waiting import until
 
 
 async def test_all_three_devices_are_served_and_an_exposure_is_saved(
@@ -27,12 +29,18 @@ async def test_all_three_devices_are_served_and_an_exposure_is_saved(
         for attempt in range(2):
             folder = tmp_path / f"image{attempt}"
             folder.mkdir()
-            # indi_getprop must be waiting (BLOBs enabled) before the exposure starts.
-            waiting = asyncio.create_task(
-                getprop(port, "CCD Simulator.CCD1.CCD1", timeout=20, cwd=folder))
-            await asyncio.sleep(1.0)
-            await setprop(port, "CCD Simulator.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1")
-            result = await waiting
+            # indi_getprop must be waiting (BLOBs enabled) before the exposure starts: its
+            # enableBLOB has passed the relay.
+            relay = EnableBlobWatch(port)
+            try:
+                waiting = asyncio.create_task(
+                    getprop(relay.port, "CCD Simulator.CCD1.CCD1", timeout=20, cwd=folder))
+                await until(lambda r=relay, w=waiting: r.enabled == 1 or w.done(), timeout=20,
+                            what="indi_getprop's enableBLOB")
+                await setprop(port, "CCD Simulator.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1")
+                result = await waiting
+            finally:
+                await asyncio.to_thread(relay.close)
             assert result.returncode == 0, result.result.describe()
             image = folder / "CCD Simulator.CCD1.CCD1.fits"
             assert image.read_bytes().startswith(b"SIMPLE  =")

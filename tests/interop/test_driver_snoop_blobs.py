@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +29,9 @@ SNOOPER = textwrap.dedent(f"""\
         async def hardware(self):
             await self.send_getProperties({CCD!r}, "CCD1")
             await self.send_enableBLOB("Also", {CCD!r}, "CCD1")
+            seen = self["Snooper"]["SEEN"]
+            seen["HEAD"] = "asked"  # after the requests on stdout: the test waits for it
+            await seen.send_setVector()
 
         async def snoopevent(self, event):
             if isinstance(event, ipd.setBLOBVector) and "CCD1" in event:
@@ -59,19 +61,24 @@ def test_a_python_driver_snoops_the_ccd_simulators_images(
         port = indiserver_factory("indi_simulator_ccd", str(script)).port
     else:
         port = our_server("indi_simulator_ccd", str(script)).port
-    assert getprop(port, "Snooper.SEEN.SIZE", timeout=10).returncode == 0
-    for spec in (f"{CCD}.CONNECTION.CONNECT=On", f"{CCD}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1"):
-        time.sleep(0.5)  # the simulator defines its exposure vector once connected
-        sent = setprop(port, spec, timeout=5)
-        assert sent.returncode == 0, sent.describe()
-    looked: list[dict[str, str]] = [{}]
+    # the server has dealt with the snooper's getProperties and enableBLOB, sent before this
+    wait_for(lambda: getprop(port, "Snooper.SEEN.HEAD", timeout=10).get("Snooper.SEEN.HEAD")
+             == "asked", what="the snooper's requests")
+    sent = setprop(port, f"{CCD}.CONNECTION.CONNECT=On", timeout=5)
+    assert sent.returncode == 0, sent.describe()
+    exposure = f"{CCD}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE"
+    wait_for(lambda: getprop(port, exposure, timeout=5).returncode == 0,
+             what="the exposure vector, defined once connected")
+    sent = setprop(port, f"{exposure}=0.1", timeout=5)
+    assert sent.returncode == 0, sent.describe()
+    seen = getprop(port, "Snooper.SEEN.*")
 
-    def image_seen() -> dict[str, str] | None:
-        looked[0] = seen = getprop(port, "Snooper.SEEN.*")
-        return seen if seen.get("Snooper.SEEN.SIZE", "0") != "0" else None
+    def saw_image() -> bool:
+        nonlocal seen
+        seen = getprop(port, "Snooper.SEEN.*")
+        return seen.get("Snooper.SEEN.SIZE", "0") != "0"
 
-    seen = wait_for(image_seen, 20, lambda: f"the snooper to see an image: {dict(looked[0])}",
-                    interval=0.3)
+    wait_for(saw_image, timeout=20, what=lambda: f"the snooper to see an image: {dict(seen)}")
     assert int(seen["Snooper.SEEN.SIZE"]) > 1_000_000, dict(seen)  # a whole FITS image
     assert seen["Snooper.SEEN.FORMAT"] == ".fits"
     assert seen["Snooper.SEEN.HEAD"] == "SIMPLE  ="

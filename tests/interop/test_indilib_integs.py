@@ -493,23 +493,36 @@ def fd_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def settled_fd_count(pid: int, quiet: float = 0.3, timeout: float = 3.0) -> int:
-    """The process's open descriptors once the count has not changed for `quiet` seconds (the
-    probe connection of wait_listening may still be closing), or after `timeout`."""
-    deadline = time.monotonic() + timeout
-    count, since = fd_count(pid), time.monotonic()
-    while time.monotonic() - since < quiet and time.monotonic() < deadline:
-        time.sleep(0.02)
-        if (now := fd_count(pid)) != count:
-            count, since = now, time.monotonic()
-    return count
+def client_sockets(pid: int, port: int) -> set[str]:
+    """The descriptors of process `pid` that are accepted connections on `port` (from
+    /proc/PID/net/tcp*, any state but listening)."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        with open(f"/proc/{pid}/net/{table}") as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] != "0A":  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    fds = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                fds.add(fd)
+    return fds
 
 
-def wait_fd_count(pid: int, expected: int, timeout: float = 3.0) -> int:
-    """The process's open descriptors once they number `expected`, or after `timeout` (the
-    caller compares them)."""
-    with contextlib.suppress(AssertionError):
-        wait_for(lambda: fd_count(pid) == expected, timeout)
+def idle_fd_count(pid: int, port: int) -> int:
+    """The process's open descriptors once it holds no client connection (the probe connection
+    of wait_listening may still be closing)."""
+    wait_for(lambda: not client_sockets(pid, port), what="the server to close every client socket")
+    return fd_count(pid)
+
+
+def wait_fd_count(pid: int, expected: int) -> int:
+    """The process's open descriptors once they number `expected` (or an AssertionError)."""
+    wait_for(lambda: fd_count(pid) == expected,
+             what=lambda: f"{expected} descriptors, not {fd_count(pid)}")
     return fd_count(pid)
 
 
@@ -585,7 +598,7 @@ def test_client_connections_leave_no_descriptor_behind(rig: Rig, kind: str) -> N
     and again."""
     server, driver = start_with_device(rig, kind, BLOB_DEF)
     pid = server.process.pid
-    idle = settled_fd_count(pid)
+    idle = idle_fd_count(pid, server.port)
     for i in range(3):
         client = rig.client(server)
         client.ping(f"connected {i}")

@@ -408,7 +408,7 @@ def test_a_driver_indiweb_cannot_start_is_not_retried(machine: Machine) -> None:
         late.parent.mkdir()
         late.write_text(LATE_DRIVER)
         late.chmod(0o755)
-        time.sleep(6.0)
+        time.sleep(6.0)  # the window a retry with backoff would have used (about 3.5 s in)
         assert not (late.parent / "it-ran").exists(), "the missing driver was retried"
         assert devices(port) == {"Dome Simulator"}
         assert web.call("GET", "/api/server/status") == [

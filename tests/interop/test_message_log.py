@@ -18,7 +18,6 @@ padded with spaces, numeric character references, Latin-1 bytes, timestamps that
 from __future__ import annotations
 
 import calendar
-import contextlib
 import re
 import sys
 import time
@@ -64,19 +63,19 @@ def test_telescope_connect_messages_match_indiservers_log(
         assert result.returncode == 0, result.describe()
     # The driver logs while it connects: wait until both logs hold the same, settled, texts.
     online = "[INFO] Telescope simulator is online."
-    wait_for(lambda: online in texts(theirs_dir) and online in texts(ours_dir), 10,
-             lambda: f"'online': indiserver logged {texts(theirs_dir)}, ours {texts(ours_dir)}")
-    looked: list[tuple[list[str], list[str]]] = [([], [])]
-
-    def settled() -> bool:
-        """Both logs hold the same texts, unchanged since the last look."""
-        now = (texts(theirs_dir), texts(ours_dir))
-        steady = now == looked[0] and now[0] == now[1]
-        looked[0] = now
-        return steady
-
-    with contextlib.suppress(AssertionError):  # not settled: the comparisons below say how
-        wait_for(settled, 10, interval=0.5)
+    try:
+        wait_for(lambda: online in texts(theirs_dir) and online in texts(ours_dir), 10,
+                 "'online'", interval=0.1)
+    except AssertionError as exc:  # say which server's log lacks it
+        raise AssertionError(f"{exc}: indiserver logged {texts(theirs_dir)}, "
+                             f"ours {texts(ours_dir)}") from None
+    # and the same lines in both (what the driver logs on connecting ends with 'online')
+    try:
+        wait_for(lambda: texts(theirs_dir) == texts(ours_dir), 10, "the same lines in both logs",
+                 interval=0.1)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: indiserver logged {texts(theirs_dir)}, "
+                             f"ours {texts(ours_dir)}") from None
 
     their_files, our_files = islogs(theirs_dir), islogs(ours_dir)
     assert len(their_files) == 1, their_files

@@ -10,6 +10,7 @@ traffic circulate.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -42,6 +43,24 @@ def wait_getprop(port: int, spec: str, timeout: float = 15.0) -> dict[str, str]:
     if got.returncode != 0:
         wait_for(found, timeout, lambda: got.result.describe(), interval=0.2)
     return got
+
+
+def connections_to(pid: int, port: int) -> set[str]:
+    """The descriptors of process `pid` that are established TCP connections to `port` on this
+    machine (from /proc/PID/net/tcp*)."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        with open(f"/proc/{pid}/net/{table}") as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    inodes.add(f"socket:[{fields[9]}]")
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                found.add(fd)
+    return found
 
 
 class Watcher:
@@ -157,6 +176,8 @@ def test_a_loop_of_two_servers_is_refused_and_traffic_does_not_circulate(
     b = our_server("indi_simulator_dome", f"@127.0.0.1:{port_a}", port=port_b, wait=False)
     wait_getprop(port_a, f"{DOME}.CONNECTION.CONNECT")
     wait_getprop(port_b, f"{THERMOSTAT}.TARGET.TARGET")
+    # Counts in fixed windows (issue 48 item 3 leaves them): a storm has no event that marks
+    # its absence; the refusals logged below are the mechanism that prevents one.
     time.sleep(1.0)
     watcher = Watcher(port_a)
     try:
@@ -207,7 +228,10 @@ def test_indiserver_in_front_with_one_connection_per_device_sees_every_device(
     wait_getprop(ours.port, f"{DOME}.CONNECTION.CONNECT")
     above = indiserver_factory(f"{DOME}@127.0.0.1:{ours.port}",
                                f"{THERMOSTAT}@127.0.0.1:{ours.port}")
-    time.sleep(1.0)  # both of its connections have asked for their device
+    # both of its connections are up (indiserver asks for the device as it connects)
+    assert above.process is not None
+    pid = above.process.pid
+    wait_for(lambda: len(connections_to(pid, ours.port)) == 2, what="indiserver's two connections")
     watcher = Watcher(above.port)
     try:
         watcher.wait_for("defSwitchVector", DOME)

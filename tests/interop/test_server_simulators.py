@@ -18,8 +18,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from blobwatch import EnableBlobWatch
 from peers import connect, find_binary, getprop, hello, indi_eval, setprop, switch_on
 from serverkit import running
+from waiting import until
 
 from indipydriver.protocol.framing import Frame, Framer
 from indipydriver.retrypolicy import ExponentialBackoff
@@ -67,18 +69,21 @@ def sexagesimal(text: str) -> float:
 async def expose(port: int, workdir: Path) -> Path:
     """Take one 0.1 s exposure and let indi_getprop save it, as a KStars user would."""
     workdir.mkdir()
+    relay = EnableBlobWatch(port)
     watcher = asyncio.create_task(
-        asyncio.to_thread(getprop, port, f"{CCD}.CCD1.CCD1", timeout=20, cwd=workdir)
+        asyncio.to_thread(getprop, relay.port, f"{CCD}.CCD1.CCD1", timeout=20, cwd=workdir)
     )
     try:
         # indi_getprop must have seen the defBLOBVector and sent enableBLOB before the image.
-        await asyncio.sleep(1.0)
+        await until(lambda: relay.enabled == 1 or watcher.done(), timeout=20,
+                    what="indi_getprop's enableBLOB")
         result = await asyncio.to_thread(
             setprop, port, f"{CCD}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1"
         )
         assert result.returncode == 0, result.describe()
     finally:
         got = await watcher
+        await asyncio.to_thread(relay.close)
     assert got.returncode == 0, got.result.describe()
     return workdir / f"{CCD}.CCD1.CCD1.fits"
 
@@ -110,7 +115,8 @@ async def test_three_devices_three_images_and_snooped_coordinates(
         indi_eval, port, f'"{TELESCOPE}.EQUATORIAL_EOD_COORD.DEC"<-9', timeout=10
     )
     assert moved.returncode == 0, moved.describe()
-    await asyncio.sleep(0.5)  # the CCD receives the snooped coordinates through our router
+    # No wait for the CCD's snoop: the router queued the mount's set to the CCD driver as it
+    # sent it to indi_eval, so it precedes the exposure requests on the driver's stdin.
 
     images = [await expose(port, tmp_path / f"image{i}") for i in range(3)]
     for image in images:

@@ -13,7 +13,6 @@ through an executable driver on pipes and TCP clients, so the connection layers 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 import textwrap
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from serverkit import RawClient, make_gadget, running, server
+from waiting import until
 
 from indipydriver import IPyDriver
 from indipyserver.clients.clientconnection import ClientConnection
@@ -60,13 +60,13 @@ def recorder(tmp_path: Path) -> tuple[Path, Path]:
     return script, tmp_path / "stdin.log"
 
 
-async def _wait_file(path: Path, needle: bytes, timeout: float = 5.0) -> bytes:
-    for _ in range(int(timeout / 0.02)):
-        data = path.read_bytes() if path.exists() else b""
-        if needle in data:
-            return data
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{needle!r} never reached the driver; it got {data!r}")
+async def _wait_file(path: Path, needle: bytes, timeout: float = 10.0) -> bytes:
+    def read() -> bytes:
+        return path.read_bytes() if path.exists() else b""
+
+    data: bytes = await until(lambda: needle in read() and read(), timeout,
+                              lambda: f"{needle!r} to reach the driver; it got {read()!r}")
+    return data
 
 
 async def test_original_bytes_are_forwarded_both_ways_through_an_executable_driver(
@@ -103,8 +103,8 @@ async def test_a_malformed_request_reaches_neither_the_executable_driver_nor_oth
             await c.wait_for("defNumberVector", device="Rec")
         bad = (b"<newNumberVector device='Rec' name='N'><oneNumber name='x'>1</oneText>"
                b"<getProperties/></newNumberVector>")
-        await sender.send(bad)  # alone in its read
-        await asyncio.sleep(0.1)
+        await sender.send(bad)  # alone in its read: dealt with before the next is sent
+        await sender.round_trip()
         await sender.send(bad + b"<pingRequest uid='p'/>")  # with another element
         await sender.wait_for("pingReply")
         good = b"<newNumberVector device='Rec' name='N'><oneNumber name='x'>2</oneNumber></newNumberVector>"
@@ -169,8 +169,12 @@ async def test_every_getproperties_to_an_executable_driver_says_version_17_and_t
                         '<getProperties version="1.5" device="Rec"/>'):
             late = await RawClient.connect(srv.port)
             await late.send(request)
-        await _wait_file(log, b'name="ZZ"')
-        await asyncio.sleep(0.3)
+            await late.round_trip()  # dealt with: anything forwarded is queued to the driver
+        await _wait_file(log, b'name="LATER"')
+        # behind every request forwarded before it on the driver's stdin
+        await c.send(b"<newNumberVector device='Rec' name='N'><oneNumber name='x'>4</oneNumber>"
+                     b"</newNumberVector>")
+        await _wait_file(log, b"<oneNumber name='x'>4</oneNumber>")
     requests = re.findall(rb"<getProperties[^>]*>", log.read_bytes())
     assert requests, log.read_bytes()
     assert b"device" not in requests[0]

@@ -80,7 +80,7 @@ async def test_commands_through_a_real_fifo_across_several_writers(tmp_path: Pat
     listener = FifoListener(str(path), on_command)
     async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
         task = tg.create_task(listener.run())
-        await until(path.exists, 10, "the FIFO made")
+        await until(path.exists, what="the FIFO made")
         await write_fifo(path, 'start indi_simulator_ccd -n "CCD Simulator"\n')
         await write_fifo(path, "bogus line\nstop indi_simulator_ccd\n")
         await write_fifo(path, "start @localhost:7625\n")
@@ -110,7 +110,7 @@ async def test_a_failing_command_handler_does_not_stop_the_listener(tmp_path: Pa
     async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
         task = tg.create_task(FifoListener(str(path), on_command).run())
         await write_fifo(path, "start bad\nstart good\n")
-        await until(lambda: got, 10, "the good line handled")
+        await until(lambda: got, what="the good command")
         task.cancel()
     assert got == ["good"]
 

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from serverkit import make_gadget, running
+from waiting import until
 
 from indipyserver import IPyServer
 
@@ -35,11 +36,14 @@ async def test_indi_setprop_then_getprop_sees_the_new_value() -> None:
         port = str(srv.port)
         rc, out = await run("indi_setprop", "-p", port, "Gadget.VALUE.V=123")
         assert rc == 0, out
-        for _ in range(20):
+        rc, out = 0, ""
+
+        async def seen() -> bool:
+            nonlocal rc, out
             rc, out = await run("indi_getprop", "-p", port, "Gadget.VALUE.V")
-            if "123" in out:
-                break
-            await asyncio.sleep(0.05)
+            return "123" in out
+
+        await until(seen, what=lambda: f"the new value; indi_getprop said {out!r}")
     assert rc == 0 and out.strip().startswith("Gadget.VALUE.V=123"), out
 
 

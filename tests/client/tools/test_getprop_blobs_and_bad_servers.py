@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from blobwatch import EnableBlobWatch
 from peers import IndiServer, OurServer, getprop, setprop
 from toolkit import address, ours, run_tool, side_by_side
+from waiting import wait_for
 
 from indipydriver.protocol import BLOB, DefBLOBVector, Perm, SetBLOBVector, State, serialise
 
@@ -49,17 +51,23 @@ def test_a_ccd_image_is_saved_as_the_same_file_as_indi_getprop_saves(
     theirs_dir, ours_dir = tmp_path / "theirs", tmp_path / "mine"
     theirs_dir.mkdir()
     ours_dir.mkdir()
+    watch = EnableBlobWatch(ccd_port)
 
     def expose_soon() -> None:
-        time.sleep(2.0)  # both have seen the BLOB definition and sent enableBLOB
+        # once both tools have seen the BLOB definition and sent enableBLOB (the server reads
+        # it long before the 0.1 s exposure, started by a tool launched after it, ends)
+        wait_for(lambda: watch.enabled == 2, timeout=30, what="both tools' enableBLOB")
         setprop(ccd_port, "CCD Simulator.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=0.1")
 
     exposer = threading.Thread(target=expose_soon)
     exposer.start()
-    theirs, mine = side_by_side("indi_getprop", [*address(ccd_port), "-t", "30",
-                                                 "CCD Simulator.CCD1.CCD1"],
-                                cwd_theirs=theirs_dir, cwd_ours=ours_dir, together=True)
-    exposer.join()
+    try:
+        theirs, mine = side_by_side("indi_getprop", [*address(watch.port), "-t", "30",
+                                                     "CCD Simulator.CCD1.CCD1"],
+                                    cwd_theirs=theirs_dir, cwd_ours=ours_dir, together=True)
+    finally:
+        exposer.join()
+        watch.close()
     assert theirs.returncode == mine.returncode == 0, theirs.describe() + "\n" + mine.describe()
     assert mine.stdout == theirs.stdout == ""
     name = "CCD Simulator.CCD1.CCD1.fits"
@@ -73,7 +81,7 @@ class FakeServer:
     """A TCP server that answers each connection with ``script(conn)``: a scripted peer for
     what no well-behaved server sends."""
 
-    def __init__(self, script: Callable[[socket.socket], None]) -> None:
+    def __init__(self, script: Callable[[socket.socket], object]) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.script = script
@@ -98,10 +106,17 @@ class FakeServer:
         self.sock.close()
 
 
+def until_hung_up(conn: socket.socket) -> None:
+    """A scripted server's quiet end: the connection stays open, nothing more is sent, until the
+    tool hangs up (its own -t quiet period or its answer found), or the 10 s socket timeout."""
+    while conn.recv(4096):
+        pass
+
+
 PAYLOAD = b"line of a log\n" * 500
 
 
-def _blob_script(device: str, linger: float = 0.5) -> Callable[[socket.socket], None]:
+def _blob_script(device: str) -> Callable[[socket.socket], None]:
     packed = zlib.compress(PAYLOAD)
 
     def script(conn: socket.socket) -> None:
@@ -111,7 +126,7 @@ def _blob_script(device: str, linger: float = 0.5) -> Callable[[socket.socket], 
         conn.sendall(serialise(SetBLOBVector(device, "LOG", (
             BLOB("DATA", packed, len(PAYLOAD), ".txt.z", enclen=len(base64.b64encode(packed))),),
             state=State.OK)))
-        time.sleep(linger)
+        until_hung_up(conn)
 
     return script
 
@@ -135,7 +150,7 @@ def test_a_z_blob_is_saved_decompressed_without_the_z_as_indi_getprop_does(
 
 
 def test_a_blob_name_cannot_leave_the_folder(tmp_path: Path) -> None:
-    server = FakeServer(_blob_script("../../escape", linger=4))
+    server = FakeServer(_blob_script("../../escape"))
     folder = tmp_path / "a" / "b"
     folder.mkdir(parents=True)
     try:
@@ -154,7 +169,7 @@ def test_garbage_from_the_server_is_skipped_and_the_good_elements_used(tmp_path:
                      b"</defTextVector>\n<defNumberVector device='D'/>\n"
                      b"<defTextVector device='D' name='P' state='Ok' perm='ro'>"
                      b"<defText name='E'>fine</defText></defTextVector>\n")
-        time.sleep(1)
+        until_hung_up(conn)
 
     server = FakeServer(script)
     try:
@@ -181,7 +196,7 @@ def test_a_server_closing_mid_element_is_exit_2_in_one_line(tmp_path: Path) -> N
 
 
 def test_a_timeout_before_any_definition_is_exit_1(tmp_path: Path) -> None:
-    server = FakeServer(lambda conn: time.sleep(3))
+    server = FakeServer(until_hung_up)
     try:
         theirs, mine = side_by_side("indi_getprop", [*address(server.port), "-t", "1", "D.P.E"])
     finally:
@@ -206,7 +221,7 @@ def test_setprop_wait_without_an_answer_is_exit_1_after_the_timeout(tmp_path: Pa
         server.close()
     assert result.returncode == 1, result.describe()
     assert "D.P: no answer from the driver within 1 s" in result.stderr
-    assert elapsed >= 1.0
+    assert elapsed >= 1.0  # a lower bound, the tool's own -t: a busy machine only lengthens it
 
 
 def test_getprop_reads_a_connection_given_as_a_file_descriptor(tmp_path: Path) -> None:
@@ -214,7 +229,7 @@ def test_getprop_reads_a_connection_given_as_a_file_descriptor(tmp_path: Path) -
     def script(conn: socket.socket) -> None:
         conn.sendall(b"<defTextVector device='D' name='P' state='Ok' perm='ro'>"
                      b"<defText name='E'>via fd</defText></defTextVector>\n")
-        time.sleep(1)
+        until_hung_up(conn)
 
     server = FakeServer(script)
     try:
@@ -238,7 +253,7 @@ def test_getprop_reads_a_connection_given_as_a_file_descriptor(tmp_path: Path) -
 def test_eval_reads_stdin_and_rings_the_bell_like_indi_eval(
     args: list[str], stdin: str | None, status: int, stderr: str
 ) -> None:
-    server = FakeServer(lambda conn: time.sleep(2))
+    server = FakeServer(until_hung_up)
     expression = [] if stdin is not None else ["pi > 3"]
     try:
         theirs = run_tool(["indi_eval", *address(server.port), *args, *expression], stdin=stdin)

@@ -222,9 +222,11 @@ def test_eval_wait_returns_when_a_set_makes_the_expression_true(servers: list[Se
         [*ours("indi_eval"), *address(port), "-w", "-t", "10", "-e",
          '"Thermostat.TARGET.TARGET" == 23'],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    assert waiter.stderr is not None
+    first = waiter.stderr.readline()  # -e: its first value, once it has the definitions
     assert setprop(port, "Thermostat.TARGET.TARGET=23").returncode == 0
-    _out, err = waiter.communicate(timeout=15)
+    _out, rest = waiter.communicate(timeout=15)
+    err = first + rest
     assert waiter.returncode == 0, err
     assert err.splitlines()[0] == "0" and err.splitlines()[-1] == "1"
 

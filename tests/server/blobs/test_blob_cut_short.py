@@ -194,7 +194,8 @@ async def test_a_stalled_blob_is_cut_short_while_another_client_holds_the_driver
         with caplog.at_level(logging.WARNING):
             async with running(server):
                 client = await far_blob_client(server.port)
-                await asyncio.sleep(0.7)  # the first half has come and gone on to the client
+                # the first half has come and gone on to the client
+                await client.read_until(lambda fs: client._framer.buffered >= HALF, timeout=10)
                 server._congestion.congest(another_client)
                 await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=10)
                 server._congestion.decongest(another_client)

@@ -372,8 +372,12 @@ async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filt
     done = asyncio.Event()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(DEFS + other_defs)
-        await asyncio.sleep(0.1)  # the client's enableBLOB is in place
+        writer.write(DEFS + other_defs + b'<pingRequest uid="defined"/>')
+        got = b""  # the reply comes after the enableBLOBs the definitions bring
+        while b'<pingReply uid="defined"' not in got:
+            data = await reader.read(65536)
+            assert data, got
+            got += data
         for element in (other, big, number(3)):
             for i in range(0, len(element), 100_000):
                 writer.write(element[i : i + 100_000])
@@ -392,7 +396,7 @@ async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filt
     conn = RemoteConnection("127.0.0.1", port, device=pinned, backoff=ExponentialBackoff(0.05, 30.0))
     async with server, asyncio.TaskGroup() as tg:
         task = tg.create_task(conn.run(router))
-        await until(lambda: b"setNumberVector" in transport.out, 10, "the set after the BLOB")
+        await until(lambda: b"setNumberVector" in transport.out, what="the number after the BLOBs")
         done.set()
         task.cancel()
     got = [bytes(f.data) for f in elements(transport.out) if f.tag == "setBLOBVector"]

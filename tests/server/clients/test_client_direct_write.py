@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import socket
 import struct
-import time
 from collections.abc import AsyncIterator
 
 from serverdoubles import RecordingDriver, frames, ready
@@ -154,7 +154,10 @@ async def test_a_command_sent_just_before_the_client_reset_is_still_routed() -> 
         peer.sendall(new_x_p.encode())
         peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         peer.close()  # a reset, as when a client exits with data unread
-        time.sleep(0.05)  # noqa: ASYNC251  (the loop must not run: it would read the command)
+        # the reset has come, seen without running the loop (it would read the command)
+        hung_up = select.poll()
+        hung_up.register(ours.fileno(), select.POLLERR | select.POLLHUP)
+        assert hung_up.poll(5000), "the reset never came"
         assert client.write_through(element(0, 100).data)  # fails: the client has gone
         await asyncio.wait_for(client.closed.wait(), 5)
         assert driver.got == [new_x_p.encode()]

@@ -249,7 +249,7 @@ async def test_driver_dying_mid_conversion_leaves_no_memfd(
             assert process is not None
             await process.wait()  # the driver is dead ...
             assert captured[0].converting  # ... while its BLOB is still being converted
-            await until(lambda: conn.exited_for_good, 20, "the connection given up for good")
+            await until(lambda: conn.exited_for_good, what="the driver to exit for good")
         assert memfds() == []
         # What it sent before dying is passed on whole: the data was in the server's hands.
         frame = await client.wait_for("setBLOBVector", timeout=20)

@@ -129,6 +129,5 @@ async def test_unclaimed_fds_closed_when_driver_exits(tmp_path: Path) -> None:
     conn = ExDriverConnection(sys.executable, str(script), shared_blobs=True, max_restarts=0)
     server = IPyServer(conn, port=0, handle_signals=False)
     async with running(server):
-        await until(lambda: conn.exited_for_good, 5, "the driver given up for good",
-                    interval=0.05)
+        await until(lambda: conn.exited_for_good, what="the driver to exit for good")
         assert memfds() == []

@@ -11,7 +11,6 @@ the end judges what this test leaves, not an unclosed client socket of another t
 full run happened to collect here (it failed once so, passing alone).
 """
 
-import asyncio
 import contextlib
 import gc
 import os
@@ -22,6 +21,7 @@ import warnings
 from pathlib import Path
 
 from serverkit import RawClient, running
+from waiting import until
 
 from indipydriver.protocol.events import PingRequest
 from indipydriver.protocol.serialiser import serialise
@@ -63,9 +63,11 @@ async def test_shutting_down_a_driver_that_does_not_read_leaves_no_transport_ope
         c = await RawClient.connect(srv.port)
         await c.send("<getProperties/>")
         await c.wait_for("defTextVector", device="Deaf")
+        stdin = os.readlink(f"/proc/{conn.pid}/fd/0")  # type: ignore[attr-defined]
         await _flood_deaf(c)
         assert conn.queued_bytes > 0
-    await asyncio.sleep(0.1)
+    # a transport closes its pipe on a later loop iteration: once it has, nothing is left open
+    await until(lambda: _our_fds_on(stdin) == [], what="the driver's stdin closed")
     gc.collect()  # the leaked transport's ResourceWarning is raised here (filterwarnings=error)
 
 
@@ -120,10 +122,9 @@ async def test_a_stopped_drivers_stdin_is_closed_though_another_process_still_ho
             assert stdin.startswith("pipe:") and _our_fds_on(stdin), "the driver's stdin"
             await _flood_deaf(c)
             assert conn.queued_bytes > 0  # the pipe is full: bytes wait in the transport
-        for _ in range(20):
-            await asyncio.sleep(0.01)  # a transport closes its pipe on a later loop iteration
+        # a transport closes its pipe on a later loop iteration
+        await until(lambda: _our_fds_on(stdin) == [], what="our end of the driver's stdin closed")
         assert os.readlink(f"/proc/{helper}/fd/0") == stdin  # the helper still holds it
-        assert _our_fds_on(stdin) == []
     finally:
         if helper:
             with contextlib.suppress(ProcessLookupError):

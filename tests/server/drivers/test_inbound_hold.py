@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from serverkit import PausableReadTransport as Transport
+from waiting import until
 
 from indipyserver.drivers.inbound import InboundProtocol
 
@@ -47,8 +48,8 @@ async def test_a_reader_paused_for_congestion_holds_its_peer_only_while_bytes_wa
         proto.throttle(True)
         assert not proto._holding_peer()  # paused, but nothing waits: the peer is silent
         peer.send(b"<message/>")
-        await asyncio.sleep(0.01)
-        assert proto._holding_peer()  # the peer sent; we do not read it
+        # the peer sent; we do not read it
+        await until(proto._holding_peer, what="the unread bytes to count as ours")
         proto.hold(True)
         assert proto._holding_peer()  # held (a BLOB being converted): always ours
     finally:

@@ -14,6 +14,23 @@ import waiting
 from indipyserver.drivers.pipereader import MAX_FDS, SMALL_READ, PipeReader, SocketReader
 
 
+async def loop_polled() -> None:
+    """The loop has polled its selector since this was called, and run every callback that was
+    due then: a witness pipe, written now, was seen readable (a reader registered on a pipe
+    written before would have been called in that same poll, a call_soon made before ran)."""
+    loop = asyncio.get_running_loop()
+    r, w = os.pipe()
+    seen = asyncio.Event()
+    loop.add_reader(r, seen.set)
+    try:
+        os.write(w, b"x")
+        await asyncio.wait_for(seen.wait(), 5)
+    finally:
+        loop.remove_reader(r)
+        os.close(r)
+        os.close(w)
+
+
 class Recorder(asyncio.Protocol):
     """Records every call a transport makes; lends one buffer for large reads."""
 
@@ -73,7 +90,7 @@ async def test_small_reads_are_new_bytes_and_large_reads_fill_the_lent_buffer() 
     assert proto.kinds()[-2:] == ["eof", "lost"]
     assert proto.calls[-1] == ("lost", None)
     transport.close()  # after EOF: nothing more happens
-    await asyncio.sleep(0.01)
+    await loop_polled()
     assert proto.kinds().count("lost") == 1
 
 
@@ -85,14 +102,14 @@ async def test_pause_stops_reading_until_resume() -> None:
     transport.pause_reading()
     assert not transport.is_reading()
     os.write(w, b"<a/>")
-    await asyncio.sleep(0.05)
+    await loop_polled()
     assert "data" not in proto.kinds()
     transport.resume_reading()
     await until(lambda: proto.received() == b"<a/>")
     transport.close()
     transport.close()
     await asyncio.wait_for(proto.lost.wait(), 5)
-    await asyncio.sleep(0.01)
+    await loop_polled()
     assert proto.kinds().count("lost") == 1
     assert transport.is_closing()
     os.close(w)
@@ -111,7 +128,7 @@ async def test_paused_before_the_first_read_reads_nothing() -> None:
     proto = PausesAtOnce()
     transport = PipeReader(asyncio.get_running_loop(), os.fdopen(r, "rb", buffering=0), proto)
     os.write(w, b"<early/>" * 10)
-    await asyncio.sleep(0.05)
+    await loop_polled()
     assert proto.kinds() == ["made"]
     transport.resume_reading()
     await until(lambda: proto.received() == b"<early/>" * 10)

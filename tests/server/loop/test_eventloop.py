@@ -6,13 +6,22 @@ inline reader and a transport's writer, and survive a reader that raises."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import selectors
 import socket
+import struct
+import termios
 
 import pytest
+from waiting import until
 
 from indipyserver.loop.eventloop import InlineSelector, inline_selector, new_event_loop, run
+
+
+def _unread(fd: int) -> int:
+    """Bytes waiting unread in the pipe `fd` reads (FIONREAD)."""
+    return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])
 
 
 def test_run_uses_an_inline_selector_and_plain_asyncio_run_does_not() -> None:
@@ -118,7 +127,7 @@ def test_a_reader_that_raises_is_reported_to_the_loop_and_the_loop_goes_on() -> 
         selector.add_inline(bad_read, bad)
         selector.add_inline(good_read, good)
         os.write(bad_write, b"1")
-        await asyncio.sleep(0.01)
+        await until(lambda: _unread(bad_read) == 0, what="the failing reader to have run")
         os.write(good_write, b"2")
         await asyncio.wait_for(got.wait(), 5)  # the loop kept running after the error
         for fd in (bad_read, good_read):
@@ -136,7 +145,7 @@ def test_timers_and_asyncio_streams_work_as_on_any_loop() -> None:
         port = server.sockets[0].getsockname()[1]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"ping\n")
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # the scenario: a timer on this loop
         line = await asyncio.wait_for(reader.readline(), 5)
         writer.close()
         await writer.wait_closed()

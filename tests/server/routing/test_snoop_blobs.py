@@ -7,7 +7,6 @@ events with the decoded bytes, and ``"Never"`` stops them again.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from serverkit import make_gadget, running, send_blob
@@ -30,11 +29,17 @@ class BlobSnooper(IPyDriver):
         return [e["I"] for e in self.snooped if isinstance(e, setBLOBVector)]
 
 
-async def _settle() -> None:
-    """Let in-process writes cross the server (each is gathered per loop turn)."""
-    for _ in range(20):
-        await asyncio.sleep(0)
-    await asyncio.sleep(0.05)
+def _static_defs(snooper: BlobSnooper) -> int:
+    return sum(type(e).__name__.startswith("def") and getattr(e, "vectorname", None) == "STATIC"
+               for e in snooper.snooped)
+
+
+async def _dealt_with(snooper: BlobSnooper) -> None:
+    """The server has dealt with everything the snooper sent so far: it answers a getProperties
+    for a defined vector from its cache, after what came before it from the same driver."""
+    before = _static_defs(snooper)
+    await snooper.send_getProperties("Gadget", "STATIC")
+    await until(lambda: _static_defs(snooper) > before)
 
 
 async def test_snooping_driver_gets_blobs_only_after_send_enableblob() -> None:
@@ -51,12 +56,12 @@ async def test_snooping_driver_gets_blobs_only_after_send_enableblob() -> None:
         assert snooper.blobs() == []
 
         await snooper.send_enableBLOB("Also", "Gadget", "IMAGE")
-        await _settle()
+        await _dealt_with(snooper)
         await send_blob(camera, b"first image")
         await until(lambda: snooper.blobs() == [b"first image"])
 
         await snooper.send_enableBLOB("Never", "Gadget", "IMAGE")
-        await _settle()
+        await _dealt_with(snooper)
         await send_blob(camera, b"after never")
         await camera["Gadget"]["STATIC"].send_setVector()
         await until(lambda: sum(getattr(e, "vectorname", None) == "STATIC"
