@@ -551,7 +551,7 @@ class ServingProgram:
     def wait_listening(self, timeout: float = 20.0) -> Self:
         """Return once it serves; fail with its stderr when it exits or time runs out first."""
         if not wait_listening(self.process, self.port, timeout):
-            self.end()
+            self.kill()
             raise AssertionError(f"{self.args} did not listen: {self.stderr()[-2000:]}")
         return self
 
@@ -567,13 +567,13 @@ class ServingProgram:
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.end()
+            self.kill()
             raise AssertionError(f"{self.args} ignored Ctrl-C") from None
-        self.end()
+        self.kill()
         return (self.process.returncode, b"".join(self._out).decode(errors="replace"),
                 self.stderr())
 
-    def end(self) -> None:
+    def kill(self) -> None:
         """Kill it if it still runs, reap it and read its output to the end (a teardown)."""
         if self.process.poll() is None:
             self.process.kill()

@@ -38,7 +38,7 @@ def run(tmp_home: Path) -> Iterator[Callable[..., peers.ServingProgram]]:
 
     yield start
     for script in started:
-        script.end()
+        script.kill()
 
 
 def stops_on_ctrl_c(script: peers.ServingProgram, *logged: str) -> str:
