@@ -22,14 +22,20 @@ exceptions in callbacks logged): see docs/pyindi.rst, "Coming from pyindi-client
 
 from __future__ import annotations
 
-from . import constants, properties
-from .baseclient import BaseClient, BaseMediator
+from . import constants
+from . import properties
+from .baseclient import BaseClient
+from .baseclient import BaseMediator
 from .basedevice import BaseDevice
 
 # pyindi-client's numbers and property classes, each listed once, in its module's __all__.
 from .constants import *
 from .properties import *
-from .widgets import IBLOB, ILight, INumber, ISwitch, IText
+from .widgets import IBLOB
+from .widgets import ILight
+from .widgets import INumber
+from .widgets import ISwitch
+from .widgets import IText
 
 # libindi 2.x's names for the elements.
 WidgetViewNumber = INumber

@@ -33,24 +33,28 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from collections.abc import Coroutine
+from collections.abc import Mapping
+from typing import Any
+from typing import TypeVar
 
 from indipyclient import events as ev
-from indipyclient.connect import Client, EventStream
-from indipyclient.connection import NotConnected, Retry
+from indipyclient.connect import Client
+from indipyclient.connect import EventStream
+from indipyclient.connection import NotConnected
+from indipyclient.connection import Retry
 from indipyclient.outgoing import InvalidValue
 
 from .basedevice import BaseDevice
-from .constants import B_NEVER, BLOB_MODES
+from .constants import B_NEVER
+from .constants import BLOB_MODES
 from .live import LiveProperty
-from .properties import (
-    Property,
-    PropertyLight,
-    PropertyNumber,
-    PropertySwitch,
-    PropertyText,
-)
+from .properties import Property
+from .properties import PropertyLight
+from .properties import PropertyNumber
+from .properties import PropertySwitch
+from .properties import PropertyText
 from .widgets import IBLOB
 
 __all__ = ["BaseClient", "BaseMediator"]

@@ -11,26 +11,22 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime
 
-from .constants import (
-    INDI_DEVICE_NOT_FOUND,
-    INDI_DISPATCH_ERROR,
-    INDI_PROPERTY_DUPLICATED,
-    INDI_PROPERTY_INVALID,
-    INTERFACES,
-    IP_RO,
-    IPS_IDLE,
-    ISS_ON,
-)
+from .constants import INDI_DEVICE_NOT_FOUND
+from .constants import INDI_DISPATCH_ERROR
+from .constants import INDI_PROPERTY_DUPLICATED
+from .constants import INDI_PROPERTY_INVALID
+from .constants import INTERFACES
+from .constants import IP_RO
+from .constants import IPS_IDLE
+from .constants import ISS_ON
 from .live import LiveProperty
-from .properties import (
-    Property,
-    PropertyBlob,
-    PropertyLight,
-    PropertyNumber,
-    PropertySwitch,
-    PropertyText,
-    timestamp_text,
-)
+from .properties import Property
+from .properties import PropertyBlob
+from .properties import PropertyLight
+from .properties import PropertyNumber
+from .properties import PropertySwitch
+from .properties import PropertyText
+from .properties import timestamp_text
 
 __all__ = ["MAX_MESSAGES", "BaseDevice"]
 

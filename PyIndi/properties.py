@@ -20,26 +20,29 @@ from typing import Any
 
 from indipydriver.protocol import State
 
-from .constants import (
-    INDI_BLOB,
-    INDI_LIGHT,
-    INDI_NUMBER,
-    INDI_SWITCH,
-    INDI_TEXT,
-    INDI_UNKNOWN,
-    IP_RO,
-    IPS_IDLE,
-    ISR_1OFMANY,
-    ISS_OFF,
-    ISS_ON,
-    PERMS,
-    RULES,
-    STATES,
-    TYPE_NAMES,
-    VECTOR_TYPES,
-)
+from .constants import INDI_BLOB
+from .constants import INDI_LIGHT
+from .constants import INDI_NUMBER
+from .constants import INDI_SWITCH
+from .constants import INDI_TEXT
+from .constants import INDI_UNKNOWN
+from .constants import IP_RO
+from .constants import IPS_IDLE
+from .constants import ISR_1OFMANY
+from .constants import ISS_OFF
+from .constants import ISS_ON
+from .constants import PERMS
+from .constants import RULES
+from .constants import STATES
+from .constants import TYPE_NAMES
+from .constants import VECTOR_TYPES
 from .live import LiveProperty
-from .widgets import IBLOB, ILight, INumber, ISwitch, IText, widget_for
+from .widgets import IBLOB
+from .widgets import ILight
+from .widgets import INumber
+from .widgets import ISwitch
+from .widgets import IText
+from .widgets import widget_for
 
 # pyindi-client's names, which ``PyIndi`` re-exports from here.
 __all__ = [

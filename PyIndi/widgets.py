@@ -12,9 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from indipydriver.protocol.numbers import format_number, number_to_wire, parse_number
+from indipydriver.protocol.numbers import format_number
+from indipydriver.protocol.numbers import number_to_wire
+from indipydriver.protocol.numbers import parse_number
 
-from .constants import IPS_IDLE, ISS_OFF, ISS_ON, STATES, SWITCH_STATES
+from .constants import IPS_IDLE
+from .constants import ISS_OFF
+from .constants import ISS_ON
+from .constants import STATES
+from .constants import SWITCH_STATES
 from .live import LiveProperty
 
 __all__ = ["IBLOB", "ILight", "INumber", "ISwitch", "IText", "Widget", "widget_for"]

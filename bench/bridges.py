@@ -36,7 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,18 +45,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import redis.asyncio as aioredis
-from indirequests import control, new_number
+from indirequests import control
+from indirequests import new_number
 from serverkit import make_gadget
 
 from indipyserver import IPyServer
-from indiredis import (
-    indi_server,
-    inditomqtt_async,
-    inditoredis_async,
-    mqtt_server,
-    mqtttoport_async,
-    redis_server,
-)
+from indiredis import indi_server
+from indiredis import inditomqtt_async
+from indiredis import inditoredis_async
+from indiredis import mqtt_server
+from indiredis import mqtttoport_async
+from indiredis import redis_server
 
 
 def free_port() -> int:

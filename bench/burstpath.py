@@ -38,9 +38,14 @@ import indipyserver
 # isort: split
 # After the server's package: hotpath imports its modules (in folders, or from a checkout
 # from before them) and gets them from the library chosen above.
-from hotpath import Router, bench_client, bench_driver
+from hotpath import Router
+from hotpath import bench_client
+from hotpath import bench_driver
 
-from indipydriver.protocol import Number, SetNumberVector, State, serialise
+from indipydriver.protocol import Number
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import State
+from indipydriver.protocol import serialise
 
 
 def burst(count: int) -> bytes:

@@ -28,8 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import run
-from indirequests import enable_blob, get_properties, new_number, switch_on
-from rawclient import Hub, RawClient
+from indirequests import enable_blob
+from indirequests import get_properties
+from indirequests import new_number
+from indirequests import switch_on
+from rawclient import Hub
+from rawclient import RawClient
 
 CCD = "CCD Simulator"
 args_poll = [10]  # --poll-ms

@@ -47,8 +47,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from processes import interpreter, stop_group, throwaway_venv
-from run import MB, Server, connect, control, prepare
+from processes import interpreter
+from processes import stop_group
+from processes import throwaway_venv
+from run import MB
+from run import Server
+from run import connect
+from run import control
+from run import prepare
 
 VENV = Path("/tmp/ipc094-venv")
 CHILD = HERE / "client_child.py"

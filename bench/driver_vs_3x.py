@@ -35,11 +35,15 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
-from indirequests import blob_around, new_number
-from processes import interpreter, stop_group, throwaway_venv
+from indirequests import blob_around
+from indirequests import new_number
+from processes import interpreter
+from processes import stop_group
+from processes import throwaway_venv
 from rawclient import Counter
 
-from indipydriver.protocol import NewBLOBVector, SetBLOBVector
+from indipydriver.protocol import NewBLOBVector
+from indipydriver.protocol import SetBLOBVector
 
 VENV = Path("/tmp/ipd3-venv")
 CHILD = HERE / "ipd_child.py"

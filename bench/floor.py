@@ -36,7 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipyserver.loop.eventloop import inline_selector, run
+from indipyserver.loop.eventloop import inline_selector
+from indipyserver.loop.eventloop import run
 
 
 class FromDriver(asyncio.Protocol):

@@ -23,9 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent))
 
-from indirequests import new_number, one_line
+from indirequests import new_number
+from indirequests import one_line
 
-from indipydriver.protocol import Number, SetNumberVector, State
+from indipydriver.protocol import Number
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import State
 
 try:  # the server in folders by concern
     from indipyserver.blobs.cutthrough import BlobForwarder

@@ -9,23 +9,21 @@ library. The importer puts the library on ``sys.path``.
 
 from __future__ import annotations
 
-from indipydriver.protocol import (
-    BLOB,
-    BLOBEnable,
-    EnableBLOB,
-    Event,
-    GetProperties,
-    NewBLOBVector,
-    NewNumberVector,
-    NewSwitchVector,
-    NewTextVector,
-    Number,
-    SetBLOBVector,
-    Switch,
-    SwitchState,
-    Text,
-    serialise,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import EnableBLOB
+from indipydriver.protocol import Event
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import NewBLOBVector
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import NewSwitchVector
+from indipydriver.protocol import NewTextVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import Text
+from indipydriver.protocol import serialise
 
 
 def one_line(event: Event) -> bytes:

@@ -123,7 +123,8 @@ async def publisher_ready(mport: int, topic: str, process: subprocess.Popen[byte
 def cpu(pids: dict[str, int]) -> dict[str, float]:
     """CPU ms so far of each named process (its threads and waited-for children included)
     and of this one (the reading client), as /proc says."""
-    from blobspeed import children, cpu_ms
+    from blobspeed import children
+    from blobspeed import cpu_ms
 
     out = {name: cpu_ms(pid) + sum(map(cpu_ms, children(pid))) for name, pid in pids.items()}
     out["client"] = time.process_time() * 1000

@@ -23,7 +23,8 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from indirequests import blob_around
 
-from indipydriver.protocol import SetBLOBVector, parse_element
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import parse_element
 
 SIZES_MIB = (1, 2, 4, 8)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import selectors
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 
 CLOSE_TAGS = {
     "setNumber": b"</setNumberVector>",

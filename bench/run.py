@@ -27,8 +27,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 from functools import partial
 from pathlib import Path
 from typing import Self
@@ -38,9 +40,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
-from indirequests import control, new_number
+from indirequests import control
+from indirequests import new_number
 from processes import stop_group
-from rawclient import Hub, RawClient
+from rawclient import Hub
+from rawclient import RawClient
 
 DRIVER = HERE / "trafficdriver.py"
 HOST = "127.0.0.1"

@@ -57,7 +57,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(REPO))
 
 from indirequests import control
-from processes import cpu_seconds, rss_mib
+from processes import cpu_seconds
+from processes import rss_mib
 
 # --------------------------------------------------------------------------- the client process
 

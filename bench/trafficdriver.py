@@ -47,24 +47,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefNumberVector,
-    DefTextVector,
-    Event,
-    Number,
-    Perm,
-    PingRequest,
-    SetBLOBVector,
-    SetNumberVector,
-    SetTextVector,
-    State,
-    Text,
-    serialise,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import DefBLOBVector
+from indipydriver.protocol import DefNumberVector
+from indipydriver.protocol import DefTextVector
+from indipydriver.protocol import Event
+from indipydriver.protocol import Number
+from indipydriver.protocol import Perm
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import SetTextVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Text
+from indipydriver.protocol import serialise
 from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.serialiser import COMPACT, Serialiser, attribute, end_tag, start_tag
+from indipydriver.protocol.serialiser import COMPACT
+from indipydriver.protocol.serialiser import Serialiser
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import end_tag
+from indipydriver.protocol.serialiser import start_tag
 
 DEVICE = "Bench"
 OUT = sys.stdout.fileno()

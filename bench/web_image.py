@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits  # type: ignore[import-untyped]
 
-from indipyweb.imaging.store import ImageStore, View
+from indipyweb.imaging.store import ImageStore
+from indipyweb.imaging.store import View
 
 
 async def run(width: int, height: int) -> None:

@@ -28,16 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from processes import stop_group
-from web_sse import (
-    VALUE,
-    _listening,
-    add_viewer,
-    free_port,
-    login,
-    open_stream,
-    percentile,
-    stream_chunks,
-)
+from web_sse import VALUE
+from web_sse import _listening
+from web_sse import add_viewer
+from web_sse import free_port
+from web_sse import login
+from web_sse import open_stream
+from web_sse import percentile
+from web_sse import stream_chunks
 
 LOGINS = 10
 

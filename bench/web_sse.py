@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVICE = "Bench"
 sys.path.insert(0, str(ROOT / "bench"))
 
-from processes import cpu_seconds, rss_mib
+from processes import cpu_seconds
+from processes import rss_mib
 
 PASSWORD = "bench-password"
 VALUE = re.compile(rb'data-member="T"><th>[^<]*</th><td class="value">([0-9.]+)</td>')

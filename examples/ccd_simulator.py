@@ -32,14 +32,12 @@ properties, the states, the countdown, abort, the FITS file and the BLOB);
 `docs/guides/camera_driver.rst` walks through it.
 """
 
-from indipydriver.simulators.ccd import (
-    DEVICE,
-    SENSOR,
-    SimulatedCamera,
-    SimulatedCooler,
-    main,
-    make_driver,
-)
+from indipydriver.simulators.ccd import DEVICE
+from indipydriver.simulators.ccd import SENSOR
+from indipydriver.simulators.ccd import SimulatedCamera
+from indipydriver.simulators.ccd import SimulatedCooler
+from indipydriver.simulators.ccd import main
+from indipydriver.simulators.ccd import make_driver
 
 __all__ = ["DEVICE", "SENSOR", "SimulatedCamera", "SimulatedCooler", "main", "make_driver"]
 

@@ -29,15 +29,13 @@ speed, then Ok there; a position beyond FOCUS_MAX is refused with Alert. The whe
 and "Python Filter Wheel" as the filter wheel; the Focus tab's In/Out and Go to move it.
 """
 
-from indipydriver.simulators.focus import (
-    FILTERS,
-    FOCUSER,
-    WHEEL,
-    SimulatedFocuser,
-    SimulatedWheel,
-    main,
-    make_driver,
-)
+from indipydriver.simulators.focus import FILTERS
+from indipydriver.simulators.focus import FOCUSER
+from indipydriver.simulators.focus import WHEEL
+from indipydriver.simulators.focus import SimulatedFocuser
+from indipydriver.simulators.focus import SimulatedWheel
+from indipydriver.simulators.focus import main
+from indipydriver.simulators.focus import make_driver
 
 __all__ = ["FILTERS", "FOCUSER", "WHEEL", "SimulatedFocuser", "SimulatedWheel", "main",
            "make_driver"]

@@ -19,7 +19,12 @@ import logging
 from pathlib import Path
 
 import indipyclient
-from indipyclient.roles import Camera, FilterWheel, Focuser, Interface, Mount, devices
+from indipyclient.roles import Camera
+from indipyclient.roles import FilterWheel
+from indipyclient.roles import Focuser
+from indipyclient.roles import Interface
+from indipyclient.roles import Mount
+from indipyclient.roles import devices
 
 logger = logging.getLogger("imaging_script")
 

@@ -33,7 +33,10 @@ The hardware there is `SimulatedMount`: what you write for a real mount is the s
 coroutines talking to its controller instead of to `EquatorialMotion`.
 """
 
-from indipydriver.simulators.telescope import DEVICE, SimulatedMount, main, make_driver
+from indipydriver.simulators.telescope import DEVICE
+from indipydriver.simulators.telescope import SimulatedMount
+from indipydriver.simulators.telescope import main
+from indipydriver.simulators.telescope import make_driver
 
 __all__ = ["DEVICE", "SimulatedMount", "main", "make_driver"]
 

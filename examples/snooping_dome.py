@@ -24,7 +24,8 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import indipydriver as ipd

@@ -27,7 +27,11 @@ ends, Alert outside, and the vector's state is the worst light (what Ekos' obser
 scheduler read); WEATHER_OVERRIDE makes the state Ok whatever the lights say.
 """
 
-from indipydriver.simulators.weather import DEVICE, PARAMETERS, SimulatedStation, main, make_driver
+from indipydriver.simulators.weather import DEVICE
+from indipydriver.simulators.weather import PARAMETERS
+from indipydriver.simulators.weather import SimulatedStation
+from indipydriver.simulators.weather import main
+from indipydriver.simulators.weather import make_driver
 
 __all__ = ["DEVICE", "PARAMETERS", "SimulatedStation", "main", "make_driver"]
 

@@ -8,9 +8,15 @@ conversion modules. The host tuples take indi-mr's positional fields.
 
 from __future__ import annotations
 
-from indiredis.hosts import MqttServer, RedisServer, indi_server
+from indiredis.hosts import MqttServer
+from indiredis.hosts import RedisServer
+from indiredis.hosts import indi_server
 
-from . import fromxml, indimqtt, indiredis, mqttredis, toxml
+from . import fromxml
+from . import indimqtt
+from . import indiredis
+from . import mqttredis
+from . import toxml
 
 __all__ = ["fromxml", "indi_server", "indimqtt", "indiredis", "mqtt_server", "mqttredis",
            "redis_server", "toxml"]

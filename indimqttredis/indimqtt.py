@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from indiredis.hosts import IndiServer, MqttServer
+from indiredis.hosts import IndiServer
+from indiredis.hosts import MqttServer
 from indiredis.mqttsite import inditomqtt
 
 __all__ = ["run"]

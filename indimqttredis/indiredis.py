@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from indiredis.hosts import IndiServer, RedisServer
+from indiredis.hosts import IndiServer
+from indiredis.hosts import RedisServer
 from indiredis.toredis import inditoredis
 
 __all__ = ["run"]

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 
-from indiredis.hosts import MqttServer, RedisServer
+from indiredis.hosts import MqttServer
+from indiredis.hosts import RedisServer
 from indiredis.mqttclient import mqtttoredis
 
 __all__ = ["run"]

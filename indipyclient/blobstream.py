@@ -22,9 +22,11 @@ import logging
 import os
 import zlib
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
-from indipydriver.protocol.blobs import decode_base64, is_zlib_format
+from indipydriver.protocol.blobs import decode_base64
+from indipydriver.protocol.blobs import is_zlib_format
 from indipydriver.protocol.frames import decode_attrs
 
 from .partfiles import create_part_file

@@ -15,9 +15,13 @@ that page. The keys are anything hashable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from collections.abc import Hashable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Generic
+from typing import TypeVar
 
 from .changes import Change
 

@@ -54,20 +54,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection
+from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any
+from typing import Self
 
-from indipydriver.protocol import BLOBEnable, GetProperties, State
-from indipydriver.retrypolicy import Backoff, Retry
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import State
+from indipydriver.retrypolicy import Backoff
+from indipydriver.retrypolicy import Retry
 
 from . import events as ev
-from .connection import Connection, NotConnected
+from .connection import Connection
+from .connection import NotConnected
 from .model import Model
 from .outgoing import new_vector
-from .properties import Device, NumberVector, PropertyVector
-from .setwait import SetResult, Waiters
+from .properties import Device
+from .properties import NumberVector
+from .properties import PropertyVector
+from .setwait import SetResult
+from .setwait import Waiters
 
 __all__ = ["Client", "EventStream", "SetResult", "UnknownVector", "connect"]
 

@@ -32,30 +32,43 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from pathlib import Path
 
 from indipydriver import retrypolicy
-from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import (
-    BLOBEnable,
-    EnableBLOB,
-    Frame,
-    GetProperties,
-    PingReply,
-    ProtocolError,
-    SetBLOBVector,
-    parse_element,
-    serialise,
-)
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import EnableBLOB
 from indipydriver.protocol import Event as ProtocolEvent
-from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
-from indipydriver.retrypolicy import Attempts, Backoff, ExponentialBackoff, RetriesExhausted, Retry
+from indipydriver.protocol import Frame
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import PingReply
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
+from indipydriver.protocol.frames import FrameChunk
+from indipydriver.protocol.frames import FrameEnd
+from indipydriver.protocol.frames import FrameHead
+from indipydriver.retrypolicy import Attempts
+from indipydriver.retrypolicy import Backoff
+from indipydriver.retrypolicy import ExponentialBackoff
+from indipydriver.retrypolicy import RetriesExhausted
+from indipydriver.retrypolicy import Retry
 
 from . import events
-from .blobfiles import place_blob, save_blob
-from .blobstream import BLOBReceiver, FileSink, MemorySink, SavedBLOB, Sink
-from .incoming import MAX_ELEMENT_SIZE, Incoming, Item
+from .blobfiles import place_blob
+from .blobfiles import save_blob
+from .blobstream import BLOBReceiver
+from .blobstream import FileSink
+from .blobstream import MemorySink
+from .blobstream import SavedBLOB
+from .blobstream import Sink
+from .incoming import MAX_ELEMENT_SIZE
+from .incoming import Incoming
+from .incoming import Item
 from .model import Model
 from .properties import BLOBVector
 from .serverstream import ServerStream

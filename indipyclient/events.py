@@ -30,15 +30,18 @@ and ``filenames`` (member -> the file it was saved to, when the client has a BLO
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
 
 from indipydriver.protocol import State
 
 from .properties import ByName
 
 if TYPE_CHECKING:
-    from .properties import Device, PropertyVector
+    from .properties import Device
+    from .properties import PropertyVector
 
 __all__ = [
     "ClientEvent",

@@ -31,11 +31,16 @@ paths to the same events and model (hypothesis, malformed input included).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
+from collections.abc import Iterator
 from typing import Any
 
-from indipydriver.protocol import Frame, Framer, ProtocolError
-from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol.frames import FrameChunk
+from indipydriver.protocol.frames import FrameEnd
+from indipydriver.protocol.frames import FrameHead
 from indipydriver.protocol.shapes import DIGITS_TO_ZERO
 
 from . import events

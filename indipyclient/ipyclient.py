@@ -44,15 +44,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from indipydriver.protocol import BLOBEnable, GetProperties
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import GetProperties
 from indipydriver.protocol.timestamps import format_timestamp
 
 from . import events
 from .connection import Connection
 from .model import Model
 from .outgoing import new_vector
-from .properties import ByName, Device, PropertyVector
-from .snapshot import Snap, take_snapshot
+from .properties import ByName
+from .properties import Device
+from .properties import PropertyVector
+from .snapshot import Snap
+from .snapshot import take_snapshot
 
 __all__ = ["IPyClient"]
 

@@ -29,35 +29,38 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from indipydriver.protocol import Event as ProtocolEvent
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.blobs import is_zlib_format, unpack_blob
-from indipydriver.protocol.enums import Perm, Rule, State
+from indipydriver.protocol.blobs import is_zlib_format
+from indipydriver.protocol.blobs import unpack_blob
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import Rule
+from indipydriver.protocol.enums import State
 from indipydriver.protocol.numbers import parse_number
 from indipydriver.protocol.timestamps import parse_timestamp
 
 from . import events
 from .events import utcnow
-from .properties import (
-    MAX_MESSAGES,
-    BLOBMember,
-    BLOBVector,
-    ByName,
-    Device,
-    LightMember,
-    LightVector,
-    NumberMember,
-    NumberVector,
-    PropertyVector,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-)
+from .properties import MAX_MESSAGES
+from .properties import BLOBMember
+from .properties import BLOBVector
+from .properties import ByName
+from .properties import Device
+from .properties import LightMember
+from .properties import LightVector
+from .properties import NumberMember
+from .properties import NumberVector
+from .properties import PropertyVector
+from .properties import SwitchMember
+from .properties import SwitchVector
+from .properties import TextMember
+from .properties import TextVector
 
 __all__ = ["Model"]  # the data it fills are in `properties`
 

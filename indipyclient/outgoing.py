@@ -22,23 +22,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from indipydriver.protocol import (
-    BLOB,
-    NewBLOBVector,
-    NewNumberVector,
-    NewSwitchVector,
-    NewTextVector,
-    Number,
-    Switch,
-    SwitchState,
-    Text,
-)
-from indipydriver.protocol.acceptance import MemberShape, VectorShape, Verdict, judge
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import NewBLOBVector
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import NewSwitchVector
+from indipydriver.protocol import NewTextVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import Text
+from indipydriver.protocol.acceptance import MemberShape
+from indipydriver.protocol.acceptance import VectorShape
+from indipydriver.protocol.acceptance import Verdict
+from indipydriver.protocol.acceptance import judge
 from indipydriver.protocol.blobs import pack_blob
-from indipydriver.protocol.numbers import number_to_wire, parse_number
+from indipydriver.protocol.numbers import number_to_wire
+from indipydriver.protocol.numbers import parse_number
 from indipydriver.protocol.timestamps import now_timestamp
 
-from .properties import NumberMember, NumberVector, PropertyVector, SwitchVector, TextVector
+from .properties import NumberMember
+from .properties import NumberVector
+from .properties import PropertyVector
+from .properties import SwitchVector
+from .properties import TextVector
 
 __all__ = ["InvalidValue", "NewVector", "new_vector", "vector_shape"]
 

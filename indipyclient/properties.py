@@ -14,7 +14,8 @@ from typing import Any
 
 from indipydriver.byname import ByName
 from indipydriver.protocol import State
-from indipydriver.protocol.numbers import format_number, parse_number
+from indipydriver.protocol.numbers import format_number
+from indipydriver.protocol.numbers import parse_number
 
 __all__ = [
     "BLOBMember",

@@ -34,9 +34,11 @@ import collections
 import logging
 import queue
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
 from . import events
 from .ipyclient import IPyClient

@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
 
 from indipydriver.protocol.enums import State
-from indipydriver.standard.fits import FITSError, Header, read_header
+from indipydriver.standard.fits import FITSError
+from indipydriver.standard.fits import Header
+from indipydriver.standard.fits import read_header
 from indipydriver.standard.interface import Interface
 
 from . import events as ev
 
 if TYPE_CHECKING:
-    from .connect import Client, EventStream
+    from .connect import Client
+    from .connect import EventStream
     from .properties import PropertyVector
 
 __all__ = ["Camera", "FilterWheel", "Focuser", "Image", "Interface", "Mount", "RoleError",

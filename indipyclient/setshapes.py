@@ -28,21 +28,24 @@ from dataclasses import fields
 from typing import Any
 
 from indipydriver.protocol import Event as ProtocolEvent
-from indipydriver.protocol import (
-    ProtocolError,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    State,
-    parse_element,
-)
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import SetLightVector
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import SetSwitchVector
+from indipydriver.protocol import SetTextVector
+from indipydriver.protocol import State
+from indipydriver.protocol import parse_element
 from indipydriver.protocol.shapes import DIGITS_TO_ZERO as _DIGITS_TO_ZERO
 from indipydriver.protocol.shapes import ShapeCache
 
 from . import events
-from .model import PLAIN_NUMBER, timeout_seconds
-from .properties import LightVector, NumberVector, PropertyVector, SwitchVector, TextVector
+from .model import PLAIN_NUMBER
+from .model import timeout_seconds
+from .properties import LightVector
+from .properties import NumberVector
+from .properties import PropertyVector
+from .properties import SwitchVector
+from .properties import TextVector
 
 __all__ = ["SetShapes"]
 

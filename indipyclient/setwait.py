@@ -10,7 +10,8 @@ Only a set answers: a def with the old values may be a replay for some getProper
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from indipydriver.protocol import State

@@ -25,13 +25,21 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping
-from typing import IO, Any, Generic, Self, TypeVar, overload
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import IO
+from typing import Any
+from typing import Generic
+from typing import Self
+from typing import TypeVar
+from typing import overload
 
 from indipydriver.byname import ByName
 
 from .model import Model
-from .properties import BLOBMember, NumberMember, PropertyVector
+from .properties import BLOBMember
+from .properties import NumberMember
+from .properties import PropertyVector
 
 __all__ = ["Snap", "SnapDevice", "SnapVector", "take_snapshot", "vector_dict"]
 

@@ -9,8 +9,11 @@ make say what is missing and which names there are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, TypeVar, overload
+from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any
+from typing import TypeVar
+from typing import overload
 
 __all__ = ["ByName"]
 

@@ -11,8 +11,11 @@ import inspect
 import logging
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Coroutine
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 from .members import getfloat
 from .ports import DriverPort

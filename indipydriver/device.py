@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 from .byname import ByName
 from .compat3x import Device3x
-from .naming import add_named, checked_string, no_such_name
+from .naming import add_named
+from .naming import checked_string
+from .naming import no_such_name
 from .ports import DriverPort
-from .protocol.events import DelProperty, Message
-from .standard.deviceprops import DeviceProps, Hook
+from .protocol.events import DelProperty
+from .protocol.events import Message
+from .standard.deviceprops import DeviceProps
+from .standard.deviceprops import Hook
 from .standard.interface import Interface
 from .standard.messages import MessageHandler
 from .vectors import PropertyVector
-from .wire import timestamp_text, write_element
+from .wire import timestamp_text
+from .wire import write_element
 
 if TYPE_CHECKING:
     from .rxevents import RxEvent

@@ -18,24 +18,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
 from . import rxevents as rx
 from .byname import ByName
-from .compat3x import DeviceDict, Driver3x
+from .compat3x import DeviceDict
+from .compat3x import Driver3x
 from .device import Device
 from .eventqueue import _EventQueue
-from .links import FramedLink, Link, StdioLink
-from .logbudget import WarningBudget, clip, short
-from .naming import add_named, no_such_name
+from .links import FramedLink
+from .links import Link
+from .links import StdioLink
+from .logbudget import WarningBudget
+from .logbudget import clip
+from .logbudget import short
+from .naming import add_named
+from .naming import no_such_name
 from .protocol.enums import BLOBEnable
-from .protocol.events import Message, PingRequest
+from .protocol.events import Message
+from .protocol.events import PingRequest
 from .protocol.frames import Frame
 from .receiving import Receiving
-from .snooping import SnoopRegistry, _enable_blob_bytes, _get_properties_bytes
-from .wire import timestamp_text, write_element
+from .snooping import SnoopRegistry
+from .snooping import _enable_blob_bytes
+from .snooping import _get_properties_bytes
+from .wire import timestamp_text
+from .wire import write_element
 
 __all__ = ["IPyDriver"]
 

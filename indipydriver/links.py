@@ -15,7 +15,8 @@ import logging
 import os
 import socket
 import stat
-from typing import Protocol, runtime_checkable
+from typing import Protocol
+from typing import runtime_checkable
 
 from .protocol.frames import Frame
 

@@ -10,20 +10,26 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
-from abc import ABC, abstractmethod
-from typing import IO, Any, ClassVar
+from abc import ABC
+from abc import abstractmethod
+from typing import IO
+from typing import Any
+from typing import ClassVar
 
 from .naming import checked_string
 from .protocol.acceptance import within_limits
-from .protocol.enums import State, SwitchState
-from .protocol.numbers import (
-    check_number_format,
-    float_format_for,
-    format_number,
-    number_to_wire,
-    parse_number,
-)
-from .protocol.serialiser import COMPACT, attribute, element_pieces, end_tag, start_tag
+from .protocol.enums import State
+from .protocol.enums import SwitchState
+from .protocol.numbers import check_number_format
+from .protocol.numbers import float_format_for
+from .protocol.numbers import format_number
+from .protocol.numbers import number_to_wire
+from .protocol.numbers import parse_number
+from .protocol.serialiser import COMPACT
+from .protocol.serialiser import attribute
+from .protocol.serialiser import element_pieces
+from .protocol.serialiser import end_tag
+from .protocol.serialiser import start_tag
 from .wire import escape
 
 __all__ = [

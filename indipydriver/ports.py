@@ -9,7 +9,8 @@ assigned). Imports nothing of the package.
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
 __all__ = ["DevicePort", "DriverPort"]
 

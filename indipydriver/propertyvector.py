@@ -8,20 +8,33 @@ driver's hot path, is a join of pieces it made, kept from one send to the next (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable
+from collections.abc import MutableMapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any
+from typing import ClassVar
+from typing import TypeVar
 
 from .byname import ByName
 from .members import PropertyMember
-from .naming import add_named, checked_string, no_such_name
-from .ports import DevicePort, DriverPort
-from .protocol.enums import Perm, State
+from .naming import add_named
+from .naming import checked_string
+from .naming import no_such_name
+from .ports import DevicePort
+from .ports import DriverPort
+from .protocol.enums import Perm
+from .protocol.enums import State
 from .protocol.events import DelProperty
 from .protocol.frames import _XML_SPACE
-from .protocol.serialiser import COMPACT, attribute, end_tag, open_attribute
-from .wire import escape, now_timestamp, timestamp_text, write_element
+from .protocol.serialiser import COMPACT
+from .protocol.serialiser import attribute
+from .protocol.serialiser import end_tag
+from .protocol.serialiser import open_attribute
+from .wire import escape
+from .wire import now_timestamp
+from .wire import timestamp_text
+from .wire import write_element
 
 __all__ = ["PropertyVector"]
 

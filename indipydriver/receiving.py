@@ -15,19 +15,25 @@ import os
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
 from . import rxevents as rx
 from .device import Device
 from .eventqueue import _EventQueue
-from .links import DescriptorLink, FramedLink, Link
-from .logbudget import WarningBudget, clip, short
+from .links import DescriptorLink
+from .links import FramedLink
+from .links import Link
+from .logbudget import WarningBudget
+from .logbudget import clip
+from .logbudget import short
 from .protocol import events as pe
 from .protocol.errors import ProtocolError
 from .protocol.frames import Frame
 from .sharedblobs import inline_attached
 from .snooping import SnoopRegistry
-from .validation import Rejected, check_new_vector
+from .validation import Rejected
+from .validation import check_new_vector
 from .wire import write_element
 
 __all__ = ["Receiving", "ServedDriver"]
@@ -76,7 +82,8 @@ class Receiving:
         self.warnings = WarningBudget()
 
     async def read_loop(self, link: Link, done: asyncio.Event) -> None:
-        from .protocol.framing import INDI_TAGS, Framer
+        from .protocol.framing import INDI_TAGS
+        from .protocol.framing import Framer
         from .protocol.parser import parse_element
 
         framer = Framer(known_tags=INDI_TAGS)

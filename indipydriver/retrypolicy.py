@@ -23,7 +23,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal
+from typing import Protocol
+from typing import runtime_checkable
 
 __all__ = [
     "Attempts",

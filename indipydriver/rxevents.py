@@ -15,15 +15,22 @@ decoded (and `.z`-decompressed) bytes. A number event's ``getfloatvalue(name)`` 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import Generic
+from typing import TypeVar
 
 from .byname import ByName
 from .members import NumberMember
 from .naming import no_such_name
 from .protocol import events as pe
 from .protocol.timestamps import parse_timestamp
-from .vectors import BLOBVector, NumberVector, PropertyVector, SwitchVector, TextVector
+from .vectors import BLOBVector
+from .vectors import NumberVector
+from .vectors import PropertyVector
+from .vectors import SwitchVector
+from .vectors import TextVector
 
 __all__ = [
     "ClientVectorEvent",

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .protocol.enums import BLOBEnable
-from .protocol.events import EnableBLOB, GetProperties
+from .protocol.events import EnableBLOB
+from .protocol.events import GetProperties
 from .wire import write_element
 
 __all__ = ["Snoop", "SnoopRegistry"]

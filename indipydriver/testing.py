@@ -29,12 +29,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import Any, Self
+from typing import Any
+from typing import Self
 
 from .driver import IPyDriver
 from .links import MemoryLink
-from .protocol.events import PingReply, PingRequest
-from .protocol.framing import Frame, Framer
+from .protocol.events import PingReply
+from .protocol.events import PingRequest
+from .protocol.framing import Frame
+from .protocol.framing import Framer
 from .wire import write_element
 
 __all__ = ["DriverHarness"]

@@ -16,16 +16,16 @@ from typing import Any
 from .device import Device
 from .members import NumberMember
 from .protocol import events as pe
-from .protocol.acceptance import MemberShape, VectorShape, judge
+from .protocol.acceptance import MemberShape
+from .protocol.acceptance import VectorShape
+from .protocol.acceptance import judge
 from .protocol.blobs import unpack_blob
 from .protocol.enums import Perm
-from .vectors import (
-    BLOBVector,
-    NumberVector,
-    PropertyVector,
-    SwitchVector,
-    TextVector,
-)
+from .vectors import BLOBVector
+from .vectors import NumberVector
+from .vectors import PropertyVector
+from .vectors import SwitchVector
+from .vectors import TextVector
 
 __all__ = ["Rejected", "check_new_vector", "vector_shape"]
 

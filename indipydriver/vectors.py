@@ -15,20 +15,23 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from .members import (
-    BLOBMember,
-    LightMember,
-    NumberMember,
-    PropertyMember,
-    SwitchMember,
-    TextMember,
-)
+from .members import BLOBMember
+from .members import LightMember
+from .members import NumberMember
+from .members import PropertyMember
+from .members import SwitchMember
+from .members import TextMember
 from .ports import DriverPort
-from .propertyvector import PropertyVector, _one_of
-from .protocol.enums import Perm, Rule, SwitchState
-from .protocol.events import BLOB, SetBLOBVector
+from .propertyvector import PropertyVector
+from .propertyvector import _one_of
+from .protocol.enums import Perm
+from .protocol.enums import Rule
+from .protocol.enums import SwitchState
+from .protocol.events import BLOB
+from .protocol.events import SetBLOBVector
 from .protocol.serialiser import attribute
-from .wire import timestamp_text, write_element
+from .wire import timestamp_text
+from .wire import write_element
 
 # Payloads above this are base64-encoded in a worker thread so the event loop keeps answering.
 _THREAD_ENCODE_SIZE = 1 << 20

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
-from .logbudget import WarningBudget, short
+from .logbudget import WarningBudget
+from .logbudget import short
 from .protocol.escaping import escape_replacing
 from .protocol.events import Event
-from .protocol.serialiser import COMPACT, Serialiser
+from .protocol.serialiser import COMPACT
+from .protocol.serialiser import Serialiser
 
 __all__ = ["escape", "now_timestamp", "timestamp_text", "write_element"]
 

@@ -16,14 +16,19 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from indipyserver.drivers.executable import ExDriverConnection
-from indipyserver.drivers.remote import RemoteConnection, RemoteSpec, parse_remote_spec
-from indipyserver.fifo import FifoCommand, FifoListener
+from indipyserver.drivers.remote import RemoteConnection
+from indipyserver.drivers.remote import RemoteSpec
+from indipyserver.drivers.remote import parse_remote_spec
+from indipyserver.fifo import FifoCommand
+from indipyserver.fifo import FifoListener
 from indipyserver.loop.eventloop import run
 from indipyserver.procname import name_process_as_invoked
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB

@@ -27,26 +27,25 @@ import asyncio
 import io
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from indipydriver import (
-    BLOBMember,
-    BLOBVector,
-    Device,
-    IPyDriver,
-    LightMember,
-    LightVector,
-    NumberMember,
-    NumberVector,
-    RxEvent,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-    newNumberVector,
-    newSwitchVector,
-    newTextVector,
-)
+from indipydriver import BLOBMember
+from indipydriver import BLOBVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import LightMember
+from indipydriver import LightVector
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import RxEvent
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver import newNumberVector
+from indipydriver import newSwitchVector
+from indipydriver import newTextVector
 from indipydriver.standard.interface import Interface
 
 __all__ = ["DEVICE", "Room", "ThermostatDriver", "make_driver"]

@@ -18,11 +18,13 @@ import logging
 import os
 import shlex
 import stat
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from indipyserver.drivers.remote import RemoteSpec, parse_remote_spec
+from indipyserver.drivers.remote import RemoteSpec
+from indipyserver.drivers.remote import parse_remote_spec
 
 __all__ = ["FifoCommand", "FifoListener", "parse_fifo_line"]
 

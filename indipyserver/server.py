@@ -11,16 +11,22 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from indipydriver import Device, IPyDriver
+from indipydriver import Device
+from indipydriver import IPyDriver
 from indipydriver.protocol.timestamps import format_timestamp
-from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE, ClientConnection
-from indipyserver.clients.unixsocket import listen_unix, shown
-from indipyserver.compat3x import Done, Server3x
-from indipyserver.drivers.driverconnection import DriverConnection, InProcessDriverConnection
+from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE
+from indipyserver.clients.clientconnection import ClientConnection
+from indipyserver.clients.unixsocket import listen_unix
+from indipyserver.clients.unixsocket import shown
+from indipyserver.compat3x import Done
+from indipyserver.compat3x import Server3x
+from indipyserver.drivers.driverconnection import DriverConnection
+from indipyserver.drivers.driverconnection import InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
 from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run
-from indipyserver.loop.flowcontrol import Congestion, KeepingUp
+from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import KeepingUp
 from indipyserver.routing.router import Router
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
@@ -132,7 +138,8 @@ class IPyServer(Server3x):
         ``PATH``) raises FileNotFoundError or PermissionError saying so; one that ran and
         died later is restarted with backoff.
         """
-        from indipyserver.drivers.executable import ExDriverConnection, check_program
+        from indipyserver.drivers.executable import ExDriverConnection
+        from indipyserver.drivers.executable import check_program
 
         env_path = (options.get("env") or {}).get("PATH", os.environ.get("PATH", os.defpath))
         check_program(program, env_path)

@@ -12,27 +12,38 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
+from textual.binding import BindingType
 from textual.screen import Screen
 
 import indipyclient
-from indipyclient.changes import Change, change_of
-from indipyclient.coalesce import Changes, Coalescer, summarise
+from indipyclient.changes import Change
+from indipyclient.changes import change_of
+from indipyclient.coalesce import Changes
+from indipyclient.coalesce import Coalescer
+from indipyclient.coalesce import summarise
 from indipyclient.connection import default_retry
 from indipyclient.history import ValueHistory
-from indipydriver.retrypolicy import Backoff, Retry
+from indipydriver.retrypolicy import Backoff
+from indipydriver.retrypolicy import Retry
 
 from .devicescreen import DeviceScreen
 from .filepicker import FilePicker
 from .formatting import message_line
 from .helpscreen import HelpScreen
-from .ports import StartView, TermPort
+from .ports import StartView
+from .ports import TermPort
 from .search import DeviceSearch
 from .settings import Settings
 from .settingsscreen import SettingsScreen

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from itertools import count
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer
+from textual.widgets import Static
+from textual.widgets import TabbedContent
+from textual.widgets import TabPane
 
-from .startscreen import StatusLine, TermScreen
+from .startscreen import StatusLine
+from .startscreen import TermScreen
 from .vectorinfo import VectorInfo
 from .vectorpanel import VectorPanel
 

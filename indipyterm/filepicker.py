@@ -7,10 +7,16 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.binding import Binding
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DirectoryTree, Input, Label, Static
+from textual.widgets import Button
+from textual.widgets import DirectoryTree
+from textual.widgets import Input
+from textual.widgets import Label
+from textual.widgets import Static
 
 __all__ = ["FilePicker"]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
-from indipydriver.protocol.numbers import format_number, parse_number
+from indipydriver.protocol.numbers import format_number
+from indipydriver.protocol.numbers import parse_number
 
 __all__ = [
     "STATE_COLOURS",

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from indipydriver.protocol.acceptance import MemberShape, VectorShape, judge
+from indipydriver.protocol.acceptance import MemberShape
+from indipydriver.protocol.acceptance import VectorShape
+from indipydriver.protocol.acceptance import judge
 from indipydriver.protocol.enums import SwitchState
 
 from .vectorinfo import VectorInfo

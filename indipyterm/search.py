@@ -5,7 +5,10 @@ from __future__ import annotations
 from functools import partial
 from typing import cast
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit
+from textual.command import Hit
+from textual.command import Hits
+from textual.command import Provider
 
 from .ports import TermPort
 

@@ -8,28 +8,40 @@ overwritten by the device; when the device's value moves under an edit the panel
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
+from textual.containers import Vertical
 from textual.message import Message
-from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Sparkline, Static
+from textual.validation import ValidationResult
+from textual.validation import Validator
+from textual.widgets import Button
+from textual.widgets import Checkbox
+from textual.widgets import Input
+from textual.widgets import Label
+from textual.widgets import RadioButton
+from textual.widgets import RadioSet
+from textual.widgets import Sparkline
+from textual.widgets import Static
 
 from .edits import EditTracker
-from .formatting import (
-    STATE_COLOURS,
-    display_number,
-    display_size,
-    display_timestamp,
-    limits_text,
-    state_colour,
-)
-from .inputcheck import InputRefused, check_entries, check_number, toggle_switch
-from .vectorinfo import MemberInfo, VectorInfo
+from .formatting import STATE_COLOURS
+from .formatting import display_number
+from .formatting import display_size
+from .formatting import display_timestamp
+from .formatting import limits_text
+from .formatting import state_colour
+from .inputcheck import InputRefused
+from .inputcheck import check_entries
+from .inputcheck import check_number
+from .inputcheck import toggle_switch
+from .vectorinfo import MemberInfo
+from .vectorinfo import VectorInfo
 
 __all__ = ["VectorPanel"]
 

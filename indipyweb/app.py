@@ -24,11 +24,14 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute
+from starlette.routing import Mount
+from starlette.routing import Route
 
 from .auth import SessionBackend
 from .blobfolder import BlobFolder
-from .middleware import BodyLimit, SecurityHeaders
+from .middleware import BodyLimit
+from .middleware import SecurityHeaders
 from .routes import web_routes
 from .routes.httperrors import http_error
 from .settings import saved_server_settings

@@ -15,15 +15,21 @@ settings need admin. CSRF is checked in one place for every unsafe method (`csrf
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.authentication import AuthCredentials
+from starlette.authentication import AuthenticationBackend
+from starlette.authentication import BaseUser
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection
+from starlette.requests import Request
 from starlette.responses import Response
 
-from .users import Role, Session, UserDB
+from .users import Role
+from .users import Session
+from .users import UserDB
 
 __all__ = ["ADMIN", "LOGIN_COOKIE", "PUBLIC_VIEW", "READ", "SESSION", "SESSION_COOKIE", "SET",
            "Endpoint", "NotLoggedIn", "SessionBackend", "Viewer", "requires", "set_cookie",

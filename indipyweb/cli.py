@@ -19,10 +19,12 @@ import logging
 import shlex
 import signal
 import sys
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version
 from typing import Any
 
-from .users import Role, UserDB
+from .users import Role
+from .users import UserDB
 
 __all__ = ["main"]
 

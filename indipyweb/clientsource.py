@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -21,15 +22,13 @@ import indipyclient
 from indipyclient.changes import change_of
 from indipyclient.snapshot import take_snapshot
 
-from .source import (
-    Change,
-    InvalidValue,
-    SetResult,
-    Snapshot,
-    VectorDict,
-    client_values,
-    model_vector,
-)
+from .source import Change
+from .source import InvalidValue
+from .source import SetResult
+from .source import Snapshot
+from .source import VectorDict
+from .source import client_values
+from .source import model_vector
 
 __all__ = ["ClientSource"]
 

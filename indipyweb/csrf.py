@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
+from starlette.routing import Route
 
-from .auth import LOGIN_COOKIE, Endpoint, viewer
+from .auth import LOGIN_COOKIE
+from .auth import Endpoint
+from .auth import viewer
 
 __all__ = ["SAFE_METHODS", "csrf_exempt", "guard", "login_csrf"]
 

@@ -17,13 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
 
 from indipyclient.coalesce import Coalescer
 from indipyclient.history import ValueHistory
 
-from .source import Change, DeviceSource
+from .source import Change
+from .source import DeviceSource
 
 __all__ = ["HISTORY", "Hub", "Part", "Subscriber"]
 

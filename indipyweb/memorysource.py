@@ -22,39 +22,39 @@ Starlette's ``TestClient``: ``client.portal.call(source.receive, xml)``)::
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
 from indipyclient.changes import change_of
-from indipyclient.events import ConnectionLost, ConnectionMade
+from indipyclient.events import ConnectionLost
+from indipyclient.events import ConnectionMade
 from indipyclient.events import Event as ClientEvent
 from indipyclient.incoming import Incoming
 from indipyclient.model import Model
 from indipyclient.snapshot import take_snapshot
 from indipydriver.protocol import ProtocolError
-from indipydriver.protocol.enums import State, SwitchState
-from indipydriver.protocol.events import (
-    Event,
-    Number,
-    SetBLOBVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    Switch,
-    Text,
-)
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.events import Event
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetBLOBVector
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.events import SetTextVector
+from indipydriver.protocol.events import Switch
+from indipydriver.protocol.events import Text
 
-from .source import (
-    BlobUpload,
-    Change,
-    ChangeQueue,
-    InvalidValue,
-    SetResult,
-    Snapshot,
-    VectorDict,
-    model_vector,
-)
+from .source import BlobUpload
+from .source import Change
+from .source import ChangeQueue
+from .source import InvalidValue
+from .source import SetResult
+from .source import Snapshot
+from .source import VectorDict
+from .source import model_vector
 
 __all__ = ["Answer", "MemorySource"]
 

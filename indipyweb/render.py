@@ -14,12 +14,17 @@ import json
 from pathlib import PurePath
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
+from jinja2 import PackageLoader
+from jinja2 import select_autoescape
 
-from .blobfolder import BlobFile, BlobFolder
-from .hub import Hub, Part
+from .blobfolder import BlobFile
+from .blobfolder import BlobFolder
+from .hub import Hub
+from .hub import Part
 from .imaging.decoding import viewable
-from .source import DeviceSource, VectorDict
+from .source import DeviceSource
+from .source import VectorDict
 
 __all__ = ["Renderer", "sse_event", "vector_id"]
 

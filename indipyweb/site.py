@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
+from urllib.parse import urlencode
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .auth import Viewer

@@ -25,12 +25,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any
+from typing import Protocol
+from typing import Self
+from typing import runtime_checkable
 
-from indipyclient.changes import Change, ChangeKind
+from indipyclient.changes import Change
+from indipyclient.changes import ChangeKind
 from indipyclient.model import Model
 from indipyclient.snapshot import vector_dict
 

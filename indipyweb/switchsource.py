@@ -11,12 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from .source import Change, DeviceSource, SetResult, Snapshot, VectorDict
+from .source import Change
+from .source import DeviceSource
+from .source import SetResult
+from .source import Snapshot
+from .source import VectorDict
 
 __all__ = ["SwitchableSource"]
 

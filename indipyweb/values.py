@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import PurePath
 
-from indipydriver.protocol.acceptance import MemberShape, VectorShape, judge
+from indipydriver.protocol.acceptance import MemberShape
+from indipydriver.protocol.acceptance import VectorShape
+from indipydriver.protocol.acceptance import judge
 from indipydriver.protocol.blobs import is_zlib_format
 from indipydriver.protocol.enums import SwitchState
 from indipydriver.protocol.numbers import parse_number
 
-from .source import BlobUpload, InvalidValue, VectorDict
+from .source import BlobUpload
+from .source import InvalidValue
+from .source import VectorDict
 
 __all__ = ["MAX_TEXT", "check_members", "form_members", "vector_shape"]
 

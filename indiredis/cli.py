@@ -24,7 +24,9 @@ import ssl
 import sys
 from collections.abc import Sequence
 
-from .hosts import IndiServer, MqttServer, RedisServer
+from .hosts import IndiServer
+from .hosts import MqttServer
+from .hosts import RedisServer
 
 __all__ = ["main"]
 
@@ -152,7 +154,9 @@ def _command(name: str, argv: Sequence[str]) -> None:
         parser.add_argument("--port", type=int, default=7624, help="INDI port (7624)")
         parser.add_argument("--host", default="localhost", help="INDI host (localhost)")
     ns = parser.parse_args(argv)
-    from . import mqttclient, mqttsite, toredis
+    from . import mqttclient
+    from . import mqttsite
+    from . import toredis
 
     if name == "inditoredis":
         toredis.inditoredis(_indi_host(ns), _redis_host(ns), blob_folder=ns.blobfolder)

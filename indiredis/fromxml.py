@@ -27,18 +27,32 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 from indipyclient.model import Model
-from indipyclient.properties import Device, PropertyVector
+from indipyclient.properties import Device
+from indipyclient.properties import PropertyVector
 from indipydriver.protocol import events as ev
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.numbers import format_number, parse_number
-from indipydriver.protocol.serialiser import COMPACT, attribute, empty_element, end_tag, start_tag
+from indipydriver.protocol.numbers import format_number
+from indipydriver.protocol.numbers import parse_number
+from indipydriver.protocol.serialiser import COMPACT
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import empty_element
+from indipydriver.protocol.serialiser import end_tag
+from indipydriver.protocol.serialiser import start_tag
 
 from .keys import Keys
-from .ops import Delete, HSet, Log, Op, ReplaceList, SAdd, SetValue, SRem
+from .ops import Delete
+from .ops import HSet
+from .ops import Log
+from .ops import Op
+from .ops import ReplaceList
+from .ops import SAdd
+from .ops import SetValue
+from .ops import SRem
 
 __all__ = ["DEFAULT_LOG_LENGTHS", "StoreWriter", "blob_notice", "log_lengths_with"]
 

@@ -23,13 +23,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import Frame, Framer, ProtocolError, serialise
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import ProtocolError
 from indipydriver.protocol import events as ev
-from indipydriver.retrypolicy import Backoff, ExponentialBackoff, Retry
+from indipydriver.protocol import serialise
+from indipydriver.retrypolicy import Backoff
+from indipydriver.retrypolicy import ExponentialBackoff
+from indipydriver.retrypolicy import Retry
 
 __all__ = ["IndiLink", "bridge_retry", "check_cancelled", "listen", "ping_reply", "served_frames",
            "stop_task", "stream_frames"]

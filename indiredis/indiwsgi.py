@@ -20,7 +20,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .hosts import RedisServer, redis_server
+from .hosts import RedisServer
+from .hosts import redis_server
 
 __all__ = ["WsgiApp", "make_wsgi_app"]
 

@@ -20,19 +20,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.protocol import Frame, serialise
+from indipydriver.protocol import Frame
 from indipydriver.protocol import events as ev
+from indipydriver.protocol import serialise
 from indipydriver.retrypolicy import Retry
 
-from .hosts import MqttServer, RedisServer, mqtt_server, redis_server
-from .indilink import GET_PROPERTIES, listen, served_frames
-from .mqttlink import MqttLink, refusal_unwrapped
+from .hosts import MqttServer
+from .hosts import RedisServer
+from .hosts import mqtt_server
+from .hosts import redis_server
+from .indilink import GET_PROPERTIES
+from .indilink import listen
+from .indilink import served_frames
+from .mqttlink import MqttLink
+from .mqttlink import refusal_unwrapped
 from .redisside import RedisSide
-from .topics import OFFLINE, ONLINE, Drops, Topics
+from .topics import OFFLINE
+from .topics import ONLINE
+from .topics import Drops
+from .topics import Topics
 
 __all__ = ["mqtttoport", "mqtttoport_async", "mqtttoredis", "mqtttoredis_async"]
 

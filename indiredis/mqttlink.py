@@ -20,7 +20,10 @@ import contextlib
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
 
 import aiomqtt
 
@@ -28,8 +31,11 @@ from indipydriver.logbudget import WarningBudget
 from indipydriver.retrypolicy import Retry
 
 from .hosts import MqttServer
-from .indilink import bridge_retry, check_cancelled, stop_task
-from .topics import OFFLINE, ONLINE
+from .indilink import bridge_retry
+from .indilink import check_cancelled
+from .indilink import stop_task
+from .topics import OFFLINE
+from .topics import ONLINE
 
 __all__ = ["MqttLink", "MqttRefused", "refusal_unwrapped"]
 

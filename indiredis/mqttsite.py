@@ -28,15 +28,25 @@ import logging
 from collections.abc import Sequence
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.protocol import BLOBEnable, Frame, serialise
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import Frame
 from indipydriver.protocol import events as ev
+from indipydriver.protocol import serialise
 from indipydriver.retrypolicy import Retry
 
-from .hosts import IndiServer, MqttServer, indi_server, mqtt_server
-from .indilink import IndiLink, listen, served_frames
-from .mqttlink import MqttLink, refusal_unwrapped
+from .hosts import IndiServer
+from .hosts import MqttServer
+from .hosts import indi_server
+from .hosts import mqtt_server
+from .indilink import IndiLink
+from .indilink import listen
+from .indilink import served_frames
+from .mqttlink import MqttLink
+from .mqttlink import refusal_unwrapped
 from .toindi import CLIENT_TAGS
-from .topics import Drops, Topics, payload_frames
+from .topics import Drops
+from .topics import Topics
+from .topics import payload_frames
 
 __all__ = ["driverstomqtt", "driverstomqtt_async", "inditomqtt", "inditomqtt_async"]
 

@@ -25,8 +25,11 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +43,35 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.blobfiles import save_blob
 from indipyclient.properties import PropertyVector
-from indipydriver.logbudget import WarningBudget, clip
-from indipydriver.protocol import BLOBEnable, Frame, ProtocolError, parse_element, serialise
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import Frame
+from indipydriver.protocol import ProtocolError
 from indipydriver.protocol import events as ev
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.protocol.blobs import unpack_blob
 from indipydriver.protocol.timestamps import parse_timestamp
 from indipydriver.retrypolicy import Retry
 
-from .fromxml import StoreWriter, blob_notice
+from .fromxml import StoreWriter
+from .fromxml import blob_notice
 from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
-from .ops import Delete, HSet, Log, Op, Publish, ReplaceList, SAdd, SetValue, SRem
-from .toindi import ToIndiRequest, check_to_indi, refusal
+from .ops import Delete
+from .ops import HSet
+from .ops import Log
+from .ops import Op
+from .ops import Publish
+from .ops import ReplaceList
+from .ops import SAdd
+from .ops import SetValue
+from .ops import SRem
+from .toindi import ToIndiRequest
+from .toindi import check_to_indi
+from .toindi import refusal
 
 __all__ = ["RedisSide", "connect_redis"]
 

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 from indipyclient.outgoing import vector_shape
 from indipyclient.properties import PropertyVector
-from indipydriver.protocol import Frame, Framer, ProtocolError, parse_element
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import ProtocolError
 from indipydriver.protocol import events as ev
+from indipydriver.protocol import parse_element
 from indipydriver.protocol.acceptance import judge
 
 __all__ = ["CLIENT_TAGS", "ToIndiRequest", "check_to_indi", "refusal", "whole_frames"]

@@ -11,17 +11,22 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
 import redis
 
 from indipydriver.protocol.acceptance import judge
-from indipydriver.protocol.errors import LocalProtocolError, ProtocolError
+from indipydriver.protocol.errors import LocalProtocolError
+from indipydriver.protocol.errors import ProtocolError
 
 from .hosts import RedisServer
 from .keys import Keys
-from .toxml import enable_blob_xml, get_properties_xml, new_vector_xml, vector_shape
+from .toxml import enable_blob_xml
+from .toxml import get_properties_xml
+from .toxml import new_vector_xml
+from .toxml import vector_shape
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indipydriver.logbudget import WarningBudget, clip
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
 from indipydriver.protocol import Frame
 
 from .hosts import MqttServer

@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 
 from indipydriver.protocol import Frame
 from indipydriver.retrypolicy import Retry
 
-from .hosts import IndiServer, RedisServer, indi_server, redis_server
-from .indilink import GET_PROPERTIES, IndiLink
+from .hosts import IndiServer
+from .hosts import RedisServer
+from .hosts import indi_server
+from .hosts import redis_server
+from .indilink import GET_PROPERTIES
+from .indilink import IndiLink
 from .redisside import RedisSide
 
 __all__ = ["driverstoredis", "driverstoredis_async", "inditoredis", "inditoredis_async"]

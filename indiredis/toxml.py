@@ -8,12 +8,17 @@ by the protocol core's serialiser (names, switch states, numbers as plain decima
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 
-from indipydriver.protocol import BLOBEnable, SwitchState, serialise
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import SwitchState
 from indipydriver.protocol import events as ev
-from indipydriver.protocol.acceptance import MemberShape, VectorShape
-from indipydriver.protocol.numbers import number_to_wire, parse_number
+from indipydriver.protocol import serialise
+from indipydriver.protocol.acceptance import MemberShape
+from indipydriver.protocol.acceptance import VectorShape
+from indipydriver.protocol.numbers import number_to_wire
+from indipydriver.protocol.numbers import parse_number
 
 __all__ = ["enable_blob_xml", "get_properties_xml", "new_vector_xml", "vector_shape"]
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any
+from typing import Self
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,34 +30,31 @@ from indipyclient.outgoing import InvalidValue as ClientInvalid
 from indipyclient.outgoing import new_vector
 from indipyclient.setwait import Waiters
 from indipyclient.snapshot import take_snapshot
-from indipydriver.protocol import (
-    Frame,
-    Framer,
-    Perm,
-    ProtocolError,
-    Rule,
-    State,
-    SwitchState,
-    parse_element,
-    serialise,
-)
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import Perm
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import Rule
+from indipydriver.protocol import State
+from indipydriver.protocol import SwitchState
 from indipydriver.protocol import events as ev
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.retrypolicy import Retry
-from indipyweb.source import (
-    Change,
-    ChangeQueue,
-    InvalidValue,
-    SetResult,
-    Snapshot,
-    VectorDict,
-    client_values,
-    model_vector,
-)
+from indipyweb.source import Change
+from indipyweb.source import ChangeQueue
+from indipyweb.source import InvalidValue
+from indipyweb.source import SetResult
+from indipyweb.source import Snapshot
+from indipyweb.source import VectorDict
+from indipyweb.source import client_values
+from indipyweb.source import model_vector
 
 from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
-from .redisside import connect_redis, follow_channel
+from .redisside import connect_redis
+from .redisside import follow_channel
 
 __all__ = ["RedisSource", "store_events"]
 

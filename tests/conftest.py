@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings
 
 TESTS = Path(__file__).resolve().parent
 INTEROP = TESTS / "interop"
@@ -17,7 +18,8 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from peers import free_port as _free_port
-from peers import indiserver_factory, our_server  # noqa: F401  (re-exported as fixtures)
+from peers import indiserver_factory  # noqa: F401  (re-exported as fixtures)
+from peers import our_server  # noqa: F401  (re-exported as fixtures)
 
 # One hypothesis profile for every test. No deadline and no too_slow health check: both measure
 # the wall clock, so on a loaded machine (CI, four workers on two cores) they fail tests whose

@@ -10,7 +10,8 @@ cannot express (a checkbox has no state "on") names that face in ``not_on`` with
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 import indipydriver as ipd

@@ -33,26 +33,30 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO
+from typing import Any
+from typing import Self
 
 import pytest
 import waiting
 
-from indipydriver.protocol import (
-    BLOBEnable,
-    EnableBLOB,
-    GetProperties,
-    NewNumberVector,
-    NewSwitchVector,
-    Number,
-    Switch,
-    SwitchState,
-    serialise,
-)
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import EnableBLOB
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import NewSwitchVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import serialise
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[1]

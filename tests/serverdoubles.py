@@ -14,8 +14,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from indipydriver.protocol.framing import Frame, FrameHead, Framer
-from indipyserver.routing.ports import ClientPort, DriverPort, DriverSide, Parts
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameHead
+from indipydriver.protocol.framing import Framer
+from indipyserver.routing.ports import ClientPort
+from indipyserver.routing.ports import DriverPort
+from indipyserver.routing.ports import DriverSide
+from indipyserver.routing.ports import Parts
 from indipyserver.routing.router import Router
 
 __all__ = ["RecordingClient", "RecordingDriver", "RecordingDriverSide", "frames", "ready"]

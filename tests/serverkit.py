@@ -10,26 +10,34 @@ import os
 import socket
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
-from indipydriver import (
-    BLOBMember,
-    BLOBVector,
-    Device,
-    IPyDriver,
-    NumberMember,
-    NumberVector,
-    TextMember,
-    TextVector,
-    newNumberVector,
-)
+from indipydriver import BLOBMember
+from indipydriver import BLOBVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver import newNumberVector
 from indipydriver.protocol.enums import State
 from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.events import BLOB, Number, PingRequest, SetBLOBVector, SetNumberVector
-from indipydriver.protocol.framing import Frame, Framer
-from indipydriver.protocol.serialiser import attribute, empty_element, serialise, text_element
+from indipydriver.protocol.events import BLOB
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import PingRequest
+from indipydriver.protocol.events import SetBLOBVector
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import empty_element
+from indipydriver.protocol.serialiser import serialise
+from indipydriver.protocol.serialiser import text_element
 from indipyserver import IPyServer
 from indipyserver.loop.flowcontrol import flow_for
 

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -22,10 +22,16 @@ from collections.abc import Sequence
 
 from indipyclient.connect import Client
 
-from .lifecycle import Lifecycle, settle
+from .lifecycle import Lifecycle
+from .lifecycle import settle
 from .livechecks import live_checks
-from .report import Check, Level, as_json, as_lines, failed
-from .shape import device_wide_checks, interface_checks
+from .report import Check
+from .report import Level
+from .report import as_json
+from .report import as_lines
+from .report import failed
+from .shape import device_wide_checks
+from .shape import interface_checks
 
 __all__ = ["check_devices", "main"]
 

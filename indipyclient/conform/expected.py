@@ -11,7 +11,8 @@ differently from the table and clients accept; the checker reports those as WARN
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from indipydriver.standard.interface import Interface
 

@@ -9,14 +9,17 @@ properties at each step, and leaves the device connected or not as it found it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import State
 from indipydriver.standard.interface import Interface
 
 from .expected import ROLES
-from .report import Check, Level
+from .report import Check
+from .report import Level
 from .shape import role_checks
 
 if TYPE_CHECKING:

@@ -15,15 +15,21 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from indipyclient import events as ev
-from indipyclient.roles import FilterWheel, Focuser, Mount, RoleError
+from indipyclient.roles import FilterWheel
+from indipyclient.roles import Focuser
+from indipyclient.roles import Mount
+from indipyclient.roles import RoleError
 from indipydriver.protocol.enums import State
-from indipydriver.standard.fits import FITSError, read_header
+from indipydriver.standard.fits import FITSError
+from indipydriver.standard.fits import read_header
 from indipydriver.standard.interface import Interface
 
-from .report import Check, Level
+from .report import Check
+from .report import Level
 
 if TYPE_CHECKING:
-    from indipyclient.connect import Client, EventStream
+    from indipyclient.connect import Client
+    from indipyclient.connect import EventStream
 
 __all__ = ["live_checks"]
 

@@ -7,13 +7,17 @@ No I/O: the command (``cli``) and the tests feed it the model at each step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Protocol
 
 from indipydriver.standard.interface import Interface
 
-from .expected import DEVICE_WIDE, ROLES, Spec
-from .report import Check, Level
+from .expected import DEVICE_WIDE
+from .expected import ROLES
+from .expected import Spec
+from .report import Check
+from .report import Level
 
 __all__ = ["VectorView", "check_spec", "device_wide_checks", "interface_checks", "role_checks",
            "role_names"]

@@ -31,7 +31,8 @@ from .toolerror import ToolError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
-    from indipydriver.protocol import Event, Framer
+    from indipydriver.protocol import Event
+    from indipydriver.protocol import Framer
 
 __all__ = ["Connection", "ServerClosed"]
 
@@ -227,7 +228,10 @@ class Connection:
         return data, now
 
     def _take(self, data: bytes, arrived: float) -> None:
-        from indipydriver.protocol import Framer, PingReply, PingRequest, ProtocolError
+        from indipydriver.protocol import Framer
+        from indipydriver.protocol import PingReply
+        from indipydriver.protocol import PingRequest
+        from indipydriver.protocol import ProtocolError
         from indipydriver.protocol.parser import parse_element
 
         if self._framer is None:

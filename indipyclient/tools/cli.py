@@ -12,7 +12,8 @@ import gc
 import getopt
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
 from .blockingconnection import Connection
 from .toolerror import ToolError

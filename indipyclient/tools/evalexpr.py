@@ -27,29 +27,34 @@ import calendar
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from indipydriver.protocol import (
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    Event,
-    GetProperties,
-    Light,
-    Number,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    State,
-    Switch,
-    SwitchState,
-    Vector,
-)
+from indipydriver.protocol import DefLightVector
+from indipydriver.protocol import DefNumberVector
+from indipydriver.protocol import DefSwitchVector
+from indipydriver.protocol import Event
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import Light
+from indipydriver.protocol import Number
+from indipydriver.protocol import SetLightVector
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import SetSwitchVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import Vector
 from indipydriver.protocol.timestamps import parse_timestamp
 
-from .cli import Reporter, ServerOptions, parse_options, run_tool
-from .expression import Expression, ExpressionError, compile_expression, format_g
+from .cli import Reporter
+from .cli import ServerOptions
+from .cli import parse_options
+from .cli import run_tool
+from .expression import Expression
+from .expression import ExpressionError
+from .expression import compile_expression
+from .expression import format_g
 from .toolerror import ToolError
 
 __all__ = ["main", "operand_values"]

@@ -35,8 +35,13 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 
 # Only what parsing the command line and connecting need is imported here: the protocol core
 # (``getpropquery``, ``blobfiles``) loads after the request is sent, while the server answers.
-from .cli import Reporter, ServerOptions, parse_options, run_tool
-from .specs import GetSpec, SpecError, parse_get_spec
+from .cli import Reporter
+from .cli import ServerOptions
+from .cli import parse_options
+from .cli import run_tool
+from .specs import GetSpec
+from .specs import SpecError
+from .specs import parse_get_spec
 from .toolerror import ToolError
 
 if TYPE_CHECKING:

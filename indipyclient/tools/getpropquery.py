@@ -7,32 +7,30 @@ before this module loads the protocol core: the server answers while Python impo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    EnableBLOB,
-    Event,
-    GetProperties,
-    SetBLOBVector,
-    Vector,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import DefBLOBVector
+from indipydriver.protocol import DefLightVector
+from indipydriver.protocol import EnableBLOB
+from indipydriver.protocol import Event
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import Vector
 from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.vectorevents import (
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-)
+from indipydriver.protocol.vectorevents import DefNumberVector
+from indipydriver.protocol.vectorevents import DefSwitchVector
+from indipydriver.protocol.vectorevents import DefTextVector
+from indipydriver.protocol.vectorevents import SetLightVector
+from indipydriver.protocol.vectorevents import SetNumberVector
+from indipydriver.protocol.vectorevents import SetSwitchVector
+from indipydriver.protocol.vectorevents import SetTextVector
 
 from .specs import GetSpec
-from .wiretext import attribute_text, member_text
+from .wiretext import attribute_text
+from .wiretext import member_text
 
 __all__ = ["GetpropQuery", "Outcome"]
 

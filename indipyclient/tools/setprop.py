@@ -31,37 +31,40 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from indipydriver.protocol import (
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    Event,
-    GetProperties,
-    NewNumberVector,
-    NewSwitchVector,
-    NewTextVector,
-    Number,
-    SetBLOBVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    State,
-    Switch,
-    SwitchState,
-    Text,
-)
+from indipydriver.protocol import DefNumberVector
+from indipydriver.protocol import DefSwitchVector
+from indipydriver.protocol import DefTextVector
+from indipydriver.protocol import Event
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import NewSwitchVector
+from indipydriver.protocol import NewTextVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import SetLightVector
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import SetSwitchVector
+from indipydriver.protocol import SetTextVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import Text
 from indipydriver.protocol.numbers import parse_number
 
 from ..model import Model
 from ..outgoing import InvalidValue
 from ..outgoing import new_vector as validated_vector
 from .blockingconnection import Connection
-from .cli import Reporter, ServerOptions, run_tool
-from .specs import SetSpec, SpecError, parse_set_spec
+from .cli import Reporter
+from .cli import ServerOptions
+from .cli import run_tool
+from .specs import SetSpec
+from .specs import SpecError
+from .specs import parse_set_spec
 from .toolerror import ToolError
 
 __all__ = ["SetpropPlan", "answer_timeout", "main", "parse_setprop_args", "typed_vector"]

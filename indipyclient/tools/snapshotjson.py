@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from indipydriver.protocol import Event, Vector
+from indipydriver.protocol import Event
+from indipydriver.protocol import Vector
 
 from ..model import Model
 from ..snapshot import take_snapshot

@@ -26,11 +26,17 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
+from typing import TextIO
 
 from .. import events as ev
-from ..connect import Client, EventStream, connect
-from .cli import parse_options, parse_port, parse_timeout, run_tool
+from ..connect import Client
+from ..connect import EventStream
+from ..connect import connect
+from .cli import parse_options
+from .cli import parse_port
+from .cli import parse_timeout
+from .cli import run_tool
 from .specs import GetSpec
 from .toolerror import ToolError
 

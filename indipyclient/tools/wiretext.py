@@ -10,7 +10,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from indipydriver.protocol import BLOB, Member, Vector
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import Member
+from indipydriver.protocol import Vector
 
 __all__ = ["attribute_text", "member_text"]
 

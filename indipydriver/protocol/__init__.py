@@ -1,10 +1,16 @@
 """The pure INDI 1.7 protocol core: bytes <-> events, no asyncio and no sockets."""
 
 from . import events
-from .enums import BLOBEnable, Perm, Rule, State, SwitchState
-from .errors import LocalProtocolError, ProtocolError
+from .enums import BLOBEnable
+from .enums import Perm
+from .enums import Rule
+from .enums import State
+from .enums import SwitchState
+from .errors import LocalProtocolError
+from .errors import ProtocolError
 from .events import *
-from .framing import Frame, Framer
+from .framing import Frame
+from .framing import Framer
 from .parser import parse_element
 from .serialiser import serialise
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from .enums import SwitchState
 from .numbers import parse_number

@@ -14,7 +14,11 @@ from enum import Enum
 from typing import Any
 
 from . import events as ev
-from .enums import BLOBEnable, Perm, Rule, State, SwitchState
+from .enums import BLOBEnable
+from .enums import Perm
+from .enums import Rule
+from .enums import State
+from .enums import SwitchState
 
 __all__ = ["ELEMENTS", "SPEC_BY_CLASS", "Attr", "Body", "ElementSpec", "MemberSpec"]
 

@@ -16,24 +16,27 @@ from enum import Enum
 from typing import Any
 
 from .enums import BLOBEnable
-from .memberevents import BLOB, Light, Member, Number, Switch, Text
-from .vectorevents import (
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    NewBLOBVector,
-    NewNumberVector,
-    NewSwitchVector,
-    NewTextVector,
-    SetBLOBVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    Vector,
-)
+from .memberevents import BLOB
+from .memberevents import Light
+from .memberevents import Member
+from .memberevents import Number
+from .memberevents import Switch
+from .memberevents import Text
+from .vectorevents import DefBLOBVector
+from .vectorevents import DefLightVector
+from .vectorevents import DefNumberVector
+from .vectorevents import DefSwitchVector
+from .vectorevents import DefTextVector
+from .vectorevents import NewBLOBVector
+from .vectorevents import NewNumberVector
+from .vectorevents import NewSwitchVector
+from .vectorevents import NewTextVector
+from .vectorevents import SetBLOBVector
+from .vectorevents import SetLightVector
+from .vectorevents import SetNumberVector
+from .vectorevents import SetSwitchVector
+from .vectorevents import SetTextVector
+from .vectorevents import Vector
 
 __all__ = [
     "BLOB",

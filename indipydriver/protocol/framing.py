@@ -36,16 +36,19 @@ from typing import Any
 
 from . import tagpatterns
 from .errors import ProtocolError
-from .frames import Frame, FrameChunk, FrameEnd, FrameHead, FrameRun, decode_attrs
+from .frames import Frame
+from .frames import FrameChunk
+from .frames import FrameEnd
+from .frames import FrameHead
+from .frames import FrameRun
+from .frames import decode_attrs
 from .runs import Runs
-from .scanner import (
-    _BODY,
-    _IDLE,
-    _NESTING_CHECKED,
-    _START,
-    _STREAM_MEMBERS,
-    ResumableScanner,
-)
+from .scanner import _BODY
+from .scanner import _IDLE
+from .scanner import _NESTING_CHECKED
+from .scanner import _START
+from .scanner import _STREAM_MEMBERS
+from .scanner import ResumableScanner
 from .starttags import StartTagShapes
 
 __all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "FrameRun", "Framer"]

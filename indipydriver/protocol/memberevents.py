@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .enums import State, SwitchState
+from .enums import State
+from .enums import SwitchState
 
 __all__ = ["BLOB", "Light", "Member", "Number", "Switch", "Text"]
 

@@ -18,8 +18,11 @@ import xml.etree.ElementTree as ET
 from enum import Enum
 from typing import Any
 
-from .blobskeleton import MIN_CUT_SIZE, cut_blob_bodies
-from .elements import ELEMENTS, Attr, Body
+from .blobskeleton import MIN_CUT_SIZE
+from .blobskeleton import cut_blob_bodies
+from .elements import ELEMENTS
+from .elements import Attr
+from .elements import Body
 from .errors import ProtocolError
 from .events import Event
 

@@ -16,8 +16,13 @@ from typing import Any
 
 from . import tagpatterns
 from .errors import ProtocolError
-from .frames import Frame, FrameChunk, FrameEnd, FrameHead, decode_attrs
-from .serialiser import LINES, end_tag
+from .frames import Frame
+from .frames import FrameChunk
+from .frames import FrameEnd
+from .frames import FrameHead
+from .frames import decode_attrs
+from .serialiser import LINES
+from .serialiser import end_tag
 
 # Under the framer's name: the scanner is part of it.
 logger = logging.getLogger("indipydriver.protocol.framing")

@@ -30,7 +30,11 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
-from .elements import SPEC_BY_CLASS, Attr, Body, ElementSpec, MemberSpec
+from .elements import SPEC_BY_CLASS
+from .elements import Attr
+from .elements import Body
+from .elements import ElementSpec
+from .elements import MemberSpec
 from .errors import LocalProtocolError
 from .escaping import escape
 from .events import Event

@@ -23,7 +23,9 @@ from __future__ import annotations
 import re
 
 from .frames import _XML_SPACE
-from .shapes import DIGITS, DIGITS_TO_ZERO, ShapeCache
+from .shapes import DIGITS
+from .shapes import DIGITS_TO_ZERO
+from .shapes import ShapeCache
 
 __all__ = ["MAX_HEAD", "MAX_SHAPES", "StartTagShapes"]
 

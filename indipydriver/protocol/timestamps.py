@@ -9,7 +9,8 @@ zone), which every peer we know of reads.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 __all__ = ["format_timestamp", "now_timestamp", "parse_timestamp"]
 

@@ -6,11 +6,20 @@ other events'.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Generic
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Generic
 
-from .enums import Perm, Rule, State
-from .memberevents import BLOB, Light, M, Number, Switch, Text
+from .enums import Perm
+from .enums import Rule
+from .enums import State
+from .memberevents import BLOB
+from .memberevents import Light
+from .memberevents import M
+from .memberevents import Number
+from .memberevents import Switch
+from .memberevents import Text
 
 __all__ = [
     "DefBLOBVector",

@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from xml.parsers import expat
 
-from .shapes import DIGITS_TO_ZERO, ShapeCache
+from .shapes import DIGITS_TO_ZERO
+from .shapes import ShapeCache
 
 __all__ = ["PlainUpdates", "plain_request", "plain_update", "xml_error"]
 

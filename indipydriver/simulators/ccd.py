@@ -28,9 +28,14 @@ import sys
 import time
 from array import array
 
-from indipydriver import Device, IPyDriver
-from indipydriver.standard.camera import Camera, Exposure, Image, Sensor
-from indipyserver.standalone import run_driver, serving_parser
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver.standard.camera import Camera
+from indipydriver.standard.camera import Exposure
+from indipydriver.standard.camera import Image
+from indipydriver.standard.camera import Sensor
+from indipyserver.standalone import run_driver
+from indipyserver.standalone import serving_parser
 
 DEVICE = "Python CCD Simulator"
 EXEC = "indipy_simulator_ccd"

@@ -24,9 +24,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from indipydriver import Device, IPyDriver
-from indipydriver.standard import FilterWheel, Focuser, LinearMotion
-from indipyserver.standalone import run_driver, serving_parser
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver.standard import FilterWheel
+from indipydriver.standard import Focuser
+from indipydriver.standard import LinearMotion
+from indipyserver.standalone import run_driver
+from indipyserver.standalone import serving_parser
 
 FOCUSER = "Python Focuser"
 WHEEL = "Python Filter Wheel"

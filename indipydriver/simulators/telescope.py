@@ -29,9 +29,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from indipydriver import Device, IPyDriver
-from indipydriver.standard import EquatorialMotion, Mount, MountLimits
-from indipyserver.standalone import run_driver, serving_parser
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver.standard import EquatorialMotion
+from indipydriver.standard import Mount
+from indipydriver.standard import MountLimits
+from indipyserver.standalone import run_driver
+from indipyserver.standalone import serving_parser
 
 DEVICE = "Python Mount"
 EXEC = "indipy_simulator_telescope"

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 
-from indipydriver import Device, IPyDriver
-from indipydriver.standard import Weather, WeatherParameter
-from indipyserver.standalone import run_driver, serving_parser
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver.standard import Weather
+from indipydriver.standard import WeatherParameter
+from indipyserver.standalone import run_driver
+from indipyserver.standalone import serving_parser
 
 DEVICE = "Python Weather"
 EXEC = "indipy_simulator_weather"

@@ -11,7 +11,8 @@ not an ephemeris: no nutation, no refraction.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 __all__ = [
     "SIDEREAL_DAY_SECONDS",

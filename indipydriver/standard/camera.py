@@ -36,19 +36,39 @@ import logging
 import re
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
-from ..members import BLOBMember, NumberMember, SwitchMember, TextMember
-from ..rxevents import ClientVectorEvent, newNumberVector
-from ..vectors import BLOBVector, NumberVector, PropertyVector, SwitchVector, TextVector
-from .fits import Card, fits_bytes
-from .groups import IMAGE_INFO_TAB, IMAGE_SETTINGS_TAB, MAIN_CONTROL_TAB, OPTIONS_TAB
+from ..members import BLOBMember
+from ..members import NumberMember
+from ..members import SwitchMember
+from ..members import TextMember
+from ..rxevents import ClientVectorEvent
+from ..rxevents import newNumberVector
+from ..vectors import BLOBVector
+from ..vectors import NumberVector
+from ..vectors import PropertyVector
+from ..vectors import SwitchVector
+from ..vectors import TextVector
+from .fits import Card
+from .fits import fits_bytes
+from .groups import IMAGE_INFO_TAB
+from .groups import IMAGE_SETTINGS_TAB
+from .groups import MAIN_CONTROL_TAB
+from .groups import OPTIONS_TAB
 from .interface import Interface
-from .role import Operation, RoleDevice, RoleTasks, accept_values
+from .role import Operation
+from .role import RoleDevice
+from .role import RoleTasks
+from .role import accept_values
 
 __all__ = ["Camera", "Cooler", "Exposure", "Image", "Sensor"]
 

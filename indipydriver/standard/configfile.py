@@ -14,15 +14,23 @@ device's business (``docs/standard.rst``).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
-from ..members import NumberMember, getfloat
+from ..members import NumberMember
+from ..members import getfloat
 from ..protocol.elements import SPEC_BY_CLASS
 from ..protocol.escaping import escape_entities
-from ..protocol.events import NewNumberVector, NewSwitchVector, NewTextVector
-from ..protocol.serialiser import COMPACT, attribute, end_tag, start_tag
+from ..protocol.events import NewNumberVector
+from ..protocol.events import NewSwitchVector
+from ..protocol.events import NewTextVector
+from ..protocol.serialiser import COMPACT
+from ..protocol.serialiser import attribute
+from ..protocol.serialiser import end_tag
+from ..protocol.serialiser import start_tag
 from ..vectors import PropertyVector
 
 __all__ = ["SAVED_KINDS", "ConfigEntry", "ConfigError", "ConfigRead", "config_path",

@@ -19,17 +19,26 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..members import SwitchMember, TextMember
+from ..members import SwitchMember
+from ..members import TextMember
 from ..rxevents import ClientVectorEvent
-from ..vectors import PropertyVector, SwitchVector, TextVector
-from .groups import INFO_TAB, MAIN_CONTROL_TAB, OPTIONS_TAB
+from ..vectors import PropertyVector
+from ..vectors import SwitchVector
+from ..vectors import TextVector
+from .groups import INFO_TAB
+from .groups import MAIN_CONTROL_TAB
+from .groups import OPTIONS_TAB
 from .interface import Interface
-from .messages import DEFAULT_TAGS, MessageHandler
-from .role import Role, run_chosen
+from .messages import DEFAULT_TAGS
+from .messages import MessageHandler
+from .role import Role
+from .role import run_chosen
 
 __all__ = ["STANDARD_NAMES", "DeviceProps", "Hook", "default_exec"]
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
-from ..members import NumberMember, TextMember
-from ..rxevents import ClientVectorEvent, newNumberVector
-from ..vectors import NumberVector, PropertyVector, TextVector
+from ..members import NumberMember
+from ..members import TextMember
+from ..rxevents import ClientVectorEvent
+from ..rxevents import newNumberVector
+from ..vectors import NumberVector
+from ..vectors import PropertyVector
+from ..vectors import TextVector
 from .groups import FILTER_TAB
 from .interface import Interface
-from .role import Operation, RoleDevice, accept_values
+from .role import Operation
+from .role import RoleDevice
+from .role import accept_values
 
 __all__ = ["FilterWheel", "FilterWheelHardware"]
 

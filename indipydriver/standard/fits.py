@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = ["BLOCK", "Card", "FITSError", "fits_bytes", "format_card", "read_header"]

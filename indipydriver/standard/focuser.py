@@ -14,14 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
-from ..members import NumberMember, SwitchMember
-from ..rxevents import ClientVectorEvent, newNumberVector
-from ..vectors import NumberVector, PropertyVector, SwitchVector
+from ..members import NumberMember
+from ..members import SwitchMember
+from ..rxevents import ClientVectorEvent
+from ..rxevents import newNumberVector
+from ..vectors import NumberVector
+from ..vectors import PropertyVector
+from ..vectors import SwitchVector
 from .groups import MAIN_CONTROL_TAB
 from .interface import Interface
-from .role import Operation, RoleDevice, RoleTasks, accept_values
+from .role import Operation
+from .role import RoleDevice
+from .role import RoleTasks
+from .role import accept_values
 
 __all__ = ["Focuser", "FocuserHardware"]
 

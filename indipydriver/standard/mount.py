@@ -19,18 +19,37 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
-from ..members import NumberMember, SwitchMember, TextMember
+from ..members import NumberMember
+from ..members import SwitchMember
+from ..members import TextMember
 from ..protocol.timestamps import parse_timestamp
-from ..rxevents import ClientVectorEvent, newNumberVector
-from ..vectors import NumberVector, PropertyVector, SwitchVector, TextVector
-from .astro import altitude, hour_angle, local_sidereal_time, wrap_hours
-from .groups import MAIN_CONTROL_TAB, MOTION_TAB, OPTIONS_TAB, SITE_TAB
+from ..rxevents import ClientVectorEvent
+from ..rxevents import newNumberVector
+from ..vectors import NumberVector
+from ..vectors import PropertyVector
+from ..vectors import SwitchVector
+from ..vectors import TextVector
+from .astro import altitude
+from .astro import hour_angle
+from .astro import local_sidereal_time
+from .astro import wrap_hours
+from .groups import MAIN_CONTROL_TAB
+from .groups import MOTION_TAB
+from .groups import OPTIONS_TAB
+from .groups import SITE_TAB
 from .interface import Interface
-from .role import Operation, RepeatedRead, RoleDevice, RoleTasks, accept_values, run_chosen
+from .role import Operation
+from .role import RepeatedRead
+from .role import RoleDevice
+from .role import RoleTasks
+from .role import accept_values
+from .role import run_chosen
 
 __all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
            "SlewRate"]

@@ -14,16 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+from typing import Protocol
 
-from ..members import LightMember, NumberMember, SwitchMember
+from ..members import LightMember
+from ..members import NumberMember
+from ..members import SwitchMember
 from ..rxevents import ClientVectorEvent
-from ..vectors import LightVector, NumberVector, PropertyVector, SwitchVector
-from .groups import MAIN_CONTROL_TAB, PARAMETERS_TAB, SITE_TAB
+from ..vectors import LightVector
+from ..vectors import NumberVector
+from ..vectors import PropertyVector
+from ..vectors import SwitchVector
+from .groups import MAIN_CONTROL_TAB
+from .groups import PARAMETERS_TAB
+from .groups import SITE_TAB
 from .interface import Interface
-from .role import RepeatedRead, RoleDevice, RoleTasks
+from .role import RepeatedRead
+from .role import RoleDevice
+from .role import RoleTasks
 
 __all__ = ["Weather", "WeatherHardware", "WeatherParameter", "parameter_state", "worst_state"]
 

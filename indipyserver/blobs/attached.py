@@ -29,11 +29,24 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from indipydriver.protocol.frames import Frame, FrameChunk, FrameEnd, FrameHead
-from indipydriver.protocol.serialiser import LINES, end_tag
-from indipydriver.sharedblobs import AttachedMember, check, check_xml, claim, encode, glue, inline
-from indipyserver.blobs.sharedbuffers import CLOSER, SharedBuffers, release
-from indipyserver.loop.flowcontrol import Congestion, flow_for
+from indipydriver.protocol.frames import Frame
+from indipydriver.protocol.frames import FrameChunk
+from indipydriver.protocol.frames import FrameEnd
+from indipydriver.protocol.frames import FrameHead
+from indipydriver.protocol.serialiser import LINES
+from indipydriver.protocol.serialiser import end_tag
+from indipydriver.sharedblobs import AttachedMember
+from indipydriver.sharedblobs import check
+from indipydriver.sharedblobs import check_xml
+from indipydriver.sharedblobs import claim
+from indipydriver.sharedblobs import encode
+from indipydriver.sharedblobs import glue
+from indipydriver.sharedblobs import inline
+from indipyserver.blobs.sharedbuffers import CLOSER
+from indipyserver.blobs.sharedbuffers import SharedBuffers
+from indipyserver.blobs.sharedbuffers import release
+from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import flow_for
 
 __all__ = ["STEP", "AttachedBlobs", "SharedBuffers", "inline_attached"]  # SharedBuffers: re-exported
 

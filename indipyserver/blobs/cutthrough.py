@@ -35,8 +35,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead
-from indipyserver.routing.ports import ClientPort, DriverPort, DriverSide, Parts
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameChunk
+from indipydriver.protocol.framing import FrameEnd
+from indipydriver.protocol.framing import FrameHead
+from indipyserver.routing.ports import ClientPort
+from indipyserver.routing.ports import DriverPort
+from indipyserver.routing.ports import DriverSide
+from indipyserver.routing.ports import Parts
 
 __all__ = ["STREAM_TAGS", "BlobForwarder"]
 

@@ -20,17 +20,26 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from indipydriver.logbudget import WarningBudget, clip
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer
+from indipydriver.protocol.framing import INDI_TAGS
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver.clients.fallingbehind import FallingBehind
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.clients.writer import ClientWriter
 from indipyserver.fastpath.localpeer import is_local_peer
-from indipyserver.loop.eventloop import InlineSelector, inline_selector
-from indipyserver.loop.flowcontrol import Congestion, KeepingUp, flow_for
-from indipyserver.loop.readsizes import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
-from indipyserver.routing.ports import ClientSide, Parts
+from indipyserver.loop.eventloop import InlineSelector
+from indipyserver.loop.eventloop import inline_selector
+from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import KeepingUp
+from indipyserver.loop.flowcontrol import flow_for
+from indipyserver.loop.readsizes import READ_SIZE
+from indipyserver.loop.readsizes import SMALL_READ_SIZE
+from indipyserver.loop.readsizes import adapt_read_size
+from indipyserver.routing.ports import ClientSide
+from indipyserver.routing.ports import Parts
 from indipyserver.routing.serverelements import message_frame
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ no copy.
 
 from __future__ import annotations
 
-from indipydriver.protocol.framing import Frame, FrameRun
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameRun
 from indipyserver.routing.ports import Parts
 from indipyserver.routing.serverelements import element_frame
 

@@ -19,7 +19,8 @@ import logging
 import os
 import struct
 import termios
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+from typing import Protocol
 
 if TYPE_CHECKING:
     from indipyserver.clients.queue import ClientQueue

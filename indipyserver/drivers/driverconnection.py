@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from abc import ABC, abstractmethod
+from abc import ABC
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from indipydriver.links import FramedLink
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import Frame, Framer
-from indipyserver.loop.flowcontrol import Congestion, LoopFlow, flow_for
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
+from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import LoopFlow
+from indipyserver.loop.flowcontrol import flow_for
 from indipyserver.routing.ports import DriverSide
 
 if TYPE_CHECKING:

@@ -29,18 +29,26 @@ import shlex
 import shutil
 import signal
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from collections.abc import Mapping
 from functools import partial
 
 from indipydriver.logbudget import WarningBudget
-from indipydriver.retrypolicy import Backoff, ExponentialBackoff, RetriesExhausted, Retry
+from indipydriver.retrypolicy import Backoff
+from indipydriver.retrypolicy import ExponentialBackoff
+from indipydriver.retrypolicy import RetriesExhausted
+from indipydriver.retrypolicy import Retry
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers
-from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES
+from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
-from indipyserver.drivers.outbound import OutboundProtocol, WriteGate, pump
-from indipyserver.drivers.pipereader import PipeReader, SocketReader
+from indipyserver.drivers.outbound import OutboundProtocol
+from indipyserver.drivers.outbound import WriteGate
+from indipyserver.drivers.outbound import pump
+from indipyserver.drivers.pipereader import PipeReader
+from indipyserver.drivers.pipereader import SocketReader
 from indipyserver.routing.ports import DriverSide
 
 __all__ = ["ExDriverConnection", "check_program"]

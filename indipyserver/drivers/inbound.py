@@ -13,24 +13,32 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import cast
 
-from indipydriver.logbudget import WarningBudget, clip
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer, FrameRun
+from indipydriver.protocol.framing import INDI_TAGS
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
+from indipydriver.protocol.framing import FrameRun
 from indipydriver.readbuffers import ReadBufferPool
-from indipyserver.blobs.cutthrough import STREAM_TAGS, BlobForwarder
-from indipyserver.blobs.stalled import StallWatch, unread_bytes
+from indipyserver.blobs.cutthrough import STREAM_TAGS
+from indipyserver.blobs.cutthrough import BlobForwarder
+from indipyserver.blobs.stalled import StallWatch
+from indipyserver.blobs.stalled import unread_bytes
 from indipyserver.drivers.outbound import WriteGate
-from indipyserver.loop.flowcontrol import Congestion, LoopFlow, flow_for
-from indipyserver.loop.readsizes import (
-    BLOB_READ_SIZE,
-    BLOB_TAIL_PROBE,
-    POOLED_READS,
-    READ_SIZE,
-    SMALL_READ_SIZE,
-    adapt_read_size,
-)
+from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import LoopFlow
+from indipyserver.loop.flowcontrol import flow_for
+from indipyserver.loop.readsizes import BLOB_READ_SIZE
+from indipyserver.loop.readsizes import BLOB_TAIL_PROBE
+from indipyserver.loop.readsizes import POOLED_READS
+from indipyserver.loop.readsizes import READ_SIZE
+from indipyserver.loop.readsizes import SMALL_READ_SIZE
+from indipyserver.loop.readsizes import adapt_read_size
 from indipyserver.routing.serverelements import RUN_TAGS
 
 if TYPE_CHECKING:

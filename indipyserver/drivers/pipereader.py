@@ -18,7 +18,8 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any
+from typing import BinaryIO
 
 from indipyserver.loop.eventloop import inline_selector
 

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.retrypolicy import (
-    Attempts,
-    Backoff,
-    ExponentialBackoff,
-    RetriesExhausted,
-    Retry,
-)
+from indipydriver.retrypolicy import Attempts
+from indipydriver.retrypolicy import Backoff
+from indipydriver.retrypolicy import ExponentialBackoff
+from indipydriver.retrypolicy import RetriesExhausted
+from indipydriver.retrypolicy import Retry
 from indipyserver.blobs.cutthrough import BlobForwarder
-from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES, DriverConnection
+from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES
+from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.inbound import StreamProtocol
-from indipyserver.drivers.outbound import WriteGate, pump
+from indipyserver.drivers.outbound import WriteGate
+from indipyserver.drivers.outbound import pump
 from indipyserver.drivers.remotedevices import remote_devices
 from indipyserver.fastpath.localpeer import is_local_peer
 from indipyserver.loop.eventloop import inline_selector

@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 
 from indipydriver.protocol import tagpatterns
-from indipydriver.protocol.shapes import DIGITS_TO_ZERO, ShapeCache
-from indipydriver.protocol.wellformed import plain_request, plain_update
+from indipydriver.protocol.shapes import DIGITS_TO_ZERO
+from indipydriver.protocol.shapes import ShapeCache
+from indipydriver.protocol.wellformed import plain_request
+from indipydriver.protocol.wellformed import plain_update
 
 __all__ = ["ReadClassifier", "places"]
 

@@ -40,11 +40,13 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from indipydriver.protocol.frames import Frame, decode_attrs
+from indipydriver.protocol.frames import Frame
+from indipydriver.protocol.frames import decode_attrs
 from indipydriver.protocol.wellformed import xml_error
 from indipyserver.fastpath.readclassifier import ReadClassifier
 from indipyserver.routing.interests import ClientState
-from indipyserver.routing.ports import ClientPort, DriverPort
+from indipyserver.routing.ports import ClientPort
+from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.tables import RoutingTables
 
 if TYPE_CHECKING:

@@ -26,8 +26,12 @@ import math
 import select
 import selectors
 import weakref
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from collections.abc import Coroutine
+from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any
+from typing import TypeVar
 
 __all__ = ["InlineSelector", "inline_selector", "new_event_loop", "run"]
 

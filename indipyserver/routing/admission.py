@@ -17,9 +17,12 @@ import re
 
 from indipydriver.logbudget import WarningBudget
 from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.wellformed import plain_request, xml_error
+from indipydriver.protocol.wellformed import plain_request
+from indipydriver.protocol.wellformed import xml_error
 from indipyserver.routing.ports import DriverPort
-from indipyserver.routing.serverelements import DEF_TAGS, NEW_TAGS, SET_TAGS
+from indipyserver.routing.serverelements import DEF_TAGS
+from indipyserver.routing.serverelements import NEW_TAGS
+from indipyserver.routing.serverelements import SET_TAGS
 
 __all__ = ["CHECKED_BLOB_BYTES", "NOT_PASSED_ON", "PLAIN_TAGS", "client_element_ok",
            "driver_element_ok"]

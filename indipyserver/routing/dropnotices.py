@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 
-from indipydriver.logbudget import WarningBudget, clip, short
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
+from indipydriver.logbudget import short
 from indipydriver.protocol.framing import Frame
 from indipyserver.routing.interests import ClientState
-from indipyserver.routing.ports import ClientPort, DriverPort
+from indipyserver.routing.ports import ClientPort
+from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.serverelements import DEVICE_TAGS
 
 logger = logging.getLogger("indipyserver.router")  # the router's decisions, under its name

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from indipydriver.logbudget import WarningBudget, short
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import short
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.framing import Frame
 from indipyserver.routing.ports import ClientPort

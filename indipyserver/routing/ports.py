@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from indipydriver.protocol.framing import Frame, FrameHead
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameHead
 
 __all__ = ["ClientPort", "ClientSide", "DriverPort", "DriverSide", "Parts"]
 

@@ -41,11 +41,14 @@ made or lost), never for the traffic itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from collections.abc import Mapping
 
 from indipydriver.protocol.enums import BLOBEnable
-from indipyserver.routing.interests import BlobModes, ClientState
-from indipyserver.routing.ports import ClientPort, DriverPort
+from indipyserver.routing.interests import BlobModes
+from indipyserver.routing.interests import ClientState
+from indipyserver.routing.ports import ClientPort
+from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.serverelements import enable_blob_bytes
 
 __all__ = ["RemoteBlobModes"]

@@ -38,31 +38,34 @@ import logging
 from collections.abc import Callable
 
 from indipydriver.logbudget import short
-from indipydriver.protocol.framing import Frame, FrameHead, FrameRun
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameHead
+from indipydriver.protocol.framing import FrameRun
 from indipydriver.protocol.wellformed import PlainUpdates
-from indipyserver.routing.admission import (
-    NOT_PASSED_ON,
-    PLAIN_TAGS,
-    client_element_ok,
-    driver_element_ok,
-)
+from indipyserver.routing.admission import NOT_PASSED_ON
+from indipyserver.routing.admission import PLAIN_TAGS
+from indipyserver.routing.admission import client_element_ok
+from indipyserver.routing.admission import driver_element_ok
 from indipyserver.routing.dropnotices import DropNotices
-from indipyserver.routing.interests import BlobModes, ClientState, blob_mode
-from indipyserver.routing.ports import ClientPort, DriverPort
-from indipyserver.routing.serverelements import (
-    DEF_TAGS,
-    DEVICE_TAGS,
-    NEW_TAGS,
-    RUN_TAGS,
-    SET_TAGS,
-    cut_short_frame,
-    del_property_frame,
-    get_properties_frame,
-    message_frame,
-    ping_reply,
-)
-from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
-from indipyserver.routing.tables import MAX_ECHO_BYTES, RoutingTables
+from indipyserver.routing.interests import BlobModes
+from indipyserver.routing.interests import ClientState
+from indipyserver.routing.interests import blob_mode
+from indipyserver.routing.ports import ClientPort
+from indipyserver.routing.ports import DriverPort
+from indipyserver.routing.serverelements import DEF_TAGS
+from indipyserver.routing.serverelements import DEVICE_TAGS
+from indipyserver.routing.serverelements import NEW_TAGS
+from indipyserver.routing.serverelements import RUN_TAGS
+from indipyserver.routing.serverelements import SET_TAGS
+from indipyserver.routing.serverelements import cut_short_frame
+from indipyserver.routing.serverelements import del_property_frame
+from indipyserver.routing.serverelements import get_properties_frame
+from indipyserver.routing.serverelements import message_frame
+from indipyserver.routing.serverelements import ping_reply
+from indipyserver.routing.streamblobs import is_stream_blob
+from indipyserver.routing.streamblobs import keep_up_with_stream
+from indipyserver.routing.tables import MAX_ECHO_BYTES
+from indipyserver.routing.tables import RoutingTables
 
 #: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
 #: tree has a few hundred.

@@ -7,12 +7,16 @@ refused)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.escaping import escape_entities
 from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.serialiser import LINES, attribute, empty_element, text_element
+from indipydriver.protocol.serialiser import LINES
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import empty_element
+from indipydriver.protocol.serialiser import text_element
 
 _KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
 DEF_TAGS = frozenset(f"def{k}Vector" for k in _KINDS)

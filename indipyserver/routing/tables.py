@@ -24,18 +24,19 @@ from collections.abc import Callable
 
 from indipydriver.logbudget import WarningBudget
 from indipydriver.protocol.framing import Frame
-from indipyserver.routing.interests import BlobModes, ClientState
+from indipyserver.routing.interests import BlobModes
+from indipyserver.routing.interests import ClientState
 from indipyserver.routing.pendingcommands import PendingCommands
-from indipyserver.routing.ports import ClientPort, DriverPort
+from indipyserver.routing.ports import ClientPort
+from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.propertycache import PropertyCache
 from indipyserver.routing.remoteblobs import RemoteBlobModes
-from indipyserver.routing.serverelements import (
-    BLOB_TAGS,
-    NEW_TAGS,
-    get_properties_frame,
-    message_frame,
-)
-from indipyserver.routing.streamblobs import is_stream_blob, keep_up_with_stream
+from indipyserver.routing.serverelements import BLOB_TAGS
+from indipyserver.routing.serverelements import NEW_TAGS
+from indipyserver.routing.serverelements import get_properties_frame
+from indipyserver.routing.serverelements import message_frame
+from indipyserver.routing.streamblobs import is_stream_blob
+from indipyserver.routing.streamblobs import keep_up_with_stream
 
 # Under the router's name: delivery from the tables is part of its decisions.
 logger = logging.getLogger("indipyserver.router")

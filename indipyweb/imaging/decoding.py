@@ -8,7 +8,8 @@ says ``TOP-DOWN``), so every later step, and the browser, works top-down.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 

@@ -15,16 +15,22 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from .decoding import Frame, read_frame
-from .stretch import histogram, limits, stretch_to_bytes
+from .decoding import Frame
+from .decoding import read_frame
+from .stretch import histogram
+from .stretch import limits
+from .stretch import stretch_to_bytes
 
 __all__ = ["ImageStore", "View"]
 

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from ..csrf import guard
-from . import account, admin, api, files, images, login, pages, setvector, stream
+from . import account
+from . import admin
+from . import api
+from . import files
+from . import images
+from . import login
+from . import pages
+from . import setvector
+from . import stream
 
 __all__ = ["STATIC", "web_routes"]
 

@@ -7,10 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import SESSION, SESSION_COOKIE, requires, set_cookie, viewer
+from ..auth import SESSION
+from ..auth import SESSION_COOKIE
+from ..auth import requires
+from ..auth import set_cookie
+from ..auth import viewer
 from ..site import site_of
 from ..users import SESSION_SECONDS
 

@@ -10,8 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import ADMIN, PUBLIC_VIEW, requires, viewer
-from ..settings import BLOBFOLDER, INDIHOST, INDIPORT
+from ..auth import ADMIN
+from ..auth import PUBLIC_VIEW
+from ..auth import requires
+from ..auth import viewer
+from ..settings import BLOBFOLDER
+from ..settings import INDIHOST
+from ..settings import INDIPORT
 from ..site import site_of
 from ..users import Role
 

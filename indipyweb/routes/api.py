@@ -11,10 +11,14 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import READ, SET, requires, viewer
+from ..auth import READ
+from ..auth import SET
+from ..auth import requires
+from ..auth import viewer
 from ..site import site_of
 from ..source import InvalidValue
 from ..values import check_members

@@ -7,12 +7,17 @@ from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import READ, SET, requires
+from ..auth import READ
+from ..auth import SET
+from ..auth import requires
 from ..blobfolder import BlobFolder
-from ..site import Site, site_of
+from ..site import Site
+from ..site import site_of
 
 __all__ = ["ROUTES"]
 

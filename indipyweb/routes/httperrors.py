@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse
+from starlette.responses import JSONResponse
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
 
 from ..site import site_of
 

@@ -10,13 +10,17 @@ from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import READ, requires
+from ..auth import READ
+from ..auth import requires
 from ..imaging.decoding import viewable
-from ..imaging.store import ImageStore, View
-from ..imaging.stretch import LIMITS, STRETCHES
+from ..imaging.store import ImageStore
+from ..imaging.store import View
+from ..imaging.stretch import LIMITS
+from ..imaging.stretch import STRETCHES
 from ..site import site_of
 
 __all__ = ["ROUTES"]

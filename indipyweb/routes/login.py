@@ -9,12 +9,20 @@ import secrets
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import LOGIN_COOKIE, SESSION, SESSION_COOKIE, requires, set_cookie
-from ..csrf import csrf_exempt, login_csrf
-from ..site import Site, site_of
+from ..auth import LOGIN_COOKIE
+from ..auth import SESSION
+from ..auth import SESSION_COOKIE
+from ..auth import requires
+from ..auth import set_cookie
+from ..csrf import csrf_exempt
+from ..csrf import login_csrf
+from ..site import Site
+from ..site import site_of
 from ..users import SESSION_SECONDS
 from .api import json_body
 

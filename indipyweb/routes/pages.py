@@ -6,10 +6,12 @@ from pathlib import Path
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import READ, requires
+from ..auth import READ
+from ..auth import requires
 from ..site import site_of
 
 __all__ = ["ROUTES"]

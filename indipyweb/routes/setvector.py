@@ -9,13 +9,20 @@ from __future__ import annotations
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse
+from starlette.responses import RedirectResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import SET, requires
-from ..site import Site, quoted, site_of
-from ..source import InvalidValue, SetResult
-from ..values import check_members, form_members
+from ..auth import SET
+from ..auth import requires
+from ..site import Site
+from ..site import quoted
+from ..site import site_of
+from ..source import InvalidValue
+from ..source import SetResult
+from ..values import check_members
+from ..values import form_members
 
 __all__ = ["ROUTES", "send"]
 

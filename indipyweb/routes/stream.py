@@ -12,10 +12,15 @@ from collections.abc import AsyncIterator
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
+from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from ..auth import PUBLIC_VIEW, READ, SESSION_COOKIE, requires, viewer
+from ..auth import PUBLIC_VIEW
+from ..auth import READ
+from ..auth import SESSION_COOKIE
+from ..auth import requires
+from ..auth import viewer
 from ..render import sse_event
 from ..site import site_of
 

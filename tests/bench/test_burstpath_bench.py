@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from serverkit import library_elsewhere, load_bench
+from serverkit import library_elsewhere
+from serverkit import load_bench
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "burstpath.py"
 

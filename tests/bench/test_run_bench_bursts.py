@@ -4,8 +4,10 @@ long burst (indiserver's 100k takes a minute) is run once."""
 
 from __future__ import annotations
 
-from types import ModuleType, SimpleNamespace
-from typing import Any, Self
+from types import ModuleType
+from types import SimpleNamespace
+from typing import Any
+from typing import Self
 
 import pytest
 

@@ -4,7 +4,8 @@ that ratio, so the count, the alternation and the arithmetic must be what the RE
 
 from __future__ import annotations
 
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
+from types import SimpleNamespace
 
 import pytest
 

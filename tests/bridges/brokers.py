@@ -13,11 +13,15 @@ import contextlib
 import getpass
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, free_port, terminate, wait_listening
+from peers import IndiServer
+from peers import free_port
+from peers import terminate
+from peers import wait_listening
 from reaper import Reaper
 
 HINT = "install Debian's redis-server and mosquitto, or run the suite with scripts/run-tests"

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Coroutine
+from typing import Any
+from typing import TypeVar
 
 import redis.asyncio as aioredis
 import waiting
@@ -14,7 +18,9 @@ from serverkit import running
 
 from indipydriver import IPyDriver
 from indipyserver import IPyServer
-from indiredis import indi_server, inditoredis_async, redis_server
+from indiredis import indi_server
+from indiredis import inditoredis_async
+from indiredis import redis_server
 
 T = TypeVar("T")
 

@@ -15,7 +15,8 @@ from brokers import Served
 from waiting import until
 
 from indipydriver.retrypolicy import Retry
-from indiredis import mqtt_server, redis_server
+from indiredis import mqtt_server
+from indiredis import redis_server
 from indiredis.indilink import IndiLink
 from indiredis.mqttlink import MqttLink
 from indiredis.redisside import RedisSide

@@ -8,17 +8,25 @@ import json
 import logging
 import zlib
 from collections.abc import Awaitable
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import connect, new_number
-from redishelpers import bridge, client, stored, until
-from serverkit import make_gadget, running
+from peers import connect
+from peers import new_number
+from redishelpers import bridge
+from redishelpers import client
+from redishelpers import stored
+from redishelpers import until
+from serverkit import make_gadget
+from serverkit import running
 
 from indipyserver import IPyServer
-from indiredis import indi_server, inditoredis_async, redis_server
+from indiredis import indi_server
+from indiredis import inditoredis_async
+from indiredis import redis_server
 
 TEL = "Telescope Simulator"
 CCD = "CCD Simulator"

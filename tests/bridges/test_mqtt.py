@@ -10,30 +10,39 @@ import contextlib
 import logging
 import ssl
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
 import pytest
-from brokers import Served, make_certificates, signed_certificate
-from peers import enable_blob, free_port, getprop, setprop
+from brokers import Served
+from brokers import make_certificates
+from brokers import signed_certificate
+from peers import enable_blob
+from peers import free_port
+from peers import getprop
+from peers import setprop
 from reaper import Reaper
-from redishelpers import bridge, client, until
-from serverkit import make_gadget, running, send_blob
+from redishelpers import bridge
+from redishelpers import client
+from redishelpers import until
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import send_blob
 
-from indipydriver.protocol import PingRequest, serialise
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import serialise
 from indipyserver import IPyServer
-from indiredis import (
-    MqttRefused,
-    driverstomqtt_async,
-    indi_server,
-    inditomqtt_async,
-    mqtt_server,
-    mqtttoport_async,
-    mqtttoredis_async,
-    redis_server,
-)
+from indiredis import MqttRefused
+from indiredis import driverstomqtt_async
+from indiredis import indi_server
+from indiredis import inditomqtt_async
+from indiredis import mqtt_server
+from indiredis import mqtttoport_async
+from indiredis import mqtttoredis_async
+from indiredis import redis_server
 
 TEL = "Telescope Simulator"
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol import BLOBEnable, SwitchState, parse_element, serialise
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import SwitchState
 from indipydriver.protocol import events as ev
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.numbers import number_to_wire
 from indiredis.fromxml import blob_notice
-from indiredis.indilink import GET_PROPERTIES, ping_reply
-from indiredis.toxml import enable_blob_xml, get_properties_xml, new_vector_xml
+from indiredis.indilink import GET_PROPERTIES
+from indiredis.indilink import ping_reply
+from indiredis.toxml import enable_blob_xml
+from indiredis.toxml import get_properties_xml
+from indiredis.toxml import new_vector_xml
 
 # Any character XML 1.0 carries but whitespace at the ends (INDI peers pad values, and the
 # parser strips them, as indilib's do); markup characters included on purpose.

@@ -15,7 +15,9 @@ import logging
 from pathlib import Path
 
 import pytest
-from edgecases import DEVICE, EDGES, make_edge_driver
+from edgecases import DEVICE
+from edgecases import EDGES
+from edgecases import make_edge_driver
 from redishelpers import stored
 from waiting import until
 
@@ -23,7 +25,8 @@ from indipyclient.model import Model
 from indipydriver.protocol import events as pe
 from indipydriver.protocol import serialise
 from indipydriver.testing import DriverHarness
-from indiredis import redis_server, tools
+from indiredis import redis_server
+from indiredis import tools
 from indiredis.toindi import refusal
 
 PUBLISH = {"NUM": tools.newnumbervector, "RO": tools.newnumbervector,

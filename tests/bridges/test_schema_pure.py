@@ -6,12 +6,25 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol import BLOBEnable, parse_element, serialise
+from indipydriver.protocol import BLOBEnable
 from indipydriver.protocol import events as ev
-from indiredis.fromxml import StoreWriter, blob_notice, log_lengths_with
-from indiredis.keys import Keys, join_key, key_part, split_key, unkey_part
-from indiredis.ops import Delete, HSet, Log, SetValue, SRem
-from indiredis.toindi import ToIndiRequest, check_to_indi
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
+from indiredis.fromxml import StoreWriter
+from indiredis.fromxml import blob_notice
+from indiredis.fromxml import log_lengths_with
+from indiredis.keys import Keys
+from indiredis.keys import join_key
+from indiredis.keys import key_part
+from indiredis.keys import split_key
+from indiredis.keys import unkey_part
+from indiredis.ops import Delete
+from indiredis.ops import HSet
+from indiredis.ops import Log
+from indiredis.ops import SetValue
+from indiredis.ops import SRem
+from indiredis.toindi import ToIndiRequest
+from indiredis.toindi import check_to_indi
 
 names = st.text(min_size=1, max_size=12)
 

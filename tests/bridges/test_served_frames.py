@@ -11,7 +11,9 @@ from waiting import until
 
 from indipyclient.serverstream import ServerStream
 from indipydriver.protocol import Frame
-from indiredis.indilink import IndiLink, listen, served_frames
+from indiredis.indilink import IndiLink
+from indiredis.indilink import listen
+from indiredis.indilink import served_frames
 
 
 async def test_pings_are_answered_with_their_uid_and_the_other_elements_come_read_by_read() -> None:

@@ -13,11 +13,17 @@ import pytest
 import redis.asyncio as aioredis
 from peers import connect
 from redis.exceptions import AuthenticationError
-from redishelpers import bridge, client, until
-from serverkit import make_gadget, running
+from redishelpers import bridge
+from redishelpers import client
+from redishelpers import until
+from serverkit import make_gadget
+from serverkit import running
 
 from indipyserver import IPyServer
-from indiredis import driverstoredis_async, indi_server, inditoredis_async, redis_server
+from indiredis import driverstoredis_async
+from indiredis import indi_server
+from indiredis import inditoredis_async
+from indiredis import redis_server
 
 TEL = "Telescope Simulator"
 

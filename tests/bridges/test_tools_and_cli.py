@@ -10,11 +10,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from redishelpers import client, stored, until
-from serverkit import make_gadget, running
+from redishelpers import client
+from redishelpers import stored
+from redishelpers import until
+from serverkit import make_gadget
+from serverkit import running
 
 from indipyserver import IPyServer
-from indiredis import redis_server, tools
+from indiredis import redis_server
+from indiredis import tools
 
 
 async def test_helpers_read_the_store_and_publish_new_values(redis_port: int,

@@ -9,11 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from redishelpers import stored, until
+from redishelpers import stored
+from redishelpers import until
 
 import indipydriver as ipd
-from indipydriver.protocol import EnableBLOB, GetProperties, parse_element
-from indiredis import redis_server, tools
+from indipydriver.protocol import EnableBLOB
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import parse_element
+from indiredis import redis_server
+from indiredis import tools
 
 TOOL = "Tool"
 

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from peers import free_port, terminate
-from playwright.sync_api import Page, expect, sync_playwright
+from peers import free_port
+from peers import terminate
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+from playwright.sync_api import sync_playwright
 from waiting import wait_for
 
 from indipyweb.render import vector_id

@@ -9,11 +9,16 @@ import urllib.request
 from pathlib import Path
 
 from peers import free_port
-from redishelpers import client, stored, until
-from serverkit import make_gadget, running, send_blob
+from redishelpers import client
+from redishelpers import stored
+from redishelpers import until
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import send_blob
 
 from indipyserver import IPyServer
-from indipyweb.source import Change, DeviceSource
+from indipyweb.source import Change
+from indipyweb.source import DeviceSource
 from indiredis import redis_server
 from indiredis.websource import RedisSource
 

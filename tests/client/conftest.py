@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from servers import IndilibServer, InProcessServer, RealServer
+from servers import IndilibServer
+from servers import InProcessServer
+from servers import RealServer
 
 
 @pytest.fixture

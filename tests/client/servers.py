@@ -10,7 +10,9 @@ import contextlib
 from pathlib import Path
 from typing import Protocol
 
-from peers import IndiServer, find_binary, free_port
+from peers import IndiServer
+from peers import find_binary
+from peers import free_port
 from serverkit import running
 
 from indipyserver import IPyServer

@@ -14,7 +14,9 @@ import base64
 import hashlib
 import logging
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,7 +25,10 @@ from peers import free_port
 from waiting import until
 
 import indipyclient
-from indipyclient import ConnectionLost, ConnectionMade, ExponentialBackoff, setBLOBVector
+from indipyclient import ConnectionLost
+from indipyclient import ConnectionMade
+from indipyclient import ExponentialBackoff
+from indipyclient import setBLOBVector
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import json
 import string
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyclient.blobfiles import blob_filename, save_blob, saved_format
+from indipyclient.blobfiles import blob_filename
+from indipyclient.blobfiles import save_blob
+from indipyclient.blobfiles import saved_format
 from indipyclient.model import Model
 from indipyclient.snapshot import take_snapshot
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import Rule
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
 
 WHEN = datetime(2026, 11, 24, 4, 15, 3, 123456, tzinfo=UTC)
 names = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("/.\\\0\n:"),

@@ -10,11 +10,17 @@ import base64
 import sys
 import zlib
 
-from hypothesis import example, given, settings
+from hypothesis import example
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyclient.blobstream import BLOBReceiver, MemorySink
-from indipydriver.protocol import BLOB, SetBLOBVector, State, serialise
+from indipyclient.blobstream import BLOBReceiver
+from indipyclient.blobstream import MemorySink
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import State
+from indipydriver.protocol import serialise
 from indipydriver.protocol.blobs import decode_base64
 
 

@@ -11,7 +11,9 @@ import retrykit as rk
 from waiting import until
 
 import indipyclient
-from indipyclient import ConnectionLost, NotConnected, Retry
+from indipyclient import ConnectionLost
+from indipyclient import NotConnected
+from indipyclient import Retry
 from indipyclient.connection import Connection
 from indipyclient.model import Model
 

@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indipyclient.changes import Change
-from indipyclient.coalesce import Coalescer, summarise
+from indipyclient.coalesce import Coalescer
+from indipyclient.coalesce import summarise
 from indipyclient.history import ValueHistory
 
 
@@ -161,7 +162,11 @@ def test_each_client_event_maps_to_one_notice() -> None:
     from indipyclient import events as ev
     from indipyclient.changes import change_of
     from indipyclient.model import Model
-    from indipydriver.protocol import DefNumberVector, Number, Perm, SetNumberVector, State
+    from indipydriver.protocol import DefNumberVector
+    from indipydriver.protocol import Number
+    from indipydriver.protocol import Perm
+    from indipydriver.protocol import SetNumberVector
+    from indipydriver.protocol import State
 
     model = Model()
     defined = model.apply(DefNumberVector("D", "N", State.IDLE, Perm.RW, (

@@ -18,23 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import IndiServer, free_port
+from peers import IndiServer
+from peers import free_port
 from serverkit import running
 
-from indipyclient.conform.expected import DEVICE_WIDE, ROLES
+from indipyclient.conform.expected import DEVICE_WIDE
+from indipyclient.conform.expected import ROLES
 from indipyclient.conform.report import Level
 from indipyclient.conform.shape import check_spec
-from indipydriver import (
-    Device,
-    IPyDriver,
-    NumberMember,
-    NumberVector,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-    newSwitchVector,
-)
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver import newSwitchVector
 from indipydriver.standard.interface import Interface
 from indipyserver import IPyServer
 

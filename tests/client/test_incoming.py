@@ -8,25 +8,26 @@ shortcut does take the sets it may."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyclient import events
-from indipyclient.incoming import STREAM_MIN, Incoming
+from indipyclient.incoming import STREAM_MIN
+from indipyclient.incoming import Incoming
 from indipyclient.model import Model
-from indipydriver.protocol import (
-    Frame,
-    Framer,
-    Number,
-    ProtocolError,
-    SetNumberVector,
-    State,
-    parse_element,
-    serialise,
-)
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import Number
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import State
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

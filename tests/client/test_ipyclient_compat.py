@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 from waiting import until
 
-from indipyclient import EventItem, InvalidValue, IPyClient, runqueclient
+from indipyclient import EventItem
+from indipyclient import InvalidValue
+from indipyclient import IPyClient
 from indipyclient import events as ev
+from indipyclient import runqueclient
 
 
 class Script(IPyClient):

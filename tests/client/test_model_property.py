@@ -5,15 +5,22 @@ did: what a script reads from ``client[device][vector]`` is what the server said
 from __future__ import annotations
 
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyclient.model import DEFAULT_GROUP, MAX_MESSAGES, Model
+from indipyclient.model import DEFAULT_GROUP
+from indipyclient.model import MAX_MESSAGES
+from indipyclient.model import Model
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import Rule
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
 from indipydriver.protocol.numbers import parse_number
 from indipydriver.protocol.timestamps import parse_timestamp
 

@@ -15,10 +15,17 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from servers import CCD, DEVICES, TELESCOPE, THERMOSTAT, RealServer
+from servers import CCD
+from servers import DEVICES
+from servers import TELESCOPE
+from servers import THERMOSTAT
+from servers import RealServer
 
 import indipyclient
-from indipyclient import ConnectionLost, ConnectionMade, ExponentialBackoff, setBLOBVector
+from indipyclient import ConnectionLost
+from indipyclient import ConnectionMade
+from indipyclient import ExponentialBackoff
+from indipyclient import setBLOBVector
 
 pytestmark = pytest.mark.interop
 

@@ -11,25 +11,26 @@ size, the mount's position, the focuser's position, the wheel's slot).
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, free_port
+from peers import IndiServer
+from peers import free_port
 from serverkit import running
 
 import indipyclient
-from indipyclient.roles import (
-    Camera,
-    FilterWheel,
-    Focuser,
-    Interface,
-    Mount,
-    RoleError,
-    devices,
-    interface_of,
-)
-from indipydriver import Device, IPyDriver
+from indipyclient.roles import Camera
+from indipyclient.roles import FilterWheel
+from indipyclient.roles import Focuser
+from indipyclient.roles import Interface
+from indipyclient.roles import Mount
+from indipyclient.roles import RoleError
+from indipyclient.roles import devices
+from indipyclient.roles import interface_of
+from indipydriver import Device
+from indipydriver import IPyDriver
 from indipydriver.standard import Camera as CameraRole
 from indipydriver.standard import Sensor
 from indipydriver.standard.camera import Exposure

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest

@@ -10,7 +10,9 @@ each serving the demo thermostat and indilib's simulators), no sleeps.
 from __future__ import annotations
 
 import pytest
-from servers import CCD, THERMOSTAT, RealServer
+from servers import CCD
+from servers import THERMOSTAT
+from servers import RealServer
 
 import indipyclient
 

@@ -13,7 +13,10 @@ from indipyclient import InvalidValue
 from indipyclient.model import Model
 from indipyclient.outgoing import new_vector
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import Rule
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
 
 ON, OFF = SwitchState.ON, SwitchState.OFF
 

@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from indipydriver import (
-    BLOBMember,
-    BLOBVector,
-    Device,
-    IPyDriver,
-    LightMember,
-    LightVector,
-    NumberMember,
-    NumberVector,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-)
+from indipydriver import BLOBMember
+from indipydriver import BLOBVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import LightMember
+from indipydriver import LightVector
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
 
 DEV = "Dev"
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from indipydriver import BLOBMember, BLOBVector, Device, IPyDriver, SwitchMember, SwitchVector
+from indipydriver import BLOBMember
+from indipydriver import BLOBVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
 
 
 class BlobDriver(IPyDriver):

@@ -19,13 +19,19 @@ import logging
 from typing import Any
 
 import pytest
-from driverkit import DEV, RecordingDriver, make_device, make_driver
+from driverkit import DEV
+from driverkit import RecordingDriver
+from driverkit import make_device
+from driverkit import make_driver
 from waiting import until
 
-from indipydriver import getfloat, setNumberVector
+from indipydriver import getfloat
+from indipydriver import setNumberVector
 from indipydriver.protocol import events as pe
 from indipydriver.protocol import framing
-from indipydriver.protocol.enums import Perm, State, SwitchState
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
 from indipydriver.testing import DriverHarness
 
 

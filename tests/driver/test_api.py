@@ -6,17 +6,16 @@ import logging
 import re
 
 import pytest
-from driverkit import DEV, make_driver
+from driverkit import DEV
+from driverkit import make_driver
 
-from indipydriver import (
-    Device,
-    IPyDriver,
-    NumberMember,
-    NumberVector,
-    SwitchMember,
-    SwitchVector,
-    getfloat,
-)
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import getfloat
 
 
 def test_getfloat_accepts_floats_ints_and_indi_text_including_sexagesimal() -> None:

@@ -7,12 +7,21 @@ import logging
 from typing import Any
 
 import pytest
-from driverkit import DEV, RecordingDriver, SlowDriver, make_device, make_driver
+from driverkit import DEV
+from driverkit import RecordingDriver
+from driverkit import SlowDriver
+from driverkit import make_device
+from driverkit import make_driver
 from waiting import until
 
-from indipydriver import Message, defNumberVector, delProperty, getProperties, setNumberVector
+from indipydriver import Message
+from indipydriver import defNumberVector
+from indipydriver import delProperty
+from indipydriver import getProperties
+from indipydriver import setNumberVector
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm, State
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import State
 from indipydriver.testing import DriverHarness
 
 
@@ -247,7 +256,10 @@ def test_blob_requests_replayed_restore_the_modes_the_server_had(
 async def test_the_default_snoopevent_hands_snooped_traffic_to_every_devices_devsnoopevent() -> None:
     """As `Device.devsnoopevent` says (and docs/migrating.rst): a driver that does not override
     snoopevent gets snooped traffic in each of its devices' devsnoopevent, in device order."""
-    from indipydriver import Device, IPyDriver, NumberMember, NumberVector
+    from indipydriver import Device
+    from indipydriver import IPyDriver
+    from indipydriver import NumberMember
+    from indipydriver import NumberVector
 
     seen: list[tuple[str, str]] = []
 

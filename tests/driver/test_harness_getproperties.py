@@ -9,7 +9,10 @@ import itertools
 from typing import Any
 
 import pytest
-from driverkit import DEV, RecordingDriver, make_device, make_driver
+from driverkit import DEV
+from driverkit import RecordingDriver
+from driverkit import make_device
+from driverkit import make_driver
 from waiting import until
 
 from indipydriver.protocol import events as pe

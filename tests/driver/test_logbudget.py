@@ -6,9 +6,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from driverkit import DEV, make_driver
+from driverkit import DEV
+from driverkit import make_driver
 
-from indipydriver.logbudget import WarningBudget, clip, short
+from indipydriver.logbudget import WarningBudget
+from indipydriver.logbudget import clip
+from indipydriver.logbudget import short
 from indipydriver.protocol import events as pe
 from indipydriver.testing import DriverHarness
 

@@ -9,12 +9,20 @@ import zlib
 from typing import Any
 
 import pytest
-from driverkit import DEV, RecordingDriver, SlowDriver, make_device, make_driver
+from driverkit import DEV
+from driverkit import RecordingDriver
+from driverkit import SlowDriver
+from driverkit import make_device
+from driverkit import make_driver
 from waiting import until
 
-from indipydriver import newBLOBVector, newNumberVector, newSwitchVector, newTextVector
+from indipydriver import newBLOBVector
+from indipydriver import newNumberVector
+from indipydriver import newSwitchVector
+from indipydriver import newTextVector
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import State, SwitchState
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
 from indipydriver.testing import DriverHarness
 
 

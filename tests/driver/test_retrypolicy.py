@@ -7,14 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.retrypolicy import (
-    Backoff,
-    ConstantBackoff,
-    ExponentialBackoff,
-    NoBackoff,
-    RetriesExhausted,
-    Retry,
-)
+from indipydriver.retrypolicy import Backoff
+from indipydriver.retrypolicy import ConstantBackoff
+from indipydriver.retrypolicy import ExponentialBackoff
+from indipydriver.retrypolicy import NoBackoff
+from indipydriver.retrypolicy import RetriesExhausted
+from indipydriver.retrypolicy import Retry
 
 
 class FakeClock:

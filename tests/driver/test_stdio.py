@@ -9,14 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from indipydriver.protocol.events import (
-    DefBLOBVector,
-    PingReply,
-    PingRequest,
-    SetBLOBVector,
-    SetSwitchVector,
-)
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.events import DefBLOBVector
+from indipydriver.protocol.events import PingReply
+from indipydriver.protocol.events import PingRequest
+from indipydriver.protocol.events import SetBLOBVector
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.parser import parse_element
 from indipydriver.protocol.serialiser import serialise
 

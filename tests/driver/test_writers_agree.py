@@ -22,29 +22,34 @@ from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver import (
-    BLOBMember,
-    BLOBVector,
-    Device,
-    LightMember,
-    LightVector,
-    NumberMember,
-    NumberVector,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-)
+from indipydriver import BLOBMember
+from indipydriver import BLOBVector
+from indipydriver import Device
+from indipydriver import LightMember
+from indipydriver import LightVector
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
 from indipydriver.ports import DriverPort
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm, Rule, State, SwitchState
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import Rule
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.serialiser import COMPACT, Serialiser, serialise
-from indipydriver.snooping import _enable_blob_bytes, _get_properties_bytes
+from indipydriver.protocol.serialiser import COMPACT
+from indipydriver.protocol.serialiser import Serialiser
+from indipydriver.protocol.serialiser import serialise
+from indipydriver.snooping import _enable_blob_bytes
+from indipydriver.snooping import _get_properties_bytes
 from indipydriver.wire import escape
 
 NAMES = st.text(st.characters(min_codepoint=ord("A"), max_codepoint=ord("z"),

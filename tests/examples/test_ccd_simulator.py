@@ -12,8 +12,11 @@ import sys
 from pathlib import Path
 
 import ccd_simulator
-from ccd_simulator import SimulatedCamera, SimulatedCooler
-from example_helpers import free_port, getprop, wait_listening
+from ccd_simulator import SimulatedCamera
+from ccd_simulator import SimulatedCooler
+from example_helpers import free_port
+from example_helpers import getprop
+from example_helpers import wait_listening
 
 from indipydriver.standard.camera import Exposure
 

@@ -4,7 +4,11 @@ through the root only."""
 from __future__ import annotations
 
 import chain
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+from example_helpers import free_port
+from example_helpers import getprop
+from example_helpers import serving
+from example_helpers import setprop
+from example_helpers import wait_for_value
 
 
 async def test_root_lists_devices_of_both_leaves() -> None:

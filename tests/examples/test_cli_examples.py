@@ -7,7 +7,8 @@ import asyncio
 import signal
 from pathlib import Path
 
-from example_helpers import EXAMPLES, getprop
+from example_helpers import EXAMPLES
+from example_helpers import getprop
 from peers import OurServer
 
 

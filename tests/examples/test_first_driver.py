@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import first_driver
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+from example_helpers import free_port
+from example_helpers import getprop
+from example_helpers import serving
+from example_helpers import setprop
+from example_helpers import wait_for_value
 
 from indipyserver import IPyServer
 

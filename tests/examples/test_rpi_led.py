@@ -12,7 +12,11 @@ from typing import Any
 import gpiozero  # noqa: F401  (imported for the clear ImportError if missing)
 import pytest
 import rpi_led
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+from example_helpers import free_port
+from example_helpers import getprop
+from example_helpers import serving
+from example_helpers import setprop
+from example_helpers import wait_for_value
 from waiting import until
 
 from indipyserver import IPyServer

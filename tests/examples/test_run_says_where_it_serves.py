@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from peers import ServingProgram, free_port, getprop
+from peers import ServingProgram
+from peers import free_port
+from peers import getprop
 from test_acceptance_readme import _snippet
 
 REPO = Path(__file__).resolve().parents[2]

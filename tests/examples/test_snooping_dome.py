@@ -6,7 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import snooping_dome
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+from example_helpers import free_port
+from example_helpers import getprop
+from example_helpers import serving
+from example_helpers import setprop
+from example_helpers import wait_for_value
 
 
 def test_azimuth_of_the_celestial_pole_and_meridian() -> None:

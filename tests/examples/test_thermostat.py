@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 import thermostat
-from example_helpers import (
-    EXAMPLES,
-    free_port,
-    getprop,
-    serving,
-    setprop,
-    wait_for_value,
-    wait_listening,
-)
+from example_helpers import EXAMPLES
+from example_helpers import free_port
+from example_helpers import getprop
+from example_helpers import serving
+from example_helpers import setprop
+from example_helpers import wait_for_value
+from example_helpers import wait_listening
 from waiting import until
 
 

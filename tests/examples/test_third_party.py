@@ -8,7 +8,11 @@ from pathlib import Path
 
 import third_party
 from blobwatch import EnableBlobWatch
-from example_helpers import free_port, getprop, serving, setprop, wait_for_value
+from example_helpers import free_port
+from example_helpers import getprop
+from example_helpers import serving
+from example_helpers import setprop
+from example_helpers import wait_for_value
 from waiting import until
 
 

@@ -8,11 +8,15 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from peers import IndiServer, OurServer, find_binary
+from peers import IndiServer
+from peers import OurServer
+from peers import find_binary
 
 SCRIPTS = Path(__file__).resolve().parent / "pyindi_scripts"
 DRIVERS = ("indi_simulator_telescope", "indi_simulator_ccd")

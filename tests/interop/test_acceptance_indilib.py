@@ -16,7 +16,8 @@ from serverkit import RawClient
 from indipyclient.model import Model
 from indipyclient.outgoing import vector_shape
 from indipydriver.protocol import events as pe
-from indipydriver.protocol import parse_element, serialise
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.protocol.acceptance import judge
 from indipydriver.protocol.enums import SwitchState
 

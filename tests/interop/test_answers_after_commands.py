@@ -12,14 +12,22 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, find_binary, getprop, hello, indi_eval, new_number, setprop
+from peers import IndiServer
+from peers import find_binary
+from peers import getprop
+from peers import hello
+from peers import indi_eval
+from peers import new_number
+from peers import setprop
 from serverkit import running
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipydriver.retrypolicy import ExponentialBackoff
 from indipyserver.server import IPyServer
 

@@ -22,25 +22,39 @@ import json
 import re
 import stat
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import BaseClientProbe, IndiServer, build_baseclient_probe, find_binary, hello
+from peers import BaseClientProbe
+from peers import IndiServer
+from peers import build_baseclient_probe
+from peers import find_binary
+from peers import hello
 from serverkit import running
 from waiting import until
 
-from indipydriver.protocol import BLOB, NewBLOBVector, PingRequest, serialise
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import NewBLOBVector
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import serialise
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver.server import IPyServer
 
 BASECLIENT = Path(__file__).resolve().parent / "baseclient"
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(BASECLIENT))
 
-from rig import DEVICE, FORMATS, NOTE, blob_bytes, make_driver
+from rig import DEVICE
+from rig import FORMATS
+from rig import NOTE
+from rig import blob_bytes
+from rig import make_driver
 
 CCD = "CCD Simulator"
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?"

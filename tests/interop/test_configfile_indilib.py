@@ -6,11 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peers import IndiServer, getprop, indi_eval, setprop
+from peers import IndiServer
+from peers import getprop
+from peers import indi_eval
+from peers import setprop
 from waiting import wait_for
 
-from indipydriver import NumberMember, NumberVector
-from indipydriver.standard.configfile import config_path, read_config, write_config
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver.standard.configfile import config_path
+from indipydriver.standard.configfile import read_config
+from indipydriver.standard.configfile import write_config
 
 DEV = "CCD Simulator"
 

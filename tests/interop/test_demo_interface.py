@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from peers import HOST, free_port, getprop
+from peers import HOST
+from peers import free_port
+from peers import getprop
 from serverkit import running
 
 from indipydriver.standard.interface import Interface

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from peers import getprop, indi_eval, setprop
+from peers import getprop
+from peers import indi_eval
+from peers import setprop
 
 from indipyserver.demo import Room
 

@@ -5,18 +5,21 @@ telescope's coordinates and turns them into a dome azimuth."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from peers import getprop, setprop
+from peers import getprop
+from peers import setprop
 from waiting import wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LAUNCHER = EXAMPLES / "exdrivers" / "indi_py_dome"
 sys.path.insert(0, str(EXAMPLES))
 
-from snooping_dome import azimuth_deg, local_sidereal_hours
+from snooping_dome import azimuth_deg
+from snooping_dome import local_sidereal_hours
 
 SCOPE = "Telescope Simulator"
 

@@ -13,7 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import IndiServer, OurServer, getprop, setprop
+from peers import IndiServer
+from peers import OurServer
+from peers import getprop
+from peers import setprop
 from waiting import wait_for
 
 CCD = "CCD Simulator"

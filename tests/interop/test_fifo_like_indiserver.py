@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from peers import IndiServer, OurServer, find_binary, getprop
+from peers import IndiServer
+from peers import OurServer
+from peers import find_binary
+from peers import getprop
 from waiting import wait_for
 
 OURS, INDISERVER = "ours", "indiserver"

@@ -65,25 +65,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import IndiServer, OurServer, enable_blob, free_port, setprop, terminate
+from peers import IndiServer
+from peers import OurServer
+from peers import enable_blob
+from peers import free_port
+from peers import setprop
+from peers import terminate
 from waiting import wait_for
 
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefNumberVector,
-    GetProperties,
-    NewNumberVector,
-    Number,
-    Perm,
-    PingRequest,
-    SetBLOBVector,
-    SetNumberVector,
-    State,
-    serialise,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import DefBLOBVector
+from indipydriver.protocol import DefNumberVector
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import Perm
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import State
+from indipydriver.protocol import serialise
 from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.serialiser import attribute, empty_element, start_tag
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import empty_element
+from indipydriver.protocol.serialiser import start_tag
 
 INDISERVER = "indiserver"
 OURS = "indipyserver"

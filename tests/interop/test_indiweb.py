@@ -39,7 +39,12 @@ from urllib.parse import quote
 
 import psutil
 import pytest
-from peers import driver_path, find_binary, free_port, getprop, terminate, wait_listening
+from peers import driver_path
+from peers import find_binary
+from peers import free_port
+from peers import getprop
+from peers import terminate
+from peers import wait_listening
 from waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]

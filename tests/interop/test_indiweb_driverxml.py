@@ -18,11 +18,18 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from peers import free_port, wait_listening
-from test_indiweb import Machine, end, listener, machine, namespace, wait_devices
+from peers import free_port
+from peers import wait_listening
+from test_indiweb import Machine
+from test_indiweb import end
+from test_indiweb import listener
+from test_indiweb import machine
+from test_indiweb import namespace
+from test_indiweb import wait_devices
 from waiting import wait_for
 
-from indipydriver.simulators.ccd import DEVICE, EXEC
+from indipydriver.simulators.ccd import DEVICE
+from indipydriver.simulators.ccd import EXEC
 
 __all__ = ["machine", "namespace"]  # the fixtures, imported for this module's tests
 

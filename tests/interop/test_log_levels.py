@@ -13,7 +13,10 @@ import signal
 from pathlib import Path
 
 import pytest
-from peers import OurServer, free_port, getprop, setprop
+from peers import OurServer
+from peers import free_port
+from peers import getprop
+from peers import setprop
 
 TELESCOPE = "Telescope Simulator"
 

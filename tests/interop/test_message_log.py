@@ -24,7 +24,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from peers import IndiServer, OurServer, find_binary, getprop, setprop
+from peers import IndiServer
+from peers import OurServer
+from peers import find_binary
+from peers import getprop
+from peers import setprop
 from waiting import wait_for
 
 SCOPE = "Telescope Simulator"

@@ -10,16 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from peers import (
-    IndiServer,
-    find_binary,
-    free_port,
-    getprop,
-    indi_eval,
-    parse_getprop_output,
-    port_accepts,
-    setprop,
-)
+from peers import IndiServer
+from peers import find_binary
+from peers import free_port
+from peers import getprop
+from peers import indi_eval
+from peers import parse_getprop_output
+from peers import port_accepts
+from peers import setprop
 
 TELESCOPE = "Telescope Simulator"
 

@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyindi_serving import run_going_away, run_program, run_script, script_env, simulators
+from pyindi_serving import run_going_away
+from pyindi_serving import run_program
+from pyindi_serving import run_script
+from pyindi_serving import script_env
+from pyindi_serving import simulators
 
 HINT = ("the real pyindi-client is needed: run the suite with `bash scripts/run-tests`, which "
         "installs it into its own venv and sets PYINDI_CLIENT_PYTHON")

@@ -22,7 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyindi_serving import SCRIPTS, Served, run_going_away, run_script, script_env, simulators
+from pyindi_serving import SCRIPTS
+from pyindi_serving import Served
+from pyindi_serving import run_going_away
+from pyindi_serving import run_script
+from pyindi_serving import script_env
+from pyindi_serving import simulators
 
 
 @pytest.fixture(params=["indiserver", "indipyserver"])

@@ -35,15 +35,25 @@ import base64
 import contextlib
 import re
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from peers import IndiServer, connect, enable_blob, find_binary, hello, new_number, switch_on
+from peers import IndiServer
+from peers import connect
+from peers import enable_blob
+from peers import find_binary
+from peers import hello
+from peers import new_number
+from peers import switch_on
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver.server import IPyServer
 
 T = TypeVar("T")

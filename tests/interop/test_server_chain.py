@@ -15,17 +15,16 @@ import socket
 import time
 from collections.abc import Callable
 
-from peers import (
-    IndiServer,
-    OurServer,
-    free_port,
-    getprop,
-    indi_eval,
-    setprop,
-)
+from peers import IndiServer
+from peers import OurServer
+from peers import free_port
+from peers import getprop
+from peers import indi_eval
+from peers import setprop
 from waiting import wait_for
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 
 DOME = "Dome Simulator"
 THERMOSTAT = "Thermostat"

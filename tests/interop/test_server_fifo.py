@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from peers import OurServer, find_binary, getprop
+from peers import OurServer
+from peers import find_binary
+from peers import getprop
 from waiting import wait_for
 
 

@@ -19,11 +19,18 @@ from pathlib import Path
 
 import pytest
 from blobwatch import EnableBlobWatch
-from peers import connect, find_binary, getprop, hello, indi_eval, setprop, switch_on
+from peers import connect
+from peers import find_binary
+from peers import getprop
+from peers import hello
+from peers import indi_eval
+from peers import setprop
+from peers import switch_on
 from serverkit import running
 from waiting import until
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipydriver.retrypolicy import ExponentialBackoff
 from indipyserver.demo import make_driver
 from indipyserver.drivers.executable import ExDriverConnection

@@ -16,10 +16,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from peers import connect, find_binary, hello, new_number
+from peers import connect
+from peers import find_binary
+from peers import hello
+from peers import new_number
 from serverkit import running
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver.drivers.executable import is_indilib_elf
 from indipyserver.server import IPyServer
 

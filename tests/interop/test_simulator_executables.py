@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from peers import IndiServer, getprop
+from peers import IndiServer
+from peers import getprop
 
 #: Executable -> {device: DRIVER_INTERFACE}, as indilib's simulators of the same role say.
 EXECUTABLES = {

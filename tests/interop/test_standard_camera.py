@@ -16,15 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from peers import (
-    HOST,
-    _seconds,
-    find_binary,
-    free_port,
-    getprop,
-    indi_eval,
-    setprop,
-)
+from peers import HOST
+from peers import _seconds
+from peers import find_binary
+from peers import free_port
+from peers import getprop
+from peers import indi_eval
+from peers import setprop
 from serverkit import running
 
 import indipyclient

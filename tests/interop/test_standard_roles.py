@@ -10,14 +10,20 @@ the coordinates moving while Busy, the Ok at the target, the Alert and its messa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import BaseClientProbe, IndiServer, build_baseclient_probe, getprop, setprop
+from peers import BaseClientProbe
+from peers import IndiServer
+from peers import build_baseclient_probe
+from peers import getprop
+from peers import setprop
 from serverkit import running
 
 from indipydriver.standard.astro import local_sidereal_time

@@ -21,20 +21,22 @@ import math
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from test_properties import EVENTS, feed_split
+from test_properties import EVENTS
+from test_properties import feed_split
 
-from indipydriver.protocol import (
-    Event,
-    Frame,
-    Framer,
-    ProtocolError,
-    parse_element,
-    serialise,
-)
+from indipydriver.protocol import Event
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.protocol.elements import ELEMENTS
-from indipydriver.protocol.numbers import format_number, number_to_wire, parse_number
+from indipydriver.protocol.numbers import format_number
+from indipydriver.protocol.numbers import number_to_wire
+from indipydriver.protocol.numbers import parse_number
 
 SETTINGS = settings(max_examples=200)
 

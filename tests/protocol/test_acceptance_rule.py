@@ -9,13 +9,11 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol.acceptance import (
-    MemberShape,
-    VectorShape,
-    judge,
-    text_refusal,
-    within_limits,
-)
+from indipydriver.protocol.acceptance import MemberShape
+from indipydriver.protocol.acceptance import VectorShape
+from indipydriver.protocol.acceptance import judge
+from indipydriver.protocol.acceptance import text_refusal
+from indipydriver.protocol.acceptance import within_limits
 from indipydriver.protocol.enums import SwitchState
 from indipydriver.protocol.numbers import parse_number
 

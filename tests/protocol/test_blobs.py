@@ -9,13 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol.blobs import (
-    decode_base64,
-    encode_base64,
-    is_zlib_format,
-    pack_blob,
-    unpack_blob,
-)
+from indipydriver.protocol.blobs import decode_base64
+from indipydriver.protocol.blobs import encode_base64
+from indipydriver.protocol.blobs import is_zlib_format
+from indipydriver.protocol.blobs import pack_blob
+from indipydriver.protocol.blobs import unpack_blob
 
 
 def wrap_like_indilib(encoded: bytes, columns: int = 72) -> bytes:

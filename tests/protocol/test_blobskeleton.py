@@ -7,18 +7,18 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import (
-    BLOB,
-    NewBLOBVector,
-    ProtocolError,
-    SetBLOBVector,
-    blobskeleton,
-    parse_element,
-    parser,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import NewBLOBVector
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import blobskeleton
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import parser
 from indipydriver.protocol.blobskeleton import cut_blob_bodies
 
 

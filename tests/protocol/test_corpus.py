@@ -13,20 +13,18 @@ import re
 import corpus
 import pytest
 
-from indipydriver.protocol import (
-    BLOB,
-    Event,
-    Frame,
-    Framer,
-    GetProperties,
-    NewNumberVector,
-    Number,
-    PingRequest,
-    SetBLOBVector,
-    Vector,
-    parse_element,
-    serialise,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import Event
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import Vector
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.protocol.elements import ELEMENTS
 
 

@@ -6,7 +6,9 @@ import corpus
 import pytest
 from test_properties import feed_split
 
-from indipydriver.protocol import Frame, Framer, ProtocolError
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import ProtocolError
 
 GOOD = b'<getProperties version="1.7"/>'
 BAD_TAGS = [b"<not xml>", b"<a b c d>", b"<newNumberVector device>", b'<x a="1" b>', b"<y a=1>"]
@@ -136,7 +138,9 @@ def test_nesting_verdicts_do_not_depend_on_the_split_and_valid_streams_are_untou
     ones give exactly what the framer without the check gives."""
     from hypothesis import given
     from hypothesis import strategies as st
-    from test_acceptance_protocol import EVENTS, SETTINGS, _damage
+    from test_acceptance_protocol import EVENTS
+    from test_acceptance_protocol import SETTINGS
+    from test_acceptance_protocol import _damage
 
     from indipydriver.protocol.serialiser import serialise
 

@@ -9,26 +9,32 @@ the fast path, not scanned (the 10k burst of `bench/run.py` measured 134k agains
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 from test_acceptance_protocol import _damage
-from test_properties import EVENTS, JUNK, MARKUP_BYTES, SETTINGS, feed_split
+from test_properties import EVENTS
+from test_properties import JUNK
+from test_properties import MARKUP_BYTES
+from test_properties import SETTINGS
+from test_properties import feed_split
 
-from indipydriver.protocol import (
-    Frame,
-    Number,
-    ProtocolError,
-    SetNumberVector,
-    State,
-    framing,
-    serialise,
-)
-from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
-from indipydriver.protocol.framing import INDI_TAGS, Framer
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Number
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import State
+from indipydriver.protocol import framing
+from indipydriver.protocol import serialise
+from indipydriver.protocol.frames import FrameChunk
+from indipydriver.protocol.frames import FrameEnd
+from indipydriver.protocol.frames import FrameHead
+from indipydriver.protocol.framing import INDI_TAGS
+from indipydriver.protocol.framing import Framer
 
 FRAMERS: dict[str, Callable[[], Framer]] = {
     "plain": Framer,

@@ -12,22 +12,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import example, given, settings
+from hypothesis import example
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import (
-    Number,
-    SetNumberVector,
-    SetSwitchVector,
-    State,
-    Switch,
-    SwitchState,
-    serialise,
-)
+from indipydriver.protocol import Number
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import SetSwitchVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import serialise
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.frames import Frame, FrameRun
-from indipydriver.protocol.framing import INDI_TAGS, Framer
-from indipydriver.protocol.runs import MAX_UNIT, layout_of
+from indipydriver.protocol.frames import Frame
+from indipydriver.protocol.frames import FrameRun
+from indipydriver.protocol.framing import INDI_TAGS
+from indipydriver.protocol.framing import Framer
+from indipydriver.protocol.runs import MAX_UNIT
+from indipydriver.protocol.runs import layout_of
 
 RUN_TAGS = frozenset({"setNumberVector", "setTextVector", "setSwitchVector", "setLightVector"})
 

@@ -8,10 +8,15 @@ a framer that never saw the stream before finds in the element alone.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import Message, Number, SetNumberVector, State, serialise
+from indipydriver.protocol import Message
+from indipydriver.protocol import Number
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import State
+from indipydriver.protocol import serialise
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.starttags import MAX_SHAPES

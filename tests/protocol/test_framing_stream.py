@@ -8,9 +8,16 @@ import random
 
 import pytest
 
-from indipydriver.protocol import BLOB, SetBLOBVector, State, serialise
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import State
+from indipydriver.protocol import serialise
 from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import Frame, FrameChunk, FrameEnd, FrameHead, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameChunk
+from indipydriver.protocol.framing import FrameEnd
+from indipydriver.protocol.framing import FrameHead
+from indipydriver.protocol.framing import Framer
 
 #: An empty member as indilib spells one: closing itself, in single quotes.
 EMPTY_MEMBER = b"<oneBLOB name='b' size='0' format='.fits' enclen='0'/>\n"

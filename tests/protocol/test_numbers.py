@@ -7,12 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indipydriver.protocol.errors import LocalProtocolError
-from indipydriver.protocol.numbers import (
-    format_number,
-    format_sexagesimal,
-    number_to_wire,
-    parse_number,
-)
+from indipydriver.protocol.numbers import format_number
+from indipydriver.protocol.numbers import format_sexagesimal
+from indipydriver.protocol.numbers import number_to_wire
+from indipydriver.protocol.numbers import parse_number
 
 # --- parse_number -------------------------------------------------------------------------------
 

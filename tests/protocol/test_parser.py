@@ -6,28 +6,26 @@ import logging
 
 import pytest
 
-from indipydriver.protocol import (
-    BLOB,
-    BLOBEnable,
-    DefSwitchVector,
-    EnableBLOB,
-    GetProperties,
-    Message,
-    NewNumberVector,
-    Number,
-    Perm,
-    PingRequest,
-    ProtocolError,
-    Rule,
-    SetBLOBVector,
-    SetTextVector,
-    State,
-    Switch,
-    SwitchState,
-    Text,
-    parse_element,
-    serialise,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import DefSwitchVector
+from indipydriver.protocol import EnableBLOB
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import Message
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import Perm
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import Rule
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import SetTextVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import Text
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 
 INDILIB_PADDED = b"""<defSwitchVector
   device='Telescope Simulator'

@@ -12,11 +12,21 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import Event, Frame, Framer, ProtocolError, parse_element, serialise
-from indipydriver.protocol.elements import ELEMENTS, Attr, Body, ElementSpec, MemberSpec
+from indipydriver.protocol import Event
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
+from indipydriver.protocol.elements import ELEMENTS
+from indipydriver.protocol.elements import Attr
+from indipydriver.protocol.elements import Body
+from indipydriver.protocol.elements import ElementSpec
+from indipydriver.protocol.elements import MemberSpec
 
 SETTINGS = settings(max_examples=150)
 

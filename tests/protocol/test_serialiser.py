@@ -6,22 +6,20 @@ import binascii
 
 import pytest
 
-from indipydriver.protocol import (
-    BLOB,
-    DefNumberVector,
-    DefTextVector,
-    LocalProtocolError,
-    Message,
-    Number,
-    Perm,
-    SetBLOBVector,
-    SetTextVector,
-    State,
-    Switch,
-    Text,
-    parse_element,
-    serialise,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import DefNumberVector
+from indipydriver.protocol import DefTextVector
+from indipydriver.protocol import LocalProtocolError
+from indipydriver.protocol import Message
+from indipydriver.protocol import Number
+from indipydriver.protocol import Perm
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import SetTextVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Switch
+from indipydriver.protocol import Text
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 
 
 def test_newlines_and_tabs_are_written_raw_never_as_numeric_references() -> None:

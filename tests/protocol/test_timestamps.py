@@ -1,13 +1,18 @@
 """INDI timeValue: lenient reading, one strict written form (INDI 1.7 p.5)."""
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol.timestamps import format_timestamp, now_timestamp, parse_timestamp
+from indipydriver.protocol.timestamps import format_timestamp
+from indipydriver.protocol.timestamps import now_timestamp
+from indipydriver.protocol.timestamps import parse_timestamp
 
 
 @pytest.mark.parametrize(

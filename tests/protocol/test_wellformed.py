@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import corpus
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm, State
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import State
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.serialiser import serialise
-from indipydriver.protocol.wellformed import PlainUpdates, plain_request, plain_update, xml_error
+from indipydriver.protocol.wellformed import PlainUpdates
+from indipydriver.protocol.wellformed import plain_request
+from indipydriver.protocol.wellformed import plain_update
+from indipydriver.protocol.wellformed import xml_error
 
 NEW = ('<newTextVector device="Dev" name="T"><oneText name="t">{}</oneText>'
        "</newTextVector>")

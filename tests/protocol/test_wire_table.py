@@ -8,43 +8,41 @@ from __future__ import annotations
 
 import pytest
 
-from indipydriver.protocol import (
-    BLOB,
-    BLOBEnable,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    DelProperty,
-    EnableBLOB,
-    Event,
-    Frame,
-    Framer,
-    GetProperties,
-    Light,
-    Message,
-    NewBLOBVector,
-    NewNumberVector,
-    NewSwitchVector,
-    NewTextVector,
-    Number,
-    Perm,
-    PingReply,
-    PingRequest,
-    Rule,
-    SetBLOBVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    State,
-    Switch,
-    SwitchState,
-    Text,
-    parse_element,
-    serialise,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import BLOBEnable
+from indipydriver.protocol import DefBLOBVector
+from indipydriver.protocol import DefLightVector
+from indipydriver.protocol import DefNumberVector
+from indipydriver.protocol import DefSwitchVector
+from indipydriver.protocol import DefTextVector
+from indipydriver.protocol import DelProperty
+from indipydriver.protocol import EnableBLOB
+from indipydriver.protocol import Event
+from indipydriver.protocol import Frame
+from indipydriver.protocol import Framer
+from indipydriver.protocol import GetProperties
+from indipydriver.protocol import Light
+from indipydriver.protocol import Message
+from indipydriver.protocol import NewBLOBVector
+from indipydriver.protocol import NewNumberVector
+from indipydriver.protocol import NewSwitchVector
+from indipydriver.protocol import NewTextVector
+from indipydriver.protocol import Number
+from indipydriver.protocol import Perm
+from indipydriver.protocol import PingReply
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import Rule
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import SetLightVector
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import SetSwitchVector
+from indipydriver.protocol import SetTextVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Switch
+from indipydriver.protocol import SwitchState
+from indipydriver.protocol import Text
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.protocol.elements import ELEMENTS
 
 ON, OFF = SwitchState.ON, SwitchState.OFF

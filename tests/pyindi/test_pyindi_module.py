@@ -18,11 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import BASECLIENT_HINT, free_port
+from peers import BASECLIENT_HINT
+from peers import free_port
 from waiting import until
 
 import PyIndi
-from indipydriver import BLOBMember, BLOBVector, Device, IPyDriver, newBLOBVector
+from indipydriver import BLOBMember
+from indipydriver import BLOBVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import newBLOBVector
 from indipyserver import IPyServer
 from indipyserver.demo import make_driver
 

@@ -17,9 +17,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running, script_constants, server
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import script_constants
+from serverkit import server
 
-from indipydriver.retrypolicy import ExponentialBackoff, Retry
+from indipydriver.retrypolicy import ExponentialBackoff
+from indipydriver.retrypolicy import Retry
 
 
 def flaky_driver(tmp_path: Path, lifetime: float) -> Path:

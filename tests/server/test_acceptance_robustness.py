@@ -33,10 +33,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running, server
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import server
 from waiting import until
 
-from indipydriver.protocol.events import NewTextVector, PingRequest, Text
+from indipydriver.protocol.events import NewTextVector
+from indipydriver.protocol.events import PingRequest
+from indipydriver.protocol.events import Text
 from indipydriver.protocol.serialiser import serialise
 from indipyserver import IPyServer
 from indipyserver.clients import clientconnection as clients

@@ -15,11 +15,14 @@ after every step the rules that must hold whatever happened before:
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from serverdoubles import RecordingClient, RecordingDriver
+from serverdoubles import RecordingClient
+from serverdoubles import RecordingDriver
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver.routing.router import Router
 
 CLIENT_SAYS = [

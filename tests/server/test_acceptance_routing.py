@@ -19,7 +19,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running, server
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import server
 from waiting import until
 
 from indipydriver import IPyDriver
@@ -152,7 +155,9 @@ class Snooper(IPyDriver):
 async def test_every_getproperties_to_an_executable_driver_says_version_17_and_the_first_no_device(
     recorder: tuple[Path, Path],
 ) -> None:
-    from indipydriver import Device, TextMember, TextVector
+    from indipydriver import Device
+    from indipydriver import TextMember
+    from indipydriver import TextVector
 
     script, log = recorder
     snooper = Snooper(Device("Snoop", [TextVector("T", "T", "G", "ro", "Idle",

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from peers import OurServer, pid_alive
+from peers import OurServer
+from peers import pid_alive
 from waiting import wait_for
 
 CHILD = """\

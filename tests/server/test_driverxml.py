@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from indipydriver.standard.interface import Interface
-from indipyserver.driverxml import drivers_xml, group_of, read_driver_info
+from indipyserver.driverxml import drivers_xml
+from indipyserver.driverxml import group_of
+from indipyserver.driverxml import read_driver_info
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = Path("/usr/share/indi/drivers.xml")

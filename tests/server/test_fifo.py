@@ -10,7 +10,9 @@ import pytest
 from waiting import until
 
 from indipyserver.drivers.remote import RemoteSpec
-from indipyserver.fifo import FifoCommand, FifoListener, parse_fifo_line
+from indipyserver.fifo import FifoCommand
+from indipyserver.fifo import FifoListener
+from indipyserver.fifo import parse_fifo_line
 
 
 @pytest.mark.parametrize(
@@ -127,7 +129,8 @@ def test_fifo_stop_at_host_stops_the_remote_with_that_host_port_and_device() -> 
     """``stop @host:port`` (with ``dev@``: that device's) stops that remote connection and no
     other: not one at another port, nor an executable driver."""
     from indipyserver import IPyServer
-    from indipyserver.cli import _FifoControl, parse_args
+    from indipyserver.cli import _FifoControl
+    from indipyserver.cli import parse_args
 
     server = IPyServer(port=0, handle_signals=False)
     driver = server.add_exdriver("indi_simulator_dome")

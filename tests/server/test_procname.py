@@ -15,7 +15,8 @@ import textwrap
 
 import pytest
 
-from indipyserver.procname import INDISERVER, invoked_as
+from indipyserver.procname import INDISERVER
+from indipyserver.procname import invoked_as
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux prctl")
 

@@ -8,7 +8,10 @@ import asyncio
 
 import pytest
 
-from indipydriver import Device, IPyDriver, TextMember, TextVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import TextMember
+from indipydriver import TextVector
 from indipyserver import IPyServer
 
 

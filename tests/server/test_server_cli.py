@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from indipyserver.cli import ExDriverSpec, load_python_drivers, parse_args
+from indipyserver.cli import ExDriverSpec
+from indipyserver.cli import load_python_drivers
+from indipyserver.cli import parse_args
 from indipyserver.drivers.remote import RemoteSpec
 
 
@@ -140,7 +142,8 @@ def test_shared_blobs_option_reaches_every_executable_driver(
 ) -> None:
     """--shared-blobs applies to the executable drivers of the command line and of the FIFO;
     auto (the default) leaves the choice to the program (indilib ELF drivers get a socket)."""
-    from indipyserver.cli import _FifoControl, build_server
+    from indipyserver.cli import _FifoControl
+    from indipyserver.cli import build_server
     from indipyserver.drivers.executable import ExDriverConnection
     from indipyserver.fifo import FifoCommand
 
@@ -174,7 +177,8 @@ async def test_shared_blobs_option_chooses_the_drivers_stdout(
     tmp_path: Path, value: str, stdout_is_socket: bool
 ) -> None:
     """End to end: a script driver (auto: a pipe) gets a socket with on; off keeps the pipe."""
-    from serverkit import RawClient, running
+    from serverkit import RawClient
+    from serverkit import running
 
     from indipyserver.cli import build_server
 
@@ -240,7 +244,8 @@ def test_indipyserver_host_sets_the_default_interface(monkeypatch: pytest.Monkey
 def test_fifo_stop_of_a_remote_stops_one_per_line(caplog: pytest.LogCaptureFixture) -> None:
     """`stop @host:port` stops one remote connection a line, as a driver's stop does (as
     indiserver's FIFO, which stops the first match), and says which; with none left, says so."""
-    from indipyserver.cli import _FifoControl, build_server
+    from indipyserver.cli import _FifoControl
+    from indipyserver.cli import build_server
     from indipyserver.drivers.remote import RemoteSpec
     from indipyserver.fifo import FifoCommand
 

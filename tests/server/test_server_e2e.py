@@ -7,12 +7,18 @@ import logging
 import select
 
 import pytest
-from serverkit import RawClient, make_gadget, running, send_blob, server, socket_round_trip
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import send_blob
+from serverkit import server
+from serverkit import socket_round_trip
 from waiting import until
 
 from indipydriver.protocol.enums import BLOBEnable
 from indipydriver.protocol.events import EnableBLOB
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.serialiser import serialise
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.loop.eventloop import inline_selector

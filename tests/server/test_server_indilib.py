@@ -6,7 +6,8 @@ import asyncio
 import shutil
 
 import pytest
-from serverkit import make_gadget, running
+from serverkit import make_gadget
+from serverkit import running
 from waiting import until
 
 from indipyserver import IPyServer

@@ -8,7 +8,8 @@ import io
 
 import pytest
 
-from indipyserver.standalone import serves_itself, serving_parser
+from indipyserver.standalone import serves_itself
+from indipyserver.standalone import serving_parser
 
 
 class Terminal(io.StringIO):

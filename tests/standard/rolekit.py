@@ -7,15 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from indipydriver import Device, IPyDriver
-from indipydriver.protocol.enums import State, SwitchState
-from indipydriver.protocol.events import (
-    NewNumberVector,
-    NewSwitchVector,
-    Number,
-    SetSwitchVector,
-    Switch,
-)
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.events import NewNumberVector
+from indipydriver.protocol.events import NewSwitchVector
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.events import Switch
 from indipydriver.testing import DriverHarness
 
 

@@ -5,13 +5,17 @@ its AIRMASS. Checked against Meeus' worked example, not against our own formulas
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.standard.astro import airmass, precess_from_j2000, precess_to_j2000
+from indipydriver.standard.astro import airmass
+from indipydriver.standard.astro import precess_from_j2000
+from indipydriver.standard.astro import precess_to_j2000
 
 # Meeus, Astronomical Algorithms (2nd ed.), example 21.b: theta Persei. Its J2000 place with
 # the proper motion to the date already applied, and the place of 2028 Nov 13.19 TD

@@ -11,25 +11,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rolekit import number, switch
+from rolekit import number
+from rolekit import switch
 
-from indipydriver import Device, IPyDriver
-from indipydriver.protocol.enums import State, SwitchState
-from indipydriver.protocol.events import (
-    DefBLOBVector,
-    DefNumberVector,
-    DefSwitchVector,
-    DelProperty,
-    NewNumberVector,
-    NewTextVector,
-    Number,
-    SetBLOBVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-    Text,
-)
-from indipydriver.standard.camera import Camera, Exposure, Image, Sensor
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.events import DefBLOBVector
+from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.events import DefSwitchVector
+from indipydriver.protocol.events import DelProperty
+from indipydriver.protocol.events import NewNumberVector
+from indipydriver.protocol.events import NewTextVector
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetBLOBVector
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.events import SetTextVector
+from indipydriver.protocol.events import Text
+from indipydriver.standard.camera import Camera
+from indipydriver.standard.camera import Exposure
+from indipydriver.standard.camera import Image
+from indipydriver.standard.camera import Sensor
 from indipydriver.standard.fits import read_header
 from indipydriver.testing import DriverHarness
 

@@ -11,24 +11,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver import (
-    LightMember,
-    LightVector,
-    NumberMember,
-    NumberVector,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-)
+from indipydriver import LightMember
+from indipydriver import LightVector
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
 from indipydriver.propertyvector import PropertyVector
-from indipydriver.standard.configfile import (
-    ConfigEntry,
-    ConfigError,
-    config_path,
-    read_config,
-    write_config,
-)
+from indipydriver.standard.configfile import ConfigEntry
+from indipydriver.standard.configfile import ConfigError
+from indipydriver.standard.configfile import config_path
+from indipydriver.standard.configfile import read_config
+from indipydriver.standard.configfile import write_config
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 #: Written by indilib 1.9.9's indi_simulator_ccd under indiserver (HOME a temp folder) after

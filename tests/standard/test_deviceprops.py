@@ -10,34 +10,33 @@ from typing import Any
 
 import pytest
 
-from indipydriver import (
-    Device,
-    IPyDriver,
-    NumberMember,
-    NumberVector,
-    RxEvent,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-)
-from indipydriver.protocol.enums import State, SwitchState
-from indipydriver.protocol.events import (
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    DelProperty,
-    Message,
-    NewNumberVector,
-    NewSwitchVector,
-    Number,
-    SetNumberVector,
-    SetSwitchVector,
-    Switch,
-)
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import RxEvent
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.events import DefSwitchVector
+from indipydriver.protocol.events import DefTextVector
+from indipydriver.protocol.events import DelProperty
+from indipydriver.protocol.events import Message
+from indipydriver.protocol.events import NewNumberVector
+from indipydriver.protocol.events import NewSwitchVector
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.events import Switch
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.standard.interface import Interface
-from indipydriver.standard.role import Operation, RoleDevice, RoleTasks
+from indipydriver.standard.role import Operation
+from indipydriver.standard.role import RoleDevice
+from indipydriver.standard.role import RoleTasks
 from indipydriver.testing import DriverHarness
 
 

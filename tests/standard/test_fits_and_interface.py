@@ -10,7 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.standard.fits import BLOCK, FITSError, fits_bytes, format_card, read_header
+from indipydriver.standard.fits import BLOCK
+from indipydriver.standard.fits import FITSError
+from indipydriver.standard.fits import fits_bytes
+from indipydriver.standard.fits import format_card
+from indipydriver.standard.fits import read_header
 from indipydriver.standard.interface import Interface
 
 keywords = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=8).filter(

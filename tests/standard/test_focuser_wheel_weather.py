@@ -9,25 +9,24 @@ from collections.abc import Mapping
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rolekit import connected, number, switch
+from rolekit import connected
+from rolekit import number
+from rolekit import switch
 from waiting import until
 
-from indipydriver.protocol.enums import State, SwitchState
-from indipydriver.protocol.events import (
-    DefNumberVector,
-    SetLightVector,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-)
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.events import SetLightVector
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.events import SetTextVector
 from indipydriver.standard.filterwheel import FilterWheel
 from indipydriver.standard.focuser import Focuser
-from indipydriver.standard.weather import (
-    Weather,
-    WeatherParameter,
-    parameter_state,
-    worst_state,
-)
+from indipydriver.standard.weather import Weather
+from indipydriver.standard.weather import WeatherParameter
+from indipydriver.standard.weather import parameter_state
+from indipydriver.standard.weather import worst_state
 
 
 class FakeFocuser:

@@ -6,21 +6,22 @@ No clock: time is made up, so every property holds for any sequence of steps hyp
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.standard.astro import (
-    SIDEREAL_HOURS_PER_SECOND,
-    altitude,
-    hour_angle,
-    hours_between,
-    local_sidereal_time,
-    wrap_hours,
-)
-from indipydriver.standard.motion import EquatorialMotion, LinearMotion
+from indipydriver.standard.astro import SIDEREAL_HOURS_PER_SECOND
+from indipydriver.standard.astro import altitude
+from indipydriver.standard.astro import hour_angle
+from indipydriver.standard.astro import hours_between
+from indipydriver.standard.astro import local_sidereal_time
+from indipydriver.standard.astro import wrap_hours
+from indipydriver.standard.motion import EquatorialMotion
+from indipydriver.standard.motion import LinearMotion
 
 hours = st.floats(0, 24, exclude_max=True, allow_nan=False)
 decs = st.floats(-90, 90, allow_nan=False)

@@ -7,21 +7,24 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from rolekit import connected, number, switch
+from rolekit import connected
+from rolekit import number
+from rolekit import switch
 from waiting import until
 
-from indipydriver.protocol.enums import State, SwitchState
-from indipydriver.protocol.events import (
-    DefNumberVector,
-    DefSwitchVector,
-    DefTextVector,
-    DelProperty,
-    Message,
-    SetNumberVector,
-    SetSwitchVector,
-    SetTextVector,
-)
-from indipydriver.standard.mount import Mount, MountLimits, MountStatus
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.events import DefSwitchVector
+from indipydriver.protocol.events import DefTextVector
+from indipydriver.protocol.events import DelProperty
+from indipydriver.protocol.events import Message
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.events import SetTextVector
+from indipydriver.standard.mount import Mount
+from indipydriver.standard.mount import MountLimits
+from indipydriver.standard.mount import MountStatus
 from indipydriver.testing import DriverHarness
 
 DEV = "Scope"

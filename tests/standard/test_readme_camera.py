@@ -8,15 +8,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from indipydriver.protocol.enums import State, SwitchState
-from indipydriver.protocol.events import (
-    NewNumberVector,
-    NewSwitchVector,
-    Number,
-    SetBLOBVector,
-    SetSwitchVector,
-    Switch,
-)
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.enums import SwitchState
+from indipydriver.protocol.events import NewNumberVector
+from indipydriver.protocol.events import NewSwitchVector
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetBLOBVector
+from indipydriver.protocol.events import SetSwitchVector
+from indipydriver.protocol.events import Switch
 from indipydriver.standard.fits import read_header
 from indipydriver.testing import DriverHarness
 

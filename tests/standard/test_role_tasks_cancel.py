@@ -12,8 +12,10 @@ import asyncio
 import gc
 import warnings
 
-from indipydriver import NumberMember, NumberVector
-from indipydriver.standard.role import Operation, RoleTasks
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver.standard.role import Operation
+from indipydriver.standard.role import RoleTasks
 
 
 async def _work() -> None:

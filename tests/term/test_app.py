@@ -14,12 +14,18 @@ from kitdriver import KitDriver
 from serverkit import running
 from termhelpers import wait_for
 from textual.color import Color
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandList
+from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, RadioButton, Static, TabbedContent
+from textual.widgets import Checkbox
+from textual.widgets import Input
+from textual.widgets import RadioButton
+from textual.widgets import Static
+from textual.widgets import TabbedContent
 
 import indipydriver as ipd
-from indipyclient import ConstantBackoff, Retry
+from indipyclient import ConstantBackoff
+from indipyclient import Retry
 from indipyserver import IPyServer
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,18 +12,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indipyterm.edits import EditTracker
-from indipyterm.formatting import (
-    display_number,
-    display_size,
-    display_timestamp,
-    limits_text,
-    message_line,
-    state_colour,
-)
-from indipyterm.inputcheck import InputRefused, check_entries, check_number, toggle_switch
-from indipyterm.settings import Settings, SettingsRefused, read_settings
+from indipyterm.formatting import display_number
+from indipyterm.formatting import display_size
+from indipyterm.formatting import display_timestamp
+from indipyterm.formatting import limits_text
+from indipyterm.formatting import message_line
+from indipyterm.formatting import state_colour
+from indipyterm.inputcheck import InputRefused
+from indipyterm.inputcheck import check_entries
+from indipyterm.inputcheck import check_number
+from indipyterm.inputcheck import toggle_switch
+from indipyterm.settings import Settings
+from indipyterm.settings import SettingsRefused
+from indipyterm.settings import read_settings
 from indipyterm.status import ConnectionStatus
-from indipyterm.vectorinfo import MemberInfo, VectorInfo
+from indipyterm.vectorinfo import MemberInfo
+from indipyterm.vectorinfo import VectorInfo
 
 # --- numbers typed by the user -----------------------------------------------------------------
 

@@ -17,7 +17,8 @@ import os
 import re
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest

@@ -11,8 +11,11 @@ from collections.abc import Callable
 
 import pytest
 import waiting
-from termhelpers import open_connection_panel, settle, wait_for
-from textual.widgets import Checkbox, RadioButton
+from termhelpers import open_connection_panel
+from termhelpers import settle
+from termhelpers import wait_for
+from textual.widgets import Checkbox
+from textual.widgets import RadioButton
 
 from indipyterm.app import TermApp
 from indipyterm.vectorinfo import float_or_none

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from termhelpers import open_connection_panel, wait_for
+from termhelpers import open_connection_panel
+from termhelpers import wait_for
 
 from indipyterm.app import TermApp
 

@@ -8,17 +8,15 @@ from pathlib import Path
 import pytest
 from peers import free_port
 from starlette.testclient import TestClient
-from webpeers import (
-    DEVICE,
-    PASSWORDS,
-    ROLES,
-    Backend,
-    MemoryBackend,
-    RealBackend,
-    ServerThread,
-    make_test_driver,
-    wait_for,
-)
+from webpeers import DEVICE
+from webpeers import PASSWORDS
+from webpeers import ROLES
+from webpeers import Backend
+from webpeers import MemoryBackend
+from webpeers import RealBackend
+from webpeers import ServerThread
+from webpeers import make_test_driver
+from webpeers import wait_for
 
 from indipyweb.app import make_app
 from indipyweb.users import UserDB

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from starlette.testclient import TestClient
-from webpeers import PASSWORDS, login
+from webpeers import PASSWORDS
+from webpeers import login
 
 
 def _form_login(client: TestClient, user: str, password: str) -> int:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
+from starlette.routing import Route
 from starlette.testclient import TestClient
-from webpeers import DEVICE, Backend, login
+from webpeers import DEVICE
+from webpeers import Backend
+from webpeers import login
 
 from indipyweb.csrf import SAFE_METHODS
 

@@ -13,21 +13,25 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from peers import free_port
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-from webpeers import (
-    DEVICE,
-    PASSWORDS,
-    ServerThread,
-    WebThread,
-    make_test_driver,
-    received,
-    wait_for,
-)
+from playwright.sync_api import Browser
+from playwright.sync_api import Locator
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+from playwright.sync_api import sync_playwright
+from webpeers import DEVICE
+from webpeers import PASSWORDS
+from webpeers import ServerThread
+from webpeers import WebThread
+from webpeers import make_test_driver
+from webpeers import received
+from webpeers import wait_for
 
 from indipyweb.render import vector_id
 

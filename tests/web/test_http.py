@@ -14,7 +14,13 @@ import re
 from pathlib import Path
 
 from starlette.testclient import TestClient
-from webpeers import DEVICE, PASSWORDS, Backend, ServerThread, login, received, wait_for
+from webpeers import DEVICE
+from webpeers import PASSWORDS
+from webpeers import Backend
+from webpeers import ServerThread
+from webpeers import login
+from webpeers import received
+from webpeers import wait_for
 
 from indipyweb.blobfolder import BlobFolder
 

@@ -17,14 +17,28 @@ import pytest
 from astropy.io import fits
 from peers import free_port
 from PIL import Image
-from playwright.sync_api import Browser, expect
-from test_browser import browser, chromium, expose_from_page, log_in, open_device, shoot, site  # noqa: F401
-from webpeers import DEVICE, ServerThread, WebThread, wait_for
+from playwright.sync_api import Browser
+from playwright.sync_api import expect
+from test_browser import browser  # noqa: F401
+from test_browser import chromium  # noqa: F401
+from test_browser import expose_from_page
+from test_browser import log_in
+from test_browser import open_device
+from test_browser import shoot
+from test_browser import site  # noqa: F401
+from webpeers import DEVICE
+from webpeers import ServerThread
+from webpeers import WebThread
+from webpeers import wait_for
 
 from indipyweb.imaging import store as store_module
-from indipyweb.imaging.decoding import debayer, read_frame
-from indipyweb.imaging.store import ImageStore, View
-from indipyweb.imaging.stretch import histogram, limits, stretch_to_bytes
+from indipyweb.imaging.decoding import debayer
+from indipyweb.imaging.decoding import read_frame
+from indipyweb.imaging.store import ImageStore
+from indipyweb.imaging.store import View
+from indipyweb.imaging.stretch import histogram
+from indipyweb.imaging.stretch import limits
+from indipyweb.imaging.stretch import stretch_to_bytes
 from indipyweb.render import vector_id
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,11 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from webpeers import DEVICE, PASSWORDS, ServerThread, WebThread, wait_for
+from webpeers import DEVICE
+from webpeers import PASSWORDS
+from webpeers import ServerThread
+from webpeers import WebThread
+from webpeers import wait_for
 
 import indipyweb.users
 from indipyweb.users import HASH_THREADS

@@ -13,7 +13,9 @@ from starlette.testclient import TestClient
 
 from indipyweb.app import make_app
 from indipyweb.memorysource import MemorySource
-from indipyweb.source import DeviceSource, InvalidValue, SetResult
+from indipyweb.source import DeviceSource
+from indipyweb.source import InvalidValue
+from indipyweb.source import SetResult
 from indipyweb.users import UserDB
 
 FOCUSER = ('<defNumberVector device="Focuser" name="POSITION" perm="rw" state="Idle">'

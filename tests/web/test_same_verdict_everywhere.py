@@ -24,17 +24,28 @@ import re
 from pathlib import Path
 
 import pytest
-from edgecases import DEVICE, EDGES, Edge, make_edge_driver
+from edgecases import DEVICE
+from edgecases import EDGES
+from edgecases import Edge
+from edgecases import make_edge_driver
 from peers import free_port
 from starlette.testclient import TestClient
-from webpeers import ServerThread, login, wait_for
+from webpeers import ServerThread
+from webpeers import login
+from webpeers import wait_for
 
 import indipyclient
-from indipydriver.protocol import LocalProtocolError, ProtocolError, State, parse_element, serialise
+from indipydriver.protocol import LocalProtocolError
+from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import State
 from indipydriver.protocol import events as pe
+from indipydriver.protocol import parse_element
+from indipydriver.protocol import serialise
 from indipydriver.testing import DriverHarness
-from indipydriver.validation import Rejected, check_new_vector
-from indipyterm.inputcheck import InputRefused, check_entries
+from indipydriver.validation import Rejected
+from indipydriver.validation import check_new_vector
+from indipyterm.inputcheck import InputRefused
+from indipyterm.inputcheck import check_entries
 from indipyterm.vectorinfo import VectorInfo
 from indipyweb.app import make_app
 

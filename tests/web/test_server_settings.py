@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from peers import free_port
 from starlette.testclient import TestClient
-from webpeers import DEVICE, ServerThread, login, wait_for
+from webpeers import DEVICE
+from webpeers import ServerThread
+from webpeers import login
+from webpeers import wait_for
 
 from indipyserver.demo import make_driver as make_thermostat
 from indipyweb.app import make_app

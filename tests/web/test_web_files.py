@@ -12,7 +12,8 @@ import numpy as np
 from astropy.io import fits
 from PIL import Image
 
-from indipyweb.blobfolder import BlobFolder, fits_preview
+from indipyweb.blobfolder import BlobFolder
+from indipyweb.blobfolder import fits_preview
 
 REPO = Path(__file__).resolve().parents[2]
 

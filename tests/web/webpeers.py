@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
+from typing import Self
 
 import uvicorn
 from peers import free_port
@@ -247,7 +249,10 @@ class MemoryBackend:
     def send_set(self, vector: str, **values: Any) -> None:
         """What the driver would send: a setXXXVector with `values`, state Ok."""
         from indipydriver.protocol.enums import State
-        from indipydriver.protocol.events import Number, SetNumberVector, SetTextVector, Text
+        from indipydriver.protocol.events import Number
+        from indipydriver.protocol.events import SetNumberVector
+        from indipydriver.protocol.events import SetTextVector
+        from indipydriver.protocol.events import Text
 
         vec = self.memory.vector(DEVICE, vector)
         assert vec is not None

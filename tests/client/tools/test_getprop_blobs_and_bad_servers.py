@@ -14,16 +14,28 @@ import subprocess
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from blobwatch import EnableBlobWatch
-from peers import IndiServer, OurServer, getprop, setprop
-from toolkit import address, ours, run_tool, side_by_side
+from peers import IndiServer
+from peers import OurServer
+from peers import getprop
+from peers import setprop
+from toolkit import address
+from toolkit import ours
+from toolkit import run_tool
+from toolkit import side_by_side
 from waiting import wait_for
 
-from indipydriver.protocol import BLOB, DefBLOBVector, Perm, SetBLOBVector, State, serialise
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import DefBLOBVector
+from indipydriver.protocol import Perm
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import State
+from indipydriver.protocol import serialise
 
 pytestmark = pytest.mark.interop
 

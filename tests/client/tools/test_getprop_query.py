@@ -6,20 +6,18 @@ from __future__ import annotations
 
 from indipyclient.tools.getprop import GetpropQuery
 from indipyclient.tools.specs import parse_get_spec
-from indipydriver.protocol import (
-    BLOB,
-    DefBLOBVector,
-    DefLightVector,
-    DefNumberVector,
-    DefTextVector,
-    Light,
-    Number,
-    Perm,
-    SetBLOBVector,
-    SetNumberVector,
-    State,
-    Text,
-)
+from indipydriver.protocol import BLOB
+from indipydriver.protocol import DefBLOBVector
+from indipydriver.protocol import DefLightVector
+from indipydriver.protocol import DefNumberVector
+from indipydriver.protocol import DefTextVector
+from indipydriver.protocol import Light
+from indipydriver.protocol import Number
+from indipydriver.protocol import Perm
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import SetNumberVector
+from indipydriver.protocol import State
+from indipydriver.protocol import Text
 
 
 def _number(device: str = "D", name: str = "P", value: str = "1.5",

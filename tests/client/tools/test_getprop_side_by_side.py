@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from toolkit import Server, address, ours, run_tool, side_by_side, start_both
+from toolkit import Server
+from toolkit import address
+from toolkit import ours
+from toolkit import run_tool
+from toolkit import side_by_side
+from toolkit import start_both
 
 pytestmark = pytest.mark.interop
 

@@ -22,15 +22,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from waiting import wait_for
 
-from indipyclient.tools.blockingconnection import (
-    _KERNEL_TIMESTAMPS,
-    _SO_TIMESTAMPNS,
-    _TIMESPEC,
-    Connection,
-)
+from indipyclient.tools.blockingconnection import _KERNEL_TIMESTAMPS
+from indipyclient.tools.blockingconnection import _SO_TIMESTAMPNS
+from indipyclient.tools.blockingconnection import _TIMESPEC
+from indipyclient.tools.blockingconnection import Connection
 from indipyclient.tools.getprop import early_request
 from indipyclient.tools.getpropquery import GetpropQuery
-from indipyclient.tools.specs import SpecError, parse_get_spec
+from indipyclient.tools.specs import SpecError
+from indipyclient.tools.specs import parse_get_spec
 from indipydriver.protocol import serialise
 
 DEF = (b'<defNumberVector device="D" name="P" state="Ok" perm="ro">'

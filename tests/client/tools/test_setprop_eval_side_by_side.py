@@ -13,10 +13,19 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck
+from hypothesis import assume
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from peers import getprop, setprop
-from toolkit import Server, address, ours, run_tool, side_by_side, start_both
+from peers import getprop
+from peers import setprop
+from toolkit import Server
+from toolkit import address
+from toolkit import ours
+from toolkit import run_tool
+from toolkit import side_by_side
+from toolkit import start_both
 from waiting import wait_for
 
 pytestmark = pytest.mark.interop

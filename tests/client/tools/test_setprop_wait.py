@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from peers import IndiServer, getprop
-from toolkit import address, ours, run_tool, wait_defined
+from peers import IndiServer
+from peers import getprop
+from toolkit import address
+from toolkit import ours
+from toolkit import run_tool
+from toolkit import wait_defined
 
-from indipyclient.tools.setprop import USAGE, answer_timeout
+from indipyclient.tools.setprop import USAGE
+from indipyclient.tools.setprop import answer_timeout
 
 CCD = "CCD Simulator"
 

@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peers import OurServer, free_port
-from toolkit import LAUNCHER, address, run_tool, wait_defined
+from peers import OurServer
+from peers import free_port
+from toolkit import LAUNCHER
+from toolkit import address
+from toolkit import run_tool
+from toolkit import wait_defined
 from waiting import wait_for
 
 pytestmark = pytest.mark.interop

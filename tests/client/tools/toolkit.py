@@ -12,19 +12,18 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from peers import (
-    HOST,
-    IndiServer,
-    OurServer,
-    PeerResult,
-    find_binary,
-    getprop,
-)
+from peers import HOST
+from peers import IndiServer
+from peers import OurServer
+from peers import PeerResult
+from peers import find_binary
+from peers import getprop
 
 REPO = Path(__file__).resolve().parents[3]
 LAUNCHER = REPO / "examples" / "exdrivers" / "indi_py_thermostat"

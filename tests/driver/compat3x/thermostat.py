@@ -7,15 +7,13 @@ temperature, and a client may set the target it keeps the temperature near.
 import asyncio
 import sys
 
-from indipydriver import (
-    Device,
-    IPyDriver,
-    NumberMember,
-    NumberVector,
-    getProperties,
-    newNumberVector,
-    version,
-)
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import getProperties
+from indipydriver import newNumberVector
+from indipydriver import version
 from indipyserver import IPyServer
 
 # Seconds between simulation steps and between reports; --fast shortens both.

@@ -12,14 +12,12 @@ import time
 
 import thermostat
 
-from indipydriver import (
-    Device,
-    IPyDriver,
-    TextMember,
-    TextVector,
-    setNumberVector,
-    version,
-)
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver import setNumberVector
+from indipydriver import version
 from indipyserver import IPyServer
 
 

@@ -37,24 +37,22 @@ import random
 from pathlib import Path
 from typing import Any
 
-from indipydriver import (
-    BLOBMember,
-    BLOBVector,
-    Device,
-    IPyDriver,
-    LightMember,
-    LightVector,
-    NumberMember,
-    NumberVector,
-    RxEvent,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-    newNumberVector,
-    newSwitchVector,
-    newTextVector,
-)
+from indipydriver import BLOBMember
+from indipydriver import BLOBVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import LightMember
+from indipydriver import LightVector
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import RxEvent
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver import newNumberVector
+from indipydriver import newSwitchVector
+from indipydriver import newTextVector
 
 DEVICE = "BaseClient Rig"
 # Text with characters that must be escaped in XML, and non-ASCII ones, to cross the wire.

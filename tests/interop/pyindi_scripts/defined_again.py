@@ -4,7 +4,8 @@ its getProperties on): the first client is told of each property once."""
 import collections
 import time
 
-from scriptkit import server, wait
+from scriptkit import server
+from scriptkit import wait
 
 import PyIndi
 

@@ -4,7 +4,8 @@ times newProperty told each: what a generic INDI control panel reads."""
 import collections
 import time
 
-from scriptkit import server, wait
+from scriptkit import server
+from scriptkit import wait
 
 import PyIndi
 

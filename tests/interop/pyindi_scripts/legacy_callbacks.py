@@ -2,7 +2,8 @@
 
 import threading
 
-from scriptkit import server, wait
+from scriptkit import server
+from scriptkit import wait
 
 import PyIndi
 

@@ -1,6 +1,7 @@
 """List devices and properties, as pyindi-client's README lister does; missing things are falsy."""
 
-from scriptkit import server, wait
+from scriptkit import server
+from scriptkit import wait
 
 import PyIndi
 

@@ -3,7 +3,8 @@ the device with sendNewProperty, and see only the watched device."""
 
 import threading
 
-from scriptkit import server, wait
+from scriptkit import server
+from scriptkit import wait
 
 import PyIndi
 

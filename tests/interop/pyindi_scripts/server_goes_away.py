@@ -11,7 +11,8 @@ import sys
 import threading
 import time
 
-from scriptkit import server, wait
+from scriptkit import server
+from scriptkit import wait
 
 import PyIndi
 

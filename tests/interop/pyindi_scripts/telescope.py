@@ -2,7 +2,9 @@
 
 import time
 
-from scriptkit import connect_device, server, wait
+from scriptkit import connect_device
+from scriptkit import server
+from scriptkit import wait
 
 import PyIndi
 

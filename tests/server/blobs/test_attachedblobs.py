@@ -12,10 +12,16 @@ import pytest
 from serverkit import attached_member
 from waiting import until
 
-from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead
-from indipydriver.protocol.framing import Frame, Framer
-from indipydriver.protocol.serialiser import attribute, empty_element
-from indipyserver.blobs.attached import AttachedBlobs, SharedBuffers, inline_attached
+from indipydriver.protocol.frames import FrameChunk
+from indipydriver.protocol.frames import FrameEnd
+from indipydriver.protocol.frames import FrameHead
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import empty_element
+from indipyserver.blobs.attached import AttachedBlobs
+from indipyserver.blobs.attached import SharedBuffers
+from indipyserver.blobs.attached import inline_attached
 from indipyserver.loop.flowcontrol import Congestion
 
 

@@ -16,7 +16,10 @@ import logging
 import re
 
 import pytest
-from serverkit import RawClient, make_gadget, number_set, running
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import number_set
+from serverkit import running
 
 from indipydriver.protocol.framing import Frame
 from indipyserver import IPyServer

@@ -12,12 +12,14 @@ from xml.etree import ElementTree
 
 import pytest
 from serverdoubles import RecordingDriver
-from serverkit import blob_set, number_set
+from serverkit import blob_set
+from serverkit import number_set
 from waiting import until
 
 from indipydriver.protocol.enums import State
 from indipydriver.protocol.events import PingRequest
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.serialiser import serialise
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients import fallingbehind

@@ -14,7 +14,9 @@ import socket
 import struct
 from collections.abc import AsyncIterator
 
-from serverdoubles import RecordingDriver, frames, ready
+from serverdoubles import RecordingDriver
+from serverdoubles import frames
+from serverdoubles import ready
 from serverkit import blob_set_around
 from waiting import until
 

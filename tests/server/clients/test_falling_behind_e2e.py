@@ -17,17 +17,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from serverkit import (
-    RawClient,
-    blob_set_around,
-    running,
-    script_constants,
-    server,
-    stdio_driver,
-)
+from serverkit import RawClient
+from serverkit import blob_set_around
+from serverkit import running
+from serverkit import script_constants
+from serverkit import server
+from serverkit import stdio_driver
 from waiting import until
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 
 COUNT = 12

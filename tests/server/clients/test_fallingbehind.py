@@ -7,8 +7,10 @@ import asyncio
 
 from serverkit import Reader
 
-from indipyserver.clients.fallingbehind import NEVER_RESUMED_SLOW_AFTER, FallingBehind
-from indipyserver.loop.flowcontrol import Congestion, KeepingUp
+from indipyserver.clients.fallingbehind import NEVER_RESUMED_SLOW_AFTER
+from indipyserver.clients.fallingbehind import FallingBehind
+from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import KeepingUp
 
 
 class StuckClient:

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from peers import OurServer
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
 from waiting import wait_for
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.cli import parse_args
 from indipyserver.clients import unixsocket

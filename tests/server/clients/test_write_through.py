@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
-from serverkit import Recorder, number_set
+from serverkit import Recorder
+from serverkit import number_set
 
 from indipydriver.protocol.enums import State
-from indipydriver.protocol.events import NewNumberVector, Number
+from indipydriver.protocol.events import NewNumberVector
+from indipydriver.protocol.events import Number
 from indipydriver.protocol.serialiser import serialise
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients.clientconnection import ClientConnection

@@ -21,12 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serverkit import SCRIPT_WAIT_FOR, RawClient, attached_member, running
+from serverkit import SCRIPT_WAIT_FOR
+from serverkit import RawClient
+from serverkit import attached_member
 from serverkit import open_memfds as memfds
+from serverkit import running
 from waiting import until
 
-from indipydriver.protocol.framing import Frame, Framer
-from indipydriver.protocol.serialiser import attribute, text_element
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import text_element
 from indipyserver import IPyServer
 from indipyserver.blobs import attached as attachedblobs
 from indipyserver.drivers import executable as exdriver_module

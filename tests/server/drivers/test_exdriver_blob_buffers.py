@@ -19,9 +19,14 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from serverkit import RawClient, blob_set_around, running, script_constants, stdio_driver
+from serverkit import RawClient
+from serverkit import blob_set_around
+from serverkit import running
+from serverkit import script_constants
+from serverkit import stdio_driver
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 
 COUNT = 12

@@ -9,12 +9,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from serverkit import SCRIPT_WAIT_FOR, RawClient, running
+from serverkit import SCRIPT_WAIT_FOR
+from serverkit import RawClient
 from serverkit import open_memfds as memfds
+from serverkit import running
 from waiting import until
 
 from indipyserver import IPyServer
-from indipyserver.drivers.executable import ExDriverConnection, is_indilib_elf
+from indipyserver.drivers.executable import ExDriverConnection
+from indipyserver.drivers.executable import is_indilib_elf
 
 # Behaves as indilib's driverio in unix mode: each element (and its fds) in one sendmsg, and
 # every BLOB followed by a pingRequest whose reply is awaited before the next BLOB.

@@ -20,7 +20,8 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from serverkit import RawClient, running
+from serverkit import RawClient
+from serverkit import running
 from waiting import until
 
 from indipydriver.protocol.events import PingRequest

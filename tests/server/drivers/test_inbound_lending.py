@@ -12,10 +12,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from indipydriver.protocol.frames import FrameChunk, FrameEnd, FrameHead, FrameRun
+from indipydriver.protocol.frames import FrameChunk
+from indipydriver.protocol.frames import FrameEnd
+from indipydriver.protocol.frames import FrameHead
+from indipydriver.protocol.frames import FrameRun
 from indipydriver.protocol.framing import Frame
 from indipyserver.drivers.inbound import InboundProtocol
-from indipyserver.loop.readsizes import BLOB_READ_SIZE, READ_SIZE
+from indipyserver.loop.readsizes import BLOB_READ_SIZE
+from indipyserver.loop.readsizes import READ_SIZE
 
 HEAD = (
     b'<setBLOBVector device="Cam" name="IMG" state="Ok">'

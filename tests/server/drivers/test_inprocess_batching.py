@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from serverkit import RawClient, make_gadget, number_set, running
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import number_set
+from serverkit import running
 
 from indipydriver.protocol.enums import State
 from indipyserver import IPyServer

@@ -14,10 +14,13 @@ import logging
 
 import pytest
 from serverdoubles import RecordingClient
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
 
 from indipydriver import IPyDriver
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.drivers.driverconnection import InProcessDriverConnection
 from indipyserver.routing.router import Router

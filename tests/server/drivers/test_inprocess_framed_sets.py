@@ -14,22 +14,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
 
-from indipydriver import (
-    Device,
-    IPyDriver,
-    LightMember,
-    LightVector,
-    NumberMember,
-    NumberVector,
-    SwitchMember,
-    SwitchVector,
-    TextMember,
-    TextVector,
-)
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import LightMember
+from indipydriver import LightVector
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver import SwitchMember
+from indipydriver import SwitchVector
+from indipydriver import TextMember
+from indipydriver import TextVector
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer

@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, make_gadget, running
+from serverkit import RawClient
+from serverkit import make_gadget
+from serverkit import running
 
 from indipyserver import IPyServer
 from indipyserver.drivers.messagelog import DriverMessageLog

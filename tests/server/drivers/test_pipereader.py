@@ -11,7 +11,10 @@ import socket
 import pytest
 import waiting
 
-from indipyserver.drivers.pipereader import MAX_FDS, SMALL_READ, PipeReader, SocketReader
+from indipyserver.drivers.pipereader import MAX_FDS
+from indipyserver.drivers.pipereader import SMALL_READ
+from indipyserver.drivers.pipereader import PipeReader
+from indipyserver.drivers.pipereader import SocketReader
 
 
 async def loop_polled() -> None:

@@ -14,9 +14,12 @@ import pytest
 from serverdoubles import RecordingDriverSide
 from waiting import until
 
-from indipydriver.retrypolicy import ExponentialBackoff, Retry
+from indipydriver.retrypolicy import ExponentialBackoff
+from indipydriver.retrypolicy import Retry
 from indipyserver import IPyServer
-from indipyserver.drivers.remote import RemoteConnection, RemoteSpec, parse_remote_spec
+from indipyserver.drivers.remote import RemoteConnection
+from indipyserver.drivers.remote import RemoteSpec
+from indipyserver.drivers.remote import parse_remote_spec
 
 FAST = ExponentialBackoff(0.02, 0.05)
 
@@ -208,8 +211,10 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     takes only sets about a device the remote owns, and leaves the rest to `_frames`)."""
     from serverkit import Recorder
 
-    from indipydriver.protocol.enums import Perm, State
-    from indipydriver.protocol.events import DefTextVector, Text
+    from indipydriver.protocol.enums import Perm
+    from indipydriver.protocol.enums import State
+    from indipydriver.protocol.events import DefTextVector
+    from indipydriver.protocol.events import Text
     from indipydriver.protocol.serialiser import serialise
     from indipyserver.clients.clientconnection import ClientConnection
     from indipyserver.fastpath.shortcut import Shortcut

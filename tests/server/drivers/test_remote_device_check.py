@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from peers import IndiServer, free_port
+from peers import IndiServer
+from peers import free_port
 from serverkit import running
 
 from indipyserver import IPyServer

@@ -9,12 +9,15 @@ tell apart.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyserver.fastpath import readclassifier
-from indipyserver.fastpath.readclassifier import ReadClassifier, places
-from tests.server.fastpath.test_shortcut import CLIENT_READS, DRIVER_READS
+from indipyserver.fastpath.readclassifier import ReadClassifier
+from indipyserver.fastpath.readclassifier import places
+from tests.server.fastpath.test_shortcut import CLIENT_READS
+from tests.server.fastpath.test_shortcut import DRIVER_READS
 
 _N = ord("n")
 _S = ord("s")

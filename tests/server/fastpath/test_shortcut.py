@@ -16,9 +16,11 @@ from functools import partial
 
 import corpus
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from serverkit import PausableReadTransport, Recorder
+from serverkit import PausableReadTransport
+from serverkit import Recorder
 from waiting import until
 
 from indipydriver.logbudget import WarningBudget
@@ -478,7 +480,8 @@ def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
     # next read (a set vector the shortcut would take) comes only after the BLOB has gone out.
     import os
 
-    from indipyserver.blobs.attached import AttachedBlobs, SharedBuffers
+    from indipyserver.blobs.attached import AttachedBlobs
+    from indipyserver.blobs.attached import SharedBuffers
 
     async def run() -> None:
         router = Router()
@@ -750,7 +753,8 @@ async def test_a_new_vector_to_an_in_process_driver_is_left_to_the_general_path_
 
 def _corpus_elements(name: str) -> list[bytes]:
     """The top-level elements of a capture, each as its bytes."""
-    from indipydriver.protocol.framing import Frame, Framer
+    from indipydriver.protocol.framing import Frame
+    from indipydriver.protocol.framing import Framer
 
     return [f.data for f in Framer().feed(corpus.read(name)) if type(f) is Frame]
 
@@ -758,7 +762,8 @@ def _corpus_elements(name: str) -> list[bytes]:
 def _as_we_write(element: bytes) -> bytes | None:
     """The element as our serialiser writes it (the plain form our drivers send, which the
     shortcut can take), or None for one it does not parse to."""
-    from indipydriver.protocol import parse_element, serialise
+    from indipydriver.protocol import parse_element
+    from indipydriver.protocol import serialise
 
     try:
         event = parse_element(element)

@@ -18,18 +18,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from serverkit import (
-    RawClient,
-    blob_set_around,
-    make_gadget,
-    running,
-    script_constants,
-    stdio_driver,
-)
+from serverkit import RawClient
+from serverkit import blob_set_around
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import script_constants
+from serverkit import stdio_driver
 from waiting import until
 
-from indipydriver import Device, IPyDriver, NumberMember, NumberVector
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import NumberMember
+from indipydriver import NumberVector
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.clientconnection import ClientConnection

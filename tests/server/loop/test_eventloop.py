@@ -16,7 +16,10 @@ import termios
 import pytest
 from waiting import until
 
-from indipyserver.loop.eventloop import InlineSelector, inline_selector, new_event_loop, run
+from indipyserver.loop.eventloop import InlineSelector
+from indipyserver.loop.eventloop import inline_selector
+from indipyserver.loop.eventloop import new_event_loop
+from indipyserver.loop.eventloop import run
 
 
 def _unread(fd: int) -> int:

@@ -6,9 +6,12 @@ import asyncio
 
 from serverkit import Reader
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver.clients.queue import ClientQueue
-from indipyserver.loop.flowcontrol import Congestion, LoopFlow, flow_for
+from indipyserver.loop.flowcontrol import Congestion
+from indipyserver.loop.flowcontrol import LoopFlow
+from indipyserver.loop.flowcontrol import flow_for
 
 
 class Sink:

@@ -3,7 +3,9 @@ large reads while reads come back full (a BLOB crosses in few wake-ups)."""
 
 from __future__ import annotations
 
-from indipyserver.loop.readsizes import READ_SIZE, SMALL_READ_SIZE, adapt_read_size
+from indipyserver.loop.readsizes import READ_SIZE
+from indipyserver.loop.readsizes import SMALL_READ_SIZE
+from indipyserver.loop.readsizes import adapt_read_size
 
 
 class T:

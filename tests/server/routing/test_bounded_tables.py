@@ -11,11 +11,17 @@ from __future__ import annotations
 import logging
 
 import pytest
-from serverdoubles import frames, ready
-from test_router import FakeClient, FakeDriver, client
+from serverdoubles import frames
+from serverdoubles import ready
+from test_router import FakeClient
+from test_router import FakeDriver
+from test_router import client
 
-from indipydriver.protocol.enums import Perm, State
-from indipydriver.protocol.events import DefTextVector, SetTextVector, Text
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.events import DefTextVector
+from indipydriver.protocol.events import SetTextVector
+from indipydriver.protocol.events import Text
 from indipydriver.protocol.serialiser import serialise
 from indipyserver.routing import propertycache
 from indipyserver.routing import router as router_module

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from serverkit import RawClient, running
+from serverkit import RawClient
+from serverkit import running
 
 from indipydriver.protocol.wellformed import xml_error
 from indipyserver import IPyServer

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol.enums import Perm, State
-from indipydriver.protocol.events import DefNumberVector, Number, SetNumberVector
+from indipydriver.protocol.enums import Perm
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetNumberVector
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.parser import parse_element

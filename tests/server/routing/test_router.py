@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 
 import pytest
-from serverdoubles import RecordingClient, RecordingDriver, frames, ready
+from serverdoubles import RecordingClient
+from serverdoubles import RecordingDriver
+from serverdoubles import frames
+from serverdoubles import ready
 
 from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.events import (
-    DefBLOBVector,
-    DefNumberVector,
-    EnableBLOB,
-    Number,
-    SetNumberVector,
-)
-from indipydriver.protocol.framing import Frame, FrameHead, Framer
+from indipydriver.protocol.events import DefBLOBVector
+from indipydriver.protocol.events import DefNumberVector
+from indipydriver.protocol.events import EnableBLOB
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameHead
+from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.parser import parse_element
 from indipydriver.protocol.serialiser import serialise
 from indipyserver.routing.router import Router
@@ -1289,7 +1292,8 @@ def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bou
 ) -> None:
     """Memory stays bounded whatever a client names: past MAX_NAMED_ENTRIES its interest becomes
     'all devices' (it gets more, never less) with one warning; repeats of one name never count."""
-    from indipyserver.routing.interests import MAX_NAMED_ENTRIES, ClientState
+    from indipyserver.routing.interests import MAX_NAMED_ENTRIES
+    from indipyserver.routing.interests import ClientState
 
     class Sink:
         label = "client 1"
@@ -1313,7 +1317,8 @@ def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bou
 def test_named_blob_modes_are_capped_per_connection(caplog: pytest.LogCaptureFixture) -> None:
     """enableBLOB naming ever new properties is ignored past the cap (logged); known ones still change."""
     from indipydriver.protocol import BLOBEnable
-    from indipyserver.routing.interests import MAX_NAMED_ENTRIES, BlobModes
+    from indipyserver.routing.interests import MAX_NAMED_ENTRIES
+    from indipyserver.routing.interests import BlobModes
 
     modes = BlobModes()
     with caplog.at_level("WARNING", logger="indipyserver.router"):

@@ -14,18 +14,18 @@ import logging
 
 import corpus
 import pytest
-from serverdoubles import frames, ready
-from test_router import (
-    DEF_X_P,
-    DEF_X_Q,
-    NEW_X_P,
-    SET_X_P,
-    FakeClient,
-    FakeDriver,
-    client,
-)
+from serverdoubles import frames
+from serverdoubles import ready
+from test_router import DEF_X_P
+from test_router import DEF_X_Q
+from test_router import NEW_X_P
+from test_router import SET_X_P
+from test_router import FakeClient
+from test_router import FakeDriver
+from test_router import client
 
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipyserver.routing.router import Router
 
 LOGGER = "indipyserver.router"

@@ -9,19 +9,19 @@ the cache answers again; memory stays bounded.
 from __future__ import annotations
 
 import pytest
-from serverdoubles import frames, ready
-from test_router import (
-    DEF_X_P,
-    DEF_X_Q,
-    DEF_Y_P,
-    NEW_X_P,
-    SET_X_P,
-    FakeClient,
-    FakeDriver,
-    client,
-)
+from serverdoubles import frames
+from serverdoubles import ready
+from test_router import DEF_X_P
+from test_router import DEF_X_Q
+from test_router import DEF_Y_P
+from test_router import NEW_X_P
+from test_router import SET_X_P
+from test_router import FakeClient
+from test_router import FakeDriver
+from test_router import client
 
-from indipyserver.routing.pendingcommands import MAX_FENCES, PendingCommands
+from indipyserver.routing.pendingcommands import MAX_FENCES
+from indipyserver.routing.pendingcommands import PendingCommands
 from indipyserver.routing.router import Router
 
 DEF_X_P_BUSY = DEF_X_P.replace('state="Ok"', 'state="Busy"').replace(">1<", ">5<")

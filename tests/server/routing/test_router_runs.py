@@ -11,24 +11,28 @@ as element-by-element `put`s would.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from serverdoubles import frames, ready
-from test_router import (
-    DEF_X_B,
-    DEF_X_P,
-    DEF_X_Q,
-    DEF_Y_P,
-    SET_X_B,
-    SET_X_P,
-    SET_X_Q,
-    SET_Y_P,
-    FakeClient,
-    FakeDriver,
-)
+from serverdoubles import frames
+from serverdoubles import ready
+from test_router import DEF_X_B
+from test_router import DEF_X_P
+from test_router import DEF_X_Q
+from test_router import DEF_Y_P
+from test_router import SET_X_B
+from test_router import SET_X_P
+from test_router import SET_X_Q
+from test_router import SET_Y_P
+from test_router import FakeClient
+from test_router import FakeDriver
 
-from indipydriver.protocol.events import Number, SetNumberVector
-from indipydriver.protocol.framing import INDI_TAGS, Frame, Framer, FrameRun
+from indipydriver.protocol.events import Number
+from indipydriver.protocol.events import SetNumberVector
+from indipydriver.protocol.framing import INDI_TAGS
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
+from indipydriver.protocol.framing import FrameRun
 from indipydriver.protocol.serialiser import serialise
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.queue import ClientQueue
@@ -215,7 +219,8 @@ def test_put_run_coalesces_as_puts_one_by_one_would(
 
 
 async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read() -> None:
-    from tests.server.clients.test_write_through import Rig, set_
+    from tests.server.clients.test_write_through import Rig
+    from tests.server.clients.test_write_through import set_
 
     burst = [set_(i) for i in range(40)]
     burst[20:20] = [b'<message device="D" message="half way"/>\n', set_(99, message="m")]
@@ -232,7 +237,8 @@ async def test_a_burst_in_one_read_reaches_real_clients_as_one_element_per_read(
 
 
 async def test_a_slow_client_keeps_only_the_newest_set_of_a_run() -> None:
-    from tests.server.clients.test_write_through import Rig, set_
+    from tests.server.clients.test_write_through import Rig
+    from tests.server.clients.test_write_through import set_
 
     rig = Rig()
     slow, _fast = rig.clients
@@ -252,7 +258,8 @@ async def test_a_client_that_does_not_read_is_found_behind_as_element_by_element
     ends in the same stage with the same queue (here congested: it holds the driver up, and
     nothing is dropped), and the other client gets every set. (The time-based rules are set
     out of reach: feeding 3000 reads one by one took over 20 ms on a loaded machine.)"""
-    from tests.server.clients.test_write_through import Rig, set_
+    from tests.server.clients.test_write_through import Rig
+    from tests.server.clients.test_write_through import set_
 
     monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 60.0)
     monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 60.0)

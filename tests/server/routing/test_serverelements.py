@@ -11,21 +11,22 @@ framer reads from its bytes.
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import BLOBEnable, State
-from indipydriver.protocol.framing import Frame, Framer
+from indipydriver.protocol.enums import BLOBEnable
+from indipydriver.protocol.enums import State
+from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.parser import parse_element
 from indipydriver.protocol.serialiser import serialise
-from indipyserver.routing.serverelements import (
-    cut_short_frame,
-    del_property_frame,
-    enable_blob_bytes,
-    get_properties_frame,
-    message_frame,
-)
+from indipyserver.routing.serverelements import cut_short_frame
+from indipyserver.routing.serverelements import del_property_frame
+from indipyserver.routing.serverelements import enable_blob_bytes
+from indipyserver.routing.serverelements import get_properties_frame
+from indipyserver.routing.serverelements import message_frame
 
 #: Any character XML 1.0 carries, without outer whitespace (a framer strips it).
 TEXT = st.text(st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="\ufffe\uffff"),

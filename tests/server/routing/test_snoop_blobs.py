@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from serverkit import make_gadget, running, send_blob
+from serverkit import make_gadget
+from serverkit import running
+from serverkit import send_blob
 from waiting import until
 
-from indipydriver import Device, IPyDriver, TextMember, TextVector, setBLOBVector
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver import TextMember
+from indipydriver import TextVector
+from indipydriver import setBLOBVector
 from indipyserver import IPyServer
 
 
