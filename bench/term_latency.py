@@ -77,7 +77,9 @@ def run_child(port: int, out: Path) -> None:
 
     class BenchApp(TermApp):
         def on_mount(self) -> None:
-            super().on_mount()
+            # textual calls TermApp.on_mount itself (it runs each class's handler): calling it
+            # here too started a second refresh timer, so the screen was redrawn twice as often
+            # as the app's own interval and the client's CPU was that of two redraw loops.
             self.on_refreshed = self.measure
             self.set_interval(0.2, self.open_bench, name="open-bench")
 
