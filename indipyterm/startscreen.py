@@ -24,10 +24,17 @@ __all__ = ["StartScreen", "StatusLine", "TermScreen"]
 
 
 class StatusLine(Static):
-    """The connection state, coloured: green connected, yellow connecting, red lost or failing."""
+    """The connection state, coloured: green connected, yellow connecting, red lost or failing.
+
+    The app shows it every second on every screen; the text is updated only when it changed
+    (see `StartScreen`: an update of the start screen's line repaints the whole screen above)."""
+
+    _shown: str | None = None
 
     def show(self, state: str, text: str) -> None:
-        self.update(text)
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
         for name in ("connected", "connecting", "failed", "lost"):
             self.set_class(state == name, f"-{name}")
 
@@ -47,7 +54,13 @@ class TermScreen(Screen[None]):
 
 
 class StartScreen(TermScreen):
-    """What the user sees first; choosing a device opens its screen."""
+    """What the user sees first; choosing a device opens its screen.
+
+    The app fills it at each refresh, also while a device's screen is shown over it; its
+    widgets are updated only when what they show changed: textual counts the screen just
+    below the top one as a background screen (``App._background_screens``), so laying out a
+    widget of this screen repaints the whole device screen above it (every cell written to
+    the terminal again, ten times a second at 1,000 sets a second: 3x the bytes drawn)."""
 
     def __init__(self) -> None:
         super().__init__(id="start")
@@ -57,6 +70,7 @@ class StartScreen(TermScreen):
         self.server = Static("", id="server", markup=False)
         self._shown_devices: list[str] = []
         self._shown_messages: list[str] = []
+        self._shown_server = ""
 
     def compose(self) -> ComposeResult:
         yield self.header()
@@ -94,8 +108,11 @@ class StartScreen(TermScreen):
 
     def show_server(self, server: str, blobfolder: Path | None) -> None:
         folder = str(blobfolder) if blobfolder is not None else "not saving BLOBs"
-        self.server.update(f"Server {server}    BLOB folder: {folder}    (s: change)")
-        self.sub_title = server
+        text = f"Server {server}    BLOB folder: {folder}    (s: change)"
+        if text != self._shown_server:
+            self._shown_server = text
+            self.server.update(text)
+            self.sub_title = server
 
     def show_messages(self, lines: Iterable[str]) -> None:
         lines = list(lines)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from kitdriver import KitDriver
 from serverkit import running
 from termhelpers import wait_for
@@ -17,7 +19,9 @@ from textual.color import Color
 from textual.command import CommandList
 from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Checkbox
+from textual.widgets import Header
 from textual.widgets import Input
 from textual.widgets import RadioButton
 from textual.widgets import Static
@@ -446,6 +450,47 @@ async def test_a_burst_of_sets_is_coalesced_and_the_last_value_shown(
         assert app.refreshes - before < 200, app.refreshes - before
         spark = readout.rows["LEVEL"].spark
         assert spark is not None and len(list(spark.data or [])) <= app.history.length
+
+
+async def test_sets_to_an_open_device_leave_the_start_screen_beneath_untouched(
+    kit: tuple[IPyServer, KitDriver], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The start screen is refreshed with the device's screen over it, but none of the
+    widgets the app fills is redrawn when what they show is unchanged: textual repaints the
+    whole top screen when the screen just below it lays a widget out (issue 41: the server
+    line updated each refresh tripled the bytes the terminal wrote at 1,000 sets a second)."""
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
+        await open_kit(app, pilot)
+        start = app.screen_stack[0]
+        assert isinstance(start, StartScreen)
+        # What the app fills (the footer is textual's: it redraws itself once the device's
+        # screen has taken the keys).
+        filled = (start.server, start.status, start.devices, start.messages,
+                  *start.query(Header), *start.query(Header).first().walk_children(Widget))
+        redrawn: list[Widget] = []
+        for widget in filled:
+
+            def spy(*args: Any, widget: Widget = widget, original: Any = widget.refresh,
+                    **kwargs: Any) -> Any:
+                redrawn.append(widget)
+                return original(*args, **kwargs)
+
+            monkeypatch.setattr(widget, "refresh", spy)
+        level = panel(app, "READOUT").rows["LEVEL"].value_label
+        before = app.refreshes
+        vector = driver["Kit"]["READOUT"]
+
+        async def set_level(value: str) -> None:
+            vector["LEVEL"] = float(value)
+            await vector.send_setVector()
+            app.refresh_status()  # as its timer does each second, still connected
+            await wait_for(pilot, lambda: level.content == value, what=f"LEVEL {value}")
+
+        for value in ("2.000", "3.000", "4.000"):
+            await set_level(value)
+        assert app.refreshes - before >= 3
+        assert redrawn == []
 
 
 async def test_a_toggled_switch_is_kept_while_the_others_follow_the_device(
