@@ -26,8 +26,8 @@ client went away), so a client that keeps up pays nothing for it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from indipydriver.logbudget import WarningBudget
@@ -72,14 +72,33 @@ class JudgedClient(Protocol):
         """Bytes that have left us for the client so far."""
 
 
+class Timer(Protocol):
+    """What `FallingBehind` keeps of a timer it armed (an ``asyncio.TimerHandle``)."""
+
+    def cancel(self) -> None:
+        """The callback will not run."""
+
+
+class Clock(Protocol):
+    """Where `FallingBehind` reads the time and arms its timer: the running event loop. A test
+    passes a clock it moves by hand, so that it, not the machine's load, decides when
+    SLOW_AFTER has passed."""
+
+    def time(self) -> float:
+        """Now, in seconds."""
+
+    def call_later(self, delay: float, callback: Callable[[], object], /) -> Timer:
+        """Call `callback` once `delay` seconds have passed."""
+
+
 class FallingBehind:
     """The progress marks and timer that move one client from congested to slow."""
 
     __slots__ = (
         "_client",
+        "_clock",
         "_congestion",
         "_lines",
-        "_loop",
         "_paused_at",
         "_paused_flowing",
         "_paused_sent",
@@ -89,16 +108,15 @@ class FallingBehind:
         "_timer",
     )
 
-    def __init__(
-        self, client: JudgedClient, congestion: Congestion, loop: asyncio.AbstractEventLoop
-    ) -> None:
-        """`congestion`: the client's server's, whose driver reads it holds up while congested."""
+    def __init__(self, client: JudgedClient, congestion: Congestion, clock: Clock) -> None:
+        """`congestion`: the client's server's, whose driver reads it holds up while congested;
+        `clock`: the running event loop (`Clock`)."""
         self._client = client
         self._congestion = congestion
         # A client reading at about the drivers' pace turns slow and catches up again over
         # and over (a review saw 16 pairs of lines a second): its lines are budgeted.
         self._lines = WarningBudget(burst=10, period=60.0, noun="slow/caught-up lines")
-        self._loop = loop
+        self._clock = clock
         # When the transport last paused the client, and its `_sent()` then. It has had no
         # resume since exactly while its `_paused` is true (each callback sets that flag).
         self._paused_at = 0.0
@@ -107,11 +125,11 @@ class FallingBehind:
         self._pauses = 0  # how often its transport paused: more than once, it resumed between
         self._progress_mark = 0
         self._progress_at = 0.0
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
 
     def paused(self) -> None:
         """The transport paused the client (its ``pause_writing``)."""
-        self._paused_at = self._loop.time()
+        self._paused_at = self._clock.time()
         self._paused_sent = self._client.sent()
         self._pauses += 1
         self._paused_flowing = self._client.others_progress
@@ -120,7 +138,7 @@ class FallingBehind:
         """The client's queue passed the soft limit while it was neither congested nor slow."""
         client = self._client
         if client.writing_paused:
-            stuck = self._loop.time() - self._paused_at
+            stuck = self._clock.time() - self._paused_at
             # Not when it has taken bytes since: reading steadily, a client can wait longer
             # than that for the socket to report room (a third of a send buffer of up to 4 MiB
             # must drain first), and was let go although it would have read everything.
@@ -136,7 +154,7 @@ class FallingBehind:
                 return
         client.congested = True
         self._progress_mark = client.sent()
-        self._progress_at = self._loop.time()
+        self._progress_at = self._clock.time()
         self._congestion.congest(client)
         self._arm_progress_check(self._progress_at)
 
@@ -165,14 +183,14 @@ class FallingBehind:
         delay = self._progress_at + SLOW_AFTER - now
         if client.writing_paused and self._pauses == 1 and client.sent() == self._paused_sent:
             delay = min(delay, self._paused_at + NEVER_RESUMED_SLOW_AFTER - now)
-        self._timer = self._loop.call_later(max(delay, 0.001), self._check_progress)
+        self._timer = self._clock.call_later(max(delay, 0.001), self._check_progress)
 
     def _check_progress(self) -> None:
         self._timer = None
         client = self._client
         if not client.congested or client.closing:
             return
-        now = self._loop.time()
+        now = self._clock.time()
         sent = client.sent()
         if (
             client.writing_paused

@@ -11,6 +11,7 @@ import random
 from xml.etree import ElementTree
 
 import pytest
+from handclock import HandClock
 from serverdoubles import RecordingDriver
 from serverkit import blob_set
 from serverkit import number_set
@@ -291,52 +292,59 @@ async def test_two_drivers_streaming_to_one_client_never_interleave() -> None:
     assert sorted(got) == sorted([a, b])
 
 
+def hand_clock(client: ClientConnection) -> HandClock:
+    """The client's falling-behind timers run on a clock the test moves (`HandClock`)."""
+    clock = HandClock()
+    client._behind._clock = clock
+    return clock
+
+
 @pytest.mark.parametrize("read_before", [False, True])
 async def test_a_client_that_takes_nothing_is_let_go_after_the_never_resumed_delay(
-    monkeypatch: pytest.MonkeyPatch, read_before: bool
+    read_before: bool,
 ) -> None:
     """The drivers are held up while a client is congested: one whose transport never resumed
     since it connected (it never showed it reads) is declared slow after
     NEVER_RESUMED_SLOW_AFTER, not SLOW_AFTER. One that resumed before (a server chained to
     ours stops reading us while its own clients hold it up) is held for up to SLOW_AFTER, so
     nothing is dropped for it in a short pause."""
-    # Delays well above the time a 2 MB BLOB takes to go in on a loaded machine (0.03 s was
-    # exceeded within data_received itself beside the suite's parallel workers).
-    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 0.8)
-    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.2)
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )
     client, _t = conns[0]
-    data = blob(2_000_000)  # made first: on a loaded machine it can take longer than the delay
+    clock = hand_clock(client)  # however long the 2 MB takes to go in, no time passes
     if read_before:
         client.pause_writing()
         client.resume_writing()  # it read once: it has shown it reads
     client.pause_writing()
-    inbound.data_received(data)
+    inbound.data_received(blob(2_000_000))
     assert client.congested and not client.slow
-    await asyncio.sleep(0.4)  # past NEVER_RESUMED_SLOW_AFTER, within SLOW_AFTER
+    clock.advance(fallingbehind.NEVER_RESUMED_SLOW_AFTER * 1.5)  # within SLOW_AFTER
+    assert fallingbehind.NEVER_RESUMED_SLOW_AFTER * 1.5 < fallingbehind.SLOW_AFTER
     assert client.slow is not read_before and client.congested is read_before
-    await asyncio.sleep(0.6)  # past SLOW_AFTER with no progress: let go either way
+    clock.advance(fallingbehind.SLOW_AFTER)  # past SLOW_AFTER with no progress: let go
     assert client.slow and not client.congested
 
 
-async def test_a_client_that_reads_is_not_let_go_early(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fallingbehind, "SLOW_AFTER", 5.0)
-    monkeypatch.setattr(fallingbehind, "NEVER_RESUMED_SLOW_AFTER", 0.2)
+async def test_a_client_that_reads_is_not_let_go_early() -> None:
+    """A client that takes bytes during its first pause is not let go after
+    NEVER_RESUMED_SLOW_AFTER: it holds the drivers while it makes progress, and is let go
+    only once SLOW_AFTER has passed with none."""
     _router, _driver, inbound, conns = await setup(
         '<enableBLOB device="Cam">Also</enableBLOB>', max_queue_bytes=8_000_000
     )
     client, transport = conns[0]
+    clock = hand_clock(client)
     buffered = [600_000]
     transport.get_write_buffer_size = lambda: buffered[0]  # type: ignore[method-assign]
-    data = blob(2_000_000)  # made first: on a loaded machine it can take longer than the delay
     client.pause_writing()
-    inbound.data_received(data)
+    inbound.data_received(blob(2_000_000))
     assert client.congested
     buffered[0] = 500_000  # the kernel took some: it reads, slowly
-    await asyncio.sleep(0.4)  # past NEVER_RESUMED_SLOW_AFTER
+    clock.advance(fallingbehind.NEVER_RESUMED_SLOW_AFTER * 1.5)
     assert client.congested and not client.slow
+    clock.advance(fallingbehind.SLOW_AFTER)  # and nothing more since
+    assert client.slow and not client.congested
 
 
 async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from handclock import HandClock
 from serverkit import Reader
 
 from indipyserver.clients.fallingbehind import NEVER_RESUMED_SLOW_AFTER
@@ -112,20 +113,21 @@ async def test_a_client_reading_in_its_first_long_pause_is_held_for_not_let_go()
     where it used to be let go (the e2e slow reader alone lost BLOBs on a fresh machine).
     One that took nothing in that time is let go at once, as before."""
     congestion = Congestion()
+    clock = HandClock()
     client = StuckClient(KeepingUp())
     sent = [0]
     client.sent = lambda: sent[0]  # type: ignore[method-assign]
-    behind = FallingBehind(client, congestion, asyncio.get_running_loop())
+    behind = FallingBehind(client, congestion, clock)
     behind.paused()
-    await asyncio.sleep(NEVER_RESUMED_SLOW_AFTER * 1.5)
+    clock.advance(NEVER_RESUMED_SLOW_AFTER * 1.5)
     sent[0] = 65536
     behind.fell_behind()
     assert client.congested and not client.slow
     behind.not_behind()
 
     never = StuckClient(KeepingUp())
-    behind = FallingBehind(never, congestion, asyncio.get_running_loop())  # type: ignore[arg-type]
+    behind = FallingBehind(never, congestion, clock)  # type: ignore[arg-type]
     behind.paused()
-    await asyncio.sleep(NEVER_RESUMED_SLOW_AFTER * 1.5)
+    clock.advance(NEVER_RESUMED_SLOW_AFTER * 1.5)
     behind.fell_behind()
     assert never.slow and not never.congested
