@@ -9,7 +9,6 @@ reads again: both readings and both exit statuses must be equal.
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -72,16 +71,27 @@ def _values(port: int) -> dict[str, str]:
 
 
 def _settle(port: int, before: dict[str, str], expect_change: bool) -> dict[str, str]:
-    """Values once the driver has acted: poll until they have moved and two reads in a row
-    agree (a tool that sets two vectors may be read between the driver's two answers: under
-    load that made the two tools' results differ once), or 0.6 s when none should move."""
-    deadline = time.monotonic() + (8 if expect_change else 0.6)
-    last: dict[str, str] | None = None
-    while True:
-        now = _values(port)
-        if (expect_change and now != before and now == last) or time.monotonic() > deadline:
-            return now
-        last = now
+    """Values once the driver has acted on what the tool sent.
+
+    No change expected: the tool has exited, so the server read its connection to the end
+    before indi_getprop's connected; indi_getprop's getProperties reaches the driver after
+    anything the tool sent, and the driver answers in order: what it reads back is after the
+    driver dealt with the tool (read twice, two such round trips, and the second returned).
+    A change expected: poll until the values have moved and two reads in a row agree (a tool
+    that sets two vectors may be read between the driver's two answers: under load that made
+    the two tools' results differ once)."""
+    if not expect_change:
+        _values(port)
+        return _values(port)
+    last: list[dict[str, str] | None] = [None]
+
+    def moved_and_agreed() -> dict[str, str] | None:
+        now, previous = _values(port), last[0]
+        last[0] = now
+        return now if now != before and now == previous else None
+
+    return wait_for(moved_and_agreed, 8, lambda: f"values to move from {before}: {last[0]}",
+                    interval=0)
 
 
 def _restore(port: int) -> dict[str, str]:
