@@ -167,7 +167,8 @@ async def test_a_congested_client_of_one_server_holds_up_its_drivers_only(
     tmp_path: Path, meter: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While A's slow client is congested, A's camera is held in its pipe (its write count
-    stops) and B's meter goes on being read: B's client gets a number every few ms.
+    stops) and B's meter goes on being read: B's client keeps getting numbers within one
+    congested spell of A's client.
 
     The slow client reads steadily, but the kernel passes its progress on in window updates
     some 60 ms apart: the falling-behind delays are lengthened so that it stays congested
@@ -214,20 +215,27 @@ async def test_a_congested_client_of_one_server_holds_up_its_drivers_only(
             tasks.append(asyncio.create_task(SlowReader(sock, 8192, 0.005).run()))
             await loop.sock_sendall(sock, TRIGGER)
             # The client is congested until it has taken about 2 MB (some 1.5 s), then the
-            # camera is read for a moment and it is congested again: a window of 0.4 s
-            # within one congested spell is looked for (a spell cut short is tried again).
-            congested = None
+            # camera is read for a moment and it is congested again. B's numbers are the
+            # clock: within one congested spell, B's client gets NUMBERS numbers (by then the
+            # camera's report of its last write before it was held has been read: its stderr
+            # is read by the same loop), then NUMBERS more, and A's camera wrote nothing
+            # meanwhile. A spell that ends first is tried again; were B held up with A, every
+            # spell would end before B's client got a number.
+            writes_seen = None
             for _ in range(5):
                 await until(lambda: a_client.congested, 10, "A's client to become congested", 0.005)
-                await asyncio.sleep(0.2)  # what the camera wrote before it was held is logged
-                congested = await stays_congested(a_client, 0.4, spells, counter, writes)
-                if congested is not None:
+                spell = spells.count
+                if not await numbers_in_spell(a_client, spell, spells, counter):
+                    continue
+                a_before = writes.count
+                if await numbers_in_spell(a_client, spell, spells, counter):
+                    writes_seen = (a_before, writes.count)
                     break
-            assert congested is not None, "A's client never stayed congested for 0.6 s"
-            (b_before, a_before), (b_after, a_after) = congested
-            assert b_after - b_before >= 20, (
-                f"B's meter was held up by A's client: B got {b_after - b_before} numbers in 0.4 s"
+            assert writes_seen is not None, (
+                f"B's meter was held up by A's client: five congested spells of A's client "
+                f"each ended before B's client got {2 * NUMBERS} numbers"
             )
+            a_before, a_after = writes_seen
             assert a_after == a_before > 0, "A's camera went on writing while A was congested"
     finally:
         for task in tasks:
@@ -237,18 +245,25 @@ async def test_a_congested_client_of_one_server_holds_up_its_drivers_only(
         exlog.setLevel(level)
 
 
-async def stays_congested(
-    client: ClientConnection, seconds: float, spells: Spells, counter: Counter,
-    writes: CameraWrites,
-) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """(B's numbers, A's camera writes) at the start and the end of `seconds` during which
-    `client` was congested throughout, in one spell, or None if it was not."""
-    spell = spells.count
-    start = (counter.numbers, writes.count)
-    await asyncio.sleep(seconds)
-    if not client.congested or spells.count != spell:
-        return None
-    return start, (counter.numbers, writes.count)
+#: B's numbers that mark time within one congested spell of A's client (B's meter sends one
+#: every 2 ms; the spell lasts about 1.5 s).
+NUMBERS = 20
+
+
+async def numbers_in_spell(
+    client: ClientConnection, spell: int, spells: Spells, counter: Counter,
+) -> bool:
+    """Whether B's client got NUMBERS more numbers while `client` stayed congested in spell
+    number `spell` (False: the spell ended first)."""
+    target = counter.numbers + NUMBERS
+
+    def over() -> bool:
+        return not client.congested or spells.count != spell
+
+    await until(lambda: over() or counter.numbers >= target, 30,
+                lambda: f"B's numbers ({counter.numbers} of {target}) or the spell to end",
+                0.005)
+    return not over()
 
 
 async def test_a_server_wires_its_own_congestion_to_all_it_runs(tmp_path: Path) -> None:
