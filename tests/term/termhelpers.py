@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import waiting
 from textual.pilot import Pilot
@@ -18,6 +19,21 @@ async def wait_for(
     """Let the app run until `check()` is true (``waiting.until``, the app refreshing between
     looks); fail saying `what` after `timeout` seconds."""
     await waiting.until(check, timeout, what, pause=lambda: pilot.pause(0.05))
+
+
+def record_events(app: TermApp) -> list[Any]:
+    """Every event the app's client hands it from now on, in order (its handler wrapped):
+    evidence that a device has reported something, where the screen alone cannot tell a
+    definition's value from a later report of the same value."""
+    seen: list[Any] = []
+    handle = app._on_event
+
+    def recording(event: Any) -> None:
+        seen.append(event)
+        handle(event)
+
+    app._on_event = recording  # type: ignore[method-assign]
+    return seen
 
 
 async def settle(pilot: Pilot[None], seconds: float = 0.3) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 import waiting
 from termhelpers import open_connection_panel
+from termhelpers import record_events
 from termhelpers import settle
 from termhelpers import wait_for
 from textual.widgets import Checkbox
@@ -31,6 +32,7 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
     server = indiserver_factory("indi_simulator_telescope")
     port = server.port  # type: ignore[attr-defined]
     app = TermApp("127.0.0.1", port)
+    events = record_events(app)
     async with app.run_test(size=(120, 50)) as pilot:
         screen = await open_connection_panel(app, pilot, SCOPE)
         await settle(pilot)
@@ -53,16 +55,20 @@ async def test_connect_the_telescope_and_see_its_coordinates_update(
             return float_or_none(str(dec_label.content))
 
         # The definition says Dec 0 until the simulator's first poll reports where it is (the
-        # pole): read the start once two reads a poll apart agree.
-        looked: list[float | None] = [None]
+        # pole): read the start once the simulator has reported its coordinates and the Dec
+        # shown is the one it reported last.
+        def reported_and_shown() -> tuple[float] | None:
+            reports = [e for e in events if e.eventtype == "Set"
+                       and e.vectorname == "EQUATORIAL_EOD_COORD" and "DEC" in e]
+            shown = shown_dec()
+            if not reports or shown is None:
+                return None
+            reported = float_or_none(reports[-1]["DEC"])
+            return (shown,) if reported is not None and abs(shown - reported) < 0.01 else None
 
-        def settled() -> tuple[float] | None:
-            previous, looked[0] = looked[0], shown_dec()
-            return (looked[0],) if looked[0] is not None and looked[0] == previous else None
-
-        (start,) = await waiting.until(settled, 20,
-                                       lambda: f"the Dec shown to settle: {dec_label.content}",
-                                       pause=lambda: pilot.pause(1.2))
+        (start,) = await waiting.until(reported_and_shown, 20,
+                                       lambda: f"the Dec reported and shown: {dec_label.content}",
+                                       pause=lambda: pilot.pause(0.05))
         # 20 degrees away: several steps at the simulator's slew rate, without a slew of
         # 120 degrees from the pole (20 s of the run).
         target = start - 20.0 if start > -60 else start + 20.0
