@@ -173,7 +173,15 @@ async def test_abort_stops_a_slew(served: Served, probe: BaseClientProbe) -> Non
                                  name="EQUATORIAL_EOD_COORD", state="Idle")
     dec = _values(stopped)["DEC"]
     assert dec > 0  # nowhere near -20
-    await asyncio.sleep(1.5)  # the slew would have moved 15 degrees meanwhile
+    # The mount's own next updates are the clock: not tracking, it stands still while the sky
+    # turns, so each poll (a second apart) sends the RA grown by sidereal time; a slew going
+    # on would be Busy and 10 degrees further at each.
+    since = next(i for i, e in enumerate(probe.events) if e is stopped) + 1
+    for _ in range(2):
+        update = await probe.expect("newNumber", after=since, device=MOUNT,
+                                    name="EQUATORIAL_EOD_COORD")
+        assert update["state"] == "Idle" and abs(_values(update)["DEC"] - dec) < 1e-6, update
+        since = next(i for i, e in enumerate(probe.events) if e is update) + 1
     later = await _getprop(served.port, f"{MOUNT}.EQUATORIAL_EOD_COORD.DEC",
                            f"{MOUNT}.EQUATORIAL_EOD_COORD._STATE")
     assert abs(float(later[f"{MOUNT}.EQUATORIAL_EOD_COORD.DEC"]) - dec) < 1e-6
