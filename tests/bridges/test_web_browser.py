@@ -113,6 +113,10 @@ def test_the_ccd_simulators_image_shows_on_the_page_served_from_redis(
         page.locator(f"#{vector_id(CCD, 'CONNECTION')} button.swbtn[value=CONNECT]").click()
         exposure = page.locator(f"#{vector_id(CCD, 'CCD_EXPOSURE')}")
         expect(exposure).to_have_count(1, timeout=15000)
+        # the bridge asks for CCD1's BLOBs as it stores its definition ("blobs" Enabled): an
+        # exposure asked for before that would make an image nobody is sent
+        wait_for(lambda: r.hget(f"indi_attributes:CCD1:{CCD}", "blobs") == "Enabled", 15,
+                 "the bridge's enableBLOB for CCD1")
         page.click("button.tab-button[data-tab='Main Control']")
         exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill("0.5")
         exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").press("Enter")
