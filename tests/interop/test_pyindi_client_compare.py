@@ -61,7 +61,7 @@ def test_both_modules_print_the_same(program: str, server: str, tmp_path: Path) 
     the same lines."""
     python = real_python(tmp_path)
     with simulators(server, tmp_path / "real") as served:
-        real = run_script(program, served.port, tmp_path, python=python)
+        real = run_script(program, served.port, tmp_path, python=python, reference=True)
     with simulators(server, tmp_path / "ours") as served:
         ours = run_script(program, served.port, tmp_path)
     assert ours == real
