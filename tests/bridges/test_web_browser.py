@@ -36,17 +36,19 @@ def web_page_from_redis(indiserver_port: int, redis_port: int, tmp_path: Path,
     all stopped at the end."""
     assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing"
     web = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "indiredis", str(tmp_path / "blobs"), "-p", str(web), "--host",
-         "127.0.0.1", "--iport", str(indiserver_port), "--ihost", "127.0.0.1", "--rport",
-         str(redis_port), "--rhost", "127.0.0.1", "--dbfolder", str(tmp_path)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Its output goes to a file: a pipe read only up to the password line filled up with the
+    # bridge's later log lines and stopped the bridge in the middle of the test.
+    log = tmp_path / "indiredis.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "indiredis", str(tmp_path / "blobs"), "-p", str(web),
+             "--host", "127.0.0.1", "--iport", str(indiserver_port), "--ihost", "127.0.0.1",
+             "--rport", str(redis_port), "--rhost", "127.0.0.1", "--dbfolder", str(tmp_path)],
+            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
     r = redis.Redis(port=redis_port, decode_responses=True)
     try:
-        assert process.stdout is not None
-        stdout = process.stdout
-        found = wait_for(lambda: re.search(r"the password (\S+)", stdout.readline()), 30,
-                         "the command to print the admin password")
+        found = wait_for(lambda: re.search(r"the password (\S+)", log.read_text(errors="replace")),
+                         30, lambda: f"the command to print the admin password: {log.read_text()}")
         password = found.group(1)
         wait_for(lambda: r.exists(f"indi_attributes:CONNECTION:{device}"), 30,
                  f"{device}'s CONNECTION in redis", interval=0.1)
@@ -65,8 +67,6 @@ def web_page_from_redis(indiserver_port: int, redis_port: int, tmp_path: Path,
     finally:
         r.close()
         terminate(process, 5)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def opened(page: Page, url: str) -> bool:
@@ -120,7 +120,17 @@ def test_the_ccd_simulators_image_shows_on_the_page_served_from_redis(
         page.click("button.tab-button[data-tab='Main Control']")
         exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").fill("0.5")
         exposure.locator("input[name='m.CCD_EXPOSURE_VALUE']").press("Enter")
-        expect(page.locator(thumb)).to_have_count(1, timeout=30000)
+        try:
+            expect(page.locator(thumb)).to_have_count(1, timeout=30000)
+        except AssertionError as exc:  # it failed twice in about six full runs: say what was
+            blobs = sorted(f.name for f in (tmp_path / "blobs").glob("*"))
+            raise AssertionError(
+                f"{exc}\nCCD_EXPOSURE in redis: "
+                f"{r.hgetall(f'indi_attributes:CCD_EXPOSURE:{CCD}')}; CCD1: "
+                f"{r.hgetall(f'indi_attributes:CCD1:{CCD}')}; BLOBs saved: {blobs}\n"
+                f"--- the page's CCD_EXPOSURE ---\n{exposure.inner_text()}\n"
+                f"--- indiredis ---\n{(tmp_path / 'indiredis.log').read_text()[-4000:]}"
+            ) from None
         expect(page.locator(thumb)).to_be_in_viewport()
         page.locator(thumb).click()
         viewer = page.locator("dialog.viewer-dialog .viewer")
