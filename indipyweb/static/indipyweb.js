@@ -144,6 +144,14 @@
       if (section) drawPlots(section);
     }
   }, true);
+  // htmx binds a form the stream swapped in only as the swap settles (20 ms, more on a busy
+  // machine). A submit in that moment (Enter pressed as a definition arrives) would post the
+  // bare form, which carries no CSRF token (parts are shared between sessions): a 403 page.
+  // Binding it here, before the event reaches the form, lets htmx take that submit as usual.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form && form.matches && form.matches("form[hx-post]")) htmx.process(form);
+  }, true);
   // The stream's state, for the page and the tests: data-stream="open" once connected.
   document.addEventListener("htmx:sseOpen", function () { document.body.dataset.stream = "open"; });
   document.addEventListener("htmx:sseError", function () { document.body.dataset.stream = "error"; });

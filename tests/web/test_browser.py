@@ -194,6 +194,36 @@ def test_a_deleted_vector_disappears_and_a_new_one_appears(
     assert page.evaluate("window.__noNavigation") is True
 
 
+def test_a_form_the_stream_just_swapped_in_submits_through_htmx(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A definition re-renders the whole device body; htmx binds the new forms only as the swap
+    settles (20 ms, longer on a busy machine). Enter pressed in that moment used to post the
+    bare form, without the session's CSRF token: a 403 page instead of the set (a full test
+    run lost a CCD exposure so). Here the form is submitted in that very moment, as the new
+    body arrives: the set still goes through htmx, is received, and the page never navigates."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    section = page.locator(f"#{vector_id(DEVICE, 'LEVEL')}")
+    # Enter in LEVEL's field the moment the next body is in, before it settles (requestSubmit
+    # is what Enter does in a form)
+    page.evaluate("""vid => document.addEventListener("htmx:oobAfterSwap", e => {
+        if (window.__typed || e.detail.target.id !== "device-body") return;
+        window.__typed = true;
+        const field = document.querySelector("#" + vid + " input[name='m.LEVEL']");
+        field.value = "12.5";
+        field.form.requestSubmit();
+    }, true)""", vector_id(DEVICE, "LEVEL"))
+
+    async def delete() -> None:
+        await indi.driver[DEVICE]["DOOMED"].send_delProperty()  # type: ignore[index]
+
+    indi.call(delete)  # a definition changes: the device body is swapped
+    expect(section.locator("output.result")).to_contain_text("Ok", timeout=15000)
+    assert page.evaluate("window.__typed") is True
+    assert received(indi) == [("LEVEL", {"LEVEL": 12.5})]  # once: not htmx's and the form's
+    assert page.evaluate("window.__noNavigation") is True
+
+
 def test_the_page_recovers_by_itself_when_the_indi_server_restarts(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """Server gone: the page says so and empties; server back: the page fills again and live
