@@ -23,9 +23,17 @@
     panels.forEach(function (p) { p.classList.toggle("active", p.dataset.tab === wanted); });
     body.querySelectorAll(".tab-button").forEach(function (b) {
       b.setAttribute("aria-selected", b.dataset.tab === wanted ? "true" : "false");
-      b.onclick = function () { sessionStorage.setItem(key, b.dataset.tab); activateTabs(); };
     });
   }
+
+  // One listener for every tab button, so a button in a body just swapped in (not yet
+  // settled, see below) answers a click too.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("#device-body .tab-button") : null;
+    if (!b) return;
+    sessionStorage.setItem("indipyweb-tab:" + b.closest("#device-body").dataset.device, b.dataset.tab);
+    activateTabs();
+  });
 
   function drawPlot(dataEl) {
     var target = document.getElementById(dataEl.dataset.plot);

@@ -224,6 +224,26 @@ def test_a_form_the_stream_just_swapped_in_submits_through_htmx(
     assert page.evaluate("window.__noNavigation") is True
 
 
+def test_a_tab_clicked_as_the_stream_swaps_the_body_in_opens(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """The tab buttons answer a click in the moment a new device body is in but not settled
+    (they used to be bound only as it settled): the Settings tab opens."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    page.evaluate("""() => document.addEventListener("htmx:oobAfterSwap", e => {
+        if (window.__clicked || e.detail.target.id !== "device-body") return;
+        window.__clicked = true;
+        document.querySelector("#device-body .tab-button[data-tab=Settings]").click();
+    }, true)""")
+
+    async def delete() -> None:
+        await indi.driver[DEVICE]["DOOMED"].send_delProperty()  # type: ignore[index]
+
+    indi.call(delete)
+    expect(page.locator(".tab.active")).to_have_attribute("data-tab", "Settings", timeout=15000)
+    assert page.evaluate("window.__clicked") is True
+
+
 def test_the_page_recovers_by_itself_when_the_indi_server_restarts(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """Server gone: the page says so and empties; server back: the page fills again and live
