@@ -142,6 +142,14 @@ class Hub:
             for wanted in sub.wants(change):
                 sub.parts.put(wanted)
 
+    def blobs_changed(self) -> None:
+        """The BLOB folder changed outside the source (a file deleted from the pages): the
+        cached list is stale, and every open BLOB page is redrawn."""
+        self._bump(("blobs",))
+        for sub in self.subscribers:
+            if sub.page == "blobs":
+                sub.parts.put(("blobs",))
+
     def _record(self, change: Change) -> None:
         assert change.device is not None
         if change.kind == "delete":

@@ -60,7 +60,8 @@ async def blob_delete(request: Request) -> Response:
     site = site_of(request)
     name = request.path_params["name"]
     folder, _ = _folder_and_path(site, name)
-    folder.delete(name)
+    if folder.delete(name):
+        site.hub.blobs_changed()
     return RedirectResponse(f"{site.base}/blobs", 303)
 
 

@@ -156,10 +156,25 @@
   // machine). A submit in that moment (Enter pressed as a definition arrives) would post the
   // bare form, which carries no CSRF token (parts are shared between sessions): a 403 page.
   // Binding it here, before the event reaches the form, lets htmx take that submit as usual.
+  // A plain form from a part (the BLOB list's Delete) has no token either: it takes the
+  // page's own, the one htmx sends as a header.
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (form && form.matches && form.matches("form[hx-post]")) htmx.process(form);
+    if (!form || !form.matches) return;
+    if (form.matches("form[hx-post]")) { htmx.process(form); return; }
+    if (form.method === "post" && !form.querySelector("input[name=csrf_token]")) {
+      var token = pageToken();
+      if (!token) return;
+      var field = document.createElement("input");
+      field.type = "hidden"; field.name = "csrf_token"; field.value = token;
+      form.appendChild(field);
+    }
   }, true);
+
+  function pageToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"]; }
+    catch (err) { return null; }
+  }
   // The stream's state, for the page and the tests: data-stream="open" once connected.
   document.addEventListener("htmx:sseOpen", function () { document.body.dataset.stream = "open"; });
   document.addEventListener("htmx:sseError", function () { document.body.dataset.stream = "error"; });

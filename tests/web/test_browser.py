@@ -244,6 +244,39 @@ def test_a_tab_clicked_as_the_stream_swaps_the_body_in_opens(
     assert page.evaluate("window.__clicked") is True
 
 
+def test_delete_on_the_blob_list_works_after_the_stream_has_redrawn_it(
+        browser: Browser, site: WebThread, indi: ServerThread, blobfolder: Path) -> None:
+    """The BLOB list the stream redraws (as it opens, and at each set) is shared by every
+    session, so its Delete forms carry no CSRF token of their own; the page adds its session's
+    as the form is sent. Delete removes the file, with no 403 page."""
+    (blobfolder / "old.fits").write_bytes(b"SIMPLE  =                    T")
+    page = log_in(browser, site, "op")
+    page.goto(f"{site.url}/blobs")
+    expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=15000)
+    page.evaluate("""() => { window.__redrawn = 0; document.addEventListener(
+        "htmx:oobAfterSwap", e => { if (e.detail.target.id === "blobs") window.__redrawn++; },
+        true); }""")
+
+    async def send() -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = 42.0
+        await vec.send_setVector()
+
+    indi.call(send)  # a set: the list is redrawn from the stream
+    wait_for(lambda: page.evaluate("window.__redrawn"), timeout=15, what="the list redrawn")
+    item = page.locator("ul.blobs li", has_text="old.fits")
+    assert item.locator("input[name=csrf_token]").count() == 0  # as the stream drew it
+    with page.expect_navigation():  # a plain form: the answer is the list again
+        item.locator("button[type=submit]", has_text="Delete").click()
+    assert page.url == f"{site.url}/blobs", page.content()[:500]  # back on the list, no 403
+    expect(page.locator("ul.blobs")).to_have_count(1)
+    expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=15000)
+    expect(page.locator("ul.blobs li", has_text="old.fits")).to_have_count(0)
+    assert not (blobfolder / "old.fits").exists()
+    # what the stream sends the next BLOB page, from the hub's cache
+    assert "old.fits" not in site.app.state.web.hub.render_part(("blobs",), True)
+
+
 def test_the_page_recovers_by_itself_when_the_indi_server_restarts(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """Server gone: the page says so and empties; server back: the page fills again and live
