@@ -35,6 +35,9 @@ from indipydriver.protocol import Framer
 from indipydriver.protocol import ProtocolError
 from indipydriver.protocol import events as ev
 from indipydriver.protocol import serialise
+from indipydriver.protocol.frames import FrameChunk
+from indipydriver.protocol.frames import FrameEnd
+from indipydriver.protocol.frames import FrameHead
 from indipydriver.retrypolicy import Backoff
 from indipydriver.retrypolicy import ExponentialBackoff
 from indipydriver.retrypolicy import Retry
@@ -48,6 +51,8 @@ OnFrames = Callable[[list[Frame]], Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
 
 GET_PROPERTIES = serialise(ev.GetProperties(version="1.7"))
+#: What a server sends that may be large: read in pieces and joined once (``stream_frames``).
+BLOB_TAGS = frozenset({"setBLOBVector"})
 
 
 async def _nothing() -> None:
@@ -84,20 +89,44 @@ async def stream_frames(stream: ServerStream, framer: Framer,
     """A server's stream, read by read through the client library's ``ServerStream``: the
     complete elements of each read, its pings answered at once and left out, malformed input
     given to ``skipped``, until EOF. (One step per read, not per element; the connection's
-    error reaches the caller.)"""
-    while data := await stream.read(False):
-        if not isinstance(data, bytes):
-            data = bytes(data)  # not met: a read is lent only while the reader says a BLOB streams
+    error reaches the caller.)
+
+    With a framer that streams BLOBs (``Framer(stream_tags=...)``, as ``IndiLink``'s does), a
+    large element comes out as one `Frame` all the same: its pieces, views of the reads the
+    stream lends while it streams, are joined once when it ends. That is one copy of a BLOB
+    in exactly sized memory, where assembling it in the framer's buffer cost a copy of every
+    read into ``bytes``, a second into a buffer growing by appending, and a slower search
+    for the closing tag. An element cut short by its peer (``FrameEnd.complete`` False) is
+    dropped, its error given to ``skipped``, as a malformed one is."""
+    pieces: list[bytes | memoryview] = []
+    head: FrameHead | None = None
+    while data := await stream.read(framer.streaming):
+        if isinstance(data, bytearray):
+            items = framer.feed_lent(data)  # a whole read in the middle of a BLOB, lent
+        else:
+            items = framer.feed(data)
+        del data  # a lent buffer is read into again once no view of it is left
         frames: list[Frame] = []
-        for item in framer.feed(data):
-            if type(item) is not Frame:
-                if skipped is not None and isinstance(item, ProtocolError):
-                    skipped(item)
-                continue
-            if item.tag == "pingRequest":
-                stream.write(ping_reply(item))
-            else:
-                frames.append(item)
+        for item in items:
+            kind = type(item)
+            if kind is Frame:
+                if item.tag == "pingRequest":
+                    stream.write(ping_reply(item))
+                else:
+                    frames.append(item)
+            elif kind is FrameChunk:
+                pieces.append(item.data)
+            elif kind is FrameHead:
+                head = item
+                pieces = [item.data]
+            elif kind is FrameEnd:
+                if item.complete and head is not None:
+                    pieces.append(item.data)
+                    frames.append(Frame(head.tag, head.attrs, b"".join(pieces)))
+                head = None
+                pieces = []
+            elif skipped is not None and isinstance(item, ProtocolError):
+                skipped(item)
         yield frames
 
 
@@ -223,7 +252,7 @@ class IndiLink:
         """Read until EOF while a second task writes the queue; the writer ends with it."""
         writing = asyncio.create_task(self._write(stream))
         try:
-            framer = Framer(max_element_size=self.max_element_size)
+            framer = Framer(max_element_size=self.max_element_size, stream_tags=BLOB_TAGS)
             async for frames in stream_frames(stream, framer, self._skipped):
                 if frames:
                     await self.on_frames(frames)
