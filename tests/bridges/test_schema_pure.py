@@ -188,3 +188,29 @@ def test_published_messages_are_refused_with_their_reason_on_both_paths() -> Non
     assert check_to_indi(new * 2, known) == "2 elements, not one"
     assert isinstance(check_to_indi(new, known), ToIndiRequest)
     assert [f.tag for f in payload_frames(new * 2)] == ["newNumberVector"] * 2  # type: ignore[union-attr]
+
+
+def test_a_blob_in_a_message_is_one_frame_of_the_message_itself_and_checked_as_receivers_do(
+        ) -> None:
+    """A message holding a BLOB (what mqtttoport receives for every image) is framed without
+    copying it: the Frame's data is the message's own bytes. Its body may hold only its
+    members, as our server and client frame BLOBs; one unfinished, even filling the whole
+    limit, is refused as unfinished."""
+    from indiredis.toindi import whole_frames
+    from indiredis.topics import payload_frames
+
+    blob = (b'<setBLOBVector device="C" name="CCD1">\n  <oneBLOB name="d" size="3" enclen="4" '
+            b'format=".fits">\nAAAA\n  </oneBLOB>\n</setBLOBVector>')
+    frames = payload_frames(blob)
+    assert isinstance(frames, list) and len(frames) == 1
+    assert frames[0].data is blob
+    assert frames[0].attrs == {"device": "C", "name": "CCD1"}
+    small = b'<delProperty device="C"/>'
+    assert [f.tag for f in whole_frames(small + blob + small, 1000)] == [  # type: ignore[union-attr]
+        "delProperty", "setBLOBVector", "delProperty"]
+    assert str(whole_frames(blob.replace(b"AAAA", b"AA<defNumber/>AA"), 1000)).startswith(
+        "malformed: ")
+    cut = blob[:blob.index(b"AAAA") + 2]  # ends inside the base64
+    for data in (cut, blob[:-4]):
+        assert whole_frames(data, len(data)) == "an unfinished element"
+        assert whole_frames(data, 1000) == "an unfinished element"
