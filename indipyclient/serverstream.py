@@ -172,7 +172,7 @@ class ServerStream(asyncio.BufferedProtocol):
 
     # -- the writer ----------------------------------------------------------------------
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         if self._transport is not None:
             self._transport.write(data)
 

@@ -167,7 +167,9 @@ class PortClient(ClientSide):
         writer = self._writer
         if writer is None:
             return  # asked again when the server connects
-        writer.write(data)
+        # As a view: what the socket does not take at once, the transport keeps by slicing
+        # what it was given, which for bytes is one more copy of most of a BLOB.
+        writer.write(memoryview(data))
         with contextlib.suppress(ConnectionError):
             await writer.drain()
 

@@ -106,8 +106,8 @@ class Site:
                 self.indi.send(serialise(ev.EnableBLOB(device, BLOBEnable.ALSO, name)))
         elif frame.tag == "delProperty" and device is not None and "name" not in frame.attrs:
             self.devices.discard(device)
-        # As read: a large element's data is the framer's own bytearray, which nobody writes
-        # to again (Frame.data), so the broker gets it without a copy of the BLOB.
+        # As read: a BLOB's data is the bytes its pieces were joined into once
+        # (indilink.stream_frames), so the broker gets it without another copy.
         self.mqtt.publish(self.out_topic, frame.data)
 
     async def server_lost(self) -> None:
