@@ -182,6 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # The command loads every bridge's module, so each sub-command needs both extras.
         require_extra("indiredis", "redis,mqtt", ("redis", "aiomqtt", "paho"))
+        from .freedmemory import keep_freed_memory
+
+        keep_freed_memory()  # each BLOB's buffers from the last one's pages (see there)
     try:
         if args and args[0] in COMMANDS:
             _command(args[0], args[1:])
