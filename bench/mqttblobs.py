@@ -14,6 +14,11 @@ publishes the same setBLOBVector bytes COUNT times at the bridge's QoS 2 through
 mosquitto to an aiomqtt subscriber in this process (the client's place), timed from the ``go``
 it is sent to the last message received.
 
+The bridges' command line sets glibc's malloc thresholds for their processes
+(``indiredis.freedmemory``); ``--tuned-bare`` gives the bare publisher and this process (the
+bare subscriber, and the bridge's reading client) the same settings, for a like-for-like
+comparison.
+
 Both report MB/s of decoded BLOB data; the runs alternate (bare, bridge, ...) and the medians
 are compared in the same run. Needs mosquitto (Debian ``mosquitto``) and the ``[mqtt]`` extra.
 """
@@ -143,7 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-r", "--reps", type=int, default=3, help="runs of each, alternated")
     ap.add_argument("--profile", type=Path, metavar="DIR",
                     help="run the bridges under cProfile, writing DIR/site.prof, DIR/port.prof")
+    ap.add_argument("--tuned-bare", action="store_true",
+                    help="the bare pair's processes get the bridges' malloc settings too")
     args = ap.parse_args(argv)
+    if args.tuned_bare:
+        from indiredis.freedmemory import keep_freed_memory
+
+        keep_freed_memory()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-mqttblobs-"))
@@ -158,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         procs.append(broker)
         wait_listening(mport, broker, "mosquitto")
         publisher = start([sys.executable, str(HERE / "mqttpub.py"), str(mport), topic,
-                           str(args.size), args.style], tmp / "mqttpub.log")
+                           str(args.size), args.style, *(["tuned"] if args.tuned_bare else [])],
+                          tmp / "mqttpub.log")
         procs.append(publisher)
         asyncio.run(publisher_ready(mport, topic, publisher))
         with run.Server("ours", args=run.BIG_QUEUE) as server:
@@ -183,7 +195,15 @@ def main(argv: list[str] | None = None) -> int:
                 before = cpu(named)
                 bare.append(asyncio.run(bare_rate(mport, topic, args.count, args.size)))
                 middle = cpu(named)
-                bridge.append(bridge_rate(client, args.count, args.size, args.style))
+                try:
+                    bridge.append(bridge_rate(client, args.count, args.size, args.style))
+                except RuntimeError as exc:
+                    # Where BLOBs went missing: the port's server drops superseded ones for
+                    # a client it judges slow, and says so (INFO).
+                    tails = "\n".join(f"--- {name}.log:\n"
+                                      + (tmp / f"{name}.log").read_bytes()[-3000:].decode(
+                                          errors="replace") for name in ("site", "port"))
+                    raise RuntimeError(f"{exc}\n{tails}") from None
                 after = cpu(named)
                 print(f"[rep {rep + 1}] bare {bare[-1]:.1f} MB/s, bridge {bridge[-1]:.1f} MB/s;"
                       " CPU ms bare: " + spent(before, middle, ("mosquitto", "publisher"))
@@ -202,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     rate, bare_med = statistics.median(bridge), statistics.median(bare)
     print(f"{args.reps} reps alternated, {args.count} BLOBs of {args.size:,} bytes, "
-          f"{args.style} style, QoS 2; medians (min-max); load {os.getloadavg()[0]:.1f}")
+          f"{args.style} style, QoS 2{', bare pair tuned' if args.tuned_bare else ''}; "
+          f"medians (min-max); load {os.getloadavg()[0]:.1f}")
     print("| path | MB/s | min-max |")
     print("|---|---:|---:|")
     print(f"| indipyserver -> inditomqtt -> mosquitto -> mqtttoport -> client | {rate:.1f} "

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """The bare side of ``mqttblobs.py``: an aiomqtt publisher in a process of its own.
 
-    python bench/mqttpub.py MQTT_PORT TOPIC SIZE STYLE
+    python bench/mqttpub.py MQTT_PORT TOPIC SIZE STYLE [tuned]
 
 Connects to the broker on 127.0.0.1, subscribes to ``TOPIC/go`` and, for each ``go N``
 published there, publishes N times the setBLOBVector that ``trafficdriver.py`` would send for
 a BLOB of SIZE bytes in STYLE (the same bytes the bridge carries), at QoS 2 one after the
 other as the bridge's site does, then ``done`` on ``TOPIC/done``. The element is encoded once,
 before the first ``go``, as the traffic driver prepares its BLOB before a measurement.
+With ``tuned``, the process first takes the bridges' malloc settings
+(``indiredis.freedmemory.keep_freed_memory``).
 """
 
 from __future__ import annotations
@@ -38,4 +40,8 @@ async def main(port: int, topic: str, size: int, style: str) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[5:6] == ["tuned"]:
+        from indiredis.freedmemory import keep_freed_memory
+
+        keep_freed_memory()
     asyncio.run(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]))
