@@ -12,9 +12,16 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyclient.serverstream import ServerStream
+from indipydriver.protocol import BLOB
 from indipydriver.protocol import Frame
 from indipydriver.protocol import Framer
 from indipydriver.protocol import ProtocolError
+from indipydriver.protocol import SetBLOBVector
+from indipydriver.protocol import serialise
+from indipydriver.protocol.escaping import escape
+from indipydriver.protocol.serialiser import attribute
+from indipydriver.protocol.serialiser import end_tag
+from indipydriver.protocol.serialiser import start_tag
 from indiredis.indilink import BLOB_TAGS
 from indiredis.indilink import IndiLink
 from indiredis.indilink import stream_frames
@@ -24,17 +31,22 @@ STREAM_MIN = 20  # elements longer than this are read in pieces
 
 
 def libindi_blob(device: str, raw: bytes) -> bytes:
-    """A setBLOBVector as libindi writes it: base64 on 72-column lines, size and enclen."""
+    """A setBLOBVector as libindi writes it: base64 on 72-column lines, size and enclen (a
+    layout the serialiser does not write, built from its pieces)."""
     flat = base64.b64encode(raw)
     lines = b"\n".join(flat[i:i + 72] for i in range(0, len(flat), 72))
-    return (f'<setBLOBVector device="{device}" name="CCD1" state="Ok">\n'
-            f'  <oneBLOB name="data" size="{len(raw)}" enclen="{len(flat)}" format=".fits">\n'
-            ).encode() + lines + b"\n  </oneBLOB>\n</setBLOBVector>"
+    head = start_tag("setBLOBVector", attribute("device", escape(device))
+                     + attribute("name", "CCD1") + attribute("state", "Ok"), "\n")
+    member = start_tag("oneBLOB", attribute("name", "data") + attribute("size", str(len(raw)))
+                       + attribute("enclen", str(len(flat))) + attribute("format", ".fits"),
+                       "\n")
+    tail = "  " + end_tag("oneBLOB", "\n") + end_tag("setBLOBVector", "")
+    return (head + "  " + member).encode() + lines + b"\n" + tail.encode()
 
 
 def oneline_blob(device: str, raw: bytes) -> bytes:
-    return (f'<setBLOBVector device="{device}" name="CCD1"><oneBLOB name="d" size="{len(raw)}" '
-            f'format=".raw">').encode() + base64.b64encode(raw) + b"</oneBLOB></setBLOBVector>"
+    """A setBLOBVector as the serialiser writes it: the base64 on one line."""
+    return serialise(SetBLOBVector(device, "CCD1", (BLOB("d", raw, len(raw), ".raw"),))).strip()
 
 
 SMALL = (b'<setNumberVector device="D" name="N"><oneNumber name="n">1</oneNumber>'
