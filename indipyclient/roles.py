@@ -127,6 +127,10 @@ def _fits_header(data: bytes, fmt: str) -> dict[str, bool | int | float | str]:
 class _RoleClient:
     """What every role client does: connect the device, set and wait, report Alert."""
 
+    #: What the role's properties read (``position``, ``slot``): drivers define these as they
+    #: connect, so `connect` returns once they are here, not merely once CONNECTION is Ok.
+    READS: tuple[str, ...] = ()
+
     def __init__(self, client: Client, name: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.client = client
         self.name = name
@@ -165,6 +169,7 @@ class _RoleClient:
                             f"{limit:g} s)") from None
         if not self.connected:
             await self._set("CONNECTION", {"CONNECT": "On"}, limit)
+        await self._defined(self.READS, limit)
 
     async def disconnect(self, timeout: float | None = None) -> None:
         """Disconnect the device (CONNECTION.DISCONNECT=On)."""
@@ -174,7 +179,9 @@ class _RoleClient:
     async def _ready(self, *vectors: str, timeout: float | None = None) -> None:
         """Connected, and each of ``vectors`` defined (drivers define them on connect)."""
         await self.connect(timeout)
-        limit = self._limit(timeout)
+        await self._defined(vectors, self._limit(timeout))
+
+    async def _defined(self, vectors: tuple[str, ...], limit: float) -> None:
         for vector in vectors:
             try:
                 await self.client.wait_for(self.name, vector, timeout=limit)
@@ -255,6 +262,8 @@ class Camera(_RoleClient):
 class Mount(_RoleClient):
     """A telescope mount (TELESCOPE interface): goto, sync, park, unpark, abort."""
 
+    READS = ("EQUATORIAL_EOD_COORD",)
+
     def __init__(self, client: Client, name: str, *, timeout: float = GOTO_TIMEOUT) -> None:
         super().__init__(client, name, timeout=timeout)
 
@@ -310,6 +319,8 @@ class Mount(_RoleClient):
 class Focuser(_RoleClient):
     """A focuser (FOCUSER interface): ``await focuser.move_to(steps)``."""
 
+    READS = ("ABS_FOCUS_POSITION",)
+
     @property
     def position(self) -> float:
         """The absolute position, in steps, as the focuser last reported it."""
@@ -327,6 +338,8 @@ class Focuser(_RoleClient):
 
 class FilterWheel(_RoleClient):
     """A filter wheel (FILTER interface): ``await wheel.select(slot)``, slots from 1."""
+
+    READS = ("FILTER_SLOT",)
 
     @property
     def slot(self) -> int:

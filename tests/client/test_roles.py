@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from peers import IndiServer
@@ -192,3 +193,57 @@ async def test_a_goto_the_mount_refuses_raises_its_message() -> None:
         with pytest.raises(RoleError, match=r"EQUATORIAL_EOD_COORD: Goto refused: .*altitude"):
             await mount.goto(6.0, -85.0)
         assert abs(mount.position[1] + 85.0) > 10  # it did not go there
+
+
+async def test_mount_connect_returns_once_the_coordinates_are_defined() -> None:
+    """Drivers define a mount's coordinates as it connects, after CONNECTION's Ok: connect()
+    returns only once EQUATORIAL_EOD_COORD is here too, so ``position`` right after it works
+    (it raised "has no EQUATORIAL_EOD_COORD" when the definition came a moment late)."""
+    import asyncio
+
+    import indipydriver as ipd
+    from indipyclient import events
+
+    release = asyncio.Event()
+
+    class LateMount(ipd.IPyDriver):
+        async def rxevent(self, event: Any) -> None:
+            if isinstance(event, ipd.newSwitchVector) and event.vectorname == "CONNECTION":
+                connection = self["Late Mount"]["CONNECTION"]
+                connection["CONNECT"], connection["DISCONNECT"] = "On", "Off"
+                connection.state = "Ok"
+                await connection.send_setVector()
+                await release.wait()  # the coordinates come later, when the test says
+                coords = self["Late Mount"]["EQUATORIAL_EOD_COORD"]
+                coords.enable = True
+                await coords.send_defVector()
+
+    connection = ipd.SwitchVector(name="CONNECTION", label="Connection", group="Main",
+                                  perm="rw", rule="OneOfMany", state="Idle", switchmembers=[
+                                      ipd.SwitchMember(name="CONNECT", membervalue="Off"),
+                                      ipd.SwitchMember(name="DISCONNECT", membervalue="On")])
+    coords = ipd.NumberVector(name="EQUATORIAL_EOD_COORD", label="Eq. coordinates",
+                              group="Main", perm="rw", state="Ok", numbermembers=[
+                                  ipd.NumberMember(name="RA", format="%010.6m", min=0, max=24,
+                                                   membervalue=5.5),
+                                  ipd.NumberMember(name="DEC", format="%010.6m", min=-90,
+                                                   max=90, membervalue=20.0)])
+    coords.enable = False  # not defined until connected
+    port = free_port()
+    driver = LateMount(ipd.Device("Late Mount", [connection, coords]))
+    async with running(IPyServer(driver, port=port)), \
+            indipyclient.connect("127.0.0.1", port) as client:
+        mount = Mount(client, "Late Mount", timeout=20)
+        connecting = asyncio.create_task(mount.connect())
+        await client.wait_for("Late Mount", "CONNECTION", state="Ok", timeout=20)
+        # a round trip through the server after the Ok: connect() has had every chance to end
+        stream = client.events()
+        await client.send_getProperties("Late Mount", "CONNECTION")
+        async for event in stream:
+            if isinstance(event, events.defSwitchVector) and event.vectorname == "CONNECTION":
+                break
+        stream.close()
+        assert not connecting.done()  # CONNECTION is Ok, the coordinates are not here yet
+        release.set()
+        await asyncio.wait_for(connecting, 20)
+        assert mount.position == (5.5, 20.0)
