@@ -149,6 +149,10 @@ async def test_a_blob_folder_asks_for_blobs_and_saves_them(tmp_path: Path) -> No
 
     async with camera_and_client(setup) as (camera, client):
         assert client.BLOBfolder == folder.resolve() and client.enableBLOBdefault == "Also"
+        # the client sent its enableBLOB as IMAGE's definition came: a round trip after it, so
+        # the server has taken it before the shot (a loaded run shot first and got no image)
+        await client.send_getProperties(CAM, "COUNT")
+        await until(lambda: len(client.of("Define", "COUNT")) >= 2, what="COUNT defined again")
         (blob,) = await shot_seen(camera, client, 7)
         saved = Path(blob.filenames["FRAME"])
         assert saved.parent == folder.resolve() and saved.read_bytes() == b"frame 7\n"
