@@ -56,8 +56,9 @@ class Subscriber:
             yield ("conn",)
             yield from self.whole()
             return
-        if self.page == "devices" and change.kind in ("define", "delete", "set"):
-            yield ("devices",)
+        if self.page == "devices" and change.device is not None \
+                and change.kind in ("define", "delete", "set", "message"):
+            yield ("devices",)  # a device's message: its row shows the last one
         elif self.page == "messages" and change.kind == "message":
             yield ("messages",)
         elif self.page == "device" and self.device is not None and change.device == self.device:

@@ -170,6 +170,25 @@ def test_driver_sets_appear_without_navigation(
     assert page.evaluate("window.__noNavigation") is True
 
 
+def test_a_device_message_shows_on_the_open_instruments_page(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """The instruments page shows each device's last message: a new device message reaches
+    the open page over SSE (it used to be redrawn only by a definition or a set, so the
+    message shown stayed the first one an operator saw)."""
+    page = log_in(browser, site, "view")
+    expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=15000)
+    page.evaluate("window.__noNavigation = true")
+    row = page.locator("ul.devices li", has_text=DEVICE)
+
+    for text in ("the dome is opening", "the dome is open"):
+        async def message(text: str = text) -> None:
+            await indi.driver[DEVICE].send_message(text)  # type: ignore[index]
+
+        indi.call(message)
+        expect(row.locator(".lastmsg")).to_contain_text(text, timeout=15000)
+    assert page.evaluate("window.__noNavigation") is True
+
+
 def test_a_deleted_vector_disappears_and_a_new_one_appears(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """delProperty removes the vector from the open page; a def adds it back."""
