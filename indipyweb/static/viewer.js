@@ -21,6 +21,8 @@
     this.timer = null;
     this.pixelBusy = false;
     this.pixelNext = null;
+    this.percentile = this.percent.value;  // the last good one: an emptied field keeps it
+    this.summary = "";  // the frame's size and kind, what the status says once a view is drawn
     this.bind();
   }
 
@@ -44,8 +46,9 @@
     }).then(function (info) {
       if (self.name !== name) return;
       self.info = info;
-      self.status.textContent = info.width + " x " + info.height + " " + info.dtype +
+      self.summary = info.width + " x " + info.height + " " + info.dtype +
         (info.colour ? (info.colour === "RGB" ? ", colour (RGB)" : ", colour (Bayer " + info.colour + ")") : ", grey");
+      self.status.textContent = self.summary;
       self.showHeader(info.header);
       self.zoomSel.value = "fit";
       self.fit();
@@ -54,7 +57,9 @@
   };
 
   Viewer.prototype.params = function () {
-    return {stretch: this.stretch.value, limits: this.limits.value, percent: this.percent.value};
+    // a percentile out of the field's range (or none) would be refused: the last good one
+    if (this.percent.value !== "" && this.percent.checkValidity()) this.percentile = this.percent.value;
+    return {stretch: this.stretch.value, limits: this.limits.value, percent: this.percentile};
   };
 
   Viewer.prototype.fit = function () {
@@ -116,6 +121,7 @@
         if (seq !== self.seq) return;
         self.shown = r;
         self.place(self.img, r);
+        self.status.textContent = self.summary;  // an earlier view's failure is over
         self.root.dataset.ready = "yes";
         self.root.dataset.view = JSON.stringify({region: r, w: w, h: h, zoom: self.zoom});
       };
@@ -136,7 +142,10 @@
       var bh = top > 0 ? Math.log10(1 + c) / top * (H - 4) : 0;
       ctx.fillRect(i * W / counts.length, H - bh, Math.max(1, W / counts.length), bh);
     });
-    fetch(this.url("limits", this.params()), {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (data) {
+    fetch(this.url("limits", this.params()), {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    }).then(function (data) {
       var colours = data.limits.length === 3 ? ["#d23c3c", "#2e9d4f", "#2b6cd9"] : ["#e98a00"];
       data.limits.forEach(function (lim, c) {
         [lim[0], lim[1]].forEach(function (v) {
@@ -147,6 +156,8 @@
       self.root.querySelector(".v-histo-caption").textContent = "Histogram " + fmt(hist.low) + " .. " + fmt(hist.high) +
         "; limits " + data.limits.map(function (l) { return fmt(l[0]) + " .. " + fmt(l[1]); }).join(", ");
       self.root.dataset.histogram = "drawn";
+    }).catch(function () {
+      self.root.querySelector(".v-histo-caption").textContent = "Histogram (its limits could not be read)";
     });
   };
 

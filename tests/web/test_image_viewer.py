@@ -345,3 +345,36 @@ def test_a_phone_pinches_to_zoom(browser: Browser, site: WebThread,  # noqa: F81
 
     wait_for(zoomed_in, timeout=15, what="the pinch to zoom in")
     shoot(page, "web_image_phone.png")
+
+
+def test_a_cleared_percentile_or_a_failed_view_leaves_the_viewer_true(
+        browser: Browser, site: WebThread, blobfolder: Path) -> None:  # noqa: F811
+    """The percentile field emptied (or outside 50 .. 100) keeps the last good percentile: no
+    view or limits asked with it (they answered 400, and the histogram's script threw on the
+    error page), and the status still tells the frame. A view that failed once (here the
+    network) does not leave "could not be drawn" under the next view that is drawn."""
+    mono_fits(blobfolder / "m.fits")
+    page = log_in(browser, site, "view")
+    failures: list[str] = []
+    page.on("pageerror", lambda e: failures.append(f"page error {e}"))
+    page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(f"{site.url}/image/m.fits")
+    viewer = page.locator("main .viewer")
+    expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
+    viewer.get_by_label("Limits").select_option("percentile")
+    expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
+    for typed in ("", "30"):
+        viewer.get_by_label("Percentile").fill(typed)
+        viewer.get_by_label("Percentile").dispatch_event("change")
+        expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
+        expect(viewer.locator(".v-histo-caption")).to_contain_text("limits")
+    expect(viewer.locator(".v-status")).to_contain_text("300 x 200")
+    assert failures == []
+    # one view lost on the way: the status says so, and the next view drawn clears it
+    page.route("**/render?*", lambda route: route.abort(), times=1)
+    viewer.get_by_label("Stretch").select_option("log")
+    expect(viewer).to_have_attribute("data-ready", "error", timeout=15000)
+    expect(viewer.locator(".v-status")).to_contain_text("could not be drawn")
+    viewer.get_by_label("Stretch").select_option("linear")
+    expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
+    expect(viewer.locator(".v-status")).to_contain_text("300 x 200")
