@@ -177,5 +177,31 @@
   }
   // The stream's state, for the page and the tests: data-stream="open" once connected.
   document.addEventListener("htmx:sseOpen", function () { document.body.dataset.stream = "open"; });
-  document.addEventListener("htmx:sseError", function () { document.body.dataset.stream = "error"; });
+  document.addEventListener("htmx:sseError", function (e) {
+    document.body.dataset.stream = "error";
+    checkSession(e.target);
+  });
+
+  // The stream refused: a web server that is away (no answer here, the stream retries by
+  // itself), or a session that has ended (logged out in another tab, expired, the user
+  // deleted: 401 for ever). For the latter the banner said "connected" over values frozen
+  // since; it now says so, and the stream is removed (its retries stop with it).
+  function checkSession(stream) {
+    var url = stream && stream.getAttribute && stream.getAttribute("sse-connect");
+    if (!url) return;
+    var base = url.slice(0, url.lastIndexOf("/stream"));
+    fetch(base + "/api/session", {credentials: "same-origin"}).then(function (r) {
+      if (r.status !== 401 || !stream.isConnected) return;
+      htmx.remove(stream);
+      document.body.dataset.stream = "ended";
+      var conn = document.getElementById("conn");
+      if (!conn) return;
+      conn.className = "conn lost";
+      conn.textContent = "You are logged out: this page is no longer kept up to date. ";
+      var link = document.createElement("a");
+      link.href = base + "/login";
+      link.textContent = "Log in again";
+      conn.appendChild(link);
+    }).catch(function () { /* the web server is away: the stream retries by itself */ });
+  }
 })();

@@ -352,6 +352,29 @@ def test_the_stream_reconnects_by_itself_after_a_network_blip(
         assert page.evaluate("window.__noNavigation") is True
 
 
+def test_a_page_whose_session_ended_says_so_instead_of_connected(
+        browser: Browser, site: WebThread) -> None:
+    """Logged out in another tab (or the session expired, the user deleted): the open page's
+    stream is refused (401) from then on. The page used to go on saying "INDI server
+    connected" over values frozen since, retrying the stream for ever; it now says it is logged
+    out, no longer live, with a link to log in, and stops asking for the stream."""
+    site.app.state.web.keepalive = 0.2  # the stream checks its session that often
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    # the Log out of another tab: its form, with this browser's cookies
+    token = page.locator("form.logout input[name=csrf_token]").get_attribute("value") or ""
+    answer = page.request.post(f"{site.url}/logout", form={"csrf_token": token},
+                               max_redirects=0)
+    assert answer.status == 303, answer.status
+    conn = page.locator("#conn")
+    expect(conn).to_contain_text("logged out", timeout=15000)
+    expect(conn).to_have_class("conn lost")
+    expect(conn.locator("a")).to_have_attribute("href", "/login")
+    expect(page.locator("body")).to_have_attribute("data-stream", "ended")
+    expect(page.locator("[sse-connect]")).to_have_count(0)  # its retries end with it
+    assert page.evaluate("window.__noNavigation") is True
+
+
 def test_a_viewer_sees_no_write_controls(browser: Browser, site: WebThread) -> None:
     """No forms, no file inputs, no delete buttons, no users page for a viewer."""
     page = log_in(browser, site, "view")
