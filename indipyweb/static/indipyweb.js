@@ -179,6 +179,13 @@
   document.addEventListener("htmx:sseOpen", function () { document.body.dataset.stream = "open"; });
   document.addEventListener("htmx:sseError", function (e) {
     document.body.dataset.stream = "error";
+    // the banner said "connected" over values no longer kept current; the stream's first
+    // part, once it is back, is the banner as it is then
+    var conn = document.getElementById("conn");
+    if (conn) {
+      conn.className = "conn lost";
+      conn.textContent = "The web server cannot be reached: this page is not kept up to date; reconnecting by itself…";
+    }
     checkSession(e.target);
   });
 

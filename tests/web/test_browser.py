@@ -327,8 +327,9 @@ def test_the_page_recovers_by_itself_when_the_indi_server_restarts(
 def test_the_stream_reconnects_by_itself_after_a_network_blip(
         browser: Browser, indi: ServerThread, dbfolder: Path, blobfolder: Path) -> None:
     """The web server goes away and comes back (a blip between browser and server): the
-    page's SSE stream reconnects by itself, the page is refreshed whole, and a driver set made
-    while it was away shows, with no reload."""
+    banner says the page is not live meanwhile (it went on saying "connected"), the page's SSE
+    stream reconnects by itself, the page is refreshed whole, and a driver set made while it
+    was away shows, with no reload."""
     first = WebThread(indi.port, dbfolder, blobfolder).__enter__()
     try:
         page = log_in(browser, first, "view")
@@ -336,6 +337,9 @@ def test_the_stream_reconnects_by_itself_after_a_network_blip(
     finally:
         first.__exit__()
     expect(page.locator("body")).to_have_attribute("data-stream", "error", timeout=10000)
+    # while away the banner does not say "connected" over values no longer kept current
+    expect(page.locator("#conn")).to_have_class("conn lost")
+    expect(page.locator("#conn")).to_contain_text("web server cannot be reached")
 
     async def send() -> None:
         vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
@@ -349,6 +353,7 @@ def test_the_stream_reconnects_by_itself_after_a_network_blip(
         cell = page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")
         expect(cell).to_have_text("66.250", timeout=15000)
         expect(page.locator("body")).to_have_attribute("data-stream", "open")
+        expect(page.locator("#conn")).to_have_class("conn ok")
         assert page.evaluate("window.__noNavigation") is True
 
 
