@@ -51,6 +51,10 @@ async def stream(request: Request) -> Response:
 
     async def events() -> AsyncIterator[bytes]:
         checked = time.monotonic()
+        # what this page was last sent of each part: a part that has not changed is not sent
+        # again (any driver's set redrew the whole BLOB list, four times a second beside a
+        # telescope simulator, taking the keyboard focus and losing a click as it swapped)
+        shown: dict[tuple[str, ...], str] = {}
         try:
             yield b"retry: 2000\n\n"
             while True:
@@ -68,8 +72,14 @@ async def stream(request: Request) -> Response:
                     continue
                 if overflowed:
                     parts = [("conn",), *sub.whole()]
-                html = "\n".join(hub.render_part(p, sub.can_set) for p in parts)
-                yield sse_event("update", html)
+                fresh = []
+                for part in parts:
+                    html = hub.render_part(part, sub.can_set)
+                    if shown.get(part) != html:
+                        shown[part] = html
+                        fresh.append(html)
+                if fresh:
+                    yield sse_event("update", "\n".join(fresh))
         finally:
             hub.unsubscribe(sub)
 

@@ -281,7 +281,8 @@ def test_delete_on_the_blob_list_works_after_the_stream_has_redrawn_it(
         vec["VALUE"] = 42.0
         await vec.send_setVector()
 
-    indi.call(send)  # a set: the list is redrawn from the stream
+    (blobfolder / "new.fits").write_bytes(b"SIMPLE  =                    T")
+    indi.call(send)  # a set: the list, changed since, is redrawn from the stream
     wait_for(lambda: page.evaluate("window.__redrawn"), timeout=15, what="the list redrawn")
     item = page.locator("ul.blobs li", has_text="old.fits")
     assert item.locator("input[name=csrf_token]").count() == 0  # as the stream drew it
@@ -294,6 +295,48 @@ def test_delete_on_the_blob_list_works_after_the_stream_has_redrawn_it(
     assert not (blobfolder / "old.fits").exists()
     # what the stream sends the next BLOB page, from the hub's cache
     assert "old.fits" not in site.app.state.web.hub.render_part(("blobs",), True)
+
+
+def test_the_blob_list_is_redrawn_only_when_it_changes(
+        browser: Browser, site: WebThread, indi: ServerThread, blobfolder: Path) -> None:
+    """Any driver's set used to redraw the open BLOB list (a mount's coordinates: four times a
+    second with indilib's telescope simulator), taking the keyboard focus off its buttons and
+    losing a click made as it was swapped. A stream sends a part only when it differs from
+    what that page has: a number's set leaves the list alone; a file saved redraws it."""
+    (blobfolder / "old.txt").write_bytes(b"an old file")
+    page = log_in(browser, site, "op")
+    # each list swapped in counted once (htmx may signal one swap more than once)
+    page.add_init_script("""window.__redrawn = 0; const seen = new WeakSet();
+        document.addEventListener("htmx:oobAfterSwap", e => {
+            if (e.target.id === "blobs" && !seen.has(e.target)) { seen.add(e.target); window.__redrawn++; }
+        }, true);""")
+    page.goto(f"{site.url}/blobs")
+    # the list the stream sends as it opens, swapped in
+    wait_for(lambda: page.evaluate("window.__redrawn") == 1, timeout=15, what="the first list")
+    hub = site.app.state.web.hub
+    stream = next(s for s in hub.subscribers if s.page == "blobs")
+    noted = stream.parts.noted
+
+    async def send() -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = 42.0
+        await vec.send_setVector()
+
+    indi.call(send)
+    # the set taken by the page's stream (and sent or not) before the file comes
+    wait_for(lambda: stream.parts.noted > noted and not stream.parts.pending(),
+             what="the set taken by the BLOB page's stream")
+
+    async def send_blob() -> None:
+        vec = indi.driver[DEVICE]["UPLOAD"]  # type: ignore[index]
+        vec["FILE"] = b"some bytes"
+        vec.set_blobsize("FILE", 10)
+        vec.set_blobformat("FILE", ".dat")
+        await vec.send_setVector()
+
+    indi.call(send_blob)
+    expect(page.locator("ul.blobs li", has_text=".dat")).to_have_count(1, timeout=15000)
+    assert page.evaluate("window.__redrawn") == 2  # for the file, not for the number
 
 
 def test_the_page_recovers_by_itself_when_the_indi_server_restarts(
