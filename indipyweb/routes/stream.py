@@ -78,6 +78,9 @@ async def stream(request: Request) -> Response:
                     if shown.get(part) != html:
                         shown[part] = html
                         fresh.append(html)
+                        if part[0] == "device":  # its vectors' parts are redrawn with it
+                            for old in [p for p in shown if p[0] == "vector" and p[1] == part[1]]:
+                                del shown[old]
                 if fresh:
                     yield sse_event("update", "\n".join(fresh))
         finally:

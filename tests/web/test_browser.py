@@ -281,7 +281,7 @@ def test_delete_on_the_blob_list_works_after_the_stream_has_redrawn_it(
         vec["VALUE"] = 42.0
         await vec.send_setVector()
 
-    (blobfolder / "new.fits").write_bytes(b"SIMPLE  =                    T")
+    (blobfolder / "new.txt").write_bytes(b"a new file")
     indi.call(send)  # a set: the list, changed since, is redrawn from the stream
     wait_for(lambda: page.evaluate("window.__redrawn"), timeout=15, what="the list redrawn")
     item = page.locator("ul.blobs li", has_text="old.fits")
