@@ -26,7 +26,7 @@ from .imaging.decoding import viewable
 from .source import DeviceSource
 from .source import VectorDict
 
-__all__ = ["Renderer", "sse_event", "vector_id"]
+__all__ = ["Renderer", "field_id", "sse_event", "vector_id"]
 
 STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
 
@@ -34,6 +34,13 @@ STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
 def vector_id(device: str, vector: str) -> str:
     """An HTML id for a vector, whatever characters its names hold."""
     return "v" + hashlib.sha1(f"{device}\0{vector}".encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def field_id(vid: str, member: str) -> str:
+    """The HTML id of a member's field in vector `vid`'s form: by name, not position, as
+    htmx keeps a field with ``hx-preserve`` across redraws by its id (a vector defined again
+    with its members in another order must not keep another member's field in their place)."""
+    return "in-" + vector_id(vid, member)[1:]
 
 
 class Renderer:
@@ -50,6 +57,7 @@ class Renderer:
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["when"] = when
         self.env.filters["viewable"] = viewable
+        self.env.globals["field_id"] = field_id
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**self.common(), **context)

@@ -213,6 +213,36 @@ def test_a_deleted_vector_disappears_and_a_new_one_appears(
     assert page.evaluate("window.__noNavigation") is True
 
 
+def test_a_vector_redefined_with_other_members_gets_fields_of_its_own(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A vector defined again with its members in another order (or others: a filter wheel's
+    names, a delete and a definition coalesced into one redraw) shows each field under its
+    member's label. The fields kept across redraws (what the operator typed) were matched by
+    position, so the first label's field still set the old first member: typed under "Right
+    ascension", it set LEVEL."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    section = page.locator(f"#{vector_id(DEVICE, 'LEVEL')}")
+    section.locator("input[name='m.LEVEL']").fill("20")  # typed, not yet sent
+
+    async def define() -> None:
+        vector = indi.driver[DEVICE]["LEVEL"]  # type: ignore[index]
+        vector.data = dict(reversed(list(vector.data.items())))  # RA first, then LEVEL
+        await vector.send_defVector()
+
+    indi.call(define)
+    expect(section.locator("form.setform label").first).to_contain_text("Right ascension",
+                                                                        timeout=15000)
+    expect(section.get_by_label("Right ascension")).to_have_attribute("name", "m.RA")
+    expect(section.get_by_label("Level (%)")).to_have_attribute("name", "m.LEVEL")
+    expect(section.get_by_label("Level (%)")).to_have_value("20")  # what was typed stays
+    section.get_by_label("Right ascension").fill("2")
+    section.get_by_label("Level (%)").fill("")
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert received(indi) == [("LEVEL", {"RA": 2.0})]
+
+
 def test_a_form_the_stream_just_swapped_in_submits_through_htmx(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """A definition re-renders the whole device body; htmx binds the new forms only as the swap
