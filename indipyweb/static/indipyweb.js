@@ -134,14 +134,24 @@
     });
   }
 
+  // An empty number field's hint is its member's value, from the live values above it: the
+  // field itself is kept across redraws (hx-preserve), with the hint it was first drawn with.
+  function hintNumbers(section) {
+    section.querySelectorAll("form.setform input[inputmode=decimal][name^='m.']").forEach(function (field) {
+      var cell = section.querySelector('.live tr[data-member="' + CSS.escape(field.name.slice(2)) + '"] td.value');
+      if (cell) field.placeholder = cell.textContent.trim();
+    });
+  }
+
   // Every element htmx puts into the page (the first load, each SSE part swapped in).
   htmx.onLoad(function (elt) {
     if (elt === document.body || elt.id === "device-body" || (elt.querySelector && elt.querySelector("#device-body"))) {
       activateTabs();
+      document.querySelectorAll("#device-body section.vector").forEach(hintNumbers);
     }
     if (elt.classList && elt.classList.contains("live") && elt.closest) {
       var owner = elt.closest(".vector");
-      if (owner) markSwitches(owner);
+      if (owner) { markSwitches(owner); hintNumbers(owner); }
     }
     if (elt.classList && elt.classList.contains("plotdata")) drawPlot(elt);
     else if (elt.querySelectorAll) drawPlots(elt);

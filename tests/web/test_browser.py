@@ -189,6 +189,32 @@ def test_a_device_message_shows_on_the_open_instruments_page(
     assert page.evaluate("window.__noNavigation") is True
 
 
+def test_a_number_field_shows_the_current_value_as_its_hint(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """An empty number field's grey hint is the member's value (an empty field sends nothing
+    for it). It was the value when the page was first drawn, kept by every redraw: after the
+    driver had moved LEVEL to 33.5 the field still suggested 50.00."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    field = page.locator(f"#{vector_id(DEVICE, 'LEVEL')} input[name='m.LEVEL']")
+    expect(field).to_have_attribute("placeholder", "50.00")
+
+    async def send() -> None:
+        vec = indi.driver[DEVICE]["LEVEL"]  # type: ignore[index]
+        vec["LEVEL"] = 33.5
+        await vec.send_setVector()
+
+    indi.call(send)
+    expect(field).to_have_attribute("placeholder", "33.50", timeout=15000)
+
+    async def delete() -> None:  # a definition elsewhere: the body is redrawn, the field kept
+        await indi.driver[DEVICE]["DOOMED"].send_delProperty()  # type: ignore[index]
+
+    indi.call(delete)
+    expect(page.locator("section.vector[data-vector=DOOMED]")).to_have_count(0, timeout=15000)
+    expect(field).to_have_attribute("placeholder", "33.50")
+
+
 def test_a_deleted_vector_disappears_and_a_new_one_appears(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """delProperty removes the vector from the open page; a def adds it back."""
