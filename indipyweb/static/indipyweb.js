@@ -143,15 +143,30 @@
     });
   }
 
+  // A text field starts as its member's text and follows the driver's text (Set sent the
+  // first one back once it had changed), unless the operator has typed in it.
+  function followTexts(section) {
+    section.querySelectorAll("form.setform input[name^='m.']:not([type]):not([inputmode])").forEach(function (field) {
+      var cell = section.querySelector('.live tr[data-member="' + CSS.escape(field.name.slice(2)) + '"] td.value');
+      if (!cell) return;
+      var shown = field.dataset.shown !== undefined ? field.dataset.shown : field.defaultValue;
+      if (field.value === shown) field.value = cell.textContent;
+      field.dataset.shown = cell.textContent;
+    });
+  }
+
   // Every element htmx puts into the page (the first load, each SSE part swapped in).
   htmx.onLoad(function (elt) {
     if (elt === document.body || elt.id === "device-body" || (elt.querySelector && elt.querySelector("#device-body"))) {
       activateTabs();
-      document.querySelectorAll("#device-body section.vector").forEach(hintNumbers);
+      document.querySelectorAll("#device-body section.vector").forEach(function (section) {
+        hintNumbers(section);
+        followTexts(section);
+      });
     }
     if (elt.classList && elt.classList.contains("live") && elt.closest) {
       var owner = elt.closest(".vector");
-      if (owner) { markSwitches(owner); hintNumbers(owner); }
+      if (owner) { markSwitches(owner); hintNumbers(owner); followTexts(owner); }
     }
     if (elt.classList && elt.classList.contains("plotdata")) drawPlot(elt);
     else if (elt.querySelectorAll) drawPlots(elt);

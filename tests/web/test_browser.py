@@ -215,6 +215,32 @@ def test_a_number_field_shows_the_current_value_as_its_hint(
     expect(field).to_have_attribute("placeholder", "33.50")
 
 
+def test_a_text_field_follows_the_driver_until_the_operator_edits_it(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A text field starts as the member's text. It kept that first text for good: once the
+    driver (or another client) had changed it, Set on the vector sent the old text back. It
+    now follows the driver's text, unless the operator has typed in it: that stays theirs."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    page.click("button.tab-button[data-tab=Settings]")
+    field = page.locator(f"#{vector_id(DEVICE, 'NOTE')} input[name='m.TEXT']")
+    expect(field).to_have_value("hello")
+
+    async def send(text: str) -> None:
+        vec = indi.driver[DEVICE]["NOTE"]  # type: ignore[index]
+        vec["TEXT"] = text
+        await vec.send_setVector()
+
+    indi.call(lambda: send("from the driver"))
+    live = page.locator(f"#live-{vector_id(DEVICE, 'NOTE')} td.value")
+    expect(live).to_have_text("from the driver", timeout=15000)
+    expect(field).to_have_value("from the driver")
+    field.fill("typed by the operator")
+    indi.call(lambda: send("the driver again"))
+    expect(live).to_have_text("the driver again", timeout=15000)
+    expect(field).to_have_value("typed by the operator")
+
+
 def test_a_deleted_vector_disappears_and_a_new_one_appears(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """delProperty removes the vector from the open page; a def adds it back."""
