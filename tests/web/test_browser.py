@@ -412,8 +412,8 @@ def test_the_blob_list_is_redrawn_only_when_it_changes(
     async def send_blob() -> None:
         vec = indi.driver[DEVICE]["UPLOAD"]  # type: ignore[index]
         vec["FILE"] = b"some bytes"
-        vec.set_blobsize("FILE", 10)
-        vec.set_blobformat("FILE", ".dat")
+        vec.set_blobsize("FILE", 10)  # type: ignore[union-attr]
+        vec.set_blobformat("FILE", ".dat")  # type: ignore[union-attr]
         await vec.send_setVector()
 
     indi.call(send_blob)
