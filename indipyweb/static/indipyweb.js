@@ -155,6 +155,19 @@
     });
   }
 
+  // So do an AnyOfMany vector's checkboxes (Set sent their first states back once another
+  // client had changed one), except a box the operator has changed.
+  function followChecks(section) {
+    section.querySelectorAll("form.setform input[type=checkbox][name^='m.']").forEach(function (box) {
+      var cell = section.querySelector('.live tr[data-member="' + CSS.escape(box.name.slice(2)) + '"] .sw');
+      if (!cell) return;
+      var on = cell.classList.contains("on");
+      var shown = box.dataset.shown !== undefined ? box.dataset.shown === "on" : box.defaultChecked;
+      if (box.checked === shown) box.checked = on;
+      box.dataset.shown = on ? "on" : "off";
+    });
+  }
+
   // Every element htmx puts into the page (the first load, each SSE part swapped in).
   htmx.onLoad(function (elt) {
     if (elt === document.body || elt.id === "device-body" || (elt.querySelector && elt.querySelector("#device-body"))) {
@@ -162,11 +175,12 @@
       document.querySelectorAll("#device-body section.vector").forEach(function (section) {
         hintNumbers(section);
         followTexts(section);
+        followChecks(section);
       });
     }
     if (elt.classList && elt.classList.contains("live") && elt.closest) {
       var owner = elt.closest(".vector");
-      if (owner) { markSwitches(owner); hintNumbers(owner); followTexts(owner); }
+      if (owner) { markSwitches(owner); hintNumbers(owner); followTexts(owner); followChecks(owner); }
     }
     if (elt.classList && elt.classList.contains("plotdata")) drawPlot(elt);
     else if (elt.querySelectorAll) drawPlots(elt);

@@ -241,6 +241,37 @@ def test_a_text_field_follows_the_driver_until_the_operator_edits_it(
     expect(field).to_have_value("typed by the operator")
 
 
+def test_anyofmany_checkboxes_follow_the_driver_until_the_operator_ticks_one(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """The checkboxes of an AnyOfMany vector start as its members' states. They kept those for
+    good: once another client had turned Guide on, Set (for Dither) sent Guide Off again. They
+    now follow the driver, except a box the operator has changed."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    page.click("button.tab-button[data-tab=Settings]")
+    section = page.locator(f"#{vector_id(DEVICE, 'OPTIONS')}")
+    guide = section.locator("input[name='m.GUIDE']")
+    dither = section.locator("input[name='m.DITHER']")
+    expect(guide).not_to_be_checked()
+
+    async def send(message: str, **states: str) -> None:
+        vec = indi.driver[DEVICE]["OPTIONS"]  # type: ignore[index]
+        for name, state in states.items():
+            vec[name] = state
+        await vec.send_setVector(message=message)
+
+    indi.call(lambda: send("first", GUIDE="On"))  # another client's choice
+    expect(section.locator(".live tr[data-member=GUIDE] .sw")).to_have_text("On", timeout=15000)
+    expect(guide).to_be_checked()
+    dither.check()  # the operator's
+    indi.call(lambda: send("again", DITHER="Off", GUIDE="On"))
+    expect(section.locator(".live .msg")).to_have_text("again", timeout=15000)
+    expect(dither).to_be_checked()
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert received(indi)[-1] == ("OPTIONS", {"DITHER": "On", "GUIDE": "On"})
+
+
 def test_a_deleted_vector_disappears_and_a_new_one_appears(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """delProperty removes the vector from the open page; a def adds it back."""
