@@ -228,6 +228,34 @@
     checkSession(e.target);
   });
 
+  // The stream element out of the page, its EventSource closed (what htmx's SSE extension
+  // does as it cleans an element up; htmx.remove alone leaves the connection open).
+  function endStream(stream) {
+    htmx.trigger(stream, "htmx:beforeCleanupElement");
+    stream.remove();
+  }
+
+  // A browser keeps at most six connections to one web server (HTTP/1.1) and each open
+  // page's stream holds one: a seventh tab never loaded. A tab in the background gives its
+  // stream up, and opens a new one as it is shown again (the stream then sends the whole page).
+  var parked = null;
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      var stream = document.getElementById("stream");
+      if (!stream || parked) return;
+      parked = stream.cloneNode(true);
+      endStream(stream);
+      document.body.dataset.stream = "parked";
+    } else if (parked) {
+      var conn = document.getElementById("conn");
+      if (conn) {
+        conn.insertAdjacentElement("afterend", parked);
+        htmx.process(parked);
+      }
+      parked = null;
+    }
+  });
+
   // The stream refused: a web server that is away (no answer here, the stream retries by
   // itself), or a session that has ended (logged out in another tab, expired, the user
   // deleted: 401 for ever). For the latter the banner said "connected" over values frozen
@@ -238,7 +266,7 @@
     var base = url.slice(0, url.lastIndexOf("/stream"));
     fetch(base + "/api/session", {credentials: "same-origin"}).then(function (r) {
       if (r.status !== 401 || !stream.isConnected) return;
-      htmx.remove(stream);
+      endStream(stream);
       document.body.dataset.stream = "ended";
       var conn = document.getElementById("conn");
       if (!conn) return;

@@ -75,7 +75,9 @@ def site(browser: Browser, indi: ServerThread, dbfolder: Path,
 
 
 def log_in(browser: Browser, site: WebThread, user: str) -> Page:
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    """A page of its own browser context (cookies), logged in as `user`; more tabs of that
+    browser: ``page.context.new_page()``."""
+    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
     page.goto(f"{site.url}/login")
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", PASSWORDS[user])
@@ -534,6 +536,48 @@ def test_a_page_whose_session_ended_says_so_instead_of_connected(
     expect(page.locator("body")).to_have_attribute("data-stream", "ended")
     expect(page.locator("[sse-connect]")).to_have_count(0)  # its retries end with it
     assert page.evaluate("window.__noNavigation") is True
+
+
+def hide(page: Page, hidden: bool) -> None:
+    """What the browser does as a tab goes to the background or comes back (headless chromium
+    shows every page, so the test says it)."""
+    page.evaluate("""hidden => {
+        Object.defineProperty(document, "visibilityState", {value: hidden ? "hidden" : "visible",
+                                                           configurable: true});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }""", hidden)
+
+
+def test_a_seventh_tab_loads_while_the_others_are_in_the_background(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A browser keeps at most six connections to one web server (HTTP/1.1), and each open
+    page's stream holds one: the seventh tab of indipyweb never loaded. A tab in the background
+    gives its stream up and opens a new one when shown again, the whole page brought up to
+    date (a set made meanwhile shows)."""
+    first = log_in(browser, site, "view")
+    tabs = [first]
+    for n in range(6):
+        tab = first if n == 0 else first.context.new_page()
+        tab.goto(f"{site.url}/device/{DEVICE}")
+        expect(tab.locator("body")).to_have_attribute("data-stream", "open", timeout=15000)
+        hide(tab, True)
+        if n:
+            tabs.append(tab)
+    seventh = first.context.new_page()
+    seventh.goto(f"{site.url}/messages", timeout=15000)
+    expect(seventh.locator("body")).to_have_attribute("data-stream", "open", timeout=15000)
+    expect(first.locator("body")).to_have_attribute("data-stream", "parked")
+
+    async def send() -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = 17.5
+        await vec.send_setVector()
+
+    indi.call(send)  # while the tabs are in the background
+    hide(first, False)
+    expect(first.locator("body")).to_have_attribute("data-stream", "open", timeout=15000)
+    expect(first.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")).to_have_text(
+        "17.500", timeout=15000)
 
 
 def test_a_viewer_sees_no_write_controls(browser: Browser, site: WebThread) -> None:
