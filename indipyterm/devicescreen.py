@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from collections.abc import Sequence
 from itertools import count
@@ -47,6 +48,7 @@ class DeviceScreen(TermScreen):
         self.panels: dict[str, VectorPanel] = {}  # vector name -> panel
         self.groups: dict[str, str] = {}  # group -> pane id
         self.group_of: dict[str, str] = {}  # vector name -> group
+        self._drawing = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield self.header()
@@ -63,23 +65,39 @@ class DeviceScreen(TermScreen):
 
     # --- changes from the app ---------------------------------------------------------------
 
+    # The screen's own resync (as it opens) and the app's refreshes both add and remove panels,
+    # awaiting textual between steps: one at a time, or a group's tab is looked for while
+    # another call is still adding it (NoMatches, seen in a loaded full run).
+
     async def resync(self, vectors: Sequence[VectorInfo]) -> None:
         """Show exactly these vectors (after a reconnect, or when the screen opens)."""
-        names = {v.name for v in vectors}
-        await self.remove_vectors([n for n in self.panels if n not in names])
-        await self.update_vectors(vectors, self.term.histories(self.device))
+        async with self._drawing:
+            names = {v.name for v in vectors}
+            await self._remove([n for n in self.panels if n not in names])
+            await self._update(vectors, self.term.histories(self.device))
 
     async def update_vectors(
         self, vectors: Sequence[VectorInfo], history: Mapping[str, Mapping[str, Sequence[float]]]
     ) -> None:
         """Draw these vectors: new ones get a panel (and their group a tab), others are redrawn."""
+        async with self._drawing:
+            await self._update(vectors, history)
+
+    async def remove_vectors(self, names: Sequence[str]) -> None:
+        """Take these vectors' panels away, and a group's tab with its last panel."""
+        async with self._drawing:
+            await self._remove(names)
+
+    async def _update(
+        self, vectors: Sequence[VectorInfo], history: Mapping[str, Mapping[str, Sequence[float]]]
+    ) -> None:
         for info in vectors:
             panel = self.panels.get(info.name)
             if panel is not None and (
                 panel.signature != info.signature() or self.group_of.get(info.name) != info.group
             ):
                 # Redefined with other members, limits, rule or group: a new panel.
-                await self.remove_vectors([info.name])
+                await self._remove([info.name])
                 panel = None
             if panel is None:
                 await self._add_panel(info)
@@ -101,8 +119,7 @@ class DeviceScreen(TermScreen):
         self.group_of[info.name] = info.group
         await scroll.mount(panel)
 
-    async def remove_vectors(self, names: Sequence[str]) -> None:
-        """Take these vectors' panels away, and a group's tab with its last panel."""
+    async def _remove(self, names: Sequence[str]) -> None:
         for name in names:
             panel = self.panels.pop(name, None)
             group = self.group_of.pop(name, None)

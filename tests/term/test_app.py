@@ -6,6 +6,7 @@ received, or drives the driver and checks what the screen shows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -309,6 +310,24 @@ async def test_del_property_removes_the_panel_and_its_empty_tab(kit: tuple[IPySe
         await wait_for(pilot, lambda: "Status" not in screen.groups, what="the Status tab gone")
         assert all(p.key != ("Kit", "HEALTH") for p in screen.query(VectorPanel))
         assert any("health check retired" in line for line in app.messages)
+
+
+async def test_two_draws_at_once_add_a_groups_tab_once(kit: tuple[IPyServer, KitDriver]) -> None:
+    """The screen's own resync and the app's refresh may draw at the same moment: two draws
+    that both need a group's new tab make it once and put both panels in it (the second used
+    to look the tab up while the first was still adding it: NoMatches, in a loaded run)."""
+    _, driver = kit
+    async with term_on(kit) as (app, pilot):
+        screen = await open_kit(app, pilot)
+        status = [info for info in app.device_vectors("Kit") if info.group == "Status"]
+        assert {info.name for info in status} == {"HEALTH", "ROOF"}
+        for info in status:
+            await driver["Kit"][info.name].send_delProperty()
+        await wait_for(pilot, lambda: "Status" not in screen.groups, what="the Status tab gone")
+        await asyncio.gather(*(screen.update_vectors([info], {}) for info in status))
+        assert set(screen.panels) >= {"HEALTH", "ROOF"}
+        pane = screen.query_one(TabbedContent).get_pane(screen.groups["Status"])
+        assert {p.key for p in pane.query(VectorPanel)} == {("Kit", "HEALTH"), ("Kit", "ROOF")}
 
 
 async def test_a_blob_arrives_in_the_folder(kit: tuple[IPyServer, KitDriver], tmp_path: Path) -> None:
