@@ -308,8 +308,12 @@ class IndiWeb:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{quote(path)}", data=data,
                                          method=method,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read() or b"null")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return json.loads(answer.read() or b"null")
+        except OSError as exc:  # indiweb hung up (once, beside a second suite): say why
+            raise AssertionError(f"{method} {path}: {exc!r}\n--- indiweb's log ---\n"
+                                 f"{self.log()[-4000:]}") from exc
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
