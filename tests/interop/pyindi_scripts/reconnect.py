@@ -36,7 +36,11 @@ for turn in (1, 2):
     wait(lambda turn=turn: client.devices_told == 2 * turn, "both devices told")
     print("round", turn, "devices told", client.devices_told, "connects", client.connects)
     client.disconnected.clear()
-    print("disconnect", client.disconnectServer())
+    # Its return is not printed: libindi's is whether its listener thread ended within its
+    # own wait, so on a loaded machine the real module once said False after a clean
+    # disconnect (serverDisconnected(0) all the same). tests/pyindi checks ours returns True.
+    client.disconnectServer()
+    print("disconnect")
     if not client.disconnected.wait(10):
         print("TIMEOUT waiting for serverDisconnected")
         raise SystemExit(1)
