@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import math
 import os
@@ -93,6 +94,23 @@ def _ephemeral_start() -> int:
 
 _PORT_BAND = 1000  # ports of one pytest-xdist worker, below the ephemeral range
 _next_port: list[int] = []
+_CLAIMS = Path(tempfile.gettempdir()) / "indipy-test-ports"
+_claimed: dict[int, int] = {}  # port: its lock file's descriptor, held while this process runs
+
+
+def _claim(port: int) -> bool:
+    """Whether this process holds ``port``'s lock file (no other test process does)."""
+    if port in _claimed:
+        return True
+    _CLAIMS.mkdir(mode=0o777, exist_ok=True)
+    fd = os.open(_CLAIMS / f"{port}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _claimed[port] = fd
+    return True
 
 
 def free_port() -> int:
@@ -102,7 +120,10 @@ def free_port() -> int:
     outgoing connection -- of this worker or of another pytest-xdist worker running beside it --
     may take it between this probe and the server's bind (a CI run lost a test so: "address
     already in use"). Each worker takes its ports in turn from a band of its own below that
-    range, so the only race left is with other programs listening on the machine."""
+    range. A second copy of the suite running beside this one has workers of the same names:
+    each port is also claimed in a lock file that this process holds until it ends (a run beside
+    another lost a test to a web server of the other run on "its" port). The only race left is
+    with other programs listening on the machine."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker[2:].isdigit() else 0
     top = _ephemeral_start() - index * _PORT_BAND
@@ -117,6 +138,7 @@ def free_port() -> int:
                 sock.bind((HOST, port))
             except OSError:
                 continue
+        if _claim(port):
             return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # the band is full
         sock.bind((HOST, 0))

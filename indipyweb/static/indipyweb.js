@@ -26,6 +26,13 @@
     });
   }
 
+  // A redrawn body carries the old one's classes ("tabbed") until it settles (htmx settles
+  // class attributes so) but no open tab: every group was hidden in that moment, the page
+  // blinked and the field being typed in lost its focus. The open tab is chosen as it swaps.
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (e.detail && e.detail.target && e.detail.target.id === "device-body") activateTabs();
+  });
+
   // One listener for every tab button, so a button in a body just swapped in (not yet
   // settled, see below) answers a click too.
   document.addEventListener("click", function (e) {

@@ -378,6 +378,39 @@ def test_a_tab_clicked_as_the_stream_swaps_the_body_in_opens(
     assert page.evaluate("window.__clicked") is True
 
 
+def test_a_field_being_typed_in_stays_shown_and_focused_as_the_body_is_redrawn(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """Until a redrawn device body settled (20 ms, longer on a busy machine) htmx had put the
+    old body's classes on it ("tabbed") but no tab was active yet: every group was hidden, the
+    page blinked empty and the field the operator was typing in lost its focus (the rest of
+    the number went nowhere; a full run lost a CCD exposure so). The open tab now stays open
+    through the swap: the field is shown and focused in that moment and takes the next keys."""
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    field = page.locator(f"#{vector_id(DEVICE, 'LEVEL')} input[name='m.LEVEL']")
+    field.click()
+    page.keyboard.type("1")
+    page.evaluate("""() => document.addEventListener("htmx:oobAfterSwap", e => {
+        if (window.__seen || e.detail.target.id !== "device-body") return;
+        window.__seen = null;
+        setTimeout(() => {  // the next task: before the swap settles (htmx waits 20 ms)
+            const field = document.querySelector("#device-body input[name='m.LEVEL']");
+            window.__seen = {shown: field.checkVisibility(), focused: document.activeElement === field,
+                             settling: document.getElementById("device-body").classList.contains("htmx-added")};
+        }, 0);
+    }, true)""")
+
+    async def delete() -> None:
+        await indi.driver[DEVICE]["DOOMED"].send_delProperty()  # type: ignore[index]
+
+    indi.call(delete)  # a definition changes: the device body is swapped
+    page.wait_for_function("window.__seen", timeout=15000)
+    assert page.evaluate("window.__seen") == {"shown": True, "focused": True, "settling": True}
+    expect(page.locator(f"#{vector_id(DEVICE, 'DOOMED')}")).to_have_count(0)
+    page.keyboard.type("2")
+    expect(field).to_have_value("12")
+
+
 def test_delete_on_the_blob_list_works_after_the_stream_has_redrawn_it(
         browser: Browser, site: WebThread, indi: ServerThread, blobfolder: Path) -> None:
     """The BLOB list the stream redraws (as it opens, and at each set) is shared by every
