@@ -41,10 +41,12 @@ class Server3x:
     @property
     def drivers(self) -> list[IPyDriver]:
         """The in-process drivers served."""
+        from indipydriver.driver import IPyDriver as Driver
         from indipyserver.drivers.driverconnection import InProcessDriverConnection
 
         return [conn.driver for conn in self.connections
-                if isinstance(conn, InProcessDriverConnection)]
+                if isinstance(conn, InProcessDriverConnection)
+                and isinstance(conn.driver, Driver)]  # not a bridge's in-process remote
 
     @property
     def devices(self) -> dict[str, Any]:

@@ -10,21 +10,21 @@ shutting down sends some sites' Last Wills and not others'), and when it is back
 retained ``online`` brings them back.
 
 ``mqtttoport`` serves ordinary INDI clients (KStars, indi_getprop) with our own server
-(``IPyServer``) on ``host:port``: the MQTT network is a *remote server* to it, reached through a
-private loopback listener of this module, so the per-client queues (bounded, slow-client safe),
-enableBLOB per client, snooping and routing are the server's own.
+(``IPyServer``) on ``host:port``: the MQTT network is a *remote server* to it, reached in
+process (``InProcessRemote``: elements framed once, no socket to itself), so the per-client
+queues (bounded, slow-client safe), enableBLOB per client, snooping and routing are the
+server's own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 
-from indipyclient.serverstream import ServerStream
+from indipydriver.links import FramedLink
 from indipydriver.protocol import Frame
 from indipydriver.protocol import events as ev
 from indipydriver.protocol import serialise
@@ -35,8 +35,6 @@ from .hosts import RedisServer
 from .hosts import mqtt_server
 from .hosts import redis_server
 from .indilink import GET_PROPERTIES
-from .indilink import listen
-from .indilink import served_frames
 from .mqttlink import MqttLink
 from .mqttlink import refusal_unwrapped
 from .redisside import RedisSide
@@ -146,61 +144,55 @@ class RedisClient(ClientSide):
 
 
 class PortClient(ClientSide):
-    """``mqtttoport``: the MQTT network as a remote server of a private ``IPyServer``."""
+    """``mqtttoport``: the MQTT network as an in-process remote of a private ``IPyServer``."""
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer, subscribe_list: Sequence[str],
                  host: str, port: int, retry: Retry | None = None) -> None:
         super().__init__(mqtt_id, mqtt_host, subscribe_list, retry)
         self.host, self.port = host, port
-        self._writer: ServerStream | None = None
+        self._link: FramedLink | None = None
         self.server: object = None
 
     async def from_site(self, site: str, frames: list[Frame]) -> None:
-        await self._write(b"".join(frame.data for frame in frames))
+        link = self._link
+        if link is None:
+            return  # the server asks for everything again as it takes the link
+        for frame in frames:  # framed once, by `Drops.frames`: the server takes them so
+            await link.write_frame(frame)
 
     async def site_gone(self, site: str) -> None:
+        link = self._link
+        if link is None:
+            return
         for device in sorted(self.site_devices.get(site, ())):
-            await self._write(serialise(ev.DelProperty(device,
-                                                       message=f"site {site} is offline")))
+            await link.write(serialise(ev.DelProperty(device,
+                                                      message=f"site {site} is offline")))
 
-    async def _write(self, data: bytes) -> None:
-        writer = self._writer
-        if writer is None:
-            return  # asked again when the server connects
-        # As a view: what the socket does not take at once, the transport keeps by slicing
-        # what it was given, which for bytes is one more copy of most of a BLOB.
-        writer.write(memoryview(data))
-        with contextlib.suppress(ConnectionError):
-            await writer.drain()
-
-    async def _serve_server(self, stream: ServerStream) -> None:
-        """Our server connected as to a remote: what it sends goes to the sites."""
-        if self._writer is not None:
-            self._writer.close()
-        self._writer = stream
+    async def serve(self, link: FramedLink) -> None:
+        """Our server's side of the network (`InProcessRemote`): what it sends goes to the
+        sites, until it closes the link."""
+        self._link = link
         try:
-            async for frames in served_frames(stream):
+            while frames := await link.read_frames():
                 for item in frames:
                     if item.tag == "enableBLOB":
                         continue  # the sites send every BLOB; our server filters per client
-                    elif item.tag == "getProperties" and item.attrs.get("device") == "*":
-                        continue  # a chained server's marker; the plain one follows
+                    if item.tag == "getProperties" and item.attrs.get("device") == "*":
+                        # a chained server's "everything" (indiserver's form): the sites'
+                        # servers know the plain one
+                        await self.ask_all()
                     else:
                         self.mqtt.publish(self.out_topic, bytes(item.data))
-        except ConnectionError:
-            pass
         finally:
-            if self._writer is stream:
-                self._writer = None
-            stream.close()
+            if self._link is link:
+                self._link = None
 
     async def run(self) -> None:
         from indipyserver import IPyServer
+        from indipyserver.drivers.driverconnection import InProcessRemote
 
-        inner = await listen(self._serve_server, "127.0.0.1", 0)
-        inner_port = inner.sockets[0].getsockname()[1]
         server = IPyServer(host=self.host, port=self.port, handle_signals=False)
-        server.add_remote("127.0.0.1", inner_port, blob_enable=True)
+        server.add_connection(InProcessRemote(self, label=f"MQTT network ({self.mqtt_id})"))
         self.server = server
         try:
             async with refusal_unwrapped(), asyncio.TaskGroup() as group:
@@ -211,7 +203,6 @@ class PortClient(ClientSide):
                 await serving
         finally:
             server.shutdown()
-            inner.close()
 
 
 async def mqtttoredis_async(mqtt_id: str, mqtt_host: MqttServer | None = None,

@@ -1,7 +1,8 @@
-"""A connection from the server to one source of devices, and the in-process kind.
+"""A connection from the server to one source of devices, and the in-process kinds.
 
-`DriverConnection` is the base of every driver-side connection (in-process drivers here,
-executable drivers in `drivers.executable.py`, remote servers in `remote.py`). It owns the bounded
+`DriverConnection` is the base of every driver-side connection (in-process drivers and
+in-process remotes here, executable drivers in `drivers.executable.py`, remote servers in
+`remote.py`). It owns the bounded
 outbound queue to the driver, so that a driver which stops reading never grows the server's
 memory without bound (indiserver has no such limit, INDI notes 2.4), and carries its server's
 `loop.flowcontrol.Congestion`, which holds up reading from the driver while a client of that server
@@ -16,6 +17,7 @@ from abc import ABC
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from typing import Protocol
 
 from indipydriver.links import FramedLink
 from indipydriver.protocol.errors import ProtocolError
@@ -31,6 +33,15 @@ if TYPE_CHECKING:
     from indipyserver.fastpath.shortcut import Shortcut
 
 logger = logging.getLogger("indipyserver.driverconn")  # the name users' logs know
+
+class InProcessPeer(Protocol):
+    """What runs in the server's loop and exchanges framed elements with it: an `IPyDriver`,
+    or a bridge's network served as a remote (`InProcessRemote`)."""
+
+    async def serve(self, link: FramedLink) -> None:
+        """Exchange elements over `link` until it is closed (its ``read_frames`` says [])."""
+        ...
+
 
 #: Default limit of bytes queued to one driver, the same figure as indiserver's client `-m`.
 DEFAULT_DRIVER_QUEUE_BYTES = 128 * 1024 * 1024
@@ -258,7 +269,7 @@ class InProcessDriverConnection(DriverConnection):
     takes_writes = False  # it takes elements framed (`send_frame`), never bytes written through
     _count = 0  # numbers the labels: two instances of one driver class must be told apart
 
-    def __init__(self, driver: IPyDriver, *, label: str | None = None) -> None:
+    def __init__(self, driver: IPyDriver | InProcessPeer, *, label: str | None = None) -> None:
         InProcessDriverConnection._count += 1
         super().__init__(label or f"{type(driver).__name__} #{InProcessDriverConnection._count}")
         self.driver = driver
@@ -405,3 +416,21 @@ class InProcessDriverConnection(DriverConnection):
         finally:
             self._closed = True
             router.driver_lost(self)
+
+
+class InProcessRemote(InProcessDriverConnection):
+    """A remote server reached in process: a bridge's network of INDI sites (``mqtttoport``)
+    served to this server's clients as a chained server's devices are.
+
+    Elements pass framed both ways, as an in-process driver's do: a socket to ourselves cost a
+    13.5 MB BLOB a send, a receive, the transport keeping what the socket did not take and
+    framing it again. Unlike a driver's, what it hands on came from a network, so the router
+    checks it as a remote's (``trusted_xml``); BLOB vectors must come framed by a streaming
+    framer (``Framer(stream_tags=...)``), which checked their markup. It is asked for every
+    device with ``getProperties device="*"`` and told no BLOB modes: it sends every BLOB and
+    the server filters per client.
+    """
+
+    is_remote = True
+    blob_enable = True
+    trusted_xml = False
