@@ -281,7 +281,55 @@ class Mount(_RoleClient):
         await self._ready("ON_COORD_SET", "EQUATORIAL_EOD_COORD")
         limit = self._limit(timeout)
         await self._set("ON_COORD_SET", {mode: "On"}, DEFAULT_TIMEOUT)
-        await self._set("EQUATORIAL_EOD_COORD", {"RA": ra_hours, "DEC": dec_degrees}, limit)
+        await self._move(ra_hours, dec_degrees, limit)
+
+    #: How near (degrees, on each axis) a report must be to the target to end a move that was
+    #: never seen Busy (a sync; a move too short for a Busy report).
+    ARRIVED_DEGREES = 1.0
+
+    async def _move(self, ra_hours: float, dec_degrees: float, limit: float) -> None:
+        """Set the coordinates and wait for the mount's answer. A tracking mount reports them
+        Ok all along, and such a report in flight as the request went out is no answer (a
+        loaded machine's goto "ended" at once, where it started). The answer is Alert, or Ok
+        (Idle) once the move was seen Busy or the mount reports the target."""
+        moving = False
+        answer: list[PropertyVector] = []
+
+        def answered(event: ev.Event) -> bool:
+            nonlocal moving
+            if isinstance(event, ev.ConnectionLost):
+                raise ConnectionError(f"lost the server during {self.name}'s move")
+            if not (isinstance(event, ev.setVector) and event.devicename == self.name
+                    and event.vectorname == "EQUATORIAL_EOD_COORD"):
+                return False
+            vector = event.vector
+            if vector.state == State.BUSY:
+                moving = True
+                return False
+            if vector.state == State.ALERT or moving or self._at(vector, ra_hours, dec_degrees):
+                answer.append(vector)
+                return True
+            return False
+
+        with self.client.waiters.watching(answered) as done:
+            await self.client.set(self.name, "EQUATORIAL_EOD_COORD",
+                                  {"RA": ra_hours, "DEC": dec_degrees}, wait=False)
+            try:
+                async with asyncio.timeout(limit):
+                    await done
+            except TimeoutError:
+                state = self._vector("EQUATORIAL_EOD_COORD").state
+                raise TimeoutError(f"{self.name}.EQUATORIAL_EOD_COORD: no end of the move to "
+                                   f"{ra_hours:g} h {dec_degrees:g} deg after {limit:g} s "
+                                   f"(still {state})") from None
+        if answer[0].state == State.ALERT:
+            raise RoleError(f"{self.name}.EQUATORIAL_EOD_COORD: "
+                            f"{self._last_message(answer[0])}")
+
+    def _at(self, coords: PropertyVector, ra_hours: float, dec_degrees: float) -> bool:
+        ra, dec = float(coords["RA"]), float(coords["DEC"])
+        return (abs((ra - ra_hours + 12) % 24 - 12) * 15 < self.ARRIVED_DEGREES
+                and abs(dec - dec_degrees) < self.ARRIVED_DEGREES)
 
     async def goto(self, ra_hours: float, dec_degrees: float, *, track: bool = True,
                    timeout: float | None = None) -> tuple[float, float]:

@@ -10,8 +10,10 @@ Only a set answers: a def with the old values may be a replay for some getProper
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from indipydriver.protocol import State
@@ -64,7 +66,16 @@ class Waiters:
     async def until(self, check: Check, timeout: float) -> None:
         """Wait until ``check(event)`` returns True for an event, at most ``timeout`` s
         (``TimeoutError``); an exception ``check`` raises is raised here."""
-        done = asyncio.get_running_loop().create_future()
+        with self.watching(check) as done:
+            async with asyncio.timeout(timeout):
+                await done
+
+    @contextlib.contextmanager
+    def watching(self, check: Check) -> Iterator[asyncio.Future[None]]:
+        """``check`` sees every event from now until the block ends: started before a request
+        is sent, so that no answer can come before it. The future is done once ``check``
+        returned True, or holds what it raised."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def waiter(event: ev.Event) -> bool:
             if done.done():
@@ -80,10 +91,11 @@ class Waiters:
 
         self._add(waiter)
         try:
-            async with asyncio.timeout(timeout):
-                await done
+            yield done
         finally:
             self._remove(waiter)
+            if done.done() and not done.cancelled():
+                done.exception()  # retrieved: an error nobody awaited is not "never retrieved"
 
     async def send_and_wait(self, model: Model, target: PropertyVector,
                             send: Callable[[], Awaitable[object]], *, wait: bool = True,

@@ -10,6 +10,7 @@ size, the mount's position, the focuser's position, the wheel's slot).
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from peers import free_port
 from serverkit import running
 
 import indipyclient
+import indipydriver as ipd
 from indipyclient.roles import Camera
 from indipyclient.roles import FilterWheel
 from indipyclient.roles import Focuser
@@ -247,3 +249,71 @@ async def test_mount_connect_returns_once_the_coordinates_are_defined() -> None:
         release.set()
         await asyncio.wait_for(connecting, 20)
         assert mount.position == (5.5, 20.0)
+
+
+class TrackingMount(IPyDriver):
+    """A tracking mount as a client sees one on a loaded machine: its periodic report (Ok, at
+    the old position) was on its way as the goto went out, so it comes after the request and
+    before the driver's own answer. A goto then goes Busy and ends Ok at the target when the
+    test releases it; a sync answers Ok at once, with no Busy."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.busy_sent = asyncio.Event()
+        mode = ipd.SwitchVector(name="ON_COORD_SET", label="On set", group="Main", perm="rw",
+                                rule="OneOfMany", state="Ok", switchmembers=[
+                                    ipd.SwitchMember(name="TRACK", membervalue="On"),
+                                    ipd.SwitchMember(name="SYNC", membervalue="Off")])
+        coords = ipd.NumberVector(name="EQUATORIAL_EOD_COORD", label="Eq. coordinates",
+                                  group="Main", perm="rw", state="Ok", numbermembers=[
+                                      ipd.NumberMember(name="RA", format="%010.6m", min=0,
+                                                       max=24, membervalue=5.5),
+                                      ipd.NumberMember(name="DEC", format="%010.6m", min=-90,
+                                                       max=90, membervalue=20.0)])
+        connection = ipd.SwitchVector(name="CONNECTION", label="Connection", group="Main",
+                                      perm="rw", rule="OneOfMany", state="Ok", switchmembers=[
+                                          ipd.SwitchMember(name="CONNECT", membervalue="On"),
+                                          ipd.SwitchMember(name="DISCONNECT",
+                                                           membervalue="Off")])
+        super().__init__(ipd.Device("Tracker", [connection, mode, coords]))
+
+    async def rxevent(self, event: Any) -> None:
+        device = self["Tracker"]
+        if isinstance(event, ipd.newSwitchVector) and event.vectorname == "ON_COORD_SET":
+            for name, value in event.items():
+                device["ON_COORD_SET"][name] = value
+            await device["ON_COORD_SET"].send_setVector(state="Ok")
+        elif isinstance(event, ipd.newNumberVector) and event.vectorname == "EQUATORIAL_EOD_COORD":
+            coords = device["EQUATORIAL_EOD_COORD"]
+            await coords.send_setVector(state="Ok")  # the report that was on its way
+            if device["ON_COORD_SET"]["SYNC"] == "On":
+                coords["RA"], coords["DEC"] = event["RA"], event["DEC"]
+                await coords.send_setVector(state="Ok")
+                return
+            await coords.send_setVector(state="Busy")
+            self.busy_sent.set()
+            await self.release.wait()
+            coords["RA"], coords["DEC"] = event["RA"], event["DEC"]
+            await coords.send_setVector(state="Ok")
+
+
+async def test_a_goto_ends_at_the_mounts_answer_not_at_a_tracking_report_in_flight() -> None:
+    """A tracking mount's Ok report at the old position, arriving after the goto was sent,
+    is not the goto's end (a full run's conformance check saw "ended Ok" where the slew began):
+    goto returns once the slew it saw Busy ends, at the target; a sync, never Busy, returns
+    at the report of its coordinates."""
+    driver = TrackingMount()
+    port = free_port()
+    async with running(IPyServer(driver, port=port)), \
+            indipyclient.connect("127.0.0.1", port) as client:
+        mount = Mount(client, "Tracker", timeout=20)
+        await mount.connect()
+        going = asyncio.create_task(mount.goto(7.0, 30.0))
+        await asyncio.wait_for(driver.busy_sent.wait(), 20)
+        await client.wait_for("Tracker", "EQUATORIAL_EOD_COORD", state="Busy", timeout=20)
+        assert not going.done()  # the Ok before the Busy did not end it
+        driver.release.set()
+        assert await asyncio.wait_for(going, 20) == (7.0, 30.0)
+
+        await mount.sync(8.0, 35.0)
+        assert mount.position == (8.0, 35.0)  # not the old report's (7.0, 30.0)

@@ -391,8 +391,8 @@ def test_a_field_being_typed_in_stays_shown_and_focused_as_the_body_is_redrawn(
     field.click()
     page.keyboard.type("1")
     page.evaluate("""() => document.addEventListener("htmx:oobAfterSwap", e => {
-        if (window.__seen || e.detail.target.id !== "device-body") return;
-        window.__seen = null;
+        if (window.__armed || e.detail.target.id !== "device-body") return;
+        window.__armed = true;
         setTimeout(() => {  // the next task: before the swap settles (htmx waits 20 ms)
             const field = document.querySelector("#device-body input[name='m.LEVEL']");
             window.__seen = {shown: field.checkVisibility(), focused: document.activeElement === field,
@@ -404,7 +404,8 @@ def test_a_field_being_typed_in_stays_shown_and_focused_as_the_body_is_redrawn(
         await indi.driver[DEVICE]["DOOMED"].send_delProperty()  # type: ignore[index]
 
     indi.call(delete)  # a definition changes: the device body is swapped
-    page.wait_for_function("window.__seen", timeout=15000)
+    # polled from here: the page's CSP refuses the eval wait_for_function polls with
+    wait_for(lambda: page.evaluate("window.__seen || null"), 15, "the body's redraw")
     assert page.evaluate("window.__seen") == {"shown": True, "focused": True, "settling": True}
     expect(page.locator(f"#{vector_id(DEVICE, 'DOOMED')}")).to_have_count(0)
     page.keyboard.type("2")
