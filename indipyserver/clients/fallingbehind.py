@@ -35,8 +35,12 @@ from indipyserver.loop.flowcontrol import Congestion
 
 logger = logging.getLogger("indipyserver.clients")  # same logger as the connection it serves
 
-#: A congested client that sends nothing to its socket for this long is slow (seconds).
-SLOW_AFTER = 0.05
+#: A congested client that sends nothing to its socket for this long is slow (seconds). It
+#: holds anyone up only while no other client keeps up (a client alone, all of them behind),
+#: so it may be long enough for a reader that merely stalled: a TCP retransmission (200 ms at
+#: least), a process descheduled on a loaded machine (at 50 ms a slow reader alone lost
+#: superseded BLOBs on a busy 2-core machine, and mqtttoport's one client in the MQTT bench).
+SLOW_AFTER = 0.25
 
 #: A client already paused this long in its first pause (its transport has never resumed since
 #: it connected) when it passes the soft limit is slow at once: it never showed it reads, so it
