@@ -46,6 +46,7 @@ from typing import IO
 from typing import Any
 from typing import Self
 
+import psutil
 import pytest
 import waiting
 
@@ -161,6 +162,16 @@ def pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def pid_running(pid: int) -> bool:
+    """Whether a process of that id runs: a zombie waiting to be reaped has ended, and one that
+    exits while it is looked at has ended too (asked in two steps, exists then status, it could
+    vanish between them: a full run's NoSuchProcess)."""
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> bool:

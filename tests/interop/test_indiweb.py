@@ -42,6 +42,7 @@ from peers import driver_path
 from peers import find_binary
 from peers import free_port
 from peers import getprop
+from peers import pid_running
 from peers import terminate
 from peers import wait_listening
 from waiting import wait_for
@@ -110,9 +111,8 @@ class Namespace:
             self.holder.kill()  # unshare's --kill-child: PID 1 dies, then all in it
         self.holder.communicate(timeout=10)
         if self.init:
-            wait_for(lambda: not psutil.pid_exists(self.init)
-                     or psutil.Process(self.init).status() == psutil.STATUS_ZOMBIE,
-                     10, "the namespace's PID 1 outlived unshare")
+            wait_for(lambda: not pid_running(self.init), 10,
+                     "the namespace's PID 1 outlived unshare")
 
 
 class Machine:
@@ -229,8 +229,7 @@ def listener(port: int) -> psutil.Process | None:
 
 
 def gone(pids: list[int]) -> bool:
-    return not any(psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
-                   for p in pids)
+    return not any(pid_running(p) for p in pids)
 
 
 def devices(port: int) -> set[str]:
