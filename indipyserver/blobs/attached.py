@@ -17,6 +17,21 @@ Meanwhile the driver's reader is held (``drivers.inbound.InboundProtocol.hold``)
 driver sent waits, so nothing overtakes the BLOB. A vector whose attached data fits in one
 step is converted at once, in the read that brought it (`inline_attached`).
 
+Two exceptions let the driver go on while its image is encoded; without them each frame of
+indilib's CCD simulator waited about 11 ms with four clients (the whole encoding and every
+client's share of it) before the exposure's Ok reached the client that starts the next one
+(``bench/ccdrate.py``):
+
+* The driver's ``pingRequest`` right behind the image (libindi sends it in the image's own
+  message, and waits for its reply before the next image) is passed on as the conversion
+  starts: the image is the server's from then (its descriptors held here).
+* When every client that takes the image streams it (the sink `keeps_order`: none gets it
+  whole at its end, nothing assembles it), what the driver sends meanwhile is routed at once,
+  since it waits behind the image in those clients' queues and the others never see the
+  image; the reader is not held. The first ``setBLOBVector`` it sends meanwhile, and
+  everything after it, waits here with the reader held, so what the driver has in flight is
+  bounded to one more image, waiting with its ping until this one is done.
+
 Such a driver is read without cut-through streaming of its own bytes (``drivers.executable``), so a
 ``setBLOBVector`` always arrives here as one `Frame`.
 """
@@ -120,6 +135,12 @@ class PieceSink(Protocol):
         for it, and nothing needs it whole)."""
         ...
 
+    @property
+    def keeps_order(self) -> bool:
+        """After a `FrameHead`: what is routed until its `FrameEnd` reaches the element's
+        receivers after it (module doc)."""
+        ...
+
 
 class _Assembler:
     """A `PieceSink` that joins the pieces and routes the element whole (no forwarder given)."""
@@ -147,6 +168,10 @@ class _Assembler:
     @property
     def wants_pieces(self) -> bool:
         return True  # routed whole: the router decides
+
+    @property
+    def keeps_order(self) -> bool:
+        return False  # routed at its end: anything routed before would overtake it
 
 
 class _Conversion:
@@ -225,6 +250,7 @@ class AttachedBlobs:
         self._next: asyncio.Handle | None = None  # the next step, scheduled
         self._throttled = False
         self._closed = False
+        self._idle: asyncio.Event | None = None  # made by `finished`, set as it may return
         if congestion is not None:
             congestion.add_reader(self)
         CLOSER.start()  # now, not in the middle of the first large BLOB
@@ -235,7 +261,10 @@ class AttachedBlobs:
         return self._conversion is not None
 
     def __call__(self, frames: list[Frame]) -> None:
-        if self._conversion is not None or self._pending:
+        if self._conversion is not None and not self._pending and self._sink.keeps_order:
+            self._pending.extend(frames)
+            self._pass_on_meanwhile()  # read while the reader was not held (module doc)
+        elif self._conversion is not None or self._pending:
             self._pending.extend(frames)  # behind the element being converted
         elif any(f.tag == "setBLOBVector" for f in frames):
             self._route(frames)
@@ -271,11 +300,9 @@ class AttachedBlobs:
                 continue
             # The conversion owns the descriptors from here (`close` closes them).
             self._conversion = conversion = _Conversion(frame, members, self._step)
-            self._pending.extend(frames[i + 1 :])
+            self._pending.extend(frames[i + 1 :])  # empty before: see the callers
             if out:
                 self._on_frames(out)
-            if self.reader is not None:
-                self.reader.hold(True)
             self._sink.handle(conversion.head())
             if not self._sink.wants_pieces:
                 # No client takes it (none enabled BLOBs for the device, the usual case
@@ -288,13 +315,53 @@ class AttachedBlobs:
                 rest = list(self._pending)
                 self._pending.clear()
                 self._route(rest)
-                if self._conversion is None and self.reader is not None and not self._closed:
-                    self.reader.hold(False)
                 return
+            pings = self._pings_behind()
+            if pings:
+                self._on_frames(pings)  # answered now (module doc)
+            if self._sink.keeps_order:
+                self._pass_on_meanwhile()
+            elif self.reader is not None:
+                self.reader.hold(True)
             self._schedule()
             return
         if out:
             self._on_frames(out)
+
+    async def finished(self) -> None:
+        """Wait until no element is being converted (or `close`). The driver's reader may see
+        its end meanwhile (it is not always held): the image it sent is still delivered, and
+        what came after it, as when the reader was held until the end."""
+        while self._conversion is not None and not self._closed:
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            await self._idle.wait()
+
+    def _wake_finished(self) -> None:
+        idle, self._idle = self._idle, None
+        if idle is not None:
+            idle.set()
+
+    def _pass_on_meanwhile(self) -> None:
+        """While the element being converted keeps order: route what waits up to the first
+        ``setBLOBVector``; the reader is held while one waits (until the element is done)."""
+        pending = self._pending
+        out = []
+        while pending and pending[0].tag != "setBLOBVector":
+            out.append(pending.popleft())
+        if out:
+            self._on_frames(out)
+        if self.reader is not None:
+            self.reader.hold(bool(pending))
+
+    def _pings_behind(self) -> list[Frame]:
+        """The ``pingRequest``s that directly follow the element being converted, taken out
+        of what waits for it."""
+        pending = self._pending
+        pings = []
+        while pending and pending[0].tag == "pingRequest":
+            pings.append(pending.popleft())
+        return pings
 
     def _schedule(self) -> None:
         if self._next is None and not (self._throttled or self._closed):
@@ -331,8 +398,10 @@ class AttachedBlobs:
                 frames = list(self._pending)
                 self._pending.clear()
                 self._route(frames)
-            if self._conversion is None and self.reader is not None and not self._closed:
-                self.reader.hold(False)
+            if self._conversion is None:
+                if self.reader is not None and not self._closed:
+                    self.reader.hold(False)
+                self._wake_finished()
         finally:
             flow.end()
 
@@ -373,3 +442,4 @@ class AttachedBlobs:
                 flow.end()
         if self._congestion is not None:
             self._congestion.remove_reader(self)
+        self._wake_finished()

@@ -102,6 +102,14 @@ class BlobForwarder:
         when its pieces would go nowhere (``blobs.attached`` then skips encoding them)."""
         return self._head is not None and (self._whole or bool(self._receivers or self._late))
 
+    @property
+    def keeps_order(self) -> bool:
+        """The element begun reaches every client that takes it as it streams, so whatever
+        is routed to them meanwhile waits behind it in their queues: False when a late client
+        gets it whole at its end, or the router gets it assembled (``blobs.attached`` then
+        holds back what its driver sends meanwhile)."""
+        return self._head is not None and not self._whole and not self._late
+
     def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
         if type(item) is FrameChunk:
             data = item.data

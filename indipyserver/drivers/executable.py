@@ -350,6 +350,8 @@ class ExDriverConnection(DriverConnection):
                     tg.create_task(self._log_stderr(process.stderr))
                     pumping = tg.create_task(pump(self, write_transport, gate))
                     await inbound.closed.wait()
+                    if attached is not None:
+                        await attached.finished()  # its last image is delivered all the same
                     pumping.cancel()
                 finally:
                     self.reader_now = None

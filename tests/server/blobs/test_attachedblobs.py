@@ -272,6 +272,9 @@ class Sink:
 
     #: Someone takes the element (a test sets False: nobody does).
     wants_pieces = True
+    #: Every receiver streams it (a test sets True); False: as when a late client gets it
+    #: whole at its end.
+    keeps_order = False
 
     def element(self) -> bytes:
         return b"".join(bytes(item.data) for item in self.items)
@@ -344,23 +347,81 @@ async def test_large_vector_same_bytes_as_at_once_and_the_loop_keeps_running() -
 
 
 async def test_frames_after_the_blob_wait_for_it_same_read_and_later_reads() -> None:
+    """Routed whole at its end (here assembled; as for a late client), the image keeps
+    everything after it waiting, in the same read and in later ones, with the reader held;
+    only the driver's ping right behind it goes on at once (the image is the server's)."""
     payload, fd, got, wrap, reader = one_image(5)
     before = frame("<message device='CCD Simulator' message='before'/>")
     ping = frame("<pingRequest uid='SetBLOB/1'/>")
     after = frame("<message device='CCD Simulator' message='after'/>")
     wrap([before, vector(member("CCD1", len(payload))), ping])
-    assert got == [before]  # what came before the BLOB goes at once
+    assert got == [before, ping]  # what came before the BLOB, and its ping, go at once
+    assert reader.holds == [True]
     await asyncio.sleep(0)
     wrap([after])  # a later read (the real reader is held: queued here all the same)
     small = memfd(b"tiny")
     wrap.buffers.push([small])
     wrap([vector(member("CCD1", 4))])  # small, but behind the large one all the same
     await until_idle(wrap)
-    assert [f.tag for f in got] == ["message", "setBLOBVector", "pingRequest", "message",
+    assert [f.tag for f in got] == ["message", "pingRequest", "setBLOBVector", "message",
                                     "setBLOBVector"]
-    assert got[2] is ping and got[3] is after
-    assert [v for _, v in blobs(got[1])] == [payload] and blobs(got[4])[0][1] == b"tiny"
+    assert got[1] is ping and got[3] is after
+    assert [v for _, v in blobs(got[2])] == [payload] and blobs(got[4])[0][1] == b"tiny"
     assert reader.holds == [True, False] and closed(fd) and closed(small)
+
+
+async def test_with_every_receiver_streaming_the_driver_goes_on_until_its_next_blob() -> None:
+    """Every client taking the image streams it (the sink keeps order: what is routed
+    meanwhile waits behind it in their queues): the ping and the exposure's Ok read with it,
+    and what the driver sends later, go on while it is encoded, the reader not held (the
+    client starting the next exposure is not kept waiting for the base64). Its next
+    setBLOBVector, and what follows it, wait with the reader held until the image is done, so
+    the driver has at most one more image in flight."""
+    sink = Sink()
+    sink.keeps_order = True
+    payload, fd, got, wrap, reader = one_image(5, sink=sink)
+    ping = frame("<pingRequest uid='SetBLOB/1'/>")
+    ok = frame("<message device='CCD Simulator' message='exposure done'/>")
+    wrap([vector(member("CCD1", len(payload))), ping, ok])
+    assert wrap.converting and got == [ping, ok] and not reader.held
+    after = frame("<message device='CCD Simulator' message='after'/>")
+    wrap([after])
+    assert got == [ping, ok, after] and not reader.held
+    small = memfd(b"tiny")
+    wrap.buffers.push([small])
+    later = frame("<message device='CCD Simulator' message='later'/>")
+    wrap([vector(member("CCD1", 4)), later])
+    assert got == [ping, ok, after] and reader.held
+    await until_idle(wrap)
+    assert [f.tag for f in got[3:]] == ["setBLOBVector", "message"] and got[4] is later
+    assert blobs(got[3])[0][1] == b"tiny"
+    assert base64.b64encode(payload) in sink.element()
+    assert not reader.held and closed(fd) and closed(small)
+
+
+async def test_finished_returns_once_the_image_under_way_is_done_or_given_up() -> None:
+    """The driver's connection waits on `finished` when its reader sees the end (the reader is
+    not always held now): the image is delivered first; `close` (the server stopping) ends
+    the wait too."""
+    payload, fd, got, wrap, _reader = one_image(5)
+    wrap([vector(member("CCD1", len(payload)))])
+    waiting = asyncio.ensure_future(wrap.finished())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    async with asyncio.timeout(10):
+        await waiting
+    assert not wrap.converting and [f.tag for f in got] == ["setBLOBVector"]
+    assert closed(fd)
+    await wrap.finished()  # nothing under way: at once
+
+    payload, fd, got, wrap, _reader = one_image(5)
+    wrap([vector(member("CCD1", len(payload)))])
+    waiting = asyncio.ensure_future(wrap.finished())
+    await asyncio.sleep(0)
+    wrap.close()
+    async with asyncio.timeout(10):
+        await waiting
+    assert got == [] and closed(fd)
 
 
 async def test_two_large_vectors_in_one_read_convert_one_after_the_other() -> None:
@@ -481,7 +542,7 @@ async def test_an_image_nobody_takes_is_not_encoded_and_the_ping_goes_on_at_once
     end = sink.items[-1]
     assert isinstance(end, FrameEnd) and end.complete
     assert got == [ping]
-    assert reader.holds == [True, False] and closed(fd) and len(wrap.buffers) == 0
+    assert reader.holds == [] and closed(fd) and len(wrap.buffers) == 0
 
 
 async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:

@@ -426,3 +426,48 @@ async def test_a_half_closed_client_gets_the_streamed_blob_whole_before_closing(
     assert transport.closed
     assert [bytes(f.data) for f in elements(transport.out)] == [big]
 
+
+
+async def test_the_forwarder_keeps_order_only_while_every_receiver_streams() -> None:
+    """`keeps_order`, by which ``blobs.attached`` lets a driver go on sending while its image
+    is encoded: True while every client taking the element streams it (what is routed
+    meanwhile waits behind it in their queues); False between elements, when a receiver is
+    late (it gets the element whole at its end, so anything routed before would overtake it)
+    and when the router takes the element whole (a snooping driver enabled its BLOBs)."""
+    big = blob(300_000)
+    router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>',
+                                                 None)
+    forwarder = inbound._forwarder
+    assert forwarder is not None and not forwarder.keeps_order
+    inbound.data_received(big[:100_000])
+    assert forwarder.active and forwarder.keeps_order  # the client without BLOBs is no receiver
+    inbound.data_received(big[100_000:])
+    assert not forwarder.active and not forwarder.keeps_order
+
+    router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>',
+                                                 '<enableBLOB device="Cam">Also</enableBLOB>')
+    forwarder = inbound._forwarder
+    assert forwarder is not None
+    conns[1][0].slow = True  # as clients.fallingbehind marks it: given the element whole
+    inbound.data_received(big[:100_000])
+    assert forwarder.active and not forwarder.keeps_order
+    inbound.data_received(big[100_000:])
+    await asyncio.sleep(0)
+    assert [bytes(f.data) for f in elements(conns[1][1].out)] == [big]
+
+    router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    forwarder = inbound._forwarder
+    assert forwarder is not None
+    snooper = FakeDriver()
+    snooper.label = "snooper"
+    router.driver_ready(snooper)  # type: ignore[arg-type]
+    router.driver_frames(
+        snooper,
+        Framer().feed(  # type: ignore[arg-type]
+            b'<getProperties device="Cam" version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
+        ),
+    )
+    inbound.data_received(big[:100_000])
+    assert forwarder.active and not forwarder.keeps_order
+    inbound.data_received(big[100_000:])
+    assert big in snooper.sent
