@@ -474,10 +474,14 @@ def test_a_new_light_vector_from_a_client_is_dropped_as_the_router_drops_it() ->
     assert both([("client", 23, 0)], [0, 1]) == 0
 
 
-def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
-    # A shared-BLOB driver's reader has the shortcut too (exdriver): while AttachedBlobs
-    # converts a large attached BLOB over several loop iterations, the reader is held, so the
-    # next read (a set vector the shortcut would take) comes only after the BLOB has gone out.
+@pytest.mark.parametrize("late", [False, True], ids=["streaming", "late"])
+def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted(late: bool) -> None:
+    # A shared-BLOB driver's reader has the shortcut too (exdriver). While AttachedBlobs
+    # converts a large attached BLOB over several loop iterations, a client that streams it
+    # gets whatever is routed meanwhile behind it, so the reader goes on and the shortcut may
+    # take the driver's next set vector at once: it is queued behind the BLOB. A late client
+    # (slow: given the BLOB whole at its end) would see it overtake, so the reader is held
+    # and the set vector is read only after the BLOB has gone out.
     import os
 
     from indipyserver.blobs.attached import AttachedBlobs
@@ -513,27 +517,37 @@ def test_a_set_vector_cannot_overtake_a_shared_blob_being_converted() -> None:
         client.connection_made(to_client)
         client.data_received(b'<getProperties version="1.7"/><enableBLOB>Also</enableBLOB>\n')
         to_client.writes.clear()
+        client.slow = late  # as clients.fallingbehind marks it
 
         payload = b"0123456789" * 10
         fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
-        os.write(fd, payload)
-        buffers.push([fd])
-        inbound.data_received(
-            b'<setBLOBVector device="D" name="B" state="Ok"><oneBLOB name="b" size="100" '
-            b'format=".fits" len="100" attached="true"></oneBLOB></setBLOBVector>\n'
-        )
-        assert attached.converting and not transport.reading  # no read can come meanwhile
-        await until(lambda: not attached.converting, what="the BLOB converted", interval=0)
-        assert transport.reading
-        taken.clear()
-        inbound.data_received(DRIVER_READS[0])  # the next read: taken by the shortcut
-        assert taken == [True]
-        await asyncio.sleep(0)
-        out = b"".join(to_client.writes)
-        assert out.index(b"</setBLOBVector>") < out.index(b"<setNumberVector")
-        assert router.cached("D", "N")[1] is not None
-        attached.close()
-        buffers.close_all()
+        try:
+            os.write(fd, payload)
+            buffers.push([fd])
+            inbound.data_received(
+                b'<setBLOBVector device="D" name="B" state="Ok"><oneBLOB name="b" size="100" '
+                b'format=".fits" len="100" attached="true"></oneBLOB></setBLOBVector>\n'
+            )
+            assert attached.converting
+            assert transport.reading is not late  # held only for a late client
+            taken.clear()
+            if not late:
+                inbound.data_received(DRIVER_READS[0])  # read meanwhile: the shortcut takes it
+                assert taken == [True] and attached.converting
+            await until(lambda: not attached.converting, what="the BLOB converted", interval=0)
+            assert transport.reading
+            if late:
+                inbound.data_received(DRIVER_READS[0])  # the next read: taken by the shortcut
+                assert taken == [True]
+            client.slow = False
+            client.flush_marked()
+            await asyncio.sleep(0)
+            out = b"".join(to_client.writes)
+            assert out.index(b"</setBLOBVector>") < out.index(b"<setNumberVector")
+            assert router.cached("D", "N")[1] is not None
+        finally:  # the descriptor too, whatever failed (a leak would fail the memfd count
+            attached.close()  # of a later test in this process)
+            buffers.close_all()
 
     asyncio.run(run())
 
