@@ -248,8 +248,8 @@ async def test_driver_gone_in_the_middle_of_a_blob() -> None:
     assert alert.attrs["state"] == "Alert"
 
 
-async def test_snooped_blob_is_routed_whole() -> None:
-    router, driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+def blob_snooper(router: Router) -> FakeDriver:
+    """A driver snooping Cam with its BLOBs enabled: the router then takes Cam's BLOBs whole."""
     snooper = FakeDriver()
     snooper.label = "snooper"
     router.driver_ready(snooper)  # type: ignore[arg-type]
@@ -259,6 +259,12 @@ async def test_snooped_blob_is_routed_whole() -> None:
             b'<getProperties device="Cam" version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
         ),
     )
+    return snooper
+
+
+async def test_snooped_blob_is_routed_whole() -> None:
+    router, driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
+    snooper = blob_snooper(router)
     big = blob(300_000)
     for i in range(0, len(big), 70_000):
         inbound.data_received(big[i : i + 70_000])
@@ -458,15 +464,7 @@ async def test_the_forwarder_keeps_order_only_while_every_receiver_streams() -> 
     router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
     forwarder = inbound._forwarder
     assert forwarder is not None
-    snooper = FakeDriver()
-    snooper.label = "snooper"
-    router.driver_ready(snooper)  # type: ignore[arg-type]
-    router.driver_frames(
-        snooper,
-        Framer().feed(  # type: ignore[arg-type]
-            b'<getProperties device="Cam" version="1.7"/><enableBLOB device="Cam">Also</enableBLOB>'
-        ),
-    )
+    snooper = blob_snooper(router)
     inbound.data_received(big[:100_000])
     assert forwarder.active and not forwarder.keeps_order
     inbound.data_received(big[100_000:])
