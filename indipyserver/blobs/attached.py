@@ -316,13 +316,14 @@ class AttachedBlobs:
                 self._pending.clear()
                 self._route(rest)
                 return
-            pings = self._pings_behind()
-            if pings:
-                self._on_frames(pings)  # answered now (module doc)
             if self._sink.keeps_order:
-                self._pass_on_meanwhile()
-            elif self.reader is not None:
-                self.reader.hold(True)
+                self._pass_on_meanwhile()  # its ping among what goes on
+            else:
+                pings = self._take_while(lambda f: f.tag == "pingRequest")
+                if pings:
+                    self._on_frames(pings)  # answered now (module doc)
+                if self.reader is not None:
+                    self.reader.hold(True)
             self._schedule()
             return
         if out:
@@ -345,23 +346,19 @@ class AttachedBlobs:
     def _pass_on_meanwhile(self) -> None:
         """While the element being converted keeps order: route what waits up to the first
         ``setBLOBVector``; the reader is held while one waits (until the element is done)."""
-        pending = self._pending
-        out = []
-        while pending and pending[0].tag != "setBLOBVector":
-            out.append(pending.popleft())
+        out = self._take_while(lambda f: f.tag != "setBLOBVector")
         if out:
             self._on_frames(out)
         if self.reader is not None:
-            self.reader.hold(bool(pending))
+            self.reader.hold(bool(self._pending))
 
-    def _pings_behind(self) -> list[Frame]:
-        """The ``pingRequest``s that directly follow the element being converted, taken out
-        of what waits for it."""
+    def _take_while(self, test: Callable[[Frame], bool]) -> list[Frame]:
+        """The frames at the head of what waits that pass `test`, taken out of it."""
         pending = self._pending
-        pings = []
-        while pending and pending[0].tag == "pingRequest":
-            pings.append(pending.popleft())
-        return pings
+        taken = []
+        while pending and test(pending[0]):
+            taken.append(pending.popleft())
+        return taken
 
     def _schedule(self) -> None:
         if self._next is None and not (self._throttled or self._closed):

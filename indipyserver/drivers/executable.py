@@ -9,7 +9,8 @@ descriptors (`SocketReader`) and send clients one line of base64 (``blobs.attach
 indiserver 1.9.9 does. ``shared_blobs`` overrides the choice. Such a driver is read without
 cut-through streaming: its elements are small (the data travels aside), and an attached one
 must arrive whole to be converted; a large one is then passed on in pieces as it is encoded,
-over several loop iterations, while its reader is held.
+over several loop iterations, its reader held unless what the driver sends meanwhile cannot
+overtake it (``blobs.attached``).
 
 The pipes are grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image written
 inline crosses in few wake-ups.
@@ -301,7 +302,7 @@ class ExDriverConnection(DriverConnection):
         attached: AttachedBlobs | None = None
         if shared:
             # Not streamed (module docstring): every element reaches AttachedBlobs whole, which
-            # passes a large BLOB on in pieces as it encodes it, holding the reader meanwhile.
+            # passes a large BLOB on in pieces as it encodes it.
             attached = AttachedBlobs(
                 on_frames,
                 buffers,
@@ -318,7 +319,8 @@ class ExDriverConnection(DriverConnection):
         inbound.stray_text_hint = (" (a print() to stdout? An executable driver's stdout "
                                    "carries INDI XML only: log to stderr)")
         # A set vector alone in a read goes to its clients before it is framed (``fastpath.shortcut``).
-        # (AttachedBlobs holds the reader while it converts: nothing read can overtake it.)
+        # (While AttachedBlobs converts, a set vector read meanwhile reaches the image's
+        # receivers behind it: they stream it, else the reader is held.)
         if self.shortcut is not None:
             inbound.shortcut_route = partial(self.shortcut.route_set, self)
         gate = WriteGate()

@@ -132,7 +132,7 @@ class InboundProtocol(asyncio.Protocol):
     def hold(self, held: bool) -> None:
         """Pause/resume reading for the frame handler's own reasons, independently of
         `throttle`: ``blobs.attached`` holds the reader while it converts a BLOB over several
-        loop iterations, so that what the driver sends next waits in its socket, in order."""
+        loop iterations when what the driver sends next must wait in its socket, in order."""
         if held == self._held:
             return
         self._held = held
