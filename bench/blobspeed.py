@@ -13,7 +13,8 @@ library once, in alternating order, on fresh servers as `run.py`'s blob scenario
 driver, BLOBs and -m). Standard library only.
 
 ``--writes libindi`` makes the driver write each BLOB in the pieces a libindi driver writes
-(4096 bytes on a pipe, 64 KiB on indiserver's socketpair; `trafficdriver.py`), and
+(4096 bytes on a pipe, 64 KiB on indiserver's socketpair; `trafficdriver.py`; ours gives
+indilib's drivers a socketpair too, the bench's script with ``--shared-blobs on``), and
 ``--read-size`` makes the client read that many bytes at a time, as clients other than the
 bench's do: together they are the harness of issue 45 (RESULTS.md, "BLOBs on an independent
 harness").
@@ -49,10 +50,12 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def measure(kind: str, style: str, cfg: run.Config,
-            writes: str = "whole") -> tuple[float, float, float, float]:
-    """(MB/s, server CPU ms, driver CPU ms, client CPU ms) of one stream on a fresh server."""
-    with run.Server(kind, args=run.BIG_QUEUE) as srv:
+def measure(kind: str, style: str, cfg: run.Config, writes: str = "whole",
+            shared: str = "auto") -> tuple[float, float, float, float]:
+    """(MB/s, server CPU ms, driver CPU ms, client CPU ms) of one stream on a fresh server
+    (`shared`: our ``--shared-blobs``)."""
+    args = run.BIG_QUEUE if kind == "indiserver" else (*run.BIG_QUEUE, "--shared-blobs", shared)
+    with run.Server(kind, args=args) as srv:
         (c,) = run.connect(srv, blobs=True)
         job = run.prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
                              f"style={style} ping=1 writes={writes}")
@@ -74,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=run.Config.blob_count, help="BLOBs a stream")
     ap.add_argument("--writes", choices=("whole", "libindi"), default="whole",
                     help="the driver writes a BLOB at once, or in libindi's pieces")
+    ap.add_argument("--shared-blobs", choices=("auto", "on", "off"), default="auto",
+                    help="ours: the driver's stdout a socketpair (on), as indilib's drivers "
+                    "get and indiserver gives every driver, or a pipe (auto: a script's)")
     ap.add_argument("--read-size", type=int, default=rawclient.READ_SIZE,
                     help="bytes the client asks for per recv (default 1 MiB)")
     args = ap.parse_args(argv)
@@ -84,12 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.reps):
         for spec, kind, root in libs if i % 2 == 0 else libs[::-1]:
             run.OURS_ROOT = root
-            res = measure(kind, args.style, cfg, args.writes)
+            res = measure(kind, args.style, cfg, args.writes, args.shared_blobs)
             results.setdefault(spec, []).append(res)
             print(f"[rep {i + 1} {spec}] {res[0]:.0f} MB/s, CPU ms: server {res[1]:.0f}, "
                   f"driver {res[2]:.0f}, client {res[3]:.0f}", file=sys.stderr, flush=True)
     print(f"{args.reps} reps, {cfg.blob_count} BLOBs of {cfg.blob_size / 2**20:g} MiB, "
-          f"{args.style} style, driver writes {args.writes}, client reads {args.read_size:,} B;"
+          f"{args.style} style, driver writes {args.writes}, ours --shared-blobs "
+          f"{args.shared_blobs}, client reads {args.read_size:,} B;"
           f" medians (MB/s min-max); load {os.getloadavg()[0]:.1f}")
     print("| server | MB/s | MB/s min-max | x first | server CPU ms | driver CPU ms "
           "| client CPU ms |")

@@ -280,14 +280,17 @@ class Config:
     rt_sessions: int = 3  # sessions of fresh servers per rep of the round trips (scen_roundtrip)
 
 
-def _blob_styles(kind: str, cfg: Config, prefix: str, job_extra: str = "") -> dict[str, float]:
-    """MB/s and BLOBs lost for one client taking `cfg.blob_count` BLOBs, for each style."""
+def _blob_styles(kind: str, cfg: Config, prefix: str, job_extra: str = "",
+                 ours_args: tuple[str, ...] = ()) -> dict[str, float]:
+    """MB/s and BLOBs lost for one client taking `cfg.blob_count` BLOBs, for each style
+    (`ours_args`: more options for our server)."""
     out = {}
     for style in ("libindi", "oneline"):
         # indiserver's default -m 128 disconnects even a lone reading client here (its queue
         # passes 128 MB after ~10 BLOBs of 10 MiB), so both servers get -m 1000 as
         # indiwebmanager uses.
-        with Server(kind, args=BIG_QUEUE) as srv:
+        args = BIG_QUEUE if kind == "indiserver" else (*BIG_QUEUE, *ours_args)
+        with Server(kind, args=args) as srv:
             (c,) = connect(srv, blobs=True)
             job = prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
                              f"style={style} ping=1{job_extra}")
@@ -305,14 +308,17 @@ def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
 
 def scen_blobharness(kind: str, cfg: Config) -> dict[str, float]:
     """`blob`, but as the issue-45 harness: the driver writes each BLOB in the pieces libindi's
-    IDSetBLOB writes (4096 B on a pipe, 64 KiB on indiserver's socketpair) and the client
-    reads 64 KiB at a time (asyncio's StreamReader; libindi's BaseClient reads 48 KiB)."""
+    IDSetBLOB writes (64 KiB sendmsgs on the socketpair that indiserver gives every driver and
+    ours gives indilib's: ``--shared-blobs on``, since the bench's driver is a script) and the
+    client reads 64 KiB at a time (asyncio's StreamReader; libindi's BaseClient reads 48 KiB).
+    (On a pipe libindi writes 4096 B at a time: ``blobspeed.py --writes libindi
+    --shared-blobs auto``.)"""
     import rawclient
 
     saved = rawclient.READ_SIZE
     rawclient.READ_SIZE = 1 << 16
     try:
-        out = _blob_styles(kind, cfg, "blobh", " writes=libindi")
+        out = _blob_styles(kind, cfg, "blobh", " writes=libindi", ("--shared-blobs", "on"))
     finally:
         rawclient.READ_SIZE = saved
     return out

@@ -25,7 +25,7 @@ from .protocol.frames import decode_attrs
 from .protocol.wellformed import xml_error
 
 __all__ = ["AttachedMember", "check", "check_xml", "claim", "encode", "glue", "inline",
-           "inline_attached"]
+           "inline_attached", "one_member"]
 
 _ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
 #: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
@@ -167,6 +167,19 @@ def inline(data: bytes, members: list[AttachedMember], step: int = 3 << 20) -> b
             parts.append(encode(member.fd, offset, min(step, member.length - offset)))
         parts.append(around[i])
     return b"".join(parts)
+
+
+def one_member(tag: bytes, member: AttachedMember) -> bytes:
+    """The start `tag` of one attached member (`claim`ed from it alone, met in an element that
+    streams) with its data inline after it: ``<oneBLOB ...>`` and the base64, and its
+    ``</oneBLOB>`` if the tag closes itself (else the element's own end tag follows). The
+    member is `check`ed first."""
+    open_tag = member.end < 0
+    if open_tag:
+        member.end = len(tag)  # its body (only whitespace is allowed) follows in the element
+    check([member])
+    data = inline(tag, [member])
+    return data[: -len(b"</oneBLOB>")] if open_tag else data
 
 
 def inline_attached(data: bytes, fds: deque[int]) -> bytes:

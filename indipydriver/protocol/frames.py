@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from .escaping import unescape
 
-__all__ = ["Frame", "FrameChunk", "FrameEnd", "FrameHead", "FrameRun", "decode_attrs"]
+__all__ = ["Frame", "FrameAttached", "FrameChunk", "FrameEnd", "FrameHead", "FrameRun",
+           "decode_attrs"]
 
 _ATTR = re.compile(r"([A-Za-z_][\w.:-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _XML_SPACE = " \t\r\n"  # what XML (and indilib's lilxml) calls whitespace; not NBSP etc.
@@ -156,6 +157,20 @@ class FrameChunk:
 
     def __repr__(self) -> str:
         return f"FrameChunk(<{len(self.data)} bytes>)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class FrameAttached:
+    """A member's start tag that says ``attached`` (its data passed aside, as a descriptor),
+    met in an element already being handed out in pieces: the next piece, alone, so that its
+    reader can put the data inline there (``Framer(split_attached=True)``, a C driver's
+    socket). Joined like a `FrameChunk`.
+    """
+
+    data: bytes | memoryview
+
+    def __repr__(self) -> str:
+        return f"FrameAttached({bytes(self.data)!r})"
 
 
 @dataclass(frozen=True, slots=True, repr=False)

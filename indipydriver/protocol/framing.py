@@ -37,6 +37,7 @@ from typing import Any
 from . import tagpatterns
 from .errors import ProtocolError
 from .frames import Frame
+from .frames import FrameAttached
 from .frames import FrameChunk
 from .frames import FrameEnd
 from .frames import FrameHead
@@ -51,7 +52,8 @@ from .scanner import _STREAM_MEMBERS
 from .scanner import ResumableScanner
 from .starttags import StartTagShapes
 
-__all__ = ["INDI_TAGS", "Frame", "FrameChunk", "FrameEnd", "FrameHead", "FrameRun", "Framer"]
+__all__ = ["INDI_TAGS", "Frame", "FrameAttached", "FrameChunk", "FrameEnd", "FrameHead", "FrameRun",
+           "Framer"]
 
 # Bound by assignment, not imported by name, so that `_SPACES.fullmatch(data)` stays a method
 # call (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.
@@ -91,6 +93,7 @@ class Framer:
         known_tags: frozenset[str] | None = None,
         check_nesting: bool = False,
         run_tags: frozenset[str] | set[str] | tuple[str, ...] = (),
+        split_attached: bool = False,
     ) -> None:
         """With ``stream_tags`` (``setBLOBVector``/``newBLOBVector``), such an element still
         unfinished after ``stream_min`` bytes is handed out in pieces as it arrives
@@ -113,7 +116,13 @@ class Framer:
 
         With ``run_tags`` (the server's set vectors but BLOBs, from a driver), consecutive
         elements of such a tag that differ only in digits come out as one `FrameRun`
-        (``runs``)."""
+        (``runs``).
+
+        With ``split_attached`` as well (an indilib C driver's socket, whose BLOB members may
+        say ``attached='true'``, their data passed aside as a descriptor), an element with
+        such a member before it streams is assembled whole (up to ``max_element_size``), and
+        one met while it streams is handed out as a `FrameAttached` piece of its own, so that
+        its reader can put the data there."""
         self.max_element_size = max_element_size
         if check_nesting and known_tags is None:
             raise ValueError("check_nesting needs known_tags: the top-level elements")
@@ -128,7 +137,7 @@ class Framer:
         # Everything but whole small elements at the start of a read, and the stream's state.
         self._scanner = ResumableScanner(max_element_size, frozenset(stream_tags),
                                          min(stream_min, max_element_size), self._known,
-                                         check_nesting)
+                                         check_nesting, split_attached)
         self._searched = 0  # bytes the fast path passed to closing-tag searches
         self._shapes = StartTagShapes()  # start tags read before (the fast path of `feed`)
         self._runs = Runs(run_tags) if run_tags and not check_nesting else None

@@ -17,6 +17,7 @@ from typing import Any
 from . import tagpatterns
 from .errors import ProtocolError
 from .frames import Frame
+from .frames import FrameAttached
 from .frames import FrameChunk
 from .frames import FrameEnd
 from .frames import FrameHead
@@ -81,7 +82,8 @@ class ResumableScanner:
     framer's, checked there)."""
 
     def __init__(self, max_element_size: int, stream_tags: frozenset[str], stream_min: int,
-                 known: frozenset[bytes] | None, nesting: bool) -> None:
+                 known: frozenset[bytes] | None, nesting: bool,
+                 split_attached: bool = False) -> None:
         self.max_element_size = max_element_size
         self._stream_tags = stream_tags
         self._known = known
@@ -92,6 +94,8 @@ class ResumableScanner:
         self._child = False  # in _STREAM: inside a member's body
         self._streaming = False  # in _STREAM: a FrameHead has been handed out
         self._streamed = 0  # in _STREAM: bytes handed out so far
+        self._split_attached = split_attached  # `Framer(split_attached=...)`
+        self._whole = False  # in _STREAM: an attached member came before it streamed
         self._buf = bytearray()  # unconsumed bytes; empty between feeds in the common case
         self.lend = False  # `Framer.feed_lent`: stream pieces may be views of the caller's buffer
         self._offset = 0  # stream offset of _buf[0]
@@ -311,6 +315,7 @@ class ResumableScanner:
                         self._child = False
                         self._streaming = False
                         self._streamed = 0
+                        self._whole = False
                         state = _STREAM
                     else:
                         state = _BODY
@@ -489,8 +494,19 @@ class ResumableScanner:
                             assert m is not None
                             if m.group(3):
                                 if m.group(1) == self._member:
-                                    self._child = not m.group(2).endswith(b"/")
+                                    attrs = m.group(2)
+                                    self._child = not attrs.endswith(b"/")
                                     search = m.end()
+                                    if (self._split_attached and b"attached" in attrs
+                                            and not self._dropping):
+                                        if not self._streaming:
+                                            self._whole = True  # assembled: its data inlined
+                                        else:  # the tag alone, as a piece of its own
+                                            if i > pos:
+                                                out.append(FrameChunk(piece(work, pos, i)))
+                                            out.append(FrameAttached(piece(work, i, search)))
+                                            self._streamed += search - pos
+                                            pos = search
                                     continue
                                 abort = (
                                     f"unterminated {self._tag}: "
@@ -538,6 +554,16 @@ class ResumableScanner:
                 if not self._streaming:
                     if hold - pos < self.stream_min:
                         break  # small so far: assembled, as other elements
+                    if self._whole:
+                        if hold - pos <= self.max_element_size:
+                            break  # assembled whole (`Framer(split_attached=...)`)
+                        self._stream_abort(
+                            f"{self._tag} element larger than {self.max_element_size} bytes;"
+                            " skipped", offset + pos, out)
+                        self._discarding = True
+                        search = pos
+                        state = _BODY
+                        continue
                     self._streaming = True
                     self._streamed = hold - pos
                     out.append(

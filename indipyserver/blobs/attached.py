@@ -32,8 +32,13 @@ client's share of it) before the exposure's Ok reached the client that starts th
   everything after it, waits here with the reader held, so what the driver has in flight is
   bounded to one more image, waiting with its ping until this one is done.
 
-Such a driver is read without cut-through streaming of its own bytes (``drivers.executable``), so a
-``setBLOBVector`` always arrives here as one `Frame`.
+What such a driver sends inline streams: its reader hands the pieces of a large
+``setBLOBVector`` here (`AttachedBlobs.handle`, cut-through as ``blobs.cutthrough``), and they
+go on to the sink at once, unless a conversion is under way or waits: then they wait here, the
+reader held, so that nothing overtakes what the driver sent before. An element with an attached
+member comes whole (its reader's ``Framer(split_attached=True)``), unless the member comes
+after more than the framer's ``stream_min`` of inline data: that member's data is then put
+inline where it stands (`FrameAttached`).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from indipydriver.protocol.frames import Frame
+from indipydriver.protocol.frames import FrameAttached
 from indipydriver.protocol.frames import FrameChunk
 from indipydriver.protocol.frames import FrameEnd
 from indipydriver.protocol.frames import FrameHead
@@ -57,6 +63,7 @@ from indipydriver.sharedblobs import claim
 from indipydriver.sharedblobs import encode
 from indipydriver.sharedblobs import glue
 from indipydriver.sharedblobs import inline
+from indipydriver.sharedblobs import one_member
 from indipyserver.blobs.sharedbuffers import CLOSER
 from indipyserver.blobs.sharedbuffers import SharedBuffers
 from indipyserver.blobs.sharedbuffers import release
@@ -251,6 +258,13 @@ class AttachedBlobs:
         self._throttled = False
         self._closed = False
         self._idle: asyncio.Event | None = None  # made by `finished`, set as it may return
+        # The driver's own element streaming to the sink (`handle`), and whether it was cut
+        # short here (its end, when it comes, is then not passed on) ...
+        self._own: FrameHead | None = None
+        self._own_cut = False
+        # ... or the pieces of one that came while a conversion was under way, held here
+        # (the reader held) until it is done.
+        self._waiting: list[FrameHead | FrameChunk | FrameAttached] | None = None
         if congestion is not None:
             congestion.add_reader(self)
         CLOSER.start()  # now, not in the middle of the first large BLOB
@@ -322,8 +336,7 @@ class AttachedBlobs:
                 pings = self._take_while(lambda f: f.tag == "pingRequest")
                 if pings:
                     self._on_frames(pings)  # answered now (module doc)
-                if self.reader is not None:
-                    self.reader.hold(True)
+                self._update_hold()
             self._schedule()
             return
         if out:
@@ -349,8 +362,16 @@ class AttachedBlobs:
         out = self._take_while(lambda f: f.tag != "setBLOBVector")
         if out:
             self._on_frames(out)
-        if self.reader is not None:
-            self.reader.hold(bool(self._pending))
+        self._update_hold()
+
+    def _update_hold(self) -> None:
+        """Hold the driver's reader while what it sends next must wait here: behind a
+        conversion that does not keep order, or a ``setBLOBVector`` waiting behind one, or
+        the pieces of its own element that came meanwhile (module doc)."""
+        if self.reader is not None and not self._closed:
+            conversion = self._conversion is not None
+            self.reader.hold(self._waiting is not None or (
+                conversion and (bool(self._pending) or not self._sink.keeps_order)))
 
     def _take_while(self, test: Callable[[Frame], bool]) -> list[Frame]:
         """The frames at the head of what waits that pass `test`, taken out of it."""
@@ -396,8 +417,10 @@ class AttachedBlobs:
                 self._pending.clear()
                 self._route(frames)
             if self._conversion is None:
-                if self.reader is not None and not self._closed:
-                    self.reader.hold(False)
+                waiting, self._waiting = self._waiting, None
+                for item in waiting or ():
+                    self._pass_own(item)  # the driver's own element, held back until now
+                self._update_hold()
                 self._wake_finished()
         finally:
             flow.end()
@@ -410,6 +433,89 @@ class AttachedBlobs:
         if conversion is not None:
             conversion.close()
             self._sink.abort(_CUT_SHORT)
+
+    # The driver's own BLOBs, sent inline: its reader streams them (``drivers.inbound``).
+
+    @property
+    def active(self) -> bool:
+        """One of the driver's own elements is being passed on in pieces, or waits here."""
+        return self._own is not None or self._waiting is not None
+
+    def handle(self, item: FrameHead | FrameChunk | FrameAttached | FrameEnd) -> None:
+        """A piece of an element the driver sends inline, as its reader frames it (cut-through,
+        ``blobs.cutthrough``): passed on to the sink at once, unless a conversion is under way
+        or waits; then it waits here, the reader held, until they are done, so that nothing
+        the driver sent overtakes what it sent before."""
+        waiting = self._waiting
+        if waiting is not None:
+            if type(item) is FrameEnd:  # ended in the read that began it: routed whole, in turn
+                self._waiting = None
+                if item.complete:
+                    data = b"".join([bytes(piece.data) for piece in waiting] + [bytes(item.data)])
+                    head = waiting[0]
+                    assert type(head) is FrameHead
+                    self._pending.append(Frame(head.tag, head.attrs, data))
+                self._update_hold()
+            else:
+                waiting.append(item)  # type: ignore[arg-type]  # a head starts it, ends end it
+            return
+        if type(item) is FrameHead and (self._conversion is not None or self._pending):
+            self._waiting = [item]
+            self._update_hold()
+            return
+        self._pass_own(item)
+
+    def _pass_own(self, item: FrameHead | FrameChunk | FrameAttached | FrameEnd) -> None:
+        if type(item) is FrameHead:
+            self._own = item
+            self._own_cut = False
+            self._sink.handle(item)
+        elif type(item) is FrameEnd:
+            self._own = None
+            if not self._own_cut:
+                self._sink.handle(item)
+        elif self._own_cut:
+            pass  # the rest of an element cut short here
+        elif type(item) is FrameAttached:
+            self._inline_member(item)
+        else:
+            self._sink.handle(item)  # type: ignore[arg-type]
+
+    def _inline_member(self, item: FrameAttached) -> None:
+        """A member whose data is attached, met in an element that streams: its data put
+        inline there, encoded at once (rare: libindi sends a vector's members all inline or
+        all attached, and an attached element is small, so it comes whole). A member that
+        cannot be read cuts the element short for its receivers (and an error is logged)."""
+        head = self._own
+        assert head is not None
+        tag = bytes(item.data)
+        members = claim(tag, self.buffers.pop)
+        if not members:
+            self._sink.handle(FrameChunk(tag))  # "attached" was in a value, not an attribute
+            return
+        try:
+            data = one_member(tag, members[0])
+        except (ValueError, OSError) as exc:
+            logger.error("%s: %s %s.%s cut short: %s", self._label, head.tag,
+                         head.attrs.get("device"), head.attrs.get("name"), exc)
+            self._own_cut = True
+            self._sink.abort(end_tag(head.tag, LINES).encode())
+            return
+        finally:
+            _close_members(members)
+        self._sink.handle(FrameChunk(data))
+
+    def abort(self, tail: bytes | None) -> None:
+        """The driver's reader gave up its element in the middle (the driver stalled, or is
+        gone): ended for its receivers with `tail`; one waiting here is dropped."""
+        if self._waiting is not None:
+            self._waiting = None
+            self._update_hold()
+            return
+        if self._own is not None:
+            self._own = None
+            if not self._own_cut:
+                self._sink.abort(tail)
 
     def throttle(self, paused: bool) -> None:
         """``Congestion``'s call: stop between pieces while a client is congested."""
@@ -429,6 +535,8 @@ class AttachedBlobs:
             self._next.cancel()
             self._next = None
         self._pending.clear()
+        self._waiting = None
+        self._own = None
         if self._conversion is not None:
             logger.warning("%s: driver gone in the middle of converting a BLOB", self._label)
             flow = flow_for()

@@ -6,11 +6,12 @@ socketpair. Such a driver checks fd 1 with ``getsockopt(SO_DOMAIN)`` and, on a U
 passes each BLOB's data as a memfd (SCM_RIGHTS) instead of writing it as 72-column base64 with
 ``enclen``, which libindiclient miscounts (``bloblen`` about 1.4 % too large). We take the
 descriptors (`SocketReader`) and send clients one line of base64 (``blobs.attached``), as
-indiserver 1.9.9 does. ``shared_blobs`` overrides the choice. Such a driver is read without
-cut-through streaming: its elements are small (the data travels aside), and an attached one
-must arrive whole to be converted; a large one is then passed on in pieces as it is encoded,
-over several loop iterations, its reader held unless what the driver sends meanwhile cannot
-overtake it (``blobs.attached``).
+indiserver 1.9.9 does. ``shared_blobs`` overrides the choice. An attached element is small
+(the data travels aside) and comes whole; a large one is then passed on in pieces as it is
+encoded, over several loop iterations, its reader held unless what the driver sends meanwhile
+cannot overtake it. What such a driver sends inline (a BLOB it did not allocate as shared
+memory) streams through as a pipe driver's does (cut-through, ``blobs.cutthrough``), in order
+with the conversions (``blobs.attached``).
 
 The pipes are grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image written
 inline crosses in few wake-ups.
@@ -244,7 +245,6 @@ class ExDriverConnection(DriverConnection):
         shared = self.shared_blobs
         if shared is None:
             shared = is_indilib_elf(self.program, env.get("PATH"))
-        self.streams_blobs = not shared  # its socket is read without streaming BLOBs
         in_r, in_w = os.pipe()
         grow_pipe(in_w)
         out_sock: socket.socket | None = None
@@ -301,8 +301,8 @@ class ExDriverConnection(DriverConnection):
         on_frames = partial(router.driver_frames, self)
         attached: AttachedBlobs | None = None
         if shared:
-            # Not streamed (module docstring): every element reaches AttachedBlobs whole, which
-            # passes a large BLOB on in pieces as it encodes it.
+            # What it sends inline streams as a pipe driver's does, through AttachedBlobs,
+            # which also passes an attached BLOB on in pieces as it encodes it, in order.
             attached = AttachedBlobs(
                 on_frames,
                 buffers,
@@ -310,7 +310,8 @@ class ExDriverConnection(DriverConnection):
                 BlobForwarder(router, self, on_whole=on_frames),
                 self.congestion,
             )
-            inbound = InboundProtocol(attached, self.label, None, self.congestion)
+            inbound = InboundProtocol(attached, self.label, attached, self.congestion,
+                                      split_attached=True)
             attached.reader = inbound
         else:
             inbound = InboundProtocol(

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Protocol
 from typing import cast
 
 from indipydriver.logbudget import WarningBudget
@@ -22,11 +23,13 @@ from indipydriver.logbudget import clip
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import INDI_TAGS
 from indipydriver.protocol.framing import Frame
+from indipydriver.protocol.framing import FrameChunk
+from indipydriver.protocol.framing import FrameEnd
+from indipydriver.protocol.framing import FrameHead
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.framing import FrameRun
 from indipydriver.readbuffers import ReadBufferPool
 from indipyserver.blobs.cutthrough import STREAM_TAGS
-from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.stalled import StallWatch
 from indipyserver.blobs.stalled import unread_bytes
 from indipyserver.drivers.outbound import WriteGate
@@ -44,7 +47,7 @@ from indipyserver.routing.serverelements import RUN_TAGS
 if TYPE_CHECKING:
     from indipyserver.loop.eventloop import InlineSelector
 
-__all__ = ["InboundProtocol", "StreamProtocol"]
+__all__ = ["InboundProtocol", "PieceStream", "StreamProtocol"]
 
 logger = logging.getLogger("indipyserver.peerio")  # the name users' logs know
 
@@ -63,6 +66,21 @@ def _fileno(transport: asyncio.BaseTransport) -> int:
     return -1
 
 
+class PieceStream(Protocol):
+    """Where the pieces of a streamed element go (``blobs.cutthrough.BlobForwarder``). A C
+    driver's socket is framed with ``split_attached``, and its stream (``blobs.attached.
+    AttachedBlobs``) takes `FrameAttached` pieces too."""
+
+    @property
+    def active(self) -> bool:
+        """An element is being passed on (a stall or the connection's end aborts it)."""
+        ...
+
+    def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None: ...
+
+    def abort(self, tail: bytes | None) -> None: ...
+
+
 class InboundProtocol(asyncio.Protocol):
     """Frames a byte stream and hands each batch of complete elements to ``on_frames``."""
 
@@ -70,11 +88,14 @@ class InboundProtocol(asyncio.Protocol):
         self,
         on_frames: Callable[[list[Frame]], None],
         label: str,
-        forwarder: BlobForwarder | None = None,
+        forwarder: PieceStream | None = None,
         congestion: Congestion | None = None,
+        split_attached: bool = False,
     ) -> None:
         """`congestion`: the server's, whose congested clients pause this reader (the owning
-        connection's ``DriverConnection.congestion``); alone, its own, which never does."""
+        connection's ``DriverConnection.congestion``); alone, its own, which never does.
+        `split_attached`: the peer is a C driver's socket (``Framer(split_attached=True)``; its
+        `forwarder` takes `FrameAttached` pieces)."""
         self._on_frames = on_frames
         self._label = label
         #: Appended to a "text outside any element" warning (an executable driver's says why
@@ -83,7 +104,8 @@ class InboundProtocol(asyncio.Protocol):
         # With a forwarder, BLOBs are passed on while they arrive (cutthrough.py).
         self._forwarder = forwarder
         # A burst of one property's sets comes out as one FrameRun (``protocol.runs``).
-        self._framer = (Framer(stream_tags=STREAM_TAGS, known_tags=INDI_TAGS, run_tags=RUN_TAGS)
+        self._framer = (Framer(stream_tags=STREAM_TAGS, known_tags=INDI_TAGS, run_tags=RUN_TAGS,
+                               split_attached=split_attached)
                         if forwarder is not None
                         else Framer(known_tags=INDI_TAGS, run_tags=RUN_TAGS))
         self._transport: asyncio.ReadTransport | None = None
@@ -349,7 +371,7 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
         on_frames: Callable[[list[Frame]], None],
         label: str,
         gate: WriteGate,
-        forwarder: BlobForwarder | None = None,
+        forwarder: PieceStream | None = None,
         congestion: Congestion | None = None,
     ) -> None:
         super().__init__(on_frames, label, forwarder, congestion)

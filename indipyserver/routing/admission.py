@@ -77,8 +77,8 @@ def driver_element_ok(driver: DriverPort, frame: Frame, warnings: WarningBudget)
                 return False
         elif driver.streams_blobs:
             # Assembled from pieces the framer checked as they streamed (member tags, markup):
-            # expat would take milliseconds a MB. A C driver's socket is read without streaming,
-            # so what it sends inline is checked whole.
+            # expat would take milliseconds a MB. A port whose framer does not stream has
+            # what it sends checked whole.
             return True
     error = xml_error(data)
     if error is None:

@@ -7,6 +7,9 @@ import os
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from indipydriver.protocol import BLOB
 from indipydriver.protocol import SetBLOBVector
@@ -274,3 +277,78 @@ def test_an_abandoned_stream_drops_its_rest_but_not_what_follows_it() -> None:
         assert errors == ([] if rest else [
             "unterminated setBLOBVector: <message> started inside it (at byte "
             f"{half} of the stream)"])
+
+
+# -- split_attached: a C driver's socket, whose members may say attached='true' ------------
+
+ATTACHED_MEMBER = (b"<oneBLOB\n    name='x'\n    size='10'\n    format='.fits'\n    len='10'\n"
+                   b"    attached='true'/>\n")
+
+
+def mixed(nbytes: int, attached_first: bool) -> bytes:
+    """`blob_element` with an attached member before its inline one, or after it."""
+    element = blob_element(nbytes, wrap=True)
+    if attached_first:
+        at = element.index(b"<oneBLOB")
+    else:
+        at = element.rindex(b"</setBLOBVector>")
+    return element[:at] + ATTACHED_MEMBER + element[at:]
+
+
+def split_attached_items(stream: bytes, chunks: list[bytes]) -> list:
+    items = run(Framer(stream_tags={"setBLOBVector"}, stream_min=4096, split_attached=True),
+                chunks)
+    whole = b"".join(bytes(f.data) for f in Framer().feed(stream))  # without the whitespace
+    assert b"".join(bytes(i.data) for i in items if not isinstance(i, ProtocolError)) == whole
+    return items
+
+
+@given(st.data())
+@settings(max_examples=150, deadline=None)
+def test_split_attached_any_split(data: st.DataObject) -> None:
+    """However the reads fall, with ``split_attached`` an element whose attached member comes
+    before it streams is one Frame (assembled, to be inlined whole), and one met while it
+    streams is a `FrameAttached` piece of exactly its tag; the pieces join to the stream."""
+    from indipydriver.protocol.framing import FrameAttached
+
+    first = data.draw(st.booleans(), "attached first")
+    nbytes = data.draw(st.integers(10, 20_000), "bytes")
+    stream = NUM + mixed(nbytes, first) + PING + blob_element(9000) + NUM
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(stream) - 1), max_size=12), "cuts"))
+    chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    items = split_attached_items(stream, chunks)
+    tags = [i for i in items if isinstance(i, FrameAttached)]
+    blob_frames = [i for i in items if isinstance(i, Frame) and i.tag == "setBLOBVector"]
+    heads = [i for i in items if isinstance(i, FrameHead)]
+    mixed_item = next(i for i in items if isinstance(i, (Frame, FrameHead))
+                      and i.tag == "setBLOBVector")
+    if first or isinstance(mixed_item, Frame):
+        # Assembled: always when its tag comes first (streaming it would hand out the tag
+        # before the data it needs), and when a read held the tag before it streamed.
+        assert isinstance(mixed_item, Frame) and not tags
+        assert ATTACHED_MEMBER.strip() in bytes(mixed_item.data)
+    else:  # streamed: the tag alone, where it stands
+        assert [bytes(t.data) for t in tags] == [ATTACHED_MEMBER.strip()]
+        assert all(b"attached" not in bytes(i.data) for i in items if type(i) is not
+                   FrameAttached and not isinstance(i, (Frame, ProtocolError)))
+    assert len(heads) + len(blob_frames) == 2
+    assert not any(isinstance(i, ProtocolError) for i in items)
+
+
+def test_split_attached_oversized_element_is_refused() -> None:
+    """Assembled because of its attached member, an element over ``max_element_size`` is
+    refused with an error (it cannot stream) and what follows it is framed."""
+    element = mixed(200_000, attached_first=True)
+    framer = Framer(100_000, stream_tags={"setBLOBVector"}, stream_min=4096, split_attached=True)
+    got = assemble(run(framer, [element[i : i + 30_000] for i in range(0, len(element), 30_000)]
+                       + [NUM]))
+    assert got[0][0] == "error" and "larger than" in got[0][1]
+    assert [g[0] for g in got[1:]] == ["setNumberVector"]
+
+
+def test_without_split_attached_an_attached_member_streams_as_any_other() -> None:
+    """A pipe driver's framer: nothing attached is special (the router refuses it)."""
+    stream = mixed(20_000, attached_first=True)
+    items = run(Framer(stream_tags={"setBLOBVector"}, stream_min=4096),
+                [stream[:5000], stream[5000:]])
+    assert [type(i) for i in items] == [FrameHead, FrameEnd]

@@ -555,3 +555,156 @@ async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
     await until_idle(wrap)
     assert blobs(got[0])[0][1] == payload
     await until(lambda: closed(fd), 5, "the memfd closed")
+
+
+# -- the driver's own inline BLOBs, streamed by its reader (AttachedBlobs.handle) -------------
+
+def own_pieces(payload: bytes, cuts: int = 3) -> list[FrameHead | FrameChunk | FrameEnd]:
+    """An inline BLOB of the driver, in libindi's layout, as its reader's framer hands it out
+    (`Framer(stream_tags=..., split_attached=True)`), fed in `cuts` reads."""
+    from serverkit import blob_set
+
+    data = blob_set("CCD Simulator", "CCD1", "CCD1", payload, enclen=True)
+    framer = Framer(stream_tags={"setBLOBVector"}, stream_min=1024, split_attached=True)
+    step = len(data) // cuts + 1
+    items: list[Any] = []
+    for k in range(0, len(data), step):
+        items += framer.feed(data[k : k + step])
+    assert [type(i) for i in items] == [FrameHead] + [FrameChunk] * (cuts - 2) + [FrameEnd]
+    return items
+
+
+def test_the_drivers_own_inline_blob_goes_to_the_sink_as_it_arrives() -> None:
+    """Nothing converting: each piece of an inline BLOB the driver sends goes on at once, the
+    same objects (no copy), and the stream is active from its head to its end."""
+    sink = Sink()
+    got: list[Frame] = []
+    wrap, reader = wrapper(got, SharedBuffers(), sink=sink)
+    pieces = own_pieces(os.urandom(6000))
+    for k, piece in enumerate(pieces):
+        assert wrap.active == (k > 0)
+        wrap.handle(piece)
+        assert sink.items[-1] is piece
+    assert not wrap.active and got == [] and reader.holds == []
+
+
+@pytest.mark.parametrize("keeps_order", [False, True])
+async def test_an_inline_blob_begun_while_an_image_converts_waits_and_follows_it(
+    keeps_order: bool,
+) -> None:
+    """The driver's own BLOB starts while its attached image is still being encoded (in
+    either mode of the sink): its pieces wait, the reader held, until the image and what
+    was read before the BLOB have gone on; then they go on in order and the reader is let
+    go, the rest of the BLOB passing on as it comes."""
+    sink = Sink()
+    sink.keeps_order = keeps_order
+    payload, fd, got, wrap, reader = one_image(4, sink=sink)
+    ping = frame("<pingRequest uid='SetBLOB/1'/>")
+    wrap([vector(member("CCD1", len(payload))), ping])
+    image_head = sink.items[0]
+    pieces = own_pieces(os.urandom(6000), cuts=4)
+    wrap.handle(pieces[0])
+    assert reader.held and wrap.active and sink.items == [image_head]
+    wrap.handle(pieces[1])  # read with it, before the hold took effect
+    assert sink.items == [image_head]
+    await until_idle(wrap)
+    assert [type(i) for i in sink.items[-3:]] == [FrameEnd, FrameHead, FrameChunk]
+    assert sink.items[-2] is pieces[0] and sink.items[-1] is pieces[1]
+    assert base64.b64encode(payload) in b"".join(
+        bytes(i.data) for i in sink.items[: sink.items.index(pieces[0])])
+    assert not reader.held and wrap.active
+    for piece in pieces[2:]:
+        wrap.handle(piece)
+        assert sink.items[-1] is piece
+    assert not wrap.active and got == [ping] and closed(fd)
+
+
+async def test_an_inline_blob_that_ends_while_it_waits_is_routed_whole_in_turn() -> None:
+    """Its end read before the hold took effect: the whole element waits behind the image
+    with the rest, and is routed whole (not streamed) in its turn."""
+    sink = Sink()
+    payload, _fd, got, wrap, reader = one_image(3, sink=sink)
+    wrap([vector(member("CCD1", len(payload)))])
+    raw = os.urandom(3000)
+    pieces = own_pieces(raw)
+    for piece in pieces:
+        wrap.handle(piece)
+    assert reader.held and not wrap.active
+    await until_idle(wrap)
+    ((whole,),) = [got]
+    body = bytes(whole.data).split(b">", 2)[2].split(b"</oneBLOB>")[0]
+    assert whole.tag == "setBLOBVector" and base64.b64decode(body) == raw  # 72-column lines
+    assert bytes(whole.data) == b"".join(bytes(p.data) for p in pieces)
+    assert not reader.held and FrameHead not in [type(i) for i in sink.items[1:]]
+
+
+def test_an_attached_member_met_in_a_streaming_blob_is_inlined_where_it_stands() -> None:
+    """A vector that mixes a large inline member and attached ones after it (libindi sends
+    each member as it was allocated): each attached member's data is put inline in the
+    stream, in document order, its descriptor closed; an open member tag keeps the driver's
+    own closing tag."""
+    from indipydriver.protocol.frames import FrameAttached
+
+    sink = Sink()
+    a, b = os.urandom(100), os.urandom(200)
+    fds = [memfd(a), memfd(b)]
+    wrap, _ = wrapper([], pushed(*fds), sink=sink)
+    pieces = own_pieces(os.urandom(6000))
+    for piece in pieces[:-1]:
+        wrap.handle(piece)
+    wrap.handle(FrameAttached(member("A", len(a), closed=True).encode()))
+    wrap.handle(FrameAttached(member("B", len(b)).split(">")[0].encode() + b">"))
+    wrap.handle(FrameChunk(b"\n  </oneBLOB>"))
+    wrap.handle(pieces[-1])
+    assert all(closed(fd) for fd in fds) and not wrap.active
+    first, second = (bytes(i.data) for i in sink.items[-4:-2])
+    assert first.startswith(b"<oneBLOB") and b"attached" not in first
+    assert first.endswith(base64.b64encode(a) + b"</oneBLOB>")
+    assert second.endswith(b">" + base64.b64encode(b)) and b"attached" not in second
+
+
+def test_an_attached_member_that_cannot_be_read_cuts_the_stream_short(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No descriptor for it: the element is ended for its receivers at once (the sink's
+    abort, with the vector's closing tag) and an error logged; the rest of it is not
+    passed on, and the driver's next BLOB streams as before."""
+    from indipydriver.protocol.frames import FrameAttached
+
+    sink = Sink()
+    wrap, _ = wrapper([], SharedBuffers(), sink=sink)
+    pieces = own_pieces(os.urandom(6000))
+    wrap.handle(pieces[0])
+    with caplog.at_level(logging.ERROR):
+        wrap.handle(FrameAttached(member("A", 10, closed=True).encode()))
+    assert "cut short" in caplog.text and "missing shared buffer" in caplog.text
+    assert sink.aborted == [b"</setBLOBVector>\n"] and wrap.active
+    for piece in pieces[1:]:
+        wrap.handle(piece)
+    assert sink.items == [pieces[0]] and not wrap.active
+    again = own_pieces(os.urandom(6000))
+    for piece in again:
+        wrap.handle(piece)
+    assert sink.items[1:] == again
+
+
+async def test_abort_ends_the_streaming_blob_and_drops_a_waiting_one() -> None:
+    """The reader gives up the element (the driver stalled or is gone): one streaming is
+    ended for its receivers with the reader's tail; one still waiting behind an image is
+    dropped, never routed, and the reader let go."""
+    sink = Sink()
+    wrap, _ = wrapper([], SharedBuffers(), sink=sink)
+    wrap.handle(own_pieces(os.urandom(6000))[0])
+    wrap.abort(b"</oneBLOB></setBLOBVector>")
+    assert sink.aborted == [b"</oneBLOB></setBLOBVector>"] and not wrap.active
+
+    sink = Sink()
+    payload, fd, got, wrap, reader = one_image(3, sink=sink)
+    wrap([vector(member("CCD1", len(payload)))])
+    wrap.handle(own_pieces(os.urandom(6000))[0])
+    assert reader.held
+    wrap.abort(b"</oneBLOB></setBLOBVector>")
+    assert not wrap.active and sink.aborted == []
+    await until_idle(wrap)
+    assert got == [] and [type(i) for i in sink.items].count(FrameHead) == 1
+    assert not reader.held and closed(fd)

@@ -134,3 +134,87 @@ async def test_unclaimed_fds_closed_when_driver_exits(tmp_path: Path) -> None:
     async with running(server):
         await until(lambda: conn.exited_for_good, what="the driver to exit for good")
         assert memfds() == []
+
+
+# A C driver on its socket that sends a BLOB inline (one it did not allocate as shared memory):
+# base64 in 72-column lines with enclen, in libindi's 64 KiB sendmsg pieces; half of it, then
+# (told to go on) the rest, an attached one, and the first again.
+INLINE_C_DRIVER = textwrap.dedent(
+    """
+    import array, base64, os, socket, sys
+    out = socket.socket(fileno=1)
+    # wait_for
+    raw = bytes(range(256)) * 6000
+    b64 = base64.b64encode(raw)
+    lines = b"\\n".join(b64[i : i + 72] for i in range(0, len(b64), 72))
+    inline = (b"<setBLOBVector device='Fake' name='CCD1' state='Ok'>\\n  <oneBLOB name='CCD1'"
+              b" size='%d' format='.fits' enclen='%d'>\\n" % (len(raw), len(b64))
+              + lines + b"\\n  </oneBLOB>\\n</setBLOBVector>\\n")
+    def send(data):
+        for i in range(0, len(data), 65536):
+            out.sendall(data[i : i + 65536])
+    wait_for(b"getProperties")
+    send(b"<defBLOBVector device='Fake' name='CCD1' state='Idle' perm='ro'>"
+         b"<defBLOB name='CCD1'/></defBLOBVector>\\n"
+         b"<defTextVector device='Fake' name='GO' state='Idle' perm='rw'>"
+         b"<defText name='GO'>x</defText></defTextVector>\\n")
+    wait_for(b"START")
+    half = len(inline) // 2
+    send(inline[:half])
+    wait_for(b"HALF")
+    send(inline[half:])
+    fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
+    os.write(fd, b"attached data")
+    out.sendmsg([b"<setBLOBVector device='Fake' name='CCD1' state='Ok'><oneBLOB name='CCD1'"
+                 b" size='13' format='.fits' len='13' attached='true'/></setBLOBVector>\\n"],
+                [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]).tobytes())])
+    os.close(fd)
+    send(inline + b"<message device='Fake' message='done'/>\\n")
+    wait_for(b"never")
+    """
+).replace("# wait_for\n", SCRIPT_WAIT_FOR)
+
+
+async def test_an_inline_blob_from_a_c_driver_streams_through_its_socket(tmp_path: Path) -> None:
+    """What a C driver sends inline on its socket is passed on as it arrives (cut-through, as
+    from a pipe): half of a BLOB reaches the client while the driver waits to send the rest.
+    Its attached BLOB next is inlined in turn, and every image arrives whole and in order."""
+    import asyncio
+
+    from indipydriver.protocol.framing import Framer
+
+    script = tmp_path / "inline_c_driver.py"
+    script.write_text(INLINE_C_DRIVER)
+    server = IPyServer(ExDriverConnection(sys.executable, str(script), shared_blobs=True),
+                       port=0, handle_signals=False)
+    async with running(server) as srv:
+        reader, writer = await asyncio.open_connection("127.0.0.1", srv.port)
+        received = bytearray()
+
+        async def read_until(token: bytes, at_least: int = 0) -> None:
+            async with asyncio.timeout(15):
+                while token not in received or len(received) < at_least:
+                    data = await reader.read(1 << 16)
+                    assert data, "the server closed the connection"
+                    received.extend(data)
+
+        def say(text: str) -> bytes:
+            return (f"<newTextVector device='Fake' name='GO'><oneText name='GO'>{text}"
+                    "</oneText></newTextVector>").encode()
+
+        writer.write(b"<getProperties version='1.7'/><enableBLOB device='Fake'>Also</enableBLOB>")
+        await read_until(b"defTextVector")
+        writer.write(say("START"))
+        await read_until(b"<setBLOBVector", 1_000_000)  # half of it, and the driver waits
+        assert received.count(b"</setBLOBVector>") == 0
+        writer.write(say("HALF"))
+        await read_until(b"message='done'")
+        writer.close()
+    sets = [f for f in Framer().feed(bytes(received)) if f.tag == "setBLOBVector"]
+    values = []
+    for frame in sets:
+        body = bytes(frame.data).split(b">", 2)[2].split(b"</oneBLOB>")[0]
+        values.append(base64.b64decode(body))
+    raw = bytes(range(256)) * 6000
+    assert values == [raw, b"attached data", raw]
+    assert memfds() == []
