@@ -105,8 +105,8 @@ def test_a_large_blob_vector_is_checked_unless_its_framer_streamed_it(
 ) -> None:
     """An 80 KB setBLOBVector with a member closed by the wrong tag: from a connection whose
     framer streams BLOBs it was checked as it streamed (here it is built by hand, so it goes
-    through), from a C driver's socket (read without streaming) it is checked whole and
-    dropped."""
+    through), from a port whose framer does not stream (a test double: every connection of
+    the server streams now) it is checked whole and dropped."""
     body = "A" * 80_000
     bad = ('<setBLOBVector device="Cam" name="B" state="Ok"><oneBLOB name="b" size="60000" '
            'format=".bin">' + body + "</oneNumber></setBLOBVector>")
