@@ -361,6 +361,9 @@ class TermApp(App[None]):
         self.sub_title = self.server
         self.run_worker(self._run_client(), name="client", group="client", exclusive=True)
         self.refresh_status()
+        start = self._start_screen()
+        if start is not None:  # the new server and folder now, with the status line
+            self.refresh_start_screen(start)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -181,6 +181,9 @@ async def test_an_inline_blob_from_a_c_driver_streams_through_its_socket(tmp_pat
     Its attached BLOB next is inlined in turn, and every image arrives whole and in order."""
     import asyncio
 
+    from indipydriver.protocol import NewTextVector
+    from indipydriver.protocol import Text
+    from indipydriver.protocol import serialise
     from indipydriver.protocol.framing import Framer
 
     script = tmp_path / "inline_c_driver.py"
@@ -199,8 +202,7 @@ async def test_an_inline_blob_from_a_c_driver_streams_through_its_socket(tmp_pat
                     received.extend(data)
 
         def say(text: str) -> bytes:
-            return (f"<newTextVector device='Fake' name='GO'><oneText name='GO'>{text}"
-                    "</oneText></newTextVector>").encode()
+            return serialise(NewTextVector("Fake", "GO", (Text("GO", text),)))
 
         writer.write(b"<getProperties version='1.7'/><enableBLOB device='Fake'>Also</enableBLOB>")
         await read_until(b"defTextVector")
