@@ -535,8 +535,7 @@ class AttachedBlobs:
             self._next.cancel()
             self._next = None
         self._pending.clear()
-        self._waiting = None
-        self._own = None
+        self._waiting = None  # never routed (its own element streaming: its reader ends it)
         if self._conversion is not None:
             logger.warning("%s: driver gone in the middle of converting a BLOB", self._label)
             flow = flow_for()

@@ -708,3 +708,16 @@ async def test_abort_ends_the_streaming_blob_and_drops_a_waiting_one() -> None:
     await until_idle(wrap)
     assert got == [] and [type(i) for i in sink.items].count(FrameHead) == 1
     assert not reader.held and closed(fd)
+
+
+def test_close_leaves_the_drivers_own_streaming_blob_for_its_reader_to_end() -> None:
+    """The server stops with one of the driver's own BLOBs half passed on: `close` does not
+    forget it, so the reader's end (its connection lost, after close) still closes the
+    element for its receivers with the framer's tail."""
+    sink = Sink()
+    wrap, _ = wrapper([], SharedBuffers(), sink=sink)
+    wrap.handle(own_pieces(os.urandom(6000))[0])
+    wrap.close()
+    assert wrap.active
+    wrap.abort(b"</oneBLOB></setBLOBVector>")
+    assert sink.aborted == [b"</oneBLOB></setBLOBVector>"] and not wrap.active
