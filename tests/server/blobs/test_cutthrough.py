@@ -1,7 +1,8 @@
 """Cut-through BLOB forwarding: a driver's setBLOBVector reaches clients while it arrives.
 
 A real Router and real ClientConnections on fake transports, fed through the driver-side
-InboundProtocol with a BlobForwarder, as an executable driver's output is.
+InboundProtocol with a BlobForwarder, as an executable driver's output is: every test twice,
+as a pipe driver is read and as an indilib C driver's socket is (through AttachedBlobs).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from indipydriver.protocol.events import PingRequest
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.serialiser import serialise
+from indipyserver.blobs.attached import AttachedBlobs
+from indipyserver.blobs.attached import SharedBuffers
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.clientconnection import ClientConnection
@@ -99,15 +102,37 @@ def elements(data: bytes) -> list[Frame]:
     return out  # type: ignore[return-value]
 
 
+#: How the driver is read (`reader`): as a pipe, or as an indilib C driver's socket (its
+#: pieces through AttachedBlobs, which must pass them on as the pipe's are).
+READERS = ("pipe", "c-socket")
+_reader = "pipe"
+
+
+@pytest.fixture(autouse=True, params=READERS)
+def reader(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Every test here runs for both readers of a driver (`setup`)."""
+    global _reader
+    _reader = request.param
+    yield request.param
+    _reader = "pipe"
+
+
 async def setup(*modes: str | None, max_queue_bytes: int = 64 * 1024 * 1024):
     router = Router()
     driver = FakeDriver()
     router.driver_ready(driver)  # type: ignore[arg-type]
-    inbound = InboundProtocol(
-        lambda frames: router.driver_frames(driver, frames),  # type: ignore[arg-type]
-        "fake-driver",
-        BlobForwarder(router, driver),  # type: ignore[arg-type]
-    )
+
+    def on_frames(frames: list[Frame]) -> None:
+        router.driver_frames(driver, frames)  # type: ignore[arg-type]
+
+    if _reader == "pipe":
+        inbound = InboundProtocol(on_frames, "fake-driver",
+                                  BlobForwarder(router, driver))  # type: ignore[arg-type]
+    else:
+        attached = AttachedBlobs(on_frames, SharedBuffers(), "fake-driver",
+                                 BlobForwarder(router, driver, on_whole=on_frames))  # type: ignore[arg-type]
+        inbound = InboundProtocol(attached, "fake-driver", attached, split_attached=True)
+        attached.reader = inbound
     inbound.data_received(DEFS)
     conns = []
     for mode in modes:
@@ -246,6 +271,14 @@ async def test_driver_gone_in_the_middle_of_a_blob() -> None:
     got, alert = elements(conns[0][1].out)
     ElementTree.fromstring(bytes(got.data))
     assert alert.attrs["state"] == "Alert"
+
+
+def blob_forwarder(inbound: InboundProtocol) -> BlobForwarder:
+    """The driver's `BlobForwarder` (behind AttachedBlobs when read as a C driver's socket)."""
+    stream = inbound._forwarder
+    forwarder = stream._sink if isinstance(stream, AttachedBlobs) else stream
+    assert isinstance(forwarder, BlobForwarder)
+    return forwarder
 
 
 def blob_snooper(router: Router) -> FakeDriver:
@@ -443,7 +476,7 @@ async def test_the_forwarder_keeps_order_only_while_every_receiver_streams() -> 
     big = blob(300_000)
     router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>',
                                                  None)
-    forwarder = inbound._forwarder
+    forwarder = blob_forwarder(inbound)
     assert forwarder is not None and not forwarder.keeps_order
     inbound.data_received(big[:100_000])
     assert forwarder.active and forwarder.keeps_order  # the client without BLOBs is no receiver
@@ -452,7 +485,7 @@ async def test_the_forwarder_keeps_order_only_while_every_receiver_streams() -> 
 
     router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>',
                                                  '<enableBLOB device="Cam">Also</enableBLOB>')
-    forwarder = inbound._forwarder
+    forwarder = blob_forwarder(inbound)
     assert forwarder is not None
     conns[1][0].slow = True  # as clients.fallingbehind marks it: given the element whole
     inbound.data_received(big[:100_000])
@@ -462,7 +495,7 @@ async def test_the_forwarder_keeps_order_only_while_every_receiver_streams() -> 
     assert [bytes(f.data) for f in elements(conns[1][1].out)] == [big]
 
     router, _driver, inbound, conns = await setup('<enableBLOB device="Cam">Also</enableBLOB>')
-    forwarder = inbound._forwarder
+    forwarder = blob_forwarder(inbound)
     assert forwarder is not None
     snooper = blob_snooper(router)
     inbound.data_received(big[:100_000])
