@@ -13,8 +13,8 @@ library once, in alternating order, on fresh servers as `run.py`'s blob scenario
 driver, BLOBs and -m). Standard library only.
 
 ``--writes libindi`` makes the driver write each BLOB in the pieces a libindi driver writes
-(4096 bytes on a pipe, 64 KiB on indiserver's socketpair; `trafficdriver.py`; ours gives
-indilib's drivers a socketpair too, the bench's script with ``--shared-blobs on``), and
+(4096 bytes on a pipe, 64 KiB on the socketpair both servers give every driver;
+`trafficdriver.py`; ``--shared-blobs off`` gives it a pipe under ours), and
 ``--read-size`` makes the client read that many bytes at a time, as clients other than the
 bench's do: together they are the harness of issue 45 (RESULTS.md, "BLOBs on an independent
 harness").
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--writes", choices=("whole", "libindi"), default="whole",
                     help="the driver writes a BLOB at once, or in libindi's pieces")
     ap.add_argument("--shared-blobs", choices=("auto", "on", "off"), default="auto",
-                    help="ours: the driver's stdout a socketpair (on), as indilib's drivers "
-                    "get and indiserver gives every driver, or a pipe (auto: a script's)")
+                    help="ours: the driver's stdout a socketpair (auto, on), as both servers "
+                    "give every driver, or a pipe (off)")
     ap.add_argument("--read-size", type=int, default=rawclient.READ_SIZE,
                     help="bytes the client asks for per recv (default 1 MiB)")
     args = ap.parse_args(argv)

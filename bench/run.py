@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import shutil
 import signal
 import socket
@@ -60,6 +61,7 @@ FLOORS = {
 MB = 1_000_000
 BIG_QUEUE = ("-m", "1000")
 OURS_ROOT = ROOT                    # --ours-root: another checkout of ours to measure
+OURS_ARGS: tuple[str, ...] = ()     # --ours-args: more options for every server of ours
 PROFILE_DIR: Path | None = None     # --profile-ours: run ours under cProfile, print the top
 STALL_SECONDS = 15.0     # a stream with no bytes to any reading client for this long has stalled
 
@@ -97,7 +99,8 @@ class Server:
                 PROFILE_DIR.mkdir(parents=True, exist_ok=True)
                 self.profile = PROFILE_DIR / f"ours-{time.strftime('%H%M%S')}-{self.port}.prof"
                 prof = ["-m", "cProfile", "-o", str(self.profile)]
-            cmd = [sys.executable, *prof, "-m", "indipyserver", *args, "-p", str(self.port),
+            cmd = [sys.executable, *prof, "-m", "indipyserver", *args, *OURS_ARGS,
+                   "-p", str(self.port),
                    "--host", HOST, *([str(exe)] if exe else [])]
         self.log = open(self.tmp / "server.log", "wb")  # noqa: SIM115  # closed by stop()
         self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdin=subprocess.DEVNULL,
@@ -308,11 +311,11 @@ def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
 
 def scen_blobharness(kind: str, cfg: Config) -> dict[str, float]:
     """`blob`, but as the issue-45 harness: the driver writes each BLOB in the pieces libindi's
-    IDSetBLOB writes (64 KiB sendmsgs on the socketpair that indiserver gives every driver and
-    ours gives indilib's: ``--shared-blobs on``, since the bench's driver is a script) and the
-    client reads 64 KiB at a time (asyncio's StreamReader; libindi's BaseClient reads 48 KiB).
-    (On a pipe libindi writes 4096 B at a time: ``blobspeed.py --writes libindi
-    --shared-blobs auto``.)"""
+    IDSetBLOB writes (64 KiB sendmsgs on the socketpair that both servers give every driver:
+    ``--shared-blobs on``, ours' default, said here so that ``--ours-args`` cannot change it)
+    and the client reads 64 KiB at a time (asyncio's StreamReader; libindi's BaseClient reads
+    48 KiB). (On a pipe libindi writes 4096 B at a time: ``blobspeed.py --writes libindi
+    --shared-blobs off``.)"""
     import rawclient
 
     saved = rawclient.READ_SIZE
@@ -781,12 +784,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile-ours", metavar="DIR", default=None,
                     help="run our server under cProfile (slower!), save stats in DIR and print "
                          "the top functions by own time after each run")
+    ap.add_argument("--ours-args", metavar="OPTIONS", default=None,
+                    help="more options for every server of ours, e.g. '--shared-blobs on' "
+                         "(after the scenario's own)")
     ap.add_argument("--ours-root", metavar="DIR", default=None,
                     help="measure the indipyserver/indipydriver found in DIR instead of this "
                          "checkout (e.g. a `git archive` of another commit)")
     args = ap.parse_args(argv)
     # `timeout`/kill send SIGTERM: unwind so that every server/driver we started is stopped
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if args.ours_args:
+        global OURS_ARGS
+        OURS_ARGS = tuple(shlex.split(args.ours_args))
     if args.ours_root:
         global OURS_ROOT
         OURS_ROOT = Path(args.ours_root).resolve()

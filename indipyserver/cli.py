@@ -54,12 +54,11 @@ A positional DRIVER is one of
                      lost remotes are retried forever and never stop this server
   file.py            a Python file that is NOT executable is loaded in-process, as --driver-script
 
-Shared BLOBs (--shared-blobs): indilib's C drivers (ELF programs linking libindidriver) get a
-Unix socket as stdout, as under indiserver 1.9.9, and pass their BLOBs as shared memory; the
-server sends clients one line of base64. "auto" (the default) does this for those drivers only,
-"on" for every executable driver, "off" for none (every driver on a pipe: a C driver then writes
-its BLOBs as base64 itself). It applies to the drivers given here and to those started through
-the FIFO.
+Shared BLOBs (--shared-blobs): every executable driver gets a Unix socket as stdout, as under
+indiserver 1.9.9, on which indilib's C drivers pass their BLOBs as shared memory; the server
+sends clients one line of base64. "auto" (the default) and "on" do this, "off" gives every
+driver a pipe instead (a C driver then writes its BLOBs as base64 itself). It applies to the
+drivers given here and to those started through the FIFO.
 
 In-process Python drivers (--driver-script FILE, --module NAME): the file or module is imported
 and must provide, in this order of preference, make_driver() returning an IPyDriver (or a list
@@ -169,9 +168,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--remote-blobs", action="store_true",
                         help="ask remote servers for BLOBs always, not only when a client does")
     parser.add_argument("--shared-blobs", choices=list(SHARED_BLOBS), default="auto",
-                        help="executable drivers' stdout on a Unix socket, so they pass BLOBs as "
-                             "shared memory: auto (default) for indilib's C drivers, on for all, "
-                             "off for none (see above)")
+                        help="executable drivers' stdout on a Unix socket, on which indilib's "
+                             "pass BLOBs as shared memory: auto (default) and on, or off for "
+                             "pipes (see above)")
     return parser
 
 

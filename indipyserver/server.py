@@ -131,7 +131,7 @@ class IPyServer(Server3x):
         """Run an executable driver (C or Python) as a child process.
 
         Options (name=, config=, env=, max_restarts=, retry=, shared_blobs=, ...) go to
-        `ExDriverConnection`; indilib C drivers get shared BLOBs unless ``shared_blobs=False``.
+        `ExDriverConnection`; its stdout is a Unix socket (shared BLOBs) unless ``shared_blobs=False``.
         `debug_enable` (0.0.6) is kept on the connection; traffic is logged at DEBUG level by
         the ``indipyserver`` loggers whatever it is.
         A program that does not exist or is not executable (a path, or a name looked up on

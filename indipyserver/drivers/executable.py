@@ -1,20 +1,21 @@
 """Executable (third-party) drivers run as child processes, restarted with backoff.
 
-stdin and stderr are pipes. stdout is a pipe too, except for indilib's C/C++ drivers (ELF
-programs that link libindidriver, `is_indilib_elf`): their stdout is one end of an AF_UNIX
-socketpair. Such a driver checks fd 1 with ``getsockopt(SO_DOMAIN)`` and, on a Unix socket,
-passes each BLOB's data as a memfd (SCM_RIGHTS) instead of writing it as 72-column base64 with
-``enclen``, which libindiclient miscounts (``bloblen`` about 1.4 % too large). We take the
-descriptors (`SocketReader`) and send clients one line of base64 (``blobs.attached``), as
-indiserver 1.9.9 does. ``shared_blobs`` overrides the choice. An attached element is small
+stdin and stderr are pipes; stdout is one end of an AF_UNIX socketpair, as indiserver gives
+every driver (``shared_blobs=False``: a pipe). An indilib C/C++ driver checks fd 1 with
+``getsockopt(SO_DOMAIN)`` and, on a Unix socket, passes each BLOB's data as a memfd
+(SCM_RIGHTS) instead of writing it as 72-column base64 with ``enclen``, which libindiclient
+miscounts (``bloblen`` about 1.4 % too large). We take the descriptors (`SocketReader`) and
+send clients one line of base64 (``blobs.attached``), as indiserver 1.9.9 does. Any other
+driver just writes its XML there: the socket is read with cut-through as a pipe is, and with
+fewer, larger reads than a pipe's (``bench/RESULTS.md``). An attached element is small
 (the data travels aside) and comes whole; a large one is then passed on in pieces as it is
 encoded, over several loop iterations, its reader held unless what the driver sends meanwhile
 cannot overtake it. What such a driver sends inline (a BLOB it did not allocate as shared
 memory) streams through as a pipe driver's does (cut-through, ``blobs.cutthrough``), in order
 with the conversions (``blobs.attached``).
 
-The pipes are grown to 1 MiB where the kernel allows, so a multi-megabyte FITS image written
-inline crosses in few wake-ups.
+Pipes (stdin, and stdout with ``shared_blobs=False``) are grown to 1 MiB where the kernel
+allows, so a multi-megabyte FITS image written inline crosses in few wake-ups.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import errno
 import fcntl
 import itertools
 import logging
-import mmap
 import os
 import shlex
 import shutil
@@ -85,23 +85,6 @@ def _pipe_max_size() -> int:
         return PIPE_SIZE
 
 
-def is_indilib_elf(program: str, path: str | None = None) -> bool:
-    """Whether `program` (looked up on `path` as the spawn does) is an ELF executable that
-    links libindidriver: only those choose shared BLOBs by their stdout. Merely ELF would also
-    take ``python driver.py`` (the interpreter), whose drivers keep the pipe."""
-    found = shutil.which(program, path=path)
-    if found is None:
-        return False
-    try:
-        with open(found, "rb") as f:
-            if f.read(4) != b"\x7fELF":
-                return False
-            with mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as image:
-                return image.find(b"libindidriver") >= 0
-    except (OSError, ValueError):
-        return False
-
-
 def grow_pipe(fd: int, size: int = PIPE_SIZE) -> int:
     """Ask the kernel for a bigger pipe buffer; returns the size obtained (0 if not supported)."""
     try:
@@ -117,8 +100,8 @@ class ExDriverConnection(DriverConnection):
     ``name``, ``config``, ``skel`` and ``prefix`` become ``INDIDEV``, ``INDICONFIG``, ``INDISKEL``
     and ``INDIPREFIX``, as indiserver's FIFO options do; ``INDIDEV`` pins the device name an
     indilib driver would otherwise take from the first ``getProperties`` it sees.
-    ``shared_blobs``: run stdout on a Unix socket and take BLOBs attached as descriptors
-    (module docstring); None chooses by the program (`is_indilib_elf`).
+    ``shared_blobs``: stdout on a Unix socket, BLOBs attached as descriptors taken (None,
+    the default, or True), or on a pipe (False; module docstring).
     ``retry`` (a ``Retry``, ``indipydriver.retrypolicy``) replaces the restart policy (give it
     a ``stable_after``: with 0 every spawn counts as a success, so its limit is never reached);
     ``backoff`` replaces only its delays, ``max_restarts`` only its limit.
@@ -242,9 +225,7 @@ class ExDriverConnection(DriverConnection):
         loop = asyncio.get_running_loop()
         env = dict(os.environ)
         env.update(self.env)
-        shared = self.shared_blobs
-        if shared is None:
-            shared = is_indilib_elf(self.program, env.get("PATH"))
+        shared = self.shared_blobs is not False
         in_r, in_w = os.pipe()
         grow_pipe(in_w)
         out_sock: socket.socket | None = None
@@ -294,7 +275,7 @@ class ExDriverConnection(DriverConnection):
             "restarted" if self._restarting else "started",
             self.label,
             process.pid,
-            ", shared BLOBs" if shared else "",
+            "" if shared else ", stdout on a pipe",
         )
         self._restarting = False
         buffers = SharedBuffers()

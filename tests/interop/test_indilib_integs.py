@@ -655,7 +655,7 @@ BAD_ATTACHED = (attached_blob("2024-05-01T10:00:05", len(PAYLOAD), False, State.
     [
         pytest.param(INDISERVER, None, id="indiserver"),
         pytest.param(OURS, True, id="indipyserver-socket"),
-        pytest.param(OURS, None, id="indipyserver-pipe"),
+        pytest.param(OURS, False, id="indipyserver-pipe"),
     ],
 )
 def test_attached_blob_without_a_descriptor(rig: Rig, kind: str,
@@ -668,8 +668,8 @@ def test_attached_blob_without_a_descriptor(rig: Rig, kind: str,
     integs test uses ``-r 0`` and sees the server exit). Ours, deliberately
     (docs/interoperability.rst "BLOB encoding"), drops the vector with an error logged and keeps
     the driver, which still answers pings, both with the driver's stdout on a Unix socket
-    (``--shared-blobs on``) and on the pipe ours gives a Python driver, where no descriptor can
-    come at all (a client would get an empty image).
+    (``--shared-blobs on``, every driver's default) and on a pipe (``--shared-blobs off``),
+    where no descriptor can come at all (a client would get an empty image).
     """
     server, driver = start_with_device(rig, kind, BLOB_DEF, restarts=1,
                                        shared_blobs=shared_blobs)

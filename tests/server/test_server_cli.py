@@ -168,15 +168,16 @@ def test_help_documents_shared_blobs() -> None:
 
     text = _build_parser().format_help()
     assert "--shared-blobs {auto,on,off}" in text
-    assert "libindidriver" in text and "FIFO" in text
+    assert "every executable driver" in text and "FIFO" in text
 
 
-@pytest.mark.parametrize(("value", "stdout_is_socket"), [("auto", False), ("on", True),
+@pytest.mark.parametrize(("value", "stdout_is_socket"), [("auto", True), ("on", True),
                                                          ("off", False)])
 async def test_shared_blobs_option_chooses_the_drivers_stdout(
     tmp_path: Path, value: str, stdout_is_socket: bool
 ) -> None:
-    """End to end: a script driver (auto: a pipe) gets a socket with on; off keeps the pipe."""
+    """End to end: a script driver gets a socket (auto, the default, as indiserver gives
+    every driver; on), or with off a pipe."""
     from serverkit import RawClient
     from serverkit import running
 

@@ -93,14 +93,17 @@ async def test_driver_gets_getproperties_and_its_frames_reach_the_router(tmp_pat
     assert router.events[0][0] == "ready"
 
 
-async def test_driver_stdio_are_pipes_grown_to_one_mebibyte_and_indidev_is_set(
-    tmp_path: Path,
+@pytest.mark.parametrize(("shared", "stdout"), [(None, "socket"), (False, "fifo")])
+async def test_driver_stdin_is_a_pipe_grown_to_one_mebibyte_and_indidev_is_set(
+    tmp_path: Path, shared: bool | None, stdout: str
 ) -> None:
-    """Pipes, not a socketpair (else indilib drivers pass BLOBs as fds); 1 MiB; INDIDEV pinned."""
-    router = await run_until_a_frame(ExDriverConnection(*script(tmp_path, ECHO_DRIVER), name="My Echo"))
+    """stdin a pipe of 1 MiB; stdout a socket, as indiserver gives every driver (indilib's then
+    pass BLOBs as fds), or with ``shared_blobs=False`` a pipe; INDIDEV pinned."""
+    router = await run_until_a_frame(ExDriverConnection(*script(tmp_path, ECHO_DRIVER),
+                                                        name="My Echo", shared_blobs=shared))
     data = router.frames()[0].data.decode()
     expected = min(1 << 20, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
-    assert f">fifo fifo {expected} My Echo<" in data
+    assert f">fifo {stdout} {expected} My Echo<" in data
 
 
 async def test_stderr_lines_are_logged_with_the_driver_name(

@@ -17,7 +17,6 @@ from waiting import until
 
 from indipyserver import IPyServer
 from indipyserver.drivers.executable import ExDriverConnection
-from indipyserver.drivers.executable import is_indilib_elf
 
 # Behaves as indilib's driverio in unix mode: each element (and its fds) in one sendmsg, and
 # every BLOB followed by a pingRequest whose reply is awaited before the next BLOB.
@@ -61,8 +60,7 @@ FAKE_C_DRIVER = textwrap.dedent(
 async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
     script = tmp_path / "fake_c_driver.py"
     script.write_text(FAKE_C_DRIVER)
-    assert not is_indilib_elf(str(script))  # a script: auto mode keeps the pipe
-    conn = ExDriverConnection(sys.executable, str(script), shared_blobs=True)
+    conn = ExDriverConnection(sys.executable, str(script))  # a socket by default
     server = IPyServer(conn, port=0, handle_signals=False)
     async with running(server) as srv:
         client = await RawClient.connect(srv.port)
@@ -88,10 +86,15 @@ async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
     assert memfds() == []
 
 
-@pytest.mark.parametrize("shared", [None, False])
-async def test_scripts_keep_the_pipe(tmp_path: Path, shared: bool | None) -> None:
+@pytest.mark.parametrize(("shared", "kinds"), [(None, b">True True<"), (True, b">True True<"),
+                                               (False, b">True False<")])
+async def test_every_driver_gets_a_socket_unless_told_a_pipe(
+    tmp_path: Path, shared: bool | None, kinds: bytes
+) -> None:
+    """As indiserver gives every driver a socketpair, a script (no C driver) gets the socket
+    too, by default; ``shared_blobs=False`` (``--shared-blobs off``) gives it a pipe. stdin is
+    a pipe either way."""
     script = tmp_path / "fake_c_driver.py"
-    # The script itself as program (#!): auto mode must choose the pipe for it.
     script.write_text(f"#!{sys.executable}\n" + FAKE_C_DRIVER)
     script.chmod(0o755)
     server = IPyServer(ExDriverConnection(str(script), shared_blobs=shared), port=0,
@@ -100,20 +103,7 @@ async def test_scripts_keep_the_pipe(tmp_path: Path, shared: bool | None) -> Non
         client = await RawClient.connect(srv.port)
         await client.send("<getProperties version='1.7'/>")
         go = await client.wait_for("defTextVector", name="GO")
-        assert b">True False<" in go.data
-
-
-def test_is_indilib_elf(tmp_path: Path) -> None:
-    assert not is_indilib_elf(sys.executable)  # ELF, but `python driver.py` keeps the pipe
-    fake = tmp_path / "indi_fake"
-    fake.write_bytes(b"\x7fELF" + b"\0" * 100 + b"libindidriver.so.1\0")
-    fake.chmod(0o755)
-    assert is_indilib_elf(str(fake))
-    assert not is_indilib_elf(str(tmp_path / "missing"))
-    text = tmp_path / "drv.sh"
-    text.write_text("#!/bin/sh\n")
-    text.chmod(0o755)
-    assert not is_indilib_elf(str(text))
+        assert kinds in go.data  # stdin a pipe; stdout a socket, or a pipe
 
 
 STRAY_FD_DRIVER = textwrap.dedent(

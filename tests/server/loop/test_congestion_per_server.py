@@ -271,7 +271,8 @@ async def test_a_server_wires_its_own_congestion_to_all_it_runs(tmp_path: Path) 
     leaf server as a remote. Its clients, its driver connections and the readers of its
     drivers' pipes and of the remote's socket share the root's Congestion; the leaf's (whose
     client is the root's remote link) is another, and congesting the root pauses the root's
-    readers only."""
+    readers only (the executable driver's socket has two: its reader, and the converter of
+    the BLOBs it may attach, which stops between steps)."""
     script = tmp_path / "defs.py"
     script.write_text(stdio_driver(
         """
@@ -299,7 +300,7 @@ async def test_a_server_wires_its_own_congestion_to_all_it_runs(tmp_path: Path) 
             assert link._behind._congestion is theirs
             readers = list(ours._readers)
             assert sorted(type(r).__name__ for r in readers) == [
-                "InboundProtocol", "StreamProtocol"
+                "AttachedBlobs", "InboundProtocol", "StreamProtocol"
             ]
             assert not theirs._readers  # the leaf has only an in-process driver
 
