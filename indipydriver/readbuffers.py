@@ -6,7 +6,7 @@ next reads fault in fresh zeroed pages. In the server, a client that had stopped
 one BLOB's pieces (``clients.queue.Parts``), so every BLOB's were freed together: about twice
 the page faults, and the fast client beside the slow one lost a fifth of its speed. Reading
 into buffers that are reused once nothing refers to them any more keeps the same pages in use.
-The server reads an executable driver's pipe and a remote server's socket this way
+The server reads an executable driver's stdout and a remote server's socket this way
 (``indipyserver.drivers.inbound``), and the client its server's socket
 (``indipyclient.serverstream``).
 

@@ -118,7 +118,7 @@ class Framer:
         elements of such a tag that differ only in digits come out as one `FrameRun`
         (``runs``).
 
-        With ``split_attached`` as well (an indilib C driver's socket, whose BLOB members may
+        With ``split_attached`` as well (a driver's stdout socket, whose BLOB members may
         say ``attached='true'``, their data passed aside as a descriptor), an element with
         such a member before it streams is assembled whole (up to ``max_element_size``), and
         one met while it streams is handed out as a `FrameAttached` piece of its own, so that

@@ -68,7 +68,7 @@ class DriverConnection(ABC):
     trusted_xml: bool = False
     #: Its framer streams BLOB vectors (``blobs.cutthrough``), checking their member tags and markup
     #: as they arrive, so the router need not check a large one again. Every connection
-    #: here streams (a C driver's socket too, ``blobs.attached``).
+    #: here streams (a driver's stdout socket too, ``blobs.attached``).
     streams_blobs: bool = True
     #: A client's element may be written to the peer at once (`write_through`): every
     #: connection to a peer; not an in-process driver.

@@ -94,7 +94,7 @@ class InboundProtocol(asyncio.Protocol):
     ) -> None:
         """`congestion`: the server's, whose congested clients pause this reader (the owning
         connection's ``DriverConnection.congestion``); alone, its own, which never does.
-        `split_attached`: the peer is a C driver's socket (``Framer(split_attached=True)``; its
+        `split_attached`: the peer is a driver's stdout socket (``Framer(split_attached=True)``; its
         `forwarder` takes `FrameAttached` pieces)."""
         self._on_frames = on_frames
         self._label = label
@@ -359,7 +359,7 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
     A BufferedProtocol: asyncio's socket transport reads into our buffers (`get_buffer`), so a
     chained server's BLOB is passed on from reused memory as an executable driver's is. On the
     server's own loop the selector reads the socket instead (`read_inline`), as it reads
-    clients' sockets and drivers' pipes (``loop.eventloop``); the transport then only writes.
+    clients' sockets and drivers' stdout (``loop.eventloop``); the transport then only writes.
     """
 
     _inline: InlineSelector | None = None  # reading the socket for us (read_inline)

@@ -1,13 +1,14 @@
-"""The read end of an executable driver's stdout pipe, as a lean asyncio read transport.
+"""The read end of an executable driver's stdout, as a lean asyncio read transport.
 
 asyncio's own pipe transport (3.11) can only ``os.read`` into a new bytes object per read.
-This one does that too while reads are small (the round-trip path is unchanged: one
+`PipeReader` does that too while reads are small (the round-trip path is unchanged: one
 ``os.read``, one ``data_received``), but once reads are large (``max_size`` above
 `SMALL_READ`, set by the protocol while reads come back full) it reads into a buffer the
 protocol lends (``get_buffer``/``buffer_updated``, the `asyncio.BufferedProtocol` calls), so
-a BLOB's pieces can be forwarded from reused memory (``indipydriver.readbuffers``). `SocketReader` does
-the same on an indilib C driver's stdout socket with ``recvmsg``, to receive the descriptors of
-its attached BLOBs too (``blobs.attached``).
+a BLOB's pieces can be forwarded from reused memory (``indipydriver.readbuffers``).
+`SocketReader` does the same on a driver's stdout socket (every driver's, unless
+``--shared-blobs off``) with ``recvmsg``, to receive the descriptors of its attached BLOBs
+too (``blobs.attached``).
 """
 
 from __future__ import annotations
