@@ -451,7 +451,7 @@ class AttachedBlobs:
             if type(item) is FrameEnd:  # ended in the read that began it: routed whole, in turn
                 self._waiting = None
                 if item.complete:
-                    data = b"".join([bytes(piece.data) for piece in waiting] + [bytes(item.data)])
+                    data = b"".join([*(piece.data for piece in waiting), item.data])
                     head = waiting[0]
                     assert type(head) is FrameHead
                     self._pending.append(Frame(head.tag, head.attrs, data))
@@ -483,8 +483,9 @@ class AttachedBlobs:
 
     def _inline_member(self, item: FrameAttached) -> None:
         """A member whose data is attached, met in an element that streams: its data put
-        inline there, encoded at once (rare: libindi sends a vector's members all inline or
-        all attached, and an attached element is small, so it comes whole). A member that
+        inline there, encoded at once (rare: only a vector mixing inline members with
+        attached ones after them, as libindi chooses per member, streams with one; an
+        attached element alone is small, and comes whole). A member that
         cannot be read cuts the element short for its receivers (and an error is logged)."""
         head = self._own
         assert head is not None

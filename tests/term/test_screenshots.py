@@ -10,7 +10,6 @@ server's port, and the times of day (UTC) the run drew, which are stored as 12:0
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import html
 import math
@@ -106,7 +105,9 @@ async def settled_screenshot(app: TermApp, pilot: Pilot[None], title: str, began
         svg = app.export_screenshot(title=title)
         if not all(text in svg_text(svg) for text in showing):
             previous = ""
-            await asyncio.sleep(0.02)  # the app's next refresh (10 a second)
+            seen = app.refreshes
+            await wait_for(pilot, lambda seen=seen: app.refreshes > seen,
+                           what="the app's next refresh")
             continue
         now = normalised(stamped(svg, run_clock(began, time.time())))
         if now == previous:
