@@ -84,9 +84,22 @@ class Counter:
         # `<` (one memchr-speed find) holds none of them whole: it is not scanned, which spares
         # a slow `bytes.count` per pattern (that kept this client busier than the servers).
         # Occurrences across chunk boundaries are still counted below.
-        scan = n <= BODY_ONLY or buf.find(b"<", 0, n) >= 0
+        # A chunk that ends a BLOB is mostly base64 too: it is scanned from BODY_ONLY bytes
+        # before its first `<` (a text's end is within that of its closing tag), unless a
+        # `>` before that says the chunk began inside markup (base64 has none), which is
+        # rare: then all of it. Scanning all of every such chunk once per pattern cost four
+        # BLOB clients more CPU than the server they measured (bench/ccdrate.py).
+        ranges: tuple[tuple[int, int], ...] = ((0, n),)
+        if n > BODY_ONLY:
+            lt = buf.find(b"<", 0, n)
+            if lt < 0:
+                ranges = ()
+            elif lt > 2 * BODY_ONLY and buf.find(b">", 0, lt) < 0:
+                ranges = ((lt - BODY_ONLY, n),)
         for key, pat in self.patterns.items():
-            c = buf.count(pat, 0, n) if scan else 0
+            c = 0
+            for start, stop in ranges:
+                c += buf.count(pat, start, stop)
             if self._tail:
                 k = len(pat) - 1        # an occurrence straddling the previous chunk boundary
                 c += ((self._tail[-k:] if k else b"") + head[:k]).count(pat)
