@@ -6,8 +6,8 @@
 The simulator (`indi_simulator_ccd`, an indilib ELF driver: both servers give it a Unix
 socket, and it attaches each image as a memfd) is connected and told to expose for
 `--exposure` seconds; each time its exposure turns Ok (the image has been handed to the
-server) a control client, which takes no BLOBs, starts the next. `N` more clients take BLOBs
-(``enableBLOB Also``) and read everything at once. Frames/s = frames / (first exposure ->
+server) a control client, which takes no BLOBs, starts the next, from a thread of its own.
+`N` more clients take BLOBs (``enableBLOB Also``) and read everything at once. Frames/s = frames / (first exposure ->
 the last client's last image). With 0 BLOB clients it is the simulator alone behind the
 server: what "keeps up with the simulator's full frame rate" is compared with. indilib >= 1.9.7
 waits for the server's pingReply to the previous image before it sends the next, so a server
@@ -21,6 +21,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -66,21 +67,39 @@ def frames_per_second(kind: str, clients: int, frames: int, exposure: float) -> 
             c.watch("exp0", EXPOSURE_DEF[0])
             c.watch("exp1", EXPOSURE_DEF[1])
             c.send(get_properties() + enable_blob(CCD, "Also"))
-        hub = Hub([ctl, *readers])
+        hub = Hub(readers)
         if not hub.run_until(lambda: all(c.counts["exp0"] + c.counts["exp1"] > 0 for c in readers), 30):
             raise RuntimeError(f"{kind}: clients got no definitions")
         time.sleep(0.3)  # their enableBLOBs reach the server before the first image
         for c in readers:
             c.reset()
         ctl.reset()
+        # The control client runs the exposures in a thread of its own, as a capture program
+        # does beside the others: in the readers' loop, each exposure's Ok waited behind
+        # their reads of the image before the next exposure started (both servers alike).
         expose = new_number(CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE", exposure)
+        failed: list[str] = []
+
+        def exposures() -> None:
+            ctl_hub = Hub([ctl])
+            for k in range(frames):
+                ctl.send(expose)
+                if not ctl_hub.run_until(lambda k=k: ctl.counts["ok0"] + ctl.counts["ok1"] > k,
+                                         60):
+                    failed.append(f"{kind}: exposure {k} did not complete")
+                    break
+            ctl_hub.close()
+
+        controller = threading.Thread(target=exposures, name="ccdrate-exposures")
         t0 = time.perf_counter()
-        for k in range(frames):
-            ctl.send(expose)
-            if not hub.run_until(lambda k=k: ctl.counts["ok0"] + ctl.counts["ok1"] > k, 60):
-                raise RuntimeError(f"{kind}: exposure {k} did not complete")
-        hub.run_until(lambda: all(c.counts["setBLOB"] >= frames for c in readers), 60, idle=5)
+        controller.start()
+        if readers:
+            hub.run_until(lambda: all(c.counts["setBLOB"] >= frames for c in readers) or bool(failed),
+                          60 + frames, idle=5)
+        controller.join()
         hub.close()
+        if failed:
+            raise RuntimeError(failed[0])
         got = min((c.counts["setBLOB"] for c in readers), default=frames)
         end = max((c.last.get("setBLOB", t0) for c in readers),
                   default=max(ctl.last.get("ok0", t0), ctl.last.get("ok1", t0)))
