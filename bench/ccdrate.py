@@ -38,6 +38,7 @@ from rawclient import RawClient
 
 CCD = "CCD Simulator"
 args_poll = [10]  # --poll-ms
+UNIX = [False]  # --unix
 # As the simulator writes them (which ours passes on) and as indiserver rewrites them.
 EXPOSURE_OK = (b"name='CCD_EXPOSURE'\n  state='Ok'", b'name="CCD_EXPOSURE" state="Ok"')
 EXPOSURE_DEF = (b"name='CCD_EXPOSURE'", b'name="CCD_EXPOSURE"')
@@ -45,7 +46,8 @@ EXPOSURE_DEF = (b"name='CCD_EXPOSURE'", b'name="CCD_EXPOSURE"')
 
 def frames_per_second(kind: str, clients: int, frames: int, exposure: float) -> tuple[float, int]:
     """(frames/s, images the slowest BLOB client got) of one run on a fresh server."""
-    with run.Server(kind, exe=Path("indi_simulator_ccd"), args=run.BIG_QUEUE) as srv:
+    with run.Server(kind, exe=Path("indi_simulator_ccd"), args=run.BIG_QUEUE,
+                    unix=UNIX[0]) as srv:
         ctl = RawClient(run.HOST, srv.port, "ctl")
         for j in (0, 1):
             ctl.watch(f"exp{j}", EXPOSURE_DEF[j])
@@ -62,7 +64,9 @@ def frames_per_second(kind: str, clients: int, frames: int, exposure: float) -> 
         # lets it deliver images as fast as it can make them.
         ctl.send(new_number(CCD, "POLLING_PERIOD", "PERIOD_MS", args_poll[0]))
         hub.close()
-        readers = [RawClient(run.HOST, srv.port, f"c{i}") for i in range(clients)]
+        readers = [RawClient(run.HOST, srv.port, f"c{i}",
+                             unix_path=srv.unix_path if UNIX[0] else None)
+                   for i in range(clients)]
         for c in readers:
             c.watch("exp0", EXPOSURE_DEF[0])
             c.watch("exp1", EXPOSURE_DEF[1])
@@ -117,8 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exposure", type=float, default=0.01, help="seconds per exposure")
     ap.add_argument("--servers", default="indiserver,ours")
     ap.add_argument("--poll-ms", type=int, default=10, help="the simulator's POLLING_PERIOD")
+    ap.add_argument("--unix", action="store_true",
+                    help="the BLOB clients on the servers' Unix socket (-u), where both pass "
+                         "the simulator's memfds on instead of base64")
     args = ap.parse_args(argv)
     args_poll[0] = args.poll_ms
+    UNIX[0] = args.unix
     counts = args.clients or [0, 4]
     servers = args.servers.split(",")
     results: dict[tuple[str, int], list[float]] = {}
@@ -132,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[rep {i + 1} {kind} {n} clients] {fps:.2f} frames/s, "
                       f"{got}/{args.frames} images", file=sys.stderr, flush=True)
     print(f"{args.reps} reps of {args.frames} frames, exposure {args.exposure} s, "
+          f"BLOB clients on {'the Unix socket' if args.unix else 'TCP'}, "
           f"polling period {args.poll_ms} ms, "
           f"-m 1000; medians (min-max); load {os.getloadavg()[0]:.1f}")
     print("| server | BLOB clients | frames/s | min-max | x alone | images lost (worst) |")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import selectors
 import socket
+import sys
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -119,11 +120,20 @@ class Counter:
 
 class RawClient(Counter):
     def __init__(self, host: str, port: int, name: str = "client", read: bool = True,
-                 rcvbuf: int | None = None, timeout: float = 10.0) -> None:
+                 rcvbuf: int | None = None, timeout: float = 10.0,
+                 unix_path: str | None = None) -> None:
+        """`unix_path`: connect to a server's Unix socket (``-u``; abstract on Linux, as both
+        servers bind it) instead of host:port. Descriptors passed there (BLOBs as memfds)
+        are not taken: the kernel closes them as their bytes are read."""
         super().__init__(name)
         self.read = read
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if unix_path is not None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(("\0" if sys.platform.startswith("linux") else "") + unix_path)
+        else:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.setblocking(False)

@@ -80,15 +80,18 @@ class Server:
     """One server process (and its driver) that we started; stopped by its own id only."""
 
     def __init__(self, kind: str, extra: int = 0, exe: Path | None = DRIVER,
-                 args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+                 args: tuple[str, ...] = (), env: dict[str, str] | None = None,
+                 unix: bool = False) -> None:
+        """`unix`: ours listens on `unix_path` too (indiserver always does, as by default)."""
         self.kind = kind
         self.profile: Path | None = None
         self.port = free_port()
+        self.unix_path = f"/tmp/bench-{uuid.uuid4().hex}"  # abstract on Linux, both servers
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
         env = dict(os.environ, HOME=str(self.tmp), BENCH_EXTRA=str(extra), **(env or {}))
         if kind == "indiserver":
             cmd = ["indiserver", *args, "-p", str(self.port), "-r", "0",
-                   "-u", f"/tmp/bench-{uuid.uuid4().hex}", *([str(exe)] if exe else [])]
+                   "-u", self.unix_path, *([str(exe)] if exe else [])]
         elif kind in FLOORS:  # reference forwarders, not INDI servers (floor.py)
             cmd = [sys.executable, str(HERE / "floor.py"), *FLOORS[kind][1], str(self.port),
                    str(exe)]
@@ -100,7 +103,7 @@ class Server:
                 self.profile = PROFILE_DIR / f"ours-{time.strftime('%H%M%S')}-{self.port}.prof"
                 prof = ["-m", "cProfile", "-o", str(self.profile)]
             cmd = [sys.executable, *prof, "-m", "indipyserver", *args, *OURS_ARGS,
-                   "-p", str(self.port),
+                   *(["-u", self.unix_path] if unix else []), "-p", str(self.port),
                    "--host", HOST, *([str(exe)] if exe else [])]
         self.log = open(self.tmp / "server.log", "wb")  # noqa: SIM115  # closed by stop()
         self.proc = subprocess.Popen(cmd, cwd=self.tmp, env=env, stdin=subprocess.DEVNULL,

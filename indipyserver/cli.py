@@ -169,8 +169,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="ask remote servers for BLOBs always, not only when a client does")
     parser.add_argument("--shared-blobs", choices=list(SHARED_BLOBS), default="auto",
                         help="executable drivers' stdout on a Unix socket, on which indilib's "
-                             "pass BLOBs as shared memory: auto (default) and on, or off for "
-                             "pipes (see above)")
+                             "pass BLOBs as shared memory, passed on as such to clients on -u: "
+                             "auto (default) and on, or off for pipes and inline BLOBs on -u "
+                             "(see above)")
     return parser
 
 
@@ -398,6 +399,7 @@ def build_server(options: Options) -> IPyServer:
         maxconnections=options.maxconnections,
         message_log_dir=options.log_dir,
         unix_path=options.unix_path,
+        unix_attached=options.shared_blobs is not False,
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
     )
     for ex in options.exdrivers:

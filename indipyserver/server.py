@@ -68,12 +68,15 @@ class IPyServer(Server3x):
         message_log_dir: str | None = None,
         handle_signals: bool = True,
         unix_path: str | None = None,
+        unix_attached: bool = True,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``routing.streamblobs``); 0 gives it every one.
         `message_log_dir` (indiserver's -l): drivers' messages are appended to
         ``DIR/YYYY-MM-DD.islog`` (``drivers.messagelog``). `unix_path` (indiserver's -u): also
-        serve local clients on this Unix socket, abstract on Linux (``clients.unixsocket``)."""
+        serve local clients on this Unix socket, abstract on Linux (``clients.unixsocket``); there
+        the BLOBs C drivers attach as memory files go on as they are, as indiserver's clients
+        get them, unless `unix_attached` is False (inline base64, as over TCP)."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -86,6 +89,7 @@ class IPyServer(Server3x):
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
         self.unix_path = unix_path
+        self.unix_attached = unix_attached
         self.router = Router(
             stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024),
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
@@ -322,6 +326,7 @@ class IPyServer(Server3x):
             keeping_up=self._keeping_up,
             congestion=self._congestion,
             shortcut=self._shortcut,
+            attach_on_unix=self.unix_attached,
         )
 
     def _install_signals(self) -> list[signal.Signals]:

@@ -17,6 +17,7 @@ from typing import Any
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import FrameHead
 from indipydriver.protocol.framing import Framer
+from indipyserver.routing.ports import Attached
 from indipyserver.routing.ports import ClientPort
 from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.ports import DriverSide
@@ -39,9 +40,11 @@ class RecordingClient:
     local = False
     queued_bytes = 0
 
-    def __init__(self, label: str = "client") -> None:
+    def __init__(self, label: str = "client", shares_blobs: bool = False) -> None:
         self.label = label
+        self.shares_blobs = shares_blobs
         self.got: list[bytes] = []
+        self.attached: list[Attached] = []  # `send_attached`: the elements, fds still open
 
     def send_frame(self, frame: Frame) -> None:
         self.got.append(bytes(frame.data))
@@ -67,6 +70,9 @@ class RecordingClient:
 
     def send_parts(self, element: Parts) -> None:
         self.send_frame(Frame(element.tag, element.attrs, b"".join(element.parts)))
+
+    def send_attached(self, element: Attached) -> None:
+        self.attached.append(element)
 
 
 class RecordingDriver:

@@ -134,6 +134,11 @@ class PieceSink(Protocol):
 
     def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None: ...
 
+    def begin_attached(self, head: FrameHead, element: bytes, fds: list[int]) -> None:
+        """`handle(head)` of an element whose attached data are `fds` (in document order):
+        `element`, as the driver sent it, goes with them to the clients that take memory
+        files (``clients.unixsocket``); the pieces follow for the others."""
+
     def abort(self, tail: bytes | None) -> None: ...
 
     @property
@@ -168,6 +173,9 @@ class _Assembler:
             assert head is not None
             self._head, self._data = None, bytearray()
             self._on_frames([Frame(head.tag, head.attrs, data)])  # type: ignore[arg-type]
+
+    def begin_attached(self, head: FrameHead, element: bytes, fds: list[int]) -> None:
+        self.handle(head)  # routed whole and inline: the router decides
 
     def abort(self, tail: bytes | None) -> None:
         self._head, self._data = None, bytearray()  # never routed: it never ended
@@ -317,10 +325,12 @@ class AttachedBlobs:
             self._pending.extend(frames[i + 1 :])  # empty before: see the callers
             if out:
                 self._on_frames(out)
-            self._sink.handle(conversion.head())
+            self._sink.begin_attached(conversion.head(), bytes(frame.data),
+                                      [m.fd for m in members if m.fd is not None])
             if not self._sink.wants_pieces:
-                # No client takes it (none enabled BLOBs for the device, the usual case
-                # while nobody watches a camera): nothing to encode. The element ends at
+                # No client takes it as base64 (none enabled BLOBs for the device, the
+                # usual case while nobody watches a camera; or those that did took the
+                # memory files themselves, on the Unix socket): nothing to encode. The element ends at
                 # once, its memfds are closed, and what the driver sent after it (its ping)
                 # goes on now, so the driver is not kept waiting for base64 nobody reads.
                 self._conversion = None

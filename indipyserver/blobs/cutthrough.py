@@ -39,6 +39,7 @@ from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import FrameChunk
 from indipydriver.protocol.framing import FrameEnd
 from indipydriver.protocol.framing import FrameHead
+from indipyserver.routing.ports import Attached
 from indipyserver.routing.ports import ClientPort
 from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.ports import DriverSide
@@ -125,7 +126,14 @@ class BlobForwarder:
             assert type(item) is FrameEnd
             self._end(item)
 
-    def _begin(self, head: FrameHead) -> None:
+    def begin_attached(self, head: FrameHead, element: bytes, fds: list[int]) -> None:
+        """`handle(head)` of an element whose BLOBs a C driver attached as memory files
+        (``blobs.attached``): a client that takes them so (`ClientPort.shares_blobs`, on the
+        Unix socket) is sent `element` with its own duplicates of `fds` now, and not the
+        pieces; the others get the pieces as they are encoded."""
+        self._begin(head, (element, fds))
+
+    def _begin(self, head: FrameHead, attached: tuple[bytes, list[int]] | None = None) -> None:
         self._head = head
         clients = self._router.route_head(self._driver, head)
         receivers = []
@@ -135,6 +143,14 @@ class BlobForwarder:
         else:
             self._whole = False
             for client in clients:
+                if attached is not None and client.shares_blobs:
+                    try:
+                        element = Attached.of(attached[0], head.tag, head.attrs, attached[1])
+                    except OSError as exc:  # out of descriptors: base64 as for the others
+                        logger.warning("%s: %s goes inline: %s", client.label, head.tag, exc)
+                    else:
+                        client.send_attached(element)
+                        continue
                 if client.stream_begin():
                     receivers.append(client)
                 else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ from indipyserver.loop.flowcontrol import flow_for
 from indipyserver.loop.readsizes import READ_SIZE
 from indipyserver.loop.readsizes import SMALL_READ_SIZE
 from indipyserver.loop.readsizes import adapt_read_size
+from indipyserver.routing.ports import Attached
 from indipyserver.routing.ports import ClientSide
 from indipyserver.routing.ports import Parts
 from indipyserver.routing.serverelements import message_frame
@@ -73,6 +75,10 @@ _malformed_warnings = WarningBudget()
 MAX_PARTIAL_BYTES = 512 * 1024 * 1024
 PARTIAL_CHECK_BYTES = 16 * 1024 * 1024
 
+#: Seconds before an element with descriptors is tried again on a full Unix socket
+#: (`ClientConnection._write_later`).
+RETRY_ATTACHED = 0.002
+
 
 class ClientConnection(asyncio.Protocol):
     """One client; registered with the router while connected."""
@@ -87,13 +93,16 @@ class ClientConnection(asyncio.Protocol):
         keeping_up: KeepingUp | None = None,
         congestion: Congestion | None = None,
         shortcut: Shortcut | None = None,
+        attach_on_unix: bool = True,
     ) -> None:
         """`keeping_up`: shared by the clients of one server (``clients.fallingbehind``); alone,
         a client has nobody to compare with and holds the drivers when it is behind.
         `congestion`: the server's (``loop.flowcontrol.Congestion``), so that a congested client
         holds up the drivers of its own server, not those of another one in the same loop;
         alone, a client gets its own, which holds up no reader. `shortcut`: the server's
-        (``fastpath.shortcut``), which routes a new vector alone in a read before it is framed."""
+        (``fastpath.shortcut``), which routes a new vector alone in a read before it is framed.
+        `attach_on_unix`: a client on the Unix socket gets the BLOBs C drivers attach as memory
+        files as they are (`send_attached`), as indiserver's; False: inline base64."""
         self.router = router
         # A new vector alone in a read goes to its driver before it is framed (``fastpath.shortcut``).
         self._shortcut_route = shortcut.route_new if shortcut is not None else None
@@ -103,6 +112,9 @@ class ClientConnection(asyncio.Protocol):
         self.label = "client"
         # The client runs on this machine: a write wakes it here (``fastpath.shortcut`` hands it the CPU).
         self.local = False
+        self._attach_on_unix = attach_on_unix
+        self.shares_blobs = False  # set once connected: a Unix socket written directly
+        self._retry: asyncio.TimerHandle | None = None  # `_write_later`
         self._queue = ClientQueue()
         self._framer = Framer(known_tags=INDI_TAGS, check_nesting=True)
         self._transport: asyncio.Transport | None = None
@@ -204,6 +216,9 @@ class ClientConnection(asyncio.Protocol):
             return
         self._writer.start(transport)
         self._fd = self._writer.fd
+        sock = transport.get_extra_info("socket")
+        self.shares_blobs = (self._attach_on_unix and self._fd >= 0 and sock is not None
+                             and sock.family == getattr(socket, "AF_UNIX", None))
         if isinstance(getattr(transport, "max_size", None), int):
             # Small reads while the client sends little (loop.readsizes.SMALL_READ_SIZE).
             transport.max_size = SMALL_READ_SIZE  # type: ignore[attr-defined]
@@ -429,6 +444,26 @@ class ClientConnection(asyncio.Protocol):
         queue.put_parts(element, self.slow or queue.nbytes > self._coalesce_from)
         self._queued()
 
+    def send_attached(self, element: Attached) -> None:
+        """`send_frame` for an element whose BLOBs are memory files, sent beside it (only
+        where `shares_blobs`): the queue owns its descriptors from here."""
+        if self._closing:
+            element.close()
+            return
+        queue = self._queue
+        queue.put_attached(element, self.slow or queue.nbytes > self._coalesce_from)
+        self._queued()
+
+    def _write_later(self) -> None:
+        """The writer's call: an element with descriptors waits for room in a full socket,
+        which the transport cannot tell us of (it holds none of our bytes): flush again soon."""
+        if self._retry is None and not self._closing:
+            self._retry = asyncio.get_running_loop().call_later(RETRY_ATTACHED, self._retry_flush)
+
+    def _retry_flush(self) -> None:
+        self._retry = None
+        self._flush()
+
     # Cut-through (cutthrough.BlobForwarder): one element in pieces as the driver sends it.
 
     def stream_begin(self) -> bool:
@@ -570,6 +605,9 @@ class ClientConnection(asyncio.Protocol):
         """Nothing more goes to the client: its queue, the rest of an element being written and
         the falling-behind watch are dropped. The transport, to be closed."""
         self._closing = True
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
         self._queue.clear()
         self._writer.drop_pending()
         self._behind.not_behind()

@@ -10,13 +10,16 @@ Elements are written in order; large ones are handed out in bounded chunks (memo
 no copies) so that a multi-megabyte BLOB never sits whole in a transport buffer per client. A
 BLOB that arrived in pieces (cut-through, `blobs.cutthrough.py`) can also be queued as those pieces
 (`Parts`), so that giving it whole to a client that could not take it while it streamed costs
-no copy.
+no copy. An element whose BLOBs travel as memory files beside it (`Attached`, a client on the
+Unix socket) is handed out alone, so that its writer sends its descriptors with its bytes;
+dropped or cleared, it closes them.
 """
 
 from __future__ import annotations
 
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import FrameRun
+from indipyserver.routing.ports import Attached
 from indipyserver.routing.ports import Parts
 from indipyserver.routing.serverelements import element_frame
 
@@ -24,6 +27,10 @@ __all__ = ["ClientQueue", "Parts"]
 
 
 def _size(item: bytes | memoryview | Parts) -> int:
+    """What `item` counts in `ClientQueue.nbytes`: its bytes, and an `Attached` element's
+    memory files too."""
+    if type(item) is Attached:
+        return len(item) + item.blob_bytes
     return item.size if isinstance(item, Parts) else len(item)
 
 
@@ -59,7 +66,7 @@ class ClientQueue:
         # An element arriving in pieces (cut-through): its pieces go straight into _items and
         # whole elements put meanwhile wait in _held, so that nothing lands inside it.
         self.streaming = False
-        self._held: list[tuple[Frame | Parts, bool]] = []
+        self._held: list[tuple[Frame | Parts | Attached, bool]] = []
         self._held_bytes = 0
 
     def __len__(self) -> int:
@@ -129,8 +136,13 @@ class ClientQueue:
         """`put` for an element held as its pieces."""
         self._add(element, element, element.size, coalesce)
 
-    def _add(self, element: Frame | Parts, item: bytes | memoryview | Parts, size: int,
-             coalesce: bool) -> None:
+    def put_attached(self, element: Attached, coalesce: bool = False) -> None:
+        """`put` for an element with its BLOBs' descriptors (the queue owns them now); its
+        memory files count in `nbytes` while it waits."""
+        self._add(element, element, _size(element), coalesce)
+
+    def _add(self, element: Frame | Parts | Attached, item: bytes | memoryview | Parts,
+             size: int, coalesce: bool) -> None:
         """What `put` and `put_parts` do: `element` held while another streams in, or else
         its set indexed (see `put`) and `item`, `size` bytes, queued."""
         if self.streaming:
@@ -169,6 +181,8 @@ class ClientQueue:
         if index is not None and index >= self._start:
             old = self._items[index]
             if old is not None:
+                if type(old) is Attached:
+                    old.close()
                 said = self._said.pop(index, None) if self._said else None
                 self._items[index] = said
                 self.nbytes -= _size(old) - (len(said) if said is not None else 0)
@@ -195,6 +209,9 @@ class ClientQueue:
                 if type(element) is Parts:
                     self.nbytes -= element.size
                     self.put_parts(element, coalesce)
+                elif type(element) is Attached:
+                    self.nbytes -= _size(element)
+                    self.put_attached(element, coalesce)
                 else:
                     assert isinstance(element, Frame)
                     self.nbytes -= len(element.data)
@@ -252,6 +269,13 @@ class ClientQueue:
             if item is None:
                 i += 1
                 continue
+            if type(item) is Attached:
+                if parts:
+                    break  # alone on the next call: its descriptors go with its first byte
+                items[i] = None
+                self._advance(i + 1, end)
+                self.nbytes -= _size(item)
+                return [item], len(item)
             if isinstance(item, Parts):
                 if parts:
                     break  # written on the next call, piece by piece
@@ -319,6 +343,12 @@ class ClientQueue:
         return chunk
 
     def clear(self) -> None:
+        for item in self._items:
+            if type(item) is Attached:
+                item.close()
+        for element, _ in self._held:
+            if type(element) is Attached:
+                element.close()
         self._items.clear()
         self._latest.clear()
         self._said.clear()

@@ -9,18 +9,31 @@ high-water mark the rest waits in our queue, where it can still be coalesced.
 
 An object each `ClientConnection` holds; it reads the connection's flags through
 `WritingClient`.
+
+An element whose BLOBs are memory files (`Attached`, for a client on the Unix socket) goes out
+with ``sendmsg`` and its descriptors as SCM_RIGHTS on its first bytes, which is how the client
+knows whose they are. Those bytes are never handed to the transport (it cannot pass
+descriptors): while the socket is full the writer tries again shortly instead. A memory file
+in flight costs the client's socket a few hundred bytes but holds a whole image, so at most
+`ATTACHED_IN_FLIGHT` such elements are sent before the client has read everything sent
+(SIOCOUTQ 0); the next waits in the queue, where it counts with its images' bytes (``-m``)
+and a client that is behind has superseded ones dropped.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
 import fcntl
 import logging
 import os
+import socket
 import struct
 import termios
 from typing import TYPE_CHECKING
 from typing import Protocol
+
+from indipyserver.routing.ports import Attached
 
 if TYPE_CHECKING:
     from indipyserver.clients.queue import ClientQueue
@@ -45,6 +58,7 @@ class WritingClient(Protocol):
 
     def abort(self) -> None: ...
     def _keep_last_words(self) -> None: ...
+    def _write_later(self) -> None: ...
 
 
 class ClientWriter:
@@ -69,6 +83,9 @@ class ClientWriter:
     GATHER_PIECES = 64
     GATHER_MIN = 16 * 1024
 
+    #: Elements with memory files sent and not yet read by the client (module doc).
+    ATTACHED_IN_FLIGHT = 2
+
     def __init__(self, client: WritingClient, queue: ClientQueue, keeping_up: KeepingUp) -> None:
         self.client = client
         self.queue = queue
@@ -81,6 +98,7 @@ class ClientWriter:
         self.pending: list[bytes | memoryview] = []
         self.pending_bytes = 0
         self.gather = self.GATHER
+        self.attached_in_flight = 0  # sent since the client last had read everything
 
     def start(self, transport: asyncio.Transport) -> None:
         """Choose direct writes or the transport's, once the connection is accepted."""
@@ -106,7 +124,7 @@ class ClientWriter:
         sent = self.written - (transport.get_write_buffer_size() if transport else 0)
         if self.fd >= 0:
             try:
-                unsent: int = struct.unpack("i", fcntl.ioctl(self.fd, _SIOCOUTQ, b"\0\0\0\0"))[0]
+                unsent = _unsent(self.fd)
             except OSError:
                 return sent
             return sent - unsent
@@ -158,13 +176,25 @@ class ClientWriter:
                 if not pending:
                     break
                 self.pending_bytes = sum(map(len, pending)) if len(pending) > 1 else len(pending[0])
+            first = pending[0]
             try:
-                n = os.write(fd, pending[0]) if len(pending) == 1 else os.writev(fd, pending)
+                if type(first) is Attached and first.fds:
+                    if self.attached_in_flight >= self.ATTACHED_IN_FLIGHT:
+                        if _unsent(fd):
+                            client._write_later()  # the client has yet to read them
+                            break
+                        self.attached_in_flight = 0
+                    n = send_with_fds(fd, first, first.fds)  # alone (`ClientQueue`)
+                    if n:
+                        first.sent_fds()
+                        self.attached_in_flight += 1
+                else:
+                    n = os.write(fd, first) if len(pending) == 1 else os.writev(fd, pending)
             except (BlockingIOError, InterruptedError):
                 n = 0
             except OSError as exc:
-                self.pending = []
-                self.pending_bytes = 0
+                self.pending = pending
+                self.drop_pending()
                 logger.debug("client %s: write failed: %s", client.label, exc)  # it went away
                 client._keep_last_words()
                 client.abort()
@@ -189,7 +219,14 @@ class ClientWriter:
                 else:
                     pending[0] = memoryview(first)[n:]
                     n = 0
-            rest = memoryview(pending[0])
+            head = pending[0]
+            if type(head) is Attached and head.fds:
+                # Nothing of it went: its descriptors must leave with its first bytes, which
+                # the transport cannot send. Tried again shortly (a client this far behind
+                # is not kept waiting by a few milliseconds).
+                client._write_later()
+                break
+            rest = memoryview(head)
             piece = rest[: self.HANDOFF]
             if len(piece) == len(rest):
                 del pending[0]
@@ -207,8 +244,29 @@ class ClientWriter:
 
     def drop_pending(self) -> None:
         """Forget the unsent rest (the connection is closing)."""
+        for piece in self.pending:
+            if type(piece) is Attached:
+                piece.close()
         self.pending = []
         self.pending_bytes = 0
+
+
+def _unsent(fd: int) -> int:
+    """What the socket `fd` still holds for its peer (SIOCOUTQ: bytes on TCP; on a Unix
+    socket the memory of the messages the peer has not read, 0 once it has read them all)."""
+    unsent: int = struct.unpack("i", fcntl.ioctl(fd, _SIOCOUTQ, b"\0\0\0\0"))[0]
+    return unsent
+
+
+def send_with_fds(fd: int, data: bytes, fds: list[int]) -> int:
+    """``sendmsg`` of `data` on the socket `fd` with `fds` as SCM_RIGHTS: bytes sent (the
+    descriptors went with them if any did). Raises BlockingIOError if none."""
+    sock = socket.socket(fileno=fd)  # a view of the connection's socket, detached after
+    try:
+        return sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                      array.array("i", fds))])
+    finally:
+        sock.detach()
 
 
 def _direct_fd(transport: asyncio.BaseTransport) -> int:

@@ -8,12 +8,13 @@ calls.
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import FrameHead
 
-__all__ = ["ClientPort", "ClientSide", "DriverPort", "DriverSide", "Parts"]
+__all__ = ["Attached", "ClientPort", "ClientSide", "DriverPort", "DriverSide", "Parts"]
 
 
 class Parts:
@@ -34,6 +35,51 @@ class Parts:
             raise ValueError("an element has at least one byte")
 
 
+class Attached(bytes):
+    """An element whose BLOB data are memory files passed beside it (``attached='true'``
+    members, SCM_RIGHTS), as indilib's C drivers send them: for a client on the Unix
+    socket, which receives them so, as indiserver's do (``clients.unixsocket``).
+
+    The bytes are the element as the driver wrote it; `fds` are this element's own
+    descriptors (duplicates, one set per client), closed once the kernel has them
+    (`sent_fds`) or the element is dropped (`close`)."""
+
+    tag: str
+    attrs: dict[str, str]
+    fds: list[int]
+    #: Bytes of the memory files: what the element holds in memory while it waits (a
+    #: client's queue counts them, ``-m``).
+    blob_bytes: int
+
+    @classmethod
+    def of(cls, data: bytes, tag: str, attrs: dict[str, str], fds: list[int]) -> Attached:
+        """The element `data` with its own duplicates of `fds`."""
+        element = cls(data)
+        element.tag = tag
+        element.attrs = attrs
+        element.fds = []
+        element.blob_bytes = 0
+        try:
+            for fd in fds:
+                element.fds.append(os.dup(fd))
+                element.blob_bytes += os.fstat(fd).st_size
+        except OSError:
+            element.close()
+            raise
+        return element
+
+    def close(self) -> None:
+        """Close the descriptors not yet sent (the element was dropped)."""
+        fds, self.fds = self.fds, []
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    sent_fds = close  # the kernel holds its own references once they are sent
+
+
 class ClientPort(Protocol):
     """A client connection, as the router and the round trip's shortcut see it."""
 
@@ -41,6 +87,9 @@ class ClientPort(Protocol):
     label: str
     #: Whether the peer runs on this machine, so that a write wakes it here (``fastpath``).
     local: bool
+    #: Takes BLOBs a C driver attaches as memory files as they are (`send_attached`): a
+    #: client on the Unix socket, as indiserver's.
+    shares_blobs: bool
 
     @property
     def queued_bytes(self) -> int:
@@ -71,6 +120,9 @@ class ClientPort(Protocol):
 
     def send_parts(self, element: Parts) -> None:
         """A streamed element whole, as the pieces it arrived in."""
+
+    def send_attached(self, element: Attached) -> None:
+        """An element with its BLOBs attached (only where `shares_blobs`); it owns its fds."""
 
 
 class DriverPort(Protocol):

@@ -19,6 +19,7 @@ import base64
 import contextlib
 import functools
 import json
+import os
 import re
 import stat
 import sys
@@ -592,3 +593,121 @@ async def test_baseclient_on_the_unix_socket_gets_definitions_requests_and_blobs
         count = await probe.expect("newNumber", after=after, device=DEVICE, name="BLOB_COUNT")
         assert members(count) == {"COUNT": 1}
 
+
+
+# ------------------------------------- the CCD simulator's images as memory files, Unix socket
+
+
+class UnixImageReader:
+    """A plain client on a server's Unix socket, reading with ``recvmsg`` as libindiclient
+    does there: the bytes, and every descriptor passed beside them (SCM_RIGHTS), in order."""
+
+    def __init__(self, path: str) -> None:
+        import socket
+
+        from indipyserver.clients.unixsocket import unix_address
+
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(unix_address(path))
+        self.sock.sendall(hello(blobs_from=CCD))
+        self.sock.setblocking(False)
+        self._framer = Framer()
+        self.frames: list[Frame] = []
+        self.fds: list[int] = []
+
+    async def next_image(self, timeout: float = 20.0) -> tuple[Frame, bytes]:
+        """The next CCD1 setBLOBVector and the content of the memory file that came with it
+        (or its inline base64 decoded, and b"" if none came)."""
+        import array
+        import socket
+
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout):
+            while True:
+                while self.frames:
+                    frame = self.frames.pop(0)
+                    if frame.tag == "setBLOBVector" and frame.name == "CCD1":
+                        if b"attached" in frame.data:
+                            assert self.fds, f"an attached image without a descriptor: {frame}"
+                            fd = self.fds.pop(0)
+                            try:
+                                return frame, os.pread(fd, 64 << 20, 0)
+                            finally:
+                                os.close(fd)
+                        m = re.search(rb"<oneBLOB[^>]*>(.*?)</oneBLOB", frame.data, re.DOTALL)
+                        assert m is not None, frame
+                        return frame, base64.b64decode(m.group(1))
+                try:
+                    data, ancdata, _, _ = self.sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 16))
+                except BlockingIOError:
+                    ready = asyncio.Event()
+                    loop.add_reader(self.sock, ready.set)
+                    try:
+                        await ready.wait()
+                    finally:
+                        loop.remove_reader(self.sock)
+                    continue
+                for level, kind, payload in ancdata:
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        fds = array.array("i")
+                        fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+                        self.fds += list(fds)
+                assert data, "the server closed the Unix client's connection"
+                self.frames += [f for f in self._framer.feed(data) if isinstance(f, Frame)]
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.sock.close()
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+async def test_ccd_simulator_images_reach_unix_socket_clients_as_memory_files(
+    kind: str, probe_binary: Path, tmp_path: Path, tmp_home: Path,
+    indiserver_factory: Callable[..., IndiServer],
+) -> None:
+    """On the Unix socket a server passes indilib's CCD simulator's images on as the memory
+    files the simulator attached (``attached='true'``, the descriptor beside the element), as
+    indiserver does: nothing is encoded for those clients. libindiclient (the probe, as
+    ``localhost:PATH``) takes them so: its newBLOB carries the FITS image a TCP client gets as
+    base64, byte for byte, twice; a raw reader checks the descriptor came and holds the
+    image."""
+    find_binary("indi_simulator_ccd")
+    async with contextlib.AsyncExitStack() as stack:
+        if kind == "indiserver":
+            indiserver = indiserver_factory("indi_simulator_ccd")
+            port, path = indiserver.port, indiserver.socket_path
+        else:
+            path = f"/tmp/indipy-test-{id(tmp_path):x}"
+            server = IPyServer(host="127.0.0.1", port=0, handle_signals=False, unix_path=path)
+            server.add_exdriver("indi_simulator_ccd", max_restarts=0)
+            await stack.enter_async_context(running(server))
+            port = server.port
+        probe = BaseClientProbe(probe_binary, 1, host=f"localhost:{path}",
+                                log_path=tmp_path / "probe.log")
+        stack.push_async_callback(probe.close)
+        await probe.start()
+        reference = await ImageReader.open(port)
+        stack.push_async_callback(reference.close)
+        raw = UnixImageReader(path)
+        stack.callback(raw.close)
+        await probe.expect("newProperty", device=CCD, name="CONNECTION", timeout=15)
+        after = probe.mark()
+        await probe.command("switch", CCD, "CONNECTION", "CONNECT=On")
+        await probe.expect("newSwitch", after=after, device=CCD, name="CONNECTION",
+                           where=lambda e: e["state"] == "Ok" and members(e)["CONNECT"] == "On",
+                           timeout=15)
+        await probe.expect("newProperty", device=CCD, name="CCD_EXPOSURE", timeout=15)
+        await probe.command("blobmode", CCD, "Also")
+        await probe.barrier()
+        for _ in range(2):
+            after = probe.mark()
+            await probe.command("number", CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE=0.1")
+            blob = await probe.expect("newBLOB", after=after, device=CCD, name="CCD1", timeout=20)
+            _, image = await reference.next_image()
+            frame, shared = await raw.next_image()
+            assert b"attached" in frame.data, frame.data[:300]
+            assert shared[: len(image)] == image
+            assert bytes.fromhex(blob["head"]).startswith(b"SIMPLE  ="), blob
+            assert blob["size"] == len(image), blob
+            assert blob["fnv1a64_size"] == fnv1a64(image), blob

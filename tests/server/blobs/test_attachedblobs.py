@@ -263,9 +263,15 @@ class Sink:
     def __init__(self) -> None:
         self.items: list[FrameHead | FrameChunk | FrameEnd] = []
         self.aborted: list[bytes | None] = []
+        # `begin_attached`: the element as the driver sent it, and the content of each fd
+        self.attached: list[tuple[bytes, list[bytes]]] = []
 
     def handle(self, item: FrameHead | FrameChunk | FrameEnd) -> None:
         self.items.append(item)
+
+    def begin_attached(self, head: FrameHead, element: bytes, fds: list[int]) -> None:
+        self.attached.append((element, [os.pread(fd, 1 << 24, 0) for fd in fds]))
+        self.handle(head)
 
     def abort(self, tail: bytes | None) -> None:
         self.aborted.append(tail)

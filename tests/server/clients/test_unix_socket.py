@@ -18,6 +18,7 @@ from waiting import wait_for
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
+from indipyserver.cli import build_server
 from indipyserver.cli import parse_args
 from indipyserver.clients import unixsocket
 
@@ -134,6 +135,15 @@ def test_u_on_the_command_line() -> None:
             webmanager.unix_path) == (7624, 1000, 1, "/tmp/indiFIFO", "/tmp/indiFIFO_sock")
     with pytest.raises(SystemExit):
         parse_args(["-u", "", "--demo"])
+
+
+def test_shared_blobs_off_serves_base64_on_the_unix_socket_too() -> None:
+    """By default clients on -u get a C driver's memfds as they are, as indiserver's do;
+    ``--shared-blobs off`` (pipes for the drivers) gives them base64, as over TCP."""
+    assert build_server(parse_args(["-u", "/tmp/x", "--demo"])).unix_attached
+    assert build_server(parse_args(["-u", "/tmp/x", "--shared-blobs", "on", "--demo"])).unix_attached
+    assert not build_server(parse_args(["-u", "/tmp/x", "--shared-blobs", "off",
+                                        "--demo"])).unix_attached
 
 
 def test_the_command_serves_the_unix_socket_on_its_own_loop(tmp_path: Path) -> None:
