@@ -141,6 +141,24 @@ def blob_set_around(device: str, name: str, member: str, size: int, fmt: str = "
     return whole[:cut], whole[cut:]
 
 
+def memfd(data: bytes, size: int = 0) -> int:
+    """A memfd holding `data`, grown to `size` bytes if larger (indilib rounds its own up)."""
+    fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
+    os.write(fd, data)
+    if size > len(data):
+        os.ftruncate(fd, size)
+    return fd
+
+
+def fd_closed(fd: int) -> bool:
+    """Whether the descriptor `fd` is closed (in this process)."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
+
+
 def attached_member(name: str, size: int, body: str = "\n  ", closed: bool = False) -> str:
     """An attached oneBLOB as indilib's driverio sends one: `size` and `len`,
     ``attached="true"``, no value (only the whitespace `body`, or closed at once with

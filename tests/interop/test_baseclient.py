@@ -497,6 +497,29 @@ class ImageReader:
             await self._writer.wait_closed()
 
 
+async def connect_camera_for_blobs(probe: BaseClientProbe) -> None:
+    """What Ekos does first: connect the CCD simulator (CONNECTION) once it is defined, wait
+    for its image and exposure properties, and take its BLOBs (Also)."""
+    await probe.expect("newProperty", device=CCD, name="CONNECTION", timeout=15)
+    after = probe.mark()
+    await probe.command("switch", CCD, "CONNECTION", "CONNECT=On")
+    await probe.expect("newSwitch", after=after, device=CCD, name="CONNECTION",
+                       where=lambda e: e["state"] == "Ok" and members(e)["CONNECT"] == "On",
+                       timeout=15)
+    await probe.expect("newProperty", device=CCD, name="CCD1", timeout=15)
+    await probe.expect("newProperty", device=CCD, name="CCD_EXPOSURE", timeout=15)
+    await probe.command("blobmode", CCD, "Also")
+    await probe.barrier()
+
+
+async def expose(probe: BaseClientProbe) -> tuple[int, dict[str, Any]]:
+    """One 0.1 s exposure: the probe's mark before it, and the newBLOB of its image."""
+    after = probe.mark()
+    await probe.command("number", CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE=0.1")
+    return after, await probe.expect("newBLOB", after=after, device=CCD, name="CCD1",
+                                     timeout=20)
+
+
 async def test_ccd_simulator_exposure_reaches_baseclient_as_a_fits_blob(
     ccd_port: int, probes: ProbeFactory
 ) -> None:
@@ -515,20 +538,9 @@ async def test_ccd_simulator_exposure_reaches_baseclient_as_a_fits_blob(
     probe = await probes(ccd_port, watch=(CCD,))
     reference = await ImageReader.open(ccd_port)
     try:
-        await probe.expect("newProperty", device=CCD, name="CONNECTION", timeout=15)
-        after = probe.mark()
-        await probe.command("switch", CCD, "CONNECTION", "CONNECT=On")
-        await probe.expect("newSwitch", after=after, device=CCD, name="CONNECTION",
-                           where=lambda e: e["state"] == "Ok" and members(e)["CONNECT"] == "On",
-                           timeout=15)
-        await probe.expect("newProperty", device=CCD, name="CCD1", timeout=15)
-        await probe.expect("newProperty", device=CCD, name="CCD_EXPOSURE", timeout=15)
-        await probe.command("blobmode", CCD, "Also")
-        await probe.barrier()
+        await connect_camera_for_blobs(probe)
         for _ in range(2):
-            after = probe.mark()
-            await probe.command("number", CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE=0.1")
-            blob = await probe.expect("newBLOB", after=after, device=CCD, name="CCD1", timeout=20)
+            after, blob = await expose(probe)
             text, image = await reference.next_image()
             assert (blob["member"], blob["format"]) == ("CCD1", ".fits"), blob
             assert bytes.fromhex(blob["head"]).startswith(b"SIMPLE  ="), blob
@@ -691,19 +703,9 @@ async def test_ccd_simulator_images_reach_unix_socket_clients_as_memory_files(
         stack.push_async_callback(reference.close)
         raw = UnixImageReader(path)
         stack.callback(raw.close)
-        await probe.expect("newProperty", device=CCD, name="CONNECTION", timeout=15)
-        after = probe.mark()
-        await probe.command("switch", CCD, "CONNECTION", "CONNECT=On")
-        await probe.expect("newSwitch", after=after, device=CCD, name="CONNECTION",
-                           where=lambda e: e["state"] == "Ok" and members(e)["CONNECT"] == "On",
-                           timeout=15)
-        await probe.expect("newProperty", device=CCD, name="CCD_EXPOSURE", timeout=15)
-        await probe.command("blobmode", CCD, "Also")
-        await probe.barrier()
+        await connect_camera_for_blobs(probe)
         for _ in range(2):
-            after = probe.mark()
-            await probe.command("number", CCD, "CCD_EXPOSURE", "CCD_EXPOSURE_VALUE=0.1")
-            blob = await probe.expect("newBLOB", after=after, device=CCD, name="CCD1", timeout=20)
+            _, blob = await expose(probe)
             _, image = await reference.next_image()
             frame, shared = await raw.next_image()
             assert b"attached" in frame.data, frame.data[:300]

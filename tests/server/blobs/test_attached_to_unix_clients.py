@@ -22,6 +22,8 @@ from serverdoubles import RecordingDriver
 from serverdoubles import frames
 from serverdoubles import ready
 from serverkit import attached_member
+from serverkit import fd_closed
+from serverkit import memfd
 from waiting import until
 
 from indipydriver.protocol.framing import Frame
@@ -40,18 +42,7 @@ DEF = ("<defBLOBVector device='CCD Simulator' name='CCD1' state='Idle' perm='ro'
        "<defBLOB name='CCD1'/></defBLOBVector>")
 
 
-def memfd(data: bytes) -> int:
-    fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
-    os.write(fd, data)
-    return fd
-
-
-def closed(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return True
-    return False
+closed = fd_closed
 
 
 def image_element(n: int) -> Frame:
@@ -74,18 +65,17 @@ def camera(*clients: RecordingClient) -> tuple[Router, RecordingDriver]:
     return router, driver
 
 
-async def converted(router: Router, driver: RecordingDriver, image: bytes) -> int:
-    """The driver's attached image through AttachedBlobs and its BlobForwarder, to the end;
-    the memfd it came in."""
+def sent_by_driver(router: Router, driver: RecordingDriver, image: bytes
+                   ) -> tuple[int, AttachedBlobs]:
+    """The driver's attached image handed to AttachedBlobs and its BlobForwarder: the memfd
+    it came in, and the wrapper (converting it, if anyone takes base64)."""
     fd = memfd(image)
     buffers = SharedBuffers()
     buffers.push([fd])
     wrap = AttachedBlobs(lambda fs: router.driver_frames(driver, fs), buffers, "ccd",
                          sink=BlobForwarder(router, driver), step=STEP)
     wrap([image_element(len(image))])
-    async with asyncio.timeout(10):
-        await wrap.finished()
-    return fd
+    return fd, wrap
 
 
 async def test_a_unix_client_gets_the_element_and_a_descriptor_the_others_base64() -> None:
@@ -94,7 +84,9 @@ async def test_a_unix_client_gets_the_element_and_a_descriptor_the_others_base64
     image = os.urandom(10 * STEP + 7)
     unix, tcp = RecordingClient("unix", shares_blobs=True), RecordingClient("tcp")
     router, driver = camera(unix, tcp)
-    fd = await converted(router, driver, image)
+    fd, wrap = sent_by_driver(router, driver, image)
+    async with asyncio.timeout(10):
+        await wrap.finished()
     (element,) = unix.attached
     assert bytes(element) == image_element(len(image)).data
     assert element.tag == "setBLOBVector" and element.attrs["name"] == "CCD1"
@@ -115,12 +107,7 @@ async def test_with_only_unix_clients_nothing_is_encoded() -> None:
     image = os.urandom(10 * STEP + 1)
     unix = RecordingClient("unix", shares_blobs=True)
     router, driver = camera(unix)
-    fd = memfd(image)
-    buffers = SharedBuffers()
-    buffers.push([fd])
-    wrap = AttachedBlobs(lambda fs: router.driver_frames(driver, fs), buffers, "ccd",
-                         sink=BlobForwarder(router, driver), step=STEP)
-    wrap([image_element(len(image))])
+    fd, wrap = sent_by_driver(router, driver, image)
     assert not wrap.converting  # decided in the same call: no step scheduled
     assert closed(fd)
     (element,) = unix.attached

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from serverkit import attached_member
+from serverkit import fd_closed
+from serverkit import memfd as kit_memfd
 from waiting import until
 
 from indipydriver.protocol.frames import FrameChunk
@@ -27,10 +29,7 @@ from indipyserver.loop.flowcontrol import Congestion
 
 def memfd(data: bytes, size: int = 1 << 20) -> int:
     """A memfd as indilib makes one: rounded up in size beyond the data."""
-    fd = os.memfd_create("shm_anon", os.MFD_CLOEXEC)
-    os.write(fd, data)
-    os.ftruncate(fd, max(size, len(data)))
-    return fd
+    return kit_memfd(data, size)
 
 
 def pushed(*fds: int) -> SharedBuffers:
@@ -39,12 +38,7 @@ def pushed(*fds: int) -> SharedBuffers:
     return buffers
 
 
-def closed(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return True
-    return False
+closed = fd_closed
 
 
 def frame(text: str) -> Frame:
