@@ -76,8 +76,9 @@ MAX_PARTIAL_BYTES = 512 * 1024 * 1024
 PARTIAL_CHECK_BYTES = 16 * 1024 * 1024
 
 #: Seconds before an element with descriptors is tried again on a full Unix socket
-#: (`ClientConnection._write_later`).
+#: (`ClientConnection._write_later`), doubled while nothing moves, up to the most.
 RETRY_ATTACHED = 0.002
+RETRY_ATTACHED_MOST = 0.064
 
 
 class ClientConnection(asyncio.Protocol):
@@ -115,6 +116,7 @@ class ClientConnection(asyncio.Protocol):
         self._attach_on_unix = attach_on_unix
         self.shares_blobs = False  # set once connected: a Unix socket written directly
         self._retry: asyncio.TimerHandle | None = None  # `_write_later`
+        self._retry_delay = RETRY_ATTACHED
         self._queue = ClientQueue()
         self._framer = Framer(known_tags=INDI_TAGS, check_nesting=True)
         self._transport: asyncio.Transport | None = None
@@ -458,11 +460,19 @@ class ClientConnection(asyncio.Protocol):
         """The writer's call: an element with descriptors waits for room in a full socket,
         which the transport cannot tell us of (it holds none of our bytes): flush again soon."""
         if self._retry is None and not self._closing:
-            self._retry = asyncio.get_running_loop().call_later(RETRY_ATTACHED, self._retry_flush)
+            self._retry = asyncio.get_running_loop().call_later(self._retry_delay,
+                                                                self._retry_flush)
 
     def _retry_flush(self) -> None:
+        """Try again; a client that took nothing meanwhile is tried less often (one that
+        never reads costs a timer, not a busy loop), one that did at once again."""
         self._retry = None
+        written = self._writer.written
         self._flush()
+        if self._writer.written == written:
+            self._retry_delay = min(self._retry_delay * 2, RETRY_ATTACHED_MOST)
+        else:
+            self._retry_delay = RETRY_ATTACHED
 
     # Cut-through (cutthrough.BlobForwarder): one element in pieces as the driver sends it.
 

@@ -312,3 +312,25 @@ async def test_a_unix_client_that_never_reads_holds_bounded_images_and_none_leak
                         os.close(fd)
                         got += 1
         assert 1 <= got <= ClientWriter.ATTACHED_IN_FLIGHT
+
+
+async def test_retries_back_off_while_the_client_reads_nothing() -> None:
+    """A third image for a Unix client that has read none of the two in its socket waits,
+    tried again on a timer that slows down (up to 64 ms between tries), not a 2 ms busy
+    loop; once the client reads, it goes, and the delay is reset."""
+    from indipyserver.clients import clientconnection
+
+    async with unix_connection() as (client, peer):
+        elements = [attached(300)[0] for _ in range(3)]
+        for element in elements:
+            client.send_attached(element)
+        await until(lambda: client._retry_delay == clientconnection.RETRY_ATTACHED_MOST, 5,
+                    "the retries slowed down to the most")
+        assert client.queued_bytes > 0  # the third still waits
+        expected = b"".join(bytes(e) for e in elements)
+        data, fds = await read_with_fds(peer, len(expected))
+        assert data == expected and len(fds) == 3
+        for _, fd in fds:
+            os.close(fd)
+        await until(lambda: client._retry_delay == clientconnection.RETRY_ATTACHED, 5,
+                    "the delay reset once the element went")
