@@ -673,17 +673,18 @@ class UnixImageReader:
         self.sock.close()
 
 
+@pytest.mark.parametrize("direct", [False, True], ids=["copied", "direct"])
 @pytest.mark.parametrize("kind", SERVERS)
 async def test_ccd_simulator_images_reach_unix_socket_clients_as_memory_files(
-    kind: str, probe_binary: Path, tmp_path: Path, tmp_home: Path,
+    kind: str, direct: bool, probe_binary: Path, tmp_path: Path, tmp_home: Path,
     indiserver_factory: Callable[..., IndiServer],
 ) -> None:
     """On the Unix socket a server passes indilib's CCD simulator's images on as the memory
     files the simulator attached (``attached='true'``, the descriptor beside the element), as
     indiserver does: nothing is encoded for those clients. libindiclient (the probe, as
-    ``localhost:PATH``) takes them so: its newBLOB carries the FITS image a TCP client gets as
-    base64, byte for byte, twice; a raw reader checks the descriptor came and holds the
-    image."""
+    ``localhost:PATH``) takes them so, copied out or, with ``enableDirectBlobAccess``, mapped
+    where they are: its newBLOB carries the FITS image a TCP client gets as base64, byte for
+    byte, twice; a raw reader checks the descriptor came and holds the image."""
     find_binary("indi_simulator_ccd")
     async with contextlib.AsyncExitStack() as stack:
         if kind == "indiserver":
@@ -703,6 +704,8 @@ async def test_ccd_simulator_images_reach_unix_socket_clients_as_memory_files(
         stack.push_async_callback(reference.close)
         raw = UnixImageReader(path)
         stack.callback(raw.close)
+        if direct:
+            await probe.command("directblob", CCD)
         await connect_camera_for_blobs(probe)
         for _ in range(2):
             _, blob = await expose(probe)

@@ -16,6 +16,8 @@
 //                                      as a GUI does)
 //   text DEV PROP MEMBER=VALUE...      likewise, then sendNewText
 //   blobmode DEV [PROP] Never|Also|Only   setBLOBMode
+//   directblob DEV [PROP]              enableDirectBlobAccess: BLOBs passed as memfds (a
+//                                      server's Unix socket) are mapped, not copied
 //   ping UID                           sendPingRequest (the reply is the newPingReply line)
 //   get DEV PROP                       print the client's current copy of a property
 //   quit                               disconnectServer and exit 0 (so does end of input)
@@ -460,6 +462,11 @@ std::string Probe::command(const std::vector<std::string> &words)
         else
             return "BLOB mode is Never, Also or Only, got " + mode;
         setBLOBMode(handling, words[1].c_str(), words.size() == 4 ? words[2].c_str() : nullptr);
+        return "";
+    }
+    if (cmd == "directblob" && (words.size() == 2 || words.size() == 3))
+    {
+        enableDirectBlobAccess(words[1].c_str(), words.size() == 3 ? words[2].c_str() : nullptr);
         return "";
     }
     if (cmd == "ping" && words.size() == 2)
