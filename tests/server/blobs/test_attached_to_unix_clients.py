@@ -296,7 +296,8 @@ async def test_a_unix_client_that_never_reads_holds_bounded_images_and_none_leak
             element = Attached.of(f.data, f.tag, f.attrs, [image])
             dups.append(element.fds[0])
             client.send_attached(element)
-            await asyncio.sleep(0.003)  # the retry timer's time to try again
+            # the writer has run for it (sent it, or left it queued behind two unread)
+            await until(lambda: not client._marked or client.closing, 5, "the flush ran")
             assert client.queued_bytes <= 17 << 20
         assert client.closing, "disconnected past -m"
         os.close(image)
