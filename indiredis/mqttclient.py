@@ -182,7 +182,7 @@ class PortClient(ClientSide):
                         # servers know the plain one
                         await self.ask_all()
                     else:
-                        self.mqtt.publish(self.out_topic, bytes(item.data))
+                        await self.mqtt.send(self.out_topic, bytes(item.data))
         finally:
             if self._link is link:
                 self._link = None

@@ -2,7 +2,8 @@
 
 ``MqttLink.run()`` connects (username/password, TLS when the host tuple holds an
 ``ssl.SSLContext``), subscribes, hands each message to ``on_message`` (awaited), publishes what
-``publish`` queued (bounded: past ``max_queue`` the newest is dropped and logged), and
+``publish`` queued (bounded: past ``max_queue`` the newest is dropped and logged; several
+in flight at once, in order), and
 reconnects when the broker goes away as its ``retry`` says (``bridge_retry()``: a capped
 backoff with jitter). A site's link has a Last Will
 (``offline``, retained) on its status topic and publishes ``online`` (retained) on every
@@ -43,6 +44,11 @@ logger = logging.getLogger(__name__)
 
 OnMessage = Callable[[str, bytes], Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
+
+#: Messages published and not yet acknowledged at once (QoS 1 and 2), and their payloads'
+#: bytes at most (a larger message goes alone): bounded, as every queue is.
+IN_FLIGHT = 8
+IN_FLIGHT_BYTES = 32 * 1024 * 1024
 
 # CONNACK codes (MQTT 3.1.1) and reason codes (MQTT 5) meaning "who you are is refused".
 _REFUSED = {4, 5, 134, 135}
@@ -87,6 +93,9 @@ class MqttLink:
         self._budget = WarningBudget(noun="MQTT messages dropped")
         self.retry = retry or bridge_retry()
         self.connected = asyncio.Event()
+        self._lost_event = asyncio.Event()  # set while not connected (`send` stops waiting)
+        self._lost_event.set()
+        self._room = asyncio.Event()  # set when `_send` takes from the queue
 
     def publish(self, topic: str, payload: bytes | bytearray, retain: bool = False) -> bool:
         """Queue one message; False (logged) when the queue is full. A bytearray is sent as
@@ -100,6 +109,25 @@ class MqttLink:
                                self.mqtt_id, topic, note)
             return False
         return True
+
+    async def send(self, topic: str, payload: bytes | bytearray, retain: bool = False) -> bool:
+        """`publish`, waiting while the queue is full and the broker is connected: the INDI
+        side is read no faster than the broker takes what it sends (a getProperties answered
+        with thousands of definitions in one read, a burst of values), where `publish` would
+        drop the newest. While the link is down, a full queue drops (logged) as `publish`
+        does: the client sides ask again when it is back."""
+        while self._queue.full() and self.connected.is_set():
+            await self._room_or_lost()
+        return self.publish(topic, payload, retain)
+
+    async def _room_or_lost(self) -> None:
+        room = asyncio.ensure_future(self._room.wait())
+        lost = asyncio.ensure_future(self._lost_event.wait())
+        try:
+            await asyncio.wait({room, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            room.cancel()
+            lost.cancel()
 
     def _client(self) -> aiomqtt.Client:
         will = None
@@ -132,12 +160,14 @@ class MqttLink:
                     if self.status_topic is not None:
                         await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
                     self.connected.set()
+                    self._lost_event.clear()
                     was_up = True
                     try:
                         await self.on_connect()
                         await self._session(client)
                     finally:
                         self.connected.clear()
+                        self._lost_event.set()
                         if self.status_topic is not None:
                             await self._say_offline(client)
             except aiomqtt.MqttCodeError as exc:
@@ -184,13 +214,42 @@ class MqttLink:
         raise aiomqtt.MqttError("disconnected")
 
     async def _send(self, client: aiomqtt.Client) -> None:
-        while True:
-            topic, payload, retain = await self._queue.get()
-            try:
-                await client.publish(topic, payload, qos=self.qos, retain=retain)
-            except aiomqtt.MqttError as exc:
-                # Lost with the connection; the client sides ask again when it is back.
-                logger.info("%s: a message to %s lost: %s", self.mqtt_id, topic, exc)
-            # asyncio.wait_for (under aiomqtt's publish) may swallow a cancellation that
-            # arrives as the broker answers (Python 3.11).
-            check_cancelled()
+        """Publish what is queued, in order, with up to ``IN_FLIGHT`` messages (and
+        ``IN_FLIGHT_BYTES`` of payload) unacknowledged at once, so that the broker's round
+        trips (two a message at QoS 2) overlap instead of each message waiting for the last
+        one's PUBCOMP. paho writes each message when ``publish`` is called, in the order
+        called, and the tasks here are started in the order queued."""
+        pending: dict[asyncio.Task[None], int] = {}
+        held = 0
+        try:
+            while True:
+                topic, payload, retain = await self._queue.get()
+                self._room.set()
+                self._room.clear()
+                size = len(payload)
+                while pending and (len(pending) >= IN_FLIGHT or held + size > IN_FLIGHT_BYTES):
+                    done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        held -= pending.pop(task)
+                task = asyncio.create_task(self._publish(client, topic, payload, retain))
+                pending[task] = size
+                held += size
+        finally:
+            # All cancelled first, then waited for (a cancellation of this task must not
+            # leave the later ones running); one that swallowed it is asked again.
+            for _ in range(20):
+                if not pending:
+                    break
+                for task in pending:
+                    task.cancel()
+                done, _ = await asyncio.wait(pending, timeout=0.5)
+                for task in done:
+                    del pending[task]
+
+    async def _publish(self, client: aiomqtt.Client, topic: str, payload: bytes | bytearray,
+                       retain: bool) -> None:
+        try:
+            await client.publish(topic, payload, qos=self.qos, retain=retain)
+        except aiomqtt.MqttError as exc:
+            # Lost with the connection; the client sides ask again when it is back.
+            logger.info("%s: a message to %s lost: %s", self.mqtt_id, topic, exc)

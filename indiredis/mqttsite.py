@@ -88,9 +88,9 @@ class Site:
     async def from_server(self, frames: list[Frame]) -> None:
         """One read of the INDI server: each element on ``from_indi/<site id>``."""
         for frame in frames:
-            self._from_server(frame)
+            await self._from_server(frame)
 
-    def _from_server(self, frame: Frame) -> None:
+    async def _from_server(self, frame: Frame) -> None:
         device = frame.attrs.get("device")
         if device is not None and device in self.foreign:
             return  # another site's device, snooped by our drivers: not ours to publish
@@ -98,7 +98,7 @@ class Site:
             name = frame.attrs.get("name")
             for site, wants in self.snoopers.items():
                 if (device, None) in wants or (device, name) in wants:
-                    self.mqtt.publish(f"{self.topics.snoop_data}/{site}", frame.data)
+                    await self.mqtt.send(f"{self.topics.snoop_data}/{site}", frame.data)
         if frame.tag.startswith("def") and device is not None:
             self.devices.add(device)
             if frame.tag == "defBLOBVector":
@@ -108,7 +108,7 @@ class Site:
             self.devices.discard(device)
         # As read: a BLOB's data is the bytes its pieces were joined into once
         # (indilink.stream_frames), so the broker gets it without another copy.
-        self.mqtt.publish(self.out_topic, frame.data)
+        await self.mqtt.send(self.out_topic, frame.data)
 
     async def server_lost(self) -> None:
         # The client sides hear it as deletions of every device the site had.

@@ -8,6 +8,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import re
 import ssl
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -561,3 +562,35 @@ async def test_a_large_blob_crosses_the_broker_byte_for_byte(mosquitto_factory: 
     assert member is not None and member.get("size") == str(len(payload))
     assert base64.b64decode("".join((member.text or "").split())) == payload
     assert client_.data.index(b"</setBLOBVector>") < client_.data.index(b"<setNumberVector")
+
+
+async def test_a_burst_of_thousands_of_values_crosses_the_broker_whole_and_in_order(
+        mosquitto_factory: Any) -> None:
+    """3,000 number sets written at once by a driver (more than inditomqtt's MQTT queue holds,
+    most of them in one read of its server) all reach a client of mqtttoport, in order: the
+    site reads its server no faster than the broker takes the messages (``MqttLink.send``)
+    instead of dropping the newest once its queue is full, and its publishes overlap."""
+    broker = mosquitto_factory()
+    mqtt = mqtt_server("127.0.0.1", broker.port)
+    port = free_port()
+    gadget = make_gadget()
+    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
+    count = 3000
+    async with running(server), \
+            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
+            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
+        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="the gadget")
+        client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
+        client_.writer.write(b'<getProperties version="1.7"/>')
+        await client_.read_until(b"</defNumberVector>")
+        client_.data = b""
+        vector = gadget["Gadget"]["VALUE"]
+        for value in range(count):
+            vector["V"] = value
+            await vector.send_setVector()
+        await client_.read_until(b"</setNumberVector>", count, timeout=60)
+        client_.writer.close()
+    values = [float(ET.fromstring(element).findtext("oneNumber") or "")
+              for element in re.findall(rb"<setNumberVector.*?</setNumberVector>", client_.data,
+                                        re.DOTALL)]
+    assert values == [float(v) for v in range(count)]
