@@ -2,12 +2,18 @@
 """MQTT BLOBs through the bridges as they are deployed, beside a bare MQTT pair (issue 45).
 
     python bench/mqttblobs.py [--count 10] [--size 10000000] [--style libindi] [-r 3]
+                              [--feed server|direct] [--numbers N]
 
 Bridge: ``bench/trafficdriver.py`` under ``indipyserver`` -> ``inditomqtt`` -> mosquitto ->
 ``mqtttoport`` -> a raw INDI client in this process; each program in a process of its own, as
 they run on a site and a client machine (``python -m indiredis inditomqtt|mqtttoport``). The
 client asks for the BLOBs (``enableBLOB Also``), has the driver prepare COUNT BLOBs of SIZE
 bytes in STYLE and times from its ``go`` to the last ``</setBLOBVector>``.
+
+``--feed direct``: ``trafficdriver.py`` serves the site itself on a loopback port (no INDI
+server between), so that what feeds the bridges costs what feeds the bare pair (pre-made bytes
+written to a socket) and the comparison is of the three programs the issue names.
+``--numbers N`` also times bursts of N setNumberVector through the bridge (msg/s).
 
 Bare: ``bench/mqttpub.py`` (an aiomqtt publisher in a process of its own, the site's place)
 publishes the same setBLOBVector bytes COUNT times at the bridge's QoS 2 through the same
@@ -38,12 +44,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run
 from processes import stop_group
+from rawclient import CLOSE_TAGS
 from rawclient import RawClient
 
 
@@ -61,11 +69,12 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], what: str,
     raise RuntimeError(f"{what} not listening on {port}")
 
 
-def start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+def start(cmd: list[str], log: Path, pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(run.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                pass_fds=pass_fds)
 
 
 class Port:
@@ -79,6 +88,40 @@ class Port:
 
     def log_tail(self) -> str:
         return self._log.read_bytes()[-4000:].decode(errors="replace")
+
+
+class DirectFeed:
+    """``trafficdriver.py`` serving the site itself on a loopback port (``--feed direct``): an
+    INDI device speaking on TCP with no server between, so that what feeds the bridge costs
+    what the bare publisher costs (pre-made bytes written to a socket). The listening socket
+    is made here and inherited, so the site's first connection is the driver's."""
+
+    kind = "trafficdriver"
+
+    def __init__(self, log: Path) -> None:
+        self._listener = socket.create_server((run.HOST, 0))
+        self.port = self._listener.getsockname()[1]
+        fd = self._listener.fileno()
+        self.proc = start([sys.executable, str(HERE / "trafficdriver.py"), "--listen-fd",
+                           str(fd)], log, pass_fds=(fd,))
+        self._listener.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stop_group(self.proc)
+
+
+def numbers_rate(client: RawClient, count: int) -> float:
+    """Messages/s of a burst of `count` setNumberVector through the bridge, each its own MQTT
+    message (what the broker's round trips bound)."""
+    client.watch("setNumber", CLOSE_TAGS["setNumber"])  # the BLOB runs focused it away
+    job = run.prepare(client, f"kind=num count={count}")
+    result = run.stream(client, [client], job, "setNumber", count, timeout=300)
+    if result.counts[0] < count:
+        raise RuntimeError(f"the bridge delivered {result.counts[0]} of {count} numbers")
+    return run.rate(count, result.ends[0] - result.t0)
 
 
 def bridge_rate(client: RawClient, count: int, size: int, style: str) -> float:
@@ -148,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-r", "--reps", type=int, default=3, help="runs of each, alternated")
     ap.add_argument("--profile", type=Path, metavar="DIR",
                     help="run the bridges under cProfile, writing DIR/site.prof, DIR/port.prof")
+    ap.add_argument("--feed", choices=("server", "direct"), default="server",
+                    help="what the site reads: server = trafficdriver.py under indipyserver "
+                    "(a site as deployed); direct = trafficdriver.py serving the site itself, "
+                    "pre-made bytes on a socket as the bare publisher has them")
+    ap.add_argument("--numbers", type=int, default=0, metavar="N",
+                    help="also time bursts of N setNumberVector through the bridge (msg/s)")
     ap.add_argument("--tuned-bare", action="store_true",
                     help="the bare pair's processes get the bridges' malloc settings too")
     args = ap.parse_args(argv)
@@ -173,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
                           tmp / "mqttpub.log")
         procs.append(publisher)
         asyncio.run(publisher_ready(mport, topic, publisher))
-        with run.Server("ours", args=run.BIG_QUEUE) as server:
+        feed = (DirectFeed(tmp / "driver.log") if args.feed == "direct"
+                else run.Server("ours", args=run.BIG_QUEUE))
+        with feed as server:
             mqtt = ["--mhost", run.HOST, "--mport", str(mport)]
             prof = (lambda name: ["-m", "cProfile", "-o", str(args.profile / f"{name}.prof")]
                     if args.profile else [])
@@ -210,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
                       + "; bridge: " + spent(middle, after, ("server", "site", "mosquitto",
                                                              "port")),
                       file=sys.stderr, flush=True)
+            numbers = [numbers_rate(client, args.numbers) for _ in range(args.reps)
+                       if args.numbers]
             client.close()
     finally:
         if args.profile:  # cProfile writes its file on the KeyboardInterrupt, not on SIGTERM
@@ -226,11 +279,15 @@ def main(argv: list[str] | None = None) -> int:
           f"medians (min-max); load {os.getloadavg()[0]:.1f}")
     print("| path | MB/s | min-max |")
     print("|---|---:|---:|")
-    print(f"| indipyserver -> inditomqtt -> mosquitto -> mqtttoport -> client | {rate:.1f} "
+    first = "trafficdriver" if args.feed == "direct" else "indipyserver"
+    print(f"| {first} -> inditomqtt -> mosquitto -> mqtttoport -> client | {rate:.1f} "
           f"| {min(bridge):.0f}-{max(bridge):.0f} |")
     print(f"| aiomqtt publisher -> mosquitto -> aiomqtt subscriber | {bare_med:.1f} "
           f"| {min(bare):.0f}-{max(bare):.0f} |")
     print(f"| bridge / bare | **{rate / bare_med:.2f}** (target >= 0.8) | |")
+    if numbers:
+        print(f"bursts of {args.numbers} setNumberVector through the bridge: "
+              f"{statistics.median(numbers):,.0f} msg/s ({min(numbers):,.0f}-{max(numbers):,.0f})")
     return 0
 
 

@@ -3,7 +3,9 @@
 repository's protocol core, whose serialiser writes its elements).
 
 Speaks INDI on stdin/stdout like any executable driver, so indilib's ``indiserver`` and
-``indipyserver`` can both launch it by path.  Device ``Bench`` defines:
+``indipyserver`` can both launch it by path; with ``--listen-fd FD`` it serves the first client
+of the inherited listening socket FD itself, as a device speaking INDI on TCP does.  Device
+``Bench`` defines:
 
 * ``BENCH_CONTROL``  text vector (rw), member ``cmd``: the benchmark client writes commands here;
 * ``BENCH_STATUS``   text vector (ro), member ``status``: ``ready <id>`` / ``done <id>`` replies;
@@ -322,7 +324,23 @@ def handle(elem: bytes, tag: bytes, defs: bytes) -> None:
         write(start.replace(b"pingRequest", b"pingReply", 1))
 
 
+def serve_one(listener_fd: int) -> None:
+    """Serve INDI to the first client of the listening socket LISTENER_FD (inherited, so it
+    listens before this starts), as a device that speaks INDI itself does, instead of on
+    stdin/stdout under a server: the client's socket becomes this driver's stdin and stdout.
+    ``mqttblobs.py --feed direct`` gives inditomqtt such a feed."""
+    import socket
+    with socket.socket(fileno=listener_fd) as listener:
+        conn, _ = listener.accept()
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    os.dup2(conn.fileno(), IN)
+    os.dup2(conn.fileno(), OUT)
+    conn.close()
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--listen-fd"]:
+        serve_one(int(sys.argv[2]))
     defs = build_defs(int(os.environ.get("BENCH_EXTRA", "0")))
     buf = b""
     while True:
