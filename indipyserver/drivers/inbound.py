@@ -40,6 +40,7 @@ from indipyserver.loop.readsizes import BLOB_READ_SIZE
 from indipyserver.loop.readsizes import BLOB_TAIL_PROBE
 from indipyserver.loop.readsizes import POOLED_READS
 from indipyserver.loop.readsizes import READ_SIZE
+from indipyserver.loop.readsizes import SHRINK_AFTER
 from indipyserver.loop.readsizes import SMALL_READ_SIZE
 from indipyserver.loop.readsizes import adapt_read_size
 from indipyserver.routing.serverelements import RUN_TAGS
@@ -118,6 +119,8 @@ class InboundProtocol(asyncio.Protocol):
         self._pool = ReadBufferPool(BLOB_READ_SIZE, POOLED_READS)  # reads while a BLOB streams
         self._big = ReadBufferPool(READ_SIZE, 2)  # other large reads (one may begin a BLOB)
         self._lent: bytearray | None = None  # the buffer of the read under way
+        self._lent_at = 0.0  # loop time of the last read lent to the framer
+        self._shrink_timer: asyncio.TimerHandle | None = None
         self._small: bytearray | None = None  # for small buffered reads (StreamProtocol)
         self._reads = 0  # reads of the peer so far, for the stall watch
         self._peer_fd = -1  # what the transport reads, to ask how much waits unread
@@ -228,6 +231,8 @@ class InboundProtocol(asyncio.Protocol):
             size = self._read_size
             if size and nbytes >= size:
                 self._adapt(nbytes, size)
+            if self._shrink_timer is not None:
+                self._lent_at = asyncio.get_running_loop().time()
             items = self._framer.feed_lent(buf)
             del buf
             self._handle(items)
@@ -252,9 +257,22 @@ class InboundProtocol(asyncio.Protocol):
 
     def _adapt(self, got: int, size: int) -> None:
         self._read_size = new = adapt_read_size(self._transport, got, size, READ_SIZE)
-        if new < size:
-            self._pool.shrink()  # back to small reads: keep one buffer, not a BLOB's worth
-            self._big.shrink()
+        if new < size and self._shrink_timer is None:
+            # Back to small reads: keep one buffer, not a BLOB's worth, once no read has been
+            # lent for SHRINK_AFTER (the next BLOB would allocate them all again).
+            loop = asyncio.get_running_loop()
+            self._lent_at = loop.time()
+            self._shrink_timer = loop.call_later(SHRINK_AFTER, self._shrink_if_idle)
+
+    def _shrink_if_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = self._lent_at + SHRINK_AFTER
+        if due > loop.time():
+            self._shrink_timer = loop.call_at(due, self._shrink_if_idle)
+            return
+        self._shrink_timer = None
+        self._pool.shrink()
+        self._big.shrink()
 
     def _handle(self, items: list[Any]) -> None:
         frames: list[Frame]
@@ -347,6 +365,9 @@ class InboundProtocol(asyncio.Protocol):
             finally:
                 flow.end()
         self._framer.release()  # a partial element: its memory now, not when the GC runs
+        if self._shrink_timer is not None:
+            self._shrink_timer.cancel()
+            self._shrink_timer = None
         if self._stall is not None:
             self._stall.stop()
         self._congestion.remove_reader(self)

@@ -25,6 +25,13 @@ BLOB_READ_SIZE = 160 << 10
 #: queued.
 POOLED_READS = (32 << 20) // BLOB_READ_SIZE
 
+#: Seconds without a lent read before a peer's pools let their free buffers go (back to small
+#: reads). Not at once: a driver waiting for the pingReply to its BLOB makes the read that ends
+#: each BLOB partial, and freeing a BLOB's worth of buffers there had the next BLOB allocate as
+#: many again (in fresh memory) whenever a client still held the last one's pieces: about 38
+#: new buffers a BLOB beside a never-reading client, most of the server's page faults.
+SHRINK_AFTER = 2.0
+
 #: A full read whose last this many bytes hold no ``<`` ends inside a large element (base64
 #: has none), most likely a BLOB that began in it: lent to the framer like the reads after it
 #: (`InboundProtocol.buffer_updated`): copying that first read out would cost two copies per

@@ -191,3 +191,58 @@ async def test_reads_are_small_while_a_blob_streams_and_large_otherwise() -> Non
     assert set(sizes[1:-1]) == {BLOB_READ_SIZE}
     assert isinstance(forwarder.items[-1], FrameEnd) and forwarder.items[-1].complete
     assert b"".join(bytes(i.data) for i in forwarder.items) == element.rstrip(b"\n")
+
+
+async def test_the_pooled_buffers_outlive_a_small_read_in_the_middle_of_a_blob(
+        monkeypatch: Any) -> None:
+    """A driver that writes slower than the server reads leaves small partial reads in the
+    middle of its BLOBs (and one after each, waiting for its ping's reply), and reads go back
+    to small at each. A client that does not read keeps the last BLOB's pieces and lets the
+    one before go as the next ends: the buffers that held it must stay in the pool for the
+    next BLOB (their pages in use) rather than be freed at the small read and allocated
+    again, a BLOB's worth each time. Only after SHRINK_AFTER without a lent read does the
+    pool keep a single free buffer."""
+    from indipydriver.readbuffers import ReadBufferPool
+    from indipyserver.drivers import inbound
+
+    monkeypatch.setattr(inbound, "SHRINK_AFTER", 0.2)
+    created = [0]
+    get = ReadBufferPool.get
+
+    def counted(pool: ReadBufferPool) -> bytearray:
+        alive = {id(b) for b in pool._buffers}  # ids only: a reference would mark them used
+        buf = get(pool)
+        created[0] += id(buf) not in alive
+        return buf
+
+    monkeypatch.setattr(ReadBufferPool, "get", counted)
+    proto, _, forwarder = _protocol()
+    element = HEAD + _base64(READ_SIZE * 2) + b"</oneBLOB></setBLOBVector>\n"
+    middle = len(element) // 2
+
+    def one_blob(superseded: list[Any]) -> list[Any]:
+        """A BLOB with a small read half-way through; the older BLOB's pieces let go as
+        it ends."""
+        forwarder.items = []
+        _read_all(proto, element[:middle])
+        _read(proto, element[middle:middle + 1000])  # the driver fell behind for a moment
+        assert isinstance(proto._transport, _Transport)
+        assert proto._transport.max_size < BLOB_READ_SIZE
+        _read_all(proto, element[middle + 1000:])
+        assert isinstance(forwarder.items[-1], FrameEnd) and forwarder.items[-1].complete
+        superseded.clear()
+        return forwarder.items
+
+    held = one_blob(one_blob([]))
+    for _ in range(3):
+        created[0] = 0
+        held = one_blob(held)
+        assert created[0] == 0  # read into the buffers of the BLOB before last
+    pooled = proto._pool.pooled
+    held.clear()  # that client goes too
+    await asyncio.sleep(0.1)
+    assert proto._pool.pooled == pooled  # a pause shorter than SHRINK_AFTER keeps them
+    await asyncio.sleep(0.3)
+    assert proto._pool.pooled == 1  # quiet for longer: one free buffer kept
+    proto.connection_lost(None)
+    assert proto._shrink_timer is None
