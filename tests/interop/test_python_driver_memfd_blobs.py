@@ -299,3 +299,49 @@ async def test_libindiclient_on_the_unix_socket_gets_the_drivers_bytes(
         assert blob["fnv1a64"] == fnv1a64(blob_bytes(SIZE, seed)), blob
         count = await probe.expect("newNumber", after=after, device=DEVICE, name="BLOB_COUNT")
         assert {m["name"]: m["value"] for m in count["members"]} == {"COUNT": seed - 4}
+
+
+PAIR_DRIVER = """\
+import asyncio, sys
+sys.path[:0] = [{repo!r}]
+from indipydriver import BLOBMember, BLOBVector, Device, IPyDriver, SwitchMember, SwitchVector
+
+class Pair(IPyDriver):
+    async def rxevent(self, event):
+        if event.vectorname == "GO":
+            pair = self["Pair"]["PAIR"]
+            pair["A"], pair["B"] = bytes(range(256)) * 1200, b"B" * 200_000
+            await pair.send_setVector(state="Ok")
+
+asyncio.run(Pair(Device("Pair", [
+    SwitchVector("GO", "Go", "", "rw", "AnyOfMany", "Idle", [SwitchMember("NOW")]),
+    BLOBVector("PAIR", "Pair", "", "ro", "Idle",
+               [BLOBMember("A", blobformat=".a"), BLOBMember("B", blobformat=".b")]),
+])).asyncrun())
+"""
+
+
+@pytest.mark.parametrize("kind", ["indipyserver", "indiserver"])
+async def test_two_attached_members_of_one_vector_reach_a_tcp_client(
+    kind: str, tmp_path: Path, tmp_home: Path, stack: AsyncExitStack,
+    indiserver_factory: Start, our_server: Callable[..., OurServer],
+) -> None:
+    """A vector of two BLOBs goes with two descriptors in one message. libindi 1.9.9 passes
+    only the first of several (its control message says one), and indiserver then drops the
+    vector; ours says how many, and both servers give their clients both members."""
+    launcher = tmp_path / "indi_py_pair"
+    launcher.write_text(f"#!{sys.executable}\n" + PAIR_DRIVER.format(repo=str(REPO)))
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR)
+    server = start_server(kind, launcher, indiserver_factory, our_server)
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    tcp = RawClient(sock)
+    stack.callback(tcp.close)
+    await tcp.send(hello(blobs_from="Pair", device="Pair"))
+    await tcp.next("defBLOBVector", "PAIR")
+    await tcp.send(b'<newSwitchVector device="Pair" name="GO">'
+                   b'<oneSwitch name="NOW">On</oneSwitch></newSwitchVector>')
+    frame = await tcp.next("setBLOBVector", "PAIR")
+    found = re.findall(rb"<oneBLOB([^>]*)>([^<]*)</oneBLOB>", frame.data)
+    values = [base64.b64decode(b"".join(body.split()), validate=True) for _, body in found]
+    assert values == [bytes(range(256)) * 1200, b"B" * 200_000], [len(v) for v in values]
+    assert all(b'len="' in head or b"len='" in head for head, _ in found), found[0][0]
