@@ -82,8 +82,8 @@ class AttachingLink(Link, Protocol):
 
     async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
         """Send `data` with `fds` passed (SCM_RIGHTS) on its first bytes, whole and in order
-        with every other write. The descriptors stay the caller's, to close when this returns
-        (or is cancelled: what was sent is sent with duplicates of them)."""
+        with every other write. The descriptors stay the caller's, to close once this returns,
+        even cancelled: what has to wait is queued with duplicates of them."""
         ...
 
 

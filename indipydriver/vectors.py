@@ -224,6 +224,12 @@ class NumberVector(_PermVector):
         return self._member(membername, NumberMember).getformattedvalue()
 
 
+def _close_made(making: asyncio.Future[list[int]]) -> None:
+    """Close the memory files a thread made for a send cancelled meanwhile."""
+    if not making.cancelled() and making.exception() is None:
+        close_all(making.result())
+
+
 class BLOBVector(_PermVector):
     """Binary large objects. Each send reads the member values, base64-encodes them once (or,
     when the driver's stdout is a Unix socket, puts each in a memory file sent beside the
@@ -299,9 +305,16 @@ class BLOBVector(_PermVector):
         the BLOB then goes inline)."""
         datas = [raw for _, raw in payloads if raw]
         try:
-            if sum(map(len, datas)) >= _THREAD_ENCODE_SIZE:
-                return await asyncio.to_thread(memory_files, datas)
-            return memory_files(datas)
+            if sum(map(len, datas)) < _THREAD_ENCODE_SIZE:
+                return memory_files(datas)
+            # Written in a thread, which a cancelled send cannot stop: what it makes then is
+            # closed when it ends, never left open.
+            making = asyncio.ensure_future(asyncio.to_thread(memory_files, datas))
+            try:
+                return await asyncio.shield(making)
+            except asyncio.CancelledError:
+                making.add_done_callback(_close_made)
+                raise
         except OSError as exc:
             logger.warning("BLOB %r sent inline: no memory file for it (%s)", self.name, exc)
             return []

@@ -18,7 +18,9 @@ import base64
 import os
 import re
 import socket
+import threading
 from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
 import pytest
@@ -30,6 +32,7 @@ from indipydriver import BLOBVector
 from indipydriver import Device
 from indipydriver import NumberMember
 from indipydriver import NumberVector
+from indipydriver import vectors
 from indipydriver.links import AttachingLink
 from indipydriver.links import MemoryLink
 from indipydriver.links import StdioLink
@@ -42,6 +45,7 @@ from indipydriver.protocol.serialiser import COMPACT
 from indipydriver.protocol.serialiser import Serialiser
 from indipydriver.protocol.serialiser import serialise
 from indipydriver.sharedblobs import attachable
+from indipydriver.sharedblobs import memory_files
 from indipydriver.wire import escape
 
 DEV = "Cam"
@@ -443,3 +447,35 @@ async def test_a_link_that_stops_attaching_meanwhile_gets_the_data_inline() -> N
         driver.shutdown()
         await asyncio.wait_for(task, 5)
 
+
+
+async def test_a_send_cancelled_while_a_thread_writes_its_memory_files_closes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large BLOB's memory files are written in a thread, which a cancelled send cannot
+    stop: the files it makes are closed when it ends, and nothing is sent."""
+    driver = RecordingDriver(make_camera())
+    started, release, made = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_memory_files(datas: Sequence[bytes]) -> list[int]:
+        started.set()
+        release.wait(10)
+        try:
+            return memory_files(datas)
+        finally:
+            made.set()
+
+    monkeypatch.setattr(vectors, "memory_files", slow_memory_files)
+    async with on_socketpair(driver) as peer:
+        vector = driver[DEV]["IMAGES"]
+        vector["RED"] = b"R" * (2 << 20)  # above the size written in a thread
+        sending = asyncio.create_task(vector.send_setVectorMembers(members=["RED"]))
+        await until(started.is_set, 5, "the thread writing the memory file")
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        release.set()
+        await until(made.is_set, 5, "the thread done")  # its memory file exists now
+        await until(lambda: not blob_memfds(), 5,
+                    lambda: f"the memory file closed: {blob_memfds()}")
+        assert peer.idle() and not peer.fds
