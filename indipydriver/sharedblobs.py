@@ -31,8 +31,8 @@ from .protocol.frames import decode_attrs
 from .protocol.wellformed import xml_error
 
 __all__ = ["CAN_ATTACH", "MAX_ATTACHED", "AttachedMember", "attachable", "check", "check_xml",
-           "claim", "close_all", "duplicates", "encode", "glue", "inline", "inline_attached", "memory_files",
-           "one_member"]
+           "claim", "close_all", "duplicates", "encode", "glue", "inline", "inline_attached",
+           "memory_files", "one_member"]
 
 #: Whether this system has memory files to pass (``memfd_create``: Linux); else BLOBs go inline.
 CAN_ATTACH = hasattr(os, "memfd_create")

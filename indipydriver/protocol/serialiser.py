@@ -10,8 +10,8 @@ attributes each element carries, in which order.
 Strings are built directly (no ElementTree): it is several times faster, and ElementTree writes
 numeric character references (`&#10;`) that C peers show literally. Output is UTF-8, attribute
 values in double quotes, only the five named entities, no CDATA, BLOB data as one line of base64
-(or in the lines an `enclen` promises), or passed aside (`Serialiser.attached`). Member values are written without the padding indilib
-adds.
+(or in the lines an `enclen` promises), or passed aside (`Serialiser.attached`). Member values
+are written without the padding indilib adds.
 
 Each writer says how its text is escaped (`escape`: `escaping.escape` refuses what XML cannot
 carry, for events; a driver replaces it, `wire.escape`; the server passes names on as they came,
