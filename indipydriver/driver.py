@@ -18,18 +18,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Coroutine
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from . import rxevents as rx
+from . import sharedblobs
 from .byname import ByName
 from .compat3x import DeviceDict
 from .compat3x import Driver3x
 from .device import Device
 from .eventqueue import _EventQueue
+from .links import AttachingLink
 from .links import FramedLink
 from .links import Link
 from .links import StdioLink
@@ -69,7 +73,8 @@ class IPyDriver(Driver3x, ByName[Device]):
     Tunables (class or instance attributes): `auto_send_def`, `snoop_quiet_seconds` (repeat a
     snoop request after that long without hearing from the device), `blob_ping_timeout` (how
     long the next BLOB waits for the server to confirm the previous one), `rx_queue_size` (how
-    many client events may wait for `rxevent`, and how many snooped events for `snoopevent`).
+    many client events may wait for `rxevent`, and how many snooped events for `snoopevent`),
+    `shared_blobs` (BLOBs as memory files when stdout is a Unix socket).
     """
 
     auto_send_def: bool = True
@@ -83,6 +88,12 @@ class IPyDriver(Driver3x, ByName[Device]):
     #: new*Vector is answered with Alert (see `_queue_rx`), so its sender knows. Snooped events
     #: waiting for `snoopevent` are bounded by the same number (newest dropped and logged).
     rx_queue_size: int = 1000
+    #: Under a server that gives the driver a Unix socket as stdout (indiserver >= 1.9.7,
+    #: indipyserver), each BLOB's data goes in a memory file (memfd) passed beside its element,
+    #: as libindi's drivers send theirs (``IDSharedBlobAlloc``): nothing is base64-encoded in
+    #: the driver, and the server passes the memory file as it is to clients on its Unix socket
+    #: (``-u``). False: always inline base64, as on pipes and in-process.
+    shared_blobs: bool = True
     #: What `stop` gives (Driver3x): set by `shutdown()` and when serving ends.
     _stop: bool = False
 
@@ -108,6 +119,7 @@ class IPyDriver(Driver3x, ByName[Device]):
         self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
         self._failures = WarningBudget(noun="similar failures")  # of rxevent and snoopevent
         self._link: Link | None = None
+        self._attaching: AttachingLink | None = None  # `_link`, when it is one
         self._write_frame: Callable[[Frame], Awaitable[None]] | None = None
         self.sends_framed = False  # `_write_frame` is set (`ports.DriverPort`)
         self._warned_unserved = False
@@ -228,8 +240,30 @@ class IPyDriver(Driver3x, ByName[Device]):
         else:
             await link.write(data)
 
-    async def _send_blob(self, data: bytes) -> None:
-        """Send a setBLOBVector, then a pingRequest; the next BLOB waits for its reply.
+    @property
+    def attaches_blobs(self) -> bool:
+        """True while BLOBs go as memory files (`shared_blobs`, on a link that can pass
+        them, on a system that has them)."""
+        link = self._attaching
+        return (self.shared_blobs and link is not None and link.attaches_blobs
+                and sharedblobs.CAN_ATTACH)
+
+    async def _send_attached(self, data: bytes, fds: Sequence[int]) -> None:
+        """Write an element whose attached members' memory files are `fds`, in order."""
+        link = self._attaching
+        if self._link is None:
+            await self._send(data)  # dropped, and said so, as any send while unserved
+        elif link is self._link and link.attaches_blobs:
+            if self.debug_enable:
+                logger.debug("TX %r with %d memory file(s)", data[:500], len(fds))
+            await link.write_attached(data, fds)
+        else:
+            # Served anew, on a link that cannot pass them, while the BLOB was made ready.
+            await self._send(sharedblobs.inline_attached(data, deque(sharedblobs.duplicates(fds))))
+
+    async def _send_blob(self, data: bytes, fds: Sequence[int] = ()) -> None:
+        """Send a setBLOBVector (with `fds`, its attached members' memory files, which stay
+        the caller's), then a pingRequest; the next BLOB waits for its reply.
 
         This is indilib's (>= 1.9.7) back-pressure: the server answers once it has taken the
         BLOB, so a driver never queues images faster than they leave (indi-notes 2.7).
@@ -242,7 +276,10 @@ class IPyDriver(Driver3x, ByName[Device]):
                 except TimeoutError:
                     logger.warning("no pingReply for the previous BLOB within %s s; sending anyway",
                                    self.blob_ping_timeout)
-            await self._send(data)
+            if fds:
+                await self._send_attached(data, fds)
+            else:
+                await self._send(data)
             if self._link is None:
                 return
             self._ping_count += 1
@@ -283,6 +320,7 @@ class IPyDriver(Driver3x, ByName[Device]):
         self.shutdownrequested.clear()
         self.stopped.clear()
         self._link = link
+        self._attaching = link if isinstance(link, AttachingLink) else None
         # An in-process server's link takes an element framed (Frame), sparing its framer.
         self._write_frame = link.write_frame if isinstance(link, FramedLink) else None
         self.sends_framed = self._write_frame is not None
@@ -320,6 +358,7 @@ class IPyDriver(Driver3x, ByName[Device]):
             self._taskgroup = None
             self._tasks.clear()
             self._link = None
+            self._attaching = None
             self._write_frame = None
             self.sends_framed = False
             for future in self._pings.values():

@@ -2,9 +2,10 @@
 
 `StdioLink` speaks on stdin/stdout as indilib's `indiserver` expects of an executable driver;
 `MemoryLink.pair()` joins a driver to an in-memory peer (tests, `testing.DriverHarness`).
-Two kinds of link do more than move bytes, and say so by their type: a `FramedLink` (an
-in-process server's) exchanges elements framed, and a `DescriptorLink` (`StdioLink`) passes the
-descriptors indiserver sends with snooped BLOBs.
+Three kinds of link do more than move bytes, and say so by their type: a `FramedLink` (an
+in-process server's) exchanges elements framed, a `DescriptorLink` (`StdioLink`) passes on the
+descriptors indiserver sends with snooped BLOBs, and an `AttachingLink` (`StdioLink` whose
+stdout is a Unix socket) sends descriptors with the driver's own BLOBs, as libindi does.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ import logging
 import os
 import socket
 import stat
+from collections.abc import Coroutine
+from collections.abc import Sequence
+from typing import Any
 from typing import Protocol
 from typing import runtime_checkable
 
 from .protocol.frames import Frame
+from .sharedblobs import close_all
+from .sharedblobs import duplicates
 
-__all__ = ["DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink"]
+__all__ = ["AttachingLink", "DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +70,23 @@ class DescriptorLink(Link, Protocol):
         ...
 
 
+@runtime_checkable
+class AttachingLink(Link, Protocol):
+    """A link that may pass descriptors with the bytes it writes: a driver's BLOB data in memory
+    files (memfds) beside its element, as libindi's drivers send theirs on a Unix socket."""
+
+    @property
+    def attaches_blobs(self) -> bool:
+        """Whether `write_attached` can pass descriptors (stdout is a Unix socket)."""
+        ...
+
+    async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
+        """Send `data` with `fds` passed (SCM_RIGHTS) on its first bytes, whole and in order
+        with every other write. The descriptors stay the caller's, to close once this returns,
+        even cancelled: what has to wait is queued with duplicates of them."""
+        ...
+
+
 class StdioLink:
     """INDI over file descriptors 0 and 1 (or others given), whatever they are.
 
@@ -71,10 +94,13 @@ class StdioLink:
     other launchers give two pipes, and a test may redirect to files. So:
 
     * the same socket on both fds: read with ``recvmsg``, so that the memfds indiserver 1.9.9
-      passes with snooped BLOBs arrive too (`take_fds`, ``sharedblobs``), and written with
-      ``sock_sendall``. (An asyncio *write pipe* transport on a socket watches it for
+      passes with snooped BLOBs arrive too (`take_fds`, ``sharedblobs``), and written by
+      `_SocketLink`. (An asyncio *write pipe* transport on a socket watches it for
       readability to detect a closed peer, and would take the server's first message for a
       hang-up.)
+    * stdout a Unix socket (indiserver's socketpair, or ours, whose drivers' stdin is a pipe):
+      written by `_SocketLink`, which sends BLOBs' memfds with ``sendmsg`` (`write_attached`,
+      `attaches_blobs`), as libindi does when ``getsockopt(1, SO_DOMAIN)`` says AF_UNIX.
     * pipes, sockets, ttys: asyncio pipe transports, which buffer a large write and send it as
       the peer reads, so a 13 MB BLOB never surfaces EAGAIN even though the fds are non-blocking.
     * regular files (not pollable): blocking reads and writes in a worker thread.
@@ -94,6 +120,8 @@ class StdioLink:
         self._dups: list[int] = []
         self._read_transport: asyncio.BaseTransport | None = None
         self._socket: _SocketLink | None = None  # indiserver's one socketpair
+        self._out_socket: _SocketLink | None = None  # stdout alone a Unix socket (ours)
+        self._unix_out: bool | None = None  # whether stdout is a Unix stream socket, once asked
 
     async def _open(self) -> None:
         async with self._open_lock:
@@ -109,10 +137,20 @@ class StdioLink:
                 self._read_thread_fd = self._file_dup(self.infd, in_stat)
                 if self._read_thread_fd is None:
                     await self._open_reader(loop)
-                self._write_thread_fd = self._file_dup(self.outfd, out_stat)
-                if self._write_thread_fd is None:
-                    await self._open_writer(loop, out_stat)
+                if self.attaches_blobs:
+                    self._out_socket = _SocketLink(os.dup(self.outfd))
+                else:
+                    self._write_thread_fd = self._file_dup(self.outfd, out_stat)
+                    if self._write_thread_fd is None:
+                        await self._open_writer(loop, out_stat)
             self._opened = True
+
+    @property
+    def attaches_blobs(self) -> bool:
+        """True when stdout is a Unix stream socket (`AttachingLink`), whatever stdin is."""
+        if self._unix_out is None:
+            self._unix_out = _unix_stream_socket(self.outfd)
+        return self._unix_out
 
     def _file_dup(self, fd: int, st: os.stat_result) -> int | None:
         """A duplicate of `fd` for a thread to read or write when it is a regular file (the
@@ -164,11 +202,15 @@ class StdioLink:
         and closes them."""
         return self._socket.take_fds() if self._socket is not None else []
 
+    def _socket_writer(self) -> _SocketLink | None:
+        return self._socket if self._socket is not None else self._out_socket
+
     async def write(self, data: bytes) -> None:
         if not self._opened:
             await self._open()
-        if self._socket is not None:
-            await self._socket.write(data)
+        sock = self._socket_writer()
+        if sock is not None:
+            await sock.write(data)
             return
         writer = self._writer
         if writer is not None:
@@ -180,10 +222,21 @@ class StdioLink:
         assert fd is not None
         await asyncio.to_thread(_write_all, fd, data)
 
+    async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
+        """`AttachingLink.write_attached`; RuntimeError unless `attaches_blobs`."""
+        if not self._opened:
+            await self._open()
+        sock = self._socket_writer()
+        if sock is None or not self.attaches_blobs:
+            raise RuntimeError("stdout is not a Unix socket: no descriptors can be passed")
+        await sock.write_attached(data, fds)
+
     async def close(self) -> None:
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
+        for sock in (self._socket, self._out_socket):
+            if sock is not None:
+                await sock.flush()  # what is queued goes out first, as a stream writer's does
+                sock.close()
+        self._socket = self._out_socket = None
         if self._read_transport is not None:
             self._read_transport.close()
             self._read_transport = None
@@ -217,16 +270,36 @@ class StdioLink:
 _MAX_FDS = 16
 _FD_SPACE = socket.CMSG_SPACE(_MAX_FDS * array.array("i").itemsize)
 _RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+#: How long closing waits for queued writes to go out (a peer that stopped reading).
+_FLUSH_SECONDS = 5.0
+
+
+def _unix_stream_socket(fd: int) -> bool:
+    """Whether `fd` is an AF_UNIX stream socket: libindi's test (``getsockopt(SO_DOMAIN)`` on
+    fd 1) for passing BLOBs as memfds."""
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return False
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return False
+    try:
+        return sock.family == socket.AF_UNIX and sock.type == socket.SOCK_STREAM
+    finally:
+        sock.detach()  # the fd stays open: it is stdout
 
 
 class _SocketLink:
-    """indiserver's single socketpair as stdin and stdout, read with ``recvmsg``.
+    """A Unix socket: indiserver's single socketpair as stdin and stdout, read with
+    ``recvmsg``, or a driver's stdout alone (only written).
 
     indiserver 1.9.9 passes a BLOB to a snooping driver as a memfd (SCM_RIGHTS) beside an empty
     ``<oneBLOB ... attached='true'/>``; a plain read would drop the descriptor. Writes go out
-    whole and in order: under a lock (two tasks sending at once must not interleave their
-    bytes), and shielded, so that a writer cancelled half-way (an aborted exposure's BLOB)
-    does not leave half an element for the next one to be glued to.
+    whole and in order: at once when nothing is queued and the socket takes them all (the
+    common case: a small element, no task, no lock); else queued, under a lock (two tasks
+    sending at once must not interleave their bytes), and shielded, so that a writer cancelled
+    half-way (an aborted exposure's BLOB) does not leave half an element for the next one to be
+    glued to. `write_attached` sends descriptors with the first bytes (``sendmsg``).
     """
 
     def __init__(self, fd: int) -> None:
@@ -235,6 +308,9 @@ class _SocketLink:
         self._fd = fd
         self._fds: list[int] = []
         self._write_lock = asyncio.Lock()
+        #: Writes queued (waiting for or holding the lock): while any is, no write goes at once.
+        self._queued = 0
+        self._last: asyncio.Future[None] | None = None  # the last write queued
         self._waiting: asyncio.Future[None] | None = None  # a read waiting for data
         self._closed = False
 
@@ -270,11 +346,81 @@ class _SocketLink:
         return fds
 
     async def write(self, data: bytes) -> None:
-        await asyncio.shield(self._write(data))
+        sent = 0
+        if not self._queued:
+            try:
+                sent = self._sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                pass
+            if sent == len(data):
+                return
+        # The rest goes before anything written after it.
+        await self._queue(self._send_rest(memoryview(data)[sent:]))
 
-    async def _write(self, data: bytes) -> None:
-        async with self._write_lock:
-            await asyncio.get_running_loop().sock_sendall(self._sock, data)
+    async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
+        """`write`, with `fds` passed on the first bytes: at once if nothing is queued,
+        else duplicates of them, queued."""
+        if not fds:
+            await self.write(data)
+            return
+        view = memoryview(data)
+        if not self._queued:
+            try:
+                sent = self._sock.sendmsg([view], _rights(fds))
+            except (BlockingIOError, InterruptedError):
+                sent = -1  # nothing went, the descriptors neither
+            if sent == len(view):
+                return
+            if sent >= 0:  # the descriptors went with the first bytes
+                await self._queue(self._send_rest(view[sent:]))
+                return
+        dups = duplicates(fds)  # the caller may close its own before these are sent
+        await self._queue(self._send_attached(view, dups))
+
+    def _queue(self, write: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        """`write` as a task (started now, so queued in call order), shielded from the
+        caller's cancellation; counted until it ends."""
+        self._queued += 1
+        self._last = task = asyncio.ensure_future(write)
+        return asyncio.shield(task)
+
+    async def _send_rest(self, view: memoryview) -> None:
+        try:
+            async with self._write_lock:
+                await asyncio.get_running_loop().sock_sendall(self._sock, view)
+        finally:
+            self._queued -= 1
+
+    async def _send_attached(self, view: memoryview, fds: list[int]) -> None:
+        try:
+            async with self._write_lock:
+                while True:
+                    try:
+                        sent = self._sock.sendmsg([view], _rights(fds))
+                        break
+                    except (BlockingIOError, InterruptedError):
+                        await self._writable()
+                close_all(fds)  # the kernel holds them now
+                if sent < len(view):
+                    await asyncio.get_running_loop().sock_sendall(self._sock, view[sent:])
+        finally:
+            self._queued -= 1
+            close_all(fds)
+
+    async def _writable(self) -> None:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        loop.add_writer(self._fd, _wake, ready)
+        try:
+            await ready
+        finally:
+            loop.remove_writer(self._fd)
+
+    async def flush(self, timeout: float = _FLUSH_SECONDS) -> None:
+        """Wait (at most `timeout` seconds) until the writes queued so far are sent."""
+        last = self._last
+        if last is not None and not last.done():
+            await asyncio.wait([last], timeout=timeout)
 
     def close(self) -> None:
         """A read still waiting returns b"" (its reader is removed before the socket closes)."""
@@ -291,6 +437,11 @@ class _SocketLink:
 def _wake(ready: asyncio.Future[None]) -> None:
     if not ready.done():
         ready.set_result(None)
+
+
+def _rights(fds: Sequence[int]) -> list[tuple[int, int, bytes]]:
+    """The ancillary data passing `fds` (SCM_RIGHTS), for ``sendmsg``."""
+    return [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -9,6 +9,7 @@ assigned). Imports nothing of the package.
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
 
@@ -28,6 +29,12 @@ class DriverPort(Protocol):
         """True once the driver is shut down or stopped serving."""
         ...
 
+    @property
+    def attaches_blobs(self) -> bool:
+        """True while BLOBs go as memory files beside their element (`_send_blob` with
+        descriptors): served on a `links.AttachingLink` that can, and `shared_blobs` on."""
+        ...
+
     def add_background(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine alongside the driver."""
 
@@ -38,8 +45,9 @@ class DriverPort(Protocol):
                     attrs: dict[str, str] | None = None) -> None:
         """Write one serialised element (framed, given its tag and start-tag attributes)."""
 
-    async def _send_blob(self, data: bytes) -> None:
-        """Write a setBLOBVector, paced by the server's pingReply to the previous one."""
+    async def _send_blob(self, data: bytes, fds: Sequence[int] = ()) -> None:
+        """Write a setBLOBVector, paced by the server's pingReply to the previous one; with
+        `fds`, its attached members' memory files, in order (the caller's to close after)."""
 
 
 class DevicePort(Protocol):

@@ -10,6 +10,11 @@ a memory file holding that much: indiserver's rule, ``len`` else ``size`` capped
 then `inline` (or `glue` and `encode` piece by piece, as the server's ``blobs.attached`` does
 for a large one) gives each member its data as one line of base64 without ``enclen``.
 `inline_attached` is the whole of it for a snooping driver.
+
+The other way, a driver whose stdout is a Unix socket puts each of its own BLOBs' data in a
+fresh memory file (`memory_files`) and sends the element with the descriptors
+(``links.AttachingLink``), as libindi's drivers do with ``IDSharedBlobAlloc``; `attachable`
+says when a vector's BLOBs can go so.
 """
 
 from __future__ import annotations
@@ -20,12 +25,20 @@ import re
 import stat
 from collections import deque
 from collections.abc import Callable
+from collections.abc import Sequence
 
 from .protocol.frames import decode_attrs
 from .protocol.wellformed import xml_error
 
-__all__ = ["AttachedMember", "check", "check_xml", "claim", "encode", "glue", "inline",
-           "inline_attached", "one_member"]
+__all__ = ["CAN_ATTACH", "MAX_ATTACHED", "AttachedMember", "attachable", "check", "check_xml",
+           "claim", "close_all", "duplicates", "encode", "glue", "inline", "inline_attached",
+           "memory_files", "one_member"]
+
+#: Whether this system has memory files to pass (``memfd_create``: Linux); else BLOBs go inline.
+CAN_ATTACH = hasattr(os, "memfd_create")
+#: At most this many descriptors in one element: what indiserver (``MAXFD_PER_MESSAGE``) and our
+#: server read with one message; a vector with more BLOBs holding data goes inline.
+MAX_ATTACHED = 16
 
 _ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
 #: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
@@ -197,3 +210,52 @@ def inline_attached(data: bytes, fds: deque[int]) -> bytes:
         for member in members:
             if member.fd is not None:
                 os.close(member.fd)
+
+
+def attachable(payloads: Sequence[tuple[int, bytes]]) -> bool:
+    """Whether BLOB members given as (announced size, data) can go as memory files: some
+    data, at most `MAX_ATTACHED` members holding any, and none announcing a size (0: its
+    length) below its length, since indiserver 1.9.9 passes on only ``size`` bytes of a
+    memory file."""
+    held = [(size, data) for size, data in payloads if data]
+    return 0 < len(held) <= MAX_ATTACHED and all(size == 0 or size >= len(data)
+                                                 for size, data in held)
+
+
+def memory_files(datas: Sequence[bytes]) -> list[int]:
+    """A new memory file (memfd, close-on-exec) holding each of `datas`, written whole; the
+    caller closes them (`close_all`). Those made are closed if one fails (OSError)."""
+    fds: list[int] = []
+    try:
+        for data in datas:
+            fd = os.memfd_create("indipydriver-blob", os.MFD_CLOEXEC)
+            fds.append(fd)
+            with memoryview(data) as view:
+                written = 0
+                while written < len(view):
+                    written += os.write(fd, view[written:])
+    except BaseException:
+        close_all(fds)
+        raise
+    return fds
+
+
+def close_all(fds: list[int]) -> None:
+    """Close each of `fds` once (the list is emptied)."""
+    while fds:
+        try:
+            os.close(fds.pop())
+        except OSError:
+            pass
+
+
+def duplicates(fds: Sequence[int]) -> list[int]:
+    """A duplicate of each of `fds` (none left open if one fails)."""
+    dups: list[int] = []
+    try:
+        for fd in fds:
+            dups.append(os.dup(fd))
+    except OSError:
+        close_all(dups)
+        raise
+    return dups

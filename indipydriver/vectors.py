@@ -30,7 +30,11 @@ from .protocol.enums import SwitchState
 from .protocol.events import BLOB
 from .protocol.events import SetBLOBVector
 from .protocol.serialiser import attribute
+from .sharedblobs import attachable
+from .sharedblobs import close_all
+from .sharedblobs import memory_files
 from .wire import timestamp_text
+from .wire import write_attached
 from .wire import write_element
 
 # Payloads above this are base64-encoded in a worker thread so the event loop keeps answering.
@@ -220,10 +224,18 @@ class NumberVector(_PermVector):
         return self._member(membername, NumberMember).getformattedvalue()
 
 
+def _close_made(making: asyncio.Future[list[int]]) -> None:
+    """Close the memory files a thread made for a send cancelled meanwhile."""
+    if not making.cancelled() and making.exception() is None:
+        close_all(making.result())
+
+
 class BLOBVector(_PermVector):
-    """Binary large objects. Each send reads the member values, base64-encodes them once and,
-    like indilib >= 1.9.7, follows each BLOB with a pingRequest so the next BLOB waits until the
-    server has taken the previous one (back-pressure)."""
+    """Binary large objects. Each send reads the member values, base64-encodes them once (or,
+    when the driver's stdout is a Unix socket, puts each in a memory file sent beside the
+    element, as libindi does: `IPyDriver.shared_blobs`) and, like indilib >= 1.9.7, follows
+    each BLOB with a pingRequest so the next BLOB waits until the server has taken the previous
+    one (back-pressure)."""
 
     kind = "BLOB"
     member_class = BLOBMember
@@ -272,12 +284,40 @@ class BLOBVector(_PermVector):
         # The chosen BLOB members with their current data; none makes a state-only set.
         blobs = [self._member(m.name, BLOBMember) for m in chosen]
         payloads = [(m, m.read_value()) for m in blobs]
-        data = await self._encode_blobs(payloads, message, timestamp)
-        for member in blobs:
-            # 3.x kept a size set once for every later send; here it is per send.
-            member.blobsize = 0
-            member.changed = False
-        await driver._send_blob(data)
+        fds: list[int] = []
+        if driver.attaches_blobs and attachable([(m.blobsize, raw) for m, raw in payloads]):
+            fds = await self._memory_files(payloads)
+        try:
+            if fds:
+                data = self._blob_bytes(payloads, message, timestamp, attached=True)
+            else:
+                data = await self._encode_blobs(payloads, message, timestamp)
+            for member in blobs:
+                # 3.x kept a size set once for every later send; here it is per send.
+                member.blobsize = 0
+                member.changed = False
+            await driver._send_blob(data, fds)
+        finally:
+            close_all(fds)  # passed by now (the link sends duplicates of any it must hold)
+
+    async def _memory_files(self, payloads: list[tuple[BLOBMember, bytes]]) -> list[int]:
+        """A memory file for each member holding data, in order ([] if the system refuses:
+        the BLOB then goes inline)."""
+        datas = [raw for _, raw in payloads if raw]
+        try:
+            if sum(map(len, datas)) < _THREAD_ENCODE_SIZE:
+                return memory_files(datas)
+            # Written in a thread, which a cancelled send cannot stop: what it makes then is
+            # closed when it ends, never left open.
+            making = asyncio.ensure_future(asyncio.to_thread(memory_files, datas))
+            try:
+                return await asyncio.shield(making)
+            except asyncio.CancelledError:
+                making.add_done_callback(_close_made)
+                raise
+        except OSError as exc:
+            logger.warning("BLOB %r sent inline: no memory file for it (%s)", self.name, exc)
+            return []
 
     async def _encode_blobs(self, payloads: list[tuple[BLOBMember, bytes]],
                             message: str, timestamp: datetime | None) -> bytes:
@@ -291,14 +331,17 @@ class BLOBVector(_PermVector):
         payloads: list[tuple[BLOBMember, bytes]],
         message: str,
         timestamp: datetime | None,
+        attached: bool = False,
     ) -> bytes:
         # One line of base64 and no `enclen` (enclen=None): indilib's lilxml takes `enclen` to
         # mean base64 wrapped at 72 columns and, with one line, swallows the closing tags of a
         # BLOB longer than one read (indiserver and libindiclient 1.9.9 then stall).
+        # `attached`: no body, the data's length in `len` (`wire.write_attached`).
         members = tuple(BLOB(member.name, raw, member.blobsize or len(raw), member.sent_format())
                         for member, raw in payloads)
         assert self._devicename is not None
-        return write_element(SetBLOBVector(
+        event = SetBLOBVector(
             self._devicename, self.name, members, state=self._state,
             timeout=None if self._perm is Perm.RO else self._timeout,
-            timestamp=timestamp_text(timestamp), message=message or None))
+            timestamp=timestamp_text(timestamp), message=message or None)
+        return write_attached(event) if attached else write_element(event)

@@ -6,7 +6,8 @@ never raised). Its vectors keep the pieces of their `def*`/`set*` elements made 
 functions (see `propertyvector.py`): a driver that streams readings sends the same element
 shape thousands of times a second, and a set is then a join of ready strings. Everything else
 it sends (messages, delProperty, snoop requests, pings, BLOBs) is an event given to
-`write_element`. tests/driver/test_writers_agree.py holds the two to the same bytes.
+`write_element` (or `write_attached`, a BLOB whose data goes as memory files).
+tests/driver/test_writers_agree.py holds the two to the same bytes.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from .logbudget import WarningBudget
 from .logbudget import short
 from .protocol.escaping import escape_replacing
 from .protocol.events import Event
+from .protocol.events import SetBLOBVector
 from .protocol.serialiser import COMPACT
 from .protocol.serialiser import Serialiser
 
-__all__ = ["escape", "now_timestamp", "timestamp_text", "write_element"]
+__all__ = ["escape", "now_timestamp", "timestamp_text", "write_attached", "write_element"]
 
 logger = logging.getLogger("indipydriver.driver")
 _replaced_warnings = WarningBudget()
@@ -47,6 +49,12 @@ _write = Serialiser(escape, COMPACT)
 def write_element(event: Event) -> bytes:
     """`event` as a driver writes it: the compact layout, its text escaped by `escape`."""
     return _write(event)
+
+
+def write_attached(event: SetBLOBVector) -> bytes:
+    """`event` as `write_element` writes it, but with its members' data passed aside as
+    memory files (`Serialiser.attached`)."""
+    return _write.attached(event)
 
 
 _cached_second = -1

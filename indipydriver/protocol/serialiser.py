@@ -10,8 +10,8 @@ attributes each element carries, in which order.
 Strings are built directly (no ElementTree): it is several times faster, and ElementTree writes
 numeric character references (`&#10;`) that C peers show literally. Output is UTF-8, attribute
 values in double quotes, only the five named entities, no CDATA, BLOB data as one line of base64
-(or in the lines an `enclen` promises). Member values are written without the padding indilib
-adds.
+(or in the lines an `enclen` promises), or passed aside (`Serialiser.attached`). Member values
+are written without the padding indilib adds.
 
 Each writer says how its text is escaped (`escape`: `escaping.escape` refuses what XML cannot
 carry, for events; a driver replaces it, `wire.escape`; the server passes names on as they came,
@@ -38,6 +38,8 @@ from .elements import MemberSpec
 from .errors import LocalProtocolError
 from .escaping import escape
 from .events import Event
+from .events import NewBLOBVector
+from .events import SetBLOBVector
 
 __all__ = [
     "COMPACT",
@@ -199,7 +201,7 @@ class _ElementWriter:
         self.extra_get: Callable[[Any], Any] | None = attrgetter(*extra) if extra else None
         self.extra_none: Any = (None,) * len(extra) if len(extra) > 1 else None
 
-    def __call__(self, event: Any) -> bytes:
+    def __call__(self, event: Any, attached: bool = False) -> bytes:
         esc = self.escape
         end = self.end
         parts = [f"<{self.tag}"]
@@ -231,6 +233,10 @@ class _ElementWriter:
                 parts.append(text_element(mtag, "".join(attrs), esc(m.value), end))
             elif body is Body.ENUM:
                 parts.append(text_element(mtag, "".join(attrs), m.value, end))
+            elif body is Body.BASE64 and attached and m.data:
+                # Its data passed aside (a memfd): no body, its length in `len`.
+                attrs.append(f' len="{len(m.data)}" attached="true"')
+                parts.append(text_element(mtag, "".join(attrs), "", end))
             elif body is Body.BASE64:
                 # Keep the (possibly huge) base64 as bytes: no str round trip, one join.
                 content = f"<{mtag}{''.join(attrs)}>"
@@ -272,6 +278,14 @@ class Serialiser:
         except KeyError:
             raise LocalProtocolError(f"not an INDI event: {event!r}") from None
         return writer(event)
+
+    def attached(self, event: SetBLOBVector | NewBLOBVector) -> bytes:
+        """`event` with the data of each member that holds some passed aside (a memory file
+        sent with the element, `links.AttachingLink`): ``<oneBLOB name size format len
+        attached="true"></oneBLOB>``, no body, ``len`` the data's length, the attributes of
+        libindi 1.9's ``IUUserIOBLOBContextOne`` on a Unix socket in its order. A member with
+        no data is written as usual (size 0: a state-only member, never attached)."""
+        return self._writers[type(event)](event, attached=True)
 
 
 _serialise = Serialiser(escape, LINES)

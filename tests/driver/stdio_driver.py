@@ -1,4 +1,5 @@
-"""A tiny executable driver for the stdio tests: sends a BLOB of argv[1] bytes on request."""
+"""A tiny executable driver for the stdio tests: sends a BLOB of argv[1] bytes on request;
+with argv[2] ``inline``, never as a memory file (``shared_blobs = False``)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def main() -> None:
         SwitchVector("GO", "Go", "", "rw", "AnyOfMany", "Idle", [SwitchMember("NOW")]),
         BLOBVector("IMAGE", "Image", "", "ro", "Idle", [BLOBMember("IMAGE", blobformat=".bin")]),
     ])
-    asyncio.run(BlobDriver(device).asyncrun())
+    driver = BlobDriver(device)
+    driver.shared_blobs = sys.argv[2:3] != ["inline"]
+    asyncio.run(driver.asyncrun())
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
 """asyncrun speaks INDI on stdin/stdout: over two pipes, and over ONE socketpair used as both
-(as indiserver launches drivers), with a multi-MB BLOB, and exits when stdin closes."""
+(as indiserver launches drivers), with a multi-MB BLOB (on the socketpair a memory file passed
+beside its element, or inline base64 with ``shared_blobs = False``), and exits when stdin
+closes. The driver is a child process importing this checkout."""
 
 from __future__ import annotations
 
+import array
 import asyncio
+import os
 import socket
 import subprocess
 import sys
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from indipydriver.protocol.events import DefBLOBVector
@@ -18,16 +24,22 @@ from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.protocol.parser import parse_element
 from indipydriver.protocol.serialiser import serialise
+from indipydriver.sharedblobs import inline_attached
 
 SCRIPT = Path(__file__).with_name("stdio_driver.py")
+REPO = Path(__file__).resolve().parents[2]
+#: The child imports this checkout, not whatever indipydriver is installed.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
 BLOB_SIZE = 3 * 1024 * 1024
 REQUEST = (b'<getProperties version="1.7"/>'
            b'<newSwitchVector device="Cam" name="GO"><oneSwitch name="NOW">On</oneSwitch>'
            b'</newSwitchVector>')
 
 
-def _exchange(read, write) -> list:  # type: ignore[no-untyped-def]
-    """Send the request, answer pings, return events until the GO acknowledgement."""
+def _exchange(read, write, fds: deque[int] | None = None) -> list:  # type: ignore[no-untyped-def]
+    """Send the request, answer pings, return events until the GO acknowledgement; a BLOB
+    attached as a memory file is read from the descriptors `read` put in `fds`."""
     write(REQUEST)
     framer = Framer()
     events = []
@@ -36,7 +48,10 @@ def _exchange(read, write) -> list:  # type: ignore[no-untyped-def]
         assert chunk, "driver closed its output early"
         for frame in framer.feed(chunk):
             assert isinstance(frame, Frame), frame
-            event = parse_element(frame.data)
+            data = frame.data
+            if fds is not None and b'attached="true"' in data:
+                data = inline_attached(data, fds)
+            event = parse_element(data)
             events.append(event)
             if isinstance(event, PingRequest):
                 write(serialise(PingReply(event.uid)))
@@ -51,9 +66,26 @@ def _check(events: list) -> None:  # type: ignore[no-untyped-def]
     assert blob["IMAGE"].data == bytes(range(256)) * (BLOB_SIZE // 256)
 
 
+def _recvmsg(sock: socket.socket, fds: deque[int],
+             received: list[int] | None = None) -> Callable[[int], bytes]:
+    """`sock`'s reads with the descriptors that come with them put in `fds` (and noted in
+    `received`)."""
+    def read(size: int) -> bytes:
+        data, ancdata, _, _ = sock.recvmsg(size, socket.CMSG_SPACE(4 * 16))
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                got = array.array("i")
+                got.frombytes(payload[: len(payload) - len(payload) % got.itemsize])
+                fds.extend(got)
+                if received is not None:
+                    received.extend(got)
+        return data
+    return read
+
+
 def test_asyncrun_over_two_pipes_and_exit_on_stdin_eof() -> None:
     proc = subprocess.Popen([sys.executable, str(SCRIPT), str(BLOB_SIZE)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=ENV)
     assert proc.stdin is not None and proc.stdout is not None
 
     def write(data: bytes) -> None:
@@ -71,16 +103,42 @@ def test_asyncrun_over_two_pipes_and_exit_on_stdin_eof() -> None:
 
 
 def test_asyncrun_over_one_socketpair_as_stdin_and_stdout_with_a_multi_mb_blob() -> None:
+    """As indiserver runs it: the 3 MB BLOB comes as one memory file beside its element."""
     ours, theirs = socket.socketpair()
     proc = subprocess.Popen([sys.executable, str(SCRIPT), str(BLOB_SIZE)],
-                            stdin=theirs.fileno(), stdout=theirs.fileno())
+                            stdin=theirs.fileno(), stdout=theirs.fileno(), env=ENV)
     theirs.close()
+    fds: deque[int] = deque()
+    received: list[int] = []
     try:
         ours.settimeout(20)
-        _check(_exchange(ours.recv, ours.sendall))
+        _check(_exchange(_recvmsg(ours, fds, received), ours.sendall, fds))
+        assert len(received) == 1 and not fds  # one descriptor came, and the BLOB took it
         ours.shutdown(socket.SHUT_WR)  # stdin EOF, as when indiserver closes the driver
         assert proc.wait(timeout=10) == 0
     finally:
+        for fd in fds:
+            os.close(fd)
+        ours.close()
+        proc.kill()
+        proc.wait()
+
+
+def test_asyncrun_over_one_socketpair_with_shared_blobs_off_sends_inline_base64() -> None:
+    ours, theirs = socket.socketpair()
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(BLOB_SIZE), "inline"],
+                            stdin=theirs.fileno(), stdout=theirs.fileno(), env=ENV)
+    theirs.close()
+    fds: deque[int] = deque()
+    try:
+        ours.settimeout(20)
+        _check(_exchange(_recvmsg(ours, fds), ours.sendall))  # inline: parsed as it came
+        assert not fds
+        ours.shutdown(socket.SHUT_WR)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        for fd in fds:
+            os.close(fd)
         ours.close()
         proc.kill()
         proc.wait()
@@ -93,6 +151,6 @@ async def test_asyncrun_answers_getproperties_when_stdin_is_a_file(tmp_path: Pat
     # Real files (not pipes) are the point of the test; opening a tmp file does not block.
     with open(infile, "rb") as stdin, open(outfile, "wb") as stdout:  # noqa: ASYNC230
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(SCRIPT), "256", stdin=stdin, stdout=stdout)
+            sys.executable, str(SCRIPT), "256", stdin=stdin, stdout=stdout, env=ENV)
         assert await asyncio.wait_for(proc.wait(), 10) == 0
     assert b"<defBLOBVector" in outfile.read_bytes()

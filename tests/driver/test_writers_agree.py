@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +84,10 @@ class Recorder:
     def stop(self) -> bool:
         return False
 
+    @property
+    def attaches_blobs(self) -> bool:
+        return False  # BLOBs inline: the writer's base64 is what is compared
+
     def add_background(self, coro: Coroutine[Any, Any, Any]) -> None:
         coro.close()
 
@@ -93,7 +98,8 @@ class Recorder:
                     attrs: dict[str, str] | None = None) -> None:
         self.sent.append(data)
 
-    async def _send_blob(self, data: bytes) -> None:
+    async def _send_blob(self, data: bytes, fds: Sequence[int] = ()) -> None:
+        assert not fds
         self.sent.append(data)
 
 
