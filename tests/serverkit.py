@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import importlib.util
@@ -177,16 +178,40 @@ def script_constants(**values: object) -> str:
     return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
 
-def open_memfds() -> list[str]:
-    """The memfds this process holds (a server under test runs in it): shared BLOBs' memfds
-    must all be closed once inlined or given up."""
-    out = []
-    for fd in os.listdir("/proc/self/fd"):
+async def recv_with_fds(sock: socket.socket) -> tuple[bytes, list[int]]:
+    """The next read of the non-blocking Unix socket `sock` with ``recvmsg``, as libindiclient
+    reads a server's Unix socket: the bytes, and the descriptors passed beside them
+    (SCM_RIGHTS, at most 16), which the caller owns. Waits until there is something to read."""
+    loop = asyncio.get_running_loop()
+    while True:
         try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
+            data, ancdata, _, _ = sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 16))
+            break
+        except BlockingIOError:
+            ready = asyncio.Event()
+            loop.add_reader(sock, ready.set)
+            try:
+                await ready.wait()
+            finally:
+                loop.remove_reader(sock)
+    fds = array.array("i")
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    return data, list(fds)
+
+
+def open_memfds(pid: int | str = "self", name: str = "shm_anon") -> list[str]:
+    """The memfds called `name` process `pid` holds (by default this one, where a server under
+    test runs, and libindi's shared BLOBs' name): they must all be closed once inlined, sent
+    or given up."""
+    out = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
             continue
-        if "shm_anon" in target:
+        if name in target:
             out.append(target)
     return out
 

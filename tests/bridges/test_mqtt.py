@@ -487,11 +487,10 @@ class RawClient:
                 self.data += await self.reader.read(1 << 20)
 
 
-async def test_mqtttoport_filters_blobs_per_client_by_its_enable_blob(
-        mosquitto_factory: Any) -> None:
-    """Three INDI clients of one mqtttoport: Never gets the number set and no BLOB, Also gets
-    both BLOBs and the number, Only gets both BLOBs and no number set."""
-    broker = mosquitto_factory()
+@contextlib.asynccontextmanager
+async def gadget_across_the_broker(broker: Served) -> AsyncIterator[tuple[Any, int]]:
+    """Our server serving the gadget, inditomqtt in front of it and mqtttoport on a free port,
+    all on `broker`: (the gadget driver, mqtttoport's port) once that port serves the gadget."""
     mqtt = mqtt_server("127.0.0.1", broker.port)
     port = free_port()
     gadget = make_gadget()
@@ -500,6 +499,14 @@ async def test_mqtttoport_filters_blobs_per_client_by_its_enable_blob(
             bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
             bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
         await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="the gadget")
+        yield gadget, port
+
+
+async def test_mqtttoport_filters_blobs_per_client_by_its_enable_blob(
+        mosquitto_factory: Any) -> None:
+    """Three INDI clients of one mqtttoport: Never gets the number set and no BLOB, Also gets
+    both BLOBs and the number, Only gets both BLOBs and no number set."""
+    async with gadget_across_the_broker(mosquitto_factory()) as (gadget, port):
         clients = {}
         for mode in ("Never", "Also", "Only"):
             client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
@@ -532,16 +539,8 @@ async def test_a_large_blob_crosses_the_broker_byte_for_byte(mosquitto_factory: 
     """A BLOB of several MiB (read by inditomqtt over many reads, so its frame's data is the
     framer's own buffer, published without a copy) reaches a client of mqtttoport whole and
     unchanged, and the number set sent after it arrives after it."""
-    broker = mosquitto_factory()
-    mqtt = mqtt_server("127.0.0.1", broker.port)
-    port = free_port()
-    gadget = make_gadget()
-    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
     payload = bytes(range(256)) * (3 * 4096 + 7)  # 3 MiB and a bit, every byte value
-    async with running(server), \
-            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
-            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
-        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="the gadget")
+    async with gadget_across_the_broker(mosquitto_factory()) as (gadget, port):
         client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
         client_.writer.write(b'<getProperties version="1.7"/>')
         await client_.read_until(b"</defBLOBVector>")
@@ -570,16 +569,8 @@ async def test_a_burst_of_thousands_of_values_crosses_the_broker_whole_and_in_or
     most of them in one read of its server) all reach a client of mqtttoport, in order: the
     site reads its server no faster than the broker takes the messages (``MqttLink.send``)
     instead of dropping the newest once its queue is full, and its publishes overlap."""
-    broker = mosquitto_factory()
-    mqtt = mqtt_server("127.0.0.1", broker.port)
-    port = free_port()
-    gadget = make_gadget()
-    server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
     count = 3000
-    async with running(server), \
-            bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt)), \
-            bridge(mqtttoport_async("port1", mqtt, port=port, host="127.0.0.1")):
-        await until(lambda: _has(port, "Gadget.VALUE.V"), timeout=30, what="the gadget")
+    async with gadget_across_the_broker(mosquitto_factory()) as (gadget, port):
         client_ = RawClient(*await asyncio.open_connection("127.0.0.1", port))
         client_.writer.write(b'<getProperties version="1.7"/>')
         await client_.read_until(b"</defNumberVector>")

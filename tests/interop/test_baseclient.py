@@ -36,6 +36,7 @@ from peers import IndiServer
 from peers import build_baseclient_probe
 from peers import find_binary
 from peers import hello
+from serverkit import recv_with_fds
 from serverkit import running
 from waiting import until
 
@@ -630,10 +631,6 @@ class UnixImageReader:
     async def next_image(self, timeout: float = 20.0) -> tuple[Frame, bytes]:
         """The next CCD1 setBLOBVector and the content of the memory file that came with it
         (or its inline base64 decoded, and b"" if none came)."""
-        import array
-        import socket
-
-        loop = asyncio.get_running_loop()
         async with asyncio.timeout(timeout):
             while True:
                 while self.frames:
@@ -649,21 +646,8 @@ class UnixImageReader:
                         m = re.search(rb"<oneBLOB[^>]*>(.*?)</oneBLOB", frame.data, re.DOTALL)
                         assert m is not None, frame
                         return frame, base64.b64decode(m.group(1))
-                try:
-                    data, ancdata, _, _ = self.sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 16))
-                except BlockingIOError:
-                    ready = asyncio.Event()
-                    loop.add_reader(self.sock, ready.set)
-                    try:
-                        await ready.wait()
-                    finally:
-                        loop.remove_reader(self.sock)
-                    continue
-                for level, kind, payload in ancdata:
-                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                        fds = array.array("i")
-                        fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-                        self.fds += list(fds)
+                data, fds = await recv_with_fds(self.sock)
+                self.fds += fds
                 assert data, "the server closed the Unix client's connection"
                 self.frames += [f for f in self._framer.feed(data) if isinstance(f, Frame)]
 

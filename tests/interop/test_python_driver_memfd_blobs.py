@@ -17,7 +17,6 @@ driver with ``shared_blobs = False``: no ``len`` anywhere.
 
 from __future__ import annotations
 
-import array
 import asyncio
 import base64
 import os
@@ -36,6 +35,8 @@ from peers import IndiServer
 from peers import OurServer
 from peers import build_baseclient_probe
 from peers import hello
+from serverkit import open_memfds
+from serverkit import recv_with_fds
 from waiting import until
 
 from indipydriver.protocol import NewNumberVector
@@ -118,23 +119,8 @@ class RawClient:
         await asyncio.get_running_loop().sock_sendall(self.sock, data)
 
     async def _read(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                data, ancdata, _, _ = self.sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 16))
-                break
-            except BlockingIOError:
-                ready = asyncio.Event()
-                loop.add_reader(self.sock, ready.set)
-                try:
-                    await ready.wait()
-                finally:
-                    loop.remove_reader(self.sock)
-        for level, kind, payload in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds = array.array("i")
-                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-                self.fds += list(fds)
+        data, fds = await recv_with_fds(self.sock)
+        self.fds += fds
         assert data, "the server closed the connection"
         self.frames += [f for f in self.framer.feed(data) if isinstance(f, Frame)]
 
@@ -189,15 +175,7 @@ def driver_pids(launcher: Path) -> list[int]:
 
 def open_blob_memfds(pid: int) -> list[str]:
     """The driver's BLOB memory files process `pid` holds open."""
-    found = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if "memfd:indipydriver-blob" in target:
-            found.append(target)
-    return found
+    return open_memfds(pid, "memfd:indipydriver-blob")
 
 
 Start = Callable[..., IndiServer]
