@@ -205,7 +205,7 @@ async def test_the_pooled_buffers_outlive_a_small_read_in_the_middle_of_a_blob(
     from indipydriver.readbuffers import ReadBufferPool
     from indipyserver.drivers import inbound
 
-    monkeypatch.setattr(inbound, "SHRINK_AFTER", 0.2)
+    monkeypatch.setattr(inbound, "SHRINK_AFTER", 30.0)
     created = [0]
     get = ReadBufferPool.get
 
@@ -240,9 +240,19 @@ async def test_the_pooled_buffers_outlive_a_small_read_in_the_middle_of_a_blob(
         assert created[0] == 0  # read into the buffers of the BLOB before last
     pooled = proto._pool.pooled
     held.clear()  # that client goes too
-    await asyncio.sleep(0.1)
-    assert proto._pool.pooled == pooled  # a pause shorter than SHRINK_AFTER keeps them
-    await asyncio.sleep(0.3)
-    assert proto._pool.pooled == 1  # quiet for longer: one free buffer kept
-    proto.connection_lost(None)
+    for _ in range(5):
+        await asyncio.sleep(0)  # loop turns, well within SHRINK_AFTER
+    assert proto._pool.pooled == pooled
+    timer = proto._shrink_timer
+    assert timer is not None  # the shrink is scheduled, not done
+    timer.cancel()
+    proto._shrink_if_idle()  # its callback, early: not yet SHRINK_AFTER since the last lent read
+    assert proto._pool.pooled == pooled and proto._shrink_timer is not None  # scheduled again
+    proto._shrink_timer.cancel()
+    loop = asyncio.get_running_loop()
+    idle_since = proto._lent_at
+    monkeypatch.setattr(loop, "time", lambda: idle_since + 30.0 + 0.001)
+    proto._shrink_if_idle()  # SHRINK_AFTER without a lent read: the free buffers go
+    assert proto._pool.pooled == 1  # one free buffer kept
     assert proto._shrink_timer is None
+    monkeypatch.undo()
