@@ -85,10 +85,18 @@ class BlobModes:
         return self.default is NEVER and not self.devices and not self.props
 
     def wants(self, is_blob: bool, device: str | None, name: str | None) -> bool:
-        """SPEC p.4: Never = no BLOBs, Also = BLOBs too, Only = nothing but setBLOBVector."""
+        """SPEC p.4: Never = no BLOBs, Also = BLOBs too, Only = nothing but setBLOBVector.
+
+        A property set Only (``enableBLOB device=D name=P``) still has its other messages
+        sent (its defBLOBVector, a delProperty), unless its device or the connection is Only
+        too, as indiserver 1.9.9 does: KStars' BlobManager sets its image property Only as
+        soon as it sees the device, and then needs that property's definition, which may come
+        later (a camera defines it when connected), to take the images."""
         mode = self.mode(device, name)
         if is_blob:
             return mode is not NEVER
+        if mode is ONLY and name is not None and device is not None and (device, name) in self.props:
+            mode = self.devices.get(device, self.default)
         return mode is not ONLY
 
 

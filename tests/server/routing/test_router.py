@@ -423,6 +423,35 @@ def test_enableblob_only_sends_nothing_but_that_devices_blobs(router: Router) ->
     assert c.text() == SET_X_B + SET_X_B2 + SET_Y_P
 
 
+def test_a_property_set_only_still_gets_its_definition_and_its_devices_other_traffic(
+        router: Router) -> None:
+    """KStars' BlobManager watches one device and sets its image property Only as soon as it
+    sees the device; the property may be defined later (a camera defines its image when
+    connected). As indiserver 1.9.9 does, that definition (and the device's other traffic)
+    is still sent to it: only a device or a connection set Only gets nothing but BLOBs. Without
+    it, its libindi client had no such property and dropped the image (Ekos' capture hung)."""
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P))  # type: ignore[arg-type]
+    c = client(router, "c", '<getProperties device="X"/><enableBLOB device="X" name="B">Only'
+                            "</enableBLOB>")
+    c.got.clear()
+    router.driver_frames(d, frames(DEF_X_B + SET_X_P + SET_X_B + SET_X_B2))  # type: ignore[arg-type]
+    assert c.text() == DEF_X_B + SET_X_P + SET_X_B
+
+
+def test_a_device_set_only_gets_no_definition(router: Router) -> None:
+    """Set Only for the whole device, a connection gets its setBLOBVectors and nothing else,
+    not even a BLOB property's definition (indiserver 1.9.9 does the same)."""
+    d = FakeDriver("d")
+    ready(router, d)
+    router.driver_frames(d, frames(DEF_X_P))  # type: ignore[arg-type]
+    c = client(router, "c", '<getProperties device="X"/><enableBLOB device="X">Only</enableBLOB>')
+    c.got.clear()
+    router.driver_frames(d, frames(DEF_X_B + SET_X_P + SET_X_B))  # type: ignore[arg-type]
+    assert c.text() == SET_X_B
+
+
 def test_named_enableblob_overrides_the_device_wide_mode_for_that_property(router: Router) -> None:
     _, c = blob_setup(
         router, '<enableBLOB device="X">Also</enableBLOB><enableBLOB device="X" name="B2">Never</enableBLOB>'
