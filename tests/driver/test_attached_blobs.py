@@ -38,6 +38,7 @@ from indipydriver.links import MemoryLink
 from indipydriver.links import StdioLink
 from indipydriver.protocol.events import BLOB
 from indipydriver.protocol.events import PingReply
+from indipydriver.protocol.events import PingRequest
 from indipydriver.protocol.events import SetBLOBVector
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
@@ -121,6 +122,21 @@ class Peer:
                     frame = self.frames.pop(0)
                     if frame.tag == tag:
                         return frame
+                await self._read()
+
+    async def round_trip(self, timeout: float = 10.0) -> list[str]:
+        """Ping the driver and wait for its reply: the tags of what it sent before the reply
+        (all it had to send by then, since it answers in order), none of them dropped."""
+        await asyncio.get_running_loop().sock_sendall(self.sock,
+                                                      serialise(PingRequest("probe")))
+        before: list[str] = []
+        async with asyncio.timeout(timeout):
+            while True:
+                while self.frames:
+                    frame = self.frames.pop(0)
+                    if frame.tag == "pingReply" and frame.attrs.get("uid") == "probe":
+                        return before
+                    before.append(frame.tag)
                 await self._read()
 
     async def answer_ping(self) -> None:
@@ -268,7 +284,8 @@ async def test_the_next_blob_still_waits_for_the_pingreply_to_the_previous_one()
         second = asyncio.create_task(vector.send_setVectorMembers(members=["RED"]))
         await peer.next("setBLOBVector")
         ping = await peer.next("pingRequest")
-        await asyncio.sleep(0.2)  # time for a second BLOB that did not wait to come
+        # a ping round trip: a second BLOB that did not wait would have come before its reply
+        assert await peer.round_trip() == []
         assert not second.done() and not peer.frames and peer.idle() and len(peer.fds) == 1
         await asyncio.get_running_loop().sock_sendall(
             peer.sock, serialise(PingReply(ping.attrs["uid"])))
@@ -405,7 +422,8 @@ async def test_a_send_cancelled_while_the_socket_is_full_leaks_no_descriptor() -
         assert link is not None
         big = b"<message>" + b"A" * (4 << 20) + b"</message>"
         filling = asyncio.create_task(link.write(big))
-        await asyncio.sleep(0.05)
+        for _ in range(5):
+            await asyncio.sleep(0)  # loop turns: the socket took what it could, no more
         assert not filling.done()
         vector = driver[DEV]["IMAGES"]
         vector["RED"] = b"cancelled but whole"
