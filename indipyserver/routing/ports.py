@@ -180,6 +180,10 @@ class DriverSide(Protocol):
     def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
         """A streamed element from `driver` ended before its closing tag."""
 
+    def takes_attached(self, driver: DriverPort) -> bool:
+        """Whether a client that takes memory files (`ClientPort.shares_blobs`) wants some
+        BLOB of `driver`'s devices: an in-process driver attaches its BLOBs only then."""
+
 
 class ClientSide(Protocol):
     """The router, as a client connection sees it (``clients.clientconnection``)."""

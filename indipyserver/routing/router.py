@@ -483,6 +483,11 @@ class Router:
         self.tables.cache.update_blob(device, name, attrs)
         return clients
 
+    def takes_attached(self, driver: DriverPort) -> bool:
+        """Whether a client on the Unix socket would take a BLOB of `driver`'s devices as a
+        memory file now (`RoutingTables.takes_attached`)."""
+        return self.tables.takes_attached(driver)
+
     def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
         """A BLOB vector that was streaming from `driver` ended before its end (the driver
         died, stalled or sent something broken): the clients that want its BLOBs are sent its
