@@ -1,4 +1,10 @@
-"""BLOBs that an indilib C driver attaches as file descriptors, turned back into inline base64.
+"""BLOBs that a driver attaches as file descriptors, turned back into inline base64.
+
+The drivers: an indilib C driver or an ``IPyDriver`` whose stdout is a Unix socket, and an
+in-process ``IPyDriver`` whose link (``drivers.driverconnection``) takes its memfds while a
+client on the Unix socket wants its BLOBs; that link holds the driver's next write (`hold`)
+as the executable's reader is held, and passes even a one-step element through the sink
+(``small_to_sink``), so that such clients get every image as a memfd.
 
 A C driver whose stdout is an AF_UNIX socket (``drivers.executable``, ELF programs) sends each BLOB's data
 as a memfd passed with SCM_RIGHTS, and in the XML only ``<oneBLOB ... len='N' attached='true'>``

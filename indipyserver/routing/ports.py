@@ -37,8 +37,9 @@ class Parts:
 
 class Attached(bytes):
     """An element whose BLOB data are memory files passed beside it (``attached='true'``
-    members, SCM_RIGHTS), as indilib's C drivers send them: for a client on the Unix
-    socket, which receives them so, as indiserver's do (``clients.unixsocket``).
+    members, SCM_RIGHTS), as indilib's C drivers send them (and our Python drivers, on a
+    Unix-socket stdout or in-process): for a client on the Unix socket, which receives them
+    so, as indiserver's do (``clients.unixsocket``).
 
     The bytes are the element as the driver wrote it; `fds` are this element's own
     descriptors (duplicates, one set per client), closed once the kernel has them
