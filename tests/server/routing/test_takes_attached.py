@@ -1,4 +1,5 @@
-"""When an in-process driver's BLOBs are worth memory files (``RoutingTables.takes_attached``).
+"""When an in-process driver's BLOBs are worth memory files (``RoutingTables.takes_attached``),
+and what routing one from its start tag still does.
 
 Only a client that takes memory files (on the Unix socket: ``shares_blobs``) and wants a BLOB
 of one of the driver's devices makes the driver attach; anyone else gets base64, which the
@@ -13,6 +14,7 @@ from serverdoubles import RecordingDriver
 from serverdoubles import frames
 from serverdoubles import ready
 
+from indipydriver.protocol.framing import FrameHead
 from indipyserver.routing.router import Router
 
 DEF = ("<defBLOBVector device='Cam' name='IMAGE' state='Idle' perm='ro'>"
@@ -82,3 +84,16 @@ def test_a_driver_with_no_device_or_a_client_gone_attaches_nothing() -> None:
                               "</enableBLOB>")
     router2.client_lost(client)
     assert not router2.takes_attached(driver)
+
+
+def test_a_blob_routed_from_its_start_tag_still_has_its_message_logged() -> None:
+    """A BLOB set passed on while it arrives (or attached: ``route_head``) logs its message
+    in the server's message log (``-l``), as one routed whole does."""
+    logged: list[tuple[str, str]] = []
+    router = Router(message_log=lambda attrs, device: logged.append((device, attrs["message"])))
+    driver = RecordingDriver("cam")
+    ready(router, driver)
+    router.driver_frames(driver, frames(DEF))
+    attrs = {"device": "Cam", "name": "IMAGE", "message": "exposure done"}
+    assert router.route_head(driver, FrameHead("setBLOBVector", attrs, b"")) == []
+    assert logged == [("Cam", "exposure done")]
