@@ -248,6 +248,22 @@ async def test_shared_blobs_off_and_a_short_blobsize_go_inline_to_the_unix_clien
         assert not unix.fds
 
 
+async def test_with_unix_attached_off_the_unix_client_gets_base64(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``IPyServer(unix_attached=False)`` (``--shared-blobs off``): the Unix client is served
+    as a TCP one, so the driver makes no memfd and the client gets inline base64."""
+    payload = os.urandom(100_000)
+    driver = make_gadget()
+    with counting_memory_files(monkeypatch) as made:
+        async with serving(driver, unix_attached=False) as (path, _), unix_client(path) as unix:
+            assert not driver.attaches_blobs
+            await send_blob(driver, payload)  # type: ignore[arg-type]
+            element = await unix.wait_for("setBLOBVector", "IMAGE")
+            assert inline_value(element)[1] == payload and not unix.fds
+    assert made == []
+
+
 async def test_a_never_unix_client_gets_nothing_and_every_memfd_is_closed() -> None:
     """Two Unix clients, one with BLOBs Never: the router gives only the other one the
     element and its memfd; nothing is made for the first, and once the other has closed its
