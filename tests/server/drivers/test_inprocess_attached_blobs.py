@@ -6,14 +6,16 @@ client gets the memfd itself (nothing encoded anywhere), TCP clients base64 enco
 server (``blobs.attached``, with the driver's ``len``). Without such a client the driver
 encodes the image itself, as before (no ``len``: the mark of inline base64). Protects the
 order of what the driver sends after a BLOB, the ping pacing of the next one, the data that
-snooping drivers and chained servers get, and that every memfd made is closed once: after
-delivery, after a client left in the middle, after the driver stopped or the server shut down.
+snooping drivers and chained servers get, and that every memfd made is closed, and once
+(no second close: `closed_once`): after delivery, after a client left in the middle, after the
+driver stopped or the server shut down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import os
 import re
 import socket
@@ -132,6 +134,26 @@ def counting_memory_files(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]
     yield made
 
 
+@pytest.fixture
+def closed_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every descriptor closed during the test is closed once: a second ``os.close`` of one
+    (EBADF, which the closers swallow) fails the test."""
+    real = os.close
+    twice: list[int] = []
+
+    def close(fd: int) -> None:
+        try:
+            real(fd)
+        except OSError as exc:
+            if exc.errno == errno.EBADF:
+                twice.append(fd)
+            raise
+
+    monkeypatch.setattr(os, "close", close)
+    yield
+    assert twice == [], f"descriptors closed twice: {twice}"
+
+
 async def send_then_number(driver: IPyDriver, payload: bytes) -> None:
     """The BLOB, then a number set (what must not overtake it)."""
     await send_blob(driver, payload)  # type: ignore[arg-type]
@@ -140,6 +162,7 @@ async def send_then_number(driver: IPyDriver, payload: bytes) -> None:
     await value.send_setVector()
 
 
+@pytest.mark.usefixtures("closed_once")
 async def test_a_unix_client_gets_the_memfd_a_tcp_client_base64_encoded_by_the_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -208,6 +231,7 @@ async def test_a_unix_client_that_takes_no_blobs_does_not_make_the_driver_attach
     assert made == []
 
 
+@pytest.mark.usefixtures("closed_once")
 @pytest.mark.parametrize("size", [1, 1000, 3 * 64 * 1024])
 async def test_a_small_blob_reaches_a_unix_client_as_a_memfd_too(size: int) -> None:
     """An image that fits in one step of the server's encoding still goes to the Unix
@@ -264,6 +288,7 @@ async def test_with_unix_attached_off_the_unix_client_gets_base64(
     assert made == []
 
 
+@pytest.mark.usefixtures("closed_once")
 async def test_a_never_unix_client_gets_nothing_and_every_memfd_is_closed() -> None:
     """Two Unix clients, one with BLOBs Never: the router gives only the other one the
     element and its memfd; nothing is made for the first, and once the other has closed its
@@ -286,7 +311,7 @@ def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(attached_module, "STEP", 3 * 1024)
 
 
-@pytest.mark.usefixtures("small_steps")
+@pytest.mark.usefixtures("closed_once", "small_steps")
 async def test_two_blobs_in_a_row_reach_a_tcp_client_whole_and_in_order() -> None:
     """Two BLOBs sent back to back while the first is still being encoded for the TCP
     client: the second waits for the first one's pingReply (``_send_blob``), and the client
@@ -306,7 +331,7 @@ async def test_two_blobs_in_a_row_reach_a_tcp_client_whole_and_in_order() -> Non
     await until(lambda: not driver_memfds(), 5, lambda: f"memfds closed: {driver_memfds()}")
 
 
-@pytest.mark.usefixtures("small_steps")
+@pytest.mark.usefixtures("closed_once", "small_steps")
 async def test_a_tcp_client_leaving_in_the_middle_of_a_blob_leaves_no_memfd() -> None:
     """The TCP client goes while the server encodes the image for it (3 KiB a turn): the
     conversion ends, the Unix client still has its memfd, and none is left open."""
@@ -323,6 +348,7 @@ async def test_a_tcp_client_leaving_in_the_middle_of_a_blob_leaves_no_memfd() ->
         await until(lambda: not driver_memfds(), 10, lambda: f"memfds closed: {driver_memfds()}")
 
 
+@pytest.mark.usefixtures("closed_once")
 async def test_a_unix_client_leaving_with_its_memfd_queued_leaves_no_memfd() -> None:
     """A Unix client that reads nothing and goes: the elements and memfds queued for it
     are closed with its connection."""
@@ -335,7 +361,7 @@ async def test_a_unix_client_leaving_with_its_memfd_queued_leaves_no_memfd() -> 
         await until(lambda: not driver_memfds(), 10, lambda: f"memfds closed: {driver_memfds()}")
 
 
-@pytest.mark.usefixtures("small_steps")
+@pytest.mark.usefixtures("closed_once", "small_steps")
 async def test_a_driver_stopped_after_a_blob_still_delivers_it_and_closes_its_memfds() -> None:
     """The driver stops while the server encodes its last image for a TCP client: the image
     still reaches the client whole (as an executable driver's does), then its device is
@@ -352,7 +378,7 @@ async def test_a_driver_stopped_after_a_blob_still_delivers_it_and_closes_its_me
     await until(lambda: not driver_memfds(), 5, lambda: f"memfds closed: {driver_memfds()}")
 
 
-@pytest.mark.usefixtures("small_steps")
+@pytest.mark.usefixtures("closed_once", "small_steps")
 async def test_a_server_shut_down_in_the_middle_of_a_blob_closes_every_memfd() -> None:
     """The server stops while the image is being encoded, its encoding held up by a
     congested client (so it would never end by itself): the conversion is given up and
