@@ -15,15 +15,28 @@ process either way, and
 * ``memfd``: the memfd alone, what the image costs when only Unix-socket clients take it.
 
 Prints the best of R runs per size, in milliseconds. Linux only (memfd_create).
+
+    python bench/inprocblobs.py --served [--count 10] [--size 10000000] [-r 2]
+
+``--served``: the whole way, in one process: an ``IPyServer`` running the Gadget test driver
+in-process and one client reading COUNT BLOBs of SIZE bytes (``recvmsg``; a memfd is read with
+``pread``, inline base64 decoded, each checked), on the Unix socket or on TCP, with the
+driver's ``shared_blobs`` on (it attaches while the Unix client takes BLOBs) or off (inline):
+wall and process CPU milliseconds per BLOB, the client's work included.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import base64
 import binascii
 import os
+import re
+import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,14 +81,93 @@ def best_ms(way: Callable[[bytes], list[bytes]], data: bytes, runs: int) -> floa
     return min(times) * 1e3
 
 
+_BODY = re.compile(rb"<oneBLOB[^>]*>([^<]*)</oneBLOB>")
+
+
+async def served(unix: bool, shared: bool, count: int, size: int) -> tuple[float, float]:
+    """(wall, CPU) ms per BLOB, driver to client through an in-process server."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from serverkit import make_gadget
+    from serverkit import recv_with_fds
+    from serverkit import running
+    from serverkit import server
+
+    from indipydriver.protocol.framing import Frame
+    from indipydriver.protocol.framing import Framer
+
+    path = f"/tmp/indipy-bench-{uuid.uuid4().hex}"
+    driver = make_gadget()
+    driver.shared_blobs = shared
+    async with running(server(driver, unix_path=path, max_client_queue_mb=1024)) as srv:
+        if unix:
+            sock = socket.socket(socket.AF_UNIX)
+            sock.connect("\0" + path)
+        else:
+            sock = socket.create_connection(("127.0.0.1", srv.port))
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_sendall(
+            sock, b'<getProperties version="1.7"/><enableBLOB device="Gadget">Also</enableBLOB>')
+        framer = Framer()
+        fds: list[int] = []
+        frames: list[Frame] = []
+
+        async def next_frame(tag: str) -> Frame:
+            while True:
+                while frames:
+                    frame = frames.pop(0)
+                    if frame.tag == tag:
+                        return frame
+                data, got = await recv_with_fds(sock)
+                fds.extend(got)
+                frames.extend(f for f in framer.feed(data) if isinstance(f, Frame))
+
+        await next_frame("defBLOBVector")
+        payload = os.urandom(size)
+        vector = driver["Gadget"]["IMAGE"]
+
+        async def send() -> None:
+            for _ in range(count):
+                vector["I"] = payload
+                await vector.send_setVector()
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        sending = asyncio.create_task(send())
+        for _ in range(count):
+            frame = await next_frame("setBLOBVector")
+            if fds:
+                fd = fds.pop(0)
+                data = os.pread(fd, size + 1, 0)
+                os.close(fd)
+            else:
+                m = _BODY.search(frame.data)
+                assert m is not None
+                data = base64.b64decode(m.group(1))
+            assert data == payload
+        await sending
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        sock.close()
+    return wall / count * 1e3, cpu / count * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, nargs="+", default=[0.2, 2.6, 13.0])
-    parser.add_argument("-r", type=int, default=7, dest="runs")
+    parser.add_argument("-r", type=int, default=None, dest="runs")
+    parser.add_argument("--served", action="store_true")
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--size", type=int, default=10_000_000)
     args = parser.parse_args()
+    if args.served:
+        for rep in range(args.runs or 2):
+            for unix in (True, False):
+                for shared in (True, False):
+                    w, c = asyncio.run(served(unix, shared, args.count, args.size))
+                    print(f"rep {rep} {'unix' if unix else 'tcp '} shared_blobs={shared!s:5} "
+                          f"wall {w:6.2f} ms/BLOB  cpu {c:6.2f} ms/BLOB", flush=True)
+        return
     for mb in args.mb:
         data = os.urandom(int(mb * 1e6))
-        line = "  ".join(f"{name} {best_ms(way, data, args.runs):7.2f} ms"
+        line = "  ".join(f"{name} {best_ms(way, data, args.runs or 7):7.2f} ms"
                          for name, way in WAYS.items())
         print(f"{mb:6.1f} MB  {line}")
 
