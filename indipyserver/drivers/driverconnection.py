@@ -22,6 +22,7 @@ import asyncio
 import logging
 from abc import ABC
 from abc import abstractmethod
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Sequence
 from functools import partial
@@ -33,7 +34,10 @@ from indipydriver.links import FramedLink
 from indipydriver.protocol.errors import ProtocolError
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
+from indipydriver.sharedblobs import check
+from indipydriver.sharedblobs import claim
 from indipydriver.sharedblobs import duplicates
+from indipydriver.sharedblobs import inline
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers
@@ -426,7 +430,14 @@ class InProcessDriverConnection(DriverConnection):
                 logger.error("%s: attached BLOB not one setBLOBVector: dropped", self.label)
                 return
             blobs = self._attached_blobs(router)
-            self._buffers.push(duplicates(fds))  # claimed in order by its attached members
+            try:
+                self._buffers.push(duplicates(fds))  # claimed in order by its members
+            except OSError as exc:  # out of descriptors: encoded from the driver's, at once
+                logger.warning("%s: BLOB encoded here at once: %s", self.label, exc)
+                inlined = _inlined(frames[0], fds)
+                if inlined is None:
+                    return
+                frames = [inlined]
         elif blobs is not None and not blobs.busy:
             blobs = None  # nothing waits there: straight to the router
         if frames:
@@ -436,7 +447,10 @@ class InProcessDriverConnection(DriverConnection):
                 # the marks are flushed by one call_soon, i.e. once the driver yields, so a
                 # driver sending in a tight loop reaches each client in one write per loop turn
                 # (YIELD_EVERY_BYTES bounds how much that is).
-                self._route(router, frames, blobs)
+                if blobs is None:
+                    router.driver_frames(self, frames)
+                else:
+                    blobs(frames)  # an attached BLOB, or behind one
             else:
                 # The first write of the turn goes out at once, in a batch of its own: an
                 # answer to a client's request (rxevent) reaches it without waiting for the
@@ -446,21 +460,16 @@ class InProcessDriverConnection(DriverConnection):
                 flow.loop.call_soon(self._close_turn)
                 flow.begin(frames[0].data if len(frames) == 1 else None)
                 try:
-                    self._route(router, frames, blobs)
+                    if blobs is None:
+                        router.driver_frames(self, frames)
+                    else:
+                        blobs(frames)
                 finally:
                     flow.end()
         self._written_since_yield += len(data)
         if self._written_since_yield >= self.YIELD_EVERY_BYTES:
             self._written_since_yield = 0
             await asyncio.sleep(0)
-
-    def _route(self, router: DriverSide, frames: list[Frame],
-               blobs: AttachedBlobs | None) -> None:
-        """To the router, or through `blobs` (an attached BLOB, or behind one)."""
-        if blobs is None:
-            router.driver_frames(self, frames)
-        else:
-            blobs(frames)
 
     _turn_open = False  # this turn of the loop has had a write (`write`)
 
@@ -518,6 +527,19 @@ class InProcessDriverConnection(DriverConnection):
         if self._released is not None:
             self._released.set()
             self._released = None
+
+
+def _inlined(frame: Frame, fds: Sequence[int]) -> Frame | None:
+    """`frame` with its attached members' data inline, read from `fds` (left open: the
+    driver's); None, and an error logged, when one cannot be read."""
+    left = deque(fds)
+    members = claim(frame.data, lambda: left.popleft() if left else None)
+    try:
+        check(members)
+        return Frame(frame.tag, frame.attrs, inline(frame.data, members))
+    except (ValueError, OSError) as exc:
+        logger.error("%s.%s dropped: %s", frame.device, frame.name, exc)
+        return None
 
 
 class InProcessRemote(InProcessDriverConnection):

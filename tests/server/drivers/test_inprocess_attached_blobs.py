@@ -42,6 +42,7 @@ from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.rxevents import setBLOBVector
 from indipyserver.blobs import attached as attached_module
+from indipyserver.drivers import driverconnection
 
 HELLO = '<getProperties version="1.7"/><enableBLOB device="Gadget">Also</enableBLOB>'
 #: The driver's memfds and the server's duplicates of them (one process here).
@@ -302,6 +303,31 @@ async def test_a_never_unix_client_gets_nothing_and_every_memfd_is_closed() -> N
         assert os.pread(takes.fds[0], len(payload) + 1, 0) == payload
         await never.wait_for("setNumberVector", "VALUE")
         assert not never.fds and not any(f.tag == "setBLOBVector" for f in never.frames)
+    await until(lambda: not driver_memfds(), 5, lambda: f"memfds closed: {driver_memfds()}")
+
+
+@pytest.mark.usefixtures("closed_once")
+async def test_out_of_descriptors_the_server_encodes_the_drivers_memfd_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server cannot duplicate the driver's memfd (EMFILE): it encodes the image from
+    the driver's own descriptor before the driver closes it, so both clients get its bytes
+    inline, in order, and nothing is left open."""
+    payload = os.urandom(250_000)
+    driver = make_gadget()
+
+    def no_more(fds: object) -> list[int]:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(driverconnection, "duplicates", no_more)
+    async with serving(driver) as (path, port), unix_client(path) as unix:
+        tcp = await tcp_client(port)
+        await send_then_number(driver, payload)
+        for frame in (await unix.wait_for("setBLOBVector", "IMAGE"),
+                      await tcp.wait_for("setBLOBVector", name="IMAGE")):
+            assert inline_value(frame)[1] == payload
+        assert not unix.fds
+        await unix.wait_for("setNumberVector", "VALUE")
     await until(lambda: not driver_memfds(), 5, lambda: f"memfds closed: {driver_memfds()}")
 
 
