@@ -88,7 +88,7 @@ class ClientPort(Protocol):
     label: str
     #: Whether the peer runs on this machine, so that a write wakes it here (``fastpath``).
     local: bool
-    #: Takes BLOBs a C driver attaches as memory files as they are (`send_attached`): a
+    #: Takes BLOBs a driver attaches as memory files as they are (`send_attached`): a
     #: client on the Unix socket, as indiserver's.
     shares_blobs: bool
 
