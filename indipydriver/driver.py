@@ -74,7 +74,8 @@ class IPyDriver(Driver3x, ByName[Device]):
     snoop request after that long without hearing from the device), `blob_ping_timeout` (how
     long the next BLOB waits for the server to confirm the previous one), `rx_queue_size` (how
     many client events may wait for `rxevent`, and how many snooped events for `snoopevent`),
-    `shared_blobs` (BLOBs as memory files when stdout is a Unix socket).
+    `shared_blobs` (BLOBs as memory files when stdout is a Unix socket, or in-process while a
+    client on the server's Unix socket wants them).
     """
 
     auto_send_def: bool = True
@@ -92,7 +93,9 @@ class IPyDriver(Driver3x, ByName[Device]):
     #: indipyserver), each BLOB's data goes in a memory file (memfd) passed beside its element,
     #: as libindi's drivers send theirs (``IDSharedBlobAlloc``): nothing is base64-encoded in
     #: the driver, and the server passes the memory file as it is to clients on its Unix socket
-    #: (``-u``). False: always inline base64, as on pipes and in-process.
+    #: (``-u``). In-process in indipyserver, the same while a client on its Unix socket wants
+    #: the driver's BLOBs (else the driver encodes them: cheaper than a memory file the server
+    #: would encode). False: always inline base64, as on pipes.
     shared_blobs: bool = True
     #: What `stop` gives (Driver3x): set by `shutdown()` and when serving ends.
     _stop: bool = False

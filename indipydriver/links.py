@@ -5,7 +5,8 @@
 Three kinds of link do more than move bytes, and say so by their type: a `FramedLink` (an
 in-process server's) exchanges elements framed, a `DescriptorLink` (`StdioLink`) passes on the
 descriptors indiserver sends with snooped BLOBs, and an `AttachingLink` (`StdioLink` whose
-stdout is a Unix socket) sends descriptors with the driver's own BLOBs, as libindi does.
+stdout is a Unix socket, and an in-process server's link while a client on its Unix socket
+wants the driver's BLOBs) sends descriptors with the driver's own BLOBs, as libindi does.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ class AttachingLink(Link, Protocol):
 
     @property
     def attaches_blobs(self) -> bool:
-        """Whether `write_attached` can pass descriptors (stdout is a Unix socket)."""
+        """Whether the driver's BLOBs go by `write_attached` now (stdout is a Unix socket; an
+        in-process server's link: a client of the server takes memory files)."""
         ...
 
     async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:

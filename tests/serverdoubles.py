@@ -138,6 +138,9 @@ class RecordingDriverSide:
     def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
         self.cut_short_heads.append(head)
 
+    def takes_attached(self, driver: DriverPort) -> bool:
+        return False  # no client takes memory files: an in-process driver's BLOBs go inline
+
     async def wait_for(self, predicate: Callable[[list[tuple[str, object]]], bool],
                        timeout: float | None = None) -> None:
         """Until `predicate` holds for the events so far (`timeout` seconds at the most)."""

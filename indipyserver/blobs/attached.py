@@ -1,4 +1,10 @@
-"""BLOBs that an indilib C driver attaches as file descriptors, turned back into inline base64.
+"""BLOBs that a driver attaches as file descriptors, turned back into inline base64.
+
+The drivers: an indilib C driver or an ``IPyDriver`` whose stdout is a Unix socket, and an
+in-process ``IPyDriver`` whose link (``drivers.driverconnection``) takes its memfds while a
+client on the Unix socket wants its BLOBs; that link holds the driver's next write (`hold`)
+as the executable's reader is held, and passes even a one-step element through the sink
+(``small_to_sink``), so that such clients get every image as a memfd.
 
 A C driver whose stdout is an AF_UNIX socket (``drivers.executable``, ELF programs) sends each BLOB's data
 as a memfd passed with SCM_RIGHTS, and in the XML only ``<oneBLOB ... len='N' attached='true'>``
@@ -247,7 +253,11 @@ class AttachedBlobs:
         sink: PieceSink | None = None,
         congestion: Congestion | None = None,
         step: int | None = None,
+        small_to_sink: bool = False,
     ) -> None:
+        """`small_to_sink`: an element whose attached data fit in one step goes to the sink too
+        (encoded at once, in the same call), so that clients taking memory files get it so;
+        by default it is converted to inline base64 for everyone (a C driver's)."""
         if step is None:
             step = STEP  # read here, so that tests can make steps small
         if step <= 0 or step % 3:
@@ -258,6 +268,7 @@ class AttachedBlobs:
         self._sink: PieceSink = sink if sink is not None else _Assembler(on_frames)
         self._congestion = congestion
         self._step = step
+        self._small_to_sink = small_to_sink
         #: The driver's reader, held while a conversion is under way (set by the owner).
         self.reader: Holdable | None = None
         self._pending: deque[Frame] = deque()  # read after the element being converted
@@ -282,6 +293,12 @@ class AttachedBlobs:
         """An element is being converted (and the reader held)."""
         return self._conversion is not None
 
+    @property
+    def busy(self) -> bool:
+        """An element is being converted, or elements wait behind one: what the driver sends
+        must come here too, to keep its order."""
+        return self._conversion is not None or bool(self._pending) or self._waiting is not None
+
     def __call__(self, frames: list[Frame]) -> None:
         if self._conversion is not None and not self._pending and self._sink.keeps_order:
             self._pending.extend(frames)
@@ -304,27 +321,33 @@ class AttachedBlobs:
             if not members:
                 out.append(frame)
                 continue
-            large = False
+            large = small = False
             try:
                 check_xml(frame.data)
                 large = check(members) > self._step
-                if large and self._closed:
+                small = not large and self._small_to_sink
+                if (large or small) and self._closed:
                     raise ValueError("the driver is gone")
-                if not large:
+                if not (large or small):
                     out.append(_convert(frame, members))
             except (ValueError, OSError) as exc:
                 _log_dropped(self._label, frame, exc)
-                large = False
+                large = small = False
             finally:
-                if not large:
+                if not (large or small):
                     _close_members(members)
-            if not large:
+            if not (large or small):
                 continue
             # The conversion owns the descriptors from here (`close` closes them).
-            self._conversion = conversion = _Conversion(frame, members, self._step)
-            self._pending.extend(frames[i + 1 :])  # empty before: see the callers
+            conversion = _Conversion(frame, members, self._step)
             if out:
                 self._on_frames(out)
+                out = []
+            if small:
+                self._pass_small(conversion, bytes(frame.data))
+                continue
+            self._conversion = conversion
+            self._pending.extend(frames[i + 1 :])  # empty before: see the callers
             self._sink.begin_attached(conversion.head(), bytes(frame.data),
                                       [m.fd for m in members if m.fd is not None])
             if not self._sink.wants_pieces:
@@ -351,6 +374,25 @@ class AttachedBlobs:
             return
         if out:
             self._on_frames(out)
+
+    def _pass_small(self, conversion: _Conversion, element: bytes) -> None:
+        """An element whose data fit in one step, given to the sink whole in this call: its
+        memory files to the clients that take them, its base64 (encoded now) to the others."""
+        self._sink.begin_attached(conversion.head(), element,
+                                  [m.fd for m in conversion.members if m.fd is not None])
+        try:
+            if not self._sink.wants_pieces:
+                self._sink.handle(FrameEnd(conversion.glue[-1], True))
+                return
+            while not conversion.advance(self._sink, self._step):
+                pass
+        except (ValueError, OSError) as exc:
+            frame = conversion.frame
+            logger.error("%s: %s %s.%s cut short: %s", self._label, frame.tag, frame.device,
+                         frame.name, exc)
+            self._sink.abort(_CUT_SHORT)
+        finally:
+            conversion.close()
 
     async def finished(self) -> None:
         """Wait until no element is being converted (or `close`). The driver's reader may see

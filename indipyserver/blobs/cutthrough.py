@@ -127,7 +127,7 @@ class BlobForwarder:
             self._end(item)
 
     def begin_attached(self, head: FrameHead, element: bytes, fds: list[int]) -> None:
-        """`handle(head)` of an element whose BLOBs a C driver attached as memory files
+        """`handle(head)` of an element whose BLOBs a driver attached as memory files
         (``blobs.attached``): a client that takes them so (`ClientPort.shares_blobs`, on the
         Unix socket) is sent `element` with its own duplicates of `fds` now, and not the
         pieces; the others get the pieces as they are encoded."""

@@ -102,7 +102,7 @@ class ClientConnection(asyncio.Protocol):
         holds up the drivers of its own server, not those of another one in the same loop;
         alone, a client gets its own, which holds up no reader. `shortcut`: the server's
         (``fastpath.shortcut``), which routes a new vector alone in a read before it is framed.
-        `attach_on_unix`: a client on the Unix socket gets the BLOBs C drivers attach as memory
+        `attach_on_unix`: a client on the Unix socket gets the BLOBs drivers attach as memory
         files as they are (`send_attached`), as indiserver's; False: inline base64."""
         self.router = router
         # A new vector alone in a read goes to its driver before it is framed (``fastpath.shortcut``).

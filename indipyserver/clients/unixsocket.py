@@ -7,8 +7,9 @@ host name ``localhost:PATH`` (``SocketAddress::afUnix``). This server listens th
 asked (``-u``, `IPyServer(unix_path=...)`): taking ``@/tmp/indiserver`` by default would make
 a later indiserver on the same machine fail to bind and exit.
 
-Clients on it are served as TCP clients, but for the BLOBs an indilib C driver attaches as
-memfds: as indiserver, the server passes those on as they are, the element with its memfd
+Clients on it are served as TCP clients, but for the BLOBs a driver attaches as memfds (an
+indilib C driver, an ``IPyDriver`` on a Unix-socket stdout, or one in-process, which attaches
+while such a client wants its BLOBs): as indiserver, the server passes those on as they are, the element with its memfd
 beside it (``ClientConnection.send_attached``: the writer's ``sendmsg`` with SCM_RIGHTS), so
 nothing is encoded for such a client; libindiclient maps it (``IPyServer(unix_attached=False)``:
 base64, as over TCP).

@@ -184,3 +184,12 @@ class ClientState:
         if self.simple:
             return not is_blob
         return self.interested(device, name) and self.blobs.wants(is_blob, device, name)
+
+    def wants_some_blob(self, device: str) -> bool:
+        """Whether some BLOB of `device` reaches it (a mode other than Never for the device or
+        one of its properties, and interest in it)."""
+        if self.simple or not self.interested(device, None):
+            return False
+        blobs = self.blobs
+        return blobs.mode(device, None) is not NEVER or any(
+            mode is not NEVER for (named, _), mode in blobs.props.items() if named == device)

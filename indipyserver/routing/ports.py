@@ -37,8 +37,9 @@ class Parts:
 
 class Attached(bytes):
     """An element whose BLOB data are memory files passed beside it (``attached='true'``
-    members, SCM_RIGHTS), as indilib's C drivers send them: for a client on the Unix
-    socket, which receives them so, as indiserver's do (``clients.unixsocket``).
+    members, SCM_RIGHTS), as indilib's C drivers send them (and our Python drivers, on a
+    Unix-socket stdout or in-process): for a client on the Unix socket, which receives them
+    so, as indiserver's do (``clients.unixsocket``).
 
     The bytes are the element as the driver wrote it; `fds` are this element's own
     descriptors (duplicates, one set per client), closed once the kernel has them
@@ -87,7 +88,7 @@ class ClientPort(Protocol):
     label: str
     #: Whether the peer runs on this machine, so that a write wakes it here (``fastpath``).
     local: bool
-    #: Takes BLOBs a C driver attaches as memory files as they are (`send_attached`): a
+    #: Takes BLOBs a driver attaches as memory files as they are (`send_attached`): a
     #: client on the Unix socket, as indiserver's.
     shares_blobs: bool
 
@@ -179,6 +180,10 @@ class DriverSide(Protocol):
 
     def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
         """A streamed element from `driver` ended before its closing tag."""
+
+    def takes_attached(self, driver: DriverPort) -> bool:
+        """Whether a client that takes memory files (`ClientPort.shares_blobs`) wants some
+        BLOB of `driver`'s devices: an in-process driver attaches its BLOBs only then."""
 
 
 class ClientSide(Protocol):

@@ -464,9 +464,9 @@ class Router:
         tag alone (cut-through forwarding of BLOBs, `blobs.cutthrough.BlobForwarder`).
 
         Only a ``setBLOBVector`` about a device `driver` already owns, that no snooping driver
-        takes (one that snoops the device but never enabled its BLOBs gets none), can go this way: for it `driver_frames` would do nothing but `to_clients`
-        and note its state in the cache (which keeps no BLOB data), done here from the start
-        tag. None means: assemble it and call `driver_frames`.
+        takes (one that snoops the device but never enabled its BLOBs gets none), can go this way: for it `driver_frames` would do nothing but `to_clients`,
+        note its state in the cache (which keeps no BLOB data) and log its message (``-l``),
+        done here from the start tag. None means: assemble it and call `driver_frames`.
         """
         if head.tag != "setBLOBVector":
             return None
@@ -477,11 +477,19 @@ class Router:
             return None
         if self.tables.snooped_blob(device, name, driver):
             return None  # a snooping driver that enabled BLOBs gets it whole
+        if self.tables.logs_message("message" in attrs):
+            assert self.tables.message_log is not None
+            self.tables.message_log(attrs, device)
         clients = [s.sink for s in self.tables.clients.values() if s.wants(True, device, name)]
         if self.tables.stream_drop_bytes and clients and is_stream_blob(head.data):
             clients = keep_up_with_stream(clients, self.tables.stream_drop_bytes, device, name)
         self.tables.cache.update_blob(device, name, attrs)
         return clients
+
+    def takes_attached(self, driver: DriverPort) -> bool:
+        """Whether a client on the Unix socket would take a BLOB of `driver`'s devices as a
+        memory file now (`RoutingTables.takes_attached`)."""
+        return self.tables.takes_attached(driver)
 
     def stream_cut_short(self, driver: DriverPort, head: FrameHead) -> None:
         """A BLOB vector that was streaming from `driver` ended before its end (the driver

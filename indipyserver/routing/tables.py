@@ -130,6 +130,16 @@ class RoutingTables:
                 return True
         return False
 
+    def takes_attached(self, driver: DriverPort) -> bool:
+        """Whether a client that takes BLOBs as memory files (``ClientPort.shares_blobs``: on
+        the Unix socket) wants some BLOB of a device `driver` owns: an in-process driver's
+        reason to attach its BLOBs rather than encode them (``drivers.driverconnection``)."""
+        owned = self.owned.get(driver)
+        if not owned:
+            return False
+        return any(state.sink.shares_blobs and any(state.wants_some_blob(d) for d in owned)
+                   for state in self.clients.values())
+
     def logs_message(self, has_message: bool) -> bool:
         """Whether an element a driver sends is logged (indiserver's -l): one with a message,
         when the server keeps a log."""
