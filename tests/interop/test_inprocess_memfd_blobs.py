@@ -39,7 +39,8 @@ from rig import blob_bytes
 from test_python_driver_memfd_blobs import RawClient
 from test_python_driver_memfd_blobs import attrs_of
 from test_python_driver_memfd_blobs import blob_request
-from test_python_driver_memfd_blobs import fnv1a64
+from test_python_driver_memfd_blobs import probe_takes_two_images
+from test_python_driver_memfd_blobs import tcp_and_unix_clients
 
 SIZE = 1_500_000
 #: The driver's memfds, and the server's duplicates of them: one process here.
@@ -89,12 +90,7 @@ async def test_a_unix_client_gets_the_memfd_and_a_tcp_client_base64(
     ``len`` (the server encoded the memfd), each before the BLOB_COUNT sent after it; once
     both have them the server holds no memfd of the driver's."""
     server = inprocess_server
-    tcp = await RawClient.tcp(server.port)
-    stack.callback(tcp.close)
-    unix = await RawClient.unix(server.socket_path)
-    stack.callback(unix.close)
-    await tcp.next("defNumberVector", "BLOB_REQUEST")
-    await unix.next("defBLOBVector", "IMAGE")
+    tcp, unix = await tcp_and_unix_clients(server, stack)
     for seed in (3, 4):
         expected = blob_bytes(SIZE, seed)
         await tcp.send(blob_request(SIZE, seed))
@@ -148,21 +144,12 @@ async def test_libindiclient_on_the_unix_socket_maps_the_drivers_memfd(
     probe = BaseClientProbe(probe_binary, 1, host=f"localhost:{server.socket_path}",
                             log_path=tmp_path / "probe.log")
     stack.push_async_callback(probe.close)
-    await probe.start()
-    await probe.expect("newProperty", device=DEVICE, name="BLOB_REQUEST", timeout=15)
-    await probe.command("blobmode", DEVICE, "Also")
-    await probe.barrier()
-    for seed in (5, 6):
-        after = probe.mark()
-        await probe.command("number", DEVICE, "BLOB_REQUEST", f"SIZE={SIZE}", f"SEED={seed}")
-        blob = await probe.expect("newBLOB", after=after, device=DEVICE, name="IMAGE",
-                                  timeout=15)
-        assert (blob["size"], blob["bloblen"]) == (SIZE, SIZE), blob
-        assert blob["fnv1a64"] == fnv1a64(blob_bytes(SIZE, seed)), blob
-        count = await probe.expect("newNumber", after=after, device=DEVICE, name="BLOB_COUNT")
-        assert {m["name"]: m["value"] for m in count["members"]} == {"COUNT": seed - 4}
+
+    async def tcp_sees_len(seed: int) -> None:
         frame, data, _ = await tcp.image()
         assert data == blob_bytes(SIZE, seed) and attrs_of(frame).get("len") == str(SIZE)
+
+    await probe_takes_two_images(probe, tcp_sees_len)
     await no_memfds_left(server)
 
 

@@ -25,6 +25,7 @@ import socket
 import stat
 import sys
 from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -208,6 +209,19 @@ async def stack() -> AsyncIterator[AsyncExitStack]:
         yield exits
 
 
+async def tcp_and_unix_clients(server: IndiServer | OurServer,
+                               stack: AsyncExitStack) -> tuple[RawClient, RawClient]:
+    """A raw TCP and a raw Unix-socket client of `server` (closed by `stack`), once each has
+    seen the rig's definitions."""
+    tcp = await RawClient.tcp(server.port)
+    stack.callback(tcp.close)
+    unix = await RawClient.unix(server.socket_path)
+    stack.callback(unix.close)
+    await tcp.next("defNumberVector", "BLOB_REQUEST")
+    await unix.next("defBLOBVector", "IMAGE")
+    return tcp, unix
+
+
 @pytest.mark.parametrize(("kind", "shared"), [("indipyserver", True), ("indiserver", True),
                                               ("indiserver", False)],
                          ids=["indipyserver", "indiserver", "indiserver-shared_blobs-off"])
@@ -221,12 +235,7 @@ async def test_tcp_and_unix_clients_get_the_drivers_bytes(
     (none when shared_blobs is off); the driver holds no memory file once both have them."""
     launcher = write_launcher(tmp_path / "indi_py_memfd_rig", tmp_path / "rxlog.jsonl", shared)
     server = start_server(kind, launcher, indiserver_factory, our_server)
-    tcp = await RawClient.tcp(server.port)
-    stack.callback(tcp.close)
-    unix = await RawClient.unix(server.socket_path)
-    stack.callback(unix.close)
-    await tcp.next("defNumberVector", "BLOB_REQUEST")
-    await unix.next("defBLOBVector", "IMAGE")
+    tcp, unix = await tcp_and_unix_clients(server, stack)
     for seed in (3, 4):
         expected = blob_bytes(SIZE, seed)
         await tcp.send(blob_request(SIZE, seed))
@@ -264,6 +273,15 @@ async def test_libindiclient_on_the_unix_socket_gets_the_drivers_bytes(
     probe = BaseClientProbe(probe_binary, 1, host=f"localhost:{server.socket_path}",
                             log_path=tmp_path / "probe.log")
     stack.push_async_callback(probe.close)
+    await probe_takes_two_images(probe)
+
+
+async def probe_takes_two_images(
+    probe: BaseClientProbe, after_each: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
+    """Start `probe`, ask for the rig's BLOBs (Also) and request two images (seeds 5 and 6):
+    each is reported with the size, length and bytes (FNV-1a) the driver sent, then the
+    BLOB_COUNT sent after it; `after_each(seed)` runs after each."""
     await probe.start()
     await probe.expect("newProperty", device=DEVICE, name="BLOB_REQUEST", timeout=15)
     await probe.command("blobmode", DEVICE, "Also")
@@ -277,6 +295,8 @@ async def test_libindiclient_on_the_unix_socket_gets_the_drivers_bytes(
         assert blob["fnv1a64"] == fnv1a64(blob_bytes(SIZE, seed)), blob
         count = await probe.expect("newNumber", after=after, device=DEVICE, name="BLOB_COUNT")
         assert {m["name"]: m["value"] for m in count["members"]} == {"COUNT": seed - 4}
+        if after_each is not None:
+            await after_each(seed)
 
 
 PAIR_DRIVER = """\
