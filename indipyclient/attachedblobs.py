@@ -106,11 +106,14 @@ class AttachedBlobs:
         self._claiming = began
 
     def resolve(self, data: bytes, began: int) -> SetBLOBVector | None:
-        """The ``setBLOBVector`` `data`, whose first byte came in read `began`, with its
-        attached members' bytes in it; None when it has no attached member (it is read as
+        """The ``setBLOBVector`` `data`, whose first byte came in read `began` (-1: a read
+        whose descriptors are another element's), with its attached members' bytes in it; None when it has no attached member (it is read as
         usual). Raises ProtocolError when the element or one of its memory files is wrong
         (the element is then dropped); the element's descriptors are closed in every case."""
-        self._begin(began)
+        if began >= 0:
+            self._begin(began)
+        else:
+            self._claiming = -1  # none are its (``Incoming._owner``)
         members = claim(data, self._pop)
         if not members:
             return None

@@ -250,10 +250,32 @@ class Incoming:
         return ProtocolError(f"{attached.excess()} descriptors came with no attached BLOB "
                              "member; closed")
 
+    def _owner(self, items: list[Any]) -> int:
+        """The index in `items` of the element that takes the descriptors of the read being
+        fed: the last whole element with attached members that begins in it. A read ends
+        with the write that passed descriptors, which began with its element, so any other
+        such element beginning in the read came without its own (a faulty server): it must
+        not take these (``attachedblobs``). -1 when there is none."""
+        owner = -1
+        continuing = self._began is not None
+        for i, item in enumerate(items):
+            kind = type(item)
+            if kind is Frame:
+                if continuing:
+                    continuing = False
+                elif item.tag == "setBLOBVector" and b"attached" in item.data:
+                    owner = i
+            elif kind is FrameEnd or kind is ProtocolError:
+                continuing = False
+            elif kind is FrameHead:
+                continuing = True  # streamed: its attached members take theirs in order
+        return owner
+
     def _frames(self, items: list[Any]) -> Iterator[Item]:
         """The general path: what the framer made of part of a read."""
         attached = self.attached
-        for item in items:
+        owner = self._owner(items) if attached is not None else -1
+        for index, item in enumerate(items):
             if type(item) is not Frame:
                 if attached is not None:
                     kind = type(item)
@@ -273,7 +295,10 @@ class Incoming:
                 yield item  # a BLOB's pieces, or a ProtocolError
                 continue
             if attached is not None:
+                continued = self._began is not None
                 began = self._element_began()
+                if not continued and index != owner:
+                    began = -1  # not this read's descriptors (`_owner`)
             if item.tag == "pingRequest":
                 yield item
                 continue

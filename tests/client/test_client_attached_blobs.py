@@ -15,6 +15,7 @@ import base64
 import itertools
 import os
 import zlib
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest import mock
@@ -149,7 +150,7 @@ def pipe_fd() -> int:
     return r
 
 
-BAD = {
+BAD: dict[str, tuple[Callable[[], list[int]], bytes, str]] = {
     "no descriptor left": (list, attached_set(member("a", 10)), "missing shared buffer"),
     "one short of two": (lambda: [memfd(b"y" * 10)],
                          attached_set(member("a", 10), member("b", 10)), "missing shared buffer"),
@@ -328,3 +329,16 @@ def test_an_element_short_of_descriptors_cannot_take_the_next_ones() -> None:
     assert [e["a"] for e in blob_events(items)] == [b"good"]
     assert "missing shared buffer" in errors(items)[0]
     assert _closed([first, second]) and not attached.fds
+
+
+def test_a_read_s_descriptors_go_to_the_last_attached_element_beginning_in_it() -> None:
+    """A read ends with the write that passed descriptors, which began with its element: an
+    attached element before it in the same read came without its own (a faulty server) and is
+    dropped, without taking the other's."""
+    incoming, attached = receiver()
+    fd = memfd(b"good")
+    attached.give([fd])
+    items = list(incoming.feed(attached_set(member("a", 9)) + attached_set(member("a", 4))))
+    assert [e["a"] for e in blob_events(items)] == [b"good"]
+    assert "missing shared buffer" in errors(items)[0]
+    assert _closed([fd]) and not attached.fds
