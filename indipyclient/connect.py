@@ -15,6 +15,9 @@
 
     asyncio.run(main())
 
+``host`` ``localhost:PATH`` is the server's Unix socket, as libindiclient names it
+(``connection``'s docstring: abstract on Linux, BLOBs there taken as memory files).
+
 What a ``Client`` offers:
 
 * ``client.connected``; ``client.devices`` (also ``client[device]``, ``len``, ``in``): the live

@@ -7,8 +7,10 @@ port; an empty path is indiserver's default, ``/tmp/indiserver``. On Linux the n
 ``-u`` listen on), elsewhere a filesystem path. The same host names mean the same sockets here,
 so a program written for pyindi-client or indilib reaches the same server.
 
-(libindiclient also tries the default socket first when the host is exactly ``localhost``;
-this library does not: ``localhost`` stays TCP, see docs/migrating.rst.)
+Checked with ``strace`` against Debian's libindiclient 1.9.9 (the BaseClient probe of
+``tests/interop``): ``localhost:`` connects to ``@/tmp/indiserver``, ``localhost:/tmp/x`` to
+``@/tmp/x`` with the same address length (no trailing NULs), and plain ``localhost`` uses TCP;
+this client makes the same calls.
 """
 
 from __future__ import annotations
