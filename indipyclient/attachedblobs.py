@@ -43,9 +43,14 @@ from indipydriver.sharedblobs import claim
 from indipydriver.sharedblobs import close_all
 from indipydriver.sharedblobs import glue
 
-__all__ = ["AttachedBlobs", "read_exactly"]
+__all__ = ["MAX_HELD", "AttachedBlobs", "read_exactly"]
 
 logger = logging.getLogger(__name__)
+
+#: Descriptors held unclaimed at most. Only an element under way across reads holds any for
+#: long (its own, from the read it began in: at most 16), so more is a faulty server passing
+#: them with the rest of a long element: the newest beyond this are closed at once.
+MAX_HELD = 64
 
 
 def read_exactly(fd: int, n: int) -> bytes:
@@ -85,6 +90,11 @@ class AttachedBlobs:
         self.read += 1
         for fd in fds:
             self.fds.append((self.read, fd))
+        if len(self.fds) > MAX_HELD:
+            extra = [self.fds.pop()[1] for _ in range(len(self.fds) - MAX_HELD)]
+            close_all(extra)
+            logger.warning("closed %d descriptors the server passed beyond the %d an element "
+                           "under way may hold", len(extra), MAX_HELD)
 
     def _pop(self) -> int | None:
         fds = self.fds

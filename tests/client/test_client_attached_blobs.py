@@ -26,6 +26,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyclient import events
+from indipyclient.attachedblobs import MAX_HELD
 from indipyclient.attachedblobs import AttachedBlobs
 from indipyclient.incoming import Incoming
 from indipyclient.incoming import Item
@@ -342,3 +343,15 @@ def test_a_read_s_descriptors_go_to_the_last_attached_element_beginning_in_it() 
     assert [e["a"] for e in blob_events(items)] == [b"good"]
     assert "missing shared buffer" in errors(items)[0]
     assert _closed([fd]) and not attached.fds
+
+
+def test_descriptors_held_while_an_element_is_under_way_are_bounded() -> None:
+    incoming, attached = receiver()
+    list(incoming.feed(attached_set(member("a", 4))[:25]))  # an element under way
+    fds = [memfd(b"m") for _ in range(MAX_HELD + 10)]
+    for start in range(0, len(fds), 16):
+        attached.give(fds[start:start + 16])
+    assert [fd for _, fd in attached.fds] == fds[:MAX_HELD]
+    assert _closed(fds[MAX_HELD:])
+    attached.close()
+    assert _closed(fds)
