@@ -278,10 +278,10 @@ class Connection:
             finally:
                 self._writer = None
                 self._pending.clear()
-                stream.close()
+                stream.close()  # nothing is read after this: its descriptors are all in
+                stream.close_fds()  # (those received with bytes never read: closed now)
                 with contextlib.suppress(Exception):
                     await asyncio.shield(stream.wait_closed())
-                stream.close_fds()  # received with bytes never read
             logger.info("connection to %s lost: %s", self.label, reason)
             self.model.clear()
             await self._tell(events.ConnectionLost(reason))

@@ -32,6 +32,8 @@ import indipyclient
 from indipyclient import ConnectionLost
 from indipyclient import ExponentialBackoff
 from indipyclient import setBLOBVector
+from indipyclient.connection import Connection
+from indipyclient.model import Model
 from indipyclient.serverstream import MAX_FDS as STREAM_MAX_FDS
 from indipyclient.serverstream import ServerStream
 from indipyclient.unixaddress import ABSTRACT
@@ -328,3 +330,29 @@ async def test_no_server_on_the_path_is_retried_and_said() -> None:
             pass
     assert client.connection.attempts >= 2
     assert client.connection.last_failure == "Connection refused"
+
+
+async def test_descriptors_waiting_unread_are_closed_when_the_program_stops() -> None:
+    """The program is slow (its handler waits), so the element with its memfd waits in the
+    stream's queue; stopping the connection then closes the descriptor too."""
+    arrived = asyncio.Event()
+
+    async def script(sock: socket.socket) -> None:
+        send(sock, DEF_TEXT)
+        send(sock, attached(4), [memfd(b"wait")])
+        arrived.set()
+        await hold(sock)
+
+    async def slow(event: object) -> None:
+        await asyncio.Event().wait()  # never returns: the reading waits behind it
+
+    async with fake_server(script) as path:
+        connection = Connection(f"localhost:{path}", 7624, Model(), slow)
+        task = asyncio.create_task(connection.run())
+        await arrived.wait()
+        await until(lambda: connection._writer is not None
+                    and connection._writer._nfds == 1, 5, "the memfd received, not read")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert memfds_open() == []
