@@ -6,7 +6,12 @@ indiserver passes with a C driver's BLOBs (``attachedblobs``) would be lost, and
 `UnixTransport` reads with ``recvmsg_into`` straight into the buffer its protocol lends (the
 ``asyncio.BufferedProtocol`` calls ``ServerStream`` answers, so the reads stay bounded, paused
 and lent as on TCP) and gives each read's descriptors to the protocol first
-(``fds_received``), so they wait beside the bytes they came with. A read that was cut short
+(``fds_received``), so they wait beside the bytes they came with. (One ``recvmsg`` returns
+at most what the server's socket buffer held, about 208 KiB on Linux, so a BLOB's reads are
+rarely large enough to be lent whole, and are copied once instead: filling a buffer with
+several did not change that against a server in another process, the reader draining the
+socket faster than the server fills it. The memfds are what spares copies here.) A read
+that was cut short
 of descriptors (more than `MAX_FDS` at once, or none left to the process) cannot be matched
 to its members: its descriptors are closed and the connection dropped, with an error saying
 why. Writes go straight to the socket, and what it does not take waits here (pausing the

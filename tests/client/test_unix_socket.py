@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import base64
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -33,6 +35,8 @@ from indipyclient import ConnectionLost
 from indipyclient import ExponentialBackoff
 from indipyclient import setBLOBVector
 from indipyclient.connection import Connection
+from indipyclient.incoming import Incoming
+from indipyclient.incoming import Item
 from indipyclient.model import Model
 from indipyclient.serverstream import MAX_FDS as STREAM_MAX_FDS
 from indipyclient.serverstream import ServerStream
@@ -356,3 +360,72 @@ async def test_descriptors_waiting_unread_are_closed_when_the_program_stops() ->
         with pytest.raises(asyncio.CancelledError):
             await task
     assert memfds_open() == []
+
+
+async def test_a_large_inline_blob_streams_through_lent_reads_intact(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inline BLOBs still stream on the socket, and a read that fills the stream's large
+    buffer is lent to the framer (``Incoming.feed_lent``), as on TCP. (Reads that large
+    need the server's socket buffer to hold them: forced here.)"""
+    image = bytes(range(256)) * (24 * 1024)  # 6 MiB: 8 MiB of base64
+    calls = {"lent": 0}
+    feed_lent = Incoming.feed_lent
+
+    def counted_lent(self: Incoming, data: bytearray) -> Iterator[Item]:
+        calls["lent"] += 1
+        return feed_lent(self, data)
+
+    monkeypatch.setattr(Incoming, "feed_lent", counted_lent)
+
+    async def script(sock: socket.socket) -> None:
+        send(sock, DEF_BLOB)
+        # Room for the whole element at once (as root), so that the client's reads are
+        # limited by its buffers rather than by this process writing between them.
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_SNDBUFFORCE", 32), 32 << 20)
+        except PermissionError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 << 20)  # capped: wmem_max
+        loop = asyncio.get_running_loop()
+        body = base64.b64encode(image)
+        await loop.sock_sendall(sock, b'<setBLOBVector device="Dev" name="IMAGE" state="Ok">'
+                                b'<oneBLOB name="img" size="' + str(len(image)).encode()
+                                + b'" format=".bin">' + body + b"</oneBLOB></setBLOBVector>\n")
+        await hold(sock)
+
+    async with fake_server(script) as path, \
+            indipyclient.connect(f"localhost:{path}", 7624) as client:
+        events = client.events()
+        async with asyncio.timeout(20):
+            async for event in events:
+                if isinstance(event, setBLOBVector):
+                    break
+        assert isinstance(event, setBLOBVector) and event["img"] == image
+        assert client.connection.attached_received == 0
+    assert calls["lent"] > 0, calls
+
+
+async def test_a_large_write_waits_for_the_peer_and_arrives_whole() -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    theirs.setblocking(False)
+    stream = ServerStream()
+    transport = UnixTransport(asyncio.get_running_loop(), ours, stream)
+    data = bytes(range(256)) * 8192  # 2 MiB: more than the socket holds
+    received = bytearray()
+
+    async def read_all() -> None:
+        loop = asyncio.get_running_loop()
+        while len(received) < len(data):
+            received.extend(await loop.sock_recv(theirs, 1 << 16))
+
+    try:
+        stream.write(data)
+        assert transport.get_write_buffer_size() > 0  # the socket took part of it
+        reader = asyncio.create_task(read_all())
+        async with asyncio.timeout(10):
+            await stream.drain()
+            await reader
+        assert received == data and transport.get_write_buffer_size() == 0
+    finally:
+        transport.close()
+        theirs.close()
+        await stream.wait_closed()
