@@ -33,6 +33,8 @@ from waiting import until
 import indipyclient
 from indipyclient import ConnectionLost
 from indipyclient import ExponentialBackoff
+from indipyclient import IPyClient
+from indipyclient import events
 from indipyclient import setBLOBVector
 from indipyclient.connection import Connection
 from indipyclient.incoming import Incoming
@@ -429,3 +431,31 @@ async def test_a_large_write_waits_for_the_peer_and_arrives_whole() -> None:
         transport.close()
         theirs.close()
         await stream.wait_closed()
+
+
+async def test_indipyclient_0_9_4_s_ipyclient_takes_the_same_host_name() -> None:
+    """``IPyClient("localhost:PATH", port)`` (0.9.4's API) goes through the same connection:
+    it learns the server's vectors and its attached BLOB's bytes reach ``rxevent``."""
+    got: list[bytes] = []
+
+    class Program(IPyClient):
+        async def rxevent(self, event: events.Event) -> None:
+            if isinstance(event, setBLOBVector):
+                got.append(event["img"])
+
+    async def script(sock: socket.socket) -> None:
+        send(sock, DEF_BLOB + DEF_TEXT + text("hello"))
+        send(sock, attached(5), [memfd(b"bytes")])
+        await hold(sock)
+
+    async with fake_server(script) as path:
+        program = Program(f"localhost:{path}", 7624)
+        await program.send_enableBLOB("Also", "Dev")
+        task = asyncio.create_task(program.asyncrun())
+        try:
+            await until(lambda: got, 10, "the BLOB at rxevent")
+            assert program["Dev"]["TEXT"]["t"] == "hello" and got == [b"bytes"]
+        finally:
+            program.shutdown()
+            await asyncio.wait_for(task, 10)
+    assert memfds_open() == []
