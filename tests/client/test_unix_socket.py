@@ -459,3 +459,32 @@ async def test_indipyclient_0_9_4_s_ipyclient_takes_the_same_host_name() -> None
             program.shutdown()
             await asyncio.wait_for(task, 10)
     assert memfds_open() == []
+
+
+async def test_a_member_attached_after_large_inline_data_reaches_the_program() -> None:
+    """A vector whose inline member is large streams to the BLOB receiver in pieces; its
+    attached member after it is read into the stream (``FrameAttached``): both arrive."""
+    inline = bytes(range(256)) * 1024  # streamed: over 64 KiB of base64
+    defs = (b'<defBLOBVector device="Dev" name="IMAGE" state="Idle" perm="ro">'
+            b'<defBLOB name="img"/><defBLOB name="raw"/></defBLOBVector>\n')
+    element = (b'<setBLOBVector device="Dev" name="IMAGE" state="Ok"><oneBLOB name="img" size="'
+               + str(len(inline)).encode() + b'" format=".bin">' + base64.b64encode(inline)
+               + b'</oneBLOB><oneBLOB name="raw" size="7" format=".bin" len="7" '
+               b'attached="true"/></setBLOBVector>\n')
+
+    async def script(sock: socket.socket) -> None:
+        send(sock, defs)
+        send(sock, element[:100], [memfd(b"memfd!!")])  # with the element's first bytes
+        await asyncio.get_running_loop().sock_sendall(sock, element[100:])
+        await hold(sock)
+
+    async with fake_server(script) as path, \
+            indipyclient.connect(f"localhost:{path}", 7624) as client:
+        stream = client.events()
+        async with asyncio.timeout(10):
+            async for event in stream:
+                if isinstance(event, setBLOBVector):
+                    break
+        assert isinstance(event, setBLOBVector)
+        assert (event["img"], event["raw"]) == (inline, b"memfd!!")
+    assert memfds_open() == []
