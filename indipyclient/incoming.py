@@ -155,7 +155,6 @@ class Incoming:
         self._began = None
         return began
 
-
     def _shortcut(self, data: bytes, pos: int) -> Generator[events.Event, None, int]:
         """The set elements from ``pos`` on of shapes known to go straight to the model,
         applied one by one as they are handed out; returns where the first other element

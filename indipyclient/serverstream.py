@@ -20,8 +20,8 @@ On a Unix socket the transport (``unixtransport``) also gives the descriptors ea
 brought (``fds_received``, before the read's bytes): they wait beside the queue and are handed
 out (`take_fds`) with the read that brought them, so the connection gives them to the framing
 just before those bytes; reads are joined only up to one that brought descriptors (a read
-ends with the write that passed them, which began with their element: ``attachedblobs``). Reading pauses too while more than `MAX_FDS` wait; `close_fds`
-closes those never taken.
+ends with the write that passed them, which began with their element: ``attachedblobs``).
+Reading pauses too while more than `MAX_FDS` wait; `close_fds` closes those never taken.
 """
 
 from __future__ import annotations
