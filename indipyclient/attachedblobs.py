@@ -116,10 +116,11 @@ class AttachedBlobs:
         self._claiming = began
 
     def resolve(self, data: bytes, began: int) -> SetBLOBVector | None:
-        """The ``setBLOBVector`` `data`, whose first byte came in read `began` (-1: a read
-        whose descriptors are another element's), with its attached members' bytes in it; None when it has no attached member (it is read as
-        usual). Raises ProtocolError when the element or one of its memory files is wrong
-        (the element is then dropped); the element's descriptors are closed in every case."""
+        """The ``setBLOBVector`` `data`, whose first byte came in read `began` (-1: in a read
+        whose descriptors are another element's), with its attached members' bytes in it;
+        None when it has no attached member (it is read as usual). Raises ProtocolError when
+        the element or one of its memory files is wrong (the element is then dropped); the
+        element's descriptors are closed in every case."""
         if began >= 0:
             self._begin(began)
         else:
