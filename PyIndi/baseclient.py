@@ -146,6 +146,8 @@ class BaseClient(BaseMediator):
     # -- server address and options -----------------------------------------------------------
 
     def setServer(self, hostname: str, port: int) -> None:
+        """Where `connectServer` goes: ``hostname`` ``localhost:PATH`` is the server's Unix
+        socket, as in libindi (``indipyclient.unixaddress``)."""
         self._host = str(hostname)
         self._port = int(port)
 

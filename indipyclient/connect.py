@@ -15,6 +15,9 @@
 
     asyncio.run(main())
 
+``host`` ``localhost:PATH`` is the server's Unix socket, as libindiclient names it
+(``connection``'s docstring: abstract on Linux, BLOBs there taken as memory files).
+
 What a ``Client`` offers:
 
 * ``client.connected``; ``client.devices`` (also ``client[device]``, ``len``, ``in``): the live
@@ -214,7 +217,7 @@ class Client:
             connected.cancel()
         if not self._connected_once.is_set():
             await self.close()
-            raise ConnectionError(f"could not connect to {self.host}:{self.port} within "
+            raise ConnectionError(f"could not connect to {self.connection.label} within "
                                   f"{self.connect_timeout:g} s") from None
 
     def _gave_up(self, task: asyncio.Task[None]) -> None:
@@ -245,7 +248,7 @@ class Client:
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "not connected"
-        return f"<Client {self.host}:{self.port} {state}, {len(self.model)} devices>"
+        return f"<Client {self.connection.label} {state}, {len(self.model)} devices>"
 
     # -- the model ----------------------------------------------------------------------
 
@@ -357,11 +360,11 @@ class Client:
                 known = "the device is known, the vector is not" if device in self.model.devices \
                     else "no such device either"
                 raise UnknownVector(device, vector, (
-                    f"{self.host}:{self.port} did not define it within {bound:g} s ({known}; "
+                    f"{self.connection.label} did not define it within {bound:g} s ({known}; "
                     "names are case-sensitive: indipy-getprop lists them)")) from None
         event = new_vector(target, values)
         if not self.connected:
-            raise NotConnected(f"not connected to {self.host}:{self.port}")
+            raise NotConnected(f"not connected to {self.connection.label}")
 
         async def send() -> None:
             await self.connection.send(event)

@@ -1,4 +1,12 @@
-"""The thin asyncio layer: one TCP connection to an INDI server, kept up.
+"""The thin asyncio layer: one connection to an INDI server, kept up.
+
+The server is ``host:port`` over TCP, or, as libindiclient names it, the Unix socket ``PATH``
+of the host ``localhost:PATH`` (``unixaddress``: abstract on Linux, ``localhost:`` alone is
+indiserver's ``/tmp/indiserver``; the port is then unused). There the server passes an indilib
+C driver's BLOBs as memory files beside the bytes: they are received (``unixtransport``), read
+into their elements (``attachedblobs``) and reach the program as inline ones would;
+``attached_received`` counts them. Logs name the server as ``host:port`` or the socket's path
+(``@/tmp/indiserver``).
 
 ``Connection.run()`` connects, reads, and reconnects until cancelled:
 
@@ -59,6 +67,7 @@ from indipydriver.retrypolicy import RetriesExhausted
 from indipydriver.retrypolicy import Retry
 
 from . import events
+from .attachedblobs import AttachedBlobs
 from .blobfiles import place_blob
 from .blobfiles import save_blob
 from .blobstream import BLOBReceiver
@@ -72,6 +81,9 @@ from .incoming import Item
 from .model import Model
 from .properties import BLOBVector
 from .serverstream import ServerStream
+from .unixaddress import shown
+from .unixaddress import unix_path
+from .unixtransport import open_unix
 
 # The policy's names are re-exported: ``indipyclient.Retry`` and its backoffs.
 __all__ = [
@@ -132,7 +144,8 @@ def failure_reason(exc: OSError) -> str:
 
 
 class Connection:
-    """One client's connection to ``host:port`` (see the module docstring)."""
+    """One client's connection to ``host:port``, or the Unix socket of ``localhost:PATH``
+    (see the module docstring)."""
 
     def __init__(
         self,
@@ -149,6 +162,10 @@ class Connection:
     ) -> None:
         self.host = host
         self.port = port
+        #: The Unix socket's path when `host` is ``localhost:PATH``; None for TCP.
+        self.unix_path = unix_path(host)
+        #: How logs and errors name the server: ``host:port``, or the socket's path.
+        self.label = f"{host}:{port}" if self.unix_path is None else shown(self.unix_path)
         self.model = model
         self.deliver = deliver
         self.blobfolder = blobfolder
@@ -170,6 +187,15 @@ class Connection:
         self.last_failure = ""
         self._incoming: Incoming | None = None
         self._receiver: BLOBReceiver | None = None
+        self._attached_before = 0  # BLOB members received as memory files, earlier connections
+        self._attached: AttachedBlobs | None = None
+
+    @property
+    def attached_received(self) -> int:
+        """BLOB members received as memory files (a Unix socket's server passed them so)
+        since this object was made."""
+        now = self._attached.received if self._attached is not None else 0
+        return self._attached_before + now
 
     @property
     def connected(self) -> bool:
@@ -184,12 +210,12 @@ class Connection:
     async def send_bytes(self, data: bytes) -> None:
         writer = self._writer
         if writer is None:
-            raise NotConnected(f"not connected to {self.host}:{self.port}")
+            raise NotConnected(f"not connected to {self.label}")
         writer.write(data)
         try:
             await writer.drain()
         except ConnectionError as exc:
-            raise NotConnected(f"connection to {self.host}:{self.port} lost: {exc}") from None
+            raise NotConnected(f"connection to {self.label} lost: {exc}") from None
 
     def blob_mode(self, device: str, vector: str | None) -> BLOBEnable:
         """The BLOB mode in force for a vector: asked for it, for its device, or the default."""
@@ -226,13 +252,16 @@ class Connection:
             self.attempts += 1
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT):
-                    _, stream = await asyncio.get_running_loop().create_connection(
-                        ServerStream, self.host, self.port)
+                    if self.unix_path is not None:
+                        _, stream = await open_unix(self.unix_path, ServerStream)
+                    else:
+                        _, stream = await asyncio.get_running_loop().create_connection(
+                            ServerStream, self.host, self.port)
             except OSError as exc:  # TimeoutError too: a host that never answers
                 self.last_failure = failure_reason(exc)
                 delay = self._next_delay(attempts, self.last_failure)
-                logger.info("cannot connect to %s:%s (%s); retrying in %.2f s", self.host,
-                            self.port, self.last_failure, delay)
+                logger.info("cannot connect to %s (%s); retrying in %.2f s", self.label,
+                            self.last_failure, delay)
                 await asyncio.sleep(delay)
                 continue
             self.last_failure = ""
@@ -240,7 +269,7 @@ class Connection:
             reason = "closed by the server"
             try:
                 self._writer = stream
-                logger.info("connected to %s:%s", self.host, self.port)
+                logger.info("connected to %s", self.label)
                 await self._greet()
                 await self._tell(events.ConnectionMade())
                 reason = await self._serve(stream)
@@ -249,10 +278,11 @@ class Connection:
             finally:
                 self._writer = None
                 self._pending.clear()
-                stream.close()
+                stream.close()  # nothing is read after this: its descriptors are all in
+                stream.close_fds()  # (those received with bytes never read: closed now)
                 with contextlib.suppress(Exception):
                     await asyncio.shield(stream.wait_closed())
-            logger.info("connection to %s:%s lost: %s", self.host, self.port, reason)
+            logger.info("connection to %s lost: %s", self.label, reason)
             self.model.clear()
             await self._tell(events.ConnectionLost(reason))
             await asyncio.sleep(self._next_delay(attempts, reason))
@@ -261,7 +291,7 @@ class Connection:
         try:
             return attempts.failed()
         except RetriesExhausted as exc:
-            raise NotConnected(f"gave up on {self.host}:{self.port} after {attempts.failures} "
+            raise NotConnected(f"gave up on {self.label} after {attempts.failures} "
                                f"failures in a row ({reason})") from exc
 
     async def _greet(self) -> None:
@@ -273,12 +303,17 @@ class Connection:
         await self.send_bytes(b"".join(greeting))
 
     async def _serve(self, stream: ServerStream) -> str:
-        incoming = self._incoming = Incoming(self.model, self.max_element_size)
+        attached = None
+        if self.unix_path is not None:
+            attached = self._attached = AttachedBlobs(self.model.max_blob_size)
+        incoming = self._incoming = Incoming(self.model, self.max_element_size, attached)
         watchdog = asyncio.create_task(self._watch_timeouts())
         deliver = self.deliver
         try:
             while True:
                 data = await stream.read(incoming.framer.streaming)
+                if attached is not None:
+                    attached.give(stream.take_fds())  # before the bytes they came with
                 if isinstance(data, bytearray):
                     # A whole read in the middle of a BLOB, lent (serverstream): its pieces
                     # go to the BLOBReceiver as views of it.
@@ -286,8 +321,8 @@ class Connection:
                     del data
                 elif not data:
                     if incoming.buffered:
-                        logger.warning("%s:%s closed in the middle of an element (%d bytes "
-                                       "dropped)", self.host, self.port, incoming.buffered)
+                        logger.warning("%s closed in the middle of an element (%d bytes "
+                                       "dropped)", self.label, incoming.buffered)
                     return "closed by the server"
                 else:
                     items = incoming.feed(data)
@@ -306,10 +341,18 @@ class Connection:
                                                  item)
                     else:
                         await self._other(item)
+                if attached is not None and attached.fds:
+                    leftover = incoming.leftover()
+                    if leftover is not None:
+                        self._malformed(str(leftover))
         finally:
             if self._receiver is not None:
                 self._receiver.discard()
                 self._receiver = None
+            if attached is not None:
+                attached.close()  # given, never claimed: the element never came whole
+                self._attached_before += attached.received
+                self._attached = None
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
@@ -405,7 +448,7 @@ class Connection:
     def _malformed(self, what: str) -> None:
         note = self._budget.take()
         if note is not None:
-            logger.warning("skipping malformed input from %s:%s: %s%s", self.host, self.port,
+            logger.warning("skipping malformed input from %s: %s%s", self.label,
                            clip(what), note)
 
     def _pong(self, frame: Frame) -> None:

@@ -12,6 +12,13 @@ elements arrived:
   (``blobstream`` receives them);
 * a ``ProtocolError`` for each malformed element (skipped).
 
+On a server's Unix socket (``Incoming(model, attached=AttachedBlobs(...))``) a
+``setBLOBVector`` whose members are memory files (``attached``) is read with the descriptors
+given to its ``AttachedBlobs`` (``attachedblobs``) and applied as an inline one; such a member
+met in an element already streaming (``FrameAttached``) becomes a ``FrameChunk`` holding its
+data as base64, as the streamed element's other members; `leftover` closes descriptors that
+came with no attached member.
+
 The general path is the protocol core's: ``Framer`` -> ``parse_element`` (each set element's
 answer reused by shape, ``setshapes``) -> ``Model.apply``. A burst takes a shortcut: while a
 read holds whole elements of the shape of the last set (the sets of one property differing only
@@ -38,12 +45,14 @@ from typing import Any
 from indipydriver.protocol import Frame
 from indipydriver.protocol import Framer
 from indipydriver.protocol import ProtocolError
+from indipydriver.protocol.frames import FrameAttached
 from indipydriver.protocol.frames import FrameChunk
 from indipydriver.protocol.frames import FrameEnd
 from indipydriver.protocol.frames import FrameHead
 from indipydriver.protocol.shapes import DIGITS_TO_ZERO
 
 from . import events
+from .attachedblobs import AttachedBlobs
 from .model import Model
 from .setshapes import SetShapes
 
@@ -64,12 +73,20 @@ class Incoming:
     """The receiving half of one connection (see the module docstring): a new one per
     connection, since the framer's state belongs to one stream."""
 
-    def __init__(self, model: Model, max_element_size: int = MAX_ELEMENT_SIZE) -> None:
+    def __init__(self, model: Model, max_element_size: int = MAX_ELEMENT_SIZE,
+                 attached: AttachedBlobs | None = None) -> None:
         self.model = model
+        self.attached = attached
         self.framer = Framer(max_element_size=max_element_size,
-                             stream_tags={"setBLOBVector"}, stream_min=STREAM_MIN)
+                             stream_tags={"setBLOBVector"}, stream_min=STREAM_MIN,
+                             split_attached=attached is not None)
         self.shapes = SetShapes()
         self.shortcut = 0  # elements the shortcut took (tests and benchmarks read it)
+        # With `attached`: the read (its number) the element under way began in, None when it
+        # began in the read being fed (`_now`), and the one a streaming element began in.
+        self._began: int | None = None
+        self._now = 0
+        self._streamed_began = 0
 
     @property
     def buffered(self) -> int:
@@ -79,6 +96,8 @@ class Incoming:
     def feed(self, data: bytes) -> Iterator[Item]:
         """Everything one read from the server means, in order (see the module docstring)."""
         framer = self.framer
+        if self.attached is not None:
+            self._next_read()
         last = self.shapes.last
         if last is not None and framer.buffered and type(data) is bytes:
             # Finish the element the last read cut in two, so that the rest of this read may
@@ -116,7 +135,25 @@ class Incoming:
     def feed_lent(self, data: bytearray) -> Iterator[Item]:
         """``feed`` for a read the connection lends in the middle of a BLOB
         (``Framer.feed_lent``): the BLOB's pieces are views of ``data``, not copies."""
+        if self.attached is not None:
+            self._next_read()
         yield from self._frames(self.framer.feed_lent(data))
+
+    def _next_read(self) -> None:
+        """A read begins (`attached`): which read the element under way, if any, began in."""
+        assert self.attached is not None
+        if self.framer.buffered or self.framer.streaming:
+            if self._began is None:
+                self._began = self._now  # it began in the last read
+        else:
+            self._began = None
+        self._now = self.attached.read
+
+    def _element_began(self) -> int:
+        """The read the element just handed out began in; the next one begins in this one."""
+        began = self._now if self._began is None else self._began
+        self._began = None
+        return began
 
     def _shortcut(self, data: bytes, pos: int) -> Generator[events.Event, None, int]:
         """The set elements from ``pos`` on of shapes known to go straight to the model,
@@ -201,15 +238,81 @@ class Incoming:
                     yield update(vector, event, state, timeout, timestamp, message, values)
             pos = end + count * stride
 
+    def leftover(self) -> ProtocolError | None:
+        """Once everything read so far is handed out: descriptors still unclaimed while no
+        element is under way came with no attached member (a server that sent too many); they
+        are closed, and the error says so. None when there are none."""
+        attached = self.attached
+        if (attached is None or not attached.fds or self.framer.buffered
+                or self.framer.streaming):
+            return None
+        return ProtocolError(f"{attached.excess()} descriptors came with no attached BLOB "
+                             "member; closed")
+
+    def _owner(self, items: list[Any]) -> int:
+        """The index in `items` of the element that takes the descriptors of the read being
+        fed: the last whole element with attached members that begins in it. A read ends
+        with the write that passed descriptors, which began with its element, so any other
+        such element beginning in the read came without its own (a faulty server): it must
+        not take these (``attachedblobs``). -1 when there is none."""
+        owner = -1
+        continuing = self._began is not None
+        for i, item in enumerate(items):
+            kind = type(item)
+            if kind is Frame:
+                if continuing:
+                    continuing = False
+                elif item.tag == "setBLOBVector" and b"attached" in item.data:
+                    owner = i
+            elif kind is FrameEnd or kind is ProtocolError:
+                continuing = False
+            elif kind is FrameHead:
+                continuing = True  # streamed: its attached members take theirs in order
+        return owner
+
     def _frames(self, items: list[Any]) -> Iterator[Item]:
         """The general path: what the framer made of part of a read."""
-        for item in items:
+        attached = self.attached
+        owner = self._owner(items) if attached is not None else -1
+        for index, item in enumerate(items):
             if type(item) is not Frame:
+                if attached is not None:
+                    kind = type(item)
+                    if kind is FrameAttached:
+                        try:
+                            yield FrameChunk(attached.resolve_one(bytes(item.data),
+                                                                  self._streamed_began))
+                        except ProtocolError as exc:
+                            yield exc
+                        continue
+                    if kind is FrameHead:
+                        # (Not ended yet: the element is still under way.)
+                        self._streamed_began = self._began = (
+                            self._now if self._began is None else self._began)
+                    elif kind is FrameEnd or kind is ProtocolError:
+                        self._element_began()
                 yield item  # a BLOB's pieces, or a ProtocolError
                 continue
+            if attached is not None:
+                continued = self._began is not None
+                began = self._element_began()
+                if not continued and index != owner:
+                    began = -1  # not this read's descriptors (`_owner`)
             if item.tag == "pingRequest":
                 yield item
                 continue
+            if (attached is not None and item.tag == "setBLOBVector"
+                    and b"attached" in item.data):
+                try:
+                    blobs = attached.resolve(item.data, began)
+                except ProtocolError as exc:
+                    yield exc
+                    continue
+                if blobs is not None:
+                    change = self.model.apply(blobs)
+                    if change is not None:
+                        yield change
+                    continue
             try:
                 event = self.shapes.parse(item.data)
             except ProtocolError as exc:

@@ -15,22 +15,34 @@ chunks that stay in the processor's cache: 1 MiB chunks made a 100k burst about 
 
 Bounded: reading pauses while more than `QUEUE_LIMIT` bytes, or `MAX_LENT` lent buffers,
 wait for the program, and resumes when half of that is left.
+
+On a Unix socket the transport (``unixtransport``) also gives the descriptors each read
+brought (``fds_received``, before the read's bytes): they wait beside the queue and are handed
+out (`take_fds`) with the read that brought them, so the connection gives them to the framing
+just before those bytes; reads are joined only up to one that brought descriptors (a read
+ends with the write that passed them, which began with their element: ``attachedblobs``).
+Reading pauses too while more than `MAX_FDS` wait; `close_fds` closes those never taken.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import os
 from typing import cast
 
 from indipydriver.readbuffers import ReadBufferPool
 
-__all__ = ["LARGE_READ", "MAX_LENT", "QUEUE_LIMIT", "SMALL_READ", "ServerStream"]
+__all__ = ["LARGE_READ", "MAX_FDS", "MAX_LENT", "QUEUE_LIMIT", "SMALL_READ", "ServerStream"]
 
 SMALL_READ = 1 << 18
 LARGE_READ = 1 << 20
 QUEUE_LIMIT = 4 * LARGE_READ
 MAX_LENT = 4
+#: Descriptors waiting beside the queue past which reading pauses (a memory file holds an
+#: image: as many waiting as a few reads' worth of the socket's bytes would be too many).
+MAX_FDS = 64
+_NO_FDS: list[int] = []
 
 
 class ServerStream(asyncio.BufferedProtocol):
@@ -60,6 +72,12 @@ class ServerStream(asyncio.BufferedProtocol):
         self._write_paused = False
         self._transport: asyncio.Transport | None = None
         self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Descriptors (Unix socket): (the number of the queue entry they came with, fds).
+        self._fds: collections.deque[tuple[int, list[int]]] = collections.deque()
+        self._nfds = 0  # descriptors in _fds
+        self._appended = 0  # queue entries appended so far
+        self._popped = 0  # ... and taken
+        self._taken: list[int] = _NO_FDS
 
     @property
     def queued(self) -> int:
@@ -75,6 +93,11 @@ class ServerStream(asyncio.BufferedProtocol):
         buf = self._reading = self._pool.get() if self._large else self._small
         return buf
 
+    def fds_received(self, fds: list[int]) -> None:
+        """The descriptors the next read (``buffer_updated``) brought."""
+        self._fds.append((self._appended, fds))
+        self._nfds += len(fds)
+
     def buffer_updated(self, nbytes: int) -> None:
         buf = self._reading
         assert buf is not None
@@ -85,9 +108,10 @@ class ServerStream(asyncio.BufferedProtocol):
         else:
             self._queue.append(bytes(memoryview(buf)[:nbytes]))
         del buf
+        self._appended += 1
         self._queued += nbytes
         if not self._paused and (self._queued >= self._queue_limit
-                                 or self._lent >= self._max_lent):
+                                 or self._lent >= self._max_lent or self._nfds > MAX_FDS):
             self._paused = True
             assert self._transport is not None
             self._transport.pause_reading()
@@ -135,14 +159,20 @@ class ServerStream(asyncio.BufferedProtocol):
             if not blob:
                 self._pool.shrink()  # back to small reads: keep one large buffer
         data = queue.popleft()
+        self._popped += 1
         self._queued -= len(data)
+        # (A read that brought descriptors is not joined to those after it: see `_join`.)
+        joinable = not (self._fds and self._came_with_fds(self._popped - 1))
         if isinstance(data, bytearray):
             self._lent -= 1
             if not blob:
-                data = self._join(bytes(data))
-        elif queue:
+                data = self._join(bytes(data)) if joinable else bytes(data)
+        elif queue and joinable:
             data = self._join(data)
-        if self._paused and self._queued <= self._queue_limit // 2 and self._lent < self._max_lent:
+        if self._fds:
+            self._take_fds_read()
+        if (self._paused and self._queued <= self._queue_limit // 2
+                and self._lent < self._max_lent and self._nfds <= MAX_FDS):
             self._paused = False
             assert self._transport is not None
             self._transport.resume_reading()
@@ -160,10 +190,45 @@ class ServerStream(asyncio.BufferedProtocol):
                     break
                 self._lent -= 1
             part = queue.popleft()
+            self._popped += 1
             parts.append(part)
             size += len(part)
+            if self._fds and self._came_with_fds(self._popped - 1):
+                break  # a joined read holds one read's descriptors at most, at its end
         self._queued -= size - len(first)  # the parts after the first left the queue
         return first if len(parts) == 1 else b"".join(parts)
+
+    def _came_with_fds(self, entry: int) -> bool:
+        """Whether queue entry number `entry` brought descriptors."""
+        for number, _ in self._fds:
+            if number >= entry:
+                return number == entry
+        return False
+
+    def _take_fds_read(self) -> None:
+        """Move the descriptors of the entries read to `_taken`."""
+        fds = self._fds
+        while fds and fds[0][0] < self._popped:
+            _, some = fds.popleft()
+            self._nfds -= len(some)
+            if self._taken is _NO_FDS:
+                self._taken = []
+            self._taken.extend(some)
+
+    def take_fds(self) -> list[int]:
+        """The descriptors that came with the data the last `read` returned (and any before
+        it not yet taken), oldest first; the caller owns them now."""
+        taken, self._taken = self._taken, _NO_FDS
+        return taken
+
+    def close_fds(self) -> None:
+        """Close the descriptors received and not taken (the connection ended)."""
+        while self._fds:
+            for fd in self._fds.popleft()[1]:
+                _close(fd)
+        for fd in self.take_fds():
+            _close(fd)
+        self._nfds = 0
 
     def _wake_reader(self) -> None:
         reader, self._reader = self._reader, None
@@ -193,3 +258,10 @@ class ServerStream(asyncio.BufferedProtocol):
 
     async def wait_closed(self) -> None:
         await asyncio.shield(self._closed)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
