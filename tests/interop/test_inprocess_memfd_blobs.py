@@ -30,6 +30,8 @@ from peers import getprop
 from serverkit import open_memfds
 from waiting import until
 
+import indipyclient
+
 BASECLIENT = Path(__file__).resolve().parent / "baseclient"
 sys.path.insert(0, str(BASECLIENT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -178,4 +180,33 @@ async def test_indi_getprop_saves_the_drivers_bytes_while_a_unix_client_takes_th
     result = await fetch
     assert result.result.returncode == 0, result.result.describe()
     assert (saved / f"{DEVICE}.IMAGE.FRAME.bin").read_bytes() == expected
+    await no_memfds_left(server)
+
+
+async def test_our_client_on_the_unix_socket_takes_the_in_process_drivers_memfds(
+    inprocess_server: OurServer, stack: AsyncExitStack,
+) -> None:
+    """Python at both ends, no base64 anywhere: our client library on ``localhost:PATH``
+    enables the rig's BLOBs, so the in-process driver attaches them; the client gets the
+    driver's bytes from the memfds (``attached_received``), and a TCP client watching sees
+    ``len`` on the base64 the server encoded for it. No memfd is left in the server."""
+    server = inprocess_server
+    tcp = await RawClient.tcp(server.port)
+    stack.callback(tcp.close)
+    await tcp.next("defNumberVector", "BLOB_REQUEST")
+    client = await stack.enter_async_context(
+        indipyclient.connect(f"localhost:{server.socket_path}", 0, connect_timeout=15))
+    await client.wait_for(DEVICE, "IMAGE", timeout=15)
+    await client.send_enableBLOB("Also", DEVICE)
+    events = client.events()
+    for n, seed in enumerate((7, 8), start=1):
+        await client.set(DEVICE, "BLOB_REQUEST", {"SIZE": SIZE, "SEED": seed}, wait=False)
+        async with asyncio.timeout(15):
+            async for event in events:
+                if event.eventtype == "SetBLOB" and event.vectorname == "IMAGE":
+                    assert event["FRAME"] == blob_bytes(SIZE, seed)
+                    break
+        assert client.connection.attached_received == n
+        frame, data, _ = await tcp.image()
+        assert data == blob_bytes(SIZE, seed) and attrs_of(frame).get("len") == str(SIZE)
     await no_memfds_left(server)
