@@ -36,3 +36,16 @@ def test_a_hung_test_fails_with_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Timeout" in result.stdout and "test_hang" in result.stdout, result.stdout
     assert "1 failed" in result.stdout, result.stdout
+
+
+def test_every_test_module_has_its_own_name() -> None:
+    """Test folders are not packages, so pytest imports each module by its file name: a second
+    ``test_x.py`` anywhere under tests/ stops the whole run at collection ("import file
+    mismatch"), which a run of one folder never shows."""
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(REPO)} and {path.relative_to(REPO)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, clashes
