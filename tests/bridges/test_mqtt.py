@@ -44,6 +44,7 @@ from indiredis import mqtt_server
 from indiredis import mqtttoport_async
 from indiredis import mqtttoredis_async
 from indiredis import redis_server
+from indiredis.topics import ONLINE
 
 TEL = "Telescope Simulator"
 
@@ -342,10 +343,14 @@ def snooper_script(folder: Path) -> Path:
     return script
 
 
-async def watch(broker_port: int, topic: str, into: list[bytes]) -> None:
-    """Keep every payload published on ``topic`` (run it as a bridge)."""
+async def watch(broker_port: int, topic: str, into: list[bytes],
+                subscribed: asyncio.Event | None = None) -> None:
+    """Keep every payload published on ``topic`` (run it as a bridge); `subscribed` is set
+    once the broker has the subscription (nothing published before it reaches us)."""
     async with aiomqtt.Client("127.0.0.1", broker_port) as mq:
         await mq.subscribe(topic)
+        if subscribed is not None:
+            subscribed.set()
         async for message in mq.messages:
             into.append(bytes(message.payload))  # type: ignore[arg-type]
 
@@ -447,21 +452,29 @@ async def test_client_certificates_are_required_and_accepted(
 async def test_a_site_with_a_subscribe_list_obeys_only_the_listed_client_sides(
         mosquitto_factory: Any) -> None:
     """inditomqtt with subscribe_list=["port1"]: a new value published on to_indi/intruder
-    never reaches its driver; the same from to_indi/port1 does."""
+    never reaches its driver; the same from to_indi/port1 does. The getProperties is sent once
+    the watcher is subscribed and the site says it is online (it subscribes before that):
+    MQTT keeps nothing for a subscriber that is not there yet."""
     broker = mosquitto_factory()
     mqtt = mqtt_server("127.0.0.1", broker.port)
     gadget = make_gadget()
     server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
     answers: list[bytes] = []
+    status: list[bytes] = []
+    watching = asyncio.Event()
 
     def new_value(value: int) -> bytes:
         return (b'<newNumberVector device="Gadget" name="VALUE"><oneNumber name="V">'
                 + str(value).encode() + b"</oneNumber></newNumberVector>")
 
-    async with running(server), bridge(watch(broker.port, "from_indi/siteB", answers)), \
+    async with running(server), \
+            bridge(watch(broker.port, "from_indi/siteB", answers, watching)), \
+            bridge(watch(broker.port, "indi_status/siteB", status)), \
             bridge(inditomqtt_async(indi_server("127.0.0.1", server.port), "siteB", mqtt,
                                     ["port1"])):
         async with aiomqtt.Client("127.0.0.1", broker.port) as mq:
+            await asyncio.wait_for(watching.wait(), 15)
+            await until(lambda: _any(status, ONLINE), what="the site online")
             await mq.publish("to_indi/port1", b'<getProperties version="1.7"/>', qos=2)
             await until(lambda: _any(answers, b"defNumberVector"), what="the site's devices")
             await mq.publish("to_indi/intruder", new_value(77), qos=2)
