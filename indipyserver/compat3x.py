@@ -42,7 +42,7 @@ class Server3x:
     def drivers(self) -> list[IPyDriver]:
         """The in-process drivers served."""
         from indipydriver.driver import IPyDriver as Driver
-        from indipyserver.drivers.driverconnection import InProcessDriverConnection
+        from indipyserver.drivers.inprocess import InProcessDriverConnection
 
         return [conn.driver for conn in self.connections
                 if isinstance(conn, InProcessDriverConnection)

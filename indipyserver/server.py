@@ -21,7 +21,7 @@ from indipyserver.clients.unixsocket import shown
 from indipyserver.compat3x import Done
 from indipyserver.compat3x import Server3x
 from indipyserver.drivers.driverconnection import DriverConnection
-from indipyserver.drivers.driverconnection import InProcessDriverConnection
+from indipyserver.drivers.inprocess import InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
 from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run

@@ -189,7 +189,7 @@ class PortClient(ClientSide):
 
     async def run(self) -> None:
         from indipyserver import IPyServer
-        from indipyserver.drivers.driverconnection import InProcessRemote
+        from indipyserver.drivers.inprocess import InProcessRemote
 
         server = IPyServer(host=self.host, port=self.port, handle_signals=False)
         server.add_connection(InProcessRemote(self, label=f"MQTT network ({self.mqtt_id})"))

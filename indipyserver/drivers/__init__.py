@@ -1,6 +1,7 @@
 """The server's side of drivers: in-process, executable and remote INDI servers.
 
-The connection base and the in-process driver (`driverconnection`), executable drivers on pipes
+The connection base (`driverconnection`), in-process drivers and remotes (`inprocess`),
+executable drivers on pipes
 (`executable`, `pipereader`), remote servers (`remote`), framed reads and flow-controlled
 writes to them (`inbound`, `outbound`) and the drivers' message log (`messagelog`); restart and
 reconnect delays follow the project's one policy, `indipydriver.retrypolicy`. It may import every folder of the server but the top level.

@@ -42,7 +42,7 @@ from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
 from indipydriver.rxevents import setBLOBVector
 from indipyserver.blobs import attached as attached_module
-from indipyserver.drivers import driverconnection
+from indipyserver.drivers import inprocess
 
 HELLO = '<getProperties version="1.7"/><enableBLOB device="Gadget">Also</enableBLOB>'
 #: The driver's memfds and the server's duplicates of them (one process here).
@@ -319,7 +319,7 @@ async def test_out_of_descriptors_the_server_encodes_the_drivers_memfd_at_once(
     def no_more(fds: object) -> list[int]:
         raise OSError(errno.EMFILE, "Too many open files")
 
-    monkeypatch.setattr(driverconnection, "duplicates", no_more)
+    monkeypatch.setattr(inprocess, "duplicates", no_more)
     async with serving(driver) as (path, port), unix_client(path) as unix:
         tcp = await tcp_client(port)
         await send_then_number(driver, payload)

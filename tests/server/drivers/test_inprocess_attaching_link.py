@@ -27,7 +27,7 @@ from waiting import until
 from indipydriver.links import AttachingLink
 from indipydriver.links import FramedLink
 from indipyserver.blobs import attached as attached_module
-from indipyserver.drivers.driverconnection import InProcessDriverConnection
+from indipyserver.drivers.inprocess import InProcessDriverConnection
 from indipyserver.routing.router import Router
 
 DEF = ("<defBLOBVector device='Cam' name='IMAGE' state='Idle' perm='ro'>"

@@ -60,7 +60,7 @@ async def test_the_first_write_of_a_loop_turn_reaches_the_client_at_once() -> No
     before (the burst test above)."""
     from serverkit import Recorder
 
-    from indipyserver.drivers.driverconnection import InProcessDriverConnection
+    from indipyserver.drivers.inprocess import InProcessDriverConnection
     from indipyserver.routing.router import Router
 
     router = Router()
@@ -103,7 +103,7 @@ async def test_malformed_xml_from_an_in_process_driver_is_logged_and_the_rest_ro
     for one good element must not swallow errors)."""
     from serverkit import Recorder
 
-    from indipyserver.drivers.driverconnection import InProcessDriverConnection
+    from indipyserver.drivers.inprocess import InProcessDriverConnection
     from indipyserver.routing.router import Router
 
     router = Router()

@@ -22,7 +22,7 @@ from indipydriver import IPyDriver
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
-from indipyserver.drivers.driverconnection import InProcessDriverConnection
+from indipyserver.drivers.inprocess import InProcessDriverConnection
 from indipyserver.routing.router import Router
 
 DEF = (b'<defNumberVector device="D" name="N" state="Idle" perm="rw"><defNumber name="v" '

@@ -34,7 +34,7 @@ from indipydriver import TextVector
 from indipydriver.protocol.frames import Frame
 from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
-from indipyserver.drivers.driverconnection import InProcessDriverConnection
+from indipyserver.drivers.inprocess import InProcessDriverConnection
 
 # Names and texts with what makes framing differ: entities, quotes, spaces at either end, tabs,
 # non-ASCII, a control character (sent as U+FFFD).

@@ -23,7 +23,7 @@ from serverkit import server
 from indipydriver.links import FramedLink
 from indipydriver.protocol.framing import Frame
 from indipydriver.protocol.framing import Framer
-from indipyserver.drivers.driverconnection import InProcessRemote
+from indipyserver.drivers.inprocess import InProcessRemote
 
 DEFS = (b'<defNumberVector device="Far" name="N" state="Idle" perm="rw"><defNumber name="v" '
         b'format="%g" min="0" max="9" step="1">1</defNumber></defNumberVector>'

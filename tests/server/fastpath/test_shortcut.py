@@ -742,7 +742,7 @@ async def test_a_new_vector_to_an_in_process_driver_is_left_to_the_general_path_
     declines a client's new vector to its device as soon as it knows the owner, without
     trying the write (it tried, and always failed), and the general path delivers it."""
     from indipydriver import IPyDriver
-    from indipyserver.drivers.driverconnection import InProcessDriverConnection
+    from indipyserver.drivers.inprocess import InProcessDriverConnection
 
     router = Router()
     owner = InProcessDriverConnection(IPyDriver())

@@ -35,7 +35,7 @@ from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.clientconnection import ClientConnection
-from indipyserver.drivers.driverconnection import InProcessDriverConnection
+from indipyserver.drivers.inprocess import InProcessDriverConnection
 
 RAW = 256 * 1024  # 350 KB of base64 per BLOB: the 1 MiB pipe holds three
 
