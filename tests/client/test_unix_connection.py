@@ -28,6 +28,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from serverkit import open_memfds
 from waiting import until
 
 import indipyclient
@@ -74,15 +75,8 @@ def memfd(data: bytes) -> int:
 
 
 def memfds_open() -> list[str]:
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("/memfd:"):
-            found.append(target)
-    return found
+    """Every memory file this process holds open."""
+    return open_memfds("self", "/memfd:")
 
 
 def text_of(client: indipyclient.Client) -> str | None:

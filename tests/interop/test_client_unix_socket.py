@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 from peers import IndiServer
 from peers import OurServer
 from peers import find_binary
+from serverkit import open_memfds
 from waiting import wait_for
 
 import indipyclient
@@ -42,16 +42,8 @@ def start_server(kind: str, indiserver_factory: Callable[..., IndiServer],
 
 
 def memfds_open() -> list[str]:
-    """The memory files this process holds open."""
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("/memfd:"):
-            found.append(target)
-    return found
+    """Every memory file this process holds open."""
+    return open_memfds("self", "/memfd:")
 
 
 def assert_fits(data: bytes, size: int) -> None:
