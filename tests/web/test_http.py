@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 
+from peers import free_port
 from starlette.testclient import TestClient
 from webpeers import DEVICE
 from webpeers import PASSWORDS
 from webpeers import Backend
 from webpeers import ServerThread
 from webpeers import login
+from webpeers import make_test_driver
 from webpeers import received
 from webpeers import wait_for
 
+from indipyweb.app import make_app
 from indipyweb.blobfolder import BlobFolder
+from indipyweb.clientsource import ClientSource
 
 
 def test_pages_redirect_to_login_and_the_api_and_stream_answer_401_without_a_session(
@@ -482,6 +487,40 @@ def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
     assert not ended.is_set()
     assert web.post("/logout", data={"csrf_token": csrf}).status_code == 200  # to /login
     assert ended.wait(5), "the stream outlived its session"
+
+
+def test_on_the_servers_unix_socket_the_app_saves_images_passed_as_memory_files(
+        tmp_home: Path, dbfolder: Path, blobfolder: Path) -> None:
+    """``--indihost localhost:PATH``: the app reaches our server's Unix socket, so the
+    in-process driver attaches its image as a memory file (no base64 made or decoded) and the
+    app saves it, lists it and serves its bytes as for one sent inline."""
+    path = f"/tmp/indipyweb-test-{uuid.uuid4().hex}"
+    indi = ServerThread(free_port(), make_test_driver(), unix_path=path).start()
+    try:
+        app = make_app(indihost=f"localhost:{path}", indiport=0, dbfolder=dbfolder,
+                       blobfolder=blobfolder, max_upload_mb=1.0, set_timeout=5.0)
+        with TestClient(app, base_url="http://testserver") as web:
+            source = app.state.web.source
+            wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the test device")
+            image = bytes(range(256)) * 4096  # 1 MiB
+
+            async def send_blob() -> None:
+                vec = indi.driver["WebTest"]["UPLOAD"]  # type: ignore[index]
+                vec["FILE"] = image
+                vec.set_blobformat("FILE", ".dat")
+                await vec.send_setVector()
+
+            indi.call(send_blob)
+            saved = wait_for(lambda: list(blobfolder.glob("WebTest_UPLOAD_FILE_*.dat")),
+                             what="the image saved")
+            inner = source.inner
+            assert isinstance(inner, ClientSource)
+            assert inner.client.connection.attached_received == 1  # the memory file
+            login(web, "view")
+            assert saved[0].name in web.get("/blobs").text
+            assert web.get(f"/blobs/file/{saved[0].name}").content == image
+    finally:
+        indi.stop()
 
 
 def test_a_viewer_can_neither_delete_blobs_nor_see_a_delete_button(

@@ -106,8 +106,9 @@ class ServerThread:
     """`IPyServer` on its own event loop in a thread; `call` runs a coroutine there."""
 
     def __init__(self, port: int, driver: ipd.IPyDriver | None = None,
-                 exdrivers: tuple[str, ...] = ()) -> None:
+                 exdrivers: tuple[str, ...] = (), unix_path: str | None = None) -> None:
         self.port = port
+        self.unix_path = unix_path  # its Unix socket too (``-u``), when given
         self.driver = driver
         self.exdrivers = exdrivers
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -127,7 +128,8 @@ class ServerThread:
     def _main(self) -> None:
         async def serve() -> None:
             drivers = [self.driver] if self.driver is not None else []
-            self.server = IPyServer(*drivers, port=self.port, handle_signals=False)
+            self.server = IPyServer(*drivers, port=self.port, handle_signals=False,
+                                    unix_path=self.unix_path)
             for program in self.exdrivers:
                 self.server.add_exdriver(program)
             self.loop = asyncio.get_running_loop()
