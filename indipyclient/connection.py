@@ -81,7 +81,7 @@ from .incoming import Item
 from .model import Model
 from .properties import BLOBVector
 from .serverstream import ServerStream
-from .unixaddress import shown
+from .unixaddress import server_label
 from .unixaddress import unix_path
 from .unixtransport import open_unix
 
@@ -165,7 +165,7 @@ class Connection:
         #: The Unix socket's path when `host` is ``localhost:PATH``; None for TCP.
         self.unix_path = unix_path(host)
         #: How logs and errors name the server: ``host:port``, or the socket's path.
-        self.label = f"{host}:{port}" if self.unix_path is None else shown(self.unix_path)
+        self.label = server_label(host, port)
         self.model = model
         self.deliver = deliver
         self.blobfolder = blobfolder

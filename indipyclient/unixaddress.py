@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["ABSTRACT", "DEFAULT_PATH", "PREFIX", "shown", "unix_address", "unix_path"]
+__all__ = ["ABSTRACT", "DEFAULT_PATH", "PREFIX", "server_label", "shown", "unix_address",
+           "unix_path"]
 
 #: The prefix that makes a host name a Unix socket's path.
 PREFIX = "localhost:"
@@ -43,3 +44,10 @@ def unix_address(path: str) -> str:
 def shown(path: str) -> str:
     """`path` as indilib's tools write it in logs: an abstract name with a leading ``@``."""
     return "@" + path if ABSTRACT else path
+
+
+def server_label(host: str, port: int) -> str:
+    """How logs and status lines name the server: ``host:port``, or the Unix socket's path
+    (``@/tmp/indiserver``) for ``localhost:PATH``, whose port is unused."""
+    path = unix_path(host)
+    return f"{host}:{port}" if path is None else shown(path)

@@ -35,6 +35,7 @@ from indipyclient.coalesce import Coalescer
 from indipyclient.coalesce import summarise
 from indipyclient.connection import default_retry
 from indipyclient.history import ValueHistory
+from indipyclient.unixaddress import server_label
 from indipydriver.retrypolicy import Backoff
 from indipydriver.retrypolicy import Retry
 
@@ -115,7 +116,7 @@ class TermApp(App[None]):
         self.host = host
         self.port = port
         self.blobfolder = Path(blobfolder) if blobfolder is not None else None
-        self.server = f"{host}:{port}"
+        self.server = server_label(host, port)  # ``@PATH`` for a Unix socket
         self.refresh_seconds = refresh_seconds
         self.client: indipyclient.Client | None = None
         self.stream: indipyclient.EventStream | None = None

@@ -7,6 +7,7 @@ received, or drives the driver and checks what the screen shows.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ from textual.widgets import TabbedContent
 import indipydriver as ipd
 from indipyclient import ConstantBackoff
 from indipyclient import Retry
+from indipyclient.unixaddress import shown
 from indipyserver import IPyServer
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen
@@ -621,3 +623,21 @@ async def test_a_numbers_field_shows_its_limits_in_its_format(kit: tuple[IPyServ
         coords = await show_group(app, pilot, "COORDS")
         dec = coords.rows["DEC"].field
         assert dec is not None and dec.placeholder == "-90:00:00 .. 90:00:00"
+
+
+async def test_on_a_unix_socket_the_status_names_its_path(tmp_home: Path) -> None:
+    """``--host localhost:PATH`` reaches the server's Unix socket, as libindiclient's host
+    names do: the devices are listed and the status line names the socket (``@PATH``), not a
+    host and port."""
+    path = f"/tmp/indipyterm-test-{uuid.uuid4().hex}"
+    server = IPyServer(KitDriver(), host="127.0.0.1", port=0, handle_signals=False,
+                       unix_path=path)
+    async with running(server):
+        app = TermApp(f"localhost:{path}", 7624, None)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.device_names() == ["Kit", "Weather"],
+                           what="devices")
+            start = app.screen
+            assert isinstance(start, StartScreen)
+            await wait_for(pilot, lambda: start.status.content == f"connected to {shown(path)}",
+                           what="the status")
