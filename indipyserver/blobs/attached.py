@@ -1,18 +1,19 @@
 """BLOBs that a driver attaches as file descriptors, turned back into inline base64.
 
 The drivers: an indilib C driver or an ``IPyDriver`` whose stdout is a Unix socket, and an
-in-process ``IPyDriver`` whose link (``drivers.driverconnection``) takes its memfds while a
-client on the Unix socket wants its BLOBs; that link holds the driver's next write (`hold`)
-as the executable's reader is held, and passes even a one-step element through the sink
-(``small_to_sink``), so that such clients get every image as a memfd.
+in-process ``IPyDriver`` whose link (``drivers.inprocess``) takes its memfds while a client on
+the Unix socket wants its BLOBs; that link holds the driver's next write (`hold`) as the
+executable's reader is held.
 
 A C driver whose stdout is an AF_UNIX socket (``drivers.executable``, ELF programs) sends each BLOB's data
 as a memfd passed with SCM_RIGHTS, and in the XML only ``<oneBLOB ... len='N' attached='true'>``
 with an empty body. The socket reader puts the descriptors, in arrival order, in the driver's
 `SharedBuffers` before the bytes that came with them are framed; `AttachedBlobs` then gives them
 to the ``attached`` members in document order, as indiserver 1.9.9 does (``Msg::fetchBlobs``).
-Clients only ever see inline BLOBs: each member becomes one line of base64 without ``enclen``
-(what indiserver sends to TCP clients), which libindiclient counts right.
+Clients on the Unix socket that take memory files get the element as the driver wrote it with
+its memfds (the sink's ``begin_attached``), as indiserver gives them, whatever the size; for
+the others each member becomes one line of base64 without ``enclen`` (what indiserver sends to
+TCP clients), which libindiclient counts right.
 
 ``binascii.b2a_base64`` holds the GIL, so encoding a large image at once stalls the whole
 server for milliseconds per image of a few MB, and a worker thread would not help. So
@@ -21,7 +22,9 @@ as it is encoded, in the pieces of cut-through forwarding (``blobs.cutthrough``:
 `FrameChunk`..., `FrameEnd`); `STEP` is a multiple of 3, so the pieces are one valid line.
 Meanwhile the driver's reader is held (``drivers.inbound.InboundProtocol.hold``) and whatever else the
 driver sent waits, so nothing overtakes the BLOB. A vector whose attached data fits in one
-step is converted at once, in the read that brought it (`inline_attached`).
+step is encoded at once, in the read that brought it, and given to the sink whole
+(`small_to_sink`, as the driver connections ask; else converted inline for every client,
+`inline_attached`).
 
 Two exceptions let the driver go on while its image is encoded; without them each frame of
 indilib's CCD simulator waited about 11 ms with four clients (the whole encoding and every
@@ -256,8 +259,9 @@ class AttachedBlobs:
         small_to_sink: bool = False,
     ) -> None:
         """`small_to_sink`: an element whose attached data fit in one step goes to the sink too
-        (encoded at once, in the same call), so that clients taking memory files get it so;
-        by default it is converted to inline base64 for everyone (a C driver's)."""
+        (encoded at once, in the same call), so that clients taking memory files get it so, as
+        indiserver's Unix-socket clients get every attached BLOB (both kinds of driver
+        connection ask for it); False: converted to inline base64 for everyone."""
         if step is None:
             step = STEP  # read here, so that tests can make steps small
         if step <= 0 or step % 3:

@@ -290,6 +290,7 @@ class ExDriverConnection(DriverConnection):
                 self.label,
                 BlobForwarder(router, self, on_whole=on_frames),
                 self.congestion,
+                small_to_sink=True,  # a Unix client gets even a small image's memfd
             )
             inbound = InboundProtocol(attached, self.label, attached, self.congestion,
                                       split_attached=True)

@@ -261,6 +261,30 @@ async def test_tcp_and_unix_clients_get_the_drivers_bytes(
                 lambda: f"the driver's memory files closed: {open_blob_memfds(pid)}")
 
 
+
+@pytest.mark.parametrize("kind", ["indipyserver", "indiserver"])
+async def test_a_small_attached_blob_reaches_a_unix_client_as_its_memfd(
+    kind: str, tmp_path: Path, tmp_home: Path, stack: AsyncExitStack,
+    indiserver_factory: Start, our_server: Callable[..., OurServer],
+) -> None:
+    """A 10 kB image (within one of our server's encoding steps) the driver attached: the Unix
+    client gets the memory file with the element as the driver wrote it, as indiserver gives
+    it, and the TCP client base64 of the same bytes; the BLOB_COUNT after it follows it."""
+    size = 10_000
+    launcher = write_launcher(tmp_path / "indi_py_memfd_rig", tmp_path / "rxlog.jsonl", True)
+    server = start_server(kind, launcher, indiserver_factory, our_server)
+    tcp, unix = await tcp_and_unix_clients(server, stack)
+    for seed in (3, 4):
+        await tcp.send(blob_request(size, seed))
+        frame, data, fds = await unix.image()
+        attrs = attrs_of(frame)
+        assert attrs.get("attached") == "true" and fds == 1, (kind, attrs, fds)
+        assert data == blob_bytes(size, seed) and attrs.get("len") == str(size), (kind, attrs)
+        await unix.next("setNumberVector", "BLOB_COUNT")
+        frame, data, fds = await tcp.image()
+        assert data == blob_bytes(size, seed) and fds == 0
+        await tcp.next("setNumberVector", "BLOB_COUNT")
+
 @pytest.mark.parametrize("kind", ["indipyserver", "indiserver"])
 async def test_libindiclient_on_the_unix_socket_gets_the_drivers_bytes(
     kind: str, probe_binary: Path, tmp_path: Path, tmp_home: Path, stack: AsyncExitStack,
