@@ -279,20 +279,31 @@ class IPyDriver(Driver3x, ByName[Device]):
                 except TimeoutError:
                     logger.warning("no pingReply for the previous BLOB within %s s; sending anyway",
                                    self.blob_ping_timeout)
+            attaching = self._attaching
+            if (fds and attaching is not None and attaching is self._link
+                    and attaching.attaches_blobs):
+                # The ping in the element's own write, as libindi sends it: the server reads
+                # the two together and answers in the same turn.
+                await self._send_attached(data + self._next_blob_ping(), fds)
+                return
             if fds:
                 await self._send_attached(data, fds)
             else:
                 await self._send(data)
             if self._link is None:
                 return
-            self._ping_count += 1
-            uid = f"SetBLOB/{self._ping_count}"
-            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            for old in [k for k, f in self._pings.items() if f.done()]:
-                del self._pings[old]
-            self._pings[uid] = future
-            self._last_blob_ping = future
-            await self._send(write_element(PingRequest(uid)))
+            await self._send(self._next_blob_ping())
+
+    def _next_blob_ping(self) -> bytes:
+        """A pingRequest for the BLOB being sent, its reply awaited by the next BLOB."""
+        self._ping_count += 1
+        uid = f"SetBLOB/{self._ping_count}"
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for old in [k for k, f in self._pings.items() if f.done()]:
+            del self._pings[old]
+        self._pings[uid] = future
+        self._last_blob_ping = future
+        return write_element(PingRequest(uid))
 
     # ---------------------------------------------------------------- running
 

@@ -83,8 +83,9 @@ class AttachingLink(Link, Protocol):
         ...
 
     async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
-        """Send `data` with `fds` passed (SCM_RIGHTS) on its first bytes, whole and in order
-        with every other write. The descriptors stay the caller's, to close once this returns,
+        """Send `data` (an element whose attached members' memory files are `fds`, and what
+        follows it in the same write: the driver's pingRequest) with `fds` passed (SCM_RIGHTS)
+        on its first bytes, whole and in order with every other write. The descriptors stay the caller's, to close once this returns,
         even cancelled: what has to wait is queued with duplicates of them."""
         ...
 

@@ -23,8 +23,8 @@ as it is encoded, in the pieces of cut-through forwarding (``blobs.cutthrough``:
 Meanwhile the driver's reader is held (``drivers.inbound.InboundProtocol.hold``) and whatever else the
 driver sent waits, so nothing overtakes the BLOB. A vector whose attached data fits in one
 step is encoded at once, in the read that brought it, and given to the sink whole
-(`small_to_sink`, as the driver connections ask; else converted inline for every client,
-`inline_attached`).
+(`small_to_sink`, while a client on the Unix socket would take its memfd; else converted
+inline for every client and routed once, `inline_attached`).
 
 Two exceptions let the driver go on while its image is encoded; without them each frame of
 indilib's CCD simulator waited about 11 ms with four clients (the whole encoding and every
@@ -256,12 +256,13 @@ class AttachedBlobs:
         sink: PieceSink | None = None,
         congestion: Congestion | None = None,
         step: int | None = None,
-        small_to_sink: bool = False,
+        small_to_sink: Callable[[], bool] | None = None,
     ) -> None:
-        """`small_to_sink`: an element whose attached data fit in one step goes to the sink too
-        (encoded at once, in the same call), so that clients taking memory files get it so, as
-        indiserver's Unix-socket clients get every attached BLOB (both kinds of driver
-        connection ask for it); False: converted to inline base64 for everyone."""
+        """`small_to_sink`: asked of each element whose attached data fit in one step: True
+        sends it to the sink too (encoded at once, in the same call), so that clients taking
+        memory files get it so, as indiserver's Unix-socket clients get every attached BLOB;
+        False (and None: always) converts it to inline base64 for everyone, routed once,
+        which costs TCP clients less (``Router.takes_attached``: a Unix client wants it)."""
         if step is None:
             step = STEP  # read here, so that tests can make steps small
         if step <= 0 or step % 3:
@@ -329,7 +330,7 @@ class AttachedBlobs:
             try:
                 check_xml(frame.data)
                 large = check(members) > self._step
-                small = not large and self._small_to_sink
+                small = not large and self._small_to_sink is not None and self._small_to_sink()
                 if (large or small) and self._closed:
                     raise ValueError("the driver is gone")
                 if not (large or small):

@@ -290,7 +290,8 @@ class ExDriverConnection(DriverConnection):
                 self.label,
                 BlobForwarder(router, self, on_whole=on_frames),
                 self.congestion,
-                small_to_sink=True,  # a Unix client gets even a small image's memfd
+                # a Unix client gets even a small image's memfd
+                small_to_sink=partial(router.takes_attached, self),
             )
             inbound = InboundProtocol(attached, self.label, attached, self.congestion,
                                       split_attached=True)

@@ -161,7 +161,8 @@ class InProcessDriverConnection(DriverConnection):
 
     async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
         """A ``setBLOBVector`` whose attached members' data are the memory files `fds`, in
-        order (the driver's: duplicates are kept here until the element is passed on)."""
+        order (the driver's: duplicates are kept here until the element is passed on), and what
+        the driver wrote after it (its pingRequest)."""
         await self._deliver(data, None, fds)
 
     def hold(self, held: bool) -> None:
@@ -183,7 +184,8 @@ class InProcessDriverConnection(DriverConnection):
             on_frames = partial(router.driver_frames, self)
             blobs = AttachedBlobs(on_frames, self._buffers, self.label,
                                   BlobForwarder(router, self, on_whole=on_frames),
-                                  self.congestion, small_to_sink=True)
+                                  self.congestion,
+                                  small_to_sink=partial(router.takes_attached, self))
             blobs.reader = self
             self._blobs = blobs
         return blobs
@@ -207,8 +209,9 @@ class InProcessDriverConnection(DriverConnection):
         frames = self._feed(data) if frame is None or self._framer.buffered else [frame]
         blobs = self._blobs
         if fds:
-            if len(frames) != 1 or frames[0].tag != "setBLOBVector":
-                logger.error("%s: attached BLOB not one setBLOBVector: dropped", self.label)
+            # The setBLOBVector, and what the driver wrote with it (its pingRequest).
+            if not frames or frames[0].tag != "setBLOBVector":
+                logger.error("%s: attached BLOB not a setBLOBVector: dropped", self.label)
                 return
             blobs = self._attached_blobs(router)
             try:
@@ -216,9 +219,7 @@ class InProcessDriverConnection(DriverConnection):
             except OSError as exc:  # out of descriptors: encoded from the driver's, at once
                 logger.warning("%s: BLOB encoded here at once: %s", self.label, exc)
                 inlined = _inlined(frames[0], fds)
-                if inlined is None:
-                    return
-                frames = [inlined]
+                frames = frames[1:] if inlined is None else [inlined, *frames[1:]]
         elif blobs is not None and not blobs.busy:
             blobs = None  # nothing waits there: straight to the router
         if frames:

@@ -225,6 +225,23 @@ async def test_a_blob_goes_as_a_memory_file_with_libindis_attributes() -> None:
     assert blob_memfds() == []  # the driver's own copies are closed
 
 
+async def test_the_pingrequest_goes_in_the_elements_own_write() -> None:
+    """As libindi sends it: the element and its pingRequest in one ``sendmsg`` with the
+    descriptor, so a server reads them together and answers in the same turn (a separate
+    write made the server's pace with small BLOBs jump between two rates)."""
+    driver = RecordingDriver(make_camera())
+    async with on_socketpair(driver, chunk=1 << 20) as peer:
+        vector = driver[DEV].vector("IMAGES", BLOBVector)
+        vector["RED"] = os.urandom(10_000)
+        sending = asyncio.create_task(vector.send_setVectorMembers(members=["RED"]))
+        await peer._read()  # one recvmsg: a stream returns at most one sendmsg with descriptors
+        assert [f.tag for f in peer.frames] == ["setBLOBVector", "pingRequest"], peer.frames
+        await peer.answer_ping()
+        await asyncio.wait_for(sending, 5)
+        for fd in peer.take_fds():
+            os.close(fd)
+
+
 async def test_each_member_holding_data_takes_the_next_descriptor_in_document_order() -> None:
     """Three members, one of them empty: the two with data are attached and take the two
     descriptors in document order; the empty one is written inline, size 0, as before."""

@@ -18,6 +18,7 @@ import socket
 from collections.abc import AsyncIterator
 from functools import partial
 
+import pytest
 from serverdoubles import RecordingClient
 from serverdoubles import RecordingDriver
 from serverdoubles import frames
@@ -338,37 +339,42 @@ async def test_retries_back_off_while_the_client_reads_nothing() -> None:
                     "the delay reset once the element went")
 
 
-# -- an in-process driver's small BLOBs (``small_to_sink``) --------------------------------
+# -- small BLOBs (``small_to_sink``) --------------------------------------------------------
 
 
-def test_a_small_element_goes_to_the_sink_so_a_unix_client_gets_its_memfd() -> None:
-    """With ``small_to_sink`` an element within one step reaches a Unix client as the
-    driver's element and a descriptor, and a TCP client as base64, in the same call, before
-    what followed it; the driver's descriptor is closed. Without it (a C driver's) it is
-    inline for both."""
+@pytest.mark.parametrize("rule", ["router", "never", "none"])
+def test_a_small_element_goes_to_the_sink_so_a_unix_client_gets_its_memfd(rule: str) -> None:
+    """With ``small_to_sink`` saying yes (the router's rule: a Unix client takes the
+    driver's BLOBs) an element within one step reaches a Unix client as the driver's element
+    and a descriptor, and a TCP client as base64, in the same call, before what followed it;
+    the driver's descriptor is closed. When it says no, or is not given, the element is
+    inline for both, routed once (cheaper for TCP clients)."""
     image = os.urandom(STEP - 1)
-    for small_to_sink in (True, False):
-        unix, tcp = RecordingClient("unix", shares_blobs=True), RecordingClient("tcp")
-        router, driver = camera(unix, tcp)
-        fd = memfd(image)
-        buffers = SharedBuffers()
-        buffers.push([fd])
-        wrap = AttachedBlobs(partial(router.driver_frames, driver), buffers, "ccd",
-                             sink=BlobForwarder(router, driver), step=STEP,
-                             small_to_sink=small_to_sink)
-        after = frames("<message device='CCD Simulator' message='after'/>")
-        wrap([image_element(len(image)), *after])
-        assert not wrap.busy and closed(fd)
-        assert tcp.got[-1] == after[0].data
-        (inline,) = [g for g in tcp.got if b"<setBLOBVector" in g]
-        body = inline.split(b"<oneBLOB", 1)[1].split(b">", 1)[1].split(b"</oneBLOB>")[0]
-        assert base64.b64decode(body) == image
-        if small_to_sink:
-            (element,) = unix.attached
-            assert os.pread(element.fds[0], STEP, 0) == image
-            element.close()
-            assert unix.got[-1] == after[0].data
-            assert not any(b"<setBLOBVector" in g for g in unix.got)
-        else:
-            assert not unix.attached
-            assert any(b"<setBLOBVector" in g for g in unix.got)
+    unix, tcp = RecordingClient("unix", shares_blobs=True), RecordingClient("tcp")
+    router, driver = camera(unix, tcp)
+    fd = memfd(image)
+    buffers = SharedBuffers()
+    buffers.push([fd])
+    rules = {"router": partial(router.takes_attached, driver), "never": lambda: False,
+             "none": None}
+    assert router.takes_attached(driver)  # the Unix client takes them: only the rule differs
+    small_to_sink = rule == "router"
+    wrap = AttachedBlobs(partial(router.driver_frames, driver), buffers, "ccd",
+                         sink=BlobForwarder(router, driver), step=STEP,
+                         small_to_sink=rules[rule])
+    after = frames("<message device='CCD Simulator' message='after'/>")
+    wrap([image_element(len(image)), *after])
+    assert not wrap.busy and closed(fd)
+    assert tcp.got[-1] == after[0].data
+    (inline,) = [g for g in tcp.got if b"<setBLOBVector" in g]
+    body = inline.split(b"<oneBLOB", 1)[1].split(b">", 1)[1].split(b"</oneBLOB>")[0]
+    assert base64.b64decode(body) == image
+    if small_to_sink:
+        (element,) = unix.attached
+        assert os.pread(element.fds[0], STEP, 0) == image
+        element.close()
+        assert unix.got[-1] == after[0].data
+        assert not any(b"<setBLOBVector" in g for g in unix.got)
+    else:
+        assert not unix.attached
+        assert any(b"<setBLOBVector" in g for g in unix.got)
