@@ -447,7 +447,8 @@ class IPyDriver(Driver3x, ByName[Device]):
             self._snoop_wakeup.clear()
             delay = self.snoops.next_check(time.monotonic()) if len(self.snoops) else 3600.0
             try:
-                await asyncio.wait_for(self._snoop_wakeup.wait(), delay)
+                async with asyncio.timeout(delay):  # (wait_for can lose a cancellation)
+                    await self._snoop_wakeup.wait()
             except TimeoutError:
                 pass
             for snoop in self.snoops.due(time.monotonic()):

@@ -104,7 +104,8 @@ async def read_driver_info(exec_name: str, timeout: float = READ_TIMEOUT) -> lis
             if wait <= 0:
                 break
             try:
-                data = await asyncio.wait_for(process.stdout.read(65536), wait)
+                async with asyncio.timeout(wait):  # (wait_for can lose a cancellation)
+                    data = await process.stdout.read(65536)
             except TimeoutError:
                 break
             if not data:

@@ -394,8 +394,9 @@ class Mount:
             busy = self.status in (MountStatus.SLEWING, MountStatus.PARKING)
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(),
-                                       self.poll_interval / 4 if busy else self.poll_interval)
+                async with asyncio.timeout(self.poll_interval / 4 if busy
+                                           else self.poll_interval):
+                    await self._wake.wait()  # (wait_for can lose a cancellation)
             except TimeoutError:
                 pass
 

@@ -227,6 +227,7 @@ class Weather:
                 await self.refresh.send_setVector(state="Alert" if reading.failing else "Ok")
             period = self.update.getfloatvalue("PERIOD")
             try:
-                await asyncio.wait_for(self._wake.wait(), period if period > 0 else None)
+                async with asyncio.timeout(period if period > 0 else None):
+                    await self._wake.wait()  # (wait_for can lose a cancellation)
             except TimeoutError:
                 pass

@@ -213,7 +213,8 @@ class ExDriverConnection(DriverConnection):
                     return
                 logger.warning("restarting driver %s in %.1f s", self.label, delay)
                 try:
-                    await asyncio.wait_for(self._stop_event.wait(), delay)
+                    async with asyncio.timeout(delay):  # (wait_for can lose a cancellation)
+                        await self._stop_event.wait()
                 except TimeoutError:
                     pass
         finally:

@@ -68,7 +68,8 @@ async def pump(conn: DriverConnection, transport: asyncio.WriteTransport, gate: 
         while not transport.is_closing():
             try:
                 # Wakes now and then to notice a transport closed without connection_lost.
-                await asyncio.wait_for(gate.wait_closed(), 1.0)
+                async with asyncio.timeout(1.0):  # (wait_for can lose a cancellation)
+                    await gate.wait_closed()
             except TimeoutError:
                 pass
     finally:

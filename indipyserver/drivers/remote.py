@@ -195,10 +195,11 @@ class RemoteConnection(DriverConnection):
             if self.shortcut is not None:
                 protocol.shortcut_route = functools.partial(self.shortcut.route_set, self)
             try:
-                transport, _ = await asyncio.wait_for(
-                    loop.create_connection(functools.partial(_same, protocol), self.host, self.port),
-                    self.connect_timeout,
-                )
+                # (asyncio.timeout: 3.11's wait_for returns the connection and drops a
+                # cancellation that comes as it completes, and this loop then never ends.)
+                async with asyncio.timeout(self.connect_timeout):
+                    transport, _ = await loop.create_connection(
+                        functools.partial(_same, protocol), self.host, self.port)
             except (OSError, TimeoutError) as exc:
                 delay = attempts.failed()
                 logger.warning("cannot connect to %s: %s; retrying in %.1f s", self.label, exc, delay)

@@ -29,7 +29,8 @@ async def remote_devices(host: str, port: int, *, quiet: float = 1.0, limit: flo
     """The device names the INDI server at ``host:port`` defines, read until it has sent
     nothing for ``quiet`` seconds (or ``limit`` seconds in all, or 16 MiB). Raises
     ``OSError`` or ``TimeoutError`` when it cannot be reached."""
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), limit)
+    async with asyncio.timeout(limit):  # (wait_for can lose a cancellation, and the socket)
+        reader, writer = await asyncio.open_connection(host, port)
     devices: set[str] = set()
     framer = Framer()
     loop = asyncio.get_running_loop()
@@ -43,7 +44,8 @@ async def remote_devices(host: str, port: int, *, quiet: float = 1.0, limit: flo
             if wait <= 0:
                 break
             try:
-                data = await asyncio.wait_for(reader.read(65536), wait)
+                async with asyncio.timeout(wait):
+                    data = await reader.read(65536)
             except TimeoutError:
                 break
             if not data:

@@ -63,3 +63,43 @@ async def test_a_dying_driver_is_restarted_after_its_injected_delays(
              if r.getMessage().startswith("restarting driver")]
     assert waits == ["0.1 s", "0.2 s", "0.3 s"]
     assert conn.exited_for_good and "exited for good after 3 restarts" in caplog.text
+
+
+async def test_a_remote_cancelled_as_its_connection_completes_still_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's Ctrl-C cancels each remote once. One cancelled in the very turn its
+    connection is made must end all the same: Python 3.11's ``wait_for`` returned the
+    connection and dropped that cancellation, and the remote then stayed connected (and kept
+    reconnecting) for ever, so a chain of servers sharing a loop did not stop (seen once in a
+    fresh-clone CI run of tests/examples/test_chain_ctrl_c.py)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def keep(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(keep, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    loop = asyncio.get_running_loop()
+    connect = loop.create_connection
+    task: asyncio.Task[None] | None = None
+
+    async def connected_then_cancelled(*args: object, **kwargs: object) -> object:
+        made = await connect(*args, **kwargs)  # type: ignore[arg-type]
+        assert task is not None
+        task.cancel()  # the cancellation arrives as the connection completes
+        return made
+
+    monkeypatch.setattr(loop, "create_connection", connected_then_cancelled)
+    conn = RemoteConnection("127.0.0.1", port, retry=Retry(rk.RecordingBackoff(0.01)))
+    task = asyncio.create_task(conn.run(RecordingDriverSide(b"")))  # type: ignore[arg-type]
+    try:
+        done, _ = await asyncio.wait({task}, timeout=5)
+        assert done, "the remote went on after its cancellation"
+        assert task.cancelled()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
