@@ -133,7 +133,8 @@ class RoutingTables:
     def takes_attached(self, driver: DriverPort) -> bool:
         """Whether a client that takes BLOBs as memory files (``ClientPort.shares_blobs``: on
         the Unix socket) wants some BLOB of a device `driver` owns: an in-process driver's
-        reason to attach its BLOBs rather than encode them (``drivers.driverconnection``)."""
+        reason to attach its BLOBs rather than encode them (``drivers.inprocess``), and the
+        reason to pass a small attached image's memfd on (``blobs.attached``)."""
         owned = self.owned.get(driver)
         if not owned:
             return False
