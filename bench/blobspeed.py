@@ -54,7 +54,7 @@ def measure(kind: str, style: str, cfg: run.Config, writes: str = "whole",
             shared: str = "auto") -> tuple[float, float, float, float]:
     """(MB/s, server CPU ms, driver CPU ms, client CPU ms) of one stream on a fresh server
     (`shared`: our ``--shared-blobs``)."""
-    args = run.BIG_QUEUE if kind == "indiserver" else (*run.BIG_QUEUE, "--shared-blobs", shared)
+    args = (*run.BIG_QUEUE, "--shared-blobs", shared) if kind == "ours" else run.BIG_QUEUE
     with run.Server(kind, args=args) as srv:
         (c,) = run.connect(srv, blobs=True)
         job = run.prepare(c, f"kind=blob count={cfg.blob_count} size={cfg.blob_size} "
@@ -71,7 +71,8 @@ def measure(kind: str, style: str, cfg: run.Config, writes: str = "whole",
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("libraries", nargs="*", default=["indiserver", "ours"],
-                    help="indiserver, ours (this checkout) or ours=DIR (the indipyserver in DIR)")
+                    help="indiserver, ours (this checkout), ours=DIR (the indipyserver in DIR) "
+                    "or sockfloor (floor.py's bare forwarder: no INDI server can beat it)")
     ap.add_argument("-r", "--reps", type=int, default=3)
     ap.add_argument("--style", choices=("libindi", "oneline"), default="libindi")
     ap.add_argument("--count", type=int, default=run.Config.blob_count, help="BLOBs a stream")
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rawclient.READ_SIZE = args.read_size
     cfg = run.Config(blob_count=args.count)
-    libs = run.library_specs(args.libraries, ("indiserver", "ours"))
+    libs = run.library_specs(args.libraries, ("indiserver", "ours", "sockfloor"))
     results: dict[str, list[tuple[float, float, float, float]]] = {}
     for i in range(args.reps):
         for spec, kind, root in libs if i % 2 == 0 else libs[::-1]:

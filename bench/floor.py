@@ -17,6 +17,13 @@ so asyncio's handles and ready queue are skipped as well. `--raw --busy-before U
 `--busy-after US`; `busybefore`, `busyafter`: 15 us) spins around each forwarding write, to
 tell how much work before and after a server's write costs a trip.
 
+`--raw --socket` (`sockfloor`) gives the driver one end of a socketpair for stdin and stdout, as
+both servers give every driver, reads it 1 MiB at a time into one buffer, writes each read to
+every client with a blocking `sendall`, and answers the driver's pingRequests: the BLOB
+streams' floor (`run.py --servers indiserver,ours,sockfloor -s blob,blobharness`,
+`blobspeed.py sockfloor`). It copies each byte twice, as any relay that reads must, and does
+nothing else, so no server can stream BLOBs faster on the same machine.
+
 Not servers: never use them for anything else. Standard library only.
 """
 
@@ -91,6 +98,10 @@ async def serve(port: int, driver: str) -> None:
         proc.wait()
 
 
+#: Bytes at the end of each read searched for a pingRequest (`Forwarder._answer_pings`).
+PING_WINDOW = 256
+
+
 class Forwarder:
     """The forwarding of the modes without transports: raw fds, `os.read` and `os.write`.
 
@@ -99,12 +110,28 @@ class Forwarder:
     peer waits for the same CPU (--busy-before/--busy-after, `busybefore`/`busyafter`).
     """
 
-    def __init__(self, driver: str, busy_before: float = 0.0, busy_after: float = 0.0) -> None:
-        to_driver_r, self.to_driver = os.pipe()
-        self.from_driver, from_driver_w = os.pipe()
-        self.proc = subprocess.Popen([driver], stdin=to_driver_r, stdout=from_driver_w)
-        os.close(to_driver_r)
-        os.close(from_driver_w)
+    def __init__(self, driver: str, busy_before: float = 0.0, busy_after: float = 0.0,
+                 sockets: bool = False) -> None:
+        if sockets:  # one socketpair for the driver's stdin and stdout, as both servers do
+            ours, theirs = socket.socketpair()
+            self.proc = subprocess.Popen([driver], stdin=theirs.fileno(), stdout=theirs.fileno())
+            theirs.close()
+            self._pair = ours
+            self.to_driver = self.from_driver = ours.fileno()
+            self.read_size = 1 << 20
+        else:
+            to_driver_r, self.to_driver = os.pipe()
+            self.from_driver, from_driver_w = os.pipe()
+            self.proc = subprocess.Popen([driver], stdin=to_driver_r, stdout=from_driver_w)
+            os.close(to_driver_r)
+            os.close(from_driver_w)
+            self.read_size = 1 << 16
+        self._buffer = bytearray(self.read_size)
+        self._view = memoryview(self._buffer)
+        self.sockets = sockets
+        self._tail = b""      # the last bytes read from the driver, for a ping cut in two
+        self._read = 0        # bytes read from the driver so far
+        self._answered = -1   # stream offset of the last pingRequest answered
         self.clients: dict[int, socket.socket] = {}
         self.busy_before = busy_before
         self.busy_after = busy_after
@@ -123,14 +150,43 @@ class Forwarder:
 
     def from_driver_ready(self) -> bool:
         """Forward one read of the driver to every client; False once the driver exited."""
-        data = os.read(self.from_driver, 1 << 16)
-        if not data:
+        n = os.readv(self.from_driver, [self._buffer])
+        if not n:
             return False
         _busy(self.busy_before)
-        for client in self.clients:
-            os.write(client, data)
+        data = self._view[:n]
+        for client in self.clients.values():
+            client.sendall(data)
+        if self.sockets:
+            self._answer_pings(data)
         _busy(self.busy_after)
         return True
+
+    def _answer_pings(self, data: memoryview) -> None:
+        """Answer the driver's pingRequests, which a driver sends after a BLOB and then waits
+        for (indilib >= 1.9.7 and trafficdriver's ``ping=1``): it waits, so a request is at
+        the end of what it wrote, and only the last bytes of each read are searched."""
+        if len(data) < PING_WINDOW:  # the rest of a ping cut in two, or a small element
+            start = self._read - len(self._tail)
+            window = self._tail + bytes(data)
+        else:
+            start = self._read + len(data) - PING_WINDOW
+            window = bytes(data[-PING_WINDOW:])
+        self._read += len(data)
+        at = window.find(b"<pingRequest")
+        while at >= 0:
+            end = window.find(b"/>", at)
+            if end < 0:
+                break
+            if start + at > self._answered:
+                self._answered = start + at
+                self.reply(window[at:end + 2].replace(b"pingRequest", b"pingReply"))
+            at = window.find(b"<pingRequest", end)
+        self._tail = window[-PING_WINDOW:]
+
+    def reply(self, data: bytes) -> None:
+        """Write `data` to the driver (a pingReply)."""
+        os.write(self.to_driver, data)
 
     def from_client_ready(self, fd: int) -> bool:
         """Forward one read of a client to the driver; False once the client has gone (then
@@ -223,12 +279,18 @@ async def serve_reader(fwd: Forwarder, port: int, inline: bool = False) -> None:
         fwd.stop()
 
 
-USAGE = "usage: floor.py [--raw|--reader|--inline] [--busy-before US] [--busy-after US] PORT DRIVER"
+USAGE = ("usage: floor.py [--raw|--reader|--inline] [--socket] [--busy-before US] "
+         "[--busy-after US] PORT DRIVER")
 
 
 def main() -> None:
     args = sys.argv[1:]
     mode = args.pop(0) if args and args[0] in ("--raw", "--reader", "--inline") else None
+    sockets = bool(args) and args[0] == "--socket"
+    if sockets:
+        args.pop(0)
+        if mode is None:
+            raise SystemExit(USAGE + " (--socket without asyncio's transports only)")
     busy = {"--busy-before": 0.0, "--busy-after": 0.0}
     while args and args[0] in busy:
         if mode != "--raw" or len(args) < 2:
@@ -241,7 +303,7 @@ def main() -> None:
     if mode is None:
         asyncio.run(serve(port, driver))
         return
-    fwd = Forwarder(driver, busy["--busy-before"], busy["--busy-after"])
+    fwd = Forwarder(driver, busy["--busy-before"], busy["--busy-after"], sockets)
     if mode == "--raw":
         serve_raw(fwd, port)
     elif mode == "--reader":

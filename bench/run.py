@@ -57,6 +57,8 @@ FLOORS = {
     "inlinefloor": ("asyncio forwarder called inside select, no transports", ("--inline",)),
     "busybefore": ("rawfloor spinning 15 us before each write", ("--raw", "--busy-before", "15")),
     "busyafter": ("rawfloor spinning 15 us after each write", ("--raw", "--busy-after", "15")),
+    "sockfloor": ("bare epoll forwarder, driver on a socketpair, 1 MiB reads",
+                  ("--raw", "--socket")),
 }
 MB = 1_000_000
 BIG_QUEUE = ("-m", "1000")
@@ -651,6 +653,23 @@ SCENARIOS: dict[str, Callable[[str, Config], dict[str, float]]] = {
 #: Scenarios where bench/floor.py (`--servers ...,floor,rawfloor`) is timed beside the servers.
 FLOOR_SCENARIOS = {"roundtrip"}
 
+#: The BLOB streams take only sockfloor (`--servers indiserver,ours,sockfloor -s blob`): the
+#: driver on a socketpair as both servers give it, and its pings answered, which the streams'
+#: driver waits for. No relay that copies can move a stream faster on the same machine, so its
+#: MB/s bounds the ratio any server could reach there.
+BLOB_FLOOR_SCENARIOS = {"blob", "blobharness"}
+BLOB_FLOORS = {"sockfloor"}
+
+
+def floor_runs(kind: str, scenario: str) -> bool:
+    """Whether `kind` (a server, or a floor of floor.py) is timed in `scenario`."""
+    if kind not in FLOORS:
+        return True
+    if kind in BLOB_FLOORS:
+        return scenario in BLOB_FLOOR_SCENARIOS
+    return scenario in FLOOR_SCENARIOS
+
+
 #: Scenarios that run all servers at once (one call per rep, results per server).
 PAIRED: dict[str, Callable[[list[str], Config], dict[str, dict[str, float]]]] = {
     "roundtrip": scen_roundtrip,
@@ -844,8 +863,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         if name not in PAIRED and (name == "framework" or name not in SCENARIOS):
             continue
-        # floor.py only forwards bytes: it stands beside the servers in the round trip only.
-        kinds = [k for k in servers if k not in FLOORS or name in FLOOR_SCENARIOS]
+        # floor.py only forwards bytes: it stands beside the servers where that means something.
+        kinds = [k for k in servers if floor_runs(k, name)]
         for rep in range(args.reps):
             order = kinds if rep % 2 == 0 else list(reversed(kinds))
             runs: list[tuple[str, Callable[[], dict[str, dict[str, float]]]]]
@@ -991,6 +1010,16 @@ def report(results: dict[str, dict[str, list[float]]], fw: dict[str, list[float]
     for label, key in extra_rows:
         if I.get(key) or O.get(key):
             lines.append(f"| {label} | {fmt(med(I.get(key)))} | {fmt(med(O.get(key)))} | | | |")
+    for floor in BLOB_FLOORS:
+        F = results.get(floor, {})
+        for key, (label, *_rest) in TARGETS.items():
+            if not key.startswith("blob"):
+                continue
+            a, f = med(I.get(key)), med(F.get(key))
+            if f is not None:
+                ratio = f"{fmt(f / a)}x" if a else "n/a"
+                lines.append(f"| {label}: {FLOORS[floor][0]}, no INDI ({floor}) in the ours "
+                             f"column | {fmt(a)} | {fmt(f)} | {ratio} | | |")
     for floor, (title, _) in FLOORS.items():
         F = results.get(floor, {})
         for key, what in (("rt_p50_us", "p50"), ("rt_p99_us", "p99")):

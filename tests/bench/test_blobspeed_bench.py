@@ -86,3 +86,16 @@ def test_an_unknown_server_is_refused_before_anything_starts() -> None:
     done = subprocess.run([sys.executable, str(BENCH), "nginx"], capture_output=True,
                           text=True, timeout=30, check=False)
     assert done.returncode != 0 and "unknown library 'nginx'" in done.stderr
+
+
+def test_the_socket_floor_streams_every_blob_as_the_servers_do() -> None:
+    """`blobspeed.py sockfloor` (floor.py's bare forwarder with the driver on a socketpair,
+    the bound under any relay's BLOB rate) streams every BLOB of the pinging driver: a row
+    with a positive speed."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "sockfloor", "-r", "1", "--count", "3"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("| sockfloor")]
+    assert float(row.split("|")[2].replace(",", "")) > 0

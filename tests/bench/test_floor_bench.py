@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from serverkit import load_bench
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -42,8 +43,9 @@ def _read_until(sock: socket.socket, marker: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "mode",
-    [[], ["--raw"], ["--reader"], ["--inline"], ["--raw", "--busy-before", "1", "--busy-after", "1"]],
-    ids=["floor", "rawfloor", "readerfloor", "inlinefloor", "busy"],
+    [[], ["--raw"], ["--reader"], ["--inline"], ["--raw", "--busy-before", "1", "--busy-after", "1"],
+     ["--raw", "--socket"]],
+    ids=["floor", "rawfloor", "readerfloor", "inlinefloor", "busy", "sockfloor"],
 )
 def test_floor_forwards_a_round_trip_and_outlives_a_client(mode: list[str]) -> None:
     port = _free_port()
@@ -68,3 +70,34 @@ def test_floor_forwards_a_round_trip_and_outlives_a_client(mode: list[str]) -> N
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert b"Traceback" not in err, err.decode(errors="replace")
+
+
+def test_the_socket_floor_answers_each_ping_once_even_cut_across_reads() -> None:
+    """sockfloor answers the driver's pingRequests (the BLOB streams' driver writes a BLOB and
+    its ping, then waits for the reply), once each, wherever a read cuts the BLOB or the ping:
+    a request answered twice or never would stall or skew the BLOB table's floor row."""
+    floor = load_bench("floor")
+    pings = [f'<pingRequest uid="SetBLOB/{k}"/>'.encode() for k in range(3)]
+    blob = b"<setBLOBVector>" + b"A" * 3000 + b"</setBLOBVector>\n"
+    for cut in range(1, len(blob) + len(pings[0])):
+        sent: list[bytes] = []
+        fwd = floor.Forwarder.__new__(floor.Forwarder)  # no driver: only the ping bookkeeping
+        fwd.reply = sent.append
+        fwd._tail, fwd._read, fwd._answered = b"", 0, -1
+        for ping in pings:  # what the driver writes before it waits: a BLOB, then its ping
+            written = blob + ping
+            for piece in (written[:cut], written[cut:]):
+                if piece:
+                    fwd._answer_pings(memoryview(piece))
+        assert sent == [p.replace(b"pingRequest", b"pingReply") for p in pings], cut
+
+
+def test_run_times_each_floor_only_where_it_measures_something() -> None:
+    """`run.py --servers ...,sockfloor` times the socket floor in the BLOB streams only (the
+    others need an INDI server or a pipe driver), the other floors in the round trip only,
+    and the servers everywhere."""
+    run = load_bench("run")
+    assert run.floor_runs("sockfloor", "blob") and run.floor_runs("sockfloor", "blobharness")
+    assert not run.floor_runs("sockfloor", "roundtrip")
+    assert run.floor_runs("rawfloor", "roundtrip") and not run.floor_runs("rawfloor", "blob")
+    assert all(run.floor_runs(k, s) for k in ("ours", "indiserver") for s in ("blob", "burst"))
