@@ -94,6 +94,17 @@ def grow_pipe(fd: int, size: int = PIPE_SIZE) -> int:
         return 0
 
 
+def grow_socket(sock: socket.socket, size: int = PIPE_SIZE) -> None:
+    """Give the driver's end of its socketpair the pipe's room (the kernel caps it at
+    ``net.core.wmem_max``, twice 208 KiB by default): with the default, a driver writing a
+    BLOB blocks every 100 KiB or so, and the server reads it in as many small pieces, each one
+    more turn of its loop and one more wake-up of the driver (bench/RESULTS.md)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+    except OSError as exc:
+        logger.debug("cannot grow socket buffer: %s", exc)
+
+
 class ExDriverConnection(DriverConnection):
     """One executable driver: spawned, watched, restarted with backoff, and reaped on shutdown.
 
@@ -232,6 +243,7 @@ class ExDriverConnection(DriverConnection):
         out_sock: socket.socket | None = None
         if shared:
             out_sock, child_out = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            grow_socket(child_out)
             out_r, out_w = -1, child_out.detach()
         else:
             out_r, out_w = os.pipe()
