@@ -98,8 +98,41 @@ async def serve(port: int, driver: str) -> None:
         proc.wait()
 
 
-#: Bytes at the end of each read searched for a pingRequest (`Forwarder._answer_pings`).
+#: Bytes at the end of each read searched for a pingRequest (`PingAnswerer`).
 PING_WINDOW = 256
+
+
+class PingAnswerer:
+    """Answers the pingRequests in a driver's stream, read by read, calling `reply` with each
+    pingReply. A driver sends one after a BLOB and then waits for it (indilib >= 1.9.7,
+    trafficdriver's ``ping=1``), so a request is at the end of what it wrote: only the last
+    bytes of each read are searched, and the end of the last read for one cut in two."""
+
+    def __init__(self, reply: Callable[[bytes], object]) -> None:
+        self.reply = reply
+        self._tail = b""      # the last bytes read, for a ping cut in two
+        self._read = 0        # bytes read so far
+        self._answered = -1   # stream offset of the last pingRequest answered
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Look for pingRequests at the end of the next read, `data`."""
+        if len(data) < PING_WINDOW:  # the rest of a ping cut in two, or a small element
+            start = self._read - len(self._tail)
+            window = self._tail + bytes(data)
+        else:
+            start = self._read + len(data) - PING_WINDOW
+            window = bytes(data[-PING_WINDOW:])
+        self._read += len(data)
+        at = window.find(b"<pingRequest")
+        while at >= 0:
+            end = window.find(b"/>", at)
+            if end < 0:
+                break
+            if start + at > self._answered:
+                self._answered = start + at
+                self.reply(window[at:end + 2].replace(b"pingRequest", b"pingReply"))
+            at = window.find(b"<pingRequest", end)
+        self._tail = window[-PING_WINDOW:]
 
 
 class Forwarder:
@@ -129,9 +162,7 @@ class Forwarder:
         self._buffer = bytearray(self.read_size)
         self._view = memoryview(self._buffer)
         self.sockets = sockets
-        self._tail = b""      # the last bytes read from the driver, for a ping cut in two
-        self._read = 0        # bytes read from the driver so far
-        self._answered = -1   # stream offset of the last pingRequest answered
+        self.pings = PingAnswerer(self.reply)
         self.clients: dict[int, socket.socket] = {}
         self.busy_before = busy_before
         self.busy_after = busy_after
@@ -158,31 +189,9 @@ class Forwarder:
         for client in self.clients.values():
             client.sendall(data)
         if self.sockets:
-            self._answer_pings(data)
+            self.pings.feed(data)
         _busy(self.busy_after)
         return True
-
-    def _answer_pings(self, data: memoryview) -> None:
-        """Answer the driver's pingRequests, which a driver sends after a BLOB and then waits
-        for (indilib >= 1.9.7 and trafficdriver's ``ping=1``): it waits, so a request is at
-        the end of what it wrote, and only the last bytes of each read are searched."""
-        if len(data) < PING_WINDOW:  # the rest of a ping cut in two, or a small element
-            start = self._read - len(self._tail)
-            window = self._tail + bytes(data)
-        else:
-            start = self._read + len(data) - PING_WINDOW
-            window = bytes(data[-PING_WINDOW:])
-        self._read += len(data)
-        at = window.find(b"<pingRequest")
-        while at >= 0:
-            end = window.find(b"/>", at)
-            if end < 0:
-                break
-            if start + at > self._answered:
-                self._answered = start + at
-                self.reply(window[at:end + 2].replace(b"pingRequest", b"pingReply"))
-            at = window.find(b"<pingRequest", end)
-        self._tail = window[-PING_WINDOW:]
 
     def reply(self, data: bytes) -> None:
         """Write `data` to the driver (a pingReply)."""

@@ -81,14 +81,12 @@ def test_the_socket_floor_answers_each_ping_once_even_cut_across_reads() -> None
     blob = b"<setBLOBVector>" + b"A" * 3000 + b"</setBLOBVector>\n"
     for cut in range(1, len(blob) + len(pings[0])):
         sent: list[bytes] = []
-        fwd = floor.Forwarder.__new__(floor.Forwarder)  # no driver: only the ping bookkeeping
-        fwd.reply = sent.append
-        fwd._tail, fwd._read, fwd._answered = b"", 0, -1
+        pings_seen = floor.PingAnswerer(sent.append)
         for ping in pings:  # what the driver writes before it waits: a BLOB, then its ping
             written = blob + ping
             for piece in (written[:cut], written[cut:]):
                 if piece:
-                    fwd._answer_pings(memoryview(piece))
+                    pings_seen.feed(memoryview(piece))
         assert sent == [p.replace(b"pingRequest", b"pingReply") for p in pings], cut
 
 
