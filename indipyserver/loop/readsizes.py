@@ -1,8 +1,8 @@
 """How many bytes a reader of a client, a driver or a remote asks for at once.
 
-Reads start small and grow while they come back full; a BLOB is read in pieces small enough to
-stay in the CPU's cache on their way to the clients. The measurements behind each size are in
-bench/RESULTS.md ("Figures behind choices in the code").
+Reads start small and grow while they come back full; a BLOB is read 1 MiB at a time into
+buffers kept for it, which the clients' queues may hold on to. The measurements behind each
+size are in bench/RESULTS.md ("Figures behind choices in the code").
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from __future__ import annotations
 #: (drivers.executable.PIPE_SIZE); asyncio's default is 256 KiB.
 READ_SIZE = 1 << 20
 
-#: Bytes per read while a BLOB streams (`Framer.streaming`). Small enough that a read is still
-#: in the CPU's cache when it is written on to the clients: the read buffer, the pipe's pages
-#: it came from and the socket's copy of it fit in a 512 KiB L2. Not for every large read:
-#: a driver's many definitions would then come in more batches, and a getProperties answered
-#: behind them waits longer. The pipe stays at 1 MiB, so the driver writes on while a read is
-#: passed on.
-BLOB_READ_SIZE = 160 << 10
+#: Bytes per read while a BLOB streams (`Framer.streaming`): as large as other large reads.
+#: Each read is a turn of the loop, a wake-up of the driver and a write to every client (and
+#: a client's read), so fewer and larger ones cost less than a read still in the CPU's cache
+#: when it is written on saves (160 KiB did, before the reads went into kept buffers). The
+#: driver's pipe, or socket (`drivers.executable.grow_socket`), holds 1 MiB, so that the
+#: driver writes on while a read is passed on.
+BLOB_READ_SIZE = READ_SIZE
 
 #: Bytes of read buffers kept for reuse per peer (in buffers of BLOB_READ_SIZE): a BLOB's worth
 #: of pieces held for a client that has stopped reading, plus what the clients that read have

@@ -176,10 +176,10 @@ async def test_the_partial_read_that_ends_a_blob_is_copied_once_and_lent() -> No
     assert bytes(frames[-1].data) == (HEAD[:40] + rest).rstrip(b"\n")
 
 
-async def test_reads_are_small_while_a_blob_streams_and_large_otherwise() -> None:
-    """While a BLOB streams, each read is BLOB_READ_SIZE, so that it is passed on while still
-    in the CPU's cache; other large reads (definitions, bursts; the read that begins a BLOB)
-    take READ_SIZE, in fewer loop turns."""
+async def test_reads_are_large_while_a_blob_streams_and_otherwise() -> None:
+    """While a BLOB streams, each read is BLOB_READ_SIZE, from the pool of buffers that may be
+    lent to the clients; other large reads (definitions, bursts; the read that begins a BLOB)
+    take READ_SIZE: large reads in either case, few loop turns."""
     proto, frames, forwarder = _protocol()
     smalls = SMALL * (3 * READ_SIZE // len(SMALL))  # whole elements
     assert _read_all(proto, smalls)[:2] == [READ_SIZE, READ_SIZE]
