@@ -18,7 +18,8 @@ so asyncio's handles and ready queue are skipped as well. `--raw --busy-before U
 tell how much work before and after a server's write costs a trip.
 
 `--raw --socket` (`sockfloor`) gives the driver one end of a socketpair for stdin and stdout, as
-both servers give every driver, reads it 1 MiB at a time into one buffer, writes each read to
+both servers give every driver (with the 1 MiB send buffer ours gives it), reads it 1 MiB at a
+time into one buffer, writes each read to
 every client with a blocking `sendall`, and answers the driver's pingRequests: the BLOB
 streams' floor (`run.py --servers indiserver,ours,sockfloor -s blob,blobharness`,
 `blobspeed.py sockfloor`). It copies each byte twice, as any relay that reads must, and does
@@ -147,6 +148,8 @@ class Forwarder:
                  sockets: bool = False) -> None:
         if sockets:  # one socketpair for the driver's stdin and stdout, as both servers do
             ours, theirs = socket.socketpair()
+            # with the room our server gives it (drivers.executable.grow_socket)
+            theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
             self.proc = subprocess.Popen([driver], stdin=theirs.fileno(), stdout=theirs.fileno())
             theirs.close()
             self._pair = ours
