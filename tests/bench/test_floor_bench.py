@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from serverkit import load_bench
 
+from indipydriver.protocol import PingReply
+from indipydriver.protocol import PingRequest
+from indipydriver.protocol import serialise
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -77,7 +81,7 @@ def test_the_socket_floor_answers_each_ping_once_even_cut_across_reads() -> None
     its ping, then waits for the reply), once each, wherever a read cuts the BLOB or the ping:
     a request answered twice or never would stall or skew the BLOB table's floor row."""
     floor = load_bench("floor")
-    pings = [f'<pingRequest uid="SetBLOB/{k}"/>'.encode() for k in range(3)]
+    pings = [serialise(PingRequest(f"SetBLOB/{k}")) for k in range(3)]
     blob = b"<setBLOBVector>" + b"A" * 3000 + b"</setBLOBVector>\n"
     for cut in range(1, len(blob) + len(pings[0])):
         sent: list[bytes] = []
@@ -87,7 +91,7 @@ def test_the_socket_floor_answers_each_ping_once_even_cut_across_reads() -> None
             for piece in (written[:cut], written[cut:]):
                 if piece:
                     pings_seen.feed(memoryview(piece))
-        assert sent == [p.replace(b"pingRequest", b"pingReply") for p in pings], cut
+        assert sent == [serialise(PingReply(f"SetBLOB/{k}")).rstrip() for k in range(3)], cut
 
 
 def test_run_times_each_floor_only_where_it_measures_something() -> None:
