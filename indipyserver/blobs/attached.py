@@ -32,8 +32,9 @@ client's share of it) before the exposure's Ok reached the client that starts th
 (``bench/ccdrate.py``):
 
 * The driver's ``pingRequest`` right behind the image (libindi sends it in the image's own
-  message, and waits for its reply before the next image) is passed on as the conversion
-  starts: the image is the server's from then (its descriptors held here).
+  message, and waits for its reply before it goes on) is passed on before anything is
+  written or closed for the image: the image is the server's from then (its descriptors
+  held here).
 * When every client that takes the image streams it (the sink `keeps_order`: none gets it
   whole at its end, nothing assembles it), what the driver sends meanwhile is routed at once,
   since it waits behind the image in those clients' queues and the others never see the
@@ -353,6 +354,13 @@ class AttachedBlobs:
                 continue
             self._conversion = conversion
             self._pending.extend(frames[i + 1 :])  # empty before: see the callers
+            # The driver's ping right behind the image is answered before anything is written
+            # or closed for it: the image is the server's from here (its descriptors held
+            # here), and libindi waits for the reply before it sends what comes next (the
+            # exposure's Ok). Pings are answered, never passed on: nothing is overtaken.
+            pings = self._take_while(lambda f: f.tag == "pingRequest")
+            if pings:
+                self._on_frames(pings)
             self._sink.begin_attached(conversion.head(), bytes(frame.data),
                                       [m.fd for m in members if m.fd is not None])
             if not self._sink.wants_pieces:
@@ -369,11 +377,8 @@ class AttachedBlobs:
                 self._route(rest)
                 return
             if self._sink.keeps_order:
-                self._pass_on_meanwhile()  # its ping among what goes on
+                self._pass_on_meanwhile()
             else:
-                pings = self._take_while(lambda f: f.tag == "pingRequest")
-                if pings:
-                    self._on_frames(pings)  # answered now (module doc)
                 self._update_hold()
             self._schedule()
             return

@@ -545,6 +545,31 @@ async def test_an_image_nobody_takes_is_not_encoded_and_the_ping_goes_on_at_once
     assert reader.holds == [] and closed(fd) and len(wrap.buffers) == 0
 
 
+@pytest.mark.parametrize("wanted", [True, False], ids=["taken", "nobody takes it"])
+@pytest.mark.parametrize("keeps_order", [True, False], ids=["streamed", "whole at its end"])
+async def test_the_ping_behind_an_image_is_answered_before_anything_is_done_for_the_image(
+        wanted: bool, keeps_order: bool) -> None:
+    """libindi waits for the reply to the ping it sends in the image's own message before it
+    sends the exposure's Ok: the ping goes on as soon as the image is the server's, before its
+    head is written to any client and before its memfd is closed (the CCD simulator's cycle
+    with four clients, bench/ccdrate.py)."""
+    payload, fd, got, wrap, _ = one_image(5, sink=(sink := Sink()))
+    sink.wants_pieces = wanted
+    sink.keeps_order = keeps_order
+    seen: list[tuple[int, bool]] = []  # at each ping: pieces the sink had, the memfd closed
+
+    def passed_on(frames: list[Frame]) -> None:
+        seen.extend((len(sink.items), closed(fd)) for f in frames if f.tag == "pingRequest")
+        got.extend(frames)
+
+    wrap._on_frames = passed_on
+    ping = frame("<pingRequest uid='SetBLOB/1'/>")
+    wrap([vector(member("CCD1", len(payload))), ping])
+    assert seen == [(0, False)] and got[0] is ping
+    await until_idle(wrap)
+    assert closed(fd) and isinstance(sink.items[-1], FrameEnd) and sink.items[-1].complete
+
+
 async def test_a_large_memfd_is_closed_in_a_worker_thread() -> None:
     """Closing a memfd frees its pages (about 40 us per MiB): a large one is closed off the
     loop, but closed all the same."""
