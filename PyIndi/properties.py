@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from indipydriver.protocol import State
+from indipycore.protocol import State
 
 from .constants import INDI_BLOB
 from .constants import INDI_LIGHT

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from indipydriver.protocol.numbers import format_number
-from indipydriver.protocol.numbers import number_to_wire
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol.numbers import format_number
+from indipycore.protocol.numbers import number_to_wire
+from indipycore.protocol.numbers import parse_number
 
 from .constants import IPS_IDLE
 from .constants import ISS_OFF

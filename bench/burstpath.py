@@ -42,10 +42,10 @@ from hotpath import Router
 from hotpath import bench_client
 from hotpath import bench_driver
 
-from indipydriver.protocol import Number
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
-from indipydriver.protocol import serialise
+from indipycore.protocol import Number
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
+from indipycore.protocol import serialise
 
 
 def burst(count: int) -> bytes:

@@ -42,8 +42,8 @@ from processes import stop_group
 from processes import throwaway_venv
 from rawclient import Counter
 
-from indipydriver.protocol import NewBLOBVector
-from indipydriver.protocol import SetBLOBVector
+from indipycore.protocol import NewBLOBVector
+from indipycore.protocol import SetBLOBVector
 
 VENV = Path("/tmp/ipd3-venv")
 CHILD = HERE / "ipd_child.py"
@@ -179,8 +179,8 @@ def m_blob(impl: str, py3: Path, size: int) -> float:
 def m_parse_ours(size: int) -> float:
     """Our Framer + parse_element on one setBLOBVector fed in 64 KiB chunks (ms, best of 3)."""
     sys.path.insert(0, str(ROOT))
-    from indipydriver.protocol.framing import Framer
-    from indipydriver.protocol.parser import parse_element
+    from indipycore.protocol.framing import Framer
+    from indipycore.protocol.parser import parse_element
     msg = blob_message(size, tag="setBLOBVector")
     chunks = [msg[i:i + 65536] for i in range(0, len(msg), 65536)]
     best = float("inf")

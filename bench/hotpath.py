@@ -26,9 +26,9 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 from indirequests import new_number
 from indirequests import one_line
 
-from indipydriver.protocol import Number
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
+from indipycore.protocol import Number
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
 
 try:  # the server in folders by concern
     from indipyserver.blobs.cutthrough import BlobForwarder

@@ -9,21 +9,21 @@ library. The importer puts the library on ``sys.path``.
 
 from __future__ import annotations
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import EnableBLOB
-from indipydriver.protocol import Event
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import NewBLOBVector
-from indipydriver.protocol import NewNumberVector
-from indipydriver.protocol import NewSwitchVector
-from indipydriver.protocol import NewTextVector
-from indipydriver.protocol import Number
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import Switch
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import Text
-from indipydriver.protocol import serialise
+from indipycore.protocol import BLOB
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import EnableBLOB
+from indipycore.protocol import Event
+from indipycore.protocol import GetProperties
+from indipycore.protocol import NewBLOBVector
+from indipycore.protocol import NewNumberVector
+from indipycore.protocol import NewSwitchVector
+from indipycore.protocol import NewTextVector
+from indipycore.protocol import Number
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import Switch
+from indipycore.protocol import SwitchState
+from indipycore.protocol import Text
+from indipycore.protocol import serialise
 
 
 def one_line(event: Event) -> bytes:

@@ -42,9 +42,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indipydriver.sharedblobs import close_all
-from indipydriver.sharedblobs import encode
-from indipydriver.sharedblobs import memory_files
+from indipycore.sharedblobs import close_all
+from indipycore.sharedblobs import encode
+from indipycore.sharedblobs import memory_files
 from indipyserver.blobs.attached import STEP
 
 
@@ -92,8 +92,8 @@ async def served(unix: bool, shared: bool, count: int, size: int) -> tuple[float
     from serverkit import running
     from serverkit import server
 
-    from indipydriver.protocol.framing import Frame
-    from indipydriver.protocol.framing import Framer
+    from indipycore.protocol.framing import Frame
+    from indipycore.protocol.framing import Framer
 
     path = f"/tmp/indipy-bench-{uuid.uuid4().hex}"
     driver = make_gadget()

@@ -23,8 +23,8 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))
 
 from indirequests import blob_around
 
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import parse_element
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import parse_element
 
 SIZES_MIB = (1, 2, 4, 8)
 

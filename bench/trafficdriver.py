@@ -49,26 +49,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import DefBLOBVector
-from indipydriver.protocol import DefNumberVector
-from indipydriver.protocol import DefTextVector
-from indipydriver.protocol import Event
-from indipydriver.protocol import Number
-from indipydriver.protocol import Perm
-from indipydriver.protocol import PingRequest
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import SetTextVector
-from indipydriver.protocol import State
-from indipydriver.protocol import Text
-from indipydriver.protocol import serialise
-from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.serialiser import COMPACT
-from indipydriver.protocol.serialiser import Serialiser
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import end_tag
-from indipydriver.protocol.serialiser import start_tag
+from indipycore.protocol import BLOB
+from indipycore.protocol import DefBLOBVector
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import DefTextVector
+from indipycore.protocol import Event
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
+from indipycore.protocol import PingRequest
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import SetTextVector
+from indipycore.protocol import State
+from indipycore.protocol import Text
+from indipycore.protocol import serialise
+from indipycore.protocol.escaping import escape
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import Serialiser
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import end_tag
+from indipycore.protocol.serialiser import start_tag
 
 DEVICE = "Bench"
 OUT = sys.stdout.fileno()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A simulated CCD camera: a star field as FITS, binning, an exposure countdown, abort, cooling.
 
-The code lives in the installed package, in ``indipydriver/simulators/ccd.py``, which is also
+The code lives in the installed package, in ``indipysimulators/ccd.py``, which is also
 installed as the executable ``indipy_simulator_ccd`` (named as indilib names its simulators);
 this file runs the same driver and gives tests and readers its names. Run it either way:
 
@@ -32,12 +32,12 @@ properties, the states, the countdown, abort, the FITS file and the BLOB);
 `docs/guides/camera_driver.rst` walks through it.
 """
 
-from indipydriver.simulators.ccd import DEVICE
-from indipydriver.simulators.ccd import SENSOR
-from indipydriver.simulators.ccd import SimulatedCamera
-from indipydriver.simulators.ccd import SimulatedCooler
-from indipydriver.simulators.ccd import main
-from indipydriver.simulators.ccd import make_driver
+from indipysimulators.ccd import DEVICE
+from indipysimulators.ccd import SENSOR
+from indipysimulators.ccd import SimulatedCamera
+from indipysimulators.ccd import SimulatedCooler
+from indipysimulators.ccd import main
+from indipysimulators.ccd import make_driver
 
 __all__ = ["DEVICE", "SENSOR", "SimulatedCamera", "SimulatedCooler", "main", "make_driver"]
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A simulated focuser and filter wheel: absolute and relative moves, abort, a slot change.
 
-The code lives in the installed package, in ``indipydriver/simulators/focus.py``, which is
+The code lives in the installed package, in ``indipysimulators/focus.py``, which is
 also installed as the executable ``indipy_simulator_focus``; this file runs the same driver
 and gives tests and readers its names. Run it (no hardware needed)::
 
@@ -29,13 +29,13 @@ speed, then Ok there; a position beyond FOCUS_MAX is refused with Alert. The whe
 and "Python Filter Wheel" as the filter wheel; the Focus tab's In/Out and Go to move it.
 """
 
-from indipydriver.simulators.focus import FILTERS
-from indipydriver.simulators.focus import FOCUSER
-from indipydriver.simulators.focus import WHEEL
-from indipydriver.simulators.focus import SimulatedFocuser
-from indipydriver.simulators.focus import SimulatedWheel
-from indipydriver.simulators.focus import main
-from indipydriver.simulators.focus import make_driver
+from indipysimulators.focus import FILTERS
+from indipysimulators.focus import FOCUSER
+from indipysimulators.focus import WHEEL
+from indipysimulators.focus import SimulatedFocuser
+from indipysimulators.focus import SimulatedWheel
+from indipysimulators.focus import main
+from indipysimulators.focus import make_driver
 
 __all__ = ["FILTERS", "FOCUSER", "WHEEL", "SimulatedFocuser", "SimulatedWheel", "main",
            "make_driver"]

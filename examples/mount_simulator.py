@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A simulated equatorial mount: goto, sync, abort, park and tracking, its RA and Dec moving.
 
-The code lives in the installed package, in ``indipydriver/simulators/telescope.py``, which is
+The code lives in the installed package, in ``indipysimulators/telescope.py``, which is
 also installed as the executable ``indipy_simulator_telescope``; this file runs the same
 driver and gives tests and readers its names. Run it (no hardware needed)::
 
@@ -33,10 +33,10 @@ The hardware there is `SimulatedMount`: what you write for a real mount is the s
 coroutines talking to its controller instead of to `EquatorialMotion`.
 """
 
-from indipydriver.simulators.telescope import DEVICE
-from indipydriver.simulators.telescope import SimulatedMount
-from indipydriver.simulators.telescope import main
-from indipydriver.simulators.telescope import make_driver
+from indipysimulators.telescope import DEVICE
+from indipysimulators.telescope import SimulatedMount
+from indipysimulators.telescope import main
+from indipysimulators.telescope import make_driver
 
 __all__ = ["DEVICE", "SimulatedMount", "main", "make_driver"]
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A simulated weather station: readings with OK ranges, status lights, refresh and override.
 
-The code lives in the installed package, in ``indipydriver/simulators/weather.py``, which is
+The code lives in the installed package, in ``indipysimulators/weather.py``, which is
 also installed as the executable ``indipy_simulator_weather``; this file runs the same driver
 and gives tests and readers its names. Run it (no hardware needed)::
 
@@ -27,11 +27,11 @@ ends, Alert outside, and the vector's state is the worst light (what Ekos' obser
 scheduler read); WEATHER_OVERRIDE makes the state Ok whatever the lights say.
 """
 
-from indipydriver.simulators.weather import DEVICE
-from indipydriver.simulators.weather import PARAMETERS
-from indipydriver.simulators.weather import SimulatedStation
-from indipydriver.simulators.weather import main
-from indipydriver.simulators.weather import make_driver
+from indipysimulators.weather import DEVICE
+from indipysimulators.weather import PARAMETERS
+from indipysimulators.weather import SimulatedStation
+from indipysimulators.weather import main
+from indipysimulators.weather import make_driver
 
 __all__ = ["DEVICE", "PARAMETERS", "SimulatedStation", "main", "make_driver"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from types import ModuleType
 
-from indipydriver import lazy_names
+from indipycore.lazynames import lazy_names
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ member, in document order. `AttachedBlobs` holds the descriptors received and no
 claimed (``give``: each read's, before its bytes are framed) and makes of each such element
 the ``SetBLOBVector`` it would have been inline: the members
 claimed and checked by the driver framework's one reader of attached BLOBs
-(``indipydriver.sharedblobs``: a descriptor each, no body, a memory file holding ``len``, else
+(``indipycore.sharedblobs``: a descriptor each, no body, a memory file holding ``len``, else
 ``size`` capped at the file, as indiserver reads it), each one's raw bytes read once, every
 descriptor closed whatever happens. The model then takes the event as it takes an inline one
 (``.z`` unpacked, the size checked), so programs see the same types either way.
@@ -33,15 +33,15 @@ import os
 from collections import deque
 from collections.abc import Iterable
 
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import parse_element
-from indipydriver.protocol.blobs import encode_base64
-from indipydriver.sharedblobs import AttachedMember
-from indipydriver.sharedblobs import check
-from indipydriver.sharedblobs import claim
-from indipydriver.sharedblobs import close_all
-from indipydriver.sharedblobs import glue
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import parse_element
+from indipycore.protocol.blobs import encode_base64
+from indipycore.sharedblobs import AttachedMember
+from indipycore.sharedblobs import check
+from indipycore.sharedblobs import claim
+from indipycore.sharedblobs import close_all
+from indipycore.sharedblobs import glue
 
 __all__ = ["MAX_HELD", "AttachedBlobs", "read_exactly"]
 

@@ -19,7 +19,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from indipydriver.protocol.blobs import is_zlib_format
+from indipycore.protocol.blobs import is_zlib_format
 
 from .partfiles import create_part_file
 

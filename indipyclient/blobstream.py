@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 from typing import Protocol
 
-from indipydriver.protocol.blobs import decode_base64
-from indipydriver.protocol.blobs import is_zlib_format
-from indipydriver.protocol.frames import decode_attrs
+from indipycore.protocol.blobs import decode_base64
+from indipycore.protocol.blobs import is_zlib_format
+from indipycore.protocol.frames import decode_attrs
 
 from .partfiles import create_part_file
 

@@ -65,11 +65,11 @@ from types import TracebackType
 from typing import Any
 from typing import Self
 
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import State
-from indipydriver.retrypolicy import Backoff
-from indipydriver.retrypolicy import Retry
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import GetProperties
+from indipycore.protocol import State
+from indipycore.retrypolicy import Backoff
+from indipycore.retrypolicy import Retry
 
 from . import events as ev
 from .connection import Connection

@@ -23,7 +23,7 @@ into their elements (``attachedblobs``) and reach the program as inline ones wou
 * received BLOBs are written to the BLOB folder by a worker thread (``blobfiles``), one at a
   time, before the next element is read;
 * on loss the model is cleared and ``ConnectionLost`` delivered; then it retries as its
-  ``Retry`` says (``indipydriver.retrypolicy``, the project's one policy; by default 0.5 s
+  ``Retry`` says (``indipycore.retrypolicy``, the project's one policy; by default 0.5 s
   doubling to 10 s with equal jitter, for ever, counted from 0 again once a connection has
   stayed up ``stable_after`` seconds). A ``Retry`` with a limit ends ``run()`` with
   ``NotConnected`` when it is used up.
@@ -44,27 +44,27 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from pathlib import Path
 
-from indipydriver import retrypolicy
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import clip
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import EnableBLOB
-from indipydriver.protocol import Event as ProtocolEvent
-from indipydriver.protocol import Frame
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import PingReply
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.protocol.frames import FrameChunk
-from indipydriver.protocol.frames import FrameEnd
-from indipydriver.protocol.frames import FrameHead
-from indipydriver.retrypolicy import Attempts
-from indipydriver.retrypolicy import Backoff
-from indipydriver.retrypolicy import ExponentialBackoff
-from indipydriver.retrypolicy import RetriesExhausted
-from indipydriver.retrypolicy import Retry
+from indipycore import retrypolicy
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import EnableBLOB
+from indipycore.protocol import Event as ProtocolEvent
+from indipycore.protocol import Frame
+from indipycore.protocol import GetProperties
+from indipycore.protocol import PingReply
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.protocol.frames import FrameChunk
+from indipycore.protocol.frames import FrameEnd
+from indipycore.protocol.frames import FrameHead
+from indipycore.retrypolicy import Attempts
+from indipycore.retrypolicy import Backoff
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import RetriesExhausted
+from indipycore.retrypolicy import Retry
 
 from . import events
 from .attachedblobs import AttachedBlobs

@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 
-from indipydriver.protocol import State
+from indipycore.protocol import State
 
 from .properties import ByName
 

@@ -42,14 +42,14 @@ from collections.abc import Generator
 from collections.abc import Iterator
 from typing import Any
 
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol.frames import FrameAttached
-from indipydriver.protocol.frames import FrameChunk
-from indipydriver.protocol.frames import FrameEnd
-from indipydriver.protocol.frames import FrameHead
-from indipydriver.protocol.shapes import DIGITS_TO_ZERO
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import ProtocolError
+from indipycore.protocol.frames import FrameAttached
+from indipycore.protocol.frames import FrameChunk
+from indipycore.protocol.frames import FrameEnd
+from indipycore.protocol.frames import FrameHead
+from indipycore.protocol.shapes import DIGITS_TO_ZERO
 
 from . import events
 from .attachedblobs import AttachedBlobs

@@ -44,9 +44,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol.timestamps import format_timestamp
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import GetProperties
+from indipycore.protocol.timestamps import format_timestamp
 
 from . import events
 from .connection import Connection

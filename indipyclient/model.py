@@ -1,7 +1,7 @@
 """The client's model of what a server holds: devices -> vectors -> members. Pure: no asyncio,
 no sockets, no files.
 
-``Model.apply(event)`` takes one protocol event (``indipydriver.protocol``) and returns the
+``Model.apply(event)`` takes one protocol event (``indipycore.protocol``) and returns the
 client event (``indipyclient.events``) saying what changed, or None when nothing did (an
 element for an unknown vector, a ``newXXX`` echoed from another client, a malformed value):
 
@@ -35,15 +35,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from indipydriver.protocol import Event as ProtocolEvent
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.blobs import is_zlib_format
-from indipydriver.protocol.blobs import unpack_blob
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import Rule
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.numbers import parse_number
-from indipydriver.protocol.timestamps import parse_timestamp
+from indipycore.protocol import Event as ProtocolEvent
+from indipycore.protocol import events as pe
+from indipycore.protocol.blobs import is_zlib_format
+from indipycore.protocol.blobs import unpack_blob
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import Rule
+from indipycore.protocol.enums import State
+from indipycore.protocol.numbers import parse_number
+from indipycore.protocol.timestamps import parse_timestamp
 
 from . import events
 from .events import utcnow

@@ -12,10 +12,10 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-from indipydriver.byname import ByName
-from indipydriver.protocol import State
-from indipydriver.protocol.numbers import format_number
-from indipydriver.protocol.numbers import parse_number
+from indipycore.byname import ByName
+from indipycore.protocol import State
+from indipycore.protocol.numbers import format_number
+from indipycore.protocol.numbers import parse_number
 
 __all__ = [
     "BLOBMember",

@@ -28,11 +28,11 @@ from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
-from indipydriver.protocol.enums import State
-from indipydriver.standard.fits import FITSError
-from indipydriver.standard.fits import Header
-from indipydriver.standard.fits import read_header
-from indipydriver.standard.interface import Interface
+from indipycore.fits import FITSError
+from indipycore.fits import Header
+from indipycore.fits import read_header
+from indipycore.interface import Interface
+from indipycore.protocol.enums import State
 
 from . import events as ev
 

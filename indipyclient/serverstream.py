@@ -7,7 +7,7 @@ were about a fifth of the client's time receiving BLOBs. Here the transport read
 own buffers (``asyncio.BufferedProtocol``). While a BLOB streams, reads are large and come
 from a `ReadBufferPool`. A read that fills its buffer is handed over as that ``bytearray``,
 for ``Incoming.feed_lent``: the BLOB's pieces are views of it, and the pool reads into it
-again only once none is left (``indipydriver.readbuffers``). Any other read is copied once
+again only once none is left (``indipycore.readbuffers``). Any other read is copied once
 into ``bytes``, and reads that wait together are joined.
 
 Outside a BLOB reads are smaller (`SMALL_READ`). A burst's elements are applied faster in
@@ -31,7 +31,7 @@ import collections
 import os
 from typing import cast
 
-from indipydriver.readbuffers import ReadBufferPool
+from indipycore.readbuffers import ReadBufferPool
 
 __all__ = ["LARGE_READ", "MAX_FDS", "MAX_LENT", "QUEUE_LIMIT", "SMALL_READ", "ServerStream"]
 

@@ -27,16 +27,16 @@ import re
 from dataclasses import fields
 from typing import Any
 
-from indipydriver.protocol import Event as ProtocolEvent
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetLightVector
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import SetSwitchVector
-from indipydriver.protocol import SetTextVector
-from indipydriver.protocol import State
-from indipydriver.protocol import parse_element
-from indipydriver.protocol.shapes import DIGITS_TO_ZERO as _DIGITS_TO_ZERO
-from indipydriver.protocol.shapes import ShapeCache
+from indipycore.protocol import Event as ProtocolEvent
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetLightVector
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import SetSwitchVector
+from indipycore.protocol import SetTextVector
+from indipycore.protocol import State
+from indipycore.protocol import parse_element
+from indipycore.protocol.shapes import DIGITS_TO_ZERO as _DIGITS_TO_ZERO
+from indipycore.protocol.shapes import ShapeCache
 
 from . import events
 from .model import PLAIN_NUMBER

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from indipydriver.protocol import State
+from indipycore.protocol import State
 
 from . import events as ev
 from .connection import NotConnected

@@ -34,7 +34,7 @@ from typing import Self
 from typing import TypeVar
 from typing import overload
 
-from indipydriver.byname import ByName
+from indipycore.byname import ByName
 
 from .model import Model
 from .properties import BLOBMember

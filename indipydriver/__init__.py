@@ -11,14 +11,10 @@ See `IPyDriver` for what the framework does for you, the event classes exported 
 
 from __future__ import annotations
 
-import sys
+from indipycore.lazynames import lazy_names
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the tools' start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from collections.abc import Mapping
-    from typing import Any
-
     from .device import Device as Device
     from .driver import IPyDriver as IPyDriver
     from .links import Link as Link
@@ -84,32 +80,6 @@ version = "0.1.0"
 # The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
 __all__ = list(_LAZY)
 __all__.append("version")
-
-
-def lazy_names(
-    package: str, table: Mapping[str, str]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """The PEP 562 ``__getattr__`` and ``__dir__`` of a package whose public names are imported
-    at first use: `table` maps each name to the submodule defining it. A name, once imported, is
-    kept in the package, so its ``__getattr__`` is not called for it again. indipyclient's
-    package uses it too.
-    """
-    namespace = sys.modules[package].__dict__
-
-    def __getattr__(name: str) -> Any:
-        module = table.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        from importlib import import_module
-
-        value = getattr(import_module(f"{package}.{module}"), name)
-        namespace[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*namespace, *table})
-
-    return __getattr__, __dir__
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)

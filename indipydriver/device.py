@@ -10,17 +10,18 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
-from .byname import ByName
+from indipycore.byname import ByName
+from indipycore.interface import Interface
+from indipycore.protocol.events import DelProperty
+from indipycore.protocol.events import Message
+
 from .compat3x import Device3x
 from .naming import add_named
 from .naming import checked_string
 from .naming import no_such_name
 from .ports import DriverPort
-from .protocol.events import DelProperty
-from .protocol.events import Message
 from .standard.deviceprops import DeviceProps
 from .standard.deviceprops import Hook
-from .standard.interface import Interface
 from .standard.messages import MessageHandler
 from .vectors import PropertyVector
 from .wire import timestamp_text

@@ -26,9 +26,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from indipycore import sharedblobs
+from indipycore.byname import ByName
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.logbudget import short
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.events import Message
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.frames import Frame
+
 from . import rxevents as rx
-from . import sharedblobs
-from .byname import ByName
 from .compat3x import DeviceDict
 from .compat3x import Driver3x
 from .device import Device
@@ -37,15 +45,8 @@ from .links import AttachingLink
 from .links import FramedLink
 from .links import Link
 from .links import StdioLink
-from .logbudget import WarningBudget
-from .logbudget import clip
-from .logbudget import short
 from .naming import add_named
 from .naming import no_such_name
-from .protocol.enums import BLOBEnable
-from .protocol.events import Message
-from .protocol.events import PingRequest
-from .protocol.frames import Frame
 from .receiving import Receiving
 from .snooping import SnoopRegistry
 from .snooping import _enable_blob_bytes

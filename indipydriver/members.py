@@ -16,20 +16,21 @@ from typing import IO
 from typing import Any
 from typing import ClassVar
 
+from indipycore.protocol.acceptance import within_limits
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.numbers import check_number_format
+from indipycore.protocol.numbers import float_format_for
+from indipycore.protocol.numbers import format_number
+from indipycore.protocol.numbers import number_to_wire
+from indipycore.protocol.numbers import parse_number
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import element_pieces
+from indipycore.protocol.serialiser import end_tag
+from indipycore.protocol.serialiser import start_tag
+
 from .naming import checked_string
-from .protocol.acceptance import within_limits
-from .protocol.enums import State
-from .protocol.enums import SwitchState
-from .protocol.numbers import check_number_format
-from .protocol.numbers import float_format_for
-from .protocol.numbers import format_number
-from .protocol.numbers import number_to_wire
-from .protocol.numbers import parse_number
-from .protocol.serialiser import COMPACT
-from .protocol.serialiser import attribute
-from .protocol.serialiser import element_pieces
-from .protocol.serialiser import end_tag
-from .protocol.serialiser import start_tag
 from .wire import escape
 
 __all__ = [

@@ -16,21 +16,22 @@ from typing import Any
 from typing import ClassVar
 from typing import TypeVar
 
-from .byname import ByName
+from indipycore.byname import ByName
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import State
+from indipycore.protocol.events import DelProperty
+from indipycore.protocol.frames import _XML_SPACE
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import end_tag
+from indipycore.protocol.serialiser import open_attribute
+
 from .members import PropertyMember
 from .naming import add_named
 from .naming import checked_string
 from .naming import no_such_name
 from .ports import DevicePort
 from .ports import DriverPort
-from .protocol.enums import Perm
-from .protocol.enums import State
-from .protocol.events import DelProperty
-from .protocol.frames import _XML_SPACE
-from .protocol.serialiser import COMPACT
-from .protocol.serialiser import attribute
-from .protocol.serialiser import end_tag
-from .protocol.serialiser import open_attribute
 from .wire import escape
 from .wire import now_timestamp
 from .wire import timestamp_text

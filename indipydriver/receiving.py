@@ -18,19 +18,20 @@ from collections.abc import Mapping
 from typing import Any
 from typing import Protocol
 
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.logbudget import short
+from indipycore.protocol import events as pe
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.frames import Frame
+from indipycore.sharedblobs import inline_attached
+
 from . import rxevents as rx
 from .device import Device
 from .eventqueue import _EventQueue
 from .links import DescriptorLink
 from .links import FramedLink
 from .links import Link
-from .logbudget import WarningBudget
-from .logbudget import clip
-from .logbudget import short
-from .protocol import events as pe
-from .protocol.errors import ProtocolError
-from .protocol.frames import Frame
-from .sharedblobs import inline_attached
 from .snooping import SnoopRegistry
 from .validation import Rejected
 from .validation import check_new_vector
@@ -82,9 +83,9 @@ class Receiving:
         self.warnings = WarningBudget()
 
     async def read_loop(self, link: Link, done: asyncio.Event) -> None:
-        from .protocol.framing import INDI_TAGS
-        from .protocol.framing import Framer
-        from .protocol.parser import parse_element
+        from indipycore.protocol.framing import INDI_TAGS
+        from indipycore.protocol.framing import Framer
+        from indipycore.protocol.parser import parse_element
 
         framer = Framer(known_tags=INDI_TAGS)
         # indiserver's shared BLOBs (sharedblobs)

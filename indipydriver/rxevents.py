@@ -21,11 +21,12 @@ from typing import Any
 from typing import Generic
 from typing import TypeVar
 
-from .byname import ByName
+from indipycore.byname import ByName
+from indipycore.protocol import events as pe
+from indipycore.protocol.timestamps import parse_timestamp
+
 from .members import NumberMember
 from .naming import no_such_name
-from .protocol import events as pe
-from .protocol.timestamps import parse_timestamp
 from .vectors import BLOBVector
 from .vectors import NumberVector
 from .vectors import PropertyVector
@@ -321,7 +322,7 @@ def snooped_values(raw: Any) -> dict[str, Any]:
     """Member values of a snooped def/set as 3.x gave them (text; switch and light states as
     plain strings; BLOBs decoded); members whose value cannot be read are left out (another
     device's mistake must not stop this driver)."""
-    from .protocol.blobs import unpack_blob
+    from indipycore.protocol.blobs import unpack_blob
 
     values: dict[str, Any] = {}
     numbers = _floats(raw) if isinstance(raw, (pe.DefNumberVector, pe.SetNumberVector)) else {}

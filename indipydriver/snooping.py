@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .protocol.enums import BLOBEnable
-from .protocol.events import EnableBLOB
-from .protocol.events import GetProperties
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.events import EnableBLOB
+from indipycore.protocol.events import GetProperties
+
 from .wire import write_element
 
 __all__ = ["Snoop", "SnoopRegistry"]

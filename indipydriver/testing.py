@@ -5,8 +5,8 @@ send protocol events (or raw XML), await what the driver sends back as protocol 
 pingRequests from the driver are answered automatically (as a server would), so BLOB
 back-pressure does not stall the test. Example (pytest with pytest-asyncio)::
 
-    from indipydriver.protocol.enums import State
-    from indipydriver.protocol.events import NewNumberVector, Number, SetNumberVector
+    from indipycore.protocol.enums import State
+    from indipycore.protocol.events import NewNumberVector, Number, SetNumberVector
     from indipydriver.testing import DriverHarness
 
     async def test_target_follows_client():
@@ -32,12 +32,13 @@ from collections import deque
 from typing import Any
 from typing import Self
 
+from indipycore.protocol.events import PingReply
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+
 from .driver import IPyDriver
 from .links import MemoryLink
-from .protocol.events import PingReply
-from .protocol.events import PingRequest
-from .protocol.framing import Frame
-from .protocol.framing import Framer
 from .wire import write_element
 
 __all__ = ["DriverHarness"]
@@ -109,7 +110,7 @@ class DriverHarness:
         elif isinstance(message, (bytes, bytearray)):
             data = bytes(message)
         else:
-            from .protocol.serialiser import serialise
+            from indipycore.protocol.serialiser import serialise
 
             data = serialise(message)
         await self.client_link.write(data)
@@ -167,7 +168,7 @@ class DriverHarness:
 
     async def receive(self, timeout: float | None = None) -> Any:
         """The next event the driver sent (parsed protocol event)."""
-        from .protocol.parser import parse_element
+        from indipycore.protocol.parser import parse_element
 
         frame = await self.receive_frame(timeout)
         return parse_element(frame.data)
@@ -193,7 +194,7 @@ class DriverHarness:
 
     def pending(self) -> list[Any]:
         """Every event already received and not yet taken, parsed."""
-        from .protocol.parser import parse_element
+        from indipycore.protocol.parser import parse_element
 
         events = [parse_element(frame.data) for frame in self._frames]
         self._frames.clear()
@@ -239,8 +240,8 @@ class DriverHarness:
         when the answer has not ended within `timeout` seconds (default: the harness's
         `timeout`), EOFError when the driver stops first.
         """
-        from .protocol.events import GetProperties
-        from .protocol.parser import parse_element
+        from indipycore.protocol.events import GetProperties
+        from indipycore.protocol.parser import parse_element
 
         wait = self.timeout if timeout is None else timeout
         deadline = asyncio.get_running_loop().time() + wait

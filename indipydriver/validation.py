@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from indipycore.protocol import events as pe
+from indipycore.protocol.acceptance import MemberShape
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import judge
+from indipycore.protocol.blobs import unpack_blob
+from indipycore.protocol.enums import Perm
+
 from .device import Device
 from .members import NumberMember
-from .protocol import events as pe
-from .protocol.acceptance import MemberShape
-from .protocol.acceptance import VectorShape
-from .protocol.acceptance import judge
-from .protocol.blobs import unpack_blob
-from .protocol.enums import Perm
 from .vectors import BLOBVector
 from .vectors import NumberVector
 from .vectors import PropertyVector

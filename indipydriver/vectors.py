@@ -15,6 +15,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import Rule
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import BLOB
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.serialiser import attribute
+from indipycore.sharedblobs import attachable
+from indipycore.sharedblobs import close_all
+from indipycore.sharedblobs import memory_files
+
 from .members import BLOBMember
 from .members import LightMember
 from .members import NumberMember
@@ -24,15 +34,6 @@ from .members import TextMember
 from .ports import DriverPort
 from .propertyvector import PropertyVector
 from .propertyvector import _one_of
-from .protocol.enums import Perm
-from .protocol.enums import Rule
-from .protocol.enums import SwitchState
-from .protocol.events import BLOB
-from .protocol.events import SetBLOBVector
-from .protocol.serialiser import attribute
-from .sharedblobs import attachable
-from .sharedblobs import close_all
-from .sharedblobs import memory_files
 from .wire import timestamp_text
 from .wire import write_attached
 from .wire import write_element

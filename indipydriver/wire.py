@@ -17,13 +17,13 @@ import time
 from datetime import UTC
 from datetime import datetime
 
-from .logbudget import WarningBudget
-from .logbudget import short
-from .protocol.escaping import escape_replacing
-from .protocol.events import Event
-from .protocol.events import SetBLOBVector
-from .protocol.serialiser import COMPACT
-from .protocol.serialiser import Serialiser
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import short
+from indipycore.protocol.escaping import escape_replacing
+from indipycore.protocol.events import Event
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import Serialiser
 
 __all__ = ["escape", "now_timestamp", "timestamp_text", "write_attached", "write_element"]
 

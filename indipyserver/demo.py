@@ -30,6 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 from dataclasses import field
 
+from indipycore.interface import Interface
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import Device
@@ -46,7 +47,6 @@ from indipydriver import TextVector
 from indipydriver import newNumberVector
 from indipydriver import newSwitchVector
 from indipydriver import newTextVector
-from indipydriver.standard.interface import Interface
 
 __all__ = ["DEVICE", "Room", "ThermostatDriver", "make_driver"]
 

@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.events import DefTextVector
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.parser import parse_element
-from indipydriver.standard.interface import Interface
+from indipycore.interface import Interface
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.events import DefTextVector
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.parser import parse_element
 
 __all__ = ["DriverEntry", "drivers_xml", "group_of", "main", "read_driver_info"]
 

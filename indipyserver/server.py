@@ -11,9 +11,9 @@ import weakref
 from datetime import datetime
 from typing import Any
 
+from indipycore.protocol.timestamps import format_timestamp
 from indipydriver import Device
 from indipydriver import IPyDriver
-from indipydriver.protocol.timestamps import format_timestamp
 from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE
 from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.clients.unixsocket import listen_unix

@@ -3,7 +3,7 @@
 indilib's ``indiserver`` (and ours, and indiwebmanager through them) starts a driver with a
 pipe on its standard input and speaks INDI over stdin/stdout. Run from a terminal, the same
 program is more useful serving itself on a port. `run_driver` decides, once for every such
-program (the simulators of `indipydriver.simulators`, a user's own driver):
+program (the simulators of `indipysimulators`, a user's own driver):
 
 - it serves itself with `IPyServer` when given ``--port`` or ``--host``, or when its standard
   input is a terminal;

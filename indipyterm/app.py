@@ -36,8 +36,8 @@ from indipyclient.coalesce import summarise
 from indipyclient.connection import default_retry
 from indipyclient.history import ValueHistory
 from indipyclient.unixaddress import server_label
-from indipydriver.retrypolicy import Backoff
-from indipydriver.retrypolicy import Retry
+from indipycore.retrypolicy import Backoff
+from indipycore.retrypolicy import Retry
 
 from .devicescreen import DeviceScreen
 from .filepicker import FilePicker
@@ -66,7 +66,7 @@ _MESSAGE = Change("message")
 
 
 class ObservedBackoff:
-    """A reconnect backoff (the policy's, `indipydriver.retrypolicy`) that also tells the app
+    """A reconnect backoff (the policy's, `indipycore.retrypolicy`) that also tells the app
     each delay it gives, so the status line can count down to the next try."""
 
     def __init__(self, backoff: Backoff, on_delay: Callable[[float], None]) -> None:

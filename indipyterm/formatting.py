@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import datetime
 
-from indipydriver.protocol.numbers import format_number
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol.numbers import format_number
+from indipycore.protocol.numbers import parse_number
 
 __all__ = [
     "STATE_COLOURS",

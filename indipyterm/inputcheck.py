@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from indipydriver.protocol.acceptance import MemberShape
-from indipydriver.protocol.acceptance import VectorShape
-from indipydriver.protocol.acceptance import judge
-from indipydriver.protocol.enums import SwitchState
+from indipycore.protocol.acceptance import MemberShape
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import judge
+from indipycore.protocol.enums import SwitchState
 
 from .vectorinfo import VectorInfo
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol.numbers import parse_number
 
 __all__ = ["MemberInfo", "VectorInfo", "float_or_none"]
 

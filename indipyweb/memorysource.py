@@ -35,17 +35,17 @@ from indipyclient.events import Event as ClientEvent
 from indipyclient.incoming import Incoming
 from indipyclient.model import Model
 from indipyclient.snapshot import take_snapshot
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.events import Event
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetBLOBVector
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.events import SetTextVector
-from indipydriver.protocol.events import Switch
-from indipydriver.protocol.events import Text
+from indipycore.protocol import ProtocolError
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import Event
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import SetTextVector
+from indipycore.protocol.events import Switch
+from indipycore.protocol.events import Text
 
 from .source import BlobUpload
 from .source import Change
@@ -142,7 +142,7 @@ class MemorySource:
             raise ValueError("; ".join(errors))
 
     def apply(self, event: Event) -> None:
-        """Apply one protocol event (``indipydriver.protocol.events``), as `receive` does."""
+        """Apply one protocol event (``indipycore.protocol.events``), as `receive` does."""
         client_event = self.model.apply(event)
         change = None if client_event is None else change_of(client_event)
         if change is not None:

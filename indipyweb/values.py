@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import PurePath
 
-from indipydriver.protocol.acceptance import MemberShape
-from indipydriver.protocol.acceptance import VectorShape
-from indipydriver.protocol.acceptance import judge
-from indipydriver.protocol.blobs import is_zlib_format
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol.acceptance import MemberShape
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import judge
+from indipycore.protocol.blobs import is_zlib_format
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.numbers import parse_number
 
 from .source import BlobUpload
 from .source import InvalidValue

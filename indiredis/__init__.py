@@ -10,7 +10,7 @@ missing, and a program using only the MQTT side does not need redis-py.
 
 from __future__ import annotations
 
-from indipydriver import lazy_names
+from indipycore.lazynames import lazy_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -33,16 +33,16 @@ from datetime import datetime
 from indipyclient.model import Model
 from indipyclient.properties import Device
 from indipyclient.properties import PropertyVector
-from indipydriver.protocol import events as ev
-from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.numbers import format_number
-from indipydriver.protocol.numbers import parse_number
-from indipydriver.protocol.serialiser import COMPACT
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import empty_element
-from indipydriver.protocol.serialiser import end_tag
-from indipydriver.protocol.serialiser import start_tag
+from indipycore.protocol import events as ev
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.escaping import escape
+from indipycore.protocol.numbers import format_number
+from indipycore.protocol.numbers import parse_number
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import empty_element
+from indipycore.protocol.serialiser import end_tag
+from indipycore.protocol.serialiser import start_tag
 
 from .keys import Keys
 from .ops import Delete

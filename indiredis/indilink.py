@@ -5,7 +5,7 @@ needs the elements themselves (to store each, and to pass its bytes on unchanged
 layer reads the server through the client library's reader, ``ServerStream`` (bounded, with flow
 control both ways), frames each read with the protocol core's ``Framer`` (``stream_frames``),
 keeps the connection up with the same reconnect policy (a ``Retry``,
-``indipydriver.retrypolicy``: by default ``bridge_retry()``), and hands the complete frames of
+``indipycore.retrypolicy``: by default ``bridge_retry()``), and hands the complete frames of
 each read to the bridge's ``on_frames`` at once (awaited: a slow store slows the reading,
 nothing piles up), so a burst costs the bridge one redis pipeline per read instead of one per
 element. Pings are answered at once (indilib >= 1.9.7 drivers wait for the answer before their
@@ -28,19 +28,19 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import clip
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import serialise
-from indipydriver.protocol.frames import FrameChunk
-from indipydriver.protocol.frames import FrameEnd
-from indipydriver.protocol.frames import FrameHead
-from indipydriver.retrypolicy import Backoff
-from indipydriver.retrypolicy import ExponentialBackoff
-from indipydriver.retrypolicy import Retry
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import events as ev
+from indipycore.protocol import serialise
+from indipycore.protocol.frames import FrameChunk
+from indipycore.protocol.frames import FrameEnd
+from indipycore.protocol.frames import FrameHead
+from indipycore.retrypolicy import Backoff
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import Retry
 
 __all__ = ["IndiLink", "bridge_retry", "check_cancelled", "listen", "ping_reply", "served_frames",
            "stop_task", "stream_frames"]

@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 
-from indipydriver.links import FramedLink
-from indipydriver.protocol import Frame
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import serialise
-from indipydriver.retrypolicy import Retry
+from indipycore.links import FramedLink
+from indipycore.protocol import Frame
+from indipycore.protocol import events as ev
+from indipycore.protocol import serialise
+from indipycore.retrypolicy import Retry
 
 from .hosts import MqttServer
 from .hosts import RedisServer

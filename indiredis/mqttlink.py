@@ -28,8 +28,8 @@ from collections.abc import Sequence
 
 import aiomqtt
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.retrypolicy import Retry
+from indipycore.logbudget import WarningBudget
+from indipycore.retrypolicy import Retry
 
 from .hosts import MqttServer
 from .indilink import bridge_retry

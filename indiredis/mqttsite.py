@@ -28,11 +28,11 @@ import logging
 from collections.abc import Sequence
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import Frame
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import serialise
-from indipydriver.retrypolicy import Retry
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import Frame
+from indipycore.protocol import events as ev
+from indipycore.protocol import serialise
+from indipycore.retrypolicy import Retry
 
 from .hosts import IndiServer
 from .hosts import MqttServer

@@ -43,17 +43,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.blobfiles import save_blob
 from indipyclient.properties import PropertyVector
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import clip
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import Frame
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.protocol.blobs import unpack_blob
-from indipydriver.protocol.timestamps import parse_timestamp
-from indipydriver.retrypolicy import Retry
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import Frame
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import events as ev
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.protocol.blobs import unpack_blob
+from indipycore.protocol.timestamps import parse_timestamp
+from indipycore.retrypolicy import Retry
 
 from .fromxml import StoreWriter
 from .fromxml import blob_notice

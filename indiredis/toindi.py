@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from indipyclient.outgoing import vector_shape
 from indipyclient.properties import PropertyVector
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import parse_element
-from indipydriver.protocol.acceptance import judge
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import events as ev
+from indipycore.protocol import parse_element
+from indipycore.protocol.acceptance import judge
 
 __all__ = ["CLIENT_TAGS", "ToIndiRequest", "check_to_indi", "refusal", "whole_frames"]
 

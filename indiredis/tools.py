@@ -17,9 +17,9 @@ from typing import Any
 
 import redis
 
-from indipydriver.protocol.acceptance import judge
-from indipydriver.protocol.errors import LocalProtocolError
-from indipydriver.protocol.errors import ProtocolError
+from indipycore.protocol.acceptance import judge
+from indipycore.protocol.errors import LocalProtocolError
+from indipycore.protocol.errors import ProtocolError
 
 from .hosts import RedisServer
 from .keys import Keys

@@ -18,9 +18,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import clip
-from indipydriver.protocol import Frame
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.protocol import Frame
 
 from .hosts import MqttServer
 from .toindi import whole_frames

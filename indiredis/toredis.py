@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 
-from indipydriver.protocol import Frame
-from indipydriver.retrypolicy import Retry
+from indipycore.protocol import Frame
+from indipycore.retrypolicy import Retry
 
 from .hosts import IndiServer
 from .hosts import RedisServer
@@ -42,7 +42,7 @@ async def inditoredis_async(indi_host: IndiServer | None = None,
                             blob_folder: str | Path = "", *,
                             retry: Retry | None = None) -> None:
     """The async twin of ``inditoredis``: runs until cancelled. ``retry`` (a ``Retry``,
-    ``indipydriver.retrypolicy``; None: ``bridge_retry()``) is the reconnect policy of both the
+    ``indipycore.retrypolicy``; None: ``bridge_retry()``) is the reconnect policy of both the
     INDI and the redis side."""
     indi_host = indi_host or indi_server()
     redis_host = redis_host or redis_server()

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence
 
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import serialise
-from indipydriver.protocol.acceptance import MemberShape
-from indipydriver.protocol.acceptance import VectorShape
-from indipydriver.protocol.numbers import number_to_wire
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import SwitchState
+from indipycore.protocol import events as ev
+from indipycore.protocol import serialise
+from indipycore.protocol.acceptance import MemberShape
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.numbers import number_to_wire
+from indipycore.protocol.numbers import parse_number
 
 __all__ = ["enable_blob_xml", "get_properties_xml", "new_vector_xml", "vector_shape"]
 

@@ -30,17 +30,17 @@ from indipyclient.outgoing import InvalidValue as ClientInvalid
 from indipyclient.outgoing import new_vector
 from indipyclient.setwait import Waiters
 from indipyclient.snapshot import take_snapshot
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import Perm
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import Rule
-from indipydriver.protocol import State
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.retrypolicy import Retry
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import Perm
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import Rule
+from indipycore.protocol import State
+from indipycore.protocol import SwitchState
+from indipycore.protocol import events as ev
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.retrypolicy import Retry
 from indipyweb.source import Change
 from indipyweb.source import ChangeQueue
 from indipyweb.source import InvalidValue

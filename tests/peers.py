@@ -50,15 +50,15 @@ import psutil
 import pytest
 import waiting
 
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import EnableBLOB
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import NewNumberVector
-from indipydriver.protocol import NewSwitchVector
-from indipydriver.protocol import Number
-from indipydriver.protocol import Switch
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import serialise
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import EnableBLOB
+from indipycore.protocol import GetProperties
+from indipycore.protocol import NewNumberVector
+from indipycore.protocol import NewSwitchVector
+from indipycore.protocol import Number
+from indipycore.protocol import Switch
+from indipycore.protocol import SwitchState
+from indipycore.protocol import serialise
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[1]

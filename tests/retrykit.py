@@ -1,4 +1,4 @@
-"""Test doubles for the one reconnect policy (`indipydriver.retrypolicy`): a backoff that gives
+"""Test doubles for the one reconnect policy (`indipycore.retrypolicy`): a backoff that gives
 the delays a test chose and records what it was asked, and a record of the delays the code
 then really slept. The tests of each user (tests/*/test_*_retry.py) drive them with a
 real refused connection on a free loopback port."""

@@ -14,9 +14,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import FrameHead
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import FrameHead
+from indipycore.protocol.framing import Framer
 from indipyserver.routing.ports import Attached
 from indipyserver.routing.ports import ClientPort
 from indipyserver.routing.ports import DriverPort

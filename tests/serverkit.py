@@ -17,6 +17,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
+from indipycore.protocol.enums import State
+from indipycore.protocol.escaping import escape
+from indipycore.protocol.events import BLOB
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import empty_element
+from indipycore.protocol.serialiser import serialise
+from indipycore.protocol.serialiser import text_element
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import Device
@@ -26,19 +39,6 @@ from indipydriver import NumberVector
 from indipydriver import TextMember
 from indipydriver import TextVector
 from indipydriver import newNumberVector
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.events import BLOB
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import PingRequest
-from indipydriver.protocol.events import SetBLOBVector
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import empty_element
-from indipydriver.protocol.serialiser import serialise
-from indipydriver.protocol.serialiser import text_element
 from indipyserver import IPyServer
 from indipyserver.loop.flowcontrol import flow_for
 

@@ -154,7 +154,8 @@ def test_every_module_has_a_row_in_the_file_map_and_every_row_a_module() -> None
 
 def test_no_import_goes_below_the_importers_layer() -> None:
     order = layers()
-    assert order[:2] == ["indipydriver.protocol", "indipydriver"] and "indipyserver" in order
+    assert order[:3] == ["indipycore.protocol", "indipycore", "indipydriver"]
+    assert "indipyserver" in order
     assert "indipyclient" in order
     known = modules()
     wrong = []
@@ -280,12 +281,14 @@ def _type_checking_exports(package: str, tree: ast.Module) -> dict[str, str]:
                 and node.test.id == "TYPE_CHECKING"):
             continue
         for stmt in node.body:
-            if not (isinstance(stmt, ast.ImportFrom) and stmt.level == 1):
+            if not (isinstance(stmt, ast.ImportFrom) and stmt.level in (0, 1)):
                 continue
             for alias in stmt.names:
                 if alias.name == "*":
                     star = importlib.import_module(f"{package}.{stmt.module}")
                     found.update(dict.fromkeys(star.__all__, stmt.module or ""))
+                elif alias.asname == alias.name and stmt.level == 0:
+                    found[alias.name] = stmt.module or ""  # absolute, as the table spells it
                 elif alias.asname == alias.name:
                     found[alias.name] = stmt.module or alias.name
     return found

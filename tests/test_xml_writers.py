@@ -4,7 +4,7 @@ XML spelt with an f-string, ``%``-formatting or ``str.format`` is where escaping
 indiredis wrote seven elements that way with its own escaper. This scan reads every Python file
 of the project (the packages, PyIndi, the examples, the benchmarks, the scripts, the tests and
 the docs' conf.py) and fails on any formatted string that spells an INDI element, or an element
-whose tag is (or holds) a placeholder, outside `indipydriver/protocol/serialiser.py`. XML built
+whose tag is (or holds) a placeholder, outside `indipycore/protocol/serialiser.py`. XML built
 from values is the serialiser's output; XML a test spells by hand on purpose (malformed input,
 an odd but legal spelling a peer sends) is a literal constant. (Byte patterns and byte
 splicing, ``+`` of constant pieces around bytes that came from a peer or from the serialiser,
@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from indipydriver.protocol.elements import SPEC_BY_CLASS
+from indipycore.protocol.elements import SPEC_BY_CLASS
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Folders that hold no source of ours (caches, virtual environments, build output).
@@ -27,7 +27,7 @@ SKIPPED = {"__pycache__", "build", "dist", "_build", "out", "node_modules"}
 
 #: The one writer, and what else may spell XML by hand: (file, start of the text) -> why.
 ALLOWED = {
-    ("indipydriver/protocol/serialiser.py", ""): "the serialiser itself",
+    ("indipycore/protocol/serialiser.py", ""): "the serialiser itself",
     ("tests/protocol/test_framing_shapes.py", "<{}{}"): (
         "random start tags, with attributes no element has and a raw `>`, `&` or `'` in their"
         " values, to fuzz the framer: markup the serialiser cannot write"),

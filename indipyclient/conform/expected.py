@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 
-from indipydriver.standard.interface import Interface
+from indipycore.interface import Interface
 
 __all__ = ["DEVICE_WIDE", "ROLES", "Spec", "Tolerated"]
 

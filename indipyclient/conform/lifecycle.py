@@ -14,8 +14,8 @@ from collections.abc import Callable
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from indipydriver.protocol.enums import State
-from indipydriver.standard.interface import Interface
+from indipycore.interface import Interface
+from indipycore.protocol.enums import State
 
 from .expected import ROLES
 from .report import Check

@@ -19,10 +19,10 @@ from indipyclient.roles import FilterWheel
 from indipyclient.roles import Focuser
 from indipyclient.roles import Mount
 from indipyclient.roles import RoleError
-from indipydriver.protocol.enums import State
-from indipydriver.standard.fits import FITSError
-from indipydriver.standard.fits import read_header
-from indipydriver.standard.interface import Interface
+from indipycore.fits import FITSError
+from indipycore.fits import read_header
+from indipycore.interface import Interface
+from indipycore.protocol.enums import State
 
 from .report import Check
 from .report import Level

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Protocol
 
-from indipydriver.standard.interface import Interface
+from indipycore.interface import Interface
 
 from .expected import DEVICE_WIDE
 from .expected import ROLES

@@ -2,5 +2,5 @@
 
 Compatible with indilib's ``indi_getprop``, ``indi_setprop`` and ``indi_eval`` (options,
 ``dev.prop.elem`` specs, output lines and exit statuses 0/1/2), on the protocol core
-``indipydriver.protocol``. Each tool is a module with ``main(argv) -> int``.
+``indipycore.protocol``. Each tool is a module with ``main(argv) -> int``.
 """

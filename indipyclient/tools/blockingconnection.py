@@ -1,6 +1,6 @@
 """A blocking connection to an INDI server for the command-line tools.
 
-Bytes are framed and parsed by the protocol core (``indipydriver.protocol``: ``Framer`` and
+Bytes are framed and parsed by the protocol core (``indipycore.protocol``: ``Framer`` and
 ``parse_element``; there is no second parser), events are written with its ``serialise``. A
 ``pingRequest`` from the server is answered at once (indilib >= 1.9.7 drivers wait for the
 reply). A malformed element is reported through ``on_error`` and skipped: the tools go on with
@@ -31,8 +31,8 @@ from .toolerror import ToolError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
-    from indipydriver.protocol import Event
-    from indipydriver.protocol import Framer
+    from indipycore.protocol import Event
+    from indipycore.protocol import Framer
 
 __all__ = ["Connection", "ServerClosed"]
 
@@ -131,7 +131,7 @@ class Connection:
 
     def send(self, *events: Event) -> None:
         """Write events to the server; raises ServerClosed when it is gone."""
-        from indipydriver.protocol import serialise
+        from indipycore.protocol import serialise
 
         self.send_bytes(b"".join(serialise(event) for event in events))
 
@@ -228,11 +228,11 @@ class Connection:
         return data, now
 
     def _take(self, data: bytes, arrived: float) -> None:
-        from indipydriver.protocol import Framer
-        from indipydriver.protocol import PingReply
-        from indipydriver.protocol import PingRequest
-        from indipydriver.protocol import ProtocolError
-        from indipydriver.protocol.parser import parse_element
+        from indipycore.protocol import Framer
+        from indipycore.protocol import PingReply
+        from indipycore.protocol import PingRequest
+        from indipycore.protocol import ProtocolError
+        from indipycore.protocol.parser import parse_element
 
         if self._framer is None:
             self._framer = Framer()

@@ -31,21 +31,21 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from indipydriver.protocol import DefLightVector
-from indipydriver.protocol import DefNumberVector
-from indipydriver.protocol import DefSwitchVector
-from indipydriver.protocol import Event
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import Light
-from indipydriver.protocol import Number
-from indipydriver.protocol import SetLightVector
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import SetSwitchVector
-from indipydriver.protocol import State
-from indipydriver.protocol import Switch
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import Vector
-from indipydriver.protocol.timestamps import parse_timestamp
+from indipycore.protocol import DefLightVector
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import DefSwitchVector
+from indipycore.protocol import Event
+from indipycore.protocol import GetProperties
+from indipycore.protocol import Light
+from indipycore.protocol import Number
+from indipycore.protocol import SetLightVector
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import SetSwitchVector
+from indipycore.protocol import State
+from indipycore.protocol import Switch
+from indipycore.protocol import SwitchState
+from indipycore.protocol import Vector
+from indipycore.protocol.timestamps import parse_timestamp
 
 from .cli import Reporter
 from .cli import ServerOptions

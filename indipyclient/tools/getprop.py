@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-    from indipydriver.protocol import BLOB
+    from indipycore.protocol import BLOB
 
     from .getpropquery import GetpropQuery
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from indipydriver.protocol.blobs import is_zlib_format
-from indipydriver.protocol.blobs import unpack_blob
+from indipycore.protocol.blobs import is_zlib_format
+from indipycore.protocol.blobs import unpack_blob
 
 __all__ = ["blob_filename", "save_blob"]
 

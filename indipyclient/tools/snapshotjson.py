@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from indipydriver.protocol import Event
-from indipydriver.protocol import Vector
+from indipycore.protocol import Event
+from indipycore.protocol import Vector
 
 from ..model import Model
 from ..snapshot import take_snapshot

@@ -10,9 +10,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import Member
-from indipydriver.protocol import Vector
+from indipycore.protocol import BLOB
+from indipycore.protocol import Member
+from indipycore.protocol import Vector
 
 __all__ = ["attribute_text", "member_text"]
 

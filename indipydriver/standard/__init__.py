@@ -18,10 +18,12 @@ Each name is imported from its module at first use (PEP 562).
 
 from __future__ import annotations
 
-from .. import lazy_names
+from indipycore.lazynames import lazy_names
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from indipycore.interface import Interface as Interface
+
     from .camera import Camera as Camera
     from .camera import Exposure as Exposure
     from .camera import Image as Image
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
     from .filterwheel import FilterWheelHardware as FilterWheelHardware
     from .focuser import Focuser as Focuser
     from .focuser import FocuserHardware as FocuserHardware
-    from .interface import Interface as Interface
     from .messages import MessageHandler as MessageHandler
     from .motion import EquatorialMotion as EquatorialMotion
     from .motion import LinearMotion as LinearMotion
@@ -58,7 +59,7 @@ _LAZY = {
     "Focuser": "focuser",
     "FocuserHardware": "focuser",
     "Image": "camera",
-    "Interface": "interface",
+    "Interface": "indipycore.interface",
     "LinearMotion": "motion",
     "MessageHandler": "messages",
     "Mount": "mount",

@@ -47,6 +47,10 @@ from pathlib import Path
 from typing import Any
 from typing import Protocol
 
+from indipycore.fits import Card
+from indipycore.fits import fits_bytes
+from indipycore.interface import Interface
+
 from ..members import BLOBMember
 from ..members import NumberMember
 from ..members import SwitchMember
@@ -58,13 +62,10 @@ from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
-from .fits import Card
-from .fits import fits_bytes
 from .groups import IMAGE_INFO_TAB
 from .groups import IMAGE_SETTINGS_TAB
 from .groups import MAIN_CONTROL_TAB
 from .groups import OPTIONS_TAB
-from .interface import Interface
 from .role import Operation
 from .role import RoleDevice
 from .role import RoleTasks

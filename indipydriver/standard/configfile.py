@@ -20,17 +20,18 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from indipycore.protocol.elements import SPEC_BY_CLASS
+from indipycore.protocol.escaping import escape_entities
+from indipycore.protocol.events import NewNumberVector
+from indipycore.protocol.events import NewSwitchVector
+from indipycore.protocol.events import NewTextVector
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import end_tag
+from indipycore.protocol.serialiser import start_tag
+
 from ..members import NumberMember
 from ..members import getfloat
-from ..protocol.elements import SPEC_BY_CLASS
-from ..protocol.escaping import escape_entities
-from ..protocol.events import NewNumberVector
-from ..protocol.events import NewSwitchVector
-from ..protocol.events import NewTextVector
-from ..protocol.serialiser import COMPACT
-from ..protocol.serialiser import attribute
-from ..protocol.serialiser import end_tag
-from ..protocol.serialiser import start_tag
 from ..vectors import PropertyVector
 
 __all__ = ["SAVED_KINDS", "ConfigEntry", "ConfigError", "ConfigRead", "config_path",

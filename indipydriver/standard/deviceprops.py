@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from indipycore.interface import Interface
+
 from ..members import SwitchMember
 from ..members import TextMember
 from ..rxevents import ClientVectorEvent
@@ -34,7 +36,6 @@ from ..vectors import TextVector
 from .groups import INFO_TAB
 from .groups import MAIN_CONTROL_TAB
 from .groups import OPTIONS_TAB
-from .interface import Interface
 from .messages import DEFAULT_TAGS
 from .messages import MessageHandler
 from .role import Role

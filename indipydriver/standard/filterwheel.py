@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
 
+from indipycore.interface import Interface
+
 from ..members import NumberMember
 from ..members import TextMember
 from ..rxevents import ClientVectorEvent
@@ -22,7 +24,6 @@ from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import TextVector
 from .groups import FILTER_TAB
-from .interface import Interface
 from .role import Operation
 from .role import RoleDevice
 from .role import accept_values

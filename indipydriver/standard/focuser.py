@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
 
+from indipycore.interface import Interface
+
 from ..members import NumberMember
 from ..members import SwitchMember
 from ..rxevents import ClientVectorEvent
@@ -25,7 +27,6 @@ from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from .groups import MAIN_CONTROL_TAB
-from .interface import Interface
 from .role import Operation
 from .role import RoleDevice
 from .role import RoleTasks

@@ -25,10 +25,12 @@ from enum import StrEnum
 from typing import Any
 from typing import Protocol
 
+from indipycore.interface import Interface
+from indipycore.protocol.timestamps import parse_timestamp
+
 from ..members import NumberMember
 from ..members import SwitchMember
 from ..members import TextMember
-from ..protocol.timestamps import parse_timestamp
 from ..rxevents import ClientVectorEvent
 from ..rxevents import newNumberVector
 from ..vectors import NumberVector
@@ -43,7 +45,6 @@ from .groups import MAIN_CONTROL_TAB
 from .groups import MOTION_TAB
 from .groups import OPTIONS_TAB
 from .groups import SITE_TAB
-from .interface import Interface
 from .role import Operation
 from .role import RepeatedRead
 from .role import RoleDevice

@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
 
+from indipycore.interface import Interface
+
 from ..rxevents import ClientVectorEvent
 from ..vectors import PropertyVector
-from .interface import Interface
 
 __all__ = [
     "Operation",

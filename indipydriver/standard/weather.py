@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
+from indipycore.interface import Interface
+
 from ..members import LightMember
 from ..members import NumberMember
 from ..members import SwitchMember
@@ -31,7 +33,6 @@ from ..vectors import SwitchVector
 from .groups import MAIN_CONTROL_TAB
 from .groups import PARAMETERS_TAB
 from .groups import SITE_TAB
-from .interface import Interface
 from .role import RepeatedRead
 from .role import RoleDevice
 from .role import RoleTasks

@@ -35,10 +35,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import FrameChunk
-from indipydriver.protocol.framing import FrameEnd
-from indipydriver.protocol.framing import FrameHead
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import FrameChunk
+from indipycore.protocol.framing import FrameEnd
+from indipycore.protocol.framing import FrameHead
 from indipyserver.routing.ports import Attached
 from indipyserver.routing.ports import ClientPort
 from indipyserver.routing.ports import DriverPort

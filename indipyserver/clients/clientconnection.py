@@ -21,12 +21,12 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import clip
-from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import INDI_TAGS
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.framing import INDI_TAGS
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.clients.fallingbehind import FallingBehind
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.clients.writer import ClientWriter

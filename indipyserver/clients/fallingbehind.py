@@ -30,7 +30,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from indipydriver.logbudget import WarningBudget
+from indipycore.logbudget import WarningBudget
 from indipyserver.loop.flowcontrol import Congestion
 
 logger = logging.getLogger("indipyserver.clients")  # same logger as the connection it serves

@@ -17,8 +17,8 @@ dropped or cleared, it closes them.
 
 from __future__ import annotations
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import FrameRun
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import FrameRun
 from indipyserver.routing.ports import Attached
 from indipyserver.routing.ports import Parts
 from indipyserver.routing.serverelements import element_frame

@@ -4,5 +4,5 @@ The connection base (`driverconnection`), in-process drivers and remotes (`inpro
 executable drivers on pipes
 (`executable`, `pipereader`), remote servers (`remote`), framed reads and flow-controlled
 writes to them (`inbound`, `outbound`) and the drivers' message log (`messagelog`); restart and
-reconnect delays follow the project's one policy, `indipydriver.retrypolicy`. It may import every folder of the server but the top level.
+reconnect delays follow the project's one policy, `indipycore.retrypolicy`. It may import every folder of the server but the top level.
 """

@@ -17,7 +17,7 @@ from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from indipydriver.protocol.framing import Frame
+from indipycore.protocol.framing import Frame
 from indipyserver.loop.flowcontrol import Congestion
 from indipyserver.loop.flowcontrol import LoopFlow
 from indipyserver.loop.flowcontrol import flow_for

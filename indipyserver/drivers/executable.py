@@ -35,11 +35,11 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from functools import partial
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.retrypolicy import Backoff
-from indipydriver.retrypolicy import ExponentialBackoff
-from indipydriver.retrypolicy import RetriesExhausted
-from indipydriver.retrypolicy import Retry
+from indipycore.logbudget import WarningBudget
+from indipycore.retrypolicy import Backoff
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import RetriesExhausted
+from indipycore.retrypolicy import Retry
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers
@@ -113,7 +113,7 @@ class ExDriverConnection(DriverConnection):
     indilib driver would otherwise take from the first ``getProperties`` it sees.
     ``shared_blobs``: stdout on a Unix socket, BLOBs attached as descriptors taken (None,
     the default, or True), or on a pipe (False; module docstring).
-    ``retry`` (a ``Retry``, ``indipydriver.retrypolicy``) replaces the restart policy (give it
+    ``retry`` (a ``Retry``, ``indipycore.retrypolicy``) replaces the restart policy (give it
     a ``stable_after``: with 0 every spawn counts as a success, so its limit is never reached);
     ``backoff`` replaces only its delays, ``max_restarts`` only its limit.
     """

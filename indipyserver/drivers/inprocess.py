@@ -22,15 +22,15 @@ from functools import partial
 from typing import TYPE_CHECKING
 from typing import Protocol
 
-from indipydriver.links import AttachingLink
-from indipydriver.links import FramedLink
-from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.sharedblobs import check
-from indipydriver.sharedblobs import claim
-from indipydriver.sharedblobs import duplicates
-from indipydriver.sharedblobs import inline
+from indipycore.links import AttachingLink
+from indipycore.links import FramedLink
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.sharedblobs import check
+from indipycore.sharedblobs import claim
+from indipycore.sharedblobs import duplicates
+from indipycore.sharedblobs import inline
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers

@@ -5,7 +5,7 @@ asyncio's own pipe transport (3.11) can only ``os.read`` into a new bytes object
 ``os.read``, one ``data_received``), but once reads are large (``max_size`` above
 `SMALL_READ`, set by the protocol while reads come back full) it reads into a buffer the
 protocol lends (``get_buffer``/``buffer_updated``, the `asyncio.BufferedProtocol` calls), so
-a BLOB's pieces can be forwarded from reused memory (``indipydriver.readbuffers``).
+a BLOB's pieces can be forwarded from reused memory (``indipycore.readbuffers``).
 `SocketReader` does the same on a driver's stdout socket (every driver's, unless
 ``--shared-blobs off``) with ``recvmsg``, to receive the descriptors of its attached BLOBs
 too (``blobs.attached``).

@@ -3,7 +3,7 @@
 indiserver calls ``Bye()`` when a remote cannot be reached, at start or on reconnect, killing the
 whole server (INDI issue #1927). Here a failed or lost remote is logged, its devices are deleted
 for the clients (``router.driver_lost``), and the connection is retried with backoff, forever
-(the project's one policy, ``indipydriver.retrypolicy``: ``retry=`` or ``backoff=``).
+(the project's one policy, ``indipycore.retrypolicy``: ``retry=`` or ``backoff=``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.retrypolicy import Attempts
-from indipydriver.retrypolicy import Backoff
-from indipydriver.retrypolicy import ExponentialBackoff
-from indipydriver.retrypolicy import RetriesExhausted
-from indipydriver.retrypolicy import Retry
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.retrypolicy import Attempts
+from indipycore.retrypolicy import Backoff
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import RetriesExhausted
+from indipycore.retrypolicy import Retry
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES
 from indipyserver.drivers.driverconnection import DriverConnection
@@ -33,7 +33,7 @@ from indipyserver.routing.ports import DriverSide
 from indipyserver.routing.serverelements import enable_blob_bytes
 
 if TYPE_CHECKING:
-    from indipydriver.protocol.framing import Frame
+    from indipycore.protocol.framing import Frame
 
 
 __all__ = ["RemoteConnection", "RemoteSpec", "parse_remote_spec"]

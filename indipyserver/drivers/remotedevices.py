@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.framing import Framer
 
 __all__ = ["remote_devices"]
 

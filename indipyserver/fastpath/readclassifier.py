@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 
-from indipydriver.protocol import tagpatterns
-from indipydriver.protocol.shapes import DIGITS_TO_ZERO
-from indipydriver.protocol.shapes import ShapeCache
-from indipydriver.protocol.wellformed import plain_request
-from indipydriver.protocol.wellformed import plain_update
+from indipycore.protocol import tagpatterns
+from indipycore.protocol.shapes import DIGITS_TO_ZERO
+from indipycore.protocol.shapes import ShapeCache
+from indipycore.protocol.wellformed import plain_request
+from indipycore.protocol.wellformed import plain_update
 
 __all__ = ["ReadClassifier", "places"]
 

@@ -40,9 +40,9 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.frames import decode_attrs
-from indipydriver.protocol.wellformed import xml_error
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.frames import decode_attrs
+from indipycore.protocol.wellformed import xml_error
 from indipyserver.fastpath.readclassifier import ReadClassifier
 from indipyserver.routing.interests import ClientState
 from indipyserver.routing.ports import ClientPort

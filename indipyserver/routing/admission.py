@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import re
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.wellformed import plain_request
-from indipydriver.protocol.wellformed import xml_error
+from indipycore.logbudget import WarningBudget
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.wellformed import plain_request
+from indipycore.protocol.wellformed import xml_error
 from indipyserver.routing.ports import DriverPort
 from indipyserver.routing.serverelements import DEF_TAGS
 from indipyserver.routing.serverelements import NEW_TAGS

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import clip
-from indipydriver.logbudget import short
-from indipydriver.protocol.framing import Frame
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.logbudget import short
+from indipycore.protocol.framing import Frame
 from indipyserver.routing.interests import ClientState
 from indipyserver.routing.ports import ClientPort
 from indipyserver.routing.ports import DriverPort

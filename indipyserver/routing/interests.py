@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import short
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.framing import Frame
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import short
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.framing import Frame
 from indipyserver.routing.ports import ClientPort
 
 logger = logging.getLogger("indipyserver.router")  # same logger as the routing it serves

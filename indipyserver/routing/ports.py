@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import FrameHead
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import FrameHead
 
 __all__ = ["Attached", "ClientPort", "ClientSide", "DriverPort", "DriverSide", "Parts"]
 

@@ -30,12 +30,12 @@ import dataclasses
 import logging
 from typing import Any
 
-from indipydriver.logbudget import short
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.serialiser import serialise
+from indipycore.logbudget import short
+from indipycore.protocol.enums import State
+from indipycore.protocol.events import Number
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.parser import parse_element
+from indipycore.protocol.serialiser import serialise
 
 logger = logging.getLogger("indipyserver.propertycache")  # the name users' logs know
 

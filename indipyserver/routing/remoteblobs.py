@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Mapping
 
-from indipydriver.protocol.enums import BLOBEnable
+from indipycore.protocol.enums import BLOBEnable
 from indipyserver.routing.interests import BlobModes
 from indipyserver.routing.interests import ClientState
 from indipyserver.routing.ports import ClientPort

@@ -37,11 +37,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from indipydriver.logbudget import short
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import FrameHead
-from indipydriver.protocol.framing import FrameRun
-from indipydriver.protocol.wellformed import PlainUpdates
+from indipycore.logbudget import short
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import FrameHead
+from indipycore.protocol.framing import FrameRun
+from indipycore.protocol.wellformed import PlainUpdates
 from indipyserver.routing.admission import NOT_PASSED_ON
 from indipyserver.routing.admission import PLAIN_TAGS
 from indipyserver.routing.admission import client_element_ok

@@ -1,7 +1,7 @@
 """The elements the server classifies and writes itself (message, delProperty, getProperties,
 enableBLOB, pingReply), as `Frame`s so they are queued like forwarded ones.
 
-Spelt by the protocol core's writer (`indipydriver.protocol.serialiser`) in its one element per
+Spelt by the protocol core's writer (`indipycore.protocol.serialiser`) in its one element per
 line layout, names escaped as they came (`escape_entities`: a peer's name is passed on, never
 refused)."""
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import datetime
 
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.escaping import escape_entities
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.serialiser import LINES
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import empty_element
-from indipydriver.protocol.serialiser import text_element
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.escaping import escape_entities
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.serialiser import LINES
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import empty_element
+from indipycore.protocol.serialiser import text_element
 
 _KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
 DEF_TAGS = frozenset(f"def{k}Vector" for k in _KINDS)

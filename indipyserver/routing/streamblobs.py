@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from indipydriver.protocol.frames import decode_attrs
+from indipycore.protocol.frames import decode_attrs
 from indipyserver.routing.ports import ClientPort
 
 __all__ = ["DEFAULT_STREAM_DROP_MB", "is_stream_blob", "keep_up_with_stream"]

@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.protocol.framing import Frame
+from indipycore.logbudget import WarningBudget
+from indipycore.protocol.framing import Frame
 from indipyserver.routing.interests import BlobModes
 from indipyserver.routing.interests import ClientState
 from indipyserver.routing.pendingcommands import PendingCommands

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from serverkit import load_bench
 
-from indipydriver.protocol import PingReply
-from indipydriver.protocol import PingRequest
-from indipydriver.protocol import serialise
+from indipycore.protocol import PingReply
+from indipycore.protocol import PingRequest
+from indipycore.protocol import serialise
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

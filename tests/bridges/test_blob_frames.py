@@ -12,16 +12,16 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import serialise
-from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import end_tag
-from indipydriver.protocol.serialiser import start_tag
+from indipycore.protocol import BLOB
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import serialise
+from indipycore.protocol.escaping import escape
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import end_tag
+from indipycore.protocol.serialiser import start_tag
 from indiredis.indilink import BLOB_TAGS
 from indiredis.indilink import IndiLink
 from indiredis.indilink import stream_frames

@@ -14,7 +14,7 @@ import retrykit as rk
 from brokers import Served
 from waiting import until
 
-from indipydriver.retrypolicy import Retry
+from indipycore.retrypolicy import Retry
 from indiredis import mqtt_server
 from indiredis import redis_server
 from indiredis.indilink import IndiLink

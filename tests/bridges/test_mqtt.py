@@ -33,8 +33,8 @@ from serverkit import make_gadget
 from serverkit import running
 from serverkit import send_blob
 
-from indipydriver.protocol import PingRequest
-from indipydriver.protocol import serialise
+from indipycore.protocol import PingRequest
+from indipycore.protocol import serialise
 from indipyserver import IPyServer
 from indiredis import MqttRefused
 from indiredis import driverstomqtt_async

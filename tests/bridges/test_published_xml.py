@@ -10,13 +10,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.numbers import number_to_wire
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import SwitchState
+from indipycore.protocol import events as ev
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.numbers import number_to_wire
 from indiredis.fromxml import blob_notice
 from indiredis.indilink import GET_PROPERTIES
 from indiredis.indilink import ping_reply

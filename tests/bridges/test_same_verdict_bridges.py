@@ -22,8 +22,8 @@ from redishelpers import stored
 from waiting import until
 
 from indipyclient.model import Model
-from indipydriver.protocol import events as pe
-from indipydriver.protocol import serialise
+from indipycore.protocol import events as pe
+from indipycore.protocol import serialise
 from indipydriver.testing import DriverHarness
 from indiredis import redis_server
 from indiredis import tools

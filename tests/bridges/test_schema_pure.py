@@ -6,10 +6,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import events as ev
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import events as ev
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
 from indiredis.fromxml import StoreWriter
 from indiredis.fromxml import blob_notice
 from indiredis.fromxml import log_lengths_with

@@ -10,7 +10,7 @@ import pytest
 from waiting import until
 
 from indipyclient.serverstream import ServerStream
-from indipydriver.protocol import Frame
+from indipycore.protocol import Frame
 from indiredis.indilink import IndiLink
 from indiredis.indilink import listen
 from indiredis.indilink import served_frames

@@ -13,9 +13,9 @@ from redishelpers import stored
 from redishelpers import until
 
 import indipydriver as ipd
-from indipydriver.protocol import EnableBLOB
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import parse_element
+from indipycore.protocol import EnableBLOB
+from indipycore.protocol import GetProperties
+from indipycore.protocol import parse_element
 from indiredis import redis_server
 from indiredis import tools
 

@@ -18,11 +18,11 @@ from indipyclient.blobfiles import save_blob
 from indipyclient.blobfiles import saved_format
 from indipyclient.model import Model
 from indipyclient.snapshot import take_snapshot
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import Rule
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import Rule
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
 
 WHEN = datetime(2026, 11, 24, 4, 15, 3, 123456, tzinfo=UTC)
 names = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("/.\\\0\n:"),

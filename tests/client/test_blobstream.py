@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from indipyclient.blobstream import BLOBReceiver
 from indipyclient.blobstream import MemorySink
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import State
-from indipydriver.protocol import serialise
-from indipydriver.protocol.blobs import decode_base64
+from indipycore.protocol import BLOB
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import State
+from indipycore.protocol import serialise
+from indipycore.protocol.blobs import decode_base64
 
 
 def wrap(text: bytes, style: str) -> bytes:
@@ -143,7 +143,7 @@ def test_line_breaks_off_their_places_decode_as_the_whole_body_does(
 
 def test_a_lent_read_is_not_held_after_its_piece() -> None:
     """The connection reads into a lent buffer again once nothing refers to it
-    (``indipydriver.readbuffers``): the receiver, which searches a whole lent read in place,
+    (``indipycore.readbuffers``): the receiver, which searches a whole lent read in place,
     must keep no reference to it -- not in the group a piece leaves unfinished either."""
     text = wrap(base64.b64encode(bytes(range(256)) * 40), "libindi")
     head, tail = blob_parts(10240)

@@ -31,10 +31,10 @@ from indipyclient.attachedblobs import AttachedBlobs
 from indipyclient.incoming import Incoming
 from indipyclient.incoming import Item
 from indipyclient.model import Model
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol.frames import FrameChunk
-from indipydriver.protocol.frames import FrameEnd
-from indipydriver.protocol.frames import FrameHead
+from indipycore.protocol import ProtocolError
+from indipycore.protocol.frames import FrameChunk
+from indipycore.protocol.frames import FrameEnd
+from indipycore.protocol.frames import FrameHead
 
 DEF_BLOBS = (b'<defBLOBVector device="Dev" name="IMAGE" state="Idle" perm="ro">'
              b'<defBLOB name="a"/><defBLOB name="b"/></defBLOBVector>\n')

@@ -162,11 +162,11 @@ def test_each_client_event_maps_to_one_notice() -> None:
     from indipyclient import events as ev
     from indipyclient.changes import change_of
     from indipyclient.model import Model
-    from indipydriver.protocol import DefNumberVector
-    from indipydriver.protocol import Number
-    from indipydriver.protocol import Perm
-    from indipydriver.protocol import SetNumberVector
-    from indipydriver.protocol import State
+    from indipycore.protocol import DefNumberVector
+    from indipycore.protocol import Number
+    from indipycore.protocol import Perm
+    from indipycore.protocol import SetNumberVector
+    from indipycore.protocol import State
 
     model = Model()
     defined = model.apply(DefNumberVector("D", "N", State.IDLE, Perm.RW, (

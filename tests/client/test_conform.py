@@ -26,6 +26,7 @@ from indipyclient.conform.expected import DEVICE_WIDE
 from indipyclient.conform.expected import ROLES
 from indipyclient.conform.report import Level
 from indipyclient.conform.shape import check_spec
+from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberMember
@@ -35,7 +36,6 @@ from indipydriver import SwitchVector
 from indipydriver import TextMember
 from indipydriver import TextVector
 from indipydriver import newSwitchVector
-from indipydriver.standard.interface import Interface
 from indipyserver import IPyServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,14 +20,14 @@ from indipyclient import events
 from indipyclient.incoming import STREAM_MIN
 from indipyclient.incoming import Incoming
 from indipyclient.model import Model
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import Number
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import Number
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 from indipyclient.model import DEFAULT_GROUP
 from indipyclient.model import MAX_MESSAGES
 from indipyclient.model import Model
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import Rule
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.numbers import parse_number
-from indipydriver.protocol.timestamps import parse_timestamp
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import Rule
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.numbers import parse_number
+from indipycore.protocol.timestamps import parse_timestamp
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 DEVICES = ["Mount", "CCD"]

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from indipyclient.connection import Connection
 from indipyclient.model import Model
 from indipyclient.setshapes import SetShapes
-from indipydriver.protocol import Number
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
+from indipycore.protocol import Number
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
 
 digits = st.text(alphabet="0123456789", min_size=1, max_size=6)
 words = st.sampled_from(["Mount", "CCD 2", "a&amp;b", "x&#49;y", "Caf\u00e9", "v1", "T"])

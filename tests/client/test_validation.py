@@ -12,11 +12,11 @@ import pytest
 from indipyclient import InvalidValue
 from indipyclient.model import Model
 from indipyclient.outgoing import new_vector
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import Rule
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import Rule
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
 
 ON, OFF = SwitchState.ON, SwitchState.OFF
 

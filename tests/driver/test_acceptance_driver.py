@@ -25,13 +25,13 @@ from driverkit import make_device
 from driverkit import make_driver
 from waiting import until
 
+from indipycore.protocol import events as pe
+from indipycore.protocol import framing
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
 from indipydriver import getfloat
 from indipydriver import setNumberVector
-from indipydriver.protocol import events as pe
-from indipydriver.protocol import framing
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
 from indipydriver.testing import DriverHarness
 
 

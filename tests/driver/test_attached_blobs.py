@@ -27,6 +27,17 @@ import pytest
 from driverkit import RecordingDriver
 from waiting import until
 
+from indipycore.protocol.events import BLOB
+from indipycore.protocol.events import PingReply
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import Serialiser
+from indipycore.protocol.serialiser import serialise
+from indipycore.sharedblobs import attachable
+from indipycore.sharedblobs import memory_files
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import Device
@@ -36,17 +47,6 @@ from indipydriver import vectors
 from indipydriver.links import AttachingLink
 from indipydriver.links import MemoryLink
 from indipydriver.links import StdioLink
-from indipydriver.protocol.events import BLOB
-from indipydriver.protocol.events import PingReply
-from indipydriver.protocol.events import PingRequest
-from indipydriver.protocol.events import SetBLOBVector
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.serialiser import COMPACT
-from indipydriver.protocol.serialiser import Serialiser
-from indipydriver.protocol.serialiser import serialise
-from indipydriver.sharedblobs import attachable
-from indipydriver.sharedblobs import memory_files
 from indipydriver.wire import escape
 
 DEV = "Cam"

@@ -20,7 +20,7 @@ import pytest
 from waiting import until
 
 import indipydriver as ipd
-from indipydriver.protocol import events as pe
+from indipycore.protocol import events as pe
 from indipydriver.testing import DriverHarness
 from indipyserver import IPyServer
 

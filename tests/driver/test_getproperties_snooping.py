@@ -14,14 +14,14 @@ from driverkit import make_device
 from driverkit import make_driver
 from waiting import until
 
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import State
 from indipydriver import Message
 from indipydriver import defNumberVector
 from indipydriver import delProperty
 from indipydriver import getProperties
 from indipydriver import setNumberVector
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import State
 from indipydriver.testing import DriverHarness
 
 
@@ -241,7 +241,7 @@ def test_blob_requests_replayed_restore_the_modes_the_server_had(
     """The requests repeated on a reconnect give the server the modes the calls gave it: a
     device-wide mode replaces that device's per-vector ones, a per-vector one (Never too)
     overrides a device-wide one, and requests are repeated in the order they were made."""
-    from indipydriver.protocol.parser import parse_element
+    from indipycore.protocol.parser import parse_element
     from indipydriver.snooping import SnoopRegistry
 
     registry = SnoopRegistry()

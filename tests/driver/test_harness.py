@@ -12,7 +12,7 @@ from driverkit import make_device
 from driverkit import make_driver
 from waiting import until
 
-from indipydriver.protocol import events as pe
+from indipycore.protocol import events as pe
 from indipydriver.testing import DriverHarness
 
 

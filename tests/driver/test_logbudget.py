@@ -9,10 +9,10 @@ import pytest
 from driverkit import DEV
 from driverkit import make_driver
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.logbudget import clip
-from indipydriver.logbudget import short
-from indipydriver.protocol import events as pe
+from indipycore.logbudget import WarningBudget
+from indipycore.logbudget import clip
+from indipycore.logbudget import short
+from indipycore.protocol import events as pe
 from indipydriver.testing import DriverHarness
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indipydriver.readbuffers import ReadBufferPool
+from indipycore.readbuffers import ReadBufferPool
 
 
 def test_a_buffer_nobody_holds_is_handed_out_again() -> None:

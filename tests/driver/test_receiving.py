@@ -16,13 +16,13 @@ from driverkit import make_device
 from driverkit import make_driver
 from waiting import until
 
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
 from indipydriver import newBLOBVector
 from indipydriver import newNumberVector
 from indipydriver import newSwitchVector
 from indipydriver import newTextVector
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
 from indipydriver.testing import DriverHarness
 
 

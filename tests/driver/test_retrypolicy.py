@@ -1,4 +1,4 @@
-"""The one reconnect/restart policy (`indipydriver.retrypolicy`), pure: an injected random source
+"""The one reconnect/restart policy (`indipycore.retrypolicy`), pure: an injected random source
 and a fake clock, no sleeping. Its users are held to it in tests/*/test_*_retry.py."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.retrypolicy import Backoff
-from indipydriver.retrypolicy import ConstantBackoff
-from indipydriver.retrypolicy import ExponentialBackoff
-from indipydriver.retrypolicy import NoBackoff
-from indipydriver.retrypolicy import RetriesExhausted
-from indipydriver.retrypolicy import Retry
+from indipycore.retrypolicy import Backoff
+from indipycore.retrypolicy import ConstantBackoff
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import NoBackoff
+from indipycore.retrypolicy import RetriesExhausted
+from indipycore.retrypolicy import Retry
 
 
 class FakeClock:

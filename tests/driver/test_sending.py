@@ -12,11 +12,11 @@ import pytest
 from driverkit import DEV
 from driverkit import make_driver
 
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.wellformed import xml_error
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.parser import parse_element
+from indipycore.protocol.wellformed import xml_error
 from indipydriver.testing import DriverHarness
 
 
@@ -215,8 +215,8 @@ async def test_each_set_says_the_state_timeout_and_perm_of_its_moment() -> None:
     """A set's start tag is built once per shape (state, timeout, perm, device name) and
     reused: every change between two sets of one vector shows in the very next set, in its
     bytes and in the attributes an in-process server is handed with them."""
-    from indipydriver.protocol.framing import Frame
-    from indipydriver.protocol.framing import Framer
+    from indipycore.protocol.framing import Frame
+    from indipycore.protocol.framing import Framer
 
     driver = make_driver()
     async with DriverHarness(driver) as client:

@@ -22,9 +22,9 @@ import pytest
 from driverkit import make_driver
 from waiting import until
 
+from indipycore.sharedblobs import inline_attached
 from indipydriver import setBLOBVector
 from indipydriver.links import StdioLink
-from indipydriver.sharedblobs import inline_attached
 
 DEF = (b"<defBLOBVector device='Camera' name='CCD1' state='Idle' perm='ro'>"
        b"<defBLOB name='CCD1'/></defBLOBVector>")

@@ -15,16 +15,16 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from indipydriver.protocol.events import DefBLOBVector
-from indipydriver.protocol.events import PingReply
-from indipydriver.protocol.events import PingRequest
-from indipydriver.protocol.events import SetBLOBVector
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.serialiser import serialise
-from indipydriver.sharedblobs import inline_attached
+from indipycore.protocol.events import DefBLOBVector
+from indipycore.protocol.events import PingReply
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.parser import parse_element
+from indipycore.protocol.serialiser import serialise
+from indipycore.sharedblobs import inline_attached
 
 SCRIPT = Path(__file__).with_name("stdio_driver.py")
 REPO = Path(__file__).resolve().parents[2]

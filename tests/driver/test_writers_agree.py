@@ -27,6 +27,16 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import Rule
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.parser import parse_element
+from indipycore.protocol.serialiser import COMPACT
+from indipycore.protocol.serialiser import Serialiser
+from indipycore.protocol.serialiser import serialise
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import Device
@@ -39,16 +49,6 @@ from indipydriver import SwitchVector
 from indipydriver import TextMember
 from indipydriver import TextVector
 from indipydriver.ports import DriverPort
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import Rule
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.serialiser import COMPACT
-from indipydriver.protocol.serialiser import Serialiser
-from indipydriver.protocol.serialiser import serialise
 from indipydriver.snooping import _enable_blob_bytes
 from indipydriver.snooping import _get_properties_bytes
 from indipydriver.wire import escape
@@ -235,7 +235,7 @@ def test_a_blob_vector_is_written_alike(device: str, name: str, perm: Perm, mess
 def test_a_set_framed_for_an_in_process_server_has_the_attributes_its_bytes_have() -> None:
     """`_set_bytes(attrs=...)` gives the start tag's attributes with the bytes (an in-process
     server takes the set framed): they are what a framer reads from those bytes."""
-    from indipydriver.protocol.framing import Framer
+    from indipycore.protocol.framing import Framer
 
     vector = NumberVector("N", "L", "G", "rw", "Busy", [NumberMember("x", membervalue=1)])
     Device("D", [vector])

@@ -3,9 +3,9 @@ the documented code is the tested code)."""
 
 from __future__ import annotations
 
-from indipydriver.protocol.events import SetBLOBVector
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.events import SetSwitchVector
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.events import SetSwitchVector
 from indipydriver.testing import DriverHarness
 from indipyserver.demo import make_driver
 

@@ -90,10 +90,10 @@ entry points are pyproject.toml's console scripts, the simulators' among them.""
     simulators = {name: target for name, target in parser["console_scripts"].items()
                   if name.startswith("indipy_simulator_")}
     assert simulators == {
-        "indipy_simulator_ccd": "indipydriver.simulators.ccd:main",
-        "indipy_simulator_telescope": "indipydriver.simulators.telescope:main",
-        "indipy_simulator_focus": "indipydriver.simulators.focus:main",
-        "indipy_simulator_weather": "indipydriver.simulators.weather:main"}, simulators
+        "indipy_simulator_ccd": "indipysimulators.ccd:main",
+        "indipy_simulator_telescope": "indipysimulators.telescope:main",
+        "indipy_simulator_focus": "indipysimulators.focus:main",
+        "indipy_simulator_weather": "indipysimulators.weather:main"}, simulators
 
 
 @pytest.fixture(scope="module", params=["wheel", "sdist"])

@@ -15,11 +15,11 @@ from serverkit import RawClient
 
 from indipyclient.model import Model
 from indipyclient.outgoing import vector_shape
-from indipydriver.protocol import events as pe
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.protocol.acceptance import judge
-from indipydriver.protocol.enums import SwitchState
+from indipycore.protocol import events as pe
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.protocol.acceptance import judge
+from indipycore.protocol.enums import SwitchState
 
 SCOPE = "Telescope Simulator"
 ON, OFF = SwitchState.ON, SwitchState.OFF

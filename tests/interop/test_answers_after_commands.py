@@ -26,9 +26,9 @@ from peers import new_number
 from peers import setprop
 from serverkit import running
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.retrypolicy import ExponentialBackoff
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.retrypolicy import ExponentialBackoff
 from indipyserver.server import IPyServer
 
 CCD = "CCD Simulator"

@@ -40,12 +40,12 @@ from serverkit import recv_with_fds
 from serverkit import running
 from waiting import until
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import NewBLOBVector
-from indipydriver.protocol import PingRequest
-from indipydriver.protocol import serialise
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol import BLOB
+from indipycore.protocol import NewBLOBVector
+from indipycore.protocol import PingRequest
+from indipycore.protocol import serialise
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.server import IPyServer
 
 BASECLIENT = Path(__file__).resolve().parent / "baseclient"

@@ -12,7 +12,7 @@ from peers import free_port
 from peers import getprop
 from serverkit import running
 
-from indipydriver.standard.interface import Interface
+from indipycore.interface import Interface
 from indipyserver import IPyServer
 from indipyserver.demo import make_driver
 

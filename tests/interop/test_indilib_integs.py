@@ -73,22 +73,22 @@ from peers import setprop
 from peers import terminate
 from waiting import wait_for
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import DefBLOBVector
-from indipydriver.protocol import DefNumberVector
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import NewNumberVector
-from indipydriver.protocol import Number
-from indipydriver.protocol import Perm
-from indipydriver.protocol import PingRequest
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
-from indipydriver.protocol import serialise
-from indipydriver.protocol.escaping import escape
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import empty_element
-from indipydriver.protocol.serialiser import start_tag
+from indipycore.protocol import BLOB
+from indipycore.protocol import DefBLOBVector
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import GetProperties
+from indipycore.protocol import NewNumberVector
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
+from indipycore.protocol import PingRequest
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
+from indipycore.protocol import serialise
+from indipycore.protocol.escaping import escape
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import empty_element
+from indipycore.protocol.serialiser import start_tag
 
 INDISERVER = "indiserver"
 OURS = "indipyserver"

@@ -28,8 +28,8 @@ from test_indiweb import namespace
 from test_indiweb import wait_devices
 from waiting import wait_for
 
-from indipydriver.simulators.ccd import DEVICE
-from indipydriver.simulators.ccd import EXEC
+from indipysimulators.ccd import DEVICE
+from indipysimulators.ccd import EXEC
 
 __all__ = ["machine", "namespace"]  # the fixtures, imported for this module's tests
 

@@ -40,11 +40,11 @@ from serverkit import open_memfds
 from serverkit import recv_with_fds
 from waiting import until
 
-from indipydriver.protocol import NewNumberVector
-from indipydriver.protocol import Number
-from indipydriver.protocol import serialise
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol import NewNumberVector
+from indipycore.protocol import Number
+from indipycore.protocol import serialise
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.clients.unixsocket import unix_address
 
 BASECLIENT = Path(__file__).resolve().parent / "baseclient"

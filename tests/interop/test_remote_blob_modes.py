@@ -52,8 +52,8 @@ from peers import hello
 from peers import new_number
 from peers import switch_on
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.server import IPyServer
 
 T = TypeVar("T")

@@ -23,8 +23,8 @@ from peers import indi_eval
 from peers import setprop
 from waiting import wait_for
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 
 DOME = "Dome Simulator"
 THERMOSTAT = "Thermostat"

@@ -29,9 +29,9 @@ from peers import switch_on
 from serverkit import running
 from waiting import until
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.retrypolicy import ExponentialBackoff
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.retrypolicy import ExponentialBackoff
 from indipyserver.demo import make_driver
 from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.routing.streamblobs import is_stream_blob

@@ -21,8 +21,8 @@ from peers import hello
 from peers import new_number
 from serverkit import running
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.server import IPyServer
 
 CCD = "CCD Simulator"

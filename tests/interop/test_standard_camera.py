@@ -26,7 +26,7 @@ from peers import setprop
 from serverkit import running
 
 import indipyclient
-from indipydriver.standard.fits import read_header
+from indipycore.fits import read_header
 from indipyserver import IPyServer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -27,16 +27,16 @@ from hypothesis import strategies as st
 from test_properties import EVENTS
 from test_properties import feed_split
 
-from indipydriver.protocol import Event
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.protocol.elements import ELEMENTS
-from indipydriver.protocol.numbers import format_number
-from indipydriver.protocol.numbers import number_to_wire
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol import Event
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.protocol.elements import ELEMENTS
+from indipycore.protocol.numbers import format_number
+from indipycore.protocol.numbers import number_to_wire
+from indipycore.protocol.numbers import parse_number
 
 SETTINGS = settings(max_examples=200)
 

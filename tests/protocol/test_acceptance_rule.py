@@ -9,13 +9,13 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol.acceptance import MemberShape
-from indipydriver.protocol.acceptance import VectorShape
-from indipydriver.protocol.acceptance import judge
-from indipydriver.protocol.acceptance import text_refusal
-from indipydriver.protocol.acceptance import within_limits
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol.acceptance import MemberShape
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import judge
+from indipycore.protocol.acceptance import text_refusal
+from indipycore.protocol.acceptance import within_limits
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.numbers import parse_number
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 

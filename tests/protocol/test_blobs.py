@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol.blobs import decode_base64
-from indipydriver.protocol.blobs import encode_base64
-from indipydriver.protocol.blobs import is_zlib_format
-from indipydriver.protocol.blobs import pack_blob
-from indipydriver.protocol.blobs import unpack_blob
+from indipycore.protocol.blobs import decode_base64
+from indipycore.protocol.blobs import encode_base64
+from indipycore.protocol.blobs import is_zlib_format
+from indipycore.protocol.blobs import pack_blob
+from indipycore.protocol.blobs import unpack_blob
 
 
 def wrap_like_indilib(encoded: bytes, columns: int = 72) -> bytes:
@@ -153,6 +153,6 @@ def test_unpack_blob_ignores_and_logs_bytes_after_the_zlib_stream(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Trailing bytes after a complete stream do not lose the payload but are logged."""
-    with caplog.at_level(logging.WARNING, logger="indipydriver.protocol.blobs"):
+    with caplog.at_level(logging.WARNING, logger="indipycore.protocol.blobs"):
         assert unpack_blob(zlib.compress(b"image") + b"junk", ".z") == b"image"
     assert "4 bytes after the zlib stream" in caplog.text

@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import NewBLOBVector
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import blobskeleton
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import parser
-from indipydriver.protocol.blobskeleton import cut_blob_bodies
+from indipycore.protocol import BLOB
+from indipycore.protocol import NewBLOBVector
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import blobskeleton
+from indipycore.protocol import parse_element
+from indipycore.protocol import parser
+from indipycore.protocol.blobskeleton import cut_blob_bodies
 
 
 def _vector(*members: bytes, tag: bytes = b"setBLOBVector") -> bytes:

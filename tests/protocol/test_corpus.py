@@ -13,19 +13,19 @@ import re
 import corpus
 import pytest
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import Event
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import NewNumberVector
-from indipydriver.protocol import Number
-from indipydriver.protocol import PingRequest
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import Vector
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.protocol.elements import ELEMENTS
+from indipycore.protocol import BLOB
+from indipycore.protocol import Event
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import GetProperties
+from indipycore.protocol import NewNumberVector
+from indipycore.protocol import Number
+from indipycore.protocol import PingRequest
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import Vector
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.protocol.elements import ELEMENTS
 
 
 def _read(name: str) -> bytes:

@@ -6,12 +6,12 @@ import dataclasses
 
 import pytest
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import DefLightVector
-from indipydriver.protocol import Light
-from indipydriver.protocol import Number
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
+from indipycore.protocol import BLOB
+from indipycore.protocol import DefLightVector
+from indipycore.protocol import Light
+from indipycore.protocol import Number
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
 
 VECTOR = SetNumberVector("Mount", "EQ", (Number("RA", "5.5"), Number("DEC", "-5")), state=State.OK)
 

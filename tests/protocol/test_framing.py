@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import scanner
-from indipydriver.protocol.framing import INDI_TAGS
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import scanner
+from indipycore.protocol.framing import INDI_TAGS
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 
 SET = (
     b'<setNumberVector device="Mount" name="EQ" state="Ok">\n'

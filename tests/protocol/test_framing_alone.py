@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.starttags import StartTagShapes
+from indipycore.protocol import ProtocolError
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.starttags import StartTagShapes
 
 
 def summary(items: list[Frame | ProtocolError]) -> list[object]:

@@ -6,9 +6,9 @@ import corpus
 import pytest
 from test_properties import feed_split
 
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import ProtocolError
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import ProtocolError
 
 GOOD = b'<getProperties version="1.7"/>'
 BAD_TAGS = [b"<not xml>", b"<a b c d>", b"<newNumberVector device>", b'<x a="1" b>', b"<y a=1>"]
@@ -54,7 +54,7 @@ NEXT = [GOOD, b'<newNumberVector device="D" name="N"><oneNumber name="a">2</oneN
 
 
 def _nesting_framer() -> Framer:
-    from indipydriver.protocol.framing import INDI_TAGS
+    from indipycore.protocol.framing import INDI_TAGS
 
     return Framer(known_tags=INDI_TAGS, check_nesting=True)
 
@@ -142,7 +142,7 @@ def test_nesting_verdicts_do_not_depend_on_the_split_and_valid_streams_are_untou
     from test_acceptance_protocol import SETTINGS
     from test_acceptance_protocol import _damage
 
-    from indipydriver.protocol.serialiser import serialise
+    from indipycore.protocol.serialiser import serialise
 
     @SETTINGS
     @given(st.lists(st.tuples(EVENTS, st.booleans(), st.integers(0, 10_000), st.integers(0, 3),

@@ -23,18 +23,18 @@ from test_properties import MARKUP_BYTES
 from test_properties import SETTINGS
 from test_properties import feed_split
 
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Number
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
-from indipydriver.protocol import framing
-from indipydriver.protocol import serialise
-from indipydriver.protocol.frames import FrameChunk
-from indipydriver.protocol.frames import FrameEnd
-from indipydriver.protocol.frames import FrameHead
-from indipydriver.protocol.framing import INDI_TAGS
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol import Frame
+from indipycore.protocol import Number
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
+from indipycore.protocol import framing
+from indipycore.protocol import serialise
+from indipycore.protocol.frames import FrameChunk
+from indipycore.protocol.frames import FrameEnd
+from indipycore.protocol.frames import FrameHead
+from indipycore.protocol.framing import INDI_TAGS
+from indipycore.protocol.framing import Framer
 
 FRAMERS: dict[str, Callable[[], Framer]] = {
     "plain": Framer,

@@ -17,20 +17,20 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import Number
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import SetSwitchVector
-from indipydriver.protocol import State
-from indipydriver.protocol import Switch
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import serialise
-from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.frames import FrameRun
-from indipydriver.protocol.framing import INDI_TAGS
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.runs import MAX_UNIT
-from indipydriver.protocol.runs import layout_of
+from indipycore.protocol import Number
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import SetSwitchVector
+from indipycore.protocol import State
+from indipycore.protocol import Switch
+from indipycore.protocol import SwitchState
+from indipycore.protocol import serialise
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.frames import FrameRun
+from indipycore.protocol.framing import INDI_TAGS
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.runs import MAX_UNIT
+from indipycore.protocol.runs import layout_of
 
 RUN_TAGS = frozenset({"setNumberVector", "setTextVector", "setSwitchVector", "setLightVector"})
 

@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import Message
-from indipydriver.protocol import Number
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
-from indipydriver.protocol import serialise
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.starttags import MAX_SHAPES
+from indipycore.protocol import Message
+from indipycore.protocol import Number
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
+from indipycore.protocol import serialise
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.starttags import MAX_SHAPES
 
 
 def fresh(element: bytes) -> Frame:

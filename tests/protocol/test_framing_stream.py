@@ -11,16 +11,16 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import State
-from indipydriver.protocol import serialise
-from indipydriver.protocol.errors import ProtocolError
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import FrameChunk
-from indipydriver.protocol.framing import FrameEnd
-from indipydriver.protocol.framing import FrameHead
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol import BLOB
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import State
+from indipycore.protocol import serialise
+from indipycore.protocol.errors import ProtocolError
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import FrameChunk
+from indipycore.protocol.framing import FrameEnd
+from indipycore.protocol.framing import FrameHead
+from indipycore.protocol.framing import Framer
 
 #: An empty member as indilib spells one: closing itself, in single quotes.
 EMPTY_MEMBER = b"<oneBLOB name='b' size='0' format='.fits' enclen='0'/>\n"
@@ -309,7 +309,7 @@ def test_split_attached_any_split(data: st.DataObject) -> None:
     """However the reads fall, with ``split_attached`` an element whose attached member comes
     before it streams is one Frame (assembled, to be inlined whole), and one met while it
     streams is a `FrameAttached` piece of exactly its tag; the pieces join to the stream."""
-    from indipydriver.protocol.framing import FrameAttached
+    from indipycore.protocol.framing import FrameAttached
 
     first = data.draw(st.booleans(), "attached first")
     nbytes = data.draw(st.integers(10, 20_000), "bytes")

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol.errors import LocalProtocolError
-from indipydriver.protocol.numbers import format_number
-from indipydriver.protocol.numbers import format_sexagesimal
-from indipydriver.protocol.numbers import number_to_wire
-from indipydriver.protocol.numbers import parse_number
+from indipycore.protocol.errors import LocalProtocolError
+from indipycore.protocol.numbers import format_number
+from indipycore.protocol.numbers import format_sexagesimal
+from indipycore.protocol.numbers import number_to_wire
+from indipycore.protocol.numbers import parse_number
 
 # --- parse_number -------------------------------------------------------------------------------
 

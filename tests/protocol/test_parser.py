@@ -6,26 +6,26 @@ import logging
 
 import pytest
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import BLOBEnable
-from indipydriver.protocol import DefSwitchVector
-from indipydriver.protocol import EnableBLOB
-from indipydriver.protocol import GetProperties
-from indipydriver.protocol import Message
-from indipydriver.protocol import NewNumberVector
-from indipydriver.protocol import Number
-from indipydriver.protocol import Perm
-from indipydriver.protocol import PingRequest
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import Rule
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import SetTextVector
-from indipydriver.protocol import State
-from indipydriver.protocol import Switch
-from indipydriver.protocol import SwitchState
-from indipydriver.protocol import Text
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
+from indipycore.protocol import BLOB
+from indipycore.protocol import BLOBEnable
+from indipycore.protocol import DefSwitchVector
+from indipycore.protocol import EnableBLOB
+from indipycore.protocol import GetProperties
+from indipycore.protocol import Message
+from indipycore.protocol import NewNumberVector
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
+from indipycore.protocol import PingRequest
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import Rule
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import SetTextVector
+from indipycore.protocol import State
+from indipycore.protocol import Switch
+from indipycore.protocol import SwitchState
+from indipycore.protocol import Text
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
 
 INDILIB_PADDED = b"""<defSwitchVector
   device='Telescope Simulator'
@@ -127,13 +127,13 @@ def test_blob_base64_wrapped_at_72_columns_decodes_to_the_bytes() -> None:
 def test_unknown_top_level_element_returns_none_and_logs_at_debug(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="indipydriver.protocol.parser")
+    caplog.set_level(logging.DEBUG, logger="indipycore.protocol.parser")
     assert parse_element(b"<switchProtocol version='2.0'/>") is None
     assert "switchProtocol" in caplog.text
 
 
 def test_unknown_attributes_and_children_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="indipydriver.protocol.parser")
+    caplog.set_level(logging.DEBUG, logger="indipycore.protocol.parser")
     event = parse_element(
         b"<getProperties version='1.7' switch='2.0'/>"  # INDIGO client
     )

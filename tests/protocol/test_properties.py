@@ -16,17 +16,17 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import Event
-from indipydriver.protocol import Frame
-from indipydriver.protocol import Framer
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
-from indipydriver.protocol.elements import ELEMENTS
-from indipydriver.protocol.elements import Attr
-from indipydriver.protocol.elements import Body
-from indipydriver.protocol.elements import ElementSpec
-from indipydriver.protocol.elements import MemberSpec
+from indipycore.protocol import Event
+from indipycore.protocol import Frame
+from indipycore.protocol import Framer
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
+from indipycore.protocol.elements import ELEMENTS
+from indipycore.protocol.elements import Attr
+from indipycore.protocol.elements import Body
+from indipycore.protocol.elements import ElementSpec
+from indipycore.protocol.elements import MemberSpec
 
 SETTINGS = settings(max_examples=150)
 

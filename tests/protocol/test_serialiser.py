@@ -6,20 +6,20 @@ import binascii
 
 import pytest
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import DefNumberVector
-from indipydriver.protocol import DefTextVector
-from indipydriver.protocol import LocalProtocolError
-from indipydriver.protocol import Message
-from indipydriver.protocol import Number
-from indipydriver.protocol import Perm
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import SetTextVector
-from indipydriver.protocol import State
-from indipydriver.protocol import Switch
-from indipydriver.protocol import Text
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
+from indipycore.protocol import BLOB
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import DefTextVector
+from indipycore.protocol import LocalProtocolError
+from indipycore.protocol import Message
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import SetTextVector
+from indipycore.protocol import State
+from indipycore.protocol import Switch
+from indipycore.protocol import Text
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
 
 
 def test_newlines_and_tabs_are_written_raw_never_as_numeric_references() -> None:

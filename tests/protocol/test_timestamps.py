@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.protocol.timestamps import format_timestamp
-from indipydriver.protocol.timestamps import now_timestamp
-from indipydriver.protocol.timestamps import parse_timestamp
+from indipycore.protocol.timestamps import format_timestamp
+from indipycore.protocol.timestamps import now_timestamp
+from indipycore.protocol.timestamps import parse_timestamp
 
 
 @pytest.mark.parametrize(

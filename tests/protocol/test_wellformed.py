@@ -9,16 +9,16 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.serialiser import serialise
-from indipydriver.protocol.wellformed import PlainUpdates
-from indipydriver.protocol.wellformed import plain_request
-from indipydriver.protocol.wellformed import plain_update
-from indipydriver.protocol.wellformed import xml_error
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import State
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.serialiser import serialise
+from indipycore.protocol.wellformed import PlainUpdates
+from indipycore.protocol.wellformed import plain_request
+from indipycore.protocol.wellformed import plain_update
+from indipycore.protocol.wellformed import xml_error
 
 NEW = ('<newTextVector device="Dev" name="T"><oneText name="t">{}</oneText>'
        "</newTextVector>")

@@ -69,7 +69,7 @@ def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> M
 def _fresh_client_warning_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     """The clients' malformed-XML warnings share one budget per process (`clients.clientconnection`): each test
     starts with a full one, whatever ran before it."""
-    from indipydriver.logbudget import WarningBudget
+    from indipycore.logbudget import WarningBudget
     from indipyserver.clients import clientconnection as clients
 
     monkeypatch.setattr(clients, "_malformed_warnings", WarningBudget())

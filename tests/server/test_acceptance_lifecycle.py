@@ -23,8 +23,8 @@ from serverkit import running
 from serverkit import script_constants
 from serverkit import server
 
-from indipydriver.retrypolicy import ExponentialBackoff
-from indipydriver.retrypolicy import Retry
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import Retry
 
 
 def flaky_driver(tmp_path: Path, lifetime: float) -> Path:

@@ -39,10 +39,10 @@ from serverkit import running
 from serverkit import server
 from waiting import until
 
-from indipydriver.protocol.events import NewTextVector
-from indipydriver.protocol.events import PingRequest
-from indipydriver.protocol.events import Text
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.events import NewTextVector
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.events import Text
+from indipycore.protocol.serialiser import serialise
 from indipyserver import IPyServer
 from indipyserver.clients import clientconnection as clients
 
@@ -424,7 +424,7 @@ async def test_a_client_sending_garbage_between_good_requests_cannot_flood_the_l
     stays; each one was logged (13,107 lines from one connection in a chaos run). Now 20 per
     10 s are, the next one logged saying how many were left out, for all clients together:
     reconnecting after each burst (21,080 lines in 10 s) gets no fresh budget."""
-    from indipydriver.logbudget import WarningBudget
+    from indipycore.logbudget import WarningBudget
 
     monkeypatch.setattr(clients, "_malformed_warnings", WarningBudget())
     async with running(server(make_gadget())) as srv:

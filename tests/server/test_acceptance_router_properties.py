@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from serverdoubles import RecordingClient
 from serverdoubles import RecordingDriver
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.routing.router import Router
 
 CLIENT_SAYS = [

@@ -7,9 +7,9 @@ the example users copy: it keeps each value to the precision its format shows.
 
 from __future__ import annotations
 
-from indipydriver.protocol.events import NewNumberVector
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetNumberVector
+from indipycore.protocol.events import NewNumberVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetNumberVector
 from indipydriver.testing import DriverHarness
 from indipyserver.demo import Room
 from indipyserver.demo import make_driver

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from indipydriver.standard.interface import Interface
+from indipycore.interface import Interface
 from indipyserver.driverxml import drivers_xml
 from indipyserver.driverxml import group_of
 from indipyserver.driverxml import read_driver_info

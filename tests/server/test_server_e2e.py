@@ -15,11 +15,11 @@ from serverkit import server
 from serverkit import socket_round_trip
 from waiting import until
 
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.events import EnableBLOB
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.events import EnableBLOB
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.serialiser import serialise
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.routing.router import Router

@@ -7,15 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import NewNumberVector
+from indipycore.protocol.events import NewSwitchVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import Switch
 from indipydriver import Device
 from indipydriver import IPyDriver
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.events import NewNumberVector
-from indipydriver.protocol.events import NewSwitchVector
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.events import Switch
 from indipydriver.testing import DriverHarness
 
 

@@ -14,27 +14,27 @@ import pytest
 from rolekit import number
 from rolekit import switch
 
+from indipycore.fits import read_header
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import DefBLOBVector
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import DefSwitchVector
+from indipycore.protocol.events import DelProperty
+from indipycore.protocol.events import NewNumberVector
+from indipycore.protocol.events import NewTextVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import SetTextVector
+from indipycore.protocol.events import Text
 from indipydriver import Device
 from indipydriver import IPyDriver
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.events import DefBLOBVector
-from indipydriver.protocol.events import DefNumberVector
-from indipydriver.protocol.events import DefSwitchVector
-from indipydriver.protocol.events import DelProperty
-from indipydriver.protocol.events import NewNumberVector
-from indipydriver.protocol.events import NewTextVector
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetBLOBVector
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.events import SetTextVector
-from indipydriver.protocol.events import Text
 from indipydriver.standard.camera import Camera
 from indipydriver.standard.camera import Exposure
 from indipydriver.standard.camera import Image
 from indipydriver.standard.camera import Sensor
-from indipydriver.standard.fits import read_header
 from indipydriver.testing import DriverHarness
 
 SENSOR = Sensor(64, 48, 3.8, max_binning=4)

@@ -10,6 +10,20 @@ from typing import Any
 
 import pytest
 
+from indipycore.interface import Interface
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import DefSwitchVector
+from indipycore.protocol.events import DefTextVector
+from indipycore.protocol.events import DelProperty
+from indipycore.protocol.events import Message
+from indipycore.protocol.events import NewNumberVector
+from indipycore.protocol.events import NewSwitchVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import Switch
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberMember
@@ -19,21 +33,7 @@ from indipydriver import SwitchMember
 from indipydriver import SwitchVector
 from indipydriver import TextMember
 from indipydriver import TextVector
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.events import DefNumberVector
-from indipydriver.protocol.events import DefSwitchVector
-from indipydriver.protocol.events import DefTextVector
-from indipydriver.protocol.events import DelProperty
-from indipydriver.protocol.events import Message
-from indipydriver.protocol.events import NewNumberVector
-from indipydriver.protocol.events import NewSwitchVector
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.events import Switch
 from indipydriver.rxevents import ClientVectorEvent
-from indipydriver.standard.interface import Interface
 from indipydriver.standard.role import Operation
 from indipydriver.standard.role import RoleDevice
 from indipydriver.standard.role import RoleTasks

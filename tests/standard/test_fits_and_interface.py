@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.standard.fits import BLOCK
-from indipydriver.standard.fits import FITSError
-from indipydriver.standard.fits import fits_bytes
-from indipydriver.standard.fits import format_card
-from indipydriver.standard.fits import read_header
-from indipydriver.standard.interface import Interface
+from indipycore.fits import BLOCK
+from indipycore.fits import FITSError
+from indipycore.fits import fits_bytes
+from indipycore.fits import format_card
+from indipycore.fits import read_header
+from indipycore.interface import Interface
 
 keywords = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=8).filter(
     lambda k: k not in ("SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "BZERO", "BSCALE",

@@ -14,13 +14,13 @@ from rolekit import number
 from rolekit import switch
 from waiting import until
 
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.events import DefNumberVector
-from indipydriver.protocol.events import SetLightVector
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.events import SetTextVector
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import SetLightVector
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import SetTextVector
 from indipydriver.standard.filterwheel import FilterWheel
 from indipydriver.standard.focuser import Focuser
 from indipydriver.standard.weather import Weather

@@ -12,16 +12,16 @@ from rolekit import number
 from rolekit import switch
 from waiting import until
 
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.events import DefNumberVector
-from indipydriver.protocol.events import DefSwitchVector
-from indipydriver.protocol.events import DefTextVector
-from indipydriver.protocol.events import DelProperty
-from indipydriver.protocol.events import Message
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.events import SetTextVector
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import DefSwitchVector
+from indipycore.protocol.events import DefTextVector
+from indipycore.protocol.events import DelProperty
+from indipycore.protocol.events import Message
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import SetTextVector
 from indipydriver.standard.mount import Mount
 from indipydriver.standard.mount import MountLimits
 from indipydriver.standard.mount import MountStatus

@@ -8,15 +8,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.enums import SwitchState
-from indipydriver.protocol.events import NewNumberVector
-from indipydriver.protocol.events import NewSwitchVector
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetBLOBVector
-from indipydriver.protocol.events import SetSwitchVector
-from indipydriver.protocol.events import Switch
-from indipydriver.standard.fits import read_header
+from indipycore.fits import read_header
+from indipycore.protocol.enums import State
+from indipycore.protocol.enums import SwitchState
+from indipycore.protocol.events import NewNumberVector
+from indipycore.protocol.events import NewSwitchVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetBLOBVector
+from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import Switch
 from indipydriver.testing import DriverHarness
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -35,12 +35,12 @@ from webpeers import login
 from webpeers import wait_for
 
 import indipyclient
-from indipydriver.protocol import LocalProtocolError
-from indipydriver.protocol import ProtocolError
-from indipydriver.protocol import State
-from indipydriver.protocol import events as pe
-from indipydriver.protocol import parse_element
-from indipydriver.protocol import serialise
+from indipycore.protocol import LocalProtocolError
+from indipycore.protocol import ProtocolError
+from indipycore.protocol import State
+from indipycore.protocol import events as pe
+from indipycore.protocol import parse_element
+from indipycore.protocol import serialise
 from indipydriver.testing import DriverHarness
 from indipydriver.validation import Rejected
 from indipydriver.validation import check_new_vector

@@ -250,11 +250,11 @@ class MemoryBackend:
 
     def send_set(self, vector: str, **values: Any) -> None:
         """What the driver would send: a setXXXVector with `values`, state Ok."""
-        from indipydriver.protocol.enums import State
-        from indipydriver.protocol.events import Number
-        from indipydriver.protocol.events import SetNumberVector
-        from indipydriver.protocol.events import SetTextVector
-        from indipydriver.protocol.events import Text
+        from indipycore.protocol.enums import State
+        from indipycore.protocol.events import Number
+        from indipycore.protocol.events import SetNumberVector
+        from indipycore.protocol.events import SetTextVector
+        from indipycore.protocol.events import Text
 
         vec = self.memory.vector(DEVICE, vector)
         assert vec is not None

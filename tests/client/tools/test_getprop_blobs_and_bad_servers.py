@@ -30,12 +30,12 @@ from toolkit import run_tool
 from toolkit import side_by_side
 from waiting import wait_for
 
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import DefBLOBVector
-from indipydriver.protocol import Perm
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import State
-from indipydriver.protocol import serialise
+from indipycore.protocol import BLOB
+from indipycore.protocol import DefBLOBVector
+from indipycore.protocol import Perm
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import State
+from indipycore.protocol import serialise
 
 pytestmark = pytest.mark.interop
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from indipyclient.tools.getprop import GetpropQuery
 from indipyclient.tools.specs import parse_get_spec
-from indipydriver.protocol import BLOB
-from indipydriver.protocol import DefBLOBVector
-from indipydriver.protocol import DefLightVector
-from indipydriver.protocol import DefNumberVector
-from indipydriver.protocol import DefTextVector
-from indipydriver.protocol import Light
-from indipydriver.protocol import Number
-from indipydriver.protocol import Perm
-from indipydriver.protocol import SetBLOBVector
-from indipydriver.protocol import SetNumberVector
-from indipydriver.protocol import State
-from indipydriver.protocol import Text
+from indipycore.protocol import BLOB
+from indipycore.protocol import DefBLOBVector
+from indipycore.protocol import DefLightVector
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import DefTextVector
+from indipycore.protocol import Light
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
+from indipycore.protocol import SetBLOBVector
+from indipycore.protocol import SetNumberVector
+from indipycore.protocol import State
+from indipycore.protocol import Text
 
 
 def _number(device: str = "D", name: str = "P", value: str = "1.5",

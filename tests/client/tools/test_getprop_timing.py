@@ -30,7 +30,7 @@ from indipyclient.tools.getprop import early_request
 from indipyclient.tools.getpropquery import GetpropQuery
 from indipyclient.tools.specs import SpecError
 from indipyclient.tools.specs import parse_get_spec
-from indipydriver.protocol import serialise
+from indipycore.protocol import serialise
 
 DEF = (b'<defNumberVector device="D" name="P" state="Ok" perm="ro">'
        b'<defNumber name="A" format="%g" min="0" max="0" step="0">1</defNumber>'

@@ -99,5 +99,5 @@ def test_getprop_loads_little_before_it_sends_its_request() -> None:
     """Importing the tool (all it runs before sending getProperties) loads no protocol core,
     typing or dataclasses: each is milliseconds the server could already be answering in."""
     loaded = _loaded_after("import indipyclient.tools.getprop")
-    heavy = {"typing", "dataclasses", "indipydriver.protocol", "indipyclient.tools.getpropquery"}
+    heavy = {"typing", "dataclasses", "indipycore.protocol", "indipyclient.tools.getpropquery"}
     assert not loaded & heavy, sorted(loaded & heavy)

@@ -28,8 +28,8 @@ from serverkit import fd_closed
 from serverkit import memfd
 from waiting import until
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.attached import SharedBuffers
 from indipyserver.blobs.cutthrough import BlobForwarder

@@ -14,13 +14,13 @@ from serverkit import fd_closed
 from serverkit import memfd as kit_memfd
 from waiting import until
 
-from indipydriver.protocol.frames import FrameChunk
-from indipydriver.protocol.frames import FrameEnd
-from indipydriver.protocol.frames import FrameHead
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import empty_element
+from indipycore.protocol.frames import FrameChunk
+from indipycore.protocol.frames import FrameEnd
+from indipycore.protocol.frames import FrameHead
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import empty_element
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.attached import SharedBuffers
 from indipyserver.blobs.attached import inline_attached
@@ -668,7 +668,7 @@ def test_an_attached_member_met_in_a_streaming_blob_is_inlined_where_it_stands()
     each member as it was allocated): each attached member's data is put inline in the
     stream, in document order, its descriptor closed; an open member tag keeps the driver's
     own closing tag."""
-    from indipydriver.protocol.frames import FrameAttached
+    from indipycore.protocol.frames import FrameAttached
 
     sink = Sink()
     a, b = os.urandom(100), os.urandom(200)
@@ -694,7 +694,7 @@ def test_an_attached_member_that_cannot_be_read_cuts_the_stream_short(
     """No descriptor for it: the element is ended for its receivers at once (the sink's
     abort, with the vector's closing tag) and an error logged; the rest of it is not
     passed on, and the driver's next BLOB streams as before."""
-    from indipydriver.protocol.frames import FrameAttached
+    from indipycore.protocol.frames import FrameAttached
 
     sink = Sink()
     wrap, _ = wrapper([], SharedBuffers(), sink=sink)

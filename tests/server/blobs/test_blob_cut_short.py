@@ -21,7 +21,7 @@ from serverkit import make_gadget
 from serverkit import number_set
 from serverkit import running
 
-from indipydriver.protocol.framing import Frame
+from indipycore.protocol.framing import Frame
 from indipyserver import IPyServer
 from indipyserver.blobs import stalled as stalledblobs
 

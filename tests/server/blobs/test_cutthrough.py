@@ -18,11 +18,11 @@ from serverkit import blob_set
 from serverkit import number_set
 from waiting import until
 
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.events import PingRequest
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.enums import State
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.serialiser import serialise
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.attached import SharedBuffers
 from indipyserver.blobs.cutthrough import BlobForwarder
@@ -412,7 +412,7 @@ async def test_slow_client_drops_its_stale_blob_when_a_new_one_starts(
 async def test_blob_from_a_remote_server_is_forwarded_and_dev_at_host_still_filters(
     pinned: str | None,
 ) -> None:
-    from indipydriver.retrypolicy import ExponentialBackoff
+    from indipycore.retrypolicy import ExponentialBackoff
     from indipyserver.drivers.remote import RemoteConnection
 
     big = blob(2_000_000, seed=5)

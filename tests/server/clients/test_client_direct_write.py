@@ -20,7 +20,7 @@ from serverdoubles import ready
 from serverkit import blob_set_around
 from waiting import until
 
-from indipydriver.protocol.framing import Frame
+from indipycore.protocol.framing import Frame
 from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.clients.writer import _direct_fd
 from indipyserver.loop.flowcontrol import flow_for

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.routing.ports import Parts
 

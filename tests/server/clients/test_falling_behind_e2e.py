@@ -25,8 +25,8 @@ from serverkit import server
 from serverkit import stdio_driver
 from waiting import until
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver import IPyServer
 
 COUNT = 12

@@ -15,8 +15,8 @@ from serverkit import make_gadget
 from serverkit import running
 from waiting import wait_for
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.cli import build_server
 from indipyserver.cli import parse_args

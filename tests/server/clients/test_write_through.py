@@ -14,10 +14,10 @@ from functools import partial
 from serverkit import Recorder
 from serverkit import number_set
 
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.events import NewNumberVector
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.enums import State
+from indipycore.protocol.events import NewNumberVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.serialiser import serialise
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.drivers.driverconnection import DriverConnection

@@ -20,7 +20,7 @@ from serverdoubles import RecordingDriverSide
 from serverkit import stdio_driver
 from waiting import until
 
-from indipydriver.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import ExponentialBackoff
 from indipyserver.drivers import executable as exdriver_module
 from indipyserver.drivers.executable import ExDriverConnection
 

@@ -28,10 +28,10 @@ from serverkit import open_memfds as memfds
 from serverkit import running
 from waiting import until
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.serialiser import attribute
-from indipydriver.protocol.serialiser import text_element
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.serialiser import attribute
+from indipycore.protocol.serialiser import text_element
 from indipyserver import IPyServer
 from indipyserver.blobs import attached as attachedblobs
 from indipyserver.drivers import executable as exdriver_module

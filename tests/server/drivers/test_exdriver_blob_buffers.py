@@ -25,8 +25,8 @@ from serverkit import running
 from serverkit import script_constants
 from serverkit import stdio_driver
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver import IPyServer
 
 COUNT = 12
@@ -72,7 +72,7 @@ async def test_blob_pieces_kept_for_a_client_that_stopped_reading_are_never_over
     reads again, gets byte-exact BLOBs too, the last being the newest (superseded ones were
     dropped for it, not corrupted), and reads were lent (so reuse really happened). `remote`:
     the clients are on a second server chained to the first (StreamProtocol reads)."""
-    from indipydriver.protocol import framing
+    from indipycore.protocol import framing
 
     lenders: Counter[int] = Counter()  # lent reads per Framer
     feed_lent = framing.Framer.feed_lent

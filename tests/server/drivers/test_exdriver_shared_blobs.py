@@ -171,10 +171,10 @@ async def test_an_inline_blob_from_a_c_driver_streams_through_its_socket(tmp_pat
     Its attached BLOB next is inlined in turn, and every image arrives whole and in order."""
     import asyncio
 
-    from indipydriver.protocol import NewTextVector
-    from indipydriver.protocol import Text
-    from indipydriver.protocol import serialise
-    from indipydriver.protocol.framing import Framer
+    from indipycore.protocol import NewTextVector
+    from indipycore.protocol import Text
+    from indipycore.protocol import serialise
+    from indipycore.protocol.framing import Framer
 
     script = tmp_path / "inline_c_driver.py"
     script.write_text(INLINE_C_DRIVER)

@@ -24,8 +24,8 @@ from serverkit import RawClient
 from serverkit import running
 from waiting import until
 
-from indipydriver.protocol.events import PingRequest
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.events import PingRequest
+from indipycore.protocol.serialiser import serialise
 from indipyserver import IPyServer
 
 DEAF = f"#!{sys.executable}\n" + textwrap.dedent(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from indipydriver.protocol.frames import FrameChunk
-from indipydriver.protocol.frames import FrameEnd
-from indipydriver.protocol.frames import FrameHead
-from indipydriver.protocol.frames import FrameRun
-from indipydriver.protocol.framing import Frame
+from indipycore.protocol.frames import FrameChunk
+from indipycore.protocol.frames import FrameEnd
+from indipycore.protocol.frames import FrameHead
+from indipycore.protocol.frames import FrameRun
+from indipycore.protocol.framing import Frame
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.loop.readsizes import BLOB_READ_SIZE
 from indipyserver.loop.readsizes import READ_SIZE
@@ -202,7 +202,7 @@ async def test_the_pooled_buffers_outlive_a_small_read_in_the_middle_of_a_blob(
     next BLOB (their pages in use) rather than be freed at the small read and allocated
     again, a BLOB's worth each time. Only after SHRINK_AFTER without a lent read does the
     pool keep a single free buffer."""
-    from indipydriver.readbuffers import ReadBufferPool
+    from indipycore.readbuffers import ReadBufferPool
     from indipyserver.drivers import inbound
 
     monkeypatch.setattr(inbound, "SHRINK_AFTER", 30.0)

@@ -37,9 +37,9 @@ from serverkit import server
 from waiting import until
 
 import indipydriver.vectors
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipydriver import IPyDriver
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
 from indipydriver.rxevents import setBLOBVector
 from indipyserver.blobs import attached as attached_module
 from indipyserver.drivers import inprocess

@@ -14,7 +14,7 @@ from serverkit import make_gadget
 from serverkit import number_set
 from serverkit import running
 
-from indipydriver.protocol.enums import State
+from indipycore.protocol.enums import State
 from indipyserver import IPyServer
 from indipyserver.clients.clientconnection import ClientConnection
 

@@ -18,9 +18,9 @@ from serverkit import RawClient
 from serverkit import make_gadget
 from serverkit import running
 
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipydriver import IPyDriver
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.drivers.inprocess import InProcessDriverConnection
 from indipyserver.routing.router import Router

@@ -21,6 +21,8 @@ from serverkit import RawClient
 from serverkit import make_gadget
 from serverkit import running
 
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.framing import Framer
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import LightMember
@@ -31,8 +33,6 @@ from indipydriver import SwitchMember
 from indipydriver import SwitchVector
 from indipydriver import TextMember
 from indipydriver import TextVector
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.drivers.inprocess import InProcessDriverConnection
 

@@ -20,9 +20,9 @@ from serverkit import RawClient
 from serverkit import running
 from serverkit import server
 
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipydriver.links import FramedLink
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
 from indipyserver.drivers.inprocess import InProcessRemote
 
 DEFS = (b'<defNumberVector device="Far" name="N" state="Idle" perm="rw"><defNumber name="v" '

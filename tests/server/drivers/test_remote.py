@@ -14,8 +14,8 @@ import pytest
 from serverdoubles import RecordingDriverSide
 from waiting import until
 
-from indipydriver.retrypolicy import ExponentialBackoff
-from indipydriver.retrypolicy import Retry
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import Retry
 from indipyserver import IPyServer
 from indipyserver.drivers.remote import RemoteConnection
 from indipyserver.drivers.remote import RemoteSpec
@@ -211,11 +211,11 @@ async def test_a_remote_servers_set_vector_alone_in_a_read_takes_the_shortcut() 
     takes only sets about a device the remote owns, and leaves the rest to `_frames`)."""
     from serverkit import Recorder
 
-    from indipydriver.protocol.enums import Perm
-    from indipydriver.protocol.enums import State
-    from indipydriver.protocol.events import DefTextVector
-    from indipydriver.protocol.events import Text
-    from indipydriver.protocol.serialiser import serialise
+    from indipycore.protocol.enums import Perm
+    from indipycore.protocol.enums import State
+    from indipycore.protocol.events import DefTextVector
+    from indipycore.protocol.events import Text
+    from indipycore.protocol.serialiser import serialise
     from indipyserver.clients.clientconnection import ClientConnection
     from indipyserver.fastpath.shortcut import Shortcut
     from indipyserver.routing.router import Router

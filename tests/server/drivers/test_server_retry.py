@@ -15,7 +15,7 @@ import retrykit as rk
 from serverdoubles import RecordingDriverSide
 from waiting import until
 
-from indipydriver.retrypolicy import Retry
+from indipycore.retrypolicy import Retry
 from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.remote import RemoteConnection
 

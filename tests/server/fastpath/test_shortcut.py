@@ -23,8 +23,8 @@ from serverkit import PausableReadTransport
 from serverkit import Recorder
 from waiting import until
 
-from indipydriver.logbudget import WarningBudget
-from indipydriver.protocol.errors import ProtocolError
+from indipycore.logbudget import WarningBudget
+from indipycore.protocol.errors import ProtocolError
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients import clientconnection as clients
 from indipyserver.clients.clientconnection import ClientConnection
@@ -323,7 +323,7 @@ def _logged(action) -> list[tuple[str, int, str]]:  # type: ignore[no-untyped-de
 
 
 def _frames(data: bytes):  # type: ignore[no-untyped-def]
-    from indipydriver.protocol.framing import Framer
+    from indipycore.protocol.framing import Framer
 
     return Framer().feed(data)
 
@@ -560,7 +560,7 @@ def test_a_client_falling_behind_is_judged_against_the_others_in_the_routers_ord
     # write to every client first and queue for the late ones after.
     import socket
 
-    from indipydriver.protocol.framing import Frame
+    from indipycore.protocol.framing import Frame
     from indipyserver.loop.flowcontrol import KeepingUp
 
     async def outcome(shortcut: bool, source: str) -> object:
@@ -772,8 +772,8 @@ async def test_a_new_vector_to_an_in_process_driver_is_left_to_the_general_path_
 
 def _corpus_elements(name: str) -> list[bytes]:
     """The top-level elements of a capture, each as its bytes."""
-    from indipydriver.protocol.framing import Frame
-    from indipydriver.protocol.framing import Framer
+    from indipycore.protocol.framing import Frame
+    from indipycore.protocol.framing import Framer
 
     return [f.data for f in Framer().feed(corpus.read(name)) if type(f) is Frame]
 
@@ -781,8 +781,8 @@ def _corpus_elements(name: str) -> list[bytes]:
 def _as_we_write(element: bytes) -> bytes | None:
     """The element as our serialiser writes it (the plain form our drivers send, which the
     shortcut can take), or None for one it does not parse to."""
-    from indipydriver.protocol import parse_element
-    from indipydriver.protocol import serialise
+    from indipycore.protocol import parse_element
+    from indipycore.protocol import serialise
 
     try:
         event = parse_element(element)

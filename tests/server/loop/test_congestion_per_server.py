@@ -26,12 +26,12 @@ from serverkit import script_constants
 from serverkit import stdio_driver
 from waiting import until
 
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberMember
 from indipydriver import NumberVector
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
 from indipyserver import IPyServer
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.clientconnection import ClientConnection

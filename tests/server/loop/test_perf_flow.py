@@ -6,8 +6,8 @@ import asyncio
 
 from serverkit import Reader
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.loop.flowcontrol import Congestion
 from indipyserver.loop.flowcontrol import LoopFlow

@@ -17,12 +17,12 @@ from test_router import FakeClient
 from test_router import FakeDriver
 from test_router import client
 
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.events import DefTextVector
-from indipydriver.protocol.events import SetTextVector
-from indipydriver.protocol.events import Text
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import State
+from indipycore.protocol.events import DefTextVector
+from indipycore.protocol.events import SetTextVector
+from indipycore.protocol.events import Text
+from indipycore.protocol.serialiser import serialise
 from indipyserver.routing import propertycache
 from indipyserver.routing import router as router_module
 from indipyserver.routing.router import Router

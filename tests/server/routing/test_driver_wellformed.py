@@ -18,7 +18,7 @@ import pytest
 from serverkit import RawClient
 from serverkit import running
 
-from indipydriver.protocol.wellformed import xml_error
+from indipycore.protocol.wellformed import xml_error
 from indipyserver import IPyServer
 
 GOOD = [

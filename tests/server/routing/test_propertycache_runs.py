@@ -15,15 +15,15 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol.enums import Perm
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.events import DefNumberVector
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.frames import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import State
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.parser import parse_element
+from indipycore.protocol.serialiser import serialise
 from indipyserver.routing.propertycache import PropertyCache
 
 MEMBERS = ("a", "b", "c")

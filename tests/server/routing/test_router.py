@@ -10,17 +10,17 @@ from serverdoubles import RecordingDriver
 from serverdoubles import frames
 from serverdoubles import ready
 
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.events import DefBLOBVector
-from indipydriver.protocol.events import DefNumberVector
-from indipydriver.protocol.events import EnableBLOB
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import FrameHead
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.events import DefBLOBVector
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import EnableBLOB
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import FrameHead
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.parser import parse_element
+from indipycore.protocol.serialiser import serialise
 from indipyserver.routing.router import Router
 
 
@@ -1345,7 +1345,7 @@ def test_a_client_naming_endless_devices_is_widened_to_all_not_grown_without_bou
 
 def test_named_blob_modes_are_capped_per_connection(caplog: pytest.LogCaptureFixture) -> None:
     """enableBLOB naming ever new properties is ignored past the cap (logged); known ones still change."""
-    from indipydriver.protocol import BLOBEnable
+    from indipycore.protocol import BLOBEnable
     from indipyserver.routing.interests import MAX_NAMED_ENTRIES
     from indipyserver.routing.interests import BlobModes
 

@@ -24,8 +24,8 @@ from test_router import FakeClient
 from test_router import FakeDriver
 from test_router import client
 
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
 from indipyserver.routing.router import Router
 
 LOGGER = "indipyserver.router"

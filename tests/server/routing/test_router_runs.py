@@ -27,13 +27,13 @@ from test_router import SET_Y_P
 from test_router import FakeClient
 from test_router import FakeDriver
 
-from indipydriver.protocol.events import Number
-from indipydriver.protocol.events import SetNumberVector
-from indipydriver.protocol.framing import INDI_TAGS
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.framing import FrameRun
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetNumberVector
+from indipycore.protocol.framing import INDI_TAGS
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.framing import FrameRun
+from indipycore.protocol.serialiser import serialise
 from indipyserver.clients import fallingbehind
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.routing.router import Router

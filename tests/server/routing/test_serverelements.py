@@ -1,7 +1,7 @@
 """The elements the server writes itself are the protocol core's writer's.
 
 `routing.serverelements` spells its messages, delProperty, getProperties, enableBLOB and
-cut-short BLOB vectors with `indipydriver.protocol.serialiser`'s functions. Protects, for any
+cut-short BLOB vectors with `indipycore.protocol.serialiser`'s functions. Protects, for any
 device, name and message XML can carry (entities included): each is byte for byte what
 `serialise` writes for the same event (getProperties, whose version comes last, and the empty
 setBLOBVector, written as an empty element, as the server has always written them, parse to the
@@ -15,13 +15,13 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipydriver.protocol import events as pe
-from indipydriver.protocol.enums import BLOBEnable
-from indipydriver.protocol.enums import State
-from indipydriver.protocol.framing import Frame
-from indipydriver.protocol.framing import Framer
-from indipydriver.protocol.parser import parse_element
-from indipydriver.protocol.serialiser import serialise
+from indipycore.protocol import events as pe
+from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.enums import State
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.parser import parse_element
+from indipycore.protocol.serialiser import serialise
 from indipyserver.routing.serverelements import cut_short_frame
 from indipyserver.routing.serverelements import del_property_frame
 from indipyserver.routing.serverelements import enable_blob_bytes

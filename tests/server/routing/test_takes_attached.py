@@ -14,7 +14,7 @@ from serverdoubles import RecordingDriver
 from serverdoubles import frames
 from serverdoubles import ready
 
-from indipydriver.protocol.framing import FrameHead
+from indipycore.protocol.framing import FrameHead
 from indipyserver.routing.router import Router
 
 DEF = ("<defBLOBVector device='Cam' name='IMAGE' state='Idle' perm='ro'>"

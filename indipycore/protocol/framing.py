@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import tagpatterns
+from indipycore.protocol import tagpatterns
+
 from .errors import ProtocolError
 from .frames import Frame
 from .frames import FrameAttached

@@ -13,6 +13,6 @@ the console script:
 Each device's DRIVER_INFO.DRIVER_EXEC is its executable's name, so ``indipy-driverxml`` writes
 an entry indiwebmanager and Ekos start it by. Run from a terminal (or with ``--port``) a
 simulator serves itself; under an INDI server it speaks INDI on stdin/stdout
-(`indipyserver.standalone`, which is why this package sits below `indipyserver` in
+(`indipyserver.standalone`, which is why this package sits above `indipyserver` in
 docs/architecture.md's layers). ``examples/ccd_simulator.py`` and its neighbours run them.
 """

@@ -14,7 +14,8 @@ import logging
 import re
 from typing import Any
 
-from . import tagpatterns
+from indipycore.protocol import tagpatterns
+
 from .errors import ProtocolError
 from .frames import Frame
 from .frames import FrameAttached
@@ -26,7 +27,7 @@ from .serialiser import LINES
 from .serialiser import end_tag
 
 # Under the framer's name: the scanner is part of it.
-logger = logging.getLogger("indipydriver.protocol.framing")
+logger = logging.getLogger("indipycore.protocol.framing")
 
 # Bound by assignment, not imported by name, so that `_START_TAG.match(...)` stays a method call
 # (LOAD_METHOD) under CPython 3.11: see the docstring of `tagpatterns`.

@@ -1,6 +1,7 @@
 """The pure INDI 1.7 protocol core: bytes <-> events, no asyncio and no sockets."""
 
-from . import events
+from indipycore.protocol import events
+
 from .enums import BLOBEnable
 from .enums import Perm
 from .enums import Rule

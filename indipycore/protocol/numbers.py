@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 
-from indipydriver.protocol.errors import LocalProtocolError
+from indipycore.protocol.errors import LocalProtocolError
 
 __all__ = ["check_number_format", "float_format_for", "format_number", "number_to_wire",
            "parse_number"]

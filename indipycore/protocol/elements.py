@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from . import events as ev
+from indipycore.protocol import events as ev
+
 from .enums import BLOBEnable
 from .enums import Perm
 from .enums import Rule

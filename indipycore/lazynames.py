@@ -1,0 +1,39 @@
+"""The PEP 562 loader of a package whose public names are imported at first use.
+
+A program that needs one part of a package (a command-line tool, the protocol core) should not
+pay for the rest at start-up; `indipydriver`, `indipydriver.standard`, `indipyclient` and
+`indiredis` each map their public names to the modules defining them and let this load each
+on first use.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+
+def lazy_names(
+    package: str, table: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The ``__getattr__`` and ``__dir__`` of `package`: `table` maps each name to the module
+    defining it, a submodule's name relative to the package (``"driver"``) or, with a dot, a
+    module's absolute name (``"indipycore.interface"``). A name, once imported, is kept in
+    the package, so its ``__getattr__`` is not called for it again."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(module if "." in module else f"{package}.{module}"), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *table})
+
+    return __getattr__, __dir__
