@@ -40,11 +40,11 @@ from typing import Any
 from typing import TypeVar
 
 from indipyclient import events as ev
-from indipyclient.connect import Client
-from indipyclient.connect import EventStream
-from indipyclient.connection import NotConnected
-from indipyclient.connection import Retry
-from indipyclient.outgoing import InvalidValue
+from indipyclient.model.outgoing import InvalidValue
+from indipyclient.session.connect import Client
+from indipyclient.session.connect import EventStream
+from indipyclient.session.connection import NotConnected
+from indipyclient.session.connection import Retry
 
 from .basedevice import BaseDevice
 from .constants import B_NEVER
@@ -147,7 +147,7 @@ class BaseClient(BaseMediator):
 
     def setServer(self, hostname: str, port: int) -> None:
         """Where `connectServer` goes: ``hostname`` ``localhost:PATH`` is the server's Unix
-        socket, as in libindi (``indipyclient.unixaddress``)."""
+        socket, as in libindi (``indipyclient.session.unixaddress``)."""
         self._host = str(hostname)
         self._port = int(port)
 

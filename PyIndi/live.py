@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indipyclient.properties import PropertyVector
+from indipyclient.model.properties import PropertyVector
 
 __all__ = ["LiveProperty"]
 

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         opts.vectors, opts.reps = min(opts.vectors, 200), 2
     ours_tool = Path(sys.executable).with_name("indipy-getprop")
     ours_cmd = [str(ours_tool)] if ours_tool.exists() else [
-        sys.executable, "-m", "indipyclient.tools.getprop"]
+        sys.executable, "-m", "indipyclient.frontends.tools.getprop"]
     installed = tempfile.TemporaryDirectory(prefix="getprop-bench-venv-")
     if opts.installed:
         ours_cmd = [str(install_checkout(HERE.parent, Path(installed.name)))]
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                                      check=True, capture_output=True).stdout
             subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
             compile_tree(old_tree)
-            wrapper = "import sys; from indipyclient.tools.getprop import main; sys.exit(main())"
+            wrapper = "import sys; from indipyclient.frontends.tools.getprop import main; sys.exit(main())"
             tools["c"] = ([sys.executable, "-c", wrapper],
                           {**os.environ, "PYTHONPATH": str(old_tree)})
         for kind in opts.servers.split(","):

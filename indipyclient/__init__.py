@@ -1,105 +1,106 @@
 """indipyclient: an INDI 1.7 client library, standard library only.
 
-Two ways in, sharing one pure model (``model``) and one connection layer (``connection``):
+Three layers, each a folder: the pure model (``model/``: what the server holds, the events,
+the rules new values keep), the session (``session/``, asyncio: one connection kept up and read
+into the model, set-and-wait, the two APIs) and the front ends (``frontends/``: the role
+clients, the conformance checker, the command-line tools). Two ways in, on one session:
 
-* ``async with indipyclient.connect(host, port) as client:`` -- the modern API (``connect``);
+* ``async with indipyclient.connect(host, port) as client:`` -- the modern API;
 * ``IPyClient`` / ``QueClient`` / ``runqueclient`` -- indipyclient 0.9.4's names, so scripts
-  written for it move over with few or no changes (``ipyclient``, ``queclient``).
+  written for it move over with few or no changes (``indipyclient.ipyclient``,
+  ``indipyclient.queclient``).
 
-Events (``indipyclient.events``) are the same objects in both.
+Events (``indipyclient.events``) are the same objects in both. The modules at this level are
+the public paths (0.9.4's ``events``, ``ipyclient``, ``queclient``; ``properties``, ``roles``)
+and the ``python -m`` tools (``getprop``, ``setprop``, ``eval``, ``watch``).
 """
 
 from __future__ import annotations
-
-import sys
-from types import ModuleType
 
 from indipycore.lazynames import lazy_names
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import Any
-
-    from .connect import Client as Client
-    from .connect import EventStream as EventStream
-    from .connect import SetResult as SetResult
-    from .connect import UnknownVector as UnknownVector
-    from .connect import connect as connect
-    from .connection import ConstantBackoff as ConstantBackoff
-    from .connection import ExponentialBackoff as ExponentialBackoff
-    from .connection import NoBackoff as NoBackoff
-    from .connection import NotConnected as NotConnected
-    from .connection import Retry as Retry
-    from .events import ClientEvent as ClientEvent
-    from .events import ConnectionLost as ConnectionLost
-    from .events import ConnectionMade as ConnectionMade
-    from .events import Message as Message
-    from .events import VectorTimeOut as VectorTimeOut
-    from .events import defBLOBVector as defBLOBVector
-    from .events import defLightVector as defLightVector
-    from .events import defNumberVector as defNumberVector
-    from .events import defSwitchVector as defSwitchVector
-    from .events import defTextVector as defTextVector
-    from .events import defVector as defVector
-    from .events import delProperty as delProperty
-    from .events import getProperties as getProperties
-    from .events import setBLOBVector as setBLOBVector
-    from .events import setLightVector as setLightVector
-    from .events import setNumberVector as setNumberVector
-    from .events import setSwitchVector as setSwitchVector
-    from .events import setTextVector as setTextVector
-    from .events import setVector as setVector
-    from .ipyclient import IPyClient as IPyClient
-    from .model import Model as Model
-    from .outgoing import InvalidValue as InvalidValue
-    from .properties import Device as Device
-    from .properties import PropertyVector as PropertyVector
-    from .queclient import EventItem as EventItem
-    from .queclient import QueClient as QueClient
-    from .queclient import runqueclient as runqueclient
-    from .snapshot import Snap as Snap
+    from indipyclient.model.events import ClientEvent as ClientEvent
+    from indipyclient.model.events import ConnectionLost as ConnectionLost
+    from indipyclient.model.events import ConnectionMade as ConnectionMade
+    from indipyclient.model.events import Message as Message
+    from indipyclient.model.events import VectorTimeOut as VectorTimeOut
+    from indipyclient.model.events import defBLOBVector as defBLOBVector
+    from indipyclient.model.events import defLightVector as defLightVector
+    from indipyclient.model.events import defNumberVector as defNumberVector
+    from indipyclient.model.events import defSwitchVector as defSwitchVector
+    from indipyclient.model.events import defTextVector as defTextVector
+    from indipyclient.model.events import defVector as defVector
+    from indipyclient.model.events import delProperty as delProperty
+    from indipyclient.model.events import getProperties as getProperties
+    from indipyclient.model.events import setBLOBVector as setBLOBVector
+    from indipyclient.model.events import setLightVector as setLightVector
+    from indipyclient.model.events import setNumberVector as setNumberVector
+    from indipyclient.model.events import setSwitchVector as setSwitchVector
+    from indipyclient.model.events import setTextVector as setTextVector
+    from indipyclient.model.events import setVector as setVector
+    from indipyclient.model.outgoing import InvalidValue as InvalidValue
+    from indipyclient.model.properties import Device as Device
+    from indipyclient.model.properties import PropertyVector as PropertyVector
+    from indipyclient.model.snapshot import Snap as Snap
+    from indipyclient.model.tree import Model as Model
+    from indipyclient.session.connect import Client as Client
+    from indipyclient.session.connect import EventStream as EventStream
+    from indipyclient.session.connect import SetResult as SetResult
+    from indipyclient.session.connect import UnknownVector as UnknownVector
+    from indipyclient.session.connect import connect as connect
+    from indipyclient.session.connection import ConstantBackoff as ConstantBackoff
+    from indipyclient.session.connection import ExponentialBackoff as ExponentialBackoff
+    from indipyclient.session.connection import NoBackoff as NoBackoff
+    from indipyclient.session.connection import NotConnected as NotConnected
+    from indipyclient.session.connection import Retry as Retry
+    from indipyclient.session.ipyclient import IPyClient as IPyClient
+    from indipyclient.session.queclient import EventItem as EventItem
+    from indipyclient.session.queclient import QueClient as QueClient
+    from indipyclient.session.queclient import runqueclient as runqueclient
 
 # PEP 562: each public name is imported from its module on first use, so a program that
 # needs one part (a command-line tool, the protocol core) does not pay for the rest.
 _LAZY = {
-    "Client": "connect",
-    "EventStream": "connect",
-    "SetResult": "connect",
-    "UnknownVector": "connect",
-    "connect": "connect",
-    "ConstantBackoff": "connection",
-    "ExponentialBackoff": "connection",
-    "NoBackoff": "connection",
-    "NotConnected": "connection",
-    "Retry": "connection",
-    "ClientEvent": "events",
-    "ConnectionLost": "events",
-    "ConnectionMade": "events",
-    "Message": "events",
-    "VectorTimeOut": "events",
-    "defBLOBVector": "events",
-    "defLightVector": "events",
-    "defNumberVector": "events",
-    "defSwitchVector": "events",
-    "defTextVector": "events",
-    "defVector": "events",
-    "delProperty": "events",
-    "getProperties": "events",
-    "setBLOBVector": "events",
-    "setLightVector": "events",
-    "setNumberVector": "events",
-    "setSwitchVector": "events",
-    "setTextVector": "events",
-    "setVector": "events",
-    "IPyClient": "ipyclient",
-    "Device": "properties",
-    "Model": "model",
-    "PropertyVector": "properties",
-    "EventItem": "queclient",
-    "QueClient": "queclient",
-    "runqueclient": "queclient",
-    "Snap": "snapshot",
-    "InvalidValue": "outgoing",
+    "Client": "indipyclient.session.connect",
+    "EventStream": "indipyclient.session.connect",
+    "SetResult": "indipyclient.session.connect",
+    "UnknownVector": "indipyclient.session.connect",
+    "connect": "indipyclient.session.connect",
+    "ConstantBackoff": "indipyclient.session.connection",
+    "ExponentialBackoff": "indipyclient.session.connection",
+    "NoBackoff": "indipyclient.session.connection",
+    "NotConnected": "indipyclient.session.connection",
+    "Retry": "indipyclient.session.connection",
+    "ClientEvent": "indipyclient.model.events",
+    "ConnectionLost": "indipyclient.model.events",
+    "ConnectionMade": "indipyclient.model.events",
+    "Message": "indipyclient.model.events",
+    "VectorTimeOut": "indipyclient.model.events",
+    "defBLOBVector": "indipyclient.model.events",
+    "defLightVector": "indipyclient.model.events",
+    "defNumberVector": "indipyclient.model.events",
+    "defSwitchVector": "indipyclient.model.events",
+    "defTextVector": "indipyclient.model.events",
+    "defVector": "indipyclient.model.events",
+    "delProperty": "indipyclient.model.events",
+    "getProperties": "indipyclient.model.events",
+    "setBLOBVector": "indipyclient.model.events",
+    "setLightVector": "indipyclient.model.events",
+    "setNumberVector": "indipyclient.model.events",
+    "setSwitchVector": "indipyclient.model.events",
+    "setTextVector": "indipyclient.model.events",
+    "setVector": "indipyclient.model.events",
+    "IPyClient": "indipyclient.session.ipyclient",
+    "Device": "indipyclient.model.properties",
+    "Model": "indipyclient.model.tree",
+    "PropertyVector": "indipyclient.model.properties",
+    "EventItem": "indipyclient.session.queclient",
+    "QueClient": "indipyclient.session.queclient",
+    "runqueclient": "indipyclient.session.queclient",
+    "Snap": "indipyclient.model.snapshot",
+    "InvalidValue": "indipyclient.model.outgoing",
 }
 
 # The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
@@ -107,20 +108,3 @@ __all__ = list(_LAZY)
 
 
 __getattr__, __dir__ = lazy_names(__name__, _LAZY)
-
-
-class _Package(ModuleType):
-    """Keeps ``indipyclient.connect`` the function once the submodule of that name is loaded.
-
-    Importing ``indipyclient.connect`` (the module) sets the package attribute of that name;
-    eagerly the function was bound after it, lazily the import may come first (``from
-    ..connect import Client`` in another module).
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "connect" and isinstance(value, ModuleType):
-            value = value.connect
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

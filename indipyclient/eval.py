@@ -1,6 +1,6 @@
-"""``python -m indipyclient.eval``: the same as ``indipy-eval`` (indipyclient/tools/evalexpr.py)."""
+"""``python -m indipyclient.eval``: the same as ``indipy-eval`` (indipyclient/frontends/tools/evalexpr.py)."""
 
-from indipyclient.tools.evalexpr import main
+from indipyclient.frontends.tools.evalexpr import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

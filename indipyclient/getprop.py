@@ -1,6 +1,6 @@
-"""``python -m indipyclient.getprop``: the same as ``indipy-getprop`` (indipyclient/tools/getprop.py)."""
+"""``python -m indipyclient.getprop``: the same as ``indipy-getprop`` (indipyclient/frontends/tools/getprop.py)."""
 
-from indipyclient.tools.getprop import main
+from indipyclient.frontends.tools.getprop import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,6 +1,6 @@
-"""``python -m indipyclient.setprop``: the same as ``indipy-setprop`` (indipyclient/tools/setprop.py)."""
+"""``python -m indipyclient.setprop``: the same as ``indipy-setprop`` (indipyclient/frontends/tools/setprop.py)."""
 
-from indipyclient.tools.setprop import main
+from indipyclient.frontends.tools.setprop import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,6 +1,6 @@
-"""``python -m indipyclient.watch``: the same as ``indipy-watch`` (indipyclient/tools/watch.py)."""
+"""``python -m indipyclient.watch``: the same as ``indipy-watch`` (indipyclient/frontends/tools/watch.py)."""
 
-from indipyclient.tools.watch import main
+from indipyclient.frontends.tools.watch import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -2,7 +2,7 @@
 
 Both sides use it, so the lookups are written once: the driver's `IPyDriver` (its devices),
 `Device` (its vectors) and received events (their member values), and the client library's
-model, devices and events (``indipyclient.properties`` re-exports it). The lookups are the
+model, devices and events (``indipyclient.model.properties`` re-exports it). The lookups are the
 dict's own; a missing name raises the KeyError `_missing` makes, which the driver's classes
 make say what is missing and which names there are.
 """

@@ -8,7 +8,7 @@ the page faults, and the fast client beside the slow one lost a fifth of its spe
 into buffers that are reused once nothing refers to them any more keeps the same pages in use.
 The server reads an executable driver's stdout and a remote server's socket this way
 (``indipyserver.drivers.inbound``), and the client its server's socket
-(``indipyclient.serverstream``).
+(``indipyclient.session.serverstream``).
 
 Whether anything still refers to a buffer is read off its reference count: the views a
 `Framer` hands out for a lent buffer (``Framer.feed_lent``) each hold a reference to it, so a

@@ -4,7 +4,7 @@ Run ``indipyterm [--host H] [--port 7624] [--blobfolder DIR]`` (install with
 ``pip install indipy-toolkit[term]``). The screen logic that needs no terminal lives in pure
 modules: ``inputcheck`` (what may be sent), ``formatting`` (how values are shown), ``edits``
 (unsent edits), ``status`` and ``vectorinfo``; events become refreshes through the client library's
-change notices (``indipyclient.changes``, ``coalesce``, ``history``).
+change notices (``indipyclient.model.changes``, ``coalesce``, ``history``).
 """
 
 __all__: list[str] = []

@@ -2,7 +2,7 @@
 
 The client's events are read by one worker and only *noted*, as the client library's change
 notices in its `Coalescer`; a timer redraws what changed a few times a second from the
-client's current values (``indipyclient.coalesce.summarise``). So a
+client's current values (``indipyclient.session.coalesce.summarise``). So a
 driver sending a thousand sets a second costs a dictionary insert per set here, the screen is
 redrawn at a fixed rate, and nothing queues up in between.
 """
@@ -28,14 +28,14 @@ from textual.binding import BindingType
 from textual.screen import Screen
 
 import indipyclient
-from indipyclient.changes import Change
-from indipyclient.changes import change_of
-from indipyclient.coalesce import Changes
-from indipyclient.coalesce import Coalescer
-from indipyclient.coalesce import summarise
-from indipyclient.connection import default_retry
-from indipyclient.history import ValueHistory
-from indipyclient.unixaddress import server_label
+from indipyclient.model.changes import Change
+from indipyclient.model.changes import change_of
+from indipyclient.model.history import ValueHistory
+from indipyclient.session.coalesce import Changes
+from indipyclient.session.coalesce import Coalescer
+from indipyclient.session.coalesce import summarise
+from indipyclient.session.connection import default_retry
+from indipyclient.session.unixaddress import server_label
 from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import Retry
 

@@ -45,7 +45,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    from indipyclient.extras import require_extra
+    from indipyclient.frontends.extras import require_extra
 
     require_extra("indipyterm", "term", ("textual",))
     from .app import TermApp  # textual is only needed once the arguments are good

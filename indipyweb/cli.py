@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["adduser"]:
         return _adduser(argv[1:])
     args = _serve_parser().parse_args(argv)
-    from indipyclient.extras import require_extra
+    from indipyclient.frontends.extras import require_extra
 
     require_extra("indipyweb", "web", WEB_MODULES)
     if bool(args.certfile) != bool(args.keyfile):

@@ -1,6 +1,6 @@
 """`ClientSource`: the `DeviceSource` on an `indipyclient` connection (the default source).
 
-`indipyclient.connect` keeps the connection up (its ``Retry``: backoff with jitter, or the one
+`indipyclient.session.connect` keeps the connection up (its ``Retry``: backoff with jitter, or the one
 passed as ``retry``; pings answered, BLOBs
 saved atomically under safe names in the BLOB folder, enableBLOB restored after a reconnect),
 keeps the model and checks outgoing values; this adapter turns its events into `Change`
@@ -19,8 +19,8 @@ from types import TracebackType
 from typing import Self
 
 import indipyclient
-from indipyclient.changes import change_of
-from indipyclient.snapshot import take_snapshot
+from indipyclient.model.changes import change_of
+from indipyclient.model.snapshot import take_snapshot
 
 from .source import Change
 from .source import InvalidValue

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 
-from indipyclient.coalesce import Coalescer
-from indipyclient.history import ValueHistory
+from indipyclient.model.history import ValueHistory
+from indipyclient.session.coalesce import Coalescer
 
 from .source import Change
 from .source import DeviceSource

@@ -28,13 +28,13 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
-from indipyclient.changes import change_of
-from indipyclient.events import ConnectionLost
-from indipyclient.events import ConnectionMade
-from indipyclient.events import Event as ClientEvent
-from indipyclient.incoming import Incoming
-from indipyclient.model import Model
-from indipyclient.snapshot import take_snapshot
+from indipyclient.model.changes import change_of
+from indipyclient.model.events import ConnectionLost
+from indipyclient.model.events import ConnectionMade
+from indipyclient.model.events import Event as ClientEvent
+from indipyclient.model.incoming import Incoming
+from indipyclient.model.snapshot import take_snapshot
+from indipyclient.model.tree import Model
 from indipycore.protocol import ProtocolError
 from indipycore.protocol.enums import State
 from indipycore.protocol.enums import SwitchState

@@ -9,7 +9,7 @@ adds another (state kept in redis by a bridge) behind the same five members:
   of `GET /api`; ``devices -> vectors -> members``, see ``docs/web_client.rst``);
 - `vector(device, name)`: one vector of that snapshot (or None), read on every update, so cheap;
 - `changes()`: an endless stream of `Change` notices (the client library's,
-  ``indipyclient.changes``), consumed by ONE reader (the app's hub,
+  ``indipyclient.model.changes``), consumed by ONE reader (the app's hub,
   which fans out to the browsers): what changed, never the values (those are read back with
   `vector()`, so a source may coalesce notices freely);
 - `set(device, vector, members, timeout)`: send new values and answer with the driver's final
@@ -34,10 +34,10 @@ from typing import Protocol
 from typing import Self
 from typing import runtime_checkable
 
-from indipyclient.changes import Change
-from indipyclient.changes import ChangeKind
-from indipyclient.model import Model
-from indipyclient.snapshot import vector_dict
+from indipyclient.model.changes import Change
+from indipyclient.model.changes import ChangeKind
+from indipyclient.model.snapshot import vector_dict
+from indipyclient.model.tree import Model
 
 __all__ = ["BlobUpload", "Change", "ChangeKind", "ChangeQueue", "DeviceSource", "InvalidValue",
            "SetResult", "Snapshot", "VectorDict", "client_values", "model_vector"]

@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if not {"-h", "--help"} & set(args):
-        from indipyclient.extras import require_extra
+        from indipyclient.frontends.extras import require_extra
 
         # The command loads every bridge's module, so each sub-command needs both extras.
         require_extra("indiredis", "redis,mqtt", ("redis", "aiomqtt", "paho"))

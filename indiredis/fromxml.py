@@ -2,7 +2,7 @@
 
 ``StoreWriter.apply(event)`` returns the redis operations (``ops``) an element from the INDI
 side makes, without doing any I/O; ``redisside`` runs those of a whole read in one pipeline.
-What the server holds is the client library's pure ``Model`` (``indipyclient.model``), which
+What the server holds is the client library's pure ``Model`` (``indipyclient.model.tree``), which
 every element is applied to as it is for any client: a ``set`` is stored only for a vector the
 model has defined with its kind, its numbers formatted as the model's members say, and a
 ``delProperty`` removes the keys of the vectors and members the model held. Besides the model
@@ -30,9 +30,9 @@ from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
 
-from indipyclient.model import Model
-from indipyclient.properties import Device
-from indipyclient.properties import PropertyVector
+from indipyclient.model.properties import Device
+from indipyclient.model.properties import PropertyVector
+from indipyclient.model.tree import Model
 from indipycore.protocol import events as ev
 from indipycore.protocol.errors import ProtocolError
 from indipycore.protocol.escaping import escape

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 
-from indipyclient.serverstream import ServerStream
+from indipyclient.session.serverstream import ServerStream
 from indipycore.logbudget import WarningBudget
 from indipycore.logbudget import clip
 from indipycore.protocol import Frame

@@ -27,7 +27,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from indipyclient.serverstream import ServerStream
+from indipyclient.session.serverstream import ServerStream
 from indipycore.protocol import BLOBEnable
 from indipycore.protocol import Frame
 from indipycore.protocol import events as ev

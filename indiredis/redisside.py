@@ -41,8 +41,8 @@ from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from indipyclient.blobfiles import save_blob
-from indipyclient.properties import PropertyVector
+from indipyclient.model.blobfiles import save_blob
+from indipyclient.model.properties import PropertyVector
 from indipycore.logbudget import WarningBudget
 from indipycore.logbudget import clip
 from indipycore.protocol import BLOBEnable

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from indipyclient.outgoing import vector_shape
-from indipyclient.properties import PropertyVector
+from indipyclient.model.outgoing import vector_shape
+from indipyclient.model.properties import PropertyVector
 from indipycore.protocol import Frame
 from indipycore.protocol import Framer
 from indipycore.protocol import ProtocolError

@@ -24,12 +24,12 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from indipyclient.changes import change_of
-from indipyclient.model import Model
-from indipyclient.outgoing import InvalidValue as ClientInvalid
-from indipyclient.outgoing import new_vector
-from indipyclient.setwait import Waiters
-from indipyclient.snapshot import take_snapshot
+from indipyclient.model.changes import change_of
+from indipyclient.model.outgoing import InvalidValue as ClientInvalid
+from indipyclient.model.outgoing import new_vector
+from indipyclient.model.snapshot import take_snapshot
+from indipyclient.model.tree import Model
+from indipyclient.session.setwait import Waiters
 from indipycore.protocol import Frame
 from indipycore.protocol import Framer
 from indipycore.protocol import Perm

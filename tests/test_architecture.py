@@ -120,7 +120,8 @@ def test_the_client_side_keeps_to_its_layers() -> None:
     """Model, then session, then front ends (docs/architecture.md): every module of the client
     library is in a layer, no import goes to a lower one, and the model is pure."""
     order = client_layers()
-    assert len(order) == 3 and "indipyclient.model" in order[0] and "indipyterm" in order[2]
+    assert order[:2] == [["indipyclient.model"], ["indipyclient.session"]]
+    assert "indipyclient.frontends" in order[2] and "indipyterm" in order[2]
     known = modules()
     unplaced = [m for m in known if m.startswith("indipyclient")
                 and client_layer_of(m, order) is None]
@@ -204,7 +205,7 @@ def test_the_web_client_has_no_import_circles() -> None:
 
 
 def test_the_client_library_has_no_import_circles() -> None:
-    """The events name the vector types of `indipyclient.properties`, not of the model that makes
+    """The events name the vector types of `indipyclient.model.properties`, not of the model that makes
     the events."""
     assert import_circles("indipyclient", modules()) == []
 
@@ -226,9 +227,10 @@ def test_the_bridges_have_no_import_circles() -> None:
 def test_the_checks_catch_what_they_are_for() -> None:
     """The helpers see an upward import and a missing row (so the checks above can fail)."""
     client = client_layers()
-    assert client_layer_of("indipyclient.model", client) == 0
-    assert client_layer_of("indipyclient.connect", client) == 1
-    assert client_layer_of("indipyclient.tools.getprop", client) == 2
+    assert client_layer_of("indipyclient.model.tree", client) == 0
+    assert client_layer_of("indipyclient.events", client) == 2
+    assert client_layer_of("indipyclient.session.connect", client) == 1
+    assert client_layer_of("indipyclient.frontends.tools.getprop", client) == 2
     assert client_layer_of("indipyweb.hub", client) == 2
     order = layers()
     assert layer_of("indipyserver.routing.router", order) < layer_of(

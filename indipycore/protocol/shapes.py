@@ -3,7 +3,7 @@
 Elements of one vector differ mostly in their digits (values, timestamps), so what was worked
 out for one element holds for every element of its *shape*: its bytes with every digit made
 ``0`` (`shape_of`). Each shortcut keeps what it learnt per shape in a `ShapeCache`: the
-framer's start tags (``starttags``), the client's set elements (``indipyclient.setshapes``),
+framer's start tags (``starttags``), the client's set elements (``indipyclient.model.setshapes``),
 the server's reads that may take the round trip's shortcut (``fastpath.readclassifier``) and
 the driver elements the router found well-formed (``wellformed.PlainUpdates``).
 

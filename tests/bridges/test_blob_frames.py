@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyclient.serverstream import ServerStream
+from indipyclient.session.serverstream import ServerStream
 from indipycore.protocol import BLOB
 from indipycore.protocol import Frame
 from indipycore.protocol import Framer

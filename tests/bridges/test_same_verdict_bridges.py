@@ -21,7 +21,7 @@ from edgecases import make_edge_driver
 from redishelpers import stored
 from waiting import until
 
-from indipyclient.model import Model
+from indipyclient.model.tree import Model
 from indipycore.protocol import events as pe
 from indipycore.protocol import serialise
 from indipydriver.testing import DriverHarness

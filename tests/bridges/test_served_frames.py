@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from waiting import until
 
-from indipyclient.serverstream import ServerStream
+from indipyclient.session.serverstream import ServerStream
 from indipycore.protocol import Frame
 from indiredis.indilink import IndiLink
 from indiredis.indilink import listen

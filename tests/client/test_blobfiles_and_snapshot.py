@@ -13,11 +13,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyclient.blobfiles import blob_filename
-from indipyclient.blobfiles import save_blob
-from indipyclient.blobfiles import saved_format
-from indipyclient.model import Model
-from indipyclient.snapshot import take_snapshot
+from indipyclient.model.blobfiles import blob_filename
+from indipyclient.model.blobfiles import save_blob
+from indipyclient.model.blobfiles import saved_format
+from indipyclient.model.snapshot import take_snapshot
+from indipyclient.model.tree import Model
 from indipycore.protocol import events as pe
 from indipycore.protocol.enums import Perm
 from indipycore.protocol.enums import Rule
@@ -116,7 +116,7 @@ def test_a_snapshot_shows_each_change_and_earlier_snapshots_keep_theirs() -> Non
 
 def test_vector_dict_is_the_callers_own_copy() -> None:
     """A program decorating the dict it got (indipyweb adds keys) changes no snapshot."""
-    from indipyclient.snapshot import vector_dict
+    from indipyclient.model.snapshot import vector_dict
 
     model = Model(now=lambda: WHEN)
     model.apply(pe.DefSwitchVector("M", "S", State.OK, Perm.RW, Rule.ANY_OF_MANY,

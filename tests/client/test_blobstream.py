@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyclient.blobstream import BLOBReceiver
-from indipyclient.blobstream import MemorySink
+from indipyclient.model.blobstream import BLOBReceiver
+from indipyclient.model.blobstream import MemorySink
 from indipycore.protocol import BLOB
 from indipycore.protocol import SetBLOBVector
 from indipycore.protocol import State

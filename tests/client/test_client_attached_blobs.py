@@ -1,5 +1,5 @@
 """BLOBs a server passes as memory files, read into their elements without sockets
-(``indipyclient.attachedblobs`` and ``Incoming(attached=...)``).
+(``indipyclient.model.attachedblobs`` and ``Incoming(attached=...)``).
 
 Protects: an attached member's raw bytes reach the model and the program's event as an inline
 member's would (same event, same types, ``.z`` unpacked); every descriptor given is closed
@@ -26,11 +26,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyclient import events
-from indipyclient.attachedblobs import MAX_HELD
-from indipyclient.attachedblobs import AttachedBlobs
-from indipyclient.incoming import Incoming
-from indipyclient.incoming import Item
-from indipyclient.model import Model
+from indipyclient.model.attachedblobs import MAX_HELD
+from indipyclient.model.attachedblobs import AttachedBlobs
+from indipyclient.model.incoming import Incoming
+from indipyclient.model.incoming import Item
+from indipyclient.model.tree import Model
 from indipycore.protocol import ProtocolError
 from indipycore.protocol.frames import FrameChunk
 from indipycore.protocol.frames import FrameEnd

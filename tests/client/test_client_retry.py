@@ -14,8 +14,8 @@ import indipyclient
 from indipyclient import ConnectionLost
 from indipyclient import NotConnected
 from indipyclient import Retry
-from indipyclient.connection import Connection
-from indipyclient.model import Model
+from indipyclient.model.tree import Model
+from indipyclient.session.connection import Connection
 
 
 async def test_the_client_waits_the_delays_its_retry_gives_and_resets_after_a_connection(

@@ -1,5 +1,5 @@
 """The client library's change notices, their coalescing and the value history
-(indipyclient.changes, coalesce, history): what the terminal and the web client subscribe to.
+(indipyclient.model.changes, coalesce, history): what the terminal and the web client subscribe to.
 
 The coalescer stays bounded whatever the rate (one entry per key, then one overflow), and what
 a reader takes folds into what it has to redraw from the model, whatever the order of the
@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyclient.changes import Change
-from indipyclient.coalesce import Coalescer
-from indipyclient.coalesce import summarise
-from indipyclient.history import ValueHistory
+from indipyclient.model.changes import Change
+from indipyclient.model.history import ValueHistory
+from indipyclient.session.coalesce import Coalescer
+from indipyclient.session.coalesce import summarise
 
 
 def test_repeated_notices_for_one_part_coalesce_to_one_entry() -> None:
@@ -160,8 +160,8 @@ def test_a_redefined_vector_starts_its_history_afresh() -> None:
 def test_each_client_event_maps_to_one_notice() -> None:
     """`change_of` is the one mapping the front ends share: what changed, never the values."""
     from indipyclient import events as ev
-    from indipyclient.changes import change_of
-    from indipyclient.model import Model
+    from indipyclient.model.changes import change_of
+    from indipyclient.model.tree import Model
     from indipycore.protocol import DefNumberVector
     from indipycore.protocol import Number
     from indipycore.protocol import Perm

@@ -2,7 +2,7 @@
 fails naming its property, and bad input (no server, an unknown device, a device without
 DRIVER_INFO) gets a clear answer.
 
-The command runs as a user runs it (`python -m indipyclient.conform`, a subprocess) against
+The command runs as a user runs it (`python -m indipyclient.frontends.conform`, a subprocess) against
 indilib's indiserver with its simulators and against our server; its JSON output is read
 back.
 """
@@ -22,10 +22,10 @@ from peers import IndiServer
 from peers import free_port
 from serverkit import running
 
-from indipyclient.conform.expected import DEVICE_WIDE
-from indipyclient.conform.expected import ROLES
-from indipyclient.conform.report import Level
-from indipyclient.conform.shape import check_spec
+from indipyclient.frontends.conform.expected import DEVICE_WIDE
+from indipyclient.frontends.conform.expected import ROLES
+from indipyclient.frontends.conform.report import Level
+from indipyclient.frontends.conform.shape import check_spec
 from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -47,7 +47,7 @@ if str(EXAMPLES) not in sys.path:
 async def conform(port: int, *args: str, timeout: float = 240) -> tuple[int, dict[str, Any], str]:
     """Run indipy-conform --json on 127.0.0.1:port: exit status, the JSON, stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "indipyclient.conform", "-h", "127.0.0.1", "-p", str(port),
+        sys.executable, "-m", "indipyclient.frontends.conform", "-h", "127.0.0.1", "-p", str(port),
         "--json", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     out, err = await asyncio.wait_for(process.communicate(), timeout)

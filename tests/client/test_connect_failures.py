@@ -10,8 +10,8 @@ import pytest
 from waiting import until
 
 import indipyclient
-from indipyclient.connection import CONNECT_TIMEOUT
-from indipyclient.connection import failure_reason
+from indipyclient.session.connection import CONNECT_TIMEOUT
+from indipyclient.session.connection import failure_reason
 
 
 def test_failure_reasons_are_the_systems_words() -> None:

@@ -17,9 +17,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from indipyclient import events
-from indipyclient.incoming import STREAM_MIN
-from indipyclient.incoming import Incoming
-from indipyclient.model import Model
+from indipyclient.model.incoming import STREAM_MIN
+from indipyclient.model.incoming import Incoming
+from indipyclient.model.tree import Model
 from indipycore.protocol import Frame
 from indipycore.protocol import Framer
 from indipycore.protocol import Number

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyclient.model import DEFAULT_GROUP
-from indipyclient.model import MAX_MESSAGES
-from indipyclient.model import Model
+from indipyclient.model.tree import DEFAULT_GROUP
+from indipyclient.model.tree import MAX_MESSAGES
+from indipyclient.model.tree import Model
 from indipycore.protocol import events as pe
 from indipycore.protocol.enums import Perm
 from indipycore.protocol.enums import Rule

@@ -1,4 +1,4 @@
-"""Role clients (`indipyclient.roles`, issue 47 item 5) against indilib's simulators and ours.
+"""Role clients (`indipyclient.frontends.roles`, issue 47 item 5) against indilib's simulators and ours.
 
 A script drives a camera, a mount, a focuser and a filter wheel by role, not by property name:
 each call connects the device, waits until its vector leaves Busy (bounded) and raises
@@ -24,14 +24,14 @@ from serverkit import running
 
 import indipyclient
 import indipydriver as ipd
-from indipyclient.roles import Camera
-from indipyclient.roles import FilterWheel
-from indipyclient.roles import Focuser
-from indipyclient.roles import Interface
-from indipyclient.roles import Mount
-from indipyclient.roles import RoleError
-from indipyclient.roles import devices
-from indipyclient.roles import interface_of
+from indipyclient.frontends.roles import Camera
+from indipyclient.frontends.roles import FilterWheel
+from indipyclient.frontends.roles import Focuser
+from indipyclient.frontends.roles import Interface
+from indipyclient.frontends.roles import Mount
+from indipyclient.frontends.roles import RoleError
+from indipyclient.frontends.roles import devices
+from indipyclient.frontends.roles import interface_of
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver.standard import Camera as CameraRole

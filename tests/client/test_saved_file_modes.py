@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from indipyclient.blobfiles import save_blob
-from indipyclient.blobstream import FileSink
-from indipyclient.partfiles import create_part_file
-from indipyclient.tools.getpropblobs import save_blob as tool_save_blob
+from indipyclient.frontends.tools.getpropblobs import save_blob as tool_save_blob
+from indipyclient.model.blobfiles import save_blob
+from indipyclient.model.blobstream import FileSink
+from indipyclient.model.partfiles import create_part_file
 
 
 @pytest.fixture(params=[0o022, 0o027])

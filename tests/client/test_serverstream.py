@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from indipyclient.serverstream import ServerStream
+from indipyclient.session.serverstream import ServerStream
 
 
 class FakeTransport:

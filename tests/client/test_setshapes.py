@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from indipyclient.connection import Connection
-from indipyclient.model import Model
-from indipyclient.setshapes import SetShapes
+from indipyclient.model.setshapes import SetShapes
+from indipyclient.model.tree import Model
+from indipyclient.session.connection import Connection
 from indipycore.protocol import Number
 from indipycore.protocol import ProtocolError
 from indipycore.protocol import SetNumberVector

@@ -37,18 +37,18 @@ from indipyclient import ExponentialBackoff
 from indipyclient import IPyClient
 from indipyclient import events
 from indipyclient import setBLOBVector
-from indipyclient.connection import Connection
-from indipyclient.incoming import Incoming
-from indipyclient.incoming import Item
-from indipyclient.model import Model
-from indipyclient.serverstream import MAX_FDS as STREAM_MAX_FDS
-from indipyclient.serverstream import ServerStream
-from indipyclient.unixaddress import ABSTRACT
-from indipyclient.unixaddress import DEFAULT_PATH
-from indipyclient.unixaddress import shown
-from indipyclient.unixaddress import unix_address
-from indipyclient.unixaddress import unix_path
-from indipyclient.unixtransport import UnixTransport
+from indipyclient.model.incoming import Incoming
+from indipyclient.model.incoming import Item
+from indipyclient.model.tree import Model
+from indipyclient.session.connection import Connection
+from indipyclient.session.serverstream import MAX_FDS as STREAM_MAX_FDS
+from indipyclient.session.serverstream import ServerStream
+from indipyclient.session.unixaddress import ABSTRACT
+from indipyclient.session.unixaddress import DEFAULT_PATH
+from indipyclient.session.unixaddress import shown
+from indipyclient.session.unixaddress import unix_address
+from indipyclient.session.unixaddress import unix_path
+from indipyclient.session.unixtransport import UnixTransport
 
 DEF_BLOB = (b'<defBLOBVector device="Dev" name="IMAGE" state="Idle" perm="ro">'
             b'<defBLOB name="img"/></defBLOBVector>\n')
@@ -312,7 +312,7 @@ async def test_a_lost_socket_is_reconnected_and_the_logs_name_its_path(
             return  # closed: the client reconnects
         await hold(sock)
 
-    caplog.set_level(logging.INFO, logger="indipyclient.connection")
+    caplog.set_level(logging.INFO, logger="indipyclient.session.connection")
     async with fake_server(script) as path, \
             indipyclient.connect(f"localhost:{path}", 7624,
                                  backoff=ExponentialBackoff(0.05, 0.1)) as client:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from indipyclient import InvalidValue
-from indipyclient.model import Model
-from indipyclient.outgoing import new_vector
+from indipyclient.model.outgoing import new_vector
+from indipyclient.model.tree import Model
 from indipycore.protocol import events as pe
 from indipycore.protocol.enums import Perm
 from indipycore.protocol.enums import Rule

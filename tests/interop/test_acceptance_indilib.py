@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from serverkit import RawClient
 
-from indipyclient.model import Model
-from indipyclient.outgoing import vector_shape
+from indipyclient.model.outgoing import vector_shape
+from indipyclient.model.tree import Model
 from indipycore.protocol import events as pe
 from indipycore.protocol import parse_element
 from indipycore.protocol import serialise

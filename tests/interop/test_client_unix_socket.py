@@ -72,7 +72,7 @@ async def test_the_library_takes_the_image_as_a_memory_file(
     our_server: Callable[..., OurServer], caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = start_server(kind, indiserver_factory, our_server)
-    caplog.set_level(logging.INFO, logger="indipyclient.connection")
+    caplog.set_level(logging.INFO, logger="indipyclient.session.connection")
     async with indipyclient.connect(f"localhost:{server.socket_path}", 7624) as client:
         assert client.connection.unix_path == server.socket_path
         data, size = await expose(client)
@@ -119,7 +119,7 @@ def test_a_pyindi_program_takes_the_image_as_a_memory_file(
     our_server: Callable[..., OurServer], caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = start_server(kind, indiserver_factory, our_server)
-    caplog.set_level(logging.DEBUG, logger="indipyclient.attachedblobs")
+    caplog.set_level(logging.DEBUG, logger="indipyclient.model.attachedblobs")
     client = ImageCatcher()
     client.setServer(f"localhost:{server.socket_path}", 7624)
     assert client.connectServer()

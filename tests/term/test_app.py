@@ -32,7 +32,7 @@ from textual.widgets import TabbedContent
 import indipydriver as ipd
 from indipyclient import ConstantBackoff
 from indipyclient import Retry
-from indipyclient.unixaddress import shown
+from indipyclient.session.unixaddress import shown
 from indipyserver import IPyServer
 from indipyterm.app import TermApp
 from indipyterm.devicescreen import DeviceScreen

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import indipyclient.tools.expression as expression_module
-from indipyclient.tools.expression import MAX_DEPTH
-from indipyclient.tools.expression import ExpressionError
-from indipyclient.tools.expression import compile_expression
-from indipyclient.tools.expression import format_g
+import indipyclient.frontends.tools.expression as expression_module
+from indipyclient.frontends.tools.expression import MAX_DEPTH
+from indipyclient.frontends.tools.expression import ExpressionError
+from indipyclient.frontends.tools.expression import compile_expression
+from indipyclient.frontends.tools.expression import format_g
 
 OPERANDS = ["Dev.PROP.A", "Dev.PROP.B", "Other Dev.X._STATE"]
 TOKENS = st.sampled_from(

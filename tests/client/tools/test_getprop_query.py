@@ -4,8 +4,8 @@ by the rules of indilib's getINDIproperty.c."""
 
 from __future__ import annotations
 
-from indipyclient.tools.getprop import GetpropQuery
-from indipyclient.tools.specs import parse_get_spec
+from indipyclient.frontends.tools.getprop import GetpropQuery
+from indipyclient.frontends.tools.specs import parse_get_spec
 from indipycore.protocol import BLOB
 from indipycore.protocol import DefBLOBVector
 from indipycore.protocol import DefLightVector

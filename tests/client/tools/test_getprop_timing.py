@@ -22,14 +22,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from waiting import wait_for
 
-from indipyclient.tools.blockingconnection import _KERNEL_TIMESTAMPS
-from indipyclient.tools.blockingconnection import _SO_TIMESTAMPNS
-from indipyclient.tools.blockingconnection import _TIMESPEC
-from indipyclient.tools.blockingconnection import Connection
-from indipyclient.tools.getprop import early_request
-from indipyclient.tools.getpropquery import GetpropQuery
-from indipyclient.tools.specs import SpecError
-from indipyclient.tools.specs import parse_get_spec
+from indipyclient.frontends.tools.blockingconnection import _KERNEL_TIMESTAMPS
+from indipyclient.frontends.tools.blockingconnection import _SO_TIMESTAMPNS
+from indipyclient.frontends.tools.blockingconnection import _TIMESPEC
+from indipyclient.frontends.tools.blockingconnection import Connection
+from indipyclient.frontends.tools.getprop import early_request
+from indipyclient.frontends.tools.getpropquery import GetpropQuery
+from indipyclient.frontends.tools.specs import SpecError
+from indipyclient.frontends.tools.specs import parse_get_spec
 from indipycore.protocol import serialise
 
 DEF = (b'<defNumberVector device="D" name="P" state="Ok" perm="ro">'
@@ -156,7 +156,7 @@ def test_a_thousand_vector_answer_arrives_whole_while_the_tool_is_not_reading(
     protocol core: its last bytes arrive at once, not when the tool gets round to reading. With
     the default buffer they arrived only then (bench/getprop_vs_indi.py: 27-29 ms late in every
     run), and so did the start of the quiet period."""
-    from indipyclient.tools.blockingconnection import RECEIVE_BUFFER
+    from indipyclient.frontends.tools.blockingconnection import RECEIVE_BUFFER
 
     with open("/proc/sys/net/core/rmem_max") as limit:  # the kernel caps what is asked for
         room = min(RECEIVE_BUFFER, int(limit.read()))

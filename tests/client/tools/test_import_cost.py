@@ -15,9 +15,9 @@ import pytest
 
 FRAMEWORK = (
     "asyncio",
-    "indipyclient.connect",
-    "indipyclient.ipyclient",
-    "indipyclient.model",
+    "indipyclient.session.connect",
+    "indipyclient.session.ipyclient",
+    "indipyclient.model.tree",
     "indipydriver.driver",
     "indipydriver.device",
     "indipydriver.members",
@@ -34,11 +34,11 @@ def _loaded_after(statement: str) -> set[str]:
 
 
 @pytest.mark.parametrize("statement", [
-    "import indipyclient.tools.getprop",
-    "import indipyclient.tools.blockingconnection, indipyclient.tools.specs",  # what every tool shares
+    "import indipyclient.frontends.tools.getprop",
+    "import indipyclient.frontends.tools.blockingconnection, indipyclient.frontends.tools.specs",  # what every tool shares
 ])
 def test_getprop_import_leaves_out_asyncio_and_the_frameworks(statement: str) -> None:
-    """``import indipyclient.tools.getprop`` loads neither asyncio nor the driver framework."""
+    """``import indipyclient.frontends.tools.getprop`` loads neither asyncio nor the driver framework."""
     loaded = _loaded_after(statement)
     assert not loaded & set(FRAMEWORK), sorted(loaded & set(FRAMEWORK))
 
@@ -62,10 +62,10 @@ def test_every_public_name_still_resolves(package: str) -> None:
 
 
 def test_connect_stays_the_function_when_its_module_is_imported_first() -> None:
-    """Loading the submodule ``indipyclient.connect`` first must not hide ``connect()``."""
-    code = ("import indipyclient.tools.watch\n"  # imports ..connect (the module) first
+    """Loading the submodule ``indipyclient.session.connect`` first must not hide ``connect()``."""
+    code = ("import indipyclient.frontends.tools.watch\n"  # imports ..connect (the module) first
             "import indipyclient, inspect\n"
-            "assert inspect.isfunction(indipyclient.connect), indipyclient.connect\n"
+            "assert inspect.isfunction(indipyclient.session.connect), indipyclient.session.connect\n"
             "from indipyclient import connect\n"
             "assert inspect.isfunction(connect)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -88,7 +88,7 @@ def test_a_tool_freezes_the_heap_before_the_final_collection() -> None:
     """
     code = ("import atexit, gc, sys\n"
             "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
-            "from indipyclient.tools.getprop import main\n"
+            "from indipyclient.frontends.tools.getprop import main\n"
             "main(['--help'])\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
@@ -98,6 +98,6 @@ def test_a_tool_freezes_the_heap_before_the_final_collection() -> None:
 def test_getprop_loads_little_before_it_sends_its_request() -> None:
     """Importing the tool (all it runs before sending getProperties) loads no protocol core,
     typing or dataclasses: each is milliseconds the server could already be answering in."""
-    loaded = _loaded_after("import indipyclient.tools.getprop")
-    heavy = {"typing", "dataclasses", "indipycore.protocol", "indipyclient.tools.getpropquery"}
+    loaded = _loaded_after("import indipyclient.frontends.tools.getprop")
+    heavy = {"typing", "dataclasses", "indipycore.protocol", "indipyclient.frontends.tools.getpropquery"}
     assert not loaded & heavy, sorted(loaded & heavy)

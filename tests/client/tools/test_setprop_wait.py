@@ -18,8 +18,8 @@ from toolkit import ours
 from toolkit import run_tool
 from toolkit import wait_defined
 
-from indipyclient.tools.setprop import USAGE
-from indipyclient.tools.setprop import answer_timeout
+from indipyclient.frontends.tools.setprop import USAGE
+from indipyclient.frontends.tools.setprop import answer_timeout
 
 CCD = "CCD Simulator"
 

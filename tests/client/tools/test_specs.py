@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipyclient.tools.specs import GetSpec
-from indipyclient.tools.specs import SetSpec
-from indipyclient.tools.specs import SpecError
-from indipyclient.tools.specs import parse_get_spec
-from indipyclient.tools.specs import parse_set_spec
+from indipyclient.frontends.tools.specs import GetSpec
+from indipyclient.frontends.tools.specs import SetSpec
+from indipyclient.frontends.tools.specs import SpecError
+from indipyclient.frontends.tools.specs import parse_get_spec
+from indipyclient.frontends.tools.specs import parse_set_spec
 
 NAME = st.text(st.characters(blacklist_characters=".;=*[]?\x00", blacklist_categories=("Cs",)),
                min_size=1, max_size=12)

@@ -22,7 +22,7 @@ from waiting import wait_for
 
 pytestmark = pytest.mark.interop
 
-WATCH = ["-m", "indipyclient.tools.watch"]
+WATCH = ["-m", "indipyclient.frontends.tools.watch"]
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parents[3]
 LAUNCHER = REPO / "examples" / "exdrivers" / "indi_py_thermostat"
 STILL = {"INDIPY_INTERVAL": "3600"}  # no new readings while a test compares two tools
 OURS = {
-    "indi_getprop": "indipyclient.tools.getprop",
-    "indi_setprop": "indipyclient.tools.setprop",
-    "indi_eval": "indipyclient.tools.evalexpr",
+    "indi_getprop": "indipyclient.frontends.tools.getprop",
+    "indi_setprop": "indipyclient.frontends.tools.setprop",
+    "indi_eval": "indipyclient.frontends.tools.evalexpr",
 }
 
 

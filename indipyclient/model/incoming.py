@@ -4,7 +4,7 @@ no sockets, no files (the connection does those with what comes out).
 ``Incoming(model).feed(data)`` is a generator over one read. It yields, in the order the
 elements arrived:
 
-* the client event of each element that changed the model (``indipyclient.events``), the
+* the client event of each element that changed the model (``indipyclient.model.events``), the
   model changed *as the event is handed out* (lazily: a program looking at the model from the
   event sees it as that element left it, not as later elements in the same read do);
 * a ``Frame`` for each ``pingRequest`` (the connection answers it);
@@ -53,8 +53,8 @@ from indipycore.protocol.shapes import DIGITS_TO_ZERO
 
 from . import events
 from .attachedblobs import AttachedBlobs
-from .model import Model
 from .setshapes import SetShapes
+from .tree import Model
 
 __all__ = ["Incoming", "Item"]
 

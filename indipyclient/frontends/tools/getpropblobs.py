@@ -38,7 +38,9 @@ def save_blob(folder: Path, device: str, prop: str, element: str, fmt: str, data
     if size and len(payload) != size:
         warning = f"the server said {size} bytes, {len(payload)} arrived"
     path = folder / blob_filename(device, prop, element, fmt)
-    from ..partfiles import create_part_file  # only when a BLOB arrives: imports are start-up time
+    from indipyclient.model.partfiles import (
+        create_part_file,  # only when a BLOB arrives: imports are start-up time
+    )
 
     fd, tmp = create_part_file(folder, ".indipy-")
     try:

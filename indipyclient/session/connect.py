@@ -26,7 +26,7 @@ What a ``Client`` offers:
   ``vectortype`` and ``member(name)`` (``label``, ``value``; numbers ``format``, ``min``,
   ``max``, ``step``, ``getfloatvalue()``, ``getformattedvalue()``);
 * ``client.get(device, vector, member)``: the value, a float for numbers;
-* ``client.events()``: an async iterator of ``indipyclient.events`` objects from the moment it
+* ``client.events()``: an async iterator of ``indipyclient.model.events`` objects from the moment it
   is made; each stream holds at most ``max_events``: when the program falls behind, the oldest
   events are dropped (connection events are kept) and the drop is logged and counted
   (``stream.dropped``); the model itself is always current;
@@ -65,20 +65,20 @@ from types import TracebackType
 from typing import Any
 from typing import Self
 
+from indipyclient.model import events as ev
+from indipyclient.model.outgoing import new_vector
+from indipyclient.model.properties import Device
+from indipyclient.model.properties import NumberVector
+from indipyclient.model.properties import PropertyVector
+from indipyclient.model.tree import Model
 from indipycore.protocol import BLOBEnable
 from indipycore.protocol import GetProperties
 from indipycore.protocol import State
 from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import Retry
 
-from . import events as ev
 from .connection import Connection
 from .connection import NotConnected
-from .model import Model
-from .outgoing import new_vector
-from .properties import Device
-from .properties import NumberVector
-from .properties import PropertyVector
 from .setwait import SetResult
 from .setwait import Waiters
 

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from indipyclient.model import events as ev
+from indipyclient.model.properties import PropertyVector
+from indipyclient.model.tree import Model
 from indipycore.protocol import State
 
-from . import events as ev
 from .connection import NotConnected
-from .model import Model
-from .properties import PropertyVector
 
 __all__ = ["SetResult", "Waiters"]
 

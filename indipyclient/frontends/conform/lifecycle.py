@@ -23,7 +23,7 @@ from .report import Level
 from .shape import role_checks
 
 if TYPE_CHECKING:
-    from indipyclient.connect import Client
+    from indipyclient.session.connect import Client
 
 __all__ = ["Lifecycle", "required_names", "settle"]
 

@@ -20,7 +20,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from indipyclient.connect import Client
+from indipyclient.session.connect import Client
 
 from .lifecycle import Lifecycle
 from .lifecycle import settle

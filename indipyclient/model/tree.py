@@ -2,7 +2,7 @@
 no sockets, no files.
 
 ``Model.apply(event)`` takes one protocol event (``indipycore.protocol``) and returns the
-client event (``indipyclient.events``) saying what changed, or None when nothing did (an
+client event (``indipyclient.model.events``) saying what changed, or None when nothing did (an
 element for an unknown vector, a ``newXXX`` echoed from another client, a malformed value):
 
 * ``defXXXVector``: learns (or replaces) the vector and its device;

@@ -220,7 +220,7 @@ def _save(report: Reporter, folder: Path, device: str, prop: str, member: BLOB) 
 
 
 def __getattr__(name: str) -> Any:
-    # ``from indipyclient.tools.getprop import GetpropQuery`` keeps working; loaded on use.
+    # ``from indipyclient.frontends.tools.getprop import GetpropQuery`` keeps working; loaded on use.
     if name == "GetpropQuery":
         from .getpropquery import GetpropQuery
 

@@ -35,6 +35,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from indipyclient.model.outgoing import InvalidValue
+from indipyclient.model.outgoing import new_vector as validated_vector
+from indipyclient.model.tree import Model
 from indipycore.protocol import DefNumberVector
 from indipycore.protocol import DefSwitchVector
 from indipycore.protocol import DefTextVector
@@ -55,9 +58,6 @@ from indipycore.protocol import SwitchState
 from indipycore.protocol import Text
 from indipycore.protocol.numbers import parse_number
 
-from ..model import Model
-from ..outgoing import InvalidValue
-from ..outgoing import new_vector as validated_vector
 from .blockingconnection import Connection
 from .cli import Reporter
 from .cli import ServerOptions
@@ -199,7 +199,7 @@ class SetpropPlan:
     """The pure part of setprop: which definitions release which specs, and what to send.
 
     Definitions go into the client library's model, and an untyped spec's values are checked
-    against the vector it learnt by the library (``indipyclient.outgoing``): read-only
+    against the vector it learnt by the library (``indipyclient.model.outgoing``): read-only
     vectors, numbers that do not parse or lie outside min..max, switches that are not On/Off or
     break OneOfMany/AtMostOne are refused with the reason, before anything is sent.
     """

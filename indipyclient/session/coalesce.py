@@ -23,7 +23,7 @@ from dataclasses import field
 from typing import Generic
 from typing import TypeVar
 
-from .changes import Change
+from indipyclient.model.changes import Change
 
 __all__ = ["Changes", "Coalescer", "summarise"]
 

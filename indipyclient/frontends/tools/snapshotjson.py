@@ -1,7 +1,7 @@
 """``indipy-getprop --json``: what matched, as indipyclient's snapshot JSON.
 
-Every event from the server goes into the client library's model (``indipyclient.model``), and
-the output is the library's snapshot of it (``indipyclient.snapshot``, indipyclient 0.9.4's
+Every event from the server goes into the client library's model (``indipyclient.model.tree``), and
+the output is the library's snapshot of it (``indipyclient.model.snapshot``, indipyclient 0.9.4's
 ``Snap.dictdump()`` shape) cut down to the vectors, and the members, that a query matched: a
 keyword query (``_STATE``...) keeps the whole vector. A BLOB saved by getprop gets its file name.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from indipyclient.model.snapshot import take_snapshot
+from indipyclient.model.tree import Model
 from indipycore.protocol import Event
 from indipycore.protocol import Vector
 
-from ..model import Model
-from ..snapshot import take_snapshot
 from .specs import GetSpec
 
 __all__ = ["MatchedSnapshot"]

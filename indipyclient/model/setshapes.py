@@ -39,13 +39,13 @@ from indipycore.protocol.shapes import DIGITS_TO_ZERO as _DIGITS_TO_ZERO
 from indipycore.protocol.shapes import ShapeCache
 
 from . import events
-from .model import PLAIN_NUMBER
-from .model import timeout_seconds
 from .properties import LightVector
 from .properties import NumberVector
 from .properties import PropertyVector
 from .properties import SwitchVector
 from .properties import TextVector
+from .tree import PLAIN_NUMBER
+from .tree import timeout_seconds
 
 __all__ = ["SetShapes"]
 

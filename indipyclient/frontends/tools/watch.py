@@ -11,7 +11,7 @@ UTC), ``device.property``, what happened and the values::
     04:01:05.000 Thermostat says: target reached
     04:01:09.000 Thermostat.LOG deleted
 
-It runs on the client library (``indipyclient.connect``): pings are answered, and a lost
+It runs on the client library (``indipyclient.session.connect``): pings are answered, and a lost
 connection is logged and retried with backoff, the server's properties defined again once it
 is back. Patterns (``*`` wildcards) keep only the devices or properties they match; with none
 everything is shown. ``--blobs`` asks for BLOBs too and shows their size and format. It runs
@@ -29,10 +29,11 @@ from datetime import datetime
 from typing import Any
 from typing import TextIO
 
-from .. import events as ev
-from ..connect import Client
-from ..connect import EventStream
-from ..connect import connect
+from indipyclient.model import events as ev
+from indipyclient.session.connect import Client
+from indipyclient.session.connect import EventStream
+from indipyclient.session.connect import connect
+
 from .cli import parse_options
 from .cli import parse_port
 from .cli import parse_timeout

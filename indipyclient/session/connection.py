@@ -44,6 +44,20 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from pathlib import Path
 
+from indipyclient.model import events
+from indipyclient.model.attachedblobs import AttachedBlobs
+from indipyclient.model.blobfiles import place_blob
+from indipyclient.model.blobfiles import save_blob
+from indipyclient.model.blobstream import BLOBReceiver
+from indipyclient.model.blobstream import FileSink
+from indipyclient.model.blobstream import MemorySink
+from indipyclient.model.blobstream import SavedBLOB
+from indipyclient.model.blobstream import Sink
+from indipyclient.model.incoming import MAX_ELEMENT_SIZE
+from indipyclient.model.incoming import Incoming
+from indipyclient.model.incoming import Item
+from indipyclient.model.properties import BLOBVector
+from indipyclient.model.tree import Model
 from indipycore import retrypolicy
 from indipycore.logbudget import WarningBudget
 from indipycore.logbudget import clip
@@ -66,20 +80,6 @@ from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
 
-from . import events
-from .attachedblobs import AttachedBlobs
-from .blobfiles import place_blob
-from .blobfiles import save_blob
-from .blobstream import BLOBReceiver
-from .blobstream import FileSink
-from .blobstream import MemorySink
-from .blobstream import SavedBLOB
-from .blobstream import Sink
-from .incoming import MAX_ELEMENT_SIZE
-from .incoming import Incoming
-from .incoming import Item
-from .model import Model
-from .properties import BLOBVector
 from .serverstream import ServerStream
 from .unixaddress import server_label
 from .unixaddress import unix_path

@@ -36,10 +36,10 @@ from typing import overload
 
 from indipycore.byname import ByName
 
-from .model import Model
 from .properties import BLOBMember
 from .properties import NumberMember
 from .properties import PropertyVector
+from .tree import Model
 
 __all__ = ["Snap", "SnapDevice", "SnapVector", "take_snapshot", "vector_dict"]
 

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from indipyclient import events as ev
-from indipyclient.roles import FilterWheel
-from indipyclient.roles import Focuser
-from indipyclient.roles import Mount
-from indipyclient.roles import RoleError
+from indipyclient.frontends.roles import FilterWheel
+from indipyclient.frontends.roles import Focuser
+from indipyclient.frontends.roles import Mount
+from indipyclient.frontends.roles import RoleError
 from indipycore.fits import FITSError
 from indipycore.fits import read_header
 from indipycore.interface import Interface
@@ -28,8 +28,8 @@ from .report import Check
 from .report import Level
 
 if TYPE_CHECKING:
-    from indipyclient.connect import Client
-    from indipyclient.connect import EventStream
+    from indipyclient.session.connect import Client
+    from indipyclient.session.connect import EventStream
 
 __all__ = ["live_checks"]
 
