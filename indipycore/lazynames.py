@@ -9,9 +9,12 @@ on first use.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the tools' start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Mapping
+    from typing import Any
 
 
 def lazy_names(

@@ -65,7 +65,7 @@ def test_connect_stays_the_function_when_its_module_is_imported_first() -> None:
     """Loading the submodule ``indipyclient.session.connect`` first must not hide ``connect()``."""
     code = ("import indipyclient.frontends.tools.watch\n"  # imports ..connect (the module) first
             "import indipyclient, inspect\n"
-            "assert inspect.isfunction(indipyclient.session.connect), indipyclient.session.connect\n"
+            "assert inspect.isfunction(indipyclient.connect), indipyclient.connect\n"
             "from indipyclient import connect\n"
             "assert inspect.isfunction(connect)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
