@@ -5,8 +5,10 @@ Protects: every module of the packages its Layers block names (`indipydriver`,
 row names a module that is gone); every import -- at the top, inside a function or under
 ``TYPE_CHECKING`` -- goes to the importer's own layer or one above it in the page's Layers
 block, never below (so `indipyserver.routing` cannot import a client or a driver connection);
-and no module of `indipyserver`, `indipydriver`, `indipyclient`, `indipyweb`, `indipyterm`,
-`indiredis` or `indimqttredis` imports itself back through others. On the client side, the
+no module imports itself back through others; the driver side (`indipydriver`,
+`indipyserver`, `indipysimulators`) and the client side (`indipyclient` and its front-end
+packages) import nothing of each other but where the page's hosts block says a front end hosts
+a server; and `indipycore` imports no other package of the project. On the client side, the
 page's client layers (model, then session, then front ends) hold too: every module of
 `indipyclient` is in one of them, none imports a layer below its own, and the model imports
 neither asyncio nor sockets.
@@ -168,6 +170,57 @@ def test_no_import_goes_below_the_importers_layer() -> None:
     assert wrong == [], "imports that break the layers of docs/architecture.md"
 
 
+DRIVER_SIDE = ("indipydriver", "indipyserver", "indipysimulators")
+CLIENT_SIDE = ("indipyclient", "indipyterm", "indipyweb", "indiredis", "indimqttredis", "PyIndi")
+
+
+def hosts() -> set[str]:
+    """The client-side modules the page's hosts block lets import the server (each hosts one)."""
+    text = DOC.read_text()
+    block = text.split("<!-- hosts -->", 1)[1].split("<!-- /hosts -->", 1)[0]
+    return {line.split()[0] for line in block.strip().strip("`").strip().splitlines()}
+
+
+def side_of(module: str) -> str | None:
+    top = module.split(".")[0]
+    return "driver" if top in DRIVER_SIDE else "client" if top in CLIENT_SIDE else None
+
+
+def cross_imports(known: dict[str, Path], allowed: set[str]) -> list[str]:
+    """Each import from one side (driver framework, server, simulators) to the other (the
+    client library and its front ends), but those of the `allowed` hosting modules."""
+    wrong = []
+    for module, path in known.items():
+        mine = side_of(module)
+        if mine is None:
+            continue
+        for target in imports(module, path, known):
+            theirs = side_of(target)
+            if theirs is not None and theirs != mine and module not in allowed:
+                wrong.append(f"{module} imports {target}")
+    return wrong
+
+
+def test_driver_and_client_are_siblings_on_the_core() -> None:
+    """Neither side imports the other (issue 57 item 1): indipyclient, the terminal, the web
+    client, the bridges and PyIndi stand on `indipycore`, not on the driver framework, and only
+    the modules the page lists as hosting a server import it."""
+    known = modules()
+    listed = hosts()
+    assert listed and all(module in known for module in listed), "hosts naming no module"
+    assert cross_imports(known, listed) == [], "imports across the sibling line"
+    for module in listed:  # each listed host really hosts: it imports the server
+        assert any(side_of(t) == "driver" for t in imports(module, known[module], known)), module
+
+
+def test_the_core_imports_nothing_above_it() -> None:
+    """indipycore is standard library only and imports no other package of the project."""
+    known = modules()
+    wrong = [f"{m} imports {t}" for m, path in known.items() if m.startswith("indipycore")
+             for t in imports(m, path, known) if not t.startswith("indipycore")]
+    assert wrong == []
+
+
 def import_circles(package: str, known: dict[str, Path]) -> list[str]:
     """Each import circle among the modules of `package` (its subpackages included), as
     "a -> b -> a"; empty when there is none."""
@@ -240,6 +293,10 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert "indipyserver.routing.ports" in imports(
         "indipyserver.routing.router", known["indipyserver.routing.router"], known)
     assert "indipyserver/routing/router.py" in mapped_files()
+    assert side_of("indipyweb.cli") == "client" and side_of("indipysimulators.ccd") == "driver"
+    fake = {"indipyweb.cli": known["indipyweb.cli"], "indipyserver": known["indipyserver"],
+            "indipyserver.demo": known["indipyserver.demo"]}
+    assert cross_imports(fake, set()) != [] and cross_imports(fake, {"indipyweb.cli"}) == []
 
 
 def test_the_circle_check_finds_a_circle(tmp_path: Path) -> None:
