@@ -11,8 +11,9 @@ the console script:
 - weather.py: ``indipy_simulator_weather``, a weather station ("Python Weather").
 
 Each device's DRIVER_INFO.DRIVER_EXEC is its executable's name, so ``indipy-driverxml`` writes
-an entry indiwebmanager and Ekos start it by. Run from a terminal (or with ``--port``) a
-simulator serves itself; under an INDI server it speaks INDI on stdin/stdout
-(`indipyserver.standalone`, which is why this package sits above `indipyserver` in
-docs/architecture.md's layers). ``examples/ccd_simulator.py`` and its neighbours run them.
+an entry indiwebmanager and Ekos start it by. Run from a terminal or with ``--port``/``--host``
+a simulator serves itself; with a pipe on its standard input (under an INDI server), or with
+``--stdio``, it speaks INDI on stdin/stdout (`indipyserver.standalone`, which is why this
+package sits above `indipyserver` in docs/architecture.md's layers); `serving.simulator_main`
+is every simulator's ``main``. ``examples/ccd_simulator.py`` and its neighbours run them.
 """

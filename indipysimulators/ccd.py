@@ -34,8 +34,8 @@ from indipydriver.standard.camera import Camera
 from indipydriver.standard.camera import Exposure
 from indipydriver.standard.camera import Image
 from indipydriver.standard.camera import Sensor
-from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
+
+from .serving import simulator_main
 
 DEVICE = "Python CCD Simulator"
 EXEC = "indipy_simulator_ccd"
@@ -160,5 +160,4 @@ def make_driver(device_name: str = DEVICE) -> IPyDriver:
 
 def main(argv: list[str] | None = None) -> None:
     """``indipy_simulator_ccd``: the camera served, or on stdin/stdout under an INDI server."""
-    args = serving_parser(__doc__).parse_args(argv)
-    run_driver(make_driver(), args)
+    simulator_main(__doc__, argv, make_driver)

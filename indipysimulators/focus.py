@@ -7,10 +7,6 @@ runs the same)::
     indipy_simulator_focus --port 7625 --speed 5000
     indiserver -p 7624 indipy_simulator_focus       # under indilib's server
 
-Run from a terminal or with ``--port``/``--host`` it serves itself; with a pipe on its
-standard input (under an INDI server), or with ``--stdio``, it speaks INDI on stdin/stdout
-(`indipyserver.standalone`).
-
 What to expect: ABS_FOCUS_POSITION goes Busy and counts towards the target at the focuser's
 speed (FOCUS_SPEED multiplies it), then Ok there; FOCUS_MOTION + REL_FOCUS_POSITION move in
 or out by a number of steps; FOCUS_ABORT_MOTION stops a move where it is; a position beyond
@@ -29,8 +25,8 @@ from indipydriver import IPyDriver
 from indipydriver.standard import FilterWheel
 from indipydriver.standard import Focuser
 from indipydriver.standard import LinearMotion
-from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
+
+from .serving import simulator_main
 
 FOCUSER = "Python Focuser"
 WHEEL = "Python Filter Wheel"
@@ -104,7 +100,4 @@ def make_driver(speed: float = 2000.0, seconds_per_slot: float = 0.5) -> IPyDriv
 def main(argv: list[str] | None = None) -> None:
     """``indipy_simulator_focus``: the focuser and the wheel served, or on stdin/stdout under
     an INDI server."""
-    parser = serving_parser(__doc__)
-    parser.add_argument("--speed", type=float, default=2000.0, help="steps per second")
-    args = parser.parse_args(argv)
-    run_driver(make_driver(args.speed), args)
+    simulator_main(__doc__, argv, make_driver, ("--speed", 2000.0, "steps per second"))

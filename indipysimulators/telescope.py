@@ -7,10 +7,6 @@ examples/mount_simulator.py`` runs the same)::
     indipy_simulator_telescope --port 7625 --slew-rate 10
     indiserver -p 7624 indipy_simulator_telescope           # under indilib's server
 
-Run from a terminal or with ``--port``/``--host`` it serves itself; with a pipe on its
-standard input (under an INDI server), or with ``--stdio``, it speaks INDI on stdin/stdout
-(`indipyserver.standalone`).
-
 What to expect: a goto sends EQUATORIAL_EOD_COORD Busy four times a second with the
 coordinates on their way, then Ok at the target, tracking (the sky's RA stays put). A target
 below the horizon (the site is Greenwich) is refused with Alert and a message.
@@ -34,8 +30,8 @@ from indipydriver import IPyDriver
 from indipydriver.standard import EquatorialMotion
 from indipydriver.standard import Mount
 from indipydriver.standard import MountLimits
-from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
+
+from .serving import simulator_main
 
 DEVICE = "Python Mount"
 EXEC = "indipy_simulator_telescope"
@@ -117,7 +113,4 @@ def make_driver(slew_rate: float = 5.0) -> IPyDriver:
 def main(argv: list[str] | None = None) -> None:
     """``indipy_simulator_telescope``: the mount served, or on stdin/stdout under an INDI
     server."""
-    parser = serving_parser(__doc__)
-    parser.add_argument("--slew-rate", type=float, default=5.0, help="degrees per second")
-    args = parser.parse_args(argv)
-    run_driver(make_driver(args.slew_rate), args)
+    simulator_main(__doc__, argv, make_driver, ("--slew-rate", 5.0, "degrees per second"))

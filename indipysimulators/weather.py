@@ -7,10 +7,6 @@ examples/weather_simulator.py`` runs the same)::
     indipy_simulator_weather --port 7625 --period 10
     indiserver -p 7624 indipy_simulator_weather         # under indilib's server
 
-Run from a terminal or with ``--port``/``--host`` it serves itself; with a pipe on its
-standard input (under an INDI server), or with ``--stdio``, it speaks INDI on stdin/stdout
-(`indipyserver.standalone`).
-
 What to expect: WEATHER_PARAMETERS holds the temperature, wind, gusts and rain, read every
 PERIOD seconds (WEATHER_UPDATE) and on WEATHER_REFRESH; each WEATHER_STATUS light is Ok inside
 its OK range, Busy near its ends, Alert outside, and the vector's state is the worst light
@@ -30,8 +26,8 @@ from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver.standard import Weather
 from indipydriver.standard import WeatherParameter
-from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
+
+from .serving import simulator_main
 
 DEVICE = "Python Weather"
 EXEC = "indipy_simulator_weather"
@@ -72,7 +68,5 @@ def make_driver(period: float = 60.0) -> IPyDriver:
 def main(argv: list[str] | None = None) -> None:
     """``indipy_simulator_weather``: the station served, or on stdin/stdout under an INDI
     server."""
-    parser = serving_parser(__doc__)
-    parser.add_argument("--period", type=float, default=60.0, help="seconds between readings")
-    args = parser.parse_args(argv)
-    run_driver(make_driver(args.period), args)
+    simulator_main(__doc__, argv, make_driver,
+                   ("--period", 60.0, "seconds between readings"))
