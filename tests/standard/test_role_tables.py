@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from indipydriver.propertyvector import PropertyVector
+from indipydriver.standard import Interface
 from indipydriver.standard.camera import Camera
 from indipydriver.standard.camera import Exposure
 from indipydriver.standard.camera import Image
@@ -28,7 +29,6 @@ from indipydriver.standard.camera import Sensor
 from indipydriver.standard.deviceprops import DeviceProps
 from indipydriver.standard.filterwheel import FilterWheel
 from indipydriver.standard.focuser import Focuser
-from indipydriver.standard.interface import Interface
 from indipydriver.standard.mount import Mount
 from indipydriver.standard.mount import SlewRate
 from indipydriver.standard.weather import Weather
