@@ -162,83 +162,31 @@ def make_driver(interval: float = 2.0, log_every: int = 10, room: Room | None = 
     """Build the thermostat driver; ``interval`` is the time between readings in seconds."""
     room = room if room is not None else Room()
     temperature = NumberVector(
-        name="TEMPERATURE",
-        label="Temperature",
-        group="Status",
-        perm="ro",
-        state="Idle",
-        numbermembers=[
-            NumberMember(
-                name="TEMPERATURE",
-                label="Room (C)",
-                format="%.2f",
-                min="-50",
-                max="100",
-                step="0",
-                membervalue=round(room.temperature, 2),
-            )
-        ],
-    )
+        name="TEMPERATURE", label="Temperature", group="Status", perm="ro", state="Idle",
+        numbermembers=[NumberMember(name="TEMPERATURE", label="Room (C)", format="%.2f",
+                                    min="-50", max="100", step="0",
+                                    membervalue=round(room.temperature, 2))])
     target = NumberVector(
-        name="TARGET",
-        label="Target",
-        group="Control",
-        perm="rw",
-        state="Ok",
-        numbermembers=[
-            NumberMember(
-                name="TARGET",
-                label="Target (C)",
-                format="%.1f",
-                min="-20",
-                max="40",
-                step="0.5",
-                membervalue=room.target,
-            )
-        ],
-    )
+        name="TARGET", label="Target", group="Control", perm="rw", state="Ok",
+        numbermembers=[NumberMember(name="TARGET", label="Target (C)", format="%.1f",
+                                    min="-20", max="40", step="0.5", membervalue=room.target)])
     mode = SwitchVector(
-        name="HEATER_MODE",
-        label="Heater mode",
-        group="Control",
-        perm="rw",
-        rule="OneOfMany",
-        state="Ok",
-        switchmembers=[
+        name="HEATER_MODE", label="Heater mode", group="Control", perm="rw", rule="OneOfMany",
+        state="Ok", switchmembers=[
             SwitchMember(name="AUTO", label="Automatic", membervalue="On"),
             SwitchMember(name="ON", label="Always on", membervalue="Off"),
-            SwitchMember(name="OFF", label="Always off", membervalue="Off"),
-        ],
-    )
+            SwitchMember(name="OFF", label="Always off", membervalue="Off")])
     lights = LightVector(
-        name="HEATER",
-        label="Heater",
-        group="Status",
-        state="Idle",
-        lightmembers=[
+        name="HEATER", label="Heater", group="Status", state="Idle", lightmembers=[
             LightMember(name="HEATING", label="Heating", membervalue="Idle"),
-            LightMember(name="FROST", label="Frost warning", membervalue="Idle"),
-        ],
-    )
+            LightMember(name="FROST", label="Frost warning", membervalue="Idle")])
     site = TextVector(
-        name="SITE",
-        label="Site",
-        group="Control",
-        perm="rw",
-        state="Idle",
-        textmembers=[
+        name="SITE", label="Site", group="Control", perm="rw", state="Idle", textmembers=[
             TextMember(name="NAME", label="Site name", membervalue="Observatory"),
-            TextMember(name="FIRMWARE", label="Firmware", membervalue=FIRMWARE),
-        ],
-    )
+            TextMember(name="FIRMWARE", label="Firmware", membervalue=FIRMWARE)])
     log = BLOBVector(
-        name="LOG",
-        label="Temperature log",
-        group="Status",
-        perm="ro",
-        state="Idle",
-        blobmembers=[BLOBMember(name="LOG", label="CSV log")],
-    )
+        name="LOG", label="Temperature log", group="Status", perm="ro", state="Idle",
+        blobmembers=[BLOBMember(name="LOG", label="CSV log")])
     # A thermostat has none of indilib's standard roles (not a weather station: no
     # WEATHER_STATUS, no safety limits), so it reports AUX -- indilib's bit for such devices;
     # 0 would mean "general", which Ekos offers in no module. That makes it a standard

@@ -53,7 +53,9 @@ from indipycore.protocol.shapes import DIGITS_TO_ZERO
 
 from . import events
 from .attachedblobs import AttachedBlobs
+from .properties import PropertyVector
 from .setshapes import SetShapes
+from .setshapes import _Recipe
 from .tree import Model
 
 __all__ = ["Incoming", "Item"]
@@ -192,51 +194,62 @@ class Incoming:
             pos = end
             yield update(vector, recipe.update, recipe.state, timeout, timestamp, message,
                          values)
-            # The elements of the same shape right after it, each after the same whitespace
-            # (a burst's read is mostly these): checked all at once, one translate and one
-            # comparison, and read from one decoded text. Each is still applied to the model
-            # only as its event is handed out.
-            lead = 0
-            while end + lead < size and data[end + lead] in _XML_SPACE:
-                lead += 1
-            length = len(shape)
-            stride = lead + length
-            count = (size - end) // stride
-            if count < 2:
-                continue
-            unit = data[end : end + lead] + shape
-            block = data[end : end + count * stride]
-            same = block.translate(_DIGITS_TO_ZERO)
-            if same != unit * count:
-                k = 0
-                while k < count and same.startswith(unit, k * stride):
-                    k += 1
-                if not k:
-                    continue
-                count = k
-                block = block[: count * stride]
-            text = block.decode("ascii")
-            fields = recipe.fields
-            event = recipe.update
-            state = recipe.state
-            at = lead
-            if recipe.named:
-                # Every element names the vector of the one before (constants of the shape),
-                # which the model had as of its kind: nothing to look up.
-                self.shortcut += count
-                yield from self.model.update_run(vector, recipe.run, text, at, stride, count)
-            else:
-                for _ in range(count):
-                    devicename, vectorname, timeout, timestamp, message, values = fields(
-                        text[at : at + length])
-                    device = devices.get(devicename)
-                    vector = None if device is None else device.vectors.get(vectorname)
-                    if type(vector) is not kind:
-                        return end + at  # the general path says why it is ignored
-                    self.shortcut += 1
-                    at += stride
-                    yield update(vector, event, state, timeout, timestamp, message, values)
-            pos = end + count * stride
+            pos, more = yield from self._same_shape(data, end, recipe, vector)
+            if not more:
+                return pos
+
+    def _same_shape(self, data: bytes, end: int, recipe: _Recipe, vector: PropertyVector
+                    ) -> Generator[events.Event, None, tuple[int, bool]]:
+        """The elements of `recipe`'s shape right after the one that ended at `end` (of
+        `vector`), each after the same whitespace (a burst's read is mostly these): checked
+        all at once, one translate and one comparison, and read from one decoded text. Each is
+        still applied to the model only as its event is handed out. Returns where the
+        shortcut goes on, and False when an element must take the general path from there."""
+        size = len(data)
+        lead = 0
+        while end + lead < size and data[end + lead] in _XML_SPACE:
+            lead += 1
+        length = len(recipe.shape)
+        stride = lead + length
+        count = (size - end) // stride
+        if count < 2:
+            return end, True
+        unit = data[end : end + lead] + recipe.shape
+        block = data[end : end + count * stride]
+        same = block.translate(_DIGITS_TO_ZERO)
+        if same != unit * count:
+            k = 0
+            while k < count and same.startswith(unit, k * stride):
+                k += 1
+            if not k:
+                return end, True
+            count = k
+            block = block[: count * stride]
+        text = block.decode("ascii")
+        if recipe.named:
+            # Every element names the vector of the one before (constants of the shape),
+            # which the model had as of its kind: nothing to look up.
+            self.shortcut += count
+            yield from self.model.update_run(vector, recipe.run, text, lead, stride, count)
+            return end + count * stride, True
+        devices = self.model.devices
+        update = self.model.update_set
+        fields = recipe.fields
+        kind = recipe.kind
+        event = recipe.update
+        state = recipe.state
+        at = lead
+        for _ in range(count):
+            devicename, vectorname, timeout, timestamp, message, values = fields(
+                text[at : at + length])
+            device = devices.get(devicename)
+            found = None if device is None else device.vectors.get(vectorname)
+            if found is None or type(found) is not kind:
+                return end + at, False  # the general path says why it is ignored
+            self.shortcut += 1
+            at += stride
+            yield update(found, event, state, timeout, timestamp, message, values)
+        return end + count * stride, True
 
     def leftover(self) -> ProtocolError | None:
         """Once everything read so far is handed out: descriptors still unclaimed while no

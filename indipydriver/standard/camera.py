@@ -51,10 +51,6 @@ from indipycore.fits import Card
 from indipycore.fits import fits_bytes
 from indipycore.interface import Interface
 
-from ..members import BLOBMember
-from ..members import NumberMember
-from ..members import SwitchMember
-from ..members import TextMember
 from ..rxevents import ClientVectorEvent
 from ..rxevents import newNumberVector
 from ..vectors import BLOBVector
@@ -70,6 +66,13 @@ from .role import Operation
 from .role import RoleDevice
 from .role import RoleTasks
 from .role import accept_values
+from .vectortables import BLOBSpec
+from .vectortables import NumberSpec
+from .vectortables import Param
+from .vectortables import SwitchSpec
+from .vectortables import TextSpec
+from .vectortables import VectorSpec
+from .vectortables import build
 
 __all__ = ["Camera", "Cooler", "Exposure", "Image", "Sensor"]
 
@@ -77,6 +80,75 @@ logger = logging.getLogger(__name__)
 
 FRAME_TYPES = {"FRAME_LIGHT": "Light", "FRAME_BIAS": "Bias", "FRAME_DARK": "Dark",
                "FRAME_FLAT": "Flat"}
+
+#: The camera's vectors, in the order they are defined (indilib 1.9.9's CCD simulator); the
+#: cooler's only for a camera with one.
+CAMERA_VECTORS = (
+    VectorSpec("CCD_EXPOSURE", "Expose", MAIN_CONTROL_TAB, "rw", (
+        NumberSpec("CCD_EXPOSURE_VALUE", "Duration (s)", "%5.2f", Param("min_exposure"),
+                   Param("max_exposure"), 1, 1),
+    ), timeout=60),
+    VectorSpec("CCD_TEMPERATURE", "Temperature", MAIN_CONTROL_TAB, "rw", (
+        NumberSpec("CCD_TEMPERATURE_VALUE", "Temperature (C)", "%5.2f", -50, 50, 0, 0),
+    ), timeout=60, when="cooled"),
+    VectorSpec("CCD_COOLER", "Cooler", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("COOLER_ON", "ON"),
+        SwitchSpec("COOLER_OFF", "OFF", "On"),
+    ), rule="OneOfMany", when="cooled"),
+    VectorSpec("CCD_ABORT_EXPOSURE", "Abort", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("ABORT", "Abort"),
+    ), rule="AtMostOne", timeout=60),
+    VectorSpec("CCD_FRAME", "Frame", IMAGE_SETTINGS_TAB, "rw", (
+        NumberSpec("X", "Left ", "%4.0f", 0, Param("max_x"), 1, 0),
+        NumberSpec("Y", "Top", "%4.0f", 0, Param("max_y"), 1, 0),
+        NumberSpec("WIDTH", "Width", "%4.0f", 1, Param("width"), 1, Param("width")),
+        NumberSpec("HEIGHT", "Height", "%4.0f", 1, Param("height"), 1, Param("height")),
+    ), timeout=60),
+    VectorSpec("CCD_FRAME_RESET", "Frame Values", IMAGE_SETTINGS_TAB, "rw", (
+        SwitchSpec("RESET", "Reset"),
+    ), rule="OneOfMany"),
+    VectorSpec("CCD_BINNING", "Binning", IMAGE_SETTINGS_TAB, "rw", (
+        NumberSpec("HOR_BIN", "X", "%2.0f", 1, Param("max_binning"), 1, 1),
+        NumberSpec("VER_BIN", "Y", "%2.0f", 1, Param("max_binning"), 1, 1),
+    ), timeout=60),
+    VectorSpec("CCD_FRAME_TYPE", "Type", IMAGE_SETTINGS_TAB, "rw", tuple(
+        SwitchSpec(name, label, "On" if name == "FRAME_LIGHT" else "Off")
+        for name, label in FRAME_TYPES.items()), rule="OneOfMany", timeout=60),
+    VectorSpec("CCD_INFO", "CCD Information", IMAGE_INFO_TAB, "ro", (
+        NumberSpec("CCD_MAX_X", "Max. Width", "%.f", 1, 16000, 0, Param("width")),
+        NumberSpec("CCD_MAX_Y", "Max. Height", "%.f", 1, 16000, 0, Param("height")),
+        NumberSpec("CCD_PIXEL_SIZE", "Pixel size (um)", "%.2f", 1, 40, 0, Param("pixel_size")),
+        NumberSpec("CCD_PIXEL_SIZE_X", "Pixel size X", "%.2f", 1, 40, 0, Param("pixel_size")),
+        NumberSpec("CCD_PIXEL_SIZE_Y", "Pixel size Y", "%.2f", 1, 40, 0, Param("pixel_size_y")),
+        NumberSpec("CCD_BITSPERPIXEL", "Bits per pixel", "%.f", 8, 64, 0, Param("bits")),
+    ), timeout=60),
+    VectorSpec("CCD_CAPTURE_FORMAT", "Format", IMAGE_SETTINGS_TAB, "rw", (
+        SwitchSpec("INDI_MONO", "Mono", "On"),
+    ), rule="OneOfMany", timeout=60),
+    VectorSpec("CCD_TRANSFER_FORMAT", "Encode", IMAGE_SETTINGS_TAB, "rw", (
+        SwitchSpec("FORMAT_FITS", "FITS", "On"),
+    ), rule="OneOfMany", timeout=60),
+    VectorSpec("CCD_COMPRESSION", "Compression", IMAGE_SETTINGS_TAB, "rw", (
+        SwitchSpec("INDI_ENABLED", "Enabled"),
+        SwitchSpec("INDI_DISABLED", "Disabled", "On"),
+    ), rule="OneOfMany", timeout=60),
+    VectorSpec("CCD1", "Image Data", IMAGE_INFO_TAB, "ro", (
+        BLOBSpec("CCD1", "Image"),
+    ), timeout=60),
+    VectorSpec("CCD_FILE_PATH", "Filename", IMAGE_INFO_TAB, "ro", (
+        TextSpec("FILE_PATH", "Path"),
+    )),
+    VectorSpec("UPLOAD_MODE", "Upload", OPTIONS_TAB, "rw", (
+        SwitchSpec("UPLOAD_CLIENT", "Client", "On"),
+        SwitchSpec("UPLOAD_LOCAL", "Local"),
+        SwitchSpec("UPLOAD_BOTH", "Both"),
+    ), rule="OneOfMany"),
+    VectorSpec("UPLOAD_SETTINGS", "Upload Settings", OPTIONS_TAB, "rw", (
+        TextSpec("UPLOAD_DIR", "Dir", Param("upload_dir")),
+        TextSpec("UPLOAD_PREFIX", "Prefix", Param("upload_prefix")),
+    ), timeout=60),
+)
+
 
 
 @dataclass(frozen=True)
@@ -160,11 +232,6 @@ def _numbers(event: ClientVectorEvent[Any]) -> newNumberVector:
     return event
 
 
-def _number(name: str, label: str, fmt: str, lo: float, hi: float, step: float,
-            value: float) -> NumberMember:
-    return NumberMember(name, label, fmt, lo, hi, step, value)
-
-
 class Camera:
     """The CCD role (see the module docstring). `interface` is CCD (add GUIDER or FILTER
     with `extra_interface` for a camera with an ST4 port or a wheel of its own)."""
@@ -186,82 +253,35 @@ class Camera:
         self._saved = 0
         self._target: float | None = None
         s = sensor
-        self.exposure = NumberVector("CCD_EXPOSURE", "Expose", MAIN_CONTROL_TAB, "rw", "Idle", [
-            _number("CCD_EXPOSURE_VALUE", "Duration (s)", "%5.2f", s.min_exposure,
-                    s.max_exposure, 1, 1)])
-        self.abort_vector = SwitchVector("CCD_ABORT_EXPOSURE", "Abort", MAIN_CONTROL_TAB, "rw",
-                                         "AtMostOne", "Idle", [SwitchMember("ABORT", "Abort")])
-        self.frame = NumberVector("CCD_FRAME", "Frame", IMAGE_SETTINGS_TAB, "rw", "Idle", [
-            _number("X", "Left ", "%4.0f", 0, s.width - 1, 1, 0),
-            _number("Y", "Top", "%4.0f", 0, s.height - 1, 1, 0),
-            _number("WIDTH", "Width", "%4.0f", 1, s.width, 1, s.width),
-            _number("HEIGHT", "Height", "%4.0f", 1, s.height, 1, s.height)])
-        self.frame_reset = SwitchVector("CCD_FRAME_RESET", "Frame Values", IMAGE_SETTINGS_TAB,
-                                        "rw", "OneOfMany", "Idle",
-                                        [SwitchMember("RESET", "Reset")])
-        self.binning = NumberVector("CCD_BINNING", "Binning", IMAGE_SETTINGS_TAB, "rw", "Idle", [
-            _number("HOR_BIN", "X", "%2.0f", 1, s.max_binning, 1, 1),
-            _number("VER_BIN", "Y", "%2.0f", 1, s.max_binning, 1, 1)])
-        self.frame_type = SwitchVector("CCD_FRAME_TYPE", "Type", IMAGE_SETTINGS_TAB, "rw",
-                                       "OneOfMany", "Idle", [
-            SwitchMember(name, label, "On" if name == "FRAME_LIGHT" else "Off")
-            for name, label in FRAME_TYPES.items()])
-        pixel_y = s.pixel_size_y if s.pixel_size_y is not None else s.pixel_size
-        self.info = NumberVector("CCD_INFO", "CCD Information", IMAGE_INFO_TAB, "ro", "Idle", [
-            _number("CCD_MAX_X", "Max. Width", "%.f", 1, 16000, 0, s.width),
-            _number("CCD_MAX_Y", "Max. Height", "%.f", 1, 16000, 0, s.height),
-            _number("CCD_PIXEL_SIZE", "Pixel size (um)", "%.2f", 1, 40, 0, s.pixel_size),
-            _number("CCD_PIXEL_SIZE_X", "Pixel size X", "%.2f", 1, 40, 0, s.pixel_size),
-            _number("CCD_PIXEL_SIZE_Y", "Pixel size Y", "%.2f", 1, 40, 0, pixel_y),
-            _number("CCD_BITSPERPIXEL", "Bits per pixel", "%.f", 8, 64, 0, s.bits)])
-        self.capture_format = SwitchVector("CCD_CAPTURE_FORMAT", "Format", IMAGE_SETTINGS_TAB,
-                                           "rw", "OneOfMany", "Idle",
-                                           [SwitchMember("INDI_MONO", "Mono", "On")])
-        self.transfer_format = SwitchVector("CCD_TRANSFER_FORMAT", "Encode", IMAGE_SETTINGS_TAB,
-                                            "rw", "OneOfMany", "Idle",
-                                            [SwitchMember("FORMAT_FITS", "FITS", "On")])
-        self.compression = SwitchVector("CCD_COMPRESSION", "Compression", IMAGE_SETTINGS_TAB,
-                                        "rw", "OneOfMany", "Idle", [
-            SwitchMember("INDI_ENABLED", "Enabled", "Off"),
-            SwitchMember("INDI_DISABLED", "Disabled", "On")])
-        self.ccd1 = BLOBVector("CCD1", "Image Data", IMAGE_INFO_TAB, "ro", "Idle",
-                               [BLOBMember("CCD1", "Image")])
-        self.file_path = TextVector("CCD_FILE_PATH", "Filename", IMAGE_INFO_TAB, "ro", "Idle",
-                                    [TextMember("FILE_PATH", "Path", "")])
-        self.upload_mode = SwitchVector("UPLOAD_MODE", "Upload", OPTIONS_TAB, "rw", "OneOfMany",
-                                        "Idle", [SwitchMember("UPLOAD_CLIENT", "Client", "On"),
-                                                 SwitchMember("UPLOAD_LOCAL", "Local", "Off"),
-                                                 SwitchMember("UPLOAD_BOTH", "Both", "Off")])
-        self.upload_settings = TextVector("UPLOAD_SETTINGS", "Upload Settings", OPTIONS_TAB,
-                                          "rw", "Idle", [
-            TextMember("UPLOAD_DIR", "Dir", upload_dir or str(Path.home())),
-            TextMember("UPLOAD_PREFIX", "Prefix", upload_prefix)])
-        for vector in (self.exposure, self.abort_vector, self.frame, self.binning,
-                       self.frame_type, self.info, self.capture_format, self.transfer_format,
-                       self.compression, self.ccd1, self.upload_settings):
-            vector.timeout = 60
-        self.temperature: NumberVector | None = None
-        self.cooler_vector: SwitchVector | None = None
-        if cooler is not None:
-            self.temperature = NumberVector(
-                "CCD_TEMPERATURE", "Temperature", MAIN_CONTROL_TAB, "rw", "Idle",
-                [_number("CCD_TEMPERATURE_VALUE", "Temperature (C)", "%5.2f", -50, 50, 0, 0)])
-            self.temperature.timeout = 60
-            self.cooler_vector = SwitchVector(
-                "CCD_COOLER", "Cooler", MAIN_CONTROL_TAB, "rw", "OneOfMany", "Idle",
-                [SwitchMember("COOLER_ON", "ON", "Off"), SwitchMember("COOLER_OFF", "OFF", "On")])
+        made = build(
+            CAMERA_VECTORS, cooled=cooler is not None, min_exposure=s.min_exposure,
+            max_exposure=s.max_exposure, width=s.width, height=s.height, max_x=s.width - 1,
+            max_y=s.height - 1, max_binning=s.max_binning, pixel_size=s.pixel_size,
+            pixel_size_y=s.pixel_size_y if s.pixel_size_y is not None else s.pixel_size,
+            bits=s.bits, upload_dir=upload_dir or str(Path.home()), upload_prefix=upload_prefix)
+        self.exposure = made.vector("CCD_EXPOSURE", NumberVector)
+        self.temperature = made.optional("CCD_TEMPERATURE", NumberVector)
+        self.cooler_vector = made.optional("CCD_COOLER", SwitchVector)
+        self.abort_vector = made.vector("CCD_ABORT_EXPOSURE", SwitchVector)
+        self.frame = made.vector("CCD_FRAME", NumberVector)
+        self.frame_reset = made.vector("CCD_FRAME_RESET", SwitchVector)
+        self.binning = made.vector("CCD_BINNING", NumberVector)
+        self.frame_type = made.vector("CCD_FRAME_TYPE", SwitchVector)
+        self.info = made.vector("CCD_INFO", NumberVector)
+        self.capture_format = made.vector("CCD_CAPTURE_FORMAT", SwitchVector)
+        self.transfer_format = made.vector("CCD_TRANSFER_FORMAT", SwitchVector)
+        self.compression = made.vector("CCD_COMPRESSION", SwitchVector)
+        self.ccd1 = made.vector("CCD1", BLOBVector)
+        self.file_path = made.vector("CCD_FILE_PATH", TextVector)
+        self.upload_mode = made.vector("UPLOAD_MODE", SwitchVector)
+        self.upload_settings = made.vector("UPLOAD_SETTINGS", TextVector)
+        self._vectors = tuple(made.values())
         self.exposing = Operation(self.exposure, "Exposure")
 
     # ---------------------------------------------------------------- Role
 
     def vectors(self) -> Sequence[PropertyVector]:
-        vectors: list[PropertyVector] = [
-            self.exposure, self.abort_vector, self.frame, self.frame_reset, self.binning,
-            self.frame_type, self.info, self.capture_format, self.transfer_format,
-            self.compression, self.ccd1, self.file_path, self.upload_mode, self.upload_settings]
-        if self.temperature is not None and self.cooler_vector is not None:
-            vectors[1:1] = [self.temperature, self.cooler_vector]
-        return vectors
+        return self._vectors
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device

@@ -27,8 +27,6 @@ from typing import Any
 
 from indipycore.interface import Interface
 
-from ..members import SwitchMember
-from ..members import TextMember
 from ..rxevents import ClientVectorEvent
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
@@ -40,6 +38,11 @@ from .messages import DEFAULT_TAGS
 from .messages import MessageHandler
 from .role import Role
 from .role import run_chosen
+from .vectortables import Param
+from .vectortables import SwitchSpec
+from .vectortables import TextSpec
+from .vectortables import VectorSpec
+from .vectortables import build
 
 __all__ = ["STANDARD_NAMES", "DeviceProps", "Hook", "default_exec"]
 
@@ -56,6 +59,27 @@ DEBUG_LEVELS = (("DBG_ERROR", "Errors", "ERROR", True),
                 ("DBG_WARNING", "Warnings", "WARNING", True),
                 ("DBG_SESSION", "Messages", "INFO", True),
                 ("DBG_DEBUG", "Driver Debug", "DEBUG", False))
+
+#: The vectors every standard device has, as indilib's DefaultDevice and Logger define them.
+DEVICE_VECTORS = (
+    VectorSpec("CONNECTION", "Connection", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("CONNECT", "Connect", Param("connect")),
+        SwitchSpec("DISCONNECT", "Disconnect", Param("disconnect")),
+    ), rule="OneOfMany", state=Param("state"), timeout=60),
+    VectorSpec("DRIVER_INFO", "Driver Info", INFO_TAB, "ro", (
+        TextSpec("DRIVER_NAME", "Name", Param("driver_name")),
+        TextSpec("DRIVER_EXEC", "Exec", Param("driver_exec")),
+        TextSpec("DRIVER_VERSION", "Version", Param("driver_version")),
+        TextSpec("DRIVER_INTERFACE", "Interface", Param("interface")),
+    ), timeout=60),
+    VectorSpec("DEBUG", "Debug", OPTIONS_TAB, "rw", (
+        SwitchSpec("ENABLE", "Enable"),
+        SwitchSpec("DISABLE", "Disable", "On"),
+    ), rule="OneOfMany"),
+    VectorSpec("DEBUG_LEVEL", "Debug Levels", OPTIONS_TAB, "rw", tuple(
+        SwitchSpec(name, label, "On" if on else "Off") for name, label, _tag, on in DEBUG_LEVELS
+    ), rule="AnyOfMany"),
+)
 
 
 def default_exec() -> str:
@@ -114,26 +138,15 @@ class DeviceProps:
                 # device in no module at all.
                 interface = Interface.AUX
         self.interface = interface
-        self.connection = SwitchVector(
-            "CONNECTION", "Connection", MAIN_CONTROL_TAB, "rw", "OneOfMany",
-            "Ok" if self.live else "Idle",
-            [SwitchMember("CONNECT", "Connect", "On" if self.live else "Off"),
-             SwitchMember("DISCONNECT", "Disconnect", "Off" if self.live else "On")])
-        self.connection.timeout = 60
-        self.driver_info = TextVector(
-            "DRIVER_INFO", "Driver Info", INFO_TAB, "ro", "Idle",
-            [TextMember("DRIVER_NAME", "Name", driver_name or devicename),
-             TextMember("DRIVER_EXEC", "Exec", driver_exec or default_exec()),
-             TextMember("DRIVER_VERSION", "Version", driver_version),
-             TextMember("DRIVER_INTERFACE", "Interface", interface.to_text())])
-        self.driver_info.timeout = 60
-        self.debug = SwitchVector(
-            "DEBUG", "Debug", OPTIONS_TAB, "rw", "OneOfMany", "Idle",
-            [SwitchMember("ENABLE", "Enable", "Off"), SwitchMember("DISABLE", "Disable", "On")])
-        self.debug_level = SwitchVector(
-            "DEBUG_LEVEL", "Debug Levels", OPTIONS_TAB, "rw", "AnyOfMany", "Idle",
-            [SwitchMember(name, label, "On" if on else "Off")
-             for name, label, _tag, on in DEBUG_LEVELS])
+        made = build(
+            DEVICE_VECTORS, state="Ok" if self.live else "Idle",
+            connect="On" if self.live else "Off", disconnect="Off" if self.live else "On",
+            driver_name=driver_name or devicename, driver_exec=driver_exec or default_exec(),
+            driver_version=driver_version, interface=interface.to_text())
+        self.connection = made.vector("CONNECTION", SwitchVector)
+        self.driver_info = made.vector("DRIVER_INFO", TextVector)
+        self.debug = made.vector("DEBUG", SwitchVector)
+        self.debug_level = made.vector("DEBUG_LEVEL", SwitchVector)
         self.debug_level.enable = False  # defined while DEBUG is enabled
         # The roles' vectors, by name: each role gets the requests for its own.
         self.owners: dict[str, Role] = {}

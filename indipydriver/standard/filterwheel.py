@@ -16,7 +16,6 @@ from typing import Protocol
 
 from indipycore.interface import Interface
 
-from ..members import NumberMember
 from ..members import TextMember
 from ..rxevents import ClientVectorEvent
 from ..rxevents import newNumberVector
@@ -27,10 +26,23 @@ from .groups import FILTER_TAB
 from .role import Operation
 from .role import RoleDevice
 from .role import accept_values
+from .vectortables import NumberSpec
+from .vectortables import Param
+from .vectortables import VectorSpec
+from .vectortables import build
 
 __all__ = ["FilterWheel", "FilterWheelHardware"]
 
 logger = logging.getLogger(__name__)
+
+
+#: The wheel's vectors (indilib 1.9.9's wheel simulator): FILTER_NAME has one text per slot.
+WHEEL_VECTORS = (
+    VectorSpec("FILTER_SLOT", "Filter Slot", FILTER_TAB, "rw", (
+        NumberSpec("FILTER_SLOT_VALUE", "Filter", "%3.0f", 1, Param("slots"), 1, Param("slot")),
+    ), timeout=60),
+    VectorSpec("FILTER_NAME", "Filter", FILTER_TAB, "rw", Param("names")),
+)
 
 
 class FilterWheelHardware(Protocol):
@@ -57,13 +69,11 @@ class FilterWheel:
             raise ValueError(f"slot {slot} is outside 1..{len(names)}")
         self.hardware = hardware
         self.logger = logger
-        self.slot = NumberVector("FILTER_SLOT", "Filter Slot", FILTER_TAB, "rw", "Idle",
-                                 [NumberMember("FILTER_SLOT_VALUE", "Filter", "%3.0f", 1,
-                                               len(names), 1, slot)])
-        self.slot.timeout = 60
-        self.names = TextVector("FILTER_NAME", "Filter", FILTER_TAB, "rw", "Idle",
-                                [TextMember(f"FILTER_SLOT_NAME_{n}", f"Filter#{n}", name)
-                                 for n, name in enumerate(names, start=1)])
+        made = build(WHEEL_VECTORS, slots=len(names), slot=slot, names=[
+            TextMember(f"FILTER_SLOT_NAME_{n}", f"Filter#{n}", name)
+            for n, name in enumerate(names, start=1)])
+        self.slot = made.vector("FILTER_SLOT", NumberVector)
+        self.names = made.vector("FILTER_NAME", TextVector)
         self._change = Operation(self.slot, "Filter change")
 
     @property

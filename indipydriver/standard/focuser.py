@@ -20,7 +20,6 @@ from typing import Protocol
 from indipycore.interface import Interface
 
 from ..members import NumberMember
-from ..members import SwitchMember
 from ..rxevents import ClientVectorEvent
 from ..rxevents import newNumberVector
 from ..vectors import NumberVector
@@ -31,10 +30,42 @@ from .role import Operation
 from .role import RoleDevice
 from .role import RoleTasks
 from .role import accept_values
+from .vectortables import NumberSpec
+from .vectortables import Param
+from .vectortables import SwitchSpec
+from .vectortables import VectorSpec
+from .vectortables import build
 
 __all__ = ["Focuser", "FocuserHardware"]
 
 logger = logging.getLogger(__name__)
+
+
+#: The focuser's vectors, in the order they are defined (indilib 1.9.9's focuser simulator);
+#: FOCUS_SPEED only for a focuser with speeds.
+FOCUSER_VECTORS = (
+    VectorSpec("FOCUS_MOTION", "Direction", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("FOCUS_INWARD", "Focus In", "On"),
+        SwitchSpec("FOCUS_OUTWARD", "Focus Out"),
+    ), rule="OneOfMany", state="Ok", timeout=60),
+    VectorSpec("FOCUS_SPEED", "Speed", MAIN_CONTROL_TAB, "rw", (
+        NumberSpec("FOCUS_SPEED_VALUE", "Focus Speed", "%3.0f", 1, Param("max_speed"), 1, 1),
+    ), state="Ok", timeout=60, when="has_speed"),
+    VectorSpec("REL_FOCUS_POSITION", "Relative Position", MAIN_CONTROL_TAB, "rw", (
+        NumberSpec("FOCUS_RELATIVE_POSITION", "Steps", "%.f", 0, Param("max_position"), 1000, 0),
+    ), state="Ok", timeout=60),
+    VectorSpec("ABS_FOCUS_POSITION", "Absolute Position", MAIN_CONTROL_TAB, "rw", (
+        NumberSpec("FOCUS_ABSOLUTE_POSITION", "Steps", "%.f", 0, Param("max_position"), 1000,
+                   Param("position")),
+    ), state="Ok", timeout=60),
+    VectorSpec("FOCUS_MAX", "Max. Position", MAIN_CONTROL_TAB, "rw", (
+        NumberSpec("FOCUS_MAX_VALUE", "Steps", "%.f", 1000, 1000000, 10000,
+                   Param("max_position")),
+    ), state="Ok", timeout=60),
+    VectorSpec("FOCUS_ABORT_MOTION", "Abort Motion", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("ABORT", "Abort"),
+    ), rule="AtMostOne", timeout=60),
+)
 
 
 class FocuserHardware(Protocol):
@@ -79,31 +110,15 @@ class Focuser:
         self.poll_interval = poll_interval
         self.logger = logger
         self._tasks = RoleTasks()
-        self.motion = SwitchVector("FOCUS_MOTION", "Direction", MAIN_CONTROL_TAB, "rw",
-                                   "OneOfMany", "Ok",
-                                   [SwitchMember("FOCUS_INWARD", "Focus In", "On"),
-                                    SwitchMember("FOCUS_OUTWARD", "Focus Out", "Off")])
-        self.speed: NumberVector | None = None
-        if max_speed is not None:
-            self.speed = NumberVector("FOCUS_SPEED", "Speed", MAIN_CONTROL_TAB, "rw", "Ok",
-                                      [NumberMember("FOCUS_SPEED_VALUE", "Focus Speed", "%3.0f",
-                                                    1, max_speed, 1, 1)])
-        self.relative = NumberVector("REL_FOCUS_POSITION", "Relative Position", MAIN_CONTROL_TAB,
-                                     "rw", "Ok",
-                                     [NumberMember("FOCUS_RELATIVE_POSITION", "Steps", "%.f", 0,
-                                                   max_position, 1000, 0)])
-        self.absolute = NumberVector("ABS_FOCUS_POSITION", "Absolute Position", MAIN_CONTROL_TAB,
-                                     "rw", "Ok",
-                                     [NumberMember("FOCUS_ABSOLUTE_POSITION", "Steps", "%.f", 0,
-                                                   max_position, 1000, position)])
-        self.maximum = NumberVector("FOCUS_MAX", "Max. Position", MAIN_CONTROL_TAB, "rw", "Ok",
-                                    [NumberMember("FOCUS_MAX_VALUE", "Steps", "%.f", 1000,
-                                                  1000000, 10000, max_position)])
-        self.abort_motion = SwitchVector("FOCUS_ABORT_MOTION", "Abort Motion", MAIN_CONTROL_TAB,
-                                         "rw", "AtMostOne", "Idle",
-                                         [SwitchMember("ABORT", "Abort", "Off")])
-        for vector in self.vectors():
-            vector.timeout = 60
+        made = build(FOCUSER_VECTORS, has_speed=max_speed is not None, max_speed=max_speed,
+                     max_position=max_position, position=position)
+        self.motion = made.vector("FOCUS_MOTION", SwitchVector)
+        self.speed = made.optional("FOCUS_SPEED", NumberVector)
+        self.relative = made.vector("REL_FOCUS_POSITION", NumberVector)
+        self.absolute = made.vector("ABS_FOCUS_POSITION", NumberVector)
+        self.maximum = made.vector("FOCUS_MAX", NumberVector)
+        self.abort_motion = made.vector("FOCUS_ABORT_MOTION", SwitchVector)
+        self._vectors = tuple(made.values())
         self._move = Operation(self.absolute, "Focuser move")
 
     # ---------------------------------------------------------------- Role
@@ -113,11 +128,7 @@ class Focuser:
         return Interface.FOCUSER
 
     def vectors(self) -> Sequence[PropertyVector]:
-        vectors: list[PropertyVector] = [self.motion]
-        if self.speed is not None:
-            vectors.append(self.speed)
-        vectors += [self.relative, self.absolute, self.maximum, self.abort_motion]
-        return vectors
+        return self._vectors
 
     def attach(self, device: RoleDevice) -> None:
         self.logger = self._tasks.logger = self._move.logger = device.logger

@@ -28,9 +28,7 @@ from typing import Protocol
 from indipycore.interface import Interface
 from indipycore.protocol.timestamps import parse_timestamp
 
-from ..members import NumberMember
 from ..members import SwitchMember
-from ..members import TextMember
 from ..rxevents import ClientVectorEvent
 from ..rxevents import newNumberVector
 from ..vectors import NumberVector
@@ -51,6 +49,12 @@ from .role import RoleDevice
 from .role import RoleTasks
 from .role import accept_values
 from .role import run_chosen
+from .vectortables import NumberSpec
+from .vectortables import Param
+from .vectortables import SwitchSpec
+from .vectortables import TextSpec
+from .vectortables import VectorSpec
+from .vectortables import build
 
 __all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
            "SlewRate"]
@@ -121,6 +125,70 @@ DEFAULT_SLEW_RATES = (
     SlewRate("2x", "Centering", 16 * _SIDEREAL),
     SlewRate("3x", "Find", 64 * _SIDEREAL),
     SlewRate("4x", "Max", 3.0),
+)
+
+
+#: RA and Dec, as EQUATORIAL_EOD_COORD and TARGET_EOD_COORD have them.
+_RADEC = (NumberSpec("RA", "RA (hh:mm:ss)", "%010.6m", 0, 24, 0, 0),
+          NumberSpec("DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0, 0))
+
+#: The mount's vectors, in the order they are defined (indilib 1.9.9's telescope simulator).
+MOUNT_VECTORS = (
+    VectorSpec("ON_COORD_SET", "On Set", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("TRACK", "Track", "On"),
+        SwitchSpec("SLEW", "Slew"),
+        SwitchSpec("SYNC", "Sync", when="can_sync"),
+    ), rule="OneOfMany", timeout=60),
+    VectorSpec("EQUATORIAL_EOD_COORD", "Eq. Coordinates", MAIN_CONTROL_TAB, "rw", _RADEC,
+               timeout=60),
+    VectorSpec("TELESCOPE_ABORT_MOTION", "Abort Motion", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("ABORT", "Abort"),
+    ), rule="AtMostOne", timeout=60),
+    VectorSpec("TELESCOPE_TRACK_STATE", "Tracking", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("TRACK_ON", "On"),
+        SwitchSpec("TRACK_OFF", "Off", "On"),
+    ), rule="OneOfMany"),
+    VectorSpec("TELESCOPE_MOTION_NS", "Motion N/S", MOTION_TAB, "rw", (
+        SwitchSpec("MOTION_NORTH", "North"),
+        SwitchSpec("MOTION_SOUTH", "South"),
+    ), rule="AtMostOne", timeout=60),
+    VectorSpec("TELESCOPE_MOTION_WE", "Motion W/E", MOTION_TAB, "rw", (
+        SwitchSpec("MOTION_WEST", "West"),
+        SwitchSpec("MOTION_EAST", "East"),
+    ), rule="AtMostOne", timeout=60),
+    VectorSpec("TELESCOPE_SLEW_RATE", "Slew Rate", MOTION_TAB, "rw", Param("slew_rates"),
+               rule="OneOfMany"),
+    VectorSpec("TARGET_EOD_COORD", "Slew Target", MOTION_TAB, "ro", _RADEC, timeout=60),
+    VectorSpec("TIME_UTC", "UTC", SITE_TAB, "rw", (
+        TextSpec("UTC", "UTC Time", Param("utc")),
+        TextSpec("OFFSET", "UTC Offset", "0.00"),
+    ), timeout=60),
+    VectorSpec("GEOGRAPHIC_COORD", "Scope Location", SITE_TAB, "rw", (
+        NumberSpec("LAT", "Lat (dd:mm:ss.s)", "%012.8m", -90, 90, 0, Param("latitude")),
+        NumberSpec("LONG", "Lon (dd:mm:ss.s)", "%012.8m", 0, 360, 0, Param("longitude")),
+        NumberSpec("ELEV", "Elevation (m)", "%g", -200, 10000, 0, Param("elevation")),
+    ), timeout=60),
+    VectorSpec("TELESCOPE_PARK", "Parking", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("PARK", "Park(ed)", Param("park")),
+        SwitchSpec("UNPARK", "UnPark(ed)", Param("unpark")),
+    ), rule="OneOfMany", state=Param("park_state"), timeout=60),
+    VectorSpec("TELESCOPE_PARK_POSITION", "Park Position", SITE_TAB, "rw", (
+        NumberSpec("PARK_HA", "HA (hh:mm:ss)", "%010.6m", -12, 12, 0, Param("park_ha")),
+        NumberSpec("PARK_DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0, Param("park_dec")),
+    ), timeout=60),
+    VectorSpec("TELESCOPE_PIER_SIDE", "Pier Side", MAIN_CONTROL_TAB, "ro", (
+        SwitchSpec("PIER_WEST", "West (pointing east)"),
+        SwitchSpec("PIER_EAST", "East (pointing west)"),
+    ), rule="AtMostOne", timeout=60),
+    VectorSpec("TELESCOPE_INFO", "Scope Properties", OPTIONS_TAB, "rw", (
+        NumberSpec("TELESCOPE_APERTURE", "Aperture (mm)", "%g", 10, 5000, 0, Param("aperture")),
+        NumberSpec("TELESCOPE_FOCAL_LENGTH", "Focal Length (mm)", "%g", 10, 10000, 0,
+                   Param("focal_length")),
+        NumberSpec("GUIDER_APERTURE", "Guider Aperture (mm)", "%g", 10, 5000, 0,
+                   Param("aperture")),
+        NumberSpec("GUIDER_FOCAL_LENGTH", "Guider Focal Length (mm)", "%g", 10, 10000, 0,
+                   Param("focal_length")),
+    ), state="Ok", timeout=60),
 )
 
 
@@ -213,76 +281,31 @@ class Mount:
         self._sent: tuple[str, str, str] | None = None
         self._ns = self._we = 0
 
-        on_set = [SwitchMember("TRACK", "Track", "On"), SwitchMember("SLEW", "Slew", "Off")]
-        if can_sync:
-            on_set.append(SwitchMember("SYNC", "Sync", "Off"))
-        self.on_coord_set = SwitchVector("ON_COORD_SET", "On Set", MAIN_CONTROL_TAB, "rw",
-                                         "OneOfMany", "Idle", on_set)
-        self.coord = NumberVector("EQUATORIAL_EOD_COORD", "Eq. Coordinates", MAIN_CONTROL_TAB,
-                                  "rw", "Idle", self._radec_members())
-        self.abort_motion = SwitchVector("TELESCOPE_ABORT_MOTION", "Abort Motion",
-                                         MAIN_CONTROL_TAB, "rw", "AtMostOne", "Idle",
-                                         [SwitchMember("ABORT", "Abort", "Off")])
-        self.track_state = SwitchVector("TELESCOPE_TRACK_STATE", "Tracking", MAIN_CONTROL_TAB,
-                                        "rw", "OneOfMany", "Idle",
-                                        [SwitchMember("TRACK_ON", "On", "Off"),
-                                         SwitchMember("TRACK_OFF", "Off", "On")])
-        self.motion_ns = SwitchVector("TELESCOPE_MOTION_NS", "Motion N/S", MOTION_TAB, "rw",
-                                      "AtMostOne", "Idle",
-                                      [SwitchMember("MOTION_NORTH", "North", "Off"),
-                                       SwitchMember("MOTION_SOUTH", "South", "Off")])
-        self.motion_we = SwitchVector("TELESCOPE_MOTION_WE", "Motion W/E", MOTION_TAB, "rw",
-                                      "AtMostOne", "Idle",
-                                      [SwitchMember("MOTION_WEST", "West", "Off"),
-                                       SwitchMember("MOTION_EAST", "East", "Off")])
-        self.slew_rate = SwitchVector(
-            "TELESCOPE_SLEW_RATE", "Slew Rate", MOTION_TAB, "rw", "OneOfMany", "Idle",
-            [SwitchMember(rate.name, rate.label, "On" if rate.name == chosen else "Off")
-             for rate in slew_rates])
-        self.target = NumberVector("TARGET_EOD_COORD", "Slew Target", MOTION_TAB, "ro", "Idle",
-                                   self._radec_members())
-        self.time_utc = TextVector("TIME_UTC", "UTC", SITE_TAB, "rw", "Idle",
-                                   [TextMember("UTC", "UTC Time", _utc_text(datetime.now(UTC))),
-                                    TextMember("OFFSET", "UTC Offset", "0.00")])
-        self.site = NumberVector(
-            "GEOGRAPHIC_COORD", "Scope Location", SITE_TAB, "rw", "Idle",
-            [NumberMember("LAT", "Lat (dd:mm:ss.s)", "%012.8m", -90, 90, 0, latitude),
-             NumberMember("LONG", "Lon (dd:mm:ss.s)", "%012.8m", 0, 360, 0, longitude % 360),
-             NumberMember("ELEV", "Elevation (m)", "%g", -200, 10000, 0, elevation)])
-        self.park = SwitchVector(
-            "TELESCOPE_PARK", "Parking", MAIN_CONTROL_TAB, "rw", "OneOfMany",
-            "Ok" if self.status is MountStatus.PARKED else "Idle",
-            [SwitchMember("PARK", "Park(ed)", "On" if parked else "Off"),
-             SwitchMember("UNPARK", "UnPark(ed)", "Off" if parked else "On")])
-        self.park_position = NumberVector(
-            "TELESCOPE_PARK_POSITION", "Park Position", SITE_TAB, "rw", "Idle",
-            [NumberMember("PARK_HA", "HA (hh:mm:ss)", "%010.6m", -12, 12, 0, park_position[0]),
-             NumberMember("PARK_DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0,
-                          park_position[1])])
-        self.pier_side = SwitchVector("TELESCOPE_PIER_SIDE", "Pier Side", MAIN_CONTROL_TAB, "ro",
-                                      "AtMostOne", "Idle",
-                                      [SwitchMember("PIER_WEST", "West (pointing east)", "Off"),
-                                       SwitchMember("PIER_EAST", "East (pointing west)", "Off")])
-        self.info = NumberVector(
-            "TELESCOPE_INFO", "Scope Properties", OPTIONS_TAB, "rw", "Ok",
-            [NumberMember("TELESCOPE_APERTURE", "Aperture (mm)", "%g", 10, 5000, 0, aperture),
-             NumberMember("TELESCOPE_FOCAL_LENGTH", "Focal Length (mm)", "%g", 10, 10000, 0,
-                          focal_length),
-             NumberMember("GUIDER_APERTURE", "Guider Aperture (mm)", "%g", 10, 5000, 0, aperture),
-             NumberMember("GUIDER_FOCAL_LENGTH", "Guider Focal Length (mm)", "%g", 10, 10000, 0,
-                          focal_length)])
-        for vector in (self.on_coord_set, self.coord, self.abort_motion, self.time_utc,
-                       self.site, self.park, self.park_position, self.info):
-            vector.timeout = 60
-        for vector in (self.motion_ns, self.motion_we, self.target, self.pier_side):
-            vector.timeout = 60
+        made = build(
+            MOUNT_VECTORS, can_sync=can_sync, slew_rates=[
+                SwitchMember(rate.name, rate.label, "On" if rate.name == chosen else "Off")
+                for rate in slew_rates],
+            utc=_utc_text(datetime.now(UTC)), latitude=latitude, longitude=longitude % 360,
+            elevation=elevation, park_state="Ok" if self.status is MountStatus.PARKED else "Idle",
+            park="On" if parked else "Off", unpark="Off" if parked else "On",
+            park_ha=park_position[0], park_dec=park_position[1], aperture=aperture,
+            focal_length=focal_length)
+        self.on_coord_set = made.vector("ON_COORD_SET", SwitchVector)
+        self.coord = made.vector("EQUATORIAL_EOD_COORD", NumberVector)
+        self.abort_motion = made.vector("TELESCOPE_ABORT_MOTION", SwitchVector)
+        self.track_state = made.vector("TELESCOPE_TRACK_STATE", SwitchVector)
+        self.motion_ns = made.vector("TELESCOPE_MOTION_NS", SwitchVector)
+        self.motion_we = made.vector("TELESCOPE_MOTION_WE", SwitchVector)
+        self.slew_rate = made.vector("TELESCOPE_SLEW_RATE", SwitchVector)
+        self.target = made.vector("TARGET_EOD_COORD", NumberVector)
+        self.time_utc = made.vector("TIME_UTC", TextVector)
+        self.site = made.vector("GEOGRAPHIC_COORD", NumberVector)
+        self.park = made.vector("TELESCOPE_PARK", SwitchVector)
+        self.park_position = made.vector("TELESCOPE_PARK_POSITION", NumberVector)
+        self.pier_side = made.vector("TELESCOPE_PIER_SIDE", SwitchVector)
+        self.info = made.vector("TELESCOPE_INFO", NumberVector)
         self._goto = Operation(self.coord, "Goto")
         self._parking = Operation(self.park, "Park")
-
-    @staticmethod
-    def _radec_members() -> list[NumberMember]:
-        return [NumberMember("RA", "RA (hh:mm:ss)", "%010.6m", 0, 24, 0, 0),
-                NumberMember("DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0, 0)]
 
     # ---------------------------------------------------------------- Role
 

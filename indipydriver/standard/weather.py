@@ -24,7 +24,6 @@ from indipycore.interface import Interface
 
 from ..members import LightMember
 from ..members import NumberMember
-from ..members import SwitchMember
 from ..rxevents import ClientVectorEvent
 from ..vectors import LightVector
 from ..vectors import NumberVector
@@ -36,12 +35,47 @@ from .groups import SITE_TAB
 from .role import RepeatedRead
 from .role import RoleDevice
 from .role import RoleTasks
+from .vectortables import NumberSpec
+from .vectortables import Param
+from .vectortables import SwitchSpec
+from .vectortables import VectorSpec
+from .vectortables import build
 
 __all__ = ["Weather", "WeatherHardware", "WeatherParameter", "parameter_state", "worst_state"]
 
 logger = logging.getLogger(__name__)
 
 _SEVERITY = {"Idle": 0, "Ok": 1, "Busy": 2, "Alert": 3}
+
+
+#: The station's vectors (indilib 1.9.9's weather simulator); a vector per parameter for its
+#: OK range (`RANGE_MEMBERS`) is defined between WEATHER_PARAMETERS and GEOGRAPHIC_COORD.
+WEATHER_VECTORS = (
+    VectorSpec("WEATHER_UPDATE", "Update", MAIN_CONTROL_TAB, "rw", (
+        NumberSpec("PERIOD", "Period (s)", "%.f", 0, 3600, 60, Param("period")),
+    ), timeout=60),
+    VectorSpec("WEATHER_REFRESH", "Weather", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("REFRESH", "Refresh"),
+    ), rule="AtMostOne"),
+    VectorSpec("WEATHER_OVERRIDE", "Safety", MAIN_CONTROL_TAB, "rw", (
+        SwitchSpec("OVERRIDE", "Override Status"),
+    ), rule="AnyOfMany"),
+    VectorSpec("WEATHER_STATUS", "Status", MAIN_CONTROL_TAB, "ro", Param("lights")),
+    VectorSpec("WEATHER_PARAMETERS", "Parameters", PARAMETERS_TAB, "ro", Param("values"),
+               timeout=60),
+    VectorSpec("GEOGRAPHIC_COORD", "Location", SITE_TAB, "rw", (
+        NumberSpec("LAT", "Lat (dd:mm:ss)", "%010.6m", -90, 90, 0, Param("latitude")),
+        NumberSpec("LONG", "Lon (dd:mm:ss)", "%010.6m", 0, 360, 0, Param("longitude")),
+        NumberSpec("ELEV", "Elevation (m)", "%g", -200, 10000, 0, Param("elevation")),
+    ), state="Ok", timeout=60),
+)
+
+#: The members of a parameter's own vector (named and labelled as the parameter).
+RANGE_MEMBERS = (
+    NumberSpec("MIN_OK", "OK range min", "%4.2f", -1e6, 1e6, 0, Param("min_ok")),
+    NumberSpec("MAX_OK", "OK range max", "%4.2f", -1e6, 1e6, 0, Param("max_ok")),
+    NumberSpec("PERC_WARN", "% for Warning", "%g", 0, 100, 1, Param("perc_warn")),
+)
 
 
 class WeatherHardware(Protocol):
@@ -82,6 +116,13 @@ def worst_state(states: Sequence[str]) -> str:
     return max(states, key=_SEVERITY.__getitem__, default="Idle")
 
 
+def _range_vector(p: WeatherParameter) -> NumberVector:
+    """`p`'s vector of its OK range and warning margin, which clients may change."""
+    spec = VectorSpec(p.name, p.label, PARAMETERS_TAB, "rw", RANGE_MEMBERS, timeout=60)
+    made = build((spec,), min_ok=p.min_ok, max_ok=p.max_ok, perc_warn=p.perc_warn)
+    return made.vector(p.name, NumberVector)
+
+
 class Weather:
     """The weather role::
 
@@ -107,34 +148,20 @@ class Weather:
         self.logger = logger
         self._tasks = RoleTasks()
         self._wake = asyncio.Event()
-        self.update = NumberVector("WEATHER_UPDATE", "Update", MAIN_CONTROL_TAB, "rw", "Idle",
-                                   [NumberMember("PERIOD", "Period (s)", "%.f", 0, 3600, 60,
-                                                 period)])
-        self.refresh = SwitchVector("WEATHER_REFRESH", "Weather", MAIN_CONTROL_TAB, "rw",
-                                    "AtMostOne", "Idle", [SwitchMember("REFRESH", "Refresh")])
-        self.override = SwitchVector("WEATHER_OVERRIDE", "Safety", MAIN_CONTROL_TAB, "rw",
-                                     "AnyOfMany", "Idle",
-                                     [SwitchMember("OVERRIDE", "Override Status")])
         critical = [p for p in parameters if p.critical]
-        self.status = LightVector("WEATHER_STATUS", "Status", MAIN_CONTROL_TAB, "Idle",
-                                  [LightMember(p.name, p.label) for p in critical or parameters])
-        self.values = NumberVector(
-            "WEATHER_PARAMETERS", "Parameters", PARAMETERS_TAB, "ro", "Idle",
-            [NumberMember(p.name, p.label, "%4.2f", p.min_ok, p.max_ok, 0, 0)
-             for p in parameters])
-        self.ranges = {
-            p.name: NumberVector(p.name, p.label, PARAMETERS_TAB, "rw", "Idle", [
-                NumberMember("MIN_OK", "OK range min", "%4.2f", -1e6, 1e6, 0, p.min_ok),
-                NumberMember("MAX_OK", "OK range max", "%4.2f", -1e6, 1e6, 0, p.max_ok),
-                NumberMember("PERC_WARN", "% for Warning", "%g", 0, 100, 1, p.perc_warn)])
-            for p in parameters}
-        self.site = NumberVector(
-            "GEOGRAPHIC_COORD", "Location", SITE_TAB, "rw", "Ok",
-            [NumberMember("LAT", "Lat (dd:mm:ss)", "%010.6m", -90, 90, 0, latitude),
-             NumberMember("LONG", "Lon (dd:mm:ss)", "%010.6m", 0, 360, 0, longitude % 360),
-             NumberMember("ELEV", "Elevation (m)", "%g", -200, 10000, 0, elevation)])
-        for vector in (self.update, self.values, self.site, *self.ranges.values()):
-            vector.timeout = 60
+        made = build(
+            WEATHER_VECTORS, period=period, latitude=latitude, longitude=longitude % 360,
+            elevation=elevation,
+            lights=[LightMember(p.name, p.label) for p in critical or parameters],
+            values=[NumberMember(p.name, p.label, "%4.2f", p.min_ok, p.max_ok, 0, 0)
+                    for p in parameters])
+        self.update = made.vector("WEATHER_UPDATE", NumberVector)
+        self.refresh = made.vector("WEATHER_REFRESH", SwitchVector)
+        self.override = made.vector("WEATHER_OVERRIDE", SwitchVector)
+        self.status = made.vector("WEATHER_STATUS", LightVector)
+        self.values = made.vector("WEATHER_PARAMETERS", NumberVector)
+        self.ranges = {p.name: _range_vector(p) for p in parameters}
+        self.site = made.vector("GEOGRAPHIC_COORD", NumberVector)
         self._read_once = False
 
     # ---------------------------------------------------------------- Role

@@ -392,31 +392,34 @@ class Router:
             if run:
                 self._run_done(run, run_device, run_name)
                 run = []
-            if tag in DEVICE_TAGS:
-                self._driver_device_element(driver, frame)
-            elif tag == "pingRequest":
-                driver.send_frame(ping_reply(frame))
-            elif tag == "getProperties":
-                self._snoop(driver, frame.attrs.get("device") or None, frame.attrs.get("name") or None)
-            elif tag == "enableBLOB":
-                mode = blob_mode(frame)
-                if mode is not None:
-                    blobs = self.tables.driver_blobs.setdefault(driver, BlobModes())
-                    device = frame.attrs.get("device") or None
-                    name = frame.attrs.get("name") or None
-                    blobs.set(device, name, mode)
-                    # a snooped remote device's BLOBs must be asked of its remote
-                    self.tables.remote_blobs.changed(device, name)
-                else:
-                    self._notices.driver_sent_unknown(driver, frame)
-            elif tag in NEW_TAGS:
-                self._driver_new(driver, frame)
-            elif tag == "pingReply":
-                pass
-            else:
-                self._notices.driver_sent_unknown(driver, frame)
+            self._driver_element(driver, frame)
         if run:
             self._run_done(run, run_device, run_name)
+
+    def _driver_element(self, driver: DriverPort, frame: Frame) -> None:
+        """One element from a driver that is not part of a run (`driver_frames`), checked."""
+        tag = frame.tag
+        if tag in DEVICE_TAGS:
+            self._driver_device_element(driver, frame)
+        elif tag == "pingRequest":
+            driver.send_frame(ping_reply(frame))
+        elif tag == "getProperties":
+            self._snoop(driver, frame.attrs.get("device") or None, frame.attrs.get("name") or None)
+        elif tag == "enableBLOB":
+            mode = blob_mode(frame)
+            if mode is not None:
+                blobs = self.tables.driver_blobs.setdefault(driver, BlobModes())
+                device = frame.attrs.get("device") or None
+                name = frame.attrs.get("name") or None
+                blobs.set(device, name, mode)
+                # a snooped remote device's BLOBs must be asked of its remote
+                self.tables.remote_blobs.changed(device, name)
+            else:
+                self._notices.driver_sent_unknown(driver, frame)
+        elif tag in NEW_TAGS:
+            self._driver_new(driver, frame)
+        elif tag != "pingReply":
+            self._notices.driver_sent_unknown(driver, frame)
 
     def _run_done(self, run: list[Frame], device: str, name: str) -> None:
         """Consecutive sets of one property from its owner (`driver_frames`): into the cache

@@ -234,3 +234,17 @@ def test_a_set_the_model_cannot_take_leaves_the_shortcut_to_the_general_path() -
     got, model, shortcut = incoming_path(reads)
     assert got == expected and model_state(model) == model_state(reference)
     assert len([g for g in got if g[0] == "setNumberVector"]) == 4 and shortcut == 3
+
+
+def test_a_run_of_one_shape_meeting_an_unknown_vector_leaves_it_to_the_general_path() -> None:
+    """Sets of one shape naming their vectors with digits (EXTRA_0001, EXTRA_0002...) are
+    checked together; the first naming a vector the model does not know ends the shortcut
+    there, and the general path ignores it, as it would have anyway."""
+    one = '<setNumberVector device="CCD 2" name="EXTRA_000{}"><oneNumber name="a1">{}' \
+          "</oneNumber></setNumberVector>"
+    reads = [DEFS[1] + "".join(one.format(n, v) for n, v in ((1, 5), (1, 6), (1, 7), (2, 8),
+                                                             (1, 9))).encode()]
+    expected, reference = general_path(reads)
+    got, model, shortcut = incoming_path(reads)
+    assert got == expected and model_state(model) == model_state(reference)
+    assert len([g for g in got if g[0] == "setNumberVector"]) == 4 and shortcut == 3

@@ -50,7 +50,9 @@ if TYPE_CHECKING:
 
     from indipycore.protocol import BLOB
 
+    from .blockingconnection import Connection
     from .getpropquery import GetpropQuery
+    from .snapshotjson import MatchedSnapshot
 
 __all__ = ["GetpropQuery", "main"]
 
@@ -127,8 +129,7 @@ def _getprop(args: list[str]) -> int:
         return 0
     report = Reporter(NAME, settings["verbose"])
     conn = server.connect(report.error)
-    where = conn.where
-    report.info(f"connected to {where}")
+    report.info(f"connected to {conn.where}")
     timeout = server.timeout
     # As indi_getprop: the quiet period runs from the request, and restarts with each matching
     # definition from the moment its bytes arrived (not when Python got round to parsing them).
@@ -140,8 +141,6 @@ def _getprop(args: list[str]) -> int:
             conn.close()
             raise
     deadline = None if timeout is None else time.monotonic() + timeout
-    from pathlib import Path
-
     from .getpropquery import GetpropQuery  # the protocol core: loads while the server answers
 
     query = GetpropQuery(specs, just_value=settings["just_value"], monitor=settings["monitor"],
@@ -152,11 +151,32 @@ def _getprop(args: list[str]) -> int:
         from .snapshotjson import MatchedSnapshot
 
         snapshot = MatchedSnapshot(server.host, server.port)
+    try:
+        _read_answers(conn, query, snapshot, report, timeout, deadline,
+                      request=early is None)
+    finally:
+        conn.close()
+    if query.finished:
+        return 0
+    missing = query.missing()
+    for spec in missing:
+        report.raw(f"No {spec} from {conn.where}")
+    return 1 if missing else 0
+
+
+def _read_answers(conn: Connection, query: GetpropQuery, snapshot: MatchedSnapshot | None,
+                  report: Reporter, timeout: float | None, deadline: float | None, *,
+                  request: bool) -> None:
+    """Send the request unless sent early, then print (or gather, for --json) what matches,
+    until the query is finished or the quiet period ends; what is gathered is written even
+    when the connection fails."""
+    from pathlib import Path
+
     out = sys.stdout
     folder = Path.cwd()
     lines: list[str] = []  # written in one go when every event read so far is handled
     try:
-        if early is None:
+        if request:
             conn.send(query.get_properties())
             deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -195,13 +215,6 @@ def _getprop(args: list[str]) -> int:
 
             out.write(json.dumps(snapshot.dictdump(), indent=2, ensure_ascii=False) + "\n")
         out.flush()
-        conn.close()
-    if query.finished:
-        return 0
-    missing = query.missing()
-    for spec in missing:
-        report.raw(f"No {spec} from {where}")
-    return 1 if missing else 0
 
 
 def _save(report: Reporter, folder: Path, device: str, prop: str, member: BLOB) -> Path | None:
