@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-PACKAGES = ("indipydriver", "indipyclient", "indipyserver", "indipyweb", "indipyterm",
+PACKAGES = ("indipycore", "indipydriver", "indipysimulators", "indipyclient", "indipyserver", "indipyweb", "indipyterm",
             "indiredis", "PyIndi")
 
 
