@@ -10,7 +10,6 @@ traffic circulate.
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from peers import free_port
 from peers import getprop
 from peers import indi_eval
 from peers import setprop
+from peers import tcp_socket_fds
 from waiting import wait_for
 
 from indipydriver.protocol.framing import Frame
@@ -47,19 +47,7 @@ def wait_getprop(port: int, spec: str, timeout: float = 15.0) -> dict[str, str]:
 def connections_to(pid: int, port: int) -> set[str]:
     """The descriptors of process `pid` that are established TCP connections to `port` on this
     machine (from /proc/PID/net/tcp*)."""
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        with open(f"/proc/{pid}/net/{table}") as rows:
-            for row in list(rows)[1:]:
-                fields = row.split()
-                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                    inodes.add(f"socket:[{fields[9]}]")
-    found = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                found.add(fd)
-    return found
+    return tcp_socket_fds(pid, lambda _, remote, state: remote == port and state == "01")
 
 
 class Watcher:
