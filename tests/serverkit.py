@@ -178,14 +178,15 @@ def script_constants(**values: object) -> str:
     return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
 
-async def recv_with_fds(sock: socket.socket) -> tuple[bytes, list[int]]:
-    """The next read of the non-blocking Unix socket `sock` with ``recvmsg``, as libindiclient
-    reads a server's Unix socket: the bytes, and the descriptors passed beside them
-    (SCM_RIGHTS, at most 16), which the caller owns. Waits until there is something to read."""
+async def recv_with_fds(sock: socket.socket, size: int = 1 << 20) -> tuple[bytes, list[int]]:
+    """The next read (at most `size` bytes) of the non-blocking Unix socket `sock` with
+    ``recvmsg``, as libindiclient reads a server's Unix socket: the bytes, and the descriptors
+    passed beside them (SCM_RIGHTS, at most 16), which the caller owns. Waits until there is
+    something to read."""
     loop = asyncio.get_running_loop()
     while True:
         try:
-            data, ancdata, _, _ = sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 16))
+            data, ancdata, _, _ = sock.recvmsg(size, socket.CMSG_SPACE(4 * 16))
             break
         except BlockingIOError:
             ready = asyncio.Event()
