@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import time
 from collections.abc import Callable
 
 from peers import IndiServer
@@ -59,16 +58,15 @@ class Watcher:
         self.framer = Framer()
         self.seen: list[tuple[str, str | None]] = []
 
-    def pump(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            if not chunk:
-                raise AssertionError("server closed the connection")
-            self.seen += [(f.tag, f.device) for f in self.framer.feed(chunk) if isinstance(f, Frame)]
+    def pump(self) -> None:
+        """One read into ``seen``, or nothing after the socket's 0.2 s timeout."""
+        try:
+            chunk = self.sock.recv(65536)
+        except TimeoutError:
+            return
+        if not chunk:
+            raise AssertionError("server closed the connection")
+        self.seen += [(f.tag, f.device) for f in self.framer.feed(chunk) if isinstance(f, Frame)]
 
     def wait_for(self, tag: str, device: str | None, after: int = 0,
                  timeout: float = 15.0) -> int:
@@ -78,7 +76,7 @@ class Watcher:
         def found() -> tuple[int] | None:
             with contextlib.suppress(ValueError):
                 return (self.seen.index((tag, device), after),)
-            self.pump(0.2)
+            self.pump()
             return None
 
         (index,) = wait_for(found, timeout, lambda: f"{tag} for {device}; saw {self.seen[-10:]}",
