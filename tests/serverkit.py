@@ -242,23 +242,6 @@ async def socket_round_trip(sock: socket.socket, before: bytes = b"",
     return got
 
 
-#: For a driver script run by a test: `wait_for(token)` reads stdin until `token` has come
-#: (consumed; exits at EOF). Put at the marker line ``# wait_for`` of a dedented script.
-SCRIPT_WAIT_FOR = textwrap.dedent(
-    """
-    pending = b""
-    def wait_for(token):
-        global pending
-        while token not in pending:
-            data = os.read(0, 65536)
-            if not data:
-                sys.exit(0)
-            pending += data
-        pending = pending[pending.index(token) + len(token):]
-    """
-).lstrip("\n")
-
-
 class RawClient:
     """A bare INDI client: writes text, collects whole elements as Frames."""
 
@@ -365,6 +348,12 @@ def load_bench(script: str, name: str | None = None) -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look the module up while it loads
     spec.loader.exec_module(module)
     return module
+
+
+#: For a driver script run by a test: `wait_for(token)` reads stdin until `token` has come
+#: (consumed; exits at EOF). Put at the marker line ``# wait_for`` of a dedented script.
+#: (bench/processes.py's, which the benchmarks' scripted drivers use too.)
+SCRIPT_WAIT_FOR: str = load_bench("processes").SCRIPT_WAIT_FOR
 
 
 def _counting_transport() -> type[asyncio.Transport]:
