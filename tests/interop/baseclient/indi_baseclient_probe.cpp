@@ -97,40 +97,6 @@ std::string number(double value)
     return buf;
 }
 
-const char *state_name(IPState s)
-{
-    switch (s)
-    {
-        case IPS_IDLE: return "Idle";
-        case IPS_OK: return "Ok";
-        case IPS_BUSY: return "Busy";
-        case IPS_ALERT: return "Alert";
-    }
-    return "?";
-}
-
-const char *perm_name(IPerm p)
-{
-    switch (p)
-    {
-        case IP_RO: return "ro";
-        case IP_WO: return "wo";
-        case IP_RW: return "rw";
-    }
-    return "?";
-}
-
-const char *rule_name(ISRule r)
-{
-    switch (r)
-    {
-        case ISR_1OFMANY: return "OneOfMany";
-        case ISR_ATMOST1: return "AtMostOne";
-        case ISR_NOFMANY: return "AnyOfMany";
-    }
-    return "?";
-}
-
 // 64-bit FNV-1a of the decoded BLOB bytes, as 16 hex digits.
 std::string fnv1a64(const void *data, size_t len)
 {
@@ -166,13 +132,13 @@ std::string head(const char *cb, const char *type, const char *device, const cha
     return std::string("{\"cb\":") + quote(cb) + ",\"type\":" + quote(type) +
            ",\"device\":" + quote(device) + ",\"name\":" + quote(name) +
            ",\"label\":" + quote(label) + ",\"group\":" + quote(group) +
-           ",\"state\":" + quote(state_name(state)) + ",\"timestamp\":" + quote(timestamp);
+           ",\"state\":" + quote(pstateStr(state)) + ",\"timestamp\":" + quote(timestamp);
 }
 
 std::string dump(const char *cb, const INumberVectorProperty *v)
 {
     std::string out = head(cb, "Number", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
+    out += ",\"perm\":" + quote(permStr(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
     for (int i = 0; i < v->nnp; ++i)
     {
         const INumber &n = v->np[i];
@@ -189,7 +155,7 @@ std::string dump(const char *cb, const INumberVectorProperty *v)
 std::string dump(const char *cb, const ISwitchVectorProperty *v)
 {
     std::string out = head(cb, "Switch", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"rule\":" + quote(rule_name(v->r)) +
+    out += ",\"perm\":" + quote(permStr(v->p)) + ",\"rule\":" + quote(ruleStr(v->r)) +
            ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
     for (int i = 0; i < v->nsp; ++i)
     {
@@ -203,7 +169,7 @@ std::string dump(const char *cb, const ISwitchVectorProperty *v)
 std::string dump(const char *cb, const ITextVectorProperty *v)
 {
     std::string out = head(cb, "Text", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
+    out += ",\"perm\":" + quote(permStr(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
     for (int i = 0; i < v->ntp; ++i)
     {
         const IText &t = v->tp[i];
@@ -221,7 +187,7 @@ std::string dump(const char *cb, const ILightVectorProperty *v)
     {
         const ILight &l = v->lp[i];
         out += std::string(i ? "," : "") + "{\"name\":" + quote(l.name) + ",\"label\":" + quote(l.label) +
-               ",\"value\":" + quote(state_name(l.s)) + "}";
+               ",\"value\":" + quote(pstateStr(l.s)) + "}";
     }
     return out + "]}";
 }
@@ -266,7 +232,7 @@ std::string blob_fields(const IBLOB &b)
 std::string dump(const char *cb, const IBLOBVectorProperty *v)
 {
     std::string out = head(cb, "BLOB", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
+    out += ",\"perm\":" + quote(permStr(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
     for (int i = 0; i < v->nbp; ++i)
     {
         const IBLOB &b = v->bp[i];
@@ -360,7 +326,7 @@ class Probe : public INDI::BaseClient
             const IBLOBVectorProperty *v = b->bvp;
             emit(std::string("{\"cb\":\"newBLOB\",\"device\":") + quote(v ? v->device : nullptr) +
                  ",\"name\":" + quote(v ? v->name : nullptr) + ",\"member\":" + quote(b->name) +
-                 ",\"state\":" + quote(v ? state_name(v->s) : nullptr) + blob_fields(*b) + "}");
+                 ",\"state\":" + quote(v ? pstateStr(v->s) : nullptr) + blob_fields(*b) + "}");
         }
 
         // Commands.
