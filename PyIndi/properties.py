@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from typing import Generic
+from typing import TypeVar
 
 from indipycore.protocol import State
 
@@ -61,6 +63,7 @@ __all__ = [
 ]
 
 _STATE_NAMES = {number: word for word, number in STATES.items()}
+W = TypeVar("W")
 
 
 def property_type(live: LiveProperty | None) -> int:
@@ -289,48 +292,47 @@ class Property:
                 f"{self.getStateAsString()}>")
 
 
-class PropertyNumber(Property):
+class _TypedProperty(Property, Generic[W]):
+    """A typed view: its elements, by index, iteration or name, are of its kind's widget."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: int) -> W:
+        widget: W = self._widgets()[index]
+        return widget
+
+    def __iter__(self) -> Iterator[W]:
+        return iter(list(self._widgets()))
+
+    def findWidgetByName(self, name: str) -> W | None:
+        found: W | None = super().findWidgetByName(name)
+        return found
+
+    def _elements(self) -> list[W]:
+        """A list of the elements: the 1.x fields ``np``, ``sp``, ``tp``, ``lp``, ``bp``."""
+        return list(self._widgets())
+
+
+class PropertyNumber(_TypedProperty[INumber]):
     """A number property; ``np``/``nnp`` are the 1.x spellings of its elements and count."""
 
     __slots__ = ()
     kind = INDI_NUMBER
 
-    def __getitem__(self, index: int) -> INumber:
-        widget: INumber = self._widgets()[index]
-        return widget
-
-    def __iter__(self) -> Iterator[INumber]:
-        return iter(list(self._widgets()))
-
-    def findWidgetByName(self, name: str) -> INumber | None:
-        found: INumber | None = super().findWidgetByName(name)
-        return found
-
     @property
     def np(self) -> list[INumber]:
-        return list(self._widgets())
+        return self._elements()
 
     @property
     def nnp(self) -> int:
         return self.size()
 
 
-class PropertySwitch(Property):
+class PropertySwitch(_TypedProperty[ISwitch]):
     """A switch property, with its rule and the On switch; ``sp``/``nsp``/``r`` in 1.x."""
 
     __slots__ = ()
     kind = INDI_SWITCH
-
-    def __getitem__(self, index: int) -> ISwitch:
-        widget: ISwitch = self._widgets()[index]
-        return widget
-
-    def __iter__(self) -> Iterator[ISwitch]:
-        return iter(list(self._widgets()))
-
-    def findWidgetByName(self, name: str) -> ISwitch | None:
-        found: ISwitch | None = super().findWidgetByName(name)
-        return found
 
     def getRule(self) -> int:
         return RULES.get(str(self._field("rule", "OneOfMany")), ISR_1OFMANY)
@@ -367,7 +369,7 @@ class PropertySwitch(Property):
 
     @property
     def sp(self) -> list[ISwitch]:
-        return list(self._widgets())
+        return self._elements()
 
     @property
     def nsp(self) -> int:
@@ -378,78 +380,45 @@ class PropertySwitch(Property):
         return self.getRule()
 
 
-class PropertyText(Property):
+class PropertyText(_TypedProperty[IText]):
     """A text property; ``tp``/``ntp`` in 1.x."""
 
     __slots__ = ()
     kind = INDI_TEXT
 
-    def __getitem__(self, index: int) -> IText:
-        widget: IText = self._widgets()[index]
-        return widget
-
-    def __iter__(self) -> Iterator[IText]:
-        return iter(list(self._widgets()))
-
-    def findWidgetByName(self, name: str) -> IText | None:
-        found: IText | None = super().findWidgetByName(name)
-        return found
-
     @property
     def tp(self) -> list[IText]:
-        return list(self._widgets())
+        return self._elements()
 
     @property
     def ntp(self) -> int:
         return self.size()
 
 
-class PropertyLight(Property):
+class PropertyLight(_TypedProperty[ILight]):
     """A light property (read-only); ``lp``/``nlp`` in 1.x."""
 
     __slots__ = ()
     kind = INDI_LIGHT
 
-    def __getitem__(self, index: int) -> ILight:
-        widget: ILight = self._widgets()[index]
-        return widget
-
-    def __iter__(self) -> Iterator[ILight]:
-        return iter(list(self._widgets()))
-
-    def findWidgetByName(self, name: str) -> ILight | None:
-        found: ILight | None = super().findWidgetByName(name)
-        return found
-
     @property
     def lp(self) -> list[ILight]:
-        return list(self._widgets())
+        return self._elements()
 
     @property
     def nlp(self) -> int:
         return self.size()
 
 
-class PropertyBlob(Property):
+class PropertyBlob(_TypedProperty[IBLOB]):
     """A BLOB property: its elements hold the last bodies received; ``bp``/``nbp`` in 1.x."""
 
     __slots__ = ()
     kind = INDI_BLOB
 
-    def __getitem__(self, index: int) -> IBLOB:
-        widget: IBLOB = self._widgets()[index]
-        return widget
-
-    def __iter__(self) -> Iterator[IBLOB]:
-        return iter(list(self._widgets()))
-
-    def findWidgetByName(self, name: str) -> IBLOB | None:
-        found: IBLOB | None = super().findWidgetByName(name)
-        return found
-
     @property
     def bp(self) -> list[IBLOB]:
-        return list(self._widgets())
+        return self._elements()
 
     @property
     def nbp(self) -> int:

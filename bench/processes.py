@@ -8,8 +8,26 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
+
+#: For a scripted driver (a Python script run as a child): `wait_for(token)` reads stdin until
+#: `token` has come (consumed; exits at EOF). Put at the marker line ``# wait_for`` of a
+#: dedented script (the script imports os and sys).
+SCRIPT_WAIT_FOR = textwrap.dedent(
+    """
+    pending = b""
+    def wait_for(token):
+        global pending
+        while token not in pending:
+            data = os.read(0, 65536)
+            if not data:
+                sys.exit(0)
+            pending += data
+        pending = pending[pending.index(token) + len(token):]
+    """
+).lstrip("\n")
 
 
 def throwaway_venv(venv: Path, requirement: str, check: str) -> Path:

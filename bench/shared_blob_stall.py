@@ -22,20 +22,14 @@ import textwrap
 import time
 from pathlib import Path
 
+from processes import SCRIPT_WAIT_FOR
+
 DRIVER = textwrap.dedent(
     """
     import array, os, socket, sys
     size, count = int(sys.argv[1]), int(sys.argv[2])
     out = socket.socket(fileno=1)
-    pending = b""
-    def wait_for(token):
-        global pending
-        while token not in pending:
-            data = os.read(0, 65536)
-            if not data:
-                sys.exit(0)
-            pending += data
-        pending = pending[pending.index(token) + len(token):]
+    # wait_for
     image = os.urandom(size)
     wait_for(b"getProperties")
     out.sendall(b"<defBLOBVector device='Fake' name='CCD1' state='Idle' perm='ro'>"
@@ -57,7 +51,7 @@ DRIVER = textwrap.dedent(
     out.sendall(b"<message device='Fake' message='done'/>\\n")
     wait_for(b"never")
     """
-)
+).replace("# wait_for\n", SCRIPT_WAIT_FOR)
 
 CLIENT = textwrap.dedent(
     """

@@ -1,12 +1,30 @@
 """A relay in front of a server that tells when a client has asked for BLOBs: the evidence a
 test waits for before it has an image taken, instead of sleeping while a tool (indi_getprop,
-ours) reads the definitions and sends its enableBLOB."""
+ours) reads the definitions and sends its enableBLOB; and `accept_each`, the accept loop of
+that relay and of other threaded TCP peers in tests."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
+
+
+def accept_each(sock: socket.socket, handle: Callable[[socket.socket], object]) -> threading.Thread:
+    """A started daemon thread that hands each connection `sock` accepts to `handle`, one after
+    another, until `sock` is closed: the accept loop of the tests' threaded TCP peers."""
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            handle(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
 
 
 class EnableBlobWatch:
@@ -20,18 +38,12 @@ class EnableBlobWatch:
         self.enabled = 0
         self._lock = threading.Lock()
         self._pairs: list[threading.Thread] = []
-        self._accepting = threading.Thread(target=self._accept, daemon=True)
-        self._accepting.start()
+        self._accepting = accept_each(self.sock, self._start_relay)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            pair = threading.Thread(target=self._relay, args=(client,), daemon=True)
-            self._pairs.append(pair)
-            pair.start()
+    def _start_relay(self, client: socket.socket) -> None:
+        pair = threading.Thread(target=self._relay, args=(client,), daemon=True)
+        self._pairs.append(pair)
+        pair.start()
 
     def _relay(self, client: socket.socket) -> None:
         with client, socket.create_connection(("127.0.0.1", self.upstream)) as server:

@@ -188,6 +188,26 @@ def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) 
         return False
 
 
+def tcp_socket_fds(pid: int, keep: Callable[[int, int, str], bool]) -> set[str]:
+    """The descriptors of process `pid` that are TCP sockets whose (local port, remote port,
+    state) `keep` accepts, from /proc/PID/net/tcp* (state ``01`` established, ``0A``
+    listening): how a test sees which connections a peer holds open."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        with open(f"/proc/{pid}/net/{table}") as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                local, remote = (int(end.rsplit(":", 1)[1], 16) for end in fields[1:3])
+                if keep(local, remote, fields[3]):
+                    inodes.add(f"socket:[{fields[9]}]")
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                found.add(fd)
+    return found
+
+
 def terminate(process: subprocess.Popen[bytes], timeout: float) -> int:
     """SIGTERM, then SIGKILL after `timeout` seconds; the process is reaped. Its exit code."""
     if process.poll() is None:

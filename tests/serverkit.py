@@ -178,14 +178,15 @@ def script_constants(**values: object) -> str:
     return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
 
-async def recv_with_fds(sock: socket.socket) -> tuple[bytes, list[int]]:
-    """The next read of the non-blocking Unix socket `sock` with ``recvmsg``, as libindiclient
-    reads a server's Unix socket: the bytes, and the descriptors passed beside them
-    (SCM_RIGHTS, at most 16), which the caller owns. Waits until there is something to read."""
+async def recv_with_fds(sock: socket.socket, size: int = 1 << 20) -> tuple[bytes, list[int]]:
+    """The next read (at most `size` bytes) of the non-blocking Unix socket `sock` with
+    ``recvmsg``, as libindiclient reads a server's Unix socket: the bytes, and the descriptors
+    passed beside them (SCM_RIGHTS, at most 16), which the caller owns. Waits until there is
+    something to read."""
     loop = asyncio.get_running_loop()
     while True:
         try:
-            data, ancdata, _, _ = sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 16))
+            data, ancdata, _, _ = sock.recvmsg(size, socket.CMSG_SPACE(4 * 16))
             break
         except BlockingIOError:
             ready = asyncio.Event()
@@ -239,23 +240,6 @@ async def socket_round_trip(sock: socket.socket, before: bytes = b"",
 
     await asyncio.wait_for(read(), timeout)
     return got
-
-
-#: For a driver script run by a test: `wait_for(token)` reads stdin until `token` has come
-#: (consumed; exits at EOF). Put at the marker line ``# wait_for`` of a dedented script.
-SCRIPT_WAIT_FOR = textwrap.dedent(
-    """
-    pending = b""
-    def wait_for(token):
-        global pending
-        while token not in pending:
-            data = os.read(0, 65536)
-            if not data:
-                sys.exit(0)
-            pending += data
-        pending = pending[pending.index(token) + len(token):]
-    """
-).lstrip("\n")
 
 
 class RawClient:
@@ -364,6 +348,12 @@ def load_bench(script: str, name: str | None = None) -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look the module up while it loads
     spec.loader.exec_module(module)
     return module
+
+
+#: For a driver script run by a test: `wait_for(token)` reads stdin until `token` has come
+#: (consumed; exits at EOF). Put at the marker line ``# wait_for`` of a dedented script.
+#: (bench/processes.py's, which the benchmarks' scripted drivers use too.)
+SCRIPT_WAIT_FOR: str = load_bench("processes").SCRIPT_WAIT_FOR
 
 
 def _counting_transport() -> type[asyncio.Transport]:

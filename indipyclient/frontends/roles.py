@@ -258,10 +258,21 @@ class Camera(_RoleClient):
         await self._ask("CCD_ABORT_EXPOSURE", {"ABORT": "On"}, self.timeout)
 
 
-class Mount(_RoleClient):
+class _Moving(_RoleClient):
+    """A role whose motion its driver stops with a switch ``ABORT`` in vector `ABORT`."""
+
+    ABORT: str
+
+    async def abort(self) -> None:
+        """Stop any motion at once (TELESCOPE_ABORT_MOTION, FOCUS_ABORT_MOTION)."""
+        await self._ask(self.ABORT, {"ABORT": "On"}, DEFAULT_TIMEOUT)
+
+
+class Mount(_Moving):
     """A telescope mount (TELESCOPE interface): goto, sync, park, unpark, abort."""
 
     READS = ("EQUATORIAL_EOD_COORD",)
+    ABORT = "TELESCOPE_ABORT_MOTION"
 
     def __init__(self, client: Client, name: str, *, timeout: float = GOTO_TIMEOUT) -> None:
         super().__init__(client, name, timeout=timeout)
@@ -358,15 +369,12 @@ class Mount(_RoleClient):
         """True while TELESCOPE_PARK says PARK=On."""
         return self._vector("TELESCOPE_PARK").get("PARK") == "On"
 
-    async def abort(self) -> None:
-        """Stop any motion at once (TELESCOPE_ABORT_MOTION)."""
-        await self._ask("TELESCOPE_ABORT_MOTION", {"ABORT": "On"}, DEFAULT_TIMEOUT)
 
-
-class Focuser(_RoleClient):
-    """A focuser (FOCUSER interface): ``await focuser.move_to(steps)``."""
+class Focuser(_Moving):
+    """A focuser (FOCUSER interface): ``await focuser.move_to(steps)``, ``abort()``."""
 
     READS = ("ABS_FOCUS_POSITION",)
+    ABORT = "FOCUS_ABORT_MOTION"
 
     @property
     def position(self) -> float:
@@ -377,10 +385,6 @@ class Focuser(_RoleClient):
         """Move to an absolute position and return where the focuser reports it is."""
         await self._ask("ABS_FOCUS_POSITION", {"FOCUS_ABSOLUTE_POSITION": steps}, self._limit(timeout))
         return self.position
-
-    async def abort(self) -> None:
-        """Stop the focuser (FOCUS_ABORT_MOTION)."""
-        await self._ask("FOCUS_ABORT_MOTION", {"ABORT": "On"}, DEFAULT_TIMEOUT)
 
 
 class FilterWheel(_RoleClient):

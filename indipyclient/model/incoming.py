@@ -314,20 +314,12 @@ class Incoming:
             if item.tag == "pingRequest":
                 yield item
                 continue
-            if (attached is not None and item.tag == "setBLOBVector"
-                    and b"attached" in item.data):
-                try:
-                    blobs = attached.resolve(item.data, began)
-                except ProtocolError as exc:
-                    yield exc
-                    continue
-                if blobs is not None:
-                    change = self.model.apply(blobs)
-                    if change is not None:
-                        yield change
-                    continue
             try:
-                event = self.shapes.parse(item.data)
+                # An attached setBLOBVector with its members' bytes, else the element as read.
+                blobs = (attached.resolve(item.data, began)
+                         if attached is not None and item.tag == "setBLOBVector"
+                         and b"attached" in item.data else None)
+                event = blobs if blobs is not None else self.shapes.parse(item.data)
             except ProtocolError as exc:
                 yield exc
                 continue

@@ -10,6 +10,7 @@ import base64
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from serverkit import load_bench
 
 from indipyclient.session.serverstream import ServerStream
 from indipycore.protocol import BLOB
@@ -54,23 +55,8 @@ SMALL = (b'<setNumberVector device="D" name="N"><oneNumber name="n">1</oneNumber
 PING = b'<pingRequest uid="u1"/>'
 
 
-class _Transport:
-    """What ServerStream asks of its transport, recording what is written."""
-
-    def __init__(self) -> None:
-        self.written = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+#: bench/hotpath.py's stand-in transport: takes every write at once (and keeps it if asked).
+CountingTransport = load_bench("hotpath").CountingTransport
 
 
 async def _read_in(stream_bytes: bytes, cuts: list[int]) -> tuple[list[list[Frame]],
@@ -81,8 +67,9 @@ async def _read_in(stream_bytes: bytes, cuts: list[int]) -> tuple[list[list[Fram
     read's frames from `stream_frames` before the next: the frames of each read, the errors,
     what was written back, and how many reads were lent."""
     stream = ServerStream(small_read=64, large_read=LARGE)
-    transport = _Transport()
-    stream.connection_made(transport)  # type: ignore[arg-type]
+    transport = CountingTransport()
+    transport.kept = []
+    stream.connection_made(transport)
     errors: list[ProtocolError] = []
     framer = Framer(stream_tags=BLOB_TAGS, stream_min=STREAM_MIN)
     frames = stream_frames(stream, framer, errors.append)
@@ -101,7 +88,7 @@ async def _read_in(stream_bytes: bytes, cuts: list[int]) -> tuple[list[list[Fram
         reads.append(await anext(frames))
     stream.eof_received()
     assert [item async for item in frames] == []
-    return reads, errors, bytes(transport.written), lent
+    return reads, errors, b"".join(transport.kept), lent
 
 
 def _whole(stream_bytes: bytes) -> list[Frame]:

@@ -214,6 +214,15 @@ async def hold(sock: socket.socket) -> None:
         pass
 
 
+async def first_blob(client: indipyclient.Client, timeout: float = 10) -> setBLOBVector:
+    """The first setBLOBVector among the client's events (failing after `timeout` s)."""
+    async with asyncio.timeout(timeout):
+        async for event in client.events():
+            if isinstance(event, setBLOBVector):
+                return event
+    raise AssertionError("the events ended before a setBLOBVector")
+
+
 async def test_an_attached_blob_arrives_as_raw_bytes_and_is_saved(tmp_path: Path) -> None:
     image = b"SIMPLE  =" + bytes(range(256)) * 100
 
@@ -224,12 +233,7 @@ async def test_an_attached_blob_arrives_as_raw_bytes_and_is_saved(tmp_path: Path
 
     async with fake_server(script) as path, \
             indipyclient.connect(f"localhost:{path}", 7624, blobfolder=tmp_path) as client:
-        events = client.events()
-        async with asyncio.timeout(10):
-            async for event in events:
-                if isinstance(event, setBLOBVector):
-                    break
-        assert isinstance(event, setBLOBVector)
+        event = await first_blob(client)
         assert type(event["img"]) is bytes and event["img"] == image
         assert Path(event.filenames["img"]).read_bytes() == image
         assert client.connection.attached_received == 1
@@ -390,12 +394,8 @@ async def test_a_large_inline_blob_streams_through_lent_reads_intact(
 
     async with fake_server(script) as path, \
             indipyclient.connect(f"localhost:{path}", 7624) as client:
-        events = client.events()
-        async with asyncio.timeout(20):
-            async for event in events:
-                if isinstance(event, setBLOBVector):
-                    break
-        assert isinstance(event, setBLOBVector) and event["img"] == image
+        event = await first_blob(client, 20)
+        assert event["img"] == image
         assert client.connection.attached_received == 0
     assert calls["lent"] > 0, calls
 
@@ -474,11 +474,6 @@ async def test_a_member_attached_after_large_inline_data_reaches_the_program() -
 
     async with fake_server(script) as path, \
             indipyclient.connect(f"localhost:{path}", 7624) as client:
-        stream = client.events()
-        async with asyncio.timeout(10):
-            async for event in stream:
-                if isinstance(event, setBLOBVector):
-                    break
-        assert isinstance(event, setBLOBVector)
+        event = await first_blob(client)
         assert (event["img"], event["raw"]) == (inline, b"memfd!!")
     assert memfds_open() == []

@@ -12,7 +12,6 @@ cancelled send included); and it sends inline base64 as before on pipes, with
 
 from __future__ import annotations
 
-import array
 import asyncio
 import base64
 import os
@@ -25,6 +24,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from driverkit import RecordingDriver
+from serverkit import recv_with_fds
 from waiting import until
 
 from indipycore.protocol.events import BLOB
@@ -93,24 +93,9 @@ class Peer:
         self.read_bytes = 0
 
     async def _read(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                data, ancdata, _, _ = self.sock.recvmsg(self.chunk, socket.CMSG_SPACE(4 * 16))
-                break
-            except BlockingIOError:
-                ready: asyncio.Future[None] = loop.create_future()
-                loop.add_reader(self.sock, _wake, ready)
-                try:
-                    await ready
-                finally:
-                    loop.remove_reader(self.sock)
+        data, fds = await recv_with_fds(self.sock, self.chunk)
         assert data, "the driver closed its socket"
-        for level, kind, payload in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds = array.array("i")
-                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-                self.fds += [(self.read_bytes, fd) for fd in fds]
+        self.fds += [(self.read_bytes, fd) for fd in fds]
         self.read_bytes += len(data)
         self.frames += [f for f in self.framer.feed(data) if isinstance(f, Frame)]
 
@@ -160,11 +145,6 @@ class Peer:
         for fd in self.take_fds():
             os.close(fd)
         self.sock.close()
-
-
-def _wake(ready: asyncio.Future[None]) -> None:
-    if not ready.done():
-        ready.set_result(None)
 
 
 @asynccontextmanager

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from indipycore.protocol.events import DefBLOBVector
@@ -102,46 +104,43 @@ def test_asyncrun_over_two_pipes_and_exit_on_stdin_eof() -> None:
         proc.stdout.close()
 
 
-def test_asyncrun_over_one_socketpair_as_stdin_and_stdout_with_a_multi_mb_blob() -> None:
-    """As indiserver runs it: the 3 MB BLOB comes as one memory file beside its element."""
+@contextmanager
+def _driver_on_socketpair(*args: str) -> Iterator[tuple[socket.socket, subprocess.Popen[bytes],
+                                                        deque[int]]]:
+    """The driver with one end of a socketpair as both stdin and stdout, as indiserver runs
+    it: our end, the process, and the descriptors received; all closed or killed after."""
     ours, theirs = socket.socketpair()
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(BLOB_SIZE)],
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(BLOB_SIZE), *args],
                             stdin=theirs.fileno(), stdout=theirs.fileno(), env=ENV)
     theirs.close()
     fds: deque[int] = deque()
-    received: list[int] = []
     try:
         ours.settimeout(20)
+        yield ours, proc, fds
+    finally:
+        for fd in fds:
+            os.close(fd)
+        ours.close()
+        proc.kill()
+        proc.wait()
+
+
+def test_asyncrun_over_one_socketpair_as_stdin_and_stdout_with_a_multi_mb_blob() -> None:
+    """As indiserver runs it: the 3 MB BLOB comes as one memory file beside its element."""
+    received: list[int] = []
+    with _driver_on_socketpair() as (ours, proc, fds):
         _check(_exchange(_recvmsg(ours, fds, received), ours.sendall, fds))
         assert len(received) == 1 and not fds  # one descriptor came, and the BLOB took it
         ours.shutdown(socket.SHUT_WR)  # stdin EOF, as when indiserver closes the driver
         assert proc.wait(timeout=10) == 0
-    finally:
-        for fd in fds:
-            os.close(fd)
-        ours.close()
-        proc.kill()
-        proc.wait()
 
 
 def test_asyncrun_over_one_socketpair_with_shared_blobs_off_sends_inline_base64() -> None:
-    ours, theirs = socket.socketpair()
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(BLOB_SIZE), "inline"],
-                            stdin=theirs.fileno(), stdout=theirs.fileno(), env=ENV)
-    theirs.close()
-    fds: deque[int] = deque()
-    try:
-        ours.settimeout(20)
+    with _driver_on_socketpair("inline") as (ours, proc, fds):
         _check(_exchange(_recvmsg(ours, fds), ours.sendall))  # inline: parsed as it came
         assert not fds
         ours.shutdown(socket.SHUT_WR)
         assert proc.wait(timeout=10) == 0
-    finally:
-        for fd in fds:
-            os.close(fd)
-        ours.close()
-        proc.kill()
-        proc.wait()
 
 
 async def test_asyncrun_answers_getproperties_when_stdin_is_a_file(tmp_path: Path) -> None:

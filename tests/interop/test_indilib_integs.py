@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import array
 import base64
-import contextlib
 import os
 import select
 import socket
@@ -70,6 +69,7 @@ from peers import OurServer
 from peers import enable_blob
 from peers import free_port
 from peers import setprop
+from peers import tcp_socket_fds
 from peers import terminate
 from waiting import wait_for
 
@@ -501,20 +501,7 @@ def fd_count(pid: int) -> int:
 def client_sockets(pid: int, port: int) -> set[str]:
     """The descriptors of process `pid` that are accepted connections on `port` (from
     /proc/PID/net/tcp*, any state but listening)."""
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        with open(f"/proc/{pid}/net/{table}") as rows:
-            for row in list(rows)[1:]:
-                fields = row.split()
-                local_port = int(fields[1].rsplit(":", 1)[1], 16)
-                if local_port == port and fields[3] != "0A":  # 0A: LISTEN
-                    inodes.add(f"socket:[{fields[9]}]")
-    fds = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                fds.add(fd)
-    return fds
+    return tcp_socket_fds(pid, lambda local, _, state: local == port and state != "0A")
 
 
 def idle_fd_count(pid: int, port: int) -> int:

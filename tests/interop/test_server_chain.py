@@ -10,9 +10,7 @@ traffic circulate.
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
-import time
 from collections.abc import Callable
 
 from peers import IndiServer
@@ -21,6 +19,7 @@ from peers import free_port
 from peers import getprop
 from peers import indi_eval
 from peers import setprop
+from peers import tcp_socket_fds
 from waiting import wait_for
 
 from indipycore.protocol.framing import Frame
@@ -47,19 +46,7 @@ def wait_getprop(port: int, spec: str, timeout: float = 15.0) -> dict[str, str]:
 def connections_to(pid: int, port: int) -> set[str]:
     """The descriptors of process `pid` that are established TCP connections to `port` on this
     machine (from /proc/PID/net/tcp*)."""
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        with open(f"/proc/{pid}/net/{table}") as rows:
-            for row in list(rows)[1:]:
-                fields = row.split()
-                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                    inodes.add(f"socket:[{fields[9]}]")
-    found = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                found.add(fd)
-    return found
+    return tcp_socket_fds(pid, lambda _, remote, state: remote == port and state == "01")
 
 
 class Watcher:
@@ -71,16 +58,15 @@ class Watcher:
         self.framer = Framer()
         self.seen: list[tuple[str, str | None]] = []
 
-    def pump(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            if not chunk:
-                raise AssertionError("server closed the connection")
-            self.seen += [(f.tag, f.device) for f in self.framer.feed(chunk) if isinstance(f, Frame)]
+    def pump(self) -> None:
+        """One read into ``seen``, or nothing after the socket's 0.2 s timeout."""
+        try:
+            chunk = self.sock.recv(65536)
+        except TimeoutError:
+            return
+        if not chunk:
+            raise AssertionError("server closed the connection")
+        self.seen += [(f.tag, f.device) for f in self.framer.feed(chunk) if isinstance(f, Frame)]
 
     def wait_for(self, tag: str, device: str | None, after: int = 0,
                  timeout: float = 15.0) -> int:
@@ -90,7 +76,7 @@ class Watcher:
         def found() -> tuple[int] | None:
             with contextlib.suppress(ValueError):
                 return (self.seen.index((tag, device), after),)
-            self.pump(0.2)
+            self.pump()
             return None
 
         (index,) = wait_for(found, timeout, lambda: f"{tag} for {device}; saw {self.seen[-10:]}",

@@ -68,8 +68,7 @@ async def test_clients_see_delproperty_then_the_device_again_after_each_backoff_
 
             await c.read_until(flaky, timeout=10)
             assert conn.exited_for_good  # type: ignore[attr-defined]
-            await c.send('<pingRequest uid="alive"/>')
-            await c.wait_for("pingReply", uid="alive")
+            await c.round_trip()  # the server is alive
             await c.send('<newNumberVector device="Gadget" name="VALUE">'
                          '<oneNumber name="V">5</oneNumber></newNumberVector>')
             await c.wait_for("setNumberVector", device="Gadget")

@@ -201,16 +201,14 @@ async def test_slow_client_is_disconnected_past_the_queue_limit(caplog: pytest.L
 async def test_maxconnections_refuses_with_a_message() -> None:
     async with running(server(make_gadget(), maxconnections=1)) as srv:
         first = await RawClient.connect(srv.port)
-        await first.send("<pingRequest uid='1'/>")
-        await first.wait_for("pingReply")
+        await first.round_trip()  # the first connection is served
         second = await RawClient.connect(srv.port)
         with pytest.raises(EOFError):
             await second.read_until(lambda fs: False)
         assert second.tags() == ["message"]
         assert b"already has 1 clients" in second.frames[0].data
         assert "device" not in second.frames[0].attrs
-        await first.send("<pingRequest uid='2'/>")
-        await first.wait_for("pingReply", uid="2")
+        await first.round_trip()  # and still is
 
 
 async def test_malformed_xml_affects_only_that_client(caplog: pytest.LogCaptureFixture) -> None:
@@ -228,8 +226,7 @@ async def test_malformed_xml_affects_only_that_client(caplog: pytest.LogCaptureF
         await bad.send("<a <b <c <d <e <f <g <h <i <j <k <l <m")
         with pytest.raises(EOFError):
             await bad.read_until(lambda fs: False)
-        await good.send("<pingRequest uid='still'/>")
-        await good.wait_for("pingReply", uid="still")
+        await good.round_trip()  # still served
 
 
 async def test_send_message_reaches_every_client() -> None:

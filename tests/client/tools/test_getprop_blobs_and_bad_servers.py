@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from blobwatch import EnableBlobWatch
+from blobwatch import accept_each
 from peers import IndiServer
 from peers import OurServer
 from peers import getprop
@@ -97,22 +98,16 @@ class FakeServer:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.script = script
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.thread = accept_each(self.sock, self._serve)
 
-    def _serve(self) -> None:
-        while True:
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
             try:
-                conn, _ = self.sock.accept()
+                conn.recv(4096)  # the getProperties
+                self.script(conn)
             except OSError:
-                return
-            with conn:
-                conn.settimeout(10)
-                try:
-                    conn.recv(4096)  # the getProperties
-                    self.script(conn)
-                except OSError:
-                    pass
+                pass
 
     def close(self) -> None:
         self.sock.close()

@@ -9,7 +9,6 @@ import asyncio
 import thermostat
 
 import indipydriver as ipd
-from indipyserver import IPyServer
 
 
 class DelegateDriver(ipd.IPyDriver):
@@ -67,11 +66,4 @@ def make_driver(devicename, target):
 
 
 if __name__ == "__main__":
-    port, stdio = thermostat.options()
-    driver = make_driver("Thermostat", 15)
-    if stdio:
-        asyncio.run(driver.asyncrun())
-    else:
-        server = IPyServer(driver, port=port)
-        print(f"Running {__file__} with indipydriver version {ipd.version}")
-        asyncio.run(server.asyncrun())
+    thermostat.serve(make_driver("Thermostat", 15), *thermostat.options(), name=__file__)

@@ -94,12 +94,15 @@ def options():
     return (int(args[0]) if args else 7624), "--stdio" in sys.argv
 
 
-if __name__ == "__main__":
-    port, stdio = options()
-    driver = make_driver(ThermalControl())
+def serve(driver, port, stdio, name=__file__):
+    """Run `driver` on stdin/stdout (--stdio), or in a server on `port` (delegate.py too)."""
     if stdio:
         asyncio.run(driver.asyncrun())
     else:
         server = IPyServer(driver, port=port)
-        print(f"Running {__file__} with indipydriver {version}")
+        print(f"Running {name} with indipydriver {version}")
         asyncio.run(server.asyncrun())
+
+
+if __name__ == "__main__":
+    serve(make_driver(ThermalControl()), *options())

@@ -97,40 +97,6 @@ std::string number(double value)
     return buf;
 }
 
-const char *state_name(IPState s)
-{
-    switch (s)
-    {
-        case IPS_IDLE: return "Idle";
-        case IPS_OK: return "Ok";
-        case IPS_BUSY: return "Busy";
-        case IPS_ALERT: return "Alert";
-    }
-    return "?";
-}
-
-const char *perm_name(IPerm p)
-{
-    switch (p)
-    {
-        case IP_RO: return "ro";
-        case IP_WO: return "wo";
-        case IP_RW: return "rw";
-    }
-    return "?";
-}
-
-const char *rule_name(ISRule r)
-{
-    switch (r)
-    {
-        case ISR_1OFMANY: return "OneOfMany";
-        case ISR_ATMOST1: return "AtMostOne";
-        case ISR_NOFMANY: return "AnyOfMany";
-    }
-    return "?";
-}
-
 // 64-bit FNV-1a of the decoded BLOB bytes, as 16 hex digits.
 std::string fnv1a64(const void *data, size_t len)
 {
@@ -159,71 +125,65 @@ std::string hex_head(const void *data, size_t len, size_t most)
     return out;
 }
 
-// The common head of a property line: "cb", "device", "name", "type", "label", "group", ...
-std::string head(const char *cb, const char *type, const char *device, const char *name,
-                 const char *label, const char *group, IPState state, const char *timestamp)
+// The common head of a property line: "cb", "type", "device", "name", "label", "group", ...
+template <typename Vector>
+std::string head(const char *cb, const char *type, const Vector *v)
 {
     return std::string("{\"cb\":") + quote(cb) + ",\"type\":" + quote(type) +
-           ",\"device\":" + quote(device) + ",\"name\":" + quote(name) +
-           ",\"label\":" + quote(label) + ",\"group\":" + quote(group) +
-           ",\"state\":" + quote(state_name(state)) + ",\"timestamp\":" + quote(timestamp);
+           ",\"device\":" + quote(v->device) + ",\"name\":" + quote(v->name) +
+           ",\"label\":" + quote(v->label) + ",\"group\":" + quote(v->group) +
+           ",\"state\":" + quote(pstateStr(v->s)) + ",\"timestamp\":" + quote(v->timestamp);
+}
+
+// "perm" and "timeout", which every kind of vector but lights has.
+template <typename Vector>
+std::string perm_timeout(const Vector *v)
+{
+    return ",\"perm\":" + quote(permStr(v->p)) + ",\"timeout\":" + number(v->timeout);
+}
+
+// The line's end: the members, each with its "name", "label" and what `fields` adds of it.
+template <typename Member, typename Fields>
+std::string members(const Member *items, int count, Fields fields)
+{
+    std::string out = ",\"members\":[";
+    for (int i = 0; i < count; ++i)
+        out += std::string(i ? "," : "") + "{\"name\":" + quote(items[i].name) + ",\"label\":" +
+               quote(items[i].label) + fields(items[i]) + "}";
+    return out + "]}";
 }
 
 std::string dump(const char *cb, const INumberVectorProperty *v)
 {
-    std::string out = head(cb, "Number", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
-    for (int i = 0; i < v->nnp; ++i)
-    {
-        const INumber &n = v->np[i];
+    return head(cb, "Number", v) + perm_timeout(v) + members(v->np, v->nnp, [](const INumber &n) {
         char formatted[MAXINDIFORMAT * 2] = "";
         numberFormat(formatted, n.format, n.value);  // libindi's own display formatting
-        out += std::string(i ? "," : "") + "{\"name\":" + quote(n.name) + ",\"label\":" + quote(n.label) +
-               ",\"format\":" + quote(n.format) + ",\"min\":" + number(n.min) + ",\"max\":" + number(n.max) +
-               ",\"step\":" + number(n.step) + ",\"value\":" + number(n.value) +
-               ",\"formatted\":" + quote(formatted) + "}";
-    }
-    return out + "]}";
+        return ",\"format\":" + quote(n.format) + ",\"min\":" + number(n.min) + ",\"max\":" +
+               number(n.max) + ",\"step\":" + number(n.step) + ",\"value\":" + number(n.value) +
+               ",\"formatted\":" + quote(formatted);
+    });
 }
 
 std::string dump(const char *cb, const ISwitchVectorProperty *v)
 {
-    std::string out = head(cb, "Switch", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"rule\":" + quote(rule_name(v->r)) +
-           ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
-    for (int i = 0; i < v->nsp; ++i)
-    {
-        const ISwitch &s = v->sp[i];
-        out += std::string(i ? "," : "") + "{\"name\":" + quote(s.name) + ",\"label\":" + quote(s.label) +
-               ",\"value\":" + quote(s.s == ISS_ON ? "On" : "Off") + "}";
-    }
-    return out + "]}";
+    return head(cb, "Switch", v) + perm_timeout(v) + ",\"rule\":" + quote(ruleStr(v->r)) +
+           members(v->sp, v->nsp, [](const ISwitch &s) {
+               return ",\"value\":" + quote(s.s == ISS_ON ? "On" : "Off");
+           });
 }
 
 std::string dump(const char *cb, const ITextVectorProperty *v)
 {
-    std::string out = head(cb, "Text", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
-    for (int i = 0; i < v->ntp; ++i)
-    {
-        const IText &t = v->tp[i];
-        out += std::string(i ? "," : "") + "{\"name\":" + quote(t.name) + ",\"label\":" + quote(t.label) +
-               ",\"value\":" + quote(t.text ? t.text : "") + "}";
-    }
-    return out + "]}";
+    return head(cb, "Text", v) + perm_timeout(v) + members(v->tp, v->ntp, [](const IText &t) {
+        return ",\"value\":" + quote(t.text ? t.text : "");
+    });
 }
 
 std::string dump(const char *cb, const ILightVectorProperty *v)
 {
-    std::string out = head(cb, "Light", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"members\":[";
-    for (int i = 0; i < v->nlp; ++i)
-    {
-        const ILight &l = v->lp[i];
-        out += std::string(i ? "," : "") + "{\"name\":" + quote(l.name) + ",\"label\":" + quote(l.label) +
-               ",\"value\":" + quote(state_name(l.s)) + "}";
-    }
-    return out + "]}";
+    return head(cb, "Light", v) + members(v->lp, v->nlp, [](const ILight &l) {
+        return ",\"value\":" + quote(pstateStr(l.s));
+    });
 }
 
 // For a FITS file: the header's length and its BITPIX/NAXISn cards, so a test can check that the
@@ -265,15 +225,7 @@ std::string blob_fields(const IBLOB &b)
 
 std::string dump(const char *cb, const IBLOBVectorProperty *v)
 {
-    std::string out = head(cb, "BLOB", v->device, v->name, v->label, v->group, v->s, v->timestamp);
-    out += ",\"perm\":" + quote(perm_name(v->p)) + ",\"timeout\":" + number(v->timeout) + ",\"members\":[";
-    for (int i = 0; i < v->nbp; ++i)
-    {
-        const IBLOB &b = v->bp[i];
-        out += std::string(i ? "," : "") + "{\"name\":" + quote(b.name) + ",\"label\":" + quote(b.label) +
-               blob_fields(b) + "}";
-    }
-    return out + "]}";
+    return head(cb, "BLOB", v) + perm_timeout(v) + members(v->bp, v->nbp, blob_fields);
 }
 
 std::string dump(const char *cb, const INDI::Property &property)
@@ -360,7 +312,7 @@ class Probe : public INDI::BaseClient
             const IBLOBVectorProperty *v = b->bvp;
             emit(std::string("{\"cb\":\"newBLOB\",\"device\":") + quote(v ? v->device : nullptr) +
                  ",\"name\":" + quote(v ? v->name : nullptr) + ",\"member\":" + quote(b->name) +
-                 ",\"state\":" + quote(v ? state_name(v->s) : nullptr) + blob_fields(*b) + "}");
+                 ",\"state\":" + quote(v ? pstateStr(v->s) : nullptr) + blob_fields(*b) + "}");
         }
 
         // Commands.

@@ -1,7 +1,6 @@
 """The tutorial's camera: connect the CCD, take two exposures, receive the FITS files."""
 
-import threading
-
+from scriptkit import PropertyWatcher
 from scriptkit import connect_device
 from scriptkit import server
 from scriptkit import wait
@@ -10,18 +9,7 @@ import PyIndi
 
 CCD = "CCD Simulator"
 
-
-class Camera(PyIndi.BaseClient):
-    def __init__(self):
-        super().__init__()
-        self.blob_event = threading.Event()
-
-    def updateProperty(self, prop):
-        if prop.getType() == PyIndi.INDI_BLOB and prop.getName() == "CCD1":
-            self.blob_event.set()
-
-
-client = Camera()
+client = PropertyWatcher(CCD, "CCD1")  # its `changed`: an image came
 client.setServer(*server())
 print("connected", client.connectServer())
 device = connect_device(client, CCD, "the CCD connected")
@@ -31,10 +19,10 @@ ccd1 = wait(lambda: device.getBLOB("CCD1"), "CCD1")
 client.setBLOBMode(PyIndi.B_ALSO, CCD, "CCD1")
 print("blob mode", client.getBLOBMode(CCD, "CCD1") == PyIndi.B_ALSO)
 for shot in (1, 2):
-    client.blob_event.clear()
+    client.changed.clear()
     exposure[0].setValue(0.1)
     client.sendNewNumber(exposure)
-    if not client.blob_event.wait(30):
+    if not client.changed.wait(30):
         print("TIMEOUT waiting for the BLOB")
         raise SystemExit(1)
     for blob in ccd1:

@@ -1,12 +1,13 @@
 """What the scripts here share: the server from the command line, waiting with a limit (the
-suite's one polling helper, tests/waiting.py, standard library only), and connecting a device
-the way pyindi-client's tutorial does.
+suite's one polling helper, tests/waiting.py, standard library only), connecting a device
+the way pyindi-client's tutorial does, and a client that tells when a property is updated.
 
 The scripts are pyindi-client programs (ours): they run unchanged under pyindi-client's SWIG
 module and under this project's pure-Python PyIndi, and print only what both should agree on.
 """
 
 import sys
+import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for waiting.py
@@ -42,3 +43,17 @@ def connect_device(client, name, what):
         client.sendNewSwitch(connection)
     wait(device.isConnected, what)
     return device
+
+
+class PropertyWatcher(PyIndi.BaseClient):
+    """A client whose ``changed`` event is set each time ``updateProperty`` reports property
+    ``name`` of ``device``: a script clears it, sends, and waits for the driver's answer."""
+
+    def __init__(self, device, name):
+        super().__init__()
+        self.changed = threading.Event()
+        self.watched = (device, name)
+
+    def updateProperty(self, prop):
+        if (prop.getDeviceName(), prop.getName()) == self.watched:
+            self.changed.set()

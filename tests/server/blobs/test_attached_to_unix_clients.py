@@ -26,6 +26,7 @@ from serverdoubles import ready
 from serverkit import attached_member
 from serverkit import fd_closed
 from serverkit import memfd
+from serverkit import recv_with_fds
 from waiting import until
 
 from indipycore.protocol.framing import Frame
@@ -194,27 +195,13 @@ async def unix_connection() -> AsyncIterator[tuple[ClientConnection, socket.sock
 async def read_with_fds(peer: socket.socket, nbytes: int) -> tuple[bytes, list[tuple[int, int]]]:
     """`nbytes` read with recvmsg, and each descriptor received with the byte offset at
     which the read that brought it began."""
-    loop = asyncio.get_running_loop()
     out = bytearray()
     fds: list[tuple[int, int]] = []
     async with asyncio.timeout(10):
         while len(out) < nbytes:
-            try:
-                data, anc, _, _ = peer.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 8))
-            except BlockingIOError:
-                ready_ = asyncio.Event()
-                loop.add_reader(peer, ready_.set)
-                try:
-                    await ready_.wait()
-                finally:
-                    loop.remove_reader(peer)
-                continue
+            data, got = await recv_with_fds(peer)
             assert data, "closed"
-            for level, kind, payload in anc:
-                assert (level, kind) == (socket.SOL_SOCKET, socket.SCM_RIGHTS)
-                got = array.array("i")
-                got.frombytes(payload)
-                fds += [(len(out), fd) for fd in got]
+            fds += [(len(out), fd) for fd in got]
             out += data
     return bytes(out), fds
 

@@ -14,6 +14,8 @@ import asyncio
 import base64
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from serverkit import RawClient
@@ -34,8 +36,10 @@ HALF = len(BLOB) // 2
 AFTER = b'<message device="Far" message="after the image"/>\n'
 
 
-async def serve_fake_remote(script: list[bytes | float | None]) -> tuple[asyncio.Server, int]:
-    """A remote server that writes `script`: bytes, a pause (seconds) or None (close)."""
+@asynccontextmanager
+async def fake_remote(server: IPyServer, script: list[bytes | float | None]) -> AsyncIterator[None]:
+    """A remote of `server` that writes `script`: bytes, a pause (seconds) or None (close);
+    closed on leaving."""
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(65536)  # the chained server's getProperties
         for step in script:
@@ -51,7 +55,12 @@ async def serve_fake_remote(script: list[bytes | float | None]) -> tuple[asyncio
         writer.close()
 
     remote = await asyncio.start_server(handler, "127.0.0.1", 0)
-    return remote, remote.sockets[0].getsockname()[1]
+    server.add_remote("127.0.0.1", remote.sockets[0].getsockname()[1])
+    try:
+        yield
+    finally:
+        remote.close()
+        await remote.wait_closed()
 
 
 async def far_blob_client(port: int) -> RawClient:
@@ -86,26 +95,21 @@ async def test_a_peer_stalling_half_way_through_a_blob_holds_its_clients_for_a_b
     BLOB client gets the truncated image closed, the Alert, and meanwhile the in-process
     driver's updates; the image's rest is dropped when it comes, and what follows it arrives."""
     monkeypatch.setattr(stalledblobs, "STALLED_BLOB_SECONDS", 0.4)
-    remote, port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 3.0, BLOB[HALF:], AFTER])
     gadget = make_gadget()
     server = IPyServer(gadget, host="127.0.0.1", port=0, handle_signals=False)
-    server.add_remote("127.0.0.1", port)
-    try:
-        with caplog.at_level(logging.WARNING):
-            async with running(server):
-                client = await far_blob_client(server.port)
-                await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=10)
-                vector = gadget["Gadget"]["VALUE"]
-                vector["V"] = 7
-                await vector.send_setVector()  # reaches the BLOB client during the stall
-                await client.wait_for("setNumberVector", device="Gadget", timeout=10)
-                await client.wait_for("message", device="Far", timeout=15)
-                # During the stall: before what the remote sends after the image's rest.
-                tags = [(f.tag, f.attrs.get("device")) for f in client.frames]
-                assert tags.index(("setNumberVector", "Gadget")) < tags.index(("message", "Far"))
-    finally:
-        remote.close()
-        await remote.wait_closed()
+    with caplog.at_level(logging.WARNING):
+        async with fake_remote(server, [DEF, 0.3, BLOB[:HALF], 3.0, BLOB[HALF:], AFTER]), \
+                running(server):
+            client = await far_blob_client(server.port)
+            await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=10)
+            vector = gadget["Gadget"]["VALUE"]
+            vector["V"] = 7
+            await vector.send_setVector()  # reaches the BLOB client during the stall
+            await client.wait_for("setNumberVector", device="Gadget", timeout=10)
+            await client.wait_for("message", device="Far", timeout=15)
+            # During the stall: before what the remote sends after the image's rest.
+            tags = [(f.tag, f.attrs.get("device")) for f in client.frames]
+            assert tags.index(("setNumberVector", "Gadget")) < tags.index(("message", "Far"))
     blobs = [f for f in client.frames if f.tag == "setBLOBVector"]
     assert [b.attrs.get("state") for b in blobs] == ["Ok", "Alert"]
     assert len(blobs[0].data) < len(BLOB) and bytes(blobs[0].data).endswith(b"</oneBLOB>\n</setBLOBVector>")
@@ -118,18 +122,12 @@ async def test_a_peer_stalling_half_way_through_a_blob_holds_its_clients_for_a_b
 async def test_a_peer_dying_half_way_through_a_blob_leaves_an_alert() -> None:
     """The remote's connection breaks half way through an image: its BLOB client gets the
     truncated image closed, then the Alert saying so, then the device's deletion."""
-    remote, port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 0.2, None])
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
-    server.add_remote("127.0.0.1", port)
-    try:
-        async with running(server):
-            client = await RawClient.connect(server.port)
-            await client.send('<getProperties version="1.7"/>'
-                              '<enableBLOB device="Far">Also</enableBLOB>')
-            await client.wait_for("delProperty", device="Far", timeout=5)
-    finally:
-        remote.close()
-        await remote.wait_closed()
+    async with fake_remote(server, [DEF, 0.3, BLOB[:HALF], 0.2, None]), running(server):
+        client = await RawClient.connect(server.port)
+        await client.send('<getProperties version="1.7"/>'
+                          '<enableBLOB device="Far">Also</enableBLOB>')
+        await client.wait_for("delProperty", device="Far", timeout=5)
     tags = [(f.tag, f.attrs.get("state")) for f in client.frames if f.attrs.get("device") == "Far"]
     assert tags[-3:] == [("setBLOBVector", "Ok"), ("setBLOBVector", "Alert"), ("delProperty", None)]
     assert not client.errors
@@ -149,30 +147,21 @@ async def test_a_stalled_blob_is_cut_short_while_its_client_holds_the_drivers_up
 
     monkeypatch.setattr(stalledblobs, "STALLED_BLOB_SECONDS", 0.4)
     monkeypatch.setattr(clients, "SOFT_QUEUE_BYTES", 16 * 1024)
-    far, far_port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 3.0, BLOB[HALF:], AFTER])
     busy_def = (b'<defNumberVector device="Busy" name="N" state="Idle" perm="ro">'
                 b'<defNumber name="V" format="%.0f" min="0" max="0" step="0">0</defNumber>'
                 b'</defNumberVector>\n')
     sets = [number_set("Busy", "N", {"V": i}) for i in range(40)]
     burst = b"".join(sets)
-    busy, busy_port = await serve_fake_remote([busy_def, *[burst, 0.01] * 250])
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
-    server.add_remote("127.0.0.1", far_port)
-    server.add_remote("127.0.0.1", busy_port)
-    try:
-        with caplog.at_level(logging.INFO):
-            async with running(server):
-                client = await far_blob_client(server.port)
-                await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=10)
-                await client.wait_for("message", device="Far", timeout=15)
-                cut_in_time(client)
-                await client.read_until(lambda fs: sum(
-                    f.attrs.get("device") == "Busy" for f in fs) >= 1 + 40 * 250, timeout=5)
-    finally:
-        far.close()
-        busy.close()
-        await far.wait_closed()
-        await busy.wait_closed()
+    with caplog.at_level(logging.INFO):
+        async with fake_remote(server, [DEF, 0.3, BLOB[:HALF], 3.0, BLOB[HALF:], AFTER]), \
+                fake_remote(server, [busy_def, *[burst, 0.01] * 250]), running(server):
+            client = await far_blob_client(server.port)
+            await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=10)
+            await client.wait_for("message", device="Far", timeout=15)
+            cut_in_time(client)
+            await client.read_until(lambda fs: sum(
+                f.attrs.get("device") == "Busy" for f in fs) >= 1 + 40 * 250, timeout=5)
     assert re.search(r"has sent nothing for 0\.\d s in the middle of a BLOB: it is cut short",
                      caplog.text)
     assert "superseded elements are dropped" not in caplog.text
@@ -189,24 +178,19 @@ async def test_a_stalled_blob_is_cut_short_while_another_client_holds_the_driver
     its own and the image is cut in time; the congestion pause used to count as ours and the
     image waited for the whole stall (for ever with a peer that never came back)."""
     monkeypatch.setattr(stalledblobs, "STALLED_BLOB_SECONDS", 1.0)
-    far, far_port = await serve_fake_remote([DEF, 0.3, BLOB[:HALF], 4.0, BLOB[HALF:], AFTER])
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
-    server.add_remote("127.0.0.1", far_port)
     another_client = object()
-    try:
-        with caplog.at_level(logging.WARNING):
-            async with running(server):
-                client = await far_blob_client(server.port)
-                # the first half has come and gone on to the client
-                await client.read_until(lambda fs: client._framer.buffered >= HALF, timeout=10)
-                server._congestion.congest(another_client)
-                await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=10)
-                server._congestion.decongest(another_client)
-                await client.wait_for("message", device="Far", timeout=15)
-                cut_in_time(client)
-    finally:
-        far.close()
-        await far.wait_closed()
+    with caplog.at_level(logging.WARNING):
+        async with fake_remote(server, [DEF, 0.3, BLOB[:HALF], 4.0, BLOB[HALF:], AFTER]), \
+                running(server):
+            client = await far_blob_client(server.port)
+            # the first half has come and gone on to the client
+            await client.read_until(lambda fs: client._framer.buffered >= HALF, timeout=10)
+            server._congestion.congest(another_client)
+            await client.read_until(lambda fs: bool(alerts_in(fs)), timeout=10)
+            server._congestion.decongest(another_client)
+            await client.wait_for("message", device="Far", timeout=15)
+            cut_in_time(client)
     assert re.search(r"has sent nothing for \d\.\d s in the middle of a BLOB: it is cut short",
                      caplog.text)
     assert not client.errors

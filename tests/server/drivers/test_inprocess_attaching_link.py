@@ -49,10 +49,13 @@ def image(n: int) -> bytes:
             + attached_member("I", n) + "</setBLOBVector>").encode()
 
 
+Body = Callable[[InProcessDriverConnection], Awaitable[None]]
+
+
 class Script:
     """An in-process peer that runs `body` on its link, then waits to be told to end."""
 
-    def __init__(self, body: Callable[[InProcessDriverConnection], Awaitable[None]]) -> None:
+    def __init__(self, body: Body) -> None:
         self.body = body
         self.done = asyncio.Event()
         self.end = asyncio.Event()
@@ -64,6 +67,17 @@ class Script:
         finally:
             self.done.set()
         await self.end.wait()
+
+
+async def run_body(router: Router, body: Body, timeout: float = 5
+                   ) -> tuple[Script, InProcessDriverConnection, asyncio.Task[None]]:
+    """A link to `router` whose driver runs `body`, once `body` is done (the link stays up
+    until the script's `end` is set): the script, the link and the task running it."""
+    script = Script(body)
+    conn = InProcessDriverConnection(script, label="cam")
+    task = asyncio.create_task(conn.run(router))
+    await asyncio.wait_for(script.done.wait(), timeout)
+    return script, conn, task
 
 
 def client(router: Router, shares: bool) -> RecordingClient:
@@ -113,10 +127,7 @@ async def test_the_callers_descriptors_stay_open_and_the_unix_client_gets_its_ow
 
     router = Router()
     unix = client(router, True)
-    script = Script(body)
-    conn = InProcessDriverConnection(script, label="cam")
-    task = asyncio.create_task(conn.run(router))
-    await asyncio.wait_for(script.done.wait(), 5)
+    script, conn, task = await run_body(router, body)
     (element,) = unix.attached
     (dup,) = element.fds
     assert dup != fd and os.pread(dup, 6000, 0) == data
@@ -149,10 +160,7 @@ async def test_a_late_client_gets_the_image_before_the_set_written_after_it(
 
     router = Router()
     tcp = client(router, False)
-    script = Script(body)
-    conn = InProcessDriverConnection(script, label="cam")
-    task = asyncio.create_task(conn.run(router))
-    await asyncio.wait_for(script.done.wait(), 10)
+    script, conn, task = await run_body(router, body, 10)
     assert held == [True]
     blobs = [i for i, got in enumerate(tcp.got) if got.startswith(b"<setBLOBVector")]
     sets = [i for i, got in enumerate(tcp.got) if got.startswith(b"<setNumberVector")]
@@ -183,10 +191,7 @@ async def test_a_driver_ending_in_the_middle_closes_what_the_link_kept(
 
     router = Router()
     client(router, False)
-    script = Script(body)
-    conn = InProcessDriverConnection(script, label="cam")
-    task = asyncio.create_task(conn.run(router))
-    await asyncio.wait_for(script.done.wait(), 5)
+    _, _, task = await run_body(router, body)
     (dup,) = kept
     assert holds_memfd(dup)
     task.cancel()
