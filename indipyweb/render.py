@@ -23,6 +23,7 @@ from .hub import Hub
 from .hub import Part
 from .imaging.decoding import viewable
 from .source import DeviceSource
+from .source import VectorDict
 from .views import DeviceSummary
 from .views import VectorView
 from .views import device_summary
@@ -89,7 +90,7 @@ class Renderer:
             groups.setdefault(view.group or "Properties", []).append(view)
         return list(groups.items())
 
-    def view(self, vec: dict[str, Any]) -> VectorView:
+    def view(self, vec: VectorDict) -> VectorView:
         """The typed view of a source's vector, with its plot (numbers) beside it."""
         view = vector_view(vec, blobs=self.blobs is not None)
         if not view.is_number:
