@@ -72,7 +72,8 @@ def test_every_face_builds_an_equal_shape() -> None:
     seen = set()
     for driver, device in ((make_edge_driver(), EDGE_DEVICE), (make_test_driver(), WEB_DEVICE)):
         defs = asyncio.run(_definitions(driver))
-        model, store, hashes = Model(), StoreWriter(), {}
+        model, store = Model(), StoreWriter()
+        hashes: dict[str, dict[str, str]] = {}
         for event in defs:
             model.apply(event)
         _stored(store, defs, hashes)
@@ -89,7 +90,8 @@ def test_the_shapes_follow_new_limits() -> None:
     """A set that carries new limits (indilib's IUUpdateMinMax) changes the model's shape, and
     the faces' shapes with it: the cached shape is not kept past it."""
     defs = asyncio.run(_definitions(make_edge_driver()))
-    model, store, hashes = Model(), StoreWriter(), {}
+    model, store = Model(), StoreWriter()
+    hashes: dict[str, dict[str, str]] = {}
     for event in defs:
         model.apply(event)
     _stored(store, defs, hashes)
