@@ -33,5 +33,7 @@ class LiveProperty:
         return vector.member(name) if name in vector else None
 
     def edited(self) -> None:
-        """The program changed a value locally: the vector's cached snapshot is stale."""
+        """The program changed a value or a limit locally: the vector's cached snapshot and
+        shape are stale."""
         self.vector.snap = None
+        self.vector.limits_changed()

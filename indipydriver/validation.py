@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from indipycore.protocol import events as pe
-from indipycore.protocol.acceptance import MemberShape
+from indipycore.protocol.acceptance import Limits
 from indipycore.protocol.acceptance import VectorShape
 from indipycore.protocol.acceptance import judge
+from indipycore.protocol.acceptance import vector_shape
 from indipycore.protocol.blobs import unpack_blob
-from indipycore.protocol.enums import Perm
 
 from .device import Device
 from .members import NumberMember
@@ -28,7 +28,7 @@ from .vectors import PropertyVector
 from .vectors import SwitchVector
 from .vectors import TextVector
 
-__all__ = ["Rejected", "check_new_vector", "vector_shape"]
+__all__ = ["Rejected", "check_new_vector", "shape_of"]
 
 # Which vector class may receive which new* element.
 _TARGET: dict[type, type[PropertyVector]] = {
@@ -88,7 +88,7 @@ def check_new_vector(
             raise Rejected(f"{raw.device}.{raw.name}.{member.name}: member given twice",
                            member.name)
         given[member.name] = member.value if not isinstance(member, pe.BLOB) else member
-    verdict = judge(vector_shape(vector), given)
+    verdict = judge(shape_of(vector), given)
     if not verdict:
         raise Rejected(verdict.message, verdict.member)
     values = verdict.values
@@ -102,17 +102,13 @@ def check_new_vector(
     return vector, values
 
 
-def vector_shape(vector: PropertyVector) -> VectorShape:
-    """What `judge` needs of a driver's vector: its kind, perm, rule, limits, switch states."""
-    members: dict[str, MemberShape] = {}
-    for name, member in vector.data.items():
-        if isinstance(member, NumberMember):
-            members[name] = MemberShape(name, member._minfloat, member._maxfloat,
-                                        member._stepfloat)
-        else:
-            value = member.membervalue
-            members[name] = MemberShape(name, value=value if isinstance(value, str) else "")
+def shape_of(vector: PropertyVector) -> VectorShape:
+    """What `judge` needs of a driver's vector, built by the core's one `vector_shape` (as
+    every client face builds it) from its kind, perm, rule, member names and limits."""
     kind = next((k for cls, k in _KINDS if isinstance(vector, cls)), "Light")
+    limits: dict[str, Limits] = {
+        name: (member._minfloat, member._maxfloat, member._stepfloat)
+        for name, member in vector.data.items() if isinstance(member, NumberMember)}
     rule = vector.rule if isinstance(vector, SwitchVector) else None
-    perm = "ro" if vector._perm is Perm.RO else vector._perm.value
-    return VectorShape(vector.devicename or "", vector.name, kind, perm, rule, members)
+    return vector_shape(vector.devicename or "", vector.name, kind, vector._perm, rule,
+                        vector.data, limits)

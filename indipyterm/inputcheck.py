@@ -11,25 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from indipycore.protocol.acceptance import MemberShape
-from indipycore.protocol.acceptance import VectorShape
 from indipycore.protocol.acceptance import judge
 from indipycore.protocol.enums import SwitchState
 
 from .vectorinfo import VectorInfo
 
-__all__ = ["InputRefused", "check_entries", "check_number", "toggle_switch", "vector_shape"]
+__all__ = ["InputRefused", "check_entries", "check_number", "toggle_switch"]
 
 
 class InputRefused(ValueError):
     """The user's input cannot be sent; ``str(exc)`` says where and why, for the screen."""
-
-
-def vector_shape(info: VectorInfo) -> VectorShape:
-    """What the shared rule needs of the vector a panel shows."""
-    members = {m.name: MemberShape(m.name, m.minimum, m.maximum, m.step, m.value)
-               for m in info.members}
-    return VectorShape(info.device, info.name, info.kind, info.perm, info.rule, members)
 
 
 def check_entries(info: VectorInfo, entries: Mapping[str, object]) -> dict[str, object]:
@@ -43,7 +34,7 @@ def check_entries(info: VectorInfo, entries: Mapping[str, object]) -> dict[str, 
             if isinstance(typed, str) and not (typed.strip() if info.kind == "Number"
                                                else typed):
                 values[member.name] = member.value
-    verdict = judge(vector_shape(info), values)
+    verdict = judge(info.shape, values)
     if not verdict:
         raise InputRefused(verdict.message)
     return {name: value.value if isinstance(value, SwitchState) else value
@@ -53,7 +44,7 @@ def check_entries(info: VectorInfo, entries: Mapping[str, object]) -> dict[str, 
 def check_number(info: VectorInfo, member: str, text: str) -> float:
     """The number typed in `member`'s field (decimal, exponent or sexagesimal ``-10:30:18``),
     as the shared rule reads it; `InputRefused` with its message otherwise."""
-    verdict = judge(vector_shape(info), {member: text})
+    verdict = judge(info.shape, {member: text})
     if not verdict:
         raise InputRefused(verdict.message)
     value = verdict.values[member]

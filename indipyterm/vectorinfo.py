@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from indipycore.protocol.acceptance import Limits
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import parse_limit
+from indipycore.protocol.acceptance import vector_shape
 from indipycore.protocol.numbers import parse_number
 
 __all__ = ["MemberInfo", "VectorInfo", "float_or_none"]
@@ -27,11 +31,6 @@ def float_or_none(text: object) -> float | None:
         return parse_number(str(text))
     except ValueError:
         return None
-
-
-def _limit(text: object) -> float:
-    value = float_or_none(text)
-    return 0.0 if value is None else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +55,7 @@ class MemberInfo:
         if hasattr(member, "format"):
             return cls(
                 member.name, member.label, "" if value is None else str(value), member.format,
-                _limit(member.min), _limit(member.max), _limit(member.step),
+                parse_limit(member.min), parse_limit(member.max), parse_limit(member.step),
             )
         if hasattr(member, "blobsize"):
             return cls(
@@ -100,6 +99,15 @@ class VectorInfo:
             message=vector.message or "",
             members=tuple(MemberInfo.from_member(vector.member(name)) for name in vector),
         )
+
+    @property
+    def shape(self) -> VectorShape:
+        """What the value rule needs of the vector shown, built by the core's one
+        `vector_shape` (the limits copied are the model's, read by the same `parse_limit`)."""
+        limits: dict[str, Limits] = {m.name: (m.minimum, m.maximum, m.step)
+                                     for m in self.members}
+        return vector_shape(self.device, self.name, self.kind, self.perm, self.rule,
+                            (m.name for m in self.members), limits)
 
     def member(self, name: str) -> MemberInfo | None:
         for member in self.members:

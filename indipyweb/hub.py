@@ -28,6 +28,7 @@ from indipyclient.session.coalesce import Coalescer
 
 from .source import Change
 from .source import DeviceSource
+from .views import vector_view
 
 __all__ = ["HISTORY", "Hub", "Part", "Subscriber"]
 
@@ -159,10 +160,12 @@ class Hub:
         if change.kind not in ("define", "set") or change.vector is None:
             return
         vec = self.source.vector(change.device, change.vector)
-        if vec is None or vec["vectortype"] != "NumberVector":
+        if vec is None:
             return
-        values = {name: m["floatvalue"] for name, m in vec["members"].items()
-                  if isinstance(m.get("floatvalue"), (int, float))}
+        view = vector_view(vec)
+        if not view.is_number:
+            return
+        values = {m.name: m.floatvalue for m in view.members if m.floatvalue is not None}
         self.history.record(change.device, change.vector, values,
                             restart=change.kind == "define")
 

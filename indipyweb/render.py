@@ -9,9 +9,8 @@ shared between the browsers of one role), htmx sends it as a header from ``<body
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
-from pathlib import PurePath
 from typing import Any
 
 from jinja2 import Environment
@@ -25,16 +24,13 @@ from .hub import Part
 from .imaging.decoding import viewable
 from .source import DeviceSource
 from .source import VectorDict
+from .views import DeviceSummary
+from .views import VectorView
+from .views import device_summary
+from .views import vector_id
+from .views import vector_view
 
 __all__ = ["Renderer", "field_id", "sse_event", "vector_id"]
-
-STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
-
-
-def vector_id(device: str, vector: str) -> str:
-    """An HTML id for a vector, whatever characters its names hold."""
-    return "v" + hashlib.sha1(f"{device}\0{vector}".encode(), usedforsecurity=False).hexdigest()[:12]
-
 
 def field_id(vid: str, member: str) -> str:
     """The HTML id of a member's field in vector `vid`'s form: by name, not position, as
@@ -68,19 +64,9 @@ class Renderer:
 
     # -- what the pages show ---------------------------------------------------------------
 
-    def devices(self) -> list[dict[str, Any]]:
+    def devices(self) -> list[DeviceSummary]:
         snap = self.source.snapshot()
-        out = []
-        for name, dev in sorted(snap["devices"].items()):
-            counts: dict[str, int] = {}
-            for vec in dev["vectors"].values():
-                counts[vec["state"]] = counts.get(vec["state"], 0) + 1
-            worst = max(counts, key=lambda s: STATE_ORDER.get(s, 0), default="Idle")
-            ordered = sorted(counts.items(), key=lambda item: -STATE_ORDER.get(item[0], 0))
-            out.append({"name": name, "nvectors": len(dev["vectors"]), "counts": ordered,
-                        "worst": worst,
-                        "lastmessage": dev["messages"][-1] if dev["messages"] else None})
-        return out
+        return [device_summary(name, dev) for name, dev in sorted(snap["devices"].items())]
 
     def messages(self) -> list[tuple[str, str | None, str]]:
         snap = self.source.snapshot()
@@ -94,49 +80,36 @@ class Renderer:
         dev = self.source.snapshot()["devices"].get(device)
         return sorted(dev["messages"], key=lambda m: m[0], reverse=True) if dev else []
 
-    def groups(self, device: str) -> list[tuple[str, list[VectorDict]]]:
+    def groups(self, device: str) -> list[tuple[str, list[VectorView]]]:
         dev = self.source.snapshot()["devices"].get(device)
         if dev is None:
             return []
-        groups: dict[str, list[VectorDict]] = {}
+        groups: dict[str, list[VectorView]] = {}
         for vec in dev["vectors"].values():
-            groups.setdefault(vec["group"] or "Properties", []).append(self.decorate(vec))
+            view = self.view(vec)
+            groups.setdefault(view.group or "Properties", []).append(view)
         return list(groups.items())
 
-    def decorate(self, vec: VectorDict) -> VectorDict:
-        """The vector with what the templates need beside the snapshot fields."""
-        vec = dict(vec)
-        vec["vid"] = vector_id(vec["devicename"], vec["name"])
-        vec["rule"] = vec.get("rule")
-        if vec["vectortype"] == "BLOBVector":
-            members = {}
-            for name, m in vec["members"].items():
-                m = dict(m)
-                # the source may give the saved file's path: the BLOB pages take its name
-                m["filename"] = PurePath(m["filename"]).name if m.get("filename") else ""
-                m["previewable"] = bool(m.get("filename")) and BlobFile(m["filename"], 0, 0).previewable
-                m["viewable"] = (bool(m["filename"]) and self.blobs is not None
-                                 and viewable(m["filename"]))
-                members[name] = m
-            vec["members"] = members
-            vec["has_image"] = any(m["viewable"] for m in members.values())
-        ring = self.hub.history.samples(vec["devicename"], vec["name"]) if self.hub else None
+    def view(self, vec: VectorDict) -> VectorView:
+        """The typed view of a source's vector, with its plot (numbers) beside it."""
+        view = vector_view(vec, blobs=self.blobs is not None)
+        if not view.is_number:
+            return view
+        ring = self.hub.history.samples(view.devicename, view.name) if self.hub else None
         # a plot opens by itself once its values have changed (a constant is not worth a plot)
         changed = {tuple(sorted(values.items())) for _, values in ring} if ring else set()
-        vec["plot_open"] = len(changed) >= 2
-        vec["history"] = self.history(vec) if vec["vectortype"] == "NumberVector" else ""
-        return vec
+        return dataclasses.replace(view, plot_open=len(changed) >= 2,
+                                   history=self.history(view))
 
-    def history(self, vec: VectorDict) -> str:
+    def history(self, view: VectorView) -> str:
         """uPlot's data for the vector's plot: [times, series per member], as JSON."""
-        ring = self.hub.history.samples(vec["devicename"], vec["name"]) if self.hub else None
+        ring = self.hub.history.samples(view.devicename, view.name) if self.hub else None
         if not ring:
             return ""
-        names = list(vec["members"])
         data: list[list[float | None]] = [[round(t, 3) for t, _ in ring]]
-        for name in names:
-            data.append([values.get(name) for _, values in ring])
-        labels = [vec["members"][n]["label"] for n in names]
+        for member in view.members:
+            data.append([values.get(member.name) for _, values in ring])
+        labels = [member.label for member in view.members]
         return json.dumps({"labels": labels, "data": data}, separators=(",", ":"))
 
     def blob_files(self) -> list[BlobFile]:
@@ -162,10 +135,10 @@ class Renderer:
             vec = self.source.vector(part[1], part[2])
             if vec is None:
                 return ""
-            decorated = self.decorate(vec)
-            html = self.page("_live.html", v=decorated, **ctx)
-            if decorated["vectortype"] == "BLOBVector":  # its image beside the controls
-                html += self.page("_latest.html", v=decorated, **ctx)
+            view = self.view(vec)
+            html = self.page("_live.html", v=view, **ctx)
+            if view.is_blob:  # its image beside the controls
+                html += self.page("_latest.html", v=view, **ctx)
             return html
         if kind == "blobs":
             return self.page("_blobs.html", files=self.blob_files(),

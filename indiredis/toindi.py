@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from indipyclient.model.outgoing import vector_shape
 from indipyclient.model.properties import PropertyVector
 from indipycore.protocol import Frame
 from indipycore.protocol import Framer
@@ -103,5 +102,5 @@ def refusal(event: ev.Event,
         return f"{event.device}.{event.name}: a {vector.vectortype}, not a {kind}"
     values: dict[str, object] = {m.name: (m if isinstance(m, ev.BLOB) else m.value)
                                  for m in event.members}
-    verdict = judge(vector_shape(vector), values)
+    verdict = judge(vector.shape, values)
     return None if verdict else verdict.message

@@ -26,7 +26,7 @@ from .keys import Keys
 from .toxml import enable_blob_xml
 from .toxml import get_properties_xml
 from .toxml import new_vector_xml
-from .toxml import vector_shape
+from .toxml import stored_shape
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def _new(rconn: Any, redisserver: RedisServer, kind: str, name: str, device: str
     members = property_elements(rconn, redisserver, name, device)
     # The rule every client applies (protocol.acceptance): a refusal is logged with its
     # message and nothing is published (indiredis's helpers return None then).
-    verdict = judge(vector_shape(device, name, attributes, members), values)
+    verdict = judge(stored_shape(device, name, attributes, members), values)
     if not verdict:
         logger.warning("not published: %s", verdict.message)
         return None

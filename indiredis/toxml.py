@@ -15,34 +15,26 @@ from indipycore.protocol import BLOBEnable
 from indipycore.protocol import SwitchState
 from indipycore.protocol import events as ev
 from indipycore.protocol import serialise
-from indipycore.protocol.acceptance import MemberShape
+from indipycore.protocol.acceptance import Limits
 from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import vector_shape
 from indipycore.protocol.numbers import number_to_wire
 from indipycore.protocol.numbers import parse_number
 
-__all__ = ["enable_blob_xml", "get_properties_xml", "new_vector_xml", "vector_shape"]
+__all__ = ["enable_blob_xml", "get_properties_xml", "new_vector_xml", "stored_shape"]
 
 
-def vector_shape(device: str, name: str, attributes: Mapping[str, str],
+def stored_shape(device: str, name: str, attributes: Mapping[str, str],
                  members: Sequence[Mapping[str, str]]) -> VectorShape:
     """What the shared rule (`protocol.acceptance.judge`) needs of a vector as the store holds
-    it: its ``attributes`` hash and its members' hashes, in order."""
-    shapes: dict[str, MemberShape] = {}
-    for member in members:
-        if "name" in member:
-            shapes[member["name"]] = MemberShape(
-                member["name"], _limit(member.get("min")), _limit(member.get("max")),
-                _limit(member.get("step")), member.get("value", ""))
-    kind = attributes.get("vector", "").removesuffix("Vector")
-    return VectorShape(device, name, kind, attributes.get("perm", "ro"),
-                       attributes.get("rule"), shapes)
-
-
-def _limit(text: str | None) -> float:
-    try:
-        return parse_number(text) if text else 0.0
-    except ValueError:
-        return 0.0
+    it (its ``attributes`` hash and its members' hashes, in order), built by the core's one
+    `vector_shape` from the stored kind, perm, rule, names and limit texts."""
+    named = [member for member in members if "name" in member]
+    limits: dict[str, Limits] = {
+        member["name"]: (member.get("min"), member.get("max"), member.get("step"))
+        for member in named}
+    return vector_shape(device, name, attributes.get("vector", ""), attributes.get("perm", "ro"),
+                        attributes.get("rule"), (member["name"] for member in named), limits)
 
 
 def get_properties_xml(device: str = "", name: str = "") -> bytes:

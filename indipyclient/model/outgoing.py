@@ -2,8 +2,9 @@
 
 ``new_vector(vector, values)`` turns ``{member: value}`` into the ``newXXXVector`` protocol
 event, or raises ``InvalidValue`` (a ``ValueError``) whose text is the shared rule's message
-(``device.vector[.member]: why``; ``protocol.acceptance.judge``, the rule the terminal, the web
-client, the bridges and our drivers apply too, docs/acceptance.rst): read-only vectors, unknown
+(``device.vector[.member]: why``; ``protocol.acceptance.judge`` on the vector's own
+``shape``, the rule the terminal, the web client, the bridges and our drivers apply too,
+docs/acceptance.rst): read-only vectors, unknown
 members, numbers (int, float, integer, real or sexagesimal text) outside ``min``..``max`` when
 min < max, texts XML cannot carry, switch values other than On/Off (or a bool), switch rules.
 Numbers are sent as plain decimals, which every peer reads alike (indi-notes 1.3).
@@ -31,22 +32,18 @@ from indipycore.protocol import Number
 from indipycore.protocol import Switch
 from indipycore.protocol import SwitchState
 from indipycore.protocol import Text
-from indipycore.protocol.acceptance import MemberShape
-from indipycore.protocol.acceptance import VectorShape
 from indipycore.protocol.acceptance import Verdict
 from indipycore.protocol.acceptance import judge
 from indipycore.protocol.blobs import pack_blob
 from indipycore.protocol.numbers import number_to_wire
-from indipycore.protocol.numbers import parse_number
 from indipycore.protocol.timestamps import now_timestamp
 
-from .properties import NumberMember
 from .properties import NumberVector
 from .properties import PropertyVector
 from .properties import SwitchVector
 from .properties import TextVector
 
-__all__ = ["InvalidValue", "NewVector", "new_vector", "vector_shape"]
+__all__ = ["InvalidValue", "NewVector", "new_vector"]
 
 NewVector = NewTextVector | NewNumberVector | NewSwitchVector | NewBLOBVector
 
@@ -65,7 +62,7 @@ class InvalidValue(ValueError):
 def new_vector(vector: PropertyVector, values: Mapping[str, Any],
                timestamp: str | None = None) -> NewVector:
     """The ``newXXXVector`` for ``values``; raises ``InvalidValue`` (see the module docstring)."""
-    verdict = judge(vector_shape(vector), values)
+    verdict = judge(vector.shape, values)
     if not verdict:
         raise InvalidValue(vector.devicename, vector.name, verdict.member, verdict.reason)
     checked = verdict.values
@@ -84,31 +81,6 @@ def new_vector(vector: PropertyVector, values: Mapping[str, Any],
         return NewSwitchVector(device, name, switches, timestamp=stamp)
     blobs = tuple(_blob(vector, m, v) for m, v in checked.items())
     return NewBLOBVector(device, name, blobs, timestamp=stamp)
-
-
-def vector_shape(vector: PropertyVector) -> VectorShape:
-    """What the shared rule (`protocol.acceptance.judge`) needs of a client's vector."""
-    members: dict[str, MemberShape] = {}
-    for member_name in vector:
-        member = vector.member(member_name)
-        if isinstance(member, NumberMember):
-            members[member_name] = MemberShape(member_name, _limit(member.min),
-                                               _limit(member.max), _limit(member.step))
-        else:
-            value = member.value
-            members[member_name] = MemberShape(member_name,
-                                               value=value if isinstance(value, str) else "")
-    kind = str(vector.vectortype).removesuffix("Vector")
-    rule = str(vector.rule) if isinstance(vector, SwitchVector) else None
-    return VectorShape(vector.devicename, vector.name, kind, str(vector.perm), rule, members)
-
-
-def _limit(text: str) -> float:
-    """A limit as the device sent it; one that does not read as a number imposes nothing."""
-    try:
-        return parse_number(text)
-    except ValueError:
-        return 0.0
 
 
 def _blob(vector: PropertyVector, member: str, value: Any) -> BLOB:

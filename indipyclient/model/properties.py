@@ -14,6 +14,9 @@ from typing import Any
 
 from indipycore.byname import ByName
 from indipycore.protocol import State
+from indipycore.protocol.acceptance import Limits
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import vector_shape
 from indipycore.protocol.numbers import format_number
 from indipycore.protocol.numbers import parse_number
 
@@ -139,6 +142,7 @@ class PropertyVector(ByName[Any]):
 
     __slots__ = (
         "_by_name",
+        "_shape",
         "device",
         "devicename",
         "enable",
@@ -188,6 +192,25 @@ class PropertyVector(ByName[Any]):
         # and dropped (None) by every change: a snapshot copies only what changed since the
         # last one. Never mutated once built.
         self.snap: dict[str, Any] | None = None
+        # What the value rule needs of this vector (`shape`), built when first asked and
+        # dropped (None) when a set brings new limits: a definition makes a new vector.
+        self._shape: VectorShape | None = None
+
+    @property
+    def shape(self) -> VectorShape:
+        """What the value rule (``protocol.acceptance.judge``) needs of this vector, built by
+        the core's one `vector_shape`: every face that holds this model asks here."""
+        if self._shape is None:
+            limits: dict[str, Limits] = {
+                name: (m.min, m.max, m.step) for name, m in self.members_.items()
+                if isinstance(m, NumberMember)}
+            self._shape = vector_shape(self.devicename, self.name, self.vectortype, self.perm,
+                                       self.rule, self.members_, limits)
+        return self._shape
+
+    def limits_changed(self) -> None:
+        """A member's min, max or step changed: the shape is built again when next asked."""
+        self._shape = None
 
     def __getitem__(self, membername: str) -> Any:
         return self.members_[membername].value

@@ -389,13 +389,15 @@ class Model(ByName[Device]):
             member = members.get(m.name)
             if member is None:
                 continue
-            # indilib's IUUpdateMinMax: a set may carry new limits.
+            # indilib's IUUpdateMinMax: a set may carry new limits (the shape follows them).
             if m.min is not None:
                 member.min = m.min
             if m.max is not None:
                 member.max = m.max
             if m.step is not None:
                 member.step = m.step
+            if m.min is not None or m.max is not None or m.step is not None:
+                vector.limits_changed()
         return change
 
     def apply_blobs(self, event: pe.SetBLOBVector,

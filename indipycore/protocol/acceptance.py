@@ -1,10 +1,12 @@
 """Whether new values for a vector are acceptable and, if not, why: the one rule, pure.
 
 A client's library, terminal, web pages and bridges ask it before they send; a driver asks it
-when a client's ``new*Vector`` arrives. Each builds a `VectorShape` from what it holds (a
-client's model, a web page's dict, a driver's vectors) and calls `judge`, which returns one
-`Verdict`: accepted with the values converted, or refused with the member at fault and a
-message. The edge cases (docs/acceptance.rst lists them with their sources):
+when a client's ``new*Vector`` arrives. Each gets the vector's `VectorShape` from one builder,
+`vector_shape` (the client model's vectors keep theirs: ``PropertyVector.shape``), fed the plain
+description it holds (kind, perm, rule, member names, number limits as wire text or floats,
+read by the one `parse_limit`), so every face judges the same vector by an equal shape. `judge`
+returns one `Verdict`: accepted with the values converted, or refused with the member at fault
+and a message. The edge cases (docs/acceptance.rst lists them with their sources):
 
 * ``perm="ro"`` and every light vector: refused (SPEC p.3: "devices must still reject writes
   to ro"); no values, or a member the vector does not have: refused.
@@ -27,6 +29,7 @@ message. The edge cases (docs/acceptance.rst lists them with their sources):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -34,8 +37,8 @@ from dataclasses import field
 from .enums import SwitchState
 from .numbers import parse_number
 
-__all__ = ["MemberShape", "VectorShape", "Verdict", "judge", "short_number", "text_refusal",
-           "within_limits"]
+__all__ = ["Limits", "MemberShape", "VectorShape", "Verdict", "judge", "parse_limit",
+           "short_number", "text_refusal", "vector_shape", "within_limits"]
 
 # Longest member name or value quoted in a message (they may come from a browser or a peer).
 _QUOTE = 40
@@ -43,7 +46,9 @@ _QUOTE = 40
 
 @dataclass(frozen=True, slots=True)
 class MemberShape:
-    """What the rule needs of one member: a number's limits as floats, a switch's state."""
+    """What the rule needs of one member: a number's limits as floats. ``value`` is not read
+    by `judge` and `vector_shape` leaves it blank, so a shape lasts as long as the vector's
+    definition and the faces' shapes of one vector are equal."""
 
     name: str
     min: float = 0.0
@@ -90,6 +95,48 @@ class Verdict:
         if self.member is not None:
             where += "." + _clip(self.member)
         return f"{where}: {self.reason}"
+
+
+# A number member's min, max and step, each as the wire text or a number (`parse_limit`).
+Limits = tuple[object, object, object]
+
+
+def parse_limit(value: object) -> float:
+    """A number's ``min``, ``max`` or ``step`` as a float: wire text (integer, real or
+    sexagesimal) or an int/float. Anything else (blank, unreadable, not finite, absent) is 0.0,
+    which imposes nothing: a limit a device sent wrong must not refuse every value."""
+    if isinstance(value, str):
+        try:
+            return parse_number(value)
+        except ValueError:
+            return 0.0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            return 0.0
+        return number if math.isfinite(number) else 0.0
+    return 0.0
+
+
+def vector_shape(device: str, name: str, kind: str, perm: object, rule: object,
+                 members: Iterable[str],
+                 limits: Mapping[str, Limits] | None = None) -> VectorShape:
+    """The one way to build a `VectorShape`, from a vector's plain description: ``kind`` as
+    ``Number`` or ``NumberVector``; ``perm`` ``ro``/``wo``/``rw`` (blank is ``ro``; a light is
+    always ``ro``); ``rule`` kept for a switch only; the members' names in order and, for a
+    number vector, member -> (min, max, step) as wire text or numbers (`parse_limit`).
+    Every face calls it with what it holds, so equal descriptions give equal shapes."""
+    kind = kind.removesuffix("Vector")
+    perm_text = "ro" if kind == "Light" or not perm else str(perm)
+    rule_text = str(rule) if kind == "Switch" and rule else None
+    number_limits = limits if kind == "Number" and limits is not None else {}
+    shapes: dict[str, MemberShape] = {}
+    for member in members:
+        low, high, step = number_limits.get(member, (None, None, None))
+        shapes[member] = MemberShape(member, parse_limit(low), parse_limit(high),
+                                     parse_limit(step))
+    return VectorShape(device, name, kind, perm_text, rule_text, shapes)
 
 
 def judge(shape: VectorShape, values: Mapping[str, object]) -> Verdict:

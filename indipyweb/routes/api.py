@@ -22,6 +22,7 @@ from ..auth import viewer
 from ..site import site_of
 from ..source import InvalidValue
 from ..values import check_members
+from ..views import vector_view
 from .setvector import send
 
 __all__ = ["ROUTES", "json_body"]
@@ -60,16 +61,17 @@ async def api_set(request: Request) -> Response:
     site = site_of(request)
     device, name = request.path_params["device"], request.path_params["vector"]
     body = await json_body(request)
-    vec = site.source.vector(device, name)
-    if vec is None:
+    found = site.source.vector(device, name)
+    if found is None:
         raise HTTPException(404, f"no vector {device}.{name}")
+    vec = vector_view(found)
     members = body.get("members")
     timeout = body.get("timeout", site.set_timeout)
     if not isinstance(members, dict):
         raise HTTPException(400, 'send {"members": {"NAME": value, ...}}')
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise HTTPException(400, "timeout: seconds, more than 0 and at most 600")
-    if vec["vectortype"] == "BLOBVector":
+    if vec.is_blob:
         raise HTTPException(400, "BLOBs are uploaded from the device page, not the JSON API")
     try:
         checked = check_members(vec, members)

@@ -23,6 +23,7 @@ from ..source import InvalidValue
 from ..source import SetResult
 from ..values import check_members
 from ..values import form_members
+from ..views import vector_view
 
 __all__ = ["ROUTES", "send"]
 
@@ -34,9 +35,10 @@ async def set_vector(request: Request) -> Response:
     site = site_of(request)
     device, name = request.path_params["device"], request.path_params["vector"]
     form = await request.form()  # parsed (with the upload limits) by the CSRF check
-    vec = site.source.vector(device, name)
-    if vec is None:
+    found = site.source.vector(device, name)
+    if found is None:
         raise HTTPException(404, f"no vector {device}.{name}")
+    vec = vector_view(found)
     uploads: dict[str, tuple[str, bytes]] = {}
     for key, value in form.multi_items():
         if key.startswith("f.") and isinstance(value, UploadFile) and value.filename:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from serverkit import RawClient
 
-from indipyclient.model.outgoing import vector_shape
 from indipyclient.model.tree import Model
 from indipycore.protocol import events as pe
 from indipycore.protocol import parse_element
@@ -57,7 +56,7 @@ async def test_indilib_refuses_what_the_shared_rule_refuses(
     for name, kind, values, ours, theirs in cases:
         vector = model.vector(SCOPE, name)
         assert vector is not None, name
-        verdict = judge(vector_shape(vector), values)
+        verdict = judge(vector.shape, values)
         assert not verdict and verdict.message.startswith(ours), verdict
         client.frames.clear()
         await client.send(serialise(_request(kind, name, values)))
@@ -68,7 +67,7 @@ async def test_indilib_refuses_what_the_shared_rule_refuses(
 
     vector = model.vector(SCOPE, "ON_COORD_SET")
     assert vector is not None
-    assert judge(vector_shape(vector), {"SLEW": ON})
+    assert judge(vector.shape, {"SLEW": ON})
     client.frames.clear()
     await client.send(serialise(_request(pe.NewSwitchVector, "ON_COORD_SET", {"SLEW": ON})))
     answer = await client.wait_for("setSwitchVector", name="ON_COORD_SET")

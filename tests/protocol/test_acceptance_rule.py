@@ -12,8 +12,12 @@ from hypothesis import strategies as st
 from indipycore.protocol.acceptance import MemberShape
 from indipycore.protocol.acceptance import VectorShape
 from indipycore.protocol.acceptance import judge
+from indipycore.protocol.acceptance import parse_limit
 from indipycore.protocol.acceptance import text_refusal
+from indipycore.protocol.acceptance import vector_shape
 from indipycore.protocol.acceptance import within_limits
+from indipycore.protocol.enums import Perm
+from indipycore.protocol.enums import Rule
 from indipycore.protocol.enums import SwitchState
 from indipycore.protocol.numbers import parse_number
 
@@ -88,3 +92,30 @@ def test_read_only_unknown_members_and_nothing_given_are_refused_for_any_kind() 
         assert judge(writable, {"Y": "1"}).message == "D.V.Y: unknown member"
     light = VectorShape("D", "L", "Light", "ro", None, {"X": MemberShape("X")})
     assert judge(light, {"X": "Ok"}).message == "D.L: the LightVector is read-only"
+
+
+def test_one_limit_parser_reads_text_and_numbers_alike() -> None:
+    """Wire text (sexagesimal too) and numbers give the same float; what is not a finite
+    number imposes nothing (0.0), as a limit a device sent wrong must not refuse every value."""
+    assert parse_limit("-1:30") == parse_limit(-1.5) == -1.5
+    assert parse_limit(" 100 ") == parse_limit(100) == 100.0
+    for nothing in ("", "nan", "abc", None, float("inf"), math.nan, True, 10**400):
+        assert parse_limit(nothing) == 0.0, nothing
+
+
+def test_one_shape_builder_reads_any_face_description_alike() -> None:
+    """`vector_shape` takes a face's own spelling (``NumberVector`` or ``Number``, enums or
+    text, limits as text or floats) and gives equal shapes; a light is read-only, a rule is
+    kept for switches only, a blank perm is ``ro``."""
+    as_text = vector_shape("D", "V", "NumberVector", "rw", None, ["X", "Y"],
+                           {"X": ("0", "1:30", "0.5"), "Y": ("0", "0", "0")})
+    as_floats = vector_shape("D", "V", "Number", Perm.RW, "OneOfMany", ("X", "Y"),
+                             {"X": (0.0, 1.5, 0.5), "Y": (0, 0, 0)})
+    assert as_text == as_floats
+    assert as_text.members["X"] == MemberShape("X", 0.0, 1.5, 0.5)
+    switch = vector_shape("D", "S", "SwitchVector", Perm.RW, Rule.ONE_OF_MANY, ["A"])
+    assert switch.rule == "OneOfMany" and type(switch.rule) is str
+    assert vector_shape("D", "L", "LightVector", "rw", None, ["A"]).perm == "ro"
+    assert vector_shape("D", "T", "Text", "", None, ["A"]).perm == "ro"
+    assert vector_shape("D", "T", "Text", "rw", None, ["A"], {"A": ("5", "1", "0")}) \
+        .members["A"] == MemberShape("A")  # limits only for numbers

@@ -1,0 +1,206 @@
+"""Typed views of the source's vectors: what the pages, the form check and the hub read.
+
+A `DeviceSource` hands out the snapshot's JSON shape (``dict``s, the shape of ``GET /api``);
+everything behind the routes reads a `VectorView` built from it here, once, instead of keys
+and type-name strings: ``view.is_number``, ``view.buttons``, ``member.is_on``, ``view.shape``
+(the value rule's `VectorShape`, built by the core's one `vector_shape` from the same limit
+texts the model holds, so the web judges a vector exactly as the library does). The templates
+ask the view; none compares a vector type's name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import PurePath
+from typing import Any
+
+from indipycore.protocol.acceptance import Limits
+from indipycore.protocol.acceptance import VectorShape
+from indipycore.protocol.acceptance import vector_shape
+
+from .blobfolder import BlobFile
+from .imaging.decoding import viewable
+
+__all__ = ["DeviceSummary", "MemberView", "VectorView", "device_summary", "vector_id",
+           "vector_view"]
+
+KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
+STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
+
+
+def vector_id(device: str, vector: str) -> str:
+    """An HTML id for a vector, whatever characters its names hold."""
+    return "v" + hashlib.sha1(f"{device}\0{vector}".encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """One member as the pages show it. ``value`` is the device's text (a BLOB's is "");
+    numbers add their format, limits (as the device sent them) and values read and formatted;
+    BLOBs the saved file's name (not its folder), its size and whether it can be shown."""
+
+    name: str
+    label: str
+    value: str = ""
+    formattedvalue: str = ""
+    floatvalue: float | None = None
+    format: str = ""
+    min: str = "0"
+    max: str = "0"
+    step: str = "0"
+    filename: str = ""
+    blobsize: int = 0
+    previewable: bool = False
+    viewable: bool = False
+
+    @property
+    def is_on(self) -> bool:
+        """A switch that is On."""
+        return self.value == "On"
+
+    @property
+    def has_step(self) -> bool:
+        """A number whose step is worth saying (INDI 1.7 p.6: 0 means none)."""
+        return self.step not in ("0", "0.0")
+
+
+@dataclass(frozen=True, slots=True)
+class VectorView:
+    """One vector as the pages show it and the form check reads it. ``kind`` is Text, Number,
+    Switch, Light or BLOB; ``vid`` its HTML id; ``history`` its plot's data (numbers) and
+    ``plot_open`` whether the plot starts open, filled in by the renderer."""
+
+    devicename: str
+    name: str
+    label: str
+    group: str
+    kind: str
+    state: str
+    perm: str
+    rule: str | None
+    timestamp: str
+    message: str
+    members: tuple[MemberView, ...]
+    vid: str = ""
+    history: str = ""
+    plot_open: bool = False
+    _by_name: Mapping[str, MemberView] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {m.name: m for m in self.members})
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == "Text"
+
+    @property
+    def is_number(self) -> bool:
+        return self.kind == "Number"
+
+    @property
+    def is_switch(self) -> bool:
+        return self.kind == "Switch"
+
+    @property
+    def is_light(self) -> bool:
+        return self.kind == "Light"
+
+    @property
+    def is_blob(self) -> bool:
+        return self.kind == "BLOB"
+
+    @property
+    def settable(self) -> bool:
+        """Whether a client may send it values (not read-only, not a light)."""
+        return self.perm != "ro" and not self.is_light
+
+    @property
+    def buttons(self) -> bool:
+        """A switch set by one click on a member's button (OneOfMany, AtMostOne) rather than
+        checkboxes and a Set button (AnyOfMany)."""
+        return self.is_switch and self.rule in ("OneOfMany", "AtMostOne")
+
+    @property
+    def at_most_one(self) -> bool:
+        """An AtMostOne switch: a click on the member that is On turns it Off."""
+        return self.is_switch and self.rule == "AtMostOne"
+
+    @property
+    def has_image(self) -> bool:
+        """A BLOB vector whose last file can be shown as an image."""
+        return any(m.viewable for m in self.members)
+
+    @property
+    def shape(self) -> VectorShape:
+        """What the value rule needs of this vector, from the core's one `vector_shape`."""
+        limits: dict[str, Limits] = {m.name: (m.min, m.max, m.step) for m in self.members}
+        return vector_shape(self.devicename, self.name, self.kind, self.perm, self.rule,
+                            self._by_name, limits)
+
+    def member(self, name: str) -> MemberView | None:
+        return self._by_name.get(name)
+
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSummary:
+    """One device on the instruments page: its vectors counted by state, worst first."""
+
+    name: str
+    nvectors: int
+    counts: tuple[tuple[str, int], ...]
+    worst: str
+    lastmessage: tuple[str, str] | None
+
+
+def vector_view(vec: Mapping[str, Any], blobs: bool = False) -> VectorView:
+    """The view of a vector in the snapshot shape (`DeviceSource.vector`); ``blobs``: the app
+    keeps a BLOB folder, so a saved image can be shown."""
+    kind = str(vec["vectortype"]).removesuffix("Vector")
+    kind = kind if kind in KINDS else "Text"
+    members = tuple(_member_view(kind, name, m, blobs) for name, m in vec["members"].items())
+    rule = vec.get("rule")
+    return VectorView(
+        devicename=str(vec["devicename"]), name=str(vec["name"]),
+        label=str(vec.get("label", "")), group=str(vec.get("group") or ""),
+        kind=kind, state=str(vec.get("state") or "Idle"), perm=str(vec.get("perm") or "ro"),
+        rule=rule if isinstance(rule, str) and rule else None,
+        timestamp=str(vec.get("timestamp") or ""), message=str(vec.get("message") or ""),
+        members=members, vid=vector_id(str(vec["devicename"]), str(vec["name"])))
+
+
+def _member_view(kind: str, name: str, m: Mapping[str, Any], blobs: bool) -> MemberView:
+    label = str(m.get("label", ""))
+    if kind == "Number":
+        floatvalue = m.get("floatvalue")
+        return MemberView(name, label, str(m.get("value", "")),
+                          str(m.get("formattedvalue", m.get("value", ""))),
+                          float(floatvalue) if isinstance(floatvalue, int | float) else None,
+                          str(m.get("format") or ""), str(m.get("min", "0")),
+                          str(m.get("max", "0")), str(m.get("step", "0")))
+    if kind == "BLOB":
+        # the source may give the saved file's path: the BLOB pages take its name
+        path = m.get("filename")
+        filename = PurePath(path).name if path else ""
+        size = m.get("blobsize")
+        return MemberView(name, label, filename=filename,
+                          blobsize=size if isinstance(size, int) else 0,
+                          previewable=bool(path) and BlobFile(filename, 0, 0).previewable,
+                          viewable=bool(filename) and blobs and viewable(filename))
+    value = m.get("value")
+    return MemberView(name, label, "" if value is None else str(value))
+
+
+def device_summary(name: str, dev: Mapping[str, Any]) -> DeviceSummary:
+    """A device of the snapshot as the instruments page lists it."""
+    counts: dict[str, int] = {}
+    for vec in dev["vectors"].values():
+        counts[vec["state"]] = counts.get(vec["state"], 0) + 1
+    worst = max(counts, key=lambda s: STATE_ORDER.get(s, 0), default="Idle")
+    ordered = tuple(sorted(counts.items(), key=lambda item: -STATE_ORDER.get(item[0], 0)))
+    last = dev["messages"][-1] if dev["messages"] else None
+    return DeviceSummary(name, len(dev["vectors"]), ordered, worst,
+                         (str(last[0]), str(last[1])) if last else None)
