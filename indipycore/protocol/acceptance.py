@@ -46,15 +46,14 @@ _QUOTE = 40
 
 @dataclass(frozen=True, slots=True)
 class MemberShape:
-    """What the rule needs of one member: a number's limits as floats. ``value`` is not read
-    by `judge` and `vector_shape` leaves it blank, so a shape lasts as long as the vector's
-    definition and the faces' shapes of one vector are equal."""
+    """What the rule needs of one member: a number's limits as floats. No current value: the
+    rule never reads one (indilib's IUUpdateSwitch resets a OneOfMany), so a shape lasts as long
+    as the vector's definition and the faces' shapes of one vector are equal."""
 
     name: str
     min: float = 0.0
     max: float = 0.0
     step: float = 0.0
-    value: str = ""
 
 
 @dataclass(frozen=True, slots=True)
