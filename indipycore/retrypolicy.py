@@ -12,19 +12,28 @@ in the shape redis-py gave its ``Retry`` and ``ExponentialBackoff``:
 * a ``Retry`` holds the backoff, how many failures in a row are allowed (``retries``, None for
   ever) and how long a run must last to count as a success (``stable_after``: a connection
   that drops at once, or a driver that dies at start, still backs off). It is configuration
-  only, so one may be shared: each loop that uses it takes its own ``Attempts`` counter.
+  only, so one may be shared: each loop that uses it takes its own ``Attempts`` counter;
+* ``Retry.call_with_retry(do, fail)`` is the one loop that follows it (redis-py's name and
+  shape): ``do()`` again after each failure it may retry, ``fail(error)`` first (where a loop
+  clears what it held and tells its users), then one log line with the delay, then the sleep.
+  Every reconnect and restart loop of the project is this call: a kept-up connection's ``do``
+  raises ``RunEnded`` when a run that was up ends, so a loss is a failure like a refusal.
 
-Standard library only, no asyncio: the users sleep (or wait for their stop event) themselves.
-The random source and the clock are injected, so the policy is tested without sleeping.
+Standard library only, and asyncio only inside ``call_with_retry`` (imported there), so the
+command-line tools that import the policy start without it. The random source, the clock and
+the sleep are injected, so the policy and its loop are tested without sleeping.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import time
+from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Literal
 from typing import Protocol
+from typing import TypeVar
 from typing import runtime_checkable
 
 __all__ = [
@@ -36,7 +45,11 @@ __all__ = [
     "NoBackoff",
     "RetriesExhausted",
     "Retry",
+    "RunEnded",
 ]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: ``"none"``: the delay itself; ``"full"``: uniform in (0, delay]; ``"equal"``: uniform in
 #: (delay / 2, delay] (half kept, half random).
@@ -45,7 +58,18 @@ _JITTER_SHARE: dict[str, float] = {"none": 0.0, "full": 1.0, "equal": 0.5}
 
 
 class RetriesExhausted(Exception):
-    """``retries`` failures in a row: the loop gives up (a driver exited for good)."""
+    """``retries`` failures in a row: the loop gives up (a driver exited for good). The last
+    failure is its ``__cause__``; ``failures`` says how many there were."""
+
+    def __init__(self, message: str, failures: int = 0) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+
+class RunEnded(Exception):
+    """A run that was up ended (a connection lost, a driver exited): raised by a kept-up loop's
+    ``do`` so that ``call_with_retry`` counts it as a failure, as it counts a refusal. Its text
+    says why (``closed by the server``)."""
 
 
 @runtime_checkable
@@ -111,8 +135,8 @@ class NoBackoff(ConstantBackoff):
 
 class Retry:
     """A backoff, a limit of failures in a row (None: for ever) and the length of a run that
-    resets the count (0: any success resets it). Configuration only: ``attempts()`` gives each
-    loop its own counter."""
+    resets the count (0: any success resets it). Configuration, and the loop that follows it
+    (``call_with_retry``): ``attempts()`` gives each loop its own counter."""
 
     def __init__(self, backoff: Backoff | None = None, retries: int | None = None, *,
                  stable_after: float = 0.0,
@@ -127,6 +151,58 @@ class Retry:
     def attempts(self) -> Attempts:
         """A fresh counter of failures for one loop (a connection, a driver's restarts)."""
         return Attempts(self)
+
+    async def call_with_retry(
+        self,
+        do: Callable[[], Awaitable[T]],
+        fail: Callable[[BaseException], Awaitable[object]] | None = None,
+        *,
+        errors: tuple[type[BaseException], ...] = (OSError, RunEnded),
+        retryable: Callable[[BaseException], bool] | None = None,
+        attempts: Attempts | None = None,
+        log: Callable[[BaseException, float], object] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> T:
+        """``do()`` until it returns (its result is returned): after each of ``errors`` that
+        ``retryable`` allows (by default all), ``fail(error)`` is awaited, the delay asked of
+        ``attempts`` (``RetriesExhausted`` past the limit, from the error), the failure logged
+        once with it (``log(error, delay)``, by default one INFO line) and the delay slept
+        (``sleep``, by default ``asyncio.sleep``, looked up at each failure).
+
+        ``attempts`` (by default a fresh one) is the loop's counter: a ``do`` that stays up
+        calls ``attempts.succeeded()`` once it is (connected, spawned), so a run lasting
+        ``stable_after`` resets the count; a ``do`` that returns succeeded too. Any other error
+        propagates, and so does a cancellation: an error caught while the task is being
+        cancelled (a library below turned the cancellation into one) ends the loop with
+        ``CancelledError`` instead of retrying, and the sleep is cancelled at once.
+        """
+        import asyncio  # here, not at the top: the command-line tools import this module
+
+        counter = attempts if attempts is not None else self.attempts()
+        while True:
+            try:
+                result = await do()
+            except errors as error:
+                if retryable is not None and not retryable(error):
+                    raise
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from error
+                if fail is not None:
+                    await fail(error)
+                try:
+                    delay = counter.failed()
+                except RetriesExhausted as exhausted:
+                    exhausted.failures = counter.failures
+                    raise exhausted from error
+                if log is not None:
+                    log(error, delay)
+                else:
+                    logger.info("%s; retrying in %.2f s", str(error) or type(error).__name__, delay)
+                await (sleep or asyncio.sleep)(delay)
+                continue
+            counter.succeeded()
+            return result
 
     def __repr__(self) -> str:
         return (f"Retry({self.backoff!r}, retries={self.retries}, "
@@ -164,7 +240,8 @@ class Attempts:
                 self.failures = 0
             self._started_at = None
         if self.retry.retries is not None and self.failures >= self.retry.retries:
-            raise RetriesExhausted(f"gave up after {self.failures} failures in a row")
+            raise RetriesExhausted(f"gave up after {self.failures} failures in a row",
+                                   self.failures)
         self.failures += 1
         return self.retry.backoff.compute(self.failures)
 

@@ -4,13 +4,14 @@ The client library's ``Connection`` turns what arrives into its model's client e
 needs the elements themselves (to store each, and to pass its bytes on unchanged). So this thin
 layer reads the server through the client library's reader, ``ServerStream`` (bounded, with flow
 control both ways), frames each read with the protocol core's ``Framer`` (``stream_frames``),
-keeps the connection up with the same reconnect policy (a ``Retry``,
-``indipycore.retrypolicy``: by default ``bridge_retry()``), and hands the complete frames of
-each read to the bridge's ``on_frames`` at once (awaited: a slow store slows the reading,
-nothing piles up), so a burst costs the bridge one redis pipeline per read instead of one per
-element. Pings are answered at once (indilib >= 1.9.7 drivers wait for the answer before their
-next BLOB). Where our server reaches a bridge as a remote server (``listen``), the bridge reads
-it the same way (``served_frames``).
+keeps the connection up with the same reconnect policy and loop (a ``Retry`` and its
+``call_with_retry``, ``indipycore.retrypolicy``: by default ``bridge_retry()``), each attempt
+bounded by the connect timeout of every INDI connection (``indipycore.connecting``), and hands
+the complete frames of each read to the bridge's ``on_frames`` at once (awaited: a slow store
+slows the reading, nothing piles up), so a burst costs the bridge one redis pipeline per read
+instead of one per element. Pings are answered at once (indilib >= 1.9.7 drivers wait for
+the answer before their next BLOB). Where our server reaches a bridge as a remote server
+(``listen``), the bridge reads it the same way (``served_frames``).
 
 What the bridge sends goes through a bounded queue (``send``): past ``max_queue`` elements the
 newest is dropped and logged. On every (re)connection ``<getProperties version="1.7"/>`` is
@@ -28,6 +29,8 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 
 from indipyclient.session.serverstream import ServerStream
+from indipycore.connecting import CONNECT_TIMEOUT
+from indipycore.connecting import connect_within
 from indipycore.logbudget import WarningBudget
 from indipycore.logbudget import clip
 from indipycore.protocol import Frame
@@ -38,9 +41,11 @@ from indipycore.protocol import serialise
 from indipycore.protocol.frames import FrameChunk
 from indipycore.protocol.frames import FrameEnd
 from indipycore.protocol.frames import FrameHead
+from indipycore.retrypolicy import Attempts
 from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
+from indipycore.retrypolicy import RunEnded
 
 __all__ = ["IndiLink", "bridge_retry", "check_cancelled", "listen", "ping_reply", "served_frames",
            "stop_task", "stream_frames"]
@@ -188,13 +193,16 @@ class IndiLink:
                  on_connect: Hook = _nothing, on_lost: Hook = _nothing,
                  backoff: Backoff | None = None, max_queue: int = 1000,
                  max_element_size: int = 512 * 1024 * 1024, stable_after: float = 5.0,
-                 retry: Retry | None = None) -> None:
+                 retry: Retry | None = None,
+                 connect_timeout: float | None = CONNECT_TIMEOUT) -> None:
         self.host = host
         self.port = port
         self.on_frames = on_frames
         self.on_connect = on_connect
         self.on_lost = on_lost
         self.retry = retry or bridge_retry(backoff, stable_after)
+        #: Seconds one attempt to connect may take (``indipycore.connecting``; None: no bound).
+        self.connect_timeout = connect_timeout
         self.max_element_size = max_element_size
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(max_queue)
         self._budget = WarningBudget(noun="elements dropped")
@@ -215,38 +223,49 @@ class IndiLink:
 
     async def run(self) -> None:
         """Connect, serve and reconnect until cancelled (or a ``retry`` with a limit gives up:
-        ``RetriesExhausted``)."""
+        ``RetriesExhausted``): each attempt is ``_attempt``, retried by the one loop,
+        ``Retry.call_with_retry``."""
         attempts = self.retry.attempts()
-        while True:
-            try:
-                _, stream = await asyncio.get_running_loop().create_connection(
-                    ServerStream, self.host, self.port)
-            except OSError as exc:
-                delay = attempts.failed()
-                logger.info("cannot connect to INDI server %s:%s (%s); retrying in %.2f s",
-                            self.host, self.port, exc.strerror or exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            attempts.succeeded()
-            logger.info("connected to INDI server %s:%s", self.host, self.port)
-            # What was queued for a lost connection is stale: the server is asked afresh.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            stream.write(GET_PROPERTIES)
-            self.connected.set()
-            try:
-                await self.on_connect()
-                await self._session(stream)
-            except (ConnectionError, OSError) as exc:
-                logger.info("INDI server %s:%s: %s", self.host, self.port, exc)
-            finally:
-                self.connected.clear()
-                stream.close()
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(stream.wait_closed())
-            logger.info("connection to INDI server %s:%s lost", self.host, self.port)
-            await self.on_lost()
-            await asyncio.sleep(attempts.failed())
+        await self.retry.call_with_retry(lambda: self._attempt(attempts), self._failed,
+                                         attempts=attempts, log=self._log_failure)
+
+    async def _attempt(self, attempts: Attempts) -> None:
+        """One connection: made within ``connect_timeout`` (a server that never answers is a
+        ``TimeoutError``, retried as a refusal is), served until lost (``RunEnded``)."""
+        _, stream = await connect_within(asyncio.get_running_loop().create_connection(
+            ServerStream, self.host, self.port), self.connect_timeout)
+        attempts.succeeded()
+        logger.info("connected to INDI server %s:%s", self.host, self.port)
+        # What was queued for a lost connection is stale: the server is asked afresh.
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        stream.write(GET_PROPERTIES)
+        self.connected.set()
+        reason = "closed by the server"
+        try:
+            await self.on_connect()
+            await self._session(stream)
+        except OSError as exc:  # ConnectionError: the connection went
+            reason = str(exc) or type(exc).__name__
+        finally:
+            self.connected.clear()
+            stream.close()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(stream.wait_closed())
+        raise RunEnded(reason)
+
+    async def _failed(self, error: BaseException) -> None:
+        if isinstance(error, RunEnded):
+            await self.on_lost()  # the bridge clears what it stored of this server
+
+    def _log_failure(self, error: BaseException, delay: float) -> None:
+        if isinstance(error, RunEnded):
+            logger.info("connection to INDI server %s:%s lost (%s); reconnecting in %.2f s",
+                        self.host, self.port, error, delay)
+        else:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            logger.info("cannot connect to INDI server %s:%s (%s); retrying in %.2f s",
+                        self.host, self.port, reason, delay)
 
     async def _session(self, stream: ServerStream) -> None:
         """Read until EOF while a second task writes the queue; the writer ends with it."""

@@ -5,7 +5,7 @@
 ``publish`` queued (bounded: past ``max_queue`` the newest is dropped and logged; several
 in flight at once, in order), and
 reconnects when the broker goes away as its ``retry`` says (``bridge_retry()``: a capped
-backoff with jitter). A site's link has a Last Will
+backoff with jitter), in the project's one loop (``Retry.call_with_retry``). A site's link has a Last Will
 (``offline``, retained) on its status topic and publishes ``online`` (retained) on every
 connection, and ``offline`` when stopped cleanly. ``on_lost`` is awaited when a connection
 that was up is lost (not when the link is stopped).
@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import aiomqtt
 
 from indipycore.logbudget import WarningBudget
+from indipycore.retrypolicy import Attempts
 from indipycore.retrypolicy import Retry
 
 from .hosts import MqttServer
@@ -96,6 +97,7 @@ class MqttLink:
         self._lost_event = asyncio.Event()  # set while not connected (`send` stops waiting)
         self._lost_event.set()
         self._room = asyncio.Event()  # set when `_send` takes from the queue
+        self._was_up = False  # this session connected (its loss awaits `on_lost`)
 
     def publish(self, topic: str, payload: bytes | bytearray, retain: bool = False) -> bool:
         """Queue one message; False (logged) when the queue is full. A bytearray is sent as
@@ -145,43 +147,55 @@ class MqttLink:
 
     async def run(self) -> None:
         """Connect, serve and reconnect until cancelled (``MqttRefused`` ends it, and a
-        ``retry`` with a limit that gives up: ``RetriesExhausted``)."""
+        ``retry`` with a limit that gives up: ``RetriesExhausted``): each session is
+        ``_attempt``, retried by the one loop, ``Retry.call_with_retry``."""
         attempts = self.retry.attempts()
-        while True:
-            client = self._client()
-            was_up = False
-            try:
-                async with client:
-                    attempts.succeeded()
-                    logger.info("%s connected to MQTT broker %s:%s", self.mqtt_id,
-                                self.host.host, self.host.port)
-                    for topic in self.subscriptions:
-                        await client.subscribe(topic, qos=self.qos)
+        await self.retry.call_with_retry(
+            lambda: self._attempt(attempts), self._failed,
+            errors=(aiomqtt.MqttError, OSError),  # ssl.SSLError is an OSError
+            retryable=lambda error: not isinstance(error, MqttRefused),
+            attempts=attempts, log=self._log_failure)
+
+    async def _attempt(self, attempts: Attempts) -> None:
+        """One session with the broker, until it is lost (an ``MqttError``)."""
+        client = self._client()
+        self._was_up = False
+        try:
+            async with client:
+                attempts.succeeded()
+                logger.info("%s connected to MQTT broker %s:%s", self.mqtt_id,
+                            self.host.host, self.host.port)
+                for topic in self.subscriptions:
+                    await client.subscribe(topic, qos=self.qos)
+                if self.status_topic is not None:
+                    await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
+                self.connected.set()
+                self._lost_event.clear()
+                self._was_up = True
+                try:
+                    await self.on_connect()
+                    await self._session(client)
+                finally:
+                    self.connected.clear()
+                    self._lost_event.set()
                     if self.status_topic is not None:
-                        await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
-                    self.connected.set()
-                    self._lost_event.clear()
-                    was_up = True
-                    try:
-                        await self.on_connect()
-                        await self._session(client)
-                    finally:
-                        self.connected.clear()
-                        self._lost_event.set()
-                        if self.status_topic is not None:
-                            await self._say_offline(client)
-            except aiomqtt.MqttCodeError as exc:
-                code = getattr(exc.rc, "value", exc.rc)
-                if code in _REFUSED:
-                    raise MqttRefused(
-                        f"MQTT broker {self.host.host}:{self.host.port} refused {self.mqtt_id}:"
-                        f" {exc} (check the username and password)") from None
-                self._lost(exc)
-            except (aiomqtt.MqttError, OSError, ssl.SSLError) as exc:
-                self._lost(exc)
-            if was_up:
-                await self.on_lost()
-            await asyncio.sleep(attempts.failed())
+                        await self._say_offline(client)
+        except aiomqtt.MqttCodeError as exc:
+            code = getattr(exc.rc, "value", exc.rc)
+            if code in _REFUSED:
+                raise MqttRefused(
+                    f"MQTT broker {self.host.host}:{self.host.port} refused {self.mqtt_id}:"
+                    f" {exc} (check the username and password)") from None
+            raise
+
+    async def _failed(self, error: BaseException) -> None:
+        if self._was_up:  # a connection that was up is lost (not one that never was)
+            self._was_up = False
+            await self.on_lost()
+
+    def _log_failure(self, error: BaseException, delay: float) -> None:
+        logger.warning("%s: MQTT broker %s:%s: %s; reconnecting in %.2f s", self.mqtt_id,
+                       self.host.host, self.host.port, error, delay)
 
     async def _say_offline(self, client: aiomqtt.Client) -> None:
         """A clean stop says ``offline`` itself (the Last Will is only for a lost link)."""
@@ -196,10 +210,6 @@ class MqttLink:
             with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError, TimeoutError):
                 await asyncio.wait_for(saying, 2)
             raise
-
-    def _lost(self, exc: BaseException) -> None:
-        logger.warning("%s: MQTT broker %s:%s: %s; reconnecting", self.mqtt_id, self.host.host,
-                       self.host.port, exc)
 
     async def _session(self, client: aiomqtt.Client) -> None:
         sending = asyncio.create_task(self._send(client))

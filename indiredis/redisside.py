@@ -13,7 +13,8 @@ a known device for new vectors and enableBLOB), noted in the store (a new vector
 device it is for. Anything else is logged and dropped; the bridge goes on.
 
 Redis lost: every store write is retried as the ``retry`` says (``bridge_retry()``: a capped
-backoff with jitter, reset by the first write that works); once redis answers again the
+backoff with jitter, reset by the first write that works), in the project's one loop
+(``Retry.call_with_retry``: the writes share one count, the subscriptions each their own); once redis answers again the
 keys are rebuilt from scratch (``resync``: the sources are asked for everything again), since a
 restarted redis has lost them. A redis that refuses the password (redis-py's
 ``AuthenticationError``) is not retried: the error ends the bridge, so a wrong password is seen.
@@ -108,7 +109,8 @@ async def follow_channel(redis: aioredis.Redis, host: RedisServer, channel: str,
     subscribe again after the ``retry``'s delay. A refused password ends it (unless not
     ``refused_ends``), and so does a cancellation redis-py turned into an error."""
     attempts = retry.attempts()
-    while True:
+
+    async def listen() -> None:
         pubsub = redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(channel)
@@ -118,18 +120,20 @@ async def follow_channel(redis: aioredis.Redis, host: RedisServer, channel: str,
                 message = await next_published(pubsub)
                 if message is not None and message.get("type") == "message":
                     await on_message(bytes(message["data"]))
-        except _DOWN as exc:
-            if refused_ends:
-                _raise_if_refused(exc)
-            _raise_if_cancelled()
-            delay = attempts.failed()
-            logger.warning("redis %s:%s, %s: %s; again in %.2f s", host.host, host.port,
-                           channel, exc, delay)
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def lost(error: BaseException) -> None:
         on_lost()
-        await asyncio.sleep(delay)
+
+    def say(error: BaseException, delay: float) -> None:
+        logger.warning("redis %s:%s, %s: %s; again in %.2f s", host.host, host.port, channel,
+                       error, delay)
+
+    await retry.call_with_retry(listen, lost, errors=_DOWN,
+                                retryable=_not_refused if refused_ends else None,
+                                attempts=attempts, log=say)
 
 
 def connect_redis(host: RedisServer) -> aioredis.Redis:
@@ -141,11 +145,10 @@ def connect_redis(host: RedisServer) -> aioredis.Redis:
                           health_check_interval=10, retry=RedisRetry(NoBackoff(), 0))
 
 
-def _raise_if_refused(exc: BaseException) -> None:
+def _not_refused(exc: BaseException) -> bool:
     """A wrong or missing password is no outage: retrying it would only hide it (redis-py makes
     AuthenticationError a ConnectionError), so it ends the bridge."""
-    if isinstance(exc, AuthenticationError):
-        raise exc
+    return not isinstance(exc, AuthenticationError)
 
 
 def _raise_if_cancelled() -> None:
@@ -226,20 +229,14 @@ class RedisSide:
         if not ops:
             return
         failed = False
-        while True:
-            try:
-                intact = await self._pipeline(ops)
-            except _DOWN as exc:
-                _raise_if_refused(exc)
-                _raise_if_cancelled()
-                failed = True
-                delay = self._writes.failed()
-                logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
-                               self.host.port, exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            break
-        self._writes.succeeded()
+
+        async def down(error: BaseException) -> None:
+            nonlocal failed
+            failed = True
+
+        intact = await self.retry.call_with_retry(
+            lambda: self._pipeline(ops), down, errors=_DOWN, retryable=_not_refused,
+            attempts=self._writes, log=self._write_failed)
         if failed or not intact:
             logger.info("redis %s:%s is back: rebuilding the store", self.host.host,
                         self.host.port)
@@ -247,19 +244,12 @@ class RedisSide:
 
     async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` (redis commands), retrying with backoff while redis is down."""
-        while True:
-            try:
-                await action()
-            except _DOWN as exc:
-                _raise_if_refused(exc)
-                _raise_if_cancelled()
-                delay = self._writes.failed()
-                logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host,
-                               self.host.port, exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            self._writes.succeeded()
-            return
+        await self.retry.call_with_retry(action, errors=_DOWN, retryable=_not_refused,
+                                         attempts=self._writes, log=self._write_failed)
+
+    def _write_failed(self, error: BaseException, delay: float) -> None:
+        logger.warning("redis %s:%s: %s; retrying in %.2f s", self.host.host, self.host.port,
+                       error, delay)
 
     async def resync(self) -> None:
         """Forget everything stored and ask every source for all of it again."""

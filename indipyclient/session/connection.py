@@ -22,8 +22,12 @@ into their elements (``attachedblobs``) and reach the program as inline ones wou
   folder is set, or the program asked), as indipyclient 0.9.4 does;
 * received BLOBs are written to the BLOB folder by a worker thread (``blobfiles``), one at a
   time, before the next element is read;
+* each attempt to connect is bounded by ``connect_timeout`` (``CONNECT_TIMEOUT``, 10 s, the
+  one bound of every INDI connection: ``indipycore.connecting``), so a host that never
+  answers is a failure like a refusal;
 * on loss the model is cleared and ``ConnectionLost`` delivered; then it retries as its
-  ``Retry`` says (``indipycore.retrypolicy``, the project's one policy; by default 0.5 s
+  ``Retry`` says, in its one loop (``Retry.call_with_retry``: ``indipycore.retrypolicy``, the
+  project's one policy; by default 0.5 s
   doubling to 10 s with equal jitter, for ever, counted from 0 again once a connection has
   stayed up ``stable_after`` seconds). A ``Retry`` with a limit ends ``run()`` with
   ``NotConnected`` when it is used up.
@@ -59,6 +63,8 @@ from indipyclient.model.incoming import Item
 from indipyclient.model.properties import BLOBVector
 from indipyclient.model.tree import Model
 from indipycore import retrypolicy
+from indipycore.connecting import CONNECT_TIMEOUT
+from indipycore.connecting import connect_within
 from indipycore.logbudget import WarningBudget
 from indipycore.logbudget import clip
 from indipycore.protocol import BLOBEnable
@@ -79,6 +85,7 @@ from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
+from indipycore.retrypolicy import RunEnded
 
 from .serverstream import ServerStream
 from .unixaddress import server_label
@@ -124,15 +131,11 @@ def default_retry(backoff: Backoff | None = None, stable_after: float = 5.0) -> 
 Deliver = Callable[[events.Event], Awaitable[None]]
 
 
-#: Seconds one attempt to connect may take (a host that drops the packets answers nothing).
-CONNECT_TIMEOUT = 10.0
-
-
 def failure_reason(exc: OSError) -> str:
     """Why an attempt to connect failed, as the OS says it (``Connection refused``, ``Name or
-    service not known``, ...), or ``timed out after 10 s``."""
+    service not known``, ...), or ``timed out after 10 s`` (``connect_within``'s words)."""
     if isinstance(exc, TimeoutError) and not exc.strerror:
-        return f"timed out after {CONNECT_TIMEOUT:g} s"
+        return str(exc) or f"timed out after {CONNECT_TIMEOUT:g} s"
     if exc.errno is not None and exc.errno > 0:  # asyncio's strerror is "Connect call failed"
         return os.strerror(exc.errno)
     if exc.errno is None:  # asyncio's "Multiple exceptions: [Errno 111] ..., [Errno 99] ..."
@@ -159,6 +162,7 @@ class Connection:
         stable_after: float = 5.0,
         max_element_size: int = MAX_ELEMENT_SIZE,
         retry: Retry | None = None,
+        connect_timeout: float | None = CONNECT_TIMEOUT,
     ) -> None:
         self.host = host
         self.port = port
@@ -171,6 +175,8 @@ class Connection:
         self.blobfolder = blobfolder
         self.retry = retry if retry is not None else default_retry(backoff, stable_after)
         self.max_element_size = max_element_size
+        #: Seconds one attempt to connect may take (``indipycore.connecting``; None: no bound).
+        self.connect_timeout = connect_timeout
         self.default_blob_mode = BLOBEnable.ALSO if blobfolder else BLOBEnable.NEVER
         # What the program asked with enableBLOB, by (device, vector or None): resent on connect.
         self.blob_modes: dict[tuple[str, str | None], BLOBEnable] = {}
@@ -246,53 +252,65 @@ class Connection:
 
     async def run(self) -> None:
         """Connect, serve and reconnect until cancelled (or the ``retry`` gives up:
-        ``NotConnected``)."""
+        ``NotConnected``): each attempt is ``_attempt``, retried by the one loop,
+        ``Retry.call_with_retry``."""
         attempts = self.retry.attempts()
-        while True:
-            self.attempts += 1
-            try:
-                async with asyncio.timeout(CONNECT_TIMEOUT):
-                    if self.unix_path is not None:
-                        _, stream = await open_unix(self.unix_path, ServerStream)
-                    else:
-                        _, stream = await asyncio.get_running_loop().create_connection(
-                            ServerStream, self.host, self.port)
-            except OSError as exc:  # TimeoutError too: a host that never answers
-                self.last_failure = failure_reason(exc)
-                delay = self._next_delay(attempts, self.last_failure)
-                logger.info("cannot connect to %s (%s); retrying in %.2f s", self.label,
-                            self.last_failure, delay)
-                await asyncio.sleep(delay)
-                continue
-            self.last_failure = ""
-            attempts.succeeded()
-            reason = "closed by the server"
-            try:
-                self._writer = stream
-                logger.info("connected to %s", self.label)
-                await self._greet()
-                await self._tell(events.ConnectionMade())
-                reason = await self._serve(stream)
-            except (ConnectionError, NotConnected) as exc:
-                reason = str(exc) or type(exc).__name__
-            finally:
-                self._writer = None
-                self._pending.clear()
-                stream.close()  # nothing is read after this: its descriptors are all in
-                stream.close_fds()  # (those received with bytes never read: closed now)
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(stream.wait_closed())
-            logger.info("connection to %s lost: %s", self.label, reason)
-            self.model.clear()
-            await self._tell(events.ConnectionLost(reason))
-            await asyncio.sleep(self._next_delay(attempts, reason))
-
-    def _next_delay(self, attempts: Attempts, reason: str) -> float:
         try:
-            return attempts.failed()
+            await self.retry.call_with_retry(lambda: self._attempt(attempts), self._failed,
+                                             attempts=attempts, log=self._log_failure)
         except RetriesExhausted as exc:
-            raise NotConnected(f"gave up on {self.label} after {attempts.failures} "
+            cause = exc.__cause__
+            reason = failure_reason(cause) if isinstance(cause, OSError) else str(cause)
+            raise NotConnected(f"gave up on {self.label} after {exc.failures} "
                                f"failures in a row ({reason})") from exc
+
+    async def _attempt(self, attempts: Attempts) -> None:
+        """One connection: made (OSError, TimeoutError past ``connect_timeout``: a host that
+        never answers), greeted and served until it is lost (``RunEnded``, with the reason)."""
+        self.attempts += 1
+        if self.unix_path is not None:
+            _, stream = await connect_within(open_unix(self.unix_path, ServerStream),
+                                             self.connect_timeout)
+        else:
+            _, stream = await connect_within(asyncio.get_running_loop().create_connection(
+                ServerStream, self.host, self.port), self.connect_timeout)
+        self.last_failure = ""
+        attempts.succeeded()
+        reason = "closed by the server"
+        try:
+            self._writer = stream
+            logger.info("connected to %s", self.label)
+            await self._greet()
+            await self._tell(events.ConnectionMade())
+            reason = await self._serve(stream)
+        except OSError as exc:  # NotConnected and ConnectionError: the connection went
+            reason = str(exc) or type(exc).__name__
+        finally:
+            self._writer = None
+            self._pending.clear()
+            stream.close()  # nothing is read after this: its descriptors are all in
+            stream.close_fds()  # (those received with bytes never read: closed now)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(stream.wait_closed())
+        raise RunEnded(reason)
+
+    async def _failed(self, error: BaseException) -> None:
+        """Before the delay is asked for: a lost connection's model cleared and
+        ``ConnectionLost`` told; a failed attempt's reason kept in ``last_failure`` (so an
+        observer of the backoff, the terminal, can show it)."""
+        if isinstance(error, RunEnded):
+            self.model.clear()
+            await self._tell(events.ConnectionLost(str(error)))
+        elif isinstance(error, OSError):
+            self.last_failure = failure_reason(error)
+
+    def _log_failure(self, error: BaseException, delay: float) -> None:
+        if isinstance(error, RunEnded):
+            logger.info("connection to %s lost: %s; reconnecting in %.2f s", self.label, error,
+                        delay)
+        else:
+            logger.info("cannot connect to %s (%s); retrying in %.2f s", self.label,
+                        self.last_failure, delay)
 
     async def _greet(self) -> None:
         greeting = [serialise(GetProperties(version="1.7"))]

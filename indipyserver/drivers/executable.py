@@ -40,6 +40,7 @@ from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
+from indipycore.retrypolicy import RunEnded
 from indipyserver.blobs.attached import AttachedBlobs
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers
@@ -200,38 +201,50 @@ class ExDriverConnection(DriverConnection):
             process.terminate()
 
     async def run(self, router: DriverSide) -> None:
-        """Run the driver for the life of the server, restarting it when it dies."""
+        """Run the driver for the life of the server, restarting it when it dies: each life is
+        ``_life``, restarted by the one loop, ``Retry.call_with_retry``, until stopped, never
+        runnable, or dead ``max_restarts`` times in a row (exited for good)."""
         try:
-            while not self._stop_requested:
-                await self._run_once(router)
-                if self._stop_requested:
-                    break
-                if self.unrunnable:
-                    # Never ran and cannot be executed: retrying would only repeat the error
-                    # for minutes (indiserver spends its -r restarts on it within a second).
-                    self.exited_for_good = True
-                    return
-                self._restarting = True
-                try:
-                    delay = self.restarts.failed()
-                except RetriesExhausted:
-                    self.exited_for_good = True
-                    logger.error(
-                        "driver %s exited for good after %d restarts",
-                        self.label,
-                        self.restarts.failures,
-                    )
-                    return
-                logger.warning("restarting driver %s in %.1f s", self.label, delay)
-                try:
-                    async with asyncio.timeout(delay):  # (wait_for can lose a cancellation)
-                        await self._stop_event.wait()
-                except TimeoutError:
-                    pass
+            await self.retry.call_with_retry(
+                lambda: self._life(router), self._died, errors=(RunEnded,),
+                attempts=self.restarts, log=self._log_restart, sleep=self._wait_unless_stopped)
+        except RetriesExhausted as exc:
+            self.exited_for_good = True
+            logger.error("driver %s exited for good after %d restarts", self.label,
+                         exc.failures)
         finally:
             # Asked for by the FIFO: said; the server shutting down: each driver is not news.
             level = logging.INFO if self._stop_requested and not _cancelling() else logging.DEBUG
             logger.log(level, "driver %s stopped", self.label)
+
+    async def _life(self, router: DriverSide) -> None:
+        """One run of the driver: ``RunEnded`` when it died (to be restarted); returns when it
+        was stopped, or cannot be executed at all."""
+        if self._stop_requested:
+            return
+        await self._run_once(router)
+        if self._stop_requested:
+            return
+        if self.unrunnable:
+            # Never ran and cannot be executed: retrying would only repeat the error for
+            # minutes (indiserver spends its -r restarts on it within a second).
+            self.exited_for_good = True
+            return
+        raise RunEnded(f"driver {self.label} died")
+
+    async def _died(self, error: BaseException) -> None:
+        self._restarting = True  # the next start is logged as a recovery
+
+    def _log_restart(self, error: BaseException, delay: float) -> None:
+        logger.warning("restarting driver %s in %.1f s", self.label, delay)
+
+    async def _wait_unless_stopped(self, delay: float) -> None:
+        """The delay before a restart, cut short by ``stop()`` (``_life`` then returns)."""
+        try:
+            async with asyncio.timeout(delay):  # (wait_for can lose a cancellation)
+                await self._stop_event.wait()
+        except TimeoutError:
+            pass
 
     async def _run_once(self, router: DriverSide) -> None:
         loop = asyncio.get_running_loop()

@@ -3,7 +3,9 @@
 indiserver calls ``Bye()`` when a remote cannot be reached, at start or on reconnect, killing the
 whole server (INDI issue #1927). Here a failed or lost remote is logged, its devices are deleted
 for the clients (``router.driver_lost``), and the connection is retried with backoff, forever
-(the project's one policy, ``indipycore.retrypolicy``: ``retry=`` or ``backoff=``).
+(the project's one policy and loop, ``indipycore.retrypolicy``: ``retry=`` or ``backoff=``).
+Each attempt is bounded by the one connect timeout of every INDI connection
+(``indipycore.connecting``; ``connect_timeout=``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from indipycore.connecting import CONNECT_TIMEOUT
+from indipycore.connecting import connect_within
 from indipycore.protocol.enums import BLOBEnable
 from indipycore.retrypolicy import Attempts
 from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
+from indipycore.retrypolicy import RunEnded
 from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES
 from indipyserver.drivers.driverconnection import DriverConnection
@@ -105,7 +110,7 @@ class RemoteConnection(DriverConnection):
         device: str | None = None,
         backoff: Backoff | None = None,
         max_queue_bytes: int = DEFAULT_DRIVER_QUEUE_BYTES,
-        connect_timeout: float = 10.0,
+        connect_timeout: float | None = CONNECT_TIMEOUT,
         device_wait: float = 5.0,
         retry: Retry | None = None,
     ) -> None:
@@ -131,8 +136,11 @@ class RemoteConnection(DriverConnection):
         # drops every connection at once still backs off.
         self.retry = retry or Retry(backoff or ExponentialBackoff(0.5, 30.0),
                                     stable_after=REMOTE_STABLE_AFTER)
+        #: Seconds one attempt to connect may take (``indipycore.connecting``; None: no bound).
         self.connect_timeout = connect_timeout
         self.connected = False
+        self._failed_attempts = 0  # attempts that failed since the last connection (logged)
+        self._was_lost = False  # a connection was lost since
         self._blob_enabled: set[str] = set()
         # dev@host: seconds after connecting before a device that defined nothing is looked
         # for among the remote's devices (``remotedevices``) and reported as not found.
@@ -168,89 +176,92 @@ class RemoteConnection(DriverConnection):
 
     async def run(self, router: DriverSide) -> None:
         """Stay connected for the life of the server (or until a ``retry`` with a limit gives
-        up, logged); never raises for network trouble."""
+        up, logged); never raises for network trouble. Each attempt is ``_attempt``, retried
+        by the one loop, ``Retry.call_with_retry``."""
         attempts = self.retry.attempts()
+        self._failed_attempts, self._was_lost = 0, False
         try:
-            await self._keep_connected(router, attempts)
-        except RetriesExhausted:
-            logger.error("gave up on %s after %d failures in a row", self.label,
-                         attempts.failures)
+            await self.retry.call_with_retry(lambda: self._attempt(router, attempts),
+                                             self._failed, attempts=attempts,
+                                             log=self._log_failure)
+        except RetriesExhausted as exc:
+            logger.error("gave up on %s after %d failures in a row", self.label, exc.failures)
 
-    async def _keep_connected(self, router: DriverSide, attempts: Attempts) -> None:
+    async def _attempt(self, router: DriverSide, attempts: Attempts) -> None:
+        """One connection: made within ``connect_timeout`` (``indipycore.connecting``), served
+        until the remote closes it (``RunEnded``)."""
         loop = asyncio.get_running_loop()
-        failed = 0  # attempts that failed since the last connection
-        lost = False  # a connection was lost since
-        while True:
-            gate = WriteGate()
-            on_frames = functools.partial(self._frames, router)
-            # BLOBs from the remote are passed on while they arrive (cutthrough.py).
-            forwarder = BlobForwarder(router, self, on_frames)
-            protocol = StreamProtocol(
-                on_frames, self.label, gate, forwarder, self.congestion
-            )
-            # A set vector alone in a read goes to the clients before it is framed (``fastpath.shortcut``),
-            # as an executable driver's does. What `_frames` adds is for other elements (a
-            # pinned device's filter, enableBLOB after a definition): the shortcut takes only
-            # sets about a device this remote already owns.
-            if self.shortcut is not None:
-                protocol.shortcut_route = functools.partial(self.shortcut.route_set, self)
-            try:
-                # (asyncio.timeout: 3.11's wait_for returns the connection and drops a
-                # cancellation that comes as it completes, and this loop then never ends.)
-                async with asyncio.timeout(self.connect_timeout):
-                    transport, _ = await loop.create_connection(
-                        functools.partial(_same, protocol), self.host, self.port)
-            except (OSError, TimeoutError) as exc:
-                delay = attempts.failed()
-                logger.warning("cannot connect to %s: %s; retrying in %.1f s", self.label, exc, delay)
-                failed += 1
-                await asyncio.sleep(delay)
-                continue
-            self._blob_enabled.clear()
-            self._device_seen = False
-            self.device_checked.clear()
-            self.device_found = None
-            attempts.succeeded()
-            selector = inline_selector(loop)
-            sock = transport.get_extra_info("socket")
-            if selector is not None and sock is not None:
-                protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
-                self.reader_now = protocol.read_now  # the shortcut: a quick answer, read at once
-            self.local = is_local_peer(
-                sock,
-                transport.get_extra_info("peername"),
-                transport.get_extra_info("sockname"),
-            )
-            self.connected = True
-            if failed or lost:
-                # The recovery ends the warnings before it: said at their level, so that a log
-                # showing the failure shows it too (issue 28).
-                tries = f" after {failed} failed attempt{'s' * (failed > 1)}" if failed else ""
-                logger.warning("connected to %s%s%s", self.label, " again" * lost, tries)
-                failed, lost = 0, False
-            else:
-                logger.info("connected to %s", self.label)
-            try:
-                async with asyncio.TaskGroup() as tg:
-                    self.discard_outgoing()
-                    router.driver_ready(self)
-                    protocol.start()
-                    pumping = tg.create_task(pump(self, transport, gate))
-                    watching = (tg.create_task(self._check_device())
-                                if self.device is not None else None)
-                    await protocol.closed.wait()
-                    pumping.cancel()
-                    if watching is not None:
-                        watching.cancel()
-            finally:
-                self.connected = False
-                self.reader_now = None
-                transport.close()
-                router.driver_lost(self)
-            delay = attempts.failed()
+        gate = WriteGate()
+        on_frames = functools.partial(self._frames, router)
+        # BLOBs from the remote are passed on while they arrive (cutthrough.py).
+        forwarder = BlobForwarder(router, self, on_frames)
+        protocol = StreamProtocol(
+            on_frames, self.label, gate, forwarder, self.congestion
+        )
+        # A set vector alone in a read goes to the clients before it is framed (``fastpath.shortcut``),
+        # as an executable driver's does. What `_frames` adds is for other elements (a
+        # pinned device's filter, enableBLOB after a definition): the shortcut takes only
+        # sets about a device this remote already owns.
+        if self.shortcut is not None:
+            protocol.shortcut_route = functools.partial(self.shortcut.route_set, self)
+        transport, _ = await connect_within(loop.create_connection(
+            functools.partial(_same, protocol), self.host, self.port), self.connect_timeout)
+        self._blob_enabled.clear()
+        self._device_seen = False
+        self.device_checked.clear()
+        self.device_found = None
+        attempts.succeeded()
+        selector = inline_selector(loop)
+        sock = transport.get_extra_info("socket")
+        if selector is not None and sock is not None:
+            protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
+            self.reader_now = protocol.read_now  # the shortcut: a quick answer, read at once
+        self.local = is_local_peer(
+            sock,
+            transport.get_extra_info("peername"),
+            transport.get_extra_info("sockname"),
+        )
+        self.connected = True
+        failed, lost = self._failed_attempts, self._was_lost
+        if failed or lost:
+            # The recovery ends the warnings before it: said at their level, so that a log
+            # showing the failure shows it too (issue 28).
+            tries = f" after {failed} failed attempt{'s' * (failed > 1)}" if failed else ""
+            logger.warning("connected to %s%s%s", self.label, " again" * lost, tries)
+            self._failed_attempts, self._was_lost = 0, False
+        else:
+            logger.info("connected to %s", self.label)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self.discard_outgoing()
+                router.driver_ready(self)
+                protocol.start()
+                pumping = tg.create_task(pump(self, transport, gate))
+                watching = (tg.create_task(self._check_device())
+                            if self.device is not None else None)
+                await protocol.closed.wait()
+                pumping.cancel()
+                if watching is not None:
+                    watching.cancel()
+        finally:
+            self.connected = False
+            self.reader_now = None
+            transport.close()
+            router.driver_lost(self)
+        raise RunEnded("closed by the remote")
+
+    async def _failed(self, error: BaseException) -> None:
+        if isinstance(error, RunEnded):
+            self._was_lost = True
+        else:
+            self._failed_attempts += 1
+
+    def _log_failure(self, error: BaseException, delay: float) -> None:
+        if isinstance(error, RunEnded):
             logger.warning("lost %s; reconnecting in %.1f s", self.label, delay)
-            lost = True
-            await asyncio.sleep(delay)
+        else:
+            logger.warning("cannot connect to %s: %s; retrying in %.1f s", self.label, error,
+                           delay)
 
     def _device_found(self, found: bool) -> None:
         self._device_seen = found
