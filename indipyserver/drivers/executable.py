@@ -106,6 +106,37 @@ def grow_socket(sock: socket.socket, size: int = PIPE_SIZE) -> None:
         logger.debug("cannot grow socket buffer: %s", exc)
 
 
+class _DriverStdio:
+    """A driver's stdin pipe and stdout: a Unix socketpair when it may attach BLOBs (memfds
+    need one), else a pipe; each with room for 1 MiB, and the child's ends until it has them."""
+
+    def __init__(self, shared: bool) -> None:
+        self.shared = shared
+        self.child_in, self.write_fd = os.pipe()
+        grow_pipe(self.write_fd)
+        self.sock: socket.socket | None = None
+        if shared:
+            self.sock, child_out = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            grow_socket(child_out)
+            self.read_fd, self.child_out = -1, child_out.detach()
+        else:
+            self.read_fd, self.child_out = os.pipe()
+            grow_pipe(self.read_fd)
+
+    def close_childs(self) -> None:
+        """The child's ends, once it holds its own copies (or could not be started)."""
+        os.close(self.child_in)
+        os.close(self.child_out)
+
+    def close_ours(self) -> None:
+        """Our ends, when the child could not be started."""
+        os.close(self.write_fd)
+        if self.sock is not None:
+            self.sock.close()
+        else:
+            os.close(self.read_fd)
+
+
 class ExDriverConnection(DriverConnection):
     """One executable driver: spawned, watched, restarted with backoff, and reaped on shutdown.
 
@@ -247,26 +278,26 @@ class ExDriverConnection(DriverConnection):
             pass
 
     async def _run_once(self, router: DriverSide) -> None:
-        loop = asyncio.get_running_loop()
+        """Start the program once and serve it until it ends: its stdio made, its process
+        spawned, its reader and writer run, everything closed and reaped after."""
+        stdio = _DriverStdio(shared=self.shared_blobs is not False)
+        process = await self._spawn(stdio)
+        if process is None:
+            return
+        buffers = SharedBuffers()
+        inbound, attached = self._reader_for(router, stdio.shared, buffers)
+        await self._serve(router, process, stdio, buffers, inbound, attached)
+
+    async def _spawn(self, stdio: _DriverStdio) -> asyncio.subprocess.Process | None:
+        """The program started on `stdio` (None, logged, when it cannot be executed)."""
         env = dict(os.environ)
         env.update(self.env)
-        shared = self.shared_blobs is not False
-        in_r, in_w = os.pipe()
-        grow_pipe(in_w)
-        out_sock: socket.socket | None = None
-        if shared:
-            out_sock, child_out = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            grow_socket(child_out)
-            out_r, out_w = -1, child_out.detach()
-        else:
-            out_r, out_w = os.pipe()
-            grow_pipe(out_r)
         try:
             process = await asyncio.create_subprocess_exec(
                 self.program,
                 *self.args,
-                stdin=in_r,
-                stdout=out_w,
+                stdin=stdio.child_in,
+                stdout=stdio.child_out,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
                 # Own process group: a Ctrl-C in the terminal reaches only the server, which then
@@ -274,21 +305,16 @@ class ExDriverConnection(DriverConnection):
                 process_group=0,
             )
         except OSError as exc:
-            os.close(in_w)
-            if out_sock is not None:
-                out_sock.close()
-            else:
-                os.close(out_r)
+            stdio.close_ours()
             # A driver that has run before keeps its restarts (its program may be back after
             # an upgrade); one that never ran and cannot be executed is dropped at once.
             self.unrunnable = self.pid is None and exc.errno in UNRUNNABLE_ERRNOS
             logger.error("cannot start driver %s: %s%s%s", self.label, exc,
                          _start_hint(self.program, exc),
                          ": dropped, not retried" if self.unrunnable else "")
-            return
+            return None
         finally:
-            os.close(in_r)  # the child's ends; the child holds its own copies
-            os.close(out_w)
+            stdio.close_childs()  # the child holds its own copies
         self._process = process
         self.pid = process.pid
         self.start_serial = next(_STARTS)
@@ -301,10 +327,15 @@ class ExDriverConnection(DriverConnection):
             "restarted" if self._restarting else "started",
             self.label,
             process.pid,
-            "" if shared else ", stdout on a pipe",
+            "" if stdio.shared else ", stdout on a pipe",
         )
         self._restarting = False
-        buffers = SharedBuffers()
+        return process
+
+    def _reader_for(self, router: DriverSide, shared: bool,
+                    buffers: SharedBuffers) -> tuple[InboundProtocol, AttachedBlobs | None]:
+        """What reads the driver's stdout: frames to the router, BLOBs streamed on, and (on a
+        Unix socket) its attached BLOBs through `AttachedBlobs`."""
         on_frames = partial(router.driver_frames, self)
         attached: AttachedBlobs | None = None
         if shared:
@@ -333,60 +364,22 @@ class ExDriverConnection(DriverConnection):
         # receivers behind it: they stream it, else the reader is held.)
         if self.shortcut is not None:
             inbound.shortcut_route = partial(self.shortcut.route_set, self)
-        gate = WriteGate()
-        write_pipe = os.fdopen(in_w, "wb", buffering=0)
-        read_pipe = os.fdopen(out_r, "rb", buffering=0) if out_sock is None else None
-        write_transport: asyncio.WriteTransport | None = None
-        read_transport: asyncio.ReadTransport | None = None
+        return inbound, attached
+
+    async def _serve(self, router: DriverSide, process: asyncio.subprocess.Process,
+                     stdio: _DriverStdio, buffers: SharedBuffers, inbound: InboundProtocol,
+                     attached: AttachedBlobs | None) -> None:
+        """Read and write the driver until its stdout ends, then close its pipes, reap it and
+        tell the router it is gone (if it was told the driver was ready)."""
         ready = False
+
+        def tell_ready() -> None:
+            nonlocal ready
+            router.driver_ready(self)
+            ready = True
+
         try:
-            async with asyncio.TaskGroup() as tg:
-                try:
-                    write_transport, _ = await loop.connect_write_pipe(
-                        lambda: OutboundProtocol(gate), write_pipe
-                    )
-                    self._end_stdin = write_transport.close
-                    # Ready before the first byte is read, so the router knows the driver when
-                    # its first definitions arrive; early output just waits in the pipe.
-                    self.discard_outgoing()
-                    router.driver_ready(self)
-                    ready = True
-                    if out_sock is not None:
-                        read_transport = SocketReader(loop, out_sock, inbound, buffers.push)
-                    else:
-                        assert read_pipe is not None
-                        read_transport = PipeReader(loop, read_pipe, inbound)
-                    inbound.start()
-                    self.reader_now = read_transport.read_now  # the shortcut: a quick answer, read at once
-                    assert process.stderr is not None
-                    tg.create_task(self._log_stderr(process.stderr))
-                    pumping = tg.create_task(pump(self, write_transport, gate))
-                    await inbound.closed.wait()
-                    if attached is not None:
-                        await attached.finished()  # its last image is delivered all the same
-                    pumping.cancel()
-                finally:
-                    self.reader_now = None
-                    self._end_stdin = None
-                    # Closing stdin first lets a C driver exit by itself (it exits on EOF). A
-                    # driver that stopped reading never drains what is buffered for it, so its
-                    # transport is aborted: close() would wait for that drain for ever and leak.
-                    if write_transport is None:
-                        write_pipe.close()
-                    elif write_transport.get_write_buffer_size():
-                        write_transport.abort()
-                    else:
-                        write_transport.close()
-                    if read_transport is not None:
-                        read_transport.close()
-                    elif out_sock is not None:
-                        out_sock.close()
-                    else:
-                        assert read_pipe is not None
-                        read_pipe.close()
-                    if attached is not None:
-                        attached.close()  # a BLOB being converted: given up, its fds closed
-                    await self._reap(process)
+            await self._exchange(process, stdio, buffers, inbound, attached, tell_ready)
         finally:
             self._process = None
             if attached is not None:
@@ -394,6 +387,64 @@ class ExDriverConnection(DriverConnection):
             buffers.close_all()  # descriptors the dead driver sent for nothing
             if ready:
                 router.driver_lost(self)
+
+    async def _exchange(self, process: asyncio.subprocess.Process, stdio: _DriverStdio,
+                        buffers: SharedBuffers, inbound: InboundProtocol,
+                        attached: AttachedBlobs | None, tell_ready: Callable[[], None]) -> None:
+        """The driver's stdin and stdout served until its stdout ends, then closed, and the
+        process reaped; `tell_ready` once its stdin is open, before its first read."""
+        loop = asyncio.get_running_loop()
+        gate = WriteGate()
+        write_pipe = os.fdopen(stdio.write_fd, "wb", buffering=0)
+        read_pipe = os.fdopen(stdio.read_fd, "rb", buffering=0) if stdio.sock is None else None
+        write_transport: asyncio.WriteTransport | None = None
+        read_transport: asyncio.ReadTransport | None = None
+        async with asyncio.TaskGroup() as tg:
+            try:
+                write_transport, _ = await loop.connect_write_pipe(
+                    lambda: OutboundProtocol(gate), write_pipe
+                )
+                self._end_stdin = write_transport.close
+                # Ready before the first byte is read, so the router knows the driver when
+                # its first definitions arrive; early output just waits in the pipe.
+                self.discard_outgoing()
+                tell_ready()
+                if stdio.sock is not None:
+                    read_transport = SocketReader(loop, stdio.sock, inbound, buffers.push)
+                else:
+                    assert read_pipe is not None
+                    read_transport = PipeReader(loop, read_pipe, inbound)
+                inbound.start()
+                self.reader_now = read_transport.read_now  # the shortcut: a quick answer, read at once
+                assert process.stderr is not None
+                tg.create_task(self._log_stderr(process.stderr))
+                pumping = tg.create_task(pump(self, write_transport, gate))
+                await inbound.closed.wait()
+                if attached is not None:
+                    await attached.finished()  # its last image is delivered all the same
+                pumping.cancel()
+            finally:
+                self.reader_now = None
+                self._end_stdin = None
+                # Closing stdin first lets a C driver exit by itself (it exits on EOF). A
+                # driver that stopped reading never drains what is buffered for it, so its
+                # transport is aborted: close() would wait for that drain for ever and leak.
+                if write_transport is None:
+                    write_pipe.close()
+                elif write_transport.get_write_buffer_size():
+                    write_transport.abort()
+                else:
+                    write_transport.close()
+                if read_transport is not None:
+                    read_transport.close()
+                elif stdio.sock is not None:
+                    stdio.sock.close()
+                else:
+                    assert read_pipe is not None
+                    read_pipe.close()
+                if attached is not None:
+                    attached.close()  # a BLOB being converted: given up, its fds closed
+                await self._reap(process)
 
     async def _log_stderr(self, stream: asyncio.StreamReader) -> None:
         """Log each stderr line with the driver's name (as indiserver's ``Driver <name>:``).
