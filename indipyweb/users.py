@@ -7,26 +7,33 @@ There is no default password: `ensure_admin` creates an admin with a random pass
 time, which the command prints once.
 
 A hash costs tens of milliseconds of CPU, so code on an event loop calls the ``a``-prefixed
-methods (`acheck_password`, `aset_user`, `aensure_admin`): they hash in the database's own small
-thread pool (`HASH_THREADS` threads, half the cores at most, so ten log-ins at once queue there
-rather than take the event loop's core), and touch SQLite only on the caller's thread. The plain methods are for scripts.
+methods (`acheck_password`, `aset_user`, `aensure_admin`): they hash in the database's own
+thread pool and touch SQLite only on the caller's thread. The pool limits the hashing's
+concurrency: `HASH_THREADS` threads (half the cores at most, one on a 2-core machine), so ten
+log-ins at once queue there in order (FIFO) and the loop keeps a core; on Linux each of those
+threads also lowers its own priority to nice `HASH_NICE`, so on a loaded machine the loop (and
+everything else at nice 0) runs first and the log-ins wait instead. The plain methods are for
+scripts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
 import sqlite3
+import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["DB_NAME", "HASH_THREADS", "Role", "Session", "UserDB", "hash_password"]
+__all__ = ["DB_NAME", "HASH_NICE", "HASH_THREADS", "Role", "Session", "UserDB", "hash_password"]
 
 DB_NAME = "indipyweb.db"
 SESSION_SECONDS = 7 * 24 * 3600
@@ -34,6 +41,9 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 # Half the cores at most (one on a 2-core machine): the event loop keeps a core of its own while
 # ten log-ins hash (bench/web_logins.py), and they queue in the pool instead.
 HASH_THREADS = max(1, (os.cpu_count() or 2) // 2)
+# The hashing threads' own nice level (Linux, where each thread has one): a log-in waits on a
+# busy machine rather than take CPU from the pages' live updates (bench/web_logins.py).
+HASH_NICE = 19
 _NO_SALT, _NO_HASH = b"\0" * 16, b"\0" * 32  # an unknown name costs a hash all the same
 
 
@@ -61,6 +71,14 @@ def hash_password(password: str, salt: bytes) -> bytes:
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 1024 * 1024, **_SCRYPT)
 
 
+def _lower_priority() -> None:
+    """A hashing thread's start: nice `HASH_NICE` for this thread alone. Only on Linux, where
+    a thread has its own nice value; elsewhere setpriority would lower the whole process."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):  # a refusal must not break the pool, nor log-ins
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICE)
+
+
 def _checked_user(name: str, password: str, role: Role | str) -> tuple[str, Role]:
     name = name.strip()
     if not name or len(name) > 64 or not name.isprintable():
@@ -85,7 +103,15 @@ class UserDB:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / DB_NAME
+        self.path.touch(mode=0o600)  # before SQLite makes it, and its -wal and -shm alike
+        self.path.chmod(0o600)
         self._db = sqlite3.connect(self.path, check_same_thread=False)
+        # Each log-in commits a session on the event loop: in WAL mode with synchronous=NORMAL
+        # a commit writes the log without waiting for the disk (an fsync under load stalled
+        # the loop 40-110 ms, bench/web_logins.py); a power cut may lose the last commits,
+        # never the file.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript("""
             CREATE TABLE IF NOT EXISTS users (
                 name TEXT PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL,
@@ -96,8 +122,8 @@ class UserDB:
             CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
         self._db.commit()
-        self.path.chmod(0o600)
-        self._hashers = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="indipyweb-hash")
+        self._hashers = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="indipyweb-hash",
+                                           initializer=_lower_priority)
 
     def close(self) -> None:
         self._hashers.shutdown(wait=False)

@@ -11,8 +11,12 @@ milliseconds (normal against during log-ins) are measured by bench/web_logins.py
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import stat
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +29,10 @@ from webpeers import WebThread
 from webpeers import wait_for
 
 import indipyweb.users
+from indipyweb.users import HASH_NICE
 from indipyweb.users import HASH_THREADS
+from indipyweb.users import Role
+from indipyweb.users import UserDB
 
 LOGINS = 10
 
@@ -40,7 +47,10 @@ class HeldHashes:
         self.go = threading.Event()
         self.lock = threading.Lock()
         self.ran: list[tuple[str, bool]] = []  # (thread name, a running loop in that thread)
+        self.native: list[tuple[int, int]] = []  # (native thread id, its nice value)
         self.waiting = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     def __call__(self, password: str, salt: bytes) -> bytes:
         try:
@@ -48,13 +58,21 @@ class HeldHashes:
             on_loop = True
         except RuntimeError:
             on_loop = False
+        tid = threading.get_native_id()
         with self.lock:
             self.ran.append((threading.current_thread().name, on_loop))
-        if self.hold.is_set():
+            self.native.append((tid, os.getpriority(os.PRIO_PROCESS, tid)))
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.hold.is_set():
+                with self.lock:
+                    self.waiting += 1
+                assert self.go.wait(60), "the test never let the hashes go"
+            return self.real(password, salt)
+        finally:
             with self.lock:
-                self.waiting += 1
-            assert self.go.wait(60), "the test never let the hashes go"
-        return self.real(password, salt)
+                self.in_flight -= 1
 
 
 @pytest.fixture
@@ -140,3 +158,63 @@ def test_a_page_keeps_its_live_updates_while_ten_logins_hash(
         assert answers == [303] * LOGINS
     assert len(held.ran) == 1 + LOGINS
     assert all(name.startswith("indipyweb-hash") and not on_loop for name, on_loop in held.ran)
+
+
+def test_hashes_run_as_many_at_once_as_the_pool_has_at_low_priority(
+        tmp_path: Path, held: HeldHashes) -> None:
+    """Ten log-ins at once on a `UserDB` (six right, two with a wrong password, two for nobody):
+    while the hashes are held, exactly `HASH_THREADS` are in flight and the rest queue; every
+    hash runs on a pool thread that is not the event loop's, at nice `HASH_NICE` (on Linux)
+    while the loop's thread keeps the process's priority; let go, each log-in gets its answer."""
+    db = UserDB(tmp_path)
+    db.set_user("op", PASSWORDS["op"], "operator")
+    held.ran.clear()
+    held.native.clear()
+    held.hold.set()
+    tries = [("op", PASSWORDS["op"])] * 6 + [("op", "wrong-password")] * 2 \
+        + [("nobody", PASSWORDS["op"])] * 2
+    answers: list[Role | None] = []
+    loop_thread: list[int] = []
+
+    async def log_in_ten() -> None:
+        loop_thread.append(threading.get_native_id())
+        answers.extend(await asyncio.gather(
+            *(db.acheck_password(name, password) for name, password in tries)))
+
+    runner = threading.Thread(target=asyncio.run, args=(log_in_ten(),), daemon=True)
+    runner.start()
+    try:
+        wait_for(lambda: held.waiting >= HASH_THREADS, timeout=30, what="hashes in flight")
+        time.sleep(0.5)  # room for any hash beyond the pool's to start (none may)
+        assert held.waiting == HASH_THREADS, "more hashes at once than the pool's threads"
+        assert answers == []
+    finally:
+        held.go.set()
+        runner.join(60)
+    db.close()
+    assert answers == [Role.OPERATOR] * 6 + [None] * 4
+    assert held.most_in_flight == HASH_THREADS
+    assert len(held.ran) == len(tries)
+    assert all(name.startswith("indipyweb-hash") and not on_loop for name, on_loop in held.ran)
+    assert loop_thread[0] not in {tid for tid, _ in held.native}
+    if sys.platform == "linux":
+        assert {nice for _, nice in held.native} == {HASH_NICE}
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == os.nice(0)
+
+
+def test_the_database_commits_without_waiting_for_the_disk_and_stays_private(
+        tmp_path: Path) -> None:
+    """WAL mode with synchronous=NORMAL (a log-in's session commit runs no fsync on the event
+    loop), and the database and its -wal and -shm files are the owner's alone (0600)."""
+    db = UserDB(tmp_path)
+    db.set_user("op", PASSWORDS["op"], "operator")
+    db.new_session("op")
+    try:
+        assert db._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db._db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+        files = sorted(path.name for path in tmp_path.iterdir())
+        assert files == ["indipyweb.db", "indipyweb.db-shm", "indipyweb.db-wal"]
+        for path in tmp_path.iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    finally:
+        db.close()
