@@ -195,7 +195,7 @@ class ExDriverConnection(DriverConnection):
         self.shared_blobs = shared_blobs
         self.pid: int | None = None
         self.exited_for_good = False
-        #: Set when the program could not be executed before it ever ran (`_run_once`).
+        #: Set when the program could not be executed before it ever ran (`_spawn`).
         self.unrunnable = False
         #: When its process last started, as a count of every driver started in this process:
         #: FIFO ``stop BIN`` stops the lowest, as indiserver stops the oldest it runs (a
