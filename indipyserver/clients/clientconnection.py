@@ -390,9 +390,7 @@ class ClientConnection(asyncio.Protocol):
         transport = self._transport
         assert transport is not None  # set before the router knows us
         if self._fd >= 0:
-            writer = self._writer
-            writer.hold(data)
-            writer.write_direct(transport)
+            self._writer.write_alone(data, transport)
         else:
             self._writer.write_queue(transport, data)
         return True
@@ -415,9 +413,7 @@ class ClientConnection(asyncio.Protocol):
             transport = self._transport
             assert transport is not None  # set before the router knows us
             if self._fd >= 0:
-                writer = self._writer
-                writer.hold(frame.data)
-                writer.write_direct(transport)
+                self._writer.write_alone(frame.data, transport)
             else:
                 self._writer.write_queue(transport, frame.data)
             return

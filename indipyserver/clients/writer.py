@@ -237,6 +237,27 @@ class ClientWriter:
             transport.write(piece)  # pauses us unless the socket took it at once
         self.pending = pending
 
+    def write_alone(self, data: bytes | memoryview, transport: asyncio.Transport) -> None:
+        """`hold` and `write_direct` for one element while nothing waits and the client keeps
+        up (the write-through paths): one write(2) that takes it all, the usual case, goes
+        without the loop (this is on the round trip, before the client is woken); anything
+        else is the loop's."""
+        try:
+            n = os.write(self.fd, data)
+        except OSError:
+            n = -1
+        if n == len(data):
+            self.written += n
+            self.keeping_up.count += 1  # as `write_direct` counts a client that keeps up
+            return
+        if n > 0:
+            self.written += n
+            self.keeping_up.count += 1
+            self.hold(memoryview(data)[n:])
+        else:
+            self.hold(data)  # the loop writes again: a full socket, or the error it reports
+        self.write_direct(transport)
+
     def hold(self, data: bytes | memoryview) -> None:
         """`data` is the next to write, before anything queued (the write-through paths)."""
         self.pending = [data]

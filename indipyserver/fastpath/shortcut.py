@@ -22,9 +22,10 @@ bench/RESULTS.md). Only a read that is one element alone takes the shortcut, so 
 whose messages pile up in the reads is served by the general path, without yielding.
 
 Only what this routes exactly as `router` would is taken, and the decisions are the router's
-own rules (``RoutingTables``'s shared rules: `new_target`, `new_interest`, `echo_receivers`,
-`owns`, `snooped`, `logs_message`, `set_receivers`): nothing is decided here that the router
-decides otherwise. What the shortcut adds is only what it leaves to the general path: a read
+own rules (``RoutingTables``'s shared rules: `new_target`, and `shortcut_echo` and
+`shortcut_set`, which are `new_interest`, `echo_receivers`, `owns`, `snooped`, `logs_message`
+and `set_receivers` in one call each, a Python frame being a cost on the trip): nothing is
+decided here that the router decides otherwise. What the shortcut adds is only what it leaves to the general path: a read
 that is not one whole vector alone (a newline may follow) with ASCII device and name, neither
 blank nor repeated later in the tag (`readclassifier`); a client's new vector the router
 would drop, check with expat, or give to an in-process driver; a driver's set that a snooping
@@ -108,9 +109,9 @@ class Shortcut:
             return False
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
-        tables.new_interest(state, device, name)
-        receivers = tables.echo_receivers(state, tag_name, device, name, len(element))
-        _deliver(receivers, tag, device, name, rest, element, flow)
+        receivers = tables.shortcut_echo(state, tag_name, device, name, len(element))
+        if receivers:
+            _deliver(receivers, tag, device, name, rest, element, flow)
         if owner.local:  # an executable driver; a remote server on this machine
             _handoff()
             owner.read_now()  # a driver that answers at once has done so by now
@@ -121,21 +122,35 @@ class Shortcut:
         found = self._alone(data, _SET)
         if found is None:
             return False
-        tables = self._tables
         tag, device, name, rest, element, plain = found
-        if not tables.owns(driver, device) or tables.snooped(device):
-            return False  # refused (the loop guard), or for snoopers too: the general path's
         if not (driver.trusted_xml or plain):
             return False  # the general path checks it with expat, and drops it if malformed
-        if tables.logs_message(b"message" in rest):
+        tables = self._tables
+        # Refused (the loop guard), for snoopers too, or its message logged: the general path's.
+        receivers = tables.shortcut_set(driver, device, name, b"message" in rest)
+        if receivers is None:
             return False
-        receivers = tables.set_receivers(device, name)
-        frame, woke = _deliver(receivers, tag, device, name, rest, element, flow)
+        # `_deliver`, written out: this is the trip's last step before the client's write.
+        frame = None
+        woke = False
+        try:
+            for state in receivers:
+                sink = state.sink
+                if sink.write_through(element):
+                    woke = woke or sink.local
+                else:
+                    if frame is None:
+                        frame = _frame(tag, device, name, rest, element)
+                        flow.begin()
+                    sink.send_frame(frame)
+        finally:
+            if frame is not None:
+                flow.end()
         if woke:
             _handoff()
         if frame is None:
             frame = _frame(tag, device, name, rest, element)
-        tables.cache.update(device, name, frame)
+        tables.cache.update_run(device, name, (frame,))  # `update`, one call less
         return True
 
 
@@ -148,7 +163,7 @@ def _deliver(
     element: bytes,
     flow: LoopFlow,
 ) -> tuple[Frame | None, bool]:
-    """Both routes' delivery: `element` written through to each receiver that can take it at
+    """A client's echo (`Shortcut.route_set` has the same loop inline): `element` written through to each receiver that can take it at
     once, one `Frame` (made at the first that cannot) queued at the others, the loop's flow
     held while it is made and queued. Returns that frame (None when every receiver took the
     write) and whether a client on this machine was written to (and so woken)."""
@@ -157,7 +172,11 @@ def _deliver(
     try:
         for state in receivers:
             sink = state.sink
-            if _write_through(sink, element):
+            # Written at once if it can take it, else queued there and then (`send_frame`,
+            # in a batch flushed at its end), as the router would for that client: in the
+            # router's order of clients, not after the others' writes, which
+            # ``clients.fallingbehind`` counts when it judges a client that is behind.
+            if sink.write_through(element):
                 woke = woke or sink.local
             else:
                 if frame is None:
@@ -169,10 +188,3 @@ def _deliver(
             flow.end()
     return frame, woke
 
-
-def _write_through(sink: ClientPort, element: bytes) -> bool:
-    """Write `element` to `sink` at once if it can take it. When it cannot, the caller queues
-    it there and then (`send_frame`, in a batch flushed at its end), as the router would for
-    that client: in the router's order of clients, not after the others' writes, which
-    ``clients.fallingbehind`` counts when it judges a client that is behind (slow or congested)."""
-    return sink.write_through(element)

@@ -151,6 +151,40 @@ class RoutingTables:
         return [state for state in self.clients.values()
                 if state.simple or state.wants(False, device, name)]
 
+    # -- the same rules as the shortcut asks them: one call a read -------------------
+    # Each Python call is a frame on the round trip, before the write that wakes the peer
+    # (seven of them cost 1.2 us of the server's 7 warm, bench/RESULTS.md): these two are the
+    # rules above written out once more, in the shortcut's order. Changing a rule above means
+    # changing it here too; tests/server/fastpath holds the shortcut to the router's outcome.
+
+    def shortcut_echo(self, state: ClientState, tag: str, device: str, name: str,
+                      size: int) -> list[ClientState]:
+        """`new_interest` then `echo_receivers`, for a new vector the shortcut has written to
+        its driver (a client alone on the server gets no echo: no list is made)."""
+        if not state.all_devices or device == "*":
+            state.add_interest(device, name, False)
+        clients = self.clients
+        if len(clients) == 1 or size > MAX_ECHO_BYTES:
+            return []
+        is_blob = tag in BLOB_TAGS
+        return [other for other in clients.values()
+                if other is not state and other.wants(is_blob, device, name)]
+
+    def shortcut_set(self, driver: DriverPort, device: str, name: str,
+                     has_message: bool) -> list[ClientState] | None:
+        """`set_receivers` for a driver's set (not a BLOB) that concerns nobody but them:
+        `owns`, not `snooped`, not `logs_message`; None when one of those sends it the
+        general way."""
+        if self.owner.get(device) is not driver or self.snoop_all or self.snoops.get(device):
+            return None
+        if has_message and self.message_log is not None:
+            return None
+        receivers = []
+        for state in self.clients.values():  # a loop, not a comprehension: no frame (3.11)
+            if state.simple or state.wants(False, device, name):
+                receivers.append(state)
+        return receivers
+
     # -- replays from the cache, and requests for unknown devices ---------------------
 
     def replay(
