@@ -193,6 +193,8 @@ class Framer:
                 return out
         return self._feed(data, out)
 
+    # The fast path is one function with local variables, as the scanner is: its loop runs
+    # once per element of every read on the hot path, where a call per element would cost.
     def _feed(self, data: bytes, out: list[Any]) -> list[Any]:
         """`feed` without finishing a pending element first: the fast paths when the read
         begins between elements, the resumable scanner for the rest."""

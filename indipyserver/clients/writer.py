@@ -179,15 +179,10 @@ class ClientWriter:
             first = pending[0]
             try:
                 if type(first) is Attached and first.fds:
-                    if self.attached_in_flight >= self.ATTACHED_IN_FLIGHT:
-                        if _unsent(fd):
-                            client._write_later()  # the client has yet to read them
-                            break
-                        self.attached_in_flight = 0
-                    n = send_with_fds(fd, first, first.fds)  # alone (`ClientQueue`)
-                    if n:
-                        first.sent_fds()
-                        self.attached_in_flight += 1
+                    sent = self._send_attached(fd, first)
+                    if sent is None:
+                        break
+                    n = sent
                 else:
                     n = os.write(fd, first) if len(pending) == 1 else os.writev(fd, pending)
             except (BlockingIOError, InterruptedError):
@@ -210,32 +205,55 @@ class ClientWriter:
                 if not queue.nbytes:  # all written: spare the call that would find nothing
                     break
                 continue
-            self.pending_bytes -= n
-            while n:  # drop what the kernel took
-                first = pending[0]
-                if n >= len(first):
-                    n -= len(first)
-                    del pending[0]
-                else:
-                    pending[0] = memoryview(first)[n:]
-                    n = 0
-            head = pending[0]
-            if type(head) is Attached and head.fds:
-                # Nothing of it went: its descriptors must leave with its first bytes, which
-                # the transport cannot send. Tried again shortly (a client this far behind
-                # is not kept waiting by a few milliseconds).
-                client._write_later()
+            if not self._hand_off_rest(pending, n, transport):
                 break
-            rest = memoryview(head)
-            piece = rest[: self.HANDOFF]
-            if len(piece) == len(rest):
+        self.pending = pending
+
+    def _send_attached(self, fd: int, first: Attached) -> int | None:
+        """An element with descriptors sent alone with them (`ClientQueue`): the bytes the
+        kernel took, or None while the client has yet to read the ones before."""
+        if self.attached_in_flight >= self.ATTACHED_IN_FLIGHT:
+            if _unsent(fd):
+                self.client._write_later()  # the client has yet to read them
+                return None
+            self.attached_in_flight = 0
+        n = send_with_fds(fd, first, first.fds)
+        if n:
+            first.sent_fds()
+            self.attached_in_flight += 1
+        return n
+
+    def _hand_off_rest(self, pending: list[bytes | memoryview], n: int,
+                       transport: asyncio.Transport) -> bool:
+        """The kernel took `n` bytes, not all: drop them from `pending` (in place) and give
+        the transport at most HANDOFF bytes of the rest, which pauses us until the socket has
+        room; False when the rest must wait instead (an attached head none of which went)."""
+        self.pending_bytes -= n
+        while n:  # drop what the kernel took
+            first = pending[0]
+            if n >= len(first):
+                n -= len(first)
                 del pending[0]
             else:
-                pending[0] = rest[len(piece) :]
-            self.pending_bytes -= len(piece)
-            self.written += len(piece)
-            transport.write(piece)  # pauses us unless the socket took it at once
-        self.pending = pending
+                pending[0] = memoryview(first)[n:]
+                n = 0
+        head = pending[0]
+        if type(head) is Attached and head.fds:
+            # Nothing of it went: its descriptors must leave with its first bytes, which
+            # the transport cannot send. Tried again shortly (a client this far behind
+            # is not kept waiting by a few milliseconds).
+            self.client._write_later()
+            return False
+        rest = memoryview(head)
+        piece = rest[: self.HANDOFF]
+        if len(piece) == len(rest):
+            del pending[0]
+        else:
+            pending[0] = rest[len(piece) :]
+        self.pending_bytes -= len(piece)
+        self.written += len(piece)
+        transport.write(piece)  # pauses us unless the socket took it at once
+        return True
 
     def write_alone(self, data: bytes | memoryview, transport: asyncio.Transport) -> None:
         """`hold` and `write_direct` for one element while nothing waits and the client keeps
