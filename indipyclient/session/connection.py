@@ -1,4 +1,4 @@
-"""The thin asyncio layer: one connection to an INDI server, kept up.
+"""The session's connection (asyncio): one connection to an INDI server, kept up.
 
 The server is ``host:port`` over TCP, or, as libindiclient names it, the Unix socket ``PATH``
 of the host ``localhost:PATH`` (``unixaddress``: abstract on Linux, ``localhost:`` alone is
