@@ -13,6 +13,7 @@ import pytest
 from peers import getprop
 from peers import indi_eval
 from peers import setprop
+from waiting import wait_for
 
 from indipyserver.demo import Room
 
@@ -109,10 +110,17 @@ def test_setprop_switch_one_of_many_reply_seen_by_getprop_and_eval(demo: int) ->
 
 
 def test_setprop_text_with_spaces_round_trips(demo: int) -> None:
-    """A text value with spaces is stored and echoed unchanged."""
+    """A text value with spaces is stored and echoed unchanged. indi_setprop exits once it has
+    sent, and indi_getprop is another client, whose getProperties may reach the driver before
+    the driver's rxevent has taken the new name: so the name is read until it changes (within
+    the timeout), and then it must be the one sent, spaces and all."""
     assert setprop(demo, "Thermostat.SITE.NAME=North Dome 2").returncode == 0
-    values = getprop(demo, "Thermostat.SITE.NAME")
-    assert values["Thermostat.SITE.NAME"] == "North Dome 2"
+
+    def changed() -> str | None:
+        name = getprop(demo, "Thermostat.SITE.NAME")["Thermostat.SITE.NAME"]
+        return name if name != "Observatory" else None  # the demo's name before the set
+
+    assert wait_for(changed, what="the site's new name") == "North Dome 2"
 
 
 def test_blob_is_saved_by_getprop_with_the_bytes_the_driver_sent(
