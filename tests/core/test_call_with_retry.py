@@ -152,8 +152,14 @@ async def test_a_cancellation_ends_the_loop_in_its_sleep_and_in_a_swallowing_do(
     async def refused() -> None:
         raise ConnectionRefusedError
 
-    sleeping = asyncio.create_task(retry.call_with_retry(refused))
-    await asyncio.sleep(0.01)
+    in_sleep = asyncio.Event()
+
+    async def sleep(delay: float) -> None:  # the real sleep, once the loop is in it
+        in_sleep.set()
+        await asyncio.sleep(delay)
+
+    sleeping = asyncio.create_task(retry.call_with_retry(refused, sleep=sleep))
+    await in_sleep.wait()
     sleeping.cancel()
     async with asyncio.timeout(1):
         with pytest.raises(asyncio.CancelledError):
