@@ -167,6 +167,13 @@ class IPyDriver(Driver3x, ByName[Device]):
         for device in list(self.devices.values()):
             await device.devsnoopevent(event)
 
+    async def _snoop_dispatch(self, event: rx.RxEvent) -> None:
+        """Snooped traffic goes first to the standard devices' roles that snoop (a camera's
+        ACTIVE_DEVICES), then to `snoopevent`, whether or not it is overridden."""
+        for device in list(self.devices.values()):
+            await device._roles_snooped(event)
+        await self.snoopevent(event)
+
     async def _rx_dispatch(self, event: rx.RxEvent) -> None:
         """A standard device's own vectors (CONNECTION, DEBUG, its roles') are handled by the
         framework (`standard.deviceprops.DeviceProps`); everything else goes to `rxevent`."""
@@ -347,7 +354,7 @@ class IPyDriver(Driver3x, ByName[Device]):
                 tasks = [
                     group.create_task(self._receiving.read_loop(link, done)),
                     group.create_task(self._consume(self._rx_queue, self._rx_dispatch, "rxevent")),
-                    group.create_task(self._consume(self._snoop_queue, self.snoopevent,
+                    group.create_task(self._consume(self._snoop_queue, self._snoop_dispatch,
                                                     "snoopevent")),
                     group.create_task(self._snoop_timer()),
                     group.create_task(self._guard(self.hardware(), "hardware")),

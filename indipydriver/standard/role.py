@@ -76,6 +76,12 @@ class RoleDevice(Protocol):
         """Whether a client connected the device (CONNECTION's CONNECT is On)."""
         ...
 
+    async def snoop(self, devicename: str, vectorname: str | None = None) -> None:
+        """Snoop on another device's vector; the traffic reaches the role's ``snooped``
+        coroutine method, if it has one (``snooped(event)``, called with every snooped
+        def/set/delProperty/message, whoever asked for it)."""
+        ...
+
 
 class Role(Protocol):
     """A role helper, as its device uses it.
