@@ -151,14 +151,22 @@ async def test_no_telescope_named_means_no_pointing_cards() -> None:
 async def test_our_camera_beside_indilibs_telescope_simulator_under_indiserver(
         tmp_home: Path, indiserver_factory: Callable[..., IndiServer]) -> None:
     """indilib's indiserver runs our camera (an executable driver) and indilib's
-    indi_simulator_telescope; ACTIVE_TELESCOPE "Telescope Simulator"; after a goto, the header
-    has the simulator's pointing in J2000, its site, airmass, pier side and TELESCOPE_INFO."""
-    server = indiserver_factory(str(CCD_EXAMPLE), "indi_simulator_telescope")
-    scope = "Telescope Simulator"
+    indi_simulator_telescope, indi_simulator_focus and indi_simulator_wheel; ACTIVE_DEVICES
+    names them; after a goto, a focuser move and a filter change, the header has the
+    simulator's pointing in J2000, its site, airmass, pier side and TELESCOPE_INFO, the
+    focuser's position and the wheel's filter name."""
+    server = indiserver_factory(str(CCD_EXAMPLE), "indi_simulator_telescope",
+                                "indi_simulator_focus", "indi_simulator_wheel")
+    scope, focuser, wheel = "Telescope Simulator", "Focuser Simulator", "Filter Simulator"
     async with indipyclient.connect(HOST, server.port) as client:
-        for device in (CAMERA, scope):
+        for device in (CAMERA, scope, focuser, wheel):
             await client.set(device, "CONNECTION", {"CONNECT": "On"}, timeout=20)
-        await client.set(CAMERA, "ACTIVE_DEVICES", {"ACTIVE_TELESCOPE": scope}, timeout=10)
+        await client.set(CAMERA, "ACTIVE_DEVICES", {
+            "ACTIVE_TELESCOPE": scope, "ACTIVE_FOCUSER": focuser, "ACTIVE_FILTER": wheel},
+            timeout=10)
+        await client.set(focuser, "ABS_FOCUS_POSITION", {"FOCUS_ABSOLUTE_POSITION": 30500},
+                         timeout=30)
+        await client.set(wheel, "FILTER_SLOT", {"FILTER_SLOT_VALUE": 2}, timeout=30)
         jnow = await slew(client, scope, 80.0)
         header = await expose_and_read(client)
         check_pointing(header, jnow, scope)
@@ -167,6 +175,8 @@ async def test_our_camera_beside_indilibs_telescope_simulator_under_indiserver(
         assert (header["FOCALLEN"], header["APTDIA"]) == (
             client.get(scope, "TELESCOPE_INFO", "TELESCOPE_FOCAL_LENGTH"),
             client.get(scope, "TELESCOPE_INFO", "TELESCOPE_APERTURE"))
+        assert header["FOCUSPOS"] == 30500
+        assert header["FILTER"] == client.get(wheel, "FILTER_NAME", "FILTER_SLOT_NAME_2")
 
 
 async def test_our_camera_and_indilibs_telescope_on_our_server(tmp_home: Path) -> None:
