@@ -92,6 +92,9 @@ class Role(Protocol):
     vectors only, one at a time, in order: start anything long as a task (`RoleTasks`,
     `Operation`) so the device keeps answering. `connected` runs after the vectors are
     defined, `disconnected` before they are deleted: it must stop the role's tasks.
+    A role may also have ``async def snooped(self, event)``: it then receives the traffic of
+    the devices its driver snoops (`RoleDevice.snoop` asks for it), as the camera's
+    ACTIVE_DEVICES does (snooped.py).
     """
 
     @property
