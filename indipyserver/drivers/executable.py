@@ -581,9 +581,26 @@ def check_program(program: str, path: str | None = None) -> str:
         message += f" (there is one in this folder: give it as ./{program})"
     elif program.endswith(".py"):
         message = f"driver {program}: no such file, nor a program of that name on PATH"
+    elif _looks_remote(program):
+        message += (f"; did you mean @{program}? (a remote server is given as "
+                    f"[device]@host[:port])")
     elif close := _close_program(program, path):
         message += f"; did you mean {close}?"
     raise FileNotFoundError(message)
+
+
+def _looks_remote(program: str) -> bool:
+    """Whether `program` reads as host:port or host.domain (a remote given without its ``@``):
+    a driver's name has neither."""
+    host, colon, port = program.rpartition(":")
+    if colon:
+        return bool(host) and port.isdigit() and all(c.isalnum() or c in ".-_" for c in host)
+    labels = program.split(".")
+    if len(labels) == 4 and all(label.isdigit() for label in labels):
+        return True  # an IPv4 address
+    return program == "localhost" or (
+        len(labels) > 1 and all(label.isalnum() or "-" in label for label in labels)
+        and labels[-1].isalpha() and labels[-1] not in ("py", "sh", "exe"))
 
 
 def _close_program(program: str, path: str | None) -> str | None:
