@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import indipydriver as ipd
+from indipycore.commandline import configure_logging
 from indipyserver import IPyServer
 
 DEVICE = "LED"
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--port", type=int, default=7624)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(logging.INFO)  # the toolkit's one log format
     driver = make_driver(args.pin, args.mock)
     print(f"LED on GPIO{args.pin} served on {args.host}:{args.port}; Ctrl-C to stop")
     try:

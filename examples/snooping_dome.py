@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 import indipydriver as ipd
+from indipycore.commandline import configure_logging
 
 DEVICE = "Dome"
 TELESCOPE = "Telescope Simulator"
@@ -130,7 +131,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=7624)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     print(f"Dome and Telescope Simulator served on {args.host}:{args.port}; Ctrl-C to stop")
     make_server(args.host, args.port).run()  # until Ctrl-C, which stops it cleanly
 

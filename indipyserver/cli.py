@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
+from indipycore.commandline import configure_logging
+from indipycore.commandline import toolkit_version
 from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.remote import RemoteConnection
 from indipyserver.drivers.remote import RemoteSpec
@@ -131,6 +133,8 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version",
+                        version=f"indipyserver {toolkit_version()}")
     parser.add_argument("drivers", nargs="*", metavar="DRIVER",
                         help="executable driver, [device]@host[:port] remote, or a .py file")
     parser.add_argument("-p", "--port", type=int, default=7624,
@@ -344,11 +348,7 @@ def _configure_logging(verbosity: int) -> None:
     it stops and what drivers print on stderr (indiserver shows those too); -v: key events
     (INFO); -vv: server debug (clients coming and going); -vvv: debug of everything."""
     root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(
-        level=root_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(root_level)
     if verbosity == 0:
         for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr"):
             logging.getLogger(name).setLevel(logging.INFO)

@@ -12,6 +12,7 @@ import weakref
 from datetime import datetime
 from typing import Any
 
+from indipycore.commandline import configure_logging
 from indipycore.protocol.timestamps import format_timestamp
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -397,7 +398,7 @@ def _default_logging() -> None:
     what executable drivers print on stderr."""
     if logging.getLogger().handlers:
         return  # configured by the user: theirs to decide
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     for name in (__name__, "indipyserver.driver_stderr"):
         named = logging.getLogger(name)
         if named.level == logging.NOTSET:

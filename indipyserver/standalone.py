@@ -21,6 +21,7 @@ import logging
 import sys
 from typing import TextIO
 
+from indipycore.commandline import configure_logging
 from indipydriver.driver import IPyDriver
 from indipydriver.links import reads_nothing
 from indipyserver.server import IPyServer
@@ -72,7 +73,7 @@ def run_driver(driver: IPyDriver, args: argparse.Namespace) -> None:
     standard input ends; `args` holds `serving_parser`'s options."""
     if not serves_itself(args):
         # stdout carries INDI: logs go to stderr (the INDI server's log).
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+        configure_logging(logging.INFO)
         if _stdin_reads_nothing(sys.stdin):  # --stdio with nothing on stdin: said, status 1
             logger.error("--stdio, but standard input is /dev/null (a background job, nohup): "
                          "no INDI server can speak to the driver; let a server start it, or "
@@ -81,7 +82,7 @@ def run_driver(driver: IPyDriver, args: argparse.Namespace) -> None:
         asyncio.run(driver.asyncrun())
         return
     host, port = args.host or DEFAULT_HOST, args.port or DEFAULT_PORT
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(logging.INFO)
     if args.port is None and args.host is None and _stdin_reads_nothing(sys.stdin):
         logger.info("standard input is /dev/null (a background job, nohup): serving on a "
                     "port rather than on stdin/stdout (--stdio for that, under an INDI server)")
