@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import peers
+import pytest
 import snooping_dome
 from example_helpers import free_port
 from example_helpers import getprop
@@ -46,15 +47,22 @@ async def test_dome_follows_the_telescope_it_snoops(private_home: Path) -> None:
     assert values["Dome.DOME_AZIMUTH._STATE"] == "Ok"
 
 
-def test_the_script_under_v_logs_where_the_dome_turns_without_a_traceback(
-        private_home: Path) -> None:
-    """Issue 58, 4b: run as its docstring says (with -v), following a telescope that moves,
-    the script logs each azimuth as a number. It once formatted ``dome["AZ"]`` (a string, as
-    in indipydriver 3.x) with ``%.1f``: every update wrote a logging traceback instead."""
+@pytest.mark.parametrize("how", ["script", "indipyserver"])
+def test_under_v_it_logs_where_the_dome_turns_without_a_traceback(
+        private_home: Path, how: str) -> None:
+    """Issue 58, 4b: run as its docstring says (``python examples/snooping_dome.py -v``), or
+    as docs/guides/command_line.rst does (``indipyserver -v indi_simulator_telescope
+    examples/snooping_dome.py``), following a telescope that moves, the dome logs each
+    azimuth as a number. It once formatted ``dome["AZ"]`` (a string, as in indipydriver 3.x)
+    with ``%.1f``: every update wrote a logging traceback instead."""
     port = peers.free_port()
-    script = peers.ServingProgram(
-        [sys.executable, str(EXAMPLES / "snooping_dome.py"), "--port", str(port), "-v"],
-        port, private_home, env={"PYTHONPATH": os.pathsep.join(sys.path)})
+    dome = str(EXAMPLES / "snooping_dome.py")
+    args = ([sys.executable, dome, "--port", str(port), "-v"] if how == "script" else
+            [sys.executable, "-m", "indipyserver", "-v", "-p", str(port),
+             "indi_simulator_telescope", dome])
+    script = peers.ServingProgram(args, port, private_home,
+                                  env={"PYTHONPATH": os.pathsep.join(sys.path),
+                                       "PATH": peers.driver_path()})
     try:
         script.wait_listening()
         wait_for(lambda: peers.getprop(port, "Telescope Simulator.CONNECTION.CONNECT")
