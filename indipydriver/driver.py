@@ -45,6 +45,7 @@ from .links import AttachingLink
 from .links import FramedLink
 from .links import Link
 from .links import StdioLink
+from .links import reads_nothing
 from .naming import add_named
 from .naming import no_such_name
 from .receiving import Receiving
@@ -57,6 +58,13 @@ from .wire import write_element
 __all__ = ["IPyDriver"]
 
 logger = logging.getLogger(__name__)
+
+#: What `IPyDriver.asyncrun` says when its stdin is /dev/null (%s: the devices).
+NOTHING_ON_STDIN = (
+    "driver %s: standard input is /dev/null (a background job, nohup, a service without "
+    "input), so no INDI server can speak to it on stdin/stdout; stopped. Let a server start "
+    "it (indiserver or indipyserver, which give it a pipe), or serve it on a port: "
+    "IPyServer(driver).run()")
 
 
 class IPyDriver(Driver3x, ByName[Device]):
@@ -330,7 +338,13 @@ class IPyDriver(Driver3x, ByName[Device]):
         self.shutdownrequested.set()
 
     async def asyncrun(self) -> None:
-        """Serve on stdin/stdout: the way indiserver runs an executable driver."""
+        """Serve on stdin/stdout: the way indiserver runs an executable driver.
+
+        With stdin on /dev/null (a background job, ``nohup``) no server can ever speak to
+        the driver: that is said, with what to do, and it returns at once."""
+        if reads_nothing(0):
+            logger.error(NOTHING_ON_STDIN, ", ".join(self.devices) or type(self).__name__)
+            return
         await self.serve(StdioLink())
 
     async def serve(self, link: Link) -> None:
