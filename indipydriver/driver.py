@@ -474,6 +474,8 @@ class IPyDriver(Driver3x, ByName[Device]):
             except TimeoutError:
                 pass
             for snoop in self.snoops.due(time.monotonic()):
-                logger.info("repeating snoop request device=%r vector=%r (nothing heard)",
-                            snoop.devicename, snoop.vectorname)
+                snoop.unanswered += 1
+                logger.log(logging.INFO if snoop.unanswered == 1 else logging.DEBUG,
+                           "repeating snoop request device=%r vector=%r (nothing heard; "
+                           "asked again while it stays quiet)", snoop.devicename, snoop.vectorname)
                 await self._send(_get_properties_bytes(snoop.devicename, snoop.vectorname))

@@ -35,6 +35,9 @@ class Snoop:
     #: Seconds of quiet before the request is repeated; None: the registry's `quiet_seconds`
     #: (3.x's ``snoop(device, vector, timeout)`` sets it per request).
     quiet: float | None = None
+    #: Times the request was repeated with nothing heard since (the first repeat is logged at
+    #: INFO, later ones at DEBUG: a device named but absent is said once, not every minute).
+    unanswered: int = 0
 
     def matches(self, devicename: str | None, vectorname: str | None = None) -> bool:
         if self.devicename is None:
@@ -104,6 +107,7 @@ class SnoopRegistry:
         for snoop in self._snoops.values():
             if snoop.matches(devicename, vectorname):
                 snoop.last_heard = now
+                snoop.unanswered = 0
 
     def deleted(self, devicename: str | None, vectorname: str | None, now: float) -> None:
         """The device (or property) went away, maybe restarting: ask again soon."""

@@ -198,6 +198,30 @@ async def test_snoop_request_is_repeated_while_the_device_is_quiet_not_while_it_
         assert snoop.last_heard > heard_before and snoop.last_heard >= snoop.last_sent
 
 
+async def test_a_quiet_snoop_is_logged_once_at_info_then_at_debug_until_heard(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A device named for snooping but absent (a camera's default ACTIVE_ROTATOR) is said once
+    in the driver's log, not at every repeat; once heard and quiet again, it is said again."""
+    driver = QuickSnoop(make_device())
+    caplog.set_level(logging.DEBUG, logger="indipydriver.driver")
+
+    def repeats(level: int) -> int:
+        return sum(1 for r in caplog.records
+                   if "repeating snoop request" in r.getMessage() and r.levelno == level)
+
+    async with DriverHarness(driver) as client:
+        await driver.send_getProperties("Mount")
+        await client.expect(pe.GetProperties)
+        for _ in range(3):
+            await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
+        assert (repeats(logging.INFO), repeats(logging.DEBUG) >= 2) == (1, True)
+        await client.send(pe.Message("Mount", message="alive"))
+        await client.get_properties(device=DEV, name="NUM")  # round trip: the message was read
+        await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
+        await client.expect(pe.GetProperties, device="Mount", timeout=10.0)
+    assert repeats(logging.INFO) == 2
+
+
 def test_a_snoop_is_due_after_a_quiet_period_and_hearing_the_device_puts_it_off() -> None:
     """With explicit times: a request is repeated once nothing was sent or heard for
     quiet_seconds, each thing heard from the device restarts that wait, a repeat is marked as
