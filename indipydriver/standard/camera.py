@@ -236,6 +236,10 @@ class Camera:
     """The CCD role (see the module docstring). `interface` is CCD (add GUIDER or FILTER
     with `extra_interface` for a camera with an ST4 port or a wheel of its own)."""
 
+    #: Saved by CONFIG_SAVE (indilib's CCD::saveConfigItems).
+    config_names = ("ACTIVE_DEVICES", "UPLOAD_MODE", "UPLOAD_SETTINGS", "CCD_COMPRESSION",
+                    "CCD_CAPTURE_FORMAT", "CCD_TRANSFER_FORMAT", "CCD_FRAME", "CCD_BINNING")
+
     def __init__(self, sensor: Sensor, expose: Expose, *, abort: Abort | None = None,
                  cooler: Cooler | None = None, extra_interface: Interface = Interface.GENERAL,
                  poll_seconds: float = 1.0, threshold: float = 0.2,
@@ -282,6 +286,15 @@ class Camera:
 
     def vectors(self) -> Sequence[PropertyVector]:
         return self._vectors
+
+    @property
+    def polling_seconds(self) -> float:
+        """`poll_seconds`, which the device's POLLING_PERIOD sets (`PollingRole`)."""
+        return self.poll_seconds
+
+    @polling_seconds.setter
+    def polling_seconds(self, seconds: float) -> None:
+        self.poll_seconds = seconds
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
