@@ -256,6 +256,7 @@ class Camera:
         self.images_sent = 0
         self._saved = 0
         self._target: float | None = None
+        self._poll_wake = asyncio.Event()
         s = sensor
         made = build(
             CAMERA_VECTORS, cooled=cooler is not None, min_exposure=s.min_exposure,
@@ -295,6 +296,7 @@ class Camera:
     @polling_seconds.setter
     def polling_seconds(self, seconds: float) -> None:
         self.poll_seconds = seconds
+        self._poll_wake.set()  # the temperature monitor starts its new wait at once
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
@@ -538,4 +540,9 @@ class Camera:
                     await vector.send_setVector(state="Busy")
             elif changed:
                 await vector.send_setVector()
-            await asyncio.sleep(self.poll_seconds)
+            self._poll_wake.clear()
+            try:
+                async with asyncio.timeout(self.poll_seconds):  # or a new POLLING_PERIOD
+                    await self._poll_wake.wait()
+            except TimeoutError:
+                pass

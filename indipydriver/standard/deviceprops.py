@@ -238,6 +238,9 @@ class DeviceProps:
         from ..validation import Rejected
         from ..validation import check_new_vector
 
+        if entry.name == "DEBUG_LEVEL" and not self.debug_level.enable:
+            self._take(entry)  # kept for when DEBUG is enabled (then defined with them)
+            return ""
         raw = new_event(self.devicename, entry)
         try:
             vector, values = check_new_vector({self.devicename: self.device}, raw)
