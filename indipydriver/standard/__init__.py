@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .camera import Exposure as Exposure
     from .camera import Image as Image
     from .camera import Sensor as Sensor
+    from .config import SavedConfig as SavedConfig
     from .deviceprops import DeviceProps as DeviceProps
     from .filterwheel import FilterWheel as FilterWheel
     from .filterwheel import FilterWheelHardware as FilterWheelHardware
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from .mount import MountHardware as MountHardware
     from .mount import MountLimits as MountLimits
     from .mount import SlewRate as SlewRate
-    from .config import SavedConfig as SavedConfig
     from .role import Operation as Operation
     from .role import PollingRole as PollingRole
     from .role import RepeatedRead as RepeatedRead

@@ -32,6 +32,8 @@ from indipycore.interface import Interface
 
 from ..rxevents import NEW_EVENTS
 from ..rxevents import ClientVectorEvent
+from ..validation import Rejected
+from ..validation import check_new_vector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
@@ -234,10 +236,6 @@ class DeviceProps:
 
     async def _apply_entry(self, entry: ConfigEntry) -> str:
         """A saved entry, handled as a client's request for it; why not, or ""."""
-        # Imported here: validation imports the device module, which imports this one.
-        from ..validation import Rejected
-        from ..validation import check_new_vector
-
         if entry.name == "DEBUG_LEVEL" and not self.debug_level.enable:
             self._take(entry)  # kept for when DEBUG is enabled (then defined with them)
             return ""
