@@ -91,6 +91,9 @@ class Role(Protocol):
     vectors only, one at a time, in order: start anything long as a task (`RoleTasks`,
     `Operation`) so the device keeps answering. `connected` runs after the vectors are
     defined, `disconnected` before they are deleted: it must stop the role's tasks.
+
+    Optional: ``config_names``, the names of its vectors its device's CONFIG_SAVE writes
+    (`saved_names`), and ``polling_seconds`` for a role that polls (`PollingRole`).
     """
 
     @property
