@@ -42,6 +42,7 @@ import logging
 from typing import Any
 
 import indipydriver as ipd
+from indipycore.commandline import configure_logging
 from indipyserver import IPyServer
 
 
@@ -105,7 +106,7 @@ def main() -> None:
     parser.add_argument("--ports", type=int, nargs=3, default=[7624, 7625, 7626],
                         metavar=("ROOT", "EAST", "WEST"))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(logging.INFO)  # the toolkit's one log format
     root, east, west = args.ports
     print(f"root :{root} -> east :{east}, west :{west}; Ctrl-C to stop")
     try:

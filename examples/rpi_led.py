@@ -18,7 +18,7 @@ Off a Pi the mock pin factory is chosen automatically. Then from any INDI client
 
 What to expect: ``LED.LED_STATE.LED`` reports Ok (steadily lit), Busy (blinking) or Idle (off).
 Each switch or rate request is logged as one line with the LED's state, blink rate and the pin's
-value at that moment (``INFO:rpi_led:LED on, blink rate 2.0 Hz, pin value 1``); the toggles of
+value at that moment (``... INFO rpi_led: LED on, blink rate 2.0 Hz, pin value 1``); the toggles of
 a blink are not logged, on real or mock pins.
 """
 
@@ -30,10 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import indipydriver as ipd
+from indipycore.commandline import configure_logging
 from indipyserver import IPyServer
 
 DEVICE = "LED"
 logger = logging.getLogger("rpi_led")
+NEEDS_GPIOZERO = ("this example drives the LED with gpiozero, which is not installed: in the "
+                  'toolkit\'s clone, pip install ".[rpi]" (on a Pi gpiozero also needs a pin '
+                  "library such as lgpio: docs/guides/raspberry_pi_led.rst)")
 
 
 def running_on_pi() -> bool:
@@ -47,9 +51,14 @@ def running_on_pi() -> bool:
 def make_led(pin: int, mock: bool) -> Any:
     """A ``gpiozero.LED`` on ``pin``; on mock pins unless on a Pi and ``mock`` is false."""
     # gpiozero is imported here only: the toolkit itself never needs it.
-    from gpiozero import LED
-    from gpiozero import Device as GPIODevice
-    from gpiozero.pins.mock import MockFactory
+    try:
+        from gpiozero import LED
+        from gpiozero import Device as GPIODevice
+        from gpiozero.pins.mock import MockFactory
+    except ModuleNotFoundError as exc:
+        if exc.name != "gpiozero":
+            raise
+        raise ModuleNotFoundError(NEEDS_GPIOZERO, name="gpiozero") from None
 
     if mock or not running_on_pi():
         # Choosing the factory ourselves avoids gpiozero's fallback warning off a Pi, so say
@@ -158,8 +167,13 @@ def main() -> None:
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--port", type=int, default=7624)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
-    driver = make_driver(args.pin, args.mock)
+    configure_logging(logging.INFO)  # the toolkit's one log format
+    try:
+        driver = make_driver(args.pin, args.mock)
+    except ModuleNotFoundError as exc:
+        if exc.name != "gpiozero":
+            raise
+        parser.exit(1, f"rpi_led.py: {exc}\n")  # the [rpi] extra, not a traceback
     print(f"LED on GPIO{args.pin} served on {args.host}:{args.port}; Ctrl-C to stop")
     try:
         IPyServer(driver, host=args.host, port=args.port).run()

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 import indipydriver as ipd
+from indipycore.commandline import configure_logging
 
 DEVICE = "Dome"
 TELESCOPE = "Telescope Simulator"
@@ -88,10 +89,13 @@ class DomeDriver(ipd.IPyDriver):
         await seen.send_setVector(state="Ok")
         lat, lon = self.driverdata["site"]
         lst = local_sidereal_hours(datetime.now(UTC), lon)
+        azimuth = azimuth_deg(ra, dec, lat, lst)
         dome = device["DOME_AZIMUTH"]
-        dome["AZ"] = azimuth_deg(ra, dec, lat, lst)
+        dome["AZ"] = azimuth
         await dome.send_setVector(state="Ok")
-        logger.info("telescope at RA %.4f DEC %.4f: dome to azimuth %.1f", ra, dec, dome["AZ"])
+        # A member reads back as a string (dome["AZ"] is '270.04', as in indipydriver 3.x):
+        # format the float, or dome.getfloatvalue("AZ"), never dome["AZ"] with %f.
+        logger.info("telescope at RA %.4f DEC %.4f: dome to azimuth %.1f", ra, dec, azimuth)
 
 
 def make_driver(telescope: str = TELESCOPE) -> DomeDriver:
@@ -125,8 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="A dome that follows the telescope simulator")
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--port", type=int, default=7624)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     print(f"Dome and Telescope Simulator served on {args.host}:{args.port}; Ctrl-C to stop")
     make_server(args.host, args.port).run()  # until Ctrl-C, which stops it cleanly
 

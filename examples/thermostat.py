@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from indipycore.commandline import configure_logging
 from indipyserver import IPyServer
 from indipyserver.demo import make_driver
 
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=7624)
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between readings")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(logging.INFO)  # the toolkit's one log format
     print(f"Thermostat served on {args.host}:{args.port}; Ctrl-C to stop")
     try:
         make_server(args.host, args.port, args.interval).run()

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from indipycore.commandline import configure_logging
 from indipyserver import IPyServer
 from indipyserver.demo import make_driver
 
@@ -50,7 +51,7 @@ def main() -> None:
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--port", type=int, default=7624)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(logging.INFO)  # the toolkit's one log format
     print(f"Serving {', '.join(EXECUTABLE_DRIVERS)} and Thermostat on {args.host}:{args.port}")
     make_server(args.host, args.port).run()  # until Ctrl-C, which stops it cleanly
 

@@ -5,6 +5,7 @@ front ends alike, never importing any of them: the protocol core (``protocol``: 
 events, no asyncio, no sockets), the one retry policy and its loop (``retrypolicy``), the
 one connect timeout (``connecting``), the log budget (``logbudget``), the read buffers
 (``readbuffers``), ``ByName`` (``byname``), the memfd BLOB reader (``sharedblobs``), the link protocols (``links``), the
-lazy-name loader (``lazynames``), and what clients read as well as drivers: the
+lazy-name loader (``lazynames``), the command line's one log format and version
+(``commandline``), and what clients read as well as drivers: the
 DRIVER_INTERFACE bits (``interface``) and the FITS reader and writer (``fits``).
 """

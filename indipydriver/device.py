@@ -182,6 +182,29 @@ class Device(Device3x, ByName[PropertyVector]):
                 member.changed = True
         await driver._send(data)
 
+    async def snoop(self, devicename: str, vectorname: str | None = None) -> None:
+        """Snoop on another device (or one of its vectors) for this device's roles: the
+        driver's `send_getProperties`, repeated as it repeats it; what comes back reaches the
+        roles' ``snooped`` (`_roles_snooped`) as well as the driver's `snoopevent`."""
+        await self._driver().send_getProperties(devicename, vectorname)
+
+    async def _roles_snooped(self, event: RxEvent) -> None:
+        """Hand snooped traffic to the roles that take it (a role with a ``snooped``
+        coroutine method, as the camera's ACTIVE_DEVICES); a failing role is logged and the
+        others still get it."""
+        if self.standard is None:
+            return
+        for role in self.standard.roles:
+            snooped = getattr(role, "snooped", None)
+            if snooped is None:
+                continue
+            try:
+                await snooped(event)
+            except Exception as exc:  # noqa: BLE001  # another device's data: say, go on
+                self.logger.error("%s could not take snooped %s.%s: %s: %s",
+                                  type(role).__name__, event.devicename, event.vectorname,
+                                  type(exc).__name__, exc)
+
     async def devrxevent(self, event: RxEvent, *args: Any, **kwargs: Any) -> None:
         """Override to handle this device's client events; the default driver `rxevent` calls it."""
 

@@ -45,6 +45,7 @@ from .links import AttachingLink
 from .links import FramedLink
 from .links import Link
 from .links import StdioLink
+from .links import reads_nothing
 from .naming import add_named
 from .naming import no_such_name
 from .receiving import Receiving
@@ -57,6 +58,13 @@ from .wire import write_element
 __all__ = ["IPyDriver"]
 
 logger = logging.getLogger(__name__)
+
+#: What `IPyDriver.asyncrun` says when its stdin is /dev/null (%s: the devices).
+NOTHING_ON_STDIN = (
+    "driver %s: standard input is /dev/null (a background job, nohup, a service without "
+    "input), so no INDI server can speak to it on stdin/stdout; stopped. Let a server start "
+    "it (indiserver or indipyserver, which give it a pipe), or serve it on a port: "
+    "IPyServer(driver).run()")
 
 
 class IPyDriver(Driver3x, ByName[Device]):
@@ -166,6 +174,13 @@ class IPyDriver(Driver3x, ByName[Device]):
         hands it to every device's devsnoopevent, in the order the devices were given."""
         for device in list(self.devices.values()):
             await device.devsnoopevent(event)
+
+    async def _snoop_dispatch(self, event: rx.RxEvent) -> None:
+        """Snooped traffic goes first to the standard devices' roles that snoop (a camera's
+        ACTIVE_DEVICES), then to `snoopevent`, whether or not it is overridden."""
+        for device in list(self.devices.values()):
+            await device._roles_snooped(event)
+        await self.snoopevent(event)
 
     async def _rx_dispatch(self, event: rx.RxEvent) -> None:
         """A standard device's own vectors (CONNECTION, DEBUG, its roles') are handled by the
@@ -323,7 +338,13 @@ class IPyDriver(Driver3x, ByName[Device]):
         self.shutdownrequested.set()
 
     async def asyncrun(self) -> None:
-        """Serve on stdin/stdout: the way indiserver runs an executable driver."""
+        """Serve on stdin/stdout: the way indiserver runs an executable driver.
+
+        With stdin on /dev/null (a background job, ``nohup``) no server can ever speak to
+        the driver: that is said, with what to do, and it returns at once."""
+        if reads_nothing(0):
+            logger.error(NOTHING_ON_STDIN, ", ".join(self.devices) or type(self).__name__)
+            return
         await self.serve(StdioLink())
 
     async def serve(self, link: Link) -> None:
@@ -347,7 +368,7 @@ class IPyDriver(Driver3x, ByName[Device]):
                 tasks = [
                     group.create_task(self._receiving.read_loop(link, done)),
                     group.create_task(self._consume(self._rx_queue, self._rx_dispatch, "rxevent")),
-                    group.create_task(self._consume(self._snoop_queue, self.snoopevent,
+                    group.create_task(self._consume(self._snoop_queue, self._snoop_dispatch,
                                                     "snoopevent")),
                     group.create_task(self._snoop_timer()),
                     group.create_task(self._guard(self.hardware(), "hardware")),

@@ -15,6 +15,7 @@ import array
 import asyncio
 import logging
 import os
+import selectors
 import socket
 import stat
 from collections.abc import Coroutine
@@ -28,7 +29,8 @@ from indipycore.links import Link
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import duplicates
 
-__all__ = ["AttachingLink", "DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink"]
+__all__ = ["AttachingLink", "DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink",
+           "reads_nothing"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,9 @@ class StdioLink:
       `attaches_blobs`), as libindi does when ``getsockopt(1, SO_DOMAIN)`` says AF_UNIX.
     * pipes, sockets, ttys: asyncio pipe transports, which buffer a large write and send it as
       the peer reads, so a 13 MB BLOB never surfaces EAGAIN even though the fds are non-blocking.
-    * regular files (not pollable): blocking reads and writes in a worker thread.
+    * regular files, and devices the event loop cannot wait on (``/dev/null``: epoll refuses
+      it, and asyncio's pipe transport then fails inside the loop and hangs): blocking reads
+      and writes in a worker thread.
 
     The fds are duplicated, so closing the link never closes stdin/stdout themselves.
     """
@@ -103,7 +107,7 @@ class StdioLink:
     def _file_dup(self, fd: int, st: os.stat_result) -> int | None:
         """A duplicate of `fd` for a thread to read or write when it is a regular file (the
         event loop cannot wait on one), kept to be closed; None for anything else."""
-        if not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISREG(st.st_mode) or (stat.S_ISCHR(st.st_mode) and not _pollable(fd))):
             return None
         dup = os.dup(fd)
         self._dups.append(dup)
@@ -220,6 +224,31 @@ _FD_SPACE = socket.CMSG_SPACE(_MAX_FDS * array.array("i").itemsize)
 _RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
 #: How long closing waits for queued writes to go out (a peer that stopped reading).
 _FLUSH_SECONDS = 5.0
+
+
+def _pollable(fd: int) -> bool:
+    """Whether the event loop's selector can wait on `fd` (a tty can; ``/dev/null`` cannot:
+    epoll refuses it with EPERM)."""
+    with selectors.DefaultSelector() as selector:
+        try:
+            selector.register(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        except (OSError, ValueError):
+            return False
+    return True
+
+
+def reads_nothing(fd: int = 0) -> bool:
+    """Whether `fd` (stdin) is the null device, or closed: what a background job in a script,
+    ``nohup`` or a service without input gives a program. No INDI server writes there, so a
+    driver on stdin/stdout would read EOF at once (issue 58: it hung on a PermissionError)."""
+    try:
+        given = os.fstat(fd)
+    except OSError:
+        return True
+    try:
+        return os.path.samestat(given, os.stat(os.devnull))
+    except OSError:
+        return False
 
 
 def _unix_stream_socket(fd: int) -> bool:

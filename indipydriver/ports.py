@@ -38,6 +38,10 @@ class DriverPort(Protocol):
     def add_background(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine alongside the driver."""
 
+    async def send_getProperties(self, devicename: str | None = None,
+                                 vectorname: str | None = None) -> None:
+        """Snoop on another device (or one of its vectors)."""
+
     def shutdown(self) -> None:
         """Stop the driver."""
 

@@ -12,10 +12,13 @@ import asyncio
 import contextlib
 import importlib
 import importlib.util
+import inspect
+import linecache
 import logging
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
+from indipycore.commandline import configure_logging
+from indipycore.commandline import toolkit_version
 from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.remote import RemoteConnection
 from indipyserver.drivers.remote import RemoteSpec
@@ -128,6 +133,8 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version",
+                        version=f"indipyserver {toolkit_version()}")
     parser.add_argument("drivers", nargs="*", metavar="DRIVER",
                         help="executable driver, [device]@host[:port] remote, or a .py file")
     parser.add_argument("-p", "--port", type=int, default=7624,
@@ -246,6 +253,47 @@ def _said(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+#: Where a server or an event loop is started: (file name ending, function names).
+_STARTERS = ((os.path.join("indipyserver", "server.py"), {"run"}),
+             (os.path.join("asyncio", "runners.py"), {"run"}),
+             (os.path.join("asyncio", "base_events.py"), {"run_forever", "run_until_complete"}))
+
+
+def _import_failed(origin: str, exc: BaseException) -> DriverLoadError:
+    """The error for a driver file or module that raised while imported. A module-level
+    ``IPyServer(...).run()`` or ``asyncio.run(...)`` (what a script run by ``python`` ends
+    with) fails here because this command's loop is already running: said as such, with the
+    line and what to do, not as the error's own words (which blame coroutines and Jupyter)."""
+    started = _started_at_import(exc)
+    if started is None:
+        return DriverLoadError(f"importing {origin} failed: {_said(exc)}")
+    filename, lineno, line = started
+    return DriverLoadError(
+        f"{origin} starts a server (or an event loop) when it is imported: {filename}, line "
+        f"{lineno}: {line}. indipyserver imports the file and serves its driver itself: put "
+        "that line under 'if __name__ == \"__main__\":' (then 'python FILE' still runs it), "
+        "and give the driver a module-level name 'driver' (or a make_driver() function)")
+
+
+def _started_at_import(exc: BaseException) -> tuple[str, int, str] | None:
+    """(file, line number, source) of the importing code's call that started a server or an
+    event loop, when `exc` was raised inside such a call; None otherwise."""
+    if not isinstance(exc, RuntimeError):
+        return None
+    frames = list(traceback.walk_tb(exc.__traceback__))
+    for index, (frame, _) in enumerate(frames):
+        code = frame.f_code
+        if any(code.co_filename.endswith(end) and code.co_name in names
+               for end, names in _STARTERS) and index > 0:
+            if inspect.iscoroutine(coro := frame.f_locals.get("main")):
+                coro.close()  # asyncio.run's, never to run: no "never awaited" warning
+            caller, lineno = frames[index - 1]
+            filename = caller.f_code.co_filename
+            source = (linecache.getline(filename, lineno) or "").strip()
+            return filename, lineno, source
+    return None
+
+
 def _drivers_from(module: Any, origin: str) -> list[Any]:
     """The IPyDriver instances a module offers: make_driver(), then `drivers`, then `driver`."""
     if callable(getattr(module, "make_driver", None)):
@@ -280,7 +328,7 @@ def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
-            raise DriverLoadError(f"importing {path} failed: {_said(exc)}") from exc
+            raise _import_failed(path, exc) from exc
         drivers += _drivers_from(module, path)
     if modules and "" not in sys.path and os.getcwd() not in sys.path:
         # As ``python -m``: a module beside the user is found (the console script's path
@@ -290,7 +338,7 @@ def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()
         try:
             module = importlib.import_module(name)
         except Exception as exc:
-            raise DriverLoadError(f"importing {name} failed: {_said(exc)}") from exc
+            raise _import_failed(name, exc) from exc
         drivers += _drivers_from(module, name)
     return drivers
 
@@ -300,11 +348,7 @@ def _configure_logging(verbosity: int) -> None:
     it stops and what drivers print on stderr (indiserver shows those too); -v: key events
     (INFO); -vv: server debug (clients coming and going); -vvv: debug of everything."""
     root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(
-        level=root_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(root_level)
     if verbosity == 0:
         for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr"):
             logging.getLogger(name).setLevel(logging.INFO)

@@ -6,11 +6,13 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 import threading
 import weakref
 from datetime import datetime
 from typing import Any
 
+from indipycore.commandline import configure_logging
 from indipycore.protocol.timestamps import format_timestamp
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -21,6 +23,8 @@ from indipyserver.clients.unixsocket import shown
 from indipyserver.compat3x import Done
 from indipyserver.compat3x import Server3x
 from indipyserver.drivers.driverconnection import DriverConnection
+from indipyserver.drivers.executable import DRIVER_OF_ENV
+from indipyserver.drivers.executable import SERVES_ITSELF_STATUS
 from indipyserver.drivers.inprocess import InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
 from indipyserver.fastpath.shortcut import Shortcut
@@ -201,6 +205,23 @@ class IPyServer(Server3x):
 
     # -- running -------------------------------------------------------------------------
 
+    def _refuse_as_a_driver(self) -> None:
+        """Exit with `SERVES_ITSELF_STATUS`, saying why and what to do, when this process was
+        started by an indipyserver as an executable driver: that server talks to it on
+        stdin/stdout and would never see this server's devices (issue 58, 4f)."""
+        parent = os.environ.get(DRIVER_OF_ENV)
+        if parent is None or parent != str(os.getppid()):
+            return
+        program = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "this program"
+        logger.error(
+            "%s was started by indipyserver (pid %s) as an executable driver, which speaks "
+            "INDI on stdin/stdout, but it starts a server of its own (IPyServer on %s:%s), "
+            "where no client of that indipyserver looks: it exits. Let indipyserver load it "
+            "in-process (a .py file that is not executable: chmod -x it, or --driver-script "
+            "FILE), or end it with asyncio.run(driver.asyncrun()) to speak on stdin/stdout",
+            program, parent, self.host, self.port)
+        raise SystemExit(SERVES_ITSELF_STATUS)
+
     def run(self) -> None:
         """Serve until SIGINT/SIGTERM or `shutdown()`, on the server's own event loop.
 
@@ -221,6 +242,7 @@ class IPyServer(Server3x):
                                "running one (a coroutine, Jupyter), use: await "
                                "server.asyncrun()")
         _default_logging()
+        self._refuse_as_a_driver()
         try:
             run(self.asyncrun())
         except KeyboardInterrupt:  # no handler of ours (handle_signals=False): stopped all the same
@@ -228,6 +250,7 @@ class IPyServer(Server3x):
 
     async def asyncrun(self) -> None:
         """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""
+        self._refuse_as_a_driver()
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
         self.stopped.clear()
@@ -375,7 +398,7 @@ def _default_logging() -> None:
     what executable drivers print on stderr."""
     if logging.getLogger().handlers:
         return  # configured by the user: theirs to decide
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     for name in (__name__, "indipyserver.driver_stderr"):
         named = logging.getLogger(name)
         if named.level == logging.NOTSET:

@@ -6,7 +6,8 @@ program is more useful serving itself on a port. `run_driver` decides, once for 
 program (the simulators of `indipysimulators`, a user's own driver):
 
 - it serves itself with `IPyServer` when given ``--port`` or ``--host``, or when its standard
-  input is a terminal;
+  input is a terminal, or /dev/null (a background job in a script, ``nohup``: no INDI server
+  gave it a pipe, and none ever writes there);
 - otherwise (its standard input is a pipe, as under indiserver) it speaks INDI on
   stdin/stdout, and its log goes to stderr, which indiserver copies into its own log;
 - ``--stdio`` forces the driver mode.
@@ -20,7 +21,9 @@ import logging
 import sys
 from typing import TextIO
 
+from indipycore.commandline import configure_logging
 from indipydriver.driver import IPyDriver
+from indipydriver.links import reads_nothing
 from indipyserver.server import IPyServer
 
 logger = logging.getLogger(__name__)
@@ -43,13 +46,26 @@ def serving_parser(doc: str | None) -> argparse.ArgumentParser:
 
 
 def serves_itself(args: argparse.Namespace, stdin: TextIO | None = None) -> bool:
-    """Whether to serve on a port: asked to (``--port``/``--host``), or run from a terminal;
-    never with ``--stdio``."""
+    """Whether to serve on a port: asked to (``--port``/``--host``), or run from a terminal
+    or with stdin on /dev/null; never with ``--stdio``."""
     if args.stdio:
         return False
     if args.port is not None or args.host is not None:
         return True
-    return (stdin if stdin is not None else sys.stdin).isatty()
+    given = stdin if stdin is not None else sys.stdin
+    return given.isatty() or _stdin_reads_nothing(given)
+
+
+def _stdin_reads_nothing(stdin: TextIO | None) -> bool:
+    """Whether `stdin` is /dev/null or closed (`reads_nothing`); False for one without a
+    file descriptor (a test's StringIO)."""
+    if stdin is None:  # Python leaves sys.stdin None when fd 0 was closed at start
+        return True
+    try:
+        fd = stdin.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return False
+    return reads_nothing(fd)
 
 
 def run_driver(driver: IPyDriver, args: argparse.Namespace) -> None:
@@ -57,10 +73,18 @@ def run_driver(driver: IPyDriver, args: argparse.Namespace) -> None:
     standard input ends; `args` holds `serving_parser`'s options."""
     if not serves_itself(args):
         # stdout carries INDI: logs go to stderr (the INDI server's log).
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+        configure_logging(logging.INFO)
+        if _stdin_reads_nothing(sys.stdin):  # --stdio with nothing on stdin: said, status 1
+            logger.error("--stdio, but standard input is /dev/null (a background job, nohup): "
+                         "no INDI server can speak to the driver; let a server start it, or "
+                         "leave out --stdio to serve on a port")
+            raise SystemExit(1)
         asyncio.run(driver.asyncrun())
         return
     host, port = args.host or DEFAULT_HOST, args.port or DEFAULT_PORT
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(logging.INFO)
+    if args.port is None and args.host is None and _stdin_reads_nothing(sys.stdin):
+        logger.info("standard input is /dev/null (a background job, nohup): serving on a "
+                    "port rather than on stdin/stdout (--stdio for that, under an INDI server)")
     logger.info("%s served on %s:%s; Ctrl-C to stop", ", ".join(driver), host, port)
     IPyServer(driver, host=host, port=port).run()  # a Ctrl-C stops it cleanly

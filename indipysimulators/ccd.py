@@ -40,6 +40,11 @@ from .serving import simulator_main
 DEVICE = "Python CCD Simulator"
 EXEC = "indipy_simulator_ccd"
 SENSOR = Sensor(width=1280, height=1024, pixel_size=5.2, bits=16, max_binning=4)
+#: ACTIVE_DEVICES at start: the other indipy simulators (indilib's CCD simulator names
+#: indilib's); a client (Ekos) sets its own.
+ACTIVE_DEVICES = {"ACTIVE_TELESCOPE": "Python Mount", "ACTIVE_ROTATOR": "",
+                  "ACTIVE_FOCUSER": "Python Focuser", "ACTIVE_FILTER": "Python Filter Wheel",
+                  "ACTIVE_SKYQUALITY": ""}
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +157,8 @@ def make_driver(device_name: str = DEVICE) -> IPyDriver:
     """The simulated camera as an IPyDriver with one standard device (the CCD role)."""
     camera = SimulatedCamera()
     cooler = SimulatedCooler()
-    role = Camera(SENSOR, camera.expose, abort=camera.abort, cooler=cooler)
+    role = Camera(SENSOR, camera.expose, abort=camera.abort, cooler=cooler,
+                  active_devices=ACTIVE_DEVICES)
     device = Device(device_name, roles=[role], connect=camera.connect,
                     disconnect=camera.disconnect, driver_exec=EXEC)
     return IPyDriver(device, camera=camera, cooler=cooler)

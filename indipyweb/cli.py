@@ -23,6 +23,8 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
 from typing import Any
 
+from indipycore.commandline import configure_logging
+
 from .users import Role
 from .users import UserDB
 
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.certfile) != bool(args.keyfile):
         print("indipyweb: --certfile and --keyfile go together", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(logging.INFO)
     db = UserDB(args.dbfolder)
     password = db.ensure_admin()
     db.close()

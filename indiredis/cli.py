@@ -24,6 +24,8 @@ import ssl
 import sys
 from collections.abc import Sequence
 
+from indipycore.commandline import configure_logging
+
 from .hosts import IndiServer
 from .hosts import MqttServer
 from .hosts import RedisServer
@@ -176,7 +178,7 @@ def _command(name: str, argv: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(logging.INFO)
     if not {"-h", "--help"} & set(args):
         from indipyclient.frontends.extras import require_extra
 

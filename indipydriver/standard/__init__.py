@@ -9,7 +9,8 @@ and sends its `logger`'s records to clients as INDI messages. The pieces:
 - `DeviceProps` (deviceprops.py): CONNECTION, DRIVER_INFO, DEBUG and the connect sequence;
 - `SavedConfig` (config.py): CONFIG_PROCESS and POLLING_PERIOD, the saved configuration;
 - `MessageHandler` (messages.py): Python logging -> INDI messages;
-- `Camera` (camera.py, the CCD role) and `fits.py`, the FITS writer it uses;
+- `Camera` (camera.py, the CCD role) and `fits.py`, the FITS writer it uses; snooped.py
+  (its ACTIVE_DEVICES and what they said) and fitsheader.py (the header cards from them);
 - `Mount` (mount.py), `Focuser` (focuser.py), `FilterWheel` (filterwheel.py), `Weather`
   (weather.py): the other roles, each driving the user's hardware `Protocol`;
 - `EquatorialMotion`, `LinearMotion` (motion.py) and astro.py: pure motion for simulators.

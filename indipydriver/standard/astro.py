@@ -19,6 +19,7 @@ __all__ = [
     "SIDEREAL_HOURS_PER_SECOND",
     "airmass",
     "altitude",
+    "azimuth",
     "hour_angle",
     "hours_between",
     "local_sidereal_time",
@@ -72,6 +73,17 @@ def altitude(ha: float, dec: float, latitude: float) -> float:
     phi = math.radians(latitude)
     sine = math.sin(phi) * math.sin(d) + math.cos(phi) * math.cos(d) * math.cos(h)
     return math.degrees(math.asin(max(-1.0, min(1.0, sine))))
+
+
+def azimuth(ha: float, dec: float, latitude: float) -> float:
+    """Azimuth (degrees east of north, [0, 360)) of hour angle `ha` (hours) and declination
+    `dec` (degrees) seen from `latitude` (degrees)."""
+    h = math.radians(ha * 15.0)
+    d = math.radians(dec)
+    phi = math.radians(latitude)
+    y = -math.sin(h) * math.cos(d)
+    x = math.cos(phi) * math.sin(d) - math.sin(phi) * math.cos(d) * math.cos(h)
+    return math.degrees(math.atan2(y, x)) % 360.0
 
 
 def _precession_angles(when: datetime) -> tuple[float, float, float]:

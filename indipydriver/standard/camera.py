@@ -26,7 +26,11 @@ finished FITS file. The role does the rest, as indilib's INDI::CCD does for its 
   does both;
 - cooling: a new CCD_TEMPERATURE sets the target on the `cooler` (and turns it on); the
   temperature is then sent Busy every `poll_seconds` until within `threshold` of the target
-  (Ok), and sent whenever it changes otherwise.
+  (Ok), and sent whenever it changes otherwise;
+- ACTIVE_DEVICES (Options): the telescope, rotator, focuser, filter wheel and sky quality
+  meter it snoops (snooped.py); what they say goes into each image's header (fitsheader.py):
+  TELESCOP, OBJCTRA/OBJCTDEC (J2000) with EQUINOX, FOCALLEN/APTDIA, SITELAT/SITELONG,
+  AIRMASS, PIERSIDE, FILTER, FOCUSPOS..., each only when known.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import time
 import zlib
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -52,12 +57,14 @@ from indipycore.fits import fits_bytes
 from indipycore.interface import Interface
 
 from ..rxevents import ClientVectorEvent
+from ..rxevents import RxEvent
 from ..rxevents import newNumberVector
 from ..vectors import BLOBVector
 from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
+from .fitsheader import snooped_cards
 from .groups import IMAGE_INFO_TAB
 from .groups import IMAGE_SETTINGS_TAB
 from .groups import MAIN_CONTROL_TAB
@@ -66,6 +73,7 @@ from .role import Operation
 from .role import RoleDevice
 from .role import RoleTasks
 from .role import accept_values
+from .snooped import ActiveDevices
 from .vectortables import BLOBSpec
 from .vectortables import NumberSpec
 from .vectortables import Param
@@ -243,7 +251,8 @@ class Camera:
     def __init__(self, sensor: Sensor, expose: Expose, *, abort: Abort | None = None,
                  cooler: Cooler | None = None, extra_interface: Interface = Interface.GENERAL,
                  poll_seconds: float = 1.0, threshold: float = 0.2,
-                 upload_dir: str = "", upload_prefix: str = "IMAGE_XXX") -> None:
+                 upload_dir: str = "", upload_prefix: str = "IMAGE_XXX",
+                 active_devices: Mapping[str, str] | None = None) -> None:
         self.sensor = sensor
         self._expose = expose
         self._abort = abort
@@ -280,7 +289,9 @@ class Camera:
         self.file_path = made.vector("CCD_FILE_PATH", TextVector)
         self.upload_mode = made.vector("UPLOAD_MODE", SwitchVector)
         self.upload_settings = made.vector("UPLOAD_SETTINGS", TextVector)
-        self._vectors = tuple(made.values())
+        # ACTIVE_DEVICES: `active_devices` overrides indilib's default names, by member.
+        self.active = ActiveDevices(active_devices)
+        self._vectors = (*made.values(), self.active.vector)
         self.exposing = Operation(self.exposure, "Exposure")
 
     # ---------------------------------------------------------------- Role
@@ -307,6 +318,7 @@ class Camera:
         return self.device.logger if self.device is not None else logger
 
     async def connected(self) -> None:
+        await self._snoop(self.active.requests())
         if self.cooler is not None:
             self.tasks.start(self._watch_temperature(), "Temperature monitor")
 
@@ -324,11 +336,27 @@ class Camera:
             "CCD_TEMPERATURE": self._new_temperature,
             "CCD_COOLER": self._new_cooler,
             "UPLOAD_SETTINGS": accept_values,
+            "ACTIVE_DEVICES": self._new_active_devices,
         }
         # The rest are OneOfMany choices the role only records (frame type, upload mode,
         # formats, compression).
         handler = handlers.get(event.vectorname or "", accept_values)
         await handler(event)
+
+    async def _new_active_devices(self, event: ClientVectorEvent[Any]) -> None:
+        requests = self.active.rename(dict(event.items()))
+        await self.active.vector.send_setVector(state="Ok")
+        await self._snoop(requests)
+
+    async def _snoop(self, requests: list[tuple[str, str]]) -> None:
+        if self.device is not None:
+            for devicename, vectorname in requests:
+                await self.device.snoop(devicename, vectorname)
+
+    async def snooped(self, event: RxEvent) -> None:
+        """Snooped traffic (the device hands it on): kept when it is from a device named in
+        ACTIVE_DEVICES."""
+        self.active.take(event)
 
     def current_frame(self) -> tuple[int, int, int, int]:
         f = self.frame
@@ -433,6 +461,10 @@ class Camera:
             cards.append(("CCD-TEMP", round(await self.cooler.temperature(), 2), "CCD Temperature (Celsius)"))
         if self.device is not None:
             cards.append(("INSTRUME", self.device.devicename, "CCD Name"))
+        cards += snooped_cards(
+            self.active.values, when=datetime.now(UTC), light=request.frame_type == "Light",
+            telescope=self.active.name("ACTIVE_TELESCOPE") if self.active.telescope_heard
+            else "", pixel_size=pixel_x, binning=request.bin_x)
         cards.extend(image.cards)
         # A large image takes a while to pack: off the event loop, so the driver keeps answering.
         return await asyncio.to_thread(fits_bytes, image.width, image.height, image.pixels,

@@ -81,6 +81,12 @@ class RoleDevice(Protocol):
         """Whether a client connected the device (CONNECTION's CONNECT is On)."""
         ...
 
+    async def snoop(self, devicename: str, vectorname: str | None = None) -> None:
+        """Snoop on another device's vector; the traffic reaches the role's ``snooped``
+        coroutine method, if it has one (``snooped(event)``, called with every snooped
+        def/set/delProperty/message, whoever asked for it)."""
+        ...
+
 
 class Role(Protocol):
     """A role helper, as its device uses it.
@@ -91,6 +97,9 @@ class Role(Protocol):
     vectors only, one at a time, in order: start anything long as a task (`RoleTasks`,
     `Operation`) so the device keeps answering. `connected` runs after the vectors are
     defined, `disconnected` before they are deleted: it must stop the role's tasks.
+    A role may also have ``async def snooped(self, event)``: it then receives the traffic of
+    the devices its driver snoops (`RoleDevice.snoop` asks for it), as the camera's
+    ACTIVE_DEVICES does (snooped.py).
 
     Optional: ``config_names``, the names of its vectors its device's CONFIG_SAVE writes
     (`saved_names`), and ``polling_seconds`` for a role that polls (`PollingRole`).

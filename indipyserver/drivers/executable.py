@@ -73,6 +73,14 @@ DRIVER_STABLE_AFTER = 60.0
 #: Counts the driver processes started (`ExDriverConnection.start_serial`).
 _STARTS = itertools.count()
 
+#: Set in each executable driver's environment to the server's pid: a child that starts an
+#: `IPyServer` of its own (an executable .py ending with ``IPyServer(driver).run()``) sees
+#: it is one of our drivers (its parent's pid) and exits with `SERVES_ITSELF_STATUS`, saying
+#: why, instead of quietly serving on its own port while this server has no devices of it.
+DRIVER_OF_ENV = "INDIPYSERVER_DRIVER_OF"
+#: That child's exit status (EX_CONFIG): the driver is dropped, not restarted.
+SERVES_ITSELF_STATUS = 78
+
 #: Characters of one stderr line shown in the log, and lines logged per 10 s (``_log_stderr``).
 STDERR_LINE_SHOWN = 2000
 STDERR_LINES = 200
@@ -292,6 +300,7 @@ class ExDriverConnection(DriverConnection):
         """The program started on `stdio` (None, logged, when it cannot be executed)."""
         env = dict(os.environ)
         env.update(self.env)
+        env[DRIVER_OF_ENV] = str(os.getpid())
         try:
             process = await asyncio.create_subprocess_exec(
                 self.program,
@@ -513,6 +522,13 @@ class ExDriverConnection(DriverConnection):
             # on the EOF of their stdin, which is no news at a clean stop.
             logger.debug("driver %s (pid %d) stopped, status %d", self.label, process.pid,
                          returncode)
+        elif returncode == SERVES_ITSELF_STATUS and not self.unrunnable:
+            # Our IPyServer in the child refused to serve (its stderr line says so above):
+            # restarting would only repeat it.
+            self.unrunnable = True
+            logger.error("driver %s starts a server of its own instead of speaking INDI on "
+                         "stdin/stdout, so this server has none of its devices: dropped, not "
+                         "retried (its own message is above)", self.label)
         elif returncode < 0:
             logger.warning(
                 "driver %s (pid %d) killed by %s",
@@ -565,9 +581,26 @@ def check_program(program: str, path: str | None = None) -> str:
         message += f" (there is one in this folder: give it as ./{program})"
     elif program.endswith(".py"):
         message = f"driver {program}: no such file, nor a program of that name on PATH"
+    elif _looks_remote(program):
+        message += (f"; did you mean @{program}? (a remote server is given as "
+                    f"[device]@host[:port])")
     elif close := _close_program(program, path):
         message += f"; did you mean {close}?"
     raise FileNotFoundError(message)
+
+
+def _looks_remote(program: str) -> bool:
+    """Whether `program` reads as host:port or host.domain (a remote given without its ``@``):
+    a driver's name has neither."""
+    host, colon, port = program.rpartition(":")
+    if colon:
+        return bool(host) and port.isdigit() and all(c.isalnum() or c in ".-_" for c in host)
+    labels = program.split(".")
+    if len(labels) == 4 and all(label.isdigit() for label in labels):
+        return True  # an IPv4 address
+    return program == "localhost" or (
+        len(labels) > 1 and all(label.isalnum() or "-" in label for label in labels)
+        and labels[-1].isalpha() and labels[-1] not in ("py", "sh", "exe"))
 
 
 def _close_program(program: str, path: str | None) -> str | None:

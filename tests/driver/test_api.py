@@ -234,3 +234,25 @@ def test_a_switch_vector_is_built_keeping_its_rule(caplog: pytest.LogCaptureFixt
     assert "SwitchVector 'O': OneOfMany with no switch On" in caplog.text
     with pytest.raises(KeyError, match="SwitchVector 'O' has no member 'X'"):
         SwitchVector("O", "O", "g", "rw", "OneOfMany", "Ok", switches("On"))["X"] = "On"
+
+
+@pytest.mark.parametrize(
+    ("given", "reads"),
+    [(270.04, "270.04"), (15, "15"), (2.0, "2.0"), (0.1 + 0.2, "0.30000000000000004"),
+     (1e20, "1e+20"), ("12:30:00", "12:30:00"), ("7.50", "7.50")],
+)
+def test_a_number_assigned_reads_back_as_indipydriver_3_1_2s_string(
+        given: float | str, reads: str) -> None:
+    """Issue 58, 4b: ``vector["AZ"] = 270.04`` then ``vector["AZ"]`` is the string
+    ``'270.04'``, exactly as in indipydriver 3.1.2 (its NumberMember setter stores
+    ``str(value)`` and the getter returns it: read in its wheel). So a driver moved from 3.x
+    keeps working, and ``%.1f`` of ``vector["AZ"]`` fails there and here alike: the float is
+    ``getfloatvalue``'s (examples/snooping_dome.py once formatted the string)."""
+    vector = NumberVector("DOME_AZIMUTH", "Dome", "g", "ro", "Idle",
+                          [NumberMember("AZ", "Azimuth", "%6.2f", 0, 1e21, 0, 0)])
+    vector["AZ"] = given
+    assert vector["AZ"] == reads == vector.data["AZ"].membervalue
+    assert isinstance(vector["AZ"], str)
+    assert vector.getfloatvalue("AZ") == getfloat(given)
+    with pytest.raises(TypeError):
+        "%.1f" % vector["AZ"]  # noqa: UP031 - the example's old mistake, as 3.1.2 fails it

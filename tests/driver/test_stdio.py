@@ -153,3 +153,29 @@ async def test_asyncrun_answers_getproperties_when_stdin_is_a_file(tmp_path: Pat
             sys.executable, str(SCRIPT), "256", stdin=stdin, stdout=stdout, env=ENV)
         assert await asyncio.wait_for(proc.wait(), 10) == 0
     assert b"<defBLOBVector" in outfile.read_bytes()
+
+
+def test_asyncrun_with_stdin_on_dev_null_says_what_to_do_and_ends() -> None:
+    """Issue 58, 4d: a stdio driver started as a background job or under ``nohup`` (stdin
+    /dev/null, which epoll refuses) once printed asyncio's PermissionError traceback and then
+    neither served nor exited. It now ends at once with one error saying why and what to do."""
+    done = subprocess.run([sys.executable, str(SCRIPT), "256"], stdin=subprocess.DEVNULL,
+                          capture_output=True, env=ENV, timeout=30, check=False)
+    said = done.stderr.decode(errors="replace")
+    assert done.returncode == 0, said
+    assert "Traceback" not in said and "PermissionError" not in said, said
+    assert "standard input is /dev/null" in said and "IPyServer(driver).run()" in said, said
+    assert done.stdout == b""
+
+
+async def test_a_link_on_dev_null_reads_eof_and_writes_away() -> None:
+    """StdioLink on /dev/null (what asyncrun refuses, but a program may build its own link
+    on): reads EOF and takes writes, through a thread, instead of failing inside the event
+    loop and hanging the reader."""
+    from indipydriver.links import StdioLink
+
+    with open(os.devnull, "rb") as null_in, open(os.devnull, "wb") as null_out:  # noqa: ASYNC230
+        link = StdioLink(null_in.fileno(), null_out.fileno())
+        assert await asyncio.wait_for(link.read(), 5) == b""
+        await asyncio.wait_for(link.write(b"<delProperty/>"), 5)
+        await link.close()

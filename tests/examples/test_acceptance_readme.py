@@ -42,7 +42,7 @@ def test_readme_driver_answers_indi_setprop_and_indi_getprop() -> None:
         return server
 
     source = _snippet().replace("from indipyserver import IPyServer", "")
-    namespace: dict[str, Any] = {"IPyServer": on_free_port, "__name__": "readme"}
+    namespace: dict[str, Any] = {"IPyServer": on_free_port, "__name__": "__main__"}
     errors: list[BaseException] = []
 
     def run() -> None:

@@ -4,7 +4,11 @@ the LED's pin follows the INDI switch and blink rate."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 # gpiozero is the `rpi` extra; the test environment must have it (no skip: the example is
@@ -111,3 +115,19 @@ def test_off_a_pi_the_mock_pin_factory_is_chosen_and_the_log_says_so(
     said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "rpi_led"]
     assert said == [("WARNING", "not on a Raspberry Pi: GPIO18 is a gpiozero mock pin, no LED "
                                 "will light (--mock says so on purpose)")]
+
+
+def test_without_the_rpi_extra_the_script_says_to_install_it(tmp_path: Path) -> None:
+    """Issue 58, 4k: ``python examples/rpi_led.py`` where gpiozero is not installed (hidden
+    here as an uninstalled module is: ModuleNotFoundError on import) exits 1 with one line
+    naming the ``[rpi]`` extra, where it once ended in a bare ModuleNotFoundError traceback."""
+    script = Path(rpi_led.__file__)
+    hide_and_run = ("import runpy, sys; sys.modules['gpiozero'] = None; "
+                    f"sys.argv = [{str(script)!r}, '--mock', '--port', '1']; "
+                    f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", hide_and_run], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert 'pip install ".[rpi]"' in done.stderr and "gpiozero" in done.stderr, done.stderr

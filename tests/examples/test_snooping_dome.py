@@ -3,14 +3,22 @@ by our server as an executable driver."""
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 from pathlib import Path
 
+import peers
+import pytest
 import snooping_dome
 from example_helpers import free_port
 from example_helpers import getprop
 from example_helpers import serving
 from example_helpers import setprop
 from example_helpers import wait_for_value
+from waiting import wait_for
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_azimuth_of_the_celestial_pole_and_meridian() -> None:
@@ -37,3 +45,36 @@ async def test_dome_follows_the_telescope_it_snoops(private_home: Path) -> None:
         values = await getprop(port, "Dome.DOME_AZIMUTH.*", "Dome.DOME_AZIMUTH._STATE")
     assert 0.0 <= float(values["Dome.DOME_AZIMUTH.AZ"]) < 360.0
     assert values["Dome.DOME_AZIMUTH._STATE"] == "Ok"
+
+
+@pytest.mark.parametrize("how", ["script", "indipyserver"])
+def test_under_v_it_logs_where_the_dome_turns_without_a_traceback(
+        private_home: Path, how: str) -> None:
+    """Issue 58, 4b: run as its docstring says (``python examples/snooping_dome.py -v``), or
+    as docs/guides/command_line.rst does (``indipyserver -v indi_simulator_telescope
+    examples/snooping_dome.py``), following a telescope that moves, the dome logs each
+    azimuth as a number. It once formatted ``dome["AZ"]`` (a string, as in indipydriver 3.x)
+    with ``%.1f``: every update wrote a logging traceback instead."""
+    port = peers.free_port()
+    dome = str(EXAMPLES / "snooping_dome.py")
+    args = ([sys.executable, dome, "--port", str(port), "-v"] if how == "script" else
+            [sys.executable, "-m", "indipyserver", "-v", "-p", str(port),
+             "indi_simulator_telescope", dome])
+    script = peers.ServingProgram(args, port, private_home,
+                                  env={"PYTHONPATH": os.pathsep.join(sys.path),
+                                       "PATH": peers.driver_path()})
+    try:
+        script.wait_listening()
+        wait_for(lambda: peers.getprop(port, "Telescope Simulator.CONNECTION.CONNECT")
+                 .get("Telescope Simulator.CONNECTION.CONNECT"), 20, "the telescope's CONNECT",
+                 interval=0.3)
+        peers.setprop(port, "Telescope Simulator.CONNECTION.CONNECT=On")
+        peers.setprop(port, "Telescope Simulator.ON_COORD_SET.SYNC=On")
+        peers.setprop(port, "Telescope Simulator.EQUATORIAL_EOD_COORD.RA;DEC=5.5;-20")
+        azimuth = re.compile(r"telescope at RA 5\.5\d* DEC -20\.0\d*: dome to azimuth \d+\.\d\b")
+        wait_for(lambda: azimuth.search(script.stderr()), 20,
+                 lambda: f"the azimuth logged; stderr: {script.stderr()[-2000:]}", interval=0.2)
+    finally:
+        code, _, err = script.ctrl_c()
+    assert code == 0, err[-2000:]
+    assert "Traceback" not in err and "Logging error" not in err, err[-3000:]

@@ -45,6 +45,11 @@ def run_command(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         ("bad/missing.py", "driver bad/missing.py: no such file"),
         ("missing.py", "driver missing.py: no such file, nor a program of that name on PATH"),
         ("./not_executable", "driver ./not_executable: it is not executable ('chmod +x' it?)"),
+        # issue 58, 4k: a remote without its @ got no hint, where the typo above gets one
+        ("localhost:7700", "driver localhost:7700: not found on PATH; did you mean "
+                           "@localhost:7700? (a remote server is given as [device]@host[:port])"),
+        ("pi.local", "driver pi.local: not found on PATH; did you mean @pi.local? (a remote "
+                     "server is given as [device]@host[:port])"),
     ],
 )
 def test_a_driver_that_cannot_run_is_one_line_and_exit_status_1(
@@ -98,3 +103,17 @@ def test_add_exdriver_looks_on_the_path_the_driver_will_get(tmp_path: Path) -> N
     conn = server.add_exdriver("indi_private_driver", env={"PATH": str(bin_dir)})
     assert conn.label == "indi_private_driver"
     assert check_program("indi_private_driver", str(bin_dir)) == str(program)
+
+
+@pytest.mark.parametrize(("argument", "remote"), [
+    ("localhost:7700", True), ("192.168.1.5:7624", True), ("192.168.1.5", True),
+    ("obs-east.example.org", True), ("localhost", True),
+    ("indi_simulator_ccd", False), ("my.driver.py", False), ("start.sh", False),
+    ("indi_lx200generic", False), ("C:7624", True), (":7624", False), ("host:port", False),
+])
+def test_what_reads_as_a_remote_without_its_at(argument: str, remote: bool) -> None:
+    """host:port, an IPv4 address or a dotted host name get the "did you mean @..." hint;
+    driver names, scripts and a bare ``:7624`` do not."""
+    from indipyserver.drivers.executable import _looks_remote
+
+    assert _looks_remote(argument) is remote

@@ -42,7 +42,7 @@ from indipydriver.standard.mount import Mount
 from indipydriver.testing import DriverHarness
 
 DEV = "Cam"
-SAVED = ["DEBUG", "POLLING_PERIOD", "DEBUG_LEVEL", "UPLOAD_MODE", "UPLOAD_SETTINGS",
+SAVED = ["DEBUG", "POLLING_PERIOD", "DEBUG_LEVEL", "ACTIVE_DEVICES", "UPLOAD_MODE", "UPLOAD_SETTINGS",
          "CCD_COMPRESSION", "CCD_CAPTURE_FORMAT", "CCD_TRANSFER_FORMAT", "CCD_FRAME",
          "CCD_BINNING"]
 
@@ -149,7 +149,7 @@ async def test_save_writes_the_chosen_vectors_and_the_first_save_is_the_default(
         tmp_path: Path) -> None:
     """CONFIG_SAVE: "[INFO] Saving device configuration...", "[INFO] Device configuration
     saved.", CONFIG_PROCESS Ok; the file holds DEBUG, POLLING_PERIOD, DEBUG_LEVEL and the
-    camera's settings (not CCD_EXPOSURE, the cooler or CONNECTION), with their current
+    camera's settings (ACTIVE_DEVICES... not CCD_EXPOSURE, the cooler or CONNECTION), with their current
     values; its first version is copied to ``.default``, which a later save leaves alone."""
     driver, _ = camera_driver(tmp_path)
     path = tmp_path / f"{DEV}_config.xml"
@@ -220,7 +220,8 @@ async def test_load_while_disconnected_skips_the_role_settings_and_says_so(
     assert answer.state == State.OK
     assert role.poll_seconds == 2.0
     warning = next(m for m in messages if m.startswith("[WARNING]"))
-    assert warning.startswith("[WARNING] 7 saved settings not applied (UPLOAD_MODE, ")
+    assert warning.startswith("[WARNING] 8 saved settings not applied (ACTIVE_DEVICES, "
+                              "UPLOAD_MODE, ")
 
 
 async def test_load_without_a_file_and_purge_default_as_indilib(tmp_path: Path) -> None:
