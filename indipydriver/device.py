@@ -6,6 +6,7 @@ import logging
 from collections.abc import Coroutine
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
@@ -45,21 +46,24 @@ class Device(Device3x, ByName[PropertyVector]):
     until it is set True again and the vectors are re-defined. `stop` turns True when the
     driver stops (see `Device3x`).
 
-    Every device has indilib's CONNECTION, DRIVER_INFO and DEBUG (`standard.deviceprops`),
-    first among its vectors, unless it defines one of them itself (then it keeps its own,
+    Every device has indilib's CONNECTION, DRIVER_INFO, DEBUG and CONFIG_PROCESS (and, with
+    a role that polls, POLLING_PERIOD) (`standard.deviceprops`), first among its vectors, unless it defines one of them itself (then it keeps its own,
     and its ``rxevent`` receives the requests for it) or is made with ``standard=False``
     (none at all, as indipydriver 3.x). Its roles' vectors follow yours and are defined only
     while a client has it connected; a device with no role and no connect/disconnect hook
     starts connected, since its vectors are always live, and a client's DISCONNECT only
     flips the switch. Its `logger`'s records reach clients as INDI messages
-    (``docs/migrating.rst``).
+    (``docs/migrating.rst``). CONFIG_SAVE writes `config_names` (by default DEBUG,
+    POLLING_PERIOD, DEBUG_LEVEL and its roles' settings) to ``<config_dir>/<name>_config.xml``,
+    ``~/.indi`` by default (`standard.config`).
     """
 
     def __init__(self, devicename: str, properties: Iterable[PropertyVector] = (), *,
                  roles: Iterable[Role] = (), interface: Interface | None = None,
                  connect: Hook | None = None, disconnect: Hook | None = None,
                  driver_exec: str | None = None, driver_version: str = "1.0",
-                 standard: bool = True, **devicedata: Any) -> None:
+                 standard: bool = True, config_names: Iterable[str] | None = None,
+                 config_dir: str | Path | None = None, **devicedata: Any) -> None:
         self.devicename = checked_string(devicename, "name", "Device")
         self.devicedata = devicedata
         self.enable = True
@@ -80,7 +84,9 @@ class Device(Device3x, ByName[PropertyVector]):
                 disconnect=disconnect, driver_exec=driver_exec, driver_version=driver_version,
                 handler=self.message_handler, logger=self.logger,
                 own={vector.name for vector in properties
-                     if isinstance(vector, PropertyVector)})
+                     if isinstance(vector, PropertyVector)},
+                config_names=None if config_names is None else list(config_names),
+                config_dir=None if config_dir is None else Path(config_dir))
             properties = [*self.standard.vectors, *properties, *self.standard.role_vectors]
             for vector in self.standard.role_vectors:
                 vector.enable = False  # defined when a client connects the device
@@ -96,6 +102,14 @@ class Device(Device3x, ByName[PropertyVector]):
         if self.standard is not None:
             for role in self.standard.roles:
                 role.attach(self)
+            self.standard.bind(self, self._loaded_event)
+
+    async def _loaded_event(self, event: RxEvent) -> None:
+        """A saved setting of one of this device's own vectors (named in `config_names`),
+        loaded by CONFIG_LOAD: the driver's `rxevent` gets it as a client's request."""
+        rxevent = getattr(self.driver, "rxevent", None)
+        if rxevent is not None:
+            await rxevent(event)
 
     @property
     def logger(self) -> logging.Logger:

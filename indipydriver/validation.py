@@ -20,7 +20,6 @@ from indipycore.protocol.acceptance import judge
 from indipycore.protocol.acceptance import vector_shape
 from indipycore.protocol.blobs import unpack_blob
 
-from .device import Device
 from .members import NumberMember
 from .vectors import BLOBVector
 from .vectors import NumberVector
@@ -59,10 +58,12 @@ class Rejected(Exception):
 
 
 def check_new_vector(
-    devices: Mapping[str, Device], raw: Any
+    devices: Mapping[str, Any], raw: Any
 ) -> tuple[PropertyVector, dict[str, Any]]:
     """The target vector and the converted values of a client's new*Vector, or `Rejected`.
 
+    `devices` are `Device`s by name (anything with `enable` and a vector mapping: the module
+    does not import the device, whose standard properties check their loaded settings here).
     The device, the vector and its kind are looked up here; the values are judged by the rule
     every client applies before sending (`protocol.acceptance.judge`), so a request our
     clients would refuse is refused here with the same message. Partial vectors are accepted

@@ -5,8 +5,9 @@ DRIVER_INTERFACE bits) and DEBUG, defines the roles' vectors while a client has 
 and sends its `logger`'s records to clients as INDI messages. The pieces:
 
 - `Interface` (interface.py): the DRIVER_INTERFACE bits; the group names (groups.py);
-- `Role`, `RoleTasks`, `Operation`, `RepeatedRead` (role.py): what a role is and the machinery it runs on;
+- `Role`, `RoleTasks`, `Operation`, `RepeatedRead`, `PollingRole` (role.py): what a role is and the machinery it runs on;
 - `DeviceProps` (deviceprops.py): CONNECTION, DRIVER_INFO, DEBUG and the connect sequence;
+- `SavedConfig` (config.py): CONFIG_PROCESS and POLLING_PERIOD, the saved configuration;
 - `MessageHandler` (messages.py): Python logging -> INDI messages;
 - `Camera` (camera.py, the CCD role) and `fits.py`, the FITS writer it uses; snooped.py
   (its ACTIVE_DEVICES and what they said) and fitsheader.py (the header cards from them);
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .camera import Exposure as Exposure
     from .camera import Image as Image
     from .camera import Sensor as Sensor
+    from .config import SavedConfig as SavedConfig
     from .deviceprops import DeviceProps as DeviceProps
     from .filterwheel import FilterWheel as FilterWheel
     from .filterwheel import FilterWheelHardware as FilterWheelHardware
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from .mount import MountLimits as MountLimits
     from .mount import SlewRate as SlewRate
     from .role import Operation as Operation
+    from .role import PollingRole as PollingRole
     from .role import RepeatedRead as RepeatedRead
     from .role import Role as Role
     from .role import RoleDevice as RoleDevice
@@ -67,6 +70,8 @@ _LAZY = {
     "MountHardware": "mount",
     "MountLimits": "mount",
     "Operation": "role",
+    "PollingRole": "role",
+    "SavedConfig": "config",
     "RepeatedRead": "role",
     "Role": "role",
     "RoleDevice": "role",

@@ -244,6 +244,10 @@ class Camera:
     """The CCD role (see the module docstring). `interface` is CCD (add GUIDER or FILTER
     with `extra_interface` for a camera with an ST4 port or a wheel of its own)."""
 
+    #: Saved by CONFIG_SAVE (indilib's CCD::saveConfigItems).
+    config_names = ("ACTIVE_DEVICES", "UPLOAD_MODE", "UPLOAD_SETTINGS", "CCD_COMPRESSION",
+                    "CCD_CAPTURE_FORMAT", "CCD_TRANSFER_FORMAT", "CCD_FRAME", "CCD_BINNING")
+
     def __init__(self, sensor: Sensor, expose: Expose, *, abort: Abort | None = None,
                  cooler: Cooler | None = None, extra_interface: Interface = Interface.GENERAL,
                  poll_seconds: float = 1.0, threshold: float = 0.2,
@@ -261,6 +265,7 @@ class Camera:
         self.images_sent = 0
         self._saved = 0
         self._target: float | None = None
+        self._poll_wake = asyncio.Event()
         s = sensor
         made = build(
             CAMERA_VECTORS, cooled=cooler is not None, min_exposure=s.min_exposure,
@@ -293,6 +298,16 @@ class Camera:
 
     def vectors(self) -> Sequence[PropertyVector]:
         return self._vectors
+
+    @property
+    def polling_seconds(self) -> float:
+        """`poll_seconds`, which the device's POLLING_PERIOD sets (`PollingRole`)."""
+        return self.poll_seconds
+
+    @polling_seconds.setter
+    def polling_seconds(self, seconds: float) -> None:
+        self.poll_seconds = seconds
+        self._poll_wake.set()  # the temperature monitor starts its new wait at once
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
@@ -557,4 +572,9 @@ class Camera:
                     await vector.send_setVector(state="Busy")
             elif changed:
                 await vector.send_setVector()
-            await asyncio.sleep(self.poll_seconds)
+            self._poll_wake.clear()
+            try:
+                async with asyncio.timeout(self.poll_seconds):  # or a new POLLING_PERIOD
+                    await self._poll_wake.wait()
+            except TimeoutError:
+                pass

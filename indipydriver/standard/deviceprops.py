@@ -8,7 +8,10 @@ hook, sets CONNECTION Idle and deletes the roles' vectors (``delProperty``), as 
 DEBUG=ENABLE defines DEBUG_LEVEL (Options, AnyOfMany: DBG_ERROR "Errors", DBG_WARNING
 "Warnings", DBG_SESSION "Messages" On, DBG_DEBUG "Driver Debug" Off, as indilib's Logger),
 which chooses the tags of the device's messages sent to clients (`MessageHandler.tags`);
-DEBUG=DISABLE deletes it and goes back to errors, warnings and messages.
+DEBUG=DISABLE deletes it and goes back to errors, warnings and messages. CONFIG_PROCESS and,
+for a device whose role polls, POLLING_PERIOD are the saved configuration's (`config`): what
+CONFIG_SAVE writes is the device's `config_names`, by default DEBUG, POLLING_PERIOD,
+DEBUG_LEVEL and each role's `role.saved_names`; a loaded entry is handled as a client's request.
 
 A `Device` made with roles (or an interface, or connect/disconnect hooks) holds one
 `DeviceProps` and lets it handle a client's request before ``rxevent`` sees it
@@ -27,17 +30,27 @@ from typing import Any
 
 from indipycore.interface import Interface
 
+from ..rxevents import NEW_EVENTS
 from ..rxevents import ClientVectorEvent
+from ..validation import Rejected
+from ..validation import check_new_vector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
+from .config import CONFIG_NAMES
+from .config import NEVER_SAVED
+from .config import SavedConfig
+from .config import new_event
+from .configfile import ConfigEntry
 from .groups import INFO_TAB
 from .groups import MAIN_CONTROL_TAB
 from .groups import OPTIONS_TAB
 from .messages import DEFAULT_TAGS
 from .messages import MessageHandler
+from .role import PollingRole
 from .role import Role
 from .role import run_chosen
+from .role import saved_names
 from .vectortables import Param
 from .vectortables import SwitchSpec
 from .vectortables import TextSpec
@@ -51,8 +64,12 @@ logger = logging.getLogger(__name__)
 #: A connect or disconnect hook: a coroutine function; raising refuses the connect.
 Hook = Callable[[], Awaitable[None]]
 
-#: The vectors `DeviceProps` defines (DEBUG_LEVEL only while DEBUG is enabled).
-STANDARD_NAMES = ("CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL")
+#: Where a request for none of the standard or role vectors goes (the driver's rxevent).
+Fallback = Callable[[ClientVectorEvent[Any]], Awaitable[None]]
+
+#: The vectors `DeviceProps` defines (DEBUG_LEVEL only while DEBUG is enabled, POLLING_PERIOD
+#: only for a device with a `PollingRole`).
+STANDARD_NAMES = ("CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", *CONFIG_NAMES)
 
 #: DEBUG_LEVEL's switches: name, label, the message tag it lets through, On at first.
 DEBUG_LEVELS = (("DBG_ERROR", "Errors", "ERROR", True),
@@ -109,7 +126,10 @@ class DeviceProps:
         handler: MessageHandler | None = None,
         logger: logging.Logger | None = None,
         own: frozenset[str] | set[str] = frozenset(),
+        config_names: Sequence[str] | None = None,
+        config_dir: Path | None = None,
     ) -> None:
+        self.devicename = devicename
         self.roles = list(roles)
         # Standard names the device defines itself (a 3.x driver's own CONNECTION): those
         # are neither added nor handled here, so its rxevent keeps receiving them.
@@ -148,6 +168,14 @@ class DeviceProps:
         self.debug = made.vector("DEBUG", SwitchVector)
         self.debug_level = made.vector("DEBUG_LEVEL", SwitchVector)
         self.debug_level.enable = False  # defined while DEBUG is enabled
+        self.pollers = [role for role in self.roles if isinstance(role, PollingRole)]
+        self.config = SavedConfig(
+            devicename, folder=config_dir, logger=self.logger,
+            period_ms=round(self.pollers[0].polling_seconds * 1000) if self.pollers else None)
+        self.config_names = None if config_names is None else list(config_names)
+        # The device's vectors by name (`bind`), and where requests for its own vectors go.
+        self.device: Any = None
+        self.fallback: Fallback | None = None
         # The roles' vectors, by name: each role gets the requests for its own.
         self.owners: dict[str, Role] = {}
         self.role_vectors: list[PropertyVector] = []
@@ -162,8 +190,75 @@ class DeviceProps:
     @property
     def vectors(self) -> list[PropertyVector]:
         """The standard vectors this device gets (not those it defines itself)."""
-        return [vector for vector in (self.connection, self.driver_info, self.debug,
-                                      self.debug_level) if vector.name not in self.own]
+        polling = [self.config.polling] if self.config.polling is not None else []
+        return [vector for vector in (self.connection, self.driver_info, *polling, self.debug,
+                                      self.config.process, self.debug_level)
+                if vector.name not in self.own]
+
+    # ---------------------------------------------------------------- saved configuration
+
+    def bind(self, device: Any, fallback: Fallback | None = None) -> None:
+        """Called once by the `Device` when all its vectors are in it (a mapping of name to
+        vector, with `enable`): checks `config_names` and takes DEBUG, DEBUG_LEVEL and
+        POLLING_PERIOD from the saved configuration, as indilib does when it starts."""
+        self.device = device
+        self.fallback = fallback
+        if self.config_names is None:
+            names = [name for name in ("DEBUG", "POLLING_PERIOD", "DEBUG_LEVEL")
+                     if name in device and name not in self.own]
+            for role in self.roles:
+                names += saved_names(role)
+            self.config_names = names
+        wrong = [name for name in self.config_names if name not in device or name in NEVER_SAVED]
+        if wrong:
+            raise ValueError(f"device {self.devicename!r}: config_names {wrong} are not vectors "
+                             "it can save")
+        for entry in self.config.startup(device, set(self.config_names) - self.own):
+            self._take(entry)
+
+    def _take(self, entry: ConfigEntry) -> None:
+        """One of STARTUP_NAMES' entries, applied before the device is served (nothing sent)."""
+        vector = self.device[entry.name]
+        for member, value in entry.values.items():
+            vector[member] = value
+        if entry.name == "POLLING_PERIOD":
+            vector.state = "Ok"
+            self._set_period(vector.getfloatvalue("PERIOD_MS"))
+        elif entry.name == "DEBUG":
+            self.debug_level.enable = self.debug["ENABLE"] == "On"
+        if self.debug_level.enable:
+            self._apply_levels()
+
+    @property
+    def saved(self) -> list[PropertyVector]:
+        """The vectors CONFIG_SAVE writes, in `config_names`' order."""
+        return [self.device[name] for name in self.config_names or ()]
+
+    async def _apply_entry(self, entry: ConfigEntry) -> str:
+        """A saved entry, handled as a client's request for it; why not, or ""."""
+        if entry.name == "DEBUG_LEVEL" and not self.debug_level.enable:
+            self._take(entry)  # kept for when DEBUG is enabled (then defined with them)
+            return ""
+        raw = new_event(self.devicename, entry)
+        try:
+            vector, values = check_new_vector({self.devicename: self.device}, raw)
+        except Rejected as why:
+            return why.reason
+        event = NEW_EVENTS[type(raw)](raw, values, vector)
+        if not await self.handle(event) and self.fallback is not None:
+            await self.fallback(event)
+        return ""
+
+    def _set_period(self, milliseconds: float) -> None:
+        for role in self.pollers:
+            role.polling_seconds = milliseconds / 1000
+
+    async def _polling(self, event: ClientVectorEvent[Any]) -> None:
+        vector = event.vector
+        for member, value in event.items():
+            vector[member] = value
+        self._set_period(vector.getfloatvalue("PERIOD_MS"))
+        await vector.send_setVector(state="Ok")
 
     async def set_interface(self, interface: Interface) -> None:
         """Change DRIVER_INTERFACE (KStars re-reads it from the set) and send it."""
@@ -184,6 +279,12 @@ class DeviceProps:
             return True
         if name == "DEBUG":
             await self._debug(event)
+            return True
+        if name == "CONFIG_PROCESS":
+            await self.config.run(event, self.saved, self.device or {}, self._apply_entry)
+            return True
+        if name == "POLLING_PERIOD":
+            await self._polling(event)
             return True
         if name == "DEBUG_LEVEL":
             for member, value in event.items():

@@ -61,6 +61,9 @@ class FilterWheel:
     One slot per name; `slot` is the one in place at start.
     """
 
+    #: Saved by CONFIG_SAVE (indilib's FilterInterface::saveConfigItems).
+    config_names = ("FILTER_SLOT", "FILTER_NAME")
+
     def __init__(self, hardware: FilterWheelHardware, names: Sequence[str], *,
                  slot: int = 1) -> None:
         if not names:

@@ -123,9 +123,21 @@ class Focuser:
 
     # ---------------------------------------------------------------- Role
 
+    #: Saved by CONFIG_SAVE (indilib's FocuserInterface::saveConfigItems, of what it has).
+    config_names = ("FOCUS_MAX",)
+
     @property
     def interface(self) -> Interface:
         return Interface.FOCUSER
+
+    @property
+    def polling_seconds(self) -> float:
+        """`poll_interval`, which the device's POLLING_PERIOD sets (`PollingRole`)."""
+        return self.poll_interval
+
+    @polling_seconds.setter
+    def polling_seconds(self, seconds: float) -> None:
+        self.poll_interval = seconds
 
     def vectors(self) -> Sequence[PropertyVector]:
         return self._vectors

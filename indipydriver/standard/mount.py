@@ -309,9 +309,24 @@ class Mount:
 
     # ---------------------------------------------------------------- Role
 
+    #: Saved by CONFIG_SAVE (indilib's Telescope::saveConfigItems, of what this role has).
+    config_names = ("ACTIVE_DEVICES", "GEOGRAPHIC_COORD", "TELESCOPE_INFO",
+                    "TELESCOPE_SLEW_RATE")
+
     @property
     def interface(self) -> Interface:
         return Interface.TELESCOPE
+
+    @property
+    def polling_seconds(self) -> float:
+        """`poll_interval`, which the device's POLLING_PERIOD sets (`PollingRole`); a new one
+        starts the next wait at once."""
+        return self.poll_interval
+
+    @polling_seconds.setter
+    def polling_seconds(self, seconds: float) -> None:
+        self.poll_interval = seconds
+        self._wake.set()
 
     def vectors(self) -> Sequence[PropertyVector]:
         vectors: list[PropertyVector] = [

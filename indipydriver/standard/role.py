@@ -6,7 +6,9 @@ when it disconnects (as indilib does), hands the role every client request for t
 and tells it when it is connected and disconnected. The role runs its own work (an exposure,
 a slew, a cooler's ramp) with the two small pieces here: `RoleTasks`, the tasks it runs while
 connected, `Operation`, one long action at a time that ends Ok, Alert or aborted, and
-`RepeatedRead`, a reading done over and over whose failure is said once; `accept_values`
+`RepeatedRead`, a reading done over and over whose failure is said once. A role that polls is
+a `PollingRole` (its device then has POLLING_PERIOD); `saved_names` are the vectors of a role
+its device's saved configuration holds. `accept_values`
 answers a request for a setting the role only keeps, `run_chosen` one for switches that each
 start an action.
 """
@@ -21,6 +23,7 @@ from collections.abc import Coroutine
 from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
+from typing import runtime_checkable
 
 from indipycore.interface import Interface
 
@@ -29,12 +32,14 @@ from ..vectors import PropertyVector
 
 __all__ = [
     "Operation",
+    "PollingRole",
     "RepeatedRead",
     "Role",
     "RoleDevice",
     "RoleTasks",
     "accept_values",
     "run_chosen",
+    "saved_names",
 ]
 
 logger = logging.getLogger(__name__)
@@ -95,6 +100,9 @@ class Role(Protocol):
     A role may also have ``async def snooped(self, event)``: it then receives the traffic of
     the devices its driver snoops (`RoleDevice.snoop` asks for it), as the camera's
     ACTIVE_DEVICES does (snooped.py).
+
+    Optional: ``config_names``, the names of its vectors its device's CONFIG_SAVE writes
+    (`saved_names`), and ``polling_seconds`` for a role that polls (`PollingRole`).
     """
 
     @property
@@ -113,6 +121,29 @@ class Role(Protocol):
     async def connected(self) -> None: ...
 
     async def disconnected(self) -> None: ...
+
+
+@runtime_checkable
+class PollingRole(Protocol):
+    """A role that reads its hardware periodically (a camera's cooler, a mount's position, a
+    focuser during a move). Its device defines POLLING_PERIOD, first showing this role's
+    `polling_seconds`, and sets `polling_seconds` when a client (or the saved configuration)
+    changes it; the role uses the new period from its next wait on."""
+
+    polling_seconds: float
+
+
+def saved_names(role: Role) -> list[str]:
+    """The names of the role's vectors its device saves with CONFIG_SAVE: the role's
+    ``config_names`` (indilib's saveConfigItems of its base class) when it has them, else its
+    read-write number, switch and text vectors."""
+    names = [vector.name for vector in role.vectors()]
+    chosen: Sequence[str] | None = getattr(role, "config_names", None)
+    if chosen is not None:
+        return [name for name in chosen if name in names]
+    return [vector.name for vector in role.vectors()
+            if vector.kind in ("Number", "Switch", "Text")
+            and getattr(vector, "perm", "") == "rw"]
 
 
 class RoleTasks:

@@ -136,6 +136,10 @@ class Weather:
     REFRESH). `latitude`/`longitude`/`elevation` start GEOGRAPHIC_COORD "Location".
     """
 
+    #: Saved by CONFIG_SAVE (indilib's Weather::saveConfigItems, of what this role has); its
+    #: period is WEATHER_UPDATE's, not POLLING_PERIOD (indilib's Weather has none).
+    config_names = ("WEATHER_UPDATE", "ACTIVE_DEVICES", "GEOGRAPHIC_COORD")
+
     def __init__(self, hardware: WeatherHardware, parameters: Sequence[WeatherParameter], *,
                  period: float = 60.0, latitude: float = 0.0, longitude: float = 0.0,
                  elevation: float = 0.0) -> None:

@@ -32,7 +32,7 @@ async def test_helpers_read_the_store_and_publish_new_values(redis_port: int,
         assert rconn is not None, why
         assert await asyncio.to_thread(tools.devices, rconn, rhost) == ["Gadget"]
         assert await asyncio.to_thread(tools.properties, rconn, rhost, "Gadget") == [
-            "CONNECTION", "DEBUG", "DRIVER_INFO", "IMAGE", "STATIC", "VALUE"]
+            "CONFIG_PROCESS", "CONNECTION", "DEBUG", "DRIVER_INFO", "IMAGE", "STATIC", "VALUE"]
         assert await asyncio.to_thread(tools.elements, rconn, rhost, "VALUE", "Gadget") == ["V"]
         attrs = await asyncio.to_thread(tools.attributes_dict, rconn, rhost, "VALUE", "Gadget")
         assert attrs["vector"] == "NumberVector" and attrs["perm"] == "rw"

@@ -36,8 +36,8 @@ async def test_redis_source_reads_the_store_sets_and_follows_changes(redis_port:
             await until(_connected(source), what="the source read the store")
             snap = source.snapshot()
             vectors = snap["devices"]["Gadget"]["vectors"]
-            assert set(vectors) == {"CONNECTION", "DRIVER_INFO", "DEBUG", "VALUE", "STATIC",
-                                    "IMAGE"}
+            assert set(vectors) == {"CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS",
+                                    "VALUE", "STATIC", "IMAGE"}
             assert vectors["STATIC"]["members"]["T"]["value"] == "constant"
             result = await source.set("Gadget", "VALUE", {"V": 21.0}, timeout=10)
             assert result.state == "Ok" and not result.timed_out

@@ -61,9 +61,10 @@ async def test_a_0_9_4_script_runs_unchanged(thermostat: int) -> None:
     assert {"Define", "DefineBLOB", "Set", "Message"} <= set(kinds)
     assert client.refused is not None and client.refused.member == "TARGET"
     defined = {e.vectorname for e in client.seen if isinstance(e, ev.defVector)}
-    # The demo's own six, and the standard CONNECTION, DRIVER_INFO and DEBUG (issue 42).
+    # The demo's own six, and the standard CONNECTION, DRIVER_INFO, DEBUG (issue 42) and
+    # CONFIG_PROCESS (issue 58).
     assert defined == {"TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG",
-                       "CONNECTION", "DRIVER_INFO", "DEBUG"}
+                       "CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS"}
     assert client.messages[0][1] == "sending 21.5"
     target = next(e for e in client.seen if isinstance(e, ev.defNumberVector)
                   and e.vectorname == "TARGET")

@@ -204,7 +204,7 @@ def test_a_wrong_name_says_which_vector_device_or_driver_and_what_it_has() -> No
     with pytest.raises(KeyError, match="NumberVector 'V' has no member 'B'"):
         driver["D"]["V"]["B"]
     with pytest.raises(KeyError, match=r"device 'D' has no vector 'W' \(it has 'CONNECTION', 'DRIVER_INFO', "
-                       r"'DEBUG', 'DEBUG_LEVEL', 'V'\)"):
+                       r"'DEBUG', 'CONFIG_PROCESS', 'DEBUG_LEVEL', 'V'\)"):
         driver["D"]["W"]
     with pytest.raises(KeyError, match=r"IPyDriver has no device 'E' \(it has 'D'\)"):
         driver["E"]

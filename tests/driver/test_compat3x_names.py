@@ -297,7 +297,8 @@ def _add_background() -> None:
 def _device_properties() -> None:
     device = make()["D"]
     assert [v.name for v in device.properties()] == [
-        "CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", "N", "S", "L", "T", "B"]
+        "CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS", "DEBUG_LEVEL", "N", "S", "L", "T",
+        "B"]
     assert device.devicedata == {} and device.enable
 
 
@@ -343,8 +344,8 @@ def _get_properties_event() -> None:
         driver.auto_send_def = False
         defs = await client.get_properties()
         assert [e.name for e in defs] == ["CONNECTION", "DRIVER_INFO", "DEBUG",
-                                          "N", "S", "L", "T", "B"]
-        events = await events_of(driver, 8)
+                                          "CONFIG_PROCESS", "N", "S", "L", "T", "B"]
+        events = await events_of(driver, 9)
         assert all(isinstance(e, ipd.getProperties) for e in events)
     served(body)
 

@@ -50,7 +50,7 @@ async def test_get_properties_returns_for_the_demo_polling_every_10_ms() -> None
     async with DriverHarness(make_thermostat(interval=0.01, log_every=3)) as client:
         defs = await asyncio.wait_for(client.get_properties(), 5)
     assert {e.name for e in defs} == {
-        "CONNECTION", "DRIVER_INFO", "DEBUG",  # a standard device's (issue 42)
+        "CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS",  # a standard device's (issue 42)
         "TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"}
 
 

@@ -44,7 +44,7 @@ async def test_definitions_cover_every_vector_kind() -> None:
         defs = await client.get_properties()
         kinds = {type(event).__name__ for event in defs}
         assert [event.name for event in defs] == [
-            "CONNECTION", "DRIVER_INFO", "DEBUG",
+            "CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS",
             "TEMPERATURE", "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"]
         assert kinds == {"DefNumberVector", "DefSwitchVector", "DefLightVector",
                          "DefTextVector", "DefBLOBVector"}

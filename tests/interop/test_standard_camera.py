@@ -165,7 +165,8 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
                         break
         assert "[INFO] Exposure of 0.1 s done" in texts
         defined = [name for name in client[DEV] if name not in
-                   ("CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL")]
+                   ("CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", "CONFIG_PROCESS",
+                    "POLLING_PERIOD")]
         assert {"CCD_EXPOSURE", "CCD_ABORT_EXPOSURE", "CCD_FRAME", "CCD_BINNING", "CCD_INFO",
                 "CCD1", "CCD_TEMPERATURE", "CCD_COOLER", "UPLOAD_MODE"} <= set(defined)
         await client.set(DEV, "CONNECTION", {"DISCONNECT": "On"}, wait=False)
@@ -178,4 +179,5 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
                         break
         assert deleted == set(defined)
         # DEBUG_LEVEL is the device's (DEBUG is still enabled), not the camera's.
-        assert set(client[DEV]) == {"CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL"}
+        assert set(client[DEV]) == {"CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL",
+                                    "CONFIG_PROCESS", "POLLING_PERIOD"}

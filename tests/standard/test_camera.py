@@ -97,7 +97,7 @@ async def connected(client: DriverHarness) -> list[Any]:
     await switch(client, DEV, "CONNECTION", CONNECT="On")
     await client.expect(SetSwitchVector, name="CONNECTION", state=State.OK)
     return [e for e in await client.get_properties() if e.name not in
-            ("CONNECTION", "DRIVER_INFO", "DEBUG")]
+            ("CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS", "POLLING_PERIOD")]
 
 
 def expose(seconds: float) -> NewNumberVector:

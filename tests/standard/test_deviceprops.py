@@ -122,12 +122,14 @@ def connect(value: str = "On") -> NewSwitchVector:
 
 async def test_a_standard_device_defines_connection_driver_info_debug_and_its_own_vectors() -> None:
     """Before connect: CONNECTION (Main Control), DRIVER_INFO (General Info, the roles' bits),
-    DEBUG (Options) with indilib's labels, perms and rules, then the user's vectors; the
-    role's vectors are not defined."""
+    DEBUG and CONFIG_PROCESS (Options) with indilib's labels, perms and rules, then the user's
+    vectors; the role's vectors are not defined (nor POLLING_PERIOD: the role does not
+    poll)."""
     driver, _ = make()
     async with DriverHarness(driver) as client:
         defs = await client.get_properties()
-    assert [d.name for d in defs] == ["CONNECTION", "DRIVER_INFO", "DEBUG", "MINE"]
+    assert [d.name for d in defs] == ["CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS",
+                                      "MINE"]
     connection, info, debug = defs[:3]
     assert isinstance(connection, DefSwitchVector)
     assert (connection.label, connection.group, connection.perm, connection.rule,
@@ -307,13 +309,14 @@ async def test_debug_defines_debug_level_which_chooses_the_messages() -> None:
 
 
 def test_a_3x_device_gets_the_standard_properties_and_starts_connected() -> None:
-    """Device(name, vectors) made the 3.x way gets CONNECTION, DRIVER_INFO (AUX) and DEBUG
-    first, its own vectors after; with no role and no hook it has nothing to connect, so it
+    """Device(name, vectors) made the 3.x way gets CONNECTION, DRIVER_INFO (AUX), DEBUG and
+    CONFIG_PROCESS first, its own vectors after; with no role and no hook it has nothing to connect, so it
     starts connected (CONNECT On, Ok) and its devicedata is untouched."""
     mine = NumberVector("MINE", "Mine", "Options", "rw", "Idle",
                         [NumberMember("M", "M", "%.1f", 0, 10, 1, 0)])
     device = Device("Old", [mine], port="/dev/ttyUSB0")
-    assert list(device) == ["CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", "MINE"]
+    assert list(device) == ["CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS", "DEBUG_LEVEL",
+                            "MINE"]
     assert device.standard is not None
     assert device.devicedata == {"port": "/dev/ttyUSB0"}
     assert device.is_connected
@@ -340,7 +343,7 @@ def test_a_device_with_its_own_connection_keeps_it() -> None:
     info = TextVector("DRIVER_INFO", "Mine", "General Info", "ro", "Idle",
                       [TextMember("DRIVER_NAME", "Name", "mine")])
     device = Device("Old", [own, info])
-    assert list(device) == ["DEBUG", "DEBUG_LEVEL", "CONNECTION", "DRIVER_INFO"]
+    assert list(device) == ["DEBUG", "CONFIG_PROCESS", "DEBUG_LEVEL", "CONNECTION", "DRIVER_INFO"]
     assert device["CONNECTION"] is own and device["DRIVER_INFO"] is info
     assert device.is_connected
     with pytest.raises(ValueError, match="own"):

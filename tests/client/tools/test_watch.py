@@ -51,7 +51,8 @@ def test_every_vector_is_shown_defined_then_its_updates(port: int) -> None:
     assert all(LINE.match(line) for line in lines), lines
     defined = [line.split()[1] for line in lines if " defined " in line]
     assert sorted(defined) == sorted(f"Thermostat.{name}" for name in
-                                     ("CONNECTION", "DRIVER_INFO", "DEBUG", "TEMPERATURE",
+                                     ("CONNECTION", "DRIVER_INFO", "DEBUG", "CONFIG_PROCESS",
+                                      "TEMPERATURE",
                                       "TARGET", "HEATER_MODE", "HEATER", "SITE", "LOG"))
     target = next(line for line in lines if "Thermostat.TARGET defined" in line)
     assert "Number rw" in target and '"Target"' not in target and "[Control]" in target
