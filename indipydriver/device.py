@@ -50,12 +50,14 @@ class Device(Device3x, ByName[PropertyVector]):
     a role that polls, POLLING_PERIOD) (`standard.deviceprops`), first among its vectors, unless it defines one of them itself (then it keeps its own,
     and its ``rxevent`` receives the requests for it) or is made with ``standard=False``
     (none at all, as indipydriver 3.x). Its roles' vectors follow yours and are defined only
-    while a client has it connected; a device with no role and no connect/disconnect hook
+    while a client has it connected (but for those a role names in ``always_names``, as the
+    camera's ACTIVE_DEVICES: defined from the start, and kept); a device with no role and no connect/disconnect hook
     starts connected, since its vectors are always live, and a client's DISCONNECT only
     flips the switch. Its `logger`'s records reach clients as INDI messages
     (``docs/migrating.rst``). CONFIG_SAVE writes `config_names` (by default DEBUG,
     POLLING_PERIOD, DEBUG_LEVEL and its roles' settings) to ``<config_dir>/<name>_config.xml``,
-    ``~/.indi`` by default (`standard.config`).
+    ``~/.indi`` by default (`standard.config`); when the device is made it takes DEBUG,
+    DEBUG_LEVEL, POLLING_PERIOD and its roles' ``startup_names`` from that file.
     """
 
     def __init__(self, devicename: str, properties: Iterable[PropertyVector] = (), *,
@@ -87,7 +89,8 @@ class Device(Device3x, ByName[PropertyVector]):
                      if isinstance(vector, PropertyVector)},
                 config_names=None if config_names is None else list(config_names),
                 config_dir=None if config_dir is None else Path(config_dir))
-            properties = [*self.standard.vectors, *properties, *self.standard.role_vectors]
+            properties = [*self.standard.vectors, *properties, *self.standard.always_vectors,
+                          *self.standard.role_vectors]
             for vector in self.standard.role_vectors:
                 vector.enable = False  # defined when a client connects the device
         elif roles:
@@ -187,6 +190,12 @@ class Device(Device3x, ByName[PropertyVector]):
         driver's `send_getProperties`, repeated as it repeats it; what comes back reaches the
         roles' ``snooped`` (`_roles_snooped`) as well as the driver's `snoopevent`."""
         await self._driver().send_getProperties(devicename, vectorname)
+
+    async def _started(self) -> None:
+        """The driver began serving (its link is up): the roles' ``started`` hooks run
+        (`DeviceProps.started`), as the camera's snoop requests."""
+        if self.standard is not None:
+            await self.standard.started()
 
     async def _roles_snooped(self, event: RxEvent) -> None:
         """Hand snooped traffic to the roles that take it (a role with a ``snooped``

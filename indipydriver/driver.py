@@ -382,6 +382,9 @@ class IPyDriver(Driver3x, ByName[Device]):
                     await self._send(_get_properties_bytes(snoop.devicename, snoop.vectorname))
                 for request in self.snoops.blob_requests():
                     await self._send(request)
+                # What the devices' roles start once served (the camera's snoop requests).
+                for device in self.devices.values():
+                    await device._started()
                 self._tasks.update(tasks)
                 stopper = group.create_task(self.shutdownrequested.wait())
                 ended = group.create_task(done.wait())

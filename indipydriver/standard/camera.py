@@ -27,8 +27,9 @@ finished FITS file. The role does the rest, as indilib's INDI::CCD does for its 
 - cooling: a new CCD_TEMPERATURE sets the target on the `cooler` (and turns it on); the
   temperature is then sent Busy every `poll_seconds` until within `threshold` of the target
   (Ok), and sent whenever it changes otherwise;
-- ACTIVE_DEVICES (Options): the telescope, rotator, focuser, filter wheel and sky quality
-  meter it snoops (snooped.py); what they say goes into each image's header (fitsheader.py):
+- ACTIVE_DEVICES (Options, defined from the start and kept while disconnected, taken from
+  the saved file at start, as indilib's CCD): the telescope, rotator, focuser, filter wheel
+  and sky quality meter it snoops from when the driver is served (snooped.py); what they say goes into each image's header (fitsheader.py):
   TELESCOP, OBJCTRA/OBJCTDEC (J2000) with EQUINOX, FOCALLEN/APTDIA, SITELAT/SITELONG,
   AIRMASS, PIERSIDE, FILTER, FOCUSPOS..., each only when known.
 """
@@ -247,6 +248,13 @@ class Camera:
     #: Saved by CONFIG_SAVE (indilib's CCD::saveConfigItems).
     config_names = ("ACTIVE_DEVICES", "UPLOAD_MODE", "UPLOAD_SETTINGS", "CCD_COMPRESSION",
                     "CCD_CAPTURE_FORMAT", "CCD_TRANSFER_FORMAT", "CCD_FRAME", "CCD_BINNING")
+    #: Taken from the saved file when the driver starts (indilib's CCD::initProperties:
+    #: ActiveDeviceTP.load() and the config's capture, transfer and fast-exposure switches;
+    #: this role has no CCD_FAST_TOGGLE, so that one is left out).
+    startup_names = ("ACTIVE_DEVICES", "CCD_CAPTURE_FORMAT", "CCD_TRANSFER_FORMAT",
+                     "CCD_FAST_TOGGLE")
+    #: Defined from the start and kept while disconnected (indilib's CCD::ISGetProperties).
+    always_names = ("ACTIVE_DEVICES",)
 
     def __init__(self, sensor: Sensor, expose: Expose, *, abort: Abort | None = None,
                  cooler: Cooler | None = None, extra_interface: Interface = Interface.GENERAL,
@@ -266,6 +274,7 @@ class Camera:
         self._saved = 0
         self._target: float | None = None
         self._poll_wake = asyncio.Event()
+        self._snooping = False  # `started` asked for the snoops
         s = sensor
         made = build(
             CAMERA_VECTORS, cooled=cooler is not None, min_exposure=s.min_exposure,
@@ -317,8 +326,15 @@ class Camera:
     def log(self) -> logging.Logger:
         return self.device.logger if self.device is not None else logger
 
+    async def started(self) -> None:
+        """The driver serves the device: snoop on the devices ACTIVE_DEVICES names (as
+        saved, if it was), as indilib's CCD does in initProperties, connected or not. Once:
+        the driver repeats its snoop requests when it is served again."""
+        if not self._snooping:
+            self._snooping = True
+            await self._snoop(self.active.requests())
+
     async def connected(self) -> None:
-        await self._snoop(self.active.requests())
         if self.cooler is not None:
             self.tasks.start(self._watch_temperature(), "Temperature monitor")
 

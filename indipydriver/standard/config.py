@@ -18,9 +18,12 @@ it; its FilterWheel and Weather do not). The file is ``<folder>/<device>_config.
   messages (``[INFO] Saving device configuration...``).
 
 When the device is made, DEBUG, DEBUG_LEVEL and POLLING_PERIOD are taken from the file
-silently (indilib does so at the driver's first getProperties); nothing else is loaded on
-connect: indilib's base classes load the rest only on CONFIG_LOAD, which clients such as KStars
-send after connecting.
+silently (indilib does so at the driver's first getProperties), and so are the settings each
+role names in its ``startup_names`` (indilib's base classes read them in initProperties: the
+CCD's ACTIVE_DEVICES, CCD_CAPTURE_FORMAT and CCD_TRANSFER_FORMAT, the Telescope's and
+Weather's GEOGRAPHIC_COORD, the filter wheel's FILTER_NAME); nothing else is loaded on connect:
+indilib's base classes load the rest only on CONFIG_LOAD, which clients such as KStars send
+after connecting.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ __all__ = ["CONFIG_NAMES", "STARTUP_NAMES", "Apply", "ConfigFiles", "SavedConfig
 #: The vectors this module defines.
 CONFIG_NAMES = ("CONFIG_PROCESS", "POLLING_PERIOD")
 
-#: Taken from the file when the device is made (indilib's DefaultDevice::ISGetProperties).
+#: Taken from the file when the device is made (indilib's DefaultDevice::ISGetProperties),
+#: besides the roles' `role.startup_names`.
 STARTUP_NAMES = ("DEBUG", "DEBUG_LEVEL", "POLLING_PERIOD")
 
 #: Never saved nor loaded: loading them would connect, or load again.
@@ -143,12 +147,13 @@ class SavedConfig:
                 problems.append(f"{entry.name}: not one of the device's saved settings: skipped")
         return entries, problems
 
-    def startup(self, vectors: Mapping[str, PropertyVector], saved: set[str]
+    def startup(self, vectors: Mapping[str, PropertyVector], names: set[str]
                 ) -> list[ConfigEntry]:
-        """The file's DEBUG, DEBUG_LEVEL and POLLING_PERIOD, read silently when the device is
-        made (no file: none); the ``.default`` copy is made if missing, as indilib does."""
+        """The file's entries for `names` (DEBUG, DEBUG_LEVEL, POLLING_PERIOD and the roles'
+        `startup_names`), read silently when the device is made (no file: none); the
+        ``.default`` copy is made if missing, as indilib does."""
         try:
-            entries, _problems = self.read(vectors, saved & set(STARTUP_NAMES))
+            entries, _problems = self.read(vectors, names)
             self.files.keep_default()
         except (OSError, ConfigError) as exc:
             logging.getLogger(__name__).debug("%s: no saved configuration taken: %s",

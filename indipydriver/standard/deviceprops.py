@@ -12,6 +12,12 @@ DEBUG=DISABLE deletes it and goes back to errors, warnings and messages. CONFIG_
 for a device whose role polls, POLLING_PERIOD are the saved configuration's (`config`): what
 CONFIG_SAVE writes is the device's `config_names`, by default DEBUG, POLLING_PERIOD,
 DEBUG_LEVEL and each role's `role.saved_names`; a loaded entry is handled as a client's request.
+When the device is made, DEBUG, DEBUG_LEVEL, POLLING_PERIOD and each role's
+`role.startup_names` (of those it saves) are taken from the saved file, silently, as indilib's
+DefaultDevice and base classes do. A role's `role.always_names` vectors (the camera's
+ACTIVE_DEVICES) are defined from the start and kept while disconnected, as indilib's CCD
+defines ACTIVE_DEVICES in ISGetProperties; `started` runs the roles' ``started`` hooks once the
+driver serves the device.
 
 A `Device` made with roles (or an interface, or connect/disconnect hooks) holds one
 `DeviceProps` and lets it handle a client's request before ``rxevent`` sees it
@@ -24,6 +30,7 @@ import logging
 import sys
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +46,7 @@ from ..vectors import SwitchVector
 from ..vectors import TextVector
 from .config import CONFIG_NAMES
 from .config import NEVER_SAVED
+from .config import STARTUP_NAMES
 from .config import SavedConfig
 from .config import new_event
 from .configfile import ConfigEntry
@@ -49,8 +57,10 @@ from .messages import DEFAULT_TAGS
 from .messages import MessageHandler
 from .role import PollingRole
 from .role import Role
+from .role import always_names
 from .role import run_chosen
 from .role import saved_names
+from .role import startup_names
 from .vectortables import Param
 from .vectortables import SwitchSpec
 from .vectortables import TextSpec
@@ -173,19 +183,25 @@ class DeviceProps:
             devicename, folder=config_dir, logger=self.logger,
             period_ms=round(self.pollers[0].polling_seconds * 1000) if self.pollers else None)
         self.config_names = None if config_names is None else list(config_names)
-        # The device's vectors by name (`bind`), and where requests for its own vectors go.
-        self.device: Any = None
+        # The device's vectors by name (the `Device`, given to `bind`), and where requests
+        # for its own vectors go.
+        self.device: Mapping[str, PropertyVector] = {}
         self.fallback: Fallback | None = None
-        # The roles' vectors, by name: each role gets the requests for its own.
+        # The roles' vectors, by name: each role gets the requests for its own. Those in a
+        # role's `always_names` are `always_vectors` (defined from the start, never deleted);
+        # `role_vectors` are defined on connect and deleted on disconnect.
         self.owners: dict[str, Role] = {}
         self.role_vectors: list[PropertyVector] = []
+        self.always_vectors: list[PropertyVector] = []
         for role in self.roles:
+            always = set(always_names(role))
             for vector in role.vectors():
                 if vector.name in self.owners or vector.name in STANDARD_NAMES:
                     raise ValueError(f"device {devicename!r}: two definitions of vector "
                                      f"{vector.name!r} (roles {role!r})")
                 self.owners[vector.name] = role
-                self.role_vectors.append(vector)
+                (self.always_vectors if vector.name in always else self.role_vectors
+                 ).append(vector)
 
     @property
     def vectors(self) -> list[PropertyVector]:
@@ -197,10 +213,12 @@ class DeviceProps:
 
     # ---------------------------------------------------------------- saved configuration
 
-    def bind(self, device: Any, fallback: Fallback | None = None) -> None:
-        """Called once by the `Device` when all its vectors are in it (a mapping of name to
-        vector, with `enable`): checks `config_names` and takes DEBUG, DEBUG_LEVEL and
-        POLLING_PERIOD from the saved configuration, as indilib does when it starts."""
+    def bind(self, device: Mapping[str, PropertyVector], fallback: Fallback | None = None
+             ) -> None:
+        """Called once by the `Device` when all its vectors are in it (the `Device`, a
+        mapping of name to vector): checks `config_names` and takes DEBUG, DEBUG_LEVEL,
+        POLLING_PERIOD and the roles' `startup_names` from the saved configuration, as
+        indilib does when it starts."""
         self.device = device
         self.fallback = fallback
         if self.config_names is None:
@@ -213,17 +231,25 @@ class DeviceProps:
         if wrong:
             raise ValueError(f"device {self.devicename!r}: config_names {wrong} are not vectors "
                              "it can save")
-        for entry in self.config.startup(device, set(self.config_names) - self.own):
+        startup = set(STARTUP_NAMES)
+        for role in self.roles:
+            startup.update(startup_names(role))
+        for entry in self.config.startup(device, startup & set(self.config_names) - self.own):
             self._take(entry)
 
     def _take(self, entry: ConfigEntry) -> None:
-        """One of STARTUP_NAMES' entries, applied before the device is served (nothing sent)."""
+        """One of the start-up entries, applied before the device is served (nothing sent).
+        A OneOfMany switch takes only the member the file turns On (the vector turns the
+        others Off), and nothing from a file that turns none On: it keeps its rule."""
         vector = self.device[entry.name]
-        for member, value in entry.values.items():
+        values = entry.values
+        if isinstance(vector, SwitchVector) and vector.rule == "OneOfMany":
+            values = {member: value for member, value in values.items() if value == "On"}
+        for member, value in values.items():
             vector[member] = value
-        if entry.name == "POLLING_PERIOD":
+        if vector is self.config.polling:
             vector.state = "Ok"
-            self._set_period(vector.getfloatvalue("PERIOD_MS"))
+            self._set_period(self.config.polling.getfloatvalue("PERIOD_MS"))
         elif entry.name == "DEBUG":
             self.debug_level.enable = self.debug["ENABLE"] == "On"
         if self.debug_level.enable:
@@ -260,6 +286,19 @@ class DeviceProps:
         self._set_period(vector.getfloatvalue("PERIOD_MS"))
         await vector.send_setVector(state="Ok")
 
+    async def started(self) -> None:
+        """The driver serves the device: each role's optional ``started`` hook runs (a
+        failing one is logged; the others still run)."""
+        for role in self.roles:
+            hook: Callable[[], Awaitable[None]] | None = getattr(role, "started", None)
+            if hook is None:
+                continue
+            try:
+                await hook()
+            except Exception as exc:  # noqa: BLE001  # the device is served all the same
+                self.logger.error("Starting %s failed: %s: %s", type(role).__name__,
+                                  type(exc).__name__, exc)
+
     async def set_interface(self, interface: Interface) -> None:
         """Change DRIVER_INTERFACE (KStars re-reads it from the set) and send it."""
         self.interface = interface
@@ -281,7 +320,7 @@ class DeviceProps:
             await self._debug(event)
             return True
         if name == "CONFIG_PROCESS":
-            await self.config.run(event, self.saved, self.device or {}, self._apply_entry)
+            await self.config.run(event, self.saved, self.device, self._apply_entry)
             return True
         if name == "POLLING_PERIOD":
             await self._polling(event)

@@ -63,6 +63,9 @@ class FilterWheel:
 
     #: Saved by CONFIG_SAVE (indilib's FilterInterface::saveConfigItems).
     config_names = ("FILTER_SLOT", "FILTER_NAME")
+    #: Taken from the saved file when the driver starts (indilib's FilterInterface::
+    #: initProperties, loadFilterNames).
+    startup_names = ("FILTER_NAME",)
 
     def __init__(self, hardware: FilterWheelHardware, names: Sequence[str], *,
                  slot: int = 1) -> None:

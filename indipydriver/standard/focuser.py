@@ -125,6 +125,9 @@ class Focuser:
 
     #: Saved by CONFIG_SAVE (indilib's FocuserInterface::saveConfigItems, of what it has).
     config_names = ("FOCUS_MAX",)
+    #: Nothing of its own is taken from the saved file at start (indilib's Focuser loads only
+    #: DefaultDevice's POLLING_PERIOD then).
+    startup_names: tuple[str, ...] = ()
 
     @property
     def interface(self) -> Interface:

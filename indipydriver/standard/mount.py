@@ -312,6 +312,10 @@ class Mount:
     #: Saved by CONFIG_SAVE (indilib's Telescope::saveConfigItems, of what this role has).
     config_names = ("ACTIVE_DEVICES", "GEOGRAPHIC_COORD", "TELESCOPE_INFO",
                     "TELESCOPE_SLEW_RATE")
+    #: Taken from the saved file when the driver starts (indilib's Telescope: ACTIVE_DEVICES
+    #: and GEOGRAPHIC_COORD in initProperties, DOME_POLICY in ISGetProperties), of what this
+    #: role has: the site.
+    startup_names = ("ACTIVE_DEVICES", "GEOGRAPHIC_COORD", "DOME_POLICY")
 
     @property
     def interface(self) -> Interface:

@@ -8,7 +8,9 @@ a slew, a cooler's ramp) with the two small pieces here: `RoleTasks`, the tasks 
 connected, `Operation`, one long action at a time that ends Ok, Alert or aborted, and
 `RepeatedRead`, a reading done over and over whose failure is said once. A role that polls is
 a `PollingRole` (its device then has POLLING_PERIOD); `saved_names` are the vectors of a role
-its device's saved configuration holds. `accept_values`
+its device's saved configuration holds, `startup_names` those of them it takes from the saved
+file when the driver starts (before any connect), `always_names` those defined from the start
+and kept while disconnected (the camera's ACTIVE_DEVICES). `accept_values`
 answers a request for a setting the role only keeps, `run_chosen` one for switches that each
 start an action.
 """
@@ -38,8 +40,10 @@ __all__ = [
     "RoleDevice",
     "RoleTasks",
     "accept_values",
+    "always_names",
     "run_chosen",
     "saved_names",
+    "startup_names",
 ]
 
 logger = logging.getLogger(__name__)
@@ -102,7 +106,13 @@ class Role(Protocol):
     ACTIVE_DEVICES does (snooped.py).
 
     Optional: ``config_names``, the names of its vectors its device's CONFIG_SAVE writes
-    (`saved_names`), and ``polling_seconds`` for a role that polls (`PollingRole`).
+    (`saved_names`); ``startup_names``, those of them the device takes from the saved file
+    when it is made, silently, as indilib's base classes do in initProperties (`startup_names`);
+    ``always_names``, its vectors defined from the start and kept while disconnected, which
+    then receive requests while disconnected too (`always_names`); ``polling_seconds`` for a
+    role that polls (`PollingRole`); and ``async def started(self)``, run once the driver
+    serves the device (its link is up) and before any client request: where a role starts
+    what indilib's drivers start in initProperties, such as the camera's snoop requests.
     """
 
     @property
@@ -144,6 +154,26 @@ def saved_names(role: Role) -> list[str]:
     return [vector.name for vector in role.vectors()
             if vector.kind in ("Number", "Switch", "Text")
             and getattr(vector, "perm", "") == "rw"]
+
+
+def _declared(role: Role, attribute: str) -> list[str]:
+    """The role's optional list `attribute`, kept to the names of its own vectors."""
+    names = [vector.name for vector in role.vectors()]
+    chosen: Sequence[str] = getattr(role, attribute, ())
+    return [name for name in chosen if name in names]
+
+
+def startup_names(role: Role) -> list[str]:
+    """The names of the role's vectors its device takes from the saved file when it is made
+    (the role's ``startup_names``, indilib's base class's loads in initProperties, of the
+    vectors the role has), none by default."""
+    return _declared(role, "startup_names")
+
+
+def always_names(role: Role) -> list[str]:
+    """The names of the role's vectors defined from the start and kept while disconnected
+    (the role's ``always_names``, none by default: a role's vectors exist while connected)."""
+    return _declared(role, "always_names")
 
 
 class RoleTasks:

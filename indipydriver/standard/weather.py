@@ -139,6 +139,9 @@ class Weather:
     #: Saved by CONFIG_SAVE (indilib's Weather::saveConfigItems, of what this role has); its
     #: period is WEATHER_UPDATE's, not POLLING_PERIOD (indilib's Weather has none).
     config_names = ("WEATHER_UPDATE", "ACTIVE_DEVICES", "GEOGRAPHIC_COORD")
+    #: Taken from the saved file when the driver starts (indilib's Weather::initProperties:
+    #: LocationNP.load() and ActiveDeviceTP.load()), of what this role has: the site.
+    startup_names = ("GEOGRAPHIC_COORD", "ACTIVE_DEVICES")
 
     def __init__(self, hardware: WeatherHardware, parameters: Sequence[WeatherParameter], *,
                  period: float = 60.0, latitude: float = 0.0, longitude: float = 0.0,

@@ -299,16 +299,21 @@ async def test_cooling_ramps_busy_then_ok_and_turns_the_cooler_on() -> None:
 
 
 async def test_disconnect_aborts_the_exposure_and_deletes_the_camera() -> None:
+    """DISCONNECT cancels the running exposure and deletes every camera property but
+    ACTIVE_DEVICES, which indilib's CCD keeps while disconnected."""
     driver, role, fake = make()
     async with DriverHarness(driver) as client:
-        defs = await connected(client)
+        defs = {d.name for d in await connected(client)} - {"ACTIVE_DEVICES"}
         await client.send(expose(60))
         await client.expect(SetNumberVector, name="CCD_EXPOSURE", state=State.BUSY)
         await switch(client, DEV, "CONNECTION", DISCONNECT="On")
         deleted = set()
         while len(deleted) < len(defs):
             deleted.add((await client.expect(DelProperty)).name)
-    assert deleted == {d.name for d in defs}
+        await client.expect_nothing(DelProperty)
+        left = {d.name for d in await client.get_properties()}
+    assert deleted == defs
+    assert "ACTIVE_DEVICES" in left and not left & defs
     assert fake.cancelled == 1 and not role.exposing.running
 
 

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from rolekit import switch
 from test_camera import DEV
 from test_camera import connected
 from test_camera import expose
@@ -203,19 +202,24 @@ def test_unknown_member_names_are_refused() -> None:
         ActiveDevices({"ACTIVE_DOME": "Dome"})
 
 
-async def test_the_camera_snoops_on_connect_and_on_a_new_name_and_writes_the_header() -> None:
-    """Through the driver: connect defines ACTIVE_DEVICES (Options, rw, indilib's members)
-    and sends getProperties for the named telescope's properties; a client's new name is
-    answered Ok and snooped; the snooped pointing and site end up in the image's header."""
+async def test_the_camera_snoops_from_the_start_and_on_a_new_name_and_writes_the_header(
+        ) -> None:
+    """Through the driver: as soon as it is served, before any connect (as indilib's CCD
+    from initProperties), ACTIVE_DEVICES (Options, rw, indilib's members) is defined and
+    getProperties is sent for the named telescope's properties; after CONNECT a client's new
+    name is answered Ok and snooped; the snooped pointing and site end up in the image's
+    header."""
     driver, _, _ = make()
     async with DriverHarness(driver, timeout=5) as client:
-        await switch(client, DEV, "CONNECTION", CONNECT="On")
         asked = set()
         while len(asked) < 5:
             asked.add((await client.expect(pe.GetProperties, device=SCOPE)).name)
         assert asked == {"EQUATORIAL_EOD_COORD", "EQUATORIAL_COORD", "TELESCOPE_INFO",
                          "GEOGRAPHIC_COORD", "TELESCOPE_PIER_SIDE"}
-        defs = {e.name: e for e in await connected(client)}
+        assert not driver.devices[DEV].is_connected
+        defs = {e.name: e for e in await client.get_properties()}
+        assert "CCD_EXPOSURE" not in defs
+        await connected(client)
         active = defs["ACTIVE_DEVICES"]
         assert (active.label, active.group, active.perm) == ("Snoop devices", "Options", Perm.RW)
         assert [(m.name, m.label) for m in active.members] == [

@@ -19,10 +19,13 @@ from indipycore.protocol.enums import State
 from indipycore.protocol.enums import SwitchState
 from indipycore.protocol.events import DefNumberVector
 from indipycore.protocol.events import DefSwitchVector
+from indipycore.protocol.events import DelProperty
+from indipycore.protocol.events import GetProperties
 from indipycore.protocol.events import Message
 from indipycore.protocol.events import NewTextVector
 from indipycore.protocol.events import SetNumberVector
 from indipycore.protocol.events import SetSwitchVector
+from indipycore.protocol.events import SetTextVector
 from indipycore.protocol.events import Text
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -39,6 +42,9 @@ from indipydriver.standard.configfile import write_config
 from indipydriver.standard.filterwheel import FilterWheel
 from indipydriver.standard.focuser import Focuser
 from indipydriver.standard.mount import Mount
+from indipydriver.standard.role import startup_names
+from indipydriver.standard.weather import Weather
+from indipydriver.standard.weather import WeatherParameter
 from indipydriver.testing import DriverHarness
 
 DEV = "Cam"
@@ -107,12 +113,13 @@ async def test_config_process_and_polling_period_are_indilibs_and_defined_before
     """As indi_simulator_ccd 1.9.9 before CONNECT: POLLING_PERIOD "Polling" (Options, rw,
     PERIOD_MS "Period (ms)" %.f 10..600000 step 1000) after DRIVER_INFO, CONFIG_PROCESS
     "Configuration" (Options, rw, AtMostOne, four switches Off) after DEBUG; the period shown
-    is the camera's (poll_seconds 0.5 -> 500)."""
+    is the camera's (poll_seconds 0.5 -> 500); then the camera's ACTIVE_DEVICES, which
+    indilib's CCD defines from the start too."""
     driver, _ = camera_driver(tmp_path, poll_seconds=0.5)
     async with DriverHarness(driver) as client:
         defs = await client.get_properties()
     assert [d.name for d in defs] == ["CONNECTION", "DRIVER_INFO", "POLLING_PERIOD", "DEBUG",
-                                      "CONFIG_PROCESS"]
+                                      "CONFIG_PROCESS", "ACTIVE_DEVICES"]
     polling, config = defs[2], defs[4]
     assert isinstance(polling, DefNumberVector) and isinstance(config, DefSwitchVector)
     assert (polling.label, polling.group, polling.perm, polling.state) == (
@@ -207,21 +214,26 @@ async def test_saved_period_is_taken_at_start_the_rest_on_config_load(tmp_path: 
 
 async def test_load_while_disconnected_skips_the_role_settings_and_says_so(
         tmp_path: Path) -> None:
-    """CONFIG_LOAD before CONNECT: POLLING_PERIOD is applied, the camera's settings (not
-    defined while disconnected) are skipped with one warning naming them; still Ok."""
+    """CONFIG_LOAD before CONNECT: POLLING_PERIOD and ACTIVE_DEVICES (defined while
+    disconnected) are applied, the camera's other settings (not defined while disconnected)
+    are skipped with one warning naming them; still Ok."""
     driver, role = camera_driver(tmp_path)
     async with DriverHarness(driver) as client:
         await client.get_properties()
         await number(client, DEV, "POLLING_PERIOD", PERIOD_MS=2000)
+        await client.send(NewTextVector(DEV, "ACTIVE_DEVICES", (Text("ACTIVE_TELESCOPE", "A"),)))
+        await client.expect(SetTextVector, name="ACTIVE_DEVICES", state=State.OK)
         await process(client, "CONFIG_SAVE", 2)
         await number(client, DEV, "POLLING_PERIOD", PERIOD_MS=1000)
         await client.expect(SetNumberVector, name="POLLING_PERIOD")
+        await client.send(NewTextVector(DEV, "ACTIVE_DEVICES", (Text("ACTIVE_TELESCOPE", "B"),)))
+        await client.expect(SetTextVector, name="ACTIVE_DEVICES", state=State.OK)
         answer, messages = await process(client, "CONFIG_LOAD", 3)
     assert answer.state == State.OK
     assert role.poll_seconds == 2.0
+    assert role.active.name("ACTIVE_TELESCOPE") == "A"
     warning = next(m for m in messages if m.startswith("[WARNING]"))
-    assert warning.startswith("[WARNING] 8 saved settings not applied (ACTIVE_DEVICES, "
-                              "UPLOAD_MODE, ")
+    assert warning.startswith("[WARNING] 7 saved settings not applied (UPLOAD_MODE, ")
 
 
 async def test_load_without_a_file_and_purge_default_as_indilib(tmp_path: Path) -> None:
@@ -397,3 +409,138 @@ def test_read_config_of_a_saved_file_round_trips(tmp_path: Path) -> None:
     data = write_config(DEV, device.standard.saved)
     read = read_config(data, DEV, device)
     assert [e.name for e in read.entries] == SAVED and read.problems == []
+
+
+class Station:
+    """A weather station that reads nothing new."""
+
+    async def read(self) -> dict[str, float]:
+        return {}
+
+
+class Wheel:
+    async def select(self, slot: int) -> None:
+        pass
+
+
+def startup_role(kind: str) -> Any:
+    """A fresh role of `kind`, with its default settings."""
+    if kind == "camera":
+        return Camera(Sensor(64, 48, 3.8), expose)
+    if kind == "mount":
+        return Mount(StillMount())  # type: ignore[arg-type]
+    if kind == "focuser":
+        return Focuser(StillFocuser())  # type: ignore[arg-type]
+    if kind == "wheel":
+        return FilterWheel(Wheel(), names=["R", "G", "B"])
+    return Weather(Station(), [WeatherParameter("WEATHER_TEMPERATURE", "Temperature", -10, 30)])
+
+
+#: Per role: indilib's start-up loads of what it has, and a saved change to each of them
+#: (taken at start), then a saved change to other settings it saves (not taken at start).
+Settings = dict[str, dict[str, Any]]
+STARTUP: dict[str, tuple[list[str], Settings, Settings]] = {
+    "camera": (["ACTIVE_DEVICES", "CCD_CAPTURE_FORMAT", "CCD_TRANSFER_FORMAT"],
+               {"ACTIVE_DEVICES": {"ACTIVE_TELESCOPE": "Mount", "ACTIVE_FOCUSER": ""}},
+               {"CCD_BINNING": {"HOR_BIN": 2, "VER_BIN": 2},
+                "UPLOAD_MODE": {"UPLOAD_LOCAL": "On"}}),
+    "mount": (["GEOGRAPHIC_COORD"],
+              {"GEOGRAPHIC_COORD": {"LAT": 45, "LONG": 10, "ELEV": 100}},
+              {"TELESCOPE_SLEW_RATE": {"1x": "On"}, "TELESCOPE_INFO": {"TELESCOPE_APERTURE": 77}}),
+    "weather": (["GEOGRAPHIC_COORD"],
+                {"GEOGRAPHIC_COORD": {"LAT": -33, "LONG": 151, "ELEV": 40}},
+                {"WEATHER_UPDATE": {"PERIOD": 7}}),
+    "wheel": (["FILTER_NAME"],
+              {"FILTER_NAME": {"FILTER_SLOT_NAME_1": "Ha", "FILTER_SLOT_NAME_3": "OIII"}},
+              {"FILTER_SLOT": {"FILTER_SLOT_VALUE": 2}}),
+    "focuser": ([], {}, {"FOCUS_MAX": {"FOCUS_MAX_VALUE": 55000}}),
+}
+
+
+def values_of(vector: Any) -> dict[str, str]:
+    return {member: str(vector[member]) for member in vector}
+
+
+@pytest.mark.parametrize("kind", list(STARTUP))
+def test_each_role_takes_indilibs_startup_settings_from_the_saved_file(
+        tmp_path: Path, kind: str) -> None:
+    """As indilib's base classes in initProperties (and the Telescope's ISGetProperties): a
+    device made on a saved file takes, silently and before any connect, the camera's
+    ACTIVE_DEVICES and capture/transfer formats, the mount's and the weather station's
+    GEOGRAPHIC_COORD, the wheel's FILTER_NAME, nothing of the focuser's; the other saved
+    settings (binning, upload mode, slew rate, scope info, update period, slot, focuser
+    maximum) keep their defaults until CONFIG_LOAD. indi_simulator_telescope does just this
+    with GEOGRAPHIC_COORD and TELESCOPE_SLEW_RATE."""
+    names, taken, kept = STARTUP[kind]
+    first = Device(DEV, roles=[startup_role(kind)], config_dir=tmp_path)
+    assert first.standard is not None
+    assert startup_names(first.standard.roles[0]) == names
+    defaults = {name: values_of(first[name]) for name in [*taken, *kept]}
+    for name, values in {**taken, **kept}.items():
+        for member, value in values.items():
+            first[name][member] = value
+    changed = {name: values_of(first[name]) for name in [*taken, *kept]}
+    assert all(changed[name] != defaults[name] for name in changed)
+    (tmp_path / f"{DEV}_config.xml").write_bytes(write_config(DEV, first.standard.saved))
+    assert set(taken) | set(kept) <= set(saved_values(tmp_path / f"{DEV}_config.xml"))
+
+    again = Device(DEV, roles=[startup_role(kind)], config_dir=tmp_path)
+    assert not again.is_connected
+    for name in taken:
+        assert values_of(again[name]) == changed[name], name
+    for name in kept:
+        assert values_of(again[name]) == defaults[name], name
+
+
+def test_a_saved_oneofmany_switch_with_none_on_is_not_taken(tmp_path: Path) -> None:
+    """A hand-edited file turning DEBUG's DISABLE Off and nothing On: DEBUG keeps DISABLE On
+    (a OneOfMany vector keeps exactly one switch On)."""
+    (tmp_path / "P_config.xml").write_text(
+        "<INDIDriver><newSwitchVector device='P' name='DEBUG'><oneSwitch name='DISABLE'>Off"
+        "</oneSwitch></newSwitchVector></INDIDriver>")
+    device = Device("P", config_dir=tmp_path)
+    assert (device["DEBUG"]["DISABLE"], device["DEBUG"]["ENABLE"]) == ("On", "Off")
+
+
+async def test_active_devices_is_defined_before_connect_kept_after_disconnect_and_snooped_at_start(
+        tmp_path: Path) -> None:
+    """indilib's CCD: ACTIVE_DEVICES, as saved ("Mount"), is defined at the first
+    getProperties while disconnected, and the saved telescope is snooped as soon as the
+    driver is served; a client may rename it while disconnected (Ok, the new one snooped);
+    CONNECT does not define it again and DISCONNECT does not delete it (the camera's other
+    properties go). Served again, the driver repeats the snoops once each, not twice."""
+    first, role = camera_driver(tmp_path)
+    role.active.vector["ACTIVE_TELESCOPE"] = "Mount"
+    standard = first.devices[DEV].standard
+    assert standard is not None
+    (tmp_path / f"{DEV}_config.xml").write_bytes(write_config(DEV, standard.saved))
+    driver, role = camera_driver(tmp_path)
+    async with DriverHarness(driver) as client:
+        asked = {(await client.expect(GetProperties, device="Mount")).name for _ in range(5)}
+        assert "EQUATORIAL_EOD_COORD" in asked
+        defs = {d.name: d for d in await client.get_properties()}
+        assert defs["ACTIVE_DEVICES"]["ACTIVE_TELESCOPE"].value == "Mount"
+        assert "CCD_EXPOSURE" not in defs
+        await client.send(NewTextVector(DEV, "ACTIVE_DEVICES",
+                                        (Text("ACTIVE_TELESCOPE", "Scope2"),)))
+        await client.expect(SetTextVector, name="ACTIVE_DEVICES", state=State.OK)
+        await client.expect(GetProperties, device="Scope2", name="EQUATORIAL_EOD_COORD")
+        await connect(client)
+        await client.handled()
+        defined = {e.name for e in client.pending() if type(e).__name__.startswith("Def")}
+        assert "CCD_EXPOSURE" in defined and "ACTIVE_DEVICES" not in defined
+        await switch(client, DEV, "CONNECTION", DISCONNECT="On")
+        await client.expect(SetSwitchVector, name="CONNECTION", state=State.IDLE)
+        await client.handled()
+        deleted = {e.name for e in client.pending() if isinstance(e, DelProperty)}
+        assert "CCD_EXPOSURE" in deleted and "ACTIVE_DEVICES" not in deleted
+        left = {d.name: d for d in await client.get_properties()}
+        assert left["ACTIVE_DEVICES"]["ACTIVE_TELESCOPE"].value == "Scope2"
+        assert "CCD_EXPOSURE" not in left
+    async with DriverHarness(driver) as client:
+        await client.get_properties()
+        await client.handled()
+        repeated = [e for e in client.pending()
+                    if isinstance(e, GetProperties) and e.device == "Scope2"
+                    and e.name == "EQUATORIAL_EOD_COORD"]
+    assert len(repeated) == 1
