@@ -5,7 +5,11 @@ indilib 1.9.9, for real (issue 58 item 1):
   saves its POLLING_PERIOD with CONFIG_SAVE, and after the server and driver are restarted has
   it again, before and after CONNECT; its camera settings come back with CONFIG_LOAD;
 - ``indi_simulator_ccd`` loads the file our camera wrote for a device of its name;
-- our camera loads the file ``indi_simulator_ccd`` wrote.
+- our camera loads the file ``indi_simulator_ccd`` wrote;
+- our mount (``indipy_simulator_telescope``) and ``indi_simulator_telescope`` both take their
+  saved GEOGRAPHIC_COORD back when the driver starts, and not their saved slew rate;
+- our camera and ``indi_simulator_ccd`` both show their saved ACTIVE_DEVICES before any
+  CONNECT after a restart (issue 58, start-up loads).
 """
 
 from __future__ import annotations
@@ -192,3 +196,71 @@ async def test_our_camera_loads_the_file_indilibs_ccd_simulator_wrote(
     assert role.upload_settings["UPLOAD_PREFIX"] == "THEIRS_XXX"
     warning = next(text for text in messages if text.startswith("[WARNING]"))
     assert "LOGGING_LEVEL" in warning and "UPLOAD_MODE" not in warning
+
+
+@pytest.mark.parametrize(("program", "device"), [
+    ("indi_simulator_telescope", "Telescope Simulator"),
+    ("indipy_simulator_telescope", "Python Mount"),
+])
+def test_a_mount_takes_its_saved_site_but_not_its_slew_rate_when_it_starts(
+        tmp_path: Path, program: str, device: str) -> None:
+    """indilib's Telescope reads GEOGRAPHIC_COORD from the saved file in initProperties and
+    nothing else of its own: under indiserver (temporary HOME), CONNECT, GEOGRAPHIC_COORD
+    45/10/100 and TELESCOPE_SLEW_RATE 1x, CONFIG_SAVE; server stopped and started again,
+    CONNECT: GEOGRAPHIC_COORD reads 45/10/100, the slew rate is back to its default 3x.
+    indilib's simulator and ours behave the same."""
+    server = IndiServer(program, workdir=tmp_path)
+    path = server.home / ".indi" / f"{device}_config.xml"
+    site = f"{device}.GEOGRAPHIC_COORD"
+    with served(server):
+        port = server.port
+        value(port, f"{device}.CONNECTION.CONNECT", timeout=15)
+        setprop(port, f"{device}.CONNECTION.CONNECT=On")
+        value(port, f"{site}.LAT")
+        setprop(port, f"{site}.LAT;LONG;ELEV=45;10;100")
+        setprop(port, f"{device}.TELESCOPE_SLEW_RATE.1x=On")
+        wait_for(lambda: float(getprop(port, f"{site}.ELEV", timeout=2).get(f"{site}.ELEV", 0))
+                 == 100, 10, "ELEV 100")
+        wait_value(port, f"{device}.TELESCOPE_SLEW_RATE.1x", "On")
+        setprop(port, f"{device}.CONFIG_PROCESS.CONFIG_SAVE=On")
+        wait_value(port, f"{device}.CONFIG_PROCESS._STATE", "Ok")
+        saved = file_holding(path, b"GEOGRAPHIC_COORD")
+    assert b"TELESCOPE_SLEW_RATE" in saved
+
+    with served(IndiServer(program, workdir=tmp_path)) as again:
+        port = again.port
+        value(port, f"{device}.CONNECTION.CONNECT", timeout=15)
+        setprop(port, f"{device}.CONNECTION.CONNECT=On")
+        got = getprop(port, f"{site}.*", timeout=10)
+        assert [float(got[f"{site}.{m}"]) for m in ("LAT", "LONG", "ELEV")] == [45, 10, 100], \
+            got.result.describe()
+        assert value(port, f"{device}.TELESCOPE_SLEW_RATE.3x") == "On"
+        assert value(port, f"{device}.TELESCOPE_SLEW_RATE.1x") == "Off"
+
+
+@pytest.mark.parametrize(("program", "device"), [
+    ("indi_simulator_ccd", THEIRS),
+    ("indipy_simulator_ccd", OURS),
+])
+def test_a_camera_shows_its_saved_active_devices_before_connect_after_a_restart(
+        tmp_path: Path, program: str, device: str) -> None:
+    """indilib's CCD defines ACTIVE_DEVICES from the start and loads it from the saved file
+    in initProperties: under indiserver (temporary HOME), without connecting, set
+    ACTIVE_TELESCOPE "Saved Mount", CONFIG_SAVE; server stopped and started again: before any
+    CONNECT ACTIVE_DEVICES is defined and names "Saved Mount". indi_simulator_ccd and ours
+    behave the same."""
+    server = IndiServer(program, workdir=tmp_path)
+    path = server.home / ".indi" / f"{device}_config.xml"
+    telescope = f"{device}.ACTIVE_DEVICES.ACTIVE_TELESCOPE"
+    with served(server):
+        port = server.port
+        assert value(port, telescope, timeout=15) != "Saved Mount"
+        setprop(port, f"{telescope}=Saved Mount")
+        wait_value(port, telescope, "Saved Mount")
+        setprop(port, f"{device}.CONFIG_PROCESS.CONFIG_SAVE=On")
+        file_holding(path, b"Saved Mount")
+
+    with served(IndiServer(program, workdir=tmp_path)) as again:
+        port = again.port
+        assert value(port, telescope, timeout=15) == "Saved Mount"
+        assert value(port, f"{device}.CONNECTION.CONNECT") == "Off"
