@@ -143,12 +143,14 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
     """Through indiserver, our client library sees: connect defines CCD_EXPOSURE and the rest,
     DEBUG=ENABLE is answered Ok (and defines DEBUG_LEVEL), an exposure's "[INFO] Exposure of 0.1 s done" message
     arrives (the role's Python logging, through the device's MessageHandler), and disconnect
-    deletes the camera's properties (a Delete event each)."""
+    deletes the camera's properties (a Delete event each) but ACTIVE_DEVICES, defined from
+    the start and kept, as indilib's CCD does."""
     port = under_indiserver.port
     async with indipyclient.connect(HOST, port) as client:
         await client.wait_for(DEV, "CONNECTION", timeout=10)
         events = client.events(maxsize=10000)
         assert "CCD_EXPOSURE" not in client[DEV]
+        assert "ACTIVE_DEVICES" in client[DEV]
         result = await client.set(DEV, "CONNECTION", {"CONNECT": "On"}, wait=True, timeout=10)
         assert result.state == "Ok"
         await client.wait_for(DEV, "CCD_INFO", timeout=10)
@@ -166,7 +168,7 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
         assert "[INFO] Exposure of 0.1 s done" in texts
         defined = [name for name in client[DEV] if name not in
                    ("CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", "CONFIG_PROCESS",
-                    "POLLING_PERIOD")]
+                    "POLLING_PERIOD", "ACTIVE_DEVICES")]
         assert {"CCD_EXPOSURE", "CCD_ABORT_EXPOSURE", "CCD_FRAME", "CCD_BINNING", "CCD_INFO",
                 "CCD1", "CCD_TEMPERATURE", "CCD_COOLER", "UPLOAD_MODE"} <= set(defined)
         await client.set(DEV, "CONNECTION", {"DISCONNECT": "On"}, wait=False)
@@ -180,4 +182,4 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
         assert deleted == set(defined)
         # DEBUG_LEVEL is the device's (DEBUG is still enabled), not the camera's.
         assert set(client[DEV]) == {"CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL",
-                                    "CONFIG_PROCESS", "POLLING_PERIOD"}
+                                    "CONFIG_PROCESS", "POLLING_PERIOD", "ACTIVE_DEVICES"}
