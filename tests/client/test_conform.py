@@ -120,6 +120,21 @@ async def test_our_simulators_pass_live_with_no_warn(caplog: pytest.LogCaptureFi
     assert "Traceback" not in err
 
 
+@pytest.mark.interop
+async def test_our_simulator_executables_under_indilibs_server_pass_with_no_warn(
+        indiserver_factory: Callable[..., IndiServer]) -> None:
+    """Our simulators as installed executables, started by indilib's indiserver as it starts
+    its own: --live passes with no FAIL and no WARN (what a user of indiserver sees)."""
+    server = indiserver_factory("indipy_simulator_ccd", "indipy_simulator_telescope",
+                                "indipy_simulator_focus", "indipy_simulator_weather")
+    status, report, err = await conform(server.port, "--live")
+    assert status == 0, (_failures(report), err, server.log_tail())
+    assert [c for c in report["checks"] if c["level"] != "PASS"] == []
+    assert {c["device"] for c in report["checks"]} == {
+        "Python CCD Simulator", "Python Mount", "Python Focuser", "Python Filter Wheel",
+        "Python Weather"}
+
+
 async def test_examples_ccd_simulator_passes_live() -> None:
     """examples/ccd_simulator.py on our server passes every check, --live included, with no
     WARN."""
