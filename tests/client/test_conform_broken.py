@@ -47,11 +47,11 @@ ROOT = Path(__file__).resolve().parents[2]
 STEP = "3"  # --step-timeout: a Busy that never ends is a FAIL after 3 s
 
 
-async def conform(port: int, *args: str) -> tuple[int, str, str]:
+async def conform(port: int, *args: str, step: str = STEP) -> tuple[int, str, str]:
     """Run indipy-conform on 127.0.0.1:port: exit status, stdout, stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "indipyclient.frontends.conform", "-h", "127.0.0.1", "-p", str(port),
-        "--step-timeout", STEP, *args, stdout=asyncio.subprocess.PIPE,
+        "--step-timeout", step, *args, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
     out, err = await asyncio.wait_for(process.communicate(), 240)
     assert process.returncode is not None
@@ -242,3 +242,34 @@ async def test_the_same_devices_without_a_mistake_pass() -> None:
     assert not [line for line in out.splitlines() if not line.startswith("PASS")], out
     devices = {line.split("  ")[1] for line in out.splitlines()}
     assert devices == {"Broken Camera", "Broken Mount", "Broken Focuser", "Broken Wheel"}
+
+
+async def test_a_server_lost_mid_exposure_is_said_at_once() -> None:
+    """The server goes away while the camera exposes: the exposure is a FAIL saying the
+    server was lost (not a wait for the 60 s step timeout), the devices not yet checked say
+    why, exit 1 and no traceback."""
+    started = asyncio.Event()
+
+    async def expose(exposure: Exposure) -> Image:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    driver = IPyDriver(Device("Broken Camera", roles=[Camera(Sensor(64, 48, 5.2), expose)]),
+                       Device("Broken Wheel", roles=[FilterWheel(SimulatedWheel(4, 0.1),
+                                                                 ("R", "G", "B", "L"))]))
+    port = free_port()
+    async with running(IPyServer(driver, port=port)):
+        run = asyncio.create_task(conform(port, "--live", step="60"))
+        await asyncio.wait_for(started.wait(), 60)
+    loop = asyncio.get_running_loop()
+    stopped = loop.time()
+    status, out, err = await run
+    assert loop.time() - stopped < 40, out.splitlines()[-6:]  # the lost connection ends the wait
+    assert "Traceback" not in out + err, err
+    assert status == 1
+    found = fails(out)
+    assert ("Broken Camera", "CCD_EXPOSURE",
+            "exposure: ConnectionError: lost the server during the exposure") in found, found
+    assert ("Broken Wheel", "device",
+            f"not checked: lost the connection to 127.0.0.1:{port}") in found, found

@@ -108,6 +108,10 @@ async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live
 
 async def _check_device(client: Client, name: str, live: bool, step_timeout: float,
                         checks: list[Check]) -> None:
+    if not client.connected:
+        checks.append(Check(Level.FAIL, name, "device", f"not checked: lost the connection to "
+                                                        f"{client.host}:{client.port}"))
+        return
     device = client.model.devices.get(name)
     if device is None:
         checks.append(Check(Level.FAIL, name, "device", "gone from the server during the check"))

@@ -104,6 +104,12 @@ class Lifecycle:
 
     async def _switch(self, member: str) -> Check:
         name = "CONNECT" if member == "CONNECT" else "DISCONNECT"
+        if not self.client.connected:
+            return Check(Level.FAIL, self.device, "CONNECTION",
+                         f"{name} skipped: lost the connection to the server")
+        if self.client.model.vector(self.device, "CONNECTION") is None:
+            return Check(Level.FAIL, self.device, "CONNECTION",
+                         f"{name} skipped: {self.device}.CONNECTION is no longer defined")
         try:
             result = await self.client.set(self.device, "CONNECTION", {member: "On"}, wait=True,
                                            timeout=self.connect_timeout)

@@ -182,6 +182,8 @@ class _Live:
                                   wait=False)
             try:
                 async for event in _until(stream, limit):
+                    if isinstance(event, ev.ConnectionLost):
+                        raise ConnectionError("lost the server during the exposure")
                     if event.devicename != self.device:
                         continue
                     if isinstance(event, ev.setBLOBVector) and event.vectorname == "CCD1":
@@ -266,6 +268,8 @@ class _Live:
                                    f"abort answered Alert: {result.message or 'no message'}")]
             try:
                 async for event in _until(stream, min(ABORTED_EXPOSURE - 1, self.timeout)):
+                    if isinstance(event, ev.ConnectionLost):
+                        raise ConnectionError("lost the server during the abort")
                     if event.devicename != self.device:
                         continue
                     if isinstance(event, ev.setBLOBVector) and event.vectorname == "CCD1":
