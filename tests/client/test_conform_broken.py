@@ -22,10 +22,12 @@ import pytest
 from peers import free_port
 from serverkit import running
 
+from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver import NumberMember
 from indipydriver import NumberVector
+from indipydriver import SwitchMember
 from indipydriver import SwitchVector
 from indipydriver.propertyvector import PropertyVector
 from indipydriver.standard import EquatorialMotion
@@ -111,6 +113,11 @@ async def _expose_forever(exposure: Exposure) -> Image:
 
 def camera(mistake: str | None = None) -> IPyDriver:
     expose = _expose_forever if mistake == "busy" else _expose
+    if mistake == "connection":  # a camera by its DRIVER_INTERFACE, with its own CONNECTION
+        return IPyDriver(Device("Broken Camera", [SwitchVector(
+            "CONNECTION", "Connection", "Main Control", "rw", "OneOfMany", "Idle",
+            [SwitchMember("ON", "On", "Off"), SwitchMember("OFF", "Off", "On")])],
+            interface=Interface.CCD))
     device = Device("Broken Camera", roles=[Camera(Sensor(64, 48, 5.2), expose)])
     if mistake == "missing":
         _drop(device, "CCD_FRAME")
@@ -191,6 +198,10 @@ CASES = {
     "camera with misnamed CCD_BINNING members": Case(
         camera, "members", ("--live",), "CCD_BINNING",
         "prerequisite Broken Camera.CCD_BINNING has no member HOR_BIN (it has BIN_X, BIN_Y)"),
+    "camera whose CONNECTION has misnamed members": Case(
+        camera, "connection", ("--live",), "CONNECTION",
+        "CONNECT / DISCONNECT skipped: prerequisite Broken Camera.CONNECTION has no member "
+        "CONNECT or DISCONNECT"),
     "camera whose exposure never leaves Busy": Case(
         camera, "busy", ("--live",), "CCD_EXPOSURE", "ended never: still Busy"),
     "mount with ON_COORD_SET AnyOfMany": Case(
