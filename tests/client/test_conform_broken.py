@@ -168,9 +168,14 @@ def focuser(mistake: str | None = None) -> IPyDriver:
     return IPyDriver(device)
 
 
+async def _never() -> None:
+    await asyncio.Event().wait()  # the hardware never answers: CONNECTION stays Busy
+
+
 def wheel(mistake: str | None = None) -> IPyDriver:
     device = Device("Broken Wheel", roles=[FilterWheel(SimulatedWheel(4, 0.1),
-                                                       ("Red", "Green", "Blue", "Clear"))])
+                                                       ("Red", "Green", "Blue", "Clear"))],
+                    connect=_never if mistake == "connect busy" else None)
     if mistake == "not deleted":
         _keep_on_disconnect(device, "FILTER_SLOT", "FILTER_NAME")
     elif mistake == "members":
@@ -220,6 +225,8 @@ CASES = {
     "wheel that keeps its properties on DISCONNECT": Case(
         wheel, "not deleted", (), "FILTER_SLOT, FILTER_NAME",
         "defined after DISCONNECT (delProperty expected)"),
+    "wheel whose CONNECT never leaves Busy": Case(
+        wheel, "connect busy", ("--live",), "CONNECTION", f"CONNECT: still Busy after {STEP} s"),
     "wheel with a misnamed FILTER_SLOT member": Case(
         wheel, "members", ("--live",), "FILTER_SLOT",
         "turn skipped: prerequisite Broken Wheel.FILTER_SLOT has no member FILTER_SLOT_VALUE"),
