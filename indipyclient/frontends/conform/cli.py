@@ -13,7 +13,7 @@ failed, 1 when a check failed, 2 when the server cannot be reached or a DEVICE i
 
 A broken device never stops the run: a missing or malformed property is a FAIL naming it, a
 step that needs it says it was skipped, every wait for a device to leave Busy ends after
-``--step-timeout`` seconds, and an error no check foresaw becomes a FAIL naming the device and
+``--step-timeout`` seconds (a CONNECT or DISCONNECT after at most 30), and an error no check foresaw becomes a FAIL naming the device and
 the error (the other devices are still checked). No traceback reaches the user.
 """
 
@@ -29,6 +29,7 @@ from collections.abc import Sequence
 
 from indipyclient.session.connect import Client
 
+from .lifecycle import CONNECT_TIMEOUT
 from .lifecycle import Lifecycle
 from .lifecycle import settle
 from .livechecks import LIVE_TIMEOUT
@@ -125,7 +126,7 @@ async def _check_device(client: Client, name: str, live: bool, step_timeout: flo
     if bits is None or not bits or "CONNECTION" not in device.vectors:
         return
     lifecycle = Lifecycle(client, name, bits, role_timeout=min(10.0, step_timeout),
-                          connect_timeout=step_timeout)
+                          connect_timeout=min(CONNECT_TIMEOUT, step_timeout))
 
     async def drive() -> list[Check]:
         try:
@@ -152,8 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-t", "--timeout", type=float, default=10.0,
                         help="seconds to wait for the server (10)")
     parser.add_argument("--step-timeout", type=float, default=LIVE_TIMEOUT, metavar="S",
-                        help=f"seconds a CONNECT or a live step (beyond an exposure's length) "
-                             f"may stay Busy before it is a FAIL ({LIVE_TIMEOUT:g})")
+                        help=f"seconds a live step (beyond an exposure's length) may stay Busy "
+                             f"before it is a FAIL ({LIVE_TIMEOUT:g}; a CONNECT or DISCONNECT "
+                             f"at most {CONNECT_TIMEOUT:g})")
     parser.add_argument("devices", nargs="*", metavar="DEVICE",
                         help="devices to check (default: every device)")
     return parser

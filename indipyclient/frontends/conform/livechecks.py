@@ -46,8 +46,9 @@ __all__ = ["LIVE_TIMEOUT", "live_checks"]
 
 EXPOSURE = 2.0  # long enough for a countdown step at indilib's one-second rate
 ABORTED_EXPOSURE = 10.0
-#: Seconds a live step may stay Busy (beyond an exposure's own length) before it is a FAIL.
-LIVE_TIMEOUT = 60.0
+#: Seconds a live step may stay Busy (beyond an exposure's own length) before it is a FAIL:
+#: long enough for a real mount's park across the sky at a couple of degrees a second.
+LIVE_TIMEOUT = 120.0
 
 NUMBER, SWITCH, BLOB = "NumberVector", "SwitchVector", "BLOBVector"
 
