@@ -324,7 +324,8 @@ class _Live:
                 checks.extend(await self.step("TELESCOPE_PARK", "park",
                                               lambda: self._park_and_back(parked_before)))
         finally:
-            if parked_before and park is not None and park.get("PARK") != "On":
+            now = self.vector("TELESCOPE_PARK")  # read again: a new definition is a new vector
+            if parked_before and now is not None and now.get("PARK") != "On":
                 with contextlib.suppress(*_PUT_BACK_ERRORS):
                     await self.set("TELESCOPE_PARK", {"PARK": "On"})
         return checks
