@@ -218,3 +218,37 @@ def test_every_required_spec_fails_when_missing(spec: Any) -> None:
     """The pure check: a required property that is not defined is a FAIL naming it."""
     check = check_spec("Dev", spec, None, required=True)
     assert check.level is Level.FAIL and check.prop == spec.name
+
+
+class _Switches(dict[str, str]):
+    """A switch vector as the pure checks read it (VectorView)."""
+
+    vectortype = "SwitchVector"
+
+    def __init__(self, perm: str, rule: str, **states: str) -> None:
+        super().__init__(states)
+        self.perm = perm
+        self.rule: str | None = rule
+
+
+def test_switch_states_are_checked_against_the_rule_as_the_driver_checks_them() -> None:
+    """Issue 58 item 4c: indipy-conform agrees with indipydriver's own vector check. A
+    OneOfMany with no switch On is a WARN (indilib's CCD_FRAME_RESET), the AtMostOne button
+    with none On passes, two switches On in a OneOfMany is a FAIL; a switch indilib declares
+    wo passes as rw (INDI 1.7 allows switches ro or rw only)."""
+    reset = next(s for s in ROLES[Interface.CCD].optional if s.name == "CCD_FRAME_RESET")
+    frame_type = next(s for s in ROLES[Interface.CCD].required if s.name == "CCD_FRAME_TYPE")
+    ours = check_spec("Dev", reset, _Switches("rw", "AtMostOne", RESET="Off"), required=False)
+    assert ours.level is Level.PASS, ours
+    indilibs = check_spec("Dev", reset, _Switches("wo", "OneOfMany", RESET="Off"),
+                          required=False)
+    assert indilibs.level is Level.WARN
+    assert "OneOfMany with no switch On" in indilibs.detail and "rule OneOfMany" in indilibs.detail
+    two = _Switches("rw", "OneOfMany", FRAME_LIGHT="On", FRAME_BIAS="On", FRAME_DARK="Off",
+                    FRAME_FLAT="Off")
+    check = check_spec("Dev", frame_type, two, required=True)
+    assert check.level is Level.FAIL
+    assert "OneOfMany with 2 switches On (FRAME_LIGHT, FRAME_BIAS)" in check.detail
+    read_only = check_spec("Dev", reset, _Switches("ro", "AtMostOne", RESET="Off"),
+                           required=False)
+    assert read_only.level is Level.FAIL and "permission ro" in read_only.detail
