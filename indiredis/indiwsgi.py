@@ -27,10 +27,11 @@ __all__ = ["WsgiApp", "make_wsgi_app"]
 
 
 def make_wsgi_app(redis_host: RedisServer | None = None, blob_folder: str | Path | None = None,
-                  *, dbfolder: str | Path = ".", url: str = "") -> WsgiApp:
+                  *, dbfolder: str | Path | None = None, url: str = "") -> WsgiApp:
     """A WSGI application serving the web client with ``redis_host``'s store as its state
-    (BLOB files listed from ``blob_folder``; users in ``dbfolder``/indipyweb.db; ``url`` a
-    base path such as ``/telescope`` behind a proxy)."""
+    (BLOB files listed from ``blob_folder``; users in ``dbfolder``/indipyweb.db, by default
+    the user's data folder as for indipyweb; ``url`` a base path such as ``/telescope``
+    behind a proxy)."""
     from indipyweb.app import make_app
 
     from .websource import RedisSource
