@@ -45,13 +45,16 @@ class Unreachable(Exception):
 
 async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live: bool = False,
                         connect_timeout: float = 10.0) -> list[Check]:
-    """Every check of the named devices (all when none are named) on ``host:port``."""
-    client = Client(host, port, connect_timeout=connect_timeout)
+    """Every check of the named devices (all when none are named) on ``host:port``. A server
+    that refuses (or cannot be found, or does not answer within one attempt's bound) is
+    `Unreachable` at once, saying why: there is nothing to check, and no reason to wait."""
+    client = Client(host, port, connect_timeout=connect_timeout, first_failure_ends=True)
     try:
         await client.start()
     except (ConnectionError, OSError, TimeoutError) as exc:
         await client.close()
-        raise Unreachable(f"cannot reach an INDI server at {host}:{port}: {exc}") from None
+        why = client.connection.last_failure or str(exc)
+        raise Unreachable(f"cannot reach an INDI server at {host}:{port}: {why}") from None
     try:
         await settle(client, "", lambda: bool(client.devices) and all(
             client.model.vector(name, "DRIVER_INFO") is not None or name not in names
