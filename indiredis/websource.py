@@ -188,8 +188,10 @@ def _definition(device: str, name: str, attrs: dict[str, str],
 
 
 class RedisSource:
-    """See the module docstring. ``indihost``/``indiport`` only label the snapshot; ``retry``
-    is the policy for reading redis again after it is lost (None: ``bridge_retry()``)."""
+    """See the module docstring. ``indihost``/``indiport`` only label the snapshot and the
+    pages (the INDI server the bridge is connected to, when known; port 0: not known, and the
+    pages say "INDI server (through redis)"); ``retry`` is the policy for reading redis again
+    after it is lost (None: ``bridge_retry()``)."""
 
     def __init__(self, redis_host: RedisServer, indihost: str = "redis",
                  indiport: int = 0, *, retry: Retry | None = None) -> None:
