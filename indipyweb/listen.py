@@ -7,7 +7,7 @@ the port themselves first, with the address rules asyncio's ``create_server`` us
 address the host name resolves to, ``SO_REUSEADDR`` on POSIX, IPv6 sockets IPv6 only): a port
 that cannot be had is a `WebPortError` that says why, before a demo server, a bridge or the
 database is touched. uvicorn is handed the bound sockets, and `serve` calls back once it
-listens on them, which is when the address is printed.
+serves them (the app started), which is when the address is printed.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def _why(exc: OSError, port: int) -> str:
 
 
 def bind_web_port(host: str, port: int) -> list[socket.socket]:
-    """Sockets bound to every address of `host` at `port` (not yet listening); port 0 takes
-    one free port, the same on every address. Raises `WebPortError` when any cannot be bound."""
+    """Sockets bound to every address of `host` at `port` and listening (a browser that comes
+    early waits in the backlog until the pages answer); port 0 takes one free port, the same
+    on every address. Raises `WebPortError` when any cannot be bound."""
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE)
@@ -53,7 +54,10 @@ def bind_web_port(host: str, port: int) -> list[socket.socket]:
             if (family, address) in seen:
                 continue
             seen.add((family, address))
-            sock = socket.socket(family, kind, proto)
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:  # a family this machine lacks (IPv6 turned off), as asyncio skips it
+                continue
             sockets.append(sock)
             if os.name == "posix":
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,10 +66,14 @@ def bind_web_port(host: str, port: int) -> list[socket.socket]:
             if port == 0 and len(sockets) > 1:  # the port the first address was given
                 address = (address[0], sockets[0].getsockname()[1], *address[2:])
             sock.bind(address)
+        for sock in sockets:  # held from now on: no other program binds it meanwhile
+            sock.listen()
     except OSError as exc:
         for sock in sockets:
             sock.close()
         raise WebPortError(f"cannot listen on {host}:{port}: {_why(exc, port)}") from None
+    if not sockets:
+        raise WebPortError(f"cannot listen on {host}:{port}: no address of it can be used here")
     return sockets
 
 

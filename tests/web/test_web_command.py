@@ -194,15 +194,17 @@ def test_the_database_is_kept_in_the_users_data_folder(tmp_path: Path) -> None:
 
 
 def test_the_address_is_printed_once_the_port_accepts(tmp_path: Path) -> None:
-    """"open http://HOST:PORT/" comes once the web server listens: a connection made the
-    moment the line is read is accepted at the first try, and the port is the one really
-    bound (asked for with --port 0)."""
+    """"open http://HOST:PORT/" comes once the web server serves: after uvicorn's "Application
+    startup complete", a page asked for the moment the line is read is answered, and the port
+    is the one really bound (asked for with --port 0)."""
     import socket
 
     process = _start(["--port", "0", "--indiport", str(free_port()), "--dbfolder",
                       str(tmp_path)], tmp_path, _env())
     try:
-        line = _lines_until(process, "indipyweb: open http://")[-1]
+        lines = _lines_until(process, "indipyweb: open http://")
+        line = lines[-1]
+        assert any("Application startup complete" in earlier for earlier in lines[:-1]), lines
         found = re.fullmatch(r"indipyweb: open http://127\.0\.0\.1:(\d+)/", line)
         assert found, line
         with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=5):
