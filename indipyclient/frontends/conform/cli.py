@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import socket
 import sys
 from collections.abc import Sequence
 
@@ -52,40 +50,21 @@ class Unreachable(Exception):
     """The server could not be reached, or a DEVICE named is not on it."""
 
 
-async def _refused(host: str, port: int, timeout: float) -> str | None:
-    """Why ``host:port`` cannot be reached at all (connection refused, unknown host), said at
-    once rather than after the client's ``connect_timeout`` of retries; None otherwise."""
-    try:
-        async with asyncio.timeout(min(timeout, 5.0)):
-            _, writer = await asyncio.open_connection(host, port)
-    except ConnectionRefusedError:
-        return (f"cannot reach an INDI server at {host}:{port}: connection refused (is one "
-                f"running there?)")
-    except socket.gaierror as exc:
-        return f"cannot reach an INDI server at {host}:{port}: unknown host ({exc.strerror})"
-    except (OSError, TimeoutError):
-        return None  # the client tries again and says why
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return None
-
-
 async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live: bool = False,
                         connect_timeout: float = 10.0, step_timeout: float = LIVE_TIMEOUT,
                         out: list[Check] | None = None) -> list[Check]:
     """Every check of the named devices (all when none are named) on ``host:port``, appended
-    to ``out`` as they are made (so that a caller still has them if the run is stopped)."""
+    to ``out`` as they are made (so that a caller still has them if the run is stopped). A
+    server that refuses (or cannot be found, or does not answer within one attempt's bound) is
+    `Unreachable` at once, saying why: there is nothing to check, and no reason to wait."""
     checks: list[Check] = [] if out is None else out
-    refused = await _refused(host, port, connect_timeout)
-    if refused is not None:
-        raise Unreachable(refused)
-    client = Client(host, port, connect_timeout=connect_timeout)
+    client = Client(host, port, connect_timeout=connect_timeout, first_failure_ends=True)
     try:
         await client.start()
     except (ConnectionError, OSError, TimeoutError) as exc:
         await client.close()
-        raise Unreachable(f"cannot reach an INDI server at {host}:{port}: {exc}") from None
+        why = client.connection.last_failure or str(exc)
+        raise Unreachable(f"cannot reach an INDI server at {host}:{port}: {why}") from None
     try:
         await settle(client, "", lambda: bool(client.devices) and all(
             client.model.vector(name, "DRIVER_INFO") is not None or name not in names
