@@ -34,6 +34,7 @@ from indipyclient.model.history import ValueHistory
 from indipyclient.session.coalesce import Changes
 from indipyclient.session.coalesce import Coalescer
 from indipyclient.session.coalesce import summarise
+from indipyclient.session.connection import cannot_connect
 from indipyclient.session.connection import default_retry
 from indipyclient.session.unixaddress import server_label
 from indipycore.retrypolicy import Backoff
@@ -159,7 +160,7 @@ class TermApp(App[None]):
         reason = client.connection.last_failure if client is not None else ""
         if reason:
             if self.status.reason != reason:
-                self._log_message(datetime.now(UTC), f"cannot connect to {self.server}: {reason}")
+                self._log_message(datetime.now(UTC), cannot_connect(self.server, reason))
             self.status.failed(reason)
         self.status.retrying(time.monotonic() + delay)
         self.refresh_status()

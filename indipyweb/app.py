@@ -48,8 +48,8 @@ def _basepath(basepath: str) -> str:
     return "/" + basepath.strip("/") if basepath.strip("/") else ""
 
 
-def make_app(source: DeviceSource | None = None, *, indihost: str = "localhost",
-             indiport: int = 7624, dbfolder: str | Path = ".",
+def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
+             indiport: int | None = None, dbfolder: str | Path | None = None,
              blobfolder: str | Path | None = None, basepath: str = "",
              securecookie: bool = False, max_upload_mb: float = 50.0,
              set_timeout: float = 10.0, saved_server: bool = True) -> Starlette:
@@ -57,12 +57,21 @@ def make_app(source: DeviceSource | None = None, *, indihost: str = "localhost",
     when the app starts (received BLOBs saved in `blobfolder`); tests pass their own source (an
     `indipyweb.memorysource.MemorySource`, say). The user database is ``indipyweb.db`` in
     `dbfolder`; with no user yet, an ``admin`` with a random password is created when the app
-    starts and the password logged once (the ``indipyweb`` command prints it instead).
+    starts and the password logged once (the ``indipyweb`` command prints it instead); no
+    `dbfolder`: the user's data folder (`users.default_dbfolder`).
     `basepath` ("/telescope") serves every page under that prefix (behind a proxy);
     `securecookie` marks cookies Secure when a TLS proxy sits in front. The INDI server and
     BLOB folder an admin saved in the app (the Users page) win over `indihost`, `indiport` and
-    `blobfolder` unless `saved_server` is False."""
+    `blobfolder` unless `saved_server` is False. With a `source` and no `indihost`/`indiport`,
+    the pages name the INDI server the source's snapshot names (a `RedisSource` is told the one
+    its bridge is connected to)."""
     db = UserDB(dbfolder)
+    if source is not None and (indihost is None or indiport is None):
+        snap = source.snapshot()
+        indihost = indihost if indihost is not None else str(snap.get("indihost", "localhost"))
+        indiport = indiport if indiport is not None else int(snap.get("indiport", 7624))
+    indihost = indihost if indihost is not None else "localhost"
+    indiport = indiport if indiport is not None else 7624
     if source is None:
         from .clientsource import ClientSource
         from .switchsource import SwitchableSource

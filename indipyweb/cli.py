@@ -7,7 +7,10 @@
 
 `adduser` prompts for the password on a terminal and reads one line from standard input
 otherwise (for scripts). The first start with an empty database creates ``admin`` with a random
-password and prints it once.
+password and prints it once. The database is in the user's data folder unless ``--dbfolder``
+names another (`users.default_dbfolder`); the command says where. The web port is bound before
+anything else starts, and "open http://..." printed once it listens (`listen`): a port that
+cannot be had is said in one line, exit status 1.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import getpass
 import logging
 import shlex
 import signal
+import socket
 import sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version
@@ -27,6 +31,7 @@ from indipycore.commandline import configure_logging
 
 from .users import Role
 from .users import UserDB
+from .users import default_dbfolder
 
 __all__ = ["main"]
 
@@ -55,7 +60,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
     p.add_argument("--indihost", default="localhost", help="INDI server host")
     p.add_argument("--indiport", type=int, default=7624, help="INDI server port")
-    p.add_argument("--dbfolder", default=".", help="folder of indipyweb.db (users, settings)")
+    p.add_argument("--dbfolder", default=None, help="folder of indipyweb.db (users, settings; "
+                   f"default {default_dbfolder()})")
     p.add_argument("--blobfolder", default=None, help="folder for received BLOBs (none: BLOBs "
                    "are not asked for)")
     p.add_argument("--basepath", default="", help="serve under this URL prefix (behind a proxy)")
@@ -75,7 +81,7 @@ def _adduser(argv: list[str]) -> int:
                                 "user's password and role.")
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=[str(r) for r in Role])
-    p.add_argument("--dbfolder", default=".")
+    p.add_argument("--dbfolder", default=None, help=f"default {default_dbfolder()}")
     args = p.parse_args(argv)
     if sys.stdin.isatty():
         password = getpass.getpass(f"password for {args.name}: ")
@@ -96,10 +102,12 @@ def _adduser(argv: list[str]) -> int:
     return 0
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None:
     import uvicorn
 
     from .app import make_app
+    from .listen import serve
+    from .listen import web_url
 
     indiport = args.indiport
     server: Any = None
@@ -122,15 +130,15 @@ async def _serve(args: argparse.Namespace) -> None:
                 print(f"indipyweb: the demo's BLOBs are saved in {args.blobfolder} "
                       f"(removed on exit)")
         app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
-                       dbfolder=args.dbfolder, blobfolder=args.blobfolder,
+                       dbfolder=args.dbfolder if args.dbfolder is not None else default_dbfolder(), blobfolder=args.blobfolder,
                        basepath=args.basepath, securecookie=args.securecookie or bool(args.certfile),
                        max_upload_mb=args.maxupload, saved_server=not args.demo)
         config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
                                 ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
                                 timeout_graceful_shutdown=3)  # open SSE streams never end alone
-        scheme = "https" if args.certfile else "http"
-        print(f"indipyweb: open {scheme}://{args.host}:{args.port}{app.state.web.base}/")
-        await uvicorn.Server(config).serve()
+        url = web_url("https" if args.certfile else "http", args.host, sockets,
+                      app.state.web.base)
+        await serve(config, sockets, lambda: print(f"indipyweb: open {url}", flush=True))
     finally:
         if server is not None and server_task is not None:
             server.shutdown()
@@ -160,6 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.certfile) != bool(args.keyfile):
         print("indipyweb: --certfile and --keyfile go together", file=sys.stderr)
         return 2
+    from .listen import WebPortError
+    from .listen import bind_web_port
+
+    try:  # first: a port another program holds stops the command before anything starts
+        sockets = bind_web_port(args.host, args.port)
+    except WebPortError as exc:
+        print(f"indipyweb: {exc}", file=sys.stderr)
+        return 1
     configure_logging(logging.INFO)
     db = UserDB(args.dbfolder)
     password = db.ensure_admin()
@@ -175,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     # and raises the signal again, which would otherwise kill the process at that point.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        asyncio.run(_serve(args))
+        asyncio.run(_serve(args, sockets))
     except KeyboardInterrupt:
         pass
+    finally:
+        for sock in sockets:
+            sock.close()
     return 0

@@ -27,6 +27,7 @@ from .source import VectorDict
 from .views import DeviceSummary
 from .views import VectorView
 from .views import device_summary
+from .views import main_group
 from .views import vector_id
 from .views import vector_view
 
@@ -54,6 +55,7 @@ class Renderer:
         self.env.filters["when"] = when
         self.env.filters["viewable"] = viewable
         self.env.globals["field_id"] = field_id
+        self.env.globals["main_group"] = main_group
 
     def page(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**self.common(), **context)
@@ -81,6 +83,8 @@ class Renderer:
         return sorted(dev["messages"], key=lambda m: m[0], reverse=True) if dev else []
 
     def groups(self, device: str) -> list[tuple[str, list[VectorView]]]:
+        """The device's groups (the page's tabs) with their vectors (panels), both in the
+        order the device defined them, as the source's snapshot keeps it."""
         dev = self.source.snapshot()["devices"].get(device)
         if dev is None:
             return []

@@ -1,4 +1,5 @@
-"""Users, roles, sessions and settings in one SQLite file (`indipyweb.db` in the `--dbfolder`).
+"""Users, roles, sessions and settings in one SQLite file (`indipyweb.db` in the `--dbfolder`,
+by default the user's data folder: `default_dbfolder`).
 
 Passwords are hashed with scrypt (the standard library's `hashlib.scrypt`, n=2**14, r=8, p=1)
 and a random 16-byte salt per user; they are compared in constant time. Sessions are random
@@ -33,7 +34,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["DB_NAME", "HASH_NICE", "HASH_THREADS", "Role", "Session", "UserDB", "hash_password"]
+__all__ = ["DB_NAME", "HASH_NICE", "HASH_THREADS", "Role", "Session", "UserDB", "default_dbfolder",
+           "hash_password"]
 
 DB_NAME = "indipyweb.db"
 SESSION_SECONDS = 7 * 24 * 3600
@@ -45,6 +47,26 @@ HASH_THREADS = max(1, (os.cpu_count() or 2) // 2)
 # busy machine rather than take CPU from the pages' live updates (bench/web_logins.py).
 HASH_NICE = 19
 _NO_SALT, _NO_HASH = b"\0" * 16, b"\0" * 32  # an unknown name costs a hash all the same
+
+
+def default_dbfolder() -> Path:
+    """Where ``indipyweb.db`` lives when no folder is given: the user's data folder by the
+    platform's convention (a database left in whatever folder the command was started from
+    ends up in a clone's working tree, or is not found again the next day).
+
+    Linux and the other Unixes: ``$XDG_DATA_HOME/indipyweb`` (an absolute ``XDG_DATA_HOME``;
+    ``~/.local/share/indipyweb`` otherwise); macOS: ``~/Library/Application Support/indipyweb``;
+    Windows: ``%LOCALAPPDATA%\\indipyweb``.
+    """
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA", "")
+        base = Path(local) if local else Path.home() / "AppData" / "Local"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "indipyweb"
 
 
 class Role(StrEnum):
@@ -99,9 +121,9 @@ def _token_key(token: str) -> str:
 class UserDB:
     """The database; one connection, used from one thread (the event loop's, in the app)."""
 
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else default_dbfolder()
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = self.folder / DB_NAME
         self.path.touch(mode=0o600)  # before SQLite makes it, and its -wal and -shm alike
         self.path.chmod(0o600)

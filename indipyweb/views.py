@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import PurePath
@@ -24,8 +25,8 @@ from indipycore.protocol.acceptance import vector_shape
 from .blobfolder import BlobFile
 from .imaging.decoding import viewable
 
-__all__ = ["DeviceSummary", "MemberView", "VectorView", "device_summary", "vector_id",
-           "vector_view"]
+__all__ = ["HOUSEKEEPING", "DeviceSummary", "MemberView", "VectorView", "device_summary",
+           "main_group", "vector_id", "vector_view"]
 
 KINDS = ("Text", "Number", "Switch", "Light", "BLOB")
 STATE_ORDER = {"Alert": 3, "Busy": 2, "Ok": 1, "Idle": 0}
@@ -143,6 +144,45 @@ class VectorView:
     def member(self, name: str) -> MemberView | None:
         return self._by_name.get(name)
 
+
+
+#: The vectors indilib's base classes give every device (DefaultDevice, its logger, its serial
+#: and TCP connection plugins), and ours alike: the device's housekeeping, not its own controls.
+HOUSEKEEPING = frozenset({
+    "CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL", "LOGGING_LEVEL", "LOG_OUTPUT",
+    "SIMULATION", "CONFIG_PROCESS", "POLLING_PERIOD", "ACTIVE_DEVICES", "NICKNAME",
+    "CONNECTION_MODE", "CONNECTION_TYPE", "DEVICE_PORT", "DEVICE_BAUD_RATE",
+    "DEVICE_AUTO_SEARCH", "DEVICE_PORT_SCAN", "SYSTEM_PORTS", "DEVICE_ADDRESS",
+    "DEVICE_LAN_SEARCH"})
+
+
+def main_group(groups: Sequence[tuple[str, Sequence[VectorView]]]) -> str:
+    """The tab a device page opens on: where the device's own controls are.
+
+    A standard device defines CONNECTION first, alone in its group until it is connected (the
+    demo thermostat's "Main Control", then "General Info" with DRIVER_INFO and "Options" with
+    DEBUG before its own "Status"): opening on the first group, as the tabs are ordered,
+    showed a Connect button and nothing of the device. So: while CONNECTION says disconnected,
+    its group (connecting is what there is to do, as KStars' first tab offers); otherwise the
+    first group, in definition order, holding a vector that is not housekeeping (indilib's
+    "Main Control" once connected, where CONNECTION sits beside the controls); failing that,
+    CONNECTION's group or the first."""
+    if not groups:
+        return ""
+    home: str | None = None
+    connected = True
+    for group, views in groups:
+        for view in views:
+            if view.name == "CONNECTION" and home is None:
+                home = group
+                connect = view.member("CONNECT")
+                connected = connect is None or connect.is_on
+    if home is not None and not connected:
+        return home
+    for group, views in groups:
+        if any(view.name not in HOUSEKEEPING for view in views):
+            return group
+    return home if home is not None else groups[0][0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import ssl
 import sys
 from collections.abc import Sequence
@@ -86,16 +87,35 @@ def _classic(argv: Sequence[str]) -> None:
     parser.add_argument("--host", default="localhost", help="web host (localhost)")
     _indi(parser)
     _redis(parser)
-    parser.add_argument("--dbfolder", default=".", help="folder of the web users' database")
+    parser.add_argument("--dbfolder", default=None, help="folder of the web users' database "
+                        "(default: the user's data folder, as indipyweb's)")
     parser.add_argument("--noweb", action="store_true", help="run inditoredis only")
     ns = parser.parse_args(argv)
     import asyncio
 
-    asyncio.run(_classic_async(ns))
+    sockets: list[socket.socket] = []
+    if not ns.noweb:
+        from indipyweb.listen import WebPortError
+        from indipyweb.listen import bind_web_port
+
+        try:  # before the bridge starts: a busy web port ends the command at once
+            sockets = bind_web_port(ns.host, ns.port)
+        except WebPortError as exc:
+            raise WebPortBusy(str(exc)) from None
+    try:
+        asyncio.run(_classic_async(ns, sockets))
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
-async def _classic_async(ns: argparse.Namespace) -> None:
-    """inditoredis and (unless --noweb) the indipyweb pages read from redis, in one loop."""
+class WebPortBusy(Exception):
+    """The web pages' port cannot be listened on (the message says why)."""
+
+
+async def _classic_async(ns: argparse.Namespace, sockets: list[socket.socket]) -> None:
+    """inditoredis and (unless --noweb) the indipyweb pages read from redis, in one loop; the
+    pages name the INDI server the bridge connects to."""
     import asyncio
 
     from .toredis import inditoredis_async
@@ -110,6 +130,8 @@ async def _classic_async(ns: argparse.Namespace) -> None:
         import uvicorn
 
         from indipyweb.app import make_app
+        from indipyweb.listen import serve
+        from indipyweb.listen import web_url
         from indipyweb.users import UserDB
 
         from .websource import RedisSource
@@ -120,12 +142,13 @@ async def _classic_async(ns: argparse.Namespace) -> None:
         if password is not None:
             print(f"indiredis: created the web user 'admin' with the password {password} "
                   "(shown only this once)", flush=True)
-        app = make_app(RedisSource(redis_host, ns.ihost, ns.iport), dbfolder=ns.dbfolder,
-                       blobfolder=ns.blobfolder)
+        print(f"indiredis: the web users are in {db.path.resolve()}", flush=True)
+        app = make_app(RedisSource(redis_host, ns.ihost, ns.iport), indihost=ns.ihost,
+                       indiport=ns.iport, dbfolder=db.folder, blobfolder=ns.blobfolder)
         config = uvicorn.Config(app, host=ns.host, port=ns.port, log_level="info",
                                 proxy_headers=False, timeout_graceful_shutdown=3)
-        print(f"indiredis: open http://{ns.host}:{ns.port}/", flush=True)
-        await uvicorn.Server(config).serve()
+        url = web_url("http", ns.host, sockets)
+        await serve(config, sockets, lambda: print(f"indiredis: open {url}", flush=True))
     finally:
         from .indilink import stop_task
 
@@ -192,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _command(args[0], args[1:])
         else:
             _classic(args)
+    except WebPortBusy as exc:
+        print(f"indiredis: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         from .mqttlink import MqttRefused  # loaded by then: a bridge ran
 

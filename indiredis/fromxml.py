@@ -185,6 +185,7 @@ class StoreWriter:
                     self._log(Keys.devices(), sorted(self.model), "devices", received)]
         if old is None:
             ops += [SAdd(self._k(Keys.properties(device)), (name,)),
+                    ReplaceList(self._k(Keys.propertyorder(device)), tuple(vectors)),
                     self._log(Keys.properties(device), sorted(vectors), "properties", received)]
         elif old_members:
             # A redefinition may drop members: their hashes go with the old set.
@@ -333,8 +334,11 @@ class StoreWriter:
             left = sorted(still) if still is not None else []
             ops.append(self._log(Keys.properties(device), left, "properties",
                                  received))
+            if still is not None and left:
+                ops.append(ReplaceList(self._k(Keys.propertyorder(device)), tuple(still)))
             if not left:
-                ops += [Delete((self._k(Keys.properties(device)),)),
+                ops += [Delete((self._k(Keys.properties(device)),
+                                self._k(Keys.propertyorder(device)))),
                         SRem(self._k(Keys.devices()), (device,)),
                         self._log(Keys.devices(), sorted(self.model), "devices", received)]
         ops += self._message_ops(device, event.timestamp, event.message, received)

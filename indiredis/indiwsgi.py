@@ -27,17 +27,20 @@ __all__ = ["WsgiApp", "make_wsgi_app"]
 
 
 def make_wsgi_app(redis_host: RedisServer | None = None, blob_folder: str | Path | None = None,
-                  *, dbfolder: str | Path = ".", url: str = "") -> WsgiApp:
+                  *, dbfolder: str | Path | None = None, url: str = "",
+                  indihost: str = "redis", indiport: int = 0) -> WsgiApp:
     """A WSGI application serving the web client with ``redis_host``'s store as its state
-    (BLOB files listed from ``blob_folder``; users in ``dbfolder``/indipyweb.db; ``url`` a
-    base path such as ``/telescope`` behind a proxy)."""
+    (BLOB files listed from ``blob_folder``; users in ``dbfolder``/indipyweb.db, by default
+    the user's data folder as for indipyweb; ``url`` a base path such as ``/telescope``
+    behind a proxy; ``indihost``/``indiport`` the INDI server the bridge is connected to, for
+    the pages to name: by default they say "INDI server (through redis)")."""
     from indipyweb.app import make_app
 
     from .websource import RedisSource
 
     redis_host = redis_host or redis_server()
-    app = make_app(RedisSource(redis_host), dbfolder=dbfolder, blobfolder=blob_folder,
-                   basepath=url)
+    app = make_app(RedisSource(redis_host, indihost, indiport), dbfolder=dbfolder,
+                   blobfolder=blob_folder, basepath=url)
     return WsgiApp(app)
 
 

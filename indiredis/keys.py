@@ -60,6 +60,12 @@ class Keys:
         return join_key("properties", device)
 
     @staticmethod
+    def propertyorder(device: str) -> str:
+        """A list of the device's vector names in definition order (the ``properties`` set
+        loses it, and a client shows the tabs and panels in it)."""
+        return join_key("propertyorder", device)
+
+    @staticmethod
     def attributes(vector: str, device: str) -> str:
         return join_key("attributes", vector, device)
 

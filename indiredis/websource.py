@@ -56,7 +56,7 @@ from .keys import Keys
 from .redisside import connect_redis
 from .redisside import follow_channel
 
-__all__ = ["RedisSource", "store_events"]
+__all__ = ["RedisSource", "defined_order", "store_events"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,12 +69,22 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+async def defined_order(r: aioredis.Redis, keys: Keys, device: str) -> list[str]:
+    """The device's vector names in the order the device defined them (``propertyorder``),
+    so the pages' tabs and panels are those of a direct connection; names the list lacks (a
+    store an older bridge wrote) follow, sorted."""
+    names = {_text(p) for p in await r.smembers(keys.full(Keys.properties(device)))}
+    order = [_text(p) for p in await r.lrange(keys.full(Keys.propertyorder(device)), 0, -1)]
+    known = [name for name in dict.fromkeys(order) if name in names]
+    return known + sorted(names.difference(known))
+
+
 async def store_events(r: aioredis.Redis, keys: Keys) -> list[ev.Event]:
-    """Every vector of the store as its definition, and the last messages."""
+    """Every vector of the store as its definition, in each device's definition order, and
+    the last messages."""
     found: list[ev.Event] = []
     for device in sorted(_text(d) for d in await r.smembers(keys.full(Keys.devices()))):
-        for name in sorted(_text(p) for p in await r.smembers(keys.full(
-                Keys.properties(device)))):
+        for name in await defined_order(r, keys, device):
             attrs = {_text(k): _text(v) for k, v in (await r.hgetall(keys.full(
                 Keys.attributes(name, device)))).items()}
             order = [_text(m) for m in await r.lrange(keys.full(
@@ -178,8 +188,10 @@ def _definition(device: str, name: str, attrs: dict[str, str],
 
 
 class RedisSource:
-    """See the module docstring. ``indihost``/``indiport`` only label the snapshot; ``retry``
-    is the policy for reading redis again after it is lost (None: ``bridge_retry()``)."""
+    """See the module docstring. ``indihost``/``indiport`` only label the snapshot and the
+    pages (the INDI server the bridge is connected to, when known; port 0: not known, and the
+    pages say "INDI server (through redis)"); ``retry`` is the policy for reading redis again
+    after it is lost (None: ``bridge_retry()``)."""
 
     def __init__(self, redis_host: RedisServer, indihost: str = "redis",
                  indiport: int = 0, *, retry: Retry | None = None) -> None:

@@ -34,6 +34,7 @@ from indipycore.fits import Header
 from indipycore.fits import read_header
 from indipycore.interface import Interface
 from indipycore.protocol.enums import State
+from indipycore.protocol.numbers import parse_number
 
 if TYPE_CHECKING:
     from indipyclient.model.properties import PropertyVector
@@ -281,7 +282,7 @@ class Mount(_Moving):
     def position(self) -> tuple[float, float]:
         """The mount's RA (hours) and Dec (degrees), JNow, as it last reported them."""
         coords = self._vector("EQUATORIAL_EOD_COORD")
-        return float(coords["RA"]), float(coords["DEC"])
+        return parse_number(coords["RA"]), parse_number(coords["DEC"])
 
     async def _coordinates(self, mode: str, ra_hours: float, dec_degrees: float,
                            timeout: float | None) -> None:
@@ -337,7 +338,7 @@ class Mount(_Moving):
                             f"{self._last_message(answer[0])}")
 
     def _at(self, coords: PropertyVector, ra_hours: float, dec_degrees: float) -> bool:
-        ra, dec = float(coords["RA"]), float(coords["DEC"])
+        ra, dec = parse_number(coords["RA"]), parse_number(coords["DEC"])
         return (abs((ra - ra_hours + 12) % 24 - 12) * 15 < self.ARRIVED_DEGREES
                 and abs(dec - dec_degrees) < self.ARRIVED_DEGREES)
 

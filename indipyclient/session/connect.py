@@ -49,7 +49,10 @@ The connection is kept up (``connection``): a lost one is retried as ``retry=`` 
 ``indipyclient.Retry``, the project's one policy; ``backoff=`` changes only its delays), what was learnt
 is cleared and learnt again, and the events stream says so (``ConnectionLost``,
 ``ConnectionMade``). Entering the ``async with`` waits up to ``connect_timeout`` seconds for the
-first connection and raises ``ConnectionError`` if there is none (None: do not wait).
+first connection and raises ``ConnectionError`` if there is none, saying why the last attempt
+failed (None: do not wait); with ``first_failure_ends=True`` it raises at the first failed
+attempt instead (a refused connection is known at once). ``on_connect_failure`` is called with
+the reason (``Connection refused``...) as soon as any attempt fails, before the retry's delay.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -79,6 +83,7 @@ from indipycore.retrypolicy import Retry
 
 from .connection import Connection
 from .connection import NotConnected
+from .connection import cannot_connect
 from .setwait import SetResult
 from .setwait import Waiters
 
@@ -168,6 +173,8 @@ class Client:
         backoff: Backoff | None = None,
         max_element_size: int | None = None,
         retry: Retry | None = None,
+        on_connect_failure: Callable[[str], None] | None = None,
+        first_failure_ends: bool = False,
     ) -> None:
         folder = None
         if blobfolder is not None:
@@ -181,6 +188,10 @@ class Client:
         if max_element_size is not None:
             options["max_element_size"] = max_element_size
         self.connection = Connection(host, port, self.model, self._deliver, **options)
+        self.connection.on_failure = self._attempt_failed
+        self.on_connect_failure = on_connect_failure
+        self.first_failure_ends = first_failure_ends
+        self._failed_once = asyncio.Event()
         self.connect_timeout = connect_timeout
         self.max_events = max_events
         self.messages: deque[ev.Message] = deque(maxlen=max_messages)
@@ -209,16 +220,31 @@ class Client:
         if self.connect_timeout is None:
             return
         connected = asyncio.ensure_future(self._connected_once.wait())
+        waits: set[asyncio.Future[Any]] = {connected, task}
+        if self.first_failure_ends:
+            waits.add(asyncio.ensure_future(self._failed_once.wait()))
         try:
-            # The first connection, or a `retry` with a limit that gave up before it.
-            await asyncio.wait({connected, task}, timeout=self.connect_timeout,
+            # The first connection, or a `retry` with a limit that gave up before it (or the
+            # first failed attempt, when that ends the wait).
+            await asyncio.wait(waits, timeout=self.connect_timeout,
                                return_when=asyncio.FIRST_COMPLETED)
         finally:
-            connected.cancel()
+            for waiting in waits - {task}:
+                waiting.cancel()
         if not self._connected_once.is_set():
+            reason = self.connection.last_failure
             await self.close()
+            if self.first_failure_ends and reason:
+                raise ConnectionError(cannot_connect(self.connection.label, reason))
+            why = f" ({reason})" if reason else ""
             raise ConnectionError(f"could not connect to {self.connection.label} within "
-                                  f"{self.connect_timeout:g} s") from None
+                                  f"{self.connect_timeout:g} s{why}") from None
+
+    def _attempt_failed(self, reason: str) -> None:
+        """An attempt to connect failed (`Connection.on_failure`)."""
+        self._failed_once.set()
+        if self.on_connect_failure is not None:
+            self.on_connect_failure(reason)
 
     def _gave_up(self, task: asyncio.Task[None]) -> None:
         """The connection's `retry` gave up (``NotConnected``): said, and every events()

@@ -30,7 +30,9 @@ into their elements (``attachedblobs``) and reach the program as inline ones wou
   project's one policy; by default 0.5 s
   doubling to 10 s with equal jitter, for ever, counted from 0 again once a connection has
   stayed up ``stable_after`` seconds). A ``Retry`` with a limit ends ``run()`` with
-  ``NotConnected`` when it is used up.
+  ``NotConnected`` when it is used up. Why an attempt failed is ``last_failure`` and is handed
+  at once to ``on_failure`` (the command-line tools say it at once, worded by
+  ``cannot_connect``, as the terminal client does).
 
 A vector the program set is watched (``expect_answer``): with no answer in its timeout
 (clamped to ``timeout_min``..``timeout_max``) a ``VectorTimeOut`` is delivered.
@@ -101,6 +103,7 @@ __all__ = [
     "NoBackoff",
     "NotConnected",
     "Retry",
+    "cannot_connect",
     "default_retry",
     "failure_reason",
 ]
@@ -144,6 +147,12 @@ def failure_reason(exc: OSError) -> str:
         if reasons:
             return "; ".join(reasons)
     return exc.strerror or str(exc) or type(exc).__name__
+
+
+def cannot_connect(label: str, reason: str) -> str:
+    """The one wording of a failed attempt to connect, for the terminal and the tools:
+    ``cannot connect to localhost:7624: Connection refused``."""
+    return f"cannot connect to {label}: {reason}" if reason else f"cannot connect to {label}"
 
 
 class Connection:
@@ -191,6 +200,9 @@ class Connection:
         #: known", "timed out after 10 s", ...); "" once connected. Set before the retry's
         #: backoff is asked for the delay, so an observer of the backoff can show it.
         self.last_failure = ""
+        #: Called with ``last_failure`` as soon as an attempt to connect has failed, before
+        #: the retry's delay (what it raises is logged, never stops the connection).
+        self.on_failure: Callable[[str], None] | None = None
         self._incoming: Incoming | None = None
         self._receiver: BLOBReceiver | None = None
         self._attached_before = 0  # BLOB members received as memory files, earlier connections
@@ -303,6 +315,11 @@ class Connection:
             await self._tell(events.ConnectionLost(str(error)))
         elif isinstance(error, OSError):
             self.last_failure = failure_reason(error)
+            if self.on_failure is not None:
+                try:
+                    self.on_failure(self.last_failure)
+                except Exception:
+                    logger.exception("on_failure for %s raised", self.label)
 
     def _log_failure(self, error: BaseException, delay: float) -> None:
         if isinstance(error, RunEnded):

@@ -113,9 +113,12 @@ CAMERA_VECTORS = (
         NumberSpec("WIDTH", "Width", "%4.0f", 1, Param("width"), 1, Param("width")),
         NumberSpec("HEIGHT", "Height", "%4.0f", 1, Param("height"), 1, Param("height")),
     ), timeout=60),
+    # A button: RESET Off until pressed. indilib declares it OneOfMany, which wants one switch
+    # On (the vector check warns); AtMostOne is the button by the rules, as the ABORTs are,
+    # and clients press it alike (RESET=On).
     VectorSpec("CCD_FRAME_RESET", "Frame Values", IMAGE_SETTINGS_TAB, "rw", (
         SwitchSpec("RESET", "Reset"),
-    ), rule="OneOfMany"),
+    ), rule="AtMostOne"),
     VectorSpec("CCD_BINNING", "Binning", IMAGE_SETTINGS_TAB, "rw", (
         NumberSpec("HOR_BIN", "X", "%2.0f", 1, Param("max_binning"), 1, 1),
         NumberSpec("VER_BIN", "Y", "%2.0f", 1, Param("max_binning"), 1, 1),

@@ -10,15 +10,21 @@
   ];
   var plots = new Map();
 
+  // The open tab: the one the user chose in this browser tab, else the one shown before a
+  // redraw (a tab does not change under the user's eyes), else the device's main tab (the
+  // server's data-main: where its own controls are, views.main_group), else the first.
+  var shownTab = {};
   function activateTabs() {
     var body = document.getElementById("device-body");
     if (!body) return;
-    var key = "indipyweb-tab:" + body.dataset.device;
+    var device = body.dataset.device;
+    var key = "indipyweb-tab:" + device;
     var panels = body.querySelectorAll(".tab");
     if (!panels.length) return;
-    var wanted = sessionStorage.getItem(key);
     var names = Array.prototype.map.call(panels, function (p) { return p.dataset.tab; });
-    if (names.indexOf(wanted) < 0) wanted = names[0];
+    var choices = [sessionStorage.getItem(key), shownTab[device], body.dataset.main, names[0]];
+    var wanted = choices.filter(function (c) { return names.indexOf(c) >= 0; })[0];
+    shownTab[device] = wanted;
     body.classList.add("tabbed");
     panels.forEach(function (p) { p.classList.toggle("active", p.dataset.tab === wanted); });
     body.querySelectorAll(".tab-button").forEach(function (b) {

@@ -87,8 +87,8 @@ def test_an_operator_connects_the_telescope_from_the_page_served_from_redis(
     with web_page_from_redis(server.port, redis_port, tmp_path, TEL) as (page, web, r):
         page.goto(f"http://127.0.0.1:{web}/device/{TEL}")
         expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=10000)
-        # the tabs come in the order the store lists the vectors: open CONNECTION's own
-        page.click("button.tab-button[data-tab='Main Control']")
+        # disconnected: the page opens where Connect is, Main Control
+        expect(page.locator(".tab.active")).to_have_attribute("data-tab", "Main Control")
         section = page.locator(f"#{vector_id(TEL, 'CONNECTION')}")
         section.locator("button.swbtn[value=CONNECT]").click()  # one click
         expect(section.locator("output.result")).to_contain_text("Ok", timeout=15000)
@@ -139,3 +139,43 @@ def test_the_ccd_simulators_image_shows_on_the_page_served_from_redis(
         expect(viewer.locator(".v-status")).to_contain_text("uint16")
         saved = r.hget(f"indi_elementattributes:CCD1:CCD1:{CCD}", "filepath")
         assert saved and Path(saved).name.endswith(".fits"), saved
+
+
+def _direct_groups(port: int, device: str, count: int) -> list[str]:
+    """`device`'s groups in the order a direct connection to the server received them, once
+    it has `count` vectors."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import waiting
+
+    from indipyclient import connect
+
+    async def read() -> list[str]:
+        async with connect("127.0.0.1", port) as direct:
+            await waiting.until(lambda: device in direct and len(direct[device]) >= count, 30,
+                                f"{device}'s {count} vectors over a direct connection")
+            return list(dict.fromkeys(direct[device][name].group for name in direct[device]))
+
+    with ThreadPoolExecutor(1) as thread:  # this thread runs Playwright's event loop
+        return thread.submit(asyncio.run, read()).result()
+
+
+def test_the_page_from_redis_has_the_tabs_of_a_direct_connection(
+        indiserver_factory: Any, redis_port: int, tmp_path: Path) -> None:
+    """indilib's telescope simulator under indiserver, through inditoredis: the page served
+    from redis shows the tabs in the order a direct connection to the same indiserver
+    receives the groups (Main Control, Connection, Options, ...), not the order of the sorted
+    vector names (Options first), and names that indiserver in its connection line."""
+    server = indiserver_factory("indi_simulator_telescope")
+    with web_page_from_redis(server.port, redis_port, tmp_path, TEL) as (page, web, r):
+        count = wait_for(lambda: r.llen(f"indi_propertyorder:{TEL}") or None, 30,
+                         "the telescope's vector order in redis")
+        wait_for(lambda: r.llen(f"indi_propertyorder:{TEL}") == count == r.scard(
+            f"indi_properties:{TEL}"), 10, "the order list and the set alike")
+        direct = _direct_groups(server.port, TEL, count)
+        assert direct[0] == "Main Control" and "Options" in direct
+        page.goto(f"http://127.0.0.1:{web}/device/{TEL}")
+        expect(page.locator("body")).to_have_attribute("data-stream", "open", timeout=10000)
+        expect(page.locator("#device-body .tab-button")).to_have_text(direct)
+        expect(page.locator("#conn")).to_contain_text(f"INDI server 127.0.0.1:{server.port}")

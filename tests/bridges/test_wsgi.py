@@ -22,7 +22,8 @@ TEL = "Telescope Simulator"
 def test_make_wsgi_app_serves_the_pages_and_the_store_under_waitress(
         indiserver_factory: Any, redis_port: int, tmp_path: Path) -> None:
     """With inditoredis keeping the telescope in redis (python -m indiredis --noweb), the WSGI
-    app under waitress serves the login page and its source holds the telescope."""
+    app under waitress serves the login page and its source holds the telescope; its pages
+    name no INDI server it does not know."""
     import subprocess
     import sys
 
@@ -49,6 +50,10 @@ def test_make_wsgi_app_serves_the_pages_and_the_store_under_waitress(
                      "the web app's source to hold the telescope", interval=0.1)
             assert "CONNECTION" in source.snapshot()["devices"][TEL]["vectors"]
             json.dumps(source.snapshot())
+            # it knows no INDI server of its own: the pages say where their state comes from
+            # (they said "INDI server redis:0")
+            said = app.app.state.web.renderer.page("_conn.html")
+            assert "INDI server (through redis) connected" in said and ":0" not in said
         finally:
             # closed from its own loop's thread: closed from here, its sockets went away under
             # the select() it was in (EBADF in that thread, once in a full run)

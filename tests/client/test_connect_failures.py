@@ -46,3 +46,38 @@ async def test_last_failure_says_why_while_the_client_keeps_trying(
             assert reason and reason != "Connection refused"
     finally:
         await client.close()
+
+
+async def test_each_failed_attempt_is_handed_to_on_connect_failure_at_once(
+        free_port: int) -> None:
+    """``on_connect_failure`` gets the reason of each failed attempt as it fails (before the
+    retry's delay), so a tool can say it at once; the reason is "Connection refused" for a
+    port nothing listens on."""
+    reasons: list[str] = []
+    client = indipyclient.Client("127.0.0.1", free_port, connect_timeout=None,
+                                 retry=indipyclient.Retry(indipyclient.ConstantBackoff(60)),
+                                 on_connect_failure=reasons.append)
+    await client.start()
+    try:
+        await until(lambda: reasons, 10, "the first failure handed over")
+        assert reasons == ["Connection refused"]  # one: the next attempt is a minute away
+    finally:
+        await client.close()
+
+
+async def test_first_failure_ends_the_wait_with_the_reason(free_port: int) -> None:
+    """With ``first_failure_ends`` a refused connection ends ``start()`` at the first attempt,
+    long before ``connect_timeout``, with "cannot connect to HOST:PORT: Connection refused";
+    without it the wait lasts ``connect_timeout`` and its error names the last reason too."""
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ConnectionError) as raised:
+        await indipyclient.Client("127.0.0.1", free_port, connect_timeout=120,
+                                  first_failure_ends=True).start()
+    assert str(raised.value) == f"cannot connect to 127.0.0.1:{free_port}: Connection refused"
+    assert time.monotonic() - started < 60
+    with pytest.raises(ConnectionError) as raised:
+        await indipyclient.Client("127.0.0.1", free_port, connect_timeout=0.5).start()
+    assert str(raised.value) == (f"could not connect to 127.0.0.1:{free_port} within 0.5 s "
+                                 "(Connection refused)")

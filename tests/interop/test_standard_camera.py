@@ -183,3 +183,26 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
         # DEBUG_LEVEL is the device's (DEBUG is still enabled), not the camera's.
         assert set(client[DEV]) == {"CONNECTION", "DRIVER_INFO", "DEBUG", "DEBUG_LEVEL",
                                     "CONFIG_PROCESS", "POLLING_PERIOD", "ACTIVE_DEVICES"}
+
+
+def test_frame_reset_pressed_by_indi_setprop_under_indiserver(under_indiserver) -> None:  # type: ignore[no-untyped-def]
+    """Issue 58 item 4c: CCD_FRAME_RESET is AtMostOne (RESET Off, a button) where indilib
+    declares it OneOfMany; indilib's own client presses it as before (RESET=On): the subframe
+    and binning go back to the full frame, CCD_FRAME_RESET answers Ok with RESET Off."""
+    port = under_indiserver.port
+    assert setprop(port, f"{DEV}.CONNECTION.CONNECT=On").returncode == 0
+    assert indi_eval(port, f'"{DEV}.CCD_INFO._STATE"==0', timeout=10).returncode == 0
+    size = getprop(port, f"{DEV}.CCD_INFO.CCD_MAX_X", f"{DEV}.CCD_INFO.CCD_MAX_Y")
+    width, height = (int(float(size[f"{DEV}.CCD_INFO.{n}"])) for n in ("CCD_MAX_X", "CCD_MAX_Y"))
+    assert setprop(port, f"{DEV}.CCD_BINNING.HOR_BIN;VER_BIN=2;2").returncode == 0
+    assert setprop(port, f"{DEV}.CCD_FRAME.X;Y;WIDTH;HEIGHT=100;50;600;400").returncode == 0
+    assert indi_eval(port, f'"{DEV}.CCD_FRAME.WIDTH"==600 && "{DEV}.CCD_BINNING.HOR_BIN"==2',
+                     timeout=10).returncode == 0
+    assert setprop(port, f"{DEV}.CCD_FRAME_RESET.RESET=On").returncode == 0
+    result = indi_eval(port, f'"{DEV}.CCD_FRAME_RESET._STATE"==1 && "{DEV}.CCD_FRAME.X"==0 && '
+                             f'"{DEV}.CCD_FRAME.WIDTH"=={width} && '
+                             f'"{DEV}.CCD_FRAME.HEIGHT"=={height} && '
+                             f'"{DEV}.CCD_BINNING.HOR_BIN"==1', timeout=10)
+    assert result.returncode == 0, result.describe()
+    values = getprop(port, f"{DEV}.CCD_FRAME_RESET.RESET")
+    assert values[f"{DEV}.CCD_FRAME_RESET.RESET"] == "Off"

@@ -5,8 +5,10 @@ and binning, upload modes, compression and cooling, driven through `DriverHarnes
 from __future__ import annotations
 
 import asyncio
+import logging
 import zlib
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from indipydriver.standard.camera import Image
 from indipydriver.standard.camera import Sensor
 from indipydriver.testing import DriverHarness
 
+ROOT = Path(__file__).resolve().parents[2]
 SENSOR = Sensor(64, 48, 3.8, max_binning=4)
 DEV = "Cam"
 
@@ -338,3 +341,49 @@ async def test_an_exposure_outside_the_sensor_limits_is_refused(bad: str) -> Non
         alert = await client.expect(SetNumberVector, name="CCD_EXPOSURE")
         assert alert.state == State.ALERT
     assert fake.requests == []
+
+
+def _readme_camera() -> IPyDriver:
+    """The camera of README.md's "A camera Ekos can capture with", run as written but for its
+    last line (which would serve it)."""
+    section = (ROOT / "README.md").read_text().split("## A camera Ekos can capture with", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = "\n".join(line for line in code.splitlines() if not line.startswith("asyncio.run("))
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    driver = namespace["driver"]
+    assert isinstance(driver, IPyDriver)
+    return driver
+
+
+def _simulator_camera() -> IPyDriver:
+    """``indipy_simulator_ccd``: also the camera docs/guides/camera_driver.rst builds (the
+    guide shows ``indipysimulators/ccd.py``'s make_driver)."""
+    from indipysimulators import ccd
+
+    return ccd.make_driver()
+
+
+@pytest.mark.parametrize("make_camera", [_readme_camera, _simulator_camera],
+                         ids=["README's camera", "indipy_simulator_ccd (the guide's camera)"])
+async def test_our_cameras_start_without_a_warning(
+        make_camera: Callable[[], IPyDriver], caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 58 item 4c: every camera of this repository is built, served and connected with
+    nothing logged at WARNING. The toolkit's own vector check warned at each start about
+    CCD_FRAME_RESET ("OneOfMany with no switch On"): it is now the AtMostOne button indilib's
+    clients press (RESET=On), RESET Off until pressed, and a press still resets the frame."""
+    with caplog.at_level(logging.WARNING):
+        driver = make_camera()
+        name = next(iter(driver))
+        async with DriverHarness(driver) as client:
+            await switch(client, name, "CONNECTION", CONNECT="On")
+            await client.expect(SetSwitchVector, name="CONNECTION", state=State.OK)
+            defs = {e.name: e for e in await client.get_properties(name)}
+            await switch(client, name, "CCD_FRAME_RESET", RESET="On")
+            reset = await client.expect(SetSwitchVector, name="CCD_FRAME_RESET")
+    assert [record.getMessage() for record in caplog.records
+            if record.levelno >= logging.WARNING] == []
+    defined = defs["CCD_FRAME_RESET"]
+    assert isinstance(defined, DefSwitchVector)
+    assert (defined.rule, defined["RESET"].value) == ("AtMostOne", SwitchState.OFF)
+    assert (reset.state, reset["RESET"].value) == (State.OK, SwitchState.OFF)

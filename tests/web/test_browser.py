@@ -378,6 +378,49 @@ def test_a_tab_clicked_as_the_stream_swaps_the_body_in_opens(
     assert page.evaluate("window.__clicked") is True
 
 
+def test_the_device_page_opens_on_the_devices_own_tab_and_keeps_the_one_shown(
+        browser: Browser, tmp_home: Path, dbfolder: Path, blobfolder: Path) -> None:
+    """The demo thermostat (CONNECTION alone in Main Control, then General Info and Options)
+    opens on Status, its first tab of its own, not on Main Control. Disconnected (by
+    indilib's indi_setprop), a redraw of the device's body leaves the tab shown as it is (no
+    jump under the user's eyes); a page opened afterwards shows Main Control, where Connect is."""
+    import subprocess
+
+    from indipyserver.demo import make_driver
+
+    indi = ServerThread(free_port(), make_driver(interval=0.5)).start()
+    try:
+        with WebThread(indi.port, dbfolder, blobfolder) as web:
+            source = web.app.state.web.source
+            wait_for(lambda: source.vector("Thermostat", "LOG"), what="the thermostat")
+            page = log_in(browser, web, "op")
+            open_device(page, web, "Thermostat")
+            tabs = page.locator("#device-body .tab-button")
+            expect(tabs).to_have_text(["Main Control", "General Info", "Options", "Status",
+                                       "Control"])
+            expect(page.locator(".tab.active")).to_have_attribute("data-tab", "Status")
+            expect(page.locator(".tab.active")).to_be_visible()
+            subprocess.run(["indi_setprop", "-p", str(indi.port),
+                            "Thermostat.CONNECTION.DISCONNECT=On"], check=True, timeout=30)
+            wait_for(lambda: (source.vector("Thermostat", "CONNECTION") or {}).get(
+                "members", {}).get("DISCONNECT", {}).get("value") == "On",
+                what="the thermostat disconnected")
+
+            async def delete() -> None:
+                await indi.driver["Thermostat"]["LOG"].send_delProperty()  # type: ignore[index]
+
+            indi.call(delete)
+            expect(page.locator("#device-body")).to_have_attribute("data-main", "Main Control",
+                                                                   timeout=15000)
+            expect(page.locator(".tab.active")).to_have_attribute("data-tab", "Status")
+            fresh = log_in(browser, web, "op")
+            open_device(fresh, web, "Thermostat")
+            expect(fresh.locator(".tab.active")).to_have_attribute("data-tab", "Main Control")
+            close_pages(browser)
+    finally:
+        indi.stop()
+
+
 def test_a_field_being_typed_in_stays_shown_and_focused_as_the_body_is_redrawn(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """Until a redrawn device body settled (20 ms, longer on a busy machine) htmx had put the

@@ -141,3 +141,99 @@ def test_certfile_serves_https_with_secure_cookies(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(20)
+
+
+def _start(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "indipyweb", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _lines_until(process: subprocess.Popen[str], wanted: str) -> list[str]:
+    """The command's lines up to the first holding `wanted` (its last)."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if wanted in line:
+            return lines
+    raise AssertionError(f"the command ended without {wanted!r}: {lines}")
+
+
+def test_the_database_is_kept_in_the_users_data_folder(tmp_path: Path) -> None:
+    """`indipyweb --demo` and `indipyweb adduser` without --dbfolder keep indipyweb.db in the
+    user's data folder by the platform's convention (here Linux: $XDG_DATA_HOME/indipyweb, else
+    ~/.local/share/indipyweb), say where, and leave the folder they were started from (a
+    clone's working tree) as it was."""
+    home, xdg, cwd = tmp_path / "home", tmp_path / "xdg", tmp_path / "clone"
+    home.mkdir()
+    cwd.mkdir()
+    env = {k: v for k, v in _env().items() if k != "XDG_DATA_HOME"}
+    env["HOME"] = str(home)
+    for environment, folder in (({}, home / ".local" / "share" / "indipyweb"),
+                                ({"XDG_DATA_HOME": str(xdg)}, xdg / "indipyweb")):
+        process = _start(["--demo", "--port", "0"], cwd, {**env, **environment})
+        try:
+            lines = _lines_until(process, "indipyweb: open http://")
+        finally:
+            process.terminate()
+            process.communicate(timeout=20)
+        assert f"indipyweb: users and settings are in {folder / 'indipyweb.db'}" in lines, lines
+        assert (folder / "indipyweb.db").is_file()
+        assert list(cwd.iterdir()) == []
+    added = subprocess.run([sys.executable, "-m", "indipyweb", "adduser", "alice", "--role",
+                            "viewer"], input="alice-password\n", text=True, cwd=cwd,
+                           capture_output=True, env=env, timeout=60, check=False)
+    assert added.returncode == 0, added.stderr
+    assert str(home / ".local" / "share" / "indipyweb" / "indipyweb.db") in added.stdout
+    assert list(cwd.iterdir()) == []
+    db = UserDB(home / ".local" / "share" / "indipyweb")
+    try:
+        assert str(db.check_password("alice", "alice-password")) == "viewer"
+    finally:
+        db.close()
+
+
+def test_the_address_is_printed_once_the_port_accepts(tmp_path: Path) -> None:
+    """"open http://HOST:PORT/" comes once the web server serves: after uvicorn's "Application
+    startup complete", a page asked for the moment the line is read is answered, and the port
+    is the one really bound (asked for with --port 0)."""
+    import socket
+
+    process = _start(["--port", "0", "--indiport", str(free_port()), "--dbfolder",
+                      str(tmp_path)], tmp_path, _env())
+    try:
+        lines = _lines_until(process, "indipyweb: open http://")
+        line = lines[-1]
+        assert any("Application startup complete" in earlier for earlier in lines[:-1]), lines
+        found = re.fullmatch(r"indipyweb: open http://127\.0\.0\.1:(\d+)/", line)
+        assert found, line
+        with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=5):
+            pass
+        with urllib.request.urlopen(f"http://127.0.0.1:{found.group(1)}/login",
+                                    timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def test_a_port_another_program_holds_is_said_at_once_with_exit_status_1(
+        tmp_path: Path) -> None:
+    """On a port another program listens on, indipyweb says so in one line and exits 1: no
+    "open http://" line (it would send the user to the other program), no demo server
+    started, no database made."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "indipyweb", "--demo", "--port",
+                               str(port), "--dbfolder", str(tmp_path / "db")],
+                              capture_output=True, text=True, env=_env(), timeout=60,
+                              check=False)
+    assert done.returncode == 1, done
+    assert done.stderr.strip() == (f"indipyweb: cannot listen on 127.0.0.1:{port}: port {port}"
+                                   " is in use by another program (choose another with --port)")
+    assert "open http" not in done.stdout and "demo INDI server" not in done.stdout, done.stdout
+    assert not (tmp_path / "db").exists()

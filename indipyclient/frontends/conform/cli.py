@@ -2,7 +2,7 @@
 
 ::
 
-    indipy-conform [-h HOST] [-p PORT] [--live] [--json] [DEVICE ...]
+    indipy-conform [-h HOST] [-p PORT] [--live] [--step-timeout S] [--json] [DEVICE ...]
 
 With no DEVICE every device on the server is checked. For each: CONNECTION and DRIVER_INFO;
 DRIVER_INTERFACE's roles; each role's properties (presence, type, permission, rule, member
@@ -10,6 +10,11 @@ names) once connected, none before CONNECT and all deleted on DISCONNECT; with `
 role driven (``livechecks``). One line per check, or ``--json``; exit status 0 when nothing
 failed, 1 when a check failed, 2 when the server cannot be reached or a DEVICE is not there.
 ``-h`` is the host, as in indilib's tools; ``--help`` prints this help.
+
+A broken device never stops the run: a missing or malformed property is a FAIL naming it, a
+step that needs it says it was skipped, every wait for a device to leave Busy ends after
+``--step-timeout`` seconds (a CONNECT or DISCONNECT after at most 30), and an error no check foresaw becomes a FAIL naming the device and
+the error (the other devices are still checked). No traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from collections.abc import Sequence
 
 from indipyclient.session.connect import Client
 
+from .lifecycle import CONNECT_TIMEOUT
 from .lifecycle import Lifecycle
 from .lifecycle import settle
+from .livechecks import LIVE_TIMEOUT
 from .livechecks import live_checks
 from .report import Check
 from .report import Level
@@ -44,14 +51,20 @@ class Unreachable(Exception):
 
 
 async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live: bool = False,
-                        connect_timeout: float = 10.0) -> list[Check]:
-    """Every check of the named devices (all when none are named) on ``host:port``."""
-    client = Client(host, port, connect_timeout=connect_timeout)
+                        connect_timeout: float = 10.0, step_timeout: float = LIVE_TIMEOUT,
+                        out: list[Check] | None = None) -> list[Check]:
+    """Every check of the named devices (all when none are named) on ``host:port``, appended
+    to ``out`` as they are made (so that a caller still has them if the run is stopped). A
+    server that refuses (or cannot be found, or does not answer within one attempt's bound) is
+    `Unreachable` at once, saying why: there is nothing to check, and no reason to wait."""
+    checks: list[Check] = [] if out is None else out
+    client = Client(host, port, connect_timeout=connect_timeout, first_failure_ends=True)
     try:
         await client.start()
     except (ConnectionError, OSError, TimeoutError) as exc:
         await client.close()
-        raise Unreachable(f"cannot reach an INDI server at {host}:{port}: {exc}") from None
+        why = client.connection.last_failure or str(exc)
+        raise Unreachable(f"cannot reach an INDI server at {host}:{port}: {why}") from None
     try:
         await settle(client, "", lambda: bool(client.devices) and all(
             client.model.vector(name, "DRIVER_INFO") is not None or name not in names
@@ -60,33 +73,48 @@ async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live
         if missing:
             raise Unreachable(f"no device {', '.join(repr(n) for n in missing)} on "
                               f"{host}:{port} (it has {', '.join(sorted(client.devices)) or 'none'})")
-        checks: list[Check] = []
         for name in names or sorted(client.devices):
-            checks.extend(await _check_device(client, name, live))
+            try:
+                await _check_device(client, name, live, step_timeout, checks)
+            except Exception as exc:  # a check no one foresaw failed: FAIL, next device
+                logging.getLogger(__name__).debug("checking %s", name, exc_info=True)
+                checks.append(Check(Level.FAIL, name, "indipy-conform",
+                                    f"the checks of {name} stopped on an error: "
+                                    f"{type(exc).__name__}: {exc}"))
         return checks
     finally:
         await client.close()
 
 
-async def _check_device(client: Client, name: str, live: bool) -> list[Check]:
+async def _check_device(client: Client, name: str, live: bool, step_timeout: float,
+                        checks: list[Check]) -> None:
+    if not client.connected:
+        checks.append(Check(Level.FAIL, name, "device", f"not checked: lost the connection to "
+                                                        f"{client.host}:{client.port}"))
+        return
     device = client.model.devices.get(name)
     if device is None:
-        return [Check(Level.FAIL, name, "device", "gone from the server during the check")]
-    checks = device_wide_checks(name, device.vectors)
+        checks.append(Check(Level.FAIL, name, "device", "gone from the server during the check"))
+        return
+    checks.extend(device_wide_checks(name, device.vectors))
     info = device.vectors.get("DRIVER_INFO")
     text = None if info is None or "DRIVER_INTERFACE" not in info else str(
         info["DRIVER_INTERFACE"])
     bits, found = interface_checks(name, text)
     checks.extend(found)
     if bits is None or not bits or "CONNECTION" not in device.vectors:
-        return checks
-    lifecycle = Lifecycle(client, name, bits)
+        return
+    lifecycle = Lifecycle(client, name, bits, role_timeout=min(10.0, step_timeout),
+                          connect_timeout=min(CONNECT_TIMEOUT, step_timeout))
 
     async def drive() -> list[Check]:
-        return await live_checks(client, name, bits)
+        try:
+            return await live_checks(client, name, bits, step_timeout)
+        except Exception as exc:  # noqa: BLE001 - the steps guard themselves; the last net
+            return [Check(Level.FAIL, name, "--live", f"the live checks stopped on an error: "
+                                                      f"{type(exc).__name__}: {exc}")]
 
     checks.extend(await lifecycle.run(drive if live else None))
-    return checks
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     parser.add_argument("-t", "--timeout", type=float, default=10.0,
                         help="seconds to wait for the server (10)")
+    parser.add_argument("--step-timeout", type=float, default=LIVE_TIMEOUT, metavar="S",
+                        help=f"seconds a live step (beyond an exposure's length) may stay Busy "
+                             f"before it is a FAIL ({LIVE_TIMEOUT:g}; a CONNECT or DISCONNECT "
+                             f"at most {CONNECT_TIMEOUT:g})")
     parser.add_argument("devices", nargs="*", metavar="DEVICE",
                         help="devices to check (default: every device)")
     return parser
@@ -110,14 +142,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.step_timeout <= 0 or args.timeout <= 0:
+        print("indipy-conform: --timeout and --step-timeout are seconds, more than 0",
+              file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="indipy-conform: %(message)s")
+    checks: list[Check] = []
     try:
-        checks = asyncio.run(check_devices(args.host, args.port, args.devices, live=args.live,
-                                           connect_timeout=args.timeout))
+        asyncio.run(check_devices(args.host, args.port, args.devices, live=args.live,
+                                  connect_timeout=args.timeout, step_timeout=args.step_timeout,
+                                  out=checks))
     except Unreachable as exc:
         print(f"indipy-conform: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback: checks so far, the error
+        sys.stdout.write(as_json(checks) + "\n" if args.json else as_lines(checks))
+        print(f"indipy-conform: stopped on an error: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
     sys.stdout.write(as_json(checks) + "\n" if args.json else as_lines(checks))
     return 1 if failed(checks) else 0

@@ -80,8 +80,13 @@ _CAMERA = Role(
     ),
     optional=(
         Spec("CCD_ABORT_EXPOSURE", SWITCH, "rw", ATMOST, ("ABORT",)),
-        Spec("CCD_FRAME_RESET", SWITCH, "wo", ONE, ("RESET",),
-             tolerated=Tolerated(perms=frozenset({"rw"}), why="rw works as wo for clients")),
+        # indilib: wo OneOfMany with RESET Off, a button with no switch On, which a OneOfMany
+        # may not be (indipydriver warns); AtMostOne is that button by the rules, as indilib's
+        # ABORTs are. A wo switch is sent rw by the INDI 1.7 rules (shape._switch_wo_as_rw).
+        Spec("CCD_FRAME_RESET", SWITCH, "wo", ATMOST, ("RESET",),
+             tolerated=Tolerated(rules=frozenset({ONE}),
+                                 why="indilib's base class: OneOfMany with RESET Off; clients "
+                                     "only press it")),
         Spec("CCD_COMPRESSION", SWITCH, "rw", ONE, ("INDI_ENABLED", "INDI_DISABLED")),
         Spec("CCD_TEMPERATURE", NUMBER, "rw", None, ("CCD_TEMPERATURE_VALUE",)),
         Spec("CCD_COOLER", SWITCH, "rw", ONE, ("COOLER_ON", "COOLER_OFF"),

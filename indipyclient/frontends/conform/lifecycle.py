@@ -70,13 +70,14 @@ async def settle(client: Client, device: str, done: Callable[[], bool], timeout:
 class Lifecycle:
     """The CONNECT / DISCONNECT checks of one device with the role bits ``bits``."""
 
-    def __init__(self, client: Client, device: str, bits: Interface, role_timeout: float = 10.0
-                 ) -> None:
+    def __init__(self, client: Client, device: str, bits: Interface, role_timeout: float = 10.0,
+                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.client = client
         self.device = device
         self.bits = bits
         self.required = required_names(bits)
         self.role_timeout = role_timeout
+        self.connect_timeout = connect_timeout
 
     def _defined(self) -> list[str]:
         device = self.client.model.devices.get(self.device)
@@ -86,13 +87,38 @@ class Lifecycle:
         vector = self.client.model.vector(self.device, "CONNECTION")
         return vector is not None and vector.get("CONNECT") == "On"
 
+    def drivable(self) -> Check | None:
+        """None when CONNECTION can be switched; else the FAIL saying why the CONNECT and
+        DISCONNECT steps are skipped (a CONNECTION misnamed, of another type or read-only)."""
+        vector = self.client.model.vector(self.device, "CONNECTION")
+        where = f"{self.device}.CONNECTION"
+        problem = ("is not defined" if vector is None else
+                   f"is a {vector.vectortype}" if vector.vectortype != "SwitchVector" else
+                   "is read-only" if vector.perm == "ro" else
+                   "has no member CONNECT or DISCONNECT" if not {"CONNECT", "DISCONNECT"} <= set(
+                       vector) else "")
+        if not problem:
+            return None
+        return Check(Level.FAIL, self.device, "CONNECTION",
+                     f"CONNECT / DISCONNECT skipped: prerequisite {where} {problem}")
+
     async def _switch(self, member: str) -> Check:
-        result = await self.client.set(self.device, "CONNECTION", {member: "On"}, wait=True,
-                                       timeout=CONNECT_TIMEOUT)
         name = "CONNECT" if member == "CONNECT" else "DISCONNECT"
+        if not self.client.connected:
+            return Check(Level.FAIL, self.device, "CONNECTION",
+                         f"{name} skipped: lost the connection to the server")
+        if self.client.model.vector(self.device, "CONNECTION") is None:
+            return Check(Level.FAIL, self.device, "CONNECTION",
+                         f"{name} skipped: {self.device}.CONNECTION is no longer defined")
+        try:
+            result = await self.client.set(self.device, "CONNECTION", {member: "On"}, wait=True,
+                                           timeout=self.connect_timeout)
+        except Exception as exc:  # noqa: BLE001 - a broken CONNECTION is a FAIL, not the end
+            return Check(Level.FAIL, self.device, "CONNECTION",
+                         f"{name}: {type(exc).__name__}: {exc}")
         if result.timed_out:
             return Check(Level.FAIL, self.device, "CONNECTION",
-                         f"{name}: still Busy after {CONNECT_TIMEOUT:g} s")
+                         f"{name}: still Busy after {self.connect_timeout:g} s")
         if result.state == State.ALERT:
             return Check(Level.FAIL, self.device, "CONNECTION",
                          f"{name}: Alert ({result.message or 'no message'})")
@@ -140,6 +166,9 @@ class Lifecycle:
         """The lifecycle checks, with ``while_connected`` (the live checks) run while the
         device is connected; the device is left as it was found."""
         checks: list[Check] = []
+        cannot = self.drivable()
+        if cannot is not None:
+            return [cannot, *(await self._connect_checks_now() if self._connected() else [])]
         if self._connected():
             connected_checks = await self._connect_checks_now()
             checks.extend(connected_checks)

@@ -5,6 +5,13 @@ aborts; a mount slews to a target near where it points and is checked there, abo
 parks and unparks; a focuser moves and comes back; a filter wheel turns and comes back. What
 a check changed is set back at its end (the mount's pointing and park state, the focuser's
 position, the wheel's slot).
+
+A broken device must not break the checker: each step first reads what it needs
+(`_Live.require`, `_Live.number`) and, when a vector or member is missing, misnamed, of another
+type, read-only or not a number, reports the step FAIL as "skipped: prerequisite ..." naming
+it and goes on to the next step. Every wait is bounded by ``timeout`` (``--step-timeout``): a
+device that never leaves Busy, or a goto that never arrives, is a FAIL after it. Anything else
+a step raises becomes a FAIL naming the step and the error (`_Live.step`).
 """
 
 from __future__ import annotations
@@ -12,29 +19,50 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from typing import Any
 
 from indipyclient import events as ev
-from indipyclient.frontends.roles import FilterWheel
-from indipyclient.frontends.roles import Focuser
 from indipyclient.frontends.roles import Mount
 from indipyclient.frontends.roles import RoleError
 from indipycore.fits import FITSError
 from indipycore.fits import read_header
 from indipycore.interface import Interface
 from indipycore.protocol.enums import State
+from indipycore.protocol.numbers import parse_number
 
 from .report import Check
 from .report import Level
 
 if TYPE_CHECKING:
+    from indipyclient.model.properties import PropertyVector
     from indipyclient.session.connect import Client
     from indipyclient.session.connect import EventStream
 
-__all__ = ["live_checks"]
+__all__ = ["LIVE_TIMEOUT", "live_checks"]
 
 EXPOSURE = 2.0  # long enough for a countdown step at indilib's one-second rate
 ABORTED_EXPOSURE = 10.0
+#: Seconds a live step may stay Busy (beyond an exposure's own length) before it is a FAIL:
+#: long enough for a real mount's park across the sky at a couple of degrees a second.
+LIVE_TIMEOUT = 120.0
+
+NUMBER, SWITCH, BLOB = "NumberVector", "SwitchVector", "BLOBVector"
+
+#: What a put-back (best effort, after the step was reported) may meet on a broken device.
+_PUT_BACK_ERRORS = (RoleError, TimeoutError, LookupError, ValueError, ConnectionError)
+
+
+class Skipped(Exception):
+    """A step's prerequisite is missing or malformed: ``prop`` names it, ``why`` says how."""
+
+    def __init__(self, prop: str, why: str) -> None:
+        super().__init__(f"{prop}: {why}")
+        self.prop = prop
+        self.why = why
 
 
 async def _until(stream: EventStream, timeout: float) -> AsyncIterator[ev.Event]:
@@ -45,34 +73,107 @@ async def _until(stream: EventStream, timeout: float) -> AsyncIterator[ev.Event]
 
 
 class _Live:
-    def __init__(self, client: Client, device: str) -> None:
+    def __init__(self, client: Client, device: str, timeout: float = LIVE_TIMEOUT) -> None:
         self.client = client
         self.device = device
+        self.timeout = timeout
 
     def check(self, level: Level, prop: str, detail: str) -> Check:
         return Check(level, self.device, prop, detail)
 
-    def vector(self, name: str) -> object | None:
+    def vector(self, name: str) -> PropertyVector | None:
         return self.client.model.vector(self.device, name)
+
+    # -- what a step needs, read without assuming it is there --------------------------------
+
+    def require(self, name: str, kind: str, *members: str, writable: bool = True
+                ) -> PropertyVector:
+        """The vector ``name`` of type ``kind`` with ``members`` (and not read-only when the step
+        sets it); `Skipped` naming what is wrong otherwise."""
+        vector = self.vector(name)
+        where = f"{self.device}.{name}"
+        if vector is None:
+            raise Skipped(name, f"prerequisite {where} is not defined")
+        if vector.vectortype != kind:
+            raise Skipped(name, f"prerequisite {where} is a {vector.vectortype}, not a {kind}")
+        if writable and vector.perm == "ro":
+            raise Skipped(name, f"prerequisite {where} is read-only")
+        missing = [member for member in members if member not in vector]
+        if missing:
+            raise Skipped(name, f"prerequisite {where} has no member {', '.join(missing)} "
+                                f"(it has {', '.join(vector) or 'none'})")
+        return vector
+
+    def number(self, name: str, member: str, field: str = "value") -> float:
+        """A number member's ``field`` (value, min or max) as a float; `Skipped` when the
+        vector or member is missing or the text is not an INDI number."""
+        vector = self.require(name, NUMBER, member, writable=False)
+        text = getattr(vector.member(member), field, None)
+        try:
+            return parse_number(str(text))
+        except ValueError:
+            raise Skipped(name, f"prerequisite {self.device}.{name}.{member} has {field} "
+                                f"{text!r}, not a number") from None
+
+    async def step(self, prop: str, what: str, run: Callable[[], Awaitable[list[Check]]]
+                   ) -> list[Check]:
+        """Run one step; a missing prerequisite or any error becomes a FAIL naming it, so that
+        the next step still runs."""
+        try:
+            return await run()
+        except Skipped as skip:
+            return [self.check(Level.FAIL, skip.prop, f"{what} skipped: {skip.why}")]
+        except (RoleError, TimeoutError) as exc:
+            return [self.check(Level.FAIL, prop, f"{what}: {exc}")]
+        except Exception as exc:  # noqa: BLE001 - a broken device is a FAIL, then the next step
+            return [self.check(Level.FAIL, prop, f"{what}: {type(exc).__name__}: {exc}")]
+
+    async def set(self, name: str, values: Mapping[str, Any]) -> None:
+        """Set and wait until the vector leaves Busy, at most ``timeout`` seconds: TimeoutError
+        when it stays Busy, RoleError when it ends in Alert."""
+        result = await self.client.set(self.device, name, values, wait=True,
+                                       timeout=self.timeout)
+        if result.timed_out:
+            raise TimeoutError(f"{self.device}.{name} still Busy {self.timeout:g} s after the "
+                               f"request")
+        if result.state == State.ALERT:
+            raise RoleError(f"{self.device}.{name} answered Alert "
+                            f"({result.message or 'no message'})")
 
     # -- camera ---------------------------------------------------------------------------
 
     async def camera(self) -> list[Check]:
-        checks = await self._exposure()
+        checks = await self.step("CCD_EXPOSURE", "exposure", self._exposure)
         if self.vector("CCD_ABORT_EXPOSURE") is not None:
-            checks.append(await self._abort())
+            checks.extend(await self.step("CCD_ABORT_EXPOSURE", "abort", self._abort))
         return checks
 
     def _frame_size(self) -> tuple[int, int]:
-        frame = self.client.vector(self.device, "CCD_FRAME")
-        binning = self.client.vector(self.device, "CCD_BINNING")
-        return (int(float(frame["WIDTH"]) // float(binning["HOR_BIN"])),
-                int(float(frame["HEIGHT"]) // float(binning["VER_BIN"])))
+        """The image size CCD_FRAME and CCD_BINNING ask for; `Skipped` when they cannot say."""
+        width = self.number("CCD_FRAME", "WIDTH")
+        height = self.number("CCD_FRAME", "HEIGHT")
+        hor = self.number("CCD_BINNING", "HOR_BIN")
+        ver = self.number("CCD_BINNING", "VER_BIN")
+        if hor < 1 or ver < 1:
+            raise Skipped("CCD_BINNING", f"prerequisite {self.device}.CCD_BINNING is "
+                                         f"{hor:g} x {ver:g}, not at least 1 x 1")
+        return int(width // hor), int(height // ver)
 
     async def _exposure(self) -> list[Check]:
-        checks: list[Check] = []
-        width, height = self._frame_size()
-        await self.client.send_enableBLOB("Also", self.device, "CCD1")
+        self.require("CCD_EXPOSURE", NUMBER, "CCD_EXPOSURE_VALUE")
+        size: tuple[int, int] | Skipped
+        try:
+            size = self._frame_size()
+        except Skipped as skip:
+            size = skip
+        image_skipped: Skipped | None = None
+        try:
+            self.require("CCD1", BLOB, writable=False)
+        except Skipped as skip:
+            image_skipped = skip
+        else:
+            await self.client.send_enableBLOB("Also", self.device, "CCD1")
+        limit = EXPOSURE + self.timeout
         counted: list[float] = []
         image: bytes | None = None
         fmt = ""
@@ -81,7 +182,9 @@ class _Live:
             await self.client.set(self.device, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": EXPOSURE},
                                   wait=False)
             try:
-                async for event in _until(stream, EXPOSURE + 60):
+                async for event in _until(stream, limit):
+                    if isinstance(event, ev.ConnectionLost):
+                        raise ConnectionError("lost the server during the exposure")
                     if event.devicename != self.device:
                         continue
                     if isinstance(event, ev.setBLOBVector) and event.vectorname == "CCD1":
@@ -90,13 +193,16 @@ class _Live:
                             fmt = event.sizeformat.get(member, (0, ""))[1]
                     elif isinstance(event, ev.setVector) and event.vectorname == "CCD_EXPOSURE":
                         if event.state == State.BUSY and "CCD_EXPOSURE_VALUE" in event:
-                            counted.append(float(event["CCD_EXPOSURE_VALUE"]))
+                            with contextlib.suppress(ValueError):
+                                counted.append(parse_number(str(event["CCD_EXPOSURE_VALUE"])))
                         elif event.state != State.BUSY:
                             ended = event.state
-                    if ended is not None and (image is not None or ended == State.ALERT):
+                    if ended is not None and (image is not None or ended == State.ALERT
+                                              or image_skipped is not None):
                         break
             except TimeoutError:
                 pass
+        checks: list[Check] = []
         if any(value < EXPOSURE for value in counted):
             checks.append(self.check(Level.PASS, "CCD_EXPOSURE",
                                      f"counted down while Busy: {counted}"))
@@ -107,109 +213,170 @@ class _Live:
         if ended == State.OK:
             checks.append(self.check(Level.PASS, "CCD_EXPOSURE", "ended Ok"))
         else:
+            exposure = self.vector("CCD_EXPOSURE")
+            never = (f"never: still {exposure.state if exposure is not None else 'undefined'} "
+                     f"{limit:g} s after it began")
             checks.append(self.check(Level.FAIL, "CCD_EXPOSURE",
-                                     f"expected to end Ok; ended {ended or 'never (timeout)'}"))
-        checks.append(self._image_check(image, fmt, width, height))
+                                     f"expected to end Ok; ended {ended or never}"))
+        if image_skipped is not None:
+            checks.append(self.check(Level.FAIL, "CCD1",
+                                     f"image check skipped: {image_skipped.why}"))
+        else:
+            checks.append(self._image_check(image, fmt, size))
         return checks
 
-    def _image_check(self, image: bytes | None, fmt: str, width: int, height: int) -> Check:
+    def _image_check(self, image: bytes | None, fmt: str, size: tuple[int, int] | Skipped
+                     ) -> Check:
         if image is None:
             return self.check(Level.FAIL, "CCD1", "expected an image in CCD1; none arrived")
+        if isinstance(size, Skipped):
+            return self.check(Level.FAIL, size.prop, f"image size check skipped: {size.why}")
+        width, height = size
         if not fmt.lower().startswith(".fits") or fmt.lower().endswith(".fz"):
             return self.check(Level.WARN, "CCD1", f"image format {fmt!r}: size not checked")
         try:
             header = read_header(image)
         except FITSError as exc:
             return self.check(Level.FAIL, "CCD1", f"format {fmt} but not FITS: {exc}")
-        size = (header.values.get("NAXIS1"), header.values.get("NAXIS2"))
-        if size != (width, height):
+        found = (header.values.get("NAXIS1"), header.values.get("NAXIS2"))
+        if found != (width, height):
             return self.check(Level.FAIL, "CCD1", f"expected a FITS of {width} x {height} "
                                                   f"(CCD_FRAME / CCD_BINNING); found "
-                                                  f"{size[0]} x {size[1]}")
+                                                  f"{found[0]} x {found[1]}")
         return self.check(Level.PASS, "CCD1", f"FITS {width} x {height}, BITPIX "
                                               f"{header.values.get('BITPIX')}, {len(image)} bytes")
 
-    async def _abort(self) -> Check:
+    async def _abort(self) -> list[Check]:
+        self.require("CCD_ABORT_EXPOSURE", SWITCH, "ABORT")
+        self.require("CCD_EXPOSURE", NUMBER, "CCD_EXPOSURE_VALUE")
         async with self.client.events() as stream:
             await self.client.set(self.device, "CCD_EXPOSURE",
                                   {"CCD_EXPOSURE_VALUE": ABORTED_EXPOSURE}, wait=False)
-            busy = await self.client.wait_for(self.device, "CCD_EXPOSURE", State.BUSY, 10)
-            del busy
-            result = await self.client.set(self.device, "CCD_ABORT_EXPOSURE", {"ABORT": "On"},
-                                           wait=True, timeout=10)
-            if result.state == State.ALERT or result.timed_out:
-                return self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
-                                  f"abort answered {result.state}: {result.message}")
             try:
-                async for event in _until(stream, ABORTED_EXPOSURE - 1):
+                await self.client.wait_for(self.device, "CCD_EXPOSURE", State.BUSY,
+                                           min(10.0, self.timeout))
+            except TimeoutError as exc:
+                return [self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
+                                   f"abort skipped: the {ABORTED_EXPOSURE:g} s exposure it "
+                                   f"would stop did not start ({exc})")]
+            result = await self.client.set(self.device, "CCD_ABORT_EXPOSURE", {"ABORT": "On"},
+                                           wait=True, timeout=self.timeout)
+            if result.timed_out:
+                return [self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
+                                   f"still Busy {self.timeout:g} s after ABORT")]
+            if result.state == State.ALERT:
+                return [self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
+                                   f"abort answered Alert: {result.message or 'no message'}")]
+            try:
+                async for event in _until(stream, min(ABORTED_EXPOSURE - 1, self.timeout)):
+                    if isinstance(event, ev.ConnectionLost):
+                        raise ConnectionError("lost the server during the abort")
                     if event.devicename != self.device:
                         continue
                     if isinstance(event, ev.setBLOBVector) and event.vectorname == "CCD1":
-                        return self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
-                                          "an image arrived after the abort")
-                    exposure = self.client.model.vector(self.device, "CCD_EXPOSURE")
+                        return [self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
+                                           "an image arrived after the abort")]
+                    exposure = self.vector("CCD_EXPOSURE")
                     if exposure is not None and exposure.state != State.BUSY:
-                        return self.check(Level.PASS, "CCD_ABORT_EXPOSURE",
-                                          f"aborted: CCD_EXPOSURE {exposure.state}, no image")
+                        return [self.check(Level.PASS, "CCD_ABORT_EXPOSURE",
+                                           f"aborted: CCD_EXPOSURE {exposure.state}, no image")]
             except TimeoutError:
                 pass
-            return self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
-                              "CCD_EXPOSURE still Busy after the abort")
+            return [self.check(Level.FAIL, "CCD_ABORT_EXPOSURE",
+                               "CCD_EXPOSURE still Busy after the abort")]
 
     # -- mount ----------------------------------------------------------------------------
 
+    def _park(self) -> PropertyVector | None:
+        """TELESCOPE_PARK when the mount defines it (optional); `Skipped` when it is broken."""
+        if self.vector("TELESCOPE_PARK") is None:
+            return None
+        return self.require("TELESCOPE_PARK", SWITCH, "PARK", "UNPARK")
+
     async def mount(self) -> list[Check]:
-        mount = Mount(self.client, self.device, timeout=180)
         checks: list[Check] = []
-        parked_before = (self.vector("TELESCOPE_PARK") is not None and mount.parked)
+        park: PropertyVector | None = None
+        parked_before = False
         try:
-            if parked_before:
-                await mount.unpark()
-            ra0, dec0 = mount.position
-            target = ((ra0 + 0.5) % 24, max(-80.0, min(80.0, dec0 + 5 if dec0 < 60 else dec0 - 5)))
-            try:
-                ra, dec = await mount.goto(*target)
-                near = abs((ra - target[0] + 12) % 24 - 12) < 0.02 and abs(dec - target[1]) < 0.1
-                checks.append(self.check(Level.PASS if near else Level.FAIL,
-                                         "EQUATORIAL_EOD_COORD",
-                                         f"goto {target[0]:.4f} h {target[1]:.3f} deg: ended Ok "
-                                         f"at {ra:.4f} h {dec:.3f} deg"))
-            except (RoleError, TimeoutError) as exc:
-                checks.append(self.check(Level.FAIL, "EQUATORIAL_EOD_COORD", f"goto: {exc}"))
-            checks.append(await self._abort_slew(mount, ((ra0 + 6) % 24, dec0)))
-            with contextlib.suppress(RoleError, TimeoutError):
-                await mount.goto(ra0, dec0)  # put back where it pointed
-            if self.vector("TELESCOPE_PARK") is not None:
-                try:
-                    await mount.park()
-                    checks.append(self.check(Level.PASS if mount.parked else Level.FAIL,
-                                             "TELESCOPE_PARK", "parked: PARK=On, Ok"))
-                    if not parked_before:
-                        await mount.unpark()
-                except (RoleError, TimeoutError) as exc:
-                    checks.append(self.check(Level.FAIL, "TELESCOPE_PARK", f"park: {exc}"))
+            park = self._park()
+        except Skipped as skip:
+            checks.append(self.check(Level.FAIL, skip.prop, f"park skipped: {skip.why}"))
+        if park is not None and park.get("PARK") == "On":
+            parked_before = True
+            unparked = await self.step("TELESCOPE_PARK", "unpark before the goto",
+                                       self._unpark)
+            if unparked:
+                return [*checks, *unparked, self.check(
+                    Level.FAIL, "EQUATORIAL_EOD_COORD",
+                    "goto skipped: prerequisite: the mount could not be unparked")]
+        try:
+            start: list[tuple[float, float]] = []  # where it pointed, once read
+            arrived: list[bool] = []  # the goto ended: the mount can be put back
+            checks.extend(await self.step("EQUATORIAL_EOD_COORD", "goto",
+                                          lambda: self._goto(start, arrived)))
+            if start and self.vector("TELESCOPE_ABORT_MOTION") is not None:
+                checks.extend(await self.step("TELESCOPE_ABORT_MOTION", "abort",
+                                              lambda: self._abort_slew(start[0])))
+            if start and arrived:
+                with contextlib.suppress(*_PUT_BACK_ERRORS):  # put back where it pointed
+                    await Mount(self.client, self.device, timeout=self.timeout).goto(*start[0])
+            if park is not None:
+                checks.extend(await self.step("TELESCOPE_PARK", "park",
+                                              lambda: self._park_and_back(parked_before)))
         finally:
-            if parked_before and self.vector("TELESCOPE_PARK") is not None and not mount.parked:
-                with contextlib.suppress(RoleError, TimeoutError):
-                    await mount.park()
+            now = self.vector("TELESCOPE_PARK")  # read again: a new definition is a new vector
+            if parked_before and now is not None and now.get("PARK") != "On":
+                with contextlib.suppress(*_PUT_BACK_ERRORS):
+                    await self.set("TELESCOPE_PARK", {"PARK": "On"})
         return checks
 
-    async def _abort_slew(self, mount: Mount, far: tuple[float, float]) -> Check:
-        await self.client.set(self.device, "ON_COORD_SET", {"TRACK": "On"}, wait=True,
-                              timeout=10)
-        await self.client.set(self.device, "EQUATORIAL_EOD_COORD", {"RA": far[0], "DEC": far[1]},
-                              wait=False)
-        try:
-            await mount.abort()
-        except (RoleError, TimeoutError) as exc:
-            return self.check(Level.FAIL, "TELESCOPE_ABORT_MOTION", f"abort: {exc}")
+    async def _unpark(self) -> list[Check]:
+        await self.set("TELESCOPE_PARK", {"UNPARK": "On"})
+        return []
+
+    async def _goto(self, start: list[tuple[float, float]], arrived: list[bool]
+                    ) -> list[Check]:
+        self.require("EQUATORIAL_EOD_COORD", NUMBER, "RA", "DEC")
+        self.require("ON_COORD_SET", SWITCH, "TRACK")
+        ra0 = self.number("EQUATORIAL_EOD_COORD", "RA")
+        dec0 = self.number("EQUATORIAL_EOD_COORD", "DEC")
+        start.append((ra0 % 24, max(-90.0, min(90.0, dec0))))
+        target = ((ra0 + 0.5) % 24, max(-80.0, min(80.0, dec0 + 5 if dec0 < 60 else dec0 - 5)))
+        await self.set("ON_COORD_SET", {"TRACK": "On"})
+        await Mount(self.client, self.device, timeout=self.timeout).goto(*target)
+        arrived.append(True)
+        ra = self.number("EQUATORIAL_EOD_COORD", "RA")
+        dec = self.number("EQUATORIAL_EOD_COORD", "DEC")
+        near = abs((ra - target[0] + 12) % 24 - 12) < 0.02 and abs(dec - target[1]) < 0.1
+        return [self.check(Level.PASS if near else Level.FAIL, "EQUATORIAL_EOD_COORD",
+                           f"goto {target[0]:.4f} h {target[1]:.3f} deg: ended Ok at "
+                           f"{ra:.4f} h {dec:.3f} deg")]
+
+    async def _abort_slew(self, start: tuple[float, float]) -> list[Check]:
+        self.require("TELESCOPE_ABORT_MOTION", SWITCH, "ABORT")
+        await self.set("ON_COORD_SET", {"TRACK": "On"})
+        await self.client.set(self.device, "EQUATORIAL_EOD_COORD",
+                              {"RA": (start[0] + 6) % 24, "DEC": start[1]}, wait=False)
+        await self.set("TELESCOPE_ABORT_MOTION", {"ABORT": "On"})
         try:
             await self.client.wait_for(self.device, "EQUATORIAL_EOD_COORD",
-                                       (State.IDLE, State.OK), 10)
+                                       (State.IDLE, State.OK), self.timeout)
         except TimeoutError:
-            return self.check(Level.FAIL, "TELESCOPE_ABORT_MOTION",
-                              "EQUATORIAL_EOD_COORD still Busy 10 s after the abort")
-        return self.check(Level.PASS, "TELESCOPE_ABORT_MOTION", "a slew stopped on ABORT")
+            return [self.check(Level.FAIL, "TELESCOPE_ABORT_MOTION",
+                               f"EQUATORIAL_EOD_COORD still Busy {self.timeout:g} s after the "
+                               f"abort")]
+        return [self.check(Level.PASS, "TELESCOPE_ABORT_MOTION", "a slew stopped on ABORT")]
+
+    async def _park_and_back(self, parked_before: bool) -> list[Check]:
+        await self.set("TELESCOPE_PARK", {"PARK": "On"})
+        park = self.require("TELESCOPE_PARK", SWITCH, "PARK", "UNPARK")
+        parked = park.get("PARK") == "On"
+        check = self.check(Level.PASS if parked else Level.FAIL, "TELESCOPE_PARK",
+                           "parked: PARK=On, Ok" if parked else
+                           f"PARK answered {park.state} but PARK is {park.get('PARK')}")
+        if not parked_before:
+            await self.set("TELESCOPE_PARK", {"UNPARK": "On"})
+        return [check]
 
     # -- focuser and filter wheel ---------------------------------------------------------
 
@@ -217,47 +384,51 @@ class _Live:
         if self.vector("ABS_FOCUS_POSITION") is None:
             return [self.check(Level.WARN, "ABS_FOCUS_POSITION",
                                "relative focuser: the live move is not checked")]
-        focuser = Focuser(self.client, self.device, timeout=120)
-        start = focuser.position
-        vector = self.client.vector(self.device, "ABS_FOCUS_POSITION")
-        top = vector.member("FOCUS_ABSOLUTE_POSITION").max
-        target = start + 1000 if start + 1000 <= float(top) else start - 1000
-        try:
-            reached = await focuser.move_to(target)
-            check = self.check(Level.PASS if abs(reached - target) < 1 else Level.FAIL,
-                               "ABS_FOCUS_POSITION", f"moved {start:g} -> {reached:g} "
-                                                     f"(asked {target:g})")
-            await focuser.move_to(start)
-        except (RoleError, TimeoutError) as exc:
-            check = self.check(Level.FAIL, "ABS_FOCUS_POSITION", f"move: {exc}")
-        return [check]
+        return await self.step("ABS_FOCUS_POSITION", "move", self._focus_move)
+
+    async def _focus_move(self) -> list[Check]:
+        name, member = "ABS_FOCUS_POSITION", "FOCUS_ABSOLUTE_POSITION"
+        self.require(name, NUMBER, member)
+        start = self.number(name, member)
+        low, top = self.number(name, member, "min"), self.number(name, member, "max")
+        distance = min(1000.0, max(1.0, (top - low) / 2))
+        target = start + distance if start + distance <= top else start - distance
+        await self.set(name, {member: target})
+        reached = self.number(name, member)
+        with contextlib.suppress(*_PUT_BACK_ERRORS):
+            await self.set(name, {member: start})
+        return [self.check(Level.PASS if abs(reached - target) < 1 else Level.FAIL, name,
+                           f"moved {start:g} -> {reached:g} (asked {target:g})")]
 
     async def filter_wheel(self) -> list[Check]:
-        wheel = FilterWheel(self.client, self.device, timeout=60)
-        start = wheel.slot
-        vector = self.client.vector(self.device, "FILTER_SLOT")
-        top = int(float(vector.member("FILTER_SLOT_VALUE").max))
+        return await self.step("FILTER_SLOT", "turn", self._turn)
+
+    async def _turn(self) -> list[Check]:
+        name, member = "FILTER_SLOT", "FILTER_SLOT_VALUE"
+        self.require(name, NUMBER, member)
+        start = round(self.number(name, member))
+        top = int(self.number(name, member, "max"))
         target = start + 1 if start < top else start - 1
-        try:
-            reached = await wheel.select(target)
-            check = self.check(Level.PASS if reached == target else Level.FAIL, "FILTER_SLOT",
-                               f"turned {start} -> {reached} (asked {target})")
-            await wheel.select(start)
-        except (RoleError, TimeoutError) as exc:
-            check = self.check(Level.FAIL, "FILTER_SLOT", f"select: {exc}")
-        return [check]
+        await self.set(name, {member: target})
+        reached = round(self.number(name, member))
+        with contextlib.suppress(*_PUT_BACK_ERRORS):
+            await self.set(name, {member: start})
+        return [self.check(Level.PASS if reached == target else Level.FAIL, name,
+                           f"turned {start} -> {reached} (asked {target})")]
 
 
-async def live_checks(client: Client, device: str, bits: Interface) -> list[Check]:
-    """Drive each role the bits name (see the module docstring)."""
-    live = _Live(client, device)
+async def live_checks(client: Client, device: str, bits: Interface,
+                      timeout: float = LIVE_TIMEOUT) -> list[Check]:
+    """Drive each role the bits name (see the module docstring); every wait is bounded by
+    ``timeout`` seconds."""
+    live = _Live(client, device, timeout)
     checks: list[Check] = []
     if bits & Interface.CCD:
-        checks.extend(await live.camera())
+        checks.extend(await live.step("CCD", "camera", live.camera))
     if bits & Interface.TELESCOPE:
-        checks.extend(await live.mount())
+        checks.extend(await live.step("TELESCOPE", "mount", live.mount))
     if bits & Interface.FOCUSER:
-        checks.extend(await live.focuser())
-    if bits & Interface.FILTER and live.vector("FILTER_SLOT") is not None:
-        checks.extend(await live.filter_wheel())
+        checks.extend(await live.step("FOCUSER", "focuser", live.focuser))
+    if bits & Interface.FILTER:
+        checks.extend(await live.step("FILTER", "filter wheel", live.filter_wheel))
     return checks

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from collections.abc import Mapping
+from typing import Any
 from typing import Protocol
 
 from indipycore.interface import Interface
@@ -35,6 +36,8 @@ class VectorView(Protocol):
 
     def __iter__(self) -> Iterator[str]: ...
 
+    def __getitem__(self, name: str, /) -> Any: ...
+
 
 def _describe(kind: str, perm: str | None, rule: str | None) -> str:
     return " ".join(p for p in (_KIND.get(kind, kind), perm or "", rule or "") if p)
@@ -57,7 +60,7 @@ def check_spec(device: str, spec: Spec, vector: VectorView | None, *, required: 
     warnings: list[str] = []
     if vector.vectortype != spec.kind:
         problems.append(f"type {_KIND.get(vector.vectortype, vector.vectortype)}")
-    if spec.perm is not None and vector.perm != spec.perm:
+    if spec.perm is not None and vector.perm != spec.perm and not _switch_wo_as_rw(spec, vector):
         if vector.perm in spec.tolerated.perms:
             warnings.append(f"permission {vector.perm} ({spec.tolerated.why})")
         else:
@@ -70,6 +73,8 @@ def check_spec(device: str, spec: Spec, vector: VectorView | None, *, required: 
     missing = [m for m in spec.members if m not in names]
     if missing:
         problems.append(f"no member {', '.join(missing)}")
+    if vector.vectortype == "SwitchVector":
+        _switch_states(vector, names, problems, warnings)
     if spec.member_prefix and not any(n.startswith(spec.member_prefix) for n in names):
         problems.append(f"no member {spec.member_prefix}N")
     detail = f"expected {wanted}{members}; found {found} [{', '.join(names)}]"
@@ -78,6 +83,24 @@ def check_spec(device: str, spec: Spec, vector: VectorView | None, *, required: 
     if warnings:
         return Check(Level.WARN, device, spec.name, f"{detail}: {'; '.join(warnings)}")
     return Check(Level.PASS, device, spec.name, detail)
+
+
+def _switch_wo_as_rw(spec: Spec, vector: VectorView) -> bool:
+    """A switch indilib declares wo, found rw: the INDI 1.7 specification allows a switch
+    only ro or rw, so rw is that property written to the letter (indipydriver sends it so)."""
+    return spec.kind == "SwitchVector" and spec.perm == "wo" and vector.perm == "rw"
+
+
+def _switch_states(vector: VectorView, names: list[str], problems: list[str],
+                   warnings: list[str]) -> None:
+    """What the switch rule says of the switches On: more than one in a OneOfMany or
+    AtMostOne is a FAIL; none in a OneOfMany a WARN, as indipydriver warns when a driver
+    builds one (a momentary button with no switch On is AtMostOne, as indilib's ABORTs)."""
+    on = [name for name in names if str(vector[name]) == "On"]
+    if len(on) > 1 and vector.rule in ("OneOfMany", "AtMostOne"):
+        problems.append(f"{vector.rule} with {len(on)} switches On ({', '.join(on)})")
+    elif not on and vector.rule == "OneOfMany":
+        warnings.append("OneOfMany with no switch On (clients expect exactly one)")
 
 
 def device_wide_checks(device: str, vectors: Mapping[str, VectorView]) -> list[Check]:

@@ -13,9 +13,15 @@ UTC), ``device.property``, what happened and the values::
 
 It runs on the client library (``indipyclient.session.connect``): pings are answered, and a lost
 connection is logged and retried with backoff, the server's properties defined again once it
-is back. Patterns (``*`` wildcards) keep only the devices or properties they match; with none
+is back. An attempt to connect that fails is said at once, with why, as the terminal client
+says it (once for each new reason, not at every retry)::
+
+    04:01:10.002 cannot connect to localhost:7624: Connection refused; retrying
+
+Patterns (``*`` wildcards) keep only the devices or properties they match; with none
 everything is shown. ``--blobs`` asks for BLOBs too and shows their size and format. It runs
-until Ctrl-C, or for ``-t`` seconds (exit 0); a server it cannot reach at the start is exit 2.
+until Ctrl-C, or for ``-t`` seconds (exit 0); a server it cannot reach within 5 s of the start
+is exit 2, its last reason said.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import TextIO
@@ -33,6 +40,7 @@ from indipyclient.model import events as ev
 from indipyclient.session.connect import Client
 from indipyclient.session.connect import EventStream
 from indipyclient.session.connect import connect
+from indipyclient.session.connection import cannot_connect
 
 from .cli import parse_options
 from .cli import parse_port
@@ -41,7 +49,7 @@ from .cli import run_tool
 from .specs import GetSpec
 from .toolerror import ToolError
 
-__all__ = ["WatchFilter", "describe", "main"]
+__all__ = ["FailureLines", "WatchFilter", "describe", "main"]
 
 NAME = "indipy-watch"
 CONNECT_TIMEOUT = 5.0
@@ -142,12 +150,15 @@ def describe(event: ev.Event, where: str = "") -> str | None:
 
 
 async def _watch_async(client: Client, stream: EventStream, shown: WatchFilter, blobs: bool,
-                       seconds: float | None, out: TextIO) -> None:
+                       seconds: float | None, out: TextIO,
+                       failures: FailureLines | None = None) -> None:
     where = f"{client.host}:{client.port}"
     asked: set[str] = set()
     try:
         async with asyncio.timeout(seconds):
             async for event in stream:
+                if failures is not None and isinstance(event, ev.ConnectionMade):
+                    failures.connected()
                 device = event.devicename
                 if blobs and isinstance(event, ev.defBLOBVector) and device is not None \
                         and device not in asked:
@@ -165,11 +176,35 @@ async def _watch_async(client: Client, stream: EventStream, shown: WatchFilter, 
         return
 
 
+class FailureLines:
+    """Says each failed attempt to connect at once (`Client`'s ``on_connect_failure``), once
+    for each new reason until a connection is made, so a server that stays away does not
+    fill the log with a line per retry."""
+
+    def __init__(self, where: str, out: TextIO) -> None:
+        self.where = where
+        self.out = out
+        self.said = ""
+
+    def __call__(self, reason: str) -> None:
+        if reason == self.said:
+            return
+        self.said = reason
+        self.out.write(f"{_clock(datetime.now(UTC))} {cannot_connect(self.where, reason)}; "
+                       "retrying\n")
+        self.out.flush()
+
+    def connected(self) -> None:
+        self.said = ""
+
+
 async def _run(host: str, port: int, shown: WatchFilter, blobs: bool,
                seconds: float | None) -> None:
     # The stream exists before the client starts, so nothing the server says first is missed;
     # its first event is the connection (or, after CONNECT_TIMEOUT, there is none).
-    client = connect(host, port, connect_timeout=None)
+    where = f"{host}:{port}"
+    failures = FailureLines(where, sys.stdout)
+    client = connect(host, port, connect_timeout=None, on_connect_failure=failures)
     stream = client.events()
     await client.start()
     try:
@@ -177,12 +212,14 @@ async def _run(host: str, port: int, shown: WatchFilter, blobs: bool,
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 first = await anext(stream)
         except TimeoutError:
-            raise ToolError(f"cannot connect to {host}:{port} (tried for "
+            reason = client.connection.last_failure
+            raise ToolError(f"{cannot_connect(where, reason)} (tried for "
                             f"{CONNECT_TIMEOUT:g} s)", 2) from None
-        line = describe(first, f"{host}:{port}")
+        failures.connected()
+        line = describe(first, where)
         if line is not None:
             sys.stdout.write(line + "\n")
-        await _watch_async(client, stream, shown, blobs, seconds, sys.stdout)
+        await _watch_async(client, stream, shown, blobs, seconds, sys.stdout, failures)
     finally:
         stream.close()
         await client.close()

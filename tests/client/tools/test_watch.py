@@ -79,9 +79,33 @@ def test_blobs_are_shown_with_size_and_format_when_asked(port: int) -> None:
 
 
 def test_unreachable_server_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    result = run_tool([sys.executable, *WATCH, "-h", "127.0.0.1", "-p", str(free_port())])
+    """A port nothing listens on: one line on stderr with the reason, exit 2 (after the 5 s
+    it gives a server that is starting)."""
+    port = free_port()
+    result = run_tool([sys.executable, *WATCH, "-h", "127.0.0.1", "-p", str(port)])
     assert result.returncode == 2
-    assert len(result.stderr.splitlines()) == 1 and "cannot connect" in result.stderr
+    assert result.stderr.splitlines() == [
+        f"indipy-watch: cannot connect to 127.0.0.1:{port}: Connection refused (tried for 5 s)"]
+
+
+def test_a_refused_connection_is_said_at_once_while_it_retries() -> None:
+    """The first refused attempt is a line on stdout at once, with the reason ("cannot connect
+    to HOST:PORT: Connection refused; retrying"), while the watch is still trying (it used to
+    say nothing until it gave up)."""
+    port = free_port()
+    watcher = subprocess.Popen([sys.executable, *WATCH, "-h", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout is not None
+        first = watcher.stdout.readline()
+        still_trying = watcher.poll() is None
+    finally:
+        watcher.terminate()
+        watcher.communicate(timeout=30)
+    assert LINE.match(first), first
+    assert first.split(" ", 1)[1] == (f"cannot connect to 127.0.0.1:{port}: Connection refused;"
+                                      " retrying\n")
+    assert still_trying
 
 
 README = Path(__file__).resolve().parents[3] / "README.md"
@@ -133,6 +157,9 @@ def test_a_server_restart_is_logged_and_everything_shown_again(tmp_path: Path) -
         first.stop()
         lost = wait_for(lambda: printed(f"connection to 127.0.0.1:{port} lost"), 30,
                         what="the watch saying lost") - 1
+        # while the server is away, the watch says why it cannot connect (once per reason)
+        refused = f"cannot connect to 127.0.0.1:{port}: Connection refused; retrying"
+        wait_for(lambda: printed(refused, lost), 30, what="the watch saying why it cannot connect")
         second = OurServer(str(LAUNCHER), workdir=tmp_path / "second", port=port, verbosity=0,
                            env={"INDIPY_INTERVAL": "3600"}).start()
         back = wait_for(lambda: printed("connected to", lost), 30, what="connected again") - 1
@@ -147,3 +174,4 @@ def test_a_server_restart_is_logged_and_everything_shown_again(tmp_path: Path) -
             second.stop()
     assert events[0] == f"connected to 127.0.0.1:{port}"
     assert any(e.startswith("Thermostat.TARGET defined") for e in events[:lost])
+    assert events[lost + 1:back].count(refused) == 1, events[lost:back]

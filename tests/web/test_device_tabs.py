@@ -1,0 +1,98 @@
+"""A device page's tabs: in the order the device defined its groups and vectors, and opened on
+the device's main tab (`views.main_group`), not on a tab that holds only CONNECTION.
+
+Over a direct connection here (our server and the demo thermostat, a standard device whose own
+groups come after Main Control, General Info and Options); over redis in
+tests/bridges/test_websource.py; in chromium in tests/web/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from peers import free_port
+from starlette.testclient import TestClient
+from webpeers import ServerThread
+from webpeers import login
+from webpeers import wait_for
+
+from indipyserver.demo import make_driver
+from indipyweb.app import make_app
+from indipyweb.views import VectorView
+from indipyweb.views import main_group
+from indipyweb.views import vector_view
+
+THERMOSTAT = "Thermostat"
+THERMOSTAT_TABS = ["Main Control", "General Info", "Options", "Status", "Control"]
+
+
+def _switch(name: str, group: str, on: str | None = None) -> VectorView:
+    """A switch vector `name` in `group`; with `on`, CONNECTION's members saying so."""
+    members: dict[str, Any] = {"X": {"label": "X", "value": "Off"}} if on is None else {
+        "CONNECT": {"label": "Connect", "value": "On" if on else "Off"},
+        "DISCONNECT": {"label": "Disconnect", "value": "Off" if on else "On"}}
+    return vector_view({"devicename": "D", "name": name, "group": group, "label": name,
+                        "vectortype": "SwitchVector", "state": "Ok", "perm": "rw",
+                        "rule": "OneOfMany", "members": members})
+
+
+def _grouped(*views: VectorView) -> list[tuple[str, list[VectorView]]]:
+    groups: dict[str, list[VectorView]] = {}
+    for view in views:
+        groups.setdefault(view.group, []).append(view)
+    return list(groups.items())
+
+
+def test_the_main_tab_is_where_the_devices_own_controls_are() -> None:
+    """Connected, a device whose CONNECTION is alone in its group (the thermostat) opens on
+    its first group of its own, past General Info and Options; indilib's connected devices
+    keep Main Control, where CONNECTION sits beside the controls; a disconnected device opens
+    where Connect is; a device without CONNECTION on its first group."""
+    thermostat = _grouped(_switch("CONNECTION", "Main Control", on=True),
+                          _switch("DRIVER_INFO", "General Info"), _switch("DEBUG", "Options"),
+                          _switch("TEMPERATURE", "Status"), _switch("TARGET", "Control"))
+    assert main_group(thermostat) == "Status"
+    mount = _grouped(_switch("CONNECTION", "Main Control", on=True),
+                     _switch("DRIVER_INFO", "Connection"), _switch("DEVICE_PORT", "Connection"),
+                     _switch("POLLING_PERIOD", "Options"),
+                     _switch("EQUATORIAL_EOD_COORD", "Main Control"))
+    assert main_group(mount) == "Main Control"
+    off = _grouped(_switch("CONNECTION", "Main Control", on=False),
+                   _switch("DRIVER_INFO", "General Info"), _switch("TEMPERATURE", "Status"))
+    assert main_group(off) == "Main Control"
+    bare = _grouped(_switch("LEVEL", "Main"), _switch("OPTIONS", "Settings"))
+    assert main_group(bare) == "Main"
+    only_standard = _grouped(_switch("DRIVER_INFO", "General Info"),
+                             _switch("CONNECTION", "Main Control", on=True))
+    assert main_group(only_standard) == "Main Control"
+    assert main_group([]) == ""
+
+
+def _tabs(html: str) -> list[str]:
+    return re.findall(r'<button type="button" role="tab" class="tab-button" data-tab="([^"]*)"',
+                      html)
+
+
+def test_a_direct_connection_shows_the_tabs_in_definition_order_and_opens_on_the_main_one(
+        tmp_home: Path, dbfolder: Path) -> None:
+    """The thermostat over a direct connection (our server, ClientSource): its page lists the
+    tabs as the device defined its groups and the Status panels as it defined its vectors,
+    and names Status as the tab to open (data-main) while it is connected."""
+    server = ServerThread(free_port(), make_driver(interval=0.5)).start()
+    try:
+        app = make_app(indihost="localhost", indiport=server.port, dbfolder=dbfolder)
+        with TestClient(app, base_url="http://testserver") as web:
+            source = app.state.web.source
+            wait_for(lambda: source.vector(THERMOSTAT, "LOG"), what="the thermostat")
+            login(web, "view")
+            html = web.get(f"/device/{THERMOSTAT}").text
+            assert _tabs(html) == THERMOSTAT_TABS
+            assert 'data-main="Status"' in html
+            panels = html[html.index('class="device-tabs"'):]
+            status = panels.split('role="tabpanel" data-tab="Status"')[1].split('role="tabpanel"')[0]
+            assert re.findall(r'<section class="vector" id="[^"]*" data-vector="([^"]*)"',
+                              status) == ["TEMPERATURE", "HEATER", "LOG"]
+    finally:
+        server.stop()
