@@ -150,7 +150,8 @@ async def test_connect_disconnect_and_log_messages_seen_by_our_client(under_indi
         await client.wait_for(DEV, "CONNECTION", timeout=10)
         events = client.events(maxsize=10000)
         assert "CCD_EXPOSURE" not in client[DEV]
-        assert "ACTIVE_DEVICES" in client[DEV]
+        await client.wait_for(DEV, "ACTIVE_DEVICES", timeout=10)  # defined before CONNECT
+        assert "CCD_EXPOSURE" not in client[DEV]
         result = await client.set(DEV, "CONNECTION", {"CONNECT": "On"}, wait=True, timeout=10)
         assert result.state == "Ok"
         await client.wait_for(DEV, "CCD_INFO", timeout=10)
