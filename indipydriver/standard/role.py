@@ -2,7 +2,8 @@
 
 A role is an object a standard `Device` composes (``Device(name, roles=[camera])``), never a
 base class. The device defines the role's vectors when a client connects it and deletes them
-when it disconnects (as indilib does), hands the role every client request for those vectors,
+when it disconnects (as indilib does; a few, such as the camera's ACTIVE_DEVICES, exist from
+the start), hands the role every client request for those vectors,
 and tells it when it is connected and disconnected. The role runs its own work (an exposure,
 a slew, a cooler's ramp) with the two small pieces here: `RoleTasks`, the tasks it runs while
 connected, `Operation`, one long action at a time that ends Ok, Alert or aborted, and
@@ -96,7 +97,8 @@ class Role(Protocol):
     """A role helper, as its device uses it.
 
     `vectors()` is called once, when the device is made: the same vector objects are defined
-    on every connect and deleted on every disconnect (their values persist in between).
+    on every connect and deleted on every disconnect (their values persist in between), but
+    for those in ``always_names``, defined from the start and never deleted.
     `new_vector` receives the client's checked requests (`newNumberVector`...) for those
     vectors only, one at a time, in order: start anything long as a task (`RoleTasks`,
     `Operation`) so the device keeps answering. `connected` runs after the vectors are
