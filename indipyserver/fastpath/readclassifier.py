@@ -88,10 +88,14 @@ class ReadClassifier:
     """`alone`, with the places it found kept by the read's shape (``protocol.shapes``); one
     per shortcut (per server), none per process."""
 
-    __slots__ = ("shapes",)
+    __slots__ = ("_last", "shapes")
 
     def __init__(self) -> None:
         self.shapes: ShapeCache[Places | None] = ShapeCache(MAX_SHAPES)
+        # The last shape of each kind and its places: a round trip's reads repeat their
+        # shape, and comparing two shapes is cheaper than hashing one for the dict.
+        # (By `kind & 1`: new 0, set 1; an empty read's shape is b"", and its places None.)
+        self._last: list[tuple[bytes, Places | None]] = [(b"", None), (b"", None)]
 
     def alone(self, data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, bool] | None:
         """(tag, device, name, other attributes, element, plain) when `data` is one whole
@@ -103,11 +107,16 @@ class ReadClassifier:
             found = places(data)
         else:
             shape = data.translate(DIGITS_TO_ZERO)
-            try:
-                found = self.shapes[shape]
-            except KeyError:
-                found = places(data)
-                self.shapes.learn(shape, found)
+            last = self._last[kind & 1]
+            if last[0] == shape:
+                found = last[1]
+            else:
+                try:
+                    found = self.shapes[shape]
+                except KeyError:
+                    found = places(data)
+                    self.shapes.learn(shape, found)
+                self._last[kind & 1] = (shape, found)
         if found is None:
             return None
         tag, d0, d1, n0, n1, r0, r1, end, plain = found
