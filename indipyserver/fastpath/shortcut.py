@@ -106,17 +106,13 @@ class Shortcut:
         state = tables.clients.get(client)
         if state is None or not owner.write_through(element):
             return False
-        local = owner.local  # an executable driver; a remote server on this machine
-        if local:
-            # The driver first: sharing this CPU, it cannot start before we give it up.
-            _handoff()
-        # What `Router.client_frames` does besides, after the write and before the answer is
-        # read: the client's interest and the echo come before what the driver says.
+        # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
         receivers = tables.shortcut_echo(state, tag, device, name, len(element))
         if receivers:
             _deliver(receivers, tag, device, name, rest, element, flow)
-        if local:
+        if owner.local:  # an executable driver; a remote server on this machine
+            _handoff()
             owner.read_now()  # a driver that answers at once has done so by now
         return True
 
