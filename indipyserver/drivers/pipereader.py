@@ -103,11 +103,14 @@ class PipeReader(asyncio.ReadTransport):
             logger.debug("reading %r failed: %s", self._pipe, exc)
             self._close(exc)
             return
-        # EOF: the writer closed its end (the driver exited). As asyncio's pipe transport,
-        # whatever eof_received answers: there is nothing more to read.
+        self._eof()
+
+    def _eof(self) -> None:
+        """The writer closed its end (the driver exited). As asyncio's pipe transport,
+        whatever eof_received answers: there is nothing more to read."""
         self._watch(False)
         self._closing = True
-        protocol.eof_received()
+        self._protocol.eof_received()
         self._close(None)
 
     def read_now(self) -> None:
@@ -195,11 +198,35 @@ class SocketReader(PipeReader):
     ) -> None:
         asyncio.ReadTransport.__init__(self, {"socket": sock})
         self._sock = sock
+        self._recvmsg = sock.recvmsg
         self._on_fds = on_fds
         self._init(loop, sock, protocol)
 
+    def _read_ready(self) -> None:
+        # `PipeReader._read_ready` with its small read written out: the driver's answer on
+        # the round trip is read here (`read_now`), one Python call fewer before the
+        # client's write.
+        size = self.max_size
+        if size > SMALL_READ:
+            super()._read_ready()
+            return
+        try:
+            data, ancdata, flags, _ = self._recvmsg(size, _FD_SPACE, _RECV_FLAGS)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            logger.debug("reading %r failed: %s", self._pipe, exc)
+            self._close(exc)
+            return
+        if ancdata:
+            self._take_fds(ancdata, flags)
+        if data:
+            self._protocol.data_received(data)
+            return
+        self._eof()
+
     def _read(self, size: int) -> bytes:
-        data, ancdata, flags, _ = self._sock.recvmsg(size, _FD_SPACE, _RECV_FLAGS)
+        data, ancdata, flags, _ = self._recvmsg(size, _FD_SPACE, _RECV_FLAGS)
         if ancdata:
             self._take_fds(ancdata, flags)
         return data

@@ -25,7 +25,7 @@ from indipycore.protocol.shapes import ShapeCache
 from indipycore.protocol.wellformed import plain_request
 from indipycore.protocol.wellformed import plain_update
 
-__all__ = ["ReadClassifier", "places"]
+__all__ = ["Learnt", "ReadClassifier", "learnt", "places"]
 
 # Bound by assignment, not imported by name: see `tagpatterns` (a method call per match).
 _ALONE = tagpatterns._ALONE
@@ -84,34 +84,67 @@ def places(data: bytes) -> Places | None:
     return tag, d0, d1, n0, n1, r0, r1, end, plain
 
 
-class ReadClassifier:
-    """`alone`, with the places it found kept by the read's shape (``protocol.shapes``); one
-    per shortcut (per server), none per process."""
+#: What a shape's reads have in common: their tag (decoded), their device and name decoded
+#: when those hold no digit (then every read of the shape has the same ones; None: decoded
+#: per read), and the places of their parts.
+Learnt = tuple[str, str | None, str | None, Places]
 
-    __slots__ = ("shapes",)
+_DIGITS = frozenset(b"0123456789")
+
+
+def learnt(data: bytes, where: Places | None) -> Learnt | None:
+    """What every read of the shape of `data` shares, from its places."""
+    if where is None:
+        return None
+    tag, d0, d1, n0, n1 = where[:5]
+    device, name = data[d0:d1], data[n0:n1]
+    return (tag.decode("ascii"),
+            None if _DIGITS.intersection(device) else device.decode("ascii"),
+            None if _DIGITS.intersection(name) else name.decode("ascii"), where)
+
+
+class ReadClassifier:
+    """`alone`, with what it learnt kept by the read's shape (``protocol.shapes``); one per
+    shortcut (per server), none per process."""
+
+    __slots__ = ("_last", "shapes")
 
     def __init__(self) -> None:
-        self.shapes: ShapeCache[Places | None] = ShapeCache(MAX_SHAPES)
+        self.shapes: ShapeCache[Learnt | None] = ShapeCache(MAX_SHAPES)
+        # The last shape of each kind and what was learnt of it: a round trip's reads repeat
+        # their shape, and comparing two shapes is cheaper than hashing one for the dict.
+        # (By `kind == "s"`: new 0, set 1; an empty read's shape is b"", and it is nothing.)
+        self._last: list[tuple[bytes, Learnt | None]] = [(b"", None), (b"", None)]
 
-    def alone(self, data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, bool] | None:
+    def alone(self, data: bytes, kind: str) -> tuple[str, str, str, bytes, bytes, bool] | None:
         """(tag, device, name, other attributes, element, plain) when `data` is one whole
-        vector of the `kind` (``ord("n")`` new, ``ord("s")`` set) the shortcut takes, else
+        vector of the `kind` (``"n"`` new, ``"s"`` set) the shortcut takes, else
         None. The element is `data` without the newline that may follow it, as the framer
         would hand it out; plain: it is in the plain form (`plain_request` for a new vector,
         `plain_update` for a set)."""
         if len(data) > MAX_SHAPE_BYTES:
-            found = places(data)
+            found = learnt(data, places(data))
         else:
             shape = data.translate(DIGITS_TO_ZERO)
-            try:
-                found = self.shapes[shape]
-            except KeyError:
-                found = places(data)
-                self.shapes.learn(shape, found)
+            last = self._last[kind == "s"]
+            if last[0] == shape:
+                found = last[1]
+            else:
+                try:
+                    found = self.shapes[shape]
+                except KeyError:
+                    found = learnt(data, places(data))
+                    self.shapes.learn(shape, found)
+                self._last[kind == "s"] = (shape, found)
         if found is None:
             return None
-        tag, d0, d1, n0, n1, r0, r1, end, plain = found
+        tag, device, name, where = found
         if tag[0] != kind:
             return None
-        return (tag, data[d0:d1].decode("ascii"), data[n0:n1].decode("ascii"), data[r0:r1],
-                data if end == len(data) else data[:end], plain)
+        _, d0, d1, n0, n1, r0, r1, end, plain = where
+        if device is None:
+            device = data[d0:d1].decode("ascii")
+        if name is None:
+            name = data[n0:n1].decode("ascii")
+        return (tag, device, name, data[r0:r1], data if end == len(data) else data[:end],
+                plain)

@@ -55,8 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Shortcut"]
 
-_NEW = ord("n")
-_SET = ord("s")
+_NEW = "n"
+_SET = "s"
 
 
 def _stay() -> None:
@@ -67,11 +67,11 @@ def _stay() -> None:
 _handoff: Callable[[], None] = getattr(os, "sched_yield", _stay)
 
 
-def _frame(tag: bytes, device: str, name: str, rest: bytes, element: bytes) -> Frame:
+def _frame(tag: str, device: str, name: str, rest: bytes, element: bytes) -> Frame:
     attrs = {"device": device, "name": name}
     if rest:
         attrs.update(decode_attrs(rest))
-    return Frame(tag.decode("ascii"), attrs, element)
+    return Frame(tag, attrs, element)
 
 
 class Shortcut:
@@ -98,8 +98,7 @@ class Shortcut:
             return False
         tables = self._tables
         tag, device, name, rest, element, plain = found
-        tag_name = tag.decode("ascii")
-        owner = tables.new_target(tag_name, device, name)
+        owner = tables.new_target(tag, device, name)
         if owner is None or not owner.takes_writes:
             return False  # dropped by the router, or an in-process driver's: the general path's
         if not (plain or xml_error(element) is None):
@@ -109,7 +108,7 @@ class Shortcut:
             return False
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
-        receivers = tables.shortcut_echo(state, tag_name, device, name, len(element))
+        receivers = tables.shortcut_echo(state, tag, device, name, len(element))
         if receivers:
             _deliver(receivers, tag, device, name, rest, element, flow)
         if owner.local:  # an executable driver; a remote server on this machine
@@ -156,7 +155,7 @@ class Shortcut:
 
 def _deliver(
     receivers: list[ClientState],
-    tag: bytes,
+    tag: str,
     device: str,
     name: str,
     rest: bytes,

@@ -19,8 +19,8 @@ from indipyserver.fastpath.readclassifier import places
 from tests.server.fastpath.test_shortcut import CLIENT_READS
 from tests.server.fastpath.test_shortcut import DRIVER_READS
 
-_N = ord("n")
-_S = ord("s")
+_N = "n"
+_S = "s"
 
 #: One classifier, as a server's shortcut holds one; tests empty its shapes where they say so.
 _CLASSIFIER = ReadClassifier()
@@ -28,21 +28,21 @@ alone = _CLASSIFIER.alone
 _SHAPES = _CLASSIFIER.shapes
 
 
-def uncached(data: bytes, kind: int) -> tuple[bytes, str, str, bytes, bytes, bool] | None:
+def uncached(data: bytes, kind: str) -> tuple[str, str, str, bytes, bytes, bool] | None:
     """`alone`'s answer worked out from `data` alone."""
     found = places(data)
-    if found is None or found[0][0] != kind:
+    if found is None or found[0][:1] != kind.encode():
         return None
     tag, d0, d1, n0, n1, r0, r1, end, plain = found
-    return (tag, data[d0:d1].decode("ascii"), data[n0:n1].decode("ascii"), data[r0:r1],
+    return (tag.decode("ascii"), data[d0:d1].decode("ascii"), data[n0:n1].decode("ascii"), data[r0:r1],
             data[:end], plain)
 
 
 def test_one_whole_vector_alone_is_read_with_its_parts() -> None:
     element = CLIENT_READS[0].rstrip()
-    assert alone(CLIENT_READS[0], _N) == (b"newNumberVector", "D", "N", b"", element, True)
+    assert alone(CLIENT_READS[0], _N) == ("newNumberVector", "D", "N", b"", element, True)
     assert alone(CLIENT_READS[3], _N) == (
-        b"newTextVector", "D", "T", b' timestamp="2026-01-01T00:00:00"', CLIENT_READS[3].rstrip(),
+        "newTextVector", "D", "T", b' timestamp="2026-01-01T00:00:00"', CLIENT_READS[3].rstrip(),
         False)  # an entity in a request: left to expat (wellformed.plain_request)
     assert alone(CLIENT_READS[0], _S) is None  # a new vector, not a set
     assert alone(CLIENT_READS[6], _N) is None  # two elements
@@ -50,7 +50,7 @@ def test_one_whole_vector_alone_is_read_with_its_parts() -> None:
     assert alone(DRIVER_READS[7], _S) is None  # not whole
     assert alone(b'<newBLOBVector device="D" name="B"></newBLOBVector>', _N) is None
     assert alone(DRIVER_READS[1], _S) == (
-        b"setNumberVector", "D", "N", b' state="Busy" timeout="3" message="moving"',
+        "setNumberVector", "D", "N", b' state="Busy" timeout="3" message="moving"',
         DRIVER_READS[1].rstrip(), True)
 
 
@@ -58,9 +58,9 @@ def test_a_read_not_in_the_plain_form_is_taken_but_marked_so() -> None:
     # A character reference: well-formed, but only expat can say so (lanes asks it).
     read = (b'<newTextVector device="D" name="T"><oneText name="t">&#65;</oneText>'
             b"</newTextVector>\n")
-    assert alone(read, _N) == (b"newTextVector", "D", "T", b"", read.rstrip(), False)
+    assert alone(read, _N) == ("newTextVector", "D", "T", b"", read.rstrip(), False)
     assert alone(read.replace(b"65", b"66"), _N) == (
-        b"newTextVector", "D", "T", b"", read.replace(b"65", b"66").rstrip(), False)
+        "newTextVector", "D", "T", b"", read.replace(b"65", b"66").rstrip(), False)
 
 
 def test_reads_of_one_shape_are_read_from_the_first_ones_places() -> None:

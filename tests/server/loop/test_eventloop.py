@@ -12,9 +12,11 @@ import selectors
 import socket
 import struct
 import termios
+import threading
 
 import pytest
 from waiting import until
+from waiting import wait_for
 
 from indipyserver.loop.eventloop import InlineSelector
 from indipyserver.loop.eventloop import inline_selector
@@ -167,3 +169,128 @@ async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     writer.write(await reader.readline())
     await writer.drain()
     writer.close()
+
+
+def _counting_selects(selector: InlineSelector) -> list[int]:
+    """Counts the returns of `selector.select` to asyncio (one per turn of its loop)."""
+    turns: list[int] = []
+    select = selector.select
+
+    def counted(timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = select(timeout)
+        turns.append(1)
+        return ready
+
+    selector.select = counted  # type: ignore[method-assign]
+    return turns
+
+
+def test_inline_reads_that_leave_asyncio_nothing_to_do_take_no_turn_of_its_loop() -> None:
+    """What a round trip saves: reads handled inline, which give asyncio no callback, no timer
+    and no event, are waited for again inside `select` instead of each costing a turn of
+    asyncio's loop (`_run_once`). A second thread writes 50 pieces one by one."""
+
+    async def main() -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        selector = inline_selector(loop)
+        assert selector is not None
+        read_fd, write_fd = os.pipe()
+        reads: list[bytes] = []
+        selector.add_inline(read_fd, lambda: reads.append(os.read(read_fd, 100)))
+        wrote = asyncio.Event()  # set from the thread once: one turn (no polling here)
+
+        def writer() -> None:
+            for _ in range(50):
+                os.write(write_fd, b"x")
+                wait_for(lambda: _unread(read_fd) == 0, what="the inline reader to read",
+                         interval=0.001)
+            loop.call_soon_threadsafe(wrote.set)
+
+        thread = threading.Thread(target=writer)
+        turns = _counting_selects(selector)
+        thread.start()
+        await asyncio.wait_for(wrote.wait(), 30)
+        thread.join()
+        selector.remove_inline(read_fd)
+        os.close(read_fd)
+        os.close(write_fd)
+        return len(reads), len(turns)
+
+    reads, turns = run(main())
+    assert reads == 50
+    assert turns < 25, f"{turns} turns of asyncio's loop for 50 inline reads"
+
+
+def test_work_an_inline_reader_gives_asyncio_is_done_at_once() -> None:
+    """An inline reader that schedules a callback, starts an earlier timer or stops the loop
+    is answered without waiting for another descriptor: `select` returns to asyncio as soon
+    as it has work, and a timer set before the reads still fires on time while they go on."""
+
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        selector = inline_selector(loop)
+        assert selector is not None
+        read_fd, write_fd = os.pipe()
+        done: list[str] = []
+        early = asyncio.Event()
+        loop.call_later(0.2, done.append, "timer set before")
+        actions = iter([
+            lambda: loop.call_soon(done.append, "call_soon"),
+            lambda: loop.call_later(0.001, done.append, "call_later"),
+            lambda: loop.call_soon_threadsafe(early.set),
+        ])
+
+        def read() -> None:
+            os.read(read_fd, 100)
+            next(actions, lambda: None)()
+
+        selector.add_inline(read_fd, read)
+        for expected in ("call_soon", "call_later"):
+            os.write(write_fd, b"x")
+            await until(lambda e=expected: e in done, timeout=5, what=expected)
+        os.write(write_fd, b"x")
+        await asyncio.wait_for(early.wait(), 5)
+        # Reads keep coming, each handled inline; the timer still fires when due.
+        stop = threading.Event()
+
+        def keep_writing() -> None:
+            while not stop.is_set():
+                os.write(write_fd, b"y")
+                stop.wait(0.002)
+
+        thread = threading.Thread(target=keep_writing)
+        thread.start()
+        try:
+            await until(lambda: "timer set before" in done, timeout=5, what="the timer")
+        finally:
+            stop.set()
+            thread.join()
+        selector.remove_inline(read_fd)
+        os.close(read_fd)
+        os.close(write_fd)
+        return done
+
+    assert run(main()) == ["call_soon", "call_later", "timer set before"]
+
+
+def test_a_loop_stopped_by_an_inline_reader_stops() -> None:
+    """`loop.stop()` from an inline reader ends `run_forever` at once, with no other event."""
+    loop = new_event_loop()
+    selector = inline_selector(loop)
+    assert selector is not None
+    read_fd, write_fd = os.pipe()
+
+    def read() -> None:
+        os.read(read_fd, 100)
+        loop.stop()
+
+    try:
+        selector.add_inline(read_fd, read)
+        loop.call_soon(os.write, write_fd, b"x")
+        loop.run_forever()  # returns only if the stop is seen
+        assert _unread(read_fd) == 0
+        selector.remove_inline(read_fd)
+    finally:
+        loop.close()
+        os.close(read_fd)
+        os.close(write_fd)
