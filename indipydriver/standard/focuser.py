@@ -107,7 +107,9 @@ class Focuser:
                  position: int = 0, max_speed: int | None = None,
                  poll_interval: float = 0.25) -> None:
         self.hardware = hardware
-        self.poll_interval = poll_interval
+        #: How often the position is read during a move (`poll_interval`); the device's
+        #: POLLING_PERIOD sets it (`PollingRole`).
+        self.polling_seconds = poll_interval
         self.logger = logger
         self._tasks = RoleTasks()
         made = build(FOCUSER_VECTORS, has_speed=max_speed is not None, max_speed=max_speed,
@@ -132,15 +134,6 @@ class Focuser:
     @property
     def interface(self) -> Interface:
         return Interface.FOCUSER
-
-    @property
-    def polling_seconds(self) -> float:
-        """`poll_interval`, which the device's POLLING_PERIOD sets (`PollingRole`)."""
-        return self.poll_interval
-
-    @polling_seconds.setter
-    def polling_seconds(self, seconds: float) -> None:
-        self.poll_interval = seconds
 
     def vectors(self) -> Sequence[PropertyVector]:
         return self._vectors
@@ -207,7 +200,7 @@ class Focuser:
         mover = asyncio.get_running_loop().create_task(self.hardware.move_to(target))
         try:
             while not mover.done():
-                await asyncio.wait({mover}, timeout=self.poll_interval)
+                await asyncio.wait({mover}, timeout=self.polling_seconds)
                 if not mover.done():
                     before = self.absolute["FOCUS_ABSOLUTE_POSITION"]
                     await self._read()

@@ -397,7 +397,7 @@ async def test_the_mount_and_focuser_take_the_polling_period(tmp_path: Path) -> 
         await client.expect(SetNumberVector, name="POLLING_PERIOD", state=State.OK)
         await asyncio.sleep(0.3)
         assert hardware.reads >= before + 5
-    assert mount.poll_interval == focuser.poll_interval == 0.02
+    assert mount.poll_interval == focuser.polling_seconds == 0.02
 
 
 def test_read_config_of_a_saved_file_round_trips(tmp_path: Path) -> None:
