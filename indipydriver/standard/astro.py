@@ -83,7 +83,9 @@ def azimuth(ha: float, dec: float, latitude: float) -> float:
     phi = math.radians(latitude)
     y = -math.sin(h) * math.cos(d)
     x = math.cos(phi) * math.sin(d) - math.sin(phi) * math.cos(d) * math.cos(h)
-    return math.degrees(math.atan2(y, x)) % 360.0
+    azimuth = math.degrees(math.atan2(y, x)) % 360.0
+    # A tiny negative angle (due north, -1e-15) wraps to exactly 360.0: that is north, 0.
+    return 0.0 if azimuth >= 360.0 else azimuth
 
 
 def _precession_angles(when: datetime) -> tuple[float, float, float]:

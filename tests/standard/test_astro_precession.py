@@ -67,3 +67,15 @@ def test_airmass_at_zenith_thirty_degrees_and_below_the_horizon() -> None:
     assert airmass(30) == pytest.approx(2.0, rel=0.005)
     assert airmass(0) == pytest.approx(38.0, rel=0.01)
     assert airmass(-1) is None
+
+
+def test_azimuth_due_north_is_zero_never_360() -> None:
+    """A pointing at the pole from the mount's home (HA 0, Dec 90) is due north: 0 degrees, not
+    the 360.0 that a tiny negative angle wraps to (a FITS OBJCTAZ Ekos wrote once); and every
+    azimuth stays in [0, 360)."""
+    from indipydriver.standard.astro import azimuth
+
+    assert azimuth(6.0, 90.0, 51.468) == 0.0  # wrapped to 360.0 before
+    for ha in (-12.0, -6.0, -1e-12, 0.0, 1e-12, 6.0, 11.999):
+        for dec in (-89.0, -30.0, 0.0, 30.0, 89.9, 90.0):
+            assert 0.0 <= azimuth(ha, dec, 51.468) < 360.0
