@@ -181,7 +181,15 @@ def hosts() -> set[str]:
     return {line.split()[0] for line in block.strip().strip("`").strip().splitlines()}
 
 
+# indipyalpaca has a part on each side and its wire at the core's level (on neither side):
+# serving Alpaca (face) is a client of the server, consuming Alpaca (devices) a driver.
+ALPACA_SIDES = {"indipyalpaca.face": "client", "indipyalpaca.devices": "driver"}
+
+
 def side_of(module: str) -> str | None:
+    for part, side in ALPACA_SIDES.items():
+        if module == part or module.startswith(part + "."):
+            return side
     top = module.split(".")[0]
     return "driver" if top in DRIVER_SIDE else "client" if top in CLIENT_SIDE else None
 
