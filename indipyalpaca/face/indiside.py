@@ -8,6 +8,7 @@ with the INDI device's own reason.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -25,12 +26,16 @@ logger = logging.getLogger(__name__)
 # The INDI roles served, in the order a device with several is listed (a CCD with a filter
 # wheel is a Camera and a FilterWheel). Only the types this package implements are here.
 ROLES: tuple[tuple[Interface, DeviceType], ...] = (
+    (Interface.TELESCOPE, DeviceType.TELESCOPE),
     (Interface.FOCUSER, DeviceType.FOCUSER),
     (Interface.FILTER, DeviceType.FILTERWHEEL),
 )
 
 # How long a synchronous member (PUT Connected) waits for the INDI device's answer.
 SYNC_TIMEOUT = 30.0
+# How long a property write waits to read back what it set: under the 5 s clients such as
+# alpyca allow a request, over ConformU's 1 s target for a write.
+WRITE_TIMEOUT = 4.0
 
 
 def roles_of(device: Any) -> list[DeviceType]:
@@ -111,6 +116,29 @@ class IndiSide:
             raise alert_error(device, vector, result.message)
         return result
 
+    async def send_and_see(self, device: str, vector: str, values: dict[str, Any],
+                           timeout: float = WRITE_TIMEOUT) -> None:
+        """Send and wait until the model shows the values sent (a switch On, a number
+        equal), whatever the state: a tracking mount keeps TELESCOPE_TRACK_STATE Busy. Alert
+        is an error with the device's message; no read-back within `timeout` is 0x4FF."""
+        await self._set(device, vector, values, wait=False, timeout=None)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = self.vector(device, vector)
+            if found is None:
+                raise AlpacaError.not_implemented(f"{vector} of {device} went away")
+            if found.state == State.ALERT:
+                raise alert_error(device, vector, found.message)
+            settled = found.state != State.BUSY or found.vectortype == "SwitchVector"
+            if settled and all(_shows(found, m, v) for m, v in values.items()):
+                return
+            if loop.time() > deadline:
+                raise AlpacaError(ErrorNumber.UNSPECIFIED,
+                                  f"INDI device {device} did not apply {vector} within "
+                                  f"{timeout:g} s")
+            await asyncio.sleep(0.02)
+
     async def _set(self, device: str, vector: str, values: dict[str, Any], *, wait: bool,
                    timeout: float | None) -> indipyclient.SetResult:
         try:
@@ -123,6 +151,18 @@ class IndiSide:
         except indipyclient.NotConnected as exc:
             raise AlpacaError(ErrorNumber.UNSPECIFIED,
                               f"the INDI server is not reachable: {exc}") from None
+
+
+def _shows(vector: PropertyVector, member: str, value: Any) -> bool:
+    if member not in vector:
+        return False
+    held = vector[member]
+    if vector.vectortype == "NumberVector":
+        try:
+            return abs(parse_number(str(held)) - float(value)) <= 1e-6 * max(1.0, abs(float(value)))
+        except ValueError:
+            return False
+    return str(held) == str(value)
 
 
 def alert_error(device: str, vector: str, message: str) -> AlpacaError:

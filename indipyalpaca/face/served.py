@@ -14,10 +14,12 @@ from .filterwheel import FilterWheel
 from .focuser import Focuser
 from .indiside import IndiSide
 from .registry import Registry
+from .telescope import Telescope
 
 KINDS: dict[DeviceType, type[AlpacaDevice]] = {
     DeviceType.FOCUSER: Focuser,
     DeviceType.FILTERWHEEL: FilterWheel,
+    DeviceType.TELESCOPE: Telescope,
 }
 
 
