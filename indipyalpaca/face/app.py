@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse
 from starlette.responses import Response
 from starlette.routing import Route
 
+from indipyalpaca.wire import imagebytes
 from indipyalpaca.wire.devicetypes import device_type_from_url
 from indipyalpaca.wire.errors import AlpacaError
 from indipyalpaca.wire.replies import JSON_TYPE
@@ -29,6 +30,7 @@ from indipyalpaca.wire.requests import BadRequest
 from indipyalpaca.wire.requests import Params
 from indipyalpaca.wire.requests import ServerTransactionCounter
 
+from .fitsimage import FitsImage
 from .served import Served
 
 logger = logging.getLogger(__name__)
@@ -139,9 +141,22 @@ class FaceApp:
             logger.exception("Alpaca %s %s of %s failed", verb, member, device.name)
             return PlainTextResponse("internal error of the INDI-Alpaca face (logged)",
                                      status_code=500)
+        if isinstance(value, FitsImage):
+            return self.image(request, params, value)
         if verb == "GET":
             return self.reply(params, value=value)
         return self.reply(params)
+
+    def image(self, request: Request, params: Params, image: FitsImage) -> Response:
+        """ImageArray as ImageBytes when the client accepts it (alpyca does), else JSON."""
+        client_id = params.client_transaction_id()
+        if imagebytes.CONTENT_TYPE in request.headers.get("accept", ""):
+            frame = imagebytes.from_rows(image.pixels, image.width, image.height,
+                                         image.planes, client_id, self.counter.next())
+            return Response(imagebytes.encode(frame), media_type=imagebytes.CONTENT_TYPE)
+        body = {"Type": 2, "Rank": image.rank}
+        body.update(envelope(client_id, self.counter.next(), value=image.json_value()))
+        return Response(reply_body(body), media_type=JSON_TYPE)
 
 
 def _bad(reason: str) -> Response:

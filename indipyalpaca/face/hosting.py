@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import socket
+import tempfile
 from collections.abc import Generator
 from pathlib import Path
 
 import uvicorn
 
 import indipyclient
+from indipycore.protocol import BLOBEnable
 
 from .app import make_app
 from .discovery import bind_discovery
@@ -85,7 +88,12 @@ class AlpacaFace:
         if self._socket is None:
             self.bind()
         assert self._socket is not None
-        client = indipyclient.connect(self.indi_host, self.indi_port, connect_timeout=None)
+        # Camera images arrive as files here: only the BLOBs a served camera asks for
+        # (the default is never), each removed when the next one is read, all at the end.
+        blobs = tempfile.mkdtemp(prefix="indipyalpaca-")
+        client = indipyclient.connect(self.indi_host, self.indi_port, blobs,
+                                      connect_timeout=None)
+        client.connection.default_blob_mode = BLOBEnable.NEVER
         served = Served(IndiSide(client), self.registry)
         app = make_app(served, self.version)
         config = uvicorn.Config(app, log_level="warning", lifespan="off",
@@ -111,3 +119,4 @@ class AlpacaFace:
                 transport.close()
             self._socket.close()
             await client.close()
+            shutil.rmtree(blobs, ignore_errors=True)

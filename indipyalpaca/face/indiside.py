@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 # wheel is a Camera and a FilterWheel). Only the types this package implements are here.
 ROLES: tuple[tuple[Interface, DeviceType], ...] = (
     (Interface.TELESCOPE, DeviceType.TELESCOPE),
+    (Interface.CCD, DeviceType.CAMERA),
     (Interface.FOCUSER, DeviceType.FOCUSER),
     (Interface.FILTER, DeviceType.FILTERWHEEL),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from indipyalpaca.wire.devicetypes import DeviceType
 
+from .camera import Camera
 from .common import AlpacaDevice
 from .filterwheel import FilterWheel
 from .focuser import Focuser
@@ -20,6 +21,7 @@ KINDS: dict[DeviceType, type[AlpacaDevice]] = {
     DeviceType.FOCUSER: Focuser,
     DeviceType.FILTERWHEEL: FilterWheel,
     DeviceType.TELESCOPE: Telescope,
+    DeviceType.CAMERA: Camera,
 }
 
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 from peers import free_port
 
@@ -74,3 +75,41 @@ def alpaca_server(*drivers: object, registry: Path, exdrivers: tuple[str, ...] =
         return server
 
     return make
+
+
+class BlobCatcher:
+    """An INDI client of its own (indipyclient, on a thread) that saves `device`'s CCD1
+    images: the independent copy of the image the face serves."""
+
+    def __init__(self, port: int, device: str, folder: Path) -> None:
+        self.port, self.device, self.folder = port, device, folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.files: list[str] = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        import indipyclient
+        from indipycore.protocol import BLOBEnable
+
+        async with indipyclient.connect("127.0.0.1", self.port, self.folder) as client:
+            client.connection.default_blob_mode = BLOBEnable.NEVER
+            await client.wait_for(self.device, "CCD1", timeout=20)
+            await client.send_enableBLOB(BLOBEnable.ALSO, self.device, "CCD1")
+            await client.send_getProperties(self.device, "CCD1")  # a round trip: enabled
+            self._ready.set()
+            while not self._stop.is_set():
+                member = client.vector(self.device, "CCD1").member("CCD1")
+                if member.filename and member.filename not in self.files:
+                    self.files.append(member.filename)
+                await asyncio.sleep(0.02)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        assert self._ready.wait(30), "the catcher did not see CCD1"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
