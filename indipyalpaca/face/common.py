@@ -46,6 +46,8 @@ class AlpacaDevice:
     MEMBERS: frozenset[str] = frozenset()
     #: DeviceState entries: Alpaca member name -> its GET member (omitted when unreadable).
     STATE: tuple[str, ...] = ()
+    #: Members of this type that answer whether or not the device is connected.
+    ALWAYS: frozenset[str] = frozenset()
 
     def __init__(self, indi: IndiSide, identity: Identity) -> None:
         self.indi = indi
@@ -70,7 +72,7 @@ class AlpacaDevice:
         handler = self.handler(verb, member)
         if handler is None:
             raise AlpacaError.not_implemented(member)
-        if member not in COMMON_MEMBERS:
+        if member not in COMMON_MEMBERS and member not in self.ALWAYS:
             self.require_connected()
         return await handler(params)
 
@@ -166,7 +168,7 @@ class AlpacaDevice:
             if handler is None:
                 continue
             try:
-                if name.lower() not in COMMON_MEMBERS:
+                if name.lower() not in COMMON_MEMBERS | self.ALWAYS:
                     self.require_connected()
                 value = await handler(params)
             except AlpacaError:

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 ROLES: tuple[tuple[Interface, DeviceType], ...] = (
     (Interface.TELESCOPE, DeviceType.TELESCOPE),
     (Interface.CCD, DeviceType.CAMERA),
+    (Interface.WEATHER, DeviceType.OBSERVINGCONDITIONS),
+    (Interface.WEATHER, DeviceType.SAFETYMONITOR),
     (Interface.FOCUSER, DeviceType.FOCUSER),
     (Interface.FILTER, DeviceType.FILTERWHEEL),
 )

@@ -16,12 +16,16 @@ from .focuser import Focuser
 from .indiside import IndiSide
 from .registry import Registry
 from .telescope import Telescope
+from .weather import ObservingConditions
+from .weather import SafetyMonitor
 
 KINDS: dict[DeviceType, type[AlpacaDevice]] = {
     DeviceType.FOCUSER: Focuser,
     DeviceType.FILTERWHEEL: FilterWheel,
     DeviceType.TELESCOPE: Telescope,
     DeviceType.CAMERA: Camera,
+    DeviceType.OBSERVINGCONDITIONS: ObservingConditions,
+    DeviceType.SAFETYMONITOR: SafetyMonitor,
 }
 
 
