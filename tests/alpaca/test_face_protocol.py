@@ -174,3 +174,20 @@ def test_an_indi_alert_carries_the_devices_reason(raw: Raw) -> None:
     assert "motor stalled at the end stop" in reply["ErrorMessage"]
     status, reply = raw.put(f"{base}/move", "Position=5000")
     assert reply["ErrorNumber"] == 0x401 and "0..1000" in reply["ErrorMessage"]
+
+
+def test_garbage_is_refused_and_the_face_keeps_serving(raw: Raw) -> None:
+    """A body that is not UTF-8, one far too large, and a POST: each refused with a 4xx,
+    and the next request is answered as before."""
+    request = urllib.request.Request(raw.base + "/api/v1/focuser/0/connected",
+                                     data=b"Connected=\xff\xfe", method="PUT")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 400
+    assert raw.put("/api/v1/focuser/0/connected", "Connected=false&" + "x" * 100_000)[0] == 400
+    assert raw.call("POST", "/api/v1/focuser/0/connected", body="Connected=true")[0] == 405
+    status, reply = raw.get("/api/v1/focuser/0/name", "ClientTransactionID=11")
+    assert status == 200 and reply["ClientTransactionID"] == 11
