@@ -191,3 +191,15 @@ def test_garbage_is_refused_and_the_face_keeps_serving(raw: Raw) -> None:
     assert raw.call("POST", "/api/v1/focuser/0/connected", body="Connected=true")[0] == 405
     status, reply = raw.get("/api/v1/focuser/0/name", "ClientTransactionID=11")
     assert status == 200 and reply["ClientTransactionID"] == 11
+
+
+def test_connect_disconnect_reconnect_with_reordered_parameters(raw: Raw) -> None:
+    """ConformU's sequence: Connected true, false, true again at once, the parameters in
+    another order each time; each answered 200/0 and the device connected at the end."""
+    path = "/api/v1/filterwheel/0/connected"
+    for body in ("Connected=true&ClientID=1&ClientTransactionID=1",
+                 "ClientTransactionID=2&Connected=false&ClientID=1",
+                 "ClientID=1&ClientTransactionID=3&Connected=true"):
+        status, reply = raw.put(path, body)
+        assert (status, reply["ErrorNumber"]) == (200, 0), reply
+    assert raw.get(path)[1]["Value"] is True
