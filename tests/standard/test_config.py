@@ -273,15 +273,17 @@ async def test_entries_that_do_not_fit_are_skipped_and_the_rest_applied(tmp_path
     """A file with a binning above the camera's maximum, a property it lacks and CONNECTION:
     those are skipped (one warning names them, DEBUG lines say why), POLLING_PERIOD is
     applied, and the device is not connected by the file."""
+    # The device's name written out (DEV): indilib's file as a user may have edited it, spaces
+    # round a value included, which is text here rather than the serialiser's output.
     (tmp_path / f"{DEV}_config.xml").write_text(
         "<INDIDriver>\n"
-        f"<newSwitchVector device='{DEV}' name='CONNECTION'><oneSwitch name='CONNECT'>On"
+        "<newSwitchVector device='Cam' name='CONNECTION'><oneSwitch name='CONNECT'>On"
         "</oneSwitch></newSwitchVector>\n"
-        f"<newNumberVector device='{DEV}' name='CCD_BINNING'><oneNumber name='HOR_BIN'>99"
+        "<newNumberVector device='Cam' name='CCD_BINNING'><oneNumber name='HOR_BIN'>99"
         "</oneNumber></newNumberVector>\n"
-        f"<newTextVector device='{DEV}' name='LOG_OUTPUT'><oneText name='X'>y</oneText>"
+        "<newTextVector device='Cam' name='LOG_OUTPUT'><oneText name='X'>y</oneText>"
         "</newTextVector>\n"
-        f"<newNumberVector device='{DEV}' name='POLLING_PERIOD'><oneNumber name='PERIOD_MS'>"
+        "<newNumberVector device='Cam' name='POLLING_PERIOD'><oneNumber name='PERIOD_MS'>"
         " 1500 </oneNumber></newNumberVector>\n</INDIDriver>\n")
     driver, role = camera_driver(tmp_path)
     assert role.poll_seconds == 1.5
