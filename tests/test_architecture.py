@@ -170,7 +170,7 @@ def test_no_import_goes_below_the_importers_layer() -> None:
     assert wrong == [], "imports that break the layers of docs/architecture.md"
 
 
-DRIVER_SIDE = ("indipydriver", "indipyserver", "indipysimulators")
+DRIVER_SIDE = ("indipydriver", "indipyserver", "indipysimulators", "indipyalpaca.devices")
 CLIENT_SIDE = ("indipyclient", "indipyterm", "indipyweb", "indiredis", "indimqttredis", "PyIndi")
 
 
@@ -182,8 +182,10 @@ def hosts() -> set[str]:
 
 
 def side_of(module: str) -> str | None:
-    top = module.split(".")[0]
-    return "driver" if top in DRIVER_SIDE else "client" if top in CLIENT_SIDE else None
+    """The side of `module`: by its package, or (indipyalpaca, both ways) by its sub-package."""
+    def under(names: tuple[str, ...]) -> bool:
+        return any(module == name or module.startswith(name + ".") for name in names)
+    return "driver" if under(DRIVER_SIDE) else "client" if under(CLIENT_SIDE) else None
 
 
 def cross_imports(known: dict[str, Path], allowed: set[str]) -> list[str]:

@@ -21,7 +21,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_packages_pass_mypy_strict() -> None:
     result = _run("mypy", "--strict", "indipycore", "indipydriver", "indipysimulators", "indipyserver", "indipyclient", "indipyweb", "indipyterm",
-                  "indiredis", "indimqttredis", "PyIndi")
+                  "indiredis", "indimqttredis", "PyIndi", "indipyalpaca")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -34,5 +34,5 @@ def test_the_routers_test_doubles_implement_its_ports() -> None:
 
 def test_packages_tests_examples_and_benchmarks_pass_ruff() -> None:
     result = _run("ruff", "check", "indipycore", "indipydriver", "indipysimulators", "indipyserver", "indipyclient", "indipyweb", "indipyterm",
-                  "indiredis", "indimqttredis", "PyIndi", "tests", "examples", "bench")
+                  "indiredis", "indimqttredis", "PyIndi", "indipyalpaca", "tests", "examples", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
