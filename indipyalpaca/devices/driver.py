@@ -74,6 +74,9 @@ async def describe(client: AlpacaClient, kind: str, number: int, name: str) -> A
     if kind == "filterwheel":
         from .filterwheel import AlpacaFilterWheel
         return await AlpacaFilterWheel.describe(client, number, name)
+    if kind == "telescope":
+        from .telescope import AlpacaTelescope
+        return await AlpacaTelescope.describe(client, number, name)
     raise ValueError(f"Alpaca device type {kind!r} is not supported")
 
 
