@@ -77,6 +77,9 @@ async def describe(client: AlpacaClient, kind: str, number: int, name: str) -> A
     if kind == "telescope":
         from .telescope import AlpacaTelescope
         return await AlpacaTelescope.describe(client, number, name)
+    if kind == "camera":
+        from .camera import AlpacaCamera
+        return await AlpacaCamera.describe(client, number, name)
     raise ValueError(f"Alpaca device type {kind!r} is not supported")
 
 

@@ -1,0 +1,96 @@
+"""An Alpaca camera (alpaca-simulators) as an INDI CCD of our server: a dark exposure taken
+through our client library arrives in CCD1 as a FITS file whose pixels are the Alpaca
+camera's own (its ImageBytes read by the test), in FITS row order, with a proper header.
+Dark frames only: the simulator's light frames need a network catalogue."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import urllib.request
+from pathlib import Path
+
+from alpacapeers import AlpacaSimulators
+from peers import OurServer
+from test_focuser_wheel import serve
+
+import indipyclient
+from indipycore.fits import read_header
+from indipyclient import setBLOBVector
+
+CAMERA = "Simulator Camera"
+
+
+def alpaca_pixels(sim: AlpacaSimulators) -> tuple[int, int, list[int]]:
+    """The simulator's last image as the test reads it itself: width, height and the pixels
+    in Alpaca order (x-major), from its ImageBytes (UInt16 expected)."""
+    request = urllib.request.Request(f"{sim.url}/api/v1/camera/0/imagearray",
+                                     headers={"Accept": "application/imagebytes"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        data = reply.read()
+    fields = struct.unpack_from("<11i", data)
+    start, wire_type, rank, width, height = fields[4], fields[6], fields[7], fields[8], fields[9]
+    assert (fields[1], wire_type, rank) == (0, 8, 2), fields
+    return width, height, list(struct.unpack_from(f"<{width * height}H", data, start))
+
+
+def fits_pixels(data: bytes) -> tuple[dict[str, object], list[int]]:
+    """A 16-bit FITS file's header values and pixels (row-major, BZERO applied)."""
+    header = read_header(data)
+    count = header.data_size // 2
+    raw = struct.unpack_from(f">{count}h", data, header.data_offset)
+    zero = int(header.values.get("BZERO", 0))
+    return dict(header.values), [v + zero for v in raw]
+
+
+async def expose(server: OurServer, folder: Path, seconds: float,
+                 settings: dict[str, dict[str, object]]) -> bytes:
+    async with indipyclient.connect("127.0.0.1", server.port, blobfolder=folder) as client:
+        await client.wait_for(CAMERA, "CONNECTION", timeout=15)
+        result = await client.set(CAMERA, "CONNECTION", {"CONNECT": "On"}, timeout=15)
+        assert result.ok, result
+        await client.wait_for(CAMERA, "CCD1", timeout=15)
+        for vector, values in settings.items():
+            result = await client.set(CAMERA, vector, values, timeout=10)
+            assert result.ok, (vector, result)
+        async with client.events() as stream:
+            await client.set(CAMERA, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": seconds},
+                             wait=False)
+            async with asyncio.timeout(60):
+                async for event in stream:
+                    if isinstance(event, setBLOBVector) and event.vectorname == "CCD1":
+                        break
+        exposure = client[CAMERA]["CCD_EXPOSURE"]
+        async with asyncio.timeout(10):
+            while exposure.state != "Ok":  # Ok once the image is out
+                await asyncio.sleep(0.05)
+        return Path(event.filenames["CCD1"]).read_bytes()
+
+
+async def test_dark_frame_reaches_ccd1_as_the_alpaca_pixels(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """CCD_FRAME_TYPE Dark + CCD_EXPOSURE 0.5 s: the Alpaca camera exposes a dark frame
+    (Light=false), CCD1 gets a FITS file 1024x1024 16-bit with EXPTIME, FRAME Dark, INSTRUME
+    and ROWORDER TOP-DOWN, and each FITS pixel (x, y) is the Alpaca image's (x, y)."""
+    server = serve(our_server, alpaca_sim, "camera/0", CAMERA)
+    data = await expose(server, tmp_path, 0.5, {"CCD_FRAME_TYPE": {"FRAME_DARK": "On"}})
+    header, pixels = fits_pixels(data)
+    width, height, alpaca = alpaca_pixels(alpaca_sim)
+    assert (header["NAXIS1"], header["NAXIS2"], header["BITPIX"]) == (width, height, 16)
+    assert (width, height) == (1024, 1024)
+    assert header["EXPTIME"] == 0.5 and header["FRAME"] == "Dark", header
+    assert header["INSTRUME"] == CAMERA and header["ROWORDER"] == "TOP-DOWN", header
+    assert len(set(alpaca)) > 1  # a dark frame with noise: the comparison can fail
+    assert pixels == [alpaca[x * height + y] for y in range(height) for x in range(width)]
+
+
+async def test_binning_gives_a_smaller_image(our_server: object, alpaca_sim: AlpacaSimulators,
+                                             tmp_path: Path) -> None:
+    """CCD_BINNING 2x2 is the Alpaca camera's BinX/BinY 2 and NumX/NumY in binned pixels: the
+    FITS image is 512x512 and says XBINNING 2."""
+    server = serve(our_server, alpaca_sim, "camera/0", CAMERA)
+    data = await expose(server, tmp_path, 0.2, {"CCD_FRAME_TYPE": {"FRAME_DARK": "On"},
+                                                "CCD_BINNING": {"HOR_BIN": 2, "VER_BIN": 2}})
+    header, _pixels = fits_pixels(data)
+    assert (header["NAXIS1"], header["NAXIS2"], header["XBINNING"]) == (512, 512, 2), header
+    assert alpaca_sim.get("camera/0/binx") == 2
