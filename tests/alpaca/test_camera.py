@@ -15,8 +15,8 @@ from peers import OurServer
 from test_focuser_wheel import serve
 
 import indipyclient
-from indipycore.fits import read_header
 from indipyclient import setBLOBVector
+from indipycore.fits import read_header
 
 CAMERA = "Simulator Camera"
 
