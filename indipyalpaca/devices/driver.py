@@ -80,6 +80,9 @@ async def describe(client: AlpacaClient, kind: str, number: int, name: str) -> A
     if kind == "camera":
         from .camera import AlpacaCamera
         return await AlpacaCamera.describe(client, number, name)
+    if kind == "observingconditions":
+        from .weather import AlpacaWeather
+        return await AlpacaWeather.describe(client, number, name)
     raise ValueError(f"Alpaca device type {kind!r} is not supported")
 
 
@@ -195,6 +198,10 @@ class AlpacaPeer:
         try:
             self.driver = await self.retry.call_with_retry(
                 lambda: make_driver(self.spec, client), log=self._log_retry)
+        except AlpacaProtocolError as exc:  # it answers, but not with devices to serve
+            logger.error("%s is not served: %s", self.spec, exc)
+            await client.aclose()
+            return
         except BaseException:
             await client.aclose()
             raise

@@ -53,18 +53,21 @@ async def expose(server: OurServer, folder: Path, seconds: float,
         for vector, values in settings.items():
             result = await client.set(CAMERA, vector, values, timeout=10)
             assert result.ok, (vector, result)
+        blob: setBLOBVector | None = None
         async with client.events() as stream:
             await client.set(CAMERA, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": seconds},
                              wait=False)
             async with asyncio.timeout(60):
                 async for event in stream:
                     if isinstance(event, setBLOBVector) and event.vectorname == "CCD1":
+                        blob = event
                         break
+        assert blob is not None
         exposure = client[CAMERA]["CCD_EXPOSURE"]
         async with asyncio.timeout(10):
             while exposure.state != "Ok":  # Ok once the image is out
                 await asyncio.sleep(0.05)
-        return Path(event.filenames["CCD1"]).read_bytes()
+        return Path(blob.filenames["CCD1"]).read_bytes()
 
 
 async def test_dark_frame_reaches_ccd1_as_the_alpaca_pixels(

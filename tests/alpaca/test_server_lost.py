@@ -57,3 +57,13 @@ def test_devices_appear_once_the_alpaca_server_answers(
         assert done.returncode == 0, done.describe() + server.log_tail()
     finally:
         sim.stop()
+
+
+def test_a_server_without_management_api_says_to_name_devices(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """alpaca://HOST:PORT asks the management API for the devices; alpaca-simulators has none,
+    so the server logs one clear error saying to name them, and keeps serving."""
+    server = our_server(f"alpaca://127.0.0.1:{alpaca_sim.port}", "--demo")  # type: ignore[operator]
+    assert server.wait_for_log("has no management API", timeout=15), server.log_tail()
+    assert "name its devices" in server.log_text()
+    assert server.running
