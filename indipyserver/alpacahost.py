@@ -1,21 +1,52 @@
-"""The server's one door to the ``[alpaca]`` extra's consuming side: `alpaca_connection`.
+"""The server's one door to ASCOM Alpaca, both ways: the face (`make_face`, for
+``IPyServer(alpaca=PORT)`` / ``--alpaca``) and Alpaca devices (`alpaca_connection`, for
+``IPyServer.add_alpaca`` / ``alpaca://``).
 
-Imported only when an ``alpaca://`` driver is added (`IPyServer.add_alpaca`, the command
-line), so the server stays standard-library only without it; a missing extra is an
-ImportError that says what to install.
+The server stays standard library only: `indipyalpaca.face` (Starlette, uvicorn) and
+`indipyalpaca.devices` (httpx) are imported only when asked for, and a missing extra is said
+plainly, naming what to install, before anything starts.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
+from typing import Any
 
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.inprocess import InProcessDriverConnection
 
-__all__ = ["alpaca_connection"]
+__all__ = ["AlpacaExtraMissing", "alpaca_connection", "check_alpaca_extra", "make_face"]
+
+#: What `[alpaca]` installs that the face needs (pyproject.toml).
+ALPACA_MODULES = ("starlette", "uvicorn")
 
 EXTRA_HINT = ('Alpaca devices need the optional extra: pip install "indipy-toolkit[alpaca]" '
               "(httpx)")
+
+
+class AlpacaExtraMissing(ValueError):
+    """`alpaca=` without the optional extra installed (a ValueError: the command reports it
+    in one line, as a bad option)."""
+
+
+def check_alpaca_extra() -> None:
+    """Raise `AlpacaExtraMissing`, naming what to install, unless the face can be imported."""
+    missing = [m for m in ALPACA_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise AlpacaExtraMissing(
+            f"serving Alpaca (alpaca=/--alpaca) needs the optional extra: pip install "
+            f"'indipy-toolkit[alpaca]' ({', '.join(missing)} not installed)")
+
+
+def make_face(indi_host: str, indi_port: int, host: str, port: int, discovery_port: int,
+              registry: Any, version: str) -> Any:
+    """The face, an INDI client of this server: imported here, at the first use."""
+    check_alpaca_extra()
+    from indipyalpaca.face.hosting import AlpacaFace
+
+    return AlpacaFace(indi_host, indi_port, host=host, port=port,
+                      discovery_port=discovery_port, registry=registry, version=version)
 
 
 def alpaca_connection(url: str, devices: Sequence[str] | None = None) -> DriverConnection:
@@ -30,7 +61,7 @@ def alpaca_connection(url: str, devices: Sequence[str] | None = None) -> DriverC
         url = url.rstrip("/") + "/" + ",".join(devices)
     spec = parse_alpaca_url(url)
     try:
-        import httpx  # noqa: F401  # the extra's one dependency, checked before anything runs
+        import httpx  # noqa: F401  # the extra's one dependency here, checked before anything runs
 
         from indipyalpaca.devices.driver import AlpacaPeer
     except ImportError as exc:

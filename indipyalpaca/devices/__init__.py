@@ -2,8 +2,8 @@
 properties (the driver side of the ``[alpaca]`` extra, on httpx).
 
 - spec.py: ``alpaca://HOST:PORT[/type/n,...]`` parsed (standard library only);
-- alpacawire.py: the error numbers and the ImageBytes decoder this side needs;
-- client.py: `AlpacaClient`, the device API over HTTP, Alpaca errors as exceptions;
+- client.py: `AlpacaClient`, the device API over HTTP, Alpaca errors as exceptions (the
+  error numbers and the ImageBytes decoder are `indipyalpaca.wire`'s);
 - part.py: `AlpacaPart`, one Alpaca device and its INDI `Device`;
 - focuser.py, filterwheel.py, telescope.py, camera.py, weather.py: each type on its role;
 - driver.py: `make_driver`, `AlpacaDriver` (the devices, the watch on the server) and

@@ -20,7 +20,6 @@ from indipydriver.standard import Exposure
 from indipydriver.standard import Image
 from indipydriver.standard import Sensor
 
-from .alpacawire import to_row_major
 from .client import AlpacaClient
 from .part import DRIVER_EXEC
 from .part import AlpacaPart
@@ -75,17 +74,14 @@ class AlpacaCamera(AlpacaPart):
         await self.put("startexposure", Duration=request.seconds,
                        Light=request.frame_type in ("Light", "Flat"))
         await self.wait_until(self._ready, "the exposure", limit=request.seconds + 120)
-        decoded = await self.client.image(self.path)
-        if decoded.planes or decoded.pixels is None:
+        width, height, planes, rows = await self.client.image(self.path)
+        if planes != 1:
             raise ValueError(f"{self.path} sent a colour image: only mono is supported")
         typecode = "H" if self.sensor.bits == 16 else "B"
         top = 65535 if typecode == "H" else 255
-        pixels = decoded.pixels
-        if pixels.typecode != typecode:
-            pixels = array(typecode, (min(top, max(0, int(v))) for v in pixels))
-        rows = to_row_major(pixels, decoded.width, decoded.height)  # type: ignore[arg-type]
-        data: array[int] | bytes = rows if typecode == "H" else rows.tobytes()
-        return Image(decoded.width, decoded.height, data, bits=self.sensor.bits, cards=[
+        pixels = array(typecode, (min(top, max(0, int(v))) for v in rows))
+        data: array[int] | bytes = pixels if typecode == "H" else pixels.tobytes()
+        return Image(width, height, data, bits=self.sensor.bits, cards=[
             ("ROWORDER", "TOP-DOWN", "Alpaca images start at the top left"),
             ("ORIGIN", f"Alpaca {self.client.base_url}/api/v1/{self.path}", "Image source"),
         ])

@@ -20,15 +20,22 @@ import json
 import logging
 import random
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from .alpacawire import ERROR_NAMES
-from .alpacawire import ImageBytes
-from .alpacawire import decode_imagebytes
+from indipyalpaca.wire import AlpacaError as WireError
+from indipyalpaca.wire import ErrorNumber
+from indipyalpaca.wire import ImageBytesError
+from indipyalpaca.wire import decode
+from indipyalpaca.wire.imagebytes import to_rows
 
-__all__ = ["AlpacaClient", "AlpacaError", "AlpacaProtocolError", "AlpacaUnreachable"]
+__all__ = ["AlpacaClient", "AlpacaError", "AlpacaProtocolError", "AlpacaUnreachable", "Image"]
+
+#: An image as FITS orders it: width, height, planes (1 for mono) and the pixels, planes
+#: outermost, then rows (y), then x.
+Image = tuple[int, int, int, Sequence[int] | Sequence[float]]
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +58,19 @@ class AlpacaProtocolError(ValueError):
     """The Alpaca server answered something that is not an Alpaca reply."""
 
 
-class AlpacaError(Exception):
-    """An Alpaca error number from a device, with its ErrorMessage."""
+class AlpacaError(WireError):
+    """An Alpaca error number from a device (`number`), with its ErrorMessage (`message`) and
+    the member that answered it; its text says all three."""
 
     def __init__(self, number: int, message: str, member: str = "") -> None:
-        self.number = number
-        self.error_message = message
+        try:
+            name = ErrorNumber(number).name.lower().replace("_", " ")
+        except ValueError:
+            name = "driver error"
+        super().__init__(number, message or name)
         self.member = member
-        name = ERROR_NAMES.get(number, "driver error")
-        super().__init__(f"{message or name} (Alpaca error 0x{number:X}{', ' + member if member else ''})")
+        where = f", {member}" if member else ""
+        self.args = (f"{self.message} (Alpaca error 0x{number:X}{where})",)
 
 
 def _form_value(value: object) -> str:
@@ -149,8 +160,9 @@ class AlpacaClient:
         response = await self._send("GET", f"/management/{path}", params=self._ids())
         return self._envelope(response, f"management/{path}").get("Value")
 
-    async def image(self, device: str) -> ImageBytes:
-        """The last image, asked for as ImageBytes (a JSON reply is taken too)."""
+    async def image(self, device: str) -> Image:
+        """The last image, asked for as ImageBytes (a JSON reply is taken too), in FITS
+        order."""
         response = await self._send(
             "GET", f"/api/v1/{device}/imagearray", params=self._ids(),
             headers={"Accept": "application/imagebytes"}, timeout=self.image_timeout)
@@ -158,26 +170,24 @@ class AlpacaClient:
         kind = response.headers.get("content-type", "")
         if response.status_code == 200 and kind.startswith("application/imagebytes"):
             try:
-                decoded = decode_imagebytes(response.content)
-            except ValueError as exc:
+                frame = decode(response.content)
+            except ImageBytesError as exc:
                 raise AlpacaProtocolError(f"{member}: {exc}") from exc
-            if decoded.error:
-                raise AlpacaError(decoded.error, decoded.message, member)
-            return decoded
+            if frame.error_number:
+                raise AlpacaError(frame.error_number, frame.message, member)
+            return to_rows(frame)
         return _json_image(self._envelope(response, member), member)
 
 
-def _json_image(body: Mapping[str, Any], member: str) -> ImageBytes:
-    """A JSON ImageArray reply (``Value[x][y]``, Rank 2 only) as ImageBytes would give it."""
-    from array import array
-
+def _json_image(body: Mapping[str, Any], member: str) -> Image:
+    """A JSON ImageArray reply (``Value[x][y]``, Rank 2 only) in FITS order."""
     value = body.get("Value")
     if body.get("Rank") != 2 or not isinstance(value, list) or not value:
         raise AlpacaProtocolError(f"{member}: only a Rank 2 JSON image is supported")
     width, height = len(value), len(value[0])
-    pixels = array("i")
-    for column in value:
-        if len(column) != height:
+    rows = [0] * (width * height)
+    for x, column in enumerate(value):
+        if not isinstance(column, list) or len(column) != height:
             raise AlpacaProtocolError(f"{member}: the JSON image is not rectangular")
-        pixels.extend(int(v) for v in column)
-    return ImageBytes(0, "", width, height, 0, pixels)
+        rows[x::width] = [int(v) for v in column]
+    return width, height, 1, rows

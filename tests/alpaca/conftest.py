@@ -1,4 +1,6 @@
-"""Fixtures of the Alpaca tests: alpaca-simulators on a free port (``alpaca_sim``)."""
+"""The Alpaca tests' shared settings: each test gets a HOME of its own (indilib drivers started
+by our server write their configuration under HOME), and ``alpaca_sim``, alpaca-simulators
+on a free port."""
 
 from __future__ import annotations
 
@@ -7,6 +9,13 @@ from pathlib import Path
 
 import pytest
 from alpacapeers import AlpacaSimulators
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
 
 
 @pytest.fixture

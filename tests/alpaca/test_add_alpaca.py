@@ -20,8 +20,7 @@ FOCUSER = "Simulator Focuser"
 WHEEL = "Simulator Filter Wheel"
 
 
-async def test_add_alpaca_serves_named_devices(alpaca_sim: AlpacaSimulators,
-                                               tmp_home: Path) -> None:
+async def test_add_alpaca_serves_named_devices(alpaca_sim: AlpacaSimulators) -> None:
     """``add_alpaca(url, devices=[...])`` on a running-to-be IPyServer: the named Alpaca
     devices become INDI devices of that server, and a focuser move through our client lands
     on the Alpaca focuser."""
