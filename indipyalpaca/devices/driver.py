@@ -20,6 +20,7 @@ import asyncio
 import logging
 from typing import Any
 
+from indipyalpaca.wire import ErrorNumber
 from indipycore.links import Link
 from indipycore.retrypolicy import Attempts
 from indipycore.retrypolicy import ExponentialBackoff
@@ -86,6 +87,28 @@ async def describe(client: AlpacaClient, kind: str, number: int, name: str) -> A
     raise ValueError(f"Alpaca device type {kind!r} is not supported")
 
 
+async def _describe_connected(client: AlpacaClient, kind: str, number: int, name: str
+                              ) -> AlpacaPart:
+    """`describe`, connecting the Alpaca device for the while when it answers NotConnected
+    (a conformant device gives its facts, MaxStep or filter names, only when connected;
+    alpaca-simulators gives them anyway): it is left as it was found, disconnected."""
+    try:
+        return await describe(client, kind, number, name)
+    except AlpacaError as exc:
+        if exc.number != ErrorNumber.NOT_CONNECTED:
+            raise
+    path = f"{kind}/{number}"
+    await client.put(path, "connected", Connected=True)
+    try:
+        for _ in range(100):  # 20 s at most: Connected may take a moment (Platform 7)
+            if await client.get(path, "connected") is True:
+                break
+            await asyncio.sleep(0.2)
+        return await describe(client, kind, number, name)
+    finally:
+        await client.put(path, "connected", Connected=False)
+
+
 async def make_driver(spec: AlpacaSpec, client: AlpacaClient | None = None) -> AlpacaDriver:
     """The driver for `spec`'s devices, read from the Alpaca server now (AlpacaUnreachable
     when it does not answer). A device that cannot be described (an error of its own) is
@@ -101,7 +124,7 @@ async def make_driver(spec: AlpacaSpec, client: AlpacaClient | None = None) -> A
             unique, n = name, 2
             while unique in names:  # INDI device names must differ; Alpaca ones need not
                 unique, n = f"{name} {n}", n + 1
-            parts.append(await describe(client, kind, number, unique))
+            parts.append(await _describe_connected(client, kind, number, unique))
             names.add(unique)
         except (AlpacaError, AlpacaProtocolError, ValueError, TypeError) as exc:
             logger.warning("%s %s is left out: %s", spec, path, exc)
