@@ -4,6 +4,8 @@ watching)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -67,3 +69,31 @@ def test_a_server_without_management_api_says_to_name_devices(
     assert server.wait_for_log("has no management API", timeout=15), server.log_tail()
     assert "name its devices" in server.log_text()
     assert server.running
+
+
+def test_a_hanging_simulator_is_alert_within_the_call_timeout(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """alpaca-simulators frozen (SIGSTOP: its socket accepts, nothing answers) is a hang, not
+    a refusal: the bounded HTTP timeout (5 s) turns the focuser's CONNECTION Alert within
+    15 s, a move asked meanwhile ends Alert too instead of hanging, and the server answers
+    INDI clients throughout; thawed (SIGCONT), the focuser is Ok again."""
+    server = serve(our_server, alpaca_sim, "focuser/0", FOCUSER)
+    connect(server.port, FOCUSER, tmp_path)
+    assert alpaca_sim.process is not None
+    pid = alpaca_sim.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==3', timeout=20,
+                         cwd=tmp_path)
+        assert done.returncode == 0, done.describe() + server.log_tail()
+        assert time.monotonic() - started < 15
+        assert setprop(server.port, f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION=1234",
+                       cwd=tmp_path).returncode == 0
+        done = indi_eval(server.port, f'"{FOCUSER}.ABS_FOCUS_POSITION._STATE"==3', timeout=20,
+                         cwd=tmp_path)
+        assert done.returncode == 0, done.describe() + server.log_tail()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==1', timeout=20, cwd=tmp_path)
+    assert done.returncode == 0, done.describe() + server.log_tail()
