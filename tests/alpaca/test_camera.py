@@ -12,7 +12,11 @@ from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
 from peers import OurServer
+from peers import getprop
+from peers import setprop
+from test_focuser_wheel import connect
 from test_focuser_wheel import serve
+from waiting import wait_for
 
 import indipyclient
 from indipyclient import setBLOBVector
@@ -97,3 +101,29 @@ async def test_binning_gives_a_smaller_image(our_server: object, alpaca_sim: Alp
     header, _pixels = fits_pixels(data)
     assert (header["NAXIS1"], header["NAXIS2"], header["XBINNING"]) == (512, 512, 2), header
     assert alpaca_sim.get("camera/0/binx") == 2
+
+
+def test_cooler_set_point_reaches_the_alpaca_camera(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """The simulator can set its temperature, so the INDI CCD has CCD_TEMPERATURE and
+    CCD_COOLER; a new CCD_TEMPERATURE (indi_setprop) is the Alpaca SetCCDTemperature with the
+    cooler on, and CCD_TEMPERATURE shows the Alpaca CCDTemperature."""
+    server = serve(our_server, alpaca_sim, "camera/0", CAMERA)
+    connect(server.port, CAMERA, tmp_path)
+    assert setprop(server.port, f"{CAMERA}.CCD_TEMPERATURE.CCD_TEMPERATURE_VALUE=-12.5",
+                   cwd=tmp_path).returncode == 0
+    wait_for(lambda: alpaca_sim.get("camera/0/setccdtemperature") == -12.5, timeout=10,
+             interval=0.2, what="SetCCDTemperature -12.5 on the Alpaca camera")
+    wait_for(lambda: alpaca_sim.get("camera/0/cooleron") is True, timeout=10, interval=0.2,
+             what="CoolerOn on the Alpaca camera")
+    now = alpaca_sim.get("camera/0/ccdtemperature")
+    assert isinstance(now, float)
+
+    def shown() -> bool:
+        values = getprop(server.port, f"{CAMERA}.CCD_TEMPERATURE.CCD_TEMPERATURE_VALUE",
+                         cwd=tmp_path)
+        seen = values.get(f"{CAMERA}.CCD_TEMPERATURE.CCD_TEMPERATURE_VALUE")
+        return seen is not None and abs(float(seen) - float(
+            alpaca_sim.get("camera/0/ccdtemperature"))) < 0.5  # type: ignore[arg-type]
+
+    wait_for(shown, timeout=20, interval=0.5, what="CCD_TEMPERATURE showing CCDTemperature")
