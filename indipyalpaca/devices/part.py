@@ -68,9 +68,14 @@ class AlpacaPart:
     async def connect(self) -> None:
         """The connect hook: the Alpaca device connected (raising refuses the connect)."""
         await self.put("connected", Connected=True)
-        if await self.get("connected") is not True:
-            raise RuntimeError(f"{self.path} did not connect")
+        try:  # a Platform 7 device may take a moment to say so
+            await self.wait_until(self._connected, "connecting", limit=30)
+        except TimeoutError:
+            raise RuntimeError(f"{self.path} did not connect within 30 s") from None
         await self.connected_now()
+
+    async def _connected(self) -> bool:
+        return await self.get("connected") is True
 
     async def connected_now(self) -> None:
         """Read what the role shows once connected (a type's own start values)."""

@@ -60,3 +60,18 @@ def test_mount_unparks_slews_tracks_and_parks(our_server: object, alpaca_sim: Al
     until(port, f'"{MOUNT}.TELESCOPE_PARK.PARK"==1 && "{MOUNT}.TELESCOPE_PARK._STATE"==1',
           tmp_path, timeout=60)
     assert alpaca_sim.get("telescope/0/atpark") is True
+
+
+def test_site_goes_to_the_alpaca_mount(our_server: object, alpaca_sim: AlpacaSimulators,
+                                       tmp_path: Path) -> None:
+    """GEOGRAPHIC_COORD from a client is the Alpaca mount's site: INDI's longitude 350 E is
+    Alpaca's -10, and the vector ends Ok with the new values."""
+    port = serve(our_server, alpaca_sim, "telescope/0", MOUNT).port
+    connect(port, MOUNT, tmp_path)
+    assert setprop(port, f"{MOUNT}.GEOGRAPHIC_COORD.LAT;LONG;ELEV=50;350;200",
+                   cwd=tmp_path).returncode == 0
+    until(port, f'"{MOUNT}.GEOGRAPHIC_COORD.ELEV"==200 && "{MOUNT}.GEOGRAPHIC_COORD._STATE"==1',
+          tmp_path, timeout=10)
+    assert alpaca_sim.get("telescope/0/sitelatitude") == 50
+    assert alpaca_sim.get("telescope/0/sitelongitude") == -10
+    assert alpaca_sim.get("telescope/0/siteelevation") == 200
