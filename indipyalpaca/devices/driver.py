@@ -165,7 +165,10 @@ class AlpacaDriver(IPyDriver):
     async def _watch(self, attempts: Attempts) -> None:
         first = self.parts[0]
         while True:
-            await first.get("connected")  # AlpacaUnreachable: lost (`_lost`, then retried)
+            try:  # AlpacaUnreachable or garbage: lost (`_lost`, then retried)
+                await first.get("connected")
+            except AlpacaError:
+                pass  # an Alpaca error is an answer: the server is there
             if self.lost is not None:
                 await self._found()
             attempts.succeeded()
