@@ -1,17 +1,28 @@
-"""The server's one door to Alpaca serving: `IPyServer(alpaca=PORT)` hosts the face here.
+"""The server's one door to ASCOM Alpaca, both ways: the face (`make_face`, for
+``IPyServer(alpaca=PORT)`` / ``--alpaca``) and Alpaca devices (`alpaca_connection`, for
+``IPyServer.add_alpaca`` / ``alpaca://``).
 
-The server stays standard library only: `indipyalpaca.face` (Starlette, uvicorn) is imported
-only when `alpaca=` is given, and a missing extra is said plainly when the server is made,
-before anything starts.
+The server stays standard library only: `indipyalpaca.face` (Starlette, uvicorn) and
+`indipyalpaca.devices` (httpx) are imported only when asked for, and a missing extra is said
+plainly, naming what to install, before anything starts.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from typing import Any
+
+from indipyserver.drivers.driverconnection import DriverConnection
+from indipyserver.drivers.inprocess import InProcessDriverConnection
+
+__all__ = ["AlpacaExtraMissing", "alpaca_connection", "check_alpaca_extra", "make_face"]
 
 #: What `[alpaca]` installs that the face needs (pyproject.toml).
 ALPACA_MODULES = ("starlette", "uvicorn")
+
+EXTRA_HINT = ('Alpaca devices need the optional extra: pip install "indipy-toolkit[alpaca]" '
+              "(httpx)")
 
 
 class AlpacaExtraMissing(ValueError):
@@ -36,3 +47,23 @@ def make_face(indi_host: str, indi_port: int, host: str, port: int, discovery_po
 
     return AlpacaFace(indi_host, indi_port, host=host, port=port,
                       discovery_port=discovery_port, registry=registry, version=version)
+
+
+def alpaca_connection(url: str, devices: Sequence[str] | None = None) -> DriverConnection:
+    """The in-process connection serving the Alpaca server at `url` (``alpaca://HOST:PORT``,
+    optionally ``/camera/0,focuser/0``, or those in `devices`)."""
+    from indipyalpaca.devices.spec import parse_alpaca_url
+
+    if devices:
+        if url.rstrip("/").count("/") > 2:
+            raise ValueError(f"{url!r}: name the devices in the address or in devices=, "
+                             "not both")
+        url = url.rstrip("/") + "/" + ",".join(devices)
+    spec = parse_alpaca_url(url)
+    try:
+        import httpx  # noqa: F401  # the extra's one dependency here, checked before anything runs
+
+        from indipyalpaca.devices.driver import AlpacaPeer
+    except ImportError as exc:
+        raise ImportError(f"{EXTRA_HINT}: {exc}") from exc
+    return InProcessDriverConnection(AlpacaPeer(spec), label=str(spec))

@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -58,6 +59,10 @@ A positional DRIVER is one of
                      "CCD Simulator"@pi.local takes that one device, @pi.local:7625 all of them;
                      lost remotes are retried forever and never stop this server
   file.py            a Python file that is NOT executable is loaded in-process, as --driver-script
+  alpaca://HOST:PORT[/camera/0,focuser/0]
+                     an ASCOM Alpaca server's devices as INDI devices (the extra [alpaca]):
+                     every device its management API lists, or those named; an Alpaca server
+                     that does not answer is retried and never stops this server
 
 Shared BLOBs (--shared-blobs): every executable driver gets a Unix socket as stdout, as under
 indiserver 1.9.9, on which indilib's C drivers pass their BLOBs as shared memory; the server
@@ -127,6 +132,7 @@ class Options:
     alpaca: int | None = None  # --alpaca PORT: serve the devices as ASCOM Alpaca too
     alpaca_discovery: int = 32227
     alpaca_devices: str | None = None
+    alpacas: list[str] = field(default_factory=list)  # alpaca:// servers (the extra's)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -212,8 +218,17 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     exdrivers: list[ExDriverSpec] = []
     remotes: list[RemoteSpec] = []
     scripts = list(ns.scripts)
+    alpacas: list[str] = []
     for arg in ns.drivers:
-        if "@" in arg:
+        if arg.startswith("alpaca://"):
+            from indipyalpaca.devices.spec import parse_alpaca_url  # lazily: the extra's
+
+            try:
+                parse_alpaca_url(arg)
+            except ValueError as exc:
+                parser.error(str(exc))
+            alpacas.append(arg)
+        elif "@" in arg:
             try:
                 remotes.append(parse_remote_spec(arg))
             except ValueError as exc:
@@ -222,7 +237,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
             scripts.append(arg)
         else:
             exdrivers.append(ExDriverSpec(arg))
-    if not (exdrivers or remotes or scripts or ns.modules or ns.demo or ns.fifo):
+    if not (exdrivers or remotes or alpacas or scripts or ns.modules or ns.demo or ns.fifo):
         parser.error("nothing to serve: give a driver, --driver-script, --module, --demo or -f")
     if not 0 < ns.port < 65536:
         parser.error(f"bad port {ns.port}")
@@ -257,6 +272,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         alpaca_discovery=ns.alpaca_discovery,
         alpaca_devices=ns.alpaca_devices,
         modules=list(ns.modules),
+        alpacas=alpacas,
     )
 
 
@@ -476,6 +492,11 @@ def build_server(options: Options) -> IPyServer:
         server.add_remote(
             remote.host, remote.port, blob_enable=options.remote_blobs, device=remote.device
         )
+    for url in options.alpacas:
+        try:
+            server.add_alpaca(url)
+        except ImportError as exc:  # the extra is missing: one line, exit status 1
+            raise DriverLoadError(str(exc)) from exc
     return server
 
 

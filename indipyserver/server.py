@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import weakref
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -187,6 +188,17 @@ class IPyServer(Server3x):
                                                     **options))
         conn.debug_enable = debug_enable  # type: ignore[attr-defined]
         return conn
+
+    def add_alpaca(self, url: str, *, devices: Sequence[str] | None = None) -> DriverConnection:
+        """Serve an Alpaca server's devices as INDI devices (the optional extra ``[alpaca]``):
+        ``add_alpaca("alpaca://host:11111")`` takes every device its management API lists;
+        ``devices=["camera/0", "focuser/0"]`` (or ``alpaca://host:11111/camera/0,focuser/0``)
+        names them, for a server without one. The devices appear once the Alpaca server
+        answers; it is retried until then, and whenever it stops answering. ValueError for a
+        bad address, ImportError saying what to install without the extra."""
+        from indipyserver.alpacahost import alpaca_connection
+
+        return self.add_connection(alpaca_connection(url, devices))
 
     def add_connection(self, conn: DriverConnection) -> DriverConnection:
         """Add a driver-side connection; started at once when the server is running."""

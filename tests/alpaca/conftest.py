@@ -1,11 +1,14 @@
-"""The Alpaca tests' shared setting: indilib drivers started by our server write their
-configuration under HOME, so each test gets a HOME of its own."""
+"""The Alpaca tests' shared settings: each test gets a HOME of its own (indilib drivers started
+by our server write their configuration under HOME), and ``alpaca_sim``, alpaca-simulators
+on a free port."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alpacapeers import AlpacaSimulators
 
 
 @pytest.fixture(autouse=True)
@@ -13,3 +16,14 @@ def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+
+
+@pytest.fixture
+def alpaca_sim(tmp_path: Path) -> Iterator[AlpacaSimulators]:
+    """alpaca-simulators 1.3.2 serving on a free port of 127.0.0.1 from a temporary folder
+    (one device of each type, all number 0), stopped and reaped at the end."""
+    simulators = AlpacaSimulators(tmp_path / "alpaca-sim").start()
+    try:
+        yield simulators
+    finally:
+        simulators.stop()

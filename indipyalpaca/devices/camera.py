@@ -1,0 +1,108 @@
+"""An Alpaca Camera as an INDI CCD: the standard `Camera` role on Alpaca calls.
+
+CCD_EXPOSURE -> ``BinX``/``BinY``, ``StartX``/``StartY``/``NumX``/``NumY`` (Alpaca counts
+binned pixels, INDI unbinned), ``startexposure`` (``Light`` false for dark and bias frames),
+``imageready`` polled until True (``camerastate`` 5 is a failure), then ``imagearray`` as
+ImageBytes, turned from Alpaca's x-major order into FITS rows (top-left origin, so
+``ROWORDER='TOP-DOWN'``, no flip) and written by the role as a FITS file with its usual header
+in CCD1. CCD_ABORT_EXPOSURE -> ``abortexposure``. CCD_INFO from the sensor's size, pixel size
+and MaxADU; CCD_TEMPERATURE and CCD_COOLER -> ``ccdtemperature``, ``setccdtemperature``,
+``cooleron`` for a camera that can set its temperature. Mono 16-bit (or 8-bit) only.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from indipydriver import Device
+from indipydriver.standard import Camera
+from indipydriver.standard import Exposure
+from indipydriver.standard import Image
+from indipydriver.standard import Sensor
+
+from .client import AlpacaClient
+from .part import DRIVER_EXEC
+from .part import AlpacaPart
+
+__all__ = ["AlpacaCamera"]
+
+#: Alpaca CameraState 5: the exposure failed.
+CAMERA_ERROR = 5
+
+
+class AlpacaCamera(AlpacaPart):
+    """The expose/abort hooks and the `Cooler` of one Alpaca camera, and its INDI device."""
+
+    def __init__(self, client: AlpacaClient, number: int, name: str, *, sensor: Sensor,
+                 cooled: bool) -> None:
+        super().__init__(client, "camera", number, name)
+        self.sensor = sensor
+        self.role = Camera(sensor, self.expose, abort=self.abort,
+                           cooler=self if cooled else None)
+        self.device = Device(name, roles=[self.role], connect=self.connect,
+                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+
+    @classmethod
+    async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaCamera:
+        path = f"camera/{number}"
+        sensor_type = await client.get(path, "sensortype")
+        if sensor_type not in (0, None):
+            raise ValueError(f"{path} has a colour sensor (SensorType {sensor_type}): "
+                             "only mono cameras are supported")
+        max_adu = int(await client.get(path, "maxadu"))
+        max_bin = min(int(await client.get(path, "maxbinx")),
+                      int(await client.get(path, "maxbiny")))
+        sensor = Sensor(
+            int(await client.get(path, "cameraxsize")), int(await client.get(path, "cameraysize")),
+            float(await client.get(path, "pixelsizex")),
+            float(await client.get(path, "pixelsizey")),
+            bits=16 if max_adu > 255 else 8, max_binning=max(1, max_bin),
+            min_exposure=float(await client.get(path, "exposuremin")),
+            max_exposure=float(await client.get(path, "exposuremax")))
+        cooled = await client.get(path, "cansetccdtemperature") is True
+        return cls(client, number, name, sensor=sensor, cooled=cooled)
+
+    # the Camera role's hooks
+
+    async def expose(self, request: Exposure) -> Image:
+        await self.put("binx", BinX=request.bin_x)
+        await self.put("biny", BinY=request.bin_y)
+        await self.put("startx", StartX=request.x // request.bin_x)
+        await self.put("starty", StartY=request.y // request.bin_y)
+        await self.put("numx", NumX=request.image_width)
+        await self.put("numy", NumY=request.image_height)
+        await self.put("startexposure", Duration=request.seconds,
+                       Light=request.frame_type in ("Light", "Flat"))
+        await self.wait_until(self._ready, "the exposure", limit=request.seconds + 120)
+        width, height, planes, rows = await self.client.image(self.path)
+        if planes != 1:
+            raise ValueError(f"{self.path} sent a colour image: only mono is supported")
+        typecode = "H" if self.sensor.bits == 16 else "B"
+        top = 65535 if typecode == "H" else 255
+        pixels = array(typecode, (min(top, max(0, int(v))) for v in rows))
+        data: array[int] | bytes = pixels if typecode == "H" else pixels.tobytes()
+        return Image(width, height, data, bits=self.sensor.bits, cards=[
+            ("ROWORDER", "TOP-DOWN", "Alpaca images start at the top left"),
+            ("ORIGIN", f"Alpaca {self.client.base_url}/api/v1/{self.path}", "Image source"),
+        ])
+
+    async def _ready(self) -> bool:
+        if await self.get("imageready") is True:
+            return True
+        if await self.get("camerastate") == CAMERA_ERROR:
+            raise RuntimeError(f"{self.path}: the exposure failed (CameraState Error)")
+        return False
+
+    async def abort(self) -> None:
+        await self.put("abortexposure")
+
+    # Cooler
+
+    async def temperature(self) -> float:
+        return float(await self.get("ccdtemperature"))
+
+    async def set_target(self, celsius: float) -> None:
+        await self.put("setccdtemperature", SetCCDTemperature=celsius)
+
+    async def set_cooler(self, on: bool) -> None:
+        await self.put("cooleron", CoolerOn=on)

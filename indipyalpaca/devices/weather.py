@@ -1,0 +1,94 @@
+"""An Alpaca ObservingConditions as an INDI weather station: the standard `Weather` role.
+
+Each Alpaca sensor the device answers for at start becomes a WEATHER_PARAMETERS member with
+the name indilib's weather drivers use (WEATHER_TEMPERATURE, WEATHER_WIND_SPEED...); wind in
+m/s is shown in kph as INDI has it. Sensors that answer "not implemented" (or any error) at
+start are left out. Rain, wind and clouds are critical (WEATHER_STATUS lights). Read every
+WEATHER_UPDATE period (the role's), and at WEATHER_REFRESH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from indipydriver import Device
+from indipydriver.standard import Weather
+from indipydriver.standard import WeatherParameter
+
+from .client import AlpacaClient
+from .client import AlpacaError
+from .client import AlpacaProtocolError
+from .part import DRIVER_EXEC
+from .part import AlpacaPart
+
+__all__ = ["SENSORS", "AlpacaWeather"]
+
+
+@dataclass(frozen=True)
+class Sensor:
+    """One Alpaca sensor member, its INDI parameter (OK range) and the unit factor."""
+
+    member: str
+    parameter: WeatherParameter
+    factor: float = 1.0
+
+
+#: The Alpaca sensors with an INDI counterpart (SkyQuality, SkyBrightness, StarFWHM have none).
+SENSORS = (
+    Sensor("temperature", WeatherParameter("WEATHER_TEMPERATURE", "Temperature (C)", -10, 30,
+                                           critical=False)),
+    Sensor("humidity", WeatherParameter("WEATHER_HUMIDITY", "Humidity %", 0, 90, 0,
+                                        critical=False)),
+    Sensor("dewpoint", WeatherParameter("WEATHER_DEWPOINT", "Dew Point (C)", -50, 40,
+                                        critical=False)),
+    Sensor("pressure", WeatherParameter("WEATHER_PRESSURE", "Pressure (hPa)", 500, 1100,
+                                        critical=False)),
+    Sensor("windspeed", WeatherParameter("WEATHER_WIND_SPEED", "Wind (kph)", 0, 40, 0), 3.6),
+    Sensor("windgust", WeatherParameter("WEATHER_WIND_GUST", "Gust (kph)", 0, 50, 0), 3.6),
+    Sensor("winddirection", WeatherParameter("WEATHER_WIND_DIRECTION", "Wind Direction", 0,
+                                             360, 0, critical=False)),
+    Sensor("rainrate", WeatherParameter("WEATHER_RAIN_RATE", "Rain (mm/h)", 0, 0, 0)),
+    Sensor("cloudcover", WeatherParameter("WEATHER_CLOUD_COVER", "Clouds (%)", 0, 30, 0)),
+    Sensor("skytemperature", WeatherParameter("WEATHER_SKY_TEMPERATURE", "Sky Temp (C)", -60,
+                                              10, critical=False)),
+)
+
+
+class AlpacaWeather(AlpacaPart):
+    """`WeatherHardware` for one Alpaca ObservingConditions, and its INDI device."""
+
+    def __init__(self, client: AlpacaClient, number: int, name: str,
+                 sensors: list[Sensor]) -> None:
+        super().__init__(client, "observingconditions", number, name)
+        self.sensors = sensors
+        self.role = Weather(self, [sensor.parameter for sensor in sensors], period=10.0)
+        self.device = Device(name, roles=[self.role], connect=self.connect,
+                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+
+    @classmethod
+    async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaWeather:
+        path = f"observingconditions/{number}"
+        found = []
+        for sensor in SENSORS:
+            try:
+                value = await client.get(path, sensor.member)
+            except (AlpacaError, AlpacaProtocolError):
+                continue  # not implemented (or broken): no such parameter
+            if isinstance(value, (int, float)):
+                found.append(sensor)
+        if not found:
+            raise ValueError(f"{path} has no sensor with an INDI weather parameter")
+        return cls(client, number, name, found)
+
+    async def read(self) -> Mapping[str, float]:
+        """Every sensor now; one that fails now keeps its last value (the role's rule)."""
+        values = {}
+        for sensor in self.sensors:
+            try:
+                value = await self.get(sensor.member)
+            except (AlpacaError, AlpacaProtocolError) as exc:
+                self.logger.warning("Reading %s failed: %s", sensor.member, exc)
+                continue
+            values[sensor.parameter.name] = float(value) * sensor.factor
+        return values

@@ -1,0 +1,97 @@
+"""alpaca-simulators 1.3.2 as the Alpaca device peer of the tests (one of each device type).
+
+It lives in its own virtual environment beside ``.venv`` (``.venv-alpaca-sim``, made by
+``scripts/run-tests``: its FastAPI pins clash with the web client's Starlette) and runs as a
+child process on a free port from a temporary folder. ``ALPACA_SIMULATORS`` names another
+executable. A missing simulator FAILS the test, never skips it: a skipped peer would hide
+exactly what these tests exist for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from peers import REPO
+from peers import free_port
+from waiting import wait_for
+
+HOST = "127.0.0.1"
+HINT = ("run the suite with `bash scripts/run-tests`, which makes .venv-alpaca-sim with "
+        "alpaca-simulators==1.3.2, or set ALPACA_SIMULATORS to its executable")
+
+
+def simulators_executable() -> str:
+    """The alpaca-simulators executable: $ALPACA_SIMULATORS, else .venv-alpaca-sim's."""
+    program = os.environ.get("ALPACA_SIMULATORS") or str(
+        REPO / ".venv-alpaca-sim" / "bin" / "alpaca-simulators")
+    if not os.access(program, os.X_OK):
+        pytest.fail(f"alpaca-simulators not found at {program}: {HINT}", pytrace=False)
+    return program
+
+
+class AlpacaSimulators:
+    """One alpaca-simulators process on `port`, its log in `workdir`; `start` waits until
+    its focuser answers, `stop` ends and reaps it (a restart keeps the port)."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "alpaca-simulators.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def get(self, path: str, timeout: float = 2.0) -> object:
+        """The Value of ``GET /api/v1/<path>`` (the test's own look at the simulator)."""
+        with urllib.request.urlopen(f"{self.url}/api/v1/{path}", timeout=timeout) as reply:
+            body = json.loads(reply.read())
+        assert body["ErrorNumber"] == 0, body
+        return body.get("Value")
+
+    def put(self, path: str, **form: str) -> None:
+        """``PUT /api/v1/<path>`` with `form` (the test's own change behind the bridge)."""
+        data = urllib.parse.urlencode(form).encode()
+        request = urllib.request.Request(f"{self.url}/api/v1/{path}", data=data, method="PUT")
+        with urllib.request.urlopen(request, timeout=2.0) as reply:
+            body = json.loads(reply.read())
+        assert body["ErrorNumber"] == 0, body
+
+    def answers(self) -> bool:
+        try:
+            return self.get("focuser/0/name", timeout=0.5) is not None
+        except (OSError, ValueError):
+            return False
+
+    def start(self, timeout: float = 30.0) -> AlpacaSimulators:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [simulators_executable(), "--host", HOST, "--port", str(self.port)],
+                cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env={**os.environ, "HOME": str(self.workdir)}, start_new_session=True)
+        process = self.process
+
+        def up() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"alpaca-simulators exited ({process.returncode}): "
+                                     f"{self.log_path.read_text()[-2000:]}")
+            return self.answers()
+
+        wait_for(up, timeout=timeout, interval=0.2, what=f"alpaca-simulators on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)

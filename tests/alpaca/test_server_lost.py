@@ -1,0 +1,99 @@
+"""An Alpaca server that stops answering: its devices turn Alert within a bounded time, the
+INDI server carries on, and they come back when the Alpaca server does (indilib's indi_eval
+watching)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from alpacapeers import AlpacaSimulators
+from peers import indi_eval
+from peers import setprop
+from test_focuser_wheel import FOCUSER
+from test_focuser_wheel import connect
+from test_focuser_wheel import serve
+
+
+def test_killed_simulator_turns_devices_alert_and_they_recover(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """Killing alpaca-simulators mid-run turns the connected focuser's CONNECTION Alert
+    within 10 s (the watch at POLLING_PERIOD 1 s, each call bounded); the server keeps serving
+    (indi_eval still gets answers); restarted on the same port, the focuser is connected on it
+    again (CONNECTION Ok) and moves."""
+    server = serve(our_server, alpaca_sim, "focuser/0", FOCUSER)
+    connect(server.port, FOCUSER, tmp_path)
+    alpaca_sim.stop()
+    started = time.monotonic()
+    done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==3', timeout=15, cwd=tmp_path)
+    assert done.returncode == 0, done.describe() + server.log_tail()
+    assert time.monotonic() - started < 12
+    assert server.running
+    alpaca_sim.start()
+    done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==1', timeout=20, cwd=tmp_path)
+    assert done.returncode == 0, done.describe() + server.log_tail()
+    assert alpaca_sim.get("focuser/0/connected") is True
+    assert setprop(server.port, f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION=22222",
+                   cwd=tmp_path).returncode == 0
+    done = indi_eval(server.port, f'"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION"=='
+                     '22222', timeout=10, cwd=tmp_path)
+    assert done.returncode == 0, done.describe()
+    assert alpaca_sim.get("focuser/0/position") == 22222
+
+
+def test_devices_appear_once_the_alpaca_server_answers(
+        our_server: object, tmp_path: Path) -> None:
+    """An alpaca:// server that is not up yet does not stop ours: it serves at once, and the
+    Alpaca devices appear when the Alpaca server starts answering (retried meanwhile)."""
+    sim = AlpacaSimulators(tmp_path / "late-sim")
+    server = our_server(f"alpaca://127.0.0.1:{sim.port}/focuser/0")  # type: ignore[operator]
+    try:
+        # A first attempt failed (and said so): the server is still up after it.
+        assert server.wait_for_log("retrying in", timeout=15), server.log_tail()
+        assert server.running
+        sim.start()
+        done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION.DISCONNECT"==1', timeout=20,
+                         cwd=tmp_path)
+        assert done.returncode == 0, done.describe() + server.log_tail()
+    finally:
+        sim.stop()
+
+
+def test_a_server_without_management_api_says_to_name_devices(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """alpaca://HOST:PORT asks the management API for the devices; alpaca-simulators has none,
+    so the server logs one clear error saying to name them, and keeps serving."""
+    server = our_server(f"alpaca://127.0.0.1:{alpaca_sim.port}", "--demo")  # type: ignore[operator]
+    assert server.wait_for_log("has no management API", timeout=15), server.log_tail()
+    assert "name its devices" in server.log_text()
+    assert server.running
+
+
+def test_a_hanging_simulator_is_alert_within_the_call_timeout(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """alpaca-simulators frozen (SIGSTOP: its socket accepts, nothing answers) is a hang, not
+    a refusal: the bounded HTTP timeout (5 s) turns the focuser's CONNECTION Alert within
+    15 s, a move asked meanwhile ends Alert too instead of hanging, and the server answers
+    INDI clients throughout; thawed (SIGCONT), the focuser is Ok again."""
+    server = serve(our_server, alpaca_sim, "focuser/0", FOCUSER)
+    connect(server.port, FOCUSER, tmp_path)
+    assert alpaca_sim.process is not None
+    pid = alpaca_sim.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==3', timeout=20,
+                         cwd=tmp_path)
+        assert done.returncode == 0, done.describe() + server.log_tail()
+        assert time.monotonic() - started < 15
+        assert setprop(server.port, f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION=1234",
+                       cwd=tmp_path).returncode == 0
+        done = indi_eval(server.port, f'"{FOCUSER}.ABS_FOCUS_POSITION._STATE"==3', timeout=20,
+                         cwd=tmp_path)
+        assert done.returncode == 0, done.describe() + server.log_tail()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==1', timeout=20, cwd=tmp_path)
+    assert done.returncode == 0, done.describe() + server.log_tail()

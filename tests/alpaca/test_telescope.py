@@ -1,0 +1,77 @@
+"""An Alpaca telescope (alpaca-simulators) as an INDI mount of our server, driven by indilib's
+indi_setprop and watched with indi_eval: unpark, slew and track, park."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alpacapeers import AlpacaSimulators
+from peers import getprop
+from peers import indi_eval
+from peers import setprop
+from test_focuser_wheel import connect
+from test_focuser_wheel import serve
+
+MOUNT = "Simulator Telescope"
+
+
+def until(port: int, expression: str, cwd: Path, timeout: float = 30) -> None:
+    done = indi_eval(port, expression, timeout=timeout, cwd=cwd)
+    assert done.returncode == 0, done.describe()
+
+
+def test_mount_unparks_slews_tracks_and_parks(our_server: object, alpaca_sim: AlpacaSimulators,
+                                              tmp_path: Path) -> None:
+    """The simulator starts parked, and the INDI mount says so (TELESCOPE_PARK PARK On, DRIVER
+    interface 1, the Alpaca site in GEOGRAPHIC_COORD); UNPARK unparks the Alpaca mount; a goto
+    with ON_COORD_SET TRACK goes Busy, then Ok at the target with tracking on, as the Alpaca
+    mount itself reports; PARK parks it again."""
+    port = serve(our_server, alpaca_sim, "telescope/0", MOUNT).port
+    connect(port, MOUNT, tmp_path)
+    values = getprop(port, f"{MOUNT}.*.*", timeout=3, cwd=tmp_path)
+    assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_INTERFACE"] == "1"
+    assert values[f"{MOUNT}.TELESCOPE_PARK.PARK"] == "On"
+    assert float(values[f"{MOUNT}.GEOGRAPHIC_COORD.LAT"]) == alpaca_sim.get(
+        "telescope/0/sitelatitude")
+
+    assert setprop(port, f"{MOUNT}.TELESCOPE_PARK.UNPARK=On", cwd=tmp_path).returncode == 0
+    until(port, f'"{MOUNT}.TELESCOPE_PARK.UNPARK"==1 && "{MOUNT}.TELESCOPE_PARK._STATE"==1',
+          tmp_path)
+    assert alpaca_sim.get("telescope/0/atpark") is False
+
+    lst = alpaca_sim.get("telescope/0/siderealtime")
+    assert isinstance(lst, float)
+    ra = round((lst + 1.0) % 24, 3)  # an hour east of the meridian, high in the sky
+    assert setprop(port, f"{MOUNT}.ON_COORD_SET.TRACK=On", cwd=tmp_path).returncode == 0
+    assert setprop(port, f"{MOUNT}.EQUATORIAL_EOD_COORD.RA;DEC={ra};60", cwd=tmp_path
+                   ).returncode == 0
+    until(port, f'"{MOUNT}.EQUATORIAL_EOD_COORD._STATE"==2', tmp_path, timeout=10)
+    until(port, f'"{MOUNT}.EQUATORIAL_EOD_COORD._STATE"==1', tmp_path, timeout=60)
+    values = getprop(port, f"{MOUNT}.EQUATORIAL_EOD_COORD.*", cwd=tmp_path)
+    assert abs(float(values[f"{MOUNT}.EQUATORIAL_EOD_COORD.DEC"]) - 60) < 0.01, values
+    # Tracking since the slew ended: RA stays put (JNow), within a poll's difference.
+    assert abs(float(values[f"{MOUNT}.EQUATORIAL_EOD_COORD.RA"]) - ra) < 0.01, values
+    assert alpaca_sim.get("telescope/0/tracking") is True
+    assert abs(float(alpaca_sim.get("telescope/0/rightascension")) - ra) < 0.01  # type: ignore[arg-type]
+    values = getprop(port, f"{MOUNT}.TELESCOPE_TRACK_STATE.TRACK_ON", cwd=tmp_path)
+    assert values[f"{MOUNT}.TELESCOPE_TRACK_STATE.TRACK_ON"] == "On"
+
+    assert setprop(port, f"{MOUNT}.TELESCOPE_PARK.PARK=On", cwd=tmp_path).returncode == 0
+    until(port, f'"{MOUNT}.TELESCOPE_PARK.PARK"==1 && "{MOUNT}.TELESCOPE_PARK._STATE"==1',
+          tmp_path, timeout=60)
+    assert alpaca_sim.get("telescope/0/atpark") is True
+
+
+def test_site_goes_to_the_alpaca_mount(our_server: object, alpaca_sim: AlpacaSimulators,
+                                       tmp_path: Path) -> None:
+    """GEOGRAPHIC_COORD from a client is the Alpaca mount's site: INDI's longitude 350 E is
+    Alpaca's -10, and the vector ends Ok with the new values."""
+    port = serve(our_server, alpaca_sim, "telescope/0", MOUNT).port
+    connect(port, MOUNT, tmp_path)
+    assert setprop(port, f"{MOUNT}.GEOGRAPHIC_COORD.LAT;LONG;ELEV=50;350;200",
+                   cwd=tmp_path).returncode == 0
+    until(port, f'"{MOUNT}.GEOGRAPHIC_COORD.ELEV"==200 && "{MOUNT}.GEOGRAPHIC_COORD._STATE"==1',
+          tmp_path, timeout=10)
+    assert alpaca_sim.get("telescope/0/sitelatitude") == 50
+    assert alpaca_sim.get("telescope/0/sitelongitude") == -10
+    assert alpaca_sim.get("telescope/0/siteelevation") == 200
