@@ -12,7 +12,9 @@ and MaxADU; CCD_TEMPERATURE and CCD_COOLER -> ``ccdtemperature``, ``setccdtemper
 
 from __future__ import annotations
 
+import asyncio
 from array import array
+from collections.abc import Sequence
 
 from indipydriver import Device
 from indipydriver.standard import Camera
@@ -28,6 +30,14 @@ __all__ = ["AlpacaCamera"]
 
 #: Alpaca CameraState 5: the exposure failed.
 CAMERA_ERROR = 5
+
+
+def _pixels(rows: Sequence[int] | Sequence[float], bits: int) -> array[int] | bytes:
+    """The image's pixels as the FITS writer takes them: 16-bit unsigned (an ``array('H')``)
+    or 8-bit bytes, values clipped to the range (an Int32 or Double image may exceed it)."""
+    typecode, top = ("H", 65535) if bits == 16 else ("B", 255)
+    pixels = array(typecode, (min(top, max(0, int(v))) for v in rows))
+    return pixels if typecode == "H" else pixels.tobytes()
 
 
 class AlpacaCamera(AlpacaPart):
@@ -77,10 +87,7 @@ class AlpacaCamera(AlpacaPart):
         width, height, planes, rows = await self.client.image(self.path)
         if planes != 1:
             raise ValueError(f"{self.path} sent a colour image: only mono is supported")
-        typecode = "H" if self.sensor.bits == 16 else "B"
-        top = 65535 if typecode == "H" else 255
-        pixels = array(typecode, (min(top, max(0, int(v))) for v in rows))
-        data: array[int] | bytes = pixels if typecode == "H" else pixels.tobytes()
+        data = await asyncio.to_thread(_pixels, rows, self.sensor.bits)
         return Image(width, height, data, bits=self.sensor.bits, cards=[
             ("ROWORDER", "TOP-DOWN", "Alpaca images start at the top left"),
             ("ORIGIN", f"Alpaca {self.client.base_url}/api/v1/{self.path}", "Image source"),

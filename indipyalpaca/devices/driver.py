@@ -25,6 +25,7 @@ from indipycore.links import Link
 from indipycore.retrypolicy import Attempts
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
+from indipycore.retrypolicy import RunEnded
 from indipydriver import IPyDriver
 
 from .client import AlpacaClient
@@ -152,7 +153,10 @@ class AlpacaDriver(IPyDriver):
 
     async def hardware(self) -> None:
         attempts = self.retry.attempts()
+        # No answer, and an answer that is not Alpaca's (another program took the port, a
+        # proxy's error page), are both a lost server: Alert, retried.
         await self.retry.call_with_retry(lambda: self._watch(attempts), self._lost,
+                                         errors=(OSError, RunEnded, AlpacaProtocolError),
                                          attempts=attempts, log=self._log_retry)
 
     def _log_retry(self, error: BaseException, delay: float) -> None:
@@ -161,7 +165,10 @@ class AlpacaDriver(IPyDriver):
     async def _watch(self, attempts: Attempts) -> None:
         first = self.parts[0]
         while True:
-            await first.get("connected")  # AlpacaUnreachable: lost (`_lost`, then retried)
+            try:  # AlpacaUnreachable or garbage: lost (`_lost`, then retried)
+                await first.get("connected")
+            except AlpacaError:
+                pass  # an Alpaca error is an answer: the server is there
             if self.lost is not None:
                 await self._found()
             attempts.succeeded()
@@ -174,11 +181,13 @@ class AlpacaDriver(IPyDriver):
         if self.lost is not None:
             return
         self.lost = str(error)
-        logger.warning("%s stopped answering: %s", self.spec, error)
+        what = "answers no Alpaca" if isinstance(error, AlpacaProtocolError) else \
+            "stopped answering"
+        logger.warning("%s %s: %s", self.spec, what, error)
         for part in self.parts:
             vector = part.device["CONNECTION"]
             await vector.send_setVector(
-                state="Alert", message=f"The Alpaca server stopped answering: {error}"[:250])
+                state="Alert", message=f"The Alpaca server {what}: {error}"[:250])
 
     async def _found(self) -> None:
         """The server answers again: the connected devices are connected on it again."""

@@ -8,6 +8,7 @@ with 0x400. PUT bodies are parsed here too, keeping their keys' exact casing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -142,21 +143,27 @@ class FaceApp:
             return PlainTextResponse("internal error of the INDI-Alpaca face (logged)",
                                      status_code=500)
         if isinstance(value, FitsImage):
-            return self.image(request, params, value)
+            return await self.image(request, params, value)
         if verb == "GET":
             return self.reply(params, value=value)
         return self.reply(params)
 
-    def image(self, request: Request, params: Params, image: FitsImage) -> Response:
-        """ImageArray as ImageBytes when the client accepts it (alpyca does), else JSON."""
+    async def image(self, request: Request, params: Params, image: FitsImage) -> Response:
+        """ImageArray as ImageBytes when the client accepts it (alpyca does), else JSON;
+        encoded in a worker thread, off the server's event loop."""
         client_id = params.client_transaction_id()
+        server_id = self.counter.next()
         if imagebytes.CONTENT_TYPE in request.headers.get("accept", ""):
-            frame = imagebytes.from_rows(image.pixels, image.width, image.height,
-                                         image.planes, client_id, self.counter.next())
-            return Response(imagebytes.encode(frame), media_type=imagebytes.CONTENT_TYPE)
-        body = {"Type": 2, "Rank": image.rank}
-        body.update(envelope(client_id, self.counter.next(), value=image.json_value()))
-        return Response(reply_body(body), media_type=JSON_TYPE)
+            data = await asyncio.to_thread(lambda: imagebytes.encode(imagebytes.from_rows(
+                image.pixels, image.width, image.height, image.planes, client_id, server_id)))
+            return Response(data, media_type=imagebytes.CONTENT_TYPE)
+
+        def as_json() -> bytes:
+            body = {"Type": 2, "Rank": image.rank}
+            body.update(envelope(client_id, server_id, value=image.json_value()))
+            return reply_body(body)
+
+        return Response(await asyncio.to_thread(as_json), media_type=JSON_TYPE)
 
 
 def _bad(reason: str) -> Response:

@@ -91,3 +91,16 @@ def test_filter_slot_changes_the_wheel(our_server: object, alpaca_sim: AlpacaSim
                      f'"{WHEEL}.FILTER_SLOT._STATE"==1', timeout=10, cwd=tmp_path)
     assert done.returncode == 0, done.describe()
     assert alpaca_sim.get("filterwheel/0/position") == slot - 1
+
+
+def test_wheel_turned_elsewhere_is_shown(our_server: object, alpaca_sim: AlpacaSimulators,
+                                         tmp_path: Path) -> None:
+    """A slot changed on the Alpaca wheel by another client (the test's own PUT) reaches
+    FILTER_SLOT at the next poll (INDI slot = Alpaca position + 1)."""
+    server = serve(our_server, alpaca_sim, "filterwheel/0", WHEEL)
+    connect(server.port, WHEEL, tmp_path)
+    position = 2 if alpaca_sim.get("filterwheel/0/position") != 2 else 1
+    alpaca_sim.put("filterwheel/0/position", Position=str(position))
+    done = indi_eval(server.port, f'"{WHEEL}.FILTER_SLOT.FILTER_SLOT_VALUE"=={position + 1}',
+                     timeout=10, cwd=tmp_path)
+    assert done.returncode == 0, done.describe()

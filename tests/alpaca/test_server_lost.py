@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
+from peers import free_port
 from peers import indi_eval
+from peers import port_accepts
 from peers import setprop
 from test_focuser_wheel import FOCUSER
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
+from waiting import wait_for
 
 
 def test_killed_simulator_turns_devices_alert_and_they_recover(
@@ -95,5 +100,54 @@ def test_a_hanging_simulator_is_alert_within_the_call_timeout(
         assert done.returncode == 0, done.describe() + server.log_tail()
     finally:
         os.kill(pid, signal.SIGCONT)
+    done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==1', timeout=20, cwd=tmp_path)
+    assert done.returncode == 0, done.describe() + server.log_tail()
+
+
+def plain_http_server(port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """Python's own http.server on `port`: a real web server that answers no Alpaca (404
+    pages for /api/v1/...), the garbage peer of these tests."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], cwd=folder,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: port_accepts(port), timeout=15, interval=0.1,
+             what=f"http.server on port {port}")
+    return process
+
+
+def test_a_web_server_that_is_no_alpaca_server_is_a_clear_error(
+        our_server: object, tmp_path: Path) -> None:
+    """alpaca:// pointed at a web server that answers 404 pages: one error line naming the
+    HTTP status, no device, and the INDI server keeps serving its other drivers (--demo)."""
+    port = free_port()
+    web = plain_http_server(port, tmp_path)
+    try:
+        server = our_server(f"alpaca://127.0.0.1:{port}/focuser/0", "--demo")  # type: ignore[operator]
+        assert server.wait_for_log("is not served", timeout=15), server.log_tail()
+        assert "HTTP 404" in server.log_text()
+        assert server.running
+    finally:
+        web.kill()
+        web.wait(10)
+
+
+def test_garbage_in_place_of_the_alpaca_server_is_alert(
+        our_server: object, alpaca_sim: AlpacaSimulators, tmp_path: Path) -> None:
+    """The simulator dies and a plain web server takes its port: that is a lost Alpaca server
+    too (not a crash of the watch), so the focuser's CONNECTION goes Alert and the log says
+    it answers no Alpaca; when the simulator is back, the focuser is Ok again."""
+    server = serve(our_server, alpaca_sim, "focuser/0", FOCUSER)
+    connect(server.port, FOCUSER, tmp_path)
+    alpaca_sim.stop()
+    web = plain_http_server(alpaca_sim.port, tmp_path)
+    try:
+        done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==3', timeout=15,
+                         cwd=tmp_path)
+        assert done.returncode == 0, done.describe() + server.log_tail()
+        assert server.wait_for_log("answers no Alpaca", timeout=10), server.log_tail()
+    finally:
+        web.kill()
+        web.wait(10)
+    alpaca_sim.start()
     done = indi_eval(server.port, f'"{FOCUSER}.CONNECTION._STATE"==1', timeout=20, cwd=tmp_path)
     assert done.returncode == 0, done.describe() + server.log_tail()
