@@ -3,7 +3,8 @@
 Protects: our face (IPyServer(alpaca=PORT) serving our simulated camera, mount, focuser,
 wheel and weather station) passes every ConformU-style check, with the devices really driven
 (a dark frame read as ImageBytes and as JSON, a focuser move and halt, a wheel turn, a mount
-slewed, aborted and parked); alpaca-simulators 1.3.2, the real Alpaca peer, gets FAILs that
+slewed, aborted and parked), and so do indilib's own simulators run by our server (a dome
+slewed and aborted, a rotator moved too); alpaca-simulators 1.3.2, the real Alpaca peer, gets FAILs that
 name its known deviations (no management API, 422 instead of 400, GET keys case-sensitive,
 an unknown device number answered 200, NotConnected never returned, ImageBytes to
 ``Accept: application/json``) while its devices are still driven; a deliberately broken
@@ -62,11 +63,7 @@ def face_url(tmp_path: Path) -> Iterator[str]:
         url = f"http://127.0.0.1:{server.alpaca_port}"
 
         def all_listed() -> bool:
-            import json
-            import urllib.request
-            with urllib.request.urlopen(f"{url}/management/v1/configureddevices",
-                                        timeout=2) as reply:
-                return len(json.loads(reply.read())["Value"]) >= 6
+            return len(check_alpaca_management(url)) >= 6
 
         wait_for(all_listed, 30, "the face lists camera, telescope, focuser, wheel, weather")
         yield url
@@ -87,6 +84,41 @@ def test_our_face_passes_every_check(face_url: str, capsys: pytest.CaptureFixtur
                    "server  ServerTransactionID", "PUT key casing  PUT connected "):
         assert any(line.startswith("PASS") and needed in line for line in out.splitlines()), \
             (needed, out)
+
+
+def test_indilib_simulators_through_our_face_pass(tmp_path: Path) -> None:
+    """indilib's own simulators (camera, mount, focuser, wheel, dome, rotator, weather), run
+    by our server and served by the face, pass too, each driven: the dome slews and aborts,
+    the rotator moves, the camera's frame arrives both ways."""
+    programs = ("indi_simulator_ccd", "indi_simulator_telescope", "indi_simulator_focus",
+                "indi_simulator_wheel", "indi_simulator_dome", "indi_simulator_rotator",
+                "indi_simulator_weather")
+    with serving(alpaca_server(registry=tmp_path / "ids.json", exdrivers=programs)) as server:
+        url = f"http://127.0.0.1:{server.alpaca_port}"
+
+        def listed() -> bool:
+            checks = check_alpaca_management(url)
+            return {"dome/0", "rotator/0", "camera/0", "telescope/0", "focuser/0",
+                    "observingconditions/0"} <= checks
+
+        wait_for(listed, 60, "the face lists indilib's simulators")
+        checks: list[Check] = []
+        check_alpaca(url, step_timeout=30.0, out=checks)
+    assert lines(checks, Level.FAIL) == []
+    for device, prop in (("dome/0", "slewtoazimuth"), ("dome/0", "abortslew"),
+                         ("rotator/0", "moveabsolute"), ("camera/0", "imagearray JSON"),
+                         ("telescope/0", "park"), ("focuser/0", "move"),
+                         ("filterwheel/0", "InvalidValue")):
+        assert has(checks, Level.PASS, device, prop), (device, prop)
+
+
+def check_alpaca_management(url: str) -> set[str]:
+    """The TYPE/NUMBER of each device the server's management API lists now."""
+    import json
+    import urllib.request
+    with urllib.request.urlopen(f"{url}/management/v1/configureddevices", timeout=2) as reply:
+        return {f"{d['DeviceType'].lower()}/{d['DeviceNumber']}"
+                for d in json.loads(reply.read())["Value"]}
 
 
 def test_alpaca_simulators_deviations_are_fails_naming_them(alpaca_sim: AlpacaSimulators

@@ -491,6 +491,9 @@ class AlpacaChecker:
         answer = self.put(target, member, form)
         if answer.number == ErrorNumber.INVALID_VALUE and not answer.problem:
             self.passed(target.label, "InvalidValue", f"PUT {member} {form}: 0x401")
+        elif answer.number == ErrorNumber.INVALID_VALUE:
+            self.failed(target.label, "InvalidValue", f"PUT {member} {form}: 0x401, but "
+                                                      f"{answer.problem}")
         else:
             self.failed(target.label, "InvalidValue", f"PUT {member} {form} must be 0x401, "
                         f"got {_answer_text(answer)}")
@@ -616,6 +619,9 @@ def _telescope(c: AlpacaChecker, t: AlpacaTarget) -> None:
                 answer = c.put(t, "slewtocoordinatesasync", "RightAscension=1&Declination=45")
                 if answer.number == ErrorNumber.INVALID_WHILE_PARKED and not answer.problem:
                     c.passed(t.label, "InvalidWhileParked", "a slew while parked: 0x408")
+                elif answer.number == ErrorNumber.INVALID_WHILE_PARKED:
+                    c.failed(t.label, "InvalidWhileParked", f"a slew while parked: 0x408, but "
+                                                            f"{answer.problem}")
                 else:
                     c.failed(t.label, "InvalidWhileParked", f"a slew while parked must be "
                              f"0x408, got {_answer_text(answer)}")
@@ -731,9 +737,78 @@ def _safety(c: AlpacaChecker, t: AlpacaTarget) -> None:
     c.read(t, "issafe", kind=bool)
 
 
+def _angle_apart(a: float, b: float) -> float:
+    d = abs(a - b) % 360.0
+    return min(d, 360.0 - d)
+
+
+def _rotator(c: AlpacaChecker, t: AlpacaTarget) -> None:
+    c.read(t, "canreverse", kind=bool)
+    c.read(t, "mechanicalposition", kind=(int, float),
+           check=lambda v: "" if 0 <= v < 360 else "degrees, 0 to 360")
+    start = c.read(t, "position", kind=(int, float),
+                   check=lambda v: "" if 0 <= v < 360 else "degrees, 0 to 360")
+    if not start.ok:
+        return
+    here = float(start.value)
+    target = (here + 10.0) % 360.0
+    if c.command(t, "moveabsolute", f"Position={target:g}", f"MoveAbsolute {target:g}"):
+        done, last = c.wait(t, "ismoving", lambda v: v is False, c.step_timeout)
+        position = c.get(t, "position").value
+        if done and isinstance(position, (int, float)) and _angle_apart(position, target) < 0.5:
+            c.passed(t.label, "moveabsolute", f"{here:g} -> {position:g}, IsMoving went False")
+        else:
+            c.failed(t.label, "moveabsolute", f"to {target:g}: IsMoving {last!r}, Position "
+                                              f"{position!r} after {c.step_timeout:g} s")
+    c.invalid_value(t, "moveabsolute", "Position=400")
+    answer = c.put(t, "halt")
+    if answer.number == ErrorNumber.NOT_IMPLEMENTED:
+        c.passed(t.label, "halt", "not implemented (0x400), allowed")
+    elif answer.ok:
+        c.passed(t.label, "halt", "accepted")
+    else:
+        c.failed(t.label, "halt", _answer_text(answer))
+    if c.command(t, "moveabsolute", f"Position={here:g}", f"back to {here:g}"):
+        c.wait(t, "ismoving", lambda v: v is False, c.step_timeout)
+
+
+def _dome(c: AlpacaChecker, t: AlpacaTarget) -> None:
+    can = {name: c.read(t, name, kind=bool).value is True
+           for name in ("cansetazimuth", "canpark", "cansetshutter", "canfindhome")}
+    c.read(t, "shutterstatus", kind=int, optional=True,
+           check=lambda v: "" if 0 <= v <= 4 else "0 to 4 (Open ... Error)")
+    c.read(t, "athome", kind=bool)
+    c.read(t, "atpark", kind=bool)
+    c.read(t, "slewing", kind=bool)
+    start = c.read(t, "azimuth", kind=(int, float), optional=not can["cansetazimuth"])
+    if not (can["cansetazimuth"] and start.ok):
+        c.warned(t.label, "slewtoazimuth", "not driven: CanSetAzimuth is False")
+        return
+    here = float(start.value)
+    target = (here + 10.0) % 360.0
+    if c.command(t, "slewtoazimuth", f"Azimuth={target:g}", f"SlewToAzimuth {target:g}"):
+        done, last = c.wait(t, "slewing", lambda v: v is False, c.step_timeout)
+        azimuth = c.get(t, "azimuth").value
+        if done and isinstance(azimuth, (int, float)) and _angle_apart(azimuth, target) < 1.0:
+            c.passed(t.label, "slewtoazimuth", f"{here:g} -> {azimuth:g}, Slewing went False")
+        else:
+            c.failed(t.label, "slewtoazimuth", f"to {target:g}: Slewing {last!r}, Azimuth "
+                                               f"{azimuth!r} after {c.step_timeout:g} s")
+    c.invalid_value(t, "slewtoazimuth", "Azimuth=400")
+    if c.command(t, "slewtoazimuth", f"Azimuth={here:g}", f"back to {here:g}"):
+        c.command(t, "abortslew", "", "AbortSlew")
+        done, last = c.wait(t, "slewing", lambda v: v is False, c.step_timeout)
+        (c.passed if done else c.failed)(
+            t.label, "abortslew", "Slewing False after AbortSlew" if done else
+            f"Slewing {last!r} {c.step_timeout:g} s after AbortSlew")
+        c.command(t, "slewtoazimuth", f"Azimuth={here:g}", f"back to {here:g}")
+        c.wait(t, "slewing", lambda v: v is False, c.step_timeout)
+
+
 SEQUENCES: dict[str, Callable[[AlpacaChecker, AlpacaTarget], None]] = {
     "focuser": _focuser, "filterwheel": _filterwheel, "telescope": _telescope,
     "camera": _camera, "observingconditions": _weather, "safetymonitor": _safety,
+    "rotator": _rotator, "dome": _dome,
 }
 
 
