@@ -73,6 +73,11 @@ NEEDS_CONNECTION = {"camera": "camerastate", "telescope": "rightascension",
                     "dome": "slewing", "observingconditions": "averageperiod",
                     "covercalibrator": "coverstate", "switch": "maxswitch"}
 
+#: The asynchronous initiators ConformU times against 1 s.
+ASYNC_INITIATORS = frozenset({"connect", "disconnect", "move", "moveabsolute", "startexposure",
+                              "slewtocoordinatesasync", "slewtoazimuth", "park", "unpark"})
+INITIATOR_SECONDS = 1.0
+
 WEATHER_SENSORS = ("cloudcover", "dewpoint", "humidity", "pressure", "rainrate",
                    "skybrightness", "skyquality", "skytemperature", "starfwhm", "temperature",
                    "winddirection", "windgust", "windspeed")
@@ -234,8 +239,14 @@ class AlpacaChecker:
 
     def command(self, target: AlpacaTarget, member: str, form: str, what: str,
                 timeout: float | None = None) -> bool:
-        """PUT ``member`` expecting success; a FAIL naming ``what`` otherwise."""
+        """PUT ``member`` expecting success; a FAIL naming ``what`` otherwise. An
+        asynchronous initiator that takes more than ConformU's 1 s to answer is a WARN."""
+        began = time.monotonic()
         answer = self.put(target, member, form, timeout=timeout)
+        took = time.monotonic() - began
+        if answer.ok and member in ASYNC_INITIATORS and took > INITIATOR_SECONDS:
+            self.warned(target.label, member, f"{what} took {took:.1f} s to answer: an "
+                        f"asynchronous initiator returns within {INITIATOR_SECONDS:g} s")
         if answer.problem:
             self.failed(target.label, member, f"{what}: {answer.problem}")
         elif answer.number:
@@ -483,8 +494,20 @@ class AlpacaChecker:
             else:
                 self.failed(label, "NotConnected", f"{member} while disconnected must be "
                             f"0x407, got {_answer_text(answer)}")
-        if was:
-            self.connect(target, p7)
+        # ConformU reconnects at once with the parameters in another order
+        ident = self.next_id()
+        reply = self.http.put(self.path(target, "connected"),
+                              f"ClientTransactionID={ident}&Connected=true&ClientID=1")
+        answer = self.answer(reply, ident, False)
+        done, last = (self.wait(target, "connected", lambda v: v is True, self.step_timeout)
+                      if answer.ok else (False, _answer_text(answer)))
+        if done:
+            self.passed(label, "reconnect", "Connected=true with the parameters reordered")
+        else:
+            self.failed(label, "reconnect", f"Connected=true with the parameters reordered: "
+                                            f"{answer.problem or last!r}")
+        if not was:
+            self.command(target, "connected", "Connected=false", "Connected=false (as found)")
 
     def invalid_value(self, target: AlpacaTarget, member: str, form: str) -> None:
         """PUT ``member`` with ``form`` out of range: 0x401 (InvalidValue) expected."""
