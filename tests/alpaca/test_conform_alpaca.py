@@ -242,7 +242,7 @@ def test_a_broken_server_fails_naming_each_rule(broken_url: str) -> None:
     check_alpaca(broken_url, http_timeout=2.0, step_timeout=2.0, out=checks)
     took = time.monotonic() - began
     fails = lines(checks, Level.FAIL)
-    assert took < 30, (took, fails)
+    assert took < 60, (took, fails)  # bounds a hang: one request timeout, a few step timeouts
     assert has(checks, Level.FAIL, "focuser/0", "GET key casing", "case-insensitive"), fails
     assert has(checks, Level.FAIL, "focuser/0", "PUT key casing", "HTTP 200"), fails
     assert has(checks, Level.FAIL, "focuser/0", "path casing", "/api/v1/Focuser/0"), fails
