@@ -140,6 +140,8 @@ def test_alpaca_simulators_deviations_are_fails_naming_them(alpaca_sim: AlpacaSi
     assert has(checks, Level.FAIL, "camera/0", "path casing", "/api/v1/Camera/0")
     assert has(checks, Level.FAIL, "focuser/0", "NotConnected", "must be 0x407")
     assert has(checks, Level.FAIL, "camera/0", "imagearray JSON", "application/imagebytes")
+    assert has(checks, Level.FAIL, "camera/0", "bad ClientTransactionID", "'-5'")
+    assert has(checks, Level.FAIL, "filterwheel/0", "InvalidValue", "0 echoed")
     assert has(checks, Level.WARN, "camera/0", "interfaceversion", "older than Platform 7")
     for device, prop in (("camera/0", "imageready"), ("focuser/0", "move"),
                          ("filterwheel/0", "position"), ("telescope/0", "park"),
