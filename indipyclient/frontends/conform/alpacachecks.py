@@ -73,6 +73,10 @@ NEEDS_CONNECTION = {"camera": "camerastate", "telescope": "rightascension",
                     "dome": "slewing", "observingconditions": "averageperiod",
                     "covercalibrator": "coverstate", "switch": "maxswitch"}
 
+#: The camera's dark exposure (seconds): long enough that ImageReady must still be False
+#: when read right after StartExposure returns.
+EXPOSURE = 1.0
+
 #: The asynchronous initiators ConformU times against 1 s.
 ASYNC_INITIATORS = frozenset({"connect", "disconnect", "move", "moveabsolute", "startexposure",
                               "slewtocoordinatesasync", "slewtoazimuth", "park", "unpark"})
@@ -675,12 +679,18 @@ def _camera(c: AlpacaChecker, t: AlpacaTarget) -> None:
     c.command(t, "numx", f"NumX={width.value // binx.value}", "NumX")
     c.command(t, "numy", f"NumY={height.value // binx.value}", "NumY")
     minimum = c.get(t, "exposuremin")
-    duration = max(0.1, float(minimum.value) if minimum.ok and isinstance(
-        minimum.value, (int, float)) else 0.1)
+    duration = max(EXPOSURE, float(minimum.value) if minimum.ok and isinstance(
+        minimum.value, (int, float)) else EXPOSURE)
     if not c.command(t, "startexposure", f"Duration={duration}&Light=false",
                      f"StartExposure {duration} s dark"):
         return
     c.passed(t.label, "startexposure", f"{duration:g} s dark frame started")
+    early = c.get(t, "imageready")
+    if early.ok and early.value is True:
+        c.failed(t.label, "imageready", "True right after StartExposure: a client would read "
+                                        "the previous image as this one's")
+    elif early.ok:
+        c.passed(t.label, "imageready", "False right after StartExposure")
     done, last = c.wait(t, "imageready", lambda v: v is True, duration + c.step_timeout)
     if not done:
         state = c.get(t, "camerastate").value
