@@ -40,6 +40,9 @@ class Reply:
         """A short account of the reply for a check's detail."""
         if self.error:
             return self.error
+        kind = self.content_type.split(";")[0].strip().lower()
+        if kind and not (kind.startswith("text/") or kind.endswith("json")):
+            return f"HTTP {self.status} {self.content_type}: {len(self.body)} bytes"
         text = self.body[:160].decode("utf-8", "replace").strip()
         return f"HTTP {self.status} {self.content_type or '(no Content-Type)'}: {text!r}"
 
