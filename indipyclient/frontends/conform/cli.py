@@ -3,6 +3,7 @@
 ::
 
     indipy-conform [-h HOST] [-p PORT] [--live] [--step-timeout S] [--json] [DEVICE ...]
+    indipy-conform --alpaca http://HOST:PORT [--step-timeout S] [--json] [TYPE/NUMBER ...]
 
 With no DEVICE every device on the server is checked. For each: CONNECTION and DRIVER_INFO;
 DRIVER_INTERFACE's roles; each role's properties (presence, type, permission, rule, member
@@ -10,6 +11,10 @@ names) once connected, none before CONNECT and all deleted on DISCONNECT; with `
 role driven (``livechecks``). One line per check, or ``--json``; exit status 0 when nothing
 failed, 1 when a check failed, 2 when the server cannot be reached or a DEVICE is not there.
 ``-h`` is the host, as in indilib's tools; ``--help`` prints this help.
+
+``--alpaca URL`` checks an ASCOM Alpaca server instead, the way ConformU does
+(``alpacachecks``): the management API, the protocol rules and each device driven; with no
+TYPE/NUMBER (``camera/0``) every device its management API lists.
 
 A broken device never stops the run: a missing or malformed property is a FAIL naming it, a
 step that needs it says it was skipped, every wait for a device to leave Busy ends after
@@ -135,9 +140,40 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"seconds a live step (beyond an exposure's length) may stay Busy "
                              f"before it is a FAIL ({LIVE_TIMEOUT:g}; a CONNECT or DISCONNECT "
                              f"at most {CONNECT_TIMEOUT:g})")
+    parser.add_argument("--alpaca", metavar="URL",
+                        help="check the ASCOM Alpaca server at URL (http://HOST:PORT) the way "
+                             "ConformU does; DEVICEs are then TYPE/NUMBER, e.g. camera/0")
     parser.add_argument("devices", nargs="*", metavar="DEVICE",
                         help="devices to check (default: every device)")
     return parser
+
+
+def _alpaca_main(args: argparse.Namespace, checks: list[Check]) -> int:
+    """``--alpaca URL``: the Alpaca checks, printed as the INDI ones are."""
+    try:
+        from .alpacachecks import check_alpaca
+        from .alpacachecks import parse_target
+    except ImportError as exc:  # indipyalpaca is not installed beside indipyclient
+        print(f"indipy-conform: --alpaca needs the indipyalpaca package: {exc}", file=sys.stderr)
+        return 2
+    try:
+        targets = [parse_target(text) for text in args.devices]
+        check_alpaca(args.alpaca, targets or None, http_timeout=args.timeout,
+                     step_timeout=args.step_timeout, out=checks)
+    except ValueError as exc:
+        print(f"indipy-conform: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback: checks so far, the error
+        sys.stdout.write(as_json(checks) + "\n" if args.json else as_lines(checks))
+        print(f"indipy-conform: stopped on an error: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
+    sys.stdout.write(as_json(checks) + "\n" if args.json else as_lines(checks))
+    if checks and checks[0].prop == "reach" and failed(checks[:1]):
+        return 2
+    return 1 if failed(checks) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="indipy-conform: %(message)s")
     checks: list[Check] = []
+    if args.alpaca is not None:
+        return _alpaca_main(args, checks)
     try:
         asyncio.run(check_devices(args.host, args.port, args.devices, live=args.live,
                                   connect_timeout=args.timeout, step_timeout=args.step_timeout,
