@@ -124,6 +124,9 @@ class Options:
     remotes: list[RemoteSpec]
     scripts: list[str]
     modules: list[str]
+    alpaca: int | None = None  # --alpaca PORT: serve the devices as ASCOM Alpaca too
+    alpaca_discovery: int = 32227
+    alpaca_devices: str | None = None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -179,6 +182,14 @@ def _build_parser() -> argparse.ArgumentParser:
                              "pass BLOBs as shared memory, passed on as such to clients on -u: "
                              "auto (default) and on, or off for pipes and inline BLOBs on -u "
                              "(see above)")
+    parser.add_argument("--alpaca", type=int, metavar="PORT", default=None,
+                        help="also serve the devices as ASCOM Alpaca devices on this HTTP port "
+                             "(NINA, SharpCap...; needs the extra [alpaca]; docs/alpaca.rst)")
+    parser.add_argument("--alpaca-discovery", type=int, metavar="UDPPORT", default=32227,
+                        help="answer Alpaca discovery on this UDP port (default 32227, 0 off)")
+    parser.add_argument("--alpaca-devices", metavar="FILE", default=None,
+                        help="keep the Alpaca device numbers and UniqueIDs in FILE (default: "
+                             "devices.json in the user's data folder, indipyalpaca/)")
     return parser
 
 
@@ -221,6 +232,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error("--maxconnections must be at least 1")
     if ns.unix_path is not None and not ns.unix_path:
         parser.error("-u needs a path")
+    if ns.alpaca is not None and not 0 < ns.alpaca < 65536:
+        parser.error(f"bad --alpaca port {ns.alpaca}")
+    if not 0 <= ns.alpaca_discovery < 65536:
+        parser.error(f"bad --alpaca-discovery port {ns.alpaca_discovery}")
     return Options(
         port=ns.port,
         host=ns.host,
@@ -238,6 +253,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         exdrivers=exdrivers,
         remotes=remotes,
         scripts=scripts,
+        alpaca=ns.alpaca,
+        alpaca_discovery=ns.alpaca_discovery,
+        alpaca_devices=ns.alpaca_devices,
         modules=list(ns.modules),
     )
 
@@ -445,6 +463,9 @@ def build_server(options: Options) -> IPyServer:
         unix_path=options.unix_path,
         unix_attached=options.shared_blobs is not False,
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
+        alpaca=options.alpaca,
+        alpaca_discovery=options.alpaca_discovery,
+        alpaca_registry=options.alpaca_devices,
     )
     for ex in options.exdrivers:
         server.add_exdriver(

@@ -73,6 +73,10 @@ class IPyServer(Server3x):
         handle_signals: bool = True,
         unix_path: str | None = None,
         unix_attached: bool = True,
+        alpaca: int | None = None,
+        alpaca_host: str | None = None,
+        alpaca_discovery: int = 32227,
+        alpaca_registry: str | None = None,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``routing.streamblobs``); 0 gives it every one.
@@ -80,7 +84,12 @@ class IPyServer(Server3x):
         ``DIR/YYYY-MM-DD.islog`` (``drivers.messagelog``). `unix_path` (indiserver's -u): also
         serve local clients on this Unix socket, abstract on Linux (``clients.unixsocket``); there
         the BLOBs C drivers attach as memory files go on as they are, as indiserver's clients
-        get them, unless `unix_attached` is False (inline base64, as over TCP)."""
+        get them, unless `unix_attached` is False (inline base64, as over TCP).
+        `alpaca` (the optional extra ``[alpaca]``): also serve every device as an ASCOM Alpaca
+        device on this HTTP port (0: the system picks; `alpaca_port` after `started()`), on
+        `alpaca_host` (default: `host`), with discovery on UDP `alpaca_discovery` (0: off) and
+        the lasting device numbers in the file `alpaca_registry` (default: the user's data
+        folder) -- docs/alpaca.rst."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -94,6 +103,17 @@ class IPyServer(Server3x):
         self.handle_signals = handle_signals
         self.unix_path = unix_path
         self.unix_attached = unix_attached
+        self.alpaca = alpaca
+        self.alpaca_host = alpaca_host
+        self.alpaca_discovery = alpaca_discovery
+        self.alpaca_registry = alpaca_registry
+        self.alpaca_port: int | None = None
+        if alpaca is not None:
+            if not 0 <= alpaca < 65536 or not 0 <= alpaca_discovery < 65536:
+                raise ValueError("alpaca and alpaca_discovery must be ports (0..65535)")
+            from indipyserver.alpacahost import check_alpaca_extra
+
+            check_alpaca_extra()  # now, not when it starts serving
         self.router = Router(
             stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024),
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
@@ -268,6 +288,14 @@ class IPyServer(Server3x):
             except OSError:
                 server.close()
                 raise
+        face = None
+        if self.alpaca is not None:
+            try:
+                face = self._alpaca_face()
+            except OSError:
+                for listener in listeners:
+                    listener.close()
+                raise
         self._install_signals()
         logger.info("serving INDI on %s:%d", self.host, self.port)
         if self.unix_path is not None:
@@ -277,8 +305,12 @@ class IPyServer(Server3x):
                 self._taskgroup = tg
                 for conn in self._connections:
                     self._start(conn)
+                if face is not None:
+                    tg.create_task(face.run(), name="alpaca face")
                 self._ready.set()
                 await self._stop.wait()
+                if face is not None:
+                    face.stop()
                 for task in list(self._tasks.values()):
                     task.cancel()
         finally:
@@ -292,6 +324,23 @@ class IPyServer(Server3x):
             self._remove_signals()
             logger.info("server on port %d stopped", self.port)
             self.stopped.set()
+
+    def _alpaca_face(self) -> Any:
+        """The Alpaca face (``alpacahost``), its ports bound: an INDI client of this server
+        on its own address."""
+        from indipycore.commandline import toolkit_version
+        from indipyserver.alpacahost import make_face
+
+        indi_host = "127.0.0.1" if self.host in ("localhost", "0.0.0.0", "") else self.host
+        if indi_host == "::":
+            indi_host = "::1"
+        host = self.alpaca_host or ("127.0.0.1" if self.host == "localhost" else self.host)
+        assert self.alpaca is not None
+        face = make_face(indi_host, self.port, host, self.alpaca, self.alpaca_discovery,
+                         self.alpaca_registry, toolkit_version())
+        face.bind()
+        self.alpaca_port = face.port
+        return face
 
     async def _closed_or_aborted(self, clients: list[ClientConnection]) -> None:
         """Give closing clients CLOSE_GRACE seconds to take what is left for them, then abort

@@ -20,7 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_packages_pass_mypy_strict() -> None:
-    result = _run("mypy", "--strict", "indipycore", "indipydriver", "indipysimulators", "indipyserver", "indipyclient", "indipyweb", "indipyterm",
+    result = _run("mypy", "--strict", "indipycore", "indipyalpaca", "indipydriver", "indipysimulators", "indipyserver", "indipyclient", "indipyweb", "indipyterm",
                   "indiredis", "indimqttredis", "PyIndi")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -33,6 +33,6 @@ def test_the_routers_test_doubles_implement_its_ports() -> None:
 
 
 def test_packages_tests_examples_and_benchmarks_pass_ruff() -> None:
-    result = _run("ruff", "check", "indipycore", "indipydriver", "indipysimulators", "indipyserver", "indipyclient", "indipyweb", "indipyterm",
+    result = _run("ruff", "check", "indipycore", "indipyalpaca", "indipydriver", "indipysimulators", "indipyserver", "indipyclient", "indipyweb", "indipyterm",
                   "indiredis", "indimqttredis", "PyIndi", "tests", "examples", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,178 @@
+"""The face's ASGI application (Starlette): the management API and the device API.
+
+Paths are matched here, not by the router, because Alpaca wants a 400 with a reason for
+every path it does not know (a capitalised type, a device number that does not exist, a
+member the type lacks) while a member the type has but the INDI device cannot do is a 200
+with 0x400. PUT bodies are parsed here too, keeping their keys' exact casing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.responses import PlainTextResponse
+from starlette.responses import Response
+from starlette.routing import Route
+
+from indipyalpaca.wire import imagebytes
+from indipyalpaca.wire.devicetypes import device_type_from_url
+from indipyalpaca.wire.errors import AlpacaError
+from indipyalpaca.wire.replies import JSON_TYPE
+from indipyalpaca.wire.replies import envelope
+from indipyalpaca.wire.replies import reply_body
+from indipyalpaca.wire.requests import BadRequest
+from indipyalpaca.wire.requests import Params
+from indipyalpaca.wire.requests import ServerTransactionCounter
+
+from .fitsimage import FitsImage
+from .served import Served
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "indipyalpaca INDI server"
+MANUFACTURER = "indipy-toolkit"
+_NUMBER = re.compile(r"[0-9]{1,10}")
+MAX_BODY = 64 * 1024  # a form of a few parameters; more is not an Alpaca request
+
+
+class FaceApp:
+    """The handlers, sharing the devices and one ServerTransactionID counter."""
+
+    def __init__(self, served: Served, version: str = "0", location: str = "") -> None:
+        self.served = served
+        self.counter = ServerTransactionCounter()
+        self.version = version
+        self.location = location
+
+    def reply(self, params: Params, **fields: Any) -> Response:
+        client_id = params.client_transaction_id()
+        body = envelope(client_id, self.counter.next(), **fields)
+        try:
+            data = reply_body(body)
+        except ValueError:  # a NaN or infinity from the INDI side: invalid JSON
+            data = reply_body(envelope(client_id, self.counter.next(), value=None,
+                                       error_number=0x4FF,
+                                       error_message="the INDI device reported a value that "
+                                                     "is not a finite number"))
+        return Response(data, media_type=JSON_TYPE)
+
+    async def params(self, request: Request) -> Params:
+        if request.method == "GET":
+            return Params(request.query_params.multi_items(), exact=False)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise BadRequest(f"a request body of {len(body)} bytes is too large")
+        try:
+            text = body.decode("utf-8")
+            items = parse_qsl(text, keep_blank_values=True, strict_parsing=False)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadRequest(f"the body is not a URL-encoded form: {exc}") from None
+        return Params(items, exact=True)
+
+    # -- management --------------------------------------------------------------------
+
+    async def management(self, request: Request) -> Response:
+        path = request.url.path
+        try:
+            params = await self.params(request)
+            params.ids()
+        except BadRequest as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        if path == "/management/apiversions":
+            return self.reply(params, value=[1])
+        if path == "/management/v1/description":
+            return self.reply(params, value={"ServerName": SERVER_NAME,
+                                             "Manufacturer": MANUFACTURER,
+                                             "ManufacturerVersion": self.version,
+                                             "Location": self.location})
+        if path == "/management/v1/configureddevices":
+            return self.reply(params, value=[
+                {"DeviceName": d.name, "DeviceType": d.device_type.value,
+                 "DeviceNumber": d.identity.number, "UniqueID": d.identity.unique_id}
+                for d in self.served.all()])
+        return PlainTextResponse(f"no management member {path}", status_code=400)
+
+    async def setup(self, request: Request) -> Response:
+        return HTMLResponse("<!doctype html><title>Setup</title><p>These devices are INDI "
+                            "devices; set them up in your INDI client. Nothing to configure "
+                            "here.</p>")
+
+    # -- devices -----------------------------------------------------------------------
+
+    async def device(self, request: Request) -> Response:
+        parts = request.url.path.split("/")  # "", "api", version, type, number, member
+        if len(parts) != 6 or parts[2] != "v1":
+            return _bad(f"{request.url.path} is not /api/v1/{{type}}/{{number}}/{{member}}")
+        _, _, _, type_name, number_text, member = parts
+        dtype = device_type_from_url(type_name)
+        if dtype is None:
+            return _bad(f"{type_name!r} is not a device type (they are lower case)")
+        if not _NUMBER.fullmatch(number_text):
+            return _bad(f"{number_text!r} is not a device number")
+        device = self.served.find(dtype, int(number_text))
+        if device is None:
+            return _bad(f"there is no {type_name} {number_text}")
+        if not device.is_member(member):
+            return _bad(f"{member!r} is not a member of {type_name} (members are lower case)")
+        verb = request.method
+        if device.handler(verb, member) is None and device.has_other_verb(verb, member):
+            return PlainTextResponse(f"{member} is not a {verb} member", status_code=405)
+        try:
+            params = await self.params(request)
+            params.ids()
+        except BadRequest as exc:
+            return _bad(str(exc))
+        try:
+            value = await device.call(verb, member, params)
+        except BadRequest as exc:
+            return _bad(str(exc))
+        except AlpacaError as exc:
+            if verb == "GET":
+                return self.reply(params, value=None, error_number=exc.number,
+                                  error_message=exc.message)
+            return self.reply(params, error_number=exc.number, error_message=exc.message)
+        except Exception:
+            logger.exception("Alpaca %s %s of %s failed", verb, member, device.name)
+            return PlainTextResponse("internal error of the INDI-Alpaca face (logged)",
+                                     status_code=500)
+        if isinstance(value, FitsImage):
+            return self.image(request, params, value)
+        if verb == "GET":
+            return self.reply(params, value=value)
+        return self.reply(params)
+
+    def image(self, request: Request, params: Params, image: FitsImage) -> Response:
+        """ImageArray as ImageBytes when the client accepts it (alpyca does), else JSON."""
+        client_id = params.client_transaction_id()
+        if imagebytes.CONTENT_TYPE in request.headers.get("accept", ""):
+            frame = imagebytes.from_rows(image.pixels, image.width, image.height,
+                                         image.planes, client_id, self.counter.next())
+            return Response(imagebytes.encode(frame), media_type=imagebytes.CONTENT_TYPE)
+        body = {"Type": 2, "Rank": image.rank}
+        body.update(envelope(client_id, self.counter.next(), value=image.json_value()))
+        return Response(reply_body(body), media_type=JSON_TYPE)
+
+
+def _bad(reason: str) -> Response:
+    return PlainTextResponse(reason, status_code=400)
+
+
+def make_app(served: Served, version: str = "0", location: str = "") -> Starlette:
+    """The Starlette app of the face (no lifespan: the host runs the INDI client)."""
+    face = FaceApp(served, version, location)
+    methods = ["GET", "PUT"]
+    routes = [
+        Route("/management/{rest:path}", face.management, methods=["GET"]),
+        Route("/setup", face.setup, methods=["GET"]),
+        Route("/setup/{rest:path}", face.setup, methods=["GET"]),
+        Route("/api/{rest:path}", face.device, methods=methods),
+    ]
+    app = Starlette(routes=routes)
+    app.state.face = face
+    return app

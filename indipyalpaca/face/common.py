@@ -1,0 +1,177 @@
+"""`AlpacaDevice`: one INDI device in one Alpaca role, and the members every type has.
+
+A member is a method: ``get_<member>`` answers a GET with the value, ``put_<member>`` a PUT
+(both async, both given the request's `Params`). A member of the type with no method for a
+verb is not implemented (0x400) -- never a made-up value; a name that is no member of the
+type is a bad request (400). Members that need the device connected say so with 0x407 rather
+than reading a property the INDI device has not defined yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import Any
+
+from indipyalpaca.wire.devicetypes import DeviceType
+from indipyalpaca.wire.errors import AlpacaError
+from indipyalpaca.wire.errors import ErrorNumber
+from indipyalpaca.wire.requests import Params
+from indipycore.protocol import State
+
+from .indiside import SYNC_TIMEOUT
+from .indiside import IndiSide
+from .indiside import alert_error
+from .registry import Identity
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Params], Awaitable[Any]]
+
+COMMON_MEMBERS = frozenset({
+    "action", "commandblind", "commandbool", "commandstring", "connect", "connected",
+    "connecting", "description", "devicestate", "disconnect", "driverinfo", "driverversion",
+    "interfaceversion", "name", "supportedactions",
+})
+
+BRIDGE = "indipyalpaca"
+
+
+class AlpacaDevice:
+    """The members common to every Alpaca type, on INDI's CONNECTION and DRIVER_INFO."""
+
+    device_type: DeviceType
+    #: The members of this type beyond the common ones (lower case, as on the URL).
+    MEMBERS: frozenset[str] = frozenset()
+    #: DeviceState entries: Alpaca member name -> its GET member (omitted when unreadable).
+    STATE: tuple[str, ...] = ()
+    #: Members of this type that answer whether or not the device is connected.
+    ALWAYS: frozenset[str] = frozenset()
+
+    def __init__(self, indi: IndiSide, identity: Identity) -> None:
+        self.indi = indi
+        self.identity = identity
+        self.name = identity.name
+
+    # -- dispatch ----------------------------------------------------------------------
+
+    def is_member(self, member: str) -> bool:
+        return member in COMMON_MEMBERS or member in self.MEMBERS
+
+    def handler(self, verb: str, member: str) -> Handler | None:
+        """The method for this verb and member, None when the type has it but we do not."""
+        found = getattr(self, f"{verb.lower()}_{member}", None)
+        return found if callable(found) else None
+
+    def has_other_verb(self, verb: str, member: str) -> bool:
+        other = "put" if verb.lower() == "get" else "get"
+        return self.handler(other, member) is not None
+
+    async def call(self, verb: str, member: str, params: Params) -> Any:
+        handler = self.handler(verb, member)
+        if handler is None:
+            raise AlpacaError.not_implemented(member)
+        if member not in COMMON_MEMBERS and member not in self.ALWAYS:
+            self.require_connected()
+        return await handler(params)
+
+    # -- INDI state --------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """CONNECTION.CONNECT On and settled (neither Busy nor Alert)."""
+        vector = self.indi.vector(self.name, "CONNECTION")
+        if vector is None:  # a device without CONNECTION is always there
+            return self.indi.vector(self.name, "DRIVER_INFO") is not None
+        return str(vector.get("CONNECT")) == "On" and vector.state in (State.OK, State.IDLE)
+
+    def require_connected(self) -> None:
+        if not self.connected:
+            raise AlpacaError.not_connected(self.name)
+
+    def check_not_alert(self, vector_name: str) -> None:
+        """Reading a completion property whose operation failed is an error (the IF pages):
+        the INDI vector went Alert, so say why."""
+        vector = self.indi.vector(self.name, vector_name)
+        if vector is not None and vector.state == State.ALERT:
+            raise alert_error(self.name, vector_name, vector.message)
+
+    # -- common members ----------------------------------------------------------------
+
+    async def get_name(self, params: Params) -> str:
+        return self.name
+
+    async def get_description(self, params: Params) -> str:
+        return self.indi.text(self.name, "DRIVER_INFO", "DRIVER_NAME") or self.name
+
+    async def get_driverinfo(self, params: Params) -> str:
+        exe = self.indi.text(self.name, "DRIVER_INFO", "DRIVER_EXEC")
+        served = f" (INDI driver {exe})" if exe else ""
+        return f"INDI device {self.name}{served} served as Alpaca by {BRIDGE}"
+
+    async def get_driverversion(self, params: Params) -> str:
+        return self.indi.text(self.name, "DRIVER_INFO", "DRIVER_VERSION") or "0"
+
+    async def get_interfaceversion(self, params: Params) -> int:
+        return self.device_type.interface_version
+
+    async def get_supportedactions(self, params: Params) -> list[str]:
+        return []
+
+    async def put_action(self, params: Params) -> str:
+        name = params.required("Action")
+        raise AlpacaError(ErrorNumber.ACTION_NOT_IMPLEMENTED,
+                          f"action {name!r} is not implemented (SupportedActions is empty)")
+
+    async def get_connected(self, params: Params) -> bool:
+        return self.connected
+
+    async def put_connected(self, params: Params) -> None:
+        """Synchronous: returns once the INDI device has answered (an immediate reconnect
+        after a disconnect must not be lost), at most SYNC_TIMEOUT."""
+        wanted = params.as_bool("Connected")
+        if wanted == self.connected:
+            return
+        self.indi.require(self.name, "CONNECTION", "Connected")
+        member = "CONNECT" if wanted else "DISCONNECT"
+        await self.indi.send_and_wait(self.name, "CONNECTION", {member: "On"}, SYNC_TIMEOUT)
+
+    async def put_connect(self, params: Params) -> None:
+        """Asynchronous (Platform 7): the request goes out; Connecting says when it is done."""
+        if self.connected:
+            return
+        self.indi.require(self.name, "CONNECTION", "Connect")
+        await self.indi.send(self.name, "CONNECTION", {"CONNECT": "On"})
+
+    async def put_disconnect(self, params: Params) -> None:
+        vector = self.indi.vector(self.name, "CONNECTION")
+        if vector is None or str(vector.get("DISCONNECT")) == "On" and vector.state != State.BUSY:
+            return
+        await self.indi.send(self.name, "CONNECTION", {"DISCONNECT": "On"})
+
+    async def get_connecting(self, params: Params) -> bool:
+        """True while CONNECTION is Busy; a connection that failed (Alert) is the error that
+        Connect could not report when it returned."""
+        vector = self.indi.vector(self.name, "CONNECTION")
+        if vector is None:
+            return False
+        if vector.state == State.ALERT:
+            raise alert_error(self.name, "CONNECTION", vector.message)
+        return bool(vector.state == State.BUSY)
+
+    async def get_devicestate(self, params: Params) -> list[dict[str, Any]]:
+        """The operational state in one read; an entry that cannot be read now is left out."""
+        entries = []
+        for name in self.STATE:
+            handler = self.handler("get", name.lower())
+            if handler is None:
+                continue
+            try:
+                if name.lower() not in COMMON_MEMBERS | self.ALWAYS:
+                    self.require_connected()
+                value = await handler(params)
+            except AlpacaError:
+                continue
+            entries.append({"Name": name, "Value": value})
+        return entries

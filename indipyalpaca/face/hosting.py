@@ -1,0 +1,122 @@
+"""`AlpacaFace`: the face run beside an INDI server, in its event loop.
+
+It binds its sockets first (`bind`: a port in use is an error at start, not a crash later),
+then (`run`) connects its INDI client to the server, serves the Starlette app with uvicorn on
+the bound socket and answers discovery, until told to stop. uvicorn's own signal handling is
+switched off: the INDI server owns SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import socket
+import tempfile
+from collections.abc import Generator
+from pathlib import Path
+
+import uvicorn
+
+import indipyclient
+from indipycore.protocol import BLOBEnable
+
+from .app import make_app
+from .discovery import bind_discovery
+from .discovery import start_discovery
+from .indiside import IndiSide
+from .registry import Registry
+from .registry import default_path
+from .served import Served
+
+logger = logging.getLogger(__name__)
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its signal handlers (the INDI server has its own)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class AlpacaFace:
+    """Serve the devices of the INDI server at `indi_host`:`indi_port` as Alpaca on
+    `host`:`port` (0: the system picks; read `port` after `bind`), with discovery on UDP
+    `discovery_port` (0: none). `registry` is the file of lasting device numbers (None: the
+    user's data folder; ``False``: memory only)."""
+
+    def __init__(self, indi_host: str, indi_port: int, host: str = "127.0.0.1",
+                 port: int = 11111, discovery_port: int = 32227,
+                 registry: Path | str | None | bool = None, version: str = "0") -> None:
+        self.indi_host = indi_host
+        self.indi_port = indi_port
+        self.host = host
+        self.port = port
+        self.discovery_port = discovery_port
+        path = None if registry is False else default_path() if registry in (None, True) \
+            else Path(str(registry))
+        self.registry = Registry(path)
+        self.version = version
+        self._socket: socket.socket | None = None
+        self._udp: socket.socket | None = None
+        self._stop = asyncio.Event()
+
+    def bind(self) -> None:
+        """Bind the HTTP port and the discovery port; OSError if either is taken."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(100)
+            sock.setblocking(False)
+            if self.discovery_port:
+                self._udp = bind_discovery(self.discovery_port)
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Serve until `stop()` (or cancelled); binds first if `bind` was not called."""
+        if self._socket is None:
+            self.bind()
+        assert self._socket is not None
+        # Camera images arrive as files here: only the BLOBs a served camera asks for
+        # (the default is never), each removed when the next one is read, all at the end.
+        blobs = tempfile.mkdtemp(prefix="indipyalpaca-")
+        client = indipyclient.connect(self.indi_host, self.indi_port, blobs,
+                                      connect_timeout=None)
+        client.connection.default_blob_mode = BLOBEnable.NEVER
+        served = Served(IndiSide(client), self.registry)
+        app = make_app(served, self.version)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off",
+                                timeout_graceful_shutdown=2)
+        server = _Uvicorn(config)
+        transport = None
+        await client.start()
+        try:
+            if self._udp is not None:
+                transport = await start_discovery(self._udp, self.port)
+            task = asyncio.create_task(server.serve(sockets=[self._socket]))
+            logger.info("serving Alpaca on %s:%d%s", self.host, self.port,
+                        f", discovery on UDP {self.discovery_port}" if transport else "")
+            stopping = asyncio.create_task(self._stop.wait())
+            try:
+                await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                server.should_exit = True
+                stopping.cancel()
+                await task
+        finally:
+            if transport is not None:
+                transport.close()
+            self._socket.close()
+            await client.close()
+            shutil.rmtree(blobs, ignore_errors=True)

@@ -1,0 +1,174 @@
+"""The face's view of the INDI server: reading the client's model, sending new values.
+
+Every Alpaca GET is answered from what the INDI client already holds (ConformU's target for a
+state read is 0.1 s), and an initiating PUT returns as soon as the INDI request is sent; so
+this module reads the model and turns what the INDI side says or refuses into `AlpacaError`s
+with the INDI device's own reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import indipyclient
+from indipyalpaca.wire.devicetypes import DeviceType
+from indipyalpaca.wire.errors import AlpacaError
+from indipyalpaca.wire.errors import ErrorNumber
+from indipyclient.model.properties import PropertyVector
+from indipycore.interface import Interface
+from indipycore.protocol import State
+from indipycore.protocol.numbers import parse_number
+
+logger = logging.getLogger(__name__)
+
+# The INDI roles served, in the order a device with several is listed (a CCD with a filter
+# wheel is a Camera and a FilterWheel). Only the types this package implements are here.
+ROLES: tuple[tuple[Interface, DeviceType], ...] = (
+    (Interface.TELESCOPE, DeviceType.TELESCOPE),
+    (Interface.CCD, DeviceType.CAMERA),
+    (Interface.WEATHER, DeviceType.OBSERVINGCONDITIONS),
+    (Interface.WEATHER, DeviceType.SAFETYMONITOR),
+    (Interface.FOCUSER, DeviceType.FOCUSER),
+    (Interface.FILTER, DeviceType.FILTERWHEEL),
+)
+
+# How long a synchronous member (PUT Connected) waits for the INDI device's answer.
+SYNC_TIMEOUT = 30.0
+# How long a property write waits to read back what it set: under the 5 s clients such as
+# alpyca allow a request, over ConformU's 1 s target for a write.
+WRITE_TIMEOUT = 4.0
+
+
+def roles_of(device: Any) -> list[DeviceType]:
+    """The Alpaca types an INDI device of the model takes, from DRIVER_INFO.DRIVER_INTERFACE."""
+    info = device.vectors.get("DRIVER_INFO")
+    if info is None or "DRIVER_INTERFACE" not in info:
+        return []
+    try:
+        bits = Interface.from_text(str(info["DRIVER_INTERFACE"]))
+    except ValueError:
+        return []
+    return [dtype for bit, dtype in ROLES if bits & bit]
+
+
+class IndiSide:
+    """The INDI client the face reads and sends through."""
+
+    def __init__(self, client: indipyclient.Client) -> None:
+        self.client = client
+
+    def devices(self) -> list[tuple[str, DeviceType]]:
+        """(INDI device name, Alpaca type) of every device the server has that can be served."""
+        found: list[tuple[str, DeviceType]] = []
+        for name, device in list(self.client.model.devices.items()):
+            found.extend((name, dtype) for dtype in roles_of(device))
+        return found
+
+    def vector(self, device: str, name: str) -> PropertyVector | None:
+        vector = self.client.model.vector(device, name)
+        return vector if vector is not None and vector.enable else None
+
+    def require(self, device: str, name: str, what: str) -> PropertyVector:
+        """The vector behind `what`; not defined is 0x400 (not implemented)."""
+        vector = self.vector(device, name)
+        if vector is None:
+            raise AlpacaError.not_implemented(f"{what} (INDI {name} of {device})")
+        return vector
+
+    def text(self, device: str, vector: str, member: str) -> str | None:
+        found = self.vector(device, vector)
+        if found is None or member not in found:
+            return None
+        return str(found[member])
+
+    def number(self, device: str, vector: str, member: str) -> float | None:
+        found = self.vector(device, vector)
+        if found is None or member not in found:
+            return None
+        return parse_number(str(found[member]))
+
+    def limits(self, device: str, vector: str, member: str) -> tuple[float, float] | None:
+        """(min, max) of a number member."""
+        found = self.vector(device, vector)
+        if found is None or member not in found:
+            return None
+        item = found.member(member)
+        return parse_number(item.min), parse_number(item.max)
+
+    def switch_on(self, device: str, vector: str, member: str) -> bool | None:
+        found = self.vector(device, vector)
+        if found is None or member not in found:
+            return None
+        return str(found[member]) == "On"
+
+    async def send(self, device: str, vector: str, values: dict[str, Any]) -> None:
+        """Send new values and return at once (the model marks the vector Busy)."""
+        await self._set(device, vector, values, wait=False, timeout=None)
+
+    async def send_and_wait(self, device: str, vector: str, values: dict[str, Any],
+                            timeout: float = SYNC_TIMEOUT) -> indipyclient.SetResult:
+        """Send and wait for the device's answer; Alert becomes an error with its message."""
+        result = await self._set(device, vector, values, wait=True, timeout=timeout)
+        if result.timed_out:
+            raise AlpacaError(ErrorNumber.UNSPECIFIED,
+                              f"INDI device {device} did not answer {vector} within "
+                              f"{timeout:g} s")
+        if result.state == State.ALERT:
+            raise alert_error(device, vector, result.message)
+        return result
+
+    async def send_and_see(self, device: str, vector: str, values: dict[str, Any],
+                           timeout: float = WRITE_TIMEOUT) -> None:
+        """Send and wait until the model shows the values sent (a switch On, a number
+        equal), whatever the state: a tracking mount keeps TELESCOPE_TRACK_STATE Busy. Alert
+        is an error with the device's message; no read-back within `timeout` is 0x4FF."""
+        await self._set(device, vector, values, wait=False, timeout=None)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = self.vector(device, vector)
+            if found is None:
+                raise AlpacaError.not_implemented(f"{vector} of {device} went away")
+            if found.state == State.ALERT:
+                raise alert_error(device, vector, found.message)
+            settled = found.state != State.BUSY or found.vectortype == "SwitchVector"
+            if settled and all(_shows(found, m, v) for m, v in values.items()):
+                return
+            if loop.time() > deadline:
+                raise AlpacaError(ErrorNumber.UNSPECIFIED,
+                                  f"INDI device {device} did not apply {vector} within "
+                                  f"{timeout:g} s")
+            await asyncio.sleep(0.02)
+
+    async def _set(self, device: str, vector: str, values: dict[str, Any], *, wait: bool,
+                   timeout: float | None) -> indipyclient.SetResult:
+        try:
+            return await self.client.set(device, vector, values, wait=wait,
+                                         timeout=timeout if timeout is not None else 5.0)
+        except indipyclient.InvalidValue as exc:
+            raise AlpacaError.invalid_value(str(exc)) from None
+        except indipyclient.UnknownVector as exc:
+            raise AlpacaError.not_implemented(str(exc)) from None
+        except indipyclient.NotConnected as exc:
+            raise AlpacaError(ErrorNumber.UNSPECIFIED,
+                              f"the INDI server is not reachable: {exc}") from None
+
+
+def _shows(vector: PropertyVector, member: str, value: Any) -> bool:
+    if member not in vector:
+        return False
+    held = vector[member]
+    if vector.vectortype == "NumberVector":
+        try:
+            return abs(parse_number(str(held)) - float(value)) <= 1e-6 * max(1.0, abs(float(value)))
+        except ValueError:
+            return False
+    return str(held) == str(value)
+
+
+def alert_error(device: str, vector: str, message: str) -> AlpacaError:
+    """An INDI property that went Alert, as an Alpaca error carrying the device's reason."""
+    reason = f": {message}" if message else ""
+    return AlpacaError(ErrorNumber.INDI_ALERT, f"INDI device {device}, {vector} failed{reason}")

@@ -1,0 +1,58 @@
+"""Alpaca error numbers and the exception that carries one to the reply.
+
+A member that fails answers HTTP 200 with an ErrorNumber and a message (the Alpaca reference,
+section 2.8); the number tells the client which ASCOM exception to raise, so each has one name
+here and the code never writes a bare 0x4xx.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorNumber(enum.IntEnum):
+    """The ASCOM error numbers an Alpaca reply may carry (0 is success)."""
+
+    OK = 0
+    NOT_IMPLEMENTED = 0x400
+    INVALID_VALUE = 0x401
+    VALUE_NOT_SET = 0x402
+    NOT_CONNECTED = 0x407
+    INVALID_WHILE_PARKED = 0x408
+    INVALID_WHILE_SLAVED = 0x409
+    INVALID_OPERATION = 0x40B
+    ACTION_NOT_IMPLEMENTED = 0x40C
+    OPERATION_CANCELLED = 0x40E
+    UNSPECIFIED = 0x4FF
+    # 0x500..0xFFF are free for drivers: an INDI property that went Alert is one of ours.
+    INDI_ALERT = 0x500
+
+
+class AlpacaError(Exception):
+    """A member could not do what was asked: the reply is HTTP 200 with this number and text."""
+
+    def __init__(self, number: int, message: str) -> None:
+        if not number:
+            raise ValueError("an AlpacaError needs a non-zero error number")
+        if not message:
+            message = f"Alpaca error 0x{number:X}"
+        super().__init__(message)
+        self.number = int(number)
+        self.message = message
+
+    @classmethod
+    def not_implemented(cls, what: str) -> AlpacaError:
+        """The INDI device has nothing behind this member (never a made-up value instead)."""
+        return cls(ErrorNumber.NOT_IMPLEMENTED, f"{what} is not implemented by this device")
+
+    @classmethod
+    def invalid_value(cls, message: str) -> AlpacaError:
+        return cls(ErrorNumber.INVALID_VALUE, message)
+
+    @classmethod
+    def not_connected(cls, device: str) -> AlpacaError:
+        return cls(ErrorNumber.NOT_CONNECTED, f"{device} is not connected")
+
+    @classmethod
+    def invalid_operation(cls, message: str) -> AlpacaError:
+        return cls(ErrorNumber.INVALID_OPERATION, message)

@@ -1,0 +1,70 @@
+"""Hosting the Alpaca face: ``indipyserver --alpaca PORT`` and a clear error without the extra.
+
+Protects: the command serves its drivers (here indilib's focuser simulator, an executable
+driver) as Alpaca devices that alpyca can connect and move; and a server asked for Alpaca
+without starlette/uvicorn installed refuses at once, in one line naming the extra, instead
+of failing later inside the event loop.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from alpaca import management
+from alpaca.focuser import Focuser
+from peers import REPO
+from peers import OurServer
+from peers import free_port
+from peers import port_accepts
+from waiting import wait_for
+
+# A child without site-packages (``python -S``): the standard library and this checkout only,
+# as on a machine where the [alpaca] extra was never installed.
+BLOCKER = "import sys\nassert 'starlette' not in sys.modules\n"
+
+
+def test_the_command_serves_indilib_focuser_as_alpaca(tmp_path: Path) -> None:
+    """indilib's indi_simulator_focus behind `indipyserver --alpaca`: listed, connected and
+    moved through alpyca, its position read back from the INDI device."""
+    port = free_port()
+    args = ["--alpaca", str(port), "--alpaca-discovery", "0",
+            "--alpaca-devices", str(tmp_path / "ids.json"), "indi_simulator_focus"]
+    with OurServer(*args, workdir=tmp_path / "server") as server:
+        address = f"127.0.0.1:{port}"
+        wait_for(lambda: port_accepts(port), 20, lambda: server.log_text())
+        devices = wait_for(lambda: management.configureddevices(address), 20, "the focuser")
+        assert [(d["DeviceName"], d["DeviceType"]) for d in devices] == [
+            ("Focuser Simulator", "Focuser")]
+        focuser = Focuser(address, 0)
+        focuser.Connected = True
+        assert focuser.Connected
+        assert focuser.Absolute is True
+        start = focuser.Position
+        target = start + 1000 if start + 1000 <= focuser.MaxStep else start - 1000
+        focuser.Move(target)
+        wait_for(lambda: not focuser.IsMoving and focuser.Position == target, 30,
+                 lambda: f"position {focuser.Position}")
+        focuser.Connected = False
+
+
+def test_without_the_extra_the_server_says_what_to_install(tmp_path: Path) -> None:
+    """IPyServer(alpaca=...) raises at once; the command exits 1 with one line, no traceback."""
+    code = BLOCKER + (
+        "from indipyserver import IPyServer\n"
+        "try:\n"
+        "    IPyServer(alpaca=0)\n"
+        "except ValueError as exc:\n"
+        "    print('refused:', exc)\n")
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=REPO, env={"PYTHONPATH": str(REPO)}, check=False)
+    assert "refused:" in out.stdout and "indipy-toolkit[alpaca]" in out.stdout, out.stderr
+    code = BLOCKER + ("import sys\nfrom indipyserver.cli import main\n"
+                      f"sys.exit(main(['-p', '{free_port()}', '--alpaca', '{free_port()}', "
+                      "'--demo']))\n")
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=REPO, env={"PYTHONPATH": str(REPO),
+                                                    "HOME": str(tmp_path)}, check=False)
+    assert out.returncode == 1, out.stderr
+    assert "indipy-toolkit[alpaca]" in out.stderr and "Traceback" not in out.stderr
