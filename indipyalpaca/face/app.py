@@ -8,6 +8,7 @@ with 0x400. PUT bodies are parsed here too, keeping their keys' exact casing.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -164,32 +165,39 @@ class FaceApp:
             return PlainTextResponse("internal error of the INDI-Alpaca face (logged)",
                                      status_code=500)
         if isinstance(value, FitsImage):
-            return self.image(request, params, value)
+            return await self.image(request, params, value)
         if verb == "GET":
             return self.reply(params, value=value)
         return self.reply(params)
 
-    def image(self, request: Request, params: Params, image: FitsImage) -> Response:
-        """ImageArray as ImageBytes when the client accepts it (alpyca does), else JSON."""
+    async def image(self, request: Request, params: Params, image: FitsImage) -> Response:
+        """ImageArray as ImageBytes when the client accepts it (alpyca does), else JSON;
+        encoded in a worker thread, off the server's event loop."""
         client_id = params.client_transaction_id()
+        server_id = self.counter.next()
         if imagebytes.CONTENT_TYPE in request.headers.get("accept", ""):
-            frame = self.encoded(image)
+            frame = await self.encoded(image)
             header = imagebytes.encode(dataclasses.replace(
                 frame, data=b"", client_transaction_id=client_id,
-                server_transaction_id=self.counter.next()))
+                server_transaction_id=server_id))
             return _FrameResponse(header, frame.data)
-        body: dict[str, Any] = {"Type": 2, "Rank": image.rank}
-        body.update(envelope(client_id, self.counter.next(), value=image.json_value()))
-        return Response(reply_body(body), media_type=JSON_TYPE)
 
-    def encoded(self, image: FitsImage) -> imagebytes.ImageBytes:
-        """The image's ImageBytes frame (transaction IDs 0), encoded once per image."""
+        def as_json() -> bytes:
+            body: dict[str, Any] = {"Type": 2, "Rank": image.rank}
+            body.update(envelope(client_id, server_id, value=image.json_value()))
+            return reply_body(body)
+
+        return Response(await asyncio.to_thread(as_json), media_type=JSON_TYPE)
+
+    async def encoded(self, image: FitsImage) -> imagebytes.ImageBytes:
+        """The image's ImageBytes frame (transaction IDs 0), encoded once per image in a
+        worker thread, off the server's event loop."""
         found = self._encoded.get(id(image))
         if found is not None and found[0] is image:
             self._encoded.move_to_end(id(image))
             return found[1]
-        frame = imagebytes.from_rows(image.pixels, image.width, image.height, image.planes,
-                                     0, 0)
+        frame = await asyncio.to_thread(imagebytes.from_rows, image.pixels, image.width,
+                                        image.height, image.planes, 0, 0)
         self._encoded[id(image)] = (image, frame)
         while len(self._encoded) > ENCODED_KEPT:
             self._encoded.popitem(last=False)

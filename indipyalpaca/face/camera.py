@@ -11,6 +11,7 @@ a shutter) is not implemented or answered as the interface says a camera without
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from pathlib import Path
@@ -90,13 +91,29 @@ class Camera(AlpacaDevice):
             return
         self.started = False
         previous, self.image_file = self.image_file, filename
-        try:
-            self.image = read_fits_image(Path(filename).read_bytes())
-        except (OSError, FITSError) as exc:
-            self.image = None
-            logger.error("the image of %s in %s is unreadable: %s", self.name, filename, exc)
+        self.image = None  # read when first asked for, off the event loop
         if previous and previous != filename:  # keep only the image served now
             Path(previous).unlink(missing_ok=True)
+
+    async def _load(self) -> FitsImage:
+        """The image of the last exposure, read from its file in a worker thread (a large
+        FITS must not hold up the server's event loop)."""
+        self._poll()
+        if self.image_file is None or self.started:
+            raise AlpacaError.invalid_operation("there is no image yet (ImageReady is False)")
+        if self.image is None:
+            filename = self.image_file
+            try:
+                image = await asyncio.to_thread(lambda: read_fits_image(
+                    Path(filename).read_bytes()))
+            except (OSError, FITSError) as exc:
+                logger.error("the image of %s in %s is unreadable: %s", self.name, filename, exc)
+                raise AlpacaError(ErrorNumber.UNSPECIFIED,
+                                  f"the INDI device's image is unreadable: {exc}") from None
+            if filename == self.image_file:
+                self.image = image
+            return image
+        return self.image
 
     def _max_bin(self) -> int:
         limits_x = self.indi.limits(self.name, "CCD_BINNING", "HOR_BIN")
@@ -323,7 +340,7 @@ class Camera(AlpacaDevice):
         if self.started:
             self.check_not_alert(EXPOSURE)
             return False
-        return self.image is not None
+        return self.image_file is not None
 
     async def get_percentcompleted(self, params: Params) -> int:
         state = await self.get_camerastate(params)
@@ -333,28 +350,22 @@ class Camera(AlpacaDevice):
         if state == READING:
             return 100
         if state == IDLE:
-            return 100 if self.image is not None else 0
+            return 100 if self.image_file is not None else 0
         raise AlpacaError.invalid_operation("the exposure failed")
 
-    def _image(self) -> FitsImage:
-        self._poll()
-        if self.image is None or self.started:
-            raise AlpacaError.invalid_operation("there is no image yet (ImageReady is False)")
-        return self.image
-
     async def get_imagearray(self, params: Params) -> FitsImage:
-        return self._image()
+        return await self._load()
 
     get_imagearrayvariant = get_imagearray
 
     async def get_lastexposureduration(self, params: Params) -> float:
-        image = self._image()
+        image = await self._load()
         if image.exposure is None:
             raise AlpacaError(ErrorNumber.VALUE_NOT_SET, "the image has no EXPTIME")
         return image.exposure
 
     async def get_lastexposurestarttime(self, params: Params) -> str:
-        image = self._image()
+        image = await self._load()
         if not image.date_obs:
             raise AlpacaError(ErrorNumber.VALUE_NOT_SET, "the image has no DATE-OBS")
         return image.date_obs.rstrip("Z")[:23]

@@ -9,6 +9,7 @@ port; anything else that arrives is ignored.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import socket
@@ -21,8 +22,9 @@ PROBE = b"alpacadiscovery1"  # bytes 16..63 are reserved: a longer datagram is s
 
 
 class _Responder(asyncio.DatagramProtocol):
-    def __init__(self, alpaca_port: int) -> None:
+    def __init__(self, alpaca_port: int, local_only: bool) -> None:
         self.reply = json.dumps({"AlpacaPort": alpaca_port}).encode()
+        self.local_only = local_only
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -31,6 +33,8 @@ class _Responder(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         if not data.startswith(PROBE) or self.transport is None:
             return
+        if self.local_only and not ipaddress.ip_address(str(addr[0])).is_loopback:
+            return  # the API listens on loopback only: another machine could not reach it
         logger.debug("Alpaca discovery probe from %s:%s", addr[0], addr[1])
         self.transport.sendto(self.reply, addr)
 
@@ -53,9 +57,11 @@ def bind_discovery(port: int) -> socket.socket:
     return sock
 
 
-async def start_discovery(sock: socket.socket, alpaca_port: int) -> asyncio.DatagramTransport:
-    """Answer probes on `sock` until the returned transport is closed."""
+async def start_discovery(sock: socket.socket, alpaca_port: int,
+                          local_only: bool = False) -> asyncio.DatagramTransport:
+    """Answer probes on `sock` until the returned transport is closed; `local_only` (the API
+    listens on a loopback address): only probes from this machine."""
     loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(lambda: _Responder(alpaca_port),
-                                                       sock=sock)
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _Responder(alpaca_port, local_only), sock=sock)
     return transport

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import shutil
 import socket
@@ -103,7 +104,7 @@ class AlpacaFace:
         await client.start()
         try:
             if self._udp is not None:
-                transport = await start_discovery(self._udp, self.port)
+                transport = await start_discovery(self._udp, self.port, _loopback(self.host))
             task = asyncio.create_task(server.serve(sockets=[self._socket]))
             logger.info("serving Alpaca on %s:%d%s", self.host, self.port,
                         f", discovery on UDP {self.discovery_port}" if transport else "")
@@ -120,3 +121,13 @@ class AlpacaFace:
             self._socket.close()
             await client.close()
             shutil.rmtree(blobs, ignore_errors=True)
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` (an address or ``localhost``) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

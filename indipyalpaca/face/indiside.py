@@ -30,6 +30,8 @@ ROLES: tuple[tuple[Interface, DeviceType], ...] = (
     (Interface.CCD, DeviceType.CAMERA),
     (Interface.WEATHER, DeviceType.OBSERVINGCONDITIONS),
     (Interface.WEATHER, DeviceType.SAFETYMONITOR),
+    (Interface.DOME, DeviceType.DOME),
+    (Interface.ROTATOR, DeviceType.ROTATOR),
     (Interface.FOCUSER, DeviceType.FOCUSER),
     (Interface.FILTER, DeviceType.FILTERWHEEL),
 )

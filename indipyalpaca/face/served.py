@@ -11,10 +11,12 @@ from indipyalpaca.wire.devicetypes import DeviceType
 
 from .camera import Camera
 from .common import AlpacaDevice
+from .dome import Dome
 from .filterwheel import FilterWheel
 from .focuser import Focuser
 from .indiside import IndiSide
 from .registry import Registry
+from .rotator import Rotator
 from .telescope import Telescope
 from .weather import ObservingConditions
 from .weather import SafetyMonitor
@@ -26,6 +28,8 @@ KINDS: dict[DeviceType, type[AlpacaDevice]] = {
     DeviceType.CAMERA: Camera,
     DeviceType.OBSERVINGCONDITIONS: ObservingConditions,
     DeviceType.SAFETYMONITOR: SafetyMonitor,
+    DeviceType.DOME: Dome,
+    DeviceType.ROTATOR: Rotator,
 }
 
 

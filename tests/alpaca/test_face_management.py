@@ -9,6 +9,8 @@ Action, Connected/Connect/Disconnect/Connecting) behave as ASCOM says, on the IN
 
 from __future__ import annotations
 
+import json
+import socket
 from pathlib import Path
 
 import alpaca.discovery
@@ -103,3 +105,41 @@ def test_common_members_on_an_in_process_focuser(tmp_path: Path) -> None:
         wait_for(lambda: not focuser.Connecting and not focuser.Connected, 10, "disconnected")
         focuser.Connected = True
         assert focuser.Connected is True
+
+
+def _this_machines_address() -> str | None:
+    """A non-loopback IPv4 address of this machine (None when it has none)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 9))  # no datagram is sent
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def _ask(source: str, target: str, port: int) -> bytes | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        sock.settimeout(1.0)
+        sock.sendto(b"alpacadiscovery1", (target, port))
+        try:
+            return sock.recv(200)
+        except TimeoutError:
+            return None
+
+
+def test_a_loopback_only_server_answers_only_this_machine(tmp_path: Path) -> None:
+    """The Alpaca API listens on 127.0.0.1 (the default): a probe from 127.0.0.1 is answered
+    with our port; one from the machine's network address is not (the port it would be given
+    cannot be reached from there)."""
+    address = _this_machines_address()
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    udp = free_udp_port()
+    with serving(alpaca_server(make_driver(), registry=tmp_path / "ids.json",
+                               discovery=udp)) as server:
+        answer = _ask("127.0.0.1", "127.0.0.1", udp)
+        assert answer is not None
+        assert json.loads(answer) == {"AlpacaPort": server.alpaca_port}
+        assert _ask(address, address, udp) is None

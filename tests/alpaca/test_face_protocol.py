@@ -174,3 +174,32 @@ def test_an_indi_alert_carries_the_devices_reason(raw: Raw) -> None:
     assert "motor stalled at the end stop" in reply["ErrorMessage"]
     status, reply = raw.put(f"{base}/move", "Position=5000")
     assert reply["ErrorNumber"] == 0x401 and "0..1000" in reply["ErrorMessage"]
+
+
+def test_garbage_is_refused_and_the_face_keeps_serving(raw: Raw) -> None:
+    """A body that is not UTF-8, one far too large, and a POST: each refused with a 4xx,
+    and the next request is answered as before."""
+    request = urllib.request.Request(raw.base + "/api/v1/focuser/0/connected",
+                                     data=b"Connected=\xff\xfe", method="PUT")
+    try:
+        urllib.request.urlopen(request, timeout=10)
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 400
+    assert raw.put("/api/v1/focuser/0/connected", "Connected=false&" + "x" * 100_000)[0] == 400
+    assert raw.call("POST", "/api/v1/focuser/0/connected", body="Connected=true")[0] == 405
+    status, reply = raw.get("/api/v1/focuser/0/name", "ClientTransactionID=11")
+    assert status == 200 and reply["ClientTransactionID"] == 11
+
+
+def test_connect_disconnect_reconnect_with_reordered_parameters(raw: Raw) -> None:
+    """ConformU's sequence: Connected true, false, true again at once, the parameters in
+    another order each time; each answered 200/0 and the device connected at the end."""
+    path = "/api/v1/filterwheel/0/connected"
+    for body in ("Connected=true&ClientID=1&ClientTransactionID=1",
+                 "ClientTransactionID=2&Connected=false&ClientID=1",
+                 "ClientID=1&ClientTransactionID=3&Connected=true"):
+        status, reply = raw.put(path, body)
+        assert (status, reply["ErrorNumber"]) == (200, 0), reply
+    assert raw.get(path)[1]["Value"] is True
