@@ -27,6 +27,7 @@ side runs in. Standard library and the project only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import statistics
@@ -107,6 +108,8 @@ def poll(port: int, number: int, clients: int, hz: float, members: int,
             delay = next_tick - time.monotonic()
             if delay > 0 and stop.wait(delay):
                 break
+            if not running.is_set():  # paused while waiting for the tick
+                continue
             next_tick += tick
             for name in names:
                 try:
@@ -231,14 +234,17 @@ def bench_client(server: run.Server) -> RawClient:
 
 
 def one_rep(trips: int, blocks: int, settle: float, quiet_first: bool, aa: bool,
-            clients: int, hz: float, members: int,
-            cpu_window: float = 2.0) -> tuple[list[float], list[float], dict[str, float]]:
+            clients: int, hz: float, members: int, cpu_window: float = 2.0,
+            outside: bool = False) -> tuple[list[float], list[float], dict[str, float]]:
     """Seconds per trip quiet and with the pollers (both quiet with `aa`) on one fresh
     server, in `blocks` alternating blocks of trips, and the pollers' counts with the
     server's CPU share in each arm."""
     server, port = alpaca_server()
-    with server:
+    with server, contextlib.ExitStack() as stack:
         number = prepare_focuser(port)
+        if outside:  # the same requests, to another process: the machine's share alone
+            proc, port = outside_server()
+            stack.callback(run.stop_group, proc)
         pollers = Pollers(port, number, clients, hz, members)
         try:
             client = bench_client(server)
@@ -284,10 +290,61 @@ def one_rep(trips: int, blocks: int, settle: float, quiet_first: bool, aa: bool,
     return arms[False], arms[True], counts
 
 
+def plain_child(argv: list[str]) -> int:
+    """``--plain-child PORT``: a Starlette app on uvicorn (the face's stack) in a process of
+    its own, answering every focuser member with a fixed Alpaca reply, until stdin closes."""
+    import asyncio
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    counter = iter(range(1, 2**31))
+
+    async def member(request: object) -> Response:
+        body = json.dumps({"Value": 5000, "ClientTransactionID": 0,
+                           "ServerTransactionID": next(counter), "ErrorNumber": 0,
+                           "ErrorMessage": ""})
+        return Response(body, media_type="application/json")
+
+    app = Starlette(routes=[Route("/api/v1/focuser/{number}/{member}", member)])
+    server = uvicorn.Server(uvicorn.Config(app, host=run.HOST, port=int(argv[0]),
+                                           log_level="warning", lifespan="off"))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(
+            setattr, server, "should_exit", True)), daemon=True).start()
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        print("ready", flush=True)
+        await task
+
+    asyncio.run(main())
+    return 0
+
+
+def outside_server() -> tuple[subprocess.Popen[str], int]:
+    """The plain app's process (`plain_child`) and its port."""
+    port = run.free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--plain-child", str(port)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != "ready":
+        run.stop_group(proc)
+        raise RuntimeError("the outside HTTP server did not start")
+    return proc, port
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--poll-child"]:
         return poll_child(argv[1:])
+    if argv[:1] == ["--plain-child"]:
+        return plain_child(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", "--trips", type=int, default=2000, help="trips per arm per rep")
     ap.add_argument("-b", "--blocks", type=int, default=20,
@@ -299,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--members", type=int, default=3, help="members GET per poll")
     ap.add_argument("--cpu-window", type=float, default=2.0,
                     help="seconds the server's CPU is read idle and with the pollers alone")
+    ap.add_argument("--outside", action="store_true",
+                    help="the pollers poll a Starlette app in a process of its own, not the "
+                         "face: what the same HTTP load on the machine costs the trip")
     ap.add_argument("--aa", action="store_true", help="A/A: no pollers in either arm")
     args = ap.parse_args(argv)
     label = "quiet (A/A)" if args.aa else "polled"
@@ -310,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet_first = rep % 2 == 0
         quiet, polled, counts = one_rep(args.trips, args.blocks, args.settle, quiet_first,
                                         args.aa, args.clients, args.hz, args.members,
-                                        args.cpu_window)
+                                        args.cpu_window, args.outside)
         row = []
         for name, q in (("p50", 0.5), ("p99", 0.99)):
             a, b = quantile(quiet, q) * 1e6, quantile(polled, q) * 1e6
@@ -323,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{rate:.0f} | {counts.get('failed', 0):.0f} | {counts['cpu_quiet']:.0%}, "
               f"{counts['cpu_polled']:.0%} | {per} |", flush=True)
     what = "A/A, no pollers in either arm" if args.aa else (
-        f"{args.clients} Alpaca clients at {args.hz:g} Hz, {args.members} GETs each poll")
+        f"{args.clients} Alpaca clients at {args.hz:g} Hz, {args.members} GETs each poll"
+        + (", polling an outside server" if args.outside else ""))
     print(f"\n{what}; {args.reps} reps x {args.trips} trips per arm in {args.blocks} "
           f"alternating blocks, settle {args.settle:g} s")
     for name, xs in ratios.items():
