@@ -9,8 +9,10 @@ with 0x400. PUT bodies are parsed here too, keeping their keys' exact casing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,6 +22,9 @@ from starlette.responses import HTMLResponse
 from starlette.responses import PlainTextResponse
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive
+from starlette.types import Scope
+from starlette.types import Send
 
 from indipyalpaca.wire import imagebytes
 from indipyalpaca.wire.devicetypes import device_type_from_url
@@ -40,6 +45,8 @@ SERVER_NAME = "indipyalpaca INDI server"
 MANUFACTURER = "indipy-toolkit"
 _NUMBER = re.compile(r"[0-9]{1,10}")
 MAX_BODY = 64 * 1024  # a form of a few parameters; more is not an Alpaca request
+#: Encoded ImageBytes frames kept (one per camera's latest image is what is downloaded again).
+ENCODED_KEPT = 4
 
 
 class FaceApp:
@@ -50,6 +57,10 @@ class FaceApp:
         self.counter = ServerTransactionCounter()
         self.version = version
         self.location = location
+        # id(image) -> (image, its frame): encoding a 16-megapixel frame takes about a second,
+        # and a client downloads the same image again (retries, several clients); the image
+        # is held so that its id cannot be reused while the entry lives.
+        self._encoded: OrderedDict[int, tuple[FitsImage, imagebytes.ImageBytes]] = OrderedDict()
 
     def reply(self, params: Params, **fields: Any) -> Response:
         client_id = params.client_transaction_id()
@@ -66,9 +77,20 @@ class FaceApp:
     async def params(self, request: Request) -> Params:
         if request.method == "GET":
             return Params(request.query_params.multi_items(), exact=False)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise BadRequest(f"a request body of {len(body)} bytes is too large")
+        # Refused by its declared length, or read only up to the limit: a huge body (or an
+        # endless chunked one) must not be held in memory before it is refused.
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise BadRequest(f"a request body of {declared} bytes is too large "
+                             f"(at most {MAX_BODY})")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise BadRequest(f"a request body of more than {MAX_BODY} bytes is too large")
+            chunks.append(chunk)
+        body = b"".join(chunks)
         try:
             text = body.decode("utf-8")
             items = parse_qsl(text, keep_blank_values=True, strict_parsing=False)
@@ -154,16 +176,50 @@ class FaceApp:
         client_id = params.client_transaction_id()
         server_id = self.counter.next()
         if imagebytes.CONTENT_TYPE in request.headers.get("accept", ""):
-            data = await asyncio.to_thread(lambda: imagebytes.encode(imagebytes.from_rows(
-                image.pixels, image.width, image.height, image.planes, client_id, server_id)))
-            return Response(data, media_type=imagebytes.CONTENT_TYPE)
+            frame = await self.encoded(image)
+            header = imagebytes.encode(dataclasses.replace(
+                frame, data=b"", client_transaction_id=client_id,
+                server_transaction_id=server_id))
+            return _FrameResponse(header, frame.data)
 
         def as_json() -> bytes:
-            body = {"Type": 2, "Rank": image.rank}
+            body: dict[str, Any] = {"Type": 2, "Rank": image.rank}
             body.update(envelope(client_id, server_id, value=image.json_value()))
             return reply_body(body)
 
         return Response(await asyncio.to_thread(as_json), media_type=JSON_TYPE)
+
+    async def encoded(self, image: FitsImage) -> imagebytes.ImageBytes:
+        """The image's ImageBytes frame (transaction IDs 0), encoded once per image in a
+        worker thread, off the server's event loop."""
+        found = self._encoded.get(id(image))
+        if found is not None and found[0] is image:
+            self._encoded.move_to_end(id(image))
+            return found[1]
+        frame = await asyncio.to_thread(imagebytes.from_rows, image.pixels, image.width,
+                                        image.height, image.planes, 0, 0)
+        self._encoded[id(image)] = (image, frame)
+        while len(self._encoded) > ENCODED_KEPT:
+            self._encoded.popitem(last=False)
+        return frame
+
+
+class _FrameResponse(Response):
+    """An ImageBytes reply sent as its 44-byte header, then the cached pixels as they are:
+    joining them would copy the whole frame for every download."""
+
+    media_type = imagebytes.CONTENT_TYPE
+
+    def __init__(self, header: bytes, data: bytes) -> None:
+        super().__init__(b"", media_type=imagebytes.CONTENT_TYPE)
+        self.header, self.data = header, data
+        self.headers["content-length"] = str(len(header) + len(data))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.header, "more_body": True})
+        await send({"type": "http.response.body", "body": self.data, "more_body": False})
 
 
 def _bad(reason: str) -> Response:

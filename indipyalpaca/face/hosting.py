@@ -67,7 +67,10 @@ class AlpacaFace:
     def bind(self) -> None:
         """Bind the HTTP port and the discovery port; OSError if either is taken."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio switches Nagle off (TCP_NODELAY) only on sockets whose
+        # proto says TCP, and with Nagle on, a reply written as head then body waits for the
+        # client's delayed ACK: 40 ms per request.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
