@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from collections.abc import Sequence
 
 from indipyclient.session.connect import Client
@@ -156,11 +157,25 @@ def _alpaca_main(args: argparse.Namespace, checks: list[Check]) -> int:
     except ImportError as exc:  # indipyalpaca is not installed beside indipyclient
         print(f"indipy-conform: --alpaca needs the indipyalpaca package: {exc}", file=sys.stderr)
         return 2
-    try:
+    def run() -> None:
         targets = [parse_target(text) for text in args.devices]
         check_alpaca(args.alpaca, targets or None, http_timeout=args.timeout,
                      step_timeout=args.step_timeout, out=checks)
-    except ValueError as exc:
+
+    status = _report(args, checks, run, ValueError)
+    if status == 1 and checks and checks[0].prop == "reach" and failed(checks[:1]):
+        return 2
+    return status
+
+
+def _report(args: argparse.Namespace, checks: list[Check], run: Callable[[], None],
+            refused: type[Exception]) -> int:
+    """Run the checks and print them: 2 with one line when `refused` says there is nothing to
+    check, 130 on Ctrl-C, and never a traceback (an error stops the run after the checks made
+    so far are printed: 1); else 1 on any FAIL, 0 without."""
+    try:
+        run()
+    except refused as exc:
         print(f"indipy-conform: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -171,8 +186,6 @@ def _alpaca_main(args: argparse.Namespace, checks: list[Check]) -> int:
               file=sys.stderr)
         return 1
     sys.stdout.write(as_json(checks) + "\n" if args.json else as_lines(checks))
-    if checks and checks[0].prop == "reach" and failed(checks[:1]):
-        return 2
     return 1 if failed(checks) else 0
 
 
@@ -186,19 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     checks: list[Check] = []
     if args.alpaca is not None:
         return _alpaca_main(args, checks)
-    try:
+    def run() -> None:
         asyncio.run(check_devices(args.host, args.port, args.devices, live=args.live,
                                   connect_timeout=args.timeout, step_timeout=args.step_timeout,
                                   out=checks))
-    except Unreachable as exc:
-        print(f"indipy-conform: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # noqa: BLE001 - never a traceback: checks so far, the error
-        sys.stdout.write(as_json(checks) + "\n" if args.json else as_lines(checks))
-        print(f"indipy-conform: stopped on an error: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
-        return 1
-    sys.stdout.write(as_json(checks) + "\n" if args.json else as_lines(checks))
-    return 1 if failed(checks) else 0
+
+    return _report(args, checks, run, Unreachable)
