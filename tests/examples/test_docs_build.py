@@ -32,3 +32,7 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
     # Used on the concepts page: in the reference too (issue 28, item 7).
     for method in ("NumberVector.getfloatvalue", "NumberVector.getformattedvalue"):
         assert f'id="indipydriver.{method}"' in api, method
+    # The Alpaca guide is one page with both directions (issue 59, item 7).
+    alpaca = (tmp_path / "html" / "alpaca.html").read_text()
+    for title in ("Your INDI devices in NINA and other Alpaca programs", "Alpaca devices in Ekos"):
+        assert title in alpaca, title
