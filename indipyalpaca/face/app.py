@@ -75,8 +75,9 @@ class FaceApp:
         return Response(data, media_type=JSON_TYPE)
 
     async def params(self, request: Request) -> Params:
-        if request.method == "GET":
-            return Params(request.query_params.multi_items(), exact=False)
+        if request.method == "GET":  # as Starlette's QueryParams reads it, without the copies
+            query = request.scope["query_string"].decode("latin-1")
+            return Params(parse_qsl(query, keep_blank_values=True), exact=False)
         # Refused by its declared length, or read only up to the limit: a huge body (or an
         # endless chunked one) must not be held in memory before it is refused.
         declared = request.headers.get("content-length", "")
@@ -129,9 +130,10 @@ class FaceApp:
     # -- devices -----------------------------------------------------------------------
 
     async def device(self, request: Request) -> Response:
-        parts = request.url.path.split("/")  # "", "api", version, type, number, member
+        path = request.scope["path"]  # what request.url.path gives, without building a URL
+        parts = path.split("/")  # "", "api", version, type, number, member
         if len(parts) != 6 or parts[2] != "v1":
-            return _bad(f"{request.url.path} is not /api/v1/{{type}}/{{number}}/{{member}}")
+            return _bad(f"{path} is not /api/v1/{{type}}/{{number}}/{{member}}")
         _, _, _, type_name, number_text, member = parts
         dtype = device_type_from_url(type_name)
         if dtype is None:
@@ -226,8 +228,29 @@ def _bad(reason: str) -> Response:
     return PlainTextResponse(reason, status_code=400)
 
 
-def make_app(served: Served, version: str = "0", location: str = "") -> Starlette:
-    """The Starlette app of the face (no lifespan: the host runs the INDI client)."""
+class _DirectGets:
+    """The face's ASGI entry: a GET of a device member (what pollers send, ten a second per
+    client) goes straight to `FaceApp.device`, without Starlette's middleware and routing,
+    which cost as much as the answer itself in the server's event loop; everything else
+    (PUTs, management, setup, HEAD) goes through the Starlette app. The device handler
+    answers every outcome itself, so the two paths reply alike."""
+
+    def __init__(self, app: Starlette, face: FaceApp) -> None:
+        self.app = app
+        self.face = face
+        self.state = app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] == "GET"
+                and scope["path"].startswith("/api/")):
+            response = await self.face.device(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def make_app(served: Served, version: str = "0", location: str = "") -> _DirectGets:
+    """The ASGI app of the face (no lifespan: the host runs the INDI client)."""
     face = FaceApp(served, version, location)
     methods = ["GET", "PUT"]
     routes = [
@@ -238,4 +261,4 @@ def make_app(served: Served, version: str = "0", location: str = "") -> Starlett
     ]
     app = Starlette(routes=routes)
     app.state.face = face
-    return app
+    return _DirectGets(app, face)

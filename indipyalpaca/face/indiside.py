@@ -55,18 +55,37 @@ def roles_of(device: Any) -> list[DeviceType]:
     return [dtype for bit, dtype in ROLES if bits & bit]
 
 
+def _interface_text(device: Any) -> str | None:
+    """DRIVER_INFO.DRIVER_INTERFACE as the model holds it, None when absent."""
+    info = device.vectors.get("DRIVER_INFO")
+    if info is None or "DRIVER_INTERFACE" not in info:
+        return None
+    return str(info["DRIVER_INTERFACE"])
+
+
 class IndiSide:
     """The INDI client the face reads and sends through."""
 
     def __init__(self, client: indipyclient.Client) -> None:
         self.client = client
+        # The devices' roles, kept while no device comes, goes or changes DRIVER_INTERFACE:
+        # parsing every device's interface on each request was a fifth of a GET's cost.
+        self._seen: tuple[tuple[str, str | None], ...] | None = None
+        self._devices: list[tuple[str, DeviceType]] = []
 
     def devices(self) -> list[tuple[str, DeviceType]]:
-        """(INDI device name, Alpaca type) of every device the server has that can be served."""
-        found: list[tuple[str, DeviceType]] = []
-        for name, device in list(self.client.model.devices.items()):
-            found.extend((name, dtype) for dtype in roles_of(device))
-        return found
+        """(INDI device name, Alpaca type) of every device the server has that can be served.
+
+        The same list object is returned while nothing it depends on has changed (callers
+        may key their own caches on its identity, and must not change it)."""
+        model_devices = list(self.client.model.devices.items())
+        seen = tuple((name, _interface_text(device)) for name, device in model_devices)
+        if seen != self._seen:
+            found: list[tuple[str, DeviceType]] = []
+            for name, device in model_devices:
+                found.extend((name, dtype) for dtype in roles_of(device))
+            self._seen, self._devices = seen, found
+        return self._devices
 
     def vector(self, device: str, name: str) -> PropertyVector | None:
         vector = self.client.model.vector(device, name)

@@ -40,11 +40,34 @@ class Served:
         self.indi = indi
         self.registry = registry
         self._made: dict[tuple[str, DeviceType], AlpacaDevice] = {}
+        # The sorted devices and their index, rebuilt when `IndiSide.devices` changes.
+        self._pairs: list[tuple[str, DeviceType]] | None = None
+        self._sorted: list[AlpacaDevice] = []
+        self._index: dict[tuple[DeviceType, int], AlpacaDevice] = {}
 
     def all(self) -> list[AlpacaDevice]:
         """Every device the server has now, by type then number."""
+        self._refresh()
+        return list(self._sorted)
+
+    def find(self, dtype: DeviceType, number: int) -> AlpacaDevice | None:
+        self._refresh()
+        return self._index.get((dtype, number))
+
+    def _refresh(self) -> None:
+        pairs = self.indi.devices()
+        if pairs is self._pairs:
+            return
+        found = self._build(pairs)
+        self._sorted = found
+        self._index = {}
+        for device in found:  # the first of a (type, number) wins, as the sorted list says
+            self._index.setdefault((device.device_type, device.identity.number), device)
+        self._pairs = pairs
+
+    def _build(self, pairs: list[tuple[str, DeviceType]]) -> list[AlpacaDevice]:
         found = []
-        for name, dtype in self.indi.devices():
+        for name, dtype in pairs:
             kind = KINDS.get(dtype)
             if kind is None:
                 continue
@@ -55,9 +78,3 @@ class Served:
             found.append(device)
         found.sort(key=lambda d: (d.device_type.value, d.identity.number))
         return found
-
-    def find(self, dtype: DeviceType, number: int) -> AlpacaDevice | None:
-        for device in self.all():
-            if device.device_type is dtype and device.identity.number == number:
-                return device
-        return None
