@@ -11,21 +11,20 @@ from indipyalpaca.face.registry import Registry
 from indipyalpaca.face.served import Served
 from indipyalpaca.wire.devicetypes import DeviceType
 from indipyclient.model.tree import Model
-from indipycore.protocol import parse_element
+from indipycore import protocol as pe
 
 FOCUSER_BIT, FILTER_BIT = 8, 16  # INDI's FOCUSER_INTERFACE and FILTER_INTERFACE
 
 
-def define(device: str, interface: int) -> bytes:
-    return (f'<defTextVector device="{device}" name="DRIVER_INFO" state="Idle" perm="ro">'
-            f'<defText name="DRIVER_NAME">{device}</defText>'
-            f'<defText name="DRIVER_INTERFACE">{interface}</defText>'
-            f'</defTextVector>').encode()
+def define(device: str, interface: int) -> pe.Event:
+    return pe.DefTextVector(device, "DRIVER_INFO", pe.State.IDLE, pe.Perm.RO,
+                            (pe.Text("DRIVER_NAME", device),
+                             pe.Text("DRIVER_INTERFACE", str(interface))))
 
 
-def set_interface(device: str, interface: int) -> bytes:
-    return (f'<setTextVector device="{device}" name="DRIVER_INFO" state="Idle">'
-            f'<oneText name="DRIVER_INTERFACE">{interface}</oneText></setTextVector>').encode()
+def set_interface(device: str, interface: int) -> pe.Event:
+    return pe.SetTextVector(device, "DRIVER_INFO", (pe.Text("DRIVER_INTERFACE", str(interface)),),
+                            state=pe.State.IDLE)
 
 
 def kinds(served: Served) -> list[tuple[str, DeviceType, int]]:
@@ -39,28 +38,28 @@ def test_roles_and_index_follow_the_model() -> None:
     indi = IndiSide(SimpleNamespace(model=model))  # type: ignore[arg-type]
     served = Served(indi, Registry(None))
 
-    model.apply(parse_element(define("Foc", FOCUSER_BIT)))
+    model.apply(define("Foc", FOCUSER_BIT))
     assert kinds(served) == [("Foc", DeviceType.FOCUSER, 0)]
     assert indi.devices() is indi.devices()
     assert served.find(DeviceType.FILTERWHEEL, 0) is None
     focuser = served.find(DeviceType.FOCUSER, 0)
     assert focuser is not None and focuser.name == "Foc"
 
-    model.apply(parse_element(set_interface("Foc", FOCUSER_BIT | FILTER_BIT)))
+    model.apply(set_interface("Foc", FOCUSER_BIT | FILTER_BIT))
     assert kinds(served) == [("Foc", DeviceType.FILTERWHEEL, 0), ("Foc", DeviceType.FOCUSER, 0)]
     assert served.find(DeviceType.FOCUSER, 0) is focuser  # the same Alpaca device object
     wheel = served.find(DeviceType.FILTERWHEEL, 0)
     assert wheel is not None and wheel.name == "Foc"
 
-    model.apply(parse_element(define("Foc2", FOCUSER_BIT)))
+    model.apply(define("Foc2", FOCUSER_BIT))
     found = served.find(DeviceType.FOCUSER, 1)
     assert found is not None and found.name == "Foc2"
 
-    model.apply(parse_element(b'<delProperty device="Foc"/>'))
+    model.apply(pe.DelProperty("Foc"))
     assert served.find(DeviceType.FOCUSER, 0) is None
     assert served.find(DeviceType.FILTERWHEEL, 0) is None
     assert kinds(served) == [("Foc2", DeviceType.FOCUSER, 1)]
 
-    model.apply(parse_element(set_interface("Foc2", 0)))
+    model.apply(set_interface("Foc2", 0))
     assert kinds(served) == []
     assert served.find(DeviceType.FOCUSER, 1) is None
