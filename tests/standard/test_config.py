@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from rolekit import number
 from rolekit import switch
+from waiting import until
 
 from indipycore.protocol.enums import State
 from indipycore.protocol.enums import SwitchState
@@ -354,8 +355,9 @@ async def test_the_camera_polls_at_the_clients_polling_period(tmp_path: Path) ->
         assert cooler.reads == before
         await number(client, DEV, "POLLING_PERIOD", PERIOD_MS=20)
         await client.expect(SetNumberVector, name="POLLING_PERIOD", state=State.OK)
-        await asyncio.sleep(0.3)
-        assert cooler.reads >= before + 5
+        # Resumed (the 600 s wait was cut short), at about 20 ms: five reads well within 5 s.
+        await until(lambda: cooler.reads >= before + 5, timeout=5.0,
+                    what=lambda: f"{cooler.reads - before} cooler reads after 20 ms was set")
 
 
 class StillMount:
@@ -397,8 +399,8 @@ async def test_the_mount_and_focuser_take_the_polling_period(tmp_path: Path) -> 
         assert hardware.reads == before
         await number(client, "Scope", "POLLING_PERIOD", PERIOD_MS=20)
         await client.expect(SetNumberVector, name="POLLING_PERIOD", state=State.OK)
-        await asyncio.sleep(0.3)
-        assert hardware.reads >= before + 5
+        await until(lambda: hardware.reads >= before + 5, timeout=5.0,
+                    what=lambda: f"{hardware.reads - before} position reads after 20 ms was set")
     assert mount.poll_interval == focuser.polling_seconds == 0.02
 
 
