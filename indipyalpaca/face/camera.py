@@ -485,15 +485,9 @@ class Camera(AlpacaDevice):
             raise AlpacaError.not_implemented("PulseGuide (no TELESCOPE_TIMED_GUIDE_*)")
         if direction not in (0, 1, 2, 3) or duration < 0:
             raise AlpacaError.invalid_value(f"Direction {direction}, Duration {duration}")
-        vector, member = [("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N"),
-                          ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S"),
-                          ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_E"),
-                          ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W")][direction]
-        await self.indi.send(self.name, vector, {member: duration})
+        await self.timed_guide(direction, duration)
 
     async def get_ispulseguiding(self, params: Params) -> bool:
         if not await self.get_canpulseguide(params):
             raise AlpacaError.not_implemented("IsPulseGuiding (CanPulseGuide is False)")
-        vectors = [self.indi.vector(self.name, v)
-                   for v in ("TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE")]
-        return any(v is not None and v.state == State.BUSY for v in vectors)
+        return self.timed_guiding()

@@ -37,6 +37,12 @@ COMMON_MEMBERS = frozenset({
 
 BRIDGE = "indipyalpaca"
 
+#: Alpaca's guide directions (0 north, 1 south, 2 east, 3 west) as INDI's timed-guide members.
+TIMED_GUIDE = (("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N"),
+               ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S"),
+               ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_E"),
+               ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W"))
+
 
 class AlpacaDevice:
     """The members common to every Alpaca type, on INDI's CONNECTION and DRIVER_INFO."""
@@ -175,3 +181,17 @@ class AlpacaDevice:
                 continue
             entries.append({"Name": name, "Value": value})
         return entries
+
+    # ---------------------------------------------------------------- timed guiding
+
+    async def timed_guide(self, direction: int, duration: int) -> None:
+        """A PulseGuide as INDI's timed guiding (a mount's, or a camera's ST4 port): Alpaca's
+        directions 0 north, 1 south, 2 east, 3 west to TELESCOPE_TIMED_GUIDE_NS / _WE."""
+        vector, member = TIMED_GUIDE[direction]
+        await self.indi.send(self.name, vector, {member: duration})
+
+    def timed_guiding(self) -> bool:
+        """IsPulseGuiding: either timed-guide vector Busy."""
+        vectors = [self.indi.vector(self.name, v)
+                   for v in ("TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE")]
+        return any(v is not None and v.state == State.BUSY for v in vectors)

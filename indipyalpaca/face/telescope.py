@@ -360,18 +360,12 @@ class Telescope(AlpacaDevice):
         if duration < 0:
             raise AlpacaError.invalid_value(f"Duration {duration} ms is negative")
         self._not_parked("PulseGuide")
-        vector, member = [("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N"),
-                          ("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_S"),
-                          ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_E"),
-                          ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W")][direction]
-        await self.indi.send(self.name, vector, {member: duration})
+        await self.timed_guide(direction, duration)
 
     async def get_ispulseguiding(self, params: Params) -> bool:
         if not await self.get_canpulseguide(params):
             raise AlpacaError.not_implemented("IsPulseGuiding (CanPulseGuide is False)")
-        vectors = [self.indi.vector(self.name, v)
-                   for v in ("TELESCOPE_TIMED_GUIDE_NS", "TELESCOPE_TIMED_GUIDE_WE")]
-        return any(v is not None and v.state == State.BUSY for v in vectors)
+        return self.timed_guiding()
 
     async def _guide_rate(self, member: str) -> float:
         value = self.indi.number(self.name, "GUIDE_RATE", member)
