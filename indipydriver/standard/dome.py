@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from typing import Protocol
 
 from indipycore.interface import Interface
 
@@ -78,7 +79,7 @@ DOME_VECTORS = (
 )
 
 
-class DomeHardware(TurningHardware):
+class DomeHardware(TurningHardware, Protocol):
     """What the user writes for a dome; azimuths in degrees, 0..360, north 0, east 90.
 
     ``move_to(azimuth)``, ``position()`` (the azimuth now) and ``abort()`` are the

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from typing import Protocol
 
 from indipycore.interface import Interface
 
@@ -55,7 +56,7 @@ ROTATOR_VECTORS = (
 )
 
 
-class RotatorHardware(TurningHardware):
+class RotatorHardware(TurningHardware, Protocol):
     """What the user writes for a rotator; angles in degrees, 0..360.
 
     ``move_to(angle)``, ``position()`` (the angle now) and ``abort()`` are the
