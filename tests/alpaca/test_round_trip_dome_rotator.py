@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from peers import OurServer
-from peers import free_port
 from peers import getprop
 from peers import setprop
 from test_alpaca_telescope import until
 from test_round_trip import connected_on
+from test_round_trip import served_back
 
 DOME = "Dome Simulator"
 ROTATOR = "Rotator Simulator"
@@ -22,12 +22,7 @@ ROTATOR = "Rotator Simulator"
 def both_servers(our_server: object, tmp_path: Path) -> tuple[OurServer, OurServer]:
     """A (indilib's simulators served as Alpaca) and B (A's Alpaca devices as INDI ones),
     both devices connected on B (which connects them on A through the Alpaca face)."""
-    alpaca_port = free_port()
-    a: OurServer = our_server(  # type: ignore[operator]
-        "--alpaca", str(alpaca_port), "--alpaca-discovery", "0",
-        "--alpaca-devices", str(tmp_path / "devices.json"),
-        "indi_simulator_dome", "indi_simulator_rotator")
-    b: OurServer = our_server(f"alpaca://127.0.0.1:{alpaca_port}")  # type: ignore[operator]
+    a, b = served_back(our_server, tmp_path, "indi_simulator_dome", "indi_simulator_rotator")
     connected_on(b, a, (DOME, ROTATOR), tmp_path)
     for name in (DOME, ROTATOR):
         until(a.port, f'"{name}.CONNECTION._STATE"==1', tmp_path, timeout=15)
