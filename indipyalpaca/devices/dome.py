@@ -36,6 +36,9 @@ class AlpacaDome(TurningPart):
 
     def __init__(self, client: AlpacaClient, number: int, name: str, **facts: Any) -> None:
         super().__init__(client, "dome", number, name)
+        # Unparked by a client here while the Alpaca dome still says AtPark (it has no
+        # unpark: it leaves the park with its next slew): AtPark is not taken back meanwhile.
+        self.unparked = False
         self.role = Dome(self, park_azimuth=None, **facts)
         self.serve_role(self.role)
 
@@ -71,7 +74,9 @@ class AlpacaDome(TurningPart):
         if park is None or park.state == "Busy":
             return False
         parked = await self.get("atpark") is True
-        if parked == self.role.parked:
+        if not parked:
+            self.unparked = False  # it has left the park: AtPark is the truth again
+        if parked == self.role.parked or (parked and self.unparked):
             return False
         self.role.parked = parked
         park["PARK" if parked else "UNPARK"] = "On"
@@ -119,11 +124,14 @@ class AlpacaDome(TurningPart):
         await self.wait_until(done, "the shutter")
 
     async def park(self, azimuth: float | None) -> None:
+        self.unparked = False
         await self.put("park")
         await self.wait_for_value("atpark", True, "the park")
 
     async def unpark(self) -> None:
-        """Alpaca domes have no unpark: the next slew leaves the park position."""
+        """Alpaca domes have no unpark: the next slew leaves the park position (until then
+        AtPark stays True, and is not taken back as parked)."""
+        self.unparked = True
 
     async def set_park(self, azimuth: float) -> None:
         await self.put("setpark")

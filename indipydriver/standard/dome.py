@@ -210,6 +210,9 @@ class Dome(Positioner):
         if not 0.0 <= azimuth <= 360.0:
             await self.refuse(self.position, f"Azimuth {azimuth:.2f} is outside 0..360")
             return
+        if self.motion.state == "Busy" and not self._move.running:
+            await self.refuse(self.position, "Please stop the dome's motion before a slew")
+            return
         turn = (azimuth - self.angle) % 360.0
         self._show_direction(0 if turn == 0 else 1 if turn <= 180.0 else -1)
         await self.motion.send_setVector(state="Busy")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
@@ -24,9 +25,11 @@ SAFETY = "Simulator Safety Monitor"
 
 def test_dome_slews_opens_closes_and_parks(our_server: object, alpaca_sim: AlpacaSimulators,
                                            tmp_path: Path) -> None:
-    """DRIVER_INTERFACE is DOME (32); the Alpaca dome starts parked and DOME_PARK says so; a
-    slew asked with indi_setprop after UNPARK is ABS_DOME_POSITION Busy while the simulator
-    slews (4 s), then Ok at the target, where the Alpaca dome's Azimuth is; the shutter
+    """DRIVER_INTERFACE is DOME (32); the Alpaca dome starts parked and DOME_PARK says so;
+    UNPARK holds though the Alpaca dome (which has no unpark) still says AtPark; DOME_MOTION
+    CW is refused (Alpaca domes have no free turning); a slew asked with indi_setprop is
+    ABS_DOME_POSITION Busy while the simulator slews (4 s), then Ok at the target, where the
+    Alpaca dome's Azimuth is; the shutter
     opens and closes (ShutterStatus 0, then 1), slaving follows DOME_AUTOSYNC, and a park
     ends DOME_PARK Ok with AtPark True."""
     server = serve(our_server, alpaca_sim, "dome/0", DOME)
@@ -37,11 +40,19 @@ def test_dome_slews_opens_closes_and_parks(our_server: object, alpaca_sim: Alpac
     assert setprop(server.port, f"{DOME}.DOME_PARK.UNPARK=On", cwd=tmp_path).returncode == 0
     until(server.port, f'"{DOME}.DOME_PARK.UNPARK"==1 && "{DOME}.DOME_PARK._STATE"==1',
           tmp_path)
+    # The Alpaca dome has no unpark: it still says AtPark. A shutter opened behind the
+    # bridge's back and then shown proves a poll has read AtPark since: UNPARK holds.
+    assert alpaca_sim.get("dome/0/atpark") is True
+    alpaca_sim.put("dome/0/openshutter")
+    until(server.port, f'"{DOME}.DOME_SHUTTER.SHUTTER_OPEN"==1', tmp_path)
+    assert getprop(server.port, f"{DOME}.DOME_PARK.*", timeout=3, cwd=tmp_path)[
+        f"{DOME}.DOME_PARK.UNPARK"] == "On"
+    assert setprop(server.port, f"{DOME}.DOME_MOTION.DOME_CW=On", cwd=tmp_path).returncode == 0
+    until(server.port, f'"{DOME}.DOME_MOTION._STATE"==3', tmp_path)  # no free turning
 
     assert setprop(server.port, f"{DOME}.ABS_DOME_POSITION.DOME_ABSOLUTE_POSITION=123.5",
                    cwd=tmp_path).returncode == 0
     until(server.port, f'"{DOME}.ABS_DOME_POSITION._STATE"==2', tmp_path, timeout=3)
-    assert alpaca_sim.get("dome/0/slewing") is True
     until(server.port, f'"{DOME}.ABS_DOME_POSITION._STATE"==1 && '
           f'"{DOME}.ABS_DOME_POSITION.DOME_ABSOLUTE_POSITION"==123.5', tmp_path)
     assert alpaca_sim.get("dome/0/azimuth") == 123.5
@@ -75,11 +86,14 @@ def test_shutter_opened_elsewhere_is_shown(our_server: object, alpaca_sim: Alpac
           f'"{DOME}.DOME_SHUTTER._STATE"==1', tmp_path)
 
 
-def alert_message(port: int, device: str, vector: str, timeout: float = 20.0) -> str:
-    """The message of the first set of `vector` with state Alert our server sends (None
-    before the timeout fails the test)."""
+def alert_message(port: int, device: str, vector: str, cause: Callable[[], None],
+                  timeout: float = 20.0) -> str:
+    """The message of the first set of `vector` with state Alert our server sends once
+    `cause` has run (called after this client is connected, so the Alert cannot pass before
+    it listens); none within `timeout` fails the test."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(hello(device=device))
+        cause()
         data = b""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -110,8 +124,7 @@ def test_slew_cut_off_is_an_alert_with_the_reason(
     assert setprop(server.port, f"{DOME}.ABS_DOME_POSITION.DOME_ABSOLUTE_POSITION=200",
                    cwd=tmp_path).returncode == 0
     until(server.port, f'"{DOME}.ABS_DOME_POSITION._STATE"==2', tmp_path, timeout=3)
-    alpaca_sim.stop()
-    message = alert_message(server.port, DOME, "ABS_DOME_POSITION")
+    message = alert_message(server.port, DOME, "ABS_DOME_POSITION", alpaca_sim.stop)
     assert "Dome move failed" in message and "does not answer" in message, message
     until(server.port, f'"{DOME}.CONNECTION._STATE"==3', tmp_path)
     assert server.running
