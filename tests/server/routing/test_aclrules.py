@@ -22,10 +22,10 @@ from indipyserver.routing.aclrules import parse_acl
 # Names as INDI sends them: no line breaks (which would end the rule's line), no double quote
 # (the one character a rule cannot hold).
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_name_chars = st.characters(blacklist_characters='"' + _BREAKS, blacklist_categories=("Cs",))
+_name_chars = st.characters(blacklist_characters='"' + _BREAKS, blacklist_categories=["Cs"])
 names = st.text(_name_chars, min_size=1, max_size=12)
 vectors = st.text(st.characters(blacklist_characters='"' + _BREAKS,
-                                blacklist_categories=("Cs", "Zs", "Cc")),
+                                blacklist_categories=["Cs", "Zs", "Cc"]),
                   min_size=1, max_size=12).filter(lambda v: not any(c.isspace() for c in v))
 rules = st.builds(Rule, names, st.booleans(), names, st.none() | vectors)
 
