@@ -65,8 +65,8 @@ class Who(RecordingClient):
         return {device for tag, device, _ in self.seen() if tag != "pingReply"}
 
 
-def guarded(rules: str = RULES, audit: object = None) -> Router:
-    return Router(guard=ClientGuard(AccessRules(parse_acl(rules)), audit))
+def guarded(rules: str = RULES) -> Router:
+    return Router(guard=ClientGuard(AccessRules(parse_acl(rules))))
 
 
 def join(router: Router, identity: str, hello: str = "<getProperties/>") -> Who:
