@@ -55,23 +55,21 @@ class Access:
 
     def reads(self, device: str, vector: str | None) -> bool:
         """May it read `device`.`vector` (`vector` None: some vector of `device`)?"""
-        key = (device, vector)
-        got = self._read.get(key)
-        if got is None:
-            if len(self._read) >= MAX_CACHED:
-                self._read.clear()
-            got = self._read[key] = any(r.covers(device, vector) for r in self._rules)
-        return got
+        got = self._read.get((device, vector))
+        return self._answer(self._read, device, vector, False) if got is None else got
 
     def writes(self, device: str, vector: str | None) -> bool:
         """May it set `device`.`vector`?"""
-        key = (device, vector)
-        got = self._write.get(key)
-        if got is None:
-            if len(self._write) >= MAX_CACHED:
-                self._write.clear()
-            got = self._write[key] = any(r.write and r.covers(device, vector)
-                                         for r in self._rules)
+        got = self._write.get((device, vector))
+        return self._answer(self._write, device, vector, True) if got is None else got
+
+    def _answer(self, cache: dict[tuple[str, str | None], bool], device: str,
+                vector: str | None, write: bool) -> bool:
+        """Work out and keep in `cache` what a rule grants (with `write`, only write rules)."""
+        if len(cache) >= MAX_CACHED:
+            cache.clear()
+        got = cache[(device, vector)] = any((r.write or not write) and r.covers(device, vector)
+                                            for r in self._rules)
         return got
 
 

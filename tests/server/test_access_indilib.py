@@ -116,6 +116,18 @@ def _serve(our_server: Callable[..., OurServer], tmp_path: Path, rules: str,
     return server, acl, audit
 
 
+def _operator_connects_the_mount(server: OurServer) -> None:
+    """The operator, on the Unix socket, connects the mount and sees it connected."""
+    operator = Peer.unix(server.socket_path)
+    try:
+        operator.send(serialise(GetProperties("1.7", MOUNT)))
+        operator.wait(lambda f: f.tag == "defSwitchVector" and f.attrs.get("name") == "CONNECTION")
+        operator.send(switch_on(MOUNT, "CONNECTION", "CONNECT"))
+        operator.wait(_connected)
+    finally:
+        operator.close()
+
+
 def _audit_lines(audit: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in audit.read_text().splitlines()]
 
@@ -129,14 +141,7 @@ def test_public_sees_only_the_weather_and_the_operator_sets_the_mount(
     seen = wait_for(lambda: (r := getprop(server.port, "*.*.*", timeout=3))
                     and any(k.startswith(WEATHER + ".") for k in r) and r, 30)
     assert not any(key.startswith(MOUNT) for key in seen), sorted(seen)[:10]
-    operator = Peer.unix(server.socket_path)
-    try:
-        operator.send(serialise(GetProperties("1.7", MOUNT)))
-        operator.wait(lambda f: f.tag == "defSwitchVector" and f.attrs.get("name") == "CONNECTION")
-        operator.send(switch_on(MOUNT, "CONNECTION", "CONNECT"))
-        operator.wait(_connected)
-    finally:
-        operator.close()
+    _operator_connects_the_mount(server)
     again = getprop(server.port, f"{MOUNT}.CONNECTION.CONNECT", timeout=2)
     assert again == {}, "the public still sees nothing of the mount"
     (entry,) = wait_for(lambda: audit.exists() and _audit_lines(audit), 10)
@@ -155,14 +160,7 @@ def test_an_observer_is_refused_and_sighup_reloads(
     denied" with the device and vector. SIGHUP with a malformed file: the server logs the
     file, the line and why, keeps running and keeps the rules in force."""
     server, acl, audit = _serve(our_server, tmp_path, PUBLIC)
-    operator = Peer.unix(server.socket_path)
-    try:
-        operator.send(serialise(GetProperties("1.7", MOUNT)))
-        operator.wait(lambda f: f.tag == "defSwitchVector" and f.attrs.get("name") == "CONNECTION")
-        operator.send(switch_on(MOUNT, "CONNECTION", "CONNECT"))
-        operator.wait(_connected)
-    finally:
-        operator.close()
+    _operator_connects_the_mount(server)
     assert getprop(server.port, f"{MOUNT}.CONNECTION.CONNECT", timeout=2) == {}
 
     acl.write_text(OBSERVER)
