@@ -116,6 +116,10 @@ class AuditTrail:
         """Write what is queued, then stop the writer and close the file."""
         if self._thread is not None:
             try:
+                if self._refused:  # the refusals since the last line, said last
+                    self._queue.put({"time": _now(), "refused_unrecorded": self._refused},
+                                    timeout=timeout)
+                    self._refused = 0
                 self._queue.put(_STOP, timeout=timeout)
             except queue.Full:
                 logger.error("audit trail %s: the writer did not catch up; closing", self.path)
