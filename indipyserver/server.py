@@ -12,14 +12,13 @@ import threading
 import weakref
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from indipycore.commandline import configure_logging
 from indipycore.protocol.timestamps import format_timestamp
 from indipydriver import Device
 from indipydriver import IPyDriver
-from indipyserver.audit import DEFAULT_QUEUE as DEFAULT_AUDIT_QUEUE
-from indipyserver.audit import AuditTrail
 from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE
 from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.clients.unixsocket import listen_unix
@@ -35,12 +34,13 @@ from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run
 from indipyserver.loop.flowcontrol import Congestion
 from indipyserver.loop.flowcontrol import KeepingUp
-from indipyserver.routing.access import AccessRules
-from indipyserver.routing.access import ClientGuard
-from indipyserver.routing.aclrules import Rule
-from indipyserver.routing.aclrules import parse_acl
 from indipyserver.routing.router import Router
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
+
+if TYPE_CHECKING:
+    from indipyserver.audit import AuditTrail
+    from indipyserver.routing.access import ClientGuard
+    from indipyserver.routing.aclrules import Rule
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,26 @@ def _reload_servers_on(loop: asyncio.AbstractEventLoop) -> None:
 def read_acl(path: str) -> list[Rule]:
     """The rules of the access rules file `path`; OSError when it cannot be read, AclError
     (a ValueError) at its first malformed line."""
+    from indipyserver.routing.aclrules import parse_acl
+
     with open(path, encoding="utf-8") as file:
         text = file.read()
     return parse_acl(text, path)
+
+
+def _guard(server: IPyServer, audit: str | os.PathLike[str] | None,
+           audit_queue: int | None) -> ClientGuard:
+    """The router's guard for `server`'s ACL and audit trail (`server.audit` set), imported
+    only for a server that has them."""
+    from indipyserver.audit import DEFAULT_QUEUE
+    from indipyserver.audit import AuditTrail
+    from indipyserver.routing.access import AccessRules
+    from indipyserver.routing.access import ClientGuard
+
+    rules = AccessRules(read_acl(server.acl)) if server.acl is not None else None
+    if audit is not None:
+        server.audit = AuditTrail(audit, audit_queue or DEFAULT_QUEUE)
+    return ClientGuard(rules, server.audit)
 
 
 #: Seconds a client has, when the server stops, to take what is still queued for it.
@@ -102,7 +119,7 @@ class IPyServer(Server3x):
         alpaca_registry: str | None = None,
         acl: str | os.PathLike[str] | None = None,
         audit: str | os.PathLike[str] | None = None,
-        audit_queue: int = DEFAULT_AUDIT_QUEUE,
+        audit_queue: int | None = None,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``routing.streamblobs``); 0 gives it every one.
@@ -120,8 +137,9 @@ class IPyServer(Server3x):
         sets only what a rule grants its identity; a malformed line raises AclError (a
         ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads it.
         `audit` (``--audit``): every client's new*Vector is appended to this file as a JSON
-        line (``indipyserver.audit``; `audit_queue` entries wait for the disk at most, past
-        which commands are refused) -- docs/remote-observatory.rst."""
+        line (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk
+        at most, past which commands are refused) -- docs/remote-observatory.rst. Neither is
+        imported, nor asked anything on the routing paths, without them."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -147,9 +165,10 @@ class IPyServer(Server3x):
 
             check_alpaca_extra()  # now, not when it starts serving
         self.acl = os.fspath(acl) if acl is not None else None
-        rules = AccessRules(read_acl(self.acl)) if self.acl is not None else None
-        self.audit = AuditTrail(audit, audit_queue) if audit is not None else None
-        guard = ClientGuard(rules, self.audit) if rules or self.audit else None
+        self.audit: AuditTrail | None = None
+        guard = None
+        if acl is not None or audit is not None:
+            guard = _guard(self, audit, audit_queue)
         self.router = Router(
             stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024),
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
@@ -446,6 +465,8 @@ class IPyServer(Server3x):
         except (OSError, ValueError) as exc:
             logger.error("access rules not reloaded, the old ones stay in force: %s", exc)
             return False
+        from indipyserver.routing.access import AccessRules
+
         self.router.set_access(AccessRules(rules))
         logger.info("access rules reloaded from %s: %d rules", self.acl, len(rules))
         return True

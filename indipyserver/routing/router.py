@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from indipycore.logbudget import short
 from indipycore.protocol.framing import Frame
 from indipycore.protocol.framing import FrameHead
 from indipycore.protocol.framing import FrameRun
 from indipycore.protocol.wellformed import PlainUpdates
-from indipyserver.routing.access import AccessRules
-from indipyserver.routing.access import ClientGuard
 from indipyserver.routing.admission import NOT_PASSED_ON
 from indipyserver.routing.admission import PLAIN_TAGS
 from indipyserver.routing.admission import client_element_ok
@@ -68,6 +67,10 @@ from indipyserver.routing.streamblobs import is_stream_blob
 from indipyserver.routing.streamblobs import keep_up_with_stream
 from indipyserver.routing.tables import MAX_ECHO_BYTES
 from indipyserver.routing.tables import RoutingTables
+
+if TYPE_CHECKING:  # built by the server only for --acl / --audit (`routing.access`)
+    from indipyserver.routing.access import AccessRules
+    from indipyserver.routing.access import ClientGuard
 
 #: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
 #: tree has a few hundred.
