@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import pwd
 import signal
@@ -240,3 +241,36 @@ async def test_a_command_the_trail_cannot_record_is_not_done(tmp_path: Path) -> 
         assert sum(line.get("refused_unrecorded", 0) for line in lines) == len(refusals)
     finally:
         os.close(reader)
+
+
+async def test_sighup_reloads_a_server_that_handles_signals(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`IPyServer(acl=..., handle_signals=True)` takes SIGHUP (not its default, which ends
+    the process): a good file is in force at once, a malformed one is logged with its line and
+    the rules before it stay."""
+    acl = tmp_path / "acl"
+    acl.write_text("anonymous read Nothing\n")
+    fallback: list[int] = []
+    previous = signal.signal(signal.SIGHUP, lambda *_: fallback.append(1))
+    try:
+        srv = server(make_gadget(), acl=str(acl), handle_signals=True)
+        async with running(srv):
+            client = await RawClient.connect(srv.port)
+            await client.send(b'<getProperties version="1.7"/>')
+            await client.round_trip()
+            assert not any(f.attrs.get("device") == "Gadget" for f in client.frames)
+            acl.write_text("anonymous read Gadget\n")
+            with caplog.at_level(logging.INFO, "indipyserver.server"):
+                os.kill(os.getpid(), signal.SIGHUP)
+                await until(lambda: "access rules reloaded" in caplog.text, 10)
+                await client.send(b'<getProperties version="1.7"/>')
+                await client.wait_for("defNumberVector", device="Gadget")
+                acl.write_text("anonymous read Gadget\nanonymous\n")
+                os.kill(os.getpid(), signal.SIGHUP)
+                await until(lambda: "line 2: expected 'read' or 'write'" in caplog.text, 10)
+            client.frames.clear()
+            await client.send(b'<getProperties version="1.7"/>')
+            await client.wait_for("defNumberVector", device="Gadget")
+        assert fallback == []
+    finally:
+        signal.signal(signal.SIGHUP, previous)
