@@ -274,3 +274,28 @@ async def test_sighup_reloads_a_server_that_handles_signals(
         assert fallback == []
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+async def test_a_chained_server_is_a_client_with_an_identity(tmp_path: Path) -> None:
+    """A server chained to one with rules connects as a client (anonymous over TCP): its own
+    clients get only what that identity may read, and their commands the rules do not let it
+    write are refused at the server that has the rules, the "permission denied" coming back
+    up the chain."""
+    acl = tmp_path / "acl"
+    acl.write_text("anonymous read Sky\n")
+    audit = tmp_path / "audit.jsonl"
+    site = server(make_gadget("Gadget"), make_gadget("Sky"), acl=str(acl), audit=str(audit))
+    async with running(site):
+        hub = server()
+        hub.add_remote("127.0.0.1", site.port)
+        async with running(hub):
+            client = await RawClient.connect(hub.port)
+            await client.send(b'<getProperties version="1.7"/>')
+            await client.wait_for("defNumberVector", device="Sky", name="VALUE")
+            await client.send(serialise(NewNumberVector("Sky", "VALUE", (Number("V", "3"),))))
+            told = await client.wait_for("message", device="Sky")
+            assert told.attrs["message"] == "permission denied: anonymous may not set Sky.VALUE"
+            await client.round_trip()
+            assert {f.attrs.get("device") for f in client.frames if "device" in f.attrs} == {"Sky"}
+    (entry,) = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert (entry["identity"], entry["device"], entry["allowed"]) == ("anonymous", "Sky", False)
