@@ -131,8 +131,8 @@ class ClientGuard:
         return GuardedClientState(client, self.rules.for_identity(client.identity))
 
     def set_rules(self, rules: AccessRules, states: Sequence[ClientState]) -> None:
-        """New rules (SIGHUP): from now on each client is served by them. What a client was
-        sent before stays with it."""
+        """New rules (SIGHUP): from now on each client is served by them (its view is
+        brought up to date by `Router.set_access`)."""
         self.rules = rules
         for state in states:
             if isinstance(state, GuardedClientState):

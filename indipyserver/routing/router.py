@@ -153,9 +153,22 @@ class Router:
             Router._client_new(self, state, frame, device, name)
 
     def set_access(self, rules: AccessRules) -> None:
-        """New access rules (SIGHUP), for every client from now on."""
+        """New access rules (SIGHUP), for every client from now on. Each client's view
+        follows them at once: a vector it saw and may no longer read is deleted for it
+        (``delProperty``), one it may now read and wanted is replayed from the cache."""
         assert self.guard is not None
-        self.guard.set_rules(rules, list(self.tables.clients.values()))
+        states = list(self.tables.clients.values())
+        entries = self.tables.cache.replay(None, None)
+        saw = [{(d, n) for d, n, _ in entries if s.wants(False, d, n)} for s in states]
+        self.guard.set_rules(rules, states)
+        for state, before in zip(states, saw, strict=True):
+            for device, name, replay in entries:
+                now = state.wants(False, device, name)
+                if (device, name) in before and not now:
+                    state.sink.send_frame(del_property_frame(device, name))
+                elif now and (device, name) not in before:
+                    for frame in replay:
+                        state.sink.send_frame(frame)
 
     def client_lost(self, client: ClientPort) -> None:
         """A client disconnected."""

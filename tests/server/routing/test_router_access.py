@@ -184,10 +184,19 @@ def test_snooping_drivers_are_not_filtered(site: tuple[Router, FakeDriver, dict[
 
 
 def test_new_rules_apply_at_once(site: tuple[Router, FakeDriver, dict[str, Who]]) -> None:
-    """`set_access` (SIGHUP): the next element follows the new rules, for clients already
-    connected (the public now sees X, the observer nothing)."""
+    """`set_access` (SIGHUP): clients already connected are told at once -- the observer,
+    who may now read nothing, that each vector it saw is gone; the public its newly readable
+    vectors' definitions from the cache -- and the next element follows the new rules."""
     router, driver, who = site
     router.set_access(AccessRules(parse_acl("public read *\noperator write *")))
+    assert sorted(who["observer"].seen()) == [
+        ("delProperty", "X", "B"), ("delProperty", "X", "P"), ("delProperty", "X", "Q"),
+        ("delProperty", "Y", "P")]
+    assert sorted(who["public"].seen()) == [
+        ("defBLOBVector", "X", "B"), ("defNumberVector", "X", "P"), ("defTextVector", "X", "Q")]
+    assert who["operator"].got == [] and who["stranger"].got == []
+    for c in who.values():
+        c.got.clear()
     router.driver_frames(driver, frames(SET_X_P))
     assert who["public"].seen() == [("setNumberVector", "X", "P")]
     assert who["observer"].got == []
