@@ -10,6 +10,7 @@ refused reaches the file once it moves again.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -28,6 +29,7 @@ from serverkit import Gadget
 from serverkit import RawClient
 from serverkit import make_gadget
 from serverkit import running
+from serverkit import send_blob
 from serverkit import server
 from waiting import until
 from waiting import wait_for
@@ -299,3 +301,31 @@ async def test_a_chained_server_is_a_client_with_an_identity(tmp_path: Path) -> 
             assert {f.attrs.get("device") for f in client.frames if "device" in f.attrs} == {"Sky"}
     (entry,) = [json.loads(line) for line in audit.read_text().splitlines()]
     assert (entry["identity"], entry["device"], entry["allowed"]) == ("anonymous", "Sky", False)
+
+
+async def test_blobs_reach_only_who_may_read_them_in_a_running_server(tmp_path: Path) -> None:
+    """Both asked for BLOBs (enableBLOB Also); the anonymous TCP client, who may read only the
+    gadget's VALUE, never gets its image, while the operator on the Unix socket does, and both
+    get the VALUE set the driver sends after it (so the image had its turn)."""
+    acl = tmp_path / "acl"
+    acl.write_text(f"anonymous read Gadget.VALUE\nunix:{pwd.getpwuid(os.getuid()).pw_name} read *\n")
+    path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
+    driver = make_gadget()
+    srv = server(driver, acl=str(acl), unix_path=path, unix_attached=False)
+    async with running(srv):
+        public = await RawClient.connect(srv.port)
+        reader, writer = await asyncio.open_unix_connection("\0" + path)
+        operator = RawClient(reader, writer)
+        for client in (public, operator):
+            await client.send(b'<getProperties version="1.7"/>'
+                              b'<enableBLOB device="Gadget">Also</enableBLOB>')
+            await client.wait_for("defNumberVector", device="Gadget", name="VALUE")
+        await send_blob(driver, b"secret image" * 100)
+        driver["Gadget"]["VALUE"]["V"] = 42
+        await driver["Gadget"]["VALUE"].send_setVector()
+        for client in (public, operator):
+            await client.wait_for("setNumberVector", device="Gadget", name="VALUE")
+        assert "setBLOBVector" in operator.tags()
+        assert "setBLOBVector" not in public.tags()
+        assert {f.attrs.get("name") for f in public.frames if f.tag.startswith("def")} == {"VALUE"}
+        await operator.close()
