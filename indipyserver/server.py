@@ -174,10 +174,17 @@ class IPyServer(Server3x):
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
             guard=guard,
         )
-        # The round trip's shortcut, for clients and the drivers that read a peer. A client's
-        # new vector goes the router's way under a guard, which decides it (``routing.access``).
+        # The round trip's shortcut, for clients and the drivers that read a peer. Under rules
+        # a client's new vector takes it only where its identity may write; with an audit
+        # trail, never: the router decides and records it (``routing.access``).
         self._shortcut = Shortcut(self.router.tables)
-        self._client_shortcut = self._shortcut if guard is None else None
+        self._client_shortcut: Shortcut | None = self._shortcut
+        if guard is not None:
+            self._client_shortcut = None
+            if self.audit is None:
+                from indipyserver.fastpath.guardedshortcut import GuardedShortcut
+
+                self._shortcut = self._client_shortcut = GuardedShortcut(self.router.tables)
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
         # Its congested clients, which hold up its drivers' reads (not another server's).
