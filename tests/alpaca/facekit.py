@@ -61,15 +61,15 @@ def serving(make: Callable[[], IPyServer]) -> Iterator[IPyServer]:
 
 
 def alpaca_server(*drivers: object, registry: Path, exdrivers: tuple[str, ...] = (),
-                  discovery: int = 0) -> Callable[[], IPyServer]:
+                  discovery: int = 0, process: bool = False) -> Callable[[], IPyServer]:
     """A factory of our server with `drivers` (in-process) and `exdrivers` (executables),
-    serving Alpaca on a free port."""
+    serving Alpaca on a free port (from a process of its own with `process`)."""
     indi_port, alpaca_port = free_port(), free_port()
 
     def make() -> IPyServer:
         server = IPyServer(*drivers, port=indi_port, alpaca=alpaca_port,
                            alpaca_discovery=discovery, alpaca_registry=str(registry),
-                           handle_signals=False)
+                           alpaca_process=process, handle_signals=False)
         for program in exdrivers:
             server.add_exdriver(program)
         return server
