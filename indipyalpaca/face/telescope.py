@@ -4,9 +4,10 @@ Coordinates are EQUATORIAL_EOD_COORD (JNow, so EquatorialSystem is 1, topocentri
 sets ON_COORD_SET (TRACK when tracking, else SLEW) and then the coordinates, a sync SYNC and
 back; Slewing is the coordinates Busy, a motion switch on or parking. The target is held here
 (INDI's TARGET_EOD_COORD is the driver's own). Longitude is 0..360 east in INDI and
--180..180 in Alpaca. What INDI's base class has no property for -- MoveAxis rates in degrees
-per second, refraction, settle time, finding home, a destination side of pier, setting the
+-180..180 in Alpaca. What INDI's base class has no property for -- refraction, settle time, finding home, a destination side of pier, setting the
 side of pier or custom RA/Dec rates -- is not implemented (0x400), and the Can* say so.
+MoveAxis moves at the TELESCOPE_SLEW_RATE speeds whose labels state a multiple of sidereal
+(``slewrates``), where the mount has them.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ from indipycore.protocol import State
 from .common import AlpacaDevice
 from .sky import alt_az
 from .sky import local_sidereal_time
+from .slewrates import SIDEREAL_DEG_PER_S
+from .slewrates import member_for
+from .slewrates import stated_rates
 
 EOD = "EQUATORIAL_EOD_COORD"
-# One sidereal rate in degrees per second: GUIDE_RATE is a fraction of it.
-SIDEREAL_DEG_PER_S = 0.0041780745
+# MoveAxis's axes: the motion vector, the member of a positive rate, of a negative one.
+MOTION = (("TELESCOPE_MOTION_WE", "MOTION_WEST", "MOTION_EAST"),
+          ("TELESCOPE_MOTION_NS", "MOTION_NORTH", "MOTION_SOUTH"))
 # Alpaca's DriveRates by INDI's TELESCOPE_TRACK_MODE member.
 DRIVE_RATES = {"TRACK_SIDEREAL": 0, "TRACK_LUNAR": 1, "TRACK_SOLAR": 2}
 _UTC = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z")
@@ -202,13 +207,46 @@ class Telescope(AlpacaDevice):
     get_cansyncaltaz = get_cansetdeclinationrate = get_cansetrightascensionrate = _false
     get_athome = _false
 
+    # -- moving an axis at a rate (MoveAxis) --------------------------------------------
+
+    def _axis_rates(self, axis: int) -> dict[str, float]:
+        """Member -> degrees per second of TELESCOPE_SLEW_RATE for `axis` (0 RA, 1 Dec; none
+        for the third or a mount without motion or stated speeds: ``slewrates``)."""
+        rate = self.indi.vector(self.name, "TELESCOPE_SLEW_RATE")
+        if axis > 1 or rate is None or not self._rw(MOTION[axis][0]):
+            return {}
+        return stated_rates({m: str(rate.member(m).label or "") for m in rate})
+
     async def get_canmoveaxis(self, params: Params) -> bool:
-        params.as_int("Axis", 0, 2)
-        return False  # INDI gives no rates in degrees per second to move at
+        return bool(self._axis_rates(params.as_int("Axis", 0, 2)))
 
     async def get_axisrates(self, params: Params) -> list[dict[str, float]]:
-        params.as_int("Axis", 0, 2)
-        return []
+        rates = self._axis_rates(params.as_int("Axis", 0, 2))
+        return [{"Minimum": r, "Maximum": r} for r in sorted(set(rates.values()))]
+
+    async def put_moveaxis(self, params: Params) -> None:
+        """A positive rate moves RA west (TELESCOPE_MOTION_WE.MOTION_WEST) or Dec north; 0
+        stops that axis; the speed is the TELESCOPE_SLEW_RATE whose label states it."""
+        axis = params.as_int("Axis", 0, 2)
+        wanted = params.as_float("Rate")
+        rates = self._axis_rates(axis)
+        if not rates:
+            raise AlpacaError.not_implemented(
+                f"MoveAxis on axis {axis} (no TELESCOPE_MOTION_* with speeds stated in "
+                "TELESCOPE_SLEW_RATE's labels)")
+        vector, forward, backward = MOTION[axis]
+        if wanted == 0:
+            await self.indi.send_and_see(self.name, vector, {forward: "Off", backward: "Off"})
+            return
+        self._not_parked("MoveAxis")
+        member = member_for(rates, abs(wanted))
+        if member is None:
+            raise AlpacaError.invalid_value(
+                f"Rate {wanted} is not one of the mount's speeds (AxisRates: "
+                f"{', '.join(f'{r:.6g}' for r in sorted(set(rates.values())))} degrees/s)")
+        await self.indi.send_and_see(self.name, "TELESCOPE_SLEW_RATE", {member: "On"})
+        await self.indi.send_and_see(self.name, vector, {
+            forward: "On" if wanted > 0 else "Off", backward: "Off" if wanted > 0 else "On"})
 
     async def get_declinationrate(self, params: Params) -> float:
         return 0.0  # not settable: the offset from the tracking rate is none
