@@ -26,6 +26,8 @@ from indipyalpaca.wire.requests import Params
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Switch
+from .common import table
 from .sky import alt_az
 from .sky import local_sidereal_time
 from .slewrates import SIDEREAL_DEG_PER_S
@@ -39,6 +41,9 @@ MOTION = (("TELESCOPE_MOTION_WE", "MOTION_WEST", "MOTION_EAST"),
 # Alpaca's DriveRates by INDI's TELESCOPE_TRACK_MODE member.
 DRIVE_RATES = {"TRACK_SIDEREAL": 0, "TRACK_LUNAR": 1, "TRACK_SOLAR": 2}
 _UTC = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z")
+# The site members a client sets: Alpaca name -> (GEOGRAPHIC_COORD member, low, high).
+SITE = {"SiteLatitude": ("LAT", -90.0, 90.0), "SiteLongitude": ("LONG", -180.0, 180.0),
+        "SiteElevation": ("ELEV", -300.0, 10000.0)}
 # A synchronous slew waits at most this long for Slewing to end.
 SLEW_LIMIT = 600.0
 
@@ -65,6 +70,7 @@ class Telescope(AlpacaDevice):
     MEMBERS = MEMBERS
     STATE = ("Altitude", "AtHome", "AtPark", "Azimuth", "Declination", "IsPulseGuiding",
              "RightAscension", "SideOfPier", "SiderealTime", "Slewing", "Tracking", "UTCDate")
+    TABLE = table(Tracking=Switch("TELESCOPE_TRACK_STATE", "TRACK_ON"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -344,12 +350,6 @@ class Telescope(AlpacaDevice):
             raise AlpacaError.not_implemented("SetPark (no TELESCOPE_PARK_OPTION.PARK_CURRENT)")
         await self.indi.send(self.name, "TELESCOPE_PARK_OPTION", {"PARK_CURRENT": "On"})
 
-    async def get_tracking(self, params: Params) -> bool:
-        on = self.indi.switch_on(self.name, "TELESCOPE_TRACK_STATE", "TRACK_ON")
-        if on is None:
-            raise AlpacaError.not_implemented("Tracking (no TELESCOPE_TRACK_STATE)")
-        return on
-
     async def put_tracking(self, params: Params) -> None:
         wanted = params.as_bool("Tracking")
         if not self._rw("TELESCOPE_TRACK_STATE"):
@@ -447,28 +447,26 @@ class Telescope(AlpacaDevice):
             raise AlpacaError.not_implemented("SiteElevation (no GEOGRAPHIC_COORD.ELEV)")
         return value
 
-    async def _set_site(self, member: str, value: float) -> None:
+    async def _put_site(self, params: Params, name: str) -> None:
+        """PUT one GEOGRAPHIC_COORD member of `SITE`, within its range."""
+        member, low, high = SITE[name]
+        value = params.as_float(name)
+        if not low <= value <= high:
+            raise AlpacaError.invalid_value(f"{name} {value} is outside {low:g}..{high:g}")
         if not self._rw("GEOGRAPHIC_COORD"):
             raise AlpacaError.not_implemented("setting the site")
+        if member == "LONG":
+            value %= 360.0  # -180..180 east in Alpaca, 0..360 in INDI
         await self.indi.send_and_see(self.name, "GEOGRAPHIC_COORD", {member: value})
 
     async def put_sitelatitude(self, params: Params) -> None:
-        value = params.as_float("SiteLatitude")
-        if not -90.0 <= value <= 90.0:
-            raise AlpacaError.invalid_value(f"SiteLatitude {value} is outside -90..90")
-        await self._set_site("LAT", value)
+        await self._put_site(params, "SiteLatitude")
 
     async def put_sitelongitude(self, params: Params) -> None:
-        value = params.as_float("SiteLongitude")
-        if not -180.0 <= value <= 180.0:
-            raise AlpacaError.invalid_value(f"SiteLongitude {value} is outside -180..180")
-        await self._set_site("LONG", value % 360.0)
+        await self._put_site(params, "SiteLongitude")
 
     async def put_siteelevation(self, params: Params) -> None:
-        value = params.as_float("SiteElevation")
-        if not -300.0 <= value <= 10000.0:
-            raise AlpacaError.invalid_value(f"SiteElevation {value} is outside -300..10000")
-        await self._set_site("ELEV", value)
+        await self._put_site(params, "SiteElevation")
 
     async def get_utcdate(self, params: Params) -> str:
         text = self.indi.text(self.name, "TIME_UTC", "UTC")

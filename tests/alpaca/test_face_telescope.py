@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alpaca import management
 from alpaca.exceptions import NotImplementedException
 from alpaca.exceptions import ParkedException
 from alpaca.exceptions import ValueNotSetException
@@ -22,6 +21,7 @@ from alpaca.telescope import GuideDirections
 from alpaca.telescope import Telescope
 from alpaca.telescope import TelescopeAxes
 from facekit import alpaca_server
+from facekit import number_of
 from facekit import serving
 from waiting import wait_for
 
@@ -36,16 +36,7 @@ def address(tmp_path: Path) -> Iterator[str]:
 
 
 def mount(address: str, name: str) -> Telescope:
-    def number() -> int | None:
-        for device in management.configureddevices(address):
-            if device["DeviceName"] == name and device["DeviceType"] == "Telescope":
-                return int(device["DeviceNumber"])
-        return None
-
-    wait_for(lambda: number() is not None, 20, name)
-    found = number()
-    assert found is not None
-    scope = Telescope(address, found)
+    scope = Telescope(address, number_of(address, name, "Telescope"))
     scope.Connected = True
     return scope
 
