@@ -448,7 +448,9 @@ class Telescope(AlpacaDevice):
         return value
 
     async def _put_site(self, params: Params, name: str) -> None:
-        """PUT one GEOGRAPHIC_COORD member of `SITE`, within its range."""
+        """PUT one GEOGRAPHIC_COORD member of `SITE`, within its range, sent with the other
+        members' current values: indilib's drivers read every member of a new
+        GEOGRAPHIC_COORD, and its telescope simulator takes garbage for those left out."""
         member, low, high = SITE[name]
         value = params.as_float(name)
         if not low <= value <= high:
@@ -457,7 +459,10 @@ class Telescope(AlpacaDevice):
             raise AlpacaError.not_implemented("setting the site")
         if member == "LONG":
             value %= 360.0  # -180..180 east in Alpaca, 0..360 in INDI
-        await self.indi.send_and_see(self.name, "GEOGRAPHIC_COORD", {member: value})
+        site = self.indi.require(self.name, "GEOGRAPHIC_COORD", name)
+        values: dict[str, Any] = {m: site[m] for m in site}
+        values[member] = value
+        await self.indi.send_and_see(self.name, "GEOGRAPHIC_COORD", values)
 
     async def put_sitelatitude(self, params: Params) -> None:
         await self._put_site(params, "SiteLatitude")

@@ -158,14 +158,14 @@ def test_focuser_temperature(served: list[Served]) -> None:
 @pytest.mark.parametrize("served", ["mount"], indirect=True)
 def test_mount_tracking_and_site(served: list[Served]) -> None:
     """Tracking reads TELESCOPE_TRACK_STATE; SiteLatitude, SiteLongitude (-180..180 to INDI's
-    0..360) and SiteElevation set GEOGRAPHIC_COORD and read back, and beyond their ranges are
-    InvalidValue, leaving the site as it was."""
+    0..360) and SiteElevation set GEOGRAPHIC_COORD and read back, each leaving the other two
+    as they were (indilib's simulator takes members left out of a new GEOGRAPHIC_COORD as
+    garbage, so the face sends all three), and beyond their ranges are InvalidValue, leaving
+    the site as it was."""
     for mount in served:
         scope = mount.alpaca
         track = mount.read(f"{mount.name}.TELESCOPE_TRACK_STATE.TRACK_ON")
         assert scope.Tracking is (track["TELESCOPE_TRACK_STATE.TRACK_ON"] == "On")
-        # Each member is compared just after it is set: indilib's simulator takes the members
-        # a client leaves out of a GEOGRAPHIC_COORD it sends as garbage.
         for member, value, element, indi, beyond in (
                 ("SiteLatitude", 12.5, "LAT", 12.5, 90.5),
                 ("SiteLongitude", -20.25, "LONG", 339.75, -180.5),
@@ -176,3 +176,7 @@ def test_mount_tracking_and_site(served: list[Served]) -> None:
             with pytest.raises(InvalidValueException):
                 setattr(scope, member, beyond)
             assert mount.number(f"GEOGRAPHIC_COORD.{element}") == pytest.approx(indi, abs=1e-4)
+        # All three set: each kept its value while the others were written.
+        assert scope.SiteLatitude == pytest.approx(12.5, abs=1e-4)
+        assert scope.SiteLongitude == pytest.approx(-20.25, abs=1e-4)
+        assert scope.SiteElevation == pytest.approx(321.0, abs=1e-4)
