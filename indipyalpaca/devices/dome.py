@@ -40,7 +40,7 @@ class AlpacaDome(TurningPart):
         # unpark: it leaves the park with its next slew): AtPark is not taken back meanwhile.
         self.unparked = False
         self.role = Dome(self, park_azimuth=None, **facts)
-        self.serve_role(self.role)
+        self.device = self.make_device(self.role)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaDome:

@@ -57,11 +57,11 @@ class AlpacaPart:
         self.path = f"{kind}/{number}"
         self._reading: RepeatedRead | None = None
 
-    def serve_role(self, role: Any) -> None:
-        """Make the part's INDI `device`: its name, the standard `role`, the part's connect
-        and disconnect hooks."""
-        self.device = Device(self.name, roles=[role], connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+    def make_device(self, role: Any) -> Device:
+        """The INDI device of `role` (a standard role made on this part), with the part's
+        connect and disconnect hooks."""
+        return Device(self.name, roles=[role], connect=self.connect, disconnect=self.disconnect,
+                      driver_exec=DRIVER_EXEC)
 
     @property
     def logger(self) -> logging.Logger:

@@ -31,7 +31,7 @@ class AlpacaRotator(TurningPart):
         super().__init__(client, "rotator", number, name)
         self.role = Rotator(self, angle=angle, can_sync=can_sync, can_reverse=can_reverse,
                             reversed=reversed)
-        self.serve_role(self.role)
+        self.device = self.make_device(self.role)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaRotator:

@@ -38,7 +38,7 @@ class AlpacaSafetyMonitor(AlpacaPart):
     def __init__(self, client: AlpacaClient, number: int, name: str) -> None:
         super().__init__(client, "safetymonitor", number, name)
         self.role = Weather(self, [SAFETY], period=1.0)
-        self.serve_role(self.role)
+        self.device = self.make_device(self.role)
         self._issafe: RepeatedRead | None = None
 
     @classmethod
