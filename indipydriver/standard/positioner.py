@@ -78,9 +78,7 @@ class Positioner:
         self.hardware = hardware
         self.what = what
         self.logger = logger
-        #: How often the angle is read (POLLING_PERIOD sets it, `PollingRole`; a new period
-        #: is used from the next wait on).
-        self.polling_seconds = poll_interval
+        self._period = poll_interval
         self._vector, self._member = vector, member
         self._tasks = RoleTasks()
         self._wake = asyncio.Event()
@@ -88,6 +86,13 @@ class Positioner:
         # the angle before the move ended must not send it after the move's Ok.
         self._lock = asyncio.Lock()
         self._move = Operation(vector, f"{what} move")
+
+    def _new_period(self, seconds: float) -> None:
+        self._period = seconds
+        self._wake.set()  # the next read starts the new period now
+
+    #: How often the angle is read (POLLING_PERIOD sets it, `PollingRole`).
+    polling_seconds = property(lambda self: self._period, _new_period)
 
     @property
     def angle(self) -> float:
@@ -141,7 +146,7 @@ class Positioner:
             else:
                 reading.worked()
             try:
-                async with asyncio.timeout(self.polling_seconds):
+                async with asyncio.timeout(self._period):
                     await self._wake.wait()  # (wait_for can lose a cancellation)
             except TimeoutError:
                 pass

@@ -38,15 +38,17 @@ def shape(element: ET.Element) -> Shape:
             element.get("rule"), element.get("timeout"), members)
 
 
-def indilib_defs(port: int, devices: tuple[str, ...], wanted: int,
-                 timeout: float = 15.0) -> dict[tuple[str, str], ET.Element]:
-    """Connect `devices` on indilib's server and gather the definitions it sends until
-    `wanted` vectors are in (a device defines its role's vectors once connected)."""
+def indilib_defs(port: int, wanted: set[tuple[str, str]],
+                 timeout: float = 30.0) -> dict[tuple[str, str], ET.Element]:
+    """Connect the devices of `wanted` (device, vector) on indilib's server and gather the
+    definitions it sends until those vectors are in (a device defines its role's vectors once
+    connected), or `timeout` ends."""
+    devices = sorted({device for device, _ in wanted})
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(hello() + b"".join(connect_request(device) for device in devices))
         data, defs = b"", {}
         end = time.monotonic() + timeout
-        while time.monotonic() < end and len(defs) < wanted:
+        while time.monotonic() < end and not wanted <= set(defs):
             sock.settimeout(max(0.1, end - time.monotonic()))
             try:
                 chunk = sock.recv(65536)
@@ -140,8 +142,11 @@ def test_definitions_are_those_of_indilibs_dome_and_rotator_simulators(
     server = indiserver_factory("indi_simulator_dome", "indi_simulator_rotator")
     dome = Dome(FakeDome(), can_slave=True, park_azimuth=90.0)
     rotator = Rotator(FakeRotator())
-    theirs = indilib_defs(server.port, ("Dome Simulator", "Rotator Simulator"), wanted=40)
-    for device, role in (("Dome Simulator", dome), ("Rotator Simulator", rotator)):
+    roles = (("Dome Simulator", dome), ("Rotator Simulator", rotator))
+    theirs = indilib_defs(server.port, {(device, vector.name) for device, role in roles
+                                        for vector in role.vectors()} |
+                          {("Dome Simulator", "DRIVER_INFO")})
+    for device, role in roles:
         ours = asyncio.run(our_defs(device, role))
         assert list(ours) == [vector.name for vector in role.vectors()]
         for name, element in ours.items():
@@ -258,3 +263,47 @@ async def test_rotator_move_sync_reverse_and_abort() -> None:
         stopped = await client.expect(SetNumberVector, name="ABS_ROTATOR_ANGLE",
                                       state=State.OK)
         assert stopped["ANGLE"].float == 150.0 and hardware.calls[-1] == ("abort",)
+
+
+async def test_polling_period_sets_how_often_the_angle_is_read() -> None:
+    """The rotator's device has POLLING_PERIOD (the role polls); a client's new period takes
+    effect at once: with 100 s at first, an angle the hardware reports is shown soon after
+    the period is made 20 ms."""
+    hardware = FakeRotator()
+    rotator = Rotator(hardware, poll_interval=100.0)
+    async with connected("Rotator", rotator) as client:
+        first = await client.expect(SetNumberVector, name="ABS_ROTATOR_ANGLE")
+        assert first["ANGLE"].float == 10.0  # read once connected
+        hardware.steps = 123.0
+        await number(client, "Rotator", "POLLING_PERIOD", PERIOD_MS=20)
+        shown = await client.expect(SetNumberVector, name="ABS_ROTATOR_ANGLE", timeout=5)
+        assert shown["ANGLE"].float == 123.0 and rotator.polling_seconds == 0.02
+
+
+class FailingShutter(FakeDome):
+    """A dome whose shutter is jammed and whose park never ends (until aborted)."""
+
+    async def shutter(self, open: bool) -> None:
+        raise RuntimeError("the shutter is jammed")
+
+    async def park(self, azimuth: float | None) -> None:
+        self.calls.append(("park", azimuth))
+        await asyncio.Event().wait()
+
+
+async def test_dome_failure_is_an_alert_and_an_aborted_park_is_not_parked() -> None:
+    """A shutter the hardware fails to move: DOME_SHUTTER Alert with the hardware's reason.
+    A park aborted on its way: DOME_PARK Alert with UNPARK On, and a slew is allowed after."""
+    hardware = FailingShutter()
+    dome = Dome(hardware, poll_interval=0.02)
+    async with connected("Dome", dome) as client:
+        await switch(client, "Dome", "DOME_SHUTTER", SHUTTER_OPEN="On")
+        failed = await client.expect(SetSwitchVector, name="DOME_SHUTTER", state=State.ALERT)
+        assert "the shutter is jammed" in failed.message
+        await switch(client, "Dome", "DOME_PARK", PARK="On")
+        await client.expect(SetSwitchVector, name="DOME_PARK", state=State.BUSY)
+        await switch(client, "Dome", "DOME_ABORT_MOTION", ABORT="On")
+        aborted = await client.expect(SetSwitchVector, name="DOME_PARK", state=State.ALERT)
+        assert aborted["UNPARK"].value == "On" and not dome.parked
+        await number(client, "Dome", "ABS_DOME_POSITION", DOME_ABSOLUTE_POSITION=45)
+        await client.expect(SetNumberVector, name="ABS_DOME_POSITION", state=State.BUSY)
