@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from indipyalpaca.wire import ErrorNumber
 from indipydriver.standard import Weather
 from indipydriver.standard import WeatherParameter
 
@@ -70,8 +71,12 @@ class AlpacaWeather(AlpacaPart):
         for sensor in SENSORS:
             try:
                 value = await client.get(path, sensor.member)
-            except (AlpacaError, AlpacaProtocolError):
+            except AlpacaError as exc:
+                if exc.number == ErrorNumber.NOT_CONNECTED:
+                    raise  # asked again once connected (driver._describe_connected)
                 continue  # not implemented (or broken): no such parameter
+            except AlpacaProtocolError:
+                continue
             if isinstance(value, (int, float)):
                 found.append(sensor)
         if not found:

@@ -1,8 +1,8 @@
-"""The round trip for domes and rotators, each side a real server on the command line: server
-A runs indilib's indi_simulator_dome and indi_simulator_rotator and serves them as Alpaca
-(``--alpaca``); server B takes A's Alpaca devices back as INDI devices with
-``alpaca://HOST:PORT`` (every device A's management API lists) on the standard Dome and
-Rotator roles, and indilib's tools drive B and read both."""
+"""The round trip for domes, rotators and safety monitors, each side a real server on the
+command line: server A runs indilib's indi_simulator_dome and indi_simulator_rotator (or our
+weather simulator) and serves them as Alpaca (``--alpaca``); server B takes A's Alpaca devices
+back as INDI devices with ``alpaca://HOST:PORT`` (every device A's management API lists) on
+the standard Dome, Rotator and Weather roles, and indilib's tools drive B and read both."""
 
 from __future__ import annotations
 
@@ -83,3 +83,26 @@ def test_rotator_round_trip(our_server: object, tmp_path: Path) -> None:
                    cwd=tmp_path).returncode == 0
     for port in (b.port, a.port):
         until(port, f'"{ROTATOR}.ROTATOR_REVERSE.INDI_ENABLED"==1', tmp_path)
+
+
+WEATHER = "Python Weather"
+
+
+def test_safety_monitor_round_trip(our_server: object, tmp_path: Path) -> None:
+    """A's weather station is served as an ObservingConditions and a SafetyMonitor of the
+    same name, so B has two devices, one with `` 2`` added; the safety monitor's
+    WEATHER_SAFETY on B follows A's WEATHER_STATUS: Ok (0) while A's lights are Ok, Alert (2)
+    once a narrowed OK range on A turns A's status Alert."""
+    a, b = served_back(our_server, tmp_path, "--module", "indipysimulators.weather")
+    connected_on(b, a, (WEATHER, f"{WEATHER} 2"), tmp_path)
+    until(a.port, f'"{WEATHER}.WEATHER_STATUS._STATE"==1', tmp_path)
+    found = getprop(b.port, "*.WEATHER_PARAMETERS.WEATHER_SAFETY", timeout=3, cwd=tmp_path)
+    assert len(found) == 1, found
+    safety = next(iter(found)).split(".")[0]
+    until(b.port, f'"{safety}.WEATHER_STATUS._STATE"==1 && '
+          f'"{safety}.WEATHER_PARAMETERS.WEATHER_SAFETY"==0', tmp_path)
+    assert setprop(a.port, f"{WEATHER}.WEATHER_TEMPERATURE.MAX_OK=-20",
+                   cwd=tmp_path).returncode == 0
+    until(a.port, f'"{WEATHER}.WEATHER_STATUS._STATE"==3', tmp_path)
+    until(b.port, f'"{safety}.WEATHER_STATUS._STATE"==3 && '
+          f'"{safety}.WEATHER_PARAMETERS.WEATHER_SAFETY"==2', tmp_path)
