@@ -168,6 +168,10 @@ class Dome(Positioner):
     def operations(self) -> list[Operation]:
         return [self._move, self._parking, self._shutting]
 
+    async def disconnected(self) -> None:
+        await super().disconnected()
+        self._show_direction(0)  # stopped: no direction shown when defined again
+
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         name = event.vectorname
         if name == "ABS_DOME_POSITION" and isinstance(event, newNumberVector):

@@ -120,6 +120,9 @@ class Positioner:
         if any(stopped):
             await self.stop_hardware()
         await self._tasks.stop()
+        for vector in self._vectors:  # nothing moves now: not Busy when defined again
+            if vector.state == "Busy":
+                vector.state = "Idle"
 
     # ---------------------------------------------------------------- reading
 

@@ -20,6 +20,8 @@ from rolekit import switch
 from test_focuser_wheel_weather import FakeFocuser
 
 from indipycore.protocol.enums import State
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import DefSwitchVector
 from indipycore.protocol.events import SetNumberVector
 from indipycore.protocol.events import SetSwitchVector
 from indipydriver.standard import Dome
@@ -307,3 +309,21 @@ async def test_dome_failure_is_an_alert_and_an_aborted_park_is_not_parked() -> N
         assert aborted["UNPARK"].value == "On" and not dome.parked
         await number(client, "Dome", "ABS_DOME_POSITION", DOME_ABSOLUTE_POSITION=45)
         await client.expect(SetNumberVector, name="ABS_DOME_POSITION", state=State.BUSY)
+
+
+async def test_disconnect_during_a_slew_stops_it_and_nothing_stays_busy() -> None:
+    """Disconnecting while the dome slews stops the hardware; connected again, the dome's
+    vectors are defined Idle, not Busy (nothing moves any more)."""
+    hardware = FakeDome()
+    dome = Dome(hardware, poll_interval=0.02)
+    async with connected("Dome", dome) as client:
+        await number(client, "Dome", "ABS_DOME_POSITION", DOME_ABSOLUTE_POSITION=200)
+        await client.expect(SetNumberVector, name="ABS_DOME_POSITION", state=State.BUSY)
+        await switch(client, "Dome", "CONNECTION", DISCONNECT="On")
+        await client.expect(SetSwitchVector, name="CONNECTION", state=State.IDLE)
+        assert hardware.calls[-1] == ("abort",)
+        await switch(client, "Dome", "CONNECTION", CONNECT="On")
+        motion = await client.expect(DefSwitchVector, name="DOME_MOTION")
+        again = await client.expect(DefNumberVector, name="ABS_DOME_POSITION")
+        assert again.state == State.IDLE and motion.state != State.BUSY
+        assert motion["DOME_CW"].value == "Off"
