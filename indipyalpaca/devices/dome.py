@@ -87,7 +87,7 @@ class AlpacaDome(TurningPart):
         """Take the Alpaca ShutterStatus into the role (unless a shutter request of ours is
         under way); whether it changed."""
         shutter = self.role.shutter
-        if shutter is None or self.role.operations()[2].running:
+        if shutter is None or self.role.shutter_moving:
             return False
         status = int(await self.get("shutterstatus"))
         state = {OPEN: "Ok", CLOSED: "Ok", OPENING: "Busy", CLOSING: "Busy"}.get(status, "Alert")

@@ -168,6 +168,11 @@ class Dome(Positioner):
     def operations(self) -> list[Operation]:
         return [self._move, self._parking, self._shutting]
 
+    @property
+    def shutter_moving(self) -> bool:
+        """Whether a shutter request is under way (its end will say where the shutter is)."""
+        return self._shutting.running
+
     async def disconnected(self) -> None:
         await super().disconnected()
         self._show_direction(0)  # stopped: no direction shown when defined again
