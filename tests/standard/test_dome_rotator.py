@@ -42,13 +42,14 @@ def shape(element: ET.Element) -> Shape:
 
 def indilib_defs(port: int, wanted: set[tuple[str, str]],
                  timeout: float = 30.0) -> dict[tuple[str, str], ET.Element]:
-    """Connect the devices of `wanted` (device, vector) on indilib's server and gather the
-    definitions it sends until those vectors are in (a device defines its role's vectors once
-    connected), or `timeout` ends."""
-    devices = sorted({device for device, _ in wanted})
+    """Connect the devices of `wanted` (device, vector) on indilib's server, each once it has
+    defined CONNECTION (indiserver drops a request for a device no driver has named yet), and
+    gather the definitions it sends until those vectors are in (a device defines its role's
+    vectors once connected), or `timeout` ends."""
+    devices = {device for device, _ in wanted}
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(hello() + b"".join(connect_request(device) for device in devices))
-        data, defs = b"", {}
+        sock.sendall(hello())
+        data, defs, asked = b"", {}, set()
         end = time.monotonic() + timeout
         while time.monotonic() < end and not wanted <= set(defs):
             sock.settimeout(max(0.1, end - time.monotonic()))
@@ -65,6 +66,10 @@ def indilib_defs(port: int, wanted: set[tuple[str, str]],
                 continue  # an element cut in the middle: read on
             defs = {(e.get("device") or "", e.get("name") or ""): e for e in root
                     if e.tag.startswith("def") and e.tag.endswith("Vector")}
+            for device in devices - asked:
+                if (device, "CONNECTION") in defs:
+                    sock.sendall(connect_request(device))
+                    asked.add(device)
     return defs
 
 
