@@ -10,7 +10,8 @@ and runs indilib's sequences: a slew is ABS_DOME_POSITION Busy (the azimuth sent
 changes) with DOME_MOTION Busy showing the direction, then both Ok; a slew or free motion
 while parked or parking is refused with Alert; the shutter is Busy with the switch asked for
 On, then Ok; a park is DOME_PARK Busy with PARK On, then Ok; abort answers Ok and leaves the
-moving vectors Idle (an aborted park: DOME_PARK Alert, UNPARK On). The azimuth is read every
+moving vectors Idle (an aborted park: DOME_PARK Alert, UNPARK On; an aborted shutter:
+DOME_SHUTTER Alert, where it stopped is not known). The azimuth is read every
 POLLING_PERIOD while connected (a slaved dome turns by itself).
 """
 
@@ -248,7 +249,10 @@ class Dome(Positioner):
             await self.position.send_setVector(state="Idle")
 
     async def _abort(self) -> None:
-        moving, parking, _shutter = await self.abort_all(self.abort_motion)
+        moving, parking, shutting = await self.abort_all(self.abort_motion)
+        if shutting and self.shutter is not None:
+            await self.shutter.send_setVector(
+                state="Alert", message="Shutter motion aborted: where it stopped is not known")
         if parking and self.park is not None:
             self.park["UNPARK"] = "On"
             await self.park.send_setVector(state="Alert", message="Parking aborted")

@@ -288,10 +288,13 @@ async def test_polling_period_sets_how_often_the_angle_is_read() -> None:
 
 
 class FailingShutter(FakeDome):
-    """A dome whose shutter is jammed and whose park never ends (until aborted)."""
+    """A dome whose shutter is jammed open (it never closes, until aborted) and whose park
+    never ends (until aborted)."""
 
     async def shutter(self, open: bool) -> None:
-        raise RuntimeError("the shutter is jammed")
+        if open:
+            raise RuntimeError("the shutter is jammed")
+        await asyncio.Event().wait()
 
     async def park(self, azimuth: float | None) -> None:
         self.calls.append(("park", azimuth))
@@ -299,14 +302,20 @@ class FailingShutter(FakeDome):
 
 
 async def test_dome_failure_is_an_alert_and_an_aborted_park_is_not_parked() -> None:
-    """A shutter the hardware fails to move: DOME_SHUTTER Alert with the hardware's reason.
-    A park aborted on its way: DOME_PARK Alert with UNPARK On, and a slew is allowed after."""
+    """A shutter the hardware fails to move: DOME_SHUTTER Alert with the hardware's reason;
+    one aborted on its way: Alert, where it is not known. A park aborted on its way:
+    DOME_PARK Alert with UNPARK On, and a slew is allowed after."""
     hardware = FailingShutter()
     dome = Dome(hardware, poll_interval=0.02)
     async with connected("Dome", dome) as client:
         await switch(client, "Dome", "DOME_SHUTTER", SHUTTER_OPEN="On")
         failed = await client.expect(SetSwitchVector, name="DOME_SHUTTER", state=State.ALERT)
         assert "the shutter is jammed" in failed.message
+        await switch(client, "Dome", "DOME_SHUTTER", SHUTTER_CLOSE="On")
+        await client.expect(SetSwitchVector, name="DOME_SHUTTER", state=State.BUSY)
+        await switch(client, "Dome", "DOME_ABORT_MOTION", ABORT="On")
+        stopped = await client.expect(SetSwitchVector, name="DOME_SHUTTER", state=State.ALERT)
+        assert "aborted" in stopped.message
         await switch(client, "Dome", "DOME_PARK", PARK="On")
         await client.expect(SetSwitchVector, name="DOME_PARK", state=State.BUSY)
         await switch(client, "Dome", "DOME_ABORT_MOTION", ABORT="On")
