@@ -126,9 +126,7 @@ class Shortcut:
             return False  # the general path checks it with expat, and drops it if malformed
         tables = self._tables
         # Refused (the loop guard), for snoopers too, or its message logged: the general path's.
-        # `find`, not `in`: ``bytes in bytes`` first tries the operand as an integer, raising
-        # and clearing a TypeError (a formatted message) on every trip.
-        receivers = tables.shortcut_set(driver, device, name, rest.find(b"message") >= 0)
+        receivers = tables.shortcut_set(driver, device, name, rest)
         if receivers is None:
             return False
         # `_deliver`, written out: this is the trip's last step before the client's write.
