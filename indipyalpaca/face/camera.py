@@ -201,7 +201,12 @@ class Camera(AlpacaDevice):
         cfa = (self.indi.text(self.name, "CCD_CFA", "CFA_TYPE") or "").upper()
         if cfa not in CFA_TYPES:
             raise AlpacaError.not_implemented("Bayer offsets of a monochrome sensor")
-        return CFA_TYPES[cfa][axis]
+        # CFA_TYPE starts at pixel (CFA_OFFSET_X, CFA_OFFSET_Y), as FITS' XBAYROFF/YBAYROFF.
+        shift = self.indi.text(self.name, "CCD_CFA", ("CFA_OFFSET_X", "CFA_OFFSET_Y")[axis])
+        try:
+            return (CFA_TYPES[cfa][axis] + int(shift or 0)) % 2
+        except ValueError:
+            return CFA_TYPES[cfa][axis]
 
     async def get_bayeroffsetx(self, params: Params) -> int:
         return self._bayer(0)
