@@ -132,6 +132,7 @@ class Options:
     alpaca: int | None = None  # --alpaca PORT: serve the devices as ASCOM Alpaca too
     alpaca_discovery: int = 32227
     alpaca_devices: str | None = None
+    alpaca_process: bool = False  # --alpaca-process: the face in a process of its own
     alpacas: list[str] = field(default_factory=list)  # alpaca:// servers (the extra's)
 
 
@@ -196,6 +197,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpaca-devices", metavar="FILE", default=None,
                         help="keep the Alpaca device numbers and UniqueIDs in FILE (default: "
                              "devices.json in the user's data folder, indipyalpaca/)")
+    parser.add_argument("--alpaca-process", action="store_true",
+                        help="serve Alpaca from a process of its own (restarted if it dies), "
+                             "so Alpaca clients polling never hold up the INDI side")
     return parser
 
 
@@ -251,6 +255,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error(f"bad --alpaca port {ns.alpaca}")
     if not 0 <= ns.alpaca_discovery < 65536:
         parser.error(f"bad --alpaca-discovery port {ns.alpaca_discovery}")
+    if ns.alpaca_process and ns.alpaca is None:
+        parser.error("--alpaca-process needs --alpaca PORT")
     return Options(
         port=ns.port,
         host=ns.host,
@@ -271,6 +277,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         alpaca=ns.alpaca,
         alpaca_discovery=ns.alpaca_discovery,
         alpaca_devices=ns.alpaca_devices,
+        alpaca_process=ns.alpaca_process,
         modules=list(ns.modules),
         alpacas=alpacas,
     )
@@ -482,6 +489,7 @@ def build_server(options: Options) -> IPyServer:
         alpaca=options.alpaca,
         alpaca_discovery=options.alpaca_discovery,
         alpaca_registry=options.alpaca_devices,
+        alpaca_process=options.alpaca_process,
     )
     for ex in options.exdrivers:
         server.add_exdriver(

@@ -78,6 +78,7 @@ class IPyServer(Server3x):
         alpaca_host: str | None = None,
         alpaca_discovery: int = 32227,
         alpaca_registry: str | None = None,
+        alpaca_process: bool = False,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``routing.streamblobs``); 0 gives it every one.
@@ -90,7 +91,8 @@ class IPyServer(Server3x):
         device on this HTTP port (0: the system picks; `alpaca_port` after `started()`), on
         `alpaca_host` (default: `host`), with discovery on UDP `alpaca_discovery` (0: off) and
         the lasting device numbers in the file `alpaca_registry` (default: the user's data
-        folder) -- docs/alpaca.rst."""
+        folder) -- docs/alpaca.rst. With `alpaca_process` the face runs in a process of its
+        own (restarted if it dies), so Alpaca requests never hold up the INDI side's loop."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -108,7 +110,9 @@ class IPyServer(Server3x):
         self.alpaca_host = alpaca_host
         self.alpaca_discovery = alpaca_discovery
         self.alpaca_registry = alpaca_registry
+        self.alpaca_process = alpaca_process
         self.alpaca_port: int | None = None
+        self.alpaca_face: Any = None  # the face serving (alpacahost), once started
         if alpaca is not None:
             if not 0 <= alpaca < 65536 or not 0 <= alpaca_discovery < 65536:
                 raise ValueError("alpaca and alpaca_discovery must be ports (0..65535)")
@@ -349,9 +353,10 @@ class IPyServer(Server3x):
         host = self.alpaca_host or ("127.0.0.1" if self.host == "localhost" else self.host)
         assert self.alpaca is not None
         face = make_face(indi_host, self.port, host, self.alpaca, self.alpaca_discovery,
-                         self.alpaca_registry, toolkit_version())
+                         self.alpaca_registry, toolkit_version(), process=self.alpaca_process)
         face.bind()
         self.alpaca_port = face.port
+        self.alpaca_face = face
         return face
 
     async def _closed_or_aborted(self, clients: list[ClientConnection]) -> None:

@@ -12,14 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from indipydriver import Device
 from indipydriver.standard import Weather
 from indipydriver.standard import WeatherParameter
 
 from .client import AlpacaClient
 from .client import AlpacaError
 from .client import AlpacaProtocolError
-from .part import DRIVER_EXEC
 from .part import AlpacaPart
 
 __all__ = ["SENSORS", "AlpacaWeather"]
@@ -63,8 +61,7 @@ class AlpacaWeather(AlpacaPart):
         super().__init__(client, "observingconditions", number, name)
         self.sensors = sensors
         self.role = Weather(self, [sensor.parameter for sensor in sensors], period=10.0)
-        self.device = Device(name, roles=[self.role], connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+        self.device = self.make_device(self.role)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaWeather:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,11 @@ from indipycore.fits import FITSError
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Limit
+from .common import Number
+from .common import Setting
+from .common import Toggle
+from .common import table
 from .fitsimage import FitsImage
 from .fitsimage import read_fits_image
 
@@ -50,12 +54,22 @@ MEMBERS = frozenset({
     "subexposureduration",
 })
 
+GAIN = Setting("CCD_GAIN", "GAIN")
+OFFSET = Setting("CCD_OFFSET", "OFFSET")
+
 
 class Camera(AlpacaDevice):
     device_type = DeviceType.CAMERA
     MEMBERS = MEMBERS
     STATE = ("CameraState", "CCDTemperature", "CoolerPower", "HeatSinkTemperature",
              "ImageReady", "IsPulseGuiding", "PercentCompleted")
+    TABLE = table(
+        CCDTemperature=Number("CCD_TEMPERATURE", "CCD_TEMPERATURE_VALUE"),
+        CoolerOn=Toggle("CCD_COOLER", "COOLER_ON", "COOLER_OFF"),
+        CoolerPower=Number("CCD_COOLER_POWER", "CCD_COOLER_VALUE"),
+        Gain=GAIN, GainMin=Limit(GAIN, 0), GainMax=Limit(GAIN, 1),
+        Offset=OFFSET, OffsetMin=Limit(OFFSET, 0), OffsetMax=Limit(OFFSET, 1),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -377,12 +391,6 @@ class Camera(AlpacaDevice):
 
     # -- cooling -----------------------------------------------------------------------
 
-    async def get_ccdtemperature(self, params: Params) -> float:
-        value = self.indi.number(self.name, "CCD_TEMPERATURE", "CCD_TEMPERATURE_VALUE")
-        if value is None:
-            raise AlpacaError.not_implemented("CCDTemperature (no CCD_TEMPERATURE)")
-        return value
-
     async def get_cansetccdtemperature(self, params: Params) -> bool:
         vector = self.indi.vector(self.name, "CCD_TEMPERATURE")
         return vector is not None and vector.perm != "ro"
@@ -405,78 +413,8 @@ class Camera(AlpacaDevice):
         self.set_point = value
         await self.indi.send(self.name, "CCD_TEMPERATURE", {"CCD_TEMPERATURE_VALUE": value})
 
-    async def get_cooleron(self, params: Params) -> bool:
-        on = self.indi.switch_on(self.name, "CCD_COOLER", "COOLER_ON")
-        if on is None:
-            raise AlpacaError.not_implemented("CoolerOn (no CCD_COOLER)")
-        return on
-
-    async def put_cooleron(self, params: Params) -> None:
-        wanted = params.as_bool("CoolerOn")
-        self.indi.require(self.name, "CCD_COOLER", "CoolerOn")
-        member = "COOLER_ON" if wanted else "COOLER_OFF"
-        await self.indi.send_and_see(self.name, "CCD_COOLER", {member: "On"})
-
     async def get_cangetcoolerpower(self, params: Params) -> bool:
         return self.indi.vector(self.name, "CCD_COOLER_POWER") is not None
-
-    async def get_coolerpower(self, params: Params) -> float:
-        value = self.indi.number(self.name, "CCD_COOLER_POWER", "CCD_COOLER_VALUE")
-        if value is None:
-            raise AlpacaError.not_implemented("CoolerPower (no CCD_COOLER_POWER)")
-        return value
-
-    # -- gain and offset ---------------------------------------------------------------
-
-    def _setting(self, vector: str, member: str, what: str) -> float:
-        value = self.indi.number(self.name, vector, member)
-        if value is None:
-            raise AlpacaError.not_implemented(f"{what} (no {vector})")
-        return value
-
-    async def get_gain(self, params: Params) -> int:
-        return round(self._setting("CCD_GAIN", "GAIN", "Gain"))
-
-    async def get_gainmin(self, params: Params) -> int:
-        self._setting("CCD_GAIN", "GAIN", "GainMin")
-        limits = self.indi.limits(self.name, "CCD_GAIN", "GAIN")
-        assert limits is not None
-        return math.ceil(limits[0])
-
-    async def get_gainmax(self, params: Params) -> int:
-        self._setting("CCD_GAIN", "GAIN", "GainMax")
-        limits = self.indi.limits(self.name, "CCD_GAIN", "GAIN")
-        assert limits is not None
-        return math.floor(limits[1])
-
-    async def put_gain(self, params: Params) -> None:
-        value = params.as_int("Gain")
-        low, high = await self.get_gainmin(params), await self.get_gainmax(params)
-        if not low <= value <= high:
-            raise AlpacaError.invalid_value(f"Gain {value} is outside {low}..{high}")
-        await self.indi.send_and_see(self.name, "CCD_GAIN", {"GAIN": value})
-
-    async def get_offset(self, params: Params) -> int:
-        return round(self._setting("CCD_OFFSET", "OFFSET", "Offset"))
-
-    async def get_offsetmin(self, params: Params) -> int:
-        self._setting("CCD_OFFSET", "OFFSET", "OffsetMin")
-        limits = self.indi.limits(self.name, "CCD_OFFSET", "OFFSET")
-        assert limits is not None
-        return math.ceil(limits[0])
-
-    async def get_offsetmax(self, params: Params) -> int:
-        self._setting("CCD_OFFSET", "OFFSET", "OffsetMax")
-        limits = self.indi.limits(self.name, "CCD_OFFSET", "OFFSET")
-        assert limits is not None
-        return math.floor(limits[1])
-
-    async def put_offset(self, params: Params) -> None:
-        value = params.as_int("Offset")
-        low, high = await self.get_offsetmin(params), await self.get_offsetmax(params)
-        if not low <= value <= high:
-            raise AlpacaError.invalid_value(f"Offset {value} is outside {low}..{high}")
-        await self.indi.send_and_see(self.name, "CCD_OFFSET", {"OFFSET": value})
 
     # -- guiding through the camera ----------------------------------------------------
 
