@@ -19,7 +19,6 @@ import asyncio
 from array import array
 from collections.abc import Sequence
 
-from indipydriver import Device
 from indipydriver.standard import Camera
 from indipydriver.standard import Exposure
 from indipydriver.standard import Image
@@ -33,7 +32,6 @@ from .ccdsettings import read_level
 from .client import AlpacaClient
 from .guide import TimedGuide
 from .guide import alpaca_pulse
-from .part import DRIVER_EXEC
 from .part import AlpacaPart
 
 __all__ = ["AlpacaCamera"]
@@ -62,13 +60,10 @@ class AlpacaCamera(AlpacaPart):
                            cooler=self if cooled else None)
         self.settings = settings or CameraSettings(client, self.path, cfa=None, gain=None,
                                                    offset=None)
-        roles: list[Role] = [self.role]
-        if not self.settings.empty:
-            roles.append(self.settings)
+        more: list[Role] = [] if self.settings.empty else [self.settings]
         if guided:
-            roles.append(TimedGuide(self.pulse, GUIDE_CONTROL_TAB))
-        self.device = Device(name, roles=roles, connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+            more.append(TimedGuide(self.pulse, GUIDE_CONTROL_TAB))
+        self.device = self.make_device(self.role, *more)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaCamera:

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from indipycore.protocol.timestamps import parse_timestamp
-from indipydriver import Device
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
 from indipydriver.rxevents import newTextVector
@@ -40,7 +39,6 @@ from .client import AlpacaClient
 from .client import AlpacaError
 from .guide import TimedGuide
 from .guide import alpaca_pulse
-from .part import DRIVER_EXEC
 from .part import AlpacaPart
 
 __all__ = ["AlpacaTelescope"]
@@ -104,11 +102,8 @@ class AlpacaTelescope(AlpacaPart):
         self.role = AlpacaMount(self, latitude=latitude, longitude=longitude, elevation=elevation,
                           limits=MountLimits(min_altitude=None), can_sync=can_sync,
                           can_park=can_park, parked=parked)
-        roles: list[Role] = [self.role]
-        if guided:
-            roles.append(TimedGuide(self.pulse, MOTION_TAB))
-        self.device = Device(name, roles=roles, connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+        guide: list[Role] = [TimedGuide(self.pulse, MOTION_TAB)] if guided else []
+        self.device = self.make_device(self.role, *guide)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaTelescope:
