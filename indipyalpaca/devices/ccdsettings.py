@@ -10,7 +10,11 @@ drivers define it: the colour filter array and the gain and offset.
   CCD_OFFSET (OFFSET), number vectors in Main Control with the camera's range, the names our
   Alpaca face serves Gain and Offset from; a new value is the Alpaca PUT, and the vector shows
   what the camera then reads back (Alert with its message if it refused).
-- Gains and Offsets in list mode (a list of names, Gain an index) are not taken.
+- Gain and Offset in list mode (Gains/Offsets a list of names, Gain/Offset an index, as
+  alpaca-simulators has them) give CCD_GAINS and CCD_OFFSETS instead: OneOfMany switch
+  vectors of the names (members GAIN_0, GAIN_1... in the list's order), not CCD_GAIN: a client
+  that reads CCD_GAIN's number must not take an index for a gain. A choice is the Alpaca PUT
+  of its index, and the vector shows the index the camera then reads back.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from typing import Any
 from indipyalpaca.wire import ErrorNumber
 from indipycore.fits import Card
 from indipycore.interface import Interface
+from indipydriver.members import SwitchMember
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
+from indipydriver.rxevents import newSwitchVector
 from indipydriver.standard.groups import IMAGE_INFO_TAB
 from indipydriver.standard.groups import MAIN_CONTROL_TAB
 from indipydriver.standard.role import RoleDevice
@@ -41,7 +47,7 @@ from indipydriver.vectors import TextVector
 from .client import AlpacaClient
 from .client import AlpacaError
 
-__all__ = ["CFA_NAMES", "CameraSettings", "Cfa", "Level", "read_cfa", "read_level"]
+__all__ = ["CFA_NAMES", "CameraSettings", "Cfa", "Choices", "Level", "read_cfa", "read_level"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +73,23 @@ class Level:
     value: int
 
 
+@dataclass(frozen=True)
+class Choices:
+    """A gain or an offset in list mode: the names and the index chosen when read."""
+
+    names: tuple[str, ...]
+    index: int
+
+    def switches(self, member: str) -> list[SwitchMember]:
+        return [SwitchMember(f"{member}_{n}", name, "On" if n == self.index else "Off")
+                for n, name in enumerate(self.names)]
+
+
+def _choices(name: str, label: str, member: str) -> VectorSpec:
+    return VectorSpec(name, label, MAIN_CONTROL_TAB, "rw", Param(f"{member}_switches"),
+                      rule="OneOfMany", timeout=60, when=f"{member}_list")
+
+
 def _level(name: str, label: str) -> VectorSpec:
     member = name.removeprefix("CCD_")
     return VectorSpec(name, label, MAIN_CONTROL_TAB, "rw", (
@@ -77,6 +100,8 @@ def _level(name: str, label: str) -> VectorSpec:
 TABLE = (
     _level("CCD_GAIN", "Gain"),
     _level("CCD_OFFSET", "Offset"),
+    _choices("CCD_GAINS", "Gain", "GAIN"),
+    _choices("CCD_OFFSETS", "Offset", "OFFSET"),
     VectorSpec("CCD_CFA", "Bayer Info", IMAGE_INFO_TAB, "rw", (
         TextSpec("CFA_OFFSET_X", "X Offset", Param("cfa_x")),
         TextSpec("CFA_OFFSET_Y", "Y Offset", Param("cfa_y")),
@@ -111,18 +136,27 @@ async def read_cfa(client: AlpacaClient, path: str) -> Cfa | None:
     return Cfa(CFA_NAMES[sensor_type], offsets[0], offsets[1])
 
 
-async def read_level(client: AlpacaClient, path: str, member: str) -> Level | None:
-    """The camera's `member` ("gain" or "offset") in value mode, None when it has none or
-    has it in list mode (its Min/Max not implemented)."""
+async def read_level(client: AlpacaClient, path: str, member: str) -> Level | Choices | None:
+    """The camera's `member` ("gain" or "offset"): a `Level` in value mode, `Choices` in list
+    mode, None when it has neither."""
     try:
         low = int(await client.get(path, f"{member}min"))
         high = int(await client.get(path, f"{member}max"))
-        value = int(await client.get(path, member))
+        return Level(low, high, int(await client.get(path, member)))
     except AlpacaError as exc:
         _optional(exc)
-        logger.info("%s: no %s in value mode (%s)", path, member, exc)
+        why = str(exc)
+    try:
+        names = await client.get(path, f"{member}s")
+        index = int(await client.get(path, member))
+    except AlpacaError as exc:
+        _optional(exc)
+        logger.info("%s: no %s (%s; %s)", path, member, why, exc)
         return None
-    return Level(low, high, value)
+    if not isinstance(names, list) or not names:
+        logger.info("%s: no %s (%s; %ss is %r)", path, member, why, member, names)
+        return None
+    return Choices(tuple(str(name) for name in names), index)
 
 
 class CameraSettings:
@@ -130,23 +164,28 @@ class CameraSettings:
 
     interface = Interface.GENERAL
     #: Saved by CONFIG_SAVE (indilib's Alpaca CCD saves its gain and offset).
-    config_names = ("CCD_GAIN", "CCD_OFFSET")
+    config_names = ("CCD_GAIN", "CCD_OFFSET", "CCD_GAINS", "CCD_OFFSETS")
 
     def __init__(self, client: AlpacaClient, path: str, *, cfa: Cfa | None,
-                 gain: Level | None, offset: Level | None) -> None:
+                 gain: Level | Choices | None, offset: Level | Choices | None) -> None:
         self.client = client
         self.path = path
-        g, o = gain or Level(0, 0, 0), offset or Level(0, 0, 0)
-        made = build(TABLE, gain=gain is not None, GAIN_low=g.low, GAIN_high=g.high,
-                     GAIN=g.value, offset=offset is not None, OFFSET_low=o.low,
-                     OFFSET_high=o.high, OFFSET=o.value, cfa=cfa is not None,
-                     cfa_x=str(cfa.x if cfa else 0), cfa_y=str(cfa.y if cfa else 0),
-                     cfa_type=cfa.pattern if cfa else "")
-        self.gain = made.optional("CCD_GAIN", NumberVector)
-        self.offset = made.optional("CCD_OFFSET", NumberVector)
+        values: dict[str, Any] = {}
+        for member, found in (("GAIN", gain), ("OFFSET", offset)):
+            level = found if isinstance(found, Level) else Level(0, 0, 0)
+            values.update({member.lower(): isinstance(found, Level), f"{member}_low": level.low,
+                           f"{member}_high": level.high, member: level.value,
+                           f"{member}_list": isinstance(found, Choices),
+                           f"{member}_switches": found.switches(member)
+                           if isinstance(found, Choices) else []})
+        made = build(TABLE, cfa=cfa is not None, cfa_x=str(cfa.x if cfa else 0),
+                     cfa_y=str(cfa.y if cfa else 0), cfa_type=cfa.pattern if cfa else "",
+                     **values)
         self.cfa = made.optional("CCD_CFA", TextVector)
         self._vectors = list(made.values())
-        self._levels = {"CCD_GAIN": "gain", "CCD_OFFSET": "offset"}
+        #: Each gain or offset vector's Alpaca member.
+        self._levels = {"CCD_GAIN": "gain", "CCD_OFFSET": "offset", "CCD_GAINS": "gain",
+                        "CCD_OFFSETS": "offset"}
 
     @property
     def empty(self) -> bool:
@@ -166,27 +205,45 @@ class CameraSettings:
 
     async def read(self) -> None:
         """Take the camera's gain and offset now (on connect: they may have changed)."""
-        for vector in (self.gain, self.offset):
-            if vector is not None:
-                member = self._levels[vector.name]
-                vector[member.upper()] = int(await self.client.get(self.path, member))
+        for vector in self._vectors:
+            if vector.name in self._levels:
+                self._show(vector, int(await self.client.get(self.path,
+                                                             self._levels[vector.name])))
+
+    def _show(self, vector: PropertyVector, value: int) -> None:
+        """`value` (a level, or a list's index) in `vector`."""
+        member = self._levels[vector.name].upper()
+        if isinstance(vector, NumberVector):
+            vector[member] = value
+        elif f"{member}_{value}" in vector:
+            vector[f"{member}_{value}"] = "On"
+        else:  # an index outside the list: no choice is the camera's
+            for name in vector:
+                vector[name] = "Off"
 
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         if event.vectorname == "CCD_CFA":
             await accept_values(event)
             return
-        if not isinstance(event, newNumberVector) or event.vectorname not in self._levels:
+        if event.vectorname not in self._levels:
             return
         vector = event.vector
         member = self._levels[vector.name]
         name = member.upper()
-        if name not in event:
+        if isinstance(event, newNumberVector) and name in event:
+            asked = round(event.getfloatvalue(name))
+        elif isinstance(event, newSwitchVector):
+            chosen = [n for n, v in event.items() if v == "On" and n.startswith(f"{name}_")]
+            if not chosen:
+                await vector.send_setVector()
+                return
+            asked = int(chosen[0].rpartition("_")[2])
+        else:
             await vector.send_setVector()
             return
         try:
-            await self.client.put(self.path, member,
-                                  **{member.title(): round(event.getfloatvalue(name))})
-            vector[name] = int(await self.client.get(self.path, member))
+            await self.client.put(self.path, member, **{member.title(): asked})
+            self._show(vector, int(await self.client.get(self.path, member)))
         except AlpacaError as exc:
             await vector.send_setVector(state="Alert", message=f"{member.title()} refused: "
                                                                f"{exc}"[:250])

@@ -1,7 +1,8 @@
 """An Alpaca colour camera (alpaca-simulators configured with SensorType 2 RGGB and
 BayerOffsetX 1) as an INDI CCD of our server: CCD_CFA as indilib's CCD defines it for a Bayer
 sensor (compared with indi_simulator_ccd's, Bayer simulation on), the Bayer cards in the
-FITS header of a dark frame, and the camera's PulseGuide as indilib's ST4 vectors."""
+FITS header of a dark frame, the camera's PulseGuide as indilib's ST4 vectors, and its Gains
+and Offsets lists as switch vectors."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from test_alpaca_camera import expose
 from test_alpaca_camera import fits_pixels
 from test_focuser_wheel import connect
 from test_focuser_wheel import serve
+
+import indipyclient
 
 INDILIB_CCD = "CCD Simulator"
 VECTOR_ATTRIBUTES = ("_LABEL", "_GROUP", "_PERM", "_TO")
@@ -108,3 +111,35 @@ def test_camera_pulse_guide_is_indilib_st4_vectors(our_server: object,
     assert done.returncode == 0, done.describe() + server.log_tail()
     assert time.monotonic() - start >= 1.4
     assert alpaca_sim.get("camera/0/ispulseguiding") is False
+
+
+async def test_gain_and_offset_lists_are_switch_vectors(our_server: object,
+                                                        alpaca_sim: AlpacaSimulators,
+                                                        tmp_path: Path) -> None:
+    """The simulator's camera has Gains and Offsets lists (GainMin/OffsetMin not
+    implemented): no CCD_GAIN or CCD_OFFSET number (an index is no gain), but CCD_GAINS and
+    CCD_OFFSETS, OneOfMany switches labelled with the names, the current index On; choosing
+    one is the Alpaca PUT of its index, and the vector then shows what the camera reads back
+    (alpaca-simulators 1.3.2 stores a Gain index one higher than it was sent: shown as it is)."""
+    server = serve(our_server, alpaca_sim, "camera/0", CAMERA)
+    connect(server.port, CAMERA, tmp_path)
+    gains, offsets = alpaca_sim.get("camera/0/gains"), alpaca_sim.get("camera/0/offsets")
+    assert isinstance(gains, list) and isinstance(offsets, list)
+    async with indipyclient.connect("127.0.0.1", server.port) as client:
+        await client.wait_for(CAMERA, "CCD_OFFSETS", timeout=10)
+        device = client[CAMERA]
+        assert "CCD_GAIN" not in device and "CCD_OFFSET" not in device
+        for vector, names, member, index in (
+                ("CCD_GAINS", gains, "GAIN", alpaca_sim.get("camera/0/gain")),
+                ("CCD_OFFSETS", offsets, "OFFSET", alpaca_sim.get("camera/0/offset"))):
+            switches = device[vector]
+            assert switches.rule == "OneOfMany"
+            assert [switches.memberlabel(f"{member}_{n}") for n in range(len(names))] == names
+            assert [name for name in switches if switches[name] == "On"] == [f"{member}_{index}"]
+        result = await client.set(CAMERA, "CCD_OFFSETS", {"OFFSET_2": "On"}, timeout=10)
+        assert result.ok and alpaca_sim.get("camera/0/offset") == 2, result
+        assert device["CCD_OFFSETS"]["OFFSET_2"] == "On"
+        result = await client.set(CAMERA, "CCD_GAINS", {"GAIN_4": "On"}, timeout=10)
+        assert result.ok, result
+        assert alpaca_sim.get("camera/0/gain") == 5  # the simulator's own off-by-one
+        assert [n for n in device["CCD_GAINS"] if device["CCD_GAINS"][n] == "On"] == ["GAIN_5"]
