@@ -53,7 +53,8 @@ def test_time_utc_is_the_alpaca_utcdate(our_server: object, alpaca_sim: AlpacaSi
                                         tmp_path: Path) -> None:
     """On connect TIME_UTC.UTC is the mount's UTCDate without its Z (the simulator's clock
     is the machine's: within seconds of now), OFFSET as indilib's (0.00); a client's
-    TIME_UTC is sent to the mount and the vector ends Ok with it."""
+    TIME_UTC is sent to the mount and the vector ends Ok with it; one that is no date is
+    Alert, the last UTC kept."""
     port = serve(our_server, alpaca_sim, "telescope/0", MOUNT).port
     connect(port, MOUNT, tmp_path)
     values = getprop(port, f"{MOUNT}.TIME_UTC.UTC", f"{MOUNT}.TIME_UTC.OFFSET", timeout=5,
@@ -68,3 +69,8 @@ def test_time_utc_is_the_alpaca_utcdate(our_server: object, alpaca_sim: AlpacaSi
                      cwd=tmp_path)
     assert values[f"{MOUNT}.TIME_UTC.UTC"] == "2031-05-06T07:08:09", values
     assert values[f"{MOUNT}.TIME_UTC.OFFSET"] == "2.00", values
+    # Not a date: Alert with the reason, nothing sent, the last UTC kept.
+    assert setprop(port, f"{MOUNT}.TIME_UTC.UTC=yesterday", cwd=tmp_path).returncode == 0
+    until(port, f'"{MOUNT}.TIME_UTC._STATE"==3', tmp_path, timeout=10)
+    kept = getprop(port, f"{MOUNT}.TIME_UTC.UTC", timeout=5, cwd=tmp_path)
+    assert kept[f"{MOUNT}.TIME_UTC.UTC"] == "2031-05-06T07:08:09", kept
