@@ -134,6 +134,8 @@ class Options:
     alpaca_devices: str | None = None
     alpaca_process: bool = False  # --alpaca-process: the face in a process of its own
     alpacas: list[str] = field(default_factory=list)  # alpaca:// servers (the extra's)
+    acl: str | None = None  # --acl FILE: the access rules
+    audit: str | None = None  # --audit FILE: every client's command, a JSON line each
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -200,6 +202,13 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpaca-process", action="store_true",
                         help="serve Alpaca from a process of its own (restarted if it dies), "
                              "so Alpaca clients polling never hold up the INDI side")
+    parser.add_argument("--acl", metavar="FILE", default=None,
+                        help="access rules, one a line: IDENTITY read|write DEVICE[.VECTOR] "
+                             "(globs * and ?); a client sees and sets only what they grant; "
+                             "SIGHUP re-reads the file (docs/remote-observatory.rst)")
+    parser.add_argument("--audit", metavar="FILE", default=None,
+                        help="append every client's new*Vector to FILE as a JSON line (who, "
+                             "from where, what, whether allowed); SIGHUP reopens it")
     return parser
 
 
@@ -280,6 +289,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         alpaca_process=ns.alpaca_process,
         modules=list(ns.modules),
         alpacas=alpacas,
+        acl=ns.acl,
+        audit=ns.audit,
     )
 
 
@@ -490,6 +501,8 @@ def build_server(options: Options) -> IPyServer:
         alpaca_discovery=options.alpaca_discovery,
         alpaca_registry=options.alpaca_devices,
         alpaca_process=options.alpaca_process,
+        acl=options.acl,
+        audit=options.audit,
     )
     for ex in options.exdrivers:
         server.add_exdriver(
@@ -515,6 +528,25 @@ async def serve(options: Options) -> None:
     drivers that exit for good are logged and the server stays up for the rest.
     """
     server = build_server(options)
+    loop = asyncio.get_running_loop()
+    if options.acl or options.audit:
+        # Re-read the rules, reopen the trail (its default, ending the process, stays
+        # without them).
+        loop.add_signal_handler(signal.SIGHUP, _reload, server)
+    try:
+        await _serve(server, options)
+    finally:
+        if options.acl or options.audit:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signal.SIGHUP)
+
+
+def _reload(server: IPyServer) -> None:
+    logger.info("SIGHUP received: reloading")
+    server.reload()
+
+
+async def _serve(server: IPyServer, options: Options) -> None:
     async with asyncio.TaskGroup() as tg:
         listener = None
         if options.fifo:
@@ -557,7 +589,8 @@ async def _main(options: Options) -> int:
             raise
         task.uncancel()
         return 0
-    except (ValueError, OSError) as exc:  # bad driver module, port in use, FIFO not a FIFO
+    except (ValueError, OSError) as exc:  # bad driver module, port in use, FIFO not a FIFO,
+        # an access rules file with a malformed line (its name, the line and why)
         # A driver's own error shows where it came from with -v (one line without).
         where = isinstance(exc, DriverLoadError) and options.verbosity > 0
         logger.error("%s", exc, exc_info=exc.__cause__ if where else None)

@@ -641,6 +641,8 @@ def _telescope(c: AlpacaChecker, t: AlpacaTarget) -> None:
                     f"Slewing {last!r} {c.step_timeout:g} s after AbortSlew")
     else:
         c.warned(t.label, "slewtocoordinatesasync", "not driven: CanSlewAsync is False")
+    for axis in (0, 1):
+        _move_axis(c, t, axis)
     if can["canpark"]:
         if c.command(t, "park", "", "Park"):
             done, last = c.wait(t, "atpark", lambda v: v is True, c.step_timeout)
@@ -654,6 +656,40 @@ def _telescope(c: AlpacaChecker, t: AlpacaTarget) -> None:
         if parked.value is False and can["canunpark"]:
             c.command(t, "unpark", "", "Unpark (as found)")
             c.wait(t, "atpark", lambda v: v is False, c.step_timeout)
+
+
+def _move_axis(c: AlpacaChecker, t: AlpacaTarget, axis: int) -> None:
+    """CanMoveAxis and AxisRates agree; where it can, MoveAxis at the fastest rate listed
+    makes Slewing True, Rate 0 makes it False, and twice that rate is InvalidValue; where it
+    cannot, MoveAxis is not implemented (0x400)."""
+    can = c.get(t, "canmoveaxis", f"Axis={axis}")
+    rates = c.get(t, "axisrates", f"Axis={axis}")
+    member = f"moveaxis({axis})"
+    if not (can.ok and isinstance(can.value, bool) and rates.ok
+            and isinstance(rates.value, list)):
+        c.failed(t.label, member, f"CanMoveAxis {can.value!r}, AxisRates {rates.value!r}")
+        return
+    ranges = [r for r in rates.value if isinstance(r, dict)
+              and isinstance(r.get("Minimum"), (int, float))
+              and isinstance(r.get("Maximum"), (int, float)) and r["Minimum"] <= r["Maximum"]]
+    if len(ranges) != len(rates.value) or bool(ranges) != can.value:
+        c.failed(t.label, member, f"CanMoveAxis {can.value} with AxisRates {rates.value!r}")
+        return
+    if not can.value:
+        c.expect_error(t, c.put(t, "moveaxis", f"Axis={axis}&Rate=1"),
+                       ErrorNumber.NOT_IMPLEMENTED, "NotImplemented", f"MoveAxis axis {axis}")
+        return
+    fastest = max(float(r["Maximum"]) for r in ranges)
+    if c.command(t, "moveaxis", f"Axis={axis}&Rate={fastest!r}", f"MoveAxis {fastest:g}"):
+        moving, last = c.wait(t, "slewing", lambda v: v is True, c.step_timeout)
+        stopped = c.command(t, "moveaxis", f"Axis={axis}&Rate=0", "MoveAxis 0") and c.wait(
+            t, "slewing", lambda v: v is False, c.step_timeout)[0]
+        if moving and stopped:
+            c.passed(t.label, member, f"Slewing at {fastest:g} degrees/s, stopped at 0")
+        else:
+            c.failed(t.label, member, f"Slewing {last!r} after MoveAxis {fastest:g}, "
+                                      f"{'stopped' if stopped else 'not stopped'} at 0")
+    c.invalid_value(t, "moveaxis", f"Axis={axis}&Rate={2 * fastest + 1:g}")
 
 
 def _camera(c: AlpacaChecker, t: AlpacaTarget) -> None:
