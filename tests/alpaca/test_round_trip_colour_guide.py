@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alpacapeers import AlpacaSimulators
+from alpacapeers import simulators_config
 from peers import OurServer
 from peers import free_port
 from peers import getprop
@@ -117,3 +119,30 @@ def test_mount_time_utc_round_trip(our_server: object, tmp_path: Path) -> None:
     assert getprop(a.port, utc, timeout=5, cwd=tmp_path)[utc] == wanted
     values = getprop(b.port, utc, f"{MOUNT}.TIME_UTC.OFFSET", timeout=5, cwd=tmp_path)
     assert (values[utc], values[f"{MOUNT}.TIME_UTC.OFFSET"]) == (wanted, "-5.00"), values
+
+
+SIM_CAMERA = "Simulator Camera"
+
+
+def test_alpaca_colour_camera_through_two_bridges_keeps_its_mosaic(our_server: object,
+                                                                   tmp_path: Path) -> None:
+    """alpaca-simulators' camera as a CMYG mosaic (SensorType 3, BayerOffsetY 1) taken in by
+    A (``alpaca://``), served again by A's face and taken in by B: B's CCD_CFA is A's (CMYG,
+    0, 1), so the face's SensorType and BayerOffset carry the mosaic and its offsets."""
+    config = simulators_config(tmp_path / "sim-config",
+                               {"sensortype": 3, "bayeroffsetx": 0, "bayeroffsety": 1})
+    sim = AlpacaSimulators(tmp_path / "alpaca-sim", config=config).start()
+    try:
+        a, alpaca_port = serve_as_alpaca(our_server, tmp_path,
+                                         f"alpaca://127.0.0.1:{sim.port}/camera/0")
+        until(a.port, f'"{SIM_CAMERA}.CONNECTION.DISCONNECT"==1', tmp_path, timeout=30)
+        connect(a.port, SIM_CAMERA, tmp_path)
+        members = [f"{SIM_CAMERA}.CCD_CFA.{m}" for m in ("CFA_OFFSET_X", "CFA_OFFSET_Y",
+                                                          "CFA_TYPE")]
+        ours = getprop(a.port, *members, timeout=10, cwd=tmp_path)
+        assert [ours[m] for m in members] == ["0", "1", "CMYG"], ours
+        b = take_back(our_server, alpaca_port, "camera/0", SIM_CAMERA, tmp_path)
+        theirs = getprop(b.port, *members, timeout=10, cwd=tmp_path)
+        assert [theirs[m] for m in members] == ["0", "1", "CMYG"], theirs
+    finally:
+        sim.stop()
