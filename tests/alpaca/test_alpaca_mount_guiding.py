@@ -20,15 +20,19 @@ from test_focuser_wheel import serve
 def test_timed_guide_pulses_the_alpaca_mount(our_server: object, alpaca_sim: AlpacaSimulators,
                                             tmp_path: Path) -> None:
     """TELESCOPE_TIMED_GUIDE_NS/_WE are defined in Motion Control (ms, indilib's names); a
-    TIMED_GUIDE_N pulse is the Alpaca PulseGuide north (the simulator's Dec grows, where a
-    south pulse would shrink it), Busy while IsPulseGuiding, then Ok back at 0; a
-    TIMED_GUIDE_S pulse moves it back south."""
+    pulse the parked simulator refuses is Alert; a TIMED_GUIDE_N pulse is the Alpaca
+    PulseGuide north (the simulator's Dec grows, where a south pulse would shrink it), Busy
+    while IsPulseGuiding, then Ok back at 0; a TIMED_GUIDE_S pulse moves it back south."""
     port = serve(our_server, alpaca_sim, "telescope/0", MOUNT).port
     connect(port, MOUNT, tmp_path)
     values = getprop(port, f"{MOUNT}.TELESCOPE_TIMED_GUIDE_NS._GROUP",
                      f"{MOUNT}.TELESCOPE_TIMED_GUIDE_WE.TIMED_GUIDE_W",
                      f"{MOUNT}.TELESCOPE_TIMED_GUIDE_WE.TIMED_GUIDE_E", timeout=5, cwd=tmp_path)
     assert values[f"{MOUNT}.TELESCOPE_TIMED_GUIDE_NS._GROUP"] == "Motion Control", values
+    # The simulator starts parked: it refuses a pulse (0x408), and the vector says Alert.
+    assert setprop(port, f"{MOUNT}.TELESCOPE_TIMED_GUIDE_WE.TIMED_GUIDE_W=300",
+                   cwd=tmp_path).returncode == 0
+    until(port, f'"{MOUNT}.TELESCOPE_TIMED_GUIDE_WE._STATE"==3', tmp_path, timeout=10)
     assert setprop(port, f"{MOUNT}.TELESCOPE_PARK.UNPARK=On", cwd=tmp_path).returncode == 0
     until(port, f'"{MOUNT}.TELESCOPE_PARK._STATE"==1', tmp_path)
     before = alpaca_sim.get("telescope/0/declination")
