@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import urllib.parse
@@ -105,10 +106,14 @@ def simulators_config(folder: Path, camera: dict[str, object]) -> Path:
     package through its interpreter) with the camera's settings `camera` changed, written to
     `folder`. ``--config`` takes an absolute path (it is joined to the package's config
     folder), so the installed package is never written to."""
-    python = Path(simulators_executable()).with_name("python")
+    executable = Path(simulators_executable())
+    first = executable.read_bytes()[:300].split(b"\n")[0]
+    # Its interpreter: the entry point's own (#!), else the python beside it.
+    python = shlex.split(first[2:].decode()) if first.startswith(b"#!") else \
+        [str(executable.with_name("python"))]
     program = ("import pathlib, alpaca_simulators as a; print((pathlib.Path(a.__file__).parent"
                " / 'config' / 'template.yaml').read_text())")
-    text = subprocess.run([str(python), "-c", program], check=True, capture_output=True,
+    text = subprocess.run([*python, "-c", program], check=True, capture_output=True,
                           text=True, timeout=60).stdout
     lines = text.splitlines()
     start = lines.index("  camera:")
