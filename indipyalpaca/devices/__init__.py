@@ -16,7 +16,7 @@ needs no httpx.
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,6 +42,4 @@ _LAZY = {
     "parse_alpaca_url": "spec",
 }
 
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY)

@@ -57,11 +57,11 @@ class AlpacaPart:
         self.path = f"{kind}/{number}"
         self._reading: RepeatedRead | None = None
 
-    def make_device(self, role: Any) -> Device:
-        """The INDI device of `role` (a standard role made on this part), with the part's
-        connect and disconnect hooks."""
-        return Device(self.name, roles=[role], connect=self.connect, disconnect=self.disconnect,
-                      driver_exec=DRIVER_EXEC)
+    def make_device(self, role: Any, *more: Any) -> Device:
+        """The INDI device of `role` (a standard role made on this part) and `more` roles
+        (a camera's settings, timed guiding), with the part's connect and disconnect hooks."""
+        return Device(self.name, roles=[role, *more], connect=self.connect,
+                      disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
 
     @property
     def logger(self) -> logging.Logger:

@@ -14,7 +14,7 @@ importing Starlette or uvicorn.
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,6 +23,4 @@ if TYPE_CHECKING:
 
 _LAZY = {"AlpacaFace": "hosting", "FaceProcess": "process"}
 
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY)

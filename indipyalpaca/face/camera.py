@@ -38,6 +38,8 @@ EXPOSURE = "CCD_EXPOSURE"
 BLOB = "CCD1"
 IDLE, WAITING, EXPOSING, READING, DOWNLOAD, ERROR = range(6)
 CFA_TYPES = {"RGGB": (0, 0), "GRBG": (1, 0), "GBRG": (0, 1), "BGGR": (1, 1)}
+#: CCD_CFA's CFA_TYPE of ASCOM's other mosaics -> SensorType (their offsets as CCD_CFA has them).
+MOSAICS = {"CMYG": 3, "CMYG2": 4, "LRGB": 5}
 
 MEMBERS = frozenset({
     "abortexposure", "bayeroffsetx", "bayeroffsety", "binx", "biny", "camerastate",
@@ -209,13 +211,19 @@ class Camera(AlpacaDevice):
         cfa = self.indi.text(self.name, "CCD_CFA", "CFA_TYPE")
         if not cfa:
             return 0
-        return 2 if cfa.upper() in CFA_TYPES else 1
+        return 2 if cfa.upper() in CFA_TYPES else MOSAICS.get(cfa.upper(), 1)
 
     def _bayer(self, axis: int) -> int:
         cfa = (self.indi.text(self.name, "CCD_CFA", "CFA_TYPE") or "").upper()
-        if cfa not in CFA_TYPES:
-            raise AlpacaError.not_implemented("Bayer offsets of a monochrome sensor")
-        return CFA_TYPES[cfa][axis]
+        if cfa not in CFA_TYPES and cfa not in MOSAICS:
+            raise AlpacaError.not_implemented("Bayer offsets of a sensor without a mosaic")
+        # CFA_TYPE starts at pixel (CFA_OFFSET_X, CFA_OFFSET_Y), as FITS' XBAYROFF/YBAYROFF.
+        start = CFA_TYPES.get(cfa, (0, 0))[axis]
+        shift = self.indi.text(self.name, "CCD_CFA", ("CFA_OFFSET_X", "CFA_OFFSET_Y")[axis])
+        try:
+            return (start + int(shift or 0)) % 2 if cfa in CFA_TYPES else int(shift or 0)
+        except ValueError:
+            return start
 
     async def get_bayeroffsetx(self, params: Params) -> int:
         return self._bayer(0)

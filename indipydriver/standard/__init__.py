@@ -21,7 +21,7 @@ Each name is imported from its module at first use (PEP 562).
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,7 +92,5 @@ _LAZY = {
     "WeatherParameter": "weather",
 }
 
-# The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+# __all__ is the table's names (the imports under TYPE_CHECKING re-export them for mypy).
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY)
