@@ -8,7 +8,7 @@ their properties one by one after the connect: ``Connected = True`` returns only
 device has settled, so an immediate read of a late-defined member answers; ``Connect()``
 leaves ``Connecting`` True until then; a device that never stops defining still settles
 within the bound (`SETTLE_LIMIT`); a device whose connect goes Alert is reported with its
-reason by either member.
+reason by either member; the two Alpaca devices of one INDI weather station share one wait.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from alpaca.exceptions import DriverException
 from alpaca.focuser import Focuser
+from alpaca.observingconditions import ObservingConditions
+from alpaca.safetymonitor import SafetyMonitor
 from facekit import alpaca_server
 from facekit import number_of
 from facekit import serving
@@ -38,17 +40,18 @@ from indipydriver import SwitchVector
 from indipydriver import newSwitchVector
 
 LATE, RESTLESS, DEAD = "Late Focuser", "Restless Focuser", "Dead Focuser"
+WEATHER = "Late Weather"
 REASON = "the focuser has no power"
-# The late driver defines one vector every STEP after CONNECTION Ok, the last (the one the
-# test reads) 5 * STEP = 0.5 s after it: each gap under the face's quiet period.
+# The late devices define one vector every STEP after CONNECTION Ok, the ones the tests
+# read 0.4 to 0.6 s after it: each gap under the face's quiet period.
 STEP = 0.1
 assert STEP < QUIET_PERIOD / 2  # a gap the quiet period must bridge, even on a busy host
 
 
 def late_vectors() -> list[NumberVector]:
     """What the driver defines only after the connect, in this order: three fillers (as
-    indilib's CCD_INFO, FOCUS_MAX...), then the two that Absolute, Position and
-    Temperature read."""
+    indilib's CCD_INFO, FOCUS_MAX...), then the two that a focuser's Absolute, Position and
+    Temperature read, then the one a weather station's Temperature reads."""
     fillers = [NumberVector(f"LATE_{n}", f"Late {n}", "Main", "ro", "Ok",
                             [NumberMember("VALUE", "Value", "%g", membervalue=n)])
                for n in (1, 2, 3)]
@@ -58,28 +61,33 @@ def late_vectors() -> list[NumberVector]:
     temperature = NumberVector("FOCUS_TEMPERATURE", "Temperature", "Main", "ro", "Ok",
                                [NumberMember("TEMPERATURE", "Celsius", "%.2f",
                                              membervalue=21.5)])
-    vectors = [*fillers, position, temperature]
+    weather = NumberVector("WEATHER_PARAMETERS", "Parameters", "Main", "ro", "Ok",
+                           [NumberMember("WEATHER_TEMPERATURE", "Celsius", "%.2f",
+                                         membervalue=12.5)])
+    vectors = [*fillers, position, temperature, weather]
     for vector in vectors:
         vector.enable = False
     return vectors
 
 
-def focuser(name: str) -> Device:
-    """A focuser (DRIVER_INTERFACE) with its own CONNECTION, so that the driver decides
-    what a connect does and when its properties come."""
+def device(name: str, interface: Interface = Interface.FOCUSER) -> Device:
+    """A focuser (or `interface`, in DRIVER_INTERFACE) with its own CONNECTION, so that the
+    driver decides what a connect does and when its properties come."""
     connection = SwitchVector("CONNECTION", "Connection", "Main Control", "rw", "OneOfMany",
                               "Idle", [SwitchMember("CONNECT", "Connect", "Off"),
                                        SwitchMember("DISCONNECT", "Disconnect", "On")])
-    return Device(name, [connection, *late_vectors()], interface=Interface.FOCUSER)
+    return Device(name, [connection, *late_vectors()], interface=interface)
 
 
 class SlowDriver(IPyDriver):
-    """On CONNECT: LATE turns CONNECTION Ok and defines its late vectors one every STEP;
+    """On CONNECT: LATE (and WEATHER) turns CONNECTION Ok and defines its late vectors one
+    every STEP;
     RESTLESS turns it Ok and then re-defines LATE_1 every STEP until disconnected; DEAD
     turns it Alert with REASON. DISCONNECT stops that and deletes what was defined."""
 
     def __init__(self) -> None:
-        super().__init__(focuser(LATE), focuser(RESTLESS), focuser(DEAD))
+        super().__init__(device(LATE), device(RESTLESS), device(DEAD),
+                         device(WEATHER, Interface.WEATHER))
         self.defining: dict[str, asyncio.Task[None]] = {}
 
     async def rxevent(self, event: Any) -> None:
@@ -97,7 +105,7 @@ class SlowDriver(IPyDriver):
                 return
             connection["CONNECT"] = "On"
             await connection.send_setVector(state="Ok")
-            define = self.define_late if device.devicename == LATE else self.define_forever
+            define = self.define_forever if device.devicename == RESTLESS else self.define_late
             self.defining[device.devicename] = asyncio.create_task(define(device))
         elif event.get("DISCONNECT") == "On":
             connection["DISCONNECT"] = "On"
@@ -121,7 +129,7 @@ class SlowDriver(IPyDriver):
 
 def late_names(device: Device) -> list[str]:
     return [name for name in device if name.startswith("LATE_") or name in (
-        "ABS_FOCUS_POSITION", "FOCUS_TEMPERATURE")]
+        "ABS_FOCUS_POSITION", "FOCUS_TEMPERATURE", "WEATHER_PARAMETERS")]
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +205,22 @@ def test_a_connect_that_goes_alert_reports_the_reason(address: str) -> None:
     dead.Connect()
     with pytest.raises(DriverException, match=REASON):
         wait_for(lambda: not dead.Connecting, 20, "Connecting to fail")
+
+
+def test_the_alpaca_devices_of_one_indi_device_share_the_wait(address: str) -> None:
+    """A weather station is a SafetyMonitor and an ObservingConditions: after Connect on
+    the one, Connected=True on the other (which INDI says is connected already) waits for
+    the same connect to settle, so its immediate read answers."""
+    monitor = SafetyMonitor(address, number_of(address, WEATHER, "SafetyMonitor"))
+    conditions = ObservingConditions(address,
+                                     number_of(address, WEATHER, "ObservingConditions"))
+    try:
+        monitor.Connect()
+        wait_for(lambda: monitor.Connected, 20, "CONNECTION Ok")
+        assert conditions.Connecting is True  # the definitions are still coming
+        conditions.Connected = True
+        assert conditions.Temperature == 12.5
+        assert monitor.Connecting is False and conditions.Connecting is False
+    finally:
+        conditions.Connected = False
+        wait_for(lambda: not monitor.Connected, 20, "disconnected")
