@@ -70,7 +70,7 @@ def late_vectors() -> list[NumberVector]:
     return vectors
 
 
-def device(name: str, interface: Interface = Interface.FOCUSER) -> Device:
+def slow_device(name: str, interface: Interface = Interface.FOCUSER) -> Device:
     """A focuser (or `interface`, in DRIVER_INTERFACE) with its own CONNECTION, so that the
     driver decides what a connect does and when its properties come."""
     connection = SwitchVector("CONNECTION", "Connection", "Main Control", "rw", "OneOfMany",
@@ -86,12 +86,13 @@ class SlowDriver(IPyDriver):
     turns it Alert with REASON. DISCONNECT stops that and deletes what was defined."""
 
     def __init__(self) -> None:
-        super().__init__(device(LATE), device(RESTLESS), device(DEAD),
-                         device(WEATHER, Interface.WEATHER))
+        super().__init__(slow_device(LATE), slow_device(RESTLESS), slow_device(DEAD),
+                         slow_device(WEATHER, Interface.WEATHER))
         self.defining: dict[str, asyncio.Task[None]] = {}
 
     async def rxevent(self, event: Any) -> None:
-        if not isinstance(event, newSwitchVector) or event.vectorname != "CONNECTION":
+        if (not isinstance(event, newSwitchVector) or event.vectorname != "CONNECTION"
+                or event.devicename is None):
             return
         device = self[event.devicename]
         connection = device["CONNECTION"]
