@@ -249,20 +249,29 @@ class AlpacaDevice:
 
     async def put_connected(self, params: Params) -> None:
         """Synchronous: returns once the INDI device has answered (an immediate reconnect
-        after a disconnect must not be lost), at most SYNC_TIMEOUT."""
+        after a disconnect must not be lost), at most SYNC_TIMEOUT, and, for a connect, once
+        it has settled (`IndiSide.settle`): a client that reads at once sees the properties
+        the driver defines just after CONNECTION goes Ok."""
         wanted = params.as_bool("Connected")
         if wanted == self.connected:
+            if wanted:
+                await self.indi.settled(self.name)  # a connect under way, by either member
             return
         self.indi.require(self.name, "CONNECTION", "Connected")
         member = "CONNECT" if wanted else "DISCONNECT"
         await self.indi.send_and_wait(self.name, "CONNECTION", {member: "On"}, SYNC_TIMEOUT)
+        if wanted:
+            self.indi.settle(self.name)
+            await self.indi.settled(self.name)
 
     async def put_connect(self, params: Params) -> None:
-        """Asynchronous (Platform 7): the request goes out; Connecting says when it is done."""
+        """Asynchronous (Platform 7): the request goes out; Connecting says when it is done,
+        the device settled."""
         if self.connected:
             return
         self.indi.require(self.name, "CONNECTION", "Connect")
         await self.indi.send(self.name, "CONNECTION", {"CONNECT": "On"})
+        self.indi.settle(self.name)
 
     async def put_disconnect(self, params: Params) -> None:
         vector = self.indi.vector(self.name, "CONNECTION")
@@ -271,14 +280,15 @@ class AlpacaDevice:
         await self.indi.send(self.name, "CONNECTION", {"DISCONNECT": "On"})
 
     async def get_connecting(self, params: Params) -> bool:
-        """True while CONNECTION is Busy; a connection that failed (Alert) is the error that
-        Connect could not report when it returned."""
+        """True while CONNECTION is Busy or the device has not settled since a connect; a
+        connection that failed (Alert) is the error that Connect could not report when it
+        returned."""
         vector = self.indi.vector(self.name, "CONNECTION")
         if vector is None:
             return False
         if vector.state == State.ALERT:
             raise alert_error(self.name, "CONNECTION", vector.message)
-        return bool(vector.state == State.BUSY)
+        return vector.state == State.BUSY or self.indi.settling(self.name)
 
     async def get_devicestate(self, params: Params) -> list[dict[str, Any]]:
         """The operational state in one read; an entry that cannot be read now is left out."""

@@ -16,6 +16,7 @@ import indipyclient
 from indipyalpaca.wire.devicetypes import DeviceType
 from indipyalpaca.wire.errors import AlpacaError
 from indipyalpaca.wire.errors import ErrorNumber
+from indipyclient.model import events as ev
 from indipyclient.model.properties import PropertyVector
 from indipycore.interface import Interface
 from indipycore.protocol import State
@@ -38,6 +39,15 @@ ROLES: tuple[tuple[Interface, DeviceType], ...] = (
 
 # How long a synchronous member (PUT Connected) waits for the INDI device's answer.
 SYNC_TIMEOUT = 30.0
+# A device is settled once, after its CONNECTION went Ok, it has defined or deleted no vector
+# for QUIET_PERIOD: an INDI driver defines most of its properties just after the connect
+# (indilib's updateProperties), and a client that connects and reads at once must see them.
+# indilib's drivers send that burst within some 20 ms; 0.3 s leaves room for a loaded host.
+QUIET_PERIOD = 0.3
+# ... but a device that never stops defining counts as settled SETTLE_LIMIT after its
+# CONNECTION went Ok: PUT Connected then still answers within the 5 s that clients such as
+# alpyca allow a request, with room for the INDI device's own answer.
+SETTLE_LIMIT = 3.0
 # How long a property write waits to read back what it set: under the 5 s clients such as
 # alpyca allow a request, over ConformU's 1 s target for a write.
 WRITE_TIMEOUT = 4.0
@@ -72,6 +82,10 @@ class IndiSide:
         # parsing every device's interface on each request was a fifth of a GET's cost.
         self._seen: tuple[tuple[str, str | None], ...] | None = None
         self._devices: list[tuple[str, DeviceType]] = []
+        # The wait for each INDI device to settle after a connect (`settle`): one per INDI
+        # device, since one may be served as two Alpaca devices (ObservingConditions and
+        # SafetyMonitor) that both connect it.
+        self._settling: dict[str, asyncio.Task[None]] = {}
 
     def devices(self) -> list[tuple[str, DeviceType]]:
         """(INDI device name, Alpaca type) of every device the server has that can be served.
@@ -86,6 +100,78 @@ class IndiSide:
                 found.extend((name, dtype) for dtype in roles_of(device))
             self._seen, self._devices = seen, found
         return self._devices
+
+    def settle(self, device: str) -> None:
+        """Start waiting for `device` to settle after the connect just sent, unless a wait
+        runs already (then that one is shared)."""
+        if not self.settling(device):
+            self._settling[device] = asyncio.create_task(self._settle(device))
+
+    def settling(self, device: str) -> bool:
+        """Whether a connect of `device` is still waiting for it to settle."""
+        task = self._settling.get(device)
+        return task is not None and not task.done()
+
+    async def settled(self, device: str) -> None:
+        """Return once `device` has settled (at once when no wait runs); a request given
+        up does not end the wait that others may share."""
+        task = self._settling.get(device)
+        if task is not None and not task.done():
+            await asyncio.shield(task)
+
+    async def _settle(self, device: str) -> None:
+        """Until CONNECTION has left Busy (at most SYNC_TIMEOUT) and then `device` has
+        defined or deleted nothing for QUIET_PERIOD (at most SETTLE_LIMIT). Ends at once
+        when CONNECTION goes Alert, the device refuses the connect or the server is lost.
+        The client's events are watched, not the model polled: every definition counts,
+        even one that replaces a vector already known."""
+        loop = asyncio.get_running_loop()
+        begun = loop.time()
+        since: float | None = None  # when CONNECTION went Ok
+        last = begun  # the last definition or deletion seen
+        answered = asyncio.Event()  # set once `since` is
+
+        def ended(vector: PropertyVector | None) -> bool:
+            """Whether CONNECTION says there is nothing (more) to wait for; marks the
+            moment it went Ok."""
+            nonlocal since
+            if vector is None or vector.state == State.ALERT:
+                return True
+            if vector.state == State.BUSY:
+                return False
+            if str(vector.get("CONNECT")) != "On":
+                return True  # refused, or disconnected meanwhile
+            if since is None:
+                since = loop.time()
+                answered.set()
+            return False
+
+        def watch(event: ev.Event) -> bool:
+            nonlocal last
+            if isinstance(event, ev.ConnectionLost):
+                return True
+            if event.devicename != device:
+                return False
+            if isinstance(event, ev.VectorEvent) and event.vectorname == "CONNECTION":
+                return ended(self.client.model.vector(device, "CONNECTION"))
+            if isinstance(event, ev.defVector | ev.delProperty):
+                last = loop.time()
+            return False
+
+        with self.client.waiters.watching(watch) as over:
+            if ended(self.client.model.vector(device, "CONNECTION")):
+                return
+            if since is None:
+                waiting = asyncio.ensure_future(answered.wait())
+                either: set[asyncio.Future[Any]] = {over, waiting}
+                await asyncio.wait(either, timeout=SYNC_TIMEOUT,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+            while since is not None and not over.done():
+                quiet = min(max(last, since) + QUIET_PERIOD, since + SETTLE_LIMIT) - loop.time()
+                if quiet <= 0:
+                    return
+                await asyncio.wait({over}, timeout=quiet)
 
     def vector(self, device: str, name: str) -> PropertyVector | None:
         vector = self.client.model.vector(device, name)
