@@ -133,6 +133,11 @@ class Options:
     alpaca_discovery: int = 32227
     alpaca_devices: str | None = None
     alpacas: list[str] = field(default_factory=list)  # alpaca:// servers (the extra's)
+    tls_port: int | None = None  # --tls-port: also serve TLS clients (clients.tlsport)
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    tls_host: str | None = None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -147,7 +152,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("drivers", nargs="*", metavar="DRIVER",
                         help="executable driver, [device]@host[:port] remote, or a .py file")
     parser.add_argument("-p", "--port", type=int, default=7624,
-                        help="TCP port to listen on (default 7624)")
+                        help="TCP port to listen on (default 7624; 0: no plain TCP port, "
+                             "with --tls-port or -u)")
     parser.add_argument("--host", default=os.environ.get(HOST_ENV) or "localhost",
                         help=f"interface to listen on (default ${HOST_ENV} if set, else "
                              "localhost; 0.0.0.0 for all: INDI has no authentication)")
@@ -196,12 +202,29 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpaca-devices", metavar="FILE", default=None,
                         help="keep the Alpaca device numbers and UniqueIDs in FILE (default: "
                              "devices.json in the user's data folder, indipyalpaca/)")
+    tls = parser.add_argument_group(
+        "TLS", "encrypted clients and chained servers, identified by their certificate "
+               "(docs/remote-observatory.rst)")
+    for flag, metavar, text in TLS_OPTIONS:
+        tls.add_argument(flag, metavar=metavar, default=None, help=text,
+                         type=int if metavar == "PORT" else str)
     return parser
 
 
 #: The environment variable that sets --host's default: how an operator opens the server to
 #: the network when another program starts it (indiwebmanager cannot pass --host).
 HOST_ENV = "INDIPYSERVER_HOST"
+
+#: The TLS options (their group of --help): flag, metavar, help.
+TLS_OPTIONS = (
+    ("--tls-port", "PORT", "also serve INDI over TLS on this port (needs --tls-cert)"),
+    ("--tls-cert", "FILE", "the server's certificate (PEM; its chain after it)"),
+    ("--tls-key", "FILE", "the certificate's private key (PEM; default: in --tls-cert)"),
+    ("--tls-client-ca", "FILE", "require every TLS client to present a certificate signed by "
+                                "this CA; its subject CN is the client's identity"),
+    ("--tls-host", "HOST", "interface of the TLS port (default: --host's), e.g. 0.0.0.0 while "
+                           "the plain port stays on localhost"),
+)
 
 #: --shared-blobs -> ``ExDriverConnection(shared_blobs=...)``.
 SHARED_BLOBS: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
@@ -239,8 +262,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
             exdrivers.append(ExDriverSpec(arg))
     if not (exdrivers or remotes or alpacas or scripts or ns.modules or ns.demo or ns.fifo):
         parser.error("nothing to serve: give a driver, --driver-script, --module, --demo or -f")
-    if not 0 < ns.port < 65536:
+    if not 0 <= ns.port < 65536:
         parser.error(f"bad port {ns.port}")
+    _check_tls(parser, ns)
     if ns.max_restarts < 0 or ns.max_client_mb <= 0 or ns.max_stream_mb < 0:
         parser.error("-r and -d must be >= 0 and -m > 0")
     if ns.maxconnections < 1:
@@ -273,7 +297,28 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         alpaca_devices=ns.alpaca_devices,
         modules=list(ns.modules),
         alpacas=alpacas,
+        tls_port=ns.tls_port,
+        tls_cert=ns.tls_cert,
+        tls_key=ns.tls_key,
+        tls_client_ca=ns.tls_client_ca,
+        tls_host=ns.tls_host,
     )
+
+
+def _check_tls(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
+    """The TLS options make sense together, and -p 0 leaves something to listen on."""
+    if ns.tls_port is None:
+        if ns.tls_cert or ns.tls_key or ns.tls_client_ca or ns.tls_host:
+            parser.error("--tls-cert, --tls-key, --tls-client-ca and --tls-host need "
+                         "--tls-port")
+    elif not 0 < ns.tls_port < 65536:
+        parser.error(f"bad --tls-port {ns.tls_port}")
+    elif not ns.tls_cert:
+        parser.error("--tls-port needs --tls-cert (and --tls-key unless the key is in it)")
+    if ns.port == 0 and ns.tls_port is None and ns.unix_path is None:
+        parser.error("-p 0 turns the plain TCP port off: give --tls-port or -u to listen on")
+    if ns.port == 0 and ns.alpaca is not None:
+        parser.error("--alpaca is a client of the plain TCP port: -p 0 turns it off")
 
 
 class DriverLoadError(ValueError):
@@ -471,7 +516,7 @@ def build_server(options: Options) -> IPyServer:
     server = IPyServer(
         *drivers,
         host=options.host,
-        port=options.port,
+        port=options.port or None,  # -p 0: no plain TCP port
         max_client_queue_mb=options.max_client_mb,
         max_stream_behind_mb=options.max_stream_mb,
         maxconnections=options.maxconnections,
@@ -482,6 +527,11 @@ def build_server(options: Options) -> IPyServer:
         alpaca=options.alpaca,
         alpaca_discovery=options.alpaca_discovery,
         alpaca_registry=options.alpaca_devices,
+        tls_port=options.tls_port,
+        tls_cert=options.tls_cert,
+        tls_key=options.tls_key,
+        tls_client_ca=options.tls_client_ca,
+        tls_host=options.tls_host,
     )
     for ex in options.exdrivers:
         server.add_exdriver(

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 import weakref
@@ -15,10 +16,14 @@ from typing import Any
 
 from indipycore.commandline import configure_logging
 from indipycore.protocol.timestamps import format_timestamp
+from indipycore.tls import server_context
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE
 from indipyserver.clients.clientconnection import ClientConnection
+from indipyserver.clients.tlsport import HANDSHAKE_TIMEOUT
+from indipyserver.clients.tlsport import MAX_HANDSHAKES
+from indipyserver.clients.tlsport import TLSPort
 from indipyserver.clients.unixsocket import listen_unix
 from indipyserver.clients.unixsocket import shown
 from indipyserver.compat3x import Done
@@ -66,7 +71,7 @@ class IPyServer(Server3x):
         self,
         *drivers: Any,
         host: str = "localhost",
-        port: int = 7624,
+        port: int | None = 7624,
         maxconnections: int = 100,
         max_client_queue_mb: float = DEFAULT_MAX_CLIENT_QUEUE / (1024 * 1024),
         max_stream_behind_mb: float = DEFAULT_STREAM_DROP_MB,
@@ -78,6 +83,12 @@ class IPyServer(Server3x):
         alpaca_host: str | None = None,
         alpaca_discovery: int = 32227,
         alpaca_registry: str | None = None,
+        tls_port: int | None = None,
+        tls_handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        tls_client_ca: str | None = None,
+        tls_host: str | None = None,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``routing.streamblobs``); 0 gives it every one.
@@ -90,7 +101,13 @@ class IPyServer(Server3x):
         device on this HTTP port (0: the system picks; `alpaca_port` after `started()`), on
         `alpaca_host` (default: `host`), with discovery on UDP `alpaca_discovery` (0: off) and
         the lasting device numbers in the file `alpaca_registry` (default: the user's data
-        folder) -- docs/alpaca.rst."""
+        folder) -- docs/alpaca.rst.
+        `tls_port`: also serve TLS clients on this port (0: the system picks; `tls_port` after
+        `started()`), on `tls_host` (default: `host`), presenting `tls_cert` and `tls_key` (PEM;
+        None: the key is in `tls_cert`); with `tls_client_ca` a client must present a
+        certificate signed by that CA, whose subject CN is its identity
+        (``clients.tlsport``). A handshake takes at most `tls_handshake_timeout` seconds.
+        `port=None` serves no plain TCP port (TLS or the Unix socket only)."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -99,6 +116,12 @@ class IPyServer(Server3x):
             raise ValueError("max_stream_behind_mb must be 0 (never drop) or positive")
         self.host = host
         self.port = port
+        self.tls_port = tls_port
+        self.tls_host = tls_host
+        self._tls_context = _tls_context(port, tls_port, tls_cert, tls_key, tls_client_ca,
+                                         unix_path)
+        self._tls_handshake_timeout = tls_handshake_timeout
+        self._tls: TLSPort | None = None
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
@@ -110,6 +133,9 @@ class IPyServer(Server3x):
         self.alpaca_registry = alpaca_registry
         self.alpaca_port: int | None = None
         if alpaca is not None:
+            if port is None:
+                raise ValueError("the Alpaca face is a client of the plain TCP port: give a "
+                                 "port")
             if not 0 <= alpaca < 65536 or not 0 <= alpaca_discovery < 65536:
                 raise ValueError("alpaca and alpaca_discovery must be ports (0..65535)")
             from indipyserver.alpacahost import check_alpaca_extra
@@ -286,32 +312,17 @@ class IPyServer(Server3x):
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
         self.stopped.clear()
-        server = await self._loop.create_server(
-            self._client_factory,
-            "127.0.0.1" if self.host == "localhost" else self.host,
-            self.port,
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        listeners = [server]
-        if self.unix_path is not None:
-            try:
-                listeners.append(await listen_unix(self._loop, self._client_factory,
-                                                   self.unix_path))
-            except OSError:
-                server.close()
-                raise
+        listeners: list[asyncio.Server] = []
         face = None
-        if self.alpaca is not None:
-            try:
+        try:
+            await self._listen(listeners)
+            if self.alpaca is not None:
                 face = self._alpaca_face()
-            except OSError:
-                for listener in listeners:
-                    listener.close()
-                raise
+        except (OSError, ValueError):
+            for listener in listeners:
+                listener.close()
+            raise
         self._install_signals()
-        logger.info("serving INDI on %s:%d", self.host, self.port)
-        if self.unix_path is not None:
-            logger.info("serving INDI on Unix socket %s", shown(self.unix_path))
         try:
             async with asyncio.TaskGroup() as tg:
                 self._taskgroup = tg
@@ -330,12 +341,44 @@ class IPyServer(Server3x):
             self._ready.clear()
             for listener in listeners:
                 listener.close()
+            if self._tls is not None:
+                self._tls.close()
             for client in list(self.clients):
                 client.close()
             await self._closed_or_aborted(list(self.clients))
             self._remove_signals()
-            logger.info("server on port %d stopped", self.port)
+            logger.info("server on port %s stopped",
+                        self.port if self.port is not None else self.tls_port)
             self.stopped.set()
+
+    async def _listen(self, listeners: list[asyncio.Server]) -> None:
+        """Open the plain port, the TLS port and the Unix socket that were asked for (each
+        appended to `listeners` as it opens, so a later failure closes the earlier ones)."""
+        host = "127.0.0.1" if self.host == "localhost" else self.host
+        if self.port is not None:
+            assert self._loop is not None
+            server = await self._loop.create_server(self._client_factory, host, self.port)
+            listeners.append(server)
+            self.port = server.sockets[0].getsockname()[1]
+            logger.info("serving INDI on %s:%d", self.host, self.port)
+        if self.tls_port is not None:
+            assert self._tls_context is not None
+            self._tls = TLSPort(self._tls_context, self._client_factory,
+                                handshake_timeout=self._tls_handshake_timeout,
+                                max_handshakes=MAX_HANDSHAKES)
+            tls_host = self.tls_host or self.host
+            server = await self._tls.listen(
+                "127.0.0.1" if tls_host == "localhost" else tls_host, self.tls_port)
+            listeners.append(server)
+            self.tls_port = server.sockets[0].getsockname()[1]
+            logger.info("serving INDI over TLS on %s:%d%s", tls_host, self.tls_port,
+                        " (client certificates required)" if self._tls.requires_certificates
+                        else "")
+        if self.unix_path is not None:
+            assert self._loop is not None
+            listeners.append(await listen_unix(self._loop, self._client_factory,
+                                               self.unix_path))
+            logger.info("serving INDI on Unix socket %s", shown(self.unix_path))
 
     def _alpaca_face(self) -> Any:
         """The Alpaca face (``alpacahost``), its ports bound: an INDI client of this server
@@ -347,7 +390,7 @@ class IPyServer(Server3x):
         if indi_host == "::":
             indi_host = "::1"
         host = self.alpaca_host or ("127.0.0.1" if self.host == "localhost" else self.host)
-        assert self.alpaca is not None
+        assert self.alpaca is not None and self.port is not None
         face = make_face(indi_host, self.port, host, self.alpaca, self.alpaca_discovery,
                          self.alpaca_registry, toolkit_version())
         face.bind()
@@ -464,6 +507,24 @@ def _default_logging() -> None:
         named = logging.getLogger(name)
         if named.level == logging.NOTSET:
             named.setLevel(logging.INFO)
+
+
+def _tls_context(port: int | None, tls_port: int | None, cert: str | None, key: str | None,
+                 client_ca: str | None, unix_path: str | None) -> ssl.SSLContext | None:
+    """The TLS port's context, made now so that a bad file stops the server at start (a
+    ValueError naming it); None without a TLS port."""
+    if port is None and tls_port is None and unix_path is None:
+        raise ValueError("nothing to listen on: give a port, a tls_port or a unix_path")
+    for name, value in (("port", port), ("tls_port", tls_port)):
+        if isinstance(value, int) and not 0 <= value < 65536:
+            raise ValueError(f"{name} must be a port number (0..65535), not {value!r}")
+    if tls_port is None:
+        if cert or key or client_ca:
+            raise ValueError("tls_cert, tls_key and tls_client_ca need a tls_port")
+        return None
+    if not cert:
+        raise ValueError("a TLS port needs its certificate: give tls_cert (and tls_key)")
+    return server_context(cert, key, client_ca)
 
 
 def _check_driver(driver: object) -> None:

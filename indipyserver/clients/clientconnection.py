@@ -59,6 +59,9 @@ SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 #: (`ClientConnection._keep_last_words`): a socket's receive buffer on loopback.
 LAST_WORDS_BYTES = 4 * 1024 * 1024
 
+#: How a TLS connection begins (a handshake record, TLS 1.x): never how INDI does.
+TLS_HANDSHAKE_RECORD = b"\x16\x03"
+
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
 #: At maxconnections, a client that has sent no whole element in this long since it
@@ -111,6 +114,11 @@ class ClientConnection(asyncio.Protocol):
         self.maxconnections = maxconnections
         self.max_queue_bytes = max_queue_bytes
         self.label = "client"
+        #: Who the client is (``--acl``'s rules are about identities): ``anonymous`` on the
+        #: plain port; a TLS client's certificate CN (``clients.tlsport``).
+        self.identity = "anonymous"
+        #: The peer's address, as `label` says it once connected.
+        self.peer = ""
         # The client runs on this machine: a write wakes it here (``fastpath.shortcut`` hands it the CPU).
         self.local = False
         self._attach_on_unix = attach_on_unix
@@ -202,6 +210,7 @@ class ClientConnection(asyncio.Protocol):
         elif isinstance(peer, (str, bytes)):  # a Unix socket's (unixsocket): no address
             sock = transport.get_extra_info("socket")
             self.label = f"unix-client-{sock.fileno() if sock is not None else '?'}"
+        self.peer = self.label
         self.local = is_local_peer(
             transport.get_extra_info("socket"), peer, transport.get_extra_info("sockname")
         )
@@ -314,6 +323,9 @@ class ClientConnection(asyncio.Protocol):
             self._bad = 0
             good = items  # type: ignore[assignment]
         else:
+            if not self._heard and not self._bad and data[:2] == TLS_HANDSHAKE_RECORD:
+                self._speaks_tls()
+                return
             good = []
             for item in items:
                 if type(item) is Frame:
@@ -344,6 +356,13 @@ class ClientConnection(asyncio.Protocol):
                          "the clients' unfinished elements past %d bytes", self.label,
                          framer.buffered, MAX_PARTIAL_BYTES)
             self.close()
+
+    def _speaks_tls(self) -> None:
+        """The client's first bytes are a TLS handshake: a TLS client on the plain port. It
+        cannot read a word of INDI, so it is closed at once and the log says where to go."""
+        logger.warning("client %s refused: it speaks TLS on the plain INDI port (use the "
+                       "server's TLS port)", self.label)
+        self.abort()
 
     def _partials_over_budget(self) -> bool:
         """Each client may buffer one element up to the framer's limit (256 MB); together

@@ -34,6 +34,8 @@ BOTH_LOOPS = {
     "test_read_size",
     "test_remote",
     "test_server_e2e",
+    "test_tls_bad_input",
+    "test_tls_port",
     "test_write_through",
 }
 
