@@ -118,10 +118,12 @@ class IPyServer(Server3x):
         self.port = port
         self.tls_port = tls_port
         self.tls_host = tls_host
-        self._tls_context = _tls_context(port, tls_port, tls_cert, tls_key, tls_client_ca,
+        self.tls_context = _tls_context(port, tls_port, tls_cert, tls_key, tls_client_ca,
                                          unix_path)
-        self._tls_handshake_timeout = tls_handshake_timeout
-        self._tls: TLSPort | None = None
+        self.tls_handshake_timeout = tls_handshake_timeout
+        #: The TLS port while it listens (``clients.tlsport``: its handshakes under way and
+        #: its counts of clients accepted and refused); None without one.
+        self.tls: TLSPort | None = None
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
@@ -341,8 +343,8 @@ class IPyServer(Server3x):
             self._ready.clear()
             for listener in listeners:
                 listener.close()
-            if self._tls is not None:
-                self._tls.close()
+            if self.tls is not None:
+                self.tls.close()
             for client in list(self.clients):
                 client.close()
             await self._closed_or_aborted(list(self.clients))
@@ -362,17 +364,17 @@ class IPyServer(Server3x):
             self.port = server.sockets[0].getsockname()[1]
             logger.info("serving INDI on %s:%d", self.host, self.port)
         if self.tls_port is not None:
-            assert self._tls_context is not None
-            self._tls = TLSPort(self._tls_context, self._client_factory,
-                                handshake_timeout=self._tls_handshake_timeout,
+            assert self.tls_context is not None
+            self.tls = TLSPort(self.tls_context, self._client_factory,
+                                handshake_timeout=self.tls_handshake_timeout,
                                 max_handshakes=MAX_HANDSHAKES)
             tls_host = self.tls_host or self.host
-            server = await self._tls.listen(
+            server = await self.tls.listen(
                 "127.0.0.1" if tls_host == "localhost" else tls_host, self.tls_port)
             listeners.append(server)
             self.tls_port = server.sockets[0].getsockname()[1]
             logger.info("serving INDI over TLS on %s:%d%s", tls_host, self.tls_port,
-                        " (client certificates required)" if self._tls.requires_certificates
+                        " (client certificates required)" if self.tls.requires_certificates
                         else "")
         if self.unix_path is not None:
             assert self._loop is not None

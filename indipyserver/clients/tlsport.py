@@ -7,8 +7,10 @@ what the transport decrypts and writes through it (``clients.writer`` sees the t
 ``sslcontext`` and never writes the socket itself).
 
 Each accepted socket is held by a `_Handshake` until its handshake is done: bounded in time
-(`HANDSHAKE_TIMEOUT`), and in number (`MAX_HANDSHAKES` at once; one more closes the oldest, so
-connections that never finish cannot lock real clients out). Whatever goes wrong -- a plain
+(`HANDSHAKE_TIMEOUT`), and in number (`MAX_HANDSHAKES` at once; one more takes the place of
+the oldest once that one has had a quarter of the timeout, so connections that never finish
+cannot lock real clients out, and is refused before, so a burst of real clients is not cut
+short). Whatever goes wrong -- a plain
 client on this port, a certificate no CA here signed, none where one is required, a handshake
 that never ends -- closes that connection and is logged with the peer and the reason (a few
 lines a window, the rest counted: ``logbudget``); the other clients never notice. Only then
@@ -37,8 +39,10 @@ logger = logging.getLogger("indipyserver.clients")  # the name users' logs know
 
 #: Seconds a client has to finish its TLS handshake once connected.
 HANDSHAKE_TIMEOUT = 10.0
-#: Handshakes under way at once; one more closes the oldest of them.
-MAX_HANDSHAKES = 64
+#: Handshakes under way at once (each holds a 256 kB buffer of asyncio's TLS layer).
+MAX_HANDSHAKES = 128
+#: The share of the handshake timeout after which a handshake may lose its place to a newcomer.
+EVICTABLE_AFTER = 0.25
 
 #: OpenSSL's reasons for a peer that does not speak TLS at all (plain INDI begins with "<").
 _NOT_TLS = {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE",
@@ -75,7 +79,10 @@ class TLSPort:
     async def listen(self, host: str, port: int) -> asyncio.Server:
         """Listen on (`host`, `port`) (0: the system picks)."""
         loop = asyncio.get_running_loop()
-        return await loop.create_server(lambda: _Handshake(self), host, port)
+        # The kernel's queue of connections not yet accepted holds as many as may handshake
+        # at once (asyncio's default, 100, drops a burst's last SYNs for a second).
+        return await loop.create_server(lambda: _Handshake(self), host, port,
+                                        backlog=max(100, self.max_handshakes))
 
     def close(self) -> None:
         """The server stops: the handshakes under way are dropped."""
@@ -142,6 +149,11 @@ class _Handshake(asyncio.Protocol):
         port = self.port
         if len(port.pending) >= port.max_handshakes:
             oldest = next(iter(port.pending))
+            if self.since - oldest.since < port.handshake_timeout * EVICTABLE_AFTER:
+                transport.abort()
+                port.refuse(self.label, f"{port.max_handshakes} TLS handshakes were under way, "
+                                        "the most at once")
+                return
             oldest.give_up(f"{port.max_handshakes} TLS handshakes were under way and a new "
                            f"connection ({self.label}) took the place of this oldest one")
         port.pending[self] = None
@@ -177,11 +189,19 @@ class _Handshake(asyncio.Protocol):
     # -- the handshake ---------------------------------------------------------------------
 
     def give_up(self, reason: str) -> None:
-        """Drop this handshake (`reason` logged; empty: the server stops, nothing to say)."""
-        if self.reason is None:
-            self.reason = reason
-            if self.task is not None:
-                self.task.cancel()
+        """Drop this handshake now (`reason` logged; empty: the server stops, nothing to say),
+        whether or not its task has begun (a hundred connections accepted in one turn of the
+        loop evict handshakes whose task has not run yet)."""
+        if self.reason is not None:
+            return
+        self.reason = reason
+        self.port.pending.pop(self, None)
+        if reason:
+            self.port.refuse(self.label, reason)
+        if self.raw is not None:
+            self.raw.abort()
+        if self.task is not None:
+            self.task.cancel()
 
     async def _handshake(self) -> None:
         port = self.port
@@ -195,9 +215,7 @@ class _Handshake(asyncio.Protocol):
             raw.abort()
             if self.reason is None:
                 raise  # not ours: the task is cancelled from outside
-            if self.reason:
-                port.refuse(self.label, self.reason)
-            return
+            return  # `give_up`'s, which said why
         except Exception as exc:  # noqa: BLE001  # whatever the peer did: it is refused, logged
             raw.abort()
             port.refuse(self.label, port.why(exc))
