@@ -42,11 +42,14 @@ def server_context(cert: str, key: str | None = None,
 def client_context(ca: str | None = None, cert: str | None = None, key: str | None = None,
                    check_hostname: bool = True) -> ssl.SSLContext:
     """A client's context (a remote's too): the server's certificate verified against `ca`
-    (None: the system's CAs), its host name checked unless `check_hostname` is False (a server
-    reached by an address its certificate does not name); `cert` and `key` (None: in `cert`)
-    presented when the server asks for a client certificate."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    if ca is not None:
+    alone (a site's own CA: no public CA can vouch for its servers), or the system's CAs
+    without one; its host name checked unless `check_hostname` is False (a server reached by
+    an address its certificate does not name); `cert` and `key` (None: in `cert`) presented
+    when the server asks for a client certificate."""
+    if ca is None:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, checks the name
         _load_ca(context, ca)
     if key is not None and cert is None:
         raise TLSFileError("a client key was given without its certificate")

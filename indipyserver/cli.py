@@ -17,6 +17,7 @@ import linecache
 import logging
 import os
 import signal
+import ssl
 import sys
 import traceback
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from typing import Any
 
 from indipycore.commandline import configure_logging
 from indipycore.commandline import toolkit_version
+from indipycore.tls import client_context
 from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.remote import RemoteConnection
 from indipyserver.drivers.remote import RemoteSpec
@@ -58,6 +60,11 @@ A positional DRIVER is one of
                      a remote INDI server (ours or indilib's), port 7624 by default;
                      "CCD Simulator"@pi.local takes that one device, @pi.local:7625 all of them;
                      lost remotes are retried forever and never stop this server
+  [device]@tls://host[:port]
+                     a remote server of ours reached on its TLS port: its certificate is
+                     verified with --remote-tls-ca (default: the system's CAs) and ours
+                     (--remote-tls-cert/--remote-tls-key) presented; one that does not verify
+                     is never used, logged and retried
   file.py            a Python file that is NOT executable is loaded in-process, as --driver-script
   alpaca://HOST:PORT[/camera/0,focuser/0]
                      an ASCOM Alpaca server's devices as INDI devices (the extra [alpaca]):
@@ -80,7 +87,7 @@ EPILOG = """\
 FIFO (-f): one command per line, as indiserver and indiwebmanager write them:
   start <driver> [-n "name"] [-c "config"] [-s "skel"] [-p "prefix"]
   stop <driver> [-n "name"]
-  start "Dev Name"@host:7625          (a line with @ is a remote)
+  start "Dev Name"@host:7625          (a line with @ is a remote; @tls://host:port too)
 -n/-c/-s/-p set INDIDEV/INDICONFIG/INDISKEL/INDIPREFIX for the driver. The FIFO is created if
 missing. With -f the server keeps running with no drivers at all.
 
@@ -138,6 +145,9 @@ class Options:
     tls_key: str | None = None
     tls_client_ca: str | None = None
     tls_host: str | None = None
+    remote_tls_ca: str | None = None  # remotes written @tls://host:port
+    remote_tls_cert: str | None = None
+    remote_tls_key: str | None = None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -224,6 +234,10 @@ TLS_OPTIONS = (
                                 "this CA; its subject CN is the client's identity"),
     ("--tls-host", "HOST", "interface of the TLS port (default: --host's), e.g. 0.0.0.0 while "
                            "the plain port stays on localhost"),
+    ("--remote-tls-ca", "FILE", "the CA that signed the certificates of remotes written "
+                                "@tls://host:port (default: the system's CAs)"),
+    ("--remote-tls-cert", "FILE", "the certificate this server presents to such remotes"),
+    ("--remote-tls-key", "FILE", "its private key (default: in --remote-tls-cert)"),
 )
 
 #: --shared-blobs -> ``ExDriverConnection(shared_blobs=...)``.
@@ -302,6 +316,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         tls_key=ns.tls_key,
         tls_client_ca=ns.tls_client_ca,
         tls_host=ns.tls_host,
+        remote_tls_ca=ns.remote_tls_ca,
+        remote_tls_cert=ns.remote_tls_cert,
+        remote_tls_key=ns.remote_tls_key,
     )
 
 
@@ -488,9 +505,10 @@ class _FifoControl:
         spec = command.remote
         assert spec is not None
         if command.action == "start":
-            self.server.add_remote(
-                spec.host, spec.port, blob_enable=self.options.remote_blobs, device=spec.device
-            )
+            try:
+                add_remote(self.server, spec, self.options)
+            except ValueError as exc:  # its TLS files cannot be used: dropped, said why
+                logger.error("FIFO start: not started: %s", exc)
             return
         for conn in list(self.server.connections):
             if (
@@ -538,16 +556,32 @@ def build_server(options: Options) -> IPyServer:
             ex.program, *ex.args, max_restarts=options.max_restarts,
             shared_blobs=options.shared_blobs,
         )
+    context = remote_tls_context(options) if any(r.tls for r in options.remotes) else None
     for remote in options.remotes:
-        server.add_remote(
-            remote.host, remote.port, blob_enable=options.remote_blobs, device=remote.device
-        )
+        add_remote(server, remote, options, context)
     for url in options.alpacas:
         try:
             server.add_alpaca(url)
         except ImportError as exc:  # the extra is missing: one line, exit status 1
             raise DriverLoadError(str(exc)) from exc
     return server
+
+
+def remote_tls_context(options: Options) -> ssl.SSLContext:
+    """The TLS context of the remotes written ``@tls://``: their certificates verified with
+    --remote-tls-ca, ours from --remote-tls-cert presented (TLSFileError naming a bad file)."""
+    return client_context(options.remote_tls_ca, options.remote_tls_cert,
+                          options.remote_tls_key)
+
+
+def add_remote(server: IPyServer, spec: RemoteSpec, options: Options,
+               context: ssl.SSLContext | None = None) -> None:
+    """Chain the remote `spec` (over TLS if written ``@tls://``: with `context`, by default
+    the options' `remote_tls_context`)."""
+    if spec.tls and context is None:
+        context = remote_tls_context(options)
+    server.add_remote(spec.host, spec.port, blob_enable=options.remote_blobs,
+                      device=spec.device, ssl=context if spec.tls else None)
 
 
 async def serve(options: Options) -> None:

@@ -206,14 +206,17 @@ class IPyServer(Server3x):
 
     def add_remote(
         self, host: str, port: int = 7624, blob_enable: bool = False,
-        debug_enable: bool = False, **options: Any
+        debug_enable: bool = False, ssl: ssl.SSLContext | None = None, **options: Any
     ) -> DriverConnection:
         """Chain another INDI server: its devices are served here too (device=, ... options).
-        `debug_enable` as for `add_exdriver`."""
+        `debug_enable` as for `add_exdriver`. With `ssl` (asyncio's convention; make one with
+        ``indipycore.tls.client_context(ca, cert, key)``) it is reached over TLS: its
+        certificate verified (for ``server_hostname=``, by default `host`), ours presented if
+        the context holds one; one that does not verify is logged and retried, never used."""
         from indipyserver.drivers.remote import RemoteConnection
 
         conn = self.add_connection(RemoteConnection(host, port, blob_enable=blob_enable,
-                                                    **options))
+                                                    ssl=ssl, **options))
         conn.debug_enable = debug_enable  # type: ignore[attr-defined]
         return conn
 

@@ -247,7 +247,7 @@ class _Handshake(asyncio.Protocol):
         client.connection_made(tls)
         client.identity = identity  # whatever connection_made said of a TCP socket
         port.accepted += 1
-        logger.debug("TLS client %s connected as %s", self.label, identity)
+        logger.info("TLS client %s connected as %s", self.label, identity)  # who: a key event
         held, self.held = self.held, []
         for data in held:
             client.data_received(data)
