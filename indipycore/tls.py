@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["TLSFileError", "client_context", "common_name", "server_context"]
+__all__ = ["TLSFileError", "client_context", "common_name", "server_context", "tls_reason"]
 
 
 class TLSFileError(ValueError):
@@ -70,6 +70,16 @@ def common_name(peercert: Mapping[str, Any] | None) -> str | None:
             if name == "commonName":
                 return value
     return None
+
+
+def tls_reason(exc: ssl.SSLError) -> str:
+    """A TLS failure as a user reads it: ``certificate verify failed: unable to get local
+    issuer certificate``, ``tlsv13 alert certificate required``."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verify failed: {exc.verify_message}"
+    if exc.reason:
+        return exc.reason.replace("_", " ").lower()
+    return str(exc) or type(exc).__name__
 
 
 def _load_chain(context: ssl.SSLContext, cert: str, key: str | None) -> None:
