@@ -217,7 +217,7 @@ class _Handshake(asyncio.Protocol):
                 raise  # not ours: the task is cancelled from outside
             return  # `give_up`'s, which said why
         except Exception as exc:  # noqa: BLE001  # whatever the peer did: it is refused, logged
-            raw.abort()
+            raw.abort()  # (asyncio's TLS layer sends no alert: the peer sees the connection end)
             port.refuse(self.label, port.why(exc))
             return
         finally:
