@@ -107,7 +107,7 @@ class IPyServer(Server3x):
         None: the key is in `tls_cert`); with `tls_client_ca` a client must present a
         certificate signed by that CA, whose subject CN is its identity
         (``clients.tlsport``). A handshake takes at most `tls_handshake_timeout` seconds.
-        `port=None` serves no plain TCP port (TLS or the Unix socket only)."""
+        `port=None` serves no plain TCP port (TLS or the Unix socket only; `port` is then 0)."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -115,7 +115,11 @@ class IPyServer(Server3x):
         if max_stream_behind_mb < 0:
             raise ValueError("max_stream_behind_mb must be 0 (never drop) or positive")
         self.host = host
-        self.port = port
+        #: The plain TCP port (the bound one once started); 0 when there is none (port=None).
+        self.port: int = port if port is not None else 0
+        #: Whether the plain TCP port is served (``port=None``, the command line's ``-p 0``:
+        #: not).
+        self.serves_tcp = port is not None
         self.tls_port = tls_port
         self.tls_host = tls_host
         self.tls_context = _tls_context(port, tls_port, tls_cert, tls_key, tls_client_ca,
@@ -353,14 +357,14 @@ class IPyServer(Server3x):
             await self._closed_or_aborted(list(self.clients))
             self._remove_signals()
             logger.info("server on port %s stopped",
-                        self.port if self.port is not None else self.tls_port)
+                        self.port if self.serves_tcp else self.tls_port)
             self.stopped.set()
 
     async def _listen(self, listeners: list[asyncio.Server]) -> None:
         """Open the plain port, the TLS port and the Unix socket that were asked for (each
         appended to `listeners` as it opens, so a later failure closes the earlier ones)."""
         host = "127.0.0.1" if self.host == "localhost" else self.host
-        if self.port is not None:
+        if self.serves_tcp:
             assert self._loop is not None
             server = await self._loop.create_server(self._client_factory, host, self.port)
             listeners.append(server)
@@ -395,7 +399,7 @@ class IPyServer(Server3x):
         if indi_host == "::":
             indi_host = "::1"
         host = self.alpaca_host or ("127.0.0.1" if self.host == "localhost" else self.host)
-        assert self.alpaca is not None and self.port is not None
+        assert self.alpaca is not None and self.serves_tcp
         face = make_face(indi_host, self.port, host, self.alpaca, self.alpaca_discovery,
                          self.alpaca_registry, toolkit_version())
         face.bind()

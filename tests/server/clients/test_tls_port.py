@@ -113,7 +113,7 @@ async def test_port_none_serves_tls_alone(tls_pki: Pki, caplog: pytest.LogCaptur
     its TLS port alone (the process's listening sockets say so) and serves there."""
     with caplog.at_level(logging.INFO, logger="indipyserver.server"):
         async with running(tls_server(tls_pki, port=None)) as srv:
-            assert srv.port is None
+            assert srv.port == 0 and not srv.serves_tcp
             listening = {c.laddr.port for c in psutil.Process().net_connections("tcp")
                          if c.status == psutil.CONN_LISTEN}
             assert srv.tls_port in listening
@@ -132,7 +132,7 @@ def test_the_command_line_takes_the_tls_options(tls_pki: Pki) -> None:
                           str(tls_pki.server_cert), "--tls-key", str(tls_pki.server_key),
                           "--tls-client-ca", str(tls_pki.ca), "--tls-host", "0.0.0.0"])
     srv = build_server(options)
-    assert srv.port is None and srv.tls_port == 7625 and srv.tls_host == "0.0.0.0"
+    assert not srv.serves_tcp and srv.tls_port == 7625 and srv.tls_host == "0.0.0.0"
     for argv, said in (
         (["--tls-port", "7625"], "--tls-port needs --tls-cert"),
         (["--tls-cert", "x.pem"], "need --tls-port"),
