@@ -13,7 +13,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+from peers import REPO
 from peers import OurServer
+from peers import ServingProgram
 from serverkit import RawClient
 from serverkit import make_gadget
 from serverkit import running
@@ -193,3 +195,31 @@ def ssl_socket(port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
 
     raw = socket.create_connection(("127.0.0.1", port), timeout=20)
     return context.wrap_socket(raw, server_hostname="localhost")
+
+
+def test_the_command_with_p_0_listens_on_its_tls_port_alone(tls_pki: Pki, tmp_path: Path,
+                                                            free_port: int) -> None:
+    """``indipyserver -p 0 --tls-port P ...`` as a process: its only listening TCP socket is
+    the TLS port, where a client with a certificate reads the demo's definitions; Ctrl-C
+    stops it cleanly (exit 0)."""
+    program = ServingProgram(
+        [sys.executable, "-m", "indipyserver", "--demo", "-p", "0", "--tls-port",
+         str(free_port), "--tls-cert", str(tls_pki.server_cert), "--tls-key",
+         str(tls_pki.server_key), "--tls-client-ca", str(tls_pki.ca)],
+        free_port, tmp_path, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path)},
+    ).wait_listening()
+    try:
+        listening = {c.laddr.port for c in psutil.Process(program.process.pid)
+                     .net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+        assert listening == {free_port}, listening
+        with ssl_socket(free_port, tls_pki.client_context("operator")) as sock:
+            sock.sendall(GET_PROPERTIES)
+            got = b""
+            while b"defNumberVector" not in got:
+                data = sock.recv(65536)
+                assert data, got
+                got += data
+    finally:
+        code, _, err = program.ctrl_c()
+    assert code == 0, err
+    assert "serving INDI over TLS on localhost:" in err and "serving INDI on " not in err
