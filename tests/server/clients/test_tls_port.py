@@ -173,14 +173,7 @@ def test_the_command_serves_tls_clients_and_indilib_tools_on_the_plain_port(
                     str(tls_pki.server_cert), "--tls-key", str(tls_pki.server_key),
                     "--tls-client-ca", str(tls_pki.ca), workdir=tmp_path).start()
     try:
-        context = tls_pki.client_context("operator")
-        with ssl_socket(free_port, context) as sock:
-            sock.sendall(GET_PROPERTIES)
-            got = b""
-            while b"defNumberVector" not in got:
-                data = sock.recv(65536)
-                assert data, got
-                got += data
+        read_definitions(free_port, tls_pki.client_context("operator"))
         from peers import getprop
 
         result = getprop(srv.port, "*.*.*", timeout=2)
@@ -188,6 +181,19 @@ def test_the_command_serves_tls_clients_and_indilib_tools_on_the_plain_port(
         wait_for(lambda: "over TLS on localhost:" in srv.log(), what=srv.log)
     finally:
         assert srv.stop() == 0
+
+
+def read_definitions(port: int, context: ssl.SSLContext) -> bytes:
+    """Connect to the TLS port `port` with `context` (a blocking socket), ask getProperties
+    and read until a number vector is defined; what was read."""
+    with ssl_socket(port, context) as sock:
+        sock.sendall(GET_PROPERTIES)
+        got = b""
+        while b"defNumberVector" not in got:
+            data = sock.recv(65536)
+            assert data, got
+            got += data
+    return got
 
 
 def ssl_socket(port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
@@ -212,13 +218,7 @@ def test_the_command_with_p_0_listens_on_its_tls_port_alone(tls_pki: Pki, tmp_pa
         listening = {c.laddr.port for c in psutil.Process(program.process.pid)
                      .net_connections("tcp") if c.status == psutil.CONN_LISTEN}
         assert listening == {free_port}, listening
-        with ssl_socket(free_port, tls_pki.client_context("operator")) as sock:
-            sock.sendall(GET_PROPERTIES)
-            got = b""
-            while b"defNumberVector" not in got:
-                data = sock.recv(65536)
-                assert data, got
-                got += data
+        read_definitions(free_port, tls_pki.client_context("operator"))
     finally:
         code, _, err = program.ctrl_c()
     assert code == 0, err
