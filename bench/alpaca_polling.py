@@ -207,11 +207,13 @@ class Pollers:
 
 # -- the runs -----------------------------------------------------------------------------
 
-def alpaca_server() -> tuple[run.Server, int]:
-    """Ours with the traffic driver and the focuser, serving Alpaca: (server, Alpaca port)."""
+def alpaca_server(process: bool = False) -> tuple[run.Server, int]:
+    """Ours with the traffic driver and the focuser, serving Alpaca (from a process of its
+    own with `process`): (server, Alpaca port)."""
     port = run.free_port()
     server = run.Server("ours", args=("--module", "indipysimulators.focus", "--alpaca",
-                                      str(port), "--alpaca-discovery", "0"))
+                                      str(port), "--alpaca-discovery", "0",
+                                      *(("--alpaca-process",) if process else ())))
     return server, port
 
 
@@ -235,11 +237,12 @@ def bench_client(server: run.Server) -> RawClient:
 
 def one_rep(trips: int, blocks: int, settle: float, quiet_first: bool, aa: bool,
             clients: int, hz: float, members: int, cpu_window: float = 2.0,
-            outside: bool = False) -> tuple[list[float], list[float], dict[str, float]]:
+            outside: bool = False, process: bool = False
+            ) -> tuple[list[float], list[float], dict[str, float]]:
     """Seconds per trip quiet and with the pollers (both quiet with `aa`) on one fresh
     server, in `blocks` alternating blocks of trips, and the pollers' counts with the
     server's CPU share in each arm."""
-    server, port = alpaca_server()
+    server, port = alpaca_server(process)
     with server, contextlib.ExitStack() as stack:
         number = prepare_focuser(port)
         if outside:  # the same requests, to another process: the machine's share alone
@@ -359,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--outside", action="store_true",
                     help="the pollers poll a Starlette app in a process of its own, not the "
                          "face: what the same HTTP load on the machine costs the trip")
+    ap.add_argument("--process", action="store_true",
+                    help="the face in a process of its own (--alpaca-process)")
     ap.add_argument("--aa", action="store_true", help="A/A: no pollers in either arm")
     args = ap.parse_args(argv)
     label = "quiet (A/A)" if args.aa else "polled"
@@ -370,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet_first = rep % 2 == 0
         quiet, polled, counts = one_rep(args.trips, args.blocks, args.settle, quiet_first,
                                         args.aa, args.clients, args.hz, args.members,
-                                        args.cpu_window, args.outside)
+                                        args.cpu_window, args.outside, args.process)
         row = []
         for name, q in (("p50", 0.5), ("p99", 0.99)):
             a, b = quantile(quiet, q) * 1e6, quantile(polled, q) * 1e6
@@ -384,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{counts['cpu_polled']:.0%} | {per} |", flush=True)
     what = "A/A, no pollers in either arm" if args.aa else (
         f"{args.clients} Alpaca clients at {args.hz:g} Hz, {args.members} GETs each poll"
-        + (", polling an outside server" if args.outside else ""))
+        + (", polling an outside server" if args.outside else "")
+        + (", the face in a process of its own" if args.process else ""))
     print(f"\n{what}; {args.reps} reps x {args.trips} trips per arm in {args.blocks} "
           f"alternating blocks, settle {args.settle:g} s")
     for name, xs in ratios.items():

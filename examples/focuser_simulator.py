@@ -1,19 +1,12 @@
 #!/usr/bin/env python3
 """A simulated focuser and filter wheel: absolute and relative moves, abort, a slot change.
 
-The code lives in the installed package, in ``indipysimulators/focus.py``, which is
-also installed as the executable ``indipy_simulator_focus``; this file runs the same driver
-and gives tests and readers its names. Run it (no hardware needed)::
+It is ``indipysimulators/focus.py``'s driver (installed as ``indipy_simulator_focus``); this
+file gives tests and readers its names and runs the way ``ccd_simulator.py`` explains, by
+itself or as an executable driver under an INDI server, no hardware needed::
 
-    python examples/focuser_simulator.py            # serves on localhost:7624
-    python examples/focuser_simulator.py --port 7625 --speed 5000
-
-or as an executable driver under any INDI server (INDI on stdin/stdout when stdin is not a
-terminal, or with ``--stdio``), indilib's too::
-
-    indiserver -p 7624 ./examples/focuser_simulator.py
-    indiserver -p 7624 indipy_simulator_focus                   # by its installed name
-    indiserver -p 7624 ./examples/exdrivers/indi_py_focuser     # its settings from INDIPY_FOCUS_SPEED
+    python examples/focuser_simulator.py --speed 5000          # serves on localhost:7624
+    indiserver -p 7624 ./examples/exdrivers/indi_py_focuser    # speed from INDIPY_FOCUS_SPEED
 
 Then, in another terminal::
 

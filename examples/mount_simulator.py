@@ -1,19 +1,11 @@
 #!/usr/bin/env python3
 """A simulated equatorial mount: goto, sync, abort, park and tracking, its RA and Dec moving.
 
-The code lives in the installed package, in ``indipysimulators/telescope.py``, which is
-also installed as the executable ``indipy_simulator_telescope``; this file runs the same
-driver and gives tests and readers its names. Run it (no hardware needed)::
-
-    python examples/mount_simulator.py              # serves on localhost:7624
-    python examples/mount_simulator.py --port 7625 --slew-rate 10
-
-or as an executable driver under any INDI server (INDI on stdin/stdout when stdin is not a
-terminal, or with ``--stdio``), indilib's too::
-
-    indiserver -p 7624 ./examples/mount_simulator.py
-    indiserver -p 7624 indipy_simulator_telescope              # by its installed name
-    indiserver -p 7624 ./examples/exdrivers/indi_py_mount     # its settings from INDIPY_SLEW_RATE
+Its code is the installed ``indipysimulators/telescope.py`` (``indipy_simulator_telescope``
+under an INDI server). Run this file as ``ccd_simulator.py`` says: from a terminal it serves
+itself on port 7624 (``python examples/mount_simulator.py --slew-rate 10``), under indilib's
+``indiserver -p 7624 ./examples/mount_simulator.py`` it is a driver on stdin/stdout
+(``examples/exdrivers/indi_py_mount`` takes the rate from INDIPY_SLEW_RATE).
 
 Then, in another terminal::
 

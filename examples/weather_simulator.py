@@ -1,19 +1,12 @@
 #!/usr/bin/env python3
 """A simulated weather station: readings with OK ranges, status lights, refresh and override.
 
-The code lives in the installed package, in ``indipysimulators/weather.py``, which is
-also installed as the executable ``indipy_simulator_weather``; this file runs the same driver
-and gives tests and readers its names. Run it (no hardware needed)::
+The station is ``indipysimulators/weather.py`` (the executable ``indipy_simulator_weather``),
+run here with its names at hand in either of the two ways ``ccd_simulator.py`` describes::
 
-    python examples/weather_simulator.py            # serves on localhost:7624
-    python examples/weather_simulator.py --port 7625 --period 10
-
-or as an executable driver under any INDI server (INDI on stdin/stdout when stdin is not a
-terminal, or with ``--stdio``), indilib's too::
-
+    python examples/weather_simulator.py --period 10
     indiserver -p 7624 ./examples/weather_simulator.py
-    indiserver -p 7624 indipy_simulator_weather                 # by its installed name
-    indiserver -p 7624 ./examples/exdrivers/indi_py_weather     # its settings from INDIPY_WEATHER_PERIOD
+    indiserver -p 7624 ./examples/exdrivers/indi_py_weather    # period from INDIPY_WEATHER_PERIOD
 
 Then, in another terminal::
 

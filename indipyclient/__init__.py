@@ -17,7 +17,7 @@ and the ``python -m`` tools (``getprop``, ``setprop``, ``eval``, ``watch``).
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -103,8 +103,5 @@ _LAZY = {
     "InvalidValue": "indipyclient.model.outgoing",
 }
 
-# The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
-__all__ = list(_LAZY)
-
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+# __all__ is the table's names (the imports under TYPE_CHECKING re-export them for mypy).
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY)

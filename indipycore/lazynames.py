@@ -3,7 +3,7 @@
 A program that needs one part of a package (a command-line tool, the protocol core) should not
 pay for the rest at start-up; `indipydriver`, `indipydriver.standard`, `indipyclient` and
 `indiredis` each map their public names to the modules defining them and let this load each
-on first use.
+on first use. `lazy_package` gives such a package, in one line, its ``__all__`` too.
 """
 
 from __future__ import annotations
@@ -40,3 +40,12 @@ def lazy_names(
         return sorted({*namespace, *table})
 
     return __getattr__, __dir__
+
+
+def lazy_package(
+    package: str, table: Mapping[str, str], *also: str
+) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
+    """The ``__all__``, ``__getattr__`` and ``__dir__`` of `package` (`lazy_names`): its public
+    names are the table's, in the table's order, then `also` (names the package defines
+    itself, such as ``version``), so each name is written once, in the table."""
+    return [*table, *also], *lazy_names(package, table)

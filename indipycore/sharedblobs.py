@@ -9,7 +9,9 @@ member, in document order, takes the next one. This is the one place that reads 
 a memory file holding that much: indiserver's rule, ``len`` else ``size`` capped at the memfd),
 then `inline` (or `glue` and `encode` piece by piece, as the server's ``blobs.attached`` does
 for a large one) gives each member its data as one line of base64 without ``enclen``.
-`inline_attached` is the whole of it for a snooping driver.
+`inline_attached` is the whole of it for a snooping driver. Every reader of such a socket takes
+the descriptors out of ``recvmsg`` the same way: `RECV_FDS_SPACE`, `RECV_FLAGS`,
+`received_fds`.
 
 The other way, a driver whose stdout is a Unix socket puts each of its own BLOBs' data in a
 fresh memory file (`memory_files`) and sends the element with the descriptors
@@ -19,26 +21,35 @@ says when a vector's BLOBs can go so.
 
 from __future__ import annotations
 
+import array
 import binascii
 import os
 import re
+import socket
 import stat
 from collections import deque
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Sequence
 
 from .protocol.frames import decode_attrs
 from .protocol.wellformed import xml_error
 
-__all__ = ["CAN_ATTACH", "MAX_ATTACHED", "AttachedMember", "attachable", "check", "check_xml",
-           "claim", "close_all", "duplicates", "encode", "glue", "inline", "inline_attached",
-           "memory_files", "one_member"]
+__all__ = ["CAN_ATTACH", "MAX_ATTACHED", "RECV_FDS_SPACE", "RECV_FLAGS", "AttachedMember",
+           "attachable", "check", "check_xml", "claim", "close_all", "duplicates", "encode",
+           "glue", "inline", "inline_attached", "memory_files", "one_member", "received_fds"]
 
 #: Whether this system has memory files to pass (``memfd_create``: Linux); else BLOBs go inline.
 CAN_ATTACH = hasattr(os, "memfd_create")
 #: At most this many descriptors in one element: what indiserver (``MAXFD_PER_MESSAGE``) and our
 #: server read with one message; a vector with more BLOBs holding data goes inline.
 MAX_ATTACHED = 16
+#: What each reader of passed descriptors (the client's Unix socket, the server's driver
+#: sockets, a driver's own socket) gives ``recvmsg``: room for one element's descriptors, and
+#: close-on-exec where the system has it.
+RECV_FDS_SPACE = (socket.CMSG_SPACE(MAX_ATTACHED * array.array("i").itemsize)
+                  if hasattr(socket, "CMSG_SPACE") else 0)
+RECV_FLAGS: int = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
 
 _ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
 #: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
@@ -238,6 +249,15 @@ def memory_files(datas: Sequence[bytes]) -> list[int]:
         close_all(fds)
         raise
     return fds
+
+
+def received_fds(ancdata: Iterable[tuple[int, int, bytes]]) -> list[int]:
+    """The descriptors passed (SCM_RIGHTS) in a ``recvmsg``'s ancillary data, in order."""
+    fds = array.array("i")
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    return list(fds)
 
 
 def close_all(fds: list[int]) -> None:

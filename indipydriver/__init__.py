@@ -11,7 +11,7 @@ See `IPyDriver` for what the framework does for you, the event classes exported 
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the tools' start-up time)
 if TYPE_CHECKING:
@@ -77,9 +77,6 @@ _LAZY = {
 #: This project's version (pyproject.toml's); 3.x drivers print ``indipydriver.version``.
 version = "0.1.0"
 
-# The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
-__all__ = list(_LAZY)
-__all__.append("version")
-
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+# __all__ is the table's names and `version` (the imports under TYPE_CHECKING re-export them
+# for mypy).
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY, "version")

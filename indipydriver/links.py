@@ -26,8 +26,12 @@ from indipycore.links import AttachingLink
 from indipycore.links import DescriptorLink
 from indipycore.links import FramedLink
 from indipycore.links import Link
+from indipycore.sharedblobs import MAX_ATTACHED
+from indipycore.sharedblobs import RECV_FDS_SPACE
+from indipycore.sharedblobs import RECV_FLAGS
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import duplicates
+from indipycore.sharedblobs import received_fds
 
 __all__ = ["AttachingLink", "DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink",
            "reads_nothing"]
@@ -218,10 +222,6 @@ class StdioLink:
                 pass
 
 
-#: Descriptors per read, as indiserver's own reads of a driver (16 per message at most).
-_MAX_FDS = 16
-_FD_SPACE = socket.CMSG_SPACE(_MAX_FDS * array.array("i").itemsize)
-_RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
 #: How long closing waits for queued writes to go out (a peer that stopped reading).
 _FLUSH_SECONDS = 5.0
 
@@ -296,7 +296,7 @@ class _SocketLink:
         sock = self._sock
         while not self._closed:
             try:
-                data, ancdata, flags, _ = sock.recvmsg(READ_SIZE, _FD_SPACE, _RECV_FLAGS)
+                data, ancdata, flags, _ = sock.recvmsg(READ_SIZE, RECV_FDS_SPACE, RECV_FLAGS)
             except (BlockingIOError, InterruptedError):
                 self._waiting = ready = loop.create_future()
                 loop.add_reader(self._fd, _wake, ready)
@@ -308,13 +308,9 @@ class _SocketLink:
                 continue
             except (ConnectionError, OSError):
                 return b""
-            for level, kind, payload in ancdata:
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                    fds = array.array("i")
-                    fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-                    self._fds.extend(fds)
+            self._fds.extend(received_fds(ancdata))
             if flags & socket.MSG_CTRUNC:
-                logger.error("more than %d descriptors in one read: some were lost", _MAX_FDS)
+                logger.error("more than %d descriptors in one read: some were lost", MAX_ATTACHED)
             return data
         return b""
 

@@ -40,13 +40,19 @@ def check_alpaca_extra() -> None:
 
 
 def make_face(indi_host: str, indi_port: int, host: str, port: int, discovery_port: int,
-              registry: Any, version: str) -> Any:
-    """The face, an INDI client of this server: imported here, at the first use."""
+              registry: Any, version: str, *, process: bool = False) -> Any:
+    """The face, an INDI client of this server: imported here, at the first use. In this
+    event loop, or with `process` in a process of its own (``face.process``: nothing of
+    Starlette or uvicorn is imported here then)."""
     check_alpaca_extra()
-    from indipyalpaca.face.hosting import AlpacaFace
+    face: Any
+    if process:
+        from indipyalpaca.face.process import FaceProcess as face
+    else:
+        from indipyalpaca.face.hosting import AlpacaFace as face
 
-    return AlpacaFace(indi_host, indi_port, host=host, port=port,
-                      discovery_port=discovery_port, registry=registry, version=version)
+    return face(indi_host, indi_port, host=host, port=port, discovery_port=discovery_port,
+                registry=registry, version=version)
 
 
 def alpaca_connection(url: str, devices: Sequence[str] | None = None) -> DriverConnection:

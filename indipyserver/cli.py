@@ -139,7 +139,10 @@ class Options:
     alpaca: int | None = None  # --alpaca PORT: serve the devices as ASCOM Alpaca too
     alpaca_discovery: int = 32227
     alpaca_devices: str | None = None
+    alpaca_process: bool = False  # --alpaca-process: the face in a process of its own
     alpacas: list[str] = field(default_factory=list)  # alpaca:// servers (the extra's)
+    acl: str | None = None  # --acl FILE: the access rules
+    audit: str | None = None  # --audit FILE: every client's command, a JSON line each
     tls_port: int | None = None  # --tls-port: also serve TLS clients (clients.tlsport)
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -212,6 +215,16 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--alpaca-devices", metavar="FILE", default=None,
                         help="keep the Alpaca device numbers and UniqueIDs in FILE (default: "
                              "devices.json in the user's data folder, indipyalpaca/)")
+    parser.add_argument("--alpaca-process", action="store_true",
+                        help="serve Alpaca from a process of its own (restarted if it dies), "
+                             "so Alpaca clients polling never hold up the INDI side")
+    parser.add_argument("--acl", metavar="FILE", default=None,
+                        help="access rules, one a line: IDENTITY read|write DEVICE[.VECTOR] "
+                             "(globs * and ?); a client sees and sets only what they grant; "
+                             "SIGHUP re-reads the file (docs/remote-observatory.rst)")
+    parser.add_argument("--audit", metavar="FILE", default=None,
+                        help="append every client's new*Vector to FILE as a JSON line (who, "
+                             "from where, what, whether allowed); SIGHUP reopens it")
     tls = parser.add_argument_group(
         "TLS", "encrypted clients and chained servers, identified by their certificate "
                "(docs/remote-observatory.rst)")
@@ -289,6 +302,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error(f"bad --alpaca port {ns.alpaca}")
     if not 0 <= ns.alpaca_discovery < 65536:
         parser.error(f"bad --alpaca-discovery port {ns.alpaca_discovery}")
+    if ns.alpaca_process and ns.alpaca is None:
+        parser.error("--alpaca-process needs --alpaca PORT")
     return Options(
         port=ns.port,
         host=ns.host,
@@ -309,8 +324,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         alpaca=ns.alpaca,
         alpaca_discovery=ns.alpaca_discovery,
         alpaca_devices=ns.alpaca_devices,
+        alpaca_process=ns.alpaca_process,
         modules=list(ns.modules),
         alpacas=alpacas,
+        acl=ns.acl,
+        audit=ns.audit,
         tls_port=ns.tls_port,
         tls_cert=ns.tls_cert,
         tls_key=ns.tls_key,
@@ -545,6 +563,9 @@ def build_server(options: Options) -> IPyServer:
         alpaca=options.alpaca,
         alpaca_discovery=options.alpaca_discovery,
         alpaca_registry=options.alpaca_devices,
+        alpaca_process=options.alpaca_process,
+        acl=options.acl,
+        audit=options.audit,
         tls_port=options.tls_port,
         tls_cert=options.tls_cert,
         tls_key=options.tls_key,
@@ -591,6 +612,25 @@ async def serve(options: Options) -> None:
     drivers that exit for good are logged and the server stays up for the rest.
     """
     server = build_server(options)
+    loop = asyncio.get_running_loop()
+    if options.acl or options.audit:
+        # Re-read the rules, reopen the trail (its default, ending the process, stays
+        # without them).
+        loop.add_signal_handler(signal.SIGHUP, _reload, server)
+    try:
+        await _serve(server, options)
+    finally:
+        if options.acl or options.audit:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signal.SIGHUP)
+
+
+def _reload(server: IPyServer) -> None:
+    logger.info("SIGHUP received: reloading")
+    server.reload()
+
+
+async def _serve(server: IPyServer, options: Options) -> None:
     async with asyncio.TaskGroup() as tg:
         listener = None
         if options.fifo:
@@ -633,7 +673,8 @@ async def _main(options: Options) -> int:
             raise
         task.uncancel()
         return 0
-    except (ValueError, OSError) as exc:  # bad driver module, port in use, FIFO not a FIFO
+    except (ValueError, OSError) as exc:  # bad driver module, port in use, FIFO not a FIFO,
+        # an access rules file with a malformed line (its name, the line and why)
         # A driver's own error shows where it came from with -v (one line without).
         where = isinstance(exc, DriverLoadError) and options.verbosity > 0
         logger.error("%s", exc, exc_info=exc.__cause__ if where else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -12,6 +13,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from indipycore.commandline import configure_logging
@@ -40,6 +42,11 @@ from indipyserver.loop.flowcontrol import KeepingUp
 from indipyserver.routing.router import Router
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
+if TYPE_CHECKING:
+    from indipyserver.audit import AuditTrail
+    from indipyserver.routing.access import ClientGuard
+    from indipyserver.routing.aclrules import Rule
+
 logger = logging.getLogger(__name__)
 
 #: The servers running on each event loop that asked to stop on SIGINT/SIGTERM.
@@ -54,6 +61,38 @@ def _stop_servers_on(loop: asyncio.AbstractEventLoop, sig: signal.Signals) -> No
     logger.info("%s received: shutting down", sig.name)
     for server in list(_SIGNAL_SERVERS.get(loop, ())):
         server._on_signal(sig)
+
+
+def _reload_servers_on(loop: asyncio.AbstractEventLoop) -> None:
+    """SIGHUP: every server on the loop re-reads its access rules and reopens its audit."""
+    logger.info("SIGHUP received: reloading")
+    for server in list(_SIGNAL_SERVERS.get(loop, ())):
+        server.reload()
+
+
+def read_acl(path: str) -> list[Rule]:
+    """The rules of the access rules file `path`; OSError when it cannot be read, AclError
+    (a ValueError) at its first malformed line."""
+    from indipyserver.routing.aclrules import parse_acl
+
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    return parse_acl(text, path)
+
+
+def _guard(server: IPyServer, audit: str | os.PathLike[str] | None,
+           audit_queue: int | None) -> ClientGuard:
+    """The router's guard for `server`'s ACL and audit trail (`server.audit` set), imported
+    only for a server that has them."""
+    from indipyserver.audit import DEFAULT_QUEUE
+    from indipyserver.audit import AuditTrail
+    from indipyserver.routing.access import AccessRules
+    from indipyserver.routing.access import ClientGuard
+
+    rules = AccessRules(read_acl(server.acl)) if server.acl is not None else None
+    if audit is not None:
+        server.audit = AuditTrail(audit, audit_queue or DEFAULT_QUEUE)
+    return ClientGuard(rules, server.audit)
 
 
 #: Seconds a client has, when the server stops, to take what is still queued for it.
@@ -83,6 +122,10 @@ class IPyServer(Server3x):
         alpaca_host: str | None = None,
         alpaca_discovery: int = 32227,
         alpaca_registry: str | None = None,
+        alpaca_process: bool = False,
+        acl: str | os.PathLike[str] | None = None,
+        audit: str | os.PathLike[str] | None = None,
+        audit_queue: int | None = None,
         tls_port: int | None = None,
         tls_handshake_timeout: float = HANDSHAKE_TIMEOUT,
         tls_cert: str | None = None,
@@ -101,7 +144,15 @@ class IPyServer(Server3x):
         device on this HTTP port (0: the system picks; `alpaca_port` after `started()`), on
         `alpaca_host` (default: `host`), with discovery on UDP `alpaca_discovery` (0: off) and
         the lasting device numbers in the file `alpaca_registry` (default: the user's data
-        folder) -- docs/alpaca.rst.
+        folder) -- docs/alpaca.rst. With `alpaca_process` the face runs in a process of its
+        own (restarted if it dies), so Alpaca requests never hold up the INDI side's loop.
+        `acl` (``--acl``): the access rules file (``routing.aclrules``): a client sees and
+        sets only what a rule grants its identity; a malformed line raises AclError (a
+        ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads it.
+        `audit` (``--audit``): every client's new*Vector is appended to this file as a JSON
+        line (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk
+        at most, past which commands are refused) -- docs/remote-observatory.rst. Neither is
+        imported, nor asked anything on the routing paths, without them.
         `tls_port`: also serve TLS clients on this port (0: the system picks; `tls_port` after
         `started()`), on `tls_host` (default: `host`), presenting `tls_cert` and `tls_key` (PEM;
         None: the key is in `tls_cert`); with `tls_client_ca` a client must present a
@@ -137,7 +188,9 @@ class IPyServer(Server3x):
         self.alpaca_host = alpaca_host
         self.alpaca_discovery = alpaca_discovery
         self.alpaca_registry = alpaca_registry
+        self.alpaca_process = alpaca_process
         self.alpaca_port: int | None = None
+        self.alpaca_face: Any = None  # the face serving (alpacahost), once started
         if alpaca is not None:
             if port is None:
                 raise ValueError("the Alpaca face is a client of the plain TCP port: give a "
@@ -147,12 +200,27 @@ class IPyServer(Server3x):
             from indipyserver.alpacahost import check_alpaca_extra
 
             check_alpaca_extra()  # now, not when it starts serving
+        self.acl = os.fspath(acl) if acl is not None else None
+        self.audit: AuditTrail | None = None
+        guard = None
+        if acl is not None or audit is not None:
+            guard = _guard(self, audit, audit_queue)
         self.router = Router(
             stream_drop_bytes=int(max_stream_behind_mb * 1024 * 1024),
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
+            guard=guard,
         )
-        # The round trip's shortcut, for clients and the drivers that read a peer.
+        # The round trip's shortcut, for clients and the drivers that read a peer. Under rules
+        # a client's new vector takes it only where its identity may write; with an audit
+        # trail, never: the router decides and records it (``routing.access``).
         self._shortcut = Shortcut(self.router.tables)
+        self._client_shortcut: Shortcut | None = self._shortcut
+        if guard is not None:
+            self._client_shortcut = None
+            if self.audit is None:
+                from indipyserver.fastpath.guardedshortcut import GuardedShortcut
+
+                self._shortcut = self._client_shortcut = GuardedShortcut(self.router.tables)
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
         # Its congested clients, which hold up its drivers' reads (not another server's).
@@ -332,6 +400,8 @@ class IPyServer(Server3x):
                 listener.close()
             raise
         self._install_signals()
+        if self.audit is not None:
+            self.audit.start()
         try:
             async with asyncio.TaskGroup() as tg:
                 self._taskgroup = tg
@@ -356,6 +426,8 @@ class IPyServer(Server3x):
                 client.close()
             await self._closed_or_aborted(list(self.clients))
             self._remove_signals()
+            if self.audit is not None:
+                self.audit.close()
             logger.info("server on port %s stopped",
                         self.port if self.serves_tcp else self.tls_port)
             self.stopped.set()
@@ -401,9 +473,10 @@ class IPyServer(Server3x):
         host = self.alpaca_host or ("127.0.0.1" if self.host == "localhost" else self.host)
         assert self.alpaca is not None and self.serves_tcp
         face = make_face(indi_host, self.port, host, self.alpaca, self.alpaca_discovery,
-                         self.alpaca_registry, toolkit_version())
+                         self.alpaca_registry, toolkit_version(), process=self.alpaca_process)
         face.bind()
         self.alpaca_port = face.port
+        self.alpaca_face = face
         return face
 
     async def _closed_or_aborted(self, clients: list[ClientConnection]) -> None:
@@ -443,6 +516,25 @@ class IPyServer(Server3x):
                 return
         self._stop.set()
 
+    def reload(self) -> bool:
+        """Re-read the access rules file and reopen the audit trail (SIGHUP). A file that
+        cannot be read or has a malformed line keeps the rules in force, and says why in the
+        log; False then."""
+        if self.audit is not None:
+            self.audit.reopen()
+        if self.acl is None:
+            return True
+        try:
+            rules = read_acl(self.acl)
+        except (OSError, ValueError) as exc:
+            logger.error("access rules not reloaded, the old ones stay in force: %s", exc)
+            return False
+        from indipyserver.routing.access import AccessRules
+
+        self.router.set_access(AccessRules(rules))
+        logger.info("access rules reloaded from %s: %d rules", self.acl, len(rules))
+        return True
+
     def send_message(self, message: str, timestamp: str | datetime | None = None) -> Done:
         """A device-less message to every connected client, queued at once; the result may be
         awaited, as 0.0.6 scripts do (``await server.send_message(...)``)."""
@@ -461,7 +553,7 @@ class IPyServer(Server3x):
             max_queue_bytes=self.max_client_queue_bytes,
             keeping_up=self._keeping_up,
             congestion=self._congestion,
-            shortcut=self._shortcut,
+            shortcut=self._client_shortcut,
             attach_on_unix=self.unix_attached,
         )
 
@@ -478,6 +570,11 @@ class IPyServer(Server3x):
         assert loop is not None
         servers = _SIGNAL_SERVERS.setdefault(loop, set())
         servers.add(self)
+        if self.acl is not None or self.audit is not None:
+            # SIGHUP re-reads the rules (`reload`); only then: its default ends the process,
+            # which a server without them keeps.
+            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+                loop.add_signal_handler(signal.SIGHUP, _reload_servers_on, loop)
         if len(servers) > 1:
             return []
         installed = []
@@ -498,6 +595,8 @@ class IPyServer(Server3x):
         servers.discard(self)
         if not servers:
             del _SIGNAL_SERVERS[loop]
+            with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+                loop.remove_signal_handler(signal.SIGHUP)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 

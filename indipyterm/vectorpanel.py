@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,21 +113,20 @@ def changed_switches(device: Mapping[str, bool], chosen: Mapping[str, bool]) -> 
 class VectorPanel(Vertical):
     """A vector's panel; ``key`` is (device, vector)."""
 
+    # Dataclasses, as textual's own messages are (Message.__post_init__ sets them up).
+    @dataclass
     class Submitted(Message):
         """The user asked to send these member values (already checked)."""
 
-        def __init__(self, panel: VectorPanel, values: dict[str, Any]) -> None:
-            super().__init__()
-            self.panel = panel
-            self.values = values
+        panel: VectorPanel
+        values: dict[str, Any]
 
+    @dataclass
     class ChooseFile(Message):
         """The user wants to pick a file for a BLOB member."""
 
-        def __init__(self, panel: VectorPanel, member: str) -> None:
-            super().__init__()
-            self.panel = panel
-            self.member = member
+        panel: VectorPanel
+        member: str
 
     def __init__(self, info: VectorInfo) -> None:
         super().__init__(classes="vector")
@@ -371,8 +371,8 @@ class VectorPanel(Vertical):
         self.tracker.edit(member, str(path), "")
         self._show_blobs(self.info)
 
-    def revert(self) -> None:
-        """Esc: forget the edits, show the device's values again."""
+    def _forget_edits(self) -> None:
+        """What the user typed, toggled or chose is dropped (Esc, or once it is sent)."""
         self.tracker.discard()
         self.toggled.clear()
         self.chosen_files.clear()
@@ -380,6 +380,10 @@ class VectorPanel(Vertical):
             if row.field is not None:
                 with self.prevent(Input.Changed):
                     row.field.value = ""
+
+    def revert(self) -> None:
+        """Esc: forget the edits, show the device's values again."""
+        self._forget_edits()
         self.show_error("")
         self.show(self.info, None)
 
@@ -435,12 +439,6 @@ class VectorPanel(Vertical):
 
     def sent(self) -> None:
         """Submit went out: the edits are now the device's business."""
-        self.tracker.discard()
-        self.toggled.clear()
-        self.chosen_files.clear()
-        for row in self.rows.values():
-            if row.field is not None:
-                with self.prevent(Input.Changed):
-                    row.field.value = ""
+        self._forget_edits()
         self._show_note()
 

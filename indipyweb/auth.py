@@ -76,9 +76,7 @@ class Viewer(BaseUser):
     def display_name(self) -> str:
         return self.user
 
-    @property
-    def identity(self) -> str:
-        return self.user
+    identity = display_name  # Starlette's other name for the same: the user's name
 
     def scopes(self) -> list[str]:
         scopes = [READ]

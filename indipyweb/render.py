@@ -40,15 +40,21 @@ def field_id(vid: str, member: str) -> str:
     return "in-" + vector_id(vid, member)[1:]
 
 
+@dataclasses.dataclass(eq=False)
 class Renderer:
-    def __init__(self, source: DeviceSource, blobs: BlobFolder | None, base: str,
-                 indihost: str, indiport: int) -> None:
-        self.source = source
-        self.blobs = blobs
-        self.base = base
-        self.indihost = indihost
-        self.indiport = indiport
-        self.hub: Hub | None = None
+    """The pages and parts of one site: `source`'s devices, `blobs`' files, links under
+    `base`, the INDI server `indihost`:`indiport` named; `hub` (the site's, set once made)
+    gives the number plots their history."""
+
+    source: DeviceSource
+    blobs: BlobFolder | None
+    base: str
+    indihost: str
+    indiport: int
+    hub: Hub | None = dataclasses.field(default=None, init=False)
+    env: Environment = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         self.env = Environment(loader=PackageLoader("indipyweb", "templates"),
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True)

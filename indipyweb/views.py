@@ -68,6 +68,17 @@ class MemberView:
         return self.step not in ("0", "0.0")
 
 
+class _KindTest:
+    """``view.is_number`` and its like: whether the vector is of one kind (what the templates
+    ask instead of comparing the kind's name)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __get__(self, view: VectorView | None, owner: type | None = None) -> bool:
+        return view is not None and view.kind == self.kind
+
+
 @dataclass(frozen=True, slots=True)
 class VectorView:
     """One vector as the pages show it and the form check reads it. ``kind`` is Text, Number,
@@ -93,25 +104,11 @@ class VectorView:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {m.name: m for m in self.members})
 
-    @property
-    def is_text(self) -> bool:
-        return self.kind == "Text"
-
-    @property
-    def is_number(self) -> bool:
-        return self.kind == "Number"
-
-    @property
-    def is_switch(self) -> bool:
-        return self.kind == "Switch"
-
-    @property
-    def is_light(self) -> bool:
-        return self.kind == "Light"
-
-    @property
-    def is_blob(self) -> bool:
-        return self.kind == "BLOB"
+    is_text = _KindTest("Text")
+    is_number = _KindTest("Number")
+    is_switch = _KindTest("Switch")
+    is_light = _KindTest("Light")
+    is_blob = _KindTest("BLOB")
 
     @property
     def settable(self) -> bool:

@@ -10,7 +10,7 @@ missing, and a program using only the MQTT side does not need redis-py.
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,12 +51,9 @@ _LAZY = {
     "redis_server": "hosts",
 }
 
-# The names of the table above, and the module `tools` (the imports under TYPE_CHECKING
+# __all__ is the table's names and the module `tools` (the imports under TYPE_CHECKING
 # re-export them for mypy).
-__all__ = list(_LAZY)
-__all__.append("tools")
-
-_getattr, __dir__ = lazy_names(__name__, _LAZY)
+__all__, _getattr, __dir__ = lazy_package(__name__, _LAZY, "tools")
 
 
 def __getattr__(name: str) -> object:

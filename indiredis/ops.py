@@ -18,15 +18,22 @@ class HSet:
 
 
 @dataclass(frozen=True, slots=True)
-class SAdd:
+class _KeyValues:
+    """An operation on the key ``key`` with the strings ``values`` (each kind its own class,
+    so that an SAdd never equals an SRem of the same)."""
+
     key: str
     values: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class SRem:
-    key: str
-    values: tuple[str, ...]
+class SAdd(_KeyValues):
+    """SADD key value ..."""
+
+
+@dataclass(frozen=True, slots=True)
+class SRem(_KeyValues):
+    """SREM key value ..."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +50,8 @@ class SetValue:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplaceList:
+class ReplaceList(_KeyValues):
     """The list at ``key`` replaced by ``values`` (DEL then RPUSH)."""
-
-    key: str
-    values: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,8 +40,11 @@ class RecordingClient:
     local = False
     queued_bytes = 0
 
-    def __init__(self, label: str = "client", shares_blobs: bool = False) -> None:
+    def __init__(self, label: str = "client", shares_blobs: bool = False,
+                 identity: str = "anonymous") -> None:
         self.label = label
+        self.identity = identity
+        self.peer = label
         self.shares_blobs = shares_blobs
         self.got: list[bytes] = []
         self.attached: list[Attached] = []  # `send_attached`: the elements, fds still open

@@ -5,7 +5,8 @@ properties (the driver side of the ``[alpaca]`` extra, on httpx).
 - client.py: `AlpacaClient`, the device API over HTTP, Alpaca errors as exceptions (the
   error numbers and the ImageBytes decoder are `indipyalpaca.wire`'s);
 - part.py: `AlpacaPart`, one Alpaca device and its INDI `Device`;
-- focuser.py, filterwheel.py, telescope.py, camera.py, weather.py: each type on its role;
+- focuser.py, filterwheel.py, telescope.py, camera.py, weather.py, dome.py, rotator.py,
+  safetymonitor.py: each type on its role;
 - driver.py: `make_driver`, `AlpacaDriver` (the devices, the watch on the server) and
   `AlpacaPeer` (what `IPyServer.add_alpaca` serves).
 
@@ -15,7 +16,7 @@ needs no httpx.
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,6 +42,4 @@ _LAZY = {
     "parse_alpaca_url": "spec",
 }
 
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY)

@@ -7,7 +7,10 @@ ImageBytes, turned from Alpaca's x-major order into FITS rows (top-left origin, 
 ``ROWORDER='TOP-DOWN'``, no flip) and written by the role as a FITS file with its usual header
 in CCD1. CCD_ABORT_EXPOSURE -> ``abortexposure``. CCD_INFO from the sensor's size, pixel size
 and MaxADU; CCD_TEMPERATURE and CCD_COOLER -> ``ccdtemperature``, ``setccdtemperature``,
-``cooleron`` for a camera that can set its temperature. Mono 16-bit (or 8-bit) only.
+``cooleron`` for a camera that can set its temperature. Mono or mosaic (Bayer) sensors,
+16-bit (or 8-bit): CCD_CFA, CCD_GAIN and CCD_OFFSET are `CameraSettings`' (ccdsettings.py),
+and a camera that can PulseGuide has indilib's ST4 vectors TELESCOPE_TIMED_GUIDE_NS/_WE in
+Guider Control and the GUIDER bit (guide.py).
 """
 
 from __future__ import annotations
@@ -16,14 +19,19 @@ import asyncio
 from array import array
 from collections.abc import Sequence
 
-from indipydriver import Device
 from indipydriver.standard import Camera
 from indipydriver.standard import Exposure
 from indipydriver.standard import Image
 from indipydriver.standard import Sensor
+from indipydriver.standard.groups import GUIDE_CONTROL_TAB
+from indipydriver.standard.role import Role
 
+from .ccdsettings import CameraSettings
+from .ccdsettings import read_cfa
+from .ccdsettings import read_level
 from .client import AlpacaClient
-from .part import DRIVER_EXEC
+from .guide import TimedGuide
+from .guide import alpaca_pulse
 from .part import AlpacaPart
 
 __all__ = ["AlpacaCamera"]
@@ -44,21 +52,25 @@ class AlpacaCamera(AlpacaPart):
     """The expose/abort hooks and the `Cooler` of one Alpaca camera, and its INDI device."""
 
     def __init__(self, client: AlpacaClient, number: int, name: str, *, sensor: Sensor,
-                 cooled: bool) -> None:
+                 cooled: bool, settings: CameraSettings | None = None,
+                 guided: bool = False) -> None:
         super().__init__(client, "camera", number, name)
         self.sensor = sensor
         self.role = Camera(sensor, self.expose, abort=self.abort,
                            cooler=self if cooled else None)
-        self.device = Device(name, roles=[self.role], connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+        self.settings = settings or CameraSettings(client, self.path, cfa=None, gain=None,
+                                                   offset=None)
+        more: list[Role] = [] if self.settings.empty else [self.settings]
+        if guided:
+            more.append(TimedGuide(self.pulse, GUIDE_CONTROL_TAB))
+        self.device = self.make_device(self.role, *more)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaCamera:
         path = f"camera/{number}"
-        sensor_type = await client.get(path, "sensortype")
-        if sensor_type not in (0, None):
-            raise ValueError(f"{path} has a colour sensor (SensorType {sensor_type}): "
-                             "only mono cameras are supported")
+        settings = CameraSettings(client, path, cfa=await read_cfa(client, path),
+                                  gain=await read_level(client, path, "gain"),
+                                  offset=await read_level(client, path, "offset"))
         max_adu = int(await client.get(path, "maxadu"))
         max_bin = min(int(await client.get(path, "maxbinx")),
                       int(await client.get(path, "maxbiny")))
@@ -70,7 +82,16 @@ class AlpacaCamera(AlpacaPart):
             min_exposure=float(await client.get(path, "exposuremin")),
             max_exposure=float(await client.get(path, "exposuremax")))
         cooled = await client.get(path, "cansetccdtemperature") is True
-        return cls(client, number, name, sensor=sensor, cooled=cooled)
+        guided = await client.get(path, "canpulseguide") is True
+        return cls(client, number, name, sensor=sensor, cooled=cooled, settings=settings,
+                   guided=guided)
+
+    async def connected_now(self) -> None:
+        await self.settings.read()
+
+    async def pulse(self, direction: str, ms: int) -> None:
+        """The ST4 port's pulse (`TimedGuide`'s hook)."""
+        await alpaca_pulse(self.client, self.path, direction, ms)
 
     # the Camera role's hooks
 
@@ -86,11 +107,13 @@ class AlpacaCamera(AlpacaPart):
         await self.wait_until(self._ready, "the exposure", limit=request.seconds + 120)
         width, height, planes, rows = await self.client.image(self.path)
         if planes != 1:
-            raise ValueError(f"{self.path} sent a colour image: only mono is supported")
+            raise ValueError(f"{self.path} sent a {planes}-plane image: only one plane (mono "
+                             "or mosaic) is supported")
         data = await asyncio.to_thread(_pixels, rows, self.sensor.bits)
         return Image(width, height, data, bits=self.sensor.bits, cards=[
             ("ROWORDER", "TOP-DOWN", "Alpaca images start at the top left"),
             ("ORIGIN", f"Alpaca {self.client.base_url}/api/v1/{self.path}", "Image source"),
+            *self.settings.cards(),
         ])
 
     async def _ready(self) -> bool:

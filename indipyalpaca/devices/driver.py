@@ -17,6 +17,7 @@ serves it.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from typing import Any
 
@@ -32,6 +33,7 @@ from .client import AlpacaClient
 from .client import AlpacaError
 from .client import AlpacaProtocolError
 from .part import DEVICE_TYPES
+from .part import PARTS
 from .part import AlpacaPart
 from .spec import AlpacaSpec
 
@@ -70,22 +72,12 @@ async def _listed(client: AlpacaClient) -> list[tuple[str, int]]:
 
 async def describe(client: AlpacaClient, kind: str, number: int, name: str) -> AlpacaPart:
     """The part for one Alpaca device, read from it (ValueError for a type not taken)."""
-    if kind == "focuser":
-        from .focuser import AlpacaFocuser
-        return await AlpacaFocuser.describe(client, number, name)
-    if kind == "filterwheel":
-        from .filterwheel import AlpacaFilterWheel
-        return await AlpacaFilterWheel.describe(client, number, name)
-    if kind == "telescope":
-        from .telescope import AlpacaTelescope
-        return await AlpacaTelescope.describe(client, number, name)
-    if kind == "camera":
-        from .camera import AlpacaCamera
-        return await AlpacaCamera.describe(client, number, name)
-    if kind == "observingconditions":
-        from .weather import AlpacaWeather
-        return await AlpacaWeather.describe(client, number, name)
-    raise ValueError(f"Alpaca device type {kind!r} is not supported")
+    if kind not in PARTS:
+        raise ValueError(f"Alpaca device type {kind!r} is not supported")
+    module, cls = PARTS[kind]
+    part: type[Any] = getattr(importlib.import_module(f".{module}", __package__), cls)
+    described: AlpacaPart = await part.describe(client, number, name)
+    return described
 
 
 async def _describe_connected(client: AlpacaClient, kind: str, number: int, name: str

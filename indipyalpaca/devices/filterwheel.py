@@ -8,11 +8,9 @@ POLLING_PERIOD.
 
 from __future__ import annotations
 
-from indipydriver import Device
 from indipydriver.standard import FilterWheel
 
 from .client import AlpacaClient
-from .part import DRIVER_EXEC
 from .part import AlpacaPart
 
 __all__ = ["AlpacaFilterWheel"]
@@ -26,8 +24,7 @@ class AlpacaFilterWheel(AlpacaPart):
         super().__init__(client, "filterwheel", number, name)
         self.turning = False
         self.role = FilterWheel(self, names, slot=slot)
-        self.device = Device(name, roles=[self.role], connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+        self.device = self.make_device(self.role)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str

@@ -7,11 +7,9 @@ is shown at POLLING_PERIOD. Only absolute focusers are taken: a relative one has
 
 from __future__ import annotations
 
-from indipydriver import Device
 from indipydriver.standard import Focuser
 
 from .client import AlpacaClient
-from .part import DRIVER_EXEC
 from .part import AlpacaPart
 
 __all__ = ["AlpacaFocuser"]
@@ -25,8 +23,7 @@ class AlpacaFocuser(AlpacaPart):
         super().__init__(client, "focuser", number, name)
         self.moving = False
         self.role = Focuser(self, max_position=max_step, position=position, poll_interval=1.0)
-        self.device = Device(name, roles=[self.role], connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+        self.device = self.make_device(self.role)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaFocuser:

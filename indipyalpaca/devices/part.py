@@ -21,12 +21,24 @@ from indipydriver.standard import RepeatedRead
 
 from .client import AlpacaClient
 
-__all__ = ["DEVICE_TYPES", "AlpacaPart"]
+__all__ = ["DEVICE_TYPES", "PARTS", "AlpacaPart", "TurningPart"]
 
 logger = logging.getLogger(__name__)
 
-#: The Alpaca device types this bridge makes INDI devices of (URL spelling).
-DEVICE_TYPES = ("focuser", "filterwheel", "telescope", "camera", "observingconditions")
+#: The Alpaca device types this bridge makes INDI devices of (URL spelling), each with the
+#: module and class of its part (`driver.describe` imports it when a device of the type is
+#: met, so a type's code is loaded only when used).
+PARTS = {
+    "focuser": ("focuser", "AlpacaFocuser"),
+    "filterwheel": ("filterwheel", "AlpacaFilterWheel"),
+    "telescope": ("telescope", "AlpacaTelescope"),
+    "camera": ("camera", "AlpacaCamera"),
+    "observingconditions": ("weather", "AlpacaWeather"),
+    "dome": ("dome", "AlpacaDome"),
+    "rotator": ("rotator", "AlpacaRotator"),
+    "safetymonitor": ("safetymonitor", "AlpacaSafetyMonitor"),
+}
+DEVICE_TYPES = tuple(PARTS)
 
 #: DRIVER_EXEC of every device made from Alpaca.
 DRIVER_EXEC = "indipyalpaca"
@@ -44,6 +56,12 @@ class AlpacaPart:
         self.name = name
         self.path = f"{kind}/{number}"
         self._reading: RepeatedRead | None = None
+
+    def make_device(self, role: Any, *more: Any) -> Device:
+        """The INDI device of `role` (a standard role made on this part) and `more` roles
+        (a camera's settings, timed guiding), with the part's connect and disconnect hooks."""
+        return Device(self.name, roles=[role, *more], connect=self.connect,
+                      disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
 
     @property
     def logger(self) -> logging.Logger:
@@ -100,6 +118,14 @@ class AlpacaPart:
         else:
             self._reading.worked()
 
+    async def wait_for_value(self, member: str, value: object, what: str,
+                             limit: float = 600.0) -> None:
+        """Poll GET `member` until it reads `value` (the end of an asynchronous action:
+        ``slewing`` False, ``atpark`` True); TimeoutError after `limit` s."""
+        async def reached() -> bool:
+            return bool(await self.get(member) == value)
+        await self.wait_until(reached, what, limit)
+
     async def wait_until(self, done: Callable[[], Awaitable[bool]], what: str,
                          limit: float = 600.0, step: float = 0.2) -> None:
         """Poll `done` every `step` s until it says True; TimeoutError after `limit` s."""
@@ -108,3 +134,23 @@ class AlpacaPart:
             if time.monotonic() > end:
                 raise TimeoutError(f"{self.path}: {what} not done after {limit:.0f} s")
             await asyncio.sleep(step)
+
+
+class TurningPart(AlpacaPart):
+    """A part whose Alpaca device turns to an angle in degrees (a dome's azimuth, a rotator's
+    position): the dome and rotator roles' ``move_to``, ``position`` and ``abort``, from the
+    names of its members."""
+
+    #: The PUT that starts a move and its parameter, the GET that is True while moving, the
+    #: GET of the angle, the PUT that stops (a dome's ``slewtoazimuth``...).
+    START, TARGET, MOVING, ANGLE, STOP = "", "", "", "", ""
+
+    async def move_to(self, degrees: float) -> None:
+        await self.put(self.START, **{self.TARGET: degrees % 360.0})
+        await self.wait_for_value(self.MOVING, False, "the move")
+
+    async def position(self) -> float:
+        return float(await self.get(self.ANGLE))
+
+    async def abort(self) -> None:
+        await self.put(self.STOP)

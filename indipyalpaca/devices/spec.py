@@ -16,7 +16,8 @@ __all__ = ["SCHEME", "AlpacaSpec", "parse_alpaca_url"]
 SCHEME = "alpaca://"
 
 #: The device types an argument may name (the Alpaca URL spelling).
-NAMED_TYPES = ("camera", "filterwheel", "focuser", "observingconditions", "telescope")
+NAMED_TYPES = ("camera", "dome", "filterwheel", "focuser", "observingconditions", "rotator",
+               "safetymonitor", "telescope")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ horizon check is off. EQUATORIAL_EOD_COORD is JNow: a mount that reports J2000
 (EquatorialSystem 2) has its coordinates precessed both ways (``astro``); Other (0), as
 alpaca-simulators says, is taken as JNow. RA is wrapped into 0..24 h (alpaca-simulators parks
 at RA 180). A client's GEOGRAPHIC_COORD is sent to the Alpaca site (longitude -180..180) and
-shown once the mount took it; an Alpaca refusal is Alert with its message.
+shown once the mount took it; an Alpaca refusal is Alert with its message. TIME_UTC starts
+at the mount's UTCDate on connect (INDI's text has no ``Z``) and a client's TIME_UTC is sent
+to UTCDate first (OFFSET stays INDI's: Alpaca's date is UTC). A mount that can PulseGuide
+has TELESCOPE_TIMED_GUIDE_NS/_WE in Motion Control and the GUIDER bit (guide.py).
 """
 
 from __future__ import annotations
@@ -20,17 +23,22 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
-from indipydriver import Device
+from indipycore.protocol.timestamps import parse_timestamp
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
+from indipydriver.rxevents import newTextVector
 from indipydriver.standard import Mount
 from indipydriver.standard import MountLimits
 from indipydriver.standard.astro import precess_from_j2000
 from indipydriver.standard.astro import precess_to_j2000
+from indipydriver.standard.groups import MOTION_TAB
 from indipydriver.standard.mount import MountStatus
+from indipydriver.standard.role import Role
 
 from .client import AlpacaClient
-from .part import DRIVER_EXEC
+from .client import AlpacaError
+from .guide import TimedGuide
+from .guide import alpaca_pulse
 from .part import AlpacaPart
 
 __all__ = ["AlpacaTelescope"]
@@ -39,6 +47,22 @@ logger = logging.getLogger(__name__)
 
 #: Alpaca EquatorialSystem 2: the mount works in J2000 coordinates.
 J2000 = 2
+
+
+def indi_utc(alpaca_date: str) -> str:
+    """An Alpaca UTCDate (ISO 8601, ``Z`` or ``+00:00``) as TIME_UTC's UTC text
+    (``YYYY-MM-DDTHH:MM:SS``); ValueError for anything else."""
+    text = alpaca_date.strip()
+    if text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return parse_timestamp(text).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def alpaca_utc(indi_text: str) -> str:
+    """TIME_UTC's UTC text as an Alpaca UTCDate (milliseconds, ``Z``); ValueError if it is
+    no date."""
+    when = parse_timestamp(indi_text)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 class AlpacaMount(Mount):
@@ -56,6 +80,14 @@ class AlpacaMount(Mount):
                 await self.site.send_setVector(state="Alert",
                                                message=f"Site refused: {exc}"[:250])
                 return
+        if event.vectorname == "TIME_UTC" and isinstance(event, newTextVector) \
+                and "UTC" in event:
+            try:
+                await self.telescope.put("utcdate", UTCDate=alpaca_utc(event["UTC"]))
+            except Exception as exc:  # noqa: BLE001  # not a date, or the mount refused
+                await self.time_utc.send_setVector(state="Alert",
+                                                   message=f"UTC refused: {exc}"[:250])
+                return
         await super().new_vector(event)
 
 
@@ -64,14 +96,14 @@ class AlpacaTelescope(AlpacaPart):
 
     def __init__(self, client: AlpacaClient, number: int, name: str, *, latitude: float,
                  longitude: float, elevation: float, can_sync: bool, can_park: bool,
-                 parked: bool, j2000: bool = False) -> None:
+                 parked: bool, j2000: bool = False, guided: bool = False) -> None:
         super().__init__(client, "telescope", number, name)
         self.j2000 = j2000
         self.role = AlpacaMount(self, latitude=latitude, longitude=longitude, elevation=elevation,
                           limits=MountLimits(min_altitude=None), can_sync=can_sync,
                           can_park=can_park, parked=parked)
-        self.device = Device(name, roles=[self.role], connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+        guide: list[Role] = [TimedGuide(self.pulse, MOTION_TAB)] if guided else []
+        self.device = self.make_device(self.role, *guide)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaTelescope:
@@ -85,7 +117,8 @@ class AlpacaTelescope(AlpacaPart):
                    longitude=float(await client.get(path, "sitelongitude")),
                    elevation=float(await client.get(path, "siteelevation")),
                    can_sync=await client.get(path, "cansync") is True, can_park=can_park,
-                   parked=can_park and await client.get(path, "atpark") is True, j2000=j2000)
+                   parked=can_park and await client.get(path, "atpark") is True, j2000=j2000,
+                   guided=await client.get(path, "canpulseguide") is True)
 
     async def connected_now(self) -> None:
         """The role starts from where the Alpaca mount is: parked or not, tracking or not."""
@@ -100,6 +133,14 @@ class AlpacaTelescope(AlpacaPart):
             self.role.status = MountStatus.TRACKING if tracking else MountStatus.IDLE
             self.role.park["UNPARK"] = "On"
             self.role.park.state = "Idle"
+        try:
+            self.role.time_utc["UTC"] = indi_utc(str(await self.get("utcdate")))
+        except (AlpacaError, ValueError) as exc:  # the mount's clock is not known: INDI's stays
+            self.logger.warning("UTCDate not read: %s", exc)
+
+    async def pulse(self, direction: str, ms: int) -> None:
+        """A guide pulse (`TimedGuide`'s hook)."""
+        await alpaca_pulse(self.client, self.path, direction, ms)
 
     # MountHardware
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from indipydriver import Device
+from indipyalpaca.wire import ErrorNumber
 from indipydriver.standard import Weather
 from indipydriver.standard import WeatherParameter
 
 from .client import AlpacaClient
 from .client import AlpacaError
 from .client import AlpacaProtocolError
-from .part import DRIVER_EXEC
 from .part import AlpacaPart
 
 __all__ = ["SENSORS", "AlpacaWeather"]
@@ -63,8 +62,7 @@ class AlpacaWeather(AlpacaPart):
         super().__init__(client, "observingconditions", number, name)
         self.sensors = sensors
         self.role = Weather(self, [sensor.parameter for sensor in sensors], period=10.0)
-        self.device = Device(name, roles=[self.role], connect=self.connect,
-                             disconnect=self.disconnect, driver_exec=DRIVER_EXEC)
+        self.device = self.make_device(self.role)
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaWeather:
@@ -73,8 +71,12 @@ class AlpacaWeather(AlpacaPart):
         for sensor in SENSORS:
             try:
                 value = await client.get(path, sensor.member)
-            except (AlpacaError, AlpacaProtocolError):
+            except AlpacaError as exc:
+                if exc.number == ErrorNumber.NOT_CONNECTED:
+                    raise  # asked again once connected (driver._describe_connected)
                 continue  # not implemented (or broken): no such parameter
+            except AlpacaProtocolError:
+                continue
             if isinstance(value, (int, float)):
                 found.append(sensor)
         if not found:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,11 @@ from indipycore.fits import FITSError
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Limit
+from .common import Number
+from .common import Setting
+from .common import Toggle
+from .common import table
 from .fitsimage import FitsImage
 from .fitsimage import read_fits_image
 
@@ -34,6 +38,8 @@ EXPOSURE = "CCD_EXPOSURE"
 BLOB = "CCD1"
 IDLE, WAITING, EXPOSING, READING, DOWNLOAD, ERROR = range(6)
 CFA_TYPES = {"RGGB": (0, 0), "GRBG": (1, 0), "GBRG": (0, 1), "BGGR": (1, 1)}
+#: CCD_CFA's CFA_TYPE of ASCOM's other mosaics -> SensorType (their offsets as CCD_CFA has them).
+MOSAICS = {"CMYG": 3, "CMYG2": 4, "LRGB": 5}
 
 MEMBERS = frozenset({
     "abortexposure", "bayeroffsetx", "bayeroffsety", "binx", "biny", "camerastate",
@@ -50,12 +56,22 @@ MEMBERS = frozenset({
     "subexposureduration",
 })
 
+GAIN = Setting("CCD_GAIN", "GAIN")
+OFFSET = Setting("CCD_OFFSET", "OFFSET")
+
 
 class Camera(AlpacaDevice):
     device_type = DeviceType.CAMERA
     MEMBERS = MEMBERS
     STATE = ("CameraState", "CCDTemperature", "CoolerPower", "HeatSinkTemperature",
              "ImageReady", "IsPulseGuiding", "PercentCompleted")
+    TABLE = table(
+        CCDTemperature=Number("CCD_TEMPERATURE", "CCD_TEMPERATURE_VALUE"),
+        CoolerOn=Toggle("CCD_COOLER", "COOLER_ON", "COOLER_OFF"),
+        CoolerPower=Number("CCD_COOLER_POWER", "CCD_COOLER_VALUE"),
+        Gain=GAIN, GainMin=Limit(GAIN, 0), GainMax=Limit(GAIN, 1),
+        Offset=OFFSET, OffsetMin=Limit(OFFSET, 0), OffsetMax=Limit(OFFSET, 1),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -195,13 +211,19 @@ class Camera(AlpacaDevice):
         cfa = self.indi.text(self.name, "CCD_CFA", "CFA_TYPE")
         if not cfa:
             return 0
-        return 2 if cfa.upper() in CFA_TYPES else 1
+        return 2 if cfa.upper() in CFA_TYPES else MOSAICS.get(cfa.upper(), 1)
 
     def _bayer(self, axis: int) -> int:
         cfa = (self.indi.text(self.name, "CCD_CFA", "CFA_TYPE") or "").upper()
-        if cfa not in CFA_TYPES:
-            raise AlpacaError.not_implemented("Bayer offsets of a monochrome sensor")
-        return CFA_TYPES[cfa][axis]
+        if cfa not in CFA_TYPES and cfa not in MOSAICS:
+            raise AlpacaError.not_implemented("Bayer offsets of a sensor without a mosaic")
+        # CFA_TYPE starts at pixel (CFA_OFFSET_X, CFA_OFFSET_Y), as FITS' XBAYROFF/YBAYROFF.
+        start = CFA_TYPES.get(cfa, (0, 0))[axis]
+        shift = self.indi.text(self.name, "CCD_CFA", ("CFA_OFFSET_X", "CFA_OFFSET_Y")[axis])
+        try:
+            return (start + int(shift or 0)) % 2 if cfa in CFA_TYPES else int(shift or 0)
+        except ValueError:
+            return start
 
     async def get_bayeroffsetx(self, params: Params) -> int:
         return self._bayer(0)
@@ -372,12 +394,6 @@ class Camera(AlpacaDevice):
 
     # -- cooling -----------------------------------------------------------------------
 
-    async def get_ccdtemperature(self, params: Params) -> float:
-        value = self.indi.number(self.name, "CCD_TEMPERATURE", "CCD_TEMPERATURE_VALUE")
-        if value is None:
-            raise AlpacaError.not_implemented("CCDTemperature (no CCD_TEMPERATURE)")
-        return value
-
     async def get_cansetccdtemperature(self, params: Params) -> bool:
         vector = self.indi.vector(self.name, "CCD_TEMPERATURE")
         return vector is not None and vector.perm != "ro"
@@ -400,78 +416,8 @@ class Camera(AlpacaDevice):
         self.set_point = value
         await self.indi.send(self.name, "CCD_TEMPERATURE", {"CCD_TEMPERATURE_VALUE": value})
 
-    async def get_cooleron(self, params: Params) -> bool:
-        on = self.indi.switch_on(self.name, "CCD_COOLER", "COOLER_ON")
-        if on is None:
-            raise AlpacaError.not_implemented("CoolerOn (no CCD_COOLER)")
-        return on
-
-    async def put_cooleron(self, params: Params) -> None:
-        wanted = params.as_bool("CoolerOn")
-        self.indi.require(self.name, "CCD_COOLER", "CoolerOn")
-        member = "COOLER_ON" if wanted else "COOLER_OFF"
-        await self.indi.send_and_see(self.name, "CCD_COOLER", {member: "On"})
-
     async def get_cangetcoolerpower(self, params: Params) -> bool:
         return self.indi.vector(self.name, "CCD_COOLER_POWER") is not None
-
-    async def get_coolerpower(self, params: Params) -> float:
-        value = self.indi.number(self.name, "CCD_COOLER_POWER", "CCD_COOLER_VALUE")
-        if value is None:
-            raise AlpacaError.not_implemented("CoolerPower (no CCD_COOLER_POWER)")
-        return value
-
-    # -- gain and offset ---------------------------------------------------------------
-
-    def _setting(self, vector: str, member: str, what: str) -> float:
-        value = self.indi.number(self.name, vector, member)
-        if value is None:
-            raise AlpacaError.not_implemented(f"{what} (no {vector})")
-        return value
-
-    async def get_gain(self, params: Params) -> int:
-        return round(self._setting("CCD_GAIN", "GAIN", "Gain"))
-
-    async def get_gainmin(self, params: Params) -> int:
-        self._setting("CCD_GAIN", "GAIN", "GainMin")
-        limits = self.indi.limits(self.name, "CCD_GAIN", "GAIN")
-        assert limits is not None
-        return math.ceil(limits[0])
-
-    async def get_gainmax(self, params: Params) -> int:
-        self._setting("CCD_GAIN", "GAIN", "GainMax")
-        limits = self.indi.limits(self.name, "CCD_GAIN", "GAIN")
-        assert limits is not None
-        return math.floor(limits[1])
-
-    async def put_gain(self, params: Params) -> None:
-        value = params.as_int("Gain")
-        low, high = await self.get_gainmin(params), await self.get_gainmax(params)
-        if not low <= value <= high:
-            raise AlpacaError.invalid_value(f"Gain {value} is outside {low}..{high}")
-        await self.indi.send_and_see(self.name, "CCD_GAIN", {"GAIN": value})
-
-    async def get_offset(self, params: Params) -> int:
-        return round(self._setting("CCD_OFFSET", "OFFSET", "Offset"))
-
-    async def get_offsetmin(self, params: Params) -> int:
-        self._setting("CCD_OFFSET", "OFFSET", "OffsetMin")
-        limits = self.indi.limits(self.name, "CCD_OFFSET", "OFFSET")
-        assert limits is not None
-        return math.ceil(limits[0])
-
-    async def get_offsetmax(self, params: Params) -> int:
-        self._setting("CCD_OFFSET", "OFFSET", "OffsetMax")
-        limits = self.indi.limits(self.name, "CCD_OFFSET", "OFFSET")
-        assert limits is not None
-        return math.floor(limits[1])
-
-    async def put_offset(self, params: Params) -> None:
-        value = params.as_int("Offset")
-        low, high = await self.get_offsetmin(params), await self.get_offsetmax(params)
-        if not low <= value <= high:
-            raise AlpacaError.invalid_value(f"Offset {value} is outside {low}..{high}")
-        await self.indi.send_and_see(self.name, "CCD_OFFSET", {"OFFSET": value})
 
     # -- guiding through the camera ----------------------------------------------------
 

@@ -1,18 +1,27 @@
 """`AlpacaDevice`: one INDI device in one Alpaca role, and the members every type has.
 
 A member is a method: ``get_<member>`` answers a GET with the value, ``put_<member>`` a PUT
-(both async, both given the request's `Params`). A member of the type with no method for a
-verb is not implemented (0x400) -- never a made-up value; a name that is no member of the
-type is a bad request (400). Members that need the device connected say so with 0x407 rather
-than reading a property the INDI device has not defined yet.
+(both async, both given the request's `Params`) -- or, where it is no more than one INDI
+element read or written, a row of the type's `TABLE` (`table` of `Number`, `Switch`,
+`Toggle`, `Setting`, `Limit`), so that each such member is a line rather than a method. A member of the
+type with neither for a verb is not implemented (0x400) -- never a made-up value; a name that
+is no member of the type is a bad request (400). Members that need the device connected say
+so with 0x407 rather than reading a property the INDI device has not defined yet.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
+from typing import ClassVar
+from typing import Protocol
 
 from indipyalpaca.wire.devicetypes import DeviceType
 from indipyalpaca.wire.errors import AlpacaError
@@ -44,6 +53,95 @@ TIMED_GUIDE = (("TELESCOPE_TIMED_GUIDE_NS", "TIMED_GUIDE_N"),
                ("TELESCOPE_TIMED_GUIDE_WE", "TIMED_GUIDE_W"))
 
 
+class Entry(Protocol):
+    """A row of `AlpacaDevice.TABLE`: how member `name` reads (and, with a ``put``, writes)
+    one INDI element of `device`."""
+
+    async def get(self, device: AlpacaDevice, name: str, params: Params) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Number:
+    """A read-only member that is one INDI number, through `convert` (0x400 without it)."""
+
+    vector: str
+    element: str
+    convert: Callable[[float], Any] = float
+
+    async def get(self, device: AlpacaDevice, name: str, params: Params) -> Any:
+        value = device.indi.number(device.name, self.vector, self.element)
+        if value is None:
+            raise AlpacaError.not_implemented(f"{name} (no {self.vector})")
+        return self.convert(value)
+
+
+@dataclass(frozen=True)
+class Setting(Number):
+    """An integer member the client sets within the element's limits (a camera's Gain),
+    which its `Limit` rows read."""
+
+    convert: Callable[[float], Any] = round
+
+    def limits(self, device: AlpacaDevice, name: str) -> tuple[int, int]:
+        """The whole numbers within the element's (min, max)."""
+        found = device.indi.limits(device.name, self.vector, self.element)
+        if found is None:
+            raise AlpacaError.not_implemented(f"{name} (no {self.vector})")
+        return math.ceil(found[0]), math.floor(found[1])
+
+    async def put(self, device: AlpacaDevice, name: str, params: Params) -> None:
+        value = params.as_int(name)
+        low, high = self.limits(device, name)
+        if not low <= value <= high:
+            raise AlpacaError.invalid_value(f"{name} {value} is outside {low}..{high}")
+        await device.indi.send_and_see(device.name, self.vector, {self.element: value})
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A read-only member that is the low (`index` 0) or high (1) limit of a `Setting`."""
+
+    setting: Setting
+    index: int
+
+    async def get(self, device: AlpacaDevice, name: str, params: Params) -> int:
+        return self.setting.limits(device, name)[self.index]
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A read-only boolean member: whether switch `on` is On (0x400 without the vector)."""
+
+    vector: str
+    on: str
+
+    async def get(self, device: AlpacaDevice, name: str, params: Params) -> bool:
+        on = device.indi.switch_on(device.name, self.vector, self.on)
+        if on is None:
+            raise AlpacaError.not_implemented(f"{name} (no {self.vector})")
+        return on
+
+
+@dataclass(frozen=True)
+class Toggle(Switch):
+    """A boolean member the client sets too: True turns `on` On, False `off`; the PUT returns
+    once the INDI device shows it."""
+
+    off: str
+
+    async def put(self, device: AlpacaDevice, name: str, params: Params) -> None:
+        wanted = params.as_bool(name)
+        device.indi.require(device.name, self.vector, name)
+        member = self.on if wanted else self.off
+        await device.indi.send_and_see(device.name, self.vector, {member: "On"})
+
+
+def table(**rows: Entry) -> Mapping[str, Entry]:
+    """A type's `AlpacaDevice.TABLE`, by the members' Alpaca names, read-only (it is shared by
+    every device of the type)."""
+    return MappingProxyType(rows)
+
+
 class AlpacaDevice:
     """The members common to every Alpaca type, on INDI's CONNECTION and DRIVER_INFO."""
 
@@ -54,6 +152,14 @@ class AlpacaDevice:
     STATE: tuple[str, ...] = ()
     #: Members of this type that answer whether or not the device is connected.
     ALWAYS: frozenset[str] = frozenset()
+    #: Members that are one INDI element each: Alpaca name (as the interface spells it) -> row.
+    TABLE: ClassVar[Mapping[str, Entry]] = MappingProxyType({})
+    #: `TABLE` by lower-case member (as on the URL), made for each subclass.
+    _ROWS: ClassVar[dict[str, tuple[str, Entry]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._ROWS = {name.lower(): (name, entry) for name, entry in cls.TABLE.items()}
 
     def __init__(self, indi: IndiSide, identity: Identity) -> None:
         self.indi = indi
@@ -66,9 +172,17 @@ class AlpacaDevice:
         return member in COMMON_MEMBERS or member in self.MEMBERS
 
     def handler(self, verb: str, member: str) -> Handler | None:
-        """The method for this verb and member, None when the type has it but we do not."""
-        found = getattr(self, f"{verb.lower()}_{member}", None)
-        return found if callable(found) else None
+        """The method for this verb and member (or its `TABLE` row's), None when the type
+        has it but we do not."""
+        found: Handler | None = getattr(self, f"{verb.lower()}_{member}", None)
+        if callable(found):
+            return found
+        name, entry = self._ROWS.get(member, ("", None))
+        shared = getattr(entry, verb.lower(), None)
+        if not callable(shared):
+            return None
+        row: Handler = functools.partial(shared, self, name)
+        return row
 
     def has_other_verb(self, verb: str, member: str) -> bool:
         other = "put" if verb.lower() == "get" else "get"

@@ -13,6 +13,8 @@ from indipyalpaca.wire.requests import Params
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Number
+from .common import table
 
 POSITION = "ABS_DOME_POSITION"
 SHUTTER = "DOME_SHUTTER"
@@ -28,6 +30,7 @@ class Dome(AlpacaDevice):
         "shutterstatus", "slaved", "slewing", "slewtoaltitude", "slewtoazimuth",
         "synctoazimuth"})
     STATE = ("Altitude", "AtHome", "AtPark", "Azimuth", "ShutterStatus", "Slewing")
+    TABLE = table(Azimuth=Number(POSITION, "DOME_ABSOLUTE_POSITION", lambda v: v % 360.0))
 
     def _rw(self, vector: str) -> bool:
         found = self.indi.vector(self.name, vector)
@@ -37,12 +40,6 @@ class Dome(AlpacaDevice):
         return False
 
     get_canfindhome = get_cansetaltitude = get_cansyncazimuth = get_athome = _false
-
-    async def get_azimuth(self, params: Params) -> float:
-        value = self.indi.number(self.name, POSITION, "DOME_ABSOLUTE_POSITION")
-        if value is None:
-            raise AlpacaError.not_implemented("Azimuth (no ABS_DOME_POSITION)")
-        return value % 360.0
 
     async def get_cansetazimuth(self, params: Params) -> bool:
         return self._rw(POSITION)

@@ -13,6 +13,8 @@ from indipyalpaca.wire.requests import Params
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Number
+from .common import table
 
 ABS = "ABS_FOCUS_POSITION"
 REL = "REL_FOCUS_POSITION"
@@ -24,6 +26,7 @@ class Focuser(AlpacaDevice):
                          "position", "stepsize", "tempcomp", "tempcompavailable",
                          "temperature"})
     STATE = ("IsMoving", "Position", "Temperature")
+    TABLE = table(Temperature=Number("FOCUS_TEMPERATURE", "TEMPERATURE"))
 
     @property
     def absolute(self) -> bool:
@@ -93,12 +96,6 @@ class Focuser(AlpacaDevice):
     async def put_halt(self, params: Params) -> None:
         self.indi.require(self.name, "FOCUS_ABORT_MOTION", "Halt")
         await self.indi.send(self.name, "FOCUS_ABORT_MOTION", {"ABORT": "On"})
-
-    async def get_temperature(self, params: Params) -> float:
-        value = self.indi.number(self.name, "FOCUS_TEMPERATURE", "TEMPERATURE")
-        if value is None:
-            raise AlpacaError.not_implemented("Temperature (no FOCUS_TEMPERATURE)")
-        return value
 
     async def get_tempcompavailable(self, params: Params) -> bool:
         return False

@@ -24,12 +24,12 @@ import indipyclient
 from indipycore.protocol import BLOBEnable
 
 from .app import make_app
-from .discovery import bind_discovery
 from .discovery import start_discovery
 from .indiside import IndiSide
 from .registry import Registry
 from .registry import default_path
 from .served import Served
+from .sockets import bind_face
 
 logger = logging.getLogger(__name__)
 
@@ -66,23 +66,13 @@ class AlpacaFace:
 
     def bind(self) -> None:
         """Bind the HTTP port and the discovery port; OSError if either is taken."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP, not 0: asyncio switches Nagle off (TCP_NODELAY) only on sockets whose
-        # proto says TCP, and with Nagle on, a reply written as head then body waits for the
-        # client's delayed ACK: 40 ms per request.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(100)
-            sock.setblocking(False)
-            if self.discovery_port:
-                self._udp = bind_discovery(self.discovery_port)
-        except OSError:
-            sock.close()
-            raise
-        self._socket = sock
-        self.port = sock.getsockname()[1]
+        self.adopt(*bind_face(self.host, self.port, self.discovery_port))
+
+    def adopt(self, http: socket.socket, udp: socket.socket | None) -> None:
+        """Serve on sockets bound already (by `bind`, or by the server for a face in a
+        process of its own)."""
+        self._socket, self._udp = http, udp
+        self.port = http.getsockname()[1]
 
     def stop(self) -> None:
         self._stop.set()

@@ -16,6 +16,8 @@ from indipyalpaca.wire.requests import Params
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Toggle
+from .common import table
 
 ANGLE = "ABS_ROTATOR_ANGLE"
 
@@ -26,6 +28,7 @@ class Rotator(AlpacaDevice):
                          "moveabsolute", "movemechanical", "position", "reverse", "stepsize",
                          "sync", "targetposition"})
     STATE = ("IsMoving", "MechanicalPosition", "Position")
+    TABLE = table(Reverse=Toggle("ROTATOR_REVERSE", "INDI_ENABLED", "INDI_DISABLED"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,15 +90,3 @@ class Rotator(AlpacaDevice):
 
     async def get_canreverse(self, params: Params) -> bool:
         return self.indi.vector(self.name, "ROTATOR_REVERSE") is not None
-
-    async def get_reverse(self, params: Params) -> bool:
-        on = self.indi.switch_on(self.name, "ROTATOR_REVERSE", "INDI_ENABLED")
-        if on is None:
-            raise AlpacaError.not_implemented("Reverse (no ROTATOR_REVERSE)")
-        return on
-
-    async def put_reverse(self, params: Params) -> None:
-        wanted = params.as_bool("Reverse")
-        self.indi.require(self.name, "ROTATOR_REVERSE", "Reverse")
-        member = "INDI_ENABLED" if wanted else "INDI_DISABLED"
-        await self.indi.send_and_see(self.name, "ROTATOR_REVERSE", {member: "On"})

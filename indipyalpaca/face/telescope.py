@@ -4,9 +4,10 @@ Coordinates are EQUATORIAL_EOD_COORD (JNow, so EquatorialSystem is 1, topocentri
 sets ON_COORD_SET (TRACK when tracking, else SLEW) and then the coordinates, a sync SYNC and
 back; Slewing is the coordinates Busy, a motion switch on or parking. The target is held here
 (INDI's TARGET_EOD_COORD is the driver's own). Longitude is 0..360 east in INDI and
--180..180 in Alpaca. What INDI's base class has no property for -- MoveAxis rates in degrees
-per second, refraction, settle time, finding home, a destination side of pier, setting the
+-180..180 in Alpaca. What INDI's base class has no property for -- refraction, settle time, finding home, a destination side of pier, setting the
 side of pier or custom RA/Dec rates -- is not implemented (0x400), and the Can* say so.
+MoveAxis moves at the TELESCOPE_SLEW_RATE speeds whose labels state a multiple of sidereal
+(``slewrates``), where the mount has them.
 """
 
 from __future__ import annotations
@@ -25,15 +26,24 @@ from indipyalpaca.wire.requests import Params
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
+from .common import Switch
+from .common import table
 from .sky import alt_az
 from .sky import local_sidereal_time
+from .slewrates import SIDEREAL_DEG_PER_S
+from .slewrates import member_for
+from .slewrates import stated_rates
 
 EOD = "EQUATORIAL_EOD_COORD"
-# One sidereal rate in degrees per second: GUIDE_RATE is a fraction of it.
-SIDEREAL_DEG_PER_S = 0.0041780745
+# MoveAxis's axes: the motion vector, the member of a positive rate, of a negative one.
+MOTION = (("TELESCOPE_MOTION_WE", "MOTION_WEST", "MOTION_EAST"),
+          ("TELESCOPE_MOTION_NS", "MOTION_NORTH", "MOTION_SOUTH"))
 # Alpaca's DriveRates by INDI's TELESCOPE_TRACK_MODE member.
 DRIVE_RATES = {"TRACK_SIDEREAL": 0, "TRACK_LUNAR": 1, "TRACK_SOLAR": 2}
 _UTC = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z")
+# The site members a client sets: Alpaca name -> (GEOGRAPHIC_COORD member, low, high).
+SITE = {"SiteLatitude": ("LAT", -90.0, 90.0), "SiteLongitude": ("LONG", -180.0, 180.0),
+        "SiteElevation": ("ELEV", -300.0, 10000.0)}
 # A synchronous slew waits at most this long for Slewing to end.
 SLEW_LIMIT = 600.0
 
@@ -60,6 +70,7 @@ class Telescope(AlpacaDevice):
     MEMBERS = MEMBERS
     STATE = ("Altitude", "AtHome", "AtPark", "Azimuth", "Declination", "IsPulseGuiding",
              "RightAscension", "SideOfPier", "SiderealTime", "Slewing", "Tracking", "UTCDate")
+    TABLE = table(Tracking=Switch("TELESCOPE_TRACK_STATE", "TRACK_ON"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -202,13 +213,46 @@ class Telescope(AlpacaDevice):
     get_cansyncaltaz = get_cansetdeclinationrate = get_cansetrightascensionrate = _false
     get_athome = _false
 
+    # -- moving an axis at a rate (MoveAxis) --------------------------------------------
+
+    def _axis_rates(self, axis: int) -> dict[str, float]:
+        """Member -> degrees per second of TELESCOPE_SLEW_RATE for `axis` (0 RA, 1 Dec; none
+        for the third or a mount without motion or stated speeds: ``slewrates``)."""
+        rate = self.indi.vector(self.name, "TELESCOPE_SLEW_RATE")
+        if axis > 1 or rate is None or not self._rw(MOTION[axis][0]):
+            return {}
+        return stated_rates({m: str(rate.member(m).label or "") for m in rate})
+
     async def get_canmoveaxis(self, params: Params) -> bool:
-        params.as_int("Axis", 0, 2)
-        return False  # INDI gives no rates in degrees per second to move at
+        return bool(self._axis_rates(params.as_int("Axis", 0, 2)))
 
     async def get_axisrates(self, params: Params) -> list[dict[str, float]]:
-        params.as_int("Axis", 0, 2)
-        return []
+        rates = self._axis_rates(params.as_int("Axis", 0, 2))
+        return [{"Minimum": r, "Maximum": r} for r in sorted(set(rates.values()))]
+
+    async def put_moveaxis(self, params: Params) -> None:
+        """A positive rate moves RA west (TELESCOPE_MOTION_WE.MOTION_WEST) or Dec north; 0
+        stops that axis; the speed is the TELESCOPE_SLEW_RATE whose label states it."""
+        axis = params.as_int("Axis", 0, 2)
+        wanted = params.as_float("Rate")
+        rates = self._axis_rates(axis)
+        if not rates:
+            raise AlpacaError.not_implemented(
+                f"MoveAxis on axis {axis} (no TELESCOPE_MOTION_* with speeds stated in "
+                "TELESCOPE_SLEW_RATE's labels)")
+        vector, forward, backward = MOTION[axis]
+        if wanted == 0:
+            await self.indi.send_and_see(self.name, vector, {forward: "Off", backward: "Off"})
+            return
+        self._not_parked("MoveAxis")
+        member = member_for(rates, abs(wanted))
+        if member is None:
+            raise AlpacaError.invalid_value(
+                f"Rate {wanted} is not one of the mount's speeds (AxisRates: "
+                f"{', '.join(f'{r:.6g}' for r in sorted(set(rates.values())))} degrees/s)")
+        await self.indi.send_and_see(self.name, "TELESCOPE_SLEW_RATE", {member: "On"})
+        await self.indi.send_and_see(self.name, vector, {
+            forward: "On" if wanted > 0 else "Off", backward: "Off" if wanted > 0 else "On"})
 
     async def get_declinationrate(self, params: Params) -> float:
         return 0.0  # not settable: the offset from the tracking rate is none
@@ -305,12 +349,6 @@ class Telescope(AlpacaDevice):
         if not await self.get_cansetpark(params):
             raise AlpacaError.not_implemented("SetPark (no TELESCOPE_PARK_OPTION.PARK_CURRENT)")
         await self.indi.send(self.name, "TELESCOPE_PARK_OPTION", {"PARK_CURRENT": "On"})
-
-    async def get_tracking(self, params: Params) -> bool:
-        on = self.indi.switch_on(self.name, "TELESCOPE_TRACK_STATE", "TRACK_ON")
-        if on is None:
-            raise AlpacaError.not_implemented("Tracking (no TELESCOPE_TRACK_STATE)")
-        return on
 
     async def put_tracking(self, params: Params) -> None:
         wanted = params.as_bool("Tracking")
@@ -409,28 +447,31 @@ class Telescope(AlpacaDevice):
             raise AlpacaError.not_implemented("SiteElevation (no GEOGRAPHIC_COORD.ELEV)")
         return value
 
-    async def _set_site(self, member: str, value: float) -> None:
+    async def _put_site(self, params: Params, name: str) -> None:
+        """PUT one GEOGRAPHIC_COORD member of `SITE`, within its range, sent with the other
+        members' current values: indilib's drivers read every member of a new
+        GEOGRAPHIC_COORD, and its telescope simulator takes garbage for those left out."""
+        member, low, high = SITE[name]
+        value = params.as_float(name)
+        if not low <= value <= high:
+            raise AlpacaError.invalid_value(f"{name} {value} is outside {low:g}..{high:g}")
         if not self._rw("GEOGRAPHIC_COORD"):
             raise AlpacaError.not_implemented("setting the site")
-        await self.indi.send_and_see(self.name, "GEOGRAPHIC_COORD", {member: value})
+        if member == "LONG":
+            value %= 360.0  # -180..180 east in Alpaca, 0..360 in INDI
+        site = self.indi.require(self.name, "GEOGRAPHIC_COORD", name)
+        values: dict[str, Any] = {m: site[m] for m in site}
+        values[member] = value
+        await self.indi.send_and_see(self.name, "GEOGRAPHIC_COORD", values)
 
     async def put_sitelatitude(self, params: Params) -> None:
-        value = params.as_float("SiteLatitude")
-        if not -90.0 <= value <= 90.0:
-            raise AlpacaError.invalid_value(f"SiteLatitude {value} is outside -90..90")
-        await self._set_site("LAT", value)
+        await self._put_site(params, "SiteLatitude")
 
     async def put_sitelongitude(self, params: Params) -> None:
-        value = params.as_float("SiteLongitude")
-        if not -180.0 <= value <= 180.0:
-            raise AlpacaError.invalid_value(f"SiteLongitude {value} is outside -180..180")
-        await self._set_site("LONG", value % 360.0)
+        await self._put_site(params, "SiteLongitude")
 
     async def put_siteelevation(self, params: Params) -> None:
-        value = params.as_float("SiteElevation")
-        if not -300.0 <= value <= 10000.0:
-            raise AlpacaError.invalid_value(f"SiteElevation {value} is outside -300..10000")
-        await self._set_site("ELEV", value)
+        await self._put_site(params, "SiteElevation")
 
     async def get_utcdate(self, params: Params) -> str:
         text = self.indi.text(self.name, "TIME_UTC", "UTC")

@@ -8,6 +8,7 @@ here and the code never writes a bare 0x4xx.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 
 class ErrorNumber(enum.IntEnum):
@@ -28,6 +29,19 @@ class ErrorNumber(enum.IntEnum):
     INDI_ALERT = 0x500
 
 
+class _Named:
+    """A named constructor of `AlpacaError` for one number, read as a class attribute:
+    ``AlpacaError.invalid_value(text)`` is ``AlpacaError(ErrorNumber.INVALID_VALUE, text)``,
+    the text put into `template`."""
+
+    def __init__(self, number: ErrorNumber, template: str = "{}") -> None:
+        self.number = number
+        self.template = template
+
+    def __get__(self, instance: object, owner: type[AlpacaError]) -> Callable[[str], AlpacaError]:
+        return lambda text: owner(self.number, self.template.format(text))
+
+
 class AlpacaError(Exception):
     """A member could not do what was asked: the reply is HTTP 200 with this number and text."""
 
@@ -40,19 +54,9 @@ class AlpacaError(Exception):
         self.number = int(number)
         self.message = message
 
-    @classmethod
-    def not_implemented(cls, what: str) -> AlpacaError:
-        """The INDI device has nothing behind this member (never a made-up value instead)."""
-        return cls(ErrorNumber.NOT_IMPLEMENTED, f"{what} is not implemented by this device")
-
-    @classmethod
-    def invalid_value(cls, message: str) -> AlpacaError:
-        return cls(ErrorNumber.INVALID_VALUE, message)
-
-    @classmethod
-    def not_connected(cls, device: str) -> AlpacaError:
-        return cls(ErrorNumber.NOT_CONNECTED, f"{device} is not connected")
-
-    @classmethod
-    def invalid_operation(cls, message: str) -> AlpacaError:
-        return cls(ErrorNumber.INVALID_OPERATION, message)
+    # The named constructors, one per number the code raises most (`_Named`).
+    #: The INDI device has nothing behind this member (never a made-up value instead).
+    not_implemented = _Named(ErrorNumber.NOT_IMPLEMENTED, "{} is not implemented by this device")
+    invalid_value = _Named(ErrorNumber.INVALID_VALUE)
+    not_connected = _Named(ErrorNumber.NOT_CONNECTED, "{} is not connected")
+    invalid_operation = _Named(ErrorNumber.INVALID_OPERATION)

@@ -36,12 +36,17 @@ def parse_bool(text: str, key: str = "value") -> bool:
     raise BadRequest(f"{key}={text!r} is not a boolean (true or false)")
 
 
+def _matched(text: str, key: str, pattern: re.Pattern[str], kind: str) -> str:
+    """`text` without its blanks, when it is all `pattern`; else a bad request: not `kind`."""
+    stripped = text.strip()
+    if not pattern.fullmatch(stripped):
+        raise BadRequest(f"{key}={text!r} is not {kind}")
+    return stripped
+
+
 def parse_int(text: str, key: str = "value", low: int = INT32_MIN, high: int = INT32_MAX) -> int:
     """A decimal integer within [low, high] (int32 unless told)."""
-    stripped = text.strip()
-    if not _INT.fullmatch(stripped):
-        raise BadRequest(f"{key}={text!r} is not an integer")
-    number = int(stripped)
+    number = int(_matched(text, key, _INT, "an integer"))
     if not low <= number <= high:
         raise BadRequest(f"{key}={text!r} is outside {low}..{high}")
     return number
@@ -49,10 +54,7 @@ def parse_int(text: str, key: str = "value", low: int = INT32_MIN, high: int = I
 
 def parse_uint32(text: str, key: str = "value") -> int:
     """An unsigned 32-bit integer, as ClientID and ClientTransactionID are."""
-    stripped = text.strip()
-    if not _UINT.fullmatch(stripped):
-        raise BadRequest(f"{key}={text!r} is not an unsigned 32-bit integer")
-    number = int(stripped)
+    number = int(_matched(text, key, _UINT, "an unsigned 32-bit integer"))
     if number > UINT32_MAX:
         raise BadRequest(f"{key}={text!r} is larger than an unsigned 32-bit integer")
     return number
@@ -60,10 +62,7 @@ def parse_uint32(text: str, key: str = "value") -> int:
 
 def parse_float(text: str, key: str = "value") -> float:
     """A finite decimal number with a `.` point (no `nan`, `inf`, `1_0` or `1,5`)."""
-    stripped = text.strip()
-    if not _FLOAT.fullmatch(stripped):
-        raise BadRequest(f"{key}={text!r} is not a number")
-    number = float(stripped)
+    number = float(_matched(text, key, _FLOAT, "a number"))
     if not math.isfinite(number):
         raise BadRequest(f"{key}={text!r} is too large")
     return number

@@ -10,13 +10,11 @@ blobstream.py, attachedblobs.py) and saving BLOBs (blobfiles.py, partfiles.py). 
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .tree import Model as Model
 
 _LAZY = {"Model": "tree"}
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY)

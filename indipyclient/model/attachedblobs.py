@@ -110,9 +110,10 @@ class AttachedBlobs:
         while fds and fds[0][0] < began:
             stale.append(fds.popleft()[1])
         if stale:
+            count = len(stale)  # (close_all empties the list)
             close_all(stale)
             logger.warning("closed %d descriptors the server passed with no attached BLOB "
-                           "member", len(stale))
+                           "member", count)
         self._claiming = began
 
     def resolve(self, data: bytes, began: int) -> SetBLOBVector | None:

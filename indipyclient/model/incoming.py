@@ -88,6 +88,7 @@ class Incoming:
         # began in the read being fed (`_now`), and the one a streaming element began in.
         self._began: int | None = None
         self._now = 0
+        self._read_start = 0  # where in the stream the read being fed began
         self._streamed_began = 0
 
     @property
@@ -142,14 +143,22 @@ class Incoming:
         yield from self._frames(self.framer.feed_lent(data))
 
     def _next_read(self) -> None:
-        """A read begins (`attached`): which read the element under way, if any, began in."""
+        """A read begins (`attached`): which read the element under way, if any, began in.
+        One held whole (buffered) begins at the framer's offset: in the last read if that is
+        at or after where the last read began, even when an element under way before was
+        dropped as garbage meanwhile (which hands out nothing that says so)."""
         assert self.attached is not None
-        if self.framer.buffered or self.framer.streaming:
+        framer = self.framer
+        if framer.streaming:
             if self._began is None:
                 self._began = self._now  # it began in the last read
+        elif framer.buffered:
+            if self._began is None or framer.offset >= self._read_start:
+                self._began = self._now
         else:
             self._began = None
         self._now = self.attached.read
+        self._read_start = framer.offset + framer.buffered
 
     def _element_began(self) -> int:
         """The read the element just handed out began in; the next one begins in this one."""

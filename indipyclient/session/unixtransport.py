@@ -22,14 +22,18 @@ protocol's writing above `HIGH_WATER`), as in asyncio's own transport.
 
 from __future__ import annotations
 
-import array
 import asyncio
 import logging
-import os
 import socket
 from collections.abc import Callable
 from typing import Any
 from typing import Protocol
+
+from indipycore.sharedblobs import MAX_ATTACHED
+from indipycore.sharedblobs import RECV_FDS_SPACE
+from indipycore.sharedblobs import RECV_FLAGS
+from indipycore.sharedblobs import close_all
+from indipycore.sharedblobs import received_fds
 
 from .unixaddress import shown
 from .unixaddress import unix_address
@@ -40,9 +44,7 @@ logger = logging.getLogger(__name__)
 
 #: Descriptors one read can take: indiserver's ``MAXFD_PER_MESSAGE`` (a message carries at
 #: most 16).
-MAX_FDS = 16
-_FD_SPACE = socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize)
-_RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+MAX_FDS = MAX_ATTACHED
 #: Bytes waiting to be written past which the protocol's writing pauses (asyncio's default).
 HIGH_WATER = 64 * 1024
 
@@ -87,17 +89,16 @@ class UnixTransport(asyncio.Transport):
         protocol = self._protocol
         buf = protocol.get_buffer(-1)
         try:
-            n, ancdata, flags, _ = self._sock.recvmsg_into([buf], _FD_SPACE, _RECV_FLAGS)
+            n, ancdata, flags, _ = self._sock.recvmsg_into([buf], RECV_FDS_SPACE, RECV_FLAGS)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             self._close(exc)
             return
         if ancdata or flags & socket.MSG_CTRUNC:
-            fds = _fds_of(ancdata)
+            fds = received_fds(ancdata)
             if flags & socket.MSG_CTRUNC:
-                for fd in fds:
-                    _close_fd(fd)
+                close_all(fds)
                 self._close(ConnectionError(
                     "the server passed more descriptors than could be received at once "
                     f"(at most {MAX_FDS}, or the process has no more); their BLOBs cannot be "
@@ -208,21 +209,6 @@ class UnixTransport(asyncio.Transport):
 
     def get_protocol(self) -> asyncio.BaseProtocol:
         return self._protocol  # type: ignore[return-value]
-
-
-def _fds_of(ancdata: list[tuple[int, int, bytes]]) -> list[int]:
-    fds = array.array("i")
-    for level, kind, data in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
-    return list(fds)
-
-
-def _close_fd(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
 
 
 async def open_unix(path: str, factory: Callable[[], Any]) -> tuple[UnixTransport, Any]:

@@ -12,7 +12,8 @@ and sends its `logger`'s records to clients as INDI messages. The pieces:
 - `Camera` (camera.py, the CCD role) and `fits.py`, the FITS writer it uses; snooped.py
   (its ACTIVE_DEVICES and what they said) and fitsheader.py (the header cards from them);
 - `Mount` (mount.py), `Focuser` (focuser.py), `FilterWheel` (filterwheel.py), `Weather`
-  (weather.py): the other roles, each driving the user's hardware `Protocol`;
+  (weather.py), `Dome` (dome.py), `Rotator` (rotator.py): the other roles, each driving the
+  user's hardware `Protocol` (the dome and the rotator share positioner.py);
 - `EquatorialMotion`, `LinearMotion` (motion.py) and astro.py: pure motion for simulators.
 
 Each name is imported from its module at first use (PEP 562).
@@ -20,7 +21,7 @@ Each name is imported from its module at first use (PEP 562).
 
 from __future__ import annotations
 
-from indipycore.lazynames import lazy_names
+from indipycore.lazynames import lazy_package
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from .camera import Sensor as Sensor
     from .config import SavedConfig as SavedConfig
     from .deviceprops import DeviceProps as DeviceProps
+    from .dome import Dome as Dome
+    from .dome import DomeHardware as DomeHardware
     from .filterwheel import FilterWheel as FilterWheel
     from .filterwheel import FilterWheelHardware as FilterWheelHardware
     from .focuser import Focuser as Focuser
@@ -49,6 +52,8 @@ if TYPE_CHECKING:
     from .role import Role as Role
     from .role import RoleDevice as RoleDevice
     from .role import RoleTasks as RoleTasks
+    from .rotator import Rotator as Rotator
+    from .rotator import RotatorHardware as RotatorHardware
     from .weather import Weather as Weather
     from .weather import WeatherHardware as WeatherHardware
     from .weather import WeatherParameter as WeatherParameter
@@ -56,6 +61,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "Camera": "camera",
     "DeviceProps": "deviceprops",
+    "Dome": "dome",
+    "DomeHardware": "dome",
     "EquatorialMotion": "motion",
     "Exposure": "camera",
     "FilterWheel": "filterwheel",
@@ -76,6 +83,8 @@ _LAZY = {
     "Role": "role",
     "RoleDevice": "role",
     "RoleTasks": "role",
+    "Rotator": "rotator",
+    "RotatorHardware": "rotator",
     "Sensor": "camera",
     "SlewRate": "mount",
     "Weather": "weather",
@@ -83,7 +92,5 @@ _LAZY = {
     "WeatherParameter": "weather",
 }
 
-# The names of the table above (the imports under TYPE_CHECKING re-export them for mypy).
-__all__ = list(_LAZY)
-
-__getattr__, __dir__ = lazy_names(__name__, _LAZY)
+# __all__ is the table's names (the imports under TYPE_CHECKING re-export them for mypy).
+__all__, __getattr__, __dir__ = lazy_package(__name__, _LAZY)

@@ -19,6 +19,7 @@ __all__ = [
     "OPTIONS_TAB",
     "PARAMETERS_TAB",
     "SITE_TAB",
+    "SLAVING_TAB",
 ]
 
 MAIN_CONTROL_TAB = "Main Control"
@@ -34,3 +35,5 @@ GUIDE_CONTROL_TAB = "Guider Control"
 FILTER_TAB = "Filter Wheel"
 #: The weather role's parameters (indilib's Weather puts them in a tab of this name).
 PARAMETERS_TAB = "Parameters"
+#: The dome role's slaving to its mount (indilib's Dome puts DOME_AUTOSYNC in a tab of this name).
+SLAVING_TAB = "Slaving"

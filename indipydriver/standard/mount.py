@@ -119,12 +119,13 @@ class SlewRate:
     degrees_per_second: float
 
 
-#: The telescope simulator's four rates (names and labels); the speeds are this role's.
+#: The telescope simulator's four rates (its names, its labels with the speed added, which
+#: Alpaca's MoveAxis reads); the speeds are this role's.
 DEFAULT_SLEW_RATES = (
-    SlewRate("1x", "Guide", 0.5 * _SIDEREAL),
-    SlewRate("2x", "Centering", 16 * _SIDEREAL),
-    SlewRate("3x", "Find", 64 * _SIDEREAL),
-    SlewRate("4x", "Max", 3.0),
+    SlewRate("1x", "Guide (0.5x)", 0.5 * _SIDEREAL),
+    SlewRate("2x", "Centering (16x)", 16 * _SIDEREAL),
+    SlewRate("3x", "Find (64x)", 64 * _SIDEREAL),
+    SlewRate("4x", "Max (3°/s)", 3.0),
 )
 
 

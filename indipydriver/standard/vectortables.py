@@ -37,7 +37,7 @@ from ..vectors import SwitchVector
 from ..vectors import TextVector
 
 __all__ = ["BLOBSpec", "BuiltVectors", "LightSpec", "NumberSpec", "Param", "SwitchSpec",
-           "TextSpec", "VectorSpec", "build"]
+           "TextSpec", "VectorSpec", "abort_spec", "build"]
 
 _V = TypeVar("_V", bound=PropertyVector)
 
@@ -127,6 +127,13 @@ class VectorSpec:
     state: Cell = "Idle"
     timeout: int = 0
     when: str = ""
+
+
+def abort_spec(name: str, timeout: int = 0) -> VectorSpec:
+    """An abort vector as indilib's base classes all define it (DOME_ABORT_MOTION...): "Abort
+    Motion", Main Control, one ABORT switch, AtMostOne."""
+    return VectorSpec(name, "Abort Motion", "Main Control", "rw", (SwitchSpec("ABORT", "Abort"),),
+                      rule="AtMostOne", timeout=timeout)
 
 
 def _cell(value: Cell, values: Mapping[str, Any]) -> Any:

@@ -28,6 +28,8 @@ from indipycore.protocol.framing import INDI_TAGS
 from indipycore.protocol.framing import Frame
 from indipycore.protocol.framing import Framer
 from indipyserver.clients.fallingbehind import FallingBehind
+from indipyserver.clients.identity import ANONYMOUS
+from indipyserver.clients.identity import peer_and_identity
 from indipyserver.clients.queue import ClientQueue
 from indipyserver.clients.writer import ClientWriter
 from indipyserver.fastpath.localpeer import is_local_peer
@@ -114,10 +116,9 @@ class ClientConnection(asyncio.Protocol):
         self.maxconnections = maxconnections
         self.max_queue_bytes = max_queue_bytes
         self.label = "client"
-        #: Who the client is (``--acl``'s rules are about identities): ``anonymous`` on the
-        #: plain port; a TLS client's certificate CN (``clients.tlsport``).
-        self.identity = "anonymous"
-        #: The peer's address, as `label` says it once connected.
+        # Who it is and where from (``clients.identity``; a TLS listener sets the CN), set
+        # when it is accepted: the access rules and the audit trail read them.
+        self.identity = ANONYMOUS
         self.peer = ""
         # The client runs on this machine: a write wakes it here (``fastpath.shortcut`` hands it the CPU).
         self.local = False
@@ -210,10 +211,12 @@ class ClientConnection(asyncio.Protocol):
         elif isinstance(peer, (str, bytes)):  # a Unix socket's (unixsocket): no address
             sock = transport.get_extra_info("socket")
             self.label = f"unix-client-{sock.fileno() if sock is not None else '?'}"
-        self.peer = self.label
-        self.local = is_local_peer(
-            transport.get_extra_info("socket"), peer, transport.get_extra_info("sockname")
-        )
+        sockname = transport.get_extra_info("sockname")
+        self.local = is_local_peer(transport.get_extra_info("socket"), peer, sockname)
+        if transport.get_extra_info("sslcontext") is None:
+            # (A TLS client's are set before, from its certificate: ``clients.tlsport``.)
+            self.peer, self.identity = peer_and_identity(transport.get_extra_info("socket"),
+                                                         peer, sockname)
         if len(self.connections) >= self.maxconnections and not self._make_room():
             logger.warning(
                 "refused client %s: already %d connections (maxconnections)",

@@ -13,7 +13,6 @@ too (``blobs.attached``).
 
 from __future__ import annotations
 
-import array
 import asyncio
 import logging
 import os
@@ -22,6 +21,11 @@ from collections.abc import Callable
 from typing import Any
 from typing import BinaryIO
 
+from indipycore.sharedblobs import MAX_ATTACHED
+from indipycore.sharedblobs import RECV_FDS_SPACE
+from indipycore.sharedblobs import RECV_FLAGS
+from indipycore.sharedblobs import close_all
+from indipycore.sharedblobs import received_fds
 from indipyserver.loop.eventloop import inline_selector
 
 __all__ = ["PipeReader", "SocketReader"]
@@ -177,9 +181,7 @@ class PipeReader(asyncio.ReadTransport):
 
 
 #: Descriptors per read, as indiserver's ``MsgQueue::doRead`` (a driver sends at most 16).
-MAX_FDS = 16
-_FD_SPACE = socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize)
-_RECV_FLAGS = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+MAX_FDS = MAX_ATTACHED
 
 
 class SocketReader(PipeReader):
@@ -211,7 +213,7 @@ class SocketReader(PipeReader):
             super()._read_ready()
             return
         try:
-            data, ancdata, flags, _ = self._recvmsg(size, _FD_SPACE, _RECV_FLAGS)
+            data, ancdata, flags, _ = self._recvmsg(size, RECV_FDS_SPACE, RECV_FLAGS)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -226,28 +228,24 @@ class SocketReader(PipeReader):
         self._eof()
 
     def _read(self, size: int) -> bytes:
-        data, ancdata, flags, _ = self._recvmsg(size, _FD_SPACE, _RECV_FLAGS)
+        data, ancdata, flags, _ = self._recvmsg(size, RECV_FDS_SPACE, RECV_FLAGS)
         if ancdata:
             self._take_fds(ancdata, flags)
         return data
 
     def _read_into(self, buf: bytearray) -> int:
-        n, ancdata, flags, _ = self._sock.recvmsg_into([buf], _FD_SPACE, _RECV_FLAGS)
+        n, ancdata, flags, _ = self._sock.recvmsg_into([buf], RECV_FDS_SPACE, RECV_FLAGS)
         if ancdata:
             self._take_fds(ancdata, flags)
         return n
 
     def _take_fds(self, ancdata: list[tuple[int, int, bytes]], flags: int) -> None:
-        fds = array.array("i")
-        for level, kind, data in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+        fds = received_fds(ancdata)
         if flags & socket.MSG_CTRUNC:
             # More than MAX_FDS at once: some were lost, so these cannot be matched either.
             logger.error("%r sent more descriptors than %d; %d closed", self._sock, MAX_FDS,
                          len(fds))
-            for fd in fds:
-                os.close(fd)
+            close_all(fds)
             return
         if fds:
-            self._on_fds(list(fds))
+            self._on_fds(fds)

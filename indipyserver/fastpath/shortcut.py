@@ -126,7 +126,7 @@ class Shortcut:
             return False  # the general path checks it with expat, and drops it if malformed
         tables = self._tables
         # Refused (the loop guard), for snoopers too, or its message logged: the general path's.
-        receivers = tables.shortcut_set(driver, device, name, b"message" in rest)
+        receivers = tables.shortcut_set(driver, device, name, rest)
         if receivers is None:
             return False
         # `_deliver`, written out: this is the trip's last step before the client's write.

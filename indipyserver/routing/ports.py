@@ -86,6 +86,12 @@ class ClientPort(Protocol):
 
     #: For logs: "127.0.0.1:50123", "unix socket", ...
     label: str
+    #: Who it is, for the access rules and the audit trail (``routing.access``): "anonymous"
+    #: on the plain TCP port, "unix:USER" on the Unix socket, a TLS certificate's CN. Set
+    #: when it is accepted, before the router is told of it.
+    identity: str
+    #: Its address for the audit trail: "host:port", or the Unix socket's path.
+    peer: str
     #: Whether the peer runs on this machine, so that a write wakes it here (``fastpath``).
     local: bool
     #: Takes BLOBs a driver attaches as memory files as they are (`send_attached`): a

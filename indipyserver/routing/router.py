@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from indipycore.logbudget import short
 from indipycore.protocol.framing import Frame
@@ -67,6 +68,10 @@ from indipyserver.routing.streamblobs import keep_up_with_stream
 from indipyserver.routing.tables import MAX_ECHO_BYTES
 from indipyserver.routing.tables import RoutingTables
 
+if TYPE_CHECKING:  # built by the server only for --acl / --audit (`routing.access`)
+    from indipyserver.routing.access import AccessRules
+    from indipyserver.routing.access import ClientGuard
+
 #: Devices one driver or remote may provide (``_too_many_devices``): an observatory's whole
 #: tree has a few hundred.
 MAX_DEVICES_PER_SOURCE = 1000
@@ -84,12 +89,20 @@ class Router:
         self,
         stream_drop_bytes: int = 0,
         message_log: Callable[[dict[str, str], str], None] | None = None,
+        guard: ClientGuard | None = None,
     ) -> None:
         """`stream_drop_bytes`: a video stream BLOB is not given to a client with more than
         this queued (indiserver's -d; 0: never dropped), see `routing.streamblobs`.
         `message_log` is called with the attributes and device of each element a driver sends
-        that carries a message and is routed (indiserver's -l, `drivers.messagelog`)."""
+        that carries a message and is routed (indiserver's -l, `drivers.messagelog`).
+        `guard` (``--acl``, ``--audit``): the clients' states and new vectors go through it
+        (`routing.access`); without one nothing on any path asks."""
         self.tables = RoutingTables(stream_drop_bytes, message_log)
+        self.guard = guard
+        if guard is not None:
+            # Swapped in here, so that a server without a guard runs the paths unchanged.
+            self.add_client = self._add_guarded_client  # type: ignore[method-assign]
+            self._client_new = self._guarded_new  # type: ignore[method-assign]
         # this server's driver elements known well-formed, by shape (a bound method: per element)
         self._plain = PlainUpdates().accepts
         self._notices = DropNotices(self.tables.client_warnings, self.tables.driver_warnings)
@@ -125,6 +138,37 @@ class Router:
     def add_client(self, client: ClientPort) -> None:
         """A client connected; it receives nothing device-specific until it shows interest."""
         self.tables.clients[client] = ClientState(client)
+
+    def _add_guarded_client(self, client: ClientPort) -> None:
+        """`add_client` under a guard: the client's state is the guard's."""
+        assert self.guard is not None
+        self.tables.clients[client] = self.guard.state_for(client)
+
+    def _guarded_new(
+        self, state: ClientState, frame: Frame, device: str | None, name: str | None
+    ) -> None:
+        """`_client_new` under a guard: only what it allows (and the audit recorded) goes on."""
+        assert self.guard is not None
+        if self.guard.allows_new(state, frame, device, name):
+            Router._client_new(self, state, frame, device, name)
+
+    def set_access(self, rules: AccessRules) -> None:
+        """New access rules (SIGHUP), for every client from now on. Each client's view
+        follows them at once: a vector it saw and may no longer read is deleted for it
+        (``delProperty``), one it may now read and wanted is replayed from the cache."""
+        assert self.guard is not None
+        states = list(self.tables.clients.values())
+        entries = self.tables.cache.replay(None, None)
+        saw = [{(d, n) for d, n, _ in entries if s.wants(False, d, n)} for s in states]
+        self.guard.set_rules(rules, states)
+        for state, before in zip(states, saw, strict=True):
+            for device, name, replay in entries:
+                now = state.wants(False, device, name)
+                if (device, name) in before and not now:
+                    state.sink.send_frame(del_property_frame(device, name))
+                elif now and (device, name) not in before:
+                    for frame in replay:
+                        state.sink.send_frame(frame)
 
     def client_lost(self, client: ClientPort) -> None:
         """A client disconnected."""

@@ -57,9 +57,12 @@ def cut_short_frame(device: str, name: str, message: str) -> Frame:
                                            "timestamp": _now(), "message": message})
 
 
-def del_property_frame(device: str) -> Frame:
-    """The `delProperty` that tells clients a device went away."""
-    return element_frame("delProperty", {"device": device, "timestamp": _now()})
+def del_property_frame(device: str, name: str | None = None) -> Frame:
+    """The `delProperty` that tells clients a device (or, with `name`, one of its vectors)
+    went away."""
+    attrs = {"device": device, "name": name} if name else {"device": device}
+    attrs["timestamp"] = _now()
+    return element_frame("delProperty", attrs)
 
 
 def get_properties_frame(device: str | None = None, name: str | None = None) -> Frame:

@@ -171,13 +171,16 @@ class RoutingTables:
                 if other is not state and other.wants(is_blob, device, name)]
 
     def shortcut_set(self, driver: DriverPort, device: str, name: str,
-                     has_message: bool) -> list[ClientState] | None:
+                     attrs: bytes) -> list[ClientState] | None:
         """`set_receivers` for a driver's set (not a BLOB) that concerns nobody but them:
-        `owns`, not `snooped`, not `logs_message`; None when one of those sends it the
+        `owns`, not `snooped`, not `logs_message` (`attrs`, its other attributes as read, are
+        looked at only when the server keeps a log); None when one of those sends it the
         general way."""
         if self.owner.get(device) is not driver or self.snoop_all or self.snoops.get(device):
             return None
-        if has_message and self.message_log is not None:
+        # `find`, not `in`: ``bytes in bytes`` first tries its operand as an integer, and
+        # raises and clears a TypeError (a formatted message) each time.
+        if self.message_log is not None and attrs.find(b"message") >= 0:
             return None
         receivers = []
         for state in self.clients.values():  # a loop, not a comprehension: no frame (3.11)

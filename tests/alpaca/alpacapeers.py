@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import urllib.parse
@@ -40,9 +41,11 @@ class AlpacaSimulators:
     """One alpaca-simulators process on `port`, its log in `workdir`; `start` waits until
     its focuser answers, `stop` ends and reaps it (a restart keeps the port)."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None,
+                 config: Path | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()
+        self.config = config
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "alpaca-simulators.log"
 
@@ -75,7 +78,8 @@ class AlpacaSimulators:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [simulators_executable(), "--host", HOST, "--port", str(self.port)],
+                [simulators_executable(), "--host", HOST, "--port", str(self.port),
+                 *(["--config", str(self.config)] if self.config else [])],
                 cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 env={**os.environ, "HOME": str(self.workdir)}, start_new_session=True)
         process = self.process
@@ -95,3 +99,30 @@ class AlpacaSimulators:
             return
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+
+
+def simulators_config(folder: Path, camera: dict[str, object]) -> Path:
+    """A configuration file for alpaca-simulators: its own default one (read from its
+    package through its interpreter) with the camera's settings `camera` changed, written to
+    `folder`. ``--config`` takes an absolute path (it is joined to the package's config
+    folder), so the installed package is never written to."""
+    executable = Path(simulators_executable())
+    first = executable.read_bytes()[:300].split(b"\n")[0]
+    # Its interpreter: the entry point's own (#!), else the python beside it.
+    python = shlex.split(first[2:].decode()) if first.startswith(b"#!") else \
+        [str(executable.with_name("python"))]
+    program = ("import pathlib, alpaca_simulators as a; print((pathlib.Path(a.__file__).parent"
+               " / 'config' / 'template.yaml').read_text())")
+    text = subprocess.run([*python, "-c", program], check=True, capture_output=True,
+                          text=True, timeout=60).stdout
+    lines = text.splitlines()
+    start = lines.index("  camera:")
+    for key, value in camera.items():
+        found = next(n for n in range(start, len(lines))
+                     if lines[n].strip().startswith(f"{key}:"))
+        indent = lines[found][: len(lines[found]) - len(lines[found].lstrip())]
+        lines[found] = f"{indent}{key}: {json.dumps(value)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "simulators.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path

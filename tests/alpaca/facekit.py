@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
+from alpaca import management
 from peers import free_port
+from waiting import wait_for
 
 from indipyserver import IPyServer
 
@@ -60,16 +62,31 @@ def serving(make: Callable[[], IPyServer]) -> Iterator[IPyServer]:
         assert not runner.is_alive(), "the server did not stop"
 
 
+def number_of(address: str, name: str, dtype: str) -> int:
+    """The Alpaca device number of INDI device `name` as a `dtype` (``Camera``), once the
+    face's management API lists it (within 20 s)."""
+    def find() -> int | None:
+        for device in management.configureddevices(address):
+            if device["DeviceName"] == name and device["DeviceType"] == dtype:
+                return int(device["DeviceNumber"])
+        return None
+
+    wait_for(lambda: find() is not None, 20, f"{dtype} {name}")
+    found = find()
+    assert found is not None
+    return found
+
+
 def alpaca_server(*drivers: object, registry: Path, exdrivers: tuple[str, ...] = (),
-                  discovery: int = 0) -> Callable[[], IPyServer]:
+                  discovery: int = 0, process: bool = False) -> Callable[[], IPyServer]:
     """A factory of our server with `drivers` (in-process) and `exdrivers` (executables),
-    serving Alpaca on a free port."""
+    serving Alpaca on a free port (from a process of its own with `process`)."""
     indi_port, alpaca_port = free_port(), free_port()
 
     def make() -> IPyServer:
         server = IPyServer(*drivers, port=indi_port, alpaca=alpaca_port,
                            alpaca_discovery=discovery, alpaca_registry=str(registry),
-                           handle_signals=False)
+                           alpaca_process=process, handle_signals=False)
         for program in exdrivers:
             server.add_exdriver(program)
         return server

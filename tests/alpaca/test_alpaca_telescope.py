@@ -23,13 +23,14 @@ def until(port: int, expression: str, cwd: Path, timeout: float = 30) -> None:
 def test_mount_unparks_slews_tracks_and_parks(our_server: object, alpaca_sim: AlpacaSimulators,
                                               tmp_path: Path) -> None:
     """The simulator starts parked, and the INDI mount says so (TELESCOPE_PARK PARK On, DRIVER
-    interface 1, the Alpaca site in GEOGRAPHIC_COORD); UNPARK unparks the Alpaca mount; a goto
+    interface 5: TELESCOPE and GUIDER, as it can PulseGuide; the Alpaca site in
+    GEOGRAPHIC_COORD); UNPARK unparks the Alpaca mount; a goto
     with ON_COORD_SET TRACK goes Busy, then Ok at the target with tracking on, as the Alpaca
     mount itself reports; PARK parks it again."""
     port = serve(our_server, alpaca_sim, "telescope/0", MOUNT).port
     connect(port, MOUNT, tmp_path)
     values = getprop(port, f"{MOUNT}.*.*", timeout=3, cwd=tmp_path)
-    assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_INTERFACE"] == "1"
+    assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_INTERFACE"] == "5"
     assert values[f"{MOUNT}.TELESCOPE_PARK.PARK"] == "On"
     assert float(values[f"{MOUNT}.GEOGRAPHIC_COORD.LAT"]) == alpaca_sim.get(
         "telescope/0/sitelatitude")

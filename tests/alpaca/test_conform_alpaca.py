@@ -79,6 +79,8 @@ def test_our_face_passes_every_check(face_url: str, capsys: pytest.CaptureFixtur
                    "the same pixels as ImageBytes", "focuser/0  move", "focuser/0  halt",
                    "filterwheel/0  position  0 -> 1", "telescope/0  abortslew",
                    "telescope/0  park  AtPark True", "telescope/0  InvalidWhileParked",
+                   "telescope/0  moveaxis(0)  Slewing at 3 degrees/s",
+                   "telescope/0  moveaxis(1)  Slewing at 3 degrees/s",
                    "camera/0  NotConnected", "server  management/v1/configureddevices",
                    "observingconditions/0  timesincelastupdate", "safetymonitor/0  issafe",
                    "server  ServerTransactionID", "PUT key casing  PUT connected "):
@@ -108,6 +110,7 @@ def test_indilib_simulators_through_our_face_pass(tmp_path: Path) -> None:
     for device, prop in (("dome/0", "slewtoazimuth"), ("dome/0", "abortslew"),
                          ("rotator/0", "moveabsolute"), ("camera/0", "imagearray JSON"),
                          ("telescope/0", "park"), ("focuser/0", "move"),
+                         ("telescope/0", "NotImplemented"),
                          ("filterwheel/0", "InvalidValue")):
         assert has(checks, Level.PASS, device, prop), (device, prop)
 

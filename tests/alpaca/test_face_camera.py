@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from alpaca import management
 from alpaca.camera import Camera
 from alpaca.camera import CameraStates
 from alpaca.exceptions import InvalidOperationException
@@ -27,6 +26,7 @@ from alpaca.exceptions import NotImplementedException
 from astropy.io import fits
 from facekit import BlobCatcher
 from facekit import alpaca_server
+from facekit import number_of
 from facekit import serving
 from waiting import wait_for
 
@@ -41,16 +41,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[str, int]]:
 
 
 def camera(address: str, name: str) -> Camera:
-    def number() -> int | None:
-        for device in management.configureddevices(address):
-            if device["DeviceName"] == name and device["DeviceType"] == "Camera":
-                return int(device["DeviceNumber"])
-        return None
-
-    wait_for(lambda: number() is not None, 20, name)
-    found = number()
-    assert found is not None
-    cam = Camera(address, found)
+    cam = Camera(address, number_of(address, name, "Camera"))
     cam.Connected = True
     return cam
 

@@ -1,6 +1,8 @@
-"""Dome and Rotator served by the face, driven by alpyca, on indilib's simulators
-(indi_simulator_dome, indi_simulator_rotator: executable drivers of our server; the toolkit
-has no dome or rotator simulator of its own).
+"""Dome and Rotator served by the face, driven by alpyca, twice: on indilib's simulators
+(indi_simulator_dome, indi_simulator_rotator: executable drivers of our server), and on a
+Python driver of the standard Dome and Rotator roles (`indipydriver.standard`, their
+hardware a small timed double, devices named as indilib's), so a dome or rotator written on
+the roles is driven by NINA and every Alpaca program as indilib's are.
 
 Protects: the shutter opens through Opening to Open; SlewToAzimuth returns at once, Slewing
 until the dome is there; Park ends AtPark; the rotator moves absolutely and relatively,
@@ -11,33 +13,91 @@ follows ROTATOR_REVERSE; what INDI has no property for is NotImplemented.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alpaca import management
-from alpaca.dome import Dome
+from alpaca.dome import Dome as AlpacaDome
 from alpaca.dome import ShutterState
 from alpaca.exceptions import InvalidValueException
 from alpaca.exceptions import NotImplementedException
-from alpaca.rotator import Rotator
+from alpaca.rotator import Rotator as AlpacaRotator
 from facekit import alpaca_server
 from facekit import serving
 from waiting import wait_for
 
+from indipydriver import Device
+from indipydriver import IPyDriver
+from indipydriver.standard import Dome
+from indipydriver.standard import Rotator
 
-@pytest.fixture
-def address(tmp_path: Path) -> Iterator[str]:
-    with serving(alpaca_server(registry=tmp_path / "ids.json",
-                               exdrivers=("indi_simulator_dome", "indi_simulator_rotator"))
-                 ) as server:
+
+class TimedTurning:
+    """A dome's or rotator's hardware for the standard roles: each move takes 0.3 s."""
+
+    def __init__(self) -> None:
+        self.degrees = 0.0
+
+    async def move_to(self, degrees: float) -> None:
+        await asyncio.sleep(0.3)
+        self.degrees = degrees
+
+    async def position(self) -> float:
+        return self.degrees
+
+    async def shutter(self, open: bool) -> None:
+        await asyncio.sleep(0.3)
+
+    async def park(self, azimuth: float | None) -> None:
+        await self.move_to(azimuth or 0.0)
+
+    async def sync(self, angle: float) -> None:
+        self.degrees = angle
+
+    async def abort(self) -> None:
+        """A cancelled move stops here."""
+
+    async def move(self, direction: int) -> None:
+        """Not asked by these tests."""
+
+    async def unpark(self) -> None:
+        """Nothing to do."""
+
+    async def set_park(self, azimuth: float) -> None:
+        """The role keeps DOME_PARK_POSITION."""
+
+    async def set_slaved(self, on: bool) -> None:
+        """Not offered (no can_slave)."""
+
+    async def set_reverse(self, on: bool) -> None:
+        """Nothing to turn round."""
+
+
+def roles_driver() -> IPyDriver:
+    """A dome and a rotator on the standard roles, named as indilib's simulators."""
+    return IPyDriver(
+        Device("Dome Simulator", roles=[Dome(TimedTurning(), park_azimuth=90.0,
+                                             poll_interval=0.1)]),
+        Device("Rotator Simulator", roles=[Rotator(TimedTurning(), poll_interval=0.1)]))
+
+
+@pytest.fixture(params=["indilib", "roles"])
+def address(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "indilib":
+        make = alpaca_server(registry=tmp_path / "ids.json",
+                             exdrivers=("indi_simulator_dome", "indi_simulator_rotator"))
+    else:
+        make = alpaca_server(roles_driver(), registry=tmp_path / "ids.json")
+    with serving(make) as server:
         address = f"127.0.0.1:{server.alpaca_port}"
         wait_for(lambda: len(management.configureddevices(address)) == 2, 20, "two devices")
         yield address
 
 
 def test_dome(address: str) -> None:
-    dome = Dome(address, 0)
+    dome = AlpacaDome(address, 0)
     assert dome.Name == "Dome Simulator" and dome.InterfaceVersion == 3
     dome.Connected = True
     assert dome.CanSetShutter and dome.CanSetAzimuth and dome.CanPark
@@ -65,7 +125,7 @@ def test_dome(address: str) -> None:
 
 
 def test_rotator(address: str) -> None:
-    rotator = Rotator(address, 0)
+    rotator = AlpacaRotator(address, 0)
     assert rotator.Name == "Rotator Simulator" and rotator.InterfaceVersion == 4
     rotator.Connected = True
     rotator.MoveAbsolute(45.0)

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alpaca import management
 from alpaca.exceptions import InvalidValueException
 from alpaca.filterwheel import FilterWheel
 from alpaca.focuser import Focuser
 from facekit import alpaca_server
+from facekit import number_of
 from facekit import serving
 from waiting import wait_for
 
@@ -27,20 +27,6 @@ from indipysimulators.focus import make_driver
 
 def address_of(server: object) -> str:
     return f"127.0.0.1:{server.alpaca_port}"
-
-
-def number_of(address: str, name: str, dtype: str) -> int:
-    def find() -> int | None:
-        for device in management.configureddevices(address):
-            if device["DeviceName"] == name and device["DeviceType"] == dtype:
-                return int(device["DeviceNumber"])
-        return None
-
-    found = wait_for(lambda: find() is not None, 20, f"{dtype} {name}")
-    assert found
-    number = find()
-    assert number is not None
-    return number
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alpaca import management
 from alpaca.exceptions import InvalidValueException
 from alpaca.exceptions import NotImplementedException
 from alpaca.observingconditions import ObservingConditions
 from alpaca.safetymonitor import SafetyMonitor
 from facekit import alpaca_server
+from facekit import number_of
 from facekit import serving
 from peers import getprop
 from waiting import wait_for
@@ -34,25 +34,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
         yield f"127.0.0.1:{server.alpaca_port}", server.port
 
 
-def number(address: str, name: str, dtype: str) -> int:
-    def find() -> int | None:
-        for device in management.configureddevices(address):
-            if device["DeviceName"] == name and device["DeviceType"] == dtype:
-                return int(device["DeviceNumber"])
-        return None
-
-    wait_for(lambda: find() is not None, 20, f"{dtype} {name}")
-    found = find()
-    assert found is not None
-    return found
-
-
 @pytest.mark.parametrize("name", ["Python Weather", "Weather Simulator"])
 def test_readings_and_safety(served: tuple[str, int], name: str) -> None:
     address, indi_port = served
-    safety = SafetyMonitor(address, number(address, name, "SafetyMonitor"))
+    safety = SafetyMonitor(address, number_of(address, name, "SafetyMonitor"))
     assert safety.IsSafe is False  # not connected yet
-    weather = ObservingConditions(address, number(address, name, "ObservingConditions"))
+    weather = ObservingConditions(address, number_of(address, name, "ObservingConditions"))
     assert weather.InterfaceVersion == 2 and safety.InterfaceVersion == 3
     weather.Connected = True
     safety.Connected = True

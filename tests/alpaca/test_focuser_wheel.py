@@ -31,6 +31,15 @@ def connect(port: int, device: str, cwd: Path) -> None:
     assert done.returncode == 0, done.describe()
 
 
+def set_and_settle(port: int, element: str, value: int, cwd: Path) -> None:
+    """indi_setprop `element` (DEVICE.VECTOR.MEMBER) to `value`, then wait (indi_eval) until
+    it shows `value` with its vector Ok."""
+    vector = element.rpartition(".")[0]
+    assert setprop(port, f"{element}={value}", cwd=cwd).returncode == 0
+    done = indi_eval(port, f'"{element}"=={value} && "{vector}._STATE"==1', timeout=10, cwd=cwd)
+    assert done.returncode == 0, done.describe()
+
+
 def test_standard_properties_and_interface_bits(our_server: object, alpaca_sim: AlpacaSimulators,
                                                 tmp_path: Path) -> None:
     """Each Alpaca device is an INDI device with indilib's standard properties: CONNECTION,
@@ -65,12 +74,8 @@ def test_focuser_moves_and_reads_back(our_server: object, alpaca_sim: AlpacaSimu
     server = serve(our_server, alpaca_sim, "focuser/0", FOCUSER)
     connect(server.port, FOCUSER, tmp_path)
     target = 31234 if alpaca_sim.get("focuser/0/position") != 31234 else 41234
-    assert setprop(server.port, f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION={target}",
-                   cwd=tmp_path).returncode == 0
-    done = indi_eval(server.port, f'"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION"=='
-                     f'{target} && "{FOCUSER}.ABS_FOCUS_POSITION._STATE"==1', timeout=10,
-                     cwd=tmp_path)
-    assert done.returncode == 0, done.describe()
+    set_and_settle(server.port, f"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION", target,
+                   tmp_path)
     assert alpaca_sim.get("focuser/0/position") == target
     alpaca_sim.put("focuser/0/move", Position="12345")
     done = indi_eval(server.port, f'"{FOCUSER}.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION"=='
@@ -85,11 +90,7 @@ def test_filter_slot_changes_the_wheel(our_server: object, alpaca_sim: AlpacaSim
     server = serve(our_server, alpaca_sim, "filterwheel/0", WHEEL)
     connect(server.port, WHEEL, tmp_path)
     slot = 4 if alpaca_sim.get("filterwheel/0/position") != 3 else 2
-    assert setprop(server.port, f"{WHEEL}.FILTER_SLOT.FILTER_SLOT_VALUE={slot}",
-                   cwd=tmp_path).returncode == 0
-    done = indi_eval(server.port, f'"{WHEEL}.FILTER_SLOT.FILTER_SLOT_VALUE"=={slot} && '
-                     f'"{WHEEL}.FILTER_SLOT._STATE"==1', timeout=10, cwd=tmp_path)
-    assert done.returncode == 0, done.describe()
+    set_and_settle(server.port, f"{WHEEL}.FILTER_SLOT.FILTER_SLOT_VALUE", slot, tmp_path)
     assert alpaca_sim.get("filterwheel/0/position") == slot - 1
 
 

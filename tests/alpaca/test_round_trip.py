@@ -20,16 +20,23 @@ FOCUSER = "Python Focuser"
 WHEEL = "Python Filter Wheel"
 
 
+def served_back(our_server: object, tmp_path: Path, *drivers: str) -> tuple[OurServer, OurServer]:
+    """Server A running `drivers` and serving them as Alpaca, and server B taking A's Alpaca
+    devices back with ``alpaca://`` (every device A's management API lists)."""
+    alpaca_port = free_port()
+    a: OurServer = our_server(  # type: ignore[operator]
+        "--alpaca", str(alpaca_port), "--alpaca-discovery", "0",
+        "--alpaca-devices", str(tmp_path / "devices.json"), *drivers)
+    b: OurServer = our_server(f"alpaca://127.0.0.1:{alpaca_port}")  # type: ignore[operator]
+    return a, b
+
+
 def test_alpaca_devices_listed_by_management_api_round_trip(our_server: object,
                                                             tmp_path: Path) -> None:
     """B, given only A's address, finds A's focuser and wheel through the management API;
     their values in B are A's (FOCUS_MAX, position, filter names), and a move asked of B
     moves A's INDI focuser to the same position, each side ending Ok."""
-    alpaca_port = free_port()
-    a: OurServer = our_server(  # type: ignore[operator]
-        "--alpaca", str(alpaca_port), "--alpaca-discovery", "0",
-        "--alpaca-devices", str(tmp_path / "devices.json"), "--module", "indipysimulators.focus")
-    b: OurServer = our_server(f"alpaca://127.0.0.1:{alpaca_port}")  # type: ignore[operator]
+    a, b = served_back(our_server, tmp_path, "--module", "indipysimulators.focus")
     for name in (FOCUSER, WHEEL):
         done = indi_eval(b.port, f'"{name}.CONNECTION.DISCONNECT"==1', timeout=30, cwd=tmp_path)
         assert done.returncode == 0, done.describe() + b.log_tail() + a.log_tail()
@@ -76,11 +83,7 @@ def test_camera_round_trip_same_pixels(our_server: object, tmp_path: Path) -> No
     FITS of that exposure (the simulator's noise differs between exposures, so equal pixels
     prove the same frame went through ImageBytes and back), at the binning asked of B; the
     sensor facts in B's CCD_INFO are A's."""
-    alpaca_port = free_port()
-    a: OurServer = our_server(  # type: ignore[operator]
-        "--alpaca", str(alpaca_port), "--alpaca-discovery", "0",
-        "--alpaca-devices", str(tmp_path / "devices.json"), "--module", "indipysimulators.ccd")
-    b: OurServer = our_server(f"alpaca://127.0.0.1:{alpaca_port}")  # type: ignore[operator]
+    a, b = served_back(our_server, tmp_path, "--module", "indipysimulators.ccd")
     connected_on(b, a, (CAMERA,), tmp_path)
     done = indi_eval(a.port, f'"{CAMERA}.CONNECTION._STATE"==1', timeout=15, cwd=tmp_path)
     assert done.returncode == 0, done.describe() + a.log_tail()
@@ -108,12 +111,7 @@ def test_mount_round_trip_same_coordinates(our_server: object, tmp_path: Path) -
     """A slew asked of B's mount (the Alpaca telescope A serves from our mount simulator)
     moves A's INDI mount: both end Ok at the target, and B's EQUATORIAL_EOD_COORD, site and
     tracking state agree with A's to the display precision."""
-    alpaca_port = free_port()
-    a: OurServer = our_server(  # type: ignore[operator]
-        "--alpaca", str(alpaca_port), "--alpaca-discovery", "0",
-        "--alpaca-devices", str(tmp_path / "devices.json"),
-        "--module", "indipysimulators.telescope")
-    b: OurServer = our_server(f"alpaca://127.0.0.1:{alpaca_port}")  # type: ignore[operator]
+    a, b = served_back(our_server, tmp_path, "--module", "indipysimulators.telescope")
     connected_on(b, a, (MOUNT,), tmp_path)
     ra, dec = 3.5, 80.0  # circumpolar at the simulator's site: always above the horizon
     assert setprop(b.port, f"{MOUNT}.ON_COORD_SET.TRACK=On", cwd=tmp_path).returncode == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from indipyalpaca.devices.part import DEVICE_TYPES
+from indipyalpaca.devices.spec import NAMED_TYPES
 from indipyalpaca.devices.spec import AlpacaSpec
 from indipyalpaca.devices.spec import parse_alpaca_url
 from indipyserver.cli import parse_args
@@ -20,10 +22,18 @@ def test_named_and_listed_forms() -> None:
     assert parse_alpaca_url("alpaca://[::1]:11111/focuser/0").base_url == "http://[::1]:11111"
 
 
+def test_dome_rotator_and_safety_monitor_are_named_types() -> None:
+    """``alpaca://HOST:PORT/dome/0,rotator/0,safetymonitor/0`` names the three, and every type
+    the bridge makes a device of (the management list's too) may be named."""
+    spec = parse_alpaca_url("alpaca://127.0.0.1:11111/dome/0,rotator/0,safetymonitor/0")
+    assert spec.devices == (("dome", 0), ("rotator", 0), ("safetymonitor", 0))
+    assert set(DEVICE_TYPES) == set(NAMED_TYPES)
+
+
 @pytest.mark.parametrize("text, said", [
     ("alpaca://host", "give the host and the port"),
     ("alpaca://host:99999", "bad port"),
-    ("alpaca://host:11111/dome/0", "device type 'dome'"),
+    ("alpaca://host:11111/switch/0", "device type 'switch'"),
     ("alpaca://host:11111/camera", "needs a device number"),
     ("alpaca://host:11111/camera/x", "needs a device number"),
     ("alpaca://host:11111/camera/0,camera/0", "named twice"),
@@ -43,6 +53,6 @@ def test_command_line_takes_alpaca_arguments(capsys: pytest.CaptureFixture[str])
     assert options.alpacas == ["alpaca://127.0.0.1:11111/focuser/0"]
     assert options.exdrivers == []
     with pytest.raises(SystemExit) as exited:
-        parse_args(["alpaca://127.0.0.1:11111/dome/0"])
+        parse_args(["alpaca://127.0.0.1:11111/switch/0"])
     assert exited.value.code == 2
-    assert "device type 'dome'" in capsys.readouterr().err
+    assert "device type 'switch'" in capsys.readouterr().err

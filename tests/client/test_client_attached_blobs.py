@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from unittest import mock
 
 import pytest
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -279,6 +280,10 @@ def piece(kind: Kind, i: int) -> tuple[bytes, list[int], list[bytes] | None]:
 
 
 @settings(max_examples=80, deadline=None)
+# A garbage element whose end comes in the read that brings the next element's first byte
+# and descriptor: that element began in that read, though the framer said nothing of the
+# garbage it dropped (it once took the garbage's read for the element's).
+@example([("garbage", 0), ("good", 0)], [30])
 @given(st.lists(st.tuples(kinds, st.integers(0, 10_000)), min_size=1, max_size=8),
        st.lists(st.integers(1, 400), max_size=10))
 def test_every_descriptor_is_closed_exactly_once_however_the_stream_is_cut(

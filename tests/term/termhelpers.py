@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import waiting
@@ -52,3 +54,17 @@ async def open_connection_panel(app: TermApp, pilot: Pilot[None], device: str) -
     screen = app.screen
     assert isinstance(screen, DeviceScreen)
     return screen
+
+
+@asynccontextmanager
+async def simulator_screen(
+    indiserver_factory: Callable[..., Any], driver: str, device: str
+) -> AsyncIterator[tuple[Pilot[None], DeviceScreen, list[Any]]]:
+    """indilib's `driver` under its own ``indiserver``, the terminal client on it (120 x 50)
+    with `device`'s screen open at CONNECTION: the pilot, that screen, and every event the
+    client has handed the app since it started (`record_events`)."""
+    server = indiserver_factory(driver)
+    app = TermApp("127.0.0.1", server.port)
+    events = record_events(app)
+    async with app.run_test(size=(120, 50)) as pilot:
+        yield pilot, await open_connection_panel(app, pilot, device), events

@@ -11,14 +11,12 @@ from collections.abc import Callable
 
 import pytest
 import waiting
-from termhelpers import open_connection_panel
-from termhelpers import record_events
 from termhelpers import settle
+from termhelpers import simulator_screen
 from termhelpers import wait_for
 from textual.widgets import Checkbox
 from textual.widgets import RadioButton
 
-from indipyterm.app import TermApp
 from indipyterm.vectorinfo import float_or_none
 
 pytestmark = pytest.mark.interop
@@ -29,12 +27,9 @@ SCOPE = "Telescope Simulator"
 async def test_connect_the_telescope_and_see_its_coordinates_update(
     indiserver_factory: Callable[..., object],
 ) -> None:
-    server = indiserver_factory("indi_simulator_telescope")
-    port = server.port  # type: ignore[attr-defined]
-    app = TermApp("127.0.0.1", port)
-    events = record_events(app)
-    async with app.run_test(size=(120, 50)) as pilot:
-        screen = await open_connection_panel(app, pilot, SCOPE)
+    async with simulator_screen(indiserver_factory, "indi_simulator_telescope", SCOPE) as (
+        pilot, screen, events,
+    ):
         await settle(pilot)
         connection = screen.panels["CONNECTION"]
         connect = connection.switch_widgets["CONNECT"]
@@ -104,10 +99,9 @@ async def test_abort_motion_is_one_key_and_stops_a_slew(
     """A slew of 150 degrees, then Space on TELESCOPE_ABORT_MOTION's Abort (AtMostOne, no
     Submit): the simulator answers the abort and the coordinates stop being Busy with the Dec
     still far from the target, so the slew was cut short, not finished."""
-    server = indiserver_factory("indi_simulator_telescope")
-    app = TermApp("127.0.0.1", server.port)  # type: ignore[attr-defined]
-    async with app.run_test(size=(120, 50)) as pilot:
-        screen = await open_connection_panel(app, pilot, SCOPE)
+    async with simulator_screen(indiserver_factory, "indi_simulator_telescope", SCOPE) as (
+        pilot, screen, _,
+    ):
         await settle(pilot)
         await pilot.click(screen.panels["CONNECTION"].switch_widgets["CONNECT"])
         await wait_for(pilot, lambda: {"EQUATORIAL_EOD_COORD", "TELESCOPE_ABORT_MOTION"}

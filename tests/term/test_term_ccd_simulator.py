@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from termhelpers import open_connection_panel
+from termhelpers import simulator_screen
 from termhelpers import wait_for
-
-from indipyterm.app import TermApp
 
 pytestmark = pytest.mark.interop
 
@@ -24,10 +22,7 @@ CCD = "CCD Simulator"
 async def test_connect_expose_and_abort_each_take_one_key(
     indiserver_factory: Callable[..., object],
 ) -> None:
-    server = indiserver_factory("indi_simulator_ccd")
-    app = TermApp("127.0.0.1", server.port)  # type: ignore[attr-defined]
-    async with app.run_test(size=(120, 50)) as pilot:
-        screen = await open_connection_panel(app, pilot, CCD)
+    async with simulator_screen(indiserver_factory, "indi_simulator_ccd", CCD) as (pilot, screen, _):
         connection = screen.panels["CONNECTION"]
         assert not connection.query(".submit")
         await pilot.pause()

@@ -515,15 +515,20 @@ class AlpacaChecker:
 
     def invalid_value(self, target: AlpacaTarget, member: str, form: str) -> None:
         """PUT ``member`` with ``form`` out of range: 0x401 (InvalidValue) expected."""
-        answer = self.put(target, member, form)
-        if answer.number == ErrorNumber.INVALID_VALUE and not answer.problem:
-            self.passed(target.label, "InvalidValue", f"PUT {member} {form}: 0x401")
-        elif answer.number == ErrorNumber.INVALID_VALUE:
-            self.failed(target.label, "InvalidValue", f"PUT {member} {form}: 0x401, but "
-                                                      f"{answer.problem}")
+        self.expect_error(target, self.put(target, member, form), ErrorNumber.INVALID_VALUE,
+                          "InvalidValue", f"PUT {member} {form}")
+
+    def expect_error(self, target: AlpacaTarget, answer: Answer, number: ErrorNumber,
+                     rule: str, what: str) -> None:
+        """``answer`` (to ``what`` was sent) must carry error ``number`` in a sound
+        envelope: a PASS or FAIL of ``rule`` (the exception's name)."""
+        code = _hex(number)
+        if answer.number == number and not answer.problem:
+            self.passed(target.label, rule, f"{what}: {code}")
+        elif answer.number == number:
+            self.failed(target.label, rule, f"{what}: {code}, but {answer.problem}")
         else:
-            self.failed(target.label, "InvalidValue", f"PUT {member} {form} must be 0x401, "
-                        f"got {_answer_text(answer)}")
+            self.failed(target.label, rule, f"{what} must be {code}, got {_answer_text(answer)}")
 
 
 # -- per type --------------------------------------------------------------------------------
@@ -636,6 +641,8 @@ def _telescope(c: AlpacaChecker, t: AlpacaTarget) -> None:
                     f"Slewing {last!r} {c.step_timeout:g} s after AbortSlew")
     else:
         c.warned(t.label, "slewtocoordinatesasync", "not driven: CanSlewAsync is False")
+    for axis in (0, 1):
+        _move_axis(c, t, axis)
     if can["canpark"]:
         if c.command(t, "park", "", "Park"):
             done, last = c.wait(t, "atpark", lambda v: v is True, c.step_timeout)
@@ -644,17 +651,45 @@ def _telescope(c: AlpacaChecker, t: AlpacaTarget) -> None:
                 f"AtPark {last!r} {c.step_timeout:g} s after Park")
             if done:
                 answer = c.put(t, "slewtocoordinatesasync", "RightAscension=1&Declination=45")
-                if answer.number == ErrorNumber.INVALID_WHILE_PARKED and not answer.problem:
-                    c.passed(t.label, "InvalidWhileParked", "a slew while parked: 0x408")
-                elif answer.number == ErrorNumber.INVALID_WHILE_PARKED:
-                    c.failed(t.label, "InvalidWhileParked", f"a slew while parked: 0x408, but "
-                                                            f"{answer.problem}")
-                else:
-                    c.failed(t.label, "InvalidWhileParked", f"a slew while parked must be "
-                             f"0x408, got {_answer_text(answer)}")
+                c.expect_error(t, answer, ErrorNumber.INVALID_WHILE_PARKED, "InvalidWhileParked",
+                               "a slew while parked")
         if parked.value is False and can["canunpark"]:
             c.command(t, "unpark", "", "Unpark (as found)")
             c.wait(t, "atpark", lambda v: v is False, c.step_timeout)
+
+
+def _move_axis(c: AlpacaChecker, t: AlpacaTarget, axis: int) -> None:
+    """CanMoveAxis and AxisRates agree; where it can, MoveAxis at the fastest rate listed
+    makes Slewing True, Rate 0 makes it False, and twice that rate is InvalidValue; where it
+    cannot, MoveAxis is not implemented (0x400)."""
+    can = c.get(t, "canmoveaxis", f"Axis={axis}")
+    rates = c.get(t, "axisrates", f"Axis={axis}")
+    member = f"moveaxis({axis})"
+    if not (can.ok and isinstance(can.value, bool) and rates.ok
+            and isinstance(rates.value, list)):
+        c.failed(t.label, member, f"CanMoveAxis {can.value!r}, AxisRates {rates.value!r}")
+        return
+    ranges = [r for r in rates.value if isinstance(r, dict)
+              and isinstance(r.get("Minimum"), (int, float))
+              and isinstance(r.get("Maximum"), (int, float)) and r["Minimum"] <= r["Maximum"]]
+    if len(ranges) != len(rates.value) or bool(ranges) != can.value:
+        c.failed(t.label, member, f"CanMoveAxis {can.value} with AxisRates {rates.value!r}")
+        return
+    if not can.value:
+        c.expect_error(t, c.put(t, "moveaxis", f"Axis={axis}&Rate=1"),
+                       ErrorNumber.NOT_IMPLEMENTED, "NotImplemented", f"MoveAxis axis {axis}")
+        return
+    fastest = max(float(r["Maximum"]) for r in ranges)
+    if c.command(t, "moveaxis", f"Axis={axis}&Rate={fastest!r}", f"MoveAxis {fastest:g}"):
+        moving, last = c.wait(t, "slewing", lambda v: v is True, c.step_timeout)
+        stopped = c.command(t, "moveaxis", f"Axis={axis}&Rate=0", "MoveAxis 0") and c.wait(
+            t, "slewing", lambda v: v is False, c.step_timeout)[0]
+        if moving and stopped:
+            c.passed(t.label, member, f"Slewing at {fastest:g} degrees/s, stopped at 0")
+        else:
+            c.failed(t.label, member, f"Slewing {last!r} after MoveAxis {fastest:g}, "
+                                      f"{'stopped' if stopped else 'not stopped'} at 0")
+    c.invalid_value(t, "moveaxis", f"Axis={axis}&Rate={2 * fastest + 1:g}")
 
 
 def _camera(c: AlpacaChecker, t: AlpacaTarget) -> None:
@@ -775,6 +810,24 @@ def _angle_apart(a: float, b: float) -> float:
     return min(d, 360.0 - d)
 
 
+def _turn(c: AlpacaChecker, t: AlpacaTarget, here: float, move: str, angle: str, busy: str,
+          tolerance: float) -> None:
+    """PUT `move` (MoveAbsolute, SlewToAzimuth) with `angle` 10 degrees on from `here`: `busy`
+    (IsMoving, Slewing) must go False with `angle` there within `tolerance` degrees; an angle
+    of 400 must be InvalidValue."""
+    member = move.lower()
+    target = (here + 10.0) % 360.0
+    if c.command(t, member, f"{angle}={target:g}", f"{move} {target:g}"):
+        done, last = c.wait(t, busy.lower(), lambda v: v is False, c.step_timeout)
+        now = c.get(t, angle.lower()).value
+        if done and isinstance(now, (int, float)) and _angle_apart(now, target) < tolerance:
+            c.passed(t.label, member, f"{here:g} -> {now:g}, {busy} went False")
+        else:
+            c.failed(t.label, member, f"to {target:g}: {busy} {last!r}, {angle} {now!r} after "
+                                      f"{c.step_timeout:g} s")
+    c.invalid_value(t, member, f"{angle}=400")
+
+
 def _rotator(c: AlpacaChecker, t: AlpacaTarget) -> None:
     c.read(t, "canreverse", kind=bool)
     c.read(t, "mechanicalposition", kind=(int, float),
@@ -784,16 +837,7 @@ def _rotator(c: AlpacaChecker, t: AlpacaTarget) -> None:
     if not start.ok:
         return
     here = float(start.value)
-    target = (here + 10.0) % 360.0
-    if c.command(t, "moveabsolute", f"Position={target:g}", f"MoveAbsolute {target:g}"):
-        done, last = c.wait(t, "ismoving", lambda v: v is False, c.step_timeout)
-        position = c.get(t, "position").value
-        if done and isinstance(position, (int, float)) and _angle_apart(position, target) < 0.5:
-            c.passed(t.label, "moveabsolute", f"{here:g} -> {position:g}, IsMoving went False")
-        else:
-            c.failed(t.label, "moveabsolute", f"to {target:g}: IsMoving {last!r}, Position "
-                                              f"{position!r} after {c.step_timeout:g} s")
-    c.invalid_value(t, "moveabsolute", "Position=400")
+    _turn(c, t, here, "MoveAbsolute", "Position", "IsMoving", 0.5)
     answer = c.put(t, "halt")
     if answer.number == ErrorNumber.NOT_IMPLEMENTED:
         c.passed(t.label, "halt", "not implemented (0x400), allowed")
@@ -818,16 +862,7 @@ def _dome(c: AlpacaChecker, t: AlpacaTarget) -> None:
         c.warned(t.label, "slewtoazimuth", "not driven: CanSetAzimuth is False")
         return
     here = float(start.value)
-    target = (here + 10.0) % 360.0
-    if c.command(t, "slewtoazimuth", f"Azimuth={target:g}", f"SlewToAzimuth {target:g}"):
-        done, last = c.wait(t, "slewing", lambda v: v is False, c.step_timeout)
-        azimuth = c.get(t, "azimuth").value
-        if done and isinstance(azimuth, (int, float)) and _angle_apart(azimuth, target) < 1.0:
-            c.passed(t.label, "slewtoazimuth", f"{here:g} -> {azimuth:g}, Slewing went False")
-        else:
-            c.failed(t.label, "slewtoazimuth", f"to {target:g}: Slewing {last!r}, Azimuth "
-                                               f"{azimuth!r} after {c.step_timeout:g} s")
-    c.invalid_value(t, "slewtoazimuth", "Azimuth=400")
+    _turn(c, t, here, "SlewToAzimuth", "Azimuth", "Slewing", 1.0)
     if c.command(t, "slewtoazimuth", f"Azimuth={here:g}", f"back to {here:g}"):
         c.command(t, "abortslew", "", "AbortSlew")
         done, last = c.wait(t, "slewing", lambda v: v is False, c.step_timeout)

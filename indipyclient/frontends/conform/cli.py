@@ -2,14 +2,16 @@
 
 ::
 
-    indipy-conform [-h HOST] [-p PORT] [--live] [--step-timeout S] [--json] [DEVICE ...]
+    indipy-conform [-h HOST] [-p PORT] [--live [--frame-type TYPE]] [--step-timeout S]
+                   [--json] [DEVICE ...]
     indipy-conform --alpaca http://HOST:PORT [--step-timeout S] [--json] [TYPE/NUMBER ...]
 
 With no DEVICE every device on the server is checked. For each: CONNECTION and DRIVER_INFO;
 DRIVER_INTERFACE's roles; each role's properties (presence, type, permission, rule, member
 names) once connected, none before CONNECT and all deleted on DISCONNECT; with ``--live`` the
-role driven (``livechecks``). One line per check, or ``--json``; exit status 0 when nothing
-failed, 1 when a check failed, 2 when the server cannot be reached or a DEVICE is not there.
+role driven (``livechecks``; ``--frame-type dark`` takes a camera's frames as darks). One line
+per check, or ``--json``; exit status 0 when nothing failed, 1 when a check failed, 2 when the
+server cannot be reached or a DEVICE is not there.
 ``-h`` is the host, as in indilib's tools; ``--help`` prints this help.
 
 ``--alpaca URL`` checks an ASCOM Alpaca server instead, the way ConformU does
@@ -36,6 +38,7 @@ from indipyclient.session.connect import Client
 from .lifecycle import CONNECT_TIMEOUT
 from .lifecycle import Lifecycle
 from .lifecycle import settle
+from .livechecks import FRAME_TYPES
 from .livechecks import LIVE_TIMEOUT
 from .livechecks import live_checks
 from .report import Check
@@ -58,11 +61,13 @@ class Unreachable(Exception):
 
 async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live: bool = False,
                         connect_timeout: float = 10.0, step_timeout: float = LIVE_TIMEOUT,
-                        out: list[Check] | None = None) -> list[Check]:
+                        out: list[Check] | None = None, frame_type: str | None = None
+                        ) -> list[Check]:
     """Every check of the named devices (all when none are named) on ``host:port``, appended
     to ``out`` as they are made (so that a caller still has them if the run is stopped). A
     server that refuses (or cannot be found, or does not answer within one attempt's bound) is
-    `Unreachable` at once, saying why: there is nothing to check, and no reason to wait."""
+    `Unreachable` at once, saying why: there is nothing to check, and no reason to wait.
+    `frame_type` (a CCD_FRAME_TYPE member) is the live camera checks' frame type."""
     checks: list[Check] = [] if out is None else out
     client = Client(host, port, connect_timeout=connect_timeout, first_failure_ends=True)
     try:
@@ -81,7 +86,7 @@ async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live
                               f"{host}:{port} (it has {', '.join(sorted(client.devices)) or 'none'})")
         for name in names or sorted(client.devices):
             try:
-                await _check_device(client, name, live, step_timeout, checks)
+                await _check_device(client, name, live, step_timeout, checks, frame_type)
             except Exception as exc:  # a check no one foresaw failed: FAIL, next device
                 logging.getLogger(__name__).debug("checking %s", name, exc_info=True)
                 checks.append(Check(Level.FAIL, name, "indipy-conform",
@@ -93,7 +98,7 @@ async def check_devices(host: str, port: int, names: Sequence[str] = (), *, live
 
 
 async def _check_device(client: Client, name: str, live: bool, step_timeout: float,
-                        checks: list[Check]) -> None:
+                        checks: list[Check], frame_type: str | None = None) -> None:
     if not client.connected:
         checks.append(Check(Level.FAIL, name, "device", f"not checked: lost the connection to "
                                                         f"{client.host}:{client.port}"))
@@ -115,7 +120,7 @@ async def _check_device(client: Client, name: str, live: bool, step_timeout: flo
 
     async def drive() -> list[Check]:
         try:
-            return await live_checks(client, name, bits, step_timeout)
+            return await live_checks(client, name, bits, step_timeout, frame_type)
         except Exception as exc:  # noqa: BLE001 - the steps guard themselves; the last net
             return [Check(Level.FAIL, name, "--live", f"the live checks stopped on an error: "
                                                       f"{type(exc).__name__}: {exc}")]
@@ -134,6 +139,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--live", action="store_true",
                         help="also drive each role (expose, slew, abort, park, move) and put "
                              "back what was changed")
+    parser.add_argument("--frame-type", choices=sorted(FRAME_TYPES), metavar="TYPE",
+                        help="with --live, set a camera's CCD_FRAME_TYPE to TYPE (light, dark, "
+                             "bias, flat) before its exposures, and back after (default: the "
+                             "type it has; dark for a capped camera)")
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     parser.add_argument("-t", "--timeout", type=float, default=10.0,
                         help="seconds to wait for the server (10)")
@@ -202,6 +211,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     def run() -> None:
         asyncio.run(check_devices(args.host, args.port, args.devices, live=args.live,
                                   connect_timeout=args.timeout, step_timeout=args.step_timeout,
-                                  out=checks))
+                                  out=checks, frame_type=FRAME_TYPES.get(args.frame_type or "")))
 
     return _report(args, checks, run, Unreachable)

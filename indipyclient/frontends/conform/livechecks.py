@@ -1,7 +1,9 @@
 """``--live``: the role driven as a client would drive it, and put back afterwards.
 
 A camera exposes (the countdown while Busy, the image of the frame's size in CCD1, Ok) and
-aborts; a mount slews to a target near where it points and is checked there, aborts a slew,
+aborts, its frames of the type CCD_FRAME_TYPE already says, or of `frame_type` (``--frame-type
+dark``: a capped camera, or one whose light frames cannot be taken here) set first and put back
+after; a mount slews to a target near where it points and is checked there, aborts a slew,
 parks and unparks; a focuser moves and comes back; a filter wheel turns and comes back. What
 a check changed is set back at its end (the mount's pointing and park state, the focuser's
 position, the wheel's slot).
@@ -42,7 +44,11 @@ if TYPE_CHECKING:
     from indipyclient.session.connect import Client
     from indipyclient.session.connect import EventStream
 
-__all__ = ["LIVE_TIMEOUT", "live_checks"]
+__all__ = ["FRAME_TYPES", "LIVE_TIMEOUT", "live_checks"]
+
+#: ``--frame-type`` choices: CCD_FRAME_TYPE's members (indilib's CCD).
+FRAME_TYPES = {"light": "FRAME_LIGHT", "bias": "FRAME_BIAS", "dark": "FRAME_DARK",
+               "flat": "FRAME_FLAT"}
 
 EXPOSURE = 2.0  # long enough for a countdown step at indilib's one-second rate
 ABORTED_EXPOSURE = 10.0
@@ -73,10 +79,12 @@ async def _until(stream: EventStream, timeout: float) -> AsyncIterator[ev.Event]
 
 
 class _Live:
-    def __init__(self, client: Client, device: str, timeout: float = LIVE_TIMEOUT) -> None:
+    def __init__(self, client: Client, device: str, timeout: float = LIVE_TIMEOUT,
+                 frame_type: str | None = None) -> None:
         self.client = client
         self.device = device
         self.timeout = timeout
+        self.frame_type = frame_type  # a CCD_FRAME_TYPE member, or None: as the camera has it
 
     def check(self, level: Level, prop: str, detail: str) -> Check:
         return Check(level, self.device, prop, detail)
@@ -143,10 +151,32 @@ class _Live:
     # -- camera ---------------------------------------------------------------------------
 
     async def camera(self) -> list[Check]:
-        checks = await self.step("CCD_EXPOSURE", "exposure", self._exposure)
+        checks: list[Check] = []
+        before: list[str] = []  # the CCD_FRAME_TYPE member On before `frame_type` was set
+        if self.frame_type is not None:
+            checks.extend(await self.step("CCD_FRAME_TYPE", "frame type",
+                                          lambda: self._set_frame_type(before)))
+        checks.extend(await self.step("CCD_EXPOSURE", "exposure", self._exposure))
         if self.vector("CCD_ABORT_EXPOSURE") is not None:
             checks.extend(await self.step("CCD_ABORT_EXPOSURE", "abort", self._abort))
+        if before and before[0] != self.frame_type:
+            with contextlib.suppress(*_PUT_BACK_ERRORS):
+                await self.set("CCD_FRAME_TYPE", {before[0]: "On"})
         return checks
+
+    async def _set_frame_type(self, before: list[str]) -> list[Check]:
+        """CCD_FRAME_TYPE set to `frame_type` for the exposures; the member On before is put
+        in `before` (for the put-back)."""
+        assert self.frame_type is not None
+        vector = self.require("CCD_FRAME_TYPE", SWITCH, self.frame_type)
+        before.extend(name for name in vector if str(vector[name]) == "On")
+        await self.set("CCD_FRAME_TYPE", {self.frame_type: "On"})
+        now = self.vector("CCD_FRAME_TYPE")
+        if now is None or str(now[self.frame_type]) != "On":
+            return [self.check(Level.FAIL, "CCD_FRAME_TYPE",
+                               f"expected {self.frame_type} On after setting it")]
+        return [self.check(Level.PASS, "CCD_FRAME_TYPE",
+                           f"{self.frame_type} for the exposures (--frame-type)")]
 
     def _frame_size(self) -> tuple[int, int]:
         """The image size CCD_FRAME and CCD_BINNING ask for; `Skipped` when they cannot say."""
@@ -418,10 +448,12 @@ class _Live:
 
 
 async def live_checks(client: Client, device: str, bits: Interface,
-                      timeout: float = LIVE_TIMEOUT) -> list[Check]:
+                      timeout: float = LIVE_TIMEOUT, frame_type: str | None = None
+                      ) -> list[Check]:
     """Drive each role the bits name (see the module docstring); every wait is bounded by
-    ``timeout`` seconds."""
-    live = _Live(client, device, timeout)
+    ``timeout`` seconds; a camera's frames are of `frame_type` (a CCD_FRAME_TYPE member) when
+    given."""
+    live = _Live(client, device, timeout, frame_type)
     checks: list[Check] = []
     if bits & Interface.CCD:
         checks.extend(await live.step("CCD", "camera", live.camera))
