@@ -245,7 +245,6 @@ class _Handshake(asyncio.Protocol):
         self.client = client
         tls.set_protocol(client)
         client.connection_made(tls)
-        client.identity = identity  # whatever connection_made said of a TCP socket
         port.accepted += 1
         logger.info("TLS client %s connected as %s", self.label, identity)  # who: a key event
         held, self.held = self.held, []

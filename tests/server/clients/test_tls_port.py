@@ -4,6 +4,7 @@ identities). Certificates are made by the openssl command (tests/tlskit.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import ssl
@@ -223,3 +224,38 @@ def test_the_command_with_p_0_listens_on_its_tls_port_alone(tls_pki: Pki, tmp_pa
         code, _, err = program.ctrl_c()
     assert code == 0, err
     assert "serving INDI over TLS on localhost:" in err and "serving INDI on " not in err
+
+
+async def test_tls_identities_are_what_the_access_rules_and_the_audit_trail_see(
+    tls_pki: Pki, tmp_path: Path,
+) -> None:
+    """Under --acl and --audit, TLS clients are their certificates' CNs from the moment they
+    are accepted: ``operator`` (write *) sets the gadget's value, ``observer`` (read *) sees
+    it and is told "permission denied" for its own set, which never reaches the driver; a
+    plain client (``anonymous``, no rule) sees nothing of the gadget; the audit lines name
+    each identity and its peer address."""
+    acl = tmp_path / "site.acl"
+    acl.write_text("operator write *\nobserver read *\n")
+    audit = tmp_path / "audit.jsonl"
+    async with running(tls_server(tls_pki, acl=str(acl), audit=str(audit))) as srv:
+        operator = await RawClient.connect(srv.tls_port, ssl=tls_pki.client_context("operator"))
+        observer = await RawClient.connect(srv.tls_port, ssl=tls_pki.client_context("observer"))
+        plain = await RawClient.connect(srv.port)
+        for client in (operator, observer):
+            await client.send(GET_PROPERTIES)
+            await client.wait_for("defNumberVector", name="VALUE")
+        await plain.send(GET_PROPERTIES)
+        await plain.round_trip()
+        assert not [f for f in plain.frames if f.attrs.get("device") == "Gadget"]
+        await observer.send(serialise(NewNumberVector("Gadget", "VALUE", (Number("V", "5"),))))
+        denied = await observer.wait_for("message", device="Gadget")
+        assert "permission denied: observer" in denied.attrs["message"]
+        await operator.send(serialise(NewNumberVector("Gadget", "VALUE", (Number("V", "9"),))))
+        for client in (operator, observer):
+            frame = await client.wait_for("setNumberVector", name="VALUE")
+            assert b"9" in frame.data and b">5" not in frame.data
+    lines = [json.loads(line) for line in audit.read_text().splitlines() if line.strip()]
+    said = {(line.get("identity"), line.get("allowed")) for line in lines}
+    assert {("observer", False), ("operator", True)} <= said, lines
+    assert all(str(line.get("peer", "")).startswith("127.0.0.1:") for line in lines
+               if line.get("identity") in ("observer", "operator")), lines
