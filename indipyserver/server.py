@@ -128,10 +128,8 @@ class IPyServer(Server3x):
         audit_queue: int | None = None,
         tls_port: int | None = None,
         tls_handshake_timeout: float = HANDSHAKE_TIMEOUT,
-        tls_cert: str | None = None,
-        tls_key: str | None = None,
-        tls_client_ca: str | None = None,
-        tls_host: str | None = None,
+        tls_cert: str | None = None, tls_key: str | None = None,
+        tls_client_ca: str | None = None, tls_host: str | None = None,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``routing.streamblobs``); 0 gives it every one.

@@ -199,9 +199,7 @@ class IndiLink:
                  ssl: SSLContext | None = None) -> None:
         """`ssl`: the server's TLS port, its certificate verified and ours presented if the
         context holds one (a failure is a failed attempt, retried)."""
-        self.ssl = ssl
-        self.host = host
-        self.port = port
+        self.host, self.port, self.ssl = host, port, ssl
         self.on_frames = on_frames
         self.on_connect = on_connect
         self.on_lost = on_lost

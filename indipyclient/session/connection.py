@@ -177,8 +177,7 @@ class Connection:
         max_element_size: int = MAX_ELEMENT_SIZE,
         retry: Retry | None = None,
         connect_timeout: float | None = CONNECT_TIMEOUT,
-        ssl: SSLContext | None = None,
-        server_hostname: str | None = None,
+        ssl: SSLContext | None = None, server_hostname: str | None = None,
     ) -> None:
         """`ssl` (asyncio's convention; ``indipycore.tls.client_context(ca, cert, key)`` makes
         one): the server is reached over TLS, its certificate verified for

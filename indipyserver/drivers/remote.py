@@ -150,11 +150,9 @@ class RemoteConnection(DriverConnection):
         self.port = port
         self.blob_enable = blob_enable
         self.device = device
-        #: TLS (asyncio's convention): the remote's certificate verified with this context,
-        #: ours presented if it holds one; None: plain TCP.
-        self.ssl = ssl
-        #: The name the remote's certificate must have (default: `host`).
-        self.server_hostname = server_hostname
+        # TLS (asyncio's convention): the remote's certificate verified with `ssl` for
+        # `server_hostname` (default: `host`), ours presented if it holds one; None: plain TCP.
+        self.ssl, self.server_hostname = ssl, server_hostname
         # A connection that lasted REMOTE_STABLE_AFTER seconds starts the delays again from
         # 0.5 s: a leaf restarted by hand a few times in a minute is back within a second
         # each time (not after delays growing to the drivers' 60 s), while a remote that
