@@ -46,6 +46,7 @@ async def test_inditoredis_over_tls_stores_and_sets_the_devices(
 
             await until(answered, what="the driver's answer in redis")
             assert [c.identity for c in srv.clients] == ["site-east"]
+        await r.aclose()
 
 
 def test_a_tls_file_that_cannot_be_used_is_named_exit_2(tmp_path: Path) -> None:
