@@ -36,6 +36,7 @@ import threading
 from collections.abc import Callable
 from collections.abc import Coroutine
 from collections.abc import Mapping
+from ssl import SSLContext
 from typing import Any
 from typing import TypeVar
 
@@ -128,6 +129,7 @@ class BaseClient(BaseMediator):
     def __init__(self) -> None:
         self._host = "localhost"
         self._port = 7624
+        self._ssl: SSLContext | None = None
         self._timeout = DEFAULT_TIMEOUT
         self._verbose = False
         self._devices: dict[str, BaseDevice] = {}
@@ -145,11 +147,16 @@ class BaseClient(BaseMediator):
 
     # -- server address and options -----------------------------------------------------------
 
-    def setServer(self, hostname: str, port: int) -> None:
+    def setServer(self, hostname: str, port: int, ssl: SSLContext | None = None) -> None:
         """Where `connectServer` goes: ``hostname`` ``localhost:PATH`` is the server's Unix
-        socket, as in libindi (``indipyclient.session.unixaddress``)."""
+        socket, as in libindi (``indipyclient.session.unixaddress``). ``ssl`` (an
+        ``ssl.SSLContext``; ``indipycore.tls.client_context``) reaches a server's TLS port:
+        an extension pyindi-client lacks (docs/migrating.rst)."""
+        if ssl is not None and not isinstance(ssl, SSLContext):
+            raise TypeError(f"ssl must be an ssl.SSLContext, not {type(ssl).__name__}")
         self._host = str(hostname)
         self._port = int(port)
+        self._ssl = ssl
 
     def getHost(self) -> str:
         return self._host
@@ -283,7 +290,7 @@ class BaseClient(BaseMediator):
             await self._end(old, -1)
         # No retries: pyindi-client programs reconnect themselves, after serverDisconnected.
         client = Client(self._host, self._port, connect_timeout=self._timeout,
-                        retry=Retry(retries=0), max_events=_STREAM_EVENTS)
+                        retry=Retry(retries=0), max_events=_STREAM_EVENTS, ssl=self._ssl)
         for (device, prop), mode in self._blob_modes.items():
             await client.send_enableBLOB(BLOB_MODES[mode], device, prop)
         stream = client.events()

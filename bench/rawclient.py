@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import selectors
 import socket
+import ssl
 import sys
 import time
 from collections.abc import Callable
@@ -121,10 +122,11 @@ class Counter:
 class RawClient(Counter):
     def __init__(self, host: str, port: int, name: str = "client", read: bool = True,
                  rcvbuf: int | None = None, timeout: float = 10.0,
-                 unix_path: str | None = None) -> None:
+                 unix_path: str | None = None, tls: ssl.SSLContext | None = None) -> None:
         """`unix_path`: connect to a server's Unix socket (``-u``; abstract on Linux, as both
         servers bind it) instead of host:port. Descriptors passed there (BLOBs as memfds)
-        are not taken: the kernel closes them as their bytes are read."""
+        are not taken: the kernel closes them as their bytes are read. `tls`: the port is a
+        TLS port (bench/tls.py), the handshake done here."""
         super().__init__(name)
         self.read = read
         if unix_path is not None:
@@ -134,6 +136,8 @@ class RawClient(Counter):
         else:
             self.sock = socket.create_connection((host, port), timeout=timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls is not None:
+                self.sock = tls.wrap_socket(self.sock, server_hostname=host)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.setblocking(False)
@@ -184,7 +188,7 @@ class Hub:
             c: RawClient = key.data
             try:
                 n = c.sock.recv_into(self.buf, self.size)
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantReadError):  # (a TLS record not whole yet)
                 continue
             except OSError as exc:
                 c.error = repr(exc)

@@ -197,7 +197,9 @@ _seq = [0]
 def connect(server: Server, n: int = 1, blobs: bool = False, base_defs: int = 4,
             read: bool = True, timeout: float = 30.0) -> list[RawClient]:
     """n clients that asked for properties (and BLOBs) and have seen the definitions."""
-    clients = [RawClient(HOST, server.port, f"c{i}", read=read) for i in range(n)]
+    # A server reached on its TLS port (bench/tls.py) carries the client's context as `tls`.
+    tls = getattr(server, "tls", None)
+    clients = [RawClient(HOST, server.port, f"c{i}", read=read, tls=tls) for i in range(n)]
     for c in clients:
         c.send(GETPROPS + (ENABLE_BLOB if blobs else b""))
     if read:

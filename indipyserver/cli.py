@@ -17,6 +17,7 @@ import linecache
 import logging
 import os
 import signal
+import ssl
 import sys
 import traceback
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from typing import Any
 
 from indipycore.commandline import configure_logging
 from indipycore.commandline import toolkit_version
+from indipycore.tls import client_context
 from indipyserver.drivers.executable import ExDriverConnection
 from indipyserver.drivers.remote import RemoteConnection
 from indipyserver.drivers.remote import RemoteSpec
@@ -58,6 +60,11 @@ A positional DRIVER is one of
                      a remote INDI server (ours or indilib's), port 7624 by default;
                      "CCD Simulator"@pi.local takes that one device, @pi.local:7625 all of them;
                      lost remotes are retried forever and never stop this server
+  [device]@tls://host[:port]
+                     a remote server of ours reached on its TLS port: its certificate is
+                     verified with --remote-tls-ca (default: the system's CAs) and ours
+                     (--remote-tls-cert/--remote-tls-key) presented; one that does not verify
+                     is never used, logged and retried
   file.py            a Python file that is NOT executable is loaded in-process, as --driver-script
   alpaca://HOST:PORT[/camera/0,focuser/0]
                      an ASCOM Alpaca server's devices as INDI devices (the extra [alpaca]):
@@ -80,7 +87,7 @@ EPILOG = """\
 FIFO (-f): one command per line, as indiserver and indiwebmanager write them:
   start <driver> [-n "name"] [-c "config"] [-s "skel"] [-p "prefix"]
   stop <driver> [-n "name"]
-  start "Dev Name"@host:7625          (a line with @ is a remote)
+  start "Dev Name"@host:7625          (a line with @ is a remote; @tls://host:port too)
 -n/-c/-s/-p set INDIDEV/INDICONFIG/INDISKEL/INDIPREFIX for the driver. The FIFO is created if
 missing. With -f the server keeps running with no drivers at all.
 
@@ -136,6 +143,14 @@ class Options:
     alpacas: list[str] = field(default_factory=list)  # alpaca:// servers (the extra's)
     acl: str | None = None  # --acl FILE: the access rules
     audit: str | None = None  # --audit FILE: every client's command, a JSON line each
+    tls_port: int | None = None  # --tls-port: also serve TLS clients (clients.tlsport)
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    tls_host: str | None = None
+    remote_tls_ca: str | None = None  # remotes written @tls://host:port
+    remote_tls_cert: str | None = None
+    remote_tls_key: str | None = None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -150,7 +165,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("drivers", nargs="*", metavar="DRIVER",
                         help="executable driver, [device]@host[:port] remote, or a .py file")
     parser.add_argument("-p", "--port", type=int, default=7624,
-                        help="TCP port to listen on (default 7624)")
+                        help="TCP port to listen on (default 7624; 0: no plain TCP port, "
+                             "with --tls-port or -u)")
     parser.add_argument("--host", default=os.environ.get(HOST_ENV) or "localhost",
                         help=f"interface to listen on (default ${HOST_ENV} if set, else "
                              "localhost; 0.0.0.0 for all: INDI has no authentication)")
@@ -209,12 +225,33 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--audit", metavar="FILE", default=None,
                         help="append every client's new*Vector to FILE as a JSON line (who, "
                              "from where, what, whether allowed); SIGHUP reopens it")
+    tls = parser.add_argument_group(
+        "TLS", "encrypted clients and chained servers, identified by their certificate "
+               "(docs/remote-observatory.rst)")
+    for flag, metavar, text in TLS_OPTIONS:
+        tls.add_argument(flag, metavar=metavar, default=None, help=text,
+                         type=int if metavar == "PORT" else str)
     return parser
 
 
 #: The environment variable that sets --host's default: how an operator opens the server to
 #: the network when another program starts it (indiwebmanager cannot pass --host).
 HOST_ENV = "INDIPYSERVER_HOST"
+
+#: The TLS options (their group of --help): flag, metavar, help.
+TLS_OPTIONS = (
+    ("--tls-port", "PORT", "also serve INDI over TLS on this port (needs --tls-cert)"),
+    ("--tls-cert", "FILE", "the server's certificate (PEM; its chain after it)"),
+    ("--tls-key", "FILE", "the certificate's private key (PEM; default: in --tls-cert)"),
+    ("--tls-client-ca", "FILE", "require every TLS client to present a certificate signed by "
+                                "this CA; its subject CN is the client's identity"),
+    ("--tls-host", "HOST", "interface of the TLS port (default: --host's), e.g. 0.0.0.0 while "
+                           "the plain port stays on localhost"),
+    ("--remote-tls-ca", "FILE", "the CA that signed the certificates of remotes written "
+                                "@tls://host:port (default: the system's CAs)"),
+    ("--remote-tls-cert", "FILE", "the certificate this server presents to such remotes"),
+    ("--remote-tls-key", "FILE", "its private key (default: in --remote-tls-cert)"),
+)
 
 #: --shared-blobs -> ``ExDriverConnection(shared_blobs=...)``.
 SHARED_BLOBS: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
@@ -252,8 +289,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
             exdrivers.append(ExDriverSpec(arg))
     if not (exdrivers or remotes or alpacas or scripts or ns.modules or ns.demo or ns.fifo):
         parser.error("nothing to serve: give a driver, --driver-script, --module, --demo or -f")
-    if not 0 < ns.port < 65536:
+    if not 0 <= ns.port < 65536:
         parser.error(f"bad port {ns.port}")
+    _check_tls(parser, ns)
     if ns.max_restarts < 0 or ns.max_client_mb <= 0 or ns.max_stream_mb < 0:
         parser.error("-r and -d must be >= 0 and -m > 0")
     if ns.maxconnections < 1:
@@ -291,7 +329,31 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         alpacas=alpacas,
         acl=ns.acl,
         audit=ns.audit,
+        tls_port=ns.tls_port,
+        tls_cert=ns.tls_cert,
+        tls_key=ns.tls_key,
+        tls_client_ca=ns.tls_client_ca,
+        tls_host=ns.tls_host,
+        remote_tls_ca=ns.remote_tls_ca,
+        remote_tls_cert=ns.remote_tls_cert,
+        remote_tls_key=ns.remote_tls_key,
     )
+
+
+def _check_tls(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
+    """The TLS options make sense together, and -p 0 leaves something to listen on."""
+    if ns.tls_port is None:
+        if ns.tls_cert or ns.tls_key or ns.tls_client_ca or ns.tls_host:
+            parser.error("--tls-cert, --tls-key, --tls-client-ca and --tls-host need "
+                         "--tls-port")
+    elif not 0 < ns.tls_port < 65536:
+        parser.error(f"bad --tls-port {ns.tls_port}")
+    elif not ns.tls_cert:
+        parser.error("--tls-port needs --tls-cert (and --tls-key unless the key is in it)")
+    if ns.port == 0 and ns.tls_port is None and ns.unix_path is None:
+        parser.error("-p 0 turns the plain TCP port off: give --tls-port or -u to listen on")
+    if ns.port == 0 and ns.alpaca is not None:
+        parser.error("--alpaca is a client of the plain TCP port: -p 0 turns it off")
 
 
 class DriverLoadError(ValueError):
@@ -461,9 +523,10 @@ class _FifoControl:
         spec = command.remote
         assert spec is not None
         if command.action == "start":
-            self.server.add_remote(
-                spec.host, spec.port, blob_enable=self.options.remote_blobs, device=spec.device
-            )
+            try:
+                add_remote(self.server, spec, self.options)
+            except ValueError as exc:  # its TLS files cannot be used: dropped, said why
+                logger.error("FIFO start: not started: %s", exc)
             return
         for conn in list(self.server.connections):
             if (
@@ -489,7 +552,7 @@ def build_server(options: Options) -> IPyServer:
     server = IPyServer(
         *drivers,
         host=options.host,
-        port=options.port,
+        port=options.port or None,  # -p 0: no plain TCP port
         max_client_queue_mb=options.max_client_mb,
         max_stream_behind_mb=options.max_stream_mb,
         maxconnections=options.maxconnections,
@@ -503,22 +566,43 @@ def build_server(options: Options) -> IPyServer:
         alpaca_process=options.alpaca_process,
         acl=options.acl,
         audit=options.audit,
+        tls_port=options.tls_port,
+        tls_cert=options.tls_cert,
+        tls_key=options.tls_key,
+        tls_client_ca=options.tls_client_ca,
+        tls_host=options.tls_host,
     )
     for ex in options.exdrivers:
         server.add_exdriver(
             ex.program, *ex.args, max_restarts=options.max_restarts,
             shared_blobs=options.shared_blobs,
         )
+    context = remote_tls_context(options) if any(r.tls for r in options.remotes) else None
     for remote in options.remotes:
-        server.add_remote(
-            remote.host, remote.port, blob_enable=options.remote_blobs, device=remote.device
-        )
+        add_remote(server, remote, options, context)
     for url in options.alpacas:
         try:
             server.add_alpaca(url)
         except ImportError as exc:  # the extra is missing: one line, exit status 1
             raise DriverLoadError(str(exc)) from exc
     return server
+
+
+def remote_tls_context(options: Options) -> ssl.SSLContext:
+    """The TLS context of the remotes written ``@tls://``: their certificates verified with
+    --remote-tls-ca, ours from --remote-tls-cert presented (TLSFileError naming a bad file)."""
+    return client_context(options.remote_tls_ca, options.remote_tls_cert,
+                          options.remote_tls_key)
+
+
+def add_remote(server: IPyServer, spec: RemoteSpec, options: Options,
+               context: ssl.SSLContext | None = None) -> None:
+    """Chain the remote `spec` (over TLS if written ``@tls://``: with `context`, by default
+    the options' `remote_tls_context`)."""
+    if spec.tls and context is None:
+        context = remote_tls_context(options)
+    server.add_remote(spec.host, spec.port, blob_enable=options.remote_blobs,
+                      device=spec.device, ssl=context if spec.tls else None)
 
 
 async def serve(options: Options) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 import weakref
@@ -17,10 +18,14 @@ from typing import Any
 
 from indipycore.commandline import configure_logging
 from indipycore.protocol.timestamps import format_timestamp
+from indipycore.tls import server_context
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE
 from indipyserver.clients.clientconnection import ClientConnection
+from indipyserver.clients.tlsport import HANDSHAKE_TIMEOUT
+from indipyserver.clients.tlsport import MAX_HANDSHAKES
+from indipyserver.clients.tlsport import TLSPort
 from indipyserver.clients.unixsocket import listen_unix
 from indipyserver.clients.unixsocket import shown
 from indipyserver.compat3x import Done
@@ -105,7 +110,7 @@ class IPyServer(Server3x):
         self,
         *drivers: Any,
         host: str = "localhost",
-        port: int = 7624,
+        port: int | None = 7624,
         maxconnections: int = 100,
         max_client_queue_mb: float = DEFAULT_MAX_CLIENT_QUEUE / (1024 * 1024),
         max_stream_behind_mb: float = DEFAULT_STREAM_DROP_MB,
@@ -121,6 +126,10 @@ class IPyServer(Server3x):
         acl: str | os.PathLike[str] | None = None,
         audit: str | os.PathLike[str] | None = None,
         audit_queue: int | None = None,
+        tls_port: int | None = None,
+        tls_handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        tls_cert: str | None = None, tls_key: str | None = None,
+        tls_client_ca: str | None = None, tls_host: str | None = None,
     ) -> None:
         """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
         not given video stream frames (``routing.streamblobs``); 0 gives it every one.
@@ -141,7 +150,13 @@ class IPyServer(Server3x):
         `audit` (``--audit``): every client's new*Vector is appended to this file as a JSON
         line (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk
         at most, past which commands are refused) -- docs/remote-observatory.rst. Neither is
-        imported, nor asked anything on the routing paths, without them."""
+        imported, nor asked anything on the routing paths, without them.
+        `tls_port`: also serve TLS clients on this port (0: the system picks; `tls_port` after
+        `started()`), on `tls_host` (default: `host`), presenting `tls_cert` and `tls_key` (PEM;
+        None: the key is in `tls_cert`); with `tls_client_ca` a client must present a
+        certificate signed by that CA, whose subject CN is its identity
+        (``clients.tlsport``). A handshake takes at most `tls_handshake_timeout` seconds.
+        `port=None` serves no plain TCP port (TLS or the Unix socket only; `port` is then 0)."""
         if maxconnections < 1:
             raise ValueError("maxconnections must be at least 1")
         if max_client_queue_mb <= 0:
@@ -149,7 +164,19 @@ class IPyServer(Server3x):
         if max_stream_behind_mb < 0:
             raise ValueError("max_stream_behind_mb must be 0 (never drop) or positive")
         self.host = host
-        self.port = port
+        #: The plain TCP port (the bound one once started); 0 when there is none (port=None).
+        self.port: int = port if port is not None else 0
+        #: Whether the plain TCP port is served (``port=None``, the command line's ``-p 0``:
+        #: not).
+        self.serves_tcp = port is not None
+        self.tls_port = tls_port
+        self.tls_host = tls_host
+        self.tls_context = _tls_context(port, tls_port, tls_cert, tls_key, tls_client_ca,
+                                         unix_path)
+        self.tls_handshake_timeout = tls_handshake_timeout
+        #: The TLS port while it listens (``clients.tlsport``: its handshakes under way and
+        #: its counts of clients accepted and refused); None without one.
+        self.tls: TLSPort | None = None
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
@@ -163,6 +190,9 @@ class IPyServer(Server3x):
         self.alpaca_port: int | None = None
         self.alpaca_face: Any = None  # the face serving (alpacahost), once started
         if alpaca is not None:
+            if port is None:
+                raise ValueError("the Alpaca face is a client of the plain TCP port: give a "
+                                 "port")
             if not 0 <= alpaca < 65536 or not 0 <= alpaca_discovery < 65536:
                 raise ValueError("alpaca and alpaca_discovery must be ports (0..65535)")
             from indipyserver.alpacahost import check_alpaca_extra
@@ -246,14 +276,17 @@ class IPyServer(Server3x):
 
     def add_remote(
         self, host: str, port: int = 7624, blob_enable: bool = False,
-        debug_enable: bool = False, **options: Any
+        debug_enable: bool = False, ssl: ssl.SSLContext | None = None, **options: Any
     ) -> DriverConnection:
         """Chain another INDI server: its devices are served here too (device=, ... options).
-        `debug_enable` as for `add_exdriver`."""
+        `debug_enable` as for `add_exdriver`. With `ssl` (asyncio's convention; make one with
+        ``indipycore.tls.client_context(ca, cert, key)``) it is reached over TLS: its
+        certificate verified (for ``server_hostname=``, by default `host`), ours presented if
+        the context holds one; one that does not verify is logged and retried, never used."""
         from indipyserver.drivers.remote import RemoteConnection
 
         conn = self.add_connection(RemoteConnection(host, port, blob_enable=blob_enable,
-                                                    **options))
+                                                    ssl=ssl, **options))
         conn.debug_enable = debug_enable  # type: ignore[attr-defined]
         return conn
 
@@ -354,34 +387,19 @@ class IPyServer(Server3x):
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
         self.stopped.clear()
-        server = await self._loop.create_server(
-            self._client_factory,
-            "127.0.0.1" if self.host == "localhost" else self.host,
-            self.port,
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        listeners = [server]
-        if self.unix_path is not None:
-            try:
-                listeners.append(await listen_unix(self._loop, self._client_factory,
-                                                   self.unix_path))
-            except OSError:
-                server.close()
-                raise
+        listeners: list[asyncio.Server] = []
         face = None
-        if self.alpaca is not None:
-            try:
+        try:
+            await self._listen(listeners)
+            if self.alpaca is not None:
                 face = self._alpaca_face()
-            except OSError:
-                for listener in listeners:
-                    listener.close()
-                raise
+        except (OSError, ValueError):
+            for listener in listeners:
+                listener.close()
+            raise
         self._install_signals()
         if self.audit is not None:
             self.audit.start()
-        logger.info("serving INDI on %s:%d", self.host, self.port)
-        if self.unix_path is not None:
-            logger.info("serving INDI on Unix socket %s", shown(self.unix_path))
         try:
             async with asyncio.TaskGroup() as tg:
                 self._taskgroup = tg
@@ -400,14 +418,46 @@ class IPyServer(Server3x):
             self._ready.clear()
             for listener in listeners:
                 listener.close()
+            if self.tls is not None:
+                self.tls.close()
             for client in list(self.clients):
                 client.close()
             await self._closed_or_aborted(list(self.clients))
             self._remove_signals()
             if self.audit is not None:
                 self.audit.close()
-            logger.info("server on port %d stopped", self.port)
+            logger.info("server on port %s stopped",
+                        self.port if self.serves_tcp else self.tls_port)
             self.stopped.set()
+
+    async def _listen(self, listeners: list[asyncio.Server]) -> None:
+        """Open the plain port, the TLS port and the Unix socket that were asked for (each
+        appended to `listeners` as it opens, so a later failure closes the earlier ones)."""
+        host = "127.0.0.1" if self.host == "localhost" else self.host
+        if self.serves_tcp:
+            assert self._loop is not None
+            server = await self._loop.create_server(self._client_factory, host, self.port)
+            listeners.append(server)
+            self.port = server.sockets[0].getsockname()[1]
+            logger.info("serving INDI on %s:%d", self.host, self.port)
+        if self.tls_port is not None:
+            assert self.tls_context is not None
+            self.tls = TLSPort(self.tls_context, self._client_factory,
+                                handshake_timeout=self.tls_handshake_timeout,
+                                max_handshakes=MAX_HANDSHAKES)
+            tls_host = self.tls_host or self.host
+            server = await self.tls.listen(
+                "127.0.0.1" if tls_host == "localhost" else tls_host, self.tls_port)
+            listeners.append(server)
+            self.tls_port = server.sockets[0].getsockname()[1]
+            logger.info("serving INDI over TLS on %s:%d%s", tls_host, self.tls_port,
+                        " (client certificates required)" if self.tls.requires_certificates
+                        else "")
+        if self.unix_path is not None:
+            assert self._loop is not None
+            listeners.append(await listen_unix(self._loop, self._client_factory,
+                                               self.unix_path))
+            logger.info("serving INDI on Unix socket %s", shown(self.unix_path))
 
     def _alpaca_face(self) -> Any:
         """The Alpaca face (``alpacahost``), its ports bound: an INDI client of this server
@@ -419,7 +469,7 @@ class IPyServer(Server3x):
         if indi_host == "::":
             indi_host = "::1"
         host = self.alpaca_host or ("127.0.0.1" if self.host == "localhost" else self.host)
-        assert self.alpaca is not None
+        assert self.alpaca is not None and self.serves_tcp
         face = make_face(indi_host, self.port, host, self.alpaca, self.alpaca_discovery,
                          self.alpaca_registry, toolkit_version(), process=self.alpaca_process)
         face.bind()
@@ -563,6 +613,24 @@ def _default_logging() -> None:
         named = logging.getLogger(name)
         if named.level == logging.NOTSET:
             named.setLevel(logging.INFO)
+
+
+def _tls_context(port: int | None, tls_port: int | None, cert: str | None, key: str | None,
+                 client_ca: str | None, unix_path: str | None) -> ssl.SSLContext | None:
+    """The TLS port's context, made now so that a bad file stops the server at start (a
+    ValueError naming it); None without a TLS port."""
+    if port is None and tls_port is None and unix_path is None:
+        raise ValueError("nothing to listen on: give a port, a tls_port or a unix_path")
+    for name, value in (("port", port), ("tls_port", tls_port)):
+        if isinstance(value, int) and not 0 <= value < 65536:
+            raise ValueError(f"{name} must be a port number (0..65535), not {value!r}")
+    if tls_port is None:
+        if cert or key or client_ca:
+            raise ValueError("tls_cert, tls_key and tls_client_ca need a tls_port")
+        return None
+    if not cert:
+        raise ValueError("a TLS port needs its certificate: give tls_cert (and tls_key)")
+    return server_context(cert, key, client_ca)
 
 
 def _check_driver(driver: object) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from ssl import SSLContext
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
@@ -110,8 +111,12 @@ class TermApp(App[None]):
         *,
         refresh_seconds: float = REFRESH_SECONDS,
         retry: Retry | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
+        """`ssl`: the server's TLS port (``indipycore.tls.client_context``); kept when the
+        settings screen changes the server."""
         super().__init__()
+        self.ssl = ssl
         #: The reconnect policy (None: the client library's, `default_retry`).
         self.retry = retry
         self.host = host
@@ -146,7 +151,8 @@ class TermApp(App[None]):
         and says so with ConnectionLost / ConnectionMade events."""
         retry = observed(self.retry or default_retry(), self._retrying)
         async with indipyclient.connect(
-            self.host, self.port, self.blobfolder, connect_timeout=None, retry=retry
+            self.host, self.port, self.blobfolder, connect_timeout=None, retry=retry,
+            ssl=self.ssl,
         ) as client:
             self.client = client
             self.stream = client.events()

@@ -34,7 +34,9 @@ from .middleware import BodyLimit
 from .middleware import SecurityHeaders
 from .routes import web_routes
 from .routes.httperrors import http_error
+from .settings import TLSFiles
 from .settings import saved_server_settings
+from .settings import saved_tls_files
 from .site import Site
 from .source import DeviceSource
 from .users import UserDB
@@ -52,7 +54,8 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
              indiport: int | None = None, dbfolder: str | Path | None = None,
              blobfolder: str | Path | None = None, basepath: str = "",
              securecookie: bool = False, max_upload_mb: float = 50.0,
-             set_timeout: float = 10.0, saved_server: bool = True) -> Starlette:
+             set_timeout: float = 10.0, saved_server: bool = True,
+             indi_tls: TLSFiles | None = None) -> Starlette:
     """The ASGI app. With no `source`, an indipyclient connection to `indihost`:`indiport` is made
     when the app starts (received BLOBs saved in `blobfolder`); tests pass their own source (an
     `indipyweb.memorysource.MemorySource`, say). The user database is ``indipyweb.db`` in
@@ -64,7 +67,8 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
     BLOB folder an admin saved in the app (the Users page) win over `indihost`, `indiport` and
     `blobfolder` unless `saved_server` is False. With a `source` and no `indihost`/`indiport`,
     the pages name the INDI server the source's snapshot names (a `RedisSource` is told the one
-    its bridge is connected to)."""
+    its bridge is connected to). `indi_tls`: the INDI server's TLS port is used, with these
+    files (saved TLS files win as the server does)."""
     db = UserDB(dbfolder)
     if source is not None and (indihost is None or indiport is None):
         snap = source.snapshot()
@@ -79,8 +83,10 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
         if saved_server:
             indihost, indiport, blobfolder = saved_server_settings(db, indihost, indiport,
                                                                    blobfolder)
+            indi_tls = saved_tls_files(db, indi_tls)
         source = SwitchableSource(ClientSource, indihost, indiport,
-                                  Path(blobfolder) if blobfolder is not None else None)
+                                  Path(blobfolder) if blobfolder is not None else None,
+                                  indi_tls)
     base = _basepath(basepath)
     max_upload = int(max_upload_mb * 1024 * 1024)
     site = Site(source, db, BlobFolder(blobfolder) if blobfolder is not None else None, base,

@@ -29,6 +29,7 @@ from typing import Any
 
 from indipycore.commandline import configure_logging
 
+from .settings import TLSFiles
 from .users import Role
 from .users import UserDB
 from .users import default_dbfolder
@@ -41,6 +42,18 @@ def _version() -> str:
         return version("indipy-toolkit")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _indi_tls(args: argparse.Namespace) -> TLSFiles | None:
+    """The --indi-tls-* files, checked now (a bad one stops the command, named)."""
+    files = TLSFiles(args.indi_tls_ca, args.indi_tls_cert, args.indi_tls_key)
+    if not (files.ca or files.cert or files.key):
+        return None
+    try:
+        files.context()
+    except ValueError as exc:
+        raise SystemExit(f"indipyweb: {exc}") from None
+    return files
 
 
 def _bool(text: str) -> bool:
@@ -60,6 +73,13 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
     p.add_argument("--indihost", default="localhost", help="INDI server host")
     p.add_argument("--indiport", type=int, default=7624, help="INDI server port")
+    p.add_argument("--indi-tls-ca", default="", metavar="FILE",
+                   help="reach the INDI server's TLS port: its certificate verified with this "
+                        "CA (docs/remote-observatory.rst)")
+    p.add_argument("--indi-tls-cert", default="", metavar="FILE",
+                   help="our certificate for the INDI server's TLS port (its CN names us)")
+    p.add_argument("--indi-tls-key", default="", metavar="FILE",
+                   help="its key (default: in --indi-tls-cert)")
     p.add_argument("--dbfolder", default=None, help="folder of indipyweb.db (users, settings; "
                    f"default {default_dbfolder()})")
     p.add_argument("--blobfolder", default=None, help="folder for received BLOBs (none: BLOBs "
@@ -132,7 +152,8 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
         app = make_app(indihost="localhost" if args.demo else args.indihost, indiport=indiport,
                        dbfolder=args.dbfolder if args.dbfolder is not None else default_dbfolder(), blobfolder=args.blobfolder,
                        basepath=args.basepath, securecookie=args.securecookie or bool(args.certfile),
-                       max_upload_mb=args.maxupload, saved_server=not args.demo)
+                       max_upload_mb=args.maxupload, saved_server=not args.demo,
+                       indi_tls=_indi_tls(args))
         config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
                                 ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
                                 timeout_graceful_shutdown=3)  # open SSE streams never end alone

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from collections.abc import Mapping
 from pathlib import Path
+from ssl import SSLContext
 from types import TracebackType
 from typing import Self
 
@@ -46,13 +47,15 @@ class ClientSource:
 
     def __init__(self, host: str = "localhost", port: int = 7624,
                  blobfolder: str | Path | None = None, *,
-                 retry: indipyclient.Retry | None = None) -> None:
+                 retry: indipyclient.Retry | None = None,
+                 ssl: SSLContext | None = None) -> None:
+        """`ssl`: the server's TLS port (``indipyclient.connect``'s)."""
         self.host = host
         self.port = port
         if blobfolder is not None:
             Path(blobfolder).mkdir(parents=True, exist_ok=True)
         self.client = indipyclient.connect(host, port, blobfolder, connect_timeout=None,
-                                           max_events=MAX_EVENTS, retry=retry)
+                                           max_events=MAX_EVENTS, retry=retry, ssl=ssl)
         self._events: indipyclient.EventStream | None = None
 
     @property

@@ -21,6 +21,7 @@ from .blobfolder import BlobFolder
 from .hub import Hub
 from .imaging.store import ImageStore
 from .render import Renderer
+from .settings import TLSFiles
 from .source import DeviceSource
 from .switchsource import SwitchableSource
 from .throttle import LoginThrottle
@@ -60,14 +61,16 @@ class Site:
         handed to make_app)."""
         return self.source if isinstance(self.source, SwitchableSource) else None
 
-    async def switch_server(self, host: str, port: int, blobfolder: Path | None) -> None:
-        """Connect to another INDI server and BLOB folder (the pages follow by themselves)."""
+    async def switch_server(self, host: str, port: int, blobfolder: Path | None,
+                            tls: TLSFiles | None = None) -> None:
+        """Connect to another INDI server (its TLS port with `tls`) and BLOB folder (the pages
+        follow by themselves)."""
         switchable = self.switchable
         if switchable is None:
             raise RuntimeError("this app's source is not its own")
         if blobfolder is not None:
             blobfolder.mkdir(parents=True, exist_ok=True)
-        await switchable.switch(host, port, blobfolder)
+        await switchable.switch(host, port, blobfolder, tls)
         self.blobs = self.renderer.blobs = BlobFolder(blobfolder) if blobfolder else None
         if self.blobs is not None and self.images is None:
             self.images = ImageStore()

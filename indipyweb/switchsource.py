@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from .settings import TLSFiles
 from .source import Change
 from .source import DeviceSource
 from .source import SetResult
@@ -31,16 +32,19 @@ logger = logging.getLogger(__name__)
 MAX_QUEUED = 20_000
 SWITCHED = Change("connection")
 
-MakeSource = Callable[[str, int, Path | None], DeviceSource]
+#: `make(host, port, blobfolder)`, and ``ssl=`` a context for a TLS port.
+MakeSource = Callable[..., DeviceSource]
 
 
 class SwitchableSource:
-    """A `DeviceSource` made by `make(host, port, blobfolder)`, remade by `switch`."""
+    """A `DeviceSource` made by `make(host, port, blobfolder)` (with ``ssl=`` for `tls`'s
+    TLS port), remade by `switch`."""
 
-    def __init__(self, make: MakeSource, host: str, port: int, blobfolder: Path | None) -> None:
+    def __init__(self, make: MakeSource, host: str, port: int, blobfolder: Path | None,
+                 tls: TLSFiles | None = None) -> None:
         self._make = make
-        self.host, self.port, self.blobfolder = host, port, blobfolder
-        self.inner = make(host, port, blobfolder)
+        self.host, self.port, self.blobfolder, self.tls = host, port, blobfolder, tls
+        self.inner = self._new(host, port, blobfolder, tls)
         self._queue: asyncio.Queue[Change] = asyncio.Queue(MAX_QUEUED)
         self._pump: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -82,14 +86,22 @@ class SwitchableSource:
                 await self._pump
             self._pump = None
 
-    async def switch(self, host: str, port: int, blobfolder: Path | None) -> None:
-        """Close the present connection and connect to `host`:`port`, BLOBs into `blobfolder`."""
+    def _new(self, host: str, port: int, blobfolder: Path | None,
+             tls: TLSFiles | None) -> DeviceSource:
+        if tls is None:
+            return self._make(host, port, blobfolder)
+        return self._make(host, port, blobfolder, ssl=tls.context())
+
+    async def switch(self, host: str, port: int, blobfolder: Path | None,
+                     tls: TLSFiles | None = None) -> None:
+        """Close the present connection and connect to `host`:`port` (its TLS port with
+        `tls`), BLOBs into `blobfolder`."""
         async with self._lock:
-            new = self._make(host, port, blobfolder)
+            new = self._new(host, port, blobfolder, tls)
             await self._stop_pump()
             old, self.inner = self.inner, new
             await new.__aenter__()
-            self.host, self.port, self.blobfolder = host, port, blobfolder
+            self.host, self.port, self.blobfolder, self.tls = host, port, blobfolder, tls
             self._start_pump()
             with contextlib.suppress(Exception):
                 await old.__aexit__(None, None, None)

@@ -26,6 +26,8 @@ import sys
 from collections.abc import Sequence
 
 from indipycore.commandline import configure_logging
+from indipycore.tls import TLSFileError
+from indipycore.tls import client_context
 
 from .hosts import IndiServer
 from .hosts import MqttServer
@@ -42,6 +44,13 @@ COMMANDS = ("inditoredis", "driverstoredis", "inditomqtt", "driverstomqtt", "mqt
 def _indi(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ihost", default="localhost", help="INDI server host (localhost)")
     parser.add_argument("--iport", type=int, default=7624, help="INDI server port (7624)")
+    parser.add_argument("--itls-ca", default=None, metavar="FILE",
+                        help="reach the INDI server's TLS port: its certificate verified with "
+                             "this CA (docs/remote-observatory.rst)")
+    parser.add_argument("--itls-cert", default=None, metavar="FILE",
+                        help="our certificate for the INDI server's TLS port (its CN names us)")
+    parser.add_argument("--itls-key", default=None, metavar="FILE",
+                        help="its key (default: in --itls-cert)")
 
 
 def _redis(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +74,12 @@ def _mqtt(parser: argparse.ArgumentParser) -> None:
 
 
 def _indi_host(ns: argparse.Namespace) -> IndiServer:
-    return IndiServer(ns.ihost, ns.iport)
+    """The INDI server of the options, over TLS when any --itls-* is given (a file that
+    cannot be used: a ValueError naming it)."""
+    tls = None
+    if ns.itls_ca or ns.itls_cert or ns.itls_key:
+        tls = client_context(ns.itls_ca, ns.itls_cert, ns.itls_key)
+    return IndiServer(ns.ihost, ns.iport, tls)
 
 
 def _redis_host(ns: argparse.Namespace) -> RedisServer:
@@ -218,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WebPortBusy as exc:
         print(f"indiredis: {exc}", file=sys.stderr)
         return 1
+    except TLSFileError as exc:  # --itls-*: a file that cannot be used, named
+        print(f"indiredis: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         from .mqttlink import MqttRefused  # loaded by then: a bridge ran
 

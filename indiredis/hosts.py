@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from typing import NamedTuple
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
 
 __all__ = ["IndiServer", "MqttServer", "RedisServer", "indi_server", "mqtt_server",
            "redis_server"]
 
 
 class IndiServer(NamedTuple):
+    """An INDI server; ``tls`` (an ``ssl.SSLContext``: ``indipycore.tls.client_context``) for
+    its TLS port, None for plain TCP."""
+
     host: str = "localhost"
     port: int = 7624
+    tls: SSLContext | None = None
 
 
 class RedisServer(NamedTuple):
@@ -39,9 +47,10 @@ class MqttServer(NamedTuple):
     tls: object = None
 
 
-def indi_server(host: str = "localhost", port: int = 7624) -> IndiServer:
-    """Where an INDI server listens."""
-    return IndiServer(host, port)
+def indi_server(host: str = "localhost", port: int = 7624,
+                tls: SSLContext | None = None) -> IndiServer:
+    """Where an INDI server listens (its TLS port with `tls`)."""
+    return IndiServer(host, port, tls)
 
 
 def redis_server(host: str = "localhost", port: int = 6379, db: int = 0, password: str = "",

@@ -27,6 +27,7 @@ import logging
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
+from ssl import SSLContext
 
 from indipyclient.session.serverstream import ServerStream
 from indipycore.connecting import CONNECT_TIMEOUT
@@ -194,9 +195,11 @@ class IndiLink:
                  backoff: Backoff | None = None, max_queue: int = 1000,
                  max_element_size: int = 512 * 1024 * 1024, stable_after: float = 5.0,
                  retry: Retry | None = None,
-                 connect_timeout: float | None = CONNECT_TIMEOUT) -> None:
-        self.host = host
-        self.port = port
+                 connect_timeout: float | None = CONNECT_TIMEOUT,
+                 ssl: SSLContext | None = None) -> None:
+        """`ssl`: the server's TLS port, its certificate verified and ours presented if the
+        context holds one (a failure is a failed attempt, retried)."""
+        self.host, self.port, self.ssl = host, port, ssl
         self.on_frames = on_frames
         self.on_connect = on_connect
         self.on_lost = on_lost
@@ -232,8 +235,10 @@ class IndiLink:
     async def _attempt(self, attempts: Attempts) -> None:
         """One connection: made within ``connect_timeout`` (a server that never answers is a
         ``TimeoutError``, retried as a refusal is), served until lost (``RunEnded``)."""
+        tls = self.ssl is not None
         _, stream = await connect_within(asyncio.get_running_loop().create_connection(
-            ServerStream, self.host, self.port), self.connect_timeout)
+            lambda: ServerStream(tls=tls), self.host, self.port, ssl=self.ssl),
+            self.connect_timeout)
         attempts.succeeded()
         logger.info("connected to INDI server %s:%s", self.host, self.port)
         # What was queued for a lost connection is stale: the server is asked afresh.

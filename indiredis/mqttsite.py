@@ -66,7 +66,7 @@ class Site:
         self.devices: set[str] = set()
         self.drops = Drops(mqtt_id)
         self.indi = IndiLink(indi_host.host, indi_host.port, self.from_server,
-                             on_lost=self.server_lost, retry=retry)
+                             on_lost=self.server_lost, retry=retry, ssl=indi_host.tls)
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
                              [*self.topics.site_subscriptions(subscribe_list),
                               f"{self.topics.snoop_control}/#",

@@ -66,7 +66,8 @@ async def inditoredis_async(indi_host: IndiServer | None = None,
     async def on_lost() -> None:
         await side.forget(SOURCE)
 
-    link = IndiLink(indi_host.host, indi_host.port, on_frames, on_lost=on_lost, retry=retry)
+    link = IndiLink(indi_host.host, indi_host.port, on_frames, on_lost=on_lost, retry=retry,
+                    ssl=indi_host.tls)
     try:
         await side.execute_when_up(side.clear)
         async with asyncio.TaskGroup() as group:

@@ -20,6 +20,8 @@ if str(TESTS) not in sys.path:
 from peers import free_port as _free_port
 from peers import indiserver_factory  # noqa: F401  (re-exported as fixtures)
 from peers import our_server  # noqa: F401  (re-exported as fixtures)
+from tlskit import Pki
+from tlskit import make_pki
 
 # One hypothesis profile for every test. No deadline and no too_slow health check: both measure
 # the wall clock, so on a loaded machine (CI, four workers on two cores) they fail tests whose
@@ -58,3 +60,10 @@ def tmp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free when the test started."""
     return _free_port()
+
+
+@pytest.fixture(scope="session")
+def tls_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A CA, a server certificate for localhost, client certificates and a stranger's, made
+    once per session with the openssl command (tests/tlskit.py)."""
+    return make_pki(tmp_path_factory.mktemp("pki"))

@@ -9,6 +9,7 @@ import importlib.util
 import itertools
 import os
 import socket
+import ssl as ssl_
 import sys
 import textwrap
 from collections.abc import AsyncIterator
@@ -253,8 +254,9 @@ class RawClient:
         self._framer = Framer()
 
     @classmethod
-    async def connect(cls, port: int) -> RawClient:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async def connect(cls, port: int, ssl: ssl_.SSLContext | None = None) -> RawClient:
+        """Connect to 127.0.0.1:`port`; over TLS with `ssl` (tests/tlskit.py's contexts)."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ssl)
         client = cls(reader, writer)
         _OPEN.append(client)
         return client

@@ -18,6 +18,12 @@
 ``host`` ``localhost:PATH`` is the server's Unix socket, as libindiclient names it
 (``connection``'s docstring: abstract on Linux, BLOBs there taken as memory files).
 
+``ssl=`` (an ``ssl.SSLContext``, asyncio's convention) reaches a server's TLS port
+(``indipyserver --tls-port``): ``connect("obs.example", 7625,
+ssl=indipycore.tls.client_context("ca.crt", "me.crt", "me.key"))`` verifies the server's
+certificate against that CA (for ``server_hostname=``, by default ``host``) and presents
+``me.crt``, whose CN the server then knows this client by (docs/remote-observatory.rst).
+
 What a ``Client`` offers:
 
 * ``client.connected``; ``client.devices`` (also ``client[device]``, ``len``, ``in``): the live
@@ -65,6 +71,7 @@ from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Mapping
 from pathlib import Path
+from ssl import SSLContext
 from types import TracebackType
 from typing import Any
 from typing import Self
@@ -175,6 +182,8 @@ class Client:
         retry: Retry | None = None,
         on_connect_failure: Callable[[str], None] | None = None,
         first_failure_ends: bool = False,
+        ssl: SSLContext | None = None,
+        server_hostname: str | None = None,
     ) -> None:
         folder = None
         if blobfolder is not None:
@@ -184,7 +193,8 @@ class Client:
         self.host = host
         self.port = port
         self.model = Model()
-        options: dict[str, Any] = {"blobfolder": folder, "backoff": backoff, "retry": retry}
+        options: dict[str, Any] = {"blobfolder": folder, "backoff": backoff, "retry": retry,
+                                   "ssl": ssl, "server_hostname": server_hostname}
         if max_element_size is not None:
             options["max_element_size"] = max_element_size
         self.connection = Connection(host, port, self.model, self._deliver, **options)

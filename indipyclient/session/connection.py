@@ -49,6 +49,8 @@ import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from pathlib import Path
+from ssl import SSLContext
+from ssl import SSLError
 
 from indipyclient.model import events
 from indipyclient.model.attachedblobs import AttachedBlobs
@@ -88,6 +90,7 @@ from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
 from indipycore.retrypolicy import RunEnded
+from indipycore.tls import tls_reason
 
 from .serverstream import ServerStream
 from .unixaddress import server_label
@@ -137,6 +140,8 @@ Deliver = Callable[[events.Event], Awaitable[None]]
 def failure_reason(exc: OSError) -> str:
     """Why an attempt to connect failed, as the OS says it (``Connection refused``, ``Name or
     service not known``, ...), or ``timed out after 10 s`` (``connect_within``'s words)."""
+    if isinstance(exc, SSLError):  # its errno is OpenSSL's, not the OS's
+        return tls_reason(exc)
     if isinstance(exc, TimeoutError) and not exc.strerror:
         return str(exc) or f"timed out after {CONNECT_TIMEOUT:g} s"
     if exc.errno is not None and exc.errno > 0:  # asyncio's strerror is "Connect call failed"
@@ -172,7 +177,17 @@ class Connection:
         max_element_size: int = MAX_ELEMENT_SIZE,
         retry: Retry | None = None,
         connect_timeout: float | None = CONNECT_TIMEOUT,
+        ssl: SSLContext | None = None, server_hostname: str | None = None,
     ) -> None:
+        """`ssl` (asyncio's convention; ``indipycore.tls.client_context(ca, cert, key)`` makes
+        one): the server is reached over TLS, its certificate verified for
+        `server_hostname` (by default `host`); a certificate that does not verify is a failed
+        attempt like a refused connection, its reason said."""
+        if ssl is not None and not isinstance(ssl, SSLContext):
+            raise TypeError(f"ssl must be an ssl.SSLContext (indipycore.tls.client_context), "
+                            f"not {type(ssl).__name__}")
+        self.ssl = ssl
+        self.server_hostname = server_hostname
         self.host = host
         self.port = port
         #: The Unix socket's path when `host` is ``localhost:PATH``; None for TCP.
@@ -284,8 +299,10 @@ class Connection:
             _, stream = await connect_within(open_unix(self.unix_path, ServerStream),
                                              self.connect_timeout)
         else:
+            tls = self.ssl is not None
             _, stream = await connect_within(asyncio.get_running_loop().create_connection(
-                ServerStream, self.host, self.port), self.connect_timeout)
+                lambda: ServerStream(tls=tls), self.host, self.port, ssl=self.ssl,
+                server_hostname=self.server_hostname if tls else None), self.connect_timeout)
         self.last_failure = ""
         attempts.succeeded()
         reason = "closed by the server"

@@ -54,7 +54,13 @@ class ServerStream(asyncio.BufferedProtocol):
     """
 
     def __init__(self, small_read: int = SMALL_READ, large_read: int = LARGE_READ,
-                 queue_limit: int = QUEUE_LIMIT, max_lent: int = MAX_LENT) -> None:
+                 queue_limit: int = QUEUE_LIMIT, max_lent: int = MAX_LENT,
+                 tls: bool = False) -> None:
+        """`tls`: the transport is asyncio's TLS transport, which (Python 3.11) reads the rest
+        of a record into ``buf[offset:]`` -- a copy of a bytearray, so those bytes would never
+        reach ours: it is given a view of the buffer instead."""
+        if tls:
+            self.get_buffer = self._buffer_view  # type: ignore[method-assign,assignment]
         self._small = bytearray(small_read)
         self._pool = ReadBufferPool(large_read, keep=max_lent + 2)
         self._large = False  # the program is receiving a BLOB: large reads from the pool
@@ -92,6 +98,9 @@ class ServerStream(asyncio.BufferedProtocol):
     def get_buffer(self, sizehint: int) -> bytearray:
         buf = self._reading = self._pool.get() if self._large else self._small
         return buf
+
+    def _buffer_view(self, sizehint: int) -> memoryview:
+        return memoryview(ServerStream.get_buffer(self, sizehint))
 
     def fds_received(self, fds: list[int]) -> None:
         """The descriptors the next read (``buffer_updated``) brought."""

@@ -61,6 +61,9 @@ SOFT_QUEUE_BYTES = 4 * 1024 * 1024
 #: (`ClientConnection._keep_last_words`): a socket's receive buffer on loopback.
 LAST_WORDS_BYTES = 4 * 1024 * 1024
 
+#: How a TLS connection begins (a handshake record, TLS 1.x): never how INDI does.
+TLS_HANDSHAKE_RECORD = b"\x16\x03"
+
 #: Protocol errors in a row (no good element between) before a client is dropped.
 MAX_BAD_IN_A_ROW = 10
 #: At maxconnections, a client that has sent no whole element in this long since it
@@ -210,8 +213,10 @@ class ClientConnection(asyncio.Protocol):
             self.label = f"unix-client-{sock.fileno() if sock is not None else '?'}"
         sockname = transport.get_extra_info("sockname")
         self.local = is_local_peer(transport.get_extra_info("socket"), peer, sockname)
-        self.peer, self.identity = peer_and_identity(transport.get_extra_info("socket"), peer,
-                                                     sockname)
+        if transport.get_extra_info("sslcontext") is None:
+            # (A TLS client's are set before, from its certificate: ``clients.tlsport``.)
+            self.peer, self.identity = peer_and_identity(transport.get_extra_info("socket"),
+                                                         peer, sockname)
         if len(self.connections) >= self.maxconnections and not self._make_room():
             logger.warning(
                 "refused client %s: already %d connections (maxconnections)",
@@ -321,6 +326,9 @@ class ClientConnection(asyncio.Protocol):
             self._bad = 0
             good = items  # type: ignore[assignment]
         else:
+            if not self._heard and not self._bad and data[:2] == TLS_HANDSHAKE_RECORD:
+                self._speaks_tls()
+                return
             good = []
             for item in items:
                 if type(item) is Frame:
@@ -351,6 +359,13 @@ class ClientConnection(asyncio.Protocol):
                          "the clients' unfinished elements past %d bytes", self.label,
                          framer.buffered, MAX_PARTIAL_BYTES)
             self.close()
+
+    def _speaks_tls(self) -> None:
+        """The client's first bytes are a TLS handshake: a TLS client on the plain port. It
+        cannot read a word of INDI, so it is closed at once and the log says where to go."""
+        logger.warning("client %s refused: it speaks TLS on the plain INDI port (use the "
+                       "server's TLS port)", self.label)
+        self.abort()
 
     def _partials_over_budget(self) -> bool:
         """Each client may buffer one element up to the framer's limit (256 MB); together

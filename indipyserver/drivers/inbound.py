@@ -394,9 +394,19 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
         gate: WriteGate,
         forwarder: PieceStream | None = None,
         congestion: Congestion | None = None,
+        tls: bool = False,
     ) -> None:
+        """`tls`: the transport is asyncio's TLS transport (see below)."""
         super().__init__(on_frames, label, forwarder, congestion)
         self._gate = gate
+        if tls:
+            # asyncio's TLS transport (3.11) reads the rest of a record into ``buf[offset:]``,
+            # a copy when `buf` is a bytearray: those bytes never reached our buffer, which
+            # was handed on with what it held before. A view of the buffer slices as a view.
+            self.get_buffer = self._buffer_view  # type: ignore[method-assign,assignment]
+
+    def _buffer_view(self, sizehint: int) -> memoryview:
+        return memoryview(InboundProtocol.get_buffer(self, sizehint))
 
     def pause_writing(self) -> None:
         self._gate.pause()

@@ -14,6 +14,7 @@ import asyncio
 import functools
 import logging
 from dataclasses import dataclass
+from ssl import SSLContext
 from typing import TYPE_CHECKING
 
 from indipycore.connecting import CONNECT_TIMEOUT
@@ -51,20 +52,29 @@ DEFAULT_PORT = 7624
 REMOTE_STABLE_AFTER = 5.0
 
 
+#: Written before the host, a remote reached over TLS: ``"CCD Simulator"@tls://obs:7625``.
+TLS_SCHEME = "tls://"
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteSpec:
-    """A remote as written on indiserver's command line: ``[device]@host[:port]``."""
+    """A remote as written on indiserver's command line, ``[device]@host[:port]``, or
+    ``[device]@tls://host[:port]`` for one reached over TLS (ours only)."""
 
     host: str
     port: int = DEFAULT_PORT
     device: str | None = None
+    tls: bool = False
 
 
 def parse_remote_spec(text: str) -> RemoteSpec:
-    """Parse ``[device]@host[:port]`` (``[::1]`` brackets allowed); raises ValueError."""
+    """Parse ``[device]@[tls://]host[:port]`` (``[::1]`` brackets allowed); raises ValueError."""
     device, at, hostport = text.rpartition("@")
     if not at:
         raise ValueError(f"a remote is written [device]@host[:port], not {text!r}")
+    tls = hostport.startswith(TLS_SCHEME)
+    if tls:
+        hostport = hostport[len(TLS_SCHEME):]
     device = device.strip().strip('"').strip()
     port = DEFAULT_PORT
     if hostport.startswith("["):
@@ -81,7 +91,7 @@ def parse_remote_spec(text: str) -> RemoteSpec:
         port = int(portpart)
     if not host:
         raise ValueError(f"no host in {text!r}")
-    return RemoteSpec(host=host, port=port, device=device or None)
+    return RemoteSpec(host=host, port=port, device=device or None, tls=tls)
 
 
 def _same(protocol: StreamProtocol) -> StreamProtocol:
@@ -98,6 +108,11 @@ class RemoteConnection(DriverConnection):
     they never defined); otherwise BLOBs come only while a client or snooping driver here wants
     them, asked per BLOB property the remote defined (``routing.remoteblobs``).
     ``retry`` (a ``Retry``) or ``backoff`` (its delays only) replace the reconnect policy.
+    With ``ssl`` (an ``ssl.SSLContext``, asyncio's convention: ``indipycore.tls.
+    client_context``) the connection is TLS: the remote's certificate is verified (for
+    ``server_hostname``, by default ``host``) and ours presented when the context holds one;
+    a remote whose certificate does not verify is never used: the error is logged and it is
+    retried like any lost remote.
     """
 
     is_remote = True
@@ -113,6 +128,8 @@ class RemoteConnection(DriverConnection):
         connect_timeout: float | None = CONNECT_TIMEOUT,
         device_wait: float = 5.0,
         retry: Retry | None = None,
+        ssl: SSLContext | None = None,
+        server_hostname: str | None = None,
     ) -> None:
         if not isinstance(host, str) or not host:
             raise TypeError(f"remote host must be a name or address, not {host!r}")
@@ -121,8 +138,11 @@ class RemoteConnection(DriverConnection):
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise ValueError(f"remote {host}: port must be a number from 1 to 65535, not "
                              f"{port!r}")
+        if ssl is not None and not isinstance(ssl, SSLContext):
+            raise TypeError(f"remote {host}: ssl must be an ssl.SSLContext "
+                            f"(indipycore.tls.client_context), not {type(ssl).__name__}")
         super().__init__(
-            f"remote {device + '@' if device else ''}{host}:{port}",
+            f"remote {device + '@' if device else ''}{host}:{port}{' (TLS)' if ssl else ''}",
             is_remote=True,
             max_queue_bytes=max_queue_bytes,
         )
@@ -130,6 +150,9 @@ class RemoteConnection(DriverConnection):
         self.port = port
         self.blob_enable = blob_enable
         self.device = device
+        # TLS (asyncio's convention): the remote's certificate verified with `ssl` for
+        # `server_hostname` (default: `host`), ours presented if it holds one; None: plain TCP.
+        self.ssl, self.server_hostname = ssl, server_hostname
         # A connection that lasted REMOTE_STABLE_AFTER seconds starts the delays again from
         # 0.5 s: a leaf restarted by hand a few times in a minute is back within a second
         # each time (not after delays growing to the drivers' 60 s), while a remote that
@@ -196,7 +219,7 @@ class RemoteConnection(DriverConnection):
         # BLOBs from the remote are passed on while they arrive (cutthrough.py).
         forwarder = BlobForwarder(router, self, on_frames)
         protocol = StreamProtocol(
-            on_frames, self.label, gate, forwarder, self.congestion
+            on_frames, self.label, gate, forwarder, self.congestion, tls=self.ssl is not None
         )
         # A set vector alone in a read goes to the clients before it is framed (``fastpath.shortcut``),
         # as an executable driver's does. What `_frames` adds is for other elements (a
@@ -205,7 +228,8 @@ class RemoteConnection(DriverConnection):
         if self.shortcut is not None:
             protocol.shortcut_route = functools.partial(self.shortcut.route_set, self)
         transport, _ = await connect_within(loop.create_connection(
-            functools.partial(_same, protocol), self.host, self.port), self.connect_timeout)
+            functools.partial(_same, protocol), self.host, self.port, ssl=self.ssl,
+            server_hostname=self.server_hostname if self.ssl else None), self.connect_timeout)
         self._blob_enabled.clear()
         self._device_seen = False
         self.device_checked.clear()
@@ -213,7 +237,8 @@ class RemoteConnection(DriverConnection):
         attempts.succeeded()
         selector = inline_selector(loop)
         sock = transport.get_extra_info("socket")
-        if selector is not None and sock is not None:
+        if selector is not None and sock is not None and self.ssl is None:
+            # (Over TLS the transport decrypts what it reads: it reads the socket itself.)
             protocol.read_inline(selector, sock.fileno())  # no asyncio handle per read
             self.reader_now = protocol.read_now  # the shortcut: a quick answer, read at once
         self.local = is_local_peer(
@@ -278,7 +303,8 @@ class RemoteConnection(DriverConnection):
         if self._device_seen:
             return
         try:
-            devices = await remote_devices(self.host, self.port)
+            devices = await remote_devices(self.host, self.port, ssl=self.ssl,
+                                           server_hostname=self.server_hostname)
         except (OSError, TimeoutError) as exc:
             logger.debug("could not look at %s's devices: %s", self.label, exc)
             return

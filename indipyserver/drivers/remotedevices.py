@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from ssl import SSLContext
 
 from indipycore.protocol.errors import ProtocolError
 from indipycore.protocol.framing import Framer
@@ -24,13 +25,16 @@ _ASK_ALL = b'<getProperties version="1.7"/>\n'
 _MAX_BYTES = 16 * 1024 * 1024  # what the look reads at most, whatever the remote sends
 
 
-async def remote_devices(host: str, port: int, *, quiet: float = 1.0, limit: float = 10.0
+async def remote_devices(host: str, port: int, *, quiet: float = 1.0, limit: float = 10.0,
+                         ssl: SSLContext | None = None, server_hostname: str | None = None,
                          ) -> set[str]:
     """The device names the INDI server at ``host:port`` defines, read until it has sent
-    nothing for ``quiet`` seconds (or ``limit`` seconds in all, or 16 MiB). Raises
-    ``OSError`` or ``TimeoutError`` when it cannot be reached."""
+    nothing for ``quiet`` seconds (or ``limit`` seconds in all, or 16 MiB); over TLS with
+    `ssl`, as the remote's own connection. Raises ``OSError`` or ``TimeoutError`` when it
+    cannot be reached."""
     async with asyncio.timeout(limit):  # (wait_for can lose a cancellation, and the socket)
-        reader, writer = await asyncio.open_connection(host, port)
+        reader, writer = await asyncio.open_connection(
+            host, port, ssl=ssl, server_hostname=server_hostname if ssl else None)
     devices: set[str] = set()
     framer = Framer()
     loop = asyncio.get_running_loop()

@@ -17,6 +17,8 @@ from ..auth import viewer
 from ..settings import BLOBFOLDER
 from ..settings import INDIHOST
 from ..settings import INDIPORT
+from ..settings import TLS_SETTINGS
+from ..settings import TLSFiles
 from ..site import site_of
 from ..users import Role
 
@@ -28,10 +30,26 @@ def _users_page(request: Request, status: int = 200, **context: Any) -> Response
     own = site.switchable
     server = None if own is None else {
         "host": own.host, "port": own.port,
-        "blobfolder": str(own.blobfolder) if own.blobfolder is not None else ""}
+        "blobfolder": str(own.blobfolder) if own.blobfolder is not None else "",
+        "tls": dict(zip(TLS_SETTINGS, (own.tls.ca, own.tls.cert, own.tls.key)
+                        if own.tls is not None else ("", "", ""), strict=True))}
     return site.html(request, "users.html", status, title="Users", page="users",
                      users=site.db.users(), roles=[str(r) for r in Role],
                      public_view=site.db.setting(PUBLIC_VIEW) == "1", server=server, **context)
+
+
+def _tls_form(form: Any) -> TLSFiles | None:
+    """The TLS files from the server form (full paths; no CA: plain TCP), checked by making
+    their context; ValueError says which file is wrong and why."""
+    files = TLSFiles(*(str(form.get(name, "")).strip() for name in TLS_SETTINGS))
+    if not files.ca:
+        if files.cert or files.key:
+            raise ValueError("A client certificate is for a TLS port: give the CA file too.")
+        return None
+    if not all(Path(p).is_absolute() for p in (files.ca, files.cert, files.key) if p):
+        raise ValueError("The TLS files are full paths, such as /home/me/tls/ca.crt.")
+    files.context()
+    return files
 
 
 def _server_form(form: Any) -> tuple[str, int, Path | None]:
@@ -97,13 +115,18 @@ async def server_settings(request: Request) -> Response:
     form = await request.form()
     try:
         host, port, folder = _server_form(form)
-        await site.switch_server(host, port, folder)
+        tls = _tls_form(form)
+        await site.switch_server(host, port, folder, tls)
     except (ValueError, OSError) as exc:
         return _users_page(request, 400, error=str(exc))
     site.db.set_setting(INDIHOST, host)
     site.db.set_setting(INDIPORT, str(port))
     site.db.set_setting(BLOBFOLDER, str(folder) if folder is not None else "")
+    for name, value in zip(TLS_SETTINGS, (tls.ca, tls.cert, tls.key) if tls else ("", "", ""),
+                           strict=True):
+        site.db.set_setting(name, value)
     return _users_page(request, done=f"Connecting to the INDI server {host}:{port}"
+                       f"{' over TLS' if tls else ''}"
                        f"{f'; BLOBs saved in {folder}' if folder else '; BLOBs not asked for'}.")
 
 

@@ -20,9 +20,11 @@ from typing import Any
 import pytest
 from peers import BASECLIENT_HINT
 from peers import free_port
+from tlskit import Pki
 from waiting import until
 
 import PyIndi
+from indipycore.tls import client_context
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import Device
@@ -392,5 +394,32 @@ async def test_a_message_from_no_device_goes_to_new_universal_message() -> None:
         assert client.device_messages == 0
     finally:
         await asyncio.to_thread(client.disconnectServer)
+        server.shutdown()
+        await asyncio.wait_for(task, 15)
+
+
+async def test_set_server_with_ssl_reaches_a_tls_port(tls_pki: Pki) -> None:
+    """``setServer(host, port, ssl=context)`` (our extension: pyindi-client has no TLS)
+    connects to a TLS port that requires client certificates: connectServer() is True, the
+    thermostat's TARGET arrives, and the server knows the client by its certificate; a
+    context that is not one is refused at once."""
+    cert, key = tls_pki.client("observer")
+    server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=None,
+                       tls_port=0, tls_cert=str(tls_pki.server_cert),
+                       tls_key=str(tls_pki.server_key), tls_client_ca=str(tls_pki.ca),
+                       handle_signals=False)
+    task = asyncio.create_task(server.asyncrun())
+    await asyncio.wait_for(server.started(), 10)
+    try:
+        client = Recorder()
+        client.setServer("localhost", server.tls_port,
+                         ssl=client_context(str(tls_pki.ca), str(cert), str(key)))
+        assert await asyncio.to_thread(client.connectServer)
+        await until(lambda: client.getDevice("Thermostat").getNumber("TARGET"), what="TARGET")
+        assert [c.identity for c in server.clients] == ["observer"]
+        await asyncio.to_thread(client.disconnectServer)
+        with pytest.raises(TypeError, match="SSLContext"):
+            client.setServer("localhost", 7625, ssl="ca.crt")  # type: ignore[arg-type]
+    finally:
         server.shutdown()
         await asyncio.wait_for(task, 15)

@@ -33,7 +33,10 @@ BOTH_LOOPS = {
     "test_pipereader",
     "test_read_size",
     "test_remote",
+    "test_remote_tls",
     "test_server_e2e",
+    "test_tls_bad_input",
+    "test_tls_port",
     "test_write_through",
 }
 

@@ -7,8 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from tlskit import Pki
 from waiting import until
 
+from indipycore.protocol.events import GetProperties
+from indipycore.protocol.serialiser import serialise
 from indipyserver.drivers.remote import RemoteSpec
 from indipyserver.fifo import FifoCommand
 from indipyserver.fifo import FifoListener
@@ -145,3 +148,39 @@ def test_fifo_stop_at_host_stops_the_remote_with_that_host_port_and_device() -> 
     control(FifoCommand("stop", "@hostA:7624", remote=RemoteSpec("hostA", 7624)))
     assert server.connections == [driver, other_port]
     assert dome not in server.connections
+
+
+async def test_fifo_start_at_tls_chains_a_tls_remote_with_the_commands_files(
+    tls_pki: Pki, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``start @tls://host:port`` on the FIFO chains that TLS port with the command line's
+    --remote-tls-* files (the gadget's devices arrive); a file that cannot be used is logged
+    and nothing is started."""
+    from serverkit import RawClient
+    from serverkit import make_gadget
+    from serverkit import running
+    from serverkit import server as test_server
+
+    from indipyserver.cli import _FifoControl
+    from indipyserver.cli import parse_args
+    from indipyserver.drivers.remote import RemoteConnection
+
+    cert, key = tls_pki.client("site-east")
+    leaf = test_server(make_gadget(), tls_port=0, tls_cert=str(tls_pki.server_cert),
+                       tls_key=str(tls_pki.server_key), tls_client_ca=str(tls_pki.ca))
+    async with running(leaf), running(test_server()) as top:
+        options = parse_args(["--demo", "--remote-tls-ca", str(tls_pki.ca), "--remote-tls-cert",
+                              str(cert), "--remote-tls-key", str(key)])
+        control = _FifoControl(top, options)
+        control(parse_fifo_line(f"start @tls://localhost:{leaf.tls_port}"))
+        (remote,) = [c for c in top.connections if isinstance(c, RemoteConnection)]
+        assert remote.ssl is not None
+        client = await RawClient.connect(top.port)
+        await until(lambda: remote.connected, what="the TLS remote")
+        await client.send(serialise(GetProperties(version="1.7")))
+        await client.wait_for("defNumberVector", device="Gadget")
+        assert [c.identity for c in leaf.clients] == ["site-east"]
+        bad = parse_args(["--demo", "--remote-tls-ca", str(tmp_path / "nowhere-ca.crt")])
+        _FifoControl(top, bad)(parse_fifo_line("start @tls://localhost:7625"))
+        assert len([c for c in top.connections if isinstance(c, RemoteConnection)]) == 1
+        assert "FIFO start: not started" in caplog.text and "nowhere-ca.crt" in caplog.text

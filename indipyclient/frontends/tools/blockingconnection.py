@@ -31,6 +31,8 @@ from .toolerror import ToolError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 
 if TYPE_CHECKING:
+    import ssl
+
     from indipycore.protocol import Event
     from indipycore.protocol import Framer
 
@@ -72,6 +74,34 @@ def _connect(host: str, port: int, timeout: float | None) -> socket.socket:
     raise error if error is not None else OSError(f"no address for {host}")
 
 
+def _handshake(context: ssl.SSLContext, sock: socket.socket, host: str,
+               where: str) -> socket.socket:
+    """`sock` wrapped in TLS, its handshake done (within the socket's timeout); a TLS
+    failure is a ToolError in OpenSSL's words."""
+    import ssl
+
+    from indipycore.tls import tls_reason
+
+    try:
+        return context.wrap_socket(sock, server_hostname=host)
+    except ssl.SSLError as exc:
+        sock.close()
+        raise ToolError(f"cannot connect to {where}: TLS: {tls_reason(exc)}", 2) from None
+
+
+def _reason(exc: OSError) -> str:
+    """An error reading the socket in words: the OS's, or OpenSSL's for a TLS one."""
+    if exc.strerror:
+        return exc.strerror
+    import ssl
+
+    if isinstance(exc, ssl.SSLError):
+        from indipycore.tls import tls_reason
+
+        return f"TLS: {tls_reason(exc)}"
+    return str(exc) or type(exc).__name__
+
+
 class ServerClosed(ToolError):
     """The server closed the connection (exit status 2, like indilib's tools)."""
 
@@ -91,7 +121,8 @@ class Connection:
         #: time.monotonic() at which the last event handed out had arrived (see the module doc)
         self.arrived = time.monotonic()
         self._stamped = False
-        if _KERNEL_TIMESTAMPS:
+        # (A TLS socket has no recvmsg: it is read with recv, and stamped on return.)
+        if _KERNEL_TIMESTAMPS and not hasattr(sock, "getpeercert"):
             try:
                 sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
                 self._stamped = True
@@ -106,11 +137,15 @@ class Connection:
         *,
         timeout: float | None = 10.0,
         on_error: Callable[[str], None] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> Connection:
-        """Connect to ``host:port``; raises ToolError (exit 2) saying why it could not."""
+        """Connect to ``host:port`` (over TLS with `tls`: the server's certificate verified
+        for `host`); raises ToolError (exit 2) saying why it could not."""
         where = f"{host}:{port}"
         try:
             sock = _connect(host, port, timeout)
+            if tls is not None:
+                sock = _handshake(tls, sock, host, where)
         except socket.gaierror as exc:
             raise ToolError(f"cannot find host {host!r}: {exc.strerror}", 2) from None
         except TimeoutError:
@@ -143,7 +178,16 @@ class Connection:
             raise ServerClosed(f"cannot write to the server at {self.where}: {exc.strerror}", 2) from None
 
     def shutdown_write(self) -> None:
-        """Half-close: the server sees EOF after everything sent (as indi_setprop does)."""
+        """Half-close: the server sees EOF after everything sent (as indi_setprop does).
+        TLS has no half-close: its close_notify instead, after which the server has read
+        everything sent (bounded by a few seconds)."""
+        if hasattr(self.sock, "unwrap"):
+            try:
+                self.sock.settimeout(2.0)
+                self.sock.unwrap()
+            except (OSError, ValueError):
+                pass
+            return
         try:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:
@@ -166,7 +210,8 @@ class Connection:
         """
         while not self._pending:
             if self._closed:
-                raise ServerClosed(f"the INDI server at {self.where} closed the connection", 2)
+                raise ServerClosed(f"the INDI server at {self.where} closed the connection"
+                                   f"{self._refused_hint()}", 2)
             late = False
             if deadline is None:
                 self.sock.settimeout(None)
@@ -180,8 +225,8 @@ class Connection:
                 return None
             except OSError as exc:
                 raise ServerClosed(
-                    f"reading from the INDI server at {self.where} failed: {exc.strerror}", 2
-                ) from None
+                    f"reading from the INDI server at {self.where} failed: {_reason(exc)}"
+                    f"{self._refused_hint()}", 2) from None
             if not data:
                 self._closed = True
                 continue
@@ -191,6 +236,14 @@ class Connection:
                 return None  # read late and it came late too (kept for a later call)
         event, self.arrived = self._pending.popleft()
         return event
+
+    def _refused_hint(self) -> str:
+        """Why a TLS connection may end before a word of INDI: a server that requires a
+        client certificate closes it once it has judged ours (TLS 1.3 says nothing more)."""
+        if self._framer is None and hasattr(self.sock, "getpeercert"):
+            return (" before a word of INDI: it did not accept our certificate (give or check "
+                    "--tls-cert/--tls-key; the server's log says why)")
+        return ""
 
     def _drain(self, data: bytes, arrived: float) -> list[tuple[bytes, float]]:
         """``data`` and whatever else the socket holds already, each read with its arrival

@@ -18,7 +18,22 @@ from collections.abc import Sequence
 from .blockingconnection import Connection
 from .toolerror import ToolError
 
-__all__ = ["Reporter", "ServerOptions", "parse_options", "parse_port", "parse_timeout", "run_tool"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["TLS_LONGOPTS", "TLS_USAGE", "Reporter", "ServerOptions", "parse_options",
+           "parse_port", "parse_timeout", "run_tool"]
+
+#: The long options every tool takes to reach a server's TLS port (``indipyserver
+#: --tls-port``), as getopt spells them; `ServerOptions.take` takes them without dashes.
+TLS_LONGOPTS = ("tls-ca=", "tls-cert=", "tls-key=")
+#: Their lines of each tool's usage.
+TLS_USAGE = """\
+  --tls-ca FILE    reach the server's TLS port: its certificate verified with this CA
+  --tls-cert FILE  our certificate, presented when the server asks for one (its CN names us)
+  --tls-key FILE   its key (default: in --tls-cert)"""
 
 
 def parse_options(
@@ -62,10 +77,15 @@ class ServerOptions:
         self.port = 7624
         self.fd: int | None = None
         self.timeout: float | None = 2.0
+        #: The TLS options given (``tls-ca``, ``tls-cert``, ``tls-key``): any of them, TLS.
+        self.tls: dict[str, str] = {}
 
     def take(self, flag: str, value: str) -> None:
-        """One of ``-d``, ``-h``, ``-p``, ``-t`` (`flag` without its dash) and its value."""
-        if flag == "d":
+        """One of ``-d``, ``-h``, ``-p``, ``-t`` or the TLS options (`flag` without its
+        dashes) and its value."""
+        if flag.startswith("tls-"):
+            self.tls[flag] = value
+        elif flag == "d":
             try:
                 self.fd = int(value)
             except ValueError:
@@ -81,7 +101,21 @@ class ServerOptions:
         """The socket ``-d`` gave, else a new connection to host:port."""
         if self.fd is not None:
             return Connection.from_fd(self.fd, on_error=on_error)
-        return Connection.open(self.host, self.port, on_error=on_error)
+        return Connection.open(self.host, self.port, on_error=on_error,
+                               tls=self.tls_context())
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context the TLS options describe (None: plain TCP); a file that cannot be
+        used is a ToolError naming it. ``ssl`` is imported only then (start-up time)."""
+        if not self.tls:
+            return None
+        from indipycore.tls import client_context
+
+        try:
+            return client_context(self.tls.get("tls-ca"), self.tls.get("tls-cert"),
+                                  self.tls.get("tls-key"))
+        except ValueError as exc:
+            raise ToolError(str(exc), 2) from None
 
 
 class Reporter:

@@ -47,6 +47,8 @@ from indipycore.protocol import SwitchState
 from indipycore.protocol import Vector
 from indipycore.protocol.timestamps import parse_timestamp
 
+from .cli import TLS_LONGOPTS
+from .cli import TLS_USAGE
 from .cli import Reporter
 from .cli import ServerOptions
 from .cli import parse_options
@@ -60,7 +62,7 @@ from .toolerror import ToolError
 __all__ = ["main", "operand_values"]
 
 NAME = "indipy-eval"
-USAGE = """\
+USAGE = f"""\
 usage: indipy-eval [options] [expr]
 Evaluate an expression of INDI values; exit 0 if it is non-zero, 1 if zero, 2 on trouble.
 Operands are "device.property.element" in double quotes; the element may be _STATE (0 Idle,
@@ -78,6 +80,7 @@ atan2(y,x) abs floor degrad raddeg log log10 exp sqrt pow(x,y)
   -t secs  seconds to wait for values (default 2, 0 = for ever)
   -v       verbose (repeat for more)
   -w       wait until the expression is true
+{TLS_USAGE}
 Example: indipy-eval -t 30 -w '"Telescope Simulator.EQUATORIAL_EOD_COORD._STATE"==1'"""
 
 _STATE_VALUES = {State.IDLE: 0.0, State.OK: 1.0, State.BUSY: 2.0, State.ALERT: 3.0}
@@ -136,7 +139,7 @@ class EvalSettings:
 
 def _read_args(args: list[str]) -> tuple[EvalSettings, Expression]:
     try:
-        opts, operands = parse_options(args, "bd:efh:iop:t:vw", ["help"])
+        opts, operands = parse_options(args, "bd:efh:iop:t:vw", ["help", *TLS_LONGOPTS])
     except ToolError as exc:
         raise ToolError(str(exc), 1) from None  # indi_eval's usage exits 1
     settings = EvalSettings()
@@ -145,8 +148,8 @@ def _read_args(args: list[str]) -> tuple[EvalSettings, Expression]:
             if opt == "--help":
                 print(USAGE)
                 raise ToolError("", 0)
-            if opt in ("-d", "-h", "-p", "-t"):
-                settings.server.take(opt[1], value)
+            if opt in ("-d", "-h", "-p", "-t") or opt.startswith("--tls-"):
+                settings.server.take(opt.lstrip("-"), value)
             elif opt == "-v":
                 settings.verbose += 1
             else:

@@ -35,6 +35,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 
 # Only what parsing the command line and connecting need is imported here: the protocol core
 # (``getpropquery``, ``blobfiles``) loads after the request is sent, while the server answers.
+from .cli import TLS_LONGOPTS
+from .cli import TLS_USAGE
 from .cli import Reporter
 from .cli import ServerOptions
 from .cli import parse_options
@@ -57,7 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["GetpropQuery", "main"]
 
 NAME = "indipy-getprop"
-USAGE = """\
+USAGE = f"""\
 usage: indipy-getprop [options] [device.property.element ...]
 Print INDI property values as device.property.element=value lines (default spec *.*.*).
 Any field may be * (a wildcard); the element may be _LABEL _GROUP _STATE _PERM _TO _TS
@@ -71,18 +73,19 @@ to print that attribute. BLOBs are saved as device.property.element.format.
   -v       verbose, on stderr (repeat for more)
   -w       show write-only properties too
   --json   print the matching vectors as one JSON snapshot instead of lines
+{TLS_USAGE}
 Exit status: 0 every query matched, 1 some query matched nothing, 2 real trouble."""
 
 def _parse_args(args: list[str]) -> tuple[ServerOptions, dict[str, Any], list[GetSpec]]:
-    opts, operands = parse_options(args, "1d:h:p:mt:vw", ["json", "help"])
+    opts, operands = parse_options(args, "1d:h:p:mt:vw", ["json", "help", *TLS_LONGOPTS])
     server = ServerOptions()
     settings: dict[str, Any] = {"verbose": 0, "just_value": False, "monitor": False,
                                 "write_only": False, "json": False, "help": False}
     for opt, value in opts:
         if opt == "-1":
             settings["just_value"] = True
-        elif opt in ("-d", "-h", "-p", "-t"):
-            server.take(opt[1], value)
+        elif opt in ("-d", "-h", "-p", "-t") or opt.startswith("--tls-"):
+            server.take(opt.lstrip("-"), value)
         elif opt == "-m":
             settings["monitor"] = True
         elif opt == "-v":

@@ -59,6 +59,8 @@ from indipycore.protocol import Text
 from indipycore.protocol.numbers import parse_number
 
 from .blockingconnection import Connection
+from .cli import TLS_LONGOPTS
+from .cli import TLS_USAGE
 from .cli import Reporter
 from .cli import ServerOptions
 from .cli import run_tool
@@ -84,6 +86,7 @@ checked against the property's definition first.
   -w       wait until the driver's answer leaves Busy: exit 0 on Ok (or Idle), 1 on Alert or
            timeout. Without -t the answer is waited for the larger of 60 s, the vector's own
            timeout + 10 s and, for CCD_EXPOSURE or GUIDER_EXPOSURE, the exposure + 60 s
+""" + TLS_USAGE + """
 Exit status: 0 all set, 1 something missing, read-only, invalid or (with -w) refused, 2 trouble."""
 
 _KINDS = {"-x": "text", "-n": "number", "-s": "switch"}
@@ -123,6 +126,20 @@ class Settings:
     specs: list[SetSpec] = field(default_factory=list)
 
 
+def _take_long(server: ServerOptions, arg: str, args: Sequence[str], i: int) -> int:
+    """A TLS option (``--tls-ca FILE`` or ``--tls-ca=FILE``) at `arg`, its value at
+    ``args[i]`` unless joined; the index after it. Any other long option is an error."""
+    name, equals, value = arg[2:].partition("=")
+    if f"{name}=" not in TLS_LONGOPTS:
+        raise ToolError(f"option {arg} not recognized (try --help)")
+    if not equals:
+        if i >= len(args):
+            raise ToolError(f"option {arg} requires an argument (try --help)")
+        value, i = args[i], i + 1
+    server.take(name, value)
+    return i
+
+
 def parse_setprop_args(args: Sequence[str]) -> Settings:
     """indi_setprop's command line: options first, then specs each optionally typed."""
     settings = Settings()
@@ -134,7 +151,8 @@ def parse_setprop_args(args: Sequence[str]) -> Settings:
             settings.help = True
             continue
         if arg.startswith("--"):
-            raise ToolError(f"option {arg} not recognized (try --help)")
+            i = _take_long(settings.server, arg, args, i)
+            continue
         j = 1
         while j < len(arg):
             flag = arg[j]

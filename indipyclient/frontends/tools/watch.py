@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import sys
 from collections.abc import Sequence
 from datetime import UTC
@@ -42,6 +43,9 @@ from indipyclient.session.connect import EventStream
 from indipyclient.session.connect import connect
 from indipyclient.session.connection import cannot_connect
 
+from .cli import TLS_LONGOPTS
+from .cli import TLS_USAGE
+from .cli import ServerOptions
 from .cli import parse_options
 from .cli import parse_port
 from .cli import parse_timeout
@@ -61,7 +65,8 @@ retried. Patterns (* wildcards) keep only matching devices or properties.
   -p port  server port (default 7624)
   -t secs  stop after secs seconds (default: run until Ctrl-C)
   -v       verbose: the client library's log too (repeat for more)
-  --blobs  ask for BLOBs too, and show their size and format"""
+  --blobs  ask for BLOBs too, and show their size and format
+""" + TLS_USAGE
 
 
 class WatchFilter:
@@ -199,12 +204,12 @@ class FailureLines:
 
 
 async def _run(host: str, port: int, shown: WatchFilter, blobs: bool,
-               seconds: float | None) -> None:
+               seconds: float | None, tls: ssl.SSLContext | None = None) -> None:
     # The stream exists before the client starts, so nothing the server says first is missed;
     # its first event is the connection (or, after CONNECT_TIMEOUT, there is none).
     where = f"{host}:{port}"
     failures = FailureLines(where, sys.stdout)
-    client = connect(host, port, connect_timeout=None, on_connect_failure=failures)
+    client = connect(host, port, connect_timeout=None, on_connect_failure=failures, ssl=tls)
     stream = client.events()
     await client.start()
     try:
@@ -226,13 +231,16 @@ async def _run(host: str, port: int, shown: WatchFilter, blobs: bool,
 
 
 def _watch(args: list[str]) -> int:
-    opts, patterns = parse_options(args, "h:p:t:v", ["blobs", "help"])
+    opts, patterns = parse_options(args, "h:p:t:v", ["blobs", "help", *TLS_LONGOPTS])
     host, port, seconds, verbose, blobs = "localhost", 7624, None, 0, False
+    server = ServerOptions()  # the TLS options only: -h -p -t are this tool's own
     for opt, value in opts:
         if opt == "--help":
             print(USAGE)
             return 0
-        if opt == "-h":
+        if opt.startswith("--tls-"):
+            server.take(opt[2:], value)
+        elif opt == "-h":
             host = value
         elif opt == "-p":
             port = parse_port(value)
@@ -246,7 +254,7 @@ def _watch(args: list[str]) -> int:
     logging.basicConfig(stream=sys.stderr, format=f"{NAME}: %(message)s",
                         level=logging.WARNING if verbose == 0 else
                         logging.INFO if verbose == 1 else logging.DEBUG)
-    asyncio.run(_run(host, port, shown, blobs, seconds))
+    asyncio.run(_run(host, port, shown, blobs, seconds, server.tls_context()))
     return 0
 
 

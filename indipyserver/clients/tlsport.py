@@ -1,0 +1,254 @@
+"""The server's TLS port: clients whose connection is encrypted, identified by their certificate.
+
+Beside the plain port, not instead of it: the plain path reads and writes its sockets itself
+(``loop.eventloop``, ``clients.writer``), and nothing here touches it. A TLS client is the
+same `ClientConnection` on asyncio's TLS transport (``loop.start_tls``): the connection reads
+what the transport decrypts and writes through it (``clients.writer`` sees the transport's
+``sslcontext`` and never writes the socket itself).
+
+Each accepted socket is held by a `_Handshake` until its handshake is done: bounded in time
+(`HANDSHAKE_TIMEOUT`), and in number (`MAX_HANDSHAKES` at once; one more takes the place of
+the oldest once that one has had a quarter of the timeout, so connections that never finish
+cannot lock real clients out, and is refused before, so a burst of real clients is not cut
+short). Whatever goes wrong -- a plain
+client on this port, a certificate no CA here signed, none where one is required, a handshake
+that never ends -- closes that connection and is logged with the peer and the reason (a few
+lines a window, the rest counted: ``logbudget``); the other clients never notice. Only then
+is the `ClientConnection` made, with its `identity`: the subject CN of the client's
+certificate when the port requires one (``--tls-client-ca``), else ``anonymous``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from indipycore.logbudget import WarningBudget
+from indipycore.tls import common_name
+
+if TYPE_CHECKING:
+    from indipyserver.clients.clientconnection import ClientConnection
+
+__all__ = ["HANDSHAKE_TIMEOUT", "MAX_HANDSHAKES", "TLSPort"]
+
+logger = logging.getLogger("indipyserver.clients")  # the name users' logs know
+
+#: Seconds a client has to finish its TLS handshake once connected.
+HANDSHAKE_TIMEOUT = 10.0
+#: Handshakes under way at once (each holds a 256 kB buffer of asyncio's TLS layer).
+MAX_HANDSHAKES = 128
+#: The share of the handshake timeout after which a handshake may lose its place to a newcomer.
+EVICTABLE_AFTER = 0.25
+
+#: OpenSSL's reasons for a peer that does not speak TLS at all (plain INDI begins with "<").
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE",
+            "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_RECORD"}
+
+
+class TLSPort:
+    """What the TLS listener shares among its handshakes: the context, the limits, the counts."""
+
+    def __init__(
+        self,
+        context: ssl.SSLContext,
+        factory: Callable[[], ClientConnection],
+        *,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+        max_handshakes: int = MAX_HANDSHAKES,
+    ) -> None:
+        """`factory` makes the client connection a finished handshake is handed to."""
+        if handshake_timeout <= 0 or max_handshakes < 1:
+            raise ValueError("the TLS handshake timeout must be positive and at least one "
+                             "handshake allowed at once")
+        self.context = context
+        self.factory = factory
+        self.handshake_timeout = handshake_timeout
+        self.max_handshakes = max_handshakes
+        #: Whether a client must present a certificate (its CN is then its identity).
+        self.requires_certificates = context.verify_mode == ssl.CERT_REQUIRED
+        self.pending: dict[_Handshake, None] = {}  # oldest first
+        #: Connections refused or timed out, and clients handed on: for logs and tests.
+        self.refused = 0
+        self.accepted = 0
+        self._warnings = WarningBudget(noun="TLS refusals")
+
+    async def listen(self, host: str, port: int) -> asyncio.Server:
+        """Listen on (`host`, `port`) (0: the system picks)."""
+        loop = asyncio.get_running_loop()
+        # The kernel's queue of connections not yet accepted holds as many as may handshake
+        # at once (asyncio's default, 100, drops a burst's last SYNs for a second).
+        return await loop.create_server(lambda: _Handshake(self), host, port,
+                                        backlog=max(100, self.max_handshakes))
+
+    def close(self) -> None:
+        """The server stops: the handshakes under way are dropped."""
+        for handshake in list(self.pending):
+            handshake.give_up("")
+
+    def refuse(self, label: str, why: str) -> None:
+        """Count and log one connection that never became a client."""
+        self.refused += 1
+        note = self._warnings.take()
+        if note is None:
+            logger.debug("TLS client %s refused: %s", label, why)
+        else:
+            logger.warning("TLS client %s refused: %s%s", label, why, note)
+
+    def why(self, exc: BaseException | None) -> str:
+        """A failed handshake's reason, as a user reads it."""
+        if exc is None:
+            return "it closed the connection during the TLS handshake"
+        if isinstance(exc, ConnectionAbortedError) and "handshake" in str(exc):
+            return f"it did not finish its TLS handshake within {self.handshake_timeout:g} s"
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return f"its certificate does not verify: {exc.verify_message}"
+        if isinstance(exc, ssl.SSLError):
+            reason = exc.reason or ""
+            if reason in _NOT_TLS:
+                return ("it does not speak TLS (a plain INDI client on the TLS port?): "
+                        f"{reason.replace('_', ' ').lower()}")
+            if reason == "PEER_DID_NOT_RETURN_A_CERTIFICATE":
+                return "it presented no certificate, and this port requires one"
+            if reason:
+                return f"TLS error: {reason.replace('_', ' ').lower()}"
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _Handshake(asyncio.Protocol):
+    """One accepted connection until its handshake is done; then its client's go-between for
+    what the TLS transport delivered before the client took it over."""
+
+    def __init__(self, port: TLSPort) -> None:
+        self.port = port
+        self.label = "?"
+        self.raw: asyncio.Transport | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.reason: str | None = None  # set by `give_up`
+        self.since = time.monotonic()
+        # Delivered by the TLS transport before the client exists: replayed to it.
+        self.held: list[bytes] = []
+        self.eof = False
+        self.lost = False
+        self.lost_exc: Exception | None = None
+        self.client: ClientConnection | None = None
+
+    # -- the raw connection, then the TLS transport's application protocol ----------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.raw = transport
+        # Nothing is read before the TLS layer is in place (its reader is not yet added).
+        transport.pause_reading()
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.label = f"{peer[0]}:{peer[1]}"
+        port = self.port
+        if len(port.pending) >= port.max_handshakes:
+            oldest = next(iter(port.pending))
+            if self.since - oldest.since < port.handshake_timeout * EVICTABLE_AFTER:
+                transport.abort()
+                port.refuse(self.label, f"{port.max_handshakes} TLS handshakes were under way, "
+                                        "the most at once")
+                return
+            oldest.give_up(f"{port.max_handshakes} TLS handshakes were under way and a new "
+                           f"connection ({self.label}) took the place of this oldest one")
+        port.pending[self] = None
+        self.task = asyncio.get_running_loop().create_task(self._handshake(),
+                                                           name=f"TLS handshake {self.label}")
+
+    def data_received(self, data: bytes) -> None:
+        if self.client is not None:
+            self.client.data_received(data)
+        else:
+            self.held.append(data)
+
+    def eof_received(self) -> bool | None:
+        if self.client is not None:
+            return self.client.eof_received()
+        self.eof = True
+        return True  # kept open until the client has what came before
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.client is not None:
+            self.client.connection_lost(exc)
+            return
+        self.lost, self.lost_exc = True, exc
+
+    def pause_writing(self) -> None:
+        if self.client is not None:
+            self.client.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.client is not None:
+            self.client.resume_writing()
+
+    # -- the handshake ---------------------------------------------------------------------
+
+    def give_up(self, reason: str) -> None:
+        """Drop this handshake now (`reason` logged; empty: the server stops, nothing to say),
+        whether or not its task has begun (a hundred connections accepted in one turn of the
+        loop evict handshakes whose task has not run yet)."""
+        if self.reason is not None:
+            return
+        self.reason = reason
+        self.port.pending.pop(self, None)
+        if reason:
+            self.port.refuse(self.label, reason)
+        if self.raw is not None:
+            self.raw.abort()
+        if self.task is not None:
+            self.task.cancel()
+
+    async def _handshake(self) -> None:
+        port = self.port
+        raw = self.raw
+        assert raw is not None
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await loop.start_tls(raw, self, port.context, server_side=True,
+                                       ssl_handshake_timeout=port.handshake_timeout)
+        except asyncio.CancelledError:
+            raw.abort()
+            if self.reason is None:
+                raise  # not ours: the task is cancelled from outside
+            return  # `give_up`'s, which said why
+        except Exception as exc:  # noqa: BLE001  # whatever the peer did: it is refused, logged
+            raw.abort()  # (asyncio's TLS layer sends no alert: the peer sees the connection end)
+            port.refuse(self.label, port.why(exc))
+            return
+        finally:
+            port.pending.pop(self, None)
+        if tls is None or self.lost:  # gone before the handshake could end or be handed on
+            port.refuse(self.label, port.why(self.lost_exc))
+            return
+        self._hand_over(tls)
+
+    def _hand_over(self, tls: asyncio.Transport) -> None:
+        """The handshake is done: the client connection takes the TLS transport over."""
+        port = self.port
+        identity = "anonymous"
+        if port.requires_certificates:
+            name = common_name(tls.get_extra_info("peercert"))
+            if not name:
+                tls.abort()
+                port.refuse(self.label, "its certificate has no subject CN, which would be "
+                                        "its identity")
+                return
+            identity = name
+        client = port.factory()
+        client.identity = identity
+        client.peer = self.label
+        self.client = client
+        tls.set_protocol(client)
+        client.connection_made(tls)
+        port.accepted += 1
+        logger.info("TLS client %s connected as %s", self.label, identity)  # who: a key event
+        held, self.held = self.held, []
+        for data in held:
+            client.data_received(data)
+        if self.eof and not client.eof_received():
+            tls.close()
