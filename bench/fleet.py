@@ -238,6 +238,13 @@ async def wait_devices(rport: int, want: int, timeout: float) -> int:
         await r.aclose()
 
 
+def spawn(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child in a session of its own, its output to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
 def python_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
@@ -264,13 +271,11 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
         try:
             for k in range(args.central):
                 share = ["--share", f"{k + 1}/{args.central}"] if args.central > 1 else []
-                with (work / f"central{k}.log").open("wb") as log:
-                    central.append(subprocess.Popen(
-                        [sys.executable, *profiled(args, f"central{k}-n{n}"), "-m", "indiredis",
-                         "mqtttoredis", f"central{k}",
-                         str(work / "blobs"), "--mhost", "127.0.0.1", "--mport", str(mport),
-                         "--rhost", "127.0.0.1", "--rport", str(rport), *share],
-                        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+                central.append(spawn(
+                    [sys.executable, *profiled(args, f"central{k}-n{n}"), "-m", "indiredis",
+                     "mqtttoredis", f"central{k}", str(work / "blobs"), "--mhost", "127.0.0.1",
+                     "--mport", str(mport), "--rhost", "127.0.0.1", "--rport", str(rport),
+                     *share, *args.central_args], work / f"central{k}.log", env))
             await asyncio.sleep(1.0)
             publishers = max(1, min(args.publishers, n))
             per = -(-n // publishers)
@@ -278,10 +283,7 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
                 cmd = [sys.executable, str(Path(__file__).resolve()), "--publish",
                        f"{first}:{min(per, n - first)}", "--mport", str(mport),
                        "--rate", str(args.rate)] + (["--deployed"] if args.deployed else [])
-                with (work / f"sites{first}.log").open("wb") as log:
-                    sites.append(subprocess.Popen(cmd, env=env, stdout=log,
-                                                  stderr=subprocess.STDOUT,
-                                                  start_new_session=True))
+                sites.append(spawn(cmd, work / f"sites{first}.log", env))
             have = await wait_devices(rport, n * DEVICES, args.settle)
             await asyncio.sleep(3.0)
             watched = {f"mqtttoredis {k + 1}": p.pid for k, p in enumerate(central)}
@@ -313,13 +315,13 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
                 stop_group(proc)
     stored = len(listener.ages)
     per_process = {}
-    for name in cpu0:
+    for name, before in cpu0.items():
         messages = stored
         if name.startswith("mqtttoredis") and args.central > 1:
             k = int(name.split()[1])
             messages = sum(count for site, count in listener.sites.items()
                            if _share_of(site, args.central) == k)
-        cpu = cpu1[name] - cpu0[name]
+        cpu = cpu1[name] - before
         per_process[name] = (cpu, messages, rss0[name], rss1[name])
     return {"n": n, "devices": have, "rate": stored / elapsed, "offered": n * DEVICES * args.rate,
             "p50": pct(listener.ages, .5), "p99": pct(listener.ages, .99),
@@ -402,6 +404,8 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window (30)")
     parser.add_argument("--settle", type=float, default=120.0,
                         help="at most this long for every device to be stored first (120 s)")
+    parser.add_argument("--central-args", nargs=argparse.REMAINDER, default=[],
+                        help="the rest: more options of each mqtttoredis (e.g. --qos 0)")
     parser.add_argument("--profile", metavar="DIR",
                         help="run the mqtttoredis processes under cProfile, profiles in DIR")
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs")

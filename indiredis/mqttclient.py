@@ -3,7 +3,8 @@
 Both read ``from_indi/<site id>`` and ``indi_status/<site id>`` of every site (or those in
 ``subscribe_list``) and publish their requests on ``to_indi/<own id>``. A site that says
 ``online`` (retained, so also on every (re)connection to the broker) is asked for everything
-with ``getProperties``; one that says ``offline`` (its Last Will, or a clean stop) has its
+with ``getProperties`` (sites that come within ``ASK_DELAY`` of each other asked once, since
+every site reads every request); one that says ``offline`` (its Last Will, or a clean stop) has its
 devices removed: deleted from redis, or a ``delProperty`` to the INDI clients. So does every
 site when the broker itself is lost: nothing can be said of the sites meanwhile (and a broker
 shutting down sends some sites' Last Wills and not others'), and when it is back the sites'
@@ -47,6 +48,9 @@ __all__ = ["mqtttoport", "mqtttoport_async", "mqtttoredis", "mqtttoredis_async"]
 
 logger = logging.getLogger(__name__)
 
+#: How long a site's ``online`` waits for others before they are all asked at once (s).
+ASK_DELAY = 0.2
+
 
 class ClientSide:
     """What both client sides share: the broker link, sites' status, dropping garbage."""
@@ -58,6 +62,7 @@ class ClientSide:
         self.out_topic = f"{self.topics.to_indi}/{mqtt_id}"
         self.site_devices: dict[str, set[str]] = {}
         self.drops = Drops(mqtt_id)
+        self._asking: asyncio.TimerHandle | None = None
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
                              self.topics.client_subscriptions(subscribe_list), self.from_broker,
                              on_connect=self.ask_all, on_lost=self.all_gone, retry=retry)
@@ -73,6 +78,17 @@ class ClientSide:
     async def ask_all(self) -> None:
         self.mqtt.publish(self.out_topic, GET_PROPERTIES)
 
+    def ask_soon(self) -> None:
+        """``ask_all`` in ``ASK_DELAY`` s, once for every site that says ``online`` meanwhile:
+        each getProperties reaches every site (they all read ``to_indi``), so a fleet coming
+        online at once would otherwise be asked N times over, N x N x devices definitions."""
+        if self._asking is None:
+            self._asking = asyncio.get_running_loop().call_later(ASK_DELAY, self._ask_now)
+
+    def _ask_now(self) -> None:
+        self._asking = None
+        self.mqtt.publish(self.out_topic, GET_PROPERTIES)
+
     async def from_broker(self, topic: str, payload: bytes) -> None:
         where = self.topics.split(topic)
         if where is None:
@@ -82,7 +98,7 @@ class ClientSide:
         if root == self.topics.status:
             if payload == ONLINE:
                 logger.info("%s: site %s is online", self.mqtt_id, site)
-                await self.ask_all()
+                self.ask_soon()
             elif payload == OFFLINE:
                 logger.info("%s: site %s is offline: its devices are removed", self.mqtt_id,
                             site)

@@ -3,9 +3,11 @@
 
 Elements arrive from one or more *sources* (the INDI server, or each MQTT site); each source has
 its own ``StoreWriter`` mirror, so a lost source's devices can be removed alone. Every element is
-stored first (one pipeline), then published on ``from_indi``: its bytes as received, except a
+stored first, then published on ``from_indi``: its bytes as received, except a
 ``setBLOBVector``, which is published with each BLOB's body replaced by a ``filepath`` attribute
-(the file saved in the BLOB folder, decompressed): BLOB bytes never enter redis.
+(the file saved in the BLOB folder, decompressed): BLOB bytes never enter redis. The writes
+of every element that arrives while a pipeline is at redis go together in the next one
+(``queue``, ``write_loop``): one round trip a batch, however many sites the batch came from.
 
 What programs publish on ``to_indi`` (one element each) is checked (well-formed, one element,
 a known device for new vectors and enableBLOB), noted in the store (a new vector's state
@@ -61,15 +63,13 @@ from .fromxml import blob_notice
 from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
-from .ops import Delete
 from .ops import HSet
-from .ops import Log
 from .ops import Op
 from .ops import Publish
-from .ops import ReplaceList
-from .ops import SAdd
 from .ops import SetValue
-from .ops import SRem
+from .respwriter import Arg
+from .respwriter import RespWriter
+from .respwriter import commands_of
 from .toindi import ToIndiRequest
 from .toindi import check_to_indi
 from .toindi import refusal
@@ -81,6 +81,8 @@ logger = logging.getLogger(__name__)
 Send = Callable[[bytes, str | None], None]
 Resync = Callable[[], Awaitable[None]]
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+#: Operations one pipeline holds at most (about 500 stored values).
+MAX_BATCH_OPS = 2000
 
 
 async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
@@ -178,6 +180,7 @@ class RedisSide:
         self.resync_sources = resync
         self.writers: dict[str, StoreWriter] = {}
         self.redis = connect_redis(redis_host)
+        self.writes = RespWriter(redis_host)  # the store's pipelines (see respwriter)
         self.retry = retry or bridge_retry()
         self._writes = self.retry.attempts()  # the store's writes, in `execute` and the like
         self._bad = WarningBudget(noun="to_indi elements dropped")
@@ -186,9 +189,20 @@ class RedisSide:
         # first, so a redis that restarted (or was flushed) under the bridge is noticed even
         # when the client library reconnected silently.
         self.marker = self.keys.full(f"bridge:{uuid.uuid4().hex}")
+        # The writes waiting for the next pipeline (see `queue`), how many sources' reads
+        # they hold, and the events the writer and the readers wait on.
+        self._pending: list[Op] = []
+        self._work = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
 
     async def close(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:  # what the writer had not taken yet, once (the bridge is stopping)
+            with contextlib.suppress(*_DOWN):
+                await self._pipeline(pending)
         await self.close_marker()
+        self.writes.close()
         await self.redis.aclose()
 
     def writer(self, source: str) -> StoreWriter:
@@ -242,6 +256,32 @@ class RedisSide:
                         self.host.port)
             await self.resync()
 
+    async def queue(self, ops: list[Op]) -> None:
+        """Hand ``ops`` to the writer (`write_loop`): whatever gathers while a pipeline is
+        at redis goes in the next one, so a burst of messages costs one round trip a batch, not
+        one a message. The order is kept (a write before its publish, a source's reads in
+        turn). Past ``2 * MAX_BATCH_OPS`` waiting, the caller waits for the writer: the reading
+        side is slowed (and its inbound queue fills, which is seen) rather than memory grows."""
+        if not ops:
+            return
+        while len(self._pending) >= 2 * MAX_BATCH_OPS:
+            self._room.clear()
+            await self._room.wait()
+        self._pending.extend(ops)
+        self._work.set()
+
+    async def write_loop(self) -> None:
+        """The writer: runs what `queue` gathered, at most ``MAX_BATCH_OPS`` a pipeline."""
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            while self._pending:
+                batch = self._pending[:MAX_BATCH_OPS]
+                del self._pending[:MAX_BATCH_OPS]
+                self._room.set()
+                await self.execute(batch)
+                _raise_if_cancelled()  # redis-py may have swallowed it (see there)
+
     async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` (redis commands), retrying with backoff while redis is down."""
         await self.retry.call_with_retry(action, errors=_DOWN, retryable=_not_refused,
@@ -255,6 +295,8 @@ class RedisSide:
         """Forget everything stored and ask every source for all of it again."""
         async with self._lock:
             self.writers.clear()
+            self._pending.clear()  # made from the writers just forgotten
+            self._room.set()
             try:
                 await self.clear()
             except _DOWN:
@@ -263,33 +305,13 @@ class RedisSide:
                 await self.resync_sources()
 
     async def _pipeline(self, ops: list[Op]) -> bool:
-        """Run ``ops``; whether the store was intact (this bridge's marker still there)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.exists(self.marker)
+        """Run ``ops`` in one round trip (``RespWriter``); whether the store was intact
+        (this bridge's marker still there)."""
+        commands: list[list[Arg]] = [["EXISTS", self.marker]]
         for op in ops:
-            if type(op) is HSet:
-                mapping: Any = dict(op.mapping)
-                pipe.hset(op.key, mapping=mapping)
-            elif type(op) is SAdd:
-                pipe.sadd(op.key, *op.values)
-            elif type(op) is SRem:
-                pipe.srem(op.key, *op.values)
-            elif type(op) is Delete:
-                if op.keys:
-                    pipe.delete(*op.keys)
-            elif type(op) is SetValue:
-                pipe.set(op.key, op.value)
-            elif type(op) is ReplaceList:
-                pipe.delete(op.key)
-                if op.values:
-                    pipe.rpush(op.key, *op.values)
-            elif type(op) is Log:
-                fields: Any = dict(op.fields)
-                pipe.xadd(op.key, fields, maxlen=op.maxlen, approximate=False)
-            elif type(op) is Publish:
-                pipe.publish(op.channel, op.data)
-        results = await pipe.execute()
-        return bool(results[0])
+            commands += commands_of(op)
+        replies = await self.writes.run(commands)
+        return bool(replies[0])
 
     async def publish(self, data: bytes) -> None:
         try:
@@ -298,8 +320,8 @@ class RedisSide:
             _raise_if_cancelled()
 
     async def store(self, source: str, frames: list[Frame]) -> None:
-        """Store the elements of one read from ``source`` and publish each, all in one
-        pipeline (one round trip to redis however many elements the read held)."""
+        """Store the elements of one read from ``source`` and publish each (queued for the
+        writer's next pipeline, with whatever else arrived meanwhile)."""
         writer = self.writer(source)
         channel = self.host.from_indi_channel
         received = _now()
@@ -326,13 +348,13 @@ class RedisSide:
                           event.device)
             # Each element stored first, then published (a pipeline runs in order).
             ops.append(Publish(channel, bytes(frame.data)))
-        await self.execute(ops)
+        await self.queue(ops)
 
     async def forget(self, source: str) -> None:
         """Remove every device ``source`` defined (the source is gone)."""
         writer = self.writers.get(source)
         if writer is not None:
-            await self.execute(writer.forget_all(_now()))
+            await self.queue(writer.forget_all(_now()))
 
     async def _save_blobs(self, event: ev.SetBLOBVector) -> dict[str, tuple[str, int]]:
         files: dict[str, tuple[str, int]] = {}
@@ -363,9 +385,12 @@ class RedisSide:
     # -- to_indi -----------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Listen on ``to_indi`` for good (resubscribing after redis is lost)."""
-        await follow_channel(self.redis, self.host, self.host.to_indi_channel, self.retry,
-                             self.to_indi)
+        """Write what is queued, and listen on ``to_indi`` for good (resubscribing after
+        redis is lost)."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.write_loop())
+            await follow_channel(self.redis, self.host, self.host.to_indi_channel, self.retry,
+                                 self.to_indi)
 
     async def to_indi(self, data: bytes | str) -> None:
         """One element a program published on ``to_indi``: checked, noted, sent."""
@@ -403,7 +428,5 @@ class RedisSide:
         elif isinstance(event, ev.GetProperties):
             ops.append(SetValue(self.keys.full(Keys.getproperties(event.device, event.name)),
                                 now))
-        try:
-            await self._pipeline(ops)
-        except _DOWN:
-            _raise_if_cancelled()
+        # Queued behind the stores already waiting, so that none of theirs overwrites it.
+        await self.queue(ops)
