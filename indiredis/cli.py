@@ -175,6 +175,9 @@ def _command(name: str, argv: Sequence[str]) -> None:
         parser.add_argument("--snoop-port", type=int, default=None,
                             help="listen on 127.0.0.1:PORT for the INDI server chained to it as "
                             "a remote, so its drivers can snoop other sites' devices")
+    if name == "mqtttoredis":
+        parser.add_argument("--qos", type=int, choices=(0, 1, 2), default=2,
+                            help="QoS of its subscriptions (2; 0 or 1 cost less a message)")
     if name == "mqtttoport":
         parser.add_argument("--port", type=int, default=7624, help="INDI port (7624)")
         parser.add_argument("--host", default="localhost", help="INDI host (localhost)")
@@ -194,7 +197,7 @@ def _command(name: str, argv: Sequence[str]) -> None:
         mqttsite.driverstomqtt(ns.drivers, ns.mqtt_id, _mqtt_host(ns), ns.subscribe)
     elif name == "mqtttoredis":
         mqttclient.mqtttoredis(ns.mqtt_id, _mqtt_host(ns), _redis_host(ns), ns.subscribe,
-                               blob_folder=ns.blobfolder)
+                               blob_folder=ns.blobfolder, qos=ns.qos)
     else:
         mqttclient.mqtttoport(ns.mqtt_id, _mqtt_host(ns), ns.subscribe, ns.port, ns.host)
 

@@ -48,6 +48,9 @@ __all__ = ["mqtttoport", "mqtttoport_async", "mqtttoredis", "mqtttoredis_async"]
 
 logger = logging.getLogger(__name__)
 
+#: How long mqtttoredis's writer waits for more values before a pipeline that is not full
+#: (s): a fleet's values arrive one at a time, and a round trip each cost more than the rest.
+LINGER = 0.005
 #: How long a site's ``online`` waits for others before they are all asked at once (s).
 ASK_DELAY = 0.2
 
@@ -56,7 +59,8 @@ class ClientSide:
     """What both client sides share: the broker link, sites' status, dropping garbage."""
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer,
-                 subscribe_list: Sequence[str], retry: Retry | None = None) -> None:
+                 subscribe_list: Sequence[str], retry: Retry | None = None,
+                 qos: int = 2) -> None:
         self.topics = Topics.of(mqtt_host)
         self.mqtt_id = mqtt_id
         self.out_topic = f"{self.topics.to_indi}/{mqtt_id}"
@@ -65,7 +69,8 @@ class ClientSide:
         self._asking: asyncio.TimerHandle | None = None
         self.mqtt = MqttLink(mqtt_host, mqtt_id,
                              self.topics.client_subscriptions(subscribe_list), self.from_broker,
-                             on_connect=self.ask_all, on_lost=self.all_gone, retry=retry)
+                             on_connect=self.ask_all, on_lost=self.all_gone, retry=retry,
+                             qos=qos)
 
     async def all_gone(self) -> None:
         """The broker is lost: every site's devices are removed until it is back."""
@@ -135,10 +140,10 @@ class RedisClient(ClientSide):
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer, redis_host: RedisServer,
                  subscribe_list: Sequence[str], log_lengths: Mapping[str, int] | None,
-                 blob_folder: str | Path, retry: Retry | None = None) -> None:
-        super().__init__(mqtt_id, mqtt_host, subscribe_list, retry)
+                 blob_folder: str | Path, retry: Retry | None = None, qos: int = 2) -> None:
+        super().__init__(mqtt_id, mqtt_host, subscribe_list, retry, qos)
         self.side = RedisSide(redis_host, blob_folder, log_lengths, self.send,
-                              resync=self.ask_all, retry=retry)
+                              resync=self.ask_all, retry=retry, linger=LINGER)
 
     def send(self, data: bytes, device: str | None) -> None:
         self.mqtt.publish(self.out_topic, data)
@@ -226,24 +231,27 @@ async def mqtttoredis_async(mqtt_id: str, mqtt_host: MqttServer | None = None,
                             subscribe_list: Sequence[str] = (),
                             log_lengths: Mapping[str, int] | None = None,
                             blob_folder: str | Path = "", *,
-                            retry: Retry | None = None) -> None:
+                            retry: Retry | None = None, qos: int = 2) -> None:
     """The async twin of ``mqtttoredis``: runs until cancelled. ``retry``: the reconnect
-    policy of the broker and redis links (None: ``bridge_retry()``)."""
+    policy of the broker and redis links (None: ``bridge_retry()``). ``qos``: of its
+    subscriptions (and requests); 2 as every bridge, while 0 or 1 spare it the broker's
+    acknowledgements (two packets a message at 2, one at 1): see docs/bridges.rst."""
     if not blob_folder:
         raise ValueError("blob_folder is required: BLOBs are saved there, never in redis")
     await RedisClient(mqtt_id, mqtt_host or mqtt_server(), redis_host or redis_server(),
-                      subscribe_list, log_lengths, blob_folder, retry).run()
+                      subscribe_list, log_lengths, blob_folder, retry, qos).run()
 
 
 def mqtttoredis(mqtt_id: str, mqtt_host: MqttServer | None = None,
                 redis_host: RedisServer | None = None, subscribe_list: Sequence[str] = (),
                 log_lengths: Mapping[str, int] | None = None,
-                blob_folder: str | Path = "", *, retry: Retry | None = None) -> None:
+                blob_folder: str | Path = "", *, retry: Retry | None = None,
+                qos: int = 2) -> None:
     """The sites' devices in redis, ``to_indi`` to them over the broker; blocks."""
     from .toredis import _run
 
     _run(mqtttoredis_async(mqtt_id, mqtt_host, redis_host, subscribe_list, log_lengths,
-                           blob_folder, retry=retry))
+                           blob_folder, retry=retry, qos=qos))
 
 
 async def mqtttoport_async(mqtt_id: str, mqtt_host: MqttServer | None = None,

@@ -170,8 +170,10 @@ class RedisSide:
 
     def __init__(self, redis_host: RedisServer, blob_folder: str | Path,
                  log_lengths: Mapping[str, int] | None, send: Send,
-                 resync: Resync | None = None, *, retry: Retry | None = None) -> None:
+                 resync: Resync | None = None, *, retry: Retry | None = None,
+                 linger: float = 0.0) -> None:
         self.host = redis_host
+        self.linger = linger
         self.keys = Keys(redis_host.keyprefix)
         self.blob_folder = Path(blob_folder)
         self.blob_folder.mkdir(parents=True, exist_ok=True)
@@ -271,9 +273,12 @@ class RedisSide:
         self._work.set()
 
     async def write_loop(self) -> None:
-        """The writer: runs what `queue` gathered, at most ``MAX_BATCH_OPS`` a pipeline."""
+        """The writer: runs what `queue` gathered, at most ``MAX_BATCH_OPS`` a pipeline;
+        with ``linger``, a batch not full waits that long (s) for more first."""
         while True:
             await self._work.wait()
+            if self.linger and len(self._pending) < MAX_BATCH_OPS:
+                await asyncio.sleep(self.linger)  # more to go in the same round trip
             self._work.clear()
             while self._pending:
                 batch = self._pending[:MAX_BATCH_OPS]
