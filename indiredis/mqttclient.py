@@ -1,7 +1,8 @@
 """The client sides of the MQTT network: ``mqtttoredis`` and ``mqtttoport``.
 
 Both read ``from_indi/<site id>`` and ``indi_status/<site id>`` of every site (or those in
-``subscribe_list``) and publish their requests on ``to_indi/<own id>``. A site that says
+``subscribe_list``, or of their ``share`` of the sites: see ``topics.share_of``) and publish
+their requests on ``to_indi/<own id>``. A site that says
 ``online`` (retained, so also on every (re)connection to the broker) is asked for everything
 with ``getProperties`` (sites that come within ``ASK_DELAY`` of each other asked once, since
 every site reads every request); one that says ``offline`` (its Last Will, or a clean stop) has its
@@ -43,6 +44,7 @@ from .topics import OFFLINE
 from .topics import ONLINE
 from .topics import Drops
 from .topics import Topics
+from .topics import share_of
 
 __all__ = ["mqtttoport", "mqtttoport_async", "mqtttoredis", "mqtttoredis_async"]
 
@@ -60,15 +62,21 @@ class ClientSide:
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer,
                  subscribe_list: Sequence[str], retry: Retry | None = None,
-                 qos: int = 2) -> None:
+                 qos: int = 2, share: tuple[int, int] | None = None) -> None:
+        if share is not None and subscribe_list:
+            raise ValueError("give a share or a subscribe_list, not both")
         self.topics = Topics.of(mqtt_host)
+        self.share = share
         self.mqtt_id = mqtt_id
         self.out_topic = f"{self.topics.to_indi}/{mqtt_id}"
         self.site_devices: dict[str, set[str]] = {}
         self.drops = Drops(mqtt_id)
         self._asking: asyncio.TimerHandle | None = None
-        self.mqtt = MqttLink(mqtt_host, mqtt_id,
-                             self.topics.client_subscriptions(subscribe_list), self.from_broker,
+        # With a share: every site's status, and the traffic of each site of the share once it
+        # says online (`take`).
+        subscriptions = ([f"{self.topics.status}/#"] if share is not None else
+                         self.topics.client_subscriptions(subscribe_list))
+        self.mqtt = MqttLink(mqtt_host, mqtt_id, subscriptions, self.from_broker,
                              on_connect=self.ask_all, on_lost=self.all_gone, retry=retry,
                              qos=qos)
 
@@ -100,15 +108,21 @@ class ClientSide:
             self.drops.drop(topic, payload, "not a topic of ours")
             return
         root, site = where
+        if self.share is not None and share_of(site, self.share[1]) != self.share[0]:
+            return  # another client side's site
         if root == self.topics.status:
             if payload == ONLINE:
                 logger.info("%s: site %s is online", self.mqtt_id, site)
+                if self.share is not None:
+                    await self.mqtt.subscribe(f"{self.topics.from_indi}/{site}")
                 self.ask_soon()
             elif payload == OFFLINE:
                 logger.info("%s: site %s is offline: its devices are removed", self.mqtt_id,
                             site)
                 await self.site_gone(site)
                 self.site_devices.pop(site, None)
+                if self.share is not None:
+                    await self.mqtt.unsubscribe(f"{self.topics.from_indi}/{site}")
             else:
                 self.drops.drop(topic, payload, "a status is online or offline")
             return
@@ -140,10 +154,12 @@ class RedisClient(ClientSide):
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer, redis_host: RedisServer,
                  subscribe_list: Sequence[str], log_lengths: Mapping[str, int] | None,
-                 blob_folder: str | Path, retry: Retry | None = None, qos: int = 2) -> None:
-        super().__init__(mqtt_id, mqtt_host, subscribe_list, retry, qos)
+                 blob_folder: str | Path, retry: Retry | None = None, qos: int = 2,
+                 share: tuple[int, int] | None = None) -> None:
+        super().__init__(mqtt_id, mqtt_host, subscribe_list, retry, qos, share)
         self.side = RedisSide(redis_host, blob_folder, log_lengths, self.send,
-                              resync=self.ask_all, retry=retry, linger=LINGER)
+                              resync=self.ask_all, retry=retry, linger=LINGER,
+                              label=f"mqtttoredis {mqtt_id}", inbound=self.mqtt.waiting)
 
     def send(self, data: bytes, device: str | None) -> None:
         self.mqtt.publish(self.out_topic, data)
@@ -231,27 +247,30 @@ async def mqtttoredis_async(mqtt_id: str, mqtt_host: MqttServer | None = None,
                             subscribe_list: Sequence[str] = (),
                             log_lengths: Mapping[str, int] | None = None,
                             blob_folder: str | Path = "", *,
-                            retry: Retry | None = None, qos: int = 2) -> None:
+                            retry: Retry | None = None, qos: int = 2,
+                            share: tuple[int, int] | None = None) -> None:
     """The async twin of ``mqtttoredis``: runs until cancelled. ``retry``: the reconnect
     policy of the broker and redis links (None: ``bridge_retry()``). ``qos``: of its
     subscriptions (and requests); 2 as every bridge, while 0 or 1 spare it the broker's
-    acknowledgements (two packets a message at 2, one at 1): see docs/bridges.rst."""
+    acknowledgements (two packets a message at 2, one at 1): see docs/bridges.rst.
+    ``share=(K, N)``: this process is the K-th of N splitting the sites between them
+    (``topics.share_of``), instead of a ``subscribe_list``."""
     if not blob_folder:
         raise ValueError("blob_folder is required: BLOBs are saved there, never in redis")
     await RedisClient(mqtt_id, mqtt_host or mqtt_server(), redis_host or redis_server(),
-                      subscribe_list, log_lengths, blob_folder, retry, qos).run()
+                      subscribe_list, log_lengths, blob_folder, retry, qos, share).run()
 
 
 def mqtttoredis(mqtt_id: str, mqtt_host: MqttServer | None = None,
                 redis_host: RedisServer | None = None, subscribe_list: Sequence[str] = (),
                 log_lengths: Mapping[str, int] | None = None,
                 blob_folder: str | Path = "", *, retry: Retry | None = None,
-                qos: int = 2) -> None:
+                qos: int = 2, share: tuple[int, int] | None = None) -> None:
     """The sites' devices in redis, ``to_indi`` to them over the broker; blocks."""
     from .toredis import _run
 
     _run(mqtttoredis_async(mqtt_id, mqtt_host, redis_host, subscribe_list, log_lengths,
-                           blob_folder, retry=retry, qos=qos))
+                           blob_folder, retry=retry, qos=qos, share=share))
 
 
 async def mqtttoport_async(mqtt_id: str, mqtt_host: MqttServer | None = None,

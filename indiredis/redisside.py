@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -83,6 +84,68 @@ Resync = Callable[[], Awaitable[None]]
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 #: Operations one pipeline holds at most (about 500 stored values).
 MAX_BATCH_OPS = 2000
+#: Falling behind (`Lag`): the newest reading older than this when it arrives, or a write
+#: waiting for redis this long (s).
+LAG_THRESHOLD = 10.0
+#: A sample of the readings' age is taken at most this often (s): parsing a timestamp a
+#: message would cost more than the rest of the check.
+LAG_SAMPLE = 1.0
+
+Inbound = Callable[[], tuple[int, int]]
+
+
+def _no_inbound() -> tuple[int, int]:
+    return 0, 0
+
+
+class Lag:
+    """Whether the bridge keeps up, said once when it falls behind and once when it has caught
+    up (a warning, then an info line), with the figures: the age of the newest reading when it
+    arrived (its driver's timestamp against this machine's clock, so a site's clock that is
+    off shows as age), the messages waiting in the bridge's inbound queue against its
+    capacity, and the writes waiting for redis and for how long. Behind: the age past
+    ``threshold``, the inbound queue half full, or a write waiting past ``threshold``; caught
+    up: all of them under half of that again."""
+
+    def __init__(self, label: str, threshold: float = 0.0) -> None:
+        self.label = label
+        self.threshold = threshold or LAG_THRESHOLD
+        self.behind = False
+        self.age = 0.0  # of the newest reading sampled, s
+        self._next_sample = 0.0
+
+    def sample(self, frames: list[Frame], now: float) -> None:
+        """The age of one reading of a read, at most once in ``LAG_SAMPLE`` s."""
+        if now < self._next_sample:
+            return
+        for frame in reversed(frames):
+            stamp = frame.attrs.get("timestamp")
+            if stamp:
+                try:
+                    when = parse_timestamp(stamp)
+                except (ProtocolError, ValueError):
+                    continue
+                self.age = datetime.now(UTC).timestamp() - when.replace(tzinfo=UTC).timestamp()
+                self._next_sample = now + LAG_SAMPLE
+                return
+
+    def check(self, inbound: tuple[int, int], pending: int, waited: float) -> None:
+        waiting, capacity = inbound
+        limit = self.threshold
+        behind = (self.age > limit or waited > limit
+                  or (capacity > 0 and waiting >= capacity // 2))
+        calm = (self.age < limit / 2 and waited < limit / 2
+                and (capacity == 0 or waiting < capacity // 4))
+        figures = (f"the newest reading was {self.age:.1f} s old on arrival, {waiting} "
+                   f"messages wait in the inbound queue (of {capacity}), {pending} writes wait "
+                   f"for redis (the oldest {waited:.1f} s)")
+        if behind and not self.behind:
+            self.behind = True
+            logger.warning("%s is falling behind: %s; threshold %.1f s (spread the sites over "
+                           "more processes: docs/bridges.rst)", self.label, figures, limit)
+        elif calm and self.behind:
+            self.behind = False
+            logger.info("%s has caught up: %s", self.label, figures)
 
 
 async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
@@ -171,9 +234,14 @@ class RedisSide:
     def __init__(self, redis_host: RedisServer, blob_folder: str | Path,
                  log_lengths: Mapping[str, int] | None, send: Send,
                  resync: Resync | None = None, *, retry: Retry | None = None,
-                 linger: float = 0.0) -> None:
+                 linger: float = 0.0, label: str = "the bridge",
+                 inbound: Inbound = _no_inbound) -> None:
         self.host = redis_host
         self.linger = linger
+        self.lag = Lag(label)
+        self.inbound = inbound  # (messages waiting, capacity) of the source side's queue
+        self._queued_at = 0.0  # when the oldest write waiting was queued (monotonic)
+        self._writing_since = 0.0  # when the pipeline at redis now was sent (0: none)
         self.keys = Keys(redis_host.keyprefix)
         self.blob_folder = Path(blob_folder)
         self.blob_folder.mkdir(parents=True, exist_ok=True)
@@ -269,6 +337,8 @@ class RedisSide:
         while len(self._pending) >= 2 * MAX_BATCH_OPS:
             self._room.clear()
             await self._room.wait()
+        if not self._pending:
+            self._queued_at = time.monotonic()
         self._pending.extend(ops)
         self._work.set()
 
@@ -284,8 +354,21 @@ class RedisSide:
                 batch = self._pending[:MAX_BATCH_OPS]
                 del self._pending[:MAX_BATCH_OPS]
                 self._room.set()
+                self._writing_since = time.monotonic()
                 await self.execute(batch)
+                self._writing_since = 0.0
+                self._queued_at = time.monotonic()  # the rest: at most this old (a bound)
                 _raise_if_cancelled()  # redis-py may have swallowed it (see there)
+
+    async def watch_lag(self) -> None:
+        """Check every second whether the bridge keeps up (`Lag`): also while nothing
+        arrives, as when redis stops answering and the reads wait for the writer."""
+        while True:
+            await asyncio.sleep(1.0)
+            pending = len(self._pending)
+            now = time.monotonic()
+            since = [t for t in (self._queued_at if pending else 0.0, self._writing_since) if t]
+            self.lag.check(self.inbound(), pending, now - min(since) if since else 0.0)
 
     async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` (redis commands), retrying with backoff while redis is down."""
@@ -330,6 +413,7 @@ class RedisSide:
         writer = self.writer(source)
         channel = self.host.from_indi_channel
         received = _now()
+        self.lag.sample(frames, time.monotonic())
         ops: list[Op] = []
         for frame in frames:
             try:
@@ -394,6 +478,7 @@ class RedisSide:
         redis is lost)."""
         async with asyncio.TaskGroup() as group:
             group.create_task(self.write_loop())
+            group.create_task(self.watch_lag())
             await follow_channel(self.redis, self.host, self.host.to_indi_channel, self.retry,
                                  self.to_indi)
 
