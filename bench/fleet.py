@@ -245,9 +245,9 @@ def spawn(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[by
                                 start_new_session=True)
 
 
-def python_env() -> dict[str, str]:
+def python_env(root: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(root)
     return env
 
 
@@ -275,7 +275,8 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
                     [sys.executable, *profiled(args, f"central{k}-n{n}"), "-m", "indiredis",
                      "mqtttoredis", f"central{k}", str(work / "blobs"), "--mhost", "127.0.0.1",
                      "--mport", str(mport), "--rhost", "127.0.0.1", "--rport", str(rport),
-                     *share, *args.central_args], work / f"central{k}.log", env))
+                     *share, *args.central_args], work / f"central{k}.log",
+                    python_env(args.central_root) if args.central_root else env))
             await asyncio.sleep(1.0)
             publishers = max(1, min(args.publishers, n))
             per = -(-n // publishers)
@@ -404,6 +405,8 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window (30)")
     parser.add_argument("--settle", type=float, default=120.0,
                         help="at most this long for every device to be stored first (120 s)")
+    parser.add_argument("--central-root", type=Path, default=None, metavar="DIR",
+                        help="run the mqtttoredis processes from another checkout (before/after)")
     parser.add_argument("--central-args", nargs=argparse.REMAINDER, default=[],
                         help="the rest: more options of each mqtttoredis (e.g. --qos 0)")
     parser.add_argument("--profile", metavar="DIR",

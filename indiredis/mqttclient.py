@@ -159,7 +159,8 @@ class RedisClient(ClientSide):
         super().__init__(mqtt_id, mqtt_host, subscribe_list, retry, qos, share)
         self.side = RedisSide(redis_host, blob_folder, log_lengths, self.send,
                               resync=self.ask_all, retry=retry, linger=LINGER,
-                              label=f"mqtttoredis {mqtt_id}", inbound=self.mqtt.waiting)
+                              label=f"mqtttoredis {mqtt_id}", inbound=self.mqtt.waiting,
+                              clears=share is None or share[0] == 1)
 
     def send(self, data: bytes, device: str | None) -> None:
         self.mqtt.publish(self.out_topic, data)
@@ -172,7 +173,8 @@ class RedisClient(ClientSide):
 
     async def run(self) -> None:
         try:
-            await self.side.execute_when_up(self.side.clear)
+            await self.side.execute_when_up(self.side.clear if self.side.clears else
+                                            self.side.mark)
             async with refusal_unwrapped(), asyncio.TaskGroup() as group:
                 group.create_task(self.mqtt.run())
                 group.create_task(self.side.run())

@@ -234,7 +234,7 @@ class RedisSide:
     def __init__(self, redis_host: RedisServer, blob_folder: str | Path,
                  log_lengths: Mapping[str, int] | None, send: Send,
                  resync: Resync | None = None, *, retry: Retry | None = None,
-                 linger: float = 0.0, label: str = "the bridge",
+                 linger: float = 0.0, label: str = "the bridge", clears: bool = True,
                  inbound: Inbound = _no_inbound) -> None:
         self.host = redis_host
         self.linger = linger
@@ -248,6 +248,9 @@ class RedisSide:
         self.log_lengths = dict(log_lengths or {})
         self.send = send
         self.resync_sources = resync
+        # Whether this bridge clears the store (on start and to rebuild it); one of several
+        # sharing a store does not (see `mark`).
+        self.clears = clears
         self.writers: dict[str, StoreWriter] = {}
         self.redis = connect_redis(redis_host)
         self.writes = RespWriter(redis_host)  # the store's pipelines (see respwriter)
@@ -302,6 +305,14 @@ class RedisSide:
                   if not key.startswith(logs)]
         for start in range(0, len(doomed), 1000):
             await self.redis.delete(*doomed[start:start + 1000])
+        await self.redis.set(self.marker, "1")
+
+    async def mark(self) -> None:
+        """Only this bridge's marker set, nothing deleted: where several bridges share one
+        store (``mqtttoredis --share``), one clears it and the others must not, or each start
+        or rebuild would delete the others' keys and markers, and each would rebuild in turn,
+        for ever. A bridge that finds its marker gone (the clearing one started, or redis
+        restarted) marks again and asks its sources for everything."""
         await self.redis.set(self.marker, "1")
 
     async def close_marker(self) -> None:
@@ -386,7 +397,7 @@ class RedisSide:
             self._pending.clear()  # made from the writers just forgotten
             self._room.set()
             try:
-                await self.clear()
+                await (self.clear() if self.clears else self.mark())
             except _DOWN:
                 _raise_if_cancelled()
             if self.resync_sources is not None:

@@ -33,25 +33,46 @@ def _sites(count: int) -> list[str]:
     return ones[:count // 2] + twos[:count - count // 2]
 
 
-@contextlib.asynccontextmanager
-async def central(k: int, broker: Served, redis_port: int, tmp: Path,
-                  reaper: Reaper) -> AsyncIterator[Path]:
-    """One mqtttoredis process taking share ``k`` of 2; yields its log file."""
-    log = tmp / f"central{k}.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "indiredis", "mqtttoredis", f"central{k}", str(tmp / "blobs"),
-            "--mhost", "127.0.0.1", "--mport", str(broker.port), "--rhost", "127.0.0.1",
-            "--rport", str(redis_port), "--share", f"{k}/2", stdout=out, stderr=out,
-            start_new_session=True)
-    reaper.watch(proc.pid)
-    try:
-        yield log
-    finally:
+class Central:
+    """One mqtttoredis process taking share ``k`` of 2 (``start``, ``stop``); its log file
+    ``log`` holds what every run of it said."""
+
+    def __init__(self, k: int, broker: Served, redis_port: int, tmp: Path,
+                 reaper: Reaper) -> None:
+        self.k, self.broker, self.redis_port, self.tmp, self.reaper = (k, broker, redis_port,
+                                                                        tmp, reaper)
+        self.log = tmp / f"central{k}.log"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "indiredis", "mqtttoredis", f"central{self.k}",
+                str(self.tmp / "blobs"), "--mhost", "127.0.0.1", "--mport",
+                str(self.broker.port), "--rhost", "127.0.0.1", "--rport", str(self.redis_port),
+                "--share", f"{self.k}/2", stdout=out, stderr=out, start_new_session=True)
+        self.reaper.watch(self.proc.pid)
+
+    async def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
         if proc.returncode is None:
             proc.terminate()
             await asyncio.wait_for(proc.wait(), 15)
-        reaper.release(proc.pid)
+        self.reaper.release(proc.pid)
+
+
+@contextlib.asynccontextmanager
+async def central(k: int, broker: Served, redis_port: int, tmp: Path,
+                  reaper: Reaper) -> AsyncIterator[Central]:
+    """A `Central` started for the block, stopped after."""
+    process = Central(k, broker, redis_port, tmp, reaper)
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
 
 
 @contextlib.asynccontextmanager
@@ -73,7 +94,8 @@ async def test_two_shares_store_every_site_exactly_once_and_follow_sites_that_co
     the other's never names it), all six are in redis, and each value a site's driver sends
     is published on ``from_indi`` once (two processes storing one site would publish it
     twice, and log it twice). A seventh site started later is picked up by its share's
-    process, and removed from redis when it stops."""
+    process, and removed from redis when it stops. When share 1 (the one that clears the
+    store on start) restarts, the other rebuilds its sites once and every site is back."""
     broker = mosquitto_factory()
     mqtt = mqtt_server("127.0.0.1", broker.port)
     names = _sites(7)
@@ -90,8 +112,8 @@ async def test_two_shares_store_every_site_exactly_once_and_follow_sites_that_co
 
     listening = asyncio.create_task(listen())
     try:
-        async with central(1, broker, redis_port, tmp_path, reaper) as log1, \
-                central(2, broker, redis_port, tmp_path, reaper) as log2, \
+        async with central(1, broker, redis_port, tmp_path, reaper) as first, \
+                central(2, broker, redis_port, tmp_path, reaper) as second, \
                 contextlib.AsyncExitStack() as sites:
             drivers = {name: await sites.enter_async_context(site(name, mqtt))
                        for name in names}
@@ -100,6 +122,7 @@ async def test_two_shares_store_every_site_exactly_once_and_follow_sites_that_co
                 members = await r.smembers("indi_devices")
                 return {f"Gadget-{n}" for n in names} <= members
 
+            log1, log2 = first.log, second.log
             await until(all_stored, timeout=40, what="every site's device in redis")
             assert _onlines(log1) == {n for n in names if share_of(n, 2) == 1}
             assert _onlines(log2) == {n for n in names if share_of(n, 2) == 2}
@@ -134,6 +157,22 @@ async def test_two_shares_store_every_site_exactly_once_and_follow_sites_that_co
 
             await until(late_gone, timeout=30, what="the late site's device removed")
             assert await r.sismember("indi_devices", f"Gadget-{names[0]}")
+
+            # The process that clears the store (share 1) restarted: it clears every key, the
+            # other finds its marker gone on its next write and rebuilds its own sites once
+            # (it never clears, so the two do not clear each other in turn).
+            onlines_before = log1.read_text().count(" is online")
+            await first.stop()
+            await first.start()
+            await until(lambda: log1.read_text().count(" is online") > onlines_before,
+                        timeout=30, what="the restarted process cleared and took its sites")
+            await send_round(900)
+            await until(lambda: "rebuilding the store" in log2.read_text(), timeout=30,
+                        what="the other process rebuilding its sites")
+            await until(all_stored, timeout=40, what="every site back after the restart")
+            await send_round(1100)
+            assert log2.read_text().count("rebuilding the store") == 1
+            assert "rebuilding the store" not in log1.read_text()
     finally:
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
