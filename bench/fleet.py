@@ -238,11 +238,13 @@ async def wait_devices(rport: int, want: int, timeout: float) -> int:
         await r.aclose()
 
 
-def spawn(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A child in a session of its own, its output to ``log``."""
+def spawn(cmd: list[str], log: Path, env: dict[str, str],
+          cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    """A child in a session of its own, its output to ``log``; run in ``cwd``, since
+    ``python -m`` imports from there first."""
     with log.open("wb") as out:
         return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, cwd=cwd)
 
 
 def python_env(root: Path = ROOT) -> dict[str, str]:
@@ -276,7 +278,7 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
                      "mqtttoredis", f"central{k}", str(work / "blobs"), "--mhost", "127.0.0.1",
                      "--mport", str(mport), "--rhost", "127.0.0.1", "--rport", str(rport),
                      *share, *args.central_args], work / f"central{k}.log",
-                    python_env(args.central_root) if args.central_root else env))
+                    python_env(args.central_root or ROOT), cwd=args.central_root or ROOT))
             await asyncio.sleep(1.0)
             publishers = max(1, min(args.publishers, n))
             per = -(-n // publishers)

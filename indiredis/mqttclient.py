@@ -134,12 +134,13 @@ class ClientSide:
             return
         devices = self.site_devices.setdefault(site, set())
         for frame in frames:
-            device = frame.attrs.get("device")
-            if device is not None:
-                if frame.tag.startswith("def"):
+            tag = frame.tag  # a set's attributes are not decoded here (most messages)
+            if tag.startswith("def"):
+                device = frame.attrs.get("device")
+                if device is not None:
                     devices.add(device)
-                elif frame.tag == "delProperty" and "name" not in frame.attrs:
-                    devices.discard(device)
+            elif tag == "delProperty" and "name" not in frame.attrs:
+                devices.discard(frame.attrs.get("device", ""))
         await self.from_site(site, frames)
 
     async def from_site(self, site: str, frames: list[Frame]) -> None:
