@@ -368,11 +368,12 @@ def report(results: list[dict[str, object]], args: argparse.Namespace) -> None:
     mode = "deployed (IPyServer + inditomqtt)" if args.deployed else "cheap (MqttLink only)"
     print(f"sites: {mode}, {DEVICES} devices each at {args.rate:g} Hz; "
           f"{args.central} mqtttoredis; {args.seconds:g} s windows")
-    print(f"{'N':>5} {'offered/s':>9} {'stored/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8}  load")
+    print(f"{'N':>5} {'devices':>7} {'offered/s':>9} {'stored/s':>9} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'max ms':>8}  load")
     for res in results:
         load0, load1 = res["load"]  # type: ignore[misc]
-        print(f"{res['n']:>5} {res['offered']:>9.0f} {res['rate']:>9.0f} {res['p50']:>8.1f} "
+        print(f"{res['n']:>5} {res['devices']:>7} {res['offered']:>9.0f} {res['rate']:>9.0f} "
+              f"{res['p50']:>8.1f} "
               f"{res['p99']:>8.1f} {res['max']:>8.1f}  {load0[0]:.2f} -> {load1[0]:.2f}")
     print(f"\n{'N':>5} {'process':<16} {'CPU s':>7} {'messages':>9} {'ms CPU/msg':>10} "
           f"{'RSS MiB start -> end':>22}")
