@@ -333,8 +333,10 @@ class RedisSide:
             lambda: self._pipeline(ops), down, errors=_DOWN, retryable=_not_refused,
             attempts=self._writes, log=self._write_failed)
         if failed or not intact:
-            logger.info("redis %s:%s is back: rebuilding the store", self.host.host,
-                        self.host.port)
+            why = ("is back" if failed else "lost this bridge's marker (restarted, flushed, or "
+                   "cleared by the bridge that clears a shared store)")
+            logger.info("redis %s:%s %s: rebuilding the store", self.host.host, self.host.port,
+                        why)
             await self.resync()
 
     async def queue(self, ops: list[Op]) -> None:
