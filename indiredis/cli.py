@@ -12,7 +12,7 @@ bridge, for use without Python::
     python -m indiredis driverstoredis BLOBFOLDER DRIVER [DRIVER ...]
     python -m indiredis inditomqtt MQTT_ID [--ihost ...] [--mhost ...] [--subscribe ID ...]
     python -m indiredis driverstomqtt MQTT_ID DRIVER [DRIVER ...] [--mhost ...]
-    python -m indiredis mqtttoredis MQTT_ID BLOBFOLDER [--mhost ...] [--rhost ...]
+    python -m indiredis mqtttoredis MQTT_ID BLOBFOLDER [--mhost ...] [--rhost ...] [--share K/N]
     python -m indiredis mqtttoport MQTT_ID [--port 7624] [--host localhost] [--mhost ...]
 """
 
@@ -71,6 +71,15 @@ def _mqtt(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mcafile", default="", help="CA certificate: connect with TLS")
     parser.add_argument("--subscribe", nargs="*", default=[], metavar="ID",
                         help="only these MQTT ids (default: all)")
+
+
+def _share(text: str) -> tuple[int, int]:
+    from .topics import parse_share
+
+    try:
+        return parse_share(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _indi_host(ns: argparse.Namespace) -> IndiServer:
@@ -189,6 +198,12 @@ def _command(name: str, argv: Sequence[str]) -> None:
         parser.add_argument("--snoop-port", type=int, default=None,
                             help="listen on 127.0.0.1:PORT for the INDI server chained to it as "
                             "a remote, so its drivers can snoop other sites' devices")
+    if name == "mqtttoredis":
+        parser.add_argument("--qos", type=int, choices=(0, 1, 2), default=2,
+                            help="QoS of its subscriptions (2; 0 or 1 cost less a message)")
+        parser.add_argument("--share", type=_share, default=None, metavar="K/N",
+                            help="be the K-th of N mqtttoredis splitting the sites (by a hash "
+                            "of the site id); not with --subscribe")
     if name == "mqtttoport":
         parser.add_argument("--port", type=int, default=7624, help="INDI port (7624)")
         parser.add_argument("--host", default="localhost", help="INDI host (localhost)")
@@ -207,8 +222,10 @@ def _command(name: str, argv: Sequence[str]) -> None:
     elif name == "driverstomqtt":
         mqttsite.driverstomqtt(ns.drivers, ns.mqtt_id, _mqtt_host(ns), ns.subscribe)
     elif name == "mqtttoredis":
+        if ns.share is not None and ns.subscribe:
+            parser.error("--share and --subscribe exclude each other")
         mqttclient.mqtttoredis(ns.mqtt_id, _mqtt_host(ns), _redis_host(ns), ns.subscribe,
-                               blob_folder=ns.blobfolder)
+                               blob_folder=ns.blobfolder, qos=ns.qos, share=ns.share)
     else:
         mqttclient.mqtttoport(ns.mqtt_id, _mqtt_host(ns), ns.subscribe, ns.port, ns.host)
 

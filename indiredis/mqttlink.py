@@ -98,6 +98,33 @@ class MqttLink:
         self._lost_event.set()
         self._room = asyncio.Event()  # set when `_send` takes from the queue
         self._was_up = False  # this session connected (its loss awaits `on_lost`)
+        self._client_now: aiomqtt.Client | None = None  # while a session is up
+
+    def waiting(self) -> tuple[int, int]:
+        """The messages received and not yet handed to ``on_message``, and how many may wait
+        (past that aiomqtt discards them)."""
+        client = self._client_now
+        return (len(client.messages) if client is not None else 0), self.max_incoming
+
+    async def subscribe(self, topic: str) -> None:
+        """Read ``topic`` too, from now on and after every reconnection."""
+        if topic in self.subscriptions:
+            return
+        self.subscriptions.append(topic)
+        client = self._client_now
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):  # lost: made again on reconnecting
+                await client.subscribe(topic, qos=self.qos)
+
+    async def unsubscribe(self, topic: str) -> None:
+        """Stop reading ``topic`` (one `subscribe` added)."""
+        if topic not in self.subscriptions:
+            return
+        self.subscriptions.remove(topic)
+        client = self._client_now
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.unsubscribe(topic)
 
     def publish(self, topic: str, payload: bytes | bytearray, retain: bool = False) -> bool:
         """Queue one message; False (logged) when the queue is full. A bytearray is sent as
@@ -165,17 +192,19 @@ class MqttLink:
                 attempts.succeeded()
                 logger.info("%s connected to MQTT broker %s:%s", self.mqtt_id,
                             self.host.host, self.host.port)
-                for topic in self.subscriptions:
+                for topic in list(self.subscriptions):
                     await client.subscribe(topic, qos=self.qos)
                 if self.status_topic is not None:
                     await client.publish(self.status_topic, ONLINE, qos=1, retain=True)
                 self.connected.set()
                 self._lost_event.clear()
                 self._was_up = True
+                self._client_now = client
                 try:
                     await self.on_connect()
                     await self._session(client)
                 finally:
+                    self._client_now = None
                     self.connected.clear()
                     self._lost_event.set()
                     if self.status_topic is not None:

@@ -3,9 +3,11 @@
 
 Elements arrive from one or more *sources* (the INDI server, or each MQTT site); each source has
 its own ``StoreWriter`` mirror, so a lost source's devices can be removed alone. Every element is
-stored first (one pipeline), then published on ``from_indi``: its bytes as received, except a
+stored first, then published on ``from_indi``: its bytes as received, except a
 ``setBLOBVector``, which is published with each BLOB's body replaced by a ``filepath`` attribute
-(the file saved in the BLOB folder, decompressed): BLOB bytes never enter redis.
+(the file saved in the BLOB folder, decompressed): BLOB bytes never enter redis. The writes
+of every element that arrives while a pipeline is at redis go together in the next one
+(``queue``, ``write_loop``): one round trip a batch, however many sites the batch came from.
 
 What programs publish on ``to_indi`` (one element each) is checked (well-formed, one element,
 a known device for new vectors and enableBLOB), noted in the store (a new vector's state
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -61,15 +64,13 @@ from .fromxml import blob_notice
 from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
-from .ops import Delete
 from .ops import HSet
-from .ops import Log
 from .ops import Op
 from .ops import Publish
-from .ops import ReplaceList
-from .ops import SAdd
 from .ops import SetValue
-from .ops import SRem
+from .respwriter import Arg
+from .respwriter import RespWriter
+from .respwriter import commands_of
 from .toindi import ToIndiRequest
 from .toindi import check_to_indi
 from .toindi import refusal
@@ -81,6 +82,70 @@ logger = logging.getLogger(__name__)
 Send = Callable[[bytes, str | None], None]
 Resync = Callable[[], Awaitable[None]]
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+#: Operations one pipeline holds at most (about 500 stored values).
+MAX_BATCH_OPS = 2000
+#: Falling behind (`Lag`): the newest reading older than this when it arrives, or a write
+#: waiting for redis this long (s).
+LAG_THRESHOLD = 10.0
+#: A sample of the readings' age is taken at most this often (s): parsing a timestamp a
+#: message would cost more than the rest of the check.
+LAG_SAMPLE = 1.0
+
+Inbound = Callable[[], tuple[int, int]]
+
+
+def _no_inbound() -> tuple[int, int]:
+    return 0, 0
+
+
+class Lag:
+    """Whether the bridge keeps up, said once when it falls behind and once when it has caught
+    up (a warning, then an info line), with the figures: the age of the newest reading when it
+    arrived (its driver's timestamp against this machine's clock, so a site's clock that is
+    off shows as age), the messages waiting in the bridge's inbound queue against its
+    capacity, and the writes waiting for redis and for how long. Behind: the age past
+    ``threshold``, the inbound queue half full, or a write waiting past ``threshold``; caught
+    up: all of them under half of that again."""
+
+    def __init__(self, label: str, threshold: float = 0.0) -> None:
+        self.label = label
+        self.threshold = threshold or LAG_THRESHOLD
+        self.behind = False
+        self.age = 0.0  # of the newest reading sampled, s
+        self._next_sample = 0.0
+
+    def sample(self, frames: list[Frame], now: float) -> None:
+        """The age of one reading of a read, at most once in ``LAG_SAMPLE`` s."""
+        if now < self._next_sample:
+            return
+        for frame in reversed(frames):
+            stamp = frame.attrs.get("timestamp")
+            if stamp:
+                try:
+                    when = parse_timestamp(stamp)
+                except (ProtocolError, ValueError):
+                    continue
+                self.age = datetime.now(UTC).timestamp() - when.replace(tzinfo=UTC).timestamp()
+                self._next_sample = now + LAG_SAMPLE
+                return
+
+    def check(self, inbound: tuple[int, int], pending: int, waited: float) -> None:
+        waiting, capacity = inbound
+        limit = self.threshold
+        behind = (self.age > limit or waited > limit
+                  or (capacity > 0 and waiting >= capacity // 2))
+        calm = (self.age < limit / 2 and waited < limit / 2
+                and (capacity == 0 or waiting < capacity // 4))
+        figures = (f"the newest reading was {self.age:.1f} s old on arrival, {waiting} "
+                   f"messages wait in the inbound queue (of {capacity}), {pending} writes wait "
+                   f"for redis (the oldest {waited:.1f} s)")
+        if behind and not self.behind:
+            self.behind = True
+            logger.warning("%s is falling behind: %s; threshold %.1f s (spread the sites over "
+                           "more processes: docs/bridges.rst)", self.label, figures, limit)
+        elif calm and self.behind:
+            self.behind = False
+            logger.info("%s has caught up: %s", self.label, figures)
 
 
 async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
@@ -168,16 +233,27 @@ class RedisSide:
 
     def __init__(self, redis_host: RedisServer, blob_folder: str | Path,
                  log_lengths: Mapping[str, int] | None, send: Send,
-                 resync: Resync | None = None, *, retry: Retry | None = None) -> None:
+                 resync: Resync | None = None, *, retry: Retry | None = None,
+                 linger: float = 0.0, label: str = "the bridge", clears: bool = True,
+                 inbound: Inbound = _no_inbound) -> None:
         self.host = redis_host
+        self.linger = linger
+        self.lag = Lag(label)
+        self.inbound = inbound  # (messages waiting, capacity) of the source side's queue
+        self._queued_at = 0.0  # when the oldest write waiting was queued (monotonic)
+        self._writing_since = 0.0  # when the pipeline at redis now was sent (0: none)
         self.keys = Keys(redis_host.keyprefix)
         self.blob_folder = Path(blob_folder)
         self.blob_folder.mkdir(parents=True, exist_ok=True)
         self.log_lengths = dict(log_lengths or {})
         self.send = send
         self.resync_sources = resync
+        # Whether this bridge clears the store (on start and to rebuild it); one of several
+        # sharing a store does not (see `mark`).
+        self.clears = clears
         self.writers: dict[str, StoreWriter] = {}
         self.redis = connect_redis(redis_host)
+        self.writes = RespWriter(redis_host)  # the store's pipelines (see respwriter)
         self.retry = retry or bridge_retry()
         self._writes = self.retry.attempts()  # the store's writes, in `execute` and the like
         self._bad = WarningBudget(noun="to_indi elements dropped")
@@ -186,9 +262,20 @@ class RedisSide:
         # first, so a redis that restarted (or was flushed) under the bridge is noticed even
         # when the client library reconnected silently.
         self.marker = self.keys.full(f"bridge:{uuid.uuid4().hex}")
+        # The writes waiting for the next pipeline (see `queue`), how many sources' reads
+        # they hold, and the events the writer and the readers wait on.
+        self._pending: list[Op] = []
+        self._work = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
 
     async def close(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:  # what the writer had not taken yet, once (the bridge is stopping)
+            with contextlib.suppress(*_DOWN):
+                await self._pipeline(pending)
         await self.close_marker()
+        self.writes.close()
         await self.redis.aclose()
 
     def writer(self, source: str) -> StoreWriter:
@@ -220,6 +307,14 @@ class RedisSide:
             await self.redis.delete(*doomed[start:start + 1000])
         await self.redis.set(self.marker, "1")
 
+    async def mark(self) -> None:
+        """Only this bridge's marker set, nothing deleted: where several bridges share one
+        store (``mqtttoredis --share``), one clears it and the others must not, or each start
+        or rebuild would delete the others' keys and markers, and each would rebuild in turn,
+        for ever. A bridge that finds its marker gone (the clearing one started, or redis
+        restarted) marks again and asks its sources for everything."""
+        await self.redis.set(self.marker, "1")
+
     async def close_marker(self) -> None:
         with contextlib.suppress(*_DOWN):
             await self.redis.delete(self.marker)
@@ -238,9 +333,55 @@ class RedisSide:
             lambda: self._pipeline(ops), down, errors=_DOWN, retryable=_not_refused,
             attempts=self._writes, log=self._write_failed)
         if failed or not intact:
-            logger.info("redis %s:%s is back: rebuilding the store", self.host.host,
-                        self.host.port)
+            why = ("is back" if failed else "lost this bridge's marker (restarted, flushed, or "
+                   "cleared by the bridge that clears a shared store)")
+            logger.info("redis %s:%s %s: rebuilding the store", self.host.host, self.host.port,
+                        why)
             await self.resync()
+
+    async def queue(self, ops: list[Op]) -> None:
+        """Hand ``ops`` to the writer (`write_loop`): whatever gathers while a pipeline is
+        at redis goes in the next one, so a burst of messages costs one round trip a batch, not
+        one a message. The order is kept (a write before its publish, a source's reads in
+        turn). Past ``2 * MAX_BATCH_OPS`` waiting, the caller waits for the writer: the reading
+        side is slowed (and its inbound queue fills, which is seen) rather than memory grows."""
+        if not ops:
+            return
+        while len(self._pending) >= 2 * MAX_BATCH_OPS:
+            self._room.clear()
+            await self._room.wait()
+        if not self._pending:
+            self._queued_at = time.monotonic()
+        self._pending.extend(ops)
+        self._work.set()
+
+    async def write_loop(self) -> None:
+        """The writer: runs what `queue` gathered, at most ``MAX_BATCH_OPS`` a pipeline;
+        with ``linger``, a batch not full waits that long (s) for more first."""
+        while True:
+            await self._work.wait()
+            if self.linger and len(self._pending) < MAX_BATCH_OPS:
+                await asyncio.sleep(self.linger)  # more to go in the same round trip
+            self._work.clear()
+            while self._pending:
+                batch = self._pending[:MAX_BATCH_OPS]
+                del self._pending[:MAX_BATCH_OPS]
+                self._room.set()
+                self._writing_since = time.monotonic()
+                await self.execute(batch)
+                self._writing_since = 0.0
+                self._queued_at = time.monotonic()  # the rest: at most this old (a bound)
+                _raise_if_cancelled()  # redis-py may have swallowed it (see there)
+
+    async def watch_lag(self) -> None:
+        """Check every second whether the bridge keeps up (`Lag`): also while nothing
+        arrives, as when redis stops answering and the reads wait for the writer."""
+        while True:
+            await asyncio.sleep(1.0)
+            pending = len(self._pending)
+            now = time.monotonic()
+            since = [t for t in (self._queued_at if pending else 0.0, self._writing_since) if t]
+            self.lag.check(self.inbound(), pending, now - min(since) if since else 0.0)
 
     async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` (redis commands), retrying with backoff while redis is down."""
@@ -255,41 +396,23 @@ class RedisSide:
         """Forget everything stored and ask every source for all of it again."""
         async with self._lock:
             self.writers.clear()
+            self._pending.clear()  # made from the writers just forgotten
+            self._room.set()
             try:
-                await self.clear()
+                await (self.clear() if self.clears else self.mark())
             except _DOWN:
                 _raise_if_cancelled()
             if self.resync_sources is not None:
                 await self.resync_sources()
 
     async def _pipeline(self, ops: list[Op]) -> bool:
-        """Run ``ops``; whether the store was intact (this bridge's marker still there)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.exists(self.marker)
+        """Run ``ops`` in one round trip (``RespWriter``); whether the store was intact
+        (this bridge's marker still there)."""
+        commands: list[list[Arg]] = [["EXISTS", self.marker]]
         for op in ops:
-            if type(op) is HSet:
-                mapping: Any = dict(op.mapping)
-                pipe.hset(op.key, mapping=mapping)
-            elif type(op) is SAdd:
-                pipe.sadd(op.key, *op.values)
-            elif type(op) is SRem:
-                pipe.srem(op.key, *op.values)
-            elif type(op) is Delete:
-                if op.keys:
-                    pipe.delete(*op.keys)
-            elif type(op) is SetValue:
-                pipe.set(op.key, op.value)
-            elif type(op) is ReplaceList:
-                pipe.delete(op.key)
-                if op.values:
-                    pipe.rpush(op.key, *op.values)
-            elif type(op) is Log:
-                fields: Any = dict(op.fields)
-                pipe.xadd(op.key, fields, maxlen=op.maxlen, approximate=False)
-            elif type(op) is Publish:
-                pipe.publish(op.channel, op.data)
-        results = await pipe.execute()
-        return bool(results[0])
+            commands += commands_of(op)
+        replies = await self.writes.run(commands)
+        return bool(replies[0])
 
     async def publish(self, data: bytes) -> None:
         try:
@@ -298,11 +421,12 @@ class RedisSide:
             _raise_if_cancelled()
 
     async def store(self, source: str, frames: list[Frame]) -> None:
-        """Store the elements of one read from ``source`` and publish each, all in one
-        pipeline (one round trip to redis however many elements the read held)."""
+        """Store the elements of one read from ``source`` and publish each (queued for the
+        writer's next pipeline, with whatever else arrived meanwhile)."""
         writer = self.writer(source)
         channel = self.host.from_indi_channel
         received = _now()
+        self.lag.sample(frames, time.monotonic())
         ops: list[Op] = []
         for frame in frames:
             try:
@@ -326,13 +450,13 @@ class RedisSide:
                           event.device)
             # Each element stored first, then published (a pipeline runs in order).
             ops.append(Publish(channel, bytes(frame.data)))
-        await self.execute(ops)
+        await self.queue(ops)
 
     async def forget(self, source: str) -> None:
         """Remove every device ``source`` defined (the source is gone)."""
         writer = self.writers.get(source)
         if writer is not None:
-            await self.execute(writer.forget_all(_now()))
+            await self.queue(writer.forget_all(_now()))
 
     async def _save_blobs(self, event: ev.SetBLOBVector) -> dict[str, tuple[str, int]]:
         files: dict[str, tuple[str, int]] = {}
@@ -363,9 +487,13 @@ class RedisSide:
     # -- to_indi -----------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Listen on ``to_indi`` for good (resubscribing after redis is lost)."""
-        await follow_channel(self.redis, self.host, self.host.to_indi_channel, self.retry,
-                             self.to_indi)
+        """Write what is queued, and listen on ``to_indi`` for good (resubscribing after
+        redis is lost)."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.write_loop())
+            group.create_task(self.watch_lag())
+            await follow_channel(self.redis, self.host, self.host.to_indi_channel, self.retry,
+                                 self.to_indi)
 
     async def to_indi(self, data: bytes | str) -> None:
         """One element a program published on ``to_indi``: checked, noted, sent."""
@@ -403,7 +531,5 @@ class RedisSide:
         elif isinstance(event, ev.GetProperties):
             ops.append(SetValue(self.keys.full(Keys.getproperties(event.device, event.name)),
                                 now))
-        try:
-            await self._pipeline(ops)
-        except _DOWN:
-            _raise_if_cancelled()
+        # Queued behind the stores already waiting, so that none of theirs overwrites it.
+        await self.queue(ops)

@@ -48,15 +48,22 @@ def whole_frames(data: bytes, limit: int) -> list[Frame] | str:
     if len(data) > limit:
         return f"larger than {limit} bytes"
     # A BLOB is never handed out in pieces here (stream_min is the limit): one in a whole
-    # message is one Frame, its data the message's own bytes.
-    framer = Framer(max_element_size=limit, stream_tags=_BLOB_TAGS, stream_min=limit)
+    # message is one Frame, its data the message's own bytes. A framer left clean by the last
+    # message is used again (a fresh one a message was a tenth of mqtttoredis's cost); one
+    # that saw anything wrong is dropped.
+    framer = _FRAMERS.pop(limit, None) or Framer(max_element_size=limit,
+                                                stream_tags=_BLOB_TAGS, stream_min=limit)
     items = framer.feed(data)
     if framer.buffered or framer.streaming:
         return "an unfinished element"
     bad = [item for item in items if type(item) is not Frame]
     if bad:
         return f"malformed: {bad[0]}"
+    _FRAMERS[limit] = framer
     return [item for item in items if type(item) is Frame]
+
+
+_FRAMERS: dict[int, Framer] = {}  # by limit: the clean framers `whole_frames` may use again
 
 
 def check_to_indi(data: bytes, source_of: Callable[[str], str | None]) -> ToIndiRequest | str:

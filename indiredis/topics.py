@@ -10,11 +10,15 @@ to ask a site that comes (back) for everything.
 
 Payload: one or more complete INDI elements (``payload_frames``); anything else is refused with
 the reason, and said by the bridge's `Drops`.
+
+Shares: N client sides may split the sites between them (``--share K/N``): each takes the sites
+whose ``share_of`` is its K, reading every site's status and only its own sites' traffic.
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +29,7 @@ from indipycore.protocol import Frame
 from .hosts import MqttServer
 from .toindi import whole_frames
 
-__all__ = ["OFFLINE", "ONLINE", "Drops", "Topics", "payload_frames"]
+__all__ = ["OFFLINE", "ONLINE", "Drops", "Topics", "parse_share", "payload_frames", "share_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +75,24 @@ class Topics:
                         self.status):
             return None
         return root, ident
+
+
+def share_of(site: str, shares: int) -> int:
+    """Which of ``shares`` client sides (1..shares) takes ``site``: CRC-32 of its id, so every
+    process, and every run, agrees without asking the others."""
+    return zlib.crc32(site.encode()) % shares + 1
+
+
+def parse_share(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> ``(K, N)`` with 1 <= K <= N, or ValueError saying what is wrong."""
+    part, sep, whole = text.partition("/")
+    try:
+        k, n = int(part), int(whole)
+    except ValueError:
+        k = n = 0
+    if not sep or not 1 <= k <= n:
+        raise ValueError(f"a share is K/N with 1 <= K <= N (e.g. 1/2), not {text!r}")
+    return k, n
 
 
 def payload_frames(payload: bytes) -> list[Frame] | str:

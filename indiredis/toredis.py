@@ -58,7 +58,8 @@ async def inditoredis_async(indi_host: IndiServer | None = None,
         assert link is not None
         link.send(GET_PROPERTIES)
 
-    side = RedisSide(redis_host, blob_folder, log_lengths, send, resync=ask_again, retry=retry)
+    side = RedisSide(redis_host, blob_folder, log_lengths, send, resync=ask_again, retry=retry,
+                     label=f"inditoredis {indi_host.host}:{indi_host.port}")
 
     async def on_frames(frames: list[Frame]) -> None:
         await side.store(SOURCE, frames)
