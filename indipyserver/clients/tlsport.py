@@ -2,11 +2,15 @@
 
 Beside the plain port, not instead of it: the plain path reads and writes its sockets itself
 (``loop.eventloop``, ``clients.writer``), and nothing here touches it. A TLS client is the
-same `ClientConnection` on asyncio's TLS transport (``loop.start_tls``): the connection reads
-what the transport decrypts and writes through it (``clients.writer`` sees the transport's
-``sslcontext`` and never writes the socket itself).
+same `ClientConnection` on a transport of its own (``clients.tlssocket``): its `ssl.SSLSocket`
+read with ``recv`` from the server's selector as a plain socket is, and written with ``send``
+(``clients.writer`` sees the transport's ``sslcontext`` and never writes the socket itself).
+asyncio's TLS transport (``loop.start_tls``, which this port used first) decrypts through
+memory buffers in Python, and cost the round trip about half of a plain trip
+(bench/RESULTS.md).
 
-Each accepted socket is held by a `_Handshake` until its handshake is done: bounded in time
+Each accepted socket is taken from the listener's transport and held by a `_Handshake` until
+its handshake is done (``do_handshake()`` on the loop's reader and writer callbacks): bounded in time
 (`HANDSHAKE_TIMEOUT`), and in number (`MAX_HANDSHAKES` at once; one more takes the place of
 the oldest once that one has had a quarter of the timeout, so connections that never finish
 cannot lock real clients out, and is refused before, so a burst of real clients is not cut
@@ -43,7 +47,7 @@ logger = logging.getLogger("indipyserver.clients")  # the name users' logs know
 
 #: Seconds a client has to finish its TLS handshake once connected.
 HANDSHAKE_TIMEOUT = 10.0
-#: Handshakes under way at once (each holds a 256 kB buffer of asyncio's TLS layer).
+#: Handshakes under way at once (each holds a socket and OpenSSL's buffers).
 MAX_HANDSHAKES = 128
 #: The share of the handshake timeout after which a handshake may lose its place to a newcomer.
 EVICTABLE_AFTER = 0.25
@@ -104,10 +108,9 @@ class TLSPort:
 
     def why(self, exc: BaseException | None) -> str:
         """A failed handshake's reason, as a user reads it."""
-        if exc is None:
+        if exc is None or isinstance(exc, (ssl.SSLEOFError, ConnectionResetError,
+                                           BrokenPipeError)):
             return "it closed the connection during the TLS handshake"
-        if isinstance(exc, ConnectionAbortedError) and "handshake" in str(exc):
-            return f"it did not finish its TLS handshake within {self.handshake_timeout:g} s"
         if isinstance(exc, ssl.SSLCertVerificationError):
             return f"its certificate does not verify: {exc.verify_message}"
         if isinstance(exc, ssl.SSLError):

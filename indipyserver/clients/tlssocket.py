@@ -27,6 +27,7 @@ It is an `asyncio.Transport` so that ``clients.clientconnection`` serves it unch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import ssl
@@ -40,8 +41,8 @@ __all__ = ["TLSSocketTransport"]
 
 logger = logging.getLogger("indipyserver.clients")
 
-#: Whole reads of OpenSSL's pending bytes in one callback, at most: then the loop's other
-#: callbacks have their turn (the rest is read on the next one, see `_read_ready`).
+#: Reads in one callback, at most (a read returns one record, and a BLOB's upload is many):
+#: then the loop's other callbacks have their turn (the rest is read on the next one).
 _MAX_READS_A_TURN = 64
 
 #: A TLS record's most plaintext: a longer write is several records, several write(2).
@@ -71,12 +72,9 @@ class TLSSocketTransport(asyncio.Transport):
         self._buffered = 0
         self._high = 64 * 1024
         self._low = 16 * 1024
-        self._protocol_paused = False
-        self._reading = False
-        self._writing = False
-        self._closing = False
-        self._closed = False
-        self._eof = False
+        # Paused the protocol; reading; a writer armed; closing; closed; the peer's EOF read.
+        self._protocol_paused = self._reading = self._writing = False
+        self._closing = self._closed = self._eof = False
 
     def start(self) -> None:
         """Tell the protocol it is connected, then read (what OpenSSL holds already first)."""
@@ -128,8 +126,8 @@ class TLSSocketTransport(asyncio.Transport):
                 self._eof_received()
                 return
             self._protocol.data_received(data)
-            if not sock.pending():
-                break
+            if len(data) < _RECORD and not sock.pending():
+                break  # (a whole record read: more are likely in the socket, a BLOB's)
         else:
             if sock.pending():  # the rest on the next turn: others have theirs meanwhile
                 self._loop.call_soon(self._read_ready)
@@ -197,6 +195,11 @@ class TLSSocketTransport(asyncio.Transport):
             self._writing = True
             self._loop.add_writer(self._fd, self._write_ready)
 
+    def _disarm_writer(self) -> None:
+        if self._writing:
+            self._writing = False
+            self._loop.remove_writer(self._fd)
+
     def _write_ready(self) -> None:
         buffer = self._buffer
         while buffer:
@@ -213,9 +216,7 @@ class TLSSocketTransport(asyncio.Transport):
                 self._maybe_resume()
                 return
             buffer.popleft()
-        if self._writing:
-            self._writing = False
-            self._loop.remove_writer(self._fd)
+        self._disarm_writer()
         self._maybe_resume()
         if self._closing:
             self._finish_close()
@@ -280,7 +281,9 @@ class TLSSocketTransport(asyncio.Transport):
     def _finish_close(self) -> None:
         if not self._closed:
             try:
-                self._sock.unwrap()  # sends close_notify; its answer is not waited for
+                # Sends close_notify; its answer is not waited for (WantRead, usually). If it
+                # came already, the socket is handed back without TLS: closed here.
+                self._sock.unwrap().close()
             except (OSError, ValueError, ssl.SSLError):
                 pass
             self._force_close(None)
@@ -293,13 +296,10 @@ class TLSSocketTransport(asyncio.Transport):
         self._buffered = 0
         if self._reading:
             self._stop_reading()
-        if self._writing:
-            self._writing = False
-            self._loop.remove_writer(self._fd)
+        self._disarm_writer()
         self._loop.call_soon(self._connection_lost, exc)
 
     def _connection_lost(self, exc: Exception | None) -> None:
-        try:
+        """The protocol learns it is lost; the socket closes whatever it does meanwhile."""
+        with contextlib.closing(self._sock):
             self._protocol.connection_lost(exc)
-        finally:
-            self._sock.close()
