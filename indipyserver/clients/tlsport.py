@@ -137,6 +137,7 @@ class _Handshake(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
         self.reason: str | None = None  # set by `give_up`
         self.since = time.monotonic()
+        self.begun = False  # the handshake's task has begun
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -186,11 +187,12 @@ class _Handshake(asyncio.Protocol):
         if reason:
             self.port.refuse(self.label, reason)
         if self.task is not None:
-            self.task.cancel()  # its `finally` closes the socket
-        elif self.sock is not None:
-            self.sock.close()
+            self.task.cancel()  # once begun, it closes the socket when it stops waiting on it
+        if not self.begun and self.sock is not None:
+            self.sock.close()  # (a task cancelled before it begins runs none of its code)
 
     async def _handshake(self, sock: socket.socket) -> None:
+        self.begun = True
         port = self.port
         loop = asyncio.get_running_loop()
         tls: ssl.SSLSocket | None = None

@@ -1,12 +1,16 @@
 """A TLS client served on its ``ssl.SSLSocket`` (``clients.tlssocket``): what asyncio's TLS layer
 did for it and the socket's transport must do itself -- many records in one read, a download
-of many records, and close_notify when the server closes the connection."""
+of many records, close_notify when the server closes the connection, and every descriptor
+of a connection that never handshakes closed."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import ssl
 
+import pytest
 from serverkit import Gadget
 from serverkit import RawClient
 from serverkit import make_gadget
@@ -14,6 +18,7 @@ from serverkit import running
 from serverkit import send_blob
 from serverkit import server
 from tlskit import Pki
+from waiting import until
 
 from indipycore.protocol.events import EnableBLOB
 from indipycore.protocol.events import GetProperties
@@ -22,6 +27,7 @@ from indipycore.protocol.events import Number
 from indipycore.protocol.events import PingRequest
 from indipycore.protocol.serialiser import serialise
 from indipyserver import IPyServer
+from indipyserver.clients.tlsport import TLSPort
 from indipyserver.clients.tlssocket import TLSSocketTransport
 
 
@@ -87,3 +93,37 @@ async def test_the_server_closes_a_tls_connection_with_close_notify(tls_pki: Pki
         assert srv.tls_port
         # (SSLEOFError here if the end was ragged)
         await asyncio.wait_for(asyncio.to_thread(_read_to_the_end, tls_pki, srv.tls_port), 20)
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+async def test_refused_evicted_and_timed_out_handshakes_leave_no_descriptor_open(
+    tls_pki: Pki,
+) -> None:
+    """The port takes each accepted socket over (a duplicate of its descriptor): connections
+    that never handshake -- refused past the limit, evicted by a newcomer, timed out -- and a
+    plain client on the port each end with no descriptor of ours left open."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(tls_pki.server_cert), str(tls_pki.server_key))
+    port = TLSPort(context, lambda: pytest.fail("no handshake finishes"),  # type: ignore[arg-type,return-value]
+                   handshake_timeout=0.4, max_handshakes=2)
+    listener = await port.listen("127.0.0.1", 0)
+    address = listener.sockets[0].getsockname()
+    before = _open_descriptors()
+    writers = []
+    for wave in range(3):  # the third: past the limit once the first have aged
+        for _ in range(3):
+            _, writer = await asyncio.open_connection(*address)
+            writers.append(writer)
+        if wave == 1:
+            writers[-1].write(serialise(GetProperties(version="1.7")))  # plain INDI
+        await until(lambda: port.refused >= 1, what="a refusal")
+    await until(lambda: port.refused == 9 and not port.pending, timeout=10,
+                what="every connection refused or timed out")
+    for writer in writers:
+        writer.close()
+    await until(lambda: _open_descriptors() <= before, timeout=10, what="the descriptors closed")
+    listener.close()
