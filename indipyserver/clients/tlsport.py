@@ -2,11 +2,15 @@
 
 Beside the plain port, not instead of it: the plain path reads and writes its sockets itself
 (``loop.eventloop``, ``clients.writer``), and nothing here touches it. A TLS client is the
-same `ClientConnection` on asyncio's TLS transport (``loop.start_tls``): the connection reads
-what the transport decrypts and writes through it (``clients.writer`` sees the transport's
-``sslcontext`` and never writes the socket itself).
+same `ClientConnection` on a transport of its own (``clients.tlssocket``): its `ssl.SSLSocket`
+read with ``recv`` from the server's selector as a plain socket is, and written with ``send``
+(``clients.writer`` sees the transport's ``sslcontext`` and never writes the socket itself).
+asyncio's TLS transport (``loop.start_tls``, which this port used first) decrypts through
+memory buffers in Python, and cost the round trip about half of a plain trip
+(bench/RESULTS.md).
 
-Each accepted socket is held by a `_Handshake` until its handshake is done: bounded in time
+Each accepted socket is taken from the listener's transport and held by a `_Handshake` until
+its handshake is done (``do_handshake()`` on the loop's reader and writer callbacks): bounded in time
 (`HANDSHAKE_TIMEOUT`), and in number (`MAX_HANDSHAKES` at once; one more takes the place of
 the oldest once that one has had a quarter of the timeout, so connections that never finish
 cannot lock real clients out, and is refused before, so a burst of real clients is not cut
@@ -21,7 +25,10 @@ certificate when the port requires one (``--tls-client-ca``), else ``anonymous``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -29,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from indipycore.logbudget import WarningBudget
 from indipycore.tls import common_name
+from indipyserver.clients.tlssocket import TLSSocketTransport
 
 if TYPE_CHECKING:
     from indipyserver.clients.clientconnection import ClientConnection
@@ -39,7 +47,7 @@ logger = logging.getLogger("indipyserver.clients")  # the name users' logs know
 
 #: Seconds a client has to finish its TLS handshake once connected.
 HANDSHAKE_TIMEOUT = 10.0
-#: Handshakes under way at once (each holds a 256 kB buffer of asyncio's TLS layer).
+#: Handshakes under way at once (each holds a socket and OpenSSL's buffers).
 MAX_HANDSHAKES = 128
 #: The share of the handshake timeout after which a handshake may lose its place to a newcomer.
 EVICTABLE_AFTER = 0.25
@@ -100,10 +108,9 @@ class TLSPort:
 
     def why(self, exc: BaseException | None) -> str:
         """A failed handshake's reason, as a user reads it."""
-        if exc is None:
+        if exc is None or isinstance(exc, (ssl.SSLEOFError, ConnectionResetError,
+                                           BrokenPipeError)):
             return "it closed the connection during the TLS handshake"
-        if isinstance(exc, ConnectionAbortedError) and "handshake" in str(exc):
-            return f"it did not finish its TLS handshake within {self.handshake_timeout:g} s"
         if isinstance(exc, ssl.SSLCertVerificationError):
             return f"its certificate does not verify: {exc.verify_message}"
         if isinstance(exc, ssl.SSLError):
@@ -119,29 +126,23 @@ class TLSPort:
 
 
 class _Handshake(asyncio.Protocol):
-    """One accepted connection until its handshake is done; then its client's go-between for
-    what the TLS transport delivered before the client took it over."""
+    """One accepted connection until its handshake is done: its socket is taken from the
+    listener's transport, wrapped in an `ssl.SSLSocket` and handshaken on the loop's reader
+    and writer callbacks, then served by ``clients.tlssocket``."""
 
     def __init__(self, port: TLSPort) -> None:
         self.port = port
         self.label = "?"
-        self.raw: asyncio.Transport | None = None
+        self.sock: socket.socket | ssl.SSLSocket | None = None
         self.task: asyncio.Task[None] | None = None
         self.reason: str | None = None  # set by `give_up`
         self.since = time.monotonic()
-        # Delivered by the TLS transport before the client exists: replayed to it.
-        self.held: list[bytes] = []
-        self.eof = False
-        self.lost = False
-        self.lost_exc: Exception | None = None
-        self.client: ClientConnection | None = None
-
-    # -- the raw connection, then the TLS transport's application protocol ----------------
+        self.begun = False  # the handshake's task has begun
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.raw = transport
-        # Nothing is read before the TLS layer is in place (its reader is not yet added).
+        # The socket is ours from here: a duplicate of its descriptor is kept, the listener's
+        # transport dropped (closing its descriptor ends nothing while the duplicate lives).
         transport.pause_reading()
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
@@ -156,35 +157,22 @@ class _Handshake(asyncio.Protocol):
                 return
             oldest.give_up(f"{port.max_handshakes} TLS handshakes were under way and a new "
                            f"connection ({self.label}) took the place of this oldest one")
+        raw = transport.get_extra_info("socket")
+        try:
+            sock = socket.socket(fileno=os.dup(raw.fileno()))
+        except OSError as exc:
+            transport.abort()
+            port.refuse(self.label, f"its socket could not be taken over: {exc}")
+            return
+        transport.abort()
+        sock.setblocking(False)
+        self.sock = sock
         port.pending[self] = None
-        self.task = asyncio.get_running_loop().create_task(self._handshake(),
+        self.task = asyncio.get_running_loop().create_task(self._handshake(sock),
                                                            name=f"TLS handshake {self.label}")
 
-    def data_received(self, data: bytes) -> None:
-        if self.client is not None:
-            self.client.data_received(data)
-        else:
-            self.held.append(data)
-
-    def eof_received(self) -> bool | None:
-        if self.client is not None:
-            return self.client.eof_received()
-        self.eof = True
-        return True  # kept open until the client has what came before
-
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.client is not None:
-            self.client.connection_lost(exc)
-            return
-        self.lost, self.lost_exc = True, exc
-
-    def pause_writing(self) -> None:
-        if self.client is not None:
-            self.client.pause_writing()
-
-    def resume_writing(self) -> None:
-        if self.client is not None:
-            self.client.resume_writing()
+        """The listener's transport let go of the socket (`connection_made`): nothing ends."""
 
     # -- the handshake ---------------------------------------------------------------------
 
@@ -198,57 +186,94 @@ class _Handshake(asyncio.Protocol):
         self.port.pending.pop(self, None)
         if reason:
             self.port.refuse(self.label, reason)
-        if self.raw is not None:
-            self.raw.abort()
         if self.task is not None:
-            self.task.cancel()
+            self.task.cancel()  # once begun, it closes the socket when it stops waiting on it
+        if not self.begun and self.sock is not None:
+            self.sock.close()  # (a task cancelled before it begins runs none of its code)
 
-    async def _handshake(self) -> None:
+    async def _handshake(self, sock: socket.socket) -> None:
+        self.begun = True
         port = self.port
-        raw = self.raw
-        assert raw is not None
         loop = asyncio.get_running_loop()
+        tls: ssl.SSLSocket | None = None
         try:
-            tls = await loop.start_tls(raw, self, port.context, server_side=True,
-                                       ssl_handshake_timeout=port.handshake_timeout)
+            async with asyncio.timeout_at(loop.time() + port.handshake_timeout
+                                          - (time.monotonic() - self.since)):
+                tls = port.context.wrap_socket(sock, server_side=True,
+                                               do_handshake_on_connect=False)
+                self.sock = tls
+                await _handshake_steps(loop, tls)
         except asyncio.CancelledError:
-            raw.abort()
+            _close(tls or sock)
             if self.reason is None:
                 raise  # not ours: the task is cancelled from outside
             return  # `give_up`'s, which said why
+        except TimeoutError:
+            _close(tls or sock)
+            port.refuse(self.label, f"it did not finish its TLS handshake within "
+                                    f"{port.handshake_timeout:g} s")
+            return
         except Exception as exc:  # noqa: BLE001  # whatever the peer did: it is refused, logged
-            raw.abort()  # (asyncio's TLS layer sends no alert: the peer sees the connection end)
+            _close(tls or sock)
             port.refuse(self.label, port.why(exc))
             return
         finally:
             port.pending.pop(self, None)
-        if tls is None or self.lost:  # gone before the handshake could end or be handed on
-            port.refuse(self.label, port.why(self.lost_exc))
-            return
-        self._hand_over(tls)
+        self._hand_over(loop, tls)
 
-    def _hand_over(self, tls: asyncio.Transport) -> None:
-        """The handshake is done: the client connection takes the TLS transport over."""
+    def _hand_over(self, loop: asyncio.AbstractEventLoop, tls: ssl.SSLSocket) -> None:
+        """The handshake is done: the client connection is served on the TLS socket."""
         port = self.port
         identity = "anonymous"
         if port.requires_certificates:
-            name = common_name(tls.get_extra_info("peercert"))
+            name = common_name(tls.getpeercert())
             if not name:
-                tls.abort()
+                _close(tls)
                 port.refuse(self.label, "its certificate has no subject CN, which would be "
                                         "its identity")
                 return
             identity = name
+        try:
+            extra = {"peername": tls.getpeername(), "sockname": tls.getsockname(),
+                     "socket": tls, "sslcontext": port.context, "ssl_object": tls,
+                     "peercert": tls.getpeercert(), "cipher": tls.cipher()}
+        except OSError as exc:  # gone as its handshake ended
+            _close(tls)
+            port.refuse(self.label, port.why(exc))
+            return
         client = port.factory()
         client.identity = identity
         client.peer = self.label
-        self.client = client
-        tls.set_protocol(client)
-        client.connection_made(tls)
         port.accepted += 1
         logger.info("TLS client %s connected as %s", self.label, identity)  # who: a key event
-        held, self.held = self.held, []
-        for data in held:
-            client.data_received(data)
-        if self.eof and not client.eof_received():
-            tls.close()
+        TLSSocketTransport(loop, tls, client, extra).start()
+
+
+async def _handshake_steps(loop: asyncio.AbstractEventLoop, tls: ssl.SSLSocket) -> None:
+    """`tls.do_handshake()` until done, waiting for the socket as OpenSSL asks."""
+    fd = tls.fileno()
+    while True:
+        try:
+            tls.do_handshake()
+            return
+        except ssl.SSLWantReadError:
+            add, remove = loop.add_reader, loop.remove_reader
+        except ssl.SSLWantWriteError:
+            add, remove = loop.add_writer, loop.remove_writer
+        ready = loop.create_future()
+        add(fd, _set_done, ready)
+        try:
+            await ready
+        finally:
+            remove(fd)
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _close(sock: socket.socket) -> None:
+    """Close a socket that never became a client's (an alert, if any, was sent already)."""
+    with contextlib.suppress(OSError):
+        sock.close()
