@@ -226,6 +226,7 @@ class WebPages:
         self.ages: list[float] = []
         self.browser: list[float] = []
         self.counting = False
+        self.showing: set[str] = set()  # the devices whose page has shown a value
         self.page: object = None
         self.playwright: object = None
 
@@ -253,6 +254,8 @@ class WebPages:
         try:
             async for chunk in stream_chunks(reader, stop):
                 if not self.counting:
+                    if WEB_VALUE.search(chunk):
+                        self.showing.add(device)
                     continue
                 now = time.time()
                 for match in WEB_VALUE.finditer(chunk):  # one split across reads is missed
@@ -417,7 +420,7 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
             have = await wait_devices(rport, n * DEVICES, args.settle)
             if args.web:
                 web = await open_pages(n, args, work, rport, pages, readers, stop)
-            await asyncio.sleep(3.0)
+            await asyncio.sleep(args.warm)
             watched = {f"mqtttoredis {k + 1}": p.pid for k, p in enumerate(central)}
             watched["mosquitto"] = _pid_on(mport)
             watched["redis-server"] = _pid_on(rport)
@@ -491,6 +494,9 @@ async def open_pages(n: int, args: argparse.Namespace, work: Path, rport: int, p
     devices = watched_devices(n, args.pages)
     readers.extend(asyncio.create_task(pages.reader(wport, cookie, device, stop))
                    for device in devices)
+    deadline = time.monotonic() + args.settle
+    while len(pages.showing) < len(devices) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)  # the web client has read the store and the pages are live
     if args.browser:
         await pages.open_browser(wport, cookie, device_name(site_name(n - 1), DEVICES - 1))
     return web
@@ -598,6 +604,9 @@ if __name__ == "__main__":
                         help="with --web: device pages open over SSE (4)")
     parser.add_argument("--browser", action="store_true",
                         help="with --web: and one chromium page (Debian's /usr/bin/chromium)")
+    parser.add_argument("--warm", type=float, default=10.0,
+                        help="wait this long after the start (and the pages' opening) before "
+                        "the window: a backlog of the start drained (10 s)")
     parser.add_argument("--sample", type=float, default=60.0,
                         help="read each process's RSS this often in the window (60 s)")
     parser.add_argument("--serve-web", help=argparse.SUPPRESS)  # RPORT:WPORT:DBFOLDER
