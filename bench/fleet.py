@@ -419,7 +419,9 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
                 sites.append(spawn(cmd, work / f"sites{first}.log", env))
             have = await wait_devices(rport, n * DEVICES, args.settle)
             if args.web:
-                web = await open_pages(n, args, work, rport, pages, readers, stop)
+                wport = free_port()
+                web = start_web(work, rport, wport)
+                await open_pages(n, args, wport, pages, readers, stop)
             await asyncio.sleep(args.warm)
             watched = {f"mqtttoredis {k + 1}": p.pid for k, p in enumerate(central)}
             watched["mosquitto"] = _pid_on(mport)
@@ -479,17 +481,19 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
             + ([("chromium page", pages.browser)] if args.browser else [])}
 
 
-async def open_pages(n: int, args: argparse.Namespace, work: Path, rport: int, pages: WebPages,
-                     readers: list[asyncio.Task[None]],
-                     stop: asyncio.Event) -> subprocess.Popen[bytes]:
-    """The web client over redis started, logged in to, and its pages opened."""
+def start_web(work: Path, rport: int, wport: int) -> subprocess.Popen[bytes]:
+    """The web client over redis (``serve_web``), a viewer 'bench' added to its users."""
     from web_sse import add_viewer
 
-    wport = free_port()
     env = python_env()
     add_viewer(str(work), env)
-    web = spawn([sys.executable, str(Path(__file__).resolve()), "--serve-web",
-                 f"{rport}:{wport}:{work}"], work / "web.log", env)
+    return spawn([sys.executable, str(Path(__file__).resolve()), "--serve-web",
+                  f"{rport}:{wport}:{work}"], work / "web.log", env)
+
+
+async def open_pages(n: int, args: argparse.Namespace, wport: int, pages: WebPages,
+                     readers: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """The web client logged in to, its pages opened and showing values."""
     cookie = await pages.login(wport)
     devices = watched_devices(n, args.pages)
     readers.extend(asyncio.create_task(pages.reader(wport, cookie, device, stop))
@@ -499,7 +503,6 @@ async def open_pages(n: int, args: argparse.Namespace, work: Path, rport: int, p
         await asyncio.sleep(0.2)  # the web client has read the store and the pages are live
     if args.browser:
         await pages.open_browser(wport, cookie, device_name(site_name(n - 1), DEVICES - 1))
-    return web
 
 
 def profiled(args: argparse.Namespace, name: str) -> list[str]:
