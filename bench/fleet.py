@@ -82,6 +82,17 @@ def definitions(site: str) -> list[bytes]:
         group="Main", timeout="0", timestamp=now_timestamp())) for i in range(DEVICES)]
 
 
+def clock_value() -> float:
+    """A reading's value: the driver's clock (seconds modulo 1000, shown to the millisecond),
+    so that an open web page's update can be timed from the value it shows."""
+    return time.time() % 1000
+
+
+def clock_age_ms(shown: float, now: float) -> float:
+    """How long ago (ms) a value of `clock_value` was taken, seen at wall-clock `now`."""
+    return ((now % 1000 - shown) % 1000) * 1000
+
+
 def reading(device: str, value: float) -> bytes:
     from indipycore.protocol import State
     from indipycore.protocol import events as ev
@@ -119,7 +130,7 @@ async def cheap_site(site: str, mport: int, rate: float) -> None:
     while True:
         if link.connected.is_set():
             for device in devices:
-                link.publish(out, reading(device, random.random() * 1000))
+                link.publish(out, reading(device, clock_value()))
         tick += 1 / rate
         await asyncio.sleep(max(0.0, tick - time.monotonic()))
         if runner.done():
@@ -144,7 +155,7 @@ async def deployed_site(site: str, mport: int, rate: float) -> None:
             tick = time.monotonic()
             while True:
                 for vector in vectors:
-                    vector[MEMBER] = round(random.random() * 1000, 3)
+                    vector[MEMBER] = round(clock_value(), 3)
                     await vector.send_setVector()
                 tick += 1 / rate
                 await asyncio.sleep(max(0.0, tick - time.monotonic()))
@@ -169,6 +180,122 @@ async def publisher(first: int, count: int, mport: int, rate: float, deployed: b
         for index in range(first, first + count):
             group.create_task(kind(site_name(index), mport, rate))
             await asyncio.sleep(0.01)  # connections spread a little
+
+
+# -- the web client over redis (--web) ---------------------------------------------------------
+
+WEB_VALUE = re.compile(rb'data-member="value"><th>[^<]*</th><td class="value">\s*([0-9.]+)')
+BROWSER_PROBE = """
+() => {
+  window.__ages = []; window.__counting = false;
+  let last = null;
+  new MutationObserver(() => {
+    const cell = document.querySelector('tr[data-member="value"] td.value');
+    if (!cell || cell.textContent === last) return;
+    last = cell.textContent;
+    if (!window.__counting) return;
+    const now = Date.now() / 1000;
+    window.__ages.push(((now % 1000 - parseFloat(last)) % 1000 + 1000) % 1000 * 1000);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def serve_web(rport: int, wport: int, dbfolder: str) -> None:
+    """The web client over redis as ``python -m indiredis`` and ``make_wsgi_app`` serve it: the
+    indipyweb app over a ``RedisSource``, here under uvicorn (a process of its own)."""
+    import uvicorn
+
+    from indipyweb.app import make_app
+    from indiredis import redis_server
+    from indiredis.websource import RedisSource
+
+    app = make_app(RedisSource(redis_server("127.0.0.1", rport)), dbfolder=dbfolder)
+    uvicorn.run(app, host="127.0.0.1", port=wport, log_level="warning")
+
+
+class WebPages:
+    """Open device pages of the web client over redis: ``--pages`` SSE clients as
+    ``web_sse.py`` has them (logged in, each its own stream of one device's page, reading what
+    the browser's EventSource would), and with ``--browser`` one chromium page. An update's age
+    is its arrival's wall-clock time against the driver's clock in the value the page shows
+    (``clock_value``): driver -> inditomqtt's MQTT side -> mosquitto -> mqtttoredis -> redis ->
+    the web client's RedisSource -> its SSE stream -> (the browser's DOM)."""
+
+    def __init__(self) -> None:
+        self.ages: list[float] = []
+        self.browser: list[float] = []
+        self.counting = False
+        self.showing: set[str] = set()  # the devices whose page has shown a value
+        self.page: object = None
+        self.playwright: object = None
+
+    async def login(self, port: int, timeout: float = 60.0) -> str:
+        from web_sse import login
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return await login(port)
+            except (OSError, RuntimeError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+
+    async def reader(self, port: int, cookie: str, device: str, stop: asyncio.Event) -> None:
+        from web_sse import stream_chunks
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
+        writer.write(f"GET /stream?page=device&device={device} HTTP/1.1\r\nHost: bench\r\n"
+                     f"Cookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError(f"stream refused: {head[:200]!r}")
+        try:
+            async for chunk in stream_chunks(reader, stop):
+                if not self.counting:
+                    if WEB_VALUE.search(chunk):
+                        self.showing.add(device)
+                    continue
+                now = time.time()
+                for match in WEB_VALUE.finditer(chunk):  # one split across reads is missed
+                    self.ages.append(clock_age_ms(float(match.group(1)), now))
+        finally:
+            writer.close()
+
+    async def open_browser(self, port: int, cookie: str, device: str) -> None:
+        from playwright.async_api import async_playwright
+
+        self.playwright = playwright = await async_playwright().start()
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        context = await browser.new_context()
+        name, value = cookie.split("=", 1)
+        await context.add_cookies([{"name": name, "value": value,
+                                    "url": f"http://127.0.0.1:{port}"}])
+        page = await context.new_page()
+        await page.goto(f"http://127.0.0.1:{port}/device/{device}")
+        await page.wait_for_selector("body[data-stream=open]", state="attached",
+                                     timeout=60_000)
+        await page.evaluate(BROWSER_PROBE)
+        self.page = page
+
+    async def count(self, on: bool) -> None:
+        self.counting = on
+        if self.page is not None:
+            await self.page.evaluate(f"window.__counting = {'true' if on else 'false'}")  # type: ignore[attr-defined]
+            if not on:
+                self.browser = await self.page.evaluate("window.__ages")  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        if self.playwright is not None:
+            await self.playwright.stop()  # type: ignore[attr-defined]
+
+
+def watched_devices(n: int, pages: int) -> list[str]:
+    """`pages` devices spread over the fleet (over its sites and its publisher processes)."""
+    return [device_name(site_name(k * n // pages), k % DEVICES) for k in range(pages)]
 
 
 # -- the measuring side ---------------------------------------------------------------------
@@ -266,6 +393,10 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
     central: list[subprocess.Popen[bytes]] = []
     sites: list[subprocess.Popen[bytes]] = []
     listener = Listener()
+    pages = WebPages()
+    readers: list[asyncio.Task[None]] = []
+    stop = asyncio.Event()
+    web: subprocess.Popen[bytes] | None = None
     with server_process([redis_bin, "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
                          "--dir", str(work)], rport), \
             server_process([mosquitto, "-c", str(work / "m.conf")], mport):
@@ -288,23 +419,40 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
                        "--rate", str(args.rate)] + (["--deployed"] if args.deployed else [])
                 sites.append(spawn(cmd, work / f"sites{first}.log", env))
             have = await wait_devices(rport, n * DEVICES, args.settle)
-            await asyncio.sleep(3.0)
+            if args.web:
+                wport = free_port()
+                web = start_web(work, rport, wport)
+                await open_pages(n, args, wport, pages, readers, stop)
+            await asyncio.sleep(args.warm)
             watched = {f"mqtttoredis {k + 1}": p.pid for k, p in enumerate(central)}
             watched["mosquitto"] = _pid_on(mport)
             watched["redis-server"] = _pid_on(rport)
+            if web is not None:
+                watched["web client"] = web.pid
             cpu0 = {name: cpu_seconds(pid) for name, pid in watched.items() if pid}
             rss0 = {name: rss_mib(pid) for name, pid in watched.items() if pid}
+            samples: dict[str, list[float]] = {name: [rss] for name, rss in rss0.items()}
             load0 = os.getloadavg()
             listener.counting = True
+            await pages.count(True)
             began = time.monotonic()
-            await asyncio.sleep(args.seconds)
+            while (left := began + args.seconds - time.monotonic()) > 0:
+                await asyncio.sleep(min(left, args.sample))
+                for name, taken in samples.items():
+                    taken.append(rss_mib(watched[name]))
             listener.counting = False
+            await pages.count(False)
             elapsed = time.monotonic() - began
             cpu1 = {name: cpu_seconds(pid) for name, pid in cpu0.items() if name in cpu0
                     for pid in [watched[name]]}
             rss1 = {name: rss_mib(watched[name]) for name in cpu0}
             load1 = os.getloadavg()
         finally:
+            stop.set()
+            await asyncio.gather(*readers, return_exceptions=True)
+            await pages.close()
+            if web is not None:
+                stop_group(web)
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError, OSError):
                 await listening
@@ -325,11 +473,38 @@ async def one_run(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, obje
             messages = sum(count for site, count in listener.sites.items()
                            if _share_of(site, args.central) == k)
         cpu = cpu1[name] - before
-        per_process[name] = (cpu, messages, rss0[name], rss1[name])
+        per_process[name] = (cpu, messages, rss0[name], rss1[name], samples[name])
     return {"n": n, "devices": have, "rate": stored / elapsed, "offered": n * DEVICES * args.rate,
             "p50": pct(listener.ages, .5), "p99": pct(listener.ages, .99),
             "max": max(listener.ages, default=float("nan")), "procs": per_process,
-            "load": (load0, load1), "elapsed": elapsed}
+            "load": (load0, load1), "elapsed": elapsed,
+            "web": [(f"{args.pages} SSE pages", pages.ages)]
+            + ([("chromium page", pages.browser)] if args.browser else [])}
+
+
+def start_web(work: Path, rport: int, wport: int) -> subprocess.Popen[bytes]:
+    """The web client over redis (``serve_web``), a viewer 'bench' added to its users."""
+    from web_sse import add_viewer
+
+    env = python_env()
+    add_viewer(str(work), env)
+    return spawn([sys.executable, str(Path(__file__).resolve()), "--serve-web",
+                  f"{rport}:{wport}:{work}"], work / "web.log", env)
+
+
+async def open_pages(n: int, args: argparse.Namespace, wport: int, pages: WebPages,
+                     readers: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """The web client logged in to, its pages opened and showing values."""
+    cookie = await pages.login(wport)
+    devices = watched_devices(n, args.pages)
+    readers.extend(asyncio.create_task(pages.reader(wport, cookie, device, stop))
+                   for device in devices)
+    deadline = time.monotonic() + args.settle
+    while len(pages.showing) < len(devices) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)  # the web client has read the store and the pages are live
+    if args.browser:  # on a device whose page already shows values (one defined in redis)
+        shown = [device for device in devices if device in pages.showing] or devices
+        await pages.open_browser(wport, cookie, shown[-1])
 
 
 def profiled(args: argparse.Namespace, name: str) -> list[str]:
@@ -378,10 +553,23 @@ def report(results: list[dict[str, object]], args: argparse.Namespace) -> None:
     print(f"\n{'N':>5} {'process':<16} {'CPU s':>7} {'messages':>9} {'ms CPU/msg':>10} "
           f"{'RSS MiB start -> end':>22}")
     for res in results:
-        for name, (cpu, messages, r0, r1) in res["procs"].items():  # type: ignore[attr-defined]
+        for name, (cpu, messages, r0, r1, _) in res["procs"].items():  # type: ignore[attr-defined]
             per = cpu / messages * 1000 if messages else float("nan")
             print(f"{res['n']:>5} {name:<16} {cpu:>7.2f} {messages:>9} {per:>10.3f} "
                   f"{r0:>10.1f} -> {r1:>7.1f}")
+    if args.web:
+        print(f"\nan open web page over redis (driver -> page), {args.pages} SSE clients on "
+              "devices spread over the fleet" + (", one chromium page" if args.browser else ""))
+        print(f"{'N':>5} {'page':<16} {'updates':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+        for res in results:
+            for name, ages in res["web"]:  # type: ignore[attr-defined]
+                print(f"{res['n']:>5} {name:<16} {len(ages):>8} {pct(ages, .5):>8.1f} "
+                      f"{pct(ages, .99):>8.1f} {max(ages, default=float('nan')):>8.1f}")
+    if any(len(p[4]) > 2 for res in results for p in res["procs"].values()):  # type: ignore[attr-defined]
+        print(f"\nRSS MiB every {args.sample:g} s of the window")
+        for res in results:
+            for name, proc in res["procs"].items():  # type: ignore[attr-defined]
+                print(f"{res['n']:>5} {name:<16} " + " ".join(f"{x:.1f}" for x in proc[4]))
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -415,10 +603,25 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="DIR",
                         help="run the mqtttoredis processes under cProfile, profiles in DIR")
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
+    parser.add_argument("--web", action="store_true",
+                        help="also the web client over redis, its pages timed (see WebPages)")
+    parser.add_argument("--pages", type=int, default=4,
+                        help="with --web: device pages open over SSE (4)")
+    parser.add_argument("--browser", action="store_true",
+                        help="with --web: and one chromium page (Debian's /usr/bin/chromium)")
+    parser.add_argument("--warm", type=float, default=10.0,
+                        help="wait this long after the start (and the pages' opening) before "
+                        "the window: a backlog of the start drained (10 s)")
+    parser.add_argument("--sample", type=float, default=60.0,
+                        help="read each process's RSS this often in the window (60 s)")
+    parser.add_argument("--serve-web", help=argparse.SUPPRESS)  # RPORT:WPORT:DBFOLDER
     parser.add_argument("--publish", help=argparse.SUPPRESS)  # FIRST:COUNT, a site process
     parser.add_argument("--mport", type=int, help=argparse.SUPPRESS)
     ns = parser.parse_args()
-    if ns.publish:
+    if ns.serve_web:
+        rport, wport, dbfolder = ns.serve_web.split(":", 2)
+        serve_web(int(rport), int(wport), dbfolder)
+    elif ns.publish:
         first, count = (int(x) for x in ns.publish.split(":"))
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(publisher(first, count, ns.mport, ns.rate, ns.deployed))

@@ -59,6 +59,7 @@ class Renderer:
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["when"] = when
+        self.env.filters["age"] = age_text
         self.env.filters["viewable"] = viewable
         self.env.globals["field_id"] = field_id
         self.env.globals["main_group"] = main_group
@@ -67,8 +68,12 @@ class Renderer:
         return self.env.get_template(template).render(**self.common(), **context)
 
     def common(self) -> dict[str, Any]:
+        # A source that knows how old its newest reading is (redis: a bridge can fall behind)
+        # has the status line say it.
+        age = getattr(self.source, "reading_age", None)
         return {"base": self.base, "connected": self.source.connected,
-                "indihost": self.indihost, "indiport": self.indiport}
+                "indihost": self.indihost, "indiport": self.indiport,
+                "reading_age": age() if age is not None else None}
 
     # -- what the pages show ---------------------------------------------------------------
 
@@ -160,6 +165,18 @@ def when(timestamp: object) -> str:
     """An ISO timestamp as people read it: "2025-03-01 21:14:05" (UTC, as INDI's are)."""
     text = str(timestamp or "")
     return text[:19].replace("T", " ") if len(text) >= 19 else text
+
+
+def age_text(seconds: float) -> str:
+    """An age for the status line, as indipyweb.js counts it on between refreshes."""
+    seconds = max(0.0, seconds)  # a site's clock a little ahead of ours
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def sse_event(name: str, html: str) -> bytes:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from collections.abc import Mapping
+from datetime import UTC
 from types import TracebackType
 from typing import Any
 from typing import Self
@@ -40,6 +42,7 @@ from indipycore.protocol import SwitchState
 from indipycore.protocol import events as ev
 from indipycore.protocol import parse_element
 from indipycore.protocol import serialise
+from indipycore.protocol.timestamps import parse_timestamp
 from indipycore.retrypolicy import Retry
 from indipyweb.source import Change
 from indipyweb.source import ChangeQueue
@@ -187,6 +190,10 @@ def _definition(device: str, name: str, attrs: dict[str, str],
     return None
 
 
+#: What counts as a reading for the status line's age (a BLOB's too, in `_apply`).
+_READINGS = (ev.SetNumberVector, ev.SetTextVector, ev.SetSwitchVector, ev.SetLightVector)
+
+
 class RedisSource:
     """See the module docstring. ``indihost``/``indiport`` only label the snapshot and the
     pages (the INDI server the bridge is connected to, when known; port 0: not known, and the
@@ -205,6 +212,20 @@ class RedisSource:
         self._changes = ChangeQueue(MAX_CHANGES, "RedisSource")
         self.waiters = Waiters()  # the client library's set-and-wait
         self._task: asyncio.Task[None] | None = None
+        self._newest = ""  # the timestamp of the last reading the bridge published
+
+    def reading_age(self) -> float | None:
+        """How old (s) the newest reading the bridge stored is: its driver's timestamp against
+        this machine's clock (None: none seen yet). The pages' status line shows it, so a
+        central side that falls behind shows on the page (docs/bridges.rst). Parsed here, when
+        asked, not for each of thousands of readings a second."""
+        if not self._newest:
+            return None
+        try:
+            when = parse_timestamp(self._newest)
+        except ValueError:
+            return None
+        return time.time() - when.replace(tzinfo=UTC).timestamp()
 
     @property
     def connected(self) -> bool:
@@ -248,8 +269,12 @@ class RedisSource:
     async def _read_store(self) -> None:
         """Subscribed: the whole store read into the model, then the pages told."""
         self.model.clear()
+        newest = ""
         for event in await store_events(self.redis, self.keys):
             self.model.apply(event)
+            stamp = getattr(event, "timestamp", None) or ""
+            newest = max(newest, stamp)  # ISO 8601, all from the bridge's store
+        self._newest = newest
         for (device, name), paths in (await stored_blob_files(self.redis, self.keys)).items():
             _remember_files(self.model, device, name, paths)
         self._connected = True
@@ -285,6 +310,7 @@ class RedisSource:
                 return
             blobs = self.model.apply_blobs(event, {})
             if blobs is not None:
+                self._newest = event.timestamp or self._newest
                 _remember_files(self.model, event.device, event.name,
                                 {name: path for name, (path, _, _) in files.items()})
                 self.waiters.feed(blobs)
@@ -300,6 +326,8 @@ class RedisSource:
         found = self.model.apply(event)
         if found is None:
             return
+        if isinstance(event, _READINGS) and event.timestamp:
+            self._newest = event.timestamp
         self.waiters.feed(found)
         change = change_of(found)
         if change is not None:

@@ -27,6 +27,7 @@ from ..site import site_of
 __all__ = ["ROUTES"]
 
 PAGES = ("devices", "messages", "device", "blobs")
+AGE_EVERY = 1.0  # s between refreshes of the status line's age of the newest reading
 
 
 @requires(READ)
@@ -49,8 +50,12 @@ async def stream(request: Request) -> Response:
             return site.db.session(token) is not None
         return site.db.setting(PUBLIC_VIEW) == "1"
 
+    # A source that tells its newest reading's age: the status line is refreshed this often.
+    ages = getattr(hub.source, "reading_age", None) is not None
+    wait = min(site.keepalive, AGE_EVERY) if ages else site.keepalive
+
     async def events() -> AsyncIterator[bytes]:
-        checked = time.monotonic()
+        checked = aged = time.monotonic()
         # what this page was last sent of each part: a part that has not changed is not sent
         # again (any driver's set redrew the whole BLOB list, four times a second beside a
         # telescope simulator, taking the keyboard focus and losing a click as it swapped)
@@ -59,10 +64,13 @@ async def stream(request: Request) -> Response:
             yield b"retry: 2000\n\n"
             while True:
                 try:
-                    async with asyncio.timeout(site.keepalive):
+                    async with asyncio.timeout(wait):
                         parts, overflowed = await sub.parts.get()
                 except TimeoutError:
                     parts, overflowed = [], False
+                if ages and time.monotonic() - aged >= AGE_EVERY:
+                    aged = time.monotonic()
+                    parts = [*parts, ("conn",)]
                 if time.monotonic() - checked >= site.keepalive:
                     if not still_allowed():
                         return

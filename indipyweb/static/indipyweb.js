@@ -269,6 +269,23 @@
     }
   });
 
+  // The status line's age of the newest reading (a source over redis): the server refreshes
+  // it each second while the stream is open; between refreshes, and when the stream stalls,
+  // it is counted on here from the age the server rendered.
+  function ageText(s) {
+    s = Math.max(0, s);
+    if (s < 10) return s.toFixed(1) + " s";
+    if (s < 120) return s.toFixed(0) + " s";
+    if (s < 7200) return (s / 60).toFixed(0) + " min";
+    return (s / 3600).toFixed(1) + " h";
+  }
+  setInterval(function () {
+    document.querySelectorAll("#conn .age[data-age]").forEach(function (el) {
+      if (!el.dataset.at) el.dataset.at = String(Date.now());
+      el.textContent = ageText(parseFloat(el.dataset.age) + (Date.now() - Number(el.dataset.at)) / 1000);
+    });
+  }, 1000);
+
   // The stream refused: a web server that is away (no answer here, the stream retries by
   // itself), or a session that has ended (logged out in another tab, expired, the user
   // deleted: 401 for ever). For the latter the banner said "connected" over values frozen
