@@ -46,7 +46,7 @@ async def bridge(coro: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[
 
 
 async def until(check: Callable[[], Awaitable[T | None]] | Callable[[], T | None],
-                timeout: float = 15.0, what: str = "") -> T:
+                timeout: float = 15.0, what: str | Callable[[], str] = "") -> T:
     """``waiting.until`` with the bridges' longer default timeout (redis and a broker are
     separate processes): ``check`` may be an async function or a plain one."""
     value: T = await waiting.until(check, timeout, what, interval=0.05)

@@ -155,7 +155,11 @@ async def test_two_shares_store_every_site_exactly_once_and_follow_sites_that_co
             async def late_gone() -> bool:
                 return not await r.sismember("indi_devices", f"Gadget-{late}")
 
-            await until(late_gone, timeout=30, what="the late site's device removed")
+            def share1_said() -> str:  # what the process of the late site's share did
+                tail = log1.read_text(errors="replace").splitlines()[-15:]
+                return "the late site's device removed; share 1's log ends:\n" + "\n".join(tail)
+
+            await until(late_gone, timeout=30, what=share1_said)
             assert await r.sismember("indi_devices", f"Gadget-{names[0]}")
 
             # The process that clears the store (share 1) restarted: it clears every key, the

@@ -204,7 +204,8 @@ async def test_a_flood_of_stalled_handshakes_is_bounded_dropped_and_logged(
     tls_pki: Pki, gadget: Gadget, caplog: pytest.LogCaptureFixture,
 ) -> None:
     """More connections than MAX_HANDSHAKES start a handshake at once and never finish it:
-    those past the limit are refused at once; a real TLS client arriving once the oldest have
+    those past the limit are refused at once (or, once the oldest has waited a quarter of the
+    timeout, take its place); a real TLS client arriving once the oldest have
     waited a quarter of the timeout takes the oldest one's place and is served at once; the
     rest are closed when the timeout passes. Every one is logged (a few as warnings, the
     rest counted, each at DEBUG), and the watchers get every update."""
@@ -247,8 +248,12 @@ async def test_a_flood_of_stalled_handshakes_is_bounded_dropped_and_logged(
     at_once = refusals(caplog, "the most at once")
     dropped = refusals(caplog, "took the place of this oldest one")
     timed_out = refusals(caplog, "did not finish its TLS handshake")
-    assert (len(at_once), len(dropped), len(timed_out)) == (flood - MAX_HANDSHAKES, 1,
-                                                              MAX_HANDSHAKES - 1)
+    # Past the limit a connection is refused at once while the oldest handshake is young,
+    # and takes the oldest one's place once that has waited a quarter of the timeout (on a
+    # loaded machine the first wave can take that long to be accepted, and the whole second
+    # wave then evicts): either way each is told, and the real client took a place.
+    assert len(at_once) + len(dropped) == flood - MAX_HANDSHAKES + 1 and len(dropped) >= 1
+    assert len(timed_out) == MAX_HANDSHAKES - 1
     warned = [r for r in caplog.records if r.levelno == logging.WARNING
               and "TLS client" in r.getMessage()]
     assert 0 < len(warned) <= 20, len(warned)  # a flood is a few warnings, not a hundred
