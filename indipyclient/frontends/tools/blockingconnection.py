@@ -175,7 +175,10 @@ class Connection:
             self.sock.settimeout(None)
             self.sock.sendall(data)
         except OSError as exc:
-            raise ServerClosed(f"cannot write to the server at {self.where}: {exc.strerror}", 2) from None
+            # (A TLS server that refuses our certificate closes the connection once it has
+            # judged it, which our first write may meet as well as our first read.)
+            raise ServerClosed(f"cannot write to the server at {self.where}: {_reason(exc)}"
+                               f"{self._refused_hint()}", 2) from None
 
     def shutdown_write(self) -> None:
         """Half-close: the server sees EOF after everything sent (as indi_setprop does).
