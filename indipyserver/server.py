@@ -431,15 +431,11 @@ class IPyServer(Server3x):
             self.stopped.set()
 
     async def _listen(self, listeners: list[asyncio.Server]) -> None:
-        """Open the plain port, the TLS port and the Unix socket that were asked for (each
-        appended to `listeners` as it opens, so a later failure closes the earlier ones)."""
+        """Open the Unix socket, the TLS port and the plain port that were asked for (each
+        appended to `listeners` as it opens, so a later failure closes the earlier ones). The
+        plain port opens last: a client (or a test, or a script) that sees it accept finds
+        the others open too."""
         host = "127.0.0.1" if self.host == "localhost" else self.host
-        if self.serves_tcp:
-            assert self._loop is not None
-            server = await self._loop.create_server(self._client_factory, host, self.port)
-            listeners.append(server)
-            self.port = server.sockets[0].getsockname()[1]
-            logger.info("serving INDI on %s:%d", self.host, self.port)
         if self.tls_port is not None:
             assert self.tls_context is not None
             self.tls = TLSPort(self.tls_context, self._client_factory,
@@ -458,6 +454,12 @@ class IPyServer(Server3x):
             listeners.append(await listen_unix(self._loop, self._client_factory,
                                                self.unix_path))
             logger.info("serving INDI on Unix socket %s", shown(self.unix_path))
+        if self.serves_tcp:
+            assert self._loop is not None
+            server = await self._loop.create_server(self._client_factory, host, self.port)
+            listeners.append(server)
+            self.port = server.sockets[0].getsockname()[1]
+            logger.info("serving INDI on %s:%d", self.host, self.port)
 
     def _alpaca_face(self) -> Any:
         """The Alpaca face (``alpacahost``), its ports bound: an INDI client of this server
