@@ -111,7 +111,11 @@ class RawClient:
     @classmethod
     async def unix(cls, path: str) -> RawClient:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(unix_address(path))
+        try:
+            sock.connect(unix_address(path))
+        except OSError:
+            sock.close()  # (else collected unclosed later, failing another test)
+            raise
         client = cls(sock)
         await client.send(hello(blobs_from=DEVICE))
         return client

@@ -67,7 +67,11 @@ class Peer:
     @classmethod
     def unix(cls, path: str) -> Peer:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect("\0" + path)  # abstract, as indiserver's -u
+        try:
+            sock.connect("\0" + path)  # abstract, as indiserver's -u
+        except OSError:
+            sock.close()
+            raise
         return cls(sock)
 
     @classmethod
