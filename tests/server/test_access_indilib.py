@@ -19,7 +19,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from peers import HOST
 from peers import OurServer
 from peers import free_port
@@ -34,11 +33,6 @@ from indipycore.protocol.framing import Frame
 from indipycore.protocol.framing import Framer
 from indipycore.protocol.parser import parse_element
 from indipycore.protocol.serialiser import serialise
-
-pytestmark = pytest.mark.skipif(
-    not all(os.path.exists(f"/usr/bin/{p}") for p in
-            ("indi_getprop", "indi_setprop", "indi_simulator_telescope", "indi_simulator_weather")),
-    reason="indilib's tools and simulators are not installed")
 
 MOUNT = "Telescope Simulator"
 WEATHER = "Weather Simulator"

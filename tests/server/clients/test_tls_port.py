@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
 import ssl
 import subprocess
 import sys
@@ -163,7 +162,6 @@ def test_a_bad_certificate_file_stops_the_server_at_start_naming_it(tls_pki: Pki
     assert result.returncode == 1 and "nowhere.pem" in result.stderr, result.stderr
 
 
-@pytest.mark.skipif(shutil.which("indi_getprop") is None, reason="needs indi-bin")
 def test_the_command_serves_tls_clients_and_indilib_tools_on_the_plain_port(
     tls_pki: Pki, tmp_path: Path, free_port: int,
 ) -> None:
