@@ -30,6 +30,7 @@ from .ccdsettings import CameraSettings
 from .ccdsettings import read_cfa
 from .ccdsettings import read_level
 from .client import AlpacaClient
+from .guide import Started
 from .guide import TimedGuide
 from .guide import alpaca_pulse
 from .part import AlpacaPart
@@ -89,9 +90,9 @@ class AlpacaCamera(AlpacaPart):
     async def connected_now(self) -> None:
         await self.settings.read()
 
-    async def pulse(self, direction: str, ms: int) -> None:
+    async def pulse(self, direction: str, ms: int, started: Started) -> None:
         """The ST4 port's pulse (`TimedGuide`'s hook)."""
-        await alpaca_pulse(self.client, self.path, direction, ms)
+        await alpaca_pulse(self.client, self.path, direction, ms, started)
 
     # the Camera role's hooks
 

@@ -6,7 +6,10 @@ until the pulse is over. indilib's mount and ST4 camera take the same thing as t
 vectors, TELESCOPE_TIMED_GUIDE_NS (TIMED_GUIDE_N, TIMED_GUIDE_S) and
 TELESCOPE_TIMED_GUIDE_WE (TIMED_GUIDE_W, TIMED_GUIDE_E), in ms: a client sets one member
 (PHD2, Ekos' guider), the vector is Busy while the pulse runs and Ok, back at 0, when it is
-done (Alert with the Alpaca device's message if it failed). Names, labels, format and range
+done (Alert with the Alpaca device's message if it failed). Busy is sent once the device has
+taken the pulse, as indilib's GuiderInterface does: a client that sees Busy and asks the
+device finds it guiding (sent before, a loaded machine let a client read IsPulseGuiding False
+while the vector said Busy). Names, labels, format and range
 are those of indilib's simulators; the group is the mount's Motion Control or the camera's
 Guider Control. A new pulse on an axis replaces the one running there (the other axis
 guides at the same time, as the two vectors are independent in indilib).
@@ -34,7 +37,7 @@ from indipydriver.vectors import PropertyVector
 
 from .client import AlpacaClient
 
-__all__ = ["ALPACA_DIRECTIONS", "TimedGuide", "alpaca_pulse"]
+__all__ = ["ALPACA_DIRECTIONS", "Pulse", "Started", "TimedGuide", "alpaca_pulse"]
 
 #: INDI's member -> (direction letter, Alpaca GuideDirection).
 _MEMBERS = {"TIMED_GUIDE_N": ("N", 0), "TIMED_GUIDE_S": ("S", 1),
@@ -56,15 +59,20 @@ def _table(group: str) -> tuple[VectorSpec, VectorSpec]:
                 timeout=60))
 
 
-#: The hook: guide in `direction` ("N", "S", "E", "W") for `ms` milliseconds, returning once
-#: the pulse is over (raising says it failed).
-Pulse = Callable[[str, int], Awaitable[None]]
+#: Awaited by a `Pulse` once the device has taken the pulse (the role then says Busy).
+Started = Callable[[], Awaitable[None]]
+#: The hook: guide in `direction` ("N", "S", "E", "W") for `ms` milliseconds, awaiting
+#: `started()` once the device runs the pulse and returning once it is over (raising says it
+#: failed).
+Pulse = Callable[[str, int, Started], Awaitable[None]]
 
 
-async def alpaca_pulse(client: AlpacaClient, path: str, direction: str, ms: int) -> None:
-    """A pulse on the Alpaca device at `path`: PulseGuide, then IsPulseGuiding polled until
-    False (bounded: the pulse's length and 10 s more)."""
+async def alpaca_pulse(client: AlpacaClient, path: str, direction: str, ms: int,
+                       started: Started) -> None:
+    """A pulse on the Alpaca device at `path`: PulseGuide, `started()`, then IsPulseGuiding
+    polled until False (bounded: the pulse's length and 10 s more)."""
     await client.put(path, "pulseguide", Direction=ALPACA_DIRECTIONS[direction], Duration=ms)
+    await started()
     end = time.monotonic() + ms / 1000 + 10
     step = min(0.2, max(0.02, ms / 5000))
     while await client.get(path, "ispulseguiding") is True:
@@ -117,11 +125,13 @@ class TimedGuide:
             return
         name, ms = asked[0]  # one direction of an axis at a time, as indilib takes it
         vector[name] = ms
-        await vector.send_setVector(state="Busy")
         operation.start(self._run(vector, _MEMBERS[name][0], ms))
 
     async def _run(self, vector: NumberVector, direction: str, ms: int) -> None:
-        await self._pulse(direction, ms)
+        async def started() -> None:
+            await vector.send_setVector(state="Busy")
+
+        await self._pulse(direction, ms, started)
         for name in vector:
             vector[name] = 0
         await vector.send_setVector(state="Ok")

@@ -37,6 +37,7 @@ from indipydriver.standard.role import Role
 
 from .client import AlpacaClient
 from .client import AlpacaError
+from .guide import Started
 from .guide import TimedGuide
 from .guide import alpaca_pulse
 from .part import AlpacaPart
@@ -138,9 +139,9 @@ class AlpacaTelescope(AlpacaPart):
         except (AlpacaError, ValueError) as exc:  # the mount's clock is not known: INDI's stays
             self.logger.warning("UTCDate not read: %s", exc)
 
-    async def pulse(self, direction: str, ms: int) -> None:
+    async def pulse(self, direction: str, ms: int, started: Started) -> None:
         """A guide pulse (`TimedGuide`'s hook)."""
-        await alpaca_pulse(self.client, self.path, direction, ms)
+        await alpaca_pulse(self.client, self.path, direction, ms, started)
 
     # MountHardware
 

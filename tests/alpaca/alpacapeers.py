@@ -9,11 +9,15 @@ exactly what these tests exist for.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shlex
 import signal
 import subprocess
+import threading
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -99,6 +103,55 @@ class AlpacaSimulators:
             return
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+
+
+class SlowPuts:
+    """An HTTP relay to the Alpaca server on `port` that holds each PUT to a method in `slow`
+    (``"pulseguide"``) `delay` seconds before passing it on: a device slow to take a command,
+    as a loaded machine or a slow link makes it, on demand. ``port`` is the relay's own."""
+
+    def __init__(self, port: int, slow: tuple[str, ...], delay: float) -> None:
+        target = f"http://{HOST}:{port}"
+
+        class Relay(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.relay()
+
+            def do_PUT(self) -> None:
+                if self.path.partition("?")[0].rsplit("/", 1)[-1].lower() in slow:
+                    time.sleep(delay)
+                self.relay()
+
+            def relay(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = urllib.request.Request(
+                    target + self.path, data=self.rfile.read(length) if length else None,
+                    method=self.command,
+                    headers={"Content-Type": self.headers.get("Content-Type",
+                                                              "application/x-www-form-urlencoded")})
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as reply:
+                        status, body = reply.status, reply.read()
+                except urllib.error.HTTPError as exc:
+                    status, body = exc.code, exc.read()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Relay)
+        self.port = int(self.server.server_address[1])
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(10)
 
 
 def simulators_config(folder: Path, camera: dict[str, object]) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alpacapeers import AlpacaSimulators
+from alpacapeers import SlowPuts
 from peers import OurServer
 from peers import getprop
 from peers import indi_eval
@@ -15,7 +16,8 @@ FOCUSER = "Simulator Focuser"
 WHEEL = "Simulator Filter Wheel"
 
 
-def serve(our_server: object, sim: AlpacaSimulators, devices: str, *names: str) -> OurServer:
+def serve(our_server: object, sim: AlpacaSimulators | SlowPuts, devices: str,
+          *names: str) -> OurServer:
     """Our server on the simulator's `devices`, once the INDI devices `names` exist (they are
     built when the Alpaca server has answered, after the server listens)."""
     server: OurServer = our_server(f"alpaca://127.0.0.1:{sim.port}/{devices}")  # type: ignore[operator]
