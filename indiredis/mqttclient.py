@@ -9,7 +9,10 @@ every site reads every request); one that says ``offline`` (its Last Will, or a 
 devices removed: deleted from redis, or a ``delProperty`` to the INDI clients. So does every
 site when the broker itself is lost: nothing can be said of the sites meanwhile (and a broker
 shutting down sends some sites' Last Wills and not others'), and when it is back the sites'
-retained ``online`` brings them back.
+retained ``online`` brings them back. What a site sent before its ``offline`` and arrives after
+it is dropped, until the site says ``online`` again: mosquitto passes a QoS 2 message on when
+its sender releases it (PUBREL), a round trip later than the QoS 1 ``offline`` that follows it,
+so a stopping site's last definitions would put back the devices its ``offline`` removed.
 
 ``mqtttoport`` serves ordinary INDI clients (KStars, indi_getprop) with our own server
 (``IPyServer``) on ``host:port``: the MQTT network is a *remote server* to it, reached in
@@ -72,6 +75,8 @@ class ClientSide:
         self.site_devices: dict[str, set[str]] = {}
         self.drops = Drops(mqtt_id)
         self._asking: asyncio.TimerHandle | None = None
+        # Sites whose last status was offline -> their messages dropped since (until online).
+        self.offline: dict[str, int] = {}
         # With a share: every site's status, and the traffic of each site of the share once it
         # says online (`take`).
         subscriptions = ([f"{self.topics.status}/#"] if share is not None else
@@ -113,12 +118,14 @@ class ClientSide:
         if root == self.topics.status:
             if payload == ONLINE:
                 logger.info("%s: site %s is online", self.mqtt_id, site)
+                self.offline.pop(site, None)
                 if self.share is not None:
                     await self.mqtt.subscribe(f"{self.topics.from_indi}/{site}")
                 self.ask_soon()
             elif payload == OFFLINE:
                 logger.info("%s: site %s is offline: its devices are removed", self.mqtt_id,
                             site)
+                self.offline[site] = 0
                 await self.site_gone(site)
                 self.site_devices.pop(site, None)
                 if self.share is not None:
@@ -128,6 +135,9 @@ class ClientSide:
             return
         if root != self.topics.from_indi:
             self.drops.drop(topic, payload, "not a from_indi topic")
+            return
+        if site in self.offline:
+            self._late(site)
             return
         frames = self.drops.frames(topic, payload)
         if frames is None:
@@ -142,6 +152,13 @@ class ClientSide:
             elif tag == "delProperty" and "name" not in frame.attrs:
                 devices.discard(frame.attrs.get("device", ""))
         await self.from_site(site, frames)
+
+    def _late(self, site: str) -> None:
+        """A message of a site that said offline: dropped, logged once per offline."""
+        if not self.offline[site]:
+            logger.info("%s: site %s is offline: what it sent before and still arrives is "
+                        "dropped", self.mqtt_id, site)
+        self.offline[site] += 1
 
     async def from_site(self, site: str, frames: list[Frame]) -> None:
         raise NotImplementedError

@@ -33,7 +33,11 @@ from serverkit import make_gadget
 from serverkit import running
 from serverkit import send_blob
 
+from indipycore.protocol import DefNumberVector
+from indipycore.protocol import Number
+from indipycore.protocol import Perm
 from indipycore.protocol import PingRequest
+from indipycore.protocol import State
 from indipycore.protocol import serialise
 from indipyserver import IPyServer
 from indiredis import MqttRefused
@@ -44,6 +48,7 @@ from indiredis import mqtt_server
 from indiredis import mqtttoport_async
 from indiredis import mqtttoredis_async
 from indiredis import redis_server
+from indiredis.topics import OFFLINE
 from indiredis.topics import ONLINE
 
 TEL = "Telescope Simulator"
@@ -158,6 +163,54 @@ async def test_a_killed_site_is_reported_gone_and_comes_back(mosquitto_factory: 
                 site.kill()
                 await site.wait()
                 reaper.release(site.pid)
+    await r.aclose()
+
+
+async def test_what_a_site_sent_before_its_offline_and_arrives_after_it_is_dropped(
+        mosquitto_factory: Any, redis_port: int, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A stopping site's last definitions (QoS 2) reach the client sides after its ``offline``
+    (QoS 1): mosquitto passes a QoS 2 message on at its PUBREL, a round trip later. So
+    mqtttoredis drops what a site sends between its ``offline`` and its next ``online``:
+    the device its ``offline`` removed stays removed (it came back under load, and the
+    shares test timed out waiting for it to go), and after ``online`` the site is stored
+    again. The site here is a plain MQTT client answering the client side's getProperties."""
+    caplog.set_level(logging.INFO, logger="indiredis")
+    broker = mosquitto_factory()
+    r = client(redis_port)
+    definition = serialise(DefNumberVector("Late", "VALUE", State.OK, Perm.RO, (
+        Number("V", "1", format="%g", min="0", max="9", step="1"),)))
+
+    async def stored() -> bool:
+        return bool(await r.sismember("indi_devices", "Late"))
+
+    async def removed() -> bool:
+        return not await stored()
+
+    async with bridge(mqtttoredis_async("web1", mqtt_server("127.0.0.1", broker.port),
+                                        redis_server("127.0.0.1", redis_port),
+                                        blob_folder=tmp_path / "blobs")), \
+            aiomqtt.Client("127.0.0.1", broker.port) as site:
+        await site.subscribe("to_indi/#", qos=1)
+
+        async def online_and_defined() -> None:
+            """Say online; answer the getProperties it brings with the definition."""
+            await site.publish("indi_status/late", ONLINE, qos=1, retain=True)
+            async with asyncio.timeout(20):
+                async for message in site.messages:
+                    if b"getProperties" in bytes(message.payload):  # type: ignore[arg-type]
+                        break
+            await site.publish("from_indi/late", definition, qos=2)
+            await until(stored, timeout=20, what="the site's device stored")
+
+        await online_and_defined()
+        await site.publish("indi_status/late", OFFLINE, qos=1, retain=True)
+        await until(removed, timeout=20, what="the device removed on offline")
+        await site.publish("from_indi/late", definition, qos=2)  # arrives after its offline
+        await until(lambda: "what it sent before and still arrives is dropped" in caplog.text,
+                    timeout=20, what="the late definition dropped")
+        assert await removed()
+        await online_and_defined()
     await r.aclose()
 
 
