@@ -59,6 +59,7 @@ from indipycore.protocol import Number
 from indipycore.protocol import Switch
 from indipycore.protocol import SwitchState
 from indipycore.protocol import serialise
+from indipyserver.clients.unixsocket import unix_address
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[1]
@@ -174,13 +175,28 @@ def pid_running(pid: int) -> bool:
         return False
 
 
-def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float) -> bool:
-    """Wait until `port` accepts connections; False when `process` exits or time runs out."""
+def unix_accepts(path: str) -> bool:
+    """True when something accepts connections on the Unix socket `path` now (abstract on
+    Linux, as indiserver's ``-u`` and libindiclient's ``localhost:PATH``)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.2)
+            sock.connect(unix_address(path))
+            return True
+    except OSError:
+        return False
+
+
+def wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float,
+                   unix_path: str | None = None) -> bool:
+    """Wait until `port` (and the Unix socket `unix_path`, when given) accepts connections;
+    False when `process` exits or time runs out."""
 
     def settled() -> str:
         if process.poll() is not None:
             return "exited"
-        return "listening" if port_accepts(port) else ""
+        accepting = port_accepts(port) and (unix_path is None or unix_accepts(unix_path))
+        return "listening" if accepting else ""
 
     try:
         return waiting.wait_for(settled, timeout, interval=0.05) == "listening"
@@ -409,8 +425,9 @@ class IndiServer:
     It gets its own ``-p`` port and ``-u`` unix socket (``socket_path``, or one in ``workdir``:
     a second server on the same socket path exits), ``HOME`` in ``workdir`` (drivers write
     ``~/.indi`` config there) and its stderr log in ``workdir/indiserver.log``. Starting waits
-    until the port accepts connections; stopping terminates and reaps the server and any driver
-    it left behind.
+    until the port and the socket accept connections (indiserver listens on its port first, so
+    a client of the socket could otherwise be refused); stopping terminates and reaps the
+    server and any driver it left behind.
     """
 
     def __init__(
@@ -457,7 +474,8 @@ class IndiServer:
         ]
 
     def start(self, wait: bool = True) -> Self:
-        """Start the server and wait until it accepts TCP connections; fail the test if not.
+        """Start the server and wait until its port and its ``-u`` socket accept connections;
+        fail the test if not.
         ``wait=False`` only starts it (servers that connect to each other start together)."""
         self.home.mkdir(parents=True, exist_ok=True)
         # A free port can be taken between our check and indiserver's bind: try a few.
@@ -471,8 +489,8 @@ class IndiServer:
             if self._fixed_port is not None or "bind" not in self.log_text():
                 break
         pytest.fail(
-            f"indiserver did not accept connections on port {self.port} within "
-            f"{self.startup_timeout:.0f} s (exit {returncode}).\n"
+            f"indiserver did not accept connections on port {self.port} and socket "
+            f"{self.socket_path} within {self.startup_timeout:.0f} s (exit {returncode}).\n"
             f"{' '.join(self.args)}\n--- log ---\n{self.log_tail()}",
             pytrace=False,
         )
@@ -493,7 +511,7 @@ class IndiServer:
 
     def _wait_listening(self) -> bool:
         assert self.process is not None
-        return wait_listening(self.process, self.port, self.startup_timeout)
+        return wait_listening(self.process, self.port, self.startup_timeout, self.socket_path)
 
     def stop(self) -> int | None:
         """Terminate and reap the server and its process group; returns its exit code."""

@@ -23,6 +23,7 @@ import os
 import re
 import stat
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -582,7 +583,7 @@ async def test_baseclient_on_the_unix_socket_gets_definitions_requests_and_blobs
             path = server.socket_path
             rxlog.touch()
         else:
-            path = f"/tmp/indipy-test-{id(tmp_path):x}"
+            path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
             server = IPyServer(make_driver(rxlog), host="127.0.0.1", port=0,
                                handle_signals=False, unix_path=path)
             tg = await stack.enter_async_context(asyncio.TaskGroup())
@@ -675,7 +676,7 @@ async def test_ccd_simulator_images_reach_unix_socket_clients_as_memory_files(
             indiserver = indiserver_factory("indi_simulator_ccd")
             port, path = indiserver.port, indiserver.socket_path
         else:
-            path = f"/tmp/indipy-test-{id(tmp_path):x}"
+            path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
             server = IPyServer(host="127.0.0.1", port=0, handle_signals=False, unix_path=path)
             server.add_exdriver("indi_simulator_ccd", max_restarts=0)
             await stack.enter_async_context(running(server))

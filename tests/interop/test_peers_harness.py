@@ -6,6 +6,9 @@ If these fail, every other interop test is suspect; they run in a few seconds.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +21,10 @@ from peers import indi_eval
 from peers import parse_getprop_output
 from peers import port_accepts
 from peers import setprop
+from peers import unix_accepts
+from peers import wait_listening
+
+from indipyserver.clients.unixsocket import unix_address
 
 TELESCOPE = "Telescope Simulator"
 
@@ -63,8 +70,29 @@ def test_indiserver_gets_its_own_home_socket_and_log(telescope: IndiServer) -> N
     assert telescope.running
     assert telescope.wait_for_log("listening to port", timeout=5), telescope.log_tail()
     assert f"-u {telescope.socket_path}" in telescope.log_text()
+    assert unix_accepts(telescope.socket_path)
     assert telescope.home.is_dir()
     assert telescope.home.parent == telescope.workdir
+
+
+def test_a_server_is_listening_once_its_unix_socket_accepts_too(tmp_path: Path) -> None:
+    """indiserver listens on its TCP port before its ``-u`` socket, so a server is started
+    only once both accept: with the port alone a client of the socket (BaseClient on
+    ``localhost:PATH``) started at once was refused and exited."""
+    path = f"/tmp/indipy-{uuid.uuid4().hex}"
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with socket.create_server(("127.0.0.1", 0)) as tcp:
+            port = tcp.getsockname()[1]
+            assert wait_listening(alive, port, 2)
+            assert not wait_listening(alive, port, 1, unix_path=path)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
+                unix.bind(unix_address(path))
+                unix.listen()
+                assert wait_listening(alive, port, 5, unix_path=path)
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 def test_stop_terminates_and_reaps_the_server(tmp_path: Path) -> None:
