@@ -19,6 +19,7 @@ did not allocate as shared memory) streams through as a pipe driver's does (cut-
 Pipes (stdin, and a pipe stdout) are grown to 1 MiB where the kernel allows, so a
 multi-megabyte FITS image written inline crosses in few wake-ups.
 """
+
 from __future__ import annotations
 
 import asyncio
