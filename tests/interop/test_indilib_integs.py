@@ -637,15 +637,11 @@ BAD_ATTACHED = (attached_blob("2024-05-01T10:00:05", len(PAYLOAD), False, State.
                 + "</setBLOBVector>\n")
 
 
-@pytest.mark.parametrize(
-    ("kind", "shared_blobs"),
-    [
-        pytest.param(INDISERVER, None, id="indiserver"),
-        pytest.param(OURS, True, id="indipyserver-socket"),
-        pytest.param(OURS, None, id="indipyserver-side-channel"),
-        pytest.param(OURS, False, id="indipyserver-pipe"),
-    ],
-)
+@pytest.mark.parametrize(("kind", "shared_blobs"), [
+    pytest.param(INDISERVER, None, id="indiserver"),
+    *(pytest.param(OURS, shared, id=f"indipyserver-{stdout}") for shared, stdout in (
+        (True, "socket"), (None, "side-channel"), (False, "pipe"))),
+])
 def test_attached_blob_without_a_descriptor(rig: Rig, kind: str,
                                             shared_blobs: bool | None) -> None:
     """DropMisbehavingDriver: a driver sends ``<oneBLOB ... attached='true'/>`` but passes no
