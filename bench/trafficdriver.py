@@ -22,9 +22,13 @@ Commands (``cmd`` text, space separated ``key=value``):
   as Python drivers send it.  ``ping=1``: after each BLOB send ``<pingRequest uid="SetBLOB/K"/>``
   and, like indilib >= 1.9.7 drivers, wait for the reply to the previous ping before the next BLOB.
   ``writes=libindi``: write each BLOB in the pieces libindi's ``IDSetBLOB`` writes instead of
-  one ``os.write``: on a pipe (ours gives Python drivers pipes) stdio's 4096-byte ``write(2)``s
-  (glibc's buffer is the pipe's ``st_blksize``); on an AF_UNIX socket (indiserver gives every
-  driver a socketpair) ``driverio``'s ``sendmsg`` of each 64 KiB it gathered.
+  one ``os.write``: on a pipe stdio's 4096-byte ``write(2)``s (glibc's buffer is the pipe's
+  ``st_blksize``); on an AF_UNIX socket (indiserver gives every driver a socketpair, ours
+  gives one to indilib's ELF drivers) ``driverio``'s ``sendmsg`` of each 64 KiB it gathered.
+  Under our server this script has a pipe and the side channel for BLOB descriptors
+  (``INDIPY_BLOB_FD``, ``indipyserver/drivers/fdchannel.py``), which tells it that libindi
+  would be on a socket there: it writes the 64 KiB pieces (its BLOBs are inline base64,
+  never memfds, under every server).
 * ``prepare id=ID kind=clock rate=R seconds=S``  a paced stream (for ``term_latency.py``):
   R setNumberVector a second for S seconds, each ``NUM.v`` the wall-clock time
   (``time.time()``) at which it is written, so a client on this machine can tell how late it
@@ -91,8 +95,11 @@ def write(data: bytes) -> None:
 
 
 def _out_is_unix_socket() -> bool:
-    """True when stdout is an AF_UNIX socket, the test libindi's driverio makes."""
+    """True when stdout is an AF_UNIX socket, the test libindi's driverio makes, or a pipe
+    beside our server's side channel, where libindi would have that socket."""
     import socket
+    if os.environ.get("INDIPY_BLOB_FD"):
+        return True
     try:
         sock = socket.socket(fileno=os.dup(OUT))
     except OSError:

@@ -16,7 +16,9 @@ the descriptors out of ``recvmsg`` the same way: `RECV_FDS_SPACE`, `RECV_FLAGS`,
 The other way, a driver whose stdout is a Unix socket puts each of its own BLOBs' data in a
 fresh memory file (`memory_files`) and sends the element with the descriptors
 (``links.AttachingLink``), as libindi's drivers do with ``IDSharedBlobAlloc``; `attachable`
-says when a vector's BLOBs can go so.
+says when a vector's BLOBs can go so. Under our server a driver that is not an ELF program has
+stdout on a pipe and passes them on a side channel instead (`BLOB_FD_ENV`; its protocol:
+``indipyserver.drivers.fdchannel``), each with `pass_fd`.
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from collections.abc import Sequence
 from .protocol.frames import decode_attrs
 from .protocol.wellformed import xml_error
 
-__all__ = ["CAN_ATTACH", "MAX_ATTACHED", "RECV_FDS_SPACE", "RECV_FLAGS", "AttachedMember",
+__all__ = ["BLOB_FD_ENV", "CAN_ATTACH", "MAX_ATTACHED", "RECV_FDS_SPACE", "RECV_FLAGS", "AttachedMember",
            "attachable", "check", "check_xml", "claim", "close_all", "duplicates", "encode",
-           "glue", "inline", "inline_attached", "memory_files", "one_member", "received_fds"]
+           "glue", "inline", "inline_attached", "memory_files", "one_member", "pass_fd",
+           "received_fds", "rights"]
 
 #: Whether this system has memory files to pass (``memfd_create``: Linux); else BLOBs go inline.
 CAN_ATTACH = hasattr(os, "memfd_create")
@@ -50,6 +53,9 @@ MAX_ATTACHED = 16
 RECV_FDS_SPACE = (socket.CMSG_SPACE(MAX_ATTACHED * array.array("i").itemsize)
                   if hasattr(socket, "CMSG_SPACE") else 0)
 RECV_FLAGS: int = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+#: Names, in an executable driver's environment under our server, its end of the side channel
+#: for BLOB descriptors (a SOCK_SEQPACKET Unix socket) when its stdout is a pipe.
+BLOB_FD_ENV = "INDIPY_BLOB_FD"
 
 _ATTRS = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
 #: A oneBLOB start tag (attributes in group 1, "/" in group 2 if self-closing).
@@ -258,6 +264,16 @@ def received_fds(ancdata: Iterable[tuple[int, int, bytes]]) -> list[int]:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
     return list(fds)
+
+
+def rights(fds: Sequence[int]) -> list[tuple[int, int, bytes]]:
+    """The ancillary data passing `fds` (SCM_RIGHTS), for ``sendmsg``."""
+    return [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+
+
+def pass_fd(side: socket.socket, fd: int) -> None:
+    """Send `fd` on a side channel (`BLOB_FD_ENV`): one message, one byte, one descriptor."""
+    side.sendmsg([b"\0"], rights([fd]))
 
 
 def close_all(fds: list[int]) -> None:

@@ -5,13 +5,13 @@
 Three kinds of link do more than move bytes, and say so by their type: a `FramedLink` (an
 in-process server's) exchanges elements framed, a `DescriptorLink` (`StdioLink`) passes on the
 descriptors indiserver sends with snooped BLOBs, and an `AttachingLink` (`StdioLink` whose
-stdout is a Unix socket, and an in-process server's link while a client on its Unix socket
-wants the driver's BLOBs) sends descriptors with the driver's own BLOBs, as libindi does.
+stdout is a Unix socket, or a pipe beside our server's side channel for descriptors, and an
+in-process server's link while a client on its Unix socket wants the driver's BLOBs) sends
+descriptors with the driver's own BLOBs, as libindi does.
 """
 
 from __future__ import annotations
 
-import array
 import asyncio
 import logging
 import os
@@ -26,12 +26,15 @@ from indipycore.links import AttachingLink
 from indipycore.links import DescriptorLink
 from indipycore.links import FramedLink
 from indipycore.links import Link
+from indipycore.sharedblobs import BLOB_FD_ENV
 from indipycore.sharedblobs import MAX_ATTACHED
 from indipycore.sharedblobs import RECV_FDS_SPACE
 from indipycore.sharedblobs import RECV_FLAGS
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import duplicates
+from indipycore.sharedblobs import pass_fd
 from indipycore.sharedblobs import received_fds
+from indipycore.sharedblobs import rights
 
 __all__ = ["AttachingLink", "DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink",
            "reads_nothing"]
@@ -52,9 +55,14 @@ class StdioLink:
       `_SocketLink`. (An asyncio *write pipe* transport on a socket watches it for
       readability to detect a closed peer, and would take the server's first message for a
       hang-up.)
-    * stdout a Unix socket (indiserver's socketpair, or ours, whose drivers' stdin is a pipe):
-      written by `_SocketLink`, which sends BLOBs' memfds with ``sendmsg`` (`write_attached`,
-      `attaches_blobs`), as libindi does when ``getsockopt(1, SO_DOMAIN)`` says AF_UNIX.
+    * stdout a Unix socket (indiserver's socketpair, or ours with ``--shared-blobs on``, whose
+      drivers' stdin is a pipe): written by `_SocketLink`, which sends BLOBs' memfds with
+      ``sendmsg`` (`write_attached`, `attaches_blobs`), as libindi does when
+      ``getsockopt(1, SO_DOMAIN)`` says AF_UNIX.
+    * stdout a pipe and ``INDIPY_BLOB_FD`` naming a SOCK_SEQPACKET Unix socket (our server's
+      side channel, ``indipyserver.drivers.fdchannel``): written as a pipe, through
+      `_SideChannelLink`, which passes each BLOB's memfd on the side channel before the
+      element (`write_attached`, `attaches_blobs`).
     * pipes, sockets, ttys: asyncio pipe transports, which buffer a large write and send it as
       the peer reads, so a 13 MB BLOB never surfaces EAGAIN even though the fds are non-blocking.
     * regular files, and devices the event loop cannot wait on (``/dev/null``: epoll refuses
@@ -77,7 +85,9 @@ class StdioLink:
         self._read_transport: asyncio.BaseTransport | None = None
         self._socket: _SocketLink | None = None  # indiserver's one socketpair
         self._out_socket: _SocketLink | None = None  # stdout alone a Unix socket (ours)
+        self._side: _SideChannelLink | None = None  # stdout a pipe, memfds aside (ours)
         self._unix_out: bool | None = None  # whether stdout is a Unix stream socket, once asked
+        self._side_fd: int | None = None  # our server's side channel, once asked (-1: none)
 
     async def _open(self) -> None:
         async with self._open_lock:
@@ -93,20 +103,25 @@ class StdioLink:
                 self._read_thread_fd = self._file_dup(self.infd, in_stat)
                 if self._read_thread_fd is None:
                     await self._open_reader(loop)
-                if self.attaches_blobs:
+                if self.attaches_blobs and self._unix_out:
                     self._out_socket = _SocketLink(os.dup(self.outfd))
                 else:
                     self._write_thread_fd = self._file_dup(self.outfd, out_stat)
                     if self._write_thread_fd is None:
                         await self._open_writer(loop, out_stat)
+                    if self.attaches_blobs and self._writer is not None:
+                        assert self._side_fd is not None
+                        self._side = _SideChannelLink(self._writer, os.dup(self._side_fd))
             self._opened = True
 
     @property
     def attaches_blobs(self) -> bool:
-        """True when stdout is a Unix stream socket (`AttachingLink`), whatever stdin is."""
+        """True when stdout is a Unix stream socket, or a pipe beside our server's side
+        channel (`AttachingLink`), whatever stdin is."""
         if self._unix_out is None:
-            self._unix_out = _unix_stream_socket(self.outfd)
-        return self._unix_out
+            self._unix_out = _unix_socket_type(self.outfd) == socket.SOCK_STREAM
+            self._side_fd = -1 if self._unix_out else _side_channel(self.outfd)
+        return self._unix_out or self._side_fd != -1
 
     def _file_dup(self, fd: int, st: os.stat_result) -> int | None:
         """A duplicate of `fd` for a thread to read or write when it is a regular file (the
@@ -158,8 +173,11 @@ class StdioLink:
         and closes them."""
         return self._socket.take_fds() if self._socket is not None else []
 
-    def _socket_writer(self) -> _SocketLink | None:
-        return self._socket if self._socket is not None else self._out_socket
+    def _socket_writer(self) -> _SocketLink | _SideChannelLink | None:
+        """What writes, when it is not a plain writer: in order with the descriptors."""
+        if self._socket is not None:
+            return self._socket
+        return self._out_socket if self._out_socket is not None else self._side
 
     async def write(self, data: bytes) -> None:
         if not self._opened:
@@ -184,15 +202,16 @@ class StdioLink:
             await self._open()
         sock = self._socket_writer()
         if sock is None or not self.attaches_blobs:
-            raise RuntimeError("stdout is not a Unix socket: no descriptors can be passed")
+            raise RuntimeError("stdout is neither a Unix socket nor a pipe beside a side "
+                               "channel: no descriptors can be passed")
         await sock.write_attached(data, fds)
 
     async def close(self) -> None:
-        for sock in (self._socket, self._out_socket):
+        for sock in (self._socket, self._out_socket, self._side):
             if sock is not None:
                 await sock.flush()  # what is queued goes out first, as a stream writer's does
                 sock.close()
-        self._socket = self._out_socket = None
+        self._socket = self._out_socket = self._side = None
         if self._read_transport is not None:
             self._read_transport.close()
             self._read_transport = None
@@ -251,22 +270,117 @@ def reads_nothing(fd: int = 0) -> bool:
         return False
 
 
-def _unix_stream_socket(fd: int) -> bool:
-    """Whether `fd` is an AF_UNIX stream socket: libindi's test (``getsockopt(SO_DOMAIN)`` on
-    fd 1) for passing BLOBs as memfds."""
+def _unix_socket_type(fd: int) -> int | None:
+    """The type of `fd` if it is an AF_UNIX socket, else None: libindi's test
+    (``getsockopt(SO_DOMAIN)`` on fd 1, a stream socket) for passing BLOBs as memfds, and
+    ours of the side channel (a SOCK_SEQPACKET one)."""
     try:
         if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-            return False
+            return None
         sock = socket.socket(fileno=fd)
     except OSError:
-        return False
+        return None
     try:
-        return sock.family == socket.AF_UNIX and sock.type == socket.SOCK_STREAM
+        return int(sock.type) if sock.family == socket.AF_UNIX else None
     finally:
-        sock.detach()  # the fd stays open: it is stdout
+        sock.detach()  # the fd stays open: it is not ours
 
 
-class _SocketLink:
+def _side_channel(outfd: int) -> int:
+    """Our server's side channel for BLOB descriptors (``BLOB_FD_ENV``), when stdout `outfd`
+    is a pipe and the variable names a Unix SOCK_SEQPACKET socket; else -1."""
+    value = os.environ.get(BLOB_FD_ENV, "")
+    try:
+        if not (value.isdigit() and stat.S_ISFIFO(os.fstat(outfd).st_mode)):
+            return -1
+    except OSError:
+        return -1
+    return int(value) if _unix_socket_type(int(value)) == socket.SOCK_SEQPACKET else -1
+
+
+class _OrderedWrites:
+    """Writes that go out whole and in order: at once when nothing is queued, else queued
+    (`_queue`) under a lock and shielded, so that a writer cancelled half-way (an aborted
+    exposure's BLOB) leaves no half element, nor descriptors without theirs."""
+
+    def __init__(self) -> None:
+        self._write_lock = asyncio.Lock()
+        #: Writes queued (waiting for or holding the lock): while any is, no write goes at once.
+        self._queued = 0
+        self._last: asyncio.Future[None] | None = None  # the last write queued
+
+    def _queue(self, write: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        """`write` as a task (started now, so queued in call order), shielded from the
+        caller's cancellation; counted until it ends."""
+        self._queued += 1
+        self._last = task = asyncio.ensure_future(write)
+        return asyncio.shield(task)
+
+    async def flush(self, timeout: float = _FLUSH_SECONDS) -> None:
+        """Wait (at most `timeout` seconds) until the writes queued so far are sent."""
+        last = self._last
+        if last is not None and not last.done():
+            await asyncio.wait([last], timeout=timeout)
+
+
+class _SideChannelLink(_OrderedWrites):
+    """stdout a pipe (its stream writer) and our server's side channel `side_fd` (owned):
+    each BLOB's memfd goes there, one message each, before its element goes on stdout
+    (``indipyserver.drivers.fdchannel``). At once when the side channel takes them; when it
+    is full (a server far behind), the rest, and every write after it, is queued."""
+
+    def __init__(self, writer: asyncio.StreamWriter, side_fd: int) -> None:
+        super().__init__()
+        self._writer = writer
+        self._side = socket.socket(fileno=side_fd)
+        self._side.setblocking(False)
+
+    async def write(self, data: bytes) -> None:
+        if self._queued:
+            await self._queue(self._write_later(data, []))
+            return
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
+        if not self._queued:
+            sent = self._pass(fds)
+            if sent == len(fds):
+                await self.write(data)
+                return
+            fds = fds[sent:]
+        await self._queue(self._write_later(data, duplicates(fds)))
+
+    def _pass(self, fds: Sequence[int]) -> int:
+        """How many of `fds` the side channel took at once, in order."""
+        for i, fd in enumerate(fds):
+            try:
+                pass_fd(self._side, fd)
+            except (BlockingIOError, InterruptedError):
+                return i
+        return len(fds)
+
+    async def _write_later(self, data: bytes, fds: list[int]) -> None:
+        try:
+            async with self._write_lock:
+                while fds:
+                    sent = self._pass(fds)
+                    close_all(fds[:sent])  # the kernel holds them now
+                    del fds[:sent]
+                    if fds:
+                        await _writable(self._side.fileno())
+                self._writer.write(data)
+                await self._writer.drain()
+        finally:
+            self._queued -= 1
+            close_all(fds)
+
+    def close(self) -> None:
+        """The side channel (stdout is the `StdioLink`'s to close)."""
+        self._side.close()
+
+
+class _SocketLink(_OrderedWrites):
     """A Unix socket: indiserver's single socketpair as stdin and stdout, read with
     ``recvmsg``, or a driver's stdout alone (only written).
 
@@ -280,14 +394,11 @@ class _SocketLink:
     """
 
     def __init__(self, fd: int) -> None:
+        super().__init__()
         self._sock = socket.socket(fileno=fd)
         self._sock.setblocking(False)
         self._fd = fd
         self._fds: list[int] = []
-        self._write_lock = asyncio.Lock()
-        #: Writes queued (waiting for or holding the lock): while any is, no write goes at once.
-        self._queued = 0
-        self._last: asyncio.Future[None] | None = None  # the last write queued
         self._waiting: asyncio.Future[None] | None = None  # a read waiting for data
         self._closed = False
 
@@ -339,7 +450,7 @@ class _SocketLink:
         view = memoryview(data)
         if not self._queued:
             try:
-                sent = self._sock.sendmsg([view], _rights(fds))
+                sent = self._sock.sendmsg([view], rights(fds))
             except (BlockingIOError, InterruptedError):
                 sent = -1  # nothing went, the descriptors neither
             if sent == len(view):
@@ -349,13 +460,6 @@ class _SocketLink:
                 return
         dups = duplicates(fds)  # the caller may close its own before these are sent
         await self._queue(self._send_attached(view, dups))
-
-    def _queue(self, write: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
-        """`write` as a task (started now, so queued in call order), shielded from the
-        caller's cancellation; counted until it ends."""
-        self._queued += 1
-        self._last = task = asyncio.ensure_future(write)
-        return asyncio.shield(task)
 
     async def _send_rest(self, view: memoryview) -> None:
         try:
@@ -369,31 +473,16 @@ class _SocketLink:
             async with self._write_lock:
                 while True:
                     try:
-                        sent = self._sock.sendmsg([view], _rights(fds))
+                        sent = self._sock.sendmsg([view], rights(fds))
                         break
                     except (BlockingIOError, InterruptedError):
-                        await self._writable()
+                        await _writable(self._fd)
                 close_all(fds)  # the kernel holds them now
                 if sent < len(view):
                     await asyncio.get_running_loop().sock_sendall(self._sock, view[sent:])
         finally:
             self._queued -= 1
             close_all(fds)
-
-    async def _writable(self) -> None:
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        loop.add_writer(self._fd, _wake, ready)
-        try:
-            await ready
-        finally:
-            loop.remove_writer(self._fd)
-
-    async def flush(self, timeout: float = _FLUSH_SECONDS) -> None:
-        """Wait (at most `timeout` seconds) until the writes queued so far are sent."""
-        last = self._last
-        if last is not None and not last.done():
-            await asyncio.wait([last], timeout=timeout)
 
     def close(self) -> None:
         """A read still waiting returns b"" (its reader is removed before the socket closes)."""
@@ -412,9 +501,14 @@ def _wake(ready: asyncio.Future[None]) -> None:
         ready.set_result(None)
 
 
-def _rights(fds: Sequence[int]) -> list[tuple[int, int, bytes]]:
-    """The ancillary data passing `fds` (SCM_RIGHTS), for ``sendmsg``."""
-    return [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+async def _writable(fd: int) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    loop.add_writer(fd, _wake, ready)
+    try:
+        await ready
+    finally:
+        loop.remove_writer(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

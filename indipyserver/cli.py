@@ -2,7 +2,8 @@
 
 Same positional driver arguments, ``-p``, ``-m``, ``-r``, ``-v`` and ``-f`` FIFO as indiserver, so
 scripts and indiwebmanager can use it; plus in-process Python drivers, a built-in demo and
-``--shared-blobs`` (whether executable drivers get a Unix socket to pass BLOBs as memfds).
+``--shared-blobs`` (how executable drivers pass BLOBs as memfds: a Unix socket stdout, or a
+pipe and a side channel).
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ A positional DRIVER is one of
                      every device its management API lists, or those named; an Alpaca server
                      that does not answer is retried and never stops this server
 
-Shared BLOBs (--shared-blobs): every executable driver gets a Unix socket as stdout, as under
-indiserver 1.9.9, on which indilib's C drivers pass their BLOBs as shared memory; the server
-sends clients one line of base64. "auto" (the default) and "on" do this, "off" gives every
-driver a pipe instead (a C driver then writes its BLOBs as base64 itself). It applies to the
-drivers given here and to those started through the FIFO.
+Shared BLOBs (--shared-blobs): drivers pass their BLOBs as shared memory (memfds), which the
+server sends clients as one line of base64 (and clients on -u as they are). "auto" (the
+default): an ELF program (indilib's C drivers) gets a Unix socket as stdout, as under
+indiserver 1.9.9, any other (a script) a pipe, quicker, and a side channel for its memfds
+(INDIPY_BLOB_FD, which IPyDriver uses); "on": the socket for every driver (a shell script
+around an indilib driver); "off": a pipe for every driver and no side channel (BLOBs inline).
+It applies to the drivers given here and to those started through the FIFO.
 
 In-process Python drivers (--driver-script FILE, --module NAME): the file or module is imported
 and must provide, in this order of preference, make_driver() returning an IPyDriver (or a list
@@ -203,10 +206,10 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--remote-blobs", action="store_true",
                         help="ask remote servers for BLOBs always, not only when a client does")
     parser.add_argument("--shared-blobs", choices=list(SHARED_BLOBS), default="auto",
-                        help="executable drivers' stdout on a Unix socket, on which indilib's "
-                             "pass BLOBs as shared memory, passed on as such to clients on -u: "
-                             "auto (default) and on, or off for pipes and inline BLOBs on -u "
-                             "(see above)")
+                        help="how executable drivers pass BLOBs as shared memory: auto "
+                             "(default: a Unix socket stdout for ELF programs, a pipe and a "
+                             "side channel for scripts), on (the socket for all), off (pipes, "
+                             "BLOBs inline; see above)")
     parser.add_argument("--alpaca", type=int, metavar="PORT", default=None,
                         help="also serve the devices as ASCOM Alpaca devices on this HTTP port "
                              "(NINA, SharpCap...; needs the extra [alpaca]; docs/alpaca.rst)")

@@ -258,7 +258,8 @@ class IPyServer(Server3x):
         """Run an executable driver (C or Python) as a child process.
 
         Options (name=, config=, env=, max_restarts=, retry=, shared_blobs=, ...) go to
-        `ExDriverConnection`; its stdout is a Unix socket (shared BLOBs) unless ``shared_blobs=False``.
+        `ExDriverConnection`; its stdout is a Unix socket for an ELF program, a pipe and a side
+        channel for BLOB memfds for a script (``shared_blobs``: ``drivers.fdchannel``).
         `debug_enable` (0.0.6) is kept on the connection; traffic is logged at DEBUG level by
         the ``indipyserver`` loggers whatever it is.
         A program that does not exist or is not executable (a path, or a name looked up on

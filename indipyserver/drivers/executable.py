@@ -1,21 +1,23 @@
 """Executable (third-party) drivers run as child processes, restarted with backoff.
 
-stdin and stderr are pipes; stdout is one end of an AF_UNIX socketpair, as indiserver gives
-every driver (``shared_blobs=False``: a pipe). An indilib C/C++ driver checks fd 1 with
-``getsockopt(SO_DOMAIN)`` and, on a Unix socket, passes each BLOB's data as a memfd
-(SCM_RIGHTS) instead of writing it as 72-column base64 with ``enclen``, which libindiclient
-miscounts (``bloblen`` about 1.4 % too large). We take the descriptors (`SocketReader`) and
-send clients one line of base64 (``blobs.attached``), as indiserver 1.9.9 does. Any other
-driver just writes its XML there: the socket is read with cut-through as a pipe is, and with
-fewer, larger reads than a pipe's (``bench/RESULTS.md``). An attached element is small
-(the data travels aside) and comes whole; a large one is then passed on in pieces as it is
-encoded, over several loop iterations, its reader held unless what the driver sends meanwhile
-cannot overtake it. What such a driver sends inline (a BLOB it did not allocate as shared
-memory) streams through as a pipe driver's does (cut-through, ``blobs.cutthrough``), in order
-with the conversions (``blobs.attached``).
+stdin and stderr are pipes. stdout is, for an indilib C/C++ driver (an ELF program), one end
+of an AF_UNIX socketpair, as indiserver gives every driver; any other program (a script) gets
+a pipe and a side channel for its BLOBs' descriptors (``drivers.fdchannel``: which stdout
+when, ``shared_blobs``/``--shared-blobs``, and the side channel's protocol). An indilib driver
+checks fd 1 with ``getsockopt(SO_DOMAIN)`` and, on a Unix socket, passes each BLOB's data as a
+memfd (SCM_RIGHTS) instead of writing it as 72-column base64 with ``enclen``, which
+libindiclient miscounts (``bloblen`` about 1.4 % too large). We take the descriptors
+(`SocketReader`, or the side channel's `FdChannel`) and send clients one line of base64
+(``blobs.attached``), as indiserver 1.9.9 does. What else a driver writes is read with
+cut-through on either (the socket with fewer, larger reads than a pipe's, ``bench/RESULTS.md``).
+An attached element is small (the data travels aside) and comes whole; a large one is then
+passed on in pieces as it is encoded, over several loop iterations, its reader held unless
+what the driver sends meanwhile cannot overtake it. What such a driver sends inline (a BLOB it
+did not allocate as shared memory) streams through as a pipe driver's does (cut-through,
+``blobs.cutthrough``), in order with the conversions (``blobs.attached``).
 
-Pipes (stdin, and stdout with ``shared_blobs=False``) are grown to 1 MiB where the kernel
-allows, so a multi-megabyte FITS image written inline crosses in few wake-ups.
+Pipes (stdin, and a pipe stdout) are grown to 1 MiB where the kernel allows, so a
+multi-megabyte FITS image written inline crosses in few wake-ups.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.blobs.sharedbuffers import SharedBuffers
 from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES
 from indipyserver.drivers.driverconnection import DriverConnection
+from indipyserver.drivers.fdchannel import BLOB_FD_ENV
+from indipyserver.drivers.fdchannel import FdChannel
+from indipyserver.drivers.fdchannel import is_elf
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.drivers.outbound import OutboundProtocol
 from indipyserver.drivers.outbound import WriteGate
@@ -115,11 +120,13 @@ def grow_socket(sock: socket.socket, size: int = PIPE_SIZE) -> None:
 
 
 class _DriverStdio:
-    """A driver's stdin pipe and stdout: a Unix socketpair when it may attach BLOBs (memfds
-    need one), else a pipe; each with room for 1 MiB, and the child's ends until it has them."""
+    """A driver's stdin pipe and stdout: a Unix socketpair when it is to attach BLOBs on it
+    (`shared`), else a pipe, with the side channel `side` if given; each with room for 1 MiB,
+    and the child's ends until it has them."""
 
-    def __init__(self, shared: bool) -> None:
+    def __init__(self, shared: bool, side: bool = False) -> None:
         self.shared = shared
+        self.side = FdChannel() if side else None
         self.child_in, self.write_fd = os.pipe()
         grow_pipe(self.write_fd)
         self.sock: socket.socket | None = None
@@ -131,10 +138,17 @@ class _DriverStdio:
             self.read_fd, self.child_out = os.pipe()
             grow_pipe(self.read_fd)
 
+    @property
+    def kind(self) -> str:
+        """`ExDriverConnection.stdout_kind`."""
+        return "socket" if self.shared else "pipe+fdchannel" if self.side is not None else "pipe"
+
     def close_childs(self) -> None:
         """The child's ends, once it holds its own copies (or could not be started)."""
         os.close(self.child_in)
         os.close(self.child_out)
+        if self.side is not None:
+            self.side.close_child()
 
     def close_ours(self) -> None:
         """Our ends, when the child could not be started."""
@@ -143,6 +157,8 @@ class _DriverStdio:
             self.sock.close()
         else:
             os.close(self.read_fd)
+        if self.side is not None:
+            self.side.close_all()
 
 
 class ExDriverConnection(DriverConnection):
@@ -151,8 +167,10 @@ class ExDriverConnection(DriverConnection):
     ``name``, ``config``, ``skel`` and ``prefix`` become ``INDIDEV``, ``INDICONFIG``, ``INDISKEL``
     and ``INDIPREFIX``, as indiserver's FIFO options do; ``INDIDEV`` pins the device name an
     indilib driver would otherwise take from the first ``getProperties`` it sees.
-    ``shared_blobs``: stdout on a Unix socket, BLOBs attached as descriptors taken (None,
-    the default, or True), or on a pipe (False; module docstring).
+    ``shared_blobs``: None (the default) gives an ELF program stdout on a Unix socket (BLOBs
+    attached as descriptors taken) and any other a pipe plus the side channel for them
+    (``drivers.fdchannel``); True the socket to any program (a shell script around an indilib
+    driver); False a pipe alone (every BLOB inline).
     ``retry`` (a ``Retry``, ``indipycore.retrypolicy``) replaces the restart policy (give it
     a ``stable_after``: with 0 every spawn counts as a success, so its limit is never reached);
     ``backoff`` replaces only its delays, ``max_restarts`` only its limit.
@@ -202,6 +220,8 @@ class ExDriverConnection(DriverConnection):
         self.grace = grace
         self.shared_blobs = shared_blobs
         self.pid: int | None = None
+        #: The last start's stdout: "socket", "pipe+fdchannel" or "pipe" (None until started).
+        self.stdout_kind: str | None = None
         self.exited_for_good = False
         #: Set when the program could not be executed before it ever ran (`_spawn`).
         self.unrunnable = False
@@ -288,19 +308,29 @@ class ExDriverConnection(DriverConnection):
     async def _run_once(self, router: DriverSide) -> None:
         """Start the program once and serve it until it ends: its stdio made, its process
         spawned, its reader and writer run, everything closed and reaped after."""
-        stdio = _DriverStdio(shared=self.shared_blobs is not False)
-        process = await self._spawn(stdio)
-        if process is None:
-            return
-        buffers = SharedBuffers()
-        inbound, attached = self._reader_for(router, stdio.shared, buffers)
-        await self._serve(router, process, stdio, buffers, inbound, attached)
-
-    async def _spawn(self, stdio: _DriverStdio) -> asyncio.subprocess.Process | None:
-        """The program started on `stdio` (None, logged, when it cannot be executed)."""
         env = dict(os.environ)
         env.update(self.env)
+        shared = self.shared_blobs
+        if shared is None:  # auto: an indilib driver the socket, a script the fast pipe
+            shared = is_elf(self.program, env.get("PATH"))
+        stdio = _DriverStdio(shared, side=self.shared_blobs is None and not shared)
+        process = await self._spawn(stdio, env)
+        if process is None:
+            return
+        buffers = stdio.side if stdio.side is not None else SharedBuffers()
+        inbound, attached = self._reader_for(router, stdio.kind != "pipe", buffers)
+        await self._serve(router, process, stdio, buffers, inbound, attached)
+
+    async def _spawn(self, stdio: _DriverStdio,
+                     env: dict[str, str]) -> asyncio.subprocess.Process | None:
+        """The program started on `stdio` (None, logged, when it cannot be executed)."""
         env[DRIVER_OF_ENV] = str(os.getpid())
+        passed: tuple[int, ...] = ()
+        if stdio.side is not None:
+            passed = (stdio.side.child_fd,)
+            env[BLOB_FD_ENV] = str(stdio.side.child_fd)
+        else:
+            env.pop(BLOB_FD_ENV, None)  # not one the server itself was given
         try:
             process = await asyncio.create_subprocess_exec(
                 self.program,
@@ -309,6 +339,7 @@ class ExDriverConnection(DriverConnection):
                 stdout=stdio.child_out,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
+                pass_fds=passed,
                 # Own process group: a Ctrl-C in the terminal reaches only the server, which then
                 # shuts its drivers down in order instead of watching them all die at once.
                 process_group=0,
@@ -326,6 +357,7 @@ class ExDriverConnection(DriverConnection):
             stdio.close_childs()  # the child holds its own copies
         self._process = process
         self.pid = process.pid
+        self.stdout_kind = stdio.kind
         self.start_serial = next(_STARTS)
         self.restarts.succeeded()
         # A restart ends the warning of the death before it: said at the same level, so that
@@ -336,7 +368,8 @@ class ExDriverConnection(DriverConnection):
             "restarted" if self._restarting else "started",
             self.label,
             process.pid,
-            "" if stdio.shared else ", stdout on a pipe",
+            {"socket": "", "pipe": ", stdout on a pipe",
+             "pipe+fdchannel": ", stdout on a pipe, BLOBs' memfds on a side channel"}[stdio.kind],
         )
         self._restarting = False
         return process
@@ -344,7 +377,8 @@ class ExDriverConnection(DriverConnection):
     def _reader_for(self, router: DriverSide, shared: bool,
                     buffers: SharedBuffers) -> tuple[InboundProtocol, AttachedBlobs | None]:
         """What reads the driver's stdout: frames to the router, BLOBs streamed on, and (on a
-        Unix socket) its attached BLOBs through `AttachedBlobs`."""
+        Unix socket, or beside a side channel: `shared`) its attached BLOBs through
+        `AttachedBlobs`."""
         on_frames = partial(router.driver_frames, self)
         attached: AttachedBlobs | None = None
         if shared:

@@ -6,8 +6,10 @@ stdin a pipe), libindi's drivers put each BLOB's data in a memfd passed with SCM
 same (one descriptor per member holding data, in document order, on the element's first
 bytes, holding exactly the member's bytes), in order with what it sends before and after, with
 the pingRequest back-pressure after each BLOB; it keeps no descriptor open afterwards (a
-cancelled send included); and it sends inline base64 as before on pipes, with
-``shared_blobs = False``, and for a vector a memory file cannot carry faithfully.
+cancelled send included); beside our server's side channel (stdout a pipe, ``INDIPY_BLOB_FD``)
+each memfd goes there before its element, in order even while the side channel is full; and it
+sends inline base64 as before on pipes, with ``shared_blobs = False``, and for a vector a
+memory file cannot carry faithfully.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from indipycore.protocol.framing import Framer
 from indipycore.protocol.serialiser import COMPACT
 from indipycore.protocol.serialiser import Serialiser
 from indipycore.protocol.serialiser import serialise
+from indipycore.sharedblobs import BLOB_FD_ENV
 from indipycore.sharedblobs import attachable
 from indipycore.sharedblobs import memory_files
+from indipycore.sharedblobs import received_fds
 from indipydriver import BLOBMember
 from indipydriver import BLOBVector
 from indipydriver import Device
@@ -369,8 +373,11 @@ async def test_pipes_send_inline_base64() -> None:
             os.close(fd)
 
 
-def test_only_a_stdio_link_on_a_unix_socket_attaches() -> None:
+def test_only_a_stdio_link_on_a_unix_socket_or_beside_a_side_channel_attaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     ours, theirs = socket.socketpair()
+    side, side_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     tcp = socket.create_server(("127.0.0.1", 0))
     client = socket.create_connection(tcp.getsockname())
     read_end, write_end = os.pipe()
@@ -381,11 +388,94 @@ def test_only_a_stdio_link_on_a_unix_socket_attaches() -> None:
         assert not StdioLink(theirs.fileno(), write_end).attaches_blobs
         assert not StdioLink(client.fileno(), client.fileno()).attaches_blobs
         assert not isinstance(MemoryLink(), AttachingLink)
+        monkeypatch.setenv(BLOB_FD_ENV, str(side_theirs.fileno()))
+        assert StdioLink(read_end, write_end).attaches_blobs  # a pipe beside the side channel
+        assert not StdioLink(read_end, tcp.fileno()).attaches_blobs  # stdout no pipe
+        monkeypatch.setenv(BLOB_FD_ENV, str(theirs.fileno()))  # a stream socket: not ours
+        assert not StdioLink(read_end, write_end).attaches_blobs
+        monkeypatch.setenv(BLOB_FD_ENV, "not a number")
+        assert not StdioLink(read_end, write_end).attaches_blobs
     finally:
-        for s in (ours, theirs, tcp, client):
+        for s in (ours, theirs, tcp, client, side, side_theirs):
             s.close()
         os.close(read_end)
         os.close(write_end)
+
+
+async def test_beside_the_side_channel_each_memfd_goes_there_first_even_when_it_is_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """stdout a pipe and ``INDIPY_BLOB_FD`` a SEQPACKET socket (our server's layout for a
+    script): the BLOB's element goes on the pipe attached, its memfd alone in a message of its
+    own on the side channel. With the side channel full (a server far behind), the element
+    and a vector sent after it wait, and come in order once the server reads the side
+    channel; the driver keeps no memory file."""
+    side, side_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    monkeypatch.setenv(BLOB_FD_ENV, str(side_theirs.fileno()))
+    filler = side_theirs.dup()
+    filler.setblocking(False)
+    to_r, to_w = os.pipe()
+    from_r, from_w = os.pipe()
+    os.set_blocking(from_r, False)
+    framer = Framer()
+
+    async def pipe_frames(until_tag: str) -> list[Frame]:
+        frames: list[Frame] = []
+        async with asyncio.timeout(10):
+            while until_tag not in [f.tag for f in frames]:
+                try:
+                    chunk = os.read(from_r, 1 << 16)
+                except BlockingIOError:
+                    await asyncio.sleep(0.01)
+                    continue
+                frames += [f for f in framer.feed(chunk) if isinstance(f, Frame)]
+        return frames
+
+    driver = RecordingDriver(make_camera())
+    try:
+        async with served(driver, to_r, from_w):
+            vector = driver[DEV]["IMAGES"]
+            vector["RED"] = b"first"
+            sending = asyncio.create_task(vector.send_setVectorMembers(members=["RED"]))
+            frames = await pipe_frames("pingRequest")
+            assert ATTACHED.findall(frames[-2].data) == [(b"RED", b"5", b".fits", b"5")]
+            os.write(to_w, serialise(PingReply(frames[-1].attrs["uid"])))
+            await asyncio.wait_for(sending, 5)
+            data, anc, _, _ = side.recvmsg(16, socket.CMSG_SPACE(4 * 16))
+            (fd,) = received_fds(anc)
+            assert len(data) == 1 and content(fd) == b"first"
+            os.close(fd)
+            junk = 0
+            while True:  # the side channel full
+                try:
+                    filler.send(b"x")
+                    junk += 1
+                except BlockingIOError:
+                    break
+            vector["RED"] = b"second"
+            sending = asyncio.create_task(vector.send_setVectorMembers(members=["RED"]))
+            await asyncio.sleep(0.05)
+            temp = driver[DEV]["TEMP"]
+            temp["T"] = 5
+            after = asyncio.create_task(temp.send_setVector())
+            await asyncio.sleep(0.05)
+            with pytest.raises(BlockingIOError):  # nothing goes while the descriptor waits
+                os.read(from_r, 1)
+            for _ in range(junk):
+                side.recv(16)
+            tags = [f.tag for f in await pipe_frames("setNumberVector")]
+            assert tags.index("setBLOBVector") < tags.index("setNumberVector"), tags
+            data, anc, _, _ = side.recvmsg(16, socket.CMSG_SPACE(4 * 16))  # sent before
+            (fd,) = received_fds(anc)
+            assert content(fd) == b"second"
+            os.close(fd)
+            await asyncio.wait_for(asyncio.gather(sending, after), 5)
+    finally:
+        for s in (side, side_theirs, filler):
+            s.close()
+        for fd in (to_r, to_w, from_r, from_w):
+            os.close(fd)
+    assert blob_memfds() == []
 
 
 def test_a_vector_goes_inline_when_a_memory_file_would_change_what_arrives() -> None:

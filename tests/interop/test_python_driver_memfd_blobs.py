@@ -1,8 +1,10 @@
 """A Python driver's BLOBs as memory files, under indilib's indiserver 1.9.9 and under ours.
 
-Both servers start the driver (tests/interop/baseclient/rig.py, an `IPyDriver`, through a
+indiserver starts the driver (tests/interop/baseclient/rig.py, an `IPyDriver`, through a
 launcher importing this checkout) with stdout on a Unix socket, so it passes each BLOB's data
-as a memfd beside ``<oneBLOB ... len attached>`` as libindi's drivers do. Protects, for each
+as a memfd beside ``<oneBLOB ... len attached>`` as libindi's drivers do; ours, the launcher
+being a script, with stdout on a pipe, the memfds passed on the side channel
+(``INDIPY_BLOB_FD``) before the elements. Protects, for each
 server (``python -m indipyserver``, and Debian's ``indiserver``): a TCP client gets base64
 decoding to exactly the driver's bytes, a client on the server's Unix socket (``-u``) gets the
 element with the memfd itself holding those bytes, libindiclient there (the BaseClient probe)
@@ -240,6 +242,10 @@ async def test_tcp_and_unix_clients_get_the_drivers_bytes(
     launcher = write_launcher(tmp_path / "indi_py_memfd_rig", tmp_path / "rxlog.jsonl", shared)
     server = start_server(kind, launcher, indiserver_factory, our_server)
     tcp, unix = await tcp_and_unix_clients(server, stack)
+    (pid,) = driver_pids(launcher)
+    kind_of_stdout = os.stat(f"/proc/{pid}/fd/1").st_mode
+    # ours: a pipe beside the side channel; indiserver: its socketpair
+    assert (stat.S_ISFIFO if kind == "indipyserver" else stat.S_ISSOCK)(kind_of_stdout)
     for seed in (3, 4):
         expected = blob_bytes(SIZE, seed)
         await tcp.send(blob_request(SIZE, seed))
@@ -260,7 +266,6 @@ async def test_tcp_and_unix_clients_get_the_drivers_bytes(
             assert attrs.get("attached") == "true" and fds == 1, (kind, attrs, fds)
         assert attrs.get("len") == (str(SIZE) if shared else None), (kind, attrs)
         await tcp.next("setNumberVector", "BLOB_COUNT")  # after the BLOB and its ping
-    (pid,) = driver_pids(launcher)
     await until(lambda: not open_blob_memfds(pid), 5,
                 lambda: f"the driver's memory files closed: {open_blob_memfds(pid)}")
 

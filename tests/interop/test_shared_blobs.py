@@ -1,7 +1,7 @@
 """indilib's CCD simulator under our server, on a Unix-socket stdout: it attaches each image as
 a memfd, and a TCP client gets it as one line of base64 without ``enclen``, as from indiserver.
 
-Protects: the socket every driver gets by default (``drivers.executable``), the descriptors
+Protects: the socket an ELF driver gets by default (``drivers.executable``, ``fdchannel``), the descriptors
 taken from it (``SocketReader``) and the image inlined (``blobs.attached``), image after image (the second waits for our pingReply to the first).
 """
 
@@ -32,7 +32,8 @@ CCD = "CCD Simulator"
 async def ccd_server(tmp_home: Path) -> AsyncIterator[IPyServer]:
     find_binary("indi_simulator_ccd")
     server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
-    server.add_exdriver("indi_simulator_ccd", max_restarts=0)  # a socket by default: shared BLOBs
+    # an ELF program: a socket by default, shared BLOBs
+    server.ccd = server.add_exdriver("indi_simulator_ccd", max_restarts=0)  # type: ignore[attr-defined]
     async with running(server):
         yield server
 
@@ -77,6 +78,7 @@ async def test_ccd_simulator_image_arrives_as_one_line_of_base64(ccd_server: IPy
     try:
         await client.send(hello(blobs_from=CCD))
         await client.wait_for("defSwitchVector", device=CCD, name="CONNECTION")
+        assert ccd_server.ccd.stdout_kind == "socket"  # type: ignore[attr-defined]
         await client.send(connect(CCD))
         await client.wait_for("defNumberVector", device=CCD, name="CCD_EXPOSURE")
         for _ in range(2):

@@ -168,16 +168,17 @@ def test_help_documents_shared_blobs() -> None:
 
     text = _build_parser().format_help()
     assert "--shared-blobs {auto,on,off}" in text
-    assert "every executable driver" in text and "FIFO" in text
+    assert "ELF programs" in text and "side channel" in text and "FIFO" in text
 
 
-@pytest.mark.parametrize(("value", "stdout_is_socket"), [("auto", True), ("on", True),
-                                                         ("off", False)])
+@pytest.mark.parametrize(("value", "stdout"), [("auto", "False side"), ("on", "True none"),
+                                              ("off", "False none")])
 async def test_shared_blobs_option_chooses_the_drivers_stdout(
-    tmp_path: Path, value: str, stdout_is_socket: bool
+    tmp_path: Path, value: str, stdout: str
 ) -> None:
-    """End to end: a script driver gets a socket (auto, the default, as indiserver gives
-    every driver; on), or with off a pipe."""
+    """End to end: a script driver (not an ELF program) gets a pipe and the side channel for
+    its BLOBs' memfds (auto, the default), the socket indiserver gives every driver (on), or a
+    pipe alone (off)."""
     from serverkit import RawClient
     from serverkit import running
 
@@ -190,6 +191,7 @@ async def test_shared_blobs_option_chooses_the_drivers_stdout(
         "os.read(0, 65536)\n"
         "head = b\"<defTextVector device='K' name='OUT' state='Idle' perm='ro'><defText name='SOCK'>\"\n"
         "kind = b'True' if stat.S_ISSOCK(os.fstat(1).st_mode) else b'False'\n"
+        "kind += b' side' if os.environ.get('INDIPY_BLOB_FD') else b' none'\n"
         "os.write(1, head + kind + b'</defText></defTextVector>')\n"
         "os.read(0, 65536)\n"
     )
@@ -200,7 +202,7 @@ async def test_shared_blobs_option_chooses_the_drivers_stdout(
         client = await RawClient.connect(srv.port)
         await client.send("<getProperties version='1.7'/>")
         frame = await client.wait_for("defTextVector", name="OUT")
-        assert f">{stdout_is_socket}<".encode() in frame.data
+        assert f">{stdout}<".encode() in frame.data
 
 
 def test_module_in_the_current_directory_is_found(

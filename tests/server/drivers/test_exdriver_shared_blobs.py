@@ -60,13 +60,14 @@ FAKE_C_DRIVER = textwrap.dedent(
 async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
     script = tmp_path / "fake_c_driver.py"
     script.write_text(FAKE_C_DRIVER)
-    conn = ExDriverConnection(sys.executable, str(script))  # a socket by default
+    conn = ExDriverConnection(sys.executable, str(script))  # the interpreter is ELF: a socket
     server = IPyServer(conn, port=0, handle_signals=False)
     async with running(server) as srv:
         client = await RawClient.connect(srv.port)
         await client.send("<getProperties version='1.7'/><enableBLOB device='Fake'>Also</enableBLOB>")
         go = await client.wait_for("defTextVector", name="GO")
         assert b">True True<" in go.data  # stdin a pipe, stdout a socket
+        assert conn.stdout_kind == "socket"
         await client.send("<newTextVector device='Fake' name='GO'><oneText name='GO'>x</oneText>"
                           "</newTextVector>")
         await client.wait_for("message", message="done")
@@ -86,24 +87,27 @@ async def test_attached_blobs_reach_client_inline(tmp_path: Path) -> None:
     assert memfds() == []
 
 
-@pytest.mark.parametrize(("shared", "kinds"), [(None, b">True True<"), (True, b">True True<"),
-                                               (False, b">True False<")])
-async def test_every_driver_gets_a_socket_unless_told_a_pipe(
-    tmp_path: Path, shared: bool | None, kinds: bytes
+@pytest.mark.parametrize(("shared", "kinds", "stdout"), [
+    (None, b">True False<", "pipe+fdchannel"), (True, b">True True<", "socket"),
+    (False, b">True False<", "pipe")])
+async def test_a_script_gets_a_pipe_and_the_side_channel_unless_told_otherwise(
+    tmp_path: Path, shared: bool | None, kinds: bytes, stdout: str
 ) -> None:
-    """As indiserver gives every driver a socketpair, a script (no C driver) gets the socket
-    too, by default; ``shared_blobs=False`` (``--shared-blobs off``) gives it a pipe. stdin is
-    a pipe either way."""
+    """A script (not an ELF program: no indilib driver) gets stdout on a pipe, the cheaper
+    round trip, and the side channel for its BLOBs' descriptors, by default;
+    ``shared_blobs=True`` (``--shared-blobs on``) gives it the socket indiserver gives every
+    driver, ``shared_blobs=False`` (``off``) a pipe alone. stdin is a pipe either way."""
     script = tmp_path / "fake_c_driver.py"
     script.write_text(f"#!{sys.executable}\n" + FAKE_C_DRIVER)
     script.chmod(0o755)
-    server = IPyServer(ExDriverConnection(str(script), shared_blobs=shared), port=0,
-                       handle_signals=False)
+    conn = ExDriverConnection(str(script), shared_blobs=shared)
+    server = IPyServer(conn, port=0, handle_signals=False)
     async with running(server) as srv:
         client = await RawClient.connect(srv.port)
         await client.send("<getProperties version='1.7'/>")
         go = await client.wait_for("defTextVector", name="GO")
         assert kinds in go.data  # stdin a pipe; stdout a socket, or a pipe
+        assert conn.stdout_kind == stdout
 
 
 STRAY_FD_DRIVER = textwrap.dedent(
