@@ -204,13 +204,17 @@ class TLSSession:
                     raise ConnectionError("the server closed the connection in the handshake")
                 self.incoming.write(data)
         sock.sendall(self.outgoing.read())  # (TLS 1.3: the client's certificate and Finished)
+        # (SSLObject's read and write only pass their arguments on to its C object: called
+        # directly, a Python call a record less, as the server does.)
+        core = getattr(self.obj, "_sslobj", self.obj)
+        self._read, self._write = core.read, core.write
         self.sock = sock
         #: The server's close_notify was read (the socket may stay open: nothing else comes).
         self.ended = False
 
     def encrypt(self, data: bytes) -> bytes:
         """`data` as the records that carry it."""
-        self.obj.write(data)
+        self._write(data)
         return self.outgoing.read()
 
     def recv_into(self, buf: bytearray, size: int) -> int:
@@ -222,7 +226,7 @@ class TLSSession:
         view = memoryview(buf)
         incoming = self.incoming
         incoming.write(view[:n])
-        read = self.obj.read
+        read = self._read
         got = 0
         while True:
             try:
