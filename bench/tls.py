@@ -7,7 +7,11 @@ Issue 60 item 8. What users run today for TLS is indilib's ``indiserver`` behind
 (Debian ``stunnel4``): the same stream through it is the bar for our TLS port. Every TLS
 connection here presents a client certificate and the server requires one (ours:
 ``--tls-client-ca``; stunnel: ``verifyChain``), with certificates made by ``openssl`` in a
-temporary folder (EC P-256, TLS 1.3, the ciphers both choose by default).
+temporary folder (EC P-256, TLS 1.3, the ciphers both choose by default). The client reads
+and writes its socket on a TLS port exactly as on a plain one (one ``recv_into`` of all there
+is, one ``sendall`` a message) and encrypts in memory (``rawclient.TLSSession``): an
+``ssl.SSLSocket`` read one record a wake-up with two read(2)s, which timed the bench's client
+on top of the server.
 
 * BLOBs: one client takes ``--count`` BLOBs of 10 MiB from the bench's traffic driver (run.py's
   blob scenario, libindi style), through a fresh server of each kind, the kinds alternated rep

@@ -2,11 +2,11 @@
 
 Beside the plain port, not instead of it: the plain path reads and writes its sockets itself
 (``loop.eventloop``, ``clients.writer``), and nothing here touches it. A TLS client is the
-same `ClientConnection` on a transport of its own (``clients.tlssocket``): its `ssl.SSLSocket`
-read with ``recv`` from the server's selector as a plain socket is, and written with ``send``
-(``clients.writer`` sees the transport's ``sslcontext`` and never writes the socket itself).
-asyncio's TLS transport (``loop.start_tls``, which this port used first) decrypts through
-memory buffers in Python, and cost the round trip about half of a plain trip
+same `ClientConnection` on a transport of its own (``clients.tlssocket``): its socket read
+from the server's selector and written as a plain socket is, with OpenSSL encrypting and
+decrypting in memory (``clients.writer`` sees the transport's ``sslcontext`` and never writes
+the socket itself). asyncio's TLS transport (``loop.start_tls``, which this port used first)
+cost the round trip about half of a plain trip, an `ssl.SSLSocket` two reads a record
 (bench/RESULTS.md).
 
 Each accepted socket is taken from the listener's transport and held by a `_Handshake` until
@@ -127,13 +127,13 @@ class TLSPort:
 
 class _Handshake(asyncio.Protocol):
     """One accepted connection until its handshake is done: its socket is taken from the
-    listener's transport, wrapped in an `ssl.SSLSocket` and handshaken on the loop's reader
-    and writer callbacks, then served by ``clients.tlssocket``."""
+    listener's transport and handshaken (`_Session`) on the loop's reader and writer
+    callbacks, then served by ``clients.tlssocket``."""
 
     def __init__(self, port: TLSPort) -> None:
         self.port = port
         self.label = "?"
-        self.sock: socket.socket | ssl.SSLSocket | None = None
+        self.sock: socket.socket | None = None
         self.task: asyncio.Task[None] | None = None
         self.reason: str | None = None  # set by `give_up`
         self.since = time.monotonic()
@@ -195,50 +195,50 @@ class _Handshake(asyncio.Protocol):
         self.begun = True
         port = self.port
         loop = asyncio.get_running_loop()
-        tls: ssl.SSLSocket | None = None
+        tls = _Session(port.context)
         try:
             async with asyncio.timeout_at(loop.time() + port.handshake_timeout
                                           - (time.monotonic() - self.since)):
-                tls = port.context.wrap_socket(sock, server_side=True,
-                                               do_handshake_on_connect=False)
-                self.sock = tls
-                await _handshake_steps(loop, tls)
+                await tls.handshake(loop, sock)
         except asyncio.CancelledError:
-            _close(tls or sock)
+            _close(sock)
             if self.reason is None:
                 raise  # not ours: the task is cancelled from outside
             return  # `give_up`'s, which said why
         except TimeoutError:
-            _close(tls or sock)
+            _close(sock)
             port.refuse(self.label, f"it did not finish its TLS handshake within "
                                     f"{port.handshake_timeout:g} s")
             return
         except Exception as exc:  # noqa: BLE001  # whatever the peer did: it is refused, logged
-            _close(tls or sock)
+            tls.send_alert(sock)
+            _close(sock)
             port.refuse(self.label, port.why(exc))
             return
         finally:
             port.pending.pop(self, None)
-        self._hand_over(loop, tls)
+        self._hand_over(loop, sock, tls)
 
-    def _hand_over(self, loop: asyncio.AbstractEventLoop, tls: ssl.SSLSocket) -> None:
+    def _hand_over(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
+                   tls: _Session) -> None:
         """The handshake is done: the client connection is served on the TLS socket."""
         port = self.port
         identity = "anonymous"
+        peercert = tls.obj.getpeercert()
         if port.requires_certificates:
-            name = common_name(tls.getpeercert())
+            name = common_name(peercert)
             if not name:
-                _close(tls)
+                _close(sock)
                 port.refuse(self.label, "its certificate has no subject CN, which would be "
                                         "its identity")
                 return
             identity = name
         try:
-            extra = {"peername": tls.getpeername(), "sockname": tls.getsockname(),
-                     "socket": tls, "sslcontext": port.context, "ssl_object": tls,
-                     "peercert": tls.getpeercert(), "cipher": tls.cipher()}
+            extra = {"peername": sock.getpeername(), "sockname": sock.getsockname(),
+                     "socket": sock, "sslcontext": port.context, "ssl_object": tls.obj,
+                     "peercert": peercert, "cipher": tls.obj.cipher()}
         except OSError as exc:  # gone as its handshake ended
-            _close(tls)
+            _close(sock)
             port.refuse(self.label, port.why(exc))
             return
         client = port.factory()
@@ -246,26 +246,69 @@ class _Handshake(asyncio.Protocol):
         client.peer = self.label
         port.accepted += 1
         logger.info("TLS client %s connected as %s", self.label, identity)  # who: a key event
-        TLSSocketTransport(loop, tls, client, extra).start()
+        TLSSocketTransport(loop, sock, tls.obj, tls.incoming, tls.outgoing, client,
+                           extra).start()
 
 
-async def _handshake_steps(loop: asyncio.AbstractEventLoop, tls: ssl.SSLSocket) -> None:
-    """`tls.do_handshake()` until done, waiting for the socket as OpenSSL asks."""
-    fd = tls.fileno()
-    while True:
-        try:
-            tls.do_handshake()
-            return
-        except ssl.SSLWantReadError:
-            add, remove = loop.add_reader, loop.remove_reader
-        except ssl.SSLWantWriteError:
-            add, remove = loop.add_writer, loop.remove_writer
-        ready = loop.create_future()
-        add(fd, _set_done, ready)
-        try:
-            await ready
-        finally:
-            remove(fd)
+class _Session:
+    """A connection's TLS in memory (``clients.tlssocket``'s module doc says why): the
+    `ssl.SSLObject` and its two BIOs, and the handshake run over the connection's socket."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.obj = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
+
+    async def handshake(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+        """``do_handshake()`` until done, sending what it writes and feeding it what the
+        client sends, waiting for the socket as it must. What the client sends after its
+        Finished may be read with it: it stays in `incoming` for the transport."""
+        while True:
+            try:
+                self.obj.do_handshake()
+                done = True
+            except ssl.SSLWantReadError:
+                done = False
+            await self._send(loop, sock)
+            if done:
+                return
+            await _ready(loop, sock.fileno(), loop.add_reader, loop.remove_reader)
+            try:
+                data = sock.recv(_HANDSHAKE_READ)
+            except (BlockingIOError, InterruptedError):
+                continue
+            if not data:
+                raise ConnectionResetError("the client closed the connection")
+            self.incoming.write(data)
+
+    async def _send(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+        """All OpenSSL wrote, onto the socket (waiting for room, rarely: a few kB)."""
+        data = memoryview(self.outgoing.read())
+        while data:
+            try:
+                data = data[sock.send(data):]
+            except (BlockingIOError, InterruptedError):
+                await _ready(loop, sock.fileno(), loop.add_writer, loop.remove_writer)
+
+    def send_alert(self, sock: socket.socket) -> None:
+        """The alert a failed handshake wrote (why, for the client), if the socket takes it."""
+        with contextlib.suppress(OSError):
+            sock.send(self.outgoing.read())
+
+
+#: Bytes a handshake's read asks for (a client's certificate chain fits).
+_HANDSHAKE_READ = 64 * 1024
+
+
+async def _ready(loop: asyncio.AbstractEventLoop, fd: int,
+                 add: Callable[..., None], remove: Callable[[int], object]) -> None:
+    """Wait until `fd` is readable or writable (`add` and `remove` say which)."""
+    ready = loop.create_future()
+    add(fd, _set_done, ready)
+    try:
+        await ready
+    finally:
+        remove(fd)
 
 
 def _set_done(future: asyncio.Future[None]) -> None:

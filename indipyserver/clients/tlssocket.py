@@ -1,23 +1,24 @@
-"""A TLS client's transport once its handshake is done: an `ssl.SSLSocket` read and written
-directly, instead of asyncio's TLS layer (``sslproto``).
+"""A TLS client's transport once its handshake is done: its own socket read and written as a
+plain client's is, and OpenSSL encrypting and decrypting in memory (an `ssl.SSLObject` on two
+`ssl.MemoryBIO`), instead of asyncio's TLS layer (``sslproto``) or an `ssl.SSLSocket`.
 
-asyncio's TLS transport decrypts through memory buffers in Python (`ssl.SSLObject` and two
-`ssl.MemoryBIO`), a few layers of calls per read and per write; on a round trip of small
-elements that cost was about half the time the whole trip took on the plain port. Here a
-read is one ``recv`` (OpenSSL's SSL_read on the socket, in C) and a write one ``send``
-(SSL_write), as a plain socket transport's are, so a TLS client costs little more than a
-plain one.
+asyncio's TLS transport runs a few layers of Python calls per read and per write (on a round
+trip of small elements about half of what a plain trip took). An `ssl.SSLSocket` lets OpenSSL
+read the socket itself, and OpenSSL without read-ahead (which Python's ``ssl`` cannot turn on)
+reads each record with two read(2)s, its 5-byte header and then its body, and writes each
+16 kB record with a write(2) of its own. Here a read is one ``os.read`` of whatever the socket
+holds, as on the plain port, and every whole record in it is decrypted from memory; a write
+encrypts all its records into memory and goes out in one ``send``. The cryptography is
+OpenSSL's in C either way.
 
 What TLS asks of such a transport, and how it is met:
 
-* a read or write that OpenSSL cannot finish yet (``SSLWantReadError``/``SSLWantWriteError``)
-  is the socket's EAGAIN: tried again when the selector says so;
-* OpenSSL may hold decrypted bytes the socket no longer shows as readable (``pending()``):
-  they are read before the selector is waited on again, or the rest of an element would wait
-  for the client's next message;
-* a write that did not finish is retried with the same bytes first (the socket's
-  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets them live elsewhere); nothing is written with
-  ``sendmsg`` or from memory files: TLS encrypts what it sends;
+* a read may end inside a record: the rest stays in the incoming BIO until the socket brings
+  it (the selector tells us, as it does for any read);
+* what OpenSSL writes of its own accord (an alert, the answer to a key update) goes out after
+  the read that caused it;
+* what the socket does not take at once is kept encrypted and sent when it has room, before
+  anything newer; nothing is written with ``sendmsg`` or from memory files;
 * closing sends close_notify (TLS 1.3 has no renegotiation, so nothing else is read after).
 
 It is an `asyncio.Transport` so that ``clients.clientconnection`` serves it unchanged; its
@@ -29,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import ssl
 from collections import deque
@@ -41,34 +43,45 @@ __all__ = ["TLSSocketTransport"]
 
 logger = logging.getLogger("indipyserver.clients")
 
-#: Reads in one callback, at most (a read returns one record, and a BLOB's upload is many):
-#: then the loop's other callbacks have their turn (the rest is read on the next one).
-_MAX_READS_A_TURN = 64
-
-#: A TLS record's most plaintext: a longer write is several records, several write(2).
+#: A TLS record's most plaintext: what one ``SSLObject.read`` may return, and all it is asked
+#: for (asking for more would allocate more for every small element).
 _RECORD = 16 * 1024
-#: Linux's TCP_CORK (0 elsewhere: not used).
-_CORK: int = getattr(socket, "TCP_CORK", 0)
-
-_WOULD_BLOCK = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError, InterruptedError)
+#: Extra bytes a socket read asks for beyond the transport's `max_size`, per 64 parts: records
+#: carry a few bytes more than their plaintext (22 in 16 kB in TLS 1.3), and a read whose
+#: plaintext fills `max_size` is what tells the connection to read larger
+#: (``loop.readsizes.adapt_read_size``).
+_OVERHEAD_SHIFT = 6
 
 
 class TLSSocketTransport(asyncio.Transport):
-    """A non-blocking, handshaken `ssl.SSLSocket` as an asyncio transport (module doc)."""
+    """A handshaken TLS connection -- a non-blocking socket and the `ssl.SSLObject` that
+    handshook over it -- as an asyncio transport (module doc)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, sock: ssl.SSLSocket,
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
+                 tls: ssl.SSLObject, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO,
                  protocol: asyncio.Protocol, extra: dict[str, Any]) -> None:
+        """`incoming` and `outgoing` are the BIOs `tls` reads and writes; `incoming` may hold
+        records already (sent with the end of the handshake), `outgoing` bytes not sent yet."""
         super().__init__(extra)
         self._loop = loop
         self._sock = sock
         self._fd = sock.fileno()
+        self._tls = tls
+        # `ssl.SSLObject.read` and `.write` only pass their arguments on to the C object it
+        # holds (CPython's ssl.py); calling that directly spares a Python call a record, on
+        # both halves of the round trip. Anything else is called as it is.
+        core = getattr(tls, "_sslobj", tls)
+        self._decrypt_record = core.read
+        self._encrypt = core.write
+        self._incoming = incoming
+        self._outgoing = outgoing
         self._protocol = protocol
         # The server's own loop reads the socket from its selector, as a plain client's
         # (``loop.eventloop``); elsewhere asyncio's reader callback.
         self._inline = inline_selector(loop)
         #: Bytes a read asks for (``loop.readsizes`` adapts it, as on a socket transport).
         self.max_size = SMALL_READ_SIZE
-        self._buffer: deque[bytes | memoryview] = deque()
+        self._buffer: deque[bytes | memoryview] = deque()  # encrypted, not sent yet
         self._buffered = 0
         self._high = 64 * 1024
         self._low = 16 * 1024
@@ -77,12 +90,14 @@ class TLSSocketTransport(asyncio.Transport):
         self._closing = self._closed = self._eof = False
 
     def start(self) -> None:
-        """Tell the protocol it is connected, then read (what OpenSSL holds already first)."""
+        """Tell the protocol it is connected, then read (what came with the handshake first)."""
         self._protocol.connection_made(self)
+        if self._outgoing.pending:
+            self._send_outgoing()
         if not self._closing:
             self.resume_reading()
-            if self._sock.pending():
-                self._loop.call_soon(self._read_ready)
+            if self._incoming.pending:
+                self._loop.call_soon(self._decrypt)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -100,6 +115,8 @@ class TLSSocketTransport(asyncio.Transport):
                 self._inline.add_inline(self._fd, self._read_ready)
             else:
                 self._loop.add_reader(self._fd, self._read_ready)
+            if self._incoming.pending:  # records read before a pause, not decrypted yet
+                self._loop.call_soon(self._decrypt)
 
     def _stop_reading(self) -> None:
         self._reading = False
@@ -109,30 +126,47 @@ class TLSSocketTransport(asyncio.Transport):
             self._loop.remove_reader(self._fd)
 
     def _read_ready(self) -> None:
-        sock = self._sock
-        for _ in range(_MAX_READS_A_TURN):
-            if not self._reading:
-                return
+        """The socket is readable: one read of what it holds, then its records decrypted."""
+        size = self.max_size
+        try:
+            data = os.read(self._fd, size + (size >> _OVERHEAD_SHIFT))
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._fatal(exc)
+            return
+        if not data:
+            self._eof_received()  # (a TCP end without close_notify: taken as the end too)
+            return
+        self._incoming.write(data)
+        self._decrypt()
+
+    def _decrypt(self) -> None:
+        """Every whole record the incoming BIO holds, decrypted and handed on in one piece."""
+        if not self._reading:
+            return  # (paused since: `resume_reading` comes back here)
+        incoming = self._incoming
+        read = self._decrypt_record
+        chunks: list[bytes] = []
+        end = False
+        while incoming.pending:
             try:
-                data = sock.recv(self.max_size)
-            except ssl.SSLWantWriteError:
-                return  # (not in TLS 1.3; the writer's callback, when armed, goes on)
-            except _WOULD_BLOCK:
-                break
-            except (OSError, ssl.SSLError) as exc:
+                chunk = read(_RECORD)
+            except ssl.SSLWantReadError:
+                break  # the rest of a record is still on its way
+            except ssl.SSLError as exc:
                 self._fatal(exc)
                 return
-            if not data:
-                self._eof_received()
-                return
-            self._protocol.data_received(data)
-            if len(data) < _RECORD and not sock.pending():
-                break  # (a whole record read: more are likely in the socket, a BLOB's)
-        else:
-            if sock.pending():  # the rest on the next turn: others have theirs meanwhile
-                self._loop.call_soon(self._read_ready)
-        if self._buffer and not self._writing:
-            self._write_ready()  # a write that wanted a read (not in TLS 1.3)
+            if not chunk:
+                end = True  # close_notify
+                break
+            chunks.append(chunk)
+        if self._outgoing.pending:  # OpenSSL's own answer (a key update's, an alert)
+            self._send_outgoing()
+        if chunks:
+            self._protocol.data_received(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if end and not self._eof and not self._closed:
+            self._eof_received()
 
     def _eof_received(self) -> None:
         self.pause_reading()
@@ -145,50 +179,33 @@ class TLSSocketTransport(asyncio.Transport):
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._closing or not data:
             return
+        try:
+            self._encrypt(data)
+        except (ssl.SSLError, ValueError) as exc:
+            self._fatal(exc)
+            return
+        self._send_outgoing()
+
+    def _send_outgoing(self) -> None:
+        """What OpenSSL wrote into the outgoing BIO, to the socket after what waits before it."""
+        data = self._outgoing.read()
         if not self._buffer:
             try:
-                sent = self._send(data)
-            except (OSError, ssl.SSLError) as exc:
+                sent = os.write(self._fd, data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
                 self._fatal(exc)
                 return
             if sent == len(data):
                 return
-            data = memoryview(data)[sent:]
             self._arm_writer()
-        self._buffer.append(bytes(data) if isinstance(data, bytearray) else data)
-        self._buffered += len(data)
-        self._maybe_pause()
-
-    def _send(self, data: bytes | bytearray | memoryview) -> int:
-        """As much of `data` as the socket takes now: SSL_write returns after each record
-        (16 kB, partial writes), so it is called until all is sent or the socket is full."""
-        send = self._sock.send
-        size = len(data)
-        if size <= _RECORD or not _CORK:
-            try:
-                sent = send(data)
-            except _WOULD_BLOCK:
-                return 0
-            if sent == size:
-                return sent
+            self._buffer.append(memoryview(data)[sent:] if sent else data)
+            self._buffered += len(data) - sent
         else:
-            sent = 0
-        # Several records: each is its own write(2), and on a socket without Nagle (asyncio
-        # sets TCP_NODELAY) its own segment that wakes the client; corked, they leave in
-        # full segments.
-        sock = self._sock
-        if _CORK:
-            sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
-        try:
-            view = memoryview(data)
-            while sent < size:
-                sent += send(view[sent:])
-        except _WOULD_BLOCK:
-            pass
-        finally:
-            if _CORK:
-                sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0)
-        return sent
+            self._buffer.append(data)
+            self._buffered += len(data)
+        self._maybe_pause()
 
     def _arm_writer(self) -> None:
         if not self._writing:
@@ -201,18 +218,21 @@ class TLSSocketTransport(asyncio.Transport):
             self._loop.remove_writer(self._fd)
 
     def _write_ready(self) -> None:
+        """The socket has room: what waits, oldest first, until it is full again."""
         buffer = self._buffer
         while buffer:
             data = buffer[0]
             try:
-                sent = self._send(data)
-            except (OSError, ssl.SSLError) as exc:
+                sent = os.write(self._fd, data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
                 self._fatal(exc)
                 return
             self._buffered -= sent
             if sent < len(data):
-                buffer[0] = memoryview(data)[sent:]
-                self._arm_writer()
+                if sent:
+                    buffer[0] = memoryview(data)[sent:]
                 self._maybe_resume()
                 return
             buffer.popleft()
@@ -276,16 +296,19 @@ class TLSSocketTransport(asyncio.Transport):
 
     def _fatal(self, exc: BaseException) -> None:
         logger.debug("TLS connection %s: %s", self.get_extra_info("peername"), exc)
+        if self._outgoing.pending and not self._buffer:  # the alert that says why, if it goes
+            with contextlib.suppress(OSError):
+                os.write(self._fd, self._outgoing.read())
         self._force_close(exc if isinstance(exc, Exception) else None)
 
     def _finish_close(self) -> None:
         if not self._closed:
-            try:
-                # Sends close_notify; its answer is not waited for (WantRead, usually). If it
-                # came already, the socket is handed back without TLS: closed here.
-                self._sock.unwrap().close()
-            except (OSError, ValueError, ssl.SSLError):
-                pass
+            # close_notify into the outgoing BIO (its answer is not waited for: WantRead,
+            # usually), then onto the socket if it takes it now.
+            with contextlib.suppress(ssl.SSLError, ValueError):
+                self._tls.unwrap()
+            with contextlib.suppress(OSError):
+                os.write(self._fd, self._outgoing.read())
             self._force_close(None)
 
     def _force_close(self, exc: Exception | None) -> None:

@@ -1,14 +1,17 @@
-"""A TLS client served on its ``ssl.SSLSocket`` (``clients.tlssocket``): what asyncio's TLS layer
-did for it and the socket's transport must do itself -- many records in one read, a download
-of many records, close_notify when the server closes the connection, and every descriptor
-of a connection that never handshakes closed."""
+"""A TLS client served on its own socket with OpenSSL in memory (``clients.tlssocket``): what
+asyncio's TLS layer did for it and the transport must do itself -- many records in one read,
+a record split over reads, records sent with the end of the handshake, a download of many
+records, close_notify when the server closes the connection, and every descriptor of a
+connection that never handshakes closed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import ssl
+import time
 
 import pytest
 from serverkit import Gadget
@@ -70,6 +73,83 @@ async def test_a_blob_of_many_records_reaches_a_tls_client_whole(tls_pki: Pki) -
         frame = await client.wait_for("setBLOBVector", name="IMAGE")
         assert f'size="{len(payload)}"'.encode() in frame.data
         await client.round_trip()
+
+
+class _MemoryClient:
+    """A blocking TLS client that encrypts in memory, so that a test chooses how its
+    records reach the server: with the end of the handshake, or cut anywhere."""
+
+    def __init__(self, pki: Pki, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = pki.client_context("observer").wrap_bio(self.incoming, self.outgoing,
+                                                           server_hostname="localhost")
+        self.got = b""
+
+    def handshake(self) -> None:
+        """All of the handshake but the client's last flight, left in `outgoing`."""
+        while True:
+            try:
+                self.tls.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                self.sock.sendall(self.outgoing.read())
+                self.incoming.write(self.sock.recv(1 << 16))
+
+    def records(self, data: bytes) -> bytes:
+        """What is still to send, and `data` encrypted after it."""
+        self.tls.write(data)
+        return self.outgoing.read()
+
+    def read_until(self, marker: bytes) -> bytes:
+        """Decrypted bytes until `marker` is among them."""
+        while marker not in self.got:
+            self.incoming.write(self.sock.recv(1 << 16))
+            with contextlib.suppress(ssl.SSLWantReadError):
+                while chunk := self.tls.read(1 << 16):
+                    self.got += chunk
+        return self.got
+
+
+def _answered_with_the_handshake(pki: Pki, port: int) -> bytes:
+    client = _MemoryClient(pki, port)
+    with client.sock:
+        client.handshake()
+        # The client's Finished and its first element in one segment: the server's
+        # handshake reads both.
+        client.sock.sendall(client.records(serialise(GetProperties(version="1.7"))))
+        return client.read_until(b"</defNumberVector>")
+
+
+async def test_an_element_sent_with_the_end_of_the_handshake_is_answered(tls_pki: Pki) -> None:
+    """A client whose first element leaves in the same segment as its Finished is answered:
+    the records the handshake read past its end are the transport's first, not lost."""
+    async with running(tls_server(tls_pki)) as srv:
+        assert srv.tls_port
+        got = await asyncio.wait_for(
+            asyncio.to_thread(_answered_with_the_handshake, tls_pki, srv.tls_port), 20)
+        assert b'name="VALUE"' in got
+
+
+def _split_record(pki: Pki, port: int) -> bytes:
+    client = _MemoryClient(pki, port)
+    with client.sock:
+        client.handshake()
+        client.sock.sendall(client.records(b""))
+        data = client.records(serialise(PingRequest("split")))
+        for piece in (data[:3], data[3:40], data[40:]):  # inside the header, then the body
+            client.sock.sendall(piece)
+            time.sleep(0.05)  # each its own read of the server's
+        return client.read_until(b'uid="split"')
+
+
+async def test_a_record_cut_over_several_reads_is_read_whole(tls_pki: Pki) -> None:
+    """A record that reaches the server in pieces -- part of its header, the rest of it, its
+    body -- is decrypted once whole: the ping in it is answered."""
+    async with running(tls_server(tls_pki)) as srv:
+        assert srv.tls_port
+        got = await asyncio.wait_for(asyncio.to_thread(_split_record, tls_pki, srv.tls_port), 20)
+        assert b"pingReply" in got
 
 
 def _read_to_the_end(pki: Pki, port: int) -> bytes:
