@@ -99,6 +99,34 @@ def _guard(server: IPyServer, audit: str | os.PathLike[str] | None,
 CLOSE_GRACE = 1.0
 
 
+
+def _check_alpaca(port: int | None, alpaca: int, discovery: int) -> None:
+    """Refuse an Alpaca face that cannot work now, not when it starts serving."""
+    if port is None:
+        raise ValueError("the Alpaca face is a client of the plain TCP port: give a port")
+    if not 0 <= alpaca < 65536 or not 0 <= discovery < 65536:
+        raise ValueError("alpaca and alpaca_discovery must be ports (0..65535)")
+    from indipyserver.alpacahost import check_alpaca_extra
+
+    check_alpaca_extra()
+
+
+def _shortcuts(router: Router, *, guarded: bool, audited: bool) -> tuple[Shortcut, Shortcut | None]:
+    """The round trip's shortcut for drivers that read a peer, and the one for clients.
+
+    Under access rules a client's new vector takes it only where its identity may write; with
+    an audit trail, never: the router decides and records it (``routing.access``).
+    """
+    shortcut = Shortcut(router.tables)
+    if not guarded:
+        return shortcut, shortcut
+    if audited:
+        return shortcut, None
+    from indipyserver.fastpath.guardedshortcut import GuardedShortcut
+
+    guarded_shortcut = GuardedShortcut(router.tables)
+    return guarded_shortcut, guarded_shortcut
+
 class IPyServer(Server3x):
     """An INDI server: routes between TCP clients and every kind of driver.
 
@@ -190,14 +218,7 @@ class IPyServer(Server3x):
         self.alpaca_port: int | None = None
         self.alpaca_face: Any = None  # the face serving (alpacahost), once started
         if alpaca is not None:
-            if port is None:
-                raise ValueError("the Alpaca face is a client of the plain TCP port: give a "
-                                 "port")
-            if not 0 <= alpaca < 65536 or not 0 <= alpaca_discovery < 65536:
-                raise ValueError("alpaca and alpaca_discovery must be ports (0..65535)")
-            from indipyserver.alpacahost import check_alpaca_extra
-
-            check_alpaca_extra()  # now, not when it starts serving
+            _check_alpaca(port, alpaca, alpaca_discovery)
         self.acl = os.fspath(acl) if acl is not None else None
         self.audit: AuditTrail | None = None
         guard = None
@@ -208,17 +229,8 @@ class IPyServer(Server3x):
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
             guard=guard,
         )
-        # The round trip's shortcut, for clients and the drivers that read a peer. Under rules
-        # a client's new vector takes it only where its identity may write; with an audit
-        # trail, never: the router decides and records it (``routing.access``).
-        self._shortcut = Shortcut(self.router.tables)
-        self._client_shortcut: Shortcut | None = self._shortcut
-        if guard is not None:
-            self._client_shortcut = None
-            if self.audit is None:
-                from indipyserver.fastpath.guardedshortcut import GuardedShortcut
-
-                self._shortcut = self._client_shortcut = GuardedShortcut(self.router.tables)
+        self._shortcut, self._client_shortcut = _shortcuts(self.router, guarded=guard is not None,
+                                                           audited=self.audit is not None)
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind
         # Its congested clients, which hold up its drivers' reads (not another server's).
