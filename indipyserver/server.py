@@ -100,6 +100,16 @@ CLOSE_GRACE = 1.0
 
 
 
+def _check_limits(maxconnections: int, max_client_queue_mb: float,
+                  max_stream_behind_mb: float) -> None:
+    if maxconnections < 1:
+        raise ValueError("maxconnections must be at least 1")
+    if max_client_queue_mb <= 0:
+        raise ValueError("max_client_queue_mb must be positive")
+    if max_stream_behind_mb < 0:
+        raise ValueError("max_stream_behind_mb must be 0 (never drop) or positive")
+
+
 def _check_alpaca(port: int | None, alpaca: int, discovery: int) -> None:
     """Refuse an Alpaca face that cannot work now, not when it starts serving."""
     if port is None:
@@ -132,6 +142,32 @@ class IPyServer(Server3x):
 
     Binds to localhost by default: INDI has no authentication (INDI notes 4.10). With
     `port=0` the system picks a port; `await server.started()` then read `server.port`.
+
+    `max_stream_behind_mb` (indiserver's -d): a client more than this far behind is not given
+    video stream frames (``routing.streamblobs``); 0 gives it every one. `message_log_dir`
+    (indiserver's -l): drivers' messages are appended to ``DIR/YYYY-MM-DD.islog``
+    (``drivers.messagelog``). `unix_path` (indiserver's -u): also serve local clients on this
+    Unix socket, abstract on Linux (``clients.unixsocket``); there the BLOBs C drivers attach as
+    memory files go on as they are, as indiserver's clients get them, unless `unix_attached` is
+    False (inline base64, as over TCP). `alpaca` (the optional extra ``[alpaca]``): also serve
+    every device as an ASCOM Alpaca device on this HTTP port (0: the system picks; `alpaca_port`
+    after `started()`), on `alpaca_host` (default: `host`), with discovery on UDP
+    `alpaca_discovery` (0: off) and the lasting device numbers in the file `alpaca_registry`
+    (default: the user's data folder) -- docs/alpaca.rst. With `alpaca_process` the face runs in
+    a process of its own (restarted if it dies), so Alpaca requests never hold up the INDI
+    side's loop. `acl` (``--acl``): the access rules file (``routing.aclrules``): a client sees
+    and sets only what a rule grants its identity; a malformed line raises AclError (a
+    ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads it. `audit`
+    (``--audit``): every client's new*Vector is appended to this file as a JSON line
+    (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk at most,
+    past which commands are refused) -- docs/remote-observatory.rst. Neither is imported, nor
+    asked anything on the routing paths, without them. `tls_port`: also serve TLS clients on
+    this port (0: the system picks; `tls_port` after `started()`), on `tls_host` (default:
+    `host`), presenting `tls_cert` and `tls_key` (PEM; None: the key is in `tls_cert`); with
+    `tls_client_ca` a client must present a certificate signed by that CA, whose subject CN is
+    its identity (``clients.tlsport``). A handshake takes at most `tls_handshake_timeout`
+    seconds. `port=None` serves no plain TCP port (TLS or the Unix socket only; `port` is then
+    0).
     """
 
     def __init__(
@@ -159,51 +195,18 @@ class IPyServer(Server3x):
         tls_cert: str | None = None, tls_key: str | None = None,
         tls_client_ca: str | None = None, tls_host: str | None = None,
     ) -> None:
-        """`max_stream_behind_mb` (indiserver's -d): a client more than this far behind is
-        not given video stream frames (``routing.streamblobs``); 0 gives it every one.
-        `message_log_dir` (indiserver's -l): drivers' messages are appended to
-        ``DIR/YYYY-MM-DD.islog`` (``drivers.messagelog``). `unix_path` (indiserver's -u): also
-        serve local clients on this Unix socket, abstract on Linux (``clients.unixsocket``); there
-        the BLOBs C drivers attach as memory files go on as they are, as indiserver's clients
-        get them, unless `unix_attached` is False (inline base64, as over TCP).
-        `alpaca` (the optional extra ``[alpaca]``): also serve every device as an ASCOM Alpaca
-        device on this HTTP port (0: the system picks; `alpaca_port` after `started()`), on
-        `alpaca_host` (default: `host`), with discovery on UDP `alpaca_discovery` (0: off) and
-        the lasting device numbers in the file `alpaca_registry` (default: the user's data
-        folder) -- docs/alpaca.rst. With `alpaca_process` the face runs in a process of its
-        own (restarted if it dies), so Alpaca requests never hold up the INDI side's loop.
-        `acl` (``--acl``): the access rules file (``routing.aclrules``): a client sees and
-        sets only what a rule grants its identity; a malformed line raises AclError (a
-        ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads it.
-        `audit` (``--audit``): every client's new*Vector is appended to this file as a JSON
-        line (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk
-        at most, past which commands are refused) -- docs/remote-observatory.rst. Neither is
-        imported, nor asked anything on the routing paths, without them.
-        `tls_port`: also serve TLS clients on this port (0: the system picks; `tls_port` after
-        `started()`), on `tls_host` (default: `host`), presenting `tls_cert` and `tls_key` (PEM;
-        None: the key is in `tls_cert`); with `tls_client_ca` a client must present a
-        certificate signed by that CA, whose subject CN is its identity
-        (``clients.tlsport``). A handshake takes at most `tls_handshake_timeout` seconds.
-        `port=None` serves no plain TCP port (TLS or the Unix socket only; `port` is then 0)."""
-        if maxconnections < 1:
-            raise ValueError("maxconnections must be at least 1")
-        if max_client_queue_mb <= 0:
-            raise ValueError("max_client_queue_mb must be positive")
-        if max_stream_behind_mb < 0:
-            raise ValueError("max_stream_behind_mb must be 0 (never drop) or positive")
+        """Check the options now (a wrong one raises ValueError); the class says what each does."""
+        _check_limits(maxconnections, max_client_queue_mb, max_stream_behind_mb)
         self.host = host
         #: The plain TCP port (the bound one once started); 0 when there is none (port=None).
         self.port: int = port if port is not None else 0
-        #: Whether the plain TCP port is served (``port=None``, the command line's ``-p 0``:
-        #: not).
+        #: Whether the plain TCP port is served (not with ``port=None``: ``-p 0``).
         self.serves_tcp = port is not None
-        self.tls_port = tls_port
-        self.tls_host = tls_host
+        self.tls_port, self.tls_host = tls_port, tls_host
         self.tls_context = _tls_context(port, tls_port, tls_cert, tls_key, tls_client_ca,
                                          unix_path)
         self.tls_handshake_timeout = tls_handshake_timeout
-        #: The TLS port while it listens (``clients.tlsport``: its handshakes under way and
-        #: its counts of clients accepted and refused); None without one.
+        #: The TLS port while it listens (``clients.tlsport``: handshakes, counts); or None.
         self.tls: TLSPort | None = None
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
