@@ -55,6 +55,28 @@ IN_FLIGHT_BYTES = 32 * 1024 * 1024
 _REFUSED = {4, 5, 134, 135}
 
 
+class _Budgeted(logging.Filter):
+    """aiomqtt's warnings through a `WarningBudget`: it warns once a message it discards when
+    its inbound queue is full, thousands of lines in a second of a fleet's start."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._budget = WarningBudget(noun="such warnings of aiomqtt")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        note = self._budget.take()
+        if note:
+            record.msg = f"{record.msg}{note.replace('%', '%%')}"
+        return note is not None
+
+
+#: aiomqtt's and paho's log, its warnings budgeted (`_Budgeted`).
+aiomqtt_logger = logging.getLogger(f"{__name__}.aiomqtt")
+aiomqtt_logger.addFilter(_Budgeted())
+
+
 class MqttRefused(ConnectionRefusedError):
     """The broker refused the connection: bad username/password, or not authorised."""
 
@@ -168,6 +190,7 @@ class MqttLink:
                               password=self.host.password or None, identifier=self.mqtt_id,
                               will=will, tls_context=tls, keepalive=10, timeout=10,
                               max_queued_incoming_messages=self.max_incoming,
+                              logger=aiomqtt_logger,
                               # Small INDI elements must not wait for the peer's delayed ACK
                               # (Nagle): ~40 ms a hop without it.
                               socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])

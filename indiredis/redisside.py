@@ -14,6 +14,11 @@ a known device for new vectors and enableBLOB), noted in the store (a new vector
 ``Busy``, ``blobs`` for enableBLOB, the getProperties stamps) and handed to ``send`` with the
 device it is for. Anything else is logged and dropped; the bridge goes on.
 
+A vector whose values arrive while it is not defined here is not stored; its device is asked
+for by name once its values have kept coming undefined for ``ASK_UNDEFINED`` s (`Undefined`):
+a definition lost on the way (an ``mqtttoredis`` whose inbound queue overflowed while a fleet's
+sites all answered its getProperties at once) is so asked for again, not missed for good.
+
 Redis lost: every store write is retried as the ``retry`` says (``bridge_retry()``: a capped
 backoff with jitter, reset by the first write that works), in the project's one loop
 (``Retry.call_with_retry``: the writes share one count, the subscriptions each their own); once redis answers again the
@@ -91,7 +96,21 @@ LAG_THRESHOLD = 10.0
 #: message would cost more than the rest of the check.
 LAG_SAMPLE = 1.0
 
+#: A device whose values arrive while it is not defined here (its definition lost on the way:
+#: a bridge's inbound queue that overflowed as a fleet's sites all answered at once, a broker
+#: that dropped it) is asked for by name after this long (s), and again as often while its
+#: values keep coming undefined: the source's answer to the first getProperties, on its way,
+#: usually defines it before.
+ASK_UNDEFINED = 5.0
+#: Past this many devices to ask for at once, everything is asked for (one getProperties).
+ASK_AT_ONCE = 10
+#: Undefined devices followed at most (a source sending values of endless names).
+MAX_UNDEFINED = 10_000
+
 Inbound = Callable[[], tuple[int, int]]
+
+
+_SETS = (ev.SetTextVector, ev.SetNumberVector, ev.SetSwitchVector, ev.SetLightVector)
 
 
 def _no_inbound() -> tuple[int, int]:
@@ -146,6 +165,38 @@ class Lag:
         elif calm and self.behind:
             self.behind = False
             logger.info("%s has caught up: %s", self.label, figures)
+
+
+class Undefined:
+    """The vectors whose values arrive while they are not defined, and when each is due to be
+    asked for (`saw`, `due`). One whose values stop coming is forgotten: it was deleted, or
+    its source went away."""
+
+    def __init__(self, every: float = 0.0) -> None:
+        self.every = every or ASK_UNDEFINED
+        # (device, vector) -> [asked or first seen, last seen]
+        self._vectors: dict[tuple[str, str], list[float]] = {}
+
+    def saw(self, device: str, vector: str, now: float) -> None:
+        entry = self._vectors.get((device, vector))
+        if entry is not None:
+            entry[1] = now
+        elif len(self._vectors) < MAX_UNDEFINED:
+            self._vectors[(device, vector)] = [now, now]
+
+    def due(self, now: float, defined: Callable[[str, str], bool]) -> list[str]:
+        """The devices to ask for now (each then due again `every` s later)."""
+        asks: dict[str, None] = {}
+        for key, entry in list(self._vectors.items()):
+            if entry[1] < now - self.every or defined(*key):
+                del self._vectors[key]
+            elif now - entry[0] >= self.every:
+                entry[0] = now
+                asks[key[0]] = None
+        return list(asks)
+
+    def __bool__(self) -> bool:
+        return bool(self._vectors)
 
 
 async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
@@ -268,6 +319,7 @@ class RedisSide:
         self._work = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
+        self.undefined = Undefined()
 
     async def close(self) -> None:
         pending, self._pending = self._pending, []
@@ -382,6 +434,23 @@ class RedisSide:
             now = time.monotonic()
             since = [t for t in (self._queued_at if pending else 0.0, self._writing_since) if t]
             self.lag.check(self.inbound(), pending, now - min(since) if since else 0.0)
+            if self.undefined:
+                await self.ask_undefined(now)
+
+    async def ask_undefined(self, now: float) -> None:
+        """Ask for the devices whose values keep arriving undefined (`Undefined`): each by
+        name, or everything at once when there are many."""
+        asks = self.undefined.due(now, lambda device, name: self.vector_of(device, name)
+                                  is not None)
+        if not asks:
+            return
+        logger.info("%s: values of %d devices arrive undefined (%s): asking for them",
+                    self.lag.label, len(asks), clip(", ".join(asks)))
+        if len(asks) > ASK_AT_ONCE and self.resync_sources is not None:
+            await self.resync_sources()
+            return
+        for device in asks:
+            self.send(serialise(ev.GetProperties(version="1.7", device=device)), device)
 
     async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` (redis commands), retrying with backoff while redis is down."""
@@ -441,7 +510,10 @@ class RedisSide:
                 ops += writer.apply(event, files, received)
                 ops.append(Publish(channel, blob_notice(event, files)))
                 continue
-            ops += writer.apply(event, None, received)
+            done = writer.apply(event, None, received)
+            if not done and isinstance(event, _SETS):  # not defined: its definition lost?
+                self.undefined.saw(event.device, event.name, time.monotonic())
+            ops += done
             if type(event) is ev.DefBLOBVector:
                 # BLOBs are saved to files: ask for them (a program may publish Never later).
                 ops.append(HSet(self.keys.full(Keys.attributes(event.name, event.device)),

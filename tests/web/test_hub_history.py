@@ -5,6 +5,12 @@ value for its plot, and falls back to its share once no page has shown it for a 
 
 from __future__ import annotations
 
+from indipycore.protocol import Perm
+from indipycore.protocol import State
+from indipycore.protocol import serialise
+from indipycore.protocol.events import DefNumberVector
+from indipycore.protocol.events import Number
+from indipycore.protocol.events import SetNumberVector
 from indipyweb.hub import Hub
 from indipyweb.memorysource import MemorySource
 
@@ -14,14 +20,13 @@ BUDGET = 2_500  # five samples a vector no page shows
 
 
 def definition(device: str) -> str:
-    return (f'<defNumberVector device="{device}" name="READING" perm="ro" state="Ok">'
-            '<defNumber name="VALUE" format="%.3f" min="0" max="0" step="0">0</defNumber>'
-            '</defNumberVector>')
+    return serialise(DefNumberVector(device, "READING", State.OK, Perm.RO, (
+        Number("VALUE", "0", format="%.3f", min="0", max="0", step="0"),))).decode()
 
 
 def reading(device: str, value: int) -> str:
-    return (f'<setNumberVector device="{device}" name="READING" state="Ok">'
-            f'<oneNumber name="VALUE">{value}</oneNumber></setNumberVector>')
+    return serialise(SetNumberVector(device, "READING", (Number("VALUE", str(value)),),
+                                     State.OK)).decode()
 
 
 async def feed(hub: Hub, source: MemorySource, xml: str, changes: int) -> None:
