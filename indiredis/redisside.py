@@ -317,11 +317,14 @@ class RedisSide:
         # they hold, and the events the writer and the readers wait on.
         self._pending: list[Op] = []
         self._work = asyncio.Event()
+        self._lingering: asyncio.TimerHandle | None = None  # `queue`'s timer, with a linger
         self._room = asyncio.Event()
         self._room.set()
         self.undefined = Undefined()
 
     async def close(self) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
         pending, self._pending = self._pending, []
         if pending:  # what the writer had not taken yet, once (the bridge is stopping)
             with contextlib.suppress(*_DOWN):
@@ -402,18 +405,27 @@ class RedisSide:
         while len(self._pending) >= 2 * MAX_BATCH_OPS:
             self._room.clear()
             await self._room.wait()
-        if not self._pending:
+        first = not self._pending
+        if first:
             self._queued_at = time.monotonic()
         self._pending.extend(ops)
+        if not self.linger or len(self._pending) >= MAX_BATCH_OPS:
+            self._work.set()
+        elif first and self._lingering is None:
+            # The writer is woken once, after the linger (not woken to go to sleep again):
+            # at a few values a wake-up, as a small fleet's, a turn of the loop is a cost.
+            self._lingering = asyncio.get_running_loop().call_later(self.linger,
+                                                                     self._lingered)
+
+    def _lingered(self) -> None:
+        self._lingering = None
         self._work.set()
 
     async def write_loop(self) -> None:
         """The writer: runs what `queue` gathered, at most ``MAX_BATCH_OPS`` a pipeline;
-        with ``linger``, a batch not full waits that long (s) for more first."""
+        with ``linger``, a batch not full waits that long (s) for more first (`queue`)."""
         while True:
             await self._work.wait()
-            if self.linger and len(self._pending) < MAX_BATCH_OPS:
-                await asyncio.sleep(self.linger)  # more to go in the same round trip
             self._work.clear()
             while self._pending:
                 batch = self._pending[:MAX_BATCH_OPS]
