@@ -55,6 +55,8 @@ IN_FLIGHT = 8
 IN_FLIGHT_BYTES = 32 * 1024 * 1024
 #: Packets one wake-up of the event loop reads at most (`_each_wake_up_does_all`).
 READ_AT_ONCE = 1000
+#: Bytes one read of the MQTT socket asks for (`_Buffered`).
+RECV_AT_ONCE = 65536
 
 # CONNACK codes (MQTT 3.1.1) and reason codes (MQTT 5) meaning "who you are is refused".
 _REFUSED = {4, 5, 134, 135}
@@ -98,9 +100,14 @@ def _each_wake_up_does_all(client: aiomqtt.Client) -> None:
       (paho's connect runs in an executor) or inside one of paho's callbacks (paho's own
       rule: its write may call back, under the same lock).
 
-    Both use paho's own internals (paho-mqtt 2.x, pinned)."""
+    * paho reads a packet with three or more ``recv`` (its type, its length a byte at a time,
+      its body). Here its reads of less than ``RECV_AT_ONCE`` bytes come from a buffer filled
+      by one ``recv`` of that size (`_Buffered`).
+
+    All use paho's own internals (paho-mqtt 2.x, pinned)."""
     paho = client._client  # aiomqtt's paho client
     deferred = paho.on_socket_register_write
+    buffered = _Buffered(paho)
     loop_thread = threading.get_ident()
 
     def register_write(mqttc: Any, userdata: Any, sock: Any) -> None:
@@ -121,12 +128,46 @@ def _each_wake_up_does_all(client: aiomqtt.Client) -> None:
             rc = paho._packet_read()
             if rc > 0:
                 return paho._loop_rc_handle(rc)
-            if rc == paho_client.MQTT_ERR_AGAIN:
-                break
+            if rc == paho_client.MQTT_ERR_AGAIN and not buffered.pending():
+                return paho_client.MQTT_ERR_SUCCESS
+        # What the buffer holds: read on the next turn (the socket may not wake it again).
+        asyncio.get_running_loop().call_soon(loop_read)
         return paho_client.MQTT_ERR_SUCCESS
 
     paho.on_socket_register_write = register_write
     paho.loop_read = loop_read  # type: ignore[method-assign]
+    paho._sock_recv = buffered  # type: ignore[method-assign,assignment]
+
+
+class _Buffered:
+    """paho's ``_sock_recv`` through a buffer (see `_each_wake_up_does_all`): a read of less
+    than ``RECV_AT_ONCE`` bytes is served from what one ``recv`` of that size brought, one
+    larger (a BLOB's body) goes to the socket as it did. paho's own ``_sock_recv`` does the
+    reading, so its errors are paho's (no data: ``BlockingIOError``)."""
+
+    def __init__(self, paho: Any) -> None:
+        self._paho = paho
+        self._recv = paho._sock_recv
+        self._sock: object = None
+        self._data = b""
+        self._pos = 0
+
+    def pending(self) -> bool:
+        return self._pos < len(self._data)
+
+    def __call__(self, size: int) -> bytes:
+        if self._sock is not self._paho._sock:  # a new socket: nothing of the old one
+            self._sock, self._data, self._pos = self._paho._sock, b"", 0
+        if self._pos >= len(self._data):
+            if size >= RECV_AT_ONCE:
+                data: bytes = self._recv(size)
+                return data
+            self._data, self._pos = self._recv(RECV_AT_ONCE), 0
+            if not self._data:
+                return b""  # the connection closed
+        start = self._pos
+        self._pos = min(start + size, len(self._data))
+        return self._data[start:self._pos]
 
 
 class MqttRefused(ConnectionRefusedError):
