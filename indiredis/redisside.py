@@ -102,8 +102,9 @@ LAG_SAMPLE = 1.0
 #: values keep coming undefined: the source's answer to the first getProperties, on its way,
 #: usually defines it before.
 ASK_UNDEFINED = 5.0
-#: Past this many devices to ask for at once, everything is asked for (one getProperties).
-ASK_AT_ONCE = 10
+#: Devices asked for by name at most a second; the others wait their turn. Never everything
+#: at once: in a fleet that answer (every site's definitions together) is what overflowed.
+ASK_AT_ONCE = 20
 #: Undefined devices followed at most (a source sending values of endless names).
 MAX_UNDEFINED = 10_000
 
@@ -184,13 +185,15 @@ class Undefined:
         elif len(self._vectors) < MAX_UNDEFINED:
             self._vectors[(device, vector)] = [now, now]
 
-    def due(self, now: float, defined: Callable[[str, str], bool]) -> list[str]:
-        """The devices to ask for now (each then due again `every` s later)."""
+    def due(self, now: float, defined: Callable[[str, str], bool],
+            most: int = ASK_AT_ONCE) -> list[str]:
+        """The devices to ask for now, at most `most` (each then due again `every` s later;
+        the others stay due)."""
         asks: dict[str, None] = {}
         for key, entry in list(self._vectors.items()):
             if entry[1] < now - self.every or defined(*key):
                 del self._vectors[key]
-            elif now - entry[0] >= self.every:
+            elif now - entry[0] >= self.every and (key[0] in asks or len(asks) < most):
                 entry[0] = now
                 asks[key[0]] = None
         return list(asks)
@@ -450,17 +453,14 @@ class RedisSide:
                 await self.ask_undefined(now)
 
     async def ask_undefined(self, now: float) -> None:
-        """Ask for the devices whose values keep arriving undefined (`Undefined`): each by
-        name, or everything at once when there are many."""
+        """Ask for the devices whose values keep arriving undefined (`Undefined`), each by
+        name, ``ASK_AT_ONCE`` at most a call."""
         asks = self.undefined.due(now, lambda device, name: self.vector_of(device, name)
                                   is not None)
         if not asks:
             return
         logger.info("%s: values of %d devices arrive undefined (%s): asking for them",
                     self.lag.label, len(asks), clip(", ".join(asks)))
-        if len(asks) > ASK_AT_ONCE and self.resync_sources is not None:
-            await self.resync_sources()
-            return
         for device in asks:
             self.send(serialise(ev.GetProperties(version="1.7", device=device)), device)
 
