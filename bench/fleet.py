@@ -114,17 +114,21 @@ async def cheap_site(site: str, mport: int, rate: float) -> None:
     topics = Topics.of(host)
     out = f"{topics.from_indi}/{site}"
     link: MqttLink
+    devices = [device_name(site, i) for i in range(DEVICES)]
 
     async def from_broker(topic: str, payload: bytes) -> None:
+        """A getProperties answered as an INDI server does: every device's definitions, or
+        only the named device's (none when it is not this site's)."""
         if topic.startswith(topics.to_indi + "/") and payload.startswith(GET_PROPERTIES[:14]):
-            for data in definitions(site):
-                await link.send(out, data)
+            named = _DEVICE.search(payload)
+            for device, data in zip(devices, definitions(site), strict=True):
+                if named is None or named.group(1).decode() == device:
+                    await link.send(out, data)
 
     link = MqttLink(host, site, [*topics.site_subscriptions(()),
                                  f"{topics.snoop_control}/#", f"{topics.snoop_data}/{site}"],
                     from_broker, status_topic=f"{topics.status}/{site}")
     runner = asyncio.create_task(link.run())
-    devices = [device_name(site, i) for i in range(DEVICES)]
     await asyncio.sleep(random.random() / rate)
     tick = time.monotonic()
     while True:

@@ -9,7 +9,10 @@ Rendered fragments are cached per part, version and role, so 50 browsers on one 
 render per change, not 50.
 
 The hub also keeps each number's recent history (the client library's `ValueHistory`, a bounded
-ring per number vector) for the live plots.
+ring per number vector) for the live plots: `HISTORY` samples a vector of the devices a page
+shows (or showed in the last ten minutes), and a share of `HISTORY_BUDGET` samples for every
+other vector, so that a fleet of thousands of devices costs the same few megabytes as a small
+observatory, whose vectors each keep `HISTORY` samples within the budget.
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from .source import Change
 from .source import DeviceSource
 from .views import vector_view
 
-__all__ = ["HISTORY", "Hub", "Part", "Subscriber"]
+__all__ = ["HISTORY", "HISTORY_BUDGET", "Hub", "Part", "Subscriber"]
 
 logger = logging.getLogger(__name__)
 
 HISTORY = 300  # points kept per number vector for its plot
+HISTORY_BUDGET = 60_000  # points kept over the vectors no page shows (about 17 MB)
 
 # A part of a page that can be re-rendered on its own:
 # ("conn",) the connection banner; ("devices",) the instruments table; ("messages",) the log;
@@ -90,11 +94,11 @@ class Hub:
     """`render(part, can_set)` turns a part into HTML (the app's templates)."""
 
     def __init__(self, source: DeviceSource, render: Callable[[Part, bool], str],
-                 history: int = HISTORY) -> None:
+                 history: int = HISTORY, budget: int | None = HISTORY_BUDGET) -> None:
         self.source = source
         self._render = render
         self.subscribers: set[Subscriber] = set()
-        self.history = ValueHistory(history)
+        self.history = ValueHistory(history, budget=budget)
         self._versions: dict[Part, int] = {}
         self._cache: dict[tuple[Part, bool], tuple[int, str]] = {}
         self.changes_seen = 0
@@ -105,9 +109,13 @@ class Hub:
             sub.parts.put(part)
         sub.parts.put(("conn",))
         self.subscribers.add(sub)
+        if sub.page == "device" and device is not None:
+            self.history.show(device)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
+        if sub in self.subscribers and sub.page == "device" and sub.device is not None:
+            self.history.hide(sub.device)
         self.subscribers.discard(sub)
 
     def render_part(self, part: Part, can_set: bool) -> str:

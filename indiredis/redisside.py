@@ -14,6 +14,11 @@ a known device for new vectors and enableBLOB), noted in the store (a new vector
 ``Busy``, ``blobs`` for enableBLOB, the getProperties stamps) and handed to ``send`` with the
 device it is for. Anything else is logged and dropped; the bridge goes on.
 
+A vector whose values arrive while it is not defined here is not stored; its device is asked
+for by name once its values have kept coming undefined for ``ASK_UNDEFINED`` s (`Undefined`):
+a definition lost on the way (an ``mqtttoredis`` whose inbound queue overflowed while a fleet's
+sites all answered its getProperties at once) is so asked for again, not missed for good.
+
 Redis lost: every store write is retried as the ``retry`` says (``bridge_retry()``: a capped
 backoff with jitter, reset by the first write that works), in the project's one loop
 (``Retry.call_with_retry``: the writes share one count, the subscriptions each their own); once redis answers again the
@@ -91,7 +96,22 @@ LAG_THRESHOLD = 10.0
 #: message would cost more than the rest of the check.
 LAG_SAMPLE = 1.0
 
+#: A device whose values arrive while it is not defined here (its definition lost on the way:
+#: a bridge's inbound queue that overflowed as a fleet's sites all answered at once, a broker
+#: that dropped it) is asked for by name after this long (s), and again as often while its
+#: values keep coming undefined: the source's answer to the first getProperties, on its way,
+#: usually defines it before.
+ASK_UNDEFINED = 5.0
+#: Devices asked for by name at most a second; the others wait their turn. Never everything
+#: at once: in a fleet that answer (every site's definitions together) is what overflowed.
+ASK_AT_ONCE = 20
+#: Undefined devices followed at most (a source sending values of endless names).
+MAX_UNDEFINED = 10_000
+
 Inbound = Callable[[], tuple[int, int]]
+
+
+_SETS = (ev.SetTextVector, ev.SetNumberVector, ev.SetSwitchVector, ev.SetLightVector)
 
 
 def _no_inbound() -> tuple[int, int]:
@@ -146,6 +166,40 @@ class Lag:
         elif calm and self.behind:
             self.behind = False
             logger.info("%s has caught up: %s", self.label, figures)
+
+
+class Undefined:
+    """The vectors whose values arrive while they are not defined, and when each is due to be
+    asked for (`saw`, `due`). One whose values stop coming is forgotten: it was deleted, or
+    its source went away."""
+
+    def __init__(self, every: float = 0.0) -> None:
+        self.every = every or ASK_UNDEFINED
+        # (device, vector) -> [asked or first seen, last seen]
+        self._vectors: dict[tuple[str, str], list[float]] = {}
+
+    def saw(self, device: str, vector: str, now: float) -> None:
+        entry = self._vectors.get((device, vector))
+        if entry is not None:
+            entry[1] = now
+        elif len(self._vectors) < MAX_UNDEFINED:
+            self._vectors[(device, vector)] = [now, now]
+
+    def due(self, now: float, defined: Callable[[str, str], bool],
+            most: int = ASK_AT_ONCE) -> list[str]:
+        """The devices to ask for now, at most `most` (each then due again `every` s later;
+        the others stay due)."""
+        asks: dict[str, None] = {}
+        for key, entry in list(self._vectors.items()):
+            if entry[1] < now - self.every or defined(*key):
+                del self._vectors[key]
+            elif now - entry[0] >= self.every and (key[0] in asks or len(asks) < most):
+                entry[0] = now
+                asks[key[0]] = None
+        return list(asks)
+
+    def __bool__(self) -> bool:
+        return bool(self._vectors)
 
 
 async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
@@ -266,10 +320,14 @@ class RedisSide:
         # they hold, and the events the writer and the readers wait on.
         self._pending: list[Op] = []
         self._work = asyncio.Event()
+        self._lingering: asyncio.TimerHandle | None = None  # `queue`'s timer, with a linger
         self._room = asyncio.Event()
         self._room.set()
+        self.undefined = Undefined()
 
     async def close(self) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
         pending, self._pending = self._pending, []
         if pending:  # what the writer had not taken yet, once (the bridge is stopping)
             with contextlib.suppress(*_DOWN):
@@ -350,18 +408,27 @@ class RedisSide:
         while len(self._pending) >= 2 * MAX_BATCH_OPS:
             self._room.clear()
             await self._room.wait()
-        if not self._pending:
+        first = not self._pending
+        if first:
             self._queued_at = time.monotonic()
         self._pending.extend(ops)
+        if not self.linger or len(self._pending) >= MAX_BATCH_OPS:
+            self._work.set()
+        elif first and self._lingering is None:
+            # The writer is woken once, after the linger (not woken to go to sleep again):
+            # at a few values a wake-up, as a small fleet's, a turn of the loop is a cost.
+            self._lingering = asyncio.get_running_loop().call_later(self.linger,
+                                                                     self._lingered)
+
+    def _lingered(self) -> None:
+        self._lingering = None
         self._work.set()
 
     async def write_loop(self) -> None:
         """The writer: runs what `queue` gathered, at most ``MAX_BATCH_OPS`` a pipeline;
-        with ``linger``, a batch not full waits that long (s) for more first."""
+        with ``linger``, a batch not full waits that long (s) for more first (`queue`)."""
         while True:
             await self._work.wait()
-            if self.linger and len(self._pending) < MAX_BATCH_OPS:
-                await asyncio.sleep(self.linger)  # more to go in the same round trip
             self._work.clear()
             while self._pending:
                 batch = self._pending[:MAX_BATCH_OPS]
@@ -382,6 +449,20 @@ class RedisSide:
             now = time.monotonic()
             since = [t for t in (self._queued_at if pending else 0.0, self._writing_since) if t]
             self.lag.check(self.inbound(), pending, now - min(since) if since else 0.0)
+            if self.undefined:
+                await self.ask_undefined(now)
+
+    async def ask_undefined(self, now: float) -> None:
+        """Ask for the devices whose values keep arriving undefined (`Undefined`), each by
+        name, ``ASK_AT_ONCE`` at most a call."""
+        asks = self.undefined.due(now, lambda device, name: self.vector_of(device, name)
+                                  is not None)
+        if not asks:
+            return
+        logger.info("%s: values of %d devices arrive undefined (%s): asking for them",
+                    self.lag.label, len(asks), clip(", ".join(asks)))
+        for device in asks:
+            self.send(serialise(ev.GetProperties(version="1.7", device=device)), device)
 
     async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` (redis commands), retrying with backoff while redis is down."""
@@ -441,7 +522,10 @@ class RedisSide:
                 ops += writer.apply(event, files, received)
                 ops.append(Publish(channel, blob_notice(event, files)))
                 continue
-            ops += writer.apply(event, None, received)
+            done = writer.apply(event, None, received)
+            if not done and isinstance(event, _SETS):  # not defined: its definition lost?
+                self.undefined.saw(event.device, event.name, time.monotonic())
+            ops += done
             if type(event) is ev.DefBLOBVector:
                 # BLOBs are saved to files: ask for them (a program may publish Never later).
                 ops.append(HSet(self.keys.full(Keys.attributes(event.name, event.device)),

@@ -149,6 +149,35 @@ def test_value_history_is_bounded_and_forgotten_with_its_vector() -> None:
         ValueHistory(length=1)
 
 
+def test_a_budget_shares_the_history_among_the_vectors_no_page_shows() -> None:
+    """With a budget: few vectors each keep `length`; as more come they keep an equal share
+    (at least two), and one that stopped changing is trimmed to it too (the sweep); a shown
+    device keeps `length` until `keep_shown` seconds after its last page closed; a negative
+    budget is refused."""
+    now = [0.0]
+    history = ValueHistory(length=10, budget=40, keep_shown=5.0, clock=lambda: now[0])
+    for value in range(10):
+        history.record("quiet", "x", {"m": float(value)})
+    assert len(history.series("quiet", "x", "m")) == 10  # alone: the whole length
+    history.show("shown")
+    for value in range(12):
+        for device in range(20):
+            history.record(f"d{device}", "x", {"m": float(value)})
+        history.record("shown", "x", {"m": float(value)})
+    assert history.series("d3", "x", "m") == [10.0, 11.0]  # 40 // 22 vectors: the floor, 2
+    assert history.series("quiet", "x", "m") == [8.0, 9.0]  # never set again, swept
+    assert len(history.series("shown", "x", "m")) == 10
+    history.hide("shown")
+    history.record("d0", "x", {"m": 1.0})
+    assert len(history.series("shown", "x", "m")) == 10  # closed just now: kept a while
+    now[0] = 5.0
+    history.record("d0", "x", {"m": 2.0})
+    assert history.series("shown", "x", "m") == [10.0, 11.0]
+    assert history.samples_kept() == 22 * 2
+    with pytest.raises(ValueError, match="budget"):
+        ValueHistory(budget=-1)
+
+
 def test_a_redefined_vector_starts_its_history_afresh() -> None:
     """`restart` (the vector defined again): the old samples may not fit its new members."""
     history = ValueHistory()
