@@ -21,15 +21,12 @@ import contextlib
 import logging
 import socket
 import ssl
-import threading
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
-from typing import Any
 
 import aiomqtt
-import paho.mqtt.client as paho_client
 
 from indipycore.logbudget import WarningBudget
 from indipycore.retrypolicy import Attempts
@@ -53,11 +50,6 @@ Hook = Callable[[], Awaitable[None]]
 #: bytes at most (a larger message goes alone): bounded, as every queue is.
 IN_FLIGHT = 8
 IN_FLIGHT_BYTES = 32 * 1024 * 1024
-#: Packets one wake-up of the event loop reads at most (`_each_wake_up_does_all`).
-READ_AT_ONCE = 1000
-#: Bytes one read of the MQTT socket asks for (`_Buffered`).
-RECV_AT_ONCE = 65536
-
 # CONNACK codes (MQTT 3.1.1) and reason codes (MQTT 5) meaning "who you are is refused".
 _REFUSED = {4, 5, 134, 135}
 
@@ -82,92 +74,6 @@ class _Budgeted(logging.Filter):
 #: aiomqtt's and paho's log, its warnings budgeted (`_Budgeted`).
 aiomqtt_logger = logging.getLogger(f"{__name__}.aiomqtt")
 aiomqtt_logger.addFilter(_Budgeted())
-
-
-def _each_wake_up_does_all(client: aiomqtt.Client) -> None:
-    """paho, as aiomqtt drives it, does little a wake-up of the event loop, which at a few
-    messages a wake-up (a small fleet's) cost more than the messages themselves:
-
-    * a read handles as many packets as messages are in flight (at least one), not what the
-      socket holds: with none in flight (QoS 0, or the first of a burst) one packet a turn of
-      the loop. Here it reads until the socket is empty (at most ``READ_AT_ONCE`` packets, so
-      that the loop's other work goes on);
-    * a packet queued (an acknowledgement, a publish) is written on a later turn, by a writer
-      callback added through the loop's self-pipe and removed after: two epoll_ctl and a
-      self-pipe write for each of QoS 2's two acknowledgements of a message. Here it is written
-      at once, as paho does with no event loop; what the socket does not take is still left
-      to aiomqtt's writer callback, and so is a packet queued outside the loop's thread
-      (paho's connect runs in an executor) or inside one of paho's callbacks (paho's own
-      rule: its write may call back, under the same lock).
-
-    * paho reads a packet with three or more ``recv`` (its type, its length a byte at a time,
-      its body). Here its reads of less than ``RECV_AT_ONCE`` bytes come from a buffer filled
-      by one ``recv`` of that size (`_Buffered`).
-
-    All use paho's own internals (paho-mqtt 2.x, pinned)."""
-    paho = client._client  # aiomqtt's paho client
-    deferred = paho.on_socket_register_write
-    buffered = _Buffered(paho)
-    loop_thread = threading.get_ident()
-
-    def register_write(mqttc: Any, userdata: Any, sock: Any) -> None:
-        if threading.get_ident() == loop_thread:
-            mutex = mqttc._in_callback_mutex
-            if mutex.acquire(False):
-                mutex.release()
-                mqttc.loop_write()
-                if not mqttc.want_write():
-                    return
-        if deferred is not None:
-            deferred(mqttc, userdata, sock)
-
-    def loop_read(max_packets: int = 1) -> Any:
-        for _ in range(READ_AT_ONCE):
-            if paho._sock is None:
-                return paho_client.MQTT_ERR_NO_CONN
-            rc = paho._packet_read()
-            if rc > 0:
-                return paho._loop_rc_handle(rc)
-            if rc == paho_client.MQTT_ERR_AGAIN and not buffered.pending():
-                return paho_client.MQTT_ERR_SUCCESS
-        # What the buffer holds: read on the next turn (the socket may not wake it again).
-        asyncio.get_running_loop().call_soon(loop_read)
-        return paho_client.MQTT_ERR_SUCCESS
-
-    paho.on_socket_register_write = register_write
-    paho.loop_read = loop_read  # type: ignore[method-assign]
-    paho._sock_recv = buffered  # type: ignore[method-assign,assignment]
-
-
-class _Buffered:
-    """paho's ``_sock_recv`` through a buffer (see `_each_wake_up_does_all`): a read of less
-    than ``RECV_AT_ONCE`` bytes is served from what one ``recv`` of that size brought, one
-    larger (a BLOB's body) goes to the socket as it did. paho's own ``_sock_recv`` does the
-    reading, so its errors are paho's (no data: ``BlockingIOError``)."""
-
-    def __init__(self, paho: Any) -> None:
-        self._paho = paho
-        self._recv = paho._sock_recv
-        self._sock: object = None
-        self._data = b""
-        self._pos = 0
-
-    def pending(self) -> bool:
-        return self._pos < len(self._data)
-
-    def __call__(self, size: int) -> bytes:
-        if self._sock is not self._paho._sock:  # a new socket: nothing of the old one
-            self._sock, self._data, self._pos = self._paho._sock, b"", 0
-        if self._pos >= len(self._data):
-            if size >= RECV_AT_ONCE:
-                data: bytes = self._recv(size)
-                return data
-            self._data, self._pos = self._recv(RECV_AT_ONCE), 0
-            if not self._data:
-                return b""  # the connection closed
-        start = self._pos
-        self._pos = min(start + size, len(self._data))
-        return self._data[start:self._pos]
 
 
 class MqttRefused(ConnectionRefusedError):
@@ -275,7 +181,6 @@ class MqttLink:
 
     def _client(self) -> aiomqtt.Client:
         client = self._new_client()
-        _each_wake_up_does_all(client)
         return client
 
     def _new_client(self) -> aiomqtt.Client:
