@@ -138,18 +138,34 @@ class TLSSocketTransport(asyncio.Transport):
         if not data:
             self._eof_received()  # (a TCP end without close_notify: taken as the end too)
             return
-        self._incoming.write(data)
-        self._decrypt()
+        incoming = self._incoming
+        incoming.write(data)
+        # The first record decrypted here: when it was all (a small element's usual read),
+        # it is handed on at once, without `_decrypt`'s call, list and checks.
+        try:
+            first = self._decrypt_record(_RECORD)
+        except ssl.SSLWantReadError:
+            if self._outgoing.pending:  # (a key update read alone: OpenSSL's answer)
+                self._send_outgoing()
+            return  # the rest of the record is still on its way
+        except ssl.SSLError as exc:
+            self._fatal(exc)
+            return
+        if first and not incoming.pending and not self._outgoing.pending:
+            self._protocol.data_received(first)
+            return
+        self._decrypt(first)
 
-    def _decrypt(self) -> None:
-        """Every whole record the incoming BIO holds, decrypted and handed on in one piece."""
+    def _decrypt(self, first: bytes | None = None) -> None:
+        """Every whole record the incoming BIO holds, decrypted and handed on in one piece
+        (after `first`, the record `_read_ready` decrypted: b"" if it was close_notify)."""
         if not self._reading:
             return  # (paused since: `resume_reading` comes back here)
         incoming = self._incoming
         read = self._decrypt_record
-        chunks: list[bytes] = []
-        end = False
-        while incoming.pending:
+        chunks: list[bytes] = [first] if first else []
+        end = first == b""
+        while incoming.pending and not end:
             try:
                 chunk = read(_RECORD)
             except ssl.SSLWantReadError:

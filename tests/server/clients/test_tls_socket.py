@@ -1,8 +1,8 @@
 """A TLS client served on its own socket with OpenSSL in memory (``clients.tlssocket``): what
 asyncio's TLS layer did for it and the transport must do itself -- many records in one read,
 a record split over reads, records sent with the end of the handshake, a download of many
-records, close_notify when the server closes the connection, and every descriptor of a
-connection that never handshakes closed."""
+records, close_notify when the server closes the connection and when the client does, and
+every descriptor of a connection that never handshakes closed."""
 
 from __future__ import annotations
 
@@ -150,6 +150,50 @@ async def test_a_record_cut_over_several_reads_is_read_whole(tls_pki: Pki) -> No
         assert srv.tls_port
         got = await asyncio.wait_for(asyncio.to_thread(_split_record, tls_pki, srv.tls_port), 20)
         assert b"pingReply" in got
+
+
+def _say_goodbye(pki: Pki, port: int, together: bool) -> tuple[bytes, bool]:
+    """A ping, then the client's close_notify: in one segment (`together`), or alone once
+    the ping is answered. What it read, and whether the server's close_notify ended it."""
+    client = _MemoryClient(pki, port)
+    with client.sock:
+        client.handshake()
+        client.sock.sendall(client.records(b""))
+        ping = client.records(serialise(PingRequest("bye")))
+        if not together:
+            client.sock.sendall(ping)
+            client.read_until(b'uid="bye"')
+            ping = b""
+        with contextlib.suppress(ssl.SSLWantReadError):
+            client.tls.unwrap()  # (close_notify into `outgoing`; the server's not read yet)
+        client.sock.sendall(ping + client.outgoing.read())
+        while data := client.sock.recv(1 << 16):
+            client.incoming.write(data)
+            try:
+                while chunk := client.tls.read(1 << 16):
+                    client.got += chunk
+            except ssl.SSLWantReadError:
+                continue
+            except ssl.SSLZeroReturnError:
+                pass
+            return client.got, True
+        return client.got, False
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["with-a-record", "alone"])
+async def test_a_client_s_close_notify_ends_the_connection_cleanly(tls_pki: Pki,
+                                                                   together: bool) -> None:
+    """A client's close_notify, read with a record before it or alone, ends the connection:
+    what came before it is answered, and the server answers with its own close_notify. A
+    read that handed on only its first record would lose the goodbye (the server would
+    keep the connection open, and the client's read would time out); one that took the
+    goodbye first would lose the ping."""
+    async with running(tls_server(tls_pki)) as srv:
+        assert srv.tls_port
+        got, clean = await asyncio.wait_for(
+            asyncio.to_thread(_say_goodbye, tls_pki, srv.tls_port, together), 20)
+        assert b'uid="bye"' in got
+        assert clean
 
 
 def _read_to_the_end(pki: Pki, port: int) -> bytes:
