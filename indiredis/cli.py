@@ -199,8 +199,9 @@ def _command(name: str, argv: Sequence[str]) -> None:
                             help="listen on 127.0.0.1:PORT for the INDI server chained to it as "
                             "a remote, so its drivers can snoop other sites' devices")
     if name == "mqtttoredis":
-        parser.add_argument("--qos", type=int, choices=(0, 1, 2), default=2,
-                            help="QoS of its subscriptions (2; 0 or 1 cost less a message)")
+        parser.add_argument("--qos", type=int, choices=(0, 1, 2), default=1,
+                            help="QoS of its subscriptions (1; 2 costs two packets more a "
+                            "message: see the bridges guide)")
         parser.add_argument("--share", type=_share, default=None, metavar="K/N",
                             help="be the K-th of N mqtttoredis splitting the sites (by a hash "
                             "of the site id); not with --subscribe")

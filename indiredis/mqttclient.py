@@ -172,7 +172,7 @@ class RedisClient(ClientSide):
 
     def __init__(self, mqtt_id: str, mqtt_host: MqttServer, redis_host: RedisServer,
                  subscribe_list: Sequence[str], log_lengths: Mapping[str, int] | None,
-                 blob_folder: str | Path, retry: Retry | None = None, qos: int = 2,
+                 blob_folder: str | Path, retry: Retry | None = None, qos: int = 1,
                  share: tuple[int, int] | None = None) -> None:
         super().__init__(mqtt_id, mqtt_host, subscribe_list, retry, qos, share)
         self.side = RedisSide(redis_host, blob_folder, log_lengths, self.send,
@@ -267,12 +267,13 @@ async def mqtttoredis_async(mqtt_id: str, mqtt_host: MqttServer | None = None,
                             subscribe_list: Sequence[str] = (),
                             log_lengths: Mapping[str, int] | None = None,
                             blob_folder: str | Path = "", *,
-                            retry: Retry | None = None, qos: int = 2,
+                            retry: Retry | None = None, qos: int = 1,
                             share: tuple[int, int] | None = None) -> None:
     """The async twin of ``mqtttoredis``: runs until cancelled. ``retry``: the reconnect
     policy of the broker and redis links (None: ``bridge_retry()``). ``qos``: of its
-    subscriptions (and requests); 2 as every bridge, while 0 or 1 spare it the broker's
-    acknowledgements (two packets a message at 2, one at 1): see docs/bridges.rst.
+    subscriptions (and requests); 1 spares it half the packets of QoS 2 (a PUBACK a message
+    instead of PUBREC and PUBCOMP) and loses nothing QoS 2 would keep, its MQTT session being a
+    clean one: see docs/bridges.rst.
     ``share=(K, N)``: this process is the K-th of N splitting the sites between them
     (``topics.share_of``), instead of a ``subscribe_list``."""
     if not blob_folder:
@@ -285,7 +286,7 @@ def mqtttoredis(mqtt_id: str, mqtt_host: MqttServer | None = None,
                 redis_host: RedisServer | None = None, subscribe_list: Sequence[str] = (),
                 log_lengths: Mapping[str, int] | None = None,
                 blob_folder: str | Path = "", *, retry: Retry | None = None,
-                qos: int = 2, share: tuple[int, int] | None = None) -> None:
+                qos: int = 1, share: tuple[int, int] | None = None) -> None:
     """The sites' devices in redis, ``to_indi`` to them over the broker; blocks."""
     from .toredis import _run
 

@@ -139,16 +139,17 @@ def redis_port(redis_factory: Callable[..., Served]) -> int:
 
 def mosquitto_conf(workdir: Path, port: int, *, passwords: dict[str, str] | None = None,
                    tls: tuple[Path, Path, Path] | None = None,
-                   require_certificate: bool = False) -> Path:
+                   require_certificate: bool = False, debug: bool = False) -> Path:
     """A mosquitto 2 config: one listener on 127.0.0.1; anonymous, or a password file made
     with ``mosquitto_passwd``; TLS with (cafile, certfile, keyfile), and with
-    ``require_certificate`` every client must show a certificate the CA signed."""
+    ``require_certificate`` every client must show a certificate the CA signed; with
+    ``debug`` its log names every packet (and its QoS) it sends and receives."""
     # Run as root, mosquitto drops to user "mosquitto", which cannot read the test's folder.
     lines = [f"user {getpass.getuser()}", "per_listener_settings false",
              f"listener {port} 127.0.0.1",
              "persistence false", "set_tcp_nodelay true", "log_dest stderr",
              "log_type error", "log_type warning",
-             ]
+             ] + (["log_type debug"] if debug else [])
     if passwords:
         pwfile = workdir / "passwords"
         pwfile.write_text("")
