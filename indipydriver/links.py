@@ -173,6 +173,13 @@ class StdioLink:
         and closes them."""
         return self._socket.take_fds() if self._socket is not None else []
 
+    @property
+    def held(self) -> int:
+        """Writes waiting, in order, behind a Unix socket or side channel that is full (a
+        server far behind); 0 for a plain stream writer, whose buffer takes every write."""
+        sock = self._socket_writer()
+        return sock.held if sock is not None else 0
+
     def _socket_writer(self) -> _SocketLink | _SideChannelLink | None:
         """What writes, when it is not a plain writer: in order with the descriptors."""
         if self._socket is not None:
@@ -315,6 +322,11 @@ class _OrderedWrites:
         self._queued += 1
         self._last = task = asyncio.ensure_future(write)
         return asyncio.shield(task)
+
+    @property
+    def held(self) -> int:
+        """How many writes wait behind a peer that is not reading (0: writes go at once)."""
+        return self._queued
 
     async def flush(self, timeout: float = _FLUSH_SECONDS) -> None:
         """Wait (at most `timeout` seconds) until the writes queued so far are sent."""

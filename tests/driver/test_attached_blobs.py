@@ -454,11 +454,13 @@ async def test_beside_the_side_channel_each_memfd_goes_there_first_even_when_it_
                     break
             vector["RED"] = b"second"
             sending = asyncio.create_task(vector.send_setVectorMembers(members=["RED"]))
-            await asyncio.sleep(0.05)
+            link = driver._link
+            assert isinstance(link, StdioLink)
+            await until(lambda: link.held == 1, 5, "the BLOB held behind the full side channel")
             temp = driver[DEV]["TEMP"]
             temp["T"] = 5
             after = asyncio.create_task(temp.send_setVector())
-            await asyncio.sleep(0.05)
+            await until(lambda: link.held == 2, 5, "the vector after it held as well")
             with pytest.raises(BlockingIOError):  # nothing goes while the descriptor waits
                 os.read(from_r, 1)
             for _ in range(junk):
