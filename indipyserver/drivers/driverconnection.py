@@ -46,7 +46,7 @@ class DriverConnection(ABC):
     local: bool = True
     #: Reads the peer's output at once if there is any (`read_now`): set by a subclass while
     #: its reader is open (a `PipeReader`'s or a remote's ``read_now``), else None.
-    reader_now: Callable[[], None] | None = None
+    reader_now: Callable[[], bool] | None = None
     #: Its elements are well-formed XML without a check: only an in-process driver's, which
     #: our own serialiser wrote. Everything read from a peer is checked before it is passed
     #: on (``router``, ``wellformed``).
@@ -101,17 +101,17 @@ class DriverConnection(ABC):
         """Bytes waiting to be written to the driver."""
         return self._pending_bytes
 
-    def read_now(self) -> None:
+    def read_now(self) -> bool:
         """Take what the peer has already answered, without waiting for the loop's next turn.
 
         ``fastpath.shortcut`` calls this after writing a client's new vector and handing the peer the CPU:
         a driver that answers at once has usually written its set vector by then, and reading
         it here saves an ``epoll_wait`` and a turn of the event loop on the round trip.
         Nothing to read costs one read that would block. The reader is the subclass's (`reader_now`); none, nothing is done.
+        False only when the peer has not answered yet (the read would have blocked).
         """
         reader = self.reader_now
-        if reader is not None:
-            reader()
+        return reader() if reader is not None else True
 
     def write_through(self, data: bytes) -> bool:
         """Write `data` at once if nothing waits before it and the writer takes it now;

@@ -446,12 +446,13 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
             selector.remove_inline(self._fd)
         self._watching = on
 
-    def _read_inline(self) -> None:
-        """The socket is readable (called by the `InlineSelector`): as the transport would."""
+    def _read_inline(self) -> bool:
+        """The socket is readable (called by the `InlineSelector`): as the transport would.
+        False when it held nothing yet (the read would block)."""
         transport = self._transport
         if transport is None or transport.is_closing():  # as asyncio's: no reads once closing
             self._stop_inline()
-            return
+            return True
         fd = self._fd
         large = self._read_size > SMALL_READ_SIZE
         data = b""
@@ -462,17 +463,17 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
                 data = os.read(fd, SMALL_READ_SIZE)
                 n = len(data)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError as exc:  # reset by the peer...
             self._stop_inline()
             logger.info("%s: connection lost: %s", self._label, exc)
             cast(asyncio.Transport, transport).abort()  # connection_lost follows, without the error
-            return
+            return True
         if not n:
             self._stop_inline()  # end of file: the remote server closed the connection
             if not self.eof_received():
                 transport.close()
-            return
+            return True
         try:
             if large:
                 self.buffer_updated(n)
@@ -485,12 +486,13 @@ class StreamProtocol(InboundProtocol, asyncio.BufferedProtocol):
             logger.exception("%s: handling what it sent failed: connection closed", self._label)
             self._stop_inline()
             cast(asyncio.Transport, transport).abort()
+        return True
 
-    def read_now(self) -> None:
+    def read_now(self) -> bool:
         """Read at once what the remote has already sent, if anything, as the selector would
-        (``DriverConnection.read_now``); nothing unless the selector reads the socket now."""
-        if self._watching:
-            self._read_inline()
+        (``DriverConnection.read_now``); nothing unless the selector reads the socket now.
+        False only when the socket held nothing yet."""
+        return self._read_inline() if self._watching else True
 
     def _stop_inline(self) -> None:
         if self._inline is not None:

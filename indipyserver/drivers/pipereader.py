@@ -86,7 +86,8 @@ class PipeReader(asyncio.ReadTransport):
                 self._loop.remove_reader(self._fd)
         self._reading = on
 
-    def _read_ready(self) -> None:
+    def _read_ready(self) -> bool:
+        """Read what the pipe holds; False when it held nothing yet (the read would block)."""
         size = self.max_size
         protocol: Any = self._protocol
         try:
@@ -95,19 +96,20 @@ class PipeReader(asyncio.ReadTransport):
                 n = self._read_into(buf)
                 if n:
                     protocol.buffer_updated(n)
-                    return
+                    return True
             else:
                 data = self._read(size)
                 if data:
                     protocol.data_received(data)
-                    return
+                    return True
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError as exc:
             logger.debug("reading %r failed: %s", self._pipe, exc)
             self._close(exc)
-            return
+            return True
         self._eof()
+        return True
 
     def _eof(self) -> None:
         """The writer closed its end (the driver exited). As asyncio's pipe transport,
@@ -117,20 +119,22 @@ class PipeReader(asyncio.ReadTransport):
         self._protocol.eof_received()
         self._close(None)
 
-    def read_now(self) -> None:
+    def read_now(self) -> bool:
         """Read at once what the driver has already written, if anything, as the selector
         would once it saw the pipe readable (``fastpath.shortcut``: a driver handed the CPU after a request
         has usually answered by the time the server runs again). Nothing while paused or
-        closing; an error goes to the loop's exception handler, as from the selector."""
+        closing; an error goes to the loop's exception handler, as from the selector.
+        False only when the pipe held nothing yet (the driver has not answered)."""
         if not self._reading or self._closing:
-            return
+            return True
         try:
-            self._read_ready()
+            return self._read_ready()
         except Exception as exc:  # noqa: BLE001  # reported, as the selector reports its readers'
             self._loop.call_exception_handler(
                 {"message": "Exception reading a driver's output", "exception": exc,
                  "transport": self}
             )
+            return True
 
     def _read(self, size: int) -> bytes:
         return os.read(self._fd, size)
@@ -204,28 +208,28 @@ class SocketReader(PipeReader):
         self._on_fds = on_fds
         self._init(loop, sock, protocol)
 
-    def _read_ready(self) -> None:
+    def _read_ready(self) -> bool:
         # `PipeReader._read_ready` with its small read written out: the driver's answer on
         # the round trip is read here (`read_now`), one Python call fewer before the
         # client's write.
         size = self.max_size
         if size > SMALL_READ:
-            super()._read_ready()
-            return
+            return super()._read_ready()
         try:
             data, ancdata, flags, _ = self._recvmsg(size, RECV_FDS_SPACE, RECV_FLAGS)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError as exc:
             logger.debug("reading %r failed: %s", self._pipe, exc)
             self._close(exc)
-            return
+            return True
         if ancdata:
             self._take_fds(ancdata, flags)
         if data:
             self._protocol.data_received(data)
-            return
+            return True
         self._eof()
+        return True
 
     def _read(self, size: int) -> bytes:
         data, ancdata, flags, _ = self._recvmsg(size, RECV_FDS_SPACE, RECV_FLAGS)

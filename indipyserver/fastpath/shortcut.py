@@ -12,7 +12,13 @@ share a CPU).
 
 Once its writes are done the shortcut hands the CPU to the peer they woke (`os.sched_yield`)
 before its own bookkeeping; after a new vector, what the driver has answered meanwhile is read
-at once (`DriverPort.read_now`), not on the event loop's next turn. Writing to a pipe or
+at once (`DriverPort.read_now`), not on the event loop's next turn. When it has not answered
+yet, the CPU is handed over once more and the pipe read again: in about one trip in twenty the
+driver, woken on this CPU, was still queued behind another task (the client, say) when the
+first yield came back, and without the second the server sleeps in ``epoll_wait`` and is woken
+again, the slow trips that make the p99 (bench/RESULTS.md: the read that would block fell from
+~5 % of trips to under 0.5 %, and the p99 by ~1.5 %). A driver that takes longer costs one more
+``sched_yield`` and read, then the loop waits as before. Writing to a pipe or
 a socket tells Linux the writer will soon sleep (a "sync" wake-up), so the woken driver or
 local client is usually queued on this very CPU, where everything the server still does -- the
 bookkeeping, asyncio's turn of the loop -- delays it by all of its time. Yielding lets it run
@@ -113,7 +119,9 @@ class Shortcut:
             _deliver(receivers, tag, device, name, rest, element, flow)
         if owner.local:  # an executable driver; a remote server on this machine
             _handoff()
-            owner.read_now()  # a driver that answers at once has done so by now
+            if not owner.read_now():  # a driver that answers at once has done so by now...
+                _handoff()  # ...unless it was still queued behind another on this CPU
+                owner.read_now()
         return True
 
     def route_set(self, driver: DriverPort, data: bytes, flow: LoopFlow) -> bool:

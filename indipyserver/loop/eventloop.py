@@ -82,17 +82,17 @@ class InlineSelector(selectors.BaseSelector):
     def __init__(self) -> None:
         self._epoll = select.epoll()
         self._keys: dict[int, selectors.SelectorKey] = {}  # asyncio's registrations
-        self._inline: dict[int, Callable[[], None]] = {}
+        self._inline: dict[int, Callable[[], object]] = {}
         self._masks: dict[int, int] = {}  # what epoll has for each descriptor
         self._map = _Keys(self._keys)
-        self.on_error: Callable[[Exception, Callable[[], None]], None] | None = None
+        self.on_error: Callable[[Exception, Callable[[], object]], None] | None = None
         #: The asyncio loop this selector serves (`new_event_loop`), whose pending work
         #: `select` looks at; None: `select` returns after every wait, as any selector.
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- the inline readers -------------------------------------------------------------------
 
-    def add_inline(self, fd: int, callback: Callable[[], None]) -> None:
+    def add_inline(self, fd: int, callback: Callable[[], object]) -> None:
         """Call `callback` from `select` whenever `fd` is readable (or at EOF, or in error)."""
         self._inline[fd] = callback
         self._sync(fd)
@@ -230,7 +230,7 @@ class InlineSelector(selectors.BaseSelector):
                     return ready
                 wait = math.ceil(left * 1e3) * 1e-3
 
-    def _report(self, exc: Exception, callback: Callable[[], None]) -> None:
+    def _report(self, exc: Exception, callback: Callable[[], object]) -> None:
         if self.on_error is not None:
             self.on_error(exc, callback)
         else:
@@ -252,7 +252,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     loop = asyncio.SelectorEventLoop(selector)
     loop_ref = weakref.ref(loop)
 
-    def on_error(exc: Exception, callback: Callable[[], None]) -> None:
+    def on_error(exc: Exception, callback: Callable[[], object]) -> None:
         target = loop_ref()
         context = {"message": f"Exception in inline reader {callback!r}", "exception": exc}
         if target is not None:

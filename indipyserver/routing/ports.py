@@ -165,8 +165,9 @@ class DriverPort(Protocol):
     def write_through(self, data: bytes) -> bool:
         """Write `data` at once if nothing is queued before it; False (nothing done) if not."""
 
-    def read_now(self) -> None:
-        """Read what the peer has written meanwhile, now rather than on the loop's next turn."""
+    def read_now(self) -> bool:
+        """Read what the peer has written meanwhile, now rather than on the loop's next turn;
+        False when it has written nothing yet."""
 
 
 class DriverSide(Protocol):

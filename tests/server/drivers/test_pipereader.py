@@ -143,18 +143,19 @@ async def test_paused_before_the_first_read_reads_nothing() -> None:
 async def test_read_now_takes_what_is_there_and_nothing_while_paused_or_closed() -> None:
     """read_now (lanes, after handing a driver the CPU) reads the pipe at once, before the
     loop would: what is there is delivered, nothing there costs nothing, a paused reader
-    stays paused, a closed one is not read."""
+    stays paused, a closed one is not read. It says False only when the pipe held nothing
+    (the shortcut then hands the driver the CPU once more)."""
     r, w = os.pipe()
     proto = Recorder()
     transport = PipeReader(asyncio.get_running_loop(), os.fdopen(r, "rb", buffering=0), proto)
-    transport.read_now()  # nothing written yet: no call, no error
+    assert transport.read_now() is False  # nothing written yet: no call, no error
     assert proto.kinds() == ["made"]
     os.write(w, b"<a/>")
-    transport.read_now()  # no await: read here, not by the loop
+    assert transport.read_now() is True  # no await: read here, not by the loop
     assert proto.received() == b"<a/>"
     transport.pause_reading()
     os.write(w, b"<b/>")
-    transport.read_now()
+    assert transport.read_now() is True  # paused: not worth another try
     assert proto.received() == b"<a/>"
     transport.resume_reading()
     await until(lambda: proto.received() == b"<a/><b/>")

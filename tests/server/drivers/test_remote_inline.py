@@ -167,9 +167,9 @@ async def test_read_now_reads_what_the_remote_sent_unless_the_reader_is_stopped(
     got: list[bytes] = []
     proto, transport, _, fd, theirs = await _connected(got)
     theirs.send(SET % 1)
-    proto.read_now()  # no await since the send: read here, not by the loop
+    assert proto.read_now() is True  # no await since the send: read here, not by the loop
     assert got == [(SET % 1).rstrip(b"\n")]
-    proto.read_now()  # nothing more there: nothing happens
+    assert proto.read_now() is False  # nothing more there: nothing happens
     proto.throttle(True)
     theirs.send(SET % 2)
     proto.read_now()

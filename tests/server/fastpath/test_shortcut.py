@@ -701,9 +701,10 @@ def test_a_driver_that_answered_during_the_handover_is_read_at_once(monkeypatch)
         rig.driver.local = not far
         answer = DRIVER_READS[0]
 
-        def answered() -> None:  # the driver's reader, finding the answer in the pipe
+        def answered() -> bool:  # the driver's reader, finding the answer in the pipe
             order.append("read_now")
             rig.inbound.data_received(answer)
+            return True
 
         rig.driver.reader_now = answered
         rig.clients[0].data_received(CLIENT_READS[0])
@@ -717,7 +718,7 @@ def test_a_driver_that_answered_during_the_handover_is_read_at_once(monkeypatch)
 
     async def same() -> None:  # the answer read early routes as when the loop reads it
         early = Rig(True, [0, 1])
-        early.driver.reader_now = lambda: early.inbound.data_received(DRIVER_READS[0])
+        early.driver.reader_now = lambda: early.inbound.data_received(DRIVER_READS[0]) or True
         early.clients[0].data_received(CLIENT_READS[0])
         later = Rig(True, [0, 1])
         later.clients[0].data_received(CLIENT_READS[0])
@@ -726,6 +727,35 @@ def test_a_driver_that_answered_during_the_handover_is_read_at_once(monkeypatch)
         assert early.outcome() == later.outcome()
 
     asyncio.run(same())
+
+
+def test_a_driver_still_queued_after_the_handover_gets_the_cpu_once_more(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When the first read after the hand-over finds nothing (the driver, woken on this CPU,
+    still queued behind another task), the CPU is handed over once more and the pipe read
+    again: an answer there is written to the client at once, no turn of the event loop. A
+    driver that has still not answered is left to the loop, after one extra try, no more."""
+    order: list[str] = []
+    monkeypatch.setattr(lanes, "_handoff", lambda: order.append("handoff"))
+
+    async def run(answers_at: int) -> tuple[list[str], int]:
+        rig = Rig(True, [0, 1])
+        tries = [0]
+
+        def reader() -> bool:  # nothing in the pipe until try `answers_at`
+            tries[0] += 1
+            order.append("read_now")
+            if tries[0] < answers_at:
+                return False
+            rig.inbound.data_received(DRIVER_READS[0])
+            return True
+
+        rig.driver.reader_now = reader
+        rig.clients[0].data_received(CLIENT_READS[0])
+        return order[:], len(rig.to_client[0].writes)
+
+    assert asyncio.run(run(2)) == (["handoff", "read_now", "handoff", "read_now", "handoff"], 1)
+    order.clear()
+    assert asyncio.run(run(3)) == (["handoff", "read_now", "handoff", "read_now"], 0)
 
 
 
