@@ -22,11 +22,19 @@ import argparse
 import contextlib
 import statistics
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
+from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run
+
+#: Starts one server of a pair on the stack (which stops it) and gives it as `run.connect`
+#: reaches it: a `run.Server`, or one reached another way (bench/tls.py's TLS port).
+Starter = Callable[[contextlib.ExitStack], run.Server]
 
 
 def _start(spec: str) -> run.Server:
@@ -38,17 +46,60 @@ def _start(spec: str) -> run.Server:
     return run.Server(kind)
 
 
-def pair(specs: tuple[str, str], trips: int, settle: float, a_first: bool) -> list[list[float]]:
+def _starter(spec: str) -> Starter:
+    return lambda stack: stack.enter_context(_start(spec))
+
+
+def pair(starters: tuple[Starter, Starter], names: tuple[str, str], trips: int, settle: float,
+         a_first: bool, block: int = 1) -> list[list[float]]:
     """Seconds per trip, for A and for B, from one pair of fresh servers."""
     with contextlib.ExitStack() as stack:
         order = (0, 1) if a_first else (1, 0)
-        started = {i: stack.enter_context(_start(specs[i])) for i in order}
-        return run.round_trips([started[0], started[1]], list(specs), trips, settle)
+        started = {i: starters[i](stack) for i in order}
+        return run.round_trips([started[0], started[1]], list(names), trips, settle, block)
 
 
 def quantile(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * q))]
+
+
+@dataclass
+class Compared:
+    """Per rep: A's and B's p50 and p99 (us), and B/A of each."""
+
+    p50: list[tuple[float, float]] = field(default_factory=list)
+    p99: list[tuple[float, float]] = field(default_factory=list)
+
+    def ratios(self, name: str) -> list[float]:
+        return [b / a for a, b in getattr(self, name)]
+
+    def summary(self, name: str) -> str:
+        xs = self.ratios(name)
+        won = sum(x < 1 for x in xs)
+        return (f"B/A {name}: median {statistics.median(xs):.3f} (range {min(xs):.3f}-"
+                f"{max(xs):.3f}), geometric mean {statistics.geometric_mean(xs):.3f}, "
+                f"B faster in {won} of {len(xs)} reps")
+
+
+def compare(starters: tuple[Starter, Starter], names: tuple[str, str], reps: int, trips: int,
+            settle: float, out: TextIO = sys.stdout, block: int = 1) -> Compared:
+    """`reps` fresh pairs, alternating which starts first, a table row on `out` per rep;
+    `block` trips in a row to each (``run.round_trips``)."""
+    got = Compared()
+    print("| rep | started first | A p50 | B p50 | B/A p50 | A p99 | B p99 | B/A p99 |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|", file=out)
+    for rep in range(reps):
+        a_first = rep % 2 == 0
+        lat_a, lat_b = pair(starters, names, trips, settle, a_first, block)
+        row = []
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            a, b = quantile(lat_a, q) * 1e6, quantile(lat_b, q) * 1e6
+            getattr(got, name).append((a, b))
+            row.append(f"{a:.0f} | {b:.0f} | {b / a:.3f}")
+        print(f"| {rep + 1} | {'A' if a_first else 'B'} | {' | '.join(row)} |", file=out,
+              flush=True)
+    return got
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,24 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-r", "--reps", type=int, default=16)
     ap.add_argument("--settle", type=float, default=run.RT_SETTLE)
     args = ap.parse_args(argv)
-    ratios: dict[str, list[float]] = {"p50": [], "p99": []}
-    print("| rep | started first | A p50 | B p50 | B/A p50 | A p99 | B p99 | B/A p99 |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|")
-    for rep in range(args.reps):
-        a_first = rep % 2 == 0
-        lat_a, lat_b = pair((args.a, args.b), args.trips, args.settle, a_first)
-        row = []
-        for name, q in (("p50", 0.5), ("p99", 0.99)):
-            a, b = quantile(lat_a, q) * 1e6, quantile(lat_b, q) * 1e6
-            ratios[name].append(b / a)
-            row.append(f"{a:.0f} | {b:.0f} | {b / a:.3f}")
-        print(f"| {rep + 1} | {'A' if a_first else 'B'} | {' | '.join(row)} |", flush=True)
+    specs = (args.a, args.b)
+    starters = (_starter(args.a), _starter(args.b))
+    got = compare(starters, specs, args.reps, args.trips, args.settle)
     print(f"\nA = {args.a}, B = {args.b}; {args.reps} reps x {args.trips} trips each, "
           f"settle {args.settle:g} s")
-    for name, xs in ratios.items():
-        won = sum(x < 1 for x in xs)
-        print(f"B/A {name}: median {statistics.median(xs):.3f}, geometric mean "
-              f"{statistics.geometric_mean(xs):.3f}, B faster in {won} of {len(xs)} reps")
+    for name in ("p50", "p99"):
+        print(got.summary(name))
     return 0
 
 

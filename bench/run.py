@@ -436,29 +436,32 @@ def _roundtrip_session(kinds: list[str], cfg: Config, chain: bool) -> list[list[
 
 
 def round_trips(servers: list[Server], names: list[str], trips: int,
-                settle: float) -> list[list[float]]:
+                settle: float, block: int = 1) -> list[list[float]]:
     """Seconds per trip of each of `servers` (running), `trips` each after 50 that warm up: a
-    client of each, idle for `settle` seconds, then the trips interleaved."""
+    client of each, idle for `settle` seconds, then the trips interleaved, `block` trips in a
+    row to each server (1: every trip to the next server, each finding its caches cold, as
+    the others' trips left them)."""
     clients = [connect(srv)[0] for srv in servers]
     time.sleep(settle)
     hubs = [Hub([c]) for c in clients]
     lat: list[list[float]] = [[] for _ in servers]
-    for i in range(trips + 50):
-        msg = new_number("Bench", "NUM", "v", i)
+    for r in range(-(-(trips + 50) // block)):
         # Rotated, not flipped: flipping (0 1 2, 2 1 0, 0 1 2...) gives the first and last
         # servers two trips in a row every other round, which find their caches warm; the
         # middle one never does (indiserver vs itself: the middle copy was 1.07-1.19x
         # slower at p50). Rotating, no server ever follows itself.
-        order = [(i + j) % len(servers) for j in range(len(servers))]
+        order = [(r + j) % len(servers) for j in range(len(servers))]
         for j in order:
-            c = clients[j]
-            want = c.counts["setNumber"] + 1
-            t = time.perf_counter()
-            c.send(msg)
-            if not hubs[j].run_until(partial(_has_sets, c, want), 10):
-                raise RuntimeError(f"round trip timed out on {names[j]}")
-            if i >= 50:            # the first 50 warm up
-                lat[j].append(time.perf_counter() - t)
+            for i in range(r * block, min((r + 1) * block, trips + 50)):
+                msg = new_number("Bench", "NUM", "v", i)
+                c = clients[j]
+                want = c.counts["setNumber"] + 1
+                t = time.perf_counter()
+                c.send(msg)
+                if not hubs[j].run_until(partial(_has_sets, c, want), 10):
+                    raise RuntimeError(f"round trip timed out on {names[j]}")
+                if i >= 50:            # the first 50 warm up
+                    lat[j].append(time.perf_counter() - t)
     for hub in hubs:
         hub.close()
     for c in clients:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import roundtrip_ab
 import run
 import tls
 from blobspeed import children
@@ -55,7 +56,7 @@ def block(client: RawClient, hub: Hub, pids: tuple[int, int],
         took.append(time.perf_counter() - t)
     per = 1e3 / trips  # ms to us a trip
     return ((usage(pids[0])[0] - server0) * per, (usage(pids[1])[0] - driver0) * per,
-            (time.thread_time() - client0) * 1e6 / trips, tls.percentile(took, 0.5) * 1e6)
+            (time.thread_time() - client0) * 1e6 / trips, roundtrip_ab.quantile(took, 0.5) * 1e6)
 
 
 def measure(blocks: int, trips: int, certs: Path,
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| port | server CPU us/trip | driver | client | p50 us |")
     print("|---|---:|---:|---:|---:|")
     for kind, blocks in got.items():
-        cells = [f"{min(col):.1f} / {tls.percentile(list(col), 0.25):.1f}"
+        cells = [f"{min(col):.1f} / {roundtrip_ab.quantile(list(col), 0.25):.1f}"
                  for col in zip(*blocks, strict=True)]
         print(f"| {kind} | {' | '.join(cells)} |")
     return 0

@@ -23,8 +23,8 @@ def test_an_a_a_run_times_both_servers_of_every_pair_and_alternates_the_start() 
     for _, _, a, b, ratio in rows:
         assert int(a) > 0 and int(b) > 0
         assert abs(float(ratio) - int(b) / int(a)) < 0.03  # the times are printed rounded
-    assert re.search(r"B/A p50: median [\d.]+, geometric mean [\d.]+, B faster in \d of 2 reps", out)
-    assert re.search(r"B/A p99: median [\d.]+, geometric mean [\d.]+, B faster in \d of 2 reps", out)
+    assert re.search(r"B/A p50: median [\d.]+ \(range [\d.]+-[\d.]+\), geometric mean [\d.]+, B faster in \d of 2 reps", out)
+    assert re.search(r"B/A p99: median [\d.]+ \(range [\d.]+-[\d.]+\), geometric mean [\d.]+, B faster in \d of 2 reps", out)
 
 
 def _refused(server: str) -> str:
