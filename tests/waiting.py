@@ -56,3 +56,20 @@ async def until(check: Callable[[], Any], timeout: float = 10.0,
             await asyncio.sleep(interval)
         else:
             await pause()
+
+
+async def settled(count: Callable[[], int], quiet: float = 0.3, timeout: float = 10.0,
+                  what: str = "") -> int:
+    """``count()`` once it has not changed for ``quiet`` seconds (what was under way when the
+    test changed something has finished, however slow the machine); an AssertionError naming
+    ``what`` if it keeps changing for ``timeout`` seconds. A check that something stops."""
+    deadline = time.monotonic() + timeout
+    last = count()
+    while True:
+        await asyncio.sleep(quiet)
+        now = count()
+        if now == last:
+            return now
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or count} still changing after {timeout} s: {now}")
+        last = now

@@ -5,7 +5,6 @@ period. Every device here keeps its files in a temporary folder (``config_dir``)
 
 from __future__ import annotations
 
-import asyncio
 import xml.etree.ElementTree as ET
 from array import array
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from rolekit import number
 from rolekit import switch
+from waiting import settled
 from waiting import until
 
 from indipycore.protocol.enums import State
@@ -349,10 +349,8 @@ async def test_the_camera_polls_at_the_clients_polling_period(tmp_path: Path) ->
         await number(client, DEV, "POLLING_PERIOD", PERIOD_MS=600000)
         await client.expect(SetNumberVector, name="POLLING_PERIOD", state=State.OK)
         assert role.poll_seconds == 600.0
-        await asyncio.sleep(0.05)
-        before = cooler.reads
-        await asyncio.sleep(0.3)
-        assert cooler.reads == before
+        # The reads stop: after the one the new period's wake-up makes, none for 0.3 s.
+        before = await settled(lambda: cooler.reads, what="the cooler's reads at 600000 ms")
         await number(client, DEV, "POLLING_PERIOD", PERIOD_MS=20)
         await client.expect(SetNumberVector, name="POLLING_PERIOD", state=State.OK)
         # Resumed (the 600 s wait was cut short), at about 20 ms: five reads well within 5 s.
@@ -393,10 +391,8 @@ async def test_the_mount_and_focuser_take_the_polling_period(tmp_path: Path) -> 
         await connect(client, "Scope")
         await number(client, "Scope", "POLLING_PERIOD", PERIOD_MS=600000)
         await client.expect(SetNumberVector, name="POLLING_PERIOD", state=State.OK)
-        await asyncio.sleep(0.05)
-        before = hardware.reads
-        await asyncio.sleep(0.3)
-        assert hardware.reads == before
+        # The reads stop: after the one the new period's wake-up makes, none for 0.3 s.
+        before = await settled(lambda: hardware.reads, what="the mount's reads at 600000 ms")
         await number(client, "Scope", "POLLING_PERIOD", PERIOD_MS=20)
         await client.expect(SetNumberVector, name="POLLING_PERIOD", state=State.OK)
         await until(lambda: hardware.reads >= before + 5, timeout=5.0,
