@@ -15,8 +15,8 @@ before its own bookkeeping; after a new vector, what the driver has answered mea
 at once (`DriverPort.read_now`), not on the event loop's next turn. When it has not answered
 yet, the CPU is handed over once more and the pipe read again: in about one trip in twenty the
 first read found nothing (most likely the driver, woken on this CPU, still queued behind another
-task), and the second read almost always finds the answer; and without the second the server sleeps in ``epoll_wait`` and is woken
-again, the slow trips that make the p99 (bench/RESULTS.md: the read that would block fell from
+task), and the second read almost always finds the answer. Without it the server slept in
+``epoll_wait`` and was woken again: the slow trips that make the p99 (bench/RESULTS.md: the read that would block fell from
 ~5 % of trips to under 0.5 %, and the p99 by ~1.5 %). A driver that takes longer costs one more
 ``sched_yield`` and read, then the loop waits as before. Writing to a pipe or
 a socket tells Linux the writer will soon sleep (a "sync" wake-up), so the woken driver or
