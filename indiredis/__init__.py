@@ -4,7 +4,7 @@ The public names of indiredis 0.7 and indi-mr 0.4, each blocking function with a
 (``..._async``); see docs/bridges.rst for the layouts, the key schema and the topics.
 
 Each name is imported from its module at first use (PEP 562, as in ``indipyclient``), so that
-``python -m indiredis`` can start without redis or aiomqtt installed and say which extra is
+``python -m indiredis`` can start without redis or paho-mqtt installed and say which extra is
 missing, and a program using only the MQTT side does not need redis-py.
 """
 

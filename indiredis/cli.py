@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from indipyclient.frontends.extras import require_extra
 
         # The command loads every bridge's module, so each sub-command needs both extras.
-        require_extra("indiredis", "redis,mqtt", ("redis", "aiomqtt", "paho"))
+        require_extra("indiredis", "redis,mqtt", ("redis", "paho"))
         from .freedmemory import keep_freed_memory
 
         keep_freed_memory()  # each BLOB's buffers from the last one's pages (see there)

@@ -1,4 +1,4 @@
-"""One MQTT client session kept up (aiomqtt over paho-mqtt 2.x; no threads).
+"""One MQTT client session kept up (``MqttSession``: paho-mqtt 2.x driven by asyncio).
 
 ``MqttLink.run()`` connects (username/password, TLS when the host tuple holds an
 ``ssl.SSLContext``), subscribes, hands each message to ``on_message`` (awaited), publishes what
@@ -19,14 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import ssl
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
-
-import aiomqtt
 
 from indipycore.logbudget import WarningBudget
 from indipycore.retrypolicy import Attempts
@@ -36,6 +33,10 @@ from .hosts import MqttServer
 from .indilink import bridge_retry
 from .indilink import check_cancelled
 from .indilink import stop_task
+from .mqttsession import MqttCodeError
+from .mqttsession import MqttError
+from .mqttsession import MqttSession
+from .mqttsession import MqttWill
 from .topics import OFFLINE
 from .topics import ONLINE
 
@@ -55,12 +56,12 @@ _REFUSED = {4, 5, 134, 135}
 
 
 class _Budgeted(logging.Filter):
-    """aiomqtt's warnings through a `WarningBudget`: it warns once a message it discards when
-    its inbound queue is full, thousands of lines in a second of a fleet's start."""
+    """paho's warnings and errors through a `WarningBudget`: a broker going away can make it
+    say the same thing many times a second."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._budget = WarningBudget(noun="such warnings of aiomqtt")
+        self._budget = WarningBudget(noun="such warnings of paho")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
@@ -71,9 +72,9 @@ class _Budgeted(logging.Filter):
         return note is not None
 
 
-#: aiomqtt's and paho's log, its warnings budgeted (`_Budgeted`).
-aiomqtt_logger = logging.getLogger(f"{__name__}.aiomqtt")
-aiomqtt_logger.addFilter(_Budgeted())
+#: paho's log, its warnings budgeted (`_Budgeted`).
+paho_logger = logging.getLogger(f"{__name__}.paho")
+paho_logger.addFilter(_Budgeted())
 
 
 class MqttRefused(ConnectionRefusedError):
@@ -119,13 +120,13 @@ class MqttLink:
         self._lost_event.set()
         self._room = asyncio.Event()  # set when `_send` takes from the queue
         self._was_up = False  # this session connected (its loss awaits `on_lost`)
-        self._client_now: aiomqtt.Client | None = None  # while a session is up
+        self._client_now: MqttSession | None = None  # while a session is up
 
     def waiting(self) -> tuple[int, int]:
         """The messages received and not yet handed to ``on_message``, and how many may wait
-        (past that aiomqtt discards them)."""
+        (past that the session drops them)."""
         client = self._client_now
-        return (len(client.messages) if client is not None else 0), self.max_incoming
+        return (client.waiting() if client is not None else 0), self.max_incoming
 
     async def subscribe(self, topic: str) -> None:
         """Read ``topic`` too, from now on and after every reconnection."""
@@ -134,7 +135,7 @@ class MqttLink:
         self.subscriptions.append(topic)
         client = self._client_now
         if client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):  # lost: made again on reconnecting
+            with contextlib.suppress(MqttError):  # lost: made again on reconnecting
                 await client.subscribe(topic, qos=self.qos)
 
     async def unsubscribe(self, topic: str) -> None:
@@ -144,7 +145,7 @@ class MqttLink:
         self.subscriptions.remove(topic)
         client = self._client_now
         if client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):
+            with contextlib.suppress(MqttError):
                 await client.unsubscribe(topic)
 
     def publish(self, topic: str, payload: bytes | bytearray, retain: bool = False) -> bool:
@@ -179,24 +180,18 @@ class MqttLink:
             room.cancel()
             lost.cancel()
 
-    def _client(self) -> aiomqtt.Client:
-        client = self._new_client()
-        return client
-
-    def _new_client(self) -> aiomqtt.Client:
+    def _client(self) -> MqttSession:
         will = None
         if self.status_topic is not None:
-            will = aiomqtt.Will(self.status_topic, OFFLINE, qos=1, retain=True)
+            will = MqttWill(self.status_topic, OFFLINE, qos=1, retain=True)
         tls = self.host.tls if isinstance(self.host.tls, ssl.SSLContext) else None
-        return aiomqtt.Client(self.host.host, self.host.port,
-                              username=self.host.username or None,
-                              password=self.host.password or None, identifier=self.mqtt_id,
-                              will=will, tls_context=tls, keepalive=10, timeout=10,
-                              max_queued_incoming_messages=self.max_incoming,
-                              logger=aiomqtt_logger,
-                              # Small INDI elements must not wait for the peer's delayed ACK
-                              # (Nagle): ~40 ms a hop without it.
-                              socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        # (TCP_NODELAY is the session's: small INDI elements must not wait ~40 ms a hop for
+        # the peer's delayed ACK.)
+        return MqttSession(self.host.host, self.host.port, identifier=self.mqtt_id,
+                           username=self.host.username or None,
+                           password=self.host.password or None, will=will, tls_context=tls,
+                           keepalive=10, timeout=10, max_incoming=self.max_incoming,
+                           paho_logger=paho_logger)
 
     async def run(self) -> None:
         """Connect, serve and reconnect until cancelled (``MqttRefused`` ends it, and a
@@ -205,7 +200,7 @@ class MqttLink:
         attempts = self.retry.attempts()
         await self.retry.call_with_retry(
             lambda: self._attempt(attempts), self._failed,
-            errors=(aiomqtt.MqttError, OSError),  # ssl.SSLError is an OSError
+            errors=(MqttError, OSError),  # ssl.SSLError is an OSError
             retryable=lambda error: not isinstance(error, MqttRefused),
             attempts=attempts, log=self._log_failure)
 
@@ -235,7 +230,7 @@ class MqttLink:
                     self._lost_event.set()
                     if self.status_topic is not None:
                         await self._say_offline(client)
-        except aiomqtt.MqttCodeError as exc:
+        except MqttCodeError as exc:
             code = getattr(exc.rc, "value", exc.rc)
             if code in _REFUSED:
                 raise MqttRefused(
@@ -252,33 +247,36 @@ class MqttLink:
         logger.warning("%s: MQTT broker %s:%s: %s; reconnecting in %.2f s", self.mqtt_id,
                        self.host.host, self.host.port, error, delay)
 
-    async def _say_offline(self, client: aiomqtt.Client) -> None:
+    async def _say_offline(self, client: MqttSession) -> None:
         """A clean stop says ``offline`` itself (the Last Will is only for a lost link)."""
         assert self.status_topic is not None
         saying = asyncio.ensure_future(client.publish(self.status_topic, OFFLINE, qos=1,
                                                       retain=True))
         try:
             await asyncio.wait_for(asyncio.shield(saying), 2)
-        except (aiomqtt.MqttError, TimeoutError):
+        except (MqttError, TimeoutError):
             pass
         except asyncio.CancelledError:
-            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError, TimeoutError):
+            with contextlib.suppress(asyncio.CancelledError, MqttError, TimeoutError):
                 await asyncio.wait_for(saying, 2)
             raise
 
-    async def _session(self, client: aiomqtt.Client) -> None:
+    async def _session(self, client: MqttSession) -> None:
+        """Hand on what arrives, each read's messages in turn, until the connection ends
+        (`MqttSession.arrival` raises)."""
         sending = asyncio.create_task(self._send(client))
+        inbox = client.inbox
         try:
-            async for message in client.messages:
-                payload = message.payload
-                data = payload if isinstance(payload, bytes) else str(payload).encode()
-                await self.on_message(message.topic.value, data)
+            while True:
+                await client.arrival()
+                while inbox:
+                    topic, data = inbox.popleft()
+                    await self.on_message(topic, data)
                 check_cancelled()
         finally:
-            await stop_task(sending, aiomqtt.MqttError)
-        raise aiomqtt.MqttError("disconnected")
+            await stop_task(sending, MqttError)
 
-    async def _send(self, client: aiomqtt.Client) -> None:
+    async def _send(self, client: MqttSession) -> None:
         """Publish what is queued, in order, with up to ``IN_FLIGHT`` messages (and
         ``IN_FLIGHT_BYTES`` of payload) unacknowledged at once, so that the broker's round
         trips (two a message at QoS 2) overlap instead of each message waiting for the last
@@ -311,10 +309,10 @@ class MqttLink:
                 for task in done:
                     del pending[task]
 
-    async def _publish(self, client: aiomqtt.Client, topic: str, payload: bytes | bytearray,
+    async def _publish(self, client: MqttSession, topic: str, payload: bytes | bytearray,
                        retain: bool) -> None:
         try:
             await client.publish(topic, payload, qos=self.qos, retain=retain)
-        except aiomqtt.MqttError as exc:
+        except MqttError as exc:
             # Lost with the connection; the client sides ask again when it is back.
             logger.info("%s: a message to %s lost: %s", self.mqtt_id, topic, exc)

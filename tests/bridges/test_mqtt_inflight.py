@@ -10,17 +10,18 @@ import logging
 from typing import Any
 from typing import cast
 
-import aiomqtt
 import pytest
 
 from indiredis import mqtt_server
 from indiredis.mqttlink import IN_FLIGHT
 from indiredis.mqttlink import IN_FLIGHT_BYTES
 from indiredis.mqttlink import MqttLink
+from indiredis.mqttsession import MqttError
+from indiredis.mqttsession import MqttSession
 
 
 class FakeBroker:
-    """An aiomqtt client whose publishes complete when the test acknowledges them."""
+    """An `MqttSession` whose publishes complete when the test acknowledges them."""
 
     def __init__(self) -> None:
         self.started: list[str] = []
@@ -67,7 +68,7 @@ async def test_publishes_overlap_up_to_the_in_flight_limit_in_queued_order() -> 
     topics = [f"t/{i}" for i in range(20)]
     for topic in topics:
         assert link.publish(topic, b"x")
-    sender = asyncio.create_task(link._send(cast(aiomqtt.Client, broker)))
+    sender = asyncio.create_task(link._send(cast(MqttSession, broker)))
     await settle()
     assert broker.started == topics[:IN_FLIGHT]
     broker.ack("t/0")
@@ -91,7 +92,7 @@ async def test_payload_bytes_in_flight_are_bounded_and_a_larger_message_goes_alo
     link.publish("b", bytes(third))
     link.publish("c", bytes(third))  # a + b + c > IN_FLIGHT_BYTES
     link.publish("huge", bytes(IN_FLIGHT_BYTES + 1))
-    sender = asyncio.create_task(link._send(cast(aiomqtt.Client, broker)))
+    sender = asyncio.create_task(link._send(cast(MqttSession, broker)))
     await settle()
     assert broker.started == ["a", "b"]
     broker.ack("a")
@@ -114,10 +115,10 @@ async def test_a_publish_that_fails_is_logged_and_the_others_go_on(
     link, broker = make_link(), FakeBroker()
     for topic in ("t/0", "t/1", "t/2"):
         link.publish(topic, b"x")
-    sender = asyncio.create_task(link._send(cast(aiomqtt.Client, broker)))
+    sender = asyncio.create_task(link._send(cast(MqttSession, broker)))
     await settle()
     with caplog.at_level(logging.INFO, logger="indiredis.mqttlink"):
-        broker.ack("t/0", aiomqtt.MqttError("gone"))
+        broker.ack("t/0", MqttError("gone"))
         broker.ack("t/1")
         broker.ack("t/2")
         await settle()
@@ -133,7 +134,7 @@ async def test_stopping_the_sender_cancels_what_is_in_flight() -> None:
     link, broker = make_link(), FakeBroker()
     for topic in ("t/0", "t/1"):
         link.publish(topic, b"x")
-    sender = asyncio.create_task(link._send(cast(aiomqtt.Client, broker)))
+    sender = asyncio.create_task(link._send(cast(MqttSession, broker)))
     await settle()
     sender.cancel()
     await asyncio.gather(sender, return_exceptions=True)
@@ -161,7 +162,7 @@ async def test_send_waits_for_room_while_connected_then_queues() -> None:
     waiting = asyncio.create_task(link.send("t/1", b"x"))
     await settle()
     assert not waiting.done()
-    sender = asyncio.create_task(link._send(cast(aiomqtt.Client, broker)))
+    sender = asyncio.create_task(link._send(cast(MqttSession, broker)))
     assert await asyncio.wait_for(waiting, 1)
     await settle()
     assert broker.started == ["t/0", "t/1"]
