@@ -1,7 +1,7 @@
 """A definition lost on its way to mqtttoredis is asked for again, on a real mosquitto and redis.
 
 In a fleet's start the sites all answer the central side's getProperties at once, and an
-``mqtttoredis`` whose inbound queue overflowed lost some of their definitions (aiomqtt discards
+``mqtttoredis`` whose inbound queue overflowed lost some of their definitions (the session discards
 past its queue): 2-11 of 3,000 devices were then never stored, their values dropped as "not
 defined" for as long as the bridge ran. Here a site's answer to the general getProperties is
 lost on purpose (it does not answer that one), and it keeps sending values."""
