@@ -122,8 +122,14 @@ async def test_nothing_listening_and_a_listener_that_never_answers_are_mqtt_erro
         async with MqttSession("127.0.0.1", closed, identifier="none", timeout=2):
             pass
 
+    served = asyncio.Event()
+
     async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()  # takes CONNECT, answers nothing
+        try:
+            await reader.read()  # takes CONNECT, answers nothing, until the client gives up
+        finally:
+            writer.close()  # (left open, its transport would outlive the test's loop)
+            served.set()
 
     server = await asyncio.start_server(mute, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -132,4 +138,7 @@ async def test_nothing_listening_and_a_listener_that_never_answers_are_mqtt_erro
         async with MqttSession("127.0.0.1", port, identifier="mute", timeout=0.5):
             pass
     assert time.monotonic() - started < 5
+    async with asyncio.timeout(5):
+        await served.wait()  # the session closed its socket: the mute end saw it go
     server.close()
+    await server.wait_closed()
