@@ -213,6 +213,10 @@ class MqttSession:
     def waiting(self) -> int:
         return len(self.inbox)
 
+    def fileno(self) -> int:
+        """The connection's socket descriptor (-1 once it is closed)."""
+        return self._fd
+
     async def arrival(self) -> None:
         """Return once `inbox` holds a message; raise the `MqttError` that ended the
         connection once it is empty and over."""

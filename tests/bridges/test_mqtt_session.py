@@ -6,8 +6,11 @@ queue is bounded, and every way a connection fails is an ``MqttError`` in bounde
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import socket
+import sys
+import termios
 import threading
 import time
 from typing import Any
@@ -37,6 +40,19 @@ def publish_from_a_thread(port: int, topic: str, count: int, qos: int) -> thread
     return thread
 
 
+def hold_loop_until_received(session: MqttSession, size: int) -> None:
+    """Block the event loop (as a busy bridge would) until the session's socket holds at
+    least ``size`` unread bytes: the messages pile up there, unread and unacknowledged."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        held = int.from_bytes(fcntl.ioctl(session.fileno(), termios.FIONREAD, b"\0\0\0\0"),
+                              sys.byteorder)
+        if held >= size:
+            return
+        time.sleep(0.01)  # (a plain function: the loop is held on purpose)
+    pytest.fail(f"the broker did not send {size} bytes in 10 s (held {held})")
+
+
 async def take(session: MqttSession, count: int) -> list[list[bytes]]:
     """``count`` messages, as the batches each wake-up handed on."""
     batches: list[list[bytes]] = []
@@ -58,7 +74,8 @@ async def test_a_backlog_is_read_in_few_wakes_in_order_and_every_message_acknowl
     async with MqttSession("127.0.0.1", broker.port, identifier="reader") as session:
         await session.subscribe("t/burst", qos=1)
         publisher = publish_from_a_thread(broker.port, "t/burst", 600, qos=1)
-        time.sleep(1.0)  # noqa: ASYNC251 - the loop held on purpose: the messages pile up
+        # Two whole QoS 1 PUBLISH packets at least (header 2, topic 2 + 7, id 2, payload 1-3).
+        hold_loop_until_received(session, 2 * 16)
         batches = await take(session, 600)
         await asyncio.to_thread(publisher.join, 20)
     received = [int(m) for batch in batches for m in batch]
@@ -76,8 +93,9 @@ async def test_past_the_inbound_bound_the_newest_are_dropped_and_logged(
                            max_incoming=5) as session:
         await session.subscribe("t/flood", qos=0)
         publisher = publish_from_a_thread(broker.port, "t/flood", 50, qos=0)
+        # All 50 QoS 0 PUBLISH packets (header 2, topic 2 + 7, payload "0".."49") wait unread.
+        hold_loop_until_received(session, sum(11 + len(str(i)) for i in range(50)))
         await asyncio.to_thread(publisher.join, 20)
-        time.sleep(1.0)  # noqa: ASYNC251 - the loop held: all 50 wait before it reads any
         with caplog.at_level(logging.WARNING, logger="indiredis.mqttsession"):
             kept = await take(session, 5)
         assert [int(m) for batch in kept for m in batch] == [0, 1, 2, 3, 4]
