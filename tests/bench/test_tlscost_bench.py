@@ -11,10 +11,13 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "tlscost.py"
 
 
 def test_the_bench_times_both_ports_cpu_per_trip() -> None:
-    """Three short blocks each way: a row per port, each figure positive, and the TLS server
+    """Twelve short blocks each way, all on one CPU (``--pin 0``: where the scheduler puts
+    whom on a busy machine inverted the comparison, 3 blocks unpinned failed in CI), the least
+    block of each compared: a row per port, each figure positive, and the TLS server
     spending more per trip than the plain one (it decrypts and encrypts every trip: a bench
     that measured the wrong process or port would not see it)."""
-    done = subprocess.run([sys.executable, str(BENCH), "--blocks", "3", "--trips", "100"],
+    done = subprocess.run([sys.executable, str(BENCH), "--blocks", "12", "--trips", "200",
+                           "--pin", "0"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     rows = {line.split("|")[1].strip(): line.split("|")[2:6] for line in done.stdout.splitlines()
