@@ -282,7 +282,7 @@ class IPyServer(Server3x):
         died later is restarted with backoff.
         """
         from indipyserver.drivers.executable import ExDriverConnection
-        from indipyserver.drivers.executable import check_program
+        from indipyserver.drivers.programs import check_program
 
         env_path = (options.get("env") or {}).get("PATH", os.environ.get("PATH", os.defpath))
         check_program(program, env_path)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from indipyserver import IPyServer
-from indipyserver.drivers.executable import check_program
+from indipyserver.drivers.programs import check_program
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -114,6 +114,14 @@ def test_add_exdriver_looks_on_the_path_the_driver_will_get(tmp_path: Path) -> N
 def test_what_reads_as_a_remote_without_its_at(argument: str, remote: bool) -> None:
     """host:port, an IPv4 address or a dotted host name get the "did you mean @..." hint;
     driver names, scripts and a bare ``:7624`` do not."""
-    from indipyserver.drivers.executable import _looks_remote
+    from indipyserver.drivers.programs import _looks_remote
 
     assert _looks_remote(argument) is remote
+
+
+def test_check_program_is_still_importable_from_drivers_executable() -> None:
+    """Its old home keeps the name (it moved to ``drivers.programs``)."""
+    from indipyserver.drivers import executable
+    from indipyserver.drivers import programs
+
+    assert executable.check_program is programs.check_program

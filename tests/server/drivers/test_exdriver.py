@@ -323,7 +323,7 @@ async def test_a_driver_that_cannot_start_says_why(
     """'Exec format error' for an executable .py without a '#!' line says what to do about it
     (the command line runs an executable .py as a program, a plain one in-process); a bare
     name that is not found says it was looked for on PATH."""
-    from indipyserver.drivers.executable import _start_hint
+    from indipyserver.drivers.programs import start_hint
 
     driver = tmp_path / "focuser.py"
     driver.write_text("import indipydriver\n")
@@ -333,12 +333,12 @@ async def test_a_driver_that_cannot_start_says_why(
     async with asyncio.timeout(5):
         await conn.run(RecordingRouter())  # type: ignore[arg-type]
     assert "Exec format error" in caplog.text and "#!/usr/bin/env python3" in caplog.text
-    hint = _start_hint("./focuser.py", OSError(errno.ENOEXEC, "Exec format error"))
+    hint = start_hint("./focuser.py", OSError(errno.ENOEXEC, "Exec format error"))
     assert "'#!/usr/bin/env python3'" in hint and "in-process" in hint
-    assert "no '#!' line" in _start_hint("./drv", OSError(errno.ENOEXEC, "Exec format error"))
-    assert _start_hint("indi_nothing", FileNotFoundError(errno.ENOENT, "No such file")) == (
+    assert "no '#!' line" in start_hint("./drv", OSError(errno.ENOEXEC, "Exec format error"))
+    assert start_hint("indi_nothing", FileNotFoundError(errno.ENOENT, "No such file")) == (
         " (not found on PATH)")
-    assert _start_hint("./missing.py", FileNotFoundError(errno.ENOENT, "No such file")) == ""
+    assert start_hint("./missing.py", FileNotFoundError(errno.ENOENT, "No such file")) == ""
     plain = tmp_path / "plain.py"
     plain.write_text("#!/usr/bin/env python3\n")
     plain.chmod(0o644)  # no exec bit: refused even to root
