@@ -148,7 +148,7 @@ class Forwarder:
                  sockets: bool = False) -> None:
         if sockets:  # one socketpair for the driver's stdin and stdout, as both servers do
             ours, theirs = socket.socketpair()
-            # with the room our server gives it (drivers.executable.grow_socket)
+            # with the room our server gives it (drivers.stdio.grow_socket)
             theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
             self.proc = subprocess.Popen([driver], stdin=theirs.fileno(), stdout=theirs.fileno())
             theirs.close()

@@ -11,7 +11,7 @@ read into a BLOB's worth of buffers, memory last touched a BLOB ago and long out
 caches, where alone the same buffer or two are read into again and again while still cached.
 
 This measures that difference with no server, no INDI and no asyncio: a child process writes
-BLOBs into a pipe (raised to 1 MiB, as `drivers.executable` does), this process reads them in reads of
+BLOBs into a pipe (raised to 1 MiB, as `drivers.stdio` does), this process reads them in reads of
 ``loop.readsizes.BLOB_READ_SIZE`` and writes each read on to a socket, which another child drains; the
 reads go into
 

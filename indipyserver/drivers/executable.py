@@ -16,20 +16,17 @@ what the driver sends meanwhile cannot overtake it. What such a driver sends inl
 did not allocate as shared memory) streams through as a pipe driver's does (cut-through,
 ``blobs.cutthrough``), in order with the conversions (``blobs.attached``).
 
-Pipes (stdin, and a pipe stdout) are grown to 1 MiB where the kernel allows, so a
-multi-megabyte FITS image written inline crosses in few wake-ups.
+The pipes and socket themselves, and the room they are given, are made in ``drivers.stdio``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import itertools
 import logging
 import os
 import shlex
 import signal
-import socket
 from collections.abc import Callable
 from collections.abc import Mapping
 from functools import partial
@@ -46,7 +43,6 @@ from indipyserver.blobs.sharedbuffers import SharedBuffers
 from indipyserver.drivers.driverconnection import DEFAULT_DRIVER_QUEUE_BYTES
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.fdchannel import BLOB_FD_ENV
-from indipyserver.drivers.fdchannel import FdChannel
 from indipyserver.drivers.fdchannel import is_elf
 from indipyserver.drivers.inbound import InboundProtocol
 from indipyserver.drivers.outbound import OutboundProtocol
@@ -57,6 +53,7 @@ from indipyserver.drivers.pipereader import SocketReader
 from indipyserver.drivers.programs import UNRUNNABLE_ERRNOS
 from indipyserver.drivers.programs import check_program
 from indipyserver.drivers.programs import start_hint
+from indipyserver.drivers.stdio import DriverStdio
 from indipyserver.routing.ports import DriverSide
 
 # check_program stays importable from here, where it was (it lives in drivers.programs).
@@ -67,8 +64,6 @@ logger = logging.getLogger("indipyserver.exdriver")  # the name users' logs know
 #: prints it); the ``indipyserver`` command shows it without ``-v``, as indiserver does.
 stderr_logger = logging.getLogger("indipyserver.driver_stderr")
 
-F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux only; the constant is 1031
-PIPE_SIZE = 1 << 20
 MAX_STDERR_LINE = 64 * 1024
 
 #: Seconds a driver must run for its deaths in a row (and its restart delays) to count from 0
@@ -90,76 +85,6 @@ SERVES_ITSELF_STATUS = 78
 #: Characters of one stderr line shown in the log, and lines logged per 10 s (``_log_stderr``).
 STDERR_LINE_SHOWN = 2000
 STDERR_LINES = 200
-
-
-def _pipe_max_size() -> int:
-    try:
-        with open("/proc/sys/fs/pipe-max-size", encoding="ascii") as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return PIPE_SIZE
-
-
-def grow_pipe(fd: int, size: int = PIPE_SIZE) -> int:
-    """Ask the kernel for a bigger pipe buffer; returns the size obtained (0 if not supported)."""
-    try:
-        return fcntl.fcntl(fd, F_SETPIPE_SZ, min(size, _pipe_max_size()))
-    except OSError as exc:
-        logger.debug("cannot grow pipe buffer: %s", exc)
-        return 0
-
-
-def grow_socket(sock: socket.socket, size: int = PIPE_SIZE) -> None:
-    """Give the driver's end of its socketpair the pipe's room (the kernel caps it at
-    ``net.core.wmem_max``, twice 208 KiB by default): with the default, a driver writing a
-    BLOB blocks every 100 KiB or so, and the server reads it in as many small pieces, each one
-    more turn of its loop and one more wake-up of the driver (bench/RESULTS.md)."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
-    except OSError as exc:
-        logger.debug("cannot grow socket buffer: %s", exc)
-
-
-class _DriverStdio:
-    """A driver's stdin pipe and stdout: a Unix socketpair when it is to attach BLOBs on it
-    (`shared`), else a pipe, with the side channel `side` if given; each with room for 1 MiB,
-    and the child's ends until it has them."""
-
-    def __init__(self, shared: bool, side: bool = False) -> None:
-        self.shared = shared
-        self.side = FdChannel() if side else None
-        self.child_in, self.write_fd = os.pipe()
-        grow_pipe(self.write_fd)
-        self.sock: socket.socket | None = None
-        if shared:
-            self.sock, child_out = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            grow_socket(child_out)
-            self.read_fd, self.child_out = -1, child_out.detach()
-        else:
-            self.read_fd, self.child_out = os.pipe()
-            grow_pipe(self.read_fd)
-
-    @property
-    def kind(self) -> str:
-        """`ExDriverConnection.stdout_kind`."""
-        return "socket" if self.shared else "pipe+fdchannel" if self.side is not None else "pipe"
-
-    def close_childs(self) -> None:
-        """The child's ends, once it holds its own copies (or could not be started)."""
-        os.close(self.child_in)
-        os.close(self.child_out)
-        if self.side is not None:
-            self.side.close_child()
-
-    def close_ours(self) -> None:
-        """Our ends, when the child could not be started."""
-        os.close(self.write_fd)
-        if self.sock is not None:
-            self.sock.close()
-        else:
-            os.close(self.read_fd)
-        if self.side is not None:
-            self.side.close_all()
 
 
 class ExDriverConnection(DriverConnection):
@@ -314,7 +239,7 @@ class ExDriverConnection(DriverConnection):
         shared = self.shared_blobs
         if shared is None:  # auto: an indilib driver the socket, a script the fast pipe
             shared = is_elf(self.program, env.get("PATH"))
-        stdio = _DriverStdio(shared, side=self.shared_blobs is None and not shared)
+        stdio = DriverStdio(shared, side=self.shared_blobs is None and not shared)
         process = await self._spawn(stdio, env)
         if process is None:
             return
@@ -322,7 +247,7 @@ class ExDriverConnection(DriverConnection):
         inbound, attached = self._reader_for(router, stdio.kind != "pipe", buffers)
         await self._serve(router, process, stdio, buffers, inbound, attached)
 
-    async def _spawn(self, stdio: _DriverStdio,
+    async def _spawn(self, stdio: DriverStdio,
                      env: dict[str, str]) -> asyncio.subprocess.Process | None:
         """The program started on `stdio` (None, logged, when it cannot be executed)."""
         env[DRIVER_OF_ENV] = str(os.getpid())
@@ -411,7 +336,7 @@ class ExDriverConnection(DriverConnection):
         return inbound, attached
 
     async def _serve(self, router: DriverSide, process: asyncio.subprocess.Process,
-                     stdio: _DriverStdio, buffers: SharedBuffers, inbound: InboundProtocol,
+                     stdio: DriverStdio, buffers: SharedBuffers, inbound: InboundProtocol,
                      attached: AttachedBlobs | None) -> None:
         """Read and write the driver until its stdout ends, then close its pipes, reap it and
         tell the router it is gone (if it was told the driver was ready)."""
@@ -432,7 +357,7 @@ class ExDriverConnection(DriverConnection):
             if ready:
                 router.driver_lost(self)
 
-    async def _exchange(self, process: asyncio.subprocess.Process, stdio: _DriverStdio,
+    async def _exchange(self, process: asyncio.subprocess.Process, stdio: DriverStdio,
                         buffers: SharedBuffers, inbound: InboundProtocol,
                         attached: AttachedBlobs | None, tell_ready: Callable[[], None]) -> None:
         """The driver's stdin and stdout served until its stdout ends, then closed, and the

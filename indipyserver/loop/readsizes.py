@@ -9,14 +9,14 @@ from __future__ import annotations
 
 #: Bytes per large read from a driver or a remote, while it sends large amounts of small
 #: elements (definitions, bursts): few loop turns for them. The grown pipe's size
-#: (drivers.executable.PIPE_SIZE); asyncio's default is 256 KiB.
+#: (drivers.stdio.PIPE_SIZE); asyncio's default is 256 KiB.
 READ_SIZE = 1 << 20
 
 #: Bytes per read while a BLOB streams (`Framer.streaming`): as large as other large reads.
 #: Each read is a turn of the loop, a wake-up of the driver and a write to every client (and
 #: a client's read), so fewer and larger ones cost less than a read still in the CPU's cache
 #: when it is written on saves (160 KiB did, before the reads went into kept buffers). The
-#: driver's pipe, or socket (`drivers.executable.grow_socket`), holds 1 MiB, so that the
+#: driver's pipe, or socket (`drivers.stdio.grow_socket`), holds 1 MiB, so that the
 #: driver writes on while a read is passed on.
 BLOB_READ_SIZE = READ_SIZE
 
