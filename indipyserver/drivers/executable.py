@@ -16,7 +16,9 @@ what the driver sends meanwhile cannot overtake it. What such a driver sends inl
 did not allocate as shared memory) streams through as a pipe driver's does (cut-through,
 ``blobs.cutthrough``), in order with the conversions (``blobs.attached``).
 
-The pipes and socket themselves, and the room they are given, are made in ``drivers.stdio``.
+The pipes and socket themselves, and the room they are given, are made in ``drivers.stdio``;
+stderr's lines are logged, bounded, by ``drivers.stderrlog``; the program is checked before the
+driver is added, and a failed start explained, by ``drivers.programs``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from functools import partial
 
-from indipycore.logbudget import WarningBudget
 from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
@@ -53,6 +54,7 @@ from indipyserver.drivers.pipereader import SocketReader
 from indipyserver.drivers.programs import UNRUNNABLE_ERRNOS
 from indipyserver.drivers.programs import check_program
 from indipyserver.drivers.programs import start_hint
+from indipyserver.drivers.stderrlog import log_stderr
 from indipyserver.drivers.stdio import DriverStdio
 from indipyserver.routing.ports import DriverSide
 
@@ -60,11 +62,6 @@ from indipyserver.routing.ports import DriverSide
 __all__ = ["ExDriverConnection", "check_program"]
 
 logger = logging.getLogger("indipyserver.exdriver")  # the name users' logs know
-#: What drivers write on stderr, one record per line (``Driver <name>: ...`` as indiserver
-#: prints it); the ``indipyserver`` command shows it without ``-v``, as indiserver does.
-stderr_logger = logging.getLogger("indipyserver.driver_stderr")
-
-MAX_STDERR_LINE = 64 * 1024
 
 #: Seconds a driver must run for its deaths in a row (and its restart delays) to count from 0
 #: again: indiserver counts restarts over its whole life, so ten crashes spread over a week
@@ -81,10 +78,6 @@ _STARTS = itertools.count()
 DRIVER_OF_ENV = "INDIPYSERVER_DRIVER_OF"
 #: That child's exit status (EX_CONFIG): the driver is dropped, not restarted.
 SERVES_ITSELF_STATUS = 78
-
-#: Characters of one stderr line shown in the log, and lines logged per 10 s (``_log_stderr``).
-STDERR_LINE_SHOWN = 2000
-STDERR_LINES = 200
 
 
 class ExDriverConnection(DriverConnection):
@@ -386,7 +379,7 @@ class ExDriverConnection(DriverConnection):
                 inbound.start()
                 self.reader_now = read_transport.read_now  # the shortcut: a quick answer, read at once
                 assert process.stderr is not None
-                tg.create_task(self._log_stderr(process.stderr))
+                tg.create_task(log_stderr(process.stderr, self))
                 pumping = tg.create_task(pump(self, write_transport, gate))
                 await inbound.closed.wait()
                 if attached is not None:
@@ -414,45 +407,6 @@ class ExDriverConnection(DriverConnection):
                 if attached is not None:
                     attached.close()  # a BLOB being converted: given up, its fds closed
                 await self._reap(process)
-
-    async def _log_stderr(self, stream: asyncio.StreamReader) -> None:
-        """Log each stderr line with the driver's name (as indiserver's ``Driver <name>:``).
-
-        Bounded, as what a driver prints is not ours to trust: a line is cut to
-        STDERR_LINE_SHOWN characters (saying how long it was; one longer than MAX_STDERR_LINE
-        is not even held, its rest skipped), and at most STDERR_LINES lines are logged per
-        10 s, the next one logged saying how many were left out: a driver printing in a loop
-        must not fill the disk with log.
-        """
-        budget = WarningBudget(STDERR_LINES, 10.0, noun="more lines of its stderr")
-        pending = b""
-        skipping = 0  # bytes of an overlong line dropped so far (0: not in one)
-        while chunk := await stream.read(65536):
-            if skipping:
-                end = chunk.find(b"\n")
-                if end < 0:
-                    skipping += len(chunk)
-                    continue
-                self._log_stderr_line(pending, budget, skipping + end)
-                pending, skipping = b"", 0
-                chunk = chunk[end + 1:]
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                self._log_stderr_line(line, budget, len(line))
-            if len(pending) > MAX_STDERR_LINE:
-                skipping = len(pending)
-                pending = pending[:STDERR_LINE_SHOWN]
-        if pending or skipping:
-            self._log_stderr_line(pending, budget, skipping or len(pending))
-
-    def _log_stderr_line(self, line: bytes, budget: WarningBudget, length: int) -> None:
-        """Log `line` (the start of one `length` bytes long) if the budget allows."""
-        if (note := budget.take()) is not None:
-            text = line[: STDERR_LINE_SHOWN * 4].decode("utf-8", "replace").rstrip()
-            if length > STDERR_LINE_SHOWN:
-                text = f"{text[:STDERR_LINE_SHOWN]}... ({length} bytes)"
-            stderr_logger.info("Driver %s: %s%s", self.label, text, note)
 
     async def _reap(self, process: asyncio.subprocess.Process) -> None:
         """Stop and wait for the child; runs even when the server is being cancelled."""

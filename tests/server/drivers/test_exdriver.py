@@ -21,7 +21,7 @@ from serverkit import stdio_driver
 from waiting import until
 
 from indipycore.retrypolicy import ExponentialBackoff
-from indipyserver.drivers import executable as exdriver_module
+from indipyserver.drivers import stderrlog
 from indipyserver.drivers.executable import ExDriverConnection
 
 GET_PROPERTIES = b'<getProperties version="1.7"/>\n'
@@ -174,9 +174,9 @@ async def test_a_driver_flooding_stderr_and_garbage_makes_a_bounded_log(
         task.cancel()
     stderr = [r.getMessage() for r in caplog.records if r.name == "indipyserver.driver_stderr"]
     malformed = [r.getMessage() for r in caplog.records if "sent malformed XML" in r.getMessage()]
-    assert 150 <= len(stderr) <= exdriver_module.STDERR_LINES
+    assert 150 <= len(stderr) <= stderrlog.STDERR_LINES
     assert stderr[0].endswith("... (300000 bytes)")
-    assert len(stderr[0]) < exdriver_module.STDERR_LINE_SHOWN + 200
+    assert len(stderr[0]) < stderrlog.STDERR_LINE_SHOWN + 200
     assert 1 <= len(malformed) <= 20
     assert sum(len(r.getMessage()) for r in caplog.records) < 600_000
 
