@@ -11,35 +11,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
-import importlib.util
-import inspect
-import linecache
 import logging
 import os
 import signal
 import ssl
-import sys
-import traceback
-from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 from typing import TYPE_CHECKING
-from typing import Any
 
 from indipycore.commandline import configure_logging
 from indipycore.commandline import toolkit_version
 from indipycore.tls import client_context
-from indipyserver.drivers.executable import ExDriverConnection
-from indipyserver.drivers.remote import RemoteConnection
 from indipyserver.drivers.remote import RemoteSpec
 from indipyserver.drivers.remote import parse_remote_spec
-from indipyserver.fifo import FifoCommand
 from indipyserver.fifo import FifoListener
+from indipyserver.fifocontrol import FifoControl
 from indipyserver.loop.eventloop import run
 from indipyserver.procname import name_process_as_invoked
+from indipyserver.pythondrivers import DriverLoadError
+from indipyserver.pythondrivers import load_python_drivers
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
 if TYPE_CHECKING:
@@ -359,107 +350,6 @@ def _check_tls(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
         parser.error("--alpaca is a client of the plain TCP port: -p 0 turns it off")
 
 
-class DriverLoadError(ValueError):
-    """A driver file or module failed to import, or its make_driver() raised: one line at
-    start (``_main``), its traceback only with -v."""
-
-
-def _said(exc: BaseException) -> str:
-    """An exception as one line: "RuntimeError: no camera", "SyntaxError: ... line 3)"."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-#: Where a server or an event loop is started: (file name ending, function names).
-_STARTERS = ((os.path.join("indipyserver", "server.py"), {"run"}),
-             (os.path.join("asyncio", "runners.py"), {"run"}),
-             (os.path.join("asyncio", "base_events.py"), {"run_forever", "run_until_complete"}))
-
-
-def _import_failed(origin: str, exc: BaseException) -> DriverLoadError:
-    """The error for a driver file or module that raised while imported. A module-level
-    ``IPyServer(...).run()`` or ``asyncio.run(...)`` (what a script run by ``python`` ends
-    with) fails here because this command's loop is already running: said as such, with the
-    line and what to do, not as the error's own words (which blame coroutines and Jupyter)."""
-    started = _started_at_import(exc)
-    if started is None:
-        return DriverLoadError(f"importing {origin} failed: {_said(exc)}")
-    filename, lineno, line = started
-    return DriverLoadError(
-        f"{origin} starts a server (or an event loop) when it is imported: {filename}, line "
-        f"{lineno}: {line}. indipyserver imports the file and serves its driver itself: put "
-        "that line under 'if __name__ == \"__main__\":' (then 'python FILE' still runs it), "
-        "and give the driver a module-level name 'driver' (or a make_driver() function)")
-
-
-def _started_at_import(exc: BaseException) -> tuple[str, int, str] | None:
-    """(file, line number, source) of the importing code's call that started a server or an
-    event loop, when `exc` was raised inside such a call; None otherwise."""
-    if not isinstance(exc, RuntimeError):
-        return None
-    frames = list(traceback.walk_tb(exc.__traceback__))
-    for index, (frame, _) in enumerate(frames):
-        code = frame.f_code
-        if any(code.co_filename.endswith(end) and code.co_name in names
-               for end, names in _STARTERS) and index > 0:
-            if inspect.iscoroutine(coro := frame.f_locals.get("main")):
-                coro.close()  # asyncio.run's, never to run: no "never awaited" warning
-            caller, lineno = frames[index - 1]
-            filename = caller.f_code.co_filename
-            source = (linecache.getline(filename, lineno) or "").strip()
-            return filename, lineno, source
-    return None
-
-
-def _drivers_from(module: Any, origin: str) -> list[Any]:
-    """The IPyDriver instances a module offers: make_driver(), then `drivers`, then `driver`."""
-    if callable(getattr(module, "make_driver", None)):
-        try:
-            made = module.make_driver()
-        except Exception as exc:
-            raise DriverLoadError(f"{origin}: make_driver() failed: {_said(exc)}") from exc
-    elif hasattr(module, "drivers"):
-        made = module.drivers
-    elif hasattr(module, "driver"):
-        made = module.driver
-    else:
-        raise ValueError(f"{origin} has no make_driver(), `drivers` or `driver`")
-    found = list(made) if isinstance(made, Iterable) and not hasattr(made, "serve") else [made]
-    for driver in found:
-        if not hasattr(driver, "serve"):
-            raise ValueError(f"{origin} gave {driver!r}, which is not an IPyDriver")
-    return found
-
-
-def load_python_drivers(scripts: Sequence[str] = (), modules: Sequence[str] = ()) -> list[Any]:
-    """Import driver files and modules and collect their drivers; raises ValueError on failure."""
-    drivers: list[Any] = []
-    for path in scripts:
-        name = f"indipyserver_script_{Path(path).stem}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ValueError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        # The script's own directory first, so its sibling imports work as when run directly.
-        sys.path.insert(0, str(Path(path).resolve().parent))
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise _import_failed(path, exc) from exc
-        drivers += _drivers_from(module, path)
-    if modules and "" not in sys.path and os.getcwd() not in sys.path:
-        # As ``python -m``: a module beside the user is found (the console script's path
-        # starts at its own bin directory instead).
-        sys.path.insert(0, os.getcwd())
-    for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except Exception as exc:
-            raise _import_failed(name, exc) from exc
-        drivers += _drivers_from(module, name)
-    return drivers
-
-
 def _configure_logging(verbosity: int) -> None:
     """0: warnings (failures, and the recoveries that end them), where the server listens, when
     it stops and what drivers print on stderr (indiserver shows those too); -v: key events
@@ -473,74 +363,12 @@ def _configure_logging(verbosity: int) -> None:
         logging.getLogger("indipyserver").setLevel(logging.DEBUG)
 
 
-class _FifoControl:
-    """Applies FIFO commands to a running server."""
-
-    def __init__(self, server: IPyServer, options: Options) -> None:
-        self.server = server
-        self.options = options
-
-    def __call__(self, command: FifoCommand) -> None:
-        if command.remote is not None:
-            self._remote(command)
-        elif command.action == "start":
-            try:
-                self.server.add_exdriver(
-                    command.driver,
-                    name=command.name,
-                    config=command.config,
-                    skel=command.skel,
-                    prefix=command.prefix,
-                    max_restarts=self.options.max_restarts,
-                    shared_blobs=self.options.shared_blobs,
-                )
-            except OSError as exc:  # not found, not executable: dropped, never retried
-                logger.error("FIFO start: not started: %s", exc)
-        else:
-            self._stop(command)
-
-    def _stop(self, command: FifoCommand) -> None:
-        """``stop BIN [-n NAME]`` stops one driver, as indiserver (``Fifo.cpp``) does: of the
-        drivers running BIN (and, with -n, named NAME or serving device NAME), the one started
-        longest ago, a restart counting as a start; the next line stops the next one."""
-        owner = self.server.router.owner
-        running = [
-            conn for conn in self.server.connections
-            if isinstance(conn, ExDriverConnection)
-            and conn.program == command.driver
-            and not conn.exited_for_good
-            and (command.name is None or conn.name == command.name
-                 or owner(command.name) is conn)
-        ]
-        if not running:
-            logger.warning("FIFO stop: no running driver %s%s", command.driver,
-                           "" if command.name is None else f" named {command.name!r}")
-            return
-        never = float("inf")  # not started yet: after those that have
-        oldest = min(running, key=lambda c: never if c.start_serial is None else c.start_serial)
-        self.server.remove_connection(oldest)
-        logger.info("FIFO stop: stopped %s (pid %s)%s", oldest.label, oldest.pid,
-                    f", the oldest of {len(running)} running" if len(running) > 1 else "")
-
-    def _remote(self, command: FifoCommand) -> None:
-        spec = command.remote
-        assert spec is not None
-        if command.action == "start":
-            try:
-                add_remote(self.server, spec, self.options)
-            except ValueError as exc:  # its TLS files cannot be used: dropped, said why
-                logger.error("FIFO start: not started: %s", exc)
-            return
-        for conn in list(self.server.connections):
-            if (
-                isinstance(conn, RemoteConnection)
-                and (conn.host, conn.port) == (spec.host, spec.port)
-                and (spec.device is None or conn.device == spec.device)
-            ):
-                self.server.remove_connection(conn)
-                logger.info("FIFO stop: stopped %s", conn.label)
-                return  # one per line, as for drivers
-        logger.warning("FIFO stop: no remote %s", command.driver)
+def fifo_control(server: IPyServer, options: Options) -> FifoControl:
+    """The FIFO's commands for `server`, with the command line's -r, --shared-blobs and
+    --remote-tls-* files."""
+    return FifoControl(server, max_restarts=options.max_restarts,
+                       shared_blobs=options.shared_blobs,
+                       add_remote=lambda spec: add_remote(server, spec, options))
 
 
 def build_server(options: Options) -> IPyServer:
@@ -637,7 +465,7 @@ async def _serve(server: IPyServer, options: Options) -> None:
     async with asyncio.TaskGroup() as tg:
         listener = None
         if options.fifo:
-            listener = tg.create_task(FifoListener(options.fifo, _FifoControl(server, options)).run())
+            listener = tg.create_task(FifoListener(options.fifo, fifo_control(server, options)).run())
         await server.asyncrun()
         if listener is not None:
             listener.cancel()

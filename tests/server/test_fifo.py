@@ -132,7 +132,7 @@ def test_fifo_stop_at_host_stops_the_remote_with_that_host_port_and_device() -> 
     """``stop @host:port`` (with ``dev@``: that device's) stops that remote connection and no
     other: not one at another port, nor an executable driver."""
     from indipyserver import IPyServer
-    from indipyserver.cli import _FifoControl
+    from indipyserver.cli import fifo_control
     from indipyserver.cli import parse_args
 
     server = IPyServer(port=0, handle_signals=False)
@@ -140,7 +140,7 @@ def test_fifo_stop_at_host_stops_the_remote_with_that_host_port_and_device() -> 
     other_port = server.add_remote("hostA", 7625)
     dome = server.add_remote("hostA", 7624, device="Dome")
     plain = server.add_remote("hostA", 7624)
-    control = _FifoControl(server, parse_args(["--demo"]))
+    control = fifo_control(server, parse_args(["--demo"]))
     control(FifoCommand("stop", "Dome@hostA:7624", remote=RemoteSpec("hostA", 7624, "Dome")))
     assert server.connections == [driver, other_port, plain]
     control(FifoCommand("stop", "@hostA:7624", remote=RemoteSpec("hostA", 7624)))
@@ -161,7 +161,7 @@ async def test_fifo_start_at_tls_chains_a_tls_remote_with_the_commands_files(
     from serverkit import running
     from serverkit import server as test_server
 
-    from indipyserver.cli import _FifoControl
+    from indipyserver.cli import fifo_control
     from indipyserver.cli import parse_args
     from indipyserver.drivers.remote import RemoteConnection
 
@@ -171,7 +171,7 @@ async def test_fifo_start_at_tls_chains_a_tls_remote_with_the_commands_files(
     async with running(leaf), running(test_server()) as top:
         options = parse_args(["--demo", "--remote-tls-ca", str(tls_pki.ca), "--remote-tls-cert",
                               str(cert), "--remote-tls-key", str(key)])
-        control = _FifoControl(top, options)
+        control = fifo_control(top, options)
         control(parse_fifo_line(f"start @tls://localhost:{leaf.tls_port}"))
         (remote,) = [c for c in top.connections if isinstance(c, RemoteConnection)]
         assert remote.ssl is not None
@@ -181,6 +181,6 @@ async def test_fifo_start_at_tls_chains_a_tls_remote_with_the_commands_files(
         await client.wait_for("defNumberVector", device="Gadget")
         assert [c.identity for c in leaf.clients] == ["site-east"]
         bad = parse_args(["--demo", "--remote-tls-ca", str(tmp_path / "nowhere-ca.crt")])
-        _FifoControl(top, bad)(parse_fifo_line("start @tls://localhost:7625"))
+        fifo_control(top, bad)(parse_fifo_line("start @tls://localhost:7625"))
         assert len([c for c in top.connections if isinstance(c, RemoteConnection)]) == 1
         assert "FIFO start: not started" in caplog.text and "nowhere-ca.crt" in caplog.text

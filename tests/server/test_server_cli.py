@@ -142,8 +142,8 @@ def test_shared_blobs_option_reaches_every_executable_driver(
 ) -> None:
     """--shared-blobs applies to the executable drivers of the command line and of the FIFO;
     auto (the default) leaves the choice to the program (indilib ELF drivers get a socket)."""
-    from indipyserver.cli import _FifoControl
     from indipyserver.cli import build_server
+    from indipyserver.cli import fifo_control
     from indipyserver.drivers.executable import ExDriverConnection
     from indipyserver.fifo import FifoCommand
 
@@ -151,7 +151,7 @@ def test_shared_blobs_option_reaches_every_executable_driver(
     options = parse_args(argv if value is None else ["--shared-blobs", value, *argv])
     assert options.shared_blobs is shared
     server = build_server(options)
-    _FifoControl(server, options)(FifoCommand("start", "indi_simulator_telescope"))
+    fifo_control(server, options)(FifoCommand("start", "indi_simulator_telescope"))
     exdrivers = [c for c in server.connections if isinstance(c, ExDriverConnection)]
     assert [c.program for c in exdrivers] == ["indi_simulator_ccd", "indi_simulator_telescope"]
     assert [c.shared_blobs for c in exdrivers] == [shared, shared]
@@ -247,8 +247,8 @@ def test_indipyserver_host_sets_the_default_interface(monkeypatch: pytest.Monkey
 def test_fifo_stop_of_a_remote_stops_one_per_line(caplog: pytest.LogCaptureFixture) -> None:
     """`stop @host:port` stops one remote connection a line, as a driver's stop does (as
     indiserver's FIFO, which stops the first match), and says which; with none left, says so."""
-    from indipyserver.cli import _FifoControl
     from indipyserver.cli import build_server
+    from indipyserver.cli import fifo_control
     from indipyserver.drivers.remote import RemoteSpec
     from indipyserver.fifo import FifoCommand
 
@@ -256,7 +256,7 @@ def test_fifo_stop_of_a_remote_stops_one_per_line(caplog: pytest.LogCaptureFixtu
     server = build_server(options)
     first = server.add_remote("obs-east", 7625)
     second = server.add_remote("obs-east", 7625)
-    control = _FifoControl(server, options)
+    control = fifo_control(server, options)
     stop = FifoCommand("stop", "@obs-east:7625", remote=RemoteSpec("obs-east", 7625))
     with caplog.at_level(logging.INFO, logger="indipyserver.cli"):
         control(stop)
