@@ -40,15 +40,6 @@ from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import redis.asyncio as aioredis
-from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry as RedisRetry
-from redis.backoff import NoBackoff
-from redis.exceptions import AuthenticationError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from indipyclient.model.blobfiles import save_blob
 from indipyclient.model.properties import PropertyVector
@@ -69,16 +60,23 @@ from .fromxml import blob_notice
 from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
+from .lag import Lag
 from .ops import HSet
 from .ops import Op
 from .ops import Publish
 from .ops import SetValue
+from .redisconnection import REDIS_DOWN
+from .redisconnection import connect_redis
+from .redisconnection import follow_channel
+from .redisconnection import not_refused
+from .redisconnection import raise_if_cancelled
 from .respwriter import Arg
 from .respwriter import RespWriter
 from .respwriter import commands_of
 from .toindi import ToIndiRequest
 from .toindi import check_to_indi
 from .toindi import refusal
+from .undefined import Undefined
 
 __all__ = ["RedisSide", "connect_redis"]
 
@@ -86,27 +84,8 @@ logger = logging.getLogger(__name__)
 
 Send = Callable[[bytes, str | None], None]
 Resync = Callable[[], Awaitable[None]]
-_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 #: Operations one pipeline holds at most (about 500 stored values).
 MAX_BATCH_OPS = 2000
-#: Falling behind (`Lag`): the newest reading older than this when it arrives, or a write
-#: waiting for redis this long (s).
-LAG_THRESHOLD = 10.0
-#: A sample of the readings' age is taken at most this often (s): parsing a timestamp a
-#: message would cost more than the rest of the check.
-LAG_SAMPLE = 1.0
-
-#: A device whose values arrive while it is not defined here (its definition lost on the way:
-#: a bridge's inbound queue that overflowed as a fleet's sites all answered at once, a broker
-#: that dropped it) is asked for by name after this long (s), and again as often while its
-#: values keep coming undefined: the source's answer to the first getProperties, on its way,
-#: usually defines it before.
-ASK_UNDEFINED = 5.0
-#: Devices asked for by name at most a second; the others wait their turn. Never everything
-#: at once: in a fleet that answer (every site's definitions together) is what overflowed.
-ASK_AT_ONCE = 20
-#: Undefined devices followed at most (a source sending values of endless names).
-MAX_UNDEFINED = 10_000
 
 Inbound = Callable[[], tuple[int, int]]
 
@@ -116,166 +95,6 @@ _SETS = (ev.SetTextVector, ev.SetNumberVector, ev.SetSwitchVector, ev.SetLightVe
 
 def _no_inbound() -> tuple[int, int]:
     return 0, 0
-
-
-class Lag:
-    """Whether the bridge keeps up, said once when it falls behind and once when it has caught
-    up (a warning, then an info line), with the figures: the age of the newest reading when it
-    arrived (its driver's timestamp against this machine's clock, so a site's clock that is
-    off shows as age), the messages waiting in the bridge's inbound queue against its
-    capacity, and the writes waiting for redis and for how long. Behind: the age past
-    ``threshold``, the inbound queue half full, or a write waiting past ``threshold``; caught
-    up: all of them under half of that again."""
-
-    def __init__(self, label: str, threshold: float = 0.0) -> None:
-        self.label = label
-        self.threshold = threshold or LAG_THRESHOLD
-        self.behind = False
-        self.age = 0.0  # of the newest reading sampled, s
-        self._next_sample = 0.0
-
-    def sample(self, frames: list[Frame], now: float) -> None:
-        """The age of one reading of a read, at most once in ``LAG_SAMPLE`` s."""
-        if now < self._next_sample:
-            return
-        for frame in reversed(frames):
-            stamp = frame.attrs.get("timestamp")
-            if stamp:
-                try:
-                    when = parse_timestamp(stamp)
-                except (ProtocolError, ValueError):
-                    continue
-                self.age = datetime.now(UTC).timestamp() - when.replace(tzinfo=UTC).timestamp()
-                self._next_sample = now + LAG_SAMPLE
-                return
-
-    def check(self, inbound: tuple[int, int], pending: int, waited: float) -> None:
-        waiting, capacity = inbound
-        limit = self.threshold
-        behind = (self.age > limit or waited > limit
-                  or (capacity > 0 and waiting >= capacity // 2))
-        calm = (self.age < limit / 2 and waited < limit / 2
-                and (capacity == 0 or waiting < capacity // 4))
-        figures = (f"the newest reading was {self.age:.1f} s old on arrival, {waiting} "
-                   f"messages wait in the inbound queue (of {capacity}), {pending} writes wait "
-                   f"for redis (the oldest {waited:.1f} s)")
-        if behind and not self.behind:
-            self.behind = True
-            logger.warning("%s is falling behind: %s; threshold %.1f s (spread the sites over "
-                           "more processes: docs/bridges.rst)", self.label, figures, limit)
-        elif calm and self.behind:
-            self.behind = False
-            logger.info("%s has caught up: %s", self.label, figures)
-
-
-class Undefined:
-    """The vectors whose values arrive while they are not defined, and when each is due to be
-    asked for (`saw`, `due`). One whose values stop coming is forgotten: it was deleted, or
-    its source went away."""
-
-    def __init__(self, every: float = 0.0) -> None:
-        self.every = every or ASK_UNDEFINED
-        # (device, vector) -> [asked or first seen, last seen]
-        self._vectors: dict[tuple[str, str], list[float]] = {}
-
-    def saw(self, device: str, vector: str, now: float) -> None:
-        entry = self._vectors.get((device, vector))
-        if entry is not None:
-            entry[1] = now
-        elif len(self._vectors) < MAX_UNDEFINED:
-            self._vectors[(device, vector)] = [now, now]
-
-    def due(self, now: float, defined: Callable[[str, str], bool],
-            most: int = ASK_AT_ONCE) -> list[str]:
-        """The devices to ask for now, at most `most` (each then due again `every` s later;
-        the others stay due)."""
-        asks: dict[str, None] = {}
-        for key, entry in list(self._vectors.items()):
-            if entry[1] < now - self.every or defined(*key):
-                del self._vectors[key]
-            elif now - entry[0] >= self.every and (key[0] in asks or len(asks) < most):
-                entry[0] = now
-                asks[key[0]] = None
-        return list(asks)
-
-    def __bool__(self) -> bool:
-        return bool(self._vectors)
-
-
-async def next_published(pubsub: PubSub) -> dict[str, Any] | None:
-    """The next message on a subscription, or None after a second of none.
-
-    redis-py can swallow a cancellation that lands in the middle of a read (seen under load in
-    the restart test: the task left "cancelling" in a read with no timeout, the bridge never
-    stopping). So the read wakes at least once a second and a swallowed cancellation is raised
-    again after it; a message still arrives at once."""
-    message: dict[str, Any] | None = await pubsub.get_message(timeout=1.0)
-    _raise_if_cancelled()
-    return message
-
-
-async def _nothing() -> None:
-    return None
-
-
-async def follow_channel(redis: aioredis.Redis, host: RedisServer, channel: str, retry: Retry,
-                         on_message: Callable[[bytes], Awaitable[None]], *,
-                         on_subscribed: Callable[[], Awaitable[None]] = _nothing,
-                         on_lost: Callable[[], None] = lambda: None,
-                         refused_ends: bool = True) -> None:
-    """Listen on ``channel`` for good: ``on_subscribed`` each time the subscription is made,
-    each message's data to ``on_message``; when redis is lost (logged), ``on_lost`` and
-    subscribe again after the ``retry``'s delay. A refused password ends it (unless not
-    ``refused_ends``), and so does a cancellation redis-py turned into an error."""
-    attempts = retry.attempts()
-
-    async def listen() -> None:
-        pubsub = redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(channel)
-            await on_subscribed()
-            attempts.succeeded()
-            while True:
-                message = await next_published(pubsub)
-                if message is not None and message.get("type") == "message":
-                    await on_message(bytes(message["data"]))
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-
-    async def lost(error: BaseException) -> None:
-        on_lost()
-
-    def say(error: BaseException, delay: float) -> None:
-        logger.warning("redis %s:%s, %s: %s; again in %.2f s", host.host, host.port, channel,
-                       error, delay)
-
-    await retry.call_with_retry(listen, lost, errors=_DOWN,
-                                retryable=_not_refused if refused_ends else None,
-                                attempts=attempts, log=say)
-
-
-def connect_redis(host: RedisServer) -> aioredis.Redis:
-    """A redis.asyncio client for ``host`` (bytes in and out). redis-py's own retries are off:
-    the bridge retries with its backoff and rebuilds the store after a failure, and redis-py
-    would retry a refused password too (about 8 s, as a ConnectionError) before saying so."""
-    return aioredis.Redis(host=host.host, port=host.port, db=host.db,
-                          password=host.password or None, socket_connect_timeout=5,
-                          health_check_interval=10, retry=RedisRetry(NoBackoff(), 0))
-
-
-def _not_refused(exc: BaseException) -> bool:
-    """A wrong or missing password is no outage: retrying it would only hide it (redis-py makes
-    AuthenticationError a ConnectionError), so it ends the bridge."""
-    return not isinstance(exc, AuthenticationError)
-
-
-def _raise_if_cancelled() -> None:
-    """redis-py may turn a cancellation in the middle of a command into a ConnectionError:
-    a retry loop must not swallow it, or the bridge would never stop."""
-    current = asyncio.current_task()
-    if current is not None and current.cancelling():
-        raise asyncio.CancelledError
 
 
 def _now() -> str:
@@ -330,7 +149,7 @@ class RedisSide:
             self._lingering.cancel()
         pending, self._pending = self._pending, []
         if pending:  # what the writer had not taken yet, once (the bridge is stopping)
-            with contextlib.suppress(*_DOWN):
+            with contextlib.suppress(*REDIS_DOWN):
                 await self._pipeline(pending)
         await self.close_marker()
         self.writes.close()
@@ -374,7 +193,7 @@ class RedisSide:
         await self.redis.set(self.marker, "1")
 
     async def close_marker(self) -> None:
-        with contextlib.suppress(*_DOWN):
+        with contextlib.suppress(*REDIS_DOWN):
             await self.redis.delete(self.marker)
 
     async def execute(self, ops: list[Op]) -> None:
@@ -388,7 +207,7 @@ class RedisSide:
             failed = True
 
         intact = await self.retry.call_with_retry(
-            lambda: self._pipeline(ops), down, errors=_DOWN, retryable=_not_refused,
+            lambda: self._pipeline(ops), down, errors=REDIS_DOWN, retryable=not_refused,
             attempts=self._writes, log=self._write_failed)
         if failed or not intact:
             why = ("is back" if failed else "lost this bridge's marker (restarted, flushed, or "
@@ -438,7 +257,7 @@ class RedisSide:
                 await self.execute(batch)
                 self._writing_since = 0.0
                 self._queued_at = time.monotonic()  # the rest: at most this old (a bound)
-                _raise_if_cancelled()  # redis-py may have swallowed it (see there)
+                raise_if_cancelled()  # redis-py may have swallowed it (see there)
 
     async def watch_lag(self) -> None:
         """Check every second whether the bridge keeps up (`Lag`): also while nothing
@@ -466,7 +285,7 @@ class RedisSide:
 
     async def execute_when_up(self, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` (redis commands), retrying with backoff while redis is down."""
-        await self.retry.call_with_retry(action, errors=_DOWN, retryable=_not_refused,
+        await self.retry.call_with_retry(action, errors=REDIS_DOWN, retryable=not_refused,
                                          attempts=self._writes, log=self._write_failed)
 
     def _write_failed(self, error: BaseException, delay: float) -> None:
@@ -481,8 +300,8 @@ class RedisSide:
             self._room.set()
             try:
                 await (self.clear() if self.clears else self.mark())
-            except _DOWN:
-                _raise_if_cancelled()
+            except REDIS_DOWN:
+                raise_if_cancelled()
             if self.resync_sources is not None:
                 await self.resync_sources()
 
@@ -498,8 +317,8 @@ class RedisSide:
     async def publish(self, data: bytes) -> None:
         try:
             await self.redis.publish(self.host.from_indi_channel, data)
-        except _DOWN:
-            _raise_if_cancelled()
+        except REDIS_DOWN:
+            raise_if_cancelled()
 
     async def store(self, source: str, frames: list[Frame]) -> None:
         """Store the elements of one read from ``source`` and publish each (queued for the

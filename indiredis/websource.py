@@ -56,8 +56,8 @@ from indipyweb.source import model_vector
 from .hosts import RedisServer
 from .indilink import bridge_retry
 from .keys import Keys
-from .redisside import connect_redis
-from .redisside import follow_channel
+from .redisconnection import connect_redis
+from .redisconnection import follow_channel
 
 __all__ = ["RedisSource", "defined_order", "store_events"]
 

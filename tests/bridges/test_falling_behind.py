@@ -21,8 +21,8 @@ from serverkit import running
 from indipyserver import IPyServer
 from indiredis import indi_server
 from indiredis import inditoredis_async
+from indiredis import lag
 from indiredis import redis_server
-from indiredis import redisside
 
 
 async def test_a_paused_redis_is_logged_once_as_falling_behind_and_once_as_caught_up(
@@ -32,7 +32,7 @@ async def test_a_paused_redis_is_logged_once_as_falling_behind_and_once_as_caugh
     the threshold (1 s here) the bridge warns once that it is falling behind, naming the
     writes waiting and for how long, and not again while it stays behind; resumed with
     SIGCONT, the values are stored and it says once that it has caught up."""
-    monkeypatch.setattr(redisside, "LAG_THRESHOLD", 1.0)
+    monkeypatch.setattr(lag, "LAG_THRESHOLD", 1.0)
     caplog.set_level(logging.INFO, logger="indiredis.redisside")
     redis = redis_factory()
     assert redis.process is not None

@@ -99,7 +99,7 @@ def test_undefined_vectors_are_asked_for_every_few_seconds_and_forgotten_when_qu
     """A vector seen undefined is due `every` s after it was first seen, and again `every` s
     after each ask while its values keep coming; one whose values stopped, or that is now
     defined, is forgotten; a device's two vectors make one ask."""
-    from indiredis.redisside import Undefined
+    from indiredis.undefined import Undefined
 
     undefined = Undefined(every=5.0)
     undefined.saw("A", "x", 0.0)
@@ -120,8 +120,8 @@ async def test_many_devices_undefined_at_once_are_asked_for_by_name_a_few_a_roun
     """Past `ASK_AT_ONCE` devices due together, `ASK_AT_ONCE` are asked for by name and the
     rest on the next round; never everything at once (every site's definitions together:
     the answer that overflowed the inbound queue in the first place); quiet ones are not."""
-    from indiredis.redisside import ASK_AT_ONCE
     from indiredis.redisside import RedisSide
+    from indiredis.undefined import ASK_AT_ONCE
 
     sent: list[bytes] = []
     everything: list[bool] = []
