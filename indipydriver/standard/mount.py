@@ -18,12 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
-from typing import Protocol
 
 from indipycore.interface import Interface
 from indipycore.protocol.timestamps import parse_timestamp
@@ -35,25 +32,20 @@ from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
-from .astro import altitude
 from .astro import hour_angle
 from .astro import local_sidereal_time
 from .astro import wrap_hours
-from .groups import MAIN_CONTROL_TAB
-from .groups import MOTION_TAB
-from .groups import OPTIONS_TAB
-from .groups import SITE_TAB
+from .mounttypes import MountHardware
+from .mounttypes import MountLimits
+from .mounttypes import MountStatus
+from .mounttypes import SlewRate
+from .mountvectors import MOUNT_VECTORS
 from .role import Operation
 from .role import RepeatedRead
 from .role import RoleDevice
 from .role import RoleTasks
 from .role import accept_values
 from .role import run_chosen
-from .vectortables import NumberSpec
-from .vectortables import Param
-from .vectortables import SwitchSpec
-from .vectortables import TextSpec
-from .vectortables import VectorSpec
 from .vectortables import build
 
 __all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
@@ -64,61 +56,6 @@ logger = logging.getLogger(__name__)
 #: The sidereal rate in degrees per second.
 _SIDEREAL = 360.0 / 86164.0905
 
-
-class MountHardware(Protocol):
-    """What the user writes for a mount: coordinates are JNow, RA in hours, Dec in degrees.
-
-    Each coroutine may raise to say it failed: the role sends the vector concerned with state
-    Alert and the error as its message. ``goto`` and ``park`` are cancelled when the client
-    aborts (or sends another goto); ``abort`` is then called to stop the motors.
-    """
-
-    async def goto(self, ra: float, dec: float) -> None:
-        """Slew to `ra`, `dec`; return once there (the role reads `position` meanwhile)."""
-
-    async def position(self) -> tuple[float, float]:
-        """Where the mount points now: (RA hours, Dec degrees)."""
-        ...
-
-    async def abort(self) -> None:
-        """Stop every motion now (a goto or park was cancelled, or the client pressed Abort)."""
-
-    async def sync(self, ra: float, dec: float) -> None:
-        """The mount points at `ra`, `dec` (a plate solve said so): take them, do not move."""
-
-    async def park(self, hour_angle: float, dec: float) -> None:
-        """Slew to the park position (hour angle in hours, Dec) and stop; return when parked."""
-
-    async def unpark(self) -> None:
-        """Leave the parked state (nothing needs to move)."""
-
-    async def set_tracking(self, on: bool) -> None:
-        """Start or stop sidereal tracking."""
-
-    async def move(self, north_south: int, west_east: int, rate: float) -> None:
-        """Manual motion: `north_south` +1 north, -1 south, 0 stop that axis; `west_east` +1
-        west, -1 east, 0 stop; `rate` in degrees per second (TELESCOPE_SLEW_RATE)."""
-
-
-class MountStatus(StrEnum):
-    """What the mount is doing, as the role tracks it (indilib's TelescopeStatus)."""
-
-    IDLE = "Idle"
-    SLEWING = "Slewing"
-    TRACKING = "Tracking"
-    PARKING = "Parking"
-    PARKED = "Parked"
-
-
-@dataclass(frozen=True)
-class SlewRate:
-    """One choice of TELESCOPE_SLEW_RATE: member name, label, degrees per second."""
-
-    name: str
-    label: str
-    degrees_per_second: float
-
-
 #: The telescope simulator's four rates (its names, its labels with the speed added, which
 #: Alpaca's MoveAxis reads); the speeds are this role's.
 DEFAULT_SLEW_RATES = (
@@ -127,92 +64,6 @@ DEFAULT_SLEW_RATES = (
     SlewRate("3x", "Find (64x)", 64 * _SIDEREAL),
     SlewRate("4x", "Max (3°/s)", 3.0),
 )
-
-
-#: RA and Dec, as EQUATORIAL_EOD_COORD and TARGET_EOD_COORD have them.
-_RADEC = (NumberSpec("RA", "RA (hh:mm:ss)", "%010.6m", 0, 24, 0, 0),
-          NumberSpec("DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0, 0))
-
-#: The mount's vectors, in the order they are defined (indilib 1.9.9's telescope simulator).
-MOUNT_VECTORS = (
-    VectorSpec("ON_COORD_SET", "On Set", MAIN_CONTROL_TAB, "rw", (
-        SwitchSpec("TRACK", "Track", "On"),
-        SwitchSpec("SLEW", "Slew"),
-        SwitchSpec("SYNC", "Sync", when="can_sync"),
-    ), rule="OneOfMany", timeout=60),
-    VectorSpec("EQUATORIAL_EOD_COORD", "Eq. Coordinates", MAIN_CONTROL_TAB, "rw", _RADEC,
-               timeout=60),
-    VectorSpec("TELESCOPE_ABORT_MOTION", "Abort Motion", MAIN_CONTROL_TAB, "rw", (
-        SwitchSpec("ABORT", "Abort"),
-    ), rule="AtMostOne", timeout=60),
-    VectorSpec("TELESCOPE_TRACK_STATE", "Tracking", MAIN_CONTROL_TAB, "rw", (
-        SwitchSpec("TRACK_ON", "On"),
-        SwitchSpec("TRACK_OFF", "Off", "On"),
-    ), rule="OneOfMany"),
-    VectorSpec("TELESCOPE_MOTION_NS", "Motion N/S", MOTION_TAB, "rw", (
-        SwitchSpec("MOTION_NORTH", "North"),
-        SwitchSpec("MOTION_SOUTH", "South"),
-    ), rule="AtMostOne", timeout=60),
-    VectorSpec("TELESCOPE_MOTION_WE", "Motion W/E", MOTION_TAB, "rw", (
-        SwitchSpec("MOTION_WEST", "West"),
-        SwitchSpec("MOTION_EAST", "East"),
-    ), rule="AtMostOne", timeout=60),
-    VectorSpec("TELESCOPE_SLEW_RATE", "Slew Rate", MOTION_TAB, "rw", Param("slew_rates"),
-               rule="OneOfMany"),
-    VectorSpec("TARGET_EOD_COORD", "Slew Target", MOTION_TAB, "ro", _RADEC, timeout=60),
-    VectorSpec("TIME_UTC", "UTC", SITE_TAB, "rw", (
-        TextSpec("UTC", "UTC Time", Param("utc")),
-        TextSpec("OFFSET", "UTC Offset", "0.00"),
-    ), timeout=60),
-    VectorSpec("GEOGRAPHIC_COORD", "Scope Location", SITE_TAB, "rw", (
-        NumberSpec("LAT", "Lat (dd:mm:ss.s)", "%012.8m", -90, 90, 0, Param("latitude")),
-        NumberSpec("LONG", "Lon (dd:mm:ss.s)", "%012.8m", 0, 360, 0, Param("longitude")),
-        NumberSpec("ELEV", "Elevation (m)", "%g", -200, 10000, 0, Param("elevation")),
-    ), timeout=60),
-    VectorSpec("TELESCOPE_PARK", "Parking", MAIN_CONTROL_TAB, "rw", (
-        SwitchSpec("PARK", "Park(ed)", Param("park")),
-        SwitchSpec("UNPARK", "UnPark(ed)", Param("unpark")),
-    ), rule="OneOfMany", state=Param("park_state"), timeout=60),
-    VectorSpec("TELESCOPE_PARK_POSITION", "Park Position", SITE_TAB, "rw", (
-        NumberSpec("PARK_HA", "HA (hh:mm:ss)", "%010.6m", -12, 12, 0, Param("park_ha")),
-        NumberSpec("PARK_DEC", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0, Param("park_dec")),
-    ), timeout=60),
-    VectorSpec("TELESCOPE_PIER_SIDE", "Pier Side", MAIN_CONTROL_TAB, "ro", (
-        SwitchSpec("PIER_WEST", "West (pointing east)"),
-        SwitchSpec("PIER_EAST", "East (pointing west)"),
-    ), rule="AtMostOne", timeout=60),
-    VectorSpec("TELESCOPE_INFO", "Scope Properties", OPTIONS_TAB, "rw", (
-        NumberSpec("TELESCOPE_APERTURE", "Aperture (mm)", "%g", 10, 5000, 0, Param("aperture")),
-        NumberSpec("TELESCOPE_FOCAL_LENGTH", "Focal Length (mm)", "%g", 10, 10000, 0,
-                   Param("focal_length")),
-        NumberSpec("GUIDER_APERTURE", "Guider Aperture (mm)", "%g", 10, 5000, 0,
-                   Param("aperture")),
-        NumberSpec("GUIDER_FOCAL_LENGTH", "Guider Focal Length (mm)", "%g", 10, 10000, 0,
-                   Param("focal_length")),
-    ), state="Ok", timeout=60),
-)
-
-
-@dataclass(frozen=True)
-class MountLimits:
-    """Where a goto may go: a minimum altitude (None: no horizon check; it needs the site in
-    GEOGRAPHIC_COORD) and a Dec range. A goto outside them is refused with Alert and says why."""
-
-    min_altitude: float | None = 0.0
-    min_dec: float = -90.0
-    max_dec: float = 90.0
-
-    def refusal(self, ra: float, dec: float, *, lst: float, latitude: float) -> str | None:
-        """Why a goto to `ra`, `dec` is refused, or None when it is allowed."""
-        if not self.min_dec <= dec <= self.max_dec:
-            return (f"Goto refused: DEC {dec:.4f} is outside the mount's limits "
-                    f"{self.min_dec:g}..{self.max_dec:g} degrees")
-        if self.min_altitude is not None:
-            alt = altitude(hour_angle(lst, ra), dec, latitude)
-            if alt < self.min_altitude:
-                return (f"Goto refused: the target is at altitude {alt:.1f} degrees, below the "
-                        f"limit of {self.min_altitude:g} degrees")
-        return None
 
 
 def _numbers(event: ClientVectorEvent[Any]) -> newNumberVector:
