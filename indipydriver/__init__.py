@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from .device import Device as Device
     from .driver import IPyDriver as IPyDriver
     from .links import Link as Link
-    from .links import MemoryLink as MemoryLink
     from .links import StdioLink as StdioLink
     from .members import BLOBMember as BLOBMember
     from .members import LightMember as LightMember
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from .members import SwitchMember as SwitchMember
     from .members import TextMember as TextMember
     from .members import getfloat as getfloat
+    from .memorylink import MemoryLink as MemoryLink
     from .rxevents import *
     from .vectors import *
 
@@ -36,7 +36,7 @@ _LAZY = {
     "Device": "device",
     "IPyDriver": "driver",
     "Link": "links",
-    "MemoryLink": "links",
+    "MemoryLink": "memorylink",
     "StdioLink": "links",
     "BLOBMember": "members",
     "LightMember": "members",

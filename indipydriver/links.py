@@ -13,36 +13,26 @@ descriptors with the driver's own BLOBs, as libindi does.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import selectors
 import socket
 import stat
-from collections.abc import Coroutine
 from collections.abc import Sequence
-from typing import Any
 
 from indipycore.links import AttachingLink
 from indipycore.links import DescriptorLink
 from indipycore.links import FramedLink
 from indipycore.links import Link
 from indipycore.sharedblobs import BLOB_FD_ENV
-from indipycore.sharedblobs import MAX_ATTACHED
-from indipycore.sharedblobs import RECV_FDS_SPACE
-from indipycore.sharedblobs import RECV_FLAGS
-from indipycore.sharedblobs import close_all
-from indipycore.sharedblobs import duplicates
-from indipycore.sharedblobs import pass_fd
-from indipycore.sharedblobs import received_fds
-from indipycore.sharedblobs import rights
+
+from .fdlinks import READ_SIZE
+from .fdlinks import SideChannelLink
+from .fdlinks import SocketLink
+from .fdlinks import write_all
+from .memorylink import MemoryLink
 
 __all__ = ["AttachingLink", "DescriptorLink", "FramedLink", "Link", "MemoryLink", "StdioLink",
            "reads_nothing"]
-
-logger = logging.getLogger(__name__)
-
-READ_SIZE = 1 << 16
-
 
 class StdioLink:
     """INDI over file descriptors 0 and 1 (or others given), whatever they are.
@@ -52,16 +42,16 @@ class StdioLink:
 
     * the same socket on both fds: read with ``recvmsg``, so that the memfds indiserver 1.9.9
       passes with snooped BLOBs arrive too (`take_fds`, ``sharedblobs``), and written by
-      `_SocketLink`. (An asyncio *write pipe* transport on a socket watches it for
+      `SocketLink`. (An asyncio *write pipe* transport on a socket watches it for
       readability to detect a closed peer, and would take the server's first message for a
       hang-up.)
     * stdout a Unix socket (indiserver's socketpair, or ours with ``--shared-blobs on``, whose
-      drivers' stdin is a pipe): written by `_SocketLink`, which sends BLOBs' memfds with
+      drivers' stdin is a pipe): written by `SocketLink`, which sends BLOBs' memfds with
       ``sendmsg`` (`write_attached`, `attaches_blobs`), as libindi does when
       ``getsockopt(1, SO_DOMAIN)`` says AF_UNIX.
     * stdout a pipe and ``INDIPY_BLOB_FD`` naming a SOCK_SEQPACKET Unix socket (our server's
       side channel, ``indipyserver.drivers.fdchannel``): written as a pipe, through
-      `_SideChannelLink`, which passes each BLOB's memfd on the side channel before the
+      `SideChannelLink`, which passes each BLOB's memfd on the side channel before the
       element (`write_attached`, `attaches_blobs`).
     * pipes, sockets, ttys: asyncio pipe transports, which buffer a large write and send it as
       the peer reads, so a 13 MB BLOB never surfaces EAGAIN even though the fds are non-blocking.
@@ -83,9 +73,9 @@ class StdioLink:
         self._open_lock = asyncio.Lock()
         self._dups: list[int] = []
         self._read_transport: asyncio.BaseTransport | None = None
-        self._socket: _SocketLink | None = None  # indiserver's one socketpair
-        self._out_socket: _SocketLink | None = None  # stdout alone a Unix socket (ours)
-        self._side: _SideChannelLink | None = None  # stdout a pipe, memfds aside (ours)
+        self._socket: SocketLink | None = None  # indiserver's one socketpair
+        self._out_socket: SocketLink | None = None  # stdout alone a Unix socket (ours)
+        self._side: SideChannelLink | None = None  # stdout a pipe, memfds aside (ours)
         self._unix_out: bool | None = None  # whether stdout is a Unix stream socket, once asked
         self._side_fd: int | None = None  # our server's side channel, once asked (-1: none)
 
@@ -98,20 +88,20 @@ class StdioLink:
             out_stat = os.fstat(self.outfd)
             same = (in_stat.st_dev, in_stat.st_ino) == (out_stat.st_dev, out_stat.st_ino)
             if same and stat.S_ISSOCK(in_stat.st_mode):
-                self._socket = _SocketLink(os.dup(self.infd))
+                self._socket = SocketLink(os.dup(self.infd))
             else:
                 self._read_thread_fd = self._file_dup(self.infd, in_stat)
                 if self._read_thread_fd is None:
                     await self._open_reader(loop)
                 if self.attaches_blobs and self._unix_out:
-                    self._out_socket = _SocketLink(os.dup(self.outfd))
+                    self._out_socket = SocketLink(os.dup(self.outfd))
                 else:
                     self._write_thread_fd = self._file_dup(self.outfd, out_stat)
                     if self._write_thread_fd is None:
                         await self._open_writer(loop, out_stat)
                     if self.attaches_blobs and self._writer is not None:
                         assert self._side_fd is not None
-                        self._side = _SideChannelLink(self._writer, os.dup(self._side_fd))
+                        self._side = SideChannelLink(self._writer, os.dup(self._side_fd))
             self._opened = True
 
     @property
@@ -180,7 +170,7 @@ class StdioLink:
         sock = self._socket_writer()
         return sock.held if sock is not None else 0
 
-    def _socket_writer(self) -> _SocketLink | _SideChannelLink | None:
+    def _socket_writer(self) -> SocketLink | SideChannelLink | None:
         """What writes, when it is not a plain writer: in order with the descriptors."""
         if self._socket is not None:
             return self._socket
@@ -201,7 +191,7 @@ class StdioLink:
             return
         fd = self._write_thread_fd
         assert fd is not None
-        await asyncio.to_thread(_write_all, fd, data)
+        await asyncio.to_thread(write_all, fd, data)
 
     async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
         """`AttachingLink.write_attached`; RuntimeError unless `attaches_blobs`."""
@@ -246,10 +236,6 @@ class StdioLink:
                 os.set_blocking(fd, True)
             except OSError:
                 pass
-
-
-#: How long closing waits for queued writes to go out (a peer that stopped reading).
-_FLUSH_SECONDS = 5.0
 
 
 def _pollable(fd: int) -> bool:
@@ -303,269 +289,3 @@ def _side_channel(outfd: int) -> int:
     except OSError:
         return -1
     return int(value) if _unix_socket_type(int(value)) == socket.SOCK_SEQPACKET else -1
-
-
-class _OrderedWrites:
-    """Writes that go out whole and in order: at once when nothing is queued, else queued
-    (`_queue`) under a lock and shielded, so that a writer cancelled half-way (an aborted
-    exposure's BLOB) leaves no half element, nor descriptors without theirs."""
-
-    def __init__(self) -> None:
-        self._write_lock = asyncio.Lock()
-        #: Writes queued (waiting for or holding the lock): while any is, no write goes at once.
-        self._queued = 0
-        self._last: asyncio.Future[None] | None = None  # the last write queued
-
-    def _queue(self, write: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
-        """`write` as a task (started now, so queued in call order), shielded from the
-        caller's cancellation; counted until it ends."""
-        self._queued += 1
-        self._last = task = asyncio.ensure_future(write)
-        return asyncio.shield(task)
-
-    @property
-    def held(self) -> int:
-        """How many writes wait behind a peer that is not reading (0: writes go at once)."""
-        return self._queued
-
-    async def flush(self, timeout: float = _FLUSH_SECONDS) -> None:
-        """Wait (at most `timeout` seconds) until the writes queued so far are sent."""
-        last = self._last
-        if last is not None and not last.done():
-            await asyncio.wait([last], timeout=timeout)
-
-
-class _SideChannelLink(_OrderedWrites):
-    """stdout a pipe (its stream writer) and our server's side channel `side_fd` (owned):
-    each BLOB's memfd goes there, one message each, before its element goes on stdout
-    (``indipyserver.drivers.fdchannel``). At once when the side channel takes them; when it
-    is full (a server far behind), the rest, and every write after it, is queued."""
-
-    def __init__(self, writer: asyncio.StreamWriter, side_fd: int) -> None:
-        super().__init__()
-        self._writer = writer
-        self._side = socket.socket(fileno=side_fd)
-        self._side.setblocking(False)
-
-    async def write(self, data: bytes) -> None:
-        if self._queued:
-            await self._queue(self._write_later(data, []))
-            return
-        self._writer.write(data)
-        await self._writer.drain()
-
-    async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
-        if not self._queued:
-            sent = self._pass(fds)
-            if sent == len(fds):
-                await self.write(data)
-                return
-            fds = fds[sent:]
-        await self._queue(self._write_later(data, duplicates(fds)))
-
-    def _pass(self, fds: Sequence[int]) -> int:
-        """How many of `fds` the side channel took at once, in order."""
-        for i, fd in enumerate(fds):
-            try:
-                pass_fd(self._side, fd)
-            except (BlockingIOError, InterruptedError):
-                return i
-        return len(fds)
-
-    async def _write_later(self, data: bytes, fds: list[int]) -> None:
-        try:
-            async with self._write_lock:
-                while fds:
-                    sent = self._pass(fds)
-                    close_all(fds[:sent])  # the kernel holds them now
-                    del fds[:sent]
-                    if fds:
-                        await _writable(self._side.fileno())
-                self._writer.write(data)
-                await self._writer.drain()
-        finally:
-            self._queued -= 1
-            close_all(fds)
-
-    def close(self) -> None:
-        """The side channel (stdout is the `StdioLink`'s to close)."""
-        self._side.close()
-
-
-class _SocketLink(_OrderedWrites):
-    """A Unix socket: indiserver's single socketpair as stdin and stdout, read with
-    ``recvmsg``, or a driver's stdout alone (only written).
-
-    indiserver 1.9.9 passes a BLOB to a snooping driver as a memfd (SCM_RIGHTS) beside an empty
-    ``<oneBLOB ... attached='true'/>``; a plain read would drop the descriptor. Writes go out
-    whole and in order: at once when nothing is queued and the socket takes them all (the
-    common case: a small element, no task, no lock); else queued, under a lock (two tasks
-    sending at once must not interleave their bytes), and shielded, so that a writer cancelled
-    half-way (an aborted exposure's BLOB) does not leave half an element for the next one to be
-    glued to. `write_attached` sends descriptors with the first bytes (``sendmsg``).
-    """
-
-    def __init__(self, fd: int) -> None:
-        super().__init__()
-        self._sock = socket.socket(fileno=fd)
-        self._sock.setblocking(False)
-        self._fd = fd
-        self._fds: list[int] = []
-        self._waiting: asyncio.Future[None] | None = None  # a read waiting for data
-        self._closed = False
-
-    async def read(self) -> bytes:
-        loop = asyncio.get_running_loop()
-        sock = self._sock
-        while not self._closed:
-            try:
-                data, ancdata, flags, _ = sock.recvmsg(READ_SIZE, RECV_FDS_SPACE, RECV_FLAGS)
-            except (BlockingIOError, InterruptedError):
-                self._waiting = ready = loop.create_future()
-                loop.add_reader(self._fd, _wake, ready)
-                try:
-                    await ready
-                finally:
-                    self._waiting = None
-                    loop.remove_reader(self._fd)
-                continue
-            except (ConnectionError, OSError):
-                return b""
-            self._fds.extend(received_fds(ancdata))
-            if flags & socket.MSG_CTRUNC:
-                logger.error("more than %d descriptors in one read: some were lost", MAX_ATTACHED)
-            return data
-        return b""
-
-    def take_fds(self) -> list[int]:
-        fds, self._fds = self._fds, []
-        return fds
-
-    async def write(self, data: bytes) -> None:
-        sent = 0
-        if not self._queued:
-            try:
-                sent = self._sock.send(data)
-            except (BlockingIOError, InterruptedError):
-                pass
-            if sent == len(data):
-                return
-        # The rest goes before anything written after it.
-        await self._queue(self._send_rest(memoryview(data)[sent:]))
-
-    async def write_attached(self, data: bytes, fds: Sequence[int]) -> None:
-        """`write`, with `fds` passed on the first bytes: at once if nothing is queued,
-        else duplicates of them, queued."""
-        if not fds:
-            await self.write(data)
-            return
-        view = memoryview(data)
-        if not self._queued:
-            try:
-                sent = self._sock.sendmsg([view], rights(fds))
-            except (BlockingIOError, InterruptedError):
-                sent = -1  # nothing went, the descriptors neither
-            if sent == len(view):
-                return
-            if sent >= 0:  # the descriptors went with the first bytes
-                await self._queue(self._send_rest(view[sent:]))
-                return
-        dups = duplicates(fds)  # the caller may close its own before these are sent
-        await self._queue(self._send_attached(view, dups))
-
-    async def _send_rest(self, view: memoryview) -> None:
-        try:
-            async with self._write_lock:
-                await asyncio.get_running_loop().sock_sendall(self._sock, view)
-        finally:
-            self._queued -= 1
-
-    async def _send_attached(self, view: memoryview, fds: list[int]) -> None:
-        try:
-            async with self._write_lock:
-                while True:
-                    try:
-                        sent = self._sock.sendmsg([view], rights(fds))
-                        break
-                    except (BlockingIOError, InterruptedError):
-                        await _writable(self._fd)
-                close_all(fds)  # the kernel holds them now
-                if sent < len(view):
-                    await asyncio.get_running_loop().sock_sendall(self._sock, view[sent:])
-        finally:
-            self._queued -= 1
-            close_all(fds)
-
-    def close(self) -> None:
-        """A read still waiting returns b"" (its reader is removed before the socket closes)."""
-        self._closed = True
-        waiting = self._waiting
-        if waiting is not None:
-            asyncio.get_running_loop().remove_reader(self._fd)
-            _wake(waiting)
-        for fd in self.take_fds():
-            os.close(fd)
-        self._sock.close()
-
-
-def _wake(ready: asyncio.Future[None]) -> None:
-    if not ready.done():
-        ready.set_result(None)
-
-
-async def _writable(fd: int) -> None:
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-    loop.add_writer(fd, _wake, ready)
-    try:
-        await ready
-    finally:
-        loop.remove_writer(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-class MemoryLink:
-    """One end of an in-memory byte pipe; `MemoryLink.pair()` gives both ends.
-
-    Writes never block (an unbounded queue): tests and the harness read everything anyway.
-    """
-
-    def __init__(self) -> None:
-        self._incoming: asyncio.Queue[bytes] = asyncio.Queue()
-        self.peer: MemoryLink | None = None
-        self.closed = False
-        self._eof = False
-
-    @classmethod
-    def pair(cls) -> tuple[MemoryLink, MemoryLink]:
-        a, b = cls(), cls()
-        a.peer, b.peer = b, a
-        return a, b
-
-    async def read(self) -> bytes:
-        if self._eof:
-            return b""
-        data = await self._incoming.get()
-        if not data:
-            self._eof = True
-        return data
-
-    async def write(self, data: bytes) -> None:
-        if self.closed:
-            raise ConnectionResetError("link is closed")
-        if data and self.peer is not None and not self.peer.closed:
-            self.peer._incoming.put_nowait(data)
-
-    async def close(self) -> None:
-        """Close this end: the peer reads EOF."""
-        if not self.closed:
-            self.closed = True
-            if self.peer is not None:
-                self.peer._incoming.put_nowait(b"")
-            self._incoming.put_nowait(b"")
