@@ -45,13 +45,10 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from typing import Protocol
 
 from indipycore.fits import Card
 from indipycore.fits import fits_bytes
@@ -65,175 +62,25 @@ from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
+from .cameratypes import Abort
+from .cameratypes import Cooler
+from .cameratypes import Expose
+from .cameratypes import Exposure
+from .cameratypes import Image
+from .cameratypes import Sensor
+from .cameravectors import CAMERA_VECTORS
+from .cameravectors import FRAME_TYPES
 from .fitsheader import snooped_cards
-from .groups import IMAGE_INFO_TAB
-from .groups import IMAGE_SETTINGS_TAB
-from .groups import MAIN_CONTROL_TAB
-from .groups import OPTIONS_TAB
 from .role import Operation
 from .role import RoleDevice
 from .role import RoleTasks
 from .role import accept_values
 from .snooped import ActiveDevices
-from .vectortables import BLOBSpec
-from .vectortables import NumberSpec
-from .vectortables import Param
-from .vectortables import SwitchSpec
-from .vectortables import TextSpec
-from .vectortables import VectorSpec
 from .vectortables import build
 
 __all__ = ["Camera", "Cooler", "Exposure", "Image", "Sensor"]
 
 logger = logging.getLogger(__name__)
-
-FRAME_TYPES = {"FRAME_LIGHT": "Light", "FRAME_BIAS": "Bias", "FRAME_DARK": "Dark",
-               "FRAME_FLAT": "Flat"}
-
-#: The camera's vectors, in the order they are defined (indilib 1.9.9's CCD simulator); the
-#: cooler's only for a camera with one.
-CAMERA_VECTORS = (
-    VectorSpec("CCD_EXPOSURE", "Expose", MAIN_CONTROL_TAB, "rw", (
-        NumberSpec("CCD_EXPOSURE_VALUE", "Duration (s)", "%5.2f", Param("min_exposure"),
-                   Param("max_exposure"), 1, 1),
-    ), timeout=60),
-    VectorSpec("CCD_TEMPERATURE", "Temperature", MAIN_CONTROL_TAB, "rw", (
-        NumberSpec("CCD_TEMPERATURE_VALUE", "Temperature (C)", "%5.2f", -50, 50, 0, 0),
-    ), timeout=60, when="cooled"),
-    VectorSpec("CCD_COOLER", "Cooler", MAIN_CONTROL_TAB, "rw", (
-        SwitchSpec("COOLER_ON", "ON"),
-        SwitchSpec("COOLER_OFF", "OFF", "On"),
-    ), rule="OneOfMany", when="cooled"),
-    VectorSpec("CCD_ABORT_EXPOSURE", "Abort", MAIN_CONTROL_TAB, "rw", (
-        SwitchSpec("ABORT", "Abort"),
-    ), rule="AtMostOne", timeout=60),
-    VectorSpec("CCD_FRAME", "Frame", IMAGE_SETTINGS_TAB, "rw", (
-        NumberSpec("X", "Left ", "%4.0f", 0, Param("max_x"), 1, 0),
-        NumberSpec("Y", "Top", "%4.0f", 0, Param("max_y"), 1, 0),
-        NumberSpec("WIDTH", "Width", "%4.0f", 1, Param("width"), 1, Param("width")),
-        NumberSpec("HEIGHT", "Height", "%4.0f", 1, Param("height"), 1, Param("height")),
-    ), timeout=60),
-    # A button: RESET Off until pressed. indilib declares it OneOfMany, which wants one switch
-    # On (the vector check warns); AtMostOne is the button by the rules, as the ABORTs are,
-    # and clients press it alike (RESET=On).
-    VectorSpec("CCD_FRAME_RESET", "Frame Values", IMAGE_SETTINGS_TAB, "rw", (
-        SwitchSpec("RESET", "Reset"),
-    ), rule="AtMostOne"),
-    VectorSpec("CCD_BINNING", "Binning", IMAGE_SETTINGS_TAB, "rw", (
-        NumberSpec("HOR_BIN", "X", "%2.0f", 1, Param("max_binning"), 1, 1),
-        NumberSpec("VER_BIN", "Y", "%2.0f", 1, Param("max_binning"), 1, 1),
-    ), timeout=60),
-    VectorSpec("CCD_FRAME_TYPE", "Type", IMAGE_SETTINGS_TAB, "rw", tuple(
-        SwitchSpec(name, label, "On" if name == "FRAME_LIGHT" else "Off")
-        for name, label in FRAME_TYPES.items()), rule="OneOfMany", timeout=60),
-    VectorSpec("CCD_INFO", "CCD Information", IMAGE_INFO_TAB, "ro", (
-        NumberSpec("CCD_MAX_X", "Max. Width", "%.f", 1, 16000, 0, Param("width")),
-        NumberSpec("CCD_MAX_Y", "Max. Height", "%.f", 1, 16000, 0, Param("height")),
-        NumberSpec("CCD_PIXEL_SIZE", "Pixel size (um)", "%.2f", 1, 40, 0, Param("pixel_size")),
-        NumberSpec("CCD_PIXEL_SIZE_X", "Pixel size X", "%.2f", 1, 40, 0, Param("pixel_size")),
-        NumberSpec("CCD_PIXEL_SIZE_Y", "Pixel size Y", "%.2f", 1, 40, 0, Param("pixel_size_y")),
-        NumberSpec("CCD_BITSPERPIXEL", "Bits per pixel", "%.f", 8, 64, 0, Param("bits")),
-    ), timeout=60),
-    VectorSpec("CCD_CAPTURE_FORMAT", "Format", IMAGE_SETTINGS_TAB, "rw", (
-        SwitchSpec("INDI_MONO", "Mono", "On"),
-    ), rule="OneOfMany", timeout=60),
-    VectorSpec("CCD_TRANSFER_FORMAT", "Encode", IMAGE_SETTINGS_TAB, "rw", (
-        SwitchSpec("FORMAT_FITS", "FITS", "On"),
-    ), rule="OneOfMany", timeout=60),
-    VectorSpec("CCD_COMPRESSION", "Compression", IMAGE_SETTINGS_TAB, "rw", (
-        SwitchSpec("INDI_ENABLED", "Enabled"),
-        SwitchSpec("INDI_DISABLED", "Disabled", "On"),
-    ), rule="OneOfMany", timeout=60),
-    VectorSpec("CCD1", "Image Data", IMAGE_INFO_TAB, "ro", (
-        BLOBSpec("CCD1", "Image"),
-    ), timeout=60),
-    VectorSpec("CCD_FILE_PATH", "Filename", IMAGE_INFO_TAB, "ro", (
-        TextSpec("FILE_PATH", "Path"),
-    )),
-    VectorSpec("UPLOAD_MODE", "Upload", OPTIONS_TAB, "rw", (
-        SwitchSpec("UPLOAD_CLIENT", "Client", "On"),
-        SwitchSpec("UPLOAD_LOCAL", "Local"),
-        SwitchSpec("UPLOAD_BOTH", "Both"),
-    ), rule="OneOfMany"),
-    VectorSpec("UPLOAD_SETTINGS", "Upload Settings", OPTIONS_TAB, "rw", (
-        TextSpec("UPLOAD_DIR", "Dir", Param("upload_dir")),
-        TextSpec("UPLOAD_PREFIX", "Prefix", Param("upload_prefix")),
-    ), timeout=60),
-)
-
-
-
-@dataclass(frozen=True)
-class Sensor:
-    """The camera's chip: size in pixels, pixel size in microns, bits per pixel, and what
-    the camera allows (binning up to `max_binning`, exposures `min_exposure`..`max_exposure`
-    seconds)."""
-
-    width: int
-    height: int
-    pixel_size: float
-    pixel_size_y: float | None = None
-    bits: int = 16
-    max_binning: int = 4
-    min_exposure: float = 0.01
-    max_exposure: float = 3600.0
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """What a client asked for: `seconds`, the frame in unbinned pixels (`x`, `y`, `width`,
-    `height`), the binning and the frame type (``"Light"``, ``"Bias"``, ``"Dark"``,
-    ``"Flat"``). The image to return is `image_width` x `image_height`."""
-
-    seconds: float
-    x: int
-    y: int
-    width: int
-    height: int
-    bin_x: int = 1
-    bin_y: int = 1
-    frame_type: str = "Light"
-
-    @property
-    def image_width(self) -> int:
-        return max(1, self.width // self.bin_x)
-
-    @property
-    def image_height(self) -> int:
-        return max(1, self.height // self.bin_y)
-
-
-@dataclass
-class Image:
-    """An image `expose` returns: `width` x `height` pixels, row-major (16-bit: an
-    ``array('H')``, a sequence of ints, or their native-endian bytes; 8-bit: bytes), and
-    extra FITS header cards (keyword, value, comment)."""
-
-    width: int
-    height: int
-    pixels: Sequence[int] | bytes | bytearray | memoryview
-    bits: int = 16
-    cards: list[Card] = field(default_factory=list)
-
-
-class Cooler(Protocol):
-    """A camera's cooler, as the role drives it."""
-
-    async def temperature(self) -> float:
-        """The chip's temperature now, in Celsius."""
-        ...
-
-    async def set_target(self, celsius: float) -> None:
-        """Start cooling (or warming) towards `celsius`."""
-        ...
-
-    async def set_cooler(self, on: bool) -> None:
-        """Switch the cooler on or off."""
-        ...
-
-
-Expose = Callable[[Exposure], Awaitable["Image | bytes"]]
-Abort = Callable[[], Awaitable[None]]
 
 
 def _numbers(event: ClientVectorEvent[Any]) -> newNumberVector:
