@@ -267,15 +267,18 @@ class RedisSource:
                              on_lost=self._lost, refused_ends=False)
 
     async def _read_store(self) -> None:
-        """Subscribed: the whole store read into the model, then the pages told."""
+        """Subscribed: the whole store read, then put in the model and the pages told in one
+        step, so that no page shows the store's devices while it still says "not reachable"."""
+        events = await store_events(self.redis, self.keys)
+        files = await stored_blob_files(self.redis, self.keys)
         self.model.clear()
         newest = ""
-        for event in await store_events(self.redis, self.keys):
+        for event in events:
             self.model.apply(event)
             stamp = getattr(event, "timestamp", None) or ""
             newest = max(newest, stamp)  # ISO 8601, all from the bridge's store
         self._newest = newest
-        for (device, name), paths in (await stored_blob_files(self.redis, self.keys)).items():
+        for (device, name), paths in files.items():
             _remember_files(self.model, device, name, paths)
         self._connected = True
         self._note(Change("connection"))

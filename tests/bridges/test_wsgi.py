@@ -46,8 +46,10 @@ def test_make_wsgi_app_serves_the_pages_and_the_store_under_waitress(
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
                 assert page.status == 200 and b"password" in page.read()
             source = app.app.state.web.source
-            wait_for(lambda: TEL in source.snapshot()["devices"], 30,
-                     "the web app's source to hold the telescope", interval=0.1)
+            # (the store is read into the model in the app's own thread: a look from this one
+            # may fall between the devices and the connected flag)
+            wait_for(lambda: source.connected and TEL in source.snapshot()["devices"], 30,
+                     "the web app's source to have read the telescope", interval=0.1)
             assert "CONNECTION" in source.snapshot()["devices"][TEL]["vectors"]
             json.dumps(source.snapshot())
             # it knows no INDI server of its own: the pages say where their state comes from
