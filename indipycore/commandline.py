@@ -13,13 +13,21 @@ import sys
 from importlib import metadata
 from typing import TextIO
 
-__all__ = ["LOG_FORMAT", "configure_logging", "toolkit_version"]
+__all__ = ["LOG_FORMAT", "configure_logging", "install_hint", "toolkit_version"]
 
 #: The one format of the toolkit's log lines (what ``indipyserver`` has always written).
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 #: The distribution the toolkit is installed as.
 DISTRIBUTION = "indipy-toolkit"
+
+
+def install_hint(extra: str) -> str:
+    """How to install the optional `extra`, said the one way that works: the toolkit is on no
+    package index, so installing it by its name fails; from the clone (or a wheel
+    built from it) it installs."""
+    return (f'pip install ".[{extra}]" in the toolkit\'s clone, or '
+            f'pip install "indipy_toolkit-VERSION-py3-none-any.whl[{extra}]" from a wheel')
 
 
 def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:

@@ -13,6 +13,7 @@ import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
+from indipycore.commandline import install_hint
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.inprocess import InProcessDriverConnection
 
@@ -21,8 +22,7 @@ __all__ = ["AlpacaExtraMissing", "alpaca_connection", "check_alpaca_extra", "mak
 #: What `[alpaca]` installs that the face needs (pyproject.toml).
 ALPACA_MODULES = ("starlette", "uvicorn")
 
-EXTRA_HINT = ('Alpaca devices need the optional extra: pip install "indipy-toolkit[alpaca]" '
-              "(httpx)")
+EXTRA_HINT = f"Alpaca devices need the optional extra [alpaca] (httpx): {install_hint('alpaca')}"
 
 
 class AlpacaExtraMissing(ValueError):
@@ -35,8 +35,8 @@ def check_alpaca_extra() -> None:
     missing = [m for m in ALPACA_MODULES if importlib.util.find_spec(m) is None]
     if missing:
         raise AlpacaExtraMissing(
-            f"serving Alpaca (alpaca=/--alpaca) needs the optional extra: pip install "
-            f"'indipy-toolkit[alpaca]' ({', '.join(missing)} not installed)")
+            f"serving Alpaca (alpaca=/--alpaca) needs the optional extra [alpaca] "
+            f"({', '.join(missing)} not installed): {install_hint('alpaca')}")
 
 
 def make_face(indi_host: str, indi_port: int, host: str, port: int, discovery_port: int,

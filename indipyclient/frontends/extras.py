@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from importlib.util import find_spec
 
+from indipycore.commandline import install_hint
+
 __all__ = ["MissingExtra", "missing_modules", "require_extra"]
 
 
@@ -38,8 +40,6 @@ def require_extra(program: str, extra: str, modules: tuple[str, ...]) -> None:
     if not missing:
         return
     print(f"{program}: the optional extra [{extra}] is not installed (missing: "
-          f"{', '.join(missing)}). Install it from the toolkit's clone with "
-          f"pip install \".[{extra}]\", or from a wheel with "
-          f"pip install \"indipy_toolkit-VERSION-py3-none-any.whl[{extra}]\".",
+          f"{', '.join(missing)}). Install it: {install_hint(extra)}.",
           file=sys.stderr)
     raise MissingExtra(2)

@@ -64,4 +64,4 @@ def test_bad_address_and_missing_extra_are_clear_errors(tmp_path: Path) -> None:
                           timeout=60, cwd=tmp_path, check=False,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
-    assert 'pip install "indipy-toolkit[alpaca]"' in done.stdout, done.stdout
+    assert 'pip install ".[alpaca]"' in done.stdout, done.stdout
