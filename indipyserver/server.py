@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
+import re
 import signal
 import ssl
 import sys
@@ -396,6 +398,13 @@ class IPyServer(Server3x):
             run(self.asyncrun())
         except KeyboardInterrupt:  # no handler of ours (handle_signals=False): stopped all the same
             logger.info("SIGINT received: stopped")
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            # The first thing a newcomer meets when indiserver (or a second script) already
+            # holds 7624: one line saying so and what to change, not a traceback from asyncio.
+            raise SystemExit(f"{_bind_failure(exc)}: another server listens there; stop it, "
+                             "or serve on another port: IPyServer(driver, port=7625)") from None
 
     async def asyncrun(self) -> None:
         """Serve until `shutdown()` (or SIGINT/SIGTERM); then close everything and return."""
@@ -618,6 +627,14 @@ class IPyServer(Server3x):
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self._stop.set()
+
+
+def _bind_failure(exc: OSError) -> str:
+    """asyncio's bind error said plainly: "port 7624 on 127.0.0.1 is in use"."""
+    found = re.search(r"\('([^']*)', (\d+)", str(exc))
+    if found is None:
+        return f"cannot listen: {exc.strerror or exc}"
+    return f"port {found.group(2)} on {found.group(1)} is in use"
 
 
 def _default_logging() -> None:
