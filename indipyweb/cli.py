@@ -72,7 +72,8 @@ def _serve_parser() -> argparse.ArgumentParser:
                    "127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="web port (default 8000)")
     p.add_argument("--indihost", default="localhost", help="INDI server host")
-    p.add_argument("--indiport", type=int, default=7624, help="INDI server port")
+    p.add_argument("--indiport", type=int, default=None, help="INDI server port (default 7624; "
+                   "with --demo, the demo server's port: a free one unless given)")
     p.add_argument("--indi-tls-ca", default="", metavar="FILE",
                    help="reach the INDI server's TLS port: its certificate verified with this "
                         "CA (docs/remote-observatory.rst)")
@@ -129,7 +130,7 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
     from .listen import serve
     from .listen import web_url
 
-    indiport = args.indiport
+    indiport = args.indiport if args.indiport is not None else 7624
     server: Any = None
     server_task: asyncio.Task[None] | None = None
     demo_folder: str | None = None  # a BLOB folder the demo made itself, removed on exit
@@ -138,7 +139,10 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
             from indipyserver import IPyServer
             from indipyserver.demo import make_driver
 
-            server = IPyServer(make_driver(interval=1.0), port=0, handle_signals=False)
+            # --indiport names the demo server's port (other clients are pointed at it); without
+            # it a free one, since 7624 may already be indiserver's.
+            server = IPyServer(make_driver(interval=1.0), port=args.indiport or 0,
+                               handle_signals=False)
             server_task = asyncio.create_task(server.asyncrun())
             await server.started()
             indiport = server.port
