@@ -186,6 +186,8 @@ class TermApp(App[None]):
                 self._log_message(event.timestamp, event.message, event.devicename)
         elif kind == "Message":
             self._log_message(event.timestamp, event.message, event.devicename)
+            if change is not None and change.vector is not None:  # a refused set: now Alert
+                self.coalescer.put(Change("set", change.device, change.vector))
         elif kind == "ConnectionMade":
             self.status.connected()
             self._log_message(event.timestamp, f"connected to {self.server}")

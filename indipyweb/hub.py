@@ -73,6 +73,8 @@ class Subscriber:
                 yield ("vector", self.device, change.vector)
             elif change.kind == "message":
                 yield ("devmessages", self.device)
+                if change.vector is not None:  # a refused set: the vector shows it, Alert
+                    yield ("vector", self.device, change.vector)
         elif self.page == "blobs" and change.kind == "set":
             yield ("blobs",)
 

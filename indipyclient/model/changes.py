@@ -22,7 +22,8 @@ ChangeKind = Literal["define", "set", "delete", "message", "connection"]
 @dataclass(frozen=True, slots=True)
 class Change:
     """Something changed. `define`/`set`/`delete` name a device (and vector; a device-wide
-    delete has `vector` None); `message` names the device or None (a server message);
+    delete has `vector` None); `message` names the device or None (a server message), and the vector when it is
+    the server's refusal of this client's new values (that vector is now Alert);
     `connection` means the connection came or went (on loss every device is gone)."""
 
     kind: ChangeKind
@@ -43,7 +44,8 @@ def change_of(event: ev.Event) -> Change | None:
     if isinstance(event, ev.delProperty):
         return Change("delete", event.devicename, event.vectorname)
     if isinstance(event, ev.Message):
-        return Change("message", event.devicename)
+        refused = event.refused  # the vector the server refused: its state shows it too
+        return Change("message", event.devicename, refused.name if refused is not None else None)
     if isinstance(event, ev.ConnectionMade | ev.ConnectionLost):
         return _CONNECTION
     return None

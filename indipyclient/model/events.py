@@ -114,14 +114,18 @@ class ConnectionLost(Event):
 
 
 class Message(Event):
-    """A ``message`` from a device, or site-wide when ``devicename`` is None."""
+    """A ``message`` from a device, or site-wide when ``devicename`` is None. When it is the
+    server's refusal of new values this client sent (``indipycore.protocol.refusals``),
+    ``refused`` is that vector (its state is now Alert, with this message)."""
 
-    __slots__ = ("message",)
+    __slots__ = ("message", "refused")
     eventtype = "Message"
 
-    def __init__(self, devicename: str | None, message: str, timestamp: datetime) -> None:
+    def __init__(self, devicename: str | None, message: str, timestamp: datetime,
+                 refused: PropertyVector | None = None) -> None:
         super().__init__(devicename, None, timestamp)
         self.message = message
+        self.refused = refused
 
 
 class getProperties(Event):

@@ -43,6 +43,8 @@ from indipycore.protocol.enums import Perm
 from indipycore.protocol.enums import Rule
 from indipycore.protocol.enums import State
 from indipycore.protocol.numbers import parse_number
+from indipycore.protocol.refusals import is_refusal
+from indipycore.protocol.refusals import refuses
 from indipycore.protocol.timestamps import parse_timestamp
 
 from . import events
@@ -486,7 +488,26 @@ class Model(ByName[Device]):
         else:
             # Site-wide, or from a device not (yet) known: the program should still see it.
             self.messages.appendleft((timestamp, text))
-        return events.Message(event.device, text, timestamp)
+        refused = self._refused(event.device, text, timestamp) if is_refusal(text) else None
+        return events.Message(event.device, text, timestamp, refused)
+
+    def _refused(self, device: str | None, text: str, timestamp: datetime
+                 ) -> PropertyVector | None:
+        """The vector this client set that the server refused (the message names it; the
+        server ties it to its device only when the client may see that device): Busy since
+        the client sent it, it is now Alert with the server's words, as a driver's refusal
+        would leave it."""
+        candidates = [self.devices[device]] if device in self.devices else \
+            list(self.devices.values())
+        for holder in candidates:
+            for vector in holder.vectors.values():
+                if vector.state == State.BUSY and refuses(text, holder.devicename, vector.name):
+                    vector.state = State.ALERT
+                    vector.message = text
+                    vector.message_timestamp = timestamp
+                    vector.snap = None
+                    return vector
+        return None
 
     def _get_properties(self, event: pe.GetProperties) -> events.Event | None:
         return events.getProperties(event.device, event.name, self._now())

@@ -517,6 +517,8 @@ class Connection:
         if self._pending and change.vectorname is not None:
             self._answered(change)  # type: ignore[arg-type]
         kind = type(change)
+        if kind is events.Message and (refused := change.refused) is not None:  # type: ignore[attr-defined]
+            self._pending.pop((refused.devicename, refused.name), None)  # answered: refused
         if kind is events.defBLOBVector:
             await self._enable_blobs(change)  # type: ignore[arg-type]
         elif kind is events.setBLOBVector and self.blobfolder and change.data:  # type: ignore[attr-defined]

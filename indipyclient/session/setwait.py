@@ -20,6 +20,7 @@ from indipyclient.model import events as ev
 from indipyclient.model.properties import PropertyVector
 from indipyclient.model.tree import Model
 from indipycore.protocol import State
+from indipycore.protocol.refusals import refuses
 
 from .connection import NotConnected
 
@@ -101,12 +102,14 @@ class Waiters:
                             send: Callable[[], Awaitable[object]], *, wait: bool = True,
                             timeout: float | None = None) -> SetResult:
         """``send()`` the new values of ``target`` and, with ``wait``, the driver's answer:
-        a set of that vector in a state other than Busy, or at ``timeout`` (default the larger
-        of 10 s and the vector's own) the state the model holds, ``timed_out``. A connection
+        a set of that vector in a state other than Busy, the server's refusal (Alert with its
+        message, at once: no set will come), or at ``timeout`` (default the larger of 10 s and
+        the vector's own) the state the model holds, ``timed_out``. A connection
         lost meanwhile raises `NotConnected`."""
         device, vector = target.devicename, target.name
         seconds = timeout if timeout is not None else max(10.0, target.timeout)
         answered: asyncio.Future[PropertyVector] = asyncio.get_running_loop().create_future()
+        refused: list[str] = []
 
         def answer(event: ev.Event) -> bool:
             if answered.done():
@@ -119,6 +122,11 @@ class Waiters:
                     and event.devicename == device and event.vectorname == vector
                     and event.vector.state != State.BUSY):
                 answered.set_result(event.vector)
+                return True
+            if isinstance(event, ev.Message) and refuses(event.message, device, vector):
+                # The server would not pass it on (access rules, audit): no set will come.
+                refused.append(event.message)
+                answered.set_result(target)
                 return True
             return False
 
@@ -135,6 +143,8 @@ class Waiters:
                 current = model.vector(device, vector)
                 return SetResult(device, vector, current.state if current else State.BUSY,
                                  current.message if current else "", timed_out=True)
+            if refused:
+                return SetResult(device, vector, State.ALERT, refused[0])
             return SetResult(device, vector, found.state, found.message)
         finally:
             self._remove(answer)

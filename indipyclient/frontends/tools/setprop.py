@@ -20,7 +20,9 @@ a number that does not parse or lies outside min..max, a switch other than ``On`
 breaking its rule: an error naming the element, exit 1, nothing sent) and numbers go out as
 plain decimals; a typed spec's numbers must parse and its switches be ``On``/``Off``; ``-w`` waits for
 the driver's answer to each property: exit 0 when it ends ``Ok`` (or ``Idle``), 1 on ``Alert``
-(its message printed) or at the timeout without a final state (``Busy`` is not final). The
+(its message printed), 1 at once when our server refuses the command (``--acl``: its
+"permission denied" message printed) or at the timeout without a final state (``Busy`` is not
+final). The
 answer's timeout is ``-t`` when given; without ``-t`` it covers a real exposure
 (`answer_timeout`): the larger of 60 s, the vector's own timeout plus 10 s and, for a
 ``CCD_EXPOSURE`` or ``GUIDER_EXPOSURE``, the exposure asked for plus 60 s (readout and download).
@@ -43,6 +45,7 @@ from indipycore.protocol import DefSwitchVector
 from indipycore.protocol import DefTextVector
 from indipycore.protocol import Event
 from indipycore.protocol import GetProperties
+from indipycore.protocol import Message
 from indipycore.protocol import NewNumberVector
 from indipycore.protocol import NewSwitchVector
 from indipycore.protocol import NewTextVector
@@ -57,6 +60,8 @@ from indipycore.protocol import Switch
 from indipycore.protocol import SwitchState
 from indipycore.protocol import Text
 from indipycore.protocol.numbers import parse_number
+from indipycore.protocol.refusals import is_refusal
+from indipycore.protocol.refusals import refuses
 
 from .blockingconnection import Connection
 from .cli import TLS_LONGOPTS
@@ -353,6 +358,13 @@ def _await_answers(conn: Connection, sent: Sequence[Any], plan: SetpropPlan,
         if isinstance(event, _DEF_KINDS):  # its timeout may lengthen the default wait
             plan.model.apply(event)
             limit = allowed()
+            continue
+        if isinstance(event, Message) and is_refusal(text := event.message or ""):
+            # The server would not pass it on (--acl, the audit): no answer will come.
+            for key in sorted(k for k in waiting if refuses(text, *k)):
+                waiting.discard(key)
+                failed = True
+                report.error(f"{key[0]}.{key[1]}: {text}")
             continue
         if not isinstance(event, _SETS):
             continue
