@@ -32,6 +32,7 @@ from indipycore.logbudget import WarningBudget
 from indipycore.logbudget import clip
 from indipycore.logbudget import short
 from indipycore.protocol.enums import BLOBEnable
+from indipycore.protocol.events import Event
 from indipycore.protocol.events import Message
 from indipycore.protocol.events import PingRequest
 from indipycore.protocol.frames import Frame
@@ -46,6 +47,7 @@ from .links import FramedLink
 from .links import Link
 from .links import StdioLink
 from .links import reads_nothing
+from .localsnoops import LocalSnoops
 from .naming import add_named
 from .naming import no_such_name
 from .receiving import Receiving
@@ -129,6 +131,7 @@ class IPyDriver(Driver3x, ByName[Device]):
         self.shutdownrequested = asyncio.Event()
         self.stopped = asyncio.Event()
         self.snoops = SnoopRegistry(self.snoop_quiet_seconds, self.snoop_retry_after_delete)
+        self._local_snoops = LocalSnoops()  # snoops on its own devices: heard from itself
         self._failures = WarningBudget(noun="similar failures")  # of rxevent and snoopevent
         self._link: Link | None = None
         self._attaching: AttachingLink | None = None  # `_link`, when it is one
@@ -206,7 +209,15 @@ class IPyDriver(Driver3x, ByName[Device]):
         repeated automatically when the snooped device goes quiet or restarts.
         """
         if devicename is not None and devicename in self.devices:
-            logger.error("cannot snoop on device %r: it belongs to this driver", devicename)
+            # One of its own (a bridge's mount beside its camera): it hears itself, since no
+            # server sends a driver its own traffic back.
+            self._local_snoops.add(devicename, vectorname)
+            device = self.devices[devicename]
+            if device.enable:
+                shown = [vector._def_bytes("", None) for vector in device.values()
+                         if vector.enable and vectorname in (None, vector.name)]
+                for raw in self._local_snoops.replay(shown):
+                    self._hear_own(raw)
             return
         if devicename is None and vectorname is not None:
             logger.error("cannot snoop vector %r without a device name (SPEC p.5)", vectorname)
@@ -258,6 +269,13 @@ class IPyDriver(Driver3x, ByName[Device]):
             await write_frame(Frame(tag, attrs, data))
         else:
             await link.write(data)
+        if self._local_snoops and (raw := self._local_snoops.event_of(data)) is not None:
+            self._hear_own(raw)
+
+    def _hear_own(self, raw: Event) -> None:
+        """What this driver sent about a device of its own that it snoops on, handed to its
+        snooping path as the server hands other devices' traffic (`localsnoops`)."""
+        self._snoop_queue.offer(rx.SNOOP_EVENTS[type(raw)](raw, rx.snooped_values(raw)))
 
     @property
     def attaches_blobs(self) -> bool:

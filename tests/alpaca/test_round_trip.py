@@ -137,3 +137,27 @@ def test_mount_round_trip_same_coordinates(our_server: object, tmp_path: Path) -
     for member in ("TRACK_ON", "TRACK_OFF"):
         key = f"{MOUNT}.TELESCOPE_TRACK_STATE.{member}"
         assert theirs[key] == ours[key], (key, theirs, ours)
+
+
+def test_a_bridged_camera_header_has_the_bridged_mounts_pointing(our_server: object,
+                                                                 tmp_path: Path) -> None:
+    """A serves indilib's telescope and CCD simulators as Alpaca; B takes both back through
+    one ``alpaca://`` (one driver holding both devices, issue 70 item 2). B's camera snoops
+    B's mount within its own driver: no "cannot snoop ... belongs to this driver" at start,
+    and the FITS of an exposure asked of B carries the mount's pointing (TELESCOP, OBJCTRA,
+    OBJCTDEC)."""
+    scope, ccd = "Telescope Simulator", "CCD Simulator"
+    a, b = served_back(our_server, tmp_path, "indi_simulator_telescope", "indi_simulator_ccd")
+    connected_on(b, a, (scope, ccd), tmp_path)
+    done = indi_eval(b.port, f'"{scope}.EQUATORIAL_EOD_COORD.DEC">=-90', timeout=30,
+                     cwd=tmp_path)
+    assert done.returncode == 0, done.describe() + b.log_tail()
+    with BlobCatcher(b.port, ccd, tmp_path / "b") as on_b:
+        assert setprop(b.port, f"{ccd}.CCD_EXPOSURE.CCD_EXPOSURE_VALUE=1",
+                       cwd=tmp_path).returncode == 0
+        wait_for(lambda: on_b.files, 60, "B's CCD1 image")
+        header = fits.getheader(on_b.files[-1])
+    assert "cannot snoop" not in b.log_text(), b.log_tail()
+    assert header.get("TELESCOP") == scope, repr(header)
+    assert isinstance(header.get("OBJCTRA"), str) and isinstance(header.get("OBJCTDEC"), str), \
+        repr(header)

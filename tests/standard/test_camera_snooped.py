@@ -5,12 +5,15 @@ and through `DriverHarness` the snoop requests the camera sends and an exposure'
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC
 from datetime import datetime
 from typing import Any
 
 import pytest
 from test_camera import DEV
+from test_camera import SENSOR
+from test_camera import FakeCamera
 from test_camera import connected
 from test_camera import expose
 from test_camera import make
@@ -249,3 +252,43 @@ async def test_the_camera_snoops_from_the_start_and_on_a_new_name_and_writes_the
     assert isinstance(header["OBJCTRA"], str) and header["OBJCTRA"].startswith("14 14 ")
     assert (header["SITELAT"], header["SITELONG"]) == (75.0, 10.0)
     assert 1.0 <= header["AIRMASS"] < 4.0 and "PIERSIDE" not in header.values
+
+
+async def test_a_camera_snoops_a_mount_its_own_driver_holds(caplog: pytest.LogCaptureFixture,
+                                                            ) -> None:
+    """One driver holding the mount and the camera (as the Alpaca bridge's, ``alpaca://``, does
+    with an Alpaca server's devices; issue 70 item 2): the camera's snoop of the mount is not
+    refused with an error, no getProperties for it goes to the server (which never sends a
+    driver its own traffic back), and the mount's pointing, as this driver sends it, reaches
+    the image's header."""
+    import indipydriver as ipd
+    from indipydriver.standard.camera import Camera
+
+    fake = FakeCamera()
+    camera = ipd.Device(DEV, roles=[Camera(SENSOR, fake.expose, poll_seconds=0.05)])
+    coords = ipd.NumberVector("EQUATORIAL_EOD_COORD", "Eq. Coordinates", "Main Control", "rw",
+                              "Ok", [ipd.NumberMember("RA", membervalue=14.2618278),
+                                     ipd.NumberMember("DEC", membervalue=30.0)])
+    site = ipd.NumberVector("GEOGRAPHIC_COORD", "Location", "Site", "rw", "Ok",
+                            [ipd.NumberMember("LAT", membervalue=75.0),
+                             ipd.NumberMember("LONG", membervalue=10.0),
+                             ipd.NumberMember("ELEV", membervalue=0.0)])
+    mount = ipd.Device(SCOPE, [coords, site])
+    driver = ipd.IPyDriver(mount, camera)
+    with caplog.at_level(logging.ERROR):
+        async with DriverHarness(driver, timeout=5) as client:
+            await client.get_properties()
+            await connected(client)
+            await client.round_trip()
+            assert not [e for e in client.pending()
+                        if isinstance(e, pe.GetProperties) and e.device == SCOPE]
+            coords["RA"] = 5.5  # the mount moves: its set reaches the camera too
+            await coords.send_setVector()
+            await client.round_trip()
+            await client.send(expose(0.05))
+            blob = await client.expect(pe.SetBLOBVector, name="CCD1")
+    assert "belongs to this driver" not in caplog.text
+    header = read_header(blob["CCD1"].data)
+    ra, _ = precess_to_j2000(5.5, 30.0, datetime.now(UTC))
+    assert header["TELESCOP"] == SCOPE and header["RA"] == pytest.approx(ra * 15, abs=1e-5)
+    assert header["OBJCTRA"].startswith(" 5 ") and header["SITELAT"] == 75.0
