@@ -56,6 +56,19 @@ EVICTABLE_AFTER = 0.25
 _NOT_TLS = {"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE",
             "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_RECORD"}
 
+#: Alerts a client sends when it will not accept *this server's* certificate (a client that
+#: connects by a name the certificate does not hold, or does not trust its CA, aborts the
+#: handshake itself): said as that, not as a fault of the client's own certificate.
+_CLIENT_REFUSED_OURS = {
+    "SSLV3_ALERT_BAD_CERTIFICATE": "bad certificate: most often a host name or address it "
+                                   "does not name",
+    "TLSV1_ALERT_UNKNOWN_CA": "unknown CA",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "certificate unknown",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "it has expired",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": "unsupported certificate",
+    "TLSV1_ALERT_ACCESS_DENIED": "access denied",
+}
+
 
 class TLSPort:
     """What the TLS listener shares among its handshakes: the context, the limits, the counts."""
@@ -110,7 +123,9 @@ class TLSPort:
         """A failed handshake's reason, as a user reads it."""
         if exc is None or isinstance(exc, (ssl.SSLEOFError, ConnectionResetError,
                                            BrokenPipeError)):
-            return "it closed the connection during the TLS handshake"
+            return ("it closed the connection during the TLS handshake (as a client does that "
+                    "will not accept this server's certificate: a name it does not hold, a CA "
+                    "it does not trust)")
         if isinstance(exc, ssl.SSLCertVerificationError):
             return f"its certificate does not verify: {exc.verify_message}"
         if isinstance(exc, ssl.SSLError):
@@ -120,6 +135,11 @@ class TLSPort:
                         f"{reason.replace('_', ' ').lower()}")
             if reason == "PEER_DID_NOT_RETURN_A_CERTIFICATE":
                 return "it presented no certificate, and this port requires one"
+            if reason in _CLIENT_REFUSED_OURS:
+                return (f"it refused this server's certificate "
+                        f"({_CLIENT_REFUSED_OURS[reason]}): check the name the client "
+                        "connects to is in the certificate's subjectAltName and that it "
+                        "trusts the CA that signed it")
             if reason:
                 return f"TLS error: {reason.replace('_', ' ').lower()}"
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

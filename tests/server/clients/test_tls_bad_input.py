@@ -281,3 +281,36 @@ async def test_a_hundred_handshakes_at_once_are_all_served(
             assert sum(c.identity == "site-east" for c in srv.clients) == 100
 
         await served_meanwhile(srv, tls_pki, gadget, bad)
+
+
+
+async def test_a_client_refusing_the_servers_name_is_logged_as_that(
+    tls_pki: Pki, gadget: Gadget, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Clients that reach the server by a name its certificate does not hold (it names
+    localhost and 127.0.0.1) abort the handshake: ``openssl s_client`` with a bad-certificate
+    alert, which the log says is the client refusing this server's certificate (it read as a
+    TLS error about a bad certificate, as if the client's own were bad); an asyncio client
+    (ours) by closing, which the log says may be the same (issue 70 item 6)."""
+    cert, key = tls_pki.client("operator")
+    async with running(tls_server(tls_pki, gadget)) as srv:
+        async def bad() -> None:
+            s_client = await asyncio.create_subprocess_exec(
+                "openssl", "s_client", "-connect", f"127.0.0.1:{srv.tls_port}",
+                "-CAfile", str(tls_pki.ca), "-cert", str(cert), "-key", str(key),
+                "-verify_hostname", "obs.example.org", "-verify_return_error",
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT)
+            out, _ = await asyncio.wait_for(s_client.communicate(), 20)
+            assert s_client.returncode != 0 and b"hostname mismatch" in out.lower(), out
+            with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
+                await asyncio.wait_for(asyncio.open_connection(
+                    "127.0.0.1", srv.tls_port, ssl=tls_pki.client_context(),
+                    server_hostname="obs.example.org"), 10)
+
+        await served_meanwhile(srv, tls_pki, gadget, bad)
+    said = refusals(caplog, "it refused this server's certificate (bad certificate")
+    assert len(said) == 1 and "subjectAltName" in said[0], caplog.text
+    closed = refusals(caplog, "will not accept this server's certificate")
+    assert len(closed) == 1, caplog.text
+    assert not refusals(caplog, "TLS error"), caplog.text
