@@ -123,21 +123,16 @@ def _check_alpaca(port: int | None, alpaca: int, discovery: int) -> None:
     check_alpaca_extra()
 
 
-def _shortcuts(router: Router, *, guarded: bool, audited: bool) -> tuple[Shortcut, Shortcut | None]:
+def _shortcuts(router: Router, *, audited: bool) -> tuple[Shortcut, Shortcut | None]:
     """The round trip's shortcut for drivers that read a peer, and the one for clients.
 
-    Under access rules a client's new vector takes it only where its identity may write; with
-    an audit trail, never: the router decides and records it (``routing.access``).
+    Under access rules a client's new vector takes it only where its state `may_write` it (the
+    router's question too); with an audit trail, never: the router records every command
+    before it goes on (``routing.access.ClientGuard``), in that one place.
     """
     shortcut = Shortcut(router.tables)
-    if not guarded:
-        return shortcut, shortcut
-    if audited:
-        return shortcut, None
-    from indipyserver.fastpath.guardedshortcut import GuardedShortcut
+    return shortcut, None if audited else shortcut
 
-    guarded_shortcut = GuardedShortcut(router.tables)
-    return guarded_shortcut, guarded_shortcut
 
 class IPyServer(Server3x):
     """An INDI server: routes between TCP clients and every kind of driver.
@@ -234,7 +229,7 @@ class IPyServer(Server3x):
             message_log=DriverMessageLog(message_log_dir) if message_log_dir else None,
             guard=guard,
         )
-        self._shortcut, self._client_shortcut = _shortcuts(self.router, guarded=guard is not None,
+        self._shortcut, self._client_shortcut = _shortcuts(self.router,
                                                            audited=self.audit is not None)
         self.clients: set[ClientConnection] = set()
         self._keeping_up = KeepingUp()  # its clients' progress, for fallingbehind

@@ -34,7 +34,8 @@ and `set_receivers` in one call each, a Python frame being a cost on the trip): 
 decided here that the router decides otherwise. What the shortcut adds is only what it leaves to the general path: a read
 that is not one whole vector alone (a newline may follow) with ASCII device and name, neither
 blank nor repeated later in the tag (`readclassifier`); a client's new vector the router
-would drop, check with expat, or give to an in-process driver; a driver's set that a snooping
+would drop, check with expat, give to an in-process driver, or refuse (its state's
+`may_write`, the router's question too: under ``--acl`` the access rules); a driver's set that a snooping
 driver watches or whose message is logged; and any read when a receiver cannot take the write
 at once. Those are left before anything is done. ``tests/server/fastpath`` holds the two to
 the same outcome, on crafted reads and on the recorded traffic of indilib's drivers and
@@ -110,8 +111,8 @@ class Shortcut:
         if not (plain or xml_error(element) is None):
             return False  # the router logs a malformed element and drops it
         state = tables.clients.get(client)
-        if state is None or not owner.write_through(element):
-            return False
+        if state is None or not state.may_write(device, name) or not owner.write_through(element):
+            return False  # one the access rules refuse: the router refuses it and says so
         # What `Router.client_frames` does besides, after the write.
         tables.unread.sent(device)
         receivers = tables.shortcut_echo(state, tag, device, name, len(element))

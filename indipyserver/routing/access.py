@@ -5,8 +5,10 @@ those of a server without one. With one, each client's state is a `GuardedClient
 `interested` -- what every delivery asks (`ClientState.wants`, the shortcut's `shortcut_set`,
 the cache's replays, cut-through's `route_head`) -- first asks the client's `Access`: what it may
 not read never reaches it, whichever way it would have gone. Its ``simple`` flag (the
-delivery's fast test) stays False unless a rule lets it read everything. `ClientGuard` decides
-a client's new*Vector before it reaches its driver.
+delivery's fast test) stays False unless a rule lets it read everything. Its `may_write` is
+the one question about a client's new*Vector, asked by the router (through `ClientGuard`, which
+refuses it and tells the audit trail) and by the round trip's shortcut (which leaves what it
+may not write to the router); a plain `ClientState` answers True.
 
 `Access` is one identity's view of the rules, shared by its clients and cached per (device,
 vector): the hot path pays a dict lookup.
@@ -90,7 +92,8 @@ class AccessRules:
 
 
 class GuardedClientState(ClientState):
-    """A client's state under an ACL: nothing it may not read is `interested` in."""
+    """A client's state under an ACL: nothing it may not read is `interested` in, nothing it
+    may not write passes `may_write`."""
 
     __slots__ = ("access",)
 
@@ -105,6 +108,14 @@ class GuardedClientState(ClientState):
         if not self.access.reads(device, name):
             return False
         return ClientState.interested(self, device, name)
+
+    def may_write(self, device: str | None, name: str | None) -> bool:
+        return bool(device) and self.access.writes(device or "", name)
+
+    def follow(self, access: Access) -> None:
+        """Served by `access` from now on (new rules, SIGHUP)."""
+        self.access = access
+        self._update()
 
 
 class ClientGuard:
@@ -136,8 +147,7 @@ class ClientGuard:
         self.rules = rules
         for state in states:
             if isinstance(state, GuardedClientState):
-                state.access = rules.for_identity(state.sink.identity)
-                state._update()
+                state.follow(rules.for_identity(state.sink.identity))
 
     def allows_new(self, state: ClientState, frame: Frame, device: str | None,
                    name: str | None) -> bool:
@@ -145,9 +155,7 @@ class ClientGuard:
         client (an INDI message saying "permission denied" with the device and vector) and
         logged."""
         client = state.sink
-        allowed = True
-        if isinstance(state, GuardedClientState):
-            allowed = bool(device) and state.access.writes(device or "", name)
+        allowed = state.may_write(device, name)
         where = f"{device or ''}.{name or ''}"
         if self.audit is not None and not self.audit(client, frame, allowed):
             self._refuse(state, device, f"refused: the audit trail cannot record {where} now "

@@ -118,6 +118,17 @@ class ClientState:
     def _update(self) -> None:
         self.simple = self.all_devices and self.blobs.is_default
 
+    def may_write(self, device: str | None, name: str | None) -> bool:
+        """Whether its commands (new vectors) to `device`.`name` may go on: the one question
+        the router and the round trip's shortcut ask. Without access rules, always
+        (``routing.access.GuardedClientState`` asks its rules)."""
+        return True
+
+    def enable_blob(self, device: str | None, name: str | None, mode: BLOBEnable) -> None:
+        """The client's enableBLOB: its BLOB modes, and the fast test (`simple`) after them."""
+        self.blobs.set(device, name, mode)
+        self._update()
+
     def add_interest(self, device: str | None, name: str | None, getproperties: bool) -> None:
         """INDI notes 1.5 rule 1: a named device narrows; device-less getProperties means all,
         unless a specific interest was shown first; device="*" marks a chained server."""

@@ -96,13 +96,10 @@ class Router:
         `message_log` is called with the attributes and device of each element a driver sends
         that carries a message and is routed (indiserver's -l, `drivers.messagelog`).
         `guard` (``--acl``, ``--audit``): the clients' states and new vectors go through it
-        (`routing.access`); without one nothing on any path asks."""
+        (`routing.access`); without one every client's state is a plain `ClientState`, which
+        reads everything it asked for and `may_write` anything."""
         self.tables = RoutingTables(stream_drop_bytes, message_log)
         self.guard = guard
-        if guard is not None:
-            # Swapped in here, so that a server without a guard runs the paths unchanged.
-            self.add_client = self._add_guarded_client  # type: ignore[method-assign]
-            self._client_new = self._guarded_new  # type: ignore[method-assign]
         # this server's driver elements known well-formed, by shape (a bound method: per element)
         self._plain = PlainUpdates().accepts
         self._notices = DropNotices(self.tables.client_warnings, self.tables.driver_warnings)
@@ -136,21 +133,11 @@ class Router:
     # -- clients -----------------------------------------------------------------------
 
     def add_client(self, client: ClientPort) -> None:
-        """A client connected; it receives nothing device-specific until it shows interest."""
-        self.tables.clients[client] = ClientState(client)
-
-    def _add_guarded_client(self, client: ClientPort) -> None:
-        """`add_client` under a guard: the client's state is the guard's."""
-        assert self.guard is not None
-        self.tables.clients[client] = self.guard.state_for(client)
-
-    def _guarded_new(
-        self, state: ClientState, frame: Frame, device: str | None, name: str | None
-    ) -> None:
-        """`_client_new` under a guard: only what it allows (and the audit recorded) goes on."""
-        assert self.guard is not None
-        if self.guard.allows_new(state, frame, device, name):
-            Router._client_new(self, state, frame, device, name)
+        """A client connected; it receives nothing device-specific until it shows interest.
+        Under a guard its state is the guard's (``routing.access``)."""
+        guard = self.guard
+        self.tables.clients[client] = (ClientState(client) if guard is None
+                                       else guard.state_for(client))
 
     def set_access(self, rules: AccessRules) -> None:
         """New access rules (SIGHUP), for every client from now on. Each client's view
@@ -224,6 +211,9 @@ class Router:
     def _client_new(
         self, state: ClientState, frame: Frame, device: str | None, name: str | None
     ) -> None:
+        guard = self.guard
+        if guard is not None and not guard.allows_new(state, frame, device, name):
+            return  # refused (`state.may_write`, the audit trail), the client told why
         owner = self.tables.new_target(frame.tag, device, name)
         if owner is None or not device or not name:
             if not device or device not in self.tables.owner:
@@ -319,8 +309,7 @@ class Router:
                 logger.warning("client %s sent a bad enableBLOB: %s%s", state.sink.label,
                                short(frame.data), note)
             return
-        state.blobs.set(device, name, mode)
-        state._update()
+        state.enable_blob(device, name, mode)
         # Only chained servers act on enableBLOB; drivers must ignore it (notes 1.5).
         self.tables.remote_blobs.changed(device, name)
 

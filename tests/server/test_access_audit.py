@@ -19,6 +19,8 @@ import pwd
 import signal
 import socket
 import stat
+import sys
+import textwrap
 import threading
 import uuid
 from pathlib import Path
@@ -244,6 +246,57 @@ async def test_a_command_the_trail_cannot_record_is_not_done(tmp_path: Path) -> 
         assert sum(line.get("refused_unrecorded", 0) for line in lines) == len(refusals)
     finally:
         os.close(reader)
+
+
+# An executable driver that defines Rec.N and appends everything it reads to argv[1]: its
+# commands are those the round trip's shortcut could take.
+RECORDER = f"#!{sys.executable}\n" + textwrap.dedent(
+    """
+    import os, sys
+    DEF = (b'<defNumberVector device="Rec" name="N" state="Idle" perm="rw">'
+           b'<defNumber name="x" format="%g" min="0" max="10" step="1">3</defNumber>'
+           b'</defNumberVector>\\n')
+    os.write(1, DEF)
+    with open(sys.argv[1], "ab", buffering=0) as log:
+        while data := os.read(0, 65536):
+            log.write(data)
+            if b"<getProperties" in data:
+                os.write(1, DEF)
+    """
+)
+
+
+@pytest.mark.parametrize("acl", [None, "anonymous write Rec\n"])
+async def test_every_command_to_an_executable_driver_is_in_the_trail(
+        tmp_path: Path, acl: str | None) -> None:
+    """With an audit trail (with rules or without), commands alone in their reads to an
+    executable driver -- the round trip's shortcut's kind -- each reach the driver and each
+    have their line: the trail is written where the router decides, and no client's command
+    goes round it."""
+    script = tmp_path / "recorder.py"
+    script.write_text(RECORDER)
+    script.chmod(0o755)
+    log, audit = tmp_path / "stdin.log", tmp_path / "audit.jsonl"
+    options: dict[str, Any] = {"audit": str(audit)}
+    if acl is not None:
+        (tmp_path / "acl").write_text(acl)
+        options["acl"] = str(tmp_path / "acl")
+    srv = server(**options)
+    srv.add_exdriver(str(script), str(log), max_restarts=0)
+    sent = [b'<newNumberVector device="Rec" name="N"><oneNumber name="x">%d</oneNumber>'
+            b"</newNumberVector>" % n for n in range(5)]
+    async with running(srv):
+        client = await RawClient.connect(srv.port)
+        await client.send(b'<getProperties version="1.7"/>')
+        await client.wait_for("defNumberVector", device="Rec")
+        for element in sent:  # each alone in its read: the next once the driver has it
+            await client.send(element)
+            await until(lambda e=element: log.exists() and e in log.read_bytes(), 10,
+                        what=f"{element!r} to reach the driver")
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(e["vector"], e["values"], e["allowed"]) for e in lines] == [
+        ("N", {"x": str(n)}, True) for n in range(5)]
+    assert all(element in log.read_bytes() for element in sent)
 
 
 async def test_sighup_reloads_a_server_that_handles_signals(

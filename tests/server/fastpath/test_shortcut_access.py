@@ -1,10 +1,11 @@
-"""The round trip's shortcut under access rules (``fastpath.guardedshortcut``).
+"""The round trip's shortcut under access rules (``fastpath.shortcut``, ``routing.access``).
 
-Under ``--acl`` a client's command may take the shortcut only where its identity may write
-it: taken there, it must reach the driver exactly as it would the general way; one it may not
-write must be left to the general path, which refuses it (nothing to the driver, "permission
-denied" to the client). A driver's answer read meanwhile is not a client's command and takes
-the shortcut as before.
+Under ``--acl`` a client's command may take the shortcut only where its state `may_write` it
+(the question the router asks too): taken there, it must reach the driver exactly as it would
+the general way; one it may not write must be left to the general path, which refuses it
+(nothing to the driver, "permission denied" to the client). A driver's answer read meanwhile is
+not a client's command and takes the shortcut as before. New rules (SIGHUP) hold for the
+shortcut at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from indipyserver.blobs.cutthrough import BlobForwarder
 from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.drivers.driverconnection import DriverConnection
 from indipyserver.drivers.inbound import InboundProtocol
-from indipyserver.fastpath.guardedshortcut import GuardedShortcut
+from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.routing.access import AccessRules
 from indipyserver.routing.access import ClientGuard
 from indipyserver.routing.aclrules import parse_acl
@@ -42,9 +43,14 @@ class Driver(DriverConnection):
         raise NotImplementedError
 
 
-async def _rig(rules: str) -> tuple[ClientConnection, Recorder, Recorder, InboundProtocol, list[bool]]:
+Rig = tuple[ClientConnection, Recorder, Recorder, InboundProtocol, list[bool], Router]
+
+
+async def _rig(rules: str) -> Rig:
+    """A client and an executable driver's connection on a router with `rules`, the shortcut
+    given to both as the server gives it; `taken`: what the shortcut said of each read."""
     router = Router(guard=ClientGuard(AccessRules(parse_acl(rules))))
-    shortcut = GuardedShortcut(router.tables)
+    shortcut = Shortcut(router.tables)
     shortcut.driver_added()
     driver = Driver("d")
     to_driver = Recorder()
@@ -70,13 +76,13 @@ async def _rig(rules: str) -> tuple[ClientConnection, Recorder, Recorder, Inboun
     to_driver.writes.clear()
     to_client.writes.clear()
     taken.clear()  # the getProperties read: not a new vector
-    return client, to_client, to_driver, inbound, taken
+    return client, to_client, to_driver, inbound, taken, router
 
 
 async def test_a_writable_command_takes_the_shortcut_and_an_unwritable_one_is_refused() -> None:
     """anonymous may set D.N and only read D.M: D.N goes through the shortcut to the driver;
     D.M is left to the general path, never reaches the driver, and the client is told."""
-    client, to_client, to_driver, inbound, taken = await _rig(
+    client, to_client, to_driver, inbound, taken, _router = await _rig(
         "anonymous write D.N\nanonymous read D")
     client.data_received(NEW_N)
     assert taken == [True]
@@ -93,8 +99,28 @@ async def test_a_writable_command_takes_the_shortcut_and_an_unwritable_one_is_re
 
 async def test_an_identity_that_may_only_read_never_reaches_the_driver() -> None:
     """Everything readable, nothing writable: no command is taken, none reaches the driver."""
-    client, _to_client, to_driver, _inbound, taken = await _rig("* read *")
+    client, _to_client, to_driver, _inbound, taken, _router = await _rig("* read *")
     client.data_received(NEW_N)
     client.data_received(NEW_M)
     assert taken == [False, False]
     assert to_driver.writes == []
+
+
+async def test_new_rules_hold_for_the_shortcut_at_once() -> None:
+    """New rules (SIGHUP, `Router.set_access`) that move the write from D.N to D.M: the next
+    D.N is left to the general path and refused, the next D.M takes the shortcut. (The
+    shortcut asks the client's state, which follows the rules, not a copy of its own.)"""
+    client, to_client, to_driver, _inbound, taken, router = await _rig(
+        "anonymous write D.N\nanonymous read D")
+    client.data_received(NEW_N)
+    assert taken == [True]
+    router.set_access(AccessRules(parse_acl("anonymous write D.M\nanonymous read D")))
+    to_driver.writes.clear()
+    client.data_received(NEW_N)
+    assert taken == [True, False]
+    assert to_driver.writes == []
+    told = b"".join(to_client.writes) + bytes(client._queue.take(1 << 20))
+    assert b"permission denied: anonymous may not set D.N" in told
+    client.data_received(NEW_M)
+    assert taken == [True, False, True]
+    assert b"".join(to_driver.writes) == NEW_M.rstrip(b"\n")
