@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from indipycore.logbudget import WarningBudget
 from indipycore.logbudget import short
 from indipycore.protocol.framing import Frame
+from indipycore.protocol.refusals import cannot_record
+from indipycore.protocol.refusals import permission_denied
 from indipyserver.routing.aclrules import Rule
 from indipyserver.routing.interests import ClientState
 from indipyserver.routing.ports import ClientPort
@@ -54,6 +56,11 @@ class Access:
         self._write: dict[tuple[str, str | None], bool] = {}
         #: A rule lets it read every vector of every device.
         self.reads_all = any(r.everything for r in self._rules)
+
+    @property
+    def grants_nothing(self) -> bool:
+        """No rule names this identity: it may read and set nothing."""
+        return not self._rules
 
     def reads(self, device: str, vector: str | None) -> bool:
         """May it read `device`.`vector` (`vector` None: some vector of `device`)?"""
@@ -134,17 +141,35 @@ class ClientGuard:
         self.rules = rules
         self.audit = audit
         self._warnings = WarningBudget()
+        # Identities already said to be granted nothing (once each, until new rules).
+        self._told_nothing: set[str] = set()
 
     def state_for(self, client: ClientPort) -> ClientState:
         """The router's state for a new client: guarded when there are rules."""
         if self.rules is None:
             return ClientState(client)
-        return GuardedClientState(client, self.rules.for_identity(client.identity))
+        access = self.rules.for_identity(client.identity)
+        if access.grants_nothing:
+            self._said_nothing(client)
+        return GuardedClientState(client, access)
+
+    def _said_nothing(self, client: ClientPort) -> None:
+        """A client (often a chained server whose certificate's name the rules forgot) that
+        will see nothing at all: said once for its identity, not on every reconnect."""
+        identity = client.identity
+        if identity in self._told_nothing:
+            return
+        if len(self._told_nothing) >= MAX_IDENTITIES:
+            self._told_nothing.clear()
+        self._told_nothing.add(identity)
+        logger.warning("%s: no rule grants it anything (client %s, %s): it sees no device and "
+                       "may set nothing", identity, client.label, client.peer)
 
     def set_rules(self, rules: AccessRules, states: Sequence[ClientState]) -> None:
         """New rules (SIGHUP): from now on each client is served by them (its view is
         brought up to date by `Router.set_access`)."""
         self.rules = rules
+        self._told_nothing.clear()
         for state in states:
             if isinstance(state, GuardedClientState):
                 state.follow(rules.for_identity(state.sink.identity))
@@ -152,18 +177,16 @@ class ClientGuard:
     def allows_new(self, state: ClientState, frame: Frame, device: str | None,
                    name: str | None) -> bool:
         """Whether a client's new*Vector may go on to its driver. A refusal is told to the
-        client (an INDI message saying "permission denied" with the device and vector) and
-        logged."""
+        client (an INDI message in the one form clients recognise, `indipycore.protocol.refusals`:
+        "permission denied" with the identity, the device and the vector) and logged."""
         client = state.sink
         allowed = state.may_write(device, name)
-        where = f"{device or ''}.{name or ''}"
         if self.audit is not None and not self.audit(client, frame, allowed):
-            self._refuse(state, device, f"refused: the audit trail cannot record {where} now "
-                                        "(its disk is behind); try again", logging.ERROR)
+            self._refuse(state, device, cannot_record(device or "", name or ""), logging.ERROR)
             return False
         if not allowed:
-            self._refuse(state, device, f"permission denied: {client.identity} may not set "
-                                        f"{where}", logging.WARNING)
+            self._refuse(state, device, permission_denied(client.identity, device or "",
+                                                          name or ""), logging.WARNING)
         return allowed
 
     def _refuse(self, state: ClientState, device: str | None, text: str, level: int) -> None:

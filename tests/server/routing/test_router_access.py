@@ -243,3 +243,22 @@ def test_the_audit_is_told_every_command_and_can_refuse(
     assert heard == [("operator", "P", True), ("public", "P", False), ("operator", "P", True)]
     assert driver.got == [NEW_X_P.encode()]
     assert b"audit trail" in who["operator"].got[-1]
+
+
+def test_an_identity_the_rules_grant_nothing_is_said_once(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A client (often a chained server whose certificate's name the rules forgot) that the
+    rules grant nothing is logged once, naming its identity, however often it reconnects;
+    named identities are not; new rules may say it again (issue 70 item 6)."""
+    guard = ClientGuard(AccessRules(parse_acl(RULES)))
+    with caplog.at_level(logging.WARNING, logger="indipyserver.access"):
+        for _ in range(3):
+            guard.state_for(Who("site-main"))
+        guard.state_for(Who("observer"))
+    said = [r.getMessage() for r in caplog.records if "no rule grants" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("site-main: no rule grants it anything"), said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="indipyserver.access"):
+        guard.set_rules(AccessRules(parse_acl(RULES)), [])
+        guard.state_for(Who("site-main"))
+    assert ["no rule grants" in r.getMessage() for r in caplog.records] == [True]
