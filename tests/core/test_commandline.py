@@ -25,7 +25,7 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
 #: A line in LOG_FORMAT.
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) [\w.]+: \S")
 #: Programs whose own messages to the user are "PROGRAM: message" lines, not a log, on purpose.
-USER_MESSAGES = {"indipyclient/frontends/conform/cli.py", "indipyclient/frontends/tools/watch.py",
+USER_MESSAGES = {"indipyconform/cli.py", "indipyclient/frontends/tools/watch.py",
                  "examples/imaging_script.py"}
 
 
