@@ -3,7 +3,7 @@
 Three layers, each a folder: the pure model (``model/``: what the server holds, the events,
 the rules new values keep), the session (``session/``, asyncio: one connection kept up and read
 into the model, set-and-wait, the two APIs) and the front ends (``frontends/``: the role
-clients, the conformance checker, the command-line tools). Two ways in, on one session:
+clients, the command-line tools). Two ways in, on one session:
 
 * ``async with indipyclient.connect(host, port) as client:`` -- the modern API;
 * ``IPyClient`` / ``QueClient`` / ``runqueclient`` -- indipyclient 0.9.4's names, so scripts

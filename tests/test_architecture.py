@@ -12,23 +12,39 @@ a server; and `indipycore` imports no other package of the project. On the clien
 page's client layers (model, then session, then front ends) hold too: every module of
 `indipyclient` is in one of them, none imports a layer below its own, and the model imports
 neither asyncio nor sockets.
+
+Every package -- every top-level folder with an ``__init__.py``, found, not listed -- has a
+line in the Layers block. Between packages there is no cycle either: here a *package* is a
+top-level folder (``indipyalpaca``, not ``indipyalpaca.wire``), the unit a user installs an
+extra for, imports by name and reads as one thing. The Layers block may put a package's parts
+on several floors (``indipyalpaca.wire`` above the client library, ``indipyalpaca.face`` below
+it), and then each module-level import can go upward while the packages still import each
+other both ways -- as ``indipyclient`` (its conformance checker read Alpaca replies with
+``indipyalpaca.wire``) and ``indipyalpaca`` (its face is an ``indipyclient`` client) did until
+the checker became the package ``indipyconform``. So the package-level import graph must have
+no cycle, and no package imports one whose floor (its lowest line in the Layers block) is
+below its own.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Collection
+from collections.abc import Mapping
 from pathlib import Path
+
+from repopackages import packages
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "architecture.md"
 
 
 def modules() -> dict[str, Path]:
-    """Dotted module name -> file, for every module of the packages the Layers block names (a
+    """Dotted module name -> file, for every module of every package of the repository (a
     package by its name)."""
     found = {}
-    for package in sorted({layer.split(".")[0] for layer in layers()}):
+    for package in packages(REPO):
         for path in sorted((REPO / package).rglob("*.py")):
             parts = path.relative_to(REPO).with_suffix("").parts
             if parts[-1] == "__init__":
@@ -155,6 +171,64 @@ def test_every_module_has_a_row_in_the_file_map_and_every_row_a_module() -> None
     assert sorted(mapped - files) == [], "rows of docs/architecture.md naming no module"
 
 
+def test_every_package_has_a_floor_in_the_layers_and_a_place_on_the_maps() -> None:
+    """A new package cannot slip past the layer and cycle checks: every top-level folder with an
+    ``__init__.py`` is named in the Layers block, and every package the block names exists.
+    The one-page map that opens docs/architecture.md and the README's layout table show every
+    package's folder too."""
+    found = packages(REPO)
+    named = {layer.split(".")[0] for layer in layers()}
+    assert "indipyconform" in found and "indipyalpaca" in found
+    assert sorted(set(found) - named) == [], "packages with no line in docs/architecture.md"
+    assert sorted(named - set(found)) == [], "Layers lines naming no package"
+    one_page = DOC.read_text().split("### What each folder may import", 1)[0]
+    assert len(one_page.splitlines()) < 60, "the one-page map is longer than a page"
+    layout = (REPO / "README.md").read_text().split("## Layout", 1)[1].split("\n## ", 1)[0]
+    for package in found:
+        assert f"`{package}/" in one_page, f"{package} is not on docs/architecture.md's map"
+        assert f"`{package}/" in layout, f"{package} is not in the README's layout table"
+
+
+def package_imports(known: dict[str, Path]) -> dict[str, set[str]]:
+    """Package -> the other packages its modules import (a package is a top-level folder;
+    see the module's docstring for why not ``indipyalpaca.wire``)."""
+    graph: dict[str, set[str]] = {}
+    for module, path in known.items():
+        mine = module.split(".")[0]
+        graph.setdefault(mine, set())
+        graph[mine] |= {t.split(".")[0] for t in imports(module, path, known)} - {mine}
+    return graph
+
+
+def package_floors(order: list[str]) -> dict[str, int]:
+    """Package -> its floor: the index of its lowest line in the Layers block (a package may
+    import only packages whose floor is above its own)."""
+    return {layer.split(".")[0]: index for index, layer in enumerate(order)}
+
+
+def packages_up_a_floor(graph: Mapping[str, Collection[str]], floors: dict[str, int]) -> list[str]:
+    """Each package import that goes to a package whose floor is below the importer's."""
+    return [f"{package} imports {target}" for package in sorted(graph)
+            for target in sorted(graph[package]) if floors[target] > floors[package]]
+
+
+def test_no_package_imports_another_back() -> None:
+    """The package-level import graph has no cycle: `indipyclient` imports nothing of
+    `indipyalpaca`, whose face imports `indipyclient` (the conformance checker, which needs
+    both, is the package `indipyconform` above them)."""
+    graph = package_imports(modules())
+    assert cycles(graph) == [], "packages that import each other (through any others)"
+    assert "indipyalpaca" not in graph["indipyclient"]
+    assert {"indipyclient", "indipyalpaca"} <= graph["indipyconform"]
+
+
+def test_no_package_imports_one_below_its_floor() -> None:
+    """With the Layers block's lines read per package (a package's floor is its lowest line),
+    every package imports only packages on the floors above it."""
+    graph = package_imports(modules())
+    assert packages_up_a_floor(graph, package_floors(layers())) == []
+
+
 def test_no_import_goes_below_the_importers_layer() -> None:
     order = layers()
     assert order[:3] == ["indipycore.protocol", "indipycore", "indipydriver"]
@@ -171,7 +245,10 @@ def test_no_import_goes_below_the_importers_layer() -> None:
 
 
 DRIVER_SIDE = ("indipydriver", "indipyserver", "indipysimulators")
-CLIENT_SIDE = ("indipyclient", "indipyterm", "indipyweb", "indiredis", "indimqttredis", "PyIndi")
+CLIENT_SIDE = ("indipyclient", "indipyterm", "indipyweb", "indiredis", "indimqttredis", "PyIndi",
+               "indipyconform")
+#: On neither side: the core both stand on, and the Alpaca package with a part on each side.
+NEITHER_SIDE = ("indipycore", "indipyalpaca")
 
 
 def hosts() -> set[str]:
@@ -211,8 +288,11 @@ def cross_imports(known: dict[str, Path], allowed: set[str]) -> list[str]:
 
 def test_driver_and_client_are_siblings_on_the_core() -> None:
     """Neither side imports the other (issue 57 item 1): indipyclient, the terminal, the web
-    client, the bridges and PyIndi stand on `indipycore`, not on the driver framework, and only
-    the modules the page lists as hosting a server import it."""
+    client, the bridges, PyIndi and the conformance checker stand on `indipycore`, not on the
+    driver framework, and only the modules the page lists as hosting a server import it. Every
+    package is placed on a side or on neither (a new one is not left out of the check)."""
+    placed = DRIVER_SIDE + CLIENT_SIDE + NEITHER_SIDE
+    assert sorted(set(packages(REPO)) - set(placed)) == [], "packages on no side"
     known = modules()
     listed = hosts()
     assert listed and all(module in known for module in listed), "hosts naming no module"
@@ -234,13 +314,19 @@ def import_circles(package: str, known: dict[str, Path]) -> list[str]:
     """Each import circle among the modules of `package` (its subpackages included), as
     "a -> b -> a"; empty when there is none."""
     inside = {m for m in known if m == package or m.startswith(package + ".")}
-    graph = {m: {t for t in imports(m, known[m], known) if t in inside} for m in inside}
-    circles = []
+    return cycles({m: {t for t in imports(m, known[m], known) if t in inside} for m in inside})
+
+
+def cycles(graph: Mapping[str, Collection[str]]) -> list[str]:
+    """A cycle through each edge that goes back to a node on the current path of a depth-first
+    walk of `graph` (node -> the nodes it imports), as "a -> b -> a"; empty exactly when the
+    graph has no cycle. A target that is no node of the graph is a leaf."""
+    circles: list[str] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
     def visit(module: str, path: list[str]) -> None:
         state[module] = 1
-        for target in sorted(graph[module]):
+        for target in sorted(graph.get(module, ())):
             if state.get(target) == 1:
                 circles.append(" -> ".join(path[path.index(target):] + [target]))
             elif target not in state:
@@ -322,6 +408,30 @@ def test_the_circle_check_finds_a_circle(tmp_path: Path) -> None:
     assert import_circles("pkg", known) == ["pkg.a -> pkg.b -> pkg.a"]
 
 
+def test_the_package_checks_catch_a_cycle_and_an_arrow_up_a_floor(tmp_path: Path) -> None:
+    """On a small repository of three packages where `low` imports `mid`, `mid` imports `top`
+    and `top` imports `low` back (under ``TYPE_CHECKING``), the package graph has that cycle,
+    the arrow from `top` to `low` goes below `top`'s floor, and `packages` finds all three
+    (and not a folder without ``__init__.py``)."""
+    for name, source in {"top": "from typing import TYPE_CHECKING\n"
+                                "if TYPE_CHECKING:\n    from low.deep import X\n",
+                         "mid": "import top\n", "low": ""}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(source)
+    (tmp_path / "low" / "deep.py").write_text("from mid import Y\n")
+    (tmp_path / "data").mkdir()
+    assert packages(tmp_path) == ["low", "mid", "top"]
+    known = {"top": tmp_path / "top" / "__init__.py", "mid": tmp_path / "mid" / "__init__.py",
+             "low": tmp_path / "low" / "__init__.py", "low.deep": tmp_path / "low" / "deep.py"}
+    graph = package_imports(known)
+    assert graph == {"top": {"low"}, "mid": {"top"}, "low": {"mid"}}
+    assert cycles(graph) == ["low -> mid -> top -> low"]
+    floors = package_floors(["top", "mid", "low"])
+    assert packages_up_a_floor(graph, floors) == ["top imports low"]
+    del graph["top"]
+    assert cycles(graph) == [] and packages_up_a_floor(graph, floors) == []
+
+
 def test_classes_split_across_files_hold_their_parts_instead_of_inheriting_them() -> None:
     """IPyDriver holds its Receiving and ClientConnection its ClientWriter (issue 30:
     composition, not a chain of base classes across files)."""
@@ -334,7 +444,18 @@ def test_classes_split_across_files_hold_their_parts_instead_of_inheriting_them(
     assert not issubclass(ClientConnection, ClientWriter)
 
 
-LAZY_PACKAGES = ["indipydriver", "indipydriver.standard", "indipyclient", "indiredis"]
+def lazy_packages() -> list[str]:
+    """Every package of the repository whose ``__init__.py`` loads its names at first use: it
+    calls `indipycore.lazynames.lazy_package` (found, so a new one is checked too)."""
+    found = []
+    for module, path in modules().items():
+        if path.name != "__init__.py":
+            continue
+        calls = {node.func.id for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        if "lazy_package" in calls:
+            found.append(module)
+    return found
 
 
 def _type_checking_exports(package: str, tree: ast.Module) -> dict[str, str]:
@@ -370,7 +491,9 @@ def test_lazy_packages_name_each_public_name_once_and_re_export_it_to_type_check
     type checkers see)."""
     import importlib
 
-    for package in LAZY_PACKAGES:
+    lazy = lazy_packages()
+    assert {"indipydriver", "indipyclient", "indipyalpaca.devices"} <= set(lazy), lazy
+    for package in lazy:
         module = importlib.import_module(package)
         table: dict[str, str] = vars(module)["_LAZY"]
         tree = ast.parse(Path(module.__file__ or "").read_text())

@@ -36,10 +36,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from waiting import wait_for
 
-from indipyclient.frontends.conform.alpacachecks import check_alpaca
-from indipyclient.frontends.conform.cli import main
-from indipyclient.frontends.conform.report import Check
-from indipyclient.frontends.conform.report import Level
+from indipyconform.alpacachecks import check_alpaca
+from indipyconform.cli import main
+from indipyconform.report import Check
+from indipyconform.report import Level
 from indipysimulators import ccd
 from indipysimulators import focus
 from indipysimulators import telescope
@@ -131,7 +131,7 @@ def test_alpaca_simulators_deviations_are_fails_naming_them(alpaca_sim: AlpacaSi
     targets = ["camera/0", "telescope/0", "focuser/0", "filterwheel/0",
                "observingconditions/0", "safetymonitor/0"]
     checks: list[Check] = []
-    from indipyclient.frontends.conform.alpacachecks import parse_target
+    from indipyconform.alpacachecks import parse_target
     check_alpaca(alpaca_sim.url, [parse_target(t) for t in targets], step_timeout=15.0,
                  out=checks)
     fails = lines(checks, Level.FAIL)

@@ -31,7 +31,7 @@ def test_alpaca_devices_pass_indipy_conform_live(our_server: object,
     server = serve(our_server, alpaca_sim,
                    "focuser/0,filterwheel/0,telescope/0,observingconditions/0", *DEVICES)
     done = subprocess.run(
-        [sys.executable, "-m", "indipyclient.frontends.conform", "-h", "127.0.0.1", "-p",
+        [sys.executable, "-m", "indipyconform", "-h", "127.0.0.1", "-p",
          str(server.port), "--json", "--live", *DEVICES], capture_output=True, text=True,
         timeout=400, cwd=tmp_path, check=False, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path),
                                                        "PATH": "/usr/bin:/bin"})
@@ -56,7 +56,7 @@ def test_alpaca_camera_passes_indipy_conform_live_with_dark_frames(
     put back to light afterwards."""
     server = serve(our_server, alpaca_sim, "camera/0", CAMERA)
     done = subprocess.run(
-        [sys.executable, "-m", "indipyclient.frontends.conform", "-h", "127.0.0.1", "-p",
+        [sys.executable, "-m", "indipyconform", "-h", "127.0.0.1", "-p",
          str(server.port), "--json", "--live", "--frame-type", "dark", CAMERA],
         capture_output=True, text=True, timeout=280, cwd=tmp_path, check=False,
         env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
@@ -81,7 +81,7 @@ def test_frame_type_is_refused_when_unknown(tmp_path: Path) -> None:
     """``--frame-type`` takes light, dark, bias or flat; anything else is a usage error
     (exit 2) naming the choices, before any server is asked."""
     done = subprocess.run(
-        [sys.executable, "-m", "indipyclient.frontends.conform", "-p", "1", "--live",
+        [sys.executable, "-m", "indipyconform", "-p", "1", "--live",
          "--frame-type", "sky"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
         check=False, env={"PYTHONPATH": str(REPO), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 2, done

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from repopackages import packages
 
 from indipycore.commandline import LOG_FORMAT
 from indipycore.commandline import toolkit_version
@@ -25,7 +26,7 @@ ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
 #: A line in LOG_FORMAT.
 LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) [\w.]+: \S")
 #: Programs whose own messages to the user are "PROGRAM: message" lines, not a log, on purpose.
-USER_MESSAGES = {"indipyclient/frontends/conform/cli.py", "indipyclient/frontends/tools/watch.py",
+USER_MESSAGES = {"indipyconform/cli.py", "indipyclient/frontends/tools/watch.py",
                  "examples/imaging_script.py"}
 
 
@@ -38,9 +39,7 @@ def test_no_program_configures_logging_its_own_way() -> None:
     """Every ``logging.basicConfig`` of the packages and examples is `configure_logging`'s,
     except the programs that print user messages (listed above): a fourth format fails."""
     own = []
-    for folder in ("indipycore", "indipydriver", "indipysimulators", "indipyserver",
-                   "indipyclient", "indipyweb", "indipyterm", "indiredis", "indimqttredis",
-                   "PyIndi", "examples"):
+    for folder in (*packages(REPO), "examples"):
         for path in sorted((REPO / folder).rglob("*.py")):
             name = path.relative_to(REPO).as_posix()
             if "logging.basicConfig(" in path.read_text() and name not in USER_MESSAGES:

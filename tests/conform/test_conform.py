@@ -2,7 +2,7 @@
 fails naming its property, and bad input (no server, an unknown device, a device without
 DRIVER_INFO) gets a clear answer.
 
-The command runs as a user runs it (`python -m indipyclient.frontends.conform`, a subprocess) against
+The command runs as a user runs it (`python -m indipyconform`, a subprocess) against
 indilib's indiserver with its simulators and against our server; its JSON output is read
 back.
 """
@@ -23,10 +23,10 @@ from peers import IndiServer
 from peers import free_port
 from serverkit import running
 
-from indipyclient.frontends.conform.expected import DEVICE_WIDE
-from indipyclient.frontends.conform.expected import ROLES
-from indipyclient.frontends.conform.report import Level
-from indipyclient.frontends.conform.shape import check_spec
+from indipyconform.expected import DEVICE_WIDE
+from indipyconform.expected import ROLES
+from indipyconform.report import Level
+from indipyconform.shape import check_spec
 from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -48,7 +48,7 @@ if str(EXAMPLES) not in sys.path:
 async def conform(port: int, *args: str, timeout: float = 240) -> tuple[int, dict[str, Any], str]:
     """Run indipy-conform --json on 127.0.0.1:port: exit status, the JSON, stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "indipyclient.frontends.conform", "-h", "127.0.0.1", "-p", str(port),
+        sys.executable, "-m", "indipyconform", "-h", "127.0.0.1", "-p", str(port),
         "--json", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     out, err = await asyncio.wait_for(process.communicate(), timeout)

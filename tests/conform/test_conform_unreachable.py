@@ -19,7 +19,7 @@ async def test_a_refused_connection_ends_the_check_at_once_with_the_reason(
     only "could not connect within")."""
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "indipyclient.frontends.conform", "-h", "127.0.0.1", "-p",
+        sys.executable, "-m", "indipyconform", "-h", "127.0.0.1", "-p",
         str(free_port), "-t", "120", stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
     out, err = await asyncio.wait_for(process.communicate(), 110)

@@ -52,7 +52,7 @@ STEP = "3"  # --step-timeout: a Busy that never ends is a FAIL after 3 s
 async def conform(port: int, *args: str, step: str = STEP) -> tuple[int, str, str]:
     """Run indipy-conform on 127.0.0.1:port: exit status, stdout, stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "indipyclient.frontends.conform", "-h", "127.0.0.1", "-p", str(port),
+        sys.executable, "-m", "indipyconform", "-h", "127.0.0.1", "-p", str(port),
         "--step-timeout", step, *args, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
     out, err = await asyncio.wait_for(process.communicate(), 240)
