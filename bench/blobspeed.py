@@ -12,9 +12,16 @@ server's own CPU, which moves less than the speed on a shared machine. Each rep 
 library once, in alternating order, on fresh servers as `run.py`'s blob scenario does (same
 driver, BLOBs and -m). Standard library only.
 
+The traffic driver stands for an indilib driver, so ours gives it what it gives one, its
+stdout on a socketpair (``--shared-blobs on``), as indiserver and sockfloor give every driver:
+the servers then relay the same bytes from the same kind of descriptor. Ours gives a script
+a pipe and a side channel by default (``--shared-blobs auto``); a pipe costs the server and
+the driver more kernel time a byte than the socket (RESULTS.md, "BLOBs back where they were"),
+so ``auto`` measures a script writing its BLOBs inline, not the server against indiserver.
+
 ``--writes libindi`` makes the driver write each BLOB in the pieces a libindi driver writes
-(4096 bytes on a pipe, 64 KiB on the socketpair both servers give every driver;
-`trafficdriver.py`; ``--shared-blobs off`` gives it a pipe under ours), and
+(4096 bytes on a pipe, 64 KiB on the socketpair; `trafficdriver.py`; ``--shared-blobs off``
+gives it a pipe under ours), and
 ``--read-size`` makes the client read that many bytes at a time, as clients other than the
 bench's do: together they are the harness of issue 45 (RESULTS.md, "BLOBs on an independent
 harness").
@@ -51,7 +58,7 @@ def children(pid: int) -> list[int]:
 
 
 def measure(kind: str, style: str, cfg: run.Config, writes: str = "whole",
-            shared: str = "auto") -> tuple[float, float, float, float]:
+            shared: str = "on") -> tuple[float, float, float, float]:
     """(MB/s, server CPU ms, driver CPU ms, client CPU ms) of one stream on a fresh server
     (`shared`: our ``--shared-blobs``)."""
     args = (*run.BIG_QUEUE, "--shared-blobs", shared) if kind == "ours" else run.BIG_QUEUE
@@ -78,9 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=run.Config.blob_count, help="BLOBs a stream")
     ap.add_argument("--writes", choices=("whole", "libindi"), default="whole",
                     help="the driver writes a BLOB at once, or in libindi's pieces")
-    ap.add_argument("--shared-blobs", choices=("auto", "on", "off"), default="auto",
-                    help="ours: the driver's stdout a socketpair (auto, on), as both servers "
-                    "give every driver, or a pipe (off)")
+    ap.add_argument("--shared-blobs", choices=("auto", "on", "off"), default="on",
+                    help="ours: the driver's stdout a socketpair (on, the default: what ours "
+                    "gives the indilib driver it stands for, and indiserver every driver), a "
+                    "pipe and the side channel (auto: what ours gives a script) or a pipe (off)")
     ap.add_argument("--read-size", type=int, default=rawclient.READ_SIZE,
                     help="bytes the client asks for per recv (default 1 MiB)")
     args = ap.parse_args(argv)

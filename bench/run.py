@@ -313,13 +313,17 @@ def _blob_styles(kind: str, cfg: Config, prefix: str, job_extra: str = "",
 
 
 def scen_blob(kind: str, cfg: Config) -> dict[str, float]:
-    return _blob_styles(kind, cfg, "blob")
+    """Ours gives the traffic driver a socketpair (``--shared-blobs on``), as it gives the
+    indilib driver the driver stands for and indiserver every driver, not the pipe it gives
+    a script by default, which costs more kernel time a byte (blobspeed.py); ``--ours-args
+    '--shared-blobs auto'`` measures that pipe."""
+    return _blob_styles(kind, cfg, "blob", ours_args=("--shared-blobs", "on"))
 
 
 def scen_blobharness(kind: str, cfg: Config) -> dict[str, float]:
     """`blob`, but as the issue-45 harness: the driver writes each BLOB in the pieces libindi's
-    IDSetBLOB writes (64 KiB sendmsgs on the socketpair that both servers give every driver:
-    ``--shared-blobs on``, ours' default, said here so that ``--ours-args`` cannot change it)
+    IDSetBLOB writes (64 KiB sendmsgs on the socketpair that indiserver gives every driver
+    and ours an indilib driver: ``--shared-blobs on``, said here)
     and the client reads 64 KiB at a time (asyncio's StreamReader; libindi's BaseClient reads
     48 KiB). (On a pipe libindi writes 4096 B at a time: ``blobspeed.py --writes libindi
     --shared-blobs off``.)"""
