@@ -290,13 +290,13 @@ class IPyServer(Server3x):
         self.tls_port, self.tls_host = port, host
         self.tls_handshake_timeout = handshake_timeout
 
-    def listen_unix(self, path: str, *, attached: bool = True) -> None:
+    def listen_unix(self, path: str | os.PathLike[str], *, attached: bool = True) -> None:
         """Also serve local clients on the Unix socket `path` (indiserver's -u), abstract on
         Linux (``clients.unixsocket``). There the BLOBs C drivers attach as memory files go on
         as they are, as indiserver's clients get them, unless `attached` is False (inline
         base64, as over TCP). Call it before the server runs (RuntimeError after)."""
         self._before_running("listen_unix", self.unix_path is not None)
-        if not path:
+        if not os.fspath(path):
             raise ValueError("listen_unix needs a socket path")
         self.unix_path = os.fspath(path)
         self.unix_attached = attached

@@ -221,10 +221,12 @@ async def test_a_server_without_a_plain_port_serves_the_tls_port_alone(tls_pki: 
 
 
 def test_paths_are_taken_as_path_objects(tls_pki: Pki, tmp_path: Path) -> None:
-    """The methods take ``pathlib.Path`` files as well as strings (the registry kept as a
-    string, as the face is given it)."""
+    """The methods take ``pathlib.Path`` files as well as strings (the registry and the socket
+    kept as strings, as the face and the listener are given them)."""
     srv = IPyServer(port=0, handle_signals=False)
     srv.listen_tls(0, tls_pki.server_cert, tls_pki.server_key, client_ca=tls_pki.ca)
     srv.serve_alpaca(0, registry=tmp_path / "ids.json")
+    srv.listen_unix(tmp_path / "indi.sock")
     assert srv.tls_context is not None and srv.tls_context.verify_mode == ssl.CERT_REQUIRED
     assert srv.alpaca_registry == str(tmp_path / "ids.json")
+    assert srv.unix_path == str(tmp_path / "indi.sock")
