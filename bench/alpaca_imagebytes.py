@@ -88,8 +88,9 @@ def serve_child(size: int) -> int:
     indi_port, alpaca_port, plain_port = free_port(), free_port(), free_port()
 
     async def main() -> None:
-        server = IPyServer(driver, host=HOST, port=indi_port, handle_signals=False)
-        server.serve_alpaca(alpaca_port, discovery=0, registry=str(folder / "ids.json"))
+        server = IPyServer(driver, host=HOST, port=indi_port, alpaca=alpaca_port,
+                           alpaca_discovery=0, alpaca_registry=str(folder / "ids.json"),
+                           handle_signals=False)
         web = uvicorn.Server(uvicorn.Config(plain, host=HOST, port=plain_port,
                                             log_level="warning", lifespan="off"))
         loop = asyncio.get_running_loop()
