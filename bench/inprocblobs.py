@@ -98,7 +98,9 @@ async def served(unix: bool, shared: bool, count: int, size: int) -> tuple[float
     path = f"/tmp/indipy-bench-{uuid.uuid4().hex}"
     driver = make_gadget()
     driver.shared_blobs = shared
-    async with running(server(driver, unix_path=path, max_client_queue_mb=1024)) as srv:
+    srv = server(driver, max_client_queue_mb=1024)
+    srv.listen_unix(path)
+    async with running(srv):
         if unix:
             sock = socket.socket(socket.AF_UNIX)
             sock.connect("\0" + path)

@@ -1,5 +1,5 @@
 """The server's one door to ASCOM Alpaca, both ways: the face (`make_face`, for
-``IPyServer(alpaca=PORT)`` / ``--alpaca``) and Alpaca devices (`alpaca_connection`, for
+``IPyServer.serve_alpaca`` / ``--alpaca``) and Alpaca devices (`alpaca_connection`, for
 ``IPyServer.add_alpaca`` / ``alpaca://``).
 
 The server stays standard library only: `indipyalpaca.face` (Starlette, uvicorn) and
@@ -26,7 +26,7 @@ EXTRA_HINT = f"Alpaca devices need the optional extra [alpaca] (httpx): {install
 
 
 class AlpacaExtraMissing(ValueError):
-    """`alpaca=` without the optional extra installed (a ValueError: the command reports it
+    """`serve_alpaca` without the optional extra installed (a ValueError: the command reports it
     in one line, as a bad option)."""
 
 
@@ -35,7 +35,7 @@ def check_alpaca_extra() -> None:
     missing = [m for m in ALPACA_MODULES if importlib.util.find_spec(m) is None]
     if missing:
         raise AlpacaExtraMissing(
-            f"serving Alpaca (alpaca=/--alpaca) needs the optional extra [alpaca] "
+            f"serving Alpaca (serve_alpaca/--alpaca) needs the optional extra [alpaca] "
             f"({', '.join(missing)} not installed): {install_hint('alpaca')}")
 
 

@@ -388,21 +388,18 @@ def build_server(options: Options) -> IPyServer:
         max_stream_behind_mb=options.max_stream_mb,
         maxconnections=options.maxconnections,
         message_log_dir=options.log_dir,
-        unix_path=options.unix_path,
-        unix_attached=options.shared_blobs is not False,
         handle_signals=False,  # _main owns SIGINT/SIGTERM: it also stops the FIFO listener
-        alpaca=options.alpaca,
-        alpaca_discovery=options.alpaca_discovery,
-        alpaca_registry=options.alpaca_devices,
-        alpaca_process=options.alpaca_process,
         acl=options.acl,
         audit=options.audit,
-        tls_port=options.tls_port,
-        tls_cert=options.tls_cert,
-        tls_key=options.tls_key,
-        tls_client_ca=options.tls_client_ca,
-        tls_host=options.tls_host,
     )
+    if options.unix_path is not None:
+        server.listen_unix(options.unix_path, attached=options.shared_blobs is not False)
+    if options.tls_port is not None:
+        server.listen_tls(options.tls_port, options.tls_cert or "", options.tls_key,
+                          client_ca=options.tls_client_ca, host=options.tls_host)
+    if options.alpaca is not None:
+        server.serve_alpaca(options.alpaca, discovery=options.alpaca_discovery,
+                            registry=options.alpaca_devices, process=options.alpaca_process)
     for ex in options.exdrivers:
         server.add_exdriver(
             ex.program, *ex.args, max_restarts=options.max_restarts,

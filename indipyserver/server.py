@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Unpack
 
 from indipycore.commandline import configure_logging
 from indipycore.protocol.timestamps import format_timestamp
@@ -28,7 +29,7 @@ from indipyserver.clients.clientconnection import ClientConnection
 from indipyserver.clients.tlsport import HANDSHAKE_TIMEOUT
 from indipyserver.clients.tlsport import MAX_HANDSHAKES
 from indipyserver.clients.tlsport import TLSPort
-from indipyserver.clients.unixsocket import listen_unix
+from indipyserver.clients.unixsocket import listen_unix as unix_listener
 from indipyserver.clients.unixsocket import shown
 from indipyserver.compat3x import Done
 from indipyserver.compat3x import Server3x
@@ -41,6 +42,9 @@ from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run
 from indipyserver.loop.flowcontrol import Congestion
 from indipyserver.loop.flowcontrol import KeepingUp
+from indipyserver.movedoptions import MovedCalls
+from indipyserver.movedoptions import MovedOptions
+from indipyserver.movedoptions import moved_calls
 from indipyserver.routing.router import Router
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
@@ -112,12 +116,12 @@ def _check_limits(maxconnections: int, max_client_queue_mb: float,
         raise ValueError("max_stream_behind_mb must be 0 (never drop) or positive")
 
 
-def _check_alpaca(port: int | None, alpaca: int, discovery: int) -> None:
+def _check_alpaca(serves_tcp: bool, alpaca: int, discovery: int) -> None:
     """Refuse an Alpaca face that cannot work now, not when it starts serving."""
-    if port is None:
+    if not serves_tcp:
         raise ValueError("the Alpaca face is a client of the plain TCP port: give a port")
     if not 0 <= alpaca < 65536 or not 0 <= discovery < 65536:
-        raise ValueError("alpaca and alpaca_discovery must be ports (0..65535)")
+        raise ValueError("the Alpaca port and its discovery port must be ports (0..65535)")
     from indipyserver.alpacahost import check_alpaca_extra
 
     check_alpaca_extra()
@@ -139,32 +143,26 @@ class IPyServer(Server3x):
 
     Binds to localhost by default: INDI has no authentication (INDI notes 4.10). With
     `port=0` the system picks a port; `await server.started()` then read `server.port`.
+    `port=None` serves no plain TCP port (only what `listen_tls` or `listen_unix` open; `port`
+    is then 0).
 
     `max_stream_behind_mb` (indiserver's -d): a client more than this far behind is not given
     video stream frames (``routing.streamblobs``); 0 gives it every one. `message_log_dir`
     (indiserver's -l): drivers' messages are appended to ``DIR/YYYY-MM-DD.islog``
-    (``drivers.messagelog``). `unix_path` (indiserver's -u): also serve local clients on this
-    Unix socket, abstract on Linux (``clients.unixsocket``); there the BLOBs C drivers attach as
-    memory files go on as they are, as indiserver's clients get them, unless `unix_attached` is
-    False (inline base64, as over TCP). `alpaca` (the optional extra ``[alpaca]``): also serve
-    every device as an ASCOM Alpaca device on this HTTP port (0: the system picks; `alpaca_port`
-    after `started()`), on `alpaca_host` (default: `host`), with discovery on UDP
-    `alpaca_discovery` (0: off) and the lasting device numbers in the file `alpaca_registry`
-    (default: the user's data folder) -- docs/alpaca.rst. With `alpaca_process` the face runs in
-    a process of its own (restarted if it dies), so Alpaca requests never hold up the INDI
-    side's loop. `acl` (``--acl``): the access rules file (``routing.aclrules``): a client sees
-    and sets only what a rule grants its identity; a malformed line raises AclError (a
-    ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads it. `audit`
-    (``--audit``): every client's new*Vector is appended to this file as a JSON line
-    (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk at most,
-    past which commands are refused) -- docs/remote-observatory.rst. Neither is imported, nor
-    asked anything on the routing paths, without them. `tls_port`: also serve TLS clients on
-    this port (0: the system picks; `tls_port` after `started()`), on `tls_host` (default:
-    `host`), presenting `tls_cert` and `tls_key` (PEM; None: the key is in `tls_cert`); with
-    `tls_client_ca` a client must present a certificate signed by that CA, whose subject CN is
-    its identity (``clients.tlsport``). A handshake takes at most `tls_handshake_timeout`
-    seconds. `port=None` serves no plain TCP port (TLS or the Unix socket only; `port` is then
-    0).
+    (``drivers.messagelog``). `acl` (``--acl``): the access rules file (``routing.aclrules``):
+    a client sees and sets only what a rule grants its identity; a malformed line raises
+    AclError (a ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads
+    it. `audit` (``--audit``): every client's new*Vector is appended to this file as a JSON
+    line (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk at
+    most, past which commands are refused) -- docs/remote-observatory.rst. Neither is
+    imported, nor asked anything on the routing paths, without them. Both shape the router
+    built here, so they stay constructor arguments.
+
+    What else it listens on or serves is added by methods, called before it runs:
+    `listen_tls` (a TLS port), `listen_unix` (indiserver's -u) and `serve_alpaca` (its devices
+    as ASCOM Alpaca devices). The keywords they replace (``tls_port=``, ``unix_path=``,
+    ``alpaca=``, ...: ``movedoptions``) still work for one release, with a DeprecationWarning
+    naming the method.
     """
 
     def __init__(
@@ -177,48 +175,41 @@ class IPyServer(Server3x):
         max_stream_behind_mb: float = DEFAULT_STREAM_DROP_MB,
         message_log_dir: str | None = None,
         handle_signals: bool = True,
-        unix_path: str | None = None,
-        unix_attached: bool = True,
-        alpaca: int | None = None,
-        alpaca_host: str | None = None,
-        alpaca_discovery: int = 32227,
-        alpaca_registry: str | None = None,
-        alpaca_process: bool = False,
         acl: str | os.PathLike[str] | None = None,
         audit: str | os.PathLike[str] | None = None,
         audit_queue: int | None = None,
-        tls_port: int | None = None,
-        tls_handshake_timeout: float = HANDSHAKE_TIMEOUT,
-        tls_cert: str | None = None, tls_key: str | None = None,
-        tls_client_ca: str | None = None, tls_host: str | None = None,
+        **moved: Unpack[MovedOptions],
     ) -> None:
         """Check the options now (a wrong one raises ValueError); the class says what each does."""
         _check_limits(maxconnections, max_client_queue_mb, max_stream_behind_mb)
+        if port is not None and not 0 <= port < 65536:
+            raise ValueError(f"port must be a port number (0..65535), not {port!r}")
         self.host = host
         #: The plain TCP port (the bound one once started); 0 when there is none (port=None).
         self.port: int = port if port is not None else 0
         #: Whether the plain TCP port is served (not with ``port=None``: ``-p 0``).
         self.serves_tcp = port is not None
-        self.tls_port, self.tls_host = tls_port, tls_host
-        self.tls_context = _tls_context(port, tls_port, tls_cert, tls_key, tls_client_ca,
-                                         unix_path)
-        self.tls_handshake_timeout = tls_handshake_timeout
+        #: The TLS port (`listen_tls`; the bound one once started), its interface and context.
+        self.tls_port: int | None = None
+        self.tls_host: str | None = None
+        self.tls_context: ssl.SSLContext | None = None
+        self.tls_handshake_timeout = HANDSHAKE_TIMEOUT
         #: The TLS port while it listens (``clients.tlsport``: handshakes, counts); or None.
         self.tls: TLSPort | None = None
         self.maxconnections = maxconnections
         self.max_client_queue_bytes = int(max_client_queue_mb * 1024 * 1024)
         self.handle_signals = handle_signals
-        self.unix_path = unix_path
-        self.unix_attached = unix_attached
-        self.alpaca = alpaca
-        self.alpaca_host = alpaca_host
-        self.alpaca_discovery = alpaca_discovery
-        self.alpaca_registry = alpaca_registry
-        self.alpaca_process = alpaca_process
+        #: The Unix socket (`listen_unix`) and whether attached BLOBs go on as they are there.
+        self.unix_path: str | None = None
+        self.unix_attached = True
+        #: The Alpaca face's options (`serve_alpaca`): its HTTP port (None: no face), ...
+        self.alpaca: int | None = None
+        self.alpaca_host: str | None = None
+        self.alpaca_discovery = 32227
+        self.alpaca_registry: str | None = None
+        self.alpaca_process = False
         self.alpaca_port: int | None = None
         self.alpaca_face: Any = None  # the face serving (alpacahost), once started
-        if alpaca is not None:
-            _check_alpaca(port, alpaca, alpaca_discovery)
         self.acl = os.fspath(acl) if acl is not None else None
         self.audit: AuditTrail | None = None
         guard = None
@@ -243,10 +234,86 @@ class IPyServer(Server3x):
         #: Set when `asyncrun` has finished (indipyserver 0.0.6's name).
         self.stopped = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        if moved:
+            self._call_moved(moved_calls(moved, stacklevel=2))
         if len(drivers) == 1 and isinstance(drivers[0], list):
             drivers = tuple(drivers[0])  # indipydriver 3.0's IPyServer([driver, ...])
         for driver in drivers:
             self.add_driver(driver)
+
+    def _call_moved(self, calls: MovedCalls) -> None:
+        """The methods the deprecated keywords stand for (``movedoptions``)."""
+        if calls.listen_unix is not None:
+            self.listen_unix(**calls.listen_unix)
+        if calls.listen_tls is not None:
+            self.listen_tls(**calls.listen_tls)
+        if calls.serve_alpaca is not None:
+            self.serve_alpaca(**calls.serve_alpaca)
+
+    # -- what the server listens on ------------------------------------------------------
+
+    def _before_running(self, method: str, already: bool) -> None:
+        """Listeners are opened once, when the server starts: a method that adds one refuses
+        to be called while it runs (or twice: a server has one of each)."""
+        if self._loop is not None and not self.stopped.is_set():
+            raise RuntimeError(f"server.{method}() must be called before the server runs "
+                               "(run() or asyncrun()): it opens nothing on a running server")
+        if already:
+            raise RuntimeError(f"server.{method}() was already called: a server has one")
+
+    def listen_tls(
+        self, port: int, cert: str | os.PathLike[str], key: str | os.PathLike[str] | None = None,
+        *, client_ca: str | os.PathLike[str] | None = None, host: str | None = None,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
+    ) -> None:
+        """Also serve TLS clients on `port` (``--tls-port``; 0: the system picks, read
+        `tls_port` after `started()`), on `host` (default: the server's), presenting `cert` and
+        `key` (PEM; None: the key is in `cert`). With `client_ca` a client must present a
+        certificate signed by that CA, whose subject CN is its identity (``clients.tlsport``).
+        A handshake takes at most `handshake_timeout` seconds. The files are read now: one
+        that is missing or unusable raises TLSFileError (a ValueError) naming it. Call it
+        before the server runs (RuntimeError after)."""
+        self._before_running("listen_tls", self.tls_port is not None)
+        if not isinstance(port, int) or not 0 <= port < 65536:
+            raise ValueError(f"the TLS port must be a port number (0..65535), not {port!r}")
+        if not cert:
+            raise ValueError("a TLS port needs the server's certificate: "
+                             "listen_tls(port, cert, key)")
+        if handshake_timeout <= 0:
+            raise ValueError("the TLS handshake timeout must be positive")
+        self.tls_context = server_context(
+            os.fspath(cert), os.fspath(key) if key is not None else None,
+            os.fspath(client_ca) if client_ca is not None else None)
+        self.tls_port, self.tls_host = port, host
+        self.tls_handshake_timeout = handshake_timeout
+
+    def listen_unix(self, path: str | os.PathLike[str], *, attached: bool = True) -> None:
+        """Also serve local clients on the Unix socket `path` (indiserver's -u), abstract on
+        Linux (``clients.unixsocket``). There the BLOBs C drivers attach as memory files go on
+        as they are, as indiserver's clients get them, unless `attached` is False (inline
+        base64, as over TCP). Call it before the server runs (RuntimeError after)."""
+        self._before_running("listen_unix", self.unix_path is not None)
+        if not os.fspath(path):
+            raise ValueError("listen_unix needs a socket path")
+        self.unix_path = os.fspath(path)
+        self.unix_attached = attached
+
+    def serve_alpaca(self, port: int, *, host: str | None = None, discovery: int = 32227,
+                     registry: str | os.PathLike[str] | None = None,
+                     process: bool = False) -> None:
+        """Also serve every device as an ASCOM Alpaca device (``--alpaca``; the optional extra
+        ``[alpaca]``) on this HTTP `port` (0: the system picks; `alpaca_port` after
+        `started()`), on `host` (default: the server's), with discovery on UDP `discovery` (0:
+        off) and the lasting device numbers in the file `registry` (default: the user's data
+        folder) -- docs/alpaca.rst. With `process` the face runs in a process of its own
+        (restarted if it dies), so Alpaca requests never hold up the INDI side's loop. The
+        face is a client of the plain TCP port, and needs the extra: ValueError now without
+        either. Call it before the server runs (RuntimeError after)."""
+        self._before_running("serve_alpaca", self.alpaca is not None)
+        _check_alpaca(self.serves_tcp, port, discovery)
+        self.alpaca, self.alpaca_host, self.alpaca_discovery = port, host, discovery
+        self.alpaca_registry = os.fspath(registry) if registry is not None else None
+        self.alpaca_process = process
 
     def __repr__(self) -> str:
         return f"<IPyServer {self.host}:{self.port} {len(self._connections)} drivers>"
@@ -455,6 +522,9 @@ class IPyServer(Server3x):
         appended to `listeners` as it opens, so a later failure closes the earlier ones). The
         plain port opens last: a client (or a test, or a script) that sees it accept finds
         the others open too."""
+        if not self.serves_tcp and self.tls_port is None and self.unix_path is None:
+            raise ValueError("nothing to listen on: port=None, and neither listen_tls() nor "
+                             "listen_unix() was called")
         host = "127.0.0.1" if self.host == "localhost" else self.host
         if self.tls_port is not None:
             assert self.tls_context is not None
@@ -471,7 +541,7 @@ class IPyServer(Server3x):
                         else "")
         if self.unix_path is not None:
             assert self._loop is not None
-            listeners.append(await listen_unix(self._loop, self._client_factory,
+            listeners.append(await unix_listener(self._loop, self._client_factory,
                                                self.unix_path))
             logger.info("serving INDI on Unix socket %s", shown(self.unix_path))
         if self.serves_tcp:
@@ -643,24 +713,6 @@ def _default_logging() -> None:
         named = logging.getLogger(name)
         if named.level == logging.NOTSET:
             named.setLevel(logging.INFO)
-
-
-def _tls_context(port: int | None, tls_port: int | None, cert: str | None, key: str | None,
-                 client_ca: str | None, unix_path: str | None) -> ssl.SSLContext | None:
-    """The TLS port's context, made now so that a bad file stops the server at start (a
-    ValueError naming it); None without a TLS port."""
-    if port is None and tls_port is None and unix_path is None:
-        raise ValueError("nothing to listen on: give a port, a tls_port or a unix_path")
-    for name, value in (("port", port), ("tls_port", tls_port)):
-        if isinstance(value, int) and not 0 <= value < 65536:
-            raise ValueError(f"{name} must be a port number (0..65535), not {value!r}")
-    if tls_port is None:
-        if cert or key or client_ca:
-            raise ValueError("tls_cert, tls_key and tls_client_ca need a tls_port")
-        return None
-    if not cert:
-        raise ValueError("a TLS port needs its certificate: give tls_cert (and tls_key)")
-    return server_context(cert, key, client_ca)
 
 
 def _check_driver(driver: object) -> None:

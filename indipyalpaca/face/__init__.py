@@ -6,7 +6,7 @@ Alpaca role it implements (``served``) to an Alpaca device: the management and d
 a Starlette app (``app``), UDP discovery (``discovery``), lasting numbers and UniqueIDs
 (``registry``). ``hosting.AlpacaFace`` runs it in the server's event loop;
 ``process.FaceProcess`` in a process of its own (``child``), on sockets the server bound
-(``sockets``). ``IPyServer`` starts one for ``alpaca=PORT`` (``indipyserver --alpaca PORT``).
+(``sockets``). ``IPyServer`` starts one for ``serve_alpaca(PORT)`` (``indipyserver --alpaca PORT``).
 
 Each name is imported at first use (PEP 562): the server starts `FaceProcess` without
 importing Starlette or uvicorn.

@@ -1,4 +1,4 @@
-"""`FaceProcess`: the face in a process of its own (``IPyServer(alpaca_process=True)``,
+"""`FaceProcess`: the face in a process of its own (``IPyServer.serve_alpaca(port, process=True)``,
 ``indipyserver --alpaca-process``), for a server whose INDI round trip must not wait behind
 Alpaca requests.
 

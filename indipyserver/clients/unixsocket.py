@@ -4,7 +4,7 @@ indiserver 1.9.9 listens on ``@/tmp/indiserver`` by default, an *abstract* socke
 file; the name lives in the kernel and goes with the process), a filesystem path elsewhere;
 indiwebmanager starts it with ``-u /tmp/indiFIFO_sock``. libindiclient reaches it with the
 host name ``localhost:PATH`` (``SocketAddress::afUnix``). This server listens there only when
-asked (``-u``, `IPyServer(unix_path=...)`): taking ``@/tmp/indiserver`` by default would make
+asked (``-u``, `IPyServer.listen_unix(...)`): taking ``@/tmp/indiserver`` by default would make
 a later indiserver on the same machine fail to bind and exit.
 
 Clients on it are served as TCP clients, but for the BLOBs a driver attaches as memfds (an

@@ -84,9 +84,9 @@ def alpaca_server(*drivers: object, registry: Path, exdrivers: tuple[str, ...] =
     indi_port, alpaca_port = free_port(), free_port()
 
     def make() -> IPyServer:
-        server = IPyServer(*drivers, port=indi_port, alpaca=alpaca_port,
-                           alpaca_discovery=discovery, alpaca_registry=str(registry),
-                           alpaca_process=process, handle_signals=False)
+        server = IPyServer(*drivers, port=indi_port, handle_signals=False)
+        server.serve_alpaca(alpaca_port, discovery=discovery, registry=str(registry),
+                            process=process)
         for program in exdrivers:
             server.add_exdriver(program)
         return server

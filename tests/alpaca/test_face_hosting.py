@@ -50,11 +50,11 @@ def test_the_command_serves_indilib_focuser_as_alpaca(tmp_path: Path) -> None:
 
 
 def test_without_the_extra_the_server_says_what_to_install(tmp_path: Path) -> None:
-    """IPyServer(alpaca=...) raises at once; the command exits 1 with one line, no traceback."""
+    """serve_alpaca(...) raises at once; the command exits 1 with one line, no traceback."""
     code = BLOCKER + (
         "from indipyserver import IPyServer\n"
         "try:\n"
-        "    IPyServer(alpaca=0)\n"
+        "    IPyServer(port=0).serve_alpaca(0)\n"
         "except ValueError as exc:\n"
         "    print('refused:', exc)\n")
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,

@@ -28,8 +28,8 @@ async def test_inditoredis_over_tls_stores_and_sets_the_devices(
     """inditoredis on our server's TLS port (client certificates required): the gadget's
     definitions land in redis, a new value published on the to_indi channel reaches the driver
     and its answer is stored; the server knows the bridge by its certificate's CN."""
-    srv = server(make_gadget(), tls_port=0, tls_cert=str(tls_pki.server_cert),
-                 tls_key=str(tls_pki.server_key), tls_client_ca=str(tls_pki.ca))
+    srv = server(make_gadget())
+    srv.listen_tls(0, tls_pki.server_cert, tls_pki.server_key, client_ca=tls_pki.ca)
     cert, key = tls_pki.client("site-east")
     context = client_context(str(tls_pki.ca), str(cert), str(key))
     async with running(srv):

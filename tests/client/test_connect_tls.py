@@ -24,8 +24,9 @@ from indipyserver import IPyServer
 
 
 def tls_gadget_server(pki: Pki, driver: Gadget) -> IPyServer:
-    return server(driver, tls_port=0, tls_cert=str(pki.server_cert),
-                  tls_key=str(pki.server_key), tls_client_ca=str(pki.ca))
+    srv = server(driver)
+    srv.listen_tls(0, pki.server_cert, pki.server_key, client_ca=pki.ca)
+    return srv
 
 
 def context(pki: Pki, name: str = "operator", ca: Path | None = None) -> ssl.SSLContext:

@@ -585,7 +585,8 @@ async def test_baseclient_on_the_unix_socket_gets_definitions_requests_and_blobs
         else:
             path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
             server = IPyServer(make_driver(rxlog), host="127.0.0.1", port=0,
-                               handle_signals=False, unix_path=path)
+                               handle_signals=False)
+            server.listen_unix(path)
             tg = await stack.enter_async_context(asyncio.TaskGroup())
             tg.create_task(server.asyncrun())
             stack.callback(server.shutdown)
@@ -677,7 +678,8 @@ async def test_ccd_simulator_images_reach_unix_socket_clients_as_memory_files(
             port, path = indiserver.port, indiserver.socket_path
         else:
             path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
-            server = IPyServer(host="127.0.0.1", port=0, handle_signals=False, unix_path=path)
+            server = IPyServer(host="127.0.0.1", port=0, handle_signals=False)
+            server.listen_unix(path)
             server.add_exdriver("indi_simulator_ccd", max_restarts=0)
             await stack.enter_async_context(running(server))
             port = server.port

@@ -405,9 +405,8 @@ async def test_set_server_with_ssl_reaches_a_tls_port(tls_pki: Pki) -> None:
     context that is not one is refused at once."""
     cert, key = tls_pki.client("observer")
     server = IPyServer(make_driver(interval=0.5), host="127.0.0.1", port=None,
-                       tls_port=0, tls_cert=str(tls_pki.server_cert),
-                       tls_key=str(tls_pki.server_key), tls_client_ca=str(tls_pki.ca),
                        handle_signals=False)
+    server.listen_tls(0, tls_pki.server_cert, tls_pki.server_key, client_ca=tls_pki.ca)
     task = asyncio.create_task(server.asyncrun())
     await asyncio.wait_for(server.started(), 10)
     try:

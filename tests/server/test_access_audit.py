@@ -81,7 +81,8 @@ async def test_identities_of_tcp_and_unix_clients() -> None:
     """TCP: anonymous, its peer host:port. Unix socket: unix:<user> of the process at the
     other end (root, nobody), unix:<uid> for a uid without a name; the peer is the socket."""
     path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
-    srv = server(make_gadget(), unix_path=path)
+    srv = server(make_gadget())
+    srv.listen_unix(path)
     async with running(srv):
         tcp = await RawClient.connect(srv.port)
         await tcp.send(b'<getProperties version="1.7"/>')
@@ -365,7 +366,8 @@ async def test_blobs_reach_only_who_may_read_them_in_a_running_server(tmp_path: 
     acl.write_text(f"anonymous read Gadget.VALUE\nunix:{pwd.getpwuid(os.getuid()).pw_name} read *\n")
     path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
     driver = make_gadget()
-    srv = server(driver, acl=str(acl), unix_path=path, unix_attached=False)
+    srv = server(driver, acl=str(acl))
+    srv.listen_unix(path, attached=False)
     async with running(srv):
         public = await RawClient.connect(srv.port)
         reader, writer = await asyncio.open_unix_connection("\0" + path)

@@ -166,8 +166,8 @@ async def test_fifo_start_at_tls_chains_a_tls_remote_with_the_commands_files(
     from indipyserver.drivers.remote import RemoteConnection
 
     cert, key = tls_pki.client("site-east")
-    leaf = test_server(make_gadget(), tls_port=0, tls_cert=str(tls_pki.server_cert),
-                       tls_key=str(tls_pki.server_key), tls_client_ca=str(tls_pki.ca))
+    leaf = test_server(make_gadget())
+    leaf.listen_tls(0, tls_pki.server_cert, tls_pki.server_key, client_ca=tls_pki.ca)
     async with running(leaf), running(test_server()) as top:
         options = parse_args(["--demo", "--remote-tls-ca", str(tls_pki.ca), "--remote-tls-cert",
                               str(cert), "--remote-tls-key", str(key)])

@@ -630,8 +630,8 @@ async def test_on_a_unix_socket_the_status_names_its_path(tmp_home: Path) -> Non
     names do: the devices are listed and the status line names the socket (``@PATH``), not a
     host and port."""
     path = f"/tmp/indipyterm-test-{uuid.uuid4().hex}"
-    server = IPyServer(KitDriver(), host="127.0.0.1", port=0, handle_signals=False,
-                       unix_path=path)
+    server = IPyServer(KitDriver(), host="127.0.0.1", port=0, handle_signals=False)
+    server.listen_unix(path)
     async with running(server):
         app = TermApp(f"localhost:{path}", 7624, None)
         async with app.run_test(size=SIZE) as pilot:

@@ -26,8 +26,8 @@ async def test_the_terminal_shows_a_tls_servers_devices_and_keeps_tls_on_reconne
     port requiring client certificates, lists the gadget, the server knows it by its CN, and a
     change of server on the settings screen keeps TLS."""
     cert, key = tls_pki.client("observer")
-    srv = server(make_gadget(), tls_port=0, tls_cert=str(tls_pki.server_cert),
-                 tls_key=str(tls_pki.server_key), tls_client_ca=str(tls_pki.ca))
+    srv = server(make_gadget())
+    srv.listen_tls(0, tls_pki.server_cert, tls_pki.server_key, client_ca=tls_pki.ca)
     async with running(srv):
         args = parse_args(["--host", "localhost", "--port", str(srv.tls_port), "--tls-ca",
                            str(tls_pki.ca), "--tls-cert", str(cert), "--tls-key", str(key)])

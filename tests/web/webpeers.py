@@ -128,8 +128,9 @@ class ServerThread:
     def _main(self) -> None:
         async def serve() -> None:
             drivers = [self.driver] if self.driver is not None else []
-            self.server = IPyServer(*drivers, port=self.port, handle_signals=False,
-                                    unix_path=self.unix_path)
+            self.server = IPyServer(*drivers, port=self.port, handle_signals=False)
+            if self.unix_path is not None:
+                self.server.listen_unix(self.unix_path)
             for program in self.exdrivers:
                 self.server.add_exdriver(program)
             self.loop = asyncio.get_running_loop()

@@ -42,9 +42,10 @@ FLOOD_HANDSHAKE = 3.0
 
 def tls_server(pki: Pki, driver: Gadget, handshake: float = HANDSHAKE,
                **kw: object) -> IPyServer:
-    return server(driver, tls_port=0, tls_cert=str(pki.server_cert),
-                  tls_key=str(pki.server_key), tls_client_ca=str(pki.ca),
-                  tls_handshake_timeout=handshake, **kw)
+    srv = server(driver, **kw)
+    srv.listen_tls(0, pki.server_cert, pki.server_key, client_ca=pki.ca,
+                   handshake_timeout=handshake)
+    return srv
 
 
 def values(frames: list[Frame]) -> list[int]:

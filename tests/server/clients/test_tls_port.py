@@ -37,11 +37,9 @@ GET_PROPERTIES = serialise(GetProperties(version="1.7"))
 
 def tls_server(pki: Pki, *, client_ca: bool = True, **kw: object) -> IPyServer:
     """A test server with a gadget, its plain port and a TLS port (both picked by the system)."""
-    options: dict[str, object] = {"tls_port": 0, "tls_cert": str(pki.server_cert),
-                                  "tls_key": str(pki.server_key), **kw}
-    if client_ca:
-        options.setdefault("tls_client_ca", str(pki.ca))
-    return server(make_gadget(), **options)
+    srv = server(make_gadget(), **kw)
+    srv.listen_tls(0, pki.server_cert, pki.server_key, client_ca=pki.ca if client_ca else None)
+    return srv
 
 
 async def test_a_client_with_a_certificate_is_served_over_tls_as_its_cn(tls_pki: Pki) -> None:
@@ -147,15 +145,16 @@ def test_the_command_line_takes_the_tls_options(tls_pki: Pki) -> None:
 
 def test_a_bad_certificate_file_stops_the_server_at_start_naming_it(tls_pki: Pki,
                                                                      tmp_path: Path) -> None:
-    """A missing or unusable certificate, key or CA file is an error at start (IPyServer: a
+    """A missing or unusable certificate, key or CA file is an error at start (listen_tls: a
     ValueError; the command: exit 1) that names the file, not a failure at the first client."""
     missing = tmp_path / "nowhere.pem"
     with pytest.raises(TLSFileError, match="nowhere.pem"):
-        tls_server(tls_pki, tls_client_ca=str(missing))
-    with pytest.raises(TLSFileError, match="server.crt"):
-        tls_server(tls_pki, tls_key=str(tls_pki.ca.with_suffix(".key")))  # another key
-    with pytest.raises(ValueError, match="tls_cert"):
-        IPyServer(tls_port=0, handle_signals=False)
+        server(make_gadget()).listen_tls(0, tls_pki.server_cert, tls_pki.server_key,
+                                         client_ca=missing)
+    with pytest.raises(TLSFileError, match="server.crt"):  # another key
+        server(make_gadget()).listen_tls(0, tls_pki.server_cert, tls_pki.ca.with_suffix(".key"))
+    with pytest.raises(ValueError, match="certificate"):
+        IPyServer(handle_signals=False).listen_tls(0, "")
     result = subprocess.run(
         [sys.executable, "-m", "indipyserver", "--demo", "-p", "0", "--tls-port", "17625",
          "--tls-cert", str(missing)], capture_output=True, text=True, timeout=60, check=False)

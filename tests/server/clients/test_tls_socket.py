@@ -36,9 +36,9 @@ from indipyserver.clients.tlssocket import TLSSocketTransport
 
 def tls_server(pki: Pki, gadget: Gadget | None = None) -> IPyServer:
     """A test server with a gadget and a TLS port requiring client certificates."""
-    return server(gadget if gadget is not None else make_gadget(), tls_port=0,
-                  tls_cert=str(pki.server_cert), tls_key=str(pki.server_key),
-                  tls_client_ca=str(pki.ca))
+    srv = server(gadget if gadget is not None else make_gadget())
+    srv.listen_tls(0, pki.server_cert, pki.server_key, client_ca=pki.ca)
+    return srv
 
 
 async def test_an_upload_of_many_records_is_read_whole_with_what_follows_it(tls_pki: Pki) -> None:

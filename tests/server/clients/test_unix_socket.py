@@ -43,17 +43,24 @@ async def unix_client(address: str) -> RawClient:
     return RawClient(reader, writer)
 
 
+def unix_server(path: str, port: int = 0) -> IPyServer:
+    """A gadget's server on a TCP port (by default one the system picks) and the Unix socket
+    `path`."""
+    server = IPyServer(make_gadget(), host="127.0.0.1", port=port, handle_signals=False)
+    server.listen_unix(path)
+    return server
+
+
 async def test_a_client_on_the_unix_socket_is_served_as_a_tcp_client(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """With unix_path the server also listens on that abstract name (Linux, as indiserver):
+    """With listen_unix the server also listens on that abstract name (Linux, as indiserver):
     a client there gets the definitions and its request reaches the driver, whose answer
     comes back; a TCP client meanwhile gets the same update. The log names both sockets
     and the client."""
     path = abstract_name()
     with caplog.at_level(logging.DEBUG, logger="indipyserver"):  # clients: DEBUG
-        server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False,
-                           unix_path=path)
+        server = unix_server(path)
         async with running(server):
             local = await unix_client("\0" + path)
             tcp = await RawClient.connect(server.port)
@@ -76,15 +83,13 @@ async def test_a_taken_unix_socket_is_an_error_naming_it_and_frees_the_port() ->
     """A second server given the same -u path cannot start (as indiserver): an OSError that
     names the socket and says why, and its TCP port is released again."""
     path = abstract_name()
-    first = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False,
-                      unix_path=path)
+    first = unix_server(path)
     async with running(first):
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
-        second = IPyServer(make_gadget(), host="127.0.0.1", port=port, handle_signals=False,
-                           unix_path=path)
+        second = unix_server(path, port=port)
         with pytest.raises(OSError, match=f"cannot listen on Unix socket @{path}: "
                                           "Address already in use"):
             await asyncio.wait_for(second.asyncrun(), 5)
@@ -104,21 +109,18 @@ async def test_filesystem_socket_where_names_are_not_abstract(
     stale = socket.socket(socket.AF_UNIX)
     stale.bind(str(path))
     stale.close()  # the file stays, nobody listens
-    server = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False,
-                       unix_path=str(path))
+    server = unix_server(str(path))
     async with running(server):
         client = await unix_client(str(path))
         await client.send('<getProperties version="1.7"/>')
         await client.wait_for("defNumberVector", name="VALUE")
         await client.close()
-        live = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False,
-                         unix_path=str(path))
+        live = unix_server(str(path))
         with pytest.raises(OSError, match="Address already in use"):
             await asyncio.wait_for(live.asyncrun(), 5)
     plain = tmp_path / "notasocket"
     plain.write_text("keep me")
-    other = IPyServer(make_gadget(), host="127.0.0.1", port=0, handle_signals=False,
-                      unix_path=str(plain))
+    other = unix_server(str(plain))
     with pytest.raises(OSError, match=f"cannot listen on Unix socket {plain}"):
         await asyncio.wait_for(other.asyncrun(), 5)
     assert plain.read_text() == "keep me"

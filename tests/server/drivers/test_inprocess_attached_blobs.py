@@ -95,10 +95,12 @@ def inline_value(frame: Frame) -> tuple[bytes, bytes]:
 
 
 @asynccontextmanager
-async def serving(*drivers: IPyDriver, **kw: Any) -> AsyncIterator[tuple[str, int]]:
-    """The server running `drivers` in-process, on TCP and a Unix socket: (its path, port)."""
+async def serving(*drivers: IPyDriver, attached: bool = True) -> AsyncIterator[tuple[str, int]]:
+    """The server running `drivers` in-process, on TCP and a Unix socket (BLOBs attached there
+    unless `attached` is False): (its path, port)."""
     path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
-    srv = server(*drivers, unix_path=path, **kw)
+    srv = server(*drivers)
+    srv.listen_unix(path, attached=attached)
     async with running(srv):
         yield path, srv.port
 
@@ -276,12 +278,12 @@ async def test_shared_blobs_off_and_a_short_blobsize_go_inline_to_the_unix_clien
 async def test_with_unix_attached_off_the_unix_client_gets_base64(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``IPyServer(unix_attached=False)`` (``--shared-blobs off``): the Unix client is served
+    """``listen_unix(path, attached=False)`` (``--shared-blobs off``): the Unix client is served
     as a TCP one, so the driver makes no memfd and the client gets inline base64."""
     payload = os.urandom(100_000)
     driver = make_gadget()
     with counting_memory_files(monkeypatch) as made:
-        async with serving(driver, unix_attached=False) as (path, _), unix_client(path) as unix:
+        async with serving(driver, attached=False) as (path, _), unix_client(path) as unix:
             assert not driver.attaches_blobs
             await send_blob(driver, payload)  # type: ignore[arg-type]
             element = await unix.wait_for("setBLOBVector", "IMAGE")
@@ -411,7 +413,8 @@ async def test_a_server_shut_down_in_the_middle_of_a_blob_closes_every_memfd() -
     every memfd is closed."""
     driver = make_gadget()
     path = f"/tmp/indipy-test-{uuid.uuid4().hex}"
-    srv = server(driver, unix_path=path)
+    srv = server(driver)
+    srv.listen_unix(path)
     async with running(srv), unix_client(path):
         tcp = await tcp_client(srv.port)
         await send_blob(driver, os.urandom(3_000_000))  # type: ignore[arg-type]

@@ -36,8 +36,9 @@ QUICK = Retry(ConstantBackoff(0.1))
 
 def leaf(pki: Pki) -> IPyServer:
     """A server with the gadget on a TLS port that requires a certificate our CA signed."""
-    return server(make_gadget(), tls_port=0, tls_cert=str(pki.server_cert),
-                  tls_key=str(pki.server_key), tls_client_ca=str(pki.ca))
+    srv = server(make_gadget())
+    srv.listen_tls(0, pki.server_cert, pki.server_key, client_ca=pki.ca)
+    return srv
 
 
 def remote_context(pki: Pki, name: str | None = "site-east", ca: str | None = None):  # type: ignore[no-untyped-def]
@@ -78,8 +79,8 @@ async def test_updates_through_a_tls_remote_arrive_whole_and_in_order(
     bytes on.)"""
     caplog.set_level(logging.WARNING)
     driver = make_gadget()
-    bottom = server(driver, tls_port=0, tls_cert=str(tls_pki.server_cert),
-                    tls_key=str(tls_pki.server_key), tls_client_ca=str(tls_pki.ca))
+    bottom = server(driver)
+    bottom.listen_tls(0, tls_pki.server_cert, tls_pki.server_key, client_ca=tls_pki.ca)
     async with running(bottom):
         top = server()
         conn = top.add_remote("localhost", bottom.tls_port, ssl=remote_context(tls_pki))
