@@ -567,6 +567,12 @@ class IPyServer(Server3x):
         face.bind()
         self.alpaca_port = face.port
         self.alpaca_face = face
+        # Said without -v, as the INDI port is: where Alpaca clients (and NINA's or ASCOM's
+        # discovery) find this server is the first thing an --alpaca user looks for.
+        logger.info("serving Alpaca on %s:%d, %s%s", host, face.port,
+                    f"discovery answering on UDP {self.alpaca_discovery}"
+                    if self.alpaca_discovery else "no discovery (--alpaca-discovery 0)",
+                    " (the face in a process of its own)" if self.alpaca_process else "")
         return face
 
     async def _closed_or_aborted(self, clients: list[ClientConnection]) -> None:

@@ -99,7 +99,7 @@ class AlpacaFace:
             if self._udp is not None:
                 transport = await start_discovery(self._udp, self.port, _loopback(self.host))
             task = asyncio.create_task(server.serve(sockets=[self._socket]))
-            logger.info("serving Alpaca on %s:%d%s", self.host, self.port,
+            logger.debug("serving Alpaca on %s:%d%s", self.host, self.port,
                         f", discovery on UDP {self.discovery_port}" if transport else "")
             stopping = asyncio.create_task(self._stop.wait())
             try:

@@ -68,3 +68,21 @@ def test_without_the_extra_the_server_says_what_to_install(tmp_path: Path) -> No
                                                     "HOME": str(tmp_path)}, check=False)
     assert out.returncode == 1, out.stderr
     assert 'pip install ".[alpaca]"' in out.stderr and "Traceback" not in out.stderr
+
+
+def test_without_v_the_command_says_where_alpaca_listens(tmp_path: Path) -> None:
+    """``--alpaca`` at the default log level (no ``-v``) says where the face listens and on
+    which UDP port discovery answers, as it says the INDI port (issue 70 item 4); with
+    ``--alpaca-discovery 0`` it says there is none."""
+    alpaca, discovery = free_port(), free_port()
+    with OurServer("--alpaca", str(alpaca), "--alpaca-discovery", str(discovery), "--demo",
+                   workdir=tmp_path, verbosity=0) as server:
+        wait_for(lambda: port_accepts(alpaca), 20, "the Alpaca port")
+        assert server.wait_for_log(f"serving Alpaca on 127.0.0.1:{alpaca}, discovery "
+                                   f"answering on UDP {discovery}"), server.log_tail()
+        assert f"serving INDI on localhost:{server.port}" in server.log_text()
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    with OurServer("--alpaca", str(free_port()), "--alpaca-discovery", "0", "--demo", workdir=quiet,
+                   verbosity=0) as server:
+        assert server.wait_for_log("no discovery (--alpaca-discovery 0)"), server.log_tail()
