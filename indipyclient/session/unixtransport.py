@@ -108,9 +108,10 @@ class UnixTransport(asyncio.Transport):
         if n:
             protocol.buffer_updated(n)
             return
-        self._stop_reading()
-        if not protocol.eof_received():
-            self.close()
+        # The server's end: closed whatever eof_received answers (what waits is written
+        # first), and connection_lost comes after eof_received.
+        self._writes.close()
+        protocol.eof_received()
 
     def _stop_reading(self) -> None:
         self._loop.remove_reader(self._fd)
