@@ -14,8 +14,10 @@ socket faster than the server fills it. The memfds are what spares copies here.)
 that was cut short
 of descriptors (more than `MAX_FDS` at once, or none left to the process) cannot be matched
 to its members: its descriptors are closed and the connection dropped, with an error saying
-why. Writes go straight to the socket, and what it does not take waits here (pausing the
-protocol's writing above `HIGH_WATER`), as in asyncio's own transport.
+why. Writes go straight to the socket, and what it does not take waits (pausing the
+protocol's writing above `HIGH_WATER`), as in asyncio's own transport: the core's
+`WriteHalf` (``indipycore.writehalf``) does that, and closes as asyncio's does, once what
+waits is written.
 
 `open_unix` connects to a path as libindiclient does (``unixaddress``: abstract on Linux).
 """
@@ -34,6 +36,8 @@ from indipycore.sharedblobs import RECV_FDS_SPACE
 from indipycore.sharedblobs import RECV_FLAGS
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import received_fds
+from indipycore.writehalf import HIGH_WATER
+from indipycore.writehalf import WriteHalf
 
 from .unixaddress import shown
 from .unixaddress import unix_address
@@ -45,8 +49,6 @@ logger = logging.getLogger(__name__)
 #: Descriptors one read can take: indiserver's ``MAXFD_PER_MESSAGE`` (a message carries at
 #: most 16).
 MAX_FDS = MAX_ATTACHED
-#: Bytes waiting to be written past which the protocol's writing pauses (asyncio's default).
-HIGH_WATER = 64 * 1024
 
 
 class FdProtocol(Protocol):
@@ -64,7 +66,8 @@ class FdProtocol(Protocol):
 
 class UnixTransport(asyncio.Transport):
     """A connected, non-blocking AF_UNIX stream socket read into `protocol` with its
-    descriptors (see the module docstring); owns the socket."""
+    descriptors (see the module docstring); owns the socket. Its writes, flow control and
+    end are the core's `WriteHalf`; this is the read half."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
                  protocol: FdProtocol) -> None:
@@ -73,13 +76,9 @@ class UnixTransport(asyncio.Transport):
         self._sock = sock
         self._fd = sock.fileno()
         self._protocol = protocol
-        self._out = bytearray()  # written and not yet taken by the socket
-        self._writing = False  # a writer callback is registered
-        self._write_paused = False
         self._paused = False
-        self._closing = False
-        self._lost = False
         sock.setblocking(False)
+        self._writes = WriteHalf(loop, self._fd, protocol, sock, self._stop_reading)
         protocol.connection_made(self)
         loop.add_reader(self._fd, self._read_ready)
 
@@ -93,13 +92,13 @@ class UnixTransport(asyncio.Transport):
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            self._close(exc)
+            self._writes.abort(exc)
             return
         if ancdata or flags & socket.MSG_CTRUNC:
             fds = received_fds(ancdata)
             if flags & socket.MSG_CTRUNC:
                 close_all(fds)
-                self._close(ConnectionError(
+                self._writes.abort(ConnectionError(
                     "the server passed more descriptors than could be received at once "
                     f"(at most {MAX_FDS}, or the process has no more); their BLOBs cannot be "
                     "matched"))
@@ -109,100 +108,55 @@ class UnixTransport(asyncio.Transport):
         if n:
             protocol.buffer_updated(n)
             return
-        self._loop.remove_reader(self._fd)
-        self._closing = True
+        # The server's end: closed whatever eof_received answers (what waits is written
+        # first), and connection_lost comes after eof_received.
+        self._writes.close()
         protocol.eof_received()
-        self._close(None)
+
+    def _stop_reading(self) -> None:
+        self._loop.remove_reader(self._fd)
 
     def is_reading(self) -> bool:
-        return not (self._paused or self._closing)
+        return not (self._paused or self._writes.closing)
 
     def pause_reading(self) -> None:
-        if self._closing or self._paused:
+        if self._writes.closing or self._paused:
             return
         self._paused = True
-        self._loop.remove_reader(self._fd)
+        self._stop_reading()
 
     def resume_reading(self) -> None:
-        if self._closing or not self._paused:
+        if self._writes.closing or not self._paused:
             return
         self._paused = False
         self._loop.add_reader(self._fd, self._read_ready)
 
-    # -- writing ---------------------------------------------------------------------------
+    # -- writing and closing: the core's `WriteHalf` -------------------------------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._closing or not data:
-            return
-        if not self._out:
-            try:
-                sent = self._sock.send(data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as exc:
-                self._close(exc)
-                return
-            if sent == len(data):
-                return
-            data = memoryview(data)[sent:]
-        self._out += data
-        if not self._writing:
-            self._writing = True
-            self._loop.add_writer(self._fd, self._write_ready)
-        if not self._write_paused and len(self._out) > HIGH_WATER:
-            self._write_paused = True
-            self._protocol.pause_writing()
-
-    def _write_ready(self) -> None:
-        try:
-            sent = self._sock.send(self._out)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._close(exc)
-            return
-        del self._out[:sent]
-        if not self._out:
-            self._writing = False
-            self._loop.remove_writer(self._fd)
-        if self._write_paused and len(self._out) <= HIGH_WATER // 4:
-            self._write_paused = False
-            self._protocol.resume_writing()
+        self._writes.write(data)
 
     def get_write_buffer_size(self) -> int:
-        return len(self._out)
+        return self._writes.buffered
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._writes.limits()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._writes.set_limits(high, low)
 
     def can_write_eof(self) -> bool:
         return False
 
-    # -- closing ---------------------------------------------------------------------------
-
     def is_closing(self) -> bool:
-        return self._closing
+        return self._writes.closing
 
     def close(self) -> None:
-        self._close(None)
+        """Stop reading; close once what waits is written."""
+        self._writes.close()
 
     def abort(self) -> None:
-        self._close(None)
-
-    def _close(self, exc: Exception | None) -> None:
-        self._closing = True
-        if self._lost:
-            return
-        self._lost = True
-        self._loop.remove_reader(self._fd)
-        if self._writing:
-            self._writing = False
-            self._loop.remove_writer(self._fd)
-        self._out.clear()
-        self._loop.call_soon(self._connection_lost, exc)
-
-    def _connection_lost(self, exc: Exception | None) -> None:
-        try:
-            self._protocol.connection_lost(exc)
-        finally:
-            self._sock.close()
+        self._writes.abort()
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         raise NotImplementedError("a UnixTransport keeps its protocol")

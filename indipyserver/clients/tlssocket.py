@@ -18,7 +18,9 @@ What TLS asks of such a transport, and how it is met:
 * what OpenSSL writes of its own accord (an alert, the answer to a key update) goes out after
   the read that caused it;
 * what the socket does not take at once is kept encrypted and sent when it has room, before
-  anything newer; nothing is written with ``sendmsg`` or from memory files;
+  anything newer (the core's `WriteHalf`, ``indipycore.writehalf``, which also pauses the
+  protocol past the high-water mark and ends the connection); nothing is written with
+  ``sendmsg`` or from memory files;
 * closing sends close_notify (TLS 1.3 has no renegotiation, so nothing else is read after).
 
 It is an `asyncio.Transport` so that ``clients.clientconnection`` serves it unchanged; its
@@ -33,9 +35,9 @@ import logging
 import os
 import socket
 import ssl
-from collections import deque
 from typing import Any
 
+from indipycore.writehalf import WriteHalf
 from indipyserver.loop.eventloop import inline_selector
 from indipyserver.loop.readsizes import SMALL_READ_SIZE
 
@@ -81,20 +83,20 @@ class TLSSocketTransport(asyncio.Transport):
         self._inline = inline_selector(loop)
         #: Bytes a read asks for (``loop.readsizes`` adapts it, as on a socket transport).
         self.max_size = SMALL_READ_SIZE
-        self._buffer: deque[bytes | memoryview] = deque()  # encrypted, not sent yet
-        self._buffered = 0
-        self._high = 64 * 1024
-        self._low = 16 * 1024
-        # Paused the protocol; reading; a writer armed; closing; closed; the peer's EOF read.
-        self._protocol_paused = self._reading = self._writing = False
-        self._closing = self._closed = self._eof = False
+        # Reading; the peer's EOF read.
+        self._reading = self._eof = False
+        # The write half and the end: the core's (module doc). Its close ends with
+        # close_notify; a write error, with the alert that says why if it goes.
+        self._writes = writes = WriteHalf(loop, self._fd, protocol, sock, self._stop_reading,
+                                          drained=self._finish_close, fail=self._fatal)
+        self._send = writes.write
 
     def start(self) -> None:
         """Tell the protocol it is connected, then read (what came with the handshake first)."""
         self._protocol.connection_made(self)
         if self._outgoing.pending:
-            self._send_outgoing()
-        if not self._closing:
+            self._send(self._outgoing.read())
+        if not self._writes.closing:
             self.resume_reading()
             if self._incoming.pending:
                 self._loop.call_soon(self._decrypt)
@@ -105,11 +107,10 @@ class TLSSocketTransport(asyncio.Transport):
         return self._reading
 
     def pause_reading(self) -> None:
-        if self._reading and not self._closed:
-            self._stop_reading()
+        self._stop_reading()
 
     def resume_reading(self) -> None:
-        if not self._reading and not self._closing and not self._eof:
+        if not self._reading and not self._writes.closing and not self._eof:
             self._reading = True
             if self._inline is not None:
                 self._inline.add_inline(self._fd, self._read_ready)
@@ -119,6 +120,8 @@ class TLSSocketTransport(asyncio.Transport):
                 self._loop.call_soon(self._decrypt)
 
     def _stop_reading(self) -> None:
+        if not self._reading:
+            return
         self._reading = False
         if self._inline is not None:
             self._inline.remove_inline(self._fd)
@@ -146,7 +149,7 @@ class TLSSocketTransport(asyncio.Transport):
             first = self._decrypt_record(_RECORD)
         except ssl.SSLWantReadError:
             if self._outgoing.pending:  # (a key update read alone: OpenSSL's answer)
-                self._send_outgoing()
+                self._send(self._outgoing.read())
             return  # the rest of the record is still on its way
         except ssl.SSLError as exc:
             self._fatal(exc)
@@ -178,10 +181,10 @@ class TLSSocketTransport(asyncio.Transport):
                 break
             chunks.append(chunk)
         if self._outgoing.pending:  # OpenSSL's own answer (a key update's, an alert)
-            self._send_outgoing()
+            self._send(self._outgoing.read())
         if chunks:
             self._protocol.data_received(chunks[0] if len(chunks) == 1 else b"".join(chunks))
-        if end and not self._eof and not self._closed:
+        if end and not self._eof and not self._writes.lost:
             self._eof_received()
 
     def _eof_received(self) -> None:
@@ -190,95 +193,26 @@ class TLSSocketTransport(asyncio.Transport):
         if not self._protocol.eof_received():
             self.close()
 
-    # -- writing ---------------------------------------------------------------------------
+    # -- writing and closing: encrypted here, then the core's `WriteHalf` --------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._closing or not data:
+        if self._writes.closing or not data:
             return
         try:
             self._encrypt(data)
         except (ssl.SSLError, ValueError) as exc:
             self._fatal(exc)
             return
-        self._send_outgoing()
-
-    def _send_outgoing(self) -> None:
-        """What OpenSSL wrote into the outgoing BIO, to the socket after what waits before it."""
-        data = self._outgoing.read()
-        if not self._buffer:
-            try:
-                sent = os.write(self._fd, data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as exc:
-                self._fatal(exc)
-                return
-            if sent == len(data):
-                return
-            self._arm_writer()
-            self._buffer.append(memoryview(data)[sent:] if sent else data)
-            self._buffered += len(data) - sent
-        else:
-            self._buffer.append(data)
-            self._buffered += len(data)
-        self._maybe_pause()
-
-    def _arm_writer(self) -> None:
-        if not self._writing:
-            self._writing = True
-            self._loop.add_writer(self._fd, self._write_ready)
-
-    def _disarm_writer(self) -> None:
-        if self._writing:
-            self._writing = False
-            self._loop.remove_writer(self._fd)
-
-    def _write_ready(self) -> None:
-        """The socket has room: what waits, oldest first, until it is full again."""
-        buffer = self._buffer
-        while buffer:
-            data = buffer[0]
-            try:
-                sent = os.write(self._fd, data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as exc:
-                self._fatal(exc)
-                return
-            self._buffered -= sent
-            if sent < len(data):
-                if sent:
-                    buffer[0] = memoryview(data)[sent:]
-                self._maybe_resume()
-                return
-            buffer.popleft()
-        self._disarm_writer()
-        self._maybe_resume()
-        if self._closing:
-            self._finish_close()
-
-    def _maybe_pause(self) -> None:
-        if self._buffered > self._high and not self._protocol_paused:
-            self._protocol_paused = True
-            self._protocol.pause_writing()
-
-    def _maybe_resume(self) -> None:
-        if self._protocol_paused and self._buffered <= self._low:
-            self._protocol_paused = False
-            if not self._closing:
-                self._protocol.resume_writing()
+        self._send(self._outgoing.read())
 
     def get_write_buffer_size(self) -> int:
-        return self._buffered
+        return self._writes.buffered
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
-        return self._low, self._high
+        return self._writes.limits()
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        high = 64 * 1024 if high is None else high
-        low = high // 4 if low is None else low
-        self._high, self._low = high, low
-        self._maybe_pause()
+        self._writes.set_limits(high, low)
 
     def can_write_eof(self) -> bool:
         return False  # TLS: close_notify ends both directions
@@ -286,59 +220,36 @@ class TLSSocketTransport(asyncio.Transport):
     def write_eof(self) -> None:
         raise NotImplementedError("a TLS connection cannot half-close")
 
-    # -- closing ---------------------------------------------------------------------------
-
     def is_closing(self) -> bool:
-        return self._closing
+        return self._writes.closing
 
     def get_protocol(self) -> asyncio.BaseProtocol:
         return self._protocol
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         assert isinstance(protocol, asyncio.Protocol)
-        self._protocol = protocol
+        self._protocol = self._writes.protocol = protocol
 
     def close(self) -> None:
         """Close once what is buffered is written, with close_notify."""
-        if self._closing:
-            return
-        self._closing = True
-        self.pause_reading()
-        if not self._buffer:
-            self._finish_close()
+        self._writes.close()
 
     def abort(self) -> None:
-        self._force_close(None)
+        self._writes.abort()
 
     def _fatal(self, exc: BaseException) -> None:
         logger.debug("TLS connection %s: %s", self.get_extra_info("peername"), exc)
-        if self._outgoing.pending and not self._buffer:  # the alert that says why, if it goes
+        if self._outgoing.pending and not self._writes.buffered:  # the alert that says why
             with contextlib.suppress(OSError):
                 os.write(self._fd, self._outgoing.read())
-        self._force_close(exc if isinstance(exc, Exception) else None)
+        self._writes.abort(exc if isinstance(exc, Exception) else None)
 
     def _finish_close(self) -> None:
-        if not self._closed:
-            # close_notify into the outgoing BIO (its answer is not waited for: WantRead,
-            # usually), then onto the socket if it takes it now.
+        """Nothing waits any more: close_notify into the outgoing BIO (its answer is not
+        waited for: WantRead, usually), onto the socket if it takes it now, and the end."""
+        if not self._writes.lost:
             with contextlib.suppress(ssl.SSLError, ValueError):
                 self._tls.unwrap()
             with contextlib.suppress(OSError):
                 os.write(self._fd, self._outgoing.read())
-            self._force_close(None)
-
-    def _force_close(self, exc: Exception | None) -> None:
-        if self._closed:
-            return
-        self._closing = self._closed = True
-        self._buffer.clear()
-        self._buffered = 0
-        if self._reading:
-            self._stop_reading()
-        self._disarm_writer()
-        self._loop.call_soon(self._connection_lost, exc)
-
-    def _connection_lost(self, exc: Exception | None) -> None:
-        """The protocol learns it is lost; the socket closes whatever it does meanwhile."""
-        with contextlib.closing(self._sock):
-            self._protocol.connection_lost(exc)
+            self._writes.abort()

@@ -26,6 +26,7 @@ from indipycore.sharedblobs import RECV_FDS_SPACE
 from indipycore.sharedblobs import RECV_FLAGS
 from indipycore.sharedblobs import close_all
 from indipycore.sharedblobs import received_fds
+from indipycore.writehalf import WriteHalf
 from indipyserver.loop.eventloop import inline_selector
 
 __all__ = ["PipeReader", "SocketReader"]
@@ -64,12 +65,13 @@ class PipeReader(asyncio.ReadTransport):
         self._fd = pipe.fileno()
         os.set_blocking(self._fd, False)
         self._protocol = protocol
-        self._closing = False
         self._paused = False
         self._reading = False
-        self._lost = False  # connection_lost is scheduled
+        # Nothing is written here: the core's `WriteHalf` is this transport's end, closed
+        # and lost in the order the writing transports' are.
+        self._end = WriteHalf(loop, self._fd, protocol, pipe, self._stop_reading)
         protocol.connection_made(self)
-        if not (self._paused or self._closing):
+        if not (self._paused or self._end.closing):
             self._watch(True)
 
     def _watch(self, on: bool) -> None:
@@ -106,18 +108,19 @@ class PipeReader(asyncio.ReadTransport):
             return False
         except OSError as exc:
             logger.debug("reading %r failed: %s", self._pipe, exc)
-            self._close(exc)
+            self._end.abort(exc)
             return True
         self._eof()
         return True
 
+    def _stop_reading(self) -> None:
+        self._watch(False)
+
     def _eof(self) -> None:
         """The writer closed its end (the driver exited). As asyncio's pipe transport,
         whatever eof_received answers: there is nothing more to read."""
-        self._watch(False)
-        self._closing = True
+        self._end.abort()  # (connection_lost comes soon: after eof_received)
         self._protocol.eof_received()
-        self._close(None)
 
     def read_now(self) -> bool:
         """Read at once what the driver has already written, if anything, as the selector
@@ -125,7 +128,7 @@ class PipeReader(asyncio.ReadTransport):
         has usually answered by the time the server runs again). Nothing while paused or
         closing; an error goes to the loop's exception handler, as from the selector.
         False only when the pipe held nothing yet (the driver has not answered)."""
-        if not self._reading or self._closing:
+        if not self._reading or self._end.closing:
             return True
         try:
             return self._read_ready()
@@ -143,42 +146,29 @@ class PipeReader(asyncio.ReadTransport):
         return os.readv(self._fd, [buf])
 
     def is_reading(self) -> bool:
-        return not (self._paused or self._closing)
+        return not (self._paused or self._end.closing)
 
     def pause_reading(self) -> None:
-        if self._closing or self._paused:
+        if self._end.closing or self._paused:
             return
         self._paused = True
         self._watch(False)
 
     def resume_reading(self) -> None:
-        if self._closing or not self._paused:
+        if self._end.closing or not self._paused:
             return
         self._paused = False
         self._watch(True)
 
     def is_closing(self) -> bool:
-        return self._closing
+        return self._end.closing
 
     def close(self) -> None:
-        self._close(None)
-
-    def _close(self, exc: Exception | None) -> None:
-        self._closing = True
-        self._watch(False)
-        if not self._lost:
-            self._lost = True
-            self._loop.call_soon(self._connection_lost, exc)
-
-    def _connection_lost(self, exc: Exception | None) -> None:
-        try:
-            self._protocol.connection_lost(exc)
-        finally:
-            self._pipe.close()
+        self._end.close()
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         assert isinstance(protocol, asyncio.Protocol)
-        self._protocol = protocol
+        self._protocol = self._end.protocol = protocol
 
     def get_protocol(self) -> asyncio.BaseProtocol:
         return self._protocol
@@ -221,7 +211,7 @@ class SocketReader(PipeReader):
             return False
         except OSError as exc:
             logger.debug("reading %r failed: %s", self._pipe, exc)
-            self._close(exc)
+            self._end.abort(exc)
             return True
         if ancdata:
             self._take_fds(ancdata, flags)

@@ -427,6 +427,31 @@ async def test_a_large_write_waits_for_the_peer_and_arrives_whole() -> None:
         await stream.wait_closed()
 
 
+async def test_what_waits_when_the_program_closes_is_written_before_the_end() -> None:
+    """A close while the socket is full ends the connection only once the server has read
+    what was written before it (the last newXVector of a program that stops reaches the
+    server, as over TCP), and nothing is read after the close."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    theirs.setblocking(False)
+    stream = ServerStream()
+    transport = UnixTransport(asyncio.get_running_loop(), ours, stream)
+    data = bytes(range(256)) * 8192  # 2 MiB: more than the socket holds
+    try:
+        stream.write(data)
+        assert transport.get_write_buffer_size() > 0
+        transport.close()
+        assert transport.is_closing() and not transport.is_reading()
+        loop = asyncio.get_running_loop()
+        received = bytearray()
+        async with asyncio.timeout(10):
+            while chunk := await loop.sock_recv(theirs, 1 << 16):
+                received.extend(chunk)
+            await stream.wait_closed()
+        assert received == data
+    finally:
+        theirs.close()
+
+
 async def test_indipyclient_0_9_4_s_ipyclient_takes_the_same_host_name() -> None:
     """``IPyClient("localhost:PATH", port)`` (0.9.4's API) goes through the same connection:
     it learns the server's vectors and its attached BLOB's bytes reach ``rxevent``."""
