@@ -7,11 +7,13 @@ standard-library decoder (`imagebytes.to_rows`) reads them back into FITS order,
 first; the transmission type is the one the depth gives (Byte, UInt16, Int16; 32-bit the
 narrowest that holds the values); the header says Rank 2 or 3 and the sizes; the JSON value is
 ``[x][y]`` (``[x][y][c]``); the conversion reports its progress by whole columns up to the
-whole frame; a file it cannot serve is a FITSError naming why.
+whole frame; a file it cannot serve is a FITSError naming why. `FrameStream`: every
+download gets the whole frame in bounded pieces, an unreadable file is an AlpacaError.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indipyalpaca.face.fitsimage import FitsImage
+from indipyalpaca.face.framestream import CHUNK
+from indipyalpaca.face.framestream import FrameStream
 from indipyalpaca.wire import imagebytes
+from indipyalpaca.wire.errors import AlpacaError
 from indipyalpaca.wire.imagebytes import ElementType
 from indipycore.fits import BLOCK
 from indipycore.fits import FITSError
@@ -139,3 +144,34 @@ def test_what_cannot_be_served_is_a_fits_error(tmp_path: Path, mangle: object,
     path.write_bytes(mangle(path.read_bytes()))  # type: ignore[operator]
     with pytest.raises(FITSError, match=why):
         FitsImage(path)
+
+
+async def test_a_frame_stream_hands_every_downloader_the_whole_frame(tmp_path: Path) -> None:
+    """Two downloads begun at once while the frame converts each get exactly the ImageBytes
+    pixels, in pieces of at most CHUNK bytes; the JSON path waits for the whole frame."""
+    cube = (np.arange(1500 * 400, dtype=np.int64).reshape(1, 400, 1500) * 7) % 65536
+    stream = FrameStream(str(fits_file(tmp_path / "f.fits", cube, "u16")), "Cam")
+
+    async def download() -> list[bytes]:
+        return [piece async for piece in stream.chunks()]
+
+    first, second = await asyncio.gather(download(), download())
+    expected = cube[0].T.astype("<u2").tobytes()
+    assert b"".join(first) == b"".join(second) == expected
+    assert max(len(p) for p in first) <= CHUNK
+    image = await stream.converted()
+    assert stream.done and image.json_value()[3][5] == cube[0, 5, 3]
+
+
+async def test_an_unreadable_image_is_an_alpaca_error(tmp_path: Path) -> None:
+    """A file that is not FITS (or is gone) is an AlpacaError naming why, for the header and
+    the pixels alike, and is logged."""
+    path = tmp_path / "junk.fits"
+    path.write_bytes(b"x" * 5000)
+    for filename in (path, tmp_path / "missing.fits"):
+        stream = FrameStream(str(filename), "Cam")
+        with pytest.raises(AlpacaError, match="unreadable"):
+            await stream.image()
+        with pytest.raises(AlpacaError, match="unreadable"):
+            await stream.converted()
+        assert stream.done
