@@ -129,8 +129,11 @@ class Camera(AlpacaDevice):
             return not self.started
 
         async def watch() -> None:
-            with self.indi.client.waiters.watching(arrived) as done:
-                await done
+            try:
+                with self.indi.client.waiters.watching(arrived) as done:
+                    await done
+            except Exception:  # the image is still taken when a client next asks
+                logger.exception("watching for the image of %s failed", self.name)
 
         self._watch = asyncio.create_task(watch())
 
