@@ -6,8 +6,9 @@ little-endian, in the transmission type its depth gives: 8-bit as Byte, 16-bit u
 (BZERO 32768) as UInt16, 16-bit signed as Int16, as INDIGO sends them; 32-bit signed as the
 narrowest type that holds every value (the reference allows it, and 32-bit frames are rare).
 `convert` goes by blocks of x columns, so the ImageBytes body is ready from its start while
-the rest is written (`framestream` sends it as it comes). numpy releases the GIL for each
-block, so a worker thread converting holds up no event loop. FITS rows are taken as they
+the rest is written (`framestream` sends it as it comes), and two threads can share the
+blocks (every other one each). numpy releases the GIL for each block, so a worker thread
+converting holds up no event loop. FITS rows are taken as they
 are: indilib writes ROWORDER TOP-DOWN, so row 0 is Alpaca's y 0; a file that says BOTTOM-UP
 is read from its last row.
 """
@@ -124,7 +125,7 @@ class FitsImage:
 
     def choose_type(self) -> None:
         """Settle the transmission type: a pass over a 32-bit image's values, nothing for
-        the others. Call before `frame` and `convert` (`convert` calls it)."""
+        the others. Call before `frame`, and before `convert` runs in parts."""
         if self._pixels is not None:
             return
         if self.wire_type is ElementType.INT32 and self._source.size:
@@ -133,25 +134,23 @@ class FitsImage:
                                   if least <= low and high <= most)
         self._pixels = np.empty(self._source.shape, dtype=_WIRE_DTYPES[self.wire_type])
 
-    def convert(self, progress: Callable[[int], None] = lambda ready: None) -> None:
-        """Write the pixels in Alpaca's order, calling `progress(bytes ready)` after each
-        block of columns; then let go of the file. Meant for a worker thread."""
-        try:
-            self.choose_type()
-            source, out = self._source, self._pixels
-            per_column = self.nbytes // self.width
-            flip = np.uint16(0x8000)
-            for x in range(0, self.width, COLUMNS):
-                block, target = source[x:x + COLUMNS], out[x:x + COLUMNS]
-                for y in range(0, self.height, ROWS):
-                    if self._flip_sign:  # FITS' signed + 32768 = unsigned
-                        np.bitwise_xor(block[:, y:y + ROWS], flip, out=target[:, y:y + ROWS])
-                    else:
-                        np.copyto(target[:, y:y + ROWS], block[:, y:y + ROWS],
-                                  casting="unsafe")
-                progress(min(self.width, x + COLUMNS) * per_column)
-        finally:
-            self.close()
+    def convert(self, progress: Callable[[int, int], None] = lambda start, end: None,
+                part: int = 0, parts: int = 1) -> None:
+        """Write the pixels in Alpaca's order: every `parts`-th block of columns from the
+        `part`-th (all of them by default), calling `progress(start, end)` (their bytes)
+        after each. Meant for worker threads, one per part; `close` once all are done."""
+        self.choose_type()
+        source, out = self._source, self._pixels
+        per_column = self.nbytes // self.width
+        flip = np.uint16(0x8000)
+        for x in range(part * COLUMNS, self.width, parts * COLUMNS):
+            block, target = source[x:x + COLUMNS], out[x:x + COLUMNS]
+            for y in range(0, self.height, ROWS):
+                if self._flip_sign:  # FITS' signed + 32768 = unsigned
+                    np.bitwise_xor(block[:, y:y + ROWS], flip, out=target[:, y:y + ROWS])
+                else:
+                    np.copyto(target[:, y:y + ROWS], block[:, y:y + ROWS], casting="unsafe")
+            progress(x * per_column, min(self.width, x + COLUMNS) * per_column)
 
     def close(self) -> None:
         """Let go of the mapped file (the pixels written so far stay). The mapping itself
@@ -165,10 +164,3 @@ class FitsImage:
         if self._pixels is None:
             raise RuntimeError("the image has not been converted")
         return [column.tolist() for column in self._pixels]
-
-
-def read_fits_image(path: str | Path) -> FitsImage:
-    """The image of a FITS file's primary HDU, converted; FITSError for what it cannot read."""
-    image = FitsImage(path)
-    image.convert()
-    return image

@@ -2,15 +2,17 @@
 
 A camera user downloads every frame once, so the conversion of a 16-megapixel FITS file (a
 transpose, 32 MB) must not wait for the client to ask, nor hold up the server's event loop:
-the file is opened and converted in worker threads (`fitsimage`, numpy) as soon as the INDI
-client has it, and a download sends the ImageBytes body's blocks as they are written
-(`chunks`), overlapping the conversion instead of following it.
+the file is opened and converted in worker threads (`fitsimage`, numpy; two share the
+blocks of columns on a machine of two cores or more) as soon as the INDI client has it, and
+a download sends the ImageBytes body's blocks as they are written (`chunks`), overlapping
+the conversion instead of following it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 #: Bytes of pixels per piece handed to the HTTP server: small enough that writing one is a
 #: short step of the event loop, large enough that a frame is a few dozen steps.
 CHUNK = 1 << 20
+#: Worker threads converting one image (numpy gives the GIL back while each block is written).
+WORKERS = min(2, os.cpu_count() or 1)
 
 
 class ConversionFailed(RuntimeError):
@@ -43,6 +47,7 @@ class FrameStream:
         self._loop = asyncio.get_running_loop()
         self._opened: asyncio.Future[FitsImage] = self._loop.create_future()
         self._ready = 0  # bytes of the pixels written, from the start
+        self._written: dict[int, int] = {}  # blocks written past `_ready`: start -> end
         self._wake = asyncio.Event()
         self._finished = asyncio.Event()
         self._failure: str | None = None
@@ -66,25 +71,34 @@ class FrameStream:
                 return
             self._opened.set_result(image)
             try:
-                await asyncio.to_thread(image.convert, self._progress)
+                await asyncio.gather(*(asyncio.to_thread(image.convert, self._progress, part,
+                                                         WORKERS) for part in range(WORKERS)))
             except Exception as exc:  # a bug or no memory: the downloads waiting end
                 logger.exception("converting the image of %s in %s failed", self.device,
                                  self.filename)
                 self._failure = f"converting the image failed: {exc}"
                 self._wake.set()
                 return
+            finally:
+                await asyncio.to_thread(image.close)  # unmapped off the event loop
             logger.debug("the image of %s (%s) is ImageBytes", self.device,
                          Path(self.filename).name)
         finally:
             self._finished.set()
 
-    def _progress(self, ready: int) -> None:
-        """Called by the worker thread after each block of columns."""
-        self._loop.call_soon_threadsafe(self._advance, ready)
+    def _progress(self, start: int, end: int) -> None:
+        """Called by a worker thread after each block of columns."""
+        self._loop.call_soon_threadsafe(self._advance, start, end)
 
-    def _advance(self, ready: int) -> None:
-        self._ready = ready
-        self._wake.set()
+    def _advance(self, start: int, end: int) -> None:
+        written = self._written
+        written[start] = end
+        ready = self._ready
+        while ready in written:  # the blocks written without a gap from the start
+            ready = written.pop(ready)
+        if ready != self._ready:
+            self._ready = ready
+            self._wake.set()
 
     @property
     def done(self) -> bool:

@@ -52,7 +52,7 @@ def fits_file(path: Path, cube: np.ndarray, depth: str, bottom_up: bool = False,
     if bzero:
         cards += [("BZERO", bzero), ("BSCALE", 1)]
     cards += [("ROWORDER", "BOTTOM-UP" if bottom_up else "TOP-DOWN"), *extra]
-    header = b"".join(format_card(k, v) for k, v in cards) + b"END".ljust(80)  # type: ignore[arg-type]
+    header = b"".join(format_card(k, v) for k, v in cards) + b"END".ljust(80)
     header += b" " * (-len(header) % BLOCK)
     stored = cube[:, ::-1, :] if bottom_up else cube
     data = (stored.astype(np.int64) - bzero).astype(dtype).tobytes()
@@ -87,7 +87,8 @@ def test_pixels_are_in_alpaca_order_and_type(tmp_path_factory: pytest.TempPathFa
                      naxis3=colour)
     seen: list[int] = []
     fits = FitsImage(path)
-    fits.convert(seen.append)
+    fits.convert(lambda start, end: seen.append(end))
+    fits.close()
     frame = fits.frame(7, 8)
     wire = imagebytes.encode(frame) + bytes(fits.data)
     back = imagebytes.decode(wire)
@@ -111,12 +112,21 @@ def test_pixels_are_in_alpaca_order_and_type(tmp_path_factory: pytest.TempPathFa
 
 def test_a_large_frame_is_reported_in_blocks_of_columns(tmp_path: Path) -> None:
     """A 1000-column frame is written in several blocks, each reported when done, so that a
-    download can send the first columns while the others are written."""
+    download can send the first columns while the others are written; converted in three
+    parts (every third block each), the blocks reported tile the frame exactly."""
     cube = np.arange(1000 * 300, dtype=np.int64).reshape(1, 300, 1000) % 65536
     fits = FitsImage(fits_file(tmp_path / "big.fits", cube, "u16"))
-    seen: list[int] = []
-    fits.convert(seen.append)
-    assert len(seen) > 4 and seen[0] < fits.nbytes and seen[-1] == fits.nbytes
+    seen: list[tuple[int, int]] = []
+    fits.convert(lambda start, end: seen.append((start, end)))
+    assert len(seen) > 4 and seen[0] == (0, seen[0][1]) and seen[-1][1] == fits.nbytes
+    assert bytes(fits.data) == cube[0].T.astype("<u2").tobytes()
+    fits = FitsImage(fits_file(tmp_path / "big.fits", cube, "u16"))
+    fits.choose_type()
+    parts: list[tuple[int, int]] = []
+    for part in range(3):
+        fits.convert(lambda start, end: parts.append((start, end)), part, 3)
+    fits.close()
+    assert sorted(parts) == seen
     assert bytes(fits.data) == cube[0].T.astype("<u2").tobytes()
 
 
