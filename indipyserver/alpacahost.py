@@ -2,7 +2,7 @@
 ``IPyServer.serve_alpaca`` / ``--alpaca``) and Alpaca devices (`alpaca_connection`, for
 ``IPyServer.add_alpaca`` / ``alpaca://``).
 
-The server stays standard library only: `indipyalpaca.face` (Starlette, uvicorn) and
+The server stays standard library only: `indipyalpaca.face` (Starlette, uvicorn, numpy) and
 `indipyalpaca.devices` (httpx) are imported only when asked for, and a missing extra is said
 plainly, naming what to install, before anything starts.
 """
@@ -20,7 +20,7 @@ from indipyserver.drivers.inprocess import InProcessDriverConnection
 __all__ = ["AlpacaExtraMissing", "alpaca_connection", "check_alpaca_extra", "make_face"]
 
 #: What `[alpaca]` installs that the face needs (pyproject.toml).
-ALPACA_MODULES = ("starlette", "uvicorn")
+ALPACA_MODULES = ("starlette", "uvicorn", "numpy")
 
 EXTRA_HINT = f"Alpaca devices need the optional extra [alpaca] (httpx): {install_hint('alpaca')}"
 

@@ -9,10 +9,9 @@ with 0x400. PUT bodies are parsed here too, keeping their keys' exact casing.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
-from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,7 +35,7 @@ from indipyalpaca.wire.requests import BadRequest
 from indipyalpaca.wire.requests import Params
 from indipyalpaca.wire.requests import ServerTransactionCounter
 
-from .fitsimage import FitsImage
+from .framestream import FrameStream
 from .served import Served
 
 logger = logging.getLogger(__name__)
@@ -45,8 +44,6 @@ SERVER_NAME = "indipyalpaca INDI server"
 MANUFACTURER = "indipy-toolkit"
 _NUMBER = re.compile(r"[0-9]{1,10}")
 MAX_BODY = 64 * 1024  # a form of a few parameters; more is not an Alpaca request
-#: Encoded ImageBytes frames kept (one per camera's latest image is what is downloaded again).
-ENCODED_KEPT = 4
 
 
 class FaceApp:
@@ -57,10 +54,6 @@ class FaceApp:
         self.counter = ServerTransactionCounter()
         self.version = version
         self.location = location
-        # id(image) -> (image, its frame): encoding a 16-megapixel frame takes about a second,
-        # and a client downloads the same image again (retries, several clients); the image
-        # is held so that its id cannot be reused while the entry lives.
-        self._encoded: OrderedDict[int, tuple[FitsImage, imagebytes.ImageBytes]] = OrderedDict()
 
     def reply(self, params: Params, **fields: Any) -> Response:
         client_id = params.client_transaction_id()
@@ -166,23 +159,27 @@ class FaceApp:
             logger.exception("Alpaca %s %s of %s failed", verb, member, device.name)
             return PlainTextResponse("internal error of the INDI-Alpaca face (logged)",
                                      status_code=500)
-        if isinstance(value, FitsImage):
+        if isinstance(value, FrameStream):
             return await self.image(request, params, value)
         if verb == "GET":
             return self.reply(params, value=value)
         return self.reply(params)
 
-    async def image(self, request: Request, params: Params, image: FitsImage) -> Response:
-        """ImageArray as ImageBytes when the client accepts it (alpyca does), else JSON;
-        encoded in a worker thread, off the server's event loop."""
+    async def image(self, request: Request, params: Params, stream: FrameStream) -> Response:
+        """ImageArray as ImageBytes when the client accepts it (alpyca does), its pixels
+        sent as the camera's conversion writes them; else JSON, made in a worker thread
+        once they are all written."""
         client_id = params.client_transaction_id()
         server_id = self.counter.next()
         if imagebytes.CONTENT_TYPE in request.headers.get("accept", ""):
-            frame = await self.encoded(image)
-            header = imagebytes.encode(dataclasses.replace(
-                frame, data=b"", client_transaction_id=client_id,
-                server_transaction_id=server_id))
-            return _FrameResponse(header, frame.data)
+            image = await stream.image()
+            header = imagebytes.encode(image.frame(client_id, server_id))
+            return _FrameResponse(header, image.nbytes, stream.chunks())
+        try:
+            image = await stream.converted()
+        except AlpacaError as exc:
+            return self.reply(params, value=None, error_number=exc.number,
+                              error_message=exc.message)
 
         def as_json() -> bytes:
             body: dict[str, Any] = {"Type": 2, "Rank": image.rank}
@@ -191,37 +188,25 @@ class FaceApp:
 
         return Response(await asyncio.to_thread(as_json), media_type=JSON_TYPE)
 
-    async def encoded(self, image: FitsImage) -> imagebytes.ImageBytes:
-        """The image's ImageBytes frame (transaction IDs 0), encoded once per image in a
-        worker thread, off the server's event loop."""
-        found = self._encoded.get(id(image))
-        if found is not None and found[0] is image:
-            self._encoded.move_to_end(id(image))
-            return found[1]
-        frame = await asyncio.to_thread(imagebytes.from_rows, image.pixels, image.width,
-                                        image.height, image.planes, 0, 0)
-        self._encoded[id(image)] = (image, frame)
-        while len(self._encoded) > ENCODED_KEPT:
-            self._encoded.popitem(last=False)
-        return frame
-
 
 class _FrameResponse(Response):
-    """An ImageBytes reply sent as its 44-byte header, then the cached pixels as they are:
-    joining them would copy the whole frame for every download."""
+    """An ImageBytes reply sent as its 44-byte header, then the pixels in the pieces the
+    camera's conversion hands out (none copied whole, none waited for longer than needed)."""
 
     media_type = imagebytes.CONTENT_TYPE
 
-    def __init__(self, header: bytes, data: bytes) -> None:
+    def __init__(self, header: bytes, size: int, pieces: AsyncIterator[bytes]) -> None:
         super().__init__(b"", media_type=imagebytes.CONTENT_TYPE)
-        self.header, self.data = header, data
-        self.headers["content-length"] = str(len(header) + len(data))
+        self.header, self.pieces = header, pieces
+        self.headers["content-length"] = str(len(header) + size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code,
                     "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": self.header, "more_body": True})
-        await send({"type": "http.response.body", "body": self.data, "more_body": False})
+        async for piece in self.pieces:
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _bad(reason: str) -> Response:

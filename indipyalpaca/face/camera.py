@@ -2,8 +2,10 @@
 
 StartExposure applies what the client chose (binning, the subframe -- Alpaca counts binned
 pixels, INDI unbinned --, light or dark) and starts CCD_EXPOSURE, returning at once; the image
-is the next CCD1 BLOB (the face's INDI client asks for this camera's BLOBs only), read from its
-FITS. State: Exposing while CCD_EXPOSURE counts down, Reading until the BLOB arrives, Error
+is the next CCD1 BLOB (the face's INDI client asks for this camera's BLOBs only), taken the
+moment the client has it (a watch on its events) and made ImageBytes from then on, in worker
+threads (`framestream`): ImageReady turns True then, and a download sends the pixels as
+they are written. State: Exposing while CCD_EXPOSURE counts down, Reading until the BLOB arrives, Error
 when the exposure went Alert. What INDI has no property for (stopping early with a readout,
 readout modes beyond one, fast readout, electrons per ADU, full well, heat sink, sub-exposures,
 a shutter) is not implemented or answered as the interface says a camera without it answers.
@@ -20,7 +22,7 @@ from indipyalpaca.wire.devicetypes import DeviceType
 from indipyalpaca.wire.errors import AlpacaError
 from indipyalpaca.wire.errors import ErrorNumber
 from indipyalpaca.wire.requests import Params
-from indipycore.fits import FITSError
+from indipyclient.model import events as ev
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
@@ -30,7 +32,7 @@ from .common import Setting
 from .common import Toggle
 from .common import table
 from .fitsimage import FitsImage
-from .fitsimage import read_fits_image
+from .framestream import FrameStream
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +84,9 @@ class Camera(AlpacaDevice):
         self.duration = 0.0
         self.blob_before: str | None = None
         self.blobs_asked = False
-        self.image: FitsImage | None = None
+        self.stream: FrameStream | None = None  # the image of the last exposure
         self.image_file: str | None = None
+        self._watch: asyncio.Task[None] | None = None
 
     # -- INDI helpers ------------------------------------------------------------------
 
@@ -107,29 +110,42 @@ class Camera(AlpacaDevice):
             return
         self.started = False
         previous, self.image_file = self.image_file, filename
-        self.image = None  # read when first asked for, off the event loop
+        self.stream = FrameStream(filename, self.name)  # converting from now on
         if previous and previous != filename:  # keep only the image served now
             Path(previous).unlink(missing_ok=True)
 
-    async def _load(self) -> FitsImage:
-        """The image of the last exposure, read from its file in a worker thread (a large
-        FITS must not hold up the server's event loop)."""
-        self._poll()
-        if self.image_file is None or self.started:
-            raise AlpacaError.invalid_operation("there is no image yet (ImageReady is False)")
-        if self.image is None:
-            filename = self.image_file
+    def _watch_for_image(self) -> None:
+        """Take the exposure's image as soon as the INDI client has it, not when an Alpaca
+        client next asks: its conversion starts then. Ends with the exposure."""
+        if self._watch is not None:
+            self._watch.cancel()
+
+        def arrived(event: ev.Event) -> bool:
+            if isinstance(event, ev.ConnectionLost) or not self.started:
+                return True
+            if (isinstance(event, ev.setBLOBVector) and event.devicename == self.name
+                    and event.vectorname == BLOB):
+                self._poll()
+            return not self.started
+
+        async def watch() -> None:
             try:
-                image = await asyncio.to_thread(lambda: read_fits_image(
-                    Path(filename).read_bytes()))
-            except (OSError, FITSError) as exc:
-                logger.error("the image of %s in %s is unreadable: %s", self.name, filename, exc)
-                raise AlpacaError(ErrorNumber.UNSPECIFIED,
-                                  f"the INDI device's image is unreadable: {exc}") from None
-            if filename == self.image_file:
-                self.image = image
-            return image
-        return self.image
+                with self.indi.client.waiters.watching(arrived) as done:
+                    await done
+            except Exception:  # the image is still taken when a client next asks
+                logger.exception("watching for the image of %s failed", self.name)
+
+        self._watch = asyncio.create_task(watch())
+
+    async def _load(self) -> FrameStream:
+        """The image of the last exposure, once its file is open (AlpacaError if it cannot
+        be served); its pixels may still be on their way."""
+        self._poll()
+        if self.stream is None or self.started:
+            raise AlpacaError.invalid_operation("there is no image yet (ImageReady is False)")
+        stream = self.stream
+        await stream.image()
+        return stream
 
     def _max_bin(self) -> int:
         limits_x = self.indi.limits(self.name, "CCD_BINNING", "HOR_BIN")
@@ -329,6 +345,7 @@ class Camera(AlpacaDevice):
         self.blob_before = self._blob_file()
         self.duration = duration
         self.started = True
+        self._watch_for_image()
         try:
             await self.indi.send(self.name, EXPOSURE, {"CCD_EXPOSURE_VALUE": duration})
         except AlpacaError:
@@ -362,7 +379,7 @@ class Camera(AlpacaDevice):
         if self.started:
             self.check_not_alert(EXPOSURE)
             return False
-        return self.image_file is not None
+        return self.stream is not None
 
     async def get_percentcompleted(self, params: Params) -> int:
         state = await self.get_camerastate(params)
@@ -372,22 +389,25 @@ class Camera(AlpacaDevice):
         if state == READING:
             return 100
         if state == IDLE:
-            return 100 if self.image_file is not None else 0
+            return 100 if self.stream is not None else 0
         raise AlpacaError.invalid_operation("the exposure failed")
 
-    async def get_imagearray(self, params: Params) -> FitsImage:
+    async def get_imagearray(self, params: Params) -> FrameStream:
         return await self._load()
 
     get_imagearrayvariant = get_imagearray
 
+    async def _image(self) -> FitsImage:
+        return await (await self._load()).image()
+
     async def get_lastexposureduration(self, params: Params) -> float:
-        image = await self._load()
+        image = await self._image()
         if image.exposure is None:
             raise AlpacaError(ErrorNumber.VALUE_NOT_SET, "the image has no EXPTIME")
         return image.exposure
 
     async def get_lastexposurestarttime(self, params: Params) -> str:
-        image = await self._load()
+        image = await self._image()
         if not image.date_obs:
             raise AlpacaError(ErrorNumber.VALUE_NOT_SET, "the image has no DATE-OBS")
         return image.date_obs.rstrip("Z")[:23]

@@ -4,8 +4,11 @@ A 44-byte header of eleven little-endian int32 (the reference, section 8.7), the
 at DataStart in the transmission element type. The Alpaca array is ``Array[NumX, NumY]``
 serialised with the y index fastest (then the colour plane innermost), the transpose of a
 FITS/INDI buffer, whose rows hold x fastest; `from_rows` and `to_rows` turn one into the
-other with the standard library only (``array``), so the server needs no numpy. An error
-frame carries its ErrorNumber and a UTF-8 message instead of pixels.
+other with the standard library only (``array``), so the wire needs no numpy: the client
+side decodes with `to_rows`, and `from_rows` is the plain encoder any small frame can use
+(the face, serving 16-megapixel frames as they arrive, writes them with numpy:
+``indipyalpaca.face.fitsimage``, and only the header with `encode`). An error frame carries
+its ErrorNumber and a UTF-8 message instead of pixels.
 """
 
 from __future__ import annotations

@@ -6,12 +6,14 @@ unbinned in INDI) give an image of that size; ImageArray -- as ImageBytes (what 
 for) and as JSON -- holds exactly the pixels of the INDI device's FITS, x first and top row
 first, checked against an independent INDI client's copy read with astropy; no image yet is
 InvalidOperation; LastExposureDuration/StartTime come from the FITS; what INDI has no
-property for (StopExposure) is NotImplemented.
+property for (StopExposure) is NotImplemented; the image is converted as soon as it
+arrives, before any client asks.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,4 +89,29 @@ def test_exposure_and_image(servers: tuple[str, int], name: str, tmp_path: Path)
     assert cam.LastExposureDuration == pytest.approx(1.0)
     start = cam.LastExposureStartTime
     assert not start.endswith("Z") and start[4] == "-" and start[10] == "T"
+    cam.Connected = False
+
+
+def test_a_fresh_frame_is_converted_before_anyone_asks(servers: tuple[str, int], tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """The face starts making an exposure's image ImageBytes when its INDI client receives
+    it, not when an Alpaca client next asks: with no request after StartExposure, the log
+    says the image is ImageBytes; ImageReady is then True and ImageArray holds the FITS
+    pixels."""
+    caplog.set_level(logging.DEBUG, logger="indipyalpaca.face.framestream")
+    address, indi_port = servers
+    name = "Python CCD Simulator"
+    cam = camera(address, name)
+
+    def converted() -> bool:
+        return any(r.name == "indipyalpaca.face.framestream" and "is ImageBytes" in r.getMessage()
+                   for r in caplog.records)
+
+    with BlobCatcher(indi_port, name, tmp_path / "copy") as catcher:
+        cam.StartExposure(0.2, False)
+        wait_for(converted, 60, "the face's conversion of the image")
+        assert cam.ImageReady is True
+        wait_for(lambda: catcher.files, 20, "the catcher's copy")
+        expected = fits.getdata(catcher.files[-1])
+    assert (np.array(cam.ImageArray).T == expected).all()
     cam.Connected = False

@@ -30,14 +30,23 @@ def test_the_polling_bench_times_both_arms_with_pollers_that_polled() -> None:
     assert re.search(r"polled/quiet p99: median [\d.]+, geometric mean [\d.]+", out)
 
 
-def test_the_imagebytes_bench_downloads_the_whole_frame_and_the_plain_bytes() -> None:
+def test_the_imagebytes_bench_times_fresh_frames_with_round_trips_beside_them() -> None:
+    """At a tiny size, one arm: the fresh frame (from the image reaching the face, as the
+    child reported it, to the end of its download), the repeated download and both plain
+    payloads are timed, round trips really ran beside the fresh frames and the plain
+    download, and the ratios are printed with their targets."""
     out = subprocess.run(
         [sys.executable, str(BENCH / "alpaca_imagebytes.py"), "--size", "64", "-r", "2"],
         capture_output=True, text=True, timeout=240, check=True,
     ).stdout
-    assert f"({64}x{64} 16-bit, {44 + 2 * 64 * 64} bytes)" in out
-    for title in ("ImageBytes, the first", "ImageBytes through the face",
-                  "plain: Response of the bytes", "plain: FileResponse"):
-        assert re.search(rf"^\| {re.escape(title)}[^|]* \| \d+ \| \d+ \|$", out, re.MULTILINE)
-    assert re.search(r"face / plain bytes [\d.]+, face / plain file [\d.]+ \(target >= 0.8\)",
-                     out)
+    assert f"| {64}x{64} 16-bit, {44 + 2 * 64 * 64} bytes, median of 2 |" in out
+    row = re.search(r"^\| after \(this checkout\) \| (\d+) \| (\d+) \| ([\d.]+) \| (\d+) \| "
+                    r"(\d+) \| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", out, re.MULTILINE)
+    assert row, out
+    fresh, to_ready = int(row[1]), int(row[2])
+    assert fresh >= to_ready
+    assert float(row[3]) > 0 and float(row[9]) > 0, "no round trip ran beside a download"
+    trips = re.search(r"worst INDI round trip meanwhile [\d.]+ ms of (\d+) \(target <= 20\)",
+                      out)
+    assert trips and int(trips[1]) > 0, out
+    assert re.search(r"fresh / plain bytes [\d.]+ \(target <= 6\)", out)
