@@ -22,14 +22,16 @@ from indipyalpaca.wire.devicetypes import DeviceType
 from indipyalpaca.wire.errors import AlpacaError
 from indipyalpaca.wire.errors import ErrorNumber
 from indipyalpaca.wire.requests import Params
+from indipycore.astro import SIDEREAL_DEG_PER_S
+from indipycore.astro import altitude
+from indipycore.astro import azimuth
+from indipycore.astro import hour_angle
+from indipycore.astro import local_sidereal_time
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
 from .common import Switch
 from .common import table
-from .sky import alt_az
-from .sky import local_sidereal_time
-from .slewrates import SIDEREAL_DEG_PER_S
 from .slewrates import member_for
 from .slewrates import stated_rates
 
@@ -143,7 +145,8 @@ class Telescope(AlpacaDevice):
         if alt is not None and az is not None:
             return alt, az
         latitude = self._site()[0]
-        return alt_az(self._coord("RA"), self._coord("DEC"), latitude, self._lst())
+        ha, dec = hour_angle(self._lst(), self._coord("RA")), self._coord("DEC")
+        return altitude(ha, dec, latitude), azimuth(ha, dec, latitude)
 
     async def get_altitude(self, params: Params) -> float:
         return (await self._altaz())[0]
