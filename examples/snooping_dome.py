@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from datetime import UTC
 from datetime import datetime
 from typing import Any
 
 import indipydriver as ipd
+from indipycore.astro import azimuth
+from indipycore.astro import hour_angle
+from indipycore.astro import local_sidereal_time
 from indipycore.commandline import configure_logging
 
 DEVICE = "Dome"
@@ -38,20 +40,12 @@ logger = logging.getLogger("snooping_dome")
 
 def local_sidereal_hours(when: datetime, longitude_deg: float) -> float:
     """Local mean sidereal time in hours (accurate to about a second: plenty for a dome)."""
-    j2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
-    days = (when - j2000).total_seconds() / 86400.0
-    gmst = 18.697374558 + 24.06570982441908 * days
-    return (gmst + longitude_deg / 15.0) % 24.0
+    return local_sidereal_time(when, longitude_deg)
 
 
 def azimuth_deg(ra_hours: float, dec_deg: float, lat_deg: float, lst_hours: float) -> float:
     """Azimuth (degrees east of north) of RA/DEC seen from latitude ``lat_deg`` at ``lst``."""
-    ha = math.radians((lst_hours - ra_hours) * 15.0)
-    dec = math.radians(dec_deg)
-    lat = math.radians(lat_deg)
-    y = -math.sin(ha) * math.cos(dec)
-    x = math.cos(lat) * math.sin(dec) - math.sin(lat) * math.cos(dec) * math.cos(ha)
-    return math.degrees(math.atan2(y, x)) % 360.0
+    return azimuth(hour_angle(lst_hours, ra_hours), dec_deg, lat_deg)
 
 
 class DomeDriver(ipd.IPyDriver):
@@ -89,13 +83,13 @@ class DomeDriver(ipd.IPyDriver):
         await seen.send_setVector(state="Ok")
         lat, lon = self.driverdata["site"]
         lst = local_sidereal_hours(datetime.now(UTC), lon)
-        azimuth = azimuth_deg(ra, dec, lat, lst)
+        target = azimuth_deg(ra, dec, lat, lst)
         dome = device["DOME_AZIMUTH"]
-        dome["AZ"] = azimuth
+        dome["AZ"] = target
         await dome.send_setVector(state="Ok")
         # A member reads back as a string (dome["AZ"] is '270.04', as in indipydriver 3.x):
         # format the float, or dome.getfloatvalue("AZ"), never dome["AZ"] with %f.
-        logger.info("telescope at RA %.4f DEC %.4f: dome to azimuth %.1f", ra, dec, azimuth)
+        logger.info("telescope at RA %.4f DEC %.4f: dome to azimuth %.1f", ra, dec, target)
 
 
 def make_driver(telescope: str = TELESCOPE) -> DomeDriver:

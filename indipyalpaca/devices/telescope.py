@@ -23,14 +23,14 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from indipycore.astro import precess_from_j2000
+from indipycore.astro import precess_to_j2000
 from indipycore.protocol.timestamps import parse_timestamp
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newNumberVector
 from indipydriver.rxevents import newTextVector
 from indipydriver.standard import Mount
 from indipydriver.standard import MountLimits
-from indipydriver.standard.astro import precess_from_j2000
-from indipydriver.standard.astro import precess_to_j2000
 from indipydriver.standard.groups import MOTION_TAB
 from indipydriver.standard.mount import MountStatus
 from indipydriver.standard.role import Role

@@ -1,6 +1,7 @@
-"""The face's ASGI application (Starlette): the management API and the device API.
+"""The face's ASGI application: the device API (its own dispatcher, `_Entrance`) and the
+management API (Starlette).
 
-Paths are matched here, not by the router, because Alpaca wants a 400 with a reason for
+Device paths are matched here, not by a router, because Alpaca wants a 400 with a reason for
 every path it does not know (a capitalised type, a device number that does not exist, a
 member the type lacks) while a member the type has but the INDI device cannot do is a 200
 with 0x400. PUT bodies are parsed here too, keeping their keys' exact casing.
@@ -44,6 +45,8 @@ SERVER_NAME = "indipyalpaca INDI server"
 MANUFACTURER = "indipy-toolkit"
 _NUMBER = re.compile(r"[0-9]{1,10}")
 MAX_BODY = 64 * 1024  # a form of a few parameters; more is not an Alpaca request
+#: The verbs of the device API.
+DEVICE_VERBS = ("GET", "PUT")
 
 
 class FaceApp:
@@ -213,12 +216,12 @@ def _bad(reason: str) -> Response:
     return PlainTextResponse(reason, status_code=400)
 
 
-class _DirectGets:
-    """The face's ASGI entry: a GET of a device member (what pollers send, ten a second per
-    client) goes straight to `FaceApp.device`, without Starlette's middleware and routing,
-    which cost as much as the answer itself in the server's event loop; everything else
-    (PUTs, management, setup, HEAD) goes through the Starlette app. The device handler
-    answers every outcome itself, so the two paths reply alike."""
+class _Entrance:
+    """The face's ASGI entry, the one way to a device member: a GET or PUT of ``/api/...``
+    goes to `FaceApp.device`, which matches the path, the verb and the parameters itself;
+    another verb there is 405. Starlette's routing and middleware are not in that path (for
+    a polled GET they cost as much as the answer itself, in the server's event loop); they
+    serve the management API and ``/setup``."""
 
     def __init__(self, app: Starlette, face: FaceApp) -> None:
         self.app = app
@@ -226,24 +229,26 @@ class _DirectGets:
         self.state = app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["method"] == "GET"
-                and scope["path"].startswith("/api/")):
-            response = await self.face.device(Request(scope, receive))
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            if scope["method"] in DEVICE_VERBS:
+                response = await self.face.device(Request(scope, receive))
+            else:
+                response = PlainTextResponse(
+                    f"{scope['method']} is not an Alpaca verb (GET or PUT)", status_code=405,
+                    headers={"Allow": ", ".join(DEVICE_VERBS)})
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def make_app(served: Served, version: str = "0", location: str = "") -> _DirectGets:
+def make_app(served: Served, version: str = "0", location: str = "") -> _Entrance:
     """The ASGI app of the face (no lifespan: the host runs the INDI client)."""
     face = FaceApp(served, version, location)
-    methods = ["GET", "PUT"]
     routes = [
         Route("/management/{rest:path}", face.management, methods=["GET"]),
         Route("/setup", face.setup, methods=["GET"]),
         Route("/setup/{rest:path}", face.setup, methods=["GET"]),
-        Route("/api/{rest:path}", face.device, methods=methods),
     ]
     app = Starlette(routes=routes)
     app.state.face = face
-    return _DirectGets(app, face)
+    return _Entrance(app, face)

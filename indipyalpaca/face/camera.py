@@ -201,17 +201,18 @@ class Camera(AlpacaDevice):
     async def get_canabortexposure(self, params: Params) -> bool:
         return self.indi.vector(self.name, "CCD_ABORT_EXPOSURE") is not None
 
-    async def get_exposuremin(self, params: Params) -> float:
+    def exposure_limits(self, what: str) -> tuple[float, float]:
+        """CCD_EXPOSURE_VALUE's (min, max) in seconds; `what` names the member asking."""
         limits = self.indi.limits(self.name, EXPOSURE, "CCD_EXPOSURE_VALUE")
         if limits is None:
-            raise AlpacaError.not_implemented("ExposureMin (no CCD_EXPOSURE)")
-        return limits[0]
+            raise AlpacaError.not_implemented(f"{what} (no CCD_EXPOSURE)")
+        return limits
+
+    async def get_exposuremin(self, params: Params) -> float:
+        return self.exposure_limits("ExposureMin")[0]
 
     async def get_exposuremax(self, params: Params) -> float:
-        limits = self.indi.limits(self.name, EXPOSURE, "CCD_EXPOSURE_VALUE")
-        if limits is None:
-            raise AlpacaError.not_implemented("ExposureMax (no CCD_EXPOSURE)")
-        return limits[1]
+        return self.exposure_limits("ExposureMax")[1]
 
     async def get_exposureresolution(self, params: Params) -> float:
         vector = self.indi.require(self.name, EXPOSURE, "ExposureResolution")
@@ -311,9 +312,9 @@ class Camera(AlpacaDevice):
         duration = params.as_float("Duration")
         light = params.as_bool("Light")
         self._poll()
-        if self.started or await self.get_camerastate(params) not in (IDLE, ERROR):
+        if self.started or self.camera_state() not in (IDLE, ERROR):
             raise AlpacaError.invalid_operation("the camera is not idle")
-        low, high = await self.get_exposuremin(params), await self.get_exposuremax(params)
+        low, high = self.exposure_limits("StartExposure")
         if not low <= duration <= high:
             raise AlpacaError.invalid_value(f"Duration {duration} is outside {low}..{high} s")
         binning = self._current_bin()
@@ -361,6 +362,10 @@ class Camera(AlpacaDevice):
         await self.indi.send(self.name, "CCD_ABORT_EXPOSURE", {"ABORT": "On"})
 
     async def get_camerastate(self, params: Params) -> int:
+        return self.camera_state()
+
+    def camera_state(self) -> int:
+        """Alpaca's CameraState from CCD_EXPOSURE and whether an exposure was started."""
         self._poll()
         vector = self.indi.vector(self.name, EXPOSURE)
         if vector is None:
@@ -382,7 +387,7 @@ class Camera(AlpacaDevice):
         return self.stream is not None
 
     async def get_percentcompleted(self, params: Params) -> int:
-        state = await self.get_camerastate(params)
+        state = self.camera_state()
         if state == EXPOSING and self.duration > 0:
             remaining = self.indi.number(self.name, EXPOSURE, "CCD_EXPOSURE_VALUE") or 0.0
             return max(0, min(100, round(100 * (1 - remaining / self.duration))))
@@ -415,11 +420,15 @@ class Camera(AlpacaDevice):
     # -- cooling -----------------------------------------------------------------------
 
     async def get_cansetccdtemperature(self, params: Params) -> bool:
+        return self.can_set_temperature()
+
+    def can_set_temperature(self) -> bool:
+        """CCD_TEMPERATURE writable: the camera has a cooler."""
         vector = self.indi.vector(self.name, "CCD_TEMPERATURE")
         return vector is not None and vector.perm != "ro"
 
     async def get_setccdtemperature(self, params: Params) -> float:
-        if not await self.get_cansetccdtemperature(params):
+        if not self.can_set_temperature():
             raise AlpacaError.not_implemented("SetCCDTemperature (no cooler)")
         if self.set_point is None:
             raise AlpacaError(ErrorNumber.VALUE_NOT_SET, "no set point has been written yet")
@@ -427,7 +436,7 @@ class Camera(AlpacaDevice):
 
     async def put_setccdtemperature(self, params: Params) -> None:
         value = params.as_float("SetCCDTemperature")
-        if not await self.get_cansetccdtemperature(params):
+        if not self.can_set_temperature():
             raise AlpacaError.not_implemented("SetCCDTemperature (no cooler)")
         limits = self.indi.limits(self.name, "CCD_TEMPERATURE", "CCD_TEMPERATURE_VALUE")
         low, high = limits if limits is not None and limits[0] < limits[1] else (-273.15, 100.0)
@@ -442,18 +451,22 @@ class Camera(AlpacaDevice):
     # -- guiding through the camera ----------------------------------------------------
 
     async def get_canpulseguide(self, params: Params) -> bool:
+        return self.can_pulse_guide()
+
+    def can_pulse_guide(self) -> bool:
+        """Both timed-guide vectors defined (the camera's ST4 port)."""
         return (self.indi.vector(self.name, "TELESCOPE_TIMED_GUIDE_NS") is not None
                 and self.indi.vector(self.name, "TELESCOPE_TIMED_GUIDE_WE") is not None)
 
     async def put_pulseguide(self, params: Params) -> None:
         direction, duration = params.as_int("Direction"), params.as_int("Duration")
-        if not await self.get_canpulseguide(params):
+        if not self.can_pulse_guide():
             raise AlpacaError.not_implemented("PulseGuide (no TELESCOPE_TIMED_GUIDE_*)")
         if direction not in (0, 1, 2, 3) or duration < 0:
             raise AlpacaError.invalid_value(f"Direction {direction}, Duration {duration}")
         await self.timed_guide(direction, duration)
 
     async def get_ispulseguiding(self, params: Params) -> bool:
-        if not await self.get_canpulseguide(params):
+        if not self.can_pulse_guide():
             raise AlpacaError.not_implemented("IsPulseGuiding (CanPulseGuide is False)")
         return self.timed_guiding()

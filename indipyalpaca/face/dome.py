@@ -89,21 +89,29 @@ class Dome(AlpacaDevice):
         return self._rw("DOME_PARK")
 
     async def get_atpark(self, params: Params) -> bool:
+        return self.at_park()
+
+    def at_park(self) -> bool:
+        """DOME_PARK.PARK On and not Busy."""
         park = self.indi.vector(self.name, "DOME_PARK")
         return park is not None and str(park.get("PARK")) == "On" and park.state != State.BUSY
 
     async def put_park(self, params: Params) -> None:
         self.indi.require(self.name, "DOME_PARK", "Park")
-        if await self.get_atpark(params):
+        if self.at_park():
             return
         await self.indi.send(self.name, "DOME_PARK", {"PARK": "On"})
 
     async def get_cansetpark(self, params: Params) -> bool:
+        return self.can_set_park()
+
+    def can_set_park(self) -> bool:
+        """DOME_PARK_OPTION with PARK_CURRENT."""
         option = self.indi.vector(self.name, "DOME_PARK_OPTION")
         return option is not None and "PARK_CURRENT" in option
 
     async def put_setpark(self, params: Params) -> None:
-        if not await self.get_cansetpark(params):
+        if not self.can_set_park():
             raise AlpacaError.not_implemented("SetPark (no DOME_PARK_OPTION.PARK_CURRENT)")
         await self.indi.send(self.name, "DOME_PARK_OPTION", {"PARK_CURRENT": "On"})
 

@@ -44,6 +44,10 @@ class Focuser(AlpacaDevice):
         return round(value)
 
     async def get_maxstep(self, params: Params) -> int:
+        return self.max_step()
+
+    def max_step(self) -> int:
+        """FOCUS_MAX, else the top of the position's range."""
         value = self.indi.number(self.name, "FOCUS_MAX", "FOCUS_MAX_VALUE")
         if value is None:
             limits = self.indi.limits(self.name, ABS, "FOCUS_ABSOLUTE_POSITION")
@@ -55,8 +59,12 @@ class Focuser(AlpacaDevice):
         return round(value)
 
     async def get_maxincrement(self, params: Params) -> int:
+        return self.max_increment()
+
+    def max_increment(self) -> int:
+        """MaxStep for an absolute focuser, else the top of REL_FOCUS_POSITION's range."""
         if self.absolute:
-            return await self.get_maxstep(params)
+            return self.max_step()
         limits = self.indi.limits(self.name, REL, "FOCUS_RELATIVE_POSITION")
         if limits is None:
             raise AlpacaError.not_implemented("MaxIncrement (no REL_FOCUS_POSITION)")
@@ -76,13 +84,13 @@ class Focuser(AlpacaDevice):
         """Returns as soon as the INDI request is out; IsMoving is True from then on."""
         position = params.as_int("Position")
         if self.absolute:
-            maxstep = await self.get_maxstep(params)
+            maxstep = self.max_step()
             if not 0 <= position <= maxstep:
                 raise AlpacaError.invalid_value(f"Position {position} is outside 0..{maxstep}")
             await self.indi.send(self.name, ABS, {"FOCUS_ABSOLUTE_POSITION": position})
             return
         self.indi.require(self.name, REL, "Move")
-        limit = await self.get_maxincrement(params)
+        limit = self.max_increment()
         if abs(position) > limit:
             raise AlpacaError.invalid_value(f"a move of {position} steps is more than "
                                             f"MaxIncrement {limit}")

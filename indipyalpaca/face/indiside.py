@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import indipyclient
@@ -228,26 +229,77 @@ class IndiSide:
 
     async def send_and_see(self, device: str, vector: str, values: dict[str, Any],
                            timeout: float = WRITE_TIMEOUT) -> None:
-        """Send and wait until the model shows the values sent (a switch On, a number
+        """Send and wait until the device shows the values sent (a switch On, a number
         equal), whatever the state: a tracking mount keeps TELESCOPE_TRACK_STATE Busy. Alert
-        is an error with the device's message; no read-back within `timeout` is 0x4FF."""
-        await self._set(device, vector, values, wait=False, timeout=None)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
+        is an error with the device's message; no read-back within `timeout` is 0x4FF.
+
+        Each of the device's answers is judged as it comes (the client's events), not the
+        model now and then: indilib's telescope simulator answers a sync with the synced
+        coordinates and its next poll, at any moment after, with other ones."""
+        target = self.vector(device, vector)
+        held = {m: target[m] for m in values if m in target} if target is not None else {}
+
+        def shown(kind: str, state: State) -> bool:
+            settled = state != State.BUSY or kind == "SwitchVector"
+            return settled and all(m in held and _equal(kind, held[m], v)
+                                   for m, v in values.items())
+
+        def answered(event: ev.Event) -> bool:
+            if isinstance(event, ev.ConnectionLost):
+                raise AlpacaError(ErrorNumber.UNSPECIFIED, "the INDI server was lost waiting "
+                                  f"for {vector} of {device}: {event.reason}")
+            if event.devicename != device or event.vectorname not in (vector, None):
+                return False
+            if isinstance(event, ev.delProperty):  # the vector, or the whole device
+                raise AlpacaError.not_implemented(f"{vector} of {device} went away")
+            if not isinstance(event, ev.VectorEvent):
+                return False
+            # The values and state this element carried: the model may hold a later one's
+            # already (a read of several elements is applied before they are handed out).
+            held.update((m, v) for m, v in event.data.items() if m in values)
+            state, message = event.vector.state, event.vector.message
+            if isinstance(event, ev.setVector):
+                state = event.state if event.state is not None else state
+                message = event.message if event.message is not None else message
+            if state == State.ALERT:
+                raise alert_error(device, vector, message)
+            return shown(event.vector.vectortype, state)
+
+        with self.client.waiters.watching(answered) as done:
+            await self._set(device, vector, values, wait=False, timeout=None)
             found = self.vector(device, vector)
             if found is None:
                 raise AlpacaError.not_implemented(f"{vector} of {device} went away")
             if found.state == State.ALERT:
                 raise alert_error(device, vector, found.message)
-            settled = found.state != State.BUSY or found.vectortype == "SwitchVector"
-            if settled and all(_shows(found, m, v) for m, v in values.items()):
-                return
-            if loop.time() > deadline:
+            if shown(found.vectortype, found.state):
+                return  # a switch that was already as asked
+            try:
+                async with asyncio.timeout(timeout):
+                    await done
+            except TimeoutError:
                 raise AlpacaError(ErrorNumber.UNSPECIFIED,
                                   f"INDI device {device} did not apply {vector} within "
-                                  f"{timeout:g} s")
-            await asyncio.sleep(0.02)
+                                  f"{timeout:g} s") from None
+
+    async def wait_until(self, device: str, ready: Callable[[], bool],
+                         timeout: float) -> bool:
+        """Wait until ``ready()`` (asked now and after each event about `device`); False
+        when `timeout` passed first. Losing the INDI server is an error."""
+        if ready():
+            return True
+
+        def check(event: ev.Event) -> bool:
+            if isinstance(event, ev.ConnectionLost):
+                raise AlpacaError(ErrorNumber.UNSPECIFIED, "the INDI server was lost waiting "
+                                  f"for {device}: {event.reason}")
+            return event.devicename == device and ready()
+
+        try:
+            await self.client.waiters.until(check, timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def _set(self, device: str, vector: str, values: dict[str, Any], *, wait: bool,
                    timeout: float | None) -> indipyclient.SetResult:
@@ -263,11 +315,9 @@ class IndiSide:
                               f"the INDI server is not reachable: {exc}") from None
 
 
-def _shows(vector: PropertyVector, member: str, value: Any) -> bool:
-    if member not in vector:
-        return False
-    held = vector[member]
-    if vector.vectortype == "NumberVector":
+def _equal(kind: str, held: Any, value: Any) -> bool:
+    """Whether a member's value `held` (of a vector of `kind`) shows `value` as sent."""
+    if kind == "NumberVector":
         try:
             return abs(parse_number(str(held)) - float(value)) <= 1e-6 * max(1.0, abs(float(value)))
         except ValueError:

@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-#: One sidereal rate in degrees per second.
-SIDEREAL_DEG_PER_S = 0.0041780745
+from indipycore.astro import SIDEREAL_DEG_PER_S
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _MULTIPLE = re.compile(rf"(?<![\w.])(?:{_NUMBER}\s*[x×]|[x×]\s*{_NUMBER})(?![\w.])",

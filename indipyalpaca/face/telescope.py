@@ -12,7 +12,6 @@ MoveAxis moves at the TELESCOPE_SLEW_RATE speeds whose labels state a multiple o
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from datetime import UTC
@@ -23,14 +22,16 @@ from indipyalpaca.wire.devicetypes import DeviceType
 from indipyalpaca.wire.errors import AlpacaError
 from indipyalpaca.wire.errors import ErrorNumber
 from indipyalpaca.wire.requests import Params
+from indipycore.astro import SIDEREAL_DEG_PER_S
+from indipycore.astro import altitude
+from indipycore.astro import azimuth
+from indipycore.astro import hour_angle
+from indipycore.astro import local_sidereal_time
 from indipycore.protocol import State
 
 from .common import AlpacaDevice
 from .common import Switch
 from .common import table
-from .sky import alt_az
-from .sky import local_sidereal_time
-from .slewrates import SIDEREAL_DEG_PER_S
 from .slewrates import member_for
 from .slewrates import stated_rates
 
@@ -122,12 +123,9 @@ class Telescope(AlpacaDevice):
         await self.indi.send(self.name, EOD, {"RA": ra % 24.0, "DEC": dec})
 
     async def _wait_slewed(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SLEW_LIMIT
-        while await self.get_slewing(Params((), exact=False)):
-            if loop.time() > deadline:
-                raise AlpacaError(ErrorNumber.UNSPECIFIED, "the slew did not end in time")
-            await asyncio.sleep(0.1)
+        """Until Slewing is False (the mount's events watched), at most SLEW_LIMIT."""
+        if not await self.indi.wait_until(self.name, lambda: not self.slewing(), SLEW_LIMIT):
+            raise AlpacaError(ErrorNumber.UNSPECIFIED, "the slew did not end in time")
         self.check_not_alert(EOD)
 
     # -- position ----------------------------------------------------------------------
@@ -147,7 +145,8 @@ class Telescope(AlpacaDevice):
         if alt is not None and az is not None:
             return alt, az
         latitude = self._site()[0]
-        return alt_az(self._coord("RA"), self._coord("DEC"), latitude, self._lst())
+        ha, dec = hour_angle(self._lst(), self._coord("RA")), self._coord("DEC")
+        return altitude(ha, dec, latitude), azimuth(ha, dec, latitude)
 
     async def get_altitude(self, params: Params) -> float:
         return (await self._altaz())[0]
@@ -159,6 +158,10 @@ class Telescope(AlpacaDevice):
         return self._lst()
 
     async def get_slewing(self, params: Params) -> bool:
+        return self.slewing()
+
+    def slewing(self) -> bool:
+        """The coordinates Busy, a motion switch On or the mount parking."""
         eod = self.indi.vector(self.name, EOD)
         if eod is not None and eod.state == State.BUSY:
             return True
@@ -185,6 +188,10 @@ class Telescope(AlpacaDevice):
     get_canslewasync = get_canslew
 
     async def get_cansync(self, params: Params) -> bool:
+        return self.can_sync()
+
+    def can_sync(self) -> bool:
+        """EQUATORIAL_EOD_COORD writable and ON_COORD_SET with SYNC."""
         on_set = self.indi.vector(self.name, "ON_COORD_SET")
         return self._rw(EOD) and on_set is not None and "SYNC" in on_set
 
@@ -194,6 +201,10 @@ class Telescope(AlpacaDevice):
     get_canunpark = get_canpark
 
     async def get_cansetpark(self, params: Params) -> bool:
+        return self.can_set_park()
+
+    def can_set_park(self) -> bool:
+        """TELESCOPE_PARK_OPTION with PARK_CURRENT."""
         option = self.indi.vector(self.name, "TELESCOPE_PARK_OPTION")
         return option is not None and "PARK_CURRENT" in option
 
@@ -201,6 +212,10 @@ class Telescope(AlpacaDevice):
         return self._rw("TELESCOPE_TRACK_STATE")
 
     async def get_canpulseguide(self, params: Params) -> bool:
+        return self.can_pulse_guide()
+
+    def can_pulse_guide(self) -> bool:
+        """Both timed-guide vectors writable."""
         return self._rw("TELESCOPE_TIMED_GUIDE_NS") and self._rw("TELESCOPE_TIMED_GUIDE_WE")
 
     async def get_cansetguiderates(self, params: Params) -> bool:
@@ -261,16 +276,27 @@ class Telescope(AlpacaDevice):
 
     # -- slewing and syncing -----------------------------------------------------------
 
-    async def put_slewtocoordinatesasync(self, params: Params) -> None:
-        ra, dec = params.as_float("RightAscension"), params.as_float("Declination")
-        self._check_radec(ra, dec)
-        self._not_parked("SlewToCoordinatesAsync")
-        self.target_ra, self.target_dec = ra, dec
+    async def _slew(self, what: str, ra: float, dec: float) -> None:
+        """Start a slew (`what` is the Alpaca member, for the parked error): tracking there
+        unless tracking is off."""
+        self._not_parked(what)
         tracking = self.indi.switch_on(self.name, "TELESCOPE_TRACK_STATE", "TRACK_ON")
         await self._goto(ra, dec, "SLEW" if tracking is False else "TRACK")
 
+    async def _slew_to_coordinates(self, what: str, params: Params) -> None:
+        """The request's RightAscension and Declination checked, made the target (unless
+        the mount is parked), and slewed to."""
+        ra, dec = params.as_float("RightAscension"), params.as_float("Declination")
+        self._check_radec(ra, dec)
+        self._not_parked(what)
+        self.target_ra, self.target_dec = ra, dec
+        await self._slew(what, ra, dec)
+
+    async def put_slewtocoordinatesasync(self, params: Params) -> None:
+        await self._slew_to_coordinates("SlewToCoordinatesAsync", params)
+
     async def put_slewtocoordinates(self, params: Params) -> None:
-        await self.put_slewtocoordinatesasync(params)
+        await self._slew_to_coordinates("SlewToCoordinates", params)
         await self._wait_slewed()
 
     def _target(self) -> tuple[float, float]:
@@ -279,18 +305,15 @@ class Telescope(AlpacaDevice):
         return self.target_ra, self.target_dec
 
     async def put_slewtotargetasync(self, params: Params) -> None:
-        ra, dec = self._target()
-        self._not_parked("SlewToTargetAsync")
-        tracking = self.indi.switch_on(self.name, "TELESCOPE_TRACK_STATE", "TRACK_ON")
-        await self._goto(ra, dec, "SLEW" if tracking is False else "TRACK")
+        await self._slew("SlewToTargetAsync", *self._target())
 
     async def put_slewtotarget(self, params: Params) -> None:
-        await self.put_slewtotargetasync(params)
+        await self._slew("SlewToTarget", *self._target())
         await self._wait_slewed()
 
     async def _sync(self, ra: float, dec: float) -> None:
         self._not_parked("Sync")
-        if not await self.get_cansync(Params((), exact=False)):
+        if not self.can_sync():
             raise AlpacaError.not_implemented("Sync (no ON_COORD_SET.SYNC)")
         await self.indi.send(self.name, "ON_COORD_SET", {"SYNC": "On"})
         try:
@@ -346,7 +369,7 @@ class Telescope(AlpacaDevice):
         await self.indi.send_and_see(self.name, "TELESCOPE_PARK", {"UNPARK": "On"})
 
     async def put_setpark(self, params: Params) -> None:
-        if not await self.get_cansetpark(params):
+        if not self.can_set_park():
             raise AlpacaError.not_implemented("SetPark (no TELESCOPE_PARK_OPTION.PARK_CURRENT)")
         await self.indi.send(self.name, "TELESCOPE_PARK_OPTION", {"PARK_CURRENT": "On"})
 
@@ -391,7 +414,7 @@ class Telescope(AlpacaDevice):
     async def put_pulseguide(self, params: Params) -> None:
         direction = params.as_int("Direction")
         duration = params.as_int("Duration")
-        if not await self.get_canpulseguide(params):
+        if not self.can_pulse_guide():
             raise AlpacaError.not_implemented("PulseGuide (no TELESCOPE_TIMED_GUIDE_*)")
         if direction not in (0, 1, 2, 3):
             raise AlpacaError.invalid_value(f"Direction {direction} is not 0..3")
@@ -401,7 +424,7 @@ class Telescope(AlpacaDevice):
         await self.timed_guide(direction, duration)
 
     async def get_ispulseguiding(self, params: Params) -> bool:
-        if not await self.get_canpulseguide(params):
+        if not self.can_pulse_guide():
             raise AlpacaError.not_implemented("IsPulseGuiding (CanPulseGuide is False)")
         return self.timed_guiding()
 

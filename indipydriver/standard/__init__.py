@@ -14,7 +14,8 @@ and sends its `logger`'s records to clients as INDI messages. The pieces:
 - `Mount` (mount.py), `Focuser` (focuser.py), `FilterWheel` (filterwheel.py), `Weather`
   (weather.py), `Dome` (dome.py), `Rotator` (rotator.py): the other roles, each driving the
   user's hardware `Protocol` (the dome and the rotator share positioner.py);
-- `EquatorialMotion`, `LinearMotion` (motion.py) and astro.py: pure motion for simulators.
+- `EquatorialMotion`, `LinearMotion` (motion.py): pure motion for simulators; astro.py holds
+  `indipycore.astro`'s names (sidereal time, alt/az, precession) at their 3.x-era path.
 
 Each name is imported from its module at first use (PEP 562).
 """

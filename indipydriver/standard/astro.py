@@ -1,21 +1,22 @@
-"""The little astronomy a mount needs: sidereal time, hour angle, altitude, angle wrapping,
-and what a camera's FITS header needs: precession between J2000 and the date (a mount's JNow
-EQUATORIAL_EOD_COORD to OBJCTRA/OBJCTDEC) and airmass.
+"""The astronomy of the standard roles, at its 3.x-era import path: the one copy lives in
+`indipycore.astro` (the Alpaca face needs it too); these are its names."""
 
-Pure functions of their arguments (no clock is read here): the mount role passes the time and
-site in, so the same code serves the role's limit checks, the simulators and the tests.
-Accuracy is what pointing a telescope at a target for a goto limit needs (seconds of time),
-not an ephemeris: no nutation, no refraction.
-"""
-
-from __future__ import annotations
-
-import math
-from datetime import UTC
-from datetime import datetime
+from indipycore.astro import SIDEREAL_DAY_SECONDS
+from indipycore.astro import SIDEREAL_DEG_PER_S
+from indipycore.astro import SIDEREAL_HOURS_PER_SECOND
+from indipycore.astro import airmass
+from indipycore.astro import altitude
+from indipycore.astro import azimuth
+from indipycore.astro import hour_angle
+from indipycore.astro import hours_between
+from indipycore.astro import local_sidereal_time
+from indipycore.astro import precess_from_j2000
+from indipycore.astro import precess_to_j2000
+from indipycore.astro import wrap_hours
 
 __all__ = [
     "SIDEREAL_DAY_SECONDS",
+    "SIDEREAL_DEG_PER_S",
     "SIDEREAL_HOURS_PER_SECOND",
     "airmass",
     "altitude",
@@ -27,112 +28,3 @@ __all__ = [
     "precess_to_j2000",
     "wrap_hours",
 ]
-
-#: One turn of the Earth relative to the stars, in SI seconds.
-SIDEREAL_DAY_SECONDS = 86164.0905
-#: How fast the hour angle of a fixed star grows (hours of angle per second of time).
-SIDEREAL_HOURS_PER_SECOND = 24.0 / SIDEREAL_DAY_SECONDS
-
-_J2000 = datetime(2000, 1, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def wrap_hours(hours: float) -> float:
-    """An angle in hours brought into [0, 24)."""
-    wrapped = hours % 24.0
-    # -1e-17 % 24.0 is 24.0 in floating point: keep the half-open interval.
-    return 0.0 if wrapped >= 24.0 else wrapped
-
-
-def hours_between(start: float, end: float) -> float:
-    """The shortest signed way from `start` to `end` (hours of RA), in [-12, 12)."""
-    delta = (end - start + 12.0) % 24.0 - 12.0
-    return -12.0 if delta >= 12.0 else delta
-
-
-def local_sidereal_time(when: datetime, longitude: float) -> float:
-    """Local mean sidereal time (hours, [0, 24)) at `when` (aware, or naive meaning UTC) for a
-    site at `longitude` degrees, east positive (INDI's GEOGRAPHIC_COORD.LONG, 0..360)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    days = (when - _J2000).total_seconds() / 86400.0
-    gmst = 18.697374558 + 24.06570982441908 * days
-    return wrap_hours(gmst + longitude / 15.0)
-
-
-def hour_angle(lst: float, ra: float) -> float:
-    """The hour angle (hours, [-12, 12)) of right ascension `ra` at local sidereal time `lst`;
-    negative east of the meridian (rising), positive west (setting)."""
-    return hours_between(ra, lst)
-
-
-def altitude(ha: float, dec: float, latitude: float) -> float:
-    """Altitude above the horizon (degrees) of hour angle `ha` (hours) and declination `dec`
-    (degrees) seen from `latitude` (degrees, north positive)."""
-    h = math.radians(ha * 15.0)
-    d = math.radians(dec)
-    phi = math.radians(latitude)
-    sine = math.sin(phi) * math.sin(d) + math.cos(phi) * math.cos(d) * math.cos(h)
-    return math.degrees(math.asin(max(-1.0, min(1.0, sine))))
-
-
-def azimuth(ha: float, dec: float, latitude: float) -> float:
-    """Azimuth (degrees east of north, [0, 360)) of hour angle `ha` (hours) and declination
-    `dec` (degrees) seen from `latitude` (degrees)."""
-    h = math.radians(ha * 15.0)
-    d = math.radians(dec)
-    phi = math.radians(latitude)
-    y = -math.sin(h) * math.cos(d)
-    x = math.cos(phi) * math.sin(d) - math.sin(phi) * math.cos(d) * math.cos(h)
-    azimuth = math.degrees(math.atan2(y, x)) % 360.0
-    # A tiny negative angle (due north, -1e-15) wraps to exactly 360.0: that is north, 0.
-    return 0.0 if azimuth >= 360.0 else azimuth
-
-
-def _precession_angles(when: datetime) -> tuple[float, float, float]:
-    """IAU 1976 precession angles zeta, z, theta (radians) from J2000 to `when` (Lieske 1977,
-    as in Meeus, Astronomical Algorithms ch. 21; UTC is used for TT, a minute apart at most,
-    which moves a star by less than 0.001")."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    t = (when - _J2000).total_seconds() / (86400.0 * 36525.0)
-    arcsec = math.pi / (180.0 * 3600.0)
-    zeta = (2306.2181 * t + 0.30188 * t * t + 0.017998 * t ** 3) * arcsec
-    z = (2306.2181 * t + 1.09468 * t * t + 0.018203 * t ** 3) * arcsec
-    theta = (2004.3109 * t - 0.42665 * t * t - 0.041833 * t ** 3) * arcsec
-    return zeta, z, theta
-
-
-def precess_from_j2000(ra: float, dec: float, when: datetime) -> tuple[float, float]:
-    """J2000 right ascension (hours) and declination (degrees) as of the mean equator and
-    equinox of `when` (JNow, what INDI's EQUATORIAL_EOD_COORD holds)."""
-    zeta, z, theta = _precession_angles(when)
-    a = math.radians(ra * 15.0) + zeta
-    d = math.radians(dec)
-    x = math.cos(theta) * math.cos(d) * math.cos(a) - math.sin(theta) * math.sin(d)
-    y = math.cos(d) * math.sin(a)
-    s = math.sin(theta) * math.cos(d) * math.cos(a) + math.cos(theta) * math.sin(d)
-    return (wrap_hours(math.degrees(math.atan2(y, x) + z) / 15.0),
-            math.degrees(math.asin(max(-1.0, min(1.0, s)))))
-
-
-def precess_to_j2000(ra: float, dec: float, when: datetime) -> tuple[float, float]:
-    """JNow right ascension (hours) and declination (degrees) at `when` back to J2000 (the
-    inverse rotation of `precess_from_j2000`): what a FITS header's OBJCTRA/OBJCTDEC hold
-    with EQUINOX 2000."""
-    zeta, z, theta = _precession_angles(when)
-    a = math.radians(ra * 15.0) - z
-    d = math.radians(dec)
-    x = math.cos(theta) * math.cos(d) * math.cos(a) + math.sin(theta) * math.sin(d)
-    y = math.cos(d) * math.sin(a)
-    s = -math.sin(theta) * math.cos(d) * math.cos(a) + math.cos(theta) * math.sin(d)
-    return (wrap_hours(math.degrees(math.atan2(y, x) - zeta) / 15.0),
-            math.degrees(math.asin(max(-1.0, min(1.0, s)))))
-
-
-def airmass(alt: float) -> float | None:
-    """Relative air mass at altitude `alt` (degrees), Kasten and Young (1989): 1 at the
-    zenith, about 2 at 30 degrees, about 38 at the horizon; None below the horizon (no
-    meaning there: a FITS header then carries no AIRMASS)."""
-    if alt < 0.0:
-        return None
-    return 1.0 / (math.sin(math.radians(alt)) + 0.50572 * math.pow(alt + 6.07995, -1.6364))

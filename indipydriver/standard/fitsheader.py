@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from indipycore.astro import airmass
+from indipycore.astro import altitude
+from indipycore.astro import azimuth
+from indipycore.astro import hour_angle
+from indipycore.astro import local_sidereal_time
+from indipycore.astro import precess_from_j2000
+from indipycore.astro import precess_to_j2000
 from indipycore.fits import Card
 
-from .astro import airmass
-from .astro import altitude
-from .astro import azimuth
-from .astro import hour_angle
-from .astro import local_sidereal_time
-from .astro import precess_from_j2000
-from .astro import precess_to_j2000
 from .snooped import SnoopedValues
 
 __all__ = ["sexagesimal", "snooped_cards"]

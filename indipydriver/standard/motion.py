@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .astro import SIDEREAL_HOURS_PER_SECOND
-from .astro import hours_between
-from .astro import wrap_hours
+from indipycore.astro import SIDEREAL_HOURS_PER_SECOND
+from indipycore.astro import hours_between
+from indipycore.astro import wrap_hours
 
 __all__ = ["EquatorialMotion", "LinearMotion"]
 

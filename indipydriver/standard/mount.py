@@ -22,6 +22,10 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from indipycore.astro import SIDEREAL_DEG_PER_S
+from indipycore.astro import hour_angle
+from indipycore.astro import local_sidereal_time
+from indipycore.astro import wrap_hours
 from indipycore.interface import Interface
 from indipycore.protocol.timestamps import parse_timestamp
 
@@ -32,9 +36,6 @@ from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
-from .astro import hour_angle
-from .astro import local_sidereal_time
-from .astro import wrap_hours
 from .mounttypes import MountHardware
 from .mounttypes import MountLimits
 from .mounttypes import MountStatus
@@ -53,15 +54,12 @@ __all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "Mount
 
 logger = logging.getLogger(__name__)
 
-#: The sidereal rate in degrees per second.
-_SIDEREAL = 360.0 / 86164.0905
-
 #: The telescope simulator's four rates (its names, its labels with the speed added, which
 #: Alpaca's MoveAxis reads); the speeds are this role's.
 DEFAULT_SLEW_RATES = (
-    SlewRate("1x", "Guide (0.5x)", 0.5 * _SIDEREAL),
-    SlewRate("2x", "Centering (16x)", 16 * _SIDEREAL),
-    SlewRate("3x", "Find (64x)", 64 * _SIDEREAL),
+    SlewRate("1x", "Guide (0.5x)", 0.5 * SIDEREAL_DEG_PER_S),
+    SlewRate("2x", "Centering (16x)", 16 * SIDEREAL_DEG_PER_S),
+    SlewRate("3x", "Find (64x)", 64 * SIDEREAL_DEG_PER_S),
     SlewRate("4x", "Max (3°/s)", 3.0),
 )
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from .astro import altitude
-from .astro import hour_angle
+from indipycore.astro import altitude
+from indipycore.astro import hour_angle
 
 __all__ = ["MountHardware", "MountLimits", "MountStatus", "SlewRate"]
 

@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 from test_face_telescope import mount
 from waiting import wait_for
 
-from indipyalpaca.face.slewrates import SIDEREAL_DEG_PER_S
 from indipyalpaca.face.slewrates import member_for
 from indipyalpaca.face.slewrates import stated_rate
 from indipyalpaca.face.slewrates import stated_rates
+from indipycore.astro import SIDEREAL_DEG_PER_S
 from indipysimulators.telescope import make_driver
 
 SPEEDS = sorted([0.5 * SIDEREAL_DEG_PER_S, 16 * SIDEREAL_DEG_PER_S, 64 * SIDEREAL_DEG_PER_S, 3.0])

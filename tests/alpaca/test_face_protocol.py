@@ -95,8 +95,10 @@ def focuser_number(raw: Raw, name: str) -> int:
     "/api/v1/focuser/-1/name", "/api/v1/focuser/A/name", "/api/v1/focuser/0/nosuchmember",
     "/api/v1/focuser/0"])
 def test_paths_the_face_does_not_know_are_400_with_a_reason(raw: Raw, path: str) -> None:
+    """GET and PUT reach a member through the one dispatcher: the same 400 and reason."""
     status, text = raw.get(path)
     assert status == 400 and isinstance(text, str) and text
+    assert raw.put(path, "Connected=true") == (400, text)
 
 
 def test_get_keys_in_any_casing(raw: Raw) -> None:
@@ -151,8 +153,11 @@ def test_not_implemented_keeps_the_envelope(raw: Raw) -> None:
 
 
 def test_the_wrong_verb_is_refused(raw: Raw) -> None:
+    """A member's other verb is 405, and so is a verb Alpaca has not (HEAD, DELETE)."""
     assert raw.get("/api/v1/focuser/0/move")[0] == 405
     assert raw.put("/api/v1/focuser/0/name")[0] == 405
+    assert raw.call("DELETE", "/api/v1/focuser/0/name")[0] == 405
+    assert raw.call("HEAD", "/api/v1/focuser/0/name")[0] == 405
 
 
 def test_an_indi_alert_carries_the_devices_reason(raw: Raw) -> None:

@@ -27,13 +27,13 @@ from serverkit import running
 
 import indipyclient
 from indipyclient import events
+from indipycore.astro import airmass
+from indipycore.astro import altitude
+from indipycore.astro import hour_angle
+from indipycore.astro import local_sidereal_time
+from indipycore.astro import precess_to_j2000
 from indipycore.fits import Header
 from indipycore.fits import read_header
-from indipydriver.standard.astro import airmass
-from indipydriver.standard.astro import altitude
-from indipydriver.standard.astro import hour_angle
-from indipydriver.standard.astro import local_sidereal_time
-from indipydriver.standard.astro import precess_to_j2000
 from indipyserver import IPyServer
 from indipysimulators import ccd
 from indipysimulators import focus

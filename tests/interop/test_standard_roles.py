@@ -26,7 +26,7 @@ from peers import getprop
 from peers import setprop
 from serverkit import running
 
-from indipydriver.standard.astro import local_sidereal_time
+from indipycore.astro import local_sidereal_time
 from indipyserver import IPyServer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

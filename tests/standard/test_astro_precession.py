@@ -1,4 +1,4 @@
-"""Precession between J2000 and the date, and airmass (`standard.astro`): what a camera needs
+"""Precession between J2000 and the date, and airmass (`indipycore.astro`): what a camera needs
 to turn a mount's JNow EQUATORIAL_EOD_COORD into a FITS header's J2000 OBJCTRA/OBJCTDEC and
 its AIRMASS. Checked against Meeus' worked example, not against our own formulas."""
 
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.standard.astro import airmass
-from indipydriver.standard.astro import precess_from_j2000
-from indipydriver.standard.astro import precess_to_j2000
+from indipycore.astro import airmass
+from indipycore.astro import precess_from_j2000
+from indipycore.astro import precess_to_j2000
 
 # Meeus, Astronomical Algorithms (2nd ed.), example 21.b: theta Persei. Its J2000 place with
 # the proper motion to the date already applied, and the place of 2028 Nov 13.19 TD
@@ -73,7 +73,7 @@ def test_azimuth_due_north_is_zero_never_360() -> None:
     """A pointing at the pole from the mount's home (HA 0, Dec 90) is due north: 0 degrees, not
     the 360.0 that a tiny negative angle wraps to (a FITS OBJCTAZ Ekos wrote once); and every
     azimuth stays in [0, 360)."""
-    from indipydriver.standard.astro import azimuth
+    from indipycore.astro import azimuth
 
     assert azimuth(6.0, 90.0, 51.468) == 0.0  # wrapped to 360.0 before
     for ha in (-12.0, -6.0, -1e-12, 0.0, 1e-12, 6.0, 11.999):

@@ -18,6 +18,7 @@ from test_camera import connected
 from test_camera import expose
 from test_camera import make
 
+from indipycore.astro import precess_to_j2000
 from indipycore.fits import read_header
 from indipycore.protocol import events as pe
 from indipycore.protocol.enums import Perm
@@ -26,7 +27,6 @@ from indipycore.protocol.enums import SwitchState
 from indipydriver.rxevents import SNOOP_EVENTS
 from indipydriver.rxevents import delProperty
 from indipydriver.rxevents import snooped_values
-from indipydriver.standard.astro import precess_to_j2000
 from indipydriver.standard.fitsheader import sexagesimal
 from indipydriver.standard.fitsheader import snooped_cards
 from indipydriver.standard.snooped import ActiveDevices

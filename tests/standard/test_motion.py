@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indipydriver.standard.astro import SIDEREAL_HOURS_PER_SECOND
-from indipydriver.standard.astro import altitude
-from indipydriver.standard.astro import hour_angle
-from indipydriver.standard.astro import hours_between
-from indipydriver.standard.astro import local_sidereal_time
-from indipydriver.standard.astro import wrap_hours
+from indipycore.astro import SIDEREAL_HOURS_PER_SECOND
+from indipycore.astro import altitude
+from indipycore.astro import hour_angle
+from indipycore.astro import hours_between
+from indipycore.astro import local_sidereal_time
+from indipycore.astro import wrap_hours
 from indipydriver.standard.motion import EquatorialMotion
 from indipydriver.standard.motion import LinearMotion
 
