@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 from alpaca.exceptions import DriverException
-from alpaca.telescope import Telescope
 from facekit import alpaca_server
-from facekit import number_of
 from facekit import serving
+from test_face_telescope import mount
 
 from indipycore.interface import Interface
 from indipydriver import Device
@@ -94,12 +93,6 @@ def address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serving(alpaca_server(DriftingDriver(), registry=registry,
                                exdrivers=("indi_simulator_telescope",))) as server:
         yield f"127.0.0.1:{server.alpaca_port}"
-
-
-def mount(address: str, name: str) -> Telescope:
-    scope = Telescope(address, number_of(address, name, "Telescope"))
-    scope.Connected = True
-    return scope
 
 
 def test_sync_returns_when_the_next_reading_follows_at_once(address: str) -> None:

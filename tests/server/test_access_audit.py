@@ -19,8 +19,6 @@ import pwd
 import signal
 import socket
 import stat
-import sys
-import textwrap
 import threading
 import uuid
 from pathlib import Path
@@ -33,6 +31,7 @@ from serverkit import make_gadget
 from serverkit import running
 from serverkit import send_blob
 from serverkit import server
+from test_acceptance_routing import RECORDER  # defines Rec.N, logs what it reads
 from waiting import until
 from waiting import wait_for
 
@@ -247,24 +246,6 @@ async def test_a_command_the_trail_cannot_record_is_not_done(tmp_path: Path) -> 
         assert sum(line.get("refused_unrecorded", 0) for line in lines) == len(refusals)
     finally:
         os.close(reader)
-
-
-# An executable driver that defines Rec.N and appends everything it reads to argv[1]: its
-# commands are those the round trip's shortcut could take.
-RECORDER = f"#!{sys.executable}\n" + textwrap.dedent(
-    """
-    import os, sys
-    DEF = (b'<defNumberVector device="Rec" name="N" state="Idle" perm="rw">'
-           b'<defNumber name="x" format="%g" min="0" max="10" step="1">3</defNumber>'
-           b'</defNumberVector>\\n')
-    os.write(1, DEF)
-    with open(sys.argv[1], "ab", buffering=0) as log:
-        while data := os.read(0, 65536):
-            log.write(data)
-            if b"<getProperties" in data:
-                os.write(1, DEF)
-    """
-)
 
 
 @pytest.mark.parametrize("acl", [None, "anonymous write Rec\n"])
