@@ -125,7 +125,8 @@ class IndiSide:
     async def _settle(self, device: str) -> None:
         """Until CONNECTION has left Busy (at most SYNC_TIMEOUT) and then `device` has
         defined or deleted nothing for QUIET_PERIOD (at most SETTLE_LIMIT). Ends at once
-        when CONNECTION goes Alert, the device refuses the connect or the server is lost.
+        when CONNECTION goes Alert, the device or the server refuses the connect or the
+        server is lost.
         The client's events are watched, not the model polled: every definition counts,
         even one that replaces a vector already known."""
         loop = asyncio.get_running_loop()
@@ -153,6 +154,8 @@ class IndiSide:
             nonlocal last
             if isinstance(event, ev.ConnectionLost):
                 return True
+            if isinstance(event, ev.Message):  # the server refused the connect: no answer
+                return refuses(event.message, device, "CONNECTION")
             if event.devicename != device:
                 return False
             if isinstance(event, ev.VectorEvent) and event.vectorname == "CONNECTION":

@@ -59,7 +59,8 @@ def _telescope(server: IPyServer) -> Telescope:
 def test_a_refused_put_answers_at_once_naming_device_and_vector(tmp_path: Path,
                                                                 process: bool) -> None:
     """``alpaca read *`` only: PUT Connected is InvalidOperation with the server's refusal
-    (not 0x4FF after 30 s), and the mount stays disconnected."""
+    (not 0x4FF after 30 s), and the mount stays disconnected; Connect (Platform 7) returns,
+    and Connecting then reads that refusal."""
     with serving(lambda: _server(tmp_path, READ_ONLY, process=process)) as server:
         scope = _telescope(server)
         with pytest.raises(InvalidOperationException) as refused:
@@ -67,6 +68,18 @@ def test_a_refused_put_answers_at_once_naming_device_and_vector(tmp_path: Path,
         assert str(refused.value.message) == (
             f"permission denied: alpaca may not set {MOUNT}.CONNECTION")
         assert scope.Connected is False
+        scope.Connect()  # Platform 7's: returns as the request goes out ...
+        wait_for(lambda: _refusal_of_connecting(scope), 10, "Connecting never said no")
+        assert scope.Connected is False
+
+
+def _refusal_of_connecting(scope: Telescope) -> bool:
+    """... and Connecting then reads the refusal (False while it has not arrived)."""
+    try:
+        _ = scope.Connecting
+    except InvalidOperationException as refused:
+        return bool(refused.message == f"permission denied: alpaca may not set {MOUNT}.CONNECTION")
+    return False
 
 
 @pytest.mark.parametrize("process", [False, True], ids=["in-loop", "own-process"])
