@@ -152,7 +152,8 @@ class IPyServer(Server3x):
     video stream frames (``routing.streamblobs``); 0 gives it every one. `message_log_dir`
     (indiserver's -l): drivers' messages are appended to ``DIR/YYYY-MM-DD.islog``
     (``drivers.messagelog``). `acl` (``--acl``): the access rules file (``routing.aclrules``):
-    a client sees and sets only what a rule grants its identity; a malformed line raises
+    a client sees and sets only what a rule grants its identity (the Alpaca face's is
+    ``alpaca``: ``clients.faceport``); a malformed line raises
     AclError (a ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads
     it. `audit` (``--audit``): every client's new*Vector is appended to this file as a JSON
     line (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk at

@@ -5,12 +5,14 @@ Unix socket, ``indipyserver.clients.faceport``), so an operator grants Alpaca cl
 clients may not set; a PUT the rules refuse answers at once (within alpyca's 5 s request
 timeout, not the face's 30 s wait for a device) with InvalidOperation carrying the server's
 words, which name the device and the vector, whether the face runs in the server's loop or in
-a process of its own; and no other process can use the face's socket to borrow its identity.
+a process of its own, and from the command line, whose audit trail records ``alpaca``; and no
+other process can use the face's socket to borrow its identity.
 The devices are indilib's telescope simulator; the INDI client is indilib's ``indi_setprop``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -21,7 +23,9 @@ from alpaca.exceptions import InvalidOperationException
 from alpaca.telescope import Telescope
 from facekit import number_of
 from facekit import serving
+from peers import OurServer
 from peers import free_port
+from peers import port_accepts
 from peers import setprop
 from waiting import wait_for
 
@@ -138,3 +142,34 @@ def test_a_stranger_on_the_face_socket_is_refused(tmp_path: Path, process: bool,
         assert "refused a connection to the Alpaca face's socket" in caplog.text
         assert door.accepted == 1
         assert scope.Connected is False  # the face answers still
+
+
+def test_the_command_with_acl_and_alpaca_process(tmp_path: Path) -> None:
+    """``indipyserver --acl FILE --audit FILE --alpaca-process``: Alpaca connects the mount
+    its rule lets it, and the audit trail records that command under ``alpaca``; a PUT of a
+    vector the rule does not grant is refused with the server's words."""
+    acl, audit, port = tmp_path / "site.acl", tmp_path / "audit.jsonl", free_port()
+    acl.write_text(ALPACA_CONNECTS)
+    args = ["--acl", str(acl), "--audit", str(audit), "--alpaca", str(port),
+            "--alpaca-discovery", "0", "--alpaca-process", "--alpaca-devices",
+            str(tmp_path / "ids.json"), "indi_simulator_telescope"]
+    with OurServer(*args, workdir=tmp_path / "server") as server:
+        wait_for(lambda: port_accepts(port), 20, lambda: server.log_text())
+        address = f"127.0.0.1:{port}"
+        scope = Telescope(address, number_of(address, MOUNT, "Telescope"))
+        scope.Connected = True
+        with pytest.raises(InvalidOperationException) as refused:
+            scope.SiteElevation = scope.SiteElevation + 17.0
+        assert str(refused.value.message) == (
+            f"permission denied: alpaca may not set {MOUNT}.GEOGRAPHIC_COORD")
+        wait_for(lambda: len(_audited(audit)) >= 2, 10, lambda: audit.read_text())
+        lines = _audited(audit)
+        assert [(line["identity"], line["vector"], line["allowed"]) for line in lines[:2]] == [
+            ("alpaca", "CONNECTION", True), ("alpaca", "GEOGRAPHIC_COORD", False)]
+
+
+def _audited(path: Path) -> list[dict[str, object]]:
+    """The audit trail's lines so far."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
