@@ -214,7 +214,8 @@ def _build_parser() -> argparse.ArgumentParser:
                              "so Alpaca clients polling never hold up the INDI side")
     parser.add_argument("--acl", metavar="FILE", default=None,
                         help="access rules, one a line: IDENTITY read|write DEVICE[.VECTOR] "
-                             "(globs * and ?); a client sees and sets only what they grant; "
+                             "(globs * and ?); a client sees and sets only what they grant "
+                             "(Alpaca clients of --alpaca are the identity alpaca); "
                              "SIGHUP re-reads the file (docs/remote-observatory.rst)")
     parser.add_argument("--audit", metavar="FILE", default=None,
                         help="append every client's new*Vector to FILE as a JSON line (who, "

@@ -26,6 +26,8 @@ from indipydriver import Device
 from indipydriver import IPyDriver
 from indipyserver.clients.clientconnection import DEFAULT_MAX_CLIENT_QUEUE
 from indipyserver.clients.clientconnection import ClientConnection
+from indipyserver.clients.faceport import AVAILABLE as FACE_DOOR
+from indipyserver.clients.faceport import FacePort
 from indipyserver.clients.tlsport import HANDSHAKE_TIMEOUT
 from indipyserver.clients.tlsport import MAX_HANDSHAKES
 from indipyserver.clients.tlsport import TLSPort
@@ -150,7 +152,8 @@ class IPyServer(Server3x):
     video stream frames (``routing.streamblobs``); 0 gives it every one. `message_log_dir`
     (indiserver's -l): drivers' messages are appended to ``DIR/YYYY-MM-DD.islog``
     (``drivers.messagelog``). `acl` (``--acl``): the access rules file (``routing.aclrules``):
-    a client sees and sets only what a rule grants its identity; a malformed line raises
+    a client sees and sets only what a rule grants its identity (the Alpaca face's is
+    ``alpaca``: ``clients.faceport``); a malformed line raises
     AclError (a ValueError) naming the file, the line and why; `reload()` (SIGHUP) re-reads
     it. `audit` (``--audit``): every client's new*Vector is appended to this file as a JSON
     line (``indipyserver.audit``; `audit_queue` entries (default 10000) wait for the disk at
@@ -210,6 +213,7 @@ class IPyServer(Server3x):
         self.alpaca_process = False
         self.alpaca_port: int | None = None
         self.alpaca_face: Any = None  # the face serving (alpacahost), once started
+        self.face_door: FacePort | None = None  # its private socket (clients.faceport)
         self.acl = os.fspath(acl) if acl is not None else None
         self.audit: AuditTrail | None = None
         guard = None
@@ -479,7 +483,7 @@ class IPyServer(Server3x):
         try:
             await self._listen(listeners)
             if self.alpaca is not None:
-                face = self._alpaca_face()
+                face = self._alpaca_face(await self._face_door(listeners))
         except (OSError, ValueError):
             for listener in listeners:
                 listener.close()
@@ -551,15 +555,33 @@ class IPyServer(Server3x):
             self.port = server.sockets[0].getsockname()[1]
             logger.info("serving INDI on %s:%d", self.host, self.port)
 
-    def _alpaca_face(self) -> Any:
+    async def _face_door(self, listeners: list[asyncio.Server]) -> FacePort | None:
+        """The Alpaca face's private socket (``clients.faceport``), listening, so that its
+        requests reach the access rules and the audit trail as ``alpaca``; None where the
+        system has no such door (not Linux)."""
+        if not FACE_DOOR:
+            return None
+        door = FacePort(self._client_factory, self._face_pids)
+        listeners.append(await door.listen())
+        self.face_door = door
+        return door
+
+    def _face_pids(self) -> tuple[int, ...]:
+        """The processes allowed through the face's door: the running face's."""
+        face = self.alpaca_face
+        return tuple(face.pids()) if face is not None else ()
+
+    def _alpaca_face(self, door: FacePort | None) -> Any:
         """The Alpaca face (``alpacahost``), its ports bound: an INDI client of this server
-        on its own address."""
+        through its door, or (without one) on the server's own address."""
         from indipycore.commandline import toolkit_version
         from indipyserver.alpacahost import make_face
 
         indi_host = "127.0.0.1" if self.host in ("localhost", "0.0.0.0", "") else self.host
         if indi_host == "::":
             indi_host = "::1"
+        if door is not None:
+            indi_host = door.host
         host = self.alpaca_host or ("127.0.0.1" if self.host == "localhost" else self.host)
         assert self.alpaca is not None and self.serves_tcp
         face = make_face(indi_host, self.port, host, self.alpaca, self.alpaca_discovery,

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -76,6 +77,10 @@ class AlpacaFace:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def pids(self) -> tuple[int, ...]:
+        """The process whose INDI client is this face (the server's door lets it in)."""
+        return (os.getpid(),)
 
     async def run(self) -> None:
         """Serve until `stop()` (or cancelled); binds first if `bind` was not called."""

@@ -22,6 +22,8 @@ from indipyclient.model.properties import PropertyVector
 from indipycore.interface import Interface
 from indipycore.protocol import State
 from indipycore.protocol.numbers import parse_number
+from indipycore.protocol.refusals import is_refusal
+from indipycore.protocol.refusals import refuses
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +125,8 @@ class IndiSide:
     async def _settle(self, device: str) -> None:
         """Until CONNECTION has left Busy (at most SYNC_TIMEOUT) and then `device` has
         defined or deleted nothing for QUIET_PERIOD (at most SETTLE_LIMIT). Ends at once
-        when CONNECTION goes Alert, the device refuses the connect or the server is lost.
+        when CONNECTION goes Alert, the device or the server refuses the connect or the
+        server is lost.
         The client's events are watched, not the model polled: every definition counts,
         even one that replaces a vector already known."""
         loop = asyncio.get_running_loop()
@@ -151,6 +154,8 @@ class IndiSide:
             nonlocal last
             if isinstance(event, ev.ConnectionLost):
                 return True
+            if isinstance(event, ev.Message):  # the server refused the connect: no answer
+                return refuses(event.message, device, "CONNECTION")
             if event.devicename != device:
                 return False
             if isinstance(event, ev.VectorEvent) and event.vectorname == "CONNECTION":
@@ -231,7 +236,8 @@ class IndiSide:
                            timeout: float = WRITE_TIMEOUT) -> None:
         """Send and wait until the device shows the values sent (a switch On, a number
         equal), whatever the state: a tracking mount keeps TELESCOPE_TRACK_STATE Busy. Alert
-        is an error with the device's message; no read-back within `timeout` is 0x4FF.
+        is an error with the device's message, the server's refusal InvalidOperation at once
+        (`refused_error`); no read-back within `timeout` is 0x4FF.
 
         Each of the device's answers is judged as it comes (the client's events), not the
         model now and then: indilib's telescope simulator answers a sync with the synced
@@ -248,6 +254,11 @@ class IndiSide:
             if isinstance(event, ev.ConnectionLost):
                 raise AlpacaError(ErrorNumber.UNSPECIFIED, "the INDI server was lost waiting "
                                   f"for {vector} of {device}: {event.reason}")
+            if isinstance(event, ev.Message):
+                # The server's refusal (access rules, audit trail): no answer will come.
+                if refuses(event.message, device, vector):
+                    raise refused_error(event.message)
+                return False
             if event.devicename != device or event.vectorname not in (vector, None):
                 return False
             if isinstance(event, ev.delProperty):  # the vector, or the whole device
@@ -326,6 +337,17 @@ def _equal(kind: str, held: Any, value: Any) -> bool:
 
 
 def alert_error(device: str, vector: str, message: str) -> AlpacaError:
-    """An INDI property that went Alert, as an Alpaca error carrying the device's reason."""
+    """An INDI property that went Alert, as an Alpaca error carrying the device's reason; one
+    the server refused to pass on (its access rules, its audit trail) is `refused_error`."""
+    if is_refusal(message):
+        return refused_error(message)
     reason = f": {message}" if message else ""
     return AlpacaError(ErrorNumber.INDI_ALERT, f"INDI device {device}, {vector} failed{reason}")
+
+
+def refused_error(message: str) -> AlpacaError:
+    """The server's refusal of the face's new values (``permission denied: alpaca may not set
+    DEVICE.VECTOR``, ``indipycore.protocol.refusals``) as InvalidOperation with the server's
+    words: the request is not possible for this client, whatever its value (docs/alpaca.rst,
+    "Access rules")."""
+    return AlpacaError(ErrorNumber.INVALID_OPERATION, message)

@@ -67,6 +67,15 @@ class FaceProcess:
     def stop(self) -> None:
         self._stop.set()
 
+    def pids(self) -> tuple[int, ...]:
+        """The child running now, whose INDI client the server's door lets in (none between
+        two runs; a child that connects before its process is known here is refused, and
+        connects again as its client always does)."""
+        process = self.process
+        if process is None or process.returncode is not None:
+            return ()
+        return (process.pid,)
+
     async def run(self) -> None:
         """Run the child until `stop()` (or cancelled), restarting it when it dies."""
         if self._http is None:

@@ -213,8 +213,9 @@ class ClientConnection(asyncio.Protocol):
             self.label = f"unix-client-{sock.fileno() if sock is not None else '?'}"
         sockname = transport.get_extra_info("sockname")
         self.local = is_local_peer(transport.get_extra_info("socket"), peer, sockname)
-        if transport.get_extra_info("sslcontext") is None:
-            # (A TLS client's are set before, from its certificate: ``clients.tlsport``.)
+        if not self.peer and transport.get_extra_info("sslcontext") is None:
+            # (A TLS client's are set before, from its certificate: ``clients.tlsport``; the
+            # Alpaca face's by its own door, ``clients.faceport``.)
             self.peer, self.identity = peer_and_identity(transport.get_extra_info("socket"),
                                                          peer, sockname)
         if len(self.connections) >= self.maxconnections and not self._make_room():

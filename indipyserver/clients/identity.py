@@ -13,10 +13,23 @@ import socket
 import struct
 from typing import Any
 
-__all__ = ["ANONYMOUS", "peer_and_identity", "unix_identity"]
+__all__ = ["ANONYMOUS", "peer_and_identity", "peer_pid", "unix_identity"]
 
 ANONYMOUS = "anonymous"
 _CREDS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+def peer_pid(sock: Any) -> int | None:
+    """The process id at the other end of the Unix socket `sock` (SO_PEERCRED, Linux); None
+    where the kernel does not say."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    try:
+        pid, _uid, _gid = _CREDS.unpack(sock.getsockopt(socket.SOL_SOCKET, option, _CREDS.size))
+    except (OSError, struct.error):
+        return None
+    return pid if pid > 0 else None
 
 
 def unix_identity(sock: Any) -> str:
