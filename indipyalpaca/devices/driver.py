@@ -11,7 +11,8 @@ connected on it again and CONNECTION is Ok.
 
 `AlpacaPeer` is what the server runs in its loop (an in-process peer): it builds the driver
 once the Alpaca server answers (retried the same way; nothing is served meanwhile), then
-serves it.
+serves it. A management API that lists no device yet (a server still starting, our own face
+before its INDI server's devices are known) is asked again the same way.
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ from .part import PARTS
 from .part import AlpacaPart
 from .spec import AlpacaSpec
 
-__all__ = ["AlpacaDriver", "AlpacaPeer", "describe", "make_driver"]
+__all__ = ["AlpacaDriver", "AlpacaPeer", "NothingListed", "describe", "make_driver"]
 
 logger = logging.getLogger(__name__)
 
 #: How an unanswering Alpaca server is retried: soon at first, then every 4 s at most.
 RETRY = Retry(ExponentialBackoff(initial=0.5, cap=4.0))
+
+
+class NothingListed(AlpacaProtocolError):
+    """The management API lists no device (of a type this bridge takes) yet: a server that
+    is starting may list them a moment later, so it is asked again, not given up on."""
 
 
 async def _listed(client: AlpacaClient) -> list[tuple[str, int]]:
@@ -67,6 +73,8 @@ async def _listed(client: AlpacaClient) -> list[tuple[str, int]]:
         else:
             logger.info("%s: %s/%d is not a device type this bridge takes",
                         client.base_url, kind, number)
+    if not devices:
+        raise NothingListed(f"{client.base_url} lists no device this bridge takes (yet)")
     return devices
 
 
@@ -105,7 +113,8 @@ async def _describe_connected(client: AlpacaClient, kind: str, number: int, name
 async def make_driver(spec: AlpacaSpec, client: AlpacaClient | None = None) -> AlpacaDriver:
     """The driver for `spec`'s devices, read from the Alpaca server now (AlpacaUnreachable
     when it does not answer). A device that cannot be described (an error of its own) is
-    left out with a warning; the others are served."""
+    left out with a warning; the others are served. NothingListed when the management API
+    lists no device yet."""
     client = client or AlpacaClient(spec.base_url)
     devices = list(spec.devices) if spec.devices is not None else await _listed(client)
     parts: list[AlpacaPart] = []
@@ -221,7 +230,8 @@ class AlpacaPeer:
         client = AlpacaClient(self.spec.base_url)
         try:
             self.driver = await self.retry.call_with_retry(
-                lambda: make_driver(self.spec, client), log=self._log_retry)
+                lambda: make_driver(self.spec, client), log=self._log_retry,
+                errors=(OSError, RunEnded, NothingListed))
         except AlpacaProtocolError as exc:  # it answers, but not with devices to serve
             logger.error("%s is not served: %s", self.spec, exc)
             await client.aclose()

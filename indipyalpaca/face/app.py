@@ -112,6 +112,7 @@ class FaceApp:
                                              "ManufacturerVersion": self.version,
                                              "Location": self.location})
         if path == "/management/v1/configureddevices":
+            await self.served.indi.listed()  # not before the server's devices are heard
             return self.reply(params, value=[
                 {"DeviceName": d.name, "DeviceType": d.device_type.value,
                  "DeviceNumber": d.identity.number, "UniqueID": d.identity.unique_id}

@@ -9,6 +9,7 @@ with the INDI device's own reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -89,6 +90,8 @@ class IndiSide:
         # device, since one may be served as two Alpaca devices (ObservingConditions and
         # SafetyMonitor) that both connect it.
         self._settling: dict[str, asyncio.Task[None]] = {}
+        # The wait for the server's first listing of its devices (`listed`), shared.
+        self._listing: asyncio.Task[None] | None = None
 
     def devices(self) -> list[tuple[str, DeviceType]]:
         """(INDI device name, Alpaca type) of every device the server has that can be served.
@@ -103,6 +106,39 @@ class IndiSide:
                 found.extend((name, dtype) for dtype in roles_of(device))
             self._seen, self._devices = seen, found
         return self._devices
+
+    async def listed(self) -> None:
+        """Return once the devices the server had when the face connected are known: the
+        first call waits for the connection and then for the burst of definitions that
+        answers getProperties to stop (QUIET_PERIOD without one), SETTLE_LIMIT at most in
+        all; later calls return at once. An Alpaca client asking as the server starts (NINA
+        at launch, an ``alpaca://`` started with it) is told the devices, not an empty list."""
+        if self._listing is None:
+            self._listing = asyncio.create_task(self._first_listing())
+        if not self._listing.done():
+            await asyncio.shield(self._listing)
+
+    async def _first_listing(self) -> None:
+        loop = asyncio.get_running_loop()
+        limit = loop.time() + SETTLE_LIMIT
+        last: float | None = loop.time() if self.client.connected else None
+        heard = asyncio.Event()
+
+        def watch(event: ev.Event) -> bool:
+            nonlocal last
+            if isinstance(event, ev.ConnectionMade | ev.defVector | ev.delProperty):
+                last = loop.time()
+                heard.set()
+            return False
+
+        with self.client.waiters.watching(watch):
+            while True:
+                until = limit if last is None else min(last + QUIET_PERIOD, limit)
+                if loop.time() >= until:
+                    return
+                heard.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(heard.wait(), until - loop.time())
 
     def settle(self, device: str) -> None:
         """Start waiting for `device` to settle after the connect just sent, unless a wait

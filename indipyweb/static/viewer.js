@@ -104,6 +104,7 @@
     if (!this.info) return;
     if (this.shown) this.place(this.img, this.shown);  // the old pixels follow at once
     this.root.dataset.ready = "loading";
+    this.seq++;  // a view still loading was asked with the old settings: it must not end "yes"
     clearTimeout(this.timer);
     this.timer = setTimeout(function () { self.fetchView(); }, 60);
   };

@@ -10,11 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from alpaca import management
 from alpacapeers import AlpacaSimulators
+from facekit import serving
 from peers import REPO
+from peers import free_port
+from peers import getprop
+from waiting import wait_for
 
 import indipyclient
 from indipyserver import IPyServer
+from indipysimulators.focus import make_driver
 
 FOCUSER = "Simulator Focuser"
 WHEEL = "Simulator Filter Wheel"
@@ -65,3 +71,32 @@ def test_bad_address_and_missing_extra_are_clear_errors(tmp_path: Path) -> None:
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     assert 'pip install ".[alpaca]"' in done.stdout, done.stdout
+
+
+def test_an_alpaca_server_listing_no_device_yet_is_asked_again(tmp_path: Path) -> None:
+    """A server whose management API lists no device yet (our face, over an INDI server whose
+    devices come from a remote server not started yet) is asked again, as an unanswering one
+    is: once its devices exist, ``add_alpaca`` serves them (it used to give up for good on
+    the first empty list, so an ``alpaca://`` started a moment early served nothing)."""
+
+    remote_port, alpaca_port = free_port(), free_port()
+
+    def server_a() -> IPyServer:
+        server = IPyServer(port=free_port(), handle_signals=False)
+        server.serve_alpaca(alpaca_port, discovery=0, registry=str(tmp_path / "ids.json"))
+        server.add_remote("127.0.0.1", remote_port)
+        return server
+
+    def server_b() -> IPyServer:
+        server = IPyServer(port=free_port(), handle_signals=False)
+        server.add_alpaca(f"alpaca://127.0.0.1:{alpaca_port}")
+        return server
+
+    address = f"127.0.0.1:{alpaca_port}"
+    with serving(server_a), serving(server_b) as b:
+        assert management.configureddevices(address) == []
+        with serving(lambda: IPyServer(make_driver(), port=remote_port, handle_signals=False)):
+            wait_for(lambda: len(management.configureddevices(address)) == 2, 30,
+                     "A's face listing the focuser and the wheel")
+            wait_for(lambda: getprop(b.port, "Python Focuser.CONNECTION.*", timeout=2,
+                                     cwd=tmp_path), 60, "B serving A's focuser")

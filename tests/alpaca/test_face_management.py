@@ -143,3 +143,16 @@ def test_a_loopback_only_server_answers_only_this_machine(tmp_path: Path) -> Non
         assert answer is not None
         assert json.loads(answer) == {"AlpacaPort": server.alpaca_port}
         assert _ask(address, address, udp) is None
+
+
+def test_devices_are_listed_to_a_client_asking_as_the_server_starts(tmp_path: Path) -> None:
+    """An Alpaca client asking the moment the server has started (NINA at launch, an
+    ``alpaca://`` started with it) gets the devices the INDI server has: the face answers
+    the management API once its INDI client has heard them (it answered an empty list while
+    its client was still connecting, and the client served nothing)."""
+    with serving(alpaca_server(make_driver(), registry=tmp_path / "ids.json",
+                               exdrivers=("indi_simulator_focus",))) as server:
+        devices = management.configureddevices(f"127.0.0.1:{server.alpaca_port}")
+    # (indilib's focuser, an executable still starting, makes the server's start slower; it
+    # may come later, as a device added to a running server does)
+    assert {"Python Focuser", "Python Filter Wheel"} <= {d["DeviceName"] for d in devices}

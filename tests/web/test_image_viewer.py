@@ -18,6 +18,7 @@ from astropy.io import fits
 from peers import free_port
 from PIL import Image
 from playwright.sync_api import Browser
+from playwright.sync_api import Route
 from playwright.sync_api import expect
 from test_browser import browser  # noqa: F401
 from test_browser import chromium  # noqa: F401
@@ -378,3 +379,45 @@ def test_a_cleared_percentile_or_a_failed_view_leaves_the_viewer_true(
     viewer.get_by_label("Stretch").select_option("linear")
     expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
     expect(viewer.locator(".v-status")).to_contain_text("300 x 200")
+
+
+def test_a_view_asked_before_a_change_never_shows_as_ready(
+        browser: Browser, site: WebThread, blobfolder: Path) -> None:  # noqa: F811
+    """A view still loading when the stretch changes is one of the old settings: once it
+    arrives the viewer must not say ready (data-ready "yes") with it, only with the view of the
+    new stretch. It did while the new view waited its 60 ms before being asked, and
+    test_the_cameras_image_is_beside_its_controls... read "stretch=asinh" for "linear".
+    The page's clock is held so that the old view lands inside that wait every time."""
+    mono_fits(blobfolder / "m.fits")
+    page = log_in(browser, site, "view")
+    page.clock.install()
+    page.goto(f"{site.url}/image/m.fits")
+    viewer = page.locator("main .viewer")
+    expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
+    # every (data-ready, src) the viewer shows as ready from now on
+    page.evaluate("""() => {
+        const root = document.querySelector("main .viewer");
+        window.readySeen = [];
+        new MutationObserver(() => {
+            if (root.dataset.ready === "yes")
+                window.readySeen.push(root.querySelector("img.v-img").getAttribute("src"));
+        }).observe(root, {attributes: true, attributeFilter: ["data-ready"]});
+    }""")
+    held: list[Route] = []
+    page.route("**/render?*", lambda route: held.append(route)
+               if "limits=percentile" in route.request.url and "stretch=asinh" in route.request.url
+               else route.continue_())
+    viewer.get_by_label("Limits").select_option("percentile")
+    page.clock.run_for(200)  # the view of (asinh, percentile) is asked, and held on its way
+    wait_for(lambda: held or page.wait_for_timeout(20), 15, "the old view asked")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    viewer.get_by_label("Stretch").select_option("linear")  # its view waits for the clock
+    old = held[0].request.url
+    with page.expect_request_finished(lambda request: request.url == old):
+        held[0].continue_()
+    for _ in range(2):  # the old view decoded, then shown in the page's image (the same URL)
+        page.evaluate("url => { const i = new Image(); i.src = url; return i.decode(); }", old)
+    page.clock.run_for(200)  # now the new view is asked
+    expect(viewer).to_have_attribute("data-ready", "yes", timeout=15000)
+    seen = page.evaluate("window.readySeen")
+    assert seen and all("stretch=linear" in src for src in seen), seen

@@ -38,6 +38,11 @@ HANDSHAKE = 1.0
 #: and on a loaded machine (CI's four workers on two cores, and more beside them) opening them
 #: took over a second, so the first ones timed out before the last were accepted.
 FLOOD_HANDSHAKE = 3.0
+#: The hundred-at-once test's: it protects that every one of a burst of good handshakes is
+#: served, not how fast. Client and server share one process, and a hundred handshakes with
+#: certificates took over a second on a loaded machine (timed out with HANDSHAKE, base
+#: included), so here the timeout only bounds a failure, like the clients' 60 s wait.
+BURST_HANDSHAKE = 30.0
 
 
 def tls_server(pki: Pki, driver: Gadget, handshake: float = HANDSHAKE,
@@ -270,7 +275,8 @@ async def test_a_hundred_handshakes_at_once_are_all_served(
 ) -> None:
     """A hundred clients with certificates connecting at the same instant are all served (each
     reads the definitions it asked for) while the watchers get every update."""
-    async with running(tls_server(tls_pki, gadget, maxconnections=150)) as srv:
+    async with running(tls_server(tls_pki, gadget, BURST_HANDSHAKE,
+                                  maxconnections=150)) as srv:
         async def bad() -> None:
             async def one() -> None:
                 client = await RawClient.connect(srv.tls_port,
