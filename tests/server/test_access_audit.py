@@ -284,8 +284,8 @@ async def test_every_command_to_an_executable_driver_is_in_the_trail(
         options["acl"] = str(tmp_path / "acl")
     srv = server(**options)
     srv.add_exdriver(str(script), str(log), max_restarts=0)
-    sent = [b'<newNumberVector device="Rec" name="N"><oneNumber name="x">%d</oneNumber>'
-            b"</newNumberVector>" % n for n in range(5)]
+    sent = [serialise(NewNumberVector("Rec", "N", (Number("x", str(n)),))).strip()
+            for n in range(5)]
     async with running(srv):
         client = await RawClient.connect(srv.port)
         await client.send(b'<getProperties version="1.7"/>')
