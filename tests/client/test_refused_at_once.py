@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from peers import OurServer
 from peers import getprop
+from waiting import wait_for
 
 from indipyclient import connect
 from indipycore.protocol import State
@@ -107,22 +108,17 @@ def test_pyindi_hears_the_refusal_as_a_message(guarded: OurServer) -> None:
     client.setServer("127.0.0.1", guarded.port)
     assert client.connectServer()
     try:
-        deadline = time.monotonic() + 15
-        device = None
-        while time.monotonic() < deadline and (device is None or
-                                               device.getSwitch("CONNECTION") is None):
-            time.sleep(0.1)
-            device = client.getDevice(MOUNT)
-        assert device is not None
+        def defined() -> object:
+            found = client.getDevice(MOUNT)
+            return found if found is not None and found.getSwitch("CONNECTION") else None
+
+        device = wait_for(defined, 15, "the mount's CONNECTION")
         connection = device.getSwitch("CONNECTION")
         connection[0].setState(PyIndi.ISS_ON)
         connection[1].setState(PyIndi.ISS_OFF)
         client.sendNewSwitch(connection)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not any("permission denied" in m for m in heard):
-            time.sleep(0.05)
-        assert any(f"permission denied: anonymous may not set {MOUNT}.CONNECTION" in m
-                   for m in heard), heard
+        denied = f"permission denied: anonymous may not set {MOUNT}.CONNECTION"
+        wait_for(lambda: any(denied in m for m in heard), 10, lambda: f"the refusal: {heard}")
         assert device.getSwitch("CONNECTION").getState() == PyIndi.IPS_ALERT
     finally:
         client.disconnectServer()
