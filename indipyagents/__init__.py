@@ -1,0 +1,13 @@
+"""Agents: INDI devices that drive other devices, run inside an INDI server, no client needed.
+
+An agent is a driver (its face: the properties a client sees and sets) and, inside, a client
+of the server it sits in (it drives the camera, wheel, focuser and mount through their standard
+properties, as indilib's and INDIGO's agents do). So this package stands above both sides of
+the house: it imports `indipydriver` for its face, `indipyclient` for its hands and
+`indipyserver.standalone` to run as an executable driver.
+
+- ``plan/``: what a night is (targets, batches, dither, focus, flip, the end) as Python objects,
+  read from TOML with the standard library; pure.
+- ``rig/``: the hands, what the sequencer asks of a camera, wheel, focuser and mount
+  (`rig.protocols`), and their INDI implementation on an indipyclient connection.
+"""

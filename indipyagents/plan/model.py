@@ -1,0 +1,165 @@
+"""A night's plan as frozen dataclasses: what a TOML plan file says, and what Python builds.
+
+A `Plan` is a list of `Target`s in order, each with its `Batch`es; dithering, autofocus and the
+meridian flip are settings of the plan a target may override; `End` says what happens after
+the last frame. Everything is a value: the sequencer expands a plan into numbered steps
+(`steps`), and the journal records which of those are done, so the plan itself never changes
+while it runs. Angles: RA in hours, Dec, altitudes and hour angles in degrees (J2000).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Literal
+
+FrameType = Literal["Light", "Dark", "Flat", "Bias"]
+FRAME_TYPES: tuple[FrameType, ...] = ("Light", "Dark", "Flat", "Bias")
+DitherMethod = Literal["pulse", "offset"]
+
+
+@dataclass(frozen=True)
+class Devices:
+    """The devices the plan drives, by INDI device name ("" = none of that kind)."""
+
+    camera: str = "CCD Simulator"
+    wheel: str = ""
+    focuser: str = ""
+    mount: str = ""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """`count` frames of `exposure` seconds through `filter` (a wheel's filter name or slot
+    number; None: leave the wheel where it is). `gain`/`offset` are set where the camera has
+    CCD_GAIN/CCD_OFFSET (else the plan is refused when checked against the rig)."""
+
+    count: int
+    exposure: float
+    filter: str | int | None = None
+    binning: int = 1
+    frame_type: FrameType = "Light"
+    gain: float | None = None
+    offset: float | None = None
+
+
+@dataclass(frozen=True)
+class Dither:
+    """After every `every` light frames, move the pointing by up to `pixels` (random, both
+    axes): timed guide pulses where the mount has them (`method` "pulse"), else a small slew
+    ("offset"); then wait `settle` seconds. `every` 0: no dithering."""
+
+    every: int = 0
+    pixels: float = 5.0
+    method: DitherMethod = "pulse"
+    settle: float = 2.0
+
+
+@dataclass(frozen=True)
+class Autofocus:
+    """When to run autofocus, and how: at the start of each target, on a filter change, every
+    `every_minutes`, when the focuser's temperature moved by `temperature_delta` degrees since
+    the last run (0 or False: never on that account). A run takes `points` frames of
+    `exposure` s, `step` focuser steps apart, centred on the current position."""
+
+    at_start: bool = False
+    on_filter_change: bool = False
+    every_minutes: float = 0.0
+    temperature_delta: float = 0.0
+    exposure: float = 1.0
+    step: int = 20
+    points: int = 9
+    binning: int = 1
+    filter: str | int | None = None
+
+
+@dataclass(frozen=True)
+class Flip:
+    """The meridian flip: once the target's hour angle passes `hour_angle_limit` degrees
+    west of the meridian (0: as it crosses), slew to it again so the mount changes sides,
+    and wait `settle` seconds. `enabled` False: never flip."""
+
+    enabled: bool = True
+    hour_angle_limit: float = 0.0
+    settle: float = 5.0
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Before a target's frames: wait until `until` (an aware datetime) and/or until the
+    target stands at least `altitude` degrees high (needs the site: the mount's
+    GEOGRAPHIC_COORD, or the plan's `Site`)."""
+
+    until: datetime | None = None
+    altitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target by `name` at J2000 `ra` (hours) and `dec` (degrees); `slew` False images where
+    the mount points (darks, flats). `dither`, `autofocus`, `flip` override the plan's."""
+
+    name: str
+    ra: float | None = None
+    dec: float | None = None
+    batches: tuple[Batch, ...] = ()
+    slew: bool = True
+    wait: Wait = field(default_factory=Wait)
+    dither: Dither | None = None
+    autofocus: Autofocus | None = None
+    flip: Flip | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the telescope stands, when the mount does not say (its GEOGRAPHIC_COORD)."""
+
+    latitude: float
+    longitude: float
+    elevation: float = 0.0
+
+
+@dataclass(frozen=True)
+class End:
+    """After the last frame (or an abort by the plan's end): park the mount, warm the camera
+    (cooler off)."""
+
+    park: bool = True
+    warm: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole night. `folder` is where frames are saved on the server (relative: to the
+    agent's image folder); `name` names the journal."""
+
+    name: str
+    targets: tuple[Target, ...]
+    devices: Devices = field(default_factory=Devices)
+    folder: str = ""
+    dither: Dither = field(default_factory=Dither)
+    autofocus: Autofocus = field(default_factory=Autofocus)
+    flip: Flip = field(default_factory=Flip)
+    end: End = field(default_factory=End)
+    site: Site | None = None
+
+    def dither_for(self, target: Target) -> Dither:
+        return target.dither or self.dither
+
+    def autofocus_for(self, target: Target) -> Autofocus:
+        return target.autofocus or self.autofocus
+
+    def flip_for(self, target: Target) -> Flip:
+        return target.flip or self.flip
+
+    @property
+    def frames_total(self) -> int:
+        """How many frames the plan saves, all targets (SEQUENCE_STATE's PROGRESS_TOTAL)."""
+        return sum(batch.count for target in self.targets for batch in target.batches)
+
+    @property
+    def exposure_total(self) -> float:
+        """The seconds of exposure the plan saves (SEQUENCE_STATE's EXPOSURE_TOTAL)."""
+        return sum(batch.count * batch.exposure
+                   for target in self.targets for batch in target.batches)

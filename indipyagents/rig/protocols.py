@@ -1,0 +1,141 @@
+"""What the sequencer asks of each instrument, as Protocols: the sequencer and the imager face
+are written against these, the INDI implementations (this folder's other modules) drive the
+devices' standard properties, and a test may hand either a real rig or its own.
+
+Every call returns when the device has done it (the vector back to Ok), and raises
+`DeviceRefused` when the device answers Alert, `DeviceLost` when it is gone (disconnected, its
+driver dead, no answer within the call's timeout). Angles: RA in hours, Dec in degrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..plan.model import FrameType
+from ..plan.model import Site
+
+
+class RigError(Exception):
+    """Something an instrument did not do; `device` names it (SEQUENCE_STATE's Alert says it)."""
+
+    def __init__(self, device: str, reason: str) -> None:
+        super().__init__(f"{device}: {reason}")
+        self.device = device
+        self.reason = reason
+
+
+class DeviceRefused(RigError):
+    """The device answered Alert (a position out of range, a camera that failed)."""
+
+
+class DeviceLost(RigError):
+    """The device is not there: disconnected, its driver dead, or silent past the timeout.
+    The sequencer retries the step by the project's retry policy, then pauses."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One exposure as the camera sent it: the file's bytes (FITS) and its format (".fits")."""
+
+    data: bytes
+    format: str = ".fits"
+
+
+class Camera(Protocol):
+    name: str
+
+    async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
+                     gain: float | None = None, offset: float | None = None) -> Frame:
+        """Take one frame and return it whole (the BLOB)."""
+        ...
+
+    async def abort(self) -> None: ...
+
+    async def name_devices(self, *, mount: str = "", focuser: str = "",
+                           wheel: str = "") -> None:
+        """Tell the camera which devices its FITS header reads (ACTIVE_DEVICES), so a frame
+        taken through the wheel the agent drives says that wheel's filter."""
+        ...
+
+    async def warm(self) -> None:
+        """The cooler off (the end of a night)."""
+        ...
+
+    def has_gain(self) -> bool: ...
+
+    def has_offset(self) -> bool: ...
+
+
+class Wheel(Protocol):
+    name: str
+
+    def filters(self) -> list[str]:
+        """The filters' names, slot 1 first (FILTER_NAME)."""
+        ...
+
+    async def slot(self) -> int: ...
+
+    async def select(self, filter: str | int) -> int:
+        """Turn to a filter (name or slot number), return the slot; at once when there."""
+        ...
+
+
+class Focuser(Protocol):
+    name: str
+
+    async def position(self) -> int: ...
+
+    async def move_to(self, position: int) -> int:
+        """Move to an absolute position (ABS_FOCUS_POSITION); returns where it stopped."""
+        ...
+
+    async def temperature(self) -> float | None:
+        """FOCUS_TEMPERATURE, None where the focuser has none."""
+        ...
+
+    def limits(self) -> tuple[int, int]:
+        """The lowest and highest position it accepts."""
+        ...
+
+
+class Mount(Protocol):
+    name: str
+
+    async def slew_to(self, ra: float, dec: float) -> None:
+        """Slew and track at J2000 `ra`, `dec` (converted to the mount's epoch, JNow)."""
+        ...
+
+    async def pointing(self) -> tuple[float, float]:
+        """Where it points, J2000."""
+        ...
+
+    async def pier_side(self) -> str | None:
+        """"EAST", "WEST", or None where the mount does not say (TELESCOPE_PIER_SIDE)."""
+        ...
+
+    async def site(self) -> Site | None:
+        """GEOGRAPHIC_COORD, None when unknown."""
+        ...
+
+    def can_pulse(self) -> bool:
+        """Whether it takes timed guide pulses (TELESCOPE_TIMED_GUIDE_NS/WE)."""
+        ...
+
+    async def pulse(self, north_ms: float, west_ms: float) -> None:
+        """Timed guide pulses (negative: south, east), returning when both are done."""
+        ...
+
+    async def park(self) -> None: ...
+
+    async def unpark(self) -> None: ...
+
+
+@dataclass
+class Rig:
+    """The instruments of one night; None where the plan names no device of that kind."""
+
+    camera: Camera
+    wheel: Wheel | None = None
+    focuser: Focuser | None = None
+    mount: Mount | None = None
