@@ -1,0 +1,60 @@
+"""The one way the rig commands a device: set a vector and wait for its answer, the answer
+turned into the rig's errors (`DeviceRefused` on Alert, `DeviceLost` when the device is not
+there, not connected, or silent). Every INDI instrument of ``rig/`` goes through here, so the
+sequencer sees one kind of failure whatever the device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from indipyclient import Client
+from indipyclient import NotConnected
+from indipyclient import UnknownVector
+
+from .protocols import DeviceLost
+from .protocols import DeviceRefused
+
+#: Seconds a command waits for its answer unless the caller knows better (an exposure, a slew).
+ANSWER_WAIT = 30.0
+#: Seconds a device's definitions are waited for when the rig first reaches it.
+DEFINITION_WAIT = 10.0
+
+
+def is_connected(client: Client, device: str) -> bool:
+    """Whether the server holds `device` and its CONNECTION says CONNECT (a device without a
+    CONNECTION vector counts as connected)."""
+    if not client.connected or device not in client:
+        return False
+    vector = client.devices.vector(device, "CONNECTION")
+    return vector is None or vector.member("CONNECT").value == "On"
+
+
+async def command(client: Client, device: str, vector: str, values: Mapping[str, Any], *,
+                  timeout: float = ANSWER_WAIT) -> None:
+    """Set `values` on `device`.`vector` and return once the driver answers Ok; raises
+    `DeviceRefused` (Alert, with the driver's message), `DeviceLost` (no such device or vector
+    after `DEFINITION_WAIT`, the server gone, or no answer within `timeout`)."""
+    if not client.connected:
+        raise DeviceLost(device, "the INDI server is not reachable")
+    try:
+        result = await client.set(device, vector, values, wait=True, timeout=timeout)
+    except UnknownVector as exc:
+        raise DeviceLost(device, str(exc)) from None
+    except NotConnected as exc:
+        raise DeviceLost(device, str(exc)) from None
+    if result.timed_out:
+        raise DeviceLost(device, f"{vector} did not answer within {timeout:g} s")
+    if not result.ok:
+        said = f": {result.message}" if result.message else ""
+        raise DeviceRefused(device, f"{vector} went {result.state.value}{said}")
+
+
+async def require(client: Client, device: str, vector: str,
+                  timeout: float = DEFINITION_WAIT) -> None:
+    """Wait until `device` defines `vector`; `DeviceLost` naming it otherwise."""
+    try:
+        await client.wait_for(device, vector, timeout=timeout)
+    except TimeoutError:
+        raise DeviceLost(device, f"{vector} not defined within {timeout:g} s") from None
