@@ -8,6 +8,8 @@ the house: it imports `indipydriver` for its face, `indipyclient` for its hands 
 
 - ``plan/``: what a night is (targets, batches, dither, focus, flip, the end) as Python objects,
   read from TOML with the standard library; pure.
+- ``journal/``: the crash-proof state: frames saved whole or not at all, the journal of what was
+  done, and the rule by which a restart goes on where the night stopped; standard library only.
 - ``rig/``: the hands, what the sequencer asks of a camera, wheel, focuser and mount
   (`rig.protocols`), and their INDI implementation on an indipyclient connection.
 """

@@ -1,0 +1,15 @@
+"""A night's crash-proof state, standard library only: the frames on disk (`framestore`, each
+written whole or not at all), the journal of what was done (`journal`, one fsynced JSON line a
+record, read by `records`) and the rule that tells a restart where to go on (`resume`).
+
+A SIGKILL or a power cut at any moment costs at most the frame being taken: the frame is saved
+(atomic rename), then journalled; at the restart `reconcile` counts the frames on disk, and the
+journal lists each exactly once.
+"""
+
+from __future__ import annotations
+
+from .framestore import FrameExists
+from .framestore import FrameStore
+
+__all__ = ["FrameExists", "FrameStore"]

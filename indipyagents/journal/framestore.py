@@ -1,0 +1,133 @@
+"""Frames on disk, each written whole or not at all: the one way the sequencer saves a frame.
+
+A frame goes to a temporary file beside its final name (hidden, ``.NAME.partial-PID``, a name
+no frame can have), is flushed and fsynced, then takes its final name in one step and the
+folder is fsynced, so after a crash or a power cut a frame's name holds the whole frame or
+nothing. The leftover partials of a killed writer are removed by `FrameStore.sweep`. A frame
+is saved once: a second save of one name is a defect of the caller (a frame repeated), refused
+unless asked for.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from pathlib import Path
+from pathlib import PurePosixPath
+
+from .durable import fsync_folder
+
+log = logging.getLogger(__name__)
+
+#: What marks a temporary file: ``.NAME.partial-PID``.
+PARTIAL = ".partial-"
+
+
+class FrameExists(FileExistsError):
+    """A frame of that name is already saved (the sequencer would be taking it twice)."""
+
+
+def is_partial(name: str) -> bool:
+    """Whether a file's name is one of `FrameStore.save`'s temporary files."""
+    return name.startswith(".") and PARTIAL in name
+
+
+class FrameStore:
+    """The frames of one folder, by name: a file name (``M42_Red_Light_007.fits``) or a
+    relative path below the folder (``M42/Red_007.fits``); no part may start with a dot."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def path(self, name: str) -> Path:
+        """Where the frame `name` lives; a name that would leave the folder or could be taken
+        for a temporary file is refused (ValueError)."""
+        parts = PurePosixPath(name).parts
+        if not parts or name.startswith("/") or "\\" in name:
+            raise ValueError(f"a frame's name is a relative path below the folder, not {name!r}")
+        for part in parts:
+            if part.startswith(".") or part.strip() != part or "\0" in part:
+                raise ValueError(f"frame name {name!r}: {part!r} is not a usable name")
+        return self.folder.joinpath(*parts)
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def save(self, name: str, data: bytes, *, overwrite: bool = False) -> Path:
+        """Write `data` as the frame `name` whole or not at all, durable when this returns;
+        raises `FrameExists` when it is already saved, unless `overwrite`."""
+        final = self.path(name)
+        if not overwrite and final.exists():
+            raise FrameExists(errno.EEXIST, "frame already saved", str(final))
+        self._make_folder(final.parent)
+        partial = final.with_name(f".{final.name}{PARTIAL}{os.getpid()}")
+        try:
+            with open(partial, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            self._commit(partial, final, overwrite)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        fsync_folder(final.parent)
+        return final
+
+    def sweep(self) -> list[str]:
+        """Remove the temporary files a killed writer left (call it before saving again, after
+        a crash); returns their names, relative to the folder."""
+        removed = []
+        for path in self._walk():
+            if is_partial(path.name):
+                path.unlink(missing_ok=True)
+                removed.append(path.relative_to(self.folder).as_posix())
+                log.info("removed the partly written %s", path)
+        for parent in {self.folder.joinpath(name).parent for name in removed}:
+            fsync_folder(parent)
+        return sorted(removed)
+
+    def frames(self) -> set[str]:
+        """The names of the frames on disk: every file below the folder whose path has no
+        hidden part (so no partial, nor a dotfile beside the frames)."""
+        found = set()
+        for path in self._walk():
+            relative = path.relative_to(self.folder)
+            if not any(part.startswith(".") for part in relative.parts):
+                found.add(relative.as_posix())
+        return found
+
+    def _walk(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return [path for path in self.folder.rglob("*") if path.is_file()]
+
+    def _make_folder(self, folder: Path) -> None:
+        """Create the folder and any missing parents, each made durable in its own parent."""
+        missing = []
+        while not folder.is_dir():
+            missing.append(folder)
+            folder = folder.parent
+        for new in reversed(missing):
+            new.mkdir(exist_ok=True)
+            fsync_folder(new.parent)
+
+    @staticmethod
+    def _commit(partial: Path, final: Path, overwrite: bool) -> None:
+        """Give the written file its final name in one step. Without `overwrite` a hard link
+        refuses an existing name atomically; on a filesystem without hard links (FAT on a
+        USB stick) the check before the write stands, and rename follows."""
+        if overwrite:
+            os.replace(partial, final)
+            return
+        try:
+            os.link(partial, final)
+        except FileExistsError:
+            raise FrameExists(errno.EEXIST, "frame already saved", str(final)) from None
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV,
+                                   errno.ENOSYS, errno.EMLINK):
+                raise
+            os.replace(partial, final)
+            return
+        partial.unlink()
