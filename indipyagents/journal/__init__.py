@@ -11,5 +11,10 @@ from __future__ import annotations
 
 from .framestore import FrameExists
 from .framestore import FrameStore
+from .journal import Journal
+from .records import JournalError
+from .records import JournalState
+from .records import SavedFrame
 
-__all__ = ["FrameExists", "FrameStore"]
+__all__ = ["FrameExists", "FrameStore", "Journal", "JournalError", "JournalState",
+           "SavedFrame"]
