@@ -15,6 +15,7 @@ from .journal import Journal
 from .records import JournalError
 from .records import JournalState
 from .records import SavedFrame
+from .resume import reconcile
 
 __all__ = ["FrameExists", "FrameStore", "Journal", "JournalError", "JournalState",
-           "SavedFrame"]
+           "SavedFrame", "reconcile"]
