@@ -1,0 +1,216 @@
+"""The imager agents side by side: dead time between two frames, and CPU while a frame exposes.
+
+    python bench/agent_deadtime.py                   # 3 reps, 6 frames of 1 s each
+    python bench/agent_deadtime.py -r 5 -n 10 --cpu-exposure 60
+
+Issue 71 item 9. Each agent runs as an executable driver under indilib's ``indiserver`` beside
+indilib's CCD simulator (``indi_simulator_ccd``, its default 1280x1024 16-bit frame) and wheel:
+
+- ``indilib``: ``indi_imager_agent``, which reaches only localhost:7624 (so that port must be
+  free: the bench says so and stops otherwise);
+- ``ours``: ``indipy_agent_imager --indi-port P`` on a free port.
+
+A batch of one group (``-n`` images of ``--exposure`` s, binning 1, no filter change) is
+started through the agent's BATCH, as a client would (indipyclient). A watching client stamps
+each CCD_EXPOSURE update as it arrives: an exposure ends when CCD_EXPOSURE turns Ok and the next
+starts at the next Busy; the dead time is the gap, the same clock and the same server for both
+agents. Then, with ``--cpu-exposure`` (default 60 s) the agent's process CPU time
+(``/proc/PID/stat`` utime + stime) is read over the exposure's middle, skipping its first and
+last 5 s, and given as a percentage of one core. The agents alternate each rep; medians and
+ranges are printed. ``--skip-cpu`` leaves the CPU part out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+import indipyclient  # noqa: E402
+
+AGENT = "Imager Agent"
+CCD = "CCD Simulator"
+WHEEL = "Filter Simulator"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def agent_program(kind: str, port: int) -> list[str]:
+    if kind == "indilib":
+        return ["/usr/bin/indi_imager_agent"]
+    exe = shutil.which("indipy_agent_imager") or str(Path(sys.executable).parent
+                                                     / "indipy_agent_imager")
+    # indiserver runs a driver with no arguments: a wrapper script gives ours its port.
+    wrapper = Path(tempfile.mkdtemp(prefix="agentbench-")) / "indipy_agent_imager"
+    wrapper.write_text(f"#!/bin/sh\nexec {exe} --indi-port {port} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return [str(wrapper)]
+
+
+class Rig:
+    """indiserver with the CCD and wheel simulators and one agent, on `port`."""
+
+    def __init__(self, kind: str, port: int) -> None:
+        self.kind = kind
+        self.port = port
+        self.folder = Path(tempfile.mkdtemp(prefix=f"agentbench-{kind}-"))
+        self.log = (self.folder / "indiserver.log").open("w")
+        self.proc = subprocess.Popen(
+            ["indiserver", "-p", str(port), "-r", "0", "/usr/bin/indi_simulator_ccd",
+             "/usr/bin/indi_simulator_wheel", *agent_program(kind, port)],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def agent_pid(self) -> int:
+        """The agent's process: the server's child whose command line names the agent."""
+        mark = "indi_imager_agent" if self.kind == "indilib" else "indipy_agent_imager"
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if mark in cmd and (ppid == self.proc.pid or self.kind == "ours"):
+                found.append(int(entry.name))
+        if not found:
+            raise RuntimeError(f"{self.kind}: agent process not found")
+        return max(found)  # the wrapper's exec keeps the pid; with python: the newest
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+async def run_batch(rig: Rig, frames: int, exposure: float, cpu_exposure: float
+                    ) -> tuple[list[float], float | None]:
+    """(dead times in ms, the agent's CPU % over a long exposure or None)."""
+    async with indipyclient.connect("127.0.0.1", rig.port, connect_timeout=20) as client:
+        await client.wait_for(AGENT, "GROUPS", timeout=30)
+        await client.wait_for(CCD, "CONNECTION", timeout=30)
+        await client.set(CCD, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        await client.set(WHEEL, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(rig.folder),
+                                               "IMAGE_PREFIX": "IMG"}, timeout=10)
+        await client.set(AGENT, "GROUPS", {"GROUP_COUNT": 1}, timeout=10)
+        await client.wait_for(AGENT, "GROUP_01", timeout=10)
+        await client.set(AGENT, "GROUP_01", {"IMAGE_COUNT": frames, "CCD_BINNING": 1,
+                                             "FILTER_SLOT": 0,
+                                             "CCD_EXPOSURE_VALUE": exposure}, timeout=10)
+        await client.set(AGENT, "CONNECTION", {"CONNECT": "On"}, timeout=30)
+        await client.wait_for(AGENT, "BATCH", timeout=30)
+        stamps: list[tuple[float, str]] = []
+        stream = client.events(maxsize=10000)
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            async for event in stream:
+                if event.devicename == CCD and event.vectorname == "CCD_EXPOSURE" \
+                        and event.eventtype == "Set":
+                    stamps.append((time.monotonic(), str(client.vector(CCD, "CCD_EXPOSURE")
+                                                         .state)))
+                if event.devicename == AGENT and event.vectorname == "BATCH" \
+                        and event.eventtype == "Set" \
+                        and client.get(AGENT, "BATCH", "START") == "Off":
+                    done.set()
+
+        watcher = asyncio.create_task(watch())
+        await client.set(AGENT, "BATCH", {"START": "On"}, wait=False)
+        await asyncio.wait_for(done.wait(), timeout=frames * (exposure + 20) + 30)
+        gaps = []
+        end = None
+        for when, state in stamps:
+            if state == "Ok":
+                end = when
+            elif state == "Busy" and end is not None:
+                gaps.append((when - end) * 1000)
+                end = None
+        cpu = None
+        if cpu_exposure > 0:
+            pid = rig.agent_pid()
+            await client.set(AGENT, "GROUP_01", {"IMAGE_COUNT": 1,
+                                                 "CCD_EXPOSURE_VALUE": cpu_exposure},
+                             timeout=10)
+            done.clear()
+            await client.set(AGENT, "BATCH", {"START": "On"}, wait=False)
+            await asyncio.sleep(5)
+            first, t0 = cpu_seconds(pid), time.monotonic()
+            await asyncio.sleep(cpu_exposure - 10)
+            cpu = 100 * (cpu_seconds(pid) - first) / (time.monotonic() - t0)
+            await asyncio.wait_for(done.wait(), timeout=cpu_exposure + 60)
+        watcher.cancel()
+        return gaps, cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-r", "--reps", type=int, default=3)
+    parser.add_argument("-n", "--frames", type=int, default=6)
+    parser.add_argument("--exposure", type=float, default=1.0)
+    parser.add_argument("--cpu-exposure", type=float, default=60.0)
+    parser.add_argument("--skip-cpu", action="store_true")
+    args = parser.parse_args(argv)
+    if port_busy(7624):
+        print("port 7624 is in use: indi_imager_agent reaches only localhost:7624")
+        return 2
+    gaps: dict[str, list[float]] = {"indilib": [], "ours": []}
+    cpus: dict[str, list[float]] = {"indilib": [], "ours": []}
+    for rep in range(args.reps):
+        order = ("indilib", "ours") if rep % 2 == 0 else ("ours", "indilib")
+        for kind in order:
+            rig = Rig(kind, 7624 if kind == "indilib" else free_port())
+            try:
+                got, cpu = asyncio.run(run_batch(rig, args.frames, args.exposure,
+                                                 0 if args.skip_cpu else args.cpu_exposure))
+            finally:
+                rig.close()
+            gaps[kind] += got
+            if cpu is not None:
+                cpus[kind].append(cpu)
+            print(f"rep {rep} {kind}: dead time ms {[round(g, 1) for g in got]}"
+                  + (f", CPU {cpu:.3f} %" if cpu is not None else ""), flush=True)
+    for kind in ("indilib", "ours"):
+        if gaps[kind]:
+            print(f"{kind}: dead time median {statistics.median(gaps[kind]):.1f} ms "
+                  f"({min(gaps[kind]):.1f}-{max(gaps[kind]):.1f}, {len(gaps[kind])} gaps)"
+                  + (f"; CPU on a {args.cpu_exposure:g} s exposure median "
+                     f"{statistics.median(cpus[kind]):.3f} %" if cpus[kind] else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
