@@ -65,7 +65,10 @@ class AgentLink:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        """``host:port`` as `parse_address` reads it (IPv6 in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("localhost:") \
+            else self.host
+        return f"{host}:{self.port}"
 
     async def client(self) -> Client:
         """The connected client, opened at the first call (`ConnectionError` saying why when

@@ -13,12 +13,13 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from indipycore.fits import read_header
-from indipycore.protocol.frames import Frame
-from indipycore.protocol.framing import Framer
 from peers import HOST
 from peers import setprop
 from waiting import wait_for
+
+from indipycore.fits import read_header
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.framing import Framer
 
 AGENT = "Imager Agent"
 INDILIB_PORT = 7624
@@ -89,9 +90,9 @@ class Watcher:
         one before dropped: the order of states a watching client sees."""
         order: list[tuple[str, str]] = []
         for tag, name, state, _message in self.records()[since:]:
-            if tag.startswith("set") and name in names:
-                if not order or order[-1] != (name, state):
-                    order.append((name, state))
+            if tag.startswith("set") and name in names and (
+                    not order or order[-1] != (name, state)):
+                order.append((name, state))
         return order
 
     def wait_set(self, name: str, states: tuple[str, ...], since: int, timeout: float = 60

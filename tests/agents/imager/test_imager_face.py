@@ -11,16 +11,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import indipyclient
 import pytest
-from indipyclient import Client
 from serverkit import running
 from serverkit import server
 from waiting import until
 
+import indipyclient
 from indipyagents.imager import make_driver
 from indipyagents.imager.agent import AgentDriver
 from indipyagents.imager.files import write_atomically
+from indipyclient import Client
 from indipycore.fits import read_header
 from indipyserver.drivers.executable import ExDriverConnection
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import indipyclient
 import pytest
-from indipyclient import Client
 from serverkit import running
 from serverkit import server
 
+import indipyclient
 from indipyagents.plan.model import Devices
 from indipyagents.rig.camera import IndiCamera
 from indipyagents.rig.connect import connect_device
@@ -21,6 +20,7 @@ from indipyagents.rig.indiset import is_connected
 from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.wheel import IndiWheel
+from indipyclient import Client
 from indipycore.fits import read_header
 
 CCD, WHEEL = "CCD Simulator", "Filter Simulator"
