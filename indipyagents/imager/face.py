@@ -99,6 +99,7 @@ class ImagerFace:
         self._batch_task: asyncio.Task[None] | None = None
         self._monitor_task: asyncio.Task[None] | None = None
         self._failure: RigError | None = None
+        self._using: set[str] = set()  # the devices the running batch drives
 
     # -- the Role ------------------------------------------------------------------------
 
@@ -246,9 +247,10 @@ class ImagerFace:
                 self._lost(DeviceLost(device, "it was disconnected"))
 
     def _lost(self, failure: RigError) -> None:
-        """A controlled device is gone: a running batch stops and says so."""
+        """A controlled device is gone: a running batch that uses it stops and says so."""
         task = self._batch_task
-        if task is not None and not task.done() and self._failure is None:
+        if task is not None and not task.done() and self._failure is None \
+                and failure.device in self._using:
             self._failure = failure
             task.cancel()
 
@@ -280,6 +282,7 @@ class ImagerFace:
             plan = self._plan()
             uses_wheel = any(slot > 0 for _count, _binning, slot, _exposure in plan)
             wheel = self.devices["FILTER"] if uses_wheel else ""
+            self._using = {name for name in (self.devices["CCD"], wheel) if name}
             rig = await self.open_rig(client, Devices(camera=self.devices["CCD"], wheel=wheel))
             if rig.wheel is not None:
                 await rig.camera.name_devices(wheel=rig.wheel.name)

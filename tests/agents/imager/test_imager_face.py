@@ -150,28 +150,44 @@ async def test_abort_stops_the_batch_and_the_exposure(rigged: Rigged, tmp_path: 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("lost", ["CCD", "FILTER"])
 @pytest.mark.parametrize("how", ["killed", "disconnected"])
-async def test_a_ccd_lost_mid_batch_turns_status_and_batch_alert_naming_it(
-        rigged: Rigged, tmp_path: Path, how: str) -> None:
-    """The CCD's driver killed (SIGKILL) or the CCD disconnected by another client during a
-    30 s exposure: at once STATUS's CCD light and STATUS, BATCH and PROGRESS go Alert, their
-    message naming "CCD Simulator"; indilib's agent waits forever there."""
+async def test_a_device_lost_mid_batch_turns_status_and_batch_alert_naming_it(
+        rigged: Rigged, tmp_path: Path, how: str, lost: str) -> None:
+    """The CCD's or the wheel's driver killed (SIGKILL), or the device disconnected by another
+    client, during a 30 s exposure: at once its STATUS light and STATUS, BATCH and PROGRESS go
+    Alert, their message naming it; indilib's agent waits forever there."""
     client = rigged.client
+    device, driver = (CCD, rigged.ccd) if lost == "CCD" else (WHEEL, rigged.wheel)
     await _connect(client)
-    await _groups(client, tmp_path, (1, 1, 0, 30))
+    await _groups(client, tmp_path, (1, 1, 1, 30))
     await client.set(AGENT, "BATCH", {"START": "On"})
     await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
     if how == "killed":
-        assert rigged.ccd.pid is not None
-        os.kill(rigged.ccd.pid, signal.SIGKILL)
+        assert driver.pid is not None
+        os.kill(driver.pid, signal.SIGKILL)
     else:
-        await client.set(CCD, "CONNECTION", {"DISCONNECT": "On"})
+        await client.set(device, "CONNECTION", {"DISCONNECT": "On"})
     batch = await client.wait_for(AGENT, "BATCH", state="Alert", timeout=15)
-    assert CCD in (batch.message or "")
-    assert client.get(AGENT, "STATUS", "CCD") == "Alert"
-    assert CCD in (client.vector(AGENT, "STATUS").message or "")
+    assert device in (batch.message or "")
+    assert client.get(AGENT, "STATUS", lost) == "Alert"
+    assert device in (client.vector(AGENT, "STATUS").message or "")
     assert client.vector(AGENT, "PROGRESS").state == "Alert"
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_wheel_the_batch_does_not_use_may_go(rigged: Rigged, tmp_path: Path) -> None:
+    """A batch with every FILTER_SLOT 0 does not drive the wheel: the wheel disconnected
+    meanwhile turns its light Alert, and the batch ends Ok all the same."""
+    client = rigged.client
+    await _connect(client)
+    await _groups(client, tmp_path, (1, 1, 0, 2))
+    await client.set(AGENT, "BATCH", {"START": "On"})
+    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy", timeout=15)
+    await client.set(WHEEL, "CONNECTION", {"DISCONNECT": "On"})
+    done = await client.wait_for(AGENT, "PROGRESS", state=("Ok", "Alert"), timeout=30)
+    assert (done.state, done.message) == ("Ok", "Batch done")
+    assert client.get(AGENT, "STATUS", "FILTER") == "Alert"
 
 
 async def test_the_agent_keeps_serving_after_a_refused_start(rigged: Rigged, tmp_path: Path
