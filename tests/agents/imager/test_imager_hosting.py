@@ -6,6 +6,7 @@ options name; ``indipy-driverxml`` lists it under devGroup Agent."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,17 @@ async def test_an_in_process_driver_learns_the_bound_port() -> None:
     async with running(served):
         assert listener.told == [("127.0.0.1", served.port)] and served.port != 0
         assert agent.link.address == f"127.0.0.1:{served.port}"
+
+
+async def test_a_server_on_a_unix_socket_alone_names_it() -> None:
+    """A server with no TCP port (``port=None``) and a Unix socket tells its drivers the
+    socket, as indipyclient names one (``localhost:PATH``)."""
+    listener = Listening()
+    served = server(listener, port=None)
+    path = f"indipy-agent-{os.getpid()}-{id(served)}"  # abstract on Linux: no file
+    served.listen_unix(path)
+    async with running(served):
+        assert listener.told == [(f"localhost:{path}", 7624)]
 
 
 async def test_an_agent_given_an_address_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
