@@ -201,9 +201,16 @@ class IndiCamera:
             await self._set_if_different("ACTIVE_DEVICES", values)
 
     async def warm(self) -> None:
-        """The cooler off, where the camera has CCD_COOLER."""
-        if self._vector("CCD_COOLER") is not None:
+        """The cooler off, where the camera has CCD_COOLER. indilib's cameras answer a cooler
+        turned off with Idle, not Ok: that is done, not refused."""
+        if self._vector("CCD_COOLER") is None:
+            return
+        try:
             await self._set_if_different("CCD_COOLER", {"COOLER_OFF": "On"})
+        except DeviceRefused:
+            cooler = self._vector("CCD_COOLER")
+            if cooler is None or cooler.state.value != "Idle" or cooler["COOLER_OFF"] != "On":
+                raise
 
 
 def _same(current: Any, wanted: Any) -> bool:

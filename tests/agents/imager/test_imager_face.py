@@ -105,14 +105,21 @@ async def test_group_count_defines_the_groups_again_keeping_their_values(rigged:
 async def test_a_batch_saves_indilibs_files_and_download_sends_then_deletes(
         rigged: Rigged, tmp_path: Path) -> None:
     """Two groups: IMG_1_001, IMG_1_002, IMG_2_001, the second through the wheel's Green
-    (FILTER says so) at bin 2; PROGRESS ends Ok "Batch done" on group 2 image 1. DOWNLOAD of
+    (FILTER says so) at bin 2; PROGRESS's REMAINING_TIME follows the CCD's countdown and it
+    ends Ok "Batch done" on group 2 image 1. DOWNLOAD of
     1/2 sends it as IMAGE and deletes it; of a file that is not there: Alert."""
     client = rigged.client
     await _connect(client)
     await _groups(client, tmp_path, (2, 1, 1, 0.5), (1, 2, 2, 0.5))
     await client.send_enableBLOB("Also", AGENT, "IMAGE")
-    await client.set(AGENT, "BATCH", {"START": "On"})
-    done = await client.wait_for(AGENT, "PROGRESS", state=("Ok", "Alert"), timeout=60)
+    async with client.events() as progress:
+        await client.set(AGENT, "BATCH", {"START": "On"})
+        done = await client.wait_for(AGENT, "PROGRESS", state=("Ok", "Alert"), timeout=60)
+        progress.close()
+        remaining = [float(event["REMAINING_TIME"]) async for event in progress
+                     if isinstance(event, indipyclient.setNumberVector)
+                     and event.devicename == AGENT and event.vectorname == "PROGRESS"]
+    assert any(0 < left <= 0.5 for left in remaining), remaining  # the CCD's countdown
     assert (done.state, done.message) == ("Ok", "Batch done")
     assert (client.get(AGENT, "PROGRESS", "GROUP"), client.get(AGENT, "PROGRESS", "IMAGE")) == (
         2, 1)

@@ -63,8 +63,10 @@ async def test_named_wheel_is_in_the_header_and_filters_go_by_name_or_slot(clien
     assert isinstance(wheel, IndiWheel)
     assert wheel.filters()[:3] == ["Red", "Green", "Blue"]
     assert await wheel.select("Green") == 2
+    telescope = client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_TELESCOPE")
     await rig.camera.name_devices(wheel=WHEEL)
     assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_FILTER") == WHEEL
+    assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_TELESCOPE") == telescope  # not given
     header = read_header((await rig.camera.expose(0.1)).data)
     assert header["FILTER"] == "Green"
     async with client.events() as stream:
@@ -106,3 +108,17 @@ async def test_a_camera_disconnected_mid_exposure_is_lost_at_once(client: Client
         await other.set(CCD, "CONNECTION", {"DISCONNECT": "On"})
     with pytest.raises(DeviceLost, match="disconnected"):
         await asyncio.wait_for(exposing, 15)
+
+
+async def test_abort_ends_the_exposure_and_warm_turns_the_cooler_off(client: Client) -> None:
+    """abort() during an exposure: CCD_ABORT_EXPOSURE, the CCD no longer Busy; warm(): the
+    CCD's CCD_COOLER is COOLER_OFF."""
+    rig = await open_rig(client, Devices(camera=CCD))
+    await client.set(CCD, "CCD_COOLER", {"COOLER_ON": "On"})
+    exposing = asyncio.create_task(rig.camera.expose(30))
+    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy")
+    await rig.camera.abort()
+    await client.wait_for(CCD, "CCD_EXPOSURE", state=("Idle", "Ok", "Alert"), timeout=10)
+    exposing.cancel()
+    await rig.camera.warm()
+    assert client.get(CCD, "CCD_COOLER", "COOLER_OFF") == "On"
