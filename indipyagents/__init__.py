@@ -10,4 +10,9 @@ the house: it imports `indipydriver` for its face, `indipyclient` for its hands 
   read from TOML with the standard library; pure.
 - ``rig/``: the hands, what the sequencer asks of a camera, wheel, focuser and mount
   (`rig.protocols`), and their INDI implementation on an indipyclient connection.
+- ``link``: where an agent's client connects (`AgentLink`): the address given, else the
+  hosting server's, which `IPyServer` hands its in-process drivers when it listens.
+- ``imager/``: indilib's imager agent's face ("Imager Agent"), one `Role` of an agent device
+  that other parts (the sequencer's face) join (`imager.agent.make_device`), and the
+  executable ``indipy_agent_imager``.
 """
