@@ -12,4 +12,9 @@ the house: it imports `indipydriver` for its face, `indipyclient` for its hands 
   done, and the rule by which a restart goes on where the night stopped; standard library only.
 - ``rig/``: the hands, what the sequencer asks of a camera, wheel, focuser and mount
   (`rig.protocols`), and their INDI implementation on an indipyclient connection.
+- ``link``: where an agent's client connects (`AgentLink`): the address given, else the
+  hosting server's, which `IPyServer` hands its in-process drivers when it listens.
+- ``imager/``: indilib's imager agent's face ("Imager Agent"), one `Role` of an agent device
+  that other parts (the sequencer's face) join (`imager.agent.make_device`), and the
+  executable ``indipy_agent_imager``.
 """

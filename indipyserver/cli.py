@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import os
+import shutil
 import signal
 import ssl
 from collections.abc import Sequence
@@ -58,6 +60,9 @@ A positional DRIVER is one of
                      (--remote-tls-cert/--remote-tls-key) presented; one that does not verify
                      is never used, logged and retried
   file.py            a Python file that is NOT executable is loaded in-process, as --driver-script
+  package.module     a Python module (dotted name, no program of that name on PATH) is loaded
+                     in-process, as --module: e.g. indipyagents.imager, the imager agent,
+                     which drives this server as its client (it learns the port itself)
   alpaca://HOST:PORT[/camera/0,focuser/0]
                      an ASCOM Alpaca server's devices as INDI devices (the extra [alpaca]):
                      every device its management API lists, or those named; an Alpaca server
@@ -256,6 +261,19 @@ def _is_in_process_script(arg: str) -> bool:
     return arg.endswith(".py") and os.path.isfile(arg) and not os.access(arg, os.X_OK)
 
 
+def _is_python_module(arg: str) -> bool:
+    """A dotted name (``indipyagents.imager``) that is no program on PATH nor a file here,
+    and that Python finds: loaded in-process, as ``--module`` would."""
+    if "." not in arg or not all(part.isidentifier() for part in arg.split(".")):
+        return False
+    if shutil.which(arg) is not None or os.path.exists(arg):
+        return False
+    try:
+        return importlib.util.find_spec(arg) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def parse_args(argv: Sequence[str] | None = None) -> Options:
     """Parse the command line; exits with status 2 and a usage message on errors."""
     parser = _build_parser()
@@ -263,6 +281,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     exdrivers: list[ExDriverSpec] = []
     remotes: list[RemoteSpec] = []
     scripts = list(ns.scripts)
+    modules = list(ns.modules)
     alpacas: list[str] = []
     for arg in ns.drivers:
         if arg.startswith("alpaca://"):
@@ -280,9 +299,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
                 parser.error(str(exc))
         elif _is_in_process_script(arg):
             scripts.append(arg)
+        elif _is_python_module(arg):
+            modules.append(arg)
         else:
             exdrivers.append(ExDriverSpec(arg))
-    if not (exdrivers or remotes or alpacas or scripts or ns.modules or ns.demo or ns.fifo):
+    if not (exdrivers or remotes or alpacas or scripts or modules or ns.demo or ns.fifo):
         parser.error("nothing to serve: give a driver, --driver-script, --module, --demo or -f")
     if not 0 <= ns.port < 65536:
         parser.error(f"bad port {ns.port}")
@@ -320,7 +341,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         alpaca_discovery=ns.alpaca_discovery,
         alpaca_devices=ns.alpaca_devices,
         alpaca_process=ns.alpaca_process,
-        modules=list(ns.modules),
+        modules=modules,
         alpacas=alpacas,
         acl=ns.acl,
         audit=ns.audit,

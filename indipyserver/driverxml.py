@@ -9,7 +9,7 @@ indilib's tools learn which drivers exist from XML files in ``/usr/share/indi/``
 and ``version``). A driver written in Python is listed the same way once such a file names
 it. This command starts each EXEC (found on PATH, as indiserver finds drivers), asks it for its
 properties over stdin/stdout, reads DRIVER_INFO (name, exec, version, interface) and writes
-the file: the group is chosen from DRIVER_INTERFACE (Telescopes, CCDs, Focusers, Filter
+the file: the group is chosen from DRIVER_INTERFACE (Agent for the agents, which say 0; Telescopes, CCDs, Focusers, Filter
 Wheels, Domes, Weather, Spectrographs, Detectors, Adaptive Optics, else Auxiliary), the label
 and the driver's name are DRIVER_NAME. Standard library only; the XML is written with
 ``xml.etree.ElementTree`` (never by hand).
@@ -48,6 +48,10 @@ GROUPS = (
     (Interface.AO, "Adaptive Optics"),
 )
 DEFAULT_GROUP = "Auxiliary"
+#: Agents say DRIVER_INTERFACE 0 (no device role), so they are known by their executables:
+#: indilib's drivers.xml lists its imager agent under devGroup "Agent", and ours beside it.
+AGENT_GROUP = "Agent"
+AGENTS = frozenset({"indi_imager_agent", "indipy_agent_imager"})
 #: Seconds a driver has to define DRIVER_INFO after being asked.
 READ_TIMEOUT = 10.0
 
@@ -67,8 +71,11 @@ class DriverEntry:
     interface: Interface
 
 
-def group_of(interface: Interface) -> str:
-    """The devGroup for a device with these DRIVER_INTERFACE bits."""
+def group_of(interface: Interface, exec_name: str = "") -> str:
+    """The devGroup for a device with these DRIVER_INTERFACE bits (an agent's by its
+    executable's name: `AGENTS`)."""
+    if interface == Interface.GENERAL and Path(exec_name).name in AGENTS:
+        return AGENT_GROUP
     for bit, group in GROUPS:
         if interface & bit:
             return group
@@ -146,7 +153,7 @@ def drivers_xml(entries: Sequence[DriverEntry]) -> bytes:
     root = ET.Element("driversList")
     groups: dict[str, ET.Element] = {}
     for entry in entries:
-        group = group_of(entry.interface)
+        group = group_of(entry.interface, entry.exec)
         if group not in groups:
             groups[group] = ET.SubElement(root, "devGroup", group=group)
         device = ET.SubElement(groups[group], "device", label=entry.label)

@@ -40,6 +40,8 @@ from indipyserver.drivers.executable import DRIVER_OF_ENV
 from indipyserver.drivers.executable import SERVES_ITSELF_STATUS
 from indipyserver.drivers.inprocess import InProcessDriverConnection
 from indipyserver.drivers.messagelog import DriverMessageLog
+from indipyserver.drivers.served import ServedDriver
+from indipyserver.drivers.served import reachable_host
 from indipyserver.fastpath.shortcut import Shortcut
 from indipyserver.loop.eventloop import run
 from indipyserver.loop.flowcontrol import Congestion
@@ -488,6 +490,7 @@ class IPyServer(Server3x):
             for listener in listeners:
                 listener.close()
             raise
+        self._tell_listening()
         self._install_signals()
         if self.audit is not None:
             self.audit.start()
@@ -554,6 +557,20 @@ class IPyServer(Server3x):
             listeners.append(server)
             self.port = server.sockets[0].getsockname()[1]
             logger.info("serving INDI on %s:%d", self.host, self.port)
+
+    def _tell_listening(self) -> None:
+        """Each in-process driver that is a client of this server (`ServedDriver`: an
+        agent) learns where it listens: the plain port, else the Unix socket."""
+        if self.serves_tcp:
+            host, port = reachable_host(self.host), self.port
+        elif self.unix_path is not None:
+            host, port = f"localhost:{self.unix_path}", 7624
+        else:
+            return
+        for conn in self._connections:
+            if isinstance(conn, InProcessDriverConnection) and \
+                    isinstance(conn.driver, ServedDriver):
+                conn.driver.server_listening(host, port)
 
     async def _face_door(self, listeners: list[asyncio.Server]) -> FacePort | None:
         """The Alpaca face's private socket (``clients.faceport``), listening, so that its

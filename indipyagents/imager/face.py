@@ -1,0 +1,397 @@
+"""`ImagerFace`: indilib 1.9.9's ``indi_imager_agent`` face and behaviour, as one part (a
+`Role`) of an agent device, so that other parts (the sequencer's) can sit beside it.
+
+What a client sees is indilib's (``vectors``): GROUPS, DEVICES, IMAGE_NAME and GROUP_nn from
+the start (GROUP_nn deleted and defined again whenever GROUP_COUNT is set), STATUS, PROGRESS,
+BATCH, DOWNLOAD and IMAGE once connected. CONNECT connects the controlled devices (STATUS's
+lights: Alert, Busy while connecting, Ok). BATCH.START runs the groups in order: the wheel
+turned to the group's slot (0: left alone), the camera's binning and exposure set, each frame
+saved as ``IMAGE_FOLDER/PREFIX_G_NNN.fits``; PROGRESS says the group, the image and the
+exposure's remaining time (Busy, then Ok "Batch done"; Alert "Batch aborted" on ABORT).
+DOWNLOAD sends a saved file as IMAGE and deletes it.
+
+On purpose unlike indilib's: the frame comes to the agent as a BLOB and is written by the
+agent, whole or not at all (`files.write_atomically`); before exposing, the camera's
+ACTIVE_DEVICES.ACTIVE_FILTER is set to the wheel the agent drives, so the frame's FITS FILTER
+card is that wheel's filter (indilib's CCD simulator otherwise reads its own built-in wheel);
+and a controlled device that disconnects or dies turns its STATUS light and the vector Alert,
+and a batch then ends with BATCH and PROGRESS Alert naming it, where indilib's waits forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+from typing import TypeVar
+
+from indipyclient import Client
+from indipyclient import ConnectionLost
+from indipyclient import delProperty
+from indipyclient import setNumberVector
+from indipyclient import setSwitchVector
+from indipyclient.model.events import Event
+from indipycore.interface import Interface
+from indipydriver import BLOBVector
+from indipydriver import LightVector
+from indipydriver import NumberVector
+from indipydriver import SwitchVector
+from indipydriver import TextVector
+from indipydriver import newNumberVector
+from indipydriver.rxevents import ClientVectorEvent
+from indipydriver.standard.role import RoleDevice
+from indipydriver.vectors import PropertyVector
+
+from ..link import AgentLink
+from ..plan.model import Devices
+from ..rig.connect import connect_device
+from ..rig.connect import open_rig
+from ..rig.protocols import DeviceLost
+from ..rig.protocols import Rig
+from ..rig.protocols import RigError
+from .files import frame_path
+from .files import write_atomically
+from .vectors import MAX_GROUPS
+from .vectors import group_vector
+from .vectors import make_vectors
+
+__all__ = ["ImagerFace", "RigOpener"]
+
+_V = TypeVar("_V", bound=PropertyVector)
+
+logger = logging.getLogger(__name__)
+
+#: How the face gets its instruments (`open_rig`; a test may hand its own).
+RigOpener = Callable[[Client, Devices], Awaitable[Rig]]
+
+
+async def _open_camera_and_wheel(client: Client, devices: Devices) -> Rig:
+    return await open_rig(client, devices)
+
+
+class ImagerFace:
+    """indilib's imager agent as a `Role` of an agent `Device`, driving the devices through
+    `link` (the agent's client of its own server)."""
+
+    def __init__(self, link: AgentLink, *, rig: RigOpener = _open_camera_and_wheel) -> None:
+        self.link = link
+        self.open_rig = rig
+        made = make_vectors()
+        self.groups = _kind(made["GROUPS"], NumberVector)
+        self.devices = _kind(made["DEVICES"], TextVector)
+        self.image_name = _kind(made["IMAGE_NAME"], TextVector)
+        self.status = _kind(made["STATUS"], LightVector)
+        self.progress = _kind(made["PROGRESS"], NumberVector)
+        self.batch = _kind(made["BATCH"], SwitchVector)
+        self.download = _kind(made["DOWNLOAD"], NumberVector)
+        self.image = _kind(made["IMAGE"], BLOBVector)
+        self.group_vectors = [group_vector(group) for group in range(1, MAX_GROUPS + 1)]
+        for vector in self.group_vectors[1:]:
+            vector.enable = False  # defined when GROUP_COUNT grows
+        self.always_names = ("GROUPS", "DEVICES", "IMAGE_NAME",
+                             *(vector.name for vector in self.group_vectors))
+        self.config_names = self.always_names
+        self._device: RoleDevice | None = None
+        self._batch_task: asyncio.Task[None] | None = None
+        self._monitor_task: asyncio.Task[None] | None = None
+        self._failure: RigError | None = None
+        self._using: set[str] = set()  # the devices the running batch drives
+
+    # -- the Role ------------------------------------------------------------------------
+
+    @property
+    def interface(self) -> Interface:
+        return Interface.GENERAL  # indilib's agent says 0: no device role
+
+    def vectors(self) -> Sequence[PropertyVector]:
+        return [self.groups, self.devices, self.image_name, *self.group_vectors,
+                self.status, self.progress, self.batch, self.download, self.image]
+
+    def attach(self, device: RoleDevice) -> None:
+        self._device = device
+
+    @property
+    def log(self) -> logging.Logger:
+        return self._device.logger if self._device is not None else logger
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
+        name = event.vectorname
+        if name == "GROUPS":
+            await self._set_count(round(_number(event, "GROUP_COUNT")))
+        elif name is not None and name.startswith("GROUP_"):
+            vector = event.vector
+            for member, value in event.items():
+                vector[member] = value
+            await vector.send_setVector(state="Ok")
+        elif name in ("DEVICES", "IMAGE_NAME"):
+            vector = event.vector
+            for member, value in event.items():
+                vector[member] = value
+            if name == "DEVICES":  # the lights are labelled by the devices (next definition)
+                self.status.data["CCD"].label = self.devices["CCD"]
+                self.status.data["FILTER"].label = self.devices["FILTER"]
+            await vector.send_setVector()
+        elif name == "BATCH":
+            if event.get("ABORT") == "On":
+                await self._abort()
+            elif event.get("START") == "On":
+                await self._start()
+            else:
+                await self.batch.send_setVector()
+        elif name == "DOWNLOAD":
+            await self._download(round(_number(event, "GROUP")),
+                                 round(_number(event, "IMAGE")))
+
+    async def connected(self) -> None:
+        """As indilib's: the controlled devices connected (STATUS's lights), then watched."""
+        self._monitor_task = asyncio.create_task(self._monitor(), name="imager agent STATUS")
+
+    async def disconnected(self) -> None:
+        for task in (self._batch_task, self._monitor_task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._batch_task = self._monitor_task = None
+
+    # -- groups --------------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        return round(self.groups.getfloatvalue("GROUP_COUNT"))
+
+    async def _set_count(self, count: int) -> None:
+        """indilib's way: every group vector deleted, then the `count` first defined (their
+        values kept), then GROUPS Ok."""
+        for vector in self.group_vectors:
+            if vector.enable:
+                await vector.send_delProperty()
+        for vector in self.group_vectors[:count]:
+            vector.enable = True
+            await vector.send_defVector()
+        self.groups["GROUP_COUNT"] = count
+        await self.groups.send_setVector(state="Ok")
+
+    def _plan(self) -> list[tuple[int, int, int, float]]:
+        """Each group's (count, binning, slot, exposure)."""
+        return [(round(vector.getfloatvalue("IMAGE_COUNT")),
+                 round(vector.getfloatvalue("CCD_BINNING")),
+                 round(vector.getfloatvalue("FILTER_SLOT")),
+                 vector.getfloatvalue("CCD_EXPOSURE_VALUE"))
+                for vector in self.group_vectors[:self.count]]
+
+    # -- STATUS --------------------------------------------------------------------------
+
+    def _light_of(self, device: str) -> str | None:
+        if device == self.devices["CCD"]:
+            return "CCD"
+        if device == self.devices["FILTER"]:
+            return "FILTER"
+        return None
+
+    async def _light(self, light: str, state: str) -> None:
+        if self.status[light] != state:
+            self.status[light] = state
+            await self.status.send_setVector()
+
+    async def _monitor(self) -> None:
+        """Connect the controlled devices (Busy, then Ok or Alert), then follow them: a
+        device deleted, disconnected or unreachable turns its light Alert and ends a running
+        batch with it named."""
+        try:
+            client = await self.link.client()
+        except (ConnectionError, OSError) as exc:
+            self.log.error("Imager agent cannot reach the INDI server at %s: %s",
+                           self.link.address, exc)
+            await self.status.send_setVector(state="Alert", message=str(exc))
+            return
+        async with client.events(maxsize=256) as stream:
+            for light in ("CCD", "FILTER"):
+                name = self.devices[light]
+                if not name:
+                    continue
+                await self._light(light, "Busy")
+                try:
+                    await connect_device(client, name)
+                except RigError as exc:
+                    self.log.error("%s", exc)
+                    await self._light(light, "Alert")
+                else:
+                    await self._light(light, "Ok")
+            async for event in stream:
+                await self._follow(event)
+
+    async def _follow(self, event: object) -> None:
+        if isinstance(event, ConnectionLost):
+            for light in ("CCD", "FILTER"):
+                await self._light(light, "Alert")
+            self._lost(DeviceLost(self.devices["CCD"], "the INDI server connection was lost"))
+            return
+        if not isinstance(event, Event) or event.devicename is None:
+            return
+        device = event.devicename
+        which = self._light_of(device)
+        if which is None:
+            return
+        if isinstance(event, delProperty) and event.vectorname is None:
+            await self._light(which, "Alert")
+            self._lost(DeviceLost(device, "its driver deleted it (gone, or its driver died)"))
+        elif isinstance(event, setSwitchVector) and event.vectorname == "CONNECTION":
+            on = dict(event).get("CONNECT") == "On"
+            await self._light(which, "Ok" if on else "Alert")
+            if not on:
+                self._lost(DeviceLost(device, "it was disconnected"))
+
+    def _lost(self, failure: RigError) -> None:
+        """A controlled device is gone: a running batch that uses it stops and says so."""
+        task = self._batch_task
+        if task is not None and not task.done() and self._failure is None \
+                and failure.device in self._using:
+            self._failure = failure
+            task.cancel()
+
+    # -- the batch -----------------------------------------------------------------------
+
+    async def _progress(self, state: str, group: int, image: int, remaining: float,
+                        message: str = "") -> None:
+        self.progress["GROUP"] = group
+        self.progress["IMAGE"] = image
+        self.progress["REMAINING_TIME"] = remaining
+        await self.progress.send_setVector(state=state, message=message)
+
+    async def _start(self) -> None:
+        if self._batch_task is not None and not self._batch_task.done():
+            self.batch["START"] = "Off"
+            await self.batch.send_setVector(state="Alert", message="A batch is running already")
+            return
+        await self._progress("Busy", 1, 1, 0)
+        self.batch["START"] = self.batch["ABORT"] = "Off"
+        await self.batch.send_setVector(state="Ok")
+        self._failure = None
+        self._batch_task = asyncio.create_task(self._run(), name="imager agent batch")
+
+    async def _run(self) -> None:
+        group = image = 0
+        rig: Rig | None = None
+        try:
+            client = await self.link.client()
+            plan = self._plan()
+            uses_wheel = any(slot > 0 for _count, _binning, slot, _exposure in plan)
+            wheel = self.devices["FILTER"] if uses_wheel else ""
+            self._using = {name for name in (self.devices["CCD"], wheel) if name}
+            rig = await self.open_rig(client, Devices(camera=self.devices["CCD"], wheel=wheel))
+            if rig.wheel is not None:
+                await rig.camera.name_devices(wheel=rig.wheel.name)
+            folder = str(self.image_name["IMAGE_FOLDER"])
+            prefix = str(self.image_name["IMAGE_PREFIX"])
+            for group, (count, binning, slot, exposure) in enumerate(plan, 1):
+                if slot > 0 and rig.wheel is not None:
+                    await rig.wheel.select(slot)
+                for image in range(1, count + 1):
+                    await self._progress("Busy", group, image, 0)
+                    async with self._remaining(client, group, image):
+                        frame = await rig.camera.expose(exposure, binning=binning)
+                    path = frame_path(folder, prefix, group, image, frame.format)
+                    await asyncio.to_thread(write_atomically, path, frame.data)
+            await self._progress("Ok", group, image, 0, "Batch done")
+        except asyncio.CancelledError:
+            failure, self._failure = self._failure, None
+            if failure is None:
+                await self._abort_camera(rig)
+                raise
+            await self._failed(failure, group, image)
+        except RigError as exc:
+            await self._failed(exc, group, image)
+        except (ConnectionError, OSError) as exc:
+            await self._failed(DeviceLost(self.devices["CCD"], str(exc)), group, image)
+
+    async def _failed(self, failure: RigError, group: int, image: int) -> None:
+        """The batch ended on `failure`: its device's light, STATUS, BATCH and PROGRESS
+        Alert, each naming it."""
+        said = str(failure)
+        self.log.error("Batch failed: %s", said)
+        light = self._light_of(failure.device)
+        if light is not None:
+            self.status[light] = "Alert"
+        await self.status.send_setVector(state="Alert", message=said)
+        await self._progress("Alert", group, image, 0, said)
+        self.batch["START"] = self.batch["ABORT"] = "Off"
+        await self.batch.send_setVector(state="Alert", message=said)
+
+    @contextlib.asynccontextmanager
+    async def _remaining(self, client: Client, group: int, image: int
+                         ) -> Any:
+        """While the camera exposes, PROGRESS's REMAINING_TIME follows its CCD_EXPOSURE."""
+        camera = self.devices["CCD"]
+
+        async def follow() -> None:
+            async with client.events(maxsize=64) as stream:
+                async for event in stream:
+                    if isinstance(event, setNumberVector) and event.devicename == camera \
+                            and event.vectorname == "CCD_EXPOSURE" \
+                            and "CCD_EXPOSURE_VALUE" in event:
+                        await self._progress("Busy", group, image,
+                                             float(event["CCD_EXPOSURE_VALUE"]))
+
+        task = asyncio.create_task(follow(), name="imager agent remaining time")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _abort_camera(self, rig: Rig | None) -> None:
+        if rig is None:
+            return
+        try:
+            await asyncio.wait_for(rig.camera.abort(), 10)
+        except (RigError, TimeoutError) as exc:
+            self.log.warning("Aborting the exposure: %s", exc)
+
+    async def _abort(self) -> None:
+        task, self._batch_task = self._batch_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.progress.send_setVector(state="Alert", message="Batch aborted")
+        self.batch["START"] = self.batch["ABORT"] = "Off"
+        await self.batch.send_setVector(state="Ok")
+
+    # -- downloads -----------------------------------------------------------------------
+
+    async def _download(self, group: int, image: int) -> None:
+        """indilib's: DOWNLOAD Busy, the file as IMAGE, the file deleted, DOWNLOAD Ok; a file
+        that is not there: DOWNLOAD Alert."""
+        path = frame_path(self.image_name["IMAGE_FOLDER"], self.image_name["IMAGE_PREFIX"],
+                          group, image)
+        self.download["GROUP"] = self.download["IMAGE"] = 0
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError:
+            await self.download.send_setVector(state="Alert", message="Download failed")
+            return
+        await self.download.send_setVector(state="Busy", message="Download initiated")
+        self.image["IMAGE"] = data
+        self.image.set_blobsize("IMAGE", len(data))
+        self.image.set_blobformat("IMAGE", path.suffix)
+        await self.image.send_setVectorMembers(state="Ok", members=["IMAGE"])
+        path.unlink(missing_ok=True)
+        await self.download.send_setVector(state="Ok", message="Download finished")
+
+
+def _number(event: ClientVectorEvent[Any], member: str) -> float:
+    """A number a client sent (checked and parsed by the framework: sexagesimal too)."""
+    assert isinstance(event, newNumberVector)
+    return event.getfloatvalue(member)
+
+
+def _kind(vector: object, kind: type[_V]) -> _V:
+    assert isinstance(vector, kind)
+    return vector
+

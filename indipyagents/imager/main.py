@@ -1,0 +1,40 @@
+"""``indipy_agent_imager``: the imager agent as an executable driver, under indilib's
+``indiserver`` or ours, or serving itself (`indipyserver.standalone`). ``--indi-host`` and
+``--indi-port`` (or ``INDIPY_AGENT_SERVER=host:port``) say which server it drives; serving
+itself, it drives its own port unless told otherwise; under a server, localhost:7624."""
+
+from __future__ import annotations
+
+import os
+
+from indipyserver.standalone import run_driver
+from indipyserver.standalone import serving_parser
+
+from ..link import ENV_SERVER
+from ..link import parse_address
+from .agent import make_driver
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = serving_parser(__doc__)
+    parser.add_argument("--indi-host", default=None,
+                        help=f"the INDI server the agent drives (default: ${ENV_SERVER}, "
+                             "else the server it serves on, else localhost)")
+    parser.add_argument("--indi-port", type=int, default=None,
+                        help="that server's port (default 7624)")
+    args = parser.parse_args(argv)
+    host, port = args.indi_host, args.indi_port
+    if host is None and port is None and os.environ.get(ENV_SERVER):
+        try:
+            host, port = parse_address(os.environ[ENV_SERVER])
+        except ValueError as exc:
+            parser.error(f"{ENV_SERVER}: {exc}")
+    if port is not None and not 0 < port < 65536:
+        parser.error(f"--indi-port {port}: must be 1..65535")
+    run_driver(make_driver(host, port), args)
+
+
+if __name__ == "__main__":
+    main()

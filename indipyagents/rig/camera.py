@@ -1,0 +1,223 @@
+"""`IndiCamera`: the rig's `Camera` on any INDI CCD (indilib's, ours, a remote's, Alpaca's
+through ``alpaca://``), driven through its standard properties with `indiset.command`.
+
+The frame comes back to the agent as the CCD1 BLOB (UPLOAD_MODE Client), not as a file the
+camera's driver writes (indilib's own agent uses UPLOAD_MODE Local): the agent writes each
+frame itself, whole or not at all (a temporary file, then a rename), and a camera on another
+machine (a remote server, an Alpaca device) works the same, since nothing assumes the camera's
+driver shares the agent's disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from indipyclient import Client
+from indipyclient import ConnectionLost
+from indipyclient import NotConnected
+from indipyclient import UnknownVector
+from indipyclient import delProperty
+from indipyclient import setBLOBVector
+from indipyclient import setSwitchVector
+from indipyclient import setVector
+from indipyclient.model.events import Event
+
+from ..plan.model import FrameType
+from .indiset import command
+from .indiset import require
+from .protocols import DeviceLost
+from .protocols import DeviceRefused
+from .protocols import Frame
+
+__all__ = ["READOUT_MARGIN", "IndiCamera"]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds an exposure may take beyond its length (readout, download, a slow USB camera)
+#: before the camera counts as lost.
+READOUT_MARGIN = 60.0
+
+#: The plan's frame types -> CCD_FRAME_TYPE's members.
+FRAME_SWITCHES: Mapping[FrameType, str] = {
+    "Light": "FRAME_LIGHT", "Dark": "FRAME_DARK", "Flat": "FRAME_FLAT", "Bias": "FRAME_BIAS"}
+
+#: ACTIVE_DEVICES' members, by the keyword of `IndiCamera.name_devices`.
+ACTIVE_MEMBERS = {"mount": "ACTIVE_TELESCOPE", "focuser": "ACTIVE_FOCUSER",
+                  "wheel": "ACTIVE_FILTER"}
+
+
+class IndiCamera:
+    """The INDI CCD `device` on `client` (a connection to the server that holds it).
+
+    `prepare` (done by `open_rig`) waits for CCD_EXPOSURE, asks for the CCD1 BLOBs and sets
+    UPLOAD_MODE Client; `expose` sets only what differs (binning, frame type, gain, offset),
+    then CCD_EXPOSURE, and returns the BLOB that follows.
+    """
+
+    def __init__(self, client: Client, device: str) -> None:
+        self.client = client
+        self.name = device
+        self._blobs_asked = False
+
+    # -- what the device has -------------------------------------------------------------
+
+    def _vector(self, name: str) -> Any:
+        return self.client.devices.vector(self.name, name)
+
+    def _member(self, vector: str, member: str) -> Any:
+        found = self._vector(vector)
+        if found is None or member not in found:
+            return None
+        return found[member]
+
+    def _control(self, kind: str) -> tuple[str, str] | None:
+        """Where gain or offset (`kind` "GAIN"/"OFFSET") is set: CCD_GAIN.GAIN (indilib's
+        standard), or CCD_CONTROLS.Gain as some of indilib's cameras (ZWO, QHY) have it."""
+        own = f"CCD_{kind}"
+        if self._member(own, kind) is not None:
+            return own, kind
+        control = kind.capitalize()
+        if self._member("CCD_CONTROLS", control) is not None:
+            return "CCD_CONTROLS", control
+        return None
+
+    def has_gain(self) -> bool:
+        return self._control("GAIN") is not None
+
+    def has_offset(self) -> bool:
+        return self._control("OFFSET") is not None
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Ready for `expose`: the device defined, its CCD1 BLOBs asked for, frames sent to
+        the client (UPLOAD_MODE Client, where the camera has the vector)."""
+        await require(self.client, self.name, "CCD_EXPOSURE")
+        if not self._blobs_asked:  # the client repeats it after a reconnect
+            await self.client.send_enableBLOB("Also", self.name, "CCD1")
+            self._blobs_asked = True
+        if (self._member("UPLOAD_MODE", "UPLOAD_CLIENT") not in (None, "On")):
+            await command(self.client, self.name, "UPLOAD_MODE", {"UPLOAD_CLIENT": "On"})
+
+    async def _set_if_different(self, vector: str, values: Mapping[str, Any]) -> None:
+        found = self._vector(vector)
+        if found is None:
+            raise DeviceRefused(self.name, f"has no {vector}")
+        current = dict(found)
+        if all(_same(current.get(member), value) for member, value in values.items()):
+            return
+        await command(self.client, self.name, vector, values)
+
+    async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
+                     gain: float | None = None, offset: float | None = None) -> Frame:
+        """Take one frame; `DeviceRefused` when the camera answers Alert (or lacks what is
+        asked: gain on a camera without it), `DeviceLost` when it goes away or is silent past
+        `seconds` + `READOUT_MARGIN`."""
+        await self.prepare()
+        await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
+        if self._vector("CCD_FRAME_TYPE") is not None:
+            await self._set_if_different("CCD_FRAME_TYPE", {FRAME_SWITCHES[frame_type]: "On"})
+        for kind, value in (("GAIN", gain), ("OFFSET", offset)):
+            if value is None:
+                continue
+            where = self._control(kind)
+            if where is None:
+                raise DeviceRefused(self.name, f"has no {kind.lower()} (CCD_{kind})")
+            await self._set_if_different(where[0], {where[1]: value})
+        return await self._exposure(seconds)
+
+    async def _exposure(self, seconds: float) -> Frame:
+        """CCD_EXPOSURE set, then the CCD1 BLOB waited for in an event stream opened before
+        the request (so the BLOB cannot slip past); the camera deleted, disconnected or the
+        server lost meanwhile is `DeviceLost`, an Alert `DeviceRefused`."""
+        bound = seconds + READOUT_MARGIN
+        async with self.client.events(maxsize=256) as stream:
+            try:
+                await self.client.set(self.name, "CCD_EXPOSURE",
+                                      {"CCD_EXPOSURE_VALUE": seconds}, wait=False)
+            except (UnknownVector, NotConnected) as exc:
+                raise DeviceLost(self.name, str(exc)) from None
+            try:
+                async with asyncio.timeout(bound):
+                    async for event in stream:
+                        frame = self._frame_from(event)
+                        if frame is not None:
+                            return frame
+            except TimeoutError:
+                raise DeviceLost(self.name, f"no frame within {bound:g} s of a {seconds:g} s "
+                                 "exposure") from None
+        raise DeviceLost(self.name, "the connection to the INDI server ended")
+
+    def _frame_from(self, event: object) -> Frame | None:
+        """The frame `event` brings, None for anything else; raises for an event that ends
+        the exposure without one."""
+        if isinstance(event, ConnectionLost):
+            raise DeviceLost(self.name, "the INDI server connection was lost")
+        if not isinstance(event, Event) or event.devicename != self.name:
+            return None
+        if isinstance(event, delProperty):
+            if event.vectorname in (None, "CCD_EXPOSURE", "CCD1"):
+                raise DeviceLost(self.name, "its driver deleted it (gone, or its driver died)")
+            return None
+        if not isinstance(event, setVector):
+            return None
+        if isinstance(event, setBLOBVector) and event.vectorname == "CCD1":
+            if event.state is not None and event.state.value == "Alert":
+                raise DeviceRefused(self.name, f"CCD1 went Alert: {event.message or ''}")
+            for member in event:
+                data = event[member]
+                size_format = event.sizeformat.get(member)
+                suffix = size_format[1] if size_format else ".fits"
+                return Frame(bytes(data), suffix or ".fits")
+            return None
+        if event.vectorname == "CCD_EXPOSURE" and event.state is not None \
+                and event.state.value == "Alert":
+            said = f": {event.message}" if event.message else ""
+            raise DeviceRefused(self.name, f"CCD_EXPOSURE went Alert{said}")
+        if isinstance(event, setSwitchVector) and event.vectorname == "CONNECTION" \
+                and dict(event).get("CONNECT") == "Off":
+            raise DeviceLost(self.name, "disconnected during the exposure")
+        return None
+
+    async def abort(self) -> None:
+        """CCD_ABORT_EXPOSURE; a camera without it has nothing to abort."""
+        if self._vector("CCD_ABORT_EXPOSURE") is not None:
+            await command(self.client, self.name, "CCD_ABORT_EXPOSURE", {"ABORT": "On"})
+
+    async def name_devices(self, *, mount: str = "", focuser: str = "",
+                           wheel: str = "") -> None:
+        """ACTIVE_DEVICES: only the members given (and the camera has), and only when they
+        differ, so a camera's header reads the devices the agent drives."""
+        given = {"mount": mount, "focuser": focuser, "wheel": wheel}
+        active = self._vector("ACTIVE_DEVICES")
+        if active is None:
+            return
+        values = {ACTIVE_MEMBERS[key]: name for key, name in given.items()
+                  if name and ACTIVE_MEMBERS[key] in active}
+        if values:
+            await self._set_if_different("ACTIVE_DEVICES", values)
+
+    async def warm(self) -> None:
+        """The cooler off, where the camera has CCD_COOLER. indilib's cameras answer a cooler
+        turned off with Idle, not Ok: that is done, not refused."""
+        if self._vector("CCD_COOLER") is None:
+            return
+        try:
+            await self._set_if_different("CCD_COOLER", {"COOLER_OFF": "On"})
+        except DeviceRefused:
+            cooler = self._vector("CCD_COOLER")
+            if cooler is None or cooler.state.value != "Idle" or cooler["COOLER_OFF"] != "On":
+                raise
+
+
+def _same(current: Any, wanted: Any) -> bool:
+    """Whether a member already holds `wanted` (numbers compared as numbers)."""
+    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
+        try:
+            return float(current) == float(wanted)
+        except (TypeError, ValueError):
+            return False
+    return bool(current == wanted)

@@ -1,0 +1,72 @@
+"""`open_rig`: the instruments a plan names, each device connected (CONNECTION.CONNECT, as
+indilib's agent does when it is connected itself), built on one indipyclient connection.
+
+The camera and the wheel are built here; the focuser and the mount are built by the factories
+given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
+depend on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from indipyclient import Client
+
+from ..plan.model import Devices
+from .camera import IndiCamera
+from .indiset import DEFINITION_WAIT
+from .indiset import command
+from .indiset import is_connected
+from .protocols import DeviceLost
+from .protocols import Focuser
+from .protocols import Mount
+from .protocols import Rig
+from .wheel import IndiWheel
+
+__all__ = ["CONNECT_WAIT", "connect_device", "open_rig"]
+
+#: Seconds a device's CONNECT may take (a camera's driver opening USB).
+CONNECT_WAIT = 60.0
+
+FocuserFactory = Callable[[Client, str], Focuser]
+MountFactory = Callable[[Client, str], Mount]
+
+
+async def connect_device(client: Client, device: str, *,
+                         appear: float = DEFINITION_WAIT) -> None:
+    """Connect `device` unless it is: `DeviceLost` naming it when the server does not hold
+    it within `appear` seconds, `DeviceRefused` when its CONNECT goes Alert."""
+    try:
+        await client.wait_for(device, "CONNECTION", timeout=appear)
+    except TimeoutError:
+        raise DeviceLost(device, f"the INDI server at {client.host}:{client.port} has no "
+                         f"such device (none defined within {appear:g} s)") from None
+    if not is_connected(client, device):
+        await command(client, device, "CONNECTION", {"CONNECT": "On"}, timeout=CONNECT_WAIT)
+
+
+async def open_rig(client: Client, devices: Devices, *,
+                   focuser: FocuserFactory | None = None,
+                   mount: MountFactory | None = None) -> Rig:
+    """The `Rig` of `devices`: each named device connected, the camera prepared (its BLOBs
+    asked for, UPLOAD_MODE Client), the wheel's FILTER_SLOT known. A focuser or mount named
+    without its factory is refused (ValueError), not silently left out."""
+    if not devices.camera:
+        raise ValueError("a rig needs a camera")
+    for kind, name, factory in (("focuser", devices.focuser, focuser),
+                                ("mount", devices.mount, mount)):
+        if name and factory is None:
+            raise ValueError(f"the plan names the {kind} {name!r}, but no {kind} factory "
+                             "was given to open_rig")
+    for name in (devices.camera, devices.wheel, devices.focuser, devices.mount):
+        if name:
+            await connect_device(client, name)
+    camera = IndiCamera(client, devices.camera)
+    await camera.prepare()
+    wheel = None
+    if devices.wheel:
+        wheel = IndiWheel(client, devices.wheel)
+        await wheel.prepare()
+    return Rig(camera=camera, wheel=wheel,
+               focuser=focuser(client, devices.focuser) if focuser and devices.focuser else None,
+               mount=mount(client, devices.mount) if mount and devices.mount else None)

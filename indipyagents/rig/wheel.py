@@ -1,0 +1,70 @@
+"""`IndiWheel`: the rig's `Wheel` on any INDI filter wheel (FILTER_SLOT, FILTER_NAME), driven
+with `indiset.command`; a filter is chosen by name or by slot number."""
+
+from __future__ import annotations
+
+from indipyclient import Client
+
+from .indiset import command
+from .indiset import require
+from .protocols import DeviceLost
+from .protocols import DeviceRefused
+
+__all__ = ["WHEEL_WAIT", "IndiWheel"]
+
+#: Seconds a wheel may take to turn (a large wheel, the far slot) before it counts as lost.
+WHEEL_WAIT = 120.0
+
+
+class IndiWheel:
+    """The INDI filter wheel `device` on `client`."""
+
+    def __init__(self, client: Client, device: str) -> None:
+        self.client = client
+        self.name = device
+
+    async def prepare(self) -> None:
+        """Ready for `select`: FILTER_SLOT defined (`DeviceLost` otherwise)."""
+        await require(self.client, self.name, "FILTER_SLOT")
+
+    def filters(self) -> list[str]:
+        """The filters' names, slot 1 first (FILTER_NAME, in the order the driver defined
+        them); empty when the wheel names none."""
+        names = self.client.devices.vector(self.name, "FILTER_NAME")
+        return [] if names is None else [str(names[member]) for member in names]
+
+    def _current(self) -> int:
+        if self.client.devices.vector(self.name, "FILTER_SLOT") is None:
+            raise DeviceLost(self.name, "FILTER_SLOT is not defined")
+        return round(float(self.client.get(self.name, "FILTER_SLOT", "FILTER_SLOT_VALUE")))
+
+    async def slot(self) -> int:
+        return self._current()
+
+    def slot_of(self, filter: str | int) -> int:
+        """The slot of a filter name (or a slot number, checked against the wheel's limits);
+        `DeviceRefused` naming the wheel's filters when there is none such."""
+        vector = self.client.devices.vector(self.name, "FILTER_SLOT")
+        if vector is None:
+            raise DeviceLost(self.name, "FILTER_SLOT is not defined")
+        if isinstance(filter, int):
+            member = vector.member("FILTER_SLOT_VALUE")
+            low, high = float(member.min), float(member.max)
+            if not low <= filter <= high:
+                raise DeviceRefused(self.name, f"no slot {filter} (it has {low:g}..{high:g})")
+            return filter
+        names = self.filters()
+        if filter in names:
+            return names.index(filter) + 1
+        raise DeviceRefused(self.name, f"no filter named {filter!r} (it has {', '.join(names)})")
+
+    async def select(self, filter: str | int) -> int:
+        """Turn to `filter` and return its slot; at once when the wheel is there and still."""
+        await self.prepare()
+        wanted = self.slot_of(filter)
+        vector = self.client.devices.vector(self.name, "FILTER_SLOT")
+        if wanted == self._current() and vector is not None and vector.state.value != "Busy":
+            return wanted
+        await command(self.client, self.name, "FILTER_SLOT", {"FILTER_SLOT_VALUE": wanted},
+                      timeout=WHEEL_WAIT)
+        return self._current()

@@ -1,0 +1,160 @@
+"""Helpers of the imager agent's tests: a watching client that records what the agent sends,
+the batch of the comparison driven with indi_setprop, the frames' headers, and the lock on
+port 7624 (indilib's agent reaches nothing else)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from peers import HOST
+from peers import setprop
+from waiting import wait_for
+
+from indipycore.fits import read_header
+from indipycore.protocol.frames import Frame
+from indipycore.protocol.framing import Framer
+
+AGENT = "Imager Agent"
+INDILIB_PORT = 7624
+#: One lock file for every test process of this machine that listens on 7624.
+PORT_LOCK = Path(tempfile.gettempdir()) / "indipy-tests-port-7624.lock"
+
+
+@contextlib.contextmanager
+def port_7624() -> Iterator[int]:
+    """Hold port 7624 alone across pytest-xdist workers (and other runs of the suite): an
+    exclusive lock on `PORT_LOCK`, waited for; then fail clearly if something else (not a
+    test of ours) listens there."""
+    fd = os.open(PORT_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex((HOST, INDILIB_PORT)) == 0:
+                raise AssertionError(
+                    f"something outside the tests listens on {HOST}:{INDILIB_PORT}; indilib's "
+                    "imager agent reaches only localhost:7624, so this test needs it free")
+        yield INDILIB_PORT
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+class Watcher:
+    """A raw INDI client of `port` on a thread: every set*/def* element about the agent, as
+    (tag, vector, state, message, attributes), in the order it came."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection((HOST, port), timeout=10)
+        self.sock.sendall(f'<getProperties version="1.7" device="{AGENT}"/>'.encode())
+        self.seen: list[tuple[str, str, str, str]] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        framer = Framer()
+        self.sock.settimeout(None)
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            for frame in framer.feed(data):
+                if not isinstance(frame, Frame) or frame.attrs.get("device") != AGENT:
+                    continue
+                attrs = frame.attrs
+                with self._lock:
+                    self.seen.append((frame.tag, attrs.get("name", ""),
+                                      attrs.get("state", ""), attrs.get("message", "")))
+
+    def records(self) -> list[tuple[str, str, str, str]]:
+        with self._lock:
+            return list(self.seen)
+
+    def mark(self) -> int:
+        return len(self.records())
+
+    def states(self, since: int, names: tuple[str, ...] = ("BATCH", "PROGRESS", "STATUS")
+               ) -> list[tuple[str, str]]:
+        """The (vector, state) of the sets of `names` from record `since` on, a repeat of the
+        one before dropped: the order of states a watching client sees."""
+        order: list[tuple[str, str]] = []
+        for tag, name, state, _message in self.records()[since:]:
+            if tag.startswith("set") and name in names and (
+                    not order or order[-1] != (name, state)):
+                order.append((name, state))
+        return order
+
+    def wait_set(self, name: str, states: tuple[str, ...], since: int, timeout: float = 60
+                 ) -> tuple[str, str, str, str]:
+        def found() -> tuple[str, str, str, str] | None:
+            for record in self.records()[since:]:
+                if record[0].startswith("set") and record[1] == name and record[2] in states:
+                    return record
+            return None
+
+        return wait_for(found, timeout, f"{AGENT}.{name} set {states}: {self.records()[-8:]}")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self._thread.join(5)
+
+
+def set_agent(port: int, *specs: str) -> None:
+    """indi_setprop on the agent, which must say it sent them."""
+    result = setprop(port, *specs, timeout=5)
+    assert result.returncode == 0, result
+
+
+def run_comparison_batch(port: int, folder: Path, watcher: Watcher) -> list[tuple[str, str]]:
+    """The comparison's batch, by indi_setprop as a user would: CONNECT, the folder, 2 groups
+    (group 1: 2 images, bin 1, slot 1 (Red), 1 s; group 2: 1 image, bin 2, slot 2 (Green),
+    1 s), START; returns the order of states seen from START to PROGRESS Ok."""
+    set_agent(port, f"{AGENT}.CONNECTION.CONNECT=On")
+    watcher.wait_set("STATUS", ("Idle", "Ok"), 0, 30)
+    wait_for(lambda: _lights_ok(watcher), 30, "STATUS lights")
+    set_agent(port, f"{AGENT}.IMAGE_NAME.IMAGE_FOLDER;IMAGE_PREFIX={folder};IMG")
+    set_agent(port, f"{AGENT}.GROUPS.GROUP_COUNT=2")
+    watcher.wait_set("GROUPS", ("Ok",), 0, 10)
+    set_agent(port, f"{AGENT}.GROUP_01.IMAGE_COUNT;CCD_BINNING;FILTER_SLOT;CCD_EXPOSURE_VALUE"
+                    "=2;1;1;1")
+    set_agent(port, f"{AGENT}.GROUP_02.IMAGE_COUNT;CCD_BINNING;FILTER_SLOT;CCD_EXPOSURE_VALUE"
+                    "=1;2;2;1")
+    watcher.wait_set("GROUP_02", ("Ok",), 0, 10)
+    since = watcher.mark()
+    set_agent(port, f"{AGENT}.BATCH.START=On")
+    done = watcher.wait_set("PROGRESS", ("Ok", "Alert"), since, 90)
+    assert done[2] == "Ok", watcher.records()[since:]
+    return watcher.states(since)
+
+
+def _lights_ok(watcher: Watcher) -> bool:
+    """Whether the controlled devices are connected: indi_getprop says both lights Ok."""
+    from peers import getprop
+
+    found = getprop(watcher.sock.getpeername()[1], f"{AGENT}.STATUS.*", timeout=1)
+    return found.get(f"{AGENT}.STATUS.CCD") == "Ok" and \
+        found.get(f"{AGENT}.STATUS.FILTER") == "Ok"
+
+
+def headers(folder: Path) -> dict[str, tuple[object, object, object]]:
+    """Each .fits file of `folder` (no other file may be there): FILTER, EXPTIME, XBINNING."""
+    found = {}
+    for path in sorted(folder.iterdir()):
+        assert path.suffix == ".fits", f"{path.name}: a file that is not a frame"
+        header = read_header(path.read_bytes())
+        found[path.name] = (header.values.get("FILTER"), header.values.get("EXPTIME"),
+                            header.values.get("XBINNING"))
+    return found

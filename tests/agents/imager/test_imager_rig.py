@@ -1,0 +1,124 @@
+"""The rig's INDI camera and wheel (`IndiCamera`, `IndiWheel`, `open_rig`) on indilib's CCD
+and wheel simulators under our server: frames come back whole as BLOBs, settings reach the
+devices, filters go by name or slot, and a device that goes away is said at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from serverkit import running
+from serverkit import server
+
+import indipyclient
+from indipyagents.plan.model import Devices
+from indipyagents.rig.camera import IndiCamera
+from indipyagents.rig.connect import connect_device
+from indipyagents.rig.connect import open_rig
+from indipyagents.rig.indiset import is_connected
+from indipyagents.rig.protocols import DeviceLost
+from indipyagents.rig.protocols import DeviceRefused
+from indipyagents.rig.wheel import IndiWheel
+from indipyclient import Client
+from indipycore.fits import read_header
+
+CCD, WHEEL = "CCD Simulator", "Filter Simulator"
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[Client]:
+    """A client of our server running indilib's CCD and wheel simulators (not connected)."""
+    served = server()
+    served.add_exdriver("indi_simulator_ccd", max_restarts=0)
+    served.add_exdriver("indi_simulator_wheel", max_restarts=0)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as connected:
+        yield connected
+
+
+async def test_open_rig_connects_the_devices_and_a_frame_comes_back_whole(client: Client) -> None:
+    """open_rig connects the CCD and the wheel (indilib's start disconnected) and asks for
+    UPLOAD_MODE Client; an exposure returns the FITS the camera sent, with the binning, the
+    frame type and the gain asked for."""
+    await client.wait_for(CCD, "CONNECTION")
+    assert not is_connected(client, CCD)
+    rig = await open_rig(client, Devices(camera=CCD, wheel=WHEEL))
+    assert is_connected(client, CCD) and is_connected(client, WHEEL)
+    assert client.get(CCD, "UPLOAD_MODE", "UPLOAD_CLIENT") == "On"
+    assert rig.camera.has_gain()
+    frame = await rig.camera.expose(0.2, binning=2, frame_type="Dark", gain=40)
+    header = read_header(frame.data)
+    assert frame.format == ".fits"
+    assert (header["XBINNING"], header["EXPTIME"], header["IMAGETYP"]) == (2, 0.2, "Dark Frame")
+    assert len(frame.data) >= header.data_offset + header.data_size
+    assert client.get(CCD, "CCD_GAIN", "GAIN") == 40
+
+
+async def test_named_wheel_is_in_the_header_and_filters_go_by_name_or_slot(client: Client
+                                                                          ) -> None:
+    """After name_devices(wheel=...), the frame's FILTER is that wheel's filter, not the CCD
+    simulator's own; select takes a name or a slot and answers at once when already there."""
+    rig = await open_rig(client, Devices(camera=CCD, wheel=WHEEL))
+    wheel = rig.wheel
+    assert isinstance(wheel, IndiWheel)
+    assert wheel.filters()[:3] == ["Red", "Green", "Blue"]
+    assert await wheel.select("Green") == 2
+    telescope = client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_TELESCOPE")
+    await rig.camera.name_devices(wheel=WHEEL)
+    assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_FILTER") == WHEEL
+    assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_TELESCOPE") == telescope  # not given
+    header = read_header((await rig.camera.expose(0.1)).data)
+    assert header["FILTER"] == "Green"
+    async with client.events() as stream:
+        assert await wheel.select(2) == 2
+        await client.send_getProperties(WHEEL, "FILTER_NAME")  # a round trip
+        await client.wait_for(WHEEL, "FILTER_NAME")
+        stream.close()
+        sent = [event async for event in stream
+                if getattr(event, "vectorname", None) == "FILTER_SLOT"]
+    assert sent == [], "select of the slot it is at moved the wheel"
+
+
+async def test_wheel_refuses_an_unknown_filter_naming_its_filters(client: Client) -> None:
+    """A filter the wheel has not: DeviceRefused naming the wheel and what it has."""
+    rig = await open_rig(client, Devices(camera=CCD, wheel=WHEEL))
+    assert rig.wheel is not None
+    with pytest.raises(DeviceRefused, match="no filter named 'Ultraviolet'.*Red, Green"):
+        await rig.wheel.select("Ultraviolet")
+    with pytest.raises(DeviceRefused, match="no slot 40"):
+        await rig.wheel.select(40)
+
+
+async def test_a_device_the_server_does_not_hold_is_named(client: Client) -> None:
+    """connect_device of a device nobody serves: DeviceLost naming it, after `appear` s."""
+    with pytest.raises(DeviceLost) as raised:
+        await connect_device(client, "No Such Camera", appear=0.5)
+    assert raised.value.device == "No Such Camera"
+
+
+async def test_a_camera_disconnected_mid_exposure_is_lost_at_once(client: Client) -> None:
+    """A 30 s exposure whose camera another client disconnects ends with DeviceLost at once,
+    not after the exposure's timeout."""
+    rig = await open_rig(client, Devices(camera=CCD))
+    camera = rig.camera
+    assert isinstance(camera, IndiCamera)
+    exposing = asyncio.create_task(camera.expose(30))
+    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy")
+    async with indipyclient.connect(client.host, client.port) as other:
+        await other.set(CCD, "CONNECTION", {"DISCONNECT": "On"})
+    with pytest.raises(DeviceLost, match="disconnected"):
+        await asyncio.wait_for(exposing, 15)
+
+
+async def test_abort_ends_the_exposure_and_warm_turns_the_cooler_off(client: Client) -> None:
+    """abort() during an exposure: CCD_ABORT_EXPOSURE, the CCD no longer Busy; warm(): the
+    CCD's CCD_COOLER is COOLER_OFF."""
+    rig = await open_rig(client, Devices(camera=CCD))
+    await client.set(CCD, "CCD_COOLER", {"COOLER_ON": "On"})
+    exposing = asyncio.create_task(rig.camera.expose(30))
+    await client.wait_for(CCD, "CCD_EXPOSURE", state="Busy")
+    await rig.camera.abort()
+    await client.wait_for(CCD, "CCD_EXPOSURE", state=("Idle", "Ok", "Alert"), timeout=10)
+    exposing.cancel()
+    await rig.camera.warm()
+    assert client.get(CCD, "CCD_COOLER", "COOLER_OFF") == "On"
