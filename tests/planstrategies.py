@@ -73,7 +73,9 @@ def targets(draw: st.DrawFn) -> Target:
 @st.composite
 def plans(draw: st.DrawFn) -> Plan:
     """A plan `parse_plan` accepts: every device it needs is named."""
-    plan = Plan(name=draw(names), folder=draw(st.text(max_size=12)),
+    folder = draw(st.text(max_size=12).filter(
+        lambda f: not f.startswith(("/", "\\")) and ".." not in f and "\0" not in f))
+    plan = Plan(name=draw(names), folder=folder,
                 targets=tuple(draw(st.lists(targets(), min_size=1, max_size=4))),
                 devices=Devices(camera=draw(names), wheel=draw(st.just("") | names)),
                 dither=draw(dithers), autofocus=draw(autofocuses), flip=draw(flips),

@@ -55,7 +55,7 @@ def read_plan(data: Table) -> Plan:
     plan = Plan(
         name=fields.text(data, (), "name", None, empty=False,
                          hint='give the plan a name, e.g. name = "M42 and flats"'),
-        folder=fields.text(data, (), "folder", ""),
+        folder=_folder(data),
         devices=_devices(fields.table(data, (), "devices") or {}),
         dither=dither, autofocus=autofocus, flip=flip,
         end=_end(fields.table(data, (), "end") or {}),
@@ -67,6 +67,17 @@ def read_plan(data: Table) -> Plan:
         raise Invalid(("targets",), "the plan has no targets: add a [[targets]] table")
     _devices_named(plan)
     return plan
+
+
+def _folder(data: Table) -> str:
+    """Relative, and never above the agent's image folder: a plan loaded by any client must
+    not make the agent write elsewhere on the server."""
+    folder = fields.text(data, (), "folder", "")
+    parts = folder.replace("\\", "/").split("/")
+    if folder.startswith(("/", "\\")) or ".." in parts or "\0" in folder:
+        raise fields.wrong(("folder",), "a folder inside the agent's image folder "
+                           "(relative, without ..)", folder)
+    return folder
 
 
 def _devices(data: Table) -> Devices:

@@ -160,6 +160,17 @@ def test_each_value_is_checked_at_its_line(old: str, new: str, reason: str) -> N
     assert error.line == line_with(text, new.splitlines()[-1])
 
 
+@pytest.mark.parametrize("folder", ["/etc", "../up", "a/../../b", "\\\\server\\share", "a\\..\\b"])
+def test_the_folder_stays_inside_the_agents_image_folder(folder: str) -> None:
+    """A plan any client may load cannot send frames elsewhere on the server: an absolute
+    folder or one with ".." is refused at its line."""
+    text = changed('folder = "2026-11-27"', f"folder = '{folder}'")
+    error = refusal(text)
+    assert error.line == 2
+    assert error.reason.startswith("folder must be a folder inside the agent's image folder")
+    assert parse_plan(changed('"2026-11-27"', '"2026/11-27"')).folder == "2026/11-27"
+
+
 def test_missing_keys_are_refused_at_their_table() -> None:
     """A key that has no default (the plan's name, a batch's count or exposure) is refused at
     the header of the table that lacks it, saying what to give."""
