@@ -39,7 +39,10 @@ def _sexagesimal(text: str) -> float:
 def _angle(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError("a number or a string")
-    number = _sexagesimal(value) if isinstance(value, str) else float(value)
+    try:
+        number = _sexagesimal(value) if isinstance(value, str) else float(value)
+    except OverflowError:  # an integer past float's range
+        raise ValueError("a finite number") from None
     if not math.isfinite(number):
         raise ValueError("a finite number")
     return number

@@ -15,6 +15,7 @@ from .locate import format_path
 
 T = TypeVar("T")
 Table = dict[str, object]
+MAX_SLOT = 100
 
 
 class Invalid(Exception):
@@ -101,23 +102,37 @@ def text(data: Table, path: KeyPath, key: str, default: str | None, *,
 
 def number(data: Table, path: KeyPath, key: str, default: float | None, *,
            low: float | None = None, high: float | None = None, above: bool = False,
-           hint: str = "") -> float:
-    """A finite number (an integer is taken as one) in ``[low, high]``, or ``> low``."""
+           cap: float | None = None, hint: str = "") -> float:
+    """A finite number (an integer is taken as one) in ``[low, high]``, or ``> low``; `cap`
+    is a bound of sense (named only to a value past it)."""
     if key not in data:
         if default is None:
             raise missing(path + (key,), hint)
         return default
     value = data[key]
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
-        and math.isfinite(value) and _within(float(value), low, high, above)
-    if not ok:
+    converted = as_float(value)
+    if converted is None or not _within(converted, low, high, above):
         raise wrong(path + (key,), "a number" + _range(low, high, above), value)
-    assert isinstance(value, (int, float))
-    return float(value)
+    if cap is not None and converted > cap:
+        raise wrong(path + (key,), f"at most {_num(cap)}", value)
+    return converted
+
+
+def as_float(value: object) -> float | None:
+    """A TOML integer or float as a finite float; None for anything else (a bool, nan, inf,
+    an integer past float's range: TOML's are unbounded in tomllib)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        converted = float(value)
+    except OverflowError:
+        return None
+    return converted if math.isfinite(converted) else None
 
 
 def whole(data: Table, path: KeyPath, key: str, default: int | None, *,
-          low: int | None = None, high: int | None = None, hint: str = "") -> int:
+          low: int | None = None, high: int | None = None, cap: int | None = None,
+          hint: str = "") -> int:
     if key not in data:
         if default is None:
             raise missing(path + (key,), hint)
@@ -126,6 +141,8 @@ def whole(data: Table, path: KeyPath, key: str, default: int | None, *,
     if not isinstance(value, int) or isinstance(value, bool) \
             or not _within(value, low, high, False):
         raise wrong(path + (key,), "a whole number" + _range(low, high, False), value)
+    if cap is not None and value > cap:
+        raise wrong(path + (key,), f"at most {cap}", value)
     return value
 
 
@@ -145,11 +162,11 @@ def filter_choice(data: Table, path: KeyPath, key: str = "filter") -> str | int 
     if key not in data:
         return None
     value = data[key]
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SLOT:
         return value
     if isinstance(value, str) and value.strip():
         return value
-    raise wrong(path + (key,), "a filter's name or a slot number >= 1", value)
+    raise wrong(path + (key,), f"a filter's name or a slot number from 1 to {MAX_SLOT}", value)
 
 
 def _within(value: float, low: float | None, high: float | None, above: bool) -> bool:
@@ -158,14 +175,15 @@ def _within(value: float, low: float | None, high: float | None, above: bool) ->
     return high is None or value <= high
 
 
-def _range(low: float | None, high: float | None, above: bool) -> str:
-    def num(x: float) -> str:
-        return str(int(x)) if float(x).is_integer() else str(x)
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
 
+
+def _range(low: float | None, high: float | None, above: bool) -> str:
     if low is not None and high is not None:
-        return f" from {num(low)} to {num(high)}"
+        return f" from {_num(low)} to {_num(high)}"
     if low is not None:
-        return f" {'>' if above else '>='} {num(low)}"
+        return f" {'>' if above else '>='} {_num(low)}"
     if high is not None:
-        return f" <= {num(high)}"
+        return f" <= {_num(high)}"
     return ""

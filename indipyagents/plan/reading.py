@@ -43,6 +43,10 @@ TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip
 WAIT_KEYS = ("until", "altitude")
 BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset")
 MAX_BINNING = 16
+# Bounds that keep a typo from becoming a night that never ends (or a sleep asyncio refuses).
+MAX_COUNT = 100_000
+MAX_EXPOSURE = 86_400.0
+MAX_SETTLE = 3_600.0
 
 
 def read_plan(data: Table) -> Plan:
@@ -95,10 +99,10 @@ def _devices(data: Table) -> Devices:
 def _dither(data: Table, path: KeyPath, base: Dither) -> Dither:
     fields.only_known(data, path, DITHER_KEYS)
     return Dither(
-        every=fields.whole(data, path, "every", base.every, low=0),
-        pixels=fields.number(data, path, "pixels", base.pixels, low=0, above=True),
+        every=fields.whole(data, path, "every", base.every, low=0, cap=MAX_COUNT),
+        pixels=fields.number(data, path, "pixels", base.pixels, low=0, cap=1000, above=True),
         method=fields.choice(data, path, "method", base.method, ("pulse", "offset")),
-        settle=fields.number(data, path, "settle", base.settle, low=0),
+        settle=fields.number(data, path, "settle", base.settle, low=0, cap=MAX_SETTLE),
     )
 
 
@@ -117,8 +121,9 @@ def _autofocus(data: Table, path: KeyPath, base: Autofocus) -> Autofocus:
         every_minutes=_never_or_number(data, path, "every_minutes", base.every_minutes),
         temperature_delta=_never_or_number(data, path, "temperature_delta",
                                            base.temperature_delta),
-        exposure=fields.number(data, path, "exposure", base.exposure, low=0, above=True),
-        step=fields.whole(data, path, "step", base.step, low=1),
+        exposure=fields.number(data, path, "exposure", base.exposure, low=0, cap=MAX_SETTLE,
+                               above=True),
+        step=fields.whole(data, path, "step", base.step, low=1, cap=1_000_000),
         points=fields.whole(data, path, "points", base.points, low=3, high=99),
         binning=fields.whole(data, path, "binning", base.binning, low=1, high=MAX_BINNING),
         filter=_focus_filter(data, path, base.filter),
@@ -138,7 +143,7 @@ def _flip(data: Table, path: KeyPath, base: Flip) -> Flip:
         enabled=fields.boolean(data, path, "enabled", base.enabled),
         hour_angle_limit=fields.number(data, path, "hour_angle_limit", base.hour_angle_limit,
                                        low=0, high=90),
-        settle=fields.number(data, path, "settle", base.settle, low=0),
+        settle=fields.number(data, path, "settle", base.settle, low=0, cap=MAX_SETTLE),
     )
 
 
@@ -236,8 +241,9 @@ def _batch(data: Table, path: KeyPath) -> Batch:
     gain = None if "gain" not in data else fields.number(data, path, "gain", None, low=0)
     offset = None if "offset" not in data else fields.number(data, path, "offset", None, low=0)
     return Batch(
-        count=fields.whole(data, path, "count", None, low=1, hint="how many frames, e.g. 10"),
-        exposure=fields.number(data, path, "exposure", None, low=0,
+        count=fields.whole(data, path, "count", None, low=1, cap=MAX_COUNT,
+                           hint="how many frames, e.g. 10"),
+        exposure=fields.number(data, path, "exposure", None, low=0, cap=MAX_EXPOSURE,
                                above=frame_type != "Bias",
                                hint="seconds, e.g. exposure = 60 (0 for a bias)"),
         filter=fields.filter_choice(data, path),
