@@ -61,12 +61,15 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
 
 
 def load_plan(path: str | Path) -> Plan:
-    """The plan in a TOML file (UTF-8); errors name the file."""
+    """The plan in a TOML file (UTF-8); every refusal, an unreadable file's too, is a
+    `PlanError` naming the file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise PlanError(path.name, None, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise PlanError(str(path), None, f"cannot read it: {exc.strerror or exc}") from None
     return parse_plan(text, path.name)
 
 

@@ -280,8 +280,8 @@ def test_lines_are_found_in_inline_tables_dotted_keys_and_arrays() -> None:
 
 
 def test_load_plan_names_the_file(tmp_path: Path) -> None:
-    """load_plan reads UTF-8 and its refusals name the file; bytes that are not UTF-8 are a
-    refusal too, not a UnicodeDecodeError."""
+    """load_plan reads UTF-8 and its refusals name the file; bytes that are not UTF-8, or a
+    file that is not there, are a refusal too, not a UnicodeDecodeError or an OSError."""
     path = tmp_path / "night.toml"
     path.write_text(NIGHT.replace("count = 10", "count = -1", 1))
     with pytest.raises(PlanError, match=r"^night\.toml, line \d+: targets\[0\]"):
@@ -291,3 +291,5 @@ def test_load_plan_names_the_file(tmp_path: Path) -> None:
         load_plan(path)
     path.write_text(NIGHT)
     assert load_plan(path) == parse_plan(NIGHT)
+    with pytest.raises(PlanError, match=r"absent\.toml: cannot read it: No such file"):
+        load_plan(tmp_path / "absent.toml")
