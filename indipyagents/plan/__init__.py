@@ -1,2 +1,4 @@
-"""A night's plan as Python objects (`model`) and as a TOML file (`toml`); pure, no I/O but
-the file read."""
+"""A night's plan, pure (standard library only): as Python objects (`model`), as a TOML file
+(`toml`, read by `reading`, `fields`, `coords`, lines found by `locate`), checked against the
+devices (`needs`, `check`), expanded into the sequencer's steps (`steps`) and the decisions it
+takes between frames (`decisions`)."""

@@ -1,0 +1,125 @@
+"""A plan checked against the instruments as they are, once they are seen and before anything
+moves: a filter the wheel does not have, gain on a camera without CCD_GAIN, autofocus without a
+focuser, a slew or dithering without a mount. Each problem is a `PlanError` at the plan line
+that asks for it. Pure: the rig is seen through `RigFacts`, which `RigFacts.of` reads from a
+`rig.protocols.Rig` (or anything shaped like one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .locate import format_path
+from .model import Plan
+from .needs import Need
+from .needs import needs
+from .toml import PlanError
+from .toml import located
+
+
+class _CameraView(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def has_gain(self) -> bool: ...
+
+    def has_offset(self) -> bool: ...
+
+
+class _WheelView(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def filters(self) -> list[str]: ...
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class _RigView(Protocol):
+    """What `RigFacts.of` reads of a `Rig` (structurally: the plan stands below the rig)."""
+
+    @property
+    def camera(self) -> _CameraView: ...
+
+    @property
+    def wheel(self) -> _WheelView | None: ...
+
+    @property
+    def focuser(self) -> _Named | None: ...
+
+    @property
+    def mount(self) -> _Named | None: ...
+
+
+@dataclass(frozen=True)
+class RigFacts:
+    """What the devices can do: `filters` the wheel's names slot 1 first (None: no wheel),
+    whether the camera has CCD_GAIN / CCD_OFFSET, and which devices are there (by name, ""
+    for none)."""
+
+    camera: str = ""
+    filters: tuple[str, ...] | None = None
+    wheel: str = ""
+    gain: bool = False
+    offset: bool = False
+    focuser: str = ""
+    mount: str = ""
+
+    @classmethod
+    def of(cls, rig: _RigView) -> RigFacts:
+        wheel = rig.wheel
+        return cls(camera=rig.camera.name,
+                   filters=None if wheel is None else tuple(wheel.filters()),
+                   wheel="" if wheel is None else wheel.name,
+                   gain=rig.camera.has_gain(), offset=rig.camera.has_offset(),
+                   focuser="" if rig.focuser is None else rig.focuser.name,
+                   mount="" if rig.mount is None else rig.mount.name)
+
+
+def _problem(plan: Plan, need: Need, facts: RigFacts) -> str | None:
+    """Why the rig cannot do what `need` asks, or None."""
+    where = f"{format_path(need.path)} ({need.what})"
+    if need.kind == "site":
+        if plan.site is None and not facts.mount:
+            return f"{format_path(need.path)} needs the site: no mount tells it, add [site]"
+        return None
+    if need.kind in ("gain", "offset"):
+        if facts.gain if need.kind == "gain" else facts.offset:
+            return None
+        vector = "CCD_GAIN" if need.kind == "gain" else "CCD_OFFSET"
+        return f"{where}: the camera {facts.camera!r} has no {need.kind} ({vector})"
+    present = {"wheel": facts.wheel or facts.filters is not None,
+               "focuser": facts.focuser, "mount": facts.mount}[need.kind]
+    if not present:
+        return f"{where} needs a {need.kind}, and the rig has none"
+    if need.kind == "wheel" and need.filter is not None:
+        return _filter_problem(where, need.filter, facts)
+    return None
+
+
+def _filter_problem(where: str, wanted: str | int, facts: RigFacts) -> str | None:
+    names = facts.filters or ()
+    if isinstance(wanted, int):
+        if wanted <= len(names):
+            return None
+        return f"{where}: slot {wanted}, but the wheel {facts.wheel!r} has {len(names)}"
+    if wanted in names or wanted.lower() in (name.lower() for name in names):
+        return None
+    return (f"{where}: the wheel {facts.wheel!r} has no filter {wanted!r} "
+            f"(it has {', '.join(names) or 'no names'})")
+
+
+def check_against(plan: Plan, facts: RigFacts, *, text: str | None = None,
+                  source: str = "<plan>") -> list[PlanError]:
+    """Every problem of `plan` on these devices (empty: it can run). With the plan's `text`
+    each problem names its line."""
+    problems = []
+    for need in needs(plan):
+        reason = _problem(plan, need, facts)
+        if reason is not None:
+            problems.append(located(source, text, need.path, reason))
+    return problems

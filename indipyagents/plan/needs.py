@@ -1,0 +1,72 @@
+"""What a plan asks of the instruments, each with the key path that asks it: a wheel for a
+batch's filter, a mount for a slew or dithering, a focuser for autofocus, gain or offset on the
+camera, the site for a wait on altitude. The TOML reader checks these against the devices the
+plan names, `check.check_against` against the devices as they are. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .locate import KeyPath
+from .model import Autofocus
+from .model import Plan
+from .model import Target
+
+NeedKind = Literal["wheel", "focuser", "mount", "gain", "offset", "site"]
+
+
+@dataclass(frozen=True)
+class Need:
+    """`kind` is needed because of the value at `path` (`what` says it in words); `filter`
+    is the filter a wheel must have, where that is the need."""
+
+    path: KeyPath
+    kind: NeedKind
+    what: str
+    filter: str | int | None = None
+
+
+def _autofocus_on(settings: Autofocus) -> bool:
+    return (settings.at_start or settings.on_filter_change or settings.every_minutes > 0
+            or settings.temperature_delta > 0)
+
+
+def _target_needs(plan: Plan, index: int, target: Target) -> list[Need]:
+    here: KeyPath = ("targets", index)
+    found = []
+    if target.slew:
+        found.append(Need(here + ("slew",), "mount", f"slewing to {target.name}"))
+    if target.wait.altitude is not None:
+        found.append(Need(here + ("wait", "altitude"), "site", "waiting on altitude"))
+    for number, batch in enumerate(target.batches):
+        at = here + ("batches", number)
+        if batch.filter is not None:
+            found.append(Need(at + ("filter",), "wheel", "a filter", batch.filter))
+        if batch.gain is not None:
+            found.append(Need(at + ("gain",), "gain", "gain"))
+        if batch.offset is not None:
+            found.append(Need(at + ("offset",), "offset", "offset"))
+    if not any(batch.frame_type == "Light" for batch in target.batches):
+        return found  # dithering and focus are for light frames only
+    base = here if target.dither is not None else ()
+    if plan.dither_for(target).every > 0:
+        found.append(Need(base + ("dither", "every"), "mount", "dithering"))
+    settings = plan.autofocus_for(target)
+    base = here if target.autofocus is not None else ()
+    if _autofocus_on(settings):
+        found.append(Need(base + ("autofocus",), "focuser", "autofocus"))
+        if settings.filter is not None:
+            found.append(Need(base + ("autofocus", "filter"), "wheel", "the autofocus filter",
+                              settings.filter))
+    return found
+
+
+def needs(plan: Plan) -> list[Need]:
+    """Every need of the plan, in the order of the file, each once."""
+    found: dict[tuple[KeyPath, NeedKind], Need] = {}
+    for index, target in enumerate(plan.targets):
+        for need in _target_needs(plan, index, target):
+            found.setdefault((need.path, need.kind), need)
+    return list(found.values())

@@ -1,0 +1,267 @@
+"""A parsed TOML document (the dict `tomllib` gives) read into a `Plan`, every value checked.
+
+The layout: top-level ``name`` and ``folder``; the tables ``[devices]``, ``[dither]``,
+``[autofocus]``, ``[flip]``, ``[end]``, ``[site]``; then ``[[targets]]`` in order, each with its
+``[targets.wait]``, its own ``[targets.dither]`` / ``[targets.autofocus]`` / ``[targets.flip]``
+(keys not given there are the plan's) and its ``[[targets.batches]]``. A refusal is an
+`fields.Invalid` naming the key path; `toml` turns it into a `PlanError` with the line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import fields
+from .coords import parse_dec
+from .coords import parse_ra
+from .fields import Invalid
+from .fields import Table
+from .locate import KeyPath
+from .locate import format_path
+from .model import FRAME_TYPES
+from .model import Autofocus
+from .model import Batch
+from .model import Devices
+from .model import Dither
+from .model import End
+from .model import Flip
+from .model import Plan
+from .model import Site
+from .model import Target
+from .model import Wait
+from .needs import needs
+
+PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "targets")
+DEVICE_KEYS = ("camera", "wheel", "focuser", "mount")
+DITHER_KEYS = ("every", "pixels", "method", "settle")
+AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_delta",
+                  "exposure", "step", "points", "binning", "filter")
+FLIP_KEYS = ("enabled", "hour_angle_limit", "settle")
+END_KEYS = ("park", "warm")
+SITE_KEYS = ("latitude", "longitude", "elevation")
+TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches")
+WAIT_KEYS = ("until", "altitude")
+BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset")
+MAX_BINNING = 16
+# Bounds that keep a typo from becoming a night that never ends (or a sleep asyncio refuses).
+MAX_COUNT = 100_000
+MAX_EXPOSURE = 86_400.0
+MAX_SETTLE = 3_600.0
+
+
+def read_plan(data: Table) -> Plan:
+    """The plan a TOML document describes; `Invalid` at the first value that is wrong."""
+    fields.only_known(data, (), PLAN_KEYS)
+    dither = _dither(fields.table(data, (), "dither") or {}, ("dither",), Dither())
+    autofocus = _autofocus(fields.table(data, (), "autofocus") or {}, ("autofocus",),
+                           Autofocus())
+    flip = _flip(fields.table(data, (), "flip") or {}, ("flip",), Flip())
+    plan = Plan(
+        name=fields.text(data, (), "name", None, empty=False,
+                         hint='give the plan a name, e.g. name = "M42 and flats"'),
+        folder=_folder(data),
+        devices=_devices(fields.table(data, (), "devices") or {}),
+        dither=dither, autofocus=autofocus, flip=flip,
+        end=_end(fields.table(data, (), "end") or {}),
+        site=_site(fields.table(data, (), "site")),
+        targets=tuple(_target(item, ("targets", index), dither, autofocus, flip)
+                      for index, item in enumerate(fields.tables(data, (), "targets"))),
+    )
+    if not plan.targets:
+        raise Invalid(("targets",), "the plan has no targets: add a [[targets]] table")
+    _devices_named(plan)
+    return plan
+
+
+def _folder(data: Table) -> str:
+    """Relative, and never above the agent's image folder: a plan loaded by any client must
+    not make the agent write elsewhere on the server."""
+    folder = fields.text(data, (), "folder", "")
+    parts = folder.replace("\\", "/").split("/")
+    if folder.startswith(("/", "\\")) or ".." in parts or "\0" in folder:
+        raise fields.wrong(("folder",), "a folder inside the agent's image folder "
+                           "(relative, without ..)", folder)
+    return folder
+
+
+def _devices(data: Table) -> Devices:
+    path: KeyPath = ("devices",)
+    fields.only_known(data, path, DEVICE_KEYS)
+    default = Devices()
+    return Devices(
+        camera=fields.text(data, path, "camera", default.camera, empty=False),
+        wheel=fields.text(data, path, "wheel", default.wheel),
+        focuser=fields.text(data, path, "focuser", default.focuser),
+        mount=fields.text(data, path, "mount", default.mount),
+    )
+
+
+def _dither(data: Table, path: KeyPath, base: Dither) -> Dither:
+    fields.only_known(data, path, DITHER_KEYS)
+    return Dither(
+        every=fields.whole(data, path, "every", base.every, low=0, cap=MAX_COUNT),
+        pixels=fields.number(data, path, "pixels", base.pixels, low=0, cap=1000, above=True),
+        method=fields.choice(data, path, "method", base.method, ("pulse", "offset")),
+        settle=fields.number(data, path, "settle", base.settle, low=0, cap=MAX_SETTLE),
+    )
+
+
+def _never_or_number(data: Table, path: KeyPath, key: str, default: float) -> float:
+    """A number >= 0 where 0 (or false) means never on that account."""
+    if data.get(key) is False:
+        return 0.0
+    return fields.number(data, path, key, default, low=0)
+
+
+def _autofocus(data: Table, path: KeyPath, base: Autofocus) -> Autofocus:
+    fields.only_known(data, path, AUTOFOCUS_KEYS)
+    return Autofocus(
+        at_start=fields.boolean(data, path, "at_start", base.at_start),
+        on_filter_change=fields.boolean(data, path, "on_filter_change", base.on_filter_change),
+        every_minutes=_never_or_number(data, path, "every_minutes", base.every_minutes),
+        temperature_delta=_never_or_number(data, path, "temperature_delta",
+                                           base.temperature_delta),
+        exposure=fields.number(data, path, "exposure", base.exposure, low=0, cap=MAX_SETTLE,
+                               above=True),
+        step=fields.whole(data, path, "step", base.step, low=1, cap=1_000_000),
+        points=fields.whole(data, path, "points", base.points, low=3, high=99),
+        binning=fields.whole(data, path, "binning", base.binning, low=1, high=MAX_BINNING),
+        filter=_focus_filter(data, path, base.filter),
+    )
+
+
+def _focus_filter(data: Table, path: KeyPath, base: str | int | None) -> str | int | None:
+    """The autofocus filter; false: the filter in place (so a target can undo the plan's)."""
+    if "filter" not in data:
+        return base
+    return None if data["filter"] is False else fields.filter_choice(data, path)
+
+
+def _flip(data: Table, path: KeyPath, base: Flip) -> Flip:
+    fields.only_known(data, path, FLIP_KEYS)
+    return Flip(
+        enabled=fields.boolean(data, path, "enabled", base.enabled),
+        hour_angle_limit=fields.number(data, path, "hour_angle_limit", base.hour_angle_limit,
+                                       low=0, high=90),
+        settle=fields.number(data, path, "settle", base.settle, low=0, cap=MAX_SETTLE),
+    )
+
+
+def _end(data: Table) -> End:
+    fields.only_known(data, ("end",), END_KEYS)
+    return End(park=fields.boolean(data, ("end",), "park", True),
+               warm=fields.boolean(data, ("end",), "warm", True))
+
+
+def _site(data: Table | None) -> Site | None:
+    if data is None:
+        return None
+    path: KeyPath = ("site",)
+    fields.only_known(data, path, SITE_KEYS)
+    return Site(
+        latitude=fields.number(data, path, "latitude", None, low=-90, high=90,
+                               hint="degrees, north positive"),
+        longitude=fields.number(data, path, "longitude", None, low=-180, high=180,
+                                hint="degrees, east positive"),
+        elevation=fields.number(data, path, "elevation", 0.0, low=-500, high=10000),
+    )
+
+
+def _coordinate(data: Table, path: KeyPath, key: str) -> float | None:
+    if key not in data:
+        return None
+    try:
+        return parse_ra(data[key]) if key == "ra" else parse_dec(data[key])
+    except (TypeError, ValueError) as exc:
+        what = ("hours from 0 to 24, as a number or \"05 35 17.3\" / \"5h35m17.3s\""
+                if key == "ra" else
+                "degrees from -90 to 90, as a number or \"-05 23 28\" / \"-5d23m28s\"")
+        raise fields.wrong(path + (key,), what, data[key]) from exc
+
+
+def _target(data: Table, path: KeyPath, dither: Dither, autofocus: Autofocus,
+            flip: Flip) -> Target:
+    fields.only_known(data, path, TARGET_KEYS)
+    ra, dec = _coordinate(data, path, "ra"), _coordinate(data, path, "dec")
+    if (ra is None) != (dec is None):
+        given, lacking = ("ra", "dec") if dec is None else ("dec", "ra")
+        raise Invalid(path + (given,),
+                      f"{format_path(path)} has {given} but no {lacking}: give both")
+    slew = fields.boolean(data, path, "slew", ra is not None)
+    if slew and ra is None:
+        raise Invalid(path + ("slew",),
+                      f"{format_path(path)} slews (slew = true) but has no ra and dec: "
+                      "give both, or slew = false to image where the mount points")
+    own_dither = fields.table(data, path, "dither")
+    own_focus = fields.table(data, path, "autofocus")
+    own_flip = fields.table(data, path, "flip")
+    target = Target(
+        name=fields.text(data, path, "name", None, empty=False,
+                         hint='give the target a name, e.g. name = "M42"'),
+        ra=ra, dec=dec, slew=slew,
+        wait=_wait(fields.table(data, path, "wait") or {}, path + ("wait",)),
+        dither=None if own_dither is None else _dither(own_dither, path + ("dither",), dither),
+        autofocus=None if own_focus is None
+        else _autofocus(own_focus, path + ("autofocus",), autofocus),
+        flip=None if own_flip is None else _flip(own_flip, path + ("flip",), flip),
+        batches=tuple(_batch(item, path + ("batches", index))
+                      for index, item in enumerate(fields.tables(data, path, "batches"))),
+    )
+    if not target.batches:
+        raise Invalid(path + ("batches",),
+                      f"{format_path(path)} has no batches: add a [[targets.batches]] table")
+    if target.wait.altitude is not None and ra is None:
+        raise Invalid(path + ("wait", "altitude"),
+                      f"{format_path(path + ('wait', 'altitude'))} needs the target's ra and dec")
+    return target
+
+
+def _wait(data: Table, path: KeyPath) -> Wait:
+    fields.only_known(data, path, WAIT_KEYS)
+    until = data.get("until")
+    if isinstance(until, str):
+        try:
+            until = datetime.fromisoformat(until)
+        except ValueError:
+            raise fields.wrong(path + ("until",), "a date and time with its zone, "
+                               "e.g. 2026-11-27T22:30:00+01:00", until) from None
+    if until is not None and not (isinstance(until, datetime) and until.tzinfo is not None):
+        what = "a date and time with its zone (give the time zone: +01:00, Z)" \
+            if isinstance(until, datetime) else \
+            "a date and time with its zone, e.g. 2026-11-27T22:30:00+01:00"
+        raise fields.wrong(path + ("until",), what, until)
+    altitude = None if "altitude" not in data else \
+        fields.number(data, path, "altitude", None, low=-90, high=90)
+    return Wait(until=until, altitude=altitude)
+
+
+def _batch(data: Table, path: KeyPath) -> Batch:
+    fields.only_known(data, path, BATCH_KEYS)
+    frame_type = fields.choice(data, path, "type", "Light", FRAME_TYPES)
+    gain = None if "gain" not in data else fields.number(data, path, "gain", None, low=0)
+    offset = None if "offset" not in data else fields.number(data, path, "offset", None, low=0)
+    return Batch(
+        count=fields.whole(data, path, "count", None, low=1, cap=MAX_COUNT,
+                           hint="how many frames, e.g. 10"),
+        exposure=fields.number(data, path, "exposure", None, low=0, cap=MAX_EXPOSURE,
+                               above=frame_type != "Bias",
+                               hint="seconds, e.g. exposure = 60 (0 for a bias)"),
+        filter=fields.filter_choice(data, path),
+        binning=fields.whole(data, path, "binning", 1, low=1, high=MAX_BINNING),
+        frame_type=frame_type, gain=gain, offset=offset,
+    )
+
+
+def _devices_named(plan: Plan) -> None:
+    """What the plan asks for needs its device named in [devices] (the rig is opened from
+    there); whether that device can do it is `check.check_against`'s, once it is seen."""
+    named = {"wheel": plan.devices.wheel, "focuser": plan.devices.focuser,
+             "mount": plan.devices.mount}
+    for need in needs(plan):
+        if need.kind == "site":
+            if plan.site is None and not plan.devices.mount:
+                raise Invalid(need.path, f"{format_path(need.path)} needs the site: name a "
+                              "mount in [devices] (it knows where it stands) or add [site]")
+        elif need.kind in named and not named[need.kind]:
+            raise Invalid(need.path, f"{format_path(need.path)} ({need.what}) needs a "
+                          f"{need.kind}: name one in [devices] {need.kind} = \"...\"")

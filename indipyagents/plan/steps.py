@@ -1,0 +1,100 @@
+"""A plan expanded into the ordered list of what the sequencer does, with stable ids.
+
+Per target: a `SlewStep` (if it slews), a `WaitStep` (if it waits), then one `FrameStep` per
+frame of each batch (the sequencer turns the wheel and sets the camera before a frame where they
+differ); after the last target, the `EndStep`. Dithering, autofocus and the meridian flip depend
+on time and temperature, so they are not steps: the sequencer decides them between frames
+(`decisions`).
+
+The journal records step ids, so the same plan text always gives the same ids: a frame's is
+``M42/2/Red/Light/007`` (target, batch index, filter, frame type, number) and its file name
+``M42_Red_Light_007.fits``, the number counting per target, filter and frame type across the
+batches (and across targets of one name), so no two frames of a plan share a file name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import Batch
+from .model import Plan
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def sanitise(name: str) -> str:
+    """A name as a file name's part: every character but A-Z a-z 0-9 _ - becomes "_"."""
+    return _UNSAFE.sub("_", name) or "_"
+
+
+def filter_label(value: str | int | None) -> str:
+    """The filter as file names and ids say it: its name, "Slot3", or "NoFilter"."""
+    if value is None:
+        return "NoFilter"
+    return f"Slot{value}" if isinstance(value, int) else sanitise(value)
+
+
+@dataclass(frozen=True)
+class SlewStep:
+    id: str
+    target_index: int
+
+
+@dataclass(frozen=True)
+class WaitStep:
+    id: str
+    target_index: int
+
+
+@dataclass(frozen=True)
+class FrameStep:
+    """One frame: `number` counts from 1 per target name, filter and frame type."""
+
+    id: str
+    file_name: str
+    target_index: int
+    batch_index: int
+    number: int
+    batch: Batch
+
+
+@dataclass(frozen=True)
+class EndStep:
+    id: str
+
+
+Step = SlewStep | WaitStep | FrameStep | EndStep
+
+
+def expand(plan: Plan) -> list[Step]:
+    """Everything the plan does, in order, each step with its stable id."""
+    steps: list[Step] = []
+    numbers: dict[str, int] = {}  # file name stem (without number) -> frames so far
+    keys: set[str] = set()
+    for index, target in enumerate(plan.targets):
+        stem_name = sanitise(target.name)
+        # a second target of the same name gets ids of its own ("#" never survives sanitise)
+        key = stem_name if stem_name not in keys else f"{stem_name}#{index}"
+        keys.add(key)
+        if target.slew:
+            steps.append(SlewStep(f"{key}/slew", index))
+        if target.wait.until is not None or target.wait.altitude is not None:
+            steps.append(WaitStep(f"{key}/wait", index))
+        for batch_index, batch in enumerate(target.batches):
+            label = filter_label(batch.filter)
+            stem = f"{stem_name}_{label}_{batch.frame_type}"
+            for _ in range(batch.count):
+                number = numbers.get(stem, 0) + 1
+                numbers[stem] = number
+                steps.append(FrameStep(
+                    id=f"{key}/{batch_index}/{label}/{batch.frame_type}/{number:03d}",
+                    file_name=f"{stem}_{number:03d}.fits", target_index=index,
+                    batch_index=batch_index, number=number, batch=batch))
+    steps.append(EndStep("end"))
+    return steps
+
+
+def frame_steps(steps: list[Step]) -> list[tuple[str, str]]:
+    """(id, file name) of each frame step: what the journal's `reconcile` matches files by."""
+    return [(step.id, step.file_name) for step in steps if isinstance(step, FrameStep)]

@@ -1,0 +1,146 @@
+"""A plan checked against the devices as they are, before anything moves (issue 71 item 3):
+each thing the rig cannot do is a refusal at the plan line that asks for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import replace
+
+from indipyagents.plan.check import RigFacts
+from indipyagents.plan.check import check_against
+from indipyagents.plan.toml import parse_plan
+
+TEXT = """\
+name = "night"
+[devices]
+camera = "CCD Simulator"
+wheel = "Filter Simulator"
+focuser = "Focuser Simulator"
+mount = "Telescope Simulator"
+[dither]
+every = 2
+[autofocus]
+at_start = true
+[[targets]]
+name = "M42"
+ra = 5.5
+dec = -5.4
+[targets.wait]
+altitude = 30
+[[targets.batches]]
+filter = "Red"
+count = 2
+exposure = 60
+gain = 100
+[[targets.batches]]
+filter = 6
+count = 2
+exposure = 60
+offset = 10
+"""
+PLAN = parse_plan(TEXT, "night.toml")
+ALL = RigFacts(camera="CCD Simulator", filters=("Red", "Green", "Blue", "L", "Ha", "OIII"),
+               wheel="Filter Simulator", gain=True, offset=True,
+               focuser="Focuser Simulator", mount="Telescope Simulator")
+
+
+def line_of(fragment: str) -> int:
+    return next(i for i, line in enumerate(TEXT.splitlines(), 1) if line.startswith(fragment))
+
+
+def problems(facts: RigFacts) -> list[tuple[int | None, str]]:
+    return [(error.line, error.reason)
+            for error in check_against(PLAN, facts, text=TEXT, source="night.toml")]
+
+
+def test_a_rig_that_has_everything_passes() -> None:
+    """No problem when every device and capability is there (filter names case-insensitive)."""
+    assert problems(ALL) == []
+    assert problems(replace(ALL, filters=("red", "g", "b", "l", "ha", "o"))) == []
+
+
+def test_a_filter_the_wheel_lacks_is_refused_at_its_line() -> None:
+    """A filter name the wheel does not have, and a slot past its last, each at their line."""
+    found = problems(replace(ALL, filters=("Luminance", "Green")))
+    assert found == [
+        (line_of('filter = "Red"'), "targets[0].batches[0].filter (a filter): the wheel "
+         "'Filter Simulator' has no filter 'Red' (it has Luminance, Green)"),
+        (line_of("filter = 6"), "targets[0].batches[1].filter (a filter): slot 6, but the "
+         "wheel 'Filter Simulator' has 2"),
+    ]
+
+
+def test_gain_and_offset_need_the_cameras_vectors() -> None:
+    """gain without CCD_GAIN, offset without CCD_OFFSET: refused at their lines."""
+    found = problems(replace(ALL, gain=False, offset=False))
+    assert found == [
+        (line_of("gain"), "targets[0].batches[0].gain (gain): the camera 'CCD Simulator' has "
+         "no gain (CCD_GAIN)"),
+        (line_of("offset"), "targets[0].batches[1].offset (offset): the camera "
+         "'CCD Simulator' has no offset (CCD_OFFSET)"),
+    ]
+
+
+def test_missing_devices_are_refused_where_the_plan_asks_for_them() -> None:
+    """No focuser for autofocus, no mount for the slew, the dithering and the site of a wait
+    on altitude, no wheel for the filters."""
+    found = problems(RigFacts(camera="CCD Simulator", gain=True, offset=True))
+    assert found == [
+        (line_of("name = \"M42\"") - 1, "targets[0].slew (slewing to M42) needs a mount, and "
+         "the rig has none"),
+        (line_of("altitude"), "targets[0].wait.altitude needs the site: no mount tells it, "
+         "add [site]"),
+        (line_of('filter = "Red"'), "targets[0].batches[0].filter (a filter) needs a wheel, "
+         "and the rig has none"),
+        (line_of("filter = 6"), "targets[0].batches[1].filter (a filter) needs a wheel, and "
+         "the rig has none"),
+        (line_of("every = 2"), "dither.every (dithering) needs a mount, and the rig has none"),
+        (line_of("[autofocus]"), "autofocus (autofocus) needs a focuser, and the rig has none"),
+    ]
+
+
+def test_without_the_text_the_problems_have_no_line() -> None:
+    """A plan built in Python has no lines: its problems say the source alone."""
+    errors = check_against(PLAN, replace(ALL, focuser=""), source="plan.py")
+    assert [str(error) for error in errors] == [
+        "plan.py: autofocus (autofocus) needs a focuser, and the rig has none"]
+
+
+@dataclass
+class Camera:
+    name: str = "Cam"
+
+    def has_gain(self) -> bool:
+        return True
+
+    def has_offset(self) -> bool:
+        return False
+
+
+@dataclass
+class Wheel:
+    name: str = "Wheel"
+
+    def filters(self) -> list[str]:
+        return ["Red", "Green"]
+
+
+@dataclass
+class Named:
+    name: str
+
+
+@dataclass
+class Rig:
+    camera: Camera
+    wheel: Wheel | None = None
+    focuser: Named | None = None
+    mount: Named | None = None
+
+
+def test_facts_are_read_from_a_rig() -> None:
+    """RigFacts.of reads a rig's camera capabilities, the wheel's filters and which devices
+    are there (the sequencer passes its `rig.protocols.Rig`)."""
+    rig = Rig(Camera(), Wheel(), None, Named("Mount"))
+    assert RigFacts.of(rig) == RigFacts(camera="Cam", filters=("Red", "Green"), wheel="Wheel",
+                                        gain=True, offset=False, focuser="", mount="Mount")

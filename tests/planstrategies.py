@@ -1,0 +1,89 @@
+"""Hypothesis strategies for valid `indipyagents.plan.model.Plan`s, shared by the plan's tests
+(round trip through TOML, the steps' ids and file names)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+from hypothesis import strategies as st
+
+from indipyagents.plan.model import FRAME_TYPES
+from indipyagents.plan.model import Autofocus
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
+from indipyagents.plan.model import Dither
+from indipyagents.plan.model import Flip
+from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Site
+from indipyagents.plan.model import Target
+from indipyagents.plan.model import Wait
+from indipyagents.plan.needs import needs
+
+names = st.text(min_size=1, max_size=12).filter(str.strip)
+filters = st.none() | st.integers(1, 12) | names
+
+
+def _number(low: float, high: float, *, above: bool = False) -> st.SearchStrategy[float]:
+    return st.floats(low, high, exclude_min=above, allow_nan=False, allow_infinity=False)
+
+
+dithers = st.builds(Dither, every=st.integers(0, 50), pixels=_number(0, 100, above=True),
+                    method=st.sampled_from(("pulse", "offset")), settle=_number(0, 600))
+autofocuses = st.builds(
+    Autofocus, at_start=st.booleans(), on_filter_change=st.booleans(),
+    every_minutes=_number(0, 600), temperature_delta=_number(0, 20),
+    exposure=_number(0, 60, above=True), step=st.integers(1, 1000), points=st.integers(3, 99),
+    binning=st.integers(1, 16), filter=filters)
+flips = st.builds(Flip, enabled=st.booleans(), hour_angle_limit=_number(0, 90),
+                  settle=_number(0, 600))
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> Batch:
+    frame_type = draw(st.sampled_from(FRAME_TYPES))
+    return Batch(count=draw(st.integers(1, 30)),
+                 exposure=draw(_number(0, 3600, above=frame_type != "Bias")),
+                 filter=draw(filters), binning=draw(st.integers(1, 16)),
+                 frame_type=frame_type, gain=draw(st.none() | _number(0, 1000)),
+                 offset=draw(st.none() | _number(0, 1000)))
+
+
+moments = st.builds(
+    lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))),
+    st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1)), st.integers(-1439, 1439))
+
+
+@st.composite
+def targets(draw: st.DrawFn) -> Target:
+    placed = draw(st.booleans())
+    ra = draw(_number(0, 23.999)) if placed else None
+    dec = draw(_number(-90, 90)) if placed else None
+    altitude = draw(st.none() | _number(-90, 90)) if placed else None
+    return Target(name=draw(names), ra=ra, dec=dec,
+                  slew=placed and draw(st.booleans()),
+                  wait=Wait(until=draw(st.none() | moments), altitude=altitude),
+                  batches=tuple(draw(st.lists(batches(), min_size=1, max_size=4))),
+                  dither=draw(st.none() | dithers), autofocus=draw(st.none() | autofocuses),
+                  flip=draw(st.none() | flips))
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> Plan:
+    """A plan `parse_plan` accepts: every device it needs is named."""
+    folder = draw(st.text(max_size=12).filter(
+        lambda f: not f.startswith(("/", "\\")) and ".." not in f and "\0" not in f))
+    plan = Plan(name=draw(names), folder=folder,
+                targets=tuple(draw(st.lists(targets(), min_size=1, max_size=4))),
+                devices=Devices(camera=draw(names), wheel=draw(st.just("") | names)),
+                dither=draw(dithers), autofocus=draw(autofocuses), flip=draw(flips),
+                site=draw(st.none() | st.builds(Site, _number(-90, 90), _number(-180, 180),
+                                                _number(-500, 10000))))
+    kinds = {need.kind for need in needs(plan)}
+    return replace(plan, devices=replace(
+        plan.devices,
+        wheel=plan.devices.wheel or ("Wheel" if "wheel" in kinds else ""),
+        focuser="Focuser" if "focuser" in kinds else "",
+        mount="Mount" if kinds & {"mount", "site"} else draw(st.just("") | names)))
