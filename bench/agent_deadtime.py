@@ -76,7 +76,8 @@ class Rig:
         self.folder = Path(tempfile.mkdtemp(prefix=f"agentbench-{kind}-"))
         self.log = (self.folder / "indiserver.log").open("w")
         self.proc = subprocess.Popen(
-            ["indiserver", "-p", str(port), "-r", "0", "/usr/bin/indi_simulator_ccd",
+            ["indiserver", "-p", str(port), "-r", "0", "-u", str(self.folder / "indiserver.sock"),
+             "/usr/bin/indi_simulator_ccd",
              "/usr/bin/indi_simulator_wheel", *agent_program(kind, port)],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -142,9 +143,11 @@ async def run_batch(rig: Rig, frames: int, exposure: float, cpu_exposure: float
                         and event.eventtype == "Set":
                     stamps.append((time.monotonic(), str(client.vector(CCD, "CCD_EXPOSURE")
                                                          .state)))
-                if event.devicename == AGENT and event.vectorname == "BATCH" \
+                # Both agents turn BATCH back to Off at once; PROGRESS is Busy while the
+                # batch runs and Ok (Alert) at its end.
+                if event.devicename == AGENT and event.vectorname == "PROGRESS" \
                         and event.eventtype == "Set" \
-                        and client.get(AGENT, "BATCH", "START") == "Off":
+                        and str(client.vector(AGENT, "PROGRESS").state) in ("Ok", "Alert"):
                     done.set()
 
         watcher = asyncio.create_task(watch())
