@@ -15,10 +15,14 @@ Then, in another terminal::
     indi_setprop -p 7624 "Python Focuser.ABS_FOCUS_POSITION.FOCUS_ABSOLUTE_POSITION=42000"
     indi_setprop -p 7624 "Python Filter Wheel.CONNECTION.CONNECT=On"
     indi_setprop -p 7624 "Python Filter Wheel.FILTER_SLOT.FILTER_SLOT_VALUE=3"
+    indi_setprop -p 7624 "Python Focuser.FOCUS_SIMULATION.BEST_POSITION=42060"
+    indi_getprop -p 7624 "Python Focuser.FWHM.SIM_FWHM"                # 12.62: 60 steps out
 
 What to expect: ABS_FOCUS_POSITION goes Busy and counts towards the target at the focuser's
 speed, then Ok there; a position beyond FOCUS_MAX is refused with Alert. The wheel
-(DRIVER_INTERFACE 16) turns half a second per slot. In Ekos: "Python Focuser" as the focuser
+(DRIVER_INTERFACE 16) turns half a second per slot. FWHM is the stars' size at the focuser's
+position (SEEING_SETTINGS at FOCUS_SIMULATION's BEST_POSITION, twice that STEPS_TO_DOUBLE
+away); ``ccd_simulator.py``'s stars take it. In Ekos: "Python Focuser" as the focuser
 and "Python Filter Wheel" as the filter wheel; the Focus tab's In/Out and Go to move it.
 """
 

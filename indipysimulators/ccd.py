@@ -11,6 +11,11 @@ It serves itself when given ``--port`` or ``--host``, or when its standard input
 terminal; otherwise (its standard input a pipe, as when indiserver starts it) it speaks INDI
 on stdin/stdout (`indipyserver.standalone`). ``--stdio`` forces the driver mode.
 
+Its stars are as wide as the focuser its ACTIVE_DEVICES names says (that focuser's FWHM,
+snooped as indilib's CCD simulator snoops it: our focuser simulator has one,
+`indipysimulators.focus`), at a fixed plate scale of `ARCSEC_PER_PIXEL`; until a focuser
+says, 1.6 pixels sigma (good seeing, in focus).
+
 The hardware part is all that is written here: `SimulatedCamera.expose` returns an image of the
 frame and binning the client chose; `SimulatedCooler` moves the chip's temperature towards its
 set point at 0.5 C a second. indipydriver's `Camera` role runs the INDI side (the properties,
@@ -23,10 +28,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import operator
 import random
 import sys
 import time
 from array import array
+from collections.abc import Callable
 
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -45,6 +52,15 @@ SENSOR = Sensor(width=1280, height=1024, pixel_size=5.2, bits=16, max_binning=4)
 ACTIVE_DEVICES = {"ACTIVE_TELESCOPE": "Python Mount", "ACTIVE_ROTATOR": "",
                   "ACTIVE_FOCUSER": "Python Focuser", "ACTIVE_FILTER": "Python Filter Wheel",
                   "ACTIVE_SKYQUALITY": ""}
+
+#: The plate scale, fixed: 1 arcsecond per unbinned 5.2 um pixel (a 1070 mm focal length).
+ARCSEC_PER_PIXEL = 1.0
+#: The widest star drawn (FWHM, unbinned pixels): further out of focus a star keeps this
+#: size, so a frame far from focus renders as fast as one near it (its stars are lost in the
+#: noise long before).
+MAX_FWHM_PIXELS = 50.0
+#: A Gaussian's FWHM over its sigma, 2 sqrt(2 ln 2).
+FWHM_PER_SIGMA = 2 * math.sqrt(2 * math.log(2))
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +109,9 @@ class SimulatedCamera:
         # (x, y) in unbinned sensor pixels, and brightness in ADU per second at binning 1.
         self.stars = [(sky.uniform(0, sensor.width), sky.uniform(0, sensor.height),
                        200000.0 * 10 ** (-0.4 * sky.uniform(0, 6))) for _ in range(stars)]
-        self.sigma = 1.6  # the stars' width (pixels), as seeing and focus would make it
+        self.sigma = 1.6  # the stars' width (pixels) while no focuser says its FWHM
+        #: The stars' FWHM in arcseconds now (the snooped focuser's), None when unknown.
+        self.fwhm: Callable[[], float | None] = lambda: None
         self.connected = False
 
     async def connect(self) -> None:
@@ -131,26 +149,54 @@ class SimulatedCamera:
             self._draw_stars(pixels, exposure, width, height)
         return Image(width, height, pixels, cards=[("OBJECT", "Simulated field", "")])
 
+    def star_sigma(self) -> float:
+        """The stars' sigma in unbinned pixels: the snooped FWHM at the plate scale (at most
+        `MAX_FWHM_PIXELS` wide), or `sigma` while no focuser has said."""
+        fwhm = self.fwhm()
+        if fwhm is None or not fwhm > 0:
+            return self.sigma
+        return min(fwhm / ARCSEC_PER_PIXEL, MAX_FWHM_PIXELS) / FWHM_PER_SIGMA
+
     def _draw_stars(self, pixels: array[int], exposure: Exposure, width: int,
                     height: int) -> None:
+        """Each star a Gaussian, drawn where it adds at least 1 ADU. Row by row, the profile
+        is the star's column profile scaled by its row's factor (the Gaussian is separable),
+        and the row's pixels are summed by `map` over slices: a wide, defocused star costs a
+        C loop per row, not a Python statement per pixel."""
         bx, by = exposure.bin_x, exposure.bin_y
-        sx, sy = self.sigma / bx, self.sigma / by
-        reach = max(2, math.ceil(4 * max(sx, sy)))
+        sigma = self.star_sigma()
+        sx, sy = sigma / bx, sigma / by
         for star_x, star_y, flux in self.stars:
             # The star's centre in the binned image, (0, 0) at the frame's corner.
             cx = (star_x - exposure.x) / bx
             cy = (star_y - exposure.y) / by
-            if not (-reach < cx < width + reach and -reach < cy < height + reach):
-                continue
             peak = flux * exposure.seconds * bx * by / (2 * math.pi * sx * sy)
-            for row in range(max(0, int(cy) - reach), min(height, int(cy) + reach + 1)):
+            if peak <= 1:
+                continue
+            # Past `reach` sigmas from its centre the star adds less than 1 ADU.
+            reach = math.sqrt(2 * math.log(peak))
+            rx, ry = reach * sx, reach * sy
+            c0, c1 = max(0, math.floor(cx - rx)), min(width, math.ceil(cx + rx) + 1)
+            r0, r1 = max(0, math.floor(cy - ry)), min(height, math.ceil(cy + ry) + 1)
+            if c0 >= c1 or r0 >= r1:
+                continue
+            profile = [math.exp(-0.5 * ((col + 0.5 - cx) / sx) ** 2) for col in range(c0, c1)]
+            for row in range(r0, r1):
                 dy = (row + 0.5 - cy) / sy
-                for col in range(max(0, int(cx) - reach), min(width, int(cx) + reach + 1)):
-                    dx = (col + 0.5 - cx) / sx
-                    add = peak * math.exp(-0.5 * (dx * dx + dy * dy))
-                    if add >= 1:
-                        index = row * width + col
-                        pixels[index] = min(65535, pixels[index] + int(add))
+                scale = peak * math.exp(-0.5 * dy * dy)
+                if scale < 1:
+                    continue
+                half = sx * math.sqrt(2 * math.log(scale))  # where scale * profile >= 1
+                a = max(c0, math.ceil(cx - 0.5 - half))
+                b = min(c1, math.floor(cx - 0.5 + half) + 1)
+                if a >= b:
+                    continue
+                start = row * width
+                added = list(map(operator.add, pixels[start + a:start + b],
+                                 map(int, map(scale.__mul__, profile[a - c0:b - c0]))))
+                if max(added) > 65535:
+                    added = [min(65535, value) for value in added]
+                pixels[start + a:start + b] = array("H", added)
 
 
 def make_driver(device_name: str = DEVICE) -> IPyDriver:
@@ -158,7 +204,8 @@ def make_driver(device_name: str = DEVICE) -> IPyDriver:
     camera = SimulatedCamera()
     cooler = SimulatedCooler()
     role = Camera(SENSOR, camera.expose, abort=camera.abort, cooler=cooler,
-                  active_devices=ACTIVE_DEVICES)
+                  active_devices=ACTIVE_DEVICES, extra_snoops={"ACTIVE_FOCUSER": ("FWHM",)})
+    camera.fwhm = lambda: role.active.values.number("FWHM", "SIM_FWHM")
     device = Device(device_name, roles=[role], connect=camera.connect,
                     disconnect=camera.disconnect, driver_exec=EXEC)
     return IPyDriver(device, camera=camera, cooler=cooler)

@@ -31,7 +31,10 @@ finished FITS file. The role does the rest, as indilib's INDI::CCD does for its 
   the saved file at start, as indilib's CCD): the telescope, rotator, focuser, filter wheel
   and sky quality meter it snoops from when the driver is served (snooped.py); what they say goes into each image's header (fitsheader.py):
   TELESCOP, OBJCTRA/OBJCTDEC (J2000) with EQUINOX, FOCALLEN/APTDIA, SITELAT/SITELONG,
-  AIRMASS, PIERSIDE, FILTER, FOCUSPOS..., each only when known.
+  AIRMASS, PIERSIDE, FILTER, FOCUSPOS..., each only when known. `extra_snoops` (member ->
+  property names) snoops more number properties of those devices for the driver's own use
+  (``role.active.values.number(property, member)``), as indilib's CCD simulator snoops its
+  focuser's FWHM.
 """
 
 from __future__ import annotations
@@ -110,7 +113,8 @@ class Camera:
                  cooler: Cooler | None = None, extra_interface: Interface = Interface.GENERAL,
                  poll_seconds: float = 1.0, threshold: float = 0.2,
                  upload_dir: str = "", upload_prefix: str = "IMAGE_XXX",
-                 active_devices: Mapping[str, str] | None = None) -> None:
+                 active_devices: Mapping[str, str] | None = None,
+                 extra_snoops: Mapping[str, Sequence[str]] | None = None) -> None:
         self.sensor = sensor
         self._expose = expose
         self._abort = abort
@@ -148,8 +152,9 @@ class Camera:
         self.file_path = made.vector("CCD_FILE_PATH", TextVector)
         self.upload_mode = made.vector("UPLOAD_MODE", SwitchVector)
         self.upload_settings = made.vector("UPLOAD_SETTINGS", TextVector)
-        # ACTIVE_DEVICES: `active_devices` overrides indilib's default names, by member.
-        self.active = ActiveDevices(active_devices)
+        # ACTIVE_DEVICES: `active_devices` overrides indilib's default names, by member;
+        # `extra_snoops` adds properties the driver itself reads (`self.active.values.numbers`).
+        self.active = ActiveDevices(active_devices, extra_snoops)
         self._vectors = (*made.values(), self.active.vector)
         self.exposing = Operation(self.exposure, "Exposure")
 

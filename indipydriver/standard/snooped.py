@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -82,6 +83,8 @@ class SnoopedValues:
     filter_slot: int | None = None
     filter_names: dict[str, str] = field(default_factory=dict)  # FILTER_NAME's members
     sky_quality: float | None = None
+    #: A driver's own extra snoops (`ActiveDevices`' `extra`): property -> member -> number.
+    numbers: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def filter(self) -> str | None:
@@ -100,6 +103,7 @@ class SnoopedValues:
         fresh = SnoopedValues()
         for name in _FIELDS.get(vectorname, ()):
             setattr(self, name, getattr(fresh, name))
+        self.numbers.pop(vectorname, None)
 
     def take(self, vectorname: str, event: VectorEvent) -> None:
         """Keep what a def/set of `vectorname` says (members it leaves out keep their value)."""
@@ -136,6 +140,12 @@ class SnoopedValues:
                                  **{k: str(v or "").strip() for k, v in event.items()}}
         elif vectorname == "SKY_QUALITY":
             self.sky_quality = floats.get("SKY_BRIGHTNESS", self.sky_quality)
+        else:
+            self.numbers[vectorname] = {**self.numbers.get(vectorname, {}), **floats}
+
+    def number(self, vectorname: str, member: str) -> float | None:
+        """A member of an extra snooped number vector, None until heard."""
+        return self.numbers.get(vectorname, {}).get(member)
 
 
 #: The fields of `SnoopedValues` each snooped property fills.
@@ -182,10 +192,13 @@ class ActiveDevices:
     `requests()` are the (device, property) snoops to send for the current names; a client's
     new names go through `rename`, which returns the requests the change calls for and forgets
     what the old devices said; `take` keeps a snooped def/set (or forgets on a delProperty)
-    when it comes from the device named for that property.
+    when it comes from the device named for that property. `extra` adds number properties a
+    driver snoops beyond indilib's INDI::CCD, by member (a CCD simulator's focuser FWHM, as
+    indilib's CCD simulator snoops it): kept in `SnoopedValues.numbers`, in no header card.
     """
 
-    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+    def __init__(self, names: Mapping[str, str] | None = None,
+                 extra: Mapping[str, Sequence[str]] | None = None) -> None:
         chosen = dict(DEFAULT_ACTIVE_DEVICES)
         for key, value in (names or {}).items():
             if key not in chosen:
@@ -194,8 +207,15 @@ class ActiveDevices:
             chosen[key] = value
         self.vector = build((ACTIVE_DEVICES,), **chosen).vector("ACTIVE_DEVICES", TextVector)
         self.values = SnoopedValues()
+        self.snooped: dict[str, tuple[str, ...]] = dict(SNOOPED_PROPERTIES)
+        for member, props in (extra or {}).items():
+            if member not in self.snooped:
+                raise ValueError(f"{member!r} is not one of ACTIVE_DEVICES' members "
+                                 f"{list(chosen)}")
+            self.snooped[member] = (*self.snooped[member],
+                                    *(p for p in props if p not in self.snooped[member]))
         # property name -> the ACTIVE_DEVICES member naming the device it is snooped on
-        self._member_of = {prop: member for member, props in SNOOPED_PROPERTIES.items()
+        self._member_of = {prop: member for member, props in self.snooped.items()
                            for prop in props}
 
     def name(self, member: str) -> str:
@@ -205,21 +225,21 @@ class ActiveDevices:
     def requests(self, members: Any = None) -> list[tuple[str, str]]:
         """The (device, property) snoop requests for `members` (all by default) that name a
         device."""
-        wanted = SNOOPED_PROPERTIES if members is None else members
+        wanted = self.snooped if members is None else members
         return [(self.name(member), prop) for member in wanted
-                for prop in SNOOPED_PROPERTIES[member] if self.name(member)]
+                for prop in self.snooped[member] if self.name(member)]
 
     def rename(self, new: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Take a client's new names (members it leaves out keep theirs); the snoop requests
         for the devices that changed. What a replaced device said is forgotten."""
         changed = []
         for member, value in new.items():
-            if member not in SNOOPED_PROPERTIES:
+            if member not in self.snooped:
                 continue
             text = str(value or "").strip()
             if text != self.name(member):
                 changed.append(member)
-                for prop in SNOOPED_PROPERTIES[member]:
+                for prop in self.snooped[member]:
                     self.values.clear(prop)
             self.vector[member] = text
         return self.requests(changed)

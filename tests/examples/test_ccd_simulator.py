@@ -6,12 +6,16 @@ runs it under indilib's indiserver)."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
+import random
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import ccd_simulator
+import pytest
 from ccd_simulator import SimulatedCamera
 from ccd_simulator import SimulatedCooler
 from example_helpers import free_port
@@ -19,6 +23,7 @@ from example_helpers import getprop
 from example_helpers import wait_listening
 
 from indipydriver.standard.camera import Exposure
+from indipysimulators.ccd import FWHM_PER_SIGMA
 
 EXAMPLE = Path(ccd_simulator.__file__)
 DEV = ccd_simulator.DEVICE
@@ -35,6 +40,51 @@ def test_a_light_frame_has_stars_and_a_dark_frame_none() -> None:
     assert max(dark.pixels) < 512
     binned = camera.render(Exposure(1.0, 100, 100, 600, 400, 2, 4))
     assert (binned.width, binned.height, len(binned.pixels)) == (300, 100, 30000)
+
+
+def star_width(light: Sequence[int], blank: Sequence[int], width: int, x: float, y: float,
+               box: int) -> float:
+    """The flux-weighted rms radius (pixels) of the star at `x`, `y` over a square `box`
+    pixels either side: its light alone, the frame less a `blank` one with the same noise."""
+    total = moment = 0.0
+    for r in range(int(y) - box, int(y) + box + 1):
+        for c in range(int(x) - box, int(x) + box + 1):
+            signal = light[r * width + c] - blank[r * width + c]
+            total += signal
+            moment += signal * ((c + 0.5 - x) ** 2 + (r + 0.5 - y) ** 2)
+    return math.sqrt(moment / total)
+
+
+def test_the_stars_are_as_wide_as_the_focuser_says() -> None:
+    """With a snooped FWHM the brightest star's size follows it (a Gaussian's rms radius is
+    sqrt(2) sigma, sigma = FWHM / 2.355 at 1 arcsecond a pixel); unknown, 1.6 pixels sigma;
+    beyond MAX_FWHM_PIXELS a star stops growing, so a frame far from focus stays cheap."""
+    camera = SimulatedCamera()
+    x, y, _ = max((s for s in camera.stars if 60 < s[0] < 1220 and 60 < s[1] < 960),
+                  key=lambda s: s[2])
+    exposure = Exposure(2.0, 0, 0, 1280, 1024)
+    sizes = {}
+    for fwhm in (None, 3.5, 7.0, 14.0):
+        camera.fwhm = lambda fwhm=fwhm: fwhm
+        random.seed(fwhm)  # the same noise in the frame and in the blank one
+        light = camera.render(exposure).pixels
+        random.seed(fwhm)
+        blank = SimulatedCamera(stars=0).render(exposure).pixels
+        sigma = (fwhm or 1.6 * FWHM_PER_SIGMA) / FWHM_PER_SIGMA
+        box = max(8, math.ceil(5 * sigma))
+        sizes[fwhm] = star_width(light, blank, 1280, x, y, box) / math.sqrt(2)
+    assert sizes[None] == pytest.approx(1.6, rel=0.05)
+    for fwhm in (3.5, 7.0, 14.0):
+        assert sizes[fwhm] == pytest.approx(fwhm / FWHM_PER_SIGMA, rel=0.05)
+    camera.fwhm = lambda: 200.0
+    assert camera.star_sigma() == pytest.approx(50 / FWHM_PER_SIGMA)
+
+
+def test_a_saturated_star_is_clipped_not_wrapped() -> None:
+    """A long exposure's brightest stars end at 65535 (a 16-bit pixel), never overflow."""
+    camera = SimulatedCamera()
+    image = camera.render(Exposure(600.0, 0, 0, 1280, 1024))
+    assert max(image.pixels) == 65535
 
 
 async def test_the_cooler_ramps_to_its_set_point_and_back_to_ambient() -> None:

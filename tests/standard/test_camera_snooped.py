@@ -203,6 +203,24 @@ def test_a_deleted_property_is_forgotten() -> None:
 def test_unknown_member_names_are_refused() -> None:
     with pytest.raises(ValueError, match="ACTIVE_DEVICES"):
         ActiveDevices({"ACTIVE_DOME": "Dome"})
+    with pytest.raises(ValueError, match="ACTIVE_DEVICES"):
+        ActiveDevices(extra={"ACTIVE_DOME": ("FWHM",)})
+
+
+def test_a_drivers_extra_snoop_is_asked_kept_from_the_named_device_and_forgotten() -> None:
+    """`extra` (the CCD simulator's focuser FWHM): asked of the named focuser beside indilib's
+    two, kept only from it, in no header card, forgotten when the focuser is renamed."""
+    active = ActiveDevices({"ACTIVE_FOCUSER": "Focuser"}, extra={"ACTIVE_FOCUSER": ("FWHM",)})
+    assert active.requests(["ACTIVE_FOCUSER"]) == [
+        ("Focuser", "ABS_FOCUS_POSITION"), ("Focuser", "FOCUS_TEMPERATURE"),
+        ("Focuser", "FWHM")]
+    assert not active.take(snooped(numbers("Other", "FWHM", SIM_FWHM=9.0)))
+    assert active.values.number("FWHM", "SIM_FWHM") is None
+    assert active.take(snooped(numbers("Focuser", "FWHM", SIM_FWHM=4.5)))
+    assert active.values.number("FWHM", "SIM_FWHM") == 4.5
+    assert snooped_cards(active.values, when=WHEN) == []
+    assert active.rename({"ACTIVE_FOCUSER": "Focuser 2"})[-1] == ("Focuser 2", "FWHM")
+    assert active.values.number("FWHM", "SIM_FWHM") is None
 
 
 async def test_the_camera_snoops_from_the_start_and_on_a_new_name_and_writes_the_header(

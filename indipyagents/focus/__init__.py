@@ -1,0 +1,3 @@
+"""Autofocus: star sizes measured on frames (`hfr`, numpy and sep: the optional extra
+[agents]), a V-curve fitted to them (`vcurve`, pure), and the run that moves the focuser and
+takes the frames (`autofocus`, on the rig's Protocols)."""
