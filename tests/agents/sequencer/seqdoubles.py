@@ -8,6 +8,7 @@ that folder is merged: the lead swaps in `Journal` and `FrameStore` for the end-
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -16,8 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Flip
 from indipyagents.plan.model import FrameType
+from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Site
+from indipyagents.plan.model import Target
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Frame
 from indipycore import astro
@@ -118,6 +123,8 @@ class CameraDouble:
         self.exposing = asyncio.Event()
         self.aborted = 0
         self.warmed = 0
+        #: When set, each exposure ends only once the test releases it (a frame at a time).
+        self.shutter: asyncio.Semaphore | None = None
 
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
                      gain: float | None = None, offset: float | None = None) -> Frame:
@@ -126,6 +133,8 @@ class CameraDouble:
         self.sky.note(f"expose {seconds:g}")
         self.exposing.set()
         try:
+            if self.shutter is not None:
+                await self.shutter.acquire()
             await self.sky.pass_time(seconds)
             await asyncio.sleep(0)
         finally:
@@ -377,3 +386,35 @@ def rigged(site: Site | None = SITE, *, pulses: bool = True) -> Rigged:
     wheel = WheelDouble(sky)
     camera = CameraDouble(sky, {wheel.name: wheel})
     return Rigged(sky, camera, wheel, FocuserDouble(sky), MountDouble(sky, site, pulses=pulses))
+
+
+class PlanErrorDouble(ValueError):
+    """plan/toml.py's PlanError as far as the face sees it: a ValueError naming the line."""
+
+    def __init__(self, source: str, line: int, reason: str) -> None:
+        super().__init__(f"{source}, line {line}: {reason}")
+        self.source, self.line, self.reason = source, line, reason
+
+
+def parse_plan_double(text: str, source: str = "<plan>") -> Plan:
+    """A small reader of the plan's TOML (name, [[targets]] with ra/dec/slew and
+    [[targets.batches]] with count/exposure/filter/frame_type) standing in for plan/toml.py's
+    `parse_plan` in the face's tests; a negative exposure is refused with its line."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanErrorDouble(source, 0, str(exc)) from None
+    targets = []
+    for t in doc.get("targets", []):
+        batches = []
+        for b in t.get("batches", []):
+            if b["exposure"] < 0:
+                line = next(n for n, row in enumerate(text.splitlines(), start=1)
+                            if row.replace(" ", "") == f"exposure={b['exposure']}")
+                raise PlanErrorDouble(source, line, "targets[0].batches[0].exposure must be a "
+                                      f"number >= 0, not {b['exposure']}")
+            batches.append(Batch(b.get("count", 1), float(b["exposure"]), b.get("filter"),
+                                 frame_type=b.get("frame_type", "Light")))
+        targets.append(Target(t["name"], t.get("ra"), t.get("dec"), tuple(batches),
+                              slew=t.get("slew", True)))
+    return Plan(doc["name"], tuple(targets), flip=Flip(enabled=False))
