@@ -119,14 +119,16 @@ class Sequencer:
 
     `run()` runs (or continues) the plan and returns how it ended: DONE, PAUSED (`reason`
     names the device when a failure paused it) or ABORTED; call it again to resume. `clock`
-    (an aware datetime), `sleep` and `rng` are injected so tests run a night in a moment."""
+    (an aware datetime), `sleep` and `rng` are injected so tests run a night in a moment;
+    `move_bound` and `camera_margin` (real seconds) bound every call on the rig."""
 
     def __init__(self, plan: Plan, rig: Rig, journal: Journal, store: FrameStore, *,
                  plan_text: str = "", focus: FocusRun | None = None,
                  observer: Observer | None = None,
                  clock: Callable[[], datetime] = _utcnow,
                  sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-                 rng: random.Random | None = None, retry: Retry = DEFAULT_RETRY) -> None:
+                 rng: random.Random | None = None, retry: Retry = DEFAULT_RETRY,
+                 move_bound: float = MOVE_BOUND, camera_margin: float = CAMERA_MARGIN) -> None:
         self.plan = plan
         self.plan_text = plan_text
         self.rig = rig
@@ -138,6 +140,8 @@ class Sequencer:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.retry = retry
+        self.move_bound = move_bound
+        self.camera_margin = camera_margin
         self.steps: list[Step] = expand(plan)
         self.frame_steps = [step for step in self.steps if isinstance(step, FrameStep)]
         self.state = RunState.IDLE
@@ -300,7 +304,7 @@ class Sequencer:
         await self._bounded(rig.camera.name_devices(
             mount=rig.mount.name if rig.mount else "",
             focuser=rig.focuser.name if rig.focuser else "",
-            wheel=rig.wheel.name if rig.wheel else ""), MOVE_BOUND, rig.camera.name)
+            wheel=rig.wheel.name if rig.wheel else ""), self.move_bound, rig.camera.name)
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -310,9 +314,9 @@ class Sequencer:
         if mount is None or target.ra is None or target.dec is None:
             logger.warning("%s: no mount or no coordinates, the slew is skipped", target.name)
             return
-        await self._bounded(mount.unpark(), MOVE_BOUND, mount.name)
-        await self._bounded(mount.slew_to(target.ra, target.dec), MOVE_BOUND, mount.name)
-        side = await self._bounded(mount.pier_side(), MOVE_BOUND, mount.name)
+        await self._bounded(mount.unpark(), self.move_bound, mount.name)
+        await self._bounded(mount.slew_to(target.ra, target.dec), self.move_bound, mount.name)
+        side = await self._bounded(mount.pier_side(), self.move_bound, mount.name)
         self._pier_before[index] = side
         self._flipped.discard(index)
         self._frames_since_dither = 0
@@ -354,13 +358,13 @@ class Sequencer:
             await self._dither(target)
         await self._focus_if_due(step.target_index, target, batch.filter, first_of_target)
         if batch.filter is not None and rig.wheel is not None:
-            await self._bounded(rig.wheel.select(batch.filter), MOVE_BOUND, rig.wheel.name)
+            await self._bounded(rig.wheel.select(batch.filter), self.move_bound, rig.wheel.name)
         await self._report()
         frame = await self._bounded(
             rig.camera.expose(batch.exposure, binning=batch.binning,
                               frame_type=batch.frame_type, gain=batch.gain,
                               offset=batch.offset),
-            batch.exposure + CAMERA_MARGIN, rig.camera.name)
+            batch.exposure + self.camera_margin, rig.camera.name)
         data = frame.data
         if frame.format.lower().startswith(".fits"):
             data = with_cards(data, self._cards(step, target))
@@ -379,9 +383,9 @@ class Sequencer:
         end = self.plan.end
         mount = self.rig.mount
         if end.park and mount is not None:
-            await self._bounded(mount.park(), MOVE_BOUND, mount.name)
+            await self._bounded(mount.park(), self.move_bound, mount.name)
         if end.warm:
-            await self._bounded(self.rig.camera.warm(), MOVE_BOUND, self.rig.camera.name)
+            await self._bounded(self.rig.camera.warm(), self.move_bound, self.rig.camera.name)
 
     # -- the decisions between frames --------------------------------------------------------
 
@@ -401,8 +405,8 @@ class Sequencer:
             return False
         logger.info("%s: hour angle %.2f degrees, past %.2f: meridian flip", target.name,
                     angle, flip.hour_angle_limit)
-        await self._bounded(mount.slew_to(target.ra, target.dec), MOVE_BOUND, mount.name)
-        side = await self._bounded(mount.pier_side(), MOVE_BOUND, mount.name)
+        await self._bounded(mount.slew_to(target.ra, target.dec), self.move_bound, mount.name)
+        side = await self._bounded(mount.pier_side(), self.move_bound, mount.name)
         self._flipped.add(index)
         self.journal.note("flip", target=index, hour_angle=angle, pier_side=side)
         self._frames_since_dither = 0
@@ -417,13 +421,13 @@ class Sequencer:
         west = self.rng.uniform(-dither.pixels, dither.pixels)
         if dither.method == "pulse" and mount.can_pulse():
             await self._bounded(mount.pulse(north * PULSE_MS_PER_PIXEL,
-                                            west * PULSE_MS_PER_PIXEL), MOVE_BOUND, mount.name)
+                                            west * PULSE_MS_PER_PIXEL), self.move_bound, mount.name)
         else:
             degrees = ARCSEC_PER_PIXEL / 3600.0
             cos_dec = max(0.05, abs(_cos_deg(target.dec)))
             ra = astro.wrap_hours(target.ra - west * degrees / 15.0 / cos_dec)
             dec = max(-90.0, min(90.0, target.dec + north * degrees))
-            await self._bounded(mount.slew_to(ra, dec), MOVE_BOUND, mount.name)
+            await self._bounded(mount.slew_to(ra, dec), self.move_bound, mount.name)
         self._frames_since_dither = 0
         self.journal.note("dither", north_pixels=north, west_pixels=west)
         await self._nap(dither.settle, pausable=False)
@@ -435,7 +439,7 @@ class Sequencer:
             return
         settings = self.plan.autofocus_for(target)
         now = self.clock()
-        temperature = await self._bounded(focuser.temperature(), MOVE_BOUND, focuser.name)
+        temperature = await self._bounded(focuser.temperature(), self.move_bound, focuser.name)
         reason = autofocus_due(
             settings,
             first_of_target=first_of_target and index not in self._focused_targets,
@@ -448,9 +452,9 @@ class Sequencer:
             return
         logger.info("autofocus: %s", reason)
         if settings.filter is not None and self.rig.wheel is not None:
-            await self._bounded(self.rig.wheel.select(settings.filter), MOVE_BOUND,
+            await self._bounded(self.rig.wheel.select(settings.filter), self.move_bound,
                                 self.rig.wheel.name)
-        bound = settings.points * (settings.exposure + CAMERA_MARGIN) + MOVE_BOUND
+        bound = settings.points * (settings.exposure + self.camera_margin) + self.move_bound
         result = await self._bounded(self.focus(self.rig.camera, focuser, settings), bound,
                                      focuser.name)
         self._focused_targets.add(index)
@@ -496,7 +500,7 @@ class Sequencer:
         if self._site is None:
             mount = self.rig.mount
             if mount is not None:
-                self._site = await self._bounded(mount.site(), MOVE_BOUND, mount.name)
+                self._site = await self._bounded(mount.site(), self.move_bound, mount.name)
             if self._site is None:
                 self._site = self.plan.site
         return self._site
@@ -536,7 +540,7 @@ class Sequencer:
     async def _quietly(self, call: Awaitable[object], device: str, what: str) -> None:
         """A call of the abort's path: a failure is logged, the abort goes on."""
         try:
-            await self._bounded(call, MOVE_BOUND, device)
+            await self._bounded(call, self.move_bound, device)
         except (RigError, OSError) as exc:
             logger.warning("%s: %s failed: %s", device, what, exc)
 

@@ -204,9 +204,13 @@ class MountDouble:
         self.pulsed: list[tuple[float, float]] = []
         self.parked = True
         self.failing = Failing()
+        #: A mount that stopped answering: its slews never return.
+        self.silent = False
 
     async def slew_to(self, ra: float, dec: float) -> None:
         self.failing.check()
+        if self.silent:
+            await asyncio.Event().wait()
         start = self.sky.seconds
         self.sky.note(f"slew {ra:.4f} {dec:.3f}")
         await self.sky.pass_time(10.0)

@@ -320,3 +320,14 @@ async def test_wait_for_altitude_sleeps_until_the_target_is_high_enough() -> Non
     seq = sequencer(low, rigged())
     assert await seq.run() is RunState.PAUSED
     assert "never rises above" in seq.reason
+
+
+async def test_a_silent_device_is_lost_within_its_bound_never_a_hang() -> None:
+    """A mount that stops answering mid-slew is lost once the call's bound passes, retried,
+    and the run pauses naming it: a wait on the rig is always bounded."""
+    r = rigged()
+    r.mount.silent = True
+    seq = sequencer(two_targets(), r, move_bound=0.05)
+    assert await asyncio.wait_for(seq.run(), 10) is RunState.PAUSED
+    assert seq.reason.startswith("Telescope Simulator: no answer within 0.05 s")
+    assert r.sky.slept.count(5.0) == 2  # two retries, then the pause

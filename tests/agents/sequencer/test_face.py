@@ -239,3 +239,27 @@ async def test_focusing_runs_autofocus_alone_and_shows_its_hfd(agent: Agent) -> 
     assert start.state == "Ok" and "focused at 4990" in start.message
     assert agent.client.get(AGENT, "AGENT_IMAGER_STATS", "HFD") == 4.5
     assert agent.factory.r.sky.said("autofocus") == ["autofocus"]
+
+
+async def test_clients_leaving_do_not_stop_it_but_a_disconnect_pauses(agent: Agent) -> None:
+    """Started, the run is the agent's: the client that started it leaves and the frames go
+    on; a DISCONNECT of the agent by another client pauses it after the frame in hand."""
+    assert (await agent.set("AGENT_PLAN_UPLOAD",
+                            {"PLAN": (GOOD.encode(), len(GOOD), ".toml")})).ok
+    camera = agent.factory.r.camera
+    assert camera.shutter is not None
+    await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    await agent.until("SEQUENCE_STATE", "Busy")
+    port = agent.client.connection.port
+    await agent.client.close()
+    camera.shutter.release()
+    await until(lambda: len(agent.factory.store.order) == 1, what="a frame with no client")
+    async with indipyclient.connect("127.0.0.1", port) as other:
+        await other.wait_for(AGENT, "SEQUENCE_STATE", timeout=10)
+        await until(camera.exposing.is_set, what="the second frame's exposure")
+        result = await other.set(AGENT, "CONNECTION", {"DISCONNECT": "On"}, timeout=10)
+        assert result.state == "Idle" and not result.timed_out
+        camera.shutter.release()
+        await until(lambda: agent.factory.journal.kinds("paused"), what="the pause")
+    assert agent.factory.store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits"]
+    assert agent.factory.journal.kinds("paused") == [{"reason": "paused by a client"}]
