@@ -144,6 +144,12 @@ class Sequencer:
         self.camera_margin = camera_margin
         self.steps: list[Step] = expand(plan)
         self.frame_steps = [step for step in self.steps if isinstance(step, FrameStep)]
+        # Each frame's place in its batch (AGENT_IMAGER_STATS.FRAME), 1-based.
+        self._in_batch: dict[str, int] = {}
+        for step in self.frame_steps:
+            key = f"{step.target_index}/{step.batch_index}"
+            self._in_batch[key] = self._in_batch.get(key, 0) + 1
+            self._in_batch[step.id] = self._in_batch[key]
         self.state = RunState.IDLE
         self.reason = ""
         self._done: set[str] = set()
@@ -562,7 +568,7 @@ class Sequencer:
             target=target.name if target else "",
             target_index=current.target_index + 1 if current else 0,
             batch=current.batch_index + 1 if current else 0,
-            frame=current.number if current else 0,
+            frame=self._in_batch[current.id] if current else 0,
             frames_in_batch=current.batch.count if current else 0,
             hfd=2.0 * self._hfr if self._hfr is not None else 0.0,
             reason=self.reason)))

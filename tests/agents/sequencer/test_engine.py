@@ -141,8 +141,8 @@ async def test_autofocus_at_start_on_filter_change_and_by_time_and_temperature()
         flip=Flip(enabled=False),
         autofocus=Autofocus(at_start=True, on_filter_change=True, every_minutes=3.5,
                             temperature_delta=1.0, exposure=2.0, points=5))
-    journal, store = MemoryJournal(), MemoryStore()
-    seq = sequencer(plan, r, journal, store, focus=focus)
+    journal, store, seen = MemoryJournal(), MemoryStore(), Recorder()
+    seq = sequencer(plan, r, journal, store, focus=focus, observer=seen)
 
     async def cooling() -> None:  # the 8th frame starts after the focuser cooled by 1.5
         while len(r.camera.exposures) < 7:
@@ -159,6 +159,11 @@ async def test_autofocus_at_start_on_filter_change_and_by_time_and_temperature()
     before_first = store.order[0]
     assert read_header(store.files[before_first])["AFHFR"] == 1.75
     assert len(focus.calls) == 4
+    # The reports say where the run is: batch 3's first frame (the file's number is 2: the
+    # second Green light of the target), of 5, with the HFD of the last autofocus.
+    places = {(p.batch, p.frame, p.frames_in_batch) for p in seen.reports}
+    assert (3, 1, 5) in places and (3, 5, 5) in places and (3, 6, 5) not in places
+    assert seen.reports[-1].hfd == 3.5
 
 
 async def test_meridian_flip_once_after_the_limit_and_never_while_exposing() -> None:
