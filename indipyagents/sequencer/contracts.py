@@ -20,15 +20,29 @@ from ..rig.protocols import Focuser
 
 
 class JournalState(Protocol):
-    """What a journal read back says (the journal folder's `JournalState`)."""
+    """What a journal read back says (the journal folder's `JournalState`). Read-only
+    members, so a frozen dataclass fits."""
 
-    plan_name: str
-    plan_text: str
-    done: set[str]
-    frames: dict[str, str]
-    finished: bool
-    aborted: bool
-    notes: dict[str, dict[str, Any]]
+    @property
+    def plan_name(self) -> str: ...
+
+    @property
+    def plan_text(self) -> str: ...
+
+    @property
+    def done(self) -> set[str]: ...
+
+    @property
+    def frames(self) -> dict[str, str]: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def aborted(self) -> bool: ...
+
+    @property
+    def notes(self) -> dict[str, dict[str, Any]]: ...
 
 
 class Journal(Protocol):
@@ -66,13 +80,22 @@ class FrameStore(Protocol):
 
 
 class FocusResult(Protocol):
-    """What an autofocus run ended with (the focus folder's `FocusResult`)."""
+    """What an autofocus run ended with (the focus folder's `FocusResult`; read-only)."""
 
-    position: int
-    hfr: float
-    frames: int
-    ok: bool
-    reason: str
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def hfr(self) -> float: ...
+
+    @property
+    def frames(self) -> int: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 #: An autofocus run: `focus/autofocus.py`'s ``autofocus(camera, focuser, settings)``.

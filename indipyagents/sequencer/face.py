@@ -20,6 +20,8 @@ The face holds no rig, journal or store: `factory` builds the `Sequencer` for a 
 plan's text (``plan/toml.py``'s ``parse_plan(text, source)``; its `PlanError` is a ValueError
 whose text names the line), `focusing` runs autofocus alone. The run is the face's task, not
 a client's: clients may all leave and it goes on. A DISCONNECT of the agent pauses it.
+START after a pause, a failure or an abort continues the same run from its journal (no frame
+taken twice); loading a plan again hands the next START to `factory` afresh.
 """
 
 from __future__ import annotations
