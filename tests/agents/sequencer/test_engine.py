@@ -336,3 +336,22 @@ async def test_a_silent_device_is_lost_within_its_bound_never_a_hang() -> None:
     assert await asyncio.wait_for(seq.run(), 10) is RunState.PAUSED
     assert seq.reason.startswith("Telescope Simulator: no answer within 0.05 s")
     assert r.sky.slept.count(5.0) == 2  # two retries, then the pause
+
+
+async def test_abort_while_paused_parks_and_a_later_run_continues_without_repeats() -> None:
+    """A paused run can be aborted (journalled, parked, warmed, nothing exposed); running it
+    again continues from its journal: the frames already saved are not taken again."""
+    r = rigged()
+    journal, store = MemoryJournal(), MemoryStore()
+    seq = sequencer(two_targets(), r, journal, store)
+    run = asyncio.create_task(seq.run())
+    await r.camera.exposing.wait()
+    seq.pause()
+    assert await run is RunState.PAUSED
+    exposures = len(r.camera.exposures)
+    await seq.abort("clouds")
+    assert seq.state is RunState.ABORTED and r.mount.parked and r.camera.warmed == 1
+    assert journal.kinds("aborted") == [{"reason": "clouds"}]
+    assert len(r.camera.exposures) == exposures == 1
+    assert await seq.run() is RunState.DONE
+    assert len(store.order) == len(set(store.order)) == 5
