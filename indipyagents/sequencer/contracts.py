@@ -1,0 +1,142 @@
+"""What the engine asks of its collaborators, as Protocols: the journal and its state, the
+frame store, an autofocus run and its result, and the observer its progress is told to (the
+INDI face implements it). The journal folder's `Journal`/`FrameStore` and the focus folder's
+`autofocus` fit them as they are; tests hand their own.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Protocol
+
+from ..plan.model import Autofocus
+from ..rig.protocols import Camera
+from ..rig.protocols import Focuser
+
+
+class JournalState(Protocol):
+    """What a journal read back says (the journal folder's `JournalState`). Read-only
+    members, so a frozen dataclass fits."""
+
+    @property
+    def plan_name(self) -> str: ...
+
+    @property
+    def plan_text(self) -> str: ...
+
+    @property
+    def done(self) -> set[str]: ...
+
+    @property
+    def frames(self) -> dict[str, str]: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def aborted(self) -> bool: ...
+
+    @property
+    def notes(self) -> dict[str, dict[str, Any]]: ...
+
+
+class Journal(Protocol):
+    """The append-only record of a run; each call is on disk when it returns."""
+
+    def start(self, plan_name: str, plan_text: str) -> None: ...
+
+    def begin(self, step_id: str) -> None: ...
+
+    def frame_saved(self, step_id: str, file: str, size: int, sha256: str) -> None: ...
+
+    def done(self, step_id: str) -> None: ...
+
+    def note(self, kind: str, **data: Any) -> None: ...
+
+    def paused(self, reason: str) -> None: ...
+
+    def resumed(self) -> None: ...
+
+    def aborted(self, reason: str) -> None: ...
+
+    def finished(self) -> None: ...
+
+    def state(self) -> JournalState: ...
+
+
+class FrameStore(Protocol):
+    """Where frames are saved, each whole or not at all."""
+
+    def save(self, name: str, data: bytes) -> Path: ...
+
+    def exists(self, name: str) -> bool: ...
+
+    def sweep(self) -> None: ...
+
+
+class FocusResult(Protocol):
+    """What an autofocus run ended with (the focus folder's `FocusResult`; read-only)."""
+
+    @property
+    def position(self) -> int: ...
+
+    @property
+    def hfr(self) -> float: ...
+
+    @property
+    def frames(self) -> int: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+#: An autofocus run: `focus/autofocus.py`'s ``autofocus(camera, focuser, settings)``.
+FocusRun = Callable[[Camera, Focuser, Autofocus], Awaitable[FocusResult]]
+
+
+class RunState(enum.Enum):
+    """Where a run stands. PAUSED with a reason is a failure (the face says Alert), without
+    one a client's pause."""
+
+    IDLE = "Idle"
+    RUNNING = "Running"
+    PAUSED = "Paused"
+    ABORTED = "Aborted"
+    DONE = "Done"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report of the run, sent at each change (SEQUENCE_STATE, AGENT_IMAGER_STATS)."""
+
+    state: RunState
+    step: int                   # 1-based index of the step in hand (0: none yet)
+    steps: int
+    frames_done: int
+    frames_total: int
+    exposure_done: float        # seconds of saved exposure
+    exposure_total: float
+    target: str = ""
+    target_index: int = 0       # 1-based
+    batch: int = 0              # 1-based, within the target
+    frame: int = 0              # 1-based, within the batch
+    frames_in_batch: int = 0
+    hfd: float = 0.0            # of the last autofocus (2 x HFR); 0: none
+    reason: str = ""            # why it paused or aborted, naming the device
+
+
+class Observer(Protocol):
+    """Told the run's progress, and each frame once saved. Both are awaited in the run's
+    task: keep them short (the face sends a vector)."""
+
+    async def progress(self, progress: Progress) -> None: ...
+
+    async def frame(self, name: str, data: bytes) -> None: ...

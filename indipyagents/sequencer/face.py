@@ -1,0 +1,355 @@
+"""`SequencerFace`: the sequencer as INDI vectors, a role an agent's device composes
+(``Device("Imager Agent", roles=[..., SequencerFace(factory, parse)])``), with INDIGO's names
+where it has them.
+
+- AGENT_PLAN (text FILE: a path on the server) and AGENT_PLAN_UPLOAD (BLOB PLAN, format
+  ``.toml``, for a client that sends the file itself) load a plan; a bad one is refused with
+  the plan's own error ("night.toml, line 12: ...") as the vector's Alert, before anything
+  moves. PLAN_STATUS says what is loaded (name, targets, frames, seconds of exposure).
+- SEQUENCE_STATE (STEP, PROGRESS, PROGRESS_TOTAL, EXPOSURE, EXPOSURE_TOTAL): Busy while it
+  runs, Ok once done, Alert with the reason (the device that failed, or the abort), Idle when
+  a client paused it.
+- AGENT_START_PROCESS (AtMostOne: SEQUENCE runs the loaded plan, or resumes it where it
+  stopped; FOCUSING runs autofocus alone), AGENT_PAUSE_PROCESS (PAUSE: the frame in hand is
+  finished first), AGENT_ABORT_PROCESS (ABORT: at once, the camera aborted).
+- AGENT_IMAGER_STATS (TARGET, BATCH, FRAME, FRAMES: where the run is; HFD of the last
+  autofocus) and AGENT_LAST_FRAME (the last frame saved, for clients that watch).
+
+The face holds no rig, journal or store: `factory` builds the `Sequencer` for a loaded plan
+(opening the rig by the plan's devices, the journal and the frame folder), `parse` reads a
+plan's text (``plan/toml.py``'s ``parse_plan(text, source)``; its `PlanError` is a ValueError
+whose text names the line), `focusing` runs autofocus alone. The run is the face's task, not
+a client's: clients may all leave and it goes on. A DISCONNECT of the agent pauses it.
+START after a pause, a failure or an abort continues the same run from its journal (no frame
+taken twice); loading a plan again hands the next START to `factory` afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from typing import Protocol
+
+from indipycore.interface import Interface
+from indipydriver.members import BLOBMember
+from indipydriver.members import NumberMember
+from indipydriver.members import SwitchMember
+from indipydriver.members import TextMember
+from indipydriver.rxevents import ClientVectorEvent
+from indipydriver.rxevents import newBLOBVector
+from indipydriver.rxevents import newSwitchVector
+from indipydriver.rxevents import newTextVector
+from indipydriver.standard.role import RoleDevice
+from indipydriver.vectors import BLOBVector
+from indipydriver.vectors import NumberVector
+from indipydriver.vectors import PropertyVector
+from indipydriver.vectors import SwitchVector
+from indipydriver.vectors import TextVector
+
+from ..plan.model import Plan
+from ..rig.protocols import RigError
+from .contracts import FocusResult
+from .contracts import Observer
+from .contracts import Progress
+from .contracts import RunState
+from .engine import Sequencer
+
+__all__ = ["GROUP", "SequenceFactory", "SequencerFace"]
+
+logger = logging.getLogger(__name__)
+
+GROUP = "Sequence"
+#: Where an uploaded plan's errors say they are.
+UPLOADED = "the uploaded plan"
+#: The longest message a vector carries (the journal and the log keep the whole text).
+MESSAGE = 250
+
+
+class SequenceFactory(Protocol):
+    """Builds the run of a loaded plan: the rig opened by ``plan.devices``, the journal and
+    the frame store in the agent's folder, the plan checked against the devices (raise
+    `PlanError`, a ValueError, to refuse it), `observer` the face."""
+
+    async def __call__(self, plan: Plan, plan_text: str, observer: Observer) -> Sequencer: ...
+
+
+#: Autofocus alone (AGENT_START_PROCESS.FOCUSING), with the face told its progress.
+Focusing = Callable[[Observer], Awaitable[FocusResult]]
+
+_STATES = {RunState.IDLE: "Idle", RunState.RUNNING: "Busy", RunState.DONE: "Ok",
+           RunState.ABORTED: "Alert"}
+
+
+class SequencerFace:
+    """The sequencer's vectors and what a client's values on them do (a `Role`)."""
+
+    def __init__(self, factory: SequenceFactory, parse: Callable[[str, str], Plan], *,
+                 focusing: Focusing | None = None) -> None:
+        self.factory = factory
+        self.parse = parse
+        self.focusing = focusing
+        self.logger = logger
+        self.device: RoleDevice | None = None
+        self.plan: Plan | None = None
+        self.plan_text = ""
+        self.sequencer: Sequencer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.plan_file = TextVector("AGENT_PLAN", "Plan", GROUP, "rw", "Idle", [
+            TextMember("FILE", "Plan file on the server", "")])
+        self.upload = BLOBVector("AGENT_PLAN_UPLOAD", "Upload a plan", GROUP, "wo", "Idle", [
+            BLOBMember("PLAN", "Plan (.toml)")])
+        self.status = TextVector("PLAN_STATUS", "Loaded plan", GROUP, "ro", "Idle", [
+            TextMember("NAME", "Name", ""), TextMember("SOURCE", "From", ""),
+            TextMember("TARGETS", "Targets", ""), TextMember("FRAMES", "Frames", "0"),
+            TextMember("EXPOSURE", "Exposure (s)", "0")])
+        self.state = NumberVector("SEQUENCE_STATE", "Sequence", GROUP, "ro", "Idle", [
+            NumberMember("STEP", "Step", "%.0f", 0, 1e6, 1, 0),
+            NumberMember("PROGRESS", "Frames done", "%.0f", 0, 1e6, 1, 0),
+            NumberMember("PROGRESS_TOTAL", "Frames", "%.0f", 0, 1e6, 1, 0),
+            NumberMember("EXPOSURE", "Exposure done (s)", "%.1f", 0, 1e9, 0, 0),
+            NumberMember("EXPOSURE_TOTAL", "Exposure (s)", "%.1f", 0, 1e9, 0, 0)])
+        self.start = SwitchVector("AGENT_START_PROCESS", "Start", GROUP, "rw", "AtMostOne",
+                                  "Idle", [SwitchMember("SEQUENCE", "Sequence"),
+                                           SwitchMember("FOCUSING", "Autofocus")])
+        self.pause = SwitchVector("AGENT_PAUSE_PROCESS", "Pause", GROUP, "rw", "AtMostOne",
+                                  "Idle", [SwitchMember("PAUSE", "Pause")])
+        self.abort = SwitchVector("AGENT_ABORT_PROCESS", "Abort", GROUP, "rw", "AtMostOne",
+                                  "Idle", [SwitchMember("ABORT", "Abort")])
+        self.stats = NumberVector("AGENT_IMAGER_STATS", "Statistics", GROUP, "ro", "Idle", [
+            NumberMember("TARGET", "Target", "%.0f", 0, 1e4, 1, 0),
+            NumberMember("BATCH", "Batch", "%.0f", 0, 1e4, 1, 0),
+            NumberMember("FRAME", "Frame", "%.0f", 0, 1e6, 1, 0),
+            NumberMember("FRAMES", "Frames in batch", "%.0f", 0, 1e6, 1, 0),
+            NumberMember("HFD", "HFD (px)", "%.2f", 0, 1e3, 0, 0)])
+        self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last frame", GROUP, "ro", "Idle", [
+            BLOBMember("FRAME", "Frame")])
+
+    # -- the Role ----------------------------------------------------------------------------
+
+    @property
+    def interface(self) -> Interface:
+        return Interface(0)
+
+    def vectors(self) -> Sequence[PropertyVector]:
+        return [self.plan_file, self.upload, self.status, self.state, self.start, self.pause,
+                self.abort, self.stats, self.last_frame]
+
+    def attach(self, device: RoleDevice) -> None:
+        self.device = device
+        self.logger = device.logger
+
+    async def connected(self) -> None:
+        """Nothing starts by itself: a client loads a plan and starts it."""
+
+    async def disconnected(self) -> None:
+        """The agent disconnected: a running sequence pauses after its frame in hand."""
+        if self.sequencer is not None:
+            self.sequencer.pause()
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
+        if isinstance(event, newTextVector) and event.vectorname == "AGENT_PLAN":
+            await self._load_file(str(event.get("FILE", "")).strip())
+        elif isinstance(event, newBLOBVector) and event.vectorname == "AGENT_PLAN_UPLOAD":
+            await self._load_upload(event)
+        elif isinstance(event, newSwitchVector):
+            if event.vectorname == "AGENT_START_PROCESS":
+                if event.get("SEQUENCE") == "On":
+                    await self._start_sequence()
+                elif event.get("FOCUSING") == "On":
+                    await self._start_focusing()
+                else:
+                    await self.start.send_setVector()
+            elif event.vectorname == "AGENT_PAUSE_PROCESS" and event.get("PAUSE") == "On":
+                await self._pause()
+            elif event.vectorname == "AGENT_ABORT_PROCESS" and event.get("ABORT") == "On":
+                await self._abort()
+            else:
+                await event.vector.send_setVector()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _load_file(self, path: str) -> None:
+        self.plan_file["FILE"] = path
+        if not path:
+            await self.plan_file.send_setVector(state="Alert", message="name a plan file")
+            return
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            await self.plan_file.send_setVector(
+                state="Alert", message=f"cannot read {path}: {exc}"[:MESSAGE])
+            return
+        await self._load(self.plan_file, text, Path(path).name)
+
+    async def _load_upload(self, event: newBLOBVector) -> None:
+        data = event.get("PLAN")
+        try:
+            text = bytes(data or b"").decode("utf-8")
+        except UnicodeDecodeError:
+            await self.upload.send_setVector(state="Alert",
+                                             message="the plan is not UTF-8 text")
+            return
+        await self._load(self.upload, text, UPLOADED)
+
+    async def _load(self, vector: PropertyVector, text: str, source: str) -> None:
+        """Parse `text`: a refusal is the vector's Alert with the plan's error; a plan that
+        reads well replaces the loaded one (never while one runs)."""
+        if self.running:
+            await vector.send_setVector(state="Alert",
+                                        message="a sequence is running: abort it first")
+            return
+        try:
+            plan = self.parse(text, source)
+        except ValueError as exc:
+            # Said on the vector written and on PLAN_STATUS, a text every client receives
+            # (an upload's answer is a BLOB vector, which clients not taking BLOBs miss).
+            self.logger.warning("plan refused: %s", exc)
+            await vector.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
+            await self.status.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
+            return
+        self.plan, self.plan_text, self.sequencer = plan, text, None
+        self.status.update({"NAME": plan.name, "SOURCE": source,
+                            "TARGETS": ", ".join(t.name for t in plan.targets)[:MESSAGE],
+                            "FRAMES": str(plan.frames_total),
+                            "EXPOSURE": f"{plan.exposure_total:g}"})
+        self.state.update({"STEP": 0, "PROGRESS": 0, "PROGRESS_TOTAL": plan.frames_total,
+                           "EXPOSURE": 0, "EXPOSURE_TOTAL": plan.exposure_total})
+        self.logger.info("plan %s loaded from %s: %d frames", plan.name, source,
+                         plan.frames_total)
+        await vector.send_setVector(state="Ok")
+        await self.status.send_setVector(state="Ok")
+        await self.state.send_setVector(state="Idle", message=f"{plan.name} loaded")
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def _start_sequence(self) -> None:
+        if self.running:
+            await self.start.send_setVector(state="Alert", message="already running")
+            return
+        if self.plan is None:
+            await self._refuse_start("load a plan first (AGENT_PLAN or AGENT_PLAN_UPLOAD)")
+            return
+        if self.sequencer is None:
+            try:
+                self.sequencer = await self.factory(self.plan, self.plan_text, self)
+            except (RigError, OSError, ValueError) as exc:
+                await self._refuse_start(str(exc))
+                return
+        self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
+        await self.start.send_setVector(state="Busy")
+        self._task = asyncio.get_running_loop().create_task(self._run(self.sequencer),
+                                                            name="sequence")
+
+    async def _run(self, sequencer: Sequencer) -> None:
+        try:
+            ended = await sequencer.run()
+        except Exception as exc:
+            # A defect, not a device: said to clients, the agent stays up.
+            self.logger.exception("the sequence failed")
+            ended = RunState.PAUSED
+            sequencer.reason = f"{type(exc).__name__}: {exc}"
+            await self.state.send_setVector(state="Alert", message=sequencer.reason[:MESSAGE])
+        if ended is RunState.DONE:
+            self.sequencer = None  # a new START begins again (the factory's journal decides)
+        self.start["SEQUENCE"] = "Off"
+        failed = ended is RunState.ABORTED or bool(sequencer.reason)
+        await self.start.send_setVector(state="Alert" if failed else "Ok")
+        if self.pause["PAUSE"] == "On":
+            self.pause["PAUSE"] = "Off"
+            await self.pause.send_setVector(state="Ok")
+
+    async def _start_focusing(self) -> None:
+        if self.running:
+            await self.start.send_setVector(state="Alert", message="already running")
+            return
+        if self.focusing is None:
+            await self._refuse_start("autofocus needs a focuser and the [agents] extra")
+            return
+        self.start.update({"SEQUENCE": "Off", "FOCUSING": "On"})
+        await self.start.send_setVector(state="Busy")
+        self._task = asyncio.get_running_loop().create_task(self._focus(self.focusing),
+                                                            name="autofocus")
+
+    async def _focus(self, focusing: Focusing) -> None:
+        try:
+            result = await focusing(self)
+        except asyncio.CancelledError:
+            self.start["FOCUSING"] = "Off"
+            await self.start.send_setVector(state="Alert", message="autofocus aborted")
+            raise
+        except (RigError, OSError) as exc:
+            self.start["FOCUSING"] = "Off"
+            await self.start.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
+            return
+        self.start["FOCUSING"] = "Off"
+        if result.ok:
+            self.stats["HFD"] = 2.0 * result.hfr
+            await self.stats.send_setVector(state="Ok")
+            await self.start.send_setVector(
+                state="Ok", message=f"focused at {result.position}, HFR {result.hfr:.2f}")
+        else:
+            await self.start.send_setVector(state="Alert",
+                                            message=f"autofocus failed: {result.reason}")
+
+    async def _refuse_start(self, reason: str) -> None:
+        self.start.update({"SEQUENCE": "Off", "FOCUSING": "Off"})
+        await self.start.send_setVector(state="Alert", message=reason[:MESSAGE])
+        await self.state.send_setVector(state="Alert", message=reason[:MESSAGE])
+
+    async def _pause(self) -> None:
+        if not self.running or self.sequencer is None:
+            self.pause["PAUSE"] = "Off"
+            await self.pause.send_setVector(state="Alert", message="no sequence is running")
+            return
+        self.pause["PAUSE"] = "On"
+        await self.pause.send_setVector(state="Busy", message="after the frame in hand")
+        self.sequencer.pause()
+
+    async def _abort(self) -> None:
+        self.abort["ABORT"] = "On"
+        await self.abort.send_setVector(state="Busy")
+        task = self._task
+        if self.sequencer is not None and self.sequencer.state in (
+                RunState.RUNNING, RunState.PAUSED, RunState.IDLE):
+            await self.sequencer.abort()
+        elif task is not None and not task.done():  # autofocus alone
+            task.cancel()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        self.abort["ABORT"] = "Off"
+        await self.abort.send_setVector(state="Ok")
+
+    # -- the Observer ------------------------------------------------------------------------
+
+    async def progress(self, progress: Progress) -> None:
+        """The run's report, as SEQUENCE_STATE and AGENT_IMAGER_STATS."""
+        self.state.update({"STEP": progress.step, "PROGRESS": progress.frames_done,
+                           "PROGRESS_TOTAL": progress.frames_total,
+                           "EXPOSURE": progress.exposure_done,
+                           "EXPOSURE_TOTAL": progress.exposure_total})
+        if progress.state is RunState.PAUSED:
+            state = "Alert" if progress.reason else "Idle"
+            message = progress.reason or "paused"
+        else:
+            state = _STATES[progress.state]
+            message = progress.reason or ("done" if progress.state is RunState.DONE else "")
+        await self.state.send_setVector(state=state, message=message[:MESSAGE])
+        self.stats.update({"TARGET": progress.target_index, "BATCH": progress.batch,
+                           "FRAME": progress.frame, "FRAMES": progress.frames_in_batch,
+                           "HFD": progress.hfd})
+        await self.stats.send_setVector(state=state if state != "Alert" else "Idle")
+
+    async def frame(self, name: str, data: bytes) -> None:
+        """The frame just saved, for clients that watch (AGENT_LAST_FRAME)."""
+        self.last_frame["FRAME"] = data
+        self.last_frame.set_blobformat("FRAME", Path(name).suffix or ".fits")
+        await self.last_frame.send_setVector(state="Ok", message=name)

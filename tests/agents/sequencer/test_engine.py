@@ -1,0 +1,362 @@
+"""The sequencer's engine (`indipyagents.sequencer.engine`) on a rig of faithful doubles and a
+clock the test drives: the order of the steps, dither cadence, autofocus triggers, the meridian
+flip, pause/resume/abort, lost and refusing devices, and resuming from the journal after a
+crash. The journal and store are in-memory doubles with the journal folder's shared names."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from seqdoubles import SITE
+from seqdoubles import T0
+from seqdoubles import Crash
+from seqdoubles import FocusDouble
+from seqdoubles import MemoryJournal
+from seqdoubles import MemoryStore
+from seqdoubles import Rigged
+from seqdoubles import rigged
+
+from indipyagents.plan.model import Autofocus
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Dither
+from indipyagents.plan.model import Flip
+from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Target
+from indipyagents.plan.model import Wait
+from indipyagents.rig.protocols import DeviceLost
+from indipyagents.rig.protocols import DeviceRefused
+from indipyagents.rig.protocols import Rig
+from indipyagents.sequencer.contracts import Progress
+from indipyagents.sequencer.contracts import RunState
+from indipyagents.sequencer.engine import Sequencer
+from indipycore import astro
+from indipycore.fits import read_header
+from indipycore.retrypolicy import ConstantBackoff
+from indipycore.retrypolicy import Retry
+
+
+def east_of_meridian(minutes: float, dec: float = 20.0) -> float:
+    """The J2000 RA of a star `minutes` of time east of the meridian at T0 from SITE."""
+    lst = astro.local_sidereal_time(T0, SITE.longitude)
+    ra, _ = astro.precess_to_j2000(astro.wrap_hours(lst + minutes / 60.0), dec, T0)
+    return ra
+
+
+def two_targets(**plan: Any) -> Plan:
+    return Plan("night", (
+        Target("M42", east_of_meridian(120, 10), 10.0, (Batch(2, 30.0, "Red"), Batch(1, 20.0, "Green"))),
+        Target("Darks", slew=False, batches=(Batch(2, 10.0, frame_type="Dark"),)),
+    ), **plan)
+
+
+class Recorder:
+    """The observer: every progress report and frame, as the face would see them."""
+
+    def __init__(self) -> None:
+        self.reports: list[Progress] = []
+        self.frames: list[str] = []
+
+    async def progress(self, progress: Progress) -> None:
+        self.reports.append(progress)
+
+    async def frame(self, name: str, data: bytes) -> None:
+        self.frames.append(name)
+
+
+def sequencer(plan: Plan, r: Rigged, journal: MemoryJournal | None = None,
+              store: MemoryStore | None = None, **options: Any) -> Sequencer:
+    rig = Rig(r.camera, r.wheel, r.focuser, r.mount)
+    options.setdefault("retry", Retry(ConstantBackoff(5.0), retries=2))
+    return Sequencer(plan, rig, journal or MemoryJournal(), store or MemoryStore(),
+                     plan_text="the plan's text", clock=r.sky.clock, sleep=r.sky.sleep,
+                     **options)
+
+
+async def test_steps_run_in_order_and_frames_carry_the_agents_cards() -> None:
+    """A plan runs as it reads: unpark and slew to the first target, each batch's filter then
+    its frames, the second target's darks where the mount points, then park and warm; every
+    frame is saved once, in order, journalled saved then done, and its FITS header says the
+    exposure asked, the wheel's filter and the agent's OBJECT, PLAN and step."""
+    r = rigged()
+    r.wheel.current = 4
+    journal, store, seen = MemoryJournal(), MemoryStore(), Recorder()
+    seq = sequencer(two_targets(), r, journal, store, observer=seen)
+    assert await seq.run() is RunState.DONE
+    said = [what.split()[0] for _t, what in r.sky.log]
+    assert said == ["unpark", "slew", "filter", "expose", "expose", "filter", "expose",
+                    "expose", "expose", "park", "warm"]
+    assert store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits",
+                           "M42_Green_Light_001.fits", "Darks_NoFilter_Dark_001.fits",
+                           "Darks_NoFilter_Dark_002.fits"]
+    assert seen.frames == store.order
+    headers = [read_header(store.files[name]) for name in store.order]
+    assert [h["EXPTIME"] for h in headers] == [30.0, 30.0, 20.0, 10.0, 10.0]
+    assert [h["FILTER"] for h in headers[:3]] == ["Red", "Red", "Green"]
+    assert [h["OBJECT"] for h in headers] == ["M42"] * 3 + ["Darks"] * 2
+    assert headers[0]["PLAN"] == "night" and headers[0]["SEQSTEP"] == seq.frame_steps[0].id
+    kinds = [kind for kind, _ in journal.records]
+    first_frame = kinds.index("frame")
+    assert kinds[first_frame - 1] == "begin" and kinds[first_frame + 1] == "done"
+    assert kinds[0] == "start" and kinds[-1] == "finished"
+    last = seen.reports[-1]
+    assert (last.state, last.frames_done, last.frames_total) == (RunState.DONE, 5, 5)
+    assert (last.exposure_done, last.exposure_total) == (100.0, 100.0)
+
+
+@pytest.mark.parametrize("pulses", [True, False])
+async def test_dither_every_n_light_frames(pulses: bool) -> None:
+    """With dither every 2, seven light frames are dithered before the 3rd, 5th and 7th (never
+    after the last): by guide pulses where the mount takes them, else by a small slew off the
+    target; each dither is followed by its settle before the next exposure."""
+    r = rigged(pulses=pulses)
+    target = Target("M42", east_of_meridian(300, 10), 10.0, (Batch(7, 5.0),))
+    plan = Plan("dither", (target,), dither=Dither(every=2, pixels=4, settle=3.0),
+                flip=Flip(enabled=False))
+    assert await sequencer(plan, r).run() is RunState.DONE
+    moves = [what.split()[0] for _t, what in r.sky.log if what.split()[0] in ("expose", "pulse", "slew")]
+    dither = "pulse" if pulses else "slew"
+    assert moves[0] == "slew"
+    assert moves[1:] == ["expose", "expose", dither, "expose", "expose", dither, "expose",
+                         "expose", dither, "expose"]
+    assert len(r.mount.pulsed) == (3 if pulses else 0)
+    assert len(r.mount.slews) == (1 if pulses else 4)
+    assert r.sky.slept.count(3.0) == 3
+    if not pulses:  # small offsets: within 4 pixels of 1.5" of the target
+        for ra, dec in [(float(w.split()[1]), float(w.split()[2])) for w in r.sky.said("slew")[1:]]:
+            assert abs(dec - 10.0) <= 4 * 1.5 / 3600 + 1e-3
+            assert abs(astro.hours_between(target.ra or 0, ra)) * 15 <= 0.01
+
+
+async def test_autofocus_at_start_on_filter_change_and_by_time_and_temperature() -> None:
+    """Autofocus runs when the plan says: at the start of the target, on each filter change,
+    once `every_minutes` passed, and when the focuser's temperature moved by the set amount;
+    each run is journalled as a note, and the HFR found goes into the next frames' header."""
+    r = rigged()
+    focus = FocusDouble(r.sky, hfr=1.75)
+    plan = Plan("focus", (Target("M42", east_of_meridian(300, 10), 10.0, (
+        Batch(2, 60.0, "Red"), Batch(1, 60.0, "Green"), Batch(5, 60.0, "Green"))),),
+        flip=Flip(enabled=False),
+        autofocus=Autofocus(at_start=True, on_filter_change=True, every_minutes=3.5,
+                            temperature_delta=1.0, exposure=2.0, points=5))
+    journal, store, seen = MemoryJournal(), MemoryStore(), Recorder()
+    seq = sequencer(plan, r, journal, store, focus=focus, observer=seen)
+
+    async def cooling() -> None:  # the 8th frame starts after the focuser cooled by 1.5
+        while len(r.camera.exposures) < 7:
+            await asyncio.sleep(0)
+        r.focuser.celsius = 8.5
+
+    cool = asyncio.create_task(cooling())
+    assert await seq.run() is RunState.DONE
+    await cool
+    notes = [n["data"] for n in journal.kinds("note") if n["kind"] == "autofocus"]
+    # Before the 1st frame (start), the 3rd (Green after Red), the 7th (4 minutes after the
+    # last run) and the 8th (cooled by 1.5 degrees); the reasons are the decisions' words.
+    before = [sum(1 for start, _ in r.camera.exposures if start < t) for t in focus.calls]
+    assert before == [0, 2, 6, 7]
+    whys = [n["why"] for n in notes]
+    assert "start" in whys[0] and "filter" in whys[1] and "4 minutes" in whys[2]
+    assert "temperature" in whys[3] and "1.5" in whys[3]
+    assert all(n["ok"] and n["hfr"] == 1.75 for n in notes)
+    before_first = store.order[0]
+    assert read_header(store.files[before_first])["AFHFR"] == 1.75
+    assert len(focus.calls) == 4
+    # The reports say where the run is: batch 3's first frame (the file's number is 2: the
+    # second Green light of the target), of 5, with the HFD of the last autofocus.
+    places = {(p.batch, p.frame, p.frames_in_batch) for p in seen.reports}
+    assert (3, 1, 5) in places and (3, 5, 5) in places and (3, 6, 5) not in places
+    assert seen.reports[-1].hfd == 3.5
+
+
+async def test_meridian_flip_once_after_the_limit_and_never_while_exposing() -> None:
+    """A target two minutes east of the meridian, imaged for nine minutes with the flip at the
+    meridian: the mount slews again exactly once, at the first frame after the hour angle
+    passed 0, its pier side goes from WEST to EAST, and no exposure overlaps a slew."""
+    r = rigged()
+    plan = Plan("flip", (Target("M42", east_of_meridian(2.0), 20.0, (Batch(9, 60.0),)),),
+                flip=Flip(hour_angle_limit=0.0, settle=5.0))
+    journal = MemoryJournal()
+    seq = sequencer(plan, r, journal)
+    assert await seq.run() is RunState.DONE
+    assert len(r.mount.slews) == 2
+    sides = [n["data"]["pier_side"] for n in journal.kinds("note") if n["kind"] in ("slew", "flip")]
+    assert sides == ["WEST", "EAST"]
+    flip_at = r.mount.slews[1][0]
+    # It flipped at the first frame boundary after the crossing (2 min after T0), not before.
+    assert 120.0 <= flip_at <= 120.0 + 60.0 + 15.0
+    for start, end in r.camera.exposures:
+        for s_start, s_end in r.mount.slews:
+            assert end <= s_start or start >= s_end
+    assert len(r.camera.exposures) == 9
+
+
+async def test_pause_finishes_the_frame_then_resume_continues() -> None:
+    """A pause during an exposure lets that frame end and be saved, then the run stops PAUSED
+    (journalled); running again continues with the next frame, and at the end each planned
+    frame exists once."""
+    r = rigged()
+    journal, store = MemoryJournal(), MemoryStore()
+    seq = sequencer(two_targets(), r, journal, store)
+    run = asyncio.create_task(seq.run())
+    while len(r.camera.exposures) < 1 or not r.camera.exposing.is_set():
+        await asyncio.sleep(0)
+    seq.pause()
+    assert await run is RunState.PAUSED
+    assert store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits"]
+    assert journal.kinds("paused") == [{"reason": "paused by a client"}]
+    assert await seq.run() is RunState.DONE
+    assert len(store.order) == len(set(store.order)) == 5
+    assert journal.kinds("resumed") == [{}]
+
+
+async def test_abort_stops_the_camera_and_parks_and_warms() -> None:
+    """An abort during an exposure aborts the camera at once (that frame is not saved), parks
+    the mount and warms the camera as End says, and the journal records the abort."""
+    r = rigged()
+    journal, store = MemoryJournal(), MemoryStore()
+    seq = sequencer(two_targets(), r, journal, store)
+    run = asyncio.create_task(seq.run())
+    await r.camera.exposing.wait()
+    await seq.abort()
+    assert await run is RunState.ABORTED
+    assert store.order == []
+    assert r.camera.aborted == 1 and r.camera.warmed == 1 and r.mount.parked
+    assert journal.kinds("aborted") == [{"reason": "aborted by a client"}]
+    assert "finished" not in [kind for kind, _ in journal.records]
+
+
+async def test_lost_device_is_retried_by_the_retry_policy() -> None:
+    """A camera lost twice (its driver restarting) has its frame taken again after the retry
+    policy's delays, and the plan ends with every frame once."""
+    r = rigged()
+    r.camera.failing.errors = [None, DeviceLost("CCD Simulator", "driver died"),
+                               DeviceLost("CCD Simulator", "driver died")]
+    store = MemoryStore()
+    assert await sequencer(two_targets(), r, store=store).run() is RunState.DONE
+    assert len(store.order) == 5
+    assert r.sky.slept.count(5.0) == 2
+
+
+async def test_lost_for_good_pauses_naming_the_device_and_resumes_later() -> None:
+    """A mount that stays lost past the retries pauses the run with the reason naming it (in
+    the state, the report and the journal); started again once the mount is back, the run
+    retries that step and ends."""
+    r = rigged()
+    r.mount.failing.always = DeviceLost("Telescope Simulator", "not connected")
+    journal, seen = MemoryJournal(), Recorder()
+    seq = sequencer(two_targets(), r, journal, observer=seen)
+    assert await seq.run() is RunState.PAUSED
+    assert "Telescope Simulator" in seq.reason and "not connected" in seq.reason
+    assert "Telescope Simulator" in journal.kinds("paused")[0]["reason"]
+    assert seen.reports[-1].state is RunState.PAUSED and "Telescope Simulator" in seen.reports[-1].reason
+    assert r.camera.exposures == []
+    r.mount.failing.always = None
+    assert await seq.run() is RunState.DONE
+    assert len(r.camera.exposures) == 5
+
+
+async def test_refusal_pauses_with_the_devices_message() -> None:
+    """A device that answers Alert is not retried: the run pauses at once with its message."""
+    r = rigged()
+    r.camera.failing.errors = [DeviceRefused("CCD Simulator", "CCD_EXPOSURE went Alert: too cold")]
+    seq = sequencer(two_targets(), r)
+    assert await seq.run() is RunState.PAUSED
+    assert seq.reason == "CCD Simulator: CCD_EXPOSURE went Alert: too cold"
+    assert r.sky.slept == []
+
+
+@pytest.mark.parametrize("crash_at", ["mid-exposure", "frame", "done", "note"])
+async def test_resume_after_a_crash_takes_each_frame_exactly_once(crash_at: str) -> None:
+    """The run is killed (mid-exposure, after a frame was saved but before the journal says so,
+    between saved and done, while journalling a decision), and a new Sequencer built from the
+    journal's plan continues it: at the end exactly the planned frames exist, none taken twice
+    (the store refuses a second save), a frame on disk the journal lacked counted as done."""
+    r = rigged()
+    plan = two_targets(dither=Dither(every=1, settle=1.0))
+    journal, store = MemoryJournal(), MemoryStore()
+    first = sequencer(plan, r, journal, store)
+    if crash_at == "mid-exposure":
+        run = asyncio.create_task(first.run())
+        while len(r.camera.exposures) < 2 or not r.camera.exposing.is_set():
+            await asyncio.sleep(0)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+    else:
+        async def after_the_second_frame_is_saved() -> None:
+            while len(store.order) < 2:
+                await asyncio.sleep(0)
+            journal.crash_at = crash_at  # the next such record kills the run
+
+        arm = asyncio.create_task(after_the_second_frame_is_saved())
+        with pytest.raises(Crash):
+            await first.run()
+        await arm
+    texts = {"the plan's text": plan}
+    second = Sequencer.resume(journal, store, Rig(r.camera, r.wheel, r.focuser, r.mount),
+                              parse=lambda text, source: texts[text], clock=r.sky.clock,
+                              sleep=r.sky.sleep)
+    assert await second.run() is RunState.DONE
+    assert sorted(store.files) == sorted(step.file_name for step in second.frame_steps)
+    assert len(store.order) == 5
+    done = {d["step"] for d in journal.kinds("done")}
+    assert {step.id for step in second.frame_steps} <= done
+
+
+async def test_wait_for_altitude_sleeps_until_the_target_is_high_enough() -> None:
+    """A target low in the east waits (bounded naps on the clock) until it stands 30 degrees
+    high before its first frame; one that never rises that high pauses with the reason."""
+    r = rigged()
+    ra = east_of_meridian(5 * 60, 10)
+    plan = Plan("wait", (Target("M42", ra, 10.0, (Batch(1, 5.0),), wait=Wait(altitude=30.0)),),
+                flip=Flip(enabled=False))
+    seq = sequencer(plan, r)
+    assert await seq.run() is RunState.DONE
+    def altitude_after(seconds: float) -> float:
+        when = T0 + timedelta(seconds=seconds)
+        ra_now, dec_now = astro.precess_from_j2000(ra, 10.0, when)
+        lst = astro.local_sidereal_time(when, SITE.longitude)
+        return astro.altitude(astro.hour_angle(lst, ra_now), dec_now, SITE.latitude)
+
+    first = r.camera.exposures[0][0]
+    assert altitude_after(0) < 20.0
+    assert 30.0 <= altitude_after(first) <= 31.0  # it started as soon as it could (30 s naps)
+    assert max(r.sky.slept) <= 30.0
+
+    low = Plan("low", (Target("South", ra, -60.0, (Batch(1, 5.0),), wait=Wait(altitude=30.0)),))
+    seq = sequencer(low, rigged())
+    assert await seq.run() is RunState.PAUSED
+    assert "never rises above" in seq.reason
+
+
+async def test_a_silent_device_is_lost_within_its_bound_never_a_hang() -> None:
+    """A mount that stops answering mid-slew is lost once the call's bound passes, retried,
+    and the run pauses naming it: a wait on the rig is always bounded."""
+    r = rigged()
+    r.mount.silent = True
+    seq = sequencer(two_targets(), r, move_bound=0.05)
+    assert await asyncio.wait_for(seq.run(), 10) is RunState.PAUSED
+    assert seq.reason.startswith("Telescope Simulator: no answer within 0.05 s")
+    assert r.sky.slept.count(5.0) == 2  # two retries, then the pause
+
+
+async def test_abort_while_paused_parks_and_a_later_run_continues_without_repeats() -> None:
+    """A paused run can be aborted (journalled, parked, warmed, nothing exposed); running it
+    again continues from its journal: the frames already saved are not taken again."""
+    r = rigged()
+    journal, store = MemoryJournal(), MemoryStore()
+    seq = sequencer(two_targets(), r, journal, store)
+    run = asyncio.create_task(seq.run())
+    await r.camera.exposing.wait()
+    seq.pause()
+    assert await run is RunState.PAUSED
+    exposures = len(r.camera.exposures)
+    await seq.abort("clouds")
+    assert seq.state is RunState.ABORTED and r.mount.parked and r.camera.warmed == 1
+    assert journal.kinds("aborted") == [{"reason": "clouds"}]
+    assert len(r.camera.exposures) == exposures == 1
+    assert await seq.run() is RunState.DONE
+    assert len(store.order) == len(set(store.order)) == 5

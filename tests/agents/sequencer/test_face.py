@@ -1,0 +1,265 @@
+"""The sequencer's INDI face (`indipyagents.sequencer.face`) served by our server in-process,
+driven by indipyclient as any client would: a bad plan refused with its line before anything
+moves, a good one's totals shown, START running it (on the doubles' rig) to Ok, PAUSE and a
+second START, ABORT, and a lost device's Alert naming it. The plan reader is a double of
+plan/toml.py's `parse_plan`, the run's journal and store in memory (seqdoubles)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from seqdoubles import FocusDouble
+from seqdoubles import FocusResultDouble
+from seqdoubles import MemoryJournal
+from seqdoubles import MemoryStore
+from seqdoubles import Rigged
+from seqdoubles import parse_plan_double
+from seqdoubles import rigged
+from serverkit import running
+from serverkit import server
+from waiting import until
+
+import indipyclient
+from indipyagents.plan.model import Autofocus
+from indipyagents.plan.model import Plan
+from indipyagents.rig.protocols import DeviceLost
+from indipyagents.rig.protocols import Rig
+from indipyagents.sequencer.contracts import Observer
+from indipyagents.sequencer.engine import Sequencer
+from indipyagents.sequencer.face import SequencerFace
+from indipycore.fits import read_header
+from indipycore.retrypolicy import ConstantBackoff
+from indipycore.retrypolicy import Retry
+from indipydriver import Device
+from indipydriver import IPyDriver
+
+AGENT = "Imager Agent"
+
+GOOD = """\
+name = "two targets"
+
+[[targets]]
+name = "M42"
+ra = 5.58
+dec = -5.39
+
+[[targets.batches]]
+filter = "Red"
+count = 2
+exposure = 30
+
+[[targets]]
+name = "Darks"
+slew = false
+
+[[targets.batches]]
+frame_type = "Dark"
+count = 1
+exposure = 10
+"""
+
+BAD = GOOD.replace("exposure = 30", "exposure = -3")
+
+
+@dataclass
+class Factory:
+    """The face's SequenceFactory on the doubles: every call recorded (a refused plan must
+    never reach it)."""
+
+    r: Rigged
+    calls: list[str] = field(default_factory=list)
+    journal: MemoryJournal = field(default_factory=MemoryJournal)
+    store: MemoryStore = field(default_factory=MemoryStore)
+
+    async def __call__(self, plan: Plan, plan_text: str, observer: Observer) -> Sequencer:
+        self.calls.append(plan.name)
+        r = self.r
+        return Sequencer(plan, Rig(r.camera, r.wheel, r.focuser, r.mount), self.journal,
+                         self.store, plan_text=plan_text, observer=observer, clock=r.sky.clock,
+                         sleep=r.sky.sleep, retry=Retry(ConstantBackoff(0.0), retries=1))
+
+
+@dataclass
+class Agent:
+    client: indipyclient.Client
+    factory: Factory
+
+    async def set(self, vector: str, values: dict[str, Any]) -> Any:
+        return await self.client.set(AGENT, vector, values, timeout=10)
+
+    async def send(self, vector: str, values: dict[str, Any]) -> None:
+        """Values whose answer is Busy (a run started): sent, not waited for."""
+        await self.client.set(AGENT, vector, values, wait=False)
+
+    async def until(self, vector: str, state: str) -> Any:
+        return await self.client.wait_for(AGENT, vector, state=state, timeout=10)
+
+
+@pytest.fixture
+async def agent(request: pytest.FixtureRequest) -> AsyncIterator[Agent]:
+    """The face on a device of its own under our server, connected, BLOBs enabled (with an
+    autofocus run when the test asks with ``indirect`` True)."""
+    factory = Factory(rigged())
+    factory.r.camera.shutter = asyncio.Semaphore(0)
+    focusing = None
+    if getattr(request, "param", False):
+        focus = FocusDouble(factory.r.sky, hfr=2.25)
+
+        async def focusing(observer: Observer) -> FocusResultDouble:
+            return await focus(factory.r.camera, factory.r.focuser, Autofocus(points=3))
+
+    face = SequencerFace(factory, parse_plan_double, focusing=focusing)
+    driver = IPyDriver(Device(AGENT, roles=[face]))
+    async with running(server(driver)) as ours, \
+            indipyclient.connect("127.0.0.1", ours.port) as client:
+        await client.send_enableBLOB("Also", AGENT)
+        result = await client.set(AGENT, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+        assert result.ok
+        await client.wait_for(AGENT, "SEQUENCE_STATE", timeout=10)
+        yield Agent(client, factory)
+
+
+async def test_a_bad_plan_is_refused_with_its_line_before_anything_moves(
+        agent: Agent, tmp_path: Path) -> None:
+    """A plan file with a bad value is refused: AGENT_PLAN and PLAN_STATUS go Alert with the
+    plan's error naming the file and line, nothing is loaded or started; an uploaded one is
+    refused the same way, named as uploaded."""
+    night = tmp_path / "night.toml"
+    night.write_text(BAD)
+    result = await agent.set("AGENT_PLAN", {"FILE": str(night)})
+    assert result.state == "Alert"
+    assert result.message.startswith("night.toml, line 11: ")
+    status = await agent.until("PLAN_STATUS", "Alert")
+    assert status.message.startswith("night.toml, line 11: ")
+    assert agent.client.get(AGENT, "SEQUENCE_STATE", "PROGRESS_TOTAL") == 0
+    upload = await agent.set("AGENT_PLAN_UPLOAD", {"PLAN": (BAD.encode(), len(BAD), ".toml")})
+    assert upload.state == "Alert"
+    assert upload.message.startswith("the uploaded plan, line 11: ")
+    start = await agent.set("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    assert start.state == "Alert" and "load a plan first" in start.message
+    assert agent.factory.calls == []
+    assert agent.factory.r.sky.log == []
+    missing = await agent.set("AGENT_PLAN", {"FILE": str(tmp_path / "none.toml")})
+    assert missing.state == "Alert" and "cannot read" in missing.message
+
+
+async def test_a_good_plan_shows_its_totals_and_start_runs_it_to_ok(agent: Agent,
+                                                                    tmp_path: Path) -> None:
+    """A plan read from the server's disk shows its name and totals (PROGRESS_TOTAL 3,
+    EXPOSURE_TOTAL 70); START makes SEQUENCE_STATE Busy, the frames count up in PROGRESS and
+    AGENT_IMAGER_STATS, the last frame arrives as AGENT_LAST_FRAME, and the end is Ok."""
+    night = tmp_path / "night.toml"
+    night.write_text(GOOD)
+    assert (await agent.set("AGENT_PLAN", {"FILE": str(night)})).ok
+    client = agent.client
+    assert client.get(AGENT, "PLAN_STATUS", "NAME") == "two targets"
+    assert client.get(AGENT, "PLAN_STATUS", "TARGETS") == "M42, Darks"
+    assert client.get(AGENT, "SEQUENCE_STATE", "PROGRESS_TOTAL") == 3
+    assert client.get(AGENT, "SEQUENCE_STATE", "EXPOSURE_TOTAL") == 70
+    await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    await agent.until("SEQUENCE_STATE", "Busy")
+    assert agent.factory.r.camera.shutter is not None
+    agent.factory.r.camera.shutter.release()
+    for _ in range(2):
+        agent.factory.r.camera.shutter.release()
+    state = await agent.until("SEQUENCE_STATE", "Ok")
+    assert state.member("PROGRESS").getfloatvalue() == 3
+    assert state.member("EXPOSURE").getfloatvalue() == 70
+    await agent.until("AGENT_START_PROCESS", "Ok")
+    assert client.get(AGENT, "AGENT_START_PROCESS", "SEQUENCE") == "Off"
+    last = await agent.until("AGENT_LAST_FRAME", "Ok")
+    assert last.message == "Darks_NoFilter_Dark_001.fits"
+    assert read_header(agent.factory.store.files[last.message])["OBJECT"] == "Darks"
+    assert client.get(AGENT, "AGENT_IMAGER_STATS", "TARGET") == 2
+
+
+async def test_pause_then_start_resumes_and_abort_stops_at_once(agent: Agent) -> None:
+    """PAUSE while a frame exposes: that frame is finished, SEQUENCE_STATE goes Idle
+    ("paused") with one frame done; START resumes it; ABORT during the next exposure aborts
+    the camera and SEQUENCE_STATE says Alert with the reason, the frame not saved."""
+    assert (await agent.set("AGENT_PLAN_UPLOAD",
+                            {"PLAN": (GOOD.encode(), len(GOOD), ".toml")})).ok
+    camera = agent.factory.r.camera
+    assert camera.shutter is not None
+    await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    await camera.exposing.wait()
+    await agent.send("AGENT_PAUSE_PROCESS", {"PAUSE": "On"})
+    pause = agent.client.vector(AGENT, "AGENT_PAUSE_PROCESS")
+    await until(lambda: pause.message == "after the frame in hand", what="PAUSE's answer")
+    camera.shutter.release()
+    state = await agent.until("SEQUENCE_STATE", "Idle")
+    assert state.message == "paused" and state.member("PROGRESS").getfloatvalue() == 1
+    await agent.until("AGENT_PAUSE_PROCESS", "Ok")
+    assert agent.factory.store.order == ["M42_Red_Light_001.fits"]
+    await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    await agent.until("SEQUENCE_STATE", "Busy")
+    await until(camera.exposing.is_set, what="the second frame's exposure")
+    aborted = await agent.set("AGENT_ABORT_PROCESS", {"ABORT": "On"})
+    assert aborted.ok
+    state = await agent.until("SEQUENCE_STATE", "Alert")
+    assert state.message == "aborted by a client"
+    assert camera.aborted == 1 and camera.warmed == 1
+    assert agent.factory.store.order == ["M42_Red_Light_001.fits"]
+    assert agent.factory.calls == ["two targets"]
+
+
+async def test_a_lost_device_turns_the_state_alert_naming_it(agent: Agent) -> None:
+    """A mount that stays lost through the retries pauses the run: SEQUENCE_STATE Alert with
+    the mount named, START Alert; the agent keeps answering (a later load is accepted)."""
+    agent.factory.r.mount.failing.always = DeviceLost("Telescope Simulator", "not connected")
+    assert (await agent.set("AGENT_PLAN_UPLOAD",
+                            {"PLAN": (GOOD.encode(), len(GOOD), ".toml")})).ok
+    await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    state = await agent.until("SEQUENCE_STATE", "Alert")
+    assert "Telescope Simulator: not connected" in state.message
+    await agent.until("AGENT_START_PROCESS", "Alert")
+    assert (await agent.set("AGENT_PLAN_UPLOAD",
+                            {"PLAN": (GOOD.encode(), len(GOOD), ".toml")})).ok
+
+
+async def test_focusing_without_autofocus_is_refused(agent: Agent) -> None:
+    """FOCUSING on an agent with no autofocus run (no focuser, no [agents] extra) is refused
+    with the reason; nothing moves."""
+    start = await agent.set("AGENT_START_PROCESS", {"FOCUSING": "On"})
+    assert start.state == "Alert" and "autofocus needs a focuser" in start.message
+    assert agent.factory.r.sky.log == []
+
+
+@pytest.mark.parametrize("agent", [True], indirect=True)
+async def test_focusing_runs_autofocus_alone_and_shows_its_hfd(agent: Agent) -> None:
+    """FOCUSING runs autofocus alone (INDIGO's name): START goes Ok with where it focused, and
+    AGENT_IMAGER_STATS.HFD shows twice the HFR found."""
+    start = await agent.set("AGENT_START_PROCESS", {"FOCUSING": "On"})
+    assert start.state == "Ok" and "focused at 4990" in start.message
+    assert agent.client.get(AGENT, "AGENT_IMAGER_STATS", "HFD") == 4.5
+    assert agent.factory.r.sky.said("autofocus") == ["autofocus"]
+
+
+async def test_clients_leaving_do_not_stop_it_but_a_disconnect_pauses(agent: Agent) -> None:
+    """Started, the run is the agent's: the client that started it leaves and the frames go
+    on; a DISCONNECT of the agent by another client pauses it after the frame in hand."""
+    assert (await agent.set("AGENT_PLAN_UPLOAD",
+                            {"PLAN": (GOOD.encode(), len(GOOD), ".toml")})).ok
+    camera = agent.factory.r.camera
+    assert camera.shutter is not None
+    await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    await agent.until("SEQUENCE_STATE", "Busy")
+    port = agent.client.connection.port
+    await agent.client.close()
+    camera.shutter.release()
+    await until(lambda: len(agent.factory.store.order) == 1, what="a frame with no client")
+    async with indipyclient.connect("127.0.0.1", port) as other:
+        await other.wait_for(AGENT, "SEQUENCE_STATE", timeout=10)
+        await until(camera.exposing.is_set, what="the second frame's exposure")
+        result = await other.set(AGENT, "CONNECTION", {"DISCONNECT": "On"}, timeout=10)
+        assert result.state == "Idle" and not result.timed_out
+        camera.shutter.release()
+        await until(lambda: agent.factory.journal.kinds("paused"), what="the pause")
+    assert agent.factory.store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits"]
+    assert agent.factory.journal.kinds("paused") == [{"reason": "paused by a client"}]
