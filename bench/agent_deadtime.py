@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-import indipyclient  # noqa: E402
+import indipyclient
 
 AGENT = "Imager Agent"
 CCD = "CCD Simulator"

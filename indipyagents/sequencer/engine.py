@@ -44,34 +44,32 @@ from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
 
+from ..journal import FrameStore
+from ..journal import Journal
+from ..journal import JournalState
+from ..journal import reconcile
+from ..plan.decisions import autofocus_due
+from ..plan.decisions import dither_due
+from ..plan.decisions import flip_due
+from ..plan.decisions import hour_angle
 from ..plan.model import Plan
 from ..plan.model import Site
 from ..plan.model import Target
+from ..plan.steps import EndStep
+from ..plan.steps import FrameStep
+from ..plan.steps import SlewStep
+from ..plan.steps import Step
+from ..plan.steps import WaitStep
+from ..plan.steps import expand
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import DeviceRefused
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
 from .contracts import FocusRun
-from .contracts import FrameStore
-from .contracts import Journal
-from .contracts import JournalState
 from .contracts import Observer
 from .contracts import Progress
 from .contracts import RunState
 from .headers import with_cards
-
-# The shared names of plan/steps.py, plan/decisions.py and journal/: stand-ins until merged.
-from .standins import EndStep
-from .standins import FrameStep
-from .standins import SlewStep
-from .standins import Step
-from .standins import WaitStep
-from .standins import autofocus_due
-from .standins import dither_due
-from .standins import expand
-from .standins import flip_due
-from .standins import hour_angle
-from .standins import reconcile
 
 __all__ = ["DEFAULT_RETRY", "Sequencer"]
 

@@ -8,6 +8,7 @@ that folder is merged: the lead swaps in `Journal` and `FrameStore` for the end-
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from dataclasses import field
@@ -17,6 +18,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from indipyagents.journal import FrameStore
+from indipyagents.journal import Journal
+from indipyagents.journal.records import Record
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Flip
 from indipyagents.plan.model import FrameType
@@ -279,99 +283,53 @@ class Crash(BaseException):
     """The process killed at this point (nothing catches it, as nothing survives SIGKILL)."""
 
 
-@dataclass
-class StateDouble:
-    plan_name: str = ""
-    plan_text: str = ""
-    done: set[str] = field(default_factory=set)
-    frames: dict[str, str] = field(default_factory=dict)
-    finished: bool = False
-    aborted: bool = False
-    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-class MemoryJournal:
-    """The journal's shared names, its records in a list (a restart reads the same list).
-    `crash_at` names a record kind whose next write kills the run instead."""
+class MemoryJournal(Journal):
+    """The real journal in a folder of its own, which a test can also kill: `crash_at` names a
+    record kind whose next write raises `Crash` instead (nothing written, as a SIGKILL before
+    the write), and `kinds` reads its records back by kind."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[str, dict[str, Any]]] = []
+        super().__init__(Path(tempfile.mkdtemp(prefix="seq-journal-")) / "night.journal")
         self.crash_at: str | None = None
 
-    def _add(self, record: str, **data: Any) -> None:
-        if record == self.crash_at:
+    def _append(self, record: Record) -> None:
+        if record["kind"] == self.crash_at:
             self.crash_at = None
-            raise Crash(record)
-        self.records.append((record, data))
-
-    def start(self, plan_name: str, plan_text: str) -> None:
-        self._add("start", plan_name=plan_name, plan_text=plan_text)
-
-    def begin(self, step_id: str) -> None:
-        self._add("begin", step=step_id)
-
-    def frame_saved(self, step_id: str, file: str, size: int, sha256: str) -> None:
-        self._add("frame", step=step_id, file=file, size=size, sha256=sha256)
-
-    def done(self, step_id: str) -> None:
-        self._add("done", step=step_id)
-
-    def note(self, kind: str, **data: Any) -> None:
-        self._add("note", kind=kind, data=data)
-
-    def paused(self, reason: str) -> None:
-        self._add("paused", reason=reason)
-
-    def resumed(self) -> None:
-        self._add("resumed")
-
-    def aborted(self, reason: str) -> None:
-        self._add("aborted", reason=reason)
-
-    def finished(self) -> None:
-        self._add("finished")
+            raise Crash(record["kind"])
+        super()._append(record)
 
     def kinds(self, kind: str) -> list[dict[str, Any]]:
-        return [data for k, data in self.records if k == kind]
+        """The records of `kind`, without their kind and time; a note as {"kind", "data"}."""
+        found = []
+        for record in self.records():
+            if record["kind"] != kind:
+                continue
+            if kind == "note":
+                found.append({"kind": record["note"], "data": record["data"]})
+            else:
+                found.append({k: v for k, v in record.items() if k not in ("kind", "time")})
+        return found
 
-    def state(self) -> StateDouble:
-        state = StateDouble()
-        for kind, data in self.records:
-            if kind == "start":
-                state.plan_name, state.plan_text = data["plan_name"], data["plan_text"]
-            elif kind == "frame":
-                state.frames[data["step"]] = data["file"]
-            elif kind == "done":
-                state.done.add(data["step"])
-            elif kind == "note":
-                state.notes[data["kind"]] = data["data"]
-            elif kind == "finished":
-                state.finished = True
-            elif kind == "aborted":
-                state.aborted = True
-        return state
+    def kinds_in_order(self) -> list[str]:
+        return [record["kind"] for record in self.records()]
 
 
-class MemoryStore:
-    """Frames by name, each saved once: saving a name twice is a repeated frame, refused as
-    the real store refuses it."""
+class MemoryStore(FrameStore):
+    """The real frame store in a folder of its own, which also remembers the order frames
+    were saved in (`order`) and reads them back by name (`files`)."""
 
     def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
+        super().__init__(Path(tempfile.mkdtemp(prefix="seq-frames-")))
         self.order: list[str] = []
 
-    def save(self, name: str, data: bytes) -> Path:
-        if name in self.files:
-            raise FileExistsError(f"{name} is saved already")
-        self.files[name] = bytes(data)
+    def save(self, name: str, data: bytes, *, overwrite: bool = False) -> Path:
+        path = super().save(name, data, overwrite=overwrite)
         self.order.append(name)
-        return Path(name)
+        return path
 
-    def exists(self, name: str) -> bool:
-        return name in self.files
-
-    def sweep(self) -> None:
-        """Nothing partial is ever kept in memory."""
+    @property
+    def files(self) -> dict[str, bytes]:
+        return {name: self.path(name).read_bytes() for name in self.frames()}
 
 
 @dataclass

@@ -97,7 +97,7 @@ async def test_steps_run_in_order_and_frames_carry_the_agents_cards() -> None:
     assert [h["FILTER"] for h in headers[:3]] == ["Red", "Red", "Green"]
     assert [h["OBJECT"] for h in headers] == ["M42"] * 3 + ["Darks"] * 2
     assert headers[0]["PLAN"] == "night" and headers[0]["SEQSTEP"] == seq.frame_steps[0].id
-    kinds = [kind for kind, _ in journal.records]
+    kinds = journal.kinds_in_order()
     first_frame = kinds.index("frame")
     assert kinds[first_frame - 1] == "begin" and kinds[first_frame + 1] == "done"
     assert kinds[0] == "start" and kinds[-1] == "finished"
@@ -225,7 +225,7 @@ async def test_abort_stops_the_camera_and_parks_and_warms() -> None:
     assert store.order == []
     assert r.camera.aborted == 1 and r.camera.warmed == 1 and r.mount.parked
     assert journal.kinds("aborted") == [{"reason": "aborted by a client"}]
-    assert "finished" not in [kind for kind, _ in journal.records]
+    assert "finished" not in journal.kinds_in_order()
 
 
 async def test_lost_device_is_retried_by_the_retry_policy() -> None:
