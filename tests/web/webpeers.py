@@ -106,10 +106,12 @@ class ServerThread:
     """`IPyServer` on its own event loop in a thread; `call` runs a coroutine there."""
 
     def __init__(self, port: int, driver: ipd.IPyDriver | None = None,
-                 exdrivers: tuple[str, ...] = (), unix_path: str | None = None) -> None:
+                 exdrivers: tuple[str, ...] = (), unix_path: str | None = None,
+                 others: tuple[ipd.IPyDriver, ...] = ()) -> None:
         self.port = port
         self.unix_path = unix_path  # its Unix socket too (``-u``), when given
         self.driver = driver
+        self.others = others  # more in-process drivers beside `driver` (an agent's devices)
         self.exdrivers = exdrivers
         self.loop: asyncio.AbstractEventLoop | None = None
         self.server: IPyServer | None = None
@@ -128,6 +130,7 @@ class ServerThread:
     def _main(self) -> None:
         async def serve() -> None:
             drivers = [self.driver] if self.driver is not None else []
+            drivers.extend(self.others)
             self.server = IPyServer(*drivers, port=self.port, handle_signals=False)
             if self.unix_path is not None:
                 self.server.listen_unix(self.unix_path)
