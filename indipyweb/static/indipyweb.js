@@ -181,6 +181,25 @@
     });
   }
 
+  // A box the operator changed is theirs only until its Set is answered, then it follows the
+  // driver again: a push button the driver answers Off (the imager agent's Start batch)
+  // stayed ticked, and the next Set (to tick Abort batch) started another batch. The answer
+  // may come before the live values it brought or after them: either way the box ends as the
+  // driver's state, since followChecks moves a box that shows what it was last shown.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (!e.detail.successful || !form || !form.matches || !form.matches("form.setform")) return;
+    var section = form.closest(".vector");
+    if (!section) return;
+    form.querySelectorAll("input[type=checkbox][name^='m.']").forEach(function (box) {
+      var cell = section.querySelector('.live tr[data-member="' + CSS.escape(box.name.slice(2)) + '"] .sw');
+      if (!cell) return;
+      var on = cell.classList.contains("on");
+      box.checked = on;
+      box.dataset.shown = on ? "on" : "off";
+    });
+  });
+
   // Every element htmx puts into the page (the first load, each SSE part swapped in).
   htmx.onLoad(function (elt) {
     if (elt === document.body || elt.id === "device-body" || (elt.querySelector && elt.querySelector("#device-body"))) {

@@ -122,6 +122,8 @@ def test_a_batch_started_from_the_page_shows_its_progress_and_last_frame(
         page.screenshot(path=str(tmp_path / "running.png"), full_page=True)
         expect(progress.locator(".badge")).to_have_text("Ok", timeout=60000)
         expect(progress.locator(".msg")).to_have_text("Batch done")
+        # the push button answered Off is unticked: the next Set will not start another batch
+        expect(batch.locator("input[name='m.START']")).not_to_be_checked()
         seen = page.evaluate("window.__progress")
         busy = [(int(g), int(i), float(r)) for state, g, i, r in seen if state == "Busy"]
         images = [(g, i) for g, i, _ in busy]

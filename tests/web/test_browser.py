@@ -274,6 +274,30 @@ def test_anyofmany_checkboxes_follow_the_driver_until_the_operator_ticks_one(
     assert received(indi)[-1] == ("OPTIONS", {"DITHER": "On", "GUIDE": "On"})
 
 
+def test_a_ticked_box_follows_the_driver_again_once_its_set_is_answered(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A box the operator ticked stayed ticked for good when the driver answered it Off (a
+    push button: the imager agent's BATCH Start batch, issue 71): the next Set, made to tick
+    Abort batch, sent Start On again and started another batch. Once its Set is answered the
+    box follows the driver again: unticked, and the next Set sends what the driver said."""
+    indi.driver.driverdata["momentary"] = {"OPTIONS"}  # type: ignore[union-attr]
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    page.click("button.tab-button[data-tab=Settings]")
+    section = page.locator(f"#{vector_id(DEVICE, 'OPTIONS')}")
+    guide = section.locator("input[name='m.GUIDE']")
+    section.locator("label.toggle", has_text="Guide").click()
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert received(indi) == [("OPTIONS", {"DITHER": "Off", "GUIDE": "On"})]
+    expect(section.locator(".live tr[data-member=GUIDE] .sw")).to_have_text("Off")
+    expect(guide).not_to_be_checked()
+    section.locator("label.toggle", has_text="Dither").click()
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert received(indi)[-1] == ("OPTIONS", {"DITHER": "On", "GUIDE": "Off"})
+
+
 def test_a_deleted_vector_disappears_and_a_new_one_appears(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """delProperty removes the vector from the open page; a def adds it back."""

@@ -32,7 +32,8 @@ ROLES = {"admin": "admin", "op": "operator", "view": "viewer"}
 
 
 class WebTestDriver(ipd.IPyDriver):
-    """Answers every client set with the values, state Ok; records what it received."""
+    """Answers every client set with the values, state Ok (the switch vectors named in
+    ``driverdata["momentary"]`` with every switch Off); records what it received."""
 
     async def rxevent(self, event: ipd.RxEvent) -> None:
         if not isinstance(event, (ipd.newNumberVector, ipd.newSwitchVector, ipd.newTextVector,
@@ -52,6 +53,9 @@ class WebTestDriver(ipd.IPyDriver):
             return
         for name, value in event.items():
             vector[name] = value
+        if event.vectorname in self.driverdata.get("momentary", ()):  # a push button's
+            for name in vector:  # answer: done, every switch Off again (a batch's START)
+                vector[name] = "Off"
         if isinstance(event, ipd.newSwitchVector) and vector.rule == "OneOfMany":
             chosen = [name for name, value in event.items() if value == "On"]
             for name in vector:
