@@ -48,10 +48,39 @@
     activateTabs();
   });
 
+  // Each plot's data as this page holds it: the whole history comes with a vector drawn
+  // whole (the page, a definition, the stream reconnected); a live part swapped in alone
+  // brings only its newest samples ("tail", the history's "size"), appended here, the older
+  // ones dropped as the server's history drops them. (Each update carried the whole history,
+  // 9 KB for the imager agent's PROGRESS, every second of a night.)
+  var plotData = new Map();
+  function plotSeries(dataEl) {
+    var id = dataEl.dataset.plot;
+    var payload = JSON.parse(dataEl.dataset.series);
+    var held = plotData.get(id);
+    if (!payload.tail || !held || held.data.length !== payload.data.length) {
+      held = {labels: payload.labels, data: payload.data.map(function (column) { return column.slice(); })};
+      plotData.set(id, held);
+      return held;
+    }
+    var times = held.data[0];
+    var last = times.length ? times[times.length - 1] : -Infinity;
+    payload.data[0].forEach(function (t, i) {
+      if (t <= last) return;  // held already (a part swapped in again, the plot opened)
+      held.data.forEach(function (column, c) { column.push(payload.data[c][i]); });
+    });
+    var extra = times.length - payload.size;
+    if (extra > 0) held.data.forEach(function (column) { column.splice(0, extra); });
+    held.labels = payload.labels;
+    return held;
+  }
+
   function drawPlot(dataEl) {
     var target = document.getElementById(dataEl.dataset.plot);
-    if (!target || !target.closest("details[open]")) return;
-    var payload = JSON.parse(dataEl.dataset.series);
+    if (!target) return;
+    var payload = plotSeries(dataEl);
+    if (!target.closest("details[open]")) return;
+    target.dataset.points = payload.data[0].length;  // how many it draws (for tests)
     if (payload.data[0].length < 2) {  // one point makes no line (and a silly time axis)
       target.textContent = "The plot starts with the next value.";
       return;

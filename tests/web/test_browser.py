@@ -802,6 +802,34 @@ def test_plots_use_the_browsers_locale_and_time_zone_and_an_axis_per_series(
     shoot(page, "web_plots.png")
 
 
+def test_a_plot_fed_by_its_live_parts_holds_the_whole_history(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A live part brings its plot only the newest samples (not the whole history each time):
+    the page appends them to what it holds, so the open plot draws every value the web server
+    keeps, as it did when each part carried all of them."""
+    async def send(value: float) -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = value
+        await vec.send_setVector()
+
+    for value in (1.0, 2.0):  # two values: the plot opens by itself
+        indi.call(lambda value=value: send(value))  # type: ignore[misc]
+    page = log_in(browser, site, "view")
+    open_device(page, site, DEVICE)
+    plot = page.locator(f"#plot-{vector_id(DEVICE, 'READING')}")
+    hub = site.app.state.web.hub
+    for value in range(3, 40):
+        indi.call(lambda value=value: send(float(value)))  # type: ignore[misc]
+        if value % 6 == 0:  # a few at a time, as a paced page takes them
+            expect(page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")).to_have_text(
+                f"{value:.3f}", timeout=15000)
+    expect(page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")).to_have_text(
+        "39.000", timeout=15000)
+    kept = len(hub.history.samples(DEVICE, "READING"))
+    expect(plot).to_have_attribute("data-points", str(kept), timeout=15000)
+    assert kept >= 39
+
+
 def test_the_settings_password_and_lock_out_pages_as_a_user_sees_them(
         browser: Browser, site: WebThread) -> None:
     """The admin's Users page has the INDI server and BLOB folder form filled with what is in
