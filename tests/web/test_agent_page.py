@@ -34,6 +34,7 @@ from indipyweb.render import vector_id
 AGENT = "Imager Agent"
 #: Where the lead's guide takes its picture from (the test's own copy is in tmp_path).
 LEAD_PICTURE = Path("/tmp/web71-agent.png")
+PHONE_PICTURE = Path("/tmp/web71-agent-phone.png")
 
 # Every PROGRESS the page shows, as [state, GROUP, IMAGE, REMAINING_TIME] (texts), each time
 # its live part is swapped in: what the operator saw, not what the server sent.
@@ -152,6 +153,12 @@ def test_a_batch_started_from_the_page_shows_its_progress_and_last_frame(
         expect(progress).to_be_visible()
         page.screenshot(path=str(tmp_path / "agent.png"), full_page=True)
         shutil.copyfile(tmp_path / "agent.png", LEAD_PICTURE)
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column
+        expect(image).to_be_visible()
+        expect(progress.locator("tr[data-member=IMAGE] td.value")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+        shutil.copyfile(tmp_path / "phone.png", PHONE_PICTURE)
+        page.set_viewport_size({"width": 1100, "height": 900})
         set_values(page.locator(f"#{vector_id(AGENT, 'GROUPS')}"), GROUP_COUNT=1)
         expect(page.locator("#device-body button.tab-button[data-tab='Image group 2']")
                ).to_have_count(0, timeout=15000)
