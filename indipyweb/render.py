@@ -10,6 +10,7 @@ shared between the browsers of one role), htmx sends it as a header from ``<body
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from typing import Any
 
@@ -31,7 +32,13 @@ from .views import main_group
 from .views import vector_id
 from .views import vector_view
 
-__all__ = ["Renderer", "field_id", "sse_event", "vector_id"]
+__all__ = ["PLOT_TAIL", "Renderer", "field_id", "sse_event", "vector_id"]
+
+#: The samples a live part carries for its plot: the newest, more than a page paced at
+#: `site.UPDATE_EVERY` misses between two updates of a vector set ten times a second. The
+#: whole history (9 KB a part for a vector of three numbers) goes only with the whole vector.
+PLOT_TAIL = 16
+
 
 def field_id(vid: str, member: str) -> str:
     """The HTML id of a member's field in vector `vid`'s form: by name, not position, as
@@ -105,8 +112,9 @@ class Renderer:
             groups.setdefault(view.group or "Properties", []).append(view)
         return list(groups.items())
 
-    def view(self, vec: VectorDict) -> VectorView:
-        """The typed view of a source's vector, with its plot (numbers) beside it."""
+    def view(self, vec: VectorDict, tail: bool = False) -> VectorView:
+        """The typed view of a source's vector, with its plot (numbers) beside it: the whole
+        history, or (`tail`, a live part alone) its last `PLOT_TAIL` samples."""
         view = vector_view(vec, blobs=self.blobs is not None)
         if not view.is_number:
             return view
@@ -114,18 +122,25 @@ class Renderer:
         # a plot opens by itself once its values have changed (a constant is not worth a plot)
         changed = {tuple(sorted(values.items())) for _, values in ring} if ring else set()
         return dataclasses.replace(view, plot_open=len(changed) >= 2,
-                                   history=self.history(view))
+                                   history=self.history(view, tail))
 
-    def history(self, view: VectorView) -> str:
-        """uPlot's data for the vector's plot: [times, series per member], as JSON."""
+    def history(self, view: VectorView, tail: bool = False) -> str:
+        """uPlot's data for the vector's plot: [times, series per member], as JSON; with
+        `tail`, only the last `PLOT_TAIL` samples and the history's length (``size``), which
+        the page appends to the series it holds (indipyweb.js) and trims to that length."""
         ring = self.hub.history.samples(view.devicename, view.name) if self.hub else None
         if not ring:
             return ""
-        data: list[list[float | None]] = [[round(t, 3) for t, _ in ring]]
+        samples = list(itertools.islice(ring, max(0, len(ring) - PLOT_TAIL), None)) \
+            if tail else list(ring)
+        data: list[list[float | None]] = [[round(t, 3) for t, _ in samples]]
         for member in view.members:
-            data.append([values.get(member.name) for _, values in ring])
+            data.append([values.get(member.name) for _, values in samples])
         labels = [member.label for member in view.members]
-        return json.dumps({"labels": labels, "data": data}, separators=(",", ":"))
+        payload: dict[str, Any] = {"labels": labels, "data": data}
+        if tail:
+            payload.update(tail=True, size=len(ring))
+        return json.dumps(payload, separators=(",", ":"))
 
     def blob_files(self) -> list[BlobFile]:
         return self.blobs.list() if self.blobs is not None else []
@@ -150,7 +165,7 @@ class Renderer:
             vec = self.source.vector(part[1], part[2])
             if vec is None:
                 return ""
-            view = self.view(vec)
+            view = self.view(vec, tail=True)  # the page holds the rest of the plot's data
             html = self.page("_live.html", v=view, **ctx)
             if view.is_blob:  # its image beside the controls
                 html += self.page("_latest.html", v=view, **ctx)

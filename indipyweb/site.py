@@ -27,9 +27,12 @@ from .switchsource import SwitchableSource
 from .throttle import LoginThrottle
 from .users import UserDB
 
-__all__ = ["KEEPALIVE", "Site", "quoted", "site_of"]
+__all__ = ["KEEPALIVE", "UPDATE_EVERY", "Site", "quoted", "site_of"]
 
 KEEPALIVE = 15.0
+#: The least time between two updates of one open page: a vector set ten times a second (an
+#: agent's progress) reaches a phone four times a second, with its latest values each time.
+UPDATE_EVERY = 0.25
 
 
 class Site:
@@ -47,6 +50,7 @@ class Site:
         self.max_upload = max_upload
         self.set_timeout = set_timeout
         self.keepalive = KEEPALIVE  # seconds between a stream's keep-alives and policy checks
+        self.update_every = UPDATE_EVERY  # seconds at least between two updates of a page
         self.renderer = Renderer(source, blobs, base, indihost, indiport)
         self.hub = Hub(source, self.renderer.part)
         self.renderer.hub = self.hub

@@ -1,7 +1,9 @@
 """The SSE stream of an open page: the parts of the page to swap in, rendered as they change.
 
-It ends by itself when its viewer may no longer read (logged out, user deleted, the public
-view turned off), checked at each keep-alive.
+Updates are sent at most once every `Site.update_every` seconds (the parts that changed
+meanwhile merged, each sent with its latest values). It ends by itself when its viewer may
+no longer read (logged out, user deleted, the public view turned off), checked at each
+keep-alive.
 """
 
 from __future__ import annotations
@@ -91,6 +93,10 @@ async def stream(request: Request) -> Response:
                                 del shown[old]
                 if fresh:
                     yield sse_event("update", "\n".join(fresh))
+                    # what changes meanwhile waits in `sub.parts`, merged per part: a vector
+                    # set every 0.1 s is sent at this pace, its latest values each time,
+                    # rather than flooding a phone with every one (and its plot's data)
+                    await asyncio.sleep(site.update_every)
         finally:
             hub.unsubscribe(sub)
 

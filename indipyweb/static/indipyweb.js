@@ -48,10 +48,39 @@
     activateTabs();
   });
 
+  // Each plot's data as this page holds it: the whole history comes with a vector drawn
+  // whole (the page, a definition, the stream reconnected); a live part swapped in alone
+  // brings only its newest samples ("tail", the history's "size"), appended here, the older
+  // ones dropped as the server's history drops them. (Each update carried the whole history,
+  // 9 KB for the imager agent's PROGRESS, every second of a night.)
+  var plotData = new Map();
+  function plotSeries(dataEl) {
+    var id = dataEl.dataset.plot;
+    var payload = JSON.parse(dataEl.dataset.series);
+    var held = plotData.get(id);
+    if (!payload.tail || !held || held.data.length !== payload.data.length) {
+      held = {labels: payload.labels, data: payload.data.map(function (column) { return column.slice(); })};
+      plotData.set(id, held);
+      return held;
+    }
+    var times = held.data[0];
+    var last = times.length ? times[times.length - 1] : -Infinity;
+    payload.data[0].forEach(function (t, i) {
+      if (t <= last) return;  // held already (a part swapped in again, the plot opened)
+      held.data.forEach(function (column, c) { column.push(payload.data[c][i]); });
+    });
+    var extra = times.length - payload.size;
+    if (extra > 0) held.data.forEach(function (column) { column.splice(0, extra); });
+    held.labels = payload.labels;
+    return held;
+  }
+
   function drawPlot(dataEl) {
     var target = document.getElementById(dataEl.dataset.plot);
-    if (!target || !target.closest("details[open]")) return;
-    var payload = JSON.parse(dataEl.dataset.series);
+    if (!target) return;
+    var payload = plotSeries(dataEl);
+    if (!target.closest("details[open]")) return;
+    target.dataset.points = payload.data[0].length;  // how many it draws (for tests)
     if (payload.data[0].length < 2) {  // one point makes no line (and a silly time axis)
       target.textContent = "The plot starts with the next value.";
       return;
@@ -180,6 +209,25 @@
       box.dataset.shown = on ? "on" : "off";
     });
   }
+
+  // A box the operator changed is theirs only until its Set is answered, then it follows the
+  // driver again: a push button the driver answers Off (the imager agent's Start batch)
+  // stayed ticked, and the next Set (to tick Abort batch) started another batch. The answer
+  // may come before the live values it brought or after them: either way the box ends as the
+  // driver's state, since followChecks moves a box that shows what it was last shown.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (!e.detail.successful || !form || !form.matches || !form.matches("form.setform")) return;
+    var section = form.closest(".vector");
+    if (!section) return;
+    form.querySelectorAll("input[type=checkbox][name^='m.']").forEach(function (box) {
+      var cell = section.querySelector('.live tr[data-member="' + CSS.escape(box.name.slice(2)) + '"] .sw');
+      if (!cell) return;
+      var on = cell.classList.contains("on");
+      box.checked = on;
+      box.dataset.shown = on ? "on" : "off";
+    });
+  });
 
   // Every element htmx puts into the page (the first load, each SSE part swapped in).
   htmx.onLoad(function (elt) {

@@ -274,6 +274,30 @@ def test_anyofmany_checkboxes_follow_the_driver_until_the_operator_ticks_one(
     assert received(indi)[-1] == ("OPTIONS", {"DITHER": "On", "GUIDE": "On"})
 
 
+def test_a_ticked_box_follows_the_driver_again_once_its_set_is_answered(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A box the operator ticked stayed ticked for good when the driver answered it Off (a
+    push button: the imager agent's BATCH Start batch, issue 71): the next Set, made to tick
+    Abort batch, sent Start On again and started another batch. Once its Set is answered the
+    box follows the driver again: unticked, and the next Set sends what the driver said."""
+    indi.driver.driverdata["momentary"] = {"OPTIONS"}  # type: ignore[union-attr]
+    page = log_in(browser, site, "op")
+    open_device(page, site, DEVICE)
+    page.click("button.tab-button[data-tab=Settings]")
+    section = page.locator(f"#{vector_id(DEVICE, 'OPTIONS')}")
+    guide = section.locator("input[name='m.GUIDE']")
+    section.locator("label.toggle", has_text="Guide").click()
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert received(indi) == [("OPTIONS", {"DITHER": "Off", "GUIDE": "On"})]
+    expect(section.locator(".live tr[data-member=GUIDE] .sw")).to_have_text("Off")
+    expect(guide).not_to_be_checked()
+    section.locator("label.toggle", has_text="Dither").click()
+    section.locator("button[type=submit]").click()
+    expect(section.locator("output.result")).to_contain_text("Ok")
+    assert received(indi)[-1] == ("OPTIONS", {"DITHER": "On", "GUIDE": "Off"})
+
+
 def test_a_deleted_vector_disappears_and_a_new_one_appears(
         browser: Browser, site: WebThread, indi: ServerThread) -> None:
     """delProperty removes the vector from the open page; a def adds it back."""
@@ -776,6 +800,34 @@ def test_plots_use_the_browsers_locale_and_time_zone_and_an_axis_per_series(
     assert box is not None and card is not None
     assert box["x"] >= card["x"] and box["x"] + box["width"] <= card["x"] + card["width"]
     shoot(page, "web_plots.png")
+
+
+def test_a_plot_fed_by_its_live_parts_holds_the_whole_history(
+        browser: Browser, site: WebThread, indi: ServerThread) -> None:
+    """A live part brings its plot only the newest samples (not the whole history each time):
+    the page appends them to what it holds, so the open plot draws every value the web server
+    keeps, as it did when each part carried all of them."""
+    async def send(value: float) -> None:
+        vec = indi.driver[DEVICE]["READING"]  # type: ignore[index]
+        vec["VALUE"] = value
+        await vec.send_setVector()
+
+    for value in (1.0, 2.0):  # two values: the plot opens by itself
+        indi.call(lambda value=value: send(value))  # type: ignore[misc]
+    page = log_in(browser, site, "view")
+    open_device(page, site, DEVICE)
+    plot = page.locator(f"#plot-{vector_id(DEVICE, 'READING')}")
+    hub = site.app.state.web.hub
+    for value in range(3, 40):
+        indi.call(lambda value=value: send(float(value)))  # type: ignore[misc]
+        if value % 6 == 0:  # a few at a time, as a paced page takes them
+            expect(page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")).to_have_text(
+                f"{value:.3f}", timeout=15000)
+    expect(page.locator(f"#live-{vector_id(DEVICE, 'READING')} td.value")).to_have_text(
+        "39.000", timeout=15000)
+    kept = len(hub.history.samples(DEVICE, "READING"))
+    expect(plot).to_have_attribute("data-points", str(kept), timeout=15000)
+    assert kept >= 39
 
 
 def test_the_settings_password_and_lock_out_pages_as_a_user_sees_them(

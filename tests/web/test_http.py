@@ -28,6 +28,7 @@ from webpeers import wait_for
 from indipyweb.app import make_app
 from indipyweb.blobfolder import BlobFolder
 from indipyweb.clientsource import ClientSource
+from indipyweb.render import vector_id
 
 
 def test_pages_redirect_to_login_and_the_api_and_stream_answer_401_without_a_session(
@@ -487,6 +488,43 @@ def test_the_stream_carries_rendered_html_and_ends_at_logout(web: TestClient,
     assert not ended.is_set()
     assert web.post("/logout", data={"csrf_token": csrf}).status_code == 200  # to /login
     assert ended.wait(5), "the stream outlived its session"
+
+
+def test_a_vector_set_ten_times_a_second_reaches_a_page_at_the_streams_pace(
+        web: TestClient, backend: Backend) -> None:
+    """A vector the driver sets every 0.1 s or faster (an agent's progress) was sent to every
+    open page at each set, its plot's data with it: a phone watching a night took every one.
+    A page now gets an update at most every `update_every` seconds, each with the latest
+    values: 40 sets in about a second at a pace of 0.5 s arrive as a few updates, the last
+    value among them."""
+    import threading
+    import time
+
+    web.app.state.web.update_every = 0.5  # type: ignore[attr-defined]
+    web.app.state.web.keepalive = 0.3  # type: ignore[attr-defined]
+    csrf = login(web, "view")
+    lines: list[tuple[float, str]] = []
+
+    def read() -> None:
+        with web.stream("GET", f"/stream?page=device&device={DEVICE}") as stream:
+            for line in stream.iter_lines():
+                lines.append((time.monotonic(), line))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for(lambda: any("device-body" in line for _, line in lines), what="the whole page")
+    start = time.monotonic()
+    for value in range(1, 41):
+        backend.send_set("READING", VALUE=value)
+        time.sleep(0.025)
+    wait_for(lambda: any(">40.000<" in line for _, line in lines), what="the last value")
+    live = f'id="live-{vector_id(DEVICE, "READING")}"'
+    updates = [at for at, line in lines if at >= start and live in line]
+    elapsed = max(updates) - start
+    # one update at once, then at most one every 0.5 s: never one a set
+    assert web.post("/logout", data={"csrf_token": csrf}).status_code == 200  # the stream ends
+    reader.join(5)
+    assert len(updates) <= elapsed / 0.5 + 1, (len(updates), elapsed)
 
 
 def test_on_the_servers_unix_socket_the_app_saves_images_passed_as_memory_files(

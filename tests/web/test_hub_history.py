@@ -62,3 +62,37 @@ async def test_many_vectors_updating_without_a_page_keep_a_bounded_history() -> 
     await feed(hub, source, reading(names[0], 100), 1)
     assert hub.history.series(names[7], "READING", "VALUE") == list(range(ROUNDS - 4,
                                                                           ROUNDS + 1))
+
+
+async def test_a_live_part_carries_the_plots_newest_samples_not_its_whole_history() -> None:
+    """Each update of a number vector carried its plot's whole history (300 samples: 9 KB a
+    second for the imager agent's PROGRESS, all night on a phone). A live part swapped in
+    alone now carries the last `PLOT_TAIL` samples and the history's length, which the page
+    appends to what it holds; the vector drawn whole (its device's page, a definition) still
+    carries all of it."""
+    import json
+    import re
+
+    from indipyweb.render import PLOT_TAIL
+    from indipyweb.render import Renderer
+
+    source = MemorySource(max_changes=1000)
+    renderer = Renderer(source, None, "", "localhost", 7624)
+    hub = Hub(source, renderer.part)
+    renderer.hub = hub
+    await feed(hub, source, definition("Agent"), 1)
+    page = hub.subscribe("device", "Agent", False)
+    for value in range(1, 301):
+        await feed(hub, source, reading("Agent", value), 1)
+
+    def series(html: str) -> dict[str, object]:
+        found = re.search(r'data-series="([^"]+)"', html)
+        assert found, html
+        return json.loads(found.group(1).replace("&#34;", '"'))  # type: ignore[no-any-return]
+
+    live = series(hub.render_part(("vector", "Agent", "READING"), False))
+    assert live["tail"] is True and live["size"] == 300  # the ring's length: the page trims to it
+    assert live["data"][1] == list(range(301 - PLOT_TAIL, 301))  # type: ignore[index]
+    whole = series(hub.render_part(("device", "Agent"), False))
+    assert "tail" not in whole and whole["data"][1] == list(range(1, 301))  # type: ignore[index]
+    hub.unsubscribe(page)

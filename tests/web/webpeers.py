@@ -32,7 +32,8 @@ ROLES = {"admin": "admin", "op": "operator", "view": "viewer"}
 
 
 class WebTestDriver(ipd.IPyDriver):
-    """Answers every client set with the values, state Ok; records what it received."""
+    """Answers every client set with the values, state Ok (the switch vectors named in
+    ``driverdata["momentary"]`` with every switch Off); records what it received."""
 
     async def rxevent(self, event: ipd.RxEvent) -> None:
         if not isinstance(event, (ipd.newNumberVector, ipd.newSwitchVector, ipd.newTextVector,
@@ -52,6 +53,9 @@ class WebTestDriver(ipd.IPyDriver):
             return
         for name, value in event.items():
             vector[name] = value
+        if event.vectorname in self.driverdata.get("momentary", ()):  # a push button's
+            for name in vector:  # answer: done, every switch Off again (a batch's START)
+                vector[name] = "Off"
         if isinstance(event, ipd.newSwitchVector) and vector.rule == "OneOfMany":
             chosen = [name for name, value in event.items() if value == "On"]
             for name in vector:
@@ -106,10 +110,12 @@ class ServerThread:
     """`IPyServer` on its own event loop in a thread; `call` runs a coroutine there."""
 
     def __init__(self, port: int, driver: ipd.IPyDriver | None = None,
-                 exdrivers: tuple[str, ...] = (), unix_path: str | None = None) -> None:
+                 exdrivers: tuple[str, ...] = (), unix_path: str | None = None,
+                 others: tuple[ipd.IPyDriver, ...] = ()) -> None:
         self.port = port
         self.unix_path = unix_path  # its Unix socket too (``-u``), when given
         self.driver = driver
+        self.others = others  # more in-process drivers beside `driver` (an agent's devices)
         self.exdrivers = exdrivers
         self.loop: asyncio.AbstractEventLoop | None = None
         self.server: IPyServer | None = None
@@ -128,6 +134,7 @@ class ServerThread:
     def _main(self) -> None:
         async def serve() -> None:
             drivers = [self.driver] if self.driver is not None else []
+            drivers.extend(self.others)
             self.server = IPyServer(*drivers, port=self.port, handle_signals=False)
             if self.unix_path is not None:
                 self.server.listen_unix(self.unix_path)
