@@ -9,6 +9,7 @@ opened when the agent first needs it and kept up by indipyclient's retry policy.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
@@ -54,6 +55,8 @@ class AgentLink:
             self.fixed = True
         self.host = host or DEFAULT_SERVER[0]
         self.port = port or DEFAULT_SERVER[1]
+        #: Whether the address is final: given, or told by the hosting server.
+        self.known = self.fixed
         self._client: Client | None = None
 
     def server_listening(self, host: str, port: int) -> None:
@@ -61,7 +64,17 @@ class AgentLink:
         if self.fixed:
             return
         self.host, self.port = host, port
+        self.known = True
         logger.debug("agent link: the hosting server listens on %s:%d", host, port)
+
+    async def settled(self, wait: float = 5.0) -> None:
+        """Return once the address is final: at once when given; in-process, once the
+        hosting server listens; an executable under a server is never told, so after `wait`
+        seconds the default stands (what the agent does at start, resuming a night)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + wait
+        while not self.known and loop.time() < until:
+            await asyncio.sleep(0.05)
 
     @property
     def address(self) -> str:

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import Iterable
 
 from indipydriver import Device
@@ -13,10 +15,15 @@ from indipydriver import IPyDriver
 from indipydriver.standard.role import Role
 
 from ..link import AgentLink
+from ..plan.toml import parse_plan
+from ..sequencer.face import SequencerFace
 from .face import ImagerFace
+from .night import Night
 
 __all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "AgentDriver", "make_device",
            "make_driver"]
+
+logger = logging.getLogger(__name__)
 
 DEVICE = "Imager Agent"
 DRIVER_EXEC = "indipy_agent_imager"
@@ -36,25 +43,45 @@ def make_device(parts: Iterable[Role], *, name: str = DEVICE, **options: object)
 class AgentDriver(IPyDriver):
     """The agent's driver: its devices, and the `link` its parts drive the server through.
     `IPyServer` calls `server_listening` when it listens (the `ServedDriver` protocol of
-    ``indipyserver.drivers.served``), so an agent hosted in-process needs no address."""
+    ``indipyserver.drivers.served``), so an agent hosted in-process needs no address. With a
+    `night` and its `sequencer` face, a night the agent was running when it stopped (a power
+    cut, SIGKILL) is started again at once, no client needed."""
 
-    def __init__(self, *devices: Device, link: AgentLink) -> None:
+    def __init__(self, *devices: Device, link: AgentLink, night: Night | None = None,
+                 sequencer: SequencerFace | None = None) -> None:
         super().__init__(*devices)
         self.link = link
+        self.night = night
+        self.sequencer = sequencer
 
     def server_listening(self, host: str, port: int) -> None:
         self.link.server_listening(host, port)
 
     async def hardware(self) -> None:
-        """Nothing to poll: holds the link for the driver's life and closes it at the end."""
+        """Resumes an unfinished night, then holds the link for the driver's life and closes
+        it at the end."""
         try:
+            if self.night is not None and self.sequencer is not None:
+                unfinished = self.night.unfinished()
+                if unfinished is not None:
+                    journal, text = unfinished
+                    await self.link.settled()
+                    logger.warning("resuming the night of %s after a restart", journal)
+                    await self.sequencer.resume(text, f"{journal.name} (resumed)")
             await asyncio.Event().wait()
         finally:
             await self.link.close()
 
 
-def make_driver(host: str | None = None, port: int | None = None) -> AgentDriver:
-    """The imager agent alone (what ``indipyserver indipyagents.imager`` serves): it drives
-    the server at `host`:`port`, else ``INDIPY_AGENT_SERVER``, else the server hosting it."""
+def make_driver(host: str | None = None, port: int | None = None, *,
+                state: str | os.PathLike[str] | None = None) -> AgentDriver:
+    """The imager agent (what ``indipyserver indipyagents.imager`` serves): indilib's face
+    and the sequencer's, driving the server at `host`:`port`, else ``INDIPY_AGENT_SERVER``,
+    else the server hosting it; `state` is where it keeps what a restart resumes
+    (`night.state_folder`)."""
     link = AgentLink(host, port)
-    return AgentDriver(make_device([ImagerFace(link)]), link=link)
+    imager = ImagerFace(link)
+    night = Night(link, imager, state)
+    sequencer = SequencerFace(night, parse_plan, focusing=night.focusing)
+    return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
+                       sequencer=sequencer)

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> None:
                              "else the server it serves on, else localhost)")
     parser.add_argument("--indi-port", type=int, default=None,
                         help="that server's port (default 7624)")
+    parser.add_argument("--state-dir", default=None,
+                        help="where the agent keeps what a restart resumes (default: "
+                             "$INDIPY_AGENT_STATE, else ~/.local/state/indipy/imager-agent)")
     args = parser.parse_args(argv)
     host, port = args.indi_host, args.indi_port
     if host is None and port is None and os.environ.get(ENV_SERVER):
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"{ENV_SERVER}: {exc}")
     if port is not None and not 0 < port < 65536:
         parser.error(f"--indi-port {port}: must be 1..65535")
-    run_driver(make_driver(host, port), args)
+    run_driver(make_driver(host, port, state=args.state_dir), args)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ DOWNLOADS = "Download images"
 MAX_GROUPS = 16
 DEFAULT_CCD = "CCD Simulator"
 DEFAULT_FILTER = "Filter Simulator"
+#: Beyond indilib's DEVICES (CCD, FILTER): the focuser autofocus drives and the mount a plan
+#: slews, indilib's simulators by default.
+DEFAULT_FOCUSER = "Focuser Simulator"
+DEFAULT_MOUNT = "Telescope Simulator"
 
 
 def _timed(vector: NumberVector | SwitchVector | TextVector | BLOBVector
@@ -63,7 +67,9 @@ def make_vectors() -> dict[str, NumberVector | SwitchVector | TextVector | BLOBV
             NumberMember("GROUP_COUNT", "Image group count", "%3.0f", 1, MAX_GROUPS, 1, 1)])),
         "DEVICES": _timed(TextVector("DEVICES", "Controlled devices", MAIN, "rw", "Idle", [
             TextMember("CCD", "CCD", DEFAULT_CCD),
-            TextMember("FILTER", "Filter wheel", DEFAULT_FILTER)])),
+            TextMember("FILTER", "Filter wheel", DEFAULT_FILTER),
+            TextMember("FOCUSER", "Focuser", DEFAULT_FOCUSER),
+            TextMember("MOUNT", "Mount", DEFAULT_MOUNT)])),
         "IMAGE_NAME": _timed(TextVector("IMAGE_NAME", "Image name", OPTIONS, "rw", "Idle", [
             TextMember("IMAGE_FOLDER", "Image folder", "/tmp"),
             TextMember("IMAGE_PREFIX", "Image prefix", "IMG")])),

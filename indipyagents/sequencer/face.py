@@ -229,6 +229,13 @@ class SequencerFace:
         await self.status.send_setVector(state="Ok")
         await self.state.send_setVector(state="Idle", message=f"{plan.name} loaded")
 
+    async def resume(self, text: str, source: str) -> None:
+        """Load `text` and start it, as a client's load and START would: the agent resuming a
+        night it was running when it stopped (the factory finds its journal)."""
+        await self._load(self.status, text, source)
+        if self.plan is not None:
+            await self._start_sequence()
+
     # -- running -----------------------------------------------------------------------------
 
     async def _start_sequence(self) -> None:

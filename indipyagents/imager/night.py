@@ -1,0 +1,159 @@
+"""`Night`: what the sequencer's face needs from the agent it sits in, and the resume after a
+restart.
+
+- The factory (`SequenceFactory`): a loaded plan's run on the agent's link, its devices opened
+  (`open_rig`, with the INDI focuser and mount), the plan checked against them before anything
+  moves, its frames in ``IMAGE_FOLDER/<plan folder>`` and its journal beside them
+  (``.journal/<plan>.journal``, hidden, so no frame name can meet it). A journal already there
+  of the very same plan is continued (no frame taken twice); one of another plan is refused.
+- Autofocus alone (AGENT_START_PROCESS.FOCUSING) on DEVICES' CCD and FOCUSER, numpy and sep
+  (the extra ``[agents]``) imported only then.
+- The state folder (``--state-dir``, ``INDIPY_AGENT_STATE``, else ``$XDG_STATE_HOME/indipy/
+  imager-agent``) holds ``current.json``: the running plan's journal and text. A night that
+  was running when the server or the agent died (no finished, aborted or client-paused record
+  last) is started again as soon as the agent is up, with no client: the journal says where.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..journal import FrameStore
+from ..journal import Journal
+from ..link import AgentLink
+from ..plan.check import RigFacts
+from ..plan.check import check_against
+from ..plan.model import Autofocus
+from ..plan.model import Devices
+from ..plan.model import Plan
+from ..plan.toml import PlanError
+from ..plan.toml import parse_plan
+from ..rig.connect import open_rig
+from ..rig.focuser import IndiFocuser
+from ..rig.mount import IndiMount
+from ..sequencer.contracts import FocusResult
+from ..sequencer.contracts import Observer
+from ..sequencer.engine import Sequencer
+from .face import ImagerFace
+
+__all__ = ["ENV_STATE", "Night", "state_folder"]
+
+logger = logging.getLogger(__name__)
+
+ENV_STATE = "INDIPY_AGENT_STATE"
+#: The reason the engine journals when a client pauses (no automatic resume after that).
+CLIENT_PAUSE = "paused by a client"
+
+
+def state_folder(given: str | os.PathLike[str] | None = None) -> Path:
+    """Where the agent keeps ``current.json``: `given`, ``INDIPY_AGENT_STATE``, else
+    ``$XDG_STATE_HOME/indipy/imager-agent`` (``~/.local/state/...``)."""
+    if given:
+        return Path(given)
+    if os.environ.get(ENV_STATE):
+        return Path(os.environ[ENV_STATE])
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "indipy" / "imager-agent"
+
+
+def _journal_name(plan: Plan) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", plan.name).strip("_") or "plan"
+
+
+class Night:
+    """The sequencer's factory and autofocus on `link`, reading the folder and the devices
+    from the indilib face `imager` (IMAGE_NAME, DEVICES), and `state` for the resume."""
+
+    def __init__(self, link: AgentLink, imager: ImagerFace,
+                 state: str | os.PathLike[str] | None = None) -> None:
+        self.link = link
+        self.imager = imager
+        self.state = state_folder(state)
+
+    # -- the factory -----------------------------------------------------------------------
+
+    async def __call__(self, plan: Plan, plan_text: str, observer: Observer) -> Sequencer:
+        client = await self.link.client()
+        rig = await open_rig(client, plan.devices, focuser=IndiFocuser, mount=IndiMount)
+        if rig.focuser is not None and isinstance(rig.focuser, IndiFocuser):
+            await rig.focuser.ready()
+        problems = check_against(plan, RigFacts.of(rig), text=plan_text,
+                                 source=plan.name)
+        if problems:
+            raise PlanError(problems[0].source, problems[0].line,
+                            "; ".join(p.reason for p in problems))
+        folder = Path(str(self.imager.image_name["IMAGE_FOLDER"])) / plan.folder
+        journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"
+        journal = Journal(journal_path)
+        if journal_path.exists():
+            recorded = journal.state()
+            if recorded.plan_text and recorded.plan_text != plan_text:
+                raise ValueError(
+                    f"{journal_path} is the journal of another plan {recorded.plan_name!r}: "
+                    "give this plan another folder or name")
+        self._remember(journal_path, plan_text)
+        return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
+                         focus=_autofocus_or_none(), observer=observer)
+
+    # -- autofocus alone -----------------------------------------------------------------
+
+    async def focusing(self, observer: Observer) -> FocusResult:
+        """AGENT_START_PROCESS.FOCUSING: autofocus on DEVICES' CCD and FOCUSER, the plan's
+        default settings (`Autofocus()`)."""
+        run = _autofocus_or_none()
+        if run is None:
+            raise OSError("autofocus needs numpy and sep: pip install '.[agents]'")
+        client = await self.link.client()
+        devices = Devices(camera=str(self.imager.devices["CCD"]),
+                          focuser=str(self.imager.devices["FOCUSER"]))
+        rig = await open_rig(client, devices, focuser=IndiFocuser)
+        assert isinstance(rig.focuser, IndiFocuser)
+        await rig.focuser.ready()
+        return await run(rig.camera, rig.focuser, Autofocus())
+
+    # -- surviving a restart -----------------------------------------------------------------
+
+    @property
+    def current(self) -> Path:
+        return self.state / "current.json"
+
+    def _remember(self, journal: Path, plan_text: str) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        partial = self.current.with_suffix(".partial")
+        partial.write_text(json.dumps({"journal": str(journal), "plan": plan_text}))
+        os.replace(partial, self.current)
+
+    def unfinished(self) -> tuple[Path, str] | None:
+        """The journal and plan text of a night that was running when the agent stopped, or
+        None (nothing recorded, or it finished, was aborted or paused by a client)."""
+        try:
+            recorded: dict[str, Any] = json.loads(self.current.read_text())
+            journal = Path(recorded["journal"])
+            text = str(recorded["plan"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not journal.exists():
+            return None
+        try:
+            state = Journal(journal).state()
+        except Exception as exc:  # a journal that cannot be trusted is not resumed
+            logger.error("not resuming %s: %s", journal, exc)
+            return None
+        if state.finished or state.aborted or state.paused == CLIENT_PAUSE:
+            return None
+        return journal, text
+
+
+def _autofocus_or_none() -> Any:
+    """`focus.autofocus.autofocus` when numpy and sep are installed, else None (a plan
+    asking for autofocus is then refused by the face)."""
+    try:
+        from ..focus.autofocus import autofocus
+    except ImportError:
+        return None
+    return autofocus
