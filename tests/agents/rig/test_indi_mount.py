@@ -36,10 +36,13 @@ from indipycore.astro import hour_angle
 from indipycore.astro import local_sidereal_time
 from indipycore.astro import precess_from_j2000
 from indipycore.astro import precess_to_j2000
+from indipycore.fits import read_header
 from indipycore.protocol import State
+from indipysimulators import ccd
 from indipysimulators import telescope
 
 OURS = telescope.DEVICE
+CAMERA = ccd.DEVICE
 THEIRS = "Telescope Simulator"
 #: Greenwich, so a Dec of 40 crosses the meridian 78.5 degrees high.
 LAT, LONG = 51.4769, 0.0
@@ -85,8 +88,9 @@ class Recording:
 @pytest.fixture
 async def mounts(tmp_home: Path) -> AsyncIterator[tuple[indipyclient.Client, Recording]]:
     """Both mounts connected under one server, their site Greenwich, indilib's pier side
-    simulation on (SIM_PIER_SIDE, its default), and a recording of what they say."""
-    ipy = server(telescope.make_driver())
+    simulation on (SIM_PIER_SIDE, its default), and a recording of what they say; beside
+    them our camera, its FITS header reading our mount (ACTIVE_TELESCOPE)."""
+    ipy = server(telescope.make_driver(), ccd.make_driver())
     ipy.add_exdriver("indi_simulator_telescope", max_restarts=0)
     recording = Recording()
     async with running(ipy), indipyclient.connect(HOST, ipy.port) as client:
@@ -96,6 +100,9 @@ async def mounts(tmp_home: Path) -> AsyncIterator[tuple[indipyclient.Client, Rec
                 await client.set(device, "GEOGRAPHIC_COORD",
                                  {"LAT": LAT, "LONG": LONG, "ELEV": 0}, timeout=10)
             await client.set(THEIRS, "SIM_PIER_SIDE", {"PS_ON": "On"}, timeout=10)
+            await client.set(CAMERA, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+            await client.set(CAMERA, "ACTIVE_DEVICES", {"ACTIVE_TELESCOPE": OURS}, timeout=10)
+            await client.send_enableBLOB("Also", CAMERA)
             yield client, recording
 
 
@@ -117,6 +124,21 @@ def separation_arcsec(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(dra, a[1] - b[1]) * 3600
 
 
+async def frame_pier_side(client: indipyclient.Client, seconds: float) -> str:
+    """One exposure of our camera, whole (the CCD1 BLOB): its header's PIERSIDE."""
+    stream = client.events()
+    try:
+        await client.set(CAMERA, "CCD_EXPOSURE", {"CCD_EXPOSURE_VALUE": seconds}, wait=False)
+        async with asyncio.timeout(30):
+            async for event in stream:
+                if (isinstance(event, ev.setBLOBVector) and event.devicename == CAMERA
+                        and "CCD1" in event.data):
+                    return str(read_header(event["CCD1"])["PIERSIDE"])
+    finally:
+        stream.close()
+    raise AssertionError("no image")
+
+
 @dataclass
 class FlipSeen:
     sides: list[str | None]
@@ -124,17 +146,23 @@ class FlipSeen:
     exposures: list[tuple[float, float]]
     pointing: tuple[float, float]
     target: tuple[float, float]
+    headers: list[str]  # the frames' PIERSIDE, where a camera took them
 
 
-async def image_across_the_meridian(mount: IndiMount) -> FlipSeen:
+async def image_across_the_meridian(mount: IndiMount,
+                                    camera: indipyclient.Client | None = None) -> FlipSeen:
     """What the sequencer does with a target two minutes east of the meridian: slew, take
-    'exposures' (the mount left alone) until the target has crossed, slew again (the flip),
-    one more exposure."""
+    exposures (our camera's frames, or a wait where there is no camera) until the target
+    has crossed, slew again (the flip), one more exposure."""
     exposures: list[tuple[float, float]] = []
+    headers: list[str] = []
 
     async def expose(seconds: float) -> None:
         start = time.monotonic()
-        await asyncio.sleep(seconds)
+        if camera is None:
+            await asyncio.sleep(seconds)
+        else:
+            headers.append(await frame_pier_side(camera, seconds))
         exposures.append((start, time.monotonic()))
 
     ra, dec = target_east(2.0)
@@ -149,7 +177,7 @@ async def image_across_the_meridian(mount: IndiMount) -> FlipSeen:
     flip = (called, time.monotonic())
     sides.append(await mount.pier_side())
     await expose(1.0)
-    return FlipSeen(sides, flip, exposures, await mount.pointing(), (ra, dec))
+    return FlipSeen(sides, flip, exposures, await mount.pointing(), (ra, dec), headers)
 
 
 @pytest.mark.timeout(400)
@@ -160,11 +188,14 @@ async def test_meridian_flip_with_both_mounts(
     meridian, and a slew to it once it has crossed flips the mount (EAST), pointing at it
     (`GOTO_TOLERANCE`); the flip is one Busy interval of EQUATORIAL_EOD_COORD inside the
     slew_to call, the side changes within it, and no exposure overlaps any Busy interval.
-    indilib's simulator (SIM_PIER_SIDE on) and ours, at the same time."""
+    indilib's simulator (SIM_PIER_SIDE on) and ours, at the same time; our mount's frames
+    (our camera's) say PIERSIDE WEST before the flip and EAST after it."""
     client, recording = mounts
     ours, theirs = await asyncio.gather(
-        image_across_the_meridian(IndiMount(client, OURS)),
+        image_across_the_meridian(IndiMount(client, OURS), camera=client),
         image_across_the_meridian(IndiMount(client, THEIRS)))
+    assert len(ours.headers) >= 3 and set(ours.headers[:-1]) == {"WEST"}, ours.headers
+    assert ours.headers[-1] == "EAST", ours.headers
     for device, seen in ((OURS, ours), (THEIRS, theirs)):
         assert seen.sides == ["WEST", "WEST", "EAST"], (device, seen.sides)
         assert separation_arcsec(seen.pointing, seen.target) < GOTO_TOLERANCE[device], (
