@@ -12,7 +12,11 @@ coordinates on their way, then Ok at the target, tracking (the sky's RA stays pu
 below the horizon (the site is Greenwich) is refused with Alert and a message.
 TELESCOPE_ABORT_MOTION stops a slew where it is; TELESCOPE_PARK slews to the pole and stops
 tracking, and a goto is refused until UNPARK. With tracking off (TELESCOPE_TRACK_STATE) the
-mount stands still and its RA grows with sidereal time.
+mount stands still and its RA grows with sidereal time. Timed guide pulses
+(TELESCOPE_TIMED_GUIDE_NS/WE, ms) move the pointing at GUIDE_RATE (0.5x sidereal). The pier
+side is a German equatorial mount's: chosen at each goto from the target's hour angle
+(PIER_WEST east of the meridian), kept while tracking past it, so a goto to the same target
+once it has crossed flips the mount, as indilib's telescope simulator does.
 
 The hardware here is `SimulatedMount`: what you write for a real mount is the same few
 coroutines talking to its controller instead of to `EquatorialMotion`
@@ -25,11 +29,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from indipycore.astro import hour_angle
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver.standard import EquatorialMotion
 from indipydriver.standard import Mount
 from indipydriver.standard import MountLimits
+from indipydriver.standard.mounttypes import pier_side_for
 
 from .serving import simulator_main
 
@@ -51,6 +57,7 @@ class SimulatedMount:
         self.clock = clock
         self.step = step
         self._last = clock()
+        self.side: str | None = None  # the pier side of the last goto or park (a GEM's)
 
     def _catch_up(self) -> None:
         now = self.clock()
@@ -64,7 +71,10 @@ class SimulatedMount:
 
     async def goto(self, ra: float, dec: float) -> None:
         self._catch_up()
-        self.motion.slew_to(ra, dec)
+        before = self.side if self.side is not None else pier_side_for(
+            hour_angle(self.lst(), self.motion.ra))
+        self.side = pier_side_for(hour_angle(self.lst(), ra))
+        self.motion.slew_to(ra, dec, through_pole=self.side != before)
         await self._until_still()
 
     async def position(self) -> tuple[float, float]:
@@ -82,6 +92,7 @@ class SimulatedMount:
     async def park(self, hour_angle: float, dec: float) -> None:
         self._catch_up()
         self.motion.tracking = False
+        self.side = pier_side_for(hour_angle)
         self.motion.slew_to_hour_angle(hour_angle, dec)
         await self._until_still()
 
@@ -96,13 +107,29 @@ class SimulatedMount:
         self._catch_up()
         self.motion.move(north_south, west_east, rate)
 
+    async def pulse(self, direction: str, ms: int, degrees_per_second: float) -> None:
+        """`MountGuider`: a timed pulse, over once the motion has run it in full."""
+        self._catch_up()
+        ns = {"N": 1, "S": -1}.get(direction, 0)
+        we = {"W": 1, "E": -1}.get(direction, 0)
+        self.motion.guide(ns, we, degrees_per_second, ms / 1000)
+        await asyncio.sleep(ms / 1000)
+        self._catch_up()
+        while self._axis_guiding(ns):
+            await asyncio.sleep(min(self.step, 0.01))
+            self._catch_up()
+
+    def _axis_guiding(self, ns: int) -> bool:
+        return self.motion.guiding_ns if ns else self.motion.guiding_we
+
 
 def make_driver(slew_rate: float = 5.0) -> IPyDriver:
     """The mount simulator: one device, "Python Mount", slewing at `slew_rate` deg/s."""
     motion = EquatorialMotion(slew_rate=slew_rate)
     hardware = SimulatedMount(motion, lst=lambda: 0.0)
     mount = Mount(hardware, latitude=LATITUDE, longitude=LONGITUDE,
-                  limits=MountLimits(min_altitude=0.0), park_position=(0.0, 90.0))
+                  limits=MountLimits(min_altitude=0.0), park_position=(0.0, 90.0),
+                  guider=hardware)
     hardware.lst = mount.local_sidereal_time
     # It starts at its park position (pointing at the pole), unparked, not tracking.
     motion.sync(mount.local_sidereal_time(), 90.0)

@@ -6,12 +6,14 @@ sequencer sees one kind of failure whatever the device.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Mapping
 from typing import Any
 
 from indipyclient import Client
 from indipyclient import NotConnected
 from indipyclient import UnknownVector
+from indipycore.protocol import State
 
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
@@ -32,10 +34,12 @@ def is_connected(client: Client, device: str) -> bool:
 
 
 async def command(client: Client, device: str, vector: str, values: Mapping[str, Any], *,
-                  timeout: float = ANSWER_WAIT) -> None:
-    """Set `values` on `device`.`vector` and return once the driver answers Ok; raises
-    `DeviceRefused` (Alert, with the driver's message), `DeviceLost` (no such device or vector
-    after `DEFINITION_WAIT`, the server gone, or no answer within `timeout`)."""
+                  timeout: float = ANSWER_WAIT,
+                  accept: Collection[State] = (State.OK,)) -> None:
+    """Set `values` on `device`.`vector` and return once the driver answers Ok (or another
+    of the `accept` states: indilib ends a guide pulse Idle); raises `DeviceRefused` (Alert,
+    with the driver's message), `DeviceLost` (no such device or vector after
+    `DEFINITION_WAIT`, the server gone, or no answer within `timeout`)."""
     if not client.connected:
         raise DeviceLost(device, "the INDI server is not reachable")
     try:
@@ -46,7 +50,7 @@ async def command(client: Client, device: str, vector: str, values: Mapping[str,
         raise DeviceLost(device, str(exc)) from None
     if result.timed_out:
         raise DeviceLost(device, f"{vector} did not answer within {timeout:g} s")
-    if not result.ok:
+    if result.state not in accept:
         said = f": {result.message}" if result.message else ""
         raise DeviceRefused(device, f"{vector} went {result.state.value}{said}")
 

@@ -13,7 +13,8 @@ and sends its `logger`'s records to clients as INDI messages. The pieces:
   (its ACTIVE_DEVICES and what they said) and fitsheader.py (the header cards from them);
 - `Mount` (mount.py), `Focuser` (focuser.py), `FilterWheel` (filterwheel.py), `Weather`
   (weather.py), `Dome` (dome.py), `Rotator` (rotator.py): the other roles, each driving the
-  user's hardware `Protocol` (the dome and the rotator share positioner.py);
+  user's hardware `Protocol` (the dome and the rotator share positioner.py); `TimedGuide`
+  (guide.py), timed guide pulses (the GUIDER bit) on a hook, the mount's and Alpaca devices';
 - `EquatorialMotion`, `LinearMotion` (motion.py): pure motion for simulators; astro.py holds
   `indipycore.astro`'s names (sidereal time, alt/az, precession) at their 3.x-era path.
 
@@ -40,10 +41,12 @@ if TYPE_CHECKING:
     from .filterwheel import FilterWheelHardware as FilterWheelHardware
     from .focuser import Focuser as Focuser
     from .focuser import FocuserHardware as FocuserHardware
+    from .guide import TimedGuide as TimedGuide
     from .messages import MessageHandler as MessageHandler
     from .motion import EquatorialMotion as EquatorialMotion
     from .motion import LinearMotion as LinearMotion
     from .mount import Mount as Mount
+    from .mount import MountGuider as MountGuider
     from .mount import MountHardware as MountHardware
     from .mount import MountLimits as MountLimits
     from .mount import SlewRate as SlewRate
@@ -75,6 +78,7 @@ _LAZY = {
     "LinearMotion": "motion",
     "MessageHandler": "messages",
     "Mount": "mount",
+    "MountGuider": "mount",
     "MountHardware": "mount",
     "MountLimits": "mount",
     "Operation": "role",
@@ -88,6 +92,7 @@ _LAZY = {
     "RotatorHardware": "rotator",
     "Sensor": "camera",
     "SlewRate": "mount",
+    "TimedGuide": "guide",
     "Weather": "weather",
     "WeatherHardware": "weather",
     "WeatherParameter": "weather",

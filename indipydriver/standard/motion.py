@@ -6,7 +6,9 @@ simulators in ``examples/`` run them against the wall clock and the tests agains
 
 - `EquatorialMotion`: RA/Dec slewing to a target at a slew rate on both axes, sidereal
   tracking (RA stays put while tracking; with tracking off the sky turns under the mount and
-  RA grows at the sidereal rate), slews to an hour angle (parking), manual motion, sync, stop.
+  RA grows at the sidereal rate), slews to an hour angle (parking), manual motion, timed guide
+  pulses (each axis on its own, beside tracking), sync, stop. It knows nothing of pier sides:
+  the mount role chooses one at each slew (a German equatorial's behaviour).
 - `LinearMotion`: a focuser's position (or a filter wheel's) moving to a target at a speed.
 """
 
@@ -46,9 +48,14 @@ class EquatorialMotion:
     _target_ra: float | None = None
     _target_dec: float = 0.0
     _target_is_ha: bool = False
+    _then: tuple[float, float] | None = None  # where a slew through the pole goes next
     _motion_ns: int = 0
     _motion_we: int = 0
     _motion_rate: float = 0.0
+    _guide_ns: float = 0.0  # degrees per second, north positive
+    _guide_ns_left: float = 0.0  # seconds of the pulse still to run
+    _guide_we: float = 0.0  # degrees per second, west positive
+    _guide_we_left: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.slew_rate > 0:
@@ -66,12 +73,50 @@ class EquatorialMotion:
         """Whether a manual motion (north/south, west/east) is under way."""
         return bool(self._motion_ns or self._motion_we)
 
-    def slew_to(self, ra: float, dec: float) -> None:
-        """Start a slew to RA (hours) and Dec (degrees); stops any manual motion."""
-        self._target_ra = wrap_hours(ra)
-        self._target_dec = max(-90.0, min(90.0, dec))
+    @property
+    def guiding(self) -> bool:
+        """Whether a timed guide pulse is under way on either axis."""
+        return self._guide_ns_left > 0 or self._guide_we_left > 0
+
+    @property
+    def guiding_ns(self) -> bool:
+        """Whether a north or south pulse is under way."""
+        return self._guide_ns_left > 0
+
+    @property
+    def guiding_we(self) -> bool:
+        """Whether a west or east pulse is under way."""
+        return self._guide_we_left > 0
+
+    def slew_to(self, ra: float, dec: float, *, through_pole: bool = False) -> None:
+        """Start a slew to RA (hours) and Dec (degrees); stops any manual motion or pulse.
+        `through_pole`: a German equatorial mount's meridian flip, whose tube swings over
+        the pole (the one on the Dec's side) and comes down on the other side of the pier."""
         self._target_is_ha = False
         self._motion_ns = self._motion_we = 0
+        self._guide_ns_left = self._guide_we_left = 0.0
+        self._then = None
+        dec = max(-90.0, min(90.0, dec))
+        if through_pole:
+            self._then = (wrap_hours(ra), dec)
+            self._target_ra, self._target_dec = self.ra, math.copysign(90.0, dec)
+        else:
+            self._target_ra, self._target_dec = wrap_hours(ra), dec
+
+    def guide(self, north_south: int, west_east: int, rate: float, seconds: float) -> None:
+        """A timed guide pulse of `seconds` at `rate` degrees per second on each axis whose
+        direction is not 0 (`north_south` +1 north, -1 south; `west_east` +1 west, -1 east),
+        replacing the pulse running on that axis. It runs beside tracking, for exactly the
+        time `advance` lets pass: a west pulse takes RA down by `rate` x `seconds` of RA angle,
+        as indilib's simulator does (not scaled by the Dec)."""
+        if north_south not in (-1, 0, 1) or west_east not in (-1, 0, 1):
+            raise ValueError("directions are -1, 0 or +1")
+        if rate < 0 or seconds < 0:
+            raise ValueError("a pulse's rate and length are not negative")
+        if north_south:
+            self._guide_ns, self._guide_ns_left = north_south * rate, seconds
+        if west_east:
+            self._guide_we, self._guide_we_left = west_east * rate, seconds
 
     def slew_to_hour_angle(self, ha: float, dec: float) -> None:
         """Start a slew to a place fixed on the ground (hour angle in hours, Dec): a park
@@ -87,7 +132,9 @@ class EquatorialMotion:
     def stop(self) -> None:
         """Abort: end any slew and manual motion where the mount is now."""
         self._target_ra = None
+        self._then = None
         self._motion_ns = self._motion_we = 0
+        self._guide_ns_left = self._guide_we_left = 0.0
 
     def move(self, north_south: int, west_east: int, rate: float) -> None:
         """Manual motion at `rate` degrees per second: `north_south` +1 north, -1 south, 0 not;
@@ -95,6 +142,7 @@ class EquatorialMotion:
         if north_south not in (-1, 0, 1) or west_east not in (-1, 0, 1):
             raise ValueError("directions are -1, 0 or +1")
         self._target_ra = None
+        self._then = None
         self._motion_ns, self._motion_we, self._motion_rate = north_south, west_east, rate
 
     def advance(self, seconds: float, lst: float) -> None:
@@ -112,11 +160,22 @@ class EquatorialMotion:
             self.dec = _toward(self.dec, self._target_dec, self._target_dec - self.dec, step)
             if self.ra == target_ra and self.dec == self._target_dec:
                 self._target_ra = None
+                if self._then is not None:  # over the pole: now down to the target
+                    (self._target_ra, self._target_dec), self._then = self._then, None
         elif self.moving:
             step = self._motion_rate * seconds
             self.dec = max(-90.0, min(90.0, self.dec + self._motion_ns * step))
             # Moving west takes the pointing towards larger hour angles: smaller RA.
             self.ra = wrap_hours(self.ra - self._motion_we * step / 15.0)
+        if self._target_ra is not None:
+            self._guide_ns_left = self._guide_we_left = 0.0  # a slew ends any pulse
+        elif self.guiding:
+            ns = min(seconds, self._guide_ns_left)
+            we = min(seconds, self._guide_we_left)
+            self._guide_ns_left -= ns
+            self._guide_we_left -= we
+            self.dec = max(-90.0, min(90.0, self.dec + self._guide_ns * ns))
+            self.ra = wrap_hours(self.ra - self._guide_we * we / 15.0)
 
 
 @dataclass

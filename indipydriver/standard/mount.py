@@ -11,6 +11,12 @@ The sequences are indilib's (``standard-properties`` in the docs): ON_COORD_SET 
 new EQUATORIAL_EOD_COORD does (TRACK: go there and track; SLEW: go there; SYNC: the mount is
 told it points there); TELESCOPE_ABORT_MOTION stops; TELESCOPE_PARK parks at
 TELESCOPE_PARK_POSITION (hour angle and Dec) and refuses gotos until unparked.
+
+TELESCOPE_PIER_SIDE is a German equatorial mount's: the side is chosen when a goto (or park)
+starts, from the target's hour angle (`pier_side_for`), and kept while the mount tracks past
+the meridian, so the next goto to the same target flips it (indilib's telescope simulator
+does the same). A mount given a `MountGuider` also has indilib's timed guiding:
+TELESCOPE_TIMED_GUIDE_NS/WE (`guide.TimedGuide`, the GUIDER bit) at GUIDE_RATE.
 """
 
 from __future__ import annotations
@@ -36,10 +42,15 @@ from ..vectors import NumberVector
 from ..vectors import PropertyVector
 from ..vectors import SwitchVector
 from ..vectors import TextVector
+from .groups import MOTION_TAB
+from .guide import Started
+from .guide import TimedGuide
+from .mounttypes import MountGuider
 from .mounttypes import MountHardware
 from .mounttypes import MountLimits
 from .mounttypes import MountStatus
 from .mounttypes import SlewRate
+from .mounttypes import pier_side_for
 from .mountvectors import MOUNT_VECTORS
 from .role import Operation
 from .role import RepeatedRead
@@ -49,8 +60,8 @@ from .role import accept_values
 from .role import run_chosen
 from .vectortables import build
 
-__all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountHardware", "MountLimits", "MountStatus",
-           "SlewRate"]
+__all__ = ["DEFAULT_SLEW_RATES", "Mount", "MountGuider", "MountHardware", "MountLimits",
+           "MountStatus", "SlewRate"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +98,8 @@ class Mount:
     GEOGRAPHIC_COORD (a client may set its own); `park_position` is (hour angle, Dec);
     `limits` checks gotos; `poll_interval` is how often `position` is read while the mount is
     still (four times as often while it slews). `can_sync`/`can_park` leave out SYNC and the
-    park properties for mounts that cannot; `parked` says the mount starts parked.
+    park properties for mounts that cannot; `parked` says the mount starts parked. A `guider`
+    gives it timed guide pulses at `guide_rate` (a fraction of sidereal, GUIDE_RATE's start).
     """
 
     def __init__(
@@ -107,6 +119,8 @@ class Mount:
         parked: bool = False,
         aperture: float = 120.0,
         focal_length: float = 900.0,
+        guider: MountGuider | None = None,
+        guide_rate: float = 0.5,
     ) -> None:
         if not slew_rates:
             raise ValueError("a mount needs at least one slew rate")
@@ -128,8 +142,10 @@ class Mount:
         if chosen not in self._rates:
             raise ValueError(f"slew_rate {chosen!r} is not one of {list(self._rates)}")
         self._coord_alert = ""  # a refusal or failure shown until the next change of state
-        self._sent: tuple[str, str, str] | None = None
+        self._sent: tuple[float, float, str] | None = None
         self._ns = self._we = 0
+        self._pier: str | None = None  # the side the last goto or park chose (a GEM's)
+        self.guider = guider
 
         made = build(
             MOUNT_VECTORS, can_sync=can_sync, slew_rates=[
@@ -139,7 +155,7 @@ class Mount:
             elevation=elevation, park_state="Ok" if self.status is MountStatus.PARKED else "Idle",
             park="On" if parked else "Off", unpark="Off" if parked else "On",
             park_ha=park_position[0], park_dec=park_position[1], aperture=aperture,
-            focal_length=focal_length)
+            focal_length=focal_length, can_guide=guider is not None, guide_rate=guide_rate)
         self.on_coord_set = made.vector("ON_COORD_SET", SwitchVector)
         self.coord = made.vector("EQUATORIAL_EOD_COORD", NumberVector)
         self.abort_motion = made.vector("TELESCOPE_ABORT_MOTION", SwitchVector)
@@ -154,6 +170,8 @@ class Mount:
         self.park_position = made.vector("TELESCOPE_PARK_POSITION", NumberVector)
         self.pier_side = made.vector("TELESCOPE_PIER_SIDE", SwitchVector)
         self.info = made.vector("TELESCOPE_INFO", NumberVector)
+        self.guide_rate = made.optional("GUIDE_RATE", NumberVector)
+        self.guide = None if guider is None else TimedGuide(self._pulse, MOTION_TAB)
         self._goto = Operation(self.coord, "Goto")
         self._parking = Operation(self.park, "Park")
 
@@ -161,7 +179,7 @@ class Mount:
 
     #: Saved by CONFIG_SAVE (indilib's Telescope::saveConfigItems, of what this role has).
     config_names = ("ACTIVE_DEVICES", "GEOGRAPHIC_COORD", "TELESCOPE_INFO",
-                    "TELESCOPE_SLEW_RATE")
+                    "TELESCOPE_SLEW_RATE", "GUIDE_RATE")
     #: Taken from the saved file when the driver starts (indilib's Telescope: ACTIVE_DEVICES
     #: and GEOGRAPHIC_COORD in initProperties, DOME_POLICY in ISGetProperties), of what this
     #: role has: the site.
@@ -169,7 +187,8 @@ class Mount:
 
     @property
     def interface(self) -> Interface:
-        return Interface.TELESCOPE
+        return Interface.TELESCOPE if self.guide is None \
+            else Interface.TELESCOPE | Interface.GUIDER
 
     @property
     def polling_seconds(self) -> float:
@@ -189,12 +208,16 @@ class Mount:
         if self.can_park:
             vectors += [self.park, self.park_position]
         vectors += [self.pier_side, self.info]
+        if self.guide is not None and self.guide_rate is not None:
+            vectors += [*self.guide.vectors(), self.guide_rate]
         return vectors
 
     def attach(self, device: RoleDevice) -> None:
         self._device = device
         self.logger = device.logger
         self._tasks.logger = self._goto.logger = self._parking.logger = device.logger
+        if self.guide is not None:
+            self.guide.attach(device)
 
     async def connected(self) -> None:
         # New ones for the event loop serving now (a driver may be served again under another).
@@ -204,6 +227,8 @@ class Mount:
         self._tasks.start(self._poll(), "Mount position")
 
     async def disconnected(self) -> None:
+        if self.guide is not None:
+            await self.guide.disconnected()
         await self._goto.abort()
         await self._parking.abort()
         if self.status in (MountStatus.SLEWING, MountStatus.PARKING):
@@ -225,7 +250,11 @@ class Mount:
             "TELESCOPE_PARK": self._new_park,
             "TELESCOPE_PARK_POSITION": accept_values,
             "TELESCOPE_INFO": accept_values,
+            "GUIDE_RATE": accept_values,
         }
+        if self.guide is not None:
+            handlers["TELESCOPE_TIMED_GUIDE_NS"] = self.guide.new_vector
+            handlers["TELESCOPE_TIMED_GUIDE_WE"] = self.guide.new_vector
         handler = handlers.get(event.vectorname or "")
         if handler is None:
             # A read-only vector: the framework refuses writes to it before this.
@@ -256,7 +285,10 @@ class Mount:
 
     async def _send_coord(self, message: str = "", force: bool = False) -> None:
         state = self._coord_state()
-        key = (self.coord.getformattedvalue("RA"), self.coord.getformattedvalue("DEC"), state)
+        # Sent when it moved by more than 0.004 s of RA or 0.04" of Dec (a guide pulse's
+        # few arcseconds reach clients, which the formatted seconds would hide).
+        key = (round(self.coord.getfloatvalue("RA"), 6), round(self.coord.getfloatvalue("DEC"), 5),
+               state)
         if force or message or key != self._sent:
             self._sent = key
             await self.coord.send_setVector(state=state, message=message)
@@ -265,11 +297,20 @@ class Mount:
         ra, dec = await self.hardware.position()
         self.coord["RA"] = wrap_hours(ra)
         self.coord["DEC"] = max(-90.0, min(90.0, dec))
-        west = hour_angle(self.local_sidereal_time(), wrap_hours(ra)) < 0
-        side = "PIER_WEST" if west else "PIER_EAST"
-        if self.pier_side[side] != "On":
-            self.pier_side[side] = "On"
+        if self._pier is None:  # no goto yet: the side it stands on now, kept from here
+            self._pier = pier_side_for(hour_angle(self.local_sidereal_time(), wrap_hours(ra)))
+        await self._send_pier_side()
+
+    async def _send_pier_side(self) -> None:
+        if self._pier is not None and self.pier_side[self._pier] != "On":
+            self.pier_side[self._pier] = "On"
             await self.pier_side.send_setVector(state="Ok")
+
+    async def _choose_pier_side(self, ha: float) -> None:
+        """A goto or park to hour angle `ha` starts: a German equatorial mount takes the side
+        that points there, and keeps it until the next one."""
+        self._pier = pier_side_for(ha)
+        await self._send_pier_side()
 
     async def _poll(self) -> None:
         """Read the position and send it when it (or the state) changed, every
@@ -346,6 +387,7 @@ class Mount:
         self.logger.info("Slewing to RA %s DEC %s", self.target.getformattedvalue("RA").strip(),
                          self.target.getformattedvalue("DEC").strip())
         await self._send_coord(force=True)
+        await self._choose_pier_side(hour_angle(self.local_sidereal_time(), ra))
         self._goto.start(self._run_goto(ra, dec, track))
         self._wake.set()
 
@@ -502,6 +544,7 @@ class Mount:
         await self._send_coord(force=True)
         ha = self.park_position.getfloatvalue("PARK_HA")
         dec = self.park_position.getfloatvalue("PARK_DEC")
+        await self._choose_pier_side(ha)
         self._parking.start(self._run_park(ha, dec))
         self._wake.set()
 
@@ -543,3 +586,18 @@ class Mount:
         await self.park.send_setVector(state="Ok")
         await self._send_coord(force=True)
 
+    # ---------------------------------------------------------------- guiding
+
+    async def _pulse(self, direction: str, ms: int, started: Started) -> None:
+        """`TimedGuide`'s hook: the pulse at GUIDE_RATE's speed for its axis, refused while
+        parked or parking (the vector's Alert says why)."""
+        if (why := self._busy_elsewhere()) is not None:
+            raise RuntimeError(f"Guide pulse refused: {why}")
+        assert self.guider is not None and self.guide_rate is not None
+        member = "GUIDE_RATE_NS" if direction in ("N", "S") else "GUIDE_RATE_WE"
+        speed = self.guide_rate.getfloatvalue(member) * SIDEREAL_DEG_PER_S
+        await started()
+        try:
+            await self.guider.pulse(direction, ms, speed)
+        finally:
+            self._wake.set()  # the pointing moved: the poll sends it now

@@ -1,7 +1,8 @@
 """What a mount driver's author writes and chooses, for the telescope role (``mount``).
 
-`MountHardware` is the part the user writes (JNow coordinates: RA in hours, Dec in degrees);
-`SlewRate` and `MountLimits` configure the role; `MountStatus` is what the role says the mount
+`MountHardware` is the part the user writes (JNow coordinates: RA in hours, Dec in degrees),
+and `MountGuider` where the mount takes timed guide pulses; `SlewRate` and `MountLimits`
+configure the role; `pier_side_for` is the side a German equatorial mount takes for a target; `MountStatus` is what the role says the mount
 is doing. The role itself, which drives them, is `mount.Mount`.
 """
 
@@ -14,7 +15,8 @@ from typing import Protocol
 from indipycore.astro import altitude
 from indipycore.astro import hour_angle
 
-__all__ = ["MountHardware", "MountLimits", "MountStatus", "SlewRate"]
+__all__ = ["MountGuider", "MountHardware", "MountLimits", "MountStatus", "SlewRate",
+           "pier_side_for"]
 
 
 class MountHardware(Protocol):
@@ -50,6 +52,22 @@ class MountHardware(Protocol):
     async def move(self, north_south: int, west_east: int, rate: float) -> None:
         """Manual motion: `north_south` +1 north, -1 south, 0 stop that axis; `west_east` +1
         west, -1 east, 0 stop; `rate` in degrees per second (TELESCOPE_SLEW_RATE)."""
+
+
+class MountGuider(Protocol):
+    """What a mount that takes timed guide pulses adds (the role's ``guider``): the role
+    defines TELESCOPE_TIMED_GUIDE_NS/WE and GUIDE_RATE (the GUIDER bit) and calls this."""
+
+    async def pulse(self, direction: str, ms: int, degrees_per_second: float) -> None:
+        """Move the pointing `direction` ("N", "S", "E", "W") at `degrees_per_second` (the
+        guide rate) for `ms` milliseconds, beside tracking; return once the pulse is over."""
+
+
+def pier_side_for(ha: float) -> str:
+    """TELESCOPE_PIER_SIDE's member a German equatorial mount takes to point at hour angle
+    `ha` (hours): east of the meridian (rising) it stands on the west side pointing east,
+    "PIER_WEST"; on or west of it, "PIER_EAST" (indilib's telescope simulator, measured)."""
+    return "PIER_WEST" if ha < 0 else "PIER_EAST"
 
 
 class MountStatus(StrEnum):

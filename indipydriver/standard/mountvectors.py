@@ -80,4 +80,10 @@ MOUNT_VECTORS = (
         NumberSpec("GUIDER_FOCAL_LENGTH", "Guider Focal Length (mm)", "%g", 10, 10000, 0,
                    Param("focal_length")),
     ), state="Ok", timeout=60),
+    # A mount that takes timed guide pulses (its TELESCOPE_TIMED_GUIDE_NS/WE are `guide`'s):
+    # their speed, a fraction of the sidereal rate.
+    VectorSpec("GUIDE_RATE", "Guiding Rate", MOTION_TAB, "rw", (
+        NumberSpec("GUIDE_RATE_WE", "W/E Rate", "%g", 0, 1, 0.1, Param("guide_rate")),
+        NumberSpec("GUIDE_RATE_NS", "N/S Rate", "%g", 0, 1, 0.1, Param("guide_rate")),
+    ), when="can_guide"),
 )

@@ -96,12 +96,15 @@ def test_goto_sync_park(address: str, name: str) -> None:
 
 
 def test_pulse_guiding_on_indilib_mount(address: str) -> None:
-    """indilib's mount has TIMED_GUIDE: PulseGuide starts a guide pulse that ends by itself;
-    our simulator has none, so there it is NotImplemented and CanPulseGuide False."""
+    """indilib's mount and ours have TIMED_GUIDE: PulseGuide starts a guide pulse that ends
+    by itself, and GUIDE_RATE gives the guide rates."""
     ours = mount(address, "Python Mount")
-    assert ours.CanPulseGuide is False
-    with pytest.raises(NotImplementedException):
-        ours.PulseGuide(GuideDirections.guideNorth, 100)
+    if ours.AtPark:
+        ours.Unpark()
+    assert ours.CanPulseGuide is True
+    assert ours.GuideRateDeclination == pytest.approx(0.5 * 15.041 / 3600, rel=1e-3)
+    ours.PulseGuide(GuideDirections.guideNorth, 300)
+    wait_for(lambda: not ours.IsPulseGuiding, 20, "our pulse to end")
     theirs = mount(address, "Telescope Simulator")
     if theirs.AtPark:
         theirs.Unpark()

@@ -15,7 +15,7 @@ from peers import getprop
 #: Executable -> {device: DRIVER_INTERFACE}, as indilib's simulators of the same role say.
 EXECUTABLES = {
     "indipy_simulator_ccd": {"Python CCD Simulator": "2"},
-    "indipy_simulator_telescope": {"Python Mount": "1"},
+    "indipy_simulator_telescope": {"Python Mount": "5"},  # TELESCOPE|GUIDER, as indilib's
     "indipy_simulator_focus": {"Python Focuser": "8", "Python Filter Wheel": "16"},
     "indipy_simulator_weather": {"Python Weather": "128"},
 }

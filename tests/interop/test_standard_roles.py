@@ -116,13 +116,14 @@ def _values(event: dict[str, Any]) -> dict[str, float]:
 
 
 async def test_driver_info_has_the_role_bits(served: Served) -> None:
-    """Before any connect, DRIVER_INFO says what each device is: a mount (TELESCOPE = 1), a
+    """Before any connect, DRIVER_INFO says what each device is: a mount that guides
+    (TELESCOPE|GUIDER = 5, as indilib's telescope simulator), a
     focuser (FOCUSER = 8), a filter wheel (FILTER = 16), a weather station (WEATHER = 128), as
     indilib's simulators say."""
     specs = [f"{device}.DRIVER_INFO.{member}" for device in (MOUNT, FOCUSER, WHEEL, WEATHER)
              for member in ("DRIVER_INTERFACE", "DRIVER_EXEC")]
     values = await _getprop(served.port, *specs)
-    assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_INTERFACE"] == "1"
+    assert values[f"{MOUNT}.DRIVER_INFO.DRIVER_INTERFACE"] == "5"
     assert values[f"{FOCUSER}.DRIVER_INFO.DRIVER_INTERFACE"] == "8"
     assert values[f"{WHEEL}.DRIVER_INFO.DRIVER_INTERFACE"] == "16"
     assert values[f"{WEATHER}.DRIVER_INFO.DRIVER_INTERFACE"] == "128"
@@ -323,5 +324,5 @@ def test_indiserver_runs_the_example_files_themselves(
     specs = [f"{device}.DRIVER_INFO.DRIVER_INTERFACE" for device in (MOUNT, FOCUSER, WHEEL,
                                                                       WEATHER)]
     result = getprop(server.port, *specs, timeout=10)
-    assert [result.get(spec) for spec in specs] == ["1", "8", "16", "128"], \
+    assert [result.get(spec) for spec in specs] == ["5", "8", "16", "128"], \
         result.result.describe() + server.log_tail()

@@ -1,0 +1,209 @@
+"""`IndiMount`: the rig's `Mount` on a device's standard Telescope properties, through
+`indiset.command` (so a refusal is `DeviceRefused` and silence `DeviceLost`, as for every
+instrument of the rig).
+
+The plan speaks J2000, INDI's EQUATORIAL_EOD_COORD is JNow: a slew precesses the target to
+the date (`indipycore.astro`), `pointing` precesses back. A slew sets ON_COORD_SET TRACK first
+(the mount tracks where it arrives), unparks a parked mount first (logged), and waits for the
+coordinates to leave Busy: a slew can take minutes, so its bound is `slew_timeout`. A guide
+pulse sends both axes at once and waits for both (indilib ends them Idle, ours Ok).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from indipyclient import Client
+from indipyclient.model import events as ev
+from indipycore.astro import precess_from_j2000
+from indipycore.astro import precess_to_j2000
+from indipycore.protocol import State
+
+from ..plan.model import Site
+from .indiset import ANSWER_WAIT
+from .indiset import command
+from .indiset import require
+from .protocols import DeviceLost
+from .protocols import DeviceRefused
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a slew (or a park) may take before the mount counts as lost.
+SLEW_WAIT = 300.0
+#: Seconds a guide pulse's answer may come after the pulse's own length.
+PULSE_GRACE = 10.0
+#: The longest pulse TELESCOPE_TIMED_GUIDE_NS/WE take (ms), indilib's range.
+PULSE_MAX_MS = 60000
+#: GUIDE_RATE's default (x sidereal) where the mount has none: indilib's simulator's.
+DEFAULT_GUIDE_RATE = 0.5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IndiMount:
+    """The INDI mount `device` on `client`'s server, as the sequencer's `Mount`.
+    `clock` gives the time the precession uses (a test may fix it)."""
+
+    def __init__(self, client: Client, device: str, *, slew_timeout: float = SLEW_WAIT,
+                 park_timeout: float = SLEW_WAIT,
+                 clock: Callable[[], datetime] = _now) -> None:
+        self.client = client
+        self.name = device
+        self.slew_timeout = slew_timeout
+        self.park_timeout = park_timeout
+        self.clock = clock
+
+    def _vector(self, name: str) -> Any:
+        """The vector as the client holds it, None when the device has not (or no longer)
+        defined it."""
+        found = self.client.devices.vector(self.name, name)
+        return found if found is not None and found.enable else None
+
+    async def _command(self, vector: str, values: dict[str, Any],
+                       timeout: float = ANSWER_WAIT,
+                       accept: tuple[State, ...] = (State.OK,)) -> None:
+        await command(self.client, self.name, vector, values, timeout=timeout, accept=accept)
+
+    # ------------------------------------------------------------------ pointing
+
+    def parked(self) -> bool:
+        """Whether TELESCOPE_PARK says PARK (False for a mount that cannot park)."""
+        park = self._vector("TELESCOPE_PARK")
+        return park is not None and park["PARK"] == "On"
+
+    async def slew_to(self, ra: float, dec: float) -> None:
+        if not (0.0 <= ra < 24.0 and -90.0 <= dec <= 90.0):
+            raise ValueError(f"RA {ra!r} h, Dec {dec!r} deg: not a position on the sky")
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        if self.parked():
+            logger.info("%s is parked: unparking it before the slew", self.name)
+            await self.unpark()
+        on_set = self._vector("ON_COORD_SET")
+        if on_set is not None and on_set["TRACK"] != "On":
+            await self._command("ON_COORD_SET", {"TRACK": "On"})
+        ra_now, dec_now = precess_from_j2000(ra, dec, self.clock())
+        logger.info("%s: slewing to RA %.5f h, Dec %.4f deg (J2000)", self.name, ra, dec)
+        await self._goto(ra_now, dec_now)
+
+    async def _goto(self, ra: float, dec: float) -> None:
+        """EQUATORIAL_EOD_COORD set, then its end awaited: the first set in another state
+        after a Busy one. The first answer alone is not enough: a mount that is not tracking
+        sends its position Idle as the sky turns, and one such set may be on its way when
+        the goto is sent."""
+        ended: list[State] = []
+
+        def watch(event: ev.Event) -> bool:
+            if (isinstance(event, ev.setVector) and event.devicename == self.name
+                    and event.vectorname == "EQUATORIAL_EOD_COORD" and event.state is not None):
+                if event.state == State.BUSY:
+                    ended.append(State.BUSY)
+                elif ended:
+                    ended.append(event.state)
+                    return True
+            return False
+
+        started = time.monotonic()
+        with self.client.waiters.watching(watch) as done:
+            await self._command("EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec},
+                                timeout=self.slew_timeout, accept=(State.OK, State.IDLE))
+            left = self.slew_timeout - (time.monotonic() - started)
+            try:
+                async with asyncio.timeout(max(left, 0.0)):
+                    await done
+            except TimeoutError:
+                raise DeviceLost(self.name, "the slew did not end within "
+                                            f"{self.slew_timeout:g} s") from None
+        if ended[-1] != State.OK:
+            raise DeviceRefused(self.name, f"the slew ended {ended[-1].value}, not tracking")
+
+    async def pointing(self) -> tuple[float, float]:
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        coord = self._vector("EQUATORIAL_EOD_COORD")
+        if coord is None:  # deleted since: the device went away
+            raise DeviceLost(self.name, "EQUATORIAL_EOD_COORD is no longer defined")
+        return precess_to_j2000(coord.getfloatvalue("RA"), coord.getfloatvalue("DEC"),
+                                self.clock())
+
+    async def pier_side(self) -> str | None:
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        side = self._vector("TELESCOPE_PIER_SIDE")
+        if side is None or side.state == State.IDLE:
+            return None
+        if side["PIER_EAST"] == "On":
+            return "EAST"
+        if side["PIER_WEST"] == "On":
+            return "WEST"
+        return None
+
+    async def site(self) -> Site | None:
+        """GEOGRAPHIC_COORD, its longitude (INDI: 0..360 east) as -180..180 east, which
+        `indipycore.astro.local_sidereal_time` takes as it takes INDI's."""
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        where = self._vector("GEOGRAPHIC_COORD")
+        if where is None:
+            return None
+        longitude = where.getfloatvalue("LONG") % 360.0
+        if longitude > 180.0:
+            longitude -= 360.0
+        elevation = where.getfloatvalue("ELEV") if "ELEV" in where else 0.0
+        return Site(where.getfloatvalue("LAT"), longitude, elevation)
+
+    # ------------------------------------------------------------------ guiding
+
+    def can_pulse(self) -> bool:
+        return (self._vector("TELESCOPE_TIMED_GUIDE_NS") is not None
+                and self._vector("TELESCOPE_TIMED_GUIDE_WE") is not None)
+
+    def guide_rates(self) -> tuple[float, float]:
+        """GUIDE_RATE's (north/south, west/east) in multiples of the sidereal rate;
+        `DEFAULT_GUIDE_RATE` for a mount without it."""
+        rates = self._vector("GUIDE_RATE")
+        if rates is None:
+            return DEFAULT_GUIDE_RATE, DEFAULT_GUIDE_RATE
+        return rates.getfloatvalue("GUIDE_RATE_NS"), rates.getfloatvalue("GUIDE_RATE_WE")
+
+    def focal_length(self) -> float | None:
+        """TELESCOPE_INFO's focal length (mm; indilib 1.9's), None where not said."""
+        info = self._vector("TELESCOPE_INFO")
+        if info is None or "TELESCOPE_FOCAL_LENGTH" not in info:
+            return None
+        value = info.getfloatvalue("TELESCOPE_FOCAL_LENGTH")
+        return value if value > 0 else None
+
+    async def pulse(self, north_ms: float, west_ms: float) -> None:
+        for ms in (north_ms, west_ms):
+            if not math.isfinite(ms) or abs(ms) > PULSE_MAX_MS:
+                raise ValueError(f"a guide pulse of {ms!r} ms is outside +-{PULSE_MAX_MS} ms")
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        if not self.can_pulse():
+            raise DeviceRefused(self.name, "it takes no timed guide pulses "
+                                           "(no TELESCOPE_TIMED_GUIDE_NS/WE)")
+        sends = []
+        for vector, ms, plus, minus in (
+                ("TELESCOPE_TIMED_GUIDE_NS", round(north_ms), "TIMED_GUIDE_N", "TIMED_GUIDE_S"),
+                ("TELESCOPE_TIMED_GUIDE_WE", round(west_ms), "TIMED_GUIDE_W", "TIMED_GUIDE_E")):
+            if ms:
+                sends.append(self._command(vector, {plus: max(ms, 0), minus: max(-ms, 0)},
+                                           timeout=abs(ms) / 1000 + PULSE_GRACE,
+                                           accept=(State.OK, State.IDLE)))
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    # ------------------------------------------------------------------ parking
+
+    async def park(self) -> None:
+        await self._command("TELESCOPE_PARK", {"PARK": "On"}, timeout=self.park_timeout)
+
+    async def unpark(self) -> None:
+        await self._command("TELESCOPE_PARK", {"UNPARK": "On"})
