@@ -25,6 +25,7 @@ from typing import Any
 
 from ..journal import FrameStore
 from ..journal import Journal
+from ..journal import JournalError
 from ..link import AgentLink
 from ..plan.check import RigFacts
 from ..plan.check import check_against
@@ -32,11 +33,11 @@ from ..plan.model import Autofocus
 from ..plan.model import Devices
 from ..plan.model import Plan
 from ..plan.toml import PlanError
-from ..plan.toml import parse_plan
 from ..rig.connect import open_rig
 from ..rig.focuser import IndiFocuser
 from ..rig.mount import IndiMount
 from ..sequencer.contracts import FocusResult
+from ..sequencer.contracts import FocusRun
 from ..sequencer.contracts import Observer
 from ..sequencer.engine import Sequencer
 from .face import ImagerFace
@@ -141,7 +142,7 @@ class Night:
             return None
         try:
             state = Journal(journal).state()
-        except Exception as exc:  # a journal that cannot be trusted is not resumed
+        except (JournalError, OSError) as exc:  # a journal not to be trusted: not resumed
             logger.error("not resuming %s: %s", journal, exc)
             return None
         if state.finished or state.aborted or state.paused == CLIENT_PAUSE:
@@ -149,9 +150,9 @@ class Night:
         return journal, text
 
 
-def _autofocus_or_none() -> Any:
+def _autofocus_or_none() -> FocusRun | None:
     """`focus.autofocus.autofocus` when numpy and sep are installed, else None (a plan
-    asking for autofocus is then refused by the face)."""
+    asking for autofocus then pauses saying so)."""
     try:
         from ..focus.autofocus import autofocus
     except ImportError:

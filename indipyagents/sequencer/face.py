@@ -298,7 +298,7 @@ class SequencerFace:
             await self.start.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             return
         self.start["FOCUSING"] = "Off"
-        if result.ok:
+        if result.ok and result.hfr is not None:
             self.stats["HFD"] = 2.0 * result.hfr
             await self.stats.send_setVector(state="Ok")
             await self.start.send_setVector(
