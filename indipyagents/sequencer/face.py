@@ -139,6 +139,12 @@ class SequencerFace:
         return [self.plan_file, self.upload, self.status, self.state, self.start, self.pause,
                 self.abort, self.stats, self.last_frame]
 
+    #: Defined from the start, not on CONNECT: a night resumed after a restart runs, and is
+    #: shown, with no client and the agent not connected.
+    always_names = ("AGENT_PLAN", "AGENT_PLAN_UPLOAD", "PLAN_STATUS", "SEQUENCE_STATE",
+                    "AGENT_START_PROCESS", "AGENT_PAUSE_PROCESS", "AGENT_ABORT_PROCESS",
+                    "AGENT_IMAGER_STATS", "AGENT_LAST_FRAME")
+
     def attach(self, device: RoleDevice) -> None:
         self.device = device
         self.logger = device.logger
