@@ -25,6 +25,9 @@ __all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "AgentDriver", "make_devic
 
 logger = logging.getLogger(__name__)
 
+ENV_PLAN = "INDIPY_AGENT_PLAN"
+ENV_START = "INDIPY_AGENT_START"
+
 DEVICE = "Imager Agent"
 DRIVER_EXEC = "indipy_agent_imager"
 #: indilib 1.9.9's agent says 1.2: a client that checks the version finds the same face.
@@ -48,11 +51,14 @@ class AgentDriver(IPyDriver):
     cut, SIGKILL) is started again at once, no client needed."""
 
     def __init__(self, *devices: Device, link: AgentLink, night: Night | None = None,
-                 sequencer: SequencerFace | None = None) -> None:
+                 sequencer: SequencerFace | None = None, plan: str | None = None,
+                 start: bool = False) -> None:
         super().__init__(*devices)
         self.link = link
         self.night = night
         self.sequencer = sequencer
+        self.plan = plan
+        self.start = start
 
     def server_listening(self, host: str, port: int) -> None:
         self.link.server_listening(host, port)
@@ -68,20 +74,28 @@ class AgentDriver(IPyDriver):
                     await self.link.settled()
                     logger.warning("resuming the night of %s after a restart", journal)
                     await self.sequencer.resume(text, f"{journal.name} (resumed)")
+                elif self.plan:
+                    await self.link.settled()
+                    await self.sequencer.load_file(self.plan, start=self.start)
             await asyncio.Event().wait()
         finally:
             await self.link.close()
 
 
 def make_driver(host: str | None = None, port: int | None = None, *,
-                state: str | os.PathLike[str] | None = None) -> AgentDriver:
+                state: str | os.PathLike[str] | None = None, plan: str | None = None,
+                start: bool = False) -> AgentDriver:
     """The imager agent (what ``indipyserver indipyagents.imager`` serves): indilib's face
     and the sequencer's, driving the server at `host`:`port`, else ``INDIPY_AGENT_SERVER``,
     else the server hosting it; `state` is where it keeps what a restart resumes
-    (`night.state_folder`)."""
+    (`night.state_folder`). `plan` (else ``INDIPY_AGENT_PLAN``) is a plan file loaded at
+    start, and run at once with `start` (else ``INDIPY_AGENT_START=1``), unless a night the
+    agent was running when it stopped is resumed instead."""
+    plan = plan or os.environ.get(ENV_PLAN) or None
+    start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
     imager = ImagerFace(link)
     night = Night(link, imager, state)
     sequencer = SequencerFace(night, parse_plan, focusing=night.focusing)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
-                       sequencer=sequencer)
+                       sequencer=sequencer, plan=plan, start=start)

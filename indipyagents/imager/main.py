@@ -27,7 +27,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", default=None,
                         help="where the agent keeps what a restart resumes (default: "
                              "$INDIPY_AGENT_STATE, else ~/.local/state/indipy/imager-agent)")
+    parser.add_argument("--plan", default=None,
+                        help="a plan file (TOML) loaded at start (default: $INDIPY_AGENT_PLAN)")
+    parser.add_argument("--start", action="store_true",
+                        help="run the --plan at once, no client needed")
     args = parser.parse_args(argv)
+    if args.start and not args.plan:
+        parser.error("--start needs --plan FILE")
     host, port = args.indi_host, args.indi_port
     if host is None and port is None and os.environ.get(ENV_SERVER):
         try:
@@ -36,7 +42,8 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"{ENV_SERVER}: {exc}")
     if port is not None and not 0 < port < 65536:
         parser.error(f"--indi-port {port}: must be 1..65535")
-    run_driver(make_driver(host, port, state=args.state_dir), args)
+    run_driver(make_driver(host, port, state=args.state_dir, plan=args.plan,
+                           start=args.start), args)
 
 
 if __name__ == "__main__":

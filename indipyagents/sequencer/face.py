@@ -235,6 +235,13 @@ class SequencerFace:
         await self.status.send_setVector(state="Ok")
         await self.state.send_setVector(state="Idle", message=f"{plan.name} loaded")
 
+    async def load_file(self, path: str, *, start: bool = False) -> None:
+        """Load the plan file `path` as a client's AGENT_PLAN would (the command line's
+        ``--plan``), and with `start` run it at once (``--start``)."""
+        await self._load_file(path)
+        if start and self.plan is not None:
+            await self._start_sequence()
+
     async def resume(self, text: str, source: str) -> None:
         """Load `text` and start it, as a client's load and START would: the agent resuming a
         night it was running when it stopped (the factory finds its journal)."""
