@@ -19,8 +19,9 @@ from typing import Any
 __all__ = ["make_driver"]
 
 
-def make_driver(host: str | None = None, port: int | None = None) -> Any:
-    """The imager agent's driver (`agent.make_driver`), for ``indipyserver indipyagents.imager``."""
+def make_driver(host: str | None = None, port: int | None = None, **options: Any) -> Any:
+    """The imager agent's driver (`agent.make_driver`: `options` are its ``state``, ``plan``
+    and ``start``), for ``indipyserver indipyagents.imager``."""
     from .agent import make_driver as make
 
-    return make(host, port)
+    return make(host, port, **options)
