@@ -15,8 +15,8 @@ from indipyagents.imager import make_driver
 from indipycore.fits import read_header
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents" / "imager"))
-from agentplans import darks_plan  # noqa: E402
-from agentplans import run_plan  # noqa: E402
+from agentplans import darks_plan
+from agentplans import run_plan
 
 CAMERA = "Simulator Camera"
 WHEEL = "Simulator Filter Wheel"
