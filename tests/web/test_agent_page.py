@@ -1,7 +1,7 @@
 """The imager agent driven and watched from the web client's page, in Debian's chromium (issue
 71 item 8): our server hosts the agent beside our simulated camera and filter wheel, an
-operator sets the batch up and starts it from the page, as from a phone, and the page shows
-the progress and the last frame."""
+operator sets a batch up (indilib's face) or loads a plan (the sequencer's face) and starts it
+from the page, as from a phone, and the page shows the progress and the last frame."""
 
 from __future__ import annotations
 
@@ -35,6 +35,35 @@ AGENT = "Imager Agent"
 #: Where the lead's guide takes its picture from (the test's own copy is in tmp_path).
 LEAD_PICTURE = Path("/tmp/web71-agent.png")
 PHONE_PICTURE = Path("/tmp/web71-agent-phone.png")
+SEQUENCE_PICTURE = Path("/tmp/web71-sequence.png")
+
+#: A plan of three 1 s frames through two filters of our wheel, where the mount points (no
+#: ra/dec: no slew), nothing parked or warmed at the end.
+PLAN = f"""\
+name = "Web sequence"
+folder = "plan"
+
+[devices]
+camera = "{CAMERA}"
+wheel = "{WHEEL}"
+
+[end]
+park = false
+warm = false
+
+[[targets]]
+name = "Field"
+
+[[targets.batches]]
+filter = "Red"
+count = 2
+exposure = 1
+
+[[targets.batches]]
+filter = "Green"
+count = 1
+exposure = 1
+"""
 
 # Every PROGRESS the page shows, as [state, GROUP, IMAGE, REMAINING_TIME] (texts), each time
 # its live part is swapped in: what the operator saw, not what the server sent.
@@ -54,10 +83,30 @@ WATCH_PROGRESS = """vid => {
 }"""
 
 
+# Every SEQUENCE_STATE the page shows, as [state, STEP, PROGRESS, PROGRESS_TOTAL] (texts).
+WATCH_SEQUENCE = """vid => {
+    window.__sequence = [];
+    const read = () => {
+        const live = document.getElementById("live-" + vid);
+        if (!live) return;
+        const cell = name => (live.querySelector(`tr[data-member=${name}] td.value`) || {}).textContent;
+        const seen = [live.querySelector(".badge").textContent,
+                      cell("STEP"), cell("PROGRESS"), cell("PROGRESS_TOTAL")];
+        const last = window.__sequence[window.__sequence.length - 1];
+        if (!last || last.join() !== seen.join()) window.__sequence.push(seen);
+    };
+    new MutationObserver(read).observe(document.body, {childList: true, subtree: true});
+    read();
+}"""
+
+
 @pytest.fixture
-def rig(tmp_home: Path) -> Iterator[ServerThread]:
+def rig(tmp_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        ) -> Iterator[ServerThread]:
     """Our server with the imager agent in-process beside our simulated camera and our focuser
-    simulator's filter wheel (wheel turns of 0.1 s a slot)."""
+    simulator's filter wheel (wheel turns of 0.1 s a slot); the agent's state folder is the
+    test's own, so no night of another run is resumed."""
+    monkeypatch.setenv("INDIPY_AGENT_STATE", str(tmp_path / "agent-state"))
     server = ServerThread(free_port(), make_agent(),
                           others=(make_camera(), make_focus(seconds_per_slot=0.1))).start()
     yield server
@@ -164,4 +213,64 @@ def test_a_batch_started_from_the_page_shows_its_progress_and_last_frame(
                ).to_have_count(0, timeout=15000)
         expect(page.locator("#device-body button.tab-button[data-tab='Image group 1']")
                ).to_have_count(1)
+        close_pages(browser)
+
+
+@pytest.mark.timeout(120)
+def test_a_plan_loaded_and_started_from_the_page_shows_its_progress_and_last_frame(
+        browser: Browser, rig: ServerThread, dbfolder: Path, blobfolder: Path,  # noqa: F811
+        tmp_path: Path) -> None:
+    """From the agent's page alone, the sequencer's face: IMAGE_FOLDER typed, the plan's path
+    typed in AGENT_PLAN's FILE and Set (PLAN_STATUS shows its name and 3 frames), SEQUENCE
+    pressed in AGENT_START_PROCESS. The page shows SEQUENCE_STATE Busy with PROGRESS counting
+    1, 2, 3 of 3, then Ok; AGENT_LAST_FRAME is drawn as a picture beside the controls (the
+    third frame's name under it), and the three files are in the plan's folder."""
+    frames = tmp_path / "frames"
+    plan = tmp_path / "web.toml"
+    plan.write_text(PLAN, encoding="utf-8")
+    with WebThread(rig.port, dbfolder, blobfolder) as web:
+        source = web.app.state.web.source
+        wait_for(lambda: source.vector(AGENT, "AGENT_PLAN"), timeout=15, what="the agent")
+        page = log_in(browser, web, "op")
+        open_device(page, web, AGENT)
+        tab(page, "Options")
+        set_values(page.locator(f"#{vector_id(AGENT, 'IMAGE_NAME')}"), "Idle",
+                   IMAGE_FOLDER=frames)
+        tab(page, "Sequence")
+        set_values(page.locator(f"#{vector_id(AGENT, 'AGENT_PLAN')}"), "Ok", FILE=plan)
+        status = page.locator(f"#live-{vector_id(AGENT, 'PLAN_STATUS')}")
+        expect(status.locator("tr[data-member=NAME] td.value")).to_have_text("Web sequence",
+                                                                             timeout=15000)
+        expect(status.locator("tr[data-member=FRAMES] td.value")).to_have_text("3")
+        state = page.locator(f"#live-{vector_id(AGENT, 'SEQUENCE_STATE')}")
+        expect(state.locator("tr[data-member=PROGRESS_TOTAL] td.value")).to_have_text("3")
+        page.evaluate(WATCH_SEQUENCE, vector_id(AGENT, "SEQUENCE_STATE"))
+        start = page.locator(f"#{vector_id(AGENT, 'AGENT_START_PROCESS')}")
+        start.locator("button.swbtn[value=SEQUENCE]").click()
+        expect(state.locator(".badge")).to_have_text("Busy", timeout=15000)
+        expect(state.locator(".badge")).to_have_text("Ok", timeout=60000)
+        expect(state.locator("tr[data-member=PROGRESS] td.value")).to_have_text("3")
+        seen = page.evaluate("window.__sequence")
+        # seen: [badge, STEP, PROGRESS, PROGRESS_TOTAL] as drawn, e.g. Idle 0 0 3, Busy 1 0 3,
+        # Busy 2 1 3, ..., Ok 4 3 3: the count goes up one frame at a time while Busy
+        busy = [int(done) for badge, _step, done, total in seen if badge == "Busy"]
+        assert busy == sorted(busy) and {1, 2} <= set(busy), seen
+        assert seen[-1][0] == "Ok" and seen[-1][2:] == ["3", "3"], seen
+
+        image = page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')} img.latest")
+        expect(image).to_have_count(1, timeout=15000)
+        wait_for(lambda: page.evaluate("img => img.complete && img.naturalWidth",
+                                       image.element_handle()), timeout=15,
+                 what="the last frame's picture")
+        expect(page.locator(f"#img-{vector_id(AGENT, 'AGENT_LAST_FRAME')} figcaption")
+               ).to_be_visible()
+        expect(page.locator(f"#live-{vector_id(AGENT, 'AGENT_LAST_FRAME')} .msg")).to_have_text(
+            "Field_Green_Light_001.fits")
+        expect(image).to_be_in_viewport()
+        expect(state).to_be_visible()
+        assert sorted(p.name for p in (frames / "plan").glob("*.fits")) == [
+            "Field_Green_Light_001.fits", "Field_Red_Light_001.fits",
+            "Field_Red_Light_002.fits"]
+        page.screenshot(path=str(tmp_path / "sequence.png"), full_page=True)
+        shutil.copyfile(tmp_path / "sequence.png", SEQUENCE_PICTURE)
         close_pages(browser)
