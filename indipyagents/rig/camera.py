@@ -90,6 +90,19 @@ class IndiCamera:
     def has_offset(self) -> bool:
         return self._control("OFFSET") is not None
 
+    def pixel_size(self) -> float | None:
+        """CCD_INFO's CCD_PIXEL_SIZE (um; CCD_PIXEL_SIZE_X where only that is said), None
+        where the camera says none or 0 (a driver that has not read its sensor yet)."""
+        for member in ("CCD_PIXEL_SIZE", "CCD_PIXEL_SIZE_X"):
+            value = self._member("CCD_INFO", member)
+            try:
+                size = float(value)
+            except (TypeError, ValueError):
+                continue
+            if size > 0:
+                return size
+        return None
+
     # -- commands ------------------------------------------------------------------------
 
     async def prepare(self) -> None:

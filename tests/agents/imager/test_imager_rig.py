@@ -122,3 +122,14 @@ async def test_abort_ends_the_exposure_and_warm_turns_the_cooler_off(client: Cli
     exposing.cancel()
     await rig.camera.warm()
     assert client.get(CCD, "CCD_COOLER", "COOLER_OFF") == "On"
+
+
+async def test_pixel_size_is_ccd_infos(client: Client) -> None:
+    """pixel_size() is CCD_INFO's CCD_PIXEL_SIZE once the camera is connected (indilib's
+    simulator: 5.2 um), which the sequencer's dither turns into a plate scale; None before the
+    camera has said it."""
+    await client.wait_for(CCD, "CONNECTION")
+    camera = IndiCamera(client, CCD)
+    assert camera.pixel_size() is None
+    rig = await open_rig(client, Devices(camera=CCD))
+    assert rig.camera.pixel_size() == pytest.approx(5.2, abs=1e-4)
