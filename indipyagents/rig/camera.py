@@ -17,6 +17,7 @@ from typing import Any
 
 from indipyclient import Client
 from indipyclient import ConnectionLost
+from indipyclient import InvalidValue
 from indipyclient import NotConnected
 from indipyclient import UnknownVector
 from indipyclient import delProperty
@@ -90,6 +91,19 @@ class IndiCamera:
     def has_offset(self) -> bool:
         return self._control("OFFSET") is not None
 
+    def pixel_size(self) -> float | None:
+        """CCD_INFO's CCD_PIXEL_SIZE (um; CCD_PIXEL_SIZE_X where only that is said), None
+        where the camera says none or 0 (a driver that has not read its sensor yet)."""
+        for member in ("CCD_PIXEL_SIZE", "CCD_PIXEL_SIZE_X"):
+            value = self._member("CCD_INFO", member)
+            try:
+                size = float(value)
+            except (TypeError, ValueError):
+                continue
+            if size > 0:
+                return size
+        return None
+
     # -- commands ------------------------------------------------------------------------
 
     async def prepare(self) -> None:
@@ -117,6 +131,7 @@ class IndiCamera:
         asked: gain on a camera without it), `DeviceLost` when it goes away or is silent past
         `seconds` + `READOUT_MARGIN`."""
         await self.prepare()
+        seconds = self._within_range(seconds, frame_type)
         await self._set_if_different("CCD_BINNING", {"HOR_BIN": binning, "VER_BIN": binning})
         if self._vector("CCD_FRAME_TYPE") is not None:
             await self._set_if_different("CCD_FRAME_TYPE", {FRAME_SWITCHES[frame_type]: "On"})
@@ -129,6 +144,30 @@ class IndiCamera:
             await self._set_if_different(where[0], {where[1]: value})
         return await self._exposure(seconds)
 
+    def _within_range(self, seconds: float, frame_type: FrameType) -> float:
+        """`seconds` checked against CCD_EXPOSURE_VALUE's min and max: a bias shorter than
+        the camera's shortest exposure (a plan's 0 s; indilib's simulator takes 0.01 s at
+        least) is taken at that shortest, any other exposure outside them is refused, so the
+        run pauses saying why rather than failing in the client's value check."""
+        vector = self._vector("CCD_EXPOSURE")
+        if vector is None or "CCD_EXPOSURE_VALUE" not in vector:
+            return seconds
+        member = vector.member("CCD_EXPOSURE_VALUE")
+        try:
+            low, high = float(member.min), float(member.max)
+        except (TypeError, ValueError):
+            return seconds
+        if not low < high:  # no range said
+            return seconds
+        if frame_type == "Bias" and seconds < low:
+            logger.info("%s: a bias of %g s is taken at its shortest exposure, %g s",
+                        self.name, seconds, low)
+            return low
+        if not low <= seconds <= high:
+            raise DeviceRefused(self.name, f"a {seconds:g} s exposure is outside its "
+                                           f"CCD_EXPOSURE range, {low:g} to {high:g} s")
+        return seconds
+
     async def _exposure(self, seconds: float) -> Frame:
         """CCD_EXPOSURE set, then the CCD1 BLOB waited for in an event stream opened before
         the request (so the BLOB cannot slip past); the camera deleted, disconnected or the
@@ -140,6 +179,8 @@ class IndiCamera:
                                       {"CCD_EXPOSURE_VALUE": seconds}, wait=False)
             except (UnknownVector, NotConnected) as exc:
                 raise DeviceLost(self.name, str(exc)) from None
+            except InvalidValue as exc:
+                raise DeviceRefused(self.name, str(exc)) from None
             try:
                 async with asyncio.timeout(bound):
                     async for event in stream:

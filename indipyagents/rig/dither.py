@@ -93,11 +93,12 @@ def offset_target(ra: float, dec: float, offset: Offset) -> tuple[float, float]:
 
 
 async def apply(mount: Mount, offset: Offset, *, target: tuple[float, float],
-                rates: tuple[float, float] = (0.5, 0.5)) -> None:
+                rates: tuple[float, float] = (0.5, 0.5), by_pulses: bool = True) -> None:
     """Dither `mount` by `offset`: pulses at `rates` (north/south, west/east) where it takes
-    them, else a slew to `target` (the target's J2000 RA, Dec: offsets do not pile up)
-    moved by `offset`. The caller waits the settle time."""
-    if mount.can_pulse():
+    them (and `by_pulses`: a plan's method "offset" says False), else a slew to `target` (the
+    target's J2000 RA, Dec: offsets do not pile up) moved by `offset`. The caller waits the
+    settle time."""
+    if by_pulses and mount.can_pulse():
         pulses = to_pulses(offset, target[1], *rates)
         await mount.pulse(pulses.north_ms, pulses.west_ms)
     else:

@@ -203,7 +203,17 @@ class IndiMount:
     # ------------------------------------------------------------------ parking
 
     async def park(self) -> None:
-        await self._command("TELESCOPE_PARK", {"PARK": "On"}, timeout=self.park_timeout)
+        await self._park_switch("PARK", self.park_timeout)
 
     async def unpark(self) -> None:
-        await self._command("TELESCOPE_PARK", {"UNPARK": "On"})
+        await self._park_switch("UNPARK", ANSWER_WAIT)
+
+    async def _park_switch(self, member: str, timeout: float) -> None:
+        """TELESCOPE_PARK's `member` set. indilib's mounts answer an unpark (and a park or
+        unpark already done) Idle, not Ok: that is done when the switch says `member`, and
+        refused otherwise."""
+        await self._command("TELESCOPE_PARK", {member: "On"}, timeout=timeout,
+                            accept=(State.OK, State.IDLE))
+        park = self._vector("TELESCOPE_PARK")
+        if park is not None and park.state == State.IDLE and park[member] != "On":
+            raise DeviceRefused(self.name, f"TELESCOPE_PARK went Idle without {member}")

@@ -66,6 +66,11 @@ class Camera(Protocol):
 
     def has_offset(self) -> bool: ...
 
+    def pixel_size(self) -> float | None:
+        """The sensor's pixel in micrometres (CCD_INFO.CCD_PIXEL_SIZE), None where unknown:
+        the dither's plate scale needs it."""
+        ...
+
 
 class Wheel(Protocol):
     name: str
@@ -124,6 +129,14 @@ class Mount(Protocol):
 
     async def pulse(self, north_ms: float, west_ms: float) -> None:
         """Timed guide pulses (negative: south, east), returning when both are done."""
+        ...
+
+    def guide_rates(self) -> tuple[float, float]:
+        """The pulses' rates (north/south, west/east), in multiples of the sidereal rate."""
+        ...
+
+    def focal_length(self) -> float | None:
+        """The telescope's focal length in mm (TELESCOPE_INFO), None where unknown."""
         ...
 
     async def park(self) -> None: ...

@@ -6,9 +6,10 @@ a run skips the steps the journal (and the frames on disk: `reconcile`) say are 
 frames it takes the decisions a night needs, each a pure function of the plan's settings and
 what it measured: a meridian flip once the target's hour angle passes the limit (the same
 target slewed to again, then a settle; never while a frame is exposed: steps never overlap), a
-dither when due (guide pulses where the mount takes them, else a small slew off the target,
-then a settle), an autofocus when due (the injected `focus` run, its result journalled as a
-note and its HFR in the next frames' headers).
+dither when due (`rig.dither`: a random offset at the plate scale of the camera's pixel
+behind the mount's focal length, as guide pulses at the mount's guide rates where it takes
+them, else a small slew off the target; then a settle), an autofocus when due (the injected
+`focus` run, its result journalled as a note and its HFR in the next frames' headers).
 
 Failures: a `DeviceLost` retries the step by the project's retry policy (`Retry.call_with_retry`;
 a frame not saved is simply taken again); once the retries are used up, or on a
@@ -28,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import random
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -61,6 +61,9 @@ from ..plan.steps import SlewStep
 from ..plan.steps import Step
 from ..plan.steps import WaitStep
 from ..plan.steps import expand
+from ..rig.dither import apply
+from ..rig.dither import plate_scale
+from ..rig.dither import random_offset
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import DeviceRefused
 from ..rig.protocols import Rig
@@ -84,10 +87,6 @@ CAMERA_MARGIN = 120.0
 MOVE_BOUND = 600.0
 #: The longest sleep of a wait between two looks at the sky and at a pause.
 NAP = 30.0
-#: Dithering knows no plate scale: a pixel is taken as 1.5 arcseconds, and a guide pulse at
-#: half the sidereal rate (7.5 "/s) moves that far in 200 ms.
-ARCSEC_PER_PIXEL = 1.5
-PULSE_MS_PER_PIXEL = 200.0
 
 
 class _Stopped(Exception):
@@ -359,7 +358,7 @@ class Sequencer:
         if batch.frame_type == "Light" and target.slew and rig.mount is not None \
                 and not await self._flip_if_due(step.target_index, target) \
                 and dither_due(self._frames_since_dither, self.plan.dither_for(target)):
-            await self._dither(target)
+            await self._dither(target, batch.binning)
         await self._focus_if_due(step.target_index, target, batch.filter, first_of_target)
         if batch.filter is not None and rig.wheel is not None:
             await self._bounded(rig.wheel.select(batch.filter), self.move_bound, rig.wheel.name)
@@ -417,23 +416,22 @@ class Sequencer:
         await self._nap(flip.settle, pausable=False)
         return True
 
-    async def _dither(self, target: Target) -> None:
+    async def _dither(self, target: Target, binning: int) -> None:
+        """Up to the plan's pixels (of the frame about to be taken: `binning` x the sensor's)
+        at the rig's plate scale: the camera's pixel behind the mount's focal length."""
         mount = self.rig.mount
         assert mount is not None and target.ra is not None and target.dec is not None
         dither = self.plan.dither_for(target)
-        north = self.rng.uniform(-dither.pixels, dither.pixels)
-        west = self.rng.uniform(-dither.pixels, dither.pixels)
-        if dither.method == "pulse" and mount.can_pulse():
-            await self._bounded(mount.pulse(north * PULSE_MS_PER_PIXEL,
-                                            west * PULSE_MS_PER_PIXEL), self.move_bound, mount.name)
-        else:
-            degrees = ARCSEC_PER_PIXEL / 3600.0
-            cos_dec = max(0.05, abs(_cos_deg(target.dec)))
-            ra = astro.wrap_hours(target.ra - west * degrees / 15.0 / cos_dec)
-            dec = max(-90.0, min(90.0, target.dec + north * degrees))
-            await self._bounded(mount.slew_to(ra, dec), self.move_bound, mount.name)
+        scale = plate_scale(self.rig.camera.pixel_size(), mount.focal_length()) * binning
+        offset = random_offset(self.rng, dither.pixels, scale)
+        pulses = dither.method == "pulse" and mount.can_pulse()
+        await self._bounded(apply(mount, offset, target=(target.ra, target.dec),
+                                  rates=mount.guide_rates(), by_pulses=pulses),
+                            self.move_bound, mount.name)
         self._frames_since_dither = 0
-        self.journal.note("dither", north_pixels=north, west_pixels=west)
+        self.journal.note("dither", method="pulse" if pulses else "offset",
+                          north_arcsec=offset.north, west_arcsec=offset.west,
+                          arcsec_per_pixel=scale)
         await self._nap(dither.settle, pausable=False)
 
     async def _focus_if_due(self, index: int, target: Target, filter: object,
@@ -590,7 +588,3 @@ class Sequencer:
             await self._quietly(self.rig.camera.warm(), self.rig.camera.name, "warm")
         self.state = RunState.ABORTED
         await self._report()
-
-
-def _cos_deg(degrees: float) -> float:
-    return math.cos(math.radians(degrees))

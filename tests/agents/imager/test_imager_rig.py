@@ -122,3 +122,27 @@ async def test_abort_ends_the_exposure_and_warm_turns_the_cooler_off(client: Cli
     exposing.cancel()
     await rig.camera.warm()
     assert client.get(CCD, "CCD_COOLER", "COOLER_OFF") == "On"
+
+
+async def test_pixel_size_is_ccd_infos(client: Client) -> None:
+    """pixel_size() is CCD_INFO's CCD_PIXEL_SIZE once the camera is connected (indilib's
+    simulator: 5.2 um), which the sequencer's dither turns into a plate scale; None before the
+    camera has said it."""
+    await client.wait_for(CCD, "CONNECTION")
+    camera = IndiCamera(client, CCD)
+    assert camera.pixel_size() is None
+    rig = await open_rig(client, Devices(camera=CCD))
+    assert rig.camera.pixel_size() == pytest.approx(5.2, abs=1e-4)
+
+
+async def test_a_bias_is_taken_at_the_shortest_exposure_and_out_of_range_is_refused(
+        client: Client) -> None:
+    """A plan's 0 s bias on indilib's CCD simulator (CCD_EXPOSURE_VALUE min 0.01 s) is taken
+    at that shortest exposure, not failed by the client's range check; any other exposure
+    outside the camera's range is refused naming the range (the run pauses saying so)."""
+    rig = await open_rig(client, Devices(camera=CCD))
+    header = read_header((await rig.camera.expose(0, frame_type="Bias")).data)
+    assert (header["EXPTIME"], header["IMAGETYP"]) == (pytest.approx(0.01), "Bias Frame")
+    for seconds, frame_type in ((0.0, "Dark"), (7200.0, "Light")):
+        with pytest.raises(DeviceRefused, match="outside its CCD_EXPOSURE range, 0.01 to"):
+            await rig.camera.expose(seconds, frame_type=frame_type)

@@ -268,6 +268,26 @@ async def test_site_park_and_unpark_before_a_slew(
         assert separation_arcsec(await mount.pointing(), (ra, dec)) < GOTO_TOLERANCE[device]
 
 
+async def test_park_and_unpark_are_done_when_indilib_answers_idle(
+        mounts: tuple[indipyclient.Client, Recording]) -> None:
+    """indilib's simulator answers an unpark, and a park or unpark already done, with
+    TELESCOPE_PARK Idle, not Ok (a night's slew unparks a mount that may not be parked):
+    park() and unpark() take that as done when the switch says so, twice in a row each, for
+    indilib's mount and ours."""
+    client, _ = mounts
+    for device in (OURS, THEIRS):
+        mount = IndiMount(client, device)
+        await mount.unpark()
+        await mount.unpark()
+        assert not mount.parked()
+        await mount.park()
+        assert mount.parked()
+        await mount.park()
+        assert mount.parked()
+        await mount.unpark()
+        assert not mount.parked()
+
+
 async def test_pulse_refused_where_the_mount_has_no_timed_guiding(tmp_home: Path) -> None:
     """A mount without TELESCOPE_TIMED_GUIDE_NS/WE (indilib's simulator's pulses are its
     GUIDER's; ours without a guider) says so: can_pulse() False, pulse() DeviceRefused

@@ -129,6 +129,8 @@ class CameraDouble:
         self.warmed = 0
         #: When set, each exposure ends only once the test releases it (a frame at a time).
         self.shutter: asyncio.Semaphore | None = None
+        #: CCD_INFO's pixel (um); None: a camera that does not say.
+        self.pixel_um: float | None = 5.2
 
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
                      gain: float | None = None, offset: float | None = None) -> Frame:
@@ -168,6 +170,9 @@ class CameraDouble:
 
     def has_offset(self) -> bool:
         return True
+
+    def pixel_size(self) -> float | None:
+        return self.pixel_um
 
 
 class FocuserDouble:
@@ -210,6 +215,9 @@ class MountDouble:
         self.failing = Failing()
         #: A mount that stopped answering: its slews never return.
         self.silent = False
+        #: TELESCOPE_INFO's focal length (mm; None: not said) and GUIDE_RATE (x sidereal).
+        self.focal_mm: float | None = 900.0
+        self.rates = (0.5, 0.5)
 
     async def slew_to(self, ra: float, dec: float) -> None:
         self.failing.check()
@@ -242,6 +250,12 @@ class MountDouble:
         await self.sky.pass_time(max(abs(north_ms), abs(west_ms)) / 1000)
         self.pulsed.append((north_ms, west_ms))
         self.sky.note("pulse")
+
+    def guide_rates(self) -> tuple[float, float]:
+        return self.rates
+
+    def focal_length(self) -> float | None:
+        return self.focal_mm
 
     async def park(self) -> None:
         self.parked = True

@@ -6,6 +6,7 @@ crash. The journal and store are in-memory doubles with the journal folder's sha
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,9 @@ from indipyagents.plan.model import Flip
 from indipyagents.plan.model import Plan
 from indipyagents.plan.model import Target
 from indipyagents.plan.model import Wait
+from indipyagents.rig.dither import plate_scale
+from indipyagents.rig.dither import random_offset
+from indipyagents.rig.dither import to_pulses
 from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Rig
@@ -124,10 +128,43 @@ async def test_dither_every_n_light_frames(pulses: bool) -> None:
     assert len(r.mount.pulsed) == (3 if pulses else 0)
     assert len(r.mount.slews) == (1 if pulses else 4)
     assert r.sky.slept.count(3.0) == 3
-    if not pulses:  # small offsets: within 4 pixels of 1.5" of the target
+    if not pulses:  # small offsets: within 4 pixels of 1.19" (5.2 um behind 900 mm)
         for ra, dec in [(float(w.split()[1]), float(w.split()[2])) for w in r.sky.said("slew")[1:]]:
-            assert abs(dec - 10.0) <= 4 * 1.5 / 3600 + 1e-3
+            assert abs(dec - 10.0) <= 4 * 1.2 / 3600 + 1e-3
             assert abs(astro.hours_between(target.ra or 0, ra)) * 15 <= 0.01
+
+
+@pytest.mark.parametrize(("pixel_um", "focal_mm", "binning", "rates"), [
+    (5.2, 900.0, 1, (0.5, 0.5)), (3.76, 400.0, 1, (0.5, 0.5)), (5.2, 450.0, 1, (0.5, 0.5)),
+    (5.2, 900.0, 2, (0.5, 0.5)), (5.2, 900.0, 1, (0.25, 1.0)), (None, None, 1, (0.5, 0.5))])
+async def test_dither_size_follows_the_plate_scale(
+        pixel_um: float | None, focal_mm: float | None, binning: int,
+        rates: tuple[float, float]) -> None:
+    """The dither's offset is the plan's pixels at the rig's plate scale: the camera's pixel
+    (CCD_INFO) behind the mount's focal length (TELESCOPE_INFO), times the frame's binning,
+    indilib's simulators' 5.2 um and 900 mm where either says nothing; its pulses are timed at
+    the mount's GUIDE_RATE. With one seed, the pulses are exactly `rig.dither`'s for that
+    scale (so halving the focal length doubles them), and the journal says the scale used."""
+    r = rigged()
+    r.camera.pixel_um, r.mount.focal_mm, r.mount.rates = pixel_um, focal_mm, rates
+    target = Target("M42", east_of_meridian(300, 10), 10.0, (Batch(3, 5.0, binning=binning),))
+    plan = Plan("scale", (target,), dither=Dither(every=2, pixels=4, settle=1.0),
+                flip=Flip(enabled=False))
+    journal = MemoryJournal()
+    assert await sequencer(plan, r, journal, rng=random.Random(7)).run() is RunState.DONE
+    scale = plate_scale(pixel_um, focal_mm) * binning
+    offset = random_offset(random.Random(7), 4, scale)
+    expected = to_pulses(offset, 10.0, *rates)
+    assert len(r.mount.pulsed) == 1
+    assert r.mount.pulsed[0] == (pytest.approx(expected.north_ms), pytest.approx(expected.west_ms))
+    base = to_pulses(random_offset(random.Random(7), 4, plate_scale(5.2, 900.0)), 10.0)
+    ratio = scale / plate_scale(5.2, 900.0) * (0.5 / rates[0])
+    assert r.mount.pulsed[0][0] == pytest.approx(base.north_ms * ratio)
+    [note] = [n["data"] for n in journal.kinds("note") if n["kind"] == "dither"]
+    assert note["method"] == "pulse"
+    assert note["arcsec_per_pixel"] == pytest.approx(scale)
+    assert (note["north_arcsec"], note["west_arcsec"]) == (
+        pytest.approx(offset.north), pytest.approx(offset.west))
 
 
 async def test_autofocus_at_start_on_filter_change_and_by_time_and_temperature() -> None:
