@@ -1,7 +1,9 @@
-"""``indipy_agent_imager``: the imager agent as an executable driver, under indilib's
-``indiserver`` or ours, or serving itself (`indipyserver.standalone`). ``--indi-host`` and
-``--indi-port`` (or ``INDIPY_AGENT_SERVER=host:port``) say which server it drives; serving
-itself, it drives its own port unless told otherwise; under a server, localhost:7624."""
+"""``indipy_agent_imager``: indilib's imager agent and a plan sequencer, as an INDI driver.
+
+It runs under indilib's ``indiserver`` or ours, or serves itself (`indipyserver.standalone`).
+``--indi-host`` and ``--indi-port`` (or ``INDIPY_AGENT_SERVER=host:port``) say which server
+it drives; serving itself, it drives its own port unless told otherwise; under a server,
+localhost:7624."""
 
 from __future__ import annotations
 

@@ -215,6 +215,7 @@ class Sequencer:
             self.journal.start(self.plan.name, self.plan_text)
         elif state.finished:
             self.state = RunState.DONE
+            self._done = set(state.done)  # reported as done, not "0 of N"
             await self._report()
             return self.state
         else:

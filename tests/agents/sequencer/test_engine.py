@@ -397,3 +397,17 @@ async def test_abort_while_paused_parks_and_a_later_run_continues_without_repeat
     assert len(r.camera.exposures) == exposures == 1
     assert await seq.run() is RunState.DONE
     assert len(store.order) == len(set(store.order)) == 5
+
+
+async def test_a_finished_plan_run_again_takes_nothing_and_says_all_done() -> None:
+    """START on a plan whose journal says finished takes no frame and reports every frame
+    done (it used to say "0 of 5")."""
+    r = rigged()
+    journal, store = MemoryJournal(), MemoryStore()
+    assert await sequencer(two_targets(), r, journal, store).run() is RunState.DONE
+    exposures = len(r.camera.exposures)
+    seen = Recorder()
+    again = sequencer(two_targets(), r, journal, store, observer=seen)
+    assert await again.run() is RunState.DONE
+    assert len(r.camera.exposures) == exposures
+    assert (seen.reports[-1].frames_done, seen.reports[-1].frames_total) == (5, 5)
