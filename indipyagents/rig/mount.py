@@ -206,4 +206,10 @@ class IndiMount:
         await self._command("TELESCOPE_PARK", {"PARK": "On"}, timeout=self.park_timeout)
 
     async def unpark(self) -> None:
-        await self._command("TELESCOPE_PARK", {"UNPARK": "On"})
+        """A parked mount unparked; one that is not parked (or cannot park: no
+        TELESCOPE_PARK) is left alone, as indilib answers an UNPARK of an unparked mount
+        Idle ("already unparked"), which a command expecting Ok would take for a refusal."""
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        if not self.parked():
+            return
+        await self._command("TELESCOPE_PARK", {"UNPARK": "On"}, accept=(State.OK, State.IDLE))

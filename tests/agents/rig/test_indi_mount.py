@@ -268,6 +268,22 @@ async def test_site_park_and_unpark_before_a_slew(
         assert separation_arcsec(await mount.pointing(), (ra, dec)) < GOTO_TOLERANCE[device]
 
 
+async def test_unpark_of_a_mount_that_is_not_parked_is_no_refusal(
+        mounts: tuple[indipyclient.Client, Recording]) -> None:
+    """The sequencer unparks before each target's slew: a mount that is not parked is left
+    as it is, and indilib's (which answers such an UNPARK Idle, "already unparked") is not
+    taken to refuse it; a parked one is unparked, ours and indilib's alike."""
+    client, _ = mounts
+    for device in (OURS, THEIRS):
+        mount = IndiMount(client, device)
+        assert not mount.parked()
+        await mount.unpark()
+        assert not mount.parked()
+        await mount.park()
+        await mount.unpark()
+        assert not mount.parked(), device
+
+
 async def test_pulse_refused_where_the_mount_has_no_timed_guiding(tmp_home: Path) -> None:
     """A mount without TELESCOPE_TIMED_GUIDE_NS/WE (indilib's simulator's pulses are its
     GUIDER's; ours without a guider) says so: can_pulse() False, pulse() DeviceRefused
