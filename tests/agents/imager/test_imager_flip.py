@@ -46,8 +46,6 @@ DEC = 40.0
 #: The plan's frames: 2 s exposures, more of them than fit in the two minutes to the
 #: meridian (at most 60, each frame taking 2 s or more), so at least 6 come after it.
 EXPOSURE, COUNT = 2.0, 66
-#: Seconds at most between the engine's decision and the exposure's start (DATE-OBS).
-DECIDED = 1.0
 #: (camera, mount) of each rig.
 OURS = (ccd.DEVICE, telescope.DEVICE)
 THEIRS = ("CCD Simulator", "Telescope Simulator")
@@ -212,9 +210,9 @@ async def test_a_target_crossing_the_meridian_is_imaged_on_after_the_flip(
     to its end. Every planned frame is saved; those exposed before the flip say PIERSIDE
     WEST, those after it EAST, and at least 3 come after; by plan/decisions.py's flip_due,
     no flip was due at the first frame nor when the last WEST one was decided, and one was
-    due at the first EAST one; the mount slewed exactly once after the first frame (the
-    flip), between the end of the last WEST exposure and the start of the first EAST one,
-    and no frame's exposure overlaps any slew."""
+    due when the flip's slew began; the mount slewed exactly once after the first frame
+    (the flip), between the end of the last WEST exposure and the start of the first EAST
+    one, and no frame's exposure overlaps any slew."""
     ra, dec = target_east(2.0)
     await asyncio.gather(*(run_plan(rig, ra, dec) for rig in rigs))
     limit = Flip(hour_angle_limit=0.0)
@@ -225,20 +223,22 @@ async def test_a_target_crossing_the_meridian_is_imaged_on_after_the_flip(
         flipped = sides.index("EAST") if "EAST" in sides else len(sides)
         assert flipped > 0 and sides == ["WEST"] * flipped + ["EAST"] * (COUNT - flipped), (
             rig.mount, sides)
+        assert COUNT - flipped >= 3, (rig.mount, sides, "imaging did not go on after the flip")
         last_west, first_east = taken[flipped - 1], taken[flipped]
         assert not flip_due(hour_angle_at(taken[0].start, ra, dec), limit, "WEST"), (
             rig.mount, "the first frame was already past the meridian")
-        assert flip_due(hour_angle_at(first_east.start, ra, dec), limit, "WEST"), rig.mount
-        # the engine decides just before each exposure: not yet before the last WEST frame
-        assert not flip_due(hour_angle_at(last_west.start - DECIDED, ra, dec), limit,
-                            "WEST"), rig.mount
-        assert COUNT - flipped >= 3, (rig.mount, "imaging did not go on after the crossing")
+        # The engine decides before each exposure: the last WEST frame's decision came
+        # after the frame before it ended, and no flip was due then; the flip's came before
+        # its slew began, and one was due.
+        decided = taken[flipped - 2].end if flipped > 1 else taken[0].start
+        assert not flip_due(hour_angle_at(decided, ra, dec), limit, "WEST"), rig.mount
         busy = rig.slews.busy()
         after_first = [(start, end) for start, end in busy if start >= taken[0].start]
         assert len(after_first) == 1, (rig.mount, busy, taken[0].start)
         flip_start, flip_end = after_first[0]
         assert last_west.end <= flip_start and flip_end <= first_east.start, (
             rig.mount, (last_west.end, flip_start, flip_end, first_east.start))
+        assert flip_due(hour_angle_at(flip_start, ra, dec), limit, "WEST"), rig.mount
         for frame in taken:
             assert all(frame.end <= start or end <= frame.start for start, end in busy), (
                 rig.mount, frame, busy)

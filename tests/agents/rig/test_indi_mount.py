@@ -126,14 +126,11 @@ async def test_unpark_of_a_mount_that_is_not_parked_is_no_refusal(
         mounts: indipyclient.Client) -> None:
     """The sequencer unparks before each target's slew: a mount that is not parked is left
     as it is, and indilib's (which answers such an UNPARK Idle, "already unparked") is not
-    taken to refuse it; a parked one is unparked, ours and indilib's alike."""
+    taken to refuse it (a parked one unparked: test_site_park_and_unpark_before_a_slew)."""
     client = mounts
     for device in (OURS, THEIRS):
         mount = IndiMount(client, device)
         assert not mount.parked()
-        await mount.unpark()
-        assert not mount.parked()
-        await mount.park()
         await mount.unpark()
         assert not mount.parked(), device
 
