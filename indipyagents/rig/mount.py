@@ -206,6 +206,12 @@ class IndiMount:
         await self._park_switch("PARK", self.park_timeout)
 
     async def unpark(self) -> None:
+        """A parked mount unparked; one that is not parked (or cannot park: no
+        TELESCOPE_PARK) is left alone, as indilib answers an UNPARK of an unparked mount
+        Idle ("already unparked"), which a command expecting Ok would take for a refusal."""
+        await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
+        if not self.parked():
+            return
         await self._park_switch("UNPARK", ANSWER_WAIT)
 
     async def _park_switch(self, member: str, timeout: float) -> None:
