@@ -122,3 +122,24 @@ async def test_abort_ends_the_exposure_and_warm_turns_the_cooler_off(client: Cli
     exposing.cancel()
     await rig.camera.warm()
     assert client.get(CCD, "CCD_COOLER", "COOLER_OFF") == "On"
+
+
+async def test_a_camera_found_disconnected_is_connected_again_and_named_again(
+        client: Client) -> None:
+    """A camera whose driver restarted comes back disconnected, with its own ACTIVE_DEVICES:
+    the next expose connects it again and names the wheel again before the frame (what the
+    sequencer's retry of a lost frame relies on), so the frame's header has the wheel."""
+    rig = await open_rig(client, Devices(camera=CCD, wheel=WHEEL))
+    camera = rig.camera
+    await camera.name_devices(wheel=WHEEL)
+    async with indipyclient.connect(client.host, client.port) as other:
+        await other.set(CCD, "ACTIVE_DEVICES", {"ACTIVE_FILTER": "CCD Simulator"})
+        await other.set(CCD, "CONNECTION", {"DISCONNECT": "On"})
+    await client.wait_for(CCD, "CONNECTION", state=("Idle", "Ok"))
+    await asyncio.sleep(0)
+    assert not is_connected(client, CCD)
+    frame = await asyncio.wait_for(camera.expose(0.2), 60)
+    assert is_connected(client, CCD)
+    assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_FILTER") == WHEEL
+    assert read_header(frame.data).values.get("FILTER") == client.get(WHEEL, "FILTER_NAME",
+                                                                        "FILTER_SLOT_NAME_1")
