@@ -21,6 +21,7 @@ import pytest
 from nightkit import AGENT
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
+from nightkit import FOCUS_PROGRAM
 from nightkit import QUICK_RETRY
 from nightkit import fits_files
 from nightkit import hosted
@@ -154,3 +155,27 @@ def test_every_client_may_leave_after_start_and_the_plan_runs_to_its_end(
         assert found.get(f"{AGENT}.SEQUENCE_STATE.PROGRESS") == "3", found
         states = getprop(ours.port, f"{AGENT}.SEQUENCE_STATE._STATE", timeout=5)
         assert states.get(f"{AGENT}.SEQUENCE_STATE._STATE") == "Ok", states
+
+
+@pytest.mark.timeout(120)
+def test_every_client_may_leave_after_an_indilib_batch_starts(tmp_path: Path) -> None:
+    """The same through indilib's face: indi_setprop connects the agent, names the devices,
+    sets one group of two frames through the wheel's slot 1 and BATCH.START, each setprop
+    leaving at once; afterwards the two files are there and PROGRESS is Ok."""
+    ours = OurServer("indipyagents.imager", CCD_PROGRAM, FOCUS_PROGRAM, workdir=tmp_path)
+    ours.env["INDIPY_AGENT_STATE"] = str(tmp_path / "state")
+    folder = tmp_path / "frames"
+    with ours:
+        for spec in (f"{AGENT}.DEVICES.CCD;FILTER={CCD};Python Filter Wheel",
+                     f"{AGENT}.CONNECTION.CONNECT=On",
+                     f"{AGENT}.IMAGE_NAME.IMAGE_FOLDER;IMAGE_PREFIX={folder};IMG",
+                     f"{AGENT}.GROUPS.GROUP_COUNT=1",
+                     f"{AGENT}.GROUP_01.IMAGE_COUNT;CCD_BINNING;FILTER_SLOT;"
+                     "CCD_EXPOSURE_VALUE=2;1;1;1",
+                     f"{AGENT}.BATCH.START=On"):
+            sent = setprop(ours.port, spec, timeout=10)
+            assert sent.returncode == 0, sent
+        wait_for(lambda: folder.is_dir() and sorted(p.name for p in folder.iterdir())
+                 == ["IMG_1_001.fits", "IMG_1_002.fits"], 60, "the batch's two files")
+        wait_for(lambda: getprop(ours.port, f"{AGENT}.PROGRESS._STATE", timeout=5).get(
+            f"{AGENT}.PROGRESS._STATE") == "Ok", 30, "PROGRESS Ok")
