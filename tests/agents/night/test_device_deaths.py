@@ -42,7 +42,7 @@ name = "deaths"
 folder = "night"
 
 [devices]
-camera = "Python CCD Simulator"
+camera = "{camera}"
 
 [[targets]]
 name = "Nowhere"
@@ -56,10 +56,11 @@ exposure = 2
 FRAMES = [f"Nowhere_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
 
 
-async def exposing(client: Client, served_camera: ExDriverConnection) -> int:
+async def exposing(client: Client, served_camera: ExDriverConnection,
+                   device: str = CCD) -> int:
     """Wait until the camera's CCD_EXPOSURE is Busy (an exposure under way): its pid."""
     def busy() -> bool:
-        vector = client.devices.vector(CCD, "CCD_EXPOSURE")
+        vector = client.devices.vector(device, "CCD_EXPOSURE")
         return vector is not None and vector.state.value == "Busy"
 
     await until(busy, 30, "an exposure under way")
@@ -75,15 +76,17 @@ def camera_of(served: IPyServer) -> ExDriverConnection:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize(("program", "device"), [(CCD_PROGRAM, CCD),
+                                                 ("indi_simulator_ccd", "CCD Simulator")])
 async def test_a_camera_killed_mid_exposure_is_restarted_and_the_plan_ends_whole(
-        tmp_path: Path) -> None:
-    """SIGKILL to the camera's driver while it exposes: the server restarts it, the agent
-    retries the frame (connecting the camera again) and the plan ends Ok with exactly its
-    three frames, each whole, none repeated."""
-    async with hosted(tmp_path, CCD_PROGRAM, retry=QUICK_RETRY) as night:
+        tmp_path: Path, program: str, device: str) -> None:
+    """SIGKILL to the camera's driver (ours, and indilib's) while it exposes: the server
+    restarts it, the agent retries the frame (connecting the camera again) and the plan ends
+    Ok with exactly its three frames, each whole, none repeated."""
+    async with hosted(tmp_path, program, retry=QUICK_RETRY) as night:
         camera = camera_of(night.server)
-        await load_and_start(night.client, tmp_path, PLAN)
-        pid = await exposing(night.client, camera)
+        await load_and_start(night.client, tmp_path, PLAN.format(camera=device))
+        pid = await exposing(night.client, camera, device)
         os.kill(pid, signal.SIGKILL)
         await until(lambda: camera.pid != pid, 30, "the camera's driver restarted")
         state, message = await sequence_ends(night.client, 60)
@@ -108,7 +111,7 @@ async def test_a_camera_that_does_not_come_back_pauses_naming_it_then_start_cont
     continues the plan from its journal to exactly its frames."""
     async with hosted(tmp_path, CCD_PROGRAM, retry=QUICK_RETRY, max_restarts=0) as night:
         camera = camera_of(night.server)
-        await load_and_start(night.client, tmp_path, PLAN)
+        await load_and_start(night.client, tmp_path, PLAN.format(camera=CCD))
         await until(lambda: night.client.get(AGENT, "SEQUENCE_STATE", "PROGRESS") == 1, 30,
                     "the first frame saved")
         os.kill(await exposing(night.client, camera), signal.SIGKILL)
@@ -137,7 +140,7 @@ def test_every_client_may_leave_after_start_and_the_plan_runs_to_its_end(
     """indi_setprop as the only client (each one connects, sends, leaves): the folder, the
     plan, START; no client stays. Looked at only afterwards: the three frames on disk, then
     indi_getprop says SEQUENCE_STATE Ok with 3 of 3 frames."""
-    (tmp_path / "plan.toml").write_text(PLAN)
+    (tmp_path / "plan.toml").write_text(PLAN.format(camera=CCD))
     ours = OurServer("indipyagents.imager", CCD_PROGRAM, workdir=tmp_path)
     ours.env["INDIPY_AGENT_STATE"] = str(tmp_path / "state")
     with ours:
