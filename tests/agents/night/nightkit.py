@@ -21,6 +21,7 @@ from indipycore.fits import read_header
 from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
 from indipyserver import IPyServer
+from indipyserver.drivers.executable import ExDriverConnection
 
 AGENT = "Imager Agent"
 CCD = "Python CCD Simulator"
@@ -42,6 +43,8 @@ class Hosted:
     agent: AgentDriver
     client: indipyclient.Client
     folder: Path
+    #: The executable drivers' connections, in the order of `programs`.
+    drivers: list[ExDriverConnection]
 
     @property
     def frames(self) -> Path:
@@ -55,13 +58,14 @@ async def hosted(folder: Path, *programs: str, retry: Retry | None = None,
     executable drivers; a client connected; IMAGE_FOLDER set to `folder`/frames."""
     agent = make_driver(state=folder / "state", retry=retry)
     served = server(agent)
-    for program in programs:
-        served.add_exdriver(program, max_restarts=max_restarts)
+    drivers = [served.add_exdriver(program, max_restarts=max_restarts) for program in programs]
+    assert all(isinstance(d, ExDriverConnection) for d in drivers)
     async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
         await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
         await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(folder / "frames")},
                          timeout=10)
-        yield Hosted(served, agent, client, folder)
+        yield Hosted(served, agent, client, folder,
+                     [d for d in drivers if isinstance(d, ExDriverConnection)])
 
 
 async def load_and_start(client: indipyclient.Client, folder: Path, plan: str) -> None:

@@ -34,7 +34,6 @@ from waiting import until
 from waiting import wait_for
 
 from indipyclient import Client
-from indipyserver import IPyServer
 from indipyserver.drivers.executable import ExDriverConnection
 
 PLAN = """\
@@ -68,13 +67,6 @@ async def exposing(client: Client, served_camera: ExDriverConnection,
     return served_camera.pid
 
 
-def camera_of(served: IPyServer) -> ExDriverConnection:
-    """The camera's driver connection: the server's only executable driver."""
-    found = [c for c in served._connections if isinstance(c, ExDriverConnection)]
-    assert len(found) == 1, found
-    return found[0]
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(("program", "device"), [(CCD_PROGRAM, CCD),
                                                  ("indi_simulator_ccd", "CCD Simulator")])
@@ -84,7 +76,7 @@ async def test_a_camera_killed_mid_exposure_is_restarted_and_the_plan_ends_whole
     restarts it, the agent retries the frame (connecting the camera again) and the plan ends
     Ok with exactly its three frames, each whole, none repeated."""
     async with hosted(tmp_path, program, retry=QUICK_RETRY) as night:
-        camera = camera_of(night.server)
+        camera = night.drivers[0]
         await load_and_start(night.client, tmp_path, PLAN.format(camera=device))
         pid = await exposing(night.client, camera, device)
         os.kill(pid, signal.SIGKILL)
@@ -110,7 +102,7 @@ async def test_a_camera_that_does_not_come_back_pauses_naming_it_then_start_cont
     still answers a new client's getProperties. The camera's driver started again, START
     continues the plan from its journal to exactly its frames."""
     async with hosted(tmp_path, CCD_PROGRAM, retry=QUICK_RETRY, max_restarts=0) as night:
-        camera = camera_of(night.server)
+        camera = night.drivers[0]
         await load_and_start(night.client, tmp_path, PLAN.format(camera=CCD))
         await until(lambda: night.client.get(AGENT, "SEQUENCE_STATE", "PROGRESS") == 1, 30,
                     "the first frame saved")
