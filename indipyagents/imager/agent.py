@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Iterable
 
+from indipycore.retrypolicy import Retry
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver.standard.role import Role
@@ -84,18 +85,20 @@ class AgentDriver(IPyDriver):
 
 def make_driver(host: str | None = None, port: int | None = None, *,
                 state: str | os.PathLike[str] | None = None, plan: str | None = None,
-                start: bool = False) -> AgentDriver:
+                start: bool = False, retry: Retry | None = None) -> AgentDriver:
     """The imager agent (what ``indipyserver indipyagents.imager`` serves): indilib's face
     and the sequencer's, driving the server at `host`:`port`, else ``INDIPY_AGENT_SERVER``,
     else the server hosting it; `state` is where it keeps what a restart resumes
     (`night.state_folder`). `plan` (else ``INDIPY_AGENT_PLAN``) is a plan file loaded at
     start, and run at once with `start` (else ``INDIPY_AGENT_START=1``), unless a night the
-    agent was running when it stopped is resumed instead."""
+    agent was running when it stopped is resumed instead; `retry` replaces the sequencer's
+    retry of a lost device's step (`Night`)."""
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
     imager = ImagerFace(link)
-    night = Night(link, imager, state)
+    night = Night(link, imager, state) if retry is None else Night(link, imager, state,
+                                                                     retry=retry)
     sequencer = SequencerFace(night, parse_plan, focusing=night.focusing)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
                        sequencer=sequencer, plan=plan, start=start)

@@ -23,6 +23,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from indipycore.retrypolicy import Retry
+
 from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalError
@@ -39,6 +41,7 @@ from ..rig.mount import IndiMount
 from ..sequencer.contracts import FocusResult
 from ..sequencer.contracts import FocusRun
 from ..sequencer.contracts import Observer
+from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.engine import Sequencer
 from .face import ImagerFace
 
@@ -68,13 +71,17 @@ def _journal_name(plan: Plan) -> str:
 
 class Night:
     """The sequencer's factory and autofocus on `link`, reading the folder and the devices
-    from the indilib face `imager` (IMAGE_NAME, DEVICES), and `state` for the resume."""
+    from the indilib face `imager` (IMAGE_NAME, DEVICES), and `state` for the resume.
+    `retry` is how each run retries a step whose device was lost before it pauses naming the
+    device (the engine's `DEFAULT_RETRY`: 2, 4, 8, 16 s)."""
 
     def __init__(self, link: AgentLink, imager: ImagerFace,
-                 state: str | os.PathLike[str] | None = None) -> None:
+                 state: str | os.PathLike[str] | None = None, *,
+                 retry: Retry = DEFAULT_RETRY) -> None:
         self.link = link
         self.imager = imager
         self.state = state_folder(state)
+        self.retry = retry
 
     # -- the factory -----------------------------------------------------------------------
 
@@ -99,7 +106,7 @@ class Night:
                     "give this plan another folder or name")
         self._remember(journal_path, plan_text)
         return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
-                         focus=_autofocus_or_none(), observer=observer)
+                         focus=_autofocus_or_none(), observer=observer, retry=self.retry)
 
     # -- autofocus alone -----------------------------------------------------------------
 

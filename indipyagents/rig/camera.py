@@ -28,6 +28,7 @@ from indipyclient.model.events import Event
 
 from ..plan.model import FrameType
 from .indiset import command
+from .indiset import connect_device
 from .indiset import require
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
@@ -53,15 +54,20 @@ ACTIVE_MEMBERS = {"mount": "ACTIVE_TELESCOPE", "focuser": "ACTIVE_FOCUSER",
 class IndiCamera:
     """The INDI CCD `device` on `client` (a connection to the server that holds it).
 
-    `prepare` (done by `open_rig`) waits for CCD_EXPOSURE, asks for the CCD1 BLOBs and sets
-    UPLOAD_MODE Client; `expose` sets only what differs (binning, frame type, gain, offset),
-    then CCD_EXPOSURE, and returns the BLOB that follows.
+    `prepare` (done by `open_rig`, and again before each frame) connects the device unless
+    it is, waits for CCD_EXPOSURE, asks for the CCD1 BLOBs, sets UPLOAD_MODE Client and the
+    ACTIVE_DEVICES named: a driver the server restarted comes back disconnected and with its
+    defaults, and the retried frame must find it as the first one did. `expose` sets only
+    what differs (binning, frame type, gain, offset), then CCD_EXPOSURE, and returns the BLOB
+    that follows.
     """
 
     def __init__(self, client: Client, device: str) -> None:
         self.client = client
         self.name = device
         self._blobs_asked = False
+        #: What `name_devices` asked for, ACTIVE_DEVICES' members -> device names.
+        self._named: dict[str, str] = {}
 
     # -- what the device has -------------------------------------------------------------
 
@@ -107,14 +113,20 @@ class IndiCamera:
     # -- commands ------------------------------------------------------------------------
 
     async def prepare(self) -> None:
-        """Ready for `expose`: the device defined, its CCD1 BLOBs asked for, frames sent to
-        the client (UPLOAD_MODE Client, where the camera has the vector)."""
+        """Ready for `expose`: the device connected and defined, its CCD1 BLOBs asked for,
+        frames sent to the client (UPLOAD_MODE Client, where the camera has the vector), the
+        devices `name_devices` named in ACTIVE_DEVICES again (a restarted driver forgot)."""
+        if await connect_device(self.client, self.name):
+            logger.warning("%s was not connected (its driver restarted?): connected again",
+                           self.name)
         await require(self.client, self.name, "CCD_EXPOSURE")
         if not self._blobs_asked:  # the client repeats it after a reconnect
             await self.client.send_enableBLOB("Also", self.name, "CCD1")
             self._blobs_asked = True
         if (self._member("UPLOAD_MODE", "UPLOAD_CLIENT") not in (None, "On")):
             await command(self.client, self.name, "UPLOAD_MODE", {"UPLOAD_CLIENT": "On"})
+        if self._named:
+            await self._set_if_different("ACTIVE_DEVICES", self._named)
 
     async def _set_if_different(self, vector: str, values: Mapping[str, Any]) -> None:
         found = self._vector(vector)
@@ -238,6 +250,7 @@ class IndiCamera:
             return
         values = {ACTIVE_MEMBERS[key]: name for key, name in given.items()
                   if name and ACTIVE_MEMBERS[key] in active}
+        self._named = values
         if values:
             await self._set_if_different("ACTIVE_DEVICES", values)
 

@@ -3,7 +3,8 @@ indilib's agent does when it is connected itself), built on one indipyclient con
 
 The camera and the wheel are built here; the focuser and the mount are built by the factories
 given (`IndiFocuser`, `IndiMount` of this folder once they exist), so this module does not
-depend on them.
+depend on them. `connect_device` lives in ``indiset.py`` (the instruments connect again a
+device whose driver was restarted) and is named here too.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from indipyclient import Client
 
 from ..plan.model import Devices
 from .camera import IndiCamera
-from .indiset import DEFINITION_WAIT
-from .indiset import command
-from .indiset import is_connected
-from .protocols import DeviceLost
+from .indiset import CONNECT_WAIT
+from .indiset import connect_device
 from .protocols import Focuser
 from .protocols import Mount
 from .protocols import Rig
@@ -25,24 +24,8 @@ from .wheel import IndiWheel
 
 __all__ = ["CONNECT_WAIT", "connect_device", "open_rig"]
 
-#: Seconds a device's CONNECT may take (a camera's driver opening USB).
-CONNECT_WAIT = 60.0
-
 FocuserFactory = Callable[[Client, str], Focuser]
 MountFactory = Callable[[Client, str], Mount]
-
-
-async def connect_device(client: Client, device: str, *,
-                         appear: float = DEFINITION_WAIT) -> None:
-    """Connect `device` unless it is: `DeviceLost` naming it when the server does not hold
-    it within `appear` seconds, `DeviceRefused` when its CONNECT goes Alert."""
-    try:
-        await client.wait_for(device, "CONNECTION", timeout=appear)
-    except TimeoutError:
-        raise DeviceLost(device, f"the INDI server at {client.host}:{client.port} has no "
-                         f"such device (none defined within {appear:g} s)") from None
-    if not is_connected(client, device):
-        await command(client, device, "CONNECTION", {"CONNECT": "On"}, timeout=CONNECT_WAIT)
 
 
 async def open_rig(client: Client, devices: Devices, *,

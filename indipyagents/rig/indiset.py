@@ -2,6 +2,10 @@
 turned into the rig's errors (`DeviceRefused` on Alert, `DeviceLost` when the device is not
 there, not connected, or silent). Every INDI instrument of ``rig/`` goes through here, so the
 sequencer sees one kind of failure whatever the device.
+
+`connect_device` is here, not in ``connect.py``, because the instruments call it before each
+use: a driver the server restarted after it died comes back disconnected, and the step the
+sequencer retries must connect it again rather than wait for vectors that never come.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from .protocols import DeviceRefused
 ANSWER_WAIT = 30.0
 #: Seconds a device's definitions are waited for when the rig first reaches it.
 DEFINITION_WAIT = 10.0
+#: Seconds a device's CONNECT may take (a camera's driver opening USB).
+CONNECT_WAIT = 60.0
 
 
 def is_connected(client: Client, device: str) -> bool:
@@ -62,3 +68,21 @@ async def require(client: Client, device: str, vector: str,
         await client.wait_for(device, vector, timeout=timeout)
     except TimeoutError:
         raise DeviceLost(device, f"{vector} not defined within {timeout:g} s") from None
+
+
+async def connect_device(client: Client, device: str, *,
+                         appear: float = DEFINITION_WAIT) -> bool:
+    """Connect `device` unless it is; True when it had to. `DeviceLost` naming it when the
+    server does not hold it within `appear` seconds, `DeviceRefused` when its CONNECT goes
+    Alert."""
+    if not client.connected:
+        raise DeviceLost(device, "the INDI server is not reachable")
+    try:
+        await client.wait_for(device, "CONNECTION", timeout=appear)
+    except TimeoutError:
+        raise DeviceLost(device, f"the INDI server at {client.host}:{client.port} has no "
+                         f"such device (none defined within {appear:g} s)") from None
+    if is_connected(client, device):
+        return False
+    await command(client, device, "CONNECTION", {"CONNECT": "On"}, timeout=CONNECT_WAIT)
+    return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from indipyclient import Client
 
 from .indiset import command
+from .indiset import connect_device
 from .indiset import require
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
@@ -24,7 +25,9 @@ class IndiWheel:
         self.name = device
 
     async def prepare(self) -> None:
-        """Ready for `select`: FILTER_SLOT defined (`DeviceLost` otherwise)."""
+        """Ready for `select`: the wheel connected (again, after its driver was restarted) and
+        FILTER_SLOT defined (`DeviceLost` otherwise)."""
+        await connect_device(self.client, self.name)
         await require(self.client, self.name, "FILTER_SLOT")
 
     def filters(self) -> list[str]:

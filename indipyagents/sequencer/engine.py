@@ -9,7 +9,8 @@ target slewed to again, then a settle; never while a frame is exposed: steps nev
 dither when due (`rig.dither`: a random offset at the plate scale of the camera's pixel
 behind the mount's focal length, as guide pulses at the mount's guide rates where it takes
 them, else a small slew off the target; then a settle), an autofocus when due (the injected
-`focus` run, its result journalled as a note and its HFR in the next frames' headers).
+`focus` run, its result journalled as a note and its HFR and position, AFHFR and AFPOS, in
+the next frames' headers).
 
 Failures: a `DeviceLost` retries the step by the project's retry policy (`Retry.call_with_retry`;
 a frame not saved is simply taken again); once the retries are used up, or on a
@@ -167,6 +168,7 @@ class Sequencer:
         self._focus_time: datetime | None = None
         self._focus_temperature: float | None = None
         self._hfr: float | None = None
+        self._focus_position: int | None = None
 
     @classmethod
     def resume(cls, journal: Journal, store: FrameStore, rig: Rig, *,
@@ -465,6 +467,7 @@ class Sequencer:
         self._focus_temperature = temperature
         if result.ok:
             self._hfr = result.hfr
+            self._focus_position = result.position
         else:
             logger.warning("autofocus failed (%s): imaging goes on", result.reason)
         self.journal.note("autofocus", target=index, why=reason, ok=result.ok,
@@ -488,6 +491,8 @@ class Sequencer:
             self._focus_temperature = focus.get("temperature")
             if focus.get("ok"):
                 self._hfr = float(focus["hfr"])
+                if focus.get("position") is not None:
+                    self._focus_position = int(focus["position"])
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -497,6 +502,11 @@ class Sequencer:
                              ("SEQSTEP", step.id[:60], "the plan's step")]
         if self._hfr is not None:
             cards.append(("AFHFR", round(self._hfr, 3), "HFR of the last autofocus, pixels"))
+        if self._focus_position is not None:
+            # The camera's FOCUSPOS (where it snoops a focuser) is where the focuser is now;
+            # this says where autofocus left it, whatever camera took the frame.
+            cards.append(("AFPOS", self._focus_position,
+                          "focuser position of the last autofocus"))
         return cards
 
     async def _where(self) -> Site | None:

@@ -315,7 +315,8 @@ class SequencerFace:
             self.stats["HFD"] = 2.0 * result.hfr
             await self.stats.send_setVector(state="Ok")
             await self.start.send_setVector(
-                state="Ok", message=f"focused at {result.position}, HFR {result.hfr:.2f}")
+                state="Ok", message=f"focused at {result.position} in {result.frames} frames, "
+                                    f"HFR {result.hfr:.2f}")
         else:
             await self.start.send_setVector(state="Alert",
                                             message=f"autofocus failed: {result.reason}")

@@ -1,6 +1,6 @@
 """The agent's cards in a frame's FITS header: the camera wrote the frame (with what it snooped:
 filter, mount, focuser); the agent knows what the camera cannot, the target's name, the plan,
-the step and the last autofocus, and adds them before the frame is saved.
+the step and the last autofocus (AFHFR, AFPOS), and adds them before the frame is saved.
 """
 
 from __future__ import annotations

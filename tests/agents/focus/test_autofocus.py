@@ -2,9 +2,9 @@
 
 The goal, end to end: our server in-process with our simulated camera and focuser, the
 focuser's FOCUS_SIMULATION.BEST_POSITION placed 60 steps from where it stands (either side);
-autofocus, driving the focuser through `IndiFocuser` and the camera through INDI
-(`focuskit.ClientCamera`, CCD_EXPOSURE and the CCD1 BLOB, until the imager helper's
-IndiCamera replaces it), ends within 20 steps of the best position in at most 11 frames.
+autofocus, driving the focuser through `IndiFocuser` and the camera through the rig's own
+`IndiCamera` (CCD_EXPOSURE and the CCD1 BLOB), ends within 20 steps of the best position in
+at most 11 frames.
 
 Then the run's rules, on an in-memory focuser and a camera that renders our simulator's star
 field at the star size the focuser's position gives (fast, and every move seen): each frame
@@ -16,7 +16,6 @@ why; a confirming frame that shows no better stars sends the focuser to the best
 from __future__ import annotations
 
 import pytest
-from focuskit import ClientCamera
 from serverkit import running
 from serverkit import server
 
@@ -26,6 +25,7 @@ from indipyagents.focus.autofocus import FocusFrame
 from indipyagents.focus.autofocus import autofocus
 from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import FrameType
+from indipyagents.rig.camera import IndiCamera
 from indipyagents.rig.focuser import IndiFocuser
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Frame
@@ -53,7 +53,9 @@ async def test_from_60_steps_out_it_ends_within_20_steps_in_at_most_11_frames(
         best = await focuser.position() + offset
         await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": best},
                          timeout=10)
-        result = await autofocus(ClientCamera(client, ccd.DEVICE), focuser, SETTINGS)
+        camera = IndiCamera(client, ccd.DEVICE)
+        await camera.prepare()
+        result = await autofocus(camera, focuser, SETTINGS)
         said = f"best {best}: {result}"
         print(f"offset {offset:+d}: {result.frames} frames, ended {result.position - best:+d} "
               f"steps from the best, HFR {result.hfr}")

@@ -146,3 +146,22 @@ async def test_a_bias_is_taken_at_the_shortest_exposure_and_out_of_range_is_refu
     for seconds, frame_type in ((0.0, "Dark"), (7200.0, "Light")):
         with pytest.raises(DeviceRefused, match="outside its CCD_EXPOSURE range, 0.01 to"):
             await rig.camera.expose(seconds, frame_type=frame_type)
+async def test_a_camera_found_disconnected_is_connected_again_and_named_again(
+        client: Client) -> None:
+    """A camera whose driver restarted comes back disconnected, with its own ACTIVE_DEVICES:
+    the next expose connects it again and names the wheel again before the frame (what the
+    sequencer's retry of a lost frame relies on), so the frame's header has the wheel."""
+    rig = await open_rig(client, Devices(camera=CCD, wheel=WHEEL))
+    camera = rig.camera
+    await camera.name_devices(wheel=WHEEL)
+    async with indipyclient.connect(client.host, client.port) as other:
+        await other.set(CCD, "ACTIVE_DEVICES", {"ACTIVE_FILTER": "CCD Simulator"})
+        await other.set(CCD, "CONNECTION", {"DISCONNECT": "On"})
+    await client.wait_for(CCD, "CONNECTION", state=("Idle", "Ok"))
+    await asyncio.sleep(0)
+    assert not is_connected(client, CCD)
+    frame = await asyncio.wait_for(camera.expose(0.2), 60)
+    assert is_connected(client, CCD)
+    assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_FILTER") == WHEEL
+    assert read_header(frame.data).values.get("FILTER") == client.get(WHEEL, "FILTER_NAME",
+                                                                        "FILTER_SLOT_NAME_1")

@@ -200,6 +200,7 @@ async def test_autofocus_at_start_on_filter_change_and_by_time_and_temperature()
     assert all(n["ok"] and n["hfr"] == 1.75 for n in notes)
     before_first = store.order[0]
     assert read_header(store.files[before_first])["AFHFR"] == 1.75
+    assert read_header(store.files[before_first])["AFPOS"] == 4990
     assert len(focus.calls) == 4
     # The reports say where the run is: batch 3's first frame (the file's number is 2: the
     # second Green light of the target), of 5, with the HFD of the last autofocus.
@@ -411,3 +412,30 @@ async def test_a_finished_plan_run_again_takes_nothing_and_says_all_done() -> No
     assert await again.run() is RunState.DONE
     assert len(r.camera.exposures) == exposures
     assert (seen.reports[-1].frames_done, seen.reports[-1].frames_total) == (5, 5)
+async def test_a_resumed_run_still_writes_the_last_autofocus_into_its_frames() -> None:
+    """Autofocus at the start, then a crash after the first frame: the resumed run, which
+    does not focus again (the journal says it did), still writes that autofocus's HFR and the
+    position it left the focuser at (AFHFR, AFPOS) into the frames it takes."""
+    r = rigged()
+    focus = FocusDouble(r.sky, hfr=1.5)
+    plan = Plan("af", (Target("M42", east_of_meridian(300, 10), 10.0, (Batch(3, 10.0),)),),
+                flip=Flip(enabled=False), autofocus=Autofocus(at_start=True, points=3))
+    journal, store = MemoryJournal(), MemoryStore()
+    first = sequencer(plan, r, journal, store, focus=focus)
+
+    async def after_the_first_frame() -> None:
+        while len(store.order) < 1:
+            await asyncio.sleep(0)
+        journal.crash_at = "frame"
+
+    arm = asyncio.create_task(after_the_first_frame())
+    with pytest.raises(Crash):
+        await first.run()
+    await arm
+    second = Sequencer.resume(journal, store, Rig(r.camera, r.wheel, r.focuser, r.mount),
+                              parse=lambda text, source: plan, clock=r.sky.clock,
+                              sleep=r.sky.sleep, focus=focus)
+    assert await second.run() is RunState.DONE
+    assert len(focus.calls) == 1
+    last = read_header(store.files[store.order[-1]])
+    assert (last["AFHFR"], last["AFPOS"]) == (1.5, 4990)

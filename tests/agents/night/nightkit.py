@@ -1,0 +1,101 @@
+"""Helpers of the night's end-to-end tests (issue 71 items 4-6): the agent hosted by our
+server in-process beside executable simulators, a plan written to a file, the agent driven
+through its vectors by an indipyclient connection, and the frames read back from disk."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from serverkit import running
+from serverkit import server
+from waiting import until
+
+import indipyclient
+from indipyagents.imager.agent import AgentDriver
+from indipyagents.imager.agent import make_driver
+from indipycore.fits import read_header
+from indipycore.retrypolicy import ConstantBackoff
+from indipycore.retrypolicy import Retry
+from indipyserver import IPyServer
+from indipyserver.drivers.executable import ExDriverConnection
+
+AGENT = "Imager Agent"
+CCD = "Python CCD Simulator"
+BIN = Path(sys.executable).parent
+#: Our simulators as executables, beside this interpreter.
+CCD_PROGRAM = str(BIN / "indipy_simulator_ccd")
+FOCUS_PROGRAM = str(BIN / "indipy_simulator_focus")
+TELESCOPE_PROGRAM = str(BIN / "indipy_simulator_telescope")
+#: A lost device's step tried again after 1 s, twice, then the run pauses: the policy's
+#: behaviour with a test's patience (the agent's default waits 2, 4, 8, 16 s).
+QUICK_RETRY = Retry(ConstantBackoff(1.0), retries=2)
+
+
+@dataclass
+class Hosted:
+    """The server, the agent it hosts, a client of it, and the test's folders."""
+
+    server: IPyServer
+    agent: AgentDriver
+    client: indipyclient.Client
+    folder: Path
+    #: The executable drivers' connections, in the order of `programs`.
+    drivers: list[ExDriverConnection]
+
+    @property
+    def frames(self) -> Path:
+        return self.folder / "frames"
+
+
+@contextlib.asynccontextmanager
+async def hosted(folder: Path, *programs: str, retry: Retry | None = None,
+                 max_restarts: int = 10) -> AsyncIterator[Hosted]:
+    """Our server in-process with the agent (its state in `folder`/state) and `programs` as
+    executable drivers; a client connected; IMAGE_FOLDER set to `folder`/frames."""
+    agent = make_driver(state=folder / "state", retry=retry)
+    served = server(agent)
+    drivers = [served.add_exdriver(program, max_restarts=max_restarts) for program in programs]
+    assert all(isinstance(d, ExDriverConnection) for d in drivers)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.wait_for(AGENT, "IMAGE_NAME", timeout=10)
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(folder / "frames")},
+                         timeout=10)
+        yield Hosted(served, agent, client, folder,
+                     [d for d in drivers if isinstance(d, ExDriverConnection)])
+
+
+async def load_and_start(client: indipyclient.Client, folder: Path, plan: str) -> None:
+    """The plan written to `folder`/plan.toml, loaded through AGENT_PLAN (which must say Ok),
+    then AGENT_START_PROCESS.SEQUENCE."""
+    path = folder / "plan.toml"
+    path.write_text(plan)
+    loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
+    assert loaded.state.value == "Ok", loaded
+    await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)
+
+
+async def sequence_ends(client: indipyclient.Client, timeout: float,
+                        states: tuple[str, ...] = ("Ok", "Alert")) -> tuple[str, str]:
+    """SEQUENCE_STATE's state and message once it is one of `states`."""
+    def ended() -> bool:
+        vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
+        return vector is not None and vector.state.value in states
+
+    await until(ended, timeout, f"SEQUENCE_STATE {states}")
+    vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
+    assert vector is not None
+    return vector.state.value, vector.message or ""
+
+
+def fits_files(folder: Path) -> list[str]:
+    """The frames saved in `folder` (hidden files, the journal's folder, left out)."""
+    return sorted(p.name for p in folder.iterdir() if p.suffix == ".fits")
+
+
+def header(path: Path) -> dict[str, object]:
+    """A saved frame's primary header, keyword -> value."""
+    return dict(read_header(path.read_bytes()).values)
