@@ -146,6 +146,8 @@ async def test_a_bias_is_taken_at_the_shortest_exposure_and_out_of_range_is_refu
     for seconds, frame_type in ((0.0, "Dark"), (7200.0, "Light")):
         with pytest.raises(DeviceRefused, match="outside its CCD_EXPOSURE range, 0.01 to"):
             await rig.camera.expose(seconds, frame_type=frame_type)
+
+
 async def test_a_camera_found_disconnected_is_connected_again_and_named_again(
         client: Client) -> None:
     """A camera whose driver restarted comes back disconnected, with its own ACTIVE_DEVICES:

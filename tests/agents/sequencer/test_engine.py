@@ -412,6 +412,8 @@ async def test_a_finished_plan_run_again_takes_nothing_and_says_all_done() -> No
     assert await again.run() is RunState.DONE
     assert len(r.camera.exposures) == exposures
     assert (seen.reports[-1].frames_done, seen.reports[-1].frames_total) == (5, 5)
+
+
 async def test_a_resumed_run_still_writes_the_last_autofocus_into_its_frames() -> None:
     """Autofocus at the start, then a crash after the first frame: the resumed run, which
     does not focus again (the journal says it did), still writes that autofocus's HFR and the
