@@ -64,10 +64,12 @@ class AgentDriver(IPyDriver):
             if self.night is not None and self.sequencer is not None:
                 unfinished = self.night.unfinished()
                 if unfinished is not None:
-                    journal, text = unfinished
                     await self.link.settled()
-                    logger.warning("resuming the night of %s after a restart", journal)
-                    await self.sequencer.resume(text, f"{journal.name} (resumed)")
+                    logger.warning("resuming the night of %s after a restart",
+                                   unfinished.journal)
+                    await self.night.pin(unfinished)
+                    await self.sequencer.resume(unfinished.plan_text,
+                                                f"{unfinished.journal.name} (resumed)")
             await asyncio.Event().wait()
         finally:
             await self.link.close()
