@@ -10,6 +10,8 @@ import logging
 import os
 from collections.abc import Iterable
 
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import Retry
 from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver.standard.role import Role
@@ -20,8 +22,8 @@ from ..sequencer.face import SequencerFace
 from .face import ImagerFace
 from .night import Night
 
-__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "AgentDriver", "make_device",
-           "make_driver"]
+__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "RESUME_RETRY", "AgentDriver",
+           "make_device", "make_driver"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,9 @@ DEVICE = "Imager Agent"
 DRIVER_EXEC = "indipy_agent_imager"
 #: indilib 1.9.9's agent says 1.2: a client that checks the version finds the same face.
 DRIVER_VERSION = "1.2"
+#: A resumed night's rig waited for while its drivers start again (a Raspberry Pi after a
+#: power cut): 2, 4, 8, 16, 30, 30 s, then SEQUENCE_STATE Alert names the missing device.
+RESUME_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=6)
 
 
 def make_device(parts: Iterable[Role], *, name: str = DEVICE, **options: object) -> Device:
@@ -69,7 +74,8 @@ class AgentDriver(IPyDriver):
                                    unfinished.journal)
                     await self.night.pin(unfinished)
                     await self.sequencer.resume(unfinished.plan_text,
-                                                f"{unfinished.journal.name} (resumed)")
+                                                f"{unfinished.journal.name} (resumed)",
+                                                retry=RESUME_RETRY)
             await asyncio.Event().wait()
         finally:
             await self.link.close()
