@@ -10,6 +10,10 @@ dither when due (guide pulses where the mount takes them, else a small slew off 
 then a settle), an autofocus when due (the injected `focus` run, its result journalled as a
 note and its HFR in the next frames' headers).
 
+A run resumed after a restart (a new `Sequencer` on the journal) points the mount at the
+target again before its next frame: the slew is journalled done, but a mount whose driver or
+power came back may point anywhere (our simulator starts at the pole).
+
 Failures: a `DeviceLost` retries the step by the project's retry policy (`Retry.call_with_retry`;
 a frame not saved is simply taken again); once the retries are used up, or on a
 `DeviceRefused`, the run pauses with the reason naming the device (the journal says so); a
@@ -164,6 +168,8 @@ class Sequencer:
         self._last_filter: object = None
         self._pier_before: dict[int, str | None] = {}
         self._flipped: set[int] = set()
+        # The targets this Sequencer pointed the mount at (empty after a restart).
+        self._pointed: set[int] = set()
         self._focused_targets: set[int] = set()
         self._focus_time: datetime | None = None
         self._focus_temperature: float | None = None
@@ -323,6 +329,7 @@ class Sequencer:
         side = await self._bounded(mount.pier_side(), self.move_bound, mount.name)
         self._pier_before[index] = side
         self._flipped.discard(index)
+        self._pointed.add(index)
         self._frames_since_dither = 0
         self.journal.note("slew", target=index, pier_side=side)
 
@@ -356,6 +363,8 @@ class Sequencer:
         first_of_target = self._target_now != step.target_index
         self._target_now = step.target_index
         self._current = step
+        if target.slew and rig.mount is not None and step.target_index not in self._pointed:
+            await self._repoint(step.target_index, target)
         if batch.frame_type == "Light" and target.slew and rig.mount is not None \
                 and not await self._flip_if_due(step.target_index, target) \
                 and dither_due(self._frames_since_dither, self.plan.dither_for(target)):
@@ -382,6 +391,17 @@ class Sequencer:
             self._frames_since_dither += 1
         await self._report()
         await self._tell(self.observer.frame(step.file_name, data))
+
+    async def _repoint(self, index: int, target: Target) -> None:
+        """The target slewed to again: its slew was done before a restart, but the mount may
+        no longer point there. The flip's memory is kept (the mount picks the side)."""
+        mount = self.rig.mount
+        assert mount is not None and target.ra is not None and target.dec is not None
+        logger.info("%s: pointing the mount at it again after the restart", target.name)
+        await self._bounded(mount.unpark(), self.move_bound, mount.name)
+        await self._bounded(mount.slew_to(target.ra, target.dec), self.move_bound, mount.name)
+        self._pointed.add(index)
+        self.journal.note("repoint", target=index)
 
     async def _end(self) -> None:
         end = self.plan.end
@@ -412,6 +432,7 @@ class Sequencer:
         await self._bounded(mount.slew_to(target.ra, target.dec), self.move_bound, mount.name)
         side = await self._bounded(mount.pier_side(), self.move_bound, mount.name)
         self._flipped.add(index)
+        self._pointed.add(index)
         self.journal.note("flip", target=index, hour_angle=angle, pier_side=side)
         self._frames_since_dither = 0
         await self._nap(flip.settle, pausable=False)

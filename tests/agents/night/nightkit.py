@@ -32,6 +32,7 @@ AGENT_EXECUTABLE = str(BIN / "indipy_agent_imager")
 #: Our mount simulator's site (Greenwich); a target at the sidereal time, Dec 80, is high
 #: there now and a short slew from the pole, where the simulated mount starts.
 LONGITUDE = 0.0
+DEC = 80.0
 EXPOSURE = 0.5
 
 
@@ -58,7 +59,7 @@ warm = false
 [[targets]]
 name = "High"
 ra = {ra:.4f}
-dec = 80.0
+dec = {DEC}
 
 [[targets.batches]]
 filter = "Red"
@@ -235,8 +236,8 @@ def frames_on_disk(folder: Path) -> list[str]:
 def check_night(folder: Path, expected: list[str]) -> list[dict[str, object]]:
     """The end checks: exactly `expected` in `folder` and nothing else but the journal's
     folder, each a whole FITS (its size what its header announces, EXPTIME and FILTER those of
-    its batch), and the journal listing each frame once with its size and digest; returns the
-    journal's frame records."""
+    its batch, DEC the target's: the mount pointed there, restarts or not), and the journal
+    listing each frame once with its size and digest; returns the journal's frame records."""
     import hashlib
 
     names = sorted(entry.name for entry in os.scandir(folder))
@@ -253,6 +254,7 @@ def check_night(folder: Path, expected: list[str]) -> list[dict[str, object]]:
         assert len(data) == header.data_offset + padded, (name, len(data))
         assert header.values["EXPTIME"] == EXPOSURE, (name, header.values)
         assert header.values["FILTER"] == name.split("_")[1], (name, header.values["FILTER"])
+        assert abs(float(header.values["DEC"]) - DEC) < 0.5, (name, header.values["DEC"])
         record = next(record for record in frames if record["file"] == name)
         assert record["size"] == len(data), (name, record)
         assert record["sha256"] == hashlib.sha256(data).hexdigest(), name

@@ -360,3 +360,35 @@ async def test_abort_while_paused_parks_and_a_later_run_continues_without_repeat
     assert len(r.camera.exposures) == exposures == 1
     assert await seq.run() is RunState.DONE
     assert len(store.order) == len(set(store.order)) == 5
+
+
+async def test_a_restarted_run_points_the_mount_at_its_target_again() -> None:
+    """Killed after the first frame (its slew journalled done), a new Sequencer on the journal
+    slews to the target again before its next frame, once (the darks do not slew), because a
+    mount whose driver or power came back may point anywhere; a pause and START of the same
+    Sequencer does not slew again."""
+    r = rigged()
+    plan = two_targets()
+    journal, store = MemoryJournal(), MemoryStore()
+    first = sequencer(plan, r, journal, store)
+    run = asyncio.create_task(first.run())
+    while len(store.order) < 1:
+        await asyncio.sleep(0)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    r.mount.at = (0.0, 90.0)  # the mount's driver restarted at its park position
+    slewed, mark = len(r.mount.slews), len(r.sky.log)
+    second = sequencer(plan, r, journal, store)
+    paused = asyncio.create_task(second.run())
+    while len(store.order) < 2:
+        await asyncio.sleep(0)
+    second.pause()
+    assert await paused is RunState.PAUSED
+    assert await second.run() is RunState.DONE
+    assert len(r.mount.slews) == slewed + 1
+    moves = [what.split()[0] for _t, what in r.sky.log[mark:]
+             if what.split()[0] in ("slew", "expose")]
+    assert moves[0] == "slew" and moves.count("slew") == 1, moves
+    assert [n["data"] for n in journal.kinds("note") if n["kind"] == "repoint"] == [{"target": 0}]
+    assert len(store.order) == len(set(store.order)) == 5
