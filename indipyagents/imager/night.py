@@ -43,16 +43,15 @@ from ..rig.mount import IndiMount
 from ..sequencer.contracts import FocusResult
 from ..sequencer.contracts import FocusRun
 from ..sequencer.contracts import Observer
+from ..sequencer.engine import CLIENT_PAUSE
 from ..sequencer.engine import Sequencer
 from .face import ImagerFace
 
-__all__ = ["ENV_STATE", "Night", "Unfinished", "state_folder"]
+__all__ = ["CLIENT_PAUSE", "ENV_STATE", "Night", "Unfinished", "state_folder"]
 
 logger = logging.getLogger(__name__)
 
 ENV_STATE = "INDIPY_AGENT_STATE"
-#: The reason the engine journals when a client pauses (no automatic resume after that).
-CLIENT_PAUSE = "paused by a client"
 
 
 def state_folder(given: str | os.PathLike[str] | None = None) -> Path:

@@ -75,11 +75,13 @@ from .contracts import Progress
 from .contracts import RunState
 from .headers import with_cards
 
-__all__ = ["DEFAULT_RETRY", "Sequencer"]
+__all__ = ["CLIENT_PAUSE", "DEFAULT_RETRY", "Sequencer"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: The journalled reason of a client's pause: a night paused so is not resumed by a restart.
+CLIENT_PAUSE = "paused by a client"
 #: A lost device's step is tried again after 2, 4, 8, 16 s, then the run pauses.
 DEFAULT_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=4)
 #: Seconds a camera may take past its exposure (download, a slow driver) before it is lost.
@@ -189,10 +191,12 @@ class Sequencer:
     # -- from outside ----------------------------------------------------------------------
 
     def pause(self) -> None:
-        """Stop after the step in hand (a frame is finished and saved first)."""
-        if self.state is RunState.RUNNING:
+        """Stop after the step in hand (a frame is finished and saved first). Journalled at
+        once: a restart before that frame ends must not resume a night its user paused."""
+        if self.state is RunState.RUNNING and not self._pause_asked:
             self._pause_asked = True
             self._wake.set()
+            self.journal.paused(CLIENT_PAUSE)
 
     async def abort(self, reason: str = "aborted by a client") -> None:
         """Stop at once: the camera aborted, the frame in hand lost; then park and warm as the
@@ -593,10 +597,14 @@ class Sequencer:
             reason=self.reason)))
 
     async def _paused(self, reason: str) -> RunState:
+        """The run stops PAUSED: for `reason` (a failure), or for a client's `pause()`, which
+        journalled it already and stays the journal's last word."""
         self.reason = reason
-        self.journal.paused(reason or "paused by a client")
         if reason:
+            self.journal.paused(reason)
             logger.warning("the sequence paused: %s", reason)
+        if reason and self._pause_asked or not reason and not self._pause_asked:
+            self.journal.paused(CLIENT_PAUSE)
         self.state = RunState.PAUSED
         await self._report()
         return self.state

@@ -36,8 +36,9 @@ DEC = 80.0
 EXPOSURE = 0.5
 
 
-def night_plan(folder: str, *, count: int = 5, dither: bool = True) -> str:
-    """A short night: `count` frames of `EXPOSURE` s through Red, then as many through Green,
+def night_plan(folder: str, *, count: int = 5, dither: bool = True,
+               exposure: float = EXPOSURE) -> str:
+    """A short night: `count` frames of `exposure` s through Red, then as many through Green,
     on a target high now (slewed to), dithered by guide pulses every 2 frames."""
     ra = astro.local_sidereal_time(datetime.now(UTC), LONGITUDE)
     dither_table = ('[dither]\nevery = 2\npixels = 3\nmethod = "pulse"\nsettle = 0.2\n'
@@ -64,12 +65,12 @@ dec = {DEC}
 [[targets.batches]]
 filter = "Red"
 count = {count}
-exposure = {EXPOSURE}
+exposure = {exposure}
 
 [[targets.batches]]
 filter = "Green"
 count = {count}
-exposure = {EXPOSURE}
+exposure = {exposure}
 """
 
 
@@ -171,6 +172,16 @@ class Rig:
         except (KeyError, ValueError):
             return None
 
+    def wait_state(self, vector: str, states: tuple[str, ...], timeout: float = 30) -> str:
+        """Wait until indi_getprop shows the agent's `vector` in one of `states`."""
+        def check() -> str | None:
+            found = getprop(self.port, f"{AGENT}.{vector}._STATE", timeout=2)
+            state = found.get(f"{AGENT}.{vector}._STATE")
+            return state if state in states else None
+
+        return wait_for(check, timeout, lambda: f"{vector} {states}\n{self.log_tail()}",
+                        interval=0.05)
+
     def wait_seen(self, wanted: str, at_least: int = 0, timeout: float = 60) -> Seen:
         """Wait until indi_getprop shows SEQUENCE_STATE `wanted` with PROGRESS >= `at_least`."""
         last: list[Seen | None] = [None]
@@ -233,7 +244,8 @@ def frames_on_disk(folder: Path) -> list[str]:
         return []
 
 
-def check_night(folder: Path, expected: list[str]) -> list[dict[str, object]]:
+def check_night(folder: Path, expected: list[str], exposure: float = EXPOSURE
+                ) -> list[dict[str, object]]:
     """The end checks: exactly `expected` in `folder` and nothing else but the journal's
     folder, each a whole FITS (its size what its header announces, EXPTIME and FILTER those of
     its batch, DEC the target's: the mount pointed there, restarts or not), and the journal
@@ -252,7 +264,7 @@ def check_night(folder: Path, expected: list[str]) -> list[dict[str, object]]:
         header = read_header(data)
         padded = -(-header.data_size // BLOCK) * BLOCK
         assert len(data) == header.data_offset + padded, (name, len(data))
-        assert header.values["EXPTIME"] == EXPOSURE, (name, header.values)
+        assert header.values["EXPTIME"] == exposure, (name, header.values)
         assert header.values["FILTER"] == name.split("_")[1], (name, header.values["FILTER"])
         assert abs(float(header.values["DEC"]) - DEC) < 0.5, (name, header.values["DEC"])
         record = next(record for record in frames if record["file"] == name)

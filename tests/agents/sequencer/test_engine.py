@@ -31,6 +31,7 @@ from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import Progress
 from indipyagents.sequencer.contracts import RunState
+from indipyagents.sequencer.engine import CLIENT_PAUSE
 from indipyagents.sequencer.engine import Sequencer
 from indipycore import astro
 from indipycore.fits import read_header
@@ -392,3 +393,28 @@ async def test_a_restarted_run_points_the_mount_at_its_target_again() -> None:
     assert moves[0] == "slew" and moves.count("slew") == 1, moves
     assert [n["data"] for n in journal.kinds("note") if n["kind"] == "repoint"] == [{"target": 0}]
     assert len(store.order) == len(set(store.order)) == 5
+
+
+async def test_a_pause_is_journalled_when_asked_so_a_kill_before_the_frame_ends_keeps_it() -> None:
+    """PAUSE during an exposure, then the run killed before that frame ends: the journal
+    already says a client paused it (what the agent reads to not resume it after a restart);
+    a client's START later continues it."""
+    r = rigged()
+    journal, store = MemoryJournal(), MemoryStore()
+    r.camera.shutter = asyncio.Semaphore(0)
+    seq = sequencer(two_targets(), r, journal, store)
+    run = asyncio.create_task(seq.run())
+    while not r.camera.exposing.is_set():
+        await asyncio.sleep(0)
+    seq.pause()
+    seq.pause()  # asked twice, journalled once
+    assert journal.state().paused == CLIENT_PAUSE
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert journal.kinds("paused") == [{"reason": CLIENT_PAUSE}]
+    assert store.order == []
+    r.camera.shutter = None
+    second = sequencer(two_targets(), r, journal, store)
+    assert await second.run() is RunState.DONE  # a client's START continues it
+    assert journal.state().paused is None and len(store.order) == 5
