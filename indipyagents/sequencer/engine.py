@@ -200,8 +200,11 @@ class Sequencer:
 
     async def abort(self, reason: str = "aborted by a client") -> None:
         """Stop at once: the camera aborted, the frame in hand lost; then park and warm as the
-        plan's End says. A run that is paused is aborted too (the journal says so)."""
+        plan's End says. A run that is paused is aborted too (the journal says so, at once:
+        a restart before the run has stopped must not resume it)."""
         if self.state is RunState.RUNNING:
+            if not self._abort_reason:
+                self.journal.aborted(reason)
             self._abort_reason = reason
             self._wake.set()
             task = self._step_task
@@ -261,7 +264,7 @@ class Sequencer:
         except (OSError, FITSError) as failed:
             return await self._paused(f"saving a frame failed: {failed}")
         if self._abort_reason:
-            await self._aborted(self._abort_reason)
+            await self._aborted(self._abort_reason, journalled=True)
             return self.state
         self.journal.finished()
         self.state = RunState.DONE
@@ -609,8 +612,9 @@ class Sequencer:
         await self._report()
         return self.state
 
-    async def _aborted(self, reason: str) -> None:
-        self.journal.aborted(reason)
+    async def _aborted(self, reason: str, *, journalled: bool = False) -> None:
+        if not journalled:
+            self.journal.aborted(reason)
         self.reason = reason
         end = self.plan.end
         if end.park and self.rig.mount is not None:

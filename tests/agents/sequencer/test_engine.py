@@ -418,3 +418,19 @@ async def test_a_pause_is_journalled_when_asked_so_a_kill_before_the_frame_ends_
     second = sequencer(two_targets(), r, journal, store)
     assert await second.run() is RunState.DONE  # a client's START continues it
     assert journal.state().paused is None and len(store.order) == 5
+
+
+async def test_an_abort_is_journalled_when_asked() -> None:
+    """ABORT during an exposure: the journal says aborted as soon as `abort()` returns, before
+    the run has stopped (a kill then must not resume the night), and once at the end."""
+    r = rigged()
+    journal = MemoryJournal()
+    r.camera.shutter = asyncio.Semaphore(0)
+    seq = sequencer(two_targets(), r, journal)
+    run = asyncio.create_task(seq.run())
+    while not r.camera.exposing.is_set():
+        await asyncio.sleep(0)
+    await seq.abort()
+    assert journal.state().aborted
+    assert await run is RunState.ABORTED
+    assert journal.kinds("aborted") == [{"reason": "aborted by a client"}]
