@@ -137,3 +137,28 @@ def test_an_unreadable_record_resumes_nothing(tmp_path: Path, text: str) -> None
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "current.json").write_text(text)
     assert night_of(tmp_path).unfinished() is None
+
+
+def test_current_json_is_durable_before_it_takes_its_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """current.json is written to a partial file, fsynced, renamed, and its folder fsynced (a
+    power cut right after START must find it whole), and read back as the night to resume."""
+    import os
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    night = night_of(tmp_path)
+    journal_path = tmp_path / "night" / ".journal" / "resumed.journal"
+    with Journal(journal_path) as journal:
+        journal.start("resumed", PLAN)
+    monkeypatch.setattr(os, "fsync", fsync)
+    night._remember(journal_path, PLAN, str(tmp_path))
+    state = tmp_path / "state"
+    assert synced == [str(state / "current.partial"), str(state)]
+    assert sorted(p.name for p in state.iterdir()) == ["current.json"]
+    assert night.unfinished() == Unfinished(journal_path, PLAN, str(tmp_path))
