@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Iterable
 
+from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
 from indipydriver import Device
 from indipydriver import IPyDriver
@@ -21,8 +22,8 @@ from ..sequencer.face import SequencerFace
 from .face import ImagerFace
 from .night import Night
 
-__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "AgentDriver", "make_device",
-           "make_driver"]
+__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "RESUME_RETRY", "AgentDriver",
+           "make_device", "make_driver"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ DEVICE = "Imager Agent"
 DRIVER_EXEC = "indipy_agent_imager"
 #: indilib 1.9.9's agent says 1.2: a client that checks the version finds the same face.
 DRIVER_VERSION = "1.2"
+#: A resumed night's rig waited for while its drivers start again (a Raspberry Pi after a
+#: power cut): 2, 4, 8, 16, 30, 30 s, then SEQUENCE_STATE Alert names the missing device.
+RESUME_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=6)
 
 
 def make_device(parts: Iterable[Role], *, name: str = DEVICE, **options: object) -> Device:
@@ -71,10 +75,13 @@ class AgentDriver(IPyDriver):
             if self.night is not None and self.sequencer is not None:
                 unfinished = self.night.unfinished()
                 if unfinished is not None:
-                    journal, text = unfinished
                     await self.link.settled()
-                    logger.warning("resuming the night of %s after a restart", journal)
-                    await self.sequencer.resume(text, f"{journal.name} (resumed)")
+                    logger.warning("resuming the night of %s after a restart",
+                                   unfinished.journal)
+                    await self.night.pin(unfinished)
+                    await self.sequencer.resume(unfinished.plan_text,
+                                                f"{unfinished.journal.name} (resumed)",
+                                                retry=RESUME_RETRY)
                 elif self.plan:
                     await self.link.settled()
                     await self.sequencer.load_file(self.plan, start=self.start)

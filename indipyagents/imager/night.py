@@ -9,9 +9,12 @@ restart.
 - Autofocus alone (AGENT_START_PROCESS.FOCUSING) on DEVICES' CCD and FOCUSER, numpy and sep
   (the extra ``[agents]``) imported only then.
 - The state folder (``--state-dir``, ``INDIPY_AGENT_STATE``, else ``$XDG_STATE_HOME/indipy/
-  imager-agent``) holds ``current.json``: the running plan's journal and text. A night that
-  was running when the server or the agent died (no finished, aborted or client-paused record
-  last) is started again as soon as the agent is up, with no client: the journal says where.
+  imager-agent``) holds ``current.json``: the running plan's journal, text and IMAGE_FOLDER. A
+  night that was running when the server or the agent died (no finished, aborted or
+  client-paused record last) is started again as soon as the agent is up, with no client: the
+  journal says where. The restarted agent's IMAGE_FOLDER is its default (a client set it), so
+  the resumed run is pinned to the recorded journal and its folder, and IMAGE_FOLDER is shown
+  as it was.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,7 @@ from indipycore.retrypolicy import Retry
 from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalError
+from ..journal.durable import fsync_folder
 from ..link import AgentLink
 from ..plan.check import RigFacts
 from ..plan.check import check_against
@@ -41,17 +46,16 @@ from ..rig.mount import IndiMount
 from ..sequencer.contracts import FocusResult
 from ..sequencer.contracts import FocusRun
 from ..sequencer.contracts import Observer
+from ..sequencer.engine import CLIENT_PAUSE
 from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.engine import Sequencer
 from .face import ImagerFace
 
-__all__ = ["ENV_STATE", "Night", "state_folder"]
+__all__ = ["CLIENT_PAUSE", "ENV_STATE", "Night", "Unfinished", "state_folder"]
 
 logger = logging.getLogger(__name__)
 
 ENV_STATE = "INDIPY_AGENT_STATE"
-#: The reason the engine journals when a client pauses (no automatic resume after that).
-CLIENT_PAUSE = "paused by a client"
 
 
 def state_folder(given: str | os.PathLike[str] | None = None) -> Path:
@@ -63,6 +67,16 @@ def state_folder(given: str | os.PathLike[str] | None = None) -> Path:
         return Path(os.environ[ENV_STATE])
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "indipy" / "imager-agent"
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A night that was running when the agent stopped: its journal, its plan's text, and
+    the IMAGE_FOLDER it was started with ("" in a record written before it was kept)."""
+
+    journal: Path
+    plan_text: str
+    image_folder: str = ""
 
 
 def _journal_name(plan: Plan) -> str:
@@ -82,6 +96,8 @@ class Night:
         self.imager = imager
         self.state = state_folder(state)
         self.retry = retry
+        #: The night being resumed: its plan's run goes on in its journal's folder.
+        self._pinned: Unfinished | None = None
 
     # -- the factory -----------------------------------------------------------------------
 
@@ -95,8 +111,13 @@ class Night:
         if problems:
             raise PlanError(problems[0].source, problems[0].line,
                             "; ".join(p.reason for p in problems))
-        folder = Path(str(self.imager.image_name["IMAGE_FOLDER"])) / plan.folder
+        image_folder = str(self.imager.image_name["IMAGE_FOLDER"])
+        folder = Path(image_folder) / plan.folder
         journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"
+        pinned = self._pinned
+        if pinned is not None and pinned.plan_text == plan_text:
+            journal_path, folder = pinned.journal, pinned.journal.parent.parent
+            image_folder = pinned.image_folder
         journal = Journal(journal_path)
         if journal_path.exists():
             recorded = journal.state()
@@ -104,7 +125,8 @@ class Night:
                 raise ValueError(
                     f"{journal_path} is the journal of another plan {recorded.plan_name!r}: "
                     "give this plan another folder or name")
-        self._remember(journal_path, plan_text)
+        self._remember(journal_path, plan_text, image_folder)
+        self._pinned = None
         return Sequencer(plan, rig, journal, FrameStore(folder), plan_text=plan_text,
                          focus=_autofocus_or_none(), observer=observer, retry=self.retry)
 
@@ -130,22 +152,32 @@ class Night:
     def current(self) -> Path:
         return self.state / "current.json"
 
-    def _remember(self, journal: Path, plan_text: str) -> None:
+    def _remember(self, journal: Path, plan_text: str, image_folder: str) -> None:
+        """current.json replaced whole and durable (fsynced, renamed, its folder fsynced): a
+        power cut right after START must still find it."""
         self.state.mkdir(parents=True, exist_ok=True)
         partial = self.current.with_suffix(".partial")
-        partial.write_text(json.dumps({"journal": str(journal), "plan": plan_text}))
+        data = json.dumps({"journal": str(journal), "plan": plan_text,
+                           "image_folder": image_folder}).encode("utf-8")
+        with open(partial, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(partial, self.current)
+        fsync_folder(self.state)
 
-    def unfinished(self) -> tuple[Path, str] | None:
-        """The journal and plan text of a night that was running when the agent stopped, or
-        None (nothing recorded, or it finished, was aborted or paused by a client)."""
+    def unfinished(self) -> Unfinished | None:
+        """The night that was running when the agent stopped, or None (nothing recorded, or
+        it finished, was aborted or paused by a client: said in the log)."""
         try:
             recorded: dict[str, Any] = json.loads(self.current.read_text())
             journal = Path(recorded["journal"])
             text = str(recorded["plan"])
-        except (OSError, ValueError, KeyError, TypeError):
+            image_folder = str(recorded.get("image_folder", ""))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if not journal.exists():
+            logger.info("not resuming: %s is gone", journal)
             return None
         try:
             state = Journal(journal).state()
@@ -153,8 +185,19 @@ class Night:
             logger.error("not resuming %s: %s", journal, exc)
             return None
         if state.finished or state.aborted or state.paused == CLIENT_PAUSE:
+            why = "finished" if state.finished else "aborted" if state.aborted else \
+                "paused by a client"
+            logger.info("not resuming the night of %s: it was %s", journal, why)
             return None
-        return journal, text
+        return Unfinished(journal, text, image_folder)
+
+    async def pin(self, night: Unfinished) -> None:
+        """Resume `night` where it ran: the next run of its plan continues its journal in its
+        folder, and IMAGE_FOLDER shows the folder it was started with."""
+        self._pinned = night
+        if night.image_folder:
+            self.imager.image_name["IMAGE_FOLDER"] = night.image_folder
+            await self.imager.image_name.send_setVector()
 
 
 def _autofocus_or_none() -> FocusRun | None:

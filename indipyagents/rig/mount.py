@@ -113,8 +113,12 @@ class IndiMount:
 
         started = time.monotonic()
         with self.client.waiters.watching(watch) as done:
+            # Busy accepted too: a stale Idle answers the set, and when the goto's Busy is
+            # read with it the answer says Busy (set-and-wait reports the burst's last
+            # state); the end is the watch's either way.
             await self._command("EQUATORIAL_EOD_COORD", {"RA": ra, "DEC": dec},
-                                timeout=self.slew_timeout, accept=(State.OK, State.IDLE))
+                                timeout=self.slew_timeout,
+                                accept=(State.OK, State.IDLE, State.BUSY))
             left = self.slew_timeout - (time.monotonic() - started)
             try:
                 async with asyncio.timeout(max(left, 0.0)):

@@ -12,6 +12,10 @@ them, else a small slew off the target; then a settle), an autofocus when due (t
 `focus` run, its result journalled as a note and its HFR and position, AFHFR and AFPOS, in
 the next frames' headers).
 
+A run resumed after a restart (a new `Sequencer` on the journal) points the mount at the
+target again before its next frame: the slew is journalled done, but a mount whose driver or
+power came back may point anywhere (our simulator starts at the pole).
+
 Failures: a `DeviceLost` retries the step by the project's retry policy (`Retry.call_with_retry`;
 a frame not saved is simply taken again); once the retries are used up, or on a
 `DeviceRefused`, the run pauses with the reason naming the device (the journal says so); a
@@ -75,11 +79,13 @@ from .contracts import Progress
 from .contracts import RunState
 from .headers import with_cards
 
-__all__ = ["DEFAULT_RETRY", "Sequencer"]
+__all__ = ["CLIENT_PAUSE", "DEFAULT_RETRY", "Sequencer"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: The journalled reason of a client's pause: a night paused so is not resumed by a restart.
+CLIENT_PAUSE = "paused by a client"
 #: A lost device's step is tried again after 2, 4, 8, 16 s, then the run pauses.
 DEFAULT_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=4)
 #: Seconds a camera may take past its exposure (download, a slow driver) before it is lost.
@@ -164,6 +170,8 @@ class Sequencer:
         self._last_filter: object = None
         self._pier_before: dict[int, str | None] = {}
         self._flipped: set[int] = set()
+        # The targets this Sequencer pointed the mount at (empty after a restart).
+        self._pointed: set[int] = set()
         self._focused_targets: set[int] = set()
         self._focus_time: datetime | None = None
         self._focus_temperature: float | None = None
@@ -184,15 +192,20 @@ class Sequencer:
     # -- from outside ----------------------------------------------------------------------
 
     def pause(self) -> None:
-        """Stop after the step in hand (a frame is finished and saved first)."""
-        if self.state is RunState.RUNNING:
+        """Stop after the step in hand (a frame is finished and saved first). Journalled at
+        once: a restart before that frame ends must not resume a night its user paused."""
+        if self.state is RunState.RUNNING and not self._pause_asked:
             self._pause_asked = True
             self._wake.set()
+            self.journal.paused(CLIENT_PAUSE)
 
     async def abort(self, reason: str = "aborted by a client") -> None:
         """Stop at once: the camera aborted, the frame in hand lost; then park and warm as the
-        plan's End says. A run that is paused is aborted too (the journal says so)."""
+        plan's End says. A run that is paused is aborted too (the journal says so, at once:
+        a restart before the run has stopped must not resume it)."""
         if self.state is RunState.RUNNING:
+            if not self._abort_reason:
+                self.journal.aborted(reason)
             self._abort_reason = reason
             self._wake.set()
             task = self._step_task
@@ -253,7 +266,7 @@ class Sequencer:
         except (OSError, FITSError) as failed:
             return await self._paused(f"saving a frame failed: {failed}")
         if self._abort_reason:
-            await self._aborted(self._abort_reason)
+            await self._aborted(self._abort_reason, journalled=True)
             return self.state
         self.journal.finished()
         self.state = RunState.DONE
@@ -325,6 +338,7 @@ class Sequencer:
         side = await self._bounded(mount.pier_side(), self.move_bound, mount.name)
         self._pier_before[index] = side
         self._flipped.discard(index)
+        self._pointed.add(index)
         self._frames_since_dither = 0
         self.journal.note("slew", target=index, pier_side=side)
 
@@ -358,6 +372,8 @@ class Sequencer:
         first_of_target = self._target_now != step.target_index
         self._target_now = step.target_index
         self._current = step
+        if target.slew and rig.mount is not None and step.target_index not in self._pointed:
+            await self._repoint(step.target_index, target)
         if batch.frame_type == "Light" and target.slew and rig.mount is not None \
                 and not await self._flip_if_due(step.target_index, target) \
                 and dither_due(self._frames_since_dither, self.plan.dither_for(target)):
@@ -384,6 +400,17 @@ class Sequencer:
             self._frames_since_dither += 1
         await self._report()
         await self._tell(self.observer.frame(step.file_name, data))
+
+    async def _repoint(self, index: int, target: Target) -> None:
+        """The target slewed to again: its slew was done before a restart, but the mount may
+        no longer point there. The flip's memory is kept (the mount picks the side)."""
+        mount = self.rig.mount
+        assert mount is not None and target.ra is not None and target.dec is not None
+        logger.info("%s: pointing the mount at it again after the restart", target.name)
+        await self._bounded(mount.unpark(), self.move_bound, mount.name)
+        await self._bounded(mount.slew_to(target.ra, target.dec), self.move_bound, mount.name)
+        self._pointed.add(index)
+        self.journal.note("repoint", target=index)
 
     async def _end(self) -> None:
         end = self.plan.end
@@ -414,6 +441,7 @@ class Sequencer:
         await self._bounded(mount.slew_to(target.ra, target.dec), self.move_bound, mount.name)
         side = await self._bounded(mount.pier_side(), self.move_bound, mount.name)
         self._flipped.add(index)
+        self._pointed.add(index)
         self.journal.note("flip", target=index, hour_angle=angle, pier_side=side)
         self._frames_since_dither = 0
         await self._nap(flip.settle, pausable=False)
@@ -581,16 +609,21 @@ class Sequencer:
             reason=self.reason)))
 
     async def _paused(self, reason: str) -> RunState:
+        """The run stops PAUSED: for `reason` (a failure), or for a client's `pause()`, which
+        journalled it already and stays the journal's last word."""
         self.reason = reason
-        self.journal.paused(reason or "paused by a client")
         if reason:
+            self.journal.paused(reason)
             logger.warning("the sequence paused: %s", reason)
+        if reason and self._pause_asked or not reason and not self._pause_asked:
+            self.journal.paused(CLIENT_PAUSE)
         self.state = RunState.PAUSED
         await self._report()
         return self.state
 
-    async def _aborted(self, reason: str) -> None:
-        self.journal.aborted(reason)
+    async def _aborted(self, reason: str, *, journalled: bool = False) -> None:
+        if not journalled:
+            self.journal.aborted(reason)
         self.reason = reason
         end = self.plan.end
         if end.park and self.rig.mount is not None:

@@ -36,6 +36,8 @@ from typing import Any
 from typing import Protocol
 
 from indipycore.interface import Interface
+from indipycore.retrypolicy import RetriesExhausted
+from indipycore.retrypolicy import Retry
 from indipydriver.members import BLOBMember
 from indipydriver.members import NumberMember
 from indipydriver.members import SwitchMember
@@ -52,6 +54,7 @@ from indipydriver.vectors import SwitchVector
 from indipydriver.vectors import TextVector
 
 from ..plan.model import Plan
+from ..rig.protocols import DeviceLost
 from ..rig.protocols import RigError
 from .contracts import FocusResult
 from .contracts import Observer
@@ -242,12 +245,40 @@ class SequencerFace:
         if start and self.plan is not None:
             await self._start_sequence()
 
-    async def resume(self, text: str, source: str) -> None:
+    async def resume(self, text: str, source: str, *, retry: Retry | None = None) -> None:
         """Load `text` and start it, as a client's load and START would: the agent resuming a
-        night it was running when it stopped (the factory finds its journal)."""
+        night it was running when it stopped (the factory finds its journal). With `retry`,
+        a rig not there yet (its drivers still starting after a power cut: `DeviceLost`, the
+        server not listening yet: `ConnectionError`) is waited for by the project's retry
+        policy, said on SEQUENCE_STATE; once it gives up, the Alert names the device."""
         await self._load(self.status, text, source)
-        if self.plan is not None:
+        plan = self.plan
+        if plan is None:
+            return
+        if retry is None:
             await self._start_sequence()
+            return
+
+        async def build() -> Sequencer:
+            return await self.factory(plan, text, self)
+
+        async def waiting(error: BaseException) -> None:
+            await self.state.send_setVector(
+                state="Busy", message=f"resuming: waiting for {error}"[:MESSAGE])
+
+        try:
+            sequencer = await retry.call_with_retry(build, waiting,
+                                                    errors=(DeviceLost, ConnectionError))
+        except RetriesExhausted as exhausted:
+            await self._refuse_start(f"not resumed: {exhausted.__cause__}")
+            return
+        except (RigError, OSError, ValueError) as exc:
+            await self._refuse_start(f"not resumed: {exc}")
+            return
+        if self.plan is not plan or self.running:  # a client loaded or started another
+            return
+        self.sequencer = sequencer
+        await self._start_sequence()
 
     # -- running -----------------------------------------------------------------------------
 

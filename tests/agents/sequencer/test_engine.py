@@ -35,6 +35,7 @@ from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import Progress
 from indipyagents.sequencer.contracts import RunState
+from indipyagents.sequencer.engine import CLIENT_PAUSE
 from indipyagents.sequencer.engine import Sequencer
 from indipycore import astro
 from indipycore.fits import read_header
@@ -441,3 +442,74 @@ async def test_a_resumed_run_still_writes_the_last_autofocus_into_its_frames() -
     assert len(focus.calls) == 1
     last = read_header(store.files[store.order[-1]])
     assert (last["AFHFR"], last["AFPOS"]) == (1.5, 4990)
+async def test_a_restarted_run_points_the_mount_at_its_target_again() -> None:
+    """Killed after the first frame (its slew journalled done), a new Sequencer on the journal
+    slews to the target again before its next frame, once (the darks do not slew), because a
+    mount whose driver or power came back may point anywhere; a pause and START of the same
+    Sequencer does not slew again."""
+    r = rigged()
+    plan = two_targets()
+    journal, store = MemoryJournal(), MemoryStore()
+    first = sequencer(plan, r, journal, store)
+    run = asyncio.create_task(first.run())
+    while len(store.order) < 1:
+        await asyncio.sleep(0)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    r.mount.at = (0.0, 90.0)  # the mount's driver restarted at its park position
+    slewed, mark = len(r.mount.slews), len(r.sky.log)
+    second = sequencer(plan, r, journal, store)
+    paused = asyncio.create_task(second.run())
+    while len(store.order) < 2:
+        await asyncio.sleep(0)
+    second.pause()
+    assert await paused is RunState.PAUSED
+    assert await second.run() is RunState.DONE
+    assert len(r.mount.slews) == slewed + 1
+    moves = [what.split()[0] for _t, what in r.sky.log[mark:]
+             if what.split()[0] in ("slew", "expose")]
+    assert moves[0] == "slew" and moves.count("slew") == 1, moves
+    assert [n["data"] for n in journal.kinds("note") if n["kind"] == "repoint"] == [{"target": 0}]
+    assert len(store.order) == len(set(store.order)) == 5
+
+
+async def test_a_pause_is_journalled_when_asked_so_a_kill_before_the_frame_ends_keeps_it() -> None:
+    """PAUSE during an exposure, then the run killed before that frame ends: the journal
+    already says a client paused it (what the agent reads to not resume it after a restart);
+    a client's START later continues it."""
+    r = rigged()
+    journal, store = MemoryJournal(), MemoryStore()
+    r.camera.shutter = asyncio.Semaphore(0)
+    seq = sequencer(two_targets(), r, journal, store)
+    run = asyncio.create_task(seq.run())
+    while not r.camera.exposing.is_set():
+        await asyncio.sleep(0)
+    seq.pause()
+    seq.pause()  # asked twice, journalled once
+    assert journal.state().paused == CLIENT_PAUSE
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert journal.kinds("paused") == [{"reason": CLIENT_PAUSE}]
+    assert store.order == []
+    r.camera.shutter = None
+    second = sequencer(two_targets(), r, journal, store)
+    assert await second.run() is RunState.DONE  # a client's START continues it
+    assert journal.state().paused is None and len(store.order) == 5
+
+
+async def test_an_abort_is_journalled_when_asked() -> None:
+    """ABORT during an exposure: the journal says aborted as soon as `abort()` returns, before
+    the run has stopped (a kill then must not resume the night), and once at the end."""
+    r = rigged()
+    journal = MemoryJournal()
+    r.camera.shutter = asyncio.Semaphore(0)
+    seq = sequencer(two_targets(), r, journal)
+    run = asyncio.create_task(seq.run())
+    while not r.camera.exposing.is_set():
+        await asyncio.sleep(0)
+    await seq.abort()
+    assert journal.state().aborted
+    assert await run is RunState.ABORTED
+    assert journal.kinds("aborted") == [{"reason": "aborted by a client"}]

@@ -33,6 +33,7 @@ from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import Observer
 from indipyagents.sequencer.engine import Sequencer
 from indipyagents.sequencer.face import SequencerFace
+from indipyclient import events
 from indipycore.fits import read_header
 from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
@@ -263,3 +264,53 @@ async def test_clients_leaving_do_not_stop_it_but_a_disconnect_pauses(agent: Age
         await until(lambda: agent.factory.journal.kinds("paused"), what="the pause")
     assert agent.factory.store.order == ["M42_Red_Light_001.fits", "M42_Red_Light_002.fits"]
     assert agent.factory.journal.kinds("paused") == [{"reason": "paused by a client"}]
+
+
+class LateRig:
+    """A factory whose rig is not there at first: it raises `failures` in turn (a device
+    not defined yet, the server not listening yet), then builds the run."""
+
+    def __init__(self, factory: Factory, failures: list[Exception]) -> None:
+        self.factory = factory
+        self.failures = failures
+
+    async def __call__(self, plan: Plan, plan_text: str, observer: Observer) -> Sequencer:
+        if self.failures:
+            raise self.failures.pop(0)
+        return await self.factory(plan, plan_text, observer)
+
+
+@pytest.mark.parametrize("gives_up", [False, True], ids=["rig comes", "rig never comes"])
+async def test_a_resumed_night_waits_for_its_rig_by_the_retry_policy(gives_up: bool) -> None:
+    """The agent resuming a night after a power cut, its drivers not up yet: the rig is asked
+    again by the retry policy (SEQUENCE_STATE Busy saying it waits) and the night runs to Ok
+    once it is there; when it never comes, SEQUENCE_STATE goes Alert naming the device, and
+    nothing ran. (Before, the first DeviceLost left the night not resumed.)"""
+    factory = Factory(rigged())
+    lost = DeviceLost("Python CCD Simulator", "no such device")
+    failures: list[Exception] = [lost, ConnectionError("connection refused")] if not gives_up \
+        else [lost] * 4
+    face = SequencerFace(LateRig(factory, failures), parse_plan_double)
+    driver = IPyDriver(Device(AGENT, roles=[face]))
+    async with running(server(driver)) as ours, \
+            indipyclient.connect("127.0.0.1", ours.port) as client:
+        await client.wait_for(AGENT, "SEQUENCE_STATE", timeout=10)
+        messages: list[str] = []
+        def said(event: Any) -> bool:
+            if isinstance(event, events.setVector) and \
+                    event.vectorname == "SEQUENCE_STATE":
+                messages.append(event.vector.message)
+            return False  # watched to the end of the block
+
+        with client.waiters.watching(said):
+            await face.resume(GOOD, "journal (resumed)",
+                              retry=Retry(ConstantBackoff(0.0), retries=3))
+            state = await client.wait_for(AGENT, "SEQUENCE_STATE",
+                                          state="Alert" if gives_up else "Ok", timeout=10)
+    assert any(m.startswith("resuming: waiting for Python CCD Simulator") for m in messages)
+    if gives_up:
+        assert "not resumed: Python CCD Simulator" in state.message
+        assert factory.calls == [] and factory.store.order == []
+    else:
+        assert factory.calls == ["two targets"]
+        assert state.member("PROGRESS").getfloatvalue() == 3
