@@ -18,6 +18,8 @@ from peers import setprop
 from waiting import wait_for
 
 from indipycore.fits import read_header
+from indipycore.protocol import GetProperties
+from indipycore.protocol import serialise
 from indipycore.protocol.frames import Frame
 from indipycore.protocol.framing import Framer
 
@@ -53,7 +55,7 @@ class Watcher:
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection((HOST, port), timeout=10)
-        self.sock.sendall(f'<getProperties version="1.7" device="{AGENT}"/>'.encode())
+        self.sock.sendall(serialise(GetProperties("1.7", AGENT)))
         self.seen: list[tuple[str, str, str, str]] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -122,6 +124,10 @@ def run_comparison_batch(port: int, folder: Path, watcher: Watcher) -> list[tupl
     """The comparison's batch, by indi_setprop as a user would: CONNECT, the folder, 2 groups
     (group 1: 2 images, bin 1, slot 1 (Red), 1 s; group 2: 1 image, bin 2, slot 2 (Green),
     1 s), START; returns the order of states seen from START to PROGRESS Ok."""
+    # The agent defined first (an executable under a loaded indiserver takes a while to
+    # start), so indi_setprop's few seconds are not spent waiting for it.
+    wait_for(lambda: any(r[0].startswith("def") and r[1] == "CONNECTION"
+                         for r in watcher.records()), 60, f"{AGENT}'s definitions")
     set_agent(port, f"{AGENT}.CONNECTION.CONNECT=On")
     watcher.wait_set("STATUS", ("Idle", "Ok"), 0, 30)
     wait_for(lambda: _lights_ok(watcher), 30, "STATUS lights")

@@ -95,9 +95,10 @@ async def test_pulse_dither_moves_and_returns_with_both_mounts(
         west_ra = -((moved[0] - before[0] + 12) % 24 - 12) * 15 * 3600
         # indilib's simulator moves a north pulse south while its tube is west of the pier
         # (its Dec axis is not reversed for the side, measured): the size is what counts.
-        assert abs(north) == pytest.approx(30.0, abs=1.5), (device, before, moved)
+        # 5 %: a pulse is timed by each simulator's own clock, on a loaded machine too.
+        assert abs(north) == pytest.approx(30.0, rel=0.05), (device, before, moved)
         assert north > 0 or device == THEIRS, (device, before, moved)
-        assert west_ra == pytest.approx(30.0 / math.cos(math.radians(before[1])), abs=1.5), (
+        assert west_ra == pytest.approx(30.0 / math.cos(math.radians(before[1])), rel=0.05), (
             device, before, moved)
         assert separation_arcsec(back, before) < 1.5, (device, before, back)
 
