@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings
 
@@ -49,3 +50,38 @@ def test_every_test_module_has_its_own_name() -> None:
             clashes.append(f"{seen[path.name].relative_to(REPO)} and {path.relative_to(REPO)}")
         seen.setdefault(path.name, path)
     assert not clashes, clashes
+
+
+class _Item:
+    """What `long_tests_first` reads of a pytest item: its timeout mark."""
+
+    def __init__(self, name: str, timeout: float | None = None) -> None:
+        self.name = name
+        self.mark = pytest.mark.timeout(timeout).mark if timeout is not None else None
+
+    def get_closest_marker(self, name: str) -> object:
+        return self.mark if name == "timeout" else None
+
+
+def test_the_long_tests_head_the_blocks_xdist_hands_its_workers() -> None:
+    """The long tests (timeout 300 s or more) come first in each contiguous block the
+    work-stealing scheduler gives a worker (what is left // the workers left), one a block,
+    so none is found last in a queue; the rest keep their order and nothing is lost."""
+    from conftest import long_tests_first
+
+    items = [_Item(f"t{i}") for i in range(10)]
+    items[7] = _Item("slow7", 400)
+    items[9] = _Item("slow9", 300)
+    items[3] = _Item("medium", 120)
+    ordered = long_tests_first(items, 4)  # type: ignore[arg-type]
+    names = [item.name for item in ordered]
+    assert sorted(names) == sorted(item.name for item in items)
+    blocks, left, start = [], len(names), 0
+    for workers_left in range(4, 0, -1):
+        size = left // workers_left
+        blocks.append(names[start:start + size])
+        start, left = start + size, left - size
+    assert blocks[0][0] == "slow7" and blocks[1][0] == "slow9"
+    assert [n for n in names if not n.startswith("slow")] == [
+        item.name for item in items if not item.name.startswith("slow")]
+    assert long_tests_first(items, 0) == items  # type: ignore[arg-type]
