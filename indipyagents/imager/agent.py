@@ -17,8 +17,10 @@ from indipydriver.standard.role import Role
 from ..link import AgentLink
 from ..plan.toml import parse_plan
 from ..sequencer.face import SequencerFace
+from .batchjournal import BatchLog
 from .face import ImagerFace
 from .night import Night
+from .night import state_folder
 
 __all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "AgentDriver", "make_device",
            "make_driver"]
@@ -48,11 +50,13 @@ class AgentDriver(IPyDriver):
     cut, SIGKILL) is started again at once, no client needed."""
 
     def __init__(self, *devices: Device, link: AgentLink, night: Night | None = None,
-                 sequencer: SequencerFace | None = None) -> None:
+                 sequencer: SequencerFace | None = None,
+                 imager: ImagerFace | None = None) -> None:
         super().__init__(*devices)
         self.link = link
         self.night = night
         self.sequencer = sequencer
+        self.imager = imager
 
     def server_listening(self, host: str, port: int) -> None:
         self.link.server_listening(host, port)
@@ -61,6 +65,7 @@ class AgentDriver(IPyDriver):
         """Resumes an unfinished night, then holds the link for the driver's life and closes
         it at the end."""
         try:
+            await self.resume_batch()
             if self.night is not None and self.sequencer is not None:
                 unfinished = self.night.unfinished()
                 if unfinished is not None:
@@ -73,6 +78,22 @@ class AgentDriver(IPyDriver):
             await self.link.close()
 
 
+    async def resume_batch(self) -> None:
+        """A batch of indilib's face that was running when the agent stopped goes on: the
+        agent's device connected first (BATCH and PROGRESS exist only then, and a client had
+        connected it to START), then the face continues the batch from its journal."""
+        record = self.imager.unfinished() if self.imager is not None else None
+        if record is None or self.imager is None:
+            return
+        await self.link.settled()
+        for device in self.values():
+            if device.standard is not None and any(role is self.imager for role in device.standard.roles):
+                await device.standard.connect()
+                await self.imager.resume(record)
+                return
+        record.journal.close()
+
+
 def make_driver(host: str | None = None, port: int | None = None, *,
                 state: str | os.PathLike[str] | None = None) -> AgentDriver:
     """The imager agent (what ``indipyserver indipyagents.imager`` serves): indilib's face
@@ -80,8 +101,8 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     else the server hosting it; `state` is where it keeps what a restart resumes
     (`night.state_folder`)."""
     link = AgentLink(host, port)
-    imager = ImagerFace(link)
+    imager = ImagerFace(link, batches=BatchLog(state_folder(state)))
     night = Night(link, imager, state)
     sequencer = SequencerFace(night, parse_plan, focusing=night.focusing)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
-                       sequencer=sequencer)
+                       sequencer=sequencer, imager=imager)
