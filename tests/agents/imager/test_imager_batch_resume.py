@@ -16,11 +16,19 @@ from pathlib import Path
 from peers import OurServer
 from peers import getprop
 from peers import setprop
+from serverkit import running
+from serverkit import server
+from waiting import until
 from waiting import wait_for
 
+import indipyclient
+from indipyagents.imager.agent import AgentDriver
+from indipyagents.imager.agent import make_driver
 from indipyagents.imager.batchjournal import JOURNAL
 from indipyagents.journal import Journal
+from indipyclient import Client
 from indipycore.fits import read_header
+from indipyserver import IPyServer
 
 AGENT = "Imager Agent"
 CCD, WHEEL = "Python CCD Simulator", "Python Filter Wheel"
@@ -126,7 +134,8 @@ def test_sigkill_mid_batch_and_restart_continues_it(our_server: Callable[..., Ou
     kills = 0
     for kill in range(3):
         before = len(_frames(folder))
-        wait_for(lambda: len(_frames(folder)) > before or _finished(agent_state), 60,
+        wait_for(lambda before=before: len(_frames(folder)) > before
+                 or _finished(agent_state), 60,
                  f"a frame more (seed {seed}, kill {kill}): {_frames(folder)}")
         if _finished(agent_state):
             break
@@ -137,7 +146,8 @@ def test_sigkill_mid_batch_and_restart_continues_it(our_server: Callable[..., Ou
         server.start()
         port = server.port
         if kill == 0:
-            shown = wait_for(lambda: _busy(port), 60, f"the batch shown going on (seed {seed})")
+            shown = wait_for(lambda port=port: _busy(port),
+                             60, f"the batch shown going on (seed {seed})")
             assert shown[f"{AGENT}.BATCH._STATE"] == "Ok", shown
             assert shown[f"{AGENT}.DEVICES.CCD"] == CCD, shown
             assert shown[f"{AGENT}.GROUP_02.FILTER_SLOT"] == "2", shown
@@ -153,3 +163,67 @@ def _busy(port: int) -> dict[str, str] | None:
     found = getprop(port, *(f"{AGENT}.{spec}" for spec in (
         "PROGRESS._STATE", "BATCH._STATE", "DEVICES.CCD", "GROUP_02.FILTER_SLOT")), timeout=2)
     return dict(found) if found.get(f"{AGENT}.PROGRESS._STATE") == "Busy" else None
+
+
+# -- in-process: what ends a batch for good --------------------------------------------------
+
+ICCD = "CCD Simulator"
+
+
+async def _agent_with_ccd(state: Path) -> tuple[AgentDriver, IPyServer]:
+    agent = make_driver(state=state)
+    served = server(agent)
+    served.add_exdriver("indi_simulator_ccd", max_restarts=0)
+    return agent, served
+
+
+async def _start_long_batch(client: Client, folder: Path) -> None:
+    """One 30 s frame of indilib's CCD simulator, the wheel left alone; START, then the
+    exposure under way."""
+    await client.set(AGENT, "CONNECTION", {"CONNECT": "On"})
+    await client.set(AGENT, "DEVICES", {"CCD": ICCD})
+    await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(folder), "IMAGE_PREFIX": "IMG"})
+    await client.set(AGENT, "GROUP_01", {"IMAGE_COUNT": 1, "CCD_BINNING": 1, "FILTER_SLOT": 0,
+                                         "CCD_EXPOSURE_VALUE": 30})
+    await client.set(AGENT, "BATCH", {"START": "On"})
+    await client.wait_for(ICCD, "CCD_EXPOSURE", state="Busy", timeout=20)
+
+
+async def test_abort_and_disconnect_end_the_batch_for_good(tmp_path: Path) -> None:
+    """ABORT, and a DISCONNECT of the agent (indilib's agent aborts then), are journalled as
+    aborted: the agent started again would not continue that batch."""
+    state = tmp_path / "state"
+    agent, served = await _agent_with_ccd(state)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await _start_long_batch(client, tmp_path / "frames")
+        again = make_driver(state=state).imager
+        assert again is not None and again.unfinished() is not None
+        await client.set(AGENT, "BATCH", {"ABORT": "On"})
+        await client.wait_for(AGENT, "PROGRESS", state="Alert", timeout=10)
+        last = Journal(state / JOURNAL).records()[-1]
+        assert (last["kind"], last["reason"]) == ("aborted", "aborted by a client")
+        await client.wait_for(ICCD, "CCD_EXPOSURE", state=("Idle", "Ok", "Alert"), timeout=10)
+        await _start_long_batch(client, tmp_path / "frames")
+        await client.set(AGENT, "CONNECTION", {"DISCONNECT": "On"})
+        await until(lambda: Journal(state / JOURNAL).state().aborted, 10, "aborted journalled")
+        last = Journal(state / JOURNAL).records()[-1]
+        assert last["reason"] == "the agent was disconnected"
+    assert agent.imager is not None and agent.imager.unfinished() is None
+
+
+async def test_a_batch_that_cannot_be_journalled_is_refused(tmp_path: Path) -> None:
+    """A state folder that cannot be made (a file is in the way): START is refused with BATCH
+    Alert saying why, before any exposure; the agent keeps serving."""
+    state = tmp_path / "state"
+    state.write_text("not a folder")
+    _agent, served = await _agent_with_ccd(state)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.set(AGENT, "CONNECTION", {"CONNECT": "On"})
+        await client.set(AGENT, "DEVICES", {"CCD": ICCD})
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")})
+        result = await client.set(AGENT, "BATCH", {"START": "On"})
+        assert result.state == "Alert"
+        assert "cannot be journalled" in (result.message or ""), result.message
+        assert client.get(AGENT, "GROUPS", "GROUP_COUNT") == 1  # still answering
+        assert client.vector(ICCD, "CCD_EXPOSURE").state != "Busy"
+    assert not (tmp_path / "frames").exists()
