@@ -82,15 +82,20 @@ class AgentDriver(IPyDriver):
         """A batch of indilib's face that was running when the agent stopped goes on: the
         agent's device connected first (BATCH and PROGRESS exist only then, and a client had
         connected it to START), then the face continues the batch from its journal."""
-        record = self.imager.unfinished() if self.imager is not None else None
-        if record is None or self.imager is None:
+        imager = self.imager
+        record = imager.unfinished() if imager is not None else None
+        if record is None or imager is None:
             return
         await self.link.settled()
-        for device in self.values():
-            if device.standard is not None and any(role is self.imager for role in device.standard.roles):
-                await device.standard.connect()
-                await self.imager.resume(record)
-                return
+        try:
+            for device in self.values():
+                props = device.standard
+                if props is not None and any(role is imager for role in props.roles):
+                    await props.connect()
+                    await imager.resume(record)
+                    return
+        except Exception:  # a defect: logged, and the agent serves on
+            logger.exception("continuing the batch of %s failed", record.journal.path)
         record.journal.close()
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from peers import IndiServer
 from peers import OurServer
+from peers import free_port
 from peers import getprop
 from peers import setprop
 from serverkit import running
@@ -227,3 +230,43 @@ async def test_a_batch_that_cannot_be_journalled_is_refused(tmp_path: Path) -> N
         assert client.get(AGENT, "GROUPS", "GROUP_COUNT") == 1  # still answering
         assert client.vector(ICCD, "CCD_EXPOSURE").state != "Busy"
     assert not (tmp_path / "frames").exists()
+
+
+def _agent_pid(server: IndiServer) -> int | None:
+    """The pid of the agent's executable among the server's children, or None."""
+    assert server.process is not None
+    found = subprocess.run(["pgrep", "-P", str(server.process.pid), "-f", "indipy_agent_imager"],
+                           capture_output=True, text=True, check=False)
+    pids = [int(pid) for pid in found.stdout.split()]
+    return pids[0] if len(pids) == 1 else None
+
+
+def test_the_agents_process_killed_under_indiserver_is_restarted_and_continues(
+        indiserver_factory: Callable[..., IndiServer], tmp_path: Path, agent_state: Path
+) -> None:
+    """``indipy_agent_imager`` under indilib's indiserver, beside our simulators: its process
+    alone killed (SIGKILL) twice mid-batch, indiserver starts it again and it continues the
+    batch by itself; at the end exactly the batch's frames, whole, none taken twice."""
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    port = free_port()
+    env = {"INDIPY_AGENT_SERVER": f"127.0.0.1:{port}", "INDIPY_AGENT_STATE": str(agent_state)}
+    indiserver = indiserver_factory("indipy_agent_imager", *DRIVERS[1:], port=port, env=env)
+    folder = tmp_path / "frames"
+    _start_batch(port, folder)
+    kept: dict[str, bytes] = {}
+    for kill in range(2):
+        before = len(_frames(folder))
+        wait_for(lambda before=before: len(_frames(folder)) > before, 60,
+                 f"a frame more (seed {seed}, kill {kill}): {_frames(folder)}")
+        time.sleep(rng.uniform(0.0, 0.8))  # the kill's random moment, not a wait to look
+        pid = wait_for(lambda: _agent_pid(indiserver), 10, "the agent's process")
+        os.kill(pid, signal.SIGKILL)
+        kept.update({name: (folder / name).read_bytes() for name in _frames(folder)})
+        wait_for(lambda pid=pid: (_agent_pid(indiserver) or pid) != pid, 30,
+                 f"the agent started again: {indiserver.log_tail()}")
+    wait_for(lambda: _finished(agent_state), 120,
+             lambda: f"the batch finished (seed {seed}): {indiserver.log_tail()}")
+    _check_the_frames(folder, agent_state)
+    for name, data in kept.items():
+        assert (folder / name).read_bytes() == data, f"{name} taken again (seed {seed})"
