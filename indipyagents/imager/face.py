@@ -63,6 +63,7 @@ from ..rig.connect import open_rig
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
+from ..rig.protocols import Wheel
 from .batchjournal import BatchLog
 from .batchjournal import BatchSpec
 from .batchjournal import Group
@@ -367,13 +368,16 @@ class ImagerFace:
             client = await self.link.client()
             self._using = {name for name in (spec.ccd, spec.wheel) if name}
             rig = await self._rig(client, spec, patient=resumed)
+            if resumed:  # an exposure the stopped agent had asked for is not waited for
+                await self._abort_camera(rig)
             if rig.wheel is not None:
                 await rig.camera.name_devices(wheel=rig.wheel.name)
             for group, settings in enumerate(spec.groups, 1):
                 todo = [number for number in range(1, settings.count + 1)
                         if record is None or step_id(group, number) not in record.done]
                 if settings.slot > 0 and rig.wheel is not None and (todo or not settings.count):
-                    await rig.wheel.select(settings.slot)
+                    await self._turn(rig.wheel, settings.slot, patient=resumed)
+                    resumed = False  # later turns are the batch's own
                 for image in range(1, settings.count + 1):
                     if image not in todo:
                         continue
@@ -407,6 +411,19 @@ class ImagerFace:
         except RetriesExhausted as exhausted:
             cause = exhausted.__cause__
             raise cause if isinstance(cause, DeviceLost) else exhausted
+
+    async def _turn(self, wheel: Wheel, slot: int, *, patient: bool) -> None:
+        """The wheel to `slot`; `patient` (its first turn after a restart): a wheel still
+        turning where the stopped agent sent it refuses, so `RESUME_RETRY` asks again."""
+        if not patient:
+            await wheel.select(slot)
+            return
+        try:
+            await RESUME_RETRY.call_with_retry(lambda: wheel.select(slot),
+                                               errors=(RigError,))
+        except RetriesExhausted as exhausted:
+            cause = exhausted.__cause__
+            raise cause if isinstance(cause, RigError) else exhausted
 
     async def _save(self, spec: BatchSpec, record: RunningBatch | None, group: int,
                     image: int, data: bytes, suffix: str) -> None:

@@ -66,7 +66,13 @@ def _start_batch(port: int, folder: Path) -> None:
 
 
 def _frames(folder: Path) -> list[str]:
+    """Every file in the frames' folder (a killed writer's hidden partial too)."""
     return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+
+def _saved(folder: Path) -> list[str]:
+    """The frames saved: the folder's files but hidden partials."""
+    return [name for name in _frames(folder) if not name.startswith(".")]
 
 
 def _finished(state: Path) -> bool:
@@ -136,8 +142,8 @@ def test_sigkill_mid_batch_and_restart_continues_it(our_server: Callable[..., Ou
     kept: dict[str, bytes] = {}
     kills = 0
     for kill in range(3):
-        before = len(_frames(folder))
-        wait_for(lambda before=before: len(_frames(folder)) > before
+        before = len(_saved(folder))
+        wait_for(lambda before=before: len(_saved(folder)) > before
                  or _finished(agent_state), 60,
                  f"a frame more (seed {seed}, kill {kill}): {_frames(folder)}")
         if _finished(agent_state):
@@ -145,7 +151,7 @@ def test_sigkill_mid_batch_and_restart_continues_it(our_server: Callable[..., Ou
         time.sleep(rng.uniform(0.0, 0.8))  # the kill's random moment, not a wait to look
         _kill(server)
         kills += 1
-        kept.update({name: (folder / name).read_bytes() for name in _frames(folder)})
+        kept.update({name: (folder / name).read_bytes() for name in _saved(folder)})
         server.start()
         port = server.port
         if kill == 0:
@@ -257,13 +263,13 @@ def test_the_agents_process_killed_under_indiserver_is_restarted_and_continues(
     _start_batch(port, folder)
     kept: dict[str, bytes] = {}
     for kill in range(2):
-        before = len(_frames(folder))
-        wait_for(lambda before=before: len(_frames(folder)) > before, 60,
+        before = len(_saved(folder))
+        wait_for(lambda before=before: len(_saved(folder)) > before, 60,
                  f"a frame more (seed {seed}, kill {kill}): {_frames(folder)}")
         time.sleep(rng.uniform(0.0, 0.8))  # the kill's random moment, not a wait to look
         pid = wait_for(lambda: _agent_pid(indiserver), 10, "the agent's process")
         os.kill(pid, signal.SIGKILL)
-        kept.update({name: (folder / name).read_bytes() for name in _frames(folder)})
+        kept.update({name: (folder / name).read_bytes() for name in _saved(folder)})
         wait_for(lambda pid=pid: (_agent_pid(indiserver) or pid) != pid, 30,
                  f"the agent started again: {indiserver.log_tail()}")
     wait_for(lambda: _finished(agent_state), 120,
@@ -280,7 +286,7 @@ def test_a_stopped_server_continues_the_batch_when_started_again(
     server = our_server(*DRIVERS)
     folder = tmp_path / "frames"
     _start_batch(server.port, folder)
-    wait_for(lambda: _frames(folder), 60, "a first frame")
+    wait_for(lambda: _saved(folder), 60, "a first frame")
     assert server.stop() == 0
     assert not _finished(agent_state), "the batch ended before the stop: nothing to continue"
     server.start()
