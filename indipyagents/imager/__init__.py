@@ -8,6 +8,7 @@ devices that die noticed.
 
 - ``vectors``: indilib's definitions; ``files``: its file names, written atomically;
 - ``face``: `ImagerFace`, the face and the batch, one `Role` of the agent's device;
+- ``batchjournal``: the batch journalled, so a restart continues it;
 - ``agent``: `make_device` (parts on one device), `AgentDriver`, `make_driver`;
 - ``main``: the executable.
 """

@@ -19,8 +19,10 @@ from indipydriver.standard.role import Role
 from ..link import AgentLink
 from ..plan.toml import parse_plan
 from ..sequencer.face import SequencerFace
+from .batchjournal import BatchLog
 from .face import ImagerFace
 from .night import Night
+from .night import state_folder
 
 __all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "RESUME_RETRY", "AgentDriver",
            "make_device", "make_driver"]
@@ -57,13 +59,14 @@ class AgentDriver(IPyDriver):
 
     def __init__(self, *devices: Device, link: AgentLink, night: Night | None = None,
                  sequencer: SequencerFace | None = None, plan: str | None = None,
-                 start: bool = False) -> None:
+                 start: bool = False, imager: ImagerFace | None = None) -> None:
         super().__init__(*devices)
         self.link = link
         self.night = night
         self.sequencer = sequencer
         self.plan = plan
         self.start = start
+        self.imager = imager
 
     def server_listening(self, host: str, port: int) -> None:
         self.link.server_listening(host, port)
@@ -72,6 +75,7 @@ class AgentDriver(IPyDriver):
         """Resumes an unfinished night, then holds the link for the driver's life and closes
         it at the end."""
         try:
+            await self.resume_batch()
             if self.night is not None and self.sequencer is not None:
                 unfinished = self.night.unfinished()
                 if unfinished is not None:
@@ -89,6 +93,26 @@ class AgentDriver(IPyDriver):
         finally:
             await self.link.close()
 
+    async def resume_batch(self) -> None:
+        """A batch of indilib's face that was running when the agent stopped goes on: the
+        agent's device connected first (BATCH and PROGRESS exist only then, and a client had
+        connected it to START), then the face continues the batch from its journal."""
+        imager = self.imager
+        record = imager.unfinished() if imager is not None else None
+        if record is None or imager is None:
+            return
+        await self.link.settled()
+        try:
+            for device in self.values():
+                props = device.standard
+                if props is not None and any(role is imager for role in props.roles):
+                    await props.connect()
+                    await imager.resume(record)
+                    return
+        except Exception:  # a defect: logged, and the agent serves on
+            logger.exception("continuing the batch of %s failed", record.journal.path)
+        record.journal.close()
+
 
 def make_driver(host: str | None = None, port: int | None = None, *,
                 state: str | os.PathLike[str] | None = None, plan: str | None = None,
@@ -103,9 +127,9 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
-    imager = ImagerFace(link)
+    imager = ImagerFace(link, batches=BatchLog(state_folder(state)))
     night = Night(link, imager, state) if retry is None else Night(link, imager, state,
                                                                      retry=retry)
     sequencer = SequencerFace(night, parse_plan, focusing=night.focusing)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
-                       sequencer=sequencer, plan=plan, start=start)
+                       sequencer=sequencer, plan=plan, start=start, imager=imager)

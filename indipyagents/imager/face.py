@@ -16,6 +16,12 @@ ACTIVE_DEVICES.ACTIVE_FILTER is set to the wheel the agent drives, so the frame'
 card is that wheel's filter (indilib's CCD simulator otherwise reads its own built-in wheel);
 and a controlled device that disconnects or dies turns its STATUS light and the vector Alert,
 and a batch then ends with BATCH and PROGRESS Alert naming it, where indilib's waits forever.
+
+Given a `BatchLog` (the agent's state folder), a batch is journalled (``batchjournal``): each
+frame saved whole and then recorded, so that a batch the server or the agent was running when
+it died is continued by `resume` when the agent starts again (`AgentDriver.hardware`), no
+client needed: the face's vectors show the batch's settings, PROGRESS goes on from the first
+frame not taken, and only the frames missing are taken.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ from indipyclient import setNumberVector
 from indipyclient import setSwitchVector
 from indipyclient.model.events import Event
 from indipycore.interface import Interface
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import RetriesExhausted
+from indipycore.retrypolicy import Retry
 from indipydriver import BLOBVector
 from indipydriver import LightVector
 from indipydriver import NumberVector
@@ -46,6 +55,7 @@ from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.standard.role import RoleDevice
 from indipydriver.vectors import PropertyVector
 
+from ..journal import JournalError
 from ..link import AgentLink
 from ..plan.model import Devices
 from ..rig.connect import connect_device
@@ -53,6 +63,12 @@ from ..rig.connect import open_rig
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
+from ..rig.protocols import Wheel
+from .batchjournal import BatchLog
+from .batchjournal import BatchSpec
+from .batchjournal import Group
+from .batchjournal import RunningBatch
+from .batchjournal import step_id
 from .files import frame_path
 from .files import write_atomically
 from .vectors import MAX_GROUPS
@@ -67,6 +83,9 @@ logger = logging.getLogger(__name__)
 
 #: How the face gets its instruments (`open_rig`; a test may hand its own).
 RigOpener = Callable[[Client, Devices], Awaitable[Rig]]
+#: A batch continued after a restart waits for its devices (the server starts their drivers
+#: beside the agent) by the project's retry policy: after 1, 2, 4, 8, 8 s, then it fails.
+RESUME_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=8.0, jitter="none"), retries=5)
 
 
 async def _open_camera_and_wheel(client: Client, devices: Devices) -> Rig:
@@ -77,9 +96,13 @@ class ImagerFace:
     """indilib's imager agent as a `Role` of an agent `Device`, driving the devices through
     `link` (the agent's client of its own server)."""
 
-    def __init__(self, link: AgentLink, *, rig: RigOpener = _open_camera_and_wheel) -> None:
+    def __init__(self, link: AgentLink, *, rig: RigOpener = _open_camera_and_wheel,
+                 batches: BatchLog | None = None) -> None:
         self.link = link
         self.open_rig = rig
+        #: Where batches are journalled (None: not journalled, as indilib's agent).
+        self.batches = batches
+        self._record: RunningBatch | None = None
         made = make_vectors()
         self.groups = _kind(made["GROUPS"], NumberVector)
         self.devices = _kind(made["DEVICES"], TextVector)
@@ -151,12 +174,16 @@ class ImagerFace:
         self._monitor_task = asyncio.create_task(self._monitor(), name="imager agent STATUS")
 
     async def disconnected(self) -> None:
+        """The agent DISCONNECTed: a running batch is aborted (as indilib's agent does)."""
+        running = self._batch_task is not None and not self._batch_task.done()
         for task in (self._batch_task, self._monitor_task):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._batch_task = self._monitor_task = None
+        if running:
+            await self._journal("aborted", "the agent was disconnected")
 
     # -- groups --------------------------------------------------------------------------
 
@@ -176,13 +203,20 @@ class ImagerFace:
         self.groups["GROUP_COUNT"] = count
         await self.groups.send_setVector(state="Ok")
 
-    def _plan(self) -> list[tuple[int, int, int, float]]:
-        """Each group's (count, binning, slot, exposure)."""
-        return [(round(vector.getfloatvalue("IMAGE_COUNT")),
-                 round(vector.getfloatvalue("CCD_BINNING")),
-                 round(vector.getfloatvalue("FILTER_SLOT")),
-                 vector.getfloatvalue("CCD_EXPOSURE_VALUE"))
-                for vector in self.group_vectors[:self.count]]
+    def _spec(self) -> BatchSpec:
+        """The batch START runs: the folder, the prefix, the CCD, the wheel when a group
+        turns it, each group's count, binning, slot and exposure."""
+        groups = tuple(Group(round(vector.getfloatvalue("IMAGE_COUNT")),
+                             round(vector.getfloatvalue("CCD_BINNING")),
+                             round(vector.getfloatvalue("FILTER_SLOT")),
+                             vector.getfloatvalue("CCD_EXPOSURE_VALUE"))
+                       for vector in self.group_vectors[:self.count])
+        uses_wheel = any(group.slot > 0 for group in groups)
+        return BatchSpec(folder=str(self.image_name["IMAGE_FOLDER"]),
+                         prefix=str(self.image_name["IMAGE_PREFIX"]),
+                         ccd=str(self.devices["CCD"]),
+                         wheel=str(self.devices["FILTER"]) if uses_wheel else "",
+                         groups=groups)
 
     # -- STATUS --------------------------------------------------------------------------
 
@@ -268,35 +302,91 @@ class ImagerFace:
             self.batch["START"] = "Off"
             await self.batch.send_setVector(state="Alert", message="A batch is running already")
             return
+        spec = self._spec()
+        record = None
+        if self.batches is not None:
+            try:
+                record = await asyncio.to_thread(self.batches.begin, spec)
+            except (OSError, ValueError) as exc:
+                said = f"The batch cannot be journalled: {exc}"
+                self.log.error("%s", said)
+                self.batch["START"] = self.batch["ABORT"] = "Off"
+                await self.batch.send_setVector(state="Alert", message=said)
+                return
         await self._progress("Busy", 1, 1, 0)
         self.batch["START"] = self.batch["ABORT"] = "Off"
         await self.batch.send_setVector(state="Ok")
-        self._failure = None
-        self._batch_task = asyncio.create_task(self._run(), name="imager agent batch")
+        self._launch(spec, record, resumed=False)
 
-    async def _run(self) -> None:
+    def _launch(self, spec: BatchSpec, record: RunningBatch | None, *, resumed: bool) -> None:
+        self._failure = None
+        self._record = record
+        self._batch_task = asyncio.create_task(self._run(spec, record, resumed),
+                                               name="imager agent batch")
+
+    # -- after a restart -------------------------------------------------------------------
+
+    def unfinished(self) -> RunningBatch | None:
+        """The journalled batch that was running when the agent stopped, or None."""
+        return self.batches.unfinished() if self.batches is not None else None
+
+    async def resume(self, record: RunningBatch) -> None:
+        """Go on with `record` (from `unfinished`) as if START had just been sent, from its
+        first frame not taken: IMAGE_NAME, DEVICES, GROUPS and GROUP_nn show its settings,
+        PROGRESS Busy at that group and image, BATCH Ok. The agent must be connected (its
+        batch vectors defined)."""
+        spec = record.spec
+        self.image_name["IMAGE_FOLDER"] = spec.folder
+        self.image_name["IMAGE_PREFIX"] = spec.prefix
+        await self.image_name.send_setVector()
+        self.devices["CCD"] = spec.ccd
+        if spec.wheel:
+            self.devices["FILTER"] = spec.wheel
+        self.status.data["CCD"].label = self.devices["CCD"]
+        self.status.data["FILTER"].label = self.devices["FILTER"]
+        await self.devices.send_setVector()
+        for vector, settings in zip(self.group_vectors, spec.groups, strict=False):
+            vector["IMAGE_COUNT"] = settings.count
+            vector["CCD_BINNING"] = settings.binning
+            vector["FILTER_SLOT"] = settings.slot
+            vector["CCD_EXPOSURE_VALUE"] = settings.exposure
+        await self._set_count(len(spec.groups))
+        group, image = record.first_to_take() or (1, 1)
+        self.log.warning("Continuing the batch %s in %s at group %d image %d after a restart",
+                         spec.prefix, spec.folder, group, image)
+        await self._progress("Busy", group, image, 0)
+        self.batch["START"] = self.batch["ABORT"] = "Off"
+        await self.batch.send_setVector(state="Ok")
+        self._launch(spec, record, resumed=True)
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def _run(self, spec: BatchSpec, record: RunningBatch | None, resumed: bool) -> None:
         group = image = 0
         rig: Rig | None = None
         try:
             client = await self.link.client()
-            plan = self._plan()
-            uses_wheel = any(slot > 0 for _count, _binning, slot, _exposure in plan)
-            wheel = self.devices["FILTER"] if uses_wheel else ""
-            self._using = {name for name in (self.devices["CCD"], wheel) if name}
-            rig = await self.open_rig(client, Devices(camera=self.devices["CCD"], wheel=wheel))
+            self._using = {name for name in (spec.ccd, spec.wheel) if name}
+            rig = await self._rig(client, spec, patient=resumed)
+            if resumed:  # an exposure the stopped agent had asked for is not waited for
+                await self._abort_camera(rig)
             if rig.wheel is not None:
                 await rig.camera.name_devices(wheel=rig.wheel.name)
-            folder = str(self.image_name["IMAGE_FOLDER"])
-            prefix = str(self.image_name["IMAGE_PREFIX"])
-            for group, (count, binning, slot, exposure) in enumerate(plan, 1):
-                if slot > 0 and rig.wheel is not None:
-                    await rig.wheel.select(slot)
-                for image in range(1, count + 1):
+            for group, settings in enumerate(spec.groups, 1):
+                todo = [number for number in range(1, settings.count + 1)
+                        if record is None or step_id(group, number) not in record.done]
+                if settings.slot > 0 and rig.wheel is not None and (todo or not settings.count):
+                    await self._turn(rig.wheel, settings.slot, patient=resumed)
+                    resumed = False  # later turns are the batch's own
+                for image in range(1, settings.count + 1):
+                    if image not in todo:
+                        continue
                     await self._progress("Busy", group, image, 0)
                     async with self._remaining(client, group, image):
-                        frame = await rig.camera.expose(exposure, binning=binning)
-                    path = frame_path(folder, prefix, group, image, frame.format)
-                    await asyncio.to_thread(write_atomically, path, frame.data)
+                        frame = await rig.camera.expose(settings.exposure,
+                                                        binning=settings.binning)
+                    await self._save(spec, record, group, image, frame.data, frame.format)
+            await self._journal("finished")
             await self._progress("Ok", group, image, 0, "Batch done")
         except asyncio.CancelledError:
             failure, self._failure = self._failure, None
@@ -309,11 +399,63 @@ class ImagerFace:
         except (ConnectionError, OSError) as exc:
             await self._failed(DeviceLost(self.devices["CCD"], str(exc)), group, image)
 
+    async def _rig(self, client: Client, spec: BatchSpec, *, patient: bool) -> Rig:
+        """The batch's camera and wheel; `patient` (a batch continued after a restart): a
+        device not there yet is waited for by `RESUME_RETRY`."""
+        devices = Devices(camera=spec.ccd, wheel=spec.wheel)
+        if not patient:
+            return await self.open_rig(client, devices)
+        try:
+            return await RESUME_RETRY.call_with_retry(
+                lambda: self.open_rig(client, devices), errors=(DeviceLost,))
+        except RetriesExhausted as exhausted:
+            cause = exhausted.__cause__
+            raise cause if isinstance(cause, DeviceLost) else exhausted
+
+    async def _turn(self, wheel: Wheel, slot: int, *, patient: bool) -> None:
+        """The wheel to `slot`; `patient` (its first turn after a restart): a wheel still
+        turning where the stopped agent sent it refuses, so `RESUME_RETRY` asks again."""
+        if not patient:
+            await wheel.select(slot)
+            return
+        try:
+            await RESUME_RETRY.call_with_retry(lambda: wheel.select(slot),
+                                               errors=(RigError,))
+        except RetriesExhausted as exhausted:
+            cause = exhausted.__cause__
+            raise cause if isinstance(cause, RigError) else exhausted
+
+    async def _save(self, spec: BatchSpec, record: RunningBatch | None, group: int,
+                    image: int, data: bytes, suffix: str) -> None:
+        """The frame written whole; journalled when the batch is."""
+        if record is None:
+            path = frame_path(spec.folder, spec.prefix, group, image, suffix)
+            await asyncio.to_thread(write_atomically, path, data)
+        else:
+            await asyncio.to_thread(record.save, group, image, data, suffix)
+
+    async def _journal(self, outcome: str, reason: str = "") -> None:
+        """The batch's end journalled (finished, aborted, failed); a journal that cannot be
+        written is logged (the frames are on disk whatever it says)."""
+        record, self._record = self._record, None
+        if record is None:
+            return
+        try:
+            if outcome == "finished":
+                await asyncio.to_thread(record.finished)
+            elif outcome == "aborted":
+                await asyncio.to_thread(record.aborted, reason)
+            else:
+                await asyncio.to_thread(record.failed, reason)
+        except (OSError, JournalError) as exc:
+            self.log.error("The batch's journal %s: %s", record.journal.path, exc)
+
     async def _failed(self, failure: RigError, group: int, image: int) -> None:
         """The batch ended on `failure`: its device's light, STATUS, BATCH and PROGRESS
         Alert, each naming it."""
         said = str(failure)
         self.log.error("Batch failed: %s", said)
+        await self._journal("failed", said)
         light = self._light_of(failure.device)
         if light is not None:
             self.status[light] = "Alert"
@@ -359,6 +501,7 @@ class ImagerFace:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await self._journal("aborted", "aborted by a client")
         await self.progress.send_setVector(state="Alert", message="Batch aborted")
         self.batch["START"] = self.batch["ABORT"] = "Off"
         await self.batch.send_setVector(state="Ok")

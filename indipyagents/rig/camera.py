@@ -115,11 +115,14 @@ class IndiCamera:
     async def prepare(self) -> None:
         """Ready for `expose`: the device connected and defined, its CCD1 BLOBs asked for,
         frames sent to the client (UPLOAD_MODE Client, where the camera has the vector), the
-        devices `name_devices` named in ACTIVE_DEVICES again (a restarted driver forgot)."""
+        devices `name_devices` named in ACTIVE_DEVICES again (a restarted driver forgot).
+        CCD_BINNING, which `expose` sets, is waited for too: a client connected a moment ago
+        (the agent started again mid-batch) may hold CCD_EXPOSURE before the rest."""
         if await connect_device(self.client, self.name):
             logger.warning("%s was not connected (its driver restarted?): connected again",
                            self.name)
         await require(self.client, self.name, "CCD_EXPOSURE")
+        await require(self.client, self.name, "CCD_BINNING")
         if not self._blobs_asked:  # the client repeats it after a reconnect
             await self.client.send_enableBLOB("Also", self.name, "CCD1")
             self._blobs_asked = True
