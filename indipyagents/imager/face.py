@@ -120,6 +120,7 @@ class ImagerFace:
         self.config_names = self.always_names
         self._device: RoleDevice | None = None
         self._batch_task: asyncio.Task[None] | None = None
+        self._saving: asyncio.Task[None] | None = None  # the last frame's save, at most one
         self._monitor_task: asyncio.Task[None] | None = None
         self._failure: RigError | None = None
         self._using: set[str] = set()  # the devices the running batch drives
@@ -362,6 +363,20 @@ class ImagerFace:
     # -- running ---------------------------------------------------------------------------
 
     async def _run(self, spec: BatchSpec, record: RunningBatch | None, resumed: bool) -> None:
+        """The batch. A frame is saved (written whole, then journalled) while the next one
+        exposes: the camera waits on no disk, which is most of the dead time between two
+        frames of a group; one save at a time, finished before the next is queued and before
+        the batch ends (or is aborted: a frame taken is kept)."""
+        try:
+            await self._batch(spec, record, resumed)
+        finally:
+            saving = self._saving
+            self._saving = None
+            if saving is not None and not saving.done():
+                await asyncio.gather(saving, return_exceptions=True)
+
+    async def _batch(self, spec: BatchSpec, record: RunningBatch | None,
+                     resumed: bool) -> None:
         group = image = 0
         rig: Rig | None = None
         try:
@@ -385,7 +400,11 @@ class ImagerFace:
                     async with self._remaining(client, group, image):
                         frame = await rig.camera.expose(settings.exposure,
                                                         binning=settings.binning)
-                    await self._save(spec, record, group, image, frame.data, frame.format)
+                    await self._saved()
+                    self._saving = asyncio.get_running_loop().create_task(
+                        self._save(spec, record, group, image, frame.data, frame.format),
+                        name=f"save {group}/{image}")
+            await self._saved()
             await self._journal("finished")
             await self._progress("Ok", group, image, 0, "Batch done")
         except asyncio.CancelledError:
@@ -425,6 +444,12 @@ class ImagerFace:
             cause = exhausted.__cause__
             raise cause if isinstance(cause, RigError) else exhausted
 
+    async def _saved(self) -> None:
+        """The previous frame's save finished (its error raised here, ending the batch)."""
+        saving, self._saving = self._saving, None
+        if saving is not None:
+            await saving
+
     async def _save(self, spec: BatchSpec, record: RunningBatch | None, group: int,
                     image: int, data: bytes, suffix: str) -> None:
         """The frame written whole; journalled when the batch is."""
@@ -436,7 +461,11 @@ class ImagerFace:
 
     async def _journal(self, outcome: str, reason: str = "") -> None:
         """The batch's end journalled (finished, aborted, failed); a journal that cannot be
-        written is logged (the frames are on disk whatever it says)."""
+        written is logged (the frames are on disk whatever it says). A frame still being
+        saved is saved first (its record before the end's)."""
+        saving, self._saving = self._saving, None
+        if saving is not None:
+            await asyncio.gather(saving, return_exceptions=True)
         record, self._record = self._record, None
         if record is None:
             return
