@@ -29,9 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import tempfile
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from typing import TypeVar
 
@@ -88,8 +91,13 @@ RigOpener = Callable[[Client, Devices], Awaitable[Rig]]
 RESUME_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=8.0, jitter="none"), retries=5)
 
 
+#: Where a camera of this machine writes the batch's frames before the agent saves them under
+#: indilib's names (UPLOAD_MODE Local, as indilib's agent has it): no BLOB crosses the server.
+INCOMING = Path(tempfile.gettempdir()) / f"indipy-agent-incoming-{os.getuid()}"
+
+
 async def _open_camera_and_wheel(client: Client, devices: Devices) -> Rig:
-    return await open_rig(client, devices)
+    return await open_rig(client, devices, local=INCOMING)
 
 
 class ImagerFace:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from indipyclient import Client
@@ -23,6 +25,7 @@ from indipyclient import UnknownVector
 from indipyclient import delProperty
 from indipyclient import setBLOBVector
 from indipyclient import setSwitchVector
+from indipyclient import setTextVector
 from indipyclient import setVector
 from indipyclient.model.events import Event
 
@@ -51,6 +54,14 @@ ACTIVE_MEMBERS = {"mount": "ACTIVE_TELESCOPE", "focuser": "ACTIVE_FOCUSER",
                   "wheel": "ACTIVE_FILTER"}
 
 
+class _NotHere(Exception):
+    """The camera wrote its frame to a file this machine does not have."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
 class IndiCamera:
     """The INDI CCD `device` on `client` (a connection to the server that holds it).
 
@@ -62,9 +73,16 @@ class IndiCamera:
     that follows.
     """
 
-    def __init__(self, client: Client, device: str) -> None:
+    def __init__(self, client: Client, device: str, *,
+                 local: str | os.PathLike[str] | None = None) -> None:
         self.client = client
         self.name = device
+        #: A folder of this machine the camera may write its frames to (UPLOAD_MODE Local, as
+        #: indilib's agent has it): the frame is read from the file the camera names in
+        #: CCD_FILE_PATH, and no BLOB crosses the server (which holds the camera's next
+        #: exposure until the BLOB is delivered). None: frames come as BLOBs (Client).
+        self._local = Path(local) if local is not None else None
+        self._local_off = False  # the camera's files were not on this machine
         self._blobs_asked = False
         #: What `name_devices` asked for, ACTIVE_DEVICES' members -> device names.
         self._named: dict[str, str] = {}
@@ -126,10 +144,23 @@ class IndiCamera:
         if not self._blobs_asked:  # the client repeats it after a reconnect
             await self.client.send_enableBLOB("Also", self.name, "CCD1")
             self._blobs_asked = True
-        if (self._member("UPLOAD_MODE", "UPLOAD_CLIENT") not in (None, "On")):
+        if self._local is not None and self._uses_local():
+            self._local.mkdir(parents=True, exist_ok=True)
+            await self._set_if_different("UPLOAD_SETTINGS", {
+                "UPLOAD_DIR": str(self._local), "UPLOAD_PREFIX": f"_TMP_{os.getpid()}_XXX"})
+            if self._member("UPLOAD_MODE", "UPLOAD_LOCAL") != "On":
+                await command(self.client, self.name, "UPLOAD_MODE", {"UPLOAD_LOCAL": "On"})
+        elif (self._member("UPLOAD_MODE", "UPLOAD_CLIENT") not in (None, "On")):
             await command(self.client, self.name, "UPLOAD_MODE", {"UPLOAD_CLIENT": "On"})
         if self._named:
             await self._set_if_different("ACTIVE_DEVICES", self._named)
+
+    def _uses_local(self) -> bool:
+        """Whether frames come as files of this machine: a local folder given, the camera
+        has UPLOAD_MODE Local and UPLOAD_SETTINGS, and its files were found here so far."""
+        return (self._local is not None and not self._local_off
+                and self._member("UPLOAD_MODE", "UPLOAD_LOCAL") is not None
+                and self._vector("UPLOAD_SETTINGS") is not None)
 
     async def _set_if_different(self, vector: str, values: Mapping[str, Any]) -> None:
         found = self._vector(vector)
@@ -188,6 +219,18 @@ class IndiCamera:
         the request (so the BLOB cannot slip past); the camera deleted, disconnected or the
         server lost meanwhile is `DeviceLost`, an Alert `DeviceRefused`."""
         bound = seconds + READOUT_MARGIN
+        try:
+            return await self._exposure_once(seconds, bound)
+        except _NotHere as missing:
+            # A camera on another machine (a chained server) wrote the file there: its
+            # frames come as BLOBs from now on, and this one is taken again.
+            logger.warning("%s wrote %s, which is not on this machine: its frames come as "
+                           "BLOBs from now on", self.name, missing.path)
+            self._local_off = True
+            await self.prepare()
+            return await self._exposure_once(seconds, bound)
+
+    async def _exposure_once(self, seconds: float, bound: float) -> Frame:
         async with self.client.events(maxsize=256) as stream:
             try:
                 await self.client.set(self.name, "CCD_EXPOSURE",
@@ -220,6 +263,9 @@ class IndiCamera:
             return None
         if not isinstance(event, setVector):
             return None
+        if isinstance(event, setTextVector) and event.vectorname == "CCD_FILE_PATH" \
+                and self._uses_local():
+            return self._read_local(str(dict(event).get("FILE_PATH", "")))
         if isinstance(event, setBLOBVector) and event.vectorname == "CCD1":
             if event.state is not None and event.state.value == "Alert":
                 raise DeviceRefused(self.name, f"CCD1 went Alert: {event.message or ''}")
@@ -237,6 +283,17 @@ class IndiCamera:
                 and dict(event).get("CONNECT") == "Off":
             raise DeviceLost(self.name, "disconnected during the exposure")
         return None
+
+    def _read_local(self, name: str) -> Frame:
+        """The frame the camera wrote to `name` in the local folder, read and the file
+        removed (the agent saves it under its own name); `_NotHere` when it is not here."""
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise _NotHere(path) from None
+        path.unlink(missing_ok=True)
+        return Frame(data, path.suffix or ".fits")
 
     async def abort(self) -> None:
         """CCD_ABORT_EXPOSURE; a camera without it has nothing to abort."""

@@ -9,6 +9,7 @@ device whose driver was restarted) and is named here too.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from indipyclient import Client
@@ -30,9 +31,11 @@ MountFactory = Callable[[Client, str], Mount]
 
 async def open_rig(client: Client, devices: Devices, *,
                    focuser: FocuserFactory | None = None,
-                   mount: MountFactory | None = None) -> Rig:
+                   mount: MountFactory | None = None,
+                   local: str | os.PathLike[str] | None = None) -> Rig:
     """The `Rig` of `devices`: each named device connected, the camera prepared (its BLOBs
-    asked for, UPLOAD_MODE Client), the wheel's FILTER_SLOT known. A focuser or mount named
+    asked for, UPLOAD_MODE Client; or Local into the folder `local` of this machine, see
+    `IndiCamera`), the wheel's FILTER_SLOT known. A focuser or mount named
     without its factory is refused (ValueError), not silently left out."""
     if not devices.camera:
         raise ValueError("a rig needs a camera")
@@ -44,7 +47,7 @@ async def open_rig(client: Client, devices: Devices, *,
     for name in (devices.camera, devices.wheel, devices.focuser, devices.mount):
         if name:
             await connect_device(client, name)
-    camera = IndiCamera(client, devices.camera)
+    camera = IndiCamera(client, devices.camera, local=local)
     await camera.prepare()
     wheel = None
     if devices.wheel:

@@ -5,7 +5,9 @@ devices, filters go by name or slot, and a device that goes away is said at once
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from serverkit import running
@@ -21,6 +23,7 @@ from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import DeviceRefused
 from indipyagents.rig.wheel import IndiWheel
 from indipyclient import Client
+from indipyclient import setBLOBVector
 from indipycore.fits import read_header
 
 CCD, WHEEL = "CCD Simulator", "Filter Simulator"
@@ -167,3 +170,50 @@ async def test_a_camera_found_disconnected_is_connected_again_and_named_again(
     assert client.get(CCD, "ACTIVE_DEVICES", "ACTIVE_FILTER") == WHEEL
     assert read_header(frame.data).values.get("FILTER") == client.get(WHEEL, "FILTER_NAME",
                                                                         "FILTER_SLOT_NAME_1")
+
+
+async def test_a_local_folder_takes_the_frame_as_the_cameras_file_no_blob(
+        client: Client, tmp_path: Path) -> None:
+    """With a folder of this machine (the imager face's way, as indilib's agent: UPLOAD_MODE
+    Local), indilib's camera writes the frame there and names it in CCD_FILE_PATH: expose
+    returns that file whole, removes it, and no CCD1 BLOB crossed the server."""
+    rig = await open_rig(client, Devices(camera=CCD), local=tmp_path / "incoming")
+    assert client.get(CCD, "UPLOAD_MODE", "UPLOAD_LOCAL") == "On"
+    assert client.get(CCD, "UPLOAD_SETTINGS", "UPLOAD_DIR") == str(tmp_path / "incoming")
+    blobs = []
+    async with client.events(maxsize=100) as stream:
+        frame = await rig.camera.expose(0.2, frame_type="Dark")
+
+        async def drain() -> None:
+            async for event in stream:
+                if isinstance(event, setBLOBVector):
+                    blobs.append(event)
+
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(drain(), 0.5)
+    header = read_header(frame.data)
+    assert header["EXPTIME"] == 0.2 and len(frame.data) >= header.data_offset + header.data_size
+    assert blobs == [] and list((tmp_path / "incoming").iterdir()) == []
+
+
+async def test_a_camera_whose_files_are_elsewhere_sends_its_frames_as_blobs(
+        tmp_path: Path) -> None:
+    """A camera writing on another machine (here: indilib's, in a mount namespace of its own
+    with a private tmpfs over the folder, as root) names a file this machine does not have:
+    the frame is taken again as a BLOB, and the later ones come as BLOBs from the start."""
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    wrapper = tmp_path / "elsewhere_ccd"
+    wrapper.write_text("#!/bin/sh\nexec unshare --mount sh -c "
+                       f"'mount -t tmpfs none {incoming} && exec indi_simulator_ccd'\n")
+    wrapper.chmod(0o755)
+    served = server()
+    served.add_exdriver(str(wrapper), max_restarts=0)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as elsewhere:
+        rig = await open_rig(elsewhere, Devices(camera=CCD), local=incoming)
+        first = await rig.camera.expose(0.2, frame_type="Dark")
+        assert elsewhere.get(CCD, "UPLOAD_MODE", "UPLOAD_CLIENT") == "On"
+        second = await rig.camera.expose(0.2, frame_type="Dark")
+    for frame in (first, second):
+        assert read_header(frame.data)["EXPTIME"] == 0.2
+    assert list(incoming.iterdir()) == []
