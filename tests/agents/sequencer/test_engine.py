@@ -513,3 +513,24 @@ async def test_an_abort_is_journalled_when_asked() -> None:
     assert journal.state().aborted
     assert await run is RunState.ABORTED
     assert journal.kinds("aborted") == [{"reason": "aborted by a client"}]
+
+
+async def test_wait_until_a_time_takes_no_frame_before_it() -> None:
+    """A target's `until` (an aware time) holds its first frame until then (bounded naps on
+    the clock, no frame early), and a time already past waits for nothing."""
+    r = rigged()
+    ra = east_of_meridian(30 * 60, 10)
+    until = T0 + timedelta(minutes=7)
+    plan = Plan("time", (Target("M42", ra, 10.0, (Batch(1, 5.0),), wait=Wait(until=until)),),
+                flip=Flip(enabled=False))
+    assert await sequencer(plan, r).run() is RunState.DONE
+    first = r.camera.exposures[0][0]
+    assert 7 * 60 <= first <= 7 * 60 + 31  # started as soon as it could (30 s naps at most)
+    assert max(r.sky.slept) <= 30.0
+
+    r = rigged()
+    past = Plan("past", (Target("M42", ra, 10.0, (Batch(1, 5.0),),
+                                wait=Wait(until=T0 - timedelta(hours=1))),),
+                flip=Flip(enabled=False))
+    assert await sequencer(past, r).run() is RunState.DONE
+    assert r.camera.exposures[0][0] < 60
