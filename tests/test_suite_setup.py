@@ -67,7 +67,7 @@ def test_the_long_tests_head_the_blocks_xdist_hands_its_workers() -> None:
     """The long tests (timeout 300 s or more) come first in each contiguous block the
     work-stealing scheduler gives a worker (what is left // the workers left), one a block,
     so none is found last in a queue; the rest keep their order and nothing is lost."""
-    from conftest import long_tests_first
+    from suiteorder import long_tests_first
 
     items = [_Item(f"t{i}") for i in range(10)]
     items[7] = _Item("slow7", 400)

@@ -66,9 +66,10 @@ def test_the_stars_are_as_wide_as_the_focuser_says() -> None:
     sizes = {}
     for fwhm in (None, 3.5, 7.0, 14.0):
         camera.fwhm = lambda fwhm=fwhm: fwhm
-        random.seed(fwhm)  # the same noise in the frame and in the blank one
+        random.seed(repr(fwhm))  # the same noise in the frame and the blank one (not None:
+        # random.seed(None) seeds from the system, a different noise each time)
         light = camera.render(exposure).pixels
-        random.seed(fwhm)
+        random.seed(repr(fwhm))
         blank = SimulatedCamera(stars=0).render(exposure).pixels
         sigma = (fwhm or 1.6 * FWHM_PER_SIGMA) / FWHM_PER_SIGMA
         box = max(8, math.ceil(5 * sigma))
