@@ -3,6 +3,8 @@ with `indiset.command`; a filter is chosen by name or by slot number."""
 
 from __future__ import annotations
 
+import contextlib
+
 from indipyclient import Client
 
 from .indiset import command
@@ -17,6 +19,10 @@ __all__ = ["WHEEL_WAIT", "IndiWheel"]
 WHEEL_WAIT = 120.0
 
 
+#: Seconds `prepare` waits for a wheel's FILTER_NAME.
+FILTER_NAME_WAIT = 5.0
+
+
 class IndiWheel:
     """The INDI filter wheel `device` on `client`."""
 
@@ -29,6 +35,11 @@ class IndiWheel:
         FILTER_SLOT defined (`DeviceLost` otherwise)."""
         await connect_device(self.client, self.name)
         await require(self.client, self.name, "FILTER_SLOT")
+        # FILTER_NAME may come a moment after FILTER_SLOT to a client that just connected (an
+        # agent started again): a plan checked before it came would find no filter named.
+        # A wheel that names none is let be after a few seconds.
+        with contextlib.suppress(TimeoutError):
+            await self.client.wait_for(self.name, "FILTER_NAME", timeout=FILTER_NAME_WAIT)
 
     def filters(self) -> list[str]:
         """The filters' names, slot 1 first (FILTER_NAME, in the order the driver defined

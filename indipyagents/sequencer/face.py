@@ -353,6 +353,7 @@ class SequencerFace:
                                             message=f"autofocus failed: {result.reason}")
 
     async def _refuse_start(self, reason: str) -> None:
+        self.logger.warning("the sequence did not start: %s", reason)
         self.start.update({"SEQUENCE": "Off", "FOCUSING": "Off"})
         await self.start.send_setVector(state="Alert", message=reason[:MESSAGE])
         await self.state.send_setVector(state="Alert", message=reason[:MESSAGE])
