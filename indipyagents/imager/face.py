@@ -91,6 +91,8 @@ RigOpener = Callable[[Client, Devices], Awaitable[Rig]]
 RESUME_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=8.0, jitter="none"), retries=5)
 
 
+#: Seconds a frame's save waits, so the next exposure is asked for first (`_save`).
+SAVE_DELAY = 0.05
 #: Where a camera of this machine writes the batch's frames before the agent saves them under
 #: indilib's names (UPLOAD_MODE Local, as indilib's agent has it): no BLOB crosses the server.
 INCOMING = Path(tempfile.gettempdir()) / f"indipy-agent-incoming-{os.getuid()}"
@@ -460,7 +462,10 @@ class ImagerFace:
 
     async def _save(self, spec: BatchSpec, record: RunningBatch | None, group: int,
                     image: int, data: bytes, suffix: str) -> None:
-        """The frame written whole; journalled when the batch is."""
+        """The frame written whole; journalled when the batch is. It starts `SAVE_DELAY`
+        after the frame came, once the next exposure has been asked for: the thread's
+        hashing, writing and fsync then do not compete with that request."""
+        await asyncio.sleep(SAVE_DELAY)
         if record is None:
             path = frame_path(spec.folder, spec.prefix, group, image, suffix)
             await asyncio.to_thread(write_atomically, path, data)
