@@ -31,6 +31,7 @@ import contextlib
 import logging
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -64,6 +65,7 @@ from ..plan.model import Devices
 from ..rig.connect import connect_device
 from ..rig.connect import open_rig
 from ..rig.protocols import DeviceLost
+from ..rig.protocols import Frame
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
 from ..rig.protocols import Wheel
@@ -397,23 +399,24 @@ class ImagerFace:
                 await self._abort_camera(rig)
             if rig.wheel is not None:
                 await rig.camera.name_devices(wheel=rig.wheel.name)
-            for group, settings in enumerate(spec.groups, 1):
-                todo = [number for number in range(1, settings.count + 1)
-                        if record is None or step_id(group, number) not in record.done]
-                if settings.slot > 0 and rig.wheel is not None and (todo or not settings.count):
-                    await self._turn(rig.wheel, settings.slot, patient=resumed)
-                    resumed = False  # later turns are the batch's own
-                for image in range(1, settings.count + 1):
-                    if image not in todo:
-                        continue
-                    await self._progress("Busy", group, image, 0)
-                    async with self._remaining(client, group, image):
+            async with self._following(client) as show:
+                for group, settings in enumerate(spec.groups, 1):
+                    todo = [number for number in range(1, settings.count + 1)
+                            if record is None or step_id(group, number) not in record.done]
+                    if settings.slot > 0 and rig.wheel is not None \
+                            and (todo or not settings.count):
+                        await self._turn(rig.wheel, settings.slot, patient=resumed)
+                        resumed = False  # later turns are the batch's own
+                    for image in range(1, settings.count + 1):
+                        if image not in todo:
+                            continue
+                        show(group, image)
                         frame = await rig.camera.expose(settings.exposure,
                                                         binning=settings.binning)
-                    await self._saved()
-                    self._saving = asyncio.get_running_loop().create_task(
-                        self._save(spec, record, group, image, frame.data, frame.format),
-                        name=f"save {group}/{image}")
+                        await self._saved()
+                        self._saving = asyncio.get_running_loop().create_task(
+                            self._save(spec, record, group, image, frame),
+                            name=f"save {group}/{image}")
             await self._saved()
             await self._journal("finished")
             await self._progress("Ok", group, image, 0, "Batch done")
@@ -461,16 +464,21 @@ class ImagerFace:
             await saving
 
     async def _save(self, spec: BatchSpec, record: RunningBatch | None, group: int,
-                    image: int, data: bytes, suffix: str) -> None:
+                    image: int, frame: Frame) -> None:
         """The frame written whole; journalled when the batch is. It starts `SAVE_DELAY`
-        after the frame came, once the next exposure has been asked for: the thread's
-        hashing, writing and fsync then do not compete with that request."""
-        await asyncio.sleep(SAVE_DELAY)
-        if record is None:
-            path = frame_path(spec.folder, spec.prefix, group, image, suffix)
-            await asyncio.to_thread(write_atomically, path, data)
-        else:
-            await asyncio.to_thread(record.save, group, image, data, suffix)
+        after the frame came, once the next exposure has been asked for, and its bytes are
+        read in the thread too (a camera's local file): the thread's reading, hashing,
+        writing and fsync then do not compete with that request."""
+        try:
+            await asyncio.sleep(SAVE_DELAY)
+            if record is None:
+                path = frame_path(spec.folder, spec.prefix, group, image, frame.format)
+                await asyncio.to_thread(lambda: write_atomically(path, frame.data))
+            else:
+                await asyncio.to_thread(
+                    lambda: record.save(group, image, frame.data, frame.format))
+        finally:
+            frame.discard()  # cancelled before its bytes were read: its file goes
 
     async def _journal(self, outcome: str, reason: str = "") -> None:
         """The batch's end journalled (finished, aborted, failed); a journal that cannot be
@@ -507,27 +515,46 @@ class ImagerFace:
         await self.batch.send_setVector(state="Alert", message=said)
 
     @contextlib.asynccontextmanager
-    async def _remaining(self, client: Client, group: int, image: int
-                         ) -> Any:
-        """While the camera exposes, PROGRESS's REMAINING_TIME follows its CCD_EXPOSURE."""
+    async def _following(self, client: Client) -> AsyncIterator[Callable[[int, int], None]]:
+        """For a whole batch, PROGRESS's REMAINING_TIME follows the camera's CCD_EXPOSURE;
+        the function yielded says which image is next (PROGRESS Busy, its group and image).
+
+        One follower for the batch, and that first PROGRESS a task run at the next wait, so
+        between a frame's arrival and the next exposure's request nothing waits: the request
+        leaves first and the camera starts again sooner (issue 71's dead time)."""
         camera = self.devices["CCD"]
+        now = [0, 0]
+        said: list[asyncio.Task[None]] = []
+
+        def show(group: int, image: int) -> None:
+            for task in [task for task in said if task.done()]:
+                said.remove(task)
+                task.result()  # a PROGRESS that could not be sent ends the batch here
+            now[:] = [group, image]
+            said.append(asyncio.create_task(self._progress("Busy", group, image, 0),
+                                            name="imager agent progress"))
 
         async def follow() -> None:
             async with client.events(maxsize=64) as stream:
                 async for event in stream:
                     if isinstance(event, setNumberVector) and event.devicename == camera \
                             and event.vectorname == "CCD_EXPOSURE" \
-                            and "CCD_EXPOSURE_VALUE" in event:
-                        await self._progress("Busy", group, image,
+                            and "CCD_EXPOSURE_VALUE" in event and now[1] \
+                            and (event.state is None or event.state.value == "Busy"):
+                        # The batch's own task, woken by the same read (a frame come), asks
+                        # for the next exposure before this report is written.
+                        await asyncio.sleep(0)
+                        await self._progress("Busy", now[0], now[1],
                                              float(event["CCD_EXPOSURE_VALUE"]))
 
-        task = asyncio.create_task(follow(), name="imager agent remaining time")
+        follower = asyncio.create_task(follow(), name="imager agent remaining time")
         try:
-            yield
+            yield show
         finally:
-            task.cancel()
+            follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await follower
+            await asyncio.gather(*said)
 
     async def _abort_camera(self, rig: Rig | None) -> None:
         if rig is None:

@@ -1,11 +1,14 @@
 """`IndiCamera`: the rig's `Camera` on any INDI CCD (indilib's, ours, a remote's, Alpaca's
 through ``alpaca://``), driven through its standard properties with `indiset.command`.
 
-The frame comes back to the agent as the CCD1 BLOB (UPLOAD_MODE Client), not as a file the
-camera's driver writes (indilib's own agent uses UPLOAD_MODE Local): the agent writes each
-frame itself, whole or not at all (a temporary file, then a rename), and a camera on another
-machine (a remote server, an Alpaca device) works the same, since nothing assumes the camera's
-driver shares the agent's disk.
+The frame comes back to the agent as the CCD1 BLOB (UPLOAD_MODE Client), or, when the agent
+names a local folder and the camera's driver writes there (UPLOAD_MODE Local, as indilib's
+own agent has it), as the camera's file: no BLOB crosses the server. That file is renamed to
+the agent's own name at once (the camera writes its next frame under the same name) and read
+only when the frame's bytes are wanted, so the next exposure is asked for first. Either way
+the agent writes each frame itself, whole or not at all (a temporary file, then a rename),
+and a camera on another machine (a remote server, an Alpaca device) works the same: a file
+that is not here sends the agent back to BLOBs.
 """
 
 from __future__ import annotations
@@ -37,9 +40,13 @@ from .protocols import DeviceLost
 from .protocols import DeviceRefused
 from .protocols import Frame
 
-__all__ = ["READOUT_MARGIN", "IndiCamera"]
+__all__ = ["READOUT_MARGIN", "TAKEN", "IndiCamera"]
 
 logger = logging.getLogger(__name__)
+
+#: The prefix of a frame file the agent took from the camera and has not read yet, followed
+#: by the process id: a file whose process is gone is left over from a kill and removed.
+TAKEN = "_TAKEN_"
 
 #: Seconds an exposure may take beyond its length (readout, download, a slow USB camera)
 #: before the camera counts as lost.
@@ -83,6 +90,7 @@ class IndiCamera:
         #: exposure until the BLOB is delivered). None: frames come as BLOBs (Client).
         self._local = Path(local) if local is not None else None
         self._local_off = False  # the camera's files were not on this machine
+        self._taken = 0  # frames taken from the camera's files so far
         self._blobs_asked = False
         #: What `name_devices` asked for, ACTIVE_DEVICES' members -> device names.
         self._named: dict[str, str] = {}
@@ -146,6 +154,8 @@ class IndiCamera:
             self._blobs_asked = True
         if self._local is not None and self._uses_local():
             self._local.mkdir(parents=True, exist_ok=True)
+            if not self._taken:
+                _remove_orphans(self._local)
             await self._set_if_different("UPLOAD_SETTINGS", {
                 "UPLOAD_DIR": str(self._local), "UPLOAD_PREFIX": f"_TMP_{os.getpid()}_XXX"})
             if self._member("UPLOAD_MODE", "UPLOAD_LOCAL") != "On":
@@ -285,15 +295,17 @@ class IndiCamera:
         return None
 
     def _read_local(self, name: str) -> Frame:
-        """The frame the camera wrote to `name` in the local folder, read and the file
-        removed (the agent saves it under its own name); `_NotHere` when it is not here."""
+        """The frame the camera wrote to `name` in the local folder, its file renamed to one
+        of this process's (the camera reuses `name` for its next frame) and read later, by
+        whoever reads `Frame.data`; `_NotHere` when the file is not on this machine."""
         path = Path(name)
+        self._taken += 1
+        taken = path.with_name(f"{TAKEN}{os.getpid()}_{self._taken}{path.suffix}")
         try:
-            data = path.read_bytes()
+            os.rename(path, taken)
         except OSError:
             raise _NotHere(path) from None
-        path.unlink(missing_ok=True)
-        return Frame(data, path.suffix or ".fits")
+        return Frame(format=path.suffix or ".fits", path=taken)
 
     async def abort(self) -> None:
         """CCD_ABORT_EXPOSURE; a camera without it has nothing to abort."""
@@ -335,3 +347,18 @@ def _same(current: Any, wanted: Any) -> bool:
         except (TypeError, ValueError):
             return False
     return bool(current == wanted)
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Frame files taken by an agent process that is gone (killed before it read them):
+    their frames were never saved, so the batch takes them again, and the files go."""
+    for path in folder.glob(f"{TAKEN}*"):
+        pid = path.name[len(TAKEN):].split("_", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except PermissionError:  # another user's live process
+            continue

@@ -9,7 +9,9 @@ driver dead, no answer within the call's timeout). Angles: RA in hours, Dec in d
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ..plan.model import FrameType
@@ -34,12 +36,52 @@ class DeviceLost(RigError):
     The sequencer retries the step by the project's retry policy, then pauses."""
 
 
-@dataclass(frozen=True)
 class Frame:
-    """One exposure as the camera sent it: the file's bytes (FITS) and its format (".fits")."""
+    """One exposure as the camera sent it: the file's bytes (FITS) and its format (".fits").
 
-    data: bytes
-    format: str = ".fits"
+    A frame the camera wrote to a file of this machine (UPLOAD_MODE Local) holds only the
+    file's path until `data` is first read; that read takes the bytes and removes the file.
+    So the agent asks for the next exposure before reading 2.6 MB, and reads them in the
+    thread that saves the frame."""
+
+    __slots__ = ("_data", "_lock", "_path", "format")
+
+    def __init__(self, data: bytes = b"", format: str = ".fits", *,
+                 path: Path | None = None) -> None:
+        self._data = data
+        self._path = path
+        self._lock = threading.Lock()
+        self.format = format
+
+    @property
+    def data(self) -> bytes:
+        """The frame's bytes, read from its file the first time (OSError if it went)."""
+        with self._lock:
+            if self._path is not None:
+                path, self._path = self._path, None
+                try:
+                    self._data = path.read_bytes()
+                finally:
+                    path.unlink(missing_ok=True)
+            return self._data
+
+    def discard(self) -> None:
+        """Forget a frame never read: its file is removed."""
+        with self._lock:
+            if self._path is not None:
+                self._path.unlink(missing_ok=True)
+                self._path = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Frame):
+            return NotImplemented
+        return self.format == other.format and self.data == other.data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        where = f", path={self._path}" if self._path is not None else ""
+        return f"Frame({len(self._data)} bytes, {self.format!r}{where})"
 
 
 class Camera(Protocol):

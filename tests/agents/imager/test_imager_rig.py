@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,12 +16,14 @@ from serverkit import server
 
 import indipyclient
 from indipyagents.plan.model import Devices
+from indipyagents.rig.camera import TAKEN
 from indipyagents.rig.camera import IndiCamera
 from indipyagents.rig.connect import connect_device
 from indipyagents.rig.connect import open_rig
 from indipyagents.rig.indiset import is_connected
 from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import DeviceRefused
+from indipyagents.rig.protocols import Frame
 from indipyagents.rig.wheel import IndiWheel
 from indipyclient import Client
 from indipyclient import setBLOBVector
@@ -194,6 +197,53 @@ async def test_a_local_folder_takes_the_frame_as_the_cameras_file_no_blob(
     header = read_header(frame.data)
     assert header["EXPTIME"] == 0.2 and len(frame.data) >= header.data_offset + header.data_size
     assert blobs == [] and list((tmp_path / "incoming").iterdir()) == []
+
+
+async def test_a_local_frame_is_read_later_and_the_cameras_next_file_does_not_spoil_it(
+        client: Client, tmp_path: Path) -> None:
+    """The camera writes every frame under the same name: the agent renames the file as the
+    frame comes and reads it only when the bytes are wanted (after the next exposure has
+    been asked for), so two frames taken before either is read are both whole and each is
+    its own (EXPTIME 0.2 then 0.3); reading removes the file."""
+    incoming = tmp_path / "incoming"
+    rig = await open_rig(client, Devices(camera=CCD), local=incoming)
+    first = await rig.camera.expose(0.2, frame_type="Dark")
+    second = await rig.camera.expose(0.3, frame_type="Dark")
+    assert len(list(incoming.iterdir())) == 2
+    assert read_header(second.data)["EXPTIME"] == 0.3
+    assert read_header(first.data)["EXPTIME"] == 0.2
+    assert list(incoming.iterdir()) == []
+
+
+async def test_frames_left_by_a_killed_agent_are_removed_and_a_live_ones_kept(
+        client: Client, tmp_path: Path) -> None:
+    """A frame file taken by an agent process that was killed before reading it is never
+    saved (the batch takes that frame again): the next agent removes it from the local
+    folder; a file of a process still running is left alone."""
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    dead = await asyncio.create_subprocess_exec("true")
+    await dead.wait()
+    orphan = incoming / f"{TAKEN}{dead.pid}_1.fits"
+    alive = incoming / f"{TAKEN}{os.getppid()}_1.fits"
+    orphan.write_bytes(b"x")
+    alive.write_bytes(b"y")
+    await open_rig(client, Devices(camera=CCD), local=incoming)
+    assert not orphan.exists() and alive.read_bytes() == b"y"
+
+
+def test_a_file_frame_is_read_once_and_a_discarded_one_removes_its_file(
+        tmp_path: Path) -> None:
+    """Frame(path=...) reads its file on the first `data` and removes it; `discard` removes
+    a file never read; frames compare by their bytes."""
+    one, two = tmp_path / "one.fits", tmp_path / "two.fits"
+    one.write_bytes(b"abc")
+    two.write_bytes(b"def")
+    frame = Frame(path=one)
+    assert frame.data == b"abc" and not one.exists() and frame.data == b"abc"
+    assert frame == Frame(b"abc")
+    Frame(path=two).discard()
+    assert not two.exists()
 
 
 async def test_a_camera_whose_files_are_elsewhere_sends_its_frames_as_blobs(
