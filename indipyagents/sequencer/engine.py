@@ -440,6 +440,12 @@ class Sequencer:
                     angle, flip.hour_angle_limit)
         await self._bounded(mount.slew_to(target.ra, target.dec), self.move_bound, mount.name)
         side = await self._bounded(mount.pier_side(), self.move_bound, mount.name)
+        before = self._pier_before.get(index)
+        if side is not None and side == before:
+            # Still tracking on the same side, past the meridian: the next frames would run
+            # the tube towards the pier. The night pauses; START tries the flip again.
+            raise DeviceRefused(mount.name, f"still on the {side} side after the meridian "
+                                "flip's slew: it did not flip (its meridian limits?)")
         self._flipped.add(index)
         self._pointed.add(index)
         self.journal.note("flip", target=index, hour_angle=angle, pier_side=side)

@@ -218,6 +218,8 @@ class MountDouble:
         #: TELESCOPE_INFO's focal length (mm; None: not said) and GUIDE_RATE (x sidereal).
         self.focal_mm: float | None = 900.0
         self.rates = (0.5, 0.5)
+        #: A mount whose flip does not happen: its pier side stays what the first slew chose.
+        self.keeps_side = False
 
     async def slew_to(self, ra: float, dec: float) -> None:
         self.failing.check()
@@ -231,7 +233,8 @@ class MountDouble:
             now_ra, _ = astro.precess_from_j2000(ra, dec, self.sky.now)
             ha = astro.hour_angle(astro.local_sidereal_time(self.sky.now, self.where.longitude),
                                   now_ra)
-            self.side = "WEST" if ha < 0 else "EAST"
+            if not (self.keeps_side and self.side is not None):
+                self.side = "WEST" if ha < 0 else "EAST"
         self.slews.append((start, self.sky.seconds))
 
     async def pointing(self) -> tuple[float, float]:

@@ -232,6 +232,25 @@ async def test_meridian_flip_once_after_the_limit_and_never_while_exposing() -> 
     assert len(r.camera.exposures) == 9
 
 
+async def test_a_flip_that_leaves_the_pier_side_unchanged_pauses_naming_the_mount() -> None:
+    """A mount that slews for the flip but stays on its side (its own meridian limits) would
+    track on towards the pier: the night pauses at once with an Alert naming the mount and
+    the side, takes no frame past the meridian, and START tries the flip again."""
+    r = rigged()
+    r.mount.keeps_side = True
+    plan = Plan("flip", (Target("M42", east_of_meridian(2.0), 20.0, (Batch(9, 60.0),)),),
+                flip=Flip(hour_angle_limit=0.0, settle=5.0))
+    seq = sequencer(plan, r)
+    assert await seq.run() is RunState.PAUSED
+    assert seq.reason is not None and "Telescope Simulator" in seq.reason
+    assert "still on the WEST side" in seq.reason
+    taken = len(r.camera.exposures)
+    assert taken < 9 and len(r.mount.slews) == 2
+    r.mount.keeps_side = False
+    assert await seq.run() is RunState.DONE
+    assert len(r.mount.slews) == 3 and len(r.camera.exposures) == 9
+
+
 async def test_pause_finishes_the_frame_then_resume_continues() -> None:
     """A pause during an exposure lets that frame end and be saved, then the run stops PAUSED
     (journalled); running again continues with the next frame, and at the end each planned
