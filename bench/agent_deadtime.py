@@ -17,7 +17,9 @@ starts at the next Busy; the dead time is the gap, the same clock and the same s
 agents. Then, with ``--cpu-exposure`` (default 60 s) the agent's process CPU time
 (``/proc/PID/stat`` utime + stime) is read over the exposure's middle, skipping its first and
 last 5 s, and given as a percentage of one core. The agents alternate each rep; medians and
-ranges are printed. ``--skip-cpu`` leaves the CPU part out.
+ranges are printed, and each rep's difference of medians (ours minus indilib's: load on a
+shared machine comes and goes, and a rep's two agents ran back to back). ``--skip-cpu``
+leaves the CPU part out.
 """
 
 from __future__ import annotations
@@ -191,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print("port 7624 is in use: indi_imager_agent reaches only localhost:7624")
         return 2
     gaps: dict[str, list[float]] = {"indilib": [], "ours": []}
+    per_rep: dict[str, list[float]] = {"indilib": [], "ours": []}
     cpus: dict[str, list[float]] = {"indilib": [], "ours": []}
     for rep in range(args.reps):
         order = ("indilib", "ours") if rep % 2 == 0 else ("ours", "indilib")
@@ -202,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 rig.close()
             gaps[kind] += got
+            if got:
+                per_rep[kind].append(statistics.median(got))
             if cpu is not None:
                 cpus[kind].append(cpu)
             print(f"rep {rep} {kind}: dead time ms {[round(g, 1) for g in got]}"
@@ -212,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"({min(gaps[kind]):.1f}-{max(gaps[kind]):.1f}, {len(gaps[kind])} gaps)"
                   + (f"; CPU on a {args.cpu_exposure:g} s exposure median "
                      f"{statistics.median(cpus[kind]):.3f} %" if cpus[kind] else ""))
+    # Load on a shared machine comes and goes: each rep's two agents ran one after the
+    # other, so their difference within a rep is the fairer comparison.
+    pairs = [o - i for o, i in zip(per_rep["ours"], per_rep["indilib"], strict=False)]
+    if pairs:
+        print(f"ours - indilib, per rep (medians): {[round(d, 1) for d in pairs]}; median "
+              f"{statistics.median(pairs):+.1f} ms; ours at most indilib's in "
+              f"{sum(d <= 0 for d in pairs)} of {len(pairs)} reps")
     return 0
 
 
