@@ -447,9 +447,10 @@ class SequencerFace:
         if progress.state is RunState.PAUSED:
             state = "Alert" if progress.reason else "Idle"
             message = progress.reason or "paused"
-        elif progress.state is RunState.RUNNING and progress.held:
+        elif progress.state is RunState.RUNNING and progress.unsafe and not progress.reason:
             state = "Busy"
-            message = f"held: unsafe ({progress.cause})" if progress.cause else "held: unsafe"
+            why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"
+            message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
         else:
             state = _STATES[progress.state]
             message = progress.reason or ("done" if progress.state is RunState.DONE else "")

@@ -179,3 +179,18 @@ async def test_a_run_resumed_from_its_journal_while_unsafe_is_held_until_safe() 
     assert await resumed is RunState.DONE
     assert store.order == [*LIGHTS, *CALIBRATION]
     assert sorted(f["file"] for f in journal.kinds("frame")) == sorted(store.order)
+
+
+async def test_a_run_started_unsafe_holds_before_its_first_slew() -> None:
+    """Told unsafe before it starts (a watchdog's verdict kept by the face), a run holds at
+    once: no slew, no exposure, the journal saying unsafe; SAFE lets the whole plan run."""
+    r, journal, store, recorder = rigged(), MemoryJournal(), MemoryStore(), Recorder()
+    seq = sequencer(night(), r, journal, store, observer=recorder)
+    await seq.set_safety(False, "clouds")
+    run = asyncio.create_task(seq.run())
+    await until(lambda: held(recorder), 10, "the hold")
+    assert r.mount.slews == [] and r.camera.exposures == []
+    assert journal.state().notes["safety"] == {"unsafe": True, "cause": "clouds"}
+    await seq.set_safety(True)
+    assert await run is RunState.DONE
+    assert store.order == [*LIGHTS, *CALIBRATION]
