@@ -14,6 +14,7 @@ import socket
 from pathlib import Path
 
 import alpaca.discovery
+import ifaddr
 import pytest
 from alpaca import management
 from alpaca.exceptions import ActionNotImplementedException
@@ -69,9 +70,14 @@ def test_numbers_and_unique_ids_survive_a_restart(tmp_path: Path) -> None:
 
 
 def test_discovery_on_the_configured_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """alpyca's IPv4 discovery (its port set to a free one) finds our Alpaca port on loopback."""
+    """alpyca's IPv4 discovery (its port set to a free one) finds our Alpaca port on loopback.
+    alpyca broadcasts on every adapter it lists: it is shown only the loopback one, since this
+    machine's other interfaces lead to networks that are not ours (issue 73 item 3)."""
     udp = free_udp_port()
     monkeypatch.setattr(alpaca.discovery, "port", udp)
+    adapters = [adapter for adapter in ifaddr.get_adapters() if adapter.name == "lo"]
+    assert adapters, "no loopback adapter"
+    monkeypatch.setattr(alpaca.discovery.ifaddr, "get_adapters", lambda: adapters)
     with serving(alpaca_server(make_driver(), registry=tmp_path / "ids.json",
                                discovery=udp)) as server:
         found = alpaca.discovery.search_ipv4(numquery=1, timeout=1)
