@@ -1,9 +1,9 @@
-"""indipydiscovery: finding INDI, INDIGO and ASCOM Alpaca servers without typing an address.
+"""Finding servers without typing an address: DNS-SD announce and browse (the optional extra
+``[discovery]``, python-zeroconf, imported lazily by the modules that need it) and the Alpaca UDP
+discovery probe.
 
-DNS-SD (``_indi._tcp``, ``_indigo._tcp``; the optional extra ``[discovery]``, python-zeroconf,
-imported only by the modules that browse or announce) and Alpaca's own UDP probe
-(``alpacaprobe``, standard library only), on the interfaces chosen once for both
-(``interfaces``). What is found is a `Service` (``service``); ``browse`` lists, ``resolve``
-finds one by name. Above both the driver and the client side: the server announces through
-it, the client library re-exports its listing.
+Above both sides: the server and the web client announce through it, the client library lists
+through it, and it imports neither. Without the extra the package still imports: the modules
+that need zeroconf say what to install when they are used (`interfaces` and `txt` are standard
+library only).
 """

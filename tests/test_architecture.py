@@ -248,8 +248,8 @@ DRIVER_SIDE = ("indipydriver", "indipyserver", "indipysimulators")
 CLIENT_SIDE = ("indipyclient", "indipyterm", "indipyweb", "indiredis", "indimqttredis", "PyIndi",
                "indipyconform")
 #: On neither side: the core both stand on, the Alpaca package with a part on each side, the
-#: agents, each a driver (its face) and a client of its own server (its hands), and discovery
-#: (the server announces through it, the client library lists through it).
+#: agents, each a driver (its face) and a client of its own server (its hands), and discovery,
+#: which the server announces through and the client library lists through.
 NEITHER_SIDE = ("indipycore", "indipyalpaca", "indipyagents", "indipydiscovery")
 
 
