@@ -10,16 +10,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Loopback:
-    """The loopback interface as the probe sees it (``interfaces.Interface`` has these)."""
-
-    name: str = "lo"
-    ipv4: tuple[str, ...] = ("127.0.0.1",)
-    broadcast: tuple[str, ...] = ()
 
 
 def free_udp_port() -> int:

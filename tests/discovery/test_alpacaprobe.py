@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 
 import pytest
-from alpacakit import Loopback
 from alpacakit import failing_api
 from alpacakit import free_udp_port
 from alpacakit import port_answer
@@ -23,11 +22,13 @@ from waiting import wait_for
 from indipydiscovery.alpacaprobe import alpaca_port_of
 from indipydiscovery.alpacaprobe import probe_alpaca
 from indipydiscovery.alpacaprobe import targets
+from indipydiscovery.interfaces import Interface
+from indipydiscovery.interfaces import chosen_interfaces
 from indipydiscovery.service import Service
 
 
 def probe(udp: int, timeout: float = 0.5) -> list[Service]:
-    return asyncio.run(probe_alpaca([Loopback()], timeout, port=udp))
+    return asyncio.run(probe_alpaca(chosen_interfaces(["lo"]), timeout, port=udp))
 
 
 def test_our_alpaca_face_is_found_with_its_devices(tmp_path: Path) -> None:
@@ -120,13 +121,10 @@ def test_answers_without_a_usable_port_are_refused_with_a_reason(data: bytes) ->
 def test_the_probe_keeps_to_each_interfaces_own_broadcast_address() -> None:
     """Loopback is probed at 127.255.255.255; another interface at its network's broadcast
     address, from its own address, and never at a broadcast address of another network."""
-    class Wired(Loopback):
-        pass
-
-    wired = Wired(name="eth0", ipv4=("192.168.1.7", "10.0.0.2"),
-                  broadcast=("192.168.1.255", "10.0.0.255"))
-    got = [(t.interface, t.source, t.broadcast) for t in targets([Loopback(), wired])]
+    loopback = Interface("lo", 1, ("127.0.0.1",), (), loopback=True)
+    wired = Interface("eth0", 2, ("192.168.1.7", "10.0.0.2"), ("192.168.1.255", "10.0.0.255"))
+    got = [(t.interface, t.source, t.broadcast) for t in targets([loopback, wired])]
     assert got == [("lo", "127.0.0.1", "127.255.255.255"),
                    ("eth0", "192.168.1.7", "192.168.1.255"),
                    ("eth0", "10.0.0.2", "10.0.0.255")]
-    assert targets([Wired(name="tun0", ipv4=("10.8.0.5",), broadcast=())]) == []
+    assert targets([Interface("tun0", 3, ("10.8.0.5",), ())]) == []
