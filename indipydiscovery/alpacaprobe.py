@@ -265,8 +265,9 @@ async def describe(address: str, port: int, interface: str,
             problems.append(f"management API: {exc}")
     except ValueError as exc:
         problems.append(f"management API: {exc}")
-    for problem in problems:
-        logger.warning("Alpaca server %s:%s: %s", address, port, problem)
+    for problem in problems:  # a server without the API (alpaca-simulators) is no fault
+        level = logging.INFO if problem.startswith("no management API") else logging.WARNING
+        logger.log(level, "Alpaca server %s:%s: %s", address, port, problem)
     server_name = description.get("ServerName")
     label = server_name if isinstance(server_name, str) and server_name else "Alpaca"
     txt = {key: value for key, value in description.items() if isinstance(value, str)}
