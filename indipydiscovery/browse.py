@@ -97,9 +97,12 @@ async def discover_async(
         if on_found is not None:
             on_found(merged)
 
+    def lost(kind: Kind, name: str) -> None:
+        services[:] = [s for s in services if s.key != (kind, name)]
+
     parts: list[Coroutine[object, object, object]] = []
     if types:
-        parts.append(Browse(chosen, types, found).run(timeout))
+        parts.append(Browse(chosen, types, found, lost).run(timeout))
     if "alpaca" in kinds:
         parts.append(probe_alpaca(chosen, timeout, port=alpaca_port, on_found=found))
     await asyncio.gather(*parts)
@@ -138,19 +141,22 @@ def multicast_addresses(chosen: Sequence[Interface]) -> list[str]:
 
 class Browse:
     """One browse of `types` on the `chosen` interfaces: each service heard of is resolved,
-    its address checked, and handed to `found` as a `Service`."""
+    its address checked, and handed to `found` as a `Service`; one that says goodbye (or
+    whose records expire) meanwhile is handed to `lost` by kind and name."""
 
     def __init__(self, chosen: Sequence[Interface], types: Sequence[str],
-                 found: Callable[[Service], None]) -> None:
+                 found: Callable[[Service], None], lost: Callable[[Kind, str], None]) -> None:
         self.chosen = chosen
         self.types = types
         self.found = found
+        self.lost = lost
         self.pending: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.deadline = 0.0
 
     async def run(self, timeout: float) -> None:
         """Browse for `timeout` seconds, then wait for what is still resolving (within the
         same time); a service not resolved by then is listed with that said."""
+        from zeroconf import Error
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceBrowser
         from zeroconf.asyncio import AsyncZeroconf
@@ -162,7 +168,7 @@ class Browse:
         self.deadline = loop.time() + timeout
         try:
             zeroconf = AsyncZeroconf(interfaces=addresses, ip_version=IPVersion.V4Only)
-        except OSError as exc:
+        except (OSError, Error) as exc:
             logger.warning("DNS-SD: cannot browse on %s: %s", ", ".join(addresses), exc)
             return
         browser = None
@@ -186,7 +192,13 @@ class Browse:
         def changed(service_type: str, name: str, state_change: ServiceStateChange,
                     **_: object) -> None:
             key = (service_type, name)
-            if state_change is ServiceStateChange.Removed or key in self.pending:
+            if state_change is ServiceStateChange.Removed:
+                task = self.pending.pop(key, None)
+                if task is not None:
+                    task.cancel()
+                    self.lost(_kind_of(service_type), _instance(name, service_type))
+                return
+            if key in self.pending:
                 return
             if len(self.pending) >= MAX_SERVICES:
                 return
@@ -200,8 +212,7 @@ class Browse:
         from zeroconf.asyncio import AsyncServiceInfo
 
         loop = asyncio.get_running_loop()
-        kind = next(k for k, t in SERVICE_TYPES.items() if t == service_type)
-        instance = name[: -len(service_type) - 1] if name.endswith("." + service_type) else name
+        kind, instance = _kind_of(service_type), _instance(name, service_type)
         info = AsyncServiceInfo(service_type, name)
         remaining_ms = max(0.0, self.deadline - loop.time()) * 1000
         try:
@@ -241,6 +252,15 @@ class Browse:
                         or (ip.is_loopback and interface.loopback):
                     names.append(interface.name)
         return tuple(dict.fromkeys(names))
+
+
+def _kind_of(service_type: str) -> Kind:
+    return next(kind for kind, known in SERVICE_TYPES.items() if known == service_type)
+
+
+def _instance(name: str, service_type: str) -> str:
+    """``pi INDI 7624`` of ``pi INDI 7624._indi._tcp.local.``."""
+    return name[: -len(service_type) - 1] if name.endswith("." + service_type) else name
 
 
 def _same_network(ip: ipaddress.IPv4Address, own: str, broadcast: str) -> bool:

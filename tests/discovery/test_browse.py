@@ -141,3 +141,26 @@ async def test_unknown_kinds_and_interfaces_are_refused_clearly() -> None:
         await discover_async(0.1, kinds=("mdns",))
     with pytest.raises(ValueError, match="no network interface named 'nosuch0'.* lo"):
         await discover_async(0.1, interfaces=["nosuch0"])
+
+
+async def test_a_service_that_says_goodbye_during_a_listing_is_not_listed(avahi: Avahi) -> None:
+    """avahi-publish stopped while a listing runs: avahi's goodbye takes that service out of
+    the list the listing returns; the one still published stays."""
+    heard = asyncio.Event()
+
+    def found(service: Service) -> None:
+        if service.name == "Leaving":
+            heard.set()
+
+    with failing_api(404) as port, avahi.publish("Staying", "_indi._tcp", port,
+                                                 server_txt(version="1")):
+        leaving = avahi.publish("Leaving", "_indi._tcp", port, server_txt(version="1"))
+        leaving.__enter__()
+        try:
+            listing = asyncio.ensure_future(discover_async(8.0, kinds=("indi",),
+                                                           on_found=found))
+            await asyncio.wait_for(heard.wait(), 8.0)
+        finally:
+            await asyncio.to_thread(leaving.__exit__, None, None, None)
+        services = await listing
+    assert [s.name for s in services] == ["Staying"]
