@@ -57,8 +57,9 @@ def port_answer(port: int) -> bytes:
 
 
 @contextmanager
-def failing_api(status: int = 500, body: bytes = b"boom") -> Iterator[int]:
-    """An HTTP server on 127.0.0.1 answering every GET with `status` and `body`; yields its
+def failing_api(status: int = 500, body: bytes = b"boom", host: str = "127.0.0.1"
+                ) -> Iterator[int]:
+    """An HTTP server on `host` answering every GET with `status` and `body`; yields its
     port."""
 
     class Failing(http.server.BaseHTTPRequestHandler):
@@ -72,7 +73,7 @@ def failing_api(status: int = 500, body: bytes = b"boom") -> Iterator[int]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    server = http.server.ThreadingHTTPServer((host, 0), Failing)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

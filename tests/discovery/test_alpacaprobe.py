@@ -6,6 +6,7 @@ for it); what a broken server sends is skipped or listed with its problem, never
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from alpacakit import free_udp_port
 from alpacakit import port_answer
 from alpacakit import responder
 from alpacapeers import AlpacaSimulators
+from hypothesis import given
+from hypothesis import strategies as st
 from peers import OurServer
 from peers import free_port
 from waiting import wait_for
@@ -128,3 +131,15 @@ def test_the_probe_keeps_to_each_interfaces_own_broadcast_address() -> None:
                    ("eth0", "192.168.1.7", "192.168.1.255"),
                    ("eth0", "10.0.0.2", "10.0.0.255")]
     assert targets([Interface("tun0", 3, ("10.8.0.5",), ())]) == []
+
+
+@given(st.binary(max_size=80) | st.builds(lambda v: json.dumps({"AlpacaPort": v}).encode(),
+                                            st.integers(-5, 70000) | st.text(max_size=5)))
+def test_any_answer_is_a_port_or_a_value_error(data: bytes) -> None:
+    """Whatever a responder sends: a port between 1 and 65535, or a ValueError; nothing
+    else escapes the parser (so one bad server never stops the probe)."""
+    try:
+        port = alpaca_port_of(data)
+    except ValueError:
+        return
+    assert 0 < port < 65536
