@@ -26,8 +26,10 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -175,6 +177,27 @@ class Avahi:
             raise RuntimeError(f"avahi-browse failed: {done.stderr}")
         return parse_browse(done.stdout)
 
+    @contextmanager
+    def watch(self, service_type: str = "_indi._tcp") -> Iterator[Watch]:
+        """``avahi-browse -rp`` kept running for the block: each service resolved (``=``)
+        and removed (``-``) as avahi reports it, with the time it was read (`Watch`). What
+        ``browse`` (``-t``) cannot time: it waits about a second for avahi's "all for now"."""
+        process = subprocess.Popen(["avahi-browse", "-rp", service_type], env=self.env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True,
+                                   start_new_session=True)
+        watch = Watch()
+        reader = threading.Thread(target=watch.read, args=(process,), daemon=True)
+        reader.start()
+        try:
+            yield watch
+        finally:
+            process.terminate()
+            process.wait(10)
+            reader.join(10)
+            if process.stdout is not None:
+                process.stdout.close()
+
     def names(self, service_type: str = "_indi._tcp") -> set[str]:
         """The instance names `browse` resolves."""
         return {record.name for record in self.browse(service_type)}
@@ -204,12 +227,107 @@ class Avahi:
                 process.wait(10)
 
 
+class Watch:
+    """What a running ``avahi-browse -rp`` has reported: (monotonic time, `Record`) for each
+    service resolved, (time, name) for each removed."""
+
+    def __init__(self) -> None:
+        self.resolved: list[tuple[float, Record]] = []
+        self.removed: list[tuple[float, str]] = []
+
+    def read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            now = time.monotonic()
+            if line.startswith("="):
+                self.resolved += [(now, record) for record in parse_browse(line)]
+            elif line.startswith("-"):
+                fields = line.split(";")
+                if len(fields) >= 6:
+                    self.removed.append((now, unescape(fields[3])))
+
+    def resolved_on(self, port: int, since: float = 0.0) -> list[tuple[float, Record]]:
+        """The resolutions of services on `port` read at `since` or later."""
+        return [(t, r) for t, r in self.resolved if r.port == port and t >= since]
+
+    def removed_name(self, name: str, since: float = 0.0) -> list[float]:
+        """When `name` was reported removed, at `since` or later."""
+        return [t for t, n in self.removed if n == name and t >= since]
+
+
 @dataclass(frozen=True)
 class Published:
     """A service `Avahi.publish` holds: the name avahi settled on."""
 
     name: str
     process: subprocess.Popen[bytes]
+
+
+class MdnsSniffer:
+    """Every multicast DNS packet that reaches this host on the interfaces of `addresses`
+    (joined to 224.0.0.251 there), kept as (monotonic time, source address, packet): an
+    observer beside avahi (the port is shared, SO_REUSEADDR), for what avahi cannot time
+    (when a goodbye left) or cannot tell (which interface a packet was sent from)."""
+
+    def __init__(self, addresses: Sequence[str] = ("127.0.0.1",)) -> None:
+        self.packets: list[tuple[float, str, bytes]] = []
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self._sock.setsockopt(socket.IPPROTO_IP, _IP_MULTICAST_ALL, 0)
+        self._sock.bind(("", 5353))
+        for address in addresses:
+            self._sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                                  socket.inet_aton("224.0.0.251") + socket.inet_aton(address))
+        self._sock.settimeout(0.1)
+        self._running = True
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while self._running:
+            try:
+                data, (source, _) = self._sock.recvfrom(9000)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.packets.append((time.monotonic(), source, data))
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join(5)
+        self._sock.close()
+
+    def records(self, name: str, since: float = 0.0) -> list[tuple[float, str, int, str]]:
+        """(time, source, TTL, record type) of each answer naming `name` (an instance name's
+        start, or a host's) in the responses read at `since` or later."""
+        from zeroconf import DNSIncoming
+
+        found = []
+        for when, source, data in list(self.packets):
+            if when < since:
+                continue
+            message = DNSIncoming(data)
+            if not message.is_response():
+                continue
+            for answer in message.answers():
+                if name in answer.name or (hasattr(answer, "alias") and name in answer.alias):
+                    found.append((when, source, answer.ttl, type(answer).__name__))
+        return found
+
+
+_IP_MULTICAST_ALL = 49  # Linux: deliver only the groups this socket joined
+
+
+@contextmanager
+def sniffing(addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[MdnsSniffer]:
+    """An `MdnsSniffer` for the block."""
+    sniffer = MdnsSniffer(addresses)
+    try:
+        yield sniffer
+    finally:
+        sniffer.close()
 
 
 def _wait(check: object, timeout: float, what: str) -> object:
