@@ -24,6 +24,7 @@ from collections.abc import Collection
 from collections.abc import Coroutine
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -92,8 +93,8 @@ async def discover_async(
         raise DiscoveryExtraMissing(EXTRA_HINT)
     services: list[Service] = []
 
-    def found(service: Service) -> None:
-        merged = merge_all(services, service)
+    def found(service: Service, update: bool = False) -> None:
+        merged = (updated(services, service) if update else None) or merge_all(services, service)
         if on_found is not None:
             on_found(merged)
 
@@ -107,6 +108,19 @@ async def discover_async(
         parts.append(probe_alpaca(chosen, timeout, port=alpaca_port, on_found=found))
     await asyncio.gather(*parts)
     return sorted(services, key=lambda s: (KINDS.index(s.kind), s.name))
+
+
+def updated(services: list[Service], service: Service) -> Service | None:
+    """`service` in place of the entry of the same kind and name in `services` (its TXT
+    changed: the new values count), keeping the addresses and interfaces the entry had too;
+    None when there is no such entry."""
+    for index, known in enumerate(services):
+        if known.key == service.key:
+            services[index] = replace(
+                service, addresses=tuple(dict.fromkeys((*service.addresses, *known.addresses))),
+                interfaces=tuple(dict.fromkeys((*service.interfaces, *known.interfaces))))
+            return services[index]
+    return None
 
 
 def discover(timeout: float = 3.0, **options: Any) -> list[Service]:
@@ -141,11 +155,13 @@ def multicast_addresses(chosen: Sequence[Interface]) -> list[str]:
 
 class Browse:
     """One browse of `types` on the `chosen` interfaces: each service heard of is resolved,
-    its address checked, and handed to `found` as a `Service`; one that says goodbye (or
-    whose records expire) meanwhile is handed to `lost` by kind and name."""
+    its address checked, and handed to `found` as a `Service` (again, with True, when its
+    TXT record changes: a server's devices come and go); one that says goodbye (or whose
+    records expire) meanwhile is handed to `lost` by kind and name."""
 
     def __init__(self, chosen: Sequence[Interface], types: Sequence[str],
-                 found: Callable[[Service], None], lost: Callable[[Kind, str], None]) -> None:
+                 found: Callable[[Service, bool], None],
+                 lost: Callable[[Kind, str], None]) -> None:
         self.chosen = chosen
         self.types = types
         self.found = found
@@ -198,16 +214,18 @@ class Browse:
                     task.cancel()
                     self.lost(_kind_of(service_type), _instance(name, service_type))
                 return
-            if key in self.pending:
-                return
-            if len(self.pending) >= MAX_SERVICES:
+            known = self.pending.get(key)
+            again = state_change is ServiceStateChange.Updated and known is not None \
+                and known.done()
+            if (known is not None and not again) or len(self.pending) >= MAX_SERVICES:
                 return
             self.pending[key] = asyncio.get_running_loop().create_task(
-                self._resolve(zeroconf, service_type, name))
+                self._resolve(zeroconf, service_type, name, again))
 
         return changed
 
-    async def _resolve(self, zeroconf: AsyncZeroconf, service_type: str, name: str) -> None:
+    async def _resolve(self, zeroconf: AsyncZeroconf, service_type: str, name: str,
+                       again: bool = False) -> None:
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceInfo
 
@@ -224,7 +242,7 @@ class Browse:
             self.found(Service(kind=kind, name=instance, host=info.server or "", addresses=(),
                                port=info.port or 0,
                                problems=("did not resolve (no host and port answered in "
-                                         "time)",)))
+                                         "time)",)), again)
             return
         addresses = tuple(info.parsed_addresses(IPVersion.V4Only))
         values, problems = parse_txt(info.properties)
@@ -239,7 +257,7 @@ class Browse:
         if refused:
             service = service.merge(Service(kind=kind, name=instance, host="", addresses=(),
                                             port=0, problems=(refused,)))
-        self.found(service)
+        self.found(service, again)
 
     def _interfaces_of(self, addresses: Sequence[str]) -> tuple[str, ...]:
         """The chosen interfaces whose networks hold `addresses` (loopback's for 127/8)."""
