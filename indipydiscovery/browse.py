@@ -126,7 +126,7 @@ def updated(services: list[Service], service: Service) -> Service | None:
 def discover(timeout: float = 3.0, **options: Any) -> list[Service]:
     """`discover_async`, for code without an event loop; called from inside a running loop
     (a notebook, a callback) it browses on a thread of its own, blocking the caller until
-    done."""
+    done (`on_found` is then called on that thread)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
