@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,10 @@ import threading
 import time
 from functools import partial
 from pathlib import Path
+
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

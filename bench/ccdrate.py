@@ -25,6 +25,10 @@ import threading
 import time
 from pathlib import Path
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 

@@ -42,6 +42,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indipyserver.loop.eventloop import inline_selector

@@ -47,6 +47,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "trafficdriver.py"
 

@@ -40,6 +40,10 @@ import sys
 import time
 from pathlib import Path
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indipyserver.loop.readsizes import BLOB_READ_SIZE

@@ -40,6 +40,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indipycore.sharedblobs import close_all

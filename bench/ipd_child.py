@@ -17,6 +17,10 @@ import os
 
 import indipydriver as ipd
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 
 class BenchDriver(ipd.IPyDriver):
 

@@ -13,6 +13,10 @@ import os
 import sys
 from pathlib import Path
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 # This checkout's, unless PYTHONPATH names another (indiserver passes on no PYTHONPATH).
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 

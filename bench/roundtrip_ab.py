@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 from collections.abc import Callable
@@ -27,6 +28,10 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import TextIO
+
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -34,6 +34,10 @@ from pathlib import Path
 
 from processes import stop_group
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 ROOT = Path(__file__).resolve().parents[1]
 DOME = b"Dome Simulator"
 CLOSING = re.compile(rb"</(?:def|set|new)\w+Vector>|<delProperty|<message|<pingReply")

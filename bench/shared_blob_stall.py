@@ -24,6 +24,10 @@ from pathlib import Path
 
 from processes import SCRIPT_WAIT_FOR
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 DRIVER = textwrap.dedent(
     """
     import array, os, socket, sys

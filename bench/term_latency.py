@@ -49,6 +49,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DRIVER = HERE / "trafficdriver.py"

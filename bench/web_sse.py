@@ -39,6 +39,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+# Multicast DNS and UDP broadcasts on the loopback only: this machine's other interfaces
+# lead to networks that are not ours (a server started here announces on lo at most).
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = "Bench"
 sys.path.insert(0, str(ROOT / "bench"))

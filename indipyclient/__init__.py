@@ -9,6 +9,9 @@ clients, the command-line tools). Two ways in, on one session:
 * ``IPyClient`` / ``QueClient`` / ``runqueclient`` -- indipyclient 0.9.4's names, so scripts
   written for it move over with few or no changes (``indipyclient.ipyclient``,
   ``indipyclient.queclient``).
+* ``indipyclient.discover()`` / ``discover_async()`` / ``resolve_service(name)`` -- the INDI,
+  INDIGO and Alpaca servers on the network, from ``indipydiscovery`` (DNS-SD needs the extra
+  ``[discovery]``).
 
 Events (``indipyclient.events``) are the same objects in both. The modules at this level are
 the public paths (0.9.4's ``events``, ``ipyclient``, ``queclient``; ``properties``, ``roles``)
@@ -59,6 +62,10 @@ if TYPE_CHECKING:
     from indipyclient.session.queclient import EventItem as EventItem
     from indipyclient.session.queclient import QueClient as QueClient
     from indipyclient.session.queclient import runqueclient as runqueclient
+    from indipydiscovery.browse import discover as discover
+    from indipydiscovery.browse import discover_async as discover_async
+    from indipydiscovery.resolve import resolve_service as resolve_service
+    from indipydiscovery.service import Service as Service
 
 # PEP 562: each public name is imported from its module on first use, so a program that
 # needs one part (a command-line tool, the protocol core) does not pay for the rest.
@@ -101,6 +108,12 @@ _LAZY = {
     "runqueclient": "indipyclient.session.queclient",
     "Snap": "indipyclient.model.snapshot",
     "InvalidValue": "indipyclient.model.outgoing",
+    # finding servers (issue 73): indipydiscovery's, re-exported; zeroconf is imported only
+    # when a listing browses DNS-SD, so these import without the extra [discovery]
+    "discover": "indipydiscovery.browse",
+    "discover_async": "indipydiscovery.browse",
+    "resolve_service": "indipydiscovery.resolve",
+    "Service": "indipydiscovery.service",
 }
 
 # __all__ is the table's names (the imports under TYPE_CHECKING re-export them for mypy).

@@ -150,6 +150,8 @@ class Options:
     remote_tls_ca: str | None = None  # remotes written @tls://host:port
     remote_tls_cert: str | None = None
     remote_tls_key: str | None = None
+    announce: bool = True  # --no-announce: no DNS-SD (announcehost)
+    mdns_interfaces: list[str] = field(default_factory=list)  # --mdns-interface, repeated
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -206,17 +208,8 @@ def _build_parser() -> argparse.ArgumentParser:
                              "(default: a Unix socket stdout for ELF programs, a pipe and a "
                              "side channel for scripts), on (the socket for all), off (pipes, "
                              "BLOBs inline; see above)")
-    parser.add_argument("--alpaca", type=int, metavar="PORT", default=None,
-                        help="also serve the devices as ASCOM Alpaca devices on this HTTP port "
-                             "(NINA, SharpCap...; needs the extra [alpaca]; docs/alpaca.rst)")
-    parser.add_argument("--alpaca-discovery", type=int, metavar="UDPPORT", default=32227,
-                        help="answer Alpaca discovery on this UDP port (default 32227, 0 off)")
-    parser.add_argument("--alpaca-devices", metavar="FILE", default=None,
-                        help="keep the Alpaca device numbers and UniqueIDs in FILE (default: "
-                             "devices.json in the user's data folder, indipyalpaca/)")
-    parser.add_argument("--alpaca-process", action="store_true",
-                        help="serve Alpaca from a process of its own (restarted if it dies), "
-                             "so Alpaca clients polling never hold up the INDI side")
+    _add_alpaca_options(parser)
+    _add_discovery_options(parser)
     parser.add_argument("--acl", metavar="FILE", default=None,
                         help="access rules, one a line: IDENTITY read|write DEVICE[.VECTOR] "
                              "(globs * and ?); a client sees and sets only what they grant "
@@ -314,12 +307,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error("--maxconnections must be at least 1")
     if ns.unix_path is not None and not ns.unix_path:
         parser.error("-u needs a path")
-    if ns.alpaca is not None and not 0 < ns.alpaca < 65536:
-        parser.error(f"bad --alpaca port {ns.alpaca}")
-    if not 0 <= ns.alpaca_discovery < 65536:
-        parser.error(f"bad --alpaca-discovery port {ns.alpaca_discovery}")
-    if ns.alpaca_process and ns.alpaca is None:
-        parser.error("--alpaca-process needs --alpaca PORT")
+    _check_alpaca_options(parser, ns)
+    _check_mdns(parser, ns)
     return Options(
         port=ns.port,
         host=ns.host,
@@ -353,7 +342,53 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         remote_tls_ca=ns.remote_tls_ca,
         remote_tls_cert=ns.remote_tls_cert,
         remote_tls_key=ns.remote_tls_key,
+        announce=ns.announce,
+        mdns_interfaces=ns.mdns_interfaces,
     )
+
+
+def _check_alpaca_options(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
+    if ns.alpaca is not None and not 0 < ns.alpaca < 65536:
+        parser.error(f"bad --alpaca port {ns.alpaca}")
+    if not 0 <= ns.alpaca_discovery < 65536:
+        parser.error(f"bad --alpaca-discovery port {ns.alpaca_discovery}")
+    if ns.alpaca_process and ns.alpaca is None:
+        parser.error("--alpaca-process needs --alpaca PORT")
+
+
+def _add_alpaca_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--alpaca", type=int, metavar="PORT", default=None,
+                        help="also serve the devices as ASCOM Alpaca devices on this HTTP port "
+                             "(NINA, SharpCap...; needs the extra [alpaca]; docs/alpaca.rst)")
+    parser.add_argument("--alpaca-discovery", type=int, metavar="UDPPORT", default=32227,
+                        help="answer Alpaca discovery on this UDP port (default 32227, 0 off)")
+    parser.add_argument("--alpaca-devices", metavar="FILE", default=None,
+                        help="keep the Alpaca device numbers and UniqueIDs in FILE (default: "
+                             "devices.json in the user's data folder, indipyalpaca/)")
+    parser.add_argument("--alpaca-process", action="store_true",
+                        help="serve Alpaca from a process of its own (restarted if it dies), "
+                             "so Alpaca clients polling never hold up the INDI side")
+
+
+def _add_discovery_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-announce", action="store_false", dest="announce",
+                        help="do not announce this server by DNS-SD (_indi._tcp; announced "
+                             "by default when the extra [discovery] is installed)")
+    parser.add_argument("--mdns-interface", action="append", default=[], metavar="NAME",
+                        dest="mdns_interfaces",
+                        help="announce on this network interface only (repeatable; default: "
+                             "INDIPY_MDNS_INTERFACES, else every one with multicast on)")
+
+
+def _check_mdns(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
+    """A --mdns-interface this machine does not have stops the command, naming those it has."""
+    if ns.mdns_interfaces:
+        from indipydiscovery.interfaces import chosen_interfaces
+
+        try:
+            chosen_interfaces(ns.mdns_interfaces)
+        except ValueError as exc:
+            parser.error(f"--mdns-interface: {exc}")
 
 
 def _check_tls(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
@@ -373,13 +408,15 @@ def _check_tls(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
 
 
 def _configure_logging(verbosity: int) -> None:
-    """0: warnings (failures, and the recoveries that end them), where the server listens, when
-    it stops and what drivers print on stderr (indiserver shows those too); -v: key events
-    (INFO); -vv: server debug (clients coming and going); -vvv: debug of everything."""
+    """0: warnings (failures, and the recoveries that end them), where the server listens and
+    how it is announced (or why not), when it stops and what drivers print on stderr
+    (indiserver shows those too); -v: key events (INFO); -vv: server debug (clients coming and
+    going); -vvv: debug of everything."""
     root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
     configure_logging(root_level)
     if verbosity == 0:
-        for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr"):
+        for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr",
+                     "indipyserver.announcehost"):
             logging.getLogger(name).setLevel(logging.INFO)
     if verbosity == 2:
         logging.getLogger("indipyserver").setLevel(logging.DEBUG)
@@ -422,6 +459,8 @@ def build_server(options: Options) -> IPyServer:
     if options.alpaca is not None:
         server.serve_alpaca(options.alpaca, discovery=options.alpaca_discovery,
                             registry=options.alpaca_devices, process=options.alpaca_process)
+    if options.announce:
+        server.announce(options.mdns_interfaces or None)  # InterfaceError: a bad option
     for ex in options.exdrivers:
         server.add_exdriver(
             ex.program, *ex.args, max_restarts=options.max_restarts,

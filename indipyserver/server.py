@@ -53,6 +53,7 @@ from indipyserver.routing.router import Router
 from indipyserver.routing.streamblobs import DEFAULT_STREAM_DROP_MB
 
 if TYPE_CHECKING:
+    from indipyserver.announcehost import ServerAnnouncing
     from indipyserver.audit import AuditTrail
     from indipyserver.routing.access import ClientGuard
     from indipyserver.routing.aclrules import Rule
@@ -216,6 +217,8 @@ class IPyServer(Server3x):
         self.alpaca_port: int | None = None
         self.alpaca_face: Any = None  # the face serving (alpacahost), once started
         self.face_door: FacePort | None = None  # its private socket (clients.faceport)
+        #: DNS-SD announcing (`announce`; ``announcehost``), or None: not announced.
+        self.announcing: ServerAnnouncing | None = None
         self.acl = os.fspath(acl) if acl is not None else None
         self.audit: AuditTrail | None = None
         guard = None
@@ -320,6 +323,25 @@ class IPyServer(Server3x):
         self.alpaca, self.alpaca_host, self.alpaca_discovery = port, host, discovery
         self.alpaca_registry = os.fspath(registry) if registry is not None else None
         self.alpaca_process = process
+
+    def announce(self, interfaces: Sequence[str] | None = None, *,
+                 web: str | None = None) -> None:
+        """Announce this server by DNS-SD while it runs (the optional extra
+        ``[discovery]``; the command does unless ``--no-announce``): ``_indi._tcp`` on its
+        plain and TLS ports, on the network `interfaces` named (default:
+        ``INDIPY_MDNS_INTERFACES``, else every one with multicast on) that reach the address
+        it listens on; the TXT record says its ports, `web` (the web client's URL beside it)
+        and its devices. A clean stop sends the goodbyes. A name this machine has no
+        interface of raises InterfaceError (a ValueError) now; without the extra, or without
+        multicast, the server says why once and serves unannounced."""
+        self._before_running("announce", self.announcing is not None)
+        from indipyserver.announcehost import ServerAnnouncing
+
+        self.announcing = ServerAnnouncing(interfaces, web=web)
+
+    def device_names(self) -> list[str]:
+        """The names of the devices the server has now (in the order they came)."""
+        return list(self.router.tables.owner)
 
     def __repr__(self) -> str:
         return f"<IPyServer {self.host}:{self.port} {len(self._connections)} drivers>"
@@ -501,8 +523,13 @@ class IPyServer(Server3x):
                     self._start(conn)
                 if face is not None:
                     tg.create_task(face.run(), name="alpaca face")
+                announcing = None
+                if self.announcing is not None:
+                    announcing = tg.create_task(self.announcing.run(self), name="dns-sd")
                 self._ready.set()
                 await self._stop.wait()
+                if announcing is not None:
+                    announcing.cancel()  # its goodbyes, before the ports close
                 if face is not None:
                     face.stop()
                 for task in list(self._tasks.values()):

@@ -25,6 +25,12 @@ from suiteorder import workers
 from tlskit import Pki
 from tlskit import make_pki
 
+# Multicast DNS and UDP broadcasts stay on the loopback interface: this machine's other
+# interfaces lead to networks that are not ours. Every test and every process a test starts
+# announces and browses on `lo` only; a test that exercises the default (every interface) does
+# so inside a network namespace it made, setting the variable there itself.
+os.environ["INDIPY_MDNS_INTERFACES"] = "lo"
+
 # One hypothesis profile for every test. No deadline and no too_slow health check: both measure
 # the wall clock, so on a loaded machine (CI, four workers on two cores) they fail tests whose
 # code is right. Tests set only what is theirs (max_examples). HYPOTHESIS_PROFILE=thorough runs

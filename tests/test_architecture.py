@@ -247,9 +247,10 @@ def test_no_import_goes_below_the_importers_layer() -> None:
 DRIVER_SIDE = ("indipydriver", "indipyserver", "indipysimulators")
 CLIENT_SIDE = ("indipyclient", "indipyterm", "indipyweb", "indiredis", "indimqttredis", "PyIndi",
                "indipyconform")
-#: On neither side: the core both stand on, the Alpaca package with a part on each side, and
-#: the agents, each a driver (its face) and a client of its own server (its hands).
-NEITHER_SIDE = ("indipycore", "indipyalpaca", "indipyagents")
+#: On neither side: the core both stand on, the Alpaca package with a part on each side, the
+#: agents, each a driver (its face) and a client of its own server (its hands), and discovery,
+#: which the server announces through and the client library lists through.
+NEITHER_SIDE = ("indipycore", "indipyalpaca", "indipyagents", "indipydiscovery")
 
 
 def hosts() -> set[str]:

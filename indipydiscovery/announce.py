@@ -1,0 +1,214 @@
+"""Announcing services by DNS-SD (multicast DNS), with python-zeroconf (the extra
+``[discovery]``), imported only when an `Announcer` starts.
+
+An `Announcer` announces a few services on the chosen interfaces (``interfaces``: only their
+addresses are handed to zeroconf, never "all") until `stop`, which sends the goodbyes, so
+browsers drop them at once. Only addresses the announced server can be reached on are
+announced: a server listening on 127.0.0.1 is announced on the loopback interface only.
+
+A name already taken on the network (another host's, or a second server of ours) is renamed
+as RFC 6763 suggests, ``NAME (2)``, ``NAME (3)``... (zeroconf probes for it first).
+
+What keeps it from announcing at all -- the extra missing, no chosen interface that is up with
+multicast on and reaches the server, zeroconf's sockets refused -- is a `NotAnnounced` carrying
+the reason in words: the caller says it once and keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+
+from indipycore.commandline import install_hint
+from indipydiscovery.interfaces import Interface
+from indipydiscovery.interfaces import chosen_interfaces
+
+if TYPE_CHECKING:
+    from zeroconf.asyncio import AsyncServiceInfo
+    from zeroconf.asyncio import AsyncZeroconf
+
+__all__ = ["HTTP_SERVICE", "INDI_SERVICE", "Announcement", "Announcer", "NotAnnounced",
+           "extra_missing", "instance_name", "reachable_addresses"]
+
+logger = logging.getLogger(__name__)
+
+INDI_SERVICE = "_indi._tcp.local."
+HTTP_SERVICE = "_http._tcp.local."
+#: Renames tried after a conflict before giving up on a service.
+MAX_RENAMES = 32
+#: How long `stop` waits for the goodbyes to go out.
+GOODBYE_TIMEOUT = 3.0
+#: A DNS label's limit, an instance name's.
+_LABEL = 63
+
+
+class NotAnnounced(Exception):
+    """Nothing could be announced; the message says why, and what to do."""
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One service to announce: its instance name (as wished: a conflict renames it), its
+    type (``INDI_SERVICE``...), port and TXT record."""
+
+    name: str
+    type: str
+    port: int
+    txt: Mapping[str, str] = field(default_factory=dict)
+
+
+def extra_missing() -> str | None:
+    """Why announcing cannot work here (zeroconf not installed, said with what to install), or
+    None when it can."""
+    try:
+        import zeroconf  # noqa: F401
+    except ImportError as exc:
+        return (f"DNS-SD needs the optional extra [discovery] (zeroconf: {exc}): "
+                f"{install_hint('discovery')}")
+    return None
+
+
+def instance_name(kind: str, port: int, hostname: str | None = None) -> str:
+    """``HOST KIND PORT`` (``vm INDI 7624``), the host part cut to keep it one DNS label."""
+    host = (hostname or socket.gethostname()).split(".")[0] or "indipy"
+    tail = f" {kind} {port}"
+    room = _LABEL - len(tail.encode()) - len(" (99)")
+    return host.encode()[:room].decode(errors="ignore") + tail
+
+
+def _covers(listen_host: str, address: str) -> bool:
+    if listen_host in ("", "0.0.0.0", "::", "*"):
+        return True
+    if listen_host == "localhost":
+        return ipaddress.ip_address(address).is_loopback
+    try:
+        return ipaddress.ip_address(listen_host) == ipaddress.ip_address(address)
+    except ValueError:  # a host name: whatever it resolves to here
+        try:
+            resolved = {info[4][0] for info in socket.getaddrinfo(listen_host, None,
+                                                                   socket.AF_INET)}
+        except OSError:
+            return False
+        return address in resolved
+
+
+def reachable_addresses(interfaces: Sequence[Interface], listen_host: str) -> list[str]:
+    """The IPv4 addresses of `interfaces` that are up with multicast on and that a server
+    listening on `listen_host` is reached on; `NotAnnounced` saying why when none is."""
+    if not interfaces:
+        raise NotAnnounced("no network interface is up with multicast on")
+    usable = [i for i in interfaces if i.up and i.multicast and i.ipv4]
+    if not usable:
+        why = "; ".join(f"{i.name} is down" if not i.up else
+                        f"{i.name} has multicast off" + (
+                            " (ip link set lo multicast on)" if i.loopback else "")
+                        if not i.multicast else f"{i.name} has no IPv4 address"
+                        for i in interfaces)
+        raise NotAnnounced(f"no interface can carry multicast DNS: {why}")
+    found = [a for i in usable for a in i.ipv4 if _covers(listen_host, a)]
+    if not found:
+        names = ", ".join(i.name for i in usable)
+        raise NotAnnounced(f"the server listens on {listen_host} only, which {names} "
+                           f"cannot reach: serve on 0.0.0.0 (or an address of {names})")
+    return found
+
+
+class Announcer:
+    """Announces services on the chosen interfaces (`interfaces` names, else
+    ``INDIPY_MDNS_INTERFACES``, else every multicast one) for a server listening on
+    `listen_host`; `names` maps each service's wished name to the one announced."""
+
+    def __init__(self, interfaces: Sequence[str] | None = None, *,
+                 listen_host: str = "0.0.0.0", hostname: str | None = None) -> None:
+        self.interfaces = list(interfaces) if interfaces else None
+        self.listen_host = listen_host
+        self.hostname = (hostname or socket.gethostname()).split(".")[0] or "indipy"
+        self.names: dict[str, str] = {}
+        self.addresses: list[str] = []
+        self._zeroconf: AsyncZeroconf | None = None
+        self._infos: dict[str, AsyncServiceInfo] = {}
+
+    async def start(self, services: Sequence[Announcement]) -> list[str]:
+        """Announce `services` (their names probed, renamed on a conflict); returns the names
+        announced. `NotAnnounced` says why nothing is (nothing is left open then)."""
+        missing = extra_missing()
+        if missing is not None:
+            raise NotAnnounced(missing)
+        from zeroconf import IPVersion
+        from zeroconf.asyncio import AsyncZeroconf
+
+        try:
+            chosen = chosen_interfaces(self.interfaces)
+        except ValueError as exc:
+            raise NotAnnounced(str(exc)) from None
+        self.addresses = reachable_addresses(chosen, self.listen_host)
+        try:
+            self._zeroconf = AsyncZeroconf(interfaces=list(self.addresses),
+                                           ip_version=IPVersion.V4Only)
+        except OSError as exc:
+            raise NotAnnounced(f"multicast DNS sockets refused on {self.addresses}: "
+                               f"{exc}") from None
+        try:  # probed side by side: each probe takes about a second (RFC 6762 8.1)
+            await asyncio.gather(*(self._register(service) for service in services))
+        except BaseException:
+            await self.stop()
+            raise
+        return list(self.names.values())
+
+    async def _register(self, service: Announcement) -> None:
+        from zeroconf import NonUniqueNameException
+
+        assert self._zeroconf is not None
+        for attempt in range(1, MAX_RENAMES + 1):
+            name = service.name if attempt == 1 else f"{service.name} ({attempt})"
+            info = self._info(service, name)
+            try:
+                await (await self._zeroconf.async_register_service(info))
+            except NonUniqueNameException:
+                logger.info("DNS-SD name %r is taken on the network: trying another", name)
+                continue
+            self.names[service.name] = name
+            self._infos[service.name] = info
+            logger.debug("announced %r (%s) on port %d", name, service.type, service.port)
+            return
+        raise NotAnnounced(f"{service.name!r} and {MAX_RENAMES - 1} renames of it are all "
+                           "taken on the network")
+
+    def _info(self, service: Announcement, name: str) -> AsyncServiceInfo:
+        from zeroconf.asyncio import AsyncServiceInfo
+
+        return AsyncServiceInfo(service.type, f"{name}.{service.type}", port=service.port,
+                                properties=dict(service.txt),
+                                server=f"{self.hostname}.local.",
+                                addresses=[socket.inet_aton(a) for a in self.addresses])
+
+    async def update(self, name: str, txt: Mapping[str, str]) -> None:
+        """Announce a new TXT record for the service first wished as `name`."""
+        old = self._infos.get(name)
+        if old is None or self._zeroconf is None:
+            raise KeyError(f"{name!r} is not announced")
+        info = self._info(Announcement(self.names[name], old.type, old.port or 0, txt),
+                          self.names[name])
+        self._infos[name] = info
+        await (await self._zeroconf.async_update_service(info))
+
+    async def stop(self) -> None:
+        """Send the goodbyes (bounded by `GOODBYE_TIMEOUT`) and close; idempotent."""
+        zeroconf, self._zeroconf = self._zeroconf, None
+        self._infos.clear()
+        if zeroconf is None:
+            return
+        try:
+            async with asyncio.timeout(GOODBYE_TIMEOUT):
+                await zeroconf.async_unregister_all_services()
+        except TimeoutError:
+            logger.warning("DNS-SD goodbyes not all sent within %s s", GOODBYE_TIMEOUT)
+        finally:
+            await zeroconf.async_close()

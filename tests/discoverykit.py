@@ -1,0 +1,402 @@
+"""Debian's avahi-daemon on the loopback interface, the real DNS-SD peer of the discovery tests.
+
+The `avahi` fixture starts, for one test, a system D-Bus of its own (``dbus-daemon`` with a
+configuration written here, in a temporary folder; ``DBUS_SYSTEM_BUS_ADDRESS`` points avahi and
+its tools at it) and ``avahi-daemon`` restricted to ``lo`` (``allow-interfaces=lo``,
+``use-ipv6=no``, ``publish-workstation=no``), with loopback multicast turned on for the test
+(``ip link set lo multicast on``; off again afterwards if it was off). Multicast never leaves
+the loopback interface.
+
+Two avahi daemons on one ``lo`` would answer each other's questions, and avahi-daemon keeps its
+pid file at a path compiled in (``/run/avahi-daemon/pid``), so the fixture holds an exclusive
+``flock`` on ``LOCK`` for its life: every test run on this machine (every worktree, every
+pytest-xdist worker) takes its turn. It is function-scoped on purpose: a module-scoped holder
+under pytest-xdist keeps the lock while its worker waits for more tests, which a worker blocked
+on the lock never frees. Starting avahi takes about a second.
+
+`Avahi.browse(type)` is ``avahi-browse -rpt`` parsed into `Record`s; `Avahi.publish(...)` is
+``avahi-publish -s`` as a context manager that returns once avahi says the name is
+established (`published_name` holds the name avahi settled on).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+#: Held (flock, exclusive) by whoever runs avahi-daemon on the loopback interface.
+LOCK = Path(tempfile.gettempdir()) / "indipy-tests-avahi.lock"
+
+#: How long a test may wait for another's avahi to finish (one test's worth, bounded).
+LOCK_WAIT = 240.0
+
+_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+"""
+
+_AVAHI_CONF = """[server]
+allow-interfaces=lo
+use-ipv4=yes
+use-ipv6=no
+enable-dbus=yes
+ratelimit-interval-usec=1000000
+ratelimit-burst=1000
+[wide-area]
+enable-wide-area=no
+[publish]
+publish-workstation=no
+publish-hinfo=no
+publish-aaaa-on-ipv4=no
+[reflector]
+enable-reflector=no
+[rlimits]
+"""
+
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(r"\\(\d{3}|.)")
+
+
+def unescape(text: str) -> str:
+    r"""avahi's escaping undone: ``\032`` (a decimal byte), ``\.``, ``\\``, ``\"``."""
+    raw = _ESCAPE.sub(lambda m: chr(int(m.group(1))) if m.group(1).isdigit() else m.group(1),
+                      text)
+    return raw.encode("latin-1").decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One resolved service as ``avahi-browse -rpt`` prints it (an ``=`` line)."""
+
+    interface: str
+    protocol: str
+    name: str
+    type: str
+    domain: str
+    host: str
+    address: str
+    port: int
+    txt: tuple[str, ...]
+
+    @property
+    def txt_dict(self) -> dict[str, str]:
+        """The TXT strings as key -> value (a key without ``=`` has the value "")."""
+        pairs = (text.partition("=") for text in self.txt)
+        return {key: value for key, _, value in pairs}
+
+
+def parse_browse(output: str) -> list[Record]:
+    """The resolved services (``=`` lines) in ``avahi-browse -rpt``'s parsable output."""
+    found = []
+    for line in output.splitlines():
+        fields = line.split(";", 9)
+        if len(fields) < 10 or fields[0] != "=":
+            continue
+        _, iface, proto, name, stype, domain, host, address, port, txt = fields
+        found.append(Record(iface, proto, unescape(name), stype, domain, host, address,
+                            int(port), tuple(unescape(t) for t in _QUOTED.findall(txt))))
+    return found
+
+
+class Avahi:
+    """A running avahi-daemon on ``lo`` with its own system bus; `env` is what its tools need."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.bus = f"unix:path={workdir / 'system_bus'}"
+        self.env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": self.bus}
+        self.log = workdir / "avahi-daemon.log"
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        conf = self.workdir / "bus.conf"
+        conf.write_text(_BUS_CONF.format(socket=self.workdir / "system_bus"))
+        (self.workdir / "avahi-daemon.conf").write_text(_AVAHI_CONF)
+        self._spawn(["dbus-daemon", "--config-file", str(conf), "--nofork", "--nopidfile"],
+                    self.workdir / "dbus.log")
+        _wait(lambda: (self.workdir / "system_bus").exists(), 10, "the private D-Bus")
+        daemon = self._spawn(["avahi-daemon", "-f", str(self.workdir / "avahi-daemon.conf"),
+                              "--no-drop-root", "--no-chroot", "--no-rlimits",
+                              "--no-proc-title"], self.log)
+        _wait(lambda: "Server startup complete" in self.log.read_text()
+              or daemon.poll() is not None, 20, "avahi-daemon's start")
+        if daemon.poll() is not None:
+            raise RuntimeError(f"avahi-daemon did not start: {self.log.read_text()}")
+
+    def _spawn(self, args: list[str], log: Path) -> subprocess.Popen[bytes]:
+        with log.open("wb") as out:
+            process = subprocess.Popen(args, env=self.env, stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        self._processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        """avahi-daemon first (it leaves the multicast group and says goodbye), then the bus."""
+        for process in reversed(self._processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(10)
+        self._processes.clear()
+
+    def browse(self, service_type: str = "_indi._tcp", timeout: float = 10.0) -> list[Record]:
+        """What ``avahi-browse -rpt`` resolves of `service_type` now (avahi's cache and the
+        answers to its query)."""
+        done = subprocess.run(["avahi-browse", "-rpt", service_type], env=self.env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"avahi-browse failed: {done.stderr}")
+        return parse_browse(done.stdout)
+
+    @contextmanager
+    def watch(self, service_type: str = "_indi._tcp") -> Iterator[Watch]:
+        """``avahi-browse -rp`` kept running for the block: each service resolved (``=``)
+        and removed (``-``) as avahi reports it, with the time it was read (`Watch`). What
+        ``browse`` (``-t``) cannot time: it waits about a second for avahi's "all for now"."""
+        process = subprocess.Popen(["avahi-browse", "-rp", service_type], env=self.env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True,
+                                   start_new_session=True)
+        watch = Watch()
+        reader = threading.Thread(target=watch.read, args=(process,), daemon=True)
+        reader.start()
+        try:
+            yield watch
+        finally:
+            process.terminate()
+            process.wait(10)
+            reader.join(10)
+            if process.stdout is not None:
+                process.stdout.close()
+
+    def names(self, service_type: str = "_indi._tcp") -> set[str]:
+        """The instance names `browse` resolves."""
+        return {record.name for record in self.browse(service_type)}
+
+    @contextmanager
+    def publish(self, name: str, service_type: str, port: int,
+                txt: Mapping[str, str] | Sequence[str] = ()) -> Iterator[Published]:
+        """``avahi-publish -s NAME TYPE PORT TXT...`` while the block runs; entered once
+        avahi has established the name (the one it settled on, renamed after a conflict,
+        is `Published.name`)."""
+        strings = [f"{k}={v}" for k, v in txt.items()] if isinstance(txt, Mapping) else list(txt)
+        log = self.workdir / f"publish-{len(self._processes)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(["avahi-publish", "-s", name, service_type, str(port),
+                                        *strings], env=self.env, stdin=subprocess.DEVNULL,
+                                       stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        try:
+            settled = _wait(lambda: re.search(r"Established under name '(.*)'", log.read_text())
+                            or process.poll() is not None, 20, f"avahi-publish of {name!r}")
+            if process.poll() is not None or not isinstance(settled, re.Match):
+                raise RuntimeError(f"avahi-publish failed: {log.read_text()}")
+            yield Published(settled.group(1), process)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(10)
+
+
+class Watch:
+    """What a running ``avahi-browse -rp`` has reported: (monotonic time, `Record`) for each
+    service resolved, (time, name) for each removed."""
+
+    def __init__(self) -> None:
+        self.resolved: list[tuple[float, Record]] = []
+        self.removed: list[tuple[float, str]] = []
+
+    def read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            now = time.monotonic()
+            if line.startswith("="):
+                self.resolved += [(now, record) for record in parse_browse(line)]
+            elif line.startswith("-"):
+                fields = line.split(";")
+                if len(fields) >= 6:
+                    self.removed.append((now, unescape(fields[3])))
+
+    def resolved_on(self, port: int, since: float = 0.0) -> list[tuple[float, Record]]:
+        """The resolutions of services on `port` read at `since` or later."""
+        return [(t, r) for t, r in self.resolved if r.port == port and t >= since]
+
+    def removed_name(self, name: str, since: float = 0.0) -> list[float]:
+        """When `name` was reported removed, at `since` or later."""
+        return [t for t, n in self.removed if n == name and t >= since]
+
+
+@dataclass(frozen=True)
+class Published:
+    """A service `Avahi.publish` holds: the name avahi settled on."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+class MdnsSniffer:
+    """Every multicast DNS packet that reaches this host on the interfaces of `addresses`
+    (joined to 224.0.0.251 there), kept as (monotonic time, source address, packet): an
+    observer beside avahi (the port is shared, SO_REUSEADDR), for what avahi cannot time
+    (when a goodbye left) or cannot tell (which interface a packet was sent from)."""
+
+    def __init__(self, addresses: Sequence[str] = ("127.0.0.1",)) -> None:
+        self.packets: list[tuple[float, str, bytes]] = []
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self._sock.setsockopt(socket.IPPROTO_IP, _IP_MULTICAST_ALL, 0)
+        self._sock.bind(("", 5353))
+        for address in addresses:
+            self._sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                                  socket.inet_aton("224.0.0.251") + socket.inet_aton(address))
+        self._sock.settimeout(0.1)
+        self._running = True
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while self._running:
+            try:
+                data, (source, _) = self._sock.recvfrom(9000)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.packets.append((time.monotonic(), source, data))
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join(5)
+        self._sock.close()
+
+    def records(self, name: str, since: float = 0.0) -> list[tuple[float, str, int, str]]:
+        """(time, source, TTL, record type) of each answer naming `name` (an instance name's
+        start, or a host's) in the responses read at `since` or later."""
+        from zeroconf import DNSIncoming
+
+        found = []
+        for when, source, data in list(self.packets):
+            if when < since:
+                continue
+            message = DNSIncoming(data)
+            if not message.is_response():
+                continue
+            for answer in message.answers():
+                if name in answer.name or (hasattr(answer, "alias") and name in answer.alias):
+                    found.append((when, source, answer.ttl, type(answer).__name__))
+        return found
+
+
+_IP_MULTICAST_ALL = 49  # Linux: deliver only the groups this socket joined
+
+
+@contextmanager
+def sniffing(addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[MdnsSniffer]:
+    """An `MdnsSniffer` for the block."""
+    sniffer = MdnsSniffer(addresses)
+    try:
+        yield sniffer
+    finally:
+        sniffer.close()
+
+
+def _wait(check: object, timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check() if callable(check) else check
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def lo_multicast() -> bool:
+    """Whether the loopback interface has multicast on."""
+    flags = int(Path("/sys/class/net/lo/flags").read_text(), 16)
+    return bool(flags & 0x1000)
+
+
+def set_lo_multicast(on: bool) -> None:
+    """``ip link set lo multicast on|off`` (root; idempotent)."""
+    subprocess.run(["ip", "link", "set", "lo", "multicast", "on" if on else "off"], check=True,
+                   capture_output=True, timeout=10)
+
+
+@contextmanager
+def avahi_lock(timeout: float = LOCK_WAIT) -> Iterator[None]:
+    """The machine-wide turn on the loopback's DNS-SD (flock on `LOCK`), waited for at most
+    `timeout` seconds."""
+    with LOCK.open("a") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{LOCK} still held after {timeout} s") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def running_avahi(workdir: Path) -> Iterator[Avahi]:
+    """avahi-daemon on ``lo`` with multicast on, under the lock, for the block."""
+    missing = [p for p in ("avahi-daemon", "avahi-browse", "avahi-publish", "dbus-daemon", "ip")
+               if shutil.which(p) is None]
+    if missing:
+        raise RuntimeError(f"{', '.join(missing)} missing: scripts/run-tests installs "
+                           "avahi-daemon, avahi-utils and dbus")
+    with avahi_lock():
+        was_on = lo_multicast()
+        set_lo_multicast(True)
+        daemon = Avahi(workdir)
+        try:
+            daemon.start()
+            yield daemon
+        finally:
+            daemon.stop()
+            if not was_on:
+                set_lo_multicast(False)
+
+
+@pytest.fixture
+def avahi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Avahi]:
+    """avahi-daemon on the loopback interface (multicast on) with a private system bus, for
+    one test, the machine-wide lock held meanwhile."""
+    with running_avahi(tmp_path_factory.mktemp("avahi")) as daemon:
+        yield daemon
