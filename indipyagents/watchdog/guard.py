@@ -135,9 +135,11 @@ class Guard:
         now = self.clock()
         if isinstance(event, ev.delProperty):
             self.verdict.feed(WeatherDeleted(device, event.vectorname, now))
+        elif not isinstance(event, ev.defVector | ev.setVector | ev.Message):
+            return  # the client's own events (a timeout of a set it sent) are not the device
         elif isinstance(event, ev.VectorEvent) and event.vectorname == "WEATHER_STATUS":
             self.verdict.feed(WeatherStatus(device, str(event.vector.state), now))
-        elif isinstance(event, ev.VectorEvent | ev.Message):
+        else:
             self.verdict.feed(WeatherHeard(device, now))
 
     async def _tick(self) -> None:
