@@ -82,6 +82,8 @@ class WatchdogFace:
         #: Called (no arguments) after any setting changed, and with a heartbeat.
         self.on_change: Callable[[], None] | None = None
         self.on_heartbeat: Callable[[], None] | None = None
+        #: Called when WATCHDOG_SETTINGS names another server.
+        self.on_relink: Callable[[], None] | None = None
         self._shown: tuple[object, ...] | None = None
 
     # -- the Role ------------------------------------------------------------------------
@@ -178,6 +180,8 @@ class WatchdogFace:
         await self.server.send_setVector(state="Alert" if problems else "Ok")
         if (self.server["INDISERVER_HOST"], self.server["INDISERVER_PORT"]) != old:
             self.point_link(force=True)
+            if self.on_relink is not None:
+                self.on_relink()
 
     def point_link(self, *, force: bool = False) -> None:
         """The link connects where WATCHDOG_SETTINGS says when a client (or the saved file)

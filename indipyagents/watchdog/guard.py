@@ -60,8 +60,11 @@ class Guard:
         self.verdict = Verdict(face.settings(), clock())
         face.on_change = self._configure
         face.on_heartbeat = self._heartbeat
+        face.on_relink = self.relink
+        self._relink = asyncio.Event()
         self._shut_down = False  # a shutdown ran (or runs) and the resume is not yet due
         self._paused = False  # the sequencer was told UNSAFE
+        self._cleared = False  # the verdict was safe since the last shutdown
         self.tasks = RoleTasks()  # the shutdown, the re-parks, the resume: stopped with run()
         self._running: asyncio.Task[None] | None = None
         self._reparking: dict[str, asyncio.Task[None]] = {}
@@ -91,10 +94,27 @@ class Guard:
         finally:
             await self.tasks.stop()
 
+    def relink(self) -> None:
+        """WATCHDOG_SETTINGS named another server: the link is opened there at once, not
+        after the connection attempt in hand (up to its connect timeout) and its backoff."""
+        self._relink.set()
+
     async def _read(self) -> None:
         while True:
-            await LINK_RETRY.call_with_retry(self._read_once,
-                                             errors=(ConnectionError, OSError))
+            self._relink.clear()
+            reading = asyncio.create_task(LINK_RETRY.call_with_retry(
+                self._read_once, errors=(ConnectionError, OSError)), name="watchdog link")
+            relinked = asyncio.create_task(self._relink.wait(), name="watchdog relink")
+            try:
+                done, _ = await asyncio.wait({reading, relinked},
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (reading, relinked):
+                    task.cancel()
+                await asyncio.gather(reading, relinked, return_exceptions=True)
+            if reading in done:
+                reading.result()  # a defect: the task group says it
+            await self.face.link.close()
 
     async def _read_once(self) -> None:
         """One client of the server read until its address changes."""
@@ -161,8 +181,13 @@ class Guard:
             await self._refresh()
         running = self._running is not None and not self._running.done()
         cause = judgement.cause
-        if judgement.act and cause is not None and not self._shut_down:
-            self._shut_down = True
+        if judgement.safe:
+            self._cleared = True
+        if judgement.act and cause is not None and not running and (
+                not self._shut_down or self._cleared):
+            # A new unsafe period (safe in between, even if not yet for the resume time):
+            # the whole shutdown again, as indi_watchdog's timers do.
+            self._shut_down, self._cleared = True, False
             self._running = self.tasks.start(self._shutdown(cause), "watchdog shutdown")
         elif self._shut_down and not running:
             if cause is not None:
@@ -203,7 +228,7 @@ class Guard:
         await self.face.clear_steps()
         await self.face.shutdown.send_setVector(state="Busy")
         results = await self.shutdown.run(targets, cause)
-        self._paused = bool(results.get("PAUSE_SEQUENCE"))
+        self._paused = self._paused or bool(results.get("PAUSE_SEQUENCE"))
         for step in ("PARK_MOUNT", "PARK_DOME"):
             if results.get(step) is False:
                 self._park_failed[step] = self.clock()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +24,9 @@ from watchdogkit import watchdog
 
 import indipyclient
 from indipyclient import Client
+from indipycore.protocol.framing import Frame
+from indipycore.protocol.framing import Framer
+from indipycore.protocol.parser import parse_element
 
 WEATHER = "Weather Simulator"
 MOUNT = "Telescope Simulator"
@@ -37,7 +42,8 @@ PARK_BOUND = 90.0
 
 def commands(port: int, threshold: int = THRESHOLD) -> list[str]:
     """The indi_setprop commands both watchdogs are given, in indi_watchdog's order."""
-    return [f"WatchDog.WATCHDOG_SETTINGS.INDISERVER_PORT={port}",
+    return ["WatchDog.CONNECTION.CONNECT=On",
+            f"WatchDog.WATCHDOG_SETTINGS.INDISERVER_PORT={port}",
             f"WatchDog.WATCHDOG_WEATHER.WATCHDOG_WEATHER_VALUE={threshold}",
             "WatchDog.WATCHDOG_SHUTDOWN.PARK_MOUNT=On;PARK_DOME=On",
             "WatchDog.WATCHDOG_Trigger.TRIGGER_WEATHER=On"]
@@ -62,10 +68,73 @@ def configure(port: int, *extra: str, threshold: int = THRESHOLD) -> None:
 
 
 def parks(port: int) -> tuple[str, str]:
-    """The mount's and the dome's PARK switches as indi_getprop reads them."""
-    found = getprop(port, f"{MOUNT}.TELESCOPE_PARK.PARK", f"{DOME}.DOME_PARK.PARK", timeout=5)
-    return found.get(f"{MOUNT}.TELESCOPE_PARK.PARK", "?"), found.get(f"{DOME}.DOME_PARK.PARK",
-                                                                     "?")
+    """The mount's and the dome's PARK switches as indi_getprop reads them, or their vector's
+    state while it is not Ok (a park or unpark under way: Busy)."""
+    specs = [f"{device}.{vector}.{member}" for device, vector in (
+        (MOUNT, "TELESCOPE_PARK"), (DOME, "DOME_PARK")) for member in ("PARK", "_STATE")]
+    found = getprop(port, *specs, timeout=5)
+
+    def one(device: str, vector: str) -> str:
+        state = found.get(f"{device}.{vector}._STATE", "?")
+        return found.get(f"{device}.{vector}.PARK", "?") if state == "Ok" else state
+
+    return one(MOUNT, "TELESCOPE_PARK"), one(DOME, "DOME_PARK")
+
+
+class ParkWatcher:
+    """A raw INDI client of `port` on a thread: every TELESCOPE_PARK and DOME_PARK the
+    simulators send, as (monotonic time, device, state, PARK), in order. Parks too quick to
+    poll (indilib's re-park takes 0.1 s) are seen this way."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall(b'<getProperties version="1.7"/>\n')
+        self.seen: list[tuple[float, str, str, str]] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        framer = Framer()
+        self.sock.settimeout(None)
+        while True:
+            try:
+                data = self.sock.recv(1 << 16)
+            except OSError:
+                return
+            if not data:
+                return
+            for frame in framer.feed(data):
+                if not isinstance(frame, Frame) or frame.attrs.get("name") not in (
+                        "TELESCOPE_PARK", "DOME_PARK") or frame.tag == "delProperty":
+                    continue
+                event = parse_element(frame.data)
+                members = {member.name: str(getattr(member.value, "value", member.value))
+                           for member in getattr(event, "members", ())}
+                if "PARK" in members:
+                    with self._lock:
+                        self.seen.append((time.monotonic(), frame.attrs.get("device", ""),
+                                          frame.attrs.get("state", ""), members["PARK"]))
+
+    def records(self) -> list[tuple[float, str, str, str]]:
+        with self._lock:
+            return list(self.seen)
+
+    def parked_at(self, device: str, since: float) -> float | None:
+        """When `device` was first seen parked (PARK On, Ok) from `since` on."""
+        return next((at for at, dev, state, park in self.records()
+                     if dev == device and at >= since and park == "On" and state == "Ok"),
+                    None)
+
+    def unparked_at(self, device: str, since: float) -> float | None:
+        return next((at for at, dev, _state, park in self.records()
+                     if dev == device and at >= since and park == "Off"), None)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self._thread.join(5)
 
 
 def child_pid(parent: int, program: str) -> int:
