@@ -29,6 +29,7 @@ from indipycore.retrypolicy import Retry
 
 from ..rig.indiset import command
 from ..rig.indiset import connect_device
+from ..rig.indiset import require
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import DeviceRefused
 from ..rig.protocols import RigError
@@ -193,9 +194,18 @@ class Shutdown:
         await connect_device(client, device, appear=APPEAR)
         return client
 
+    async def _sequencer(self, sequencer: str) -> Client:
+        """The sequencer's AGENT_SAFETY waited for, the device not CONNECTed: connecting an
+        agent starts its own work (the imager agent connects its camera and wheel)."""
+        client = await self.client()
+        if client.connected and sequencer not in client:
+            raise DeviceAbsent(sequencer, f"not on the server at {client.host}:{client.port}")
+        await require(client, sequencer, "AGENT_SAFETY", timeout=APPEAR)
+        return client
+
     async def pause_sequence(self, sequencer: str, cause: Cause) -> None:
         """The sequencer's side of the contract: the cause, then UNSAFE, answered Ok."""
-        client = await self._ready(sequencer)
+        client = await self._sequencer(sequencer)
         bound = self.bounds["PAUSE_SEQUENCE"]
         await command(client, sequencer, "AGENT_SAFETY_CAUSE", {"CAUSE": cause.text},
                       timeout=bound, accept=(State.OK, State.IDLE))
@@ -208,7 +218,7 @@ class Shutdown:
         bound = self.bounds["PAUSE_SEQUENCE"]
 
         async def attempt() -> None:
-            client = await self._ready(sequencer)
+            client = await self._sequencer(sequencer)
             await command(client, sequencer, "AGENT_SAFETY", {"SAFE": "On"}, timeout=bound)
 
         await self.retry.call_with_retry(attempt, errors=(RigError, TimeoutError, OSError))

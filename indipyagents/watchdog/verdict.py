@@ -22,7 +22,8 @@ It fails closed, where indilib's ``indi_watchdog`` acts only on a change to Aler
 
 A weather cause acts after WATCHDOG_WEATHER_VALUE seconds of unsafe (`Settings.threshold`);
 until then the SAFE light is Busy. Times are the caller's clock (monotonic seconds); no I/O,
-no asyncio, so any sequence of events is tested with hypothesis.
+no asyncio, so any sequence of events is tested with hypothesis. A duration is over when
+``now >= start + duration`` (never ``now - start``, which rounding can leave a hair short).
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ class Verdict:
             weather_cause = replace(weather_cause, since=self._weather_since)
         client_cause = self._client_cause(now)
         weather_act = weather_cause is not None and \
-            now - weather_cause.since >= settings.threshold
+            now >= weather_cause.since + settings.threshold
         if weather_cause is None:
             weather = Light.IDLE if (not settings.trigger_weather or weather_pending) else Light.OK
         else:
@@ -279,16 +280,16 @@ class Verdict:
                       else "WEATHER_STATUS was deleted (the device was disconnected)")
             return Cause("weather", name, reason, when)
         if self._heard is None:
-            if now - self._watch_start >= stale:
+            if now >= self._watch_start + stale:
                 return Cause("weather", name, f"the device has not appeared on the server "
                              f"in {stale:g} s", self._watch_start + stale)
             return None
-        if now - self._heard >= stale:
+        if now >= self._heard + stale:
             return Cause("weather", name, f"nothing heard from it for {stale:g} s",
                          self._heard + stale)
         if self._status == "Alert":
             return Cause("weather", name, "WEATHER_STATUS is Alert", self._status_since)
-        if self._status != "Ok" and now - self._status_since >= stale:
+        if self._status != "Ok" and now >= self._status_since + stale:
             said = "not defined (is the device connected?)" if self._status is None \
                 else f"{self._status}"
             return Cause("weather", name, f"WEATHER_STATUS has been {said} for {stale:g} s",
@@ -299,7 +300,7 @@ class Verdict:
         settings = self.settings
         if not settings.trigger_client or settings.heartbeat <= 0:
             return None
-        if now - self._beat >= settings.heartbeat:
+        if now >= self._beat + settings.heartbeat:
             return Cause("client", "", f"no heartbeat for {settings.heartbeat:g} s",
                          self._beat + settings.heartbeat)
         return None
@@ -309,4 +310,4 @@ class Verdict:
             return False
         half = self.settings.stale / 2
         since = self._heard if self._asked is None else self._asked
-        return now - since >= half
+        return now >= since + half

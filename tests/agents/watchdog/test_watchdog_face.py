@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from peers import OurServer
+from peers import free_port
+from peers import getprop
 from peers import setprop
 from serverkit import running
 from serverkit import server
 from waiting import until
+from waiting import wait_for
 from watchdogkit import Rig
 from watchdogkit import configure
 from watchdogkit import said
@@ -163,3 +168,14 @@ async def test_the_executable_takes_its_name_from_device_or_indidev(
     monkeypatch.setenv("INDIDEV", "Our WatchDog")
     entries = await read_driver_info(EXECUTABLE)
     assert [entry.label for entry in entries] == ["Our WatchDog"]
+
+
+def test_indipyserver_hosts_it_by_its_dotted_name(our_server: Callable[..., OurServer]) -> None:
+    """``indipyserver indipyagents.watchdog`` serves the device in-process, its client on the
+    server's own port (WATCHDOG_SETTINGS says it)."""
+    ours = our_server("indipyagents.watchdog", port=free_port())
+    found = wait_for(lambda: getprop(ours.port, "WatchDog.WATCHDOG_SETTINGS.INDISERVER_PORT",
+                                     "WatchDog.DRIVER_INFO.DRIVER_INTERFACE", timeout=5) or None,
+                     20, "the WatchDog device")
+    assert found["WatchDog.WATCHDOG_SETTINGS.INDISERVER_PORT"] == str(ours.port)
+    assert found["WatchDog.DRIVER_INFO.DRIVER_INTERFACE"] == "32768"
