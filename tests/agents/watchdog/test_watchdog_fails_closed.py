@@ -1,0 +1,125 @@
+"""Issue 72 item 2, with indilib's weather simulator: ours parks the mount and the dome when the
+weather driver is killed (SIGKILL, never restarted), when the device is disconnected (its
+WEATHER_STATUS deleted), when it stays silent past WATCHDOG_STALE (stopped), when
+WEATHER_STATUS stays Busy past it, and when the named device never appears; each cause named
+in WATCHDOG_CAUSE and logged once. In the SIGKILL case indilib's ``indi_watchdog``, set up by
+the same commands beside its own simulators, parks nothing in the same time: it fails open.
+A healthy station that is merely quiet (indilib's sends nothing but WEATHER_PARAMETERS, every
+60 s) is asked for WEATHER_REFRESH and stays safe under a stale time of 10 s."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from peers import IndiServer
+from simrig import MOUNT
+from simrig import PARK_BOUND
+from simrig import SIMULATORS
+from simrig import STALE
+from simrig import THRESHOLD
+from simrig import WEATHER
+from simrig import child_pid
+from simrig import configure
+from simrig import connect_simulators
+from simrig import our_rig
+from simrig import parks
+from waiting import until
+from watchdogkit import said
+
+pytestmark = pytest.mark.timeout(240)
+
+
+async def test_the_weather_driver_killed(tmp_path: Path,
+                                         indiserver_factory: Callable[..., IndiServer]) -> None:
+    """SIGKILL to the weather driver (indiserver deletes its device): ours is unsafe at once
+    and parks both within the threshold plus a park; indi_watchdog, given the same commands
+    and its weather driver killed at the same moment under ``indiserver -r 0``, has parked
+    neither once the stale time plus the threshold plus 10 s have passed."""
+    theirs = indiserver_factory("indi_watchdog", *SIMULATORS, extra_args=["-r", "0"])
+    await asyncio.to_thread(connect_simulators, theirs.port)
+    await asyncio.to_thread(configure, theirs.port)
+    assert await asyncio.to_thread(parks, theirs.port) == ("Off", "Off")
+    their_weather = child_pid(theirs.process.pid, "indi_simulator_weather")  # type: ignore[union-attr]
+    async with our_rig(tmp_path) as rig:
+        killed = time.monotonic()
+        os.kill(rig.pids["indi_simulator_weather"], signal.SIGKILL)
+        os.kill(their_weather, signal.SIGKILL)
+        await rig.parked_within(THRESHOLD + PARK_BOUND)
+        assert "deleted" in rig.cause() and WEATHER in rig.cause()
+        await said(rig.client, "unsafe: weather 'Weather Simulator': the device was deleted")
+        window = STALE + THRESHOLD + 10
+        await until(lambda: time.monotonic() - killed >= window, window + 5)
+        assert await asyncio.to_thread(parks, theirs.port) == ("Off", "Off")
+    assert "Weather Simulator" in theirs.log_text()
+
+
+async def test_the_weather_device_disconnected(tmp_path: Path) -> None:
+    """CONNECTION DISCONNECT on the weather station deletes its WEATHER_STATUS: unsafe, named
+    so, and parked."""
+    async with our_rig(tmp_path) as rig:
+        await rig.client.set(WEATHER, "CONNECTION", {"DISCONNECT": "On"}, timeout=10)
+        await rig.parked_within(THRESHOLD + PARK_BOUND)
+        assert "WEATHER_STATUS was deleted" in rig.cause()
+
+
+async def test_a_quiet_station_is_asked_and_a_silent_one_is_unsafe(tmp_path: Path) -> None:
+    """With a stale time of 10 s and the simulator's 60 s period, the watchdog asks for
+    WEATHER_REFRESH and stays safe through twice the stale time; once the driver is stopped
+    (SIGSTOP: alive, silent) it is unsafe after the stale time and parks."""
+    async with our_rig(tmp_path) as rig:
+        client, refreshes = rig.client, []
+        stream = client.events()
+        start = time.monotonic()
+        try:
+            while time.monotonic() - start < 2 * STALE:
+                try:
+                    async with asyncio.timeout(1):
+                        event = await anext(stream)
+                except TimeoutError:
+                    continue
+                if event.devicename == WEATHER and event.vectorname == "WEATHER_REFRESH":
+                    refreshes.append(event)
+                assert client.get("WatchDog", "WATCHDOG_STATUS", "SAFE") == "Ok", rig.cause()
+        finally:
+            stream.close()
+        assert len(refreshes) >= 2
+        pid = rig.pids["indi_simulator_weather"]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await rig.parked_within(STALE + THRESHOLD + PARK_BOUND)
+            assert "nothing heard from it for 10 s" in rig.cause()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+
+async def test_weather_busy_past_the_stale_time(tmp_path: Path) -> None:
+    """A warning (the temperature near its limit: WEATHER_STATUS Busy) that lasts longer than
+    the stale time is unsafe and parks; until then, not."""
+    async with our_rig(tmp_path) as rig:
+        client = rig.client
+        await client.set(WEATHER, "WEATHER_CONTROL", {"Temperature": 27}, timeout=10)
+        await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, timeout=10)
+        await until(lambda: client.vector(WEATHER, "WEATHER_STATUS").state == "Busy", 10)
+        busy = time.monotonic()
+        await rig.parked_within(STALE + THRESHOLD + PARK_BOUND)
+        assert time.monotonic() - busy >= STALE
+        assert "WEATHER_STATUS has been Busy for 10 s" in rig.cause()
+
+
+async def test_a_weather_device_that_never_appears(tmp_path: Path) -> None:
+    """ACTIVE_WEATHER naming no device on the server: the set is Alert with a message saying
+    so, and after the stale time it is unsafe and parks."""
+    async with our_rig(tmp_path) as rig:
+        await rig.client.set("WatchDog", "ACTIVE_DEVICES",
+                             {"ACTIVE_WEATHER": "Roof Weather"}, timeout=10)
+        await until(lambda: rig.client.vector("WatchDog", "ACTIVE_DEVICES").state == "Alert", 10)
+        await said(rig.client, "ACTIVE_WEATHER 'Roof Weather'", "not on the server")
+        await rig.parked_within(STALE + THRESHOLD + PARK_BOUND)
+        assert "'Roof Weather': the device has not appeared on the server in 10 s" in rig.cause()
+        assert rig.client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On"
