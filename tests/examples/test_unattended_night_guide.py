@@ -67,9 +67,19 @@ def run_script(port: int, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, env=env, check=False)
 
 
+def section(title: str) -> str:
+    """The guide's section `title`, up to the next section's title."""
+    lines = GUIDE.read_text().splitlines()
+    start = lines.index(title) + 2
+    end = next((n - 1 for n in range(start + 1, len(lines))
+                if set(lines[n]) == {"-"} and len(lines[n]) == len(lines[n - 1])), len(lines))
+    return "\n".join(lines[start:end])
+
+
 def guide_commands() -> list[list[str]]:
-    """The guide's ``indi_setprop``/``indi_getprop`` lines, split as the shell would."""
-    return [shlex.split(line.strip()) for line in GUIDE.read_text().splitlines()
+    """The ``indi_setprop``/``indi_getprop`` lines of the guide's "From a script", split as
+    the shell would."""
+    return [shlex.split(line.strip()) for line in section("From a script").splitlines()
             if re.match(r"\s+indi_(setprop|getprop) \"Imager Agent", line)]
 
 
