@@ -408,13 +408,15 @@ def _check_tls(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
 
 
 def _configure_logging(verbosity: int) -> None:
-    """0: warnings (failures, and the recoveries that end them), where the server listens, when
-    it stops and what drivers print on stderr (indiserver shows those too); -v: key events
-    (INFO); -vv: server debug (clients coming and going); -vvv: debug of everything."""
+    """0: warnings (failures, and the recoveries that end them), where the server listens and
+    how it is announced (or why not), when it stops and what drivers print on stderr
+    (indiserver shows those too); -v: key events (INFO); -vv: server debug (clients coming and
+    going); -vvv: debug of everything."""
     root_level = {0: logging.WARNING, 1: logging.INFO, 2: logging.INFO}.get(verbosity, logging.DEBUG)
     configure_logging(root_level)
     if verbosity == 0:
-        for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr"):
+        for name in ("indipyserver.server", "indipyserver.cli", "indipyserver.driver_stderr",
+                     "indipyserver.announcehost"):
             logging.getLogger(name).setLevel(logging.INFO)
     if verbosity == 2:
         logging.getLogger("indipyserver").setLevel(logging.DEBUG)
