@@ -97,7 +97,7 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
         password = await db.aensure_admin()
         if password is not None:
             logger.warning("created the user 'admin' with the password %s (shown once)", password)
-        async with site.source, site.hub.running():
+        async with site.source, site.hub.running(), site.discovered.running():
             yield
         if site.images is not None:
             site.images.close()
