@@ -24,6 +24,7 @@ from dataclasses import field
 from indipydiscovery.browse import EXTRA_HINT
 from indipydiscovery.browse import discover_async
 from indipydiscovery.browse import zeroconf_available
+from indipydiscovery.interfaces import chosen_interfaces
 from indipydiscovery.service import KINDS
 from indipydiscovery.service import Service
 
@@ -77,6 +78,8 @@ class DiscoveredServers:
             kinds = ("alpaca",)
             note = (f"INDI and INDIGO servers are not listed: {EXTRA_HINT}. Type the host and "
                     f"port below.")
+        else:
+            note = _no_multicast()
         try:
             found = await discover_async(self.listen, kinds=kinds)
         except (OSError, ValueError, ImportError) as exc:  # InterfaceError is a ValueError
@@ -98,3 +101,16 @@ class DiscoveredServers:
             if task is not None and not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+
+def _no_multicast() -> str:
+    """What the page says when no chosen interface can carry DNS-SD ("": one can)."""
+    try:
+        chosen = chosen_interfaces()
+    except ValueError:
+        return ""  # the listing says it
+    if any(i.up and i.multicast and i.ipv4 for i in chosen):
+        return ""
+    names = ", ".join(i.name for i in chosen) or "none"
+    return (f"No interface with multicast ({names}): INDI and INDIGO servers cannot be listed "
+            f"here. Type the host and port below.")

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from discoverykit import Avahi
-from discoverykit import avahi  # noqa: F401  (the fixture)
 from peers import OurServer
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
@@ -80,7 +79,7 @@ def test_the_settings_list_the_servers_found_and_a_pick_connects(
         part = web.get("/settings/discovered").text
         assert name in part and "Observatory dome" in part and 'hx-trigger="every 5s"' in part
         form = re.search(rf'<form[^>]*>(?:(?!</form>).)*value="{demo.port}"(?:(?!</form>).)*'
-                         rf'</form>', part, re.S)
+                         rf'</form>', part, re.DOTALL)
         assert form, part
         fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(0)))
         assert fields["csrf_token"] == csrf and fields["indihost"] == "127.0.0.1"
