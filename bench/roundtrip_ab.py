@@ -4,6 +4,8 @@
     python bench/roundtrip_ab.py ours ours=/tmp/other       # this checkout against another one
     python bench/roundtrip_ab.py ours ours                  # the same server twice (A/A)
     python bench/roundtrip_ab.py indiserver rawfloor        # a bare forwarder (floor.py)
+    python bench/roundtrip_ab.py --lo-multicast ours+--no-announce ours
+                                                   # announcing by DNS-SD (on lo) costs what?
 
 Each rep starts both servers (``run.Server``, the traffic driver), alternating which one starts
 first, lets them sit idle for `--settle` seconds (``run.RT_SETTLE``), then interleaves trips
@@ -13,7 +15,10 @@ next (measured here), so a few reps cannot tell changes of a few percent apart: 
 short ones and prints B/A per rep, their median and geometric mean, and how many reps B won.
 An A/A run shows the noise floor; one of floor.py's bare forwarders (``rawfloor``,
 ``inlinefloor``, ... as in ``run.FLOORS``) shows what any server could reach. ``ours=DIR`` measures the indipyserver found in DIR (a
-``git worktree`` or ``git archive`` of another commit). Standard library only.
+``git worktree`` or ``git archive`` of another commit); ``ours+ARG+ARG`` gives ours those
+command-line options. ``--lo-multicast`` turns the loopback's multicast on for the run (root;
+as the discovery tests do, under their lock, and back off after), so that ours really announces
+there: DNS-SD stays on ``lo`` (INDIPY_MDNS_INTERFACES=lo). Standard library only.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import statistics
 import sys
 from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -43,12 +49,33 @@ Starter = Callable[[contextlib.ExitStack], run.Server]
 
 
 def _start(spec: str) -> run.Server:
+    spec, *options = spec.split("+")
     kind, _, root = spec.partition("=")
-    if kind not in ("indiserver", "ours", *run.FLOORS) or (root and kind != "ours"):
-        raise SystemExit(f"unknown server {spec!r}: indiserver, ours, ours=DIR or one of "
-                         f"{', '.join(run.FLOORS)}")
+    if kind not in ("indiserver", "ours", *run.FLOORS) or ((root or options) and kind != "ours"):
+        raise SystemExit(f"unknown server {spec!r}: indiserver, ours, ours=DIR, ours+OPTION "
+                         f"or one of {', '.join(run.FLOORS)}")
     run.OURS_ROOT = Path(root).resolve() if root else run.ROOT
-    return run.Server(kind)
+    return run.Server(kind, args=tuple(options))
+
+
+@contextlib.contextmanager
+def lo_multicast() -> Iterator[None]:
+    """The loopback's multicast on for the block (``ip link``, root), the discovery tests'
+    lock (tests/discoverykit.py) held meanwhile, its state restored after."""
+    import fcntl
+    import subprocess
+    import tempfile
+
+    flags = Path("/sys/class/net/lo/flags")
+    with (Path(tempfile.gettempdir()) / "indipy-tests-avahi.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        was_on = bool(int(flags.read_text(), 16) & 0x1000)  # read under the lock
+        subprocess.run(["ip", "link", "set", "lo", "multicast", "on"], check=True)
+        try:
+            yield
+        finally:
+            if not was_on:
+                subprocess.run(["ip", "link", "set", "lo", "multicast", "off"], check=True)
 
 
 def _starter(spec: str) -> Starter:
@@ -114,10 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", "--trips", type=int, default=2000, help="trips per server per rep")
     ap.add_argument("-r", "--reps", type=int, default=16)
     ap.add_argument("--settle", type=float, default=run.RT_SETTLE)
+    ap.add_argument("--lo-multicast", action="store_true",
+                    help="turn the loopback's multicast on for the run (ours announces there)")
     args = ap.parse_args(argv)
     specs = (args.a, args.b)
     starters = (_starter(args.a), _starter(args.b))
-    got = compare(starters, specs, args.reps, args.trips, args.settle)
+    with lo_multicast() if args.lo_multicast else contextlib.nullcontext():
+        got = compare(starters, specs, args.reps, args.trips, args.settle)
     print(f"\nA = {args.a}, B = {args.b}; {args.reps} reps x {args.trips} trips each, "
           f"settle {args.settle:g} s")
     for name in ("p50", "p99"):

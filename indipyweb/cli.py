@@ -3,6 +3,7 @@
     indipyweb [--host 127.0.0.1] [--port 8000] [--indihost localhost] [--indiport 7624]
               [--dbfolder DIR] [--blobfolder DIR] [--basepath /prefix] [--securecookie True]
               [--certfile F --keyfile F] [--maxupload MB] [--demo] [--version]
+              [--no-announce] [--mdns-interface NAME]...
     indipyweb adduser NAME --role viewer|operator|admin [--dbfolder DIR]
 
 `adduser` prompts for the password on a terminal and reads one line from standard input
@@ -10,7 +11,8 @@ otherwise (for scripts). The first start with an empty database creates ``admin`
 password and prints it once. The database is in the user's data folder unless ``--dbfolder``
 names another (`users.default_dbfolder`); the command says where. The web port is bound before
 anything else starts, and "open http://..." printed once it listens (`listen`): a port that
-cannot be had is said in one line, exit status 1.
+cannot be had is said in one line, exit status 1. With the extra ``[discovery]`` it is
+announced by DNS-SD (``_http._tcp``; ``announcing``), and with ``--demo`` so is its server.
 """
 
 from __future__ import annotations
@@ -93,6 +95,12 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--maxupload", type=float, default=50.0, help="largest upload, MB (50)")
     p.add_argument("--demo", action="store_true", help="also run our INDI server with the demo "
                    "thermostat in this process, and connect to it")
+    p.add_argument("--no-announce", action="store_false", dest="announce",
+                   help="do not announce by DNS-SD (_http._tcp, and with --demo the server's "
+                        "_indi._tcp; announced by default with the extra [discovery])")
+    p.add_argument("--mdns-interface", action="append", default=[], metavar="NAME",
+                   dest="mdns_interfaces", help="announce on this network interface only "
+                   "(repeatable; default: INDIPY_MDNS_INTERFACES, else every multicast one)")
     p.add_argument("--version", action="version", version=f"indipyweb {_version()}")
     return p
 
@@ -134,6 +142,7 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
     server: Any = None
     server_task: asyncio.Task[None] | None = None
     demo_folder: str | None = None  # a BLOB folder the demo made itself, removed on exit
+    announcing: asyncio.Task[None] | None = None
     try:
         if args.demo:
             from indipyserver import IPyServer
@@ -143,6 +152,8 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
             # it a free one, since 7624 may already be indiserver's.
             server = IPyServer(make_driver(interval=1.0), port=args.indiport or 0,
                                handle_signals=False)
+            if args.announce:
+                server.announce(args.mdns_interfaces or None, web=_announced_url(args, sockets))
             server_task = asyncio.create_task(server.asyncrun())
             await server.started()
             indiport = server.port
@@ -163,8 +174,17 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
                                 timeout_graceful_shutdown=3)  # open SSE streams never end alone
         url = web_url("https" if args.certfile else "http", args.host, sockets,
                       app.state.web.base)
+        if args.announce:
+            from .announcing import announce_web
+
+            announcing = asyncio.create_task(announce_web(
+                args.host, sockets[0].getsockname()[1], app.state.web.base,
+                args.mdns_interfaces or None), name="dns-sd")
         await serve(config, sockets, lambda: print(f"indipyweb: open {url}", flush=True))
     finally:
+        if announcing is not None:
+            announcing.cancel()  # the goodbye
+            await asyncio.gather(announcing, return_exceptions=True)
         if server is not None and server_task is not None:
             server.shutdown()
             await server_task
@@ -172,6 +192,26 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
             import shutil
 
             shutil.rmtree(demo_folder, ignore_errors=True)
+
+
+def _announced_url(args: argparse.Namespace, sockets: list[socket.socket]) -> str:
+    """The web client's URL the demo server's TXT record gives (``web=``)."""
+    from .announcing import announced_url
+
+    base = "/" + args.basepath.strip("/") if args.basepath.strip("/") else ""
+    return announced_url("https" if args.certfile else "http", args.host,
+                         sockets[0].getsockname()[1], base)
+
+
+def _check_mdns(args: argparse.Namespace) -> None:
+    """A --mdns-interface this machine does not have stops the command, naming those it has."""
+    if args.mdns_interfaces:
+        from indipydiscovery.interfaces import chosen_interfaces
+
+        try:
+            chosen_interfaces(args.mdns_interfaces)
+        except ValueError as exc:
+            raise SystemExit(f"indipyweb: --mdns-interface: {exc}") from None
 
 
 # What the web extra installs that serving needs (pyproject.toml's [web]).
@@ -190,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     from indipyclient.frontends.extras import require_extra
 
     require_extra("indipyweb", "web", WEB_MODULES)
+    _check_mdns(args)
     if bool(args.certfile) != bool(args.keyfile):
         print("indipyweb: --certfile and --keyfile go together", file=sys.stderr)
         return 2

@@ -39,7 +39,8 @@ def _refused(server: str) -> str:
 
 def test_an_unknown_server_is_refused_with_what_is_known() -> None:
     err = _refused("nginx")
-    assert "unknown server 'nginx': indiserver, ours, ours=DIR or one of floor" in err
+    assert "unknown server 'nginx': indiserver, ours, ours=DIR, ours+OPTION or one of floor" \
+        in err
     assert "rawfloor" in err
 
 
@@ -58,3 +59,18 @@ def test_a_bare_forwarder_from_floor_py_is_timed_beside_a_server() -> None:
 
 def test_a_directory_is_only_for_ours() -> None:
     assert "unknown server 'rawfloor=/tmp'" in _refused("rawfloor=/tmp")
+
+
+def test_options_are_only_for_ours_and_reach_its_command_line() -> None:
+    """``ours+--no-announce`` (issue 73's A/B of announcing) starts ours with that option: a
+    pair is timed; an option given to another server is refused, and one ours does not know
+    stops the run with indipyserver's own complaint."""
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "roundtrip_ab.py"), "ours+--no-announce", "ours", "-n",
+         "30", "-r", "1", "--settle", "0"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    assert len(re.findall(r"^\| 1 \| A \| (\d+) \| (\d+) \|", out, re.MULTILINE)) == 1
+    assert "A = ours+--no-announce, B = ours" in out
+    assert "unknown server 'rawfloor'" in _refused("rawfloor+--no-announce")
+    assert "unrecognized arguments: --no-such-option" in _refused("ours+--no-such-option")
