@@ -126,7 +126,7 @@ def updated(services: list[Service], service: Service) -> Service | None:
 def discover(timeout: float = 3.0, **options: Any) -> list[Service]:
     """`discover_async`, for code without an event loop; called from inside a running loop
     (a notebook, a callback) it browses on a thread of its own, blocking the caller until
-    done."""
+    done (`on_found` is then called on that thread)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -172,6 +172,7 @@ class Browse:
     async def run(self, timeout: float) -> None:
         """Browse for `timeout` seconds, then wait for what is still resolving (within the
         same time); a service not resolved by then is listed with that said."""
+        from zeroconf import DNSQuestionType
         from zeroconf import Error
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceBrowser
@@ -189,8 +190,12 @@ class Browse:
             return
         browser = None
         try:
+            # QM, answers by multicast: several responders on one host share UDP 5353
+            # (SO_REUSEPORT), and a unicast (QU) answer reaches only one of those sockets,
+            # often not ours, which then waited a second for the next question
             browser = AsyncServiceBrowser(zeroconf.zeroconf, list(self.types),
-                                          handlers=[self._changed(zeroconf)])
+                                          handlers=[self._changed(zeroconf)],
+                                          question_type=DNSQuestionType.QM)
             await asyncio.sleep(max(0.0, self.deadline - loop.time()))
             if self.pending:
                 await asyncio.wait(list(self.pending.values()))
@@ -226,6 +231,7 @@ class Browse:
 
     async def _resolve(self, zeroconf: AsyncZeroconf, service_type: str, name: str,
                        again: bool = False) -> None:
+        from zeroconf import DNSQuestionType
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncServiceInfo
 
@@ -234,7 +240,8 @@ class Browse:
         info = AsyncServiceInfo(service_type, name)
         remaining_ms = max(0.0, self.deadline - loop.time()) * 1000
         try:
-            resolved = await info.async_request(zeroconf.zeroconf, max(250.0, remaining_ms))
+            resolved = await info.async_request(zeroconf.zeroconf, max(250.0, remaining_ms),
+                                                question_type=DNSQuestionType.QM)
         except Exception as exc:  # noqa: BLE001 -- a bad answer is said, never a crash
             logger.warning("DNS-SD: %s could not be resolved: %s", name, exc)
             resolved = False

@@ -129,3 +129,44 @@ def test_an_alpaca_server_answering_on_two_interfaces_is_listed_once() -> None:
     assert listed == [(True, ("127.0.0.1", "10.9.0.1"), ("lo", "v0"), ("Focuser Simulator",))] \
         or listed == [(True, ("10.9.0.1", "127.0.0.1"), ("v0", "lo"), ("Focuser Simulator",))], \
         out.stdout + out.stderr
+
+
+DNS_SD_CHILD = f"""
+import os, subprocess, sys, tempfile, time
+sys.path[:0] = [{str(REPO / "tests")!r}]
+from peers import free_port
+from indipydiscovery.browse import discover
+work, port = tempfile.mkdtemp(), free_port()
+server = subprocess.Popen([sys.executable, "-m", "indipyserver", "--host", "0.0.0.0",
+                           "-p", str(port), "-u", work + "/sock", "--demo"], cwd=work,
+                          env=dict(os.environ, HOME=work), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+try:
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        mine = [s for s in discover(1.0, kinds=("indi",)) if s.port == port]
+        if mine and len(mine[0].addresses) > 1:
+            break
+    print(repr([(sorted(s.addresses), sorted(s.interfaces), s.problems) for s in mine]))
+finally:
+    server.terminate()
+    server.wait(20)
+"""
+
+
+def test_our_server_announced_on_two_interfaces_is_listed_once_with_both() -> None:
+    """Our server on 0.0.0.0 announcing on lo and v0 (both with multicast on), listed on
+    both: one entry, both addresses, both interfaces, nothing wrong."""
+    unshare = shutil.which("unshare")
+    assert unshare is not None, "unshare (util-linux) is needed to make the namespace"
+    script = ("ip link set lo up && ip link set lo multicast on && "
+              "ip link add v0 type veth peer name v1 && "
+              "ip addr add 10.9.0.1/24 brd 10.9.0.255 dev v0 && ip link set v0 up && "
+              f"ip link set v1 up && exec {sys.executable} -c \"$CHILD\"")
+    env = {**os.environ, "CHILD": DNS_SD_CHILD, "PYTHONPATH": str(REPO),
+           "INDIPY_MDNS_INTERFACES": "lo,v0"}
+    out = subprocess.run([unshare, "-n", "sh", "-c", script], capture_output=True, text=True,
+                         timeout=120, env=env, check=False)
+    assert out.returncode == 0, out.stderr
+    assert ast.literal_eval(out.stdout.strip().splitlines()[-1]) == [
+        (["10.9.0.1", "127.0.0.1"], ["lo", "v0"], ())], out.stdout + out.stderr
