@@ -1,8 +1,8 @@
 """The servers found on the network, for the settings page: the browser cannot browse DNS-SD, so
 the web client's own server does (``indipydiscovery``) and the page shows what it found.
 
-One listing at a time, `LISTEN` seconds long, on the interfaces ``INDIPY_MDNS_INTERFACES``
-names (else every one with multicast on); its result is kept and handed out at once until it
+One listing at a time, `LISTEN` seconds long, on the interfaces the command's
+``--mdns-interface`` or ``INDIPY_MDNS_INTERFACES`` names (else every one with multicast on); its result is kept and handed out at once until it
 is `FRESH` seconds old, when the next request starts another in the background (so a page
 polling every few seconds never waits, and any number of open pages cost one listing). The
 first request waits for the first listing. Without python-zeroconf (the extra
@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -54,7 +55,11 @@ class Listing:
 class DiscoveredServers:
     """See the module docstring; `listen`, `fresh` in seconds (tests shorten them)."""
 
-    def __init__(self, listen: float = LISTEN, fresh: float = FRESH) -> None:
+    def __init__(self, listen: float = LISTEN, fresh: float = FRESH,
+                 interfaces: Sequence[str] | None = None) -> None:
+        """`interfaces`: the names to list on (the command's ``--mdns-interface``; None:
+        ``INDIPY_MDNS_INTERFACES``, else every one with multicast on)."""
+        self.interfaces = interfaces
         self.listen = listen
         self.fresh = fresh
         self.last: Listing | None = None
@@ -79,9 +84,9 @@ class DiscoveredServers:
             note = (f"INDI and INDIGO servers are not listed: {EXTRA_HINT}. Type the host and "
                     f"port below.")
         else:
-            note = _no_multicast()
+            note = _no_multicast(self.interfaces)
         try:
-            found = await discover_async(self.listen, kinds=kinds)
+            found = await discover_async(self.listen, kinds=kinds, interfaces=self.interfaces)
         except (OSError, ValueError, ImportError) as exc:  # InterfaceError is a ValueError
             logger.warning("listing the servers on the network: %s", exc)
             listing = Listing((), f"Cannot list the servers on the network: {exc}. Type the "
@@ -103,10 +108,10 @@ class DiscoveredServers:
                 await asyncio.gather(task, return_exceptions=True)
 
 
-def _no_multicast() -> str:
+def _no_multicast(names: Sequence[str] | None) -> str:
     """What the page says when no chosen interface can carry DNS-SD ("": one can)."""
     try:
-        chosen = chosen_interfaces()
+        chosen = chosen_interfaces(names)
     except ValueError:
         return ""  # the listing says it
     if any(i.up and i.multicast and i.ipv4 for i in chosen):

@@ -138,3 +138,17 @@ def test_in_a_browser_the_list_appears_and_connect_moves_the_app(
             wait_for(lambda: source.vector("Thermostat", "TEMPERATURE"), what="the pick")
         finally:
             browser.close()
+
+
+def test_the_listing_keeps_to_the_interfaces_given(indi: ServerThread, dbfolder: Path) -> None:
+    """``make_app(mdns_interfaces=...)`` (the command's ``--mdns-interface``) is where the
+    page lists: a name this machine lacks is said on the page, naming those it has, and the
+    app serves on."""
+    app = make_app(indihost="localhost", indiport=indi.port, dbfolder=dbfolder,
+                   mdns_interfaces=["nosuch0"])
+    with TestClient(app, base_url="http://testserver") as web:
+        login(web, "admin")
+        answer = web.get("/discovered").json()
+        assert answer["services"] == [] and "nosuch0" in answer["note"], answer
+        assert "lo" in answer["note"] and "Type the host and port" in answer["note"]
+        assert web.get("/users").status_code == 200
