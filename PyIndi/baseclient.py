@@ -48,7 +48,6 @@ from indipyclient.session.connection import NotConnected
 from indipyclient.session.connection import Retry
 from indipydiscovery.hostname import RESOLVE_TIMEOUT
 from indipydiscovery.hostname import ServiceNotFound
-from indipydiscovery.hostname import looks_like_host
 from indipydiscovery.hostname import server_address
 
 from .basedevice import BaseDevice
@@ -279,10 +278,10 @@ class BaseClient(BaseMediator):
             logger.warning("connectServer: already connected to %s:%s", self._host, self._port)
             return False
         connected = threading.Event()
-        # A service's name is looked for first (a host name costs nothing here).
-        looking = 0.0 if looks_like_host(self._host) else RESOLVE_TIMEOUT
+        # A name this machine does not resolve is looked for as a service's first.
         try:
-            ok = self._call(self._open(connected), self._timeout + SEND_TIMEOUT + looking)
+            ok = self._call(self._open(connected),
+                            self._timeout + SEND_TIMEOUT + RESOLVE_TIMEOUT)
         except TimeoutError:
             ok = False
         except ServiceNotFound as exc:
