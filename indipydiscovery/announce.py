@@ -99,6 +99,16 @@ def _covers(listen_host: str, address: str) -> bool:
         return address in resolved
 
 
+def _unusable(interface: Interface) -> str:
+    """Why `interface` carries no multicast DNS, and what changes that."""
+    if not interface.up:
+        return f"{interface.name} is down"
+    if not interface.multicast:
+        return (f"{interface.name} has multicast off (ip link set {interface.name} multicast "
+                "on)")
+    return f"{interface.name} has no IPv4 address"
+
+
 def reachable_addresses(interfaces: Sequence[Interface], listen_host: str) -> list[str]:
     """The IPv4 addresses of `interfaces` that are up with multicast on and that a server
     listening on `listen_host` is reached on; `NotAnnounced` saying why when none is."""
@@ -106,11 +116,7 @@ def reachable_addresses(interfaces: Sequence[Interface], listen_host: str) -> li
         raise NotAnnounced("no network interface is up with multicast on")
     usable = [i for i in interfaces if i.up and i.multicast and i.ipv4]
     if not usable:
-        why = "; ".join(f"{i.name} is down" if not i.up else
-                        f"{i.name} has multicast off" + (
-                            " (ip link set lo multicast on)" if i.loopback else "")
-                        if not i.multicast else f"{i.name} has no IPv4 address"
-                        for i in interfaces)
+        why = "; ".join(_unusable(i) for i in interfaces)
         raise NotAnnounced(f"no interface can carry multicast DNS: {why}")
     found = [a for i in usable for a in i.ipv4 if _covers(listen_host, a)]
     if not found:
