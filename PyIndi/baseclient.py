@@ -46,6 +46,9 @@ from indipyclient.session.connect import Client
 from indipyclient.session.connect import EventStream
 from indipyclient.session.connection import NotConnected
 from indipyclient.session.connection import Retry
+from indipydiscovery.hostname import RESOLVE_TIMEOUT
+from indipydiscovery.hostname import ServiceNotFound
+from indipydiscovery.hostname import server_address
 
 from .basedevice import BaseDevice
 from .constants import B_NEVER
@@ -149,7 +152,10 @@ class BaseClient(BaseMediator):
 
     def setServer(self, hostname: str, port: int, ssl: SSLContext | None = None) -> None:
         """Where `connectServer` goes: ``hostname`` ``localhost:PATH`` is the server's Unix
-        socket, as in libindi (``indipyclient.session.unixaddress``). ``ssl`` (an
+        socket, as in libindi (``indipyclient.session.unixaddress``); a discovered server's
+        service name (``"pi INDI 7624"``, as ``indipy-discover`` lists it) is looked for at
+        ``connectServer``, for at most ``indipydiscovery.hostname.RESOLVE_TIMEOUT`` seconds,
+        and its address and port (its TLS port with ``ssl``) used. ``ssl`` (an
         ``ssl.SSLContext``; ``indipycore.tls.client_context``) reaches a server's TLS port:
         an extension pyindi-client lacks (docs/migrating.rst)."""
         if ssl is not None and not isinstance(ssl, SSLContext):
@@ -272,10 +278,15 @@ class BaseClient(BaseMediator):
             logger.warning("connectServer: already connected to %s:%s", self._host, self._port)
             return False
         connected = threading.Event()
+        # A name this machine does not resolve is looked for as a service's first.
         try:
-            ok = self._call(self._open(connected), self._timeout + SEND_TIMEOUT)
+            ok = self._call(self._open(connected),
+                            self._timeout + SEND_TIMEOUT + RESOLVE_TIMEOUT)
         except TimeoutError:
             ok = False
+        except ServiceNotFound as exc:
+            logger.error("failed to connect to INDI server %s: %s", self._host, exc)
+            return False
         if not ok:
             logger.error("failed to connect to INDI server %s:%s", self._host, self._port)
             return False
@@ -288,8 +299,9 @@ class BaseClient(BaseMediator):
         if old is not None:
             # Lost, and the program is quicker than the reader: the old session ends first.
             await self._end(old, -1)
+        where = await server_address(self._host, self._port, tls=self._ssl is not None)
         # No retries: pyindi-client programs reconnect themselves, after serverDisconnected.
-        client = Client(self._host, self._port, connect_timeout=self._timeout,
+        client = Client(where.host, where.port, connect_timeout=self._timeout,
                         retry=Retry(retries=0), max_events=_STREAM_EVENTS, ssl=self._ssl)
         for (device, prop), mode in self._blob_modes.items():
             await client.send_enableBLOB(BLOB_MODES[mode], device, prop)

@@ -9,6 +9,7 @@ redrawn at a fixed rate, and nothing queues up in between.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -44,6 +45,7 @@ from indipycore.retrypolicy import Retry
 from .devicescreen import DeviceScreen
 from .filepicker import FilePicker
 from .formatting import message_line
+from .found import FoundServers
 from .helpscreen import HelpScreen
 from .ports import StartView
 from .ports import TermPort
@@ -63,6 +65,8 @@ REFRESH_SECONDS = 0.1  # the screen is redrawn at most this often
 MAX_MESSAGES = 200  # lines kept in the message log
 HISTORY = 48  # values kept per number for its sparkline, one per refresh
 MAX_PENDING = 10_000  # vectors noted between refreshes before everything is redrawn instead
+LISTEN_SECONDS = 3.0  # one listing of the servers on the network, while the start screen shows
+LISTEN_PAUSE = 2.0  # seconds between two listings
 _CONNECTION = Change("connection")
 _MESSAGE = Change("message")
 
@@ -112,10 +116,14 @@ class TermApp(App[None]):
         refresh_seconds: float = REFRESH_SECONDS,
         retry: Retry | None = None,
         ssl: SSLContext | None = None,
+        discover: bool = True,
     ) -> None:
         """`ssl`: the server's TLS port (``indipycore.tls.client_context``); kept when the
-        settings screen changes the server."""
+        settings screen changes the server. `discover`: the start screen lists the servers
+        found on the network (``found.py``)."""
         super().__init__()
+        #: The servers found on the network (None: not listed).
+        self.found = FoundServers() if discover else None
         self.ssl = ssl
         #: The reconnect policy (None: the client library's, `default_retry`).
         self.retry = retry
@@ -139,12 +147,28 @@ class TermApp(App[None]):
     # --- lifecycle -------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        return StartScreen()
+        return StartScreen(found=self.found is not None)
 
     def on_mount(self) -> None:
         self.run_worker(self._run_client(), name="client", group="client", exclusive=True)
         self.set_interval(self.refresh_seconds, self._refresh, name="refresh")
         self.set_interval(1.0, self.refresh_status, name="status")
+        if self.found is not None:
+            self.run_worker(self._list_servers(self.found), name="discover", group="discover",
+                            exclusive=True)
+
+    async def _list_servers(self, found: FoundServers) -> None:
+        """One listing after another while the start screen is the screen shown; each change
+        drawn as it comes."""
+        while True:
+            start = self._start_screen()
+            if start is not None and self.screen is start:
+                def draw(screen: StartView = start) -> None:
+                    screen.show_found(found.lines(), found.note)
+
+                draw()
+                await found.listen(LISTEN_SECONDS, draw)
+            await asyncio.sleep(LISTEN_PAUSE)
 
     async def _run_client(self) -> None:
         """Run the client for the life of the app: it reconnects by itself (with backoff),
@@ -339,8 +363,23 @@ class TermApp(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
-    def action_settings(self) -> None:
-        """The settings screen; what it returns changes the server or BLOB folder."""
+    def pick_found(self, index: int) -> None:
+        """The settings screen with the `index`th server found filled in (its TLS port when
+        this app connects by TLS); a server this app cannot reach is said on the start
+        screen instead."""
+        if self.found is None or not 0 <= index < len(self.found.services):
+            return
+        pick = self.found.pick(index, tls=self.ssl is not None)
+        start = self._start_screen()
+        if pick.host is None or pick.port is None:
+            if start is not None:
+                start.say_found(pick.note)
+            return
+        self.action_settings(Settings(pick.host, pick.port, self.blobfolder), pick.note)
+
+    def action_settings(self, filled: Settings | None = None, note: str = "") -> None:
+        """The settings screen (`filled` in, else the current ones; `note` shown); what it
+        returns changes the server or BLOB folder."""
         if isinstance(self.screen, SettingsScreen):
             return
 
@@ -348,7 +387,7 @@ class TermApp(App[None]):
             if settings is not None and settings != self.settings:
                 self.reconnect(settings)
 
-        self.push_screen(SettingsScreen(self.settings), chosen)
+        self.push_screen(SettingsScreen(filled or self.settings, note), chosen)
 
     @property
     def settings(self) -> Settings:

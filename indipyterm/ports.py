@@ -37,6 +37,9 @@ class StartView(Protocol):
     def show_messages(self, lines: Iterable[str]) -> None:
         """The message log, newest first."""
 
+    def show_found(self, lines: Sequence[str], note: str) -> None:
+        """The servers found on the network, a line each, and a `note` ("": none)."""
+
 
 class TermPort(Protocol):
     """The app (a `TermApp`), as its screens and the device search use it."""
@@ -68,6 +71,9 @@ class TermPort(Protocol):
 
     def refresh_start_screen(self, screen: StartView) -> None:
         """The start screen's devices and messages, as they are now."""
+
+    def pick_found(self, index: int) -> None:
+        """The user chose the `index`th server found: fill the settings with it."""
 
     def open_device(self, device: str, vector: str | None = None) -> None:
         """Show a device's screen, at `vector` if given."""

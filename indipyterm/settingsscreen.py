@@ -29,7 +29,8 @@ class SettingsScreen(ModalScreen[Settings | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, current: Settings) -> None:
+    def __init__(self, current: Settings, note: str = "") -> None:
+        """`current`: the fields' values; `note`: said under them until Connect is tried."""
         super().__init__(id="settings")
         self.current = current
         self.host = Input(current.host, id="host", compact=True)
@@ -37,7 +38,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
         folder = "" if current.blobfolder is None else str(current.blobfolder)
         self.blobfolder = Input(folder, id="blobfolder", placeholder="blank: BLOBs not saved",
                                 compact=True)
-        self.error = Static("", id="settings-error", markup=False)
+        self.error = Static(note, id="settings-error", markup=False)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="settingsbox"):

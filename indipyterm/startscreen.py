@@ -1,4 +1,5 @@
-"""The start screen: the server and its connection state, the devices, the message log."""
+"""The start screen: the server and its connection state, the devices, the servers found on the
+network (when the app lists them: choosing one fills the settings), the message log."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.containers import VerticalScroll
@@ -62,8 +64,13 @@ class StartScreen(TermScreen):
     widget of this screen repaints the whole device screen above it (every cell written to
     the terminal again, ten times a second at 1,000 sets a second: 3x the bytes drawn)."""
 
-    def __init__(self) -> None:
+    def __init__(self, found: bool = False) -> None:
+        """`found`: show the servers found on the network (the app lists them)."""
         super().__init__(id="start")
+        self.with_found = found
+        self.found = OptionList(id="found")
+        self.found_note = Static("", id="foundnote", markup=False)
+        self._shown_found: tuple[list[str], str] | None = None
         self.status = StatusLine("", classes="status", markup=False)
         self.devices = OptionList(id="devices")
         self.messages = Static("", id="messages", markup=False)
@@ -79,6 +86,12 @@ class StartScreen(TermScreen):
         with Vertical(id="devicebox"):
             yield Label("Devices", classes="heading")
             yield self.devices
+        if self.with_found:
+            with Vertical(id="foundbox"):
+                yield Label("Servers found on the network (Enter: connect to one; s: type an "
+                            "address)", classes="heading")
+                yield self.found
+                yield self.found_note
         with VerticalScroll(id="messagebox"):
             yield Label("Messages (newest first)", classes="heading")
             yield self.messages
@@ -120,7 +133,32 @@ class StartScreen(TermScreen):
             self._shown_messages = lines
             self.messages.update("\n".join(lines) if lines else "no messages yet")
 
+    def show_found(self, lines: Sequence[str], note: str) -> None:
+        """The servers found; the highlighted one stays highlighted while it is listed."""
+        shown = (list(lines), note)
+        if shown == self._shown_found or not self.with_found:
+            return
+        before = self._shown_found[0] if self._shown_found is not None else []
+        highlighted = self.found.highlighted
+        current = before[highlighted] if highlighted is not None and highlighted < len(before) \
+            else None
+        self._shown_found = shown
+        self.found.clear_options()
+        # Text, not markup: a line holds "[INDI]" and names the network chose
+        self.found.add_options([Option(Text(line), id=f"f{i}") for i, line in enumerate(lines)])
+        if lines:
+            self.found.highlighted = lines.index(current) if current in lines else 0
+        empty = "listening..." if not note else ""
+        self.found_note.update(note or ("" if lines else empty))
+
+    def say_found(self, text: str) -> None:
+        """A line under the list (why a server cannot be picked)."""
+        self.found_note.update(text)
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         index = event.option_index
+        if event.option_list is self.found:
+            self.term.pick_found(index)
+            return
         if 0 <= index < len(self._shown_devices):
             self.term.open_device(self._shown_devices[index])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -55,7 +56,8 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
              blobfolder: str | Path | None = None, basepath: str = "",
              securecookie: bool = False, max_upload_mb: float = 50.0,
              set_timeout: float = 10.0, saved_server: bool = True,
-             indi_tls: TLSFiles | None = None) -> Starlette:
+             indi_tls: TLSFiles | None = None,
+             mdns_interfaces: Sequence[str] | None = None) -> Starlette:
     """The ASGI app. With no `source`, an indipyclient connection to `indihost`:`indiport` is made
     when the app starts (received BLOBs saved in `blobfolder`); tests pass their own source (an
     `indipyweb.memorysource.MemorySource`, say). The user database is ``indipyweb.db`` in
@@ -65,7 +67,8 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
     `basepath` ("/telescope") serves every page under that prefix (behind a proxy);
     `securecookie` marks cookies Secure when a TLS proxy sits in front. The INDI server and
     BLOB folder an admin saved in the app (the Users page) win over `indihost`, `indiport` and
-    `blobfolder` unless `saved_server` is False. With a `source` and no `indihost`/`indiport`,
+    `blobfolder` unless `saved_server` is False. `mdns_interfaces`: where the settings page's
+    servers are listed (``discovered``; None: ``INDIPY_MDNS_INTERFACES``, else every one). With a `source` and no `indihost`/`indiport`,
     the pages name the INDI server the source's snapshot names (a `RedisSource` is told the one
     its bridge is connected to). `indi_tls`: the INDI server's TLS port is used, with these
     files (saved TLS files win as the server does)."""
@@ -97,7 +100,7 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
         password = await db.aensure_admin()
         if password is not None:
             logger.warning("created the user 'admin' with the password %s (shown once)", password)
-        async with site.source, site.hub.running():
+        async with site.source, site.hub.running(), site.discovered.running():
             yield
         if site.images is not None:
             site.images.close()
@@ -114,5 +117,6 @@ def make_app(source: DeviceSource | None = None, *, indihost: str | None = None,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={HTTPException: http_error})
+    site.discovered.interfaces = mdns_interfaces
     app.state.web = site
     return app

@@ -168,7 +168,7 @@ async def _serve(args: argparse.Namespace, sockets: list[socket.socket]) -> None
                        dbfolder=args.dbfolder if args.dbfolder is not None else default_dbfolder(), blobfolder=args.blobfolder,
                        basepath=args.basepath, securecookie=args.securecookie or bool(args.certfile),
                        max_upload_mb=args.maxupload, saved_server=not args.demo,
-                       indi_tls=_indi_tls(args))
+                       indi_tls=_indi_tls(args), mdns_interfaces=args.mdns_interfaces or None)
         config = uvicorn.Config(app, host=args.host, port=args.port, ssl_certfile=args.certfile,
                                 ssl_keyfile=args.keyfile, log_level="info", proxy_headers=False,
                                 timeout_graceful_shutdown=3)  # open SSE streams never end alone

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 
 from .auth import Viewer
 from .blobfolder import BlobFolder
+from .discovered import DiscoveredServers
 from .hub import Hub
 from .imaging.store import ImageStore
 from .render import Renderer
@@ -52,6 +53,8 @@ class Site:
         self.keepalive = KEEPALIVE  # seconds between a stream's keep-alives and policy checks
         self.update_every = UPDATE_EVERY  # seconds at least between two updates of a page
         self.renderer = Renderer(source, blobs, base, indihost, indiport)
+        #: The servers on the network, listed for the settings page (the browser cannot).
+        self.discovered = DiscoveredServers()
         self.hub = Hub(source, self.renderer.part)
         self.renderer.hub = self.hub
         # Five failures lock a user name; fifty lock an address (behind a proxy every browser

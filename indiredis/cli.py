@@ -42,7 +42,9 @@ COMMANDS = ("inditoredis", "driverstoredis", "inditomqtt", "driverstomqtt", "mqt
 
 
 def _indi(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ihost", default="localhost", help="INDI server host (localhost)")
+    parser.add_argument("--ihost", default="localhost",
+                        help="INDI server host (localhost), or a discovered server's name as "
+                             "indipy-discover lists it")
     parser.add_argument("--iport", type=int, default=7624, help="INDI server port (7624)")
     parser.add_argument("--itls-ca", default=None, metavar="FILE",
                         help="reach the INDI server's TLS port: its certificate verified with "

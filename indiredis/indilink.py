@@ -47,6 +47,7 @@ from indipycore.retrypolicy import Backoff
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
 from indipycore.retrypolicy import RunEnded
+from indipydiscovery.hostname import server_address
 
 __all__ = ["IndiLink", "bridge_retry", "check_cancelled", "listen", "ping_reply", "served_frames",
            "stop_task", "stream_frames"]
@@ -188,7 +189,9 @@ async def stop_task(task: asyncio.Task[None], *quiet: type[BaseException]) -> No
 
 
 class IndiLink:
-    """A bridge's connection to ``host:port`` (see the module docstring)."""
+    """A bridge's connection to ``host:port`` (see the module docstring); `host` may be a
+    discovered server's service name (``indipydiscovery.hostname``), looked for at each
+    attempt."""
 
     def __init__(self, host: str, port: int, on_frames: OnFrames, *,
                  on_connect: Hook = _nothing, on_lost: Hook = _nothing,
@@ -236,11 +239,15 @@ class IndiLink:
         """One connection: made within ``connect_timeout`` (a server that never answers is a
         ``TimeoutError``, retried as a refusal is), served until lost (``RunEnded``)."""
         tls = self.ssl is not None
+        # A discovered server's service name is looked for at each attempt (its address may
+        # have changed); not found, it is a ConnectionError, retried as a refusal is.
+        where = await server_address(self.host, self.port, tls=tls)
         _, stream = await connect_within(asyncio.get_running_loop().create_connection(
-            lambda: ServerStream(tls=tls), self.host, self.port, ssl=self.ssl),
+            lambda: ServerStream(tls=tls), where.host, where.port, ssl=self.ssl),
             self.connect_timeout)
         attempts.succeeded()
-        logger.info("connected to INDI server %s:%s", self.host, self.port)
+        logger.info("connected to INDI server %s:%s%s", where.host, where.port,
+                    f" ({self.host})" if where.service is not None else "")
         # What was queued for a lost connection is stale: the server is asked afresh.
         while not self._queue.empty():
             self._queue.get_nowait()

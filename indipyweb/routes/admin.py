@@ -1,5 +1,7 @@
 """Users and settings, for admins: the users page, adding or changing a user (resetting their
-password), deleting one, the public view, the INDI server and BLOB folder. A new password is hashed off the event loop (`UserDB.aset_user`)."""
+password), deleting one, the public view, the INDI server and BLOB folder, and the servers found
+on the network to pick it from (``/discovered`` as JSON, ``/settings/discovered`` the page's
+part, which htmx reloads). A new password is hashed off the event loop (`UserDB.aset_user`)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.responses import JSONResponse
 from starlette.responses import Response
 from starlette.routing import Route
+
+from indipydiscovery.service import Service
 
 from ..auth import ADMIN
 from ..auth import PUBLIC_VIEW
 from ..auth import requires
 from ..auth import viewer
+from ..discovered import Listing
 from ..settings import BLOBFOLDER
 from ..settings import INDIHOST
 from ..settings import INDIPORT
@@ -130,7 +137,45 @@ async def server_settings(request: Request) -> Response:
                        f"{f'; BLOBs saved in {folder}' if folder else '; BLOBs not asked for'}.")
 
 
+@requires(ADMIN)
+async def discovered(request: Request) -> Response:
+    """The servers the web client's server found on the network (``Listing.as_json``)."""
+    return JSONResponse((await site_of(request).discovered.current()).as_json())
+
+
+def _pick(service: Service, tls: dict[str, str]) -> dict[str, str] | None:
+    """The server form's fields that connect to `service` (its TLS port, keeping the TLS
+    files, when they are set and it announces one; else its port, plain TCP); None for what
+    the web client cannot connect to (an Alpaca server)."""
+    if service.kind == "alpaca":
+        return None
+    fields = {"indihost": service.address, "indiport": str(service.port)}
+    if tls.get(TLS_SETTINGS[0]) and service.tls_port:
+        return fields | {"indiport": str(service.tls_port)} | tls
+    return fields | dict.fromkeys(TLS_SETTINGS, "")
+
+
+@requires(ADMIN)
+async def discovered_part(request: Request) -> Response:
+    """The settings page's list of servers found, each INDI or INDIGO one with a button that
+    connects to it (the server form's POST, with the BLOB folder kept)."""
+    site = site_of(request)
+    own = site.switchable
+    listing: Listing = await site.discovered.current()
+    tls = dict(zip(TLS_SETTINGS, (own.tls.ca, own.tls.cert, own.tls.key), strict=True)) \
+        if own is not None and own.tls is not None else {}
+    folder = str(own.blobfolder) if own is not None and own.blobfolder is not None else ""
+    rows = [(s, _pick(s, tls)) for s in listing.services]
+    who = viewer(request)
+    html = site.renderer.page("_discovered.html", listing=listing, rows=rows, blobfolder=folder,
+                              csrf=who.session.csrf if who.session else None,
+                              current=(own.host, own.port) if own is not None else None)
+    return HTMLResponse(html)
+
+
 ROUTES = [
+    Route("/discovered", discovered, methods=["GET"]),
+    Route("/settings/discovered", discovered_part, methods=["GET"]),
     Route("/settings/server", server_settings, methods=["POST"]),
     Route("/users", users, methods=["GET"]),
     Route("/users", user_save, methods=["POST"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from discoverykit import avahi  # noqa: F401  (re-exported as a fixture: servers found)
 from kitdriver import KitDriver
 from serverkit import running
 

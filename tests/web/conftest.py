@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from discoverykit import avahi  # noqa: F401  (re-exported as a fixture: servers found)
 from peers import free_port
 from starlette.testclient import TestClient
 from webpeers import DEVICE

@@ -1,0 +1,154 @@
+"""The web client's server settings offer the servers found on the network (issue 73 item 2):
+the browser cannot browse DNS-SD, so indipyweb's own server does (``/discovered``, JSON; the
+Users page's part ``/settings/discovered``, loaded and refreshed by htmx), on the interfaces
+``INDIPY_MDNS_INTERFACES`` names (lo in the tests); picking one connects to it; without
+python-zeroconf the page says what to install and typing a host and port still works.
+
+Real peers: avahi-daemon on lo (tests/discoverykit.py) publishing an INDIGO service, our
+indipyserver announcing itself, Chromium through Playwright for the page."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from discoverykit import Avahi
+from peers import OurServer
+from playwright.sync_api import expect
+from playwright.sync_api import sync_playwright
+from starlette.testclient import TestClient
+from webpeers import DEVICE
+from webpeers import PASSWORDS
+from webpeers import ServerThread
+from webpeers import WebThread
+from webpeers import login
+from webpeers import wait_for
+
+from indipydiscovery.announce import instance_name
+from indipyweb.app import make_app
+
+CHROMIUM = "/usr/bin/chromium"
+#: A folder: the page's picture is saved there too (to look at it).
+SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[OurServer]:
+    """``indipyserver --demo`` as its user runs it: announcing itself on lo, the Thermostat."""
+    work = tmp_path / "demo"
+    work.mkdir()
+    with OurServer("--demo", workdir=work) as server:
+        yield server
+
+
+def listed(web: TestClient, name: str) -> dict[str, Any] | None:
+    for service in web.get("/discovered").json()["services"]:
+        if service["name"] == name and service["devices"]:
+            return dict(service)
+    return None
+
+
+def test_the_settings_list_the_servers_found_and_a_pick_connects(
+        avahi: Avahi, demo: OurServer, indi: ServerThread, dbfolder: Path) -> None:
+    """``/discovered`` lists our announcing server (name, port, Thermostat) and the INDIGO
+    service avahi publishes; the settings part has a Connect form for each, whose POST moves
+    the app to the picked server (the Thermostat arrives); admins only."""
+    app = make_app(indihost="localhost", indiport=indi.port, dbfolder=dbfolder)
+    app.state.web.discovered.fresh = 0.5
+    name = instance_name("INDI", demo.port)
+    with avahi.publish("Observatory dome", "_indigo._tcp", indi.port), \
+            TestClient(app, base_url="http://testserver") as web:
+        source = app.state.web.source
+        wait_for(lambda: source.vector(DEVICE, "DOOMED"), what="the first server's device")
+        login(web, "op")
+        assert web.get("/discovered").status_code == 403
+        web.cookies.clear()
+        csrf = login(web, "admin")
+        ours = wait_for(lambda: listed(web, name), timeout=30, what="our server listed")
+        assert (ours["kind"], ours["port"], ours["devices"]) == ("indi", demo.port,
+                                                                ["Thermostat"])
+        indigo = wait_for(lambda: [s for s in web.get("/discovered").json()["services"]
+                                   if s["name"] == "Observatory dome"], what="the INDIGO one")
+        assert indigo[0]["kind"] == "indigo" and indigo[0]["port"] == indi.port
+        part = web.get("/settings/discovered").text
+        assert name in part and "Observatory dome" in part and 'hx-trigger="every 5s"' in part
+        form = re.search(rf'<form[^>]*>(?:(?!</form>).)*value="{demo.port}"(?:(?!</form>).)*'
+                         rf'</form>', part, re.DOTALL)
+        assert form, part
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(0)))
+        assert fields["csrf_token"] == csrf and fields["indihost"] == "127.0.0.1"
+        answer = web.post("/settings/server", data=fields)
+        assert f"Connecting to the INDI server 127.0.0.1:{demo.port}" in answer.text
+        wait_for(lambda: source.vector("Thermostat", "TEMPERATURE"), what="the picked server")
+
+
+def test_without_zeroconf_the_page_says_what_to_install_and_typing_works(
+        real_web: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-zeroconf absent (``sys.modules['zeroconf'] = None``: not importable, not
+    found): ``/discovered`` has no service of DNS-SD and a note naming the extra
+    ``[discovery]``; the part shows the note; the typed server form is still on the page."""
+    monkeypatch.setitem(sys.modules, "zeroconf", None)
+    login(real_web, "admin")
+    answer = real_web.get("/discovered").json()
+    assert "[discovery]" in answer["note"] and "Type the host and port" in answer["note"]
+    assert all(s["kind"] == "alpaca" for s in answer["services"])
+    assert "[discovery]" in real_web.get("/settings/discovered").text
+    page = real_web.get("/users").text
+    assert 'name="indihost"' in page and 'hx-get="/settings/discovered"' in page
+
+
+def test_in_a_browser_the_list_appears_and_connect_moves_the_app(
+        avahi: Avahi, demo: OurServer, indi: ServerThread, dbfolder: Path,
+        blobfolder: Path, tmp_path: Path) -> None:
+    """Chromium on the Users page: htmx loads the list, our server's row shows its devices,
+    its Connect button connects (the page says so) and the app's pages follow."""
+    assert shutil.which("chromium") or Path(CHROMIUM).exists(), "chromium is missing"
+    name = instance_name("INDI", demo.port)
+    with WebThread(indi.port, dbfolder, blobfolder) as site, sync_playwright() as p:
+        site.app.state.web.discovered.fresh = 0.5
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu",
+                                          "--disable-background-networking",
+                                          "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_context(viewport={"width": 1100, "height": 1300}).new_page()
+            page.goto(f"{site.url}/login")
+            page.fill("input[name=username]", "admin")
+            page.fill("input[name=password]", PASSWORDS["admin"])
+            page.click("form.login button[type=submit]")
+            page.goto(f"{site.url}/users")
+            row = page.locator("#discovered tr", has_text=name)
+            expect(row).to_contain_text("Thermostat", timeout=30000)  # htmx's 5 s refresh
+            expect(row).to_contain_text(f"127.0.0.1:{demo.port}")
+            page.locator("#discovered").scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
+            if SCREENSHOTS:
+                page.screenshot(path=str(Path(SCREENSHOTS) / "web_discovered.png"),
+                                full_page=True)
+            row.get_by_role("button", name="Connect").click()
+            expect(page.locator("p.done")).to_contain_text(
+                f"Connecting to the INDI server 127.0.0.1:{demo.port}")
+            source = site.app.state.web.source
+            wait_for(lambda: source.vector("Thermostat", "TEMPERATURE"), what="the pick")
+        finally:
+            browser.close()
+
+
+def test_the_listing_keeps_to_the_interfaces_given(indi: ServerThread, dbfolder: Path) -> None:
+    """``make_app(mdns_interfaces=...)`` (the command's ``--mdns-interface``) is where the
+    page lists: a name this machine lacks is said on the page, naming those it has, and the
+    app serves on."""
+    app = make_app(indihost="localhost", indiport=indi.port, dbfolder=dbfolder,
+                   mdns_interfaces=["nosuch0"])
+    with TestClient(app, base_url="http://testserver") as web:
+        login(web, "admin")
+        answer = web.get("/discovered").json()
+        assert answer["services"] == [] and "nosuch0" in answer["note"], answer
+        assert "lo" in answer["note"] and "Type the host and port" in answer["note"]
+        assert web.get("/users").status_code == 200
