@@ -212,9 +212,12 @@ class Announcer:
         if zeroconf is None:
             return
         try:
-            async with asyncio.timeout(GOODBYE_TIMEOUT):
-                await zeroconf.async_unregister_all_services()
-        except TimeoutError:
-            logger.warning("DNS-SD goodbyes not all sent within %s s", GOODBYE_TIMEOUT)
+            # One goodbye (TTL 0), not zeroconf's three 125 ms apart: a querier drops a record
+            # one second after the goodbye it hears (RFC 6762 10.1), and avahi counts that
+            # second from each repeat, so three kept a stopped server listed 1.25 s.
+            goodbye = zeroconf.zeroconf.generate_unregister_all_services()  # takes them out
+            if goodbye is not None:
+                zeroconf.zeroconf.async_send(goodbye)
         finally:
-            await zeroconf.async_close()
+            async with asyncio.timeout(GOODBYE_TIMEOUT):
+                await zeroconf.async_close()
