@@ -5,6 +5,11 @@ the name indilib's weather drivers use (WEATHER_TEMPERATURE, WEATHER_WIND_SPEED.
 m/s is shown in kph as INDI has it. Sensors that answer "not implemented" (or any error) at
 start are left out. Rain, wind and clouds are critical (WEATHER_STATUS lights). Read every
 WEATHER_UPDATE period (the role's), and at WEATHER_REFRESH.
+
+Readings that stop are no verdict, and no verdict is unsafe (the role's ``fail_closed``): a
+server that stops answering, or a critical sensor that answers an error or garbage, turns
+every light and WEATHER_STATUS Alert at the next read, said once; a sensor that is not
+critical keeps its last value, its failure said once too.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from indipyalpaca.wire import ErrorNumber
+from indipydriver.standard import RepeatedRead
 from indipydriver.standard import Weather
 from indipydriver.standard import WeatherParameter
 
@@ -21,7 +27,11 @@ from .client import AlpacaError
 from .client import AlpacaProtocolError
 from .part import AlpacaPart
 
-__all__ = ["SENSORS", "AlpacaWeather"]
+__all__ = ["SENSORS", "AlpacaWeather", "UnreadSensors"]
+
+
+class UnreadSensors(RuntimeError):
+    """A critical sensor gave no reading this time: the station has no verdict."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,10 @@ class AlpacaWeather(AlpacaPart):
                  sensors: list[Sensor]) -> None:
         super().__init__(client, "observingconditions", number, name)
         self.sensors = sensors
-        self.role = Weather(self, [sensor.parameter for sensor in sensors], period=10.0)
+        self.role = Weather(self, [sensor.parameter for sensor in sensors], period=10.0,
+                            fail_closed=True)
         self.device = self.make_device(self.role)
+        self._reads: dict[str, RepeatedRead] = {}
 
     @classmethod
     async def describe(cls, client: AlpacaClient, number: int, name: str) -> AlpacaWeather:
@@ -84,13 +96,29 @@ class AlpacaWeather(AlpacaPart):
         return cls(client, number, name, found)
 
     async def read(self) -> Mapping[str, float]:
-        """Every sensor now; one that fails now keeps its last value (the role's rule)."""
+        """Every sensor now. One that is not critical and fails keeps its last value (the
+        role's rule); a critical one that fails raises `UnreadSensors` once the rest are read,
+        and a server that does not answer raises at once (`AlpacaUnreachable`)."""
         values = {}
+        unread = []
         for sensor in self.sensors:
             try:
-                value = await self.get(sensor.member)
-            except (AlpacaError, AlpacaProtocolError) as exc:
-                self.logger.warning("Reading %s failed: %s", sensor.member, exc)
+                value = float(await self.get(sensor.member)) * sensor.factor
+            except (AlpacaError, AlpacaProtocolError, TypeError, ValueError) as exc:
+                if sensor.parameter.critical:
+                    unread.append(f"{sensor.member}: {exc}")
+                else:
+                    self._read_of(sensor).failed(exc)
                 continue
-            values[sensor.parameter.name] = float(value) * sensor.factor
+            self._read_of(sensor).worked()
+            values[sensor.parameter.name] = value
+        if unread:
+            raise UnreadSensors(f"{self.path} critical sensors unread: {'; '.join(unread)}")
         return values
+
+    def _read_of(self, sensor: Sensor) -> RepeatedRead:
+        """The sensor's own failure, said once (not at every period)."""
+        if sensor.member not in self._reads:
+            self._reads[sensor.member] = RepeatedRead(
+                self.logger, f"Reading {self.path} {sensor.member}")
+        return self._reads[sensor.member]
