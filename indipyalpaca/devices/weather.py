@@ -9,7 +9,9 @@ WEATHER_UPDATE period (the role's), and at WEATHER_REFRESH.
 Readings that stop are no verdict, and no verdict is unsafe (the role's ``fail_closed``): a
 server that stops answering, or a critical sensor that answers an error or garbage, turns
 every light and WEATHER_STATUS Alert at the next read, said once; a sensor that is not
-critical keeps its last value, its failure said once too.
+critical keeps its last value, its failure said once too. A server that answers but whose
+readings have stopped (TimeSinceLastUpdate, where the device gives it, past `STALE_AFTER`:
+our own face serving a station whose driver hangs) is no verdict either.
 """
 
 from __future__ import annotations
@@ -64,13 +66,20 @@ SENSORS = (
 )
 
 
+#: Seconds after which the device's last update (TimeSinceLastUpdate) is too old to be a
+#: verdict: the watchdog's default WATCHDOG_STALE_VALUE.
+STALE_AFTER = 120.0
+
+
 class AlpacaWeather(AlpacaPart):
-    """`WeatherHardware` for one Alpaca ObservingConditions, and its INDI device."""
+    """`WeatherHardware` for one Alpaca ObservingConditions, and its INDI device. `ages`: the
+    device answers TimeSinceLastUpdate (asked at start), so old readings are seen."""
 
     def __init__(self, client: AlpacaClient, number: int, name: str,
-                 sensors: list[Sensor]) -> None:
+                 sensors: list[Sensor], ages: bool = False) -> None:
         super().__init__(client, "observingconditions", number, name)
         self.sensors = sensors
+        self.ages = ages
         self.role = Weather(self, [sensor.parameter for sensor in sensors], period=10.0,
                             fail_closed=True)
         self.device = self.make_device(self.role)
@@ -93,7 +102,11 @@ class AlpacaWeather(AlpacaPart):
                 found.append(sensor)
         if not found:
             raise ValueError(f"{path} has no sensor with an INDI weather parameter")
-        return cls(client, number, name, found)
+        try:
+            age = await client.get(path, "timesincelastupdate", SensorName="")
+        except (AlpacaError, AlpacaProtocolError):
+            age = None  # not implemented: the readings' age is not known
+        return cls(client, number, name, found, ages=isinstance(age, (int, float)))
 
     async def read(self) -> Mapping[str, float]:
         """Every sensor now. One that is not critical and fails keeps its last value (the
@@ -112,9 +125,26 @@ class AlpacaWeather(AlpacaPart):
                 continue
             self._read_of(sensor).worked()
             values[sensor.parameter.name] = value
+        if self.ages:
+            age = await self._age()
+            if age is not None and age > STALE_AFTER:
+                unread.append(f"the readings are {age:.0f} s old (TimeSinceLastUpdate; more "
+                              f"than {STALE_AFTER:.0f} s is no verdict)")
         if unread:
             raise UnreadSensors(f"{self.path} critical sensors unread: {'; '.join(unread)}")
         return values
+
+    async def _age(self) -> float | None:
+        """TimeSinceLastUpdate now (None when it fails: said once, the sensors decide)."""
+        reading = self._reads.setdefault("timesincelastupdate", RepeatedRead(
+            self.logger, f"Reading {self.path} timesincelastupdate"))
+        try:
+            age = float(await self.get("timesincelastupdate", SensorName=""))
+        except (AlpacaError, AlpacaProtocolError, TypeError, ValueError) as exc:
+            reading.failed(exc)
+            return None
+        reading.worked()
+        return age
 
     def _read_of(self, sensor: Sensor) -> RepeatedRead:
         """The sensor's own failure, said once (not at every period)."""

@@ -157,11 +157,12 @@ class SlowPuts:
 class FaultyRelay:
     """An HTTP relay to the Alpaca server on `port` that passes everything on until told to
     fail (`fail`): every request, or those to the members named, is then answered HTTP 500,
-    a body that is not JSON (``"garbage"``), or held without an answer (``"hang"``, until
-    the relay is told otherwise or closed); `heal` passes everything on again. The Alpaca
+    a body that is not JSON (``"garbage"``), held without an answer (``"hang"``, until the
+    relay is told otherwise or closed), or a valid reply whose Value is 999 (``"old"``: a
+    TimeSinceLastUpdate of readings that stopped); `heal` passes everything on again. The Alpaca
     server's faults on demand, with the real server behind. ``port`` is the relay's own."""
 
-    MODES = ("500", "garbage", "hang")
+    MODES = ("500", "garbage", "hang", "old")
 
     def __init__(self, port: int) -> None:
         target = f"http://{HOST}:{port}"
@@ -186,6 +187,12 @@ class FaultyRelay:
                                          relay_self.members):
                     if mode == "hang":
                         relay_self.released.wait(120)
+                    elif mode == "old":
+                        self.answer(200, json.dumps({
+                            "Value": 999.0, "ErrorNumber": 0, "ErrorMessage": "",
+                            "ClientTransactionID": 0, "ServerTransactionID": 0}).encode(),
+                            "application/json")
+                        return
                     elif mode == "500":
                         self.answer(500, b"Internal Server Error", "text/plain")
                         return
