@@ -9,7 +9,7 @@ indilib's tools learn which drivers exist from XML files in ``/usr/share/indi/``
 and ``version``). A driver written in Python is listed the same way once such a file names
 it. This command starts each EXEC (found on PATH, as indiserver finds drivers), asks it for its
 properties over stdin/stdout, reads DRIVER_INFO (name, exec, version, interface) and writes
-the file: the group is chosen from DRIVER_INTERFACE (Agent for the agents, which say 0; Telescopes, CCDs, Focusers, Filter
+the file: the group is chosen from DRIVER_INTERFACE (Agent for the agents, by name; Telescopes, CCDs, Focusers, Filter
 Wheels, Domes, Weather, Spectrographs, Detectors, Adaptive Optics, else Auxiliary), the label
 and the driver's name are DRIVER_NAME. Standard library only; the XML is written with
 ``xml.etree.ElementTree`` (never by hand).
@@ -48,10 +48,11 @@ GROUPS = (
     (Interface.AO, "Adaptive Optics"),
 )
 DEFAULT_GROUP = "Auxiliary"
-#: Agents say DRIVER_INTERFACE 0 (no device role), so they are known by their executables:
-#: indilib's drivers.xml lists its imager agent under devGroup "Agent", and ours beside it.
+#: Agents are known by their executables (the imager agent says DRIVER_INTERFACE 0, the
+#: watchdog AUX as indi_watchdog): indilib's drivers.xml lists its imager agent under devGroup
+#: "Agent", and ours beside it.
 AGENT_GROUP = "Agent"
-AGENTS = frozenset({"indi_imager_agent", "indipy_agent_imager"})
+AGENTS = frozenset({"indi_imager_agent", "indipy_agent_imager", "indipy_agent_watchdog"})
 #: Seconds a driver has to define DRIVER_INFO after being asked.
 READ_TIMEOUT = 10.0
 
@@ -74,7 +75,7 @@ class DriverEntry:
 def group_of(interface: Interface, exec_name: str = "") -> str:
     """The devGroup for a device with these DRIVER_INTERFACE bits (an agent's by its
     executable's name: `AGENTS`)."""
-    if interface == Interface.GENERAL and Path(exec_name).name in AGENTS:
+    if Path(exec_name).name in AGENTS:
         return AGENT_GROUP
     for bit, group in GROUPS:
         if interface & bit:

@@ -1,0 +1,258 @@
+"""`Guard`: the watchdog's watching, a thin asyncio layer on the pure `Verdict`.
+
+It reads the server through the agent's link (an INDI client: the weather device's
+definitions, sets, deletions and messages become the verdict's events), ticks the verdict
+every `TICK` seconds, shows it on the face, and acts on it: WEATHER_REFRESH when the verdict
+asks, the `Shutdown` once unsafe past the threshold, a mount or dome found unparked while
+unsafe parked again (indilib's does so within 0.5 s: the tick), and AGENT_SAFETY.SAFE on the
+sequencer once the verdict has been safe for WATCHDOG_RESUME_VALUE seconds after a shutdown
+that paused it. The link lost is the weather unheard: the verdict fails closed on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from indipyclient import Client
+from indipyclient.model import events as ev
+from indipycore.protocol import State
+from indipycore.retrypolicy import ExponentialBackoff
+from indipycore.retrypolicy import Retry
+from indipydriver.standard.role import RoleTasks
+
+from .face import WatchdogFace
+from .shutdown import Shutdown
+from .shutdown import Targets
+from .verdict import Cause
+from .verdict import Heartbeat
+from .verdict import Judgement
+from .verdict import Verdict
+from .verdict import WeatherDeleted
+from .verdict import WeatherHeard
+from .verdict import WeatherStatus
+
+__all__ = ["LINK_RETRY", "REPARK_AFTER", "TICK", "Guard"]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds between two looks at the verdict (indilib's watchdog re-parks within 0.5 s).
+TICK = 0.5
+#: Seconds after a failed park before the watchdog tries again while still unsafe.
+REPARK_AFTER = 30.0
+#: The link to the server kept up: 1, 2, 4... 10 s between tries, for ever.
+LINK_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=10.0, jitter="equal"))
+
+
+class Guard:
+    """The verdict fed from the link and acted on, for the face's device."""
+
+    def __init__(self, face: WatchdogFace, shutdown: Shutdown, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 repark_after: float = REPARK_AFTER) -> None:
+        self.face = face
+        self.shutdown = shutdown
+        self.clock = clock
+        self.repark_after = repark_after
+        self.verdict = Verdict(face.settings(), clock())
+        face.on_change = self._configure
+        face.on_heartbeat = self._heartbeat
+        self._shut_down = False  # a shutdown ran (or runs) and the resume is not yet due
+        self._paused = False  # the sequencer was told UNSAFE
+        self.tasks = RoleTasks()  # the shutdown, the re-parks, the resume: stopped with run()
+        self._running: asyncio.Task[None] | None = None
+        self._reparking: dict[str, asyncio.Task[None]] = {}
+        self._park_failed: dict[str, float] = {}
+        self._said: str | None = None
+        self._client: Client | None = None
+
+    def _configure(self) -> None:
+        self.verdict.configure(self.face.settings(), self.clock())
+
+    def _heartbeat(self) -> None:
+        self.verdict.feed(Heartbeat(self.clock()))
+
+    @property
+    def log(self) -> logging.Logger:
+        return self.face.log
+
+    # -- the loop ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Watch for ever: the link kept up, the verdict ticked."""
+        self.tasks.logger = self.log
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._read(), name="watchdog: reading the server")
+                group.create_task(self._tick(), name="watchdog: the verdict")
+        finally:
+            await self.tasks.stop()
+
+    async def _read(self) -> None:
+        while True:
+            await LINK_RETRY.call_with_retry(self._read_once,
+                                             errors=(ConnectionError, OSError))
+
+    async def _read_once(self) -> None:
+        """One client of the server read until its address changes."""
+        client = await self.face.link.client()
+        self._client = client
+        stream = client.events()
+        try:
+            # What the client knew before this stream began (a reconnect, an address change).
+            for device in list(client):
+                if device == self.verdict.settings.weather:
+                    self._known(client, device)
+            while (client.host, client.port) == (self.face.link.host, self.face.link.port):
+                try:
+                    async with asyncio.timeout(TICK):
+                        event = await anext(stream)
+                except TimeoutError:
+                    continue
+                except StopAsyncIteration:
+                    raise ConnectionError(f"the link to {client.host}:{client.port} gave "
+                                          "up") from None
+                self._event(event)
+        finally:
+            stream.close()
+            self._client = None
+
+    def _known(self, client: Client, device: str) -> None:
+        now = self.clock()
+        status = client.devices.vector(device, "WEATHER_STATUS")
+        if status is not None:
+            self.verdict.feed(WeatherStatus(device, str(status.state), now))
+        else:
+            self.verdict.feed(WeatherHeard(device, now))
+
+    def _event(self, event: ev.Event) -> None:
+        device = event.devicename
+        if device is None or device != self.verdict.settings.weather:
+            return
+        now = self.clock()
+        if isinstance(event, ev.delProperty):
+            self.verdict.feed(WeatherDeleted(device, event.vectorname, now))
+        elif isinstance(event, ev.VectorEvent) and event.vectorname == "WEATHER_STATUS":
+            self.verdict.feed(WeatherStatus(device, str(event.vector.state), now))
+        elif isinstance(event, ev.VectorEvent | ev.Message):
+            self.verdict.feed(WeatherHeard(device, now))
+
+    async def _tick(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except Exception:  # a defect: logged, and the watchdog watches on
+                logger.exception("the watchdog's tick failed")
+            await asyncio.sleep(TICK)
+
+    async def step(self) -> Judgement:
+        """One look: the verdict judged, shown, and acted on."""
+        now = self.clock()
+        judgement = self.verdict.judge(now)
+        await self.face.show(judgement)
+        self._say(judgement)
+        if judgement.refresh:
+            self.verdict.refresh_asked(now)
+            await self._refresh()
+        running = self._running is not None and not self._running.done()
+        cause = judgement.cause
+        if judgement.act and cause is not None and not self._shut_down:
+            self._shut_down = True
+            self._running = self.tasks.start(self._shutdown(cause), "watchdog shutdown")
+        elif self._shut_down and not running:
+            if cause is not None:
+                self._repark(cause, now)
+            elif judgement.safe and judgement.safe_since is not None \
+                    and now - judgement.safe_since >= self.face.resume_seconds:
+                self._shut_down = False
+                self.log.info("safe for %g s: the watchdog stands down",
+                              self.face.resume_seconds)
+                if self._paused:
+                    self._paused = False
+                    self._running = self.tasks.start(self._resume(), "watchdog resume")
+        return judgement
+
+    def _say(self, judgement: Judgement) -> None:
+        """Each cause logged once, with the device and the reason; safe again once."""
+        text = judgement.cause.text if judgement.cause is not None else None
+        if text == self._said:
+            return
+        if text is not None:
+            self.log.warning("unsafe: %s", text)
+        elif self._said is not None:
+            self.log.info("safe again")
+        self._said = text
+
+    async def _refresh(self) -> None:
+        client, device = self._client, self.verdict.settings.weather
+        if client is None or client.devices.vector(device, "WEATHER_REFRESH") is None:
+            return
+        with contextlib.suppress(Exception):
+            await client.set(device, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
+
+    # -- acting --------------------------------------------------------------------------
+
+    async def _shutdown(self, cause: Cause) -> None:
+        targets = self.face.targets()
+        self.log.warning("Warning! %s: executing shutdown procedure...", cause.text)
+        await self.face.clear_steps()
+        await self.face.shutdown.send_setVector(state="Busy")
+        results = await self.shutdown.run(targets, cause)
+        self._paused = bool(results.get("PAUSE_SEQUENCE"))
+        for step in ("PARK_MOUNT", "PARK_DOME"):
+            if results.get(step) is False:
+                self._park_failed[step] = self.clock()
+        failed = [step for step, done in results.items() if not done]
+        if failed:
+            self.log.error("Shutdown procedure ended; failed: %s", ", ".join(failed))
+        else:
+            self.log.info("Shutdown procedure complete.")
+        await self.face.shutdown.send_setVector(state="Alert" if failed else "Ok")
+
+    async def _resume(self) -> None:
+        sequencer = self.face.targets().sequencer
+        try:
+            await self.shutdown.resume_sequence(sequencer)
+        except Exception as exc:  # noqa: BLE001  # said, and the watchdog watches on
+            self.log.error("could not tell %r it is safe again: %s", sequencer, exc)
+            return
+        self.log.info("told %r it is safe again (AGENT_SAFETY SAFE)", sequencer)
+
+    def _repark(self, cause: Cause, now: float) -> None:
+        """A mount or dome found unparked while unsafe is parked again; one whose park
+        failed is tried again after `repark_after` seconds."""
+        client = self._client
+        if client is None:
+            return
+        targets = self.face.targets()
+        for step, device, vector, member in (
+                ("PARK_MOUNT", targets.mount, "TELESCOPE_PARK", "PARK"),
+                ("PARK_DOME", targets.dome, "DOME_PARK", "PARK")):
+            if step not in targets.enabled or not device:
+                continue
+            task = self._reparking.get(step)
+            if task is not None and not task.done():
+                continue
+            found = client.devices.vector(device, vector)
+            if found is None and step == "PARK_DOME":  # a roof: its shutter open is unparked
+                found, member = client.devices.vector(device, "DOME_SHUTTER"), "SHUTTER_CLOSE"
+            if found is None or found.state == State.BUSY or found[member] == "On":
+                continue
+            failed = self._park_failed.get(step)
+            if failed is not None and now - failed < self.repark_after:
+                continue
+            what = "Mount" if step == "PARK_MOUNT" else "Dome"
+            self.log.warning("%s %r unparked while unsafe (%s): parking it again", what,
+                             device, cause.text)
+            self._reparking[step] = self.tasks.start(self._park_again(step, targets, cause),
+                                                     f"watchdog {step}")
+
+    async def _park_again(self, step: str, targets: Targets, cause: Cause) -> None:
+        done = await self.shutdown.step(step, targets, cause)
+        if done is False:
+            self._park_failed[step] = self.clock()
+        else:
+            self._park_failed.pop(step, None)

@@ -1,0 +1,50 @@
+"""``indipy_agent_watchdog``: indilib's indi_watchdog as an agent that fails closed.
+
+It runs under indilib's ``indiserver`` or ours, or serves itself (`indipyserver.standalone`).
+Its client connects where WATCHDOG_SETTINGS says (indilib's INDISERVER_HOST and
+INDISERVER_PORT, localhost:7624 by default), unless ``--indi-host``/``--indi-port`` (or
+``INDIPY_AGENT_SERVER=host:port``) fix it; serving itself, it watches its own port unless told
+otherwise. ``--device`` (or ``INDIDEV``, as indiserver's ``-n``) names the device, so two
+watchdogs can run side by side."""
+
+from __future__ import annotations
+
+import os
+
+from indipyserver.standalone import run_driver
+from indipyserver.standalone import serving_parser
+
+from ..link import ENV_SERVER
+from ..link import parse_address
+from .agent import DEVICE
+from .agent import make_driver
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = serving_parser(__doc__)
+    parser.add_argument("--indi-host", default=None,
+                        help=f"the INDI server the watchdog watches (default: ${ENV_SERVER}, "
+                             "else WATCHDOG_SETTINGS, else the server it serves on)")
+    parser.add_argument("--indi-port", type=int, default=None,
+                        help="that server's port (default 7624)")
+    parser.add_argument("--device", default=None,
+                        help=f"the device's name (default: $INDIDEV, else {DEVICE})")
+    parser.add_argument("--config-dir", default=None,
+                        help="where CONFIG_SAVE writes (default ~/.indi, as indilib's)")
+    args = parser.parse_args(argv)
+    host, port = args.indi_host, args.indi_port
+    if host is None and port is None and os.environ.get(ENV_SERVER):
+        try:
+            host, port = parse_address(os.environ[ENV_SERVER])
+        except ValueError as exc:
+            parser.error(f"{ENV_SERVER}: {exc}")
+    if port is not None and not 0 < port < 65536:
+        parser.error(f"--indi-port {port}: must be 1..65535")
+    name = args.device or os.environ.get("INDIDEV") or DEVICE
+    run_driver(make_driver(host, port, name=name, config_dir=args.config_dir), args)
+
+
+if __name__ == "__main__":
+    main()

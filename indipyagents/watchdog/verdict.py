@@ -1,0 +1,312 @@
+"""The watchdog's verdict as pure code: events in (what was heard of the weather device, the
+client's heartbeat, the clock), a `Judgement` out (safe or not, why, since when).
+
+It fails closed, where indilib's ``indi_watchdog`` acts only on a change to Alert it hears:
+
+- WEATHER_STATUS Alert is unsafe (indilib's meaning: a critical parameter in its danger zone);
+- the weather device deleted (its driver died or was stopped: indiserver sends a device-wide
+  delProperty), or its WEATHER_STATUS deleted (disconnected), is unsafe at once;
+- nothing heard from the device for `Settings.stale` seconds is unsafe: any of its traffic
+  counts, not only WEATHER_STATUS, because indilib's weather drivers send WEATHER_STATUS only
+  when a light changes but WEATHER_PARAMETERS every WEATHER_UPDATE period (measured with
+  ``indi_simulator_weather``: WEATHER_PARAMETERS every 5 s at PERIOD 5, no WEATHER_STATUS);
+  so that a stale time under the device's period does not cry wolf, the verdict asks for
+  WEATHER_REFRESH after half the stale time of silence (`Judgement.refresh`), and the watch
+  sends it when the device defines it;
+- WEATHER_STATUS Busy (a warning) or Idle, or not defined at all, for longer than the stale
+  time is unsafe;
+- a named device that never appears within the stale time of the start (or of ACTIVE_WEATHER's
+  change) is unsafe, and so is no device named while TRIGGER_WEATHER is on;
+- the heartbeat as indi_watchdog's TRIGGER_CLIENT: no WATCHDOG_HEARTBEAT set for its value's
+  seconds is unsafe, and acts at once (the value is both the timeout and the threshold).
+
+A weather cause acts after WATCHDOG_WEATHER_VALUE seconds of unsafe (`Settings.threshold`);
+until then the SAFE light is Busy. Times are the caller's clock (monotonic seconds); no I/O,
+no asyncio, so any sequence of events is tested with hypothesis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import replace
+from enum import Enum
+
+__all__ = ["Cause", "Event", "Heartbeat", "Judgement", "Light", "Settings", "Tick", "Verdict",
+           "WeatherDeleted", "WeatherHeard", "WeatherStatus"]
+
+
+class Light(str, Enum):
+    """The INDI light states the status property shows."""
+
+    IDLE = "Idle"
+    OK = "Ok"
+    BUSY = "Busy"
+    ALERT = "Alert"
+
+
+@dataclass(frozen=True, slots=True)
+class WeatherStatus:
+    """WEATHER_STATUS of `device` defined or set, in `state` (Idle, Ok, Busy, Alert)."""
+
+    device: str
+    state: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WeatherHeard:
+    """Any other vector of `device` defined or set: it is alive."""
+
+    device: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WeatherDeleted:
+    """`device` deleted (`vector` None: the whole device, its driver gone) or one vector."""
+
+    device: str
+    vector: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A client set WATCHDOG_HEARTBEAT (or the trigger): the heartbeat's timer starts again."""
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """The clock moved on."""
+
+    at: float
+
+
+Event = WeatherStatus | WeatherHeard | WeatherDeleted | Heartbeat | Tick
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the face's vectors say: the weather device (ACTIVE_WEATHER, "" none), the
+    triggers, WATCHDOG_WEATHER_VALUE, WATCHDOG_HEARTBEAT_VALUE (0 off), WATCHDOG_STALE_VALUE."""
+
+    weather: str = "Weather Simulator"
+    trigger_weather: bool = False
+    trigger_client: bool = False
+    threshold: float = 0.0
+    heartbeat: float = 0.0
+    stale: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Why it is unsafe: `source` "weather" or "client", the `device` concerned, the reason
+    in words, and `since` when that became true (the threshold counts from there)."""
+
+    source: str
+    device: str
+    reason: str
+    since: float
+
+    @property
+    def text(self) -> str:
+        """The reason naming the device: ``weather 'Weather Simulator': ...``."""
+        if self.source == "client":
+            return f"client heartbeat: {self.reason}"
+        return f"weather {self.device!r}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The verdict at `at`: the WEATHER and CLIENT lights, the SAFE light (Ok safe, Busy
+    unsafe within the threshold, Alert unsafe and acting, Idle not known yet or nothing
+    watched), the `cause` (None when safe), whether to act (`act`: the threshold passed),
+    whether to ask the weather device for WEATHER_REFRESH, and since when it has been safe."""
+
+    at: float
+    weather: Light
+    client: Light
+    safe_light: Light
+    cause: Cause | None
+    act: bool
+    refresh: bool
+    safe_since: float | None
+
+    @property
+    def safe(self) -> bool:
+        """Only Ok is safe: Idle (never yet known) counts as unsafe."""
+        return self.safe_light is Light.OK
+
+
+class Verdict:
+    """The state machine: `feed` it events, read `judge(now)`.
+
+    Events may come in any order and any time: a time earlier than one already seen is taken
+    as that one (the clock never runs backwards here)."""
+
+    def __init__(self, settings: Settings, now: float) -> None:
+        self.settings = settings
+        self.now = now
+        self._watch_start = now  # the named device is expected from here
+        self._status: str | None = None  # WEATHER_STATUS's state, None: not defined
+        self._status_since = now  # when the status (or its absence) began
+        self._heard: float | None = None  # when anything was last heard from the device
+        self._deleted: tuple[str | None, float] | None = None  # what was deleted, when
+        self._beat = now
+        self._asked: float | None = None  # when WEATHER_REFRESH was last asked for
+        self._weather_since: float | None = None  # the weather's unsafe period began
+        self._safe_since: float | None = None
+
+    # -- input ---------------------------------------------------------------------------
+
+    def configure(self, settings: Settings, now: float) -> None:
+        """New settings: a new weather device (or the trigger turned on) is expected within
+        the stale time from now, and forgets what was heard of the old one; turning the
+        client trigger on or the heartbeat's value starts its timer again."""
+        now = self._clock(now)
+        old = self.settings
+        self.settings = settings
+        if settings.weather != old.weather or (settings.trigger_weather
+                                               and not old.trigger_weather):
+            self._watch_start = now
+            if settings.weather != old.weather:
+                self._status = None
+                self._status_since = now
+                self._heard = None
+                self._deleted = None
+                self._asked = None
+        if settings.trigger_client and (not old.trigger_client
+                                        or settings.heartbeat != old.heartbeat):
+            self._beat = now
+
+    def feed(self, event: Event) -> None:
+        """One event; those about another device than ACTIVE_WEATHER are ignored."""
+        now = self._clock(event.at)
+        if isinstance(event, Heartbeat):
+            self._beat = now
+            return
+        if isinstance(event, Tick):
+            return
+        if event.device != self.settings.weather or not event.device:
+            return
+        if isinstance(event, WeatherDeleted):
+            if event.vector is None:
+                self._deleted = (None, now)
+                self._status = None
+                self._status_since = now
+            elif event.vector == "WEATHER_STATUS":
+                self._deleted = ("WEATHER_STATUS", now)
+                self._status = None
+                self._status_since = now
+            return
+        self._heard = now
+        self._asked = None
+        if isinstance(event, WeatherStatus):
+            if self._deleted is not None:
+                self._deleted = None
+            if event.state != self._status:
+                self._status = event.state
+                self._status_since = now
+        elif self._deleted is not None and self._deleted[0] is None:
+            self._deleted = None  # the device is back (its driver restarted)
+            self._status_since = now
+
+    def refresh_asked(self, now: float) -> None:
+        """The watch sent WEATHER_REFRESH: not asked again before another half stale time."""
+        self._asked = self._clock(now)
+
+    def _clock(self, at: float) -> float:
+        self.now = max(self.now, at)
+        return self.now
+
+    # -- output --------------------------------------------------------------------------
+
+    def judge(self, now: float) -> Judgement:
+        """The verdict at `now` (also a `Tick`)."""
+        now = self._clock(now)
+        settings = self.settings
+        weather_cause = self._weather_cause(now) if settings.trigger_weather else None
+        weather_pending = settings.trigger_weather and weather_cause is None and \
+            self._status != "Ok"
+        if weather_cause is None:
+            self._weather_since = None
+        else:
+            # One unsafe period, whatever its causes in turn: the threshold counts from its
+            # start, so a cause that changes (Alert, then the driver killed) does not reset it.
+            if self._weather_since is None:
+                self._weather_since = min(weather_cause.since, now)
+            weather_cause = replace(weather_cause, since=self._weather_since)
+        client_cause = self._client_cause(now)
+        weather_act = weather_cause is not None and \
+            now - weather_cause.since >= settings.threshold
+        if weather_cause is None:
+            weather = Light.IDLE if (not settings.trigger_weather or weather_pending) else Light.OK
+        else:
+            weather = Light.ALERT if weather_act else Light.BUSY
+        if not settings.trigger_client or settings.heartbeat <= 0:
+            client = Light.IDLE
+        else:
+            client = Light.OK if client_cause is None else Light.ALERT
+        cause = client_cause or weather_cause
+        act = client_cause is not None or weather_act
+        if act:
+            safe_light = Light.ALERT
+        elif cause is not None:
+            safe_light = Light.BUSY
+        elif weather_pending or (weather is Light.IDLE and client is Light.IDLE):
+            safe_light = Light.IDLE
+        else:
+            safe_light = Light.OK
+        if safe_light is Light.OK:
+            if self._safe_since is None:
+                self._safe_since = now
+        else:
+            self._safe_since = None
+        return Judgement(now, weather, client, safe_light, cause, act,
+                         self._wants_refresh(now), self._safe_since)
+
+    def _weather_cause(self, now: float) -> Cause | None:
+        settings = self.settings
+        name, stale = settings.weather, settings.stale
+        if not name:
+            return Cause("weather", "", "no weather device named (ACTIVE_WEATHER is empty)",
+                         self._watch_start)
+        if self._deleted is not None:
+            what, when = self._deleted
+            reason = ("the device was deleted (its driver died or was stopped)" if what is None
+                      else "WEATHER_STATUS was deleted (the device was disconnected)")
+            return Cause("weather", name, reason, when)
+        if self._heard is None:
+            if now - self._watch_start >= stale:
+                return Cause("weather", name, f"the device has not appeared on the server "
+                             f"in {stale:g} s", self._watch_start + stale)
+            return None
+        if now - self._heard >= stale:
+            return Cause("weather", name, f"nothing heard from it for {stale:g} s",
+                         self._heard + stale)
+        if self._status == "Alert":
+            return Cause("weather", name, "WEATHER_STATUS is Alert", self._status_since)
+        if self._status != "Ok" and now - self._status_since >= stale:
+            said = "not defined (is the device connected?)" if self._status is None \
+                else f"{self._status}"
+            return Cause("weather", name, f"WEATHER_STATUS has been {said} for {stale:g} s",
+                         self._status_since + stale)
+        return None
+
+    def _client_cause(self, now: float) -> Cause | None:
+        settings = self.settings
+        if not settings.trigger_client or settings.heartbeat <= 0:
+            return None
+        if now - self._beat >= settings.heartbeat:
+            return Cause("client", "", f"no heartbeat for {settings.heartbeat:g} s",
+                         self._beat + settings.heartbeat)
+        return None
+
+    def _wants_refresh(self, now: float) -> bool:
+        if self._heard is None or self._deleted is not None or not self.settings.weather:
+            return False
+        half = self.settings.stale / 2
+        since = self._heard if self._asked is None else self._asked
+        return now - since >= half

@@ -1,0 +1,204 @@
+"""Issue 72 item 2: the watchdog's verdict (pure) fails closed. Any sequence of events gives a
+verdict; a weather device unheard for the stale time is unsafe; Alert is unsafe; a deleted
+device, a status Busy or Idle past the stale time, a device that never appears, no device
+named, a heartbeat that stops: each unsafe, with its cause naming the device, and acted on
+only past the threshold."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipyagents.watchdog.verdict import Event
+from indipyagents.watchdog.verdict import Heartbeat
+from indipyagents.watchdog.verdict import Light
+from indipyagents.watchdog.verdict import Settings
+from indipyagents.watchdog.verdict import Tick
+from indipyagents.watchdog.verdict import Verdict
+from indipyagents.watchdog.verdict import WeatherDeleted
+from indipyagents.watchdog.verdict import WeatherHeard
+from indipyagents.watchdog.verdict import WeatherStatus
+
+W = "Weather Simulator"
+WATCHING = Settings(weather=W, trigger_weather=True, threshold=5, stale=60)
+
+times = st.floats(min_value=0, max_value=1000, allow_nan=False)
+states = st.sampled_from(["Idle", "Ok", "Busy", "Alert"])
+devices = st.sampled_from([W, "Other Weather"])
+events: st.SearchStrategy[Event] = st.one_of(
+    st.builds(WeatherStatus, devices, states, times),
+    st.builds(WeatherHeard, devices, times),
+    st.builds(WeatherDeleted, devices, st.sampled_from([None, "WEATHER_STATUS", "X"]), times),
+    st.builds(Heartbeat, times),
+    st.builds(Tick, times))
+settings = st.builds(Settings, weather=st.sampled_from([W, ""]), trigger_weather=st.booleans(),
+                     trigger_client=st.booleans(),
+                     threshold=st.floats(min_value=0, max_value=100),
+                     heartbeat=st.floats(min_value=0, max_value=100),
+                     stale=st.floats(min_value=10, max_value=300))
+
+
+@given(settings, st.lists(events, max_size=30), times)
+def test_any_sequence_of_events_gives_a_verdict(chosen: Settings, fed: list[Event],
+                                                now: float) -> None:
+    """Whatever comes in whatever order, the verdict is one of the lights, a cause exactly
+    when it is unsafe and known, acting only with a cause, and Ok only without one."""
+    verdict = Verdict(chosen, 0.0)
+    for event in fed:
+        verdict.feed(event)
+        judgement = verdict.judge(event.at)
+        assert judgement.safe_light in Light
+        assert (judgement.cause is not None) == (judgement.safe_light in (Light.BUSY,
+                                                                          Light.ALERT))
+        assert not judgement.act or judgement.cause is not None
+        assert not judgement.safe or judgement.cause is None
+    final = verdict.judge(now)
+    assert final.safe_light in Light
+
+
+@given(st.lists(events, max_size=30), st.floats(min_value=0, max_value=1000))
+def test_nothing_heard_for_the_stale_time_is_unsafe(fed: list[Event], later: float) -> None:
+    """After any events, once the weather device has been silent for the stale time (only
+    ticks and heartbeats since), the verdict is unsafe, whatever it said before."""
+    verdict = Verdict(WATCHING, 0.0)
+    for event in fed:
+        verdict.feed(event)
+    last = max([event.at for event in fed] + [0.0])
+    verdict.feed(Tick(last + later / 2))
+    judgement = verdict.judge(last + WATCHING.stale + later)
+    assert not judgement.safe
+    assert judgement.cause is not None and judgement.cause.device == W
+
+
+@given(st.lists(events, max_size=20), times)
+def test_alert_is_unsafe(fed: list[Event], gap: float) -> None:
+    """WEATHER_STATUS Alert is unsafe at once (indilib's meaning), whatever came before, and
+    acts once the threshold has passed."""
+    verdict = Verdict(WATCHING, 0.0)
+    for event in fed:
+        verdict.feed(event)
+    at = max([event.at for event in fed] + [0.0]) + gap
+    verdict.feed(WeatherStatus(W, "Alert", at))
+    judgement = verdict.judge(at)
+    assert not judgement.safe and judgement.cause is not None
+    assert verdict.judge(at + WATCHING.threshold).act
+
+
+def test_ok_is_safe_and_alert_waits_for_the_threshold() -> None:
+    """Ok is safe; Alert is Busy (unsafe, within the threshold), then Alert and acting."""
+    verdict = Verdict(WATCHING, 0.0)
+    verdict.feed(WeatherStatus(W, "Ok", 1.0))
+    assert verdict.judge(2.0).safe_light is Light.OK
+    verdict.feed(WeatherStatus(W, "Alert", 10.0))
+    busy = verdict.judge(12.0)
+    assert busy.safe_light is Light.BUSY and not busy.act
+    assert busy.cause is not None
+    assert busy.cause.text == "weather 'Weather Simulator': WEATHER_STATUS is Alert"
+    acting = verdict.judge(15.0)
+    assert acting.safe_light is Light.ALERT and acting.act and acting.weather is Light.ALERT
+
+
+def test_alert_that_clears_within_the_threshold_does_not_act() -> None:
+    """As indi_watchdog's timer: an Alert that leaves before the threshold does nothing."""
+    verdict = Verdict(WATCHING, 0.0)
+    verdict.feed(WeatherStatus(W, "Alert", 1.0))
+    verdict.feed(WeatherStatus(W, "Ok", 4.0))
+    judgement = verdict.judge(7.0)
+    assert judgement.safe and not judgement.act
+
+
+def test_a_deleted_device_is_unsafe_at_once() -> None:
+    """The driver killed (indiserver deletes its devices) is unsafe from that moment, and a
+    deleted WEATHER_STATUS (disconnected) too; the cause says which."""
+    verdict = Verdict(WATCHING, 0.0)
+    verdict.feed(WeatherStatus(W, "Ok", 1.0))
+    verdict.feed(WeatherDeleted(W, None, 2.0))
+    judgement = verdict.judge(2.0)
+    assert judgement.cause is not None and "deleted" in judgement.cause.text
+    assert verdict.judge(7.0).act
+    again = Verdict(WATCHING, 0.0)
+    again.feed(WeatherStatus(W, "Ok", 1.0))
+    again.feed(WeatherDeleted(W, "WEATHER_STATUS", 2.0))
+    cause = again.judge(2.0).cause
+    assert cause is not None and "WEATHER_STATUS was deleted" in cause.reason
+
+
+def test_busy_or_idle_past_the_stale_time_is_unsafe() -> None:
+    """A warning (Busy) or no verdict (Idle) is not yet unsafe, but is after the stale time,
+    even while the device keeps talking."""
+    for state in ("Busy", "Idle"):
+        verdict = Verdict(WATCHING, 0.0)
+        verdict.feed(WeatherStatus(W, state, 1.0))
+        for at in range(2, 61, 5):
+            verdict.feed(WeatherHeard(W, float(at)))
+        assert verdict.judge(60.0).cause is None
+        verdict.feed(WeatherHeard(W, 61.0))
+        cause = verdict.judge(61.0).cause
+        assert cause is not None and f"has been {state}" in cause.reason
+
+
+def test_a_device_that_never_appears_is_unsafe_after_the_stale_time() -> None:
+    """Unknown (Idle: counts as unsafe, not acted on) until the stale time from the start,
+    then unsafe; naming another device starts the wait again."""
+    verdict = Verdict(WATCHING, 0.0)
+    first = verdict.judge(30.0)
+    assert first.safe_light is Light.IDLE and not first.safe and first.cause is None
+    cause = verdict.judge(60.0).cause
+    assert cause is not None and "has not appeared" in cause.reason
+    verdict.configure(Settings(weather="Other", trigger_weather=True, threshold=5, stale=60),
+                      100.0)
+    assert verdict.judge(120.0).cause is None
+    cause = verdict.judge(160.0).cause
+    assert cause is not None and cause.device == "Other"
+
+
+def test_no_weather_device_named_is_unsafe() -> None:
+    """TRIGGER_WEATHER with ACTIVE_WEATHER empty watches nothing: unsafe, said."""
+    verdict = Verdict(Settings(weather="", trigger_weather=True, stale=60), 0.0)
+    cause = verdict.judge(0.0).cause
+    assert cause is not None and "no weather device named" in cause.reason
+
+
+def test_a_quiet_device_is_asked_for_a_refresh_before_it_goes_stale() -> None:
+    """After half the stale time of silence the verdict asks for WEATHER_REFRESH, once per
+    half stale time; an answer keeps it safe."""
+    verdict = Verdict(WATCHING, 0.0)
+    verdict.feed(WeatherStatus(W, "Ok", 0.0))
+    assert not verdict.judge(29.0).refresh
+    assert verdict.judge(30.0).refresh
+    verdict.refresh_asked(30.0)
+    assert not verdict.judge(31.0).refresh
+    verdict.feed(WeatherHeard(W, 31.0))
+    assert verdict.judge(80.0).safe
+
+
+def test_the_heartbeat_acts_at_its_timeout() -> None:
+    """TRIGGER_CLIENT with a heartbeat of 5 s: safe while beats come, unsafe and acting 5 s
+    after the last one (the value is the threshold), safe again with the next beat."""
+    verdict = Verdict(Settings(weather=W, trigger_client=True, heartbeat=5), 0.0)
+    verdict.feed(Heartbeat(1.0))
+    assert verdict.judge(5.0).client is Light.OK
+    judgement = verdict.judge(6.0)
+    assert judgement.act and judgement.client is Light.ALERT
+    assert judgement.cause is not None and judgement.cause.source == "client"
+    verdict.feed(Heartbeat(7.0))
+    assert verdict.judge(7.0).safe
+
+
+def test_the_unsafe_period_keeps_its_start_across_causes() -> None:
+    """An Alert, then the driver killed: the threshold counts from the Alert."""
+    verdict = Verdict(WATCHING, 0.0)
+    verdict.feed(WeatherStatus(W, "Alert", 1.0))
+    verdict.judge(1.0)
+    verdict.feed(WeatherDeleted(W, None, 4.0))
+    assert verdict.judge(6.0).act
+
+
+def test_safe_since_counts_from_the_last_unsafe() -> None:
+    """`safe_since` is when the verdict last became safe (the resume's clock)."""
+    verdict = Verdict(WATCHING, 0.0)
+    verdict.feed(WeatherStatus(W, "Alert", 1.0))
+    assert verdict.judge(10.0).safe_since is None
+    verdict.feed(WeatherStatus(W, "Ok", 11.0))
+    assert verdict.judge(11.0).safe_since == 11.0
+    assert verdict.judge(20.0).safe_since == 11.0
