@@ -14,11 +14,13 @@ The mount and dome are unparked first and the weather is safe.
 
 - (a) the weather simulator made unsafe (WEATHER_CONTROL.Precip, then WEATHER_REFRESH): the
   seconds from the watching client seeing WEATHER_STATUS Alert until TELESCOPE_PARK and
-  DOME_PARK are each parked (PARK On, Ok). Target: ours within threshold + 10 s.
-- (b) the weather driver killed with SIGKILL: the seconds from the kill until each is parked,
-  waited for up to stale + threshold + 30 s (``--stale``, our WATCHDOG_STALE_VALUE). Target:
-  ours within stale + threshold + 10 s; indilib's is expected never to park (it acts only on
-  an Alert it hears), and its figure is what was measured within that bound.
+  DOME_PARK are each asked to park (PARK On or Busy: the watchdog has acted) and parked
+  (PARK On, Ok: the simulator's own slew added, some 16 s for indilib's mount). Targets: ours
+  asks within threshold + 10 s, and is parked within 5 s of indilib's median of the run.
+- (b) the weather driver killed with SIGKILL: the same seconds from the kill, waited for up
+  to stale + threshold + 30 s (``--stale``, our WATCHDOG_STALE_VALUE). Target: ours asks
+  within stale + threshold + 10 s; indilib's is expected never to park (it acts only on an
+  Alert it hears), and its figure is what was measured within that bound.
 - (c) ours alone with the sequencer: our server (``python -m indipyserver``) runs the Imager
   Agent and the watchdog in-process, our CCD simulator, and indilib's weather, telescope and
   dome simulators; the agent runs a plan of short light frames (``--exposure``), the watchdog's
@@ -83,6 +85,7 @@ class Rig:
 
     def __init__(self, args: list[str], port: int, name: str) -> None:
         self.port = port
+        self.extra: Path | None = None
         self.folder = Path(tempfile.mkdtemp(prefix=f"wdbench-{name}-"))
         self.log = (self.folder / "server.log").open("w")
         env = {**os.environ, "HOME": str(self.folder),
@@ -94,9 +97,13 @@ class Rig:
     def indiserver(cls, kind: str) -> Rig:
         port = free_port()
         watchdog = "indi_watchdog" if kind == "indilib" else program("indipy_agent_watchdog")
-        return cls(["indiserver", "-p", str(port), "-r", "0", watchdog,
-                    "indi_simulator_weather", "indi_simulator_telescope", "indi_simulator_dome"],
-                   port, kind)
+        folder = Path(tempfile.mkdtemp(prefix="wdbench-sock-"))
+        # Its own Unix socket: two indiservers on the default /tmp/indiserver cannot both run.
+        rig = cls(["indiserver", "-p", str(port), "-r", "0", "-u", str(folder / "indiserver"),
+                   watchdog, "indi_simulator_weather", "indi_simulator_telescope",
+                   "indi_simulator_dome"], port, kind)
+        rig.extra = folder
+        return rig
 
     @classmethod
     def ours_with_sequencer(cls) -> Rig:
@@ -127,7 +134,12 @@ class Rig:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if os.environ.get("WDBENCH_KEEP"):
+            print(f"  kept {self.folder}")
+        else:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self.extra is not None:
+            shutil.rmtree(self.extra, ignore_errors=True)
 
 
 async def until(check: Callable[[], bool], timeout: float, step: float = 0.05) -> float | None:
@@ -342,21 +354,28 @@ async def part_c(rep: int, settings: Settings, figures: Figures) -> None:
         rig.close()
 
 
-def targets(settings: Settings) -> dict[tuple[str, str, str], float]:
-    """The bound each of our figures must keep."""
+def targets(settings: Settings, figures: Figures) -> dict[tuple[str, str, str], float]:
+    """The bound each of our figures must keep: the watchdog's own response (the park asked
+    for) within the issue's bounds; the park done (the simulator's own slew added) within
+    5 s of indilib's median in the same run, where indilib parked."""
     a = settings.threshold + 10
     b = settings.stale + settings.threshold + 10
-    return {("a", "ours", "weather Alert -> mount parked"): a,
-            ("a", "ours", "weather Alert -> dome parked"): a,
-            ("b", "ours", "weather SIGKILL -> mount parked"): b,
-            ("b", "ours", "weather SIGKILL -> dome parked"): b,
-            ("c", "ours", "weather Alert -> sequence held"): settings.threshold + 30,
-            ("c", "ours", "weather safe -> frames counted again"): settings.resume + 60}
+    wanted = {("a", "ours", "weather Alert -> mount park asked"): a,
+              ("a", "ours", "weather Alert -> dome park asked"): a,
+              ("b", "ours", "weather SIGKILL -> mount park asked"): b,
+              ("b", "ours", "weather SIGKILL -> dome park asked"): b,
+              ("c", "ours", "weather Alert -> sequence held"): settings.threshold + 30,
+              ("c", "ours", "weather safe -> frames counted again"): settings.resume + 60}
+    for (part, kind, what), values in figures.seen.items():
+        known = [v for v in values if v is not None]
+        if kind == "indilib" and what.endswith("parked") and known:
+            wanted[(part, "ours", what)] = round(statistics.median(known) + 5, 1)
+    return wanted
 
 
 def table(figures: Figures, settings: Settings, kinds: tuple[str, ...]) -> int:
     """Print the table; the number of targets missed."""
-    wanted = targets(settings)
+    wanted = targets(settings, figures)
     missed = 0
     print(f"\nthreshold {settings.threshold:g} s, stale {settings.stale:g} s, resume "
           f"{settings.resume:g} s")
