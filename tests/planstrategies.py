@@ -17,6 +17,7 @@ from indipyagents.plan.model import Devices
 from indipyagents.plan.model import Dither
 from indipyagents.plan.model import Flip
 from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Safety
 from indipyagents.plan.model import Site
 from indipyagents.plan.model import Target
 from indipyagents.plan.model import Wait
@@ -75,7 +76,9 @@ def plans(draw: st.DrawFn) -> Plan:
     """A plan `parse_plan` accepts: every device it needs is named."""
     folder = draw(st.text(max_size=12).filter(
         lambda f: not f.startswith(("/", "\\")) and ".." not in f and "\0" not in f))
-    plan = Plan(name=draw(names), folder=folder,
+    safety = Safety(sky_free_while_unsafe=draw(st.booleans()),
+                    night_end=draw(st.none() | moments))
+    plan = Plan(name=draw(names), folder=folder, safety=safety,
                 targets=tuple(draw(st.lists(targets(), min_size=1, max_size=4))),
                 devices=Devices(camera=draw(names), wheel=draw(st.just("") | names)),
                 dither=draw(dithers), autofocus=draw(autofocuses), flip=draw(flips),

@@ -2,7 +2,7 @@
 
 A `Plan` is a list of `Target`s in order, each with its `Batch`es; dithering, autofocus and the
 meridian flip are settings of the plan a target may override; `End` says what happens after
-the last frame. Everything is a value: the sequencer expands a plan into numbered steps
+the last frame, `Safety` what an unsafe sky (a watchdog's verdict) lets go on. Everything is a value: the sequencer expands a plan into numbered steps
 (`steps`), and the journal records which of those are done, so the plan itself never changes
 while it runs. Angles: RA in hours, Dec, altitudes and hour angles in degrees (J2000).
 """
@@ -130,6 +130,16 @@ class End:
 
 
 @dataclass(frozen=True)
+class Safety:
+    """While a watchdog (or anyone) says unsafe (the agent's AGENT_SAFETY): frames that need
+    no sky, darks and bias, go on only with `sky_free_while_unsafe`; still unsafe once
+    `night_end` (an aware datetime) has passed, the night ends (the `End`'s park and warm)."""
+
+    sky_free_while_unsafe: bool = False
+    night_end: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     """A whole night. `folder` is where frames are saved on the server (relative: to the
     agent's image folder); `name` names the journal."""
@@ -143,6 +153,7 @@ class Plan:
     flip: Flip = field(default_factory=Flip)
     end: End = field(default_factory=End)
     site: Site | None = None
+    safety: Safety = field(default_factory=Safety)
 
     def dither_for(self, target: Target) -> Dither:
         return target.dither or self.dither

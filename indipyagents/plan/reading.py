@@ -1,9 +1,10 @@
 """A parsed TOML document (the dict `tomllib` gives) read into a `Plan`, every value checked.
 
 The layout: top-level ``name`` and ``folder``; the tables ``[devices]``, ``[dither]``,
-``[autofocus]``, ``[flip]``, ``[end]``, ``[site]``; then ``[[targets]]`` in order, each with its
-``[targets.wait]``, its own ``[targets.dither]`` / ``[targets.autofocus]`` / ``[targets.flip]``
-(keys not given there are the plan's) and its ``[[targets.batches]]``. A refusal is an
+``[autofocus]``, ``[flip]``, ``[end]``, ``[site]``, ``[safety]``; then ``[[targets]]`` in
+order, each with its ``[targets.wait]``, its own ``[targets.dither]`` /
+``[targets.autofocus]`` / ``[targets.flip]`` (keys not given there are the plan's) and its
+``[[targets.batches]]``. A refusal is an
 `fields.Invalid` naming the key path; `toml` turns it into a `PlanError` with the line.
 """
 
@@ -26,12 +27,14 @@ from .model import Dither
 from .model import End
 from .model import Flip
 from .model import Plan
+from .model import Safety
 from .model import Site
 from .model import Target
 from .model import Wait
 from .needs import needs
 
-PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "targets")
+PLAN_KEYS = ("name", "folder", "devices", "dither", "autofocus", "flip", "end", "site", "safety",
+             "targets")
 DEVICE_KEYS = ("camera", "wheel", "focuser", "mount")
 DITHER_KEYS = ("every", "pixels", "method", "settle")
 AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_delta",
@@ -39,6 +42,7 @@ AUTOFOCUS_KEYS = ("at_start", "on_filter_change", "every_minutes", "temperature_
 FLIP_KEYS = ("enabled", "hour_angle_limit", "settle")
 END_KEYS = ("park", "warm")
 SITE_KEYS = ("latitude", "longitude", "elevation")
+SAFETY_KEYS = ("sky_free_while_unsafe", "night_end")
 TARGET_KEYS = ("name", "ra", "dec", "slew", "wait", "dither", "autofocus", "flip", "batches")
 WAIT_KEYS = ("until", "altitude")
 BATCH_KEYS = ("count", "exposure", "filter", "binning", "type", "gain", "offset")
@@ -64,6 +68,7 @@ def read_plan(data: Table) -> Plan:
         dither=dither, autofocus=autofocus, flip=flip,
         end=_end(fields.table(data, (), "end") or {}),
         site=_site(fields.table(data, (), "site")),
+        safety=_safety(fields.table(data, (), "safety") or {}),
         targets=tuple(_target(item, ("targets", index), dither, autofocus, flip)
                       for index, item in enumerate(fields.tables(data, (), "targets"))),
     )
@@ -153,6 +158,14 @@ def _end(data: Table) -> End:
                warm=fields.boolean(data, ("end",), "warm", True))
 
 
+def _safety(data: Table) -> Safety:
+    path: KeyPath = ("safety",)
+    fields.only_known(data, path, SAFETY_KEYS)
+    return Safety(
+        sky_free_while_unsafe=fields.boolean(data, path, "sky_free_while_unsafe", False),
+        night_end=_moment(data, path, "night_end"))
+
+
 def _site(data: Table | None) -> Site | None:
     if data is None:
         return None
@@ -218,21 +231,28 @@ def _target(data: Table, path: KeyPath, dither: Dither, autofocus: Autofocus,
 
 def _wait(data: Table, path: KeyPath) -> Wait:
     fields.only_known(data, path, WAIT_KEYS)
-    until = data.get("until")
-    if isinstance(until, str):
-        try:
-            until = datetime.fromisoformat(until)
-        except ValueError:
-            raise fields.wrong(path + ("until",), "a date and time with its zone, "
-                               "e.g. 2026-11-27T22:30:00+01:00", until) from None
-    if until is not None and not (isinstance(until, datetime) and until.tzinfo is not None):
-        what = "a date and time with its zone (give the time zone: +01:00, Z)" \
-            if isinstance(until, datetime) else \
-            "a date and time with its zone, e.g. 2026-11-27T22:30:00+01:00"
-        raise fields.wrong(path + ("until",), what, until)
+    until = _moment(data, path, "until")
     altitude = None if "altitude" not in data else \
         fields.number(data, path, "altitude", None, low=-90, high=90)
     return Wait(until=until, altitude=altitude)
+
+
+def _moment(data: Table, path: KeyPath, key: str) -> datetime | None:
+    """A TOML datetime (or its ISO text) with its zone: a wall-clock time without one would
+    mean another moment on a server in another zone."""
+    moment = data.get(key)
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            raise fields.wrong(path + (key,), "a date and time with its zone, "
+                               "e.g. 2026-11-27T22:30:00+01:00", moment) from None
+    if moment is not None and not (isinstance(moment, datetime) and moment.tzinfo is not None):
+        what = "a date and time with its zone (give the time zone: +01:00, Z)" \
+            if isinstance(moment, datetime) else \
+            "a date and time with its zone, e.g. 2026-11-27T22:30:00+01:00"
+        raise fields.wrong(path + (key,), what, moment)
+    return moment
 
 
 def _batch(data: Table, path: KeyPath) -> Batch:

@@ -174,6 +174,8 @@ def plan_to_toml(plan: Plan) -> str:
         lines += ["[site]", *_keys({"latitude": plan.site.latitude,
                                     "longitude": plan.site.longitude,
                                     "elevation": plan.site.elevation})]
+    lines += ["[safety]", *_keys({"sky_free_while_unsafe": plan.safety.sky_free_while_unsafe,
+                                  "night_end": plan.safety.night_end})]
     for target in plan.targets:
         lines += _target(target)
     return "\n".join(lines) + "\n"

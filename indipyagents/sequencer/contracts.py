@@ -131,6 +131,9 @@ class Progress:
     frames_in_batch: int = 0
     hfd: float = 0.0            # of the last autofocus (2 x HFR); 0: none
     reason: str = ""            # why it paused or aborted, naming the device
+    unsafe: bool = False        # told the sky is unsafe (AGENT_SAFETY.UNSAFE)
+    held: bool = False          # waiting for safe before a step that needs the sky
+    cause: str = ""             # why unsafe (AGENT_SAFETY_CAUSE), "" when safe
 
 
 class Observer(Protocol):

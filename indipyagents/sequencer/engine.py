@@ -27,6 +27,17 @@ finished and saved, as INDIGO's pause does; a long wait for a time or an altitud
 and waited again on resume), then the run returns PAUSED. `abort()` stops at once: the step's
 task is cancelled and the camera aborted (that frame is not saved), then the End's park and
 warm run, and the run returns ABORTED.
+
+Safety (`set_safety`, the face's AGENT_SAFETY, a watchdog's verdict): unsafe cuts the step in
+hand unless it needs no sky and the plan lets such steps go on (the frame being exposed is
+aborted, not saved, and taken again later), then the run holds before the next step that
+needs the sky (light and flat frames, slews, waits, and so the dithers, flips and autofocus
+that come with a light frame). With the plan's ``sky_free_while_unsafe`` the dark and bias
+frames not yet taken go first, in plan order. The hold is journalled (a `note` "safety"), so
+a run resumed after a restart is held again. Safe again: the run goes on where it stopped,
+the mount pointed at the target again (a watchdog may have parked it); a client's pause or
+abort meanwhile stands. Still unsafe once the plan's ``night_end`` passed: the End's park and
+warm, and the run ends ABORTED, `ENDED_UNSAFE`.
 """
 
 from __future__ import annotations
@@ -79,13 +90,19 @@ from .contracts import Progress
 from .contracts import RunState
 from .headers import with_cards
 
-__all__ = ["CLIENT_PAUSE", "DEFAULT_RETRY", "Sequencer"]
+__all__ = ["CLIENT_PAUSE", "DEFAULT_RETRY", "ENDED_UNSAFE", "SKY_FREE", "Sequencer"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The journalled reason of a client's pause: a night paused so is not resumed by a restart.
 CLIENT_PAUSE = "paused by a client"
+#: The reason a night still held once its night_end passed ends with.
+ENDED_UNSAFE = "ended: unsafe past the end of the night"
+#: Frame types that need no sky: taken while unsafe when the plan says so.
+SKY_FREE = ("Dark", "Bias")
+#: Seconds the camera's abort may take when unsafe cuts a frame (the watchdog waits ~10 s).
+SAFETY_ABORT_BOUND = 5.0
 #: A lost device's step is tried again after 2, 4, 8, 16 s, then the run pauses.
 DEFAULT_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=4)
 #: Seconds a camera may take past its exposure (download, a slow driver) before it is lost.
@@ -102,6 +119,14 @@ class _Stopped(Exception):
 
 class _Paused(Exception):
     """A pause cut a wait short: the step is not done."""
+
+
+class _Held(Exception):
+    """Unsafe cut the step in hand short: it is not done, and is taken again once safe."""
+
+
+class _Hold:
+    """`_next_step`'s answer while unsafe with nothing the plan lets go on."""
 
 
 def _utcnow() -> datetime:
@@ -177,6 +202,25 @@ class Sequencer:
         self._focus_temperature: float | None = None
         self._hfr: float | None = None
         self._focus_position: int | None = None
+        # Safety: the verdict, whether a client told this run (else the journal's holds),
+        # the step in hand, and whether unsafe cut it.
+        self._unsafe = False
+        self._cause = ""
+        self._told = False
+        self._held = False
+        self._cut = False
+        self._in_hand: Step | None = None
+        self._stir = asyncio.Event()
+        self._unsafe_now = asyncio.Event()
+
+    @property
+    def unsafe(self) -> bool:
+        """Whether the run is told the sky is unsafe (by `set_safety`, or its journal)."""
+        return self._unsafe
+
+    @property
+    def cause(self) -> str:
+        return self._cause
 
     @classmethod
     def resume(cls, journal: Journal, store: FrameStore, rig: Rig, *,
@@ -197,6 +241,7 @@ class Sequencer:
         if self.state is RunState.RUNNING and not self._pause_asked:
             self._pause_asked = True
             self._wake.set()
+            self._stir.set()
             self.journal.paused(CLIENT_PAUSE)
 
     async def abort(self, reason: str = "aborted by a client") -> None:
@@ -208,12 +253,40 @@ class Sequencer:
                 self.journal.aborted(reason)
             self._abort_reason = reason
             self._wake.set()
+            self._stir.set()
             task = self._step_task
             if task is not None:
                 task.cancel()
             await self._quietly(self.rig.camera.abort(), self.rig.camera.name, "abort")
         elif self.state in (RunState.PAUSED, RunState.IDLE):
             await self._aborted(reason)
+
+    async def set_safety(self, safe: bool, cause: str = "") -> None:
+        """The sky's verdict (AGENT_SAFETY). Unsafe: a step in hand that needs the sky is cut
+        (the camera aborted, the frame not saved) and the run holds; safe: it goes on. Said to
+        the journal while a run is under way, so a restart keeps the hold."""
+        changed = self._unsafe == safe or (not safe and cause != self._cause)
+        self._unsafe = not safe
+        self._cause = "" if safe else cause
+        self._told = True
+        if safe:
+            self._unsafe_now.clear()
+        else:
+            self._unsafe_now.set()
+        if changed and self.state in (RunState.RUNNING, RunState.PAUSED):
+            self.journal.note("safety", unsafe=self._unsafe, cause=self._cause)
+        self._stir.set()
+        if not safe and self.state is RunState.RUNNING:
+            step, task = self._in_hand, self._step_task
+            if step is not None and not self._allowed(step) and task is not None \
+                    and task.cancel():
+                self._cut = True
+                logger.warning("unsafe (%s): %s cut short", cause or "no cause given", step.id)
+                if isinstance(step, FrameStep):
+                    await self._quietly(self.rig.camera.abort(), self.rig.camera.name, "abort",
+                                        bound=SAFETY_ABORT_BOUND)
+        if self.state is RunState.RUNNING:
+            await self._report()
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -240,20 +313,29 @@ class Sequencer:
                                [(step.id, step.file_name) for step in self.frame_steps],
                                self.journal)
         self._restore(state)
+        self._journal_safety(state)
         self.state = RunState.RUNNING
         await self._report()
         try:
             await self._attempt(None)
-            for index, step in enumerate(self.steps, start=1):
-                if step.id in self._done:
-                    continue
-                if self._abort_reason:
-                    break
+            while not self._abort_reason:
                 if self._pause_asked:
                     return await self._paused("")
+                chosen = self._next_step()
+                if chosen is None:
+                    break
+                if isinstance(chosen, _Hold):
+                    if await self._hold():
+                        await self._aborted(ENDED_UNSAFE)
+                        return self.state
+                    continue
+                index, step = chosen
                 self._step_index = index
                 await self._report()
-                await self._attempt(step)
+                try:
+                    await self._attempt(step)
+                except _Held:
+                    continue
         except _Stopped:
             pass
         except _Paused:
@@ -279,17 +361,26 @@ class Sequencer:
         async def once() -> None:
             if self._abort_reason:
                 raise _Stopped
+            if step is not None and self._unsafe and not self._allowed(step):
+                raise _Held
+            self._cut = False
             task = asyncio.ensure_future(self._execute(step))
             self._step_task = task
+            self._in_hand = step
             try:
                 await task
             except asyncio.CancelledError:
                 current = asyncio.current_task()
-                if self._abort_reason and not (current and current.cancelling()):
-                    raise _Stopped from None
+                if not (current and current.cancelling()):
+                    if self._abort_reason:
+                        raise _Stopped from None
+                    if self._cut:
+                        raise _Held from None
                 raise
             finally:
                 self._step_task = None
+                self._in_hand = None
+                self._cut = False
 
         async def failed(error: BaseException) -> None:
             logger.warning("%s: %s", step.id if step else "preparing", error)
@@ -372,13 +463,16 @@ class Sequencer:
         first_of_target = self._target_now != step.target_index
         self._target_now = step.target_index
         self._current = step
-        if target.slew and rig.mount is not None and step.target_index not in self._pointed:
+        sky = batch.frame_type not in SKY_FREE
+        if sky and target.slew and rig.mount is not None \
+                and step.target_index not in self._pointed:
             await self._repoint(step.target_index, target)
         if batch.frame_type == "Light" and target.slew and rig.mount is not None \
                 and not await self._flip_if_due(step.target_index, target) \
                 and dither_due(self._frames_since_dither, self.plan.dither_for(target)):
             await self._dither(target, batch.binning)
-        await self._focus_if_due(step.target_index, target, batch.filter, first_of_target)
+        if sky or not self._unsafe:
+            await self._focus_if_due(step.target_index, target, batch.filter, first_of_target)
         if batch.filter is not None and rig.wheel is not None:
             await self._bounded(rig.wheel.select(batch.filter), self.move_bound, rig.wheel.name)
         await self._report()
@@ -522,6 +616,77 @@ class Sequencer:
                 if focus.get("position") is not None:
                     self._focus_position = int(focus["position"])
 
+    # -- safety ------------------------------------------------------------------------------
+
+    def _allowed(self, step: Step) -> bool:
+        """Whether `step` may run while unsafe: a dark or bias frame when the plan says so,
+        and the End (it parks and warms)."""
+        if isinstance(step, EndStep):
+            return True
+        return isinstance(step, FrameStep) and step.batch.frame_type in SKY_FREE \
+            and self.plan.safety.sky_free_while_unsafe
+
+    def _next_step(self) -> tuple[int, Step] | _Hold | None:
+        """The next step not done (None: all done); while unsafe, the first one the plan lets
+        go on (the End only once it is the last left), else `_Hold`."""
+        pending = [(index, step) for index, step in enumerate(self.steps, start=1)
+                   if step.id not in self._done]
+        if not pending:
+            return None
+        if not self._unsafe:
+            return pending[0]
+        for index, step in pending:
+            if self._allowed(step) and (not isinstance(step, EndStep) or len(pending) == 1):
+                return index, step
+        return _Hold()
+
+    async def _hold(self) -> bool:
+        """Wait, while unsafe, until safe, a pause, an abort, or the plan's night_end (True:
+        the night is over). The mount is pointed again before the next sky frame."""
+        self._pointed.clear()
+        self._held = True
+        self.reason = ""
+        logger.warning("held: unsafe (%s)", self._cause or "no cause given")
+        await self._report()
+        try:
+            while self._unsafe and not self._abort_reason and not self._pause_asked:
+                self._stir.clear()
+                end = self.plan.safety.night_end
+                left = None if end is None else (end - self.clock()).total_seconds()
+                if left is not None and left <= 0:
+                    logger.warning("still unsafe past the end of the night (%s)",
+                                   end.isoformat() if end else "")
+                    return True
+                waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._stir.wait())}
+                if left is not None:
+                    waiters.add(asyncio.ensure_future(self.sleep(min(NAP, left))))
+                try:
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+        finally:
+            self._held = False
+        if not self._unsafe:
+            logger.info("safe again: the sequence goes on")
+        await self._report()
+        return False
+
+    def _journal_safety(self, state: JournalState) -> None:
+        """At a run's start: the hold the journal recorded is restored, unless a client told
+        this run otherwise (then the journal is told)."""
+        recorded = state.notes.get("safety")
+        was_unsafe = bool(recorded and recorded.get("unsafe"))
+        if not self._told:
+            if was_unsafe and recorded is not None:
+                self._unsafe, self._cause = True, str(recorded.get("cause", ""))
+                self._unsafe_now.set()
+                logger.warning("the journal says unsafe (%s): held until safe",
+                               self._cause or "no cause given")
+        elif was_unsafe != self._unsafe or (recorded is not None and self._unsafe
+                                            and recorded.get("cause") != self._cause):
+            self.journal.note("safety", unsafe=self._unsafe, cause=self._cause)
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _cards(self, step: FrameStep, target: Target) -> list[Card]:
@@ -558,17 +723,25 @@ class Sequencer:
         if seconds <= 0:
             return
         sleeper = asyncio.ensure_future(self.sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
+        wakers = {asyncio.ensure_future(self._wake.wait())}
+        in_hand = self._in_hand
+        holds = pausable and in_hand is not None and not self._allowed(in_hand)
+        if holds:
+            wakers.add(asyncio.ensure_future(self._unsafe_now.wait()))
         try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({sleeper, *wakers}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            waker.cancel()
+            for waker in wakers:
+                waker.cancel()
         if self._abort_reason:
             sleeper.cancel()
             raise _Stopped
         if self._pause_asked and pausable:
             sleeper.cancel()
             raise _Paused
+        if holds and self._unsafe:
+            sleeper.cancel()
+            raise _Held
         await sleeper
 
     async def _bounded(self, call: Awaitable[T], seconds: float, device: str) -> T:
@@ -578,10 +751,11 @@ class Sequencer:
         except TimeoutError:
             raise DeviceLost(device, f"no answer within {seconds:g} s") from None
 
-    async def _quietly(self, call: Awaitable[object], device: str, what: str) -> None:
+    async def _quietly(self, call: Awaitable[object], device: str, what: str, *,
+                       bound: float | None = None) -> None:
         """A call of the abort's path: a failure is logged, the abort goes on."""
         try:
-            await self._bounded(call, self.move_bound, device)
+            await self._bounded(call, self.move_bound if bound is None else bound, device)
         except (RigError, OSError) as exc:
             logger.warning("%s: %s failed: %s", device, what, exc)
 
@@ -606,7 +780,7 @@ class Sequencer:
             frame=self._in_batch[current.id] if current else 0,
             frames_in_batch=current.batch.count if current else 0,
             hfd=2.0 * self._hfr if self._hfr is not None else 0.0,
-            reason=self.reason)))
+            reason=self.reason, unsafe=self._unsafe, held=self._held, cause=self._cause)))
 
     async def _paused(self, reason: str) -> RunState:
         """The run stops PAUSED: for `reason` (a failure), or for a client's `pause()`, which

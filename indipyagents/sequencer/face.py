@@ -14,6 +14,10 @@ where it has them.
   finished first), AGENT_ABORT_PROCESS (ABORT: at once, the camera aborted).
 - AGENT_IMAGER_STATS (TARGET, BATCH, FRAME, FRAMES: where the run is; HFD of the last
   autofocus) and AGENT_LAST_FRAME (the last frame saved, for clients that watch).
+- AGENT_SAFETY (OneOfMany SAFE, UNSAFE) and AGENT_SAFETY_CAUSE (CAUSE): the sky's verdict,
+  set by a watchdog or any client (the cause first). UNSAFE cuts a sky frame in hand and holds
+  the run (SEQUENCE_STATE Busy, "held: unsafe (<cause>)"); SAFE lets it go on. The face keeps
+  the verdict for the next run; a run resumed after a restart shows the hold its journal kept.
 
 The face holds no rig, journal or store: `factory` builds the `Sequencer` for a loaded plan
 (opening the rig by the plan's devices, the journal and the frame folder), `parse` reads a
@@ -131,6 +135,12 @@ class SequencerFace:
             NumberMember("HFD", "HFD (px)", "%.2f", 0, 1e3, 0, 0)])
         self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last frame", GROUP, "ro", "Idle", [
             BLOBMember("FRAME", "Frame")])
+        self.safety = SwitchVector("AGENT_SAFETY", "Safety", GROUP, "rw", "OneOfMany", "Idle", [
+            SwitchMember("SAFE", "Safe", "On"), SwitchMember("UNSAFE", "Unsafe", "Off")])
+        self.safety_cause = TextVector("AGENT_SAFETY_CAUSE", "Unsafe because", GROUP, "rw",
+                                       "Idle", [TextMember("CAUSE", "Cause", "")])
+        #: Whether a client set AGENT_SAFETY: then its verdict, not a journal's, holds a run.
+        self._safety_told = False
 
     # -- the Role ----------------------------------------------------------------------------
 
@@ -140,13 +150,14 @@ class SequencerFace:
 
     def vectors(self) -> Sequence[PropertyVector]:
         return [self.plan_file, self.upload, self.status, self.state, self.start, self.pause,
-                self.abort, self.stats, self.last_frame]
+                self.abort, self.stats, self.last_frame, self.safety, self.safety_cause]
 
     #: Defined from the start, not on CONNECT: a night resumed after a restart runs, and is
     #: shown, with no client and the agent not connected.
     always_names = ("AGENT_PLAN", "AGENT_PLAN_UPLOAD", "PLAN_STATUS", "SEQUENCE_STATE",
                     "AGENT_START_PROCESS", "AGENT_PAUSE_PROCESS", "AGENT_ABORT_PROCESS",
-                    "AGENT_IMAGER_STATS", "AGENT_LAST_FRAME")
+                    "AGENT_IMAGER_STATS", "AGENT_LAST_FRAME", "AGENT_SAFETY",
+                    "AGENT_SAFETY_CAUSE")
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
@@ -163,6 +174,11 @@ class SequencerFace:
     async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
         if isinstance(event, newTextVector) and event.vectorname == "AGENT_PLAN":
             await self._load_file(str(event.get("FILE", "")).strip())
+        elif isinstance(event, newTextVector) and event.vectorname == "AGENT_SAFETY_CAUSE":
+            self.safety_cause["CAUSE"] = str(event.get("CAUSE", self.safety_cause["CAUSE"]))
+            await self.safety_cause.send_setVector(state="Ok")
+        elif isinstance(event, newSwitchVector) and event.vectorname == "AGENT_SAFETY":
+            await self._set_safety(event)
         elif isinstance(event, newBLOBVector) and event.vectorname == "AGENT_PLAN_UPLOAD":
             await self._load_upload(event)
         elif isinstance(event, newSwitchVector):
@@ -295,6 +311,9 @@ class SequencerFace:
             except (RigError, OSError, ValueError) as exc:
                 await self._refuse_start(str(exc))
                 return
+        if self._safety_told:
+            await self.sequencer.set_safety(self.safety["SAFE"] == "On",
+                                            str(self.safety_cause["CAUSE"]))
         self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
         await self.start.send_setVector(state="Busy")
         self._task = asyncio.get_running_loop().create_task(self._run(self.sequencer),
@@ -352,6 +371,42 @@ class SequencerFace:
             await self.start.send_setVector(state="Alert",
                                             message=f"autofocus failed: {result.reason}")
 
+    async def _set_safety(self, event: newSwitchVector) -> None:
+        """A client's verdict: UNSAFE (with AGENT_SAFETY_CAUSE's text) or SAFE; the vector is
+        Ok once the running sequence has taken it (a sky frame in hand already aborted)."""
+        if event.get("UNSAFE") == "On":
+            safe = False
+        elif event.get("SAFE") == "On":
+            safe = True
+        else:
+            await self.safety.send_setVector(state="Alert", message="set SAFE or UNSAFE On")
+            return
+        cause = "" if safe else str(self.safety_cause["CAUSE"])
+        self._safety_told = True
+        self.safety.update({"SAFE": "On" if safe else "Off", "UNSAFE": "Off" if safe else "On"})
+        if self.sequencer is not None:
+            await self.sequencer.set_safety(safe, cause)
+        if safe:
+            self.logger.info("safe: the sequence may use the sky")
+        else:
+            self.logger.warning("unsafe (%s): the sequence holds", cause or "no cause given")
+        await self.safety.send_setVector(state="Ok")
+        if safe and self.safety_cause["CAUSE"]:
+            self.safety_cause["CAUSE"] = ""
+            await self.safety_cause.send_setVector(state="Ok")
+
+    async def _show_safety(self, sequencer: Sequencer) -> None:
+        """AGENT_SAFETY as the run has it: a run resumed after a restart holds by its
+        journal, and shows it."""
+        unsafe = sequencer.unsafe
+        if unsafe == (self.safety["UNSAFE"] == "On"):
+            return
+        self.safety.update({"SAFE": "Off" if unsafe else "On", "UNSAFE": "On" if unsafe else "Off"})
+        if unsafe:
+            self.safety_cause["CAUSE"] = sequencer.cause
+            await self.safety_cause.send_setVector(state="Ok")
+        await self.safety.send_setVector(state="Ok")
+
     async def _refuse_start(self, reason: str) -> None:
         self.logger.warning("the sequence did not start: %s", reason)
         self.start.update({"SEQUENCE": "Off", "FOCUSING": "Off"})
@@ -392,10 +447,16 @@ class SequencerFace:
         if progress.state is RunState.PAUSED:
             state = "Alert" if progress.reason else "Idle"
             message = progress.reason or "paused"
+        elif progress.state is RunState.RUNNING and progress.unsafe and not progress.reason:
+            state = "Busy"
+            why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"
+            message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
         else:
             state = _STATES[progress.state]
             message = progress.reason or ("done" if progress.state is RunState.DONE else "")
         await self.state.send_setVector(state=state, message=message[:MESSAGE])
+        if self.sequencer is not None:
+            await self._show_safety(self.sequencer)
         self.stats.update({"TARGET": progress.target_index, "BATCH": progress.batch,
                            "FRAME": progress.frame, "FRAMES": progress.frames_in_batch,
                            "HFD": progress.hfd})

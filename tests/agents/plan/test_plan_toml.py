@@ -3,6 +3,7 @@ reason (issue 71 item 3: "a bad plan is refused with its line and the reason")."
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -293,3 +294,25 @@ def test_load_plan_names_the_file(tmp_path: Path) -> None:
     assert load_plan(path) == parse_plan(NIGHT)
     with pytest.raises(PlanError, match=r"absent\.toml: cannot read it: No such file"):
         load_plan(tmp_path / "absent.toml")
+
+
+def test_the_safety_table_reads_and_each_value_is_checked_at_its_line() -> None:
+    """[safety] (issue 72 item 4): sky_free_while_unsafe a boolean, night_end a date-time
+    with its zone; absent, the defaults (no sky-free frames while unsafe, no end); a bad value,
+    a local time or an unknown key is refused at its own line."""
+    assert parse_plan(NIGHT).safety.sky_free_while_unsafe is False
+    assert parse_plan(NIGHT).safety.night_end is None
+    table = "[safety]\nsky_free_while_unsafe = true\nnight_end = 2026-11-28T06:30:00Z\n\n"
+    plan = parse_plan(changed("[[targets]]", table + "[[targets]]"))
+    assert plan.safety.sky_free_while_unsafe is True
+    assert plan.safety.night_end == datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
+    for bad, reason in [("sky_free_while_unsafe = 1", "sky_free_while_unsafe must be true or "
+                         "false"),
+                        ("night_end = 2026-11-28T06:30:00", "give the time zone"),
+                        ('night_end = "dawn"', "night_end must be a date and time with its zone"),
+                        ("sky_free_when_unsafe = true",
+                         "did you mean sky_free_while_unsafe?")]:
+        text = changed("[[targets]]", f"[safety]\n{bad}\n\n[[targets]]")
+        error = refusal(text)
+        assert reason in error.reason, (bad, error.reason)
+        assert error.line == line_with(text, bad), bad

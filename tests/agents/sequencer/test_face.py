@@ -314,3 +314,27 @@ async def test_a_resumed_night_waits_for_its_rig_by_the_retry_policy(gives_up: b
     else:
         assert factory.calls == ["two targets"]
         assert state.member("PROGRESS").getfloatvalue() == 3
+
+
+async def test_agent_safety_is_there_from_the_start_and_holds_the_next_run(
+        agent: Agent) -> None:
+    """AGENT_SAFETY (SAFE On at first) and AGENT_SAFETY_CAUSE are defined before any plan;
+    the cause then UNSAFE are answered Ok with no plan loaded, and the next START holds at once (SEQUENCE_STATE Busy "held: unsafe
+    (clouds)", nothing exposed); SAFE clears the cause and the plan runs to Ok."""
+    client = agent.client
+    assert client.get(AGENT, "AGENT_SAFETY", "SAFE") == "On"
+    assert client.get(AGENT, "AGENT_SAFETY_CAUSE", "CAUSE") == ""
+    assert (await agent.set("AGENT_SAFETY_CAUSE", {"CAUSE": "clouds"})).ok
+    assert (await agent.set("AGENT_SAFETY", {"UNSAFE": "On"})).ok
+    assert client.get(AGENT, "AGENT_SAFETY", "SAFE") == "Off"
+    assert (await agent.set("AGENT_PLAN_UPLOAD",
+                            {"PLAN": (GOOD.encode(), len(GOOD), ".toml")})).ok
+    await agent.send("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    state = agent.client.vector(AGENT, "SEQUENCE_STATE")
+    await until(lambda: state.message == "held: unsafe (clouds)", what="the hold")
+    assert state.state == "Busy" and agent.factory.r.camera.exposures == []
+    agent.factory.r.camera.shutter = None
+    assert (await agent.set("AGENT_SAFETY", {"SAFE": "On"})).ok
+    assert client.get(AGENT, "AGENT_SAFETY_CAUSE", "CAUSE") == ""
+    await agent.until("SEQUENCE_STATE", "Ok")
+    assert len(agent.factory.store.order) == 3
