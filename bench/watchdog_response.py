@@ -174,13 +174,13 @@ def parked(client: Any, device: str, vector: str) -> Callable[[], bool]:
 async def put(client: Any, device: str, vector: str, values: dict[str, Any],
               wait: bool = True) -> None:
     """Set the members of `values` that the vector has (ours has more than indi_watchdog);
-    an answer other than Ok is printed, not fatal (the figures will show what followed)."""
+    an Alert answer is printed, not fatal (the figures will show what followed)."""
     found = await client.wait_for(device, vector, timeout=30)
     values = {k: v for k, v in values.items() if k in found}
     if not values:
         return
     result = await client.set(device, vector, values, wait=wait, timeout=30)
-    if wait and not result.ok:
+    if wait and str(result.state) == "Alert":
         print(f"  note: {device}.{vector} answered {result.state}: {result.message}",
               flush=True)
 
