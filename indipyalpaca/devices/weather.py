@@ -131,7 +131,7 @@ class AlpacaWeather(AlpacaPart):
                 unread.append(f"the readings are {age:.0f} s old (TimeSinceLastUpdate; more "
                               f"than {STALE_AFTER:.0f} s is no verdict)")
         if unread:
-            raise UnreadSensors(f"{self.path} critical sensors unread: {'; '.join(unread)}")
+            raise UnreadSensors(f"{self.path} gives no verdict: {'; '.join(unread)}")
         return values
 
     async def _age(self) -> float | None:
