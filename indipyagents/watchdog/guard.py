@@ -137,6 +137,8 @@ class Guard:
             self.verdict.feed(WeatherDeleted(device, event.vectorname, now))
         elif isinstance(event, ev.VectorEvent) and event.vectorname == "WEATHER_STATUS":
             self.verdict.feed(WeatherStatus(device, str(event.vector.state), now))
+        elif isinstance(event, ev.VectorTimeOut):
+            pass  # our own request unanswered (a WEATHER_REFRESH): made here, not heard
         elif isinstance(event, ev.VectorEvent | ev.Message):
             self.verdict.feed(WeatherHeard(device, now))
 
