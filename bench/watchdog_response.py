@@ -3,6 +3,7 @@
     python bench/watchdog_response.py                        # parts a, b, c; 3 reps
     python bench/watchdog_response.py -r 5 --parts a,b --threshold 10 --stale 30
     python bench/watchdog_response.py --parts c --resume 30
+    python bench/watchdog_response.py --parts s           # the weather driver hung (SIGSTOP)
 
 Issue 72 item 5. Parts (a) and (b) run indilib's ``indi_watchdog`` and our
 ``indipy_agent_watchdog`` at the same time, each under its own indilib ``indiserver`` (``-r 0``:
@@ -21,6 +22,8 @@ The mount and dome are unparked first and the weather is safe.
   to stale + threshold + 30 s (``--stale``, our WATCHDOG_STALE_VALUE). Target: ours asks
   within stale + threshold + 10 s; indilib's is expected never to park (it acts only on an
   Alert it hears), and its figure is what was measured within that bound.
+- (s), not run unless asked: the weather driver stopped with SIGSTOP (alive, its device still
+  defined, silent: the case only staleness catches), measured as (b), then SIGCONT.
 - (c) ours alone with the sequencer: our server (``python -m indipyserver``) runs the Imager
   Agent and the watchdog in-process, our CCD simulator, and indilib's weather, telescope and
   dome simulators; the agent runs a plan of short light frames (``--exposure``), the watchdog's
@@ -286,14 +289,17 @@ async def part_ab(kind: str, part: str, settings: Settings, figures: Figures) ->
                 label = "weather Alert ->"
             else:
                 bound = settings.stale + settings.threshold + 30
-                os.kill(rig.driver_pid("indi_simulator_weather"), signal.SIGKILL)
+                stopped = rig.driver_pid("indi_simulator_weather")
+                os.kill(stopped, signal.SIGKILL if part == "b" else signal.SIGSTOP)
                 start = time.monotonic()
-                label = "weather SIGKILL ->"
+                label = "weather SIGKILL ->" if part == "b" else "weather SIGSTOP ->"
             mount_asked, dome_asked, mount, dome = await park_times(client, start, bound)
             figures.add(part, kind, f"{label} mount park asked", mount_asked)
             figures.add(part, kind, f"{label} dome park asked", dome_asked)
             figures.add(part, kind, f"{label} mount parked", mount)
             figures.add(part, kind, f"{label} dome parked", dome)
+            if part == "s":
+                os.kill(stopped, signal.SIGCONT)
     finally:
         rig.close()
 
@@ -364,6 +370,8 @@ def targets(settings: Settings, figures: Figures) -> dict[tuple[str, str, str], 
               ("a", "ours", "weather Alert -> dome park asked"): a,
               ("b", "ours", "weather SIGKILL -> mount park asked"): b,
               ("b", "ours", "weather SIGKILL -> dome park asked"): b,
+              ("s", "ours", "weather SIGSTOP -> mount park asked"): b,
+              ("s", "ours", "weather SIGSTOP -> dome park asked"): b,
               ("c", "ours", "weather Alert -> sequence held"): settings.threshold + 30,
               ("c", "ours", "weather safe -> frames counted again"): settings.resume + 60}
     for (part, kind, what), values in figures.seen.items():
@@ -388,7 +396,10 @@ def table(figures: Figures, settings: Settings, kinds: tuple[str, ...]) -> int:
         spread = f"{min(known):.1f}-{max(known):.1f} s" if known else "-"
         bound = wanted.get((part, kind, what))
         if bound is None:
-            verdict = "(reported)" if kind == "indilib" else ""
+            waited = settings.threshold + 40 if part == "a" else \
+                settings.stale + settings.threshold + 30
+            verdict = f"(reported; waited {waited:g} s)" if never else \
+                "(reported)" if kind == "indilib" else ""
         else:
             met = not never and all(v <= bound for v in known)
             missed += not met
@@ -407,7 +418,7 @@ def table(figures: Figures, settings: Settings, kinds: tuple[str, ...]) -> int:
 async def run(args: argparse.Namespace, settings: Settings, figures: Figures) -> None:
     parts = args.parts.split(",")
     for rep in range(args.reps):
-        for part in ("a", "b"):
+        for part in ("a", "b", "s"):
             if part in parts:
                 print(f"rep {rep} part {part}", flush=True)
                 await asyncio.gather(*(part_ab(kind, part, settings, figures)
@@ -421,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-r", "--reps", type=int, default=3)
-    parser.add_argument("--parts", default="a,b,c", help="any of a,b,c (comma-separated)")
+    parser.add_argument("--parts", default="a,b,c", help="any of a,b,c,s (comma-separated)")
     parser.add_argument("--watchdogs", default="indilib,ours",
                         help="parts a and b: indilib, ours or both (side by side)")
     parser.add_argument("--threshold", type=float, default=10.0,
@@ -433,8 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exposure", type=float, default=1.0,
                         help="the plan's light frames, seconds (part c)")
     args = parser.parse_args(argv)
-    if set(args.parts.split(",")) - {"a", "b", "c"}:
-        parser.error("--parts takes a, b and c")
+    if set(args.parts.split(",")) - {"a", "b", "c", "s"}:
+        parser.error("--parts takes a, b, c and s")
     if not args.watchdogs or set(args.watchdogs.split(",")) - set(KINDS):
         parser.error("--watchdogs takes indilib and ours")
     if shutil.which("indiserver") is None or shutil.which("indi_watchdog") is None:
@@ -448,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, TimeoutError, AssertionError, ConnectionError, OSError) as exc:
         failed = f"{type(exc).__name__}: {exc}"
     missed = table(figures, settings, tuple(args.watchdogs.split(",")) if
-                   set(args.parts.split(",")) <= {"a", "b"} else ("indilib", "ours"))
+                   set(args.parts.split(",")) <= {"a", "b", "s"} else ("indilib", "ours"))
     if failed:
         print(f"stopped early: {failed}")
     return 1 if missed or failed else 0
