@@ -9,7 +9,9 @@ vector state are Ok (safe) or Alert (unsafe). Current indilib's separate SAFETY_
 is not used: older clients do not know it, and our own Alpaca face serves a SafetyMonitor
 from WEATHER_STATUS as well. IsSafe is read every WEATHER_UPDATE period (1 s at first;
 indilib's Weather has no POLLING_PERIOD) and on WEATHER_REFRESH; a monitor that cannot be
-read (an Alpaca error, no answer) counts as unsafe, said once.
+read (an Alpaca error, an HTTP error, garbage, no answer within the client's 5 s) counts as
+unsafe, said once, with the device: WEATHER_STATUS Alert within a period plus one call's
+timeout of the monitor's last answer (the watchdog's fail-closed weather source).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class AlpacaSafetyMonitor(AlpacaPart):
 
     def __init__(self, client: AlpacaClient, number: int, name: str) -> None:
         super().__init__(client, "safetymonitor", number, name)
-        self.role = Weather(self, [SAFETY], period=1.0)
+        self.role = Weather(self, [SAFETY], period=1.0, fail_closed=True)
         self.device = self.make_device(self.role)
         self._issafe: RepeatedRead | None = None
 

@@ -8,6 +8,11 @@ hardware every PERIOD seconds (and on REFRESH) and sets the lights: Ok inside th
 Busy (a warning) within PERC_WARN percent of the range from either end, Alert outside it.
 WEATHER_STATUS's state is the worst of its lights (what observatory managers such as Ekos'
 read), or Ok while WEATHER_OVERRIDE is on.
+
+A read that fails leaves the lights as they were, as indilib's WeatherInterface does (only
+WEATHER_PARAMETERS goes Alert). With ``fail_closed=True`` (a station read over a link that can
+go quiet: the Alpaca bridge's) a failed read is no verdict, and no verdict is unsafe: every
+light and WEATHER_STATUS go Alert, with the reason once, until a read works again.
 """
 
 from __future__ import annotations
@@ -134,6 +139,7 @@ class Weather:
 
     `period` is WEATHER_UPDATE's first value (seconds between reads; 0 reads only on
     REFRESH). `latitude`/`longitude`/`elevation` start GEOGRAPHIC_COORD "Location".
+    `fail_closed`: a failed read turns every light and WEATHER_STATUS Alert (module doc).
     """
 
     #: Saved by CONFIG_SAVE (indilib's Weather::saveConfigItems, of what this role has); its
@@ -145,7 +151,7 @@ class Weather:
 
     def __init__(self, hardware: WeatherHardware, parameters: Sequence[WeatherParameter], *,
                  period: float = 60.0, latitude: float = 0.0, longitude: float = 0.0,
-                 elevation: float = 0.0) -> None:
+                 elevation: float = 0.0, fail_closed: bool = False) -> None:
         if not parameters:
             raise ValueError("a weather station needs at least one parameter")
         self.hardware = hardware
@@ -170,6 +176,10 @@ class Weather:
         self.ranges = {p.name: _range_vector(p) for p in parameters}
         self.site = made.vector("GEOGRAPHIC_COORD", NumberVector)
         self._read_once = False
+        self.fail_closed = fail_closed
+        #: Why the last read failed (None while reads work): with `fail_closed`, every light
+        #: is Alert meanwhile, whatever a client does to the OK ranges.
+        self.unread: str | None = None
 
     # ---------------------------------------------------------------- Role
 
@@ -219,7 +229,13 @@ class Weather:
                                ranges.getfloatvalue("MIN_OK"), ranges.getfloatvalue("MAX_OK"),
                                ranges.getfloatvalue("PERC_WARN"))
 
-    async def _send_lights(self) -> None:
+    async def _send_lights(self, message: str = "") -> None:
+        if self.fail_closed and self.unread is not None:
+            for name in self.status:
+                self.status[name] = "Alert"
+            await self.status.send_setVector(state="Ok" if self.overridden else "Alert",
+                                             message=message)
+            return
         if not self._read_once:
             return
         before = {name: self.status[name] for name in self.status}
@@ -243,6 +259,7 @@ class Weather:
                 continue
             self.values[name] = float(value)
         self._read_once = True
+        self.unread = None
         await self.values.send_setVector(state="Ok")
         await self._send_lights()
 
@@ -253,8 +270,13 @@ class Weather:
             try:
                 await self.read_now()
             except Exception as exc:  # noqa: BLE001  # say so once, keep trying
+                first = not reading.failing
                 reading.failed(exc)
+                self.unread = f"{type(exc).__name__}: {exc}"
                 await self.values.send_setVector(state="Alert")
+                if self.fail_closed:
+                    await self._send_lights(
+                        f"No reading, so unsafe: {self.unread}"[:250] if first else "")
             else:
                 reading.worked()
             if self.refresh["REFRESH"] == "On":

@@ -154,6 +154,102 @@ class SlowPuts:
         self._thread.join(10)
 
 
+class FaultyRelay:
+    """An HTTP relay to the Alpaca server on `port` that passes everything on until told to
+    fail (`fail`): every request, or those to the members named, is then answered HTTP 500,
+    a body that is not JSON (``"garbage"``), held without an answer (``"hang"``, until the
+    relay is told otherwise or closed), or a valid reply whose Value is 999 (``"old"``: a
+    TimeSinceLastUpdate of readings that stopped); `heal` passes everything on again. The Alpaca
+    server's faults on demand, with the real server behind. ``port`` is the relay's own."""
+
+    MODES = ("500", "garbage", "hang", "old")
+
+    def __init__(self, port: int) -> None:
+        target = f"http://{HOST}:{port}"
+        self.mode: str | None = None
+        self.members: frozenset[str] = frozenset()
+        self.released = threading.Event()
+        relay_self = self
+
+        class Relay(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.relay()
+
+            def do_PUT(self) -> None:
+                self.relay()
+
+            def relay(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                member = self.path.partition("?")[0].rsplit("/", 1)[-1].lower()
+                mode = relay_self.mode
+                if mode is not None and (not relay_self.members or member in
+                                         relay_self.members):
+                    if mode == "hang":
+                        relay_self.released.wait(120)
+                    elif mode == "old":
+                        self.answer(200, json.dumps({
+                            "Value": 999.0, "ErrorNumber": 0, "ErrorMessage": "",
+                            "ClientTransactionID": 0, "ServerTransactionID": 0}).encode(),
+                            "application/json")
+                        return
+                    elif mode == "500":
+                        self.answer(500, b"Internal Server Error", "text/plain")
+                        return
+                    else:
+                        self.answer(200, b"<html>not Alpaca</html>", "text/html")
+                        return
+                request = urllib.request.Request(
+                    target + self.path, data=body, method=self.command,
+                    headers={"Content-Type": self.headers.get(
+                        "Content-Type", "application/x-www-form-urlencoded")})
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as reply:
+                        status, data = reply.status, reply.read()
+                except urllib.error.HTTPError as exc:
+                    status, data = exc.code, exc.read()
+                except OSError:
+                    return  # the server behind is gone: no answer either
+                self.answer(status, data, "application/json")
+
+            def answer(self, status: int, data: bytes, kind: str) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up (its timeout) before the answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer((HOST, 0), Relay)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def fail(self, mode: str, *members: str) -> None:
+        """From now on answer `mode` (one of `MODES`) to `members` (every request: none)."""
+        assert mode in self.MODES, mode
+        self.released.clear()
+        self.members = frozenset(m.lower() for m in members)
+        self.mode = mode
+
+    def heal(self) -> None:
+        """Pass everything on again (held requests are let through)."""
+        self.mode = None
+        self.released.set()
+
+    def close(self) -> None:
+        self.heal()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(10)
+
+
 def simulators_config(folder: Path, camera: dict[str, object]) -> Path:
     """A configuration file for alpaca-simulators: its own default one (read from its
     package through its interpreter) with the camera's settings `camera` changed, written to

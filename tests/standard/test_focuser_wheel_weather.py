@@ -233,3 +233,55 @@ async def test_focuser_failure_is_an_alert_and_a_new_target_replaces_a_move() ->
                                      state=State.ALERT)
         assert "motor stalled" in (failed.message or "")
     assert hardware.calls[:2] == [("move_to", 1000), ("move_to", 2000)]
+
+
+class FailingStation(Station):
+    """`Station` whose reads raise while `broken` says why."""
+
+    broken = ""
+
+    async def read(self) -> Mapping[str, float]:
+        if self.broken:
+            raise OSError(self.broken)
+        return await super().read()
+
+
+async def test_weather_fail_closed_makes_a_failed_read_alert() -> None:
+    """With fail_closed, a read that raises turns every light and WEATHER_STATUS Alert, the
+    reason in the first such set only; widening an OK range meanwhile does not make it Ok;
+    the next read that works shows the lights of the readings again. Without it (indilib's
+    way) the lights stay as they were."""
+    for fail_closed in (True, False):
+        station = FailingStation()
+        weather = Weather(station, [
+            WeatherParameter("WEATHER_TEMPERATURE", "Temperature (C)", -10, 30),
+            WeatherParameter("WEATHER_WIND_SPEED", "Wind (kph)", 0, 20)], period=3600,
+            fail_closed=fail_closed)
+        async with connected("Meteo", weather) as client:
+            status = await client.expect(SetLightVector, name="WEATHER_STATUS")
+            assert status.state == State.OK
+            station.broken = "station unplugged"
+            await switch(client, "Meteo", "WEATHER_REFRESH", REFRESH="On")
+            values = await client.expect(SetNumberVector, name="WEATHER_PARAMETERS")
+            assert values.state == State.ALERT
+            if not fail_closed:
+                refreshed = await client.expect(SetSwitchVector, name="WEATHER_REFRESH")
+                assert refreshed.state == State.ALERT
+                assert weather.status.state == "Ok"
+                continue
+            status = await client.expect(SetLightVector, name="WEATHER_STATUS")
+            assert status.state == State.ALERT
+            assert {status[name].value for name in ("WEATHER_TEMPERATURE", "WEATHER_WIND_SPEED")} \
+                == {State.ALERT}
+            assert "station unplugged" in (status.message or "")
+            await switch(client, "Meteo", "WEATHER_REFRESH", REFRESH="On")
+            status = await client.expect(SetLightVector, name="WEATHER_STATUS")
+            assert status.state == State.ALERT and not status.message
+            await number(client, "Meteo", "WEATHER_WIND_SPEED", MIN_OK=0, MAX_OK=30,
+                         PERC_WARN=10)
+            status = await client.expect(SetLightVector, name="WEATHER_STATUS")
+            assert status.state == State.ALERT
+            station.broken = ""
+            await switch(client, "Meteo", "WEATHER_REFRESH", REFRESH="On")
+            status = await client.expect(SetLightVector, name="WEATHER_STATUS")
+            assert status.state == State.OK
