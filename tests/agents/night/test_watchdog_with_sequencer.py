@@ -1,0 +1,133 @@
+"""Issue 72 item 4 with both agents as they run together: our watchdog and the Imager Agent in
+one server (in-process, as ``indipyserver indipyagents.watchdog indipyagents.imager ...``)
+beside our camera, wheel and mount and indilib's weather simulator. No client stands in for
+either agent: the rain makes the watchdog hold the night (its PAUSE_SEQUENCE step sets the
+agent's AGENT_SAFETY) and park the mount; dry weather for WATCHDOG_RESUME_VALUE lets the
+night go on, pointed at its target again, to exactly its frames."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from nightkit import AGENT
+from nightkit import CCD
+from nightkit import CCD_PROGRAM
+from nightkit import FOCUS_PROGRAM
+from nightkit import TELESCOPE_PROGRAM
+from nightkit import fits_files
+from nightkit import load_and_start
+from nightkit import sequence_ends
+from serverkit import running
+from serverkit import server
+from waiting import until
+
+import indipyclient
+from indipyagents.imager.agent import make_driver as make_agent
+from indipyagents.journal import Journal
+from indipyagents.watchdog.agent import make_driver as make_watchdog
+from indipycore import astro
+
+WATCHDOG = "WatchDog"
+WEATHER = "Weather Simulator"
+MOUNT = "Python Mount"
+LIGHTS = ["High_Red_Light_001.fits", "High_Red_Light_002.fits", "High_Red_Light_003.fits"]
+
+
+def plan() -> str:
+    """Three light frames of a target high now at our mount's site (Greenwich)."""
+    ra = astro.local_sidereal_time(datetime.now(UTC), 0.0)
+    return f"""\
+name = "watched"
+folder = "night"
+
+[devices]
+camera = "{CCD}"
+wheel = "Python Filter Wheel"
+mount = "{MOUNT}"
+
+[end]
+park = false
+warm = false
+
+[[targets]]
+name = "High"
+ra = {ra:.4f}
+dec = 80.0
+
+[[targets.batches]]
+filter = "Red"
+count = 3
+exposure = 2.0
+"""
+
+
+async def rain(client: indipyclient.Client, falling: bool) -> None:
+    """indilib's weather simulator made wet (or dry), then asked to say so at once."""
+    await client.set(WEATHER, "WEATHER_CONTROL", {"Precip": 5 if falling else 0}, timeout=10)
+    await client.set(WEATHER, "WEATHER_REFRESH", {"REFRESH": "On"}, wait=False)
+
+
+def sequence(client: indipyclient.Client) -> tuple[str, str]:
+    vector = client.devices.vector(AGENT, "SEQUENCE_STATE")
+    return (vector.state.value, vector.message or "") if vector is not None else ("", "")
+
+
+@pytest.mark.timeout(180)
+async def test_rain_holds_the_night_and_parks_and_dry_weather_lets_it_finish(
+        tmp_path: Path) -> None:
+    """Rain while the second light is exposed: after the 1 s threshold the watchdog's steps
+    hold the night ("held: unsafe (weather 'Weather Simulator': ...)", the exposure cut) and
+    park the mount; dry again, 3 s later (WATCHDOG_RESUME_VALUE) the watchdog says SAFE, and
+    the night slews back and ends Ok with exactly its three frames, the cut one begun twice."""
+    agent = make_agent(state=tmp_path / "state")
+    watchdog = make_watchdog(config_dir=str(tmp_path / "indi"))
+    served = server(agent, watchdog)
+    for program in (CCD_PROGRAM, FOCUS_PROGRAM, TELESCOPE_PROGRAM, "indi_simulator_weather"):
+        served.add_exdriver(program)
+    async with running(served), indipyclient.connect("127.0.0.1", served.port) as client:
+        await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=20)
+        await rain(client, False)
+        await client.set(WATCHDOG, "ACTIVE_DEVICES", {
+            "ACTIVE_TELESCOPE": MOUNT, "ACTIVE_DOME": "", "ACTIVE_WEATHER": WEATHER,
+            "ACTIVE_CCD": "", "ACTIVE_SEQUENCER": AGENT}, timeout=10)
+        await client.set(WATCHDOG, "WATCHDOG_WEATHER", {"WATCHDOG_WEATHER_VALUE": 1}, timeout=10)
+        await client.set(WATCHDOG, "WATCHDOG_RESUME", {"WATCHDOG_RESUME_VALUE": 3}, timeout=10)
+        await client.set(WATCHDOG, "WATCHDOG_SHUTDOWN", {
+            "PAUSE_SEQUENCE": "On", "PARK_MOUNT": "On", "PARK_DOME": "Off",
+            "EXECUTE_SCRIPT": "Off"}, timeout=10)
+        await client.set(WATCHDOG, "WATCHDOG_Trigger", {"TRIGGER_WEATHER": "On"}, timeout=10)
+        await until(lambda: client.get(WATCHDOG, "WATCHDOG_STATUS", "SAFE") == "Ok", 30,
+                    "the watchdog's verdict safe")
+        await client.set(AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(tmp_path / "frames")},
+                         timeout=10)
+        await load_and_start(client, tmp_path, plan())
+        folder = tmp_path / "frames" / "night"
+
+        def exposing_the_second() -> bool:
+            vector = client.devices.vector(CCD, "CCD_EXPOSURE")
+            return vector is not None and vector.state.value == "Busy" and folder.exists() \
+                and len(fits_files(folder)) == 1
+
+        await until(exposing_the_second, 90, "the first light saved, the second exposing")
+        await rain(client, True)
+        cause = "weather 'Weather Simulator': WEATHER_STATUS is Alert"
+        await until(lambda: sequence(client) == ("Busy", f"held: unsafe ({cause})"), 30,
+                    lambda: f"the night held, not {sequence(client)}")
+        await until(lambda: client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On"
+                    and str(client.devices.vector(MOUNT, "TELESCOPE_PARK").state) == "Ok", 60,
+                    "the mount parked by the watchdog")
+        assert client.get(WATCHDOG, "WATCHDOG_STEPS", "PAUSE_SEQUENCE") == "Ok"
+        assert fits_files(folder) == LIGHTS[:1]  # the cut frame was not saved
+        await rain(client, False)
+        await until(lambda: client.get(AGENT, "AGENT_SAFETY", "SAFE") == "On", 30,
+                    "the watchdog saying SAFE once dry for WATCHDOG_RESUME_VALUE")
+        assert await sequence_ends(client, 120) == ("Ok", "done")
+        journals = list((folder / ".journal").iterdir())
+    assert fits_files(folder) == LIGHTS
+    records = Journal(journals[0]).records()
+    assert sorted(str(r["file"]) for r in records if r["kind"] == "frame") == LIGHTS
+    begun = [r["step"] for r in records if r["kind"] == "begin"]
+    assert begun.count("High/0/Red/Light/002") == 2
