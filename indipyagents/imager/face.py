@@ -407,16 +407,24 @@ class ImagerFace:
                             and (todo or not settings.count):
                         await self._turn(rig.wheel, settings.slot, patient=resumed)
                         resumed = False  # later turns are the batch's own
-                    for image in range(1, settings.count + 1):
-                        if image not in todo:
-                            continue
-                        show(group, image)
-                        frame = await rig.camera.expose(settings.exposure,
-                                                        binning=settings.binning)
-                        await self._saved()
-                        self._saving = asyncio.get_running_loop().create_task(
-                            self._save(spec, record, group, image, frame),
-                            name=f"save {group}/{image}")
+                    if not todo:
+                        continue
+                    # The group's frames as one series: the camera asks for each next
+                    # exposure as the previous frame comes, before it is saved here.
+                    exposing = iter(todo)
+                    image = next(exposing)
+                    show(group, image)
+                    frames = rig.camera.series(settings.exposure, len(todo),
+                                               binning=settings.binning)
+                    async with contextlib.aclosing(frames):
+                        async for frame in frames:
+                            taken, image = image, next(exposing, image)
+                            if image != taken:
+                                show(group, image)
+                            await self._saved()
+                            self._saving = asyncio.get_running_loop().create_task(
+                                self._save(spec, record, group, taken, frame),
+                                name=f"save {group}/{taken}")
             await self._saved()
             await self._journal("finished")
             await self._progress("Ok", group, image, 0, "Batch done")

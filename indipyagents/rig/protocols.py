@@ -10,6 +10,7 @@ driver dead, no answer within the call's timeout). Angles: RA in hours, Dec in d
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -90,6 +91,14 @@ class Camera(Protocol):
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
                      gain: float | None = None, offset: float | None = None) -> Frame:
         """Take one frame and return it whole (the BLOB)."""
+        ...
+
+    def series(self, seconds: float, count: int, *, binning: int = 1,
+               frame_type: FrameType = "Light") -> AsyncGenerator[Frame, None]:
+        """`count` frames alike, each the moment it comes; each next exposure is asked for
+        before the previous frame is handed over, so nothing the caller does with a frame
+        stands between two exposures. Use it inside ``contextlib.aclosing``: left early, it
+        aborts the exposure it had asked for."""
         ...
 
     async def abort(self) -> None: ...

@@ -15,6 +15,8 @@ why; a confirming frame that shows no better stars sends the focuser to the best
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import pytest
 from serverkit import running
 from serverkit import server
@@ -115,6 +117,12 @@ class RenderingCamera:
         return Frame(fits_bytes(image.width, image.height, image.pixels))
 
     async def abort(self) -> None: ...
+
+    async def series(self, seconds: float, count: int, *, binning: int = 1,
+                     frame_type: FrameType = "Light") -> AsyncGenerator[Frame, None]:
+        """The Camera protocol's series, one `expose` after another."""
+        for _ in range(count):
+            yield await self.expose(seconds, binning=binning, frame_type=frame_type)
 
     async def name_devices(self, *, mount: str = "", focuser: str = "",
                            wheel: str = "") -> None: ...

@@ -215,6 +215,38 @@ async def test_a_local_frame_is_read_later_and_the_cameras_next_file_does_not_sp
     assert list(incoming.iterdir()) == []
 
 
+async def test_a_series_asks_for_each_next_exposure_before_handing_a_frame_over(
+        client: Client, tmp_path: Path) -> None:
+    """A series of three 1 s frames: the caller, given a frame, does nothing for 0.3 s, and
+    the camera is exposing the next meanwhile (asked for before the frame was handed over);
+    after the last it is not. The frames are whole and alike."""
+    rig = await open_rig(client, Devices(camera=CCD), local=tmp_path / "incoming")
+    meanwhile = []
+    async with contextlib.aclosing(rig.camera.series(1.0, 3, frame_type="Dark")) as frames:
+        taken = []
+        async for frame in frames:
+            await asyncio.sleep(0.3)
+            meanwhile.append(client.devices.vector(CCD, "CCD_EXPOSURE").state.value)
+            taken.append(frame)
+    assert meanwhile == ["Busy", "Busy", "Ok"]
+    assert [read_header(f.data)["EXPTIME"] for f in taken] == [1.0, 1.0, 1.0]
+
+
+async def test_a_series_left_early_aborts_the_exposure_it_asked_for(client: Client) -> None:
+    """Left after its first frame (an error in the caller, a cancel), a series aborts the
+    exposure it had already asked for: the camera leaves Busy at once, not 5 s later."""
+    rig = await open_rig(client, Devices(camera=CCD))
+    async with contextlib.aclosing(rig.camera.series(5.0, 3, frame_type="Dark")) as frames:
+        async for _ in frames:
+            break
+    exposure = client.devices.vector(CCD, "CCD_EXPOSURE")
+    started = asyncio.get_running_loop().time()
+    async with asyncio.timeout(3):
+        while exposure.state.value == "Busy":
+            await asyncio.sleep(0.05)
+    assert asyncio.get_running_loop().time() - started < 3
+
+
 async def test_frames_left_by_a_killed_agent_are_removed_and_a_live_ones_kept(
         client: Client, tmp_path: Path) -> None:
     """A frame file taken by an agent process that was killed before reading it is never

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import tomllib
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -131,6 +132,12 @@ class CameraDouble:
         self.shutter: asyncio.Semaphore | None = None
         #: CCD_INFO's pixel (um); None: a camera that does not say.
         self.pixel_um: float | None = 5.2
+
+    async def series(self, seconds: float, count: int, *, binning: int = 1,
+                     frame_type: FrameType = "Light") -> AsyncGenerator[Frame, None]:
+        """The Camera protocol's series, one `expose` after another."""
+        for _ in range(count):
+            yield await self.expose(seconds, binning=binning, frame_type=frame_type)
 
     async def expose(self, seconds: float, *, binning: int = 1, frame_type: FrameType = "Light",
                      gain: float | None = None, offset: float | None = None) -> Frame:
