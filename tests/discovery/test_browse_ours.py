@@ -5,6 +5,8 @@ service of its own; and gone from a listing once it stops cleanly."""
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 from pathlib import Path
 
 from discoverykit import Avahi
@@ -42,3 +44,21 @@ def test_our_server_is_listed_with_its_txt_and_dropped_after_a_clean_stop(
     assert (tls.port, tls.tls_port) == (tls_port, tls_port)
     after = {s.port for s in discover(2.0, kinds=("indi",))}
     assert not {server.port, tls_port} & after
+
+
+def test_our_server_with_its_alpaca_face_is_listed_with_the_alpaca_port(
+        avahi: Avahi, tmp_path: Path) -> None:
+    """``indipyserver --demo --alpaca PORT``: the listing's INDI entry says the Alpaca face's
+    port (TXT alpaca=), as avahi-browse sees it too, and the face itself answers there."""
+    alpaca_port = free_port()
+    with OurServer("--demo", workdir=tmp_path,
+                   extra_args=["--alpaca", str(alpaca_port), "--alpaca-discovery", "0"]
+                   ) as server:
+        plain = asyncio.run(resolve_service(instance_name("INDI", server.port), 20.0))
+        seen = [r.txt_dict for r in avahi.browse("_indi._tcp") if r.port == server.port]
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{alpaca_port}/management/apiversions", timeout=10) as reply:
+            versions = json.load(reply)
+    assert plain.alpaca_port == alpaca_port and plain.problems == ()
+    assert seen and seen[0]["alpaca"] == str(alpaca_port)
+    assert versions["Value"] == [1]
