@@ -30,6 +30,7 @@ from simrig import connect_simulators
 from simrig import our_rig
 from simrig import parks
 from waiting import until
+from watchdogkit import messages
 from watchdogkit import said
 
 pytestmark = pytest.mark.timeout(240)
@@ -56,6 +57,10 @@ async def test_the_weather_driver_killed(tmp_path: Path,
         window = STALE + THRESHOLD + 10
         await until(lambda: time.monotonic() - killed >= window, window + 5)
         assert await asyncio.to_thread(parks, theirs.port) == ("Off", "Off")
+        # The cause was said once in all that time, whatever the watchdog did meanwhile.
+        told = [text for text in messages(rig.client)
+                if "unsafe: weather 'Weather Simulator': the device was deleted" in text]
+        assert len(told) == 1, messages(rig.client)
     assert "Weather Simulator" in theirs.log_text()
 
 
@@ -94,6 +99,9 @@ async def test_a_quiet_station_is_asked_and_a_silent_one_is_unsafe(tmp_path: Pat
         try:
             await rig.parked_within(STALE + THRESHOLD + PARK_BOUND)
             assert "nothing heard from it for 10 s" in rig.cause()
+            told = [text for text in messages(rig.client)
+                    if "unsafe:" in text and "nothing heard from it" in text]
+            assert len(told) == 1, messages(rig.client)
         finally:
             os.kill(pid, signal.SIGCONT)
 
