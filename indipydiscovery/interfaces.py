@@ -23,7 +23,8 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ENV", "Interface", "InterfaceError", "chosen_interfaces", "list_interfaces"]
+__all__ = ["ENV", "Interface", "InterfaceError", "chosen_interfaces", "list_interfaces",
+           "without_multicast"]
 
 #: The environment variable every part of the project that announces or browses reads.
 ENV = "INDIPY_MDNS_INTERFACES"
@@ -157,3 +158,17 @@ def chosen_interfaces(names: Sequence[str] | None = None) -> list[Interface]:
             f"no network interface named {', '.join(map(repr, unknown))}{source}; this "
             f"machine has {', '.join(sorted(by_name))}")
     return [by_name[name] for name in dict.fromkeys(wanted)]
+
+
+def without_multicast(names: Sequence[str] | None = None) -> str | None:
+    """When none of the chosen interfaces can carry DNS-SD (up, multicast on, an IPv4
+    address): their names ("none" when nothing is chosen), for a front end to say why it
+    lists no INDI server; None when one can, or when the choice itself is wrong (the listing
+    says that)."""
+    try:
+        chosen = chosen_interfaces(names)
+    except ValueError:
+        return None
+    if any(i.up and i.multicast and i.ipv4 for i in chosen):
+        return None
+    return ", ".join(i.name for i in chosen) or "none"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from indipydiscovery.browse import EXTRA_HINT
 from indipydiscovery.browse import discover_async
 from indipydiscovery.browse import zeroconf_available
-from indipydiscovery.interfaces import chosen_interfaces
+from indipydiscovery.interfaces import without_multicast
 from indipydiscovery.service import KINDS
 from indipydiscovery.service import Service
 
@@ -89,13 +89,9 @@ class FoundServers:
     @staticmethod
     def _no_multicast() -> str:
         """What to say when no chosen interface can carry DNS-SD ("": one can)."""
-        try:
-            chosen = chosen_interfaces()
-        except ValueError:
-            return ""  # the listing says it
-        if any(i.up and i.multicast and i.ipv4 for i in chosen):
+        names = without_multicast()
+        if names is None:
             return ""
-        names = ", ".join(i.name for i in chosen) or "none"
         return (f"No interface with multicast ({names}): INDI servers cannot be listed. "
                 f"Type host and port with s.")
 

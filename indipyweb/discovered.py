@@ -25,7 +25,7 @@ from dataclasses import field
 from indipydiscovery.browse import EXTRA_HINT
 from indipydiscovery.browse import discover_async
 from indipydiscovery.browse import zeroconf_available
-from indipydiscovery.interfaces import chosen_interfaces
+from indipydiscovery.interfaces import without_multicast
 from indipydiscovery.service import KINDS
 from indipydiscovery.service import Service
 
@@ -110,12 +110,8 @@ class DiscoveredServers:
 
 def _no_multicast(names: Sequence[str] | None) -> str:
     """What the page says when no chosen interface can carry DNS-SD ("": one can)."""
-    try:
-        chosen = chosen_interfaces(names)
-    except ValueError:
-        return ""  # the listing says it
-    if any(i.up and i.multicast and i.ipv4 for i in chosen):
+    missing = without_multicast(names)
+    if missing is None:
         return ""
-    names = ", ".join(i.name for i in chosen) or "none"
-    return (f"No interface with multicast ({names}): INDI and INDIGO servers cannot be listed "
+    return (f"No interface with multicast ({missing}): INDI and INDIGO servers cannot be listed "
             f"here. Type the host and port below.")

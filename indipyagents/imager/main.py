@@ -7,13 +7,12 @@ localhost:7624."""
 
 from __future__ import annotations
 
-import os
-
 from indipyserver.standalone import run_driver
 from indipyserver.standalone import serving_parser
 
 from ..link import ENV_SERVER
-from ..link import parse_address
+from ..link import add_server_options
+from ..link import server_option
 from .agent import make_driver
 
 __all__ = ["main"]
@@ -21,11 +20,8 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     parser = serving_parser(__doc__)
-    parser.add_argument("--indi-host", default=None,
-                        help=f"the INDI server the agent drives (default: ${ENV_SERVER}, "
-                             "else the server it serves on, else localhost)")
-    parser.add_argument("--indi-port", type=int, default=None,
-                        help="that server's port (default 7624)")
+    add_server_options(parser, f"the INDI server the agent drives (default: ${ENV_SERVER}, "
+                           "else the server it serves on, else localhost)")
     parser.add_argument("--state-dir", default=None,
                         help="where the agent keeps what a restart resumes (default: "
                              "$INDIPY_AGENT_STATE, else ~/.local/state/indipy/imager-agent)")
@@ -36,14 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.start and not args.plan:
         parser.error("--start needs --plan FILE")
-    host, port = args.indi_host, args.indi_port
-    if host is None and port is None and os.environ.get(ENV_SERVER):
-        try:
-            host, port = parse_address(os.environ[ENV_SERVER])
-        except ValueError as exc:
-            parser.error(f"{ENV_SERVER}: {exc}")
-    if port is not None and not 0 < port < 65536:
-        parser.error(f"--indi-port {port}: must be 1..65535")
+    host, port = server_option(parser, args)
     run_driver(make_driver(host, port, state=args.state_dir, plan=args.plan,
                            start=args.start), args)
 

@@ -15,7 +15,8 @@ from indipyserver.standalone import run_driver
 from indipyserver.standalone import serving_parser
 
 from ..link import ENV_SERVER
-from ..link import parse_address
+from ..link import add_server_options
+from ..link import server_option
 from .agent import DEVICE
 from .agent import make_driver
 
@@ -24,24 +25,14 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     parser = serving_parser(__doc__)
-    parser.add_argument("--indi-host", default=None,
-                        help=f"the INDI server the watchdog watches (default: ${ENV_SERVER}, "
-                             "else WATCHDOG_SETTINGS, else the server it serves on)")
-    parser.add_argument("--indi-port", type=int, default=None,
-                        help="that server's port (default 7624)")
+    add_server_options(parser, f"the INDI server the watchdog watches (default: ${ENV_SERVER}, "
+                           "else WATCHDOG_SETTINGS, else the server it serves on)")
     parser.add_argument("--device", default=None,
                         help=f"the device's name (default: $INDIDEV, else {DEVICE})")
     parser.add_argument("--config-dir", default=None,
                         help="where CONFIG_SAVE writes (default ~/.indi, as indilib's)")
     args = parser.parse_args(argv)
-    host, port = args.indi_host, args.indi_port
-    if host is None and port is None and os.environ.get(ENV_SERVER):
-        try:
-            host, port = parse_address(os.environ[ENV_SERVER])
-        except ValueError as exc:
-            parser.error(f"{ENV_SERVER}: {exc}")
-    if port is not None and not 0 < port < 65536:
-        parser.error(f"--indi-port {port}: must be 1..65535")
+    host, port = server_option(parser, args)
     name = args.device or os.environ.get("INDIDEV") or DEVICE
     run_driver(make_driver(host, port, name=name, config_dir=args.config_dir), args)
 
