@@ -232,20 +232,14 @@ class Shutdown:
         """TELESCOPE_PARK.PARK until Ok (indilib answers a mount already parked Idle: done
         when the switch says PARK)."""
         client = await self._ready(mount)
-        await command(client, mount, "TELESCOPE_PARK", {"PARK": "On"},
-                      timeout=self.bounds["PARK_MOUNT"], accept=(State.OK, State.IDLE))
-        if client.get(mount, "TELESCOPE_PARK", "PARK") != "On":
-            raise StepFailed(mount, "TELESCOPE_PARK answered without PARK on")
+        await _park(client, mount, "TELESCOPE_PARK", self.bounds["PARK_MOUNT"])
 
     async def park_dome(self, dome: str) -> None:
         """DOME_PARK.PARK, or DOME_SHUTTER.SHUTTER_CLOSE for a roof that cannot park."""
         client = await self._ready(dome)
         bound = self.bounds["PARK_DOME"]
         if client.devices.vector(dome, "DOME_PARK") is not None:
-            await command(client, dome, "DOME_PARK", {"PARK": "On"}, timeout=bound,
-                          accept=(State.OK, State.IDLE))
-            if client.get(dome, "DOME_PARK", "PARK") != "On":
-                raise StepFailed(dome, "DOME_PARK answered without PARK on")
+            await _park(client, dome, "DOME_PARK", bound)
         elif client.devices.vector(dome, "DOME_SHUTTER") is not None:
             await command(client, dome, "DOME_SHUTTER", {"SHUTTER_CLOSE": "On"}, timeout=bound,
                           accept=(State.OK, State.IDLE))
@@ -289,3 +283,24 @@ def _why(error: BaseException, bound: float) -> str:
     if isinstance(error, RigError):
         return f"{error.device!r}: {error.reason}" if error.device else error.reason
     return str(error) or type(error).__name__
+
+
+async def _park(client: Client, device: str, vector: str, bound: float) -> None:
+    """`vector`.PARK until Ok or Idle with PARK on. A park already under way (Busy with PARK
+    on: the last attempt's, past its bound) is waited for, not asked again: indilib's
+    telescope simulator takes a second PARK while parking as "abort"."""
+    current = client.devices.vector(device, vector)
+    if current is not None and current.state == State.BUSY \
+            and client.get(device, vector, "PARK") == "On":
+        try:
+            found = await client.wait_for(device, vector, state=(State.OK, State.IDLE,
+                                                                  State.ALERT), timeout=bound)
+        except TimeoutError:
+            raise DeviceLost(device, f"{vector} still parking after {bound:g} s") from None
+        if found.state == State.ALERT:
+            raise DeviceRefused(device, f"{vector} went Alert while parking")
+    else:
+        await command(client, device, vector, {"PARK": "On"}, timeout=bound,
+                      accept=(State.OK, State.IDLE))
+    if client.get(device, vector, "PARK") != "On":
+        raise StepFailed(device, f"{vector} answered without PARK on")

@@ -78,7 +78,8 @@ def test_bad_services_are_listed_with_their_problems_and_the_rest_still_listed(
             avahi.publish("Bare", "_indi._tcp", server.port, ["hello=world"]), \
             avahi.publish("Refusing", "_indi._tcp", closed, good):
         found = by_name(discover(3.0, kinds=("indi",)))
-    assert set(found) == {"Good", "Huge", "Malformed", "Bare", "Refusing"}
+    # Other tests' servers may announce on lo meanwhile: this test's five are each there.
+    assert {"Good", "Huge", "Malformed", "Bare", "Refusing"} <= set(found)
     assert found["Good"].problems == () and found["Good"].devices == ("Focuser Simulator",)
     assert any("more than DNS-SD's 1300" in p for p in found["Huge"].problems)
     assert found["Huge"].devices == ("Focuser Simulator",)
@@ -163,4 +164,5 @@ async def test_a_service_that_says_goodbye_during_a_listing_is_not_listed(avahi:
         finally:
             await asyncio.to_thread(leaving.__exit__, None, None, None)
         services = await listing
-    assert [s.name for s in services] == ["Staying"]
+    # Other tests' servers may announce on lo meanwhile: of this test's two, one is left.
+    assert [s.name for s in services if s.name in ("Staying", "Leaving")] == ["Staying"]

@@ -110,6 +110,22 @@ async def test_a_refused_park_is_retried_then_alert_and_the_rest_go_on(tmp_path:
         await until(lambda: client.get("WatchDog", "WATCHDOG_STEPS", "PARK_MOUNT") == "Ok", 5)
 
 
+async def test_a_park_slower_than_its_bound_is_waited_for_not_asked_again(
+        tmp_path: Path) -> None:
+    """A mount that takes 5 s to park, with the step's bound 3 s: the retry finds the park
+    under way (Busy, PARK on) and waits for it instead of asking again, which would abort it
+    on indilib's telescope simulator; the step ends Ok after one PARK, none aborted."""
+    rig = Rig(slow_park=5.0)
+    async with served(tmp_path, rig) as (_driver, client):
+        await point_at_doubles(client)
+        await configure(client, WATCHDOG_SHUTDOWN={"PARK_MOUNT": "On", "PARK_DOME": "Off",
+                                                   "PAUSE_SEQUENCE": "Off"})
+        await heartbeat_shutdown(client)
+        steps = await steps_done(client)
+    assert steps["PARK_MOUNT"] == "Ok", steps
+    assert len(rig.of(MOUNT, "TELESCOPE_PARK")) == 1 and rig.aborted == 0
+
+
 async def test_a_mount_unparked_while_unsafe_is_parked_again(tmp_path: Path) -> None:
     """While the heartbeat is still missing, a client unparking the mount sees it parked
     again within a few ticks, and the roof opened is closed again."""

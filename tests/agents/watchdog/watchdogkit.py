@@ -6,6 +6,7 @@ a mount (TELESCOPE_PARK) that can be told to refuse, a roof (DOME_SHUTTER only),
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -54,6 +55,10 @@ class Rig:
 
     requests: list[tuple[str, str, dict[str, str], float]] = field(default_factory=list)
     refuse_park: bool = False
+    #: Seconds the mount takes to park (0: at once); a PARK while it parks aborts the park,
+    #: as indilib's telescope simulator does, counted in `aborted`.
+    slow_park: float = 0.0
+    aborted: int = 0
 
     def of(self, device: str, vector: str) -> list[dict[str, str]]:
         return [values for dev, vec, values, _ in self.requests
@@ -68,6 +73,7 @@ class Doubles(IPyDriver):
 
     def __init__(self, rig: Rig) -> None:
         self.rig = rig
+        self._parking: asyncio.Task[None] | None = None
         super().__init__(
             Device(SEQUENCER, [
                 _switches("AGENT_SAFETY", [("SAFE", "On"), ("UNSAFE", "Off")]),
@@ -90,11 +96,30 @@ class Doubles(IPyDriver):
         if name == "TELESCOPE_PARK" and self.rig.refuse_park and values.get("PARK") == "On":
             await vector.send_setVector(state="Alert", message="park refused (a test)")
             return
+        if name == "TELESCOPE_PARK" and self.rig.slow_park and values.get("PARK") == "On":
+            await self._slow_park(vector)
+            return
         for member, value in values.items():
             vector[member] = value
         if name == "CCD_ABORT_EXPOSURE":
             vector["ABORT"] = "Off"
         await vector.send_setVector(state="Ok")
+
+    async def _slow_park(self, vector: Any) -> None:
+        if self._parking is not None and not self._parking.done():
+            self._parking.cancel()
+            self.rig.aborted += 1
+            vector["PARK"], vector["UNPARK"] = "Off", "On"
+            await vector.send_setVector(state="Idle", message="Parking/Unparking aborted.")
+            return
+        vector["PARK"], vector["UNPARK"] = "On", "Off"
+        await vector.send_setVector(state="Busy")
+
+        async def parked() -> None:
+            await asyncio.sleep(self.rig.slow_park)
+            await vector.send_setVector(state="Ok", message="Mount is parked.")
+
+        self._parking = asyncio.create_task(parked())
 
 
 def watchdog(tmp_path: Path, **options: Any) -> WatchdogDriver:
