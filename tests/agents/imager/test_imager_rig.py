@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from serverkit import running
 from serverkit import server
+from waiting import until
 
 import indipyclient
 from indipyagents.plan.model import Devices
@@ -27,6 +28,7 @@ from indipyagents.rig.protocols import Frame
 from indipyagents.rig.wheel import IndiWheel
 from indipyclient import Client
 from indipyclient import setBLOBVector
+from indipyclient import setNumberVector
 from indipycore.fits import read_header
 
 CCD, WHEEL = "CCD Simulator", "Filter Simulator"
@@ -217,18 +219,36 @@ async def test_a_local_frame_is_read_later_and_the_cameras_next_file_does_not_sp
 
 async def test_a_series_asks_for_each_next_exposure_before_handing_a_frame_over(
         client: Client, tmp_path: Path) -> None:
-    """A series of three 1 s frames: the caller, given a frame, does nothing for 0.3 s, and
-    the camera is exposing the next meanwhile (asked for before the frame was handed over);
-    after the last it is not. The frames are whole and alike."""
+    """A series of three 1 s frames: each time a frame is handed over, the caller does no
+    more than watch, and the camera starts its next exposure (its CCD_EXPOSURE goes Busy
+    again), which only a request sent before the handover can explain; after the last, the
+    camera ends Ok and starts nothing. The frames are whole and alike."""
     rig = await open_rig(client, Devices(camera=CCD), local=tmp_path / "incoming")
-    meanwhile = []
-    async with contextlib.aclosing(rig.camera.series(1.0, 3, frame_type="Dark")) as frames:
+    starts = 0  # CCD_EXPOSURE turning Busy from another state: an exposure begun
+    busy = False
+
+    async def exposures_begun(stream: AsyncIterator[object], wanted: int) -> None:
+        nonlocal starts, busy
+        async for event in stream:
+            if isinstance(event, setNumberVector) and event.devicename == CCD \
+                    and event.vectorname == "CCD_EXPOSURE" and event.state is not None:
+                now_busy = event.state.value == "Busy"
+                starts += now_busy and not busy
+                busy = now_busy
+                if starts >= wanted:
+                    return
+
+    async with client.events(maxsize=1000) as stream, \
+            contextlib.aclosing(rig.camera.series(1.0, 3, frame_type="Dark")) as frames:
         taken = []
         async for frame in frames:
-            await asyncio.sleep(0.3)
-            meanwhile.append(client.devices.vector(CCD, "CCD_EXPOSURE").state.value)
             taken.append(frame)
-    assert meanwhile == ["Busy", "Busy", "Ok"]
+            if len(taken) < 3:
+                # The next exposure begins with the caller doing nothing but this wait.
+                await asyncio.wait_for(exposures_begun(stream, len(taken) + 1), 5)
+    await until(lambda: client.devices.vector(CCD, "CCD_EXPOSURE").state.value == "Ok", 5,
+                "the last exposure ended")
+    assert starts == 3
     assert [read_header(f.data)["EXPTIME"] for f in taken] == [1.0, 1.0, 1.0]
 
 
