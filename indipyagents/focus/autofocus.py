@@ -10,7 +10,7 @@ The run, from wherever the focuser is (`autofocus`):
    the frames allowed run out, or the focuser's travel ends.
 3. Fit the V-curve (`vcurve.fit_curve`, a hyperbola) to the samples; a curve with no minimum
    between the samples fails the run, as do smallest stars at the end of the focuser's
-   travel.
+   travel and samples whose star sizes rise less than `MIN_RISE` towards either end (noise).
 4. Move to the fitted best, then take one frame there: when its stars are no smaller than
    `CONFIRM_TOLERANCE` times the best sample's, the fit is not trusted and the focuser goes
    to that best sample instead (the run then says it did not succeed).
@@ -44,6 +44,10 @@ __all__ = ["CONFIRM_TOLERANCE", "MAX_FRAMES", "FocusFrame", "FocusResult", "auto
 MAX_FRAMES = 11
 #: The confirming frame's HFR may be at most this times the best sample's.
 CONFIRM_TOLERANCE = 1.25
+#: Each arm's outermost sample must show stars at least this times the smallest sample's: a
+#: flatter set (far from focus, or a step too small for the seeing) is noise, whatever
+#: minimum a curve through it has.
+MIN_RISE = 1.10
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,14 @@ class _Run:
             wanted.append((self._size(lo), max(self.low, lo - self.step)))
         return min(wanted)[1] if wanted else None
 
+    def rise(self) -> float:
+        """The smaller of the two arms' rise: the outermost sample's star size on each side
+        over the smallest sample's (a frame with no stars: no end)."""
+        best = self.lowest()
+        assert best is not None
+        floor = self._size(best)
+        return min(self._size(min(self.samples)), self._size(max(self.samples))) / floor
+
     def beyond_travel(self) -> int | None:
         """The limit of the focuser's travel where the smallest stars were sampled, when no
         sample lies beyond them (so the V's bottom is past the limit); else None."""
@@ -175,6 +187,12 @@ async def autofocus(camera: Camera, focuser: Focuser, settings: Autofocus, *,
     if edge is not None:
         return await failed(f"the smallest stars are at the focuser's limit {edge}: the best "
                             "focus lies beyond its travel")
+    rise = run.rise()
+    if rise < MIN_RISE:
+        return await failed(f"no V-curve through the samples: the star sizes change by only "
+                            f"{100 * (rise - 1):.0f} % towards one side (at least "
+                            f"{100 * (MIN_RISE - 1):.0f} % is needed each side): far from "
+                            "focus, or a step too small")
     try:
         curve = fit_curve(run.points())
     except VCurveError as exc:

@@ -171,6 +171,26 @@ async def test_a_focus_too_far_to_reach_in_the_frames_allowed_leaves_the_focuser
     assert result.frames <= MAX_FRAMES and focuser.here == result.position == 10000
 
 
+class ShallowDip:
+    """Star sizes that change by 5 % at most over the samples' span: a dip as shallow as the
+    measurements' own noise (the suite once saw such a set far from focus fitted as a V)."""
+
+    def fwhm(self, position: float) -> float:
+        return 4.0 * (1 + 0.05 * min(1.0, ((position - 9950) / 100) ** 2))
+
+
+async def test_star_sizes_that_barely_change_are_no_v_and_the_focuser_goes_back() -> None:
+    """Samples whose star sizes rise less than MIN_RISE towards an end are noise, whatever
+    minimum a curve through them has: the run fails saying so and leaves the focuser at its
+    start, instead of moving it to a place the noise chose."""
+    focuser = MemoryFocuser(10000)
+    camera = RenderingCamera(focuser, ShallowDip())  # type: ignore[arg-type]
+    result = await autofocus(camera, focuser, Autofocus(exposure=2.0, step=20, points=30,
+                                                        binning=2))
+    assert not result.ok and "change by only" in result.reason, result
+    assert focuser.here == result.position == 10000
+
+
 async def test_a_focus_beyond_the_travel_and_a_starless_start_fail_cleanly() -> None:
     """The best below the focuser's lowest position: the run samples up to the limit, finds
     no minimum and returns to its start. No stars at the start: one frame, and the reason."""
