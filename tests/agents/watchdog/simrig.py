@@ -83,13 +83,14 @@ def parks(port: int) -> tuple[str, str]:
 
 class ParkWatcher:
     """A raw INDI client of `port` on a thread: every TELESCOPE_PARK and DOME_PARK the
-    simulators send, as (monotonic time, device, state, PARK), in order. Parks too quick to
-    poll (indilib's re-park takes 0.1 s) are seen this way."""
+    simulators send, as (monotonic time, device, state, PARK), in order, and every message.
+    Parks too quick to poll (indilib's re-park takes 0.1 s) are seen this way."""
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock.sendall(b'<getProperties version="1.7"/>\n')
         self.seen: list[tuple[float, str, str, str]] = []
+        self.messages: list[tuple[float, str]] = []  # (monotonic time, text)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -105,6 +106,11 @@ class ParkWatcher:
             if not data:
                 return
             for frame in framer.feed(data):
+                if isinstance(frame, Frame) and frame.tag == "message":
+                    with self._lock:
+                        self.messages.append((time.monotonic(),
+                                              frame.attrs.get("message", "")))
+                    continue
                 if not isinstance(frame, Frame) or frame.attrs.get("name") not in (
                         "TELESCOPE_PARK", "DOME_PARK") or frame.tag == "delProperty":
                     continue
@@ -125,6 +131,12 @@ class ParkWatcher:
         return next((at for at, dev, state, park in self.records()
                      if dev == device and at >= since and park == "On" and state == "Ok"),
                     None)
+
+    def said_at(self, text: str, since: float) -> float | None:
+        """When a message holding `text` was first seen from `since` on."""
+        with self._lock:
+            return next((at for at, said in self.messages if at >= since and text in said),
+                        None)
 
     def unparked_at(self, device: str, since: float) -> float | None:
         return next((at for at, dev, _state, park in self.records()

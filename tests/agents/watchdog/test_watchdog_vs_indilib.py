@@ -79,6 +79,10 @@ def _weather(port: int) -> dict[str, object]:
              f"{WEATHER}.WEATHER_REFRESH.REFRESH=On")
         start = time.monotonic()
         seen["weather"] = _park_times(watcher, start, THRESHOLD + 60)
+        # The unpark comes once the shutdown has ended, as a person's would: an unpark in
+        # the same millisecond as the park's end raced the end of indilib's shutdown.
+        wait_for(lambda: watcher.said_at("Shutdown procedure", start), 30,
+                 lambda: f"the shutdown's end on {port}: {watcher.messages[-5:]}")
         unpark = time.monotonic()
         _set(port, f"{MOUNT}.TELESCOPE_PARK.UNPARK=On")
         unparked = wait_for(lambda: watcher.unparked_at(MOUNT, unpark), 10, "the unpark")
