@@ -11,10 +11,17 @@ It serves itself when given ``--port`` or ``--host``, or when its standard input
 terminal; otherwise (its standard input a pipe, as when indiserver starts it) it speaks INDI
 on stdin/stdout (`indipyserver.standalone`). ``--stdio`` forces the driver mode.
 
-Its stars are as wide as the focuser its ACTIVE_DEVICES names says (that focuser's FWHM,
-snooped as indilib's CCD simulator snoops it: our focuser simulator has one,
-`indipysimulators.focus`), at a fixed plate scale of `ARCSEC_PER_PIXEL`; until a focuser
-says, 1.6 pixels sigma (good seeing, in focus).
+Its stars are the real sky's (Tycho-2, `indipysimulators.starcatalogue`, from Debian's
+``astrometry-data-tycho2-07``) where the mount its ACTIVE_DEVICES names truly points: its
+EQUATORIAL_PE (our mount simulator's pointing with its SIM_POINTING_ERROR, the name indilib's
+CCD simulator snoops), else its EQUATORIAL_EOD_COORD; placed by `skyview` (TAN projection,
+north up, east left) at the plate scale of SCOPE_INFO's FOCAL_LENGTH (indilib's CCD
+simulator's vector; 430 mm by default, a 0.89 x 0.71 degree field; 0 takes the mount's
+TELESCOPE_INFO, as indilib). Until a mount has said where it points, or with no catalogue
+installed (logged once), the frame is a fixed field of random stars as before. The stars are
+as wide as the focuser its ACTIVE_DEVICES names says (that focuser's FWHM, snooped as
+indilib's CCD simulator snoops it: our focuser simulator has one, `indipysimulators.focus`);
+until a focuser says, 1.6 pixels sigma.
 
 The hardware part is all that is written here: `SimulatedCamera.expose` returns an image of the
 frame and binning the client chose; `SimulatedCooler` moves the chip's temperature towards its
@@ -34,15 +41,35 @@ import sys
 import time
 from array import array
 from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import datetime
+from typing import Any
 
+from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
+from indipydriver import NumberVector
+from indipydriver import PropertyVector
+from indipydriver.rxevents import ClientVectorEvent
+from indipydriver.rxevents import newNumberVector
 from indipydriver.standard.camera import Camera
 from indipydriver.standard.camera import Exposure
 from indipydriver.standard.camera import Image
 from indipydriver.standard.camera import Sensor
+from indipydriver.standard.role import RoleDevice
+from indipydriver.standard.vectortables import NumberSpec
+from indipydriver.standard.vectortables import Param
+from indipydriver.standard.vectortables import VectorSpec
+from indipydriver.standard.vectortables import build
 
 from .serving import simulator_main
+from .skyview import FOCAL_LENGTH
+from .skyview import Optics
+from .skyview import sky_stars
+from .starcatalogue import CatalogueError
+from .starcatalogue import StarCatalogue
+from .starcatalogue import default_catalogue
 
 DEVICE = "Python CCD Simulator"
 EXEC = "indipy_simulator_ccd"
@@ -53,8 +80,6 @@ ACTIVE_DEVICES = {"ACTIVE_TELESCOPE": "Python Mount", "ACTIVE_ROTATOR": "",
                   "ACTIVE_FOCUSER": "Python Focuser", "ACTIVE_FILTER": "Python Filter Wheel",
                   "ACTIVE_SKYQUALITY": ""}
 
-#: The plate scale, fixed: 1 arcsecond per unbinned 5.2 um pixel (a 1070 mm focal length).
-ARCSEC_PER_PIXEL = 1.0
 #: The widest star drawn (FWHM, unbinned pixels): further out of focus a star keeps this
 #: size, so a frame far from focus renders as fast as one near it (its stars are lost in the
 #: noise long before).
@@ -100,11 +125,67 @@ class SimulatedCooler:
         self.on = on
 
 
+#: indilib's CCD simulator's own optics vector (FOCAL_LENGTH wins over the mount's
+#: TELESCOPE_INFO when above 0).
+SCOPE_INFO = (VectorSpec("SCOPE_INFO", "Scope", "Options", "rw", (
+    NumberSpec("FOCAL_LENGTH", "Focal Length (mm)", "%g", 0, 10000, 1, Param("focal_length")),
+    NumberSpec("APERTURE", "Aperture (mm)", "%g", 0, 3000, 1, Param("aperture")),
+), state="Ok", timeout=60),)
+
+
+class ScopeInfoRole:
+    """SCOPE_INFO beside the camera role: a client's focal length and aperture, kept."""
+
+    interface = Interface.GENERAL
+
+    def __init__(self, focal_length: float = FOCAL_LENGTH, aperture: float = 80.0) -> None:
+        made = build(SCOPE_INFO, focal_length=focal_length, aperture=aperture)
+        self.vector = made.vector("SCOPE_INFO", NumberVector)
+        self.device: RoleDevice | None = None
+
+    @property
+    def focal_length(self) -> float:
+        return self.vector.getfloatvalue("FOCAL_LENGTH")
+
+    def vectors(self) -> Sequence[PropertyVector]:
+        return (self.vector,)
+
+    def attach(self, device: RoleDevice) -> None:
+        self.device = device
+
+    async def connected(self) -> None:
+        return None
+
+    async def disconnected(self) -> None:
+        return None
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
+        if not isinstance(event, newNumberVector):
+            raise TypeError(f"{event.vectorname} takes numbers")
+        for member in ("FOCAL_LENGTH", "APERTURE"):
+            if member in event:
+                value = event.getfloatvalue(member)
+                if not 0 <= value <= 10000:
+                    await self.vector.send_setVector(
+                        message=f"{member} {value} is out of range", state="Alert")
+                    return
+                self.vector[member] = value
+        await self.vector.send_setVector(state="Ok")
+
+
 class SimulatedCamera:
-    """The "hardware": a fixed field of stars on the sensor, imaged with noise."""
+    """The "hardware": the real sky where the mount points (or a fixed field of random stars
+    while no mount has said), imaged with noise."""
 
     def __init__(self, sensor: Sensor = SENSOR, stars: int = 150, seed: int = 42) -> None:
         self.sensor = sensor
+        #: Where the mount truly points, JNow (RA hours, Dec degrees), None when unknown.
+        self.pointing: Callable[[], tuple[float, float] | None] = lambda: None
+        #: The focal length (mm) the plate scale follows.
+        self.focal_length: Callable[[], float] = lambda: FOCAL_LENGTH
+        #: The time the sky is drawn for (precession).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._catalogue: StarCatalogue | None | bool = False  # False: not looked for yet
         sky = random.Random(seed)
         # (x, y) in unbinned sensor pixels, and brightness in ADU per second at binning 1.
         self.stars = [(sky.uniform(0, sensor.width), sky.uniform(0, sensor.height),
@@ -146,8 +227,32 @@ class SimulatedCamera:
         pixels = array("H")
         pixels.frombytes(bytes(raw))
         if exposure.frame_type == "Light":
-            self._draw_stars(pixels, exposure, width, height)
+            self._draw_stars(pixels, exposure, width, height, self.field_stars())
         return Image(width, height, pixels, cards=[("OBJECT", "Simulated field", "")])
+
+    def optics(self) -> Optics:
+        """The sensor and the focal length now."""
+        focal = self.focal_length()
+        return Optics(self.sensor.width, self.sensor.height, self.sensor.pixel_size,
+                      focal if focal > 0 else FOCAL_LENGTH)
+
+    def catalogue(self) -> StarCatalogue | None:
+        """The star catalogue, looked for once; None (said once) when none is installed."""
+        if self._catalogue is False:
+            try:
+                self._catalogue = default_catalogue()
+            except CatalogueError as exc:
+                logger.warning("No real sky: %s; drawing random stars", exc)
+                self._catalogue = None
+        return self._catalogue if isinstance(self._catalogue, StarCatalogue) else None
+
+    def field_stars(self) -> list[tuple[float, float, float]]:
+        """The stars to draw: (x, y) unbinned pixels from the corner, ADU a second."""
+        pointing = self.pointing()
+        catalogue = self.catalogue() if pointing is not None else None
+        if pointing is None or catalogue is None:
+            return self.stars
+        return sky_stars(catalogue, pointing[0], pointing[1], self.clock(), self.optics())
 
     def star_sigma(self) -> float:
         """The stars' sigma in unbinned pixels: the snooped FWHM at the plate scale (at most
@@ -155,10 +260,11 @@ class SimulatedCamera:
         fwhm = self.fwhm()
         if fwhm is None or not fwhm > 0:
             return self.sigma
-        return min(fwhm / ARCSEC_PER_PIXEL, MAX_FWHM_PIXELS) / FWHM_PER_SIGMA
+        scale = self.optics().arcsec_per_pixel
+        return min(fwhm / scale, MAX_FWHM_PIXELS) / FWHM_PER_SIGMA
 
     def _draw_stars(self, pixels: array[int], exposure: Exposure, width: int,
-                    height: int) -> None:
+                    height: int, stars: list[tuple[float, float, float]]) -> None:
         """Each star a Gaussian, drawn where it adds at least 1 ADU. Row by row, the profile
         is the star's column profile scaled by its row's factor (the Gaussian is separable),
         and the row's pixels are summed by `map` over slices: a wide, defocused star costs a
@@ -166,7 +272,7 @@ class SimulatedCamera:
         bx, by = exposure.bin_x, exposure.bin_y
         sigma = self.star_sigma()
         sx, sy = sigma / bx, sigma / by
-        for star_x, star_y, flux in self.stars:
+        for star_x, star_y, flux in stars:
             # The star's centre in the binned image, (0, 0) at the frame's corner.
             cx = (star_x - exposure.x) / bx
             cy = (star_y - exposure.y) / by
@@ -204,9 +310,25 @@ def make_driver(device_name: str = DEVICE) -> IPyDriver:
     camera = SimulatedCamera()
     cooler = SimulatedCooler()
     role = Camera(SENSOR, camera.expose, abort=camera.abort, cooler=cooler,
-                  active_devices=ACTIVE_DEVICES, extra_snoops={"ACTIVE_FOCUSER": ("FWHM",)})
-    camera.fwhm = lambda: role.active.values.number("FWHM", "SIM_FWHM")
-    device = Device(device_name, roles=[role], connect=camera.connect,
+                  active_devices=ACTIVE_DEVICES,
+                  extra_snoops={"ACTIVE_FOCUSER": ("FWHM",), "ACTIVE_TELESCOPE": ("EQUATORIAL_PE",)})
+    scope = ScopeInfoRole()
+    snooped = role.active.values
+    camera.fwhm = lambda: snooped.number("FWHM", "SIM_FWHM")
+
+    def pointing() -> tuple[float, float] | None:
+        # indilib's CCD simulator: EQUATORIAL_PE (the true pointing) first, else the
+        # coordinates the mount reports.
+        ra, dec = snooped.number("EQUATORIAL_PE", "RA_PE"), snooped.number("EQUATORIAL_PE",
+                                                                          "DEC_PE")
+        if ra is not None and dec is not None:
+            return ra, dec
+        return (snooped.ra, snooped.dec) if snooped.ra is not None and snooped.dec is not None \
+            else None
+
+    camera.pointing = pointing
+    camera.focal_length = lambda: scope.focal_length or snooped.focal_length or FOCAL_LENGTH
+    device = Device(device_name, roles=[role, scope], connect=camera.connect,
                     disconnect=camera.disconnect, driver_exec=EXEC)
     return IPyDriver(device, camera=camera, cooler=cooler)
 

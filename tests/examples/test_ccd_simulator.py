@@ -58,8 +58,11 @@ def star_width(light: Sequence[int], blank: Sequence[int], width: int, x: float,
 def test_the_stars_are_as_wide_as_the_focuser_says() -> None:
     """With a snooped FWHM the brightest star's size follows it (a Gaussian's rms radius is
     sqrt(2) sigma, sigma = FWHM / 2.355 at 1 arcsecond a pixel); unknown, 1.6 pixels sigma;
-    beyond MAX_FWHM_PIXELS a star stops growing, so a frame far from focus stays cheap."""
+    beyond MAX_FWHM_PIXELS a star stops growing, so a frame far from focus stays cheap. The
+    focal length set for 1 arcsecond a 5.2 um pixel (the default 430 mm gives 2.49)."""
     camera = SimulatedCamera()
+    camera.focal_length = lambda: 206.264806 * 5.2
+    assert camera.optics().arcsec_per_pixel == pytest.approx(1.0)
     x, y, _ = max((s for s in camera.stars if 60 < s[0] < 1220 and 60 < s[1] < 960),
                   key=lambda s: s[2])
     exposure = Exposure(2.0, 0, 0, 1280, 1024)

@@ -48,7 +48,8 @@ async def test_fwhm_follows_the_focuser_and_the_camera_draws_it() -> None:
 
         async def drawn(value: float) -> None:
             await until(lambda: math.isclose(fwhm(), value, abs_tol=0.01)
-                        and math.isclose(camera.star_sigma() * FWHM_PER_SIGMA, value,
+                        and math.isclose(camera.star_sigma() * FWHM_PER_SIGMA
+                                         * camera.optics().arcsec_per_pixel, value,
                                          abs_tol=0.01),
                         what=lambda: f"FWHM {fwhm()}, camera {camera.star_sigma()}")
 

@@ -1,0 +1,84 @@
+"""indipysimulators.ccd and skyview: the camera draws the real sky where the mount truly
+points, each star where astropy's precession and TAN projection put it (measured with sep)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC
+from datetime import datetime
+
+import numpy as np
+import sep
+from astropy.coordinates import FK5
+from astropy.coordinates import SkyCoord
+from astropy.time import Time
+from astropy.wcs import WCS
+
+from indipydriver.standard.camera import Exposure
+from indipysimulators.ccd import SimulatedCamera
+from indipysimulators.skyview import FOCAL_LENGTH
+from indipysimulators.starcatalogue import default_catalogue
+
+WHEN = datetime(2026, 1, 15, 22, 0, tzinfo=UTC)
+
+
+def expected_pixels(ra_hours: float, dec: float, width: int, height: int,
+                    focal_length: float) -> list[tuple[float, float, float]]:
+    """The catalogue's stars in the field, placed independently: astropy's FK5 precession to
+    the equinox of WHEN and its TAN WCS (north up, east left, 0-based pixel centres)."""
+    scale = 206.264806 * 5.2 / focal_length / 3600
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.crval = [ra_hours * 15, dec]
+    wcs.wcs.crpix = [width / 2 + 0.5, height / 2 + 0.5]
+    wcs.wcs.cd = [[-scale, 0], [0, scale]]
+    centre = SkyCoord(ra=ra_hours * 15, dec=dec, unit="deg", frame=FK5(equinox=Time(WHEN)))
+    j2000 = centre.transform_to(FK5(equinox=Time("J2000")))
+    stars = default_catalogue().cone(j2000.ra.deg, j2000.dec.deg, 0.7)
+    sky = SkyCoord(ra=[s.ra for s in stars], dec=[s.dec for s in stars], unit="deg",
+                   frame=FK5(equinox=Time("J2000"))).transform_to(FK5(equinox=Time(WHEN)))
+    x, y = wcs.all_world2pix(sky.ra.deg, sky.dec.deg, 0)
+    return [(float(px), float(py), s.mag) for px, py, s in zip(x, y, stars)
+            if 0 <= px < width and 0 <= py < height]
+
+
+def measured(camera: SimulatedCamera, seconds: float) -> np.ndarray:
+    image = camera.render(Exposure(seconds, 0, 0, 1280, 1024))
+    data = np.array(image.pixels, dtype=np.float64).reshape(image.height, image.width)
+    background = sep.Background(data)
+    return sep.extract(data - background, 5.0, err=background.globalrms, minarea=3)
+
+
+def test_the_frame_shows_the_catalogue_where_the_mount_truly_points() -> None:
+    """M45's field, 1 s: every catalogue star brighter than mag 10 on the frame is found
+    within a pixel of where astropy puts it (the plate scale 2.49"/px, 430 mm)."""
+    camera = SimulatedCamera()
+    camera.fwhm = lambda: 5.0
+    camera.clock = lambda: WHEN
+    ra, dec = 3.80, 24.30  # JNow
+    camera.pointing = lambda: (ra, dec)
+    assert FOCAL_LENGTH == 430.0
+    objects = measured(camera, 1.0)
+    expected = expected_pixels(ra, dec, 1280, 1024, 430.0)
+    bright = [(x, y) for x, y, mag in expected if mag < 10 and 5 < x < 1275 and 5 < y < 1019]
+    assert len(bright) >= 10
+    for x, y in bright:
+        # sep's (0, 0) is the centre of the first pixel: astropy's 0-based origin.
+        distance = np.hypot(objects["x"] - x, objects["y"] - y).min()
+        assert distance < 1.0, (x, y, distance)
+    # And nothing that is not a catalogue star (saturated blends aside: within 3 px).
+    for obj in objects:
+        assert min(math.hypot(obj["x"] - x, obj["y"] - y) for x, y, _ in expected) < 3
+
+
+def test_the_focal_length_sets_the_scale_and_an_unknown_pointing_the_old_field() -> None:
+    camera = SimulatedCamera()
+    camera.clock = lambda: WHEN
+    camera.pointing = lambda: (3.80, 24.30)
+    camera.focal_length = lambda: 860.0
+    assert camera.optics().arcsec_per_pixel == 206.264806 * 5.2 / 860
+    xy = camera.field_stars()
+    expected = expected_pixels(3.80, 24.30, 1280, 1024, 860.0)
+    assert len([1 for x, y, _ in xy if 0 <= x < 1280 and 0 <= y < 1024]) == len(expected)
+    camera.pointing = lambda: None
+    assert camera.field_stars() == camera.stars
