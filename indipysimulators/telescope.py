@@ -18,6 +18,16 @@ side is a German equatorial mount's: chosen at each goto from the target's hour 
 (PIER_WEST east of the meridian), kept while tracking past it, so a goto to the same target
 once it has crossed flips the mount, as indilib's telescope simulator does.
 
+Pointing error: SIM_POINTING_ERROR (RA_ERROR, DEC_ERROR, arcminutes of right ascension and
+declination, 0 by default) is an offset of the axes, as an unaligned mount's: where the mount
+truly points is where it reports (EQUATORIAL_EOD_COORD) plus that error, and it publishes the
+true pointing as EQUATORIAL_PE (RA_PE hours, DEC_PE degrees, JNow: the name indilib's CCD
+simulator snoops for the pointing it images; our camera does the same). A SYNC tells the mount
+where it truly points, as a real mount's pointing model takes it: the reported coordinates
+become the synced ones and the error what is left (none after a sync on a solved frame; a sync
+on the wrong star leaves the difference). TELESCOPE_INFO says 430 mm (80 mm aperture), the
+focal length our and indilib's CCD simulators image the sky at.
+
 The hardware here is `SimulatedMount`: what you write for a real mount is the same few
 coroutines talking to its controller instead of to `EquatorialMotion`
 (docs/guides/mount_driver.rst walks through it).
@@ -27,15 +37,30 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
 
 from indipycore.astro import hour_angle
+from indipycore.astro import hours_between
+from indipycore.astro import wrap_hours
+from indipycore.interface import Interface
 from indipydriver import Device
 from indipydriver import IPyDriver
+from indipydriver import NumberVector
+from indipydriver import PropertyVector
+from indipydriver.rxevents import ClientVectorEvent
+from indipydriver.rxevents import newNumberVector
 from indipydriver.standard import EquatorialMotion
 from indipydriver.standard import Mount
 from indipydriver.standard import MountLimits
 from indipydriver.standard.mounttypes import pier_side_for
+from indipydriver.standard.role import RoleDevice
+from indipydriver.standard.vectortables import NumberSpec
+from indipydriver.standard.vectortables import Param
+from indipydriver.standard.vectortables import VectorSpec
+from indipydriver.standard.vectortables import build
 
 from .serving import simulator_main
 
@@ -58,6 +83,14 @@ class SimulatedMount:
         self.step = step
         self._last = clock()
         self.side: str | None = None  # the pier side of the last goto or park (a GEM's)
+        #: The axes' offset from the sky (arcminutes of RA and Dec): truth = reported + error.
+        self.error = (0.0, 0.0)
+        #: Told where the mount truly points each time its position is read.
+        self.on_position: Callable[[float, float], Awaitable[None]] | None = None
+
+    def true_pointing(self) -> tuple[float, float]:
+        """Where the mount truly points, JNow (RA hours, Dec degrees)."""
+        return true_pointing(self.motion.ra, self.motion.dec, self.error)
 
     def _catch_up(self) -> None:
         now = self.clock()
@@ -79,6 +112,8 @@ class SimulatedMount:
 
     async def position(self) -> tuple[float, float]:
         self._catch_up()
+        if self.on_position is not None:
+            await self.on_position(*self.true_pointing())
         return self.motion.ra, self.motion.dec
 
     async def abort(self) -> None:
@@ -86,8 +121,13 @@ class SimulatedMount:
         self.motion.stop()
 
     async def sync(self, ra: float, dec: float) -> None:
+        """The client says where the mount truly points: the reported coordinates become
+        these, the error what is left between them and the truth."""
         self._catch_up()
+        true_ra, true_dec = self.true_pointing()
         self.motion.sync(ra, dec)
+        self.error = (hours_between(self.motion.ra, true_ra) * 15.0 * 60.0,
+                      (true_dec - self.motion.dec) * 60.0)
 
     async def park(self, hour_angle: float, dec: float) -> None:
         self._catch_up()
@@ -123,17 +163,104 @@ class SimulatedMount:
         return self.motion.guiding_ns if ns else self.motion.guiding_we
 
 
+def true_pointing(ra: float, dec: float, error: tuple[float, float]) -> tuple[float, float]:
+    """Reported (`ra` hours, `dec` degrees) plus `error` (arcminutes of RA and Dec); a
+    declination carried over a pole comes back on the other side, 12 hours round."""
+    true_ra = ra + error[0] / 60.0 / 15.0
+    true_dec = dec + error[1] / 60.0
+    if true_dec > 90.0:
+        true_dec, true_ra = 180.0 - true_dec, true_ra + 12.0
+    elif true_dec < -90.0:
+        true_dec, true_ra = -180.0 - true_dec, true_ra + 12.0
+    return wrap_hours(true_ra), true_dec
+
+
+#: Our simulation's pointing error, and indilib's name for the pointing a camera images.
+POINTING_VECTORS = (
+    VectorSpec("SIM_POINTING_ERROR", "Pointing error", "Simulation", "rw", (
+        NumberSpec("RA_ERROR", "RA error (arcmin)", "%.2f", -600, 600, 0, Param("ra_error")),
+        NumberSpec("DEC_ERROR", "Dec error (arcmin)", "%.2f", -600, 600, 0, Param("dec_error")),
+    ), state="Ok", timeout=60),
+    VectorSpec("EQUATORIAL_PE", "True pointing", "Simulation", "ro", (
+        NumberSpec("RA_PE", "RA (hh:mm:ss)", "%010.6m", 0, 24, 0, Param("ra")),
+        NumberSpec("DEC_PE", "DEC (dd:mm:ss)", "%010.6m", -90, 90, 0, Param("dec")),
+    ), state="Ok"),
+)
+
+
+class PointingErrorRole:
+    """SIM_POINTING_ERROR and EQUATORIAL_PE beside the mount role: a client's error taken,
+    the true pointing sent as the mount's position is read."""
+
+    interface = Interface.GENERAL
+
+    def __init__(self, hardware: SimulatedMount) -> None:
+        self.hardware = hardware
+        self.device: RoleDevice | None = None
+        ra, dec = hardware.true_pointing()
+        made = build(POINTING_VECTORS, ra_error=0.0, dec_error=0.0, ra=ra, dec=dec)
+        self.error = made.vector("SIM_POINTING_ERROR", NumberVector)
+        self.pe = made.vector("EQUATORIAL_PE", NumberVector)
+        hardware.on_position = self.pointed
+
+    def vectors(self) -> Sequence[PropertyVector]:
+        return (self.error, self.pe)
+
+    def attach(self, device: RoleDevice) -> None:
+        self.device = device
+
+    async def connected(self) -> None:
+        await self._send_error()
+
+    async def disconnected(self) -> None:
+        return None
+
+    async def new_vector(self, event: ClientVectorEvent[Any]) -> None:
+        if not isinstance(event, newNumberVector):
+            raise TypeError(f"{event.vectorname} takes numbers")
+        ra_error, dec_error = self.hardware.error
+        if "RA_ERROR" in event:
+            ra_error = event.getfloatvalue("RA_ERROR")
+        if "DEC_ERROR" in event:
+            dec_error = event.getfloatvalue("DEC_ERROR")
+        if not (abs(ra_error) <= 600 and abs(dec_error) <= 600):
+            await self.error.send_setVector(
+                message="a pointing error is at most 600 arcminutes", state="Alert")
+            return
+        self.hardware.error = (ra_error, dec_error)
+        await self._send_error()
+        await self.pointed(*self.hardware.true_pointing())
+
+    async def _send_error(self) -> None:
+        self.error["RA_ERROR"], self.error["DEC_ERROR"] = self.hardware.error
+        if self.device is not None and self.device.is_connected:
+            await self.error.send_setVector(state="Ok")
+
+    async def pointed(self, ra: float, dec: float) -> None:
+        """The mount truly points at (`ra`, `dec`) JNow: EQUATORIAL_PE says so when it
+        moved, and SIM_POINTING_ERROR when a sync changed the error."""
+        if self.device is None or not self.device.is_connected:
+            return
+        if (self.error.getfloatvalue("RA_ERROR"), self.error.getfloatvalue("DEC_ERROR")) \
+                != self.hardware.error:
+            await self._send_error()
+        if (ra, dec) != (self.pe.getfloatvalue("RA_PE"), self.pe.getfloatvalue("DEC_PE")):
+            self.pe["RA_PE"], self.pe["DEC_PE"] = ra, dec
+            await self.pe.send_setVector(state="Ok")
+
+
 def make_driver(slew_rate: float = 5.0) -> IPyDriver:
     """The mount simulator: one device, "Python Mount", slewing at `slew_rate` deg/s."""
     motion = EquatorialMotion(slew_rate=slew_rate)
     hardware = SimulatedMount(motion, lst=lambda: 0.0)
     mount = Mount(hardware, latitude=LATITUDE, longitude=LONGITUDE,
                   limits=MountLimits(min_altitude=0.0), park_position=(0.0, 90.0),
-                  guider=hardware)
+                  guider=hardware, aperture=80.0, focal_length=430.0)
     hardware.lst = mount.local_sidereal_time
     # It starts at its park position (pointing at the pole), unparked, not tracking.
     motion.sync(mount.local_sidereal_time(), 90.0)
-    device = Device(DEVICE, roles=[mount], driver_exec=EXEC)
+    pointing = PointingErrorRole(hardware)
+    device = Device(DEVICE, roles=[mount, pointing], driver_exec=EXEC)
     return IPyDriver(device)
 
 
