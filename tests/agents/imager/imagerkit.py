@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from agentkit import AGENT
 from peers import HOST
 from peers import setprop
 from waiting import wait_for
@@ -23,7 +24,6 @@ from indipycore.protocol import serialise
 from indipycore.protocol.frames import Frame
 from indipycore.protocol.framing import Framer
 
-AGENT = "Imager Agent"
 INDILIB_PORT = 7624
 #: One lock file for every test process of this machine that listens on 7624.
 PORT_LOCK = Path(tempfile.gettempdir()) / "indipy-tests-port-7624.lock"
