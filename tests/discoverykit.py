@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from peers import OurServer
 from waiting import wait_for
 
 #: Held (flock, exclusive) by whoever runs avahi-daemon on the loopback interface.
@@ -330,6 +331,15 @@ def sniffing(addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[MdnsSniffer]
         yield sniffer
     finally:
         sniffer.close()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[OurServer]:
+    """``indipyserver --demo`` as its user runs it: announcing itself on lo, the Thermostat."""
+    work = tmp_path / "demo"
+    work.mkdir()
+    with OurServer("--demo", workdir=work) as server:
+        yield server
 
 
 def lo_multicast() -> bool:
