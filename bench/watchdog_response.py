@@ -60,6 +60,12 @@ from typing import Any
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import indipyclient
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Devices
+from indipyagents.plan.model import End
+from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Target
+from indipyagents.plan.toml import plan_to_toml
 
 WATCHDOG = "WatchDog"
 WEATHER = "Weather Simulator"
@@ -313,20 +319,12 @@ async def part_ab(kind: str, part: str, settings: Settings, figures: Figures) ->
         rig.close()
 
 
-PLAN = """\
-name = "watchdog bench {rep}"
-folder = "bench{rep}"
-[devices]
-camera = "{camera}"
-[end]
-park = false
-warm = false
-[[targets]]
-name = "Sky"
-[[targets.batches]]
-count = 1000
-exposure = {exposure}
-"""
+def watch_plan(rep: int, exposure: float) -> str:
+    """A thousand frames of `exposure` s where the mount points: more than a repetition takes,
+    nothing parked or warmed at its end (the watchdog does that)."""
+    return plan_to_toml(Plan(f"watchdog bench {rep}", (Target("Sky", batches=(
+        Batch(1000, exposure),), slew=False),), Devices(CAMERA), f"bench{rep}",
+        end=End(park=False, warm=False)))
 
 
 async def part_c(rep: int, settings: Settings, figures: Figures) -> None:
@@ -335,7 +333,7 @@ async def part_c(rep: int, settings: Settings, figures: Figures) -> None:
         async with indipyclient.connect("127.0.0.1", rig.port, connect_timeout=30) as client:
             await prepare(client, rig.port, settings, sequencer=AGENT)
             plan = rig.folder / "plan.toml"
-            plan.write_text(PLAN.format(rep=rep, camera=CAMERA, exposure=settings.exposure))
+            plan.write_text(watch_plan(rep, settings.exposure))
             await put(client, AGENT, "IMAGE_NAME", {"IMAGE_FOLDER": str(rig.folder)})
             await put(client, AGENT, "AGENT_PLAN", {"FILE": str(plan)})
             await put(client, AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from peers import OurServer
+from waiting import wait_for
 
 #: Held (flock, exclusive) by whoever runs avahi-daemon on the loopback interface.
 LOCK = Path(tempfile.gettempdir()) / "indipy-tests-avahi.lock"
@@ -140,12 +142,12 @@ class Avahi:
         (self.workdir / "avahi-daemon.conf").write_text(_AVAHI_CONF)
         self._spawn(["dbus-daemon", "--config-file", str(conf), "--nofork", "--nopidfile"],
                     self.workdir / "dbus.log")
-        _wait(lambda: (self.workdir / "system_bus").exists(), 10, "the private D-Bus")
+        wait_for(lambda: (self.workdir / "system_bus").exists(), 10, "the private D-Bus")
         daemon = self._spawn(["avahi-daemon", "-f", str(self.workdir / "avahi-daemon.conf"),
                               "--no-drop-root", "--no-chroot", "--no-rlimits",
                               "--no-proc-title"], self.log)
-        _wait(lambda: "Server startup complete" in self.log.read_text()
-              or daemon.poll() is not None, 20, "avahi-daemon's start")
+        wait_for(lambda: "Server startup complete" in self.log.read_text()
+                 or daemon.poll() is not None, 20, "avahi-daemon's start")
         if daemon.poll() is not None:
             raise RuntimeError(f"avahi-daemon did not start: {self.log.read_text()}")
 
@@ -216,8 +218,9 @@ class Avahi:
                                        stdout=out, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         try:
-            settled = _wait(lambda: re.search(r"Established under name '(.*)'", log.read_text())
-                            or process.poll() is not None, 20, f"avahi-publish of {name!r}")
+            settled = wait_for(
+                lambda: re.search(r"Established under name '(.*)'", log.read_text())
+                or process.poll() is not None, 20, f"avahi-publish of {name!r}")
             if process.poll() is not None or not isinstance(settled, re.Match):
                 raise RuntimeError(f"avahi-publish failed: {log.read_text()}")
             yield Published(settled.group(1), process)
@@ -330,15 +333,13 @@ def sniffing(addresses: Sequence[str] = ("127.0.0.1",)) -> Iterator[MdnsSniffer]
         sniffer.close()
 
 
-def _wait(check: object, timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check() if callable(check) else check
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[OurServer]:
+    """``indipyserver --demo`` as its user runs it: announcing itself on lo, the Thermostat."""
+    work = tmp_path / "demo"
+    work.mkdir()
+    with OurServer("--demo", workdir=work) as server:
+        yield server
 
 
 def lo_multicast() -> bool:

@@ -34,6 +34,7 @@ from collections.abc import Collection
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 from repopackages import packages
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,6 +190,66 @@ def test_every_package_has_a_floor_in_the_layers_and_a_place_on_the_maps() -> No
         assert f"`{package}/" in layout, f"{package} is not in the README's layout table"
 
 
+def one_page() -> str:
+    """The page's opening: the drawing of the floors and the table under it."""
+    return DOC.read_text().split("### What each folder may import", 1)[0]
+
+
+def picture() -> dict[str, int]:
+    """Folder -> floor, from the drawing that opens the page: every folder (``name/``,
+    ``name/part/``) on a line that starts with its floor's number."""
+    drawing = one_page().split("```", 2)[1]
+    found = {}
+    for line in drawing.splitlines():
+        floor = re.match(r"\s*(\d+)\s", line)
+        if floor:
+            for folder in re.findall(r"(?<![\w/])[A-Za-z]\w*(?:/\w+)*/", line):
+                found[folder] = int(floor.group(1))
+    return found
+
+
+def floor_table() -> dict[str, int]:
+    """Folder -> floor, from the table under the drawing (its rows `| N | `folder/`, ... |`)."""
+    found = {}
+    for line in one_page().splitlines():
+        row = re.match(r"\| (\d+) \| ([^|]*) \|", line)
+        if row:
+            found.update(dict.fromkeys(re.findall(r"`([^`]+/)`", row.group(2)),
+                                       int(row.group(1))))
+    return found
+
+
+def picture_folder(module: str, drawn: Collection[str]) -> str | None:
+    """The most specific folder of the drawing that holds `module`, None if none does."""
+    path = module.replace(".", "/") + "/"
+    return max((folder for folder in drawn if path.startswith(folder)), key=len, default=None)
+
+
+def test_the_picture_shows_every_package_on_the_floor_the_table_gives() -> None:
+    """The drawing at the top of the page is checked, not only the table under it: the same
+    folders on the same floors in both, every package on it, and every import of a module goes
+    to a folder on its own floor of the drawing or one below (a module in no folder of the
+    drawing, as indipyalpaca's own file, imports nothing of the project)."""
+    drawn = picture()
+    assert drawn == floor_table(), "the drawing and the table under it disagree"
+    assert sorted(set(packages(REPO)) - {folder.split("/")[0] for folder in drawn}) == [], \
+        "packages missing from the drawing of the floors"
+    known = modules()
+    wrong = []
+    for module, path in known.items():
+        mine = picture_folder(module, drawn)
+        targets = imports(module, path, known)
+        if mine is None:
+            wrong += [f"{module} (on no floor) imports {target}" for target in targets]
+            continue
+        for target in targets:
+            theirs = picture_folder(target, drawn)
+            if theirs is None or drawn[theirs] > drawn[mine]:
+                wrong.append(f"{module} ({mine}, floor {drawn[mine]}) imports {target} "
+                             f"({theirs}, floor {drawn.get(theirs or '')})")
+    assert wrong == [], "imports up a floor of the drawing"
+
+
 def package_imports(known: dict[str, Path]) -> dict[str, set[str]]:
     """Package -> the other packages its modules import (a package is a top-level folder;
     see the module's docstring for why not ``indipyalpaca.wire``)."""
@@ -341,37 +402,23 @@ def cycles(graph: Mapping[str, Collection[str]]) -> list[str]:
     return circles
 
 
-def test_the_server_has_no_import_circles() -> None:
-    assert import_circles("indipyserver", modules()) == []
+#: How some packages keep out of circles, said when one comes back.
+HOW_CIRCLES_WERE_BROKEN = {
+    "indipydriver": "what a vector or device needs of its driver is `indipydriver.ports`, not "
+                    "driver.py",
+    "indipyclient": "the events name the vector types of `indipyclient.model.properties`, not "
+                    "of the model that makes the events",
+    "indipyterm": "the screens and the device search see the app as `indipyterm.ports.TermPort`",
+    "indiredis": "indiredis's sites and client sides reach the blocking runner (`toredis._run`) "
+                 "and the private server (`driverserver`) without either importing them back",
+}
 
 
-def test_the_driver_framework_has_no_import_circles() -> None:
-    """What a vector or device needs of its driver is `indipydriver.ports`, not driver.py."""
-    assert import_circles("indipydriver", modules()) == []
-
-
-def test_the_web_client_has_no_import_circles() -> None:
-    assert import_circles("indipyweb", modules()) == []
-
-
-def test_the_client_library_has_no_import_circles() -> None:
-    """The events name the vector types of `indipyclient.model.properties`, not of the model that makes
-    the events."""
-    assert import_circles("indipyclient", modules()) == []
-
-
-def test_the_terminal_client_has_no_import_circles() -> None:
-    """The screens and the device search see the app as `indipyterm.ports.TermPort`."""
-    assert import_circles("indipyterm", modules()) == []
-
-
-def test_the_bridges_have_no_import_circles() -> None:
-    """indiredis's sites and client sides reach the blocking runner (`toredis._run`) and the
-    private server (`driverserver`) without either importing them back; `indimqttredis` only
-    re-exports indiredis."""
-    known = modules()
-    assert import_circles("indiredis", known) == []
-    assert import_circles("indimqttredis", known) == []
+@pytest.mark.parametrize("package", packages(REPO))
+def test_no_package_has_import_circles(package: str) -> None:
+    """Every package (found, not listed: a new one is checked too) is free of import circles
+    among its own modules, ``TYPE_CHECKING`` imports included."""
+    assert import_circles(package, modules()) == [], HOW_CIRCLES_WERE_BROKEN.get(package, "")
 
 
 def test_the_checks_catch_what_they_are_for() -> None:
@@ -394,6 +441,11 @@ def test_the_checks_catch_what_they_are_for() -> None:
     fake = {"indipyweb.cli": known["indipyweb.cli"], "indipyserver": known["indipyserver"],
             "indipyserver.demo": known["indipyserver.demo"]}
     assert cross_imports(fake, set()) != [] and cross_imports(fake, {"indipyweb.cli"}) == []
+    drawn = picture()
+    assert drawn["indipycore/protocol/"] == 0 and drawn["indipyagents/"] == 7
+    assert picture_folder("indipyclient.session.connect", drawn) == "indipyclient/session/"
+    assert picture_folder("indipyclient.events", drawn) == "indipyclient/"
+    assert picture_folder("indipyalpaca", drawn) is None
 
 
 def test_the_circle_check_finds_a_circle(tmp_path: Path) -> None:

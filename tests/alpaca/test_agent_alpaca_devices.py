@@ -4,19 +4,16 @@ of the agent hosted beside them."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from agentkit import darks_plan
+from agentkit import run_plan
 from alpacapeers import AlpacaSimulators
 from serverkit import running
 from serverkit import server
 
 from indipyagents.imager import make_driver
 from indipycore.fits import read_header
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents" / "imager"))
-from agentplans import darks_plan
-from agentplans import run_plan
 
 CAMERA = "Simulator Camera"
 WHEEL = "Simulator Filter Wheel"

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
 from peers import REPO
 from peers import OurServer
 from peers import getprop
@@ -25,7 +26,6 @@ from waiting import wait_for
 
 GUIDE = REPO / "docs" / "guides" / "unattended_night.rst"
 SCRIPT = REPO / "examples" / "start_night.py"
-AGENT = "Imager Agent"
 BIN = Path(sys.executable).parent
 PLAN = """\
 name = "Guide flats"

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from discoverykit import avahi  # noqa: F401  (re-exported as a fixture: servers found)
+from discoverykit import demo  # noqa: F401  (re-exported as a fixture: a server to find)
 from kitdriver import KitDriver
 from serverkit import running
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,15 +33,6 @@ from indipyterm.startscreen import StartScreen
 SIZE = (120, 40)
 #: A folder: the start screen's SVG is saved there too (to look at it).
 PICTURES = os.environ.get("INDIPYTERM_PICTURES")
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[OurServer]:
-    """``indipyserver --demo``: announcing itself on lo, serving the Thermostat."""
-    work = tmp_path / "demo"
-    work.mkdir()
-    with OurServer("--demo", workdir=work) as server:
-        yield server
 
 
 def found_lines(app: TermApp) -> list[str]:

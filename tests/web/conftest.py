@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from discoverykit import avahi  # noqa: F401  (re-exported as a fixture: servers found)
+from discoverykit import demo  # noqa: F401  (re-exported as a fixture: a server to find)
 from peers import free_port
 from starlette.testclient import TestClient
 from webpeers import DEVICE

@@ -10,6 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
+from agentkit import write_plan
 from peers import free_port
 from playwright.sync_api import Browser
 from playwright.sync_api import Locator
@@ -25,13 +29,13 @@ from webpeers import WebThread
 from webpeers import wait_for
 
 from indipyagents.imager import make_driver as make_agent
+from indipyagents.plan.model import Batch
 from indipysimulators.ccd import DEVICE as CAMERA
 from indipysimulators.ccd import make_driver as make_camera
 from indipysimulators.focus import WHEEL
 from indipysimulators.focus import make_driver as make_focus
 from indipyweb.render import vector_id
 
-AGENT = "Imager Agent"
 #: Where the lead's guide takes its picture from (the test's own copy is in tmp_path).
 LEAD_PICTURE = Path("/tmp/web71-agent.png")
 PHONE_PICTURE = Path("/tmp/web71-agent-phone.png")
@@ -39,31 +43,8 @@ SEQUENCE_PICTURE = Path("/tmp/web71-sequence.png")
 
 #: A plan of three 1 s frames through two filters of our wheel, where the mount points (no
 #: ra/dec: no slew), nothing parked or warmed at the end.
-PLAN = f"""\
-name = "Web sequence"
-folder = "plan"
-
-[devices]
-camera = "{CAMERA}"
-wheel = "{WHEEL}"
-
-[end]
-park = false
-warm = false
-
-[[targets]]
-name = "Field"
-
-[[targets.batches]]
-filter = "Red"
-count = 2
-exposure = 1
-
-[[targets.batches]]
-filter = "Green"
-count = 1
-exposure = 1
-"""
+PLAN = night("Web sequence", target("Field", Batch(2, 1, "Red"), Batch(1, 1, "Green")),
+             folder="plan", camera=CAMERA, wheel=WHEEL)
 
 # Every PROGRESS the page shows, as [state, GROUP, IMAGE, REMAINING_TIME] (texts), each time
 # its live part is swapped in: what the operator saw, not what the server sent.
@@ -227,7 +208,7 @@ def test_a_plan_loaded_and_started_from_the_page_shows_its_progress_and_last_fra
     third frame's name under it), and the three files are in the plan's folder."""
     frames = tmp_path / "frames"
     plan = tmp_path / "web.toml"
-    plan.write_text(PLAN, encoding="utf-8")
+    write_plan(plan, PLAN)
     with WebThread(rig.port, dbfolder, blobfolder) as web:
         source = web.app.state.web.source
         wait_for(lambda: source.vector(AGENT, "AGENT_PLAN"), timeout=15, what="the agent")

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +35,6 @@ from indipyweb.app import make_app
 CHROMIUM = "/usr/bin/chromium"
 #: A folder: the page's picture is saved there too (to look at it).
 SCREENSHOTS = os.environ.get("INDIPYWEB_SCREENSHOTS")
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[OurServer]:
-    """``indipyserver --demo`` as its user runs it: announcing itself on lo, the Thermostat."""
-    work = tmp_path / "demo"
-    work.mkdir()
-    with OurServer("--demo", workdir=work) as server:
-        yield server
 
 
 def listed(web: TestClient, name: str) -> dict[str, Any] | None:

@@ -22,8 +22,8 @@ FOCUSER = "Focuser Simulator"
 
 
 async def test_indilibs_focuser_simulator_moves_and_keeps_its_range(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))  # indilib's driver writes ~/.indi
+        tmp_home: Path) -> None:
+    """indilib's focuser simulator moves and keeps its range (it writes ~/.indi: `tmp_home`)."""
     ours = server()
     ours.add_exdriver("indi_simulator_focus")
     async with running(ours), indipyclient.connect("127.0.0.1", ours.port) as client:

@@ -9,10 +9,11 @@ import fcntl
 import os
 import socket
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from agentkit import AGENT
+from framewatch import FrameWatcher
 from peers import HOST
 from peers import setprop
 from waiting import wait_for
@@ -21,9 +22,7 @@ from indipycore.fits import read_header
 from indipycore.protocol import GetProperties
 from indipycore.protocol import serialise
 from indipycore.protocol.frames import Frame
-from indipycore.protocol.framing import Framer
 
-AGENT = "Imager Agent"
 INDILIB_PORT = 7624
 #: One lock file for every test process of this machine that listens on 7624.
 PORT_LOCK = Path(tempfile.gettempdir()) / "indipy-tests-port-7624.lock"
@@ -51,40 +50,18 @@ def port_7624() -> Iterator[int]:
 
 class Watcher:
     """A raw INDI client of `port` on a thread: every set*/def* element about the agent, as
-    (tag, vector, state, message, attributes), in the order it came."""
+    (tag, vector, state, message), in the order it came."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection((HOST, port), timeout=10)
-        self.sock.sendall(serialise(GetProperties("1.7", AGENT)))
-        self.seen: list[tuple[str, str, str, str]] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        framer = Framer()
-        self.sock.settimeout(None)
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            for frame in framer.feed(data):
-                if not isinstance(frame, Frame) or frame.attrs.get("device") != AGENT:
-                    continue
-                attrs = frame.attrs
-                with self._lock:
-                    self.seen.append((frame.tag, attrs.get("name", ""),
-                                      attrs.get("state", ""), attrs.get("message", "")))
+        self.port = port
+        self.frames = FrameWatcher(port, _about_the_agent, serialise(GetProperties("1.7", AGENT)),
+                                   HOST)
 
     def records(self) -> list[tuple[str, str, str, str]]:
-        with self._lock:
-            return list(self.seen)
+        return self.frames.records()
 
     def mark(self) -> int:
-        return len(self.records())
+        return self.frames.mark()
 
     def states(self, since: int, names: tuple[str, ...] = ("BATCH", "PROGRESS", "STATUS")
                ) -> list[tuple[str, str]]:
@@ -108,10 +85,14 @@ class Watcher:
         return wait_for(found, timeout, f"{AGENT}.{name} set {states}: {self.records()[-8:]}")
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self._thread.join(5)
+        self.frames.close()
+
+
+def _about_the_agent(frame: Frame) -> tuple[str, str, str, str] | None:
+    attrs = frame.attrs
+    if attrs.get("device") != AGENT:
+        return None
+    return frame.tag, attrs.get("name", ""), attrs.get("state", ""), attrs.get("message", "")
 
 
 def set_agent(port: int, *specs: str) -> None:
@@ -150,7 +131,7 @@ def _lights_ok(watcher: Watcher) -> bool:
     """Whether the controlled devices are connected: indi_getprop says both lights Ok."""
     from peers import getprop
 
-    found = getprop(watcher.sock.getpeername()[1], f"{AGENT}.STATUS.*", timeout=1)
+    found = getprop(watcher.port, f"{AGENT}.STATUS.*", timeout=1)
     return found.get(f"{AGENT}.STATUS.CCD") == "Ok" and \
         found.get(f"{AGENT}.STATUS.FILTER") == "Ok"
 

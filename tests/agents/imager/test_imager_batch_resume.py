@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agentkit import AGENT
 from peers import IndiServer
 from peers import OurServer
 from peers import free_port
@@ -33,7 +34,6 @@ from indipyclient import Client
 from indipycore.fits import read_header
 from indipyserver import IPyServer
 
-AGENT = "Imager Agent"
 CCD, WHEEL = "Python CCD Simulator", "Python Filter Wheel"
 BIN = Path(sys.executable).parent
 DRIVERS = ("indipyagents.imager", str(BIN / "indipy_simulator_ccd"),

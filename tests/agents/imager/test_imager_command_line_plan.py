@@ -10,31 +10,25 @@ import uuid
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
+from agentkit import write_plan
 from peers import OurServer
 from peers import getprop
 from waiting import wait_for
 
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Plan
 from indipycore.fits import read_header
 
-AGENT = "Imager Agent"
 
-PLAN = """\
-name = "darks from the command line"
-folder = "cmdline"
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-[end]
-park = false
-warm = true
-[[targets]]
-name = "Darks"
-[[targets.batches]]
-type = "Dark"
-filter = "Red"
-count = 2
-exposure = 0.5
-"""
+def darks(folder: str) -> Plan:
+    """Two darks through Red, saved in `folder`; the end warms the camera."""
+    return night("darks from the command line", target("Darks", Batch(2, 0.5, "Red",
+                                                                     frame_type="Dark")),
+                 folder=folder, camera="Python CCD Simulator", wheel="Python Filter Wheel",
+                 warm=True)
 
 
 def executable(name: str) -> str:
@@ -54,8 +48,7 @@ def test_a_plan_named_on_the_command_line_runs_with_no_client(tmp_path: Path) ->
     # No client sets IMAGE_NAME: the frames go to its default folder (/tmp, as indilib's),
     # under a plan folder of this test's own.
     folder = Path("/tmp") / f"indipy-test-{uuid.uuid4().hex}"
-    plan = tmp_path / "darks.toml"
-    plan.write_text(PLAN.replace('folder = "cmdline"', f'folder = "{folder.name}"'))
+    plan = write_plan(tmp_path / "darks.toml", darks(folder.name))
     env = {"INDIPY_AGENT_PLAN": str(plan), "INDIPY_AGENT_START": "1",
            "INDIPY_AGENT_STATE": str(tmp_path / "state")}
     server = OurServer("indipyagents.imager", executable("indipy_simulator_ccd"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -24,7 +25,7 @@ from indipyclient import Client
 from indipycore.fits import read_header
 from indipyserver.drivers.executable import ExDriverConnection
 
-AGENT, CCD, WHEEL = "Imager Agent", "CCD Simulator", "Filter Simulator"
+CCD, WHEEL = "CCD Simulator", "Filter Simulator"
 
 
 @dataclass

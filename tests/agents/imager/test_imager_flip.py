@@ -21,6 +21,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
+from agentkit import write_plan
 from peers import HOST
 from serverkit import running
 from serverkit import server
@@ -29,7 +33,9 @@ import indipyclient
 from indipyagents.imager.agent import make_driver
 from indipyagents.plan.decisions import flip_due
 from indipyagents.plan.decisions import hour_angle
+from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Flip
+from indipyagents.plan.model import Plan
 from indipyclient.model import events as ev
 from indipycore.astro import local_sidereal_time
 from indipycore.astro import precess_from_j2000
@@ -39,7 +45,6 @@ from indipycore.protocol import State
 from indipysimulators import ccd
 from indipysimulators import telescope
 
-AGENT = "Imager Agent"
 #: Greenwich, so a Dec of 40 crosses the meridian 78.5 degrees high.
 LAT, LONG = 51.4769, 0.0
 DEC = 40.0
@@ -50,30 +55,14 @@ EXPOSURE, COUNT = 2.0, 66
 OURS = (ccd.DEVICE, telescope.DEVICE)
 THEIRS = ("CCD Simulator", "Telescope Simulator")
 
-PLAN = """\
-name = "flip {mount}"
 
-[devices]
-camera = "{camera}"
-mount = "{mount}"
-
-[flip]
-hour_angle_limit = 0.0
-settle = 2.0
-
-[end]
-park = false
-warm = false
-
-[[targets]]
-name = "East"
-ra = {ra:.6f}
-dec = {dec:.6f}
-
-[[targets.batches]]
-count = {count}
-exposure = {exposure}
-"""
+def flip_plan(camera: str, mount: str, ra: float, dec: float) -> Plan:
+    """`COUNT` frames of `EXPOSURE` s on the target at (`ra`, `dec`), flipped at the meridian
+    (hour-angle limit 0), 2 s of settling after the flip; nothing parked or warmed."""
+    return night(f"flip {mount}", target("East", Batch(COUNT, EXPOSURE), ra=round(ra, 6),
+                                         dec=round(dec, 6)),
+                 folder="", camera=camera, mount=mount, flip=Flip(hour_angle_limit=0.0,
+                                                                  settle=2.0))
 
 
 @dataclass
@@ -189,9 +178,8 @@ async def rigs(tmp_home: Path) -> AsyncIterator[tuple[Rig, Rig]]:
 async def run_plan(rig: Rig, ra: float, dec: float) -> None:
     """The plan loaded by AGENT_PLAN.FILE and started, waited to its end (SEQUENCE_STATE
     Ok; Alert fails with the agent's reason)."""
-    plan = rig.folder.parent / f"{rig.mount.replace(' ', '_')}.toml"
-    plan.write_text(PLAN.format(camera=rig.camera, mount=rig.mount, ra=ra, dec=dec,
-                                count=COUNT, exposure=EXPOSURE))
+    plan = write_plan(rig.folder.parent / f"{rig.mount.replace(' ', '_')}.toml",
+                      flip_plan(rig.camera, rig.mount, ra, dec))
     loaded = await rig.client.set(AGENT, "AGENT_PLAN", {"FILE": str(plan)}, timeout=10)
     assert loaded.state == "Ok", loaded.message
     await rig.client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)

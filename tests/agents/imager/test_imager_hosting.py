@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
 from peers import ServingProgram
 from peers import free_port
 from serverkit import running
@@ -29,7 +30,6 @@ from indipyserver.drivers.served import ServedDriver
 from indipyserver.driverxml import group_of
 from indipyserver.driverxml import read_driver_info
 
-AGENT = "Imager Agent"
 EXECUTABLE = str(Path(sys.executable).with_name("indipy_agent_imager"))
 
 

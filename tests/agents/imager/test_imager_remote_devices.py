@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentplans import darks_plan
-from agentplans import run_plan
+from agentkit import darks_plan
+from agentkit import run_plan
 from serverkit import running
 from serverkit import server
 

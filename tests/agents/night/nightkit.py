@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentkit import AGENT
+from agentkit import write_plan
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -17,13 +19,13 @@ from waiting import until
 import indipyclient
 from indipyagents.imager.agent import AgentDriver
 from indipyagents.imager.agent import make_driver
+from indipyagents.plan.model import Plan
 from indipycore.fits import read_header
 from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
 from indipyserver import IPyServer
 from indipyserver.drivers.executable import ExDriverConnection
 
-AGENT = "Imager Agent"
 CCD = "Python CCD Simulator"
 BIN = Path(sys.executable).parent
 #: Our simulators as executables, beside this interpreter.
@@ -68,11 +70,10 @@ async def hosted(folder: Path, *programs: str, retry: Retry | None = None,
                      [d for d in drivers if isinstance(d, ExDriverConnection)])
 
 
-async def load_and_start(client: indipyclient.Client, folder: Path, plan: str) -> None:
+async def load_and_start(client: indipyclient.Client, folder: Path, plan: Plan) -> None:
     """The plan written to `folder`/plan.toml, loaded through AGENT_PLAN (which must say Ok),
     then AGENT_START_PROCESS.SEQUENCE."""
-    path = folder / "plan.toml"
-    path.write_text(plan)
+    path = write_plan(folder / "plan.toml", plan)
     loaded = await client.set(AGENT, "AGENT_PLAN", {"FILE": str(path)}, timeout=20)
     assert loaded.state.value == "Ok", loaded
     await client.set(AGENT, "AGENT_START_PROCESS", {"SEQUENCE": "On"}, wait=False)

@@ -14,17 +14,22 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
 from peers import OurServer
 from peers import free_port
 from peers import getprop
 from peers import setprop
 from waiting import wait_for
 
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Dither
+from indipyagents.plan.model import Plan
 from indipycore import astro
 from indipycore.fits import BLOCK
 from indipycore.fits import read_header
 
-AGENT = "Imager Agent"
 BIN = Path(sys.executable).parent
 SIMULATORS = tuple(str(BIN / name) for name in (
     "indipy_simulator_ccd", "indipy_simulator_focus", "indipy_simulator_telescope"))
@@ -37,41 +42,16 @@ EXPOSURE = 0.5
 
 
 def night_plan(folder: str, *, count: int = 5, dither: bool = True,
-               exposure: float = EXPOSURE) -> str:
+               exposure: float = EXPOSURE) -> Plan:
     """A short night: `count` frames of `exposure` s through Red, then as many through Green,
     on a target high now (slewed to), dithered by guide pulses every 2 frames."""
     ra = astro.local_sidereal_time(datetime.now(UTC), LONGITUDE)
-    dither_table = ('[dither]\nevery = 2\npixels = 3\nmethod = "pulse"\nsettle = 0.2\n'
-                    if dither else "")
-    return f"""\
-name = "power cut"
-folder = "{folder}"
-
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-mount = "Python Mount"
-
-{dither_table}
-[end]
-park = false
-warm = false
-
-[[targets]]
-name = "High"
-ra = {ra:.4f}
-dec = {DEC}
-
-[[targets.batches]]
-filter = "Red"
-count = {count}
-exposure = {exposure}
-
-[[targets.batches]]
-filter = "Green"
-count = {count}
-exposure = {exposure}
-"""
+    return night("power cut", target("High", Batch(count, exposure, "Red"),
+                                     Batch(count, exposure, "Green"), ra=round(ra, 4), dec=DEC),
+                 folder=folder, camera="Python CCD Simulator", wheel="Python Filter Wheel",
+                 mount="Python Mount",
+                 dither=Dither(every=2, pixels=3, method="pulse", settle=0.2) if dither
+                 else Dither())
 
 
 def planned_files(count: int = 5) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from nightkit import AGENT
+from agentkit import AGENT
 from nightkit import CCD
 from serverkit import running
 from serverkit import server

@@ -18,7 +18,10 @@ import signal
 from pathlib import Path
 
 import pytest
-from nightkit import AGENT
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
+from agentkit import write_plan
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
@@ -33,24 +36,18 @@ from peers import setprop
 from waiting import until
 from waiting import wait_for
 
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Plan
 from indipyclient import Client
 from indipyserver.drivers.executable import ExDriverConnection
 
-PLAN = """\
-name = "deaths"
-folder = "night"
 
-[devices]
-camera = "{camera}"
+def plan(camera: str) -> Plan:
+    """Three 2 s frames where the mount points, on `camera`; the end parks and warms (the
+    plan's defaults)."""
+    return night("deaths", target("Nowhere", Batch(3, 2), slew=False), camera=camera,
+                 park=True, warm=True)
 
-[[targets]]
-name = "Nowhere"
-slew = false
-
-[[targets.batches]]
-count = 3
-exposure = 2
-"""
 
 FRAMES = [f"Nowhere_NoFilter_Light_00{n}.fits" for n in (1, 2, 3)]
 
@@ -77,7 +74,7 @@ async def test_a_camera_killed_mid_exposure_is_restarted_and_the_plan_ends_whole
     Ok with exactly its three frames, each whole, none repeated."""
     async with hosted(tmp_path, program, retry=QUICK_RETRY) as night:
         camera = night.drivers[0]
-        await load_and_start(night.client, tmp_path, PLAN.format(camera=device))
+        await load_and_start(night.client, tmp_path, plan(device))
         pid = await exposing(night.client, camera, device)
         os.kill(pid, signal.SIGKILL)
         await until(lambda: camera.pid != pid, 30, "the camera's driver restarted")
@@ -103,7 +100,7 @@ async def test_a_camera_that_does_not_come_back_pauses_naming_it_then_start_cont
     continues the plan from its journal to exactly its frames."""
     async with hosted(tmp_path, CCD_PROGRAM, retry=QUICK_RETRY, max_restarts=0) as night:
         camera = night.drivers[0]
-        await load_and_start(night.client, tmp_path, PLAN.format(camera=CCD))
+        await load_and_start(night.client, tmp_path, plan(CCD))
         await until(lambda: night.client.get(AGENT, "SEQUENCE_STATE", "PROGRESS") == 1, 30,
                     "the first frame saved")
         os.kill(await exposing(night.client, camera), signal.SIGKILL)
@@ -132,7 +129,7 @@ def test_every_client_may_leave_after_start_and_the_plan_runs_to_its_end(
     """indi_setprop as the only client (each one connects, sends, leaves): the folder, the
     plan, START; no client stays. Looked at only afterwards: the three frames on disk, then
     indi_getprop says SEQUENCE_STATE Ok with 3 of 3 frames."""
-    (tmp_path / "plan.toml").write_text(PLAN.format(camera=CCD))
+    write_plan(tmp_path / "plan.toml", plan(CCD))
     ours = OurServer("indipyagents.imager", CCD_PROGRAM, workdir=tmp_path)
     ours.env["INDIPY_AGENT_STATE"] = str(tmp_path / "state")
     with ours:

@@ -21,6 +21,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
+from agentkit import write_plan
 from peers import IndiServer
 from peers import OurServer
 from peers import driver_path
@@ -29,12 +33,14 @@ from peers import getprop
 from peers import setprop
 from waiting import wait_for
 
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Dither
+from indipyagents.plan.model import Plan
 from indipycore import astro
 from indipycore.fits import read_header
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(240)]
 
-AGENT = "Imager Agent"
 CCD, WHEEL, FOCUSER, MOUNT = ("CCD Simulator", "Filter Simulator", "Focuser Simulator",
                               "Telescope Simulator")
 SIMULATORS = ("indi_simulator_ccd", "indi_simulator_wheel", "indi_simulator_focus",
@@ -77,33 +83,13 @@ def high_target(latitude: float, longitude: float) -> tuple[float, float, float]
     return ra, dec, height
 
 
-def write_plan(path: Path, ra: float, dec: float) -> None:
-    batches = "".join(f'\n[[targets.batches]]\nfilter = "{name}"\ncount = 2\nexposure = 1\n'
-                      for name in FILTERS)
-    path.write_text(f"""name = "indilib peers"
-folder = "night"
-
-[devices]
-camera = "{CCD}"
-wheel = "{WHEEL}"
-focuser = "{FOCUSER}"
-mount = "{MOUNT}"
-
-[dither]
-every = 2
-pixels = 3
-method = "pulse"
-settle = 1
-
-[end]
-park = true
-warm = true
-
-[[targets]]
-name = "{TARGET}"
-ra = {ra!r}
-dec = {dec!r}
-{batches}""")
+def night_plan(ra: float, dec: float) -> Plan:
+    """Two 1 s frames through each of `FILTERS` of the target at (`ra`, `dec`), dithered by
+    3 pixels of guide pulses every 2 frames; the end parks and warms."""
+    return night("indilib peers",
+                 target(TARGET, *(Batch(2, 1, name) for name in FILTERS), ra=ra, dec=dec),
+                 camera=CCD, wheel=WHEEL, focuser=FOCUSER, mount=MOUNT, park=True, warm=True,
+                 dither=Dither(every=2, pixels=3, method="pulse", settle=1))
 
 
 def run_night(port: int, tmp_path: Path) -> Path:
@@ -113,8 +99,7 @@ def run_night(port: int, tmp_path: Path) -> Path:
     latitude, longitude = site_of_the_mount(port)
     ra, dec, height = high_target(latitude, longitude)
     assert height > 60, height
-    plan = tmp_path / "plan.toml"
-    write_plan(plan, ra, dec)
+    plan = write_plan(tmp_path / "plan.toml", night_plan(ra, dec))
     frames = tmp_path / "frames"
     frames.mkdir()
     set_ok(port, f"{AGENT}.IMAGE_NAME.IMAGE_FOLDER={frames}")

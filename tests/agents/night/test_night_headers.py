@@ -18,7 +18,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from nightkit import AGENT
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
 from nightkit import CCD
 from nightkit import fits_files
 from nightkit import header
@@ -30,48 +32,24 @@ from waiting import until
 
 import indipyclient
 from indipyagents.imager.agent import make_driver
+from indipyagents.plan.model import Autofocus
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Plan
 from indipyclient import events
 from indipycore import astro
 from indipysimulators import ccd
 from indipysimulators import focus
 from indipysimulators import telescope
 
-PLAN = """\
-name = "headers"
-folder = "night"
 
-[devices]
-camera = "{camera}"
-wheel = "{wheel}"
-focuser = "{focuser}"
-mount = "{mount}"
+def plan(camera: str, wheel: str, focuser: str, mount: str, ra: float, dec: float) -> Plan:
+    """Two frames through Red, one through Green binned 2, of the target at (`ra`, `dec`),
+    with autofocus at the target's start (1 s frames, 9 points 20 steps apart)."""
+    return night("headers", target("High Up", Batch(2, 1, "Red"), Batch(1, 1, "Green", 2),
+                                   ra=round(ra, 5), dec=round(dec, 4)),
+                 camera=camera, wheel=wheel, focuser=focuser, mount=mount,
+                 autofocus=Autofocus(at_start=True, exposure=1, step=20, points=9))
 
-[autofocus]
-at_start = true
-exposure = 1
-step = 20
-points = 9
-
-[end]
-park = false
-warm = false
-
-[[targets]]
-name = "High Up"
-ra = {ra:.5f}
-dec = {dec:.4f}
-
-[[targets.batches]]
-filter = "Red"
-count = 2
-exposure = 1
-
-[[targets.batches]]
-filter = "Green"
-count = 1
-exposure = 1
-binning = 2
-"""
 
 FRAMES = ["High_Up_Green_Light_001.fits", "High_Up_Red_Light_001.fits",
           "High_Up_Red_Light_002.fits"]
@@ -118,7 +96,7 @@ async def test_a_nights_frames_carry_the_target_filter_pointing_and_focus(
         await client.set(focus.FOCUSER, "FOCUS_SIMULATION", {"BEST_POSITION": here + 40},
                          timeout=10)
 
-        await load_and_start(client, tmp_path, PLAN.format(
+        await load_and_start(client, tmp_path, plan(
             camera=CCD, wheel=focus.WHEEL, focuser=focus.FOCUSER, mount=telescope.DEVICE,
             ra=ra, dec=dec))
         state, message = await sequence_ends(client, 150)

@@ -12,6 +12,9 @@ import logging
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -24,31 +27,14 @@ from indipyagents.imager.night import Night
 from indipyagents.imager.night import Unfinished
 from indipyagents.journal import Journal
 from indipyagents.link import AgentLink
+from indipyagents.plan.model import Batch
+from indipyagents.plan.toml import plan_to_toml
 from indipycore.fits import read_header
 from indipysimulators import ccd
 from indipysimulators import focus
 
-AGENT = "Imager Agent"
-PLAN = """\
-name = "resumed"
-folder = "night"
-
-[devices]
-camera = "Python CCD Simulator"
-wheel = "Python Filter Wheel"
-
-[end]
-park = false
-warm = false
-
-[[targets]]
-name = "Darkish"
-
-[[targets.batches]]
-filter = "Red"
-count = 2
-exposure = 0.1
-"""
+PLAN = plan_to_toml(night("resumed", target("Darkish", Batch(2, 0.1, "Red")), camera=ccd.DEVICE,
+                          wheel=focus.WHEEL))
 FRAMES = ["Darkish_Red_Light_001.fits", "Darkish_Red_Light_002.fits"]
 
 

@@ -13,7 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from nightkit import AGENT
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
@@ -26,6 +28,9 @@ from nightkit import sequence_ends
 from waiting import until
 
 from indipyagents.journal import Journal
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Plan
+from indipyagents.plan.model import Safety
 from indipyagents.sequencer.engine import ENDED_UNSAFE
 from indipycore import astro
 
@@ -36,51 +41,16 @@ DEC = 80.0
 
 
 def plan(*, sky_free: bool = False, night_end: datetime | None = None,
-         exposure: float = 2.0) -> str:
+         exposure: float = 2.0) -> Plan:
     """Two light frames of a target high now, then two darks and a bias."""
     ra = astro.local_sidereal_time(datetime.now(UTC), 0.0)
-    safety = f"sky_free_while_unsafe = {'true' if sky_free else 'false'}\n"
-    if night_end is not None:
-        safety += f"night_end = {night_end.isoformat(timespec='seconds')}\n"
-    return f"""\
-name = "safety"
-folder = "night"
-
-[devices]
-camera = "{CCD}"
-wheel = "Python Filter Wheel"
-mount = "{MOUNT}"
-
-[end]
-park = true
-warm = true
-
-[safety]
-{safety}
-[[targets]]
-name = "High"
-ra = {ra:.4f}
-dec = {DEC}
-
-[[targets.batches]]
-filter = "Red"
-count = 2
-exposure = {exposure}
-
-[[targets]]
-name = "Darks"
-slew = false
-
-[[targets.batches]]
-type = "Dark"
-count = 2
-exposure = 0.2
-
-[[targets.batches]]
-type = "Bias"
-count = 1
-exposure = 0
-"""
+    end = None if night_end is None else night_end.replace(microsecond=0)
+    return night("safety",
+                 target("High", Batch(2, exposure, "Red"), ra=round(ra, 4), dec=DEC),
+                 target("Darks", Batch(2, 0.2, frame_type="Dark"),
+                        Batch(1, 0, frame_type="Bias"), slew=False),
+                 camera=CCD, wheel="Python Filter Wheel", mount=MOUNT, park=True, warm=True,
+                 safety=Safety(sky_free_while_unsafe=sky_free, night_end=end))
 
 
 LIGHTS = ["High_Red_Light_001.fits", "High_Red_Light_002.fits"]

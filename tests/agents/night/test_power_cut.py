@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from powercutkit import AGENT
+from agentkit import AGENT
+from agentkit import write_plan
 from powercutkit import Rig
 from powercutkit import check_night
 from powercutkit import frames_on_disk
@@ -51,8 +52,7 @@ def wait_frames(folder: Path, count: int, rig: Rig) -> None:
 def run_killed_night(tmp_path: Path, *, agent_only: bool) -> None:
     """The night, its kills and restarts, and the end checks (both variants)."""
     rig = Rig(tmp_path, agent_as_executable=agent_only)
-    plan = tmp_path / "plan.toml"
-    plan.write_text(night_plan("night"))
+    plan = write_plan(tmp_path / "plan.toml", night_plan("night"))
     folder = rig.images / "night"
     expected = planned_files()
     try:
@@ -105,8 +105,8 @@ def test_a_night_paused_by_a_client_stays_paused_through_a_kill(tmp_path: Path) 
     resume a night a client paused, shows nothing running (SEQUENCE_STATE Idle, PROGRESS 0)
     and takes no frame; the client's load and START then continue it to exactly its frames."""
     rig = Rig(tmp_path)
-    plan = tmp_path / "plan.toml"
-    plan.write_text(night_plan("night", count=2, dither=False, exposure=LONG))
+    plan = write_plan(tmp_path / "plan.toml",
+                      night_plan("night", count=2, dither=False, exposure=LONG))
     folder = rig.images / "night"
     try:
         rig.start()
@@ -135,8 +135,8 @@ def test_a_finished_night_runs_nothing_again_after_a_kill(tmp_path: Path) -> Non
     the agent says the night finished and resumes nothing; no frame is added or rewritten and
     the journal gains no line."""
     rig = Rig(tmp_path)
-    plan = tmp_path / "plan.toml"
-    plan.write_text(night_plan("night", count=2, dither=False))
+    plan = write_plan(tmp_path / "plan.toml",
+                      night_plan("night", count=2, dither=False))
     folder = rig.images / "night"
     try:
         rig.start()

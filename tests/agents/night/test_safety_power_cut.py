@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from agentkit import AGENT
+from agentkit import write_plan
 from peers import getprop
-from powercutkit import AGENT
 from powercutkit import Rig
 from powercutkit import check_night
 from powercutkit import frames_on_disk
@@ -30,8 +31,8 @@ def test_a_night_held_unsafe_stays_held_through_a_kill_then_safe_finishes_it(
     SAFE then ends it Ok with exactly the four planned frames, each whole, each journalled
     once."""
     rig = Rig(tmp_path)
-    plan = tmp_path / "plan.toml"
-    plan.write_text(night_plan("night", count=2, dither=False, exposure=LONG))
+    plan = write_plan(tmp_path / "plan.toml",
+                      night_plan("night", count=2, dither=False, exposure=LONG))
     folder = rig.images / "night"
     try:
         rig.start()

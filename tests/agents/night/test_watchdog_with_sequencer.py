@@ -12,7 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from nightkit import AGENT
+from agentkit import AGENT
+from agentkit import night
+from agentkit import target
 from nightkit import CCD
 from nightkit import CCD_PROGRAM
 from nightkit import FOCUS_PROGRAM
@@ -27,6 +29,8 @@ from waiting import until
 import indipyclient
 from indipyagents.imager.agent import make_driver as make_agent
 from indipyagents.journal import Journal
+from indipyagents.plan.model import Batch
+from indipyagents.plan.model import Plan
 from indipyagents.watchdog.agent import make_driver as make_watchdog
 from indipycore import astro
 
@@ -36,32 +40,11 @@ MOUNT = "Python Mount"
 LIGHTS = ["High_Red_Light_001.fits", "High_Red_Light_002.fits", "High_Red_Light_003.fits"]
 
 
-def plan() -> str:
+def plan() -> Plan:
     """Three light frames of a target high now at our mount's site (Greenwich)."""
     ra = astro.local_sidereal_time(datetime.now(UTC), 0.0)
-    return f"""\
-name = "watched"
-folder = "night"
-
-[devices]
-camera = "{CCD}"
-wheel = "Python Filter Wheel"
-mount = "{MOUNT}"
-
-[end]
-park = false
-warm = false
-
-[[targets]]
-name = "High"
-ra = {ra:.4f}
-dec = 80.0
-
-[[targets.batches]]
-filter = "Red"
-count = 3
-exposure = 2.0
-"""
+    return night("watched", target("High", Batch(3, 2.0, "Red"), ra=round(ra, 4), dec=80.0),
+                 camera=CCD, wheel="Python Filter Wheel", mount=MOUNT)
 
 
 async def rain(client: indipyclient.Client, falling: bool) -> None:

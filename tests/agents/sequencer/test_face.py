@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agentkit import AGENT
 from seqdoubles import FocusDouble
 from seqdoubles import FocusResultDouble
 from seqdoubles import MemoryJournal
@@ -39,8 +40,6 @@ from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry
 from indipydriver import Device
 from indipydriver import IPyDriver
-
-AGENT = "Imager Agent"
 
 GOOD = """\
 name = "two targets"

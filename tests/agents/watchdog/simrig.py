@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from typing import NamedTuple
 
+from framewatch import FrameWatcher
 from peers import getprop
 from peers import setprop
 from serverkit import running
@@ -25,7 +25,6 @@ from watchdogkit import watchdog
 import indipyclient
 from indipyclient import Client
 from indipycore.protocol.framing import Frame
-from indipycore.protocol.framing import Framer
 from indipycore.protocol.parser import parse_element
 
 WEATHER = "Weather Simulator"
@@ -81,50 +80,52 @@ def parks(port: int) -> tuple[str, str]:
     return one(MOUNT, "TELESCOPE_PARK"), one(DOME, "DOME_PARK")
 
 
+class Park(NamedTuple):
+    """A park vector as `ParkWatcher` saw it come (`at`: monotonic time)."""
+
+    at: float
+    device: str
+    state: str
+    park: str
+
+
+class Said(NamedTuple):
+    """A message as `ParkWatcher` saw it come."""
+
+    at: float
+    text: str
+
+
+def _park_or_message(frame: Frame) -> Park | Said | None:
+    if frame.tag == "message":
+        return Said(time.monotonic(), frame.attrs.get("message", ""))
+    if frame.attrs.get("name") not in ("TELESCOPE_PARK", "DOME_PARK") or \
+            frame.tag == "delProperty":
+        return None
+    event = parse_element(frame.data)
+    members = {member.name: str(getattr(member.value, "value", member.value))
+               for member in getattr(event, "members", ())}
+    if "PARK" not in members:
+        return None
+    return Park(time.monotonic(), frame.attrs.get("device", ""), frame.attrs.get("state", ""),
+                members["PARK"])
+
+
 class ParkWatcher:
     """A raw INDI client of `port` on a thread: every TELESCOPE_PARK and DOME_PARK the
     simulators send, as (monotonic time, device, state, PARK), in order, and every message.
     Parks too quick to poll (indilib's re-park takes 0.1 s) are seen this way."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock.sendall(b'<getProperties version="1.7"/>\n')
-        self.seen: list[tuple[float, str, str, str]] = []
-        self.messages: list[tuple[float, str]] = []  # (monotonic time, text)
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
+        self.frames = FrameWatcher(port, _park_or_message)
 
-    def _read(self) -> None:
-        framer = Framer()
-        self.sock.settimeout(None)
-        while True:
-            try:
-                data = self.sock.recv(1 << 16)
-            except OSError:
-                return
-            if not data:
-                return
-            for frame in framer.feed(data):
-                if isinstance(frame, Frame) and frame.tag == "message":
-                    with self._lock:
-                        self.messages.append((time.monotonic(),
-                                              frame.attrs.get("message", "")))
-                    continue
-                if not isinstance(frame, Frame) or frame.attrs.get("name") not in (
-                        "TELESCOPE_PARK", "DOME_PARK") or frame.tag == "delProperty":
-                    continue
-                event = parse_element(frame.data)
-                members = {member.name: str(getattr(member.value, "value", member.value))
-                           for member in getattr(event, "members", ())}
-                if "PARK" in members:
-                    with self._lock:
-                        self.seen.append((time.monotonic(), frame.attrs.get("device", ""),
-                                          frame.attrs.get("state", ""), members["PARK"]))
+    def records(self) -> list[Park]:
+        return [seen for seen in self.frames.records() if isinstance(seen, Park)]
 
-    def records(self) -> list[tuple[float, str, str, str]]:
-        with self._lock:
-            return list(self.seen)
+    @property
+    def messages(self) -> list[Said]:
+        """Every message, as (monotonic time, text)."""
+        return [seen for seen in self.frames.records() if isinstance(seen, Said)]
 
     def parked_at(self, device: str, since: float) -> float | None:
         """When `device` was first seen parked (PARK On, Ok) from `since` on."""
@@ -134,19 +135,14 @@ class ParkWatcher:
 
     def said_at(self, text: str, since: float) -> float | None:
         """When a message holding `text` was first seen from `since` on."""
-        with self._lock:
-            return next((at for at, said in self.messages if at >= since and text in said),
-                        None)
+        return next((at for at, said in self.messages if at >= since and text in said), None)
 
     def unparked_at(self, device: str, since: float) -> float | None:
         return next((at for at, dev, _state, park in self.records()
                      if dev == device and at >= since and park == "Off"), None)
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self._thread.join(5)
+        self.frames.close()
 
 
 def child_pid(parent: int, program: str) -> int:

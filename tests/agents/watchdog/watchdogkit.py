@@ -15,6 +15,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from agentkit import AGENT
 from serverkit import running
 from serverkit import server
 from waiting import until
@@ -32,7 +33,7 @@ from indipydriver import SwitchVector
 from indipydriver import TextMember
 from indipydriver import TextVector
 
-SEQUENCER = "Imager Agent"
+SEQUENCER = AGENT
 MOUNT = "Test Mount"
 ROOF = "Test Roof"
 CAMERA = "Test Camera"
