@@ -44,7 +44,7 @@ from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalError
 from ..journal import reconcile
-from ..journal.durable import fsync_folder
+from ..journal.durable import replace
 
 __all__ = ["JOURNAL", "BatchLog", "BatchSpec", "Group", "RunningBatch", "frame_name"]
 
@@ -187,8 +187,7 @@ class BatchLog:
             journal.start(spec.prefix, spec.to_text())
             journal.note(STALE, files={name: _identity(store.path(name))
                                        for name in sorted(names) if store.exists(name)})
-            os.replace(partial, self.path)  # the old batch's journal goes in the same step
-            fsync_folder(self.state)
+            replace(partial, self.path)  # the old batch's journal goes in the same step
         except BaseException:
             journal.close()
             partial.unlink(missing_ok=True)

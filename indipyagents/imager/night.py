@@ -32,7 +32,7 @@ from indipycore.retrypolicy import Retry
 from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalError
-from ..journal.durable import fsync_folder
+from ..journal.durable import write_whole
 from ..link import AgentLink
 from ..plan.check import RigFacts
 from ..plan.check import check_against
@@ -153,18 +153,11 @@ class Night:
         return self.state / "current.json"
 
     def _remember(self, journal: Path, plan_text: str, image_folder: str) -> None:
-        """current.json replaced whole and durable (fsynced, renamed, its folder fsynced): a
-        power cut right after START must still find it."""
-        self.state.mkdir(parents=True, exist_ok=True)
-        partial = self.current.with_suffix(".partial")
+        """current.json replaced whole and durable (`write_whole`: fsynced, renamed, its
+        folder fsynced): a power cut right after START must still find it."""
         data = json.dumps({"journal": str(journal), "plan": plan_text,
                            "image_folder": image_folder}).encode("utf-8")
-        with open(partial, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(partial, self.current)
-        fsync_folder(self.state)
+        write_whole(self.current, data)
 
     def unfinished(self) -> Unfinished | None:
         """The night that was running when the agent stopped, or None (nothing recorded, or

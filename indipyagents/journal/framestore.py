@@ -1,8 +1,8 @@
 """Frames on disk, each written whole or not at all: the one way the sequencer saves a frame.
 
-A frame goes to a temporary file beside its final name (hidden, ``.NAME.partial-PID``, a name
-no frame can have), is flushed and fsynced, then takes its final name in one step and the
-folder is fsynced, so after a crash or a power cut a frame's name holds the whole frame or
+A frame is written by `durable.write_whole`: a temporary file beside its final name (hidden,
+``.NAME.partial-PID-...``, a name no frame can have), fsynced, then its final name in one step
+and the folder fsynced, so after a crash or a power cut a frame's name holds the whole frame or
 nothing. The leftover partials of a killed writer are removed by `FrameStore.sweep`. A frame
 is saved once: a second save of one name is a defect of the caller (a frame repeated), refused
 unless asked for.
@@ -16,21 +16,18 @@ import os
 from pathlib import Path
 from pathlib import PurePosixPath
 
+from .durable import NameTaken
 from .durable import fsync_folder
+from .durable import is_partial
+from .durable import write_whole
+
+__all__ = ["FrameExists", "FrameStore", "is_partial"]
 
 log = logging.getLogger(__name__)
-
-#: What marks a temporary file: ``.NAME.partial-PID``.
-PARTIAL = ".partial-"
 
 
 class FrameExists(FileExistsError):
     """A frame of that name is already saved (the sequencer would be taking it twice)."""
-
-
-def is_partial(name: str) -> bool:
-    """Whether a file's name is one of `FrameStore.save`'s temporary files."""
-    return name.startswith(".") and PARTIAL in name
 
 
 class FrameStore:
@@ -58,21 +55,10 @@ class FrameStore:
         """Write `data` as the frame `name` whole or not at all, durable when this returns;
         raises `FrameExists` when it is already saved, unless `overwrite`."""
         final = self.path(name)
-        if not overwrite and final.exists():
-            raise FrameExists(errno.EEXIST, "frame already saved", str(final))
-        self._make_folder(final.parent)
-        partial = final.with_name(f".{final.name}{PARTIAL}{os.getpid()}")
         try:
-            with open(partial, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            self._commit(partial, final, overwrite)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        fsync_folder(final.parent)
-        return final
+            return write_whole(final, data, overwrite=overwrite)
+        except NameTaken:
+            raise FrameExists(errno.EEXIST, "frame already saved", str(final)) from None
 
     def sweep(self) -> list[str]:
         """Remove the temporary files a killed writer left (call it before saving again, after
@@ -101,33 +87,3 @@ class FrameStore:
         if not self.folder.is_dir():
             return []
         return [path for path in self.folder.rglob("*") if path.is_file()]
-
-    def _make_folder(self, folder: Path) -> None:
-        """Create the folder and any missing parents, each made durable in its own parent."""
-        missing = []
-        while not folder.is_dir():
-            missing.append(folder)
-            folder = folder.parent
-        for new in reversed(missing):
-            new.mkdir(exist_ok=True)
-            fsync_folder(new.parent)
-
-    @staticmethod
-    def _commit(partial: Path, final: Path, overwrite: bool) -> None:
-        """Give the written file its final name in one step. Without `overwrite` a hard link
-        refuses an existing name atomically; on a filesystem without hard links (FAT on a
-        USB stick) the check before the write stands, and rename follows."""
-        if overwrite:
-            os.replace(partial, final)
-            return
-        try:
-            os.link(partial, final)
-        except FileExistsError:
-            raise FrameExists(errno.EEXIST, "frame already saved", str(final)) from None
-        except OSError as error:
-            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV,
-                                   errno.ENOSYS, errno.EMLINK):
-                raise
-            os.replace(partial, final)
-            return
-        partial.unlink()

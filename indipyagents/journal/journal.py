@@ -20,6 +20,7 @@ from typing import Any
 from typing import Self
 
 from .durable import fsync_folder
+from .durable import sync
 from .records import JournalError
 from .records import JournalState
 from .records import Record
@@ -119,7 +120,7 @@ class Journal:
         view = memoryview(line)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        sync(fd)
 
     def _open(self) -> int:
         """The file opened for appending and locked, its torn tail (if any) cut off."""
@@ -150,6 +151,6 @@ class Journal:
         whole = decode(data, str(self.path))[1]
         if whole < len(data):
             os.ftruncate(fd, whole)
-            os.fsync(fd)
+            sync(fd)
             log.warning("%s: cut off a torn last line (%d bytes), a record whose writer was "
                         "killed", self.path, len(data) - whole)

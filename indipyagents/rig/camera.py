@@ -34,8 +34,10 @@ from indipyclient import setSwitchVector
 from indipyclient import setTextVector
 from indipyclient import setVector
 from indipyclient.model.events import Event
+from indipycore.protocol import State
 
 from ..plan.model import FrameType
+from .indiset import ANSWER_WAIT
 from .indiset import command
 from .indiset import connect_device
 from .indiset import require
@@ -363,10 +365,14 @@ class IndiCamera:
             raise _NotHere(path) from None
         return Frame(format=path.suffix or ".fits", path=taken)
 
-    async def abort(self) -> None:
-        """CCD_ABORT_EXPOSURE; a camera without it has nothing to abort."""
-        if self._vector("CCD_ABORT_EXPOSURE") is not None:
-            await command(self.client, self.name, "CCD_ABORT_EXPOSURE", {"ABORT": "On"})
+    async def abort(self, *, timeout: float = ANSWER_WAIT) -> None:
+        """CCD_ABORT_EXPOSURE, done when Ok or Idle; a camera defined without it (CCD_EXPOSURE
+        but no abort) has nothing to abort. One whose definitions have not come yet (just
+        connected: the watchdog's shutdown) is waited for, within `timeout`."""
+        if self._vector("CCD_ABORT_EXPOSURE") is None and self._vector("CCD_EXPOSURE") is not None:
+            return
+        await command(self.client, self.name, "CCD_ABORT_EXPOSURE", {"ABORT": "On"},
+                      timeout=timeout, accept=(State.OK, State.IDLE))
 
     async def name_devices(self, *, mount: str = "", focuser: str = "",
                            wheel: str = "") -> None:
@@ -382,17 +388,17 @@ class IndiCamera:
         if values:
             await self._set_if_different("ACTIVE_DEVICES", values)
 
-    async def warm(self) -> None:
-        """The cooler off, where the camera has CCD_COOLER. indilib's cameras answer a cooler
-        turned off with Idle, not Ok: that is done, not refused."""
-        if self._vector("CCD_COOLER") is None:
+    async def warm(self, *, timeout: float = ANSWER_WAIT) -> None:
+        """The cooler off, where the camera has CCD_COOLER (nothing sent when it is off).
+        indilib's cameras answer a cooler turned off Idle, not Ok: done when the switch says
+        COOLER_OFF, refused otherwise."""
+        cooler = self._vector("CCD_COOLER")
+        if cooler is None or cooler["COOLER_OFF"] == "On":
             return
-        try:
-            await self._set_if_different("CCD_COOLER", {"COOLER_OFF": "On"})
-        except DeviceRefused:
-            cooler = self._vector("CCD_COOLER")
-            if cooler is None or cooler.state.value != "Idle" or cooler["COOLER_OFF"] != "On":
-                raise
+        await command(self.client, self.name, "CCD_COOLER", {"COOLER_OFF": "On"},
+                      timeout=timeout, accept=(State.OK, State.IDLE))
+        if self._member("CCD_COOLER", "COOLER_OFF") != "On":
+            raise DeviceRefused(self.name, "CCD_COOLER answered without COOLER_OFF on")
 
 
 def _same(current: Any, wanted: Any) -> bool:

@@ -6,6 +6,10 @@ sequencer sees one kind of failure whatever the device.
 `connect_device` is here, not in ``connect.py``, because the instruments call it before each
 use: a driver the server restarted after it died comes back disconnected, and the step the
 sequencer retries must connect it again rather than wait for vectors that never come.
+
+`park_switch` is here too: a mount's TELESCOPE_PARK and a dome's DOME_PARK share indilib's
+quirks (an answer Idle for a park already done, a second PARK taken as "abort"), and every
+agent that parks (the sequencer's End, the watchdog's shutdown) parks through it.
 """
 
 from __future__ import annotations
@@ -86,3 +90,34 @@ async def connect_device(client: Client, device: str, *,
         return False
     await command(client, device, "CONNECTION", {"CONNECT": "On"}, timeout=CONNECT_WAIT)
     return True
+
+
+async def park_switch(client: Client, device: str, vector: str, member: str, *,
+                      timeout: float) -> None:
+    """`vector`.`member` ("PARK" or "UNPARK" of TELESCOPE_PARK or DOME_PARK) set and done.
+
+    indilib's quirks, all here: it answers an unpark, and a park or unpark already done, Idle
+    rather than Ok, so the switch saying `member` is what counts (without it: `DeviceRefused`);
+    and its telescope simulator takes a PARK that comes while it parks as "abort", so a move
+    already under way (Busy with `member` on: an earlier try past its bound, the watchdog's
+    park, another client's) is waited for, within `timeout`, not asked for again."""
+    current = client.devices.vector(device, vector)
+    if current is not None and current.state == State.BUSY \
+            and client.get(device, vector, member) == "On":
+        try:
+            found = await client.wait_for(device, vector, timeout=timeout,
+                                          state=(State.OK, State.IDLE, State.ALERT))
+        except TimeoutError:
+            raise DeviceLost(device, f"{vector} still moving to {member} after "
+                                     f"{timeout:g} s") from None
+        if found.state == State.ALERT:
+            said = f": {found.message}" if found.message else ""
+            raise DeviceRefused(device, f"{vector} went Alert on its way to {member}{said}")
+    else:
+        await command(client, device, vector, {member: "On"}, timeout=timeout,
+                      accept=(State.OK, State.IDLE))
+    after = client.devices.vector(device, vector)
+    if after is None:
+        raise DeviceLost(device, f"{vector} is no longer defined")
+    if after[member] != "On":
+        raise DeviceRefused(device, f"{vector} went {after.state.value} without {member} on")

@@ -29,6 +29,7 @@ from indipycore.protocol import State
 from ..plan.model import Site
 from .indiset import ANSWER_WAIT
 from .indiset import command
+from .indiset import park_switch
 from .indiset import require
 from .protocols import DeviceLost
 from .protocols import DeviceRefused
@@ -207,7 +208,11 @@ class IndiMount:
     # ------------------------------------------------------------------ parking
 
     async def park(self) -> None:
-        await self._park_switch("PARK", self.park_timeout)
+        """TELESCOPE_PARK.PARK, done when parked; a park already under way (the watchdog's,
+        or an earlier try's) is waited for, not asked again (`indiset.park_switch`): indilib's
+        telescope simulator would take the second PARK as "abort"."""
+        await park_switch(self.client, self.name, "TELESCOPE_PARK", "PARK",
+                          timeout=self.park_timeout)
 
     async def unpark(self) -> None:
         """A parked mount unparked; one that is not parked (or cannot park: no
@@ -216,14 +221,5 @@ class IndiMount:
         await require(self.client, self.name, "EQUATORIAL_EOD_COORD")
         if not self.parked():
             return
-        await self._park_switch("UNPARK", ANSWER_WAIT)
-
-    async def _park_switch(self, member: str, timeout: float) -> None:
-        """TELESCOPE_PARK's `member` set. indilib's mounts answer an unpark (and a park or
-        unpark already done) Idle, not Ok: that is done when the switch says `member`, and
-        refused otherwise."""
-        await self._command("TELESCOPE_PARK", {member: "On"}, timeout=timeout,
-                            accept=(State.OK, State.IDLE))
-        park = self._vector("TELESCOPE_PARK")
-        if park is not None and park.state == State.IDLE and park[member] != "On":
-            raise DeviceRefused(self.name, f"TELESCOPE_PARK went Idle without {member}")
+        await park_switch(self.client, self.name, "TELESCOPE_PARK", "UNPARK",
+                          timeout=ANSWER_WAIT)

@@ -195,6 +195,19 @@ class Mount(Protocol):
     async def unpark(self) -> None: ...
 
 
+class Dome(Protocol):
+    name: str
+
+    async def close(self) -> None:
+        """Closed for the night or for bad weather: parked where it parks (DOME_PARK), else
+        its shutter closed (DOME_SHUTTER)."""
+        ...
+
+    async def open(self) -> None:
+        """Open to the sky: unparked where it parks, its shutter opened where it has one."""
+        ...
+
+
 @dataclass
 class Rig:
     """The instruments of one night; None where the plan names no device of that kind."""

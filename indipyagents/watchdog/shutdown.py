@@ -1,6 +1,8 @@
-"""The shutdown: the steps the watchdog takes once unsafe past the threshold, each a client's
-command on the server (`indiset.command`), each Busy while it runs, bounded in time, retried by
-the project's retry policy, and then Ok or Alert; a step that fails lets the rest run.
+"""The shutdown: the steps the watchdog takes once unsafe past the threshold, each done by the
+rig's hands (`IndiCamera`, `IndiMount`, `IndiDome`: the sequencer's own, indilib's quirks
+handled there once) or a command on the server, each Busy while it runs, bounded in time,
+retried by the project's retry policy, and then Ok or Alert; a step that fails lets the rest
+run.
 
 In order: PAUSE_SEQUENCE (the sequencer's AGENT_SAFETY_CAUSE, then AGENT_SAFETY.UNSAFE, done
 when the sequencer answers Ok with UNSAFE on), ABORT_EXPOSURE (CCD_ABORT_EXPOSURE), PARK_MOUNT
@@ -27,11 +29,16 @@ from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
 
+from ..rig.camera import IndiCamera
+from ..rig.dome import IndiDome
 from ..rig.indiset import command
 from ..rig.indiset import connect_device
 from ..rig.indiset import require
+from ..rig.mount import IndiMount
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import DeviceRefused
+from ..rig.protocols import Dome
+from ..rig.protocols import Mount
 from ..rig.protocols import RigError
 from .verdict import Cause
 from .verdict import Light
@@ -225,33 +232,37 @@ class Shutdown:
 
     async def abort_exposure(self, ccd: str) -> None:
         client = await self._ready(ccd)
-        await command(client, ccd, "CCD_ABORT_EXPOSURE", {"ABORT": "On"},
-                      timeout=self.bounds["ABORT_EXPOSURE"], accept=(State.OK, State.IDLE))
+        await self._camera(client, ccd).abort(timeout=self.bounds["ABORT_EXPOSURE"])
 
     async def park_mount(self, mount: str) -> None:
-        """TELESCOPE_PARK.PARK until Ok (indilib answers a mount already parked Idle: done
-        when the switch says PARK)."""
+        """The rig's park: done when parked, a park under way waited for, not asked again
+        (`rig.indiset.park_switch`)."""
         client = await self._ready(mount)
-        await _park(client, mount, "TELESCOPE_PARK", self.bounds["PARK_MOUNT"])
+        await self._mount(client, mount).park()
 
     async def park_dome(self, dome: str) -> None:
-        """DOME_PARK.PARK, or DOME_SHUTTER.SHUTTER_CLOSE for a roof that cannot park."""
+        """The rig's close: DOME_PARK.PARK, or DOME_SHUTTER.SHUTTER_CLOSE for a roof that
+        cannot park."""
         client = await self._ready(dome)
-        bound = self.bounds["PARK_DOME"]
-        if client.devices.vector(dome, "DOME_PARK") is not None:
-            await _park(client, dome, "DOME_PARK", bound)
-        elif client.devices.vector(dome, "DOME_SHUTTER") is not None:
-            await command(client, dome, "DOME_SHUTTER", {"SHUTTER_CLOSE": "On"}, timeout=bound,
-                          accept=(State.OK, State.IDLE))
-        else:
-            raise DeviceLost(dome, "defines neither DOME_PARK nor DOME_SHUTTER")
+        await self._dome(client, dome).close()
 
     async def warm_camera(self, ccd: str) -> None:
+        """The rig's warm; a camera without CCD_COOLER is a step that could not be done."""
         client = await self._ready(ccd)
         if client.devices.vector(ccd, "CCD_COOLER") is None:
             raise DeviceRefused(ccd, "has no CCD_COOLER")
-        await command(client, ccd, "CCD_COOLER", {"COOLER_OFF": "On"},
-                      timeout=self.bounds["WARM_CAMERA"], accept=(State.OK, State.IDLE))
+        await self._camera(client, ccd).warm(timeout=self.bounds["WARM_CAMERA"])
+
+    # The rig's hands, one per step and device: every indilib quirk lives in ``rig/``.
+
+    def _camera(self, client: Client, ccd: str) -> IndiCamera:
+        return IndiCamera(client, ccd)
+
+    def _mount(self, client: Client, mount: str) -> Mount:
+        return IndiMount(client, mount, park_timeout=self.bounds["PARK_MOUNT"])
+
+    def _dome(self, client: Client, dome: str) -> Dome:
+        return IndiDome(client, dome, timeout=self.bounds["PARK_DOME"], appear=APPEAR)
 
     async def execute_script(self, script: str, cause: Cause) -> None:
         """SHUTDOWN_SCRIPT run with the cause in its environment; exit status 0 is done."""
@@ -284,23 +295,3 @@ def _why(error: BaseException, bound: float) -> str:
         return f"{error.device!r}: {error.reason}" if error.device else error.reason
     return str(error) or type(error).__name__
 
-
-async def _park(client: Client, device: str, vector: str, bound: float) -> None:
-    """`vector`.PARK until Ok or Idle with PARK on. A park already under way (Busy with PARK
-    on: the last attempt's, past its bound) is waited for, not asked again: indilib's
-    telescope simulator takes a second PARK while parking as "abort"."""
-    current = client.devices.vector(device, vector)
-    if current is not None and current.state == State.BUSY \
-            and client.get(device, vector, "PARK") == "On":
-        try:
-            found = await client.wait_for(device, vector, state=(State.OK, State.IDLE,
-                                                                  State.ALERT), timeout=bound)
-        except TimeoutError:
-            raise DeviceLost(device, f"{vector} still parking after {bound:g} s") from None
-        if found.state == State.ALERT:
-            raise DeviceRefused(device, f"{vector} went Alert while parking")
-    else:
-        await command(client, device, vector, {"PARK": "On"}, timeout=bound,
-                      accept=(State.OK, State.IDLE))
-    if client.get(device, vector, "PARK") != "On":
-        raise StepFailed(device, f"{vector} answered without PARK on")

@@ -128,7 +128,8 @@ def test_an_unreadable_record_resumes_nothing(tmp_path: Path, text: str) -> None
 def test_current_json_is_durable_before_it_takes_its_name(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """current.json is written to a partial file, fsynced, renamed, and its folder fsynced (a
-    power cut right after START must find it whole), and read back as the night to resume."""
+    power cut right after START must find it whole; the state folder made on the way is made
+    durable in its parent), and read back as the night to resume."""
     import os
 
     synced: list[str] = []
@@ -145,6 +146,9 @@ def test_current_json_is_durable_before_it_takes_its_name(
     monkeypatch.setattr(os, "fsync", fsync)
     night._remember(journal_path, PLAN, str(tmp_path))
     state = tmp_path / "state"
-    assert synced == [str(state / "current.partial"), str(state)]
+    # the state folder made (durable in its parent), the partial's data, then the name
+    assert len(synced) == 3 and synced[0] == str(tmp_path) and synced[2] == str(state), synced
+    assert Path(synced[1]).parent == state, synced
+    assert Path(synced[1]).name.startswith(".current.json.partial-"), synced
     assert sorted(p.name for p in state.iterdir()) == ["current.json"]
     assert night.unfinished() == Unfinished(journal_path, PLAN, str(tmp_path))
