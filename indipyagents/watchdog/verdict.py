@@ -373,6 +373,10 @@ class Verdict:
                 return Cause("weather", name, f"the device has not appeared on the server "
                              f"in {stale:g} s", self._watch_start + stale)
             return None
+        if self._lapse is not None and self._status in (None, "Idle"):
+            # Said as the lapse says (a disconnected station is also silent: "disconnected"
+            # is the news), not as the stale time later would.
+            return Cause("weather", name, *self._lapse)
         if now >= self._heard + stale:
             return Cause("weather", name, f"nothing heard from it for {stale:g} s",
                          self._heard + stale)

@@ -213,6 +213,7 @@ async def unparked_and_safe(rig: OurRig) -> None:
     client = rig.client
     await client.wait_for(MOUNT, "TELESCOPE_PARK", timeout=10)
     await client.wait_for(DOME, "DOME_PARK", timeout=10)
+    await client.wait_for("WatchDog", "WATCHDOG_STATUS", timeout=10)
     if client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On":
         await client.set(MOUNT, "TELESCOPE_PARK", {"UNPARK": "On"}, timeout=30)
     if client.get(DOME, "DOME_PARK", "PARK") == "On":
