@@ -1,12 +1,14 @@
 """`Guard`: the watchdog's watching, a thin asyncio layer on the pure `Verdict`.
 
 It reads the server through the agent's link (an INDI client: the weather device's
-definitions, sets, deletions and messages become the verdict's events), ticks the verdict
-every `TICK` seconds, shows it on the face, and acts on it: WEATHER_REFRESH when the verdict
-asks, the `Shutdown` once unsafe past the threshold, a mount or dome found unparked while
-unsafe parked again (indilib's does so within 0.5 s: the tick), and AGENT_SAFETY.SAFE on the
-sequencer once the verdict has been safe for WATCHDOG_RESUME_VALUE seconds after a shutdown
-that paused it. The link lost is the weather unheard: the verdict fails closed on its own.
+definitions, sets, deletions and messages become the verdict's events; CONNECTION Off and a
+definition of WEATHER_STATUS or CONNECTION are events of their own, since a driver its server
+restarted comes back so), ticks the verdict every `TICK` seconds, shows it on the face, and
+acts on it: WEATHER_REFRESH when the verdict asks, the `Shutdown` once unsafe past the
+threshold, a mount or dome found unparked while unsafe parked again (indilib's does so within
+0.5 s: the tick), and AGENT_SAFETY.SAFE on the sequencer once the verdict has been safe for
+WATCHDOG_RESUME_VALUE seconds after a shutdown that paused it. The link lost is the weather
+unheard: the verdict fails closed on its own.
 """
 
 from __future__ import annotations
