@@ -4,6 +4,7 @@
     python bench/watchdog_response.py -r 5 --parts a,b --threshold 10 --stale 30
     python bench/watchdog_response.py --parts c --resume 30
     python bench/watchdog_response.py --parts s           # the weather driver hung (SIGSTOP)
+    python bench/watchdog_response.py --parts k           # killed, the server restarting it
 
 Issue 72 item 5. Parts (a) and (b) run indilib's ``indi_watchdog`` and our
 ``indipy_agent_watchdog`` at the same time, each under its own indilib ``indiserver`` (``-r 0``:
@@ -25,6 +26,13 @@ observatory's do when the night starts), and the weather is safe.
   Alert it hears), and its figure is what was measured within that bound.
 - (s), not run unless asked: the weather driver stopped with SIGSTOP (alive, its device still
   defined, silent: the case only staleness catches), measured as (b), then SIGCONT.
+- (k), not run unless asked (issue 79 item 2): as (b), but under an indiserver that restarts
+  a dead driver (its default, 10 restarts), as ours does: the restarted weather driver comes
+  back disconnected. The seconds from the kill to each park (target: ours within threshold +
+  10 s); for ours also when it first said "safe again" while the restarted station stayed
+  disconnected for stale + threshold + 5 s (target: never), then, the station connected
+  again, the seconds from its WEATHER_STATUS Ok to WATCHDOG_STATUS.SAFE Ok (target: not
+  before ``--resume`` - 1 s, within it + 10 s).
 - (c) ours alone with the sequencer: our server (``python -m indipyserver``) runs the Imager
   Agent and the watchdog in-process, our CCD simulator, and indilib's weather, telescope and
   dome simulators; the agent runs a plan of short light frames (``--exposure``), the watchdog's
@@ -105,12 +113,13 @@ class Rig:
                                      stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     @classmethod
-    def indiserver(cls, kind: str) -> Rig:
+    def indiserver(cls, kind: str, restarts: int = 0) -> Rig:
         port = free_port()
         watchdog = "indi_watchdog" if kind == "indilib" else program("indipy_agent_watchdog")
         folder = Path(tempfile.mkdtemp(prefix="wdbench-sock-"))
         # Its own Unix socket: two indiservers on the default /tmp/indiserver cannot both run.
-        rig = cls(["indiserver", "-p", str(port), "-r", "0", "-u", str(folder / "indiserver"),
+        rig = cls(["indiserver", "-p", str(port), "-r", str(restarts), "-u",
+                   str(folder / "indiserver"),
                    watchdog, "indi_simulator_weather", "indi_simulator_telescope",
                    "indi_simulator_dome"], port, kind)
         rig.extra = folder
@@ -319,6 +328,50 @@ async def part_ab(kind: str, part: str, settings: Settings, figures: Figures) ->
         rig.close()
 
 
+def said_since(client: Any, before: int, text: str) -> bool:
+    return any(text in str(message.message) for message in list(client.messages)[before:])
+
+
+async def part_k(kind: str, settings: Settings, figures: Figures) -> None:
+    """The weather driver killed, its server restarting it (indiserver's default)."""
+    rig = Rig.indiserver(kind, restarts=10)
+    try:
+        async with indipyclient.connect("127.0.0.1", rig.port, connect_timeout=20) as client:
+            await prepare(client, rig.port, settings)
+            before = len(client.messages)
+            label = "weather SIGKILL, restarted ->"
+            os.kill(rig.driver_pid("indi_simulator_weather"), signal.SIGKILL)
+            start = time.monotonic()
+            bound = settings.stale + settings.threshold + 30
+            mount_asked, dome_asked, mount, dome = await park_times(client, start, bound)
+            figures.add("k", kind, f"{label} mount park asked", mount_asked)
+            figures.add("k", kind, f"{label} dome park asked", dome_asked)
+            figures.add("k", kind, f"{label} mount parked", mount)
+            figures.add("k", kind, f"{label} dome parked", dome)
+            if kind != "ours":
+                return
+            if value_of(client, WEATHER, "CONNECTION", "CONNECT") != "Off":
+                raise RuntimeError("the weather driver did not come back disconnected")
+            hold = settings.stale + settings.threshold + 5 - (time.monotonic() - start)
+            said = await until(lambda: said_since(client, before, "safe again")
+                               or value_of(client, WATCHDOG, "WATCHDOG_STATUS", "SAFE") == "Ok",
+                               max(hold, 0.0))
+            figures.add("k", kind, "restarted, disconnected -> safe again said",
+                        None if said is None else said - start)
+            await put(client, WEATHER, "CONNECTION", {"CONNECT": "On"})
+            ok = await until(lambda: state_of(client, WEATHER, "WEATHER_STATUS") == "Ok", 30)
+            if ok is None:
+                raise RuntimeError("the reconnected weather did not report Ok")
+            safe = await until(
+                lambda: value_of(client, WATCHDOG, "WATCHDOG_STATUS", "SAFE") == "Ok",
+                settings.resume + 30)
+            figures.add("k", kind, "reconnected, Ok -> SAFE Ok",
+                        None if safe is None else safe - ok)
+    finally:
+        rig.close()
+
+
+
 def watch_plan(rep: int, exposure: float) -> str:
     """A thousand frames of `exposure` s where the mount points: more than a repetition takes,
     nothing parked or warmed at its end (the watchdog does that)."""
@@ -384,20 +437,36 @@ def targets(settings: Settings, figures: Figures) -> dict[tuple[str, str, str], 
               ("b", "ours", "weather SIGKILL -> dome parked"): b,
               ("s", "ours", "weather SIGSTOP -> mount park asked"): b,
               ("s", "ours", "weather SIGSTOP -> dome park asked"): b,
+              ("k", "ours", "weather SIGKILL, restarted -> mount park asked"): a,
+              ("k", "ours", "weather SIGKILL, restarted -> dome park asked"): a,
+              ("k", "ours", "weather SIGKILL, restarted -> mount parked"): a,
+              ("k", "ours", "weather SIGKILL, restarted -> dome parked"): a,
+              ("k", "ours", "reconnected, Ok -> SAFE Ok"): settings.resume + 10,
               ("c", "ours", "weather Alert -> sequence held"): settings.threshold + 30,
               ("c", "ours", "weather safe -> frames counted again"): settings.resume + 60}
     for (part, kind, what), values in figures.seen.items():
         known = [v for v in values if v is not None]
-        if kind == "indilib" and what.endswith("parked") and known:
+        if kind == "indilib" and what.endswith("parked") and known and part != "k":
             mine = (part, "ours", what)
             wanted[mine] = min(wanted.get(mine, math.inf),
                                round(statistics.median(known) + 5, 1))
     return wanted
 
 
+#: Figures of ours that must never come (None within the wait).
+NEVER = {("k", "ours", "restarted, disconnected -> safe again said")}
+
+
+def floors(settings: Settings) -> dict[tuple[str, str, str], float]:
+    """The figures of ours that must not come too soon: safe again only after the resume
+    time of Ok (less 1 s: the watchdog may hear the Ok a tick before the bench's client)."""
+    return {("k", "ours", "reconnected, Ok -> SAFE Ok"): settings.resume - 1}
+
+
 def table(figures: Figures, settings: Settings, kinds: tuple[str, ...]) -> int:
     """Print the table; the number of targets missed."""
     wanted = targets(settings, figures)
+    low = floors(settings)
     missed = 0
     print(f"\nthreshold {settings.threshold:g} s, stale {settings.stale:g} s, resume "
           f"{settings.resume:g} s")
@@ -409,15 +478,21 @@ def table(figures: Figures, settings: Settings, kinds: tuple[str, ...]) -> int:
             if not known else f"{statistics.median(known):.1f} s*"
         spread = f"{min(known):.1f}-{max(known):.1f} s" if known else "-"
         bound = wanted.get((part, kind, what))
-        if bound is None:
+        if (part, kind, what) in NEVER:
+            met = not known
+            missed += not met
+            verdict = f"never {'met' if met else 'MISSED'}"
+        elif bound is None:
             waited = settings.threshold + 40 if part == "a" else \
                 settings.stale + settings.threshold + 30
             verdict = f"(reported; waited {waited:g} s)" if never else \
                 "(reported)" if kind == "indilib" else ""
         else:
-            met = not never and all(v <= bound for v in known)
+            floor = low.get((part, kind, what), -math.inf)
+            met = not never and all(floor <= v <= bound for v in known)
             missed += not met
-            verdict = f"<= {bound:g} s {'met' if met else 'MISSED'}"
+            shown = f"{floor:g}-{bound:g} s" if floor > -math.inf else f"<= {bound:g} s"
+            verdict = f"{shown} {'met' if met else 'MISSED'}"
         extra = f" ({never} never)" if never and known else ""
         print(f"{part:4} {kind:8} {what:40} {median:>9} {spread:>15} {len(values):>2}  "
               f"{verdict}{extra}")
@@ -432,10 +507,11 @@ def table(figures: Figures, settings: Settings, kinds: tuple[str, ...]) -> int:
 async def run(args: argparse.Namespace, settings: Settings, figures: Figures) -> None:
     parts = args.parts.split(",")
     for rep in range(args.reps):
-        for part in ("a", "b", "s"):
+        for part in ("a", "b", "s", "k"):
             if part in parts:
                 print(f"rep {rep} part {part}", flush=True)
-                await asyncio.gather(*(part_ab(kind, part, settings, figures)
+                await asyncio.gather(*(part_k(kind, settings, figures) if part == "k"
+                                       else part_ab(kind, part, settings, figures)
                                        for kind in args.watchdogs.split(",")))
         if "c" in parts:
             print(f"rep {rep} part c", flush=True)
@@ -446,7 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-r", "--reps", type=int, default=3)
-    parser.add_argument("--parts", default="a,b,c", help="any of a,b,c,s (comma-separated)")
+    parser.add_argument("--parts", default="a,b,c",
+                        help="any of a,b,c,s,k (comma-separated)")
     parser.add_argument("--watchdogs", default="indilib,ours",
                         help="parts a and b: indilib, ours or both (side by side)")
     parser.add_argument("--threshold", type=float, default=10.0,
@@ -458,8 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exposure", type=float, default=1.0,
                         help="the plan's light frames, seconds (part c)")
     args = parser.parse_args(argv)
-    if set(args.parts.split(",")) - {"a", "b", "c", "s"}:
-        parser.error("--parts takes a, b, c and s")
+    if set(args.parts.split(",")) - {"a", "b", "c", "s", "k"}:
+        parser.error("--parts takes a, b, c, s and k")
     if not args.watchdogs or set(args.watchdogs.split(",")) - set(KINDS):
         parser.error("--watchdogs takes indilib and ours")
     if shutil.which("indiserver") is None or shutil.which("indi_watchdog") is None:
@@ -473,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, TimeoutError, AssertionError, ConnectionError, OSError) as exc:
         failed = f"{type(exc).__name__}: {exc}"
     missed = table(figures, settings, tuple(args.watchdogs.split(",")) if
-                   set(args.parts.split(",")) <= {"a", "b", "s"} else ("indilib", "ours"))
+                   set(args.parts.split(",")) <= {"a", "b", "s", "k"} else ("indilib", "ours"))
     if failed:
         print(f"stopped early: {failed}")
     return 1 if missed or failed else 0

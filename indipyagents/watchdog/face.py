@@ -230,7 +230,8 @@ class WatchdogFace:
             trigger_client=self.trigger["TRIGGER_CLIENT"] == "On",
             threshold=self.weather.getfloatvalue("WATCHDOG_WEATHER_VALUE"),
             heartbeat=self.heartbeat.getfloatvalue("WATCHDOG_HEARTBEAT_VALUE"),
-            stale=self.stale.getfloatvalue("WATCHDOG_STALE_VALUE"))
+            stale=self.stale.getfloatvalue("WATCHDOG_STALE_VALUE"),
+            resume=self.resume_seconds)
 
     def targets(self) -> Targets:
         return Targets(

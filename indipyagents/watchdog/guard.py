@@ -1,12 +1,14 @@
 """`Guard`: the watchdog's watching, a thin asyncio layer on the pure `Verdict`.
 
 It reads the server through the agent's link (an INDI client: the weather device's
-definitions, sets, deletions and messages become the verdict's events), ticks the verdict
-every `TICK` seconds, shows it on the face, and acts on it: WEATHER_REFRESH when the verdict
-asks, the `Shutdown` once unsafe past the threshold, a mount or dome found unparked while
-unsafe parked again (indilib's does so within 0.5 s: the tick), and AGENT_SAFETY.SAFE on the
-sequencer once the verdict has been safe for WATCHDOG_RESUME_VALUE seconds after a shutdown
-that paused it. The link lost is the weather unheard: the verdict fails closed on its own.
+definitions, sets, deletions and messages become the verdict's events; CONNECTION Off and a
+definition of WEATHER_STATUS or CONNECTION are events of their own, since a driver its server
+restarted comes back so), ticks the verdict every `TICK` seconds, shows it on the face, and
+acts on it: WEATHER_REFRESH when the verdict asks, the `Shutdown` once unsafe past the
+threshold, a mount or dome found unparked while unsafe parked again (indilib's does so within
+0.5 s: the tick), and AGENT_SAFETY.SAFE on the sequencer once the verdict has been safe for
+WATCHDOG_RESUME_VALUE seconds after a shutdown that paused it. The link lost is the weather
+unheard: the verdict fails closed on its own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 
 from indipyclient import Client
 from indipyclient.model import events as ev
+from indipyclient.model.properties import PropertyVector
 from indipycore.protocol import State
 from indipycore.retrypolicy import ExponentialBackoff
 from indipycore.retrypolicy import Retry
@@ -27,11 +30,15 @@ from indipydriver.standard.role import RoleTasks
 from .face import WatchdogFace
 from .shutdown import Shutdown
 from .shutdown import Targets
+from .verdict import DEFINING
 from .verdict import Cause
+from .verdict import Event
 from .verdict import Heartbeat
 from .verdict import Judgement
 from .verdict import Verdict
+from .verdict import WeatherDefined
 from .verdict import WeatherDeleted
+from .verdict import WeatherDisconnected
 from .verdict import WeatherHeard
 from .verdict import WeatherStatus
 
@@ -141,12 +148,16 @@ class Guard:
             self._client = None
 
     def _known(self, client: Client, device: str) -> None:
+        """What the client holds of the device, as if it had just been defined."""
         now = self.clock()
-        status = client.devices.vector(device, "WEATHER_STATUS")
-        if status is not None:
-            self.verdict.feed(WeatherStatus(device, str(status.state), now))
-        else:
-            self.verdict.feed(WeatherHeard(device, now))
+        events: list[Event] = [WeatherHeard(device, now)]
+        for name in DEFINING:
+            vector = client.devices.vector(device, name)
+            if vector is not None:
+                events += [WeatherDefined(device, name, now),
+                           *self._content(device, name, vector, now)]
+        for event in events:
+            self.verdict.feed(event)
 
     def _event(self, event: ev.Event) -> None:
         device = event.devicename
@@ -155,12 +166,27 @@ class Guard:
         now = self.clock()
         if isinstance(event, ev.delProperty):
             self.verdict.feed(WeatherDeleted(device, event.vectorname, now))
-        elif not isinstance(event, ev.defVector | ev.setVector | ev.Message):
+            return
+        if not isinstance(event, ev.defVector | ev.setVector | ev.Message):
             return  # the client's own events (a timeout of a set it sent) are not the device
-        elif isinstance(event, ev.VectorEvent) and event.vectorname == "WEATHER_STATUS":
-            self.verdict.feed(WeatherStatus(device, str(event.vector.state), now))
-        else:
+        if not isinstance(event, ev.VectorEvent):
             self.verdict.feed(WeatherHeard(device, now))
+            return
+        name = event.vectorname or ""
+        if isinstance(event, ev.defVector) and name in DEFINING:
+            self.verdict.feed(WeatherDefined(device, name, now))
+        for said in self._content(device, name, event.vector, now):
+            self.verdict.feed(said)
+
+    @staticmethod
+    def _content(device: str, name: str, vector: PropertyVector, now: float) -> list[Event]:
+        """What a vector of the weather device says: WEATHER_STATUS's state, CONNECTION Off
+        (a restarted driver defines it so, with no WEATHER_STATUS), or only that it lives."""
+        if name == "WEATHER_STATUS":
+            return [WeatherStatus(device, str(vector.state), now)]
+        if name == "CONNECTION" and vector["CONNECT"] != "On":
+            return [WeatherDisconnected(device, now)]
+        return [WeatherHeard(device, now)]
 
     async def _tick(self) -> None:
         while True:
@@ -203,15 +229,16 @@ class Guard:
         return judgement
 
     def _say(self, judgement: Judgement) -> None:
-        """Each cause logged once, with the device and the reason; safe again once."""
+        """Each cause logged once, with the device and the reason; "safe again" once, only
+        when the verdict is safe (no cause but not yet known, SAFE Idle, is not safe)."""
         text = judgement.cause.text if judgement.cause is not None else None
-        if text == self._said:
-            return
         if text is not None:
-            self.log.warning("unsafe: %s", text)
-        elif self._said is not None:
+            if text != self._said:
+                self.log.warning("unsafe: %s", text)
+                self._said = text
+        elif judgement.safe and self._said is not None:
             self.log.info("safe again")
-        self._said = text
+            self._said = None
 
     async def _refresh(self) -> None:
         client, device = self._client, self.verdict.settings.weather

@@ -6,6 +6,16 @@ It fails closed, where indilib's ``indi_watchdog`` acts only on a change to Aler
 - WEATHER_STATUS Alert is unsafe (indilib's meaning: a critical parameter in its danger zone);
 - the weather device deleted (its driver died or was stopped: indiserver sends a device-wide
   delProperty), or its WEATHER_STATUS deleted (disconnected), is unsafe at once;
+- a lapse is no verdict: once the device has reported (WEATHER_STATUS Ok, Busy or Alert), its
+  deletion, CONNECTION Off (`WeatherDisconnected`), a WEATHER_STATUS or CONNECTION defined
+  afresh after a deletion (`WeatherDefined`: a restarted driver) or WEATHER_STATUS Idle is
+  unsafe at once, and stays so until WEATHER_STATUS has been Ok without a break for
+  `Settings.resume` seconds (WATCHDOG_RESUME_VALUE). Our server and indilib's indiserver both
+  restart a killed driver within a second, and the new one defines CONNECTION Off with no
+  WEATHER_STATUS: without this, the station's death read as "safe again" and waited for the
+  stale time. A definition seen again while defined is not a lapse: indiserver sends every
+  client the definitions any client's getProperties asks for (measured: CONNECTION On and
+  WEATHER_STATUS Ok again at each client's arrival), so only what it says counts;
 - nothing heard from the device for `Settings.stale` seconds is unsafe: any of its traffic
   counts, not only WEATHER_STATUS, because indilib's weather drivers send WEATHER_STATUS only
   when a light changes but WEATHER_PARAMETERS every WEATHER_UPDATE period (measured with
@@ -13,8 +23,8 @@ It fails closed, where indilib's ``indi_watchdog`` acts only on a change to Aler
   so that a stale time under the device's period does not cry wolf, the verdict asks for
   WEATHER_REFRESH after half the stale time of silence (`Judgement.refresh`), and the watch
   sends it when the device defines it;
-- WEATHER_STATUS Busy (a warning) or Idle, or not defined at all, for longer than the stale
-  time is unsafe;
+- WEATHER_STATUS Busy (a warning), or Idle or not defined before the device ever reported, for
+  longer than the stale time is unsafe;
 - a named device that never appears within the stale time of the start (or of ACTIVE_WEATHER's
   change) is unsafe, and so is no device named while TRIGGER_WEATHER is on;
 - the heartbeat as indi_watchdog's TRIGGER_CLIENT: no WATCHDOG_HEARTBEAT set for its value's
@@ -32,8 +42,12 @@ from dataclasses import dataclass
 from dataclasses import replace
 from enum import Enum
 
-__all__ = ["Cause", "Event", "Heartbeat", "Judgement", "Light", "Settings", "Tick", "Verdict",
-           "WeatherDeleted", "WeatherHeard", "WeatherStatus"]
+__all__ = ["DEFINING", "Cause", "Event", "Heartbeat", "Judgement", "Light", "Settings", "Tick", "Verdict",
+           "WeatherDefined", "WeatherDeleted", "WeatherDisconnected", "WeatherHeard",
+           "WeatherStatus"]
+
+#: The vectors whose definition afresh says a driver (re)started.
+DEFINING = ("CONNECTION", "WEATHER_STATUS")
 
 
 class Light(str, Enum):
@@ -72,6 +86,24 @@ class WeatherDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class WeatherDefined:
+    """`vector` (CONNECTION or WEATHER_STATUS) of `device` defined (defProperty); fed before
+    what the definition says (`WeatherStatus`, `WeatherDisconnected`)."""
+
+    device: str
+    vector: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WeatherDisconnected:
+    """CONNECTION of `device` defined or set Off: a disconnected station reads nothing."""
+
+    device: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Heartbeat:
     """A client set WATCHDOG_HEARTBEAT (or the trigger): the heartbeat's timer starts again."""
 
@@ -85,13 +117,15 @@ class Tick:
     at: float
 
 
-Event = WeatherStatus | WeatherHeard | WeatherDeleted | Heartbeat | Tick
+Event = (WeatherStatus | WeatherHeard | WeatherDeleted | WeatherDefined | WeatherDisconnected
+         | Heartbeat | Tick)
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What the face's vectors say: the weather device (ACTIVE_WEATHER, "" none), the
-    triggers, WATCHDOG_WEATHER_VALUE, WATCHDOG_HEARTBEAT_VALUE (0 off), WATCHDOG_STALE_VALUE."""
+    triggers, WATCHDOG_WEATHER_VALUE, WATCHDOG_HEARTBEAT_VALUE (0 off), WATCHDOG_STALE_VALUE,
+    WATCHDOG_RESUME_VALUE (how long Ok must last after a lapse)."""
 
     weather: str = "Weather Simulator"
     trigger_weather: bool = False
@@ -99,6 +133,7 @@ class Settings:
     threshold: float = 0.0
     heartbeat: float = 0.0
     stale: float = 120.0
+    resume: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +159,8 @@ class Judgement:
     """The verdict at `at`: the WEATHER and CLIENT lights, the SAFE light (Ok safe, Busy
     unsafe within the threshold, Alert unsafe and acting, Idle not known yet or nothing
     watched), the `cause` (None when safe), whether to act (`act`: the threshold passed),
-    whether to ask the weather device for WEATHER_REFRESH, and since when it has been safe."""
+    whether to ask the weather device for WEATHER_REFRESH, and since when it has been safe
+    (after a lapse: since WEATHER_STATUS turned Ok, the resume time having been waited)."""
 
     at: float
     weather: Light
@@ -155,10 +191,15 @@ class Verdict:
         self._status_since = now  # when the status (or its absence) began
         self._heard: float | None = None  # when anything was last heard from the device
         self._deleted: tuple[str | None, float] | None = None  # what was deleted, when
+        self._reported = False  # WEATHER_STATUS Ok, Busy or Alert heard: a lapse is news
+        self._defined: set[str] = set()  # which of DEFINING the device has, as heard
+        self._lapse: tuple[str, float] | None = None  # no verdict: why, since when
+        self._resumed: float | None = None  # a lapse ended: when its Ok began
         self._beat = now
         self._asked: float | None = None  # when WEATHER_REFRESH was last asked for
         self._weather_since: float | None = None  # the weather's unsafe period began
         self._safe_since: float | None = None
+        self._other_unsafe: float | None = None  # last judged unsafe but for a lapse
 
     # -- input ---------------------------------------------------------------------------
 
@@ -178,6 +219,9 @@ class Verdict:
                 self._heard = None
                 self._deleted = None
                 self._asked = None
+                self._reported = False
+                self._defined.clear()
+                self._lapse = self._resumed = None
         if settings.trigger_client and (not old.trigger_client
                                         or settings.heartbeat != old.heartbeat):
             self._beat = now
@@ -185,6 +229,7 @@ class Verdict:
     def feed(self, event: Event) -> None:
         """One event; those about another device than ACTIVE_WEATHER are ignored."""
         now = self._clock(event.at)
+        self._lapse_over(now)
         if isinstance(event, Heartbeat):
             self._beat = now
             return
@@ -195,24 +240,61 @@ class Verdict:
         if isinstance(event, WeatherDeleted):
             if event.vector is None:
                 self._deleted = (None, now)
-                self._status = None
-                self._status_since = now
+                self._defined.clear()
+                self._lapsed("the device was deleted (its driver died or was stopped)", now,
+                             always=True)
             elif event.vector == "WEATHER_STATUS":
                 self._deleted = ("WEATHER_STATUS", now)
-                self._status = None
-                self._status_since = now
+                self._defined.discard("WEATHER_STATUS")
+                self._lapsed("WEATHER_STATUS was deleted (the device was disconnected)", now,
+                             always=True)
+            elif event.vector == "CONNECTION":
+                self._defined.discard("CONNECTION")
             return
+        if self._lapse is not None and self._heard is not None \
+                and now >= self._heard + self.settings.stale:
+            self._status_since = now  # a silent gap: the Ok's clock starts again
         self._heard = now
         self._asked = None
-        if isinstance(event, WeatherStatus):
-            if self._deleted is not None:
-                self._deleted = None
+        if self._deleted is not None and (self._deleted[0] is None
+                                          or isinstance(event, WeatherStatus)):
+            self._deleted = None  # the device is back (its driver restarted)
+            self._status_since = now
+        if isinstance(event, WeatherDefined):
+            if event.vector in DEFINING and event.vector not in self._defined:
+                self._defined.add(event.vector)
+                self._lapsed("it was defined again (its driver restarted) and reports "
+                             "nothing yet", now)
+        elif isinstance(event, WeatherDisconnected):
+            self._lapsed("the device is disconnected (CONNECTION Off)", now)
+            self._status, self._status_since = None, now
+        elif isinstance(event, WeatherStatus):
+            if event.state == "Idle":
+                self._lapsed("WEATHER_STATUS is Idle (no reading)", now)
+            elif event.state in ("Ok", "Busy", "Alert"):
+                self._reported = True
             if event.state != self._status:
                 self._status = event.state
                 self._status_since = now
-        elif self._deleted is not None and self._deleted[0] is None:
-            self._deleted = None  # the device is back (its driver restarted)
-            self._status_since = now
+
+    def _lapsed(self, reason: str, now: float, *, always: bool = False) -> None:
+        """No verdict from `now`: the status is forgotten, a fresh Ok must last the resume
+        time. Before the device ever reported, only a deletion is one (`always`): a station
+        being connected at the start is pending, its stale time running."""
+        if not (always or self._reported):
+            return
+        since = now if self._lapse is None else self._lapse[1]
+        self._lapse, self._resumed = (reason, since), None
+        self._status, self._status_since = None, now
+
+    def _lapse_over(self, now: float) -> None:
+        """The lapse ends once WEATHER_STATUS has been Ok for the resume time, heard
+        within the stale time all along (a silent gap is no report)."""
+        if self._lapse is None or self._status != "Ok" or self._heard is None:
+            return
+        ok_from = self._status_since
+        if now >= ok_from + self.settings.resume and now < self._heard + self.settings.stale:
+            self._lapse, self._resumed = None, ok_from
 
     def refresh_asked(self, now: float) -> None:
         """The watch sent WEATHER_REFRESH: not asked again before another half stale time."""
@@ -227,6 +309,7 @@ class Verdict:
     def judge(self, now: float) -> Judgement:
         """The verdict at `now` (also a `Tick`)."""
         now = self._clock(now)
+        self._lapse_over(now)
         settings = self.settings
         weather_cause = self._weather_cause(now) if settings.trigger_weather else None
         weather_pending = settings.trigger_weather and weather_cause is None and \
@@ -260,11 +343,17 @@ class Verdict:
             safe_light = Light.IDLE
         else:
             safe_light = Light.OK
+        if client_cause is not None or (weather_cause is not None and self._lapse is None):
+            self._other_unsafe = now
         if safe_light is Light.OK:
             if self._safe_since is None:
-                self._safe_since = now
+                # After a lapse the resume time was waited already: safe since its Ok began,
+                # unless something else was unsafe since.
+                self._safe_since = now if self._resumed is None else \
+                    max(self._resumed, self._other_unsafe or self._resumed)
         else:
             self._safe_since = None
+        self._resumed = None
         return Judgement(now, weather, client, safe_light, cause, act,
                          self._wants_refresh(now), self._safe_since)
 
@@ -284,11 +373,21 @@ class Verdict:
                 return Cause("weather", name, f"the device has not appeared on the server "
                              f"in {stale:g} s", self._watch_start + stale)
             return None
+        if self._lapse is not None and self._status in (None, "Idle"):
+            # Said as the lapse says (a disconnected station is also silent: "disconnected"
+            # is the news), not as the stale time later would.
+            return Cause("weather", name, *self._lapse)
         if now >= self._heard + stale:
             return Cause("weather", name, f"nothing heard from it for {stale:g} s",
                          self._heard + stale)
         if self._status == "Alert":
             return Cause("weather", name, "WEATHER_STATUS is Alert", self._status_since)
+        if self._lapse is not None:
+            reason, since = self._lapse
+            if self._status == "Ok":
+                reason = (f"WEATHER_STATUS Ok again but not yet for {settings.resume:g} s "
+                          f"(WATCHDOG_RESUME) after no verdict: {reason}")
+            return Cause("weather", name, reason, since)
         if self._status != "Ok" and now >= self._status_since + stale:
             said = "not defined (is the device connected?)" if self._status is None \
                 else f"{self._status}"

@@ -183,13 +183,15 @@ class OurRig:
 
 
 @contextlib.asynccontextmanager
-async def our_rig(tmp_path: Path, *extra: str, stale: int = STALE,
+async def our_rig(tmp_path: Path, *extra: str, stale: int = STALE, restarts: int = 0,
                   **options: Any) -> AsyncIterator[OurRig]:
     """Ours with the simulators connected and set up by `configure` (plus WATCHDOG_STALE
-    and PAUSE_SEQUENCE off: no sequencer here), safe, before the test does anything."""
+    and PAUSE_SEQUENCE off: no sequencer here), safe, before the test does anything; a
+    simulator that dies is restarted up to `restarts` times (none by default)."""
     driver = watchdog(tmp_path, **options)
     ours = server(driver)
-    drivers = {program: ours.add_exdriver(program, max_restarts=0) for program in SIMULATORS}
+    drivers = {program: ours.add_exdriver(program, max_restarts=restarts)
+               for program in SIMULATORS}
     async with running(ours), indipyclient.connect("127.0.0.1", ours.port) as client:
         port = ours.port
         await asyncio.to_thread(connect_simulators, port)
@@ -198,11 +200,19 @@ async def our_rig(tmp_path: Path, *extra: str, stale: int = STALE,
             "WatchDog.WATCHDOG_SHUTDOWN.PAUSE_SEQUENCE=Off", *extra)
         rig = OurRig(client, port, {program: driver.pid or 0
                                     for program, driver in drivers.items()})
-        await client.wait_for(MOUNT, "TELESCOPE_PARK", timeout=10)
-        if client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On":
-            await client.set(MOUNT, "TELESCOPE_PARK", {"UNPARK": "On"}, timeout=30)
-        if client.get(DOME, "DOME_PARK", "PARK") == "On":
-            await client.set(DOME, "DOME_PARK", {"UNPARK": "On"}, timeout=30)
-        await until(lambda: client.get("WatchDog", "WATCHDOG_STATUS", "SAFE") == "Ok", 20,
-                    lambda: f"the watchdog safe ({rig.cause()!r})")
+        await unparked_and_safe(rig)
         yield rig
+
+
+async def unparked_and_safe(rig: OurRig) -> None:
+    """The mount and the dome unparked, then the watchdog's SAFE light Ok, waited for."""
+    client = rig.client
+    await client.wait_for(MOUNT, "TELESCOPE_PARK", timeout=10)
+    await client.wait_for(DOME, "DOME_PARK", timeout=10)
+    await client.wait_for("WatchDog", "WATCHDOG_STATUS", timeout=10)
+    if client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On":
+        await client.set(MOUNT, "TELESCOPE_PARK", {"UNPARK": "On"}, timeout=30)
+    if client.get(DOME, "DOME_PARK", "PARK") == "On":
+        await client.set(DOME, "DOME_PARK", {"UNPARK": "On"}, timeout=30)
+    await until(lambda: client.get("WatchDog", "WATCHDOG_STATUS", "SAFE") == "Ok", 20,
+                lambda: f"the watchdog safe ({rig.cause()!r})")

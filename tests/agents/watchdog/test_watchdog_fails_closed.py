@@ -5,33 +5,45 @@ WEATHER_STATUS stays Busy past it, and when the named device never appears; each
 in WATCHDOG_CAUSE and logged once. In the SIGKILL case indilib's ``indi_watchdog``, set up by
 the same commands beside its own simulators, parks nothing in the same time: it fails open.
 A healthy station that is merely quiet (indilib's sends nothing but WEATHER_PARAMETERS, every
-60 s) is asked for WEATHER_REFRESH and stays safe under a stale time of 10 s."""
+60 s) is asked for WEATHER_REFRESH and stays safe under a stale time of 10 s.
+
+Issue 79 item 2: the weather driver killed and restarted by its server (ours, and indilib's
+indiserver) is unsafe at once and parks within the threshold plus 10 s; the watchdog never
+says "safe again" while the restarted station is disconnected, and is safe again only once the
+station, connected again, has reported Ok for WATCHDOG_RESUME."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
+from collections.abc import AsyncIterator
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from peers import IndiServer
+from simrig import DOME
 from simrig import MOUNT
 from simrig import PARK_BOUND
 from simrig import SIMULATORS
 from simrig import STALE
 from simrig import THRESHOLD
 from simrig import WEATHER
+from simrig import OurRig
 from simrig import child_pid
 from simrig import configure
 from simrig import connect_simulators
 from simrig import our_rig
 from simrig import parks
+from simrig import unparked_and_safe
 from waiting import until
 from watchdogkit import messages
 from watchdogkit import said
+
+import indipyclient
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -131,3 +143,98 @@ async def test_a_weather_device_that_never_appears(tmp_path: Path) -> None:
         await rig.parked_within(STALE + THRESHOLD + PARK_BOUND)
         assert "'Roof Weather': the device has not appeared on the server in 10 s" in rig.cause()
         assert rig.client.get(MOUNT, "TELESCOPE_PARK", "PARK") == "On"
+
+
+# -- issue 79 item 2: a station killed and restarted by its server --------------------------
+
+#: WATCHDOG_RESUME in these tests: how long the restarted station must report Ok.
+RESUME = 15
+#: The watchdog's tick and a loaded machine's slack, on the resume's end only.
+SLACK = 5.0
+
+
+@contextlib.asynccontextmanager
+async def under_indiserver(factory: Callable[..., IndiServer]) -> AsyncIterator[OurRig]:
+    """Ours as the executable under indilib's ``indiserver`` (it restarts a dead driver, up
+    to 10 times by default) beside the simulators, set up as `our_rig` does."""
+    theirs = factory("indipy_agent_watchdog", *SIMULATORS)
+    port = theirs.port
+    await asyncio.to_thread(connect_simulators, port)
+    await asyncio.to_thread(
+        configure, port, f"WatchDog.WATCHDOG_STALE.WATCHDOG_STALE_VALUE={STALE}",
+        "WatchDog.WATCHDOG_SHUTDOWN.PAUSE_SEQUENCE=Off",
+        f"WatchDog.WATCHDOG_RESUME.WATCHDOG_RESUME_VALUE={RESUME}")
+    async with indipyclient.connect("127.0.0.1", port) as client:
+        assert theirs.process is not None
+        rig = OurRig(client, port, {"indi_simulator_weather": child_pid(
+            theirs.process.pid, "indi_simulator_weather")})
+        await unparked_and_safe(rig)
+        yield rig
+
+
+async def killed_and_restarted(rig: OurRig) -> None:
+    """SIGKILL to the weather driver, which its server restarts (its device deleted, then
+    defined again with CONNECTION Off and no WEATHER_STATUS): unsafe at once, parked within
+    the threshold plus 10 s of the kill, and never "safe again" while the restarted station is
+    disconnected, past the stale time plus the threshold; connected again, it is unsafe until
+    it has reported Ok for WATCHDOG_RESUME, then safe again, said once."""
+    client = rig.client
+    # Parked, then unparked (a fresh HOME's telescope starts away from its park position and
+    # takes some 16 s to slew there): the park times the watchdog, as the bench does.
+    for device, vector in ((MOUNT, "TELESCOPE_PARK"), (DOME, "DOME_PARK")):
+        if client.get(device, vector, "PARK") != "On":
+            await client.set(device, vector, {"PARK": "On"}, wait=False)
+    await until(rig.parked, PARK_BOUND, "the mount and dome parked at the start")
+    await unparked_and_safe(rig)
+    before = len(messages(client))
+
+    def since_kill() -> list[str]:
+        return messages(client)[before:]
+
+    def safe() -> bool:
+        return client.get("WatchDog", "WATCHDOG_STATUS", "SAFE") == "Ok"
+
+    killed = time.monotonic()
+    os.kill(rig.pids["indi_simulator_weather"], signal.SIGKILL)
+    await until(lambda: client.devices.vector(WEATHER, "CONNECTION") is not None
+                and client.get(WEATHER, "CONNECTION", "CONNECT") == "Off", 10,
+                "the weather driver restarted, disconnected")
+    await until(rig.parked, THRESHOLD + 10 - (time.monotonic() - killed),
+                lambda: f"parked within {THRESHOLD + 10} s of the kill ({rig.cause()!r})")
+    assert time.monotonic() - killed <= THRESHOLD + 10
+    # Said at the first tick after the kill: the deletion, or already the restarted driver's
+    # CONNECTION Off when both came within one tick.
+    assert any(f"unsafe: weather {WEATHER!r}: the device" in text
+               for text in since_kill()), since_kill()
+    # The restarted station left disconnected, past where "safe again" used to come (0.5 s)
+    # and where the stale time ran out.
+    while time.monotonic() - killed < STALE + THRESHOLD + 5:
+        assert not safe(), rig.cause()
+        assert not any("safe again" in text for text in since_kill()), since_kill()
+        await asyncio.sleep(0.2)
+    assert "disconnected (CONNECTION Off)" in rig.cause(), rig.cause()
+    await client.set(WEATHER, "CONNECTION", {"CONNECT": "On"}, timeout=10)
+    await until(lambda: client.devices.vector(WEATHER, "WEATHER_STATUS") is not None
+                and client.vector(WEATHER, "WEATHER_STATUS").state == "Ok", 10,
+                "the reconnected station reporting Ok")
+    ok = time.monotonic()
+    await until(safe, RESUME + SLACK, lambda: f"safe once Ok for {RESUME} s ({rig.cause()!r})")
+    waited = time.monotonic() - ok
+    assert waited >= RESUME - 1, waited  # the watchdog heard the Ok at most a tick earlier
+    await said(client, "safe again")
+    assert sum("safe again" in text for text in since_kill()) == 1, since_kill()
+
+
+async def test_a_weather_driver_killed_and_restarted_by_our_server(tmp_path: Path) -> None:
+    """Under our server, which restarts a killed driver after 0.5 s."""
+    async with our_rig(tmp_path, f"WatchDog.WATCHDOG_RESUME.WATCHDOG_RESUME_VALUE={RESUME}",
+                       restarts=3) as rig:
+        await killed_and_restarted(rig)
+
+
+async def test_a_weather_driver_killed_and_restarted_by_indiserver(
+        indiserver_factory: Callable[..., IndiServer]) -> None:
+    """Under indilib's indiserver, which restarts it too (and sends every client the
+    definitions another client asks for: the watchdog's own link included)."""
+    async with under_indiserver(indiserver_factory) as rig:
+        await killed_and_restarted(rig)

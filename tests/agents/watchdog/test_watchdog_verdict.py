@@ -2,7 +2,11 @@
 verdict; a weather device unheard for the stale time is unsafe; Alert is unsafe; a deleted
 device, a status Busy or Idle past the stale time, a device that never appears, no device
 named, a heartbeat that stops: each unsafe, with its cause naming the device, and acted on
-only past the threshold."""
+only past the threshold.
+
+Issue 79 item 2: a lapse (the device deleted, disconnected, defined again by a restarted
+driver, or WEATHER_STATUS Idle, once it has reported) is no verdict: unsafe at once, and safe
+only after a fresh WEATHER_STATUS Ok has lasted the resume time."""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from indipyagents.watchdog.verdict import Light
 from indipyagents.watchdog.verdict import Settings
 from indipyagents.watchdog.verdict import Tick
 from indipyagents.watchdog.verdict import Verdict
+from indipyagents.watchdog.verdict import WeatherDefined
 from indipyagents.watchdog.verdict import WeatherDeleted
+from indipyagents.watchdog.verdict import WeatherDisconnected
 from indipyagents.watchdog.verdict import WeatherHeard
 from indipyagents.watchdog.verdict import WeatherStatus
 
@@ -28,14 +34,18 @@ devices = st.sampled_from([W, "Other Weather"])
 events: st.SearchStrategy[Event] = st.one_of(
     st.builds(WeatherStatus, devices, states, times),
     st.builds(WeatherHeard, devices, times),
-    st.builds(WeatherDeleted, devices, st.sampled_from([None, "WEATHER_STATUS", "X"]), times),
+    st.builds(WeatherDeleted, devices, st.sampled_from([None, "WEATHER_STATUS", "CONNECTION",
+                                                        "X"]), times),
+    st.builds(WeatherDefined, devices, st.sampled_from(["CONNECTION", "WEATHER_STATUS"]), times),
+    st.builds(WeatherDisconnected, devices, times),
     st.builds(Heartbeat, times),
     st.builds(Tick, times))
 settings = st.builds(Settings, weather=st.sampled_from([W, ""]), trigger_weather=st.booleans(),
                      trigger_client=st.booleans(),
                      threshold=st.floats(min_value=0, max_value=100),
                      heartbeat=st.floats(min_value=0, max_value=100),
-                     stale=st.floats(min_value=10, max_value=300))
+                     stale=st.floats(min_value=10, max_value=300),
+                     resume=st.floats(min_value=0, max_value=600))
 
 
 @given(settings, st.lists(events, max_size=30), times)
@@ -202,3 +212,171 @@ def test_safe_since_counts_from_the_last_unsafe() -> None:
     verdict.feed(WeatherStatus(W, "Ok", 11.0))
     assert verdict.judge(11.0).safe_since == 11.0
     assert verdict.judge(20.0).safe_since == 11.0
+
+
+# -- issue 79 item 2: a lapse is no verdict ------------------------------------------------
+
+#: The lapses, each as the events that make it at a time (a restarted driver as measured under
+#: both servers: the device deleted, then defined again with CONNECTION Off).
+LAPSES = {
+    "killed": lambda at: [WeatherDeleted(W, None, at)],
+    "restarted": lambda at: [WeatherDeleted(W, None, at), WeatherDefined(W, "CONNECTION", at),
+                             WeatherDisconnected(W, at)],
+    "disconnected": lambda at: [WeatherDisconnected(W, at)],
+    "status deleted": lambda at: [WeatherDeleted(W, "WEATHER_STATUS", at)],
+    "idle": lambda at: [WeatherStatus(W, "Idle", at)],
+}
+lapses = st.sampled_from(sorted(LAPSES))
+watching = st.builds(Settings, weather=st.just(W), trigger_weather=st.just(True),
+                     trigger_client=st.booleans(),
+                     threshold=st.floats(min_value=0, max_value=100),
+                     heartbeat=st.floats(min_value=0, max_value=100),
+                     stale=st.floats(min_value=10, max_value=300),
+                     resume=st.floats(min_value=0, max_value=600))
+
+
+def _lapsed(chosen: Settings, lapse: str, at: float) -> Verdict:
+    """A verdict whose device reported Ok, then lapsed at `at`."""
+    verdict = Verdict(chosen, 0.0)
+    verdict.feed(WeatherStatus(W, "Ok", 0.0))
+    for event in LAPSES[lapse](at):
+        verdict.feed(event)
+    return verdict
+
+
+@given(watching, lapses, times, st.lists(events, max_size=40))
+def test_after_a_lapse_safe_only_once_ok_has_lasted_the_resume_time(
+        chosen: Settings, lapse: str, at: float, fed: list[Event]) -> None:
+    """After any lapse, whatever follows in whatever order: each time the verdict says safe,
+    WEATHER_STATUS Ok has been reported since the lapse, with no other state, deletion or
+    disconnection of the device since, for at least the resume time."""
+    verdict = _lapsed(chosen, lapse, at)
+    assert not verdict.judge(at).safe
+    clock, ok_from = at, None  # the model: when the unbroken Ok began, None while not Ok
+    for event in fed:
+        clock = max(clock, event.at)
+        if not isinstance(event, Heartbeat | Tick) and event.device == W:
+            if isinstance(event, WeatherStatus):
+                ok_from = (ok_from if ok_from is not None else clock) if event.state == "Ok" \
+                    else None
+            elif isinstance(event, WeatherDisconnected) or (
+                    isinstance(event, WeatherDeleted) and event.vector in (None,
+                                                                           "WEATHER_STATUS")):
+                ok_from = None
+        verdict.feed(event)
+        judgement = verdict.judge(clock)
+        if judgement.safe:
+            assert ok_from is not None, (lapse, fed)
+            assert clock >= ok_from + chosen.resume, (lapse, ok_from, clock, fed)
+            assert judgement.safe_since is not None and judgement.safe_since >= ok_from
+
+
+@given(watching, lapses, times, st.lists(events.filter(
+    lambda event: not (isinstance(event, WeatherStatus) and event.state == "Ok")), max_size=40))
+def test_no_way_back_to_safe_without_a_fresh_ok(chosen: Settings, lapse: str, at: float,
+                                                fed: list[Event]) -> None:
+    """A dead or restarted station, whatever else it sends (its definitions again, CONNECTION,
+    other vectors, Busy, Idle, Alert), is never safe without a WEATHER_STATUS Ok after its
+    lapse."""
+    verdict = _lapsed(chosen, lapse, at)
+    for event in fed:
+        verdict.feed(event)
+        assert not verdict.judge(event.at).safe, (lapse, fed)
+    assert not verdict.judge(at + 10_000).safe
+
+
+@given(lapses, st.floats(min_value=0, max_value=600), st.floats(min_value=0, max_value=100))
+def test_a_fresh_ok_for_the_resume_time_is_safe_again(lapse: str, resume: float,
+                                                      after: float) -> None:
+    """Not unsafe for ever: the station reporting Ok again (as indilib's does, reconnected:
+    WEATHER_STATUS defined Ok, then WEATHER_PARAMETERS every few seconds) is unsafe until the
+    resume time has passed, and safe from then, since its Ok began."""
+    chosen = Settings(weather=W, trigger_weather=True, threshold=5, stale=60, resume=resume)
+    verdict = _lapsed(chosen, lapse, 10.0)
+    ok = 10.0 + after
+    verdict.feed(WeatherHeard(W, ok))  # CONNECTION On
+    verdict.feed(WeatherDefined(W, "WEATHER_STATUS", ok))
+    verdict.feed(WeatherStatus(W, "Ok", ok))
+    at = ok
+    while at + 5 < ok + resume:
+        at += 5
+        verdict.feed(WeatherHeard(W, at))
+        judgement = verdict.judge(at)
+        assert not judgement.safe and judgement.cause is not None
+    judgement = verdict.judge(ok + resume)
+    assert judgement.safe, judgement
+    assert judgement.safe_since == ok
+
+
+def test_the_measured_restart_is_unsafe_at_once_and_acts_past_the_threshold() -> None:
+    """As measured with indilib's weather simulator killed under indiserver or our server:
+    the device deleted at 0.02 s, the restarted driver's CONNECTION defined Off at 0.06 s (no
+    WEATHER_STATUS). Unsafe from the deletion, the reason following what is known, acting
+    past the threshold counted from the deletion; reconnected and Ok, still unsafe for the
+    resume time (the reason says so), then safe."""
+    chosen = Settings(weather=W, trigger_weather=True, threshold=5, stale=10, resume=30)
+    verdict = Verdict(chosen, 0.0)
+    verdict.feed(WeatherStatus(W, "Ok", 0.0))
+    assert verdict.judge(0.0).safe
+    verdict.feed(WeatherDeleted(W, None, 0.02))
+    cause = verdict.judge(0.02).cause
+    assert cause is not None and cause.reason.startswith("the device was deleted")
+    verdict.feed(WeatherDefined(W, "CONNECTION", 0.06))
+    verdict.feed(WeatherDisconnected(W, 0.06))
+    judgement = verdict.judge(0.5)
+    assert judgement.cause is not None and not judgement.act
+    assert judgement.cause.reason == "the device is disconnected (CONNECTION Off)"
+    for at in range(1, 5):
+        verdict.feed(WeatherHeard(W, float(at)))  # the new driver's other vectors
+    assert verdict.judge(5.02).act
+    verdict.feed(WeatherHeard(W, 8.0))  # CONNECTION On
+    verdict.feed(WeatherDefined(W, "WEATHER_STATUS", 8.0))
+    verdict.feed(WeatherStatus(W, "Ok", 8.0))
+    judgement = verdict.judge(8.5)
+    assert judgement.act and judgement.cause is not None
+    assert judgement.cause.reason.startswith("WEATHER_STATUS Ok again but not yet for 30 s")
+    for at in range(13, 38, 5):
+        verdict.feed(WeatherHeard(W, float(at)))
+    assert not verdict.judge(37.9).safe
+    judgement = verdict.judge(38.0)
+    assert judgement.safe and judgement.safe_since == 8.0
+
+
+def test_definitions_seen_again_while_defined_are_no_lapse() -> None:
+    """indiserver sends every client the definitions another client's getProperties asks for
+    (CONNECTION On, WEATHER_STATUS Ok again, measured): a safe verdict stays safe."""
+    verdict = Verdict(Settings(weather=W, trigger_weather=True, stale=10, resume=30), 0.0)
+    for vector in ("CONNECTION", "WEATHER_STATUS"):
+        verdict.feed(WeatherDefined(W, vector, 0.0))
+    verdict.feed(WeatherStatus(W, "Ok", 0.0))
+    assert verdict.judge(1.0).safe
+    for vector in ("CONNECTION", "WEATHER_STATUS"):
+        verdict.feed(WeatherDefined(W, vector, 3.0))
+        verdict.feed(WeatherStatus(W, "Ok", 3.0) if vector == "WEATHER_STATUS"
+                     else WeatherHeard(W, 3.0))
+    judgement = verdict.judge(3.0)
+    assert judgement.safe and judgement.safe_since == 1.0
+
+
+def test_idle_after_a_report_is_unsafe_at_once() -> None:
+    """WEATHER_STATUS Idle from a station that has reported is no reading: unsafe at once
+    (before any report it is pending, as the stale test above shows)."""
+    verdict = Verdict(WATCHING, 0.0)
+    verdict.feed(WeatherStatus(W, "Ok", 1.0))
+    verdict.feed(WeatherStatus(W, "Idle", 2.0))
+    cause = verdict.judge(2.0).cause
+    assert cause is not None and cause.reason == "WEATHER_STATUS is Idle (no reading)"
+
+
+def test_a_silent_gap_restarts_the_resume_time() -> None:
+    """After a lapse, an Ok that went unheard for the stale time is not an unbroken report:
+    the resume time counts again from when the device is heard again."""
+    chosen = Settings(weather=W, trigger_weather=True, stale=10, resume=30)
+    verdict = _lapsed(chosen, "disconnected", 1.0)
+    verdict.feed(WeatherStatus(W, "Ok", 2.0))
+    verdict.feed(WeatherHeard(W, 20.0))  # 18 s of silence
+    verdict.feed(WeatherHeard(W, 29.0))
+    assert not verdict.judge(32.0).safe
+    verdict.feed(WeatherHeard(W, 38.0))
+    verdict.feed(WeatherHeard(W, 47.0))
+    assert verdict.judge(50.0).safe
