@@ -18,6 +18,7 @@ from indipydriver.standard.role import Role
 
 from ..link import AgentLink
 from ..plan.toml import parse_plan
+from ..runner import Runner
 from ..sequencer.face import SequencerFace
 from .batchjournal import BatchLog
 from .face import ImagerFace
@@ -127,9 +128,10 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
-    imager = ImagerFace(link, batches=BatchLog(state_folder(state)))
+    runner = Runner()  # one runner at a time on the camera, whichever face starts it
+    imager = ImagerFace(link, batches=BatchLog(state_folder(state)), runner=runner)
     night = Night(link, imager, state) if retry is None else Night(link, imager, state,
                                                                      retry=retry)
-    sequencer = SequencerFace(night, parse_plan, focusing=night.focusing)
+    sequencer = SequencerFace(night, parse_plan, focusing=night.focusing, runner=runner)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
                        sequencer=sequencer, plan=plan, start=start, imager=imager)

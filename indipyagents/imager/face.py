@@ -69,6 +69,9 @@ from ..rig.protocols import Frame
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
 from ..rig.protocols import Wheel
+from ..runner import Busy
+from ..runner import Claim
+from ..runner import Runner
 from .batchjournal import BatchLog
 from .batchjournal import BatchSpec
 from .batchjournal import Group
@@ -93,6 +96,8 @@ RigOpener = Callable[[Client, Devices], Awaitable[Rig]]
 RESUME_RETRY = Retry(ExponentialBackoff(initial=1.0, cap=8.0, jitter="none"), retries=5)
 
 
+#: What the agent's `Runner` says runs while a batch does.
+BATCH_RUNS = "a batch"
 #: Seconds a frame's save waits, so the next exposure is asked for first (`_save`).
 SAVE_DELAY = 0.05
 #: Where a camera of this machine writes the batch's frames before the agent saves them under
@@ -109,8 +114,11 @@ class ImagerFace:
     `link` (the agent's client of its own server)."""
 
     def __init__(self, link: AgentLink, *, rig: RigOpener = _open_camera_and_wheel,
-                 batches: BatchLog | None = None) -> None:
+                 batches: BatchLog | None = None, runner: Runner | None = None) -> None:
         self.link = link
+        #: One runner at a time on the agent's camera: shared with the sequencer's face.
+        self.runner = runner if runner is not None else Runner()
+        self._claim: Claim | None = None
         self.open_rig = rig
         #: Where batches are journalled (None: not journalled, as indilib's agent).
         self.batches = batches
@@ -311,9 +319,12 @@ class ImagerFace:
         await self.progress.send_setVector(state=state, message=message)
 
     async def _start(self) -> None:
-        if self._batch_task is not None and not self._batch_task.done():
+        try:
+            claim = self.runner.claim(BATCH_RUNS)
+        except Busy as busy:  # a batch, a sequence or focusing runs: it is left alone
+            self.log.warning("BATCH.START refused: %s", busy)
             self.batch["START"] = "Off"
-            await self.batch.send_setVector(state="Alert", message="A batch is running already")
+            await self.batch.send_setVector(state="Alert", message=str(busy))
             return
         spec = self._spec()
         record = None
@@ -321,6 +332,7 @@ class ImagerFace:
             try:
                 record = await asyncio.to_thread(self.batches.begin, spec)
             except (OSError, ValueError) as exc:
+                claim.release()
                 said = f"The batch cannot be journalled: {exc}"
                 self.log.error("%s", said)
                 self.batch["START"] = self.batch["ABORT"] = "Off"
@@ -329,13 +341,17 @@ class ImagerFace:
         await self._progress("Busy", 1, 1, 0)
         self.batch["START"] = self.batch["ABORT"] = "Off"
         await self.batch.send_setVector(state="Ok")
-        self._launch(spec, record, resumed=False)
+        self._launch(spec, record, claim, resumed=False)
 
-    def _launch(self, spec: BatchSpec, record: RunningBatch | None, *, resumed: bool) -> None:
+    def _launch(self, spec: BatchSpec, record: RunningBatch | None, claim: Claim, *,
+                resumed: bool) -> None:
         self._failure = None
         self._record = record
+        self._claim = claim
         self._batch_task = asyncio.create_task(self._run(spec, record, resumed),
                                                name="imager agent batch")
+        # Released however the task ends, even cancelled before its first step.
+        self._batch_task.add_done_callback(lambda _task: claim.release())
 
     # -- after a restart -------------------------------------------------------------------
 
@@ -348,29 +364,38 @@ class ImagerFace:
         first frame not taken: IMAGE_NAME, DEVICES, GROUPS and GROUP_nn show its settings,
         PROGRESS Busy at that group and image, BATCH Ok. The agent must be connected (its
         batch vectors defined)."""
-        spec = record.spec
-        self.image_name["IMAGE_FOLDER"] = spec.folder
-        self.image_name["IMAGE_PREFIX"] = spec.prefix
-        await self.image_name.send_setVector()
-        self.devices["CCD"] = spec.ccd
-        if spec.wheel:
-            self.devices["FILTER"] = spec.wheel
-        self.status.data["CCD"].label = self.devices["CCD"]
-        self.status.data["FILTER"].label = self.devices["FILTER"]
-        await self.devices.send_setVector()
-        for vector, settings in zip(self.group_vectors, spec.groups, strict=False):
-            vector["IMAGE_COUNT"] = settings.count
-            vector["CCD_BINNING"] = settings.binning
-            vector["FILTER_SLOT"] = settings.slot
-            vector["CCD_EXPOSURE_VALUE"] = settings.exposure
-        await self._set_count(len(spec.groups))
-        group, image = record.first_to_take() or (1, 1)
-        self.log.warning("Continuing the batch %s in %s at group %d image %d after a restart",
-                         spec.prefix, spec.folder, group, image)
-        await self._progress("Busy", group, image, 0)
-        self.batch["START"] = self.batch["ABORT"] = "Off"
-        await self.batch.send_setVector(state="Ok")
-        self._launch(spec, record, resumed=True)
+        try:
+            claim = self.runner.claim(BATCH_RUNS)
+        except Busy as busy:
+            self.log.error("The batch %s is not continued: %s", record.spec.prefix, busy)
+            return
+        try:
+            spec = record.spec
+            self.image_name["IMAGE_FOLDER"] = spec.folder
+            self.image_name["IMAGE_PREFIX"] = spec.prefix
+            await self.image_name.send_setVector()
+            self.devices["CCD"] = spec.ccd
+            if spec.wheel:
+                self.devices["FILTER"] = spec.wheel
+            self.status.data["CCD"].label = self.devices["CCD"]
+            self.status.data["FILTER"].label = self.devices["FILTER"]
+            await self.devices.send_setVector()
+            for vector, settings in zip(self.group_vectors, spec.groups, strict=False):
+                vector["IMAGE_COUNT"] = settings.count
+                vector["CCD_BINNING"] = settings.binning
+                vector["FILTER_SLOT"] = settings.slot
+                vector["CCD_EXPOSURE_VALUE"] = settings.exposure
+            await self._set_count(len(spec.groups))
+            group, image = record.first_to_take() or (1, 1)
+            self.log.warning("Continuing the batch %s in %s at group %d image %d after a restart",
+                             spec.prefix, spec.folder, group, image)
+            await self._progress("Busy", group, image, 0)
+            self.batch["START"] = self.batch["ABORT"] = "Off"
+            await self.batch.send_setVector(state="Ok")
+        except BaseException:
+            claim.release()
+            raise
+        self._launch(spec, record, claim, resumed=True)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -386,6 +411,14 @@ class ImagerFace:
             self._saving = None
             if saving is not None and not saving.done():
                 await asyncio.gather(saving, return_exceptions=True)
+            self._release()
+
+    def _release(self) -> None:
+        """The camera free for another run: before the batch's end is said, so a client
+        told "Batch done" may start something else at once."""
+        claim, self._claim = self._claim, None
+        if claim is not None:
+            claim.release()
 
     async def _batch(self, spec: BatchSpec, record: RunningBatch | None,
                      resumed: bool) -> None:
@@ -427,6 +460,7 @@ class ImagerFace:
                                 name=f"save {group}/{taken}")
             await self._saved()
             await self._journal("finished")
+            self._release()
             await self._progress("Ok", group, image, 0, "Batch done")
         except asyncio.CancelledError:
             failure, self._failure = self._failure, None
@@ -514,6 +548,7 @@ class ImagerFace:
         said = str(failure)
         self.log.error("Batch failed: %s", said)
         await self._journal("failed", said)
+        self._release()
         light = self._light_of(failure.device)
         if light is not None:
             self.status[light] = "Alert"

@@ -34,6 +34,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Coroutine
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ from indipydriver.vectors import TextVector
 from ..plan.model import Plan
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import RigError
+from ..runner import Busy
+from ..runner import Claim
+from ..runner import Runner
 from .contracts import FocusResult
 from .contracts import Observer
 from .contracts import Progress
@@ -75,6 +79,8 @@ GROUP = "Sequence"
 UPLOADED = "the uploaded plan"
 #: The longest message a vector carries (the journal and the log keep the whole text).
 MESSAGE = 250
+#: What the agent's `Runner` says runs while autofocus alone does.
+FOCUSING_RUNS = "focusing"
 
 
 class SequenceFactory(Protocol):
@@ -96,8 +102,10 @@ class SequencerFace:
     """The sequencer's vectors and what a client's values on them do (a `Role`)."""
 
     def __init__(self, factory: SequenceFactory, parse: Callable[[str, str], Plan], *,
-                 focusing: Focusing | None = None) -> None:
+                 focusing: Focusing | None = None, runner: Runner | None = None) -> None:
         self.factory = factory
+        #: One runner at a time on the agent's camera: shared with indilib's face.
+        self.runner = runner if runner is not None else Runner()
         self.parse = parse
         self.focusing = focusing
         self.logger = logger
@@ -275,6 +283,10 @@ class SequencerFace:
             await self._start_sequence()
             return
 
+        claim = await self._claim(_sequence_runs(plan))
+        if claim is None:
+            return
+
         async def build() -> Sequencer:
             return await self.factory(plan, text, self)
 
@@ -286,40 +298,70 @@ class SequencerFace:
             sequencer = await retry.call_with_retry(build, waiting,
                                                     errors=(DeviceLost, ConnectionError))
         except RetriesExhausted as exhausted:
+            claim.release()
             await self._refuse_start(f"not resumed: {exhausted.__cause__}")
             return
         except (RigError, OSError, ValueError) as exc:
+            claim.release()
             await self._refuse_start(f"not resumed: {exc}")
             return
+        except BaseException:
+            claim.release()
+            raise
         if self.plan is not plan or self.running:  # a client loaded or started another
+            claim.release()
             return
         self.sequencer = sequencer
-        await self._start_sequence()
+        await self._start_sequence(claim)
 
     # -- running -----------------------------------------------------------------------------
 
-    async def _start_sequence(self) -> None:
-        if self.running:
-            await self.start.send_setVector(state="Alert", message="already running")
-            return
-        if self.plan is None:
+    async def _claim(self, what: str) -> Claim | None:
+        """The agent's camera claimed for `what`, or None: then AGENT_START_PROCESS is
+        Alert naming what runs (a batch of indilib's face, the sequence, focusing), which
+        goes on untouched."""
+        try:
+            return self.runner.claim(what)
+        except Busy as busy:
+            self.logger.warning("AGENT_START_PROCESS refused: %s", busy)
+            if not self.running:
+                self.start.update({"SEQUENCE": "Off", "FOCUSING": "Off"})
+            await self.start.send_setVector(state="Alert", message=str(busy)[:MESSAGE])
+            return None
+
+    def _launch(self, work: Coroutine[Any, Any, None], claim: Claim, name: str) -> None:
+        """`work` as the face's task, `claim` released however it ends."""
+        self._task = asyncio.get_running_loop().create_task(work, name=name)
+        self._task.add_done_callback(lambda _task: claim.release())
+
+    async def _start_sequence(self, claim: Claim | None = None) -> None:
+        plan = self.plan
+        if plan is None:
             await self._refuse_start("load a plan first (AGENT_PLAN or AGENT_PLAN_UPLOAD)")
             return
-        if self.sequencer is None:
-            try:
-                self.sequencer = await self.factory(self.plan, self.plan_text, self)
-            except (RigError, OSError, ValueError) as exc:
-                await self._refuse_start(str(exc))
+        if claim is None:
+            claim = await self._claim(_sequence_runs(plan))
+            if claim is None:
                 return
-        if self._safety_told:
-            await self.sequencer.set_safety(self.safety["SAFE"] == "On",
-                                            str(self.safety_cause["CAUSE"]))
-        self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
-        await self.start.send_setVector(state="Busy")
-        self._task = asyncio.get_running_loop().create_task(self._run(self.sequencer),
-                                                            name="sequence")
+        try:
+            if self.sequencer is None:
+                try:
+                    self.sequencer = await self.factory(plan, self.plan_text, self)
+                except (RigError, OSError, ValueError) as exc:
+                    claim.release()
+                    await self._refuse_start(str(exc))
+                    return
+            if self._safety_told:
+                await self.sequencer.set_safety(self.safety["SAFE"] == "On",
+                                                str(self.safety_cause["CAUSE"]))
+            self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
+            await self.start.send_setVector(state="Busy")
+        except BaseException:
+            claim.release()
+            raise
+        self._launch(self._run(self.sequencer, claim), claim, "sequence")
 
-    async def _run(self, sequencer: Sequencer) -> None:
+    async def _run(self, sequencer: Sequencer, claim: Claim) -> None:
         try:
             ended = await sequencer.run()
         except Exception as exc:
@@ -330,6 +372,7 @@ class SequencerFace:
             await self.state.send_setVector(state="Alert", message=sequencer.reason[:MESSAGE])
         if ended is RunState.DONE:
             self.sequencer = None  # a new START begins again (the factory's journal decides)
+        claim.release()  # before its end is said: a client told may start another at once
         self.start["SEQUENCE"] = "Off"
         failed = ended is RunState.ABORTED or bool(sequencer.reason)
         await self.start.send_setVector(state="Alert" if failed else "Ok")
@@ -338,29 +381,35 @@ class SequencerFace:
             await self.pause.send_setVector(state="Ok")
 
     async def _start_focusing(self) -> None:
-        if self.running:
-            await self.start.send_setVector(state="Alert", message="already running")
-            return
         if self.focusing is None:
             await self._refuse_start("autofocus needs a focuser and the [agents] extra")
             return
+        claim = await self._claim(FOCUSING_RUNS)
+        if claim is None:
+            return
         self.start.update({"SEQUENCE": "Off", "FOCUSING": "On"})
-        await self.start.send_setVector(state="Busy")
-        self._task = asyncio.get_running_loop().create_task(self._focus(self.focusing),
-                                                            name="autofocus")
+        try:
+            await self.start.send_setVector(state="Busy")
+        except BaseException:
+            claim.release()
+            raise
+        self._launch(self._focus(self.focusing, claim), claim, "autofocus")
 
-    async def _focus(self, focusing: Focusing) -> None:
+    async def _focus(self, focusing: Focusing, claim: Claim) -> None:
         try:
             result = await focusing(self)
         except asyncio.CancelledError:
+            claim.release()
             self.start["FOCUSING"] = "Off"
             await self.start.send_setVector(state="Alert", message="autofocus aborted")
             raise
         except (RigError, OSError) as exc:
+            claim.release()
             self.start["FOCUSING"] = "Off"
             await self.start.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             return
         self.start["FOCUSING"] = "Off"
+        claim.release()
         if result.ok and result.hfr is not None:
             self.stats["HFD"] = 2.0 * result.hfr
             await self.stats.send_setVector(state="Ok")
@@ -467,3 +516,8 @@ class SequencerFace:
         self.last_frame["FRAME"] = data
         self.last_frame.set_blobformat("FRAME", Path(name).suffix or ".fits")
         await self.last_frame.send_setVector(state="Ok", message=name)
+
+
+def _sequence_runs(plan: Plan) -> str:
+    """What the agent's `Runner` says runs while `plan` does."""
+    return f"the sequence {plan.name!r}"
