@@ -7,7 +7,8 @@ devices that die noticed.
 ``indipy_agent_imager`` (`main`) runs it under any INDI server.
 
 - ``vectors``: indilib's definitions; ``files``: its file names, written atomically;
-- ``face``: `ImagerFace`, the face and the batch, one `Role` of the agent's device;
+- ``face``: `ImagerFace`, the face, one `Role` of the agent's device; ``batchrun``: the
+  batch; ``progress``: PROGRESS; ``status``: STATUS's lights; ``download``: DOWNLOAD;
 - ``batchjournal``: the batch journalled, so a restart continues it;
 - ``agent``: `make_device` (parts on one device), `AgentDriver`, `make_driver`;
 - ``main``: the executable.

@@ -1,23 +1,19 @@
-"""`SequencerFace`: the sequencer as INDI vectors, a role an agent's device composes
-(``Device("Imager Agent", roles=[..., SequencerFace(factory, parse)])``), with INDIGO's names
-where it has them.
+"""`SequencerFace`: the sequencer as INDI vectors (``vectors``: INDIGO's names where it has
+them), a role an agent's device composes (``Device("Imager Agent", roles=[...,
+SequencerFace(factory, parse)])``).
 
-- AGENT_PLAN (text FILE: a path on the server) and AGENT_PLAN_UPLOAD (BLOB PLAN, format
-  ``.toml``, for a client that sends the file itself) load a plan; a bad one is refused with
-  the plan's own error ("night.toml, line 12: ...") as the vector's Alert, before anything
-  moves. PLAN_STATUS says what is loaded (name, targets, frames, seconds of exposure).
-- SEQUENCE_STATE (STEP, PROGRESS, PROGRESS_TOTAL, EXPOSURE, EXPOSURE_TOTAL): Busy while it
-  runs, Ok once done, Alert with the reason (the device that failed, or the abort), Idle when
-  a client paused it.
-- AGENT_START_PROCESS (AtMostOne: SEQUENCE runs the loaded plan, or resumes it where it
-  stopped; FOCUSING runs autofocus alone), AGENT_PAUSE_PROCESS (PAUSE: the frame in hand is
-  finished first), AGENT_ABORT_PROCESS (ABORT: at once, the camera aborted).
-- AGENT_IMAGER_STATS (TARGET, BATCH, FRAME, FRAMES: where the run is; HFD of the last
-  autofocus) and AGENT_LAST_FRAME (the last frame saved, for clients that watch).
-- AGENT_SAFETY (OneOfMany SAFE, UNSAFE) and AGENT_SAFETY_CAUSE (CAUSE): the sky's verdict,
-  set by a watchdog or any client (the cause first). UNSAFE cuts a sky frame in hand and holds
-  the run (SEQUENCE_STATE Busy, "held: unsafe (<cause>)"); SAFE lets it go on. The face keeps
-  the verdict for the next run; a run resumed after a restart shows the hold its journal kept.
+- AGENT_PLAN (a file on the server) or AGENT_PLAN_UPLOAD (the file itself) loads a plan; a
+  bad one is refused with the plan's own errors ("night.toml, line 12: ...") as the vector's
+  Alert and PLAN_STATUS's, before anything moves.
+- AGENT_START_PROCESS: SEQUENCE runs the loaded plan, or resumes it where it stopped;
+  FOCUSING runs autofocus alone. Either is refused at once (Alert naming what runs) while
+  anything else runs on the agent's camera (its `Runner`, shared with indilib's face).
+  AGENT_PAUSE_PROCESS: the frame in hand is finished first; AGENT_ABORT_PROCESS: at once,
+  the camera aborted.
+- AGENT_SAFETY (SAFE, UNSAFE, with AGENT_SAFETY_CAUSE first): set by a watchdog or any
+  client. UNSAFE cuts a sky frame in hand and holds the run; SAFE lets it go on. The face
+  keeps the verdict for the next run.
+- What the run reports is shown by its `Observer`, ``report.SequenceReport``.
 
 The face holds no rig, journal or store: `factory` builds the `Sequencer` for a loaded plan
 (opening the rig by the plan's devices, the journal and the frame folder), `parse` reads a
@@ -43,20 +39,12 @@ from typing import Protocol
 from indipycore.interface import Interface
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
-from indipydriver.members import BLOBMember
-from indipydriver.members import NumberMember
-from indipydriver.members import SwitchMember
-from indipydriver.members import TextMember
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newBLOBVector
 from indipydriver.rxevents import newSwitchVector
 from indipydriver.rxevents import newTextVector
 from indipydriver.standard.role import RoleDevice
-from indipydriver.vectors import BLOBVector
-from indipydriver.vectors import NumberVector
 from indipydriver.vectors import PropertyVector
-from indipydriver.vectors import SwitchVector
-from indipydriver.vectors import TextVector
 
 from ..plan.model import Plan
 from ..rig.protocols import DeviceLost
@@ -66,19 +54,19 @@ from ..runner import Claim
 from ..runner import Runner
 from .contracts import FocusResult
 from .contracts import Observer
-from .contracts import Progress
 from .contracts import RunState
 from .engine import Sequencer
+from .report import SequenceReport
+from .vectors import GROUP
+from .vectors import MESSAGE
+from .vectors import SequencerVectors
 
 __all__ = ["GROUP", "SequenceFactory", "SequencerFace"]
 
 logger = logging.getLogger(__name__)
 
-GROUP = "Sequence"
 #: Where an uploaded plan's errors say they are.
 UPLOADED = "the uploaded plan"
-#: The longest message a vector carries (the journal and the log keep the whole text).
-MESSAGE = 250
 #: What the agent's `Runner` says runs while autofocus alone does.
 FOCUSING_RUNS = "focusing"
 
@@ -93,9 +81,6 @@ class SequenceFactory(Protocol):
 
 #: Autofocus alone (AGENT_START_PROCESS.FOCUSING), with the face told its progress.
 Focusing = Callable[[Observer], Awaitable[FocusResult]]
-
-_STATES = {RunState.IDLE: "Idle", RunState.RUNNING: "Busy", RunState.DONE: "Ok",
-           RunState.ABORTED: "Alert"}
 
 
 class SequencerFace:
@@ -114,39 +99,14 @@ class SequencerFace:
         self.plan_text = ""
         self.sequencer: Sequencer | None = None
         self._task: asyncio.Task[None] | None = None
-        self.plan_file = TextVector("AGENT_PLAN", "Plan", GROUP, "rw", "Idle", [
-            TextMember("FILE", "Plan file on the server", "")])
-        self.upload = BLOBVector("AGENT_PLAN_UPLOAD", "Upload a plan", GROUP, "wo", "Idle", [
-            BLOBMember("PLAN", "Plan (.toml)")])
-        self.status = TextVector("PLAN_STATUS", "Loaded plan", GROUP, "ro", "Idle", [
-            TextMember("NAME", "Name", ""), TextMember("SOURCE", "From", ""),
-            TextMember("TARGETS", "Targets", ""), TextMember("FRAMES", "Frames", "0"),
-            TextMember("EXPOSURE", "Exposure (s)", "0")])
-        self.state = NumberVector("SEQUENCE_STATE", "Sequence", GROUP, "ro", "Idle", [
-            NumberMember("STEP", "Step", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("PROGRESS", "Frames done", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("PROGRESS_TOTAL", "Frames", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("EXPOSURE", "Exposure done (s)", "%.1f", 0, 1e9, 0, 0),
-            NumberMember("EXPOSURE_TOTAL", "Exposure (s)", "%.1f", 0, 1e9, 0, 0)])
-        self.start = SwitchVector("AGENT_START_PROCESS", "Start", GROUP, "rw", "AtMostOne",
-                                  "Idle", [SwitchMember("SEQUENCE", "Sequence"),
-                                           SwitchMember("FOCUSING", "Autofocus")])
-        self.pause = SwitchVector("AGENT_PAUSE_PROCESS", "Pause", GROUP, "rw", "AtMostOne",
-                                  "Idle", [SwitchMember("PAUSE", "Pause")])
-        self.abort = SwitchVector("AGENT_ABORT_PROCESS", "Abort", GROUP, "rw", "AtMostOne",
-                                  "Idle", [SwitchMember("ABORT", "Abort")])
-        self.stats = NumberVector("AGENT_IMAGER_STATS", "Statistics", GROUP, "ro", "Idle", [
-            NumberMember("TARGET", "Target", "%.0f", 0, 1e4, 1, 0),
-            NumberMember("BATCH", "Batch", "%.0f", 0, 1e4, 1, 0),
-            NumberMember("FRAME", "Frame", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("FRAMES", "Frames in batch", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("HFD", "HFD (px)", "%.2f", 0, 1e3, 0, 0)])
-        self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last frame", GROUP, "ro", "Idle", [
-            BLOBMember("FRAME", "Frame")])
-        self.safety = SwitchVector("AGENT_SAFETY", "Safety", GROUP, "rw", "OneOfMany", "Idle", [
-            SwitchMember("SAFE", "Safe", "On"), SwitchMember("UNSAFE", "Unsafe", "Off")])
-        self.safety_cause = TextVector("AGENT_SAFETY_CAUSE", "Unsafe because", GROUP, "rw",
-                                       "Idle", [TextMember("CAUSE", "Cause", "")])
+        made = SequencerVectors()
+        self.plan_file, self.upload, self.status = made.plan_file, made.upload, made.status
+        self.state, self.start, self.pause = made.state, made.start, made.pause
+        self.abort, self.stats, self.last_frame = made.abort, made.stats, made.last_frame
+        self.safety, self.safety_cause = made.safety, made.safety_cause
+        self._made = made
+        #: The runs' `Observer`: what they report, shown on these vectors.
+        self.report = SequenceReport(made, lambda: self.sequencer)
         #: Whether a client set AGENT_SAFETY: then its verdict, not a journal's, holds a run.
         self._safety_told = False
 
@@ -157,15 +117,11 @@ class SequencerFace:
         return Interface(0)
 
     def vectors(self) -> Sequence[PropertyVector]:
-        return [self.plan_file, self.upload, self.status, self.state, self.start, self.pause,
-                self.abort, self.stats, self.last_frame, self.safety, self.safety_cause]
+        return self._made.all()
 
     #: Defined from the start, not on CONNECT: a night resumed after a restart runs, and is
     #: shown, with no client and the agent not connected.
-    always_names = ("AGENT_PLAN", "AGENT_PLAN_UPLOAD", "PLAN_STATUS", "SEQUENCE_STATE",
-                    "AGENT_START_PROCESS", "AGENT_PAUSE_PROCESS", "AGENT_ABORT_PROCESS",
-                    "AGENT_IMAGER_STATS", "AGENT_LAST_FRAME", "AGENT_SAFETY",
-                    "AGENT_SAFETY_CAUSE")
+    always_names = tuple(vector.name for vector in SequencerVectors().all())
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
@@ -288,7 +244,7 @@ class SequencerFace:
             return
 
         async def build() -> Sequencer:
-            return await self.factory(plan, text, self)
+            return await self.factory(plan, text, self.report)
 
         async def waiting(error: BaseException) -> None:
             await self.state.send_setVector(
@@ -346,7 +302,7 @@ class SequencerFace:
         try:
             if self.sequencer is None:
                 try:
-                    self.sequencer = await self.factory(plan, self.plan_text, self)
+                    self.sequencer = await self.factory(plan, self.plan_text, self.report)
                 except (RigError, OSError, ValueError) as exc:
                     claim.release()
                     await self._refuse_start(str(exc))
@@ -397,7 +353,7 @@ class SequencerFace:
 
     async def _focus(self, focusing: Focusing, claim: Claim) -> None:
         try:
-            result = await focusing(self)
+            result = await focusing(self.report)
         except asyncio.CancelledError:
             claim.release()
             self.start["FOCUSING"] = "Off"
@@ -444,18 +400,6 @@ class SequencerFace:
             self.safety_cause["CAUSE"] = ""
             await self.safety_cause.send_setVector(state="Ok")
 
-    async def _show_safety(self, sequencer: Sequencer) -> None:
-        """AGENT_SAFETY as the run has it: a run resumed after a restart holds by its
-        journal, and shows it."""
-        unsafe = sequencer.unsafe
-        if unsafe == (self.safety["UNSAFE"] == "On"):
-            return
-        self.safety.update({"SAFE": "Off" if unsafe else "On", "UNSAFE": "On" if unsafe else "Off"})
-        if unsafe:
-            self.safety_cause["CAUSE"] = sequencer.cause
-            await self.safety_cause.send_setVector(state="Ok")
-        await self.safety.send_setVector(state="Ok")
-
     async def _refuse_start(self, reason: str) -> None:
         self.logger.warning("the sequence did not start: %s", reason)
         self.start.update({"SEQUENCE": "Off", "FOCUSING": "Off"})
@@ -484,38 +428,6 @@ class SequencerFace:
             await asyncio.gather(task, return_exceptions=True)
         self.abort["ABORT"] = "Off"
         await self.abort.send_setVector(state="Ok")
-
-    # -- the Observer ------------------------------------------------------------------------
-
-    async def progress(self, progress: Progress) -> None:
-        """The run's report, as SEQUENCE_STATE and AGENT_IMAGER_STATS."""
-        self.state.update({"STEP": progress.step, "PROGRESS": progress.frames_done,
-                           "PROGRESS_TOTAL": progress.frames_total,
-                           "EXPOSURE": progress.exposure_done,
-                           "EXPOSURE_TOTAL": progress.exposure_total})
-        if progress.state is RunState.PAUSED:
-            state = "Alert" if progress.reason else "Idle"
-            message = progress.reason or "paused"
-        elif progress.state is RunState.RUNNING and progress.unsafe and not progress.reason:
-            state = "Busy"
-            why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"
-            message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
-        else:
-            state = _STATES[progress.state]
-            message = progress.reason or ("done" if progress.state is RunState.DONE else "")
-        await self.state.send_setVector(state=state, message=message[:MESSAGE])
-        if self.sequencer is not None:
-            await self._show_safety(self.sequencer)
-        self.stats.update({"TARGET": progress.target_index, "BATCH": progress.batch,
-                           "FRAME": progress.frame, "FRAMES": progress.frames_in_batch,
-                           "HFD": progress.hfd})
-        await self.stats.send_setVector(state=state if state != "Alert" else "Idle")
-
-    async def frame(self, name: str, data: bytes) -> None:
-        """The frame just saved, for clients that watch (AGENT_LAST_FRAME)."""
-        self.last_frame["FRAME"] = data
-        self.last_frame.set_blobformat("FRAME", Path(name).suffix or ".fits")
-        await self.last_frame.send_setVector(state="Ok", message=name)
 
 
 def _sequence_runs(plan: Plan) -> str:
