@@ -15,8 +15,8 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imager.agent import AgentDriver
-from indipyagents.imager.agent import make_driver
+from indipyagents.imageragent.driver import AgentDriver
+from indipyagents.imageragent.driver import make_driver
 from indipycore.fits import read_header
 from indipycore.retrypolicy import ConstantBackoff
 from indipycore.retrypolicy import Retry

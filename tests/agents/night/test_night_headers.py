@@ -29,7 +29,7 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imager.agent import make_driver
+from indipyagents.imageragent.driver import make_driver
 from indipyclient import events
 from indipycore import astro
 from indipysimulators import ccd

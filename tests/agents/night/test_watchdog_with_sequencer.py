@@ -25,7 +25,7 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imager.agent import make_driver as make_agent
+from indipyagents.imageragent.driver import make_driver as make_agent
 from indipyagents.journal import Journal
 from indipyagents.watchdog.agent import make_driver as make_watchdog
 from indipycore import astro
