@@ -47,6 +47,7 @@ from indipydriver.standard.role import RoleDevice
 from indipydriver.vectors import PropertyVector
 
 from ..plan.model import Plan
+from ..plan.toml import PlanError
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import RigError
 from ..runner import Busy
@@ -97,6 +98,9 @@ class SequencerFace:
         self.device: RoleDevice | None = None
         self.plan: Plan | None = None
         self.plan_text = ""
+        #: Where the loaded plan came from ("night.toml", "the uploaded plan"), as refusals
+        #: name it.
+        self.plan_source = ""
         self.sequencer: Sequencer | None = None
         self._task: asyncio.Task[None] | None = None
         made = SequencerVectors()
@@ -200,12 +204,13 @@ class SequencerFace:
             plan = self.parse(text, source)
         except ValueError as exc:
             # Said on the vector written and on PLAN_STATUS, a text every client receives
-            # (an upload's answer is a BLOB vector, which clients not taking BLOBs miss).
-            self.logger.warning("plan refused: %s", exc)
+            # (an upload's answer is a BLOB vector, which clients not taking BLOBs miss);
+            # every error whole in the log, whose records reach clients as messages.
+            self._said_refused("plan refused", exc)
             await vector.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             await self.status.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             return
-        self.plan, self.plan_text, self.sequencer = plan, text, None
+        self.plan, self.plan_text, self.plan_source, self.sequencer = plan, text, source, None
         self.status.update({"NAME": plan.name, "SOURCE": source,
                             "TARGETS": ", ".join(t.name for t in plan.targets)[:MESSAGE],
                             "FRAMES": str(plan.frames_total),
@@ -303,6 +308,12 @@ class SequencerFace:
             if self.sequencer is None:
                 try:
                     self.sequencer = await self.factory(plan, self.plan_text, self.report)
+                except PlanError as exc:  # the plan against the devices: its file named
+                    claim.release()
+                    refused = exc.named(self.plan_source)
+                    self._said_refused("the sequence did not start", refused)
+                    await self._refuse_start(str(refused))
+                    return
                 except (RigError, OSError, ValueError) as exc:
                     claim.release()
                     await self._refuse_start(str(exc))
@@ -352,29 +363,23 @@ class SequencerFace:
         self._launch(self._focus(self.focusing, claim), claim, "autofocus")
 
     async def _focus(self, focusing: Focusing, claim: Claim) -> None:
+        """Autofocus alone: AGENT_START_PROCESS Ok saying where it focused, else Alert."""
+        state, message = "Alert", "autofocus aborted"
         try:
             result = await focusing(self.report)
-        except asyncio.CancelledError:
-            claim.release()
-            self.start["FOCUSING"] = "Off"
-            await self.start.send_setVector(state="Alert", message="autofocus aborted")
-            raise
+            if result.ok and result.hfr is not None:
+                self.stats["HFD"] = 2.0 * result.hfr
+                await self.stats.send_setVector(state="Ok")
+                state, message = "Ok", (f"focused at {result.position} in {result.frames} "
+                                        f"frames, HFR {result.hfr:.2f}")
+            else:
+                message = f"autofocus failed: {result.reason}"
         except (RigError, OSError) as exc:
+            message = str(exc)[:MESSAGE]
+        finally:
             claim.release()
             self.start["FOCUSING"] = "Off"
-            await self.start.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
-            return
-        self.start["FOCUSING"] = "Off"
-        claim.release()
-        if result.ok and result.hfr is not None:
-            self.stats["HFD"] = 2.0 * result.hfr
-            await self.stats.send_setVector(state="Ok")
-            await self.start.send_setVector(
-                state="Ok", message=f"focused at {result.position} in {result.frames} frames, "
-                                    f"HFR {result.hfr:.2f}")
-        else:
-            await self.start.send_setVector(state="Alert",
-                                            message=f"autofocus failed: {result.reason}")
+            await self.start.send_setVector(state=state, message=message)
 
     async def _set_safety(self, event: newSwitchVector) -> None:
         """A client's verdict: UNSAFE (with AGENT_SAFETY_CAUSE's text) or SAFE; the vector is
@@ -399,6 +404,13 @@ class SequencerFace:
         if safe and self.safety_cause["CAUSE"]:
             self.safety_cause["CAUSE"] = ""
             await self.safety_cause.send_setVector(state="Ok")
+
+    def _said_refused(self, what: str, exc: ValueError) -> None:
+        """Each error of a refused plan in the log, whole (a vector's message is cut at
+        indilib's 255 characters): a plan with three errors is said three times."""
+        problems = exc.problems if isinstance(exc, PlanError) else (exc,)
+        for problem in problems:
+            self.logger.warning("%s: %s", what, problem)
 
     async def _refuse_start(self, reason: str) -> None:
         self.logger.warning("the sequence did not start: %s", reason)
