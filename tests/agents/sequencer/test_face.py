@@ -26,9 +26,9 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.plan.model import Autofocus
 from indipyagents.plan.check import RigFacts
 from indipyagents.plan.check import check_against
+from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Plan
 from indipyagents.plan.toml import PlanError
 from indipyagents.rig.protocols import DeviceLost
