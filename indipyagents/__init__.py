@@ -14,7 +14,11 @@ the house: it imports `indipydriver` for its face, `indipyclient` for its hands 
   (`rig.protocols`), and their INDI implementation on an indipyclient connection.
 - ``link``: where an agent's client connects (`AgentLink`): the address given, else the
   hosting server's, which `IPyServer` hands its in-process drivers when it listens.
+- ``runner``: one runner at a time on an agent's camera (`Runner`), shared by its faces.
 - ``imager/``: indilib's imager agent's face ("Imager Agent"), one `Role` of an agent device
-  that other parts (the sequencer's face) join (`imager.agent.make_device`), and the
-  executable ``indipy_agent_imager``.
+  that other parts (the sequencer's face) join.
+- ``sequencer/``: the engine that runs a plan, and its face (another `Role`).
+- ``imageragent/``: the imager agent assembled: the device of both faces
+  (`imageragent.driver.make_device`), its driver, the night's factory, and the executable
+  ``indipy_agent_imager``.
 """

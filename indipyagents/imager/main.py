@@ -1,41 +1,12 @@
-"""``indipy_agent_imager``: indilib's imager agent and a plan sequencer, as an INDI driver.
-
-It runs under indilib's ``indiserver`` or ours, or serves itself (`indipyserver.standalone`).
-``--indi-host`` and ``--indi-port`` (or ``INDIPY_AGENT_SERVER=host:port``) say which server
-it drives; serving itself, it drives its own port unless told otherwise; under a server,
-localhost:7624."""
+"""The old path of ``indipy_agent_imager`` (``python -m indipyagents.imager.main``, and a
+console script installed before the assembly moved): the command line is
+``indipyagents.imageragent.main``."""
 
 from __future__ import annotations
 
-from indipyserver.standalone import run_driver
-from indipyserver.standalone import serving_parser
-
-from ..link import ENV_SERVER
-from ..link import add_server_options
-from ..link import server_option
-from .agent import make_driver
+from ..imageragent.main import main
 
 __all__ = ["main"]
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = serving_parser(__doc__)
-    add_server_options(parser, f"the INDI server the agent drives (default: ${ENV_SERVER}, "
-                           "else the server it serves on, else localhost)")
-    parser.add_argument("--state-dir", default=None,
-                        help="where the agent keeps what a restart resumes (default: "
-                             "$INDIPY_AGENT_STATE, else ~/.local/state/indipy/imager-agent)")
-    parser.add_argument("--plan", default=None,
-                        help="a plan file (TOML) loaded at start (default: $INDIPY_AGENT_PLAN)")
-    parser.add_argument("--start", action="store_true",
-                        help="run the --plan at once, no client needed")
-    args = parser.parse_args(argv)
-    if args.start and not args.plan:
-        parser.error("--start needs --plan FILE")
-    host, port = server_option(parser, args)
-    run_driver(make_driver(host, port, state=args.state_dir, plan=args.plan,
-                           start=args.start), args)
-
 
 if __name__ == "__main__":
     main()

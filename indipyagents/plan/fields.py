@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,6 +27,44 @@ class Invalid(Exception):
         super().__init__(reason)
         self.path = path
         self.reason = reason
+
+    @property
+    def every(self) -> tuple[Invalid, ...]:
+        """Every value found wrong (this one alone, unless it is `Invalids`)."""
+        return (self,)
+
+
+class Invalids(Invalid):
+    """Several values of the plan that are wrong, in the order met; the first one's path and
+    reason are its own."""
+
+    def __init__(self, found: list[Invalid]) -> None:
+        super().__init__(found[0].path, found[0].reason)
+        self.found = tuple(one for invalid in found for one in invalid.every)
+
+    @property
+    def every(self) -> tuple[Invalid, ...]:
+        return self.found
+
+
+class Problems:
+    """The values found wrong so far while reading a plan: `take` reads one part, and a
+    refusal is kept (the part read as `fallback`) so that the rest is read too; `check`
+    raises them all at the end."""
+
+    def __init__(self) -> None:
+        self.found: list[Invalid] = []
+
+    def take(self, read: Callable[[], T], fallback: T) -> T:
+        try:
+            return read()
+        except Invalid as exc:
+            self.found.append(exc)
+            return fallback
+
+    def check(self) -> None:
+        if self.found:
+            raise Invalids(self.found)
 
 
 def shown(value: object) -> str:

@@ -54,26 +54,38 @@ MAX_SETTLE = 3_600.0
 
 
 def read_plan(data: Table) -> Plan:
-    """The plan a TOML document describes; `Invalid` at the first value that is wrong."""
-    fields.only_known(data, (), PLAN_KEYS)
-    dither = _dither(fields.table(data, (), "dither") or {}, ("dither",), Dither())
-    autofocus = _autofocus(fields.table(data, (), "autofocus") or {}, ("autofocus",),
-                           Autofocus())
-    flip = _flip(fields.table(data, (), "flip") or {}, ("flip",), Flip())
-    plan = Plan(
-        name=fields.text(data, (), "name", None, empty=False,
-                         hint='give the plan a name, e.g. name = "M42 and flats"'),
-        folder=_folder(data),
-        devices=_devices(fields.table(data, (), "devices") or {}),
-        dither=dither, autofocus=autofocus, flip=flip,
-        end=_end(fields.table(data, (), "end") or {}),
-        site=_site(fields.table(data, (), "site")),
-        safety=_safety(fields.table(data, (), "safety") or {}),
-        targets=tuple(_target(item, ("targets", index), dither, autofocus, flip)
-                      for index, item in enumerate(fields.tables(data, (), "targets"))),
-    )
-    if not plan.targets:
-        raise Invalid(("targets",), "the plan has no targets: add a [[targets]] table")
+    """The plan a TOML document describes; `Invalid` (an `fields.Invalids` when there are
+    several) naming every table, target or batch with a value that is wrong: each part is
+    read even when another was refused, so the user sees every error at once."""
+    problems = fields.Problems()
+    problems.take(lambda: fields.only_known(data, (), PLAN_KEYS), None)
+
+    def table(key: str) -> Table:
+        return problems.take(lambda: fields.table(data, (), key) or {}, {})
+
+    dither = problems.take(lambda: _dither(table("dither"), ("dither",), Dither()), Dither())
+    autofocus = problems.take(
+        lambda: _autofocus(table("autofocus"), ("autofocus",), Autofocus()), Autofocus())
+    flip = problems.take(lambda: _flip(table("flip"), ("flip",), Flip()), Flip())
+    name = problems.take(lambda: fields.text(
+        data, (), "name", None, empty=False,
+        hint='give the plan a name, e.g. name = "M42 and flats"'), "")
+    folder = problems.take(lambda: _folder(data), "")
+    devices = problems.take(lambda: _devices(table("devices")), Devices())
+    end = problems.take(lambda: _end(table("end")), End())
+    site = problems.take(lambda: _site(fields.table(data, (), "site")), None)
+    safety = problems.take(lambda: _safety(table("safety")), Safety())
+    items: list[Table] = problems.take(lambda: fields.tables(data, (), "targets"), [])
+    targets = [problems.take(lambda item=item, index=index: _target(  # type: ignore[misc]
+        item, ("targets", index), dither, autofocus, flip, problems), None)
+        for index, item in enumerate(items)]
+    if not items and all(one.path[:1] != ("targets",) for one in problems.found):
+        problems.found.append(
+            Invalid(("targets",), "the plan has no targets: add a [[targets]] table"))
+    problems.check()
+    plan = Plan(name=name, folder=folder, devices=devices, dither=dither,
+                autofocus=autofocus, flip=flip, end=end, site=site, safety=safety,
+                targets=tuple(target for target in targets if target is not None))
     _devices_named(plan)
     return plan
 
@@ -193,7 +205,11 @@ def _coordinate(data: Table, path: KeyPath, key: str) -> float | None:
 
 
 def _target(data: Table, path: KeyPath, dither: Dither, autofocus: Autofocus,
-            flip: Flip) -> Target:
+            flip: Flip, problems: fields.Problems) -> Target:
+    """One target; each of its batches read on its own, a refused one kept in `problems`."""
+    items = fields.tables(data, path, "batches")
+    batches = [problems.take(lambda item=item, index=index: _batch(  # type: ignore[misc]
+        item, path + ("batches", index)), None) for index, item in enumerate(items)]
     fields.only_known(data, path, TARGET_KEYS)
     ra, dec = _coordinate(data, path, "ra"), _coordinate(data, path, "dec")
     if (ra is None) != (dec is None):
@@ -217,10 +233,9 @@ def _target(data: Table, path: KeyPath, dither: Dither, autofocus: Autofocus,
         autofocus=None if own_focus is None
         else _autofocus(own_focus, path + ("autofocus",), autofocus),
         flip=None if own_flip is None else _flip(own_flip, path + ("flip",), flip),
-        batches=tuple(_batch(item, path + ("batches", index))
-                      for index, item in enumerate(fields.tables(data, path, "batches"))),
+        batches=tuple(batch for batch in batches if batch is not None),
     )
-    if not target.batches:
+    if not items:
         raise Invalid(path + ("batches",),
                       f"{format_path(path)} has no batches: add a [[targets.batches]] table")
     if target.wait.altitude is not None and ra is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -31,7 +32,10 @@ _TOML_PLACE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\
 
 class PlanError(ValueError):
     """A plan refused: `source` (the file), `line` (1-based; None where no text is known, as
-    for a plan built in Python) and `reason`; str() is "night.toml, line 12: <reason>"."""
+    for a plan built in Python) and `reason`; str() is "night.toml, line 12: <reason>".
+
+    `problems` is every error found, each a PlanError of its own (just this one, unless made
+    by `every`)."""
 
     def __init__(self, source: str, line: int | None, reason: str) -> None:
         where = source if line is None else f"{source}, line {line}"
@@ -39,6 +43,32 @@ class PlanError(ValueError):
         self.source = source
         self.line = line
         self.reason = reason
+        self.problems: tuple[PlanError, ...] = (self,)
+
+    @classmethod
+    def every(cls, problems: Sequence[PlanError]) -> PlanError:
+        """One refusal listing every one of `problems` (at least one), in order: str() is
+        "night.toml: 2 errors: line 12: <reason>; line 20: <reason>" (one alone is said as
+        it is), the first's source, line and reason its own."""
+        if not problems:
+            raise ValueError("no problems to refuse a plan for")
+        if len(problems) == 1:
+            return problems[0]
+        first = problems[0]
+        combined = cls(first.source, first.line, first.reason)
+        combined.problems = tuple(problems)
+        every = "; ".join(problem.reason if problem.line is None
+                          else f"line {problem.line}: {problem.reason}"
+                          for problem in problems)
+        combined.args = (f"{first.source}: {len(problems)} errors: {every}",)
+        return combined
+
+    def named(self, source: str) -> PlanError:
+        """The same refusal said of `source` (the plan's file as the user knows it)."""
+        if source == self.source:
+            return self
+        return PlanError.every([PlanError(source, problem.line, problem.reason)
+                                for problem in self.problems])
 
 
 def located(source: str, text: str | None, path: KeyPath, reason: str) -> PlanError:
@@ -47,7 +77,8 @@ def located(source: str, text: str | None, path: KeyPath, reason: str) -> PlanEr
 
 
 def parse_plan(text: str, source: str = "<plan>") -> Plan:
-    """The plan a TOML text describes; `PlanError` (only) when it is not TOML or not a plan."""
+    """The plan a TOML text describes; `PlanError` (only) when it is not TOML or not a plan,
+    listing every error found (`PlanError.problems`), each at its line."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -57,7 +88,9 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
     try:
         return read_plan(data)
     except Invalid as exc:
-        raise located(source, text, exc.path, exc.reason) from None
+        found = [located(source, text, one.path, one.reason) for one in exc.every]
+        found.sort(key=lambda problem: problem.line or 0)  # as the file reads (stable)
+        raise PlanError.every(found) from None
 
 
 def load_plan(path: str | Path) -> Plan:

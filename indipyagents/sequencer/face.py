@@ -1,23 +1,19 @@
-"""`SequencerFace`: the sequencer as INDI vectors, a role an agent's device composes
-(``Device("Imager Agent", roles=[..., SequencerFace(factory, parse)])``), with INDIGO's names
-where it has them.
+"""`SequencerFace`: the sequencer as INDI vectors (``vectors``: INDIGO's names where it has
+them), a role an agent's device composes (``Device("Imager Agent", roles=[...,
+SequencerFace(factory, parse)])``).
 
-- AGENT_PLAN (text FILE: a path on the server) and AGENT_PLAN_UPLOAD (BLOB PLAN, format
-  ``.toml``, for a client that sends the file itself) load a plan; a bad one is refused with
-  the plan's own error ("night.toml, line 12: ...") as the vector's Alert, before anything
-  moves. PLAN_STATUS says what is loaded (name, targets, frames, seconds of exposure).
-- SEQUENCE_STATE (STEP, PROGRESS, PROGRESS_TOTAL, EXPOSURE, EXPOSURE_TOTAL): Busy while it
-  runs, Ok once done, Alert with the reason (the device that failed, or the abort), Idle when
-  a client paused it.
-- AGENT_START_PROCESS (AtMostOne: SEQUENCE runs the loaded plan, or resumes it where it
-  stopped; FOCUSING runs autofocus alone), AGENT_PAUSE_PROCESS (PAUSE: the frame in hand is
-  finished first), AGENT_ABORT_PROCESS (ABORT: at once, the camera aborted).
-- AGENT_IMAGER_STATS (TARGET, BATCH, FRAME, FRAMES: where the run is; HFD of the last
-  autofocus) and AGENT_LAST_FRAME (the last frame saved, for clients that watch).
-- AGENT_SAFETY (OneOfMany SAFE, UNSAFE) and AGENT_SAFETY_CAUSE (CAUSE): the sky's verdict,
-  set by a watchdog or any client (the cause first). UNSAFE cuts a sky frame in hand and holds
-  the run (SEQUENCE_STATE Busy, "held: unsafe (<cause>)"); SAFE lets it go on. The face keeps
-  the verdict for the next run; a run resumed after a restart shows the hold its journal kept.
+- AGENT_PLAN (a file on the server) or AGENT_PLAN_UPLOAD (the file itself) loads a plan; a
+  bad one is refused with the plan's own errors ("night.toml, line 12: ...") as the vector's
+  Alert and PLAN_STATUS's, before anything moves.
+- AGENT_START_PROCESS: SEQUENCE runs the loaded plan, or resumes it where it stopped;
+  FOCUSING runs autofocus alone. Either is refused at once (Alert naming what runs) while
+  anything else runs on the agent's camera (its `Runner`, shared with indilib's face).
+  AGENT_PAUSE_PROCESS: the frame in hand is finished first; AGENT_ABORT_PROCESS: at once,
+  the camera aborted.
+- AGENT_SAFETY (SAFE, UNSAFE, with AGENT_SAFETY_CAUSE first): set by a watchdog or any
+  client. UNSAFE cuts a sky frame in hand and holds the run; SAFE lets it go on. The face
+  keeps the verdict for the next run.
+- What the run reports is shown by its `Observer`, ``report.SequenceReport``.
 
 The face holds no rig, journal or store: `factory` builds the `Sequencer` for a loaded plan
 (opening the rig by the plan's devices, the journal and the frame folder), `parse` reads a
@@ -34,6 +30,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Coroutine
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,39 +39,37 @@ from typing import Protocol
 from indipycore.interface import Interface
 from indipycore.retrypolicy import RetriesExhausted
 from indipycore.retrypolicy import Retry
-from indipydriver.members import BLOBMember
-from indipydriver.members import NumberMember
-from indipydriver.members import SwitchMember
-from indipydriver.members import TextMember
 from indipydriver.rxevents import ClientVectorEvent
 from indipydriver.rxevents import newBLOBVector
 from indipydriver.rxevents import newSwitchVector
 from indipydriver.rxevents import newTextVector
 from indipydriver.standard.role import RoleDevice
-from indipydriver.vectors import BLOBVector
-from indipydriver.vectors import NumberVector
 from indipydriver.vectors import PropertyVector
-from indipydriver.vectors import SwitchVector
-from indipydriver.vectors import TextVector
 
 from ..plan.model import Plan
+from ..plan.toml import PlanError
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import RigError
+from ..runner import Busy
+from ..runner import Claim
+from ..runner import Runner
 from .contracts import FocusResult
 from .contracts import Observer
-from .contracts import Progress
 from .contracts import RunState
 from .engine import Sequencer
+from .report import SequenceReport
+from .vectors import GROUP
+from .vectors import MESSAGE
+from .vectors import SequencerVectors
 
 __all__ = ["GROUP", "SequenceFactory", "SequencerFace"]
 
 logger = logging.getLogger(__name__)
 
-GROUP = "Sequence"
 #: Where an uploaded plan's errors say they are.
 UPLOADED = "the uploaded plan"
-#: The longest message a vector carries (the journal and the log keep the whole text).
-MESSAGE = 250
+#: What the agent's `Runner` says runs while autofocus alone does.
+FOCUSING_RUNS = "focusing"
 
 
 class SequenceFactory(Protocol):
@@ -88,57 +83,34 @@ class SequenceFactory(Protocol):
 #: Autofocus alone (AGENT_START_PROCESS.FOCUSING), with the face told its progress.
 Focusing = Callable[[Observer], Awaitable[FocusResult]]
 
-_STATES = {RunState.IDLE: "Idle", RunState.RUNNING: "Busy", RunState.DONE: "Ok",
-           RunState.ABORTED: "Alert"}
-
 
 class SequencerFace:
     """The sequencer's vectors and what a client's values on them do (a `Role`)."""
 
     def __init__(self, factory: SequenceFactory, parse: Callable[[str, str], Plan], *,
-                 focusing: Focusing | None = None) -> None:
+                 focusing: Focusing | None = None, runner: Runner | None = None) -> None:
         self.factory = factory
+        #: One runner at a time on the agent's camera: shared with indilib's face.
+        self.runner = runner if runner is not None else Runner()
         self.parse = parse
         self.focusing = focusing
         self.logger = logger
         self.device: RoleDevice | None = None
         self.plan: Plan | None = None
         self.plan_text = ""
+        #: Where the loaded plan came from ("night.toml", "the uploaded plan"), as refusals
+        #: name it.
+        self.plan_source = ""
         self.sequencer: Sequencer | None = None
         self._task: asyncio.Task[None] | None = None
-        self.plan_file = TextVector("AGENT_PLAN", "Plan", GROUP, "rw", "Idle", [
-            TextMember("FILE", "Plan file on the server", "")])
-        self.upload = BLOBVector("AGENT_PLAN_UPLOAD", "Upload a plan", GROUP, "wo", "Idle", [
-            BLOBMember("PLAN", "Plan (.toml)")])
-        self.status = TextVector("PLAN_STATUS", "Loaded plan", GROUP, "ro", "Idle", [
-            TextMember("NAME", "Name", ""), TextMember("SOURCE", "From", ""),
-            TextMember("TARGETS", "Targets", ""), TextMember("FRAMES", "Frames", "0"),
-            TextMember("EXPOSURE", "Exposure (s)", "0")])
-        self.state = NumberVector("SEQUENCE_STATE", "Sequence", GROUP, "ro", "Idle", [
-            NumberMember("STEP", "Step", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("PROGRESS", "Frames done", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("PROGRESS_TOTAL", "Frames", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("EXPOSURE", "Exposure done (s)", "%.1f", 0, 1e9, 0, 0),
-            NumberMember("EXPOSURE_TOTAL", "Exposure (s)", "%.1f", 0, 1e9, 0, 0)])
-        self.start = SwitchVector("AGENT_START_PROCESS", "Start", GROUP, "rw", "AtMostOne",
-                                  "Idle", [SwitchMember("SEQUENCE", "Sequence"),
-                                           SwitchMember("FOCUSING", "Autofocus")])
-        self.pause = SwitchVector("AGENT_PAUSE_PROCESS", "Pause", GROUP, "rw", "AtMostOne",
-                                  "Idle", [SwitchMember("PAUSE", "Pause")])
-        self.abort = SwitchVector("AGENT_ABORT_PROCESS", "Abort", GROUP, "rw", "AtMostOne",
-                                  "Idle", [SwitchMember("ABORT", "Abort")])
-        self.stats = NumberVector("AGENT_IMAGER_STATS", "Statistics", GROUP, "ro", "Idle", [
-            NumberMember("TARGET", "Target", "%.0f", 0, 1e4, 1, 0),
-            NumberMember("BATCH", "Batch", "%.0f", 0, 1e4, 1, 0),
-            NumberMember("FRAME", "Frame", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("FRAMES", "Frames in batch", "%.0f", 0, 1e6, 1, 0),
-            NumberMember("HFD", "HFD (px)", "%.2f", 0, 1e3, 0, 0)])
-        self.last_frame = BLOBVector("AGENT_LAST_FRAME", "Last frame", GROUP, "ro", "Idle", [
-            BLOBMember("FRAME", "Frame")])
-        self.safety = SwitchVector("AGENT_SAFETY", "Safety", GROUP, "rw", "OneOfMany", "Idle", [
-            SwitchMember("SAFE", "Safe", "On"), SwitchMember("UNSAFE", "Unsafe", "Off")])
-        self.safety_cause = TextVector("AGENT_SAFETY_CAUSE", "Unsafe because", GROUP, "rw",
-                                       "Idle", [TextMember("CAUSE", "Cause", "")])
+        made = SequencerVectors()
+        self.plan_file, self.upload, self.status = made.plan_file, made.upload, made.status
+        self.state, self.start, self.pause = made.state, made.start, made.pause
+        self.abort, self.stats, self.last_frame = made.abort, made.stats, made.last_frame
+        self.safety, self.safety_cause = made.safety, made.safety_cause
+        self._made = made
+        #: The runs' `Observer`: what they report, shown on these vectors.
+        self.report = SequenceReport(made, lambda: self.sequencer)
         #: Whether a client set AGENT_SAFETY: then its verdict, not a journal's, holds a run.
         self._safety_told = False
 
@@ -149,15 +121,11 @@ class SequencerFace:
         return Interface(0)
 
     def vectors(self) -> Sequence[PropertyVector]:
-        return [self.plan_file, self.upload, self.status, self.state, self.start, self.pause,
-                self.abort, self.stats, self.last_frame, self.safety, self.safety_cause]
+        return self._made.all()
 
     #: Defined from the start, not on CONNECT: a night resumed after a restart runs, and is
     #: shown, with no client and the agent not connected.
-    always_names = ("AGENT_PLAN", "AGENT_PLAN_UPLOAD", "PLAN_STATUS", "SEQUENCE_STATE",
-                    "AGENT_START_PROCESS", "AGENT_PAUSE_PROCESS", "AGENT_ABORT_PROCESS",
-                    "AGENT_IMAGER_STATS", "AGENT_LAST_FRAME", "AGENT_SAFETY",
-                    "AGENT_SAFETY_CAUSE")
+    always_names = tuple(vector.name for vector in SequencerVectors().all())
 
     def attach(self, device: RoleDevice) -> None:
         self.device = device
@@ -236,12 +204,13 @@ class SequencerFace:
             plan = self.parse(text, source)
         except ValueError as exc:
             # Said on the vector written and on PLAN_STATUS, a text every client receives
-            # (an upload's answer is a BLOB vector, which clients not taking BLOBs miss).
-            self.logger.warning("plan refused: %s", exc)
+            # (an upload's answer is a BLOB vector, which clients not taking BLOBs miss);
+            # every error whole in the log, whose records reach clients as messages.
+            self._said_refused("plan refused", exc)
             await vector.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             await self.status.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
             return
-        self.plan, self.plan_text, self.sequencer = plan, text, None
+        self.plan, self.plan_text, self.plan_source, self.sequencer = plan, text, source, None
         self.status.update({"NAME": plan.name, "SOURCE": source,
                             "TARGETS": ", ".join(t.name for t in plan.targets)[:MESSAGE],
                             "FRAMES": str(plan.frames_total),
@@ -275,8 +244,12 @@ class SequencerFace:
             await self._start_sequence()
             return
 
+        claim = await self._claim(_sequence_runs(plan))
+        if claim is None:
+            return
+
         async def build() -> Sequencer:
-            return await self.factory(plan, text, self)
+            return await self.factory(plan, text, self.report)
 
         async def waiting(error: BaseException) -> None:
             await self.state.send_setVector(
@@ -286,40 +259,76 @@ class SequencerFace:
             sequencer = await retry.call_with_retry(build, waiting,
                                                     errors=(DeviceLost, ConnectionError))
         except RetriesExhausted as exhausted:
+            claim.release()
             await self._refuse_start(f"not resumed: {exhausted.__cause__}")
             return
         except (RigError, OSError, ValueError) as exc:
+            claim.release()
             await self._refuse_start(f"not resumed: {exc}")
             return
+        except BaseException:
+            claim.release()
+            raise
         if self.plan is not plan or self.running:  # a client loaded or started another
+            claim.release()
             return
         self.sequencer = sequencer
-        await self._start_sequence()
+        await self._start_sequence(claim)
 
     # -- running -----------------------------------------------------------------------------
 
-    async def _start_sequence(self) -> None:
-        if self.running:
-            await self.start.send_setVector(state="Alert", message="already running")
-            return
-        if self.plan is None:
+    async def _claim(self, what: str) -> Claim | None:
+        """The agent's camera claimed for `what`, or None: then AGENT_START_PROCESS is
+        Alert naming what runs (a batch of indilib's face, the sequence, focusing), which
+        goes on untouched."""
+        try:
+            return self.runner.claim(what)
+        except Busy as busy:
+            self.logger.warning("AGENT_START_PROCESS refused: %s", busy)
+            if not self.running:
+                self.start.update({"SEQUENCE": "Off", "FOCUSING": "Off"})
+            await self.start.send_setVector(state="Alert", message=str(busy)[:MESSAGE])
+            return None
+
+    def _launch(self, work: Coroutine[Any, Any, None], claim: Claim, name: str) -> None:
+        """`work` as the face's task, `claim` released however it ends."""
+        self._task = asyncio.get_running_loop().create_task(work, name=name)
+        self._task.add_done_callback(lambda _task: claim.release())
+
+    async def _start_sequence(self, claim: Claim | None = None) -> None:
+        plan = self.plan
+        if plan is None:
             await self._refuse_start("load a plan first (AGENT_PLAN or AGENT_PLAN_UPLOAD)")
             return
-        if self.sequencer is None:
-            try:
-                self.sequencer = await self.factory(self.plan, self.plan_text, self)
-            except (RigError, OSError, ValueError) as exc:
-                await self._refuse_start(str(exc))
+        if claim is None:
+            claim = await self._claim(_sequence_runs(plan))
+            if claim is None:
                 return
-        if self._safety_told:
-            await self.sequencer.set_safety(self.safety["SAFE"] == "On",
-                                            str(self.safety_cause["CAUSE"]))
-        self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
-        await self.start.send_setVector(state="Busy")
-        self._task = asyncio.get_running_loop().create_task(self._run(self.sequencer),
-                                                            name="sequence")
+        try:
+            if self.sequencer is None:
+                try:
+                    self.sequencer = await self.factory(plan, self.plan_text, self.report)
+                except PlanError as exc:  # the plan against the devices: its file named
+                    claim.release()
+                    refused = exc.named(self.plan_source)
+                    self._said_refused("the sequence did not start", refused)
+                    await self._refuse_start(str(refused))
+                    return
+                except (RigError, OSError, ValueError) as exc:
+                    claim.release()
+                    await self._refuse_start(str(exc))
+                    return
+            if self._safety_told:
+                await self.sequencer.set_safety(self.safety["SAFE"] == "On",
+                                                str(self.safety_cause["CAUSE"]))
+            self.start.update({"SEQUENCE": "On", "FOCUSING": "Off"})
+            await self.start.send_setVector(state="Busy")
+        except BaseException:
+            claim.release()
+            raise
+        self._launch(self._run(self.sequencer, claim), claim, "sequence")
 
-    async def _run(self, sequencer: Sequencer) -> None:
+    async def _run(self, sequencer: Sequencer, claim: Claim) -> None:
         try:
             ended = await sequencer.run()
         except Exception as exc:
@@ -330,6 +339,7 @@ class SequencerFace:
             await self.state.send_setVector(state="Alert", message=sequencer.reason[:MESSAGE])
         if ended is RunState.DONE:
             self.sequencer = None  # a new START begins again (the factory's journal decides)
+        claim.release()  # before its end is said: a client told may start another at once
         self.start["SEQUENCE"] = "Off"
         failed = ended is RunState.ABORTED or bool(sequencer.reason)
         await self.start.send_setVector(state="Alert" if failed else "Ok")
@@ -338,38 +348,38 @@ class SequencerFace:
             await self.pause.send_setVector(state="Ok")
 
     async def _start_focusing(self) -> None:
-        if self.running:
-            await self.start.send_setVector(state="Alert", message="already running")
-            return
         if self.focusing is None:
             await self._refuse_start("autofocus needs a focuser and the [agents] extra")
             return
-        self.start.update({"SEQUENCE": "Off", "FOCUSING": "On"})
-        await self.start.send_setVector(state="Busy")
-        self._task = asyncio.get_running_loop().create_task(self._focus(self.focusing),
-                                                            name="autofocus")
-
-    async def _focus(self, focusing: Focusing) -> None:
-        try:
-            result = await focusing(self)
-        except asyncio.CancelledError:
-            self.start["FOCUSING"] = "Off"
-            await self.start.send_setVector(state="Alert", message="autofocus aborted")
-            raise
-        except (RigError, OSError) as exc:
-            self.start["FOCUSING"] = "Off"
-            await self.start.send_setVector(state="Alert", message=str(exc)[:MESSAGE])
+        claim = await self._claim(FOCUSING_RUNS)
+        if claim is None:
             return
-        self.start["FOCUSING"] = "Off"
-        if result.ok and result.hfr is not None:
-            self.stats["HFD"] = 2.0 * result.hfr
-            await self.stats.send_setVector(state="Ok")
-            await self.start.send_setVector(
-                state="Ok", message=f"focused at {result.position} in {result.frames} frames, "
-                                    f"HFR {result.hfr:.2f}")
-        else:
-            await self.start.send_setVector(state="Alert",
-                                            message=f"autofocus failed: {result.reason}")
+        self.start.update({"SEQUENCE": "Off", "FOCUSING": "On"})
+        try:
+            await self.start.send_setVector(state="Busy")
+        except BaseException:
+            claim.release()
+            raise
+        self._launch(self._focus(self.focusing, claim), claim, "autofocus")
+
+    async def _focus(self, focusing: Focusing, claim: Claim) -> None:
+        """Autofocus alone: AGENT_START_PROCESS Ok saying where it focused, else Alert."""
+        state, message = "Alert", "autofocus aborted"
+        try:
+            result = await focusing(self.report)
+            if result.ok and result.hfr is not None:
+                self.stats["HFD"] = 2.0 * result.hfr
+                await self.stats.send_setVector(state="Ok")
+                state, message = "Ok", (f"focused at {result.position} in {result.frames} "
+                                        f"frames, HFR {result.hfr:.2f}")
+            else:
+                message = f"autofocus failed: {result.reason}"
+        except (RigError, OSError) as exc:
+            message = str(exc)[:MESSAGE]
+        finally:
+            claim.release()
+            self.start["FOCUSING"] = "Off"
+            await self.start.send_setVector(state=state, message=message)
 
     async def _set_safety(self, event: newSwitchVector) -> None:
         """A client's verdict: UNSAFE (with AGENT_SAFETY_CAUSE's text) or SAFE; the vector is
@@ -395,17 +405,12 @@ class SequencerFace:
             self.safety_cause["CAUSE"] = ""
             await self.safety_cause.send_setVector(state="Ok")
 
-    async def _show_safety(self, sequencer: Sequencer) -> None:
-        """AGENT_SAFETY as the run has it: a run resumed after a restart holds by its
-        journal, and shows it."""
-        unsafe = sequencer.unsafe
-        if unsafe == (self.safety["UNSAFE"] == "On"):
-            return
-        self.safety.update({"SAFE": "Off" if unsafe else "On", "UNSAFE": "On" if unsafe else "Off"})
-        if unsafe:
-            self.safety_cause["CAUSE"] = sequencer.cause
-            await self.safety_cause.send_setVector(state="Ok")
-        await self.safety.send_setVector(state="Ok")
+    def _said_refused(self, what: str, exc: ValueError) -> None:
+        """Each error of a refused plan in the log, whole (a vector's message is cut at
+        indilib's 255 characters): a plan with three errors is said three times."""
+        problems = exc.problems if isinstance(exc, PlanError) else (exc,)
+        for problem in problems:
+            self.logger.warning("%s: %s", what, problem)
 
     async def _refuse_start(self, reason: str) -> None:
         self.logger.warning("the sequence did not start: %s", reason)
@@ -436,34 +441,7 @@ class SequencerFace:
         self.abort["ABORT"] = "Off"
         await self.abort.send_setVector(state="Ok")
 
-    # -- the Observer ------------------------------------------------------------------------
 
-    async def progress(self, progress: Progress) -> None:
-        """The run's report, as SEQUENCE_STATE and AGENT_IMAGER_STATS."""
-        self.state.update({"STEP": progress.step, "PROGRESS": progress.frames_done,
-                           "PROGRESS_TOTAL": progress.frames_total,
-                           "EXPOSURE": progress.exposure_done,
-                           "EXPOSURE_TOTAL": progress.exposure_total})
-        if progress.state is RunState.PAUSED:
-            state = "Alert" if progress.reason else "Idle"
-            message = progress.reason or "paused"
-        elif progress.state is RunState.RUNNING and progress.unsafe and not progress.reason:
-            state = "Busy"
-            why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"
-            message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
-        else:
-            state = _STATES[progress.state]
-            message = progress.reason or ("done" if progress.state is RunState.DONE else "")
-        await self.state.send_setVector(state=state, message=message[:MESSAGE])
-        if self.sequencer is not None:
-            await self._show_safety(self.sequencer)
-        self.stats.update({"TARGET": progress.target_index, "BATCH": progress.batch,
-                           "FRAME": progress.frame, "FRAMES": progress.frames_in_batch,
-                           "HFD": progress.hfd})
-        await self.stats.send_setVector(state=state if state != "Alert" else "Idle")
-
-    async def frame(self, name: str, data: bytes) -> None:
-        """The frame just saved, for clients that watch (AGENT_LAST_FRAME)."""
-        self.last_frame["FRAME"] = data
-        self.last_frame.set_blobformat("FRAME", Path(name).suffix or ".fits")
-        await self.last_frame.send_setVector(state="Ok", message=name)
+def _sequence_runs(plan: Plan) -> str:
+    """What the agent's `Runner` says runs while `plan` does."""
+    return f"the sequence {plan.name!r}"

@@ -26,9 +26,9 @@ from waiting import until
 from waiting import wait_for
 
 import indipyclient
-from indipyagents.imager.agent import AgentDriver
-from indipyagents.imager.agent import make_driver
 from indipyagents.imager.batchjournal import JOURNAL
+from indipyagents.imageragent.driver import AgentDriver
+from indipyagents.imageragent.driver import make_driver
 from indipyagents.journal import Journal
 from indipyclient import Client
 from indipycore.fits import read_header

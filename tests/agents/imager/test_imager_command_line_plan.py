@@ -69,7 +69,7 @@ def test_a_plan_named_on_the_command_line_runs_with_no_client(tmp_path: Path) ->
 
 def test_start_without_a_plan_is_refused_by_the_command() -> None:
     """``--start`` alone is a mistake said at once, not a night that never begins."""
-    from indipyagents.imager.main import main
+    from indipyagents.imageragent.main import main
 
     with pytest.raises(SystemExit) as exited:
         main(["--start"])

@@ -19,8 +19,8 @@ from waiting import until
 
 import indipyclient
 from indipyagents.imager import make_driver
-from indipyagents.imager.agent import AgentDriver
 from indipyagents.imager.files import write_atomically
+from indipyagents.imageragent.driver import AgentDriver
 from indipyclient import Client
 from indipycore.fits import read_header
 from indipyserver.drivers.executable import ExDriverConnection

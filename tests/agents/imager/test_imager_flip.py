@@ -30,7 +30,7 @@ from serverkit import running
 from serverkit import server
 
 import indipyclient
-from indipyagents.imager.agent import make_driver
+from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.decisions import flip_due
 from indipyagents.plan.decisions import hour_angle
 from indipyagents.plan.model import Batch

@@ -20,7 +20,7 @@ from waiting import until
 
 import indipyclient
 from indipyagents.imager import make_driver
-from indipyagents.imager.agent import AgentDriver
+from indipyagents.imageragent.driver import AgentDriver
 from indipyagents.link import AgentLink
 from indipyagents.link import parse_address
 from indipydriver import Device

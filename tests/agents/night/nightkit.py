@@ -17,8 +17,8 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imager.agent import AgentDriver
-from indipyagents.imager.agent import make_driver
+from indipyagents.imageragent.driver import AgentDriver
+from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.model import Plan
 from indipycore.fits import read_header
 from indipycore.retrypolicy import ConstantBackoff

@@ -17,7 +17,7 @@ from waiting import until
 
 import indipyclient
 from indipyagents.focus.autofocus import MAX_FRAMES
-from indipyagents.imager.agent import make_driver
+from indipyagents.imageragent.driver import make_driver
 from indipysimulators import ccd
 from indipysimulators import focus
 

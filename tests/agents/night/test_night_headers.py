@@ -31,7 +31,7 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imager.agent import make_driver
+from indipyagents.imageragent.driver import make_driver
 from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan

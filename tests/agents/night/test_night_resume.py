@@ -1,4 +1,4 @@
-"""`Night`'s side of a restart (indipyagents/imager/night.py), the fixes the power-cut test
+"""`Night`'s side of a restart (indipyagents/imageragent/night.py), the fixes the power-cut test
 led to: a resumed night goes on in its own journal and folder though the restarted agent's
 IMAGE_FOLDER is back to its default (it used to start the night afresh in ``/tmp``), and
 IMAGE_FOLDER shows the folder again; what is not resumed (finished, aborted, paused by a
@@ -20,11 +20,11 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imager.agent import make_driver
 from indipyagents.imager.face import ImagerFace
-from indipyagents.imager.night import CLIENT_PAUSE
-from indipyagents.imager.night import Night
-from indipyagents.imager.night import Unfinished
+from indipyagents.imageragent.driver import make_driver
+from indipyagents.imageragent.night import CLIENT_PAUSE
+from indipyagents.imageragent.night import Night
+from indipyagents.imageragent.night import Unfinished
 from indipyagents.journal import Journal
 from indipyagents.link import AgentLink
 from indipyagents.plan.model import Batch
@@ -100,7 +100,7 @@ def test_a_night_ended_or_paused_by_a_client_is_not_resumed(
         else:
             journal.paused(CLIENT_PAUSE)
     remember(tmp_path / "state", journal_path, str(tmp_path))
-    with caplog.at_level(logging.INFO, logger="indipyagents.imager.night"):
+    with caplog.at_level(logging.INFO, logger="indipyagents.imageragent.night"):
         assert night_of(tmp_path).unfinished() is None
     assert said in caplog.text
 

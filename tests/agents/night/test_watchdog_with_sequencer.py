@@ -27,7 +27,7 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
-from indipyagents.imager.agent import make_driver as make_agent
+from indipyagents.imageragent.driver import make_driver as make_agent
 from indipyagents.journal import Journal
 from indipyagents.plan.model import Batch
 from indipyagents.plan.model import Plan

@@ -316,3 +316,38 @@ def test_the_safety_table_reads_and_each_value_is_checked_at_its_line() -> None:
         error = refusal(text)
         assert reason in error.reason, (bad, error.reason)
         assert error.line == line_with(text, bad), bad
+
+
+def test_every_error_is_listed_each_at_its_line() -> None:
+    """Issue 79 item 6: a plan with errors in three places (a misspelt top-level key, a
+    dither value, the second target's batch) is refused with all three, in the file's order,
+    each at its line: str() is "night.toml: 3 errors: line A: ...; line B: ...; line C:
+    ...", and
+    `problems` holds each as the PlanError it would be alone."""
+    text = changed('folder = "2026-11-27"', 'foldr = "2026-11-27"')
+    text = text.replace("pixels = 5\n", "pixels = -5\n", 1)
+    text = text.replace("exposure = 0.5\n", "exposure = -1\n", 1)
+    error = refusal(text)
+    lines = [line_with(text, "foldr"), line_with(text, "pixels = -5"),
+             line_with(text, "exposure = -1")]
+    assert [problem.line for problem in error.problems] == lines
+    assert [problem.source for problem in error.problems] == ["night.toml"] * 3
+    assert (error.source, error.line) == ("night.toml", lines[0])
+    first, second, third = (problem.reason for problem in error.problems)
+    assert "foldr is not a key here: did you mean folder?" in first
+    assert second == "dither.pixels must be a number > 0, not -5"
+    assert third.startswith("targets[1].batches[0].exposure must be")
+    assert str(error) == (f"night.toml: 3 errors: line {lines[0]}: {first}; "
+                          f"line {lines[1]}: {second}; line {lines[2]}: {third}")
+    alone = refusal(text.replace("foldr", "folder").replace("pixels = -5", "pixels = 5"))
+    assert str(alone) == f"night.toml, line {lines[2]}: {third}" and alone.problems == (alone,)
+
+
+def test_a_refusal_named_again_keeps_every_error() -> None:
+    """`named` says the same errors of another source (the face's file name for a plan the
+    factory checked under the plan's name)."""
+    both = PlanError.every([PlanError("M42", 3, "one"), PlanError("M42", 9, "two")])
+    named = both.named("night.toml")
+    assert str(named) == "night.toml: 2 errors: line 3: one; line 9: two"
+    assert [(p.source, p.line, p.reason) for p in named.problems] == [
+        ("night.toml", 3, "one"), ("night.toml", 9, "two")]

@@ -27,8 +27,11 @@ from serverkit import server
 from waiting import until
 
 import indipyclient
+from indipyagents.plan.check import RigFacts
+from indipyagents.plan.check import check_against
 from indipyagents.plan.model import Autofocus
 from indipyagents.plan.model import Plan
+from indipyagents.plan.toml import PlanError
 from indipyagents.rig.protocols import DeviceLost
 from indipyagents.rig.protocols import Rig
 from indipyagents.sequencer.contracts import Observer
@@ -77,8 +80,16 @@ class Factory:
     journal: MemoryJournal = field(default_factory=MemoryJournal)
     store: MemoryStore = field(default_factory=MemoryStore)
 
+    #: The instruments as the agent's factory sees them: given, the plan is checked against
+    #: them first (`check_against`, as the agent's `Night` does) and refused with every error.
+    facts: RigFacts | None = None
+
     async def __call__(self, plan: Plan, plan_text: str, observer: Observer) -> Sequencer:
         self.calls.append(plan.name)
+        if self.facts is not None:
+            problems = check_against(plan, self.facts, text=plan_text, source=plan.name)
+            if problems:
+                raise PlanError.every(problems)
         r = self.r
         return Sequencer(plan, Rig(r.camera, r.wheel, r.focuser, r.mount), self.journal,
                          self.store, plan_text=plan_text, observer=observer, clock=r.sky.clock,
@@ -147,6 +158,39 @@ async def test_a_bad_plan_is_refused_with_its_line_before_anything_moves(
     assert agent.factory.r.sky.log == []
     missing = await agent.set("AGENT_PLAN", {"FILE": str(tmp_path / "none.toml")})
     assert missing.state == "Alert" and "cannot read" in missing.message
+
+
+async def test_a_plan_refused_at_start_names_its_file_and_lists_every_error(
+        agent: Agent, tmp_path: Path) -> None:
+    """Issue 79 item 6: a plan that reads well but slews with no mount and asks two filters
+    the wheel lacks, checked at START against the instruments (the factory's
+    `check_against`, as the agent's): START and SEQUENCE_STATE Alert naming the plan's file
+    and its three errors with their lines (as much as indilib's 255 characters hold), each
+    error said whole as a message of the agent, and nothing moves."""
+    text = GOOD.replace('filter = "Red"', 'filter = "Ha"').replace(
+        "exposure = 30\n", 'exposure = 30\n\n[[targets.batches]]\nfilter = "OIII"\ncount = 1\n'
+        "exposure = 5\n", 1)
+    night = tmp_path / "night.toml"
+    night.write_text(text)
+    assert (await agent.set("AGENT_PLAN", {"FILE": str(night)})).ok
+    agent.factory.facts = RigFacts(camera="CCD", filters=("Red", "Green"), wheel="Wheel")
+    start = await agent.set("AGENT_START_PROCESS", {"SEQUENCE": "On"})
+    slew, ha, oiii = (next(i for i, line in enumerate(text.splitlines(), 1) if key in line)
+                      for key in ("[[targets]]", '"Ha"', '"OIII"'))
+    errors = [f"night.toml, line {slew}: targets[0].slew (slewing to M42) needs a mount, and "
+              "the rig has none",
+              f"night.toml, line {ha}: targets[0].batches[0].filter (a filter): the wheel "
+              "'Wheel' has no filter 'Ha' (it has Red, Green)",
+              f"night.toml, line {oiii}: targets[0].batches[1].filter (a filter): the wheel "
+              "'Wheel' has no filter 'OIII' (it has Red, Green)"]
+    assert start.state == "Alert"
+    assert start.message.startswith(f"night.toml: 3 errors: line {slew}: targets[0].slew"), \
+        start.message
+    state = agent.client.vector(AGENT, "SEQUENCE_STATE")
+    assert (state.state, state.message) == ("Alert", start.message)
+    await until(lambda: all(any(error in message.message for message in agent.client.messages)
+                            for error in errors), what=f"each error said whole: {errors}")
+    assert agent.factory.r.sky.log == []
 
 
 async def test_a_good_plan_shows_its_totals_and_start_runs_it_to_ok(agent: Agent,

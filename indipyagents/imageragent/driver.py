@@ -1,6 +1,8 @@
 """The device "Imager Agent" and its driver: `make_device` composes the agent's parts (each a
-`Role`: `ImagerFace`, and the sequencer's face beside it) on one standard device, and
-`AgentDriver` learns the hosting server's address (`server_listening`) for the parts' link.
+`Role`: indilib's face `ImagerFace`, and the sequencer's face beside it) on one standard
+device, `AgentDriver` learns the hosting server's address (`server_listening`) for the parts'
+link and resumes what a restart interrupted, and `make_driver` assembles them: one link, one
+`Runner` both faces share, the `Night` the sequencer's face builds its runs with.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ from indipydriver import Device
 from indipydriver import IPyDriver
 from indipydriver.standard.role import Role
 
+from ..imager.batchjournal import BatchLog
+from ..imager.face import ImagerFace
 from ..link import AgentLink
 from ..plan.toml import parse_plan
+from ..runner import Runner
 from ..sequencer.face import SequencerFace
-from .batchjournal import BatchLog
-from .face import ImagerFace
 from .night import Night
 from .night import state_folder
 
-__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "RESUME_RETRY", "AgentDriver",
+__all__ = ["DEVICE", "DRIVER_EXEC", "DRIVER_VERSION", "NIGHT_RESUME_RETRY", "AgentDriver",
            "make_device", "make_driver"]
 
 logger = logging.getLogger(__name__)
@@ -37,8 +40,9 @@ DRIVER_EXEC = "indipy_agent_imager"
 #: indilib 1.9.9's agent says 1.2: a client that checks the version finds the same face.
 DRIVER_VERSION = "1.2"
 #: A resumed night's rig waited for while its drivers start again (a Raspberry Pi after a
-#: power cut): 2, 4, 8, 16, 30, 30 s, then SEQUENCE_STATE Alert names the missing device.
-RESUME_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=6)
+#: power cut): 2, 4, 8, 16, 30, 30 s, then SEQUENCE_STATE Alert names the missing device. (A
+#: resumed batch of indilib's face has its own, `imager.batchrun.BATCH_RESUME_RETRY`.)
+NIGHT_RESUME_RETRY = Retry(ExponentialBackoff(initial=2.0, cap=30.0), retries=6)
 
 
 def make_device(parts: Iterable[Role], *, name: str = DEVICE, **options: object) -> Device:
@@ -85,7 +89,7 @@ class AgentDriver(IPyDriver):
                     await self.night.pin(unfinished)
                     await self.sequencer.resume(unfinished.plan_text,
                                                 f"{unfinished.journal.name} (resumed)",
-                                                retry=RESUME_RETRY)
+                                                retry=NIGHT_RESUME_RETRY)
                 elif self.plan:
                     await self.link.settled()
                     await self.sequencer.load_file(self.plan, start=self.start)
@@ -127,9 +131,10 @@ def make_driver(host: str | None = None, port: int | None = None, *,
     plan = plan or os.environ.get(ENV_PLAN) or None
     start = start or os.environ.get(ENV_START, "") in ("1", "yes", "true")
     link = AgentLink(host, port)
-    imager = ImagerFace(link, batches=BatchLog(state_folder(state)))
+    runner = Runner()  # one runner at a time on the camera, whichever face starts it
+    imager = ImagerFace(link, batches=BatchLog(state_folder(state)), runner=runner)
     night = Night(link, imager, state) if retry is None else Night(link, imager, state,
                                                                      retry=retry)
-    sequencer = SequencerFace(night, parse_plan, focusing=night.focusing)
+    sequencer = SequencerFace(night, parse_plan, focusing=night.focusing, runner=runner)
     return AgentDriver(make_device([imager, sequencer]), link=link, night=night,
                        sequencer=sequencer, plan=plan, start=start, imager=imager)

@@ -29,6 +29,7 @@ from typing import Any
 
 from indipycore.retrypolicy import Retry
 
+from ..imager.face import ImagerFace
 from ..journal import FrameStore
 from ..journal import Journal
 from ..journal import JournalError
@@ -49,7 +50,6 @@ from ..sequencer.contracts import Observer
 from ..sequencer.engine import CLIENT_PAUSE
 from ..sequencer.engine import DEFAULT_RETRY
 from ..sequencer.engine import Sequencer
-from .face import ImagerFace
 
 __all__ = ["CLIENT_PAUSE", "ENV_STATE", "Night", "Unfinished", "state_folder"]
 
@@ -108,9 +108,8 @@ class Night:
             await rig.focuser.ready()
         problems = check_against(plan, RigFacts.of(rig), text=plan_text,
                                  source=plan.name)
-        if problems:
-            raise PlanError(problems[0].source, problems[0].line,
-                            "; ".join(p.reason for p in problems))
+        if problems:  # every one, each at its line (the face names the plan's file)
+            raise PlanError.every(problems)
         image_folder = str(self.imager.image_name["IMAGE_FOLDER"])
         folder = Path(image_folder) / plan.folder
         journal_path = folder / ".journal" / f"{_journal_name(plan)}.journal"

@@ -1,0 +1,77 @@
+"""`SequenceReport`: the run's `Observer`, told each `Progress` and each frame saved by the
+engine, shown on the face's vectors: SEQUENCE_STATE (Busy while it runs, Ok once done, Alert
+with the reason, Idle when a client paused it, Busy "held: unsafe (<cause>)" while held for
+safety), AGENT_IMAGER_STATS, AGENT_LAST_FRAME, and AGENT_SAFETY as the run has it (a run
+resumed after a restart holds by its journal, and shows it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .contracts import Progress
+from .contracts import RunState
+from .engine import Sequencer
+from .vectors import MESSAGE
+from .vectors import SequencerVectors
+
+__all__ = ["SequenceReport"]
+
+_STATES = {RunState.IDLE: "Idle", RunState.RUNNING: "Busy", RunState.DONE: "Ok",
+           RunState.ABORTED: "Alert"}
+
+
+class SequenceReport:
+    """The `Observer` of the runs of one face: its `vectors`, and `sequencer` the run the
+    face holds now (None: none), whose safety AGENT_SAFETY shows."""
+
+    def __init__(self, vectors: SequencerVectors,
+                 sequencer: Callable[[], Sequencer | None]) -> None:
+        self.vectors = vectors
+        self._sequencer = sequencer
+
+    async def progress(self, progress: Progress) -> None:
+        """The run's report, as SEQUENCE_STATE and AGENT_IMAGER_STATS."""
+        made = self.vectors
+        made.state.update({"STEP": progress.step, "PROGRESS": progress.frames_done,
+                           "PROGRESS_TOTAL": progress.frames_total,
+                           "EXPOSURE": progress.exposure_done,
+                           "EXPOSURE_TOTAL": progress.exposure_total})
+        if progress.state is RunState.PAUSED:
+            state = "Alert" if progress.reason else "Idle"
+            message = progress.reason or "paused"
+        elif progress.state is RunState.RUNNING and progress.unsafe and not progress.reason:
+            state = "Busy"
+            why = f"unsafe ({progress.cause})" if progress.cause else "unsafe"
+            message = f"held: {why}" if progress.held else f"{why}: darks and bias only"
+        else:
+            state = _STATES[progress.state]
+            message = progress.reason or ("done" if progress.state is RunState.DONE else "")
+        await made.state.send_setVector(state=state, message=message[:MESSAGE])
+        sequencer = self._sequencer()
+        if sequencer is not None:
+            await self._show_safety(sequencer)
+        made.stats.update({"TARGET": progress.target_index, "BATCH": progress.batch,
+                           "FRAME": progress.frame, "FRAMES": progress.frames_in_batch,
+                           "HFD": progress.hfd})
+        await made.stats.send_setVector(state=state if state != "Alert" else "Idle")
+
+    async def frame(self, name: str, data: bytes) -> None:
+        """The frame just saved, for clients that watch (AGENT_LAST_FRAME)."""
+        last = self.vectors.last_frame
+        last["FRAME"] = data
+        last.set_blobformat("FRAME", Path(name).suffix or ".fits")
+        await last.send_setVector(state="Ok", message=name)
+
+    async def _show_safety(self, sequencer: Sequencer) -> None:
+        """AGENT_SAFETY as the run has it: a run resumed after a restart holds by its
+        journal, and shows it."""
+        safety, cause = self.vectors.safety, self.vectors.safety_cause
+        unsafe = sequencer.unsafe
+        if unsafe == (safety["UNSAFE"] == "On"):
+            return
+        safety.update({"SAFE": "Off" if unsafe else "On", "UNSAFE": "On" if unsafe else "Off"})
+        if unsafe:
+            cause["CAUSE"] = sequencer.cause
+            await cause.send_setVector(state="Ok")
+        await safety.send_setVector(state="Ok")
