@@ -158,6 +158,13 @@ def frames(steps: list[Step]) -> list[FrameStep]:
     return [frame for step in steps if (frame := step.as_frame) is not None]
 
 
+def place_in_batch(frames: list[FrameStep], step: FrameStep) -> int:
+    """`step`'s place in its batch, 1-based (`frames`: the plan's frame steps)."""
+    batch = [other.id for other in frames
+             if (other.target_index, other.batch_index) == (step.target_index, step.batch_index)]
+    return batch.index(step.id) + 1
+
+
 def frame_steps(steps: list[Step]) -> list[tuple[str, str]]:
     """(id, file name) of each frame step: what the journal's `reconcile` matches files by."""
     return [(step.id, step.file_name) for step in frames(steps)]

@@ -2,42 +2,31 @@
 restart (the server killed, the power gone) continues exactly where the run stopped.
 
 The plan is expanded into steps with stable ids (a slew, a wait, one step per frame, the end);
-a run skips the steps the journal (and the frames on disk: `reconcile`) say are done. Between
-frames it takes the decisions a night needs, each a pure function of the plan's settings and
-what it measured: a meridian flip once the target's hour angle passes the limit (the same
-target slewed to again, then a settle; never while a frame is exposed: steps never overlap), a
-dither when due (`rig.dither`: a random offset at the plate scale of the camera's pixel
-behind the mount's focal length, as guide pulses at the mount's guide rates where it takes
-them, else a small slew off the target; then a settle), an autofocus when due (the injected
-`focus` run, its result journalled as a note and its HFR and position, AFHFR and AFPOS, in
-the next frames' headers).
+a run skips the steps the journal (and the frames on disk: `reconcile`) say are done. Where the
+run stands is `control.py`'s table; this class carries out what its phase asks (a step, a hold,
+the abort's park and warm) and feeds it what happened. The steps are carried out by
+`stepwork.py`; between frames the triggers (`triggers/`: re-point, meridian flip, dither,
+autofocus) each decide and act with their own memory, restored from the journal's notes.
 
-A run resumed after a restart (a new `Sequencer` on the journal) points the mount at the
-target again before its next frame: the slew is journalled done, but a mount whose driver or
-power came back may point anywhere (our simulator starts at the pole).
-
-Failures: a `DeviceLost` retries the step by the project's retry policy (`Retry.call_with_retry`;
-a frame not saved is simply taken again); once the retries are used up, or on a
-`DeviceRefused`, the run pauses with the reason naming the device (the journal says so); a
-later `run()` retries from that step. Every call on the rig is bounded here too, so a device
-that stops answering is a `DeviceLost`, never a hang.
+Failures: a `DeviceLost` retries the step by the project's retry policy (a frame not saved is
+simply taken again); once the retries are used up, or on a `DeviceRefused`, the run pauses
+with the reason naming the device (the journal says so); a later `run()` retries that step.
+Every call on the rig is bounded (`Hands`), so a silent device is a `DeviceLost`, never a hang.
 
 Pause and abort, at any time: `pause()` lets the step in hand end (a frame being exposed is
-finished and saved, as INDIGO's pause does; a long wait for a time or an altitude is cut short
-and waited again on resume), then the run returns PAUSED. `abort()` stops at once: the step's
-task is cancelled and the camera aborted (that frame is not saved), then the End's park and
-warm run, and the run returns ABORTED.
+finished and saved, as INDIGO's pause does; a wait is cut short and waited again on resume),
+then the run returns PAUSED. `abort()` stops at once: the step's task is cancelled and the
+camera aborted (that frame is not saved), then the End's park and warm, and the run returns
+ABORTED.
 
 Safety (`set_safety`, the face's AGENT_SAFETY, a watchdog's verdict): unsafe cuts the step in
-hand unless it needs no sky and the plan lets such steps go on (the frame being exposed is
-aborted, not saved, and taken again later), then the run holds before the next step that
-needs the sky (light and flat frames, slews, waits, and so the dithers, flips and autofocus
-that come with a light frame). With the plan's ``sky_free_while_unsafe`` the dark and bias
-frames not yet taken go first, in plan order. The hold is journalled (a `note` "safety"), so
-a run resumed after a restart is held again. Safe again: the run goes on where it stopped,
-the mount pointed at the target again (a watchdog may have parked it); a client's pause or
-abort meanwhile stands. Still unsafe once the plan's ``night_end`` passed: the End's park and
-warm, and the run ends ABORTED, `ENDED_UNSAFE`.
+hand unless it needs no sky and the plan lets such steps go on (the frame is aborted, not saved,
+and taken again later), then the run holds before the next step that needs the sky; with the
+plan's ``sky_free_while_unsafe`` the darks and bias go first. The hold is journalled (a note
+"safety"), so a run resumed after a restart is held again. Safe again: the run goes on, the
+mount pointed at the target again; a client's pause or abort meanwhile stands. Still unsafe
+once the plan's ``night_end`` passed: the End's park and warm, and the run ends ABORTED,
+`ENDED_UNSAFE`.
 """
 
 from __future__ import annotations
@@ -67,6 +56,7 @@ from ..plan.steps import Step
 from ..plan.steps import expand
 from ..plan.steps import frame_steps
 from ..plan.steps import frames
+from ..plan.steps import place_in_batch
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
 from ..rig.protocols import RigError
@@ -219,7 +209,7 @@ class Sequencer:
         self._stir.set()
         if self._task is not None:
             self._task.cancel()
-        await self._quietly(self.rig.camera.abort(), self.rig.camera.name, "abort")
+        await self.hands.quietly(self.rig.camera.abort(), self.rig.camera.name, "abort")
 
     async def set_safety(self, safe: bool, cause: str = "") -> None:
         """The sky's verdict (AGENT_SAFETY). Unsafe: a step in hand that needs the sky is cut
@@ -237,7 +227,7 @@ class Sequencer:
         if control.cuts() and step is not None and task is not None and task.cancel():
             logger.warning("unsafe (%s): %s cut short", cause or "no cause given", step.id)
             if step.needs_sky and isinstance(step, FrameStep):
-                await self._quietly(self.rig.camera.abort(), self.rig.camera.name, "abort",
+                await self.hands.quietly(self.rig.camera.abort(), self.rig.camera.name, "abort",
                                     bound=SAFETY_ABORT_BOUND)
         if self.state is RunState.RUNNING:
             await self._report()
@@ -401,9 +391,9 @@ class Sequencer:
         self.reason = self._ending
         end, mount = self.plan.end, self.rig.mount
         if end.park and mount is not None:
-            await self._quietly(mount.park(), mount.name, "park")
+            await self.hands.quietly(mount.park(), mount.name, "park")
         if end.warm:
-            await self._quietly(self.rig.camera.warm(), self.rig.camera.name, "warm")
+            await self.hands.quietly(self.rig.camera.warm(), self.rig.camera.name, "warm")
         self.control.feed(Event.ABORT_DONE)
         await self._report()
 
@@ -425,15 +415,6 @@ class Sequencer:
                                       and recorded.get("cause") != self._cause):
             self.journal.note("safety", unsafe=unsafe, cause=self._cause)
 
-    async def _quietly(self, call: Awaitable[object], device: str, what: str, *,
-                       bound: float | None = None) -> None:
-        """A call of the abort's path: a failure is logged, the abort goes on."""
-        try:
-            await self.hands.bounded(call, self.hands.move_bound if bound is None else bound,
-                                     device)
-        except (RigError, OSError) as exc:
-            logger.warning("%s: %s failed: %s", device, what, exc)
-
     async def _tell(self, call: Awaitable[object]) -> None:
         try:
             await call
@@ -452,18 +433,11 @@ class Sequencer:
             target=target.name if target else "",
             target_index=current.target_index + 1 if current else 0,
             batch=current.batch_index + 1 if current else 0,
-            frame=self._place(current) if current else 0,
+            frame=place_in_batch(self.frame_steps, current) if current else 0,
             frames_in_batch=current.batch.count if current else 0,
             hfd=self._hfd(),
             reason=self.reason, unsafe=self.control.unsafe,
             held=self.control.phase is Phase.HELD, cause=self._cause)))
-
-    def _place(self, step: FrameStep) -> int:
-        """The frame's place in its batch (AGENT_IMAGER_STATS.FRAME), 1-based."""
-        batch = [other.id for other in self.frame_steps
-                 if (other.target_index, other.batch_index) == (step.target_index,
-                                                               step.batch_index)]
-        return batch.index(step.id) + 1
 
     def _hfd(self) -> float:
         """2 x the HFR of the last autofocus, as the frames' AFHFR says it; 0: none."""

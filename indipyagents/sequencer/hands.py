@@ -8,6 +8,7 @@ the site (the mount's, else the plan's), and `tell`, the news one trigger's act 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -26,9 +27,11 @@ from ..plan.model import Target
 from ..plan.steps import FrameStep
 from ..rig.protocols import DeviceLost
 from ..rig.protocols import Rig
+from ..rig.protocols import RigError
 from .contracts import FocusRun
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,14 @@ class Hands:
             return await asyncio.wait_for(call, seconds)
         except TimeoutError:
             raise DeviceLost(device, f"no answer within {seconds:g} s") from None
+
+    async def quietly(self, call: Awaitable[object], device: str, what: str, *,
+                      bound: float | None = None) -> None:
+        """A call of an abort's path: a failure is logged, the abort goes on."""
+        try:
+            await self.bounded(call, self.move_bound if bound is None else bound, device)
+        except (RigError, OSError) as exc:
+            logger.warning("%s: %s failed: %s", device, what, exc)
 
     async def move(self, call: Awaitable[T], device: str) -> T:
         """A move (slew, park, wheel, focuser) or a question, bounded by `move_bound`."""
