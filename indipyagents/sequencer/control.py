@@ -153,6 +153,8 @@ class Control(Generic[S]):
                 self.done.add(self.in_hand.id)
             self.in_hand = None
         self.phase = TABLE[self.phase].get(event, self.phase)
+        if self.phase in FINAL:
+            self.in_hand = None  # a run that returned holds nothing
         return self.phase
 
     def begin(self, done: set[str]) -> None:
