@@ -226,7 +226,7 @@ class Sequencer:
         step, task = control.in_hand, self._task
         if control.cuts() and step is not None and task is not None and task.cancel():
             logger.warning("unsafe (%s): %s cut short", cause or "no cause given", step.id)
-            if step.needs_sky and isinstance(step, FrameStep):
+            if step.as_frame is not None:  # the camera stops exposing it
                 await self.hands.quietly(self.rig.camera.abort(), self.rig.camera.name, "abort",
                                     bound=SAFETY_ABORT_BOUND)
         if self.state is RunState.RUNNING:
