@@ -218,3 +218,16 @@ def test_a_failure_pauses_with_the_step_pending_and_start_retries_it() -> None:
     assert control.state is RunState.PAUSED and not control.active
     assert control.feed(Event.START) is Phase.RUNNING
     assert control.choose() == chosen
+
+
+def test_a_restart_takes_what_the_journal_says() -> None:
+    """A new run on a journal begun (RESTART): the steps it says are done are skipped, and a
+    hold it recorded (UNSAFE fed before) holds before the first step that needs the sky."""
+    control = Control(night(lights=2, darks=0))
+    control.begin({"slew", "light0"})
+    control.feed(Event.UNSAFE)
+    assert control.feed(Event.RESTART) is Phase.RUNNING
+    assert control.choose() is HOLD
+    control.feed(Event.HOLD)
+    assert control.feed(Event.SAFE) is Phase.RUNNING
+    assert control.choose() == (3, control.steps[2])
