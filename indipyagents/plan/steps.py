@@ -6,6 +6,11 @@ differ); after the last target, the `EndStep`. Dithering, autofocus and the meri
 on time and temperature, so they are not steps: the sequencer decides them between frames
 (`decisions`).
 
+Each step carries what the sequencer needs of it, so nothing asks a step its class: whether it
+needs the sky (`needs_sky`: held while unsafe), whether it is the night's close (`closing`: it
+parks and warms, so it goes on while unsafe, last), the frame it is (`as_frame`, None but for a
+frame), and `by(doer)`, which hands the step to the `Doer` method of its kind.
+
 The journal records step ids, so the same plan text always gives the same ids: a frame's is
 ``M42/2/Red/Light/007`` (target, batch index, filter, frame type, number) and its file name
 ``M42_Red_Light_007.fits``, the number counting per target, filter and frame type across the
@@ -16,11 +21,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
+from typing import Protocol
+from typing import TypeVar
 
 from .model import Batch
 from .model import Plan
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+T_co = TypeVar("T_co", covariant=True)
+
+#: Frame types that need no sky: taken while unsafe when the plan says so.
+SKY_FREE = ("Dark", "Bias")
 
 
 def sanitise(name: str) -> str:
@@ -35,16 +47,41 @@ def filter_label(value: str | int | None) -> str:
     return f"Slot{value}" if isinstance(value, int) else sanitise(value)
 
 
+class Doer(Protocol[T_co]):
+    """What carries out each kind of step (the sequencer's step work): `Step.by` calls the
+    method of the step's kind."""
+
+    def slew(self, step: SlewStep) -> T_co: ...
+
+    def wait(self, step: WaitStep) -> T_co: ...
+
+    def frame(self, step: FrameStep) -> T_co: ...
+
+    def end(self, step: EndStep) -> T_co: ...
+
+
 @dataclass(frozen=True)
 class SlewStep:
     id: str
     target_index: int
+    needs_sky: ClassVar[bool] = True
+    closing: ClassVar[bool] = False
+    as_frame: ClassVar[None] = None
+
+    def by(self, doer: Doer[T_co]) -> T_co:
+        return doer.slew(self)
 
 
 @dataclass(frozen=True)
 class WaitStep:
     id: str
     target_index: int
+    needs_sky: ClassVar[bool] = True
+    closing: ClassVar[bool] = False
+    as_frame: ClassVar[None] = None
+
+    def by(self, doer: Doer[T_co]) -> T_co:
+        return doer.wait(self)
 
 
 @dataclass(frozen=True)
@@ -57,11 +94,32 @@ class FrameStep:
     batch_index: int
     number: int
     batch: Batch
+    closing: ClassVar[bool] = False
+
+    @property
+    def needs_sky(self) -> bool:
+        """Light and flat frames do; darks and bias (`SKY_FREE`) do not."""
+        return self.batch.frame_type not in SKY_FREE
+
+    @property
+    def as_frame(self) -> FrameStep:
+        return self
+
+    def by(self, doer: Doer[T_co]) -> T_co:
+        return doer.frame(self)
 
 
 @dataclass(frozen=True)
 class EndStep:
+    """The night's close: park and warm as the plan's End says; needs no sky."""
+
     id: str
+    needs_sky: ClassVar[bool] = False
+    closing: ClassVar[bool] = True
+    as_frame: ClassVar[None] = None
+
+    def by(self, doer: Doer[T_co]) -> T_co:
+        return doer.end(self)
 
 
 Step = SlewStep | WaitStep | FrameStep | EndStep
@@ -95,6 +153,18 @@ def expand(plan: Plan) -> list[Step]:
     return steps
 
 
+def frames(steps: list[Step]) -> list[FrameStep]:
+    """The frame steps of `steps`, in order."""
+    return [frame for step in steps if (frame := step.as_frame) is not None]
+
+
+def place_in_batch(frames: list[FrameStep], step: FrameStep) -> int:
+    """`step`'s place in its batch, 1-based (`frames`: the plan's frame steps)."""
+    batch = [other.id for other in frames
+             if (other.target_index, other.batch_index) == (step.target_index, step.batch_index)]
+    return batch.index(step.id) + 1
+
+
 def frame_steps(steps: list[Step]) -> list[tuple[str, str]]:
     """(id, file name) of each frame step: what the journal's `reconcile` matches files by."""
-    return [(step.id, step.file_name) for step in steps if isinstance(step, FrameStep)]
+    return [(step.id, step.file_name) for step in frames(steps)]

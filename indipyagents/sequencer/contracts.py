@@ -1,7 +1,7 @@
-"""What the engine asks of its collaborators, as Protocols: the journal and its state, the
-frame store, an autofocus run and its result, and the observer its progress is told to (the
-INDI face implements it). The journal folder's `Journal`/`FrameStore` and the focus folder's
-`autofocus` fit them as they are; tests hand their own.
+"""What the engine asks of its collaborators, as Protocols: an autofocus run and its result
+(the focus folder's `autofocus` fits as it is; tests hand their own), and the observer its
+progress is told to (the INDI face implements it); and what it tells: `RunState`, `Progress`.
+The journal and the frame store are the journal folder's own classes.
 """
 
 from __future__ import annotations
@@ -10,73 +10,11 @@ import enum
 from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from typing import Protocol
 
 from ..plan.model import Autofocus
 from ..rig.protocols import Camera
 from ..rig.protocols import Focuser
-
-
-class JournalState(Protocol):
-    """What a journal read back says (the journal folder's `JournalState`). Read-only
-    members, so a frozen dataclass fits."""
-
-    @property
-    def plan_name(self) -> str: ...
-
-    @property
-    def plan_text(self) -> str: ...
-
-    @property
-    def done(self) -> set[str]: ...
-
-    @property
-    def frames(self) -> dict[str, str]: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-    @property
-    def aborted(self) -> bool: ...
-
-    @property
-    def notes(self) -> dict[str, dict[str, Any]]: ...
-
-
-class Journal(Protocol):
-    """The append-only record of a run; each call is on disk when it returns."""
-
-    def start(self, plan_name: str, plan_text: str) -> None: ...
-
-    def begin(self, step_id: str) -> None: ...
-
-    def frame_saved(self, step_id: str, file: str, size: int, sha256: str) -> None: ...
-
-    def done(self, step_id: str) -> None: ...
-
-    def note(self, kind: str, **data: Any) -> None: ...
-
-    def paused(self, reason: str) -> None: ...
-
-    def resumed(self) -> None: ...
-
-    def aborted(self, reason: str) -> None: ...
-
-    def finished(self) -> None: ...
-
-    def state(self) -> JournalState: ...
-
-
-class FrameStore(Protocol):
-    """Where frames are saved, each whole or not at all."""
-
-    def save(self, name: str, data: bytes) -> Path: ...
-
-    def exists(self, name: str) -> bool: ...
-
-    def sweep(self) -> None: ...
 
 
 class FocusResult(Protocol):

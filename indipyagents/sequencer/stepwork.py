@@ -1,0 +1,158 @@
+"""`StepWork`: how each kind of step is carried out on the rig (plan/steps.py's `Doer`: a
+step's `by(work)` calls the method of its kind). Each returns `Done`, or None when a pause cut
+a wait short (the step is not done and is waited again on resume); a device's failure is the
+rig's `DeviceLost`/`DeviceRefused`, which the engine turns into the control's events.
+
+A frame: the triggers asked in turn (`triggers/`), the wheel turned, the exposure (bounded by
+its length and the camera's margin), the agent's cards written into its FITS header, saved
+whole (`FrameStore`) and journalled saved; the engine journals it done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from indipycore import astro
+from indipycore.fits import Card
+
+from ..journal import FrameStore
+from ..plan.steps import EndStep
+from ..plan.steps import FrameStep
+from ..plan.steps import SlewStep
+from ..plan.steps import WaitStep
+from ..rig.protocols import DeviceRefused
+from .hands import Framed
+from .hands import Framing
+from .hands import Hands
+from .hands import Slewed
+from .headers import with_cards
+from .triggers import FrameAt
+from .triggers import Trigger
+
+logger = logging.getLogger(__name__)
+
+#: The longest sleep of a wait between two looks at the sky and at a pause.
+NAP = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A step carried out; `shown` the frame saved (its name and bytes), for the observer."""
+
+    shown: tuple[str, bytes] | None = None
+
+
+class StepWork:
+    """The steps on `hands`' rig, frames saved in `store`; `unsafe` says whether it is unsafe
+    now, `report` tells the run's progress (before each exposure)."""
+
+    def __init__(self, hands: Hands, store: FrameStore, triggers: Sequence[Trigger], *,
+                 unsafe: Callable[[], bool], report: Callable[[], Awaitable[None]]) -> None:
+        self.hands = hands
+        self.store = store
+        self.triggers = triggers
+        self.unsafe = unsafe
+        self.report = report
+
+    async def prepare(self) -> Done:
+        """Name the wheel, mount and focuser the camera's header reads (ACTIVE_DEVICES)."""
+        rig = self.hands.rig
+        await self.hands.move(rig.camera.name_devices(
+            mount=rig.mount.name if rig.mount else "",
+            focuser=rig.focuser.name if rig.focuser else "",
+            wheel=rig.wheel.name if rig.wheel else ""), rig.camera.name)
+        return Done()
+
+    async def slew(self, step: SlewStep) -> Done | None:
+        hands = self.hands
+        target, mount = hands.plan.targets[step.target_index], hands.rig.mount
+        if mount is None or target.ra is None or target.dec is None:
+            logger.warning("%s: no mount or no coordinates, the slew is skipped", target.name)
+            return Done()
+        await hands.move(mount.unpark(), mount.name)
+        await hands.move(mount.slew_to(target.ra, target.dec), mount.name)
+        side = await hands.move(mount.pier_side(), mount.name)
+        hands.tell(Slewed(step.target_index, side))
+        hands.journal.note("slew", target=step.target_index, pier_side=side)
+        return Done()
+
+    async def wait(self, step: WaitStep) -> Done | None:
+        """Until the target's time, then its altitude: naps a pause cuts short."""
+        hands = self.hands
+        target = hands.plan.targets[step.target_index]
+        until = target.wait.until
+        while until is not None and hands.clock() < until:
+            if not await hands.nap(min(NAP, (until - hands.clock()).total_seconds()),
+                                   pausable=True):
+                return None
+        wanted = target.wait.altitude
+        if wanted is None or target.ra is None or target.dec is None:
+            return Done()
+        site = await hands.site()
+        who = hands.rig.mount.name if hands.rig.mount else "the plan"
+        if site is None:
+            raise DeviceRefused(who, "waiting for an altitude needs the site "
+                                     "(the mount's GEOGRAPHIC_COORD or the plan's [site])")
+        highest = 90.0 - abs(site.latitude - target.dec)
+        if highest < wanted:
+            raise DeviceRefused(who, f"{target.name} never rises above {highest:.1f} degrees, "
+                                     f"so never to {wanted:g}")
+        started = hands.clock()
+        while hands.altitude(target, site) < wanted:
+            if (hands.clock() - started).total_seconds() > astro.SIDEREAL_DAY_SECONDS:
+                raise DeviceRefused(who, f"{target.name} did not reach {wanted:g} degrees "
+                                         "within a day")
+            if not await hands.nap(NAP, pausable=True):
+                return None
+        return Done()
+
+    async def frame(self, step: FrameStep) -> Done | None:
+        hands = self.hands
+        target, batch, rig = hands.plan.targets[step.target_index], step.batch, hands.rig
+        hands.tell(Framing(step))
+        at = FrameAt(step, target, self.unsafe())
+        for trigger in self.triggers:
+            due = await trigger.due(at)
+            if due is not None:
+                await trigger.carry_out(at, due)
+        if batch.filter is not None and rig.wheel is not None:
+            await hands.move(rig.wheel.select(batch.filter), rig.wheel.name)
+        await self.report()
+        frame = await hands.bounded(
+            rig.camera.expose(batch.exposure, binning=batch.binning,
+                              frame_type=batch.frame_type, gain=batch.gain,
+                              offset=batch.offset),
+            batch.exposure + hands.camera_margin, rig.camera.name)
+        data = frame.data
+        if frame.format.lower().startswith(".fits"):
+            data = with_cards(data, self.cards(step))
+        self.store.save(step.file_name, data)
+        hands.journal.frame_saved(step.id, step.file_name, len(data),
+                                  hashlib.sha256(data).hexdigest())
+        hands.tell(Framed(step))
+        return Done((step.file_name, data))
+
+    async def end(self, step: EndStep) -> Done | None:
+        """Park and warm as the plan's End says."""
+        hands = self.hands
+        end, mount = hands.plan.end, hands.rig.mount
+        if end.park and mount is not None:
+            await hands.move(mount.park(), mount.name)
+        if end.warm:
+            await hands.move(hands.rig.camera.warm(), hands.rig.camera.name)
+        return Done()
+
+    def cards(self, step: FrameStep) -> list[Card]:
+        """The agent's cards: the target, the plan, the step, and the triggers' (AFHFR...)."""
+        plan = self.hands.plan
+        cards: list[Card] = [("OBJECT", plan.targets[step.target_index].name, "the plan's target"),
+                             ("PLAN", plan.name[:60], "the sequencer's plan"),
+                             ("SEQSTEP", step.id[:60], "the plan's step")]
+        for trigger in self.triggers:
+            cards.extend(trigger.cards())
+        return cards

@@ -1,0 +1,233 @@
+"""Issue 78 item 1: the sequencer's control as a pure table (`indipyagents.sequencer.control`).
+Any sequence of events gives a legal phase and ledger; a hold never loses the step in hand (cut
+by UNSAFE, it is still pending and taken again once safe); ABORT always ends; a client's pause
+stands through a hold; a pause lets the step in hand end; while unsafe only the steps that may
+go on are chosen, the close last."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indipyagents.sequencer.contracts import RunState
+from indipyagents.sequencer.control import FINAL
+from indipyagents.sequencer.control import HOLD
+from indipyagents.sequencer.control import TABLE
+from indipyagents.sequencer.control import Control
+from indipyagents.sequencer.control import Event
+from indipyagents.sequencer.control import Hold
+from indipyagents.sequencer.control import Phase
+
+
+@dataclass(frozen=True)
+class S:
+    id: str
+    needs_sky: bool = True
+    closing: bool = False
+
+
+def night(lights: int = 3, darks: int = 2) -> list[S]:
+    """A slew, light frames, darks, then the close: the shape plan/steps.py expands."""
+    return [S("slew"), *(S(f"light{i}") for i in range(lights)),
+            *(S(f"dark{i}", needs_sky=False) for i in range(darks)),
+            S("end", needs_sky=False, closing=True)]
+
+
+# What the engine can do to the control: feed an event, or take the step chosen.
+TAKE = "take"
+moves = st.lists(st.one_of(st.sampled_from(list(Event)), st.just(TAKE)), max_size=40)
+
+
+def play(control: Control[S], move: Event | str) -> None:
+    if move == TAKE:
+        chosen = control.choose()
+        if chosen is not None and not isinstance(chosen, Hold):
+            control.take(chosen[1])
+    else:
+        assert isinstance(move, Event)
+        control.feed(move)
+
+
+def legal(control: Control[S]) -> None:
+    ids = {step.id for step in control.steps}
+    assert control.phase in Phase
+    assert control.state in RunState
+    assert control.done <= ids
+    assert control.in_hand is None or control.in_hand.id not in control.done
+    assert control.phase not in FINAL or control.in_hand is None
+    chosen = control.choose()
+    if chosen is None:
+        assert control.done == ids
+    elif isinstance(chosen, Hold):
+        assert control.unsafe
+    else:
+        index, step = chosen
+        assert control.steps[index - 1] is step and step.id not in control.done
+        assert not control.unsafe or control.may_go_on(step)
+
+
+@given(moves, st.booleans())
+def test_any_sequence_of_events_gives_a_legal_state(played: list[Event | str],
+                                                   sky_free: bool) -> None:
+    """Whatever the engine feeds, in whatever order, the phase is one of the table's, the
+    ledger names only the plan's steps, the step in hand is never done, and the choice is a
+    pending step (while unsafe, one that may go on), HOLD only while unsafe, None only when
+    all is done."""
+    control = Control(night(), sky_free=sky_free)
+    for move in played:
+        play(control, move)
+        legal(control)
+
+
+def test_the_table_is_whole_and_final_phases_move_only_by_start_or_abort() -> None:
+    """Every phase has a row, every row leads to phases; a phase where run() returns moves
+    only by a new run (START, RESTART) or an abort."""
+    assert set(TABLE) == set(Phase)
+    for phase, row in TABLE.items():
+        assert set(row.values()) <= set(Phase)
+        if phase in FINAL:
+            assert set(row) <= {Event.START, Event.RESTART, Event.ABORT}, phase
+
+
+@given(moves, moves)
+def test_a_hold_never_loses_the_step_in_hand(before: list[Event | str],
+                                             during: list[Event | str]) -> None:
+    """A light frame in hand when UNSAFE cuts it: it is not done, nothing that needs the sky is
+    taken while unsafe, and once SAFE (and running again) the frame is chosen first."""
+    control = Control(night(), sky_free=True)
+    for move in before:
+        play(control, move)
+    # Bring the run to a light frame in hand, as the engine would.
+    for move in (Event.SAFE, Event.ABORT, Event.ABORT_DONE):
+        control.feed(move)
+    control.begin({"slew"})
+    control.feed(Event.START)
+    assert control.phase is Phase.RUNNING
+    chosen = control.choose()
+    assert not isinstance(chosen, Hold) and chosen is not None
+    _, frame = chosen
+    assert frame.id == "light0" and control.take(frame)
+    control.feed(Event.UNSAFE)
+    assert control.cuts()
+    control.feed(Event.STEP_CUT)
+    assert "light0" not in control.done and control.in_hand is None
+    for move in during:
+        if move in (Event.SAFE, Event.START, Event.RESTART):
+            continue
+        play(control, move)
+        assert control.in_hand is None or not control.in_hand.needs_sky
+        assert "light0" not in control.done
+    for move in (Event.STEP_DONE, Event.SAFE, Event.ABORT_DONE, Event.START):
+        control.feed(move)  # a dark in hand ends; the abort's end and a client's START
+
+    assert control.choose() == (2, frame)
+    assert control.take(frame)
+
+
+@given(moves)
+def test_abort_always_ends(played: list[Event | str]) -> None:
+    """From any phase, ABORT then the abort's park and warm (ABORT_DONE) reach a phase where
+    run() returns: ABORTED, or DONE/ABORTED already; while aborting nothing else moves it."""
+    control = Control(night())
+    for move in played:
+        play(control, move)
+    before = control.phase
+    control.feed(Event.ABORT)
+    if control.phase is Phase.ABORTING:
+        for event in Event:
+            if event is not Event.ABORT_DONE:
+                assert control.feed(event) is Phase.ABORTING
+        assert control.take(control.steps[-1]) is False
+        control.feed(Event.ABORT_DONE)
+    assert control.phase in FINAL and not control.active
+    assert control.phase is Phase.ABORTED or before in (Phase.DONE, Phase.ABORTED)
+
+
+@given(moves)
+def test_a_clients_pause_stands_through_a_hold(during: list[Event | str]) -> None:
+    """PAUSE while held pauses at once; SAFE, UNSAFE and whatever a step could say after
+    leave it paused: only a client's START (or an abort) moves it."""
+    control = Control(night())
+    control.feed(Event.UNSAFE)
+    control.feed(Event.START)
+    assert control.choose() is HOLD
+    assert control.feed(Event.HOLD) is Phase.HELD
+    assert control.feed(Event.PAUSE) is Phase.PAUSED
+    for move in during:
+        if move in (Event.START, Event.RESTART, Event.ABORT):
+            continue
+        play(control, move)
+        assert control.phase is Phase.PAUSED and control.in_hand is None
+
+
+@given(st.sampled_from([Event.STEP_DONE, Event.STEP_CUT]), st.lists(
+    st.sampled_from([Event.PAUSE, Event.UNSAFE, Event.SAFE]), max_size=5))
+def test_a_pause_lets_the_step_in_hand_end(outcome: Event, meanwhile: list[Event]) -> None:
+    """PAUSE with a frame in hand: the run is PAUSING (still RUNNING to a client) until the
+    frame ends, done or cut; the next step boundary pauses it; a frame done stays done."""
+    control = Control(night())
+    control.begin({"slew"})
+    control.feed(Event.START)
+    chosen = control.choose()
+    assert chosen is not None and not isinstance(chosen, Hold)
+    control.take(chosen[1])
+    control.feed(Event.PAUSE)
+    for event in meanwhile:
+        control.feed(event)
+    assert control.phase is Phase.PAUSING and control.state is RunState.RUNNING
+    control.feed(outcome)
+    assert control.phase is Phase.PAUSING
+    assert ("light0" in control.done) == (outcome is Event.STEP_DONE)
+    assert control.feed(Event.NEXT) is Phase.PAUSED and control.state is RunState.PAUSED
+
+
+def test_while_unsafe_the_sky_free_steps_go_first_and_the_close_last() -> None:
+    """Unsafe: with the plan's sky_free_while_unsafe the darks are chosen, then HOLD (the
+    close waits while light frames are left); without it, HOLD at once. Once only the close
+    is left, it goes on unsafe (it parks and warms)."""
+    for sky_free, expected in ((True, ["dark0", "dark1"]), (False, [])):
+        control = Control(night(), sky_free=sky_free)
+        control.feed(Event.UNSAFE)
+        control.feed(Event.START)
+        taken = []
+        while not isinstance(chosen := control.choose(), Hold):
+            assert chosen is not None
+            assert control.take(chosen[1])
+            taken.append(chosen[1].id)
+            control.feed(Event.STEP_DONE)
+        assert taken == expected
+        assert control.feed(Event.HOLD) is Phase.HELD
+    control = Control(night(lights=0, darks=0))
+    control.begin({"slew"})
+    control.feed(Event.UNSAFE)
+    control.feed(Event.RESTART)
+    assert control.choose() == (2, control.steps[-1])
+
+
+def test_a_failure_pauses_with_the_step_pending_and_start_retries_it() -> None:
+    """STEP_FAILED (a device lost past the retries, or refusing): FAILED, which a client sees
+    as PAUSED; the step is still pending, and START takes it again."""
+    control = Control(night())
+    control.feed(Event.START)
+    chosen = control.choose()
+    assert chosen is not None and not isinstance(chosen, Hold)
+    control.take(chosen[1])
+    assert control.feed(Event.STEP_FAILED) is Phase.FAILED
+    assert control.state is RunState.PAUSED and not control.active
+    assert control.feed(Event.START) is Phase.RUNNING
+    assert control.choose() == chosen
+
+
+def test_a_restart_takes_what_the_journal_says() -> None:
+    """A new run on a journal begun (RESTART): the steps it says are done are skipped, and a
+    hold it recorded (UNSAFE fed before) holds before the first step that needs the sky."""
+    control = Control(night(lights=2, darks=0))
+    control.begin({"slew", "light0"})
+    control.feed(Event.UNSAFE)
+    assert control.feed(Event.RESTART) is Phase.RUNNING
+    assert control.choose() is HOLD
+    control.feed(Event.HOLD)
+    assert control.feed(Event.SAFE) is Phase.RUNNING
+    assert control.choose() == (3, control.steps[2])
