@@ -202,7 +202,7 @@ class Phd2Server:
             reply = error_reply(item.id, INVALID_PARAMS, str(exc))
         except OperationFailed as exc:
             reply = error_reply(item.id, OPERATION_FAILED, str(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug answers, logged; the server goes on
+        except Exception as exc:  # a bug answers code 1, logged; the server goes on
             logger.exception("PHD2 method %s failed", item.method)
             reply = error_reply(item.id, OPERATION_FAILED, f"{type(exc).__name__}: {exc}")
         else:
