@@ -225,6 +225,16 @@ class GuiderMachine:
         assert self.lock is not None
         return self.lock
 
+    def pulse_failed(self, reason: str) -> Step:
+        """The mount refused a pulse: a calibration fails with `reason`; guiding says it
+        (PHD2's Alert) and goes on."""
+        step = Step()
+        if self.state == "Calibrating":
+            self._cal_fail(step, reason)
+        elif self.state in ("Guiding", "LostLock"):
+            step.say("Alert", Msg=reason, Type="error")
+        return step
+
     # -- frames ------------------------------------------------------------------------
 
     def frame(self, seen: Seen) -> Step:
