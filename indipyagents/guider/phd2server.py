@@ -151,6 +151,8 @@ class Phd2Server:
         writing = asyncio.create_task(self._write(client), name=f"PHD2 to {client.name}")
         try:
             await self._read(reader, client)
+        except asyncio.CancelledError:
+            pass  # the loop ends: the connection ends with it
         finally:
             self.clients.discard(client)
             writing.cancel()
